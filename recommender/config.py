@@ -1,0 +1,277 @@
+"""Settings: package defaults < user YAML < environment < command-line overrides.
+
+``config/default.yaml`` lists every key; a user file may override any subset. Values are
+checked against the default's type; a few keys have extra rules (weights, enums, URLs).
+Every error names the file and the dotted key path, on one line.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FILE = PROJECT_ROOT / "config" / "default.yaml"
+USER_FILE = PROJECT_ROOT / "config" / "user.yaml"
+
+ENVIRONMENT = {
+    "SPOTIPY_CLIENT_ID": "spotify.client_id",
+    "SPOTIPY_CLIENT_SECRET": "spotify.client_secret",
+    "SPOTIPY_REDIRECT_URI": "spotify.redirect_uri",
+    "RECOMMENDER_SPOTIFY_API_URL": "spotify.api_url",
+    "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": "spotify.accounts_url",
+    "RECOMMENDER_CACHE_DIR": "cache.dir",
+}
+SECRET_KEYS = {"spotify.client_secret"}
+# Keys whose default is null but whose value, when set, must be a string.
+NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir"}
+ENUMS = {"blend.normalisation": {"rank", "minmax"}}
+UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction"}
+
+
+class Settings(Mapping):
+    """Read-only nested settings with attribute access: ``settings.blend.threshold``."""
+
+    def __init__(self, data: Mapping[str, Any], path: str = "", sources: Mapping[str, str] | None = None,
+                 user_file: Path | None = None) -> None:
+        object.__setattr__(self, "_data", MappingProxyType(dict(data)))
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "sources", sources or {})
+        object.__setattr__(self, "user_file", user_file)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        if isinstance(value, Mapping):
+            return Settings(value, f"{self._path}{key}.", self.sources, self.user_file)
+        return value
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(f"no setting {self._path}{key}") from None
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Settings are read-only")
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get_path(self, dotted: str) -> Any:
+        node: Any = self
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def to_dict(self) -> dict:
+        return _thaw(self._data)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
+        """A new Settings with dotted-key overrides applied and validated."""
+        data = self.to_dict()
+        defaults = _read_yaml(DEFAULT_FILE)
+        sources = dict(self.sources)
+        for dotted, value in overrides.items():
+            _set_path(data, dotted, value, defaults, "override")
+            sources[dotted] = "override"
+        _validate(data, sources)
+        return Settings(data, sources=sources, user_file=self.user_file)
+
+    def redacted(self) -> dict:
+        """The merged settings as a dict with secrets replaced by '***'."""
+        data = self.to_dict()
+        for dotted in SECRET_KEYS:
+            node = data
+            *parents, last = dotted.split(".")
+            for p in parents:
+                node = node[p]
+            if node.get(last):
+                node[last] = "***"
+        return data
+
+    @property
+    def cache_dir(self) -> Path:
+        d = self._root_get("cache", "dir")
+        return Path(d).expanduser() if d else PROJECT_ROOT / "cache"
+
+    def _root_get(self, section: str, key: str) -> Any:
+        return self._data[section][key]
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}:{where} {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return data
+
+
+def _type_name(v: Any) -> str:
+    return {bool: "true/false", int: "a whole number", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping"}.get(type(v), type(v).__name__)
+
+
+def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
+    """Check ``value`` against the type of ``default``; return it (ints widened to float)."""
+    if dotted in NULLABLE_STRINGS:
+        if value is None or isinstance(value, str):
+            return value
+        raise ConfigError(f"{origin}: {dotted} must be a string, got {value!r}")
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if origin.startswith("environment") and isinstance(value, str) and value.lower() in {"1", "0", "true", "false"}:
+            return value.lower() in {"1", "true"}
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            return value
+    elif isinstance(default, list):
+        if isinstance(value, list):
+            return value
+    elif default is None:
+        return value
+    raise ConfigError(f"{origin}: {dotted} must be {_type_name(default)}, got {value!r}")
+
+
+def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, prefix: str = "") -> None:
+    for key, value in over.items():
+        dotted = f"{prefix}{key}"
+        if not isinstance(key, str) or key not in defaults:
+            raise ConfigError(f"{origin}: unknown key {dotted}")
+        if isinstance(defaults[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: {dotted} must be a mapping, got {value!r}")
+            _merge(base[key], value, defaults[key], origin, sources, dotted + ".")
+        else:
+            base[key] = _coerce(defaults[key], value, dotted, origin)
+            sources[dotted] = origin
+
+
+def _set_path(data: dict, dotted: str, value: Any, defaults: dict, origin: str) -> None:
+    *parents, last = dotted.split(".")
+    nested: dict = {last: value}
+    for p in reversed(parents):
+        nested = {p: nested}
+    _merge(data, nested, defaults, origin, {})
+
+
+def _blend_weights(data: dict) -> dict[str, float]:
+    return {name: sc["weight"] for name, sc in data["scorers"].items()}
+
+
+def _validate(data: dict, sources: Mapping[str, str]) -> None:
+    def where(dotted: str) -> str:
+        return sources.get(dotted, str(DEFAULT_FILE))
+
+    weights = _blend_weights(data)
+    for name, w in weights.items():
+        if w < 0:
+            key = f"scorers.{name}.weight"
+            raise ConfigError(f"{where(key)}: {key} must not be negative, got {w}")
+    if weights and all(w == 0 for w in weights.values()):
+        key = next((f"scorers.{n}.weight" for n in weights if f"scorers.{n}.weight" in sources), "scorers.*.weight")
+        raise ConfigError(f"{where(key)}: all blend weights are zero; give at least one scorer a positive weight")
+    for dotted, allowed in ENUMS.items():
+        section, key = dotted.split(".")
+        if data[section][key] not in allowed:
+            raise ConfigError(f"{where(dotted)}: {dotted} must be one of {sorted(allowed)}, got {data[section][key]!r}")
+    for dotted in UNIT_INTERVAL:
+        section, key = dotted.split(".")
+        if not 0 <= data[section][key] <= 1:
+            raise ConfigError(f"{where(dotted)}: {dotted} must be between 0 and 1, got {data[section][key]}")
+    for dotted in ("spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url"):
+        section, key = dotted.split(".")
+        value = data[section][key]
+        url = urlparse(value)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise ConfigError(f"{where(dotted)}: {dotted} must be an http(s) URL, got {value!r}")
+    redirect = urlparse(data["spotify"]["redirect_uri"])
+    if redirect.hostname == "localhost":
+        raise ConfigError(
+            f"{where('spotify.redirect_uri')}: spotify.redirect_uri must use the loopback IP 127.0.0.1, "
+            f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
+    for dotted in ("blend.min_tracks", "blend.max_tracks", "blend.max_per_artist", "spotify.max_retries",
+                   "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "evaluate.top_n",
+                   "tune.folds", "seeds.recent_days"):
+        section, key = dotted.split(".")
+        if data[section][key] < 0:
+            raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {data[section][key]}")
+    if data["blend"]["min_tracks"] > data["blend"]["max_tracks"]:
+        raise ConfigError(f"{where('blend.min_tracks')}: blend.min_tracks ({data['blend']['min_tracks']}) "
+                          f"is larger than blend.max_tracks ({data['blend']['max_tracks']})")
+
+
+def load_settings(config_file: Path | str | None = None, overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge defaults, the user file, the environment and ``overrides`` (dotted keys).
+
+    ``config_file`` None means ``config/user.yaml`` when it exists. Raises ConfigError.
+    """
+    defaults = _read_yaml(DEFAULT_FILE)
+    data = copy.deepcopy(defaults)
+    sources: dict[str, str] = {}
+    user_file: Path | None
+    if config_file is not None:
+        user_file = Path(config_file)
+        _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)
+    elif USER_FILE.exists():
+        user_file = USER_FILE
+        _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)
+    else:
+        user_file = None
+    env = os.environ if environ is None else environ
+    for var, dotted in ENVIRONMENT.items():
+        if env.get(var):
+            _set_path(data, dotted, env[var], defaults, f"environment {var}")
+            sources[dotted] = f"environment {var}"
+    for dotted, value in (overrides or {}).items():
+        _set_path(data, dotted, value, defaults, "command line")
+        sources[dotted] = "command line"
+    _validate(data, sources)
+    return Settings(data, sources=sources, user_file=user_file)
