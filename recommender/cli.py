@@ -1,0 +1,312 @@
+"""The command line: one thin adapter per command over the functions in ``jobs`` and friends.
+
+This is the only module that prints, and the only place where a ``RecommenderError`` becomes
+a one-line message and an exit code (see ``errors``). Options go after the subcommand and
+work there for every command; ``--config`` is also accepted before it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .errors import RecommenderError, UsageError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="recommend: a personal hybrid recommender that writes a private Spotify playlist.")
+config_app = typer.Typer(no_args_is_help=True, help="Show the configuration.")
+schedule_app = typer.Typer(no_args_is_help=True, help="Run build-playlist from cron.")
+enrich_app = typer.Typer(no_args_is_help=True, help="Add data Spotify no longer gives (genres).")
+import_app = typer.Typer(no_args_is_help=True, help="Import data from files (audio features).")
+moods_app = typer.Typer(no_args_is_help=True, help="Moods: clusters, mood playlists, classifier.")
+app.add_typer(config_app, name="config")
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(enrich_app, name="enrich")
+app.add_typer(import_app, name="import")
+app.add_typer(moods_app, name="moods")
+
+log = logging.getLogger("recommender")
+
+# ----- shared options (declared once) -----------------------------------------------------------
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="User config file (YAML).",
+                                                   show_default=False)]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors only.")]
+NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt (cron); exit 3 if a login is needed.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details to stderr.")]
+
+
+class State:
+    config: Path | None = None
+
+
+_state = State()
+
+
+@app.callback()
+def _root(config: ConfigOpt = None) -> None:
+    """recommend: a personal hybrid recommender that writes a private Spotify playlist."""
+    _state.config = config
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def command(name: str | None = None, *, parent: typer.Typer = app, writes: bool = False, **kwargs):
+    """Register a command whose RecommenderErrors become 'error: ...' + the class's exit code."""
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kw):
+            started = time.monotonic()
+            try:
+                return fn(*args, **kw)
+            except RecommenderError as exc:
+                log.error("%s failed: %s", name or fn.__name__, exc)
+                _err(f"error: {exc}")
+                raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                _err("interrupted")
+                raise typer.Exit(130) from None
+            except typer.Exit:
+                raise
+            except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
+                log.exception("unexpected error in %s", name or fn.__name__)
+                _err(f"unexpected error: {type(exc).__name__}: {exc} (details in the log; please report it)")
+                raise typer.Exit(1) from None
+            finally:
+                log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
+        return parent.command(name, **kwargs)(wrapper)
+    return decorate
+
+
+def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
+    from .config import load_settings
+    return load_settings(config if config is not None else _state.config, overrides=overrides)
+
+
+def _logging(settings, quiet: bool, verbose: bool) -> None:
+    try:
+        from .runlog import setup_logging
+    except ImportError:  # pragma: no cover - during development only
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+        return
+    s = settings.schedule
+    setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose)
+
+
+def _interactive(quiet: bool, as_json: bool) -> bool:
+    return not quiet and not as_json and sys.stderr.isatty()
+
+
+class _Bar:
+    """Adapts the library's progress(stage, done, total) callback to a rich progress bar."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> "_Bar":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            self.progress = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+            self.progress.start()
+        return self
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.progress is None:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _console():
+    from rich.console import Console
+    return Console(highlight=False, soft_wrap=False, width=max(100, _term_width()))
+
+
+def _term_width() -> int:
+    import shutil
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]):
+    from rich.table import Table
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*[str(v) for v in r])
+    return t
+
+
+# ----- login and data ----------------------------------------------------------------------------
+@command("auth")
+def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: QuietOpt = False,
+             verbose: VerboseOpt = False,
+             no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the login URL instead.")] = False
+             ) -> None:
+    """Log in to Spotify (Authorization Code with PKCE; a client secret is optional)."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    if no_input or not sys.stdin.isatty() and not no_browser:
+        raise UsageError("`recommend auth` needs a person at a browser; run it in a terminal "
+                         "(use --no-browser to get the URL to open elsewhere)")
+
+    def show(url: str) -> None:
+        _err(f"Open this URL to log in (waiting for the redirect to {settings.spotify.redirect_uri}):\n{url}")
+        if not no_browser:
+            import webbrowser
+            webbrowser.open(url)
+    jobs.login(settings, open_url=show)
+    if not quiet:
+        typer.echo(f"Logged in. Token saved in {settings.cache_dir}/spotify-token.json")
+
+
+@command("refresh")
+def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False,
+                as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
+    """Pull your playlists, top tracks/artists, saved tracks and followed artists into cache/."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    started = time.monotonic()
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        library, report = jobs.refresh(settings, progress=bar)
+    _record(settings, "refresh", 0, started, requests=report.requests, tracks=report.tracks)
+    for p in report.problems:
+        _err(f"note: {p}")
+    if as_json:
+        _print_json(report.to_dict())
+    elif not quiet:
+        typer.echo(f"{report.playlists} playlists ({report.playlists_fetched} fetched, {report.playlists_unchanged} "
+                   f"unchanged, {len(report.playlists_forbidden)} not readable), {report.tracks} tracks "
+                   f"({report.discovery_tracks} from discovery); {report.requests} requests. Cache: {settings.cache_dir}")
+
+
+def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
+    try:
+        from .runlog import append_run
+    except ImportError:  # pragma: no cover
+        return
+    append_run(settings.cache_dir, {"command": command_name, "exit_code": exit_code,
+                                    "duration": round(time.monotonic() - started, 2), **summary})
+
+
+@command("build-playlist")
+def build_playlist_cmd(
+    config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False, as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the table and the diff; write nothing.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Run everything against the built-in stand-in and sample "
+                                                      "library (no Spotify account needed).")] = False,
+    seed_playlist: Annotated[Optional[str], typer.Option("--seed-playlist", help="Recommend for this playlist "
+                                                                                "(name or id).")] = None,
+    new_playlist: Annotated[bool, typer.Option("--new-playlist", help="Create a new managed playlist.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the cache even if it is fresh.")] = False,
+) -> None:
+    """Score your library and write the recommendations to the managed private playlist."""
+    from . import jobs
+    settings = _settings(config)
+    if demo:
+        settings = settings.with_overrides({"cache.dir": str(Path(settings.cache_dir))})
+    _logging(settings, quiet, verbose)
+    started = time.monotonic()
+    held = None
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        if demo:
+            result, held = jobs.run_demo(settings, dry_run=dry_run, seed_playlist=seed_playlist,
+                                         new_playlist=new_playlist, progress=bar)
+        else:
+            result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
+                                         new_playlist=new_playlist, force_refresh=refresh, progress=bar)
+    if not demo:
+        _record(settings, "build-playlist", 0, started, playlist_id=result.playlist_id, added=result.added,
+                removed=result.removed, kept=result.kept, requests=result.requests, dry_run=dry_run)
+    if as_json:
+        _print_json(result.to_json())
+        return
+    for m in result.messages:
+        _err(f"note: {m}")
+    if quiet:
+        return
+    _print_build(result, held)
+
+
+def _print_build(result, held) -> None:
+    console = _console()
+    if result.table.empty:
+        console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
+        return
+    contrib = [c for c in result.table.columns if c.startswith("contrib_")]
+    rows = []
+    for r in result.table.to_dict("records"):
+        rows.append([r["rank"], r["name"][:40], r["artists"][:28], f"{r['score']:.3f}"]
+                    + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
+                    + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
+    weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
+    title = f"Recommendations ({result.mode} profile; weights: {weights})"
+    console.print(_table(title, ["#", "track", "artist", "score"] + [c[len('contrib_'):] for c in contrib] + ["why"],
+                         rows))
+    verb = "would add" if result.dry_run else "added"
+    where = result.playlist_id or "(a new playlist)"
+    console.print(f"Managed playlist {where}: {verb} {result.added}, removed {result.removed}, kept {result.kept}"
+                  + (" (dry run: nothing written)" if result.dry_run else "")
+                  + f"; {result.requests} Spotify requests, {result.seconds:.1f} s.")
+    if held:
+        console.print(f"The stand-in's copy of the playlist now holds {len(held)} tracks, first ones:")
+        for i, t in enumerate(held[:10], 1):
+            console.print(f"  {i:>2}. {t['name']} - {t['artists']}")
+
+
+@command("standin")
+def standin_cmd(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres).")] = False,
+    account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
+) -> None:
+    """Run the local Spotify stand-in (for trying the tool offline and for tests)."""
+    from .spotify.standin import run_standin
+    _err(f"Spotify stand-in on http://127.0.0.1:{port} (Ctrl-C to stop). Point the tool at it with:\n"
+         f"  export RECOMMENDER_SPOTIFY_API_URL=http://127.0.0.1:{port}/v1/ "
+         f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL=http://127.0.0.1:{port} SPOTIPY_CLIENT_ID=any")
+    run_standin(port=port, extended=extended, account_path=str(account) if account else None)
+
+
+@command("show", parent=config_app)
+def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the merged configuration (secrets redacted)."""
+    import yaml
+    settings = _settings(config)
+    data = settings.redacted()
+    if as_json:
+        _print_json(data)
+    else:
+        src = f"# defaults < {settings.user_file or '(no user file)'} < environment < flags\n"
+        typer.echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

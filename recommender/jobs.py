@@ -1,0 +1,210 @@
+"""What each command does, as plain functions over settings (the CLI only adapts them).
+
+Data flow of ``build_playlist``: store.load (fresh?) else login -> gateway pulls -> store.save
+-> Library -> pipeline.build_recommendations -> publish.plan -> apply (unless dry run) ->
+manifest records the playlist id and what was written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from .errors import NotEnoughData
+from .library import Library
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def open_store(settings) -> Store:
+    return Store(settings.cache_dir)
+
+
+@contextmanager
+def writing(settings, command: str) -> Iterator[None]:
+    """Hold the run lock for commands that write the cache or Spotify."""
+    from .lock import RunLock
+    Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
+    with RunLock(Path(settings.cache_dir) / "recommend.lock", command=command):
+        yield
+
+
+def connect(settings):
+    """A Gateway using the cached login (refreshed silently); AuthError when there is none."""
+    from .spotify.auth import make_auth_manager
+    from .spotify.gateway import Gateway
+    manager = make_auth_manager(settings)
+    manager.get_access_token()  # raises AuthError now rather than half way through a pull
+    return Gateway.from_settings(manager, settings)
+
+
+def login(settings, open_url=None) -> dict:
+    from .spotify.auth import login as _login
+    Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
+    with writing(settings, "auth"):
+        return _login(settings, open_url=open_url)
+
+
+def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool = True):
+    """Pull the account into the cache. Returns (library, RefreshReport)."""
+    from .spotify.sync import refresh_library
+    gateway = gateway or connect(settings)
+    with writing(settings, "refresh") if lock else nullcontext():
+        return refresh_library(gateway, open_store(settings), settings, progress)
+
+
+@dataclass
+class BuildResult:
+    playlist_id: str | None
+    dry_run: bool
+    table: pd.DataFrame
+    added: int
+    removed: int
+    kept: int
+    created: bool = False
+    mode: str = "taste"
+    reason: str | None = None
+    weights: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    requests: int = 0
+    refreshed: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        contrib_cols = [c for c in self.table.columns if c.startswith("contrib_")]
+        tracks = []
+        for row in self.table.itertuples(index=False):
+            r = row._asdict()
+            tracks.append({
+                "id": r["track_id"], "name": r["name"], "artists": r["artists"],
+                "score": None if pd.isna(r["score"]) else round(float(r["score"]), 4),
+                "contributions": {c[len("contrib_"):]: (None if pd.isna(r[c]) else round(float(r[c]), 4))
+                                  for c in contrib_cols},
+                "why": r.get("why", ""), "pinned": bool(r.get("pinned", False)),
+            })
+        return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
+                "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
+                "mode": self.mode, "reason": self.reason, "weights": self.weights, "messages": self.messages,
+                "requests": self.requests, "refreshed": self.refreshed, "seconds": round(self.seconds, 2)}
+
+
+def _without_playlist(library: Library, playlist_id: str | None) -> Library:
+    if not playlist_id:
+        return library
+    pl, items = library.playlists, library.playlist_items
+    return library.replace(playlists=pl[pl["playlist_id"] != playlist_id],
+                           playlist_items=items[items["playlist_id"] != playlist_id])
+
+
+def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
+                   new_playlist: bool = False, force_refresh: bool = False, gateway=None,
+                   progress: Progress | None = None) -> BuildResult:
+    """Refresh when stale, score, and write the managed playlist (unless ``dry_run``)."""
+    from . import publish
+    from .pipeline import build_recommendations
+    started = time.monotonic()
+    store = open_store(settings)
+    gateway = gateway or connect(settings)
+    with writing(settings, "build-playlist") if not dry_run else nullcontext():
+        library = store.load_library()
+        age = store.age_hours()
+        refreshed = False
+        if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
+            from .spotify.sync import refresh_library
+            library, _ = refresh_library(gateway, store, settings, progress)
+            refreshed = True
+        state = publish.managed_state(gateway, store, settings, library.user_id)
+        scoring_library = _without_playlist(library, state.playlist_id)
+        positive = list(dict.fromkeys(state.pinned))
+        recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
+                                     exclude=state.user_removed, pinned=state.pinned, positive=positive)
+        table = recs.table
+        if table.empty:
+            result = BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
+                                 mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
+                                 requests=gateway.requests_made, refreshed=refreshed)
+            result.seconds = time.monotonic() - started
+            return result
+        desired = list(table["track_id"])
+        pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
+                              new_playlist=new_playlist)
+        plan = pub.plan
+        result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
+                             created=pub.created, mode=recs.mode, weights=dict(recs.weights),
+                             messages=pub.messages, requests=gateway.requests_made, refreshed=refreshed)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+# ----- the demo: everything against the built-in stand-in -------------------------------------
+@contextmanager
+def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
+    """Start the stand-in on the sample library and yield (demo settings, server).
+
+    The demo uses its own cache directory (``<cache>/demo``) and a demo client id, so a
+    real account's cache and token are never touched.
+    """
+    import socket
+
+    from .spotify.standin import Account, StandinServer
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = StandinServer(Account.sample()).start()
+    try:
+        demo = settings.with_overrides({
+            "spotify.api_url": server.api_url,
+            "spotify.accounts_url": server.accounts_url,
+            "spotify.client_id": "recommend-demo",
+            "spotify.client_secret": None,
+            "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
+            "cache.dir": str(Path(settings.cache_dir) / "demo"),
+        })
+        yield demo, server
+    finally:
+        server.stop()
+
+
+def demo_login(demo_settings) -> None:
+    """Log in to the stand-in through the real PKCE flow; the 'browser' is an HTTP client."""
+    import requests
+    login(demo_settings, open_url=lambda url: requests.get(url, timeout=10))
+
+
+def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = None, new_playlist: bool = False,
+             progress: Progress | None = None) -> tuple[BuildResult, list[dict]]:
+    """The README's first command: login, pull, score and publish on the stand-in.
+
+    Returns the build result and the managed playlist as the stand-in now holds it.
+    """
+    with demo_environment(settings) as (demo, server):
+        demo_login(demo)
+        result = build_playlist(demo, dry_run=dry_run, seed_playlist=seed_playlist, new_playlist=new_playlist,
+                                force_refresh=True, progress=progress)
+        held = []
+        if result.playlist_id and not dry_run:
+            tracks = server.account.tracks if hasattr(server.account, "tracks") else {}
+            for tid in server.playlist_track_ids(result.playlist_id):
+                t = tracks.get(tid, {}) if isinstance(tracks, dict) else {}
+                held.append({"id": tid, "name": t.get("name", ""),
+                             "artists": ", ".join(a.get("name", "") for a in t.get("artists", []))})
+    return result, held
+
+
+def require_library(settings) -> Library:
+    """The cached library, or NotEnoughData saying how to get one."""
+    library = open_store(settings).load_library()
+    if library is None:
+        raise NotEnoughData(f"no cached library in {settings.cache_dir}: run `recommend refresh` first "
+                            "(or `recommend build-playlist --demo`)")
+    return library

@@ -1,0 +1,188 @@
+"""Login: Authorization Code with PKCE (default) or with a client secret; token cache.
+
+The token lives in ``<cache dir>/spotify-token.json`` in spotipy's CacheFileHandler JSON
+format (mode 0600, written atomically). Only ``login()`` ever asks the user for anything;
+every other path is non-interactive: no token, a changed scope or a refused refresh token
+raise ``AuthError`` ("run `recommend auth`"), never a prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import webbrowser
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import requests
+from spotipy.cache_handler import CacheFileHandler
+from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
+
+from ..errors import AuthError, ConfigError
+from ..store import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+TOKEN_FILE = "spotify-token.json"
+BASE_SCOPES = (
+    "playlist-read-private",
+    "playlist-read-collaborative",
+    "user-top-read",
+    "user-library-read",
+    "user-follow-read",
+    "playlist-modify-private",
+)
+NEEDS_LOGIN = "run `recommend auth` to log in to Spotify (or try `recommend build-playlist --demo`)"
+
+
+def scopes(public_playlist: bool = False) -> str:
+    """The OAuth scopes we ask for; ``playlist-modify-public`` only for a public playlist."""
+    return " ".join(BASE_SCOPES + (("playlist-modify-public",) if public_playlist else ()))
+
+
+def token_path(cache_dir: Path) -> Path:
+    return Path(cache_dir) / TOKEN_FILE
+
+
+class AtomicCacheFileHandler(CacheFileHandler):
+    """spotipy's cache format, written atomically with mode 0600."""
+
+    def save_token_to_cache(self, token_info: dict[str, Any]) -> None:
+        atomic_write_text(Path(self.cache_path), json.dumps(token_info), mode=0o600)
+
+
+def read_token(cache_dir: Path) -> dict[str, Any] | None:
+    """The cached token info, or None when absent or unreadable."""
+    path = token_path(cache_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class _NonInteractive:
+    """Mixin: ``get_access_token`` uses the cache (refreshing silently) or raises AuthError."""
+
+    def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401
+        cached = self.cache_handler.get_cached_token()
+        if not cached:
+            raise AuthError(f"not logged in to Spotify: {NEEDS_LOGIN}")
+        try:
+            token = self.validate_token(cached)
+        except SpotifyOauthError as exc:
+            raise AuthError(f"Spotify refused the saved login ({exc.error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
+        except requests.RequestException as exc:
+            from ..errors import SpotifyUnavailable
+            raise SpotifyUnavailable(f"cannot reach the Spotify accounts service ({type(exc).__name__})") from None
+        if token is None:
+            raise AuthError(f"the saved login lacks the scopes this tool needs: {NEEDS_LOGIN}")
+        return token if as_dict else token["access_token"]
+
+    def force_refresh(self) -> None:
+        """Refresh now, even though the cached token looks valid (the server said 401)."""
+        cached = self.cache_handler.get_cached_token()
+        if not cached or not cached.get("refresh_token"):
+            raise AuthError(f"the access token was rejected and there is no refresh token: {NEEDS_LOGIN}")
+        try:
+            self.refresh_access_token(cached["refresh_token"])
+        except SpotifyOauthError as exc:
+            raise AuthError(f"Spotify refused the saved login ({exc.error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
+
+
+class PKCEAuth(_NonInteractive, SpotifyPKCE):
+    pass
+
+
+class SecretAuth(_NonInteractive, SpotifyOAuth):
+    pass
+
+
+def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | SpotifyOAuth:
+    """An auth manager pointed at the configured accounts service, never prompting."""
+    sp = settings.spotify
+    if not sp.client_id:
+        raise AuthError("no Spotify client id: set spotify.client_id in config/user.yaml or SPOTIPY_CLIENT_ID "
+                        "(create an app at https://developer.spotify.com/dashboard), or try "
+                        "`recommend build-playlist --demo`")
+    cache_dir = Path(cache_dir or settings.cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    handler = AtomicCacheFileHandler(cache_path=str(token_path(cache_dir)))
+    common = dict(client_id=sp.client_id, redirect_uri=sp.redirect_uri, scope=scopes(settings.playlist.public),
+                  cache_handler=handler, open_browser=False, requests_timeout=sp.timeout)
+    if sp.client_secret:
+        manager: SpotifyPKCE | SpotifyOAuth = SecretAuth(client_secret=sp.client_secret, **common)
+    else:
+        manager = PKCEAuth(**common)
+    base = sp.accounts_url.rstrip("/")
+    manager.OAUTH_AUTHORIZE_URL = f"{base}/authorize"
+    manager.OAUTH_TOKEN_URL = f"{base}/api/token"
+    return manager
+
+
+class _CallbackHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        query = parse_qs(urlparse(self.path).query)
+        self.server.result = {k: v[0] for k, v in query.items()}  # type: ignore[attr-defined]
+        ok = "code" in query
+        self.send_response(200 if ok else 400)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        text = "Logged in: you can close this tab." if ok else "Login failed: " + query.get("error", ["?"])[0]
+        self.wfile.write(f"<html><body><p>recommend: {text}</p></body></html>".encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
+          timeout: float = 300.0) -> dict[str, Any]:
+    """Interactive login: start the loopback callback server, open the authorize URL,
+    wait for the redirect, exchange the code (PKCE or secret) and save the token.
+
+    ``open_url`` receives the authorize URL (default: the web browser). Returns token info.
+    """
+    manager = make_auth_manager(settings, cache_dir)
+    redirect = urlparse(settings.spotify.redirect_uri)
+    if redirect.hostname not in {"127.0.0.1", "::1"} or not redirect.port:
+        raise ConfigError(f"spotify.redirect_uri must be http://127.0.0.1:PORT/callback, got {settings.spotify.redirect_uri!r}")
+    try:
+        server = HTTPServer((redirect.hostname, redirect.port), _CallbackHandler)
+    except OSError as exc:
+        raise ConfigError(f"spotify.redirect_uri: cannot listen on {redirect.hostname}:{redirect.port} ({exc.strerror})") from None
+    server.result = None  # type: ignore[attr-defined]
+    server.timeout = timeout
+    import secrets
+    state = secrets.token_urlsafe(16)
+    manager.state = state
+    if isinstance(manager, SpotifyPKCE):
+        manager.get_pkce_handshake_parameters()
+    url = manager.get_authorize_url(state=state)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    try:
+        (open_url or webbrowser.open)(url)
+        thread.join(timeout)
+    finally:
+        server.server_close()
+    result = server.result  # type: ignore[attr-defined]
+    if not result:
+        raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s; run `recommend auth` again")
+    if result.get("state") != state:
+        raise AuthError("the login answer did not match this login attempt (state mismatch); run `recommend auth` again")
+    if "code" not in result:
+        raise AuthError(f"Spotify login was refused ({result.get('error', 'unknown error')})")
+    try:
+        if isinstance(manager, SpotifyPKCE):
+            SpotifyPKCE.get_access_token(manager, code=result["code"], check_cache=False)
+        else:
+            SpotifyOAuth.get_access_token(manager, code=result["code"], as_dict=False, check_cache=False)
+    except SpotifyOauthError as exc:
+        raise AuthError(f"Spotify refused the login code ({exc.error})") from None
+    token = manager.cache_handler.get_cached_token()
+    log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
+    return token

@@ -1,0 +1,200 @@
+"""The only door to the Spotify Web API: paging, timeouts, bounded retries, write batches.
+
+spotipy's own retry adapter is off (it would sleep a day on a quota 429 and retry POSTs).
+Idempotent calls (GET, and PUT/DELETE of a whole state) are retried a bounded number of
+times on 429 (honouring Retry-After up to ``max_retry_wait``), 5xx, timeouts and unreadable
+bodies (spotipy returns ``None`` for those). Non-idempotent writes are never retried here:
+they raise ``AmbiguousWrite`` and the caller re-reads and reconciles.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+import spotipy
+from spotipy.exceptions import SpotifyException
+from spotipy.oauth2 import SpotifyOauthError
+
+from ..errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 50
+MAX_WRITE = 100
+
+
+class AmbiguousWrite(SpotifyUnavailable):
+    """A write failed in a way that leaves unknown whether Spotify applied it."""
+
+
+def _retry_after(exc: SpotifyException) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def when(seconds: float) -> str:
+    """'in 3 min (at 14:05 UTC)' style text for a retry time."""
+    at = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    if seconds >= 3600:
+        span = f"{seconds / 3600:.1f} h"
+    elif seconds >= 60:
+        span = f"{seconds / 60:.0f} min"
+    else:
+        span = f"{seconds:.0f} s"
+    return f"in {span} (after {at:%Y-%m-%d %H:%M} UTC)"
+
+
+def build_client(auth_manager, settings) -> spotipy.Spotify:
+    """A spotipy client with its retry adapter off, a timeout, and our base URL."""
+    sp = spotipy.Spotify(auth_manager=auth_manager, requests_session=requests.Session(),
+                         requests_timeout=settings.spotify.timeout, retries=0, status_retries=0)
+    sp.prefix = settings.spotify.api_url.rstrip("/") + "/"
+    return sp
+
+
+class Gateway:
+    """Thin, counted wrapper over a spotipy client."""
+
+    def __init__(self, client: spotipy.Spotify, max_retries: int = 4, max_retry_wait: float = 60.0,
+                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self.backoff = backoff
+        self.sleep = sleep
+        self.requests_made = 0
+
+    @classmethod
+    def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
+        return cls(build_client(auth_manager, settings), max_retries=settings.spotify.max_retries,
+                   max_retry_wait=settings.spotify.max_retry_wait, **kwargs)
+
+    # ----- the one call path ---------------------------------------------------------------
+    def call(self, method: str, url: str, payload: Any = None, idempotent: bool | None = None,
+             **params: Any) -> Any:
+        """One API call with our retry policy. ``url`` is relative to the API base or absolute."""
+        if idempotent is None:
+            idempotent = method in {"GET", "PUT", "DELETE"}
+        params = {k: v for k, v in params.items() if v is not None}
+        refreshed = False
+        attempt = 0
+        while True:
+            self.requests_made += 1
+            try:
+                result = self.client._internal_call(method, url, payload, dict(params))
+            except SpotifyException as exc:
+                status = exc.http_status
+                if status == 401 and not refreshed:
+                    refreshed = True
+                    self.requests_made += 1
+                    self._force_refresh()
+                    continue
+                if status == 401:
+                    raise AuthError("Spotify rejected the access token even after a refresh: run `recommend auth`") from None
+                if status == 429:
+                    wait = _retry_after(exc)
+                    if getattr(exc, "reason", None) == "QUOTA_EXCEEDED":
+                        wait = wait if wait is not None else 86400.0
+                        raise RateLimited(f"Spotify's daily request quota for this app is used up; try again {when(wait)}. "
+                                          "Everything fetched so far is kept.", retry_after=wait) from None
+                    wait = self.backoff * 2 ** attempt if wait is None else wait
+                    if wait > self.max_retry_wait:
+                        raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
+                                          f"{self.max_retry_wait:.0f} s); try again {when(wait)}. "
+                                          "Everything fetched so far is kept.", retry_after=wait) from None
+                    if attempt >= self.max_retries:
+                        raise RateLimited(f"Spotify kept answering 429 (rate limited) for {url}; try again {when(wait)}",
+                                          retry_after=wait) from None
+                    log.info("429 on %s %s: waiting %.1f s", method, url, wait)
+                    self.sleep(wait)
+                    attempt += 1
+                    continue
+                if status >= 500:
+                    if not idempotent:
+                        raise AmbiguousWrite(f"Spotify answered {status} to {method} {url}") from None
+                    if attempt >= self.max_retries:
+                        raise SpotifyUnavailable(f"Spotify is unavailable: {status} on {method} {url} after "
+                                                 f"{attempt + 1} attempts; try again later") from None
+                    self._backoff(attempt, f"{status} on {method} {url}")
+                    attempt += 1
+                    continue
+                message = str(getattr(exc, "msg", "") or "").split("\n")[-1].strip()
+                raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})",
+                                   status=status) from None
+            except SpotifyOauthError as exc:
+                raise AuthError(f"Spotify refused the saved login ({exc.error}): run `recommend auth`") from None
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if not idempotent:
+                    raise AmbiguousWrite(f"{type(exc).__name__} on {method} {url}") from None
+                if attempt >= self.max_retries:
+                    raise SpotifyUnavailable(f"cannot reach Spotify ({type(exc).__name__} on {method} {url}) after "
+                                             f"{attempt + 1} attempts; try again later") from None
+                self._backoff(attempt, f"{type(exc).__name__} on {method} {url}")
+                attempt += 1
+                continue
+            if result is None:
+                if not idempotent:
+                    raise AmbiguousWrite(f"unreadable answer to {method} {url}")
+                if attempt >= self.max_retries:
+                    raise SpotifyUnavailable(f"Spotify kept sending unreadable answers to {method} {url}; try again later")
+                self._backoff(attempt, f"unreadable body on {method} {url}")
+                attempt += 1
+                continue
+            return result
+
+    def _backoff(self, attempt: int, what: str) -> None:
+        wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
+        log.info("%s: retrying in %.1f s", what, wait)
+        self.sleep(wait)
+
+    def _force_refresh(self) -> None:
+        manager = self.client.auth_manager
+        if manager is None or not hasattr(manager, "force_refresh"):
+            raise AuthError("Spotify rejected the access token: run `recommend auth`")
+        manager.force_refresh()
+
+    # ----- reading -------------------------------------------------------------------------
+    def get(self, url: str, **params: Any) -> Any:
+        return self.call("GET", url, **params)
+
+    def pages(self, url: str, key: str | None = None, limit: int = MAX_PAGE, **params: Any) -> Iterator[dict]:
+        """Every item of a paged listing, following absolute ``next`` URLs (offset or cursor)."""
+        page = self.get(url, limit=limit, **params)
+        while page:
+            if key:
+                page = page.get(key) or {}
+            yield from page.get("items") or []
+            nxt = page.get("next")
+            if not nxt:
+                return
+            page = self.get(nxt)
+
+    # ----- writing -------------------------------------------------------------------------
+    def create_playlist(self, name: str, public: bool, description: str) -> dict:
+        return self.call("POST", "me/playlists", {"name": name, "public": public, "collaborative": False,
+                                                  "description": description}, idempotent=False)
+
+    def change_details(self, playlist_id: str, **details: Any) -> None:
+        self.call("PUT", f"playlists/{playlist_id}", {k: v for k, v in details.items() if v is not None},
+                  idempotent=True)
+
+    def replace_items(self, playlist_id: str, uris: list[str]) -> dict:
+        if len(uris) > MAX_WRITE:
+            raise ValueError("at most 100 URIs per replace")
+        # PUT replaces the whole list: repeating it is harmless, but we re-read instead of retrying
+        # so that the caller sees what really happened.
+        return self.call("PUT", f"playlists/{playlist_id}/items", {"uris": uris}, idempotent=False)
+
+    def add_items(self, playlist_id: str, uris: list[str]) -> dict:
+        if len(uris) > MAX_WRITE:
+            raise ValueError("at most 100 URIs per add")
+        return self.call("POST", f"playlists/{playlist_id}/items", {"uris": uris}, idempotent=False)

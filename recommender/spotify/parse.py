@@ -1,0 +1,81 @@
+"""Raw Spotify JSON -> rows of the frames in ``recommender.schema``.
+
+Every optional field is read with ``.get``: ``popularity`` and ``genres`` are absent for
+Development Mode apps, ``external_ids`` may be missing, playlist entries may carry the track
+under ``item`` (2026) or ``track`` (old alias), and may be null, an episode or a local file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def entry_track(entry: dict | None) -> dict | None:
+    """The track of a playlist entry (``item`` first, then ``track``), or None to skip it
+    (null, episode, local file, or no id)."""
+    if not entry or entry.get("is_local"):
+        return None
+    obj = entry.get("item")
+    if obj is None:
+        obj = entry.get("track")
+    if not isinstance(obj, dict) or obj.get("is_local"):
+        return None
+    if obj.get("type", "track") != "track" or not obj.get("id"):
+        return None
+    return obj
+
+
+def track_row(obj: dict, album: dict | None = None) -> dict[str, Any]:
+    """A row of the ``tracks`` frame. ``album`` is for simplified tracks (album tracks)."""
+    album = obj.get("album") or album or {}
+    artists = [a for a in obj.get("artists") or [] if a and a.get("id")]
+    return {
+        "track_id": obj["id"],
+        "name": obj.get("name") or "",
+        "artist_ids": [a["id"] for a in artists],
+        "artist_names": [a.get("name") or "" for a in artists],
+        "album_id": album.get("id"),
+        "album_name": album.get("name"),
+        "release_date": album.get("release_date"),
+        "duration_ms": obj.get("duration_ms"),
+        "explicit": obj.get("explicit"),
+        "isrc": (obj.get("external_ids") or {}).get("isrc"),
+        "popularity": obj.get("popularity"),
+    }
+
+
+def artist_row(obj: dict) -> dict[str, Any]:
+    """A row of the ``artists`` frame (full or simplified artist object)."""
+    return {
+        "artist_id": obj["id"],
+        "name": obj.get("name") or "",
+        "genres": list(obj.get("genres") or []),
+        "popularity": obj.get("popularity"),
+    }
+
+
+def track_artist_rows(obj: dict) -> list[dict[str, Any]]:
+    """Simplified artist rows from a track's ``artists`` list."""
+    return [artist_row(a) for a in obj.get("artists") or [] if a and a.get("id")]
+
+
+def playlist_row(obj: dict, user_id: str) -> dict[str, Any]:
+    owner = (obj.get("owner") or {}).get("id")
+    listing = obj.get("items") or obj.get("tracks") or {}
+    return {
+        "playlist_id": obj["id"],
+        "name": obj.get("name") or "",
+        "description": obj.get("description") or "",
+        "owner_id": owner,
+        "snapshot_id": obj.get("snapshot_id"),
+        "collaborative": bool(obj.get("collaborative")),
+        "owned": owner == user_id,
+        "public": obj.get("public"),
+        "total": listing.get("total") if isinstance(listing, dict) else None,
+        "readable": True,
+    }
+
+
+def has_genres_key(artists: list[dict]) -> bool:
+    """True when any artist object carries a non-empty ``genres`` list."""
+    return any(a.get("genres") for a in artists if a)

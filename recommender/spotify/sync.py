@@ -1,0 +1,266 @@
+"""Pull the user's Spotify data into cached frames, incrementally.
+
+Every refresh re-reads the listings (me, me/playlists, top tracks/artists, saved, followed).
+A playlist whose ``snapshot_id`` is unchanged since the last pull costs no request at all:
+its cached items are reused (and a 403 playlist stays skipped). Discovery albums already
+pulled are not pulled again, and an artist's album list is re-read at most every
+``refresh.discovery_recheck_days`` days.
+Nothing is written until the pull is complete: a stop half way (quota, outage) leaves the
+previous cache intact.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from .. import schema
+from ..errors import SpotifyError
+from ..library import Library
+from ..store import Store, now_iso
+from . import parse
+from .gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def _no_progress(stage: str, done: int, total: int | None) -> None:
+    pass
+
+
+@dataclass
+class RefreshReport:
+    user_id: str
+    playlists: int = 0
+    playlists_fetched: int = 0
+    playlists_unchanged: int = 0
+    playlists_forbidden: list[str] = field(default_factory=list)
+    tracks: int = 0
+    discovery_tracks: int = 0
+    requests: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def _days_since(iso: str | None) -> float:
+    if not iso:
+        return float("inf")
+    try:
+        then = datetime.fromisoformat(iso)
+    except ValueError:
+        return float("inf")
+    return (datetime.now(timezone.utc) - then).total_seconds() / 86400
+
+
+def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None) -> tuple[Library, RefreshReport]:
+    """Pull everything, reuse what is unchanged, save atomically. Returns (library, report)."""
+    progress = progress or _no_progress
+    start_requests = gateway.requests_made
+    manifest = store.read_manifest()
+    cached = store.load_library()
+    problems = list(store.problems)
+    old_snapshots: dict[str, str] = manifest.get("snapshots", {}) if cached is not None else {}
+
+    me = gateway.get("me/")
+    user_id = me["id"]
+    if cached is not None and manifest.get("user_id") not in (None, user_id):
+        problems.append(f"the cache belonged to user {manifest.get('user_id')!r}; rebuilding it for {user_id!r}")
+        cached, old_snapshots = None, {}
+    report = RefreshReport(user_id=user_id)
+
+    track_rows: dict[str, dict] = {}
+    artist_rows: dict[str, dict] = {}
+
+    def add_track(obj: dict, album: dict | None = None) -> str:
+        row = parse.track_row(obj, album)
+        old = track_rows.get(row["track_id"])
+        if old is None or (old.get("album_id") is None and row.get("album_id")):
+            track_rows[row["track_id"]] = row
+        for a in parse.track_artist_rows(obj):
+            artist_rows.setdefault(a["artist_id"], a)
+        return row["track_id"]
+
+    def add_artist(obj: dict) -> None:
+        artist_rows[obj["id"]] = parse.artist_row(obj)
+
+    # --- playlists -----------------------------------------------------------------------
+    progress("playlists", 0, None)
+    listing = list(gateway.pages("me/playlists"))
+    playlist_rows = [parse.playlist_row(p, user_id) for p in listing if p and p.get("id")]
+    report.playlists = len(playlist_rows)
+    old_items = cached.playlist_items if cached is not None else schema.empty_frame("playlist_items")
+    old_playlists = cached.playlists.set_index("playlist_id") if cached is not None else None
+    item_frames: list[pd.DataFrame] = []
+    snapshots: dict[str, str] = {}
+    for i, row in enumerate(playlist_rows):
+        pid = row["playlist_id"]
+        progress("playlists", i, len(playlist_rows))
+        snapshots[pid] = row["snapshot_id"]
+        if pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"]:
+            report.playlists_unchanged += 1
+            if old_playlists is not None and pid in old_playlists.index:
+                row["readable"] = bool(old_playlists.loc[pid, "readable"])
+            item_frames.append(old_items[old_items["playlist_id"] == pid])
+            if not row["readable"]:
+                report.playlists_forbidden.append(row["name"])
+            continue
+        rows = []
+        try:
+            for pos, entry in enumerate(gateway.pages(f"playlists/{pid}/items")):
+                obj = parse.entry_track(entry)
+                if obj is None:
+                    continue
+                rows.append({"playlist_id": pid, "track_id": add_track(obj), "position": pos,
+                             "added_at": entry.get("added_at")})
+        except SpotifyError as exc:
+            if exc.status not in (403, 404):
+                raise
+            row["readable"] = False
+            report.playlists_forbidden.append(row["name"])
+            log.info("playlist %r (%s): items not readable (%s), skipped", row["name"], pid, exc.status)
+            continue
+        report.playlists_fetched += 1
+        item_frames.append(pd.DataFrame(rows, columns=list(schema.FRAMES["playlist_items"])))
+    progress("playlists", len(playlist_rows), len(playlist_rows))
+
+    # --- top, saved, followed ---------------------------------------------------------------
+    top_tracks, top_artists = [], []
+    for time_range in schema.TIME_RANGES:
+        progress("top tracks and artists", schema.TIME_RANGES.index(time_range), 3)
+        for rank, obj in enumerate(gateway.pages("me/top/tracks", time_range=time_range), start=1):
+            if obj and obj.get("id"):
+                top_tracks.append({"track_id": add_track(obj), "time_range": time_range, "rank": rank})
+        for rank, obj in enumerate(gateway.pages("me/top/artists", time_range=time_range), start=1):
+            if obj and obj.get("id"):
+                add_artist(obj)
+                top_artists.append({"artist_id": obj["id"], "time_range": time_range, "rank": rank})
+    progress("saved tracks", 0, None)
+    saved = []
+    for entry in gateway.pages("me/tracks"):
+        obj = parse.entry_track(entry)
+        if obj is not None:
+            saved.append({"track_id": add_track(obj), "added_at": entry.get("added_at")})
+    progress("followed artists", 0, None)
+    followed = []
+    for obj in gateway.pages("me/following", key="artists", type="artist"):
+        if obj and obj.get("id"):
+            add_artist(obj)
+            followed.append({"artist_id": obj["id"]})
+
+    # --- artist genres: probe once, never one request per artist for nothing ------------------
+    genres_state = manifest.get("artist_genres_api", {})
+    listed = [a for a in artist_rows.values() if a["genres"]]
+    if listed:
+        genres_state = {"available": True, "checked": now_iso()}
+    elif settings.refresh.probe_artist_genres and artist_rows and _days_since(genres_state.get("checked")) > 30:
+        probe_id = next(iter(artist_rows))
+        try:
+            obj = gateway.get(f"artists/{probe_id}")
+            if obj and obj.get("genres"):
+                add_artist(obj)
+                genres_state = {"available": True, "checked": now_iso()}
+            else:
+                genres_state = {"available": False, "checked": now_iso()}
+        except SpotifyError:
+            genres_state = {"available": False, "checked": now_iso()}
+
+    # --- discovery: albums of top and followed artists ---------------------------------------
+    discovery_rows, discovery_state = _discover(gateway, settings, manifest, cached, top_artists, followed,
+                                                add_track, progress)
+
+    # --- assemble: keep cached tracks that are still referenced -------------------------------
+    playlist_items = pd.concat([f for f in item_frames if len(f)] or [schema.empty_frame("playlist_items")],
+                               ignore_index=True)
+    discovery = pd.DataFrame(discovery_rows, columns=list(schema.FRAMES["discovery"]))
+    referenced = (set(playlist_items["track_id"].astype(str)) | {r["track_id"] for r in top_tracks}
+                  | {r["track_id"] for r in saved} | set(discovery["track_id"].astype(str)))
+    tracks = pd.DataFrame(list(track_rows.values()), columns=list(schema.FRAMES["tracks"]))
+    if cached is not None:
+        reuse = cached.tracks[~cached.tracks["track_id"].isin(tracks["track_id"]) & cached.tracks["track_id"].isin(referenced)]
+        tracks = pd.concat([schema.conform("tracks", tracks), reuse], ignore_index=True) if len(reuse) else tracks
+        old_artists = cached.artists[~cached.artists["artist_id"].isin(list(artist_rows))]
+    else:
+        old_artists = schema.empty_frame("artists")
+    tracks = tracks[tracks["track_id"].isin(referenced)]
+    artists = pd.DataFrame(list(artist_rows.values()), columns=list(schema.FRAMES["artists"]))
+    if len(old_artists):
+        artists = pd.concat([schema.conform("artists", artists), old_artists], ignore_index=True)
+    extra = {name: cached.frames[name] for name in ("audio_features", "artist_genres")} if cached is not None else {}
+    library = Library.from_frames(
+        user_id=user_id, tracks=tracks, artists=artists, playlists=pd.DataFrame(playlist_rows),
+        playlist_items=playlist_items, top_tracks=pd.DataFrame(top_tracks, columns=["track_id", "time_range", "rank"]),
+        top_artists=pd.DataFrame(top_artists, columns=["artist_id", "time_range", "rank"]),
+        saved_tracks=pd.DataFrame(saved, columns=["track_id", "added_at"]),
+        followed_artists=pd.DataFrame(followed, columns=["artist_id"]), discovery=discovery, **extra)
+    store.save_library(library)
+    report.tracks = len(library.tracks)
+    report.discovery_tracks = discovery["track_id"].nunique()
+    report.requests = gateway.requests_made - start_requests
+    report.problems = problems
+    store.update_manifest(user_id=user_id, fetched_at=now_iso(), snapshots=snapshots,
+                          artist_genres_api=genres_state, discovery=discovery_state,
+                          last_refresh={"requests": report.requests, "at": now_iso()})
+    return library, report
+
+
+def _ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
+    """Top artists by best rank (short term first on ties), then followed artists."""
+    order = {t: i for i, t in enumerate(schema.TIME_RANGES)}
+    best: dict[str, tuple[int, int]] = {}
+    for r in top_artists:
+        key = (r["rank"], order[r["time_range"]])
+        if r["artist_id"] not in best or key < best[r["artist_id"]]:
+            best[r["artist_id"]] = key
+    ranked = sorted(best, key=best.__getitem__)
+    ranked += [f["artist_id"] for f in followed if f["artist_id"] not in best]
+    return ranked
+
+
+def _discover(gateway: Gateway, settings, manifest: dict, cached: Library | None, top_artists: list[dict],
+              followed: list[dict], add_track, progress: Progress) -> tuple[list[dict], dict]:
+    n_artists = settings.refresh.discovery_artists
+    n_albums = settings.refresh.discovery_albums_per_artist
+    state = manifest.get("discovery", {}) if cached is not None else {}
+    checked: dict[str, str] = dict(state.get("artists_checked", {}))
+    albums_by_artist: dict[str, list[str]] = dict(state.get("albums_by_artist", {}))
+    if n_artists == 0 or n_albums == 0:
+        return [], {}
+    old = cached.discovery if cached is not None else schema.empty_frame("discovery")
+    old_tracks = cached.tracks.set_index("track_id") if cached is not None else None
+    rows: list[dict] = []
+    artists = _ranked_artists(top_artists, followed)[:n_artists]
+    recheck = settings.refresh.discovery_recheck_days
+    for i, artist_id in enumerate(artists):
+        progress("discovery", i, len(artists))
+        if _days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
+            albums = []
+            page = gateway.get(f"artists/{artist_id}/albums", include_groups="album,single", limit=50)
+            for obj in (page or {}).get("items") or []:
+                if obj and obj.get("id"):
+                    albums.append(obj)
+            albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
+            albums_by_artist[artist_id] = [a["id"] for a in albums[:n_albums]]
+            checked[artist_id] = now_iso()
+            album_objs = {a["id"]: a for a in albums}
+        else:
+            album_objs = {}
+        for album_id in albums_by_artist[artist_id]:
+            known = old[old["album_id"] == album_id]
+            if len(known) and old_tracks is not None and known["track_id"].isin(old_tracks.index).all():
+                rows.extend(known.assign(source_artist_id=artist_id).to_dict("records"))
+                continue
+            album = album_objs.get(album_id) or {"id": album_id}
+            for obj in gateway.pages(f"albums/{album_id}/tracks"):
+                if obj and obj.get("id") and not obj.get("is_local"):
+                    tid = add_track(obj, album)
+                    rows.append({"track_id": tid, "album_id": album_id, "source_artist_id": artist_id})
+    progress("discovery", len(artists), len(artists))
+    return rows, {"artists_checked": checked, "albums_by_artist": albums_by_artist}

@@ -1,0 +1,42 @@
+"""Helpers for tests that talk to the stand-in: settings pointed at it, a saved login."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from recommender.config import load_settings
+
+
+def settings_for(server, cache_dir: Path, **overrides):
+    """Settings pointing at ``server`` with ``cache_dir`` as cache; fast retries."""
+    base = {
+        "spotify.api_url": server.api_url,
+        "spotify.accounts_url": server.accounts_url,
+        "spotify.client_id": "test-client",
+        "cache.dir": str(cache_dir),
+        "spotify.max_retry_wait": 5.0,
+    }
+    base.update(overrides)
+    return load_settings(environ={}, overrides=base)
+
+
+def save_login(server, cache_dir: Path, **token_kwargs) -> dict:
+    """Write a token issued by the stand-in where the tool looks for it."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    token_kwargs.setdefault("client_id", "test-client")
+    token = server.issue_token(**token_kwargs)
+    (cache_dir / "spotify-token.json").write_text(json.dumps(token))
+    return token
+
+
+def gateway_for(settings, sleeps: list | None = None):
+    """A Gateway whose sleeps are recorded instead of slept (tests never wait for real)."""
+    from recommender.spotify.auth import make_auth_manager
+    from recommender.spotify.gateway import Gateway
+    record = sleeps if sleeps is not None else []
+    return Gateway.from_settings(make_auth_manager(settings), settings, sleep=record.append)
+
+
+def api_requests(server, method: str | None = None, prefix: str = "/v1/") -> list:
+    return [r for r in server.requests if r.path.startswith(prefix) and (method is None or r.method == method)]

@@ -1,0 +1,108 @@
+"""Settings: layering, validation messages naming file and key, redaction."""
+
+from pathlib import Path
+
+import pytest
+
+from recommender.config import DEFAULT_FILE, load_settings
+from recommender.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "user.yaml"
+    p.write_text(text)
+    return p
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _commented(lines: list[str], i: int) -> bool:
+    """A key is commented when the line above it is a comment, or when it belongs to a small
+    mapping of plain values (time_range_weights) whose header line is commented."""
+    if i and lines[i - 1].strip().startswith("#"):
+        return True
+    j = i - 1
+    while j >= 0 and _indent(lines[j]) == _indent(lines[i]) and not lines[j].strip().startswith("#"):
+        j -= 1
+    return j > 0 and _indent(lines[j]) < _indent(lines[i]) and lines[j - 1].strip().startswith("#")
+
+
+def test_defaults_load_and_every_key_is_commented():
+    s = load_settings(environ={})
+    assert s.blend.normalisation in {"rank", "minmax"}
+    assert s.spotify.redirect_uri.startswith("http://127.0.0.1:")
+    lines = DEFAULT_FILE.read_text().splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        is_key = stripped and not stripped.startswith(("#", "-")) and ":" in stripped
+        is_section = _indent(line) == 0 or stripped.endswith(":")
+        if is_key and not is_section:
+            assert _commented(lines, i), f"config/default.yaml line {i + 1} has no comment: {stripped}"
+
+
+def test_user_file_overrides_defaults_and_environment_overrides_file(tmp_path):
+    f = write(tmp_path, "blend:\n  threshold: 0.25\nspotify:\n  api_url: http://127.0.0.1:1/v1/\n")
+    s = load_settings(f, environ={"RECOMMENDER_SPOTIFY_API_URL": "http://127.0.0.1:2/v1/",
+                                  "RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert s.blend.threshold == 0.25
+    assert s.spotify.api_url == "http://127.0.0.1:2/v1/"
+    assert s.cache_dir == tmp_path / "c"
+
+
+def test_command_line_overrides_everything(tmp_path):
+    f = write(tmp_path, "blend:\n  max_tracks: 20\n")
+    s = load_settings(f, overrides={"blend.max_tracks": 30}, environ={})
+    assert s.blend.max_tracks == 30
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("blend:\n  treshold: 0.3\n", "unknown key blend.treshold"),
+    ("nonsense: 1\n", "unknown key nonsense"),
+    ("blend:\n  threshold: high\n", "blend.threshold must be a number"),
+    ("blend:\n  max_tracks: 2.5\n", "blend.max_tracks must be a whole number"),
+    ("scorers:\n  content:\n    weight: -1\n", "scorers.content.weight must not be negative"),
+    ("spotify:\n  redirect_uri: http://localhost:8888/callback\n", "127.0.0.1, not localhost"),
+    ("blend:\n  normalisation: zscore\n", "blend.normalisation must be one of"),
+    ("blend: [1, 2\n", "line"),
+])
+def test_bad_values_are_rejected_naming_file_and_key(tmp_path, text, expected):
+    f = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(f, environ={})
+    message = str(err.value)
+    assert str(f) in message and expected in message
+    assert "\n" not in message
+
+
+def test_all_zero_weights_rejected(tmp_path):
+    s = load_settings(environ={})
+    zero = "".join(f"  {name}:\n    weight: 0\n" for name in s.scorers)
+    f = write(tmp_path, "scorers:\n" + zero)
+    with pytest.raises(ConfigError, match="all blend weights are zero"):
+        load_settings(f, environ={})
+
+
+def test_environment_value_is_validated_and_named():
+    with pytest.raises(ConfigError, match="environment SPOTIPY_REDIRECT_URI"):
+        load_settings(environ={"SPOTIPY_REDIRECT_URI": "http://localhost:9/callback"})
+
+
+def test_missing_user_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.yaml", environ={})
+
+
+def test_redacted_hides_the_secret():
+    s = load_settings(environ={"SPOTIPY_CLIENT_SECRET": "s3cret", "SPOTIPY_CLIENT_ID": "abc"})
+    red = s.redacted()
+    assert red["spotify"]["client_secret"] == "***"
+    assert red["spotify"]["client_id"] == "abc"
+    assert s.spotify.client_secret == "s3cret"
+
+
+def test_settings_are_read_only():
+    s = load_settings(environ={})
+    with pytest.raises(AttributeError):
+        s.blend = 1

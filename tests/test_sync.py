@@ -1,0 +1,276 @@
+"""The data layer against the stand-in over real HTTP: pull, incremental refresh, faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from recommender import schema
+from recommender.errors import AuthError, RateLimited, SpotifyUnavailable
+from recommender.spotify.standin import Account, Fault, StandinServer
+from recommender.spotify.sync import refresh_library
+from recommender.store import Store
+
+from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+
+
+@pytest.fixture
+def env(standin, tmp_path):
+    settings = settings_for(standin, tmp_path / "cache")
+    save_login(standin, tmp_path / "cache")
+    sleeps: list[float] = []
+    return standin, settings, gateway_for(settings, sleeps), Store(settings.cache_dir), sleeps
+
+
+def test_full_pull_fills_every_frame(env):
+    server, settings, gateway, store, _ = env
+    library, report = refresh_library(gateway, store, settings)
+    acct = server.account
+    owned = [p for p in acct.playlists if p["owner"] == acct.user["id"] and p["followed"]]
+    assert report.user_id == acct.user["id"]
+    assert report.playlists == len([p for p in acct.playlists if p["followed"]])
+    assert report.playlists_fetched == len(owned)
+    # every real track of every owned playlist is there; episodes, local files and nulls are not
+    for p in owned:
+        expected = [t for t in server.playlist_track_ids(p["id"]) if t in acct.tracks]
+        assert library.playlist_tracks(p["id"]) == list(dict.fromkeys(expected))
+    assert set(library.top_tracks["time_range"]) == set(schema.TIME_RANGES)
+    first = library.top_tracks[library.top_tracks["time_range"] == "short_term"].sort_values("rank")
+    assert list(first["track_id"]) == acct.top_tracks["short_term"]
+    assert set(library.saved_tracks["track_id"]) == {s["id"] for s in acct.saved_tracks}
+    assert set(library.followed_artists["artist_id"]) == set(acct.followed_artists)
+    # restricted API: no popularity, no genres
+    assert library.tracks["popularity"].isna().all()
+    assert all(g == [] for g in library.artists["genres"])
+    # isrc is read when present
+    assert library.tracks["isrc"].notna().any()
+    # everything is on disk and loads back
+    again = store.load_library()
+    assert again is not None and len(again.tracks) == len(library.tracks)
+    assert store.read_manifest()["user_id"] == acct.user["id"]
+
+
+def test_followed_playlist_of_another_owner_is_skipped_not_fatal(env):
+    server, settings, gateway, store, _ = env
+    library, report = refresh_library(gateway, store, settings)
+    foreign = [p for p in server.account.playlists if p["owner"] != server.account.user["id"] and p["followed"]]
+    assert foreign, "fixture needs a followed playlist of another owner"
+    assert sorted(report.playlists_forbidden) == sorted(p["name"] for p in foreign)
+    pl = library.playlists.set_index("playlist_id")
+    assert not pl.loc[foreign[0]["id"], "readable"]
+    assert library.playlist_tracks(foreign[0]["id"]) == []
+
+
+def test_second_refresh_makes_only_listing_requests(env):
+    server, settings, gateway, store, _ = env
+    refresh_library(gateway, store, settings)
+    server.clear_requests()
+    library, report = refresh_library(gateway, store, settings)
+    paths = [r.path for r in api_requests(server)]
+    assert not [p for p in paths if p.startswith("/v1/playlists/")], paths
+    assert not [p for p in paths if p.startswith("/v1/albums/") or p.startswith("/v1/artists/")], paths
+    assert report.playlists_fetched == 0 and report.playlists_unchanged == report.playlists
+    assert len(library.playlist_items) > 0
+
+
+def test_changed_snapshot_refetches_only_that_playlist(env):
+    server, settings, gateway, store, _ = env
+    refresh_library(gateway, store, settings)
+    owned = next(p for p in server.account.playlists if p["owner"] == server.account.user["id"])
+    # change it through the API, as another client would
+    gateway.add_items(owned["id"], [f"spotify:track:{next(iter(server.account.tracks))}"])
+    server.clear_requests()
+    library, report = refresh_library(gateway, store, settings)
+    item_paths = {r.path for r in api_requests(server) if r.path.startswith("/v1/playlists/")}
+    assert item_paths == {f"/v1/playlists/{owned['id']}/items"}
+    assert report.playlists_fetched == 1
+
+
+def test_cold_pull_requests_no_more_than_pages(standin, tmp_path):
+    settings = settings_for(standin, tmp_path / "c", **{"refresh.discovery_artists": 0})
+    save_login(standin, tmp_path / "c")
+    standin.clear_requests()
+    refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    reqs = api_requests(standin)
+    keys = [(r.path, tuple(sorted(r.query.items()))) for r in reqs]
+    assert len(keys) == len(set(keys)), "some page was requested twice"
+
+
+def test_item_key_and_track_alias_both_parse():
+    from recommender.spotify import parse
+    track = {"id": "t1", "type": "track", "name": "A", "artists": [{"id": "a1", "name": "X"}],
+             "album": {"id": "al", "name": "Al", "release_date": "2001"}, "duration_ms": 1000}
+    episode = {"id": "e1", "type": "episode", "name": "Pod"}
+    assert parse.entry_track({"item": track})["id"] == "t1"
+    assert parse.entry_track({"track": track})["id"] == "t1"           # pre-2026 shape
+    assert parse.entry_track({"item": track, "track": track})["id"] == "t1"
+    assert parse.entry_track({"item": None, "track": None}) is None    # removed track
+    assert parse.entry_track(None) is None
+    assert parse.entry_track({"item": episode}) is None
+    assert parse.entry_track({"is_local": True, "item": {**track, "id": None, "is_local": True}}) is None
+    row = parse.track_row(track)
+    assert row["popularity"] is None and row["isrc"] is None and row["release_date"] == "2001"
+
+
+def test_429_then_success_waits_retry_after(env):
+    server, settings, gateway, store, sleeps = env
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=429, retry_after=2, times=1))
+    library, _ = refresh_library(gateway, store, settings)
+    assert 2.0 in sleeps
+    assert len(library.playlists) > 0
+
+
+def test_quota_exceeded_stops_at_once_and_keeps_the_cache(env):
+    server, settings, gateway, store, sleeps = env
+    refresh_library(gateway, store, settings)
+    before = {p.name: p.read_bytes() for p in store.dir.glob("*.parquet")}
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=5))
+    started = time.monotonic()
+    with pytest.raises(RateLimited) as err:
+        refresh_library(gateway, store, settings)
+    assert time.monotonic() - started < 10
+    assert sleeps == []
+    assert "quota" in str(err.value) and "try again in" in str(err.value)
+    assert err.value.exit_code == 4
+    after = {p.name: p.read_bytes() for p in store.dir.glob("*.parquet")}
+    assert after == before
+    assert store.load_library() is not None
+
+
+def test_long_retry_after_is_not_slept(env):
+    server, settings, gateway, store, sleeps = env
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=429, retry_after=3600, times=1))
+    with pytest.raises(RateLimited, match="3600 s"):
+        refresh_library(gateway, store, settings)
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("fault", [
+    Fault(method="GET", path=r"^/v1/me/top/tracks$", status=502, times=2),
+    Fault(method="GET", path=r"^/v1/me/top/tracks$", status=503, times=1),
+    Fault(method="GET", path=r"^/v1/me/top/tracks$", status=500, times=1),
+    Fault(method="GET", path=r"^/v1/me/tracks$", truncate=True, times=2),
+])
+def test_transient_failures_are_retried(env, fault):
+    server, settings, gateway, store, sleeps = env
+    server.add_fault(fault)
+    library, _ = refresh_library(gateway, store, settings)
+    assert len(sleeps) == fault.times
+    assert len(library.saved_tracks) == len(server.account.saved_tracks)
+    assert len(library.top_tracks) == sum(len(v) for v in server.account.top_tracks.values())
+
+
+def test_persistent_5xx_gives_spotify_unavailable(env):
+    server, settings, gateway, store, _ = env
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=503, times=100))
+    with pytest.raises(SpotifyUnavailable) as err:
+        refresh_library(gateway, store, settings)
+    assert err.value.exit_code == 5
+
+
+def test_expired_access_token_is_refreshed_silently(env):
+    server, settings, gateway, store, _ = env
+    server.expire_access_tokens()
+    library, _ = refresh_library(gateway, store, settings)
+    assert len(library.tracks) > 0
+    assert any(r.path == "/api/token" for r in server.requests)
+    token = json.loads((store.dir / "spotify-token.json").read_text())
+    assert token["refresh_token"]  # kept although the refresh answer omitted it
+
+
+def test_expired_by_clock_is_refreshed_before_the_call(env):
+    server, settings, gateway, store, _ = env
+    path = store.dir / "spotify-token.json"
+    token = json.loads(path.read_text())
+    token["expires_at"] = int(time.time()) - 10
+    path.write_text(json.dumps(token))
+    refresh_library(gateway, store, settings)
+    assert json.loads(path.read_text())["expires_at"] > time.time()
+
+
+def test_revoked_refresh_token_asks_for_login(env):
+    server, settings, gateway, store, _ = env
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    with pytest.raises(AuthError, match="recommend auth") as err:
+        refresh_library(gateway, store, settings)
+    assert err.value.exit_code == 3
+
+
+def test_no_token_means_login_needed(standin, tmp_path):
+    from recommender import jobs
+    settings = settings_for(standin, tmp_path / "empty")
+    with pytest.raises(AuthError, match="recommend auth"):
+        jobs.connect(settings)
+
+
+def test_corrupt_cache_is_reported_and_rebuilt(env):
+    server, settings, gateway, store, _ = env
+    refresh_library(gateway, store, settings)
+    (store.dir / "tracks.parquet").write_bytes(b"not parquet")
+    store2 = Store(store.dir)
+    library, report = refresh_library(gateway, store2, settings)
+    assert any("tracks.parquet" in p for p in report.problems)
+    assert report.playlists_fetched == report.playlists - len(report.playlists_forbidden)
+    assert Store(store.dir).load_library() is not None
+
+
+def test_old_schema_version_is_rebuilt(env):
+    server, settings, gateway, store, _ = env
+    refresh_library(gateway, store, settings)
+    m = json.loads(store.manifest_path.read_text())
+    m["schema_version"] = 0
+    store.manifest_path.write_text(json.dumps(m))
+    library, report = refresh_library(gateway, Store(store.dir), settings)
+    assert any("schema version" in p for p in report.problems)
+    assert report.playlists_fetched > 0
+
+
+def test_token_file_is_private(env):
+    server, settings, gateway, store, _ = env
+    server.expire_access_tokens()
+    refresh_library(gateway, store, settings)  # forces a refresh, which rewrites the file
+    assert oct(os.stat(store.dir / "spotify-token.json").st_mode & 0o777) == "0o600"
+
+
+def test_discovery_pulls_albums_once(env):
+    server, settings, gateway, store, _ = env
+    library, report = refresh_library(gateway, store, settings)
+    album_calls = [r for r in api_requests(server) if r.path.startswith("/v1/albums/")]
+    if not album_calls:
+        pytest.skip("fixture has no discoverable albums")
+    assert len(library.discovery) > 0
+    server.clear_requests()
+    library2, _ = refresh_library(gateway, store, settings)
+    assert not [r for r in api_requests(server) if r.path.startswith("/v1/albums/")]
+    assert set(library2.discovery["track_id"]) == set(library.discovery["track_id"])
+
+
+def test_discovery_off_when_cap_is_zero(standin, tmp_path):
+    settings = settings_for(standin, tmp_path / "c", **{"refresh.discovery_artists": 0})
+    save_login(standin, tmp_path / "c")
+    library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    assert len(library.discovery) == 0
+    assert not [r for r in api_requests(standin) if "/albums" in r.path]
+
+
+def test_genres_probe_once_then_stop_asking(env):
+    server, settings, gateway, store, _ = env
+    refresh_library(gateway, store, settings)
+    probes = [r for r in api_requests(server) if r.path.startswith("/v1/artists/") and r.path.count("/") == 3]
+    assert len(probes) <= 1
+    server.clear_requests()
+    refresh_library(gateway, store, settings)
+    assert not [r for r in api_requests(server) if r.path.startswith("/v1/artists/") and r.path.count("/") == 3]
+
+
+def test_extended_mode_fields_are_used(small_account, tmp_path):
+    with StandinServer(small_account, extended=True) as server:
+        settings = settings_for(server, tmp_path / "c")
+        save_login(server, tmp_path / "c")
+        library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+        assert library.tracks["popularity"].notna().any()
+        assert any(library.artists["genres"].map(len) > 0)
