@@ -1,0 +1,272 @@
+"""One run at a time: an exclusive ``flock`` on ``<cache dir>/recommend.lock``.
+
+Every command that writes the cache or Spotify holds the lock. The kernel drops a flock when
+its process dies, so a killed run never blocks the next one. The file itself records who
+holds it (pid, host, command, start time) for the "another run holds the lock" message; it is
+emptied on a clean release, so content found by a new holder means the last run was killed
+(logged at INFO as a stale lock taken over). If the flock is still held but the recorded
+process is gone (an orphaned child kept the file open), the file is replaced under a second
+flock on the cache directory, so two runs can never both take over.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .errors import LockHeld, RecommenderError
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "recommend.lock"
+POLL_SECONDS = 0.05
+
+
+def lock_path(cache_dir: Path | str) -> Path:
+    """The lock file of one cache directory."""
+    return Path(cache_dir) / LOCK_NAME
+
+
+class RunLock:
+    """Exclusive lock of one cache directory; a context manager.
+
+    ``wait`` is how many seconds to keep trying before raising ``LockHeld`` (0 = fail at
+    once). ``command`` is recorded in the file for other runs' messages (default: argv).
+    """
+
+    def __init__(self, path: Path | str, wait: float = 0.0, command: str | None = None) -> None:
+        self.path = Path(path)
+        self.wait = max(0.0, float(wait))
+        self.command = command if command is not None else _default_command()
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def __enter__(self) -> "RunLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+    def acquire(self) -> "RunLock":
+        """Take the lock or raise ``LockHeld`` naming the file and the holder."""
+        if self._fd is not None:
+            raise RecommenderError(f"{self.path}: this run already holds the lock")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RecommenderError(f"{self.path.parent}: cannot create the cache directory "
+                                   f"({exc.strerror})") from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            holder = self._try_acquire()
+            if holder is None:
+                return self
+            if time.monotonic() >= deadline:
+                raise LockHeld(f"{self.path}: another run holds the lock ({_describe(holder)}); "
+                               f"try again when it has finished")
+            time.sleep(POLL_SECONDS)
+
+    def release(self) -> None:
+        """Empty the file and drop the lock (safe to call twice)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.ftruncate(fd, 0)
+        except OSError:  # the lock still goes away with the descriptor
+            pass
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    # ----- internals -------------------------------------------------------------------
+    def _try_acquire(self) -> dict[str, Any] | None:
+        """One attempt: None when the lock is ours, else what the holder recorded."""
+        fd = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                os.close(fd)
+                raise RecommenderError(f"{self.path}: cannot lock ({exc.strerror})") from None
+            holder = _read_info(fd)
+            os.close(fd)
+            if _is_dead(holder) and self._replace_orphaned_file():
+                return self._try_acquire()
+            return holder
+        # Check and record under the directory guard, so that a run taking over an orphaned
+        # file (below) never unlinks a file we have just locked but not yet written.
+        with _dir_guard(self.path.parent):
+            current = _same_file(fd, self.path)
+            if current:
+                previous = _read_info(fd)
+                if previous:
+                    log.info("taking over the stale lock %s left by a run that did not finish "
+                             "(%s)", self.path, _describe(previous))
+                try:
+                    self._write_info(fd)
+                except OSError as exc:
+                    os.close(fd)
+                    raise RecommenderError(f"{self.path}: cannot write the lock file "
+                                           f"({exc.strerror})") from None
+        if not current:  # replaced by a takeover in the meantime: lock the new file
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            return self._try_acquire()
+        self._fd = fd
+        return None
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RecommenderError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
+
+    def _write_info(self, fd: int) -> None:
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
+                "started": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+        data = (json.dumps(info) + "\n").encode("utf-8")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+        os.fsync(fd)
+
+    def _replace_orphaned_file(self) -> bool:
+        """Unlink a lock file whose flock outlived its recorded process; True if done.
+
+        Runs under a flock on the directory and checks again there, so that of two runs
+        seeing the same orphan only one replaces the file.
+        """
+        with _dir_guard(self.path.parent):
+            try:
+                fd = os.open(self.path, os.O_RDWR)
+            except FileNotFoundError:
+                return True  # someone else already removed it: just try again
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = _read_info(fd)
+                if _is_dead(holder):
+                    log.info("taking over the lock %s: its holder is gone (%s) but an orphaned "
+                             "process kept it open", self.path, _describe(holder))
+                    os.unlink(self.path)
+                    return True
+                return False
+            else:  # free now: the normal path takes it
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return True
+            finally:
+                os.close(fd)
+
+
+@contextmanager
+def _dir_guard(directory: Path) -> Iterator[None]:
+    """A short exclusive flock on the directory itself (held for a few syscalls only)."""
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(dir_fd)
+
+
+def read_holder(path: Path | str) -> dict[str, Any] | None:
+    """What the lock file records (pid, host, command, started), or None when empty/absent."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return _parse_info(text)
+
+
+def running_holder(path: Path | str) -> dict[str, Any] | None:
+    """Who holds the lock right now (pid, host, command, started), or None.
+
+    Reads the record only (a probing flock could make a starting run fail): a record left
+    by a killed run on this host, whose pid is gone, counts as not running.
+    """
+    info = read_holder(path)
+    if not info or "pid" not in info or _is_dead(info):
+        return None
+    return info
+
+
+def _default_command() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "recommend"
+    return " ".join([name, *sys.argv[1:]])
+
+
+def _read_info(fd: int) -> dict[str, Any]:
+    try:
+        data = os.pread(fd, 4096, 0)
+    except OSError:
+        return {}
+    return _parse_info(data.decode("utf-8", "replace")) or {}
+
+
+def _parse_info(text: str) -> dict[str, Any] | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        info = json.loads(text)
+    except ValueError:
+        return {"raw": text[:80]}
+    return info if isinstance(info, dict) else {"raw": text[:80]}
+
+
+def _describe(info: dict[str, Any] | None) -> str:
+    if not info:
+        return "holder unknown"
+    if "pid" not in info:
+        return f"unreadable lock file content {info.get('raw', '')!r}"
+    host = info.get("host")
+    where = f" on {host}" if host and host != socket.gethostname() else ""
+    parts = [f"pid {info.get('pid')}{where}"]
+    if info.get("command"):
+        parts.append(f"'{info['command']}'")
+    if info.get("started"):
+        parts.append(f"since {info['started']}")
+    return ", ".join(parts)
+
+
+def _is_dead(info: dict[str, Any] | None) -> bool:
+    """True only when the recorded process is on this host and certainly gone."""
+    if not info or info.get("host") != socket.gethostname():
+        return False
+    try:
+        pid = int(info["pid"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False

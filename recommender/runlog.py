@@ -1,0 +1,318 @@
+"""What unattended runs leave behind: a rotating log, one JSON line per run, and a status.
+
+* ``setup_logging``: every run logs to ``<cache>/<log_file>`` (rotating) and, unless quiet,
+  warnings to stderr. A filter on both handlers redacts tokens and secrets.
+* ``append_run`` / ``read_runs``: ``<cache>/runs.jsonl``, one object per run.
+* ``status``: last runs, cache age, login state, the managed playlist, genre coverage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .lock import lock_path, running_holder
+from .store import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+RUNS_FILE = "runs.jsonl"
+RUNS_MAX_BYTES = 1_000_000       # past this size runs.jsonl is cut to its last RUNS_KEEP lines
+RUNS_KEEP = 1000
+RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playlist_id",
+              "duration_s", "requests", "message")
+FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+STDERR_FORMAT = "%(levelname)s: %(message)s"
+REDACTED = "***"
+
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+_KEY_VALUE = re.compile(
+    r"""(?ix)
+    (["']?\b(?:access_token|refresh_token|client_secret|code_verifier|id_token)\b["']?
+     \s*[:=]\s*["']?)
+    [^"'\s&,;}]+""")
+_AUTH_CODE = re.compile(r"(?i)([?&]code=)[^&\s\"']+")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{80,}")  # Spotify tokens and codes are 100+ chars
+
+
+# ----- redaction ----------------------------------------------------------------------------
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with bearer/basic credentials, token and secret values replaced by ***."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _AUTH_CODE.sub(lambda m: m.group(1) + REDACTED, text)
+    return _LONG_TOKEN.sub(REDACTED, text)
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites each record's message, traceback and stack text through ``redact``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep the raw template, still redacted
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact(message, self.secrets), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
+        return True
+
+
+# ----- logging setup ------------------------------------------------------------------------
+def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_bytes: int = 1_000_000,
+                  backups: int = 3, quiet: bool = False, verbose: bool = False,
+                  secrets: Iterable[str] = ()) -> Path:
+    """Log every run to a rotating file under the cache dir; return the file's path.
+
+    File: INFO (DEBUG with verbose). stderr: WARNING (INFO with verbose), nothing with quiet.
+    ``secrets`` (e.g. the configured client secret) are redacted verbatim on top of the
+    patterns. Calling it again replaces the handlers installed the first time.
+    """
+    path = Path(log_file).expanduser()
+    if not path.is_absolute():
+        path = Path(cache_dir) / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # the log is the owner's only
+    teardown_logging()
+    redactor = RedactSecrets(secrets)
+    handlers: list[logging.Handler] = []
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max(0, int(max_bytes)), backupCount=max(0, int(backups)), encoding="utf-8")
+    file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+    file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    handlers.append(file_handler)
+    if not quiet:
+        err_handler = logging.StreamHandler(sys.stderr)
+        err_handler.setLevel(logging.INFO if verbose else logging.WARNING)
+        err_handler.setFormatter(logging.Formatter(STDERR_FORMAT))
+        handlers.append(err_handler)
+    root = logging.getLogger()
+    for handler in handlers:
+        handler.addFilter(redactor)
+        handler._recommend = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    return path
+
+
+def teardown_logging() -> None:
+    """Remove and close the handlers ``setup_logging`` installed (tests, repeated calls)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_recommend", False):
+            root.removeHandler(handler)
+            handler.close()
+
+
+# ----- runs.jsonl ---------------------------------------------------------------------------
+def runs_path(cache_dir: Path | str) -> Path:
+    return Path(cache_dir) / RUNS_FILE
+
+
+def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Append one JSON line for this run and log a one-line summary; return the record.
+
+    Known fields (missing ones are null): when (ISO UTC, defaults to now), command,
+    exit_code, added, removed, kept, playlist_id, duration_s (seconds; ``duration`` is
+    accepted too), requests, message. Extra keys are kept. The message is redacted like the log.
+    """
+    record: dict[str, Any] = {key: None for key in RUN_FIELDS}
+    record.update(summary)
+    if record["duration_s"] is None and "duration" in record:  # accepted alias
+        record["duration_s"] = record.pop("duration")
+    if not record["when"]:
+        record["when"] = _iso(datetime.now(timezone.utc))
+    if isinstance(record["message"], str):
+        record["message"] = redact(record["message"])
+    if isinstance(record["duration_s"], float):
+        record["duration_s"] = round(record["duration_s"], 3)
+    line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
+    path = runs_path(cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size and not _ends_with_newline(path):  # a killed run left half a line
+            line = "\n" + line
+        os.write(fd, line.encode("utf-8"))
+        size += len(line)
+    finally:
+        os.close(fd)
+    if size > RUNS_MAX_BYTES:
+        _trim(path)
+    log.info("run summary: %s", describe_run(record))
+    return record
+
+
+def describe_run(run: Mapping[str, Any]) -> str:
+    """One human line: 'build-playlist exit 0 in 12.3 s: playlist X +5 -3 =42, 57 requests: msg'."""
+    parts = [f"{run.get('command') or 'run'} exit {run.get('exit_code')}"]
+    if run.get("duration_s") is not None:
+        parts[0] += f" in {float(run['duration_s']):.1f} s"
+    changes = " ".join(f"{sign}{run[key]}" for sign, key in (("+", "added"), ("-", "removed"), ("=", "kept"))
+                       if run.get(key) is not None)
+    if run.get("playlist_id") or changes:
+        parts.append(" ".join(p for p in (f"playlist {run['playlist_id']}" if run.get("playlist_id") else "",
+                                          changes) if p))
+    if run.get("requests") is not None:
+        parts.append(f"{run['requests']} requests")
+    text = ", ".join(parts)
+    if run.get("message"):
+        text += f": {run['message']}"
+    return text
+
+
+def read_runs(cache_dir: Path | str, n: int = 10) -> list[dict[str, Any]]:
+    """The last ``n`` runs, newest first; unreadable lines are skipped (logged at DEBUG)."""
+    path = runs_path(cache_dir)
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    runs: list[dict[str, Any]] = []
+    for number in range(len(lines) - 1, -1, -1):
+        if len(runs) >= n:
+            break
+        text = lines[number].strip()
+        if not text:
+            continue
+        try:
+            run = json.loads(text)
+        except ValueError:
+            log.debug("%s line %d is not JSON; skipped", path, number + 1)
+            continue
+        if isinstance(run, dict):
+            runs.append(run)
+    return runs
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
+def _trim(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    atomic_write_text(path, "".join(lines[-RUNS_KEEP:]), mode=0o600)
+
+
+# ----- status -------------------------------------------------------------------------------
+def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info: Mapping[str, Any] | None,
+           library: Any = None, now: datetime | None = None, runs: int = 5) -> dict[str, Any]:
+    """Everything ``recommend status`` shows, JSON-ready (no tokens in it).
+
+    Keys: cache_dir, running (lock holder or None), last_runs (newest first), cache
+    {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
+    playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None.
+    ``token_info`` is the spotipy token file's JSON (None when there is none).
+    """
+    now = now or datetime.now(timezone.utc)
+    return {
+        "cache_dir": str(cache_dir),
+        "running": running_holder(lock_path(cache_dir)),
+        "last_runs": read_runs(cache_dir, runs),
+        "cache": _cache_status(store_manifest, now),
+        "login": login_status(token_info, now),
+        "playlist": _playlist_status(store_manifest),
+        "genres": genre_coverage(library) if library is not None else None,
+    }
+
+
+def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    fetched = manifest.get("fetched_at")
+    then = _parse_time(fetched)
+    return {"fetched_at": fetched, "age_hours": round((now - then).total_seconds() / 3600, 2) if then else None}
+
+
+def login_status(token_info: Mapping[str, Any] | None, now: datetime | None = None) -> dict[str, Any]:
+    """State of the saved login: 'needs login' (no token or no refresh token), 'valid' or
+    'expired' (the refresh token renews it on the next run). Never returns a token value."""
+    now = now or datetime.now(timezone.utc)
+    if not token_info or not token_info.get("refresh_token"):
+        return {"state": "needs login", "expires_at": None, "expires_in_minutes": None, "scope": None,
+                "message": "run `recommend auth`"}
+    expires = token_info.get("expires_at")
+    try:
+        expires_at = datetime.fromtimestamp(float(expires), timezone.utc) if expires is not None else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        expires_at = None
+    if expires_at is None:
+        state, minutes = "expired", None
+    else:
+        minutes = round((expires_at - now).total_seconds() / 60, 1)
+        state = "valid" if minutes > 0 else "expired"
+    message = ("the access token is renewed from the refresh token on the next run"
+               if state == "expired" else None)
+    return {"state": state, "expires_at": _iso(expires_at) if expires_at else None,
+            "expires_in_minutes": minutes, "scope": token_info.get("scope"), "message": message}
+
+
+def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    managed = manifest.get("managed_playlist")
+    if not managed:
+        return None
+    if isinstance(managed, str):
+        return {"id": managed, "name": None, "tracks": None}
+    if not isinstance(managed, Mapping):
+        return None
+    tracks = managed.get("track_count", managed.get("tracks"))
+    if tracks is None and isinstance(managed.get("track_ids"), list):
+        tracks = managed["track_ids"]
+    if isinstance(tracks, (list, tuple)):
+        tracks = len(tracks)
+    return {"id": managed.get("id") or managed.get("playlist_id"), "name": managed.get("name"),
+            "tracks": tracks}
+
+
+def genre_coverage(library: Any) -> dict[str, Any]:
+    """Share of the library's artists that have at least one genre (Spotify's or enriched)."""
+    genres = library.artist_genres()
+    genres = genres[~genres.index.duplicated(keep="last")]
+    total = int(len(genres))
+    with_genres = int(sum(1 for g in genres if _non_empty(g)))
+    return {"artists": total, "with_genres": with_genres,
+            "coverage": round(with_genres / total, 4) if total else None}
+
+
+def _non_empty(value: Any) -> bool:
+    if value is None or isinstance(value, float):  # None / NaN
+        return False
+    try:
+        return len(value) > 0
+    except TypeError:
+        return False
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        then = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return then if then.tzinfo else then.replace(tzinfo=timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()

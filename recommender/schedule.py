@@ -1,0 +1,326 @@
+"""Unattended runs: our one crontab entry, or a systemd user timer.
+
+Cron expressions are parsed and validated by python-crontab, and our line is rendered by it.
+Editing a crontab, however, is done line by line: python-crontab re-renders every line it
+writes back (it collapses spaces, moves environment lines, rewrites ``50%`` as ``50 %`` and
+comments out lines it cannot parse), and a user's other jobs must survive byte-identical.
+So we read the raw text, recognise OUR entry (python-crontab parses each line; ours carries
+the comment ``recommend-managed``), replace or drop only that line and write the rest back
+unchanged. With ``tabfile=None`` the user's crontab is read with ``crontab -l`` and written
+with ``crontab FILE``, as python-crontab's ``CronTab(user=True)`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from crontab import CronSlices, CronTab
+
+from .errors import RecommenderError, UsageError
+
+log = logging.getLogger(__name__)
+
+MARKER = "recommend-managed"
+UNIT_NAME = "recommend"
+SPECIALS = {"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"}
+ALLOWED_FIELD_CHARS = set("0123456789*,-/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+
+
+class CrontabUnavailable(RecommenderError):
+    """No ``crontab`` program, or it refused to read or write the user's crontab."""
+
+    exit_code = 1
+
+
+# ----- expressions --------------------------------------------------------------------------
+def validate_cron(expr: str) -> str:
+    """The expression with its whitespace normalised; UsageError naming it when invalid.
+
+    Accepts five fields (minute hour day-of-month month day-of-week, with lists, ranges,
+    steps and English names) or @hourly/@daily/@weekly/@monthly/@yearly.
+    """
+    text = " ".join(str(expr).split())
+    fields = text.split(" ")
+    if text.startswith("@"):
+        if text.lower() not in SPECIALS:
+            raise UsageError(f"invalid cron expression {expr!r}: use five fields or one of "
+                             f"{', '.join(sorted(SPECIALS))}")
+        return text.lower()
+    if len(fields) != 5:
+        raise UsageError(f"invalid cron expression {expr!r}: expected 5 fields "
+                         f"(minute hour day-of-month month day-of-week), got {len(fields)}")
+    if not all(set(f) <= ALLOWED_FIELD_CHARS for f in fields):
+        raise UsageError(f"invalid cron expression {expr!r}: unexpected character")
+    try:
+        CronSlices(text)
+    except (ValueError, KeyError) as exc:
+        reason = exc.args[0] if exc.args else type(exc).__name__
+        raise UsageError(f"invalid cron expression {expr!r}: {reason}") from None
+    return text
+
+
+def cron_line(expr: str, executable: Path | str, config_path: Path | str | None,
+              cache_dir: Path | str | None) -> str:
+    """Our crontab line (no trailing newline), marked with ``# recommend-managed``.
+
+    Runs ``<executable> build-playlist --quiet --no-input [--config <abs>]``; the app writes
+    its own rotating log, so nothing is redirected. ``cache_dir`` (when given) is passed as
+    RECOMMENDER_CACHE_DIR so the scheduled run uses the cache (and login) in effect now.
+    """
+    expr = validate_cron(expr)
+    # Rendered here rather than by python-crontab, which would turn "0 0 * * *" into "@daily"
+    # (unknown to some crons); cron reads an unescaped % as a newline.
+    command = _command(executable, config_path, cache_dir).replace("%", "\\%")
+    return f"{expr} {command} # {MARKER}"
+
+
+def _words(executable: Path | str, config_path: Path | str | None) -> list[str]:
+    words = [str(Path(executable).expanduser().absolute()), "build-playlist", "--quiet", "--no-input"]
+    if config_path is not None:
+        words += ["--config", str(Path(config_path).expanduser().absolute())]
+    return words
+
+
+def _command(executable: Path | str, config_path: Path | str | None, cache_dir: Path | str | None) -> str:
+    for path in (executable, config_path, cache_dir):
+        if path is not None and ("\n" in str(path) or "\r" in str(path)):
+            raise UsageError(f"cannot schedule with the path {str(path)!r}: it contains a line break")
+    command = shlex.join(_words(executable, config_path))
+    if cache_dir is not None:
+        command = f"RECOMMENDER_CACHE_DIR={shlex.quote(str(Path(cache_dir).expanduser().absolute()))} {command}"
+    return command
+
+
+def default_executable() -> Path:
+    """The installed ``recommend`` script: on PATH, else next to the running Python."""
+    found = shutil.which("recommend")
+    if found:
+        return Path(found).absolute()
+    beside = Path(sys.executable).parent / "recommend"
+    if beside.exists():
+        return beside.absolute()
+    raise UsageError("cannot find the `recommend` program on PATH; install the package "
+                     "(pip install .) or pass its path")
+
+
+# ----- crontab editing ---------------------------------------------------------------------
+def is_ours(line: str) -> bool:
+    """True when the crontab line is a job (enabled or commented out) carrying our marker."""
+    if MARKER not in line:
+        return False
+    jobs = list(CronTab(tab=line.rstrip("\r\n")))
+    return any(job.comment == MARKER for job in jobs)
+
+
+def install(expr: str, executable: Path | str, config_path: Path | str | None,
+            cache_dir: Path | str | None, tabfile: Path | str | None = None) -> str:
+    """Add or replace our entry; every other line stays byte-identical. Returns our line."""
+    line = cron_line(expr, executable, config_path, cache_dir)
+    lines = _read(tabfile).splitlines(keepends=True)
+    ours = [i for i, text in enumerate(lines) if is_ours(text)]
+    newline = _newline_of(lines)
+    if ours:
+        lines[ours[0]] = line + newline
+        for i in reversed(ours[1:]):
+            del lines[i]
+    else:
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += newline
+        lines.append(line + newline)
+    _write(tabfile, "".join(lines))
+    log.info("installed the schedule %r in %s", expr, _where(tabfile))
+    return line
+
+
+def show(tabfile: Path | str | None = None) -> str | None:
+    """Our crontab line, or None when there is none."""
+    for text in _read(tabfile).splitlines():
+        if is_ours(text):
+            return text
+    return None
+
+
+def remove(tabfile: Path | str | None = None) -> bool:
+    """Drop our entry (only ours); True when there was one."""
+    lines = _read(tabfile).splitlines(keepends=True)
+    kept = [text for text in lines if not is_ours(text)]
+    if len(kept) == len(lines):
+        return False
+    _write(tabfile, "".join(kept))
+    log.info("removed the schedule from %s", _where(tabfile))
+    return True
+
+
+def _newline_of(lines: list[str]) -> str:
+    return "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+
+
+def _where(tabfile: Path | str | None) -> str:
+    return str(tabfile) if tabfile is not None else "your crontab"
+
+
+def _crontab_program() -> str:
+    found = shutil.which("crontab")
+    if not found:
+        raise CrontabUnavailable("no `crontab` program found; run `recommend schedule install --print` "
+                                 "and add the line to your scheduler yourself (or use --systemd)")
+    return found
+
+
+def _read(tabfile: Path | str | None) -> str:
+    if tabfile is not None:
+        try:
+            return Path(tabfile).read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            return ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{tabfile}: cannot read the crontab file ({exc})") from None
+    program = _crontab_program()
+    proc = subprocess.run([program, "-l"], capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        if "no crontab" in proc.stderr.lower():
+            return ""
+        raise CrontabUnavailable(f"`crontab -l` failed: {proc.stderr.strip() or f'exit {proc.returncode}'}")
+    return proc.stdout
+
+
+def _write(tabfile: Path | str | None, text: str) -> None:
+    if tabfile is not None:
+        path = Path(tabfile)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text.encode("utf-8"))
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return
+    program = _crontab_program()
+    fd, tmp = tempfile.mkstemp(prefix="recommend-crontab.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+        proc = subprocess.run([program, tmp], capture_output=True, text=True, timeout=30)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise CrontabUnavailable(f"`crontab` refused the new table: {proc.stderr.strip() or f'exit {proc.returncode}'}")
+
+
+# ----- systemd -----------------------------------------------------------------------------
+def on_calendar(expr: str) -> str | None:
+    """The systemd OnCalendar= equivalent of a cron expression, or None when there is none.
+
+    Exact for every field made of values, ranges and steps; not translatable: a restricted
+    day-of-month together with a restricted day-of-week (cron ORs them, systemd ANDs them).
+    """
+    slices = CronSlices(validate_cron(expr))
+    minute, hour, dom, month, dow = slices
+    days = _values(dow)
+    restricted_dow = len(days) < 7
+    if restricted_dow and len(_values(dom)) < 31:
+        return None
+    weekday = _weekdays(days) + " " if restricted_dow else ""
+    return (f"{weekday}*-{_field(month)}-{_field(dom)} "
+            f"{_field(hour, pad=2)}:{_field(minute, pad=2)}:00")
+
+
+def _values(cron_slice) -> list[int]:
+    return sorted(set(cron_slice))
+
+
+def _field(cron_slice, pad: int = 0) -> str:
+    """One OnCalendar component: '*', 'start/step' for a full stepped range, else a list
+    in which runs of three or more consecutive values are written 'a..b'."""
+    values = _values(cron_slice)
+    lo, hi = cron_slice.min, cron_slice.max
+    full = list(range(lo, hi + 1))
+    if values == full:
+        return "*"
+    step = values[1] - values[0] if len(values) > 2 else 0
+    if values[0] == lo and step > 1 and values == full[::step]:
+        return f"{lo:0{pad}d}/{step}"
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    parts: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{run[0]:0{pad}d}..{run[-1]:0{pad}d}")
+        else:
+            parts.extend(f"{v:0{pad}d}" for v in run)
+    return ",".join(parts)
+
+
+def _weekdays(days: list[int]) -> str:
+    """Cron day numbers (0 = Sunday) as systemd weekdays, runs of 3+ joined with '..' (Mon first)."""
+    order = [1, 2, 3, 4, 5, 6, 0]
+    present = [d for d in order if d in set(days)]
+    groups: list[list[int]] = []
+    for d in present:
+        if groups and order.index(d) == order.index(groups[-1][-1]) + 1:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    return ",".join(f"{WEEKDAYS[g[0]]}..{WEEKDAYS[g[-1]]}" if len(g) >= 3 else ",".join(WEEKDAYS[d] for d in g)
+                    for g in groups)
+
+
+def systemd_units(expr: str, executable: Path | str, config_path: Path | str | None,
+                  cache_dir: Path | str | None) -> dict[str, str]:
+    """A user service and timer (file name -> text) for ``~/.config/systemd/user/``.
+
+    When the expression has no OnCalendar equivalent the timer says so in a NOTE comment
+    and its OnCalendar= line is left commented out for the user to write.
+    """
+    expr = validate_cron(expr)
+    words = _words(executable, config_path)
+    env = ""
+    if cache_dir is not None:
+        env = f'Environment="RECOMMENDER_CACHE_DIR={Path(cache_dir).expanduser().absolute()}"\n'
+    service = (
+        "[Unit]\n"
+        "Description=recommend: rebuild the managed Spotify playlist\n"
+        "Wants=network-online.target\n"
+        "After=network-online.target\n"
+        "\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        f"{env}"
+        f"ExecStart={shlex.join(words)}\n"
+    )
+    calendar = on_calendar(expr)
+    if calendar is None:
+        timing = (f"# NOTE: the cron expression '{expr}' restricts both the day of the month and the\n"
+                  "# day of the week; cron runs when EITHER matches, systemd only when BOTH do, so it\n"
+                  "# has no exact OnCalendar equivalent. Write one yourself (man systemd.time) and\n"
+                  "# check it with `systemd-analyze calendar '<value>'`.\n"
+                  "#OnCalendar=\n")
+    else:
+        timing = f"# cron: {expr}\nOnCalendar={calendar}\n"
+    timer = (
+        "[Unit]\n"
+        "Description=recommend: scheduled playlist rebuild\n"
+        "\n"
+        "[Timer]\n"
+        f"{timing}"
+        "Persistent=true\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=timers.target\n"
+    )
+    return {f"{UNIT_NAME}.service": service, f"{UNIT_NAME}.timer": timer}

@@ -1,0 +1,177 @@
+"""RunLock: real contention between processes, stale and orphaned lock files, release."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recommender.errors import LockHeld
+from recommender.lock import RunLock, lock_path, read_holder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOLDER = """
+import sys
+from recommender.lock import RunLock
+lock = RunLock(sys.argv[1], command="recommend build-playlist --quiet")
+lock.acquire()
+print("ready", flush=True)
+sys.stdin.read()          # hold until the test closes our stdin
+if sys.argv[2] == "kill":
+    import os; os._exit(0)  # die without releasing, like a killed run
+lock.release()
+"""
+
+
+def _spawn(script: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _finish(proc: subprocess.Popen) -> None:
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_second_process_gets_lock_held_naming_file_pid_and_command(tmp_path):
+    path = lock_path(tmp_path)
+    holder = _spawn(HOLDER, str(path), "release")
+    try:
+        with pytest.raises(LockHeld) as err:
+            RunLock(path).acquire()
+        message = str(err.value)
+        assert str(path) in message
+        assert f"pid {holder.pid}" in message
+        assert "recommend build-playlist --quiet" in message
+        assert "\n" not in message
+        assert err.value.exit_code == 6
+    finally:
+        _finish(holder)
+    # released by the holder: now it is ours, and the file names us
+    with RunLock(path, command="recommend refresh") as lock:
+        assert lock.held
+        assert read_holder(path)["pid"] == os.getpid()
+        assert read_holder(path)["command"] == "recommend refresh"
+
+
+def test_waiting_run_gets_the_lock_once_the_holder_exits(tmp_path):
+    path = lock_path(tmp_path)
+    holder = _spawn(HOLDER, str(path), "release")
+    holder.stdin.close()                      # holder releases and exits while we wait
+    with RunLock(path, wait=60) as lock:
+        assert lock.held
+    assert holder.wait(timeout=30) == 0
+
+
+def test_lock_is_exclusive_within_one_process_too(tmp_path):
+    path = lock_path(tmp_path)
+    with RunLock(path):
+        with pytest.raises(LockHeld, match=f"pid {os.getpid()}"):
+            RunLock(path).acquire()
+
+
+def test_killed_holder_leaves_a_stale_file_that_is_taken_over(tmp_path, caplog):
+    path = lock_path(tmp_path)
+    holder = _spawn(HOLDER, str(path), "kill")
+    dead = holder.pid
+    _finish(holder)
+    assert read_holder(path)["pid"] == dead       # the killed run's record is still there
+    with caplog.at_level(logging.INFO, logger="recommender.lock"):
+        with RunLock(path):
+            assert read_holder(path)["pid"] == os.getpid()
+    assert any("stale" in r.getMessage() and f"pid {dead}" in r.getMessage() and r.levelno == logging.INFO
+               for r in caplog.records)
+
+
+def test_stale_file_with_dead_pid_is_taken_over(tmp_path, caplog):
+    path = lock_path(tmp_path)
+    path.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(),
+                                "command": "recommend build-playlist", "started": "2026-01-01T00:00:00+00:00"}))
+    with caplog.at_level(logging.INFO, logger="recommender.lock"):
+        with RunLock(path) as lock:
+            assert lock.held
+    assert any("stale" in r.getMessage() for r in caplog.records)
+
+
+def test_flock_kept_by_an_orphan_whose_recorded_pid_is_dead_is_taken_over(tmp_path):
+    """An orphaned child still has the file open (flock held) but the recorded run is gone."""
+    path = lock_path(tmp_path)
+    path.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(), "command": "x"}))
+    orphan = _spawn("import fcntl, os, sys\n"
+                    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                    "print('ready', flush=True)\n"
+                    "sys.stdin.read()\n", str(path))
+    try:
+        old_inode = path.stat().st_ino
+        with RunLock(path) as lock:
+            assert lock.held
+            assert read_holder(path)["pid"] == os.getpid()
+            assert path.stat().st_ino != old_inode
+    finally:
+        _finish(orphan)
+
+
+def test_flock_held_by_a_live_process_is_never_taken_over(tmp_path):
+    """A live holder whose file records another live pid (ours) keeps its lock."""
+    path = lock_path(tmp_path)
+    path.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "command": "x"}))
+    orphan = _spawn("import fcntl, os, sys\n"
+                    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                    "print('ready', flush=True)\n"
+                    "sys.stdin.read()\n", str(path))
+    try:
+        with pytest.raises(LockHeld, match=f"pid {os.getppid()}"):
+            RunLock(path).acquire()
+    finally:
+        _finish(orphan)
+
+
+def test_release_on_context_exit_and_on_exception(tmp_path):
+    path = lock_path(tmp_path)
+    with pytest.raises(RuntimeError):
+        with RunLock(path):
+            raise RuntimeError("boom")
+    assert read_holder(path) is None          # emptied: the next run sees no stale record
+    # another process can take it now
+    probe = subprocess.run([sys.executable, "-c", "import fcntl, os, sys\n"
+                            "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                            "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n", str(path)])
+    assert probe.returncode == 0
+    lock = RunLock(path)
+    lock.acquire()
+    lock.release()
+    lock.release()                             # twice is harmless
+    assert not lock.held
+
+
+def test_holder_record_is_written_while_held(tmp_path):
+    path = lock_path(tmp_path / "new" / "cache")   # the cache dir is created when missing
+    with RunLock(path, command="recommend refresh"):
+        info = read_holder(path)
+        fd = os.open(path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    assert info["host"] == socket.gethostname()
+    assert info["started"].endswith("+00:00")

@@ -1,0 +1,220 @@
+"""runlog: logging setup and redaction, runs.jsonl, status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import stat
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+
+from recommender import runlog
+from recommender.library import Library
+from recommender.lock import RunLock, lock_path
+
+ACCESS = "BQD" + "x1Y2z3" * 30                     # 183 chars, shaped like a Spotify token
+REFRESH = "AQC" + "r9S8t7" * 22
+SECRET = "0123456789abcdef0123456789abcdef"      # a client secret is 32 hex chars
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def logs(tmp_path):
+    """setup_logging into tmp_path; handlers removed afterwards."""
+    saved = logging.getLogger().level
+    yield tmp_path
+    runlog.teardown_logging()
+    logging.getLogger().setLevel(saved)
+
+
+# ----- redaction ----------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    f"Authorization: Bearer {ACCESS}",
+    f"headers={{'Authorization': 'Basic {SECRET}'}}",
+    f'token response {{"access_token": "{ACCESS}", "token_type": "Bearer", "refresh_token": "{REFRESH}"}}',
+    f"{{'access_token': 'short-but-secret', 'expires_in': 3600}}",
+    f"POST /api/token grant_type=refresh_token&refresh_token=abcdEFGH1234&client_secret=s3cr3tValue",
+    f"callback http://127.0.0.1:8888/callback?code=AQBshortcode&state=xyz",
+    f"code_verifier=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    f"unlabelled token {ACCESS} in an error text",
+])
+def test_redact_removes_tokens_and_secrets(text):
+    out = runlog.redact(text, secrets=[SECRET])
+    for secret in (ACCESS, REFRESH, SECRET, "short-but-secret", "abcdEFGH1234", "s3cr3tValue",
+                   "AQBshortcode", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"):
+        assert secret not in out
+    assert "***" in out
+
+
+def test_redact_keeps_ordinary_text():
+    text = "fetched 120 tracks for playlist 37i9dQZF1DXcBWIGoYBM5M in 3.2 s (expires_in=3600)"
+    assert runlog.redact(text) == text
+
+
+def test_log_file_never_contains_tokens(logs):
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=True, verbose=True,
+                                secrets=[SECRET])
+    logger = logging.getLogger("recommender.spotify.auth")
+    logger.debug("token %s", {"access_token": ACCESS, "refresh_token": REFRESH})
+    logger.info("client secret is %s", SECRET)
+    try:
+        raise RuntimeError(f"refresh failed for Bearer {ACCESS}")
+    except RuntimeError:
+        logger.exception("refresh failed")
+    runlog.teardown_logging()
+    text = path.read_text()
+    assert "refresh failed" in text and "RuntimeError" in text and "Traceback" in text
+    for secret in (ACCESS, REFRESH, SECRET):
+        assert secret not in text
+
+
+# ----- setup_logging ------------------------------------------------------------------------
+def test_setup_logging_file_and_stderr_levels(logs, capsys):
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=False, verbose=False)
+    assert path == logs / "recommend.log"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    log = logging.getLogger("recommender.test")
+    log.debug("debug line")
+    log.info("info line")
+    log.warning("warning line")
+    err = capsys.readouterr().err
+    assert "warning line" in err and "info line" not in err
+    text = path.read_text()
+    assert "info line" in text and "warning line" in text and "debug line" not in text
+
+
+def test_quiet_writes_nothing_to_stderr_but_still_logs_to_file(logs, capsys):
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=True, verbose=False)
+    logging.getLogger("recommender.test").error("something failed")
+    assert capsys.readouterr().err == ""
+    assert "something failed" in path.read_text()
+
+
+def test_setup_twice_does_not_duplicate_lines(logs):
+    runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=True, verbose=False)
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=True, verbose=False)
+    logging.getLogger("recommender.test").info("once")
+    assert path.read_text().count("once") == 1
+
+
+def test_log_rotates(logs):
+    path = runlog.setup_logging(logs, "sub/r.log", 2000, 2, quiet=True, verbose=False)
+    for i in range(200):
+        logging.getLogger("recommender.test").info("line %d %s", i, "x" * 40)
+    runlog.teardown_logging()
+    assert path.exists() and (logs / "sub" / "r.log.1").exists() and (logs / "sub" / "r.log.2").exists()
+    assert not (logs / "sub" / "r.log.3").exists()
+    assert path.stat().st_size <= 2000
+
+
+# ----- runs.jsonl ---------------------------------------------------------------------------
+def test_append_and_read_runs_newest_first(tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="recommender.runlog"):
+        first = runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0, "added": 5,
+                                             "removed": 3, "kept": 42, "playlist_id": "PL1",
+                                             "duration_s": 12.34567, "requests": 57, "message": "ok"})
+        runlog.append_run(tmp_path, {"command": "refresh", "exit_code": 4, "message": "rate limited",
+                                     "duration": 2.5, "tracks": 900})
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[0]) == first
+    assert set(runlog.RUN_FIELDS) <= set(first)
+    assert first["duration_s"] == 12.346 and first["when"]
+    runs = runlog.read_runs(tmp_path)
+    assert [r["command"] for r in runs] == ["refresh", "build-playlist"]
+    assert runs[0]["added"] is None
+    assert runs[0]["duration_s"] == 2.5 and "duration" not in runs[0] and runs[0]["tracks"] == 900
+    summary = [r.getMessage() for r in caplog.records if "run summary" in r.getMessage()]
+    assert summary[0] == ("run summary: build-playlist exit 0 in 12.3 s, playlist PL1 +5 -3 =42, "
+                          "57 requests: ok")
+
+
+def test_read_runs_tolerates_corrupt_and_partial_lines(tmp_path):
+    runlog.append_run(tmp_path, {"command": "a", "exit_code": 0})
+    with (tmp_path / "runs.jsonl").open("a") as fh:
+        fh.write("not json\n[1, 2]\n\n")
+        fh.write('{"command": "half a li')            # a killed run's partial line
+    runlog.append_run(tmp_path, {"command": "b", "exit_code": 0})
+    assert [r["command"] for r in runlog.read_runs(tmp_path)] == ["b", "a"]
+    assert [r["command"] for r in runlog.read_runs(tmp_path, n=1)] == ["b"]
+    assert runlog.read_runs(tmp_path / "nowhere") == []
+
+
+def test_run_message_is_redacted(tmp_path):
+    runlog.append_run(tmp_path, {"command": "auth", "exit_code": 3, "message": f"refused Bearer {ACCESS}"})
+    assert ACCESS not in (tmp_path / "runs.jsonl").read_text()
+
+
+def test_runs_file_is_trimmed(tmp_path, monkeypatch):
+    monkeypatch.setattr(runlog, "RUNS_MAX_BYTES", 3000)
+    monkeypatch.setattr(runlog, "RUNS_KEEP", 5)
+    for i in range(40):
+        runlog.append_run(tmp_path, {"command": f"run{i}", "exit_code": 0})
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert len(lines) < 40
+    assert json.loads(lines[-1])["command"] == "run39"
+
+
+# ----- status -------------------------------------------------------------------------------
+def _library() -> Library:
+    artists = pd.DataFrame({"artist_id": ["a1", "a2", "a3", "a4"], "name": ["A", "B", "C", "D"],
+                            "genres": [["indie"], [], [], []]})
+    enriched = pd.DataFrame({"artist_id": ["a2"], "genres": [["jazz"]]})
+    return Library.from_frames(artists=artists, artist_genres=enriched)
+
+
+def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
+    runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})
+    manifest = {"fetched_at": (NOW - timedelta(hours=5)).isoformat(),
+                "managed_playlist": {"id": "PL1", "name": "recommend: for you", "track_ids": ["t1", "t2", "t3"]}}
+    token = {"access_token": ACCESS, "refresh_token": REFRESH, "scope": "user-top-read",
+             "expires_at": int((NOW + timedelta(minutes=30)).timestamp())}
+    st = runlog.status(tmp_path, manifest, token, library=_library(), now=NOW)
+    assert st["last_runs"][0]["command"] == "build-playlist"
+    assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0}
+    assert st["login"]["state"] == "valid" and st["login"]["expires_in_minutes"] == 30.0
+    assert st["login"]["expires_at"] == "2026-03-01T12:30:00+00:00"
+    assert st["playlist"] == {"id": "PL1", "name": "recommend: for you", "tracks": 3}
+    assert st["genres"] == {"artists": 4, "with_genres": 2, "coverage": 0.5}
+    assert st["running"] is None
+    text = json.dumps(st)                              # JSON-ready, and no token in it
+    assert ACCESS not in text and REFRESH not in text
+
+
+def test_status_without_anything(tmp_path):
+    st = runlog.status(tmp_path, {}, None, now=NOW)
+    assert st["last_runs"] == [] and st["playlist"] is None and st["genres"] is None
+    assert st["cache"] == {"fetched_at": None, "age_hours": None}
+    assert st["login"]["state"] == "needs login"
+
+
+@pytest.mark.parametrize("token, state", [
+    ({"access_token": "x", "expires_at": 2_000_000_000}, "needs login"),      # no refresh token
+    ({"access_token": "x", "refresh_token": "r", "expires_at": int(NOW.timestamp()) - 60}, "expired"),
+    ({"access_token": "x", "refresh_token": "r"}, "expired"),
+])
+def test_login_states(token, state):
+    assert runlog.login_status(token, NOW)["state"] == state
+
+
+def test_status_reports_a_running_holder_but_not_a_killed_one(tmp_path):
+    with RunLock(lock_path(tmp_path), command="recommend build-playlist"):
+        running = runlog.status(tmp_path, {}, None, now=NOW)["running"]
+    assert running["pid"] == os.getpid() and running["command"] == "recommend build-playlist"
+    assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
+    import subprocess
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    lock_path(tmp_path).write_text(json.dumps({"pid": proc.pid, "host": socket.gethostname()}))
+    assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
+
+
+def test_playlist_shapes():
+    assert runlog.status("/nonexistent", {"managed_playlist": "PL9"}, None, now=NOW)["playlist"] == \
+        {"id": "PL9", "name": None, "tracks": None}
+    assert runlog.status("/nonexistent", {"managed_playlist": {"playlist_id": "P", "track_count": 7}},
+                         None, now=NOW)["playlist"] == {"id": "P", "name": None, "tracks": 7}

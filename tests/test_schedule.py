@@ -1,0 +1,266 @@
+"""schedule: cron validation, our crontab line, editing that keeps foreign lines, systemd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from crontab import CronSlices
+
+from recommender import schedule
+from recommender.errors import RecommenderError, UsageError
+
+# Foreign lines python-crontab would re-render (double spaces, "50%", indented comment,
+# environment lines, a line it cannot parse): all must survive byte for byte.
+FOREIGN = (
+    "# my jobs\n"
+    "SHELL=/bin/bash\n"
+    "MAILTO=me@example.com\n"
+    "0  5 * * *   /usr/bin/backup.sh   # nightly\n"
+    "   # indented comment mentioning recommend-managed\n"
+    "*/15 * * * * echo \"50%\" > /dev/null\n"
+    "\n"
+    "@daily /usr/local/bin/daily\n"
+    "not a cron line\n"
+)
+EXE = "/opt/recommend venv/bin/recommend"
+CONFIG = "/home/me/.config/recommend/user.yaml"
+CACHE = "/home/me/.cache/recommend"
+
+
+@pytest.fixture
+def tab(tmp_path: Path) -> Path:
+    path = tmp_path / "crontab"
+    path.write_bytes(FOREIGN.encode())
+    return path
+
+
+def _foreign_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines(keepends=True) if "# recommend-managed" not in line]
+
+
+# ----- validate_cron ------------------------------------------------------------------------
+@pytest.mark.parametrize("expr, expected", [
+    ("0 6 * * *", "0 6 * * *"),
+    ("  30   7 * *  mon-fri ", "30 7 * * mon-fri"),
+    ("*/15 * * * *", "*/15 * * * *"),
+    ("@Daily", "@daily"),
+    ("0 5 * * 7", "0 5 * * 7"),
+])
+def test_validate_cron_accepts_and_normalises(expr, expected):
+    assert schedule.validate_cron(expr) == expected
+
+
+@pytest.mark.parametrize("expr", ["61 * * * *", "* * * *", "* * * * * *", "@reboot", "@often",
+                                  "*/0 * * * *", "5-1 * * * *", "0 5 * * funday", "0 5 * * 8",
+                                  "0 5 ~ * *", "", "0 24 * * *", "0 0 0 * *"])
+def test_validate_cron_rejects_with_usage_error_naming_the_expression(expr):
+    with pytest.raises(UsageError) as err:
+        schedule.validate_cron(expr)
+    assert repr(expr) in str(err.value)
+    assert "\n" not in str(err.value)
+    assert err.value.exit_code == 2
+
+
+# ----- cron_line ----------------------------------------------------------------------------
+def test_cron_line_runs_build_playlist_quietly_with_absolute_paths():
+    line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE)
+    assert line == (f"0 6 * * * RECOMMENDER_CACHE_DIR={CACHE} '{EXE}' build-playlist --quiet "
+                    f"--no-input --config {CONFIG} # recommend-managed")
+    assert schedule.is_ours(line)
+    assert ">" not in line                      # the app writes its own log
+
+
+def test_cron_line_makes_relative_paths_absolute_and_escapes_percent(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = schedule.cron_line("@weekly", "bin/recommend", "my%conf.yaml", None)
+    assert line.startswith(f"@weekly {tmp_path}/bin/recommend build-playlist")
+    assert f"--config {tmp_path}/my\\%conf.yaml" in line     # cron reads a bare % as newline
+    assert "RECOMMENDER_CACHE_DIR" not in line
+
+
+def test_cron_line_without_config_has_no_config_flag():
+    assert "--config" not in schedule.cron_line("0 6 * * *", EXE, None, None)
+
+
+def test_cron_line_rejects_a_path_with_a_line_break():
+    with pytest.raises(UsageError, match="line break"):
+        schedule.cron_line("0 6 * * *", EXE, "/tmp/evil\n* * * * * rm -rf ~", None)
+
+
+def test_default_executable_is_found_on_path(tmp_path, monkeypatch):
+    (tmp_path / "recommend").write_text("#!/bin/sh\n")
+    (tmp_path / "recommend").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert schedule.default_executable() == tmp_path / "recommend"
+
+
+def test_cron_line_rejects_an_invalid_expression():
+    with pytest.raises(UsageError, match="'0 25 \\* \\* \\*'"):
+        schedule.cron_line("0 25 * * *", EXE, CONFIG, CACHE)
+
+
+# ----- install / show / remove on a tab file -------------------------------------------------
+def test_install_appends_ours_and_keeps_every_foreign_line_byte_identical(tab):
+    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab)
+    text = tab.read_bytes().decode()
+    assert text == FOREIGN + line + "\n"
+    assert schedule.show(tab) == line
+
+
+def test_install_twice_replaces_in_place(tab):
+    schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab)
+    with tab.open("a") as fh:
+        fh.write("5 5 * * * /usr/bin/after-ours\n")
+    second = schedule.install("30 7 * * mon-fri", EXE, CONFIG, CACHE, tabfile=tab)
+    text = tab.read_text()
+    assert text.count("recommend-managed") == 2  # ours once + the foreign comment line
+    assert text == FOREIGN + second + "\n" + "5 5 * * * /usr/bin/after-ours\n"
+    assert schedule.show(tab).startswith("30 7 * * mon-fri ")
+
+
+def test_install_also_replaces_a_commented_out_entry_of_ours(tab):
+    line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE)
+    tab.write_text(FOREIGN + "# " + line + "\n")
+    new = schedule.install("0 9 * * *", EXE, CONFIG, CACHE, tabfile=tab)
+    assert tab.read_text() == FOREIGN + new + "\n"
+
+
+def test_install_into_missing_file_and_file_without_final_newline(tmp_path):
+    missing = tmp_path / "new.tab"
+    line = schedule.install("0 6 * * *", EXE, None, None, tabfile=missing)
+    assert missing.read_text() == line + "\n"
+    bare = tmp_path / "bare.tab"
+    bare.write_text("0 1 * * * /bin/true")
+    line = schedule.install("0 6 * * *", EXE, None, None, tabfile=bare)
+    assert bare.read_text() == "0 1 * * * /bin/true\n" + line + "\n"
+
+
+def test_install_keeps_the_file_mode(tab):
+    tab.chmod(0o640)
+    schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab)
+    assert stat.S_IMODE(tab.stat().st_mode) == 0o640
+
+
+def test_remove_drops_only_ours(tab):
+    assert schedule.remove(tab) is False
+    assert tab.read_bytes() == FOREIGN.encode()
+    schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab)
+    assert schedule.remove(tab) is True
+    assert tab.read_bytes() == FOREIGN.encode()
+    assert schedule.show(tab) is None
+    assert schedule.remove(tmp := tab.with_name("absent")) is False and not tmp.exists()
+
+
+def test_a_foreign_job_merely_mentioning_the_marker_is_not_ours(tab):
+    assert schedule.show(tab) is None
+    tab.write_text(FOREIGN + "0 1 * * * echo recommend-managed is nice\n")
+    schedule.install("0 6 * * *", EXE, None, None, tabfile=tab)
+    assert schedule.remove(tab) is True
+    assert tab.read_text() == FOREIGN + "0 1 * * * echo recommend-managed is nice\n"
+
+
+# ----- the user's crontab through a fake `crontab` program -----------------------------------
+@pytest.fixture
+def fake_crontab(tmp_path, monkeypatch) -> Path:
+    """A `crontab` on PATH that keeps the table in a file (never the real crontab)."""
+    store = tmp_path / "user.tab"
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "crontab"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'STORE="{store}"\n'
+        'if [ "$1" = "-l" ]; then\n'
+        '  if [ -f "$STORE" ]; then cat "$STORE"; exit 0; fi\n'
+        '  echo "no crontab for tester" >&2; exit 1\n'
+        "fi\n"
+        'cp "$1" "$STORE"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    return store
+
+
+def test_user_crontab_install_show_remove(fake_crontab):
+    assert schedule.show() is None                 # "no crontab for ..." means empty
+    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
+    assert fake_crontab.read_text() == line + "\n"
+    fake_crontab.write_text(FOREIGN + line + "\n")
+    assert schedule.show() == line
+    assert schedule.remove() is True
+    assert fake_crontab.read_bytes() == FOREIGN.encode()
+
+
+def test_missing_crontab_program_suggests_print(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RecommenderError, match="schedule install --print"):
+        schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
+    with pytest.raises(RecommenderError, match="schedule install --print"):
+        schedule.show()
+
+
+# ----- systemd ------------------------------------------------------------------------------
+@pytest.mark.parametrize("expr, calendar", [
+    ("0 6 * * *", "*-*-* 06:00:00"),
+    ("*/15 * * * *", "*-*-* *:00/15:00"),
+    ("30 7 * * mon-fri", "Mon..Fri *-*-* 07:30:00"),
+    ("0 8,20 * * *", "*-*-* 08,20:00:00"),
+    ("0 5 * * 5-7", "Fri..Sun *-*-* 05:00:00"),
+    ("0 */6 * * *", "*-*-* 00/6:00:00"),
+    ("15 4 1-7 jan,jul *", "*-1,7-1..7 04:15:00"),
+    ("@weekly", "Sun *-*-* 00:00:00"),         # cron's week starts on Sunday, systemd's "weekly" on Monday
+    ("@monthly", "*-*-1 00:00:00"),
+])
+def test_on_calendar_common_forms(expr, calendar):
+    assert schedule.on_calendar(expr) == calendar
+
+
+def test_systemd_units_run_the_same_command_on_the_same_schedule():
+    units = schedule.systemd_units("30 7 * * mon-fri", EXE, CONFIG, CACHE)
+    assert set(units) == {"recommend.service", "recommend.timer"}
+    service, timer = units["recommend.service"], units["recommend.timer"]
+    assert f"ExecStart='{EXE}' build-playlist --quiet --no-input --config {CONFIG}\n" in service
+    assert f'Environment="RECOMMENDER_CACHE_DIR={CACHE}"' in service
+    assert "Type=oneshot" in service
+    assert "\nOnCalendar=Mon..Fri *-*-* 07:30:00\n" in timer
+    assert "Persistent=true" in timer and "WantedBy=timers.target" in timer
+
+
+def test_systemd_units_explain_what_cannot_be_translated():
+    timer = schedule.systemd_units("0 5 1 * mon", EXE, None, None)["recommend.timer"]
+    assert "NOTE" in timer and "EITHER" in timer
+    assert "\nOnCalendar=" not in timer             # left for the user, commented out
+    assert "#OnCalendar=" in timer
+
+
+def _cron_times(expr: str, start: datetime, count: int) -> list[datetime]:
+    """Brute force: the first `count` minutes from `start` on which cron would run `expr`."""
+    minute, hour, dom, month, dow = (set(s) for s in CronSlices(schedule.validate_cron(expr)))
+    dom_any, dow_any = len(dom) == 31, len(dow) == 7
+    out, t = [], start
+    while len(out) < count:
+        day_ok = ((t.day in dom or t.isoweekday() % 7 in dow) if not (dom_any or dow_any)
+                  else (t.day in dom and t.isoweekday() % 7 in dow))
+        if t.minute in minute and t.hour in hour and t.month in month and day_ok:
+            out.append(t)
+        t += timedelta(minutes=1)
+    return out
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+@pytest.mark.parametrize("expr", ["*/20 9-17 * * 1-5", "15 4 1-7 jan,jul *", "0 0 */10 * *",
+                                  "5 1 * * 6,0", "0 12 * * *"])
+def test_on_calendar_fires_when_cron_would(expr):
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    proc = subprocess.run(["systemd-analyze", "calendar", "--iterations=6",
+                           "--base-time=2025-12-31 23:59:30 UTC", schedule.on_calendar(expr)],
+                          capture_output=True, text=True, env={**os.environ, "TZ": "UTC"})
+    assert proc.returncode == 0, proc.stderr
+    fired = [datetime.strptime(" ".join(line.split()[-3:-1]), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+             for line in proc.stdout.splitlines() if "Next elapse" in line or "Iter. #" in line]
+    assert fired == _cron_times(expr, start, 6)
