@@ -100,7 +100,10 @@ def _logging(settings, quiet: bool, verbose: bool) -> None:
         logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
         return
     s = settings.schedule
-    setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose)
+    setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose,
+                  secrets=[settings.spotify.client_secret or ""])
+    if not verbose:  # spotipy logs every HTTP error at ERROR; our own messages say what matters
+        logging.getLogger("spotipy").setLevel(logging.CRITICAL)
 
 
 def _interactive(quiet: bool, as_json: bool) -> bool:
@@ -150,14 +153,31 @@ def _term_width() -> int:
     return shutil.get_terminal_size((120, 24)).columns
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]]):
+def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None):
+    """A rich table; text columns are cut with an ellipsis, ``wide`` takes the spare width."""
     from rich.table import Table
     t = Table(title=title, title_justify="left", show_lines=False)
-    for c in columns:
-        t.add_column(c, overflow="fold")
+    numeric = [all(_is_number(r[i]) for r in rows) for i in range(len(columns))]
+    for i, c in enumerate(columns):
+        if numeric[i]:
+            t.add_column(c, justify="right", no_wrap=True, min_width=max(len(c), 5))
+        elif c == wide:
+            t.add_column(c, overflow="ellipsis", no_wrap=True, ratio=1, min_width=20)
+        else:
+            t.add_column(c, overflow="ellipsis", no_wrap=True, max_width=32)
     for r in rows:
         t.add_row(*[str(v) for v in r])
     return t
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, (int, float)):
+        return True
+    try:
+        float(str(value))
+        return True
+    except ValueError:
+        return str(value) == "-"
 
 
 # ----- login and data ----------------------------------------------------------------------------
@@ -211,7 +231,7 @@ def _record(settings, command_name: str, exit_code: int, started: float, **summa
     except ImportError:  # pragma: no cover
         return
     append_run(settings.cache_dir, {"command": command_name, "exit_code": exit_code,
-                                    "duration": round(time.monotonic() - started, 2), **summary})
+                                    "duration_s": round(time.monotonic() - started, 2), **summary})
 
 
 @command("build-playlist")
@@ -262,13 +282,18 @@ def _print_build(result, held) -> None:
     contrib = [c for c in result.table.columns if c.startswith("contrib_")]
     rows = []
     for r in result.table.to_dict("records"):
-        rows.append([r["rank"], r["name"][:40], r["artists"][:28], f"{r['score']:.3f}"]
+        rows.append([r["rank"], r["name"], r["artists"], f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
-    title = f"Recommendations ({result.mode} profile; weights: {weights})"
+    title = f"Recommendations ({result.mode} profile; blend weights: {weights}; columns = each scorer's share of the score)"
     console.print(_table(title, ["#", "track", "artist", "score"] + [c[len('contrib_'):] for c in contrib] + ["why"],
-                         rows))
+                         rows, wide="why"))
+    if result.dry_run:
+        for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
+            if ids:
+                shown = "; ".join(result.labels.get(t, t) for t in ids[:8])
+                console.print(f"{label} {len(ids)}: {shown}{' ...' if len(ids) > 8 else ''}")
     verb = "would add" if result.dry_run else "added"
     where = result.playlist_id or "(a new playlist)"
     console.print(f"Managed playlist {where}: {verb} {result.added}, removed {result.removed}, kept {result.kept}"
@@ -288,10 +313,13 @@ def standin_cmd(
 ) -> None:
     """Run the local Spotify stand-in (for trying the tool offline and for tests)."""
     from .spotify.standin import run_standin
-    _err(f"Spotify stand-in on http://127.0.0.1:{port} (Ctrl-C to stop). Point the tool at it with:\n"
-         f"  export RECOMMENDER_SPOTIFY_API_URL=http://127.0.0.1:{port}/v1/ "
-         f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL=http://127.0.0.1:{port} SPOTIPY_CLIENT_ID=any")
-    run_standin(port=port, extended=extended, account_path=str(account) if account else None)
+
+    def ready(server) -> None:
+        _err(f"Spotify stand-in on {server.base_url} (Ctrl-C to stop). Point the tool at it with:\n"
+             f"  export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
+             f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any\n"
+             "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
+    run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready)
 
 
 @command("show", parent=config_app)
@@ -305,6 +333,86 @@ def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     else:
         src = f"# defaults < {settings.user_file or '(no user file)'} < environment < flags\n"
         typer.echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
+
+
+@command("status")
+def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Show the last runs, cache age, login state, the managed playlist and genre coverage."""
+    from .runlog import describe_run, status
+    from .spotify.auth import read_token
+    from .store import Store
+    settings = _settings(config)
+    store = Store(settings.cache_dir)
+    manifest = store.read_manifest()
+    managed = manifest.get("managed_playlist")
+    if isinstance(managed, dict):
+        manifest["managed_playlist"] = {**managed, "track_ids": managed.get("last_written", [])}
+    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library())
+    if as_json:
+        _print_json(info)
+        return
+    login = info["login"]
+    cache = info["cache"]
+    lines = [f"cache:    {info['cache_dir']}"
+             + (f" (fetched {cache['fetched_at']}, {cache['age_hours']:.1f} h ago)" if cache["fetched_at"] else " (empty)"),
+             f"login:    {login['state']}" + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
+             + (f" ({login['message']})" if login.get("message") else "")]
+    pl = info["playlist"]
+    lines.append(f"playlist: {pl['name']!r} ({pl['id']}), {pl['tracks']} tracks" if pl else "playlist: none yet")
+    g = info["genres"]
+    if g:
+        cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
+        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); `recommend enrich genres` adds more")
+    if info["running"]:
+        lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
+    lines.append("last runs:" if info["last_runs"] else "last runs: none")
+    lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
+    typer.echo("\n".join(lines))
+
+
+TabfileOpt = Annotated[Optional[Path], typer.Option("--tabfile", hidden=True,
+                                                    help="Edit this crontab file instead of the user's crontab.")]
+
+
+@command("install", parent=schedule_app)
+def schedule_install_cmd(
+    at: Annotated[Optional[str], typer.Option("--at", help='Cron expression, e.g. "0 7 * * *".')] = None,
+    print_only: Annotated[bool, typer.Option("--print", help="Print the cron line and a systemd timer; "
+                                                            "change nothing.")] = False,
+    config: ConfigOpt = None, tabfile: TabfileOpt = None,
+) -> None:
+    """Add (or replace) our one crontab entry running `build-playlist --quiet --no-input`."""
+    from . import schedule
+    settings = _settings(config)
+    expr = schedule.validate_cron(at or settings.schedule.cron)
+    exe = schedule.default_executable()
+    cfg = (config or _state.config or settings.user_file)
+    cfg = Path(cfg).resolve() if cfg else None
+    cache = Path(settings.cache_dir).resolve()
+    if print_only:
+        typer.echo("# crontab line (crontab -e):")
+        typer.echo(schedule.cron_line(expr, exe, cfg, cache))
+        for name, text in schedule.systemd_units(expr, exe, cfg, cache).items():
+            typer.echo(f"\n# ~/.config/systemd/user/{name}\n{text.rstrip()}")
+        typer.echo("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer")
+        return
+    line = schedule.install(expr, exe, cfg, cache, tabfile=tabfile)
+    typer.echo(f"installed: {line}")
+
+
+@command("show", parent=schedule_app)
+def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
+    """Print our crontab entry, if any."""
+    from . import schedule
+    line = schedule.show(tabfile)
+    typer.echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+
+
+@command("remove", parent=schedule_app)
+def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
+    """Remove our crontab entry; every other line stays as it is."""
+    from . import schedule
+    typer.echo("removed the schedule" if schedule.remove(tabfile) else "no schedule was installed")
 
 
 def main() -> None:

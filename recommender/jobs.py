@@ -7,6 +7,7 @@ manifest records the playlist id and what was written.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,11 +20,12 @@ import pandas as pd
 
 from .errors import NotEnoughData
 from .library import Library
-from .store import Store
+from .store import Store, atomic_write_text
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
+DEMO_ACCOUNT = "standin-account.json"
 
 
 def open_store(settings) -> Store:
@@ -79,6 +81,9 @@ class BuildResult:
     requests: int = 0
     refreshed: bool = False
     seconds: float = 0.0
+    added_ids: list[str] = field(default_factory=list)
+    removed_ids: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # track id -> "name - artists" for the diff
 
     def to_json(self) -> dict[str, Any]:
         contrib_cols = [c for c in self.table.columns if c.startswith("contrib_")]
@@ -95,7 +100,8 @@ class BuildResult:
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
                 "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
                 "mode": self.mode, "reason": self.reason, "weights": self.weights, "messages": self.messages,
-                "requests": self.requests, "refreshed": self.refreshed, "seconds": round(self.seconds, 2)}
+                "requests": self.requests, "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
+                "diff": {"added": self.added_ids, "removed": self.removed_ids}}
 
 
 def _without_playlist(library: Library, playlist_id: str | None) -> Library:
@@ -141,9 +147,23 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         plan = pub.plan
         result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                              created=pub.created, mode=recs.mode, weights=dict(recs.weights),
-                             messages=pub.messages, requests=gateway.requests_made, refreshed=refreshed)
+                             messages=pub.messages, requests=gateway.requests_made, refreshed=refreshed,
+                             added_ids=plan.added, removed_ids=plan.removed,
+                             labels=_labels(library, plan.added + plan.removed))
     result.seconds = time.monotonic() - started
     return result
+
+
+def _labels(library: Library, ids: list[str]) -> dict[str, str]:
+    tracks = library.tracks.set_index("track_id")
+    out = {}
+    for tid in ids:
+        if tid in tracks.index:
+            row = tracks.loc[tid]
+            out[tid] = f"{row['name']} - {', '.join(row['artist_names'])}"
+        else:
+            out[tid] = tid
+    return out
 
 
 # ----- the demo: everything against the built-in stand-in -------------------------------------
@@ -160,7 +180,9 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = StandinServer(Account.sample()).start()
+    state = Path(settings.cache_dir) / "demo" / DEMO_ACCOUNT
+    account = Account.from_file(state) if state.exists() else Account.sample()
+    server = StandinServer(account).start()
     try:
         demo = settings.with_overrides({
             "spotify.api_url": server.api_url,
@@ -171,6 +193,9 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
             "cache.dir": str(Path(settings.cache_dir) / "demo"),
         })
         yield demo, server
+        # the stand-in's account (with the managed playlist) persists between demo runs,
+        # as a real account would: a second demo run updates the same playlist
+        atomic_write_text(state, json.dumps(server.account.to_dict()))
     finally:
         server.stop()
 
@@ -193,11 +218,11 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
                                 force_refresh=True, progress=progress)
         held = []
         if result.playlist_id and not dry_run:
-            tracks = server.account.tracks if hasattr(server.account, "tracks") else {}
+            acct = server.account
             for tid in server.playlist_track_ids(result.playlist_id):
-                t = tracks.get(tid, {}) if isinstance(tracks, dict) else {}
-                held.append({"id": tid, "name": t.get("name", ""),
-                             "artists": ", ".join(a.get("name", "") for a in t.get("artists", []))})
+                t = acct.tracks.get(tid, {})
+                names = [acct.artists.get(a, {}).get("name", "") for a in t.get("artist_ids", [])]
+                held.append({"id": tid, "name": t.get("name", ""), "artists": ", ".join(names)})
     return result, held
 
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -44,6 +45,7 @@ class ManagedState:
     user_removed: list[str]     # removed by the user since we wrote: never again
     created: bool = False
     recreated_reason: str | None = None
+    description: str | None = None  # its description as listed (None: unknown or no playlist)
 
 
 @dataclass
@@ -108,7 +110,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str) -> Man
     if pid and pid not in listed:
         reason = (f"the managed playlist {info.get('name', '')!r} ({pid}) is no longer in your playlists "
                   "(unfollowed?); a new one will be created")
-        log.warning(reason)
+        log.info(reason)
         pid = None
         info = {}
     if not pid:
@@ -121,6 +123,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str) -> Man
     if not pid:
         return ManagedState(None, [], [], user_removed, recreated_reason=reason)
     current = read_items(gateway, pid)
+    listed_description = (listed.get(pid) or {}).get("description")
     if "last_written" not in info:  # adopted (manifest lost): treat its content as ours
         info = {**info, "last_written": list(current)}
     last = list(info["last_written"])
@@ -133,7 +136,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str) -> Man
         cur = set(current)
         newly_removed = [t for t in last if t not in cur]
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
-    return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason)
+    return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
+                        description=listed_description)
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -141,6 +145,20 @@ def description(settings, weights: dict[str, float]) -> str:
     w = ", ".join(f"{k} {v:g}" for k, v in weights.items())
     text = settings.playlist.description.format(date=date, weights=w)
     return text if MARKER in text else f"{text} {MARKER}"
+
+
+def _set_description(gateway: Gateway, playlist_id: str, text: str) -> None:
+    """Change the playlist's description; an unreadable answer is checked by reading it back.
+
+    Spotify answers this PUT with 200 and an empty body, which spotipy hands over as ``None``
+    (the same as an unreadable body), so it goes out as a write that is not retried blindly.
+    """
+    try:
+        gateway.call("PUT", f"playlists/{playlist_id}", {"description": text}, idempotent=False)
+    except AmbiguousWrite:
+        now = gateway.get(f"playlists/{playlist_id}", fields="description") or {}
+        if html.unescape(str(now.get("description") or "")) != text:
+            raise
 
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan) -> list[str]:
@@ -185,9 +203,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     if dry_run:
         return result
     manifest = store.read_manifest()
+    text = description(settings, weights)
     if pid is None:
-        created = gateway.create_playlist(settings.playlist.name, settings.playlist.public,
-                                          description(settings, weights))
+        created = gateway.create_playlist(settings.playlist.name, settings.playlist.public, text)
         pid = created["id"]
         result.created = True
         result.playlist_id = pid
@@ -197,16 +215,15 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "pinned": state.pinned, "pending": desired, "updated_at": now_iso()}
     store.update_manifest(managed_playlist=info, user_removed=state.user_removed)
     if not plan.unchanged:
-        try:
-            apply_plan(gateway, pid, plan)
-        except (RateLimited, SpotifyUnavailable):
-            raise
+        apply_plan(gateway, pid, plan)  # RateLimited / SpotifyUnavailable leave `pending` set
         result.written = True
-    try:
-        gateway.change_details(pid, description=description(settings, weights))
-    except (SpotifyError, SpotifyUnavailable) as exc:
-        result.messages.append(f"could not update the playlist description ({exc})")
     info.update(last_written=desired, pending=None, updated_at=now_iso())
     store.update_manifest(managed_playlist=info, user_removed=state.user_removed)
+    # the tracks are in place and recorded: a failing description update only earns a message
+    if not result.created and html.unescape(state.description or "") != text:
+        try:
+            _set_description(gateway, pid, text)
+        except (SpotifyError, SpotifyUnavailable, RateLimited) as exc:
+            result.messages.append(f"could not update the playlist description ({exc})")
     result.requests = gateway.requests_made - start
     return result

@@ -80,8 +80,11 @@ class Gateway:
 
     # ----- the one call path ---------------------------------------------------------------
     def call(self, method: str, url: str, payload: Any = None, idempotent: bool | None = None,
-             **params: Any) -> Any:
-        """One API call with our retry policy. ``url`` is relative to the API base or absolute."""
+             empty_ok: bool = False, **params: Any) -> Any:
+        """One API call with our retry policy. ``url`` is relative to the API base or absolute.
+
+        ``empty_ok``: the endpoint answers with no body on success (spotipy then returns None).
+        """
         if idempotent is None:
             idempotent = method in {"GET", "PUT", "DELETE"}
         params = {k: v for k, v in params.items() if v is not None}
@@ -141,7 +144,7 @@ class Gateway:
                 self._backoff(attempt, f"{type(exc).__name__} on {method} {url}")
                 attempt += 1
                 continue
-            if result is None:
+            if result is None and not empty_ok:
                 if not idempotent:
                     raise AmbiguousWrite(f"unreadable answer to {method} {url}")
                 if attempt >= self.max_retries:
@@ -185,7 +188,7 @@ class Gateway:
 
     def change_details(self, playlist_id: str, **details: Any) -> None:
         self.call("PUT", f"playlists/{playlist_id}", {k: v for k, v in details.items() if v is not None},
-                  idempotent=True)
+                  idempotent=True, empty_ok=True)
 
     def replace_items(self, playlist_id: str, uris: list[str]) -> dict:
         if len(uris) > MAX_WRITE:

@@ -1,0 +1,58 @@
+"""Shared fixtures: hand-written accounts and the local Spotify stand-in (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import spotipy
+
+from recommender.spotify.standin import Account, StandinServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def small_account() -> Account:
+    """tests/fixtures/small_account.json: 3 owned playlists + 1 followed (owner spotify),
+    23 tracks, one episode / local / null item, tracks 5 and 6 sharing an ISRC, tracks 7 and 8
+    sharing title + artist. A fresh copy per test."""
+    return Account.from_file(FIXTURES / "small_account.json")
+
+
+@pytest.fixture
+def standin(small_account: Account) -> Iterator[StandinServer]:
+    """A started stand-in serving ``small_account``; fresh per test (writes are fine)."""
+    with StandinServer(small_account) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sample_standin() -> Iterator[StandinServer]:
+    """One stand-in on the built-in sample library for the whole session: read-only use!
+    Tests that write must start their own ``StandinServer(Account.sample())``."""
+    with StandinServer(Account.sample()) as server:
+        yield server
+
+
+def standin_client(server: StandinServer, **token_kwargs) -> spotipy.Spotify:
+    """A spotipy client on ``server`` with a fresh token and no spotipy retries."""
+    token = server.issue_token(**token_kwargs)
+    sp = spotipy.Spotify(auth=token["access_token"], requests_session=requests.Session(),
+                         retries=0, status_retries=0, requests_timeout=10)
+    sp.prefix = server.api_url
+    return sp
+
+
+@pytest.fixture
+def standin_spotify(standin: StandinServer) -> spotipy.Spotify:
+    """A spotipy client bound to ``standin`` (full scopes, no retries)."""
+    return standin_client(standin)
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(server, scope=..., expires_in=...)`` -> a spotipy client on any stand-in."""
+    return standin_client
