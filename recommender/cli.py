@@ -145,26 +145,30 @@ def _print_json(data: Any) -> None:
 
 def _console():
     from rich.console import Console
-    return Console(highlight=False, soft_wrap=False, width=max(100, _term_width()))
+    return Console(highlight=False, soft_wrap=False, width=_term_width())
 
 
 def _term_width() -> int:
     import shutil
-    return shutil.get_terminal_size((120, 24)).columns
+    return max(80, shutil.get_terminal_size((120, 24)).columns)
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None):
+def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None, width: int | None = None):
     """A rich table; text columns are cut with an ellipsis, ``wide`` takes the spare width."""
     from rich.table import Table
     t = Table(title=title, title_justify="left", show_lines=False)
-    numeric = [all(_is_number(r[i]) for r in rows) for i in range(len(columns))]
+    width = width or _term_width()
+    cap = {i: max([len(c)] + [len(str(r[i])) for r in rows]) for i, c in enumerate(columns)}
     for i, c in enumerate(columns):
-        if numeric[i]:
-            t.add_column(c, justify="right", no_wrap=True, min_width=max(len(c), 5))
-        elif c == wide:
-            t.add_column(c, overflow="ellipsis", no_wrap=True, ratio=1, min_width=20)
-        else:
-            t.add_column(c, overflow="ellipsis", no_wrap=True, max_width=32)
+        if c != wide and not all(_is_number(r[i]) for r in rows):
+            cap[i] = min(cap[i], 26)
+    if wide in columns:
+        i = columns.index(wide)
+        others = sum(v for k, v in cap.items() if k != i) + 3 * len(columns) + 1
+        cap[i] = max(20, width - others)
+    for i, c in enumerate(columns):
+        numeric = all(_is_number(r[i]) for r in rows)
+        t.add_column(c, justify="right" if numeric else "left", overflow="ellipsis", no_wrap=True, max_width=cap[i])
     for r in rows:
         t.add_row(*[str(v) for v in r])
     return t
@@ -274,6 +278,9 @@ def build_playlist_cmd(
     _print_build(result, held)
 
 
+SHORT = {"collaborative": "collab", "popularity": "popular"}
+
+
 def _print_build(result, held) -> None:
     console = _console()
     if result.table.empty:
@@ -287,7 +294,7 @@ def _print_build(result, held) -> None:
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
     title = f"Recommendations ({result.mode} profile; blend weights: {weights}; columns = each scorer's share of the score)"
-    console.print(_table(title, ["#", "track", "artist", "score"] + [c[len('contrib_'):] for c in contrib] + ["why"],
+    console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["why"],
                          rows, wide="why"))
     if result.dry_run:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
@@ -368,6 +375,63 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     typer.echo("\n".join(lines))
+
+
+@command("genres", parent=enrich_app)
+def enrich_genres_cmd(
+    config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
+    no_input: NoInputOpt = False,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Look up at most N artists now.")] = None,
+) -> None:
+    """Look up artist genres on MusicBrainz (1 request/second; resumable, cached per artist)."""
+    from . import jobs
+    from .enrich.musicbrainz import count_due, enrich_genres, estimate_seconds
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    library = jobs.require_library(settings)
+    store = jobs.open_store(settings)
+    due = count_due(library, store, settings, limit=limit)
+    if not quiet and not as_json:
+        minutes = estimate_seconds(due, settings.enrich.rate) / 60
+        _err(f"{due} artists to look up on MusicBrainz: about {minutes:.0f} min at {settings.enrich.rate:g} "
+             "request/s (interrupt any time: the next run resumes; --limit N does a part now)")
+    with jobs.writing(settings, "enrich genres"), _Bar(_interactive(quiet, as_json)) as bar:
+        report = enrich_genres(library, store, settings, limit=limit,
+                               progress=lambda done, total, eta: bar("MusicBrainz artists", done, total))
+    if as_json:
+        _print_json(vars(report))
+    elif not quiet:
+        typer.echo(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
+                   f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
+                   f"({report.ambiguous} ambiguous); {report.remaining} left for later; {report.requests} requests "
+                   f"in {report.seconds:.0f} s")
+
+
+@command("features", parent=import_app)
+def import_features_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV keyed by Spotify track id (gz or plain).")],
+    config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
+    no_input: NoInputOpt = False,
+) -> None:
+    """Import audio features (danceability ... tempo) from a CSV file into the cache."""
+    from . import jobs
+    from .features import import_features
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    store = jobs.open_store(settings)
+    with jobs.writing(settings, "import features"):
+        report = import_features(file, store.load_library(), store)
+    if as_json:
+        _print_json({**vars(report), "skipped_rows": report.skipped_rows})
+        return
+    if quiet:
+        return
+    typer.echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
+               f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
+               "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
+    for reason, n in report.skipped.items():
+        examples = "; ".join(report.examples.get(reason, [])[:3])
+        typer.echo(f"skipped {n} rows: {reason} (e.g. {examples})")
 
 
 TabfileOpt = Annotated[Optional[Path], typer.Option("--tabfile", hidden=True,

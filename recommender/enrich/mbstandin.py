@@ -1,0 +1,199 @@
+"""A local MusicBrainz stand-in: serves recorded JSON responses over HTTP on 127.0.0.1.
+
+Responses come from a folder of recorded bodies in MusicBrainz's own JSON shapes:
+``isrc-<ISRC>.json`` (``/ws/2/isrc/<ISRC>``), ``artist-<MBID>.json`` (``/ws/2/artist/<MBID>``)
+and ``search-<slug>.json`` (``/ws/2/artist?query=artist:"<name>"``, where slug is the
+name folded to lower-case ASCII words joined by '-'). Unknown ISRCs and MBIDs answer 404,
+unknown names an empty search result. Like MusicBrainz, lookups leave out ``artist-credit``,
+``genres`` and ``tags`` unless asked for with ``inc``, and anything but ``fmt=json`` is refused.
+
+Tests can queue failures (``fail(503, times=2, retry_after=0)``) and read ``seen``: the
+monotonic time, path, query and User-Agent of every request received.
+
+Demo: ``python -m recommender.enrich.mbstandin tests/fixtures/musicbrainz --port 8766``, then
+set ``enrich.musicbrainz_url: "http://127.0.0.1:8766/ws/2/"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+PREFIX = "/ws/2/"
+NOT_FOUND = {"error": "Not Found", "help": "For usage, please see: https://musicbrainz.org/development/mmd"}
+
+
+def slug(name: str) -> str:
+    """File-name key of an artist name: 'Beyoncé & Jay-Z' -> 'beyonce-jay-z'."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return "-".join(re.findall(r"[a-z0-9]+", text))
+
+
+def search_name(query: str) -> str:
+    """The name of an ``artist:"..."`` phrase query (Lucene escapes removed), else the query."""
+    m = re.search(r'artist:"((?:\\.|[^"\\])*)"', query)
+    if not m:
+        return query
+    return re.sub(r"\\(.)", r"\1", m.group(1))
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the stand-in received it."""
+
+    time: float  # time.monotonic() when the request arrived
+    path: str
+    query: dict[str, str]
+    user_agent: str
+
+
+class MusicBrainzStandIn:
+    """Serve recorded responses; use as a context manager or call ``start``/``stop``."""
+
+    def __init__(self, fixtures: Path | str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.isrcs: dict[str, dict[str, Any]] = {}
+        self.artists: dict[str, dict[str, Any]] = {}
+        self.searches: dict[str, dict[str, Any]] = {}
+        self.seen: list[Seen] = []
+        self._failures: list[tuple[int, float | None]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        if fixtures is not None:
+            self.load(fixtures)
+
+    # ----- data ------------------------------------------------------------------------
+    def load(self, folder: Path | str) -> None:
+        """Read every ``isrc-*.json``, ``artist-*.json`` and ``search-*.json`` of ``folder``."""
+        for path in sorted(Path(folder).glob("*.json")):
+            kind, _, key = path.stem.partition("-")
+            body = json.loads(path.read_text(encoding="utf-8"))
+            if kind == "isrc":
+                self.isrcs[key.upper()] = body
+            elif kind == "artist":
+                self.artists[key] = body
+            elif kind == "search":
+                self.searches[key] = body
+
+    def fail(self, status: int = 503, times: int = 1, retry_after: float | None = None) -> None:
+        """Answer the next ``times`` requests with ``status`` (and a Retry-After header)."""
+        with self._lock:
+            self._failures.extend([(status, retry_after)] * times)
+
+    # ----- server ----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}{PREFIX}"
+
+    def start(self) -> "MusicBrainzStandIn":
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+            wbufsize = -1  # headers and body leave in one write
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                status, body, headers = standin._answer(self.path, self.headers.get("User-Agent", ""))
+                data = json.dumps(body).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+                pass
+
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "MusicBrainzStandIn":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # ----- routing ---------------------------------------------------------------------
+    def _answer(self, raw_path: str, user_agent: str) -> tuple[int, Any, dict[str, str]]:
+        url = urlsplit(raw_path)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        with self._lock:
+            self.seen.append(Seen(time.monotonic(), url.path, query, user_agent))
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            status, retry_after = failure
+            headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+            return status, {"error": "Your requests are exceeding the allowable rate limit."}, headers
+        if not user_agent:
+            return 403, {"error": "Please provide a meaningful User-Agent."}, {}
+        if query.get("fmt") != "json":
+            return 400, {"error": "this stand-in only speaks fmt=json"}, {}
+        if not url.path.startswith(PREFIX):
+            return 404, NOT_FOUND, {}
+        parts = url.path[len(PREFIX):].strip("/").split("/")
+        inc = set(re.split(r"[+ ]", query.get("inc", ""))) - {""}  # '+' arrives decoded as ' '
+        if parts[0] == "isrc" and len(parts) == 2:
+            body = self.isrcs.get(parts[1].upper())
+            if body is None:
+                return 404, NOT_FOUND, {}
+            body = copy.deepcopy(body)
+            if "artist-credits" not in inc:
+                for rec in body.get("recordings", []):
+                    rec.pop("artist-credit", None)
+            return 200, body, {}
+        if parts[0] == "artist" and len(parts) == 2:
+            body = self.artists.get(parts[1])
+            if body is None:
+                return 404, NOT_FOUND, {}
+            body = {k: v for k, v in body.items() if k not in {"genres", "tags"} - inc}
+            return 200, body, {}
+        if parts == ["artist"] and "query" in query:
+            body = self.searches.get(slug(search_name(query["query"])))
+            if body is None:
+                body = {"created": "2026-01-01T00:00:00.000Z", "count": 0, "offset": 0, "artists": []}
+            return 200, body, {}
+        return 404, NOT_FOUND, {}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a fixtures folder until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("fixtures", type=Path)
+    parser.add_argument("--port", type=int, default=8766)
+    args = parser.parse_args(argv)
+    standin = MusicBrainzStandIn(args.fixtures, port=args.port).start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        standin.stop()
+
+
+if __name__ == "__main__":
+    main()

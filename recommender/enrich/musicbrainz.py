@@ -1,0 +1,427 @@
+"""Artist genres from MusicBrainz, into the ``artist_genres`` frame of the Store.
+
+For every artist of the library that has no Spotify genres and was not looked up yet:
+1. by ISRC of one of its tracks (``/isrc/{isrc}?inc=artist-credits``), taking the credit whose
+   name matches the artist's;
+2. else by name search (``/artist?query=artist:"NAME"``), accepted when the top score reaches
+   ``enrich.min_score`` and is not ambiguous (several top hits with equal score and different
+   disambiguation are a miss, unless exactly one of them has exactly the artist's name);
+3. then ``/artist/{mbid}?inc=genres+tags``: genres with their vote counts, tags as fallback.
+
+Misses are stored too (``miss`` = True, with the date) and asked again only after
+``enrich.retry_misses_days``. The frame is saved every ``enrich.save_every`` artists and when
+the run stops for any reason, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote, urljoin
+
+import pandas as pd
+import requests
+
+from .. import schema
+from ..config import DEFAULT_FILE, Settings
+from ..errors import ConfigError, RecommenderError
+from ..library import Library
+from ..store import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, float], None]  # (done, total, eta_seconds)
+
+# Average requests per artist (ISRC or search, then the artist lookup; a failed ISRC adds a
+# search, a miss saves the lookup): used only for the "this will take about N minutes" notice.
+REQUESTS_PER_ARTIST = 2.5
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_TAGS = 10  # tags are noisier than genres: keep only the most voted ones
+
+
+class MusicBrainzError(RecommenderError):
+    """MusicBrainz kept failing after our bounded retries, or refused a request."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ----- HTTP client ---------------------------------------------------------------------------
+class MusicBrainzClient:
+    """A polite MusicBrainz web-service client: JSON, User-Agent, rate limit, bounded retries.
+
+    At most ``rate`` requests per second: the next request starts no earlier than ``1/rate``
+    seconds after the previous one *finished* (timestamps from ``clock``, waits via ``sleep``,
+    both injectable). 503/429/5xx, timeouts and unreadable bodies are retried ``max_retries``
+    times, waiting ``Retry-After`` (capped at ``max_retry_wait`` seconds) or 1, 2, 4 ... s.
+    """
+
+    def __init__(self, base_url: str, user_agent: str, rate: float = 1.0, timeout: float = 10,
+                 session: requests.Session | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep,
+                 max_retries: int = 3, max_retry_wait: float = 30.0) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.user_agent = user_agent
+        self.rate = rate
+        self.timeout = timeout
+        self.session = session
+        self.clock = clock
+        self.sleep = sleep
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self.requests_sent = 0
+        self._last_done: float | None = None
+
+    # -- low level --
+    def _wait_turn(self) -> None:
+        if self._last_done is None:
+            return
+        wait = self._last_done + 1.0 / self.rate - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+
+    def _retry_wait(self, attempt: int, response: requests.Response | None) -> float:
+        header = response.headers.get("Retry-After") if response is not None else None
+        if header is not None:
+            try:
+                return min(max(float(header), 0.0), self.max_retry_wait)
+            except ValueError:
+                pass  # an HTTP date: fall back to our own back-off
+        return min(2.0 ** attempt, self.max_retry_wait)
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """GET ``base_url + path`` with ``fmt=json``; the JSON body, or None on 404.
+
+        Raises MusicBrainzError after the retries, or at once on another 4xx.
+        """
+        url = urljoin(self.base_url, path)
+        # Built by hand: MusicBrainz documents inc lists joined by a literal '+'.
+        query = "&".join(f"{k}={quote(str(v), safe='+' if k == 'inc' else '')}"
+                         for k, v in {**(params or {}), "fmt": "json"}.items())
+        headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
+        session = self.session or requests.Session()
+        if self.session is None:
+            self.session = session
+        problem = ""
+        for attempt in range(self.max_retries + 1):
+            self._wait_turn()
+            response = None
+            try:
+                self.requests_sent += 1
+                response = session.get(url, params=query, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                problem = type(exc).__name__
+            finally:
+                self._last_done = self.clock()
+            if response is not None:
+                status = response.status_code
+                if status == 200:
+                    try:
+                        data = response.json()
+                        if isinstance(data, dict):
+                            return data
+                        problem = "a body that is not a JSON object"
+                    except ValueError:
+                        problem = "an unreadable body"
+                elif status == 404:
+                    return None
+                elif status in RETRY_STATUSES:
+                    problem = f"HTTP {status}"
+                else:
+                    raise MusicBrainzError(f"MusicBrainz refused {response.url}: HTTP {status}", status)
+            if attempt < self.max_retries:
+                wait = self._retry_wait(attempt, response)
+                log.info("MusicBrainz answered %s for %s; retrying in %.1f s", problem, url, wait)
+                self.sleep(wait)
+        raise MusicBrainzError(
+            f"MusicBrainz kept failing ({problem}) for {url} after {self.max_retries + 1} attempts")
+
+    # -- endpoints --
+    def isrc(self, isrc: str) -> dict[str, Any] | None:
+        """``/isrc/{isrc}?inc=artist-credits``: ``{"isrc", "recordings": [...]}``, None if unknown."""
+        return self.get(f"isrc/{quote(isrc, safe='')}", {"inc": "artist-credits"})
+
+    def search_artists(self, name: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Artist search hits for an exact-phrase name query, best first (each has ``score``)."""
+        phrase = name.replace("\\", "\\\\").replace('"', '\\"')
+        data = self.get("artist", {"query": f'artist:"{phrase}"', "limit": str(limit)})
+        return list((data or {}).get("artists") or [])
+
+    def artist(self, mbid: str) -> dict[str, Any] | None:
+        """``/artist/{mbid}?inc=genres+tags``, None if unknown."""
+        return self.get(f"artist/{quote(mbid, safe='')}", {"inc": "genres+tags"})
+
+
+# ----- matching ------------------------------------------------------------------------------
+def normalise_name(name: str) -> str:
+    """A loose comparison key: accents and case folded, '&' = 'and', punctuation and a
+    leading 'the' dropped ("The Beatles" == "beatles", "Beyoncé" == "BEYONCE")."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace("&", " and ")
+    words = re.findall(r"\w+", text)
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+def match_isrc_credit(body: dict[str, Any] | None, name: str) -> str | None:
+    """The MBID of the artist credited on any recording of an ISRC lookup whose credited or
+    canonical name matches ``name`` (see ``normalise_name``); None when none does."""
+    key = normalise_name(name)
+    for recording in (body or {}).get("recordings") or []:
+        for credit in recording.get("artist-credit") or []:
+            artist = credit.get("artist") or {}
+            names = {credit.get("name") or "", artist.get("name") or ""}
+            if artist.get("id") and key and key in {normalise_name(n) for n in names}:
+                return str(artist["id"])
+    return None
+
+
+def choose_artist(hits: list[dict[str, Any]], name: str, min_score: int) -> tuple[str | None, str]:
+    """Pick an MBID from name-search hits: ``(mbid, "found")``, ``(None, "miss")`` when the
+    best score is below ``min_score`` or ``(None, "ambiguous")`` when several hits share the
+    top score with different disambiguations and not exactly one has exactly ``name``."""
+    scored = [(int(h.get("score") or 0), h) for h in hits if h.get("id")]
+    if not scored:
+        return None, "miss"
+    top = max(s for s, _ in scored)
+    if top < min_score:
+        return None, "miss"
+    best = [h for s, h in scored if s == top]
+    if len(best) == 1 or len({h.get("disambiguation") or "" for h in best}) == 1:
+        return str(best[0]["id"]), "found"
+    exact = [h for h in best if h.get("name") == name]
+    if len(exact) == 1:
+        return str(exact[0]["id"]), "found"
+    return None, "ambiguous"
+
+
+def genres_of(body: dict[str, Any] | None) -> tuple[list[str], list[int]]:
+    """Genre names and vote counts of an artist lookup, most voted first; the (positive)
+    tags, at most ``MAX_TAGS``, when the artist has no genres."""
+    body = body or {}
+
+    def ranked(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        pairs = [(str(i.get("name") or "").strip(), int(i.get("count") or 0)) for i in items or []]
+        pairs = [(n, c) for n, c in pairs if n and c > 0]
+        return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+    pairs = ranked(body.get("genres")) or ranked(body.get("tags"))[:MAX_TAGS]
+    return [n for n, _ in pairs], [c for _, c in pairs]
+
+
+# ----- the enrichment run --------------------------------------------------------------------
+@dataclass
+class EnrichReport:
+    """What one ``enrich_genres`` run did (counts of artists unless noted)."""
+
+    candidates: int = 0  # library artists without Spotify genres and with a name
+    already_known: int = 0  # looked up before (misses not yet due again included)
+    looked_up: int = 0  # looked up in this run
+    found: int = 0  # matched to a MusicBrainz artist
+    with_genres: int = 0  # ... that has genres (or tags)
+    by_isrc: int = 0
+    by_name: int = 0
+    misses: int = 0  # no match (includes ambiguous)
+    ambiguous: int = 0
+    remaining: int = 0  # due but left for a later run by ``limit``
+    requests: int = 0  # HTTP requests sent, retries included
+    seconds: float = 0.0
+
+
+def estimate_seconds(n_artists: int, rate: float) -> float:
+    """Rough duration in seconds of looking up ``n_artists`` at ``rate`` requests/second."""
+    if n_artists <= 0:
+        return 0.0
+    return n_artists * REQUESTS_PER_ARTIST / rate
+
+
+def library_artists(library: Library) -> pd.DataFrame:
+    """Artists to enrich: ``artist_id, name, isrcs (list, sole/first-artist tracks first),
+    n_tracks``; artists with Spotify genres or without a name are left out. Sorted by
+    number of tracks (descending), so a ``limit`` covers the artists that matter most."""
+    def text(value: Any) -> str | None:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return None
+        return str(value).strip() or None
+
+    tracks = library.frames["tracks"]
+    n_tracks: dict[str, int] = {}
+    track_name: dict[str, str] = {}
+    isrcs: dict[str, list[tuple[int, str]]] = {}  # artist -> (position in credits, isrc)
+    for ids, names, isrc in zip(tracks["artist_ids"], tracks["artist_names"], tracks["isrc"]):
+        isrc = text(isrc)
+        for pos, aid in enumerate(ids):
+            aid = str(aid)
+            n_tracks[aid] = n_tracks.get(aid, 0) + 1
+            name = text(names[pos]) if pos < len(names) else None
+            if name and aid not in track_name:
+                track_name[aid] = name
+            if isrc:
+                isrcs.setdefault(aid, []).append((pos, isrc.upper()))
+    art = library.frames["artists"]
+    spotify_name = {str(a): text(n) for a, n in zip(art["artist_id"], art["name"])}
+    has_genres = {str(a) for a, g in zip(art["artist_id"], art["genres"]) if len(g)}
+    rows = []
+    for aid in dict.fromkeys(list(spotify_name) + list(n_tracks)):
+        name = spotify_name.get(aid) or track_name.get(aid)
+        if aid in has_genres or not name:
+            continue
+        ordered = [i for _, i in sorted(isrcs.get(aid, []), key=lambda p: p[0])]  # stable
+        rows.append((aid, name, list(dict.fromkeys(ordered)), n_tracks.get(aid, 0)))
+    out = pd.DataFrame(rows, columns=["artist_id", "name", "isrcs", "n_tracks"])
+    return out.sort_values("n_tracks", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _setting(settings: Settings, key: str, check: Callable[[Any], bool], rule: str) -> Any:
+    value = settings.enrich[key]
+    if not check(value):
+        origin = settings.sources.get(f"enrich.{key}", str(DEFAULT_FILE))
+        raise ConfigError(f"{origin}: enrich.{key} {rule}, got {value!r}")
+    return value
+
+
+def client_from_settings(settings: Settings) -> MusicBrainzClient:
+    """A MusicBrainzClient configured by the ``enrich`` section (validated)."""
+    e = settings.enrich
+    _setting(settings, "user_agent", lambda v: isinstance(v, str) and bool(v.strip()),
+             "must name this app and a contact (MusicBrainz asks for it)")
+    url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
+                   "must be an http(s) URL")
+    return MusicBrainzClient(
+        url, e.user_agent,
+        rate=_setting(settings, "rate", lambda v: v > 0, "must be positive"),
+        timeout=_setting(settings, "timeout", lambda v: v > 0, "must be positive"),
+        max_retries=_setting(settings, "max_retries", lambda v: v >= 0, "must not be negative"),
+        max_retry_wait=_setting(settings, "max_retry_wait", lambda v: v >= 0, "must not be negative"),
+    )
+
+
+def _is_due(row: dict[str, Any], today: date, retry_days: int) -> bool:
+    """A stored row is looked up again when it is a miss or has no genres, and is old enough."""
+    miss = row.get("miss")
+    if not (False if pd.isna(miss) else bool(miss)) and len(row.get("genres") or []):
+        return False
+    try:
+        when = date.fromisoformat(str(row["looked_up"])[:10])
+    except ValueError:
+        return True
+    return today - when >= timedelta(days=retry_days)
+
+
+def look_up_artist(client: MusicBrainzClient, name: str, isrcs: list[str],
+                   min_score: int) -> tuple[str | None, str]:
+    """MBID of one artist and how it was found: ``"isrc"``, ``"name"``, ``"ambiguous"``
+    or ``"miss"``. Asks one ISRC (the first), then the name search."""
+    for isrc in isrcs[:1]:
+        mbid = match_isrc_credit(client.isrc(isrc), name)
+        if mbid:
+            return mbid, "isrc"
+    mbid, outcome = choose_artist(client.search_artists(name), name, min_score)
+    return (mbid, "name") if mbid else (None, outcome)
+
+
+def _stored_rows(store: Store) -> dict[str, dict[str, Any]]:
+    stored = store.load_frame("artist_genres")
+    stored = schema.empty_frame("artist_genres") if stored is None else stored
+    return {str(r["artist_id"]): r for r in stored.to_dict("records")}
+
+
+def _due(artists: pd.DataFrame, rows: dict[str, dict[str, Any]], today: date, retry_days: int) -> pd.DataFrame:
+    mask = [aid not in rows or _is_due(rows[aid], today, retry_days) for aid in artists["artist_id"]]
+    return artists[mask]
+
+
+def count_due(library: Library, store: Store, settings: Settings, limit: int | None = None,
+              today: date | None = None) -> int:
+    """How many artists ``enrich_genres`` would look up now (for the CLI's time estimate:
+    ``estimate_seconds(count_due(...), settings.enrich.rate)``)."""
+    retry_days = _setting(settings, "retry_misses_days", lambda v: v >= 0, "must not be negative")
+    n = len(_due(library_artists(library), _stored_rows(store), today or date.today(), retry_days))
+    return n if limit is None else min(n, limit)
+
+
+def enrich_genres(library: Library, store: Store, settings: Settings, limit: int | None = None,
+                  progress: Progress | None = None, client: MusicBrainzClient | None = None,
+                  today: date | None = None) -> EnrichReport:
+    """Look up the genres of the library's artists not looked up yet; save ``artist_genres``.
+
+    ``limit`` caps the number of artists asked in this run (the most-played first).
+    ``progress(done, total, eta_seconds)`` is called after each artist. Raises
+    MusicBrainzError when MusicBrainz keeps failing (what was found so far is saved).
+    """
+    min_score = _setting(settings, "min_score", lambda v: 0 <= v <= 100, "must be between 0 and 100")
+    save_every = _setting(settings, "save_every", lambda v: v >= 1, "must be at least 1")
+    retry_days = _setting(settings, "retry_misses_days", lambda v: v >= 0, "must not be negative")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must not be negative, got {limit}")
+    client = client or client_from_settings(settings)
+    today = today or date.today()
+    started = client.clock()
+    sent_before = client.requests_sent
+
+    rows = _stored_rows(store)
+    artists = library_artists(library)
+    due = _due(artists, rows, today, retry_days)
+    todo = due if limit is None else due.iloc[:limit]
+    report = EnrichReport(candidates=len(artists), already_known=len(artists) - len(due),
+                          remaining=len(due) - len(todo))
+    total = len(todo)
+    log.info("MusicBrainz: %d artists to look up (%d known, %d left for later)",
+             total, report.already_known, report.remaining)
+
+    def save() -> None:
+        frame = pd.DataFrame(list(rows.values()), columns=list(schema.FRAMES["artist_genres"]))
+        store.save_frame("artist_genres", frame)
+
+    unsaved = 0
+    try:
+        for done, artist in enumerate(todo.itertuples(index=False), start=1):
+            mbid, how = look_up_artist(client, artist.name, artist.isrcs, min_score)
+            genres: list[str] = []
+            counts: list[int] = []
+            if mbid:
+                body = client.artist(mbid)
+                if body is None:  # an MBID the search knew but the lookup does not: a miss
+                    mbid, how = None, "miss"
+                else:
+                    genres, counts = genres_of(body)
+            rows[artist.artist_id] = {
+                "artist_id": artist.artist_id, "mbid": mbid, "genres": genres, "counts": counts,
+                "looked_up": today.isoformat(), "miss": mbid is None}
+            report.looked_up += 1
+            if mbid:
+                report.found += 1
+                report.with_genres += bool(genres)
+                report.by_isrc += how == "isrc"
+                report.by_name += how == "name"
+            else:
+                report.misses += 1
+                report.ambiguous += how == "ambiguous"
+            log.debug("MusicBrainz: %s -> %s (%s) %s", artist.name, mbid, how, genres[:3])
+            unsaved += 1
+            if unsaved >= save_every:
+                save()
+                unsaved = 0
+            if progress is not None:
+                elapsed = client.clock() - started
+                progress(done, total, elapsed / done * (total - done))
+    finally:
+        if unsaved:
+            save()
+        report.requests = client.requests_sent - sent_before
+        report.seconds = client.clock() - started
+    return report

@@ -1,0 +1,316 @@
+"""Audio features from a CSV file, or from Spotify for apps that still have the endpoint.
+
+``import_features`` reads a CSV keyed by Spotify track id (``track_id``, ``id``, or a
+``Track URI``/``uri`` column of ``spotify:track:`` URIs or open.spotify.com links; plain or
+gzip) with any of the audio feature columns (``schema.AUDIO_COLUMNS``; header case is
+ignored), checks every value's range, and merges the good rows into the ``audio_features``
+frame: for a track already there, each value the file gives replaces the old one.
+
+``fetch_spotify_features`` asks an extended-quota app's ``/audio-features``; a 403 is
+remembered in the manifest (``audio_features_forbidden``) and not retried for 30 days.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .errors import DataError, SpotifyError
+from .library import Library
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+FORBIDDEN_KEY = "audio_features_forbidden"
+FORBIDDEN_DAYS = 30
+BATCH_SIZE = 100  # Spotify's /audio-features takes at most 100 ids
+MAX_EXAMPLES = 3
+
+# Accepted id column headers, in order of preference (compared case-insensitively).
+ID_COLUMNS = ("track_id", "id", "track id", "track uri", "uri", "spotify uri")
+# Extra header spellings (Exportify and friends) of the feature columns.
+ALIASES = {"duration (ms)": "duration_ms", "track duration (ms)": "duration_ms"}
+
+RATIOS = ("danceability", "energy", "speechiness", "acousticness", "instrumentalness",
+          "liveness", "valence")
+# column -> (low, high, whole number?, low bound exclusive?)
+RULES: dict[str, tuple[float, float, bool, bool]] = {
+    **{c: (0.0, 1.0, False, False) for c in RATIOS},
+    "key": (-1, 11, True, False),
+    "mode": (0, 1, True, False),
+    "loudness": (-60.0, 5.0, False, False),
+    "tempo": (0.0, 300.0, False, False),
+    "duration_ms": (0, np.inf, True, True),
+}
+
+_TRACK_ID = re.compile(
+    r"^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?track/)?"
+    r"([0-9A-Za-z]{22})(?:[?#].*)?$")
+
+Fetch = Callable[[list[str]], "list[dict[str, Any]] | None"]
+
+
+@dataclass
+class ImportReport:
+    """What ``import_features`` read, kept and skipped (counts of rows unless noted)."""
+
+    path: str
+    rows: int = 0  # data rows in the file
+    imported: int = 0  # distinct tracks with at least one good value
+    added: int = 0  # tracks that had no features before
+    updated: int = 0  # tracks that had features, now with the file's values
+    duplicates: int = 0  # extra rows of a track already seen in the file (later values win)
+    columns: list[str] = field(default_factory=list)  # feature columns found
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    examples: dict[str, list[str]] = field(default_factory=dict)  # reason -> first few rows
+    in_library: int | None = None  # imported tracks that are in the library (None: no library)
+    total: int = 0  # tracks with features in the store after the merge
+
+    @property
+    def skipped_rows(self) -> int:
+        return sum(self.skipped.values())
+
+
+def parse_track_id(value: Any) -> str | None:
+    """The bare 22-character id of a Spotify track id, URI or open.spotify.com link."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    m = _TRACK_ID.match(str(value).strip())
+    return m.group(1) if m else None
+
+
+def _rule_text(column: str) -> str:
+    low, high, whole, exclusive = RULES[column]
+    if exclusive and np.isinf(high):
+        return f"{column} must be {'a whole number ' if whole else ''}above {low:g}"
+    kind = "a whole number" if whole else "a number"
+    return f"{column} must be {kind} in {low:g}..{high:g}"
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or bool(pd.isna(value))
+
+
+def validate_features(raw: pd.DataFrame, columns: Iterable[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """Check feature values of ``raw`` (strings or numbers, one column per feature).
+
+    Returns the numeric values (float, NaN where blank) and, per row, the reason it must be
+    skipped (the first bad column) or None. Blank cells are allowed: the value stays unknown.
+    """
+    n = len(raw)
+    values: dict[str, np.ndarray] = {}
+    reason = np.full(n, None, dtype=object)
+    for c in columns:
+        cells = raw[c].to_numpy(dtype=object)
+        num = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float)
+        unread = np.flatnonzero(np.isnan(num))  # blank, or text that is not a number
+        bad = np.zeros(n, dtype=bool)
+        bad[unread] = [not _is_blank(cells[i]) for i in unread]
+        low, high, whole, exclusive = RULES[c]
+        with np.errstate(invalid="ignore"):
+            bad |= (num <= low) if exclusive else (num < low)
+            bad |= (num > high) | np.isinf(num)
+            if whole:
+                bad |= np.isfinite(num) & (num != np.round(num))
+        reason[bad & (reason == None)] = _rule_text(c)  # noqa: E711 (elementwise)
+        values[c] = np.where(bad, np.nan, num)
+    frame = pd.DataFrame(values, index=raw.index, columns=list(values))
+    no_values = frame.isna().all(axis=1).to_numpy() & (reason == None)  # noqa: E711
+    reason[no_values] = "no feature values"
+    return frame, pd.Series(reason, index=raw.index, dtype=object)
+
+
+def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]]:
+    """(id column, {feature: file column}) of a CSV header, matched case-insensitively."""
+    folded: dict[str, str] = {}
+    for h in header:
+        folded.setdefault(str(h).strip().casefold(), h)
+    id_col = next((folded[c] for c in ID_COLUMNS if c in folded), None)
+    if id_col is None:
+        raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri)")
+    features = {c: folded[c] for c in schema.AUDIO_COLUMNS if c in folded}
+    for alias, c in ALIASES.items():
+        if alias in folded and c not in features:
+            features[c] = folded[alias]
+    if not features:
+        raise DataError(f"{path}: no audio feature column (expected any of {', '.join(schema.AUDIO_COLUMNS)})")
+    return id_col, features
+
+
+def _wanted_header(header: str) -> bool:
+    """Only id and feature columns are read (a big export has many others)."""
+    h = header.strip().casefold()
+    return h in ID_COLUMNS or h in schema.AUDIO_COLUMNS or h in ALIASES
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, compression="infer",
+                           usecols=lambda h: _wanted_header(str(h)))
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot read as CSV ({first})") from None
+
+
+def merge_features(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """``old`` updated by ``new`` (both audio_features-shaped): per track and column, a value
+    of ``new`` wins; a blank in ``new`` keeps the old value. Conformed, sorted by old order."""
+    new = schema.conform("audio_features", new).set_index("track_id")
+    if old is None or old.empty:
+        merged = new
+    else:
+        old = schema.conform("audio_features", old).set_index("track_id")
+        old = old[~old.index.duplicated(keep="last")]
+        merged = new.combine_first(old)
+        merged = merged.loc[list(old.index) + [t for t in new.index if t not in old.index]]
+    return schema.conform("audio_features", merged.reset_index())
+
+
+def import_features(path: Path | str, library: Library | None, store: Store) -> ImportReport:
+    """Import audio features from a CSV (plain or .gz) into the store's ``audio_features``.
+
+    Rows with a bad id or an out-of-range value are skipped and counted per reason (with the
+    first few as examples: file line, id, value). Raises DataError naming the file when it
+    cannot be read or has no id column or no feature column.
+    """
+    path = Path(path)
+    df = _read_csv(path)
+    id_col, columns = _resolve_columns(list(df.columns), path)
+    report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
+    raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
+    values, reason = validate_features(raw, columns)
+    ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
+    blank_id = df[id_col].astype(str).str.strip() == ""
+    reason = reason.mask(ids.isna() & ~blank_id, "not a Spotify track id")
+    reason = reason.mask(blank_id, "missing track id")
+
+    for why, rows in reason.dropna().groupby(reason.dropna(), sort=False):
+        report.skipped[str(why)] = len(rows)
+        report.examples[str(why)] = [
+            _example(df, i, id_col, columns, str(why)) for i in rows.index[:MAX_EXAMPLES]]
+    good = reason.isna()
+    values = values[good].assign(track_id=ids[good])
+    report.duplicates = int(values["track_id"].duplicated().sum())
+    # later rows of the same track win, column by column (groupby.last skips blanks)
+    new = values.groupby("track_id", sort=False).last().reset_index()
+    report.imported = len(new)
+    for why, n in report.skipped.items():
+        log.info("%s: skipped %d row(s): %s", path, n, why)
+
+    old = store.load_frame("audio_features")
+    before = set() if old is None else set(old["track_id"].astype(str))
+    report.updated = int(new["track_id"].isin(before).sum())
+    report.added = report.imported - report.updated
+    if library is not None:
+        report.in_library = int(new["track_id"].isin(library.track_ids).sum())
+        if report.imported and not report.in_library and len(library.track_ids):
+            log.warning("%s: none of the %d tracks is in your library", path, report.imported)
+    if report.imported:
+        merged = merge_features(old, new)
+        store.save_frame("audio_features", merged)
+        report.total = len(merged)
+    else:
+        report.total = len(before)
+    return report
+
+
+def _example(df: pd.DataFrame, i: Any, id_col: str, columns: dict[str, str], why: str) -> str:
+    """'line 7: <id> energy=1.7' (line numbers count the header as line 1)."""
+    line = int(df.index.get_loc(i)) + 2
+    column = next((c for c in columns if why.startswith(c + " ")), None)
+    shown = f" {columns[column]}={df.at[i, columns[column]]!r}" if column else ""
+    return f"line {line}: {df.at[i, id_col] or '(blank)'}{shown}"
+
+
+# ----- Spotify's /audio-features (extended-quota apps only) ----------------------------------
+def features_forbidden(store: Store, today: date | None = None) -> bool:
+    """True while a 403 from /audio-features is younger than ``FORBIDDEN_DAYS`` days."""
+    when = store.read_manifest().get(FORBIDDEN_KEY)
+    if not when:
+        return False
+    try:
+        then = date.fromisoformat(str(when)[:10])
+    except ValueError:
+        return False
+    return (today or date.today()) - then < timedelta(days=FORBIDDEN_DAYS)
+
+
+def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
+                           today: date | None = None, batch_size: int = BATCH_SIZE) -> pd.DataFrame | None:
+    """Fetch audio features of the ``track_ids`` not in the store yet and merge them in.
+
+    ``fetch(ids)`` (at most ``batch_size`` ids) returns Spotify audio-features objects
+    (``None`` entries for unknown ids are fine), or None when the endpoint is not available.
+    Returns the whole stored ``audio_features`` frame after the merge, or None when Spotify
+    refused (403, remembered in the manifest and not asked again for 30 days) or ``fetch``
+    returned None. Other SpotifyErrors propagate; batches fetched before are saved first.
+    """
+    today = today or date.today()
+    if features_forbidden(store, today):
+        log.info("audio features: Spotify refused them recently; not asking again before %s",
+                 date.fromisoformat(str(store.read_manifest()[FORBIDDEN_KEY])[:10]) + timedelta(days=FORBIDDEN_DAYS))
+        return None
+    old = store.load_frame("audio_features")
+    have = set() if old is None else set(old["track_id"].astype(str))
+    wanted = [t for t in dict.fromkeys(str(t) for t in track_ids) if t not in have]
+    got: list[dict[str, Any]] = []
+    refused = unavailable = False
+    try:
+        for start in range(0, len(wanted), batch_size):
+            batch = fetch(wanted[start:start + batch_size])
+            if batch is None:
+                unavailable = True
+                break
+            got.extend(item for item in batch if item)
+    except SpotifyError as exc:
+        if exc.status != 403:
+            _merge_fetched(store, old, got)
+            raise
+        log.warning("audio features: Spotify answered 403; not asking again for %d days", FORBIDDEN_DAYS)
+        store.update_manifest(**{FORBIDDEN_KEY: today.isoformat()})
+        refused = True
+    except BaseException:
+        _merge_fetched(store, old, got)
+        raise
+    merged = _merge_fetched(store, old, got)
+    if refused or unavailable:
+        return None
+    manifest = store.read_manifest()
+    if FORBIDDEN_KEY in manifest:  # it works again: forget the old refusal
+        del manifest[FORBIDDEN_KEY]
+        store.write_manifest(manifest)
+    return merged
+
+
+def _merge_fetched(store: Store, old: pd.DataFrame | None, items: list[dict[str, Any]]) -> pd.DataFrame:
+    """Validate Spotify's objects, merge them into ``old``, save when there are any; the
+    frame now stored (``old`` itself, or an empty frame, when nothing was fetched)."""
+    if not items:
+        return old if old is not None else schema.empty_frame("audio_features")
+    raw = pd.DataFrame(items)
+    ids = raw["id"] if "id" in raw.columns else pd.Series([None] * len(raw), index=raw.index)
+    raw["track_id"] = ids.map(parse_track_id)
+    columns = [c for c in schema.AUDIO_COLUMNS if c in raw.columns]
+    values, reason = validate_features(raw, columns)
+    keep = reason.isna() & raw["track_id"].notna()
+    if (~keep).any():
+        log.warning("audio features: dropped %d object(s) with a bad id or values", int((~keep).sum()))
+    new = values[keep].assign(track_id=raw.loc[keep, "track_id"])
+    merged = merge_features(old, new.drop_duplicates("track_id", keep="last"))
+    store.save_frame("audio_features", merged)
+    return merged

@@ -1,0 +1,295 @@
+"""MusicBrainz genre enrichment against the local stand-in, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+
+from recommender.config import load_settings
+from recommender.enrich import musicbrainz as mb
+from recommender.enrich.mbstandin import MusicBrainzStandIn
+from recommender.errors import ConfigError
+from recommender.library import Library
+from recommender.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "musicbrainz"
+UA = "recommend-tests/0.1 ( tests@example.invalid )"
+RADIOHEAD = "a74b1b7f-71a5-4011-9441-d0b5e4122711"
+DAFT_PUNK = "056e4f3e-d505-4dad-8ec1-d04f521cbb56"
+BECK = "309c62ba-7a22-4277-9f67-4a162526d18a"
+PORTISHEAD = "8f6bd1e4-fbe1-4f50-aa9b-94c450ec0f11"
+TUNNG = "5f9a2e3b-0c7d-4e1a-9b8f-2d6c4a1e3f70"
+TONY_ALLEN = "b1f2c3d4-8e9a-4b7c-a6d5-e4f3a2b1c0d9"
+TODAY = date(2026, 3, 2)
+
+# (track_id, [(artist_id, name)], isrc)
+TRACKS = [
+    ("t_rh1", [("ar_radiohead", "Radiohead")], "GBAYE9700385"),
+    ("t_rh2", [("ar_radiohead", "Radiohead")], None),
+    ("t_dp", [("ar_daftpunk", "Daft Punk")], None),
+    ("t_nv", [("ar_nirvana", "Nirvana")], None),
+    ("t_beck", [("ar_beck", "Beck")], None),
+    ("t_ph", [("ar_portishead", "Portishead")], "GBUM70000001"),  # unknown to MusicBrainz
+    ("t_tunng", [("ar_tunng", "Tunng"), ("ar_tony", "Tony Allen")], "GBCEL1000412"),
+    ("t_zz", [("ar_zyzzyx", "Zyzzyx Road Orchestra")], None),
+    ("t_sm", [("ar_smiths", "The Smiths Tribute")], None),
+    ("t_sp", [("ar_spotify", "Has Spotify Genres")], None),
+]
+# Requests a full run needs: 2 per ISRC/name hit, 3 for Portishead (ISRC 404, search, lookup),
+# 1 per name miss.
+FULL_RUN_REQUESTS = 2 + 2 + 1 + 2 + 3 + 2 + 2 + 1 + 1
+
+
+def make_library(tracks=TRACKS) -> Library:
+    rows = [{"track_id": t, "name": t, "artist_ids": [a for a, _ in arts],
+             "artist_names": [n for _, n in arts], "isrc": isrc} for t, arts, isrc in tracks]
+    artists = pd.DataFrame({"artist_id": ["ar_spotify", "ar_radiohead"],
+                            "name": ["Has Spotify Genres", "Radiohead"],
+                            "genres": [["indie pop"], []]})
+    return Library.from_frames(tracks=pd.DataFrame(rows), artists=artists)
+
+
+@pytest.fixture
+def mb_standin():
+    with MusicBrainzStandIn(FIXTURES) as server:
+        yield server
+
+
+def make_settings(tmp_path: Path, mb_standin: MusicBrainzStandIn, **enrich):
+    user = tmp_path / "user.yaml"
+    user.write_text("{}\n")
+    overrides = {"enrich.musicbrainz_url": mb_standin.base_url, "enrich.user_agent": UA,
+                 "enrich.rate": 500.0, "enrich.save_every": 2, "enrich.max_retry_wait": 0.05}
+    overrides.update({f"enrich.{k}": v for k, v in enrich.items()})
+    return load_settings(user, overrides=overrides, environ={})
+
+
+def frame_by_artist(store: Store) -> pd.DataFrame:
+    return store.load_frame("artist_genres").set_index("artist_id")
+
+
+def test_full_run_isrc_name_ambiguous_and_misses(tmp_path, mb_standin):
+    store = Store(tmp_path / "cache")
+    report = mb.enrich_genres(make_library(), store, make_settings(tmp_path, mb_standin), today=TODAY)
+    got = frame_by_artist(store)
+
+    assert "ar_spotify" not in got.index  # Spotify already gave genres: not asked
+    assert len(got) == 9
+    mbids = got["mbid"].to_dict()
+    assert mbids["ar_radiohead"] == RADIOHEAD  # ISRC path
+    assert mbids["ar_tunng"] == TUNNG and mbids["ar_tony"] == TONY_ALLEN  # both credits of one ISRC
+    assert mbids["ar_portishead"] == PORTISHEAD  # ISRC unknown -> name search
+    assert mbids["ar_daftpunk"] == DAFT_PUNK
+    assert mbids["ar_beck"] == BECK  # tie at score 100 with "BECK", but only one exact name
+    for miss in ("ar_nirvana", "ar_zyzzyx", "ar_smiths"):  # ambiguous, no hit, low score
+        assert pd.isna(mbids[miss]) and got.loc[miss, "miss"]
+        assert got.loc[miss, "genres"] == [] and got.loc[miss, "looked_up"] == "2026-03-02"
+    assert not got.loc["ar_radiohead", "miss"]
+
+    # genres most voted first (ties by name), with their counts; tags only as fallback
+    assert got.loc["ar_radiohead", "genres"] == ["alternative rock", "art rock", "electronic", "rock"]
+    assert got.loc["ar_radiohead", "counts"] == [33, 26, 12, 12]
+    assert got.loc["ar_daftpunk", "genres"] == ["french house", "house", "electronic"]
+    assert got.loc["ar_tunng", "genres"] == ["folktronica", "folk"]  # tags; the downvoted one dropped
+
+    assert (report.candidates, report.looked_up, report.found, report.misses) == (9, 9, 6, 3)
+    assert (report.by_isrc, report.by_name, report.ambiguous, report.remaining) == (3, 3, 1, 0)
+    assert report.requests == len(mb_standin.seen) == FULL_RUN_REQUESTS
+    assert {s.user_agent for s in mb_standin.seen} == {UA}
+    assert all(s.query["fmt"] == "json" for s in mb_standin.seen)
+    isrc_calls = [s for s in mb_standin.seen if s.path.startswith("/ws/2/isrc/")]
+    assert isrc_calls and all(s.query["inc"] == "artist-credits" for s in isrc_calls)
+
+    # the Library now sees the MusicBrainz genres, but keeps Spotify's where it has them
+    genres = make_library().replace(artist_genres=store.load_frame("artist_genres")).artist_genres()
+    assert genres["ar_portishead"] == ["trip hop"]
+    assert genres["ar_spotify"] == ["indie pop"]
+
+
+def test_rerun_asks_only_new_artists_and_misses_wait(tmp_path, mb_standin):
+    store = Store(tmp_path / "cache")
+    settings = make_settings(tmp_path, mb_standin, retry_misses_days=30)
+    mb.enrich_genres(make_library(), store, settings, today=TODAY)
+    mb_standin.seen.clear()
+
+    again = mb.enrich_genres(make_library(), store, settings, today=TODAY + timedelta(days=29))
+    assert mb_standin.seen == [] and again.looked_up == 0 and again.already_known == 9
+
+    bigger = make_library(TRACKS + [("t_dp2", [("ar_newdp", "Daft Punk")], None)])
+    new = mb.enrich_genres(bigger, store, settings, today=TODAY + timedelta(days=29))
+    assert new.looked_up == 1 and frame_by_artist(store).loc["ar_newdp", "mbid"] == DAFT_PUNK
+    mb_standin.seen.clear()
+
+    later = mb.enrich_genres(bigger, store, settings, today=TODAY + timedelta(days=30))
+    assert later.looked_up == 3 and later.misses == 3  # only the three misses are due again
+    assert [s.path for s in mb_standin.seen] == ["/ws/2/artist"] * 3
+    assert frame_by_artist(store).loc["ar_nirvana", "looked_up"] == "2026-04-01"
+
+
+def test_limit_takes_artists_with_most_tracks_first(tmp_path, mb_standin):
+    store = Store(tmp_path / "cache")
+    settings = make_settings(tmp_path, mb_standin)
+    assert mb.count_due(make_library(), store, settings, today=TODAY) == 9
+    assert mb.count_due(make_library(), store, settings, limit=4, today=TODAY) == 4
+    report = mb.enrich_genres(make_library(), store, settings, limit=1, today=TODAY)
+    assert report.looked_up == 1 and report.remaining == 8
+    assert list(frame_by_artist(store).index) == ["ar_radiohead"]  # two tracks, the others one
+    assert mb.count_due(make_library(), store, settings, today=TODAY) == 8
+
+
+def test_interrupted_run_resumes_where_it_stopped(tmp_path, mb_standin):
+    store = Store(tmp_path / "cache")
+    settings = make_settings(tmp_path, mb_standin, save_every=100)
+    calls = []
+
+    def stop_after_three(done, total, eta):
+        calls.append((done, total, eta))
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        mb.enrich_genres(make_library(), store, settings, progress=stop_after_three, today=TODAY)
+    assert [c[:2] for c in calls] == [(1, 9), (2, 9), (3, 9)]
+    first = frame_by_artist(store)
+    assert len(first) == 3  # saved on the way out although save_every was not reached
+
+    mb_standin.seen.clear()
+    report = mb.enrich_genres(make_library(), store, settings, progress=lambda *c: calls.append(c), today=TODAY)
+    assert report.already_known == 3 and report.looked_up == 6
+    assert calls[-1][:2] == (6, 6) and calls[-1][2] == 0
+    fresh = Store(tmp_path / "fresh")
+    mb.enrich_genres(make_library(), fresh, settings, today=TODAY)
+    resumed, whole = frame_by_artist(store), frame_by_artist(fresh)
+    pd.testing.assert_frame_equal(resumed.sort_index(), whole.sort_index())
+
+
+def test_saves_every_n_artists(tmp_path, mb_standin):
+    class CountingStore(Store):
+        sizes: list[int] = []
+
+        def save_frame(self, name, df):
+            self.sizes.append(len(df))
+            super().save_frame(name, df)
+
+    store = CountingStore(tmp_path / "cache")
+    mb.enrich_genres(make_library(), store, make_settings(tmp_path, mb_standin, save_every=4), today=TODAY)
+    assert store.sizes == [4, 8, 9]
+
+
+def test_503_backoff_honours_retry_after_up_to_the_cap(tmp_path, mb_standin):
+    sleeps: list[float] = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    client = mb.MusicBrainzClient(mb_standin.base_url, UA, rate=500, sleep=sleep, max_retries=3,
+                                  max_retry_wait=0.05)
+    mb_standin.fail(503, times=1, retry_after=0.02)
+    mb_standin.fail(503, times=1, retry_after=120)  # far too long: cut to max_retry_wait
+    assert client.artist(RADIOHEAD)["name"] == "Radiohead"
+    assert [s.path for s in mb_standin.seen] == [f"/ws/2/artist/{RADIOHEAD}"] * 3
+    assert 0.02 in sleeps and 0.05 in sleeps and 120 not in sleeps
+
+
+def test_503_that_does_not_stop_gives_up_after_bounded_retries(tmp_path, mb_standin):
+    store = Store(tmp_path / "cache")
+    settings = make_settings(tmp_path, mb_standin, max_retries=2)
+    mb.enrich_genres(make_library(), store, settings, limit=2, today=TODAY)  # Radiohead, then one more
+    mb_standin.seen.clear()
+    mb_standin.fail(503, times=50, retry_after=0)
+    with pytest.raises(mb.MusicBrainzError, match="kept failing"):
+        mb.enrich_genres(make_library(), store, settings, today=TODAY)
+    assert len(mb_standin.seen) == 3  # one request, two retries
+    assert len(frame_by_artist(store)) == 2  # what was found before is kept
+
+
+def test_other_client_errors_are_not_retried(mb_standin):
+    client = mb.MusicBrainzClient(mb_standin.base_url, UA, rate=500)
+    mb_standin.fail(400, times=1)
+    with pytest.raises(mb.MusicBrainzError, match="HTTP 400") as err:
+        client.artist(RADIOHEAD)
+    assert err.value.status == 400 and len(mb_standin.seen) == 1
+    assert client.artist("00000000-0000-4000-8000-000000000000") is None  # 404 -> None
+
+
+def test_rate_limit_spacing_seen_by_the_server(tmp_path, mb_standin):
+    rate = 20.0
+    client = mb.MusicBrainzClient(mb_standin.base_url, UA, rate=rate)
+    for _ in range(5):
+        client.search_artists("Daft Punk")
+    times = [s.time for s in mb_standin.seen]
+    assert len(times) == 5
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 1 / rate
+
+
+def test_rate_limiter_uses_injected_clock_and_sleep():
+    now = [100.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds):
+        sleeps.append(round(seconds, 6))
+        now[0] += seconds
+
+    class Session:  # answers instantly; 0.1 s of "network" per request on the fake clock
+        def get(self, url, params, headers, timeout):
+            now[0] += 0.1
+            response = requests.Response()
+            response.status_code = 200
+            response._content = b'{"artists": []}'
+            return response
+
+    client = mb.MusicBrainzClient("http://127.0.0.1:1/ws/2/", UA, rate=2.0, session=Session(),
+                                  clock=lambda: now[0], sleep=sleep)
+    client.search_artists("a")
+    client.search_artists("b")
+    now[0] += 0.3  # the caller spent some time between requests
+    client.search_artists("c")
+    now[0] += 1.0
+    client.search_artists("d")
+    assert sleeps == [0.5, 0.2]  # 1/rate after the previous request ended, minus time spent
+
+
+def test_choose_artist_rules():
+    def hit(mbid, score, name="X", dis=""):
+        return {"id": mbid, "score": score, "name": name, "disambiguation": dis}
+
+    assert mb.choose_artist([], "X", 90) == (None, "miss")
+    assert mb.choose_artist([hit("a", 89)], "X", 90) == (None, "miss")
+    assert mb.choose_artist([hit("a", 95), hit("b", 90)], "X", 90) == ("a", "found")
+    assert mb.choose_artist([hit("a", 100, dis="band"), hit("b", 100, dis="singer")], "X", 90) == (None, "ambiguous")
+    assert mb.choose_artist([hit("a", 100, "x", "band"), hit("b", 100, "X", "singer")], "X", 90) == ("b", "found")
+
+
+def test_name_matching_is_loose_about_case_accents_and_articles():
+    assert mb.normalise_name("The Beatles") == mb.normalise_name("beatles")
+    assert mb.normalise_name("Beyoncé") == mb.normalise_name("BEYONCE")
+    assert mb.normalise_name("Simon & Garfunkel") == mb.normalise_name("Simon and Garfunkel")
+    assert mb.normalise_name("The The") != mb.normalise_name("")
+
+
+def test_estimate_seconds_scales_with_artists_and_rate():
+    assert mb.estimate_seconds(0, 1.0) == 0
+    assert mb.estimate_seconds(100, 1.0) == 100 * mb.REQUESTS_PER_ARTIST
+    assert mb.estimate_seconds(100, 2.0) == mb.estimate_seconds(100, 1.0) / 2
+
+
+def test_bad_settings_name_the_key(tmp_path, mb_standin):
+    with pytest.raises(ConfigError, match="enrich.rate must be positive"):
+        mb.enrich_genres(make_library(), Store(tmp_path / "c"), make_settings(tmp_path, mb_standin, rate=0.0))
+    with pytest.raises(ConfigError, match="enrich.min_score"):
+        mb.enrich_genres(make_library(), Store(tmp_path / "c"), make_settings(tmp_path, mb_standin, min_score=150))
+    assert mb_standin.seen == []
+
+
+def test_standin_behaves_like_musicbrainz_on_inc_and_fmt(mb_standin):
+    url = mb_standin.base_url + "isrc/GBAYE9700385"
+    bare = requests.get(url, params={"fmt": "json"}, headers={"User-Agent": UA}, timeout=5).json()
+    assert "artist-credit" not in bare["recordings"][0]
+    assert requests.get(url, headers={"User-Agent": UA}, timeout=5).status_code == 400

@@ -1,0 +1,205 @@
+"""Audio features: CSV import (validation, merge) and the extended-quota Spotify fetch."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recommender import features as ft
+from recommender.errors import DataError, SpotifyError
+from recommender.library import Library
+from recommender.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "features"
+TODAY = date(2026, 3, 2)
+
+
+def tid(n: int) -> str:
+    return f"7ouMYWpwJ422jRcDASZB{n:02d}"
+
+
+def stored(store: Store) -> pd.DataFrame:
+    return store.load_frame("audio_features").set_index("track_id")
+
+
+def test_import_plain_csv(tmp_path):
+    store = Store(tmp_path)
+    report = ft.import_features(FIXTURES / "good.csv", None, store)
+    assert (report.rows, report.imported, report.added, report.updated, report.total) == (3, 3, 3, 0, 3)
+    assert report.skipped == {} and report.in_library is None
+    assert len(report.columns) == 12
+    got = stored(store)
+    assert got.loc[tid(1), "energy"] == pytest.approx(0.916)
+    assert got.loc[tid(2), "key"] == 11 and got.loc[tid(3), "mode"] == 0
+    assert got.loc[tid(3), "instrumentalness"] == pytest.approx(2.33e-05)
+    assert got.loc[tid(1), "duration_ms"] == 194754
+    assert str(got["key"].dtype) == "Int64"
+
+
+def test_import_gzip_with_uris_and_exportify_headers(tmp_path):
+    store = Store(tmp_path)
+    report = ft.import_features(FIXTURES / "exportify.csv.gz", None, store)
+    assert report.imported == 2 and set(report.columns) == {
+        "danceability", "energy", "key", "loudness", "mode", "tempo", "duration_ms"}
+    got = stored(store)
+    assert set(got.index) == {tid(1), tid(4)}  # URI and open.spotify.com link both parsed
+    assert got.loc[tid(1), "key"] == -1 and got.loc[tid(4), "duration_ms"] == 100000
+    assert pd.isna(got.loc[tid(1), "valence"])  # not in the file: unknown, not zero
+
+
+def test_bad_rows_are_skipped_with_reasons_and_examples(tmp_path):
+    store = Store(tmp_path)
+    report = ft.import_features(FIXTURES / "mixed.csv", None, store)
+    assert report.rows == 15
+    assert report.skipped == {
+        "energy must be a number in 0..1": 3,  # 1.7, -0.1 and "loud"
+        "key must be a whole number in -1..11": 2,  # 12 and 2.5
+        "mode must be a whole number in 0..1": 1,
+        "loudness must be a number in -60..5": 1,
+        "tempo must be a number in 0..300": 1,
+        "duration_ms must be a whole number above 0": 1,
+        "not a Spotify track id": 1,
+        "missing track id": 1,
+        "no feature values": 1,
+    }
+    assert report.skipped_rows == 12
+    assert report.examples["energy must be a number in 0..1"] == [
+        f"line 3: {tid(11)} energy='1.7'", f"line 4: {tid(12)} energy='-0.1'",
+        f"line 11: {tid(19)} energy='loud'"]
+    assert report.examples["not a Spotify track id"] == ["line 12: not-an-id"]
+    assert report.imported == 2 and report.duplicates == 1
+    got = stored(store)
+    assert set(got.index) == {tid(10), tid(21)}
+    # the later row of tid(10) only gave valence: it wins there, energy stays
+    assert got.loc[tid(10), "valence"] == pytest.approx(0.9)
+    assert got.loc[tid(10), "energy"] == pytest.approx(0.5)
+    assert pd.isna(got.loc[tid(21), "key"])  # blank cell: unknown, the row is kept
+
+
+def test_a_second_file_updates_per_value_and_adds_tracks(tmp_path):
+    store = Store(tmp_path)
+    ft.import_features(FIXTURES / "good.csv", None, store)
+    report = ft.import_features(FIXTURES / "exportify.csv.gz", None, store)
+    assert (report.added, report.updated, report.total) == (1, 1, 4)
+    got = stored(store)
+    assert got.loc[tid(1), "energy"] == pytest.approx(0.6)  # newer file wins
+    assert got.loc[tid(1), "valence"] == pytest.approx(0.518)  # not in the newer file: kept
+    assert got.loc[tid(2), "energy"] == pytest.approx(0.815)  # untouched track
+    assert list(got.index[:3]) == [tid(1), tid(2), tid(3)]
+
+
+def test_library_matches_are_counted(tmp_path):
+    library = Library.from_frames(tracks=pd.DataFrame({"track_id": [tid(1), tid(3), tid(99)]}))
+    report = ft.import_features(FIXTURES / "good.csv", library, Store(tmp_path))
+    assert report.in_library == 2
+
+
+@pytest.mark.parametrize("name, message", [
+    ("no_id.csv", "no track id column"),
+    ("no_features.csv", "no audio feature column"),
+    ("missing.csv", "file not found"),
+])
+def test_unusable_files_raise_data_error_naming_the_file(tmp_path, name, message):
+    with pytest.raises(DataError, match=message) as err:
+        ft.import_features(FIXTURES / name, None, Store(tmp_path))
+    assert str(FIXTURES / name) in str(err.value)
+    assert not (tmp_path / "audio_features.parquet").exists()
+
+
+def test_broken_gzip_is_a_data_error(tmp_path):
+    path = tmp_path / "broken.csv.gz"
+    path.write_bytes(b"this is not gzip")
+    with pytest.raises(DataError, match="cannot read as CSV"):
+        ft.import_features(path, None, Store(tmp_path / "cache"))
+
+
+def test_parse_track_id_forms():
+    bare = "4uLU6hMCjMI75M1A2tKUQC"
+    assert ft.parse_track_id(bare) == bare
+    assert ft.parse_track_id(f"spotify:track:{bare}") == bare
+    assert ft.parse_track_id(f"https://open.spotify.com/intl-de/track/{bare}?si=x") == bare
+    assert ft.parse_track_id(f"spotify:album:{bare}") is None
+    assert ft.parse_track_id(bare[:-1]) is None and ft.parse_track_id(None) is None
+
+
+# ----- fetch_spotify_features ------------------------------------------------------------------
+def spotify_object(track_id: str, energy: float = 0.5) -> dict:
+    return {"danceability": 0.6, "energy": energy, "key": 5, "loudness": -7.1, "mode": 1,
+            "speechiness": 0.04, "acousticness": 0.2, "instrumentalness": 0.0, "liveness": 0.1,
+            "valence": 0.3, "tempo": 118.0, "type": "audio_features", "id": track_id,
+            "uri": f"spotify:track:{track_id}", "duration_ms": 210000, "time_signature": 4}
+
+
+class FakeFetch:
+    def __init__(self, fail_with: Exception | None = None, fail_on_call: int = 1, answer_none: bool = False):
+        self.calls: list[list[str]] = []
+        self.fail_with, self.fail_on_call, self.answer_none = fail_with, fail_on_call, answer_none
+
+    def __call__(self, ids: list[str]):
+        self.calls.append(list(ids))
+        if self.fail_with is not None and len(self.calls) == self.fail_on_call:
+            raise self.fail_with
+        if self.answer_none:
+            return None
+        return [None if i.endswith("00") else spotify_object(i) for i in ids]  # *00: unknown id
+
+
+def many_ids(n: int) -> list[str]:
+    return [f"5ouMYWpwJ422jRcDASZ{i:03d}" for i in range(n)]
+
+
+def test_fetch_in_batches_of_100_only_missing_ids(tmp_path):
+    store = Store(tmp_path)
+    ft.import_features(FIXTURES / "good.csv", None, store)
+    fetch = FakeFetch()
+    ids = many_ids(150) + [tid(1)]
+    frame = ft.fetch_spotify_features(fetch, ids, store, today=TODAY)
+    assert [len(c) for c in fetch.calls] == [100, 50]
+    assert tid(1) not in sum(fetch.calls, [])  # already had features
+    assert len(frame) == 3 + 150 - 2  # two "unknown" ids (…000, …100) answered null
+    assert stored(store).loc[many_ids(2)[1], "tempo"] == pytest.approx(118.0)
+    assert stored(store).loc[tid(1), "energy"] == pytest.approx(0.916)  # not overwritten
+
+
+def test_403_is_remembered_for_30_days(tmp_path):
+    store = Store(tmp_path)
+    refused = FakeFetch(fail_with=SpotifyError("Forbidden", status=403))
+    assert ft.fetch_spotify_features(refused, many_ids(3), store, today=TODAY) is None
+    assert store.read_manifest()[ft.FORBIDDEN_KEY] == TODAY.isoformat()
+
+    later = FakeFetch()
+    assert ft.fetch_spotify_features(later, many_ids(3), store, today=TODAY + timedelta(days=29)) is None
+    assert later.calls == []  # not asked again within 30 days
+
+    frame = ft.fetch_spotify_features(later, many_ids(3), store, today=TODAY + timedelta(days=30))
+    assert len(later.calls) == 1 and len(frame) == 2
+    assert ft.FORBIDDEN_KEY not in store.read_manifest()  # it works again: forgotten
+
+
+def test_other_spotify_errors_propagate_after_saving_earlier_batches(tmp_path):
+    store = Store(tmp_path)
+    failing = FakeFetch(fail_with=SpotifyError("Bad request", status=400), fail_on_call=2)
+    with pytest.raises(SpotifyError):
+        ft.fetch_spotify_features(failing, many_ids(150), store, today=TODAY)
+    assert len(stored(store)) == 99  # first batch saved (one unknown id in it)
+    assert ft.FORBIDDEN_KEY not in store.read_manifest()
+
+
+def test_fetch_answering_none_means_unavailable(tmp_path):
+    store = Store(tmp_path)
+    assert ft.fetch_spotify_features(FakeFetch(answer_none=True), many_ids(3), store, today=TODAY) is None
+    assert ft.FORBIDDEN_KEY not in store.read_manifest()
+
+
+def test_fetched_objects_with_bad_values_are_dropped(tmp_path):
+    store = Store(tmp_path)
+    ids = many_ids(3)[1:]
+
+    def fetch(batch):
+        return [spotify_object(ids[0], energy=3.0), spotify_object(ids[1])]
+
+    frame = ft.fetch_spotify_features(fetch, ids, store, today=TODAY)
+    assert list(frame["track_id"]) == [ids[1]]
