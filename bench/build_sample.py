@@ -73,7 +73,7 @@ sys.path.insert(0, str(ROOT))
 
 from recommender.spotify.standin import FEATURE_COLUMNS, FORMAT, base62_id  # noqa: E402
 
-DEFAULT_CSV = Path("/work/shared/data/spotify_songs.csv.gz")
+DEFAULT_CSV = ROOT.parent / "shared" / "data" / "spotify_songs.csv.gz"
 OUT_LIBRARY = ROOT / "recommender" / "data" / "sample_library.json.gz"
 OUT_FEATURES = ROOT / "recommender" / "data" / "sample_features.csv.gz"
 USER = "demo-user"

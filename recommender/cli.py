@@ -268,6 +268,8 @@ def build_playlist_cmd(
     if not demo:
         _record(settings, "build-playlist", 0, started, playlist_id=result.playlist_id, added=result.added,
                 removed=result.removed, kept=result.kept, requests=result.requests, dry_run=dry_run)
+        if no_input and not dry_run and settings.schedule.enrich_limit > 0:
+            _background_enrich(settings)
     if as_json:
         _print_json(result.to_json())
         return
@@ -310,6 +312,21 @@ def _print_build(result, held) -> None:
         console.print(f"The stand-in's copy of the playlist now holds {len(held)} tracks, first ones:")
         for i, t in enumerate(held[:10], 1):
             console.print(f"  {i:>2}. {t['name']} - {t['artists']}")
+
+
+def _background_enrich(settings) -> None:
+    """A few MusicBrainz look-ups after a scheduled run; never fails the run."""
+    from . import jobs
+    from .enrich.musicbrainz import enrich_genres
+    try:
+        with jobs.writing(settings, "enrich genres (scheduled)"):
+            store = jobs.open_store(settings)
+            report = enrich_genres(jobs.require_library(settings), store, settings,
+                                   limit=settings.schedule.enrich_limit)
+        log.info("scheduled genre look-up: %d artists, %d with genres, %d left", report.looked_up,
+                 report.with_genres, report.remaining)
+    except RecommenderError as exc:
+        log.warning("scheduled genre look-up skipped: %s", exc)
 
 
 @command("standin")
@@ -432,6 +449,120 @@ def import_features_cmd(
     for reason, n in report.skipped.items():
         examples = "; ".join(report.examples.get(reason, [])[:3])
         typer.echo(f"skipped {n} rows: {reason} (e.g. {examples})")
+
+
+def _library_settings(config: Path | None):
+    from . import jobs
+    settings = _settings(config)
+    return settings, jobs.require_library(settings)
+
+
+def _print_frame(df, title: str, columns: list[str], as_json: bool, wide: str | None = None) -> None:
+    if as_json:
+        _print_json(json.loads(df.to_json(orient="records")))
+        return
+    rows = [[("-" if v != v else f"{v:.3f}") if isinstance(v, float) else v for v in r]
+            for r in df[columns].itertuples(index=False)]
+    _console().print(_table(title, columns, rows, wide=wide))
+
+
+@command("search")
+def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
+               config: ConfigOpt = None, as_json: JsonOpt = False,
+               limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10) -> None:
+    """Free-text search over the tracks in your cache (typos and accents forgiven)."""
+    from .explore import search_tracks
+    settings, library = _library_settings(config)
+    df = search_tracks(library, text, limit=limit)
+    _print_frame(df, f"Tracks matching {text!r}", ["track_id", "name", "artists", "album", "score"], as_json)
+
+
+@command("similar")
+def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
+                config: ConfigOpt = None, as_json: JsonOpt = False,
+                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10) -> None:
+    """Tracks most similar to one track, by the same blended scorers as build-playlist."""
+    from .explore import resolve_track, similar_tracks
+    from .scorers import blend_weights, make_scorers
+    settings, library = _library_settings(config)
+    track_id = resolve_track(library, track)
+    df = similar_tracks(library, track_id, make_scorers(settings), blend_weights(settings), n=limit,
+                        normalisation=settings.blend.normalisation)
+    row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
+    title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
+    cols = [c for c in df.columns if c not in {"track_id"}]
+    _print_frame(df, title, cols, as_json)
+
+
+def _mood_kwargs(settings) -> dict[str, float]:
+    m = settings.moods
+    return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
+
+
+@command("cluster", parent=moods_app)
+def moods_cluster_cmd(playlist: Annotated[str, typer.Argument(help="Playlist name or id.")],
+                      config: ConfigOpt = None, as_json: JsonOpt = False,
+                      k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
+                                                                                "(default: best silhouette).")] = None,
+                      plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG scatter (PCA).")] = None
+                      ) -> None:
+    """Cluster one playlist into moods (k-means + PCA; audio features when present, else text)."""
+    from .moods import cluster_playlist, plot_clusters
+    from .pipeline import resolve_playlist
+    settings, library = _library_settings(config)
+    pid = resolve_playlist(library, playlist)
+    res = cluster_playlist(library, pid, k=k, max_clusters=settings.moods.max_clusters,
+                          min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
+    if plot:
+        plot_clusters(res, plot)
+    if as_json:
+        _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k, "silhouette": res.silhouette,
+                     "clusters": json.loads(res.clusters.to_json(orient="records")),
+                     "tracks": json.loads(res.tracks.to_json(orient="records"))})
+        return
+    note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
+    title = (f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette "
+             f"{res.silhouette:.2f}{note}")
+    cols = [c for c in ("cluster", "size", "label") if c in res.clusters.columns]
+    _print_frame(res.clusters, title, cols, False, wide="label")
+    if plot:
+        typer.echo(f"plot written to {plot}")
+
+
+@command("recommend", parent=moods_app)
+def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy, energetic, calm or sad.")],
+                        config: ConfigOpt = None, as_json: JsonOpt = False,
+                        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20
+                        ) -> None:
+    """Tracks closest to a valence/energy mood, nudged toward your taste (needs audio features)."""
+    from .moods import mood_recommend
+    from .pipeline import taste_seeds
+    settings, library = _library_settings(config)
+    try:
+        seeds = taste_seeds(library, settings)
+    except RecommenderError:
+        seeds = None
+    df = mood_recommend(library, mood, n=limit, seeds=seeds, seed_bias=settings.moods.seed_bias,
+                        **_mood_kwargs(settings))
+    _print_frame(df, f"Tracks for a {mood} mood", ["rank", "name", "artists", "mood", "valence", "energy", "score"],
+                 as_json)
+
+
+@command("classify", parent=moods_app)
+def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
+                       limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20
+                       ) -> None:
+    """Mood of every cached track: from audio features, or predicted from its text."""
+    from .moods import classify_library
+    settings, library = _library_settings(config)
+    df = classify_library(library, **_mood_kwargs(settings))
+    if as_json:
+        _print_frame(df, "", [], True)
+        return
+    counts = df.groupby(["mood", "source"]).size().unstack(fill_value=0)
+    typer.echo("tracks per mood (source: audio features / predicted from text):")
+    typer.echo(counts.to_string())
+    _print_frame(df.head(limit), f"first {limit} tracks", ["name", "artists", "mood", "source", "confidence"], False)
 
 
 TabfileOpt = Annotated[Optional[Path], typer.Option("--tabfile", hidden=True,

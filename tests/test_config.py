@@ -106,3 +106,9 @@ def test_settings_are_read_only():
     s = load_settings(environ={})
     with pytest.raises(AttributeError):
         s.blend = 1
+
+
+def test_example_config_is_valid():
+    from recommender.config import PROJECT_ROOT
+    s = load_settings(PROJECT_ROOT / "config" / "example.yaml", environ={})
+    assert s.user_file.name == "example.yaml"

@@ -1,0 +1,576 @@
+"""Moods: cluster a playlist into moods, recommend tracks for a mood, predict moods from text.
+
+Mood quadrants on Spotify's valence (musical positiveness, 0..1) and energy (intensity, 0..1),
+both split at a threshold (default 0.5, settings ``moods.valence_threshold`` and
+``moods.energy_threshold``); a value equal to the threshold counts as high:
+
+=============  =========  ==========
+mood           valence    energy
+=============  =========  ==========
+``happy``      >= t_v     >= t_e
+``energetic``  < t_v      >= t_e      (energetic/angry)
+``calm``       >= t_v     < t_e       (calm/peaceful)
+``sad``        < t_v      < t_e
+=============  =========  ==========
+
+Audio features are optional (the 2026 Development Mode API has none; ``recommend import
+features FILE.csv`` fills the ``audio_features`` frame). Without them clustering falls back to
+text (names, artists, album, genres) and ``MoodClassifier`` predicts moods from text, trained
+on the tracks that do have features.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import NotEnoughData, UsageError
+from .explore import fold, track_display
+from .library import Library
+
+log = logging.getLogger(__name__)
+
+MOODS = ("happy", "energetic", "calm", "sad")
+MOOD_LABELS = {"happy": "happy/upbeat", "energetic": "energetic/angry", "calm": "calm/peaceful",
+               "sad": "sad/melancholic"}
+MOOD_ALIASES = {"angry": "energetic", "intense": "energetic", "peaceful": "calm", "relaxed": "calm",
+                "chill": "calm", "melancholic": "sad", "upbeat": "happy"}
+# Audio features used for clustering, in this order when present (tempo in BPM, loudness in
+# dB: both are standardised with the rest).
+CLUSTER_FEATURES = ("valence", "energy", "danceability", "acousticness", "instrumentalness",
+                    "speechiness", "liveness", "tempo", "loudness")
+# Valence and energy define the moods, so their standardised columns count this much more.
+MOOD_AXIS_WEIGHT = 1.5
+# Words naming a cluster whose mean differs from the playlist's by at least QUALIFIER_Z
+# standard deviations: feature -> (word when higher, word when lower).
+QUALIFIERS = {"danceability": ("danceable", "not danceable"), "acousticness": ("acoustic", "electric"),
+              "instrumentalness": ("instrumental", "vocal"), "speechiness": ("spoken", None),
+              "liveness": ("live", None), "tempo": ("fast", "slow"), "loudness": ("loud", "quiet")}
+QUALIFIER_Z = 0.75
+IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
+               "(a CSV with track_id, valence, energy, ... columns)")
+# Words too common in track/album names to say anything about a mood or a cluster.
+NOISE_WORDS = frozenset(
+    "feat ft featuring remix remastered remaster version edit mix radio original live deluxe "
+    "edition single album ep vol pt part explicit extended acoustic instrumental mono stereo "
+    "de la el en los las del un una y mi tu te que lo se me no con por para le les et du des".split())
+_TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W_]+\b"  # words of 2+ characters starting with a letter
+
+
+# ----- quadrants ----------------------------------------------------------------------------
+def normalise_mood(mood: str) -> str:
+    """The canonical mood name for ``mood`` or an alias ("angry" -> "energetic");
+    UsageError naming the value otherwise."""
+    m = (mood or "").strip().casefold()
+    m = MOOD_ALIASES.get(m, m)
+    if m not in MOODS:
+        raise UsageError(f"unknown mood {mood!r}: choose one of {', '.join(MOODS)}")
+    return m
+
+
+def quadrant(valence, energy, valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> np.ndarray:
+    """Mood name per track from valence and energy (arrays of 0..1); None where either is
+    missing. Thresholds: see the module docstring."""
+    v = np.asarray(pd.to_numeric(pd.Series(np.ravel(valence)), errors="coerce"), dtype=float)
+    e = np.asarray(pd.to_numeric(pd.Series(np.ravel(energy)), errors="coerce"), dtype=float)
+    out = np.where(e >= energy_threshold, np.where(v >= valence_threshold, "happy", "energetic"),
+                   np.where(v >= valence_threshold, "calm", "sad")).astype(object)
+    out[np.isnan(v) | np.isnan(e)] = None
+    return out
+
+
+def mood_target(mood: str, valence_threshold: float = 0.5, energy_threshold: float = 0.5
+                ) -> tuple[float, float]:
+    """(valence, energy) centre of the mood's quadrant, e.g. happy -> (0.75, 0.75)."""
+    mood = normalise_mood(mood)
+    v_lo, v_hi = _bounds(mood in ("happy", "calm"), valence_threshold)
+    e_lo, e_hi = _bounds(mood in ("happy", "energetic"), energy_threshold)
+    return (v_lo + v_hi) / 2, (e_lo + e_hi) / 2
+
+
+def _bounds(high: bool, threshold: float) -> tuple[float, float]:
+    return (threshold, 1.0) if high else (0.0, threshold)
+
+
+# ----- frames -------------------------------------------------------------------------------
+def audio_features(library: Library) -> pd.DataFrame:
+    """Audio features of the library's tracks as floats, indexed by track id (one row per
+    track that has a valence and an energy; the last imported row wins)."""
+    af = library.frames["audio_features"]
+    ids = pd.Index(af["track_id"].astype(str).to_numpy(dtype=object), dtype=object, name="track_id")
+    keep = ids.isin(pd.Index(library.track_ids.to_numpy(dtype=object), dtype=object)) & ~ids.duplicated(keep="last")
+    af = af[keep].set_axis(ids[keep], axis=0)
+    cols = [c for c in CLUSTER_FEATURES + ("mode", "key") if c in af.columns]
+    out = af[cols].astype("float64")
+    return out.dropna(subset=["valence", "energy"])
+
+
+def track_texts(library: Library, track_ids: Sequence[str] | None = None) -> pd.Series:
+    """Folded "name artists album genres" text per track id (the tracks frame order when
+    ``track_ids`` is None; "" for unknown ids)."""
+    t = library.frames["tracks"].drop_duplicates("track_id")
+    t = t.set_index(t["track_id"].astype(str).rename("track_id"))
+    ids = list(library.track_ids.unique()) if track_ids is None else [str(i) for i in track_ids]
+    t = t.reindex(ids)
+    genres = library.artist_genres()
+    genres = genres[~genres.index.duplicated(keep="last")]
+    texts = []
+    for name, artists, album, artist_ids in zip(t["name"], t["artist_names"], t["album_name"], t["artist_ids"]):
+        words = [name if isinstance(name, str) else "", album if isinstance(album, str) else ""]
+        if isinstance(artists, (list, tuple, np.ndarray)):
+            words += [str(a) for a in artists]
+        if isinstance(artist_ids, (list, tuple, np.ndarray)):
+            for a in artist_ids:
+                g = genres.get(str(a))
+                if isinstance(g, (list, tuple, np.ndarray)):
+                    words += [str(x) for x in g]
+        texts.append(fold(" ".join(words)))
+    return pd.Series(texts, index=pd.Index(ids, name="track_id"), dtype=object)
+
+
+def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1):
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    return TfidfVectorizer(token_pattern=_TOKEN_PATTERN, ngram_range=ngram_range, min_df=min_df,
+                           stop_words=sorted(ENGLISH_STOP_WORDS | NOISE_WORDS), sublinear_tf=True)
+
+
+# ----- mood recommender ---------------------------------------------------------------------
+def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | Iterable[str] | None = None,
+                   seed_bias: float = 0.5, valence_threshold: float = 0.5,
+                   energy_threshold: float = 0.5) -> pd.DataFrame:
+    """The ``n`` library tracks closest to the mood's target point in (valence, energy).
+
+    The target is the centre of the mood's quadrant; with ``seeds`` (track ids, or a Series
+    of positive weights indexed by id) it moves ``seed_bias`` (0..1) of the way toward the
+    seeds' weighted mean, clipped into the quadrant ("sad, but like what I play"). Nothing
+    is excluded (seeds and known tracks included). Columns: rank, track_id, name, artists,
+    mood, valence, energy, distance (Euclidean in the unit square), score = 1 - distance/sqrt(2).
+    Raises NotEnoughData when no track has audio features, UsageError for an unknown mood.
+    """
+    mood = normalise_mood(mood)
+    if not 0.0 <= seed_bias <= 1.0:
+        raise UsageError(f"moods.seed_bias must be between 0 and 1, got {seed_bias}")
+    feats = audio_features(library)
+    if feats.empty:
+        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so moods "
+                            f"are unknown; {IMPORT_HINT}")
+    tv, te = mood_target(mood, valence_threshold, energy_threshold)
+    if seeds is not None:
+        w = seeds if isinstance(seeds, pd.Series) else pd.Series(1.0, index=pd.Index([str(s) for s in seeds]))
+        w = w[w.index.astype(str).isin(feats.index) & (w > 0)].astype(float)
+        w.index = w.index.astype(str)
+        w = w.groupby(level=0).sum()
+        if len(w):
+            sv = float(np.average(feats.loc[w.index, "valence"], weights=w))
+            se = float(np.average(feats.loc[w.index, "energy"], weights=w))
+            v_lo, v_hi = _bounds(mood in ("happy", "calm"), valence_threshold)
+            e_lo, e_hi = _bounds(mood in ("happy", "energetic"), energy_threshold)
+            tv = (1 - seed_bias) * tv + seed_bias * float(np.clip(sv, v_lo, v_hi))
+            te = (1 - seed_bias) * te + seed_bias * float(np.clip(se, e_lo, e_hi))
+        else:
+            log.info("no seed has audio features: using the centre of the %s quadrant", mood)
+    dist = np.hypot(feats["valence"] - tv, feats["energy"] - te)
+    ranked = pd.DataFrame({"track_id": feats.index, "distance": dist.to_numpy()})
+    ranked = ranked.sort_values(["distance", "track_id"]).head(max(n, 0))
+    display = track_display(library, ranked["track_id"]).drop_duplicates("track_id").set_index("track_id", drop=False)
+    out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    sel = feats.loc[ranked["track_id"]]
+    out["mood"] = quadrant(sel["valence"], sel["energy"], valence_threshold, energy_threshold)
+    out["valence"] = sel["valence"].to_numpy()
+    out["energy"] = sel["energy"].to_numpy()
+    out["distance"] = ranked["distance"].to_numpy()
+    out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
+    out.attrs["target"] = (tv, te)
+    return out
+
+
+# ----- clustering ---------------------------------------------------------------------------
+@dataclass
+class MoodClusters:
+    """One playlist split into mood clusters.
+
+    ``tracks``: track_id, name, artists, cluster (0 = largest; -1 = left out: no audio
+    features on an audio basis), x, y (2-D PCA coordinates), plus valence, energy, mood on an
+    audio basis. ``clusters``: cluster, size, label (+ mood on an audio basis), then the centroid: mean of each raw
+    audio feature (audio basis) or the top terms (text basis).
+    """
+
+    playlist_id: str
+    playlist_name: str
+    basis: str  # "audio" | "text"
+    k: int
+    silhouette: float | None  # mean silhouette of the chosen k (None when k == 1)
+    tracks: pd.DataFrame
+    clusters: pd.DataFrame
+    features: tuple[str, ...]
+    explained_variance: tuple[float, float]  # share of variance on the x and y axes
+    silhouettes: dict[int, float] = field(default_factory=dict)  # every k tried -> silhouette
+
+
+def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, seed: int = 0,
+                     max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
+                     valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> MoodClusters:
+    """k-means of one playlist's tracks into moods, with a 2-D PCA view.
+
+    ``playlist_id`` may be an id or an exact (case-insensitive) name. ``basis`` "auto" uses
+    audio features when at least ``min_audio_share`` of the tracks have them (standardised;
+    valence and energy weighted MOOD_AXIS_WEIGHT), else text (TF-IDF of name, artists,
+    album, genres reduced with TruncatedSVD). ``k`` None picks the best mean silhouette over
+    2..``max_clusters`` (ties: the smaller k). Raises UsageError (unknown playlist, bad k or
+    basis) and NotEnoughData (fewer than 4 usable tracks; no features for basis "audio").
+    """
+    from threadpoolctl import threadpool_limits
+
+    pid = library.find_playlist(playlist_id)
+    if pid is None:
+        raise UsageError(f"no playlist {playlist_id!r} in the cache (give its id or exact name)")
+    if basis not in ("auto", "audio", "text"):
+        raise UsageError(f"unknown clustering basis {basis!r}: choose auto, audio or text")
+    pl = library.frames["playlists"]
+    names = pl.loc[pl["playlist_id"] == pid, "name"]
+    pname = str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) else pid
+    known = set(library.track_ids)
+    ids = [t for t in library.playlist_tracks(pid) if t in known]
+    feats = audio_features(library)
+    with_audio = [t for t in ids if t in feats.index]
+    share = len(with_audio) / len(ids) if ids else 0.0
+    if basis == "audio" and not with_audio:
+        raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {IMPORT_HINT}")
+    use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= 4)
+    used = with_audio if use_audio else ids
+    if len(used) < 4:
+        what = "tracks with audio features" if use_audio else "tracks"
+        raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4")
+    if k is not None and not 1 <= k <= len(used):
+        raise UsageError(f"k must be between 1 and {len(used)} for playlist {pname!r}, got {k}")
+
+    if use_audio:
+        X, feature_names, raw = _audio_matrix(feats.loc[used])
+    else:
+        X, feature_names, raw = _text_matrix(library, used, seed)
+
+    with threadpool_limits(1):  # playlists are small: thread start-up costs more than it saves
+        k, labels, sil, silhouettes = _choose_clusters(X, k, max_clusters, seed)
+    labels = _relabel_by_size(labels)
+    coords, explained = _pca_2d(X, seed)
+
+    display = track_display(library, ids).drop_duplicates("track_id").set_index("track_id", drop=False)
+    tracks = display.loc[ids, ["track_id", "name", "artists"]].reset_index(drop=True)
+    pos = pd.Series(np.arange(len(used)), index=used)
+    row = pos.reindex(tracks["track_id"]).to_numpy()
+    has = ~np.isnan(row)
+    r = row[has].astype(int)
+    tracks["cluster"] = -1
+    tracks.loc[has, "cluster"] = labels[r]
+    tracks["x"] = np.nan
+    tracks["y"] = np.nan
+    tracks.loc[has, "x"] = coords[r, 0]
+    tracks.loc[has, "y"] = coords[r, 1]
+    if use_audio:
+        af = feats.reindex(tracks["track_id"])
+        tracks["valence"] = af["valence"].to_numpy()
+        tracks["energy"] = af["energy"].to_numpy()
+        tracks["mood"] = quadrant(tracks["valence"], tracks["energy"], valence_threshold, energy_threshold)
+        clusters = _audio_clusters(raw, X, labels, feature_names, valence_threshold, energy_threshold)
+    else:
+        clusters = _text_clusters(raw, labels)
+    return MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
+                        silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
+                        explained_variance=explained, silhouettes=silhouettes)
+
+
+def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
+                     ) -> tuple[int, np.ndarray, float | None, dict[int, float]]:
+    """k-means labels of the rows of X: with ``k`` given, that many clusters (at most the
+    number of distinct rows); else the best mean silhouette over 2..max_clusters (ties: the
+    smaller k). Returns (k, labels, silhouette or None, {k tried: silhouette})."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    n = X.shape[0]
+    distinct = len(np.unique(np.round(X, 9), axis=0))
+    silhouettes: dict[int, float] = {}
+    if k is None:
+        best_k, best_labels, best_s = 1, np.zeros(n, dtype=int), None
+        for kk in range(2, min(max_clusters, n - 1, distinct) + 1):
+            labels = KMeans(n_clusters=kk, n_init=10, random_state=seed).fit_predict(X)
+            if len(set(labels)) < 2:
+                continue
+            s = float(silhouette_score(X, labels))
+            silhouettes[kk] = s
+            if best_s is None or s > best_s + 1e-12:
+                best_k, best_labels, best_s = kk, labels, s
+        return best_k, best_labels, best_s, silhouettes
+    k = min(k, distinct)
+    labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(X) if k > 1 else np.zeros(n, dtype=int)
+    sil = float(silhouette_score(X, labels)) if 1 < len(set(labels)) < n else None
+    return int(k), labels, sil, silhouettes
+
+
+def _audio_matrix(feats: pd.DataFrame) -> tuple[np.ndarray, list[str], pd.DataFrame]:
+    """(standardised weighted matrix, feature names, raw feature frame) of the tracks."""
+    from sklearn.preprocessing import StandardScaler
+
+    cols = [c for c in CLUSTER_FEATURES if c in feats.columns and feats[c].notna().any()]
+    raw = feats[cols].astype(float)
+    raw = raw.fillna(raw.median())
+    X = StandardScaler().fit_transform(raw.to_numpy())
+    X = np.nan_to_num(X)
+    for j, c in enumerate(cols):
+        if c in ("valence", "energy"):
+            X[:, j] *= MOOD_AXIS_WEIGHT
+    return X, cols, raw
+
+
+def _text_matrix(library: Library, ids: list[str], seed: int) -> tuple[np.ndarray, list[str], tuple]:
+    """(L2-normalised SVD of the TF-IDF matrix, ["svd1", ...], (tfidf matrix, vocabulary))."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    texts = track_texts(library, ids)
+    vec = _text_vectorizer()
+    try:
+        tfidf = vec.fit_transform(texts.tolist())
+    except ValueError:  # empty vocabulary: no usable words at all
+        raise NotEnoughData(f"the {len(ids)} tracks have no words to cluster on (names, artists, "
+                            f"albums, genres); {IMPORT_HINT}") from None
+    vocab = vec.get_feature_names_out()
+    n_comp = min(20, len(ids) - 1, tfidf.shape[1] - 1)
+    if n_comp >= 2:
+        Z = TruncatedSVD(n_components=n_comp, random_state=seed).fit_transform(tfidf)
+    else:
+        Z = tfidf.toarray()
+    Z = normalize(Z)
+    return Z, [f"svd{i + 1}" for i in range(Z.shape[1])], (tfidf, vocab)
+
+
+def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0.. by decreasing size (ties: first appearance)."""
+    labels = np.asarray(labels)
+    uniq, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    order = sorted(range(len(uniq)), key=lambda i: (-counts[i], first[i]))
+    mapping = {uniq[i]: new for new, i in enumerate(order)}
+    return np.array([mapping[x] for x in labels], dtype=int)
+
+
+def _pca_2d(X: np.ndarray, seed: int) -> tuple[np.ndarray, tuple[float, float]]:
+    """2-D PCA coordinates (zeros for missing axes) and the explained variance shares."""
+    from sklearn.decomposition import PCA
+
+    n_comp = min(2, X.shape[0], X.shape[1])
+    coords = np.zeros((X.shape[0], 2))
+    explained = [0.0, 0.0]
+    if n_comp >= 1 and np.ptp(X, axis=0).max() > 0:
+        pca = PCA(n_components=n_comp, random_state=seed)
+        coords[:, :n_comp] = pca.fit_transform(X)
+        explained[:n_comp] = [float(x) for x in pca.explained_variance_ratio_]
+    return coords, (explained[0], explained[1])
+
+
+def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: list[str],
+                    valence_threshold: float, energy_threshold: float) -> pd.DataFrame:
+    """Per cluster: size, label (quadrant of the mean valence/energy + standout qualifiers),
+    mean raw features."""
+    rows = []
+    z = pd.DataFrame(X, columns=cols)
+    for c in range(labels.max() + 1):
+        sel = labels == c
+        mean = raw[sel].mean()
+        zmean = z[sel].mean()
+        mood = quadrant([mean["valence"]], [mean["energy"]], valence_threshold, energy_threshold)[0]
+        words = []
+        for f, zval in zmean.drop(["valence", "energy"], errors="ignore").abs().sort_values(ascending=False).items():
+            if zval < QUALIFIER_Z or f not in QUALIFIERS or len(words) == 2:
+                continue
+            word = QUALIFIERS[f][0] if zmean[f] > 0 else QUALIFIERS[f][1]
+            if word:
+                words.append(word)
+        label = ", ".join([MOOD_LABELS[mood]] + words)
+        rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "mood": mood, **mean.to_dict()})
+    return pd.DataFrame(rows)
+
+
+def _text_clusters(raw: tuple, labels: np.ndarray, n_terms: int = 3) -> pd.DataFrame:
+    """Per cluster: size, label (its most distinctive terms), terms (top 5 by mean TF-IDF
+    above the playlist's mean)."""
+    tfidf, vocab = raw
+    overall = np.asarray(tfidf.mean(axis=0)).ravel()
+    rows = []
+    for c in range(labels.max() + 1):
+        sel = labels == c
+        lift = np.asarray(tfidf[np.flatnonzero(sel)].mean(axis=0)).ravel() - overall
+        top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:5] if lift[i] > 0]
+        rows.append({"cluster": c, "size": int(sel.sum()),
+                     "label": " / ".join(top[:n_terms]) or "(no distinctive words)", "terms": top})
+    return pd.DataFrame(rows)
+
+
+def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
+    """Write a PNG scatter of the clusters (PCA x, y; one colour per cluster, labelled in
+    the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError("plotting needs matplotlib: pip install 'recommend[report]' (or matplotlib)") from None
+    path = Path(path)
+    fig = Figure(figsize=(7, 5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    t = result.tracks[result.tracks["cluster"] >= 0]
+    labels = result.clusters.set_index("cluster")["label"]
+    for c, grp in t.groupby("cluster"):
+        ax.scatter(grp["x"], grp["y"], s=28, alpha=0.8, label=f"{c}: {labels.get(c, '')} ({len(grp)})")
+    ev = result.explained_variance
+    ax.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
+    ax.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
+    ax.set_title(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path
+
+
+# ----- classifier ---------------------------------------------------------------------------
+def mood_labels(library: Library, valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> pd.Series:
+    """Mood per track id from its audio features (only tracks that have valence and energy)."""
+    feats = audio_features(library)
+    return pd.Series(quadrant(feats["valence"], feats["energy"], valence_threshold, energy_threshold),
+                     index=feats.index, dtype=object, name="mood")
+
+
+class MoodClassifier:
+    """Predicts a track's mood from its text (name, artists, album, genres): TF-IDF word
+    n-grams + logistic regression, trained on tracks whose audio features give the mood.
+
+    scikit-learn habits: ``__init__`` stores parameters, ``fit`` returns self, learned
+    attributes end in ``_`` (``classes_``, ``vectorizer_``, ``model_``, ``n_train_``).
+    """
+
+    def __init__(self, C: float = 1.0, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1,
+                 class_weight: str | None = "balanced", valence_threshold: float = 0.5,
+                 energy_threshold: float = 0.5, seed: int = 0) -> None:
+        self.C = C
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.class_weight = class_weight
+        self.valence_threshold = valence_threshold
+        self.energy_threshold = energy_threshold
+        self.seed = seed
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
+
+    def _labels(self, library: Library) -> pd.Series:
+        return mood_labels(library, self.valence_threshold, self.energy_threshold)
+
+    def fit(self, library: Library, track_ids: Iterable[str] | None = None) -> "MoodClassifier":
+        """Learn from the library's tracks that have audio features (only ``track_ids`` among
+        them when given). Raises NotEnoughData with fewer than 2 moods or 4 tracks."""
+        from sklearn.linear_model import LogisticRegression
+
+        y = self._labels(library)
+        if track_ids is not None:
+            y = y[y.index.isin([str(t) for t in track_ids])]
+        if len(y) < 4 or y.nunique() < 2:
+            raise NotEnoughData(f"the mood classifier needs at least 4 tracks with audio features in at least "
+                                f"2 moods, got {len(y)} track(s) in {y.nunique()} mood(s); {IMPORT_HINT}")
+        texts = track_texts(library, list(y.index))
+        self.vectorizer_ = _text_vectorizer(self.ngram_range, self.min_df)
+        try:
+            X = self.vectorizer_.fit_transform(texts.tolist())
+        except ValueError:
+            raise NotEnoughData("the tracks with audio features have no words to learn moods from") from None
+        self.model_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000,
+                                         random_state=self.seed).fit(X, y.to_numpy().astype(str))
+        self.classes_ = [str(c) for c in self.model_.classes_]
+        self.n_train_ = int(len(y))
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotEnoughData("the mood classifier is not trained yet: call fit(library) first")
+
+    def predict_proba(self, library: Library, track_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Probability of each mood (columns ``classes_``), one row per track id."""
+        self._check_fitted()
+        texts = track_texts(library, None if track_ids is None else list(track_ids))
+        if texts.empty:
+            return pd.DataFrame(columns=self.classes_, index=texts.index, dtype=float)
+        proba = self.model_.predict_proba(self.vectorizer_.transform(texts.tolist()))
+        return pd.DataFrame(proba, index=texts.index, columns=self.classes_)
+
+    def predict(self, library: Library, track_ids: Iterable[str] | None = None) -> pd.Series:
+        """Most likely mood per track id (every track, or ``track_ids``)."""
+        proba = self.predict_proba(library, track_ids)
+        return pd.Series(proba.idxmax(axis=1) if len(proba) else [], index=proba.index, dtype=object, name="mood")
+
+    def score(self, library: Library, track_ids: Iterable[str] | None = None) -> float:
+        """Accuracy (0..1) of the predictions against the audio-feature moods of ``track_ids``
+        (default: every track with features). Pass tracks held out of ``fit`` for an honest
+        number, or use ``holdout_score``."""
+        y = self._labels(library)
+        if track_ids is not None:
+            y = y[y.index.isin([str(t) for t in track_ids])]
+        if y.empty:
+            raise NotEnoughData("no track with audio features to score the mood classifier on")
+        pred = self.predict(library, list(y.index))
+        return float((pred.to_numpy() == y.to_numpy()).mean())
+
+    def holdout_score(self, library: Library, test_size: float = 0.25) -> float:
+        """Held-out accuracy: a copy with the same parameters is trained on a seeded,
+        mood-stratified ``1 - test_size`` of the labelled tracks and scored on the rest."""
+        from sklearn.model_selection import train_test_split
+
+        y = self._labels(library)
+        if len(y) < 8 or y.nunique() < 2:
+            raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
+                                f"got {len(y)}; {IMPORT_HINT}")
+        strat = y if y.value_counts().min() >= 2 else None
+        train, test = train_test_split(list(y.index), test_size=test_size, random_state=self.seed,
+                                       stratify=None if strat is None else strat.to_numpy())
+        clone = type(self)(**self.get_params()).fit(library, train)
+        return clone.score(library, test)
+
+
+def classify_library(library: Library, classifier: MoodClassifier | None = None,
+                     valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> pd.DataFrame:
+    """Mood of every library track: from its audio features when it has them (source
+    "audio", confidence 1.0), else predicted from its text by ``classifier`` (source
+    "predicted", confidence = the predicted mood's probability). A classifier that is not
+    fitted yet is fitted on the library (default: ``MoodClassifier`` with these thresholds).
+    Columns: track_id, mood, source, confidence, name, artists (tracks frame order).
+    Raises NotEnoughData when no track has audio features.
+    """
+    labels = mood_labels(library, valence_threshold, energy_threshold)
+    if labels.empty:
+        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so there is "
+                            f"nothing to learn moods from; {IMPORT_HINT}")
+    display = track_display(library).drop_duplicates("track_id").reset_index(drop=True)
+    out = pd.DataFrame({"track_id": display["track_id"]})
+    out["mood"] = out["track_id"].map(labels)
+    out["source"] = np.where(out["mood"].notna(), "audio", "predicted")
+    out["confidence"] = np.where(out["mood"].notna(), 1.0, np.nan)
+    missing = out.loc[out["mood"].isna(), "track_id"].tolist()
+    if missing:
+        clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
+        if not hasattr(clf, "model_"):
+            clf.fit(library)
+        proba = clf.predict_proba(library, missing)
+        sel = out["mood"].isna()
+        out.loc[sel, "mood"] = proba.idxmax(axis=1).to_numpy()
+        out.loc[sel, "confidence"] = proba.max(axis=1).to_numpy()
+    out["name"] = display["name"]
+    out["artists"] = display["artists"]
+    return out

@@ -1,0 +1,106 @@
+"""The import rules of the README's architecture section, checked by parsing the imports."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "recommender"
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PKG.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Absolute names of everything a module imports (relative imports resolved)."""
+    tree = ast.parse(path.read_text())
+    me = module_name(path)
+    package = me if path.name == "__init__.py" else me.rsplit(".", 1)[0]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.add(mod)
+            out.update(f"{mod}.{a.name}" for a in node.names)
+    return out
+
+
+def internal(names: set[str]) -> set[str]:
+    """Top-level recommender modules imported (recommender.spotify.x -> recommender.spotify.x)."""
+    return {n for n in names if n.startswith("recommender.") or n == "recommender"}
+
+
+MODULES = {module_name(p): imports_of(p) for p in PKG.rglob("*.py")}
+
+
+def allowed_only(module: str, allowed: set[str]) -> list[str]:
+    bad = []
+    for name in internal(MODULES[module]):
+        if name == "recommender":
+            continue
+        if not any(name == a or name.startswith(a + ".") for a in allowed):
+            bad.append(name)
+    return bad
+
+
+def test_nothing_imports_the_cli():
+    offenders = [m for m, names in MODULES.items()
+                 if m not in {"recommender.cli", "recommender.__main__"} and any(n.startswith("recommender.cli") for n in names)]
+    assert offenders == []
+
+
+def test_only_the_spotify_package_imports_spotipy():
+    offenders = [m for m, names in MODULES.items()
+                 if not m.startswith("recommender.spotify") and any(n.split(".")[0] == "spotipy" for n in names)]
+    assert offenders == []
+
+
+def test_foundation_modules_import_at_most_errors_and_schema():
+    base = {"recommender.errors", "recommender.schema"}
+    assert allowed_only("recommender.errors", set()) == []
+    assert allowed_only("recommender.schema", set()) == []
+    assert allowed_only("recommender.config", base) == []
+    assert allowed_only("recommender.library", base) == []
+    assert allowed_only("recommender.store", base | {"recommender.library"}) == []
+
+
+def test_spotify_http_layer_knows_nothing_of_scoring():
+    base = {"recommender.errors", "recommender.schema", "recommender.store", "recommender.spotify"}
+    for m in ("recommender.spotify.gateway", "recommender.spotify.auth", "recommender.spotify.parse"):
+        assert allowed_only(m, base) == [], m
+
+
+def test_scoring_never_talks_to_spotify_or_publishes():
+    for m, names in MODULES.items():
+        if m.startswith(("recommender.scorers", "recommender.blend", "recommender.pipeline", "recommender.evaluate",
+                         "recommender.tune", "recommender.dataset")):
+            bad = [n for n in internal(names) if n.startswith(("recommender.spotify", "recommender.publish",
+                                                                 "recommender.jobs"))]
+            assert bad == [], (m, bad)
+
+
+def test_publish_does_not_score():
+    bad = [n for n in internal(MODULES["recommender.publish"])
+           if n.startswith(("recommender.pipeline", "recommender.scorers", "recommender.blend"))]
+    assert bad == []
+
+
+def test_importing_the_cli_loads_no_heavy_library():
+    """Nothing happens at import time: `recommend --help` starts without pandas or sklearn."""
+    code = "import sys, recommender.cli; print(sorted(m for m in ('pandas', 'sklearn', 'spotipy', 'scipy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"

@@ -1,0 +1,190 @@
+"""The command line: exit codes, one-line messages, JSON output, options after the subcommand."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.lock import RunLock
+from recommender.spotify.standin import Fault
+
+from spotify_helpers import api_requests, save_login
+
+runner = CliRunner()
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def env_for(server, cache: Path) -> dict[str, str]:
+    return {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+            "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": ""}
+
+
+def run(args: list[str], env: dict[str, str]):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def logged_in(standin, tmp_path):
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    return standin, env_for(standin, cache), cache
+
+
+def test_unknown_config_key_exits_2_naming_file_and_key(tmp_path):
+    bad = tmp_path / "user.yaml"
+    bad.write_text("blend:\n  treshold: 0.4\n")
+    for args in (["refresh", "--config", str(bad)], ["--config", str(bad), "build-playlist"],
+                 ["status", "--config", str(bad)], ["config", "show", "--config", str(bad)]):
+        result = run(args, {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+        assert result.exit_code == 2, args
+        assert f"{bad}: unknown key blend.treshold" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_without_credentials_says_how_to_connect(tmp_path):
+    result = run(["build-playlist"], {"RECOMMENDER_CACHE_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": ""})
+    assert result.exit_code == 3
+    assert "--demo" in result.stderr and "client id" in result.stderr
+
+
+def test_no_token_exits_3_with_auth_message(standin, tmp_path):
+    result = run(["refresh", "--no-input"], env_for(standin, tmp_path / "c"))
+    assert result.exit_code == 3
+    assert "recommend auth" in result.stderr
+
+
+def test_expired_login_exits_3_and_logs_one_line(logged_in):
+    server, env, cache = logged_in
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 3
+    assert "recommend auth" in result.stderr
+    log = (cache / "recommend.log").read_text()
+    assert "recommend auth" in log
+    assert "access_token" not in log
+
+
+def test_quota_exits_4_and_says_when(logged_in):
+    server, env, _ = logged_in
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=429, reason="QUOTA_EXCEEDED", times=9))
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 4
+    assert re.search(r"try again in \d", result.stderr)
+
+
+def test_spotify_down_exits_5(logged_in):
+    server, env, _ = logged_in
+    server.add_fault(Fault(method="GET", path=r"^/v1/me$", status=503, times=99))
+    env = {**env}
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 5
+
+
+def test_lock_held_exits_6_naming_the_lock(logged_in):
+    server, env, cache = logged_in
+    cache.mkdir(parents=True, exist_ok=True)
+    with RunLock(cache / "recommend.lock", command="test holder"):
+        result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 6
+    assert "recommend.lock" in result.stderr
+
+
+def test_invalid_cron_exits_2(tmp_path):
+    result = run(["schedule", "install", "--at", "61 * * * *", "--tabfile", str(tmp_path / "tab")],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "61 * * * *" in result.stderr
+
+
+def test_schedule_install_show_remove_keeps_other_lines(tmp_path):
+    tab = tmp_path / "tab"
+    foreign = "MAILTO=me@example.invalid\n*/5 * * * *   echo  \"50%\"  # someone else's\n"
+    tab.write_text(foreign)
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    assert run(["schedule", "install", "--at", "0 7 * * *", "--tabfile", str(tab)], env).exit_code == 0
+    shown = run(["schedule", "show", "--tabfile", str(tab)], env).stdout
+    assert shown.startswith("0 7 * * *") and "build-playlist --quiet --no-input" in shown
+    assert run(["schedule", "remove", "--tabfile", str(tab)], env).exit_code == 0
+    assert tab.read_text() == foreign
+
+
+def test_refresh_then_second_refresh_is_incremental(logged_in):
+    server, env, cache = logged_in
+    first = run(["refresh", "--json"], env)
+    assert first.exit_code == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["playlists_fetched"] > 0
+    second = json.loads(run(["refresh", "--json"], env).stdout)
+    assert second["playlists_fetched"] == 0 and second["requests"] < report["requests"]
+    assert (cache / "tracks.parquet").exists()
+
+
+def test_build_playlist_json_shape_and_in_place_update(logged_in):
+    server, env, cache = logged_in
+    first = run(["build-playlist", "--json"], env)
+    assert first.exit_code == 0, first.stderr
+    out = json.loads(first.stdout)
+    for key in ("playlist_id", "dry_run", "tracks", "added", "removed", "kept"):
+        assert key in out
+    assert out["dry_run"] is False and out["tracks"]
+    track = out["tracks"][0]
+    assert set(track) >= {"id", "name", "artists", "score", "contributions", "why"}
+    assert [t["id"] for t in out["tracks"]] == server.playlist_track_ids(out["playlist_id"])
+    created = [r for r in api_requests(server, "POST") if r.path == "/v1/me/playlists"]
+    assert len(created) == 1
+    again = json.loads(run(["build-playlist", "--json", "--refresh"], env).stdout)
+    assert again["playlist_id"] == out["playlist_id"]
+    assert len([r for r in api_requests(server, "POST") if r.path == "/v1/me/playlists"]) == 1
+
+
+def test_dry_run_writes_nothing(logged_in):
+    server, env, _ = logged_in
+    server.clear_requests()
+    result = run(["build-playlist", "--dry-run", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["dry_run"] is True and out["added"] == len(out["tracks"])
+    assert [r for r in server.requests if r.method != "GET" and r.path.startswith("/v1/")] == []
+
+
+def test_unknown_seed_playlist_exits_2(logged_in):
+    server, env, _ = logged_in
+    result = run(["build-playlist", "--seed-playlist", "No Such Playlist", "--dry-run"], env)
+    assert result.exit_code == 2
+    assert "No Such Playlist" in result.stderr
+
+
+def test_config_show_redacts_the_secret(tmp_path):
+    result = run(["config", "show", "--json"], {"SPOTIPY_CLIENT_SECRET": "hunter2", "RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0
+    assert "hunter2" not in result.stdout
+    assert json.loads(result.stdout)["spotify"]["client_secret"] == "***"
+
+
+def test_status_after_a_run(logged_in):
+    server, env, _ = logged_in
+    run(["build-playlist", "--quiet"], env)
+    out = json.loads(run(["status", "--json"], env).stdout)
+    assert out["playlist"]["id"] and out["playlist"]["tracks"] > 0
+    assert out["last_runs"][0]["command"] == "build-playlist"
+    assert out["login"]["state"] in {"valid", "expired"}
+
+
+def test_every_command_is_documented_in_the_readme():
+    import typer.main
+    text = README.read_text()
+    group = typer.main.get_command(app)
+    names = []
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):
+            names += [f"{name} {sub}" for sub in cmd.commands]
+        else:
+            names.append(name)
+    missing = [n for n in names if f"recommend {n}" not in text]
+    assert not missing, f"README does not mention: {missing}"

@@ -1,0 +1,217 @@
+"""Search, track references and "similar tracks" on small synthetic libraries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.errors import SpotifyUnavailable, UsageError
+from recommender.explore import (TrackIndex, core_title, fold, parse_track_ref, resolve_track, search_tracks,
+                                 similar_tracks)
+from recommender.library import Library
+from recommender.scorers.base import Scorer
+
+SONGS = [  # (name, artist, album)
+    ("Halo", "Beyoncé", "I Am... Sasha Fierce"),
+    ("Single Ladies", "Beyoncé", "I Am... Sasha Fierce"),
+    ("Hey Jude - Remastered 2009", "The Beatles", "Past Masters"),
+    ("Hey", "Pixies", "Doolittle"),
+    ("Ace of Spades", "Motörhead", "Ace of Spades"),
+    ("Shape of You", "Ed Sheeran", "Divide"),
+    ("Shape of You", "Ed Sheeran", "Shape of You"),  # the same song again, another id
+    ("Nothing Else Matters", "Metallica", "Metallica"),
+    ("Jóga", "Björk", "Homogenic"),
+    ("Despacito - Remix", "Luis Fonsi", "Despacito Remix"),
+]
+
+
+def tid(i: int) -> str:
+    return f"t{i:021d}"
+
+
+def make_library(songs=SONGS) -> Library:
+    tracks = pd.DataFrame({
+        "track_id": [tid(i) for i in range(len(songs))],
+        "name": [s[0] for s in songs],
+        "artist_ids": [["a" + fold(s[1]).replace(" ", "").ljust(21, "0")[:21]] for s in songs],
+        "artist_names": [[s[1]] for s in songs],
+        "album_name": [s[2] for s in songs],
+    })
+    return Library.from_frames(tracks=tracks)
+
+
+@pytest.fixture(scope="module")
+def lib() -> Library:
+    return make_library()
+
+
+def test_fold_removes_accents_case_and_punctuation():
+    assert fold("Beyoncé – HALO!") == "beyonce halo"
+    assert fold("Motörhead") == "motorhead"
+    assert fold("Sigur Rós / Ágætis byrjun") == "sigur ros agaetis byrjun"
+    assert fold("Straße") == "strasse"
+    assert fold(None) == ""
+
+
+def test_core_title_strips_version_decorations():
+    assert core_title("Hey Jude - Remastered 2009") == "Hey Jude"
+    assert core_title("Halo (feat. X) [Live]") == "Halo"
+    assert core_title("(Untitled)") == "(Untitled)"
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("halo", 0),
+    ("beyonse halo", 0),          # typo in the artist
+    ("BEYONCE single ladies", 1),  # accents and case ignored
+    ("motorhead ace of spades", 4),
+    ("Motörhead", 4),
+    ("hey jude", 2),               # the title wins over the shorter "Hey"
+    ("bjork joga", 8),
+    ("Björk Jóga", 8),
+    ("nothing els matter", 7),     # typos
+])
+def test_search_puts_the_intended_track_first(lib, query, expected):
+    hits = search_tracks(lib, query, limit=3)
+    assert hits["track_id"].iloc[0] == tid(expected)
+    assert list(hits.columns) == ["track_id", "name", "artists", "album", "score", "source"]
+
+
+def test_search_is_sorted_limited_and_drops_non_matches(lib):
+    hits = search_tracks(lib, "shape of you", limit=4)
+    assert len(hits) <= 4
+    assert hits["score"].is_monotonic_decreasing
+    assert (hits["score"] > 0).all() and (hits["score"] <= 1 + 1e-6).all()
+    assert set(hits["track_id"].iloc[:2]) == {tid(5), tid(6)}
+    assert search_tracks(lib, "zzqx", limit=5).empty  # no shared n-gram at all
+
+
+def test_search_rejects_an_empty_query(lib):
+    with pytest.raises(UsageError, match="query"):
+        search_tracks(lib, "  !? ")
+
+
+def test_search_on_an_empty_library_returns_nothing():
+    empty = Library.from_frames()
+    assert search_tracks(empty, "halo").empty
+
+
+def test_index_is_reusable(lib):
+    index = TrackIndex().fit(lib)
+    a = search_tracks(lib, "halo", index=index)
+    b = search_tracks(lib, "halo")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_remote_results_join_the_ranking_without_duplicates(lib):
+    calls = []
+
+    def remote(query, limit):
+        calls.append((query, limit))
+        return [
+            {"id": tid(0), "name": "Halo", "artists": [{"name": "Beyoncé"}], "album": {"name": "x"}},
+            {"id": "r" * 22, "name": "Halo - Live", "artists": [{"name": "Beyoncé"}],
+             "album": {"name": "Live"}},
+            {"track_id": "s" * 22, "name": "Unrelated", "artist_names": ["Nobody"], "album_name": "Qqq"},
+        ]
+
+    hits = search_tracks(lib, "beyonce halo", limit=25, remote=remote)
+    assert calls == [("beyonce halo", 10)]  # Spotify's 2026 maximum per request
+    assert hits["track_id"].tolist().count(tid(0)) == 1
+    remote_hits = hits[hits["source"] == "remote"]
+    assert "r" * 22 in set(remote_hits["track_id"])
+    assert hits.loc[hits["track_id"] == tid(0), "source"].item() == "local"
+    # a remote hit is ranked by the same vectoriser: the live Halo beats "Unrelated"
+    order = hits["track_id"].tolist()
+    assert order.index("r" * 22) < order.index("s" * 22)  # Spotify's other answers are kept, last
+    assert hits["score"].is_monotonic_decreasing
+
+
+def test_a_failing_remote_search_keeps_the_local_answer(lib):
+    def remote(query, limit):
+        raise SpotifyUnavailable("Spotify kept failing")
+
+    hits = search_tracks(lib, "halo", remote=remote)
+    assert hits["track_id"].iloc[0] == tid(0)
+    assert "Spotify kept failing" in hits.attrs["remote_error"]
+
+
+def test_parse_track_ref_accepts_ids_uris_and_urls():
+    i = "4uLU6hMCjMI75M1A2tKUQC"
+    assert parse_track_ref(i) == i
+    assert parse_track_ref(f"spotify:track:{i}") == i
+    assert parse_track_ref(f"https://open.spotify.com/track/{i}?si=abc123") == i
+    assert parse_track_ref(f"https://open.spotify.com/intl-de/track/{i}") == i
+    assert parse_track_ref(f"spotify:album:{i}") is None
+    assert parse_track_ref("hey jude") is None
+
+
+def test_resolve_track_from_text_and_refs(lib):
+    assert resolve_track(lib, "beatles hey jude") == tid(2)
+    assert resolve_track(lib, f" spotify:track:{tid(3)} ") == tid(3)
+    with pytest.raises(UsageError, match="qwxz vbnm"):
+        resolve_track(lib, "qwxz vbnm")
+
+
+# ----- similar tracks --------------------------------------------------------------------
+class TableScorer(Scorer):
+    """Scores candidates from a fixed table (NaN for ids not in it); records its calls."""
+
+    name = "table"
+
+    def __init__(self, table: dict[str, float] | None = None) -> None:
+        self.table = table or {}
+
+    def fit(self, library: Library) -> "TableScorer":
+        self.n_tracks_ = len(library.track_ids)
+        self.calls_ = []
+        return self
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        self.calls_.append((seeds.copy(), candidates.copy()))
+        return pd.Series([self.table.get(c, np.nan) for c in candidates], index=candidates, dtype=float)
+
+
+def test_similar_tracks_blends_scorers_seeded_with_one_track(lib):
+    strong = TableScorer({tid(1): 0.9, tid(2): 0.5, tid(3): 0.1, tid(4): 0.3})
+    silent = TableScorer({tid(2): 1.0, tid(3): 0.0})  # knows only two candidates
+    out = similar_tracks(lib, tid(0), {"strong": strong, "silent": silent}, {"strong": 1.0, "silent": 1.0}, n=3)
+    seeds, candidates = strong.calls_[0]
+    assert seeds.to_dict() == {tid(0): 1.0}
+    assert tid(0) not in candidates and len(candidates) == len(lib.track_ids) - 1
+    assert list(out.columns) == ["rank", "track_id", "name", "artists", "score", "strong", "silent"]
+    assert out["rank"].tolist() == [1, 2, 3]
+    assert out["score"].is_monotonic_decreasing
+    # contributions add up to the score; a silent scorer leaves NaN
+    np.testing.assert_allclose(out[["strong", "silent"]].sum(axis=1, min_count=1), out["score"])
+    assert out["track_id"].iloc[0] in {tid(1), tid(2)}
+    assert out.loc[out["track_id"] == tid(1), "silent"].isna().all()
+    assert out["name"].iloc[0] in {"Single Ladies", "Hey Jude - Remastered 2009"}
+
+
+def test_similar_tracks_fits_unfitted_scorers_and_respects_weights(lib):
+    a = TableScorer({tid(1): 1.0, tid(2): 0.0, tid(3): 0.5})
+    b = TableScorer({tid(1): 0.0, tid(2): 1.0, tid(3): 0.5})
+    only_b = similar_tracks(lib, tid(0), {"a": a, "b": b}, {"a": 0.0, "b": 1.0}, n=1)
+    assert a.n_tracks_ == len(lib.track_ids)  # fitted on the library
+    assert only_b["track_id"].tolist() == [tid(2)]
+    mostly_a = similar_tracks(lib, tid(0), {"a": a, "b": b}, {"a": 3.0, "b": 1.0}, n=1)
+    assert mostly_a["track_id"].tolist() == [tid(1)]
+
+
+def test_similar_tracks_skips_other_copies_of_the_same_song(lib):
+    sc = TableScorer({tid(6): 1.0, tid(7): 0.5, tid(0): 0.1})
+    out = similar_tracks(lib, tid(5), {"t": sc}, n=5)
+    assert tid(6) not in set(out["track_id"])
+    kept = similar_tracks(lib, tid(5), {"t": sc}, n=5, exclude_same_song=False)
+    assert kept["track_id"].iloc[0] == tid(6)
+    # two copies of one song among the candidates: only the better one is listed
+    twice = TableScorer({tid(5): 0.9, tid(6): 1.0, tid(7): 0.5})
+    out = similar_tracks(lib, tid(0), {"t": twice}, n=5)
+    assert out["track_id"].tolist()[:2] == [tid(6), tid(7)]
+    assert tid(5) not in set(out["track_id"])
+
+
+def test_similar_tracks_unknown_track_is_a_usage_error(lib):
+    with pytest.raises(UsageError, match="x" * 22):
+        similar_tracks(lib, "x" * 22, {"t": TableScorer()})

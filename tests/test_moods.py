@@ -1,0 +1,293 @@
+"""Mood quadrants, clustering, the mood recommender and the text classifier, on synthetic
+libraries whose right answer is known."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.errors import NotEnoughData, UsageError
+from recommender.library import Library
+from recommender.moods import (MoodClassifier, classify_library, cluster_playlist, mood_labels, mood_recommend,
+                               mood_target, normalise_mood, plot_clusters, quadrant)
+
+CORNERS = {"happy": (0.9, 0.9), "energetic": (0.1, 0.9), "calm": (0.9, 0.1), "sad": (0.1, 0.1)}
+PLANTED = {"happy": "sunshine", "energetic": "rage", "calm": "breeze", "sad": "tears"}
+FILLER = "river night city heart road dream light fire stone glass paper window".split()
+
+
+def tid(i: int) -> str:
+    return f"t{i:021d}"
+
+
+def make_library(rows: list[dict], playlists: dict[str, list[str]] | None = None) -> Library:
+    """rows: track_id, name, artist, album and optionally valence, energy (+ other features)."""
+    tracks = pd.DataFrame({
+        "track_id": [r["track_id"] for r in rows],
+        "name": [r["name"] for r in rows],
+        "artist_ids": [[("a" + r["artist"].replace(" ", "").lower()).ljust(22, "0")[:22]] for r in rows],
+        "artist_names": [[r["artist"]] for r in rows],
+        "album_name": [r.get("album", "") for r in rows],
+    })
+    feats = pd.DataFrame([{k: v for k, v in r.items() if k not in ("name", "artist", "album")}
+                          for r in rows if "valence" in r])
+    frames = {"tracks": tracks}
+    if len(feats):
+        frames["audio_features"] = feats
+    if playlists:
+        frames["playlists"] = pd.DataFrame({"playlist_id": list(playlists), "name": [f"List {p}" for p in playlists]})
+        frames["playlist_items"] = pd.DataFrame(
+            [{"playlist_id": p, "track_id": t, "position": i} for p, ids in playlists.items() for i, t in enumerate(ids)])
+    return Library.from_frames(**frames)
+
+
+def corner_rows(per_mood: int = 6, seed: int = 0, jitter: float = 0.05) -> list[dict]:
+    """per_mood tracks near each corner of the valence/energy square."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for mood, (v, e) in CORNERS.items():
+        for _ in range(per_mood):
+            i = len(rows)
+            rows.append({"track_id": tid(i), "name": f"{mood} song {i}", "artist": f"{mood} band", "album": "LP",
+                         "valence": float(np.clip(v + rng.normal(0, jitter), 0, 1)),
+                         "energy": float(np.clip(e + rng.normal(0, jitter), 0, 1))})
+    return rows
+
+
+# ----- quadrants ----------------------------------------------------------------------------
+def test_quadrant_of_extremes_thresholds_and_missing_values():
+    v = [0.95, 0.05, 0.95, 0.05, 0.5, np.nan]
+    e = [0.95, 0.95, 0.05, 0.05, 0.5, 0.5]
+    assert quadrant(v, e).tolist() == ["happy", "energetic", "calm", "sad", "happy", None]
+    # thresholds move the boundary
+    assert quadrant([0.6], [0.6], valence_threshold=0.7).tolist() == ["energetic"]
+    assert quadrant([0.6], [0.6], energy_threshold=0.7).tolist() == ["calm"]
+
+
+def test_mood_targets_and_names():
+    assert mood_target("happy") == (0.75, 0.75)
+    assert mood_target("sad") == (0.25, 0.25)
+    assert mood_target("calm") == (0.75, 0.25)
+    assert mood_target("angry") == (0.25, 0.75)
+    assert mood_target("happy", valence_threshold=0.6, energy_threshold=0.4) == (0.8, 0.7)
+    assert normalise_mood(" Peaceful ") == "calm"
+    with pytest.raises(UsageError, match="grumpy"):
+        normalise_mood("grumpy")
+
+
+# ----- mood recommender ---------------------------------------------------------------------
+def test_mood_recommend_returns_the_mood_quadrant_first():
+    lib = make_library(corner_rows())
+    for mood in CORNERS:
+        out = mood_recommend(lib, mood, n=6)
+        assert out["mood"].tolist() == [mood] * 6
+        assert out["rank"].tolist() == list(range(1, 7))
+        assert out["distance"].is_monotonic_increasing
+        assert out["name"].str.startswith(mood).all()
+        assert ((out["score"] > 0) & (out["score"] <= 1)).all()
+
+
+def test_mood_recommend_moves_toward_seeds_within_the_quadrant():
+    rows = [
+        {"track_id": tid(0), "name": "a", "artist": "x", "valence": 0.9, "energy": 0.6},  # happy, calmer
+        {"track_id": tid(1), "name": "b", "artist": "x", "valence": 0.55, "energy": 0.95},  # happy, wilder
+        {"track_id": tid(2), "name": "c", "artist": "x", "valence": 0.52, "energy": 0.98},  # the seed
+        {"track_id": tid(3), "name": "d", "artist": "x", "valence": 0.1, "energy": 0.1},
+    ]
+    lib = make_library(rows)
+    plain = mood_recommend(lib, "happy", n=4)
+    assert plain.attrs["target"] == (0.75, 0.75)
+    assert plain["track_id"].tolist() == [tid(0), tid(1), tid(2), tid(3)]
+    seeded = mood_recommend(lib, "happy", n=4, seeds=[tid(2)], seed_bias=0.8)
+    tv, te = seeded.attrs["target"]
+    assert tv < 0.75 and te > 0.75
+    assert seeded["track_id"].tolist() == [tid(1), tid(2), tid(0), tid(3)]
+    # a seed outside the quadrant only pulls the target to the quadrant's edge
+    sad_seed = mood_recommend(lib, "happy", seeds=pd.Series({tid(3): 1.0}), seed_bias=1.0)
+    assert sad_seed.attrs["target"] == (0.5, 0.5)
+
+
+def test_mood_recommend_without_audio_features_says_how_to_import_them():
+    lib = make_library([{"track_id": tid(0), "name": "a", "artist": "x"}])
+    with pytest.raises(NotEnoughData, match="recommend import features"):
+        mood_recommend(lib, "happy")
+    with pytest.raises(UsageError, match="grumpy"):
+        mood_recommend(make_library(corner_rows(1)), "grumpy")
+
+
+# ----- clustering ---------------------------------------------------------------------------
+def two_group_audio_library() -> tuple[Library, list[str], list[str]]:
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(10):  # loud party: happy, energetic, danceable
+        rows.append({"track_id": tid(i), "name": f"party {i}", "artist": "p", "valence": 0.85 + rng.normal(0, .03),
+                     "energy": 0.9 + rng.normal(0, .03), "danceability": 0.8, "tempo": 125 + rng.normal(0, 2)})
+    for i in range(10, 18):  # quiet sad ballads
+        rows.append({"track_id": tid(i), "name": f"ballad {i}", "artist": "b", "valence": 0.15 + rng.normal(0, .03),
+                     "energy": 0.2 + rng.normal(0, .03), "danceability": 0.3, "tempo": 70 + rng.normal(0, 2)})
+    ids = [r["track_id"] for r in rows]
+    return make_library(rows, {"p" * 22: ids}), ids[:10], ids[10:]
+
+
+def test_cluster_playlist_finds_two_obvious_audio_clusters():
+    lib, party, ballads = two_group_audio_library()
+    res = cluster_playlist(lib, "List " + "p" * 22)  # by name, case as stored
+    assert res.basis == "audio" and res.k == 2
+    assert res.silhouette > 0.5
+    by_track = res.tracks.set_index("track_id")["cluster"]
+    assert by_track[party].nunique() == 1 and by_track[ballads].nunique() == 1
+    assert by_track[party].iloc[0] == 0  # the larger cluster is 0
+    labels = res.clusters.set_index("cluster")["label"]
+    assert labels[0].startswith("happy") and labels[1].startswith("sad")
+    assert res.clusters.set_index("cluster").loc[0, "size"] == 10
+    assert res.clusters.set_index("cluster").loc[1, "valence"] < 0.3
+    assert np.isfinite(res.tracks[["x", "y"]].to_numpy()).all()
+    assert set(res.silhouettes) == {2, 3, 4, 5, 6}
+
+
+def test_cluster_playlist_with_a_fixed_k_and_bad_inputs():
+    lib, _, _ = two_group_audio_library()
+    res = cluster_playlist(lib, "p" * 22, k=3, seed=3)
+    assert res.k == 3 and res.tracks["cluster"].nunique() == 3
+    with pytest.raises(UsageError, match="k must be"):
+        cluster_playlist(lib, "p" * 22, k=40)
+    with pytest.raises(UsageError, match="nope"):
+        cluster_playlist(lib, "nope")
+    small = make_library(corner_rows(1), {"s" * 22: [tid(0), tid(1), tid(2)]})
+    with pytest.raises(NotEnoughData, match="at least 4"):
+        cluster_playlist(small, "s" * 22)
+
+
+def text_rows(n_per_group: int = 8) -> list[dict]:
+    rows = []
+    for i in range(n_per_group):
+        rows.append({"track_id": tid(i), "name": f"Thunder Steel {FILLER[i % len(FILLER)]}",
+                     "artist": "Iron Hammer", "album": "Metal Storm"})
+    for i in range(n_per_group, 2 * n_per_group):
+        rows.append({"track_id": tid(i), "name": f"Lullaby Piano {FILLER[i % len(FILLER)]}",
+                     "artist": "Soft Keys", "album": "Sleepy Nocturnes"})
+    return rows
+
+
+def test_cluster_playlist_falls_back_to_text_and_names_clusters_by_words():
+    rows = text_rows()
+    ids = [r["track_id"] for r in rows]
+    lib = make_library(rows, {"q" * 22: ids})
+    res = cluster_playlist(lib, "q" * 22)
+    assert res.basis == "text" and res.k == 2
+    by_track = res.tracks.set_index("track_id")["cluster"]
+    assert by_track[ids[:8]].nunique() == 1 and by_track[ids[8:]].nunique() == 1
+    assert by_track[ids[0]] != by_track[ids[8]]
+    words = " ".join(res.clusters["label"])
+    assert "thunder" in words or "hammer" in words or "metal" in words
+    assert "lullaby" in words or "piano" in words or "sleepy" in words
+    assert "valence" not in res.tracks.columns
+
+
+def test_cluster_basis_depends_on_the_share_of_tracks_with_audio_features():
+    lib_audio, party, ballads = two_group_audio_library()
+    rows = [{"track_id": tid(100 + i), "name": f"unknown {i}", "artist": "u"} for i in range(4)]
+    base = lib_audio.frames
+    tracks = pd.concat([base["tracks"], make_library(rows).frames["tracks"]], ignore_index=True)
+    ids = party + ballads + [r["track_id"] for r in rows]
+    items = pd.DataFrame({"playlist_id": "m" * 22, "track_id": ids, "position": range(len(ids))})
+    pl = pd.DataFrame({"playlist_id": ["m" * 22], "name": ["Mixed"]})
+    lib = Library.from_frames(tracks=tracks, audio_features=base["audio_features"], playlists=pl, playlist_items=items)
+    res = cluster_playlist(lib, "mixed")  # 18 of 22 tracks have features
+    assert res.basis == "audio"
+    left_out = res.tracks.set_index("track_id").loc[[r["track_id"] for r in rows]]
+    assert (left_out["cluster"] == -1).all() and left_out["x"].isna().all()
+    assert cluster_playlist(lib, "mixed", min_audio_share=0.9).basis == "text"
+    with pytest.raises(NotEnoughData, match="recommend import features"):
+        text_lib = make_library(text_rows(), {"q" * 22: [tid(i) for i in range(16)]})
+        cluster_playlist(text_lib, "q" * 22, basis="audio")
+
+
+def test_plot_clusters_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    lib, _, _ = two_group_audio_library()
+    res = cluster_playlist(lib, "p" * 22)
+    path = plot_clusters(res, tmp_path / "plots" / "moods.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_clusters_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch):
+    lib, _, _ = two_group_audio_library()
+    res = cluster_playlist(lib, "p" * 22, k=2)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import now raises ImportError
+    with pytest.raises(UsageError, match="matplotlib"):
+        plot_clusters(res, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+# ----- classifier ---------------------------------------------------------------------------
+def planted_rows(per_mood: int = 12, unlabelled: int = 3, seed: int = 0) -> tuple[list[dict], dict[str, str]]:
+    """Tracks whose name carries their mood's planted word; the last ``unlabelled`` of each
+    mood have no audio features. Returns rows and the true mood of the unlabelled ones."""
+    rng = np.random.default_rng(seed)
+    rows, truth = [], {}
+    for mood, (v, e) in CORNERS.items():
+        for j in range(per_mood):
+            i = len(rows)
+            filler = " ".join(rng.choice(FILLER, size=2, replace=False))
+            row = {"track_id": tid(i), "name": f"{filler} {PLANTED[mood]}",
+                   "artist": f"artist {rng.integers(0, 5)}", "album": f"album {FILLER[rng.integers(0, len(FILLER))]}"}
+            if j < per_mood - unlabelled:
+                row.update(valence=float(np.clip(v + rng.normal(0, .05), 0, 1)),
+                           energy=float(np.clip(e + rng.normal(0, .05), 0, 1)))
+            else:
+                truth[row["track_id"]] = mood
+            rows.append(row)
+    return rows, truth
+
+
+def test_classifier_learns_a_planted_word_to_mood_rule():
+    rows, truth = planted_rows()
+    lib = make_library(rows)
+    clf = MoodClassifier(seed=0)
+    assert clf.fit(lib) is clf
+    assert sorted(clf.classes_) == sorted(CORNERS) and clf.n_train_ == 36
+    pred = clf.predict(lib, list(truth))
+    assert pred.to_dict() == truth
+    assert clf.holdout_score(lib, test_size=0.25) >= 0.9
+    assert clf.score(lib) >= 0.9
+
+
+def test_classifier_accuracy_is_honest_when_text_says_nothing():
+    rows, _ = planted_rows(per_mood=10, unlabelled=0)
+    for r in rows:  # same words everywhere: nothing to learn
+        r["name"], r["artist"], r["album"] = "same song", "same artist", "same album"
+    lib = make_library(rows)
+    assert MoodClassifier().holdout_score(lib) <= 0.5
+
+
+def test_classifier_needs_two_moods():
+    rows = [{"track_id": tid(i), "name": f"x {i}", "artist": "a", "valence": 0.9, "energy": 0.9} for i in range(6)]
+    with pytest.raises(NotEnoughData, match="2 moods"):
+        MoodClassifier().fit(make_library(rows))
+    with pytest.raises(NotEnoughData, match="fit"):
+        MoodClassifier().predict(make_library(rows))
+
+
+def test_classify_library_mixes_audio_labels_and_predictions():
+    rows, truth = planted_rows()
+    lib = make_library(rows)
+    out = classify_library(lib)
+    assert list(out.columns[:4]) == ["track_id", "mood", "source", "confidence"]
+    assert out["track_id"].tolist() == [r["track_id"] for r in rows]
+    audio = out[out["source"] == "audio"].set_index("track_id")
+    pred = out[out["source"] == "predicted"].set_index("track_id")
+    assert set(pred.index) == set(truth)
+    assert (audio["confidence"] == 1.0).all()
+    assert ((pred["confidence"] > 0.25) & (pred["confidence"] < 1.0)).all()
+    assert pred["mood"].to_dict() == truth
+    assert audio["mood"].to_dict() == mood_labels(lib).to_dict()
+
+
+def test_classify_library_without_any_audio_features():
+    lib = make_library(text_rows())
+    with pytest.raises(NotEnoughData, match="recommend import features"):
+        classify_library(lib)
