@@ -8,9 +8,10 @@
   never keeps duplicates. No convergence within the run -> ``SpotifyUnavailable`` (exit 5);
   the next run converges.
 - The user's edits are respected: tracks they removed since our last write are remembered
-  and never recommended again; tracks they added are kept (pinned) and count as positive
-  feedback. While a write is pending (a run was killed or stopped half way) removals cannot
-  be told apart from our own half-written state, so none are inferred.
+  and never recommended again (unless they add them back); tracks they added are kept
+  (pinned) and count as positive feedback. While a write is pending (a run was killed or
+  stopped half way) removals cannot be told apart from our own half-written state, so none
+  are inferred.
 - Only the managed playlist is ever written.
 """
 
@@ -136,6 +137,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str) -> Man
         cur = set(current)
         newly_removed = [t for t in last if t not in cur]
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
+    kept = set(pinned)  # a track the user added back is wanted again
+    user_removed = [t for t in user_removed if t not in kept]
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description)
 
@@ -145,20 +148,6 @@ def description(settings, weights: dict[str, float]) -> str:
     w = ", ".join(f"{k} {v:g}" for k, v in weights.items())
     text = settings.playlist.description.format(date=date, weights=w)
     return text if MARKER in text else f"{text} {MARKER}"
-
-
-def _set_description(gateway: Gateway, playlist_id: str, text: str) -> None:
-    """Change the playlist's description; an unreadable answer is checked by reading it back.
-
-    Spotify answers this PUT with 200 and an empty body, which spotipy hands over as ``None``
-    (the same as an unreadable body), so it goes out as a write that is not retried blindly.
-    """
-    try:
-        gateway.call("PUT", f"playlists/{playlist_id}", {"description": text}, idempotent=False)
-    except AmbiguousWrite:
-        now = gateway.get(f"playlists/{playlist_id}", fields="description") or {}
-        if html.unescape(str(now.get("description") or "")) != text:
-            raise
 
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan) -> list[str]:
@@ -210,8 +199,16 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         result.created = True
         result.playlist_id = pid
         result.messages.append(f"created the managed playlist {settings.playlist.name!r} ({pid})")
-    info = {"id": pid, "name": settings.playlist.name,
-            "last_written": (manifest.get("managed_playlist") or {}).get("last_written", []) if not result.created else [],
+    # what we last wrote to *this* playlist: the baseline for inferring the user's edits while
+    # `pending` is set; an adopted playlist (manifest lost or pointing elsewhere) counts as ours
+    previous = manifest.get("managed_playlist") or {}
+    if result.created:
+        baseline: list[str] = []
+    elif previous.get("id") == pid and "last_written" in previous:
+        baseline = list(previous["last_written"])
+    else:
+        baseline = list(state.current)
+    info = {"id": pid, "name": settings.playlist.name, "last_written": baseline,
             "pinned": state.pinned, "pending": desired, "updated_at": now_iso()}
     store.update_manifest(managed_playlist=info, user_removed=state.user_removed)
     if not plan.unchanged:
@@ -222,7 +219,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     # the tracks are in place and recorded: a failing description update only earns a message
     if not result.created and html.unescape(state.description or "") != text:
         try:
-            _set_description(gateway, pid, text)
+            gateway.change_details(pid, description=text)
         except (SpotifyError, SpotifyUnavailable, RateLimited) as exc:
             result.messages.append(f"could not update the playlist description ({exc})")
     result.requests = gateway.requests_made - start

@@ -1,0 +1,341 @@
+"""Publishing the managed playlist against the stand-in over real HTTP.
+
+Create once then update in place, >100-track batching, ambiguous and failed writes, quota
+stops half way, the user's own edits, an unfollowed playlist, a lost manifest, and that
+nothing but the managed playlist is ever written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from recommender import publish
+from recommender.errors import RateLimited, SpotifyUnavailable
+from recommender.spotify.standin import Account, Fault, StandinServer, base62_id
+from recommender.store import Store
+
+from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+
+FIXTURES = Path(__file__).parent / "fixtures"
+USER = "small-user"
+WEIGHTS = {"content": 0.6, "collaborative": 0.4}
+ITEMS = r"^/v1/playlists/[^/]+/items$"  # add/replace, never POST /v1/me/playlists
+BULK = 300
+
+
+def bulk_account() -> Account:
+    """The small hand-written account plus BULK catalogue tracks (for >100-track playlists)."""
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    album = next(iter(data["albums"]))
+    artist = data["albums"][album]["artist_ids"][0]
+    for i in range(BULK):
+        data["tracks"][base62_id(f"bulk:{i}")] = {"name": f"Bulk {i}", "artist_ids": [artist],
+                                                 "album_id": album, "duration_ms": 200000}
+    return Account.from_dict(data)
+
+
+BULK_IDS = [base62_id(f"bulk:{i}") for i in range(BULK)]
+
+
+class Env:
+    """One user's machine: settings, cache, a gateway (sleeps recorded), the stand-in."""
+
+    def __init__(self, server: StandinServer, cache: Path, **overrides) -> None:
+        self.server = server
+        self.settings = settings_for(server, cache, **overrides)
+        self.token = save_login(server, cache)
+        self.sleeps: list[float] = []
+        self.gateway = gateway_for(self.settings, self.sleeps)
+        self.store = Store(self.settings.cache_dir)
+        self.sent: list[tuple[str, str, object]] = []
+        inner = self.gateway.client._internal_call
+
+        def spy(method, url, payload, params):  # what really goes over the wire, in order
+            if method != "GET":
+                self.sent.append((method, url, payload))
+            return inner(method, url, payload, params)
+
+        self.gateway.client._internal_call = spy
+
+    def state(self) -> publish.ManagedState:
+        return publish.managed_state(self.gateway, self.store, self.settings, USER)
+
+    def run(self, desired: list[str], **kwargs) -> publish.PublishResult:
+        """One build: read the state, then publish ``desired``."""
+        return publish.publish(self.gateway, self.store, self.settings, self.state(), desired, WEIGHTS, **kwargs)
+
+    def managed(self) -> dict:
+        return self.store.read_manifest()["managed_playlist"]
+
+    def content(self, pid: str | None = None) -> list[str]:
+        return self.server.playlist_track_ids(pid or self.managed()["id"])
+
+    def writes(self) -> list:
+        return [r for r in api_requests(self.server) if r.method != "GET"]
+
+    def ours(self) -> list[dict]:
+        name = self.settings.playlist.name
+        return [p for p in self.server.account.playlists if p["name"] == name]
+
+
+@pytest.fixture
+def env(standin, tmp_path) -> Env:
+    return Env(standin, tmp_path / "cache")
+
+
+@pytest.fixture
+def big(tmp_path):
+    with StandinServer(bulk_account()) as server:
+        yield Env(server, tmp_path / "cache")
+
+
+def small_ids(server: StandinServer) -> list[str]:
+    return sorted(server.account.tracks)
+
+
+# ----- create once, then update in place ---------------------------------------------------
+def test_first_run_creates_a_private_playlist_and_later_runs_update_it_in_place(env):
+    tracks = small_ids(env.server)
+    first = env.run(tracks[:6])
+    assert first.created and first.written
+    creates = [r for r in env.writes() if r.path == "/v1/me/playlists"]
+    assert [r.method for r in creates] == ["POST"]
+    body = next(p for m, u, p in env.sent if m == "POST" and u == "me/playlists")
+    assert body["public"] is False and publish.MARKER in body["description"]
+    pid = first.playlist_id
+    assert env.managed()["id"] == pid and env.managed()["pending"] is None
+    assert env.server.account.playlist(pid)["public"] is False
+    assert env.content(pid) == tracks[:6]
+
+    env.server.clear_requests()
+    desired = [tracks[10], tracks[3], tracks[0], tracks[15], tracks[20]]
+    second = env.run(desired)
+    assert not second.created and second.playlist_id == pid
+    assert not [r for r in env.writes() if r.path == "/v1/me/playlists"]
+    assert env.content(pid) == desired
+    assert env.managed()["last_written"] == desired
+    assert len(env.ours()) == 1
+    assert sorted(second.plan.added) == sorted(set(desired) - set(tracks[:6]))
+    assert sorted(second.plan.removed) == sorted(set(tracks[:6]) - set(desired))
+
+
+def test_an_unchanged_list_and_description_write_nothing(standin, tmp_path):
+    env = Env(standin, tmp_path / "cache", **{"playlist.description": "weights {weights}. Managed automatically."})
+    tracks = small_ids(env.server)
+    env.run(tracks[:5])
+    env.server.clear_requests()
+    result = env.run(tracks[:5])
+    assert result.plan.unchanged and not result.written
+    assert env.writes() == []
+    assert env.managed()["last_written"] == tracks[:5] and env.managed()["pending"] is None
+
+
+def test_the_description_is_set_without_retries_or_complaints(env):
+    """PUT /playlists/{id} answers 200 with an empty body: that is success, not an unreadable answer."""
+    tracks = small_ids(env.server)
+    env.run(tracks[:3])
+    env.server.clear_requests()
+    env.server.account.playlist(env.managed()["id"])["description"] = "edited by hand"
+    result = env.run(tracks[:3])
+    details = [r for r in env.writes() if re.fullmatch(r"/v1/playlists/[^/]+", r.path)]
+    assert len(details) == 1 and env.sleeps == []
+    assert not [m for m in result.messages if "description" in m]
+    assert publish.MARKER in env.server.account.playlist(result.playlist_id)["description"]
+
+
+# ----- more than 100 tracks ------------------------------------------------------------------
+def test_more_than_100_tracks_are_written_in_batches_of_at_most_100(big):
+    desired = BULK_IDS[:250]
+    result = big.run(desired)
+    items = [(m, p) for m, u, p in big.sent if u.endswith("/items")]
+    assert [m for m, _ in items] == ["PUT", "POST", "POST"]
+    assert all(0 < len(p["uris"]) <= 100 for _, p in items)
+    sent_uris = [u for _, p in items for u in p["uris"]]
+    assert sent_uris == [publish.uri(t) for t in desired]
+    assert big.content(result.playlist_id) == desired
+
+    shorter = BULK_IDS[40:180][::-1]  # a second run that shrinks and reorders
+    big.run(shorter)
+    assert big.content(result.playlist_id) == shorter
+
+
+# ----- ambiguous and failed writes -----------------------------------------------------------
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+@pytest.mark.parametrize("fault, lost", [
+    (Fault(status=502, apply_first=True), 0),   # applied, then answered 502
+    (Fault(status=502), 100),                   # failed, not applied: its 100 URIs go again
+    (Fault(truncate=True), 0),                  # applied, answer cut in half
+], ids=["applied-then-502", "502", "truncated"])
+def test_an_ambiguous_write_is_reconciled_without_duplicates(big, method, fault, lost):
+    big.server.add_fault(Fault(method=method, path=ITEMS, status=fault.status, apply_first=fault.apply_first,
+                               truncate=fault.truncate, times=1))
+    desired = BULK_IDS[:250]
+    result = big.run(desired)
+    assert result.written
+    assert big.content(result.playlist_id) == desired  # exact: no duplicates, nothing missing
+    assert big.managed()["last_written"] == desired and big.managed()["pending"] is None
+    # re-read and continue from what is there: only a write that did not apply is sent again
+    sent = [u for m, url, p in big.sent if url.endswith("/items") for u in p["uris"]]
+    assert len(sent) == len(desired) + lost
+    assert big.sleeps == []  # writes are never blindly retried
+
+
+def test_a_write_that_keeps_failing_stops_after_bounded_rounds(big):
+    first = big.run(BULK_IDS[:30])
+    big.server.add_fault(Fault(method="PUT", path=ITEMS, status=502, times=None))
+    big.server.add_fault(Fault(method="POST", path=ITEMS, status=502, times=None))
+    big.server.clear_requests()
+    with pytest.raises(SpotifyUnavailable) as err:
+        big.run(BULK_IDS[100:220])
+    assert err.value.exit_code == 5
+    assert len([r for r in big.writes() if r.path.endswith("/items")]) == publish.MAX_ROUNDS
+    assert big.content(first.playlist_id) == BULK_IDS[:30]
+    assert big.managed()["pending"] == BULK_IDS[100:220]
+
+    big.server.clear_faults()  # Spotify is back: the next run finishes the job
+    state = big.state()
+    assert state.user_removed == [] and state.pinned == []
+    big.run(BULK_IDS[100:220])
+    assert big.content(first.playlist_id) == BULK_IDS[100:220]
+
+
+def test_quota_stop_half_way_then_a_rerun_converges(big):
+    before = BULK_IDS[:30]
+    desired = BULK_IDS[50:300]
+    pid = big.run(before).playlist_id
+    big.server.add_fault(Fault(method="POST", path=ITEMS, times=1))  # the first add goes through
+    big.server.add_fault(Fault(method="POST", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
+    with pytest.raises(RateLimited) as err:
+        big.run(desired)
+    assert err.value.exit_code == 4 and big.sleeps == []
+    assert big.content(pid) == desired[:200]  # half-written
+    assert big.managed()["pending"] == desired
+
+    state = big.state()  # none of `before` was removed by the user: we overwrote it
+    assert state.user_removed == [] and state.pinned == [] and state.playlist_id == pid
+    big.server.clear_requests()
+    result = publish.publish(big.gateway, big.store, big.settings, state, desired, WEIGHTS)
+    assert big.content(pid) == desired and not result.created
+    items = [r.method for r in big.writes() if r.path.endswith("/items")]
+    assert items == ["POST"]  # only the missing tail is added
+    assert big.managed()["pending"] is None and big.managed()["last_written"] == desired
+    assert big.state().user_removed == []
+
+
+# ----- the user's edits ------------------------------------------------------------------------
+def test_user_removals_are_remembered_and_user_additions_pinned_first(env):
+    tracks = small_ids(env.server)
+    ours = tracks[:6]
+    pid = env.run(ours).playlist_id
+    removed, added = ours[2], tracks[20]
+    by_hand = [t for t in ours if t != removed] + [added]
+    env.gateway.replace_items(pid, [publish.uri(t) for t in by_hand])  # the user edits in the app
+
+    state = env.state()
+    assert state.user_removed == [removed]
+    assert state.pinned == [added]
+    others = [t for t in tracks[:12] if t not in state.user_removed and t not in state.pinned]
+    desired = state.pinned + others
+    publish.publish(env.gateway, env.store, env.settings, state, desired, WEIGHTS)
+    assert env.content(pid) == desired and env.content(pid)[0] == added
+    assert removed not in env.content(pid)
+
+    again = env.state()  # the pin and the removal are remembered; nothing new is inferred
+    assert again.pinned == [added] and again.user_removed == [removed]
+
+
+# ----- the playlist disappears or the manifest does -------------------------------------------
+def test_an_unfollowed_managed_playlist_is_recreated_and_said_so(env):
+    tracks = small_ids(env.server)
+    old = env.run(tracks[:4]).playlist_id
+    r = requests.delete(env.server.api_url + "me/library", params={"uris": f"spotify:playlist:{old}"},
+                        headers={"Authorization": f"Bearer {env.token['access_token']}"}, timeout=10)
+    assert r.status_code == 200
+    env.server.clear_requests()
+    result = env.run(tracks[4:9])
+    assert result.created and result.playlist_id != old
+    assert any("no longer" in m and old in m for m in result.messages)
+    assert any("created" in m and result.playlist_id in m for m in result.messages)
+    assert env.content(result.playlist_id) == tracks[4:9]
+    assert env.content(old) == tracks[:4]  # the unfollowed one is left alone
+    assert env.managed()["id"] == result.playlist_id
+    assert not [w for w in env.writes() if old in w.path]
+
+
+def test_a_lost_manifest_adopts_our_playlist_instead_of_duplicating_it(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:8]).playlist_id
+    env.store.manifest_path.unlink()
+    state = env.state()
+    assert state.playlist_id == pid and state.pinned == [] and state.user_removed == []
+    env.server.clear_requests()
+    result = env.run(tracks[5:12])
+    assert result.playlist_id == pid and not result.created
+    assert not [r for r in env.writes() if r.path == "/v1/me/playlists"]
+    assert len(env.ours()) == 1 and env.content(pid) == tracks[5:12]
+
+
+def test_a_same_named_playlist_without_the_marker_is_not_adopted(env):
+    tracks = small_ids(env.server)
+    mine = env.gateway.create_playlist(env.settings.playlist.name, False, "my own list")
+    env.gateway.replace_items(mine["id"], [publish.uri(tracks[0])])
+    result = env.run(tracks[3:6])
+    assert result.created and result.playlist_id != mine["id"]
+    assert env.content(mine["id"]) == [tracks[0]]
+
+
+# ----- only the managed playlist is written ---------------------------------------------------
+def test_other_playlists_are_never_written(big):
+    others = {p["id"]: p["snapshot_id"] for p in big.server.account.playlists}
+    big.server.add_fault(Fault(method="POST", path=ITEMS, status=502, apply_first=True, times=1))
+    pid = big.run(BULK_IDS[:150]).playlist_id
+    big.run(BULK_IDS[100:260])
+    for r in big.writes():
+        assert (r.method, r.path) == ("POST", "/v1/me/playlists") or r.path.startswith(f"/v1/playlists/{pid}"), r
+    assert {p["id"]: p["snapshot_id"] for p in big.server.account.playlists if p["id"] != pid} == others
+
+
+def test_dry_run_sends_no_write(env):
+    tracks = small_ids(env.server)
+    result = env.run(tracks[:5], dry_run=True)
+    assert not result.written and result.playlist_id is None
+    assert result.plan.added == tracks[:5]
+    assert env.writes() == [] and env.ours() == []
+
+    env.run(tracks[:5])
+    env.server.clear_requests()
+    result = env.run(tracks[2:9], dry_run=True)
+    assert env.writes() == []
+    assert sorted(result.plan.added) == tracks[5:9] and sorted(result.plan.removed) == tracks[:2]
+    assert env.managed()["last_written"] == tracks[:5]
+
+
+def test_a_track_the_user_adds_back_is_no_longer_removed(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    env.gateway.replace_items(pid, [publish.uri(t) for t in tracks[1:5]])  # the user drops tracks[0]
+    state = env.state()
+    assert state.user_removed == [tracks[0]]
+    publish.publish(env.gateway, env.store, env.settings, state, tracks[1:7], WEIGHTS)
+    env.gateway.add_items(pid, [publish.uri(tracks[0])])  # ...and changes their mind
+    state = env.state()
+    assert state.pinned == [tracks[0]] and state.user_removed == []
+
+
+def test_a_stop_right_after_adopting_does_not_pin_the_adopted_content(big):
+    old = BULK_IDS[:40]
+    pid = big.run(old).playlist_id
+    big.store.manifest_path.unlink()
+    big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
+    with pytest.raises(RateLimited):
+        big.run(BULK_IDS[100:150])
+    assert big.content(pid) == old  # nothing written yet
+    state = big.state()
+    assert state.playlist_id == pid and state.pinned == [] and state.user_removed == []
+    publish.publish(big.gateway, big.store, big.settings, state, BULK_IDS[100:150], WEIGHTS)
+    assert big.content(pid) == BULK_IDS[100:150]
