@@ -7,7 +7,10 @@ work there for every command; ``--config`` is also accepted before it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
+import inspect
 import json
 import logging
 import sys
@@ -61,14 +64,33 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def command(name: str | None = None, *, parent: typer.Typer = app, writes: bool = False, **kwargs):
-    """Register a command whose RecommenderErrors become 'error: ...' + the class's exit code."""
+COMMON_OPTIONS = {"config": (ConfigOpt, None), "quiet": (QuietOpt, False), "no_input": (NoInputOpt, False),
+                  "verbose": (VerboseOpt, False)}
+
+
+def command(name: str | None = None, *, parent: typer.Typer = app, **kwargs):
+    """Register a command.
+
+    Every command accepts the common options (--config, --quiet, --no-input, --verbose) after
+    the subcommand, whether or not its function declares them; undeclared ones are applied
+    here. A RecommenderError becomes 'error: ...' on stderr and the class's exit code.
+    """
     def decorate(fn: Callable) -> Callable:
+        sig = inspect.signature(fn, eval_str=True)
+        extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+                 for k, (a, d) in COMMON_OPTIONS.items() if k not in sig.parameters]
+
         @functools.wraps(fn)
         def wrapper(*args, **kw):
+            given = {p.name: kw.pop(p.name, p.default) for p in extra}
+            if given.get("config") is not None:
+                _state.config = given["config"]
             started = time.monotonic()
             try:
-                return fn(*args, **kw)
+                if "config" in given:
+                    _settings(None)  # every command rejects a bad config file (exit 2)
+                with contextlib.redirect_stdout(io.StringIO()) if given.get("quiet") else contextlib.nullcontext():
+                    return fn(*args, **kw)
             except RecommenderError as exc:
                 log.error("%s failed: %s", name or fn.__name__, exc)
                 _err(f"error: {exc}")
@@ -84,6 +106,10 @@ def command(name: str | None = None, *, parent: typer.Typer = app, writes: bool 
                 raise typer.Exit(1) from None
             finally:
                 log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
+
+        params = list(sig.parameters.values()) + extra
+        wrapper.__signature__ = sig.replace(parameters=params)
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
 

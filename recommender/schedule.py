@@ -171,7 +171,7 @@ def _crontab_program() -> str:
     found = shutil.which("crontab")
     if not found:
         raise CrontabUnavailable("no `crontab` program found; run `recommend schedule install --print` "
-                                 "and add the line to your scheduler yourself (or use --systemd)")
+                                 "and add the line to your scheduler yourself")
     return found
 
 

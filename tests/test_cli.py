@@ -188,3 +188,26 @@ def test_every_command_is_documented_in_the_readme():
             names.append(name)
     missing = [n for n in names if f"recommend {n}" not in text]
     assert not missing, f"README does not mention: {missing}"
+
+
+REQUIRED_ARGS = {"search": ["x"], "similar": ["x"], "moods cluster": ["x"], "moods recommend": ["--mood", "happy"],
+                 "import features": ["missing.csv"], "schedule install": ["--print"]}
+
+
+def _all_commands() -> list[str]:
+    import typer.main
+    group = typer.main.get_command(app)
+    names = []
+    for name, cmd in group.commands.items():
+        names += [f"{name} {sub}" for sub in cmd.commands] if hasattr(cmd, "commands") else [name]
+    return names
+
+
+@pytest.mark.parametrize("command", _all_commands())
+def test_every_command_takes_the_common_options_and_rejects_a_bad_config(command, tmp_path):
+    bad = tmp_path / "user.yaml"
+    bad.write_text("blend:\n  max_tracks: lots\n")
+    args = command.split() + REQUIRED_ARGS.get(command, []) + ["--quiet", "--no-input", "--config", str(bad)]
+    result = run(args, {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2, (command, result.stdout, result.stderr)
+    assert "blend.max_tracks" in result.stderr and str(bad) in result.stderr
