@@ -355,6 +355,89 @@ def _background_enrich(settings) -> None:
         log.warning("scheduled genre look-up skipped: %s", exc)
 
 
+DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Evaluate on a playlist CSV (benchmark or "
+                                                                     "Exportify format) instead of your cache.")]
+SplitOpt = Annotated[str, typer.Option("--split", help="With --dataset: dev, holdout or all (PROTOCOL.md sha1 split).")]
+FeaturesOpt = Annotated[str, typer.Option("--features", help="With --dataset: restricted (what a personal app gets) "
+                                                             "or full (+ popularity, audio features).")]
+
+
+@command("evaluate")
+def evaluate_cmd(
+    config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
+    dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
+    top_n: Annotated[Optional[int], typer.Option("--top-n", min=1, help="N of precision@N (default: "
+                                                                         "evaluate.top_n).")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with plots.")] = None,
+) -> None:
+    """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    setup = jobs.evaluation_setup(settings, dataset, split, features)
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
+    if report:
+        from .report import write_report
+        write_report(result, report)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    n = result.top_n
+    keys = [f"p@{n}", f"r@{n}", f"ndcg@{n}", "rprec", "coverage", "catalogue_coverage", "diversity"]
+    rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
+    weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
+    _console().print(_table(f"{result.targets} targets from {setup.source}; blend weights {weights}; "
+                            f"{result.seconds:.1f} s", ["method"] + keys, rows))
+    if report:
+        typer.echo(f"report written to {report}")
+
+
+@command("tune")
+def tune_cmd(
+    config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
+    dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
+    folds: Annotated[Optional[int], typer.Option("--folds", min=1, help="Cross-validation folds.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file.")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with the tuning "
+                                                                   "curve.")] = None,
+) -> None:
+    """Search the blend weights (cross-validated) and optionally write the best to your config."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    setup = jobs.evaluation_setup(settings, dataset, split, features)
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        result = jobs.tune(settings, setup, folds=folds, progress=bar)
+    out = result.to_dict()
+    diff = None
+    if write:
+        path, diff = jobs.write_tuned_weights(settings, result.best_weights, config or _state.config)
+        out["written"] = str(path)
+    if report:
+        from .report import write_report
+        best = settings.with_overrides({f"scorers.{k}.weight": v for k, v in result.best_weights.items()})
+        write_report(jobs.evaluate(best, setup), report, tuned=result)
+    if as_json:
+        _print_json(out)
+        return
+    n = result.top_n
+    rows = []
+    for label in ("defaults", "best"):
+        r = out[label]
+        w = ", ".join(f"{k} {v:g}" for k, v in r["weights"].items())
+        rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
+                     f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
+    _console().print(_table(f"{out['combinations']} weight combinations x {out['folds']} folds on {setup.source} "
+                            f"({out['seconds']:.0f} s); mean ± spread over folds",
+                            ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
+    if write:
+        typer.echo(diff or "(the config already had these weights)")
+        typer.echo(f"weights written to {out['written']}")
+    if report:
+        typer.echo(f"report written to {report}")
+
+
 @command("standin")
 def standin_cmd(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,

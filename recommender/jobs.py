@@ -233,3 +233,71 @@ def require_library(settings) -> Library:
         raise NotEnoughData(f"no cached library in {settings.cache_dir}: run `recommend refresh` first "
                             "(or `recommend build-playlist --demo`)")
     return library
+
+
+# ----- evaluation and tuning ----------------------------------------------------------------------
+@dataclass
+class EvalSetup:
+    """What an evaluation runs on: a library and the (playlist_id, track_id) pairs to hide."""
+
+    library: Library
+    hidden: pd.DataFrame
+    source: str
+    protocol: bool = False  # hidden by the benchmark's sha1 rule (a dataset), else seeded random
+
+
+def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
+                     features: str = "restricted") -> EvalSetup:
+    """The user's cached library with a seeded random hiding, or a playlist CSV with the
+    benchmark protocol's sha1 split and hiding (``../shared/benchmark/PROTOCOL.md``)."""
+    from .dataset import hide_random, hide_tracks, load_dataset, split_library
+    from .errors import UsageError
+    ev = settings.evaluate
+    if split not in {"dev", "holdout", "all"}:
+        raise UsageError(f"--split must be dev, holdout or all, got {split!r}")
+    if dataset is not None:
+        library = load_dataset(dataset, features=features)
+        if split != "all":
+            library = split_library(library, split)
+        hidden = hide_tracks(library, min_tracks=ev.min_tracks)
+        source = f"{dataset} ({split} split, {features} features, protocol hiding)"
+    else:
+        library = require_library(settings)
+        hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
+        source = (f"your library in {settings.cache_dir} ({ev.hide_fraction:.0%} of each playlist with "
+                  f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")
+    if hidden.empty:
+        raise NotEnoughData(f"no playlist with at least {ev.min_tracks} tracks to evaluate on in {source}")
+    return EvalSetup(library, hidden, source, protocol=dataset is not None)
+
+
+def evaluate(settings, setup: EvalSetup, top_n: int | None = None, progress: Progress | None = None):
+    from .evaluate import evaluate as _evaluate
+    n = top_n or settings.evaluate.top_n
+    return _evaluate(setup.library, setup.hidden, settings, top_n=n,
+                     progress=(lambda d, t: progress("targets", d, t)) if progress else None)
+
+
+def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progress | None = None):
+    """Cross-validated weight search; folds hide with seeds evaluate.seed + fold."""
+    from .dataset import hide_random
+    from .tune import tune as _tune
+    ev = settings.evaluate
+    hider = None
+    if setup.protocol:
+        def hider(lib, fold):  # benchmark data: protocol hiding for fold 0, seeded random after
+            from .dataset import hide_tracks
+            return hide_tracks(lib, min_tracks=ev.min_tracks) if fold == 0 else \
+                hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + fold, min_tracks=ev.min_tracks)
+    return _tune(setup.library, settings, folds=folds or settings.tune.folds, seed=ev.seed, hider=hider,
+                 progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
+
+
+def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None) -> tuple[Path, str]:
+    """Store ``weights`` in the user's config (comments and other keys kept); returns (path, diff)."""
+    from .config import USER_FILE
+    from .tune import write_weights
+    target = Path(path or settings.user_file or USER_FILE)
+    with writing(settings, "tune --write"):
+        diff = write_weights(target, weights)
+    return target, diff
