@@ -1,14 +1,51 @@
-"""Blending: per-target normalisation of each scorer, weighted mean, contributions.
+"""Blending: per-target normalisation of each scorer, weighted mean, contributions, selection.
 
-``blend_scores`` is the core used by both the pipeline and the evaluation.
+``blend_scores`` is the core used by both the pipeline and the evaluation; ``select_tracks``
+turns blended scores into the published list (threshold, min/max, per-artist cap, pinned).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """0-based ranks of ``values`` (no NaN), ties sharing their mean rank."""
+    order = np.argsort(values)  # quicksort: ties are resolved below, so stability is not needed
+    ranked = values[order]
+    new_group = np.r_[True, ranked[1:] != ranked[:-1]]
+    starts = np.flatnonzero(new_group)
+    sizes = np.diff(np.r_[starts, len(values)])
+    mean_rank = starts + (sizes - 1) / 2.0
+    out = np.empty(len(values))
+    out[order] = mean_rank[np.cumsum(new_group) - 1]
+    return out
+
+
+def _normalise_values(values: np.ndarray, method: str) -> np.ndarray:
+    """``normalise`` on a float array (positional, so it is fast on 10^6 string-indexed rows)."""
+    out = np.full(len(values), np.nan)
+    mask = ~np.isnan(values)
+    valid = values[mask]
+    if len(valid) == 0:
+        if method not in ("rank", "minmax"):
+            raise ValueError(f"unknown normalisation {method!r}")
+        return out
+    lo, hi = valid.min(), valid.max()
+    if method == "rank":
+        if len(valid) == 1 or lo == hi:
+            out[mask] = 0.5
+        else:
+            out[mask] = _average_ranks(valid) / (len(valid) - 1)
+    elif method == "minmax":
+        out[mask] = 0.5 if hi == lo else (valid - lo) / (hi - lo)
+    else:
+        raise ValueError(f"unknown normalisation {method!r}")
+    return out
 
 
 def normalise(scores: pd.Series, method: str = "rank") -> pd.Series:
@@ -17,22 +54,8 @@ def normalise(scores: pd.Series, method: str = "rank") -> pd.Series:
     ``rank``: percentile rank (ties share the mean rank); ``minmax``: linear rescale.
     A constant (all-equal) series maps to 0.5 in both cases: it carries no ranking signal.
     """
-    valid = scores.dropna()
-    out = pd.Series(np.nan, index=scores.index, dtype=float)
-    if valid.empty:
-        return out
-    if method == "rank":
-        if len(valid) == 1 or valid.nunique() == 1:
-            out[valid.index] = 0.5
-        else:
-            ranks = valid.rank(method="average")
-            out[valid.index] = (ranks - 1) / (len(valid) - 1)
-    elif method == "minmax":
-        lo, hi = valid.min(), valid.max()
-        out[valid.index] = 0.5 if hi == lo else (valid - lo) / (hi - lo)
-    else:
-        raise ValueError(f"unknown normalisation {method!r}")
-    return out
+    values = scores.to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(_normalise_values(values, method), index=scores.index, dtype=float)
 
 
 def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str = "rank"
@@ -45,11 +68,78 @@ def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str
     the contributions of a row add up to its blended score; NaN where a scorer was silent).
     Candidates no scorer could score get NaN.
     """
-    cols = [c for c in scores.columns if weights.get(c, 0) > 0]
-    norm = pd.DataFrame({c: normalise(scores[c], method) for c in cols}, index=scores.index)
-    w = pd.Series({c: float(weights[c]) for c in cols}, dtype=float)
-    present = norm.notna()
-    wsum = present.mul(w, axis=1).sum(axis=1).replace(0.0, np.nan)
-    contrib = norm.mul(w, axis=1).div(wsum, axis=0)
-    blended = contrib.sum(axis=1, min_count=1)
-    return blended, contrib.reindex(columns=list(scores.columns))
+    n = len(scores)
+    contrib = np.full((n, len(scores.columns)), np.nan)
+    used = [(j, c) for j, c in enumerate(scores.columns) if weights.get(c, 0) > 0]
+    if used:
+        norm = np.column_stack([_normalise_values(scores[c].to_numpy(dtype=float, na_value=np.nan), method)
+                                for _, c in used])
+        w = np.array([float(weights[c]) for _, c in used])
+        present = ~np.isnan(norm)
+        wsum = present.astype(float) @ w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part = np.where(present, norm, 0.0) * w / wsum[:, None]
+        part[~present] = np.nan
+        part[wsum == 0] = np.nan
+        contrib[:, [j for j, _ in used]] = part
+    blended = np.where(np.isnan(contrib).all(axis=1), np.nan, np.nansum(contrib, axis=1)) if n else np.zeros(0)
+    return (pd.Series(blended, index=scores.index, dtype=float),
+            pd.DataFrame(contrib, index=scores.index, columns=scores.columns))
+
+
+def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None, *,
+                  threshold: float = 0.0, min_tracks: int = 0, max_tracks: int = 50,
+                  max_per_artist: int = 0, pinned: Sequence[str] = ()) -> list[str]:
+    """Choose the tracks to publish, in playlist order.
+
+    ``blended`` maps track id -> blended score in [0, 1] (NaN = unscored, never chosen).
+    ``pinned`` ids come first, in their order (duplicates dropped, at most ``max_tracks``),
+    and count toward ``max_tracks``, ``min_tracks`` and the per-artist cap. Then candidates
+    follow by descending score (ties keep the order of ``blended``): every one with
+    score >= ``threshold``, or, while fewer than ``min_tracks`` are chosen, the best of the
+    rest. At most ``max_tracks`` in all and at most ``max_per_artist`` per artist key from
+    ``artist_of`` (track id -> artist key; 0 or a missing mapping = no cap).
+    """
+    chosen: list[str] = []
+    per_artist: Counter[str] = Counter()
+    cap = max_per_artist if (max_per_artist and artist_of is not None) else 0
+
+    def key(tid: str) -> str:
+        return artist_of.get(tid, tid) if artist_of is not None else tid
+
+    for tid in dict.fromkeys(pinned):
+        if len(chosen) >= max_tracks:
+            break
+        chosen.append(tid)
+        per_artist[key(tid)] += 1
+    taken = set(chosen)
+    values = blended.to_numpy(dtype=float, na_value=np.nan)
+    for pos in _best_first(values, max(4 * max_tracks, 256)):
+        for tid, value in zip(blended.index[pos].to_numpy(dtype=object), values[pos]):
+            if len(chosen) >= max_tracks or (value < threshold and len(chosen) >= min_tracks):
+                return chosen
+            if tid in taken:
+                continue
+            if cap:
+                k = key(tid)
+                if per_artist[k] >= cap:
+                    continue
+                per_artist[k] += 1
+            chosen.append(tid)
+    return chosen
+
+
+def _best_first(values: np.ndarray, chunk: int):
+    """Positions of the non-NaN ``values`` by descending value (ties: by position), yielded
+    in blocks of about ``chunk``, so that a long ranking is never fully sorted."""
+    remaining = np.flatnonzero(~np.isnan(values))
+    while len(remaining):
+        vals = values[remaining]
+        if len(remaining) > chunk:
+            kth = np.partition(vals, len(vals) - chunk)[len(vals) - chunk]
+            sel = vals >= kth  # every tie of the chunk-th best is in this block
+        else:
+            sel = np.ones(len(remaining), dtype=bool)
+        block = remaining[sel]
+        yield block[np.lexsort((block, -values[block]))]
+        remaining = remaining[~sel]

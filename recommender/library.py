@@ -98,19 +98,29 @@ class Library:
     def track_playlist_matrix(self, extra_sources: bool = True) -> tuple[sp.csr_matrix, pd.Index]:
         """Binary CSR matrix, tracks x columns (playlists, then pseudo-playlists).
 
-        Returns the matrix and the column index. Rows follow ``track_ids``.
+        Returns the matrix and the column index. Rows follow ``track_ids``; memberships of
+        tracks missing from the tracks frame are dropped. Built from integer codes only
+        (no string de-duplication), once per Library and ``extra_sources``.
         """
         key = ("track_playlist", extra_sources)
         if key not in self._cache:
-            pairs = self.memberships(extra_sources)
-            columns = pd.Index(pd.unique(pairs["column"]), name="column")
-            rows = self.track_ids.get_indexer(pairs["track_id"])
-            cols = columns.get_indexer(pairs["column"])
-            m = sp.csr_matrix(
-                (np.ones(len(pairs), dtype=np.float32), (rows, cols)),
-                shape=(len(self.track_ids), len(columns)),
-            )
-            self._cache[key] = (m, columns)
+            f = self.frames
+            tid = [f["playlist_items"]["track_id"]]
+            col = [f["playlist_items"]["playlist_id"].astype(str)]
+            if extra_sources:
+                tid += [f["saved_tracks"]["track_id"], f["top_tracks"]["track_id"]]
+                col += [pd.Series(SAVED_COLUMN, index=f["saved_tracks"].index, dtype=object),
+                        TOP_COLUMN_PREFIX + f["top_tracks"]["time_range"].astype(str)]
+            tids = pd.concat(tid, ignore_index=True)
+            cols = pd.concat(col, ignore_index=True)
+            rows = self.track_ids.get_indexer(tids)
+            keep = rows >= 0
+            codes, columns = pd.factorize(cols[keep])
+            m = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], codes)),
+                              shape=(len(self.track_ids), len(columns)))
+            m.sum_duplicates()
+            m.data[:] = 1.0
+            self._cache[key] = (m, pd.Index(columns, name="column"))
         return self._cache[key]
 
     def in_library_ids(self) -> set[str]:

@@ -1,0 +1,594 @@
+"""The one orchestrator: seeds -> candidates -> dedupe -> scorers -> blend -> selection -> why.
+
+``build_recommendations(library, settings)`` is what ``recommend build-playlist`` (and the
+evaluation, per target playlist) calls. Two modes:
+
+- ``taste`` (default): seeds are the user's top tracks (weighted by time range and rank),
+  recently saved tracks and hand-added feedback tracks; candidates are every other known
+  track (playlists, older saved tracks, discovery), or only unknown ones with
+  ``candidates.exclude_known``.
+- ``playlist``: seeds are one playlist's tracks; candidates are every known track not in it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .blend import blend_scores, select_tracks
+from .errors import NotEnoughData, UsageError
+from .library import TOP_COLUMN_PREFIX, Library
+
+log = logging.getLogger(__name__)
+
+# Fallback "why" when a scorer has no explanation of its own, by scorer name.
+FALLBACK_WHY = {
+    "content": "similar names, artists and genres to your seeds",
+    "collaborative": "often in playlists with your seeds",
+    "popularity": "popular in your library",
+}
+PINNED_WHY = "kept by you"
+
+
+@dataclass
+class Recommendations:
+    """The result of one run.
+
+    ``table``: one row per chosen track in playlist order; columns rank (1-based), track_id,
+    name, artists (comma-joined), score (blended, 0..1; NaN for pinned tracks: not scored),
+    ``contrib_<scorer>`` per scorer (they add up to score), why, pinned (bool).
+    ``seeds``: seed weights indexed by track id. ``reason``: why the table is empty (or why
+    nothing but pinned tracks is in it), else "". ``removed``: how many known tracks each
+    candidate rule removed. ``timings``: wall-clock seconds per stage.
+    """
+
+    table: pd.DataFrame
+    seeds: pd.Series
+    mode: str
+    weights: dict[str, float]
+    n_candidates: int
+    reason: str = ""
+    seed_playlist_id: str | None = None
+    removed: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def track_ids(self) -> list[str]:
+        """Chosen track ids in playlist order."""
+        return list(self.table["track_id"])
+
+
+# ----- seeds ----------------------------------------------------------------------------
+
+def _now(now: datetime | None) -> pd.Timestamp:
+    ts = pd.Timestamp(now if now is not None else datetime.now(timezone.utc))
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def taste_seeds(library: Library, settings, *, positive: Iterable[str] = (),
+                now: datetime | None = None) -> pd.Series:
+    """Seed weights (track id -> weight > 0) of the taste profile.
+
+    A top track at 1-based rank r in range t weighs ``w_t / (1 + rank_decay * (r - 1))``,
+    summed over ranges; a track saved within ``seeds.recent_days`` days adds
+    ``seeds.saved_weight``; each ``positive`` id adds 1. Only tracks of the tracks frame count.
+    """
+    cfg = settings.seeds
+    range_w = {str(k): float(v) for k, v in dict(cfg.time_range_weights).items()}
+    decay = float(cfg.rank_decay)
+    parts: list[pd.Series] = []
+    top = library.frames["top_tracks"]
+    if len(top):
+        w = top["time_range"].astype(str).map(range_w).fillna(0.0).to_numpy(dtype=float)
+        rank = top["rank"].astype("Float64").fillna(1.0).to_numpy(dtype=float)
+        w = w / (1.0 + decay * np.maximum(rank - 1.0, 0.0))
+        parts.append(pd.Series(w, index=top["track_id"].astype(str).to_numpy()))
+    saved = library.frames["saved_tracks"]
+    if len(saved) and float(cfg.saved_weight) > 0:
+        added = pd.to_datetime(saved["added_at"].astype(object), utc=True, errors="coerce", format="ISO8601")
+        cutoff = _now(now) - pd.Timedelta(days=int(cfg.recent_days))
+        recent = saved.loc[(added >= cutoff).fillna(False).to_numpy(dtype=bool), "track_id"].astype(str)
+        recent = pd.unique(recent.to_numpy())
+        parts.append(pd.Series(float(cfg.saved_weight), index=recent))
+    pos = list(dict.fromkeys(str(t) for t in positive))
+    if pos:
+        parts.append(pd.Series(1.0, index=pos))
+    if not parts:
+        return pd.Series(dtype=float, name="weight")
+    seeds = pd.concat(parts).groupby(level=0, sort=False).sum()
+    seeds = seeds[(seeds > 0).to_numpy() & (library.track_ids.get_indexer(seeds.index.astype(str)) >= 0)]
+    seeds.index.name = "track_id"
+    return seeds.rename("weight").astype(float)
+
+
+def resolve_playlist(library: Library, name_or_id: str) -> str:
+    """Playlist id of ``name_or_id`` (id, or case-insensitive name); UsageError naming close names."""
+    pid = library.find_playlist(name_or_id)
+    if pid is not None:
+        return pid
+    names = [str(n) for n in library.frames["playlists"]["name"].dropna().unique()]
+    by_fold: dict[str, str] = {}
+    for n in names:
+        by_fold.setdefault(n.casefold(), n)
+    close = difflib.get_close_matches(name_or_id.casefold(), list(by_fold), n=5, cutoff=0.5)
+    contains = [f for f in by_fold if name_or_id.casefold() in f and f not in close]
+    hints = [by_fold[f] for f in (close + contains)[:5]]
+    if hints:
+        listed = ", ".join(f'"{h}"' for h in hints)
+        raise UsageError(f'no playlist named "{name_or_id}"; did you mean {listed}?')
+    if not names:
+        raise UsageError(f'no playlist named "{name_or_id}": the library has no playlists (refresh first?)')
+    some = ", ".join(f'"{n}"' for n in sorted(names, key=str.casefold)[:5])
+    raise UsageError(f'no playlist named "{name_or_id}" among your {len(names)} playlists (e.g. {some})')
+
+
+def playlist_seeds(library: Library, playlist_id: str) -> pd.Series:
+    """Seed weights of playlist mode: each track of the playlist (in the tracks frame) weighs 1."""
+    ids = library.playlist_tracks(playlist_id)
+    seeds = pd.Series(1.0, index=pd.Index(ids, dtype=object, name="track_id"), name="weight")
+    return seeds[library.track_ids.get_indexer(seeds.index) >= 0]
+
+
+# ----- fast membership tests -------------------------------------------------------------
+# pandas' ``isin`` on its Arrow-backed ``str`` dtype builds one Python object per lookup value
+# (seconds for 10^5 values), so membership goes through pyarrow.compute.is_in instead.
+
+def _arrow(values) -> pa.Array:
+    """A large_string Arrow array from an Index, Series, array, list or set of str."""
+    if isinstance(values, (set, frozenset, dict)):
+        values = list(values)
+    if isinstance(values, (pd.Index, pd.Series)):
+        values = values.array
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    elif isinstance(values, list):
+        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+    else:
+        arr = pa.array(values, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr
+
+
+def isin(values, lookup) -> np.ndarray:
+    """Bool per element of ``values``: is it in ``lookup`` (nulls never are)."""
+    arr = _arrow(values)
+    if len(arr) == 0 or len(lookup) == 0:
+        return np.zeros(len(arr), dtype=bool)
+    look = _arrow(lookup)
+    return pc.fill_null(pc.is_in(arr, value_set=look), False).to_numpy(zero_copy_only=False)
+
+
+# ----- normalised titles and dedupe -------------------------------------------------------
+# RE2 syntax (pyarrow.compute): \p{L}/\p{N} are Unicode letters/digits.
+_VERSION = (r"re-?master(?:ed)?|mono|stereo|single version|album version|original version|radio edit"
+            r"|deluxe(?: edition| version)?|bonus track|explicit(?: version)?|clean(?: version)?"
+            r"|anniversary(?: edition)?|expanded edition")
+_VERSION_SUFFIXES = "|".join([
+    # " - Remastered 2011", " - 2011 Remaster", " - Radio Edit", " - Mono Version"
+    rf"\s+-\s+[^-]*\b(?:{_VERSION})\b[^-]*$",
+    # "(feat. X)", "[ft. X]", "(with X)"
+    r"\s*[\(\[](?:feat\.?|ft\.?|featuring|with)\s[^\)\]]*[\)\]]",
+    # "(Remastered 2009)", "[Deluxe Edition]"
+    rf"\s*[\(\[][^\)\]]*\b(?:{_VERSION})\b[^\)\]]*[\)\]]",
+    # trailing "feat. X" without brackets
+    r"\s+(?:feat\.|ft\.|featuring)\s.*$",
+])
+_PATTERNS = [
+    (_VERSION_SUFFIXES, ""),
+    (r"\p{Mn}+", ""),  # accents, after NFKD
+    (r"[^\p{L}\p{N}]+", " "),  # runs of punctuation and spaces -> one space
+]
+
+
+def normalise_titles(names) -> pa.Array:
+    """Vectorised title normalisation (Arrow): lowercase, NFKD without accents, version
+    suffixes ("- Remastered 2011", "(feat. X)", "[Deluxe Edition]") and punctuation removed.
+    Each distinct title is normalised once; nulls become ""."""
+    arr = pc.fill_null(_arrow(names), "")
+    enc = pc.dictionary_encode(arr)
+    d = pc.utf8_normalize(pc.utf8_lower(enc.dictionary), "NFKD")
+    for pattern, repl in _PATTERNS:
+        d = pc.replace_substring_regex(d, pattern, repl)
+    d = pc.utf8_trim_whitespace(d)
+    return pc.take(d, enc.indices)
+
+
+def normalise_title(name: str) -> str:
+    """One title: 'Song X (feat. Y) - Remastered 2011' -> 'song x'."""
+    return normalise_titles([name])[0].as_py()
+
+
+def _first(lists: pd.Series) -> pa.Array:
+    """First element of each list in an object column of lists of str (null for empty lists)."""
+    arr = pa.array(list(lists), type=pa.list_(pa.large_string()))
+    head = pc.list_slice(arr, 0, 1)
+    flat = pc.list_flatten(head)
+    take = np.full(len(arr), -1, dtype=np.int64)
+    take[pc.list_parent_indices(head).to_numpy(zero_copy_only=False)] = np.arange(len(flat))
+    return pc.take(flat, pa.array(take, mask=take < 0))
+
+
+def dedupe_codes(tracks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per track row, integer codes of its ISRC (upper-case) and of its normalised
+    title + first artist; -1 where missing (no ISRC, or an empty normalised title)."""
+    isrc = pc.utf8_upper(pc.utf8_trim_whitespace(_arrow(tracks["isrc"])))
+    isrc = pc.if_else(pc.equal(isrc, ""), pa.scalar(None, pa.large_string()), isrc)
+    title = normalise_titles(tracks["name"])
+    artist = normalise_titles(_first(tracks["artist_names"]))
+    key = pc.binary_join_element_wise(title, artist, pa.scalar("\x00", pa.large_string()))
+    key = pc.if_else(pc.equal(title, ""), pa.scalar(None, pa.large_string()), key)
+    codes = []
+    for arr in (isrc, key):
+        enc = pc.dictionary_encode(arr)
+        codes.append(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
+    return codes[0], codes[1]
+
+
+def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarray) -> np.ndarray:
+    """Which rows survive as candidates, given duplicate-key codes per row.
+
+    ``codes``: one int array per key (ISRC, title + artist), -1 = no key. ``banned`` (bool
+    per row): not candidates (seeds, removed, pinned...); a row sharing any key with a
+    banned row is dropped too. Among the remaining rows sharing a key, one is kept: a
+    ``preferred`` one (in the user's library) if any, else the first. Returns a bool mask.
+    """
+    alive = ~np.asarray(banned, dtype=bool)
+    preferred = np.asarray(preferred, dtype=bool)
+    for code in codes:
+        has = code >= 0
+        hit = np.zeros(max(int(code.max()) + 1 if len(code) else 0, 1), dtype=bool)
+        hit[code[banned & has]] = True
+        alive &= ~(has & hit[np.where(has, code, 0)])
+    for code in codes:
+        rows = np.flatnonzero(alive & (code >= 0))
+        if len(rows) < 2:
+            continue
+        # preferred rows first, then by position; keep the first row of each code
+        order = rows[np.lexsort((rows, ~preferred[rows]))]
+        _, first = np.unique(code[order], return_index=True)
+        keep = np.zeros(len(order), dtype=bool)
+        keep[first] = True
+        alive[order[~keep]] = False
+    return alive
+
+
+# ----- candidates -----------------------------------------------------------------------
+
+def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
+    """Bool per track row: on the blocklist (artist id/name or track id/name, case-insensitive)."""
+    artists = [str(a).lower() for a in settings.candidates.blocklist_artists]
+    titles = [str(t).lower() for t in settings.candidates.blocklist_tracks]
+    out = np.zeros(len(tracks), dtype=bool)
+    if titles:
+        for col in ("track_id", "name"):
+            out |= isin(pc.utf8_lower(_arrow(tracks[col])), titles)
+    if artists:
+        for col in ("artist_ids", "artist_names"):
+            lists = pa.array(list(tracks[col]), type=pa.list_(pa.large_string()))
+            hit = isin(pc.utf8_lower(pc.list_flatten(lists)), artists)
+            parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+            out[parent[hit]] = True
+    return out
+
+
+def _cached(library: Library, key: str, build):
+    """Memoise a per-Library derived array in the Library's cache (a Library is immutable),
+    so that evaluating many targets on one library builds it once."""
+    cache = library._cache
+    full = ("pipeline", key)
+    if full not in cache:
+        cache[full] = build()
+    return cache[full]
+
+
+def _ids_arrow(library: Library) -> pa.Array:
+    """``library.track_ids`` as an Arrow array (built once per Library)."""
+    return _cached(library, "track_ids", lambda: _arrow(library.track_ids))
+
+
+def _in_library(library: Library) -> np.ndarray:
+    """Bool per track row: in one of the user's playlists or saved. Read off the cached
+    track x playlist matrix, which the collaborative scorer builds anyway."""
+    m, columns = library.track_playlist_matrix(extra_sources=True)
+    if len(columns) == 0:
+        return np.zeros(m.shape[0], dtype=bool)
+    real = np.array([not str(c).startswith(TOP_COLUMN_PREFIX) for c in columns], dtype=bool)
+    return np.asarray(m @ real.astype(np.float32)).ravel() > 0
+
+
+def find_candidates(library: Library, settings, seeds: pd.Series, *, exclude: Iterable[str] = (),
+                    pinned: Iterable[str] = (), also_banned: Iterable[str] = ()) -> tuple[pd.Index, dict[str, int]]:
+    """Candidate track ids (tracks frame order) and how many tracks each rule removed.
+
+    Every known track except: seeds, ``also_banned`` (e.g. the seed playlist), ``exclude``,
+    ``pinned`` (they are placed separately), the blocklist, and with
+    ``candidates.exclude_known`` anything in a playlist or saved; then duplicates (ISRC,
+    normalised title + artist) of those and of each other, keeping the library copy.
+    """
+    tracks = library.frames["tracks"]
+    ids = library.track_ids
+    ids_arrow = _ids_arrow(library)
+    counts: dict[str, int] = {"known": len(ids)}
+    seed_mask = isin(ids_arrow, list(seeds.index.astype(str)) + [str(t) for t in also_banned])
+    pinned_mask = isin(ids_arrow, [str(t) for t in pinned])
+    removed_mask = isin(ids_arrow, [str(t) for t in exclude]) & ~seed_mask & ~pinned_mask
+    blocked = _blocked(tracks, settings) & ~seed_mask
+    in_library = _cached(library, "in_library", lambda: _in_library(library))
+    banned = seed_mask | removed_mask | pinned_mask | blocked
+    alive_pre = ~banned
+    if settings.candidates.exclude_known:
+        alive_pre &= ~in_library
+    codes = _cached(library, "dedupe_codes", lambda: dedupe_codes(tracks))
+    alive = dedupe(codes, in_library, banned) & alive_pre
+    counts["seeds"] = int(seed_mask.sum())
+    counts["pinned"] = int((pinned_mask & ~seed_mask).sum())
+    counts["removed_by_you"] = int(removed_mask.sum())
+    counts["blocklist"] = int((blocked & ~removed_mask & ~pinned_mask).sum())
+    counts["known_excluded"] = int((~banned & in_library).sum()) if settings.candidates.exclude_known else 0
+    counts["duplicates"] = int((alive_pre & ~alive).sum())
+    return ids[alive], counts
+
+
+# ----- scoring --------------------------------------------------------------------------
+
+def default_weights(settings, names: Iterable[str]) -> dict[str, float]:
+    """Blend weight per scorer name from ``scorers.<name>.weight`` (1.0 if not configured)."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = float(settings.scorers[name].weight)
+        except (KeyError, AttributeError):
+            out[name] = 1.0
+    return out
+
+
+def score_candidates(scorers: Mapping[str, object], seeds: pd.Series, candidates: pd.Index,
+                     weights: Mapping[str, float], method: str = "rank"
+                     ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """Score ``candidates`` with every (fitted) scorer of positive weight and blend.
+
+    Returns (blended, contributions, raw scores); all indexed by candidate id, with one
+    column per scorer (NaN for zero-weight scorers, which are not run).
+    """
+    raw = pd.DataFrame(index=candidates)
+    for name, scorer in scorers.items():
+        if weights.get(name, 0) > 0 and len(candidates):
+            s = scorer.score(seeds, candidates)
+            if not (s.index is candidates or s.index.equals(candidates)):
+                s = s.reindex(candidates)
+            raw[name] = s.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            raw[name] = np.nan
+    blended, contrib = blend_scores(raw, weights, method)
+    return blended, contrib, raw
+
+
+def _why(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.DataFrame) -> pd.Series:
+    """The top contributing scorer's reason for each row of ``contrib`` ('' if none scored)."""
+    why = pd.Series("", index=contrib.index, dtype=object)
+    scored = contrib.notna().any(axis=1)
+    if not scored.any():
+        return why
+    top = contrib[scored].fillna(-np.inf).idxmax(axis=1)
+    for name, ids in top.groupby(top).groups.items():
+        ids = list(ids)
+        explained = scorers[name].explain(seeds, ids) or {}
+        fallback = FALLBACK_WHY.get(name, f"high {name} score")
+        why[ids] = [explained.get(t) or fallback for t in ids]
+    return why
+
+
+# ----- orchestration --------------------------------------------------------------------
+
+def _no_candidates_reason(mode: str, counts: Mapping[str, int], settings, target: str | None) -> str:
+    if counts.get("known", 0) == 0:
+        return "no candidates: the library has no tracks (refresh first)"
+    what = "seeds" if mode == "taste" else f'in playlist "{target}"'
+    bits = [f"{counts.get('seeds', 0)} are {what}"]
+    for key, text in (("pinned", "kept by you"), ("removed_by_you", "removed by you earlier"),
+                      ("blocklist", "blocked in config (candidates.blocklist_*)"),
+                      ("known_excluded", "already in your playlists or saved (candidates.exclude_known is true)"),
+                      ("duplicates", "duplicates of other tracks")):
+        if counts.get(key):
+            bits.append(f"{counts[key]} {text}")
+    hint = ""
+    if counts.get("known_excluded"):
+        hint = "; turn discovery on (refresh.discovery_artists > 0) or set candidates.exclude_known: false"
+    return f"no candidates left: of {counts['known']} known tracks, " + ", ".join(bits) + hint
+
+
+def _empty_table(names: Iterable[str]) -> pd.DataFrame:
+    cols = {"rank": pd.Series([], dtype="int64"), "track_id": pd.Series([], dtype=object),
+            "name": pd.Series([], dtype=object), "artists": pd.Series([], dtype=object),
+            "score": pd.Series([], dtype=float)}
+    cols.update({f"contrib_{n}": pd.Series([], dtype=float) for n in names})
+    cols.update({"why": pd.Series([], dtype=object), "pinned": pd.Series([], dtype=bool)})
+    return pd.DataFrame(cols)
+
+
+def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Series,
+           contrib: pd.DataFrame, why: pd.Series, names: list[str]) -> pd.DataFrame:
+    if not chosen:
+        return _empty_table(names)
+    tracks = library.frames["tracks"]
+    rows = library.track_ids.get_indexer(pd.Index(chosen, dtype=object))
+    known = rows >= 0
+    sub = tracks.iloc[rows[known]]
+    name = pd.Series("", index=chosen, dtype=object)
+    artists = pd.Series("", index=chosen, dtype=object)
+    kid = [t for t, k in zip(chosen, known) if k]
+    name[kid] = sub["name"].astype(object).fillna("").to_numpy()
+    artists[kid] = [", ".join(str(a) for a in a_list) for a_list in sub["artist_names"]]
+    table = pd.DataFrame({
+        "rank": np.arange(1, len(chosen) + 1, dtype="int64"),
+        "track_id": chosen,
+        "name": name.to_numpy(),
+        "artists": artists.to_numpy(),
+        "score": blended.reindex(chosen).to_numpy(dtype=float),
+    })
+    for n in names:
+        table[f"contrib_{n}"] = contrib[n].reindex(chosen).to_numpy(dtype=float) if n in contrib else np.nan
+    is_pinned = np.array([t in pinned for t in chosen], dtype=bool)
+    table["why"] = np.where(is_pinned, PINNED_WHY, why.reindex(chosen).fillna("").to_numpy(dtype=object))
+    table["pinned"] = is_pinned
+    return table
+
+
+def _strip_playlist(library: Library, playlist_id: str | None) -> Library:
+    """``library`` without one playlist and its items (the managed playlist)."""
+    if not playlist_id:
+        return library
+    items, playlists = library.frames["playlist_items"], library.frames["playlists"]
+    keep = (items["playlist_id"] != playlist_id).to_numpy(dtype=bool)
+    keep_pl = (playlists["playlist_id"] != playlist_id).to_numpy(dtype=bool)
+    if keep.all() and keep_pl.all():
+        return library
+    return library.replace(playlist_items=items[keep], playlists=playlists[keep_pl])
+
+
+def build_recommendations(library: Library, settings, *, seed_playlist: str | None = None,
+                          exclude: Sequence[str] = (), pinned: Sequence[str] = (),
+                          positive: Sequence[str] = (), now: datetime | None = None,
+                          scorers: Mapping[str, object] | None = None,
+                          weights: Mapping[str, float] | None = None, fit: bool = True,
+                          managed_playlist_id: str | None = None) -> Recommendations:
+    """Seeds -> candidates -> scores -> blend -> selection with a "why" per track.
+
+    ``seed_playlist``: a playlist name or id (playlist mode); None = taste profile.
+    ``exclude``: ids the user removed from the managed playlist (never recommended again).
+    ``pinned``: ids the user kept by hand (placed first, in order). ``positive``: ids the
+    user added or saved (extra taste seeds, weight 1). ``scorers``: name -> Scorer (default
+    ``recommender.scorers.make_scorers(settings)``); fitted here unless ``fit`` is False.
+    ``weights``: name -> blend weight (default ``scorers.<name>.weight``).
+    ``managed_playlist_id``: the playlist this tool writes; its items are ignored (neither
+    seeds, nor "known", nor scorer training data), so the output does not feed on itself.
+    Raises NotEnoughData when there are no seeds and UsageError for an unknown playlist;
+    no candidates gives an empty table and a ``reason``.
+    """
+    clock = _Clock()
+    library = _strip_playlist(library, managed_playlist_id)
+    target: str | None = None
+    if seed_playlist is not None:
+        mode = "playlist"
+        pid = resolve_playlist(library, seed_playlist)
+        target = str(library.frames["playlists"].set_index("playlist_id")["name"].get(pid, pid))
+        seeds = playlist_seeds(library, pid)
+        also_banned = library.playlist_tracks(pid)
+        if seeds.empty:
+            raise NotEnoughData(f'playlist "{target}" has no tracks to use as seeds')
+    else:
+        mode, pid = "taste", None
+        seeds = taste_seeds(library, settings, positive=positive, now=now)
+        also_banned = []
+        if seeds.empty:
+            raise NotEnoughData(
+                "no seeds: Spotify gave no top tracks and nothing was saved in the last "
+                f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, "
+                "or build from one of your playlists (seed playlist)")
+    pinned = [str(t) for t in dict.fromkeys(pinned)]
+    candidates, counts = find_candidates(library, settings, seeds, exclude=exclude, pinned=pinned,
+                                         also_banned=also_banned)
+    pinned = _unblocked(library, settings, pinned)
+    clock.lap("seeds+candidates")
+    log.info("%s mode: %d seeds, %d candidates (%s)", mode, len(seeds), len(candidates), counts)
+
+    if scorers is None:
+        from .scorers import make_scorers  # lazy: scorers import heavier modules
+        scorers = make_scorers(settings)
+    names = list(scorers)
+    w = dict(weights) if weights is not None else default_weights(settings, names)
+    common = dict(seeds=seeds, mode=mode, weights=w, n_candidates=len(candidates),
+                  seed_playlist_id=pid, removed=counts, timings=clock.laps)
+    if len(candidates) == 0:
+        reason = _no_candidates_reason(mode, counts, settings, target)
+        table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
+                       pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
+        return Recommendations(table=table, reason=reason, **common)
+
+    if fit:
+        for name, scorer in scorers.items():
+            if w.get(name, 0) > 0:
+                scorer.fit(library)
+                clock.lap(f"fit {name}")
+    cfg = settings.blend
+    blended, contrib, _raw = score_candidates(scorers, seeds, candidates, w, cfg.normalisation)
+    clock.lap("score+blend")
+    chosen = select_tracks(blended, _ArtistKeys(library), threshold=float(cfg.threshold),
+                           min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
+                           max_per_artist=int(cfg.max_per_artist), pinned=pinned)
+    pinned_set = set(pinned)
+    unpinned = [t for t in chosen if t not in pinned_set]
+    why = _why(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
+    table = _table(library, chosen, pinned_set, blended, contrib, why, names)
+    reason = ""
+    if blended.isna().all():
+        reason = (f"none of the {len(candidates)} candidates could be scored: no scorer found anything "
+                  f"linking them to the {len(seeds)} seeds")
+    clock.lap("select+why")
+    log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
+    return Recommendations(table=table, reason=reason, **common)
+
+
+class _Clock:
+    """Wall-clock seconds per stage (``laps``), for the speed bench and ``-v`` logs."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 4)
+        self._last = now
+
+
+def _unblocked(library: Library, settings, ids: list[str]) -> list[str]:
+    """``ids`` without those on the blocklist (order kept; unknown ids are kept)."""
+    if not ids:
+        return ids
+    rows = library.track_rows(ids)
+    known = [library.track_ids[r] for r in rows]
+    blocked = set(np.asarray(known, dtype=object)[_blocked(library.frames["tracks"].iloc[rows], settings)])
+    return [t for t in ids if t not in blocked]
+
+
+class _ArtistKeys(Mapping):
+    """Lazy track id -> first artist id (else lower-cased first artist name, else the id).
+
+    Lazy because selection only looks at the top of the ranking, not every candidate.
+    """
+
+    def __init__(self, library: Library) -> None:
+        self._ids = library.track_ids
+        self._tracks = library.frames["tracks"]
+
+    def __getitem__(self, track_id: str) -> str:
+        try:
+            row = self._ids.get_loc(track_id)
+        except KeyError:
+            return track_id
+        if not isinstance(row, (int, np.integer)):
+            row = int(np.flatnonzero(np.asarray(row))[0]) if not isinstance(row, slice) else row.start
+        ids = self._tracks["artist_ids"].iat[row]
+        if len(ids):
+            return str(ids[0])
+        names = self._tracks["artist_names"].iat[row]
+        return str(names[0]).casefold() if len(names) else track_id
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)

@@ -1,0 +1,124 @@
+"""Blending: normalisation, NaN handling, and selection (threshold, min/max, artist cap, pinned)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.blend import blend_scores, normalise, select_tracks
+
+NAN = np.nan
+
+
+# ----- normalise / blend_scores ----------------------------------------------------------
+
+def test_rank_normalisation_is_percentile_and_keeps_nan():
+    s = pd.Series([10.0, NAN, 30.0, 20.0], index=list("abcd"))
+    out = normalise(s, "rank")
+    assert out["a"] == 0.0 and out["c"] == 1.0 and out["d"] == 0.5
+    assert np.isnan(out["b"])
+
+
+def test_rank_ties_share_their_mean_rank():
+    s = pd.Series([3.0, 1.0, 2.0, 2.0, NAN], index=list("abcde"))
+    assert normalise(s, "rank").tolist()[:4] == [1.0, 0.0, 0.5, 0.5]
+
+
+def test_minmax_normalisation_is_linear():
+    s = pd.Series([0.0, 1.0, 4.0], index=list("abc"))
+    assert normalise(s, "minmax").tolist() == [0.0, 0.25, 1.0]
+
+
+def test_constant_series_carries_no_signal():
+    assert normalise(pd.Series([3.0, 3.0], index=list("ab")), "rank").tolist() == [0.5, 0.5]
+    assert normalise(pd.Series([3.0, 3.0], index=list("ab")), "minmax").tolist() == [0.5, 0.5]
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError):
+        normalise(pd.Series([1.0, 2.0]), "zscore")
+
+
+def test_blend_renormalises_over_scorers_that_could_score():
+    # b is only scored by "x": its blend must be x's normalised score alone, not halved.
+    scores = pd.DataFrame({"x": [0.0, 1.0, 0.5], "y": [0.0, NAN, 1.0]}, index=list("abc"))
+    blended, contrib = blend_scores(scores, {"x": 1.0, "y": 3.0}, "minmax")
+    assert blended["b"] == pytest.approx(1.0)
+    assert blended["a"] == pytest.approx(0.0)
+    assert blended["c"] == pytest.approx((1 * 0.5 + 3 * 1.0) / 4)
+    assert np.isnan(contrib.loc["b", "y"])
+    np.testing.assert_allclose(contrib.sum(axis=1, min_count=1), blended)
+
+
+def test_blend_unscorable_candidate_is_nan_and_zero_weight_is_ignored():
+    scores = pd.DataFrame({"x": [1.0, NAN, 0.0], "y": [NAN, NAN, 1.0], "z": [5.0, 5.0, 0.0]},
+                          index=list("abc"))
+    blended, contrib = blend_scores(scores, {"x": 1.0, "y": 1.0, "z": 0.0}, "minmax")
+    assert np.isnan(blended["b"])  # z has weight 0, so nobody scored b
+    assert blended["a"] == pytest.approx(1.0)
+    assert list(contrib.columns) == ["x", "y", "z"]
+    assert contrib["z"].isna().all()
+
+
+# ----- select_tracks ---------------------------------------------------------------------
+
+def _scores(**kw: float) -> pd.Series:
+    return pd.Series(kw, dtype=float)
+
+
+def test_threshold_keeps_only_passing_tracks_in_score_order():
+    s = _scores(a=0.2, b=0.9, c=0.6, d=0.55, e=NAN)
+    assert select_tracks(s, threshold=0.5, min_tracks=0, max_tracks=10) == ["b", "c", "d"]
+
+
+def test_min_tracks_fills_with_the_best_of_the_rest():
+    s = _scores(a=0.2, b=0.9, c=0.1, d=0.3)
+    assert select_tracks(s, threshold=0.8, min_tracks=3, max_tracks=10) == ["b", "d", "a"]
+
+
+def test_min_tracks_never_takes_unscored_tracks():
+    s = _scores(a=0.2, b=NAN, c=NAN)
+    assert select_tracks(s, threshold=0.8, min_tracks=3, max_tracks=10) == ["a"]
+
+
+def test_max_tracks_caps_the_list():
+    s = _scores(a=0.9, b=0.8, c=0.7, d=0.6)
+    assert select_tracks(s, threshold=0.0, max_tracks=2) == ["a", "b"]
+
+
+def test_ties_keep_input_order():
+    s = _scores(x=0.5, a=0.5, m=0.5)
+    assert select_tracks(s, threshold=0.0, max_tracks=10) == ["x", "a", "m"]
+
+
+def test_per_artist_cap_skips_to_other_artists():
+    s = _scores(a1=0.9, a2=0.8, a3=0.7, b1=0.6, b2=0.5)
+    artist = {"a1": "A", "a2": "A", "a3": "A", "b1": "B", "b2": "B"}
+    assert select_tracks(s, artist, threshold=0.0, max_tracks=10, max_per_artist=2) == ["a1", "a2", "b1", "b2"]
+    # 0 = no cap
+    assert select_tracks(s, artist, threshold=0.0, max_tracks=10, max_per_artist=0) == list(s.index)
+
+
+def test_per_artist_cap_applies_while_filling_min_tracks():
+    s = _scores(a1=0.4, a2=0.3, b1=0.2)
+    artist = {"a1": "A", "a2": "A", "b1": "B"}
+    assert select_tracks(s, artist, threshold=0.9, min_tracks=2, max_tracks=10, max_per_artist=1) == ["a1", "b1"]
+
+
+def test_pinned_come_first_in_their_order_and_count_toward_limits():
+    s = _scores(a=0.9, b=0.8, c=0.7, p=0.1)
+    artist = {"a": "A", "b": "B", "c": "C", "p": "A", "q": "Q"}
+    out = select_tracks(s, artist, threshold=0.0, max_tracks=3, max_per_artist=1, pinned=["q", "p", "q"])
+    # q then p (duplicates dropped); p uses artist A's only slot, so a is skipped; 3 in all.
+    assert out == ["q", "p", "b"]
+
+
+def test_more_pinned_than_max_tracks_keeps_the_first_ones():
+    s = _scores(a=0.9)
+    assert select_tracks(s, threshold=0.0, max_tracks=2, pinned=["x", "y", "z"]) == ["x", "y"]
+
+
+def test_pinned_count_toward_min_tracks():
+    s = _scores(a=0.9, b=0.3, c=0.2)
+    assert select_tracks(s, threshold=0.5, min_tracks=3, max_tracks=10, pinned=["p"]) == ["p", "a", "b"]

@@ -1,0 +1,295 @@
+"""The pipeline: seeds, candidates, dedupe, exclusions, scoring, selection and explanations.
+
+A small hand-built library and stub scorers whose right answer is known.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.config import load_settings
+from recommender.errors import NotEnoughData, UsageError
+from recommender.library import Library
+from recommender.pipeline import (build_recommendations, find_candidates, normalise_title,
+                                  taste_seeds)
+from recommender.scorers.base import Scorer
+
+NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+# (id, name, artist ids, artist names, isrc)
+TRACKS = [
+    ("s1", "Seed One", ["a"], ["Alpha"], "ISRC01"),
+    ("s2", "Seed Two", ["b"], ["Beta"], "ISRC02"),
+    ("s3", "Fresh Save", ["c"], ["Gamma"], "ISRC03"),
+    ("o1", "Old Save", ["c"], ["Gamma"], "ISRC04"),
+    ("p1", "Chill One", ["d"], ["Delta"], "ISRC05"),
+    ("p2", "Chill Two", ["d"], ["Delta"], "ISRC06"),
+    ("p3", "Song X", ["e"], ["Echo"], "ISRC07"),
+    ("q1", "Party One", ["f"], ["Foxtrot"], "ISRC08"),
+    ("d1", "New One", ["g"], ["Golf"], "ISRC09"),
+    ("d2", "New Two", ["g", "h"], ["Golf", "Hotel"], "ISRC10"),
+    ("d3", "Song X - Remastered 2011", ["e"], ["Echo"], "ISRC11"),   # title dup of p3
+    ("d4", "Chill One (Live)", ["d"], ["Delta"], "isrc05"),          # ISRC dup of p1
+    ("d5", "Seed One (feat. Zulu)", ["a", "z"], ["Alpha", "Zulu"], "ISRC13"),  # dup of a seed
+    ("d6", "Bad Song", ["n"], ["Nickelback"], "ISRC14"),
+    ("d7", "Skip Me", ["i"], ["India"], "ISRC15"),
+]
+
+
+def make_library(discovery: bool = True, extra_items: list[tuple[str, str]] = ()) -> Library:
+    tracks = pd.DataFrame([dict(track_id=t, name=n, artist_ids=ai, artist_names=an, isrc=i)
+                           for t, n, ai, an, i in TRACKS])
+    playlists = pd.DataFrame({"playlist_id": ["pl1", "pl2"], "name": ["Chill Vibes", "Party Hits"]})
+    items = [("pl1", "p1"), ("pl1", "p2"), ("pl1", "p3"), ("pl2", "q1"), ("pl2", "p1"), *extra_items]
+    playlist_items = pd.DataFrame({"playlist_id": [p for p, _ in items], "track_id": [t for _, t in items],
+                                   "position": list(range(len(items)))})
+    top = pd.DataFrame({"track_id": ["s1", "s2", "s2"], "time_range": ["short_term", "medium_term", "long_term"],
+                        "rank": [1, 2, 1]})
+    saved = pd.DataFrame({"track_id": ["s3", "o1"],
+                          "added_at": ["2026-02-20T10:00:00Z", "2025-01-01T10:00:00Z"]})
+    frames = dict(tracks=tracks, playlists=playlists, playlist_items=playlist_items, top_tracks=top,
+                  saved_tracks=saved)
+    if discovery:
+        frames["discovery"] = pd.DataFrame({"track_id": ["d1", "d2", "d3", "d4", "d5", "d6", "d7"]})
+    return Library.from_frames(user_id="me", **frames)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    empty = tmp_path / "user.yaml"
+    empty.write_text("")
+    return load_settings(config_file=empty, environ={})
+
+
+def with_(settings, **dotted):
+    return settings.with_overrides({k.replace("__", "."): v for k, v in dotted.items()})
+
+
+class FixedScorer(Scorer):
+    """Returns fixed scores (NaN for ids it does not know) and records its calls."""
+
+    def __init__(self, name: str, values: dict[str, float] | None = None, reason: str | None = None) -> None:
+        self.name = name
+        self.values = values or {}
+        self.reason = reason
+
+    def fit(self, library: Library) -> "FixedScorer":
+        self.fits_ = getattr(self, "fits_", 0) + 1
+        self.fitted_items_ = len(library.frames["playlist_items"])
+        return self
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        self.seeds_, self.candidates_ = seeds, candidates
+        return pd.Series([self.values.get(c, np.nan) for c in candidates], index=candidates, dtype=float)
+
+    def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
+        return {t: f"{self.reason} {t}" for t in track_ids} if self.reason else {}
+
+
+# ----- seeds ----------------------------------------------------------------------------
+
+def test_taste_seeds_weigh_ranges_rank_decay_recent_saves_and_feedback(settings):
+    seeds = taste_seeds(make_library(), settings, positive=["p2", "unknown-id"], now=NOW)
+    expected = {
+        "s1": 1.0,                                # short_term rank 1
+        "s2": 0.8 / (1 + 0.05 * 1) + 0.6,         # medium rank 2 + long rank 1
+        "s3": 0.5,                                # saved 9 days ago
+        "p2": 1.0,                                # hand-added feedback
+    }
+    assert seeds.to_dict() == pytest.approx(expected)  # o1 saved 14 months ago is no seed
+
+
+def test_recent_days_and_weights_come_from_settings(settings):
+    s = with_(settings, seeds__recent_days=500, seeds__saved_weight=2.0, seeds__rank_decay=1.0,
+              **{"seeds.time_range_weights.long_term": 0.0})
+    seeds = taste_seeds(make_library(), s, now=NOW)
+    assert seeds["o1"] == 2.0 and seeds["s3"] == 2.0
+    assert seeds["s2"] == pytest.approx(0.8 / 2)
+
+
+def test_no_seeds_at_all_is_not_enough_data(settings):
+    lib = make_library().replace(top_tracks=pd.DataFrame(columns=["track_id"]),
+                                 saved_tracks=pd.DataFrame(columns=["track_id"]))
+    with pytest.raises(NotEnoughData, match="no seeds.*top tracks.*90 days"):
+        build_recommendations(lib, settings, now=NOW, scorers={"content": FixedScorer("content")})
+
+
+# ----- candidates -----------------------------------------------------------------------
+
+def test_taste_candidates_exclude_seeds_duplicates_and_blocklist(settings):
+    s = with_(settings, candidates__blocklist_artists=["NICKELBACK"], candidates__blocklist_tracks=["skip me"])
+    lib = make_library()
+    seeds = taste_seeds(lib, s, now=NOW)
+    cands, counts = find_candidates(lib, s, seeds)
+    # d3 duplicates p3 (library copy kept), d4 shares p1's ISRC, d5 is a seed's title,
+    # d6 is by a blocked artist, d7 a blocked title.
+    assert list(cands) == ["o1", "p1", "p2", "p3", "q1", "d1", "d2"]
+    assert counts["duplicates"] == 3 and counts["blocklist"] == 2 and counts["seeds"] == 3
+
+
+def test_library_copy_wins_even_when_listed_after_the_other(settings):
+    lib = make_library()
+    tracks = lib.tracks.iloc[::-1].reset_index(drop=True)  # d3 now comes before p3
+    lib = lib.replace(tracks=tracks)
+    cands, _ = find_candidates(lib, settings, taste_seeds(lib, settings, now=NOW))
+    assert "p3" in cands and "d3" not in cands
+
+
+def test_blocklist_matches_artist_ids_and_track_ids(settings):
+    s = with_(settings, candidates__blocklist_artists=["g"], candidates__blocklist_tracks=["P2"])
+    lib = make_library()
+    cands, _ = find_candidates(lib, s, taste_seeds(lib, s, now=NOW))
+    assert not {"d1", "d2", "p2"} & set(cands)
+
+
+def test_removed_tracks_and_their_copies_are_never_candidates(settings):
+    lib = make_library()
+    cands, counts = find_candidates(lib, settings, taste_seeds(lib, settings, now=NOW), exclude=["p3", "p1"])
+    assert not {"p3", "d3", "p1", "d4"} & set(cands)
+    assert counts["removed_by_you"] == 2
+
+
+def test_exclude_known_leaves_only_unknown_tracks(settings):
+    s = with_(settings, candidates__exclude_known=True)
+    lib = make_library()
+    cands, _ = find_candidates(lib, s, taste_seeds(lib, s, now=NOW))
+    # d3/d4 are copies of library tracks: known, so not "new" either.
+    assert list(cands) == ["d1", "d2", "d6", "d7"]
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Song X - Remastered 2011", "song x"),
+    ("Song X - 2011 Remaster", "song x"),
+    ("Song X (feat. Someone & Other)", "song x"),
+    ("Song X [ft. Someone]", "song x"),
+    ("Song X feat. Someone", "song x"),
+    ("Song X (Remastered 2009)", "song x"),
+    ("Song X - Radio Edit", "song x"),
+    ("Sóng X!", "song x"),
+    ("Song X - Tiësto Remix", "song x tiesto remix"),
+    ("Song X (Live)", "song x live"),
+])
+def test_normalise_title(title, expected):
+    assert normalise_title(title) == expected
+
+
+# ----- playlist mode --------------------------------------------------------------------
+
+def test_playlist_mode_seeds_are_the_playlist_and_candidates_everything_else(settings):
+    scorer = FixedScorer("content", {t: 1.0 for t, *_ in TRACKS})
+    rec = build_recommendations(make_library(), settings, seed_playlist="chill vibes", now=NOW,
+                                scorers={"content": scorer})
+    assert rec.mode == "playlist" and rec.seed_playlist_id == "pl1"
+    assert list(rec.seeds.index) == ["p1", "p2", "p3"] and (rec.seeds == 1.0).all()
+    # d3 and d4 copy seeds (p3, p1); d5 is a copy of s1, which comes first.
+    assert set(scorer.candidates_) == {"s1", "s2", "s3", "o1", "q1", "d1", "d2", "d6", "d7"}
+    assert rec.n_candidates == 9
+
+
+def test_playlist_mode_by_id(settings):
+    rec = build_recommendations(make_library(), settings, seed_playlist="pl2", now=NOW,
+                                scorers={"content": FixedScorer("content", {"d1": 1.0})})
+    assert list(rec.seeds.index) == ["q1", "p1"]
+
+
+def test_unknown_seed_playlist_names_close_matches(settings):
+    with pytest.raises(UsageError, match=r'no playlist named "Chil Vibe".*"Chill Vibes"'):
+        build_recommendations(make_library(), settings, seed_playlist="Chil Vibe",
+                              scorers={"content": FixedScorer("content")})
+    with pytest.raises(UsageError, match=r'"zzz".*2 playlists.*"Chill Vibes", "Party Hits"'):
+        build_recommendations(make_library(), settings, seed_playlist="zzz",
+                              scorers={"content": FixedScorer("content")})
+
+
+# ----- scoring, selection, table ----------------------------------------------------------
+
+def test_full_run_table_scores_why_and_pinned(settings):
+    s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=4,
+              blend__max_per_artist=0, blend__normalisation="minmax")
+    content = FixedScorer("content", {"d1": 1.0, "d2": 0.5, "o1": 0.0, "p2": 0.9}, reason="content likes")
+    collab = FixedScorer("collaborative", {"d1": 0.0, "d2": 1.0, "q1": 1.0})  # no explain -> fallback
+    pop = FixedScorer("popularity", {"d1": 1.0})
+    rec = build_recommendations(make_library(), s, now=NOW, pinned=["p1"],
+                                scorers={"content": content, "collaborative": collab, "popularity": pop},
+                                weights={"content": 3.0, "collaborative": 1.0, "popularity": 0.0})
+    t = rec.table
+    assert list(t.columns) == ["rank", "track_id", "name", "artists", "score", "contrib_content",
+                               "contrib_collaborative", "contrib_popularity", "why", "pinned"]
+    # d1: (3*1 + 1*0)/4 = .75; d2: (3*.5 + 1)/4 = .625; p2: .9; q1: 1 (collab only); o1: 0.
+    assert list(t["track_id"]) == ["p1", "q1", "p2", "d1"]
+    assert t["rank"].tolist() == [1, 2, 3, 4]
+    assert t["pinned"].tolist() == [True, False, False, False]
+    assert t.loc[1:, "score"].tolist() == pytest.approx([1.0, 0.9, 0.75])
+    contrib = t[["contrib_content", "contrib_collaborative"]].iloc[1:].sum(axis=1, min_count=1)
+    assert contrib.tolist() == pytest.approx(t["score"].iloc[1:].tolist())
+    assert t["contrib_popularity"].isna().all() and not hasattr(pop, "fits_")  # weight 0: not run
+    assert t["why"].tolist() == ["kept by you", "often in playlists with your seeds",
+                                 "content likes p2", "content likes d1"]
+    assert t.loc[t["track_id"] == "d1", "artists"].item() == "Golf"
+    assert content.fits_ == 1 and collab.fits_ == 1
+    assert rec.mode == "taste" and rec.reason == ""
+    assert rec.weights == {"content": 3.0, "collaborative": 1.0, "popularity": 0.0}
+
+
+def test_per_artist_cap_and_min_tracks_in_the_pipeline(settings):
+    s = with_(settings, blend__threshold=0.99, blend__min_tracks=3, blend__max_tracks=10,
+              blend__max_per_artist=1, blend__normalisation="minmax")
+    content = FixedScorer("content", {"p1": 1.0, "p2": 0.9, "d1": 0.8, "d2": 0.7, "q1": 0.1})
+    rec = build_recommendations(make_library(), s, now=NOW, scorers={"content": content})
+    # p2 shares artist d with p1; d2's first artist is g like d1.
+    assert rec.track_ids == ["p1", "d1", "q1"]
+
+
+def test_weights_default_to_scorer_settings(settings):
+    s = with_(settings, **{"scorers.content.weight": 2.5})
+    rec = build_recommendations(make_library(), s, now=NOW,
+                                scorers={"content": FixedScorer("content", {"d1": 1.0}),
+                                         "mystery": FixedScorer("mystery", {"d1": 1.0})})
+    assert rec.weights == {"content": 2.5, "mystery": 1.0}
+
+
+def test_no_candidates_gives_empty_table_and_reason(settings):
+    s = with_(settings, candidates__exclude_known=True)
+    lib = make_library(discovery=False)
+    lib = lib.replace(tracks=lib.tracks[~lib.tracks["track_id"].str.startswith("d")])
+    rec = build_recommendations(lib, s, now=NOW, scorers={"content": FixedScorer("content")})
+    assert rec.table.empty and rec.n_candidates == 0
+    assert "contrib_content" in rec.table.columns
+    assert "no candidates left" in rec.reason and "exclude_known" in rec.reason
+
+
+def test_candidates_nobody_can_score_give_empty_table_and_reason(settings):
+    rec = build_recommendations(make_library(), settings, now=NOW, scorers={"content": FixedScorer("content")})
+    assert rec.table.empty and rec.n_candidates > 0
+    assert "could be scored" in rec.reason
+
+
+def test_managed_playlist_is_ignored(settings):
+    # The managed playlist holds d1: it must stay a candidate (not "known", not a seed source)
+    # and scorers must not train on it.
+    s = with_(settings, candidates__exclude_known=True, blend__threshold=0.0)
+    lib = make_library(extra_items=[("managed", "d1")])
+    content = FixedScorer("content", {"d1": 1.0, "d2": 0.5})
+    rec = build_recommendations(lib, s, now=NOW, scorers={"content": content}, managed_playlist_id="managed")
+    assert "d1" in rec.track_ids
+    assert content.fitted_items_ == 5
+
+
+def test_blocked_pinned_tracks_are_dropped(settings):
+    s = with_(settings, candidates__blocklist_tracks=["d7"])
+    rec = build_recommendations(make_library(), s, now=NOW, pinned=["d7", "d1"],
+                                scorers={"content": FixedScorer("content", {"d2": 1.0})})
+    assert rec.track_ids[:2] == ["d1", "d2"]
+
+
+def test_dedupe_works_without_any_isrc(settings):
+    # Regression: a library with no ISRC at all (the sample data has none for some tracks).
+    lib = make_library()
+    lib = lib.replace(tracks=lib.tracks.assign(isrc=None))
+    cands, counts = find_candidates(lib, settings, taste_seeds(lib, settings, now=NOW))
+    assert "d3" not in cands and "d5" not in cands  # title copies still go
+    assert "d4" in cands  # "Chill One (Live)" is only an ISRC copy of p1
