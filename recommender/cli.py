@@ -68,12 +68,13 @@ COMMON_OPTIONS = {"config": (ConfigOpt, None), "quiet": (QuietOpt, False), "no_i
                   "verbose": (VerboseOpt, False)}
 
 
-def command(name: str | None = None, *, parent: typer.Typer = app, **kwargs):
+def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False, **kwargs):
     """Register a command.
 
     Every command accepts the common options (--config, --quiet, --no-input, --verbose) after
     the subcommand, whether or not its function declares them; undeclared ones are applied
-    here. A RecommenderError becomes 'error: ...' on stderr and the class's exit code.
+    here. A RecommenderError becomes 'error: ...' on stderr and the class's exit code;
+    with ``record`` a failed run is also appended to the run log (``recommend status``).
     """
     def decorate(fn: Callable) -> Callable:
         sig = inspect.signature(fn, eval_str=True)
@@ -94,6 +95,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, **kwargs):
             except RecommenderError as exc:
                 log.error("%s failed: %s", name or fn.__name__, exc)
                 _err(f"error: {exc}")
+                if record:
+                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
                 raise typer.Exit(exc.exit_code) from None
             except KeyboardInterrupt:
                 _err("interrupted")
@@ -234,7 +237,7 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
         typer.echo(f"Logged in. Token saved in {settings.cache_dir}/spotify-token.json")
 
 
-@command("refresh")
+@command("refresh", record=True)
 def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False,
                 as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """Pull your playlists, top tracks/artists, saved tracks and followed artists into cache/."""
@@ -255,6 +258,17 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
                    f"({report.discovery_tracks} from discovery); {report.requests} requests. Cache: {settings.cache_dir}")
 
 
+def _record_failure(command_name: str, exit_code: int, started: float, message: str) -> None:
+    try:
+        settings = _settings(None)
+    except RecommenderError:
+        return  # a config error: no cache dir to record in
+    try:
+        _record(settings, command_name, exit_code, started, message=message)
+    except OSError:
+        pass
+
+
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
     try:
         from .runlog import append_run
@@ -264,7 +278,7 @@ def _record(settings, command_name: str, exit_code: int, started: float, **summa
                                     "duration_s": round(time.monotonic() - started, 2), **summary})
 
 
-@command("build-playlist")
+@command("build-playlist", record=True)
 def build_playlist_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False, as_json: JsonOpt = False,
     verbose: VerboseOpt = False,

@@ -131,7 +131,9 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)
         scoring_library = _without_playlist(library, state.playlist_id)
-        positive = list(dict.fromkeys(state.pinned))
+        # feedback: tracks added by hand, and tracks of the managed playlist the user saved
+        saved = set(library.saved_tracks["track_id"].astype(str))
+        positive = list(dict.fromkeys(state.pinned + [t for t in state.current if t in saved]))
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
         table = recs.table

@@ -1,4 +1,59 @@
 """Scorers: each turns (seeds, candidates) into one score per candidate.
 
-See ``base.Scorer`` for the contract every scorer follows.
+See ``base.Scorer`` for the contract every scorer follows. ``make_scorers(settings)`` builds
+them from ``settings.scorers.<name>.*`` (every key but ``weight`` is a constructor
+parameter); ``blend_weights(settings)`` gives the blend weight of each.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .audio import AudioScorer
+from .base import Scorer
+from .collaborative import CollaborativeScorer
+from .content import ContentScorer
+from .popularity import PopularityScorer
+
+REGISTRY: dict[str, type[Scorer]] = {
+    "content": ContentScorer,
+    "collaborative": CollaborativeScorer,
+    "popularity": PopularityScorer,
+    "audio": AudioScorer,
+}
+OPTIONAL = {"audio"}  # only built when their weight is positive
+
+__all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
+           "AudioScorer", "make_scorers", "blend_weights", "scorer_params"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def scorer_params(settings, name: str) -> dict[str, Any]:
+    """Constructor parameters of scorer ``name`` from ``settings.scorers.<name>`` (no weight)."""
+    section = settings["scorers"][name] if name in settings["scorers"] else {}
+    return {k: _plain(v) for k, v in section.items() if k != "weight"}
+
+
+def blend_weights(settings) -> dict[str, float]:
+    """Blend weight of every configured scorer (``scorers.<name>.weight``)."""
+    return {name: float(section["weight"]) for name, section in settings["scorers"].items()}
+
+
+def make_scorers(settings) -> dict[str, Scorer]:
+    """Unfitted scorers named by their registry name: content, collaborative, popularity,
+    and the optional ones (audio) when their weight is positive."""
+    weights = blend_weights(settings)
+    out: dict[str, Scorer] = {}
+    for name, cls in REGISTRY.items():
+        if name in OPTIONAL and weights.get(name, 0.0) <= 0:
+            continue
+        out[name] = cls(**scorer_params(settings, name)) if name in settings["scorers"] else cls()
+    return out

@@ -1,0 +1,288 @@
+"""Quality benchmark: protocol ``tt-continuation-v1`` (/work/shared/benchmark/PROTOCOL.md).
+
+    python bench/quality.py [--data PATH] [--splits dev holdout] [--features restricted full] [--json]
+
+For every split x feature level: hides the protocol's tracks, re-runs the anchors in this
+process (popularity count, track_popularity (full only), implicit item-kNN cosine and BM25
+K=100, ALS 64 factors 15 iterations, TF-IDF word 1-2-grams over track+artist+album name,
+the original hybrid TF-IDF+playlist names with SVD(k=15), 2*content + 1*collaborative),
+then our blend and every scorer alone (``recommender.evaluate.evaluate`` with the package
+defaults). Prints one table (or ``--json``) and checks the targets: blend p@10 and nDCG@10
+>= 1.2 x the best anchor's (restricted features, both splits) and blend >= its best scorer.
+``implicit`` is a bench-only dependency (``pip install .[bench]``); without it those anchors
+are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit warns (and slows) otherwise
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from recommender.dataset import hide_tracks, load_dataset, split_library  # noqa: E402
+from recommender.evaluate import evaluate, ndcg_at, precision_at, r_precision, recall_at, top_positions  # noqa: E402
+from recommender.library import Library  # noqa: E402
+from recommender.scorers import AudioScorer, make_scorers, scorer_params  # noqa: E402
+
+DATA = Path("/work/shared/data/spotify_songs.csv.gz")
+TOP_N = 10
+log = logging.getLogger("bench.quality")
+
+
+def _settings():
+    from recommender.config import load_settings
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+        path = Path(fh.name)  # empty file: package defaults only, never the user's config
+    try:
+        return load_settings(config_file=path, environ={})
+    finally:
+        path.unlink(missing_ok=True)
+
+
+# ----- anchors: (visible library) -> function(target playlist row, seed rows) -> scores ---------
+
+def _playlist_track(visible: Library) -> tuple[sp.csr_matrix, pd.Index]:
+    m, cols = visible.track_playlist_matrix(extra_sources=False)
+    return sp.csr_matrix(m.T), cols
+
+
+def anchor_popularity_count(visible: Library):
+    counts = np.asarray(visible.track_playlist_matrix(extra_sources=False)[0].sum(axis=1)).ravel()
+    return lambda pid, seeds: counts.astype(float)
+
+
+def anchor_track_popularity(visible: Library):
+    pop = visible.tracks["popularity"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return lambda pid, seeds: pop
+
+
+def _implicit_anchor(model_factory):
+    def build(visible: Library):
+        user_items, cols = _playlist_track(visible)
+        user_items = user_items.astype(np.float32).tocsr()
+        model = model_factory()
+        model.fit(user_items, show_progress=False)
+        n_items = user_items.shape[1]
+
+        def score(pid, seeds):
+            u = cols.get_loc(pid)
+            n = min(n_items, 2000)
+            ids, vals = model.recommend(u, user_items[u], N=n, filter_already_liked_items=True)
+            out = np.full(n_items, np.nan)
+            out[ids] = vals
+            return out
+        return score
+    return build
+
+
+def anchor_tfidf_names(visible: Library):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    t = visible.tracks
+    text = (t["name"].fillna("") + " " + t["artist_names"].map(" ".join) + " " + t["album_name"].fillna(""))
+    X = TfidfVectorizer(ngram_range=(1, 2)).fit_transform(text.astype(str))
+
+    def score(pid, seeds):
+        prof = np.asarray(X[seeds].sum(axis=0)).ravel()
+        return np.asarray(X @ prof).ravel()
+    return score
+
+
+def anchor_original_hybrid(visible: Library):
+    """TF-IDF over names incl. the names of the playlists holding a track + SVD(k=15) item
+    factors of the track x playlist matrix; blend = 2*minmax(content) + 1*minmax(collab)."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    t = visible.tracks
+    m, cols = visible.track_playlist_matrix(extra_sources=False)
+    names = visible.playlists.drop_duplicates("playlist_id").set_index("playlist_id")["name"]
+    col_names = np.asarray([str(names.get(c, "")) for c in cols], dtype=object)
+    coo = sp.coo_matrix(m)
+    per_track = pd.Series(col_names[coo.col]).groupby(coo.row).agg(" ".join)
+    pl_text = pd.Series("", index=range(len(t)))
+    pl_text[per_track.index] = per_track.to_numpy()
+    text = (t["name"].fillna("") + " " + t["artist_names"].map(" ".join) + " " + t["album_name"].fillna("")
+            ).reset_index(drop=True) + " " + pl_text
+    X = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(text.astype(str))
+    F = TruncatedSVD(n_components=15, random_state=0).fit_transform(m)
+    F = F / np.maximum(np.linalg.norm(F, axis=1, keepdims=True), 1e-12)
+
+    def mm(v):
+        lo, hi = np.nanmin(v), np.nanmax(v)
+        return np.zeros_like(v) if hi == lo else (v - lo) / (hi - lo)
+
+    def score(pid, seeds):
+        c = np.asarray(X @ np.asarray(X[seeds].mean(axis=0)).ravel()).ravel()
+        k = F @ F[seeds].mean(axis=0)
+        return 2 * mm(c) + 1 * mm(k)
+    return score
+
+
+def anchors(features: str) -> list[tuple[str, object]]:
+    out = [("anchor: popularity count", anchor_popularity_count)]
+    if features == "full":
+        out.append(("anchor: track_popularity", anchor_track_popularity))
+    try:
+        from implicit.als import AlternatingLeastSquares
+        from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+
+        out += [("anchor: item-kNN cosine K=100", _implicit_anchor(lambda: CosineRecommender(K=100))),
+                ("anchor: item-kNN BM25 K=100", _implicit_anchor(lambda: BM25Recommender(K=100))),
+                ("anchor: ALS 64f 15it", _implicit_anchor(lambda: AlternatingLeastSquares(
+                    factors=64, iterations=15, random_state=42)))]
+    except ImportError:
+        log.warning("implicit is not installed: its anchors are skipped (pip install .[bench])")
+    out += [("anchor: TF-IDF names 1-2g", anchor_tfidf_names),
+            ("anchor: original hybrid", anchor_original_hybrid)]
+    return out
+
+
+def run_anchor(build, library: Library, hidden: pd.DataFrame) -> dict[str, float]:
+    """Protocol metrics of one anchor (same candidates, tie-break and metrics as ours)."""
+    visible = library.without_memberships(hidden)
+    score = build(visible)
+    ids = visible.track_ids
+    tiebreak = np.random.default_rng(0).permutation(len(ids))
+    items = visible.playlist_items[["playlist_id", "track_id"]].astype(str)
+    by = items.groupby("playlist_id")["track_id"].agg(list).to_dict()
+    res = {"p": [], "r": [], "n": [], "rp": []}
+    for pid, grp in hidden.astype(str).groupby("playlist_id", sort=True):
+        seeds = visible.track_rows(by.get(pid, []))
+        if len(seeds) == 0:
+            continue
+        values = np.asarray(score(pid, seeds), dtype=float).copy()
+        values[seeds] = np.nan  # candidates: everything but the visible tracks
+        rel = set(grp["track_id"])
+        ranked = list(ids[top_positions(values, max(TOP_N, len(rel)), tiebreak)])
+        res["p"].append(precision_at(ranked, rel, TOP_N))
+        res["r"].append(recall_at(ranked, rel, TOP_N))
+        res["n"].append(ndcg_at(ranked, rel, TOP_N))
+        res["rp"].append(r_precision(ranked, rel))
+    return {f"p@{TOP_N}": float(np.mean(res["p"])), f"r@{TOP_N}": float(np.mean(res["r"])),
+            f"ndcg@{TOP_N}": float(np.mean(res["n"])), "rprec": float(np.mean(res["rp"]))}
+
+
+def run(data: Path, splits: list[str], features: list[str], with_anchors: bool = True,
+        normalisation: str | None = None) -> dict:
+    """Every split x feature level: {"<split>/<features>": {method: metrics}}."""
+    settings = _settings()
+    if normalisation:
+        settings = settings.with_overrides({"blend.normalisation": normalisation})
+    out: dict = {}
+    for feat in features:
+        full = load_dataset(data, features=feat)
+        for split in splits:
+            lib = split_library(full, split)
+            hidden = hide_tracks(lib)
+            rows: dict[str, dict] = {}
+            if with_anchors:
+                for name, build in anchors(feat):
+                    t0 = time.perf_counter()
+                    rows[name] = run_anchor(build, lib, hidden)
+                    log.info("%s/%s %s: %.1f s", split, feat, name, time.perf_counter() - t0)
+            scorers = make_scorers(settings)
+            if feat == "full" and "audio" not in scorers:  # ablation only: weight 0 keeps the blend as is
+                scorers["audio"] = AudioScorer(**scorer_params(settings, "audio"))
+            result = evaluate(lib, hidden, settings, scorers=scorers, top_n=TOP_N)
+            rows["ours: blend"] = {k: v for k, v in result.metrics["blend"].items()}
+            for name, met in result.metrics.items():
+                if name != "blend":
+                    rows[f"ours: {name} alone"] = dict(met)
+            out[f"{split}/{feat}"] = {"targets": result.targets, "seconds": round(result.seconds, 1),
+                                      "weights": result.weights,
+                                      "normalisation": settings["blend"]["normalisation"], "methods": rows}
+    return out
+
+
+def check_targets(results: dict) -> list[str]:
+    """The benchmark's targets, one line each ("PASS ..." or "FAIL ...")."""
+    lines = []
+    for key, res in results.items():
+        rows = res["methods"]
+        blend = rows["ours: blend"]
+        anchors_ = {k: v for k, v in rows.items() if k.startswith("anchor:")}
+        singles = {k: v for k, v in rows.items() if k.startswith("ours:") and k != "ours: blend"}
+        for metric in (f"p@{TOP_N}", f"ndcg@{TOP_N}"):
+            if anchors_ and key.endswith("/restricted"):
+                best_name, best = max(anchors_.items(), key=lambda kv: kv[1][metric])
+                need = 1.2 * best[metric]
+                ok = blend[metric] >= need
+                lines.append(f"{'PASS' if ok else 'FAIL'} {key} {metric}: blend {blend[metric]:.4f} vs "
+                             f"1.2 x {best_name} {best[metric]:.4f} = {need:.4f}")
+            if singles:
+                s_name, s = max(singles.items(), key=lambda kv: kv[1][metric])
+                ok = blend[metric] >= s[metric]
+                lines.append(f"{'PASS' if ok else 'FAIL'} {key} {metric}: blend {blend[metric]:.4f} vs best "
+                             f"single {s_name} {s[metric]:.4f}")
+    return lines
+
+
+def table(results: dict) -> str:
+    metrics = (f"p@{TOP_N}", f"r@{TOP_N}", f"ndcg@{TOP_N}", "rprec")
+    lines = []
+    for key, res in results.items():
+        lines.append(f"\n{key}  ({res['targets']} targets, our evaluation {res['seconds']} s, "
+                     f"weights {res['weights']}, normalisation {res['normalisation']})")
+        lines.append(f"{'method':34s}" + "".join(f"{m:>9s}" for m in metrics))
+        for name, met in res["methods"].items():
+            lines.append(f"{name:34s}" + "".join(f"{met[m]:9.4f}" for m in metrics))
+    return "\n".join(lines)
+
+
+def tune_dev(data: Path, features: str, folds: int, normalisation: str | None) -> dict:
+    """Tune the blend weights on the dev split only: fold f hides the protocol's way with
+    salt ``f + 1`` (never the evaluation's salt 42, never holdout)."""
+    from recommender.tune import tune
+
+    settings = _settings()
+    if normalisation:
+        settings = settings.with_overrides({"blend.normalisation": normalisation})
+    lib = split_library(load_dataset(data, features=features), "dev")
+    result = tune(lib, settings, folds=folds, hider=lambda library, f: hide_tracks(library, salt=str(f + 1)))
+    return result.to_dict()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument("--splits", nargs="+", default=["dev", "holdout"], choices=["dev", "holdout"])
+    p.add_argument("--features", nargs="+", default=["restricted", "full"], choices=["restricted", "full"])
+    p.add_argument("--no-anchors", action="store_true", help="only our blend and scorers")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--tune", action="store_true", help="tune the blend weights on dev (first --features level)")
+    p.add_argument("--folds", type=int, default=3)
+    p.add_argument("--normalisation", choices=["rank", "minmax"], help="override blend.normalisation")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    if args.tune:
+        print(json.dumps(tune_dev(args.data, args.features[0], args.folds, args.normalisation), indent=2))
+        return 0
+    results = run(args.data, args.splits, args.features, not args.no_anchors, args.normalisation)
+    checks = check_targets(results)
+    if args.json:
+        print(json.dumps({"protocol": "tt-continuation-v1", "results": results, "checks": checks}, indent=2))
+    else:
+        print(table(results))
+        print("\n" + "\n".join(checks))
+    return 0 if all(c.startswith("PASS") for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Offline evaluation: hide some playlist memberships, ask the scorers to find them again.
+
+Metrics are pure functions of (ranked ids, relevant ids). ``evaluate`` fits every scorer
+once on the library *without* the hidden pairs, then for every target playlist ranks all
+tracks but its visible ones by the blend and by each scorer alone (ablation).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .blend import blend_scores
+from .errors import NotEnoughData
+from .library import Library
+from .scorers import Scorer, blend_weights, make_scorers
+
+log = logging.getLogger(__name__)
+
+BLEND = "blend"
+CURVE_MAX_N = 50  # hit curves are kept up to this rank (precision@1..50 in the report)
+Progress = Callable[[int, int], None]
+
+
+# ----- metrics: (ranked ids, relevant ids) -> float -------------------------------------------
+
+def _hits(ranked: Sequence, relevant: set, n: int) -> int:
+    return sum(1 for r in list(ranked)[:n] if r in relevant)
+
+
+def precision_at(ranked: Sequence, relevant: Iterable, n: int = 10) -> float:
+    """|top n ∩ relevant| / n (n, not min(n, |relevant|))."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    return _hits(ranked, set(relevant), n) / n
+
+
+def recall_at(ranked: Sequence, relevant: Iterable, n: int = 10) -> float:
+    """|top n ∩ relevant| / |relevant|; 0 when nothing is relevant."""
+    rel = set(relevant)
+    return _hits(ranked, rel, n) / len(rel) if rel else 0.0
+
+
+def ndcg_at(ranked: Sequence, relevant: Iterable, n: int = 10) -> float:
+    """Binary-gain nDCG: sum of 1/log2(rank+1) over hits in the top n, divided by the same
+    sum for an ideal list with min(n, |relevant|) hits; 0 when nothing is relevant."""
+    rel = set(relevant)
+    if not rel:
+        return 0.0
+    dcg = sum(1.0 / math.log2(i + 2) for i, r in enumerate(list(ranked)[:n]) if r in rel)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(n, len(rel))))
+    return dcg / ideal
+
+
+def r_precision(ranked: Sequence, relevant: Iterable) -> float:
+    """|top |relevant| ∩ relevant| / |relevant|; 0 when nothing is relevant."""
+    rel = set(relevant)
+    return _hits(ranked, rel, len(rel)) / len(rel) if rel else 0.0
+
+
+def _metrics_from_hits(hits: np.ndarray, n_rel: np.ndarray, rprec: np.ndarray, n: int) -> dict[str, float]:
+    """Macro-averaged metrics from a targets x ranks boolean hit matrix (same definitions)."""
+    h = hits[:, :n].astype(float)
+    nh = h.sum(axis=1)
+    discount = 1.0 / np.log2(np.arange(2, n + 2))
+    ideal = np.array([discount[:min(n, int(r))].sum() for r in n_rel])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndcg = np.where(ideal > 0, (h * discount).sum(axis=1) / ideal, 0.0)
+        rec = np.where(n_rel > 0, nh / np.maximum(n_rel, 1), 0.0)
+    return {f"p@{n}": float((nh / n).mean()), f"r@{n}": float(rec.mean()),
+            f"ndcg@{n}": float(ndcg.mean()), "rprec": float(rprec.mean()),
+            "coverage": float((nh > 0).mean())}
+
+
+# ----- ranking --------------------------------------------------------------------------------
+
+def top_positions(values: np.ndarray, n: int, tiebreak: np.ndarray) -> np.ndarray:
+    """Positions of the ``n`` largest non-NaN ``values``, best first; ties are broken by
+    ``tiebreak`` (a fixed random permutation, so frame order can never leak into a ranking)."""
+    values = np.asarray(values, dtype=float)
+    ok = np.flatnonzero(~np.isnan(values))
+    if len(ok) == 0 or n <= 0:
+        return ok[:0]
+    v = values[ok]
+    if len(ok) > n:
+        # everything strictly above the n-th largest value, plus the ties at that value
+        kth = np.partition(v, len(v) - n)[len(v) - n]
+        keep = v >= kth
+        ok, v = ok[keep], v[keep]
+    order = np.lexsort((tiebreak[ok], -v))
+    return ok[order[:n]]
+
+
+@dataclass
+class TargetScores:
+    """One target: its candidates, each scorer's raw scores, the hidden set."""
+
+    playlist_id: str
+    candidates: pd.Index
+    scores: pd.DataFrame  # candidates x scorers (raw)
+    relevant: set[str]
+    tiebreak: np.ndarray
+
+
+def fit_scorers(library: Library, hidden: pd.DataFrame, scorers: Mapping[str, Scorer]) -> tuple[Library, dict[str, Scorer]]:
+    """The library without the hidden pairs, and every scorer fitted once on it."""
+    visible = library.without_memberships(hidden)
+    fitted = {}
+    for name, scorer in scorers.items():
+        t0 = time.perf_counter()
+        fitted[name] = scorer.fit(visible)
+        log.debug("fitted %s in %.2f s", name, time.perf_counter() - t0)
+    return visible, fitted
+
+
+def _score(scorer: Scorer, seeds: pd.Series, candidates: pd.Index, mask: np.ndarray, n: int) -> np.ndarray:
+    """Raw scores of ``candidates``; scorers with ``score_all`` (one value per fitted track,
+    same rows as the library) skip the per-target reindexing."""
+    score_all = getattr(scorer, "score_all", None)
+    if score_all is not None and len(getattr(scorer, "track_ids_", ())) == n:
+        return np.asarray(score_all(seeds), dtype=float)[mask]
+    return scorer.score(seeds, candidates).to_numpy(dtype=float)
+
+
+def iter_targets(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer],
+                 seed: int = 0) -> Iterator[TargetScores]:
+    """Per target (every playlist with hidden pairs): seeds = its visible tracks (weight 1),
+    candidates = every track but those, raw scores of every fitted scorer."""
+    all_ids = visible.track_ids
+    tiebreak_all = np.random.default_rng(seed).permutation(len(all_ids))
+    items = visible.playlist_items[["playlist_id", "track_id"]].astype(str)
+    visible_by = items.groupby("playlist_id")["track_id"].agg(list).to_dict()
+    hidden = hidden.astype({"playlist_id": str, "track_id": str})
+    for pid, grp in hidden.groupby("playlist_id", sort=True):
+        seeds_ids = list(dict.fromkeys(visible_by.get(pid, [])))
+        if not seeds_ids:
+            continue
+        mask = ~np.asarray(all_ids.isin(seeds_ids))
+        candidates = all_ids[mask]
+        seeds = pd.Series(1.0, index=pd.Index(seeds_ids, name="track_id"))
+        scores = pd.DataFrame({name: _score(sc, seeds, candidates, mask, len(all_ids))
+                               for name, sc in fitted.items()}, index=candidates)
+        yield TargetScores(pid, candidates, scores, set(grp["track_id"]), tiebreak_all[mask])
+
+
+@dataclass
+class EvalResult:
+    """Macro-averaged metrics of the blend and of every scorer alone."""
+
+    top_n: int
+    targets: int
+    seconds: float
+    metrics: dict[str, dict[str, float]]  # "blend" and each scorer name -> metrics
+    hits: dict[str, np.ndarray] = field(repr=False, default_factory=dict)  # targets x CURVE_MAX_N
+    n_relevant: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    playlist_ids: list[str] = field(repr=False, default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def precision_curve(self, method: str = BLEND, max_n: int = CURVE_MAX_N) -> np.ndarray:
+        """precision@N for N = 1..max_n (macro average)."""
+        h = self.hits[method][:, :max_n].astype(float)
+        return (np.cumsum(h, axis=1) / np.arange(1, h.shape[1] + 1)).mean(axis=0)
+
+    def to_dict(self) -> dict:
+        """JSON shape: blend metrics at top level, then ``targets``, ``seconds``, ``scorers``."""
+        out: dict = dict(self.metrics[BLEND])
+        out["targets"] = self.targets
+        out["seconds"] = round(self.seconds, 2)
+        out["weights"] = dict(self.weights)
+        out["scorers"] = {k: v for k, v in self.metrics.items() if k != BLEND}
+        return out
+
+
+def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[str, Scorer] | None = None,
+             top_n: int = 10, progress: Progress | None = None, weights: Mapping[str, float] | None = None,
+             method: str | None = None) -> EvalResult:
+    """Hide ``hidden`` (playlist_id, track_id) pairs, fit once, rank per target; see module doc.
+
+    ``weights`` default to ``blend_weights(settings)``; ``method`` to ``settings.blend.normalisation``.
+    Raises NotEnoughData when no target has visible tracks left.
+    """
+    t0 = time.perf_counter()
+    scorers = dict(make_scorers(settings) if scorers is None else scorers)
+    weights = dict(blend_weights(settings) if weights is None else weights)
+    weights = {k: float(weights.get(k, 0.0)) for k in scorers}
+    method = method or settings["blend"]["normalisation"]
+    visible, fitted = fit_scorers(library, hidden, scorers)
+    with_seeds = set(visible.playlist_items["playlist_id"].astype(str))
+    n_targets = int(hidden["playlist_id"].astype(str).drop_duplicates().isin(with_seeds).sum())
+    keep_n = max(CURVE_MAX_N, top_n)
+    names = [BLEND, *fitted]
+    hits = {m: [] for m in names}
+    rprec = {m: [] for m in names}
+    shown: dict[str, set] = {m: set() for m in names}
+    diversity: dict[str, list] = {m: [] for m in names}
+    n_rel, pids = [], []
+    artist_of = pd.Series([tuple(a) for a in visible.tracks["artist_ids"]], index=visible.track_ids)
+    done = 0
+    for t in iter_targets(visible, hidden, fitted):
+        blended, _ = blend_scores(t.scores, weights, method)
+        columns = {BLEND: blended.to_numpy(dtype=float)}
+        columns.update({m: t.scores[m].to_numpy(dtype=float) for m in fitted})
+        rel_mask = t.candidates.isin(t.relevant)
+        n_h = len(t.relevant)
+        for m, values in columns.items():
+            pos = top_positions(values, max(keep_n, n_h), t.tiebreak)
+            is_hit = rel_mask[pos]
+            row = np.zeros(keep_n, dtype=bool)
+            row[:min(keep_n, len(pos))] = is_hit[:keep_n]
+            hits[m].append(row)
+            rprec[m].append(is_hit[:n_h].sum() / n_h if n_h else 0.0)
+            top_ids = t.candidates[pos[:top_n]]
+            shown[m].update(top_ids)
+            arts = artist_of.reindex(top_ids)
+            diversity[m].append(len(set(arts)) / max(len(top_ids), 1))
+        n_rel.append(n_h)
+        pids.append(t.playlist_id)
+        done += 1
+        if progress is not None:
+            progress(done, n_targets)
+    if not pids:
+        raise NotEnoughData("no evaluation target has visible tracks left (evaluate.hide_fraction too high?)")
+    n_rel_arr = np.asarray(n_rel)
+    hit_arrays = {m: np.vstack(hits[m]) for m in names}
+    metrics = {}
+    for m in names:
+        met = _metrics_from_hits(hit_arrays[m], n_rel_arr, np.asarray(rprec[m]), top_n)
+        met["catalogue_coverage"] = len(shown[m]) / max(len(visible.track_ids), 1)
+        met["diversity"] = float(np.mean(diversity[m]))
+        metrics[m] = {k: round(v, 4) for k, v in met.items()}
+    seconds = time.perf_counter() - t0
+    log.info("evaluated %d targets in %.1f s: p@%d %.4f", len(pids), seconds, top_n, metrics[BLEND][f"p@{top_n}"])
+    return EvalResult(top_n=top_n, targets=len(pids), seconds=seconds, metrics=metrics, hits=hit_arrays,
+                      n_relevant=n_rel_arr, playlist_ids=pids, weights=weights)

@@ -1,0 +1,109 @@
+"""An HTML evaluation report with embedded PNG charts (needs matplotlib: extra ``report``).
+
+Charts: precision@N for N = 1..50 per scorer and the blend; the distribution of hits per
+target playlist; with a TuneResult, mean p@N over folds of every weight combination tried.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UsageError
+from .evaluate import BLEND, EvalResult
+from .store import atomic_write_text
+from .tune import TuneResult
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only, never a window
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UsageError("the report needs matplotlib: pip install 'recommend[report]'") from None
+    return plt
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _precision_chart(plt, result: EvalResult) -> str:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for method in result.hits:
+        curve = result.precision_curve(method)
+        ax.plot(np.arange(1, len(curve) + 1), curve, label=method, lw=2.5 if method == BLEND else 1.2)
+    ax.set_xlabel("N")
+    ax.set_ylabel("precision@N")
+    ax.set_title("precision@N per scorer and the blend")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def _hits_chart(plt, result: EvalResult) -> str:
+    hits = result.hits[BLEND][:, :result.top_n].sum(axis=1)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(hits, bins=np.arange(result.top_n + 2) - 0.5, rwidth=0.85)
+    ax.set_xlabel(f"hidden tracks found in the blend's top {result.top_n}")
+    ax.set_ylabel("target playlists")
+    ax.set_title("hits per target playlist")
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def _tune_chart(plt, tuned: TuneResult) -> str:
+    mean = tuned.precision.mean(axis=0)
+    std = tuned.precision.std(axis=0)
+    order = np.argsort(mean)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = np.arange(len(order))
+    ax.plot(x, mean[order], lw=1.5)
+    ax.fill_between(x, (mean - std)[order], (mean + std)[order], alpha=0.25)
+    d = tuned._index(tuned.defaults)
+    if d >= 0:
+        ax.axhline(mean[d], color="grey", ls="--", label="defaults")
+        ax.legend()
+    ax.set_xlabel("weight combinations, sorted by mean p@N")
+    ax.set_ylabel(f"p@{tuned.top_n} (mean ± sd over folds)")
+    ax.set_title(f"tuning: {len(order)} combinations, best {tuned.best_weights}")
+    out = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None = None) -> Path:
+    """Write the HTML report to ``path`` (atomically) and return the path."""
+    plt = _pyplot()
+    path = Path(path)
+    charts = [("precision@N", _precision_chart(plt, result)), ("hits per playlist", _hits_chart(plt, result))]
+    if tuned is not None:
+        charts.append(("tuning", _tune_chart(plt, tuned)))
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{v:.4f}</td>" for k, v in met.items()) + "</tr>"
+        for name, met in result.metrics.items())
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in next(iter(result.metrics.values())))
+    imgs = "".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>"
+                   for t, b in charts)
+    tune_json = (f"<h2>tuning summary</h2><pre>{html.escape(json.dumps(tuned.to_dict(), indent=2))}</pre>"
+                 if tuned is not None else "")
+    doc = (f"<!doctype html><html><head><meta charset='utf-8'><title>recommend: evaluation</title>"
+           f"<style>body{{font-family:sans-serif;max-width:60em;margin:auto}}td,th{{padding:2px 8px;"
+           f"text-align:right}}</style></head><body><h1>Evaluation</h1>"
+           f"<p>{result.targets} target playlists, top {result.top_n}, {result.seconds:.1f} s, "
+           f"weights {html.escape(str(result.weights))}</p>"
+           f"<table><tr><th>method</th>{head}</tr>{rows}</table>{imgs}{tune_json}</body></html>")
+    atomic_write_text(path, doc)
+    return path

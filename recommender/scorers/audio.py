@@ -1,0 +1,77 @@
+"""Audio scorer: cosine similarity on standardised audio features (frame ``audio_features``).
+
+Features are z-scored over the library (``key`` is dropped: it is circular and categorical),
+rows L2-normalised; a candidate's score is the mean cosine to its ``k`` most similar seeds
+(``k = 0``: cosine to the seed centroid). NaN for tracks without audio features.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..library import Library
+from ..schema import AUDIO_COLUMNS
+from .base import Scorer
+from .content import seed_vector
+
+FEATURES = tuple(c for c in AUDIO_COLUMNS if c != "key")
+CHUNK = 200_000  # candidate rows per block in k-NN mode (bounds memory: CHUNK x seeds floats)
+
+
+class AudioScorer(Scorer):
+    """Similarity of standardised audio features (centroid cosine or mean of k nearest seeds)."""
+
+    name = "audio"
+
+    def __init__(self, k: int = 0, features: tuple[str, ...] | list[str] = FEATURES) -> None:
+        self.k = k
+        self.features = tuple(features)
+
+    def fit(self, library: Library) -> "AudioScorer":
+        """Learn ``F_`` (tracks x features, z-scored, unit rows; NaN rows where missing)."""
+        ids = library.track_ids
+        af = library.audio_features.drop_duplicates("track_id").set_index(
+            library.audio_features.drop_duplicates("track_id")["track_id"].astype(str))
+        cols = [c for c in self.features if c in af.columns and af[c].notna().any()]
+        f = af[cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan) if cols else np.zeros((len(af), 0))
+        mu = np.nanmean(f, axis=0) if len(f) else np.zeros(len(cols))
+        sd = np.nanstd(f, axis=0) if len(f) else np.ones(len(cols))
+        sd[~(sd > 0)] = 1.0
+        z = np.nan_to_num((f - mu) / sd)  # a missing single feature counts as the mean
+        norms = np.linalg.norm(z, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        z = (z / norms).astype(np.float32)
+        F = np.full((len(ids), len(cols)), np.nan, dtype=np.float32)
+        pos = ids.get_indexer(af.index)
+        ok = pos >= 0
+        F[pos[ok]] = z[ok]
+        self.track_ids_ = ids
+        self.F_ = F
+        self.has_ = ~np.isnan(F).any(axis=1) & (len(cols) > 0)
+        return self
+
+    def score_all(self, seeds: pd.Series) -> np.ndarray:
+        s = seed_vector(seeds, self.track_ids_)
+        s[~self.has_] = 0
+        out = np.full(len(self.track_ids_), np.nan)
+        if s.sum() <= 0:
+            return out
+        F = np.where(self.has_[:, None], self.F_, 0).astype(np.float32)
+        if self.k <= 0:
+            centroid = (F.T @ s) / s.sum()
+            out[self.has_] = F[self.has_] @ centroid
+            return out
+        seed_rows = np.flatnonzero(s > 0)
+        S = F[seed_rows]
+        k = min(self.k, len(seed_rows))
+        rows = np.flatnonzero(self.has_)
+        for start in range(0, len(rows), CHUNK):
+            block = rows[start:start + CHUNK]
+            sims = F[block] @ S.T
+            top = np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:]
+            out[block] = top.mean(axis=1)
+        return out
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)

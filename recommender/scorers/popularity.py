@@ -1,0 +1,70 @@
+"""Popularity scorer: how present a track already is in the user's own library.
+
+score = log1p(number of the user's playlists holding the track)
+        + top_weight * sum over time ranges of 1 / (1 + rank_decay * (rank - 1))
+        + saved_weight * saved
+        + spotify_weight * popularity / 100   (only when Spotify sent ``popularity``)
+
+It is the same for every target (seeds are ignored). Tracks unknown to the library get NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..library import Library
+from .base import Scorer
+
+
+class PopularityScorer(Scorer):
+    """In-library popularity: playlist count, top-track presence and rank, saved, Spotify popularity."""
+
+    name = "popularity"
+
+    def __init__(self, top_weight: float = 1.0, rank_decay: float = 0.05, saved_weight: float = 0.5,
+                 spotify_weight: float = 1.0) -> None:
+        self.top_weight = top_weight
+        self.rank_decay = rank_decay
+        self.saved_weight = saved_weight
+        self.spotify_weight = spotify_weight
+
+    def fit(self, library: Library) -> "PopularityScorer":
+        """Learn ``scores_`` (Series over track ids) and the parts for explanations."""
+        ids = library.track_ids
+        items = library.playlist_items[["playlist_id", "track_id"]].astype(str).drop_duplicates()
+        n_playlists = items["track_id"].value_counts().reindex(ids, fill_value=0).to_numpy(float)
+        top = library.top_tracks
+        top_score = np.zeros(len(ids))
+        if len(top):
+            rank = top["rank"].astype("Float64").fillna(1.0).to_numpy(float)
+            w = 1.0 / (1.0 + self.rank_decay * (np.maximum(rank, 1.0) - 1.0))
+            per = pd.Series(w).groupby(top["track_id"].astype(str).to_numpy()).sum()
+            top_score = per.reindex(ids, fill_value=0.0).to_numpy(float)
+        saved = ids.isin(set(library.saved_tracks["track_id"].astype(str))).astype(float)
+        pop = library.tracks["popularity"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        spotify = np.where(np.isnan(pop), 0.0, pop / 100.0)
+        self.parts_ = pd.DataFrame({"playlists": n_playlists, "top": top_score, "saved": saved,
+                                    "spotify": pop}, index=ids)
+        self.scores_ = pd.Series(np.log1p(n_playlists) + self.top_weight * top_score
+                                 + self.saved_weight * saved + self.spotify_weight * spotify,
+                                 index=ids, dtype=float)
+        return self
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        return self.scores_.reindex(candidates).astype(float)
+
+    def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
+        out = {}
+        parts = self.parts_.reindex(list(track_ids))
+        for tid, row in parts.iterrows():
+            bits = []
+            if row["playlists"] > 0:
+                bits.append(f"in {int(row['playlists'])} of your playlists")
+            if row["top"] > 0:
+                bits.append("one of your top tracks")
+            if row["saved"] > 0:
+                bits.append("saved")
+            if bits:
+                out[tid] = ", ".join(bits)
+        return out

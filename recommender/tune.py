@@ -1,0 +1,263 @@
+"""Blend-weight tuning: cross-validated grid search over hidden-track splits.
+
+Every fold hides another seeded share of the playlists' tracks, fits every scorer once and
+normalises each scorer's scores per target; the blend of every weight combination is then a
+single matrix product (the same formula as ``blend.blend_scores``), so the whole grid costs
+about as much as one evaluation. ``write_weights`` stores the chosen weights in the user's
+YAML file, keeping its comments and other keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import itertools
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from .dataset import hide_random
+from .errors import ConfigError, NotEnoughData
+from .evaluate import Progress, fit_scorers, iter_targets
+from .library import Library
+from .scorers import Scorer, blend_weights, make_scorers
+from .store import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+Hider = Callable[[Library, int], pd.DataFrame]  # (library, fold) -> hidden pairs
+
+
+def normalise_matrix(scores: np.ndarray, method: str = "rank") -> np.ndarray:
+    """Column-wise ``blend.normalise`` of a candidates x scorers array (NaN stays NaN)."""
+    out = np.full(scores.shape, np.nan)
+    for j in range(scores.shape[1]):
+        col = scores[:, j]
+        ok = ~np.isnan(col)
+        v = col[ok]
+        if v.size == 0:
+            continue
+        if method == "rank":
+            if v.size == 1 or np.all(v == v[0]):
+                out[ok, j] = 0.5
+            else:
+                out[ok, j] = (rankdata(v, method="average") - 1) / (v.size - 1)
+        elif method == "minmax":
+            lo, hi = v.min(), v.max()
+            out[ok, j] = 0.5 if hi == lo else (v - lo) / (hi - lo)
+        else:
+            raise ValueError(f"unknown normalisation {method!r}")
+    return out
+
+
+def blend_matrix(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Blended scores for many weight vectors at once: combos x candidates.
+
+    ``norm``: candidates x scorers (NaN = silent); ``weights``: combos x scorers. Same formula
+    as ``blend_scores``: sum_s w_s n_s / sum_s w_s over the scorers present; NaN if none.
+    """
+    present = ~np.isnan(norm)
+    w = weights.astype(np.float32)
+    num = w @ np.where(present, norm, 0.0).astype(np.float32).T
+    den = w @ present.T.astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def weight_grid(names: Sequence[str], grid: Sequence[float]) -> np.ndarray:
+    """All combinations of ``grid`` values (not all zero), one per ranking: combinations that
+    are multiples of each other rank identically and are kept once. combos x names."""
+    seen, rows = set(), []
+    for combo in itertools.product(*[list(grid)] * len(names)):
+        w = np.asarray(combo, dtype=float)
+        if w.sum() <= 0:
+            continue
+        key = tuple(np.round(w / w.sum(), 6))
+        if key not in seen:
+            seen.add(key)
+            rows.append(w)
+    return np.vstack(rows) if rows else np.zeros((0, len(names)))
+
+
+@dataclass
+class TuneResult:
+    """Mean and spread over folds of p@N and nDCG@N for every weight combination tried."""
+
+    names: list[str]
+    combos: np.ndarray  # combos x names
+    precision: np.ndarray  # folds x combos
+    ndcg: np.ndarray  # folds x combos
+    top_n: int
+    defaults: dict[str, float]
+    seconds: float = 0.0
+    targets: list[int] = field(default_factory=list)
+
+    def _index(self, weights: Mapping[str, float]) -> int:
+        w = np.asarray([float(weights.get(n, 0.0)) for n in self.names])
+        w = w / w.sum() if w.sum() > 0 else w
+        c = self.combos / self.combos.sum(axis=1, keepdims=True)
+        hit = np.flatnonzero(np.all(np.isclose(c, w, atol=1e-6), axis=1))
+        return int(hit[0]) if len(hit) else -1
+
+    @property
+    def best_index(self) -> int:
+        """Highest mean p@N; ties go to the higher mean nDCG@N, then the first combination."""
+        order = np.lexsort((-self.ndcg.mean(axis=0), -self.precision.mean(axis=0)))
+        return int(order[0])
+
+    @property
+    def best_weights(self) -> dict[str, float]:
+        return {n: float(w) for n, w in zip(self.names, self.combos[self.best_index])}
+
+    def summary(self, weights: Mapping[str, float]) -> dict[str, float] | None:
+        """Mean and standard deviation over folds for ``weights`` (None if not in the grid)."""
+        i = self._index(weights)
+        if i < 0:
+            return None
+        n = self.top_n
+        return {f"p@{n}": float(self.precision[:, i].mean()), f"p@{n}_std": float(self.precision[:, i].std()),
+                f"ndcg@{n}": float(self.ndcg[:, i].mean()), f"ndcg@{n}_std": float(self.ndcg[:, i].std())}
+
+    def to_dict(self) -> dict:
+        return {"folds": int(self.precision.shape[0]), "combinations": int(len(self.combos)),
+                "targets": self.targets, "seconds": round(self.seconds, 2),
+                "best": {"weights": self.best_weights, **(self.summary(self.best_weights) or {})},
+                "defaults": {"weights": dict(self.defaults), **(self.summary(self.defaults) or {})}}
+
+
+def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer], combos: np.ndarray,
+                  names: list[str], method: str, top_n: int, seed: int,
+                  tick: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Macro p@N and nDCG@N of every combination on one fold."""
+    discount = 1.0 / np.log2(np.arange(2, top_n + 2))
+    p_sum = np.zeros(len(combos))
+    n_sum = np.zeros(len(combos))
+    n_targets = 0
+    for t in iter_targets(visible, hidden, fitted, seed=seed):
+        # candidates in a fixed random order, so that whatever ties argpartition breaks by
+        # position can never follow the frame order (a playlist's tracks sit together there)
+        perm = np.argsort(t.tiebreak, kind="stable")
+        norm = normalise_matrix(t.scores[names].to_numpy(dtype=float)[perm], method)
+        blended = blend_matrix(norm, combos)  # combos x candidates
+        blended[np.isnan(blended)] = -1.0
+        k = min(top_n, blended.shape[1])
+        top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered
+        vals = np.take_along_axis(blended, top, axis=1)
+        order = np.argsort(-vals, axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        vals = np.take_along_axis(vals, order, axis=1)
+        rel = np.asarray(t.candidates.isin(t.relevant))[perm]
+        hits = rel[top] & (vals > -0.5)
+        p_sum += hits.sum(axis=1) / top_n
+        ideal = discount[:min(top_n, len(t.relevant))].sum()
+        n_sum += (hits * discount[None, :k]).sum(axis=1) / ideal if ideal > 0 else 0.0
+        n_targets += 1
+        if tick:
+            tick()
+    if n_targets == 0:
+        raise NotEnoughData("no tuning target has visible tracks left (evaluate.hide_fraction too high?)")
+    return p_sum / n_targets, n_sum / n_targets, n_targets
+
+
+def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | None = None, seed: int = 42,
+         progress: Progress | None = None, scorers: Mapping[str, Scorer] | None = None,
+         hider: Hider | None = None, top_n: int | None = None) -> TuneResult:
+    """Cross-validated grid search of the blend weights.
+
+    Fold ``f`` hides ``hider(library, f)`` (default: ``hide_random`` with
+    ``evaluate.hide_fraction``, ``evaluate.min_tracks`` and seed ``seed + f``). ``grid``
+    defaults to ``tune.grid``; every scorer of ``make_scorers(settings)`` gets a weight.
+    """
+    t0 = time.perf_counter()
+    grid = list(settings["tune"]["grid"] if grid is None else grid)
+    if not grid or any(g < 0 for g in grid):
+        raise ConfigError(f"tune.grid must be a non-empty list of non-negative numbers, got {grid!r}")
+    top_n = int(settings["evaluate"]["top_n"] if top_n is None else top_n)
+    method = settings["blend"]["normalisation"]
+    scorers = dict(make_scorers(settings) if scorers is None else scorers)
+    names = list(scorers)
+    defaults = {n: blend_weights(settings).get(n, 0.0) for n in names}
+    combos = weight_grid(names, grid)
+    default_row = np.asarray([defaults[n] for n in names])
+    if default_row.sum() > 0 and TuneResult(names, combos, np.zeros((0, len(combos))), np.zeros((0, len(combos))),
+                                            top_n, defaults)._index(defaults) < 0:
+        combos = np.vstack([combos, default_row])
+    if hider is None:
+        ev = settings["evaluate"]
+
+        def hider(lib: Library, fold: int) -> pd.DataFrame:
+            return hide_random(lib, fraction=ev["hide_fraction"], seed=seed + fold, min_tracks=ev["min_tracks"])
+
+    hiddens = [hider(library, f) for f in range(folds)]
+    total = sum(int(h["playlist_id"].nunique()) for h in hiddens)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    precision, ndcg, targets = [], [], []
+    for f, hidden in enumerate(hiddens):
+        visible, fitted = fit_scorers(library, hidden, scorers)
+        p, n, k = _fold_metrics(visible, hidden, fitted, combos, names, method, top_n, seed + f, tick)
+        precision.append(p)
+        ndcg.append(n)
+        targets.append(k)
+        log.info("fold %d: %d targets, best p@%d %.4f", f, k, top_n, p.max())
+    return TuneResult(names=names, combos=combos, precision=np.vstack(precision), ndcg=np.vstack(ndcg),
+                      top_n=top_n, defaults=defaults, seconds=time.perf_counter() - t0, targets=targets)
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    y = YAML()  # round-trip: comments, order and quoting survive
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def write_weights(user_file: Path | str, weights: Mapping[str, float]) -> str:
+    """Set ``scorers.<name>.weight`` for each of ``weights`` in ``user_file`` (created when
+    missing), leaving every other key and comment as it was. Returns the unified diff."""
+    path = Path(user_file)
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    y = _yaml()
+    try:
+        data = y.load(before) if before.strip() else None
+    except Exception as exc:  # ruamel raises many YAMLError subclasses
+        raise ConfigError(f"{path}: cannot parse YAML ({type(exc).__name__})") from None
+    from ruamel.yaml.comments import CommentedMap
+
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    scorers = data.get("scorers")
+    if scorers is None:
+        scorers = data["scorers"] = CommentedMap()
+    if not isinstance(scorers, dict):
+        raise ConfigError(f"{path}: scorers must be a mapping")
+    for name, w in weights.items():
+        section = scorers.get(name)
+        if section is None:
+            section = scorers[name] = CommentedMap()
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: scorers.{name} must be a mapping")
+        w = float(w)
+        section["weight"] = round(w, 6)
+    buf = io.StringIO()
+    y.dump(data, buf)
+    after = buf.getvalue()
+    if after != before:
+        atomic_write_text(path, after)
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                        fromfile=str(path), tofile=str(path)))

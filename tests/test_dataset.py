@@ -1,0 +1,144 @@
+"""Dataset import and the benchmark protocol functions (tt-continuation-v1)."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recommender.dataset import (artist_id_for, benchmark_split, hide_random, hide_tracks, load_dataset,
+                                 split_library)
+from recommender.errors import DataError, NotEnoughData
+
+FIX = Path(__file__).parent / "fixtures"
+TIDY = FIX / "tidy_small.csv"
+EXPORT = FIX / "Road_Trip.csv"
+CHECK_PLAYLIST = "03qQtbNHoJuFezRu2CnLuF"
+
+
+def test_tidytuesday_frames_restricted():
+    lib = load_dataset(TIDY)
+    # 31 data rows: one without track_id and one duplicate pair are dropped
+    assert len(lib.playlist_items) == 30
+    assert set(lib.playlists["name"]) == {"Synth Nights", "Calm Stones", "Remix Nights"}
+    assert lib.tracks["track_id"].is_unique
+    assert lib.tracks["popularity"].isna().all()
+    assert lib.tracks["duration_ms"].isna().all()
+    assert len(lib.audio_features) == 0
+    row = lib.tracks.set_index("track_id").loc["5qrNtSNkPsWfjqaYNugzYT"]
+    assert row["artist_names"] == ["The Lanterns"]
+    assert row["artist_ids"] == [artist_id_for("the lanterns")]
+    assert len(row["artist_ids"][0]) == 22
+
+
+def test_tidytuesday_full_keeps_popularity_and_audio():
+    lib = load_dataset(TIDY, features="full")
+    pop = lib.tracks.set_index("track_id")["popularity"]
+    assert pop["5qrNtSNkPsWfjqaYNugzYT"] == 30
+    assert len(lib.audio_features) == len(lib.tracks)
+    assert lib.audio_features["tempo"].iloc[0] == pytest.approx(120.0)
+
+
+def test_playlist_genre_never_imported():
+    lib = load_dataset(TIDY, features="full")
+    for name, df in lib.frames.items():
+        text = df.astype(str).to_string()
+        assert "LEAKGENRE" not in text and "LEAKSUB" not in text, name
+
+
+def test_gzip_file(tmp_path):
+    gz = tmp_path / "songs.csv.gz"
+    with open(TIDY, "rb") as src, gzip.open(gz, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    assert len(load_dataset(gz).playlist_items) == 30
+
+
+def test_missing_column_names_file_and_column(tmp_path):
+    bad = tmp_path / "bad.csv"
+    pd.read_csv(TIDY).drop(columns=["track_album_name"]).to_csv(bad, index=False)
+    with pytest.raises(DataError, match=r"bad\.csv.*'track_album_name'"):
+        load_dataset(bad)
+
+
+def test_unknown_format_and_missing_file(tmp_path):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match="odd.csv: unknown CSV format"):
+        load_dataset(odd)
+    with pytest.raises(DataError, match="not_there.csv: file not found"):
+        load_dataset(tmp_path / "not_there.csv")
+
+
+def test_exportify_file():
+    lib = load_dataset(EXPORT, features="full")
+    assert lib.playlists["name"].tolist() == ["Road Trip"]
+    t = lib.tracks.set_index("track_id")
+    # "Tyler, The Creator" keeps its comma: Exportify separates artists with "," and no space
+    assert t.loc["ex00000000000000000001", "artist_names"] == ["Tyler, The Creator", "Kali Band"]
+    assert t.loc["ex00000000000000000001", "artist_ids"] == ["ar00000000000000000001", "ar00000000000000000002"]
+    assert t.loc["ex00000000000000000001", "popularity"] == 61
+    assert pd.isna(t.loc["ex00000000000000000003", "popularity"])
+    assert bool(t.loc["ex00000000000000000002", "explicit"]) is True
+    assert lib.playlist_items["added_at"].iloc[0] == "2024-01-02T10:00:00Z"
+    assert load_dataset(EXPORT).tracks["popularity"].isna().all()
+
+
+def test_exportify_folder_with_liked_songs(tmp_path):
+    shutil.copy(EXPORT, tmp_path / "Road_Trip.csv")
+    liked = pd.read_csv(EXPORT).iloc[:1]
+    liked.to_csv(tmp_path / "Liked_Songs.csv", index=False)
+    lib = load_dataset(tmp_path)
+    assert lib.playlists["name"].tolist() == ["Road Trip"]
+    assert lib.saved_tracks["track_id"].tolist() == ["ex00000000000000000001"]
+
+
+def test_exportify_missing_column(tmp_path):
+    bad = tmp_path / "x.csv"
+    pd.read_csv(EXPORT).drop(columns=["Track Name"]).to_csv(bad, index=False)
+    with pytest.raises(DataError, match=r"x\.csv: missing column 'Track Name'"):
+        load_dataset(bad)
+
+
+def test_benchmark_split_is_the_protocols():
+    assert benchmark_split(CHECK_PLAYLIST) == "dev"
+    assert benchmark_split("37i9dQZF1DXcZDD7cfEKhW") == "holdout"
+    assert benchmark_split("37i9dQZF1DWZQaaqNMbbXa") == "dev"
+
+
+def test_split_library_sees_nothing_of_the_other_split():
+    lib = load_dataset(TIDY, features="full")
+    dev = split_library(lib, "dev")
+    assert set(dev.playlists["playlist_id"]) == {CHECK_PLAYLIST, "37i9dQZF1DWZQaaqNMbbXa"}
+    assert not dev.tracks["track_id"].str.startswith("hold").any()
+    assert not dev.audio_features["track_id"].str.startswith("hold").any()
+    assert "Stone Choir" not in set(dev.artists["name"])
+    hold = split_library(lib, "holdout")
+    assert len(hold.tracks) == 10
+
+
+def test_hide_tracks_check_vector():
+    dev = split_library(load_dataset(TIDY), "dev")
+    hidden = hide_tracks(dev)
+    # only the 14-track playlist is a target (the other has 6 < 10 tracks)
+    assert set(hidden["playlist_id"]) == {CHECK_PLAYLIST}
+    ids = sorted(hidden["track_id"])
+    assert len(ids) == 7
+    assert ids[:3] == ["0gzqZ9d1jIKo9psEIthwXe", "0viZ7D81W8pD65TkzaFkXT", "1qDrWA6lyx8cLECdZE7TV7"]
+    other_salt = hide_tracks(dev, salt="1")
+    assert len(other_salt) == 7 and set(other_salt["track_id"]) != set(ids)
+
+
+def test_hide_random_is_seeded_and_leaves_tracks_visible():
+    dev = split_library(load_dataset(TIDY), "dev")
+    a = hide_random(dev, fraction=0.3, seed=7, min_tracks=5)
+    b = hide_random(dev, fraction=0.3, seed=7, min_tracks=5)
+    c = hide_random(dev, fraction=0.3, seed=8, min_tracks=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.groupby("playlist_id").size().to_dict() == {CHECK_PLAYLIST: 4, "37i9dQZF1DWZQaaqNMbbXa": 1}
+    assert not a.equals(c)
+    assert len(hide_random(dev, fraction=1.0, seed=1, min_tracks=10)) == 13  # one always stays visible
+    with pytest.raises(NotEnoughData, match="evaluate.min_tracks"):
+        hide_random(dev, min_tracks=100)

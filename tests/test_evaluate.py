@@ -1,0 +1,179 @@
+"""Metrics on hand-worked lists; the evaluation hides what it must hide."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.config import load_settings
+from recommender.dataset import hide_random
+from recommender.errors import NotEnoughData
+from recommender.evaluate import (EvalResult, evaluate, ndcg_at, precision_at, r_precision, recall_at,
+                                  top_positions)
+from recommender.library import Library
+from recommender.scorers import ContentScorer, PopularityScorer
+from recommender.scorers.base import Scorer
+
+
+def themed_library(n_playlists: int = 6, per: int = 12, seed: int = 0) -> Library:
+    """Playlists with one theme each: the theme's artists, album and title words."""
+    rng = np.random.default_rng(seed)
+    rows, items = [], []
+    for p in range(n_playlists):
+        for i in range(per):
+            tid = f"t{p:02d}{i:02d}"
+            a = f"art{p}_{i % 3}"
+            rows.append({"track_id": tid, "name": f"theme{p} song {rng.integers(1000)}", "artist_ids": [a],
+                         "artist_names": [f"Artist {p} {i % 3}"], "album_id": f"al{p}_{i % 2}",
+                         "album_name": f"record{p}", "release_date": str(1970 + 5 * p)})
+            items.append({"playlist_id": f"p{p}", "track_id": tid, "position": i})
+    playlists = pd.DataFrame({"playlist_id": [f"p{p}" for p in range(n_playlists)],
+                              "name": [f"list {p}" for p in range(n_playlists)]})
+    return Library.from_frames(tracks=pd.DataFrame(rows), playlists=playlists, playlist_items=pd.DataFrame(items))
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings(config_file=None, environ={})
+
+
+# ----- metrics ---------------------------------------------------------------------------------
+
+RANKED = ["a", "b", "c", "d", "e"]
+RELEVANT = {"b", "e", "z"}
+
+
+def test_precision_recall_hand_worked():
+    assert precision_at(RANKED, RELEVANT, 5) == pytest.approx(2 / 5)
+    assert precision_at(RANKED, RELEVANT, 1) == 0.0
+    assert precision_at(RANKED, RELEVANT, 2) == pytest.approx(1 / 2)
+    assert precision_at(["a"], {"a"}, 10) == pytest.approx(0.1)  # divides by N, not min(N, |H|)
+    assert recall_at(RANKED, RELEVANT, 5) == pytest.approx(2 / 3)
+    assert recall_at(RANKED, set(), 5) == 0.0
+
+
+def test_ndcg_hand_worked():
+    dcg = 1 / math.log2(3) + 1 / math.log2(6)
+    ideal = 1 + 1 / math.log2(3) + 1 / math.log2(4)  # min(5, |H| = 3) hits
+    assert ndcg_at(RANKED, RELEVANT, 5) == pytest.approx(dcg / ideal)
+    assert ndcg_at(["b", "e", "z"], RELEVANT, 5) == pytest.approx(1.0)
+    assert ndcg_at(["b"], {"b"}, 10) == pytest.approx(1.0)  # ideal has min(10, 1) = 1 hit
+    assert ndcg_at(RANKED, set(), 5) == 0.0
+
+
+def test_r_precision_hand_worked():
+    assert r_precision(RANKED, RELEVANT) == pytest.approx(1 / 3)  # top 3 = a, b, c
+    assert r_precision(["z", "b", "e"], RELEVANT) == 1.0
+    with pytest.raises(ValueError):
+        precision_at(RANKED, RELEVANT, 0)
+
+
+def test_top_positions_ties_nan_and_order():
+    values = np.array([0.5, np.nan, 0.9, 0.5, 0.5, 0.1])
+    tiebreak = np.array([5, 0, 1, 2, 0, 3])
+    assert list(top_positions(values, 3, tiebreak)) == [2, 4, 3]
+    assert list(top_positions(values, 10, tiebreak)) == [2, 4, 3, 0, 5]
+    assert len(top_positions(np.full(3, np.nan), 2, np.arange(3))) == 0
+
+
+# ----- evaluate --------------------------------------------------------------------------------
+
+class MembershipScorer(Scorer):
+    """Scores a candidate by how many playlists it shares with the seeds in the library it
+    was fitted on, or, when leaky, in a library it kept from before the hiding."""
+
+    name = "membership"
+
+    def __init__(self, leak_from: Library | None = None) -> None:
+        self.leak_from = leak_from
+
+    def fit(self, library):
+        source = self.leak_from if self.leak_from is not None else library
+        self.items_ = source.playlist_items[["playlist_id", "track_id"]].astype(str)
+        return self
+
+    def score(self, seeds, candidates):
+        pls = set(self.items_[self.items_["track_id"].isin(seeds.index)]["playlist_id"])
+        counts = self.items_[self.items_["playlist_id"].isin(pls)]["track_id"].value_counts()
+        return counts.reindex(candidates).fillna(0.0).astype(float)
+
+
+def test_leaky_scorer_scores_differently_from_the_honest_one(settings):
+    lib = themed_library()
+    hidden = hide_random(lib, fraction=0.5, seed=3, min_tracks=10)
+    honest = evaluate(lib, hidden, settings, scorers={"m": MembershipScorer()}, weights={"m": 1.0}, top_n=5)
+    leaky = evaluate(lib, hidden, settings, scorers={"m": MembershipScorer(leak_from=lib)},
+                     weights={"m": 1.0}, top_n=5)
+    assert leaky.metrics["m"]["p@5"] == pytest.approx(1.0)
+    # the honest one sees no hidden membership: its hits are only what ties let through
+    assert honest.metrics["m"]["p@5"] < 0.5
+
+
+def test_hidden_pairs_are_invisible_to_every_scorer(settings):
+    lib = themed_library()
+    hidden = hide_random(lib, fraction=0.5, seed=1, min_tracks=10)
+    seen = {}
+
+    class Spy(Scorer):
+        name = "spy"
+
+        def fit(self, library):
+            seen["items"] = library.playlist_items
+            return self
+
+        def score(self, seeds, candidates):
+            seen.setdefault("seeds", []).append(set(seeds.index))
+            seen.setdefault("candidates", []).append(set(candidates))
+            return pd.Series(0.0, index=candidates)
+
+    evaluate(lib, hidden, settings, scorers={"spy": Spy()}, weights={"spy": 1.0}, top_n=5)
+    key = set(zip(seen["items"]["playlist_id"], seen["items"]["track_id"]))
+    assert not key & set(zip(hidden["playlist_id"], hidden["track_id"]))
+    for seeds, cands in zip(seen["seeds"], seen["candidates"]):
+        assert not seeds & cands
+        assert len(seeds) + len(cands) == len(lib.track_ids)
+
+
+def test_evaluate_result_shape_and_progress(settings):
+    lib = themed_library()
+    hidden = hide_random(lib, fraction=0.5, seed=2, min_tracks=10)
+    calls = []
+    res = evaluate(lib, hidden, settings, scorers={"content": ContentScorer(), "popularity": PopularityScorer()},
+                   weights={"content": 1.0, "popularity": 0.0}, top_n=5, progress=lambda d, t: calls.append((d, t)))
+    assert isinstance(res, EvalResult)
+    assert calls[-1] == (6, 6) and len(calls) == 6
+    out = json.loads(json.dumps(res.to_dict()))
+    for key in ("p@5", "r@5", "ndcg@5", "rprec", "targets", "seconds", "scorers", "coverage"):
+        assert key in out
+    assert out["targets"] == 6
+    assert set(out["scorers"]) == {"content", "popularity"}
+    assert set(out["scorers"]["content"]) >= {"p@5", "r@5", "ndcg@5", "rprec", "catalogue_coverage"}
+    # themed playlists: content finds the hidden half; popularity (counts) cannot
+    assert out["p@5"] > 0.8
+    assert out["scorers"]["popularity"]["p@5"] < out["p@5"]
+    curve = res.precision_curve("blend", 10)
+    assert len(curve) == 10 and curve[4] == pytest.approx(out["p@5"], abs=1e-4)
+
+
+def test_evaluate_needs_targets(settings):
+    lib = themed_library()
+    everything = lib.playlist_items[["playlist_id", "track_id"]]
+    with pytest.raises(NotEnoughData):
+        evaluate(lib, everything, settings, scorers={"content": ContentScorer()}, weights={"content": 1.0})
+
+
+def test_write_report_embeds_charts(settings, tmp_path):
+    pytest.importorskip("matplotlib")
+    from recommender.report import write_report
+
+    lib = themed_library()
+    hidden = hide_random(lib, fraction=0.5, seed=2, min_tracks=10)
+    res = evaluate(lib, hidden, settings, scorers={"content": ContentScorer()}, weights={"content": 1.0}, top_n=5)
+    out = write_report(res, tmp_path / "r.html")
+    text = out.read_text()
+    assert text.count("data:image/png;base64,") == 2
+    assert "<td>content</td>" in text

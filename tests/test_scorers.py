@@ -1,0 +1,180 @@
+"""One contract suite for every scorer, plus behaviour each one must show on data whose
+right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.config import load_settings
+from recommender.library import Library
+from recommender.scorers import (REGISTRY, AudioScorer, CollaborativeScorer, ContentScorer, PopularityScorer,
+                                 blend_weights, make_scorers)
+
+
+def make_library() -> Library:
+    """Three themes: synth (playlists p1, p2), folk (p3), and a loner track in no playlist."""
+    tracks = pd.DataFrame({
+        "track_id": ["s1", "s2", "s3", "s4", "f1", "f2", "f3", "x1", "n1"],
+        "name": ["Neon Drive", "Neon Lights (Remix)", "Night Drive", "Laser Love",
+                 "River Song", "Old River", "Mountain Hymn", "Neon Express", "Lonely"],
+        "artist_ids": [["aN"], ["aN"], ["aN", "aK"], ["aK"], ["aF"], ["aF"], ["aG"], ["aE"], []],
+        "artist_names": [["Nova Pilots"], ["Nova Pilots"], ["Nova Pilots", "Kilo"], ["Kilo"], ["Fern"],
+                         ["Fern"], ["Gale"], ["Nova Express"], []],
+        "album_id": ["A1", "A1", "A2", "A3", "B1", "B1", "B2", "C1", "D1"],
+        "album_name": ["Neon", "Neon", "Night", "Laser", "River", "River", "Hymns", "Express", "Solo"],
+        "release_date": ["2019-01-01", "2019-01-01", "2020", "2018-05", "1971", "1971", "1975", "2019", None],
+        "popularity": [80, 70, None, None, 10, 20, None, 90, None],
+    })
+    playlists = pd.DataFrame({"playlist_id": ["p1", "p2", "p3"],
+                              "name": ["Synth Night", "Retro Synth", "Folk Morning"]})
+    items = pd.DataFrame({
+        "playlist_id": ["p1", "p1", "p1", "p2", "p2", "p3", "p3", "p3", "p2"],
+        "track_id": ["s1", "s2", "s3", "s3", "s4", "f1", "f2", "f3", "x1"],
+        "position": range(9)})
+    artists = pd.DataFrame({"artist_id": ["aN", "aK", "aF", "aG", "aE"],
+                            "name": ["Nova Pilots", "Kilo", "Fern", "Gale", "Nova Express"],
+                            "genres": [["synthwave"], ["synthwave"], ["folk"], ["folk"], []]})
+    top = pd.DataFrame({"track_id": ["f3"], "time_range": ["short_term"], "rank": [1]})
+    saved = pd.DataFrame({"track_id": ["f2"], "added_at": ["2026-01-01"]})
+    audio = pd.DataFrame({"track_id": ["s1", "s2", "s3", "f1", "f2"],
+                          "danceability": [0.8, 0.82, 0.79, 0.2, 0.25], "energy": [0.9, 0.88, 0.85, 0.2, 0.3],
+                          "tempo": [125.0, 124.0, 126.0, 80.0, 85.0], "acousticness": [0.05, 0.1, 0.07, 0.9, 0.8]})
+    return Library.from_frames(tracks=tracks, playlists=playlists, playlist_items=items, artists=artists,
+                               top_tracks=top, saved_tracks=saved, audio_features=audio)
+
+
+ALL = [ContentScorer, CollaborativeScorer, PopularityScorer, AudioScorer]
+
+
+@pytest.fixture(scope="module")
+def lib() -> Library:
+    return make_library()
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_contract(cls, lib):
+    scorer = cls()
+    assert scorer.fit(lib) is scorer
+    assert all(k.endswith("_") for k in vars(scorer) if not k.startswith("_") and k not in scorer.get_params())
+    seeds = pd.Series({"s1": 1.0, "unknown-seed": 5.0})
+    candidates = pd.Index(["f1", "s2", "not-in-library", "s3"])
+    out = scorer.score(seeds, candidates)
+    assert isinstance(out, pd.Series)
+    assert list(out.index) == list(candidates)
+    assert out.dtype == float
+    assert np.isnan(out["not-in-library"])
+    assert isinstance(scorer.explain(seeds, ["s2"]), dict)
+    assert cls.__name__ in repr(scorer)
+
+
+def test_registry_names():
+    assert {c.name for c in REGISTRY.values()} == set(REGISTRY)
+
+
+def test_content_prefers_same_artist_and_album(lib):
+    sc = ContentScorer().fit(lib)
+    s = sc.score(pd.Series({"s1": 1.0}), pd.Index(["s2", "s3", "f1", "f3", "n1"]))
+    assert s["s2"] > s["s3"] > s["f1"]
+    assert s["s2"] > s["f3"]
+    assert 0 <= s.min() and s.max() <= 1.0 + 1e-6
+    why = sc.explain(pd.Series({"s1": 1.0}), ["s2"])["s2"]
+    assert "Nova Pilots" in why
+
+
+def test_content_artist_is_a_whole_name_token(lib):
+    """With only the whole-name field, "Nova Express" shares nothing with "Nova Pilots"."""
+    only_artist = {"artist": 1.0}
+    sc = ContentScorer(fields=only_artist).fit(lib)
+    s = sc.score(pd.Series({"s1": 1.0}), pd.Index(["s2", "x1"]))
+    assert s["s2"] > 0 and s["x1"] == 0
+    words = ContentScorer(fields={"artist_words": 1.0}, min_df=1).fit(lib)
+    assert words.score(pd.Series({"s1": 1.0}), pd.Index(["x1"]))["x1"] > 0
+
+
+def test_content_playlist_names_and_genres(lib):
+    sc = ContentScorer(fields={"playlists": 1.0}, min_df=1).fit(lib)
+    s = sc.score(pd.Series({"s4": 1.0}), pd.Index(["s1", "f1"]))  # s4 is in "Retro Synth"
+    assert s["s1"] > 0 and s["f1"] == 0  # s1 is in "Synth Night"
+    g = ContentScorer(fields={"genres": 1.0}, min_df=1).fit(lib)
+    s = g.score(pd.Series({"s4": 1.0}), pd.Index(["s1", "f1"]))
+    assert s["s1"] > 0 and s["f1"] == 0
+
+
+def test_content_rows_are_unit_length(lib):
+    sc = ContentScorer().fit(lib)
+    norms = np.sqrt(np.asarray(sc.X_.multiply(sc.X_).sum(axis=1)).ravel())
+    nonzero = norms[norms > 0]
+    assert np.allclose(nonzero, 1.0, atol=1e-5)
+
+
+def test_collaborative_matches_dense_item_cosine(lib):
+    sc = CollaborativeScorer(artist_weight=0.0, idf=False).fit(lib)
+    X, _ = lib.track_playlist_matrix()
+    X = X.toarray()
+    norms = np.linalg.norm(X, axis=1)
+    norms[norms == 0] = 1
+    sim = (X / norms[:, None]) @ (X / norms[:, None]).T
+    seeds = pd.Series({"s1": 1.0, "s4": 2.0})
+    rows = lib.track_rows(seeds.index)
+    expected = sim[:, rows] @ seeds.to_numpy() / seeds.sum()
+    got = sc.score(seeds, lib.track_ids)
+    assert np.allclose(got.to_numpy(), expected, atol=1e-6)
+
+
+def test_collaborative_no_evidence_is_zero_or_nan(lib):
+    seeds = pd.Series({"s1": 1.0})
+    zero = CollaborativeScorer(artist_weight=0.0).fit(lib).score(seeds, pd.Index(["s2", "f1", "n1"]))
+    assert zero["s2"] > 0 and zero["f1"] == 0 and zero["n1"] == 0
+    nan = CollaborativeScorer(artist_weight=0.0, no_evidence="nan").fit(lib).score(seeds, pd.Index(["s2", "f1", "n1"]))
+    assert nan["s2"] > 0 and np.isnan(nan["f1"]) and np.isnan(nan["n1"])
+
+
+def test_collaborative_artist_level_reaches_tracks_without_shared_playlists(lib):
+    """s4 shares playlist p2 with s3; s3's artist Nova Pilots also made s1/s2 (playlist p1)."""
+    seeds = pd.Series({"s4": 1.0})
+    track_only = CollaborativeScorer(artist_weight=0.0).fit(lib).score(seeds, pd.Index(["s1", "f1"]))
+    with_artist = CollaborativeScorer(artist_weight=1.0).fit(lib).score(seeds, pd.Index(["s1", "f1"]))
+    assert track_only["s1"] == 0 and with_artist["s1"] > 0 and with_artist["f1"] == 0
+    why = CollaborativeScorer().fit(lib).explain(pd.Series({"s1": 1.0}), ["s2"])
+    assert "Synth Night" in why["s2"]
+
+
+def test_collaborative_rejects_bad_no_evidence(lib):
+    with pytest.raises(ValueError, match="no_evidence"):
+        CollaborativeScorer(no_evidence="maybe").fit(lib).score(pd.Series({"s1": 1.0}), pd.Index(["s2"]))
+
+
+def test_popularity_counts_top_saved_and_spotify(lib):
+    sc = PopularityScorer(spotify_weight=0.0).fit(lib)
+    s = sc.score(pd.Series(dtype=float), pd.Index(["s3", "s1", "f3", "f2", "n1"]))
+    assert s["s3"] > s["s1"]  # two playlists beat one
+    assert s["f3"] > s["s1"]  # a top track
+    assert s["f2"] > s["s1"]  # saved
+    assert s["n1"] == 0
+    with_spotify = PopularityScorer(spotify_weight=1.0).fit(lib).score(pd.Series(dtype=float), pd.Index(["s1", "s3"]))
+    assert with_spotify["s1"] == pytest.approx(s["s1"] + 0.8)
+    assert with_spotify["s3"] == pytest.approx(s["s3"])  # popularity absent: no made-up value
+    assert "2 of your playlists" in sc.explain(pd.Series(dtype=float), ["s3"])["s3"]
+
+
+@pytest.mark.parametrize("k", [0, 2])
+def test_audio_similarity_and_nan_without_features(lib, k):
+    sc = AudioScorer(k=k).fit(lib)
+    s = sc.score(pd.Series({"s1": 1.0, "s2": 1.0}), pd.Index(["s3", "f1", "f3"]))
+    assert s["s3"] > s["f1"]
+    assert np.isnan(s["f3"])
+
+
+def test_make_scorers_and_weights():
+    settings = load_settings(config_file=None, environ={})
+    scorers = make_scorers(settings)
+    assert set(scorers) == {"content", "collaborative", "popularity"}
+    assert blend_weights(settings)["content"] == settings.scorers.content.weight
+    s2 = settings.with_overrides({"scorers.audio.weight": 0.5, "scorers.collaborative.artist_weight": 0.25,
+                                  "scorers.content.fields.album": 0.0})
+    scorers = make_scorers(s2)
+    assert isinstance(scorers["audio"], AudioScorer)
+    assert scorers["collaborative"].artist_weight == 0.25
+    assert scorers["content"].fields["album"] == 0.0
