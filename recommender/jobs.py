@@ -104,6 +104,21 @@ class BuildResult:
                 "diff": {"added": self.added_ids, "removed": self.removed_ids}}
 
 
+def saved_after_recommended(library: Library, playlist_id: str | None) -> list[str]:
+    """Tracks of the managed playlist that the user saved after we put them there: feedback.
+
+    (A track saved long before it was recommended says nothing about the recommendation.)
+    """
+    if not playlist_id:
+        return []
+    items = library.playlist_items
+    mine = items[items["playlist_id"] == playlist_id][["track_id", "added_at"]]
+    both = mine.merge(library.saved_tracks, on="track_id", suffixes=("_playlist", "_saved"))
+    added = pd.to_datetime(both["added_at_playlist"], utc=True, errors="coerce")
+    saved = pd.to_datetime(both["added_at_saved"], utc=True, errors="coerce")
+    return list(dict.fromkeys(both.loc[saved > added, "track_id"].astype(str)))
+
+
 def _without_playlist(library: Library, playlist_id: str | None) -> Library:
     if not playlist_id:
         return library
@@ -131,9 +146,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)
         scoring_library = _without_playlist(library, state.playlist_id)
-        # feedback: tracks added by hand, and tracks of the managed playlist the user saved
-        saved = set(library.saved_tracks["track_id"].astype(str))
-        positive = list(dict.fromkeys(state.pinned + [t for t in state.current if t in saved]))
+        positive = list(dict.fromkeys(state.pinned + saved_after_recommended(library, state.playlist_id)))
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
         table = recs.table

@@ -211,3 +211,16 @@ def test_every_command_takes_the_common_options_and_rejects_a_bad_config(command
     result = run(args, {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
     assert result.exit_code == 2, (command, result.stdout, result.stderr)
     assert "blend.max_tracks" in result.stderr and str(bad) in result.stderr
+
+
+def test_saved_after_recommended_is_feedback_saved_before_is_not():
+    import pandas as pd
+    from recommender.jobs import saved_after_recommended
+    from recommender.library import Library
+    lib = Library.from_frames(
+        tracks=pd.DataFrame({"track_id": ["a", "b", "c"]}),
+        playlist_items=pd.DataFrame({"playlist_id": ["m", "m", "m"], "track_id": ["a", "b", "c"], "position": [0, 1, 2],
+                                     "added_at": ["2026-01-10T00:00:00Z"] * 3}),
+        saved_tracks=pd.DataFrame({"track_id": ["a", "b"], "added_at": ["2026-01-12T00:00:00Z", "2025-05-01T00:00:00Z"]}))
+    assert saved_after_recommended(lib, "m") == ["a"]
+    assert saved_after_recommended(lib, None) == []
