@@ -39,7 +39,7 @@ from recommender.evaluate import evaluate, ndcg_at, precision_at, r_precision, r
 from recommender.library import Library  # noqa: E402
 from recommender.scorers import AudioScorer, make_scorers, scorer_params  # noqa: E402
 
-DATA = Path("/work/shared/data/spotify_songs.csv.gz")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify_songs.csv.gz"
 TOP_N = 10
 log = logging.getLogger("bench.quality")
 

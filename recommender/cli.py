@@ -437,14 +437,19 @@ def tune_cmd(
         return
     n = result.top_n
     rows = []
-    for label in ("defaults", "best"):
-        r = out[label]
+    for key, label in (("defaults", "current"), ("best", "best")):
+        r = out[key]
         w = ", ".join(f"{k} {v:g}" for k, v in r["weights"].items())
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
     _console().print(_table(f"{out['combinations']} weight combinations x {out['folds']} folds on {setup.source} "
                             f"({out['seconds']:.0f} s); mean ± spread over folds",
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
+    cur, best = out["defaults"], out["best"]
+    gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
+    if cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
+        typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
+                   "your current weights are as good as far as this library can tell")
     if write:
         typer.echo(diff or "(the config already had these weights)")
         typer.echo(f"weights written to {out['written']}")
