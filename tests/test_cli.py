@@ -224,3 +224,49 @@ def test_saved_after_recommended_is_feedback_saved_before_is_not():
         saved_tracks=pd.DataFrame({"track_id": ["a", "b"], "added_at": ["2026-01-12T00:00:00Z", "2025-05-01T00:00:00Z"]}))
     assert saved_after_recommended(lib, "m") == ["a"]
     assert saved_after_recommended(lib, None) == []
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_evaluate_on_a_dataset_prints_the_protocol_json(tmp_path):
+    result = run(["evaluate", "--dataset", str(FIXTURES / "tidy_small.csv"), "--json"],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    for key in ("p@10", "r@10", "ndcg@10", "rprec", "targets", "seconds", "scorers"):
+        assert key in out
+    assert out["targets"] > 0 and set(out["scorers"]) >= {"content", "collaborative"}
+    assert 0 <= out["p@10"] <= 1
+
+
+def test_evaluate_without_a_cache_says_what_to_do(tmp_path):
+    result = run(["evaluate"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "recommend refresh" in result.stderr
+
+
+def test_tune_write_keeps_comments_and_other_keys(tmp_path):
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text("# mine\nblend:\n  # fewer\n  max_tracks: 30\n")
+    result = run(["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2", "--write",
+                  "--config", str(cfg)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 0, result.stderr
+    text = cfg.read_text()
+    assert text.startswith("# mine\nblend:\n  # fewer\n  max_tracks: 30\n")
+    assert "scorers:" in text and "+scorers:" in result.stdout
+    from recommender.config import load_settings
+    assert load_settings(cfg, environ={}).blend.max_tracks == 30
+
+
+def test_unexpected_error_exits_1_with_one_line(monkeypatch, tmp_path):
+    from recommender import jobs
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+    monkeypatch.setattr(jobs, "refresh", boom)
+    result = run(["refresh"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 1
+    assert "unexpected error: RuntimeError: kaboom" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Traceback" in (tmp_path / "recommend.log").read_text()
