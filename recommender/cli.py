@@ -64,6 +64,7 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+FILE_ONLY = {"file_only": True}  # log records the stderr handler skips (the CLI prints its own line)
 COMMON_OPTIONS = {"config": (ConfigOpt, None), "quiet": (QuietOpt, False), "no_input": (NoInputOpt, False),
                   "verbose": (VerboseOpt, False)}
 
@@ -93,7 +94,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 with contextlib.redirect_stdout(io.StringIO()) if given.get("quiet") else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:
-                log.error("%s failed: %s", name or fn.__name__, exc)
+                log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
                 _err(f"error: {exc}")
                 if record:
                     _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
@@ -104,7 +105,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             except typer.Exit:
                 raise
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
-                log.exception("unexpected error in %s", name or fn.__name__)
+                log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"unexpected error: {type(exc).__name__}: {exc} (details in the log; please report it)")
                 raise typer.Exit(1) from None
             finally:

@@ -105,6 +105,8 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         err_handler = logging.StreamHandler(sys.stderr)
         err_handler.setLevel(logging.INFO if verbose else logging.WARNING)
         err_handler.setFormatter(logging.Formatter(STDERR_FORMAT))
+        # the CLI prints its own one-line error; records marked file_only (with tracebacks) stay in the file
+        err_handler.addFilter(lambda record: not getattr(record, "file_only", False))
         handlers.append(err_handler)
     root = logging.getLogger()
     for handler in handlers:

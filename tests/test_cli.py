@@ -270,3 +270,12 @@ def test_unexpected_error_exits_1_with_one_line(monkeypatch, tmp_path):
     assert "unexpected error: RuntimeError: kaboom" in result.stderr
     assert "Traceback" not in result.stderr
     assert "Traceback" in (tmp_path / "recommend.log").read_text()
+
+
+def test_login_error_is_one_line_on_stderr(logged_in):
+    server, env, _ = logged_in
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    result = run(["refresh"], env)
+    assert result.exit_code == 3
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
