@@ -274,3 +274,21 @@ def test_extended_mode_fields_are_used(small_account, tmp_path):
         library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
         assert library.tracks["popularity"].notna().any()
         assert any(library.artists["genres"].map(len) > 0)
+
+
+def test_full_pull_of_the_sample_library(sample_standin, tmp_path):
+    """The built-in sample library pulls completely: owned playlists, 403 ones skipped, discovery."""
+    settings = settings_for(sample_standin, tmp_path / "c")
+    save_login(sample_standin, tmp_path / "c")
+    library, report = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    acct = sample_standin.account
+    owned = [p for p in acct.playlists if p["owner"] == acct.user["id"]]
+    assert report.playlists_fetched == len(owned) >= 30
+    assert len(report.playlists_forbidden) == 2
+    assert report.discovery_tracks > 0
+    assert set(library.top_tracks["time_range"]) == set(schema.TIME_RANGES)
+    assert len(library.saved_tracks) == len(acct.saved_tracks)
+    # every track referenced by any frame is in the tracks frame
+    referenced = set(library.playlist_items["track_id"]) | set(library.saved_tracks["track_id"]) \
+        | set(library.top_tracks["track_id"]) | set(library.discovery["track_id"])
+    assert referenced <= set(library.tracks["track_id"])
