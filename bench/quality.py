@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,14 +44,9 @@ log = logging.getLogger("bench.quality")
 
 
 def _settings():
-    from recommender.config import load_settings
+    from recommender.config import default_settings
 
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
-        path = Path(fh.name)  # empty file: package defaults only, never the user's config
-    try:
-        return load_settings(config_file=path, environ={})
-    finally:
-        path.unlink(missing_ok=True)
+    return default_settings()  # package defaults only, never the user's config
 
 
 # ----- anchors: (visible library) -> function(target playlist row, seed rows) -> scores ---------

@@ -26,7 +26,6 @@ import logging
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,14 +39,9 @@ TARGETS = {100_000: (1.5, 1024.0), 1_000_000: (20.0, 8192.0)}  # tracks -> (seco
 
 
 def _settings():
-    from recommender.config import load_settings
+    from recommender.config import default_settings
 
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
-        path = Path(fh.name)  # empty file: package defaults only, never the user's config
-    try:
-        return load_settings(config_file=path, environ={})
-    finally:
-        path.unlink(missing_ok=True)
+    return default_settings()  # package defaults only, never the user's config
 
 
 def measure(n_tracks: int, n_playlists: int, seed: int = 0, profile: int = 0) -> dict:

@@ -275,3 +275,10 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
         sources[dotted] = "command line"
     _validate(data, sources)
     return Settings(data, sources=sources, user_file=user_file)
+
+
+def default_settings() -> Settings:
+    """The package defaults alone: no user file, no environment (benchmarks, tests)."""
+    defaults = _read_yaml(DEFAULT_FILE)
+    _validate(defaults, {})
+    return Settings(defaults)

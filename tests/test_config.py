@@ -112,3 +112,10 @@ def test_example_config_is_valid():
     from recommender.config import PROJECT_ROOT
     s = load_settings(PROJECT_ROOT / "config" / "example.yaml", environ={})
     assert s.user_file.name == "example.yaml"
+
+
+def test_default_settings_ignore_user_file_and_environment(monkeypatch):
+    from recommender.config import default_settings
+    monkeypatch.setenv("RECOMMENDER_CACHE_DIR", "/nowhere")
+    s = default_settings()
+    assert s.cache.dir is None and s.user_file is None

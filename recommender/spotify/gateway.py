@@ -122,12 +122,7 @@ class Gateway:
                     attempt += 1
                     continue
                 if status >= 500:
-                    if not idempotent:
-                        raise AmbiguousWrite(f"Spotify answered {status} to {method} {url}") from None
-                    if attempt >= self.max_retries:
-                        raise SpotifyUnavailable(f"Spotify is unavailable: {status} on {method} {url} after "
-                                                 f"{attempt + 1} attempts; try again later") from None
-                    self._backoff(attempt, f"{status} on {method} {url}")
+                    self._transient(attempt, idempotent, f"{status} on {method} {url}")
                     attempt += 1
                     continue
                 message = str(getattr(exc, "msg", "") or "").split("\n")[-1].strip()
@@ -136,23 +131,26 @@ class Gateway:
             except SpotifyOauthError as exc:
                 raise AuthError(f"Spotify refused the saved login ({exc.error}): run `recommend auth`") from None
             except (requests.Timeout, requests.ConnectionError) as exc:
-                if not idempotent:
-                    raise AmbiguousWrite(f"{type(exc).__name__} on {method} {url}") from None
-                if attempt >= self.max_retries:
-                    raise SpotifyUnavailable(f"cannot reach Spotify ({type(exc).__name__} on {method} {url}) after "
-                                             f"{attempt + 1} attempts; try again later") from None
-                self._backoff(attempt, f"{type(exc).__name__} on {method} {url}")
+                self._transient(attempt, idempotent, f"{type(exc).__name__} on {method} {url}")
                 attempt += 1
                 continue
             if result is None and not empty_ok:
-                if not idempotent:
-                    raise AmbiguousWrite(f"unreadable answer to {method} {url}")
-                if attempt >= self.max_retries:
-                    raise SpotifyUnavailable(f"Spotify kept sending unreadable answers to {method} {url}; try again later")
-                self._backoff(attempt, f"unreadable body on {method} {url}")
+                self._transient(attempt, idempotent, f"unreadable answer to {method} {url}")
                 attempt += 1
                 continue
             return result
+
+    def _transient(self, attempt: int, idempotent: bool, what: str) -> None:
+        """A failure that may pass: wait and let the caller retry, or raise.
+
+        A write is never retried here (``AmbiguousWrite``: the caller re-reads and reconciles);
+        a read is retried until ``max_retries``, then ``SpotifyUnavailable``.
+        """
+        if not idempotent:
+            raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied")
+        if attempt >= self.max_retries:
+            raise SpotifyUnavailable(f"Spotify is unavailable ({what}, {attempt + 1} attempts); try again later")
+        self._backoff(attempt, what)
 
     def _backoff(self, attempt: int, what: str) -> None:
         wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
