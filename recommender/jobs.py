@@ -84,6 +84,7 @@ class BuildResult:
     added_ids: list[str] = field(default_factory=list)
     removed_ids: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # track id -> "name - artists" for the diff
+    unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
 
     def to_json(self) -> dict[str, Any]:
         contrib_cols = [c for c in self.table.columns if c.startswith("contrib_")]
@@ -97,6 +98,9 @@ class BuildResult:
                                   for c in contrib_cols},
                 "why": r.get("why", ""), "pinned": bool(r.get("pinned", False)),
             })
+        if self.table.empty:  # "tracks" is always the playlist's content after the run
+            tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
+                       "why": "left as it was", "pinned": False} for t in self.unchanged]
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
                 "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
                 "mode": self.mode, "reason": self.reason, "weights": self.weights, "messages": self.messages,
@@ -150,10 +154,11 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
         table = recs.table
-        if table.empty:
+        if table.empty:  # nothing to recommend: the playlist is left exactly as it is
             result = BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                                  mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
-                                 requests=gateway.requests_made, refreshed=refreshed)
+                                 requests=gateway.requests_made, refreshed=refreshed,
+                                 unchanged=state.current, labels=_labels(library, state.current))
             result.seconds = time.monotonic() - started
             return result
         desired = list(table["track_id"])

@@ -279,3 +279,19 @@ def test_login_error_is_one_line_on_stderr(logged_in):
     result = run(["refresh"], env)
     assert result.exit_code == 3
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_nothing_to_recommend_exits_0_and_leaves_the_playlist(logged_in, tmp_path):
+    server, env, _ = logged_in
+    first = json.loads(run(["build-playlist", "--json"], env).stdout)
+    before = server.playlist_track_ids(first["playlist_id"])
+    cfg = tmp_path / "strict.yaml"  # block every artist: no candidate survives
+    names = sorted({a["name"] for a in server.account.artists.values()})
+    cfg.write_text("candidates:\n  blocklist_artists:\n" + "".join(f"    - {json.dumps(n)}\n" for n in names))
+    server.clear_requests()
+    result = run(["build-playlist", "--json", "--config", str(cfg)], env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["reason"] and out["added"] == 0 and out["removed"] == 0
+    assert [t["id"] for t in out["tracks"]] == before == server.playlist_track_ids(first["playlist_id"])
+    assert [r for r in server.requests if r.method != "GET" and r.path.startswith("/v1/")] == []
