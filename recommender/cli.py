@@ -184,21 +184,30 @@ def _term_width() -> int:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None, width: int | None = None):
-    """A rich table; text columns are cut with an ellipsis, ``wide`` takes the spare width."""
+    """A rich table that fits the terminal: numbers are never cut, text columns share what is
+    left (``wide`` gets the largest share) and are cut with an ellipsis."""
     from rich.table import Table
     t = Table(title=title, title_justify="left", show_lines=False)
     width = width or _term_width()
-    cap = {i: max([len(c)] + [len(str(r[i])) for r in rows]) for i, c in enumerate(columns)}
+    need = {i: max([len(c)] + [len(str(r[i])) for r in rows]) for i, c in enumerate(columns)}
+    numeric = {i for i in range(len(columns)) if rows and all(_is_number(r[i]) for r in rows)}
+    text = [i for i in range(len(columns)) if i not in numeric]
+    free = width - sum(need[i] for i in numeric) - 3 * len(columns) - 1
+    cap = dict(need)
+    if text and sum(need[i] for i in text) > free:
+        share = {i: (2.0 if columns[i] == wide else 1.0) for i in text}
+        total = sum(share.values())
+        for i in text:
+            cap[i] = max(8, min(need[i], int(free * share[i] / total)))
+        spare = free - sum(cap[i] for i in text)  # give what short columns left to the others
+        for i in sorted(text, key=lambda i: need[i] - cap[i], reverse=True):
+            extra = min(spare, need[i] - cap[i])
+            if extra > 0:
+                cap[i] += extra
+                spare -= extra
     for i, c in enumerate(columns):
-        if c != wide and not all(_is_number(r[i]) for r in rows):
-            cap[i] = min(cap[i], 26)
-    if wide in columns:
-        i = columns.index(wide)
-        others = sum(v for k, v in cap.items() if k != i) + 3 * len(columns) + 1
-        cap[i] = max(20, width - others)
-    for i, c in enumerate(columns):
-        numeric = all(_is_number(r[i]) for r in rows)
-        t.add_column(c, justify="right" if numeric else "left", overflow="ellipsis", no_wrap=True, max_width=cap[i])
+        t.add_column(c, justify="right" if i in numeric else "left", overflow="ellipsis", no_wrap=True,
+                     min_width=need[i] if i in numeric else None, max_width=cap[i])
     for r in rows:
         t.add_row(*[str(v) for v in r])
     return t
@@ -329,7 +338,8 @@ def _print_build(result, held) -> None:
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
         return
-    contrib = [c for c in result.table.columns if c.startswith("contrib_")]
+    contrib = [c for c in result.table.columns
+               if c.startswith("contrib_") and result.weights.get(c[len("contrib_"):], 0) > 0]
     rows = []
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], f"{r['score']:.3f}"]

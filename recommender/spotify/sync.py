@@ -134,7 +134,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     # --- top, saved, followed ---------------------------------------------------------------
     top_tracks, top_artists = [], []
     for time_range in schema.TIME_RANGES:
-        progress("top tracks and artists", schema.TIME_RANGES.index(time_range), 3)
+        progress("top tracks and artists", schema.TIME_RANGES.index(time_range), len(schema.TIME_RANGES))
         for rank, obj in enumerate(gateway.pages("me/top/tracks", time_range=time_range), start=1):
             if obj and obj.get("id"):
                 top_tracks.append({"track_id": add_track(obj), "time_range": time_range, "rank": rank})
@@ -142,18 +142,21 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
             if obj and obj.get("id"):
                 add_artist(obj)
                 top_artists.append({"artist_id": obj["id"], "time_range": time_range, "rank": rank})
+    progress("top tracks and artists", len(schema.TIME_RANGES), len(schema.TIME_RANGES))
     progress("saved tracks", 0, None)
     saved = []
     for entry in gateway.pages("me/tracks"):
         obj = parse.entry_track(entry)
         if obj is not None:
             saved.append({"track_id": add_track(obj), "added_at": entry.get("added_at")})
+    progress("saved tracks", len(saved), len(saved))
     progress("followed artists", 0, None)
     followed = []
     for obj in gateway.pages("me/following", key="artists", type="artist"):
         if obj and obj.get("id"):
             add_artist(obj)
             followed.append({"artist_id": obj["id"]})
+    progress("followed artists", len(followed), len(followed))
 
     # --- artist genres: probe once, never one request per artist for nothing ------------------
     genres_state = manifest.get("artist_genres_api", {})
