@@ -608,12 +608,26 @@ def _print_frame(df, title: str, columns: list[str], as_json: bool, wide: str | 
 @command("search")
 def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
                config: ConfigOpt = None, as_json: JsonOpt = False,
-               limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10) -> None:
+               limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10,
+               spotify: Annotated[bool, typer.Option("--spotify", help="Also ask Spotify's search (needs a "
+                                                                      "login; at most 10 results).")] = False
+               ) -> None:
     """Free-text search over the tracks in your cache (typos and accents forgiven)."""
+    from . import jobs
     from .explore import search_tracks
     settings, library = _library_settings(config)
-    df = search_tracks(library, text, limit=limit)
-    _print_frame(df, f"Tracks matching {text!r}", ["track_id", "name", "artists", "album", "score"], as_json)
+    remote = None
+    if spotify:
+        gateway = jobs.connect(settings)
+
+        def remote(query: str, n: int) -> list[dict]:
+            page = gateway.get("search", q=query, type="track", limit=min(n, 10))
+            return ((page or {}).get("tracks") or {}).get("items") or []
+    df = search_tracks(library, text, limit=limit, remote=remote)
+    if df.attrs.get("remote_error"):
+        _err(f"note: Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
+    cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
+    _print_frame(df, f"Tracks matching {text!r}", cols, as_json)
 
 
 @command("similar")

@@ -295,3 +295,15 @@ def test_nothing_to_recommend_exits_0_and_leaves_the_playlist(logged_in, tmp_pat
     assert out["reason"] and out["added"] == 0 and out["removed"] == 0
     assert [t["id"] for t in out["tracks"]] == before == server.playlist_track_ids(first["playlist_id"])
     assert [r for r in server.requests if r.method != "GET" and r.path.startswith("/v1/")] == []
+
+
+def test_search_local_and_spotify(logged_in):
+    server, env, _ = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    name = next(iter(server.account.tracks.values()))["name"]
+    local = json.loads(run(["search", name, "--json"], env).stdout)
+    assert local and local[0]["name"] == name
+    both = run(["search", name, "--spotify", "--json", "-n", "20"], env)
+    assert both.exit_code == 0, both.stderr
+    searches = [r for r in server.requests if r.path == "/v1/search"]
+    assert searches and all(int(r.query["limit"]) <= 10 for r in searches)
