@@ -281,7 +281,7 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
         if exc.status != 403:
             _merge_fetched(store, old, got)
             raise
-        log.warning("audio features: Spotify answered 403; not asking again for %d days", FORBIDDEN_DAYS)
+        log.info("audio features: Spotify answered 403 (normal for a Development Mode app); not asking again for %d days", FORBIDDEN_DAYS)
         store.update_manifest(**{FORBIDDEN_KEY: today.isoformat()})
         refused = True
     except BaseException:

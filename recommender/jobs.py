@@ -59,10 +59,32 @@ def login(settings, open_url=None) -> dict:
 
 def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool = True):
     """Pull the account into the cache. Returns (library, RefreshReport)."""
-    from .spotify.sync import refresh_library
     gateway = gateway or connect(settings)
     with writing(settings, "refresh") if lock else nullcontext():
-        return refresh_library(gateway, open_store(settings), settings, progress)
+        return pull(gateway, open_store(settings), settings, progress)
+
+
+def pull(gateway, store: Store, settings, progress: Progress | None = None):
+    """The incremental pull, then audio features for new tracks when Spotify still serves
+    them (extended-quota apps; a 403 is remembered for 30 days and costs one request)."""
+    from .errors import SpotifyError
+    from .features import fetch_spotify_features
+    from .spotify.sync import refresh_library
+    library, report = refresh_library(gateway, store, settings, progress)
+
+    def fetch(ids: list[str]) -> list[dict] | None:
+        page = gateway.get("audio-features", ids=",".join(ids))
+        return (page or {}).get("audio_features")
+    before = gateway.requests_made
+    try:
+        merged = fetch_spotify_features(fetch, library.track_ids, store)
+    except SpotifyError as exc:
+        log.info("audio features not fetched: %s", exc)
+        merged = None
+    report.requests += gateway.requests_made - before
+    if merged is not None:
+        library = library.replace(audio_features=merged)
+    return library, report
 
 
 @dataclass
@@ -145,8 +167,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         age = store.age_hours()
         refreshed = False
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
-            from .spotify.sync import refresh_library
-            library, _ = refresh_library(gateway, store, settings, progress)
+            library, _ = pull(gateway, store, settings, progress)
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)
         scoring_library = _without_playlist(library, state.playlist_id)

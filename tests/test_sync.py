@@ -292,3 +292,27 @@ def test_full_pull_of_the_sample_library(sample_standin, tmp_path):
     referenced = set(library.playlist_items["track_id"]) | set(library.saved_tracks["track_id"]) \
         | set(library.top_tracks["track_id"]) | set(library.discovery["track_id"])
     assert referenced <= set(library.tracks["track_id"])
+
+
+def test_audio_features_403_is_remembered(standin, tmp_path):
+    from recommender import jobs
+    settings = settings_for(standin, tmp_path / "c")
+    save_login(standin, tmp_path / "c")
+    jobs.refresh(settings, gateway=gateway_for(settings))
+    assert len([r for r in api_requests(standin) if r.path.startswith("/v1/audio-features")]) == 1
+    standin.clear_requests()
+    library, _ = jobs.refresh(settings, gateway=gateway_for(settings))
+    assert not [r for r in api_requests(standin) if r.path.startswith("/v1/audio-features")]
+    assert len(library.audio_features) == 0
+
+
+def test_audio_features_fetched_in_extended_mode(small_account, tmp_path):
+    from recommender import jobs
+    if not small_account.audio_features:
+        pytest.skip("fixture has no audio features")
+    with StandinServer(small_account, extended=True) as server:
+        settings = settings_for(server, tmp_path / "c")
+        save_login(server, tmp_path / "c")
+        library, _ = jobs.refresh(settings, gateway=gateway_for(settings))
+        assert len(library.audio_features) > 0
+        assert Store(settings.cache_dir).load_frame("audio_features") is not None
