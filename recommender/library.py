@@ -2,6 +2,8 @@
 
 A Library is immutable by convention: methods that "change" it return a new Library.
 Rows of every track-oriented matrix follow ``library.track_ids`` (the tracks frame order).
+Because it is immutable, derived arrays (id -> row lookups, Arrow views of columns, the
+matrices) are built on first use and kept in ``_cache``: callers must not modify them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from . import schema
@@ -18,6 +22,53 @@ from . import schema
 # Pseudo-playlists that join the real ones as columns of the track x playlist matrix.
 SAVED_COLUMN = "~saved"
 TOP_COLUMN_PREFIX = "~top:"
+
+
+def as_arrow(values) -> pa.Array:
+    """A large_string Arrow array from an Index, Series, array, list or set of str.
+
+    Arrow-backed pandas columns (the ``str`` dtype) are taken without a copy of the strings.
+    """
+    if isinstance(values, (set, frozenset, dict)):
+        values = list(values)
+    if isinstance(values, (pd.Index, pd.Series)):
+        values = values.array
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    elif isinstance(values, list):
+        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+    else:
+        arr = pa.array(values, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr
+
+
+def as_list_arrow(lists: pd.Series) -> pa.ListArray:
+    """A list<large_string> Arrow array from a Series of lists (anything else = empty list)."""
+    try:
+        return pa.array(lists.tolist(), type=pa.list_(pa.large_string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        values = [list(x) if isinstance(x, (list, tuple, np.ndarray)) else [] for x in lists]
+        return pa.array(values, type=pa.list_(pa.large_string()))
+
+
+def list_indicator(lists: pa.ListArray, n_rows: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """rows x tokens binary float32 CSR from an Arrow list array, and the tokens (object
+    array, in order of first appearance)."""
+    flat = pc.list_flatten(lists)
+    if len(flat) == 0:
+        return sp.csr_matrix((n_rows, 0), dtype=np.float32), np.array([], dtype=object)
+    rows = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False), dtype=np.int64)
+    enc = pc.dictionary_encode(flat)
+    cols = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    uniques = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(n_rows, len(uniques)))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m, uniques
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,8 +112,69 @@ class Library:
 
     def track_rows(self, ids) -> np.ndarray:
         """Row numbers of ``ids`` (unknown ids are dropped)."""
-        pos = self.track_ids.get_indexer(pd.Index(list(ids), dtype=object))
+        pos = self.track_positions(ids)
         return pos[pos >= 0]
+
+    def track_positions(self, ids) -> np.ndarray:
+        """Row number of each of ``ids`` (-1 where unknown), same length and order.
+
+        Its hash table is built once per Library, so a call costs only its own ids (the
+        Arrow-backed ``track_ids.get_indexer`` re-reads every track id on each call).
+        """
+        if "track_lookup" not in self._cache:
+            self._cache["track_lookup"] = pd.Index(self.track_ids.to_numpy(dtype=object), dtype=object)
+        if isinstance(ids, (pd.Index, pd.Series)):
+            query = ids.to_numpy(dtype=object)
+        else:
+            ids = list(ids)
+            query = np.empty(len(ids), dtype=object)
+            query[:] = ids
+        return self._cache["track_lookup"].get_indexer(pd.Index(query, dtype=object))
+
+    def track_ids_arrow(self) -> pa.Array:
+        """``track_ids`` as one large_string Arrow array (built once per Library)."""
+        if "track_ids_arrow" not in self._cache:
+            self._cache["track_ids_arrow"] = as_arrow(self.track_ids)
+        return self._cache["track_ids_arrow"]
+
+    def track_codes(self, ids) -> np.ndarray:
+        """Row number (int64) of every element of ``ids``, -1 where unknown or null; same length.
+
+        One Arrow hash join, for long id columns (10^5..10^6 ids, e.g. all memberships);
+        for a few ids ``track_positions`` is cheaper.
+        """
+        arr = as_arrow(ids)
+        if len(arr) == 0:
+            return np.zeros(0, dtype=np.int64)
+        pos = pc.index_in(arr, value_set=self.track_ids_arrow(), skip_nulls=True)
+        return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    # ----- columnar views (built once per Library: it is immutable) -------------------------
+    def list_arrow(self, frame: str, column: str) -> pa.ListArray:
+        """A list column (e.g. tracks.artist_ids) as an Arrow list<large_string> array."""
+        key = ("list_arrow", frame, column)
+        if key not in self._cache:
+            self._cache[key] = as_list_arrow(self.frames[frame][column])
+        return self._cache[key]
+
+    def text_codes(self, frame: str, column: str) -> tuple[np.ndarray, pa.Array]:
+        """A string column dictionary-encoded: (int64 code per row, distinct strings in order
+        of first appearance); nulls count as ""."""
+        key = ("text_codes", frame, column)
+        if key not in self._cache:
+            enc = pc.dictionary_encode(pc.fill_null(as_arrow(self.frames[frame][column]), ""))
+            codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            codes.flags.writeable = False  # shared by every caller
+            self._cache[key] = (codes, enc.dictionary)
+        return self._cache[key]
+
+    def track_artist_matrix(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Binary CSR tracks x artists (from ``tracks.artist_ids``) and the artist ids of its
+        columns (first appearance order). Built once per Library: treat it as read-only."""
+        key = ("track_artist",)
+        if key not in self._cache:
+            self._cache[key] = list_indicator(self.list_arrow("tracks", "artist_ids"), len(self.frames["tracks"]))
+        return self._cache[key]
 
     @cached_property
     def playlist_ids(self) -> pd.Index:
@@ -111,16 +223,19 @@ class Library:
                 tid += [f["saved_tracks"]["track_id"], f["top_tracks"]["track_id"]]
                 col += [pd.Series(SAVED_COLUMN, index=f["saved_tracks"].index, dtype=object),
                         TOP_COLUMN_PREFIX + f["top_tracks"]["time_range"].astype(str)]
-            tids = pd.concat(tid, ignore_index=True)
-            cols = pd.concat(col, ignore_index=True)
-            rows = self.track_ids.get_indexer(tids)
-            keep = rows >= 0
-            codes, columns = pd.factorize(cols[keep])
+            rows = self.track_codes(pa.chunked_array([as_arrow(t) for t in tid], type=pa.large_string()))
+            cols = pa.chunked_array([as_arrow(c) for c in col], type=pa.large_string()).combine_chunks()
+            keep = (rows >= 0) & cols.is_valid().to_numpy(zero_copy_only=False)
+            # first-appearance order of the kept columns, as pd.factorize gives it
+            enc = pc.dictionary_encode(cols.filter(pa.array(keep)))
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            # dtype as before: object once the (object) pseudo-columns are mixed in, else str
+            columns = pd.Index(enc.dictionary.to_pylist(), dtype=object if extra_sources else str, name="column")
             m = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], codes)),
                               shape=(len(self.track_ids), len(columns)))
             m.sum_duplicates()
             m.data[:] = 1.0
-            self._cache[key] = (m, pd.Index(columns, name="column"))
+            self._cache[key] = (m, columns)
         return self._cache[key]
 
     def in_library_ids(self) -> set[str]:

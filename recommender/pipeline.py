@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from .blend import blend_scores, select_tracks
 from .errors import NotEnoughData, UsageError
 from .library import TOP_COLUMN_PREFIX, Library
+from .library import as_arrow as _arrow
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def taste_seeds(library: Library, settings, *, positive: Iterable[str] = (),
     if not parts:
         return pd.Series(dtype=float, name="weight")
     seeds = pd.concat(parts).groupby(level=0, sort=False).sum()
-    seeds = seeds[(seeds > 0).to_numpy() & (library.track_ids.get_indexer(seeds.index.astype(str)) >= 0)]
+    seeds = seeds[(seeds > 0).to_numpy() & (library.track_positions(seeds.index.astype(str)) >= 0)]
     seeds.index.name = "track_id"
     return seeds.rename("weight").astype(float)
 
@@ -135,31 +136,12 @@ def playlist_seeds(library: Library, playlist_id: str) -> pd.Series:
     """Seed weights of playlist mode: each track of the playlist (in the tracks frame) weighs 1."""
     ids = library.playlist_tracks(playlist_id)
     seeds = pd.Series(1.0, index=pd.Index(ids, dtype=object, name="track_id"), name="weight")
-    return seeds[library.track_ids.get_indexer(seeds.index) >= 0]
+    return seeds[library.track_positions(seeds.index) >= 0]
 
 
 # ----- fast membership tests -------------------------------------------------------------
 # pandas' ``isin`` on its Arrow-backed ``str`` dtype builds one Python object per lookup value
 # (seconds for 10^5 values), so membership goes through pyarrow.compute.is_in instead.
-
-def _arrow(values) -> pa.Array:
-    """A large_string Arrow array from an Index, Series, array, list or set of str."""
-    if isinstance(values, (set, frozenset, dict)):
-        values = list(values)
-    if isinstance(values, (pd.Index, pd.Series)):
-        values = values.array
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        arr = values
-    elif isinstance(values, list):
-        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
-    else:
-        arr = pa.array(values, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    return arr
-
 
 def isin(values, lookup) -> np.ndarray:
     """Bool per element of ``values``: is it in ``lookup`` (nulls never are)."""
@@ -198,11 +180,15 @@ def normalise_titles(names) -> pa.Array:
     Each distinct title is normalised once; nulls become ""."""
     arr = pc.fill_null(_arrow(names), "")
     enc = pc.dictionary_encode(arr)
-    d = pc.utf8_normalize(pc.utf8_lower(enc.dictionary), "NFKD")
+    return pc.take(_normalise_distinct(enc.dictionary), enc.indices)
+
+
+def _normalise_distinct(titles: pa.Array) -> pa.Array:
+    """``normalise_titles`` of an Arrow array without nulls, string by string."""
+    d = pc.utf8_normalize(pc.utf8_lower(titles), "NFKD")
     for pattern, repl in _PATTERNS:
         d = pc.replace_substring_regex(d, pattern, repl)
-    d = pc.utf8_trim_whitespace(d)
-    return pc.take(d, enc.indices)
+    return pc.utf8_trim_whitespace(d)
 
 
 def normalise_title(name: str) -> str:
@@ -210,30 +196,44 @@ def normalise_title(name: str) -> str:
     return normalise_titles([name])[0].as_py()
 
 
-def _first(lists: pd.Series) -> pa.Array:
-    """First element of each list in an object column of lists of str (null for empty lists)."""
-    arr = pa.array(list(lists), type=pa.list_(pa.large_string()))
-    head = pc.list_slice(arr, 0, 1)
+def _first(lists: pa.ListArray) -> pa.Array:
+    """First element of each list (null for empty lists)."""
+    head = pc.list_slice(lists, 0, 1)
     flat = pc.list_flatten(head)
-    take = np.full(len(arr), -1, dtype=np.int64)
+    take = np.full(len(lists), -1, dtype=np.int64)
     take[pc.list_parent_indices(head).to_numpy(zero_copy_only=False)] = np.arange(len(flat))
     return pc.take(flat, pa.array(take, mask=take < 0))
 
 
-def dedupe_codes(tracks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _normalised_codes(codes: np.ndarray, distinct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, an int code of its normalised string (equal codes = equal normalised
+    strings), from a dictionary-encoded column; and a bool per row: normalised to ""."""
+    enc = pc.dictionary_encode(_normalise_distinct(distinct))
+    norm = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    empty = pc.equal(enc.dictionary, "").to_numpy(zero_copy_only=False)
+    return norm[codes], empty[norm][codes]
+
+
+def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per track row, integer codes of its ISRC (upper-case) and of its normalised
-    title + first artist; -1 where missing (no ISRC, or an empty normalised title)."""
-    isrc = pc.utf8_upper(pc.utf8_trim_whitespace(_arrow(tracks["isrc"])))
+    title + first artist; -1 where missing (no ISRC, or an empty normalised title).
+    Codes number the distinct keys in order of first appearance. ``library`` may also
+    be a bare tracks frame."""
+    if isinstance(library, pd.DataFrame):
+        library = Library.from_frames(tracks=library)
+    isrc = pc.utf8_upper(pc.utf8_trim_whitespace(_arrow(library.frames["tracks"]["isrc"])))
     isrc = pc.if_else(pc.equal(isrc, ""), pa.scalar(None, pa.large_string()), isrc)
-    title = normalise_titles(tracks["name"])
-    artist = normalise_titles(_first(tracks["artist_names"]))
-    key = pc.binary_join_element_wise(title, artist, pa.scalar("\x00", pa.large_string()))
-    key = pc.if_else(pc.equal(title, ""), pa.scalar(None, pa.large_string()), key)
-    codes = []
-    for arr in (isrc, key):
-        enc = pc.dictionary_encode(arr)
-        codes.append(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
-    return codes[0], codes[1]
+    isrc_codes = pc.fill_null(pc.dictionary_encode(isrc).indices, -1).to_numpy(zero_copy_only=False)
+    # title + artist: each distinct string is normalised once; the key is the pair of codes
+    title, no_title = _normalised_codes(*library.text_codes("tracks", "name"))
+    first = pc.fill_null(_first(library.list_arrow("tracks", "artist_names")), "")
+    enc = pc.dictionary_encode(first)
+    artist, _ = _normalised_codes(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
+    has = ~no_title
+    pair = title[has] * (int(artist.max(initial=0)) + 1) + artist[has]
+    key_codes = np.full(len(title), -1, dtype=np.int64)
+    key_codes[has] = pd.factorize(pair)[0]
+    return isrc_codes.astype(np.int64), key_codes
 
 
 def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarray) -> np.ndarray:
@@ -293,11 +293,6 @@ def _cached(library: Library, key: str, build):
     return cache[full]
 
 
-def _ids_arrow(library: Library) -> pa.Array:
-    """``library.track_ids`` as an Arrow array (built once per Library)."""
-    return _cached(library, "track_ids", lambda: _arrow(library.track_ids))
-
-
 def _in_library(library: Library) -> np.ndarray:
     """Bool per track row: in one of the user's playlists or saved. Read off the cached
     track x playlist matrix, which the collaborative scorer builds anyway."""
@@ -317,10 +312,17 @@ def find_candidates(library: Library, settings, seeds: pd.Series, *, exclude: It
     ``candidates.exclude_known`` anything in a playlist or saved; then duplicates (ISRC,
     normalised title + artist) of those and of each other, keeping the library copy.
     """
+    alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
+                                   also_banned=also_banned)
+    return library.track_ids[alive], counts
+
+
+def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Iterable[str] = (),
+                   pinned: Iterable[str] = (), also_banned: Iterable[str] = ()) -> tuple[np.ndarray, dict[str, int]]:
+    """``find_candidates`` as a bool mask over the rows of ``library.track_ids``."""
     tracks = library.frames["tracks"]
-    ids = library.track_ids
-    ids_arrow = _ids_arrow(library)
-    counts: dict[str, int] = {"known": len(ids)}
+    ids_arrow = library.track_ids_arrow()
+    counts: dict[str, int] = {"known": len(ids_arrow)}
     seed_mask = isin(ids_arrow, list(seeds.index.astype(str)) + [str(t) for t in also_banned])
     pinned_mask = isin(ids_arrow, [str(t) for t in pinned])
     removed_mask = isin(ids_arrow, [str(t) for t in exclude]) & ~seed_mask & ~pinned_mask
@@ -330,7 +332,7 @@ def find_candidates(library: Library, settings, seeds: pd.Series, *, exclude: It
     alive_pre = ~banned
     if settings.candidates.exclude_known:
         alive_pre &= ~in_library
-    codes = _cached(library, "dedupe_codes", lambda: dedupe_codes(tracks))
+    codes = _cached(library, "dedupe_codes", lambda: dedupe_codes(library))
     alive = dedupe(codes, in_library, banned) & alive_pre
     counts["seeds"] = int(seed_mask.sum())
     counts["pinned"] = int((pinned_mask & ~seed_mask).sum())
@@ -338,7 +340,7 @@ def find_candidates(library: Library, settings, seeds: pd.Series, *, exclude: It
     counts["blocklist"] = int((blocked & ~removed_mask & ~pinned_mask).sum())
     counts["known_excluded"] = int((~banned & in_library).sum()) if settings.candidates.exclude_known else 0
     counts["duplicates"] = int((alive_pre & ~alive).sum())
-    return ids[alive], counts
+    return alive, counts
 
 
 # ----- scoring --------------------------------------------------------------------------
@@ -355,24 +357,38 @@ def default_weights(settings, names: Iterable[str]) -> dict[str, float]:
 
 
 def score_candidates(scorers: Mapping[str, object], seeds: pd.Series, candidates: pd.Index,
-                     weights: Mapping[str, float], method: str = "rank"
+                     weights: Mapping[str, float], method: str = "rank", *,
+                     rows: np.ndarray | None = None, track_ids: pd.Index | None = None
                      ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """Score ``candidates`` with every (fitted) scorer of positive weight and blend.
 
     Returns (blended, contributions, raw scores); all indexed by candidate id, with one
-    column per scorer (NaN for zero-weight scorers, which are not run).
+    column per scorer (NaN for zero-weight scorers, which are not run). Optional ``rows``:
+    the candidates' row numbers in ``track_ids`` (the library's); a scorer fitted on those
+    same tracks is then read by position from its ``score_all`` instead of by id.
     """
     raw = pd.DataFrame(index=candidates)
     for name, scorer in scorers.items():
         if weights.get(name, 0) > 0 and len(candidates):
-            s = scorer.score(seeds, candidates)
-            if not (s.index is candidates or s.index.equals(candidates)):
-                s = s.reindex(candidates)
-            raw[name] = s.to_numpy(dtype=float, na_value=np.nan)
+            raw[name] = _raw_scores(scorer, seeds, candidates, rows, track_ids)
         else:
             raw[name] = np.nan
     blended, contrib = blend_scores(raw, weights, method)
     return blended, contrib, raw
+
+
+def _raw_scores(scorer, seeds: pd.Series, candidates: pd.Index, rows: np.ndarray | None,
+                track_ids: pd.Index | None) -> np.ndarray:
+    """One scorer's scores of ``candidates`` (float64, NaN = cannot say)."""
+    score_all = getattr(scorer, "score_all", None)
+    fitted_ids = getattr(scorer, "track_ids_", None)
+    if (rows is not None and track_ids is not None and score_all is not None and fitted_ids is not None
+            and (fitted_ids is track_ids or fitted_ids.equals(track_ids))):
+        return np.asarray(score_all(seeds), dtype=float)[rows]
+    s = scorer.score(seeds, candidates)
+    if not (s.index is candidates or s.index.equals(candidates)):
+        s = s.reindex(candidates)
+    return s.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _why(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.DataFrame) -> pd.Series:
@@ -423,7 +439,7 @@ def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Se
     if not chosen:
         return _empty_table(names)
     tracks = library.frames["tracks"]
-    rows = library.track_ids.get_indexer(pd.Index(chosen, dtype=object))
+    rows = library.track_positions(chosen)
     known = rows >= 0
     sub = tracks.iloc[rows[known]]
     name = pd.Series("", index=chosen, dtype=object)
@@ -444,6 +460,22 @@ def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Se
     table["why"] = np.where(is_pinned, PINNED_WHY, why.reindex(chosen).fillna("").to_numpy(dtype=object))
     table["pinned"] = is_pinned
     return table
+
+
+def _chosen_rows(library: Library, rows: np.ndarray, chosen: list[str], blended: pd.Series,
+                 contrib: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """``blended`` and ``contrib`` (over the candidates, whose track rows are the sorted
+    ``rows``) reindexed to ``chosen`` (NaN for ids that are not candidates, e.g. pinned)."""
+    r = library.track_positions(chosen)
+    pos = np.minimum(np.searchsorted(rows, r), max(len(rows) - 1, 0))
+    ok = (r >= 0) & (len(rows) > 0)
+    ok[ok] = rows[pos[ok]] == r[ok]
+    b = np.full(len(chosen), np.nan)
+    b[ok] = blended.to_numpy(dtype=float, na_value=np.nan)[pos[ok]]
+    c = np.full((len(chosen), contrib.shape[1]), np.nan)
+    c[ok] = contrib.to_numpy(dtype=float, na_value=np.nan)[pos[ok]]
+    index = pd.Index(chosen, dtype=object)
+    return pd.Series(b, index=index, dtype=float), pd.DataFrame(c, index=index, columns=contrib.columns)
 
 
 def _strip_playlist(library: Library, playlist_id: str | None) -> Library:
@@ -498,8 +530,9 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
                 f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, "
                 "or build from one of your playlists (seed playlist)")
     pinned = [str(t) for t in dict.fromkeys(pinned)]
-    candidates, counts = find_candidates(library, settings, seeds, exclude=exclude, pinned=pinned,
-                                         also_banned=also_banned)
+    alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
+                                   also_banned=also_banned)
+    candidates = library.track_ids[alive]
     pinned = _unblocked(library, settings, pinned)
     clock.lap("seeds+candidates")
     log.info("%s mode: %d seeds, %d candidates (%s)", mode, len(seeds), len(candidates), counts)
@@ -523,13 +556,17 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
                 scorer.fit(library)
                 clock.lap(f"fit {name}")
     cfg = settings.blend
-    blended, contrib, _raw = score_candidates(scorers, seeds, candidates, w, cfg.normalisation)
+    rows = np.flatnonzero(alive)
+    blended, contrib, _raw = score_candidates(scorers, seeds, candidates, w, cfg.normalisation,
+                                              rows=rows, track_ids=library.track_ids)
     clock.lap("score+blend")
     chosen = select_tracks(blended, _ArtistKeys(library), threshold=float(cfg.threshold),
                            min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
                            max_per_artist=int(cfg.max_per_artist), pinned=pinned)
     pinned_set = set(pinned)
     unpinned = [t for t in chosen if t not in pinned_set]
+    # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
+    blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     why = _why(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
     table = _table(library, chosen, pinned_set, blended, contrib, why, names)
     reason = ""

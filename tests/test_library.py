@@ -32,3 +32,37 @@ def test_without_memberships_hides_only_those_pairs():
     assert lib.playlist_tracks("q") == ["b"]
     m, cols = lib.track_playlist_matrix(extra_sources=False)
     assert m[1, list(cols).index("p")] == 0
+
+
+def test_track_codes_and_positions_map_ids_to_rows_with_minus_one_for_unknown():
+    lib = small()
+    ids = ["c", "gone", "a", None, "a"]
+    assert lib.track_codes(pd.Series(ids, dtype="str")).tolist() == [2, -1, 0, -1, 0]
+    assert lib.track_positions(["c", "gone", "a", "a"]).tolist() == [2, -1, 0, 0]
+    assert lib.track_positions(pd.Index(["b"], dtype="str")).tolist() == [1]
+    assert lib.track_positions([]).tolist() == []
+    assert lib.track_rows(["zz", "b", "a"]).tolist() == [1, 0]
+
+
+def test_text_codes_number_distinct_strings_in_first_appearance_order():
+    lib = Library.from_frames(tracks=pd.DataFrame({"track_id": list("abcd"), "name": ["x", None, "y", "x"]}))
+    codes, distinct = lib.text_codes("tracks", "name")
+    assert codes.tolist() == [0, 1, 2, 0] and distinct.to_pylist() == ["x", "", "y"]
+    assert lib.text_codes("tracks", "name")[0] is codes  # built once per Library
+
+
+def test_track_artist_matrix_is_binary_tracks_by_artists():
+    lib = Library.from_frames(tracks=pd.DataFrame({
+        "track_id": ["a", "b", "c"], "artist_ids": [["x", "y"], [], ["y", "y"]]}))
+    m, artists = lib.track_artist_matrix()
+    assert list(artists) == ["x", "y"]
+    assert m.toarray().tolist() == [[1, 1], [0, 0], [0, 1]]
+
+
+def test_matrix_column_labels_keep_their_order_with_unknown_tracks_first():
+    lib = Library.from_frames(
+        tracks=pd.DataFrame({"track_id": ["a", "b"]}),
+        playlist_items=pd.DataFrame({"playlist_id": ["p0", "p1", "p2"], "track_id": ["gone", "b", "a"]}))
+    m, cols = lib.track_playlist_matrix(extra_sources=False)
+    assert list(cols) == ["p1", "p2"]  # p0 holds only an unknown track: no column
+    assert m.toarray().tolist() == [[0, 1], [1, 0]]

@@ -14,7 +14,7 @@ import pytest
 from recommender.config import load_settings
 from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
-from recommender.pipeline import (build_recommendations, find_candidates, normalise_title,
+from recommender.pipeline import (build_recommendations, dedupe_codes, find_candidates, normalise_title,
                                   taste_seeds)
 from recommender.scorers.base import Scorer
 
@@ -293,3 +293,51 @@ def test_dedupe_works_without_any_isrc(settings):
     cands, counts = find_candidates(lib, settings, taste_seeds(lib, settings, now=NOW))
     assert "d3" not in cands and "d5" not in cands  # title copies still go
     assert "d4" in cands  # "Chill One (Live)" is only an ISRC copy of p1
+
+
+class RowScorer(Scorer):
+    """Scores by id through ``score`` and by row through ``score_all`` (as the real scorers
+    do); ``shuffle`` fits it on the tracks in another order, so rows no longer match."""
+
+    def __init__(self, name: str, values: dict[str, float], shuffle: bool = False) -> None:
+        self.name, self.values, self.shuffle = name, values, shuffle
+
+    def fit(self, library: Library) -> "RowScorer":
+        ids = library.track_ids
+        self.track_ids_ = ids[::-1] if self.shuffle else ids
+        return self
+
+    def score_all(self, seeds: pd.Series) -> np.ndarray:
+        return np.array([self.values.get(t, np.nan) for t in self.track_ids_], dtype=float)
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates)
+
+
+def test_scores_read_by_row_match_scores_read_by_id(settings):
+    # The pipeline reads a scorer fitted on the library's rows by position; one fitted on
+    # other rows by id. Both must give the same table, pinned (unscored) tracks included.
+    s = with_(settings, blend__threshold=0.0, blend__max_per_artist=0, blend__normalisation="minmax")
+    values = {"d1": 0.2, "d2": 0.9, "q1": 0.5, "o1": 0.7, "p2": 0.1, "s1": 5.0}
+    tables = []
+    for shuffle in (False, True):
+        scorer = RowScorer("content", values, shuffle=shuffle)
+        rec = build_recommendations(make_library(), s, now=NOW, pinned=["p1", "nowhere"],
+                                    scorers={"content": scorer})
+        tables.append(rec.table)
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    t = tables[0]
+    assert list(t["track_id"]) == ["p1", "nowhere", "d2", "o1", "q1", "d1", "p2"]  # s1 is a seed
+    assert t["score"].iloc[:2].isna().all() and t["score"].iloc[2] == 1.0
+
+
+def test_dedupe_codes_group_equal_normalised_title_and_first_artist():
+    lib = make_library()
+    isrc, key = dedupe_codes(lib)
+    same_isrc, same_key = dedupe_codes(lib.tracks)  # a bare tracks frame works too
+    assert isrc.tolist() == same_isrc.tolist() and key.tolist() == same_key.tolist()
+    ids = list(lib.track_ids)
+    by_id = dict(zip(ids, key))
+    assert by_id["d3"] == by_id["p3"] and by_id["d5"] == by_id["s1"]  # remaster; feat. + same first artist
+    assert len({by_id[t] for t in ["s1", "s2", "p1", "p2", "d4"]}) == 5  # "(Live)" stays apart
+    assert isrc[ids.index("d4")] == isrc[ids.index("p1")] and isrc.min() == 0

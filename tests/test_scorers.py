@@ -178,3 +178,25 @@ def test_make_scorers_and_weights():
     assert isinstance(scorers["audio"], AudioScorer)
     assert scorers["collaborative"].artist_weight == 0.25
     assert scorers["content"].fields["album"] == 0.0
+
+
+def test_seed_vector_same_with_the_library_lookup(lib):
+    from recommender.scorers.content import seed_vector
+
+    seeds = pd.Series([1.0, 2.0, 5.0, -1.0], index=["f1", "s2", "unknown", "x1"])
+    plain = seed_vector(seeds, lib.track_ids)
+    fast = seed_vector(seeds, lib.track_ids, lib.track_positions)
+    assert fast.tolist() == plain.tolist()
+    assert plain[list(lib.track_ids).index("s2")] == 2.0 and plain.sum() == 3.0  # negative -> 0
+
+
+def test_text_counts_same_for_series_and_arrow_input():
+    import pyarrow as pa
+
+    from recommender.scorers.content import text_counts
+
+    values = ["Neon Drive", None, "neon drive", "Night Drive", "Night"]
+    a, ta = text_counts(pd.Series(values, dtype="str"), (1, 2), min_df=2)
+    b, tb = text_counts(pa.array(values), (1, 2), min_df=2)
+    assert list(ta) == list(tb) == ["neon", "drive", "night", "neon drive"]
+    assert (a != b).nnz == 0 and a.toarray()[1].sum() == 0  # null row: no terms

@@ -47,12 +47,13 @@ class AudioScorer(Scorer):
         ok = pos >= 0
         F[pos[ok]] = z[ok]
         self.track_ids_ = ids
+        self._positions = library.track_positions  # id -> row lookups without rereading every id
         self.F_ = F
         self.has_ = ~np.isnan(F).any(axis=1) & (len(cols) > 0)
         return self
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
-        s = seed_vector(seeds, self.track_ids_)
+        s = seed_vector(seeds, self.track_ids_, self._positions)
         s[~self.has_] = 0
         out = np.full(len(self.track_ids_), np.nan)
         if s.sum() <= 0:

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from ..library import Library
 from .base import Scorer
-from .content import list_counts, seed_vector
+from .content import seed_vector
 
 
 def _cosine_rows(m: sp.csr_matrix, column_weights: np.ndarray | None) -> sp.csr_matrix:
@@ -60,9 +60,10 @@ class CollaborativeScorer(Scorer):
         X = sp.csr_matrix(X)
         X.data[:] = 1.0
         self.track_ids_ = library.track_ids
+        self._positions = library.track_positions  # id -> row lookups without rereading every id
         self.columns_ = cols
         self.Xn_ = _cosine_rows(X, _idf(X) if self.idf else None)
-        self.track_artist_, self.artist_ids_ = list_counts(library.tracks["artist_ids"], X.shape[0])
+        self.track_artist_, self.artist_ids_ = library.track_artist_matrix()
         counts = np.asarray(self.track_artist_.sum(axis=1)).ravel()
         counts[counts == 0] = 1.0
         # each track's artist score is the mean over its artists
@@ -74,7 +75,7 @@ class CollaborativeScorer(Scorer):
         return self
 
     def _profiles(self, seeds: pd.Series) -> tuple[np.ndarray, np.ndarray, float]:
-        s = seed_vector(seeds, self.track_ids_)
+        s = seed_vector(seeds, self.track_ids_, self._positions)
         total = float(s.sum())
         u_track = np.asarray(self.Xn_.T @ s).ravel()
         a = np.asarray(self.track_artist_.T @ s).ravel()
@@ -106,7 +107,7 @@ class CollaborativeScorer(Scorer):
         u_track, _, _ = self._profiles(seeds)
         pl = self._playlists.drop_duplicates("playlist_id").set_index("playlist_id")["name"]
         out = {}
-        rows = self.track_ids_.get_indexer(pd.Index(list(track_ids)))
+        rows = self._positions(list(track_ids))
         for tid, r in zip(track_ids, rows):
             if r < 0:
                 continue

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
-from ..library import Library
+from ..library import Library, as_arrow, as_list_arrow, list_indicator
 from .base import Scorer
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,10 @@ DEFAULT_FIELDS: dict[str, float] = {
 }
 
 
-def row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit L2 norm (all-zero rows stay zero). Returns a new float32 CSR."""
-    m = sp.csr_matrix(m, dtype=np.float32, copy=True)
+def row_normalise(m: sp.csr_matrix, copy: bool = True) -> sp.csr_matrix:
+    """Rows scaled to unit L2 norm (all-zero rows stay zero). Returns a new float32 CSR
+    (``copy=False``: scales ``m`` itself when it already is a float32 CSR)."""
+    m = sp.csr_matrix(m, dtype=np.float32, copy=copy)
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     norms = np.sqrt(np.bincount(rows, weights=np.square(m.data, dtype=np.float64), minlength=m.shape[0]))
     norms[norms == 0] = 1.0
@@ -66,10 +67,10 @@ def onehot(codes: np.ndarray, n_cols: int) -> sp.csr_matrix:
                          shape=(len(codes), n_cols))
 
 
-def _word_ngrams(uniques: np.ndarray, ngram_range) -> tuple[sp.csr_matrix, np.ndarray]:
+def _word_ngrams(uniques: pa.Array, ngram_range) -> tuple[sp.csr_matrix, np.ndarray]:
     """strings x terms counts of lower-cased word n-grams (words: runs of letters, digits
     and underscores, any script), computed column-wise with pyarrow (no Python loop)."""
-    arr = pa.array(uniques, type=pa.large_string())
+    arr = as_arrow(uniques)
     arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(arr), r"[^\p{L}\p{N}_]+", " "))
     lists = pc.utf8_split_whitespace(arr)
     flat = pc.list_flatten(lists)
@@ -102,16 +103,24 @@ def _word_ngrams(uniques: np.ndarray, ngram_range) -> tuple[sp.csr_matrix, np.nd
     return u, terms
 
 
-def text_counts(values: pd.Series, ngram_range=(1, 1), analyzer: str = "word",
+def text_counts(values, ngram_range=(1, 1), analyzer: str = "word",
                 min_df: int = 1) -> tuple[sp.csr_matrix, np.ndarray]:
-    """rows x terms counts of a string Series; every distinct string is tokenised once.
+    """rows x terms counts of a string Series (or Arrow array); every distinct string is
+    tokenised once; nulls count as "".
 
     ``analyzer``: "word" (word n-grams) or "char_wb" (character n-grams inside words).
     Terms occurring in fewer than ``min_df`` rows are dropped. Returns (matrix, terms).
     """
-    codes, uniques = pd.factorize(values.astype(object).where(values.notna(), "").astype(str))
-    n = len(values)
-    uniques = np.asarray(uniques, dtype=object)
+    enc = pc.dictionary_encode(pc.fill_null(as_arrow(values), ""))
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return coded_text_counts(codes, enc.dictionary, ngram_range, analyzer, min_df)
+
+
+def coded_text_counts(codes: np.ndarray, uniques: pa.Array, ngram_range=(1, 1), analyzer: str = "word",
+                      min_df: int = 1) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``text_counts`` of a dictionary-encoded column: ``codes`` (one per row) into the
+    distinct strings ``uniques`` (e.g. from ``Library.text_codes``)."""
+    n = len(codes)
     if len(uniques) == 0:
         return sp.csr_matrix((n, 0), dtype=np.float32), np.array([], dtype=object)
     if analyzer == "word":
@@ -120,7 +129,7 @@ def text_counts(values: pd.Series, ngram_range=(1, 1), analyzer: str = "word",
         vec = CountVectorizer(ngram_range=tuple(ngram_range), analyzer=analyzer, lowercase=True,
                               dtype=np.float32)
         try:
-            u = vec.fit_transform(list(uniques))
+            u = vec.fit_transform(uniques.to_pylist())
         except ValueError:  # empty vocabulary
             return sp.csr_matrix((n, 0), dtype=np.float32), np.array([], dtype=object)
         terms = vec.get_feature_names_out()
@@ -134,34 +143,25 @@ def text_counts(values: pd.Series, ngram_range=(1, 1), analyzer: str = "word",
 
 def list_array(lists: pd.Series) -> pa.ListArray:
     """A pyarrow list<string> array from a Series of lists (anything else = empty list)."""
-    try:
-        return pa.array(lists.tolist(), type=pa.list_(pa.large_string()))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        values = [list(x) if isinstance(x, (list, tuple, np.ndarray)) else [] for x in lists]
-        return pa.array(values, type=pa.list_(pa.large_string()))
+    return as_list_arrow(lists)
 
 
-def list_counts(lists: pd.Series, n_rows: int) -> tuple[sp.csr_matrix, np.ndarray]:
-    """rows x tokens indicator matrix from a Series of lists of tokens (None = no tokens)."""
-    arr = list_array(lists)
-    flat = pc.list_flatten(arr)
-    if len(flat) == 0:
-        return sp.csr_matrix((n_rows, 0), dtype=np.float32), np.array([], dtype=object)
-    rows = np.asarray(pc.list_parent_indices(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
-    enc = pc.dictionary_encode(flat)
-    cols = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    uniques = np.asarray(enc.dictionary.to_pylist(), dtype=object)
-    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(n_rows, len(uniques)))
-    m.sum_duplicates()
-    m.data[:] = 1.0
-    return m, uniques
+def list_counts(lists, n_rows: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """rows x tokens indicator matrix from a Series of lists of tokens (None = no tokens),
+    or from an Arrow list array."""
+    arr = lists if isinstance(lists, (pa.ListArray, pa.LargeListArray)) else as_list_arrow(lists)
+    return list_indicator(arr, n_rows)
 
 
-def seed_vector(seeds: pd.Series, index: pd.Index) -> np.ndarray:
-    """Dense float32 vector over ``index`` with the (positive) seed weights; unknown ids dropped."""
+def seed_vector(seeds: pd.Series, index: pd.Index, positions=None) -> np.ndarray:
+    """Dense float32 vector over ``index`` with the (positive) seed weights; unknown ids dropped.
+
+    ``positions``: optional faster id -> row function for ``index`` (``Library.track_positions``).
+    """
     v = np.zeros(len(index), dtype=np.float32)
     if len(seeds):
-        pos = index.get_indexer(pd.Index(seeds.index.astype(str)))
+        ids = pd.Index(seeds.index.astype(str))
+        pos = positions(ids) if positions is not None else index.get_indexer(ids)
         ok = pos >= 0
         w = np.asarray(seeds.to_numpy(dtype=float), dtype=np.float32)[ok]
         np.add.at(v, pos[ok], np.maximum(w, 0))
@@ -186,20 +186,22 @@ class ContentScorer(Scorer):
         tracks = library.tracks
         n = len(tracks)
         if field == "name":
-            return text_counts(tracks["name"], self.word_ngrams, min_df=self.min_df)
+            return coded_text_counts(*library.text_codes("tracks", "name"), self.word_ngrams, min_df=self.min_df)
         if field == "name_chars":
-            return text_counts(tracks["name"], self.char_ngrams, analyzer="char_wb", min_df=self.min_df)
+            return coded_text_counts(*library.text_codes("tracks", "name"), self.char_ngrams, analyzer="char_wb",
+                                     min_df=self.min_df)
         if field == "artist":
-            return list_counts(tracks["artist_ids"], n)
+            return library.track_artist_matrix()
         if field == "artist_words":
-            joined = pd.Series(pc.binary_join(list_array(tracks["artist_names"]), pa.scalar(" ; ", pa.large_string())).fill_null("")
-                               .to_numpy(zero_copy_only=False), index=tracks.index)
+            joined = pc.binary_join(library.list_arrow("tracks", "artist_names"), pa.scalar(" ; ", pa.large_string()))
             return text_counts(joined, (1, 1), min_df=self.min_df)
         if field == "album":
-            return text_counts(tracks["album_name"], self.word_ngrams, min_df=self.min_df)
+            return coded_text_counts(*library.text_codes("tracks", "album_name"), self.word_ngrams,
+                                     min_df=self.min_df)
         if field == "album_id":
-            codes, uniques = pd.factorize(tracks["album_id"].astype(object))
-            return onehot(np.asarray(codes), len(uniques)), np.asarray(uniques, dtype=object)
+            enc = pc.dictionary_encode(as_arrow(tracks["album_id"]))  # nulls: no album token
+            codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            return onehot(codes, len(enc.dictionary)), np.asarray(enc.dictionary.to_pylist(), dtype=object)
         if field in ("year", "decade"):
             dcodes, dates = pd.factorize(tracks["release_date"])  # few distinct dates: parse those
             year = pd.to_numeric(pd.Series(np.asarray(dates, dtype=object)).astype("string").str[:4],
@@ -223,7 +225,7 @@ class ContentScorer(Scorer):
                 return sp.csr_matrix((n, 0), dtype=np.float32), np.array([], dtype=object)
             g = genres[~genres.index.duplicated()]
             ag, terms = list_counts(g, len(g))
-            ta, artists = list_counts(tracks["artist_ids"], n)
+            ta, artists = library.track_artist_matrix()
             rows = g.index.get_indexer(pd.Index(artists))
             ok = rows >= 0
             sel = sp.csr_matrix((np.ones(ok.sum(), dtype=np.float32), (np.flatnonzero(ok), rows[ok])),
@@ -240,13 +242,15 @@ class ContentScorer(Scorer):
             counts, terms = self._field_counts(library, field)
             if counts.shape[1] == 0:
                 continue
-            block = row_normalise(idf_weight(counts, self.sublinear_tf)) * np.float32(weight)
+            block = row_normalise(idf_weight(counts, self.sublinear_tf), copy=False)  # a fresh matrix
+            block.data *= np.float32(weight)
             blocks.append(block)
             names.append(np.char.add(f"{field}:", np.asarray(terms, dtype=str)))
         n = len(library.track_ids)
         self.track_ids_ = library.track_ids
+        self._positions = library.track_positions  # id -> row lookups without rereading every id
         if blocks:
-            self.X_ = row_normalise(sp.hstack(blocks, format="csr"))
+            self.X_ = row_normalise(sp.hstack(blocks, format="csr"), copy=False)
             self.feature_names_ = np.concatenate(names)
         else:
             self.X_ = sp.csr_matrix((n, 0), dtype=np.float32)
@@ -258,7 +262,7 @@ class ContentScorer(Scorer):
     # ----- scoring ---------------------------------------------------------------------
     def profile(self, seeds: pd.Series) -> np.ndarray:
         """Weighted mean of the seed rows (dense, features)."""
-        v = seed_vector(seeds, self.track_ids_)
+        v = seed_vector(seeds, self.track_ids_, self._positions)
         total = v.sum()
         if total <= 0:
             return np.zeros(self.X_.shape[1], dtype=np.float32)
@@ -277,7 +281,7 @@ class ContentScorer(Scorer):
         prof = self.profile(seeds)
         artist_names = self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
         out = {}
-        rows = self.track_ids_.get_indexer(pd.Index(list(track_ids)))
+        rows = self._positions(list(track_ids))
         for tid, r in zip(track_ids, rows):
             if r < 0:
                 continue

@@ -32,18 +32,24 @@ class PopularityScorer(Scorer):
     def fit(self, library: Library) -> "PopularityScorer":
         """Learn ``scores_`` (Series over track ids) and the parts for explanations."""
         ids = library.track_ids
-        items = library.playlist_items[["playlist_id", "track_id"]].astype(str).drop_duplicates()
-        n_playlists = items["track_id"].value_counts().reindex(ids, fill_value=0).to_numpy(float)
+        # distinct playlists per track: the non-zeros of its row of the binary matrix
+        tp, _ = library.track_playlist_matrix(extra_sources=False)
+        n_playlists = np.diff(tp.indptr).astype(float)
         top = library.top_tracks
         top_score = np.zeros(len(ids))
         if len(top):
             rank = top["rank"].astype("Float64").fillna(1.0).to_numpy(float)
             w = 1.0 / (1.0 + self.rank_decay * (np.maximum(rank, 1.0) - 1.0))
             per = pd.Series(w).groupby(top["track_id"].astype(str).to_numpy()).sum()
-            top_score = per.reindex(ids, fill_value=0.0).to_numpy(float)
-        saved = ids.isin(set(library.saved_tracks["track_id"].astype(str))).astype(float)
+            rows = library.track_positions(per.index)
+            top_score[rows[rows >= 0]] = per.to_numpy(float)[rows >= 0]
+        saved = np.zeros(len(ids))
+        rows = library.track_positions(library.saved_tracks["track_id"].astype(str))
+        saved[rows[rows >= 0]] = 1.0
         pop = library.tracks["popularity"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         spotify = np.where(np.isnan(pop), 0.0, pop / 100.0)
+        self.track_ids_ = ids
+        self._positions = library.track_positions
         self.parts_ = pd.DataFrame({"playlists": n_playlists, "top": top_score, "saved": saved,
                                     "spotify": pop}, index=ids)
         self.scores_ = pd.Series(np.log1p(n_playlists) + self.top_weight * top_score
@@ -51,19 +57,27 @@ class PopularityScorer(Scorer):
                                  index=ids, dtype=float)
         return self
 
+    def score_all(self, seeds: pd.Series) -> np.ndarray:
+        """Score of every track (rows of ``track_ids_``); the same for any seeds."""
+        return self.scores_.to_numpy(dtype=float)
+
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
         return self.scores_.reindex(candidates).astype(float)
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         out = {}
-        parts = self.parts_.reindex(list(track_ids))
-        for tid, row in parts.iterrows():
+        rows = self._positions(list(track_ids))
+        parts = self.parts_.to_numpy(dtype=float, na_value=np.nan)
+        for tid, r in zip(track_ids, rows):
+            if r < 0:
+                continue
+            n_pl, top, saved = parts[r, 0], parts[r, 1], parts[r, 2]
             bits = []
-            if row["playlists"] > 0:
-                bits.append(f"in {int(row['playlists'])} of your playlists")
-            if row["top"] > 0:
+            if n_pl > 0:
+                bits.append(f"in {int(n_pl)} of your playlists")
+            if top > 0:
                 bits.append("one of your top tracks")
-            if row["saved"] > 0:
+            if saved > 0:
                 bits.append("saved")
             if bits:
                 out[tid] = ", ".join(bits)
