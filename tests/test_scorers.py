@@ -200,3 +200,11 @@ def test_text_counts_same_for_series_and_arrow_input():
     b, tb = text_counts(pa.array(values), (1, 2), min_df=2)
     assert list(ta) == list(tb) == ["neon", "drive", "night", "neon drive"]
     assert (a != b).nnz == 0 and a.toarray()[1].sum() == 0  # null row: no terms
+
+
+def test_collaborative_explains_pseudo_playlists_in_words():
+    from recommender.scorers.collaborative import _column_label
+    names = pd.Series({"p1": "Road Trip"})
+    assert _column_label("p1", names) == "'Road Trip'"
+    assert _column_label("~saved", names) == "your saved tracks"
+    assert _column_label("~top:short_term", names) == "your top tracks (short term)"

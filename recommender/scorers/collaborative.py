@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..library import Library
+from ..library import SAVED_COLUMN, TOP_COLUMN_PREFIX, Library
 from .base import Scorer
 from .content import seed_vector
 
@@ -40,6 +40,16 @@ def _cosine_rows(m: sp.csr_matrix, column_weights: np.ndarray | None) -> sp.csr_
 def _idf(m: sp.csr_matrix) -> np.ndarray:
     df = np.asarray((m > 0).sum(axis=0)).ravel().astype(np.float32)
     return np.log((1.0 + m.shape[0]) / (1.0 + df)) + 1.0
+
+
+def _column_label(column: str, playlist_names: pd.Series) -> str:
+    """A matrix column as a person reads it: a playlist name, or what a pseudo-playlist is."""
+    if column == SAVED_COLUMN:
+        return "your saved tracks"
+    if column.startswith(TOP_COLUMN_PREFIX):
+        span = column[len(TOP_COLUMN_PREFIX):].replace("_term", "").replace("_", " ")
+        return f"your top tracks ({span} term)"
+    return f"'{playlist_names.get(column, column)}'"
 
 
 class CollaborativeScorer(Scorer):
@@ -116,6 +126,6 @@ class CollaborativeScorer(Scorer):
             order = [i for i in np.argsort(-contrib)[:top] if contrib[i] > 0]
             if order:
                 cols = [str(self.columns_[row.indices[i]]) for i in order]
-                names = [str(pl.get(c, c)) for c in cols]
-                out[tid] = "often together with your seeds in " + ", ".join(f"'{n}'" for n in names)
+                names = [_column_label(c, pl) for c in cols]
+                out[tid] = "often together with your seeds in " + ", ".join(names)
         return out
