@@ -195,18 +195,6 @@ class Library:
         return None if hit.empty else str(hit["playlist_id"].iloc[0])
 
     # ----- memberships ---------------------------------------------------------------
-    def memberships(self, extra_sources: bool = True) -> pd.DataFrame:
-        """(track_id, column) pairs: playlist items plus, optionally, saved and top lists
-        as pseudo-playlists. Unique pairs, only tracks present in the tracks frame."""
-        parts = [self.frames["playlist_items"][["track_id", "playlist_id"]].rename(columns={"playlist_id": "column"})]
-        if extra_sources:
-            saved = self.frames["saved_tracks"]
-            parts.append(pd.DataFrame({"track_id": saved["track_id"], "column": SAVED_COLUMN}))
-            top = self.frames["top_tracks"]
-            parts.append(pd.DataFrame({"track_id": top["track_id"], "column": TOP_COLUMN_PREFIX + top["time_range"].astype(str)}))
-        pairs = pd.concat(parts, ignore_index=True).astype({"track_id": str, "column": str}).drop_duplicates()
-        return pairs[pairs["track_id"].isin(self.track_ids)]
-
     def track_playlist_matrix(self, extra_sources: bool = True) -> tuple[sp.csr_matrix, pd.Index]:
         """Binary CSR matrix, tracks x columns (playlists, then pseudo-playlists).
 
@@ -237,12 +225,6 @@ class Library:
             m.data[:] = 1.0
             self._cache[key] = (m, columns)
         return self._cache[key]
-
-    def in_library_ids(self) -> set[str]:
-        """Tracks in any of the user's playlists or saved."""
-        return set(self.frames["playlist_items"]["track_id"].astype(str)) | set(
-            self.frames["saved_tracks"]["track_id"].astype(str)
-        )
 
     def without_memberships(self, hidden: pd.DataFrame) -> "Library":
         """A Library in which the (playlist_id, track_id) pairs of ``hidden`` are removed
