@@ -49,7 +49,7 @@ def test_unknown_config_key_exits_2_naming_file_and_key(tmp_path):
 def test_without_credentials_says_how_to_connect(tmp_path):
     result = run(["build-playlist"], {"RECOMMENDER_CACHE_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": ""})
     assert result.exit_code == 3
-    assert "--demo" in result.stderr and "client id" in result.stderr
+    assert "--demo" in result.stderr and "recommend auth" in result.stderr and "client_id" in result.stderr
 
 
 def test_no_token_exits_3_with_auth_message(standin, tmp_path):
