@@ -303,8 +303,6 @@ def build_playlist_cmd(
     """Score your library and write the recommendations to the managed private playlist."""
     from . import jobs
     settings = _settings(config)
-    if demo:
-        settings = settings.with_overrides({"cache.dir": str(Path(settings.cache_dir))})
     _logging(settings, quiet, verbose)
     started = time.monotonic()
     held = None
@@ -315,11 +313,12 @@ def build_playlist_cmd(
         else:
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar)
-    if not demo:
-        _record(settings, "build-playlist", 0, started, playlist_id=result.playlist_id, added=result.added,
-                removed=result.removed, kept=result.kept, requests=result.requests, dry_run=dry_run)
-        if no_input and not dry_run and settings.schedule.enrich_limit > 0:
-            _background_enrich(settings)
+    run_settings = settings.with_overrides({"cache.dir": str(Path(settings.cache_dir) / "demo")}) if demo else settings
+    _record(run_settings, "build-playlist --demo" if demo else "build-playlist", 0, started,
+            playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
+            requests=result.requests, dry_run=dry_run)
+    if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:
+        _background_enrich(settings)
     if as_json:
         _print_json(result.to_json())
         return
