@@ -386,6 +386,14 @@ FeaturesOpt = Annotated[str, typer.Option("--features", help="With --dataset: re
                                                              "or full (+ popularity, audio features).")]
 
 
+def _evaluation_setup(config, quiet, verbose, dataset, split, features):
+    """Settings, logging and the (library, hidden tracks) that evaluate and tune share."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    return settings, jobs.evaluation_setup(settings, dataset, split, features)
+
+
 @command("evaluate")
 def evaluate_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
@@ -396,9 +404,7 @@ def evaluate_cmd(
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
-    settings = _settings(config)
-    _logging(settings, quiet, verbose)
-    setup = jobs.evaluation_setup(settings, dataset, split, features)
+    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
     if report:
@@ -428,9 +434,7 @@ def tune_cmd(
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
-    settings = _settings(config)
-    _logging(settings, quiet, verbose)
-    setup = jobs.evaluation_setup(settings, dataset, split, features)
+    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.tune(settings, setup, folds=folds, progress=bar)
     out = result.to_dict()

@@ -110,15 +110,20 @@ def test_stale_file_with_dead_pid_is_taken_over(tmp_path, caplog):
     assert any("stale" in r.getMessage() for r in caplog.records)
 
 
+def _spawn_flock_holder(path):
+    """A process that holds the flock on ``path`` without writing its own pid into it."""
+    return _spawn("import fcntl, os, sys\n"
+                  "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                  "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                  "print('ready', flush=True)\n"
+                  "sys.stdin.read()\n", str(path))
+
+
 def test_flock_kept_by_an_orphan_whose_recorded_pid_is_dead_is_taken_over(tmp_path):
     """An orphaned child still has the file open (flock held) but the recorded run is gone."""
     path = lock_path(tmp_path)
     path.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(), "command": "x"}))
-    orphan = _spawn("import fcntl, os, sys\n"
-                    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
-                    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-                    "print('ready', flush=True)\n"
-                    "sys.stdin.read()\n", str(path))
+    orphan = _spawn_flock_holder(path)
     try:
         old_inode = path.stat().st_ino
         with RunLock(path) as lock:
@@ -133,11 +138,7 @@ def test_flock_held_by_a_live_process_is_never_taken_over(tmp_path):
     """A live holder whose file records another live pid (ours) keeps its lock."""
     path = lock_path(tmp_path)
     path.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "command": "x"}))
-    orphan = _spawn("import fcntl, os, sys\n"
-                    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
-                    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-                    "print('ready', flush=True)\n"
-                    "sys.stdin.read()\n", str(path))
+    orphan = _spawn_flock_holder(path)
     try:
         with pytest.raises(LockHeld, match=f"pid {os.getppid()}"):
             RunLock(path).acquire()
