@@ -127,5 +127,5 @@ class CollaborativeScorer(Scorer):
             if order:
                 cols = [str(self.columns_[row.indices[i]]) for i in order]
                 names = [_column_label(c, pl) for c in cols]
-                out[tid] = "often together with your seeds in " + ", ".join(names)
+                out[tid] = "in " + ", ".join(names) + " with your seeds"
         return out
