@@ -71,7 +71,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recommender.spotify.standin import FEATURE_COLUMNS, FORMAT, base62_id  # noqa: E402
+from recommender.standins.spotify import FEATURE_COLUMNS, FORMAT, base62_id  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "spotify_songs.csv.gz"
 OUT_LIBRARY = ROOT / "recommender" / "data" / "sample_library.json.gz"

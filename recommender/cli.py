@@ -478,7 +478,7 @@ def standin_cmd(
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:
     """Run the local Spotify stand-in (for trying the tool offline and for tests)."""
-    from .spotify.standin import run_standin
+    from .standins.spotify import run_standin
 
     def ready(server) -> None:
         _err(f"Spotify stand-in on {server.base_url} (Ctrl-C to stop). Point the tool at it with:\n"

@@ -217,7 +217,7 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     """
     import socket
 
-    from .spotify.standin import Account, StandinServer
+    from .standins.spotify import Account, StandinServer
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

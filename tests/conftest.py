@@ -9,7 +9,7 @@ import pytest
 import requests
 import spotipy
 
-from recommender.spotify.standin import Account, StandinServer
+from recommender.standins.spotify import Account, StandinServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from recommender.cli import app
 from recommender.lock import RunLock
-from recommender.spotify.standin import Fault
+from recommender.standins.spotify import Fault
 
 from spotify_helpers import api_requests, save_login
 

@@ -12,7 +12,7 @@ import requests
 
 from recommender.config import load_settings
 from recommender.enrich import musicbrainz as mb
-from recommender.enrich.mbstandin import MusicBrainzStandIn
+from recommender.standins.musicbrainz import MusicBrainzStandIn
 from recommender.errors import ConfigError
 from recommender.library import Library
 from recommender.store import Store

@@ -16,7 +16,7 @@ import requests
 
 from recommender import publish
 from recommender.errors import RateLimited, SpotifyUnavailable
-from recommender.spotify.standin import Account, Fault, StandinServer, base62_id
+from recommender.standins.spotify import Account, Fault, StandinServer, base62_id
 from recommender.store import Store
 
 from spotify_helpers import api_requests, gateway_for, save_login, settings_for

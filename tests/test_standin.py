@@ -15,7 +15,7 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyOauthError, SpotifyPKCE
 
-from recommender.spotify.standin import Account, Fault, StandinServer, base62_id
+from recommender.standins.spotify import Account, Fault, StandinServer, base62_id
 
 OWNED = ["smallPlaylist000000001", "smallPlaylist000000002", "smallPlaylist000000003"]
 FOLLOWED = "smallPlaylist000000004"

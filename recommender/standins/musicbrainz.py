@@ -10,7 +10,7 @@ unknown names an empty search result. Like MusicBrainz, lookups leave out ``arti
 Tests can queue failures (``fail(503, times=2, retry_after=0)``) and read ``seen``: the
 monotonic time, path, query and User-Agent of every request received.
 
-Demo: ``python -m recommender.enrich.mbstandin tests/fixtures/musicbrainz --port 8766``, then
+Demo: ``python -m recommender.standins.musicbrainz tests/fixtures/musicbrainz --port 8766``, then
 set ``enrich.musicbrainz_url: "http://127.0.0.1:8766/ws/2/"``.
 """
 

@@ -13,7 +13,7 @@ keeps its state in memory (writes mutate ``server.account``), records every requ
 inject faults (429, quota, 5xx, "applied then 502", slow, truncated bodies). ``extended=True``
 imitates an extended-quota app: popularity and artist genres appear, audio features answer.
 
-Run it by hand with ``python -m recommender.spotify.standin --port 8765 [--extended]``.
+Run it by hand with ``python -m recommender.standins.spotify --port 8765 [--extended]``.
 """
 
 from __future__ import annotations
@@ -1377,8 +1377,8 @@ def run_standin(port: int = 8765, extended: bool = False, account_path: str | No
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m recommender.spotify.standin [--port N] [--extended] [--account FILE]``."""
-    parser = argparse.ArgumentParser(prog="python -m recommender.spotify.standin",
+    """``python -m recommender.standins.spotify [--port N] [--extended] [--account FILE]``."""
+    parser = argparse.ArgumentParser(prog="python -m recommender.standins.spotify",
                                      description="Run the local Spotify stand-in.")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--extended", action="store_true", help="imitate an extended-quota app")
