@@ -38,6 +38,7 @@ def writing(settings, command: str) -> Iterator[None]:
     from .lock import RunLock
     Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
     with RunLock(Path(settings.cache_dir) / "recommend.lock", command=command):
+        open_store(settings).remove_leftovers()  # temporary files of a killed write
         yield
 
 
@@ -145,12 +146,13 @@ def saved_after_recommended(library: Library, playlist_id: str | None) -> list[s
     return list(dict.fromkeys(both.loc[saved > added, "track_id"].astype(str)))
 
 
-def _without_playlist(library: Library, playlist_id: str | None) -> Library:
-    if not playlist_id:
+def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
+    drop = [p for p in playlist_ids if p]
+    if not drop:
         return library
     pl, items = library.playlists, library.playlist_items
-    return library.replace(playlists=pl[pl["playlist_id"] != playlist_id],
-                           playlist_items=items[items["playlist_id"] != playlist_id])
+    return library.replace(playlists=pl[~pl["playlist_id"].isin(drop)],
+                           playlist_items=items[~items["playlist_id"].isin(drop)])
 
 
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
@@ -170,7 +172,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             library, _ = pull(gateway, store, settings, progress)
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)
-        scoring_library = _without_playlist(library, state.playlist_id)
+        # every playlist we ever managed is our output, never the user's taste
+        scoring_library = _without_playlist(library, *publish.managed_playlist_ids(store), state.playlist_id)
         positive = list(dict.fromkeys(state.pinned + saved_after_recommended(library, state.playlist_id)))
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
@@ -179,7 +182,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             result = BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                                  mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                                  requests=gateway.requests_made, refreshed=refreshed,
-                                 unchanged=state.current, labels=_labels(library, state.current))
+                                 unchanged=state.current, labels=_labels(library, state.current),
+                                 messages=list(dict.fromkeys(store.problems + state.messages)))
             result.seconds = time.monotonic() - started
             return result
         desired = list(table["track_id"])
@@ -188,7 +192,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         plan = pub.plan
         result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                              created=pub.created, mode=recs.mode, weights=dict(recs.weights),
-                             messages=pub.messages, requests=gateway.requests_made, refreshed=refreshed,
+                             messages=list(dict.fromkeys(store.problems + pub.messages)),
+                             requests=gateway.requests_made, refreshed=refreshed,
                              added_ids=plan.added, removed_ids=plan.removed,
                              labels=_labels(library, plan.added + plan.removed))
     result.seconds = time.monotonic() - started
@@ -303,7 +308,9 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         hidden = hide_tracks(library, min_tracks=ev.min_tracks)
         source = f"{dataset} ({split} split, {features} features, protocol hiding)"
     else:
-        library = require_library(settings)
+        from .publish import managed_playlist_ids
+        # the playlists we wrote are our own output: never a target to predict
+        library = _without_playlist(require_library(settings), *managed_playlist_ids(open_store(settings)))
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
         source = (f"your library in {settings.cache_dir} ({ev.hide_fraction:.0%} of each playlist with "
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")

@@ -12,7 +12,16 @@
   (pinned) and count as positive feedback. While a write is pending (a run was killed or
   stopped half way) removals cannot be told apart from our own half-written state, so none
   are inferred.
-- Only the managed playlist is ever written.
+- A write we gave up on (timeout, 5xx, unreadable answer) may still be applied later. It is
+  settled before any read is trusted: wait, re-read by snapshot id, reconcile; and the writes
+  whose fate stayed unknown are remembered (``unsettled``), so that the next run does not take
+  their late effect for the user's edits. A removal counts as the user's only when it is seen
+  between two snapshots (ours, verified, and the current one) and no write of ours can
+  explain it. A track the user adds while we write is kept (pinned).
+- Every playlist ever managed is remembered (``managed_history``): never taste, never adopted
+  again after a lost manifest.
+- Only the managed playlist is ever written. The public functions take the playlist's name
+  and a manifest ``slot``, so that other managed playlists (one per mood) can share them.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .errors import RateLimited, SpotifyError, SpotifyUnavailable
+from .errors import AuthError, RateLimited, RecommenderError, SpotifyError, SpotifyUnavailable
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store, now_iso
 
@@ -30,6 +39,31 @@ log = logging.getLogger(__name__)
 
 MARKER = "Managed automatically."
 MAX_ROUNDS = 4
+MAIN = "main"  # the manifest slot of the one main managed playlist
+
+
+def _keys(slot: str) -> tuple[str, str]:
+    """Manifest keys (playlist info, tracks the user removed) of a managed-playlist slot."""
+    if slot == MAIN:
+        return "managed_playlist", "user_removed"
+    return f"managed_playlist:{slot}", f"user_removed:{slot}"
+
+
+def _history(manifest: dict) -> list[dict]:
+    """Every playlist the tool ever managed, oldest first (older manifests: the current ones)."""
+    hist = [dict(h) for h in manifest.get("managed_history") or [] if isinstance(h, dict) and h.get("id")]
+    ids = {h["id"] for h in hist}
+    for key, info in sorted(manifest.items()):
+        if (key == "managed_playlist" or key.startswith("managed_playlist:")) and isinstance(info, dict) \
+                and info.get("id") and info["id"] not in ids:
+            hist.append({"id": info["id"], "name": info.get("name", "")})
+            ids.add(info["id"])
+    return hist
+
+
+def managed_playlist_ids(store: Store) -> list[str]:
+    """Ids of every playlist the tool ever managed (any slot): never taste, never a target."""
+    return [h["id"] for h in _history(store.read_manifest())]
 
 
 def uri(track_id: str) -> str:
@@ -47,6 +81,11 @@ class ManagedState:
     created: bool = False
     recreated_reason: str | None = None
     description: str | None = None  # its description as listed (None: unknown or no playlist)
+    snapshot: str | None = None     # snapshot id of ``current``
+    public: bool = False            # as listed: writing a public playlist needs playlist-modify-public
+    name: str | None = None         # the playlist's configured name
+    slot: str = MAIN
+    messages: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,30 +123,61 @@ class PublishResult:
     requests: int = 0
 
 
-def read_items(gateway: Gateway, playlist_id: str) -> list[str]:
-    """Track ids of a playlist, in order (null/episode/local entries skipped)."""
+def _ids(entries) -> list[str]:
     from .spotify.parse import entry_track
     out = []
-    for entry in gateway.pages(f"playlists/{playlist_id}/items"):
+    for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
     return out
 
 
+def read_items(gateway: Gateway, playlist_id: str) -> list[str]:
+    """Track ids of a playlist, in order (null/episode/local entries skipped)."""
+    return _ids(gateway.pages(f"playlists/{playlist_id}/items"))
+
+
+def read_playlist(gateway: Gateway, playlist_id: str) -> tuple[str | None, list[str]]:
+    """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
+    and the first page of items, the rest follows ``next``."""
+    obj = gateway.get(f"playlists/{playlist_id}") or {}
+    snapshot = obj.get("snapshot_id")
+    page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
+    if not isinstance(page, dict):
+        return snapshot, read_items(gateway, playlist_id)
+    entries: list = []
+    while page:
+        entries.extend(page.get("items") or [])
+        nxt = page.get("next")
+        page = gateway.get(nxt) if nxt else None
+    return snapshot, _ids(entries)
+
+
+def snapshot_of(gateway: Gateway, playlist_id: str) -> str | None:
+    """The playlist's current snapshot id (one request)."""
+    return (gateway.get(f"playlists/{playlist_id}", fields="snapshot_id") or {}).get("snapshot_id")
+
+
 def _listed_ids(gateway: Gateway) -> dict[str, dict]:
     return {p["id"]: p for p in gateway.pages("me/playlists") if p and p.get("id")}
 
 
-def managed_state(gateway: Gateway, store: Store, settings, user_id: str) -> ManagedState:
-    """Find the managed playlist (manifest, else adopt one of ours by name + marker) and
-    infer the user's edits since our last write. Makes no write."""
+def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, name: str | None = None,
+                  slot: str = MAIN) -> ManagedState:
+    """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
+    marker; default name: ``playlist.name``) and infer the user's edits since our last
+    verified write. Makes no write."""
+    name = name or settings.playlist.name
+    pkey, rkey = _keys(slot)
     manifest = store.read_manifest()
-    info = manifest.get("managed_playlist") or {}
-    user_removed = list(manifest.get("user_removed", []))
+    info = manifest.get(pkey) or {}
+    user_removed = list(manifest.get(rkey, []))
+    history = {h["id"] for h in _history(manifest)}
     listed = _listed_ids(gateway)
     pid = info.get("id")
     reason = None
+    messages: list[str] = []
     if pid and pid not in listed:
         reason = (f"the managed playlist {info.get('name', '')!r} ({pid}) is no longer in your playlists "
                   "(unfollowed?); a new one will be created")
@@ -115,32 +185,43 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str) -> Man
         pid = None
         info = {}
     if not pid:
-        for p in listed.values():
-            if ((p.get("owner") or {}).get("id") == user_id and p.get("name") == settings.playlist.name
-                    and MARKER in (p.get("description") or "")):
-                pid, info = p["id"], {"id": p["id"], "name": p["name"]}
-                log.info("adopting existing managed playlist %s", pid)
-                break
+        # never one we managed before (an old managed playlist the user kept after --new-playlist)
+        candidates = [p for p in listed.values()
+                      if (p.get("owner") or {}).get("id") == user_id and p.get("name") == name
+                      and MARKER in (p.get("description") or "") and p["id"] not in history]
+        if len(candidates) == 1:
+            pid, info = candidates[0]["id"], {"id": candidates[0]["id"], "name": name}
+            log.info("adopting existing managed playlist %s", pid)
+        elif candidates:
+            messages.append(f"{len(candidates)} of your playlists are named {name!r} and marked as managed; "
+                            "none is adopted (one may be an old managed playlist you kept): a new one will be created")
     if not pid:
-        return ManagedState(None, [], [], user_removed, recreated_reason=reason)
-    current = read_items(gateway, pid)
+        return ManagedState(None, [], [], user_removed, recreated_reason=reason, name=name, slot=slot,
+                            messages=messages)
+    snapshot, current = read_playlist(gateway, pid)
     listed_description = (listed.get(pid) or {}).get("description")
     if "last_written" not in info:  # adopted (manifest lost): treat its content as ours
-        info = {**info, "last_written": list(current)}
+        info = {**info, "last_written": list(current), "snapshot": snapshot}
     last = list(info["last_written"])
     pending = info.get("pending")
-    known = set(last) | set(pending or [])
+    unsettled = [w for w in info.get("unsettled") or [] if isinstance(w, dict)]
+    known = set(last) | set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}
     pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
              [t for t in info.get("pinned", []) if t in set(current)]
     pinned = list(dict.fromkeys(pinned))
-    if pending is None:
+    if pending is None and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
+        # a removal between our verified snapshot and this one, that no write of ours whose
+        # fate stayed unknown can explain (a late replace drops whatever it does not list)
         cur = set(current)
-        newly_removed = [t for t in last if t not in cur]
+        replaced = [set(w.get("ids", [])) for w in unsettled if w.get("op") == "PUT"]
+        newly_removed = [t for t in last if t not in cur and all(t in r for r in replaced)]
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
     kept = set(pinned)  # a track the user added back is wanted again
     user_removed = [t for t in user_removed if t not in kept]
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
-                        description=listed_description)
+                        description=listed_description, snapshot=snapshot,
+                        public=bool((listed.get(pid) or {}).get("public")), name=name, slot=slot,
+                        messages=messages)
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -150,72 +231,165 @@ def description(settings, weights: dict[str, float]) -> str:
     return text if MARKER in text else f"{text} {MARKER}"
 
 
-def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan) -> list[str]:
-    """Make the playlist hold exactly ``plan.desired`` in order. Returns the verified content.
+@dataclass
+class Applied:
+    """What ``apply_plan`` achieved: the verified content and what the reads taught us."""
 
-    Replace with the first 100, add the rest in chunks; after an ambiguous write, re-read
-    and continue from what is there. Raises SpotifyUnavailable when it cannot converge.
+    content: list[str]
+    desired: list[str]                 # the plan's, plus tracks the user added while we wrote
+    snapshot: str | None               # the snapshot id of ``content``
+    ambiguous: list[dict] = field(default_factory=list)  # {"op": "PUT"|"POST", "ids"} of unknown fate
+    user_added: list[str] = field(default_factory=list)
+
+
+def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0) -> Applied:
+    """Make the playlist hold exactly ``plan.desired`` in order (plus, first, any track the user
+    adds meanwhile). Returns what was verified.
+
+    Replace with the first 100, add the rest in chunks; after an ambiguous write, re-read and
+    continue from what is there. Once the content is right, a write whose fate was unknown is
+    settled: wait ``settle`` seconds, and if the snapshot moved (it landed late) reconcile again.
+    Raises SpotifyUnavailable when it cannot converge.
     """
-    desired = plan.desired
-    current = plan.current
-    for round_ in range(MAX_ROUNDS):
-        if current == desired:
-            return current
+    desired = list(plan.desired)
+    current = list(plan.current)
+    ours = set(plan.current) | set(desired)  # anything else that appears is the user's
+    ambiguous: list[dict] = []
+    user_added: list[str] = []
+    snapshot = None
+    settled = 0  # ambiguous writes already waited for
+    rounds = 0
+
+    def write(op: str, ids: list[str]) -> None:
         try:
-            if current[:len(desired)] == desired[:len(current)] and len(current) < len(desired) and current \
-                    and len(current) >= min(MAX_WRITE, len(desired)):
-                start = len(current)  # a prefix is in place: only add the rest
+            if op == "PUT":
+                gateway.replace_items(playlist_id, [uri(t) for t in ids])
             else:
-                gateway.replace_items(playlist_id, [uri(t) for t in desired[:MAX_WRITE]])
-                start = min(MAX_WRITE, len(desired))
-            for i in range(start, len(desired), MAX_WRITE):
-                gateway.add_items(playlist_id, [uri(t) for t in desired[i:i + MAX_WRITE]])
-        except AmbiguousWrite as exc:
-            log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
-        current = read_items(gateway, playlist_id)
-    if current == desired:
-        return current
+                gateway.add_items(playlist_id, [uri(t) for t in ids])
+        except AmbiguousWrite:
+            ambiguous.append({"op": op, "ids": list(ids)})
+            raise
+
+    while True:
+        if current == desired:
+            if len(ambiguous) == settled:
+                return Applied(current, desired, snapshot, ambiguous, user_added)
+            settled = len(ambiguous)
+            log.info("waiting %.0f s for Spotify to settle a write whose answer was lost", settle)
+            gateway.sleep(settle)
+            if snapshot is not None and snapshot_of(gateway, playlist_id) == snapshot:
+                continue
+            log.warning("the managed playlist changed after our write (a late write landed); reconciling")
+        elif rounds >= MAX_ROUNDS:
+            break
+        else:
+            rounds += 1
+            try:
+                if current[:len(desired)] == desired[:len(current)] and len(current) < len(desired) and current \
+                        and len(current) >= min(MAX_WRITE, len(desired)):
+                    start = len(current)  # a prefix is in place: only add the rest
+                else:
+                    write("PUT", desired[:MAX_WRITE])
+                    start = min(MAX_WRITE, len(desired))
+                for i in range(start, len(desired), MAX_WRITE):
+                    write("POST", desired[i:i + MAX_WRITE])
+            except AmbiguousWrite as exc:
+                log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
+        snapshot, current = read_playlist(gateway, playlist_id)
+        extra = [t for t in dict.fromkeys(current) if t not in ours]
+        if extra:  # added by the user while we were writing: keep them, first, like any pin
+            log.info("keeping %d track(s) added to the managed playlist during the write", len(extra))
+            user_added += extra
+            ours |= set(extra)
+            desired = list(dict.fromkeys(extra + desired))
     raise SpotifyUnavailable("could not bring the managed playlist to the planned state in this run "
                              "(Spotify kept failing writes); the next run will finish it")
 
 
+def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
+    if exc.status == 403 and state.public:
+        return AuthError(f"the managed playlist {state.name!r} was made public, and changing a public playlist "
+                         "needs the playlist-modify-public permission this login lacks: make it private again in "
+                         "Spotify (nothing was changed), or set playlist.public: true and run `recommend auth`")
+    return exc
+
+
 def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desired: list[str],
-            weights: dict[str, float], dry_run: bool = False, new_playlist: bool = False) -> PublishResult:
-    """Create the managed playlist if needed, then apply the plan (unless ``dry_run``)."""
+            weights: dict[str, float], dry_run: bool = False, new_playlist: bool = False, *,
+            text: str | None = None, public: bool | None = None) -> PublishResult:
+    """Create the managed playlist of ``state.slot`` if needed (named ``state.name``, private
+    unless ``public``/``playlist.public``), then apply the plan (unless ``dry_run``).
+    ``text``: the description (default: ``playlist.description`` with the weights)."""
     start = gateway.requests_made
+    name = state.name or settings.playlist.name
+    public = settings.playlist.public if public is None else public
+    pkey, rkey = _keys(state.slot)
     pid = None if new_playlist else state.playlist_id
     current = [] if pid is None else state.current
-    plan = Plan(current=current, desired=desired)
+    plan = Plan(current=current, desired=list(desired))
     result = PublishResult(playlist_id=pid, plan=plan, written=False)
     if state.recreated_reason:
         result.messages.append(state.recreated_reason)
+    result.messages.extend(state.messages)
     if dry_run:
         return result
     manifest = store.read_manifest()
-    text = description(settings, weights)
+    history = _history(manifest)
+    text = text if text is not None else description(settings, weights)
+    if text and MARKER not in text:
+        text = f"{text} {MARKER}"
     if pid is None:
-        created = gateway.create_playlist(settings.playlist.name, settings.playlist.public, text)
+        created = gateway.create_playlist(name, public, text)
         pid = created["id"]
         result.created = True
         result.playlist_id = pid
-        result.messages.append(f"created the managed playlist {settings.playlist.name!r} ({pid})")
+        result.messages.append(f"created the managed playlist {name!r} ({pid})")
+        history.append({"id": pid, "name": name, "slot": state.slot, "since": now_iso()})
+    user_removed = list(state.user_removed)
+    pinned = list(state.pinned)
+    if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
+        # the user may have edited the playlist since we read it (while we scored): their edits win
+        if snapshot_of(gateway, pid) != state.snapshot:
+            _, now = read_playlist(gateway, pid)
+            added = [t for t in dict.fromkeys(now) if t not in set(state.current)]
+            gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
+            pinned = list(dict.fromkeys(added + pinned))
+            user_removed = list(dict.fromkeys(user_removed + [t for t in gone if t not in set(added)]))
+            want = [t for t in desired if t not in set(gone)]
+            plan = Plan(current=now, desired=list(dict.fromkeys(added + want)))
+            result.plan = plan
+            if added or gone:
+                result.messages.append(f"kept your edits made during this run ({len(added)} added, {len(gone)} removed)")
     # what we last wrote to *this* playlist: the baseline for inferring the user's edits while
     # `pending` is set; an adopted playlist (manifest lost or pointing elsewhere) counts as ours
-    previous = manifest.get("managed_playlist") or {}
+    previous = manifest.get(pkey) or {}
+    same = previous.get("id") == pid
     if result.created:
         baseline: list[str] = []
-    elif previous.get("id") == pid and "last_written" in previous:
+    elif same and "last_written" in previous:
         baseline = list(previous["last_written"])
     else:
         baseline = list(state.current)
-    info = {"id": pid, "name": settings.playlist.name, "last_written": baseline,
-            "pinned": state.pinned, "pending": desired, "updated_at": now_iso()}
-    store.update_manifest(managed_playlist=info, user_removed=state.user_removed)
+    info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
+            "snapshot": previous.get("snapshot") if same else None,
+            "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": now_iso()}
+    store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
+    snapshot, unsettled = state.snapshot, []
     if not plan.unchanged:
-        apply_plan(gateway, pid, plan)  # RateLimited / SpotifyUnavailable leave `pending` set
+        try:
+            applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout)
+        except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
+            raise _not_writable(state, exc) from None
         result.written = True
-    info.update(last_written=desired, pending=None, updated_at=now_iso())
-    store.update_manifest(managed_playlist=info, user_removed=state.user_removed)
+        snapshot, unsettled = applied.snapshot, applied.ambiguous
+        if applied.user_added:
+            pinned = list(dict.fromkeys(applied.user_added + pinned))
+            plan = result.plan = Plan(current=plan.current, desired=applied.desired)
+            result.messages.append(f"kept {len(applied.user_added)} track(s) you added to the playlist while it "
+                                   "was being written")
+    info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
+                updated_at=now_iso())
+    store.update_manifest(**{pkey: info, rkey: user_removed})
     # the tracks are in place and recorded: a failing description update only earns a message
     if not result.created and html.unescape(state.description or "") != text:
         try:

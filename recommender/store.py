@@ -1,8 +1,15 @@
 """cache/: one parquet file per frame plus ``manifest.json``.
 
 Every write is atomic (temporary file in the same folder, then ``os.replace``), so a killed
-run leaves either the old file or the new one. A corrupt file or a cache written by another
-schema version is reported (``Store.problems``) and treated as absent, so the caller refetches.
+run leaves either the old file or the new one (and a ``.*.tmp`` file, removed by the next
+writer: ``Store.remove_leftovers``). A corrupt file or a cache written by another schema
+version is reported (``Store.problems``) and treated as absent, so the caller refetches; a
+missing frame counts as corrupt (the cache is re-pulled, never used half).
+
+The manifest also holds state only we know (which tracks the user removed from the managed
+playlist, every playlist we ever managed, writes not yet verified). It is written twice, to
+``manifest.json`` and then ``manifest.backup.json``: one damaged or deleted file loses nothing,
+and the recovery is reported in one line.
 """
 
 from __future__ import annotations
@@ -24,6 +31,15 @@ from .library import Library
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+BACKUP = "manifest.backup.json"
+# manifest keys that cannot be re-pulled from Spotify: kept across schema versions and reported
+# when recovered from the backup copy
+OWN_STATE = ("managed_playlist", "user_removed", "managed_history")
+# frames a refresh pulls from Spotify (a missing one means a re-pull); the others are imported
+# or looked up elsewhere (audio features, MusicBrainz genres) and carried over by a refresh
+PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks", "top_artists",
+                 "saved_tracks", "followed_artists", "discovery")
+TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
@@ -62,28 +78,74 @@ class Store:
     def manifest_path(self) -> Path:
         return self.dir / MANIFEST
 
+    @property
+    def backup_path(self) -> Path:
+        return self.dir / BACKUP
+
+    @staticmethod
+    def _read_json(path: Path) -> dict[str, Any]:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return data
+
     def read_manifest(self) -> dict[str, Any]:
-        """The manifest, or {} when absent, corrupt or of another schema version."""
+        """The manifest, or {} when absent, corrupt or of another schema version.
+
+        A damaged or missing ``manifest.json`` is replaced by its backup copy when that one
+        is readable (said once in ``problems``); the next write restores both files.
+        """
         path = self.manifest_path
-        if not path.exists():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-        except (OSError, ValueError) as exc:
-            self._problem(f"{path}: unreadable manifest ({exc}); the cache will be rebuilt")
+        data: dict[str, Any] | None = None
+        damage = None
+        if path.exists():
+            try:
+                data = self._read_json(path)
+            except (OSError, ValueError) as exc:
+                damage = f"unreadable ({exc})"
+        else:
+            damage = "missing"
+        if data is None and self.backup_path.exists():
+            try:
+                data = self._read_json(self.backup_path)
+            except (OSError, ValueError):
+                data = None
+            else:
+                self._problem(f"{path} was {damage}; recovered {_recovered(data)} from {self.backup_path.name}")
+        if data is None:
+            if damage != "missing":
+                self._problem(f"{path}: {damage} manifest and no readable backup; the cache will be rebuilt")
             return {}
         if data.get("schema_version") != schema.SCHEMA_VERSION:
             self._problem(f"{path}: cache schema version {data.get('schema_version')!r} is not "
                           f"{schema.SCHEMA_VERSION}; the cache will be rebuilt")
-            keep = {k: data[k] for k in ("managed_playlist", "user_removed") if k in data}
+            keep = {k: data[k] for k in OWN_STATE if k in data}
             return keep
         return data
 
     def write_manifest(self, data: dict[str, Any]) -> None:
         data = {**data, "schema_version": schema.SCHEMA_VERSION}
-        atomic_write_text(self.manifest_path, json.dumps(data, indent=2, sort_keys=True, default=str))
+        text = json.dumps(data, indent=2, sort_keys=True, default=str)
+        atomic_write_text(self.manifest_path, text)
+        atomic_write_text(self.backup_path, text)  # second copy: one damaged file loses nothing
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete the temporary files of writes killed half way (call it holding the run lock:
+        another writer's temporary file would vanish under it). Returns what was removed."""
+        removed = []
+        if not self.dir.is_dir():
+            return removed
+        for tmp in sorted(self.dir.glob(TMP_GLOB)):
+            try:
+                tmp.unlink()
+            except OSError as exc:
+                log.warning("could not remove the leftover %s (%s)", tmp, exc)
+                continue
+            removed.append(tmp)
+        if removed:
+            log.info("removed %d leftover temporary file(s) of a killed write: %s", len(removed),
+                     ", ".join(p.name for p in removed))
+        return removed
 
     def update_manifest(self, **changes: Any) -> dict[str, Any]:
         data = self.read_manifest()
@@ -111,7 +173,7 @@ class Store:
                 raise ValueError(f"missing columns {sorted(missing)}")
             return schema.conform(name, df)
         except Exception as exc:  # pyarrow raises several unrelated types for bad files
-            self._problem(f"{path}: unreadable cache file ({type(exc).__name__}); it will be refetched")
+            self._problem(f"{path}: unreadable cache file ({type(exc).__name__}); the cache will be re-pulled")
             return None
 
     def save_library(self, library: Library, names: list[str] | None = None) -> None:
@@ -128,10 +190,11 @@ class Store:
             df = self.load_frame(name)
             if df is None and self.frame_path(name).exists():
                 return None
+            if df is None and name in PULLED_FRAMES:
+                self._problem(f"{self.frame_path(name)} is missing; the cache will be re-pulled")
+                return None
             if df is not None:
                 frames[name] = df
-        if "tracks" not in frames:
-            return None
         return Library.from_frames(user_id=manifest.get("user_id", ""), **frames)
 
     def age_hours(self) -> float | None:
@@ -148,3 +211,16 @@ class Store:
         if message not in self.problems:
             self.problems.append(message)
             log.warning(message)
+
+
+def _recovered(data: dict[str, Any]) -> str:
+    """'the managed playlist, 3 tracks you removed, 2 managed playlists' for the recovery line."""
+    parts = []
+    if (data.get("managed_playlist") or {}).get("id"):
+        parts.append(f"the managed playlist {data['managed_playlist']['id']}")
+    removed = len(data.get("user_removed") or [])
+    parts.append(f"{removed} track{'s' if removed != 1 else ''} you removed")
+    managed = len(data.get("managed_history") or [])
+    if managed:
+        parts.append(f"{managed} playlist{'s' if managed != 1 else ''} managed so far")
+    return ", ".join(parts)

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from recommender import publish
-from recommender.errors import RateLimited, SpotifyUnavailable
+from recommender.errors import AuthError, RateLimited, SpotifyUnavailable
 from recommender.standins.spotify import Account, Fault, StandinServer, base62_id
 from recommender.store import Store
 
@@ -182,7 +182,8 @@ def test_an_ambiguous_write_is_reconciled_without_duplicates(big, method, fault,
     # re-read and continue from what is there: only a write that did not apply is sent again
     sent = [u for m, url, p in big.sent if url.endswith("/items") for u in p["uris"]]
     assert len(sent) == len(desired) + lost
-    assert big.sleeps == []  # writes are never blindly retried
+    # writes are never blindly retried: the one wait is the settling of the write of unknown fate
+    assert big.sleeps == [2 * big.settings.spotify.timeout]
 
 
 def test_a_write_that_keeps_failing_stops_after_bounded_rounds(big):
@@ -339,3 +340,139 @@ def test_a_stop_right_after_adopting_does_not_pin_the_adopted_content(big):
     assert state.playlist_id == pid and state.pinned == [] and state.user_removed == []
     publish.publish(big.gateway, big.store, big.settings, state, BULK_IDS[100:150], WEIGHTS)
     assert big.content(pid) == BULK_IDS[100:150]
+
+
+# ----- writes Spotify applies after we gave up (issue 10, item 1) ------------------------------
+LATE_TIMEOUT = 0.5  # the client's timeout in these tests; the late write lands at 1.0 s
+
+
+def late_env(tmp_path, real_sleep: bool) -> tuple[StandinServer, Env]:
+    server = StandinServer(bulk_account()).start()
+    env = Env(server, tmp_path / "cache", **{"spotify.timeout": LATE_TIMEOUT})
+    if real_sleep:  # the settling wait really waits, so that the late write lands inside the run
+        import time
+        record = env.gateway.sleep
+        env.gateway.sleep = lambda s: (record(s), time.sleep(s))
+    return server, env
+
+
+def late_write(method: str) -> Fault:
+    # answered only after the client's timeout; applied after it gave up (before the answer)
+    return Fault(method=method, path=ITEMS, late=2 * LATE_TIMEOUT, delay=3 * LATE_TIMEOUT, times=1)
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_a_write_applied_after_our_timeout_is_settled_within_the_run(tmp_path, method):
+    server, env = late_env(tmp_path, real_sleep=True)
+    try:
+        desired = BULK_IDS[:230]
+        server.add_fault(late_write(method))
+        result = env.run(desired)
+        server.wait_late()
+        # the late write landed while the run waited to settle it: reconciled, not left behind
+        assert env.content(result.playlist_id) == desired
+        assert env.sleeps == [2 * LATE_TIMEOUT]
+        assert env.managed()["pending"] is None and env.managed()["last_written"] == desired
+        state = env.state()
+        assert state.user_removed == [] and state.pinned == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_a_write_applied_after_the_run_is_not_taken_for_the_users_edit(tmp_path, method):
+    server, env = late_env(tmp_path, real_sleep=False)
+    try:
+        desired = BULK_IDS[:230]
+        pid = env.run(BULK_IDS[:10]).playlist_id
+        server.add_fault(late_write(method))
+        env.run(desired)  # the settling wait is not slept here: the late write lands after the run
+        server.wait_late()
+        landed = env.content(pid)
+        assert landed != desired  # 100 of 230 (PUT) or 100 duplicates (POST)
+        assert env.managed()["unsettled"][0]["op"] == method  # remembered as of unknown fate
+        user_drop = desired[5]  # and the user really removes one track meanwhile
+        by_hand = [publish.uri(t) for t in landed if t != user_drop]
+        env.gateway.replace_items(pid, by_hand[:100])
+        for i in range(100, len(by_hand), 100):
+            env.gateway.add_items(pid, by_hand[i:i + 100])
+
+        state = env.state()  # only the removal that no write of ours can explain is the user's
+        assert state.user_removed == [user_drop] and state.pinned == []
+        want = [t for t in desired if t != user_drop]
+        publish.publish(env.gateway, env.store, env.settings, state, want, WEIGHTS)
+        assert env.content(pid) == want  # the playlist as before the fault, minus the user's removal
+        assert env.managed()["unsettled"] == []
+        assert env.state().user_removed == [user_drop]
+    finally:
+        server.stop()
+
+
+# ----- the user edits while we write (issue 10, item 10) ---------------------------------------
+def test_a_track_the_user_adds_during_our_write_is_kept(big):
+    pid = big.run(BULK_IDS[:20]).playlist_id
+    theirs = BULK_IDS[299]
+
+    def user_adds(account):  # in the app, between our replace and our add
+        pl = account.playlist(pid)
+        pl["items"].append({"kind": "track", "id": theirs, "added_at": "2026-01-01T00:00:00Z", "added_by": USER})
+
+    big.server.add_fault(Fault(method="POST", path=ITEMS, before=user_adds, times=1))
+    desired = BULK_IDS[40:190]
+    result = big.run(desired)
+    assert big.content(pid) == [theirs] + desired
+    assert any("you added" in m for m in result.messages)
+    assert big.managed()["pinned"] == [theirs]
+    state = big.state()
+    assert state.pinned == [theirs] and state.user_removed == []
+
+
+def test_edits_made_while_we_scored_win(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:6]).playlist_id
+    state = env.state()  # read before scoring...
+    env.gateway.replace_items(pid, [publish.uri(t) for t in [tracks[20]] + tracks[1:6]])  # ...the user edits
+    publish.publish(env.gateway, env.store, env.settings, state, tracks[:4] + tracks[8:10], WEIGHTS)
+    assert env.content(pid) == [tracks[20]] + tracks[1:4] + tracks[8:10]
+    again = env.state()
+    assert again.pinned == [tracks[20]] and again.user_removed == [tracks[0]]
+
+
+# ----- a managed playlist the user made public (issue 10, item 10) ------------------------------
+def test_a_playlist_made_public_says_what_to_do_and_loses_nothing(standin, tmp_path):
+    from recommender.spotify.auth import scopes
+    env = Env(standin, tmp_path / "cache")
+    env.token = save_login(standin, tmp_path / "cache", scope=scopes(False))
+    env.gateway = gateway_for(env.settings, env.sleeps)
+    tracks = small_ids(standin)
+    pid = env.run(tracks[:5]).playlist_id
+    env.gateway.replace_items(pid, [publish.uri(t) for t in tracks[1:5]])  # the user drops one...
+    standin.account.playlist(pid)["public"] = True                         # ...and makes it public
+    before = env.store.read_manifest()
+    with pytest.raises(AuthError) as err:
+        env.run(tracks[1:4] + tracks[8:10])
+    message = str(err.value)
+    assert err.value.exit_code == 3 and "\n" not in message
+    assert "public" in message and "private again" in message and "playlist.public: true" in message
+    assert env.content(pid) == tracks[1:5]  # nothing changed
+    assert env.state().user_removed == [tracks[0]]
+    assert env.store.read_manifest()["managed_playlist"]["last_written"] == before["managed_playlist"]["last_written"]
+
+
+# ----- every playlist we managed (issue 10, item 9) ---------------------------------------------
+def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(env):
+    tracks = small_ids(env.server)
+    old = env.run(tracks[:4]).playlist_id
+    new = env.run(tracks[4:8], new_playlist=True).playlist_id
+    assert new != old and publish.managed_playlist_ids(env.store) == [old, new]
+    env.store.manifest_path.unlink()  # the backup copy still knows both
+    result = env.run(tracks[8:12])
+    assert result.playlist_id == new and env.content(old) == tracks[:4]
+    assert publish.managed_playlist_ids(env.store) == [old, new]
+
+    env.store.manifest_path.unlink()  # both copies gone: two marked candidates, adopt neither
+    env.store.backup_path.unlink()
+    result = env.run(tracks[12:14])
+    assert result.created and result.playlist_id not in (old, new)
+    assert any("none is adopted" in m for m in result.messages)
+    assert env.content(old) == tracks[:4] and env.content(new) == tracks[8:12]

@@ -196,9 +196,20 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     artists = pd.DataFrame(list(artist_rows.values()), columns=list(schema.FRAMES["artists"]))
     if len(old_artists):
         artists = pd.concat([schema.conform("artists", artists), old_artists], ignore_index=True)
-    extra = {name: cached.frames[name] for name in ("audio_features", "artist_genres")} if cached is not None else {}
+    extra = {}
+    for name in ("audio_features", "artist_genres"):  # not from Spotify: carried over, even from a damaged cache
+        frame = cached.frames[name] if cached is not None else store.load_frame(name)
+        if frame is not None:
+            extra[name] = frame
+    # a canonical row order (by id): the same account gives the same frames whatever order the
+    # listings came in, so that a run on an unchanged library changes nothing (ties break by id)
+    tracks = tracks.drop_duplicates("track_id").sort_values("track_id", kind="stable")
+    artists = artists.drop_duplicates("artist_id").sort_values("artist_id", kind="stable")
+    playlist_frame = pd.DataFrame(playlist_rows, columns=list(schema.FRAMES["playlists"]))
+    playlist_frame = playlist_frame.sort_values("playlist_id", kind="stable")
+    playlist_items = playlist_items.sort_values(["playlist_id", "position"], kind="stable")
     library = Library.from_frames(
-        user_id=user_id, tracks=tracks, artists=artists, playlists=pd.DataFrame(playlist_rows),
+        user_id=user_id, tracks=tracks, artists=artists, playlists=playlist_frame,
         playlist_items=playlist_items, top_tracks=pd.DataFrame(top_tracks, columns=["track_id", "time_range", "rank"]),
         top_artists=pd.DataFrame(top_artists, columns=["artist_id", "time_range", "rank"]),
         saved_tracks=pd.DataFrame(saved, columns=["track_id", "added_at"]),

@@ -10,7 +10,7 @@ works against it unchanged::
 
 It serves one :class:`Account` (the built-in sample library or a small hand-written one),
 keeps its state in memory (writes mutate ``server.account``), records every request, and can
-inject faults (429, quota, 5xx, "applied then 502", slow, truncated bodies). ``extended=True``
+inject faults (429, quota, 5xx, "applied then 502", "applied late", slow, truncated bodies). ``extended=True``
 imitates an extended-quota app: popularity and artist genres appear, audio features answer.
 
 Run it by hand with ``python -m recommender.standins.spotify --port 8765 [--extended]``.
@@ -358,6 +358,11 @@ class Fault:
     ``method`` "*" matches any method. ``path`` is searched (``re.search``) in the request
     path without its query, both as sent and without a trailing slash ("/v1/me/" and
     "/v1/me"). Faults also apply to /authorize and /api/token. ``hits`` counts matches.
+    ``late`` (seconds) "applies late": the request is applied that long after it arrived, in
+    the background, while the answer (``status``, default 504) comes after ``delay``; with a
+    ``delay`` beyond the client's timeout the client never sees it (``StandinServer.
+    wait_late`` waits for the late writes). ``before`` is called with the account just before
+    the request is handled (a user editing in the app at the same moment).
     """
 
     method: str = "GET"
@@ -369,6 +374,8 @@ class Fault:
     apply_first: bool = False
     delay: float = 0.0
     truncate: bool = False
+    late: float | None = None
+    before: Callable[[Account], None] | None = field(default=None, compare=False)
     hits: int = field(default=0, compare=False)
 
     def matches(self, method: str, paths: tuple[str, ...]) -> bool:
@@ -446,6 +453,7 @@ class StandinServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._late: list[threading.Thread] = []
 
     # ----- lifecycle -------------------------------------------------------------------
     def start(self) -> "StandinServer":
@@ -547,6 +555,14 @@ class StandinServer:
             for tok in self._refresh.values():
                 tok["revoked"] = True
 
+    def wait_late(self, timeout: float = 10.0) -> None:
+        """Wait until every "apply late" request received so far has been applied."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            pending = list(self._late)
+        for t in pending:
+            t.join(max(0.0, deadline - time.monotonic()))
+
     def playlist_track_ids(self, playlist_id: str) -> list[str]:
         """Track ids of a playlist in order, read from the live state."""
         with self._lock:
@@ -566,10 +582,23 @@ class StandinServer:
                 fault.hits += 1
                 if fault.times is not None and fault.hits >= fault.times:
                     self._faults.remove(fault)
+        if fault is not None and fault.before is not None:
+            with self._lock:
+                fault.before(self.account)
+        if fault is not None and fault.late is not None:  # applied in the background, later
+            def apply_late(wait: float = fault.late) -> None:
+                if not self._stopping.wait(wait):
+                    self._run(method, path, query, headers, body)
+            late = threading.Thread(target=apply_late, name="standin-late", daemon=True)
+            with self._lock:
+                self._late.append(late)
+            late.start()
         if fault is not None and fault.delay > 0:
             self._stopping.wait(fault.delay)
 
-        if fault is not None and fault.status is not None and not fault.apply_first:
+        if fault is not None and fault.late is not None:
+            reply = self._fault_reply(fault) if fault.status is not None else _api_error(504, "Gateway timeout")
+        elif fault is not None and fault.status is not None and not fault.apply_first:
             reply = self._fault_reply(fault)
         else:
             reply = self._run(method, path, query, headers, body)
