@@ -476,3 +476,17 @@ def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(
     assert result.created and result.playlist_id not in (old, new)
     assert any("none is adopted" in m for m in result.messages)
     assert env.content(old) == tracks[:4] and env.content(new) == tracks[8:12]
+
+
+# ----- state only we know survives one damaged file (issue 10, item 2) ---------------------------
+def test_garbage_in_the_manifest_does_not_bring_removed_tracks_back(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:6]).playlist_id
+    env.gateway.replace_items(pid, [publish.uri(t) for t in tracks[1:6]])  # the user removes one
+    state = env.state()
+    publish.publish(env.gateway, env.store, env.settings, state, tracks[1:8], WEIGHTS)
+    env.store.manifest_path.write_text('{"managed_playlist": {"id": "' + pid[:5])  # a torn write
+    store = Store(env.settings.cache_dir)
+    again = publish.managed_state(env.gateway, store, env.settings, USER)
+    assert again.user_removed == [tracks[0]] and again.playlist_id == pid
+    assert [p for p in store.problems if "recovered" in p and "1 track you removed" in p]

@@ -1,0 +1,68 @@
+"""build_playlist end to end against the stand-in: what a run survives (issue 10).
+
+Same input, same output; a damaged cache is re-pulled and said so; every playlist the tool
+ever managed stays out of the taste profile and of the evaluation targets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from recommender import jobs, publish
+from recommender.standins.spotify import Account, StandinServer
+from recommender.store import Store
+
+from spotify_helpers import gateway_for, save_login, settings_for
+
+
+@pytest.fixture
+def sample(tmp_path):
+    with StandinServer(Account.sample(features=False)) as server:
+        settings = settings_for(server, tmp_path / "cache")
+        save_login(server, tmp_path / "cache")
+        yield server, settings
+
+
+def build(settings, **kwargs) -> jobs.BuildResult:
+    return jobs.build_playlist(settings, gateway=gateway_for(settings), **kwargs)
+
+
+def test_an_unchanged_library_gives_an_unchanged_playlist(sample):
+    server, settings = sample
+    first = build(settings)
+    assert first.created and first.added > 0
+    again = build(settings, force_refresh=True)  # the library now lists the managed playlist too
+    assert (again.added, again.removed, again.kept) == (0, 0, first.added)
+    assert server.playlist_track_ids(again.playlist_id) == server.playlist_track_ids(first.playlist_id)
+
+
+@pytest.mark.parametrize("frame", ["top_tracks", "saved_tracks", "playlist_items"])
+@pytest.mark.parametrize("damage", ["missing", "unreadable"])
+def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(sample, frame, damage):
+    server, settings = sample
+    clean = build(settings, dry_run=True)
+    path = Store(settings.cache_dir).frame_path(frame)
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(b"PAR1 garbage")
+    result = build(settings, dry_run=True)
+    assert result.refreshed
+    assert [m for m in result.messages if f"{frame}.parquet" in m and "re-pulled" in m]
+    assert list(result.table["track_id"]) == list(clean.table["track_id"])
+    assert Store(settings.cache_dir).frame_path(frame).exists()
+
+
+def test_every_managed_playlist_stays_out_of_taste_and_evaluation(sample):
+    server, settings = sample
+    first = build(settings)
+    second = build(settings, new_playlist=True, force_refresh=True)
+    assert second.playlist_id != first.playlist_id
+    # the old playlist is still in the user's library, but it is our output, not their taste
+    assert first.playlist_id in set(Store(settings.cache_dir).load_library().playlists["playlist_id"])
+    third = build(settings, force_refresh=True)
+    assert (third.added, third.removed) == (0, 0)
+    setup = jobs.evaluation_setup(settings)
+    targets = set(setup.hidden["playlist_id"])
+    assert not targets & {first.playlist_id, second.playlist_id}
+    assert set(publish.managed_playlist_ids(Store(settings.cache_dir))) == {first.playlist_id, second.playlist_id}

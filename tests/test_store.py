@@ -1,0 +1,85 @@
+"""The cache directory: the manifest's second copy, leftovers of killed writes, missing frames."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from recommender import jobs
+from recommender.config import load_settings
+from recommender.store import Store
+
+
+def own_state() -> dict:
+    return {"managed_playlist": {"id": "P1", "name": "x", "last_written": ["a", "b"], "pending": None},
+            "user_removed": ["c", "d"], "managed_history": [{"id": "P0"}, {"id": "P1"}], "fetched_at": "2026-01-01"}
+
+
+@pytest.mark.parametrize("damage", [b"{\"managed_playlist\": {\"id\": ", b"\x00\xff garbage", b"[1, 2]", None],
+                         ids=["truncated", "binary", "not-an-object", "deleted"])
+def test_a_damaged_manifest_is_recovered_from_its_second_copy_and_said_once(tmp_path, damage):
+    store = Store(tmp_path)
+    store.write_manifest(own_state())
+    if damage is None:
+        store.manifest_path.unlink()
+    else:
+        store.manifest_path.write_bytes(damage)
+    fresh = Store(tmp_path)
+    data = fresh.read_manifest()
+    assert data["user_removed"] == ["c", "d"] and data["managed_playlist"]["id"] == "P1"
+    fresh.read_manifest()
+    assert len(fresh.problems) == 1
+    line = fresh.problems[0]
+    assert "\n" not in line and "manifest.json" in line and "manifest.backup.json" in line
+    assert "the managed playlist P1, 2 tracks you removed, 2 playlists managed so far" in line
+    fresh.update_manifest(fetched_at="2026-02-02")  # the next write restores both copies
+    assert json.loads(store.manifest_path.read_text())["user_removed"] == ["c", "d"]
+    assert Store(tmp_path).read_manifest()["fetched_at"] == "2026-02-02" and Store(tmp_path).problems == []
+
+
+def test_a_damaged_backup_alone_loses_nothing(tmp_path):
+    store = Store(tmp_path)
+    store.write_manifest(own_state())
+    store.backup_path.write_text("garbage")
+    fresh = Store(tmp_path)
+    assert fresh.read_manifest()["user_removed"] == ["c", "d"] and fresh.problems == []
+
+
+def test_both_copies_damaged_is_reported_not_fatal(tmp_path):
+    store = Store(tmp_path)
+    store.write_manifest(own_state())
+    store.manifest_path.write_text("garbage")
+    store.backup_path.write_text("garbage")
+    fresh = Store(tmp_path)
+    assert fresh.read_manifest() == {}
+    assert len(fresh.problems) == 1 and "no readable backup" in fresh.problems[0]
+
+
+def test_leftover_temporary_files_are_removed_by_the_next_writer(tmp_path):
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    store = Store(tmp_path)
+    store.save_frame("saved_tracks", pd.DataFrame({"track_id": ["a"], "added_at": ["2026-01-01"]}))
+    left = [tmp_path / ".tracks.parquet.k1ll3d.tmp", tmp_path / ".manifest.json.x9.tmp"]
+    for p in left:
+        p.write_bytes(b"half written")
+    keep = tmp_path / "notes.tmp.txt"
+    keep.write_text("not ours")
+    with jobs.writing(settings, "refresh"):
+        pass
+    assert not any(p.exists() for p in left)
+    assert keep.exists() and store.frame_path("saved_tracks").exists()
+
+
+def test_a_missing_frame_means_no_cached_library(tmp_path):
+    store = Store(tmp_path)
+    store.write_manifest({"fetched_at": "2026-01-01T00:00:00+00:00", "user_id": "u"})
+    from recommender import schema
+    for name in schema.FRAMES:
+        store.save_frame(name, schema.empty_frame(name))
+    assert Store(tmp_path).load_library() is not None
+    store.frame_path("top_tracks").unlink()
+    fresh = Store(tmp_path)
+    assert fresh.load_library() is None
+    assert fresh.problems == [f"{store.frame_path('top_tracks')} is missing; the cache will be re-pulled"]
