@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 BACKUP = "manifest.backup.json"
-# manifest keys that cannot be re-pulled from Spotify: kept across schema versions and reported
-# when recovered from the backup copy
+# manifest keys that cannot be re-pulled from Spotify (also "<key>:<slot>" for other managed
+# playlists): kept across schema versions, reported when recovered from the backup copy
 OWN_STATE = ("managed_playlist", "user_removed", "managed_history")
 # frames a refresh pulls from Spotify (a missing one means a re-pull); the others are imported
 # or looked up elsewhere (audio features, MusicBrainz genres) and carried over by a refresh
@@ -119,7 +119,7 @@ class Store:
         if data.get("schema_version") != schema.SCHEMA_VERSION:
             self._problem(f"{path}: cache schema version {data.get('schema_version')!r} is not "
                           f"{schema.SCHEMA_VERSION}; the cache will be rebuilt")
-            keep = {k: data[k] for k in OWN_STATE if k in data}
+            keep = {k: v for k, v in data.items() if k in OWN_STATE or k.split(":")[0] in OWN_STATE}
             return keep
         return data
 

@@ -361,7 +361,7 @@ class Fault:
     ``late`` (seconds) "applies late": the request is applied that long after it arrived, in
     the background, while the answer (``status``, default 504) comes after ``delay``; with a
     ``delay`` beyond the client's timeout the client never sees it (``StandinServer.
-    wait_late`` waits for the late writes). ``before`` is called with the account just before
+    wait_late`` waits for the late writes, or applies them at once). ``before`` is called with the account just before
     the request is handled (a user editing in the app at the same moment).
     """
 
@@ -454,6 +454,7 @@ class StandinServer:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._late: list[threading.Thread] = []
+        self._release_late = threading.Event()
 
     # ----- lifecycle -------------------------------------------------------------------
     def start(self) -> "StandinServer":
@@ -555,13 +556,19 @@ class StandinServer:
             for tok in self._refresh.values():
                 tok["revoked"] = True
 
-    def wait_late(self, timeout: float = 10.0) -> None:
-        """Wait until every "apply late" request received so far has been applied."""
+    def wait_late(self, timeout: float = 10.0, now: bool = False) -> None:
+        """Wait until every "apply late" request received so far has been applied; ``now``
+        applies them at once instead of at their time (a test decides when they land)."""
         deadline = time.monotonic() + timeout
         with self._lock:
             pending = list(self._late)
-        for t in pending:
-            t.join(max(0.0, deadline - time.monotonic()))
+        if now:
+            self._release_late.set()
+        try:
+            for t in pending:
+                t.join(max(0.0, deadline - time.monotonic()))
+        finally:
+            self._release_late.clear()
 
     def playlist_track_ids(self, playlist_id: str) -> list[str]:
         """Track ids of a playlist in order, read from the live state."""
@@ -587,7 +594,8 @@ class StandinServer:
                 fault.before(self.account)
         if fault is not None and fault.late is not None:  # applied in the background, later
             def apply_late(wait: float = fault.late) -> None:
-                if not self._stopping.wait(wait):
+                self._release_late.wait(wait)
+                if not self._stopping.is_set():
                     self._run(method, path, query, headers, body)
             late = threading.Thread(target=apply_late, name="standin-late", daemon=True)
             with self._lock:
