@@ -310,7 +310,7 @@ def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
     if exc.status == 403 and state.public:
         return AuthError(f"the managed playlist {state.name!r} was made public, and changing a public playlist "
                          "needs the playlist-modify-public permission this login lacks: make it private again in "
-                         "Spotify (nothing was changed), or set playlist.public: true and run `recommend auth`")
+                         "Spotify, or set playlist.public: true and run `recommend auth`; the next run then updates it")
     return exc
 
 
