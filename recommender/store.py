@@ -129,14 +129,18 @@ class Store:
         atomic_write_text(self.manifest_path, text)
         atomic_write_text(self.backup_path, text)  # second copy: one damaged file loses nothing
 
-    def remove_leftovers(self) -> list[Path]:
-        """Delete the temporary files of writes killed half way (call it holding the run lock:
-        another writer's temporary file would vanish under it). Returns what was removed."""
-        removed = []
+    def remove_leftovers(self, min_age: float = 60.0) -> list[Path]:
+        """Delete the temporary files of writes killed half way. Call it holding the run lock;
+        files younger than ``min_age`` seconds are left alone (a command that needs no lock,
+        refreshing the login token, may be writing one right now). Returns what was removed."""
+        import time
+        removed: list[Path] = []
         if not self.dir.is_dir():
             return removed
         for tmp in sorted(self.dir.glob(TMP_GLOB)):
             try:
+                if time.time() - tmp.stat().st_mtime < min_age:
+                    continue
                 tmp.unlink()
             except OSError as exc:
                 log.warning("could not remove the leftover %s (%s)", tmp, exc)

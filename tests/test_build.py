@@ -6,6 +6,8 @@ ever managed stays out of the taste profile and of the evaluation targets.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from recommender import jobs, publish
@@ -14,13 +16,25 @@ from recommender.store import Store
 
 from spotify_helpers import gateway_for, save_login, settings_for
 
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def serve(account: Account, cache: Path):
+    with StandinServer(account) as server:
+        settings = settings_for(server, cache)
+        save_login(server, cache)
+        yield server, settings
+
 
 @pytest.fixture
 def sample(tmp_path):
-    with StandinServer(Account.sample(features=False)) as server:
-        settings = settings_for(server, tmp_path / "cache")
-        save_login(server, tmp_path / "cache")
-        yield server, settings
+    """The built-in sample library: big enough for ties to show how rows were ordered."""
+    yield from serve(Account.sample(features=False), tmp_path / "cache")
+
+
+@pytest.fixture
+def small(tmp_path):
+    yield from serve(Account.from_file(FIXTURES / "small_account.json"), tmp_path / "cache")
 
 
 def build(settings, **kwargs) -> jobs.BuildResult:
@@ -38,8 +52,8 @@ def test_an_unchanged_library_gives_an_unchanged_playlist(sample):
 
 @pytest.mark.parametrize("frame", ["top_tracks", "saved_tracks", "playlist_items"])
 @pytest.mark.parametrize("damage", ["missing", "unreadable"])
-def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(sample, frame, damage):
-    server, settings = sample
+def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(small, frame, damage):
+    server, settings = small
     clean = build(settings, dry_run=True)
     path = Store(settings.cache_dir).frame_path(frame)
     if damage == "missing":
@@ -53,16 +67,22 @@ def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(sample, frame, da
     assert Store(settings.cache_dir).frame_path(frame).exists()
 
 
-def test_every_managed_playlist_stays_out_of_taste_and_evaluation(sample):
-    server, settings = sample
+def test_every_managed_playlist_stays_out_of_taste_and_evaluation(small, monkeypatch):
+    from recommender import pipeline
+    server, settings = small
     first = build(settings)
     second = build(settings, new_playlist=True, force_refresh=True)
     assert second.playlist_id != first.playlist_id
     # the old playlist is still in the user's library, but it is our output, not their taste
     assert first.playlist_id in set(Store(settings.cache_dir).load_library().playlists["playlist_id"])
+    scored = []
+    real = pipeline.build_recommendations
+    monkeypatch.setattr(pipeline, "build_recommendations", lambda lib, *a, **k: scored.append(lib) or real(lib, *a, **k))
     third = build(settings, force_refresh=True)
     assert (third.added, third.removed) == (0, 0)
-    setup = jobs.evaluation_setup(settings)
+    assert not set(scored[0].playlists["playlist_id"]) & {first.playlist_id, second.playlist_id}
+    assert not set(scored[0].playlist_items["playlist_id"]) & {first.playlist_id, second.playlist_id}
+    setup = jobs.evaluation_setup(settings.with_overrides({"evaluate.min_tracks": 2}))
     targets = set(setup.hidden["playlist_id"])
     assert not targets & {first.playlist_id, second.playlist_id}
     assert set(publish.managed_playlist_ids(Store(settings.cache_dir))) == {first.playlist_id, second.playlist_id}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pandas as pd
 import pytest
@@ -64,12 +66,15 @@ def test_leftover_temporary_files_are_removed_by_the_next_writer(tmp_path):
     left = [tmp_path / ".tracks.parquet.k1ll3d.tmp", tmp_path / ".manifest.json.x9.tmp"]
     for p in left:
         p.write_bytes(b"half written")
+        os.utime(p, (time.time() - 3600, time.time() - 3600))  # from a run killed an hour ago
+    fresh = tmp_path / ".spotify-token.json.w1p.tmp"  # being written right now by a lock-free command
+    fresh.write_text("{}")
     keep = tmp_path / "notes.tmp.txt"
     keep.write_text("not ours")
     with jobs.writing(settings, "refresh"):
         pass
     assert not any(p.exists() for p in left)
-    assert keep.exists() and store.frame_path("saved_tracks").exists()
+    assert keep.exists() and fresh.exists() and store.frame_path("saved_tracks").exists()
 
 
 def test_a_missing_frame_means_no_cached_library(tmp_path):
