@@ -418,6 +418,28 @@ def test_applied_then_502_really_writes(standin_spotify, standin):
     assert standin.playlist_track_ids(pid) == before + [T[20]]
 
 
+def test_apply_late_answers_after_the_timeout_and_writes_afterwards(client_for, standin):
+    pid = OWNED[2]
+    before = standin.playlist_track_ids(pid)
+    standin.add_fault(Fault(method="PUT", path=rf"^/v1/playlists/{pid}/items$", late=30, delay=0.6))
+    sp = client_for(standin)
+    sp.requests_timeout = 0.2
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        sp.playlist_replace_items(pid, [T[20]])
+    assert standin.playlist_track_ids(pid) == before  # not yet: the client gave up first
+    standin.wait_late(now=True)
+    assert standin.playlist_track_ids(pid) == [T[20]]
+
+
+def test_a_fault_can_let_the_user_edit_at_the_same_moment(standin_spotify, standin):
+    pid = OWNED[2]
+    before = standin.playlist_track_ids(pid)
+    standin.add_fault(Fault(method="POST", path=r"/items$",
+                            before=lambda account: account.playlist(pid)["items"].clear()))
+    standin_spotify.playlist_add_items(pid, [T[20]])
+    assert before and standin.playlist_track_ids(pid) == [T[20]]
+
+
 def test_plain_error_fault_does_not_write(standin_spotify, standin):
     pid = OWNED[2]
     before = standin.playlist_track_ids(pid)
