@@ -22,6 +22,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .errors import RecommenderError, UsageError
+from .safetext import terminal_safe
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="recommend: a personal hybrid recommender that writes a private Spotify playlist.")
@@ -61,7 +62,12 @@ def _root(config: ConfigOpt = None) -> None:
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    typer.echo(terminal_safe(message, keep_newlines=True), err=True)
+
+
+def _echo(message: str) -> None:
+    """typer.echo for text that may hold names from strangers (see ``safetext``)."""
+    typer.echo(terminal_safe(message, keep_newlines=True))
 
 
 FILE_ONLY = {"file_only": True}  # log records the stderr handler skips (the CLI prints its own line)
@@ -95,7 +101,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     return fn(*args, **kw)
             except RecommenderError as exc:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
-                _err(f"error: {exc}")
+                _err(f"error: {terminal_safe(exc)}")
                 if record:
                     _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
                 raise typer.Exit(exc.exit_code) from None
@@ -175,7 +181,23 @@ def _print_json(data: Any) -> None:
 
 def _console():
     from rich.console import Console
-    return Console(highlight=False, soft_wrap=False, width=_term_width())
+    return _safe_console(highlight=False, soft_wrap=False, markup=False, emoji=False, width=_term_width())
+
+
+def _safe_console_class():
+    from rich.console import Console
+
+    class SafeConsole(Console):
+        """Markup off, and every string printed goes through ``terminal_safe``."""
+
+        def print(self, *objects, **kwargs):
+            super().print(*[terminal_safe(o, keep_newlines=True) if isinstance(o, str) else o for o in objects],
+                          **kwargs)
+    return SafeConsole
+
+
+def _safe_console(**kwargs):
+    return _safe_console_class()(**kwargs)
 
 
 def _term_width() -> int:
@@ -187,7 +209,8 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
     """A rich table that fits the terminal: numbers are never cut, text columns share what is
     left (``wide`` gets the largest share) and are cut with an ellipsis."""
     from rich.table import Table
-    t = Table(title=title, title_justify="left", show_lines=False)
+    from rich.text import Text
+    t = Table(title=Text(terminal_safe(title)), title_justify="left", show_lines=False)
     width = width or _term_width()
     need = {i: max([len(c)] + [len(str(r[i])) for r in rows]) for i, c in enumerate(columns)}
     numeric = {i for i in range(len(columns)) if rows and all(_is_number(r[i]) for r in rows)}
@@ -209,7 +232,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
         t.add_column(c, justify="right" if i in numeric else "left", overflow="ellipsis", no_wrap=True,
                      min_width=need[i] if i in numeric else None, max_width=cap[i])
     for r in rows:
-        t.add_row(*[str(v) for v in r])
+        t.add_row(*[Text(terminal_safe(v)) for v in r])
     return t
 
 
@@ -465,7 +488,7 @@ def tune_cmd(
         typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
                    "your current weights are as good as far as this library can tell")
     if write:
-        typer.echo(diff or "(the config already had these weights)")
+        _echo(diff or "(the config already had these weights)")
         typer.echo(f"weights written to {out['written']}")
     if report:
         typer.echo(f"report written to {report}")
@@ -498,7 +521,7 @@ def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         _print_json(data)
     else:
         src = f"# defaults < {settings.user_file or '(no user file)'} < environment < flags\n"
-        typer.echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
+        _echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
 
 
 @command("status")
@@ -533,7 +556,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
-    typer.echo("\n".join(lines))
+    _echo("\n".join(lines))
 
 
 @command("genres", parent=enrich_app)
@@ -585,12 +608,12 @@ def import_features_cmd(
         return
     if quiet:
         return
-    typer.echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
+    _echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
                f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
                "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
     for reason, n in report.skipped.items():
         examples = "; ".join(report.examples.get(reason, [])[:3])
-        typer.echo(f"skipped {n} rows: {reason} (e.g. {examples})")
+        _echo(f"skipped {n} rows: {reason} (e.g. {examples})")
 
 
 def _library_settings(config: Path | None):
@@ -756,7 +779,7 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     """Print our crontab entry, if any."""
     from . import schedule
     line = schedule.show(tabfile)
-    typer.echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+    _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
 
 
 @command("remove", parent=schedule_app)
