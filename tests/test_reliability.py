@@ -67,3 +67,76 @@ def test_a_long_token_cut_by_the_cap_is_not_half_logged():
     text = "a" * (MAX_MESSAGE_CHARS - 40) + " " + token
     out = redact(cap(text))
     assert "kkkk" not in out and "more characters not logged" in out
+
+
+# ----- accounts service outage --------------------------------------------------------------
+@pytest.fixture
+def expired_login(standin, tmp_path, monkeypatch):
+    import recommender.spotify.auth as auth
+    sleeps: list[float] = []
+    monkeypatch.setattr(auth, "_sleep", sleeps.append, raising=False)
+    cache = tmp_path / "cache"
+    save_login(standin, cache, expires_in=0)  # the next call must refresh
+    return standin, env_for(standin, cache), cache, sleeps
+
+
+@pytest.mark.parametrize("status", [503, 500])
+def test_a_brief_accounts_outage_is_retried(expired_login, status):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=status, times=2))
+    before = json.loads((cache / "spotify-token.json").read_text())
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    assert len(sleeps) == 2
+    after = json.loads((cache / "spotify-token.json").read_text())
+    assert after["access_token"] != before["access_token"]
+
+
+def test_a_long_accounts_outage_exits_5_and_keeps_the_login(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=503, times=None))
+    before = (cache / "spotify-token.json").read_bytes()
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 5, result.stderr
+    assert "accounts service" in result.stderr and "recommend auth" not in result.stderr
+    assert len(sleeps) == 4  # spotify.max_retries
+    assert (cache / "spotify-token.json").read_bytes() == before
+    assert runs_of(cache)[-1]["exit_code"] == 5
+
+
+def test_accounts_rate_limit_exits_4_with_the_wait_and_keeps_the_login(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=429, retry_after=3600, times=None))
+    before = (cache / "spotify-token.json").read_bytes()
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 4, result.stderr
+    assert "try again in 60 min" in result.stderr or "try again in 1.0 h" in result.stderr
+    assert sleeps == []  # longer than spotify.max_retry_wait: never slept on
+    assert (cache / "spotify-token.json").read_bytes() == before
+
+
+def test_accounts_rate_limit_with_a_short_wait_is_retried(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=429, retry_after=2, times=1))
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    assert sleeps == [2.0]
+
+
+def test_a_revoked_login_still_exits_3_at_once(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.revoke_refresh_tokens()
+    before = (cache / "spotify-token.json").read_bytes()
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 3 and "recommend auth" in result.stderr
+    assert sleeps == []
+    assert (cache / "spotify-token.json").read_bytes() == before
+
+
+def test_an_access_token_rejected_mid_run_is_refreshed_through_the_outage(expired_login):
+    server, env, cache, sleeps = expired_login
+    assert run(["refresh", "--quiet", "--no-input"], env).exit_code == 0
+    server.expire_access_tokens()
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=502, times=1))
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
