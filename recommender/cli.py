@@ -315,7 +315,9 @@ def _record(settings, command_name: str, exit_code: int, started: float, **summa
 def build_playlist_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False, as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the table and the diff; write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the table and the diff; write nothing to Spotify. "
+                                                     "A stale cache (or --refresh) is still refreshed, under the run "
+                                                     "lock like any writer.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Run everything against the built-in stand-in and sample "
                                                       "library (no Spotify account needed).")] = False,
     seed_playlist: Annotated[Optional[str], typer.Option("--seed-playlist", help="Recommend for this playlist "

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -156,17 +156,26 @@ def _without_playlist(library: Library, playlist_id: str | None) -> Library:
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
                    progress: Progress | None = None) -> BuildResult:
-    """Refresh when stale, score, and write the managed playlist (unless ``dry_run``)."""
+    """Refresh when stale, score, and write the managed playlist (unless ``dry_run``).
+
+    Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
+    cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
+    any writer before pulling, and exits 6 while another run holds it.
+    """
     from . import publish
     from .pipeline import build_recommendations
     started = time.monotonic()
     store = open_store(settings)
     gateway = gateway or connect(settings)
-    with writing(settings, "build-playlist") if not dry_run else nullcontext():
+    with ExitStack() as held:
+        if not dry_run:
+            held.enter_context(writing(settings, "build-playlist"))
         library = store.load_library()
         age = store.age_hours()
         refreshed = False
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
+            if dry_run:  # the refresh writes the cache: a writer like any other
+                held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
             library, _ = pull(gateway, store, settings, progress)
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)

@@ -140,3 +140,37 @@ def test_an_access_token_rejected_mid_run_is_refreshed_through_the_outage(expire
     server.add_fault(Fault(method="POST", path=r"^/api/token$", status=502, times=1))
     result = run(["refresh", "--quiet", "--no-input"], env)
     assert result.exit_code == 0, result.stderr
+
+
+# ----- read-only means read-only --------------------------------------------------------------
+LOGS = {"recommend.log", "runs.jsonl", "spotify-token.json", "recommend.lock"}
+
+
+def cache_files(cache: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in cache.iterdir() if p.is_file() and p.name not in LOGS}
+
+
+@pytest.mark.parametrize("args", [["--refresh"], []])
+def test_dry_run_never_writes_the_cache_while_another_run_holds_the_lock(logged_in, args):
+    from recommender.lock import RunLock
+    server, env, cache = logged_in
+    if args:  # a fresh cache: only --refresh would write it
+        assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    with RunLock(cache / "recommend.lock", command="scheduled run"):
+        result = run(["build-playlist", "--dry-run", "--quiet", *args], env)
+    assert result.exit_code == 6, result.stderr
+    assert "recommend.lock" in result.stderr
+    assert cache_files(cache) == before
+
+
+def test_dry_run_on_a_fresh_cache_reads_without_the_lock_and_writes_nothing(logged_in):
+    from recommender.lock import RunLock
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    with RunLock(cache / "recommend.lock", command="scheduled run"):
+        result = run(["build-playlist", "--dry-run", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert cache_files(cache) == before
