@@ -765,6 +765,11 @@ def schedule_install_cmd(
     cfg = (config or _state.config or settings.user_file)
     cfg = Path(cfg).resolve() if cfg else None
     cache = Path(settings.cache_dir).resolve()
+    cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
+    for note in notes:
+        _err(f"note: {note}")
+    if written:
+        _echo(f"wrote {', '.join(written)} to {cfg}: the scheduled run does not see your shell's environment")
     if print_only:
         typer.echo("# crontab line (crontab -e):")
         typer.echo(schedule.cron_line(expr, exe, cfg, cache))

@@ -27,9 +27,15 @@ MANIFEST = "manifest.json"
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
-    """Call ``write(tmp_path)`` then move the temporary file over ``path`` atomically."""
+    """Call ``write(tmp_path)`` then move the temporary file over ``path`` atomically.
+
+    The file gets ``mode`` when given; else a file that exists keeps its permissions (a 0644
+    config stays 0644) and a new one is 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None and path.exists():
+        mode = path.stat().st_mode & 0o7777
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

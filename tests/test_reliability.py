@@ -174,3 +174,141 @@ def test_dry_run_on_a_fresh_cache_reads_without_the_lock_and_writes_nothing(logg
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["dry_run"] is True
     assert cache_files(cache) == before
+
+
+# ----- the cron line works as set up ----------------------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def shim(tmp_path, monkeypatch):
+    """A `recommend` program running this checkout (cron's environment has no PYTHONPATH)."""
+    import shlex
+    import sys
+
+    from recommender import schedule
+    exe = tmp_path / "bin" / "recommend"
+    exe.parent.mkdir()
+    exe.write_text(f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(REPO))} exec {shlex.quote(sys.executable)} "
+                   '-m recommender "$@"\n')
+    exe.chmod(0o755)
+    monkeypatch.setattr(schedule, "default_executable", lambda: exe)
+    return exe
+
+
+def run_like_cron(line: str, home: Path):
+    """Run a crontab line's command as cron does: /bin/sh, PATH=/usr/bin:/bin, HOME, nothing else."""
+    import subprocess
+    command = line.split(" ", 5)[5].replace("\\%", "%")
+    return subprocess.run(["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", "SHELL=/bin/sh", "/bin/sh", "-c", command],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("given_config", [True, False])
+def test_the_installed_cron_line_works_under_crons_environment(logged_in, shim, tmp_path, monkeypatch, given_config):
+    from recommender import config
+    server, env, cache = logged_in
+    user = tmp_path / "my config" / "user.yaml"
+    user.parent.mkdir()
+    tab = tmp_path / "tab"
+    if given_config:
+        user.write_text("# my settings\nblend:\n  max_tracks: 20  # short lists\n")
+        user.chmod(0o644)
+        args = ["schedule", "install", "--tabfile", str(tab), "--config", str(user)]
+    else:  # the README's way: export SPOTIPY_CLIENT_ID, no config file yet
+        monkeypatch.setattr(config, "USER_FILE", user)
+        args = ["schedule", "install", "--tabfile", str(tab)]
+    result = run(args, env)
+    assert result.exit_code == 0, result.stderr
+    assert "spotify.client_id" in result.stdout and str(user) in result.stdout
+    line = tab.read_text().strip()
+    assert f"--config '{user}'" in line
+    text = user.read_text()
+    assert "test-client" in text and server.api_url in text
+    if given_config:
+        assert "# short lists" in text and mode(user) == 0o644
+    done = run_like_cron(line, tmp_path)
+    assert done.returncode == 0, done.stderr
+    last = runs_of(cache)[-1]
+    assert last["command"] == "build-playlist" and last["exit_code"] == 0 and last["added"] > 0
+
+
+def test_a_secret_only_in_the_environment_is_refused_and_never_written(logged_in, shim, tmp_path):
+    server, env, cache = logged_in
+    user = tmp_path / "user.yaml"
+    user.write_text("")
+    tab = tmp_path / "tab"
+    env = {**env, "SPOTIPY_CLIENT_SECRET": "s3cret-value"}
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "spotify.client_secret" in result.stderr and str(user) in result.stderr
+    assert not tab.exists() and "s3cret" not in user.read_text() and "s3cret" not in result.output
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert printed.exit_code == 0 and "s3cret" not in printed.output
+    assert "spotify.client_secret" in printed.stderr
+    user.write_text("spotify:\n  client_secret: s3cret-value\n")
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 0, result.stderr
+    assert "s3cret" not in tab.read_text()
+
+
+def systemd_unquote(value: str) -> list[str]:
+    """Words of a unit-file value as systemd reads them (quotes, C escapes, %% and $$)."""
+    words, i = [], 0
+    while i < len(value):
+        if value[i] == " ":
+            i += 1
+            continue
+        word = ""
+        if value[i] == '"':
+            i += 1
+            while value[i] != '"':
+                if value[i] == "\\":
+                    i += 1
+                word += value[i]
+                i += 1
+            i += 1
+        else:
+            while i < len(value) and value[i] != " ":
+                word += value[i]
+                i += 1
+        words.append(word.replace("%%", "\0").replace("$$", "$").replace("\0", "%"))
+    return words
+
+
+def test_systemd_units_escape_percent_quote_dollar_and_backslash(tmp_path):
+    from recommender import schedule
+    odd = tmp_path / 'a 50% "b" $HOME \\c'
+    units = schedule.systemd_units("0 7 * * *", odd / "recommend", odd / "user.yaml", odd / "cache")
+    service = units["recommend.service"]
+    exec_line = next(x for x in service.splitlines() if x.startswith("ExecStart="))
+    env_line = next(x for x in service.splitlines() if x.startswith("Environment="))
+    assert systemd_unquote(exec_line[len("ExecStart="):]) == [
+        str(odd / "recommend"), "build-playlist", "--quiet", "--no-input", "--config", str(odd / "user.yaml")]
+    assert systemd_unquote(env_line[len("Environment="):]) == [f"RECOMMENDER_CACHE_DIR={odd / 'cache'}"]
+    assert "%%" in exec_line and "$$HOME" in exec_line and '\\"b\\"' in exec_line
+
+
+# ----- files keep their permissions -----------------------------------------------------------
+def test_tune_write_keeps_the_config_files_mode(tmp_path):
+    fixtures = Path(__file__).parent / "fixtures"
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text("# mine\n")
+    cfg.chmod(0o644)
+    result = run(["tune", "--dataset", str(fixtures / "tidy_small.csv"), "--folds", "2", "--write",
+                  "--config", str(cfg)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 0, result.stderr
+    assert "scorers:" in cfg.read_text() and mode(cfg) == 0o644
+
+
+def test_atomic_write_keeps_an_existing_mode_and_makes_new_files_private(tmp_path):
+    from recommender.store import atomic_write_text
+    shared, new = tmp_path / "shared.txt", tmp_path / "new.txt"
+    shared.write_text("a")
+    shared.chmod(0o640)
+    atomic_write_text(shared, "b")
+    atomic_write_text(new, "c")
+    assert (mode(shared), mode(new)) == (0o640, 0o600)
+    atomic_write_text(shared, "d", mode=0o600)
+    assert mode(shared) == 0o600
