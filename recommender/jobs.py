@@ -67,10 +67,17 @@ def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool
 def pull(gateway, store: Store, settings, progress: Progress | None = None):
     """The incremental pull, then audio features for new tracks when Spotify still serves
     them (extended-quota apps; a 403 is remembered for 30 days and costs one request)."""
-    from .errors import SpotifyError
+    from .errors import RateLimited, SpotifyError
     from .features import fetch_spotify_features
     from .spotify.sync import refresh_library
-    library, report = refresh_library(gateway, store, settings, progress)
+    try:
+        library, report = refresh_library(gateway, store, settings, progress)
+    except RateLimited as exc:  # say what is true of the cache: a pull is saved only when complete
+        fetched = store.read_manifest().get("fetched_at")
+        kept = (f"the cache still holds the last complete refresh ({fetched})" if fetched
+                else "the cache is still empty")
+        raise RateLimited(f"{exc}; this refresh was stopped before the end and nothing of it was saved: {kept}",
+                          retry_after=exc.retry_after) from None
 
     def fetch(ids: list[str]) -> list[dict] | None:
         page = gateway.get("audio-features", ids=",".join(ids))

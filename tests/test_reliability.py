@@ -312,3 +312,25 @@ def test_atomic_write_keeps_an_existing_mode_and_makes_new_files_private(tmp_pat
     assert (mode(shared), mode(new)) == (0o640, 0o600)
     atomic_write_text(shared, "d", mode=0o600)
     assert mode(shared) == 0o600
+
+
+# ----- quota during a refresh -----------------------------------------------------------------
+def test_a_quota_stop_half_way_says_what_the_cache_really_holds(logged_in):
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    fetched = json.loads((cache / "manifest.json").read_text())["fetched_at"]
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 4
+    assert "fetched so far is kept" not in result.stderr
+    assert f"nothing of it was saved: the cache still holds the last complete refresh ({fetched})" in result.stderr
+    assert cache_files(cache) == before  # and that is true
+
+
+def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
+    server, env, cache = logged_in
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 4 and "the cache is still empty" in result.stderr
+    assert not (cache / "tracks.parquet").exists()
