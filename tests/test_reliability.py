@@ -334,3 +334,43 @@ def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     result = run(["refresh", "--quiet"], env)
     assert result.exit_code == 4 and "the cache is still empty" in result.stderr
     assert not (cache / "tracks.parquet").exists()
+
+
+# ----- config values that would crash later are rejected up front, naming the file ---------------
+@pytest.mark.parametrize("yaml_text, key", [
+    ("tune:\n  folds: 0\n", "tune.folds"),
+    ("moods:\n  max_clusters: 1\n", "moods.max_clusters"),
+    ("evaluate:\n  top_n: 0\n", "evaluate.top_n"),
+    ("spotify:\n  timeout: 0\n", "spotify.timeout"),
+    ("evaluate:\n  hide_fraction: 1.0\n", "evaluate.hide_fraction"),
+    ("evaluate:\n  min_tracks: 1\n", "evaluate.min_tracks"),
+    ("enrich:\n  rate: 0\n", "enrich.rate"),
+    ("enrich:\n  save_every: 0\n", "enrich.save_every"),
+    ("scorers:\n  content:\n    min_df: 0\n", "scorers.content.min_df"),
+    ("scorers:\n  content:\n    word_ngrams: [2, 1]\n", "scorers.content.word_ngrams"),
+    ("scorers:\n  content:\n    fields:\n      name: -1\n", "scorers.content.fields.name"),
+    ("scorers:\n  collaborative:\n    no_evidence: maybe\n", "scorers.collaborative.no_evidence"),
+    ("seeds:\n  time_range_weights:\n    short_term: -1\n", "seeds.time_range_weights.short_term"),
+    ("blend:\n  max_tracks: 0\n", "blend.max_tracks"),
+    ("blend:\n  max_tracks: 5\n", "blend.max_tracks"),   # smaller than the default min_tracks
+    ("moods:\n  classifier_c: 0\n", "moods.classifier_c"),
+    ("tune:\n  grid: []\n", "tune.grid"),
+    ("playlist:\n  name: ''\n", "playlist.name"),
+])
+def test_config_values_that_would_crash_are_rejected_naming_the_users_file(tmp_path, yaml_text, key):
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text(yaml_text)
+    result = run(["config", "show", "--config", str(cfg)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert line.startswith(f"error: {cfg}: ") and key in line and "default.yaml" not in line
+
+
+def test_evaluate_with_top_n_zero_is_a_config_error_not_a_crash(tmp_path):
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text("evaluate:\n  top_n: 0\n")
+    fixtures = Path(__file__).parent / "fixtures"
+    result = run(["evaluate", "--dataset", str(fixtures / "tidy_small.csv"), "--config", str(cfg)],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2 and "evaluate.top_n" in result.stderr and "unexpected" not in result.stderr
