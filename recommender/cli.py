@@ -108,6 +108,9 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             except KeyboardInterrupt:
                 _err("interrupted")
                 raise typer.Exit(130) from None
+            except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
+                _silence_closed_output()
+                raise typer.Exit(0) from None
             except typer.Exit:
                 raise
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
@@ -122,6 +125,17 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+def _silence_closed_output() -> None:
+    """Point stdout and stderr at /dev/null so nothing (not even the flush at exit) writes to the
+    pipe the reader closed."""
+    import os
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
 
 
 def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
@@ -193,6 +207,9 @@ def _safe_console_class():
         def print(self, *objects, **kwargs):
             super().print(*[terminal_safe(o, keep_newlines=True) if isinstance(o, str) else o for o in objects],
                           **kwargs)
+
+        def on_broken_pipe(self) -> None:  # rich would exit 1; the command wrapper decides
+            raise BrokenPipeError
     return SafeConsole
 
 
@@ -498,7 +515,7 @@ def tune_cmd(
 
 @command("standin")
 def standin_cmd(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = any free port).")] = 8765,
     extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres).")] = False,
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:

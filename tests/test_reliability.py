@@ -374,3 +374,34 @@ def test_evaluate_with_top_n_zero_is_a_config_error_not_a_crash(tmp_path):
     result = run(["evaluate", "--dataset", str(fixtures / "tidy_small.csv"), "--config", str(cfg)],
                  {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
     assert result.exit_code == 2 and "evaluate.top_n" in result.stderr and "unexpected" not in result.stderr
+
+
+# ----- small ones -----------------------------------------------------------------------------
+@pytest.mark.parametrize("port", ["-1", "65536"])
+def test_standin_rejects_a_port_out_of_range(port):
+    result = runner.invoke(app, ["standin", "--port", port])
+    assert result.exit_code == 2
+    assert "--port" in result.output
+
+
+def run_into_closed_pipe(args: list[str], env: dict[str, str]):
+    """Run the CLI with stdout a pipe whose reader is already gone (`recommend ... | head -0`)."""
+    import subprocess
+    import sys
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "recommender", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), **env})
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_output_pipe_is_not_a_failure(logged_in):
+    server, env, cache = logged_in
+    done = run_into_closed_pipe(["build-playlist"], env)
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr and "Traceback" not in done.stderr
+    assert runs_of(cache)[-1]["exit_code"] == 0
+    done = run_into_closed_pipe(["status"], env)
+    assert (done.returncode, done.stderr) == (0, "")
