@@ -21,7 +21,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .errors import RecommenderError, UsageError
+from .errors import RecommenderError, StorageError, UsageError
 from .safetext import terminal_safe
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -94,17 +94,20 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             if given.get("config") is not None:
                 _state.config = given["config"]
             started = time.monotonic()
+            def fail(exc: RecommenderError):
+                log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
+                _err(f"error: {terminal_safe(exc)}")
+                if record:
+                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
+                return typer.Exit(exc.exit_code)
+
             try:
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
                 with contextlib.redirect_stdout(io.StringIO()) if given.get("quiet") else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:
-                log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
-                _err(f"error: {terminal_safe(exc)}")
-                if record:
-                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
-                raise typer.Exit(exc.exit_code) from None
+                raise fail(exc) from None
             except KeyboardInterrupt:
                 _err("interrupted")
                 raise typer.Exit(130) from None
@@ -114,8 +117,12 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             except typer.Exit:
                 raise
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
+                if StorageError.matches(exc):  # disk full, read-only...: not a bug
+                    raise fail(StorageError.from_os_error(exc)) from None
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"unexpected error: {type(exc).__name__}: {exc} (details in the log; please report it)")
+                if record:
+                    _record_failure(name or fn.__name__, 1, started, f"unexpected error: {type(exc).__name__}: {exc}")
                 raise typer.Exit(1) from None
             finally:
                 log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
@@ -315,8 +322,9 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
         return  # a config error: no cache dir to record in
     try:
         _record(settings, command_name, exit_code, started, message=message)
-    except OSError:
-        pass
+    except OSError as exc:  # e.g. the disk is full: say so where cron's mail shows it
+        _err(f"note: this failure could not be recorded in {Path(settings.cache_dir) / 'runs.jsonl'} "
+             f"({exc.strerror or exc}), so `recommend status` does not show it")
 
 
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:

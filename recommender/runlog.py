@@ -97,6 +97,14 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full disk loses log lines quietly (the CLI reports the failure in one line);
+        anything else is reported as logging does."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno in {28, 122, 30}:  # ENOSPC, EDQUOT, EROFS
+            return
+        super().handleError(record)
+
 
 def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_bytes: int = 1_000_000,
                   backups: int = 3, quiet: bool = False, verbose: bool = False,

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema
+from .errors import StorageError
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,22 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        if StorageError.matches(exc):
+            raise StorageError.from_os_error(exc, path) from None
+        raise
     os.close(fd)
     try:
         if mode is not None:
             os.chmod(tmp, mode)
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if StorageError.matches(exc):  # disk full, read-only...: one line naming the file
+            raise StorageError.from_os_error(exc, path) from None
         raise
 
 

@@ -405,3 +405,52 @@ def test_a_closed_output_pipe_is_not_a_failure(logged_in):
     assert runs_of(cache)[-1]["exit_code"] == 0
     done = run_into_closed_pipe(["status"], env)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+# ----- disk full ------------------------------------------------------------------------------
+def no_space(*args, **kwargs):
+    import errno
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_disk_full_is_one_clear_line_exit_7_and_a_recorded_failure(logged_in, monkeypatch):
+    import pandas as pd
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
+    result = run(["build-playlist", "--refresh"], env)
+    assert result.exit_code == 7, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: cannot write ") and ".parquet: No space left on device" in line
+    assert "disk is full" in line and "unexpected" not in result.stderr
+    last = runs_of(cache)[-1]
+    assert last["command"] == "build-playlist" and last["exit_code"] == 7 and "No space" in last["message"]
+    assert not list(cache.glob(".*.tmp"))
+    assert {k: v for k, v in cache_files(cache).items()} == before  # the previous cache is kept
+    status = run(["status"], env)
+    assert "build-playlist exit 7" in status.stdout
+
+
+def test_disk_full_even_for_the_run_record_says_so(logged_in, monkeypatch):
+    import pandas as pd
+
+    from recommender import runlog
+    server, env, cache = logged_in
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
+    monkeypatch.setattr(runlog, "append_run", no_space)
+    result = run(["refresh"], env)
+    assert result.exit_code == 7
+    assert "could not be recorded" in result.stderr and "runs.jsonl" in result.stderr
+
+
+def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):
+    from recommender import jobs
+    server, env, cache = logged_in
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(jobs, "build_playlist", boom)
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 1
+    assert runs_of(cache)[-1]["exit_code"] == 1
