@@ -454,3 +454,16 @@ def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):
     result = run(["build-playlist", "--quiet"], env)
     assert result.exit_code == 1
     assert runs_of(cache)[-1]["exit_code"] == 1
+
+
+def test_every_reliability_line_of_the_readme_names_existing_tests():
+    import re
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Reliability\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"\btest_\w+", section)) - {f.split(".")[0] for f in re.findall(r"test_\w+\.py", section)}
+    defined = set()
+    for path in (REPO / "tests").glob("test_*.py"):
+        defined |= set(re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M))
+    assert named and named <= defined, sorted(named - defined)
+    for line in section.split("\n- ")[1:]:
+        assert "test_" in line, line[:60]
