@@ -197,7 +197,8 @@ class _Bar:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    from .safetext import json_safe
+    typer.echo(json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
 def _console():

@@ -37,6 +37,16 @@ def terminal_safe(value: Any, keep_newlines: bool = False) -> str:
     return (_UNSAFE_KEEP_NEWLINE if keep_newlines else _UNSAFE).sub(_escape, text)
 
 
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``, which escapes C0 controls
+    itself) with DEL, C1 controls and bidi/line-separator characters written as ``\\uXXXX``
+    escapes: the same data for a JSON reader, nothing raw for a terminal."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def html_safe(value: Any) -> str:
     """Text for an HTML page (element content or a quoted attribute value)."""
     return html.escape(terminal_safe(value), quote=True)

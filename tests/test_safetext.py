@@ -109,3 +109,12 @@ def test_log_records_are_made_safe_and_capped(tmp_path):
     assert len(text) < 2 * MAX_MESSAGE_CHARS + 1000
     assert "more characters not logged" in text
     assert not RAW.search(text) and "[link=https://evil.invalid]" in text
+
+
+def test_json_output_keeps_the_names_and_escapes_what_a_terminal_would_act_on(hostile):
+    server, env, cache = hostile
+    result = run(["build-playlist", "--dry-run", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    assert not RAW.search(result.stdout)
+    names = [t["name"] for t in json.loads(result.stdout)["tracks"]]
+    assert names and all(HOSTILE in n for n in names)  # the data itself is intact for scripts
