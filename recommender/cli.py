@@ -22,7 +22,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .errors import RecommenderError, StorageError, UsageError
-from .safetext import terminal_safe
+from .safetext import json_safe, terminal_safe
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="recommend: a personal hybrid recommender that writes a private Spotify playlist.")
@@ -94,7 +94,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             if given.get("config") is not None:
                 _state.config = given["config"]
             started = time.monotonic()
-            def fail(exc: RecommenderError):
+
+            def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
                 _err(f"error: {terminal_safe(exc)}")
                 if record:
@@ -197,7 +198,6 @@ class _Bar:
 
 
 def _print_json(data: Any) -> None:
-    from .safetext import json_safe
     typer.echo(json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
@@ -637,8 +637,8 @@ def import_features_cmd(
     if quiet:
         return
     _echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
-               f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
-               "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
+          f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
+          "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
     for reason, n in report.skipped.items():
         examples = "; ".join(report.examples.get(reason, [])[:3])
         _echo(f"skipped {n} rows: {reason} (e.g. {examples})")
