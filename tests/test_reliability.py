@@ -467,3 +467,42 @@ def test_every_reliability_line_of_the_readme_names_existing_tests():
     assert named and named <= defined, sorted(named - defined)
     for line in section.split("\n- ")[1:]:
         assert "test_" in line, line[:60]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 2 MB file system (tmpfs) for the cache; skipped where mounting is not allowed."""
+    import subprocess
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs permission to mount a small tmpfs")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def fill(disk: Path) -> None:
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 1024)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_really_full_disk_exits_7_and_status_shows_the_failure(standin, tiny_disk):
+    cache = tiny_disk / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    fill(tiny_disk)
+    result = run(["build-playlist", "--refresh"], env)
+    assert result.exit_code == 7, result.stderr
+    assert "No space left on device" in result.stderr and "unexpected" not in result.stderr
+    status = run(["status"], env)
+    assert "build-playlist exit 7" in status.stdout.split("last runs:")[1].splitlines()[1]
