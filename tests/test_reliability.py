@@ -506,3 +506,20 @@ def test_a_really_full_disk_exits_7_and_status_shows_the_failure(standin, tiny_d
     assert "No space left on device" in result.stderr and "unexpected" not in result.stderr
     status = run(["status"], env)
     assert "build-playlist exit 7" in status.stdout.split("last runs:")[1].splitlines()[1]
+
+
+def test_the_printed_systemd_service_works_under_an_empty_environment(logged_in, shim, tmp_path):
+    import subprocess
+    server, env, cache = logged_in
+    user = tmp_path / "user.yaml"
+    user.write_text("")
+    assert run(["schedule", "install", "--tabfile", str(tmp_path / "tab"), "--config", str(user)], env).exit_code == 0
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert printed.exit_code == 0, printed.stderr
+    service = printed.stdout.split("recommend.service\n", 1)[1]
+    exec_words = systemd_unquote(next(x for x in service.splitlines() if x.startswith("ExecStart="))[10:])
+    environment = systemd_unquote(next(x for x in service.splitlines() if x.startswith("Environment="))[12:])
+    done = subprocess.run(["env", "-i", f"HOME={tmp_path}", *environment, *exec_words],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert runs_of(cache)[-1]["exit_code"] == 0
