@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .lock import lock_path, running_holder
-from .safetext import terminal_safe
+from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
         record["message"] = redact(record["message"])
     if isinstance(record["duration_s"], float):
         record["duration_s"] = round(record["duration_s"], 3)
-    line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
+    line = json_safe(json.dumps(record, default=str, ensure_ascii=False)) + "\n"
     path = runs_path(cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

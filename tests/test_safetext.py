@@ -95,6 +95,7 @@ def test_hostile_names_in_did_you_mean_search_similar_status_and_log(hostile):
         assert not RAW.search(result.stdout + result.stderr), args
     log = (cache / "recommend.log").read_text(encoding="utf-8")
     assert not RAW.search(log)
+    assert not RAW.search((cache / "runs.jsonl").read_text(encoding="utf-8"))
 
 
 def test_log_records_are_made_safe_and_capped(tmp_path):
