@@ -33,7 +33,7 @@ RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playl
 FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
 REDACTED = "***"
-MAX_MESSAGE_CHARS = 2000          # a log message (e.g. a response body at -v) is cut to this many characters
+MAX_MESSAGE_CHARS = 1000          # a log message (e.g. a response body at -v) is cut to this many characters
 
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
 _KEY_VALUE = re.compile(

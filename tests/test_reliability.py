@@ -523,3 +523,14 @@ def test_the_printed_systemd_service_works_under_an_empty_environment(logged_in,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert runs_of(cache)[-1]["exit_code"] == 0
+
+
+def test_a_verbose_refresh_of_the_sample_library_does_not_rotate_the_log(sample_standin, tmp_path):
+    cache = tmp_path / "cache"
+    save_login(sample_standin, cache)
+    (cache / "recommend.log").write_text("history that must survive\n")
+    result = run(["refresh", "-v", "--quiet"], env_for(sample_standin, cache))
+    assert result.exit_code == 0, result.stderr
+    log = cache / "recommend.log"
+    assert log.read_text().startswith("history that must survive")  # not rotated away
+    assert log.stat().st_size < 500_000  # whole bodies were 3.7 MB
