@@ -160,8 +160,8 @@ def _logging(settings, quiet: bool, verbose: bool) -> None:
     s = settings.schedule
     setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose,
                   secrets=[settings.spotify.client_secret or ""])
-    if not verbose:  # spotipy logs every HTTP error at ERROR; our own messages say what matters
-        logging.getLogger("spotipy").setLevel(logging.CRITICAL)
+    # spotipy logs every HTTP error at ERROR; our own messages say what matters (its bodies at -v)
+    logging.getLogger("spotipy").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
 
 
 def _interactive(quiet: bool, as_json: bool) -> bool:

@@ -534,3 +534,4 @@ def test_a_verbose_refresh_of_the_sample_library_does_not_rotate_the_log(sample_
     log = cache / "recommend.log"
     assert log.read_text().startswith("history that must survive")  # not rotated away
     assert log.stat().st_size < 500_000  # whole bodies were 3.7 MB
+    assert "more characters not logged" in log.read_text()  # bodies are logged, capped
