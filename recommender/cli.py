@@ -21,7 +21,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .errors import RecommenderError, UsageError
+from .errors import RecommenderError, StorageError, UsageError
+from .safetext import json_safe, terminal_safe
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="recommend: a personal hybrid recommender that writes a private Spotify playlist.")
@@ -61,7 +62,12 @@ def _root(config: ConfigOpt = None) -> None:
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    typer.echo(terminal_safe(message, keep_newlines=True), err=True)
+
+
+def _echo(message: str) -> None:
+    """typer.echo for text that may hold names from strangers (see ``safetext``)."""
+    typer.echo(terminal_safe(message, keep_newlines=True))
 
 
 FILE_ONLY = {"file_only": True}  # log records the stderr handler skips (the CLI prints its own line)
@@ -88,25 +94,36 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             if given.get("config") is not None:
                 _state.config = given["config"]
             started = time.monotonic()
+
+            def fail(exc: RecommenderError) -> typer.Exit:
+                log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
+                _err(f"error: {terminal_safe(exc)}")
+                if record:
+                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
+                return typer.Exit(exc.exit_code)
+
             try:
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
                 with contextlib.redirect_stdout(io.StringIO()) if given.get("quiet") else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:
-                log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
-                _err(f"error: {exc}")
-                if record:
-                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
-                raise typer.Exit(exc.exit_code) from None
+                raise fail(exc) from None
             except KeyboardInterrupt:
                 _err("interrupted")
                 raise typer.Exit(130) from None
+            except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
+                _silence_closed_output()
+                raise typer.Exit(0) from None
             except typer.Exit:
                 raise
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
+                if StorageError.matches(exc):  # disk full, read-only...: not a bug
+                    raise fail(StorageError.from_os_error(exc)) from None
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"unexpected error: {type(exc).__name__}: {exc} (details in the log; please report it)")
+                if record:
+                    _record_failure(name or fn.__name__, 1, started, f"unexpected error: {type(exc).__name__}: {exc}")
                 raise typer.Exit(1) from None
             finally:
                 log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
@@ -116,6 +133,17 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+def _silence_closed_output() -> None:
+    """Point stdout and stderr at /dev/null so nothing (not even the flush at exit) writes to the
+    pipe the reader closed."""
+    import os
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
 
 
 def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
@@ -132,8 +160,8 @@ def _logging(settings, quiet: bool, verbose: bool) -> None:
     s = settings.schedule
     setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose,
                   secrets=[settings.spotify.client_secret or ""])
-    if not verbose:  # spotipy logs every HTTP error at ERROR; our own messages say what matters
-        logging.getLogger("spotipy").setLevel(logging.CRITICAL)
+    # spotipy logs every HTTP error at ERROR; our own messages say what matters (its bodies at -v)
+    logging.getLogger("spotipy").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
 
 
 def _interactive(quiet: bool, as_json: bool) -> bool:
@@ -170,12 +198,31 @@ class _Bar:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    typer.echo(json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
 def _console():
     from rich.console import Console
-    return Console(highlight=False, soft_wrap=False, width=_term_width())
+    return _safe_console(highlight=False, soft_wrap=False, markup=False, emoji=False, width=_term_width())
+
+
+def _safe_console_class():
+    from rich.console import Console
+
+    class SafeConsole(Console):
+        """Markup off, and every string printed goes through ``terminal_safe``."""
+
+        def print(self, *objects, **kwargs):
+            super().print(*[terminal_safe(o, keep_newlines=True) if isinstance(o, str) else o for o in objects],
+                          **kwargs)
+
+        def on_broken_pipe(self) -> None:  # rich would exit 1; the command wrapper decides
+            raise BrokenPipeError
+    return SafeConsole
+
+
+def _safe_console(**kwargs):
+    return _safe_console_class()(**kwargs)
 
 
 def _term_width() -> int:
@@ -187,7 +234,8 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
     """A rich table that fits the terminal: numbers are never cut, text columns share what is
     left (``wide`` gets the largest share) and are cut with an ellipsis."""
     from rich.table import Table
-    t = Table(title=title, title_justify="left", show_lines=False)
+    from rich.text import Text
+    t = Table(title=Text(terminal_safe(title)), title_justify="left", show_lines=False)
     width = width or _term_width()
     need = {i: max([len(c)] + [len(str(r[i])) for r in rows]) for i, c in enumerate(columns)}
     numeric = {i for i in range(len(columns)) if rows and all(_is_number(r[i]) for r in rows)}
@@ -209,7 +257,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
         t.add_column(c, justify="right" if i in numeric else "left", overflow="ellipsis", no_wrap=True,
                      min_width=need[i] if i in numeric else None, max_width=cap[i])
     for r in rows:
-        t.add_row(*[str(v) for v in r])
+        t.add_row(*[Text(terminal_safe(v)) for v in r])
     return t
 
 
@@ -275,8 +323,9 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
         return  # a config error: no cache dir to record in
     try:
         _record(settings, command_name, exit_code, started, message=message)
-    except OSError:
-        pass
+    except OSError as exc:  # e.g. the disk is full: say so where cron's mail shows it
+        _err(f"note: this failure could not be recorded in {Path(settings.cache_dir) / 'runs.jsonl'} "
+             f"({exc.strerror or exc}), so `recommend status` does not show it")
 
 
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
@@ -292,7 +341,9 @@ def _record(settings, command_name: str, exit_code: int, started: float, **summa
 def build_playlist_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False, as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the table and the diff; write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the table and the diff; write nothing to Spotify. "
+                                                     "A stale cache (or --refresh) is still refreshed, under the run "
+                                                     "lock like any writer.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Run everything against the built-in stand-in and sample "
                                                       "library (no Spotify account needed).")] = False,
     seed_playlist: Annotated[Optional[str], typer.Option("--seed-playlist", help="Recommend for this playlist "
@@ -465,7 +516,7 @@ def tune_cmd(
         typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
                    "your current weights are as good as far as this library can tell")
     if write:
-        typer.echo(diff or "(the config already had these weights)")
+        _echo(diff or "(the config already had these weights)")
         typer.echo(f"weights written to {out['written']}")
     if report:
         typer.echo(f"report written to {report}")
@@ -473,7 +524,7 @@ def tune_cmd(
 
 @command("standin")
 def standin_cmd(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = any free port).")] = 8765,
     extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres).")] = False,
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:
@@ -498,7 +549,7 @@ def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         _print_json(data)
     else:
         src = f"# defaults < {settings.user_file or '(no user file)'} < environment < flags\n"
-        typer.echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
+        _echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
 
 
 @command("status")
@@ -533,7 +584,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
-    typer.echo("\n".join(lines))
+    _echo("\n".join(lines))
 
 
 @command("genres", parent=enrich_app)
@@ -585,12 +636,12 @@ def import_features_cmd(
         return
     if quiet:
         return
-    typer.echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
-               f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
-               "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
+    _echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
+          f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
+          "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
     for reason, n in report.skipped.items():
         examples = "; ".join(report.examples.get(reason, [])[:3])
-        typer.echo(f"skipped {n} rows: {reason} (e.g. {examples})")
+        _echo(f"skipped {n} rows: {reason} (e.g. {examples})")
 
 
 def _library_settings(config: Path | None):
@@ -740,6 +791,11 @@ def schedule_install_cmd(
     cfg = (config or _state.config or settings.user_file)
     cfg = Path(cfg).resolve() if cfg else None
     cache = Path(settings.cache_dir).resolve()
+    cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
+    for note in notes:
+        _err(f"note: {note}")
+    if written:
+        _echo(f"wrote {', '.join(written)} to {cfg}: the scheduled run does not see your shell's environment")
     if print_only:
         typer.echo("# crontab line (crontab -e):")
         typer.echo(schedule.cron_line(expr, exe, cfg, cache))
@@ -756,7 +812,7 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     """Print our crontab entry, if any."""
     from . import schedule
     line = schedule.show(tabfile)
-    typer.echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+    _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
 
 
 @command("remove", parent=schedule_app)

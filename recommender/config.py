@@ -36,6 +36,33 @@ SECRET_KEYS = {"spotify.client_secret"}
 NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir"}
 ENUMS = {"blend.normalisation": {"rank", "minmax"}}
 UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction"}
+# Bounds of numeric keys (low, high; None = open), checked on the merged settings so that a value
+# that passes the type check cannot crash a command later. "*" matches one level of keys.
+# Strict bounds: (value, False) means the bound itself is excluded.
+BOUNDS: dict[str, tuple[Any, Any]] = {
+    "spotify.timeout": ((0, False), None), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, None),
+    "cache.max_age_hours": (0, None),
+    "refresh.discovery_artists": (0, None), "refresh.discovery_albums_per_artist": (0, None),
+    "refresh.discovery_recheck_days": (0, None),
+    "seeds.time_range_weights.*": (0, None), "seeds.rank_decay": (0, None), "seeds.recent_days": (0, None),
+    "seeds.saved_weight": (0, None),
+    "scorers.content.fields.*": (0, None), "scorers.content.min_df": (1, None),
+    "scorers.collaborative.artist_weight": (0, None),
+    "scorers.popularity.top_weight": (0, None), "scorers.popularity.rank_decay": (0, None),
+    "scorers.popularity.saved_weight": (0, None), "scorers.popularity.spotify_weight": (0, None),
+    "scorers.audio.k": (0, None),
+    "blend.max_tracks": (1, 10000), "blend.max_per_artist": (0, None), "blend.min_tracks": (0, 10000),
+    "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, None), "evaluate.top_n": (1, None),
+    "tune.folds": (1, None),
+    "schedule.log_max_bytes": (0, None), "schedule.log_backups": (0, None), "schedule.enrich_limit": (0, None),
+    "enrich.rate": ((0, False), None), "enrich.min_score": (0, 100), "enrich.timeout": ((0, False), None),
+    "enrich.max_retries": (0, None), "enrich.max_retry_wait": (0, None), "enrich.save_every": (1, None),
+    "enrich.retry_misses_days": (0, None),
+    "moods.valence_threshold": (0, 1), "moods.energy_threshold": (0, 1), "moods.max_clusters": (2, None),
+    "moods.min_audio_share": (0, 1), "moods.seed_bias": (0, 1), "moods.classifier_c": ((0, False), None),
+    "moods.holdout": (0, (1, False)),
+}
+NGRAM_KEYS = ("scorers.content.word_ngrams", "scorers.content.char_ngrams")
 
 
 class Settings(Mapping):
@@ -242,9 +269,75 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
         section, key = dotted.split(".")
         if data[section][key] < 0:
             raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {data[section][key]}")
+    _validate_bounds(data, where)
     if data["blend"]["min_tracks"] > data["blend"]["max_tracks"]:
-        raise ConfigError(f"{where('blend.min_tracks')}: blend.min_tracks ({data['blend']['min_tracks']}) "
+        key = "blend.max_tracks" if "blend.max_tracks" in sources and "blend.min_tracks" not in sources \
+            else "blend.min_tracks"
+        raise ConfigError(f"{where(key)}: blend.min_tracks ({data['blend']['min_tracks']}) "
                           f"is larger than blend.max_tracks ({data['blend']['max_tracks']})")
+
+
+def _expand(data: dict, dotted: str) -> list[str]:
+    """The existing dotted keys matched by ``dotted`` ("*" = any key at that level)."""
+    keys = [""]
+    for part in dotted.split("."):
+        nxt = []
+        for prefix in keys:
+            node = data
+            for p in filter(None, prefix.split(".")):
+                node = node[p]
+            if not isinstance(node, dict):
+                continue
+            for k in (node if part == "*" else [part] if part in node else []):
+                nxt.append(f"{prefix}.{k}" if prefix else k)
+        keys = nxt
+    return keys
+
+
+def _get(data: dict, dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
+def _validate_bounds(data: dict, where) -> None:
+    """Every numeric key within its BOUNDS; n-gram ranges [min, max] with 1 <= min <= max;
+    tune.grid a non-empty list of non-negative numbers; a non-empty playlist name."""
+    for pattern, (low, high) in BOUNDS.items():
+        for dotted in _expand(data, pattern):
+            value = _get(data, dotted)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            lo, lo_in = low if isinstance(low, tuple) else (low, True)
+            hi, hi_in = high if isinstance(high, tuple) else (high, True)
+            too_low = lo is not None and (value < lo or (value == lo and not lo_in))
+            too_high = hi is not None and (value > hi or (value == hi and not hi_in))
+            if too_low or too_high:
+                if hi is None:
+                    rule = f"must be {'at least' if lo_in else 'more than'} {lo:g}"
+                elif lo is None:
+                    rule = f"must be {'at most' if hi_in else 'less than'} {hi:g}"
+                else:
+                    rule = (f"must be between {lo:g} and {hi:g}"
+                            + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + format(lo, 'g')}"
+                               f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + format(hi, 'g')})"))
+                raise ConfigError(f"{where(dotted)}: {dotted} {rule}, got {value!r}")
+    for dotted in NGRAM_KEYS:
+        value = _get(data, dotted)
+        if (not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                                       for v in value) or not 1 <= value[0] <= value[1]):
+            raise ConfigError(f"{where(dotted)}: {dotted} must be [min, max] whole numbers with 1 <= min <= max, "
+                              f"got {value!r}")
+    if data["scorers"]["collaborative"]["no_evidence"] not in {"zero", "nan"}:
+        dotted = "scorers.collaborative.no_evidence"
+        raise ConfigError(f"{where(dotted)}: {dotted} must be one of ['nan', 'zero'], "
+                          f"got {data['scorers']['collaborative']['no_evidence']!r}")
+    grid = data["tune"]["grid"]
+    if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in grid):
+        raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of non-negative numbers, "
+                          f"got {grid!r}")
+    if not str(data["playlist"]["name"]).strip():
+        raise ConfigError(f"{where('playlist.name')}: playlist.name must not be empty")
 
 
 def load_settings(config_file: Path | str | None = None, overrides: Mapping[str, Any] | None = None,

@@ -2,7 +2,8 @@
 
 Exit codes (the same for every command; listed in the README):
 0 success, 1 unexpected error, 2 usage or config error, 3 needs login,
-4 rate-limited or quota, 5 Spotify unavailable, 6 another run holds the lock.
+4 rate-limited or quota, 5 Spotify unavailable, 6 another run holds the lock,
+7 cannot write local files (disk full, read-only file system, no permission).
 """
 
 from __future__ import annotations
@@ -74,3 +75,27 @@ class NotEnoughData(RecommenderError):
     """The library is too small for what was asked (no seeds, no evaluation targets...)."""
 
     exit_code = 2
+
+
+class StorageError(RecommenderError):
+    """A local file cannot be written: disk full, quota, read-only file system, permissions.
+    Names the path; the file's previous version is kept (writes are atomic)."""
+
+    exit_code = 7
+
+    STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1})  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
+
+    @classmethod
+    def matches(cls, exc: BaseException) -> bool:
+        return isinstance(exc, OSError) and exc.errno in cls.STORAGE_ERRNOS
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, path: object = None) -> "StorageError":
+        import os
+        where = path if path is not None else (exc.filename or "a local file")
+        reason = exc.strerror or os.strerror(exc.errno or 0)
+        hint = {28: "the disk is full: free some space and run again",
+                122: "the disk quota is used up: free some space and run again",
+                30: "the file system is read-only",
+                13: "check the permissions of the folder", 1: "check the permissions of the folder"}.get(exc.errno, "")
+        return cls(f"cannot write {where}: {reason}" + (f" ({hint}; the previous version is kept)" if hint else ""))

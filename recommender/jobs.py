@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -68,10 +68,17 @@ def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool
 def pull(gateway, store: Store, settings, progress: Progress | None = None):
     """The incremental pull, then audio features for new tracks when Spotify still serves
     them (extended-quota apps; a 403 is remembered for 30 days and costs one request)."""
-    from .errors import SpotifyError
+    from .errors import RateLimited, SpotifyError
     from .features import fetch_spotify_features
     from .spotify.sync import refresh_library
-    library, report = refresh_library(gateway, store, settings, progress)
+    try:
+        library, report = refresh_library(gateway, store, settings, progress)
+    except RateLimited as exc:  # say what is true of the cache: a pull is saved only when complete
+        fetched = store.read_manifest().get("fetched_at")
+        kept = (f"the cache still holds the last complete refresh ({fetched})" if fetched
+                else "the cache is still empty")
+        raise RateLimited(f"{exc}; this refresh was stopped before the end and nothing of it was saved: {kept}",
+                          retry_after=exc.retry_after) from None
 
     def fetch(ids: list[str]) -> list[dict] | None:
         page = gateway.get("audio-features", ids=",".join(ids))
@@ -158,17 +165,26 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
                    progress: Progress | None = None) -> BuildResult:
-    """Refresh when stale, score, and write the managed playlist (unless ``dry_run``)."""
+    """Refresh when stale, score, and write the managed playlist (unless ``dry_run``).
+
+    Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
+    cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
+    any writer before pulling, and exits 6 while another run holds it.
+    """
     from . import publish
     from .pipeline import build_recommendations
     started = time.monotonic()
     store = open_store(settings)
     gateway = gateway or connect(settings)
-    with writing(settings, "build-playlist") if not dry_run else nullcontext():
+    with ExitStack() as held:
+        if not dry_run:
+            held.enter_context(writing(settings, "build-playlist"))
         library = store.load_library()
         age = store.age_hours()
         refreshed = False
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
+            if dry_run:  # the refresh writes the cache: a writer like any other
+                held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
             library, _ = pull(gateway, store, settings, progress)
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .errors import LockHeld, RecommenderError
+from .errors import LockHeld, RecommenderError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,8 @@ class RunLock:
                     self._write_info(fd)
                 except OSError as exc:
                     os.close(fd)
+                    if StorageError.matches(exc):  # disk full...: exit 7 naming the file
+                        raise StorageError.from_os_error(exc, self.path) from None
                     raise RecommenderError(f"{self.path}: cannot write the lock file "
                                            f"({exc.strerror})") from None
         if not current:  # replaced by a takeover in the meantime: lock the new file
@@ -137,6 +139,8 @@ class RunLock:
         try:
             return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
+            if StorageError.matches(exc):
+                raise StorageError.from_os_error(exc, self.path) from None
             raise RecommenderError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
 
     def _write_info(self, fd: int) -> None:

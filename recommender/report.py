@@ -7,7 +7,6 @@ target playlist; with a TuneResult, mean p@N over folds of every weight combinat
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 
 from .errors import UsageError
 from .evaluate import BLEND, EvalResult
+from .safetext import html_safe
 from .store import atomic_write_text
 from .tune import TuneResult
 
@@ -92,18 +92,18 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
     if tuned is not None:
         charts.append(("tuning", _tune_chart(plt, tuned)))
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{v:.4f}</td>" for k, v in met.items()) + "</tr>"
+        f"<tr><td>{html_safe(name)}</td>" + "".join(f"<td>{v:.4f}</td>" for k, v in met.items()) + "</tr>"
         for name, met in result.metrics.items())
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in next(iter(result.metrics.values())))
-    imgs = "".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>"
+    head = "".join(f"<th>{html_safe(k)}</th>" for k in next(iter(result.metrics.values())))
+    imgs = "".join(f"<h2>{html_safe(t)}</h2><img alt='{html_safe(t)}' src='data:image/png;base64,{b}'>"
                    for t, b in charts)
-    tune_json = (f"<h2>tuning summary</h2><pre>{html.escape(json.dumps(tuned.to_dict(), indent=2))}</pre>"
+    tune_json = (f"<h2>tuning summary</h2><pre>{html_safe(json.dumps(tuned.to_dict(), indent=2))}</pre>"
                  if tuned is not None else "")
     doc = (f"<!doctype html><html><head><meta charset='utf-8'><title>recommend: evaluation</title>"
            f"<style>body{{font-family:sans-serif;max-width:60em;margin:auto}}td,th{{padding:2px 8px;"
            f"text-align:right}}</style></head><body><h1>Evaluation</h1>"
            f"<p>{result.targets} target playlists, top {result.top_n}, {result.seconds:.1f} s, "
-           f"weights {html.escape(str(result.weights))}</p>"
+           f"weights {html_safe(str(result.weights))}</p>"
            f"<table><tr><th>method</th>{head}</tr>{rows}</table>{imgs}{tune_json}</body></html>")
     atomic_write_text(path, doc)
     return path

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .lock import lock_path, running_holder
+from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playl
 FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
 REDACTED = "***"
+MAX_MESSAGE_CHARS = 1000          # a log message (e.g. a response body at -v) is cut to this many characters
 
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
 _KEY_VALUE = re.compile(
@@ -55,8 +57,18 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _LONG_TOKEN.sub(REDACTED, text)
 
 
+def cap(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    kept = re.sub(r"[A-Za-z0-9_\-.~+/=]+$", "", text[:limit])  # never keep the start of a cut token
+    return f"{kept} ... [{len(text) - len(kept)} more characters not logged]"
+
+
 class RedactSecrets(logging.Filter):
-    """Rewrites each record's message, traceback and stack text through ``redact``."""
+    """Rewrites each record's message, traceback and stack text through ``redact``; the
+    message is also capped (``MAX_MESSAGE_CHARS``: whole response bodies at -v would rotate
+    the history away) and made terminal-safe (names from strangers, see ``safetext``)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -67,17 +79,33 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: keep the raw template, still redacted
             message = f"{record.msg} {record.args!r}"
-        record.msg, record.args = redact(message, self.secrets), None
+        record.msg, record.args = terminal_safe(redact(cap(message), self.secrets), keep_newlines=True), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.secrets)
+            record.exc_text = terminal_safe(redact(record.exc_text, self.secrets), keep_newlines=True)
         if record.stack_info:
             record.stack_info = redact(record.stack_info, self.secrets)
         return True
 
 
 # ----- logging setup ------------------------------------------------------------------------
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file (the current one and each one rotation starts) is 0600."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full disk loses log lines quietly (the CLI reports the failure in one line);
+        anything else is reported as logging does."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno in {28, 122, 30}:  # ENOSPC, EDQUOT, EROFS
+            return
+        super().handleError(record)
+
+
 def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_bytes: int = 1_000_000,
                   backups: int = 3, quiet: bool = False, verbose: bool = False,
                   secrets: Iterable[str] = ()) -> Path:
@@ -96,7 +124,10 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     teardown_logging()
     redactor = RedactSecrets(secrets)
     handlers: list[logging.Handler] = []
-    file_handler = logging.handlers.RotatingFileHandler(
+    for old in [path] + [path.with_name(f"{path.name}.{i}") for i in range(1, max(0, int(backups)) + 1)]:
+        if old.exists() and old.stat().st_mode & 0o077:
+            old.chmod(0o600)  # logs written before they were kept private
+    file_handler = PrivateRotatingFileHandler(
         path, maxBytes=max(0, int(max_bytes)), backupCount=max(0, int(backups)), encoding="utf-8")
     file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
     file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
@@ -148,7 +179,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
         record["message"] = redact(record["message"])
     if isinstance(record["duration_s"], float):
         record["duration_s"] = round(record["duration_s"], 3)
-    line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
+    line = json_safe(json.dumps(record, default=str, ensure_ascii=False)) + "\n"
     path = runs_path(cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from crontab import CronSlices, CronTab
 
@@ -97,6 +99,61 @@ def _command(executable: Path | str, config_path: Path | str | None, cache_dir: 
     if cache_dir is not None:
         command = f"RECOMMENDER_CACHE_DIR={shlex.quote(str(Path(cache_dir).expanduser().absolute()))} {command}"
     return command
+
+
+# ----- the settings a scheduled run sees -------------------------------------------------------
+# cron and systemd start the run with a bare environment: whatever the interactive run got from
+# SPOTIPY_* / RECOMMENDER_SPOTIFY_* variables must live in the config file instead (the cache dir
+# is passed on the line itself). The client secret is never written anywhere by us.
+CARRIED_KEYS = ("spotify.client_id", "spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url")
+SECRET_KEY = "spotify.client_secret"
+
+
+def unseen_settings(settings, config_path: Path | str | None, cache_dir: Path | str | None) -> dict[str, Any]:
+    """Settings of this run (dotted key -> value) that a scheduled run of our line, started
+    with an empty environment, would not have."""
+    from .config import load_settings
+    scheduled = load_settings(config_path, environ={"RECOMMENDER_CACHE_DIR": str(cache_dir)} if cache_dir else {})
+    return {key: settings.get_path(key) for key in (*CARRIED_KEYS, SECRET_KEY)
+            if settings.get_path(key) is not None and settings.get_path(key) != scheduled.get_path(key)}
+
+
+def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | str | None,
+                   write: bool = True) -> tuple[Path | None, list[str], list[str]]:
+    """Make a scheduled run use the same settings as this one.
+
+    Settings that come only from the environment are written into the user's config file
+    (``config_path``, else the default user file, created when missing). A client secret that
+    the file lacks is refused (UsageError): it is never written into a crontab, a unit or a
+    file by us. With ``write=False`` nothing is changed and notes say what is missing.
+    Returns (the config file the scheduled command must use, keys written, notes).
+    """
+    from .config import USER_FILE
+    missing = unseen_settings(settings, config_path, cache_dir)
+    target = Path(config_path or USER_FILE).expanduser().absolute()
+    notes: list[str] = []
+    if SECRET_KEY in missing:
+        source = settings.sources.get(SECRET_KEY, "your environment")
+        text = (f"the client secret comes from {source}, which a scheduled run does not see: put "
+                f"`spotify.client_secret: ...` in {target} (readable only by you: chmod 600), then run "
+                "`recommend schedule install` again")
+        if write:
+            raise UsageError(text + "; nothing was installed")
+        notes.append(text)
+        del missing[SECRET_KEY]
+    if not missing:
+        return (Path(config_path).expanduser().absolute() if config_path else None), [], notes
+    keys = sorted(missing)
+    sources = ", ".join(sorted({settings.sources.get(k, k) for k in keys}))
+    if write:
+        from .configfile import set_values
+        set_values(target, {key: missing[key] for key in keys})
+        log.info("wrote %s to %s for the scheduled run", ", ".join(keys), target)
+    else:
+        notes.append(f"{', '.join(keys)} come from {sources}, which a scheduled run does not see: "
+                     f"`recommend schedule install` writes them to {target}; add them there yourself "
+                     "when you use these lines")
+    return target, (keys if write else []), notes
 
 
 def default_executable() -> Path:
@@ -280,6 +337,21 @@ def _weekdays(days: list[int]) -> str:
                     for g in groups)
 
 
+def systemd_quote(word: str, dollar: bool = False, always: bool = False) -> str:
+    """One word of a unit file setting, double-quoted when needed per systemd's rules (systemd.syntax(7),
+    systemd.service(7)): backslash and double quote C-escaped, ``%`` (specifiers) doubled,
+    and with ``dollar`` (ExecStart= expands $VARS) ``$`` doubled too."""
+    for bad in ("\n", "\r"):
+        if bad in word:
+            raise UsageError(f"cannot schedule with {word!r}: it contains a line break")
+    if not always and re.fullmatch(r"[A-Za-z0-9_@+=:,./-]+", word):
+        return word
+    text = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+    if dollar:
+        text = text.replace("$", "$$")
+    return f'"{text}"'
+
+
 def systemd_units(expr: str, executable: Path | str, config_path: Path | str | None,
                   cache_dir: Path | str | None) -> dict[str, str]:
     """A user service and timer (file name -> text) for ``~/.config/systemd/user/``.
@@ -291,7 +363,7 @@ def systemd_units(expr: str, executable: Path | str, config_path: Path | str | N
     words = _words(executable, config_path)
     env = ""
     if cache_dir is not None:
-        env = f'Environment="RECOMMENDER_CACHE_DIR={Path(cache_dir).expanduser().absolute()}"\n'
+        env = f'Environment={systemd_quote(f"RECOMMENDER_CACHE_DIR={Path(cache_dir).expanduser().absolute()}", always=True)}\n'
     service = (
         "[Unit]\n"
         "Description=recommend: rebuild the managed Spotify playlist\n"
@@ -301,7 +373,7 @@ def systemd_units(expr: str, executable: Path | str, config_path: Path | str | N
         "[Service]\n"
         "Type=oneshot\n"
         f"{env}"
-        f"ExecStart={shlex.join(words)}\n"
+        f"ExecStart={' '.join(systemd_quote(w, dollar=True) for w in words)}\n"
     )
     calendar = on_calendar(expr)
     if calendar is None:

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema
+from .errors import StorageError
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -43,18 +44,31 @@ TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between creat
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
-    """Call ``write(tmp_path)`` then move the temporary file over ``path`` atomically."""
+    """Call ``write(tmp_path)`` then move the temporary file over ``path`` atomically.
+
+    The file gets ``mode`` when given; else a file that exists keeps its permissions (a 0644
+    config stays 0644) and a new one is 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if mode is None and path.exists():
+        mode = path.stat().st_mode & 0o7777
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        if StorageError.matches(exc):
+            raise StorageError.from_os_error(exc, path) from None
+        raise
     os.close(fd)
     try:
         if mode is not None:
             os.chmod(tmp, mode)
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if StorageError.matches(exc):  # disk full, read-only...: one line naming the file
+            raise StorageError.from_os_error(exc, path) from None
         raise
 
 

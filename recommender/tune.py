@@ -9,8 +9,6 @@ YAML file, keeping its comments and other keys.
 
 from __future__ import annotations
 
-import difflib
-import io
 import itertools
 import logging
 import time
@@ -27,7 +25,6 @@ from .errors import ConfigError, NotEnoughData
 from .evaluate import Progress, fit_scorers, iter_targets
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
-from .store import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -216,48 +213,8 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
                       top_n=top_n, defaults=defaults, seconds=time.perf_counter() - t0, targets=targets)
 
 
-def _yaml():
-    from ruamel.yaml import YAML
-
-    y = YAML()  # round-trip: comments, order and quoting survive
-    y.preserve_quotes = True
-    y.indent(mapping=2, sequence=4, offset=2)
-    return y
-
-
 def write_weights(user_file: Path | str, weights: Mapping[str, float]) -> str:
     """Set ``scorers.<name>.weight`` for each of ``weights`` in ``user_file`` (created when
     missing), leaving every other key and comment as it was. Returns the unified diff."""
-    path = Path(user_file)
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
-    y = _yaml()
-    try:
-        data = y.load(before) if before.strip() else None
-    except Exception as exc:  # ruamel raises many YAMLError subclasses
-        raise ConfigError(f"{path}: cannot parse YAML ({type(exc).__name__})") from None
-    from ruamel.yaml.comments import CommentedMap
-
-    if data is None:
-        data = CommentedMap()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections")
-    scorers = data.get("scorers")
-    if scorers is None:
-        scorers = data["scorers"] = CommentedMap()
-    if not isinstance(scorers, dict):
-        raise ConfigError(f"{path}: scorers must be a mapping")
-    for name, w in weights.items():
-        section = scorers.get(name)
-        if section is None:
-            section = scorers[name] = CommentedMap()
-        if not isinstance(section, dict):
-            raise ConfigError(f"{path}: scorers.{name} must be a mapping")
-        w = float(w)
-        section["weight"] = round(w, 6)
-    buf = io.StringIO()
-    y.dump(data, buf)
-    after = buf.getvalue()
-    if after != before:
-        atomic_write_text(path, after)
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                        fromfile=str(path), tofile=str(path)))
+    from .configfile import set_values
+    return set_values(user_file, {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()})

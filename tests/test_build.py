@@ -86,18 +86,3 @@ def test_every_managed_playlist_stays_out_of_taste_and_evaluation(small, monkeyp
     targets = set(setup.hidden["playlist_id"])
     assert not targets & {first.playlist_id, second.playlist_id}
     assert set(publish.managed_playlist_ids(Store(settings.cache_dir))) == {first.playlist_id, second.playlist_id}
-
-
-def test_every_reliability_line_names_a_test_that_exists():
-    import ast
-    import re
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
-    text = (root / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Reliability", 1)[1].split("\n## ", 1)[0]
-    named = re.findall(r"`(test_\w+\.py)::(test_\w+)`", section)
-    assert len(named) >= 10
-    for module, name in named:
-        tree = ast.parse((root / "tests" / module).read_text(encoding="utf-8"))
-        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-        assert name in defined, f"README's Reliability section names {module}::{name}, which does not exist"

@@ -224,7 +224,7 @@ def test_systemd_units_run_the_same_command_on_the_same_schedule():
     units = schedule.systemd_units("30 7 * * mon-fri", EXE, CONFIG, CACHE)
     assert set(units) == {"recommend.service", "recommend.timer"}
     service, timer = units["recommend.service"], units["recommend.timer"]
-    assert f"ExecStart='{EXE}' build-playlist --quiet --no-input --config {CONFIG}\n" in service
+    assert f'ExecStart="{EXE}" build-playlist --quiet --no-input --config {CONFIG}\n' in service
     assert f'Environment="RECOMMENDER_CACHE_DIR={CACHE}"' in service
     assert "Type=oneshot" in service
     assert "\nOnCalendar=Mon..Fri *-*-* 07:30:00\n" in timer

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -22,7 +23,7 @@ import requests
 from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ..errors import AuthError, ConfigError
+from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -65,20 +66,28 @@ def read_token(cache_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+_sleep = time.sleep  # tests replace it: no test waits for real
+
+
 class _NonInteractive:
-    """Mixin: ``get_access_token`` uses the cache (refreshing silently) or raises AuthError."""
+    """Mixin: ``get_access_token`` uses the cache (refreshing silently) or raises AuthError.
+
+    A token refresh that the accounts service answers with 429 or 5xx, or that times out, is
+    an outage, not a lost login: it is retried ``max_retries`` times (Retry-After honoured up
+    to ``max_retry_wait``), then RateLimited (exit 4) or SpotifyUnavailable (exit 5). Only a
+    refusal of the refresh token itself (``invalid_grant`` and other 4xx) means "run
+    `recommend auth`" (AuthError, exit 3). The token cache is written only on success.
+    """
+
+    max_retries = 4
+    max_retry_wait = 60.0
+    backoff = 0.5
 
     def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401
         cached = self.cache_handler.get_cached_token()
         if not cached:
             raise AuthError(f"not logged in to Spotify: {NEEDS_LOGIN}")
-        try:
-            token = self.validate_token(cached)
-        except SpotifyOauthError as exc:
-            raise AuthError(f"Spotify refused the saved login ({exc.error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
-        except requests.RequestException as exc:
-            from ..errors import SpotifyUnavailable
-            raise SpotifyUnavailable(f"cannot reach the Spotify accounts service ({type(exc).__name__})") from None
+        token = self._with_retries(lambda: self.validate_token(cached))
         if token is None:
             raise AuthError(f"the saved login lacks the scopes this tool needs: {NEEDS_LOGIN}")
         return token if as_dict else token["access_token"]
@@ -88,10 +97,58 @@ class _NonInteractive:
         cached = self.cache_handler.get_cached_token()
         if not cached or not cached.get("refresh_token"):
             raise AuthError(f"the access token was rejected and there is no refresh token: {NEEDS_LOGIN}")
+        self._with_retries(lambda: self.refresh_access_token(cached["refresh_token"]))
+
+    def _handle_oauth_error(self, http_error):
+        """spotipy's handler, keeping the HTTP status and Retry-After on the exception."""
         try:
-            self.refresh_access_token(cached["refresh_token"])
+            super()._handle_oauth_error(http_error)
         except SpotifyOauthError as exc:
-            raise AuthError(f"Spotify refused the saved login ({exc.error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
+            response = http_error.response
+            exc.http_status = getattr(response, "status_code", None)
+            exc.retry_after = _retry_after((getattr(response, "headers", None) or {}).get("Retry-After"))
+            raise
+
+    def _with_retries(self, call: Callable[[], Any]) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except SpotifyOauthError as exc:
+                status = getattr(exc, "http_status", None)
+                if status != 429 and (status is None or status < 500):
+                    error = exc.error if isinstance(exc.error, str) else None
+                    raise AuthError(f"Spotify refused the saved login ({error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
+                wait = getattr(exc, "retry_after", None)
+                if status == 429:
+                    wait = self.backoff * 2 ** attempt if wait is None else wait
+                    if wait > self.max_retry_wait or attempt >= self.max_retries:
+                        from .gateway import when
+                        raise RateLimited(f"the Spotify accounts service is rate-limiting the login refresh; "
+                                          f"try again {when(wait)} (your saved login is kept)", retry_after=wait) from None
+                    what = "429 from the accounts service"
+                else:
+                    what = f"{status} from the accounts service"
+                    if attempt >= self.max_retries:
+                        raise SpotifyUnavailable(f"the Spotify accounts service is unavailable ({what}, {attempt + 1} "
+                                                 "attempts); try again later (your saved login is kept)") from None
+                    wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
+            except requests.RequestException as exc:
+                what = f"{type(exc).__name__} from the accounts service"
+                if attempt >= self.max_retries:
+                    raise SpotifyUnavailable(f"cannot reach the Spotify accounts service ({type(exc).__name__}, "
+                                             f"{attempt + 1} attempts); try again later (your saved login is kept)") from None
+                wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
+            log.info("token refresh: %s; retrying in %.1f s", what, wait)
+            _sleep(wait)
+            attempt += 1
+
+
+def _retry_after(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 class PKCEAuth(_NonInteractive, SpotifyPKCE):
@@ -118,6 +175,8 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
         manager: SpotifyPKCE | SpotifyOAuth = SecretAuth(client_secret=sp.client_secret, **common)
     else:
         manager = PKCEAuth(**common)
+    manager.max_retries = sp.max_retries
+    manager.max_retry_wait = sp.max_retry_wait
     base = sp.accounts_url.rstrip("/")
     manager.OAUTH_AUTHORIZE_URL = f"{base}/authorize"
     manager.OAUTH_TOKEN_URL = f"{base}/api/token"

@@ -107,13 +107,12 @@ class Gateway:
                     wait = _retry_after(exc)
                     if getattr(exc, "reason", None) == "QUOTA_EXCEEDED":
                         wait = wait if wait is not None else 86400.0
-                        raise RateLimited(f"Spotify's daily request quota for this app is used up; try again {when(wait)}. "
-                                          "Everything fetched so far is kept.", retry_after=wait) from None
+                        raise RateLimited(f"Spotify's daily request quota for this app is used up; try again {when(wait)}",
+                                          retry_after=wait) from None
                     wait = self.backoff * 2 ** attempt if wait is None else wait
                     if wait > self.max_retry_wait:
                         raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
-                                          f"{self.max_retry_wait:.0f} s); try again {when(wait)}. "
-                                          "Everything fetched so far is kept.", retry_after=wait) from None
+                                          f"{self.max_retry_wait:.0f} s); try again {when(wait)}", retry_after=wait) from None
                     if attempt >= self.max_retries:
                         raise RateLimited(f"Spotify kept answering 429 (rate limited) for {url}; try again {when(wait)}",
                                           retry_after=wait) from None

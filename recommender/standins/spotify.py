@@ -1413,11 +1413,18 @@ def run_standin(port: int = 8765, extended: bool = False, account_path: str | No
         server.stop()
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, got {port}")
+    return port
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m recommender.standins.spotify [--port N] [--extended] [--account FILE]``."""
     parser = argparse.ArgumentParser(prog="python -m recommender.standins.spotify",
                                      description="Run the local Spotify stand-in.")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=_port, default=8765, help="0..65535 (0 = any free port)")
     parser.add_argument("--extended", action="store_true", help="imitate an extended-quota app")
     parser.add_argument("--account", default=None, help="account JSON file (default: the sample library)")
     args = parser.parse_args(argv)

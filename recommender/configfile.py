@@ -1,0 +1,61 @@
+"""Editing the user's YAML config file in place: comments, order and other keys survive.
+
+Used by ``recommend tune --write`` (blend weights) and ``recommend schedule install``
+(settings a scheduled run would otherwise not see). The file keeps its permissions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .store import atomic_write_text
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    y = YAML()  # round-trip: comments, order and quoting survive
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
+    """Set each dotted key of ``values`` in the YAML file ``path`` (created when missing),
+    leaving every other key and comment as it was. Returns the unified diff ('' if none)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    path = Path(path)
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    y = _yaml()
+    try:
+        data = y.load(before) if before.strip() else None
+    except Exception as exc:  # ruamel raises many YAMLError subclasses
+        raise ConfigError(f"{path}: cannot parse YAML ({type(exc).__name__})") from None
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    for dotted, value in values.items():
+        *parents, last = dotted.split(".")
+        node = data
+        for depth, part in enumerate(parents):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = CommentedMap()
+            if not isinstance(child, dict):
+                raise ConfigError(f"{path}: {'.'.join(parents[:depth + 1])} must be a mapping")
+            node = child
+        node[last] = value
+    buf = io.StringIO()
+    y.dump(data, buf)
+    after = buf.getvalue()
+    if after != before:
+        atomic_write_text(path, after)
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                        fromfile=str(path), tofile=str(path)))

@@ -1,0 +1,537 @@
+"""What an unattended run survives (issue 10): each test backs a line of README's Reliability section."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.standins.spotify import Fault
+
+from spotify_helpers import save_login
+
+runner = CliRunner()
+
+
+def env_for(server, cache: Path) -> dict[str, str]:
+    return {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+            "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": ""}
+
+
+def run(args: list[str], env: dict[str, str]):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+def runs_of(cache: Path) -> list[dict]:
+    path = cache / "runs.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def logged_in(standin, tmp_path):
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    return standin, env_for(standin, cache), cache
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# ----- logs --------------------------------------------------------------------------------
+def test_rotated_logs_are_private(tmp_path):
+    from recommender.runlog import setup_logging, teardown_logging
+    old = tmp_path / "recommend.log.1"
+    old.write_text("from an older version\n")
+    old.chmod(0o644)
+    path = setup_logging(tmp_path, max_bytes=300, backups=2, quiet=True)
+    try:
+        for i in range(30):
+            logging.getLogger("recommender.test").info("line %d %s", i, "y " * 20)
+    finally:
+        teardown_logging()
+    files = sorted(tmp_path.glob("recommend.log*"))
+    assert len(files) == 3
+    assert {f.name: mode(f) for f in files} == {f.name: 0o600 for f in files}
+
+
+def test_a_long_token_cut_by_the_cap_is_not_half_logged():
+    from recommender.runlog import MAX_MESSAGE_CHARS, cap, redact
+    token = "SA" + "k" * 150
+    text = "a" * (MAX_MESSAGE_CHARS - 40) + " " + token
+    out = redact(cap(text))
+    assert "kkkk" not in out and "more characters not logged" in out
+
+
+# ----- accounts service outage --------------------------------------------------------------
+@pytest.fixture
+def expired_login(standin, tmp_path, monkeypatch):
+    import recommender.spotify.auth as auth
+    sleeps: list[float] = []
+    monkeypatch.setattr(auth, "_sleep", sleeps.append, raising=False)
+    cache = tmp_path / "cache"
+    save_login(standin, cache, expires_in=0)  # the next call must refresh
+    return standin, env_for(standin, cache), cache, sleeps
+
+
+@pytest.mark.parametrize("status", [503, 500])
+def test_a_brief_accounts_outage_is_retried(expired_login, status):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=status, times=2))
+    before = json.loads((cache / "spotify-token.json").read_text())
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    assert len(sleeps) == 2
+    after = json.loads((cache / "spotify-token.json").read_text())
+    assert after["access_token"] != before["access_token"]
+
+
+def test_a_long_accounts_outage_exits_5_and_keeps_the_login(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=503, times=None))
+    before = (cache / "spotify-token.json").read_bytes()
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 5, result.stderr
+    assert "accounts service" in result.stderr and "recommend auth" not in result.stderr
+    assert len(sleeps) == 4  # spotify.max_retries
+    assert (cache / "spotify-token.json").read_bytes() == before
+    assert runs_of(cache)[-1]["exit_code"] == 5
+
+
+def test_accounts_rate_limit_exits_4_with_the_wait_and_keeps_the_login(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=429, retry_after=3600, times=None))
+    before = (cache / "spotify-token.json").read_bytes()
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 4, result.stderr
+    assert "try again in 60 min" in result.stderr or "try again in 1.0 h" in result.stderr
+    assert sleeps == []  # longer than spotify.max_retry_wait: never slept on
+    assert (cache / "spotify-token.json").read_bytes() == before
+
+
+def test_accounts_rate_limit_with_a_short_wait_is_retried(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=429, retry_after=2, times=1))
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    assert sleeps == [2.0]
+
+
+def test_a_revoked_login_still_exits_3_at_once(expired_login):
+    server, env, cache, sleeps = expired_login
+    server.revoke_refresh_tokens()
+    before = (cache / "spotify-token.json").read_bytes()
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 3 and "recommend auth" in result.stderr
+    assert sleeps == []
+    assert (cache / "spotify-token.json").read_bytes() == before
+
+
+def test_an_access_token_rejected_mid_run_is_refreshed_through_the_outage(expired_login):
+    server, env, cache, sleeps = expired_login
+    assert run(["refresh", "--quiet", "--no-input"], env).exit_code == 0
+    server.expire_access_tokens()
+    server.add_fault(Fault(method="POST", path=r"^/api/token$", status=502, times=1))
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+
+
+# ----- read-only means read-only --------------------------------------------------------------
+LOGS = {"recommend.log", "runs.jsonl", "spotify-token.json", "recommend.lock"}
+
+
+def cache_files(cache: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in cache.iterdir() if p.is_file() and p.name not in LOGS}
+
+
+@pytest.mark.parametrize("args", [["--refresh"], []])
+def test_dry_run_never_writes_the_cache_while_another_run_holds_the_lock(logged_in, args):
+    from recommender.lock import RunLock
+    server, env, cache = logged_in
+    if args:  # a fresh cache: only --refresh would write it
+        assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    with RunLock(cache / "recommend.lock", command="scheduled run"):
+        result = run(["build-playlist", "--dry-run", "--quiet", *args], env)
+    assert result.exit_code == 6, result.stderr
+    assert "recommend.lock" in result.stderr
+    assert cache_files(cache) == before
+
+
+def test_dry_run_on_a_fresh_cache_reads_without_the_lock_and_writes_nothing(logged_in):
+    from recommender.lock import RunLock
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    with RunLock(cache / "recommend.lock", command="scheduled run"):
+        result = run(["build-playlist", "--dry-run", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert cache_files(cache) == before
+
+
+# ----- the cron line works as set up ----------------------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def shim(tmp_path, monkeypatch):
+    """A `recommend` program running this checkout (cron's environment has no PYTHONPATH)."""
+    import shlex
+    import sys
+
+    from recommender import schedule
+    exe = tmp_path / "bin" / "recommend"
+    exe.parent.mkdir()
+    exe.write_text(f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(REPO))} exec {shlex.quote(sys.executable)} "
+                   '-m recommender "$@"\n')
+    exe.chmod(0o755)
+    monkeypatch.setattr(schedule, "default_executable", lambda: exe)
+    return exe
+
+
+def run_like_cron(line: str, home: Path):
+    """Run a crontab line's command as cron does: /bin/sh, PATH=/usr/bin:/bin, HOME, nothing else."""
+    import subprocess
+    command = line.split(" ", 5)[5].replace("\\%", "%")
+    return subprocess.run(["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", "SHELL=/bin/sh", "/bin/sh", "-c", command],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("given_config", [True, False])
+def test_the_installed_cron_line_works_under_crons_environment(logged_in, shim, tmp_path, monkeypatch, given_config):
+    from recommender import config
+    server, env, cache = logged_in
+    user = tmp_path / "my config" / "user.yaml"
+    user.parent.mkdir()
+    tab = tmp_path / "tab"
+    if given_config:
+        user.write_text("# my settings\nblend:\n  max_tracks: 20  # short lists\n")
+        user.chmod(0o644)
+        args = ["schedule", "install", "--tabfile", str(tab), "--config", str(user)]
+    else:  # the README's way: export SPOTIPY_CLIENT_ID, no config file yet
+        monkeypatch.setattr(config, "USER_FILE", user)
+        args = ["schedule", "install", "--tabfile", str(tab)]
+    result = run(args, env)
+    assert result.exit_code == 0, result.stderr
+    assert "spotify.client_id" in result.stdout and str(user) in result.stdout
+    line = tab.read_text().strip()
+    assert f"--config '{user}'" in line
+    text = user.read_text()
+    assert "test-client" in text and server.api_url in text
+    if given_config:
+        assert "# short lists" in text and mode(user) == 0o644
+    done = run_like_cron(line, tmp_path)
+    assert done.returncode == 0, done.stderr
+    last = runs_of(cache)[-1]
+    assert last["command"] == "build-playlist" and last["exit_code"] == 0 and last["added"] > 0
+
+
+def test_a_secret_only_in_the_environment_is_refused_and_never_written(logged_in, shim, tmp_path):
+    server, env, cache = logged_in
+    user = tmp_path / "user.yaml"
+    user.write_text("")
+    tab = tmp_path / "tab"
+    env = {**env, "SPOTIPY_CLIENT_SECRET": "s3cret-value"}
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "spotify.client_secret" in result.stderr and str(user) in result.stderr
+    assert not tab.exists() and "s3cret" not in user.read_text() and "s3cret" not in result.output
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert printed.exit_code == 0 and "s3cret" not in printed.output
+    assert "spotify.client_secret" in printed.stderr
+    user.write_text("spotify:\n  client_secret: s3cret-value\n")
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 0, result.stderr
+    assert "s3cret" not in tab.read_text()
+
+
+def systemd_unquote(value: str) -> list[str]:
+    """Words of a unit-file value as systemd reads them (quotes, C escapes, %% and $$)."""
+    words, i = [], 0
+    while i < len(value):
+        if value[i] == " ":
+            i += 1
+            continue
+        word = ""
+        if value[i] == '"':
+            i += 1
+            while value[i] != '"':
+                if value[i] == "\\":
+                    i += 1
+                word += value[i]
+                i += 1
+            i += 1
+        else:
+            while i < len(value) and value[i] != " ":
+                word += value[i]
+                i += 1
+        words.append(word.replace("%%", "\0").replace("$$", "$").replace("\0", "%"))
+    return words
+
+
+def test_systemd_units_escape_percent_quote_dollar_and_backslash(tmp_path):
+    from recommender import schedule
+    odd = tmp_path / 'a 50% "b" $HOME \\c'
+    units = schedule.systemd_units("0 7 * * *", odd / "recommend", odd / "user.yaml", odd / "cache")
+    service = units["recommend.service"]
+    exec_line = next(x for x in service.splitlines() if x.startswith("ExecStart="))
+    env_line = next(x for x in service.splitlines() if x.startswith("Environment="))
+    assert systemd_unquote(exec_line[len("ExecStart="):]) == [
+        str(odd / "recommend"), "build-playlist", "--quiet", "--no-input", "--config", str(odd / "user.yaml")]
+    assert systemd_unquote(env_line[len("Environment="):]) == [f"RECOMMENDER_CACHE_DIR={odd / 'cache'}"]
+    assert "%%" in exec_line and "$$HOME" in exec_line and '\\"b\\"' in exec_line
+
+
+# ----- files keep their permissions -----------------------------------------------------------
+def test_tune_write_keeps_the_config_files_mode(tmp_path):
+    fixtures = Path(__file__).parent / "fixtures"
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text("# mine\n")
+    cfg.chmod(0o644)
+    result = run(["tune", "--dataset", str(fixtures / "tidy_small.csv"), "--folds", "2", "--write",
+                  "--config", str(cfg)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 0, result.stderr
+    assert "scorers:" in cfg.read_text() and mode(cfg) == 0o644
+
+
+def test_atomic_write_keeps_an_existing_mode_and_makes_new_files_private(tmp_path):
+    from recommender.store import atomic_write_text
+    shared, new = tmp_path / "shared.txt", tmp_path / "new.txt"
+    shared.write_text("a")
+    shared.chmod(0o640)
+    atomic_write_text(shared, "b")
+    atomic_write_text(new, "c")
+    assert (mode(shared), mode(new)) == (0o640, 0o600)
+    atomic_write_text(shared, "d", mode=0o600)
+    assert mode(shared) == 0o600
+
+
+# ----- quota during a refresh -----------------------------------------------------------------
+def test_a_quota_stop_half_way_says_what_the_cache_really_holds(logged_in):
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    fetched = json.loads((cache / "manifest.json").read_text())["fetched_at"]
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 4
+    assert "fetched so far is kept" not in result.stderr
+    assert f"nothing of it was saved: the cache still holds the last complete refresh ({fetched})" in result.stderr
+    assert cache_files(cache) == before  # and that is true
+
+
+def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
+    server, env, cache = logged_in
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 4 and "the cache is still empty" in result.stderr
+    assert not (cache / "tracks.parquet").exists()
+
+
+# ----- config values that would crash later are rejected up front, naming the file ---------------
+@pytest.mark.parametrize("yaml_text, key", [
+    ("tune:\n  folds: 0\n", "tune.folds"),
+    ("moods:\n  max_clusters: 1\n", "moods.max_clusters"),
+    ("evaluate:\n  top_n: 0\n", "evaluate.top_n"),
+    ("spotify:\n  timeout: 0\n", "spotify.timeout"),
+    ("evaluate:\n  hide_fraction: 1.0\n", "evaluate.hide_fraction"),
+    ("evaluate:\n  min_tracks: 1\n", "evaluate.min_tracks"),
+    ("enrich:\n  rate: 0\n", "enrich.rate"),
+    ("enrich:\n  save_every: 0\n", "enrich.save_every"),
+    ("scorers:\n  content:\n    min_df: 0\n", "scorers.content.min_df"),
+    ("scorers:\n  content:\n    word_ngrams: [2, 1]\n", "scorers.content.word_ngrams"),
+    ("scorers:\n  content:\n    fields:\n      name: -1\n", "scorers.content.fields.name"),
+    ("scorers:\n  collaborative:\n    no_evidence: maybe\n", "scorers.collaborative.no_evidence"),
+    ("seeds:\n  time_range_weights:\n    short_term: -1\n", "seeds.time_range_weights.short_term"),
+    ("blend:\n  max_tracks: 0\n", "blend.max_tracks"),
+    ("blend:\n  max_tracks: 5\n", "blend.max_tracks"),   # smaller than the default min_tracks
+    ("moods:\n  classifier_c: 0\n", "moods.classifier_c"),
+    ("tune:\n  grid: []\n", "tune.grid"),
+    ("playlist:\n  name: ''\n", "playlist.name"),
+])
+def test_config_values_that_would_crash_are_rejected_naming_the_users_file(tmp_path, yaml_text, key):
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text(yaml_text)
+    result = run(["config", "show", "--config", str(cfg)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert line.startswith(f"error: {cfg}: ") and key in line and "default.yaml" not in line
+
+
+def test_evaluate_with_top_n_zero_is_a_config_error_not_a_crash(tmp_path):
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text("evaluate:\n  top_n: 0\n")
+    fixtures = Path(__file__).parent / "fixtures"
+    result = run(["evaluate", "--dataset", str(fixtures / "tidy_small.csv"), "--config", str(cfg)],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2 and "evaluate.top_n" in result.stderr and "unexpected" not in result.stderr
+
+
+# ----- small ones -----------------------------------------------------------------------------
+@pytest.mark.parametrize("port", ["-1", "65536"])
+def test_standin_rejects_a_port_out_of_range(port):
+    result = runner.invoke(app, ["standin", "--port", port])
+    assert result.exit_code == 2
+    assert "--port" in result.output
+
+
+def run_into_closed_pipe(args: list[str], env: dict[str, str]):
+    """Run the CLI with stdout a pipe whose reader is already gone (`recommend ... | head -0`)."""
+    import subprocess
+    import sys
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "recommender", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), **env})
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_output_pipe_is_not_a_failure(logged_in):
+    server, env, cache = logged_in
+    done = run_into_closed_pipe(["build-playlist"], env)
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr and "Traceback" not in done.stderr
+    assert runs_of(cache)[-1]["exit_code"] == 0
+    done = run_into_closed_pipe(["status"], env)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+# ----- disk full ------------------------------------------------------------------------------
+def no_space(*args, **kwargs):
+    import errno
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_disk_full_is_one_clear_line_exit_7_and_a_recorded_failure(logged_in, monkeypatch):
+    import pandas as pd
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    before = cache_files(cache)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
+    result = run(["build-playlist", "--refresh"], env)
+    assert result.exit_code == 7, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: cannot write ") and ".parquet: No space left on device" in line
+    assert "disk is full" in line and "unexpected" not in result.stderr
+    last = runs_of(cache)[-1]
+    assert last["command"] == "build-playlist" and last["exit_code"] == 7 and "No space" in last["message"]
+    assert not list(cache.glob(".*.tmp"))
+    assert {k: v for k, v in cache_files(cache).items()} == before  # the previous cache is kept
+    status = run(["status"], env)
+    assert "build-playlist exit 7" in status.stdout
+
+
+def test_disk_full_even_for_the_run_record_says_so(logged_in, monkeypatch):
+    import pandas as pd
+
+    from recommender import runlog
+    server, env, cache = logged_in
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
+    monkeypatch.setattr(runlog, "append_run", no_space)
+    result = run(["refresh"], env)
+    assert result.exit_code == 7
+    assert "could not be recorded" in result.stderr and "runs.jsonl" in result.stderr
+
+
+def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):
+    from recommender import jobs
+    server, env, cache = logged_in
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(jobs, "build_playlist", boom)
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 1
+    assert runs_of(cache)[-1]["exit_code"] == 1
+
+
+def test_every_reliability_line_of_the_readme_names_existing_tests():
+    import re
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Reliability\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"\btest_\w+", section)) - {f.split(".")[0] for f in re.findall(r"test_\w+\.py", section)}
+    defined = set()
+    for path in (REPO / "tests").glob("test_*.py"):
+        defined |= set(re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M))
+    assert named and named <= defined, sorted(named - defined)
+    for line in section.split("\n- ")[1:]:
+        assert "test_" in line, line[:60]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 2 MB file system (tmpfs) for the cache; skipped where mounting is not allowed."""
+    import subprocess
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs permission to mount a small tmpfs")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def fill(disk: Path) -> None:
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 1024)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_really_full_disk_exits_7_and_status_shows_the_failure(standin, tiny_disk):
+    cache = tiny_disk / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    fill(tiny_disk)
+    result = run(["build-playlist", "--refresh"], env)
+    assert result.exit_code == 7, result.stderr
+    assert "No space left on device" in result.stderr and "unexpected" not in result.stderr
+    status = run(["status"], env)
+    assert "build-playlist exit 7" in status.stdout.split("last runs:")[1].splitlines()[1]
+
+
+def test_the_printed_systemd_service_works_under_an_empty_environment(logged_in, shim, tmp_path):
+    import subprocess
+    server, env, cache = logged_in
+    user = tmp_path / "user.yaml"
+    user.write_text("")
+    assert run(["schedule", "install", "--tabfile", str(tmp_path / "tab"), "--config", str(user)], env).exit_code == 0
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert printed.exit_code == 0, printed.stderr
+    service = printed.stdout.split("recommend.service\n", 1)[1]
+    exec_words = systemd_unquote(next(x for x in service.splitlines() if x.startswith("ExecStart="))[10:])
+    environment = systemd_unquote(next(x for x in service.splitlines() if x.startswith("Environment="))[12:])
+    done = subprocess.run(["env", "-i", f"HOME={tmp_path}", *environment, *exec_words],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert runs_of(cache)[-1]["exit_code"] == 0
+
+
+def test_a_verbose_refresh_of_the_sample_library_does_not_rotate_the_log(sample_standin, tmp_path):
+    cache = tmp_path / "cache"
+    save_login(sample_standin, cache)
+    (cache / "recommend.log").write_text("history that must survive\n")
+    result = run(["refresh", "-v", "--quiet"], env_for(sample_standin, cache))
+    assert result.exit_code == 0, result.stderr
+    log = cache / "recommend.log"
+    assert log.read_text().startswith("history that must survive")  # not rotated away
+    assert log.stat().st_size < 500_000  # whole bodies were 3.7 MB
+    assert "more characters not logged" in log.read_text()  # bodies are logged, capped

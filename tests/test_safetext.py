@@ -1,0 +1,121 @@
+"""Names come from strangers: every name is printed literally and safely (terminal, logs, HTML)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.safetext import html_safe, terminal_safe
+from recommender.standins.spotify import Account, StandinServer
+
+from spotify_helpers import save_login
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HOSTILE = "[/] [link=https://evil.invalid]x[/link] [bold]b \x1b[2J\x1b]0;pwned\x07\x1b]8;;https://evil.invalid\x1b\\ \x00\r\x9b\u202e"
+# no raw control character may reach the output (tabs/newlines of our own layout excepted)
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+runner = CliRunner()
+
+
+def test_terminal_safe_escapes_every_control_and_keeps_the_rest():
+    out = terminal_safe(HOSTILE)
+    assert not RAW.search(out) and "\n" not in out
+    assert "[/] [link=https://evil.invalid]x[/link]" in out
+    assert "\\x1b[2J" in out and "\\x07" in out and "\\x00" in out and "\\r" not in out and "\\x0d" in out
+    assert "\\x9b" in out and "\\u202e" in out
+    assert terminal_safe(out) == out  # idempotent
+    assert terminal_safe("Beyoncé – 東京 🎵") == "Beyoncé – 東京 🎵"
+    assert terminal_safe("a\nb", keep_newlines=True) == "a\nb"
+    assert terminal_safe("a\nb") == "a\\x0ab"
+
+
+def test_html_safe_escapes_markup_and_controls():
+    out = html_safe('<script>alert(1)</script> "q" \x1b[2J')
+    assert "<" not in out and '"' not in out and "\x1b" not in out
+    assert "&lt;script&gt;" in out and "\\x1b[2J" in out
+
+
+def hostile_account() -> Account:
+    data = json.loads((FIXTURES / "small_account.json").read_text())
+    for i, track in enumerate(data["tracks"].values()):
+        track["name"] = f"{track['name']} {HOSTILE} {i}"
+    for artist in data["artists"].values():
+        artist["name"] = f"{artist['name']} [red]{HOSTILE}"
+    for pl in data["playlists"]:
+        pl["name"] = f"{pl['name']} {HOSTILE}"
+    return Account.from_dict(data)
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    with StandinServer(hostile_account()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
+               "COLUMNS": "400"}
+        yield server, env, cache
+
+
+def run(args, env):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+def test_hostile_names_in_the_build_table_print_literally(hostile):
+    server, env, cache = hostile
+    result = run(["build-playlist", "--dry-run"], env)
+    assert result.exit_code == 0, result.stderr
+    assert "[/] [link=https://evil.invalid]x[/link]" in result.stdout  # markup shown, not interpreted
+    assert "\\x1b[2J" in result.stdout
+    assert not RAW.search(result.stdout) and not RAW.search(result.stderr)
+    result = run(["build-playlist"], env)  # the write, then the table: exit 0 and a run record of 0
+    assert result.exit_code == 0, result.stderr
+    assert not RAW.search(result.stdout)
+    runs = [json.loads(line) for line in (cache / "runs.jsonl").read_text().splitlines()]
+    assert runs[-1]["exit_code"] == 0
+
+
+def test_hostile_names_in_did_you_mean_search_similar_status_and_log(hostile):
+    server, env, cache = hostile
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(["build-playlist", "--dry-run", "--seed-playlist", "Road Trip [/]"], env)
+    assert result.exit_code == 2
+    assert "did you mean" in result.stderr and "[/]" in result.stderr
+    assert not RAW.search(result.stderr)
+    assert len(result.stderr.strip().splitlines()) == 1
+    for args in (["search", "Owl"], ["similar", "smallTrack000000000001"], ["status"],
+                 ["moods", "cluster", "Road Trip"]):
+        result = run(args, env)
+        assert not RAW.search(result.stdout + result.stderr), args
+    log = (cache / "recommend.log").read_text(encoding="utf-8")
+    assert not RAW.search(log)
+    assert not RAW.search((cache / "runs.jsonl").read_text(encoding="utf-8"))
+
+
+def test_log_records_are_made_safe_and_capped(tmp_path):
+    from recommender.runlog import MAX_MESSAGE_CHARS, setup_logging, teardown_logging
+    path = setup_logging(tmp_path, verbose=True, quiet=True)
+    try:
+        logging.getLogger("recommender.body").debug("RESULTS: %s", '{"items": [' + '{"name": "a b"}, ' * 200_000 + ']}')
+        logging.getLogger("recommender.x").warning("playlist %s", HOSTILE)
+    finally:
+        teardown_logging()
+    text = path.read_text(encoding="utf-8")
+    assert len(text) < 2 * MAX_MESSAGE_CHARS + 1000
+    assert "more characters not logged" in text
+    assert not RAW.search(text) and "[link=https://evil.invalid]" in text
+
+
+def test_json_output_keeps_the_names_and_escapes_what_a_terminal_would_act_on(hostile):
+    server, env, cache = hostile
+    result = run(["build-playlist", "--dry-run", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    assert not RAW.search(result.stdout)
+    names = [t["name"] for t in json.loads(result.stdout)["tracks"]]
+    assert names and all(HOSTILE in n for n in names)  # the data itself is intact for scripts
