@@ -92,6 +92,7 @@ def _root(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOp
     """recommend: a personal hybrid recommender that writes a private Spotify playlist."""
     _state.config = config
     _state.quiet, _state.no_input, _state.verbose, _state.as_json = quiet, no_input, verbose, as_json
+    _state.legacy_noted = False
 
 
 def _err(message: str) -> None:
@@ -817,6 +818,10 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
                      "tracks": tracks, "managed": pid == managed_id, "url": playlist_url(pid)})
+    if managed_id and managed_id not in {r["id"] for r in rows}:  # created after the last refresh
+        m = managed if isinstance(managed, dict) else {}
+        rows.append({"name": m.get("name") or settings.playlist.name, "id": managed_id, "owner": library.user_id,
+                     "tracks": len(m.get("last_written") or []), "managed": True, "url": playlist_url(managed_id)})
     if as_json:
         _print_json(rows)
         return
