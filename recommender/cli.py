@@ -131,6 +131,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 for bag in (kw, given):
                     if flag in bag and getattr(_state, flag):
                         bag[flag] = True
+            _state.quiet = bool(_state.quiet or kw.get("quiet") or given.get("quiet"))
             if given.get("config") is not None:
                 _state.config = given["config"]
             started = time.monotonic()
@@ -318,7 +319,7 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
 @command("refresh", record=True, examples=("recommend refresh", "recommend refresh --quiet --no-input"))
 def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False,
                 as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
-    """Pull your playlists, top tracks/artists, saved tracks and followed artists into cache/."""
+    """Pull your playlists, top tracks/artists, saved tracks and followed artists into the cache."""
     from . import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
@@ -672,8 +673,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
              + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
              + (f" ({login['message']})" if login.get("message") else "")]
     pl = info["playlist"]
-    lines.append(f"playlist: '{_safe(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks, {pl['url']}" if pl
-                 else "playlist: none yet")
+    lines.append(f"playlist: '{_safe(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"
+                 + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
     g = info["genres"]
     if g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
@@ -845,8 +846,16 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                         normalisation=settings.blend.normalisation)
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
-    cols = [c for c in df.columns if c not in {"track_id"}]
-    _print_frame(df, title, cols, as_json)
+    if as_json:
+        _print_frame(df, title, list(df.columns), True)
+        return
+    # the id stays (whole: it can be pasted into the next `similar`); the row order is the rank,
+    # and only the scorers with a weight get a (short-named) column, so 80 columns suffice
+    weights = blend_weights(settings)
+    shown = df.drop(columns=["rank"]).rename(columns=SHORT)
+    cols = ["track_id", "name", "artists", "score"] + [SHORT.get(c, c) for c in weights if weights[c] > 0
+                                                         and c in df.columns]
+    _print_frame(shown, title, cols, False)
 
 
 def _mood_kwargs(settings) -> dict[str, float]:

@@ -171,7 +171,8 @@ def describe_run(run: Mapping[str, Any]) -> str:
     +5 -3 =42, 57 requests: msg' (time and dry-run mark when the record has them)."""
     when = _parse_time(run.get("when"))
     dry = " (dry run)" if run.get("dry_run") else ""
-    parts = [(f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC " if when else "") + f"{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
+    at = f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC " if when else ""
+    parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
     if run.get("duration_s") is not None:
         parts[0] += f" in {float(run['duration_s']):.1f} s"
     changes = " ".join(f"{sign}{run[key]}" for sign, key in (("+", "added"), ("-", "removed"), ("=", "kept"))

@@ -172,3 +172,7 @@ def test_search_prints_whole_ids_at_80_columns(logged_in):
     ids = [r["track_id"] for r in json.loads(run(["search", name, "--json"], env).stdout)]
     text = run(["search", name], {**env, "COLUMNS": "80"}).stdout
     assert ids and all(i in text for i in ids)
+    similar = json.loads(run(["similar", ids[0], "--json"], env).stdout)
+    text = run(["similar", ids[0]], {**env, "COLUMNS": "80"}).stdout
+    assert similar and all(r["track_id"] in text for r in similar)
+    assert max(len(line) for line in text.splitlines()) <= 80
