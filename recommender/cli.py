@@ -168,19 +168,21 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
 def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
     from .config import load_settings
     settings = load_settings(config if config is not None else _state.config, overrides=overrides)
-    _note_legacy()
+    _note_legacy(settings)
     return settings
 
 
-def _note_legacy() -> None:
-    """Once per run: say that a source checkout's old config/cache are in use."""
+def _note_legacy(settings) -> None:
+    """Once per run: say that a source checkout's old config file or cache is in use."""
     if _state.legacy_noted or _state.quiet:
         return
     _state.legacy_noted = True
-    from .paths import legacy_places
+    from .paths import Legacy, legacy_places
     old = legacy_places()
-    if old.config or old.cache:
-        _err(f"note: using {old.describe()} from the source checkout; `recommend config migrate` moves "
+    used = Legacy(old.config if old.config == settings.user_file else None,
+                  old.cache if old.cache == settings.cache_dir else None)
+    if used.config or used.cache:
+        _err(f"note: using {used.describe()} from the source checkout; `recommend config migrate` moves "
              "them to the standard places (`recommend config path` shows where)")
 
 
@@ -311,9 +313,12 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
             webbrowser.open(url)
     jobs.login(settings, open_url=show)
     if not quiet:
-        me = jobs.connect(settings).get("me") or {}
-        who = f"{_safe(me.get('display_name') or me.get('id', '?'))} ({me.get('id', '?')})"
-        typer.echo(f"Logged in as {who}. Token saved in {settings.cache_dir}/spotify-token.json")
+        try:
+            me = jobs.connect(settings).get("me") or {}
+            who = f" as {_safe(me.get('display_name') or me.get('id', '?'))} ({me.get('id', '?')})"
+        except RecommenderError as exc:  # logged in all the same; only the name is missing
+            who = f" (could not ask Spotify who you are: {exc})"
+        typer.echo(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
 
 
 @command("refresh", record=True, examples=("recommend refresh", "recommend refresh --quiet --no-input"))

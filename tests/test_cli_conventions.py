@@ -176,3 +176,15 @@ def test_search_prints_whole_ids_at_80_columns(logged_in):
     text = run(["similar", ids[0]], {**env, "COLUMNS": "80"}).stdout
     assert similar and all(r["track_id"] in text for r in similar)
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_no_legacy_note_when_the_old_places_are_overridden(tmp_path, monkeypatch):
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("")
+    result = run(["config", "path", "--config", str(mine)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "data")})
+    assert result.exit_code == 0 and "note:" not in result.stderr
+    result = run(["config", "path", "--config", str(mine)], {})
+    assert f"note: using {old / 'cache'} from" in result.stderr and "user.yaml" not in result.stderr
