@@ -697,8 +697,8 @@ def _check_login(settings) -> dict[str, Any]:
     from . import jobs
     from .errors import AuthError
     from .spotify.auth import read_token
-    try:
-        me = jobs.connect(settings).get("me") or {}
+    try:  # one attempt: a status check should not sit through the retry back-off
+        me = jobs.connect(settings.with_overrides({"spotify.max_retries": 0})).get("me") or {}
     except AuthError as exc:
         return {"state": "refused", "checked": True, "message": str(exc)}
     except RecommenderError as exc:
