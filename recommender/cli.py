@@ -409,6 +409,7 @@ def build_playlist_cmd(
 
 
 SHORT = {"collaborative": "collab", "popularity": "popular"}
+NARROW = 100  # below this many columns the build table leaves out the per-scorer columns
 
 
 def playlist_url(playlist_id: str) -> str:
@@ -434,13 +435,17 @@ def _print_build(result, held) -> None:
         return
     contrib = [c for c in result.table.columns
                if c.startswith("contrib_") and result.weights.get(c[len("contrib_"):], 0) > 0]
+    narrow = bool(contrib) and _term_width() < NARROW  # room for track, artist and the why first
+    contrib = [] if narrow else contrib
     rows = []
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
-    title = f"Recommendations ({result.mode} profile; blend weights: {weights}; columns = each scorer's share of the score)"
+    title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; "
+             + (f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)" if narrow
+                else "columns = each scorer's share of the score)"))
     console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["why"],
                          rows, wide="why"))
     if result.dry_run:

@@ -188,3 +188,21 @@ def test_no_legacy_note_when_the_old_places_are_overridden(tmp_path, monkeypatch
     assert result.exit_code == 0 and "note:" not in result.stderr
     result = run(["config", "path", "--config", str(mine)], {})
     assert f"note: using {old / 'cache'} from" in result.stderr and "user.yaml" not in result.stderr
+
+
+def column_text(text: str, index: int) -> str:
+    """One column of a rich table, its wrapped cells joined (rows start with a border)."""
+    cells = [line.split("│")[index].strip() for line in text.splitlines() if line.startswith("│")]
+    return " ".join(" ".join(cells).split())
+
+
+def test_the_build_table_at_80_columns_wraps_and_cuts_nothing(logged_in):
+    server, env, _ = logged_in
+    out = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)
+    narrow = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "80"}).stdout
+    assert "…" not in narrow and max(len(line) for line in narrow.splitlines()) <= 80
+    whys, tracks = column_text(narrow, -2), column_text(narrow, 2)
+    for t in out["tracks"]:
+        assert t["why"] in whys and t["name"] in tracks
+    wide = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "160"}).stdout
+    assert "content" in wide.splitlines()[2] + wide.splitlines()[3]
