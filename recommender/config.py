@@ -81,7 +81,7 @@ class Settings(Mapping):
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """A new Settings with dotted-key overrides applied and validated."""
         data = self.to_dict()
-        defaults = _read_yaml(DEFAULT_FILE)
+        defaults = _read_defaults()
         sources = dict(self.sources)
         for dotted, value in overrides.items():
             _set_path(data, dotted, value, defaults, "override")
@@ -117,6 +117,15 @@ def _thaw(value: Any) -> Any:
     return value
 
 
+def _read_defaults() -> dict:
+    """The shipped defaults, read as package data (importlib.resources)."""
+    try:
+        text = paths.default_config_text()
+    except OSError as exc:
+        raise ConfigError(f"{DEFAULT_FILE}: cannot read the shipped defaults ({exc}); reinstall the package") from None
+    return _parse_yaml(text, DEFAULT_FILE)
+
+
 def _read_yaml(path: Path) -> dict:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -124,6 +133,10 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(f"{path}: file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    return _parse_yaml(text, path)
+
+
+def _parse_yaml(text: str, path: Path) -> dict:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -253,7 +266,7 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     ``config_file`` None means ``$RECOMMENDER_CONFIG``, else the user config file, else a
     checkout's ``config/user.yaml`` (``paths.resolve_config_file``). Raises ConfigError.
     """
-    defaults = _read_yaml(DEFAULT_FILE)
+    defaults = _read_defaults()
     data = copy.deepcopy(defaults)
     sources: dict[str, str] = {}
     env = os.environ if environ is None else environ
@@ -273,6 +286,6 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
 
 def default_settings() -> Settings:
     """The package defaults alone: no user file, no environment (benchmarks, tests)."""
-    defaults = _read_yaml(DEFAULT_FILE)
+    defaults = _read_defaults()
     _validate(defaults, {})
     return Settings(defaults)
