@@ -58,6 +58,29 @@ def normalise(scores: pd.Series, method: str = "rank") -> pd.Series:
     return pd.Series(_normalise_values(values, method), index=scores.index, dtype=float)
 
 
+def normalise_columns(scores: np.ndarray, method: str = "rank") -> np.ndarray:
+    """``normalise`` of every column of a candidates x scorers array (NaN stays NaN)."""
+    if scores.shape[1] == 0:
+        return np.full(scores.shape, np.nan)
+    return np.column_stack([_normalise_values(np.asarray(scores[:, j], dtype=float), method)
+                            for j in range(scores.shape[1])])
+
+
+def blend_matrix(norm: np.ndarray, weights: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """The blend formula, for many weight vectors at once: combos x candidates.
+
+    ``norm``: candidates x scorers, normalised (NaN = silent); ``weights``: combos x scorers.
+    sum_s w_s n_s / sum_s w_s over the scorers present; NaN where none is. ``tune`` passes
+    float32 (the whole weight grid at once); ``blend_scores`` uses it with one combination.
+    """
+    present = ~np.isnan(norm)
+    w = np.asarray(weights, dtype=dtype)
+    num = w @ np.where(present, norm, 0.0).astype(dtype).T
+    den = w @ present.T.astype(dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
 def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str = "rank"
                  ) -> tuple[pd.Series, pd.DataFrame]:
     """Blend the columns of ``scores`` (candidates x scorers).
@@ -70,19 +93,17 @@ def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str
     """
     n = len(scores)
     contrib = np.full((n, len(scores.columns)), np.nan)
+    blended = np.full(n, np.nan)
     used = [(j, c) for j, c in enumerate(scores.columns) if weights.get(c, 0) > 0]
-    if used:
-        norm = np.column_stack([_normalise_values(scores[c].to_numpy(dtype=float, na_value=np.nan), method)
-                                for _, c in used])
+    if used and n:
+        norm = normalise_columns(scores[[c for _, c in used]].to_numpy(dtype=float, na_value=np.nan), method)
         w = np.array([float(weights[c]) for _, c in used])
+        blended = blend_matrix(norm, w[None, :])[0]
+        # each scorer's share of blended: w_s n_s / sum of the present weights (same denominator)
         present = ~np.isnan(norm)
-        wsum = present.astype(float) @ w
         with np.errstate(invalid="ignore", divide="ignore"):
-            part = np.where(present, norm, 0.0) * w / wsum[:, None]
-        part[~present] = np.nan
-        part[wsum == 0] = np.nan
+            part = np.where(present, norm, np.nan) * w / (present @ w)[:, None]
         contrib[:, [j for j, _ in used]] = part
-    blended = np.where(np.isnan(contrib).all(axis=1), np.nan, np.nansum(contrib, axis=1)) if n else np.zeros(0)
     return (pd.Series(blended, index=scores.index, dtype=float),
             pd.DataFrame(contrib, index=scores.index, columns=scores.columns))
 

@@ -2,7 +2,8 @@
 
 This is the only module that prints, and the only place where a ``RecommenderError`` becomes
 a one-line message and an exit code (see ``errors``). Options go after the subcommand and
-work there for every command; ``--config`` is also accepted before it.
+work there for every command; the common ones (--config, --quiet, --no-input, --verbose,
+--json) are also accepted before it, and any other option given there gets a hint.
 """
 
 from __future__ import annotations
@@ -20,13 +21,32 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import RecommenderError, StorageError, UsageError
-from .safetext import json_safe, terminal_safe
+from .safetext import json_safe, terminal_safe, visible
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="recommend: a personal hybrid recommender that writes a private Spotify playlist.")
-config_app = typer.Typer(no_args_is_help=True, help="Show the configuration.")
+
+class _Group(TyperGroup):
+    """Typer's group, plus a hint when a command's own option is given before the command."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:  # click's NoSuchOption (typer vendors its own click)
+            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
+                sub = next((a for a in args if not a.startswith("-") and a in self.commands), None)
+                exc.message += (f" before the command; a command's own options go after it: "
+                                f"`recommend {sub or 'COMMAND'} {exc.option_name}`")
+            raise
+
+
+HELP = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, context_settings=HELP,
+                  help="recommend: a personal hybrid recommender that writes a private Spotify playlist.",
+                  epilog="Examples: `recommend build-playlist --demo` (no account needed) · "
+                         "`recommend build-playlist --dry-run` · `recommend COMMAND -h`")
+config_app = typer.Typer(no_args_is_help=True, help="Show the configuration and where files live.")
 schedule_app = typer.Typer(no_args_is_help=True, help="Run build-playlist from cron.")
 enrich_app = typer.Typer(no_args_is_help=True, help="Add data Spotify no longer gives (genres).")
 import_app = typer.Typer(no_args_is_help=True, help="Import data from files (audio features).")
@@ -50,15 +70,30 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug det
 
 class State:
     config: Path | None = None
+    quiet = no_input = verbose = as_json = False  # given before the subcommand
+    legacy_noted = False
 
 
 _state = State()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+        from .paths import DISTRIBUTION
+        typer.echo(f"recommend {__version__} ({DISTRIBUTION}, Python {sys.version.split()[0]})")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(config: ConfigOpt = None) -> None:
+def _root(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False,
+          verbose: VerboseOpt = False, as_json: JsonOpt = False,
+          version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
     """recommend: a personal hybrid recommender that writes a private Spotify playlist."""
     _state.config = config
+    _state.quiet, _state.no_input, _state.verbose, _state.as_json = quiet, no_input, verbose, as_json
+    _state.legacy_noted = False
 
 
 def _err(message: str) -> None:
@@ -73,16 +108,23 @@ def _echo(message: str) -> None:
 FILE_ONLY = {"file_only": True}  # log records the stderr handler skips (the CLI prints its own line)
 COMMON_OPTIONS = {"config": (ConfigOpt, None), "quiet": (QuietOpt, False), "no_input": (NoInputOpt, False),
                   "verbose": (VerboseOpt, False)}
+ROOT_FLAGS = ("quiet", "no_input", "verbose", "as_json")  # also accepted before the subcommand
 
 
-def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False, **kwargs):
+def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False,
+            examples: tuple[str, ...] = (), **kwargs):
     """Register a command.
 
     Every command accepts the common options (--config, --quiet, --no-input, --verbose) after
     the subcommand, whether or not its function declares them; undeclared ones are applied
-    here. A RecommenderError becomes 'error: ...' on stderr and the class's exit code;
-    with ``record`` a failed run is also appended to the run log (``recommend status``).
+    here, and flags given before the subcommand are merged in. A RecommenderError becomes
+    'error: ...' on stderr and the class's exit code; with ``record`` a failed run is also
+    appended to the run log (``recommend status``). ``examples`` end the command's help.
     """
+    if examples:
+        kwargs.setdefault("epilog", "Examples: " + " · ".join(f"`{e}`" for e in examples))
+        kwargs.setdefault("context_settings", HELP)
+
     def decorate(fn: Callable) -> Callable:
         sig = inspect.signature(fn, eval_str=True)
         extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
@@ -91,6 +133,11 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         @functools.wraps(fn)
         def wrapper(*args, **kw):
             given = {p.name: kw.pop(p.name, p.default) for p in extra}
+            for flag in ROOT_FLAGS:
+                for bag in (kw, given):
+                    if flag in bag and getattr(_state, flag):
+                        bag[flag] = True
+            _state.quiet = bool(_state.quiet or kw.get("quiet") or given.get("quiet"))
             if given.get("config") is not None:
                 _state.config = given["config"]
             started = time.monotonic()
@@ -148,7 +195,23 @@ def _silence_closed_output() -> None:
 
 def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
     from .config import load_settings
-    return load_settings(config if config is not None else _state.config, overrides=overrides)
+    settings = load_settings(config if config is not None else _state.config, overrides=overrides)
+    _note_legacy(settings)
+    return settings
+
+
+def _note_legacy(settings) -> None:
+    """Once per run: say that a source checkout's old config file or cache is in use."""
+    if _state.legacy_noted or _state.quiet:
+        return
+    _state.legacy_noted = True
+    from .paths import Legacy, legacy_places
+    old = legacy_places()
+    used = Legacy(old.config if old.config == settings.user_file else None,
+                  old.cache if old.cache == settings.cache_dir else None)
+    if used.config or used.cache:
+        _err(f"note: using {used.describe()} from the source checkout; `recommend config migrate` moves "
+             "them to the standard places (`recommend config path` shows where)")
 
 
 def _logging(settings, quiet: bool, verbose: bool) -> None:
@@ -230,23 +293,29 @@ def _term_width() -> int:
     return max(80, shutil.get_terminal_size((120, 24)).columns)
 
 
+def _is_id(column: str) -> bool:
+    return column == "id" or column.endswith("_id")
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None, width: int | None = None):
-    """A rich table that fits the terminal: numbers are never cut, text columns share what is
-    left (``wide`` gets the largest share) and are cut with an ellipsis."""
+    """A rich table that fits the terminal: numbers and ids are never cut (ids must stay
+    copyable), text columns share what is left (``wide`` gets the largest share) and wrap
+    onto more lines instead of being cut."""
     from rich.table import Table
     from rich.text import Text
     t = Table(title=Text(terminal_safe(title)), title_justify="left", show_lines=False)
     width = width or _term_width()
     need = {i: max([len(c)] + [len(str(r[i])) for r in rows]) for i, c in enumerate(columns)}
     numeric = {i for i in range(len(columns)) if rows and all(_is_number(r[i]) for r in rows)}
-    text = [i for i in range(len(columns)) if i not in numeric]
-    free = width - sum(need[i] for i in numeric) - 3 * len(columns) - 1
+    whole = numeric | {i for i, c in enumerate(columns) if _is_id(c)}
+    text = [i for i in range(len(columns)) if i not in whole]
+    free = width - sum(need[i] for i in whole) - 3 * len(columns) - 1
     cap = dict(need)
     if text and sum(need[i] for i in text) > free:
         share = {i: (2.0 if columns[i] == wide else 1.0) for i in text}
         total = sum(share.values())
         for i in text:
-            cap[i] = max(8, min(need[i], int(free * share[i] / total)))
+            cap[i] = max(12, min(need[i], int(free * share[i] / total)))
         spare = free - sum(cap[i] for i in text)  # give what short columns left to the others
         for i in sorted(text, key=lambda i: need[i] - cap[i], reverse=True):
             extra = min(spare, need[i] - cap[i])
@@ -254,8 +323,8 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
                 cap[i] += extra
                 spare -= extra
     for i, c in enumerate(columns):
-        t.add_column(c, justify="right" if i in numeric else "left", overflow="ellipsis", no_wrap=True,
-                     min_width=need[i] if i in numeric else None, max_width=cap[i])
+        t.add_column(c, justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
+                     min_width=need[i] if i in whole else None, max_width=cap[i])
     for r in rows:
         t.add_row(*[Text(terminal_safe(v)) for v in r])
     return t
@@ -272,7 +341,7 @@ def _is_number(value: Any) -> bool:
 
 
 # ----- login and data ----------------------------------------------------------------------------
-@command("auth")
+@command("auth", examples=("recommend auth", "recommend auth --no-browser"))
 def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: QuietOpt = False,
              verbose: VerboseOpt = False,
              no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the login URL instead.")] = False
@@ -292,13 +361,18 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
             webbrowser.open(url)
     jobs.login(settings, open_url=show)
     if not quiet:
-        typer.echo(f"Logged in. Token saved in {settings.cache_dir}/spotify-token.json")
+        try:
+            me = jobs.connect(settings).get("me") or {}
+            who = f" as {visible(me.get('display_name') or me.get('id', '?'))} ({me.get('id', '?')})"
+        except RecommenderError as exc:  # logged in all the same; only the name is missing
+            who = f" (could not ask Spotify who you are: {exc})"
+        typer.echo(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
 
 
-@command("refresh", record=True)
+@command("refresh", record=True, examples=("recommend refresh", "recommend refresh --quiet --no-input"))
 def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False,
                 as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
-    """Pull your playlists, top tracks/artists, saved tracks and followed artists into cache/."""
+    """Pull your playlists, top tracks/artists, saved tracks and followed artists into the cache."""
     from . import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
@@ -337,7 +411,9 @@ def _record(settings, command_name: str, exit_code: int, started: float, **summa
                                     "duration_s": round(time.monotonic() - started, 2), **summary})
 
 
-@command("build-playlist", record=True)
+@command("build-playlist", record=True, examples=(
+    "recommend build-playlist --demo", "recommend build-playlist --dry-run",
+    "recommend build-playlist --seed-playlist 37i9dQZF1DXcBWIGoYBM5M"))
 def build_playlist_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False, as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -371,7 +447,10 @@ def build_playlist_cmd(
     if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:
         _background_enrich(settings)
     if as_json:
-        _print_json(result.to_json())
+        out = result.to_json()
+        if result.playlist_id:
+            out["playlist_url"] = playlist_url(result.playlist_id)
+        _print_json(out)
         return
     for m in result.messages:
         _err(f"note: {m}")
@@ -381,6 +460,11 @@ def build_playlist_cmd(
 
 
 SHORT = {"collaborative": "collab", "popularity": "popular"}
+NARROW = 100  # below this many columns the build table leaves out the per-scorer columns
+
+
+def playlist_url(playlist_id: str) -> str:
+    return f"https://open.spotify.com/playlist/{playlist_id}"
 
 
 def _print_build(result, held) -> None:
@@ -390,13 +474,17 @@ def _print_build(result, held) -> None:
         return
     contrib = [c for c in result.table.columns
                if c.startswith("contrib_") and result.weights.get(c[len("contrib_"):], 0) > 0]
+    narrow = bool(contrib) and _term_width() < NARROW  # room for track, artist and the why first
+    contrib = [] if narrow else contrib
     rows = []
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
-    title = f"Recommendations ({result.mode} profile; blend weights: {weights}; columns = each scorer's share of the score)"
+    title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; "
+             + (f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)" if narrow
+                else "columns = each scorer's share of the score)"))
     console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["why"],
                          rows, wide="why"))
     if result.dry_run:
@@ -409,6 +497,10 @@ def _print_build(result, held) -> None:
     console.print(f"Managed playlist {where}: {verb} {result.added}, removed {result.removed}, kept {result.kept}"
                   + (" (dry run: nothing written)" if result.dry_run else "")
                   + f"; {result.requests} Spotify requests, {result.seconds:.1f} s.")
+    if result.playlist_id and not result.dry_run:
+        console.print(f"Open it: {playlist_url(result.playlist_id)}"
+                      + (" (the demo's playlist lives in the stand-in; a real run's link opens in Spotify)"
+                         if held is not None else ""), soft_wrap=True)
     if held:
         console.print(f"The stand-in's copy of the playlist now holds {len(held)} tracks, first ones:")
         for i, t in enumerate(held[:10], 1):
@@ -445,7 +537,8 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features):
     return settings, jobs.evaluation_setup(settings, dataset, split, features)
 
 
-@command("evaluate")
+@command("evaluate", examples=("recommend evaluate", "recommend evaluate --top-n 20 --report eval.html",
+                               "recommend evaluate --dataset playlists.csv --split dev --json"))
 def evaluate_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
@@ -474,7 +567,7 @@ def evaluate_cmd(
         typer.echo(f"report written to {report}")
 
 
-@command("tune")
+@command("tune", examples=("recommend tune", "recommend tune --folds 5 --write"))
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
@@ -522,7 +615,7 @@ def tune_cmd(
         typer.echo(f"report written to {report}")
 
 
-@command("standin")
+@command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))
 def standin_cmd(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = any free port).")] = 8765,
     extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres).")] = False,
@@ -539,7 +632,7 @@ def standin_cmd(
     run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready)
 
 
-@command("show", parent=config_app)
+@command("show", parent=config_app, examples=("recommend config show", "recommend config show --json"))
 def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Print the merged configuration (secrets redacted)."""
     import yaml
@@ -552,9 +645,57 @@ def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         _echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
 
 
-@command("status")
-def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Show the last runs, cache age, login state, the managed playlist and genre coverage."""
+@command("path", parent=config_app, examples=("recommend config path", "recommend config path --json"))
+def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Where the defaults, your config file and the data (cache, login, logs) live."""
+    from . import paths
+    settings = _settings(config)
+    data = Path(settings.cache_dir)
+    info = {"defaults": str(paths.default_config_path()),
+            "config": str(settings.user_file) if settings.user_file else None,
+            "config_default_place": str(paths.user_config_file()),
+            "data": str(data), "demo": str(paths.demo_dir(data)),
+            "log": str(data / settings.schedule.log_file), "token": str(data / "spotify-token.json")}
+    if as_json:
+        _print_json(info)
+        return
+    cfg = info["config"] or f"none (create {info['config_default_place']}; --config or RECOMMENDER_CONFIG override)"
+    typer.echo(f"defaults: {info['defaults']}\nconfig:   {cfg}\ndata:     {info['data']} (cache, login token, "
+               f"run log; RECOMMENDER_CACHE_DIR or cache.dir override)\ndemo:     {info['demo']}\n"
+               f"log:      {info['log']}")
+
+
+@command("migrate", parent=config_app, examples=("recommend config migrate --dry-run", "recommend config migrate"))
+def config_migrate_cmd(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would move; move nothing.")] = False,
+) -> None:
+    """Move a source checkout's config/user.yaml and cache/ to the standard places."""
+    from . import migrate, schedule
+    m = migrate.migrate(dry_run=dry_run)
+    if m.nothing:
+        typer.echo("nothing to migrate: no checkout config/user.yaml or cache/ in use")
+        return
+    verb = "would" if dry_run else "did"
+    if m.config:
+        typer.echo(f"{verb} copy {m.config[0]} -> {m.config[1]}" + ("" if dry_run else " (the old file is no "
+                                                                       "longer read)"))
+    if m.cache:
+        typer.echo(f"{verb} move {len(m.entries)} entries of {m.cache[0]} -> {m.cache[1]}")
+        try:
+            line = schedule.show()
+        except (RecommenderError, OSError):
+            line = None
+        if line and str(m.cache[0]) in line:
+            typer.echo("your crontab entry still names the old cache: run `recommend schedule install` again")
+
+
+@command("status", examples=("recommend status", "recommend status --offline", "recommend status --json"))
+def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
+               offline: Annotated[bool, typer.Option("--offline", help="Do not ask Spotify whether the login "
+                                                                      "still works (show the saved token only).")]
+               = False) -> None:
+    """Show the last runs, cache age, login state (checked with Spotify), the managed playlist
+    and genre coverage."""
     from .runlog import describe_run, status
     from .spotify.auth import read_token
     from .store import Store
@@ -565,17 +706,24 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     if isinstance(managed, dict):
         manifest["managed_playlist"] = {**managed, "track_ids": managed.get("last_written", [])}
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library())
+    if not offline and info["login"]["state"] != "needs login":
+        info["login"].update(_check_login(settings))
+    if info["playlist"] and info["playlist"].get("id"):
+        info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
     if as_json:
         _print_json(info)
         return
     login = info["login"]
     cache = info["cache"]
+    who = f" as {visible(login['display_name'])} ({login['user_id']})" if login.get("user_id") else ""
     lines = [f"cache:    {info['cache_dir']}"
              + (f" (fetched {cache['fetched_at']}, {cache['age_hours']:.1f} h ago)" if cache["fetched_at"] else " (empty)"),
-             f"login:    {login['state']}" + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
+             f"login:    {login['state']}{who}"
+             + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
              + (f" ({login['message']})" if login.get("message") else "")]
     pl = info["playlist"]
-    lines.append(f"playlist: {pl['name']!r} ({pl['id']}), {pl['tracks']} tracks" if pl else "playlist: none yet")
+    lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"
+                 + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
     g = info["genres"]
     if g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
@@ -587,7 +735,26 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     _echo("\n".join(lines))
 
 
-@command("genres", parent=enrich_app)
+def _check_login(settings) -> dict[str, Any]:
+    """Ask Spotify who is logged in (refreshing the token if needed): the saved token alone
+    cannot tell whether Spotify still accepts the refresh token."""
+    from . import jobs
+    from .errors import AuthError
+    from .spotify.auth import read_token
+    try:  # one attempt: a status check should not sit through the retry back-off
+        me = jobs.connect(settings.with_overrides({"spotify.max_retries": 0})).get("me") or {}
+    except AuthError as exc:
+        return {"state": "refused", "checked": True, "message": str(exc)}
+    except RecommenderError as exc:
+        return {"checked": False, "message": f"not checked with Spotify: {exc}"}
+    from .runlog import login_status
+    saved = login_status(read_token(settings.cache_dir))  # the token may have just been refreshed
+    return {"state": "valid", "checked": True, "user_id": me.get("id"),
+            "display_name": me.get("display_name") or me.get("id"), "message": None,
+            "expires_at": saved["expires_at"], "expires_in_minutes": saved["expires_in_minutes"]}
+
+
+@command("genres", parent=enrich_app, examples=("recommend enrich genres --limit 100",))
 def enrich_genres_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     no_input: NoInputOpt = False,
@@ -617,7 +784,7 @@ def enrich_genres_cmd(
                    f"in {report.seconds:.0f} s")
 
 
-@command("features", parent=import_app)
+@command("features", parent=import_app, examples=("recommend import features features.csv.gz",))
 def import_features_cmd(
     file: Annotated[Path, typer.Argument(help="CSV keyed by Spotify track id (gz or plain).")],
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
@@ -659,7 +826,7 @@ def _print_frame(df, title: str, columns: list[str], as_json: bool, wide: str | 
     _console().print(_table(title, columns, rows, wide=wide))
 
 
-@command("search")
+@command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5"))
 def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
                config: ConfigOpt = None, as_json: JsonOpt = False,
                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10,
@@ -684,7 +851,38 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     _print_frame(df, f"Tracks matching {text!r}", cols, as_json)
 
 
-@command("similar")
+@command("playlists", examples=("recommend playlists", "recommend playlists --json",
+                                 "recommend build-playlist --seed-playlist PLAYLIST_ID"))
+def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
+    into --seed-playlist, owner, tracks, and which one is managed by this tool."""
+    from . import jobs
+    settings, library = _library_settings(config)
+    managed = jobs.open_store(settings).read_manifest().get("managed_playlist")
+    managed_id = managed.get("id") if isinstance(managed, dict) else managed
+    counts = library.playlist_items.groupby("playlist_id").size()
+    rows = []
+    for p in library.playlists.to_dict("records"):
+        pid = str(p["playlist_id"])
+        tracks = p.get("total")
+        tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
+        rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
+                     "tracks": tracks, "managed": pid == managed_id, "url": playlist_url(pid)})
+    if managed_id and managed_id not in {r["id"] for r in rows}:  # created after the last refresh
+        m = managed if isinstance(managed, dict) else {}
+        rows.append({"name": m.get("name") or settings.playlist.name, "id": managed_id, "owner": library.user_id,
+                     "tracks": len(m.get("last_written") or []), "managed": True, "url": playlist_url(managed_id)})
+    if as_json:
+        _print_json(rows)
+        return
+    table = [[visible(r["name"]), r["id"], visible(r["owner"]), r["tracks"],
+              "yes" if r["managed"] else ""] for r in rows]
+    _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
+                            ["name", "id", "owner", "tracks", "managed"], table, wide="name"))
+
+
+@command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
+                              "recommend similar 'https://open.spotify.com/track/4u7EnebtmKWzUH433cf5Qv'"))
 def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
                 config: ConfigOpt = None, as_json: JsonOpt = False,
                 limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10) -> None:
@@ -697,8 +895,16 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                         normalisation=settings.blend.normalisation)
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
-    cols = [c for c in df.columns if c not in {"track_id"}]
-    _print_frame(df, title, cols, as_json)
+    if as_json:
+        _print_frame(df, title, list(df.columns), True)
+        return
+    # the id stays (whole: it can be pasted into the next `similar`); the row order is the rank,
+    # and only the scorers with a weight get a (short-named) column, so 80 columns suffice
+    weights = blend_weights(settings)
+    shown = df.drop(columns=["rank"]).rename(columns=SHORT)
+    cols = ["track_id", "name", "artists", "score"] + [SHORT.get(c, c) for c in weights if weights[c] > 0
+                                                         and c in df.columns]
+    _print_frame(shown, title, cols, False)
 
 
 def _mood_kwargs(settings) -> dict[str, float]:
@@ -706,7 +912,7 @@ def _mood_kwargs(settings) -> dict[str, float]:
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
 
 
-@command("cluster", parent=moods_app)
+@command("cluster", parent=moods_app, examples=("recommend moods cluster 'Road Trip' --plot moods.png",))
 def moods_cluster_cmd(playlist: Annotated[str, typer.Argument(help="Playlist name or id.")],
                       config: ConfigOpt = None, as_json: JsonOpt = False,
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
@@ -736,7 +942,7 @@ def moods_cluster_cmd(playlist: Annotated[str, typer.Argument(help="Playlist nam
         typer.echo(f"plot written to {plot}")
 
 
-@command("recommend", parent=moods_app)
+@command("recommend", parent=moods_app, examples=("recommend moods recommend --mood calm -n 10",))
 def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy, energetic, calm or sad.")],
                         config: ConfigOpt = None, as_json: JsonOpt = False,
                         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20
@@ -755,7 +961,7 @@ def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy,
                  as_json)
 
 
-@command("classify", parent=moods_app)
+@command("classify", parent=moods_app, examples=("recommend moods classify --json",))
 def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20
                        ) -> None:
@@ -776,7 +982,8 @@ TabfileOpt = Annotated[Optional[Path], typer.Option("--tabfile", hidden=True,
                                                     help="Edit this crontab file instead of the user's crontab.")]
 
 
-@command("install", parent=schedule_app)
+@command("install", parent=schedule_app, examples=('recommend schedule install --at "0 7 * * *"',
+                                                     "recommend schedule install --print"))
 def schedule_install_cmd(
     at: Annotated[Optional[str], typer.Option("--at", help='Cron expression, e.g. "0 7 * * *".')] = None,
     print_only: Annotated[bool, typer.Option("--print", help="Print the cron line and a systemd timer; "
@@ -807,7 +1014,7 @@ def schedule_install_cmd(
     typer.echo(f"installed: {line}")
 
 
-@command("show", parent=schedule_app)
+@command("show", parent=schedule_app, examples=("recommend schedule show",))
 def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     """Print our crontab entry, if any."""
     from . import schedule
@@ -815,7 +1022,7 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
 
 
-@command("remove", parent=schedule_app)
+@command("remove", parent=schedule_app, examples=("recommend schedule remove",))
 def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
     """Remove our crontab entry; every other line stays as it is."""
     from . import schedule
@@ -824,4 +1031,4 @@ def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(prog_name="recommend")

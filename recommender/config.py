@@ -1,6 +1,7 @@
 """Settings: package defaults < user YAML < environment < command-line overrides.
 
-``config/default.yaml`` lists every key; a user file may override any subset. Values are
+``config/default.yaml`` (shipped in the package as ``recommender/default.yaml``) lists every key;
+a user file may override any subset (where each file lives: ``paths``). Values are
 checked against the default's type; a few keys have extra rules (weights, enums, URLs).
 Every error names the file and the dotted key path, on one line.
 """
@@ -17,11 +18,10 @@ from urllib.parse import urlparse
 
 import yaml
 
+from . import paths
 from .errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_FILE = PROJECT_ROOT / "config" / "default.yaml"
-USER_FILE = PROJECT_ROOT / "config" / "user.yaml"
+DEFAULT_FILE = paths.default_config_path()
 
 ENVIRONMENT = {
     "SPOTIPY_CLIENT_ID": "spotify.client_id",
@@ -108,7 +108,7 @@ class Settings(Mapping):
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """A new Settings with dotted-key overrides applied and validated."""
         data = self.to_dict()
-        defaults = _read_yaml(DEFAULT_FILE)
+        defaults = _read_defaults()
         sources = dict(self.sources)
         for dotted, value in overrides.items():
             _set_path(data, dotted, value, defaults, "override")
@@ -130,8 +130,7 @@ class Settings(Mapping):
 
     @property
     def cache_dir(self) -> Path:
-        d = self._root_get("cache", "dir")
-        return Path(d).expanduser() if d else PROJECT_ROOT / "cache"
+        return paths.resolve_data_dir(self._root_get("cache", "dir"))
 
     def _root_get(self, section: str, key: str) -> Any:
         return self._data[section][key]
@@ -145,6 +144,15 @@ def _thaw(value: Any) -> Any:
     return value
 
 
+def _read_defaults() -> dict:
+    """The shipped defaults, read as package data (importlib.resources)."""
+    try:
+        text = paths.default_config_text()
+    except OSError as exc:
+        raise ConfigError(f"{DEFAULT_FILE}: cannot read the shipped defaults ({exc}); reinstall the package") from None
+    return _parse_yaml(text, DEFAULT_FILE)
+
+
 def _read_yaml(path: Path) -> dict:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -152,6 +160,10 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(f"{path}: file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    return _parse_yaml(text, path)
+
+
+def _parse_yaml(text: str, path: Path) -> dict:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -344,21 +356,16 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
                   environ: Mapping[str, str] | None = None) -> Settings:
     """Merge defaults, the user file, the environment and ``overrides`` (dotted keys).
 
-    ``config_file`` None means ``config/user.yaml`` when it exists. Raises ConfigError.
+    ``config_file`` None means ``$RECOMMENDER_CONFIG``, else the user config file, else a
+    checkout's ``config/user.yaml`` (``paths.resolve_config_file``). Raises ConfigError.
     """
-    defaults = _read_yaml(DEFAULT_FILE)
+    defaults = _read_defaults()
     data = copy.deepcopy(defaults)
     sources: dict[str, str] = {}
-    user_file: Path | None
-    if config_file is not None:
-        user_file = Path(config_file)
-        _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)
-    elif USER_FILE.exists():
-        user_file = USER_FILE
-        _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)
-    else:
-        user_file = None
     env = os.environ if environ is None else environ
+    user_file = paths.resolve_config_file(config_file, env)
+    if user_file is not None:
+        _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)
     for var, dotted in ENVIRONMENT.items():
         if env.get(var):
             _set_path(data, dotted, env[var], defaults, f"environment {var}")
@@ -372,6 +379,6 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
 
 def default_settings() -> Settings:
     """The package defaults alone: no user file, no environment (benchmarks, tests)."""
-    defaults = _read_yaml(DEFAULT_FILE)
+    defaults = _read_defaults()
     _validate(defaults, {})
     return Settings(defaults)

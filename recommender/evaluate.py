@@ -1,6 +1,7 @@
 """Offline evaluation: hide some playlist memberships, ask the scorers to find them again.
 
-Metrics are pure functions of (ranked ids, relevant ids). ``evaluate`` fits every scorer
+Metrics are pure functions, each defined once on a targets x ranks hit matrix (and usable on
+one ranking of ids). ``evaluate`` fits every scorer
 once on the library *without* the hidden pairs, then for every target playlist ranks all
 tracks but its visible ones by the blend and by each scorer alone (ablation).
 """
@@ -8,7 +9,6 @@ tracks but its visible ones by the blend and by each scorer alone (ablation).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,54 +28,105 @@ CURVE_MAX_N = 50  # hit curves are kept up to this rank (precision@1..50 in the 
 Progress = Callable[[int, int], None]
 
 
-# ----- metrics: (ranked ids, relevant ids) -> float -------------------------------------------
+# ----- metrics: one implementation each ------------------------------------------------------
+# Each metric is defined once, on a targets x ranks boolean hit matrix (row i: whether rank
+# 1, 2, ... of target i is a hidden track) and the number of hidden tracks per target; it
+# returns one value per target. ``evaluate`` and ``tune`` call these on their matrices; the
+# (ranked ids, relevant ids) forms below call them on a one-row matrix.
 
-def _hits(ranked: Sequence, relevant: set, n: int) -> int:
-    return sum(1 for r in list(ranked)[:n] if r in relevant)
-
-
-def precision_at(ranked: Sequence, relevant: Iterable, n: int = 10) -> float:
+def precision(hits: np.ndarray, n: int) -> np.ndarray:
     """|top n ∩ relevant| / n (n, not min(n, |relevant|))."""
     if n <= 0:
         raise ValueError("n must be positive")
-    return _hits(ranked, set(relevant), n) / n
+    return hits[:, :n].sum(axis=1) / n
+
+
+def recall(hits: np.ndarray, n_relevant: np.ndarray, n: int) -> np.ndarray:
+    """|top n ∩ relevant| / |relevant|; 0 when nothing is relevant."""
+    n_rel = np.asarray(n_relevant, dtype=float)
+    return np.where(n_rel > 0, hits[:, :n].sum(axis=1) / np.maximum(n_rel, 1), 0.0)
+
+
+def ndcg(hits: np.ndarray, n_relevant: np.ndarray, n: int) -> np.ndarray:
+    """Binary-gain nDCG: sum of 1/log2(rank+1) over hits in the top n, divided by the same
+    sum for an ideal list with min(n, |relevant|) hits; 0 when nothing is relevant."""
+    discount = 1.0 / np.log2(np.arange(2, n + 2))
+    h = hits[:, :n]
+    dcg = (h * discount[:h.shape[1]]).sum(axis=1)
+    n_rel = np.minimum(np.asarray(n_relevant, dtype=int), n)
+    ideal = np.where(n_rel > 0, np.cumsum(discount)[np.maximum(n_rel, 1) - 1], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ideal > 0, dcg / ideal, 0.0)
+
+
+def r_precision_of(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+    """|top |relevant| ∩ relevant| / |relevant|; 0 when nothing is relevant. ``hits`` must be
+    at least max(|relevant|) wide (or as long as the ranking)."""
+    n_rel = np.asarray(n_relevant, dtype=int)
+    within = np.arange(hits.shape[1])[None, :] < n_rel[:, None]
+    return np.where(n_rel > 0, (hits & within).sum(axis=1) / np.maximum(n_rel, 1), 0.0)
+
+
+def hit_coverage(hits: np.ndarray, n: int) -> np.ndarray:
+    """1 for a target with at least one hit in the top n, else 0."""
+    return (hits[:, :n].sum(axis=1) > 0).astype(float)
+
+
+def diversity(artists: Sequence) -> float:
+    """Distinct artists / tracks shown (one artist key per track); 0 for an empty list."""
+    return len(set(artists)) / len(artists) if len(artists) else 0.0
+
+
+def catalogue_coverage(shown: set, catalogue_size: int) -> float:
+    """Share of the catalogue that appeared in any top list."""
+    return len(shown) / max(catalogue_size, 1)
+
+
+def _one(ranked: Sequence, relevant: Iterable, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    rel = set(relevant)
+    ranked = list(ranked)[:width] if width is not None else list(ranked)
+    return np.array([[r in rel for r in ranked]], dtype=bool).reshape(1, -1), np.array([len(rel)])
+
+
+def precision_at(ranked: Sequence, relevant: Iterable, n: int = 10) -> float:
+    """``precision`` of one ranking."""
+    hits, _ = _one(ranked, relevant, max(n, 0))
+    return float(precision(hits, n)[0])
 
 
 def recall_at(ranked: Sequence, relevant: Iterable, n: int = 10) -> float:
-    """|top n ∩ relevant| / |relevant|; 0 when nothing is relevant."""
-    rel = set(relevant)
-    return _hits(ranked, rel, n) / len(rel) if rel else 0.0
+    """``recall`` of one ranking."""
+    hits, n_rel = _one(ranked, relevant, n)
+    return float(recall(hits, n_rel, n)[0])
 
 
 def ndcg_at(ranked: Sequence, relevant: Iterable, n: int = 10) -> float:
-    """Binary-gain nDCG: sum of 1/log2(rank+1) over hits in the top n, divided by the same
-    sum for an ideal list with min(n, |relevant|) hits; 0 when nothing is relevant."""
-    rel = set(relevant)
-    if not rel:
-        return 0.0
-    dcg = sum(1.0 / math.log2(i + 2) for i, r in enumerate(list(ranked)[:n]) if r in rel)
-    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(n, len(rel))))
-    return dcg / ideal
+    """``ndcg`` of one ranking."""
+    hits, n_rel = _one(ranked, relevant, n)
+    return float(ndcg(hits, n_rel, n)[0])
 
 
 def r_precision(ranked: Sequence, relevant: Iterable) -> float:
-    """|top |relevant| ∩ relevant| / |relevant|; 0 when nothing is relevant."""
-    rel = set(relevant)
-    return _hits(ranked, rel, len(rel)) / len(rel) if rel else 0.0
+    """``r_precision_of`` one ranking."""
+    hits, n_rel = _one(ranked, relevant)
+    return float(r_precision_of(hits, n_rel)[0])
 
 
-def _metrics_from_hits(hits: np.ndarray, n_rel: np.ndarray, rprec: np.ndarray, n: int) -> dict[str, float]:
-    """Macro-averaged metrics from a targets x ranks boolean hit matrix (same definitions)."""
-    h = hits[:, :n].astype(float)
-    nh = h.sum(axis=1)
-    discount = 1.0 / np.log2(np.arange(2, n + 2))
-    ideal = np.array([discount[:min(n, int(r))].sum() for r in n_rel])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndcg = np.where(ideal > 0, (h * discount).sum(axis=1) / ideal, 0.0)
-        rec = np.where(n_rel > 0, nh / np.maximum(n_rel, 1), 0.0)
-    return {f"p@{n}": float((nh / n).mean()), f"r@{n}": float(rec.mean()),
-            f"ndcg@{n}": float(ndcg.mean()), "rprec": float(rprec.mean()),
-            "coverage": float((nh > 0).mean())}
+def metrics_from_hits(hits: np.ndarray, n_relevant: np.ndarray, n: int) -> dict[str, float]:
+    """Macro-averaged p@n, r@n, ndcg@n, R-precision and coverage of a hit matrix (at least
+    max(n, max |relevant|) wide)."""
+    return {f"p@{n}": float(precision(hits, n).mean()), f"r@{n}": float(recall(hits, n_relevant, n).mean()),
+            f"ndcg@{n}": float(ndcg(hits, n_relevant, n).mean()),
+            "rprec": float(r_precision_of(hits, n_relevant).mean()),
+            "coverage": float(hit_coverage(hits, n).mean())}
+
+
+def _pad(rows: list[np.ndarray]) -> np.ndarray:
+    """Rows of different lengths as one boolean matrix (missing ranks are misses)."""
+    out = np.zeros((len(rows), max((len(r) for r in rows), default=0)), dtype=bool)
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
 
 
 # ----- ranking --------------------------------------------------------------------------------
@@ -195,10 +246,9 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
     n_targets = int(hidden["playlist_id"].astype(str).drop_duplicates().isin(with_seeds).sum())
     keep_n = max(CURVE_MAX_N, top_n)
     names = [BLEND, *fitted]
-    hits = {m: [] for m in names}
-    rprec = {m: [] for m in names}
+    hits = {m: [] for m in names}  # per target: hit or not for ranks 1..max(keep_n, |hidden|)
     shown: dict[str, set] = {m: set() for m in names}
-    diversity: dict[str, list] = {m: [] for m in names}
+    diversities: dict[str, list] = {m: [] for m in names}
     n_rel, pids = [], []
     artist_of = pd.Series([tuple(a) for a in visible.tracks["artist_ids"]], index=visible.track_ids)
     done = 0
@@ -210,15 +260,10 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
         n_h = len(t.relevant)
         for m, values in columns.items():
             pos = top_positions(values, max(keep_n, n_h), t.tiebreak)
-            is_hit = rel_mask[pos]
-            row = np.zeros(keep_n, dtype=bool)
-            row[:min(keep_n, len(pos))] = is_hit[:keep_n]
-            hits[m].append(row)
-            rprec[m].append(is_hit[:n_h].sum() / n_h if n_h else 0.0)
+            hits[m].append(rel_mask[pos])
             top_ids = t.candidates[pos[:top_n]]
             shown[m].update(top_ids)
-            arts = artist_of.reindex(top_ids)
-            diversity[m].append(len(set(arts)) / max(len(top_ids), 1))
+            diversities[m].append(diversity(list(artist_of.reindex(top_ids))))
         n_rel.append(n_h)
         pids.append(t.playlist_id)
         done += 1
@@ -227,12 +272,13 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
     if not pids:
         raise NotEnoughData("no evaluation target has visible tracks left (evaluate.hide_fraction too high?)")
     n_rel_arr = np.asarray(n_rel)
-    hit_arrays = {m: np.vstack(hits[m]) for m in names}
-    metrics = {}
+    hit_arrays, metrics = {}, {}
     for m in names:
-        met = _metrics_from_hits(hit_arrays[m], n_rel_arr, np.asarray(rprec[m]), top_n)
-        met["catalogue_coverage"] = len(shown[m]) / max(len(visible.track_ids), 1)
-        met["diversity"] = float(np.mean(diversity[m]))
+        full = _pad(hits[m])
+        hit_arrays[m] = np.pad(full, ((0, 0), (0, max(0, keep_n - full.shape[1]))))[:, :keep_n]
+        met = metrics_from_hits(full, n_rel_arr, top_n)
+        met["catalogue_coverage"] = catalogue_coverage(shown[m], len(visible.track_ids))
+        met["diversity"] = float(np.mean(diversities[m]))
         metrics[m] = {k: round(v, 4) for k, v in met.items()}
     seconds = time.perf_counter() - t0
     log.info("evaluated %d targets in %.1f s: p@%d %.4f", len(pids), seconds, top_n, metrics[BLEND][f"p@{top_n}"])

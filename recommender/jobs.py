@@ -359,9 +359,9 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
 
 def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None) -> tuple[Path, str]:
     """Store ``weights`` in the user's config (comments and other keys kept); returns (path, diff)."""
-    from .config import USER_FILE
+    from .paths import user_config_file
     from .tune import write_weights
-    target = Path(path or settings.user_file or USER_FILE)
+    target = Path(path or settings.user_file or user_config_file())
     with writing(settings, "tune --write"):
         diff = write_weights(target, weights)
     return target, diff

@@ -419,7 +419,8 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise UsageError("plotting needs matplotlib: pip install 'recommend[report]' (or matplotlib)") from None
+        from .paths import install_hint
+        raise UsageError(f"plotting needs matplotlib: {install_hint('report')} (or pip install matplotlib)") from None
     path = Path(path)
     fig = Figure(figsize=(7, 5), dpi=100)
     FigureCanvasAgg(fig)

@@ -27,7 +27,8 @@ def _pyplot():
         matplotlib.use("Agg")  # files only, never a window
         import matplotlib.pyplot as plt
     except ImportError:
-        raise UsageError("the report needs matplotlib: pip install 'recommend[report]'") from None
+        from .paths import install_hint
+        raise UsageError(f"the report needs matplotlib: {install_hint('report')}") from None
     return plt
 
 

@@ -198,8 +198,12 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
 
 
 def describe_run(run: Mapping[str, Any]) -> str:
-    """One human line: 'build-playlist exit 0 in 12.3 s: playlist X +5 -3 =42, 57 requests: msg'."""
-    parts = [f"{run.get('command') or 'run'} exit {run.get('exit_code')}"]
+    """One human line: '2026-11-29 07:00 UTC build-playlist (dry run) exit 0 in 12.3 s: playlist X
+    +5 -3 =42, 57 requests: msg' (time and dry-run mark when the record has them)."""
+    when = _parse_time(run.get("when"))
+    dry = " (dry run)" if run.get("dry_run") else ""
+    at = f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC " if when else ""
+    parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
     if run.get("duration_s") is not None:
         parts[0] += f" in {float(run['duration_s']):.1f} s"
     changes = " ".join(f"{sign}{run[key]}" for sign, key in (("+", "added"), ("-", "removed"), ("=", "kept"))

@@ -40,6 +40,15 @@ def terminal_safe(value: Any, keep_newlines: bool = False) -> str:
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]")
 
 
+def visible(value: Any) -> str:
+    """``terminal_safe``, and every other invisible character too (format, separator and
+    unassigned code points such as zero-width spaces: Unicode categories C* and Z* but the
+    plain space) as a ``\\uXXXX`` escape, so that a name can be told apart and typed back."""
+    import unicodedata
+    return "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" else f"\\u{ord(c):04x}"
+                   for c in terminal_safe(value))
+
+
 def json_safe(text: str) -> str:
     """JSON text (from ``json.dumps(..., ensure_ascii=False)``, which escapes C0 controls
     itself) with DEL, C1 controls and bidi/line-separator characters written as ``\\uXXXX``

@@ -128,9 +128,9 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
     file by us. With ``write=False`` nothing is changed and notes say what is missing.
     Returns (the config file the scheduled command must use, keys written, notes).
     """
-    from .config import USER_FILE
+    from .paths import user_config_file
     missing = unseen_settings(settings, config_path, cache_dir)
-    target = Path(config_path or USER_FILE).expanduser().absolute()
+    target = Path(config_path or settings.user_file or user_config_file()).expanduser().absolute()
     notes: list[str] = []
     if SECRET_KEY in missing:
         source = settings.sources.get(SECRET_KEY, "your environment")

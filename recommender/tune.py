@@ -2,7 +2,7 @@
 
 Every fold hides another seeded share of the playlists' tracks, fits every scorer once and
 normalises each scorer's scores per target; the blend of every weight combination is then a
-single matrix product (the same formula as ``blend.blend_scores``), so the whole grid costs
+single matrix product (``blend.blend_matrix``, the formula ``blend_scores`` uses), so the whole grid costs
 about as much as one evaluation. ``write_weights`` stores the chosen weights in the user's
 YAML file, keeping its comments and other keys.
 """
@@ -18,53 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
-
+from .blend import blend_matrix, normalise_columns
 from .dataset import hide_random
 from .errors import ConfigError, NotEnoughData
-from .evaluate import Progress, fit_scorers, iter_targets
+from .evaluate import Progress, fit_scorers, iter_targets, ndcg, precision
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
 
 log = logging.getLogger(__name__)
 
 Hider = Callable[[Library, int], pd.DataFrame]  # (library, fold) -> hidden pairs
-
-
-def normalise_matrix(scores: np.ndarray, method: str = "rank") -> np.ndarray:
-    """Column-wise ``blend.normalise`` of a candidates x scorers array (NaN stays NaN)."""
-    out = np.full(scores.shape, np.nan)
-    for j in range(scores.shape[1]):
-        col = scores[:, j]
-        ok = ~np.isnan(col)
-        v = col[ok]
-        if v.size == 0:
-            continue
-        if method == "rank":
-            if v.size == 1 or np.all(v == v[0]):
-                out[ok, j] = 0.5
-            else:
-                out[ok, j] = (rankdata(v, method="average") - 1) / (v.size - 1)
-        elif method == "minmax":
-            lo, hi = v.min(), v.max()
-            out[ok, j] = 0.5 if hi == lo else (v - lo) / (hi - lo)
-        else:
-            raise ValueError(f"unknown normalisation {method!r}")
-    return out
-
-
-def blend_matrix(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Blended scores for many weight vectors at once: combos x candidates.
-
-    ``norm``: candidates x scorers (NaN = silent); ``weights``: combos x scorers. Same formula
-    as ``blend_scores``: sum_s w_s n_s / sum_s w_s over the scorers present; NaN if none.
-    """
-    present = ~np.isnan(norm)
-    w = weights.astype(np.float32)
-    num = w @ np.where(present, norm, 0.0).astype(np.float32).T
-    den = w @ present.T.astype(np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
 
 
 def weight_grid(names: Sequence[str], grid: Sequence[float]) -> np.ndarray:
@@ -132,7 +95,6 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
                   names: list[str], method: str, top_n: int, seed: int,
                   tick: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Macro p@N and nDCG@N of every combination on one fold."""
-    discount = 1.0 / np.log2(np.arange(2, top_n + 2))
     p_sum = np.zeros(len(combos))
     n_sum = np.zeros(len(combos))
     n_targets = 0
@@ -140,8 +102,8 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         # candidates in a fixed random order, so that whatever ties argpartition breaks by
         # position can never follow the frame order (a playlist's tracks sit together there)
         perm = np.argsort(t.tiebreak, kind="stable")
-        norm = normalise_matrix(t.scores[names].to_numpy(dtype=float)[perm], method)
-        blended = blend_matrix(norm, combos)  # combos x candidates
+        norm = normalise_columns(t.scores[names].to_numpy(dtype=float)[perm], method)
+        blended = blend_matrix(norm, combos, dtype=np.float32)  # combos x candidates
         blended[np.isnan(blended)] = -1.0
         k = min(top_n, blended.shape[1])
         top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered
@@ -150,10 +112,10 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         top = np.take_along_axis(top, order, axis=1)
         vals = np.take_along_axis(vals, order, axis=1)
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
-        hits = rel[top] & (vals > -0.5)
-        p_sum += hits.sum(axis=1) / top_n
-        ideal = discount[:min(top_n, len(t.relevant))].sum()
-        n_sum += (hits * discount[None, :k]).sum(axis=1) / ideal if ideal > 0 else 0.0
+        hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
+        n_rel = np.full(len(combos), len(t.relevant))
+        p_sum += precision(hits, top_n)
+        n_sum += ndcg(hits, n_rel, top_n)
         n_targets += 1
         if tick:
             tick()

@@ -56,3 +56,15 @@ def standin_spotify(standin: StandinServer) -> spotipy.Spotify:
 def client_for():
     """``client_for(server, scope=..., expires_in=...)`` -> a spotipy client on any stand-in."""
     return standin_client
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real ~/.config/recommend or ~/.local/state/recommend, and
+    none picks up a developer's config/user.yaml or cache/ from the checkout it runs in."""
+    home = tmp_path_factory.mktemp("home")
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(home / var.lower()))
+    monkeypatch.delenv("RECOMMENDER_CONFIG", raising=False)
+    from recommender import paths
+    monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [])

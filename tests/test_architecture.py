@@ -73,7 +73,8 @@ def test_foundation_modules_import_at_most_errors_and_schema():
     base = {"recommender.errors", "recommender.schema"}
     assert allowed_only("recommender.errors", set()) == []
     assert allowed_only("recommender.schema", set()) == []
-    assert allowed_only("recommender.config", base) == []
+    assert allowed_only("recommender.paths", set()) == []
+    assert allowed_only("recommender.config", base | {"recommender.paths"}) == []
     assert allowed_only("recommender.library", base) == []
     assert allowed_only("recommender.store", base | {"recommender.library"}) == []
 

@@ -109,8 +109,7 @@ def test_settings_are_read_only():
 
 
 def test_example_config_is_valid():
-    from recommender.config import PROJECT_ROOT
-    s = load_settings(PROJECT_ROOT / "config" / "example.yaml", environ={})
+    s = load_settings(Path(__file__).resolve().parents[1] / "config" / "example.yaml", environ={})
     assert s.user_file.name == "example.yaml"
 
 

@@ -72,6 +72,68 @@ def test_r_precision_hand_worked():
         precision_at(RANKED, RELEVANT, 0)
 
 
+def test_matrix_metrics_hand_worked():
+    """The one implementation of each metric, on hand-made hit rows (targets x ranks)."""
+    from recommender.evaluate import diversity, hit_coverage, ndcg, precision, r_precision_of, recall
+    hits = np.array([[0, 1, 0, 1, 1],    # 4 relevant
+                     [1, 0, 0, 0, 0],    # 1 relevant
+                     [0, 0, 0, 0, 0]],   # nothing relevant
+                    dtype=bool)
+    n_rel = np.array([4, 1, 0])
+    assert precision(hits, 3) == pytest.approx([1 / 3, 1 / 3, 0])
+    assert recall(hits, n_rel, 3) == pytest.approx([1 / 4, 1, 0])
+    d = 1 / np.log2([2, 3, 4])
+    assert ndcg(hits, n_rel, 3) == pytest.approx([d[1] / d.sum(), 1, 0])
+    assert r_precision_of(hits, n_rel) == pytest.approx([2 / 4, 1, 0])
+    assert hit_coverage(hits, 3) == pytest.approx([1, 1, 0])
+    assert hit_coverage(hits, 1) == pytest.approx([0, 1, 0])
+    assert diversity(["A", "A", "B"]) == pytest.approx(2 / 3)
+    assert diversity([]) == 0.0
+
+
+class FixedScorer(Scorer):
+    """Scores from a fixed table: the ranking of every target is known by hand."""
+
+    name = "fixed"
+
+    def __init__(self, table: dict[str, float]) -> None:
+        self.table = table
+
+    def fit(self, library):
+        return self
+
+    def score(self, seeds, candidates):
+        return pd.Series([self.table[t] for t in candidates], index=candidates, dtype=float)
+
+
+def test_evaluate_metrics_hand_worked(settings):
+    """evaluate() on two targets whose rankings are known: every metric is checked, so a
+    broken precision, recall, nDCG, R-precision, coverage or diversity inside it fails."""
+    ids = ["s1", "s2", "s3"] + [f"c{i}" for i in range(1, 9)]
+    artist = {"c1": "A", "c2": "A", "c3": "B"}
+    tracks = pd.DataFrame([{"track_id": t, "name": f"song {t}", "artist_ids": [artist.get(t, f"x{t}")],
+                            "artist_names": [artist.get(t, f"x{t}")], "album_id": f"al{t}", "album_name": "r",
+                            "release_date": "2000"} for t in ids])
+    members = {"P": ["s1", "s2", "c2", "c4", "c7", "c8"], "Q": ["s3", "c1"]}
+    items = pd.DataFrame([{"playlist_id": p, "track_id": t, "position": i}
+                          for p, ts in members.items() for i, t in enumerate(ts)])
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["P", "Q"], "name": ["p", "q"]}),
+                              playlist_items=items)
+    hidden = pd.DataFrame({"playlist_id": ["P"] * 4 + ["Q"], "track_id": ["c2", "c4", "c7", "c8", "c1"]})
+    table = {f"c{i}": 10.0 - i for i in range(1, 9)} | {"s1": 0.0, "s2": 0.0, "s3": 0.0}
+    res = evaluate(lib, hidden, settings, scorers={"fixed": FixedScorer(table)}, weights={"fixed": 1.0}, top_n=3)
+    # P ranks c1 c2 c3 c4 ...: hits at 2, 4, 7, 8 of 4 hidden; Q ranks c1 first: its 1 hidden
+    d = 1 / np.log2([2, 3, 4])
+    expected = {"p@3": (1 / 3 + 1 / 3) / 2, "r@3": (1 / 4 + 1) / 2, "ndcg@3": (d[1] / d.sum() + 1) / 2,
+                "rprec": (2 / 4 + 1) / 2, "coverage": 1.0, "diversity": 2 / 3, "catalogue_coverage": 3 / 11}
+    for method in ("blend", "fixed"):
+        got = res.metrics[method]
+        for key, value in expected.items():
+            assert got[key] == pytest.approx(value, abs=1e-4), (method, key)
+    assert res.targets == 2 and list(res.n_relevant) == [4, 1]
+    assert res.hits["blend"].shape == (2, 50) and res.hits["blend"][0, :8].tolist() == [0, 1, 0, 1, 0, 0, 1, 1]
+
+
 def test_top_positions_ties_nan_and_order():
     values = np.array([0.5, np.nan, 0.9, 0.5, 0.5, 0.1])
     tiebreak = np.array([5, 0, 1, 2, 0, 3])

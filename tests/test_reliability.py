@@ -206,7 +206,7 @@ def run_like_cron(line: str, home: Path):
 
 @pytest.mark.parametrize("given_config", [True, False])
 def test_the_installed_cron_line_works_under_crons_environment(logged_in, shim, tmp_path, monkeypatch, given_config):
-    from recommender import config
+    from recommender import paths
     server, env, cache = logged_in
     user = tmp_path / "my config" / "user.yaml"
     user.parent.mkdir()
@@ -216,7 +216,7 @@ def test_the_installed_cron_line_works_under_crons_environment(logged_in, shim, 
         user.chmod(0o644)
         args = ["schedule", "install", "--tabfile", str(tab), "--config", str(user)]
     else:  # the README's way: export SPOTIPY_CLIENT_ID, no config file yet
-        monkeypatch.setattr(config, "USER_FILE", user)
+        monkeypatch.setattr(paths, "user_config_file", lambda: user)
         args = ["schedule", "install", "--tabfile", str(tab)]
     result = run(args, env)
     assert result.exit_code == 0, result.stderr

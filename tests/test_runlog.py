@@ -129,8 +129,16 @@ def test_append_and_read_runs_newest_first(tmp_path, caplog):
     assert runs[0]["added"] is None
     assert runs[0]["duration_s"] == 2.5 and "duration" not in runs[0] and runs[0]["tracks"] == 900
     summary = [r.getMessage() for r in caplog.records if "run summary" in r.getMessage()]
-    assert summary[0] == ("run summary: build-playlist exit 0 in 12.3 s, playlist PL1 +5 -3 =42, "
+    when = datetime.fromisoformat(first["when"]).strftime("%Y-%m-%d %H:%M")
+    assert summary[0] == (f"run summary: {when} UTC build-playlist exit 0 in 12.3 s, playlist PL1 +5 -3 =42, "
                           "57 requests: ok")
+
+
+def test_describe_run_shows_the_time_and_marks_dry_runs():
+    run = {"when": "2026-03-01T07:00:05+00:00", "command": "build-playlist", "exit_code": 0, "dry_run": True,
+           "added": 2, "removed": 0, "kept": 3}
+    assert runlog.describe_run(run).startswith("2026-03-01 07:00 UTC build-playlist (dry run) exit 0")
+    assert "(dry run)" not in runlog.describe_run({**run, "dry_run": False})
 
 
 def test_read_runs_tolerates_corrupt_and_partial_lines(tmp_path):

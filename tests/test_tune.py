@@ -10,7 +10,8 @@ from recommender.blend import blend_scores
 from recommender.config import load_settings
 from recommender.errors import ConfigError
 from recommender.scorers import ContentScorer, PopularityScorer
-from recommender.tune import TuneResult, blend_matrix, normalise_matrix, tune, weight_grid, write_weights
+from recommender.blend import blend_matrix, normalise_columns
+from recommender.tune import TuneResult, tune, weight_grid, write_weights
 
 from test_evaluate import themed_library
 
@@ -29,7 +30,7 @@ def test_blend_matrix_equals_blend_scores(method):
     raw[7] = np.nan  # a candidate nobody scores
     frame = pd.DataFrame(raw, columns=["a", "b", "c"])
     weights = np.array([[1.0, 0.3, 0.0], [0.5, 2.0, 1.0]])
-    got = blend_matrix(normalise_matrix(raw, method), weights)
+    got = blend_matrix(normalise_columns(raw, method), weights)
     for i, w in enumerate(weights):
         expected, _ = blend_scores(frame, dict(zip("abc", w)), method)
         assert np.allclose(got[i], expected.to_numpy(), atol=1e-5, equal_nan=True)

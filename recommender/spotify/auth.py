@@ -163,7 +163,8 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
     """An auth manager pointed at the configured accounts service, never prompting."""
     sp = settings.spotify
     if not sp.client_id:
-        raise AuthError("not connected to Spotify: set spotify.client_id in config/user.yaml or SPOTIPY_CLIENT_ID "
+        raise AuthError("not connected to Spotify: set spotify.client_id in your config file (`recommend config path` "
+                        "shows where) or SPOTIPY_CLIENT_ID "
                         "(create an app at https://developer.spotify.com/dashboard), then run `recommend auth`; "
                         "or try everything on the built-in sample library with `recommend build-playlist --demo`")
     cache_dir = Path(cache_dir or settings.cache_dir)

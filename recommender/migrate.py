@@ -1,0 +1,73 @@
+"""``recommend config migrate``: move a source checkout's old ``config/user.yaml`` and
+``cache/`` to the user's config file and data directory (see ``paths``).
+
+The config file is copied (the old one is then never read again, since the new one wins);
+the cache entries are moved, under the old cache's run lock, and only into a data directory
+that holds nothing yet, so nothing is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .errors import UsageError
+from .lock import RunLock
+
+log = logging.getLogger(__name__)
+
+KEEP = {".gitkeep", "recommend.lock"}  # stays in the checkout
+
+
+@dataclass
+class Migration:
+    """What was (or, with ``dry_run``, would be) moved: (source, destination) pairs."""
+
+    config: tuple[Path, Path] | None = None
+    cache: tuple[Path, Path] | None = None
+    entries: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def nothing(self) -> bool:
+        return self.config is None and self.cache is None
+
+
+def plan(legacy: paths.Legacy | None = None) -> Migration:
+    """What ``migrate`` would do, from the old places currently in use."""
+    legacy = paths.legacy_places() if legacy is None else legacy
+    out = Migration(dry_run=True)
+    if legacy.config is not None:
+        out.config = (legacy.config, paths.user_config_file())
+    if legacy.cache is not None:
+        out.cache = (legacy.cache, paths.user_data_dir())
+        out.entries = sorted(p.name for p in legacy.cache.iterdir() if p.name not in KEEP)
+    return out
+
+
+def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migration:
+    """Copy the old config file and move the old cache; returns what was done."""
+    m = plan(legacy)
+    m.dry_run = dry_run
+    if dry_run or m.nothing:
+        return m
+    if m.config is not None:
+        src, dst = m.config
+        if dst.exists():
+            raise UsageError(f"{dst} exists already; not overwriting it with {src}")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+        log.info("copied %s to %s", src, dst)
+    if m.cache is not None:
+        src, dst = m.cache
+        if dst.exists() and any(dst.iterdir()):
+            raise UsageError(f"{dst} is not empty; move the files of {src} yourself")
+        dst.mkdir(parents=True, exist_ok=True)
+        with RunLock(src / "recommend.lock", command="config migrate"):
+            for name in m.entries:
+                shutil.move(str(src / name), str(dst / name))
+        log.info("moved %d entries from %s to %s", len(m.entries), src, dst)
+    return m

@@ -1,0 +1,127 @@
+"""Where things live: the shipped defaults, the user's config file and the data directory.
+
+- Defaults: ``recommender/default.yaml`` inside the package (read with importlib.resources;
+  in a source checkout it is a symlink to ``config/default.yaml``, the one source).
+- User config: ``$XDG_CONFIG_HOME/recommend/config.yaml`` (platformdirs' user config dir);
+  ``--config`` / ``RECOMMENDER_CONFIG`` override it.
+- Data (cache frames, manifest, login token, run log, lock): platformdirs' user state dir,
+  ``$XDG_STATE_HOME/recommend``; ``cache.dir`` / ``RECOMMENDER_CACHE_DIR`` override it.
+- A source checkout's old places (``config/user.yaml``, ``cache/``) are still used when they
+  hold something and the new places do not (``recommend config migrate`` moves them).
+
+Nothing here writes anything, and nothing is ever written into the package or the current
+directory. This module imports nothing of ours (a foundation module, like ``errors``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP = "recommend"
+DISTRIBUTION = "recommend-playlist"  # the name on the package index (`recommend` there is another project)
+CONFIG_ENV = "RECOMMENDER_CONFIG"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Files in the data directory that only a used (not a fresh) directory holds.
+DATA_MARKERS = ("manifest.json", "spotify-token.json", "runs.jsonl", "tracks.parquet")
+
+
+def install_hint(extra: str | None = None) -> str:
+    """The pip command that installs this tool (with ``extra``), for error messages."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
+
+
+def default_config_text() -> str:
+    """The shipped ``default.yaml`` (works from a wheel, a zip and an editable install)."""
+    from importlib.resources import files
+    return files("recommender").joinpath("default.yaml").read_text(encoding="utf-8")
+
+
+def default_config_path() -> Path:
+    """A path naming the shipped defaults, for messages (``recommender/default.yaml``)."""
+    return PACKAGE_DIR / "default.yaml"
+
+
+def user_config_file() -> Path:
+    """``$XDG_CONFIG_HOME/recommend/config.yaml`` (or the platform's equivalent)."""
+    from platformdirs import user_config_path
+    return user_config_path(APP, appauthor=False) / "config.yaml"
+
+
+def user_data_dir() -> Path:
+    """``$XDG_STATE_HOME/recommend``: the default cache.dir (frames, manifest, token, logs)."""
+    from platformdirs import user_state_path
+    return user_state_path(APP, appauthor=False)
+
+
+def demo_dir(data_dir: Path | str) -> Path:
+    """Where ``--demo`` keeps its own cache: below the data directory, never in the real one."""
+    return Path(data_dir) / "demo"
+
+
+def checkout_roots(cwd: Path | None = None) -> list[Path]:
+    """Source checkouts of this project that may hold old ``config/user.yaml`` / ``cache/``:
+    the one this package runs from (editable install) and the current directory."""
+    roots = []
+    for root in (PACKAGE_DIR.parent, Path.cwd() if cwd is None else cwd):
+        try:
+            root = root.resolve()
+            ok = (root / "pyproject.toml").is_file() and (root / "recommender" / "paths.py").is_file() \
+                and (root / "config" / "default.yaml").is_file()
+        except OSError:
+            ok = False
+        if ok and root not in roots:
+            roots.append(root)
+    return roots
+
+
+def _used(data_dir: Path) -> bool:
+    return any((data_dir / m).exists() for m in DATA_MARKERS)
+
+
+@dataclass(frozen=True)
+class Legacy:
+    """A checkout's old config file and/or cache directory that are in use."""
+
+    config: Path | None
+    cache: Path | None
+
+    def describe(self) -> str:
+        parts = [str(p) for p in (self.config, self.cache) if p is not None]
+        return " and ".join(parts)
+
+
+def legacy_places(cwd: Path | None = None) -> Legacy:
+    """The checkout's ``config/user.yaml`` and ``cache/`` when they hold something and the
+    new places (user config file, user data dir) do not."""
+    config = cache = None
+    new_config, new_data = user_config_file(), user_data_dir()
+    for root in checkout_roots(cwd):
+        if config is None and not new_config.exists() and (root / "config" / "user.yaml").is_file():
+            config = root / "config" / "user.yaml"
+        if cache is None and not _used(new_data) and _used(root / "cache"):
+            cache = root / "cache"
+    return Legacy(config, cache)
+
+
+def resolve_config_file(explicit: Path | str | None = None, environ=None, cwd: Path | None = None) -> Path | None:
+    """The user config file to read: ``explicit`` (--config), ``$RECOMMENDER_CONFIG``, the user
+    config file, a checkout's ``config/user.yaml``; None when there is none."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        return Path(explicit).expanduser()
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]).expanduser()
+    new = user_config_file()
+    if new.exists():
+        return new
+    return legacy_places(cwd).config
+
+
+def resolve_data_dir(configured: str | None, cwd: Path | None = None) -> Path:
+    """``cache.dir`` when set, else a checkout's used ``cache/``, else the user data dir."""
+    if configured:
+        return Path(configured).expanduser()
+    old = legacy_places(cwd).cache
+    return old if old is not None else user_data_dir()

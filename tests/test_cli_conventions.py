@@ -1,0 +1,208 @@
+"""CLI conventions: --version, -h, completion, examples, options before the subcommand,
+config path/migrate, playlists, links after writes, who is logged in, 80-column tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from recommender import __version__, paths
+from recommender.cli import _table, app
+
+from spotify_helpers import save_login
+from test_cli import env_for, run
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def logged_in(standin, tmp_path):
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    return standin, env_for(standin, cache), cache
+
+
+def all_commands():
+    group = typer.main.get_command(app)
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):
+            yield from ([name, sub] for sub in cmd.commands)
+        else:
+            yield [name]
+
+
+def test_version_and_short_help():
+    result = run(["--version"], {})
+    assert result.exit_code == 0 and __version__ in result.stdout and paths.DISTRIBUTION in result.stdout
+    for args in (["-h"], ["build-playlist", "-h"], ["config", "path", "-h"]):
+        result = run(args, {})
+        assert result.exit_code == 0 and "Usage" in result.stdout, args
+
+
+@pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)
+def test_every_command_help_has_examples(command):
+    result = run([*command, "--help"], {})
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and f"recommend {' '.join(command)}" in result.stdout
+
+
+def test_shell_completion_is_offered():
+    assert "--install-completion" in run(["--help"], {}).stdout
+
+
+def test_common_options_before_the_subcommand(tmp_path):
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    out = json.loads(run(["--json", "config", "path"], env).stdout)
+    assert out["data"] == str(tmp_path)
+    assert run(["--quiet", "config", "show"], env).stdout == ""
+
+
+def test_a_command_option_before_the_subcommand_gets_a_hint():
+    result = run(["--dry-run", "build-playlist"], {})
+    assert result.exit_code == 2
+    assert "recommend build-playlist --dry-run" in " ".join(result.stderr.split()).replace("│", "").replace("  ", " ")
+
+
+def test_config_path_names_the_platform_places(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = json.loads(run(["config", "path", "--json"], {}).stdout)
+    assert out["config"] is None
+    assert out["config_default_place"] == str(tmp_path / "cfg" / "recommend" / "config.yaml")
+    assert out["data"] == str(tmp_path / "state" / "recommend")
+    assert out["demo"] == str(tmp_path / "state" / "recommend" / "demo")
+    assert Path(out["defaults"]).read_text() == paths.default_config_text()
+
+
+def test_config_migrate_moves_a_checkout_config_and_cache(tmp_path, monkeypatch):
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    (old / "cache" / "spotify-token.json").write_text("{}")
+    monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
+    monkeypatch.setattr("recommender.schedule.show", lambda tabfile=None: None)
+    note = run(["config", "path"], {})
+    assert "config migrate" in note.stderr and str(old / "cache") in note.stderr
+    dry = run(["config", "migrate", "--dry-run"], {})
+    assert dry.exit_code == 0 and "would move 2 entries" in dry.stdout
+    assert (old / "cache" / "manifest.json").exists()
+    done = run(["config", "migrate"], {})
+    assert done.exit_code == 0, done.stderr
+    data, cfg = paths.user_data_dir(), paths.user_config_file()
+    assert sorted(p.name for p in data.iterdir()) == ["manifest.json", "spotify-token.json"]
+    assert cfg.read_text() == (old / "config" / "user.yaml").read_text()
+    assert not (old / "cache" / "manifest.json").exists() and (old / "cache" / ".gitkeep").exists()
+    after = run(["config", "path", "--json"], {})
+    assert "config migrate" not in after.stderr
+    assert json.loads(after.stdout)["data"] == str(data)
+    assert "nothing to migrate" in run(["config", "migrate"], {}).stdout
+
+
+def test_build_playlist_prints_the_playlist_link(logged_in):
+    server, env, _ = logged_in
+    text = run(["build-playlist"], env)
+    assert text.exit_code == 0, text.stderr
+    out = json.loads(run(["build-playlist", "--json"], env).stdout)
+    link = f"https://open.spotify.com/playlist/{out['playlist_id']}"
+    assert out["playlist_url"] == link
+    assert link in text.stdout
+    assert "open.spotify.com" not in run(["build-playlist", "--dry-run"], env).stdout
+
+
+def test_playlists_lists_ids_whole_names_safely_and_the_managed_one(logged_in):
+    server, env, _ = logged_in
+    first = server.account.playlists[0]
+    first["name"] = "Road\u200bTrip\x1b[31m"
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    rows = json.loads(run(["playlists", "--json"], env).stdout)
+    managed = [r for r in rows if r["managed"]]
+    assert len(managed) == 1 and managed[0]["url"].endswith(managed[0]["id"])
+    text = run(["playlists"], {**env, "COLUMNS": "80"}).stdout
+    for r in rows:
+        assert r["id"] in text
+    assert "\x1b" not in text and "\u200b" not in text
+    names = "".join(line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│"))
+    assert "Road\\u200bTrip\\x1b[31m" in names  # wrapped over lines, but every character visible
+
+
+def test_status_names_the_user_and_checks_the_login_for_real(logged_in):
+    server, env, _ = logged_in
+    assert run(["build-playlist", "--quiet", "--dry-run"], env).exit_code == 0
+    out = json.loads(run(["status", "--json"], env).stdout)
+    assert out["login"]["state"] == "valid" and out["login"]["user_id"] == server.account.user["id"]
+    text = run(["status"], env).stdout
+    assert f"({server.account.user['id']})" in text and "(dry run)" in text and " UTC " in text
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    out = json.loads(run(["status", "--json"], env).stdout)
+    assert out["login"]["state"] == "refused" and "recommend auth" in out["login"]["message"]
+    assert "login:    refused" in run(["status"], env).stdout
+    offline = json.loads(run(["status", "--json", "--offline"], env).stdout)
+    assert "checked" not in offline["login"]
+
+
+def test_auth_says_who_logged_in(standin, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setattr("recommender.jobs.login", lambda settings, open_url=None: save_login(standin, cache))
+    result = run(["auth", "--no-browser"], env_for(standin, cache))
+    assert result.exit_code == 0, result.stderr
+    assert f"Logged in as {standin.account.user['display_name']} ({standin.account.user['id']})" in result.stdout
+
+
+def test_an_80_column_table_wraps_text_and_keeps_ids_whole():
+    from rich.console import Console
+    why = "in 'A Very Long Playlist Name Indeed' with your seeds, and shares artist 'Somebody Famous'"
+    rows = [[1, "4u7EnebtmKWzUH433cf5Qv", "Bohemian Rhapsody - Remastered 2011", "Queen", "0.912", why]]
+    console = Console(width=80, record=True, highlight=False)
+    console.print(_table("t", ["#", "track_id", "track", "artist", "score", "why"], rows, wide="why", width=80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "4u7EnebtmKWzUH433cf5Qv" in text and "…" not in text
+    cells = " ".join(line.split("│")[-2].strip() for line in text.splitlines() if line.count("│") > 2)
+    assert why in " ".join(cells.split())
+
+
+def test_search_prints_whole_ids_at_80_columns(logged_in):
+    server, env, _ = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    name = next(iter(server.account.tracks.values()))["name"]
+    ids = [r["track_id"] for r in json.loads(run(["search", name, "--json"], env).stdout)]
+    text = run(["search", name], {**env, "COLUMNS": "80"}).stdout
+    assert ids and all(i in text for i in ids)
+    similar = json.loads(run(["similar", ids[0], "--json"], env).stdout)
+    text = run(["similar", ids[0]], {**env, "COLUMNS": "80"}).stdout
+    assert similar and all(r["track_id"] in text for r in similar)
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_no_legacy_note_when_the_old_places_are_overridden(tmp_path, monkeypatch):
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("")
+    result = run(["config", "path", "--config", str(mine)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "data")})
+    assert result.exit_code == 0 and "note:" not in result.stderr
+    result = run(["config", "path", "--config", str(mine)], {})
+    assert f"note: using {old / 'cache'} from" in result.stderr and "user.yaml" not in result.stderr
+
+
+def column_text(text: str, index: int) -> str:
+    """One column of a rich table, its wrapped cells joined (rows start with a border)."""
+    cells = [line.split("│")[index].strip() for line in text.splitlines() if line.startswith("│")]
+    return " ".join(" ".join(cells).split())
+
+
+def test_the_build_table_at_80_columns_wraps_and_cuts_nothing(logged_in):
+    server, env, _ = logged_in
+    out = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)
+    narrow = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "80"}).stdout
+    assert "…" not in narrow and max(len(line) for line in narrow.splitlines()) <= 80
+    whys, tracks = column_text(narrow, -2), column_text(narrow, 2)
+    for t in out["tracks"]:
+        assert t["why"] in whys and t["name"] in tracks
+    wide = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "160"}).stdout
+    assert "content" in wide.splitlines()[2] + wide.splitlines()[3]
