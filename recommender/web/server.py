@@ -1,0 +1,80 @@
+"""Run the app on 127.0.0.1 (never another interface) until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+
+
+def bind(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1:port (0 = a free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(ctx, port: int = 0, ready: Callable[[str], None] | None = None, warm_up: bool = True) -> None:
+    """Serve ``ctx`` until Ctrl-C (uvicorn shuts down cleanly on SIGINT/SIGTERM).
+
+    ``ready(url)`` is called with the URL holding the secret token once the socket is bound.
+    """
+    import uvicorn
+
+    from .app import Security, create_app
+    sock = bind(port)
+    security = Security()
+    security.port = sock.getsockname()[1]
+    app = create_app(ctx, security)
+    if warm_up:
+        threading.Thread(target=ctx.warm_up, name="web-warm-up", daemon=True).start()
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+    if ready:
+        ready(f"http://{HOST}:{security.port}/?token={security.token}")
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.redirect_uri", "cache.dir")
+DEMO_CONFIG = "web-config.yaml"  # the demo's own config file (saved weights, blocked artists)
+
+
+def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str], None] | None = None) -> None:
+    """`recommend web`: serve the user's cache, or with ``demo`` the sample library through the
+    Spotify stand-in (as `build-playlist --demo`: own cache dir, real PKCE login, a pull).
+    Returns when Ctrl-C stopped the server (the demo's stand-in account is saved, as the CLI's demo does)."""
+    from pathlib import Path
+
+    from .. import jobs
+    from .context import WebContext
+    if not demo:
+        _serve_until_interrupted(WebContext(settings), port, ready)
+        return
+    with jobs.demo_environment(settings) as (demo_settings, _server):
+        jobs.demo_login(demo_settings)
+        jobs.refresh(demo_settings)
+        overrides = {k: demo_settings.get_path(k) for k in DEMO_KEYS}
+        config_file = Path(demo_settings.cache_dir) / DEMO_CONFIG
+        ctx = WebContext(demo_settings, config_file=config_file, overrides=overrides, demo=True)
+        if config_file.exists():
+            ctx.reload_settings()
+        _serve_until_interrupted(ctx, port, ready)
+
+
+def _serve_until_interrupted(ctx, port: int, ready) -> None:
+    try:
+        serve(ctx, port, ready)
+    except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
+        log.info("recommend web stopped")
