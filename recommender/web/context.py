@@ -26,10 +26,11 @@ from ..errors import RecommenderError, UsageError
 
 log = logging.getLogger(__name__)
 
-MAP_MAX_TRACKS = 1500  # the taste map clusters at most this many tracks (evenly spread over the library)
+MAP_MAX_TRACKS = 1000  # the taste map clusters at most this many tracks (evenly spread over the library)
 MAP_PLAYLIST = "__recommend_web_library__"
 MAP_TOP_PLAYLISTS = 8  # playlists with their own colour on the map; the rest are "other"
 PREVIEW_ROWS = 20
+EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlists (`recommend evaluate`: all)
 SEARCH_LIMIT = 20
 
 
@@ -224,7 +225,7 @@ class WebContext:
     def evaluate(self, settings=None) -> dict[str, Any]:
         """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves."""
         settings = settings or self.settings
-        setup = self._cached("eval_setup", lambda: jobs.evaluation_setup(self.settings))
+        setup = self._cached("eval_setup", self._evaluation_setup)
         res = jobs.evaluate(settings, setup)
         out = res.to_dict()
         out["top_n"] = res.top_n
@@ -232,6 +233,17 @@ class WebContext:
         out["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
         self.last_evaluation = out
         return out
+
+    def _evaluation_setup(self):
+        """`recommend evaluate`'s hiding, on at most EVAL_MAX_TARGETS playlists (evenly spread over
+        the sorted playlist ids) so that a slider move is answered within about 2 s."""
+        import dataclasses
+        setup = jobs.evaluation_setup(self.settings)
+        pids = sorted(setup.hidden["playlist_id"].astype(str).unique())
+        if len(pids) > EVAL_MAX_TARGETS:
+            keep = set(pids[i] for i in range(0, len(pids), -(-len(pids) // EVAL_MAX_TARGETS)))
+            setup = dataclasses.replace(setup, hidden=setup.hidden[setup.hidden["playlist_id"].astype(str).isin(keep)])
+        return setup
 
     def save_weights(self, weights: dict[str, float], new_share: float | None = None) -> str:
         """Write the weights like `tune --write` (comments and other keys kept); returns the diff."""
