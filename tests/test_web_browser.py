@@ -169,7 +169,7 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     page.goto(demo["base"] + "/map")
     assert page.locator("#scatter circle").count() > 100
     assert page.locator("#clusters li").count() >= 2
-    page.hover("#scatter circle >> nth=0")
+    page.locator("#scatter circle").last.hover()  # drawn last: on top of any overlapping point
     assert page.inner_text("#hover").strip()
     page.check('input[value="playlist"]')
     assert any(h in page.inner_text("#clusters") for h in HOSTILE)  # playlist names as text
