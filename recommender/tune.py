@@ -228,6 +228,14 @@ def _yaml():
 def write_weights(user_file: Path | str, weights: Mapping[str, float]) -> str:
     """Set ``scorers.<name>.weight`` for each of ``weights`` in ``user_file`` (created when
     missing), leaving every other key and comment as it was. Returns the unified diff."""
+    return edit_config(user_file, {f"scorers.{name}.weight": (lambda old, w=float(w): round(w, 6))
+                                   for name, w in weights.items()})
+
+
+def edit_config(user_file: Path | str, changes: Mapping[str, Callable]) -> str:
+    """Apply ``changes`` (dotted key -> function of the old value, None when absent, returning
+    the new one) to the YAML file ``user_file`` (created when missing), leaving every other key
+    and comment as it was. Returns the unified diff."""
     path = Path(user_file)
     before = path.read_text(encoding="utf-8") if path.exists() else ""
     y = _yaml()
@@ -241,19 +249,16 @@ def write_weights(user_file: Path | str, weights: Mapping[str, float]) -> str:
         data = CommentedMap()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
-    scorers = data.get("scorers")
-    if scorers is None:
-        scorers = data["scorers"] = CommentedMap()
-    if not isinstance(scorers, dict):
-        raise ConfigError(f"{path}: scorers must be a mapping")
-    for name, w in weights.items():
-        section = scorers.get(name)
-        if section is None:
-            section = scorers[name] = CommentedMap()
-        if not isinstance(section, dict):
-            raise ConfigError(f"{path}: scorers.{name} must be a mapping")
-        w = float(w)
-        section["weight"] = round(w, 6)
+    for dotted, change in changes.items():
+        *parents, last = dotted.split(".")
+        node = data
+        for i, key in enumerate(parents):
+            if node.get(key) is None:
+                node[key] = CommentedMap()
+            node = node[key]
+            if not isinstance(node, dict):
+                raise ConfigError(f"{path}: {'.'.join(parents[:i + 1])} must be a mapping")
+        node[last] = change(node.get(last))
     buf = io.StringIO()
     y.dump(data, buf)
     after = buf.getvalue()

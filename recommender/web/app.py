@@ -173,25 +173,29 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return render(request, "runs.html", info=info, curves=info.get("evaluation"))
 
     # ----- JSON endpoints ----------------------------------------------------------------------
-    async def api_weights_preview(request: Request) -> Response:
+    async def json_action(request: Request, call) -> Response:
+        """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as JSON."""
         if not await check_csrf(request):
             return JSONResponse({"error": "CSRF check failed"}, status_code=403)
-        body = await request.json()
         try:
-            out = await run_in_threadpool(ctx.weights_preview, body.get("weights") or {}, body.get("new_share"))
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("the request body must be a JSON object")
+            return JSONResponse(await run_in_threadpool(call, body))
         except RecommenderError as exc:
             return error_json(exc)
-        return JSONResponse(out)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    async def api_weights_preview(request: Request) -> Response:
+        return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")))
 
     async def api_weights_save(request: Request) -> Response:
-        if not await check_csrf(request):
-            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
-        body = await request.json()
-        try:
-            diff = await run_in_threadpool(ctx.save_weights, body.get("weights") or {}, body.get("new_share"))
-        except RecommenderError as exc:
-            return error_json(exc)
-        return JSONResponse({"diff": diff, "path": str(ctx.config_file)})
+        return await json_action(request, lambda b: {
+            "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share")), "path": str(ctx.config_file)})
+
+    async def api_export(request: Request) -> Response:
+        return await json_action(request, lambda b: ctx.export_cluster(int(b.get("cluster", -1))))
 
     async def api_search(request: Request) -> Response:
         q = request.query_params.get("q", "")
@@ -206,16 +210,6 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             out = await run_in_threadpool(ctx.similar, request.query_params.get("track", ""))
         except RecommenderError as exc:
             return error_json(exc)
-        return JSONResponse(out)
-
-    async def api_export(request: Request) -> Response:
-        if not await check_csrf(request):
-            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
-        body = await request.json()
-        try:
-            out = await run_in_threadpool(ctx.export_cluster, int(body.get("cluster", -1)))
-        except (RecommenderError, ValueError, TypeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(out)
 
     routes = [

@@ -109,6 +109,8 @@ class WebContext:
         return None if value is None else float(value)
 
     def _with(self, weights: dict[str, float] | None, new_share: float | None):
+        if not isinstance(weights or {}, dict):
+            raise UsageError("weights must be an object of scorer name -> number")
         changes: dict[str, Any] = {}
         known = set(self.scorer_names())
         for name, w in (weights or {}).items():

@@ -250,69 +250,62 @@ function radar(data) {
 }
 
 // ----- Search and Similar ------------------------------------------------------------------------
-function initSearch() {
+// Ask `url + encoded text` as the user types (debounced); only the latest answer is shown.
+function liveQuery(url, delay, render, clear) {
   const q = document.getElementById("q");
   const status = document.getElementById("status");
-  const body = document.querySelector("#results tbody");
   let seq = 0;
   const run = debounce(async () => {
     const text = q.value.trim();
     const mine = ++seq;
-    if (!text) { body.replaceChildren(); status.textContent = ""; return; }
+    if (!text) { clear(); status.textContent = ""; return; }
     try {
-      const out = await getJSON("/api/search?q=" + encodeURIComponent(text));
-      if (mine !== seq) return;
-      body.replaceChildren();
-      for (const t of out.tracks) {
-        const tr = el("tr");
-        const cell = el("td");
-        cell.append(el("span", { class: "name" }, t.name), el("br"), el("span", { class: "artists" }, t.artists));
-        const link = el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id) }, "similar");
-        const lc = el("td");
-        lc.appendChild(link);
-        tr.append(cell, el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
-        body.appendChild(tr);
-      }
-      status.textContent = `${out.tracks.length} tracks`;
+      const out = await getJSON(url + encodeURIComponent(text));
+      if (mine === seq) status.textContent = render(out);
     } catch (err) {
-      if (mine === seq) status.textContent = "error: " + err.message;
+      if (mine === seq) { clear(); status.textContent = err.message; }
     }
-  }, 150);
+  }, delay);
   q.addEventListener("input", run);
   if (q.value) run();
 }
 
+function trackCell(t) {
+  const cell = el("td");
+  cell.append(el("span", { class: "name" }, t.name), el("br"), el("span", { class: "artists" }, t.artists));
+  return cell;
+}
+
+function initSearch() {
+  const body = document.querySelector("#results tbody");
+  liveQuery("/api/search?q=", 150, (out) => {
+    body.replaceChildren();
+    for (const t of out.tracks) {
+      const tr = el("tr");
+      const lc = el("td");
+      lc.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id) }, "similar"));
+      tr.append(trackCell(t), el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
+      body.appendChild(tr);
+    }
+    return `${out.tracks.length} tracks`;
+  }, () => body.replaceChildren());
+}
+
 function initSimilar() {
-  const q = document.getElementById("q");
-  const status = document.getElementById("status");
   const body = document.querySelector("#results tbody");
   const title = document.getElementById("title");
-  let seq = 0;
-  const run = debounce(async () => {
-    const text = q.value.trim();
-    const mine = ++seq;
-    if (!text) { body.replaceChildren(); title.textContent = ""; status.textContent = ""; return; }
-    try {
-      const out = await getJSON("/api/similar?track=" + encodeURIComponent(text));
-      if (mine !== seq) return;
-      title.textContent = "Similar to " + out.title;
-      body.replaceChildren();
-      for (const t of out.tracks) {
-        const tr = el("tr");
-        const cell = el("td");
-        cell.append(el("span", { class: "name" }, t.name), el("br"), el("span", { class: "artists" }, t.artists));
-        const sh = el("td");
-        sh.appendChild(shareBar(t.shares, out.scorers));
-        tr.append(el("td", {}, t.rank), cell, el("td", { class: "num" }, fmt(t.score)), sh);
-        body.appendChild(tr);
-      }
-      status.textContent = `${out.tracks.length} tracks; shares: ${out.scorers.join(", ")}`;
-    } catch (err) {
-      if (mine === seq) { status.textContent = err.message; body.replaceChildren(); title.textContent = ""; }
+  liveQuery("/api/similar?track=", 250, (out) => {
+    title.textContent = "Similar to " + out.title;
+    body.replaceChildren();
+    for (const t of out.tracks) {
+      const tr = el("tr");
+      const sh = el("td");
+      sh.appendChild(shareBar(t.shares, out.scorers));
+      tr.append(el("td", {}, t.rank), trackCell(t), el("td", { class: "num" }, fmt(t.score)), sh);
+      body.appendChild(tr);
     }
-  }, 250);
-  q.addEventListener("input", run);
-  if (q.value) run();
+    return `${out.tracks.length} tracks; shares: ${out.scorers.join(", ")}`;
+  }, () => { body.replaceChildren(); title.textContent = ""; });
 }
 
 // ----- Runs: precision curves of the last evaluation ------------------------------------------------
