@@ -171,6 +171,7 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     assert page.locator("#clusters li").count() >= 2
     page.locator("#scatter circle").last.hover()  # drawn last: on top of any overlapping point
     assert page.inner_text("#hover").strip()
+    assert page.locator("#radar polygon.cluster").count() == page.locator("#clusters li").count()  # demo: audio
     page.check('input[value="playlist"]')
     assert any(h in page.inner_text("#clusters") for h in HOSTILE)  # playlist names as text
     assert_safe(page)

@@ -140,15 +140,15 @@ class WebContext:
         """The preview's table as rows for the page: shares, new/source when present, artists."""
         table = result.table
         lib = self.library()
-        tracks = lib.tracks.drop_duplicates("track_id").set_index("track_id")
+        positions = dict(zip(table["track_id"].astype(str), lib.track_positions(list(table["track_id"].astype(str)))))
         pins = set(jobs.pin_requests(jobs.open_store(self.settings)))
         contrib = [c for c in table.columns if c.startswith("contrib_")]
         rows = []
         for r in table.to_dict("records"):
             tid = str(r["track_id"])
             artists: list[tuple[str, str]] = []
-            if tid in tracks.index:
-                t = tracks.loc[tid]
+            if positions.get(tid, -1) >= 0:
+                t = lib.tracks.iloc[positions[tid]]
                 artists = [(str(i), str(n)) for i, n in zip(t["artist_ids"], t["artist_names"])]
             new = r.get("new")
             rows.append({
