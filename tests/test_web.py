@@ -141,6 +141,16 @@ def test_bind_is_loopback_only():
         sock.close()
 
 
+def test_a_busy_port_is_a_usage_error():
+    from recommender.errors import UsageError
+    sock = bind(0)
+    try:
+        with pytest.raises(UsageError, match="another --port"):
+            bind(sock.getsockname()[1])
+    finally:
+        sock.close()
+
+
 @pytest.mark.parametrize("path", PAGES + APIS)
 def test_no_data_without_token(server, path):
     _, _, base = server

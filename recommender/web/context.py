@@ -59,16 +59,27 @@ class WebContext:
         self.demo = demo
         self._gateway = gateway or jobs.connect
         self._lock = threading.RLock()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._similar_lock = threading.Lock()  # the fitted scorers are shared: one query at a time
         self._cache: dict[str, Any] = {}
         self.last_publish: dict[str, Any] | None = None
         self.last_evaluation: dict[str, Any] | None = None
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()`` once per key; one key's build does not hold up the others' pages."""
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = build()
-            return self._cache[key]
+            if key in self._cache:
+                return self._cache[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = build()
+            with self._lock:
+                self._cache[key] = value
+            return value
 
     def invalidate(self, *keys: str) -> None:
         with self._lock:
@@ -339,7 +350,7 @@ class WebContext:
         from ..explore import resolve_track, similar_tracks
         lib = self.library()
         tid = resolve_track(lib, text, index=self.search_index())
-        with self._lock:  # the scorers are fitted once and shared
+        with self._similar_lock:  # the scorers are fitted once and shared
             scorers = self._cached("similar_scorers", self._fitted_scorers)
             df = similar_tracks(lib, tid, scorers, self.weights(), n=SEARCH_LIMIT,
                                 normalisation=self.settings.blend.normalisation)

@@ -14,9 +14,14 @@ HOST = "127.0.0.1"
 
 def bind(port: int = 0) -> socket.socket:
     """A listening socket on 127.0.0.1:port (0 = a free port)."""
+    from ..errors import UsageError
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {HOST}:{port} ({exc.strerror}); try another --port, or 0") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
