@@ -221,19 +221,26 @@ class WebContext:
     # ----- Weights --------------------------------------------------------------------------
     def weights_preview(self, weights: dict[str, float] | None, new_share: float | None = None) -> dict[str, Any]:
         """The top of the playlist and the evaluation numbers for these weights."""
+        from concurrent.futures import ThreadPoolExecutor
         t0 = time.perf_counter()
         settings = self._with(weights, new_share)
-        result = self._dry_run(settings)
+        with ThreadPoolExecutor(2) as pool:  # the dry run and the evaluation are independent
+            evaluation = pool.submit(self._evaluation_or_error, settings)
+            result = self._dry_run(settings)
+            out_eval = evaluation.result()
         rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
                  "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
         out: dict[str, Any] = {"tracks": rows, "reason": result.reason or "",
                                "added": len(result.added_ids), "removed": len(result.removed_ids)}
-        try:
-            out["evaluation"] = self.evaluate(settings)
-        except RecommenderError as exc:
-            out["evaluation"] = {"error": str(exc)}
+        out["evaluation"] = out_eval
         out["seconds"] = round(time.perf_counter() - t0, 3)
         return out
+
+    def _evaluation_or_error(self, settings) -> dict[str, Any]:
+        try:
+            return self.evaluate(settings)
+        except RecommenderError as exc:
+            return {"error": str(exc)}
 
     def evaluate(self, settings=None) -> dict[str, Any]:
         """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves."""

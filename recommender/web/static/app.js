@@ -99,17 +99,23 @@ function initWeights() {
     addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; update(); });
   }
   const status = document.getElementById("status");
-  let seq = 0;
+  // one request at a time: moves made while one is running are sent together when it ends
+  let busy = false, again = false;
   async function refresh() {
-    const mine = ++seq;
+    if (busy) { again = true; return; }
+    busy = true;
     status.textContent = "computing…";
     try {
       const out = await postJSON("/api/weights/preview", { weights: values, new_share: newShare });
-      if (mine !== seq) return;
-      showPreview(out);
-      status.textContent = `updated in ${fmt(out.seconds, 2)} s`;
+      if (!again) {
+        showPreview(out);
+        status.textContent = `updated in ${fmt(out.seconds, 2)} s`;
+      }
     } catch (err) {
-      if (mine === seq) status.textContent = "error: " + err.message;
+      status.textContent = "error: " + err.message;
+    } finally {
+      busy = false;
+      if (again) { again = false; refresh(); }
     }
   }
   document.getElementById("save").addEventListener("click", async () => {
