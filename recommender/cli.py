@@ -502,11 +502,11 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
         raise UsageError(f"recommend web needs the 'web' extra ({exc.name} is missing): "
                          "pip install -e '.[web]'") from None
     settings = _settings(config)
-    _logging(settings, quiet, verbose)
 
     def ready(url: str) -> None:
         print(url, file=sys.__stdout__, flush=True)  # first on stdout, even with --quiet (as Jupyter does)
         _err("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
+        _logging(settings, quiet, verbose)  # after the URL: the log's set-up imports pandas
         if not no_browser:
             import webbrowser
             webbrowser.open(url)

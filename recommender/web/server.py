@@ -27,27 +27,18 @@ def bind(port: int = 0) -> socket.socket:
     return sock
 
 
-def serve(ctx, port: int = 0, ready: Callable[[str], None] | None = None, warm_up: bool = True) -> None:
-    """Serve ``ctx`` until Ctrl-C (uvicorn shuts down cleanly on SIGINT/SIGTERM).
-
-    ``ready(url)`` is called with the URL holding the secret token once the socket is bound.
-    """
+def serve(ctx, sock: socket.socket, security, warm_up: bool = True) -> None:
+    """Serve ``ctx`` on the bound ``sock`` until Ctrl-C (uvicorn shuts down cleanly on SIGINT/SIGTERM)."""
     import uvicorn
 
-    from .app import Security, create_app
-    sock = bind(port)
-    security = Security()
-    security.port = sock.getsockname()[1]
+    from .app import create_app
     app = create_app(ctx, security)
     if warm_up:
         threading.Thread(target=ctx.warm_up, name="web-warm-up", daemon=True).start()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
-    if ready:
-        ready(f"http://{HOST}:{security.port}/?token={security.token}")
     try:
-        server.run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
 
@@ -59,29 +50,42 @@ DEMO_CONFIG = "web-config.yaml"  # the demo's own config file (saved weights, bl
 def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str], None] | None = None) -> None:
     """`recommend web`: serve the user's cache, or with ``demo`` the sample library through the
     Spotify stand-in (as `build-playlist --demo`: own cache dir, real PKCE login, a pull).
-    Returns when Ctrl-C stopped the server (the demo's stand-in account is saved, as the CLI's demo does)."""
+
+    The socket is bound and ``ready(url)`` called first, before the heavy imports and the demo's
+    login and pull: a browser opened at once waits for the first page instead of failing.
+    Returns when Ctrl-C stopped the server (the demo's stand-in account is saved, as the CLI's
+    demo does)."""
     from pathlib import Path
 
-    from .. import jobs
-    from .context import WebContext
-    if not demo:
-        _serve_until_interrupted(WebContext(settings), port, ready)
-        return
-    with jobs.demo_environment(settings) as (demo_settings, _server):
-        jobs.demo_login(demo_settings)
-        jobs.refresh(demo_settings)
-        _import_sample_features(demo_settings)
-        overrides = {k: demo_settings.get_path(k) for k in DEMO_KEYS}
-        config_file = Path(demo_settings.cache_dir) / DEMO_CONFIG
-        ctx = WebContext(demo_settings, config_file=config_file, overrides=overrides, demo=True)
-        if config_file.exists():
-            ctx.reload_settings()
-        _serve_until_interrupted(ctx, port, ready)
-
-
-def _serve_until_interrupted(ctx, port: int, ready) -> None:
+    from .app import Security
+    sock = bind(port)
+    security = Security()
+    security.port = sock.getsockname()[1]
+    if ready:
+        ready(f"http://{HOST}:{security.port}/?token={security.token}")
     try:
-        serve(ctx, port, ready)
+        from .. import jobs
+        from .context import WebContext
+        if not demo:
+            _serve_until_interrupted(WebContext(settings), sock, security)
+            return
+        with jobs.demo_environment(settings) as (demo_settings, _server):
+            jobs.demo_login(demo_settings)
+            jobs.refresh(demo_settings)
+            _import_sample_features(demo_settings)
+            overrides = {k: demo_settings.get_path(k) for k in DEMO_KEYS}
+            config_file = Path(demo_settings.cache_dir) / DEMO_CONFIG
+            ctx = WebContext(demo_settings, config_file=config_file, overrides=overrides, demo=True)
+            if config_file.exists():
+                ctx.reload_settings()
+            _serve_until_interrupted(ctx, sock, security)
+    finally:
+        sock.close()
+
+
+def _serve_until_interrupted(ctx, sock, security) -> None:
+    try:
+        serve(ctx, sock, security)
     except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
         log.info("recommend web stopped")
 
