@@ -42,6 +42,16 @@ def test_next_playlist_is_the_cli_dry_run(ctx):
     assert all(r["new"] is None and r["source"] is None for r in rows)  # columns absent: no badge
 
 
+def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):
+    result = ctx.preview()
+    table = result.table.copy()
+    table["new"] = [i % 2 == 0 for i in range(len(table))]
+    table["source"] = ["open data"] + [None] * (len(table) - 1)
+    rows = ctx.next_rows(type(result)(**{**vars(result), "table": table}))
+    assert [r["new"] for r in rows[:2]] == [True, False]
+    assert rows[0]["source"] == "open data" and rows[1]["source"] is None
+
+
 def test_remove_and_pin_shape_the_next_run_and_publish(ctx, standin):
     first = ids_of(ctx.preview())
     ctx.steer("remove", first[0])

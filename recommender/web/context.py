@@ -42,6 +42,12 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(v) else round(v, 4)
 
 
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA (the discovery columns may be absent or empty)."""
+    import pandas as pd
+    return value is None or bool(pd.isna(value))
+
+
 class WebContext:
     """The app's state: settings (reloaded after a save), a cache of computed results, a lock.
 
@@ -161,13 +167,12 @@ class WebContext:
             if positions.get(tid, -1) >= 0:
                 t = lib.tracks.iloc[positions[tid]]
                 artists = [(str(i), str(n)) for i, n in zip(t["artist_ids"], t["artist_names"])]
-            new = r.get("new")
             rows.append({
                 "rank": int(r["rank"]), "track_id": tid, "name": str(r["name"]), "artists": str(r["artists"]),
                 "artist_list": artists, "score": _num(r["score"]),
                 "shares": {c[len("contrib_"):]: _num(r[c]) for c in contrib},
-                "new": None if new is None or new != new else bool(new),
-                "source": None if r.get("source") is None or r.get("source") != r.get("source") else str(r["source"]),
+                "new": None if _missing(r.get("new")) else bool(r["new"]),
+                "source": None if _missing(r.get("source")) else str(r["source"]),
                 "why": str(r.get("why") or ""), "pinned": bool(r.get("pinned", False)), "pin_requested": tid in pins,
             })
         return rows
