@@ -101,7 +101,7 @@ class WebContext:
 
     def warm_up(self) -> None:
         """Compute what the pages show (called in a background thread at start)."""
-        for step in (self.preview, self.library, self.search_index, self.taste_map):
+        for step in (self.preview, self.library, self.search_index, self.taste_map, self.evaluate):
             try:
                 step()
             except RecommenderError as exc:
