@@ -92,8 +92,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                       autoescape=select_autoescape(("html",), default=True), auto_reload=False)
 
     def render(request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
-        page = name.removesuffix(".html")
-        html = env.get_template(name).render(pages=PAGES, page=page, csrf=sec.csrf, demo=ctx.demo, **data)
+        data.setdefault("page", name.removesuffix(".html"))
+        html = env.get_template(name).render(pages=PAGES, csrf=sec.csrf, demo=ctx.demo, **data)
         return HTMLResponse(html, status_code=status)
 
     def denied(request: Request) -> Response:
@@ -163,10 +163,13 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return render(request, "map.html", data=data, error=None)
 
     async def search_page(request: Request) -> Response:
-        return render(request, "search.html", query=request.query_params.get("q", ""))
+        return render(request, "lookup.html", page="search", heading="Search", query=request.query_params.get("q", ""),
+                      placeholder="title, artist or album (typos forgiven)", columns=["track", "album", "score", ""])
 
     async def similar_page(request: Request) -> Response:
-        return render(request, "similar.html", query=request.query_params.get("track", ""))
+        return render(request, "lookup.html", page="similar", heading="Similar",
+                      query=request.query_params.get("track", ""),
+                      placeholder="a track: name, id, spotify:track: URI or link", columns=["#", "track", "score", "shares"])
 
     async def runs_page(request: Request) -> Response:
         info = await run_in_threadpool(ctx.runs)
