@@ -265,7 +265,6 @@ def _print_json(data: Any) -> None:
 
 
 def _console():
-    from rich.console import Console
     return _safe_console(highlight=False, soft_wrap=False, markup=False, emoji=False, width=_term_width())
 
 
@@ -630,6 +629,31 @@ def standin_cmd(
              f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any\n"
              "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
     run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready)
+
+
+@command("web", examples=("recommend web --demo", "recommend web --port 8080 --no-browser"))
+def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseOpt = False,
+            demo: Annotated[bool, typer.Option("--demo", help="The sample library through the Spotify stand-in "
+                                                              "(as build-playlist --demo).")] = False,
+            port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = a free port).")] = 0,
+            no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL; do not open a browser.")] = False,
+            ) -> None:
+    """Local web app: next playlist, weights, taste map, search, similar, runs (127.0.0.1 only)."""
+    try:
+        from .web.server import run_web
+    except ImportError as exc:
+        raise UsageError(f"recommend web needs the 'web' extra ({exc.name} is missing): "
+                         "pip install -e '.[web]'") from None
+    settings = _settings(config)
+
+    def ready(url: str) -> None:
+        print(url, file=sys.__stdout__, flush=True)  # first on stdout, even with --quiet (as Jupyter does)
+        _err("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
+        _logging(settings, quiet, verbose)  # after the URL: the log's set-up imports pandas
+        if not no_browser:
+            import webbrowser
+            webbrowser.open(url)
+    run_web(settings, demo=demo, port=port, ready=ready)
 
 
 @command("show", parent=config_app, examples=("recommend config show", "recommend config show --json"))

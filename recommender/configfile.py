@@ -27,7 +27,8 @@ def _yaml():
 
 def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     """Set each dotted key of ``values`` in the YAML file ``path`` (created when missing),
-    leaving every other key and comment as it was. Returns the unified diff ('' if none)."""
+    leaving every other key and comment as it was. A callable value is called with the old
+    value (None when absent) and its result stored. Returns the unified diff ('' if none)."""
     from ruamel.yaml.comments import CommentedMap
 
     path = Path(path)
@@ -51,7 +52,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
             if not isinstance(child, dict):
                 raise ConfigError(f"{path}: {'.'.join(parents[:depth + 1])} must be a mapping")
             node = child
-        node[last] = value
+        node[last] = value(node.get(last)) if callable(value) else value
     buf = io.StringIO()
     y.dump(data, buf)
     after = buf.getvalue()

@@ -188,6 +188,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             library, _ = pull(gateway, store, settings, progress)
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)
+        state.pinned = list(dict.fromkeys(state.pinned + pin_requests(store, state.user_removed)))
         # every playlist we ever managed is our output, never the user's taste
         scoring_library = _without_playlist(library, *publish.managed_playlist_ids(store), state.playlist_id)
         positive = list(dict.fromkeys(state.pinned + saved_after_recommended(library, state.playlist_id)))
@@ -206,6 +207,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
                               new_playlist=new_playlist)
         plan = pub.plan
+        if not dry_run:  # the requested pins are now recorded with the playlist (state.pinned)
+            store.update_manifest(**{PIN_REQUESTS: []})
         result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                              created=pub.created, mode=recs.mode, weights=dict(recs.weights),
                              messages=list(dict.fromkeys(store.problems + pub.messages)),
@@ -214,6 +217,27 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
                              labels=_labels(library, plan.added + plan.removed))
     result.seconds = time.monotonic() - started
     return result
+
+
+# ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----
+PIN_REQUESTS = "pin_requests"  # manifest key: tracks pinned in `recommend web`, placed first next run
+
+
+def pin_requests(store: Store, user_removed: list[str] = ()) -> list[str]:
+    removed = set(user_removed)
+    return [t for t in store.read_manifest().get(PIN_REQUESTS, []) if t not in removed]
+
+
+def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[str] = ()) -> dict:
+    """Remove tracks (remembered like a removal in Spotify: never recommended again) and pin or
+    unpin tracks (placed first by the next run, then kept like tracks you added by hand)."""
+    store = open_store(settings)
+    with writing(settings, "web steer"):
+        manifest = store.read_manifest()
+        removed = list(dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)))
+        drop = set(remove) | set(unpin)
+        pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin)) if t not in drop]
+        return store.update_manifest(user_removed=removed, **{PIN_REQUESTS: pins})
 
 
 def _labels(library: Library, ids: list[str]) -> dict[str, str]:

@@ -1,0 +1,130 @@
+"""Server time of every `recommend web` page on a synthetic library (bench/synth.py).
+
+Writes the synthetic library to a temporary cache, starts the app as `recommend web` does
+(bound to 127.0.0.1, a real uvicorn server, a thread), with a stand-in gateway that has no
+managed playlist yet (no Spotify, no network), and reads each response's Server-Timing header
+(the app's own time, transport excluded). "cold" is the first request (it computes: dry run,
+clustering, search index, scorers); "warm" the median of the next five (cached). Start-up is
+measured on the real command (`recommend web --no-browser` in a subprocess): until its URL is
+printed, and until it answers the first request.
+
+    python bench/web_speed.py                      # 10,000 tracks, 200 playlists
+    python bench/web_speed.py --tracks 1000 --playlists 20 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+class NoSpotify:
+    """The two calls a dry run makes, answered locally: no playlists, so no managed playlist."""
+
+    requests_made = 0
+
+    def pages(self, path, **params):
+        return iter(())
+
+    def get(self, path, **params):
+        return {}
+
+
+def cli_startup(cache: Path) -> tuple[float, float]:
+    """`recommend web --no-browser` on ``cache`` as a user starts it: seconds until the URL is
+    printed, and until the first page (the token's redirect) is answered; then Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+
+    import requests
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "RECOMMENDER_CACHE_DIR": str(cache), "PYTHONPATH": str(root)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "recommender", "web", "--no-browser"], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    url = proc.stdout.readline().strip()
+    url_s = time.perf_counter() - t0
+    requests.get(url, allow_redirects=False, timeout=60).raise_for_status()
+    first_s = time.perf_counter() - t0
+    proc.send_signal(signal.SIGINT)
+    proc.wait(30)
+    return url_s, first_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=10_000)
+    parser.add_argument("--playlists", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from bench.synth import make_library
+    from recommender.config import default_settings
+    from recommender.store import Store, now_iso
+    cache = Path(tempfile.mkdtemp(prefix="web-speed-"))
+    library = make_library(args.tracks, args.playlists)
+    store = Store(cache)
+    store.save_library(library)
+    store.update_manifest(fetched_at=now_iso(), user_id=library.user_id)
+    settings = default_settings().with_overrides({"cache.dir": str(cache)})
+
+    url_s, first_s = cli_startup(cache)
+    t_start = time.perf_counter()
+    import requests
+    import uvicorn
+
+    from recommender.web.app import Security, create_app
+    from recommender.web.context import WebContext
+    from recommender.web.server import bind
+    ctx = WebContext(settings, config_file=cache / "user.yaml", gateway=lambda s: NoSpotify())
+    sock = bind(0)
+    sec = Security()
+    sec.port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx, sec), log_level="warning", lifespan="off"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.005)
+    base = f"http://127.0.0.1:{sec.port}"
+    s = requests.Session()
+    s.get(f"{base}/?token={sec.token}", timeout=60, allow_redirects=False)
+    startup = time.perf_counter() - t_start
+
+    def timed(method: str, path: str, **kw) -> float:
+        r = s.request(method, base + path, timeout=120, **kw)
+        r.raise_for_status()
+        return float(r.headers["server-timing"].split("dur=")[1]) / 1000
+
+    routes = [("GET", "/next", {}), ("GET", "/weights", {}), ("GET", "/map", {}), ("GET", "/search", {}),
+              ("GET", "/api/search?q=" + library.tracks["name"].iloc[0], {}), ("GET", "/similar", {}),
+              ("GET", "/api/similar?track=" + library.tracks["track_id"].iloc[0], {}), ("GET", "/runs", {}),
+              ("POST", "/api/weights/preview", {"json": {"weights": {"content": 0.3, "collaborative": 1.0}},
+                                                 "headers": {"X-CSRF-Token": sec.csrf}})]
+    rows = []
+    for method, path, kw in routes:
+        cold = timed(method, path, **kw)
+        warm = statistics.median(timed(method, path, **kw) for _ in range(5))
+        rows.append({"page": f"{method} {path.split('?')[0]}", "cold_s": round(cold, 3), "warm_s": round(warm, 3)})
+    out = {"tracks": args.tracks, "playlists": args.playlists, "cli_url_s": round(url_s, 2),
+           "cli_first_response_s": round(first_s, 2), "app_start_s": round(startup, 2), "pages": rows}
+    server.should_exit = True
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(f"{args.tracks:,} tracks, {args.playlists} playlists: `recommend web` prints its URL after {url_s:.2f} s "
+          f"and answers after {first_s:.2f} s (in-process app start {startup:.2f} s)")
+    print(f"{'page':28} {'cold s':>8} {'warm s':>8}")
+    for r in rows:
+        print(f"{r['page']:28} {r['cold_s']:8.3f} {r['warm_s']:8.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""The Starlette app of `recommend web`: pages, JSON endpoints, and the safety checks.
+
+Safety (see README "recommend web"):
+- Only requests whose Host is the loopback address and port we bound are answered (no DNS
+  rebinding); the server itself binds 127.0.0.1 only (``server.serve``).
+- ``GET /?token=T`` with the secret token printed at start sets a session cookie (HttpOnly,
+  SameSite=Strict) and redirects to a URL without the token. Every page and endpoint except
+  the static files answers 403 without the cookie (or the token), so no library data leaks.
+- Every POST needs the CSRF token (form field ``csrf`` or header ``X-CSRF-Token``), which only
+  pages served to the session carry, and a same-origin ``Origin`` when the browser sends one.
+- Names are escaped by Jinja2's autoescape in HTML and by ``tojson`` in JSON embedded in pages;
+  the scripts build the DOM with ``textContent`` only. A strict Content-Security-Policy (no
+  inline scripts, styles or event handlers) backs this up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import RecommenderError
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("map", "Taste map"), ("search", "Search"),
+         ("similar", "Similar"), ("runs", "Runs")]
+
+
+class Security:
+    """The secret token, the session cookie and the CSRF token of one server."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token or secrets.token_urlsafe(32)
+        self.session = secrets.token_urlsafe(32)
+        self.csrf = hmac.new(self.session.encode(), b"csrf", hashlib.sha256).hexdigest()
+        self.port: int | None = None  # set by the server once bound; None accepts any Host (tests)
+
+    @property
+    def cookie(self) -> str:
+        return f"recommend_web_{self.port or 0}"
+
+    def host_ok(self, host: str | None) -> bool:
+        if self.port is None:
+            return True
+        return host in {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
+
+    def authed(self, request: Request) -> bool:
+        cookie = request.cookies.get(self.cookie, "")
+        token = request.query_params.get("token", "")
+        return (bool(cookie) and hmac.compare_digest(cookie, self.session)) or \
+            (bool(token) and hmac.compare_digest(token, self.token))
+
+    def origin_ok(self, request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if origin is None or self.port is None:
+            return True
+        return origin in {f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"}
+
+
+def _headers(response: Response, started: float) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"  # "no-referrer" would make form POSTs send Origin: null
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
+
+
+def create_app(ctx, security: Security | None = None) -> Starlette:
+    """The app over a ``context.WebContext``."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    sec = security or Security()
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+                      autoescape=select_autoescape(("html",), default=True), auto_reload=False)
+
+    def render(request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
+        data.setdefault("page", name.removesuffix(".html"))
+        html = env.get_template(name).render(pages=PAGES, csrf=sec.csrf, demo=ctx.demo, **data)
+        return HTMLResponse(html, status_code=status)
+
+    def denied(request: Request) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "forbidden: open the URL printed by `recommend web` (with its token)"},
+                                status_code=403)
+        return render(request, "denied.html", status=403)
+
+    async def check_csrf(request: Request) -> bool:
+        given = request.headers.get("x-csrf-token", "")
+        if not given and "form" in request.headers.get("content-type", ""):
+            form = await request.form()
+            given = str(form.get("csrf", ""))
+        return bool(given) and hmac.compare_digest(given, sec.csrf) and sec.origin_ok(request)
+
+    def error_json(exc: RecommenderError) -> JSONResponse:
+        return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status_code=400)
+
+    # ----- pages ---------------------------------------------------------------------------
+    async def index(request: Request) -> Response:
+        response = RedirectResponse("/next", status_code=303)
+        response.set_cookie(sec.cookie, sec.session, httponly=True, samesite="strict", path="/")
+        return response
+
+    async def next_page(request: Request) -> Response:
+        try:
+            result = await run_in_threadpool(ctx.preview)
+            rows = await run_in_threadpool(ctx.next_rows, result)
+        except RecommenderError as exc:
+            return render(request, "next.html", error=str(exc), exit_code=exc.exit_code, rows=[],
+                          published=ctx.last_publish, message=request.query_params.get("msg", ""))
+        scorers = [c[len("contrib_"):] for c in result.table.columns if c.startswith("contrib_")]
+        diff = {"added": [result.labels.get(t, t) for t in result.added_ids],
+                "removed": [result.labels.get(t, t) for t in result.removed_ids], "kept": result.kept}
+        has_new = "new" in result.table.columns
+        has_source = "source" in result.table.columns
+        return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
+                      has_source=has_source, published=ctx.last_publish, message=request.query_params.get("msg", ""))
+
+    async def steer(request: Request) -> Response:
+        if not await check_csrf(request):
+            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
+        form = await request.form()
+        try:
+            msg = await run_in_threadpool(ctx.steer, str(form.get("action", "")), str(form.get("track", "")),
+                                          str(form.get("artist", "")))
+        except RecommenderError as exc:
+            msg = f"error: {exc}"
+        from urllib.parse import quote
+        return RedirectResponse(f"/next?msg={quote(msg)}", status_code=303)
+
+    async def publish(request: Request) -> Response:
+        if not await check_csrf(request):
+            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
+        await run_in_threadpool(ctx.publish)
+        return RedirectResponse("/next#published", status_code=303)
+
+    async def weights_page(request: Request) -> Response:
+        return render(request, "weights.html", data={"weights": ctx.weights(), "new_share": ctx.new_share(),
+                                                     "config_file": str(ctx.config_file)})
+
+    async def map_page(request: Request) -> Response:
+        try:
+            data = await run_in_threadpool(ctx.taste_map)
+        except RecommenderError as exc:
+            return render(request, "map.html", error=str(exc), data=None)
+        return render(request, "map.html", data=data, error=None)
+
+    async def search_page(request: Request) -> Response:
+        return render(request, "lookup.html", page="search", heading="Search", query=request.query_params.get("q", ""),
+                      placeholder="title, artist or album (typos forgiven)", columns=["track", "album", "score", ""])
+
+    async def similar_page(request: Request) -> Response:
+        return render(request, "lookup.html", page="similar", heading="Similar",
+                      query=request.query_params.get("track", ""),
+                      placeholder="a track: name, id, spotify:track: URI or link", columns=["#", "track", "score", "shares"])
+
+    async def runs_page(request: Request) -> Response:
+        info = await run_in_threadpool(ctx.runs)
+        return render(request, "runs.html", info=info, curves=info.get("evaluation"))
+
+    # ----- JSON endpoints ----------------------------------------------------------------------
+    async def json_action(request: Request, call) -> Response:
+        """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as JSON."""
+        if not await check_csrf(request):
+            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("the request body must be a JSON object")
+            return JSONResponse(await run_in_threadpool(call, body))
+        except RecommenderError as exc:
+            return error_json(exc)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    async def api_weights_preview(request: Request) -> Response:
+        return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")))
+
+    async def api_weights_save(request: Request) -> Response:
+        return await json_action(request, lambda b: {
+            "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share")), "path": str(ctx.config_file)})
+
+    async def api_export(request: Request) -> Response:
+        return await json_action(request, lambda b: ctx.export_cluster(int(b.get("cluster", -1))))
+
+    async def api_search(request: Request) -> Response:
+        q = request.query_params.get("q", "")
+        try:
+            rows = await run_in_threadpool(ctx.search, q)
+        except RecommenderError as exc:
+            return error_json(exc)
+        return JSONResponse({"query": q, "tracks": rows})
+
+    async def api_similar(request: Request) -> Response:
+        try:
+            out = await run_in_threadpool(ctx.similar, request.query_params.get("track", ""))
+        except RecommenderError as exc:
+            return error_json(exc)
+        return JSONResponse(out)
+
+    routes = [
+        Route("/", index), Route("/next", next_page), Route("/next/steer", steer, methods=["POST"]),
+        Route("/next/publish", publish, methods=["POST"]), Route("/weights", weights_page),
+        Route("/map", map_page), Route("/search", search_page), Route("/similar", similar_page),
+        Route("/runs", runs_page),
+        Route("/api/weights/preview", api_weights_preview, methods=["POST"]),
+        Route("/api/weights/save", api_weights_save, methods=["POST"]),
+        Route("/api/search", api_search), Route("/api/similar", api_similar),
+        Route("/api/map/export", api_export, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    async def guard(request: Request, call_next):
+        started = time.perf_counter()
+        if not sec.host_ok(request.headers.get("host")):
+            return _headers(Response("wrong Host header", status_code=400), started)
+        if not request.url.path.startswith("/static/") and not sec.authed(request):
+            return _headers(denied(request), started)
+        try:
+            response = await call_next(request)
+        except Exception:  # a bug: one line to the user, the details to the log
+            log.exception("error in %s %s", request.method, request.url.path)
+            response = Response("internal error (details in the log)", status_code=500)
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-cache"
+        return _headers(response, started)
+
+    app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
+    app.state.security = sec
+    app.state.context = ctx
+    return app

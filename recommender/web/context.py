@@ -1,0 +1,395 @@
+"""What each page of `recommend web` shows and does, over the product's own functions.
+
+Every call into the rest of the product is here, and each is the one the CLI makes:
+- Next playlist: ``jobs.build_playlist(dry_run=True)`` (what `build-playlist --dry-run` shows);
+  Publish: ``jobs.build_playlist()`` (same lock, same errors and exit codes), recorded in the run
+  log like the CLI's run; remove/pin: ``jobs.steer``; block an artist: the config's blocklist.
+- Weights: ``jobs.evaluation_setup`` + ``jobs.evaluate`` (as `recommend evaluate`), the preview
+  by ``jobs.build_playlist(dry_run=True)`` with the weights as overrides; save:
+  ``jobs.write_tuned_weights`` (as `tune --write`).
+- Taste map: ``moods.cluster_playlist`` over the library; Search/Similar: ``explore``;
+  Runs: ``runlog``.
+Results are cached until something changes them (a publish, a steer, saved weights).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import jobs
+from ..errors import RecommenderError, UsageError
+
+log = logging.getLogger(__name__)
+
+MAP_MAX_TRACKS = 1000  # the taste map clusters at most this many tracks (evenly spread over the library)
+MAP_PLAYLIST = "__recommend_web_library__"
+MAP_TOP_PLAYLISTS = 8  # playlists with their own colour on the map; the rest are "other"
+PREVIEW_ROWS = 20
+EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlists (`recommend evaluate`: all)
+SEARCH_LIMIT = 20
+
+
+def _num(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else round(v, 4)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA (the discovery columns may be absent or empty)."""
+    import pandas as pd
+    return value is None or bool(pd.isna(value))
+
+
+class WebContext:
+    """The app's state: settings (reloaded after a save), a cache of computed results, a lock.
+
+    ``config_file``: where "save weights" and "block artist" write (the user's config, or the
+    demo's own file); ``overrides``: dotted keys applied on top when the settings are reloaded.
+    ``gateway``: a factory (settings -> Gateway), default ``jobs.connect``.
+    """
+
+    def __init__(self, settings, config_file: Path | None = None, overrides: dict[str, Any] | None = None,
+                 demo: bool = False, gateway: Callable | None = None) -> None:
+        from ..paths import user_config_file
+        self.settings = settings
+        self.config_file = Path(config_file or settings.user_file or user_config_file())
+        self.overrides = dict(overrides or {})
+        self.demo = demo
+        self._gateway = gateway or jobs.connect
+        self._lock = threading.RLock()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._similar_lock = threading.Lock()  # the fitted scorers are shared: one query at a time
+        self._cache: dict[str, Any] = {}
+        self.last_publish: dict[str, Any] | None = None
+        self.last_evaluation: dict[str, Any] | None = None
+
+    # ----- plumbing -----------------------------------------------------------------------
+    def _cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()`` once per key; one key's build does not hold up the others' pages."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = build()
+            with self._lock:
+                self._cache[key] = value
+            return value
+
+    def invalidate(self, *keys: str) -> None:
+        with self._lock:
+            if not keys:
+                self._cache.clear()
+            for k in keys:
+                self._cache.pop(k, None)
+
+    def reload_settings(self) -> None:
+        from ..config import load_settings
+        self.settings = load_settings(self.config_file if self.config_file.exists() else None,
+                                      overrides=self.overrides)
+
+    def warm_up(self) -> None:
+        """Compute what the pages show (called in a background thread at start)."""
+        for step in (self.preview, self.library, self.search_index, self.taste_map, self.evaluate):
+            try:
+                step()
+            except RecommenderError as exc:
+                log.info("warm-up: %s", exc)
+            except Exception:  # noqa: BLE001 - a page shows the error when it is opened
+                log.exception("warm-up failed")
+
+    def library(self):
+        return self._cached("library", lambda: jobs.require_library(self.settings))
+
+    def scorer_names(self) -> list[str]:
+        from ..scorers import blend_weights
+        return list(blend_weights(self.settings))
+
+    def weights(self) -> dict[str, float]:
+        from ..scorers import blend_weights
+        return blend_weights(self.settings)
+
+    def new_share(self) -> float | None:
+        """``candidates.new_share`` when this version of the product has it, else None."""
+        value = self.settings["candidates"].get("new_share") if "candidates" in self.settings else None
+        return None if value is None else float(value)
+
+    def _with(self, weights: dict[str, float] | None, new_share: float | None):
+        if not isinstance(weights or {}, dict):
+            raise UsageError("weights must be an object of scorer name -> number")
+        changes: dict[str, Any] = {}
+        known = set(self.scorer_names())
+        for name, w in (weights or {}).items():
+            if name not in known:
+                raise UsageError(f"unknown scorer {name!r} (known: {', '.join(sorted(known))})")
+            if not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):
+                raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
+            changes[f"scorers.{name}.weight"] = float(w)
+        if new_share is not None and self.new_share() is not None:
+            if not 0 <= float(new_share) <= 1:
+                raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
+            changes["candidates.new_share"] = float(new_share)
+        if changes and not any(v > 0 for k, v in {**{f"scorers.{n}.weight": w for n, w in self.weights().items()},
+                                                    **changes}.items() if k.startswith("scorers.")):
+            raise UsageError("at least one weight must be above 0")
+        return self.settings.with_overrides(changes) if changes else self.settings
+
+    # ----- Next playlist ------------------------------------------------------------------
+    def _dry_run(self, settings):
+        return jobs.build_playlist(settings, dry_run=True, gateway=self._gateway(settings))
+
+    def preview(self):
+        """What `build-playlist --dry-run` shows now (a jobs.BuildResult)."""
+        return self._cached("preview", lambda: self._dry_run(self.settings))
+
+    def next_rows(self, result) -> list[dict[str, Any]]:
+        """The preview's table as rows for the page: shares, new/source when present, artists."""
+        table = result.table
+        lib = self.library()
+        positions = dict(zip(table["track_id"].astype(str), lib.track_positions(list(table["track_id"].astype(str)))))
+        pins = set(jobs.pin_requests(jobs.open_store(self.settings)))
+        contrib = [c for c in table.columns if c.startswith("contrib_")]
+        rows = []
+        for r in table.to_dict("records"):
+            tid = str(r["track_id"])
+            artists: list[tuple[str, str]] = []
+            if positions.get(tid, -1) >= 0:
+                t = lib.tracks.iloc[positions[tid]]
+                artists = [(str(i), str(n)) for i, n in zip(t["artist_ids"], t["artist_names"])]
+            rows.append({
+                "rank": int(r["rank"]), "track_id": tid, "name": str(r["name"]), "artists": str(r["artists"]),
+                "artist_list": artists, "score": _num(r["score"]),
+                "shares": {c[len("contrib_"):]: _num(r[c]) for c in contrib},
+                "new": None if _missing(r.get("new")) else bool(r["new"]),
+                "source": None if _missing(r.get("source")) else str(r["source"]),
+                "why": str(r.get("why") or ""), "pinned": bool(r.get("pinned", False)), "pin_requested": tid in pins,
+            })
+        return rows
+
+    def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
+        """remove / pin / unpin a track, or block an artist; returns a one-line message."""
+        if action in ("remove", "pin", "unpin"):
+            if not track_id:
+                raise UsageError(f"{action}: no track given")
+            jobs.steer(self.settings, **{action: [track_id]})
+            self.invalidate("preview")
+            return {"remove": "removed: it will not be recommended again",
+                    "pin": "pinned: the next run puts it first", "unpin": "unpinned"}[action]
+        if action == "block":
+            if not artist.strip():
+                raise UsageError("block: no artist given")
+            from .configfile import add_to_list
+            with jobs.writing(self.settings, "web block"):
+                add_to_list(self.config_file, "candidates.blocklist_artists", artist.strip())
+            self.reload_settings()
+            self.invalidate("preview", "similar_scorers")
+            return f"blocked the artist in {self.config_file} (candidates.blocklist_artists)"
+        raise UsageError(f"unknown action {action!r}")
+
+    def publish(self) -> dict[str, Any]:
+        """`recommend build-playlist`: the same function, lock, errors and exit codes; the run is
+        recorded in the run log as the CLI records it."""
+        from ..runlog import append_run
+        started = time.monotonic()
+        try:
+            result = jobs.build_playlist(self.settings, gateway=self._gateway(self.settings))
+        except RecommenderError as exc:
+            outcome = {"exit_code": exc.exit_code, "message": str(exc)}
+            append_run(self.settings.cache_dir, {"command": "build-playlist (web)", "exit_code": exc.exit_code,
+                                                 "duration_s": round(time.monotonic() - started, 2),
+                                                 "message": str(exc)})
+        else:
+            outcome = {"exit_code": 0, "message": "; ".join(result.messages), "playlist_id": result.playlist_id,
+                       "added": [result.labels.get(t, t) for t in result.added_ids],
+                       "removed": [result.labels.get(t, t) for t in result.removed_ids],
+                       "kept": result.kept, "reason": result.reason}
+            append_run(self.settings.cache_dir, {"command": "build-playlist (web)", "exit_code": 0,
+                                                 "duration_s": round(time.monotonic() - started, 2),
+                                                 "playlist_id": result.playlist_id, "added": result.added,
+                                                 "removed": result.removed, "kept": result.kept,
+                                                 "requests": result.requests, "dry_run": False})
+        self.last_publish = outcome
+        self.invalidate()
+        return outcome
+
+    # ----- Weights --------------------------------------------------------------------------
+    def weights_preview(self, weights: dict[str, float] | None, new_share: float | None = None) -> dict[str, Any]:
+        """The top of the playlist and the evaluation numbers for these weights."""
+        from concurrent.futures import ThreadPoolExecutor
+        t0 = time.perf_counter()
+        settings = self._with(weights, new_share)
+        with ThreadPoolExecutor(2) as pool:  # the dry run and the evaluation are independent
+            evaluation = pool.submit(self._evaluation_or_error, settings)
+            result = self._dry_run(settings)
+            out_eval = evaluation.result()
+        rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
+                 "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
+        out: dict[str, Any] = {"tracks": rows, "reason": result.reason or "",
+                               "added": len(result.added_ids), "removed": len(result.removed_ids)}
+        out["evaluation"] = out_eval
+        out["seconds"] = round(time.perf_counter() - t0, 3)
+        return out
+
+    def _evaluation_or_error(self, settings) -> dict[str, Any]:
+        try:
+            return self.evaluate(settings)
+        except RecommenderError as exc:
+            return {"error": str(exc)}
+
+    def evaluate(self, settings=None) -> dict[str, Any]:
+        """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves."""
+        settings = settings or self.settings
+        setup = self._cached("eval_setup", self._evaluation_setup)
+        res = jobs.evaluate(settings, setup)
+        out = res.to_dict()
+        out["top_n"] = res.top_n
+        out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
+        out["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.last_evaluation = out
+        return out
+
+    def _evaluation_setup(self):
+        """`recommend evaluate`'s hiding, on at most EVAL_MAX_TARGETS playlists (evenly spread over
+        the sorted playlist ids) so that a slider move is answered within about 2 s."""
+        import dataclasses
+        setup = jobs.evaluation_setup(self.settings)
+        pids = sorted(setup.hidden["playlist_id"].astype(str).unique())
+        if len(pids) > EVAL_MAX_TARGETS:
+            keep = set(pids[i] for i in range(0, len(pids), -(-len(pids) // EVAL_MAX_TARGETS)))
+            setup = dataclasses.replace(setup, hidden=setup.hidden[setup.hidden["playlist_id"].astype(str).isin(keep)])
+        return setup
+
+    def save_weights(self, weights: dict[str, float], new_share: float | None = None) -> str:
+        """Write the weights like `tune --write` (comments and other keys kept); returns the diff."""
+        self._with(weights, new_share)  # validates
+        path, diff = jobs.write_tuned_weights(self.settings, {k: float(v) for k, v in weights.items()},
+                                              path=self.config_file)
+        if new_share is not None and self.new_share() is not None:
+            from .configfile import set_value
+            with jobs.writing(self.settings, "web save"):
+                diff += set_value(path, "candidates.new_share", float(new_share))
+        self.reload_settings()
+        self.invalidate("preview", "similar_scorers")
+        return diff
+
+    # ----- Taste map --------------------------------------------------------------------------
+    def taste_map(self) -> dict[str, Any]:
+        return self._cached("map", self._taste_map)
+
+    def _taste_map(self) -> dict[str, Any]:
+        import numpy as np
+        import pandas as pd
+
+        from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
+        lib = self.library()
+        items = lib.playlist_items
+        known = set(lib.track_ids)
+        ids = [t for t in dict.fromkeys(list(items["track_id"].astype(str)) +
+                                        list(lib.saved_tracks["track_id"].astype(str))) if t in known]
+        if len(ids) > MAP_MAX_TRACKS:
+            ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
+        pl = lib.playlists
+        pseudo = lib.replace(
+            playlists=pd.concat([pl, pd.DataFrame({"playlist_id": [MAP_PLAYLIST], "name": [MAP_PLAYLIST]})],
+                                ignore_index=True),
+            playlist_items=pd.concat([items, pd.DataFrame({"playlist_id": MAP_PLAYLIST, "track_id": ids,
+                                                           "position": range(len(ids))})], ignore_index=True))
+        m = self.settings.moods
+        res = cluster_playlist(pseudo, MAP_PLAYLIST, max_clusters=m.max_clusters, min_audio_share=m.min_audio_share,
+                               valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
+        names = pl.set_index("playlist_id")["name"].astype(str).to_dict()
+        first = items.drop_duplicates("track_id").set_index("track_id")["playlist_id"].astype(str).to_dict()
+        top = items["playlist_id"].astype(str).value_counts().index[:MAP_TOP_PLAYLISTS]
+        playlists = [names.get(p, p) for p in top]
+        t = res.tracks[res.tracks["cluster"] >= 0]
+        points = []
+        for r in t.to_dict("records"):
+            p = first.get(r["track_id"])
+            points.append({"id": r["track_id"], "name": str(r["name"]), "artists": str(r["artists"]),
+                           "x": _num(r["x"]), "y": _num(r["y"]), "cluster": int(r["cluster"]),
+                           "playlist": playlists.index(names.get(p, p)) if p in set(top) else -1})
+        # radar: each cluster's mean audio features (those on a 0..1 scale), whatever the basis
+        feats = audio_features(lib)
+        radar_features = [f for f in CLUSTER_FEATURES if f in feats.columns and feats[f].notna().any()
+                          and feats[f].dropna().between(0, 1).all()]
+        means = (feats.reindex(t["track_id"])[radar_features].assign(cluster=t["cluster"].to_numpy())
+                 .groupby("cluster").mean()) if radar_features else pd.DataFrame()
+        clusters = []
+        for c in res.clusters.to_dict("records"):
+            k = int(c["cluster"])
+            radar = [_num(means.at[k, f]) if k in means.index else None for f in radar_features]
+            clusters.append({"cluster": k, "size": int(c["size"]), "label": str(c["label"]),
+                             "radar": radar if any(v is not None for v in radar) else []})
+        if not any(c["radar"] for c in clusters):
+            radar_features = []
+        return {"basis": res.basis, "k": res.k, "silhouette": _num(res.silhouette), "points": points,
+                "clusters": clusters, "features": radar_features, "playlists": playlists,
+                "explained": [_num(v) for v in res.explained_variance], "total": len(ids)}
+
+    def export_cluster(self, cluster: int) -> dict[str, Any]:
+        """Write one mood cluster to its own private playlist, managed like the main one."""
+        from .export import export_cluster
+        data = self.taste_map()
+        match = [c for c in data["clusters"] if c["cluster"] == cluster]
+        if not match:
+            raise UsageError(f"no cluster {cluster} on the map")
+        ids = [p["id"] for p in data["points"] if p["cluster"] == cluster]
+        return export_cluster(self.settings, self._gateway(self.settings), match[0]["label"], cluster, ids)
+
+    # ----- Search / Similar ---------------------------------------------------------------------
+    def search_index(self):
+        from ..explore import TrackIndex
+        return self._cached("search_index", lambda: TrackIndex().fit(self.library()))
+
+    def search(self, query: str) -> list[dict[str, Any]]:
+        from ..explore import search_tracks
+        df = search_tracks(self.library(), query, limit=SEARCH_LIMIT, index=self.search_index())
+        return [{"track_id": str(r["track_id"]), "name": str(r["name"]), "artists": str(r["artists"]),
+                 "album": str(r["album"]), "score": _num(r["score"])} for r in df.to_dict("records")]
+
+    def similar(self, text: str) -> dict[str, Any]:
+        from ..explore import resolve_track, similar_tracks
+        lib = self.library()
+        tid = resolve_track(lib, text, index=self.search_index())
+        with self._similar_lock:  # the scorers are fitted once and shared
+            scorers = self._cached("similar_scorers", self._fitted_scorers)
+            df = similar_tracks(lib, tid, scorers, self.weights(), n=SEARCH_LIMIT,
+                                normalisation=self.settings.blend.normalisation)
+        row = lib.tracks[lib.tracks["track_id"] == tid]
+        title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
+        names = [c for c in df.columns if c not in ("rank", "track_id", "name", "artists", "score")]
+        return {"track_id": tid, "title": title, "scorers": names,
+                "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
+                            "artists": str(r["artists"]), "score": _num(r["score"]),
+                            "shares": {n: _num(r[n]) for n in names}} for r in df.to_dict("records")]}
+
+    def _fitted_scorers(self):
+        from ..scorers import make_scorers
+        lib = self.library()
+        return {name: s.fit(lib) for name, s in make_scorers(self.settings).items()}
+
+    # ----- Runs -----------------------------------------------------------------------------------
+    def runs(self) -> dict[str, Any]:
+        from ..runlog import read_runs, status
+        from ..spotify.auth import read_token
+        store = jobs.open_store(self.settings)
+        manifest = store.read_manifest()
+        managed = manifest.get("managed_playlist")
+        if isinstance(managed, dict):  # as `recommend status` does
+            manifest["managed_playlist"] = {**managed, "track_ids": managed.get("last_written", [])}
+        lib = self._cache.get("library")
+        info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib)
+        info["runs"] = read_runs(self.settings.cache_dir, 50)
+        info["evaluation"] = self.last_evaluation
+        return info

@@ -1,0 +1,104 @@
+"""Run the app on 127.0.0.1 (never another interface) until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+
+
+def bind(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1:port (0 = a free port)."""
+    from ..errors import UsageError
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {HOST}:{port} ({exc.strerror}); try another --port, or 0") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(ctx, sock: socket.socket, security, warm_up: bool = True) -> None:
+    """Serve ``ctx`` on the bound ``sock`` until Ctrl-C (uvicorn shuts down cleanly on SIGINT/SIGTERM)."""
+    import uvicorn
+
+    from .app import create_app
+    app = create_app(ctx, security)
+    if warm_up:
+        threading.Thread(target=ctx.warm_up, name="web-warm-up", daemon=True).start()
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=3)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.redirect_uri", "cache.dir")
+DEMO_CONFIG = "web-config.yaml"  # the demo's own config file (saved weights, blocked artists)
+
+
+def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str], None] | None = None) -> None:
+    """`recommend web`: serve the user's cache, or with ``demo`` the sample library through the
+    Spotify stand-in (as `build-playlist --demo`: own cache dir, real PKCE login, a pull).
+
+    The socket is bound and ``ready(url)`` called first, before the heavy imports and the demo's
+    login and pull: a browser opened at once waits for the first page instead of failing.
+    Returns when Ctrl-C stopped the server (the demo's stand-in account is saved, as the CLI's
+    demo does)."""
+    from pathlib import Path
+
+    from .app import Security
+    sock = bind(port)
+    security = Security()
+    security.port = sock.getsockname()[1]
+    if ready:
+        ready(f"http://{HOST}:{security.port}/?token={security.token}")
+    try:
+        from .. import jobs
+        from .context import WebContext
+        if not demo:
+            _serve_until_interrupted(WebContext(settings), sock, security)
+            return
+        with jobs.demo_environment(settings) as (demo_settings, _server):
+            jobs.demo_login(demo_settings)
+            jobs.refresh(demo_settings)
+            _import_sample_features(demo_settings)
+            overrides = {k: demo_settings.get_path(k) for k in DEMO_KEYS}
+            config_file = Path(demo_settings.cache_dir) / DEMO_CONFIG
+            ctx = WebContext(demo_settings, config_file=config_file, overrides=overrides, demo=True)
+            if config_file.exists():
+                ctx.reload_settings()
+            _serve_until_interrupted(ctx, sock, security)
+    finally:
+        sock.close()
+
+
+def _serve_until_interrupted(ctx, sock, security) -> None:
+    try:
+        serve(ctx, sock, security)
+    except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
+        log.info("recommend web stopped")
+
+
+def _import_sample_features(settings) -> None:
+    """The demo's taste map gets the sample's audio features (as `recommend import features
+    FILE` would give them), which the Development Mode stand-in does not serve."""
+    from importlib import resources
+
+    from .. import jobs
+    from ..features import import_features
+    from ..standins.spotify import SAMPLE_FEATURES
+    store = jobs.open_store(settings)
+    with resources.as_file(resources.files("recommender") / "data" / SAMPLE_FEATURES) as path:
+        with jobs.writing(settings, "import features"):
+            import_features(path, store.load_library(), store)

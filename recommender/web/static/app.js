@@ -1,0 +1,346 @@
+// recommend web: one small script, no libraries. Data is only ever put into the page with
+// textContent / setAttribute (never innerHTML), so names from strangers stay text.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"];
+const OTHER = "#bab0ac";
+
+function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
+
+function el(tag, attrs, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function pageData() {
+  const node = document.getElementById("page-data");
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+function fmt(v, digits) { return v === null || v === undefined ? "-" : Number(v).toFixed(digits === undefined ? 3 : digits); }
+
+async function getJSON(url) {
+  const r = await fetch(url, { credentials: "same-origin" });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+
+async function postJSON(url, data) {
+  const r = await fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+    body: JSON.stringify(data),
+  });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+
+function debounce(fn, ms) {
+  let t = null;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+function shareBar(shares, names) {
+  const box = svg("svg", { class: "shares", width: 120, height: 12, viewBox: "0 0 120 12" });
+  let x = 0;
+  names.forEach((n, i) => {
+    const v = shares[n] || 0;
+    const rect = svg("rect", { class: "s" + i, x: (x * 120).toFixed(1), y: 0, width: (v * 120).toFixed(1), height: 12 });
+    rect.appendChild(svg("title", {}, n + " " + fmt(v)));
+    box.appendChild(rect);
+    x += v;
+  });
+  return box;
+}
+
+// ----- Next playlist: confirm before publishing (the diff is on the page) ---------------------
+function initNext() {
+  const form = document.querySelector("form.publish");
+  if (!form) return;
+  form.addEventListener("submit", (e) => {
+    const added = document.querySelectorAll("ul.added li:not(.muted)").length;
+    const removed = document.querySelectorAll("ul.removed li:not(.muted)").length;
+    if (!window.confirm(`Publish: add ${added} and remove ${removed} tracks in the managed playlist?`)) e.preventDefault();
+  });
+}
+
+// ----- Weights ---------------------------------------------------------------------------------
+function initWeights() {
+  const data = pageData();
+  const form = document.getElementById("sliders");
+  const values = Object.assign({}, data.weights);
+  let newShare = data.new_share;
+  const addSlider = (label, id, value, max, step, onInput) => {
+    const row = el("div", { class: "slider" });
+    const lab = el("label", { for: id }, label);
+    const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value });
+    const out = el("output", { for: id }, fmt(value, 2));
+    input.addEventListener("input", () => { out.textContent = fmt(input.value, 2); onInput(Number(input.value)); });
+    row.append(lab, input, out);
+    form.appendChild(row);
+  };
+  const update = debounce(refresh, 250);
+  for (const [name, w] of Object.entries(data.weights)) {
+    addSlider(name, "w-" + name, w, 2, 0.05, (v) => { values[name] = v; update(); });
+  }
+  if (newShare !== null && newShare !== undefined) {
+    addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; update(); });
+  }
+  const status = document.getElementById("status");
+  // one request at a time: moves made while one is running are sent together when it ends
+  let busy = false, again = false;
+  async function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    status.textContent = "computing…";
+    try {
+      const out = await postJSON("/api/weights/preview", { weights: values, new_share: newShare });
+      if (!again) {
+        showPreview(out);
+        status.textContent = `updated in ${fmt(out.seconds, 2)} s`;
+      }
+    } catch (err) {
+      status.textContent = "error: " + err.message;
+    } finally {
+      busy = false;
+      if (again) { again = false; refresh(); }
+    }
+  }
+  document.getElementById("save").addEventListener("click", async () => {
+    status.textContent = "saving…";
+    try {
+      const out = await postJSON("/api/weights/save", { weights: values, new_share: newShare });
+      const pre = document.getElementById("diff");
+      pre.hidden = false;
+      pre.textContent = out.diff || "(no change)";
+      status.textContent = "saved to " + out.path;
+    } catch (err) {
+      status.textContent = "error: " + err.message;
+    }
+  });
+  refresh();
+}
+
+function showPreview(out) {
+  const list = document.getElementById("preview");
+  list.replaceChildren();
+  for (const t of out.tracks) {
+    const li = el("li");
+    li.append(el("span", { class: "name" }, t.name), document.createTextNode(" · "),
+      el("span", { class: "artists" }, t.artists), el("span", { class: "num score" }, fmt(t.score)));
+    list.appendChild(li);
+  }
+  document.getElementById("preview-note").textContent =
+    out.reason ? out.reason : `publishing these weights would add ${out.added} and remove ${out.removed} tracks`;
+  const body = document.querySelector("#metrics tbody");
+  body.replaceChildren();
+  const ev = out.evaluation || {};
+  const note = document.getElementById("eval-note");
+  if (ev.error) { note.textContent = ev.error; return; }
+  const n = ev.top_n;
+  const row = (name, m) => {
+    const tr = el("tr");
+    tr.append(el("td", {}, name), el("td", { class: "num" }, fmt(m["p@" + n], 4)), el("td", { class: "num" }, fmt(m["r@" + n], 4)),
+      el("td", { class: "num" }, fmt(m["ndcg@" + n], 4)), el("td", { class: "num" }, fmt(m.rprec, 4)));
+    body.appendChild(tr);
+  };
+  row("blend", ev);
+  for (const [name, m] of Object.entries(ev.scorers || {})) row(name + " alone", m);
+  note.textContent = `N = ${n}; ${ev.targets} playlists with hidden tracks; evaluated in ${fmt(ev.seconds, 2)} s`;
+}
+
+// ----- Taste map ---------------------------------------------------------------------------------
+function initMap() {
+  const data = pageData();
+  if (!data) return;
+  const plot = document.getElementById("scatter");
+  const hover = document.getElementById("hover");
+  const W = 640, H = 480, pad = 20;
+  const xs = data.points.map((p) => p.x), ys = data.points.map((p) => p.y);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const sx = (x) => pad + ((x - x0) / ((x1 - x0) || 1)) * (W - 2 * pad);
+  const sy = (y) => H - pad - ((y - y0) / ((y1 - y0) || 1)) * (H - 2 * pad);
+  plot.appendChild(svg("rect", { x: 0, y: 0, width: W, height: H, class: "plot-bg" }));
+  const dots = data.points.map((p) => {
+    const c = svg("circle", { cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 3.5, class: "dot" });
+    c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
+    c.addEventListener("mouseenter", () => {
+      const group = byPlaylist() ? (p.playlist >= 0 ? data.playlists[p.playlist] : "other playlists") : data.clusters[p.cluster].label;
+      hover.textContent = `${p.name} - ${p.artists} (${group})`;
+    });
+    plot.appendChild(c);
+    return c;
+  });
+  const radios = document.querySelectorAll('input[name="colour"]');
+  const byPlaylist = () => document.querySelector('input[name="colour"]:checked').value === "playlist";
+  const legend = document.getElementById("clusters");
+  function colour() {
+    data.points.forEach((p, i) => {
+      const k = byPlaylist() ? p.playlist : p.cluster;
+      dots[i].setAttribute("fill", k >= 0 ? COLOURS[k % COLOURS.length] : OTHER);
+    });
+    legend.replaceChildren();
+    if (byPlaylist()) {
+      data.playlists.forEach((name, i) => legend.appendChild(legendItem(COLOURS[i % COLOURS.length], name)));
+      legend.appendChild(legendItem(OTHER, "other playlists"));
+    } else {
+      for (const c of data.clusters) {
+        const li = legendItem(COLOURS[c.cluster % COLOURS.length], `${c.label} (${c.size})`);
+        const b = el("button", { type: "button", class: "export" }, "export");
+        b.title = "write this cluster to its own private playlist";
+        b.addEventListener("click", () => exportCluster(c));
+        li.appendChild(b);
+        legend.appendChild(li);
+      }
+    }
+  }
+  radios.forEach((r) => r.addEventListener("change", colour));
+  colour();
+  radar(data);
+}
+
+function legendItem(colour, text) {
+  const li = el("li");
+  const sw = svg("svg", { width: 12, height: 12, class: "swatch" });
+  sw.appendChild(svg("rect", { width: 12, height: 12, fill: colour }));
+  li.append(sw, el("span", {}, text));
+  return li;
+}
+
+async function exportCluster(c) {
+  const status = document.getElementById("export-status");
+  if (!window.confirm(`Write the ${c.size} tracks of "${c.label}" to their own private playlist?`)) return;
+  status.textContent = "exporting…";
+  try {
+    const out = await postJSON("/api/map/export", { cluster: c.cluster });
+    status.textContent = `${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`;
+  } catch (err) {
+    status.textContent = "error: " + err.message;
+  }
+}
+
+function radar(data) {
+  const box = document.getElementById("radar");
+  const note = document.getElementById("radar-note");
+  const feats = data.features;
+  if (!feats.length) { box.setAttribute("hidden", ""); note.textContent = "The radar needs audio features (recommend import features FILE.csv)."; return; }
+  const cx = 160, cy = 160, R = 110, n = feats.length;
+  const at = (i, v) => [cx + R * v * Math.sin((2 * Math.PI * i) / n), cy - R * v * Math.cos((2 * Math.PI * i) / n)];
+  for (const level of [0.25, 0.5, 0.75, 1]) {
+    box.appendChild(svg("polygon", { points: feats.map((_, i) => at(i, level).join(",")).join(" "), class: "grid" }));
+  }
+  feats.forEach((f, i) => {
+    const [x, y] = at(i, 1.18);
+    box.appendChild(svg("line", { x1: cx, y1: cy, x2: at(i, 1)[0], y2: at(i, 1)[1], class: "axis" }));
+    box.appendChild(svg("text", { x: x, y: y, class: "axis-label", "text-anchor": "middle" }, f));
+  });
+  for (const c of data.clusters.filter((c) => c.radar.length)) {
+    const poly = svg("polygon", { points: c.radar.map((v, i) => at(i, v || 0).join(",")).join(" "), class: "cluster",
+      stroke: COLOURS[c.cluster % COLOURS.length], fill: COLOURS[c.cluster % COLOURS.length] });
+    poly.appendChild(svg("title", {}, c.label));
+    box.appendChild(poly);
+  }
+  note.textContent = "Mean audio features of each cluster (0 to 1).";
+}
+
+// ----- Search and Similar ------------------------------------------------------------------------
+// Ask `url + encoded text` as the user types (debounced); only the latest answer is shown.
+function liveQuery(url, delay, render, clear) {
+  const q = document.getElementById("q");
+  const status = document.getElementById("status");
+  let seq = 0;
+  const run = debounce(async () => {
+    const text = q.value.trim();
+    const mine = ++seq;
+    if (!text) { clear(); status.textContent = ""; return; }
+    try {
+      const out = await getJSON(url + encodeURIComponent(text));
+      if (mine === seq) status.textContent = render(out);
+    } catch (err) {
+      if (mine === seq) { clear(); status.textContent = err.message; }
+    }
+  }, delay);
+  q.addEventListener("input", run);
+  if (q.value) run();
+}
+
+function trackCell(t) {
+  const cell = el("td");
+  cell.append(el("span", { class: "name" }, t.name), el("br"), el("span", { class: "artists" }, t.artists));
+  return cell;
+}
+
+function initSearch() {
+  const body = document.querySelector("#results tbody");
+  liveQuery("/api/search?q=", 150, (out) => {
+    body.replaceChildren();
+    for (const t of out.tracks) {
+      const tr = el("tr");
+      const lc = el("td");
+      lc.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id) }, "similar"));
+      tr.append(trackCell(t), el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
+      body.appendChild(tr);
+    }
+    return `${out.tracks.length} tracks`;
+  }, () => body.replaceChildren());
+}
+
+function initSimilar() {
+  const body = document.querySelector("#results tbody");
+  const title = document.getElementById("title");
+  liveQuery("/api/similar?track=", 250, (out) => {
+    title.textContent = "Similar to " + out.title;
+    body.replaceChildren();
+    for (const t of out.tracks) {
+      const tr = el("tr");
+      const sh = el("td");
+      sh.appendChild(shareBar(t.shares, out.scorers));
+      tr.append(el("td", {}, t.rank), trackCell(t), el("td", { class: "num" }, fmt(t.score)), sh);
+      body.appendChild(tr);
+    }
+    return `${out.tracks.length} tracks; shares: ${out.scorers.join(", ")}`;
+  }, () => { body.replaceChildren(); title.textContent = ""; });
+}
+
+// ----- Runs: precision curves of the last evaluation ------------------------------------------------
+function initRuns() {
+  const data = pageData();
+  const box = document.getElementById("curves");
+  if (!data || !box) return;
+  const W = 640, H = 320, pad = 36;
+  const series = Object.entries(data.curves);
+  const maxN = Math.max(...series.map(([, c]) => c.length));
+  const maxY = Math.max(0.01, ...series.flatMap(([, c]) => c));
+  const sx = (i) => pad + (i / Math.max(maxN - 1, 1)) * (W - 2 * pad);
+  const sy = (v) => H - pad - (v / maxY) * (H - 2 * pad);
+  box.appendChild(svg("line", { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad, class: "axis" }));
+  box.appendChild(svg("line", { x1: pad, y1: pad, x2: pad, y2: H - pad, class: "axis" }));
+  box.appendChild(svg("text", { x: W - pad, y: H - 8, class: "axis-label", "text-anchor": "end" }, "N"));
+  box.appendChild(svg("text", { x: 4, y: pad - 10, class: "axis-label" }, "precision@N (max " + fmt(maxY, 2) + ")"));
+  const legend = document.getElementById("curve-legend");
+  series.forEach(([name, c], k) => {
+    const pts = c.map((v, i) => `${sx(i).toFixed(1)},${sy(v).toFixed(1)}`).join(" ");
+    const line = svg("polyline", { points: pts, class: "curve", stroke: COLOURS[k % COLOURS.length] });
+    line.appendChild(svg("title", {}, name));
+    box.appendChild(line);
+    legend.appendChild(legendItem(COLOURS[k % COLOURS.length], name));
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const page = document.body.dataset.page;
+  const init = { next: initNext, weights: initWeights, map: initMap, search: initSearch, similar: initSimilar, runs: initRuns }[page];
+  if (init) init();
+});

@@ -1,0 +1,258 @@
+"""`recommend web` over plain HTTP: the token, the session cookie, CSRF, the Host check, the
+127.0.0.1 binding, and escaping of hostile names in server-rendered HTML and embedded JSON.
+
+The app runs in a real uvicorn server on 127.0.0.1 over a stub context (canned data with
+hostile names); the browser tests (test_web_browser.py) run the real demo.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+import requests  # noqa: E402
+
+from recommender.errors import LockHeld  # noqa: E402
+from recommender.jobs import BuildResult  # noqa: E402
+from recommender.web.app import Security, create_app  # noqa: E402
+from recommender.web.server import bind  # noqa: E402
+
+HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
+
+
+class StubContext:
+    """The methods app.py calls, with canned answers holding hostile names."""
+
+    demo = True
+    config_file = "/nonexistent/user.yaml"
+
+    def __init__(self) -> None:
+        self.last_publish = None
+        self.calls: list[tuple] = []
+
+    def preview(self):
+        table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": [HOSTILE[0], HOSTILE[2]],
+                              "artists": [HOSTILE[1], "plain"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
+                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "x"], "pinned": [False, False],
+                              "new": [True, False], "source": [HOSTILE[1], "library"]})
+        return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"],
+                           labels={"t1": HOSTILE[0], "t9": HOSTILE[1]})
+
+    def next_rows(self, result):
+        return [{"rank": r["rank"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
+                 "artist_list": [("a1", HOSTILE[1])], "score": r["score"],
+                 "shares": {"content": r["contrib_content"], "collaborative": r["contrib_collaborative"]},
+                 "new": r["new"], "source": r["source"], "why": r["why"], "pinned": False, "pin_requested": False}
+                for r in result.table.to_dict("records")]
+
+    def steer(self, action, track_id="", artist=""):
+        self.calls.append(("steer", action, track_id, artist))
+        return "ok"
+
+    def publish(self):
+        self.calls.append(("publish",))
+        self.last_publish = {"exit_code": 6, "message": f"another run holds the lock {HOSTILE[0]}"}
+        return self.last_publish
+
+    def weights(self):
+        return {"content": 0.5, "collaborative": 1.0}
+
+    def new_share(self):
+        return None
+
+    def weights_preview(self, weights, new_share=None):
+        self.calls.append(("preview", weights))
+        return {"tracks": [], "reason": "", "added": 0, "removed": 0, "evaluation": {}, "seconds": 0.0}
+
+    def save_weights(self, weights, new_share=None):
+        self.calls.append(("save", weights))
+        return "diff"
+
+    def taste_map(self):
+        return {"basis": "text", "k": 1, "silhouette": None, "total": 1, "features": [], "explained": [0.5, 0.2],
+                "playlists": [HOSTILE[2]], "clusters": [{"cluster": 0, "size": 1, "label": HOSTILE[0], "radar": []}],
+                "points": [{"id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "x": 0.0, "y": 0.0, "cluster": 0,
+                            "playlist": 0}]}
+
+    def export_cluster(self, cluster):
+        self.calls.append(("export", cluster))
+        return {"playlist_id": "p", "name": "n", "tracks": 1, "created": True}
+
+    def search(self, q):
+        return [{"track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "album": HOSTILE[2], "score": 1.0}]
+
+    def similar(self, text):
+        raise LockHeld("nothing")
+
+    def runs(self):
+        return {"cache_dir": HOSTILE[2], "cache": {"fetched_at": None}, "login": {"state": "ok"}, "playlist": None,
+                "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
+                                           "message": HOSTILE[0]}], "evaluation": None}
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+    ctx = StubContext()
+    sock = bind(0)
+    sec = Security()
+    sec.port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(ctx, sec), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield ctx, sec, f"http://127.0.0.1:{sec.port}"
+    srv.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.fixture
+def session(server):
+    ctx, sec, base = server
+    s = requests.Session()
+    r = s.get(f"{base}/?token={sec.token}", allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["location"] == "/next"
+    return s
+
+
+PAGES = ["/next", "/weights", "/map", "/search", "/similar", "/runs"]
+APIS = ["/api/search?q=x", "/api/similar?track=x"]
+
+
+def test_bind_is_loopback_only():
+    sock = bind(0)
+    try:
+        assert sock.getsockname()[0] == "127.0.0.1"
+        try:
+            other = [a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+                     if not a[4][0].startswith("127.")]
+        except OSError:  # the host name does not resolve: nothing else to try
+            other = []
+        for ip in other:  # the port is not reachable on the machine's other addresses
+            with pytest.raises(OSError):
+                socket.create_connection((ip, sock.getsockname()[1]), timeout=1).close()
+    finally:
+        sock.close()
+
+
+def test_a_busy_port_is_a_usage_error():
+    from recommender.errors import UsageError
+    sock = bind(0)
+    try:
+        with pytest.raises(UsageError, match="another --port"):
+            bind(sock.getsockname()[1])
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("path", PAGES + APIS)
+def test_no_data_without_token(server, path):
+    _, _, base = server
+    r = requests.get(base + path, timeout=10)
+    assert r.status_code == 403
+    assert "pwned" not in r.text and "script>window" not in r.text
+
+
+def test_wrong_token_and_wrong_cookie_are_refused(server):
+    _, sec, base = server
+    assert requests.get(f"{base}/next?token=nope", timeout=10).status_code == 403
+    assert requests.get(f"{base}/next", cookies={sec.cookie: sec.token}, timeout=10).status_code == 403
+    r = requests.get(f"{base}/?token={sec.token}", allow_redirects=False, timeout=10)
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert sec.token not in cookie  # the cookie is a separate session secret
+
+
+def test_host_header_must_be_loopback(server):
+    _, sec, base = server
+    r = requests.get(f"{base}/next?token={sec.token}", headers={"Host": f"evil.example:{sec.port}"}, timeout=10)
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_escape_hostile_names_and_send_csp(session, server, path):
+    _, _, base = server
+    r = session.get(base + path, timeout=10)
+    assert r.status_code == 200
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    html = r.text
+    for raw in HOSTILE:
+        assert raw not in html
+    assert "<script>window" not in html and "<img src=x" not in html and 'id="pwned"' not in html
+    assert re.search(r"\son\w+=", html.replace('onerror=\\"', "").replace("onerror=&#34;", "")) is None
+    assert html.split("</head>", 1)[0].count("</title>") == 1
+
+
+def test_next_page_shows_names_as_text(session, server):
+    _, _, base = server
+    html = session.get(base + "/next", timeout=10).text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert "&lt;/title&gt;" in html
+    assert '<span class="badge new">new</span>' in html and '<span class="badge known">known</span>' in html
+    assert "<th>source</th>" in html and "&#34;&gt;&lt;img src=x" in html
+
+
+def test_embedded_json_cannot_close_its_script(session, server):
+    _, _, base = server
+    html = session.get(base + "/map", timeout=10).text
+    block = html.split('id="page-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in block and ">" not in block
+    import json
+    data = json.loads(block)
+    assert data["points"][0]["name"] == HOSTILE[0]
+
+
+POSTS = [("/next/steer", {"action": "remove", "track": "t1"}), ("/next/publish", {}),
+         ("/api/weights/preview", None), ("/api/weights/save", None), ("/api/map/export", None)]
+
+
+@pytest.mark.parametrize("path,form", POSTS)
+def test_every_post_needs_the_csrf_token(session, server, path, form):
+    ctx, sec, base = server
+    before = list(ctx.calls)
+    kwargs = {"data": form} if form is not None else {"json": {"weights": {"content": 1}, "cluster": 0}}
+    assert session.post(base + path, timeout=10, **kwargs).status_code == 403  # session, no CSRF
+    bad = dict(kwargs)
+    if form is not None:
+        bad["data"] = {**form, "csrf": "wrong"}
+    assert session.post(base + path, timeout=10, headers={"X-CSRF-Token": "wrong"}, **bad).status_code == 403
+    # the CSRF token without the session (cookie) is refused too
+    assert requests.post(base + path, timeout=10, headers={"X-CSRF-Token": sec.csrf}, **kwargs).status_code == 403
+    # a cross-origin request with the right token (e.g. a leaked one) is refused
+    assert session.post(base + path, timeout=10, headers={"X-CSRF-Token": sec.csrf, "Origin": "http://evil.example"},
+                        **kwargs).status_code == 403
+    assert ctx.calls == before  # nothing ran
+    ok = session.post(base + path, timeout=10, headers={"X-CSRF-Token": sec.csrf}, allow_redirects=False, **kwargs)
+    assert ok.status_code in (200, 303)
+    assert len(ctx.calls) == len(before) + 1
+
+
+def test_every_post_route_is_in_the_csrf_list():
+    from starlette.routing import Route
+    app = create_app(StubContext(), Security())
+    posts = {r.path for r in app.routes if isinstance(r, Route) and "POST" in (r.methods or ())}
+    assert posts == {p for p, _ in POSTS}
+
+
+def test_publish_failure_shows_exit_code(session, server):
+    ctx, sec, base = server
+    r = session.post(base + "/next/publish", data={"csrf": sec.csrf}, timeout=10)
+    assert r.status_code == 200 and "Publish failed (exit 6)" in r.text
+    assert "&lt;script&gt;" in r.text
+
+
+def test_api_errors_are_json_with_exit_code(session, server):
+    _, _, base = server
+    r = session.get(base + "/api/similar?track=x", timeout=10)
+    assert r.status_code == 400 and r.json()["exit_code"] == 6

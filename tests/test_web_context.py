@@ -1,0 +1,126 @@
+"""What the pages of `recommend web` do, through ``WebContext`` against the stand-in: the same
+functions as the CLI (dry run, publish with its lock and exit codes, tune --write), steering
+(remove, pin, block) that the next `build-playlist` honours, and the cluster export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from recommender import jobs
+from recommender.lock import RunLock
+from recommender.runlog import read_runs
+from recommender.web.context import WebContext
+from spotify_helpers import save_login, settings_for
+
+
+@pytest.fixture
+def ctx(standin, tmp_path):
+    cache = tmp_path / "cache"
+    settings = settings_for(standin, cache)
+    save_login(standin, cache)
+    config = tmp_path / "user.yaml"
+    config.write_text("# my settings\nblend:\n  min_tracks: 5  # keep\nevaluate:\n  min_tracks: 4\n")
+    c = WebContext(settings, config_file=config, overrides={k: settings.get_path(k) for k in (
+        "spotify.api_url", "spotify.accounts_url", "spotify.client_id", "cache.dir")})
+    c.reload_settings()
+    jobs.refresh(c.settings)
+    return c
+
+
+def ids_of(result) -> list[str]:
+    return list(result.table["track_id"])
+
+
+def test_next_playlist_is_the_cli_dry_run(ctx):
+    web = ctx.preview()
+    cli = jobs.build_playlist(ctx.settings, dry_run=True)
+    assert ids_of(web) == ids_of(cli) and len(ids_of(web)) >= 3
+    rows = ctx.next_rows(web)
+    assert [r["track_id"] for r in rows] == ids_of(web)
+    assert all(r["new"] is None and r["source"] is None for r in rows)  # columns absent: no badge
+
+
+def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):
+    result = ctx.preview()
+    table = result.table.copy()
+    table["new"] = [i % 2 == 0 for i in range(len(table))]
+    table["source"] = ["open data"] + [None] * (len(table) - 1)
+    rows = ctx.next_rows(type(result)(**{**vars(result), "table": table}))
+    assert [r["new"] for r in rows[:2]] == [True, False]
+    assert rows[0]["source"] == "open data" and rows[1]["source"] is None
+
+
+def test_remove_and_pin_shape_the_next_run_and_publish(ctx, standin):
+    first = ids_of(ctx.preview())
+    ctx.steer("remove", first[0])
+    ctx.steer("pin", first[-1])
+    after = ctx.preview()
+    assert first[0] not in ids_of(after)
+    assert ids_of(after)[0] == first[-1] and bool(after.table["pinned"].iloc[0])
+    out = ctx.publish()
+    assert out["exit_code"] == 0
+    manifest = jobs.open_store(ctx.settings).read_manifest()
+    held = standin.account.playlist_track_ids(manifest["managed_playlist"]["id"])
+    assert held[0] == first[-1] and first[0] not in held
+    assert manifest[jobs.PIN_REQUESTS] == [] and first[-1] in manifest["managed_playlist"]["pinned"]
+    assert first[0] in manifest["user_removed"]
+    assert ids_of(ctx.preview())[0] == first[-1]  # still first: kept like a track added by hand
+    run = read_runs(ctx.settings.cache_dir, 1)[0]
+    assert run["command"] == "build-playlist (web)" and run["exit_code"] == 0
+
+
+def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
+    with RunLock(ctx.settings.cache_dir / "recommend.lock", command="test holder"):
+        out = ctx.publish()
+    assert out["exit_code"] == 6 and "test holder" in out["message"]
+    assert read_runs(ctx.settings.cache_dir, 1)[0]["exit_code"] == 6
+    assert not [p for p in standin.account.playlists if "Managed automatically" in (p.get("description") or "")]
+
+
+def test_block_artist_writes_the_config_and_hides_the_artist(ctx):
+    table = ctx.preview().table
+    artist = table["artists"].iloc[0].split(", ")[0]
+    ctx.steer("block", artist=artist)
+    text = ctx.config_file.read_text()
+    assert "# my settings" in text and "# keep" in text and artist in text
+    assert artist in ctx.settings.candidates.blocklist_artists
+    assert not any(artist in a.split(", ") for a in ctx.preview().table["artists"])
+
+
+def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
+    before = ctx.config_file.read_text()
+    out = ctx.weights_preview({"content": 0.0, "collaborative": 1.0})
+    assert out["tracks"] and "p@10" in out["evaluation"]
+    assert ctx.config_file.read_text() == before  # previewing writes nothing
+    diff = ctx.save_weights({"content": 0.2, "collaborative": 1.0})
+    assert "+    weight: 0.2" in diff or "weight: 0.2" in diff
+    assert "# keep" in ctx.config_file.read_text()
+    assert ctx.weights()["content"] == 0.2
+    with pytest.raises(Exception, match="at least one weight"):
+        ctx.weights_preview({name: 0.0 for name in ctx.weights()})
+
+
+def test_taste_map_and_cluster_export(ctx, standin):
+    data = ctx.taste_map()
+    assert data["points"] and len(data["clusters"]) >= 1
+    assert {p["cluster"] for p in data["points"]} == {c["cluster"] for c in data["clusters"]}
+    json.dumps(data)  # JSON-ready
+    c = data["clusters"][0]
+    out = ctx.export_cluster(c["cluster"])
+    assert out["created"] and out["tracks"] == c["size"]
+    expected = [p["id"] for p in data["points"] if p["cluster"] == c["cluster"]]
+    assert standin.account.playlist_track_ids(out["playlist_id"]) == expected
+    again = ctx.export_cluster(c["cluster"])  # the same playlist, updated in place
+    assert not again["created"] and again["playlist_id"] == out["playlist_id"]
+
+
+def test_search_and_similar(ctx):
+    name = ctx.library().tracks["name"].iloc[0]
+    hits = ctx.search(name)
+    assert hits and hits[0]["name"] == name
+    sim = ctx.similar(hits[0]["track_id"])
+    assert sim["track_id"] == hits[0]["track_id"] and sim["tracks"]
+    info = ctx.runs()
+    assert info["login"]["state"] and "runs" in info
