@@ -260,6 +260,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     _record(settings, "refresh", 0, started, requests=report.requests, tracks=report.tracks)
     for p in report.problems:
         _err(f"note: {p}")
+    for w in report.warnings:
+        _err(f"warning: {w}")
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:

@@ -84,7 +84,22 @@ def pull(gateway, store: Store, settings, progress: Progress | None = None):
     report.requests += gateway.requests_made - before
     if merged is not None:
         library = library.replace(audio_features=merged)
+    library = discover(gateway, store, settings, library, report, progress)
     return library, report
+
+
+def discover(gateway, store: Store, settings, library: Library, report, progress: Progress | None = None) -> Library:
+    """Open-data discovery (ListenBrainz + MusicBrainz) after a pull; saved with the pull.
+    A failing service gives one warning in ``report.warnings``, never an error."""
+    from . import schema
+    from .sources.run import discover_open_data
+    library, found = discover_open_data(library, settings, gateway, progress)
+    store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
+    report.open_data_tracks = found.tracks
+    report.open_data_requests = found.requests
+    report.requests_by_service = found.requests_by_service
+    report.warnings = list(found.warnings)
+    return library
 
 
 @dataclass
@@ -166,8 +181,10 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         library = store.load_library()
         age = store.age_hours()
         refreshed = False
+        warnings: list[str] = []
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
-            library, _ = pull(gateway, store, settings, progress)
+            library, pulled = pull(gateway, store, settings, progress)
+            warnings = list(pulled.warnings)
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)
         scoring_library = _without_playlist(library, state.playlist_id)
@@ -179,7 +196,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             result = BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                                  mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                                  requests=gateway.requests_made, refreshed=refreshed,
-                                 unchanged=state.current, labels=_labels(library, state.current))
+                                 unchanged=state.current, labels=_labels(library, state.current),
+                                 messages=warnings)
             result.seconds = time.monotonic() - started
             return result
         desired = list(table["track_id"])
@@ -188,7 +206,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         plan = pub.plan
         result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                              created=pub.created, mode=recs.mode, weights=dict(recs.weights),
-                             messages=pub.messages, requests=gateway.requests_made, refreshed=refreshed,
+                             messages=warnings + pub.messages, requests=gateway.requests_made, refreshed=refreshed,
                              added_ids=plan.added, removed_ids=plan.removed,
                              labels=_labels(library, plan.added + plan.removed))
     result.seconds = time.monotonic() - started
@@ -217,13 +235,19 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     """
     import socket
 
+    from .standins.listenbrainz import ListenBrainzStandIn, extend_account, sample_world
+    from .standins.musicbrainz import MusicBrainzStandIn
     from .standins.spotify import Account, StandinServer
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     state = Path(settings.cache_dir) / "demo" / DEMO_ACCOUNT
     account = Account.from_file(state) if state.exists() else Account.sample()
+    world, *catalogue = sample_world(Account.sample(features=False))
+    extend_account(account, *catalogue)  # the tracks the open data can point to
     server = StandinServer(account).start()
+    lb = ListenBrainzStandIn(world).start()
+    mb = MusicBrainzStandIn(world=world).start()
     try:
         demo = settings.with_overrides({
             "spotify.api_url": server.api_url,
@@ -232,13 +256,21 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
             "spotify.client_secret": None,
             "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
             "cache.dir": str(Path(settings.cache_dir) / "demo"),
+            "listenbrainz.api_url": lb.api_url,
+            "listenbrainz.labs_url": lb.labs_url,
+            "enrich.musicbrainz_url": mb.base_url,
+            "enrich.rate": 1000.0,  # a local stand-in: no need for MusicBrainz's 1 request/s
         })
+        server.open_data = lb  # tests and the demo's report read the stand-ins' request logs
+        server.musicbrainz = mb
         yield demo, server
         # the stand-in's account (with the managed playlist) persists between demo runs,
         # as a real account would: a second demo run updates the same playlist
         atomic_write_text(state, json.dumps(server.account.to_dict()))
     finally:
         server.stop()
+        lb.stop()
+        mb.stop()
 
 
 def demo_login(demo_settings) -> None:
