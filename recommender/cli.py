@@ -331,7 +331,8 @@ def build_playlist_cmd(
     _print_build(result, held)
 
 
-SHORT = {"collaborative": "collab", "popularity": "popular"}
+SHORT = {"collaborative": "collab", "popularity": "popular", "opendata": "open"}
+NEW_SOURCE = {"similar_artists": "similar artists", "similar_recordings": "similar tracks"}
 
 
 def _print_build(result, held) -> None:
@@ -345,10 +346,11 @@ def _print_build(result, held) -> None:
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
+                    + ["new" if r.get("new") else "", NEW_SOURCE.get(str(r.get("source", "")), str(r.get("source", "")))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
     title = f"Recommendations ({result.mode} profile; blend weights: {weights}; columns = each scorer's share of the score)"
-    console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["why"],
+    console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["new", "source", "why"],
                          rows, wide="why"))
     if result.dry_run:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
@@ -357,6 +359,8 @@ def _print_build(result, held) -> None:
                 console.print(f"{label} {len(ids)}: {shown}{' ...' if len(ids) > 8 else ''}")
     verb = "would add" if result.dry_run else "added"
     where = result.playlist_id or "(a new playlist)"
+    n_new = int(result.table["new"].sum()) if "new" in result.table else 0
+    console.print(f"{n_new} of {len(result.table)} tracks are new to you (candidates.new_share).")
     console.print(f"Managed playlist {where}: {verb} {result.added}, removed {result.removed}, kept {result.kept}"
                   + (" (dry run: nothing written)" if result.dry_run else "")
                   + f"; {result.requests} Spotify requests, {result.seconds:.1f} s.")

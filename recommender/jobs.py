@@ -134,6 +134,7 @@ class BuildResult:
                 "contributions": {c[len("contrib_"):]: (None if pd.isna(r[c]) else round(float(r[c]), 4))
                                   for c in contrib_cols},
                 "why": r.get("why", ""), "pinned": bool(r.get("pinned", False)),
+                "new": bool(r.get("new", False)), "source": r.get("source", "library"),
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
             tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
