@@ -479,19 +479,25 @@ def tune_cmd(
 
 @command("standin")
 def standin_cmd(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (ListenBrainz and MusicBrainz take the next two).")] = 8765,
     extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres).")] = False,
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:
-    """Run the local Spotify stand-in (for trying the tool offline and for tests)."""
+    """Run the local stand-ins: Spotify, ListenBrainz + labs and MusicBrainz (offline trial, tests)."""
+    from .standins.listenbrainz import open_data_standins
     from .standins.spotify import run_standin
 
-    def ready(server) -> None:
-        _err(f"Spotify stand-in on {server.base_url} (Ctrl-C to stop). Point the tool at it with:\n"
-             f"  export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
-             f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any\n"
-             "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
-    run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready)
+    with open_data_standins(port + 1, port + 2) as (lb, mb, prepare):
+        def ready(server) -> None:
+            _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
+                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:\n"
+                 f"  export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
+                 f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
+                 f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
+                 f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}\n"
+                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
+        run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
+                    prepare=prepare)
 
 
 @command("show", parent=config_app)

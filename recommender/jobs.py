@@ -229,49 +229,44 @@ def _labels(library: Library, ids: list[str]) -> dict[str, str]:
 # ----- the demo: everything against the built-in stand-in -------------------------------------
 @contextmanager
 def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
-    """Start the stand-in on the sample library and yield (demo settings, server).
+    """Start the stand-ins (Spotify on the sample library, ListenBrainz + MusicBrainz on its
+    open-data world) and yield (demo settings, Spotify server).
 
     The demo uses its own cache directory (``<cache>/demo``) and a demo client id, so a
     real account's cache and token are never touched.
     """
     import socket
 
-    from .standins.listenbrainz import ListenBrainzStandIn, extend_account, sample_world
-    from .standins.musicbrainz import MusicBrainzStandIn
+    from .standins.listenbrainz import open_data_standins
     from .standins.spotify import Account, StandinServer
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     state = Path(settings.cache_dir) / "demo" / DEMO_ACCOUNT
     account = Account.from_file(state) if state.exists() else Account.sample()
-    world, *catalogue = sample_world(Account.sample(features=False))
-    extend_account(account, *catalogue)  # the tracks the open data can point to
-    server = StandinServer(account).start()
-    lb = ListenBrainzStandIn(world).start()
-    mb = MusicBrainzStandIn(world=world).start()
-    try:
-        demo = settings.with_overrides({
-            "spotify.api_url": server.api_url,
-            "spotify.accounts_url": server.accounts_url,
-            "spotify.client_id": "recommend-demo",
-            "spotify.client_secret": None,
-            "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
-            "cache.dir": str(Path(settings.cache_dir) / "demo"),
-            "listenbrainz.api_url": lb.api_url,
-            "listenbrainz.labs_url": lb.labs_url,
-            "enrich.musicbrainz_url": mb.base_url,
-            "enrich.rate": 1000.0,  # a local stand-in: no need for MusicBrainz's 1 request/s
-        })
-        server.open_data = lb  # tests and the demo's report read the stand-ins' request logs
-        server.musicbrainz = mb
-        yield demo, server
-        # the stand-in's account (with the managed playlist) persists between demo runs,
-        # as a real account would: a second demo run updates the same playlist
-        atomic_write_text(state, json.dumps(server.account.to_dict()))
-    finally:
-        server.stop()
-        lb.stop()
-        mb.stop()
+    with open_data_standins() as (lb, mb, prepare):
+        prepare(account)  # the tracks the open data can point to
+        server = StandinServer(account).start()
+        try:
+            demo = settings.with_overrides({
+                "spotify.api_url": server.api_url,
+                "spotify.accounts_url": server.accounts_url,
+                "spotify.client_id": "recommend-demo",
+                "spotify.client_secret": None,
+                "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
+                "cache.dir": str(Path(settings.cache_dir) / "demo"),
+                "listenbrainz.api_url": lb.api_url,
+                "listenbrainz.labs_url": lb.labs_url,
+                "enrich.musicbrainz_url": mb.base_url,
+                "enrich.rate": 1000.0,  # a local stand-in: no need for MusicBrainz's 1 request/s
+            })
+            server.open_data, server.musicbrainz = lb, mb  # tests read the stand-ins' request logs
+            yield demo, server
+            # the stand-in's account (with the managed playlist) persists between demo runs,
+            # as a real account would: a second demo run updates the same playlist
+            atomic_write_text(state, json.dumps(server.account.to_dict()))
+        finally:
+            server.stop()
 
 
 def demo_login(demo_settings) -> None:

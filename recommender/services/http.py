@@ -94,12 +94,13 @@ class JsonService:
         self._not_before: float | None = None
 
     # ----- pacing ------------------------------------------------------------------------
-    def _pause(self, wait: float, why: str) -> None:
-        """Sleep ``wait`` s, never longer than ``max_retry_wait``: cut or stop (``long_wait``)."""
+    def _pause(self, wait: float, why: str, asked: bool = True) -> None:
+        """Sleep ``wait`` s, never longer than ``max_retry_wait``. A longer wait the service
+        asked for is cut or stops the client (``long_wait``); our own back-off is cut."""
         if wait <= 0:
             return
         if wait > self.max_retry_wait:
-            if self.long_wait == "stop":
+            if self.long_wait == "stop" and asked:
                 raise self.error_class(f"{self.name} asks us to wait {wait:.0f} s ({why}), longer than "
                                        f"the {self.max_retry_wait:g} s we wait at most", 429, self.name)
             wait = self.max_retry_wait
@@ -140,9 +141,12 @@ class JsonService:
             except ValueError:
                 pass
 
-    def _retry_wait(self, attempt: int, response: requests.Response | None) -> float:
-        header = self._header_seconds(response, "Retry-After", "X-RateLimit-Reset-In")
-        return header if header is not None else 2.0 ** attempt
+    def _retry_wait(self, attempt: int, response: requests.Response | None) -> tuple[float, bool]:
+        """Seconds to wait before a retry, and whether the service asked for them."""
+        names = ("Retry-After", "X-RateLimit-Reset-In") if response is not None and response.status_code == 429 \
+            else ("Retry-After",)
+        header = self._header_seconds(response, *names)
+        return (header, True) if header is not None else (2.0 ** attempt, False)
 
     # ----- requests ----------------------------------------------------------------------
     def request(self, method: str, path: str, params: Any = None, json: Any = None,
@@ -186,9 +190,10 @@ class JsonService:
                 else:
                     raise self.error_class(f"{self.name} refused {response.url}: HTTP {status}", status, self.name)
             if attempt < self.max_retries:
-                wait = self._retry_wait(attempt, response)
+                wait, asked = self._retry_wait(attempt, response)
                 log.info("%s answered %s for %s; retrying in %.1f s", self.name, problem, url, wait)
-                self._pause(wait, problem)
+                self._pause(wait, problem, asked)
+                self._not_before = None  # that wait covered the rate-limit window too
         raise self.error_class(
             f"{self.name} kept failing ({problem}) for {url} after {self.max_retries + 1} attempts",
             None, self.name)

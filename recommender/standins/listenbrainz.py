@@ -42,6 +42,7 @@ import json
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -331,6 +332,28 @@ def extend_account(account, artists: dict, albums: dict, tracks: dict) -> None:
         account.albums.setdefault(alid, al)
     for tid, t in tracks.items():
         account.tracks.setdefault(tid, t)
+
+
+@contextmanager
+def open_data_standins(lb_port: int = 0, mb_port: int = 0):
+    """Start the ListenBrainz and MusicBrainz stand-ins on the sample's world; yields
+    (listenbrainz, musicbrainz, prepare) where ``prepare(account)`` adds the world's
+    catalogue to a Spotify stand-in Account."""
+    from .musicbrainz import MusicBrainzStandIn
+    from .spotify import Account
+    world, *catalogue = sample_world(Account.sample(features=False))
+    try:
+        lb = ListenBrainzStandIn(world, port=lb_port).start()
+        mb = MusicBrainzStandIn(world=world, port=mb_port).start()
+    except OSError as err:
+        from ..errors import UsageError
+        raise UsageError(f"cannot listen on 127.0.0.1:{lb_port}/{mb_port} ({err.strerror or err}): "
+                         "choose another --port") from err
+    try:
+        yield lb, mb, lambda account: extend_account(account, *catalogue)
+    finally:
+        lb.stop()
+        mb.stop()
 
 
 # ----- the server ----------------------------------------------------------------------------
