@@ -56,6 +56,7 @@ class OpenData:
                                      "top_recordings": float(d.ttl_recordings_days),
                                      "spotify_ids": float(d.ttl_recordings_days),
                                      "isrc": float(d.ttl_recordings_days),
+                                     "artists": float(d.ttl_recordings_days),
                                      "search": float(d.ttl_recordings_days),
                                      "tracks": float(d.ttl_recordings_days)})
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)

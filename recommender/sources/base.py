@@ -15,6 +15,7 @@ from ..services.cache import MISSING
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
+MAX_ISRC_TRIES = 3  # ISRC look-ups spent on finding one artist's MBID
 
 
 @dataclass
@@ -114,14 +115,20 @@ class Resolver:
 
     def artist_mbid(self, artist_id: str, name: str) -> str | None:
         """MBID of a Spotify artist, from the ISRC of one of its tracks in the library."""
+        hit = self.od.cache.get("artists", artist_id)
+        if hit is not MISSING:
+            return hit
         tracks = self.library.frames["tracks"]
         key = _norm(name)
-        for tid, ids in zip(tracks["track_id"], tracks["artist_ids"]):
-            if artist_id in list(ids):
-                _, _, names = self.track_mbids(str(tid))
-                if key in names:
-                    return names[key]
-        return None
+        found = None
+        mine = sorted(str(t) for t, ids in zip(tracks["track_id"], tracks["artist_ids"]) if artist_id in list(ids))
+        for tid in mine[:MAX_ISRC_TRIES]:
+            _, _, names = self.track_mbids(tid)
+            if key in names:
+                found = names[key]
+                break
+        self.od.cache.put("artists", artist_id, found)
+        return found
 
     # ----- MusicBrainz -> Spotify ------------------------------------------------------------
     def to_spotify(self, recordings: list[dict]) -> dict[str, str]:
