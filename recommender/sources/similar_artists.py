@@ -20,7 +20,7 @@ class SimilarArtists(Source):
         names = dict(zip(art["artist_id"].astype(str), art["name"].astype(object)))
         seeds = [a for a in ctx.seed_artists if names.get(a)][: int(cfg.seed_artists)]
         for k, aid in enumerate(seeds):
-            ctx.progress("ListenBrainz: similar artists", k, len(seeds))
+            ctx.progress("ListenBrainz + MusicBrainz: similar artists", k, len(seeds))
             name = str(names[aid])
             mbid = resolver.artist_mbid(aid, name)
             if not mbid:
@@ -45,5 +45,5 @@ class SimilarArtists(Source):
                                          "score": score})
                 found.recordings.append({"track_id": tid, "recording_mbid": r["mbid"], "artist_mbids": r["artist_mbids"],
                                          "listen_count": r.get("listens"), "user_count": r.get("users")})
-        ctx.progress("ListenBrainz: similar artists", len(seeds), len(seeds))
+        ctx.progress("ListenBrainz + MusicBrainz: similar artists", len(seeds), len(seeds))
         return found

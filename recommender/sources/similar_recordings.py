@@ -19,7 +19,7 @@ class SimilarRecordings(Source):
         names = dict(zip(tracks["track_id"].astype(str), tracks["name"].astype(object)))
         seeds = [str(t) for t in ctx.seed_tracks.sort_values(ascending=False, kind="stable").index][: int(cfg.seed_tracks)]
         for k, tid in enumerate(seeds):
-            ctx.progress("ListenBrainz: similar tracks", k, len(seeds))
+            ctx.progress("ListenBrainz + MusicBrainz: similar tracks", k, len(seeds))
             rec, artist_mbids, _ = resolver.track_mbids(tid)
             if not rec:
                 continue
@@ -42,5 +42,5 @@ class SimilarRecordings(Source):
                                          "seed_name": str(names.get(tid) or ""), "score": s["score"] / top})
                 found.recordings.append({"track_id": other, "recording_mbid": s["mbid"],
                                          "artist_mbids": s["artist_mbids"], "listen_count": None, "user_count": None})
-        ctx.progress("ListenBrainz: similar tracks", len(seeds), len(seeds))
+        ctx.progress("ListenBrainz + MusicBrainz: similar tracks", len(seeds), len(seeds))
         return found
