@@ -212,3 +212,17 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
         jobs.demo_login(demo)
         jobs.build_playlist(demo, force_refresh=True)
         assert server.open_data.requests_to("") == 0 and len(server.musicbrainz.seen) == 0
+
+
+def test_config_keys_environment_and_the_token_is_sent_but_never_shown(tmp_path, world_standins):
+    lb, mb = world_standins
+    env = {"RECOMMENDER_LISTENBRAINZ_API_URL": lb.api_url, "RECOMMENDER_LISTENBRAINZ_LABS_URL": lb.labs_url,
+           "RECOMMENDER_MUSICBRAINZ_URL": mb.base_url, "LISTENBRAINZ_TOKEN": "sekrit-token"}
+    settings = load_settings(environ=env, overrides={"cache.dir": str(tmp_path / "c")})
+    assert settings.listenbrainz.api_url == lb.api_url and settings.enrich.musicbrainz_url == mb.base_url
+    assert settings.redacted()["listenbrainz"]["token"] == "***"
+    lb.token = "sekrit-token"  # the stand-in now refuses top recordings without it
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and len(library.frames["recordings"]) > 0
+    with pytest.raises(Exception, match="must be an http"):
+        load_settings(environ={**env, "RECOMMENDER_LISTENBRAINZ_LABS_URL": "ftp://x"})

@@ -69,21 +69,24 @@ class OpenData:
         return self.budget.used
 
     # ----- endpoints -------------------------------------------------------------------
+    def _similarity(self, method: str, path: str, key: str, **kw: Any) -> Any:
+        """A labs similarity request; its 400 (unknown algorithm) names the config key."""
+        try:
+            return self.labs.request(method, path, accept=list, **kw)
+        except ServiceError as exc:
+            if exc.status == 400:
+                raise ServiceError(f"{LABS} does not know the algorithm {getattr(self, key)!r} "
+                                   f"(listenbrainz.{key})", 400, LABS) from None
+            raise
+
     def similar_artists(self, mbid: str) -> list[dict[str, Any]]:
         """Similar artists of one artist MBID, best first: ``{"mbid", "name", "score"}``."""
         key = f"{self.similar_artists_algorithm}:{mbid}"
         hit = self.cache.get("similar_artists", key)
         if hit is not MISSING:
             return hit
-        try:
-            body = self.labs.request("GET", "similar-artists/json",
-                                     params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm},
-                                     accept=list)
-        except ServiceError as exc:
-            if exc.status == 400:
-                raise ServiceError(f"{LABS} does not know the algorithm {self.similar_artists_algorithm!r} "
-                                   "(listenbrainz.similar_artists_algorithm)", 400, LABS) from None
-            raise
+        body = self._similarity("GET", "similar-artists/json", "similar_artists_algorithm",
+                                params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm})
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("artist_mbid")]
         rows = [r for r in rows if r.get("reference_mbid") in (None, mbid)]
         rows.sort(key=lambda r: -float(r.get("score") or 0))  # stable: the service's order on ties
@@ -114,14 +117,8 @@ class OpenData:
         hit = self.cache.get("similar_recordings", key)
         if hit is not MISSING:
             return hit
-        try:
-            body = self.labs.request("POST", "similar-recordings/json", accept=list,
-                                     json=[{"recording_mbids": [mbid], "algorithm": self.similar_recordings_algorithm}])
-        except ServiceError as exc:
-            if exc.status == 400:
-                raise ServiceError(f"{LABS} does not know the algorithm {self.similar_recordings_algorithm!r} "
-                                   "(listenbrainz.similar_recordings_algorithm)", 400, LABS) from None
-            raise
+        body = self._similarity("POST", "similar-recordings/json", "similar_recordings_algorithm",
+                                json=[{"recording_mbids": [mbid], "algorithm": self.similar_recordings_algorithm}])
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
         rows.sort(key=lambda r: -float(r.get("score") or 0))
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
