@@ -74,6 +74,7 @@ def test_sources_find_similar_artists_and_tracks_and_cache_every_answer(tmp_path
     assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
     recs = library.frames["recordings"].set_index("track_id")
     assert recs.loc["t1", "listen_count"] == 20  # two world playlists
+    assert recs.loc["t3", "listen_count"] == 20  # a seed: counted by popularity/recording
     first = lb.requests_to("") + mb.seen.__len__()
     assert first > 0
     again, report2 = discover_open_data(user_library(), settings)

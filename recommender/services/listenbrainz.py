@@ -57,6 +57,7 @@ class OpenData:
                                      "spotify_ids": float(d.ttl_recordings_days),
                                      "isrc": float(d.ttl_recordings_days),
                                      "artists": float(d.ttl_recordings_days),
+                                     "popularity": float(d.ttl_recordings_days),
                                      "search": float(d.ttl_recordings_days),
                                      "tracks": float(d.ttl_recordings_days)})
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
@@ -152,6 +153,26 @@ class OpenData:
             for mb in part:
                 out[mb] = found.get(mb)
                 self.cache.put("spotify_ids", mb, out[mb])
+        return out
+
+    def popularity(self, mbids: list[str], chunk: int = 1000) -> dict[str, tuple[int | None, int | None]]:
+        """(total listen count, total user count) per recording MBID; (None, None) if unknown."""
+        out: dict[str, tuple[int | None, int | None]] = {}
+        todo = []
+        for mb in dict.fromkeys(mbids):
+            hit = self.cache.get("popularity", mb)
+            if hit is MISSING:
+                todo.append(mb)
+            else:
+                out[mb] = (hit[0], hit[1])
+        for start in range(0, len(todo), chunk):
+            part = todo[start:start + chunk]
+            body = self.api.request("POST", "popularity/recording", json={"recording_mbids": part}, accept=list)
+            got = {str(r["recording_mbid"]): (r.get("total_listen_count"), r.get("total_user_count"))
+                   for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
+            for mb in part:
+                out[mb] = got.get(mb, (None, None))
+                self.cache.put("popularity", mb, list(out[mb]))
         return out
 
     def isrc(self, isrc: str) -> dict[str, Any] | None:

@@ -76,6 +76,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     try:
         for source in sources:
             source.find(ctx, found)
+        _listen_counts(open_data, found)
     except ServiceError as exc:
         report.warnings.append(_warning(exc))
     new_ids = [r["track_id"] for r in found.discovered]
@@ -97,6 +98,17 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     for w in report.warnings:
         log.warning(w)
     return library, report
+
+
+def _listen_counts(open_data, found: Found) -> None:
+    """Open listen/user counts for the recordings found without them (one request per 1,000)."""
+    missing = [r["recording_mbid"] for r in found.recordings if r.get("listen_count") is None]
+    if not missing:
+        return
+    counts = open_data.popularity(missing)
+    for r in found.recordings:
+        if r.get("listen_count") is None and r["recording_mbid"] in counts:
+            r["listen_count"], r["user_count"] = counts[r["recording_mbid"]]
 
 
 def _warning(exc: ServiceError) -> str:
