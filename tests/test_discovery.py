@@ -227,3 +227,14 @@ def test_config_keys_environment_and_the_token_is_sent_but_never_shown(tmp_path,
     assert report.warnings == [] and len(library.frames["recordings"]) > 0
     with pytest.raises(Exception, match="must be an http"):
         load_settings(environ={**env, "RECOMMENDER_LISTENBRAINZ_LABS_URL": "ftp://x"})
+
+
+def test_with_the_services_down_cached_answers_still_count(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False})
+    first, _ = discover_open_data(user_library(), settings)  # only the similar-artists answers are cached
+    down = settings_for_open_data(tmp_path, lb, mb, **{"listenbrainz.labs_url": closed_port_url("/labs"),
+                                                      "listenbrainz.api_url": closed_port_url("/1")})
+    again, report = discover_open_data(user_library(), down)
+    assert len(report.warnings) == 1 and "ListenBrainz labs" in report.warnings[0]  # similar tracks: not cached
+    pd.testing.assert_frame_equal(again.frames["similar_artists"], first.frames["similar_artists"])

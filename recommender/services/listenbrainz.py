@@ -35,6 +35,7 @@ class OpenData:
     similar_artists_algorithm: str
     similar_recordings_algorithm: str
     requests_by_service: dict[str, int] = field(default_factory=dict)
+    failure: ServiceError | None = None  # the first failure of this run
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None) -> "OpenData":
@@ -70,14 +71,26 @@ class OpenData:
         return self.budget.used
 
     # ----- endpoints -------------------------------------------------------------------
+    def _call(self, request, *args: Any, **kw: Any) -> Any:
+        """One request; after a first failure every uncached question fails at once (the
+        sources go on with what the cache knows)."""
+        if self.failure is not None:
+            raise self.failure
+        try:
+            return request(*args, **kw)
+        except ServiceError as exc:
+            self.failure = exc
+            raise
+
     def _similarity(self, method: str, path: str, key: str, **kw: Any) -> Any:
         """A labs similarity request; its 400 (unknown algorithm) names the config key."""
         try:
-            return self.labs.request(method, path, accept=list, **kw)
+            return self._call(self.labs.request, method, path, accept=list, **kw)
         except ServiceError as exc:
             if exc.status == 400:
-                raise ServiceError(f"{LABS} does not know the algorithm {getattr(self, key)!r} "
-                                   f"(listenbrainz.{key})", 400, LABS) from None
+                self.failure = ServiceError(f"{LABS} does not know the algorithm {getattr(self, key)!r} "
+                                            f"(listenbrainz.{key})", 400, LABS)
+                raise self.failure from None
             raise
 
     def similar_artists(self, mbid: str) -> list[dict[str, Any]]:
@@ -102,7 +115,7 @@ class OpenData:
         hit = self.cache.get("top_recordings", artist_mbid)
         if hit is not MISSING:
             return hit
-        body = self.api.request("GET", f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}",
+        body = self._call(self.api.request, "GET", f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}",
                                 accept=list)
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
@@ -142,7 +155,7 @@ class OpenData:
                 out[mb] = hit
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
-            body = self.labs.request("POST", "spotify-id-from-mbid/json", accept=list,
+            body = self._call(self.labs.request, "POST", "spotify-id-from-mbid/json", accept=list,
                                      json=[{"recording_mbid": mb} for mb in part])
             found: dict[str, str] = {}
             for r in body or []:
@@ -167,7 +180,7 @@ class OpenData:
                 out[mb] = (hit[0], hit[1])
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
-            body = self.api.request("POST", "popularity/recording", json={"recording_mbids": part}, accept=list)
+            body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part}, accept=list)
             got = {str(r["recording_mbid"]): (r.get("total_listen_count"), r.get("total_user_count"))
                    for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
             for mb in part:
@@ -181,7 +194,7 @@ class OpenData:
         hit = self.cache.get("isrc", key)
         if hit is not MISSING:
             return hit
-        body = self.musicbrainz.isrc(key)
+        body = self._call(self.musicbrainz.isrc, key)
         slim = None
         if body:
             slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),

@@ -45,6 +45,16 @@ class Context:
     open_data: Any  # services.listenbrainz.OpenData
     resolver: "Resolver"
     progress: Progress
+    failures: list = field(default_factory=list)  # ServiceErrors met (the first one is reported)
+
+    def guarded(self, work, *args) -> None:
+        """Run one seed's work; a failing service is noted and the source goes on with the
+        next seed (after a first failure, uncached questions fail at once)."""
+        from ..services.http import ServiceError
+        try:
+            work(*args)
+        except ServiceError as exc:
+            self.failures.append(exc)
 
 
 class Source:
