@@ -115,8 +115,8 @@ class OpenData:
         hit = self.cache.get("top_recordings", artist_mbid)
         if hit is not MISSING:
             return hit
-        body = self._call(self.api.request, "GET", f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}",
-                                accept=list)
+        path = f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}"
+        body = self._call(self.api.request, "GET", path, accept=list)
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
                 "listens": r.get("total_listen_count"), "users": r.get("total_user_count")}
@@ -142,51 +142,49 @@ class OpenData:
         self.cache.put("similar_recordings", key, out)
         return out
 
-    def spotify_ids(self, mbids: list[str], chunk: int = 100) -> dict[str, str | None]:
-        """Spotify track id of each recording MBID (None when the mapping has none), matched
-        by ``recording_mbid`` (the service leaves unresolvable ones out)."""
-        out: dict[str, str | None] = {}
+    def _batch(self, kind: str, mbids: list[str], chunk: int, fetch) -> dict[str, Any]:
+        """Cached answer per MBID; the uncached ones are asked ``chunk`` at a time with
+        ``fetch(mbids) -> {mbid: answer}`` (absent = None, cached as a miss too)."""
+        out: dict[str, Any] = {}
         todo = []
         for mb in dict.fromkeys(mbids):
-            hit = self.cache.get("spotify_ids", mb)
+            hit = self.cache.get(kind, mb)
             if hit is MISSING:
                 todo.append(mb)
             else:
                 out[mb] = hit
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
+            got = fetch(part)
+            for mb in part:
+                out[mb] = got.get(mb)
+                self.cache.put(kind, mb, out[mb])
+        return out
+
+    def spotify_ids(self, mbids: list[str], chunk: int = 100) -> dict[str, str | None]:
+        """Spotify track id of each recording MBID (None when the mapping has none), matched
+        by ``recording_mbid`` (the service leaves unresolvable ones out)."""
+        def fetch(part: list[str]) -> dict[str, str]:
             body = self._call(self.labs.request, "POST", "spotify-id-from-mbid/json", accept=list,
-                                     json=[{"recording_mbid": mb} for mb in part])
+                              json=[{"recording_mbid": mb} for mb in part])
             found: dict[str, str] = {}
             for r in body or []:
                 if isinstance(r, dict) and r.get("recording_mbid"):
                     ids = [str(i) for i in r.get("spotify_track_ids") or [] if i]
                     if ids:
                         found.setdefault(str(r["recording_mbid"]), ids[0])
-            for mb in part:
-                out[mb] = found.get(mb)
-                self.cache.put("spotify_ids", mb, out[mb])
-        return out
+            return found
+        return self._batch("spotify_ids", mbids, chunk, fetch)
 
     def popularity(self, mbids: list[str], chunk: int = 1000) -> dict[str, tuple[int | None, int | None]]:
         """(total listen count, total user count) per recording MBID; (None, None) if unknown."""
-        out: dict[str, tuple[int | None, int | None]] = {}
-        todo = []
-        for mb in dict.fromkeys(mbids):
-            hit = self.cache.get("popularity", mb)
-            if hit is MISSING:
-                todo.append(mb)
-            else:
-                out[mb] = (hit[0], hit[1])
-        for start in range(0, len(todo), chunk):
-            part = todo[start:start + chunk]
-            body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part}, accept=list)
-            got = {str(r["recording_mbid"]): (r.get("total_listen_count"), r.get("total_user_count"))
-                   for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
-            for mb in part:
-                out[mb] = got.get(mb, (None, None))
-                self.cache.put("popularity", mb, list(out[mb]))
-        return out
+        def fetch(part: list[str]) -> dict[str, list]:
+            body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part},
+                              accept=list)
+            return {str(r["recording_mbid"]): [r.get("total_listen_count"), r.get("total_user_count")]
+                    for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
+        got = self._batch("popularity", mbids, chunk, fetch)
+        return {mb: (v[0], v[1]) if v else (None, None) for mb, v in got.items()}
 
     def isrc(self, isrc: str) -> dict[str, Any] | None:
         """MusicBrainz's ``/isrc/{isrc}`` answer (cached; None = unknown ISRC)."""
