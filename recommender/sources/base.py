@@ -156,13 +156,14 @@ class Resolver:
     def _search(self, name: str, artist: str) -> str | None:
         if not name or self.gateway is None:
             return None
+        # the limit counts cached searches too, so every run resolves the same recordings
+        if self.searches >= self.search_limit:
+            return None
+        self.searches += 1
         key = f"{_norm(name)}|{_norm(artist)}"
         hit = self.od.cache.get("search", key)
         if hit is not MISSING:
             return hit
-        if self.searches >= self.search_limit:
-            return None
-        self.searches += 1
         from ..errors import SpotifyError
         self.od.budget.spend("Spotify")
         q = f'track:"{name}" artist:"{artist}"' if artist else f'track:"{name}"'
