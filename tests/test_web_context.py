@@ -39,7 +39,7 @@ def test_next_playlist_is_the_cli_dry_run(ctx):
     assert ids_of(web) == ids_of(cli) and len(ids_of(web)) >= 3
     rows = ctx.next_rows(web)
     assert [r["track_id"] for r in rows] == ids_of(web)
-    assert all(r["new"] is None and r["source"] is None for r in rows)  # columns absent: no badge
+    assert all(isinstance(r["new"], bool) and r["source"] for r in rows)  # every row has its badge and source
 
 
 def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):

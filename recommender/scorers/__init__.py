@@ -14,6 +14,7 @@ from .audio import AudioScorer
 from .base import Scorer
 from .collaborative import CollaborativeScorer
 from .content import ContentScorer
+from .opendata import OpenDataScorer
 from .popularity import PopularityScorer
 
 REGISTRY: dict[str, type[Scorer]] = {
@@ -21,11 +22,12 @@ REGISTRY: dict[str, type[Scorer]] = {
     "collaborative": CollaborativeScorer,
     "popularity": PopularityScorer,
     "audio": AudioScorer,
+    "opendata": OpenDataScorer,
 }
 OPTIONAL = {"audio"}  # only built when their weight is positive
 
 __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
-           "AudioScorer", "make_scorers", "blend_weights", "scorer_params"]
+           "AudioScorer", "OpenDataScorer", "make_scorers", "blend_weights", "scorer_params"]
 
 
 def _plain(value: Any) -> Any:

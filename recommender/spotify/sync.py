@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
 from .. import schema
 from ..errors import SpotifyError
 from ..library import Library
+from ..sources.albums import days_since as _days_since
+from ..sources.albums import discover_albums as _discover
 from ..store import Store, now_iso
 from . import parse
 from .gateway import Gateway
@@ -45,19 +46,13 @@ class RefreshReport:
     discovery_tracks: int = 0
     requests: int = 0
     problems: list[str] = field(default_factory=list)
+    open_data_tracks: int = 0  # new tracks from the open-data sources (jobs.discover)
+    open_data_requests: int = 0
+    requests_by_service: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # one line per failed open-data service
 
     def to_dict(self) -> dict:
         return dict(vars(self))
-
-
-def _days_since(iso: str | None) -> float:
-    if not iso:
-        return float("inf")
-    try:
-        then = datetime.fromisoformat(iso)
-    except ValueError:
-        return float("inf")
-    return (datetime.now(timezone.utc) - then).total_seconds() / 86400
 
 
 def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None) -> tuple[Library, RefreshReport]:
@@ -223,58 +218,3 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                           artist_genres_api=genres_state, discovery=discovery_state,
                           last_refresh={"requests": report.requests, "at": now_iso()})
     return library, report
-
-
-def _ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
-    """Top artists by best rank (short term first on ties), then followed artists."""
-    order = {t: i for i, t in enumerate(schema.TIME_RANGES)}
-    best: dict[str, tuple[int, int]] = {}
-    for r in top_artists:
-        key = (r["rank"], order[r["time_range"]])
-        if r["artist_id"] not in best or key < best[r["artist_id"]]:
-            best[r["artist_id"]] = key
-    ranked = sorted(best, key=best.__getitem__)
-    ranked += [f["artist_id"] for f in followed if f["artist_id"] not in best]
-    return ranked
-
-
-def _discover(gateway: Gateway, settings, manifest: dict, cached: Library | None, top_artists: list[dict],
-              followed: list[dict], add_track, progress: Progress) -> tuple[list[dict], dict]:
-    n_artists = settings.refresh.discovery_artists
-    n_albums = settings.refresh.discovery_albums_per_artist
-    state = manifest.get("discovery", {}) if cached is not None else {}
-    checked: dict[str, str] = dict(state.get("artists_checked", {}))
-    albums_by_artist: dict[str, list[str]] = dict(state.get("albums_by_artist", {}))
-    if n_artists == 0 or n_albums == 0:
-        return [], {}
-    old = cached.discovery if cached is not None else schema.empty_frame("discovery")
-    old_tracks = cached.tracks.set_index("track_id") if cached is not None else None
-    rows: list[dict] = []
-    artists = _ranked_artists(top_artists, followed)[:n_artists]
-    recheck = settings.refresh.discovery_recheck_days
-    for i, artist_id in enumerate(artists):
-        progress("discovery", i, len(artists))
-        if _days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
-            albums = []
-            page = gateway.get(f"artists/{artist_id}/albums", include_groups="album,single", limit=50)
-            for obj in (page or {}).get("items") or []:
-                if obj and obj.get("id"):
-                    albums.append(obj)
-            albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
-            albums_by_artist[artist_id] = [a["id"] for a in albums[:n_albums]]
-            checked[artist_id] = now_iso()
-            album_objs = {a["id"]: a for a in albums}
-        else:
-            album_objs = {}
-        for album_id in albums_by_artist[artist_id]:
-            known = old[old["album_id"] == album_id]
-            if len(known) and old_tracks is not None and known["track_id"].isin(old_tracks.index).all():
-                rows.extend(known.assign(source_artist_id=artist_id).to_dict("records"))
-                continue
-            album = album_objs.get(album_id) or {"id": album_id}
-            for obj in gateway.pages(f"albums/{album_id}/tracks"):
-                if obj and obj.get("id") and not obj.get("is_local"):
-                    tid = add_track(obj, album)
-                    rows.append({"track_id": tid, "album_id": album_id, "source_artist_id": artist_id})
-    progress("discovery", len(artists), len(artists))
-    return rows, {"artists_checked": checked, "albums_by_artist": albums_by_artist}
