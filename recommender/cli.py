@@ -209,7 +209,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
         t.add_column(c, justify="right" if i in numeric else "left", overflow="ellipsis", no_wrap=True,
                      min_width=need[i] if i in numeric else None, max_width=cap[i])
     for r in rows:
-        t.add_row(*[str(v) for v in r])
+        t.add_row(*[v if hasattr(v, "plain") else str(v) for v in r])  # rich Text cells stay unmarked
     return t
 
 
@@ -608,46 +608,105 @@ def _print_frame(df, title: str, columns: list[str], as_json: bool, wide: str | 
     _console().print(_table(title, columns, rows, wide=wide))
 
 
+ExploreDatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist data file (the "
+                                                                              "formats evaluate reads) instead of "
+                                                                              "your cache.")]
+DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the sample library (pulled once through the built-in "
+                                                      "stand-in; no Spotify account needed).")]
+
+
+def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False):
+    from .sources import open_source
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        return open_source(settings, dataset, demo, progress=bar)
+
+
+def _safe(value: Any):
+    """A table cell for text from strangers: a rich Text (no markup) without control or
+    bidirectional-override characters."""
+    import unicodedata
+    from rich.text import Text
+    text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else "\ufffd" for ch in str(value))
+    return Text(text)
+
+
+def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str], wide: str | None = None) -> None:
+    """A table of dict rows: ``text`` columns escaped with ``_safe``, floats with 3 decimals."""
+    cells = [[_safe(r.get(c, "")) if c in text else
+              (("-" if r.get(c) != r.get(c) or r.get(c) is None else f"{r[c]:.3f}")
+               if isinstance(r.get(c), float) or r.get(c) is None else r.get(c)) for c in columns] for r in rows]
+    _console().print(_table(_safe(title), columns, cells, wide=wide))
+
+
 @command("search")
 def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
-               config: ConfigOpt = None, as_json: JsonOpt = False,
+               config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10,
                spotify: Annotated[bool, typer.Option("--spotify", help="Also ask Spotify's search (needs a "
-                                                                      "login; at most 10 results).")] = False
-               ) -> None:
-    """Free-text search over the tracks in your cache (typos and accents forgiven)."""
-    from . import jobs
-    from .explore import search_tracks
-    settings, library = _library_settings(config)
-    remote = None
-    if spotify:
-        gateway = jobs.connect(settings)
+                                                                      "login; at most 10 results).")] = False,
+               dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Free-text search over the tracks in your cache (typos and accents forgiven); says so
+    when nothing matches."""
+    from . import sources
+    settings = _settings(config)
+    source = _source(settings, dataset, demo, quiet, as_json)
+    min_score = settings.search.min_score
+    if not spotify:
+        rows = sources.search(source, text, limit, min_score)
+    else:
+        from . import jobs
+        from .explore import TrackIndex, search_tracks
+        sources.require_tracks(source)
+        library = source.load()
+        index = TrackIndex(min_score=min_score).from_index(sources.search_index(source, library))
+        gateway = jobs.connect(source.settings)
 
         def remote(query: str, n: int) -> list[dict]:
             page = gateway.get("search", q=query, type="track", limit=min(n, 10))
             return ((page or {}).get("tracks") or {}).get("items") or []
-    df = search_tracks(library, text, limit=limit, remote=remote)
-    if df.attrs.get("remote_error"):
-        _err(f"note: Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
+        df = search_tracks(library, text, limit=limit, remote=remote, index=index)
+        if df.attrs.get("remote_error"):
+            _err(f"note: Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
+        rows = json.loads(df.to_json(orient="records"))
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo(f"No match for {text!r} in {source.label} (nothing scored {min_score:g} or more).")
+        return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
-    _print_frame(df, f"Tracks matching {text!r}", cols, as_json)
+    _print_rows(rows, f"Tracks matching {text!r}", cols, {"name", "artists", "album", "track_id"})
 
 
 @command("similar")
 def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
-                config: ConfigOpt = None, as_json: JsonOpt = False,
-                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10) -> None:
-    """Tracks most similar to one track, by the same blended scorers as build-playlist."""
-    from .explore import resolve_track, similar_tracks
-    from .scorers import blend_weights, make_scorers
-    settings, library = _library_settings(config)
-    track_id = resolve_track(library, track)
-    df = similar_tracks(library, track_id, make_scorers(settings), blend_weights(settings), n=limit,
-                        normalisation=settings.blend.normalisation)
+                config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,
+                same_artist: Annotated[Optional[int], typer.Option("--same-artist", min=0, help="At most N tracks "
+                                                                   "per artist (0 = no limit; default: "
+                                                                   "similar.same_artist).")] = None,
+                dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
+    features when present); each recording once."""
+    from . import sources
+    from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
+    settings = _settings(config)
+    source = _source(settings, dataset, demo, quiet, as_json)
+    sources.require_tracks(source)
+    library = source.load()
+    index = TrackIndex().from_index(sources.search_index(source, library))
+    track_id = resolve_track(library, track, index=index)
+    scorers, weights, extra = similar_setup(settings, library)
+    cap = settings.similar.same_artist if same_artist is None else same_artist
+    df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
+                        same_artist=cap, extra=extra)
+    if as_json:
+        _print_json(json.loads(df.to_json(orient="records")))
+        return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
-    cols = [c for c in df.columns if c not in {"track_id"}]
-    _print_frame(df, title, cols, as_json)
+    cols = [c for c in df.columns if c != "track_id" and weights.get(c, 1.0) > 0]
+    _print_rows(df.to_dict("records"), title, cols, {"name", "artists"})
 
 
 def _mood_kwargs(settings) -> dict[str, float]:

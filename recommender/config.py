@@ -35,7 +35,7 @@ SECRET_KEYS = {"spotify.client_secret"}
 # Keys whose default is null but whose value, when set, must be a string.
 NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir"}
 ENUMS = {"blend.normalisation": {"rank", "minmax"}}
-UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction"}
+UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "search.min_score", "moods.classifier_margin"}
 
 
 class Settings(Mapping):
@@ -238,7 +238,7 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
             f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
     for dotted in ("blend.min_tracks", "blend.max_tracks", "blend.max_per_artist", "spotify.max_retries",
                    "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "evaluate.top_n",
-                   "tune.folds", "seeds.recent_days"):
+                   "tune.folds", "seeds.recent_days", "similar.same_artist", "similar.audio_weight"):
         section, key = dotted.split(".")
         if data[section][key] < 0:
             raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {data[section][key]}")
