@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +25,8 @@ from .library import Library
 from .scorers.base import Scorer
 from .searchindex import MIN_SCORE, SearchIndex, core_title, fold
 
-__all__ = ["SEARCH_COLUMNS", "TrackIndex", "core_title", "fold", "parse_track_ref", "resolve_track",
-           "search_tracks", "similar_tracks", "track_display"]
+__all__ = ["SEARCH_COLUMNS", "TrackIndex", "core_title", "distinct_recordings", "fold", "parse_track_ref",
+           "resolve_track", "search_tracks", "similar_tracks", "track_display"]
 
 log = logging.getLogger(__name__)
 
@@ -237,8 +237,6 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     was silent; a row's contributions add up to its score).
     Raises UsageError when the library does not hold ``track_id``.
     """
-    from .pipeline import dedupe, dedupe_codes
-
     track_id = str(track_id)
     ids = library.track_ids
     if track_id not in ids:
@@ -267,14 +265,8 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     blended, contrib = blend_scores(scores, {k: weights.get(k, 0.0) for k in names}, normalisation)
     ranked = pd.DataFrame({"track_id": candidates, "score": blended.to_numpy()}).dropna(subset=["score"])
     ranked = ranked.sort_values(["score", "track_id"], ascending=[False, True])
-    first_row = pd.Series(np.arange(len(ids)), index=ids)
-    first_row = first_row[~first_row.index.duplicated()]
     if exclude_same_song:  # one copy of each recording (the best-scored), never the seed's
-        rows = np.concatenate([[first_row[track_id]], first_row.reindex(ranked["track_id"]).to_numpy()])
-        codes = [c[rows] for c in dedupe_codes(library)]
-        banned = np.zeros(len(rows), dtype=bool)
-        banned[0] = True
-        ranked = ranked[dedupe(codes, np.zeros(len(rows), dtype=bool), banned)[1:]]
+        ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=[track_id])]
     if same_artist and same_artist > 0:
         ranked = ranked[_artist_cap(library, ranked["track_id"], same_artist)]
     ranked = ranked.head(max(n, 0))
@@ -284,6 +276,26 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     for name in names:
         out[name] = contrib.loc[ranked["track_id"], name].to_numpy()
     return out
+
+
+def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Iterable[str] = ()) -> np.ndarray:
+    """Bool per id of ``track_ids`` (best first): the first of its recording (same ISRC, or
+    same normalised title + first artist: ``pipeline.dedupe``) and not a recording of any id
+    in ``exclude`` (e.g. the seed). Ids the library does not hold are kept."""
+    from .pipeline import dedupe, dedupe_codes
+
+    ids = library.track_ids
+    first_row = pd.Series(np.arange(len(ids)), index=ids)
+    first_row = first_row[~first_row.index.duplicated()]
+    exclude = [str(e) for e in exclude if str(e) in first_row.index]
+    rows = first_row.reindex([str(t) for t in list(exclude) + list(track_ids)]).to_numpy()
+    known = ~np.isnan(rows)
+    safe = np.where(known, rows, 0).astype(np.int64)
+    codes = [np.where(known, c[safe], -1) for c in dedupe_codes(library)]
+    banned = np.zeros(len(rows), dtype=bool)
+    banned[:len(exclude)] = True
+    alive = dedupe(codes, np.zeros(len(rows), dtype=bool), banned)
+    return alive[len(exclude):]
 
 
 def _artist_cap(library: Library, track_ids: pd.Series, cap: int) -> np.ndarray:

@@ -8,7 +8,7 @@ both split at a threshold (default 0.5, settings ``moods.valence_threshold`` and
 mood           valence    energy
 =============  =========  ==========
 ``happy``      >= t_v     >= t_e
-``energetic``  < t_v      >= t_e      (energetic/angry)
+``energetic``  < t_v      >= t_e      (energetic/intense)
 ``calm``       >= t_v     < t_e       (calm/peaceful)
 ``sad``        < t_v      < t_e
 =============  =========  ==========
@@ -30,15 +30,17 @@ import numpy as np
 import pandas as pd
 
 from .errors import NotEnoughData, UsageError
-from .explore import fold, track_display
+from .explore import distinct_recordings, fold, resolve_track, track_display
 from .library import Library
 
 log = logging.getLogger(__name__)
 
 MOODS = ("happy", "energetic", "calm", "sad")
-MOOD_LABELS = {"happy": "happy/upbeat", "energetic": "energetic/angry", "calm": "calm/peaceful",
+MOOD_LABELS = {"happy": "happy/upbeat", "energetic": "energetic/intense", "calm": "calm/peaceful",
                "sad": "sad/melancholic"}
-MOOD_ALIASES = {"angry": "energetic", "intense": "energetic", "peaceful": "calm", "relaxed": "calm",
+# No "angry": low valence + high energy holds angry, tense and merely driving music alike, so
+# calling the quadrant "angry" would claim a class the data does not have.
+MOOD_ALIASES = {"intense": "energetic", "peaceful": "calm", "relaxed": "calm",
                 "chill": "calm", "melancholic": "sad", "upbeat": "happy"}
 # Audio features used for clustering, in this order when present (tempo in BPM, loudness in
 # dB: both are standardised with the rest).
@@ -52,6 +54,7 @@ QUALIFIERS = {"danceability": ("danceable", "not danceable"), "acousticness": ("
               "instrumentalness": ("instrumental", "vocal"), "speechiness": ("spoken", None),
               "liveness": ("live", None), "tempo": ("fast", "slow"), "loudness": ("loud", "quiet")}
 QUALIFIER_Z = 0.75
+PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
                "(a CSV with track_id, valence, energy, ... columns)")
 # Words too common in track/album names to say anything about a mood or a cluster.
@@ -144,7 +147,8 @@ def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1):
 def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | Iterable[str] | None = None,
                    seed_bias: float = 0.5, valence_threshold: float = 0.5,
                    energy_threshold: float = 0.5) -> pd.DataFrame:
-    """The ``n`` library tracks closest to the mood's target point in (valence, energy).
+    """The ``n`` library tracks closest to the mood's target point in (valence, energy), each
+    recording once (the closest copy: ``explore.distinct_recordings``).
 
     The target is the centre of the mood's quadrant; with ``seeds`` (track ids, or a Series
     of positive weights indexed by id) it moves ``seed_bias`` (0..1) of the way toward the
@@ -177,7 +181,8 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
             log.info("no seed has audio features: using the centre of the %s quadrant", mood)
     dist = np.hypot(feats["valence"] - tv, feats["energy"] - te)
     ranked = pd.DataFrame({"track_id": feats.index, "distance": dist.to_numpy()})
-    ranked = ranked.sort_values(["distance", "track_id"]).head(max(n, 0))
+    ranked = ranked.sort_values(["distance", "track_id"])
+    ranked = ranked[distinct_recordings(library, ranked["track_id"])].head(max(n, 0))  # each recording once
     display = track_display(library, ranked["track_id"]).drop_duplicates("track_id").set_index("track_id", drop=False)
     out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -191,19 +196,55 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     return out
 
 
+def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold: float = 0.5,
+                    energy_threshold: float = 0.5) -> pd.DataFrame:
+    """The ``n`` tracks nearest to ``track`` (an id, URI, link or search text) in (valence,
+    energy), other recordings only (the track's own copies under other credits are left
+    out, and each recording is listed once). Columns: rank, track_id, name, artists, mood,
+    valence, energy, distance (Euclidean in the unit square). ``attrs["seed"]`` holds the
+    seed's track_id, name, artists, valence, energy and mood.
+    Raises UsageError (no such track) and NotEnoughData (the track has no audio features).
+    """
+    track_id = resolve_track(library, track)
+    feats = audio_features(library)
+    if track_id not in set(library.track_ids):
+        raise UsageError(f"track {track_id} is not in the cached library; pick one with `recommend search`")
+    if track_id not in feats.index:
+        raise NotEnoughData(f"track {track_id} has no valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
+    sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
+    others = feats.drop(index=track_id)
+    dist = np.hypot(others["valence"] - sv, others["energy"] - se)
+    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy()}).sort_values(["distance", "track_id"])
+    ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=[track_id])].head(max(n, 0))
+    display = track_display(library, list(ranked["track_id"]) + [track_id]).drop_duplicates("track_id")
+    display = display.set_index("track_id", drop=False)
+    out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    sel = feats.loc[ranked["track_id"]]
+    out["mood"] = quadrant(sel["valence"], sel["energy"], valence_threshold, energy_threshold)
+    out["valence"] = sel["valence"].to_numpy()
+    out["energy"] = sel["energy"].to_numpy()
+    out["distance"] = ranked["distance"].to_numpy()
+    out.attrs["seed"] = {"track_id": track_id, "name": display.at[track_id, "name"],
+                         "artists": display.at[track_id, "artists"], "valence": sv, "energy": se,
+                         "mood": quadrant([sv], [se], valence_threshold, energy_threshold)[0]}
+    return out
+
+
 # ----- clustering ---------------------------------------------------------------------------
 @dataclass
 class MoodClusters:
-    """One playlist split into mood clusters.
+    """One or more playlists, blended, split into mood clusters.
 
-    ``tracks``: track_id, name, artists, cluster (0 = largest; -1 = left out: no audio
+    ``tracks``: track_id, name, artists, playlist (the first source playlist holding it; a
+    recording in several is listed once), cluster (0 = largest; -1 = left out: no audio
     features on an audio basis), x, y (2-D PCA coordinates), plus valence, energy, mood on an
     audio basis. ``clusters``: cluster, size, label (+ mood on an audio basis), then the centroid: mean of each raw
     audio feature (audio basis) or the top terms (text basis).
     """
 
-    playlist_id: str
-    playlist_name: str
+    playlist_id: str  # the source playlists' ids, comma-joined
+    playlist_name: str  # their names, " + "-joined
     basis: str  # "audio" | "text"
     k: int
     silhouette: float | None  # mean silhouette of the chosen k (None when k == 1)
@@ -212,14 +253,42 @@ class MoodClusters:
     features: tuple[str, ...]
     explained_variance: tuple[float, float]  # share of variance on the x and y axes
     silhouettes: dict[int, float] = field(default_factory=dict)  # every k tried -> silhouette
+    playlists: tuple[tuple[str, str], ...] = ()  # (id, name) of each source playlist
+
+    def names(self) -> dict[int, str]:
+        """A playlist-ready name per cluster, unique: its label, numbered when two clusters
+        share one (e.g. "happy/upbeat, danceable", "sad/melancholic 2")."""
+        out: dict[int, str] = {}
+        seen: dict[str, int] = {}
+        for c, label in zip(self.clusters["cluster"], self.clusters["label"]):
+            base = str(label)
+            seen[base] = seen.get(base, 0) + 1
+            out[int(c)] = base if seen[base] == 1 else f"{base} {seen[base]}"
+        return out
+
+    def members(self) -> dict[int, list[str]]:
+        """Track ids of each cluster, in table order."""
+        t = self.tracks[self.tracks["cluster"] >= 0]
+        return {int(c): list(g["track_id"]) for c, g in t.groupby("cluster", sort=True)}
 
 
 def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, seed: int = 0,
                      max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
                      valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> MoodClusters:
-    """k-means of one playlist's tracks into moods, with a 2-D PCA view.
+    """``cluster_playlists`` of one playlist."""
+    return cluster_playlists(library, [playlist_id], k=k, seed=seed, max_clusters=max_clusters, basis=basis,
+                             min_audio_share=min_audio_share, valence_threshold=valence_threshold,
+                             energy_threshold=energy_threshold)
 
-    ``playlist_id`` may be an id or an exact (case-insensitive) name. ``basis`` "auto" uses
+
+def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | None = None, seed: int = 0,
+                      max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
+                      valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> MoodClusters:
+    """k-means of the blended tracks of one or more playlists into moods, with a 2-D PCA view.
+
+    The playlists' tracks are pooled, each recording once (``explore.distinct_recordings``);
+    ``tracks["playlist"]`` names the first source playlist of each. Each of ``playlist_ids``
+    may be an id or an exact (case-insensitive) name. ``basis`` "auto" uses
     audio features when at least ``min_audio_share`` of the tracks have them (standardised;
     valence and energy weighted MOOD_AXIS_WEIGHT), else text (TF-IDF of name, artists,
     album, genres reduced with TruncatedSVD). ``k`` None picks the best mean silhouette over
@@ -228,16 +297,32 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
     """
     from threadpoolctl import threadpool_limits
 
-    pid = library.find_playlist(playlist_id)
-    if pid is None:
-        raise UsageError(f"no playlist {playlist_id!r} in the cache (give its id or exact name)")
+    if isinstance(playlist_ids, str):
+        playlist_ids = [playlist_ids]
+    if not playlist_ids:
+        raise UsageError("name at least one playlist to cluster")
     if basis not in ("auto", "audio", "text"):
         raise UsageError(f"unknown clustering basis {basis!r}: choose auto, audio or text")
     pl = library.frames["playlists"]
-    names = pl.loc[pl["playlist_id"] == pid, "name"]
-    pname = str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) else pid
     known = set(library.track_ids)
-    ids = [t for t in library.playlist_tracks(pid) if t in known]
+    sources: list[tuple[str, str]] = []
+    source_of: dict[str, str] = {}
+    for ref in playlist_ids:
+        pid = library.find_playlist(ref)
+        if pid is None:
+            raise UsageError(f"no playlist {ref!r} in the cache (give its id or exact name)")
+        if pid in dict(sources):
+            continue
+        names = pl.loc[pl["playlist_id"] == pid, "name"]
+        name = str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) else pid
+        sources.append((pid, name))
+        for t in library.playlist_tracks(pid):
+            if t in known:
+                source_of.setdefault(t, name)
+    pname = " + ".join(n for _, n in sources)
+    pid = ",".join(p for p, _ in sources)
+    ids = list(source_of)
+    ids = [t for t, keep in zip(ids, distinct_recordings(library, ids)) if keep]
     feats = audio_features(library)
     with_audio = [t for t in ids if t in feats.index]
     share = len(with_audio) / len(ids) if ids else 0.0
@@ -263,6 +348,7 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
 
     display = track_display(library, ids).drop_duplicates("track_id").set_index("track_id", drop=False)
     tracks = display.loc[ids, ["track_id", "name", "artists"]].reset_index(drop=True)
+    tracks["playlist"] = [source_of[t] for t in ids]
     pos = pd.Series(np.arange(len(used)), index=used)
     row = pos.reindex(tracks["track_id"]).to_numpy()
     has = ~np.isnan(row)
@@ -283,7 +369,7 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
         clusters = _text_clusters(raw, labels)
     return MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
                         silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
-                        explained_variance=explained, silhouettes=silhouettes)
+                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources))
 
 
 def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
@@ -426,13 +512,26 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
     ax = fig.add_subplot(1, 1, 1)
     t = result.tracks[result.tracks["cluster"] >= 0]
     labels = result.clusters.set_index("cluster")["label"]
+    sources = list(dict.fromkeys(t["playlist"])) if "playlist" in t.columns else [None]
+    marker = {p: PLOT_MARKERS[i % len(PLOT_MARKERS)] for i, p in enumerate(sources)}
+    colours = {}
     for c, grp in t.groupby("cluster"):
-        ax.scatter(grp["x"], grp["y"], s=28, alpha=0.8, label=f"{c}: {labels.get(c, '')} ({len(grp)})")
+        for p in sources:  # one marker per source playlist, one colour per cluster
+            sub = grp if p is None else grp[grp["playlist"] == p]
+            if len(sub):
+                pts = ax.scatter(sub["x"], sub["y"], s=28, alpha=0.8, marker=marker[p],
+                                 color=colours.get(c), label=None)
+                colours.setdefault(c, pts.get_facecolor()[0])
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
+                      label=f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})") for c in sorted(colours)]
+    if len(sources) > 1:
+        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=str(p)) for p in sources]
     ev = result.explained_variance
     ax.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
     ax.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
     ax.set_title(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(handles=handles, fontsize=8, loc="best")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")

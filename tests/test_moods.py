@@ -71,11 +71,14 @@ def test_mood_targets_and_names():
     assert mood_target("happy") == (0.75, 0.75)
     assert mood_target("sad") == (0.25, 0.25)
     assert mood_target("calm") == (0.75, 0.25)
-    assert mood_target("angry") == (0.25, 0.75)
+    assert mood_target("energetic") == mood_target("intense") == (0.25, 0.75)
     assert mood_target("happy", valence_threshold=0.6, energy_threshold=0.4) == (0.8, 0.7)
     assert normalise_mood(" Peaceful ") == "calm"
     with pytest.raises(UsageError, match="grumpy"):
         normalise_mood("grumpy")
+    # valence/energy cannot tell angry from merely intense: "angry" is not a class
+    with pytest.raises(UsageError, match="angry"):
+        normalise_mood("angry")
 
 
 # ----- mood recommender ---------------------------------------------------------------------
