@@ -136,11 +136,12 @@ def track_texts(library: Library, track_ids: Sequence[str] | None = None) -> pd.
     return pd.Series(texts, index=pd.Index(ids, name="track_id"), dtype=object)
 
 
-def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1):
+def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1, stop_words: bool = True):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
     return TfidfVectorizer(token_pattern=_TOKEN_PATTERN, ngram_range=ngram_range, min_df=min_df,
-                           stop_words=sorted(ENGLISH_STOP_WORDS | NOISE_WORDS), sublinear_tf=True)
+                           stop_words=sorted(ENGLISH_STOP_WORDS | NOISE_WORDS) if stop_words else None,
+                           sublinear_tf=True)
 
 
 # ----- mood recommender ---------------------------------------------------------------------
@@ -546,17 +547,37 @@ def mood_labels(library: Library, valence_threshold: float = 0.5, energy_thresho
                      index=feats.index, dtype=object, name="mood")
 
 
+def _first_artists(library: Library, track_ids: Sequence[str]) -> list[str]:
+    """The first artist id (else folded name, else "") of each track id."""
+    t = library.frames["tracks"].drop_duplicates("track_id")
+    t = t.set_index(t["track_id"].astype(str)).reindex([str(i) for i in track_ids])
+    out = []
+    for ids, names in zip(t["artist_ids"], t["artist_names"]):
+        if isinstance(ids, (list, tuple, np.ndarray)) and len(ids):
+            out.append("id:" + str(ids[0]))
+        elif isinstance(names, (list, tuple, np.ndarray)) and len(names):
+            out.append("name:" + fold(str(names[0])))
+        else:
+            out.append("")
+    return out
+
+
 class MoodClassifier:
-    """Predicts a track's mood from its text (name, artists, album, genres): TF-IDF word
-    n-grams + logistic regression, trained on tracks whose audio features give the mood.
+    """Predicts a track's mood without its audio features, from what is there: its text
+    (name, artists, album, and the artists' genres/tags from Spotify or MusicBrainz) as
+    TF-IDF word n-grams, and the mean valence and energy of the *same artist's other*
+    labelled tracks (0 with an "unknown" flag when there are none). Logistic regression,
+    trained on the tracks whose audio features give the mood; fitted on the user's machine
+    at run time (no model is shipped).
 
     scikit-learn habits: ``__init__`` stores parameters, ``fit`` returns self, learned
     attributes end in ``_`` (``classes_``, ``vectorizer_``, ``model_``, ``n_train_``).
+    ``artist_weight`` scales the artist features against the text (0 = text only).
     """
 
     def __init__(self, C: float = 1.0, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1,
                  class_weight: str | None = "balanced", valence_threshold: float = 0.5,
-                 energy_threshold: float = 0.5, seed: int = 0) -> None:
+                 energy_threshold: float = 0.5, seed: int = 0, artist_weight: float = 0.5) -> None:
         self.C = C
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -564,6 +585,7 @@ class MoodClassifier:
         self.valence_threshold = valence_threshold
         self.energy_threshold = energy_threshold
         self.seed = seed
+        self.artist_weight = artist_weight
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
@@ -573,6 +595,29 @@ class MoodClassifier:
 
     def _labels(self, library: Library) -> pd.Series:
         return mood_labels(library, self.valence_threshold, self.energy_threshold)
+
+    def _artist_features(self, library: Library, track_ids: list[str]) -> np.ndarray:
+        """Per track: (mean valence - 0.5, mean energy - 0.5, known) over the training tracks
+        of its first artist other than itself, times ``artist_weight``."""
+        artists = _first_artists(library, track_ids)
+        sums, own = self.artist_sums_, self.train_values_
+        out = np.zeros((len(track_ids), 3))
+        for i, (tid, a) in enumerate(zip(track_ids, artists)):
+            if not a or a not in sums:
+                continue
+            v, e, n = sums[a]
+            if tid in own:  # leave the track itself out
+                ov, oe = own[tid]
+                v, e, n = v - ov, e - oe, n - 1
+            if n > 0:
+                out[i] = (v / n - 0.5, e / n - 0.5, 1.0)
+        return out * self.artist_weight
+
+    def _matrix(self, library: Library, track_ids: list[str]):
+        import scipy.sparse as sp
+
+        X = self.vectorizer_.transform(track_texts(library, track_ids).tolist())
+        return sp.hstack([X, sp.csr_matrix(self._artist_features(library, track_ids))]).tocsr()
 
     def fit(self, library: Library, track_ids: Iterable[str] | None = None) -> "MoodClassifier":
         """Learn from the library's tracks that have audio features (only ``track_ids`` among
@@ -585,14 +630,26 @@ class MoodClassifier:
         if len(y) < 4 or y.nunique() < 2:
             raise NotEnoughData(f"the mood classifier needs at least 4 tracks with audio features in at least "
                                 f"2 moods, got {len(y)} track(s) in {y.nunique()} mood(s); {IMPORT_HINT}")
-        texts = track_texts(library, list(y.index))
+        ids = list(y.index)
+        feats = audio_features(library).loc[ids]
+        self.train_values_ = {t: (float(v), float(e)) for t, v, e in zip(ids, feats["valence"], feats["energy"])}
+        sums: dict[str, list[float]] = {}
+        for t, a in zip(ids, _first_artists(library, ids)):
+            if a:
+                acc = sums.setdefault(a, [0.0, 0.0, 0])
+                acc[0] += self.train_values_[t][0]
+                acc[1] += self.train_values_[t][1]
+                acc[2] += 1
+        self.artist_sums_ = {a: tuple(v) for a, v in sums.items()}
         self.vectorizer_ = _text_vectorizer(self.ngram_range, self.min_df)
         try:
-            X = self.vectorizer_.fit_transform(texts.tolist())
-        except ValueError:
-            raise NotEnoughData("the tracks with audio features have no words to learn moods from") from None
+            self.vectorizer_.fit(track_texts(library, ids).tolist())
+        except ValueError:  # no words at all: the artist features alone
+            self.vectorizer_ = _text_vectorizer(self.ngram_range, self.min_df, stop_words=False)
+            self.vectorizer_.fit(["x" + "y" * 3])
         self.model_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000,
-                                         random_state=self.seed).fit(X, y.to_numpy().astype(str))
+                                         random_state=self.seed).fit(self._matrix(library, ids),
+                                                                     y.to_numpy().astype(str))
         self.classes_ = [str(c) for c in self.model_.classes_]
         self.n_train_ = int(len(y))
         return self
@@ -604,11 +661,11 @@ class MoodClassifier:
     def predict_proba(self, library: Library, track_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Probability of each mood (columns ``classes_``), one row per track id."""
         self._check_fitted()
-        texts = track_texts(library, None if track_ids is None else list(track_ids))
-        if texts.empty:
-            return pd.DataFrame(columns=self.classes_, index=texts.index, dtype=float)
-        proba = self.model_.predict_proba(self.vectorizer_.transform(texts.tolist()))
-        return pd.DataFrame(proba, index=texts.index, columns=self.classes_)
+        ids = list(library.track_ids.unique()) if track_ids is None else [str(t) for t in track_ids]
+        if not ids:
+            return pd.DataFrame(columns=self.classes_, index=pd.Index([], name="track_id"), dtype=float)
+        proba = self.model_.predict_proba(self._matrix(library, ids))
+        return pd.DataFrame(proba, index=pd.Index(ids, name="track_id"), columns=self.classes_)
 
     def predict(self, library: Library, track_ids: Iterable[str] | None = None) -> pd.Series:
         """Most likely mood per track id (every track, or ``track_ids``)."""
@@ -618,7 +675,7 @@ class MoodClassifier:
     def score(self, library: Library, track_ids: Iterable[str] | None = None) -> float:
         """Accuracy (0..1) of the predictions against the audio-feature moods of ``track_ids``
         (default: every track with features). Pass tracks held out of ``fit`` for an honest
-        number, or use ``holdout_score``."""
+        number, or use ``holdout_score`` / ``evaluate_classifier``."""
         y = self._labels(library)
         if track_ids is not None:
             y = y[y.index.isin([str(t) for t in track_ids])]
@@ -628,48 +685,115 @@ class MoodClassifier:
         return float((pred.to_numpy() == y.to_numpy()).mean())
 
     def holdout_score(self, library: Library, test_size: float = 0.25) -> float:
-        """Held-out accuracy: a copy with the same parameters is trained on a seeded,
-        mood-stratified ``1 - test_size`` of the labelled tracks and scored on the rest."""
-        from sklearn.model_selection import train_test_split
+        """Held-out accuracy (see ``evaluate_classifier``)."""
+        return evaluate_classifier(library, self, test_size=test_size).accuracy
 
-        y = self._labels(library)
-        if len(y) < 8 or y.nunique() < 2:
-            raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
-                                f"got {len(y)}; {IMPORT_HINT}")
-        strat = y if y.value_counts().min() >= 2 else None
-        train, test = train_test_split(list(y.index), test_size=test_size, random_state=self.seed,
-                                       stratify=None if strat is None else strat.to_numpy())
-        clone = type(self)(**self.get_params()).fit(library, train)
-        return clone.score(library, test)
+
+@dataclass
+class ClassifierReport:
+    """How the mood classifier does on held-out tracks, beside always guessing the largest mood.
+
+    ``useful``: accuracy beats the baseline by at least ``margin`` *and* a one-sided exact
+    binomial test of the correct count against the baseline rate gives p < ``alpha``; only
+    then are its predictions used. ``confusion``: true mood (rows) x predicted mood (columns).
+    """
+
+    accuracy: float
+    baseline: float
+    baseline_mood: str
+    n_train: int
+    n_test: int
+    p_value: float
+    margin: float
+    alpha: float
+    useful: bool
+    confusion: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        return {"accuracy": self.accuracy, "baseline": self.baseline, "baseline_mood": self.baseline_mood,
+                "n_train": self.n_train, "n_test": self.n_test, "p_value": self.p_value, "margin": self.margin,
+                "alpha": self.alpha, "useful": self.useful,
+                "confusion": {str(k): {str(c): int(v) for c, v in row.items()}
+                              for k, row in self.confusion.to_dict(orient="index").items()}}
+
+
+def evaluate_classifier(library: Library, classifier: MoodClassifier | None = None, test_size: float = 0.25,
+                        margin: float = 0.05, alpha: float = 0.01) -> ClassifierReport:
+    """Train a copy of ``classifier`` (default ``MoodClassifier()``) on a seeded,
+    mood-stratified ``1 - test_size`` of the tracks with audio features, and report its
+    accuracy on the rest beside the majority baseline (the training set's largest mood, as
+    often as it occurs in the test set), the binomial test and the confusion matrix.
+    Raises NotEnoughData below 8 labelled tracks or 2 moods."""
+    from scipy.stats import binomtest
+    from sklearn.model_selection import train_test_split
+
+    clf = classifier or MoodClassifier()
+    y = clf._labels(library)
+    if len(y) < 8 or y.nunique() < 2:
+        raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
+                            f"got {len(y)}; {IMPORT_HINT}")
+    strat = y.to_numpy() if y.value_counts().min() >= 2 else None
+    train, test = train_test_split(list(y.index), test_size=test_size, random_state=clf.seed, stratify=strat)
+    clone = type(clf)(**clf.get_params()).fit(library, train)
+    truth = y.loc[test].to_numpy().astype(str)
+    pred = clone.predict(library, test).to_numpy().astype(str)
+    correct = int((pred == truth).sum())
+    majority = str(y.loc[train].value_counts().idxmax())
+    baseline = float((truth == majority).mean())
+    accuracy = correct / len(test)
+    p = float(binomtest(correct, len(test), min(max(baseline, 1e-9), 1 - 1e-9), alternative="greater").pvalue)
+    present = [m for m in MOODS if m in set(truth) | set(pred)]
+    confusion = pd.crosstab(pd.Series(truth, name="true"), pd.Series(pred, name="predicted"))
+    confusion = confusion.reindex(index=present, columns=present, fill_value=0)
+    return ClassifierReport(accuracy=accuracy, baseline=baseline, baseline_mood=majority, n_train=len(train),
+                            n_test=len(test), p_value=p, margin=margin, alpha=alpha,
+                            useful=bool(accuracy >= baseline + margin and p < alpha), confusion=confusion)
 
 
 def classify_library(library: Library, classifier: MoodClassifier | None = None,
-                     valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> pd.DataFrame:
-    """Mood of every library track: from its audio features when it has them (source
-    "audio", confidence 1.0), else predicted from its text by ``classifier`` (source
-    "predicted", confidence = the predicted mood's probability). A classifier that is not
-    fitted yet is fitted on the library (default: ``MoodClassifier`` with these thresholds).
-    Columns: track_id, mood, source, confidence, name, artists (tracks frame order).
-    Raises NotEnoughData when no track has audio features.
+                     valence_threshold: float = 0.5, energy_threshold: float = 0.5,
+                     test_size: float = 0.25, margin: float = 0.05) -> pd.DataFrame:
+    """Mood of every library track (recordings listed once): from its audio features when it
+    has them (source "audio", confidence 1.0), else predicted by ``classifier`` (source
+    "predicted", confidence = the predicted mood's probability) *if* the classifier beats
+    the majority baseline on held-out tracks (``evaluate_classifier`` with ``margin``);
+    otherwise those tracks get no mood (source "unknown"). ``attrs["report"]`` holds the
+    ClassifierReport (None when every track has features or there are too few to test).
+    A classifier that is not fitted yet is fitted on the library (default: ``MoodClassifier``
+    with these thresholds). Columns: track_id, mood, source, confidence, name, artists
+    (tracks frame order). Raises NotEnoughData when no track has audio features.
     """
     labels = mood_labels(library, valence_threshold, energy_threshold)
     if labels.empty:
         raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so there is "
                             f"nothing to learn moods from; {IMPORT_HINT}")
     display = track_display(library).drop_duplicates("track_id").reset_index(drop=True)
+    # each recording once, a copy with audio features first
+    order = np.argsort(~display["track_id"].isin(labels.index).to_numpy(), kind="stable")
+    keep = np.zeros(len(display), dtype=bool)
+    keep[order] = distinct_recordings(library, display["track_id"].to_numpy()[order])
+    display = display[keep].reset_index(drop=True)
     out = pd.DataFrame({"track_id": display["track_id"]})
     out["mood"] = out["track_id"].map(labels)
-    out["source"] = np.where(out["mood"].notna(), "audio", "predicted")
+    out["source"] = np.where(out["mood"].notna(), "audio", "unknown")
     out["confidence"] = np.where(out["mood"].notna(), 1.0, np.nan)
     missing = out.loc[out["mood"].isna(), "track_id"].tolist()
+    report = None
     if missing:
         clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
-        if not hasattr(clf, "model_"):
-            clf.fit(library)
-        proba = clf.predict_proba(library, missing)
-        sel = out["mood"].isna()
-        out.loc[sel, "mood"] = proba.idxmax(axis=1).to_numpy()
-        out.loc[sel, "confidence"] = proba.max(axis=1).to_numpy()
+        try:
+            report = evaluate_classifier(library, clf, test_size=test_size, margin=margin)
+        except NotEnoughData as exc:
+            log.info("mood classifier not tested: %s", exc)
+        if report is not None and report.useful:
+            if not hasattr(clf, "model_"):
+                clf.fit(library)
+            proba = clf.predict_proba(library, missing)
+            sel = out["mood"].isna()
+            out.loc[sel, "mood"] = proba.idxmax(axis=1).to_numpy()
+            out.loc[sel, "confidence"] = proba.max(axis=1).to_numpy()
+            out.loc[sel, "source"] = "predicted"
     out["name"] = display["name"]
     out["artists"] = display["artists"]
+    out.attrs["report"] = report
     return out
