@@ -617,6 +617,8 @@ DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the sample library (p
 
 def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False):
     from .sources import open_source
+    if demo:  # the first demo run pulls the sample account: log as build-playlist --demo does
+        _logging(settings, quiet, False)
     with _Bar(_interactive(quiet, as_json)) as bar:
         return open_source(settings, dataset, demo, progress=bar)
 
@@ -714,70 +716,140 @@ def _mood_kwargs(settings) -> dict[str, float]:
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
 
 
+def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False):
+    """(settings, source, library) for search/similar/moods."""
+    from .sources import require_tracks
+    settings = _settings(config)
+    source = _source(settings, dataset, demo, quiet, as_json)
+    require_tracks(source)
+    return settings, source, source.load()
+
+
 @command("cluster", parent=moods_app)
-def moods_cluster_cmd(playlist: Annotated[str, typer.Argument(help="Playlist name or id.")],
-                      config: ConfigOpt = None, as_json: JsonOpt = False,
+def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playlist names or ids (one or more: "
+                                                                          "their tracks are blended).")],
+                      config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
-                      plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG scatter (PCA).")] = None
-                      ) -> None:
-    """Cluster one playlist into moods (k-means + PCA; audio features when present, else text)."""
-    from .moods import cluster_playlist, plot_clusters
-    from .pipeline import resolve_playlist
-    settings, library = _library_settings(config)
-    pid = resolve_playlist(library, playlist)
-    res = cluster_playlist(library, pid, k=k, max_clusters=settings.moods.max_clusters,
-                          min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
+                      plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG scatter (PCA; "
+                                                                                "a marker per playlist).")] = None,
+                      export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
+                                                                           "private playlist 'recommend: <mood>', "
+                                                                           "updated in place.")] = False,
+                      dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
+    from .moods import cluster_playlists, plot_clusters
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
+    if export and dataset is not None:
+        raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
+    res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
+                            min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         plot_clusters(res, plot)
+    exported = []
+    if export:
+        from .moodexport import export_job
+        names, members = res.names(), res.members()
+        exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
     if as_json:
         _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k, "silhouette": res.silhouette,
+                     "playlists": [{"id": i, "name": n} for i, n in res.playlists],
                      "clusters": json.loads(res.clusters.to_json(orient="records")),
-                     "tracks": json.loads(res.tracks.to_json(orient="records"))})
+                     "tracks": json.loads(res.tracks.to_json(orient="records")),
+                     "exported": [e.to_dict() for e in exported]})
         return
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
-    title = (f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette "
-             f"{res.silhouette:.2f}{note}")
+    sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
+    title = f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette {sil}{note}"
     cols = [c for c in ("cluster", "size", "label") if c in res.clusters.columns]
-    _print_frame(res.clusters, title, cols, False, wide="label")
+    _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label")
+    labels = res.names()
+    tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
+    for r in tracks:
+        r["mood"] = labels.get(int(r["cluster"]), "")
+    cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
+    _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name")
+    for e in exported:
+        _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
+                               f"{e.added}, removed {e.removed}, kept {e.kept}"))
     if plot:
         typer.echo(f"plot written to {plot}")
 
 
+@command("near", parent=moods_app)
+def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
+                   config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                   limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,
+                   dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Tracks nearest to one track in valence and energy (needs audio features)."""
+    from .moods import mood_neighbours
+    settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
+    df = mood_neighbours(library, track, n=limit, **_mood_kwargs(settings))
+    seed = df.attrs["seed"]
+    if as_json:
+        _print_json({"seed": seed, "tracks": json.loads(df.to_json(orient="records"))})
+        return
+    title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
+             f"energy {seed['energy']:.3f}, {seed['mood']})")
+    _print_rows(df.to_dict("records"), title, ["rank", "name", "artists", "mood", "valence", "energy", "distance"],
+                {"name", "artists"})
+
+
 @command("recommend", parent=moods_app)
 def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy, energetic, calm or sad.")],
-                        config: ConfigOpt = None, as_json: JsonOpt = False,
-                        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20
-                        ) -> None:
+                        config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
+                        dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks closest to a valence/energy mood, nudged toward your taste (needs audio features)."""
     from .moods import mood_recommend
     from .pipeline import taste_seeds
-    settings, library = _library_settings(config)
+    settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     try:
         seeds = taste_seeds(library, settings)
     except RecommenderError:
         seeds = None
     df = mood_recommend(library, mood, n=limit, seeds=seeds, seed_bias=settings.moods.seed_bias,
                         **_mood_kwargs(settings))
-    _print_frame(df, f"Tracks for a {mood} mood", ["rank", "name", "artists", "mood", "valence", "energy", "score"],
-                 as_json)
+    if as_json:
+        _print_json(json.loads(df.to_json(orient="records")))
+        return
+    _print_rows(df.to_dict("records"), f"Tracks for a {mood} mood",
+                ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"})
 
 
 @command("classify", parent=moods_app)
-def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
-                       limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20
-                       ) -> None:
-    """Mood of every cached track: from audio features, or predicted from its text."""
+def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                       limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20,
+                       dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Mood of every track: from audio features, else predicted if the classifier clearly beats guessing."""
     from .moods import classify_library
-    settings, library = _library_settings(config)
-    df = classify_library(library, **_mood_kwargs(settings))
+    settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
+    m = settings.moods
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        bar("training the mood classifier", 0, 1)
+        df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, **_mood_kwargs(settings))
+        bar("training the mood classifier", 1, 1)
+    report = df.attrs.get("report")
     if as_json:
-        _print_frame(df, "", [], True)
+        _print_json({"classifier": report.to_dict() if report else None,
+                     "tracks": json.loads(df.to_json(orient="records"))})
         return
-    counts = df.groupby(["mood", "source"]).size().unstack(fill_value=0)
-    typer.echo("tracks per mood (source: audio features / predicted from text):")
+    if report is not None:
+        verdict = ("used for the tracks without audio features" if report.useful else
+                   f"NOT used: it does not beat the baseline by {report.margin:.0%} with p < {report.alpha:g}; "
+                   "tracks without audio features get no mood")
+        typer.echo(f"mood classifier on {report.n_test} held-out tracks: accuracy {report.accuracy:.1%}, "
+                   f"always guessing {report.baseline_mood} {report.baseline:.1%} (binomial p = "
+                   f"{report.p_value:.2g}): {verdict}")
+        conf = report.confusion
+        _print_rows([{"true": i, **{c: int(conf.at[i, c]) for c in conf.columns}} for i in conf.index],
+                    "Confusion matrix (rows: true mood from audio features; columns: predicted)",
+                    ["true"] + list(conf.columns), set())
+    counts = df.groupby(["mood", "source"], dropna=False).size().unstack(fill_value=0)
+    typer.echo("tracks per mood (source: audio features / predicted / unknown):")
     typer.echo(counts.to_string())
-    _print_frame(df.head(limit), f"first {limit} tracks", ["name", "artists", "mood", "source", "confidence"], False)
+    _print_rows(df.head(limit).to_dict("records"), f"first {limit} tracks",
+                ["name", "artists", "mood", "source", "confidence"], {"name", "artists", "mood"})
 
 
 TabfileOpt = Annotated[Optional[Path], typer.Option("--tabfile", hidden=True,
