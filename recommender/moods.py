@@ -499,6 +499,11 @@ def _text_clusters(raw: tuple, labels: np.ndarray, n_terms: int = 3) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def _mpl(text) -> str:
+    """Text for matplotlib as it is: a stranger's "$" would otherwise start mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
     """Write a PNG scatter of the clusters (PCA x, y; one colour per cluster, labelled in
     the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
@@ -525,13 +530,13 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
                 colours.setdefault(c, pts.get_facecolor()[0])
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
-                      label=f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})") for c in sorted(colours)]
+                      label=_mpl(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})")) for c in sorted(colours)]
     if len(sources) > 1:
-        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=str(p)) for p in sources]
+        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(p)) for p in sources]
     ev = result.explained_variance
     ax.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
     ax.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
-    ax.set_title(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)")
+    ax.set_title(_mpl(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)"))
     ax.legend(handles=handles, fontsize=8, loc="best")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
