@@ -180,10 +180,21 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
             te = (1 - seed_bias) * te + seed_bias * float(np.clip(se, e_lo, e_hi))
         else:
             log.info("no seed has audio features: using the centre of the %s quadrant", mood)
-    dist = np.hypot(feats["valence"] - tv, feats["energy"] - te)
-    ranked = pd.DataFrame({"track_id": feats.index, "distance": dist.to_numpy()})
-    ranked = ranked.sort_values(["distance", "track_id"])
-    ranked = ranked[distinct_recordings(library, ranked["track_id"])].head(max(n, 0))  # each recording once
+    out = _nearest(library, feats, (tv, te), n, (), valence_threshold, energy_threshold)
+    out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
+    out.attrs["target"] = (tv, te)
+    return out
+
+
+def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], n: int, exclude: Sequence[str],
+             valence_threshold: float, energy_threshold: float) -> pd.DataFrame:
+    """The ``n`` tracks of ``feats`` nearest to ``point`` (valence, energy), each recording
+    once and none of ``exclude``'s recordings: rank, track_id, name, artists, mood, valence,
+    energy, distance."""
+    others = feats.drop(index=[t for t in exclude if t in feats.index])
+    dist = np.hypot(others["valence"] - point[0], others["energy"] - point[1])
+    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy()}).sort_values(["distance", "track_id"])
+    ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=exclude)].head(max(n, 0))
     display = track_display(library, ranked["track_id"]).drop_duplicates("track_id").set_index("track_id", drop=False)
     out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -192,8 +203,6 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     out["valence"] = sel["valence"].to_numpy()
     out["energy"] = sel["energy"].to_numpy()
     out["distance"] = ranked["distance"].to_numpy()
-    out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
-    out.attrs["target"] = (tv, te)
     return out
 
 
@@ -213,21 +222,10 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     if track_id not in feats.index:
         raise NotEnoughData(f"track {track_id} has no valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
     sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
-    others = feats.drop(index=track_id)
-    dist = np.hypot(others["valence"] - sv, others["energy"] - se)
-    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy()}).sort_values(["distance", "track_id"])
-    ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=[track_id])].head(max(n, 0))
-    display = track_display(library, list(ranked["track_id"]) + [track_id]).drop_duplicates("track_id")
-    display = display.set_index("track_id", drop=False)
-    out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    sel = feats.loc[ranked["track_id"]]
-    out["mood"] = quadrant(sel["valence"], sel["energy"], valence_threshold, energy_threshold)
-    out["valence"] = sel["valence"].to_numpy()
-    out["energy"] = sel["energy"].to_numpy()
-    out["distance"] = ranked["distance"].to_numpy()
-    out.attrs["seed"] = {"track_id": track_id, "name": display.at[track_id, "name"],
-                         "artists": display.at[track_id, "artists"], "valence": sv, "energy": se,
+    out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
+    seed = track_display(library, [track_id]).iloc[0]
+    out.attrs["seed"] = {"track_id": track_id, "name": seed["name"], "artists": seed["artists"], "valence": sv,
+                         "energy": se,
                          "mood": quadrant([sv], [se], valence_threshold, energy_threshold)[0]}
     return out
 

@@ -390,24 +390,15 @@ def test_cluster_playlists_blends_several_playlists_and_lists_each_cluster():
         cluster_playlists(lib, ["party", "nope"])
 
 
-def test_plot_marks_each_source_playlist(tmp_path):
+@pytest.mark.parametrize("names", [["Party", "Ballads"],
+                                   ["$$ Money $x^{", "Ballads $"]])  # mathtext would fail on "$x^{"
+def test_plot_marks_each_source_playlist_and_shows_names_as_text(tmp_path, names):
     pytest.importorskip("matplotlib")
     from recommender.moods import cluster_playlists
     lib, party, ballads = two_group_audio_library()
-    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": ["Party", "Ballads"]})
-    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
-                          "position": range(18)})
-    res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["Party", "Ballads"], k=2)
-    path = plot_clusters(res, tmp_path / "m.png")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_plot_takes_playlist_names_as_plain_text(tmp_path):
-    pytest.importorskip("matplotlib")
-    from recommender.moods import cluster_playlists
-    lib, party, ballads = two_group_audio_library()
-    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": ["$$ Money $x^{", "Ballads $"]})
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": names})
     items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
                           "position": range(18)})
     res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
-    assert plot_clusters(res, tmp_path / "m.png").exists()  # mathtext would fail to parse "$x^{"
+    path = plot_clusters(res, tmp_path / "m.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
