@@ -67,7 +67,7 @@ _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W_]+\b"  # words of 2+ characters starting w
 
 # ----- quadrants ----------------------------------------------------------------------------
 def normalise_mood(mood: str) -> str:
-    """The canonical mood name for ``mood`` or an alias ("angry" -> "energetic");
+    """The canonical mood name for ``mood`` or an alias ("intense" -> "energetic");
     UsageError naming the value otherwise."""
     m = (mood or "").strip().casefold()
     m = MOOD_ALIASES.get(m, m)
