@@ -238,7 +238,8 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
             f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
     for dotted in ("blend.min_tracks", "blend.max_tracks", "blend.max_per_artist", "spotify.max_retries",
                    "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "evaluate.top_n",
-                   "tune.folds", "seeds.recent_days", "similar.same_artist", "similar.audio_weight"):
+                   "tune.folds", "seeds.recent_days", "similar.same_artist", "similar.audio_weight",
+                   "similar.open_data_weight"):
         section, key = dotted.split(".")
         if data[section][key] < 0:
             raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {data[section][key]}")

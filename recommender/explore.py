@@ -322,7 +322,9 @@ def similarity_sources(settings, library: Library) -> dict[str, SimilaritySource
     their blend weight is ``similar.<name>_weight`` when that key exists, else 1.
 
     Empty today: this is where an open-data relation (e.g. ListenBrainz similar recordings
-    cached by the discovery refresh) plugs in, as ``{"open_data": fn}``.
+    cached by the discovery refresh) plugs in, as ``{"open_data": fn}`` with ``fn(library,
+    seed_id)`` returning a Series of similarity indexed by similar track id (weight
+    ``similar.open_data_weight``). Sources whose weight is 0 are not called.
     """
     return {}
 
@@ -339,8 +341,10 @@ def similar_setup(settings, library: Library) -> tuple[dict[str, Scorer], dict[s
     if audio_w > 0 and len(library.frames["audio_features"]):
         scorers["audio"] = AudioScorer(**scorer_params(settings, "audio"))
         weights["audio"] = audio_w
-    extra = similarity_sources(settings, library)
     section = settings.similar
-    for name in extra:
-        weights[name] = float(section[f"{name}_weight"]) if f"{name}_weight" in section else 1.0
+    extra = {}
+    for name, source in similarity_sources(settings, library).items():
+        w = float(section[f"{name}_weight"]) if f"{name}_weight" in section else 1.0
+        if w > 0:
+            extra[name], weights[name] = source, w
     return scorers, weights, extra

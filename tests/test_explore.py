@@ -361,3 +361,17 @@ def test_similar_setup_adds_audio_when_the_library_has_features():
                        "energy": np.linspace(1, 0, 10)})
     scorers, weights, _ = similar_setup(settings, lib.replace(audio_features=af))
     assert "audio" in scorers and weights["audio"] == settings.similar.audio_weight
+
+
+def test_similar_setup_takes_plugged_in_sources_with_their_configured_weight(monkeypatch):
+    from recommender import explore
+    from recommender.config import default_settings
+
+    def open_data(library, seed):
+        return pd.Series({tid(7): 1.0})
+    monkeypatch.setattr(explore, "similarity_sources", lambda settings, library: {"open_data": open_data})
+    settings = default_settings()
+    _, weights, extra = explore.similar_setup(settings, _credited_library())
+    assert extra == {"open_data": open_data} and weights["open_data"] == settings.similar.open_data_weight
+    off = settings.with_overrides({"similar.open_data_weight": 0.0})
+    assert explore.similar_setup(off, _credited_library())[2] == {}
