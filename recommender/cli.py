@@ -820,6 +820,8 @@ def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy,
 @command("classify", parent=moods_app)
 def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20,
+                       evaluate: Annotated[bool, typer.Option("--evaluate", help="Test the classifier even when "
+                                                                                "every track has audio features.")] = False,
                        dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Mood of every track: from audio features, else predicted if the classifier clearly beats guessing."""
     from .moods import classify_library
@@ -827,13 +829,16 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
     m = settings.moods
     with _Bar(_interactive(quiet, as_json)) as bar:
         bar("training the mood classifier", 0, 1)
-        df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, **_mood_kwargs(settings))
+        df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, evaluate=evaluate,
+                              **_mood_kwargs(settings))
         bar("training the mood classifier", 1, 1)
     report = df.attrs.get("report")
     if as_json:
         _print_json({"classifier": report.to_dict() if report else None,
                      "tracks": json.loads(df.to_json(orient="records"))})
         return
+    if report is None and (df["source"] == "audio").all():
+        typer.echo("every track has audio features: no mood to predict (--evaluate tests the classifier anyway)")
     if report is not None:
         verdict = ("used for the tracks without audio features" if report.useful else
                    f"NOT used: it does not beat the baseline by {report.margin:.0%} with p < {report.alpha:g}; "

@@ -755,13 +755,14 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
 
 def classify_library(library: Library, classifier: MoodClassifier | None = None,
                      valence_threshold: float = 0.5, energy_threshold: float = 0.5,
-                     test_size: float = 0.25, margin: float = 0.05) -> pd.DataFrame:
+                     test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False) -> pd.DataFrame:
     """Mood of every library track (recordings listed once): from its audio features when it
     has them (source "audio", confidence 1.0), else predicted by ``classifier`` (source
     "predicted", confidence = the predicted mood's probability) *if* the classifier beats
     the majority baseline on held-out tracks (``evaluate_classifier`` with ``margin``);
     otherwise those tracks get no mood (source "unknown"). ``attrs["report"]`` holds the
-    ClassifierReport (None when every track has features or there are too few to test).
+    ClassifierReport (None when every track has features, unless ``evaluate``, or when there
+    are too few to test).
     A classifier that is not fitted yet is fitted on the library (default: ``MoodClassifier``
     with these thresholds). Columns: track_id, mood, source, confidence, name, artists
     (tracks frame order). Raises NotEnoughData when no track has audio features.
@@ -782,13 +783,13 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     out["confidence"] = np.where(out["mood"].notna(), 1.0, np.nan)
     missing = out.loc[out["mood"].isna(), "track_id"].tolist()
     report = None
-    if missing:
+    if missing or evaluate:
         clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
         try:
             report = evaluate_classifier(library, clf, test_size=test_size, margin=margin)
         except NotEnoughData as exc:
             log.info("mood classifier not tested: %s", exc)
-        if report is not None and report.useful:
+        if report is not None and report.useful and missing:
             if not hasattr(clf, "model_"):
                 clf.fit(library)
             proba = clf.predict_proba(library, missing)

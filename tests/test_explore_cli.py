@@ -112,6 +112,8 @@ def test_moods_classify_prints_accuracy_baseline_and_confusion(data, tmp_path):
     res = json.loads(out.stdout)
     # every track has features here: nothing to predict, no classifier needed
     assert res["classifier"] is None and {t["source"] for t in res["tracks"]} == {"audio"}
+    tested = json.loads(run(["moods", "classify", "--dataset", str(data), "--json", "--evaluate"], tmp_path).stdout)
+    assert tested["classifier"]["n_test"] > 0 and "baseline" in tested["classifier"]
 
 
 def test_moods_classify_reports_the_classifier_beside_the_baseline(tmp_path):
