@@ -623,6 +623,15 @@ def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False)
         return open_source(settings, dataset, demo, progress=bar)
 
 
+def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False):
+    """(settings, source, library) for search/similar/moods."""
+    from .sources import require_tracks
+    settings = _settings(config)
+    source = _source(settings, dataset, demo, quiet, as_json)
+    require_tracks(source)
+    return settings, source, source.load()
+
+
 def _safe(value: Any):
     """A table cell for text from strangers: a rich Text (no markup) without control or
     bidirectional-override characters."""
@@ -692,10 +701,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     features when present); each recording once."""
     from . import sources
     from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
-    settings = _settings(config)
-    source = _source(settings, dataset, demo, quiet, as_json)
-    sources.require_tracks(source)
-    library = source.load()
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     index = TrackIndex().from_index(sources.search_index(source, library))
     track_id = resolve_track(library, track, index=index)
     scorers, weights, extra = similar_setup(settings, library)
@@ -714,15 +720,6 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
 def _mood_kwargs(settings) -> dict[str, float]:
     m = settings.moods
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
-
-
-def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False):
-    """(settings, source, library) for search/similar/moods."""
-    from .sources import require_tracks
-    settings = _settings(config)
-    source = _source(settings, dataset, demo, quiet, as_json)
-    require_tracks(source)
-    return settings, source, source.load()
 
 
 @command("cluster", parent=moods_app)
