@@ -325,7 +325,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
         t.add_column(c, justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
                      min_width=need[i] if i in whole else None, max_width=cap[i])
     for r in rows:
-        t.add_row(*[Text(terminal_safe(v)) for v in r])
+        t.add_row(*[v if hasattr(v, "plain") else Text(terminal_safe(v)) for v in r])  # rich Text cells stay unmarked
     return t
 
 
@@ -863,29 +863,83 @@ def _print_frame(df, title: str, columns: list[str], as_json: bool, wide: str | 
     _console().print(_table(title, columns, rows, wide=wide))
 
 
-@command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5"))
+ExploreDatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist data file (the "
+                                                                              "formats evaluate reads) instead of "
+                                                                              "your cache.")]
+DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the sample library (pulled once through the built-in "
+                                                      "stand-in; no Spotify account needed).")]
+
+
+def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False):
+    from .libsource import open_source
+    if demo:  # the first demo run pulls the sample account: log as build-playlist --demo does
+        _logging(settings, quiet, False)
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        return open_source(settings, dataset, demo, progress=bar)
+
+
+def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False):
+    """(settings, source, library) for search/similar/moods."""
+    from .libsource import require_tracks
+    settings = _settings(config)
+    source = _source(settings, dataset, demo, quiet, as_json)
+    require_tracks(source)
+    return settings, source, source.load()
+
+
+def _safe(value: Any):
+    """A table cell for text from strangers: a rich Text (no markup), controls as visible escapes."""
+    from rich.text import Text
+    return Text(terminal_safe(value))
+
+
+def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str], wide: str | None = None) -> None:
+    """A table of dict rows: ``text`` columns escaped with ``_safe``, floats with 3 decimals."""
+    cells = [[_safe(r.get(c, "")) if c in text else
+              (("-" if r.get(c) != r.get(c) or r.get(c) is None else f"{r[c]:.3f}")
+               if isinstance(r.get(c), float) or r.get(c) is None else r.get(c)) for c in columns] for r in rows]
+    _console().print(_table(_safe(title), columns, cells, wide=wide))
+
+
+@command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5",
+                              "recommend search 'mad world gary jules' --dataset playlists.csv"))
 def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
-               config: ConfigOpt = None, as_json: JsonOpt = False,
+               config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10,
                spotify: Annotated[bool, typer.Option("--spotify", help="Also ask Spotify's search (needs a "
-                                                                      "login; at most 10 results).")] = False
-               ) -> None:
-    """Free-text search over the tracks in your cache (typos and accents forgiven)."""
-    from . import jobs
-    from .explore import search_tracks
-    settings, library = _library_settings(config)
-    remote = None
-    if spotify:
-        gateway = jobs.connect(settings)
+                                                                      "login; at most 10 results).")] = False,
+               dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Free-text search over the tracks in your cache (typos and accents forgiven); says so
+    when nothing matches."""
+    from . import libsource
+    settings = _settings(config)
+    source = _source(settings, dataset, demo, quiet, as_json)
+    min_score = settings.search.min_score
+    if not spotify:
+        rows = libsource.search(source, text, limit, min_score)
+    else:
+        from . import jobs
+        from .explore import TrackIndex, search_tracks
+        libsource.require_tracks(source)
+        library = source.load()
+        index = TrackIndex(min_score=min_score).from_index(libsource.search_index(source, library))
+        gateway = jobs.connect(source.settings)
 
         def remote(query: str, n: int) -> list[dict]:
             page = gateway.get("search", q=query, type="track", limit=min(n, 10))
             return ((page or {}).get("tracks") or {}).get("items") or []
-    df = search_tracks(library, text, limit=limit, remote=remote)
-    if df.attrs.get("remote_error"):
-        _err(f"note: Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
+        df = search_tracks(library, text, limit=limit, remote=remote, index=index)
+        if df.attrs.get("remote_error"):
+            _err(f"note: Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
+        rows = json.loads(df.to_json(orient="records"))
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo(f"No match for {text!r} in {source.label} (nothing scored {min_score:g} or more).")
+        return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
-    _print_frame(df, f"Tracks matching {text!r}", cols, as_json)
+    _print_rows(rows, f"Tracks matching {text!r}", cols, {"name", "artists", "album", "track_id"})
 
 
 @command("playlists", examples=("recommend playlists", "recommend playlists --json",
@@ -921,27 +975,35 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
                               "recommend similar 'https://open.spotify.com/track/4u7EnebtmKWzUH433cf5Qv'"))
 def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
-                config: ConfigOpt = None, as_json: JsonOpt = False,
-                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10) -> None:
-    """Tracks most similar to one track, by the same blended scorers as build-playlist."""
-    from .explore import resolve_track, similar_tracks
-    from .scorers import blend_weights, make_scorers
-    settings, library = _library_settings(config)
-    track_id = resolve_track(library, track)
-    df = similar_tracks(library, track_id, make_scorers(settings), blend_weights(settings), n=limit,
-                        normalisation=settings.blend.normalisation)
+                config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,
+                same_artist: Annotated[Optional[int], typer.Option("--same-artist", min=0, help="At most N tracks "
+                                                                   "per artist (0 = no limit; default: "
+                                                                   "similar.same_artist).")] = None,
+                dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
+    features when present); each recording once."""
+    from . import libsource
+    from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
+    index = TrackIndex().from_index(libsource.search_index(source, library))
+    track_id = resolve_track(library, track, index=index)
+    scorers, weights, extra = similar_setup(settings, library)
+    cap = settings.similar.same_artist if same_artist is None else same_artist
+    df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
+                        same_artist=cap, extra=extra)
+    if as_json:
+        _print_json(json.loads(df.to_json(orient="records")))
+        return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
-    if as_json:
-        _print_frame(df, title, list(df.columns), True)
-        return
-    # the id stays (whole: it can be pasted into the next `similar`); the row order is the rank,
-    # and only the scorers with a weight get a (short-named) column, so 80 columns suffice
-    weights = blend_weights(settings)
-    shown = df.drop(columns=["rank"]).rename(columns=SHORT)
-    cols = ["track_id", "name", "artists", "score"] + [SHORT.get(c, c) for c in weights if weights[c] > 0
-                                                         and c in df.columns]
-    _print_frame(shown, title, cols, False)
+    # the id stays (whole: it can be pasted into the next `similar`); only the scorers with a
+    # weight get a (short-named) column, so 80 columns suffice
+    shown = [{SHORT.get(c, c): v for c, v in r.items()} for r in df.to_dict("records")]
+    cols = ["track_id", "name", "artists", "score"] + [SHORT.get(c, c) for c in df.columns
+                                                       if c not in ("track_id", "name", "artists", "score", "rank")
+                                                       and weights.get(c, 1.0) > 0]
+    _print_rows(shown, title, cols, {"name", "artists"}, wide="name")
 
 
 def _mood_kwargs(settings) -> dict[str, float]:
@@ -949,70 +1011,137 @@ def _mood_kwargs(settings) -> dict[str, float]:
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
 
 
-@command("cluster", parent=moods_app, examples=("recommend moods cluster 'Road Trip' --plot moods.png",))
-def moods_cluster_cmd(playlist: Annotated[str, typer.Argument(help="Playlist name or id.")],
-                      config: ConfigOpt = None, as_json: JsonOpt = False,
+@command("cluster", parent=moods_app, examples=("recommend moods cluster 'Road Trip' --plot moods.png",
+                                               "recommend moods cluster 'Road Trip' Workout --export"))
+def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playlist names or ids (one or more: "
+                                                                          "their tracks are blended).")],
+                      config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
-                      plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG scatter (PCA).")] = None
-                      ) -> None:
-    """Cluster one playlist into moods (k-means + PCA; audio features when present, else text)."""
-    from .moods import cluster_playlist, plot_clusters
-    from .pipeline import resolve_playlist
-    settings, library = _library_settings(config)
-    pid = resolve_playlist(library, playlist)
-    res = cluster_playlist(library, pid, k=k, max_clusters=settings.moods.max_clusters,
-                          min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
+                      plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG scatter (PCA; "
+                                                                                "a marker per playlist).")] = None,
+                      export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
+                                                                           "private playlist 'recommend: <mood>', "
+                                                                           "updated in place.")] = False,
+                      dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
+    from .moods import cluster_playlists, plot_clusters
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
+    if export and dataset is not None:
+        raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
+    res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
+                            min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         plot_clusters(res, plot)
+    exported = []
+    if export:
+        from .moodexport import export_job
+        names, members = res.names(), res.members()
+        exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
     if as_json:
         _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k, "silhouette": res.silhouette,
+                     "playlists": [{"id": i, "name": n} for i, n in res.playlists],
                      "clusters": json.loads(res.clusters.to_json(orient="records")),
-                     "tracks": json.loads(res.tracks.to_json(orient="records"))})
+                     "tracks": json.loads(res.tracks.to_json(orient="records")),
+                     "exported": [e.to_dict() for e in exported]})
         return
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
-    title = (f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette "
-             f"{res.silhouette:.2f}{note}")
+    sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
+    title = f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette {sil}{note}"
     cols = [c for c in ("cluster", "size", "label") if c in res.clusters.columns]
-    _print_frame(res.clusters, title, cols, False, wide="label")
+    _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label")
+    labels = res.names()
+    tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
+    for r in tracks:
+        r["mood"] = labels.get(int(r["cluster"]), "")
+    cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
+    _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name")
+    for e in exported:
+        _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
+                               f"{e.added}, removed {e.removed}, kept {e.kept}"))
     if plot:
         typer.echo(f"plot written to {plot}")
 
 
+@command("near", parent=moods_app, examples=("recommend moods near 4u7EnebtmKWzUH433cf5Qv -n 5",))
+def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
+                   config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                   limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,
+                   dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Tracks nearest to one track in valence and energy (needs audio features)."""
+    from .moods import mood_neighbours
+    settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
+    df = mood_neighbours(library, track, n=limit, **_mood_kwargs(settings))
+    seed = df.attrs["seed"]
+    if as_json:
+        _print_json({"seed": seed, "tracks": json.loads(df.to_json(orient="records"))})
+        return
+    title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
+             f"energy {seed['energy']:.3f}, {seed['mood']})")
+    _print_rows(df.to_dict("records"), title, ["rank", "name", "artists", "mood", "valence", "energy", "distance"],
+                {"name", "artists"})
+
+
 @command("recommend", parent=moods_app, examples=("recommend moods recommend --mood calm -n 10",))
 def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy, energetic, calm or sad.")],
-                        config: ConfigOpt = None, as_json: JsonOpt = False,
-                        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20
-                        ) -> None:
+                        config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
+                        dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks closest to a valence/energy mood, nudged toward your taste (needs audio features)."""
     from .moods import mood_recommend
     from .pipeline import taste_seeds
-    settings, library = _library_settings(config)
+    settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     try:
         seeds = taste_seeds(library, settings)
     except RecommenderError:
         seeds = None
     df = mood_recommend(library, mood, n=limit, seeds=seeds, seed_bias=settings.moods.seed_bias,
                         **_mood_kwargs(settings))
-    _print_frame(df, f"Tracks for a {mood} mood", ["rank", "name", "artists", "mood", "valence", "energy", "score"],
-                 as_json)
-
-
-@command("classify", parent=moods_app, examples=("recommend moods classify --json",))
-def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
-                       limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20
-                       ) -> None:
-    """Mood of every cached track: from audio features, or predicted from its text."""
-    from .moods import classify_library
-    settings, library = _library_settings(config)
-    df = classify_library(library, **_mood_kwargs(settings))
     if as_json:
-        _print_frame(df, "", [], True)
+        _print_json(json.loads(df.to_json(orient="records")))
         return
-    counts = df.groupby(["mood", "source"]).size().unstack(fill_value=0)
-    typer.echo("tracks per mood (source: audio features / predicted from text):")
+    _print_rows(df.to_dict("records"), f"Tracks for a {mood} mood",
+                ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"})
+
+
+@command("classify", parent=moods_app, examples=("recommend moods classify --json", "recommend moods classify --evaluate"))
+def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                       limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20,
+                       evaluate: Annotated[bool, typer.Option("--evaluate", help="Test the classifier even when "
+                                                                                "every track has audio features.")] = False,
+                       dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Mood of every track: from audio features, else predicted if the classifier clearly beats guessing."""
+    from .moods import classify_library
+    settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
+    m = settings.moods
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        bar("training the mood classifier", 0, 1)
+        df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, evaluate=evaluate,
+                              **_mood_kwargs(settings))
+        bar("training the mood classifier", 1, 1)
+    report = df.attrs.get("report")
+    if as_json:
+        _print_json({"classifier": report.to_dict() if report else None,
+                     "tracks": json.loads(df.to_json(orient="records"))})
+        return
+    if report is None and (df["source"] == "audio").all():
+        typer.echo("every track has audio features: no mood to predict (--evaluate tests the classifier anyway)")
+    if report is not None:
+        verdict = ("used for the tracks without audio features" if report.useful else
+                   f"NOT used: it does not beat the baseline by {report.margin:.0%} with p < {report.alpha:g}; "
+                   "tracks without audio features get no mood")
+        typer.echo(f"mood classifier on {report.n_test} held-out tracks: accuracy {report.accuracy:.1%}, "
+                   f"always guessing {report.baseline_mood} {report.baseline:.1%} (binomial p = "
+                   f"{report.p_value:.2g}): {verdict}")
+        conf = report.confusion
+        _print_rows([{"true": i, **{c: int(conf.at[i, c]) for c in conf.columns}} for i in conf.index],
+                    "Confusion matrix (rows: true mood from audio features; columns: predicted)",
+                    ["true"] + list(conf.columns), set())
+    counts = df.groupby(["mood", "source"], dropna=False).size().unstack(fill_value=0)
+    typer.echo("tracks per mood (source: audio features / predicted / unknown):")
     typer.echo(counts.to_string())
-    _print_frame(df.head(limit), f"first {limit} tracks", ["name", "artists", "mood", "source", "confidence"], False)
+    _print_rows(df.head(limit).to_dict("records"), f"first {limit} tracks",
+                ["name", "artists", "mood", "source", "confidence"], {"name", "artists", "mood"})
 
 
 TabfileOpt = Annotated[Optional[Path], typer.Option("--tabfile", hidden=True,

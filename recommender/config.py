@@ -39,7 +39,8 @@ SECRET_KEYS = {"spotify.client_secret", "listenbrainz.token"}
 # Keys whose default is null but whose value, when set, must be a string.
 NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir", "listenbrainz.token"}
 ENUMS = {"blend.normalisation": {"rank", "minmax"}}
-UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_share"}
+UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_share", "search.min_score",
+                 "moods.classifier_margin"}
 # Bounds of numeric keys (low, high; None = open), checked on the merged settings so that a value
 # that passes the type check cannot crash a command later. "*" matches one level of keys.
 # Strict bounds: (value, False) means the bound itself is excluded.
@@ -286,7 +287,8 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
                    "discovery.ttl_similar_artists_days", "discovery.ttl_recordings_days",
                    "discovery.similar_artists.seed_artists", "discovery.similar_artists.artists_per_seed",
                    "discovery.similar_artists.recordings_per_artist", "discovery.similar_recordings.seed_tracks",
-                   "discovery.similar_recordings.per_seed", "listenbrainz.max_retries", "listenbrainz.max_retry_wait"):
+                   "discovery.similar_recordings.per_seed", "listenbrainz.max_retries", "listenbrainz.max_retry_wait",
+                   "similar.same_artist", "similar.audio_weight"):
         node = data
         for part in dotted.split("."):
             node = node[part]

@@ -1,58 +1,44 @@
 """Exploring the cached library: free-text track search, resolving a track reference, and
 "tracks like this one" (the recommender's scorers seeded with a single track).
 
-Search is local: TF-IDF over character n-grams of accent-folded "name artists album" text,
-cosine similarity, so typos and missing accents still match. A ``remote`` callable (for
-instance a Spotify search, at most 10 results per request in 2026) can add tracks the cache
-does not hold; they are scored with the same vectoriser so both lists rank together.
+Search is local: character trigrams of accent-folded "name artists album" text, scored by
+how much of the query a track covers plus how well it matches the track's title (see
+``searchindex``), so typos and missing accents still match, a query naming title and artist
+finds that recording first, and nothing scoring under a floor is returned. A ``remote``
+callable (for instance a Spotify search, at most 10 results per request in 2026) can add
+tracks the cache does not hold; they are scored the same way so both lists rank together.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .blend import blend_scores
 from .errors import RecommenderError, UsageError
 from .library import Library
 from .scorers.base import Scorer
+from .searchindex import MIN_SCORE, SearchIndex, core_title, fold
+
+__all__ = ["SEARCH_COLUMNS", "TrackIndex", "core_title", "distinct_recordings", "fold", "parse_track_ref",
+           "resolve_track", "search_tracks", "similar_tracks", "track_display"]
 
 log = logging.getLogger(__name__)
 
 SEARCH_COLUMNS = ["track_id", "name", "artists", "album", "score", "source"]
-# A free-text reference resolves only to a search hit at least this good (cosine, 0..1).
-RESOLVE_MIN_SCORE = 0.45
+# A free-text reference resolves only to a search hit at least this good (0..1).
+RESOLVE_MIN_SCORE = 0.5
 # Spotify's 2026 search returns at most 10 items per request.
 REMOTE_LIMIT_MAX = 10
 
 _ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
 _URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
 _URL_RE = re.compile(r"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?track/([0-9A-Za-z]{22})(?:[/?#].*)?$")
-# Letters that NFKD does not decompose into a base letter + combining mark.
-_FOLD_EXTRA = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
-                             "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "Þ": "th", "ı": "i"})
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def fold(text: str) -> str:
-    """Accent- and case-folded text with punctuation turned into single spaces.
-
-    ``fold("Beyoncé – Halo!") == "beyonce halo"``; used for both documents and queries.
-    """
-    if not isinstance(text, str):
-        return ""
-    if text.isascii():
-        return _NON_WORD.sub(" ", text.casefold()).strip()
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped.casefold()).strip()
 
 
 def _join_names(value) -> str:
@@ -81,85 +67,51 @@ def track_display(library: Library, track_ids=None) -> pd.DataFrame:
     })
 
 
-_VERSION_SUFFIX = re.compile(r"\s+-\s+.*$|\s*[(\[].*?[)\]]")
-
-
-def core_title(name: str) -> str:
-    """A track name without version decorations: "Hey Jude - Remastered 2009" -> "Hey Jude",
-    "Halo (feat. X) [Live]" -> "Halo" (the name itself when nothing would be left)."""
-    core = _VERSION_SUFFIX.sub("", name or "").strip()
-    return core or (name or "")
-
-
-def _documents(display: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """(whole texts "name artists album", core titles), folded, one per row of ``display``."""
-    whole = [fold(f"{n} {a} {b}") for n, a, b in zip(display["name"], display["artists"], display["album"])]
-    titles = [fold(core_title(n)) for n in display["name"]]
-    return whole, titles
+def index_tracks(library: Library) -> list[tuple[str, str, str, str]]:
+    """(track_id, name, artists, album) of each distinct track id, tracks frame order."""
+    d = track_display(library).drop_duplicates("track_id")
+    return list(zip(d["track_id"], d["name"], d["artists"], d["album"]))
 
 
 @dataclass
 class TrackIndex:
-    """A fitted search index over a library's tracks (build once, query many times).
+    """A fitted search index over a library's tracks (build once, query many times); a
+    DataFrame face over ``searchindex.SearchIndex`` (scoring: see that module).
 
-    ``ngram_range`` are character n-gram lengths (within word boundaries). Learned:
-    ``display_`` (tracks x [track_id, name, artists, album]), ``vectorizer_``,
-    ``documents_`` (tracks x n-grams, L2-normalised rows), ``names_`` (same, core titles).
+    ``min_score``: hits scoring below it are no match. Learned: ``index_`` (the
+    SearchIndex), ``display_`` (tracks x [track_id, name, artists, album]).
     """
 
-    ngram_range: tuple[int, int] = (3, 3)
+    min_score: float = MIN_SCORE
 
     def fit(self, library: Library) -> "TrackIndex":
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        return self.from_index(SearchIndex.build(index_tracks(library)))
 
-        self.display_ = track_display(library)
-        docs, titles = _documents(self.display_)
-        self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
-                                           sublinear_tf=True, dtype=np.float32)
-        if any(d for d in docs):
-            self.documents_ = self.vectorizer_.fit_transform(docs).tocsr()
-            self.names_ = self.vectorizer_.transform(titles).tocsr()
-        else:  # empty library (or no text at all): nothing can match
-            self.vectorizer_ = None
-            self.documents_ = sp.csr_matrix((len(docs), 0), dtype=np.float32)
-            self.names_ = self.documents_
+    def from_index(self, index: SearchIndex) -> "TrackIndex":
+        """Wrap an already built (or loaded) SearchIndex."""
+        self.index_ = index
+        self.display_ = pd.DataFrame(index.tracks, columns=["track_id", "name", "artists", "album"],
+                                     dtype=object)
         return self
 
-    def _score(self, query: str, documents: sp.csr_matrix, names: sp.csr_matrix
-               ) -> tuple[np.ndarray, np.ndarray]:
-        """(score, whole) per document: ``whole`` is the cosine of the query with the whole
-        text; ``score`` the better of ``whole`` and 0.95 x the cosine with the core title (a
-        title typed on its own should not lose to a longer matching text)."""
-        if self.vectorizer_ is None or documents.shape[0] == 0:
-            zeros = np.zeros(documents.shape[0])
-            return zeros, zeros
-        q = self.vectorizer_.transform([fold(query)]).T.tocsc()
-        whole = np.asarray((documents @ q).todense()).ravel()
-        name = np.asarray((names @ q).todense()).ravel()
-        return np.maximum(whole, 0.95 * name), whole
-
     def search(self, query: str, limit: int = 10) -> pd.DataFrame:
-        """Best ``limit`` local tracks for ``query`` (score > 0), best first (ties: the shorter
-        name, i.e. the undecorated version, then the better whole-text match, then track id); columns SEARCH_COLUMNS with source "local"."""
-        scores, whole = self._score(query, self.documents_, self.names_)
-        keep = np.flatnonzero(scores > 1e-9)
-        ids = self.display_["track_id"].to_numpy()[keep]
-        name_len = self.display_["name"].str.len().to_numpy()[keep]
-        order = keep[np.lexsort((ids, -whole[keep], name_len, -scores[keep]))][:max(limit, 0)]
-        out = self.display_.iloc[order].reset_index(drop=True)
-        out["score"] = scores[order].astype(float)
+        """Best ``limit`` local tracks for ``query`` scoring at least ``min_score``, best first
+        (ties: the shorter name, i.e. the undecorated version, then track id); columns
+        SEARCH_COLUMNS with source "local"."""
+        rows = self.index_.query(query, max(limit, 0), self.min_score)
+        out = pd.DataFrame(rows, columns=SEARCH_COLUMNS[:-1])
+        out["score"] = out["score"].astype(float)
         out["source"] = "local"
         return out[SEARCH_COLUMNS]
 
     def score_texts(self, query: str, display: pd.DataFrame) -> np.ndarray:
         """Scores of other tracks (columns name, artists, album) against ``query`` with
-        this index's vocabulary, comparable with ``search`` scores."""
-        if self.vectorizer_ is None or display.empty:
-            return np.zeros(len(display))
-        whole, titles = _documents(display)
-        docs = self.vectorizer_.transform(whole)
-        names = self.vectorizer_.transform(titles)
-        return self._score(query, docs.tocsr(), names.tocsr())[0]
+        this index's statistics, comparable with ``search`` scores."""
+        if display.empty:
+            return np.zeros(0)
+        rows = list(zip(display.get("track_id", [""] * len(display)), display["name"], display["artists"],
+                        display["album"]))
+        return self.index_.score_texts(query, rows)
 
 
 def _parse_remote(item: Mapping) -> dict | None:
@@ -187,18 +139,21 @@ def _parse_remote(item: Mapping) -> dict | None:
 
 def search_tracks(library: Library, query: str, limit: int = 10,
                   remote: Callable[[str, int], list[dict]] | None = None,
-                  index: TrackIndex | None = None) -> pd.DataFrame:
+                  index: TrackIndex | None = None, min_score: float | None = None) -> pd.DataFrame:
     """Free-text search of the cached library, best first.
 
-    Returns at most ``limit`` rows: track_id, name, artists, album, score (cosine in 0..1),
-    source ("local", or "remote" for tracks only ``remote`` knew). ``remote(query, n)`` is
-    asked for up to 10 results and its failures (RecommenderError) are logged, not raised:
-    the local answer still counts. Pass a fitted ``index`` to reuse it across queries.
-    Raises UsageError for an empty query.
+    Returns at most ``limit`` rows: track_id, name, artists, album, score (0..1, see
+    ``searchindex``), source ("local", or "remote" for tracks only ``remote`` knew); no row
+    at all when nothing scores ``min_score`` (default: the index's, ``searchindex.MIN_SCORE``).
+    ``remote(query, n)`` is asked for up to 10 results and its failures (RecommenderError) are
+    logged, not raised: the local answer still counts. Pass a fitted ``index`` to reuse it
+    across queries. Raises UsageError for an empty query.
     """
     if not fold(query):
         raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
     index = index or TrackIndex().fit(library)
+    if min_score is not None and min_score != index.min_score:
+        index = TrackIndex(min_score=min_score).from_index(index.index_)
     out = index.search(query, limit)
     if remote is None or limit <= 0:
         return out
@@ -213,22 +168,14 @@ def search_tracks(library: Library, query: str, limit: int = 10,
     if not rows:
         return out
     extra = pd.DataFrame(rows).drop_duplicates("track_id")
-    if index.vectorizer_ is None:  # nothing local: rank remote tracks by their own text
-        extra["score"] = TrackIndex().fit(_display_library(extra)).score_texts(query, extra)
-    else:
-        extra["score"] = index.score_texts(query, extra)
-    extra["source"] = "remote"
+    scorer = index if len(index.index_.vocab) else TrackIndex().from_index(
+        SearchIndex.build(list(zip(extra["track_id"], extra["name"], extra["artists"], extra["album"]))))
+    extra["score"] = scorer.score_texts(query, extra)
+    extra["source"] = "remote"  # Spotify's own answers are kept even below the floor: it matched them
     both = pd.concat([out, extra[SEARCH_COLUMNS]], ignore_index=True)
     both["_order"] = np.arange(len(both))  # stable: remote order breaks ties among remote hits
     both = both.sort_values(["score", "_order"], ascending=[False, True]).head(limit)
     return both.drop(columns="_order").reset_index(drop=True)
-
-
-def _display_library(display: pd.DataFrame) -> Library:
-    tracks = pd.DataFrame({"track_id": display["track_id"], "name": display["name"],
-                           "artist_names": [[a] if a else [] for a in display["artists"]],
-                           "album_name": display["album"]})
-    return Library.from_frames(tracks=tracks)
 
 
 def parse_track_ref(text: str) -> str | None:
@@ -267,17 +214,27 @@ def _is_fitted(scorer: Scorer) -> bool:
     return any(k.endswith("_") and not k.startswith("_") for k in vars(scorer))
 
 
+# An extra similarity source for `similar`: (library, seed track id) -> similarity per track
+# id (higher = more alike; ids it does not know are left out and it stays silent for them).
+SimilaritySource = Callable[[Library, str], pd.Series]
+
+
 def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer],
                    weights: Mapping[str, float] | None = None, n: int = 10,
-                   normalisation: str = "rank", exclude_same_song: bool = True) -> pd.DataFrame:
+                   normalisation: str = "rank", exclude_same_song: bool = True,
+                   same_artist: int = 0, extra: Mapping[str, SimilaritySource] | None = None) -> pd.DataFrame:
     """The ``n`` tracks most like ``track_id``: every scorer seeded with that one track.
 
     Candidates are all other library tracks. With ``exclude_same_song`` another copy of the
-    same song (equal folded name and artists, another id) is never suggested, and the result
-    holds each song once (its best-scored copy). Scorers not fitted yet are
-    fitted on ``library``; ``weights`` None gives every scorer weight 1. Returns columns
-    rank (1..), track_id, name, artists, score (blended, 0..1) and one contribution column
-    per scorer (NaN where it was silent; a row's contributions add up to its score).
+    same recording (same ISRC, or same normalised title + first artist: ``pipeline.dedupe``)
+    is never suggested, and the result holds each recording once (its best-scored copy).
+    ``same_artist`` > 0 keeps at most that many tracks per (first) artist, the seed's artist
+    included; 0 = no limit. ``extra`` adds similarity sources (name -> SimilaritySource, e.g.
+    open-data "listened together" relations) blended like scorers, weight ``weights[name]``
+    (default 1). Scorers not fitted yet are fitted on ``library``; ``weights`` None gives
+    every scorer weight 1. Returns columns rank (1..), track_id, name, artists, score
+    (blended, 0..1) and one contribution column per scorer and extra source (NaN where it
+    was silent; a row's contributions add up to its score).
     Raises UsageError when the library does not hold ``track_id``.
     """
     track_id = str(track_id)
@@ -285,27 +242,33 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     if track_id not in ids:
         raise UsageError(f"track {track_id} is not in the cached library; run `recommend refresh` "
                          f"or pick one with `recommend search`")
+    extra = dict(extra or {})
+    names = list(scorers) + [k for k in extra if k not in scorers]
     weights = {name: 1.0 for name in scorers} if weights is None else dict(weights)
-    names = list(scorers)
+    for k in extra:
+        weights.setdefault(k, 1.0)
     display = track_display(library).set_index("track_id", drop=False)
     display = display[~display.index.duplicated()]
-    mask = ids != track_id
-    if exclude_same_song:
-        song = display["name"].map(fold) + "\x00" + display["artists"].map(fold)
-        mask &= ~(song.reindex(ids).to_numpy() == song[track_id])
-    candidates = pd.Index(ids[mask].unique(), name="track_id")
+    candidates = pd.Index(ids[ids != track_id].unique(), name="track_id")
     seeds = pd.Series([1.0], index=pd.Index([track_id], name="track_id"))
     columns = {}
     for name, scorer in scorers.items():
         if not _is_fitted(scorer):
             scorer.fit(library)
         columns[name] = scorer.score(seeds, candidates).reindex(candidates).astype(float)
+    for name, source in extra.items():
+        got = source(library, track_id)
+        got = pd.Series(got, dtype=float) if not isinstance(got, pd.Series) else got.astype(float)
+        got.index = got.index.astype(str)
+        columns[name] = got[~got.index.duplicated()].reindex(candidates)
     scores = pd.DataFrame(columns, index=candidates, columns=names)
-    blended, contrib = blend_scores(scores, weights, normalisation)
+    blended, contrib = blend_scores(scores, {k: weights.get(k, 0.0) for k in names}, normalisation)
     ranked = pd.DataFrame({"track_id": candidates, "score": blended.to_numpy()}).dropna(subset=["score"])
     ranked = ranked.sort_values(["score", "track_id"], ascending=[False, True])
-    if exclude_same_song:  # one copy of each song: the best-scored one
-        ranked = ranked[~song.reindex(ranked["track_id"]).duplicated().to_numpy()]
+    if exclude_same_song:  # one copy of each recording (the best-scored), never the seed's
+        ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=[track_id])]
+    if same_artist and same_artist > 0:
+        ranked = ranked[_artist_cap(library, ranked["track_id"], same_artist)]
     ranked = ranked.head(max(n, 0))
     out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -313,3 +276,76 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     for name in names:
         out[name] = contrib.loc[ranked["track_id"], name].to_numpy()
     return out
+
+
+def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Iterable[str] = ()) -> np.ndarray:
+    """Bool per id of ``track_ids`` (best first): the first of its recording (same ISRC, or
+    same normalised title + first artist: ``pipeline.dedupe``) and not a recording of any id
+    in ``exclude`` (e.g. the seed). Ids the library does not hold are kept."""
+    from .pipeline import dedupe, dedupe_codes
+
+    ids = library.track_ids
+    first_row = pd.Series(np.arange(len(ids)), index=ids)
+    first_row = first_row[~first_row.index.duplicated()]
+    exclude = [str(e) for e in exclude if str(e) in first_row.index]
+    rows = first_row.reindex([str(t) for t in list(exclude) + list(track_ids)]).to_numpy()
+    known = ~np.isnan(rows)
+    safe = np.where(known, rows, 0).astype(np.int64)
+    codes = [np.where(known, c[safe], -1) for c in dedupe_codes(library)]
+    banned = np.zeros(len(rows), dtype=bool)
+    banned[:len(exclude)] = True
+    alive = dedupe(codes, np.zeros(len(rows), dtype=bool), banned)
+    return alive[len(exclude):]
+
+
+def _artist_cap(library: Library, track_ids: pd.Series, cap: int) -> np.ndarray:
+    """Bool per id of ``track_ids`` (best first): within the first ``cap`` of its first artist."""
+    t = library.frames["tracks"].drop_duplicates("track_id").set_index("track_id")
+
+    def artist(tid: str) -> str:
+        row_ids, row_names = t.at[tid, "artist_ids"], t.at[tid, "artist_names"]
+        if row_ids is not None and len(row_ids):
+            return "id:" + str(row_ids[0])
+        return "name:" + (fold(str(row_names[0])) if row_names is not None and len(row_names) else tid)
+
+    seen: dict[str, int] = {}
+    keep = []
+    for tid in track_ids:
+        a = artist(str(tid))
+        seen[a] = seen.get(a, 0) + 1
+        keep.append(seen[a] <= cap)
+    return np.array(keep, dtype=bool)
+
+
+def similarity_sources(settings, library: Library) -> dict[str, SimilaritySource]:
+    """Extra similarity sources for `similar` beyond the scorers (name -> SimilaritySource);
+    their blend weight is ``similar.<name>_weight`` when that key exists, else 1.
+
+    Empty today: the open-data similarity (ListenBrainz similar recordings and artists cached by
+    the discovery refresh) already enters through the blend's ``opendata`` scorer, weighted
+    ``scorers.opendata.weight``. A further source plugs in here as ``{"name": fn}`` with
+    ``fn(library, seed_id)`` returning a Series of similarity indexed by similar track id
+    (weight ``similar.<name>_weight``). Sources whose weight is 0 are not called.
+    """
+    return {}
+
+
+def similar_setup(settings, library: Library) -> tuple[dict[str, Scorer], dict[str, float], dict[str, SimilaritySource]]:
+    """(scorers, weights, extra sources) for `similar`: the build-playlist scorers and blend
+    weights, plus the audio-feature scorer weighted ``similar.audio_weight`` when the library
+    has audio features, plus ``similarity_sources``."""
+    from .scorers import AudioScorer, blend_weights, make_scorers, scorer_params
+
+    scorers = make_scorers(settings)
+    weights = blend_weights(settings)
+    audio_w = float(settings.similar.audio_weight)
+    if audio_w > 0 and len(library.frames["audio_features"]):
+        scorers["audio"] = AudioScorer(**scorer_params(settings, "audio"))
+        weights["audio"] = audio_w
+    section = settings.similar
+    extra = {}
+    for name, source in similarity_sources(settings, library).items():
+        w = float(section[f"{name}_weight"]) if f"{name}_weight" in section else 1.0
+        if w > 0:
+            extra[name], weights[name] = source, w
+    return scorers, weights, extra

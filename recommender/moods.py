@@ -8,7 +8,7 @@ both split at a threshold (default 0.5, settings ``moods.valence_threshold`` and
 mood           valence    energy
 =============  =========  ==========
 ``happy``      >= t_v     >= t_e
-``energetic``  < t_v      >= t_e      (energetic/angry)
+``energetic``  < t_v      >= t_e      (energetic/intense)
 ``calm``       >= t_v     < t_e       (calm/peaceful)
 ``sad``        < t_v      < t_e
 =============  =========  ==========
@@ -30,15 +30,17 @@ import numpy as np
 import pandas as pd
 
 from .errors import NotEnoughData, UsageError
-from .explore import fold, track_display
+from .explore import distinct_recordings, fold, resolve_track, track_display
 from .library import Library
 
 log = logging.getLogger(__name__)
 
 MOODS = ("happy", "energetic", "calm", "sad")
-MOOD_LABELS = {"happy": "happy/upbeat", "energetic": "energetic/angry", "calm": "calm/peaceful",
+MOOD_LABELS = {"happy": "happy/upbeat", "energetic": "energetic/intense", "calm": "calm/peaceful",
                "sad": "sad/melancholic"}
-MOOD_ALIASES = {"angry": "energetic", "intense": "energetic", "peaceful": "calm", "relaxed": "calm",
+# No "angry": low valence + high energy holds angry, tense and merely driving music alike, so
+# calling the quadrant "angry" would claim a class the data does not have.
+MOOD_ALIASES = {"intense": "energetic", "peaceful": "calm", "relaxed": "calm",
                 "chill": "calm", "melancholic": "sad", "upbeat": "happy"}
 # Audio features used for clustering, in this order when present (tempo in BPM, loudness in
 # dB: both are standardised with the rest).
@@ -52,6 +54,7 @@ QUALIFIERS = {"danceability": ("danceable", "not danceable"), "acousticness": ("
               "instrumentalness": ("instrumental", "vocal"), "speechiness": ("spoken", None),
               "liveness": ("live", None), "tempo": ("fast", "slow"), "loudness": ("loud", "quiet")}
 QUALIFIER_Z = 0.75
+PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
                "(a CSV with track_id, valence, energy, ... columns)")
 # Words too common in track/album names to say anything about a mood or a cluster.
@@ -64,7 +67,7 @@ _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W_]+\b"  # words of 2+ characters starting w
 
 # ----- quadrants ----------------------------------------------------------------------------
 def normalise_mood(mood: str) -> str:
-    """The canonical mood name for ``mood`` or an alias ("angry" -> "energetic");
+    """The canonical mood name for ``mood`` or an alias ("intense" -> "energetic");
     UsageError naming the value otherwise."""
     m = (mood or "").strip().casefold()
     m = MOOD_ALIASES.get(m, m)
@@ -133,18 +136,20 @@ def track_texts(library: Library, track_ids: Sequence[str] | None = None) -> pd.
     return pd.Series(texts, index=pd.Index(ids, name="track_id"), dtype=object)
 
 
-def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1):
+def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1, stop_words: bool = True):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
     return TfidfVectorizer(token_pattern=_TOKEN_PATTERN, ngram_range=ngram_range, min_df=min_df,
-                           stop_words=sorted(ENGLISH_STOP_WORDS | NOISE_WORDS), sublinear_tf=True)
+                           stop_words=sorted(ENGLISH_STOP_WORDS | NOISE_WORDS) if stop_words else None,
+                           sublinear_tf=True)
 
 
 # ----- mood recommender ---------------------------------------------------------------------
 def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | Iterable[str] | None = None,
                    seed_bias: float = 0.5, valence_threshold: float = 0.5,
                    energy_threshold: float = 0.5) -> pd.DataFrame:
-    """The ``n`` library tracks closest to the mood's target point in (valence, energy).
+    """The ``n`` library tracks closest to the mood's target point in (valence, energy), each
+    recording once (the closest copy: ``explore.distinct_recordings``).
 
     The target is the centre of the mood's quadrant; with ``seeds`` (track ids, or a Series
     of positive weights indexed by id) it moves ``seed_bias`` (0..1) of the way toward the
@@ -175,9 +180,21 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
             te = (1 - seed_bias) * te + seed_bias * float(np.clip(se, e_lo, e_hi))
         else:
             log.info("no seed has audio features: using the centre of the %s quadrant", mood)
-    dist = np.hypot(feats["valence"] - tv, feats["energy"] - te)
-    ranked = pd.DataFrame({"track_id": feats.index, "distance": dist.to_numpy()})
-    ranked = ranked.sort_values(["distance", "track_id"]).head(max(n, 0))
+    out = _nearest(library, feats, (tv, te), n, (), valence_threshold, energy_threshold)
+    out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
+    out.attrs["target"] = (tv, te)
+    return out
+
+
+def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], n: int, exclude: Sequence[str],
+             valence_threshold: float, energy_threshold: float) -> pd.DataFrame:
+    """The ``n`` tracks of ``feats`` nearest to ``point`` (valence, energy), each recording
+    once and none of ``exclude``'s recordings: rank, track_id, name, artists, mood, valence,
+    energy, distance."""
+    others = feats.drop(index=[t for t in exclude if t in feats.index])
+    dist = np.hypot(others["valence"] - point[0], others["energy"] - point[1])
+    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy()}).sort_values(["distance", "track_id"])
+    ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=exclude)].head(max(n, 0))
     display = track_display(library, ranked["track_id"]).drop_duplicates("track_id").set_index("track_id", drop=False)
     out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -186,24 +203,47 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     out["valence"] = sel["valence"].to_numpy()
     out["energy"] = sel["energy"].to_numpy()
     out["distance"] = ranked["distance"].to_numpy()
-    out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
-    out.attrs["target"] = (tv, te)
+    return out
+
+
+def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold: float = 0.5,
+                    energy_threshold: float = 0.5) -> pd.DataFrame:
+    """The ``n`` tracks nearest to ``track`` (an id, URI, link or search text) in (valence,
+    energy), other recordings only (the track's own copies under other credits are left
+    out, and each recording is listed once). Columns: rank, track_id, name, artists, mood,
+    valence, energy, distance (Euclidean in the unit square). ``attrs["seed"]`` holds the
+    seed's track_id, name, artists, valence, energy and mood.
+    Raises UsageError (no such track) and NotEnoughData (the track has no audio features).
+    """
+    track_id = resolve_track(library, track)
+    feats = audio_features(library)
+    if track_id not in set(library.track_ids):
+        raise UsageError(f"track {track_id} is not in the cached library; pick one with `recommend search`")
+    if track_id not in feats.index:
+        raise NotEnoughData(f"track {track_id} has no valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
+    sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
+    out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
+    seed = track_display(library, [track_id]).iloc[0]
+    out.attrs["seed"] = {"track_id": track_id, "name": seed["name"], "artists": seed["artists"], "valence": sv,
+                         "energy": se,
+                         "mood": quadrant([sv], [se], valence_threshold, energy_threshold)[0]}
     return out
 
 
 # ----- clustering ---------------------------------------------------------------------------
 @dataclass
 class MoodClusters:
-    """One playlist split into mood clusters.
+    """One or more playlists, blended, split into mood clusters.
 
-    ``tracks``: track_id, name, artists, cluster (0 = largest; -1 = left out: no audio
+    ``tracks``: track_id, name, artists, playlist (the first source playlist holding it; a
+    recording in several is listed once), cluster (0 = largest; -1 = left out: no audio
     features on an audio basis), x, y (2-D PCA coordinates), plus valence, energy, mood on an
     audio basis. ``clusters``: cluster, size, label (+ mood on an audio basis), then the centroid: mean of each raw
     audio feature (audio basis) or the top terms (text basis).
     """
 
-    playlist_id: str
-    playlist_name: str
+    playlist_id: str  # the source playlists' ids, comma-joined
+    playlist_name: str  # their names, " + "-joined
     basis: str  # "audio" | "text"
     k: int
     silhouette: float | None  # mean silhouette of the chosen k (None when k == 1)
@@ -212,14 +252,42 @@ class MoodClusters:
     features: tuple[str, ...]
     explained_variance: tuple[float, float]  # share of variance on the x and y axes
     silhouettes: dict[int, float] = field(default_factory=dict)  # every k tried -> silhouette
+    playlists: tuple[tuple[str, str], ...] = ()  # (id, name) of each source playlist
+
+    def names(self) -> dict[int, str]:
+        """A playlist-ready name per cluster, unique: its label, numbered when two clusters
+        share one (e.g. "happy/upbeat, danceable", "sad/melancholic 2")."""
+        out: dict[int, str] = {}
+        seen: dict[str, int] = {}
+        for c, label in zip(self.clusters["cluster"], self.clusters["label"]):
+            base = str(label)
+            seen[base] = seen.get(base, 0) + 1
+            out[int(c)] = base if seen[base] == 1 else f"{base} {seen[base]}"
+        return out
+
+    def members(self) -> dict[int, list[str]]:
+        """Track ids of each cluster, in table order."""
+        t = self.tracks[self.tracks["cluster"] >= 0]
+        return {int(c): list(g["track_id"]) for c, g in t.groupby("cluster", sort=True)}
 
 
 def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, seed: int = 0,
                      max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
                      valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> MoodClusters:
-    """k-means of one playlist's tracks into moods, with a 2-D PCA view.
+    """``cluster_playlists`` of one playlist."""
+    return cluster_playlists(library, [playlist_id], k=k, seed=seed, max_clusters=max_clusters, basis=basis,
+                             min_audio_share=min_audio_share, valence_threshold=valence_threshold,
+                             energy_threshold=energy_threshold)
 
-    ``playlist_id`` may be an id or an exact (case-insensitive) name. ``basis`` "auto" uses
+
+def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | None = None, seed: int = 0,
+                      max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
+                      valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> MoodClusters:
+    """k-means of the blended tracks of one or more playlists into moods, with a 2-D PCA view.
+
+    The playlists' tracks are pooled, each recording once (``explore.distinct_recordings``);
+    ``tracks["playlist"]`` names the first source playlist of each. Each of ``playlist_ids``
+    may be an id or an exact (case-insensitive) name. ``basis`` "auto" uses
     audio features when at least ``min_audio_share`` of the tracks have them (standardised;
     valence and energy weighted MOOD_AXIS_WEIGHT), else text (TF-IDF of name, artists,
     album, genres reduced with TruncatedSVD). ``k`` None picks the best mean silhouette over
@@ -228,16 +296,32 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
     """
     from threadpoolctl import threadpool_limits
 
-    pid = library.find_playlist(playlist_id)
-    if pid is None:
-        raise UsageError(f"no playlist {playlist_id!r} in the cache (give its id or exact name)")
+    if isinstance(playlist_ids, str):
+        playlist_ids = [playlist_ids]
+    if not playlist_ids:
+        raise UsageError("name at least one playlist to cluster")
     if basis not in ("auto", "audio", "text"):
         raise UsageError(f"unknown clustering basis {basis!r}: choose auto, audio or text")
     pl = library.frames["playlists"]
-    names = pl.loc[pl["playlist_id"] == pid, "name"]
-    pname = str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) else pid
     known = set(library.track_ids)
-    ids = [t for t in library.playlist_tracks(pid) if t in known]
+    sources: list[tuple[str, str]] = []
+    source_of: dict[str, str] = {}
+    for ref in playlist_ids:
+        pid = library.find_playlist(ref)
+        if pid is None:
+            raise UsageError(f"no playlist {ref!r} in the cache (give its id or exact name)")
+        if pid in dict(sources):
+            continue
+        names = pl.loc[pl["playlist_id"] == pid, "name"]
+        name = str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) else pid
+        sources.append((pid, name))
+        for t in library.playlist_tracks(pid):
+            if t in known:
+                source_of.setdefault(t, name)
+    pname = " + ".join(n for _, n in sources)
+    pid = ",".join(p for p, _ in sources)
+    ids = list(source_of)
+    ids = [t for t, keep in zip(ids, distinct_recordings(library, ids)) if keep]
     feats = audio_features(library)
     with_audio = [t for t in ids if t in feats.index]
     share = len(with_audio) / len(ids) if ids else 0.0
@@ -263,6 +347,7 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
 
     display = track_display(library, ids).drop_duplicates("track_id").set_index("track_id", drop=False)
     tracks = display.loc[ids, ["track_id", "name", "artists"]].reset_index(drop=True)
+    tracks["playlist"] = [source_of[t] for t in ids]
     pos = pd.Series(np.arange(len(used)), index=used)
     row = pos.reindex(tracks["track_id"]).to_numpy()
     has = ~np.isnan(row)
@@ -283,7 +368,7 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
         clusters = _text_clusters(raw, labels)
     return MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
                         silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
-                        explained_variance=explained, silhouettes=silhouettes)
+                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources))
 
 
 def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
@@ -412,6 +497,11 @@ def _text_clusters(raw: tuple, labels: np.ndarray, n_terms: int = 3) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def _mpl(text) -> str:
+    """Text for matplotlib as it is: a stranger's "$" would otherwise start mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
     """Write a PNG scatter of the clusters (PCA x, y; one colour per cluster, labelled in
     the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
@@ -427,13 +517,26 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
     ax = fig.add_subplot(1, 1, 1)
     t = result.tracks[result.tracks["cluster"] >= 0]
     labels = result.clusters.set_index("cluster")["label"]
+    sources = list(dict.fromkeys(t["playlist"])) if "playlist" in t.columns else [None]
+    marker = {p: PLOT_MARKERS[i % len(PLOT_MARKERS)] for i, p in enumerate(sources)}
+    colours = {}
     for c, grp in t.groupby("cluster"):
-        ax.scatter(grp["x"], grp["y"], s=28, alpha=0.8, label=f"{c}: {labels.get(c, '')} ({len(grp)})")
+        for p in sources:  # one marker per source playlist, one colour per cluster
+            sub = grp if p is None else grp[grp["playlist"] == p]
+            if len(sub):
+                pts = ax.scatter(sub["x"], sub["y"], s=28, alpha=0.8, marker=marker[p],
+                                 color=colours.get(c), label=None)
+                colours.setdefault(c, pts.get_facecolor()[0])
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
+                      label=_mpl(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})")) for c in sorted(colours)]
+    if len(sources) > 1:
+        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(p)) for p in sources]
     ev = result.explained_variance
     ax.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
     ax.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
-    ax.set_title(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)")
-    ax.legend(fontsize=8, loc="best")
+    ax.set_title(_mpl(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)"))
+    ax.legend(handles=handles, fontsize=8, loc="best")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
@@ -448,17 +551,37 @@ def mood_labels(library: Library, valence_threshold: float = 0.5, energy_thresho
                      index=feats.index, dtype=object, name="mood")
 
 
+def _first_artists(library: Library, track_ids: Sequence[str]) -> list[str]:
+    """The first artist id (else folded name, else "") of each track id."""
+    t = library.frames["tracks"].drop_duplicates("track_id")
+    t = t.set_index(t["track_id"].astype(str)).reindex([str(i) for i in track_ids])
+    out = []
+    for ids, names in zip(t["artist_ids"], t["artist_names"]):
+        if isinstance(ids, (list, tuple, np.ndarray)) and len(ids):
+            out.append("id:" + str(ids[0]))
+        elif isinstance(names, (list, tuple, np.ndarray)) and len(names):
+            out.append("name:" + fold(str(names[0])))
+        else:
+            out.append("")
+    return out
+
+
 class MoodClassifier:
-    """Predicts a track's mood from its text (name, artists, album, genres): TF-IDF word
-    n-grams + logistic regression, trained on tracks whose audio features give the mood.
+    """Predicts a track's mood without its audio features, from what is there: its text
+    (name, artists, album, and the artists' genres/tags from Spotify or MusicBrainz) as
+    TF-IDF word n-grams, and the mean valence and energy of the *same artist's other*
+    labelled tracks (0 with an "unknown" flag when there are none). Logistic regression,
+    trained on the tracks whose audio features give the mood; fitted on the user's machine
+    at run time (no model is shipped).
 
     scikit-learn habits: ``__init__`` stores parameters, ``fit`` returns self, learned
     attributes end in ``_`` (``classes_``, ``vectorizer_``, ``model_``, ``n_train_``).
+    ``artist_weight`` scales the artist features against the text (0 = text only).
     """
 
     def __init__(self, C: float = 1.0, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1,
                  class_weight: str | None = "balanced", valence_threshold: float = 0.5,
-                 energy_threshold: float = 0.5, seed: int = 0) -> None:
+                 energy_threshold: float = 0.5, seed: int = 0, artist_weight: float = 0.5) -> None:
         self.C = C
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -466,6 +589,7 @@ class MoodClassifier:
         self.valence_threshold = valence_threshold
         self.energy_threshold = energy_threshold
         self.seed = seed
+        self.artist_weight = artist_weight
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
@@ -475,6 +599,29 @@ class MoodClassifier:
 
     def _labels(self, library: Library) -> pd.Series:
         return mood_labels(library, self.valence_threshold, self.energy_threshold)
+
+    def _artist_features(self, library: Library, track_ids: list[str]) -> np.ndarray:
+        """Per track: (mean valence - 0.5, mean energy - 0.5, known) over the training tracks
+        of its first artist other than itself, times ``artist_weight``."""
+        artists = _first_artists(library, track_ids)
+        sums, own = self.artist_sums_, self.train_values_
+        out = np.zeros((len(track_ids), 3))
+        for i, (tid, a) in enumerate(zip(track_ids, artists)):
+            if not a or a not in sums:
+                continue
+            v, e, n = sums[a]
+            if tid in own:  # leave the track itself out
+                ov, oe = own[tid]
+                v, e, n = v - ov, e - oe, n - 1
+            if n > 0:
+                out[i] = (v / n - 0.5, e / n - 0.5, 1.0)
+        return out * self.artist_weight
+
+    def _matrix(self, library: Library, track_ids: list[str]):
+        import scipy.sparse as sp
+
+        X = self.vectorizer_.transform(track_texts(library, track_ids).tolist())
+        return sp.hstack([X, sp.csr_matrix(self._artist_features(library, track_ids))]).tocsr()
 
     def fit(self, library: Library, track_ids: Iterable[str] | None = None) -> "MoodClassifier":
         """Learn from the library's tracks that have audio features (only ``track_ids`` among
@@ -487,14 +634,26 @@ class MoodClassifier:
         if len(y) < 4 or y.nunique() < 2:
             raise NotEnoughData(f"the mood classifier needs at least 4 tracks with audio features in at least "
                                 f"2 moods, got {len(y)} track(s) in {y.nunique()} mood(s); {IMPORT_HINT}")
-        texts = track_texts(library, list(y.index))
+        ids = list(y.index)
+        feats = audio_features(library).loc[ids]
+        self.train_values_ = {t: (float(v), float(e)) for t, v, e in zip(ids, feats["valence"], feats["energy"])}
+        sums: dict[str, list[float]] = {}
+        for t, a in zip(ids, _first_artists(library, ids)):
+            if a:
+                acc = sums.setdefault(a, [0.0, 0.0, 0])
+                acc[0] += self.train_values_[t][0]
+                acc[1] += self.train_values_[t][1]
+                acc[2] += 1
+        self.artist_sums_ = {a: tuple(v) for a, v in sums.items()}
         self.vectorizer_ = _text_vectorizer(self.ngram_range, self.min_df)
         try:
-            X = self.vectorizer_.fit_transform(texts.tolist())
-        except ValueError:
-            raise NotEnoughData("the tracks with audio features have no words to learn moods from") from None
+            self.vectorizer_.fit(track_texts(library, ids).tolist())
+        except ValueError:  # no words at all: the artist features alone
+            self.vectorizer_ = _text_vectorizer(self.ngram_range, self.min_df, stop_words=False)
+            self.vectorizer_.fit(["x" + "y" * 3])
         self.model_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000,
-                                         random_state=self.seed).fit(X, y.to_numpy().astype(str))
+                                         random_state=self.seed).fit(self._matrix(library, ids),
+                                                                     y.to_numpy().astype(str))
         self.classes_ = [str(c) for c in self.model_.classes_]
         self.n_train_ = int(len(y))
         return self
@@ -506,11 +665,11 @@ class MoodClassifier:
     def predict_proba(self, library: Library, track_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Probability of each mood (columns ``classes_``), one row per track id."""
         self._check_fitted()
-        texts = track_texts(library, None if track_ids is None else list(track_ids))
-        if texts.empty:
-            return pd.DataFrame(columns=self.classes_, index=texts.index, dtype=float)
-        proba = self.model_.predict_proba(self.vectorizer_.transform(texts.tolist()))
-        return pd.DataFrame(proba, index=texts.index, columns=self.classes_)
+        ids = list(library.track_ids.unique()) if track_ids is None else [str(t) for t in track_ids]
+        if not ids:
+            return pd.DataFrame(columns=self.classes_, index=pd.Index([], name="track_id"), dtype=float)
+        proba = self.model_.predict_proba(self._matrix(library, ids))
+        return pd.DataFrame(proba, index=pd.Index(ids, name="track_id"), columns=self.classes_)
 
     def predict(self, library: Library, track_ids: Iterable[str] | None = None) -> pd.Series:
         """Most likely mood per track id (every track, or ``track_ids``)."""
@@ -520,7 +679,7 @@ class MoodClassifier:
     def score(self, library: Library, track_ids: Iterable[str] | None = None) -> float:
         """Accuracy (0..1) of the predictions against the audio-feature moods of ``track_ids``
         (default: every track with features). Pass tracks held out of ``fit`` for an honest
-        number, or use ``holdout_score``."""
+        number, or use ``holdout_score`` / ``evaluate_classifier``."""
         y = self._labels(library)
         if track_ids is not None:
             y = y[y.index.isin([str(t) for t in track_ids])]
@@ -530,48 +689,116 @@ class MoodClassifier:
         return float((pred.to_numpy() == y.to_numpy()).mean())
 
     def holdout_score(self, library: Library, test_size: float = 0.25) -> float:
-        """Held-out accuracy: a copy with the same parameters is trained on a seeded,
-        mood-stratified ``1 - test_size`` of the labelled tracks and scored on the rest."""
-        from sklearn.model_selection import train_test_split
+        """Held-out accuracy (see ``evaluate_classifier``)."""
+        return evaluate_classifier(library, self, test_size=test_size).accuracy
 
-        y = self._labels(library)
-        if len(y) < 8 or y.nunique() < 2:
-            raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
-                                f"got {len(y)}; {IMPORT_HINT}")
-        strat = y if y.value_counts().min() >= 2 else None
-        train, test = train_test_split(list(y.index), test_size=test_size, random_state=self.seed,
-                                       stratify=None if strat is None else strat.to_numpy())
-        clone = type(self)(**self.get_params()).fit(library, train)
-        return clone.score(library, test)
+
+@dataclass
+class ClassifierReport:
+    """How the mood classifier does on held-out tracks, beside always guessing the largest mood.
+
+    ``useful``: accuracy beats the baseline by at least ``margin`` *and* a one-sided exact
+    binomial test of the correct count against the baseline rate gives p < ``alpha``; only
+    then are its predictions used. ``confusion``: true mood (rows) x predicted mood (columns).
+    """
+
+    accuracy: float
+    baseline: float
+    baseline_mood: str
+    n_train: int
+    n_test: int
+    p_value: float
+    margin: float
+    alpha: float
+    useful: bool
+    confusion: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        return {"accuracy": self.accuracy, "baseline": self.baseline, "baseline_mood": self.baseline_mood,
+                "n_train": self.n_train, "n_test": self.n_test, "p_value": self.p_value, "margin": self.margin,
+                "alpha": self.alpha, "useful": self.useful,
+                "confusion": {str(k): {str(c): int(v) for c, v in row.items()}
+                              for k, row in self.confusion.to_dict(orient="index").items()}}
+
+
+def evaluate_classifier(library: Library, classifier: MoodClassifier | None = None, test_size: float = 0.25,
+                        margin: float = 0.05, alpha: float = 0.01) -> ClassifierReport:
+    """Train a copy of ``classifier`` (default ``MoodClassifier()``) on a seeded,
+    mood-stratified ``1 - test_size`` of the tracks with audio features, and report its
+    accuracy on the rest beside the majority baseline (the training set's largest mood, as
+    often as it occurs in the test set), the binomial test and the confusion matrix.
+    Raises NotEnoughData below 8 labelled tracks or 2 moods."""
+    from scipy.stats import binomtest
+    from sklearn.model_selection import train_test_split
+
+    clf = classifier or MoodClassifier()
+    y = clf._labels(library)
+    if len(y) < 8 or y.nunique() < 2:
+        raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
+                            f"got {len(y)}; {IMPORT_HINT}")
+    strat = y.to_numpy() if y.value_counts().min() >= 2 else None
+    train, test = train_test_split(list(y.index), test_size=test_size, random_state=clf.seed, stratify=strat)
+    clone = type(clf)(**clf.get_params()).fit(library, train)
+    truth = y.loc[test].to_numpy().astype(str)
+    pred = clone.predict(library, test).to_numpy().astype(str)
+    correct = int((pred == truth).sum())
+    majority = str(y.loc[train].value_counts().idxmax())
+    baseline = float((truth == majority).mean())
+    accuracy = correct / len(test)
+    p = float(binomtest(correct, len(test), min(max(baseline, 1e-9), 1 - 1e-9), alternative="greater").pvalue)
+    present = [m for m in MOODS if m in set(truth) | set(pred)]
+    confusion = pd.crosstab(pd.Series(truth, name="true"), pd.Series(pred, name="predicted"))
+    confusion = confusion.reindex(index=present, columns=present, fill_value=0)
+    return ClassifierReport(accuracy=accuracy, baseline=baseline, baseline_mood=majority, n_train=len(train),
+                            n_test=len(test), p_value=p, margin=margin, alpha=alpha,
+                            useful=bool(accuracy >= baseline + margin and p < alpha), confusion=confusion)
 
 
 def classify_library(library: Library, classifier: MoodClassifier | None = None,
-                     valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> pd.DataFrame:
-    """Mood of every library track: from its audio features when it has them (source
-    "audio", confidence 1.0), else predicted from its text by ``classifier`` (source
-    "predicted", confidence = the predicted mood's probability). A classifier that is not
-    fitted yet is fitted on the library (default: ``MoodClassifier`` with these thresholds).
-    Columns: track_id, mood, source, confidence, name, artists (tracks frame order).
-    Raises NotEnoughData when no track has audio features.
+                     valence_threshold: float = 0.5, energy_threshold: float = 0.5,
+                     test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False) -> pd.DataFrame:
+    """Mood of every library track (recordings listed once): from its audio features when it
+    has them (source "audio", confidence 1.0), else predicted by ``classifier`` (source
+    "predicted", confidence = the predicted mood's probability) *if* the classifier beats
+    the majority baseline on held-out tracks (``evaluate_classifier`` with ``margin``);
+    otherwise those tracks get no mood (source "unknown"). ``attrs["report"]`` holds the
+    ClassifierReport (None when every track has features, unless ``evaluate``, or when there
+    are too few to test).
+    A classifier that is not fitted yet is fitted on the library (default: ``MoodClassifier``
+    with these thresholds). Columns: track_id, mood, source, confidence, name, artists
+    (tracks frame order). Raises NotEnoughData when no track has audio features.
     """
     labels = mood_labels(library, valence_threshold, energy_threshold)
     if labels.empty:
         raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so there is "
                             f"nothing to learn moods from; {IMPORT_HINT}")
     display = track_display(library).drop_duplicates("track_id").reset_index(drop=True)
+    # each recording once, a copy with audio features first
+    order = np.argsort(~display["track_id"].isin(labels.index).to_numpy(), kind="stable")
+    keep = np.zeros(len(display), dtype=bool)
+    keep[order] = distinct_recordings(library, display["track_id"].to_numpy()[order])
+    display = display[keep].reset_index(drop=True)
     out = pd.DataFrame({"track_id": display["track_id"]})
     out["mood"] = out["track_id"].map(labels)
-    out["source"] = np.where(out["mood"].notna(), "audio", "predicted")
+    out["source"] = np.where(out["mood"].notna(), "audio", "unknown")
     out["confidence"] = np.where(out["mood"].notna(), 1.0, np.nan)
     missing = out.loc[out["mood"].isna(), "track_id"].tolist()
-    if missing:
+    report = None
+    if missing or evaluate:
         clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
-        if not hasattr(clf, "model_"):
-            clf.fit(library)
-        proba = clf.predict_proba(library, missing)
-        sel = out["mood"].isna()
-        out.loc[sel, "mood"] = proba.idxmax(axis=1).to_numpy()
-        out.loc[sel, "confidence"] = proba.max(axis=1).to_numpy()
+        try:
+            report = evaluate_classifier(library, clf, test_size=test_size, margin=margin)
+        except NotEnoughData as exc:
+            log.info("mood classifier not tested: %s", exc)
+        if report is not None and report.useful and missing:
+            if not hasattr(clf, "model_"):
+                clf.fit(library)
+            proba = clf.predict_proba(library, missing)
+            sel = out["mood"].isna()
+            out.loc[sel, "mood"] = proba.idxmax(axis=1).to_numpy()
+            out.loc[sel, "confidence"] = proba.max(axis=1).to_numpy()
+            out.loc[sel, "source"] = "predicted"
     out["name"] = display["name"]
     out["artists"] = display["artists"]
+    out.attrs["report"] = report
     return out

@@ -190,7 +190,8 @@ def test_every_command_is_documented_in_the_readme():
     assert not missing, f"README does not mention: {missing}"
 
 
-REQUIRED_ARGS = {"search": ["x"], "similar": ["x"], "moods cluster": ["x"], "moods recommend": ["--mood", "happy"],
+REQUIRED_ARGS = {"search": ["x"], "similar": ["x"], "moods cluster": ["x"], "moods near": ["x"],
+                 "moods recommend": ["--mood", "happy"],
                  "import features": ["missing.csv"], "schedule install": ["--print"]}
 
 

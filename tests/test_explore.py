@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,3 +217,159 @@ def test_similar_tracks_skips_other_copies_of_the_same_song(lib):
 def test_similar_tracks_unknown_track_is_a_usage_error(lib):
     with pytest.raises(UsageError, match="x" * 22):
         similar_tracks(lib, "x" * 22, {"t": TableScorer()})
+
+
+# ----- title and artist both weigh; a floor; the cached index --------------------------------
+MAD = [  # (name, artist, album): five "Mad World"s and an artist whose name rhymes with "Rules"
+    ("Mad World", "Tears For Fears", "The Hurting"),
+    ("Mad World", "Michael Andrews", "Donnie Darko"),
+    ("Mad World - Radio Edit", "Hardwell", "Mad World"),
+    ("Mad World (Feat. Michael Andrews)", "Gary Jules", "Trading Snakeoil for Wolftickets"),
+    ("Mad World", "Adam Lambert", "Live"),
+    ("Rules", "Doja Cat", "Hot Pink"),
+    ("New Rules", "Dua Lipa", "Dua Lipa"),
+    ("Inside Out", "XYZ", "Inside Out"),
+    ("Stars", "Callalily", "Callalily"),
+]
+
+
+@pytest.fixture(scope="module")
+def mad() -> Library:
+    return make_library(MAD)
+
+
+def test_a_query_naming_title_and_artist_finds_that_recording_first(mad):
+    # before: the five "Mad World"s tied on the title and Gary Jules' came 4th
+    hits = search_tracks(mad, "mad world gary jules", limit=5, min_score=0.0)
+    assert hits["track_id"].iloc[0] == tid(3)
+    assert hits["score"].iloc[0] > hits["score"].iloc[1] + 0.2  # clearly, not by a tie-break
+
+
+def test_an_artist_name_alone_finds_that_artists_tracks_not_a_rhyming_title(mad):
+    # before: another artist's "Rules" came first for "gary jules"
+    hits = search_tracks(mad, "gary jules", limit=5)
+    assert hits["track_id"].iloc[0] == tid(3)
+    assert tid(5) not in set(hits["track_id"])  # "Rules" is below the floor
+
+
+def test_a_title_alone_prefers_that_title_over_mentions(mad):
+    hits = search_tracks(mad, "rules", limit=3)
+    assert hits["track_id"].iloc[0] == tid(5)
+
+
+def test_gibberish_is_an_honest_no_match(mad):
+    # before: 7 unrelated rows came back for "xyzzyqq"
+    assert search_tracks(mad, "xyzzyqq", limit=10).empty
+    assert search_tracks(mad, "qwxz vbnm", limit=10).empty
+    # the floor is a parameter: at 0 the weak partial matches come back
+    assert not search_tracks(mad, "gary jules", limit=10, min_score=0.0).empty
+
+
+def test_search_index_is_cached_with_the_library_and_rebuilt_when_it_changes(tmp_path, mad):
+    from recommender.libsource import LibrarySource, search, search_index
+    from recommender.store import Store
+
+    store = Store(tmp_path)
+    store.save_library(mad)
+    store.update_manifest(fetched_at="2026-01-01T00:00:00+00:00")
+    source = LibrarySource(SimpleNamespace(cache_dir=str(tmp_path)))
+    assert [r["track_id"] for r in search(source, "mad world gary jules", limit=1)] == [tid(3)]
+    path = source.index_path()
+    assert path.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    first = path.stat().st_mtime_ns
+    assert search(source, "xyzzyqq") == []
+    assert path.stat().st_mtime_ns == first  # warm: loaded, not rebuilt
+    # the library changes: a new track must be found, so the index is rebuilt
+    bigger = make_library(MAD + [("Zebra Crossing", "Quuxly", "Qzz")])
+    store.save_library(bigger)
+    assert [r["name"] for r in search(source, "zebra crossing quuxly", limit=1)] == ["Zebra Crossing"]
+    assert len(search_index(source).tracks) == len(MAD) + 1
+    # a corrupt index file is rebuilt, not an error
+    path.write_bytes(b"not an npz")
+    assert search(source, "rules", limit=1)[0]["track_id"] == tid(5)
+
+
+def test_grams_match_scikit_learns_char_wb_analyzer():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from recommender.searchindex import grams
+    text = fold("Mad World - Gary Jules a ox")
+    sk = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3)).build_analyzer()(text)
+    assert grams(text) == sk
+
+
+# ----- similar: one recording once, an artist cap, extra sources ------------------------------
+def _credited_library() -> Library:
+    songs = [("bad guy", "Billie Eilish", "x"), ("bad guy (with Justin Bieber)", "Billie Eilish", "y"),
+             ("Bad Guy", "Someone Else", "z"), ("bury a friend", "Billie Eilish", "x"),
+             ("xanny", "Billie Eilish", "x"), ("8", "Billie Eilish", "x"), ("Bored", "Billie Eilish", "x"),
+             ("Location", "Khalid", "k"), ("Royals", "Lorde", "l"), ("Royals - Live", "Lorde feat. Band", "l")]
+    lib = make_library(songs)
+    t = lib.tracks.copy()
+    t["isrc"] = [None] * 8 + ["NZUM71200031", "nzum71200031 "]  # same recording, another credit
+    return lib.replace(tracks=t)
+
+
+def test_similar_lists_a_recording_once_whatever_its_credit():
+    lib = _credited_library()
+    # the "with Justin Bieber" credit of the seed itself is not a similar track
+    sc = TableScorer({tid(1): 1.0, tid(2): 0.9, tid(3): 0.5, tid(8): 0.7, tid(9): 0.8})
+    out = similar_tracks(lib, tid(0), {"t": sc}, n=10)
+    ids = out["track_id"].tolist()
+    assert tid(1) not in ids
+    assert tid(2) in ids  # another artist's "Bad Guy" is another recording
+    # same ISRC under another title and credit: one row, the better-scored copy
+    assert tid(9) in ids and tid(8) not in ids
+
+
+def test_similar_caps_tracks_per_artist():
+    lib = _credited_library()
+    sc = TableScorer({tid(3): 1.0, tid(4): 0.95, tid(5): 0.9, tid(6): 0.85, tid(7): 0.2})
+    capped = similar_tracks(lib, tid(0), {"t": sc}, n=10, same_artist=3)
+    eilish = [r for r in capped["artists"] if r == "Billie Eilish"]
+    assert len(eilish) == 3 and tid(7) in set(capped["track_id"])
+    assert capped["rank"].tolist() == list(range(1, len(capped) + 1))
+    assert len(similar_tracks(lib, tid(0), {"t": sc}, n=10, same_artist=0)) == 5
+
+
+def test_similar_blends_an_extra_similarity_source():
+    lib = _credited_library()
+    sc = TableScorer({tid(3): 1.0, tid(7): 0.0})
+    calls = []
+
+    def open_data(library, seed):
+        calls.append(seed)
+        return pd.Series({tid(7): 1.0, tid(3): 0.0, "unknown" + "x" * 15: 5.0})
+
+    plain = similar_tracks(lib, tid(0), {"t": sc}, n=1)
+    both = similar_tracks(lib, tid(0), {"t": sc}, {"t": 1.0, "open_data": 3.0}, n=2, extra={"open_data": open_data})
+    assert calls == [tid(0)]
+    assert plain["track_id"].tolist() == [tid(3)]
+    assert both["track_id"].tolist()[0] == tid(7) and "open_data" in both.columns
+    np.testing.assert_allclose(both[["t", "open_data"]].sum(axis=1, min_count=1), both["score"])
+
+
+def test_similar_setup_adds_audio_when_the_library_has_features():
+    from recommender.config import default_settings
+    from recommender.explore import similar_setup
+
+    lib = _credited_library()
+    settings = default_settings()
+    scorers, weights, extra = similar_setup(settings, lib)
+    assert "audio" not in scorers and extra == {}
+    af = pd.DataFrame({"track_id": [tid(i) for i in range(10)], "valence": np.linspace(0, 1, 10),
+                       "energy": np.linspace(1, 0, 10)})
+    scorers, weights, _ = similar_setup(settings, lib.replace(audio_features=af))
+    assert "audio" in scorers and weights["audio"] == settings.similar.audio_weight
+
+
+def test_similar_setup_takes_plugged_in_sources(monkeypatch):
+    from recommender import explore
+    from recommender.config import default_settings
+
+    def open_data(library, seed):
+        return pd.Series({tid(7): 1.0})
+    monkeypatch.setattr(explore, "similarity_sources", lambda settings, library: {"open_data": open_data})
+    settings = default_settings()
+    _, weights, extra = explore.similar_setup(settings, _credited_library())
+    assert extra == {"open_data": open_data} and weights["open_data"] == 1.0  # no similar.open_data_weight key

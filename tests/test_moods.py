@@ -71,11 +71,14 @@ def test_mood_targets_and_names():
     assert mood_target("happy") == (0.75, 0.75)
     assert mood_target("sad") == (0.25, 0.25)
     assert mood_target("calm") == (0.75, 0.25)
-    assert mood_target("angry") == (0.25, 0.75)
+    assert mood_target("energetic") == mood_target("intense") == (0.25, 0.75)
     assert mood_target("happy", valence_threshold=0.6, energy_threshold=0.4) == (0.8, 0.7)
     assert normalise_mood(" Peaceful ") == "calm"
     with pytest.raises(UsageError, match="grumpy"):
         normalise_mood("grumpy")
+    # valence/energy cannot tell angry from merely intense: "angry" is not a class
+    with pytest.raises(UsageError, match="angry"):
+        normalise_mood("angry")
 
 
 # ----- mood recommender ---------------------------------------------------------------------
@@ -291,3 +294,111 @@ def test_classify_library_without_any_audio_features():
     lib = make_library(text_rows())
     with pytest.raises(NotEnoughData, match="recommend import features"):
         classify_library(lib)
+
+
+# ----- the classifier's honesty: baseline, test, confusion, artist features ---------------
+def test_evaluate_classifier_reports_accuracy_beside_the_majority_baseline():
+    from recommender.moods import evaluate_classifier
+    rows, _ = planted_rows()
+    report = evaluate_classifier(make_library(rows))
+    assert report.useful and report.accuracy >= 0.9 and report.p_value < 0.01
+    assert report.baseline <= 0.5 and report.baseline_mood in CORNERS
+    assert report.confusion.to_numpy().sum() == report.n_test == 9
+    assert list(report.confusion.index) == list(report.confusion.columns)
+    assert np.trace(report.confusion.to_numpy()) == round(report.accuracy * report.n_test)
+
+
+def test_a_classifier_no_better_than_guessing_is_not_used():
+    rows, _ = planted_rows(per_mood=10, unlabelled=2)
+    rng = np.random.default_rng(3)
+    for r in rows:  # words unrelated to moods, artists unrelated to moods: nothing to learn
+        r["name"], r["album"] = "".join(rng.choice(list("abcdefghij"), size=8)), "same album"
+    lib = make_library(rows)
+    out = classify_library(lib)
+    report = out.attrs["report"]
+    assert report is not None and not report.useful
+    unlabelled = out[~out["track_id"].isin(mood_labels(lib).index)]
+    assert len(unlabelled) == 8
+    assert (unlabelled["source"] == "unknown").all() and unlabelled["mood"].isna().all()
+
+
+def test_the_artists_other_tracks_predict_a_track_without_features():
+    from recommender.moods import evaluate_classifier
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(96):  # act k always plays mood k % 4; the text says nothing
+        act = i % 8
+        v, e = CORNERS[list(CORNERS)[act % 4]]
+        rows.append({"track_id": tid(i), "name": f"song {i}", "artist": f"act {'xyzwvuts'[act]}", "album": "lp",
+                     "valence": float(v + rng.normal(0, .05)), "energy": float(e + rng.normal(0, .05))})
+    lib = make_library(rows)
+    text_only = evaluate_classifier(lib, MoodClassifier(artist_weight=0.0, ngram_range=(1, 1)))
+    with_artist = evaluate_classifier(lib, MoodClassifier())
+    assert with_artist.useful and with_artist.accuracy >= 0.9
+    assert not text_only.useful  # the text alone says nothing here
+    # a track without features, by act 0 (a happy act): predicted happy from its artist's tracks
+    extra = rows + [{"track_id": tid(500), "name": "new one", "artist": "act x", "album": "lp"}]
+    out = classify_library(make_library(extra)).set_index("track_id")
+    assert out.at[tid(500), "mood"] == "happy" and out.at[tid(500), "source"] == "predicted"
+
+
+# ----- mood neighbours, recordings once ---------------------------------------------------
+def test_mood_neighbours_are_nearest_in_valence_and_energy_without_the_seeds_copies():
+    from recommender.moods import mood_neighbours
+    rows = [
+        {"track_id": tid(0), "name": "Seed", "artist": "x", "valence": 0.5, "energy": 0.5},
+        {"track_id": tid(1), "name": "Seed - Remastered 2011", "artist": "x", "valence": 0.5, "energy": 0.5},
+        {"track_id": tid(2), "name": "Near", "artist": "y", "valence": 0.55, "energy": 0.5},
+        {"track_id": tid(3), "name": "Near", "artist": "y", "valence": 0.56, "energy": 0.5},  # another copy
+        {"track_id": tid(4), "name": "Middle", "artist": "z", "valence": 0.4, "energy": 0.7},
+        {"track_id": tid(5), "name": "Far", "artist": "w", "valence": 0.0, "energy": 0.0},
+    ]
+    out = mood_neighbours(make_library(rows), tid(0), n=5)
+    assert out["track_id"].tolist() == [tid(2), tid(4), tid(5)]
+    assert out["distance"].is_monotonic_increasing
+    np.testing.assert_allclose(out["distance"].iloc[0], 0.05)
+    assert out[["valence", "energy"]].iloc[0].tolist() == [0.55, 0.5]
+    assert out.attrs["seed"]["valence"] == 0.5 and out.attrs["seed"]["name"] == "Seed"
+    # by search text too
+    assert mood_neighbours(make_library(rows), "far w", n=1)["track_id"].tolist() == [tid(0)]
+
+
+def test_mood_lists_hold_each_recording_once():
+    rows = corner_rows(per_mood=3)
+    rows.append({**rows[0], "track_id": tid(99)})  # the same happy song under another id
+    out = mood_recommend(make_library(rows), "happy", n=10)
+    assert len(out) == len(set(out["name"] + out["artists"]))
+
+
+# ----- several playlists ----------------------------------------------------------------------
+def test_cluster_playlists_blends_several_playlists_and_lists_each_cluster():
+    from recommender.moods import cluster_playlists
+    lib, party, ballads = two_group_audio_library()
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": ["Party", "Ballads"]})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 11 + ["b" * 22] * 8,
+                          "track_id": party + [ballads[0]] + ballads, "position": range(19)})
+    lib = lib.replace(playlists=pl, playlist_items=items)
+    res = cluster_playlists(lib, ["party", "b" * 22], k=2)
+    assert res.playlist_name == "Party + Ballads" and len(res.playlists) == 2
+    assert len(res.tracks) == 18 and res.tracks["track_id"].is_unique  # the shared ballad once
+    assert set(res.tracks["playlist"]) == {"Party", "Ballads"}
+    members = res.members()
+    assert sorted(map(sorted, members.values())) == sorted([sorted(party), sorted(ballads)])
+    names = res.names()
+    assert len(set(names.values())) == 2 and any(n.startswith("happy") for n in names.values())
+    with pytest.raises(UsageError, match="nope"):
+        cluster_playlists(lib, ["party", "nope"])
+
+
+@pytest.mark.parametrize("names", [["Party", "Ballads"],
+                                   ["$$ Money $x^{", "Ballads $"]])  # mathtext would fail on "$x^{"
+def test_plot_marks_each_source_playlist_and_shows_names_as_text(tmp_path, names):
+    pytest.importorskip("matplotlib")
+    from recommender.moods import cluster_playlists
+    lib, party, ballads = two_group_audio_library()
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": names})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
+    path = plot_clusters(res, tmp_path / "m.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

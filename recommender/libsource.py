@@ -1,0 +1,139 @@
+"""Where `search`, `similar` and `moods` read their library from, and the search index cached
+beside it.
+
+Three sources: the user's cache (the default), a playlist data file (``--dataset FILE``, the
+formats ``evaluate`` reads) and the demo (``--demo``: the sample library pulled through the
+local stand-in into ``<cache>/demo``, as ``build-playlist --demo`` does; pulled once, then
+read from that cache).
+
+The search index is cached as one ``.npz`` file: ``<cache>/search_index.npz`` for the cache
+(and the demo cache), ``<cache>/datasets/search-<hash of the path>.npz`` for a data file. It
+records a fingerprint of what it was built from (path, size and modification time of the
+tracks file or the data file), so it is rebuilt whenever the library changes. Nothing here
+imports pandas at module level: a warm search needs numpy only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import NotEnoughData
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "search_index.npz"
+
+
+@dataclass
+class LibrarySource:
+    """One library to explore: ``settings`` (for the demo: the demo's, whose cache is
+    ``<cache>/demo``) and ``dataset`` (a data file) or None (the cache)."""
+
+    settings: Any
+    dataset: Path | None = None
+    features: str = "full"
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.settings.cache_dir)
+
+    @property
+    def label(self) -> str:
+        return str(self.dataset) if self.dataset is not None else f"the cache in {self.cache_dir}"
+
+    def _file(self) -> Path:
+        return self.dataset if self.dataset is not None else self.cache_dir / "tracks.parquet"
+
+    def fingerprint(self) -> str:
+        """Changes whenever the library's tracks may have changed."""
+        path = self._file()
+        try:
+            st = path.stat()
+        except OSError:
+            return ""
+        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+    def index_path(self) -> Path:
+        if self.dataset is None:
+            return self.cache_dir / INDEX_FILE
+        digest = hashlib.sha1(str(self.dataset.resolve()).encode("utf-8")).hexdigest()[:16]
+        return self.cache_dir / "datasets" / f"search-{digest}.npz"
+
+    def load(self):
+        """The Library (NotEnoughData when the cache holds none; DataError for a bad file)."""
+        if self.dataset is not None:
+            from .dataset import load_dataset
+            return load_dataset(self.dataset, features=self.features)
+        from .jobs import require_library
+        return require_library(self.settings)
+
+
+def open_source(settings, dataset: Path | None = None, demo: bool = False, progress=None) -> LibrarySource:
+    """The source the options name; with ``demo`` the sample library is pulled through the
+    stand-in first when the demo cache has none yet."""
+    if dataset is not None and demo:
+        from .errors import UsageError
+        raise UsageError("--dataset and --demo cannot be combined: pick one library")
+    if dataset is not None:
+        return LibrarySource(settings, Path(dataset))
+    if not demo:
+        return LibrarySource(settings)
+    demo_settings = settings.with_overrides({"cache.dir": str(Path(settings.cache_dir) / "demo")})
+    source = LibrarySource(demo_settings)
+    if not source.fingerprint():
+        _pull_demo(settings, progress)
+    return source
+
+
+def _pull_demo(settings, progress=None) -> None:
+    """Fill the demo cache from the stand-in's sample account (login + pull)."""
+    from . import jobs
+    with jobs.demo_environment(settings) as (demo, _server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo, progress=progress)
+
+
+def search_index(source: LibrarySource, library=None):
+    """The source's SearchIndex: the cached one when it was built from the current library,
+    else built (from ``library`` when given) and saved for the next call."""
+    from .searchindex import SearchIndex
+    fp = source.fingerprint()
+    path = source.index_path()
+    index = SearchIndex.load(path, fingerprint=fp) if fp else None
+    if index is not None:
+        return index
+    from .explore import index_tracks
+    library = library if library is not None else source.load()
+    index = SearchIndex.build(index_tracks(library), fingerprint=fp)
+    if fp:
+        try:
+            index.save(path)
+        except OSError as exc:  # a read-only cache still searches, just not as fast next time
+            log.warning("could not save the search index to %s: %s", path, exc)
+    return index
+
+
+def require_tracks(source: LibrarySource) -> None:
+    """NotEnoughData when the source has no library file at all (before any work)."""
+    if not source.fingerprint():
+        if source.dataset is not None:
+            from .errors import DataError
+            raise DataError(f"{source.dataset}: file not found")
+        raise NotEnoughData(f"no cached library in {source.cache_dir}: run `recommend refresh` first "
+                            "(or add --demo)")
+
+
+def search(source: LibrarySource, query: str, limit: int = 10, min_score: float | None = None) -> list[dict]:
+    """Local search of the source with the cached index (numpy only when it is warm): dicts
+    with track_id, name, artists, album, score; [] when nothing scores ``min_score``
+    (default ``searchindex.MIN_SCORE``). UsageError for a query without letters or digits."""
+    from .searchindex import MIN_SCORE, fold
+    if not fold(query):
+        from .errors import UsageError
+        raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
+    require_tracks(source)
+    return search_index(source).query(query, limit, MIN_SCORE if min_score is None else min_score)

@@ -1,0 +1,86 @@
+"""`moods cluster --export`: each mood cluster kept as its own managed private playlist.
+
+Each cluster goes to a private playlist named ``"recommend: <mood>"`` (the cluster's label),
+kept by ``publish`` exactly like the main managed playlist, in a slot of its own
+(``mood:<name>``): created once, updated in place with plan/apply/verify, the user's edits
+respected (tracks they remove stay out, tracks they add stay in), adopted again by name and
+marker if the manifest is lost, and remembered among the playlists the tool manages, so it
+never feeds the taste profile. Only those playlists are ever written: never the user's other
+playlists, never the main managed playlist.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+PREFIX = "recommend: "
+
+
+@dataclass
+class MoodPlaylist:
+    """What one export did to one mood playlist."""
+
+    name: str
+    playlist_id: str
+    created: bool
+    added: int
+    removed: int
+    kept: int
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "playlist_id": self.playlist_id, "created": self.created, "added": self.added,
+                "removed": self.removed, "kept": self.kept}
+
+
+def playlist_name(mood: str) -> str:
+    return f"{PREFIX}{mood}"
+
+
+def slot(name: str) -> str:
+    """The ``publish`` slot of the mood playlist called ``name``."""
+    return f"mood:{name}"
+
+
+def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str, list[str]], sources: str,
+                 names: dict[str, str] | None = None) -> list[MoodPlaylist]:
+    """Write each mood's tracks (mood -> track ids, in order) to its managed private playlist
+    (named ``names[mood]``, default ``"recommend: <mood>"``). A failure (SpotifyUnavailable,
+    RateLimited) leaves the playlist's write pending for the next export to finish, as for the
+    main playlist. Returns one MoodPlaylist per mood."""
+    from .publish import managed_state, publish
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    out = []
+    for mood, tracks in moods.items():
+        name = (names or {}).get(mood) or playlist_name(mood)
+        state = managed_state(gateway, store, settings, user_id, name=name, slot=slot(name))
+        removed = set(state.user_removed)
+        desired = list(dict.fromkeys(list(state.pinned) + [t for t in tracks if t not in removed]))
+        pub = publish(gateway, store, settings, state, desired, {}, text=f"Mood cluster of {sources}, {date}.",
+                      public=False)
+        plan = pub.plan
+        out.append(MoodPlaylist(name, pub.playlist_id, pub.created, len(plan.added), len(plan.removed),
+                                len(plan.kept)))
+    return out
+
+
+def export_job(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False
+               ) -> list[MoodPlaylist]:
+    """``export_moods`` for the CLI: the user's account under the run lock, or with ``demo``
+    the built-in stand-in (the demo's own cache and account)."""
+    from . import jobs
+    if demo:
+        with jobs.demo_environment(settings) as (demo_settings, _server):
+            jobs.demo_login(demo_settings)
+            gateway = jobs.connect(demo_settings)
+            with jobs.writing(demo_settings, "moods cluster --export"):
+                return export_moods(gateway, jobs.open_store(demo_settings), demo_settings, library.user_id, moods,
+                                    sources)
+    gateway = jobs.connect(settings)
+    with jobs.writing(settings, "moods cluster --export"):
+        return export_moods(gateway, jobs.open_store(settings), settings, library.user_id, moods, sources)

@@ -1,0 +1,255 @@
+"""The track search index: character trigrams, numpy only, cached on disk beside the library.
+
+A document is a track's folded "title artists album" text. A query scores each document by
+
+- ``coverage``: the share of the query's trigrams (IDF-weighted, squared) found anywhere in
+  the document: a query naming the title *and* the artist is fully covered only by that
+  recording, an artist's name alone covers all of that artist's tracks;
+- ``field``: the better cosine of the query with the track's core title or with its artist
+  names (TF-IDF), so that a title (or an artist) typed alone prefers that title (artist) over
+  tracks that merely mention the words;
+
+``score = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * field`` (0..1). Ties go to the
+shorter name (the undecorated version), then the track id. Trigrams are taken within words
+padded with a space (" ha", "hal", "alo", "lo "), so typos and missing accents still match
+most of a word.
+
+The index is built once per library and saved as one ``.npz`` file (atomic write) carrying
+the fingerprint of what it was built from; ``SearchIndex.load`` returns None when the file
+is missing, unreadable, of another version or built from something else. Querying uses numpy
+alone, so a warm ``recommend search`` does not import pandas, scipy or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+INDEX_VERSION = 1
+NGRAM = 3
+COVERAGE_WEIGHT = 0.75
+# Default score floor: below it a hit is no match (``search.min_score``). Random text scores
+# under 0.2 on the 28k-track data set; "shape of yuo" still finds Shape of You at 0.46.
+MIN_SCORE = 0.35
+
+# Letters that NFKD does not decompose into a base letter + combining mark.
+_FOLD_EXTRA = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
+                             "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "Þ": "th", "ı": "i"})
+_NON_WORD = re.compile(r"[\W_]+")
+_VERSION_SUFFIX = re.compile(r"\s+-\s+.*$|\s*[(\[].*?[)\]]")
+
+
+def fold(text: str) -> str:
+    """Accent- and case-folded text with punctuation turned into single spaces.
+
+    ``fold("Beyoncé – Halo!") == "beyonce halo"``; used for both documents and queries.
+    """
+    if not isinstance(text, str):
+        return ""
+    if text.isascii():
+        return _NON_WORD.sub(" ", text.casefold()).strip()
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+
+
+def core_title(name: str) -> str:
+    """A track name without version decorations: "Hey Jude - Remastered 2009" -> "Hey Jude",
+    "Halo (feat. X) [Live]" -> "Halo" (the name itself when nothing would be left)."""
+    core = _VERSION_SUFFIX.sub("", name or "").strip()
+    return core or (name or "")
+
+
+def grams(folded: str) -> list[str]:
+    """Character trigrams of each word of already folded text, the word padded with spaces
+    (scikit-learn's ``char_wb`` analyzer): "halo" -> [" ha", "hal", "alo", "lo "]."""
+    out = []
+    for word in folded.split():
+        w = f" {word} "
+        out.extend(w[i:i + NGRAM] for i in range(len(w) - NGRAM + 1))
+    return out
+
+
+def _csc(columns: list[np.ndarray], rows: list[int], n_cols: int, values: list[np.ndarray] | None = None):
+    """(indptr, indices[, data]) of a column-compressed matrix from per-row column arrays."""
+    lengths = np.array([len(c) for c in columns], dtype=np.int64)
+    col = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    row = np.repeat(np.asarray(rows, dtype=np.int64), lengths)
+    order = np.argsort(col, kind="stable")
+    indptr = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(col, minlength=n_cols), out=indptr[1:])
+    out = [indptr, row[order].astype(np.int32)]
+    if values is not None:
+        out.append((np.concatenate(values) if values else np.zeros(0))[order].astype(np.float32))
+    return tuple(out)
+
+
+def _combine(coverage: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """The score from the query's coverage and the best field cosine (both 0..1)."""
+    return COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * np.minimum(field, 1.0)
+
+
+class SearchIndex:
+    """Trigram index over tracks. Build with ``build`` (or ``load`` a saved one), then
+    ``query``. ``tracks`` is a list of (track_id, name, artists, album) tuples of plain str."""
+
+    def __init__(self, tracks: list[tuple[str, str, str, str]], vocab: np.ndarray, idf: np.ndarray,
+                 doc: tuple[np.ndarray, np.ndarray], title: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 artist: tuple[np.ndarray, np.ndarray, np.ndarray], fingerprint: str = "") -> None:
+        self.tracks = tracks
+        self.vocab = vocab  # sorted trigrams
+        self.idf = idf
+        self.doc = doc      # CSC (indptr, rows): which documents hold each trigram
+        self.title = title  # CSC (indptr, rows, values): unit TF-IDF rows of the core titles
+        self.artist = artist  # the same for the artist names
+        self.fingerprint = fingerprint
+        self.name_len = np.array([len(t[1]) for t in tracks], dtype=np.int64)
+
+    # ----- building ----------------------------------------------------------------------
+    @classmethod
+    def build(cls, tracks: Iterable[Sequence[str]], fingerprint: str = "") -> "SearchIndex":
+        tracks = [(str(t[0]), str(t[1] or ""), str(t[2] or ""), str(t[3] or "")) for t in tracks]
+        doc_sets = [set(grams(fold(f"{n} {a} {b}"))) for _, n, a, b in tracks]
+        vocab = np.array(sorted(set().union(*doc_sets)) if doc_sets else [], dtype=f"<U{NGRAM}")
+        lookup = {g: i for i, g in enumerate(vocab.tolist())}
+        n = len(tracks)
+        doc_cols = [np.fromiter((lookup[g] for g in s), dtype=np.int64, count=len(s)) for s in doc_sets]
+        df = np.bincount(np.concatenate(doc_cols), minlength=len(vocab)) if doc_cols else np.zeros(0)
+        idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+
+        def field(texts: list[str]):
+            cols_, vals_ = [], []
+            for text in texts:
+                c = Counter(lookup[g] for g in grams(fold(text)) if g in lookup)
+                cols = np.fromiter(c.keys(), dtype=np.int64, count=len(c))
+                tf = np.fromiter(c.values(), dtype=np.float64, count=len(c))
+                v = (1 + np.log(tf)) * idf[cols] if len(cols) else tf
+                norm = float(np.sqrt((v ** 2).sum()))
+                cols_.append(cols)
+                vals_.append(v / norm if norm > 0 else v)
+            return _csc(cols_, list(range(n)), len(vocab), vals_)
+
+        doc = _csc(doc_cols, list(range(n)), len(vocab))
+        title = field([core_title(t[1]) for t in tracks])
+        artist = field([t[2] for t in tracks])
+        return cls(tracks, vocab, idf, doc, title, artist, fingerprint)
+
+    # ----- querying ----------------------------------------------------------------------
+    def _query_weights(self, query: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """(vocabulary columns of the query's known trigrams, their IDF, sum of squared IDF
+        over all its trigrams: unknown ones count as the rarest, so gibberish scores ~0)."""
+        qgrams = sorted(set(grams(fold(query))))
+        if not qgrams:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), 0.0
+        unseen = math.log(1 + len(self.tracks)) + 1
+        cols, w = [], []
+        total = 0.0
+        for g in qgrams:
+            j = int(np.searchsorted(self.vocab, g)) if len(self.vocab) else 0
+            if j < len(self.vocab) and self.vocab[j] == g:
+                cols.append(j)
+                w.append(float(self.idf[j]))
+                total += float(self.idf[j]) ** 2
+            else:
+                total += unseen ** 2
+        return np.array(cols, dtype=np.int64), np.array(w), total
+
+    def scores(self, query: str) -> np.ndarray:
+        """Score (0..1) of every track for ``query``, in ``tracks`` order."""
+        n = len(self.tracks)
+        cols, w, total = self._query_weights(query)
+        if total <= 0 or len(cols) == 0:
+            return np.zeros(n)
+        coverage = np.zeros(n)
+        title = np.zeros(n)
+        artist = np.zeros(n)
+        qnorm = math.sqrt(total)
+        d_ptr, d_rows = self.doc
+        for j, wj in zip(cols, w):
+            coverage[d_rows[d_ptr[j]:d_ptr[j + 1]]] += wj * wj
+            for (ptr, rows, vals), acc in ((self.title, title), (self.artist, artist)):
+                lo, hi = ptr[j], ptr[j + 1]
+                acc[rows[lo:hi]] += vals[lo:hi] * (wj / qnorm)
+        return _combine(coverage / total, np.maximum(title, artist))
+
+    def query(self, query: str, limit: int = 10, min_score: float = MIN_SCORE) -> list[dict]:
+        """The best ``limit`` tracks scoring at least ``min_score``, best first (ties: the
+        shorter name, then track id): dicts with track_id, name, artists, album, score."""
+        s = self.scores(query)
+        keep = np.flatnonzero((s >= min_score) & (s > 1e-9))
+        if len(keep) == 0 or limit <= 0:
+            return []
+        ids = np.array([self.tracks[i][0] for i in keep], dtype=object)
+        order = keep[np.lexsort((ids, self.name_len[keep], -np.round(s[keep], 9)))][:limit]
+        return [{"track_id": self.tracks[i][0], "name": self.tracks[i][1], "artists": self.tracks[i][2],
+                 "album": self.tracks[i][3], "score": float(s[i])} for i in order]
+
+    def score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
+        """Scores of other tracks ((id, name, artists, album)) for ``query`` with this
+        index's IDF, comparable with ``scores`` (used for remote search results)."""
+        lookup = {g: i for i, g in enumerate(self.vocab.tolist())}
+        out = np.zeros(len(tracks))
+        cols, w, total = self._query_weights(query)
+        if total <= 0:
+            return out
+        qw = dict(zip(cols.tolist(), w.tolist()))
+
+        def cosine(text: str) -> float:
+            tc = Counter(lookup[g] for g in grams(fold(text)) if g in lookup)
+            v = {j: (1 + math.log(c)) * float(self.idf[j]) for j, c in tc.items()}
+            norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+            return sum(v[j] / norm * qw[j] / math.sqrt(total) for j in v if j in qw)
+
+        for k, (_, n, a, b) in enumerate(tracks):
+            doc = {lookup[g] for g in grams(fold(f"{n} {a} {b}")) if g in lookup}
+            cov = sum(qw[j] ** 2 for j in doc if j in qw) / total
+            out[k] = _combine(np.array([cov]), np.array([max(cosine(core_title(n)), cosine(a))]))[0]
+        return out
+
+    # ----- saving ------------------------------------------------------------------------
+    def save(self, path: Path | str) -> None:
+        """Write the index to ``path`` (one .npz, atomically)."""
+        from .store import atomic_write
+
+        meta = json.dumps({"version": INDEX_VERSION, "fingerprint": self.fingerprint,
+                           "tracks": self.tracks}, ensure_ascii=False).encode("utf-8")
+        arrays = {"meta": np.frombuffer(meta, dtype=np.uint8), "vocab": self.vocab, "idf": self.idf,
+                  "doc_ptr": self.doc[0], "doc_rows": self.doc[1], "title_ptr": self.title[0],
+                  "title_rows": self.title[1], "title_vals": self.title[2], "artist_ptr": self.artist[0],
+                  "artist_rows": self.artist[1], "artist_vals": self.artist[2]}
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+        atomic_write(Path(path), write)
+
+    @classmethod
+    def load(cls, path: Path | str, fingerprint: str | None = None) -> "SearchIndex | None":
+        """The saved index, or None when absent, unreadable, of another version, or (with
+        ``fingerprint``) built from something else."""
+        path = Path(path)
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+                if meta.get("version") != INDEX_VERSION:
+                    return None
+                if fingerprint is not None and meta.get("fingerprint") != fingerprint:
+                    return None
+                return cls([tuple(t) for t in meta["tracks"]], z["vocab"], z["idf"],
+                           (z["doc_ptr"], z["doc_rows"]), (z["title_ptr"], z["title_rows"], z["title_vals"]),
+                           (z["artist_ptr"], z["artist_rows"], z["artist_vals"]), meta.get("fingerprint", ""))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.info("search index %s unreadable (%s): rebuilding it", path, exc)
+            return None

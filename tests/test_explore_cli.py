@@ -1,0 +1,140 @@
+"""search, similar and moods from the command line on a playlist data file (--dataset)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.standins.spotify import base62_id
+
+runner = CliRunner()
+COLUMNS = ["track_id", "track_name", "track_artist", "track_popularity", "track_album_id", "track_album_name",
+           "track_album_release_date", "playlist_name", "playlist_id", "playlist_genre", "playlist_subgenre",
+           "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness", "instrumentalness",
+           "liveness", "valence", "tempo", "duration_ms"]
+SONGS = [  # name, artist, playlist, valence, energy
+    ("Mad World", "Tears For Fears", "Eighties", 0.3, 0.5),
+    ("Mad World (Feat. Michael Andrews)", "Gary Jules", "Gloom", 0.1, 0.1),
+    ("Mad World", "Michael Andrews", "Gloom", 0.12, 0.15),
+    ("Rules", "Doja Cat", "Party", 0.8, 0.85),
+    ("bad guy", "Billie Eilish", "Party", 0.56, 0.42),
+    ("bad guy (with Justin Bieber)", "Billie Eilish", "Party", 0.55, 0.43),
+    ("bury a friend", "Billie Eilish", "Party", 0.2, 0.4),
+    ("xanny", "Billie Eilish", "Gloom", 0.1, 0.2),
+    ("8", "Billie Eilish", "Gloom", 0.15, 0.25),
+    ("Bored", "Billie Eilish", "Gloom", 0.12, 0.22),
+    ("Evil [bold]Twin[/bold] \x1b[31mred", "Odd Name", "Party", 0.9, 0.9),
+    ("Happy Song", "Sunny", "Party", 0.85, 0.8),
+    ("Dance All Night", "Sunny", "Party", 0.9, 0.95),
+    ("Summer Jam", "Beach", "Eighties", 0.8, 0.9),
+]
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    path = tmp_path / "songs.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for i, (name, artist, playlist, v, e) in enumerate(SONGS):
+            w.writerow([base62_id(f"t{i}"), name, artist, 50, base62_id(f"al{i}"), "Album", "2019-01-01", playlist,
+                        base62_id(playlist), "pop", "pop", 0.5, e, 5, -6, 1, 0.05, 0.1, 0.0, 0.1, v, 120, 200000])
+    return path
+
+
+def run(args: list[str], tmp_path: Path):
+    return runner.invoke(app, args, env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}, catch_exceptions=False)
+
+
+def test_search_on_a_data_file_ranks_title_and_artist_and_says_no_match(data, tmp_path):
+    out = run(["search", "mad world gary jules", "--dataset", str(data), "--json"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)[0]["artists"] == "Gary Jules"
+    assert list((tmp_path / "cache" / "datasets").glob("search-*.npz"))  # the index is kept
+    none = run(["search", "xyzzyqq", "--dataset", str(data), "--json"], tmp_path)
+    assert none.exit_code == 0 and json.loads(none.stdout) == []
+    text = run(["search", "xyzzyqq", "--dataset", str(data)], tmp_path)
+    assert text.exit_code == 0 and "No match for 'xyzzyqq'" in text.stdout
+
+
+def test_names_from_strangers_are_printed_as_text(data, tmp_path):
+    out = run(["search", "evil twin", "--dataset", str(data)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert "[bold]Twin[/bold]" in out.stdout and "\x1b" not in out.stdout
+
+
+def test_similar_caps_the_artist_and_lists_a_recording_once(data, tmp_path):
+    out = run(["similar", "billie eilish bad guy", "--dataset", str(data), "--json", "-n", "20"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert "bad guy (with Justin Bieber)" not in [r["name"] for r in rows]
+    assert sum(r["artists"] == "Billie Eilish" for r in rows) <= 3
+    one = json.loads(run(["similar", "billie eilish bad guy", "--dataset", str(data), "--json", "-n", "20",
+                          "--same-artist", "1"], tmp_path).stdout)
+    assert sum(r["artists"] == "Billie Eilish" for r in one) <= 1
+
+
+def test_moods_cluster_blends_playlists_and_lists_tracks(data, tmp_path):
+    out = run(["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2", "--json"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert [p["name"] for p in res["playlists"]] == ["Party", "Gloom"]
+    assert {t["playlist"] for t in res["tracks"]} == {"Party", "Gloom"}
+    table = run(["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2"], tmp_path)
+    assert table.exit_code == 0 and "Tracks per mood cluster" in table.stdout and "xanny" in table.stdout
+    bad = run(["moods", "cluster", "Party", "--dataset", str(data), "--export"], tmp_path)
+    assert bad.exit_code == 2 and "--dataset" in bad.stderr
+
+
+def test_moods_near_shows_valence_and_energy(data, tmp_path):
+    out = run(["moods", "near", "gary jules mad world", "--dataset", str(data), "--json", "-n", "3"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["seed"]["valence"] == 0.1 and res["seed"]["energy"] == 0.1
+    assert res["tracks"][0]["name"] == "Mad World" and res["tracks"][0]["artists"] == "Michael Andrews"
+    table = run(["moods", "near", "gary jules mad world", "--dataset", str(data)], tmp_path)
+    assert "valence 0.100, energy 0.100" in table.stdout
+
+
+def test_moods_rejects_angry(data, tmp_path):
+    out = run(["moods", "recommend", "--mood", "angry", "--dataset", str(data)], tmp_path)
+    assert out.exit_code == 2 and "angry" in out.stderr
+
+
+def test_moods_classify_prints_accuracy_baseline_and_confusion(data, tmp_path):
+    out = run(["moods", "classify", "--dataset", str(data), "--json"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    res = json.loads(out.stdout)
+    # every track has features here: nothing to predict, no classifier needed
+    assert res["classifier"] is None and {t["source"] for t in res["tracks"]} == {"audio"}
+    tested = json.loads(run(["moods", "classify", "--dataset", str(data), "--json", "--evaluate"], tmp_path).stdout)
+    assert tested["classifier"]["n_test"] > 0 and "baseline" in tested["classifier"]
+
+
+def test_moods_classify_reports_the_classifier_beside_the_baseline(tmp_path):
+    path = tmp_path / "planted.csv"
+    corners = {"sunshine": (0.9, 0.9), "rage": (0.1, 0.9), "breeze": (0.9, 0.1), "tears": (0.1, 0.1)}
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for i in range(48):
+            word = list(corners)[i % 4]
+            v, e = corners[word]
+            feats = ["", ""] if i >= 40 else [v, e]  # the last 8 have no audio features
+            w.writerow([base62_id(f"p{i}"), f"{word} number {'abcdefghijklmnopqrstuvwxyzab'[i % 26]}{i}",
+                        f"artist {i}", 50, base62_id(f"al{i}"), "Album", "2019-01-01", "All", base62_id("All"), "pop",
+                        "pop", 0.5, feats[1], 5, -6, 1, 0.05, 0.1, 0.0, 0.1, feats[0], 120, 200000])
+    out = run(["moods", "classify", "--dataset", str(path)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert "held-out tracks: accuracy" in out.stdout and "always guessing" in out.stdout
+    assert "Confusion matrix" in out.stdout
+    res = json.loads(run(["moods", "classify", "--dataset", str(path), "--json"], tmp_path).stdout)
+    c = res["classifier"]
+    assert c["useful"] and c["accuracy"] >= c["baseline"] + 0.05
+    predicted = [t for t in res["tracks"] if t["source"] == "predicted"]
+    assert len(predicted) == 8 and all(t["mood"] for t in predicted)
