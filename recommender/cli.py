@@ -463,7 +463,7 @@ def build_playlist_cmd(
 
 SHORT = {"collaborative": "collab", "popularity": "popular", "opendata": "open"}
 NEW_SOURCE = {"similar_artists": "similar artists", "similar_recordings": "similar tracks"}
-NARROW = 100  # below this many columns the build table leaves out the per-scorer columns
+NARROW = 140  # below this many columns the build table leaves out the per-scorer columns
 
 
 def playlist_url(playlist_id: str) -> str:
