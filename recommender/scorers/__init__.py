@@ -15,17 +15,21 @@ from .base import Scorer
 from .collaborative import CollaborativeScorer
 from .content import ContentScorer
 from .popularity import PopularityScorer
+from .walk import ArtistWalkScorer
+from .year import YearScorer
 
 REGISTRY: dict[str, type[Scorer]] = {
     "content": ContentScorer,
     "collaborative": CollaborativeScorer,
     "popularity": PopularityScorer,
     "audio": AudioScorer,
+    "artist_walk": ArtistWalkScorer,
+    "year": YearScorer,
 }
 OPTIONAL = {"audio"}  # only built when their weight is positive
 
 __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
-           "AudioScorer", "make_scorers", "blend_weights", "scorer_params"]
+           "AudioScorer", "ArtistWalkScorer", "YearScorer", "make_scorers", "blend_weights", "scorer_params"]
 
 
 def _plain(value: Any) -> Any:
@@ -49,7 +53,7 @@ def blend_weights(settings) -> dict[str, float]:
 
 def make_scorers(settings) -> dict[str, Scorer]:
     """Unfitted scorers named by their registry name: content, collaborative, popularity,
-    and the optional ones (audio) when their weight is positive."""
+    artist_walk, year, and the optional ones (audio) when their weight is positive."""
     weights = blend_weights(settings)
     out: dict[str, Scorer] = {}
     for name, cls in REGISTRY.items():
