@@ -1,6 +1,7 @@
 """Quality benchmark: protocol ``tt-continuation-v1`` (/work/shared/benchmark/PROTOCOL.md).
 
     python bench/quality.py [--data PATH] [--splits dev holdout] [--features restricted full] [--json]
+    python bench/quality.py --protocol persona --splits dev [--json]     # tt-persona-v1 (PERSONA.md)
 
 For every split x feature level: hides the protocol's tracks, re-runs the anchors in this
 process (popularity count, track_popularity (full only), implicit item-kNN cosine and BM25
@@ -253,6 +254,51 @@ def tune_dev(data: Path, features: str, folds: int, normalisation: str | None) -
     return result.to_dict()
 
 
+PERSONA_METRICS = ("p@10", "ndcg@10", "rprec", "new@10", "known@10")
+
+
+def run_persona(data: Path, splits: list[str]) -> dict:
+    """Protocol ``tt-persona-v1`` (recommender/persona.py) with its anchors, per split:
+    {"<split>": {method: metrics + reach + requests}}."""
+    from recommender.persona import DiscoveryCaps, evaluate_personas, radio_anchor
+
+    settings = _settings()
+    full = load_dataset(data)
+    out: dict = {}
+    for split in splits:
+        lib = split_library(full, split)
+        rows: dict[str, dict] = {}
+
+        def row(res, name="blend"):
+            return {**res.metrics[name], "reach": round(res.reach, 4), "requests": round(res.requests, 1)}
+
+        res, _ = evaluate_personas(lib, settings, caps=DiscoveryCaps.library_only(), singles=False)
+        rows["anchor: our blend over the library only"] = row(res)
+        res = radio_anchor(lib)
+        rows["anchor: radio (5 seed artists x 8 similar x 20 top recordings, <= 3 per artist)"] = row(res)
+        res, _ = evaluate_personas(lib, settings)
+        rows["ours: blend over library + open-data pool"] = row(res)
+        for name in res.metrics:
+            if name != "blend":
+                rows[f"ours: {name} alone"] = row(res, name)
+        out[split] = {"personas": res.personas, "targets": res.targets, "seconds": round(res.seconds, 1),
+                      "weights": res.weights, "methods": rows}
+    return out
+
+
+def persona_table(results: dict) -> str:
+    lines = []
+    for split, res in results.items():
+        lines.append(f"\n{split}  ({res['personas']} personas, {res['targets']} targets, {res['seconds']} s, "
+                     f"weights {res['weights']})")
+        cols = (*PERSONA_METRICS, "reach", "requests")
+        lines.append(f"{'method':72s}" + "".join(f"{m:>9s}" for m in cols))
+        for name, met in res["methods"].items():
+            lines.append(f"{name:72s}" + "".join(f"{met[m]:9.4f}" if m != "requests" else f"{met[m]:9.0f}"
+                                                  for m in cols))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=DATA)
@@ -263,8 +309,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tune", action="store_true", help="tune the blend weights on dev (first --features level)")
     p.add_argument("--folds", type=int, default=3)
     p.add_argument("--normalisation", choices=["rank", "minmax"], help="override blend.normalisation")
+    p.add_argument("--protocol", choices=["continuation", "persona"], default="continuation",
+                   help="persona: tt-persona-v1 (PERSONA.md) with its anchors")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    if args.protocol == "persona":
+        results = run_persona(args.data, args.splits)
+        print(json.dumps({"protocol": "tt-persona-v1", "results": results}, indent=2) if args.json
+              else persona_table(results))
+        return 0
     if args.tune:
         print(json.dumps(tune_dev(args.data, args.features[0], args.folds, args.normalisation), indent=2))
         return 0
