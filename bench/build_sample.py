@@ -1,8 +1,10 @@
 """Build the built-in sample library from the TidyTuesday "Spotify Songs" CSV.
 
-Usage: ``python bench/build_sample.py [--csv /work/shared/data/spotify_songs.csv.gz]``.
+Usage: ``python bench/build_sample.py --csv PATH/spotify_songs.csv.gz``.
 Writes ``recommender/data/sample_library.json.gz`` (the account the stand-in serves by
-default) and ``recommender/data/sample_features.csv.gz`` (audio features of its tracks).
+default), ``recommender/data/sample_features.csv.gz`` (audio features of its tracks) and
+``recommender/data/sample_world.json.gz`` (the "other people's playlists" from which the
+ListenBrainz stand-in computes similar artists, similar recordings and popularity).
 Both outputs are committed: users and CI do not have the CSV. The build is deterministic
 (same CSV, same bytes out); every "random" choice below is an order by sha1 of a string.
 
@@ -48,6 +50,11 @@ How the sample account ``demo-user`` is derived (copy into the README):
   ``track_popularity``), artist popularity (mean of the artist's 5 most popular tracks), and
   artist genres (the artist's 3 most frequent playlist subgenres, then its most frequent
   genre, over all its CSV rows).
+* Open-data world (``sample_world.json.gz``): every other playlist of the CSV, complete,
+  limited to the account's tracks plus the tracks of artists found in at least 8 of those
+  playlists (to keep the file small). World-only tracks get derived ids
+  (``base62("world-track:<row>")``, albums ``base62("world-album:<row>")``) and the same
+  synthetic ISRC rule; the demo adds them to the stand-in's catalogue.
 * Playlist parsing cases: the first owned playlist also holds one podcast episode, one local
   file and one null item (a track Spotify no longer has).
 """
@@ -71,11 +78,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from recommender.standins.listenbrainz import WORLD_FORMAT, synthetic_isrc  # noqa: E402
 from recommender.standins.spotify import FEATURE_COLUMNS, FORMAT, base62_id  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "spotify_songs.csv.gz"
 OUT_LIBRARY = ROOT / "recommender" / "data" / "sample_library.json.gz"
 OUT_FEATURES = ROOT / "recommender" / "data" / "sample_features.csv.gz"
+OUT_WORLD = ROOT / "recommender" / "data" / "sample_world.json.gz"
+WORLD_MIN_ARTIST_PLAYLISTS = 8  # world-only tracks: by artists in at least this many other playlists
 USER = "demo-user"
 GENRES = ("edm", "latin", "pop", "r&b", "rap", "rock")
 PER_GENRE = 5
@@ -102,14 +112,7 @@ def hx(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def isrc(name: str, artist: str) -> str:
-    n = h(f"{name.casefold().strip()}|{artist.casefold().strip()}") % (36**10)
-    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    out = ""
-    for _ in range(10):
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-    return "ZZ" + out
+isrc = synthetic_isrc  # one rule for the sample and the open-data world
 
 
 def load(csv_path: Path) -> pd.DataFrame:
@@ -292,6 +295,40 @@ def build(csv_path: Path) -> tuple[dict, list[dict]]:
     return account, features
 
 
+def build_world(csv_path: Path, account: dict) -> dict:
+    """The open-data world of the sample: every playlist of the CSV that is not the user's.
+
+    Tracks already in the sample account are stored by id only; the other tracks are kept
+    when their artist is in at least ``WORLD_MIN_ARTIST_PLAYLISTS`` world playlists (the file
+    stays small) and stored without ids (the stand-in derives them from the row number).
+    """
+    df = load(csv_path)
+    own = {p["id"] for p in account["playlists"]}
+    w = df[~df["playlist_id"].isin(own)].drop_duplicates(["playlist_id", "track_id"])
+    known = set(account["tracks"])
+    reach = w.groupby("track_artist")["playlist_id"].nunique()
+    keep = w[w["track_id"].isin(known) | (w["track_artist"].map(reach) >= WORLD_MIN_ARTIST_PLAYLISTS)]
+    first = keep.drop_duplicates("track_id").sort_values("track_id", kind="stable")
+    new = first[~first["track_id"].isin(known)]
+    artists = sorted(set(new["track_artist"]))
+    a_ix = {a: i for i, a in enumerate(artists)}
+    album_rows = new.drop_duplicates("track_album_id")
+    albums, al_ix = [], {}
+    for r in album_rows.itertuples(index=False):
+        al_ix[r.track_album_id] = len(albums)
+        albums.append([str(r.track_album_name) if pd.notna(r.track_album_name) else "Unknown album",
+                       str(r.track_album_release_date), a_ix[r.track_artist]])
+    rows, t_ix = [], {}
+    for r in first.itertuples(index=False):
+        t_ix[r.track_id] = len(rows)
+        if r.track_id in known:
+            rows.append(r.track_id)
+        else:
+            rows.append([str(r.track_name), a_ix[r.track_artist], al_ix[r.track_album_id], int(r.duration_ms)])
+    playlists = {pid: [t_ix[t] for t in grp["track_id"]] for pid, grp in keep.groupby("playlist_id", sort=True)}
+    return {"format": WORLD_FORMAT, "artists": artists, "albums": albums, "tracks": rows, "playlists": playlists}
+
+
 def write_gzip(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
@@ -313,11 +350,15 @@ def main(argv: list[str] | None = None) -> None:
         w.writerow({k: (repr(float(v)) if k not in ("track_id", "key", "mode", "duration_ms") else
                         (v if k == "track_id" else int(v))) for k, v in row.items()})
     write_gzip(OUT_FEATURES, out.getvalue().encode())
+    world = build_world(args.csv, account)
+    write_gzip(OUT_WORLD, json.dumps(world, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+    print(f"world: {len(world['playlists'])} playlists, {len(world['tracks'])} tracks "
+          f"({sum(isinstance(t, list) for t in world['tracks'])} not in the account)")
     pl = account["playlists"]
     print(f"{len(pl)} playlists ({sum('owner' not in p for p in pl)} owned), {len(account['tracks'])} tracks, "
           f"{len(account['albums'])} albums, {len(account['artists'])} artists, "
           f"{len(account['saved_tracks'])} saved, {len(account['followed_artists'])} followed artists")
-    for p in (OUT_LIBRARY, OUT_FEATURES):
+    for p in (OUT_LIBRARY, OUT_FEATURES, OUT_WORLD):
         print(f"{p.relative_to(ROOT)}: {p.stat().st_size / 1024:.0f} KiB")
 
 

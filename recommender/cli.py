@@ -260,6 +260,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     _record(settings, "refresh", 0, started, requests=report.requests, tracks=report.tracks)
     for p in report.problems:
         _err(f"note: {p}")
+    for w in report.warnings:
+        _err(f"warning: {w}")
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
@@ -329,7 +331,8 @@ def build_playlist_cmd(
     _print_build(result, held)
 
 
-SHORT = {"collaborative": "collab", "popularity": "popular"}
+SHORT = {"collaborative": "collab", "popularity": "popular", "opendata": "open"}
+NEW_SOURCE = {"similar_artists": "similar artists", "similar_recordings": "similar tracks"}
 
 
 def _print_build(result, held) -> None:
@@ -343,10 +346,11 @@ def _print_build(result, held) -> None:
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
+                    + ["new" if r.get("new") else "", NEW_SOURCE.get(str(r.get("source", "")), str(r.get("source", "")))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
     title = f"Recommendations ({result.mode} profile; blend weights: {weights}; columns = each scorer's share of the score)"
-    console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["why"],
+    console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["new", "source", "why"],
                          rows, wide="why"))
     if result.dry_run:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
@@ -355,6 +359,8 @@ def _print_build(result, held) -> None:
                 console.print(f"{label} {len(ids)}: {shown}{' ...' if len(ids) > 8 else ''}")
     verb = "would add" if result.dry_run else "added"
     where = result.playlist_id or "(a new playlist)"
+    n_new = int(result.table["new"].sum()) if "new" in result.table else 0
+    console.print(f"{n_new} of {len(result.table)} tracks are new to you (candidates.new_share).")
     console.print(f"Managed playlist {where}: {verb} {result.added}, removed {result.removed}, kept {result.kept}"
                   + (" (dry run: nothing written)" if result.dry_run else "")
                   + f"; {result.requests} Spotify requests, {result.seconds:.1f} s.")
@@ -496,19 +502,25 @@ def tune_cmd(
 
 @command("standin")
 def standin_cmd(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (ListenBrainz and MusicBrainz take the next two).")] = 8765,
     extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres).")] = False,
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:
-    """Run the local Spotify stand-in (for trying the tool offline and for tests)."""
+    """Run the local stand-ins: Spotify, ListenBrainz + labs and MusicBrainz (offline trial, tests)."""
+    from .standins.listenbrainz import open_data_standins
     from .standins.spotify import run_standin
 
-    def ready(server) -> None:
-        _err(f"Spotify stand-in on {server.base_url} (Ctrl-C to stop). Point the tool at it with:\n"
-             f"  export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
-             f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any\n"
-             "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
-    run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready)
+    with open_data_standins(port + 1, port + 2) as (lb, mb, prepare):
+        def ready(server) -> None:
+            _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
+                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:\n"
+                 f"  export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
+                 f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
+                 f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
+                 f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}\n"
+                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
+        run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
+                    prepare=prepare)
 
 
 @command("show", parent=config_app)

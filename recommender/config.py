@@ -30,12 +30,16 @@ ENVIRONMENT = {
     "RECOMMENDER_SPOTIFY_API_URL": "spotify.api_url",
     "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": "spotify.accounts_url",
     "RECOMMENDER_CACHE_DIR": "cache.dir",
+    "RECOMMENDER_MUSICBRAINZ_URL": "enrich.musicbrainz_url",
+    "RECOMMENDER_LISTENBRAINZ_API_URL": "listenbrainz.api_url",
+    "RECOMMENDER_LISTENBRAINZ_LABS_URL": "listenbrainz.labs_url",
+    "LISTENBRAINZ_TOKEN": "listenbrainz.token",
 }
-SECRET_KEYS = {"spotify.client_secret"}
+SECRET_KEYS = {"spotify.client_secret", "listenbrainz.token"}
 # Keys whose default is null but whose value, when set, must be a string.
-NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir"}
+NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir", "listenbrainz.token"}
 ENUMS = {"blend.normalisation": {"rank", "minmax"}}
-UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction"}
+UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_share"}
 
 
 class Settings(Mapping):
@@ -221,11 +225,12 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
         section, key = dotted.split(".")
         if data[section][key] not in allowed:
             raise ConfigError(f"{where(dotted)}: {dotted} must be one of {sorted(allowed)}, got {data[section][key]!r}")
-    for dotted in UNIT_INTERVAL:
+    for dotted in sorted(UNIT_INTERVAL):
         section, key = dotted.split(".")
         if not 0 <= data[section][key] <= 1:
             raise ConfigError(f"{where(dotted)}: {dotted} must be between 0 and 1, got {data[section][key]}")
-    for dotted in ("spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url"):
+    for dotted in ("spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url", "listenbrainz.api_url",
+                   "listenbrainz.labs_url"):
         section, key = dotted.split(".")
         value = data[section][key]
         url = urlparse(value)
@@ -238,10 +243,16 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
             f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
     for dotted in ("blend.min_tracks", "blend.max_tracks", "blend.max_per_artist", "spotify.max_retries",
                    "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "evaluate.top_n",
-                   "tune.folds", "seeds.recent_days"):
-        section, key = dotted.split(".")
-        if data[section][key] < 0:
-            raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {data[section][key]}")
+                   "tune.folds", "seeds.recent_days", "discovery.request_budget", "discovery.search_fallback",
+                   "discovery.ttl_similar_artists_days", "discovery.ttl_recordings_days",
+                   "discovery.similar_artists.seed_artists", "discovery.similar_artists.artists_per_seed",
+                   "discovery.similar_artists.recordings_per_artist", "discovery.similar_recordings.seed_tracks",
+                   "discovery.similar_recordings.per_seed", "listenbrainz.max_retries", "listenbrainz.max_retry_wait"):
+        node = data
+        for part in dotted.split("."):
+            node = node[part]
+        if node < 0:
+            raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {node}")
     if data["blend"]["min_tracks"] > data["blend"]["max_tracks"]:
         raise ConfigError(f"{where('blend.min_tracks')}: blend.min_tracks ({data['blend']['min_tracks']}) "
                           f"is larger than blend.max_tracks ({data['blend']['max_tracks']})")

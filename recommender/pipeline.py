@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # Fallback "why" when a scorer has no explanation of its own, by scorer name.
 FALLBACK_WHY = {
+    "opendata": "liked by listeners of your seeds on ListenBrainz",
     "content": "similar names, artists and genres to your seeds",
     "collaborative": "often in playlists with your seeds",
     "popularity": "popular in your library",
@@ -430,7 +431,8 @@ def _empty_table(names: Iterable[str]) -> pd.DataFrame:
             "name": pd.Series([], dtype=object), "artists": pd.Series([], dtype=object),
             "score": pd.Series([], dtype=float)}
     cols.update({f"contrib_{n}": pd.Series([], dtype=float) for n in names})
-    cols.update({"why": pd.Series([], dtype=object), "pinned": pd.Series([], dtype=bool)})
+    cols.update({"why": pd.Series([], dtype=object), "pinned": pd.Series([], dtype=bool),
+                 "new": pd.Series([], dtype=bool), "source": pd.Series([], dtype=object)})
     return pd.DataFrame(cols)
 
 
@@ -564,11 +566,17 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
                            min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
                            max_per_artist=int(cfg.max_per_artist), pinned=pinned)
     pinned_set = set(pinned)
+    new_rows = _cached(library, "new_rows", lambda: ~_known(library))
+    share = float(settings.candidates.new_share)
+    if share > 0:
+        chosen = mix_new(chosen, blended, new_rows[rows], pinned_set, share, _ArtistKeys(library),
+                         max_per_artist=int(cfg.max_per_artist))
     unpinned = [t for t in chosen if t not in pinned_set]
     # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     why = _why(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
     table = _table(library, chosen, pinned_set, blended, contrib, why, names)
+    _mark_sources(library, table, new_rows)
     reason = ""
     if blended.isna().all():
         reason = (f"none of the {len(candidates)} candidates could be scored: no scorer found anything "
@@ -576,6 +584,92 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
     return Recommendations(table=table, reason=reason, **common)
+
+
+# ----- the mix: new tracks and where they came from -----------------------------------------
+
+SOURCE_WHY = {
+    "similar_artists": "similar to {seed} on ListenBrainz",
+    "similar_recordings": "often played with {seed} on ListenBrainz",
+    "albums": "from a new album by {seed}, one of your artists",
+}
+
+
+def _known(library: Library) -> np.ndarray:
+    """Bool per track row: in one of the user's playlists, saved or a top track."""
+    m, columns = library.track_playlist_matrix(extra_sources=True)
+    if len(columns) == 0:
+        return np.zeros(m.shape[0], dtype=bool)
+    return np.asarray(m @ np.ones(len(columns), dtype=np.float32)).ravel() > 0
+
+
+def mix_new(chosen: list[str], blended: pd.Series, is_new: np.ndarray, pinned: set[str], share: float,
+            artist_of, *, threshold: float = 0.0, max_per_artist: int = 0) -> list[str]:
+    """``chosen`` with at least ``ceil(share * n)`` of its ``n`` unpinned tracks new (``is_new``
+    per candidate of ``blended``), when enough new candidates score above ``threshold`` (0:
+    any evidence at all): the weakest known tracks make room for the best new ones. Pinned tracks stay first; the
+    rest stays in blended-score order."""
+    import math
+    unpinned = [t for t in chosen if t not in pinned]
+    new_ids = set(blended.index[is_new])
+    have = [t for t in unpinned if t in new_ids]
+    need = math.ceil(share * len(unpinned) - 1e-9)
+    if len(have) >= need:
+        return chosen
+    pool = blended[is_new & (blended.to_numpy(dtype=float, na_value=np.nan) > threshold)]  # scored at all
+    taken = set(chosen)
+    counts: dict[str, int] = {}
+    for t in chosen:
+        counts[artist_of[t]] = counts.get(artist_of[t], 0) + 1
+    known = [t for t in unpinned if t not in new_ids]
+    extra: list[str] = []
+    for tid in pool.sort_values(ascending=False, kind="stable").index:
+        if len(have) + len(extra) >= need or not known:
+            break
+        if tid in taken:
+            continue
+        a = artist_of[tid]
+        dropped = artist_of[known[-1]]
+        if max_per_artist and counts.get(a, 0) - (a == dropped) >= max_per_artist:
+            continue
+        counts[dropped] -= 1
+        counts[a] = counts.get(a, 0) + 1
+        known.pop()
+        extra.append(tid)
+    keep = set(known) | set(have) | set(extra)
+    rest = blended.reindex([t for t in unpinned + extra if t in keep])
+    ordered = list(rest.sort_values(ascending=False, kind="stable").index)
+    return [t for t in chosen if t in pinned] + ordered
+
+
+def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray) -> None:
+    """Add ``new`` (bool) and ``source`` columns to ``table``; a new track's "why" names its
+    source's evidence when the top scorer's reason does not ("similar to X on ListenBrainz")."""
+    ids = list(table["track_id"])
+    pos = library.track_positions(ids)
+    table["new"] = [bool(p >= 0 and new_rows[p]) for p in pos]
+    found: dict[str, tuple[str, str]] = {}
+    disc = library.frames["discovered"]
+    if len(disc):
+        best = disc.sort_values("score", ascending=False, kind="stable").drop_duplicates("track_id")
+        best = best[best["track_id"].isin(ids)]
+        for t, src, seed in zip(best["track_id"].astype(str), best["source"].astype(str), best["seed_name"].astype(object)):
+            found[t] = (src, str(seed or ""))
+    albums = library.frames["discovery"]
+    if len(albums):
+        names = dict(zip(library.frames["artists"]["artist_id"].astype(str), library.frames["artists"]["name"].astype(object)))
+        sub = albums[albums["track_id"].isin(ids)].drop_duplicates("track_id")
+        for t, a in zip(sub["track_id"].astype(str), sub["source_artist_id"].astype(str)):
+            found.setdefault(t, ("albums", str(names.get(a) or "your artist")))
+    sources, whys = [], []
+    for t, is_new, why, pinned in zip(ids, table["new"], table["why"], table["pinned"]):
+        src, seed = found.get(t, ("catalogue", "")) if is_new else ("library", "")
+        sources.append(src)
+        if is_new and not pinned and src in SOURCE_WHY and "ListenBrainz" not in str(why):
+            why = SOURCE_WHY[src].format(seed=seed)
+        whys.append(why)
+    table["source"] = sources
+    table["why"] = whys
 
 
 class _Clock:

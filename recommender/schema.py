@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 SCHEMA_VERSION = 1
+OPEN_DATA_FRAMES = ("discovered", "recordings", "similar_artists", "similar_tracks")
 
 LIST = "list"  # marker: object column holding lists of str
 
@@ -57,6 +58,22 @@ FRAMES: dict[str, dict[str, str]] = {
     "followed_artists": {"artist_id": "string"},
     # Discovery source: tracks of albums by top/followed artists (not in the user's library).
     "discovery": {"track_id": "string", "album_id": "string", "source_artist_id": "string"},
+    # Open-data discovery (recommender/sources/): what ListenBrainz/MusicBrainz said, keyed by
+    # Spotify ids where resolved. Written by refresh; read by the open-data scorer.
+    # Tracks found by the open-data sources (the albums source keeps the "discovery" frame):
+    # source is "similar_artists" or "similar_recordings"; seed_id/seed_name the Spotify id
+    # and name of the seed artist or seed track that led to it; score its similarity (0..1).
+    "discovered": {"track_id": "string", "source": "string", "seed_id": "string", "seed_name": "string",
+                   "score": "Float64"},
+    # Spotify track <-> MusicBrainz recording and artist MBIDs, with open listen/user counts.
+    "recordings": {"track_id": "string", "recording_mbid": "string", "artist_mbids": LIST,
+                   "listen_count": "Int64", "user_count": "Int64"},
+    # Seed artist (Spotify id + name) -> similar artist (MBID + name), score 0..1 (1 = the most
+    # similar of that seed), rank 1-based.
+    "similar_artists": {"seed_artist_id": "string", "seed_artist_name": "string", "artist_mbid": "string",
+                        "artist_name": "string", "score": "Float64", "rank": "Int64"},
+    # Seed track -> similar track (both Spotify ids), score 0..1 per seed, rank 1-based.
+    "similar_tracks": {"seed_track_id": "string", "track_id": "string", "score": "Float64", "rank": "Int64"},
     # Optional: audio features imported from a file or an extended-quota app.
     "audio_features": {
         "track_id": "string",

@@ -12,6 +12,32 @@ import spotipy
 from recommender.standins.spotify import Account, StandinServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
+OPEN_DATA_ENV = ("RECOMMENDER_LISTENBRAINZ_API_URL", "RECOMMENDER_LISTENBRAINZ_LABS_URL", "RECOMMENDER_MUSICBRAINZ_URL")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_real_open_data() -> Iterator[None]:
+    """No test may reach the real MusicBrainz or ListenBrainz: every run that does not set its
+    own URLs talks to empty-world stand-ins on 127.0.0.1 (their answers: nothing known)."""
+    import os
+
+    import pandas as pd
+
+    from recommender.standins.listenbrainz import ListenBrainzStandIn, OpenDataWorld
+    from recommender.standins.musicbrainz import MusicBrainzStandIn
+    world = OpenDataWorld(pd.DataFrame(columns=["playlist_id", "track_id", "track_name", "track_artist"]))
+    with ListenBrainzStandIn(world) as lb, MusicBrainzStandIn(world=world) as mb:
+        urls = dict(zip(OPEN_DATA_ENV, (lb.api_url, lb.labs_url, mb.base_url)))
+        old = {k: os.environ.get(k) for k in urls}
+        os.environ.update(urls)
+        try:
+            yield
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 @pytest.fixture

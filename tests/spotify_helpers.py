@@ -17,6 +17,12 @@ def settings_for(server, cache_dir: Path, **overrides):
         "cache.dir": str(cache_dir),
         "spotify.max_retry_wait": 5.0,
     }
+    import os  # the open-data stand-ins of conftest (no test reaches the real services)
+    for var, key in (("RECOMMENDER_LISTENBRAINZ_API_URL", "listenbrainz.api_url"),
+                     ("RECOMMENDER_LISTENBRAINZ_LABS_URL", "listenbrainz.labs_url"),
+                     ("RECOMMENDER_MUSICBRAINZ_URL", "enrich.musicbrainz_url")):
+        if os.environ.get(var):
+            base[key] = os.environ[var]
     base.update(overrides)
     return load_settings(environ={}, overrides=base)
 

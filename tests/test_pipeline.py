@@ -209,7 +209,7 @@ def test_unknown_seed_playlist_names_close_matches(settings):
 
 def test_full_run_table_scores_why_and_pinned(settings):
     s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=4,
-              blend__max_per_artist=0, blend__normalisation="minmax")
+              blend__max_per_artist=0, blend__normalisation="minmax", candidates__new_share=0.0)
     content = FixedScorer("content", {"d1": 1.0, "d2": 0.5, "o1": 0.0, "p2": 0.9}, reason="content likes")
     collab = FixedScorer("collaborative", {"d1": 0.0, "d2": 1.0, "q1": 1.0})  # no explain -> fallback
     pop = FixedScorer("popularity", {"d1": 1.0})
@@ -218,7 +218,7 @@ def test_full_run_table_scores_why_and_pinned(settings):
                                 weights={"content": 3.0, "collaborative": 1.0, "popularity": 0.0})
     t = rec.table
     assert list(t.columns) == ["rank", "track_id", "name", "artists", "score", "contrib_content",
-                               "contrib_collaborative", "contrib_popularity", "why", "pinned"]
+                               "contrib_collaborative", "contrib_popularity", "why", "pinned", "new", "source"]
     # d1: (3*1 + 1*0)/4 = .75; d2: (3*.5 + 1)/4 = .625; p2: .9; q1: 1 (collab only); o1: 0.
     assert list(t["track_id"]) == ["p1", "q1", "p2", "d1"]
     assert t["rank"].tolist() == [1, 2, 3, 4]
@@ -227,8 +227,11 @@ def test_full_run_table_scores_why_and_pinned(settings):
     contrib = t[["contrib_content", "contrib_collaborative"]].iloc[1:].sum(axis=1, min_count=1)
     assert contrib.tolist() == pytest.approx(t["score"].iloc[1:].tolist())
     assert t["contrib_popularity"].isna().all() and not hasattr(pop, "fits_")  # weight 0: not run
+    # d1 is new (an album track found by discovery): its why names the source
     assert t["why"].tolist() == ["kept by you", "often in playlists with your seeds",
-                                 "content likes p2", "content likes d1"]
+                                 "content likes p2", "from a new album by your artist, one of your artists"]
+    assert t["new"].tolist() == [False, False, False, True]
+    assert t["source"].tolist() == ["library", "library", "library", "albums"]
     assert t.loc[t["track_id"] == "d1", "artists"].item() == "Golf"
     assert content.fits_ == 1 and collab.fits_ == 1
     assert rec.mode == "taste" and rec.reason == ""

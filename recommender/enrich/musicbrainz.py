@@ -23,15 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urlsplit
 
 import pandas as pd
 import requests
 
 from .. import schema
 from ..config import DEFAULT_FILE, Settings
-from ..errors import ConfigError, RecommenderError
+from ..errors import ConfigError
 from ..library import Library
+from ..services.http import Budget, JsonService, ServiceError
 from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -41,112 +42,53 @@ Progress = Callable[[int, int, float], None]  # (done, total, eta_seconds)
 # Average requests per artist (ISRC or search, then the artist lookup; a failed ISRC adds a
 # search, a miss saves the lookup): used only for the "this will take about N minutes" notice.
 REQUESTS_PER_ARTIST = 2.5
-RETRY_STATUSES = {429, 500, 502, 503, 504}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+LOOPBACK_RATE = 1000.0  # requests/s towards a server on this machine
 MAX_TAGS = 10  # tags are noisier than genres: keep only the most voted ones
 
 
-class MusicBrainzError(RecommenderError):
+class MusicBrainzError(ServiceError):
     """MusicBrainz kept failing after our bounded retries, or refused a request."""
 
     exit_code = 5
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+    def __init__(self, message: str, status: int | None = None, service: str = "MusicBrainz") -> None:
+        super().__init__(message, status, service)
 
 
 # ----- HTTP client ---------------------------------------------------------------------------
-class MusicBrainzClient:
+class MusicBrainzClient(JsonService):
     """A polite MusicBrainz web-service client: JSON, User-Agent, rate limit, bounded retries.
 
-    At most ``rate`` requests per second: the next request starts no earlier than ``1/rate``
-    seconds after the previous one *finished* (timestamps from ``clock``, waits via ``sleep``,
-    both injectable). 503/429/5xx, timeouts and unreadable bodies are retried ``max_retries``
-    times, waiting ``Retry-After`` (capped at ``max_retry_wait`` seconds) or 1, 2, 4 ... s.
+    The shared HTTP layer (``services/http.py``) with MusicBrainz's rules: at most ``rate``
+    requests per second (the next request starts no earlier than ``1/rate`` seconds after the
+    previous one *finished*; timestamps from ``clock``, waits via ``sleep``, both injectable).
+    503/429/5xx, timeouts and unreadable bodies are retried ``max_retries`` times, waiting
+    ``Retry-After`` (cut to ``max_retry_wait`` seconds) or 1, 2, 4 ... s.
     """
+
+    error_class = MusicBrainzError
 
     def __init__(self, base_url: str, user_agent: str, rate: float = 1.0, timeout: float = 10,
                  session: requests.Session | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
-                 max_retries: int = 3, max_retry_wait: float = 30.0) -> None:
+                 max_retries: int = 3, max_retry_wait: float = 30.0, budget: Budget | None = None) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self.user_agent = user_agent
-        self.rate = rate
-        self.timeout = timeout
-        self.session = session
-        self.clock = clock
-        self.sleep = sleep
-        self.max_retries = max_retries
-        self.max_retry_wait = max_retry_wait
-        self.requests_sent = 0
-        self._last_done: float | None = None
-
-    # -- low level --
-    def _wait_turn(self) -> None:
-        if self._last_done is None:
-            return
-        wait = self._last_done + 1.0 / self.rate - self.clock()
-        if wait > 0:
-            self.sleep(wait)
-
-    def _retry_wait(self, attempt: int, response: requests.Response | None) -> float:
-        header = response.headers.get("Retry-After") if response is not None else None
-        if header is not None:
-            try:
-                return min(max(float(header), 0.0), self.max_retry_wait)
-            except ValueError:
-                pass  # an HTTP date: fall back to our own back-off
-        return min(2.0 ** attempt, self.max_retry_wait)
+        super().__init__(base_url, user_agent, name="MusicBrainz", rate=rate, timeout=timeout, session=session,
+                         clock=clock, sleep=sleep, max_retries=max_retries, max_retry_wait=max_retry_wait,
+                         long_wait="cap", budget=budget)
 
     def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
         """GET ``base_url + path`` with ``fmt=json``; the JSON body, or None on 404.
 
         Raises MusicBrainzError after the retries, or at once on another 4xx.
         """
-        url = urljoin(self.base_url, path)
         # Built by hand: MusicBrainz documents inc lists joined by a literal '+'.
         query = "&".join(f"{k}={quote(str(v), safe='+' if k == 'inc' else '')}"
                          for k, v in {**(params or {}), "fmt": "json"}.items())
-        headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
-        session = self.session or requests.Session()
-        if self.session is None:
-            self.session = session
-        problem = ""
-        for attempt in range(self.max_retries + 1):
-            self._wait_turn()
-            response = None
-            try:
-                self.requests_sent += 1
-                response = session.get(url, params=query, headers=headers, timeout=self.timeout)
-            except requests.RequestException as exc:
-                problem = type(exc).__name__
-            finally:
-                self._last_done = self.clock()
-            if response is not None:
-                status = response.status_code
-                if status == 200:
-                    try:
-                        data = response.json()
-                        if isinstance(data, dict):
-                            return data
-                        problem = "a body that is not a JSON object"
-                    except ValueError:
-                        problem = "an unreadable body"
-                elif status == 404:
-                    return None
-                elif status in RETRY_STATUSES:
-                    problem = f"HTTP {status}"
-                else:
-                    raise MusicBrainzError(f"MusicBrainz refused {response.url}: HTTP {status}", status)
-            if attempt < self.max_retries:
-                wait = self._retry_wait(attempt, response)
-                log.info("MusicBrainz answered %s for %s; retrying in %.1f s", problem, url, wait)
-                self.sleep(wait)
-        raise MusicBrainzError(
-            f"MusicBrainz kept failing ({problem}) for {url} after {self.max_retries + 1} attempts")
+        return self.request("GET", path, params=query, accept=dict)
 
     # -- endpoints --
     def isrc(self, isrc: str) -> dict[str, Any] | None:
@@ -301,9 +243,12 @@ def client_from_settings(settings: Settings) -> MusicBrainzClient:
              "must name this app and a contact (MusicBrainz asks for it)")
     url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
                    "must be an http(s) URL")
+    rate = _setting(settings, "rate", lambda v: v > 0, "must be positive")
+    if urlsplit(url).hostname in LOOPBACK:
+        rate = max(rate, LOOPBACK_RATE)  # a stand-in or your own mirror: the 1/s etiquette is for musicbrainz.org
     return MusicBrainzClient(
         url, e.user_agent,
-        rate=_setting(settings, "rate", lambda v: v > 0, "must be positive"),
+        rate=rate,
         timeout=_setting(settings, "timeout", lambda v: v > 0, "must be positive"),
         max_retries=_setting(settings, "max_retries", lambda v: v >= 0, "must not be negative"),
         max_retry_wait=_setting(settings, "max_retry_wait", lambda v: v >= 0, "must not be negative"),

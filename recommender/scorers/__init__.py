@@ -14,6 +14,7 @@ from .audio import AudioScorer
 from .base import Scorer
 from .collaborative import CollaborativeScorer
 from .content import ContentScorer
+from .opendata import OpenDataScorer
 from .popularity import PopularityScorer
 from .walk import ArtistWalkScorer
 from .year import YearScorer
@@ -23,13 +24,15 @@ REGISTRY: dict[str, type[Scorer]] = {
     "collaborative": CollaborativeScorer,
     "popularity": PopularityScorer,
     "audio": AudioScorer,
+    "opendata": OpenDataScorer,
     "artist_walk": ArtistWalkScorer,
     "year": YearScorer,
 }
 OPTIONAL = {"audio"}  # only built when their weight is positive
 
 __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
-           "AudioScorer", "ArtistWalkScorer", "YearScorer", "make_scorers", "blend_weights", "scorer_params"]
+           "AudioScorer", "OpenDataScorer", "ArtistWalkScorer", "YearScorer", "make_scorers", "blend_weights",
+           "scorer_params"]
 
 
 def _plain(value: Any) -> Any:

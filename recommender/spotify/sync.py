@@ -22,6 +22,7 @@ from .. import schema
 from ..errors import SpotifyError
 from ..library import Library
 from ..store import Store, now_iso
+from ..sources.albums import discover_albums as _discover
 from . import parse
 from .gateway import Gateway
 
@@ -45,6 +46,10 @@ class RefreshReport:
     discovery_tracks: int = 0
     requests: int = 0
     problems: list[str] = field(default_factory=list)
+    open_data_tracks: int = 0  # new tracks from the open-data sources (jobs.discover)
+    open_data_requests: int = 0
+    requests_by_service: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # one line per failed open-data service
 
     def to_dict(self) -> dict:
         return dict(vars(self))
@@ -212,58 +217,3 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                           artist_genres_api=genres_state, discovery=discovery_state,
                           last_refresh={"requests": report.requests, "at": now_iso()})
     return library, report
-
-
-def _ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
-    """Top artists by best rank (short term first on ties), then followed artists."""
-    order = {t: i for i, t in enumerate(schema.TIME_RANGES)}
-    best: dict[str, tuple[int, int]] = {}
-    for r in top_artists:
-        key = (r["rank"], order[r["time_range"]])
-        if r["artist_id"] not in best or key < best[r["artist_id"]]:
-            best[r["artist_id"]] = key
-    ranked = sorted(best, key=best.__getitem__)
-    ranked += [f["artist_id"] for f in followed if f["artist_id"] not in best]
-    return ranked
-
-
-def _discover(gateway: Gateway, settings, manifest: dict, cached: Library | None, top_artists: list[dict],
-              followed: list[dict], add_track, progress: Progress) -> tuple[list[dict], dict]:
-    n_artists = settings.refresh.discovery_artists
-    n_albums = settings.refresh.discovery_albums_per_artist
-    state = manifest.get("discovery", {}) if cached is not None else {}
-    checked: dict[str, str] = dict(state.get("artists_checked", {}))
-    albums_by_artist: dict[str, list[str]] = dict(state.get("albums_by_artist", {}))
-    if n_artists == 0 or n_albums == 0:
-        return [], {}
-    old = cached.discovery if cached is not None else schema.empty_frame("discovery")
-    old_tracks = cached.tracks.set_index("track_id") if cached is not None else None
-    rows: list[dict] = []
-    artists = _ranked_artists(top_artists, followed)[:n_artists]
-    recheck = settings.refresh.discovery_recheck_days
-    for i, artist_id in enumerate(artists):
-        progress("discovery", i, len(artists))
-        if _days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
-            albums = []
-            page = gateway.get(f"artists/{artist_id}/albums", include_groups="album,single", limit=50)
-            for obj in (page or {}).get("items") or []:
-                if obj and obj.get("id"):
-                    albums.append(obj)
-            albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
-            albums_by_artist[artist_id] = [a["id"] for a in albums[:n_albums]]
-            checked[artist_id] = now_iso()
-            album_objs = {a["id"]: a for a in albums}
-        else:
-            album_objs = {}
-        for album_id in albums_by_artist[artist_id]:
-            known = old[old["album_id"] == album_id]
-            if len(known) and old_tracks is not None and known["track_id"].isin(old_tracks.index).all():
-                rows.extend(known.assign(source_artist_id=artist_id).to_dict("records"))
-                continue
-            album = album_objs.get(album_id) or {"id": album_id}
-            for obj in gateway.pages(f"albums/{album_id}/tracks"):
-                if obj and obj.get("id") and not obj.get("is_local"):
-                    tid = add_track(obj, album)
-                    rows.append({"track_id": tid, "album_id": album_id, "source_artist_id": artist_id})
-    progress("discovery", len(artists), len(artists))
-    return rows, {"artists_checked": checked, "albums_by_artist": albums_by_artist}

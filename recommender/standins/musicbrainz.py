@@ -7,6 +7,9 @@ name folded to lower-case ASCII words joined by '-'). Unknown ISRCs and MBIDs an
 unknown names an empty search result. Like MusicBrainz, lookups leave out ``artist-credit``,
 ``genres`` and ``tags`` unless asked for with ``inc``, and anything but ``fmt=json`` is refused.
 
+Built with ``world=`` (an ``OpenDataWorld`` of ``standins/listenbrainz.py``), it also answers
+``/isrc/<ISRC>`` for every track of that world, with the world's recording and artist MBIDs.
+
 Tests can queue failures (``fail(503, times=2, retry_after=0)``) and read ``seen``: the
 monotonic time, path, query and User-Agent of every request received.
 
@@ -61,7 +64,9 @@ class Seen:
 class MusicBrainzStandIn:
     """Serve recorded responses; use as a context manager or call ``start``/``stop``."""
 
-    def __init__(self, fixtures: Path | str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, fixtures: Path | str | None = None, host: str = "127.0.0.1", port: int = 0,
+                 world: Any = None) -> None:
+        self.world = world  # an OpenDataWorld (standins.listenbrainz): answers ISRC look-ups of its tracks
         self.host = host
         self.port = port
         self.isrcs: dict[str, dict[str, Any]] = {}
@@ -160,6 +165,8 @@ class MusicBrainzStandIn:
         inc = set(re.split(r"[+ ]", query.get("inc", ""))) - {""}  # '+' arrives decoded as ' '
         if parts[0] == "isrc" and len(parts) == 2:
             body = self.isrcs.get(parts[1].upper())
+            if body is None and self.world is not None:
+                body = self.world.isrc_lookup(parts[1])
             if body is None:
                 return 404, NOT_FOUND, {}
             body = copy.deepcopy(body)

@@ -1355,12 +1355,16 @@ class _Handler(BaseHTTPRequestHandler):
 # Command line
 # ---------------------------------------------------------------------------------------
 def run_standin(port: int = 8765, extended: bool = False, account_path: str | None = None,
-                ready: Callable[[StandinServer], None] | None = None) -> None:
+                ready: Callable[[StandinServer], None] | None = None,
+                prepare: Callable[[Account], None] | None = None) -> None:
     """Serve the sample library (or ``account_path``) on 127.0.0.1:``port`` until Ctrl-C.
 
-    ``ready(server)`` is called once it listens (the CLI prints the URLs there).
+    ``ready(server)`` is called once it listens (the CLI prints the URLs there);
+    ``prepare(account)`` may extend the account first (the open-data world's catalogue).
     """
     account = Account.from_file(account_path) if account_path else Account.sample()
+    if prepare is not None:
+        prepare(account)
     server = StandinServer(account, extended=extended, port=port)
     try:
         server.start()

@@ -1,0 +1,82 @@
+"""A TTL cache of open-data answers: one JSON file per kind under ``<cache>/opendata/``.
+
+Every answer is kept with the time it was fetched, misses (None, empty lists) too, and is
+used while younger than its kind's TTL (similar artists 7 days, recordings and id mappings
+30 days by default). Writes are atomic and happen every ``save_every`` new answers and on
+``close()``, so an interrupted run resumes with what it had already fetched. A corrupt file
+is ignored (the answers are fetched again).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from ..store import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+MISSING = object()
+
+
+class AnswerCache:
+    """``get(kind, key)`` -> cached value or ``MISSING``; ``put(kind, key, value)``."""
+
+    def __init__(self, folder: Path | str, ttl_days: dict[str, float], save_every: int = 25,
+                 now: datetime | None = None) -> None:
+        self.folder = Path(folder)
+        self.ttl_days = dict(ttl_days)
+        self.save_every = save_every
+        self.now = now or datetime.now(timezone.utc)
+        self._data: dict[str, dict[str, list]] = {}
+        self._dirty: dict[str, int] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def _load(self, kind: str) -> dict[str, list]:
+        if kind not in self._data:
+            path = self.folder / f"{kind}.json"
+            data: dict[str, list] = {}
+            if path.exists():
+                try:
+                    raw = json.loads(path.read_text(encoding="utf-8"))
+                    if isinstance(raw, dict):
+                        data = {k: v for k, v in raw.items() if isinstance(v, list) and len(v) == 2}
+                except (OSError, ValueError):
+                    log.warning("open-data cache %s is unreadable; its answers will be fetched again", path)
+            self._data[kind] = data
+        return self._data[kind]
+
+    def get(self, kind: str, key: str) -> Any:
+        entry = self._load(kind).get(key)
+        if entry is not None:
+            try:
+                when = datetime.fromisoformat(entry[0])
+            except (TypeError, ValueError):
+                when = None
+            ttl = timedelta(days=float(self.ttl_days.get(kind, 30)))
+            if when is not None and self.now - when < ttl:
+                self.hits += 1
+                return entry[1]
+        self.misses += 1
+        return MISSING
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        self._load(kind)[key] = [self.now.replace(microsecond=0).isoformat(), value]
+        self._dirty[kind] = self._dirty.get(kind, 0) + 1
+        if self._dirty[kind] >= self.save_every:
+            self._save(kind)
+
+    def _save(self, kind: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.folder / f"{kind}.json", json.dumps(self._data[kind], separators=(",", ":")))
+        self._dirty[kind] = 0
+
+    def close(self) -> None:
+        """Write every kind with unsaved answers."""
+        for kind, n in list(self._dirty.items()):
+            if n:
+                self._save(kind)

@@ -1,0 +1,199 @@
+"""The one HTTP layer of the open-data services (MusicBrainz, ListenBrainz, ListenBrainz labs).
+
+``JsonService`` sends JSON requests with a User-Agent, paces them, retries a bounded number
+of times and counts them against a shared per-run ``Budget``:
+
+- at most ``rate`` requests per second (0 = no limit): a request starts no earlier than
+  ``1/rate`` s after the previous one *finished* (``clock`` and ``sleep`` are injectable);
+- ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-In: N`` waits N s before the next
+  request;
+- 429, 5xx, timeouts, connection errors and unreadable bodies are retried ``max_retries``
+  times, waiting ``Retry-After`` (or ``X-RateLimit-Reset-In``) or 1, 2, 4 ... s;
+- no sleep is ever longer than ``max_retry_wait``: a longer wait is cut to it
+  (``long_wait="cap"``, MusicBrainz's 503 "slow down") or stops at once with a
+  ``ServiceError`` (``long_wait="stop"``, ListenBrainz: the discovery step stops, the run
+  goes on);
+- 404 answers None; another 4xx raises ``ServiceError`` at once (with its status).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from ..errors import RecommenderError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class ServiceError(RecommenderError):
+    """An open-data service failed after our bounded retries, or refused a request."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, status: int | None = None, service: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.service = service
+
+
+class BudgetExhausted(ServiceError):
+    """The per-run request budget (``discovery.request_budget``) is spent."""
+
+
+class Budget:
+    """A per-run request budget shared by every service client (None = unlimited)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self.used = 0
+        self.by_service: dict[str, int] = {}
+
+    def spend(self, service: str) -> None:
+        if self.limit is not None and self.used >= self.limit:
+            raise BudgetExhausted(f"the request budget of {self.limit} per run is spent "
+                                  f"(discovery.request_budget)", service=service)
+        self.used += 1
+        self.by_service[service] = self.by_service.get(service, 0) + 1
+
+
+class JsonService:
+    """A polite JSON client of one service (see the module docstring)."""
+
+    error_class: type[ServiceError] = ServiceError
+
+    def __init__(self, base_url: str, user_agent: str, *, name: str = "service", rate: float = 0.0,
+                 timeout: float = 10.0, session: requests.Session | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 max_retries: int = 3, max_retry_wait: float = 30.0, long_wait: str = "stop",
+                 headers: dict[str, str] | None = None, budget: Budget | None = None) -> None:
+        if rate < 0:
+            raise ValueError(f"rate must not be negative, got {rate}")
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.user_agent = user_agent
+        self.name = name
+        self.rate = rate
+        self.timeout = timeout
+        self.session = session
+        self.clock = clock
+        self.sleep = sleep
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self.long_wait = long_wait
+        self.extra_headers = dict(headers or {})
+        self.budget = budget
+        self.requests_sent = 0
+        self._last_done: float | None = None
+        self._not_before: float | None = None
+
+    # ----- pacing ------------------------------------------------------------------------
+    def _pause(self, wait: float, why: str, asked: bool = True) -> None:
+        """Sleep ``wait`` s, never longer than ``max_retry_wait``. A longer wait the service
+        asked for is cut or stops the client (``long_wait``); our own back-off is cut."""
+        if wait <= 0:
+            return
+        if wait > self.max_retry_wait:
+            if self.long_wait == "stop" and asked:
+                raise self.error_class(f"{self.name} asks us to wait {wait:.0f} s ({why}), longer than "
+                                       f"the {self.max_retry_wait:g} s we wait at most", 429, self.name)
+            wait = self.max_retry_wait
+        self.sleep(wait)
+
+    def _wait_turn(self) -> None:
+        now = self.clock()
+        waits = []
+        if self.rate > 0 and self._last_done is not None:
+            waits.append(self._last_done + 1.0 / self.rate - now)
+        if self._not_before is not None:
+            waits.append(self._not_before - now)
+            self._not_before = None
+        wait = max(waits, default=0.0)
+        if wait > 0:
+            self._pause(wait, "rate limit")
+
+    @staticmethod
+    def _header_seconds(response: requests.Response | None, *names: str) -> float | None:
+        if response is None:
+            return None
+        for name in names:
+            value = response.headers.get(name)
+            if value is not None:
+                try:
+                    return max(float(value), 0.0)
+                except ValueError:
+                    continue  # an HTTP date: fall back to our own back-off
+        return None
+
+    def _note_rate_headers(self, response: requests.Response) -> None:
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        reset = self._header_seconds(response, "X-RateLimit-Reset-In")
+        if remaining is not None and reset is not None:
+            try:
+                if int(float(remaining)) <= 0:
+                    self._not_before = self.clock() + reset
+            except ValueError:
+                pass
+
+    def _retry_wait(self, attempt: int, response: requests.Response | None) -> tuple[float, bool]:
+        """Seconds to wait before a retry, and whether the service asked for them."""
+        names = ("Retry-After", "X-RateLimit-Reset-In") if response is not None and response.status_code == 429 \
+            else ("Retry-After",)
+        header = self._header_seconds(response, *names)
+        return (header, True) if header is not None else (2.0 ** attempt, False)
+
+    # ----- requests ----------------------------------------------------------------------
+    def request(self, method: str, path: str, params: Any = None, json: Any = None,
+                accept: type | tuple[type, ...] = (dict, list)) -> Any:
+        """One request with pacing and bounded retries: the JSON body, None on 404."""
+        url = urljoin(self.base_url, path)
+        headers = {"User-Agent": self.user_agent, "Accept": "application/json", **self.extra_headers}
+        if self.session is None:
+            self.session = requests.Session()
+        problem = ""
+        for attempt in range(self.max_retries + 1):
+            self._wait_turn()
+            if self.budget is not None:
+                self.budget.spend(self.name)
+            response = None
+            try:
+                self.requests_sent += 1
+                if method == "GET":
+                    response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
+                else:
+                    response = self.session.post(url, params=params, json=json, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                problem = type(exc).__name__
+            finally:
+                self._last_done = self.clock()
+            if response is not None:
+                self._note_rate_headers(response)
+                status = response.status_code
+                if status == 200:
+                    try:
+                        data = response.json()
+                        if isinstance(data, accept):
+                            return data
+                        problem = "a body of the wrong shape"
+                    except ValueError:
+                        problem = "an unreadable body"
+                elif status == 404:
+                    return None
+                elif status in RETRY_STATUSES:
+                    problem = f"HTTP {status}"
+                else:
+                    raise self.error_class(f"{self.name} refused {response.url}: HTTP {status}", status, self.name)
+            if attempt < self.max_retries:
+                wait, asked = self._retry_wait(attempt, response)
+                log.info("%s answered %s for %s; retrying in %.1f s", self.name, problem, url, wait)
+                self._pause(wait, problem, asked)
+                self._not_before = None  # that wait covered the rate-limit window too
+        raise self.error_class(
+            f"{self.name} kept failing ({problem}) for {url} after {self.max_retries + 1} attempts",
+            None, self.name)

@@ -1,0 +1,176 @@
+"""ListenBrainz + labs client (the contract of LISTENBRAINZ.md), every answer TTL-cached.
+
+``OpenData`` bundles what discovery needs: the ListenBrainz API and labs clients (shared HTTP
+layer, one request budget), the MusicBrainz client for ISRC look-ups and the answer cache.
+Each method returns plain Python values and caches misses too. Errors are ``ServiceError``
+naming the service; an unknown similarity algorithm (labs answers 400) names its config key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .cache import MISSING, AnswerCache
+from .http import Budget, JsonService, ServiceError
+
+log = logging.getLogger(__name__)
+
+LABS = "ListenBrainz labs"
+API = "ListenBrainz"
+
+
+@dataclass
+class OpenData:
+    """Clients + cache of one run. Build with ``from_settings``; call ``close()`` at the end."""
+
+    api: JsonService
+    labs: JsonService
+    musicbrainz: Any  # enrich.musicbrainz.MusicBrainzClient
+    cache: AnswerCache
+    budget: Budget
+    similar_artists_algorithm: str
+    similar_recordings_algorithm: str
+    requests_by_service: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None) -> "OpenData":
+        from ..enrich.musicbrainz import client_from_settings
+        lb = settings.listenbrainz
+        d = settings.discovery
+        budget = budget or Budget(int(d.request_budget))
+        ua = settings.enrich.user_agent
+        headers = {"Authorization": f"Token {lb.token}"} if lb.token else {}
+        common = dict(timeout=float(lb.timeout), max_retries=int(lb.max_retries),
+                      max_retry_wait=float(lb.max_retry_wait), long_wait="stop", budget=budget)
+        api = JsonService(lb.api_url, ua, name=API, headers=headers, **common)
+        labs = JsonService(lb.labs_url, ua, name=LABS, **common)
+        mb = client_from_settings(settings)
+        mb.budget = budget
+        folder = Path(cache_dir or settings.cache_dir) / "opendata"
+        cache = AnswerCache(folder, {"similar_artists": float(d.ttl_similar_artists_days),
+                                     "similar_recordings": float(d.ttl_recordings_days),
+                                     "top_recordings": float(d.ttl_recordings_days),
+                                     "spotify_ids": float(d.ttl_recordings_days),
+                                     "isrc": float(d.ttl_recordings_days),
+                                     "artists": float(d.ttl_recordings_days),
+                                     "search": float(d.ttl_recordings_days),
+                                     "tracks": float(d.ttl_recordings_days)})
+        return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
+
+    def close(self) -> None:
+        self.cache.close()
+
+    @property
+    def requests(self) -> int:
+        return self.budget.used
+
+    # ----- endpoints -------------------------------------------------------------------
+    def similar_artists(self, mbid: str) -> list[dict[str, Any]]:
+        """Similar artists of one artist MBID, best first: ``{"mbid", "name", "score"}``."""
+        key = f"{self.similar_artists_algorithm}:{mbid}"
+        hit = self.cache.get("similar_artists", key)
+        if hit is not MISSING:
+            return hit
+        try:
+            body = self.labs.request("GET", "similar-artists/json",
+                                     params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm},
+                                     accept=list)
+        except ServiceError as exc:
+            if exc.status == 400:
+                raise ServiceError(f"{LABS} does not know the algorithm {self.similar_artists_algorithm!r} "
+                                   "(listenbrainz.similar_artists_algorithm)", 400, LABS) from None
+            raise
+        rows = [r for r in body or [] if isinstance(r, dict) and r.get("artist_mbid")]
+        rows = [r for r in rows if r.get("reference_mbid") in (None, mbid)]
+        rows.sort(key=lambda r: -float(r.get("score") or 0))  # stable: the service's order on ties
+        out = [{"mbid": str(r["artist_mbid"]), "name": str(r.get("name") or ""), "score": float(r.get("score") or 0)}
+               for r in rows if str(r["artist_mbid"]) != mbid]
+        self.cache.put("similar_artists", key, out)
+        return out
+
+    def top_recordings(self, artist_mbid: str) -> list[dict[str, Any]]:
+        """Popular recordings of an artist, most listened first:
+        ``{"mbid", "name", "artist", "artist_mbids", "listens", "users"}``."""
+        hit = self.cache.get("top_recordings", artist_mbid)
+        if hit is not MISSING:
+            return hit
+        body = self.api.request("GET", f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}",
+                                accept=list)
+        out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
+                "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
+                "listens": r.get("total_listen_count"), "users": r.get("total_user_count")}
+               for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
+        self.cache.put("top_recordings", artist_mbid, out)
+        return out
+
+    def similar_recordings(self, mbid: str) -> list[dict[str, Any]]:
+        """Similar recordings of one recording MBID, best first:
+        ``{"mbid", "name", "artist", "artist_mbids", "score"}``."""
+        key = f"{self.similar_recordings_algorithm}:{mbid}"
+        hit = self.cache.get("similar_recordings", key)
+        if hit is not MISSING:
+            return hit
+        try:
+            body = self.labs.request("POST", "similar-recordings/json", accept=list,
+                                     json=[{"recording_mbids": [mbid], "algorithm": self.similar_recordings_algorithm}])
+        except ServiceError as exc:
+            if exc.status == 400:
+                raise ServiceError(f"{LABS} does not know the algorithm {self.similar_recordings_algorithm!r} "
+                                   "(listenbrainz.similar_recordings_algorithm)", 400, LABS) from None
+            raise
+        rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
+        rows.sort(key=lambda r: -float(r.get("score") or 0))
+        out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
+                "artist": str(r.get("artist_credit_name") or ""),
+                "artist_mbids": [str(a) for a in r.get("artist_credit_mbids") or []],
+                "score": float(r.get("score") or 0)} for r in rows if str(r["recording_mbid"]) != mbid]
+        self.cache.put("similar_recordings", key, out)
+        return out
+
+    def spotify_ids(self, mbids: list[str], chunk: int = 100) -> dict[str, str | None]:
+        """Spotify track id of each recording MBID (None when the mapping has none), matched
+        by ``recording_mbid`` (the service leaves unresolvable ones out)."""
+        out: dict[str, str | None] = {}
+        todo = []
+        for mb in dict.fromkeys(mbids):
+            hit = self.cache.get("spotify_ids", mb)
+            if hit is MISSING:
+                todo.append(mb)
+            else:
+                out[mb] = hit
+        for start in range(0, len(todo), chunk):
+            part = todo[start:start + chunk]
+            body = self.labs.request("POST", "spotify-id-from-mbid/json", accept=list,
+                                     json=[{"recording_mbid": mb} for mb in part])
+            found: dict[str, str] = {}
+            for r in body or []:
+                if isinstance(r, dict) and r.get("recording_mbid"):
+                    ids = [str(i) for i in r.get("spotify_track_ids") or [] if i]
+                    if ids:
+                        found.setdefault(str(r["recording_mbid"]), ids[0])
+            for mb in part:
+                out[mb] = found.get(mb)
+                self.cache.put("spotify_ids", mb, out[mb])
+        return out
+
+    def isrc(self, isrc: str) -> dict[str, Any] | None:
+        """MusicBrainz's ``/isrc/{isrc}`` answer (cached; None = unknown ISRC)."""
+        key = isrc.upper()
+        hit = self.cache.get("isrc", key)
+        if hit is not MISSING:
+            return hit
+        body = self.musicbrainz.isrc(key)
+        slim = None
+        if body:
+            slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),
+                                    "artist-credit": [{"name": c.get("name"), "artist": {
+                                        "id": (c.get("artist") or {}).get("id"),
+                                        "name": (c.get("artist") or {}).get("name")}}
+                                        for c in r.get("artist-credit") or []]}
+                                   for r in body.get("recordings") or [] if r.get("id")]}
+        self.cache.put("isrc", key, slim)
+        return slim

@@ -1,0 +1,212 @@
+"""The source interface and the id resolver shared by the open-data sources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..library import Library
+from ..services.cache import MISSING
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+MAX_ISRC_TRIES = 3  # ISRC look-ups spent on finding one artist's MBID
+
+
+@dataclass
+class Found:
+    """What one source found (rows in the shapes of the frames of ``schema.py``)."""
+
+    discovered: list[dict] = field(default_factory=list)
+    recordings: list[dict] = field(default_factory=list)
+    similar_artists: list[dict] = field(default_factory=list)
+    similar_tracks: list[dict] = field(default_factory=list)
+    tracks: list[dict] = field(default_factory=list)
+
+    def extend(self, other: "Found") -> None:
+        for name in ("discovered", "recordings", "similar_artists", "similar_tracks", "tracks"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+@dataclass
+class Context:
+    """What a source may use. ``seed_tracks``: weight per track id (strongest first);
+    ``seed_artists``: Spotify artist ids, most important first."""
+
+    library: Library
+    seed_tracks: pd.Series
+    seed_artists: list[str]
+    settings: Any
+    open_data: Any  # services.listenbrainz.OpenData
+    resolver: "Resolver"
+    progress: Progress
+
+
+class Source:
+    """Base class: ``name`` and ``find(context) -> Found``."""
+
+    name = "source"
+
+    def find(self, ctx: Context) -> Found:
+        raise NotImplementedError
+
+
+def _norm(text: str) -> str:
+    from ..enrich.musicbrainz import normalise_name
+    return normalise_name(text or "")
+
+
+class Resolver:
+    """The id chain: Spotify track -> ISRC -> MusicBrainz recording + artist MBIDs (via the
+    cached MusicBrainz look-up); recording MBIDs -> Spotify ids (labs mapping, then at most
+    ``search_limit`` Spotify searches); new tracks' metadata from Spotify single-track
+    look-ups (cached). ``gateway`` may be None (no Spotify: unresolved ids are skipped)."""
+
+    def __init__(self, library: Library, open_data, gateway=None, search_limit: int = 0) -> None:
+        self.library = library
+        self.od = open_data
+        self.gateway = gateway
+        self.search_limit = search_limit
+        self.searches = 0
+        tracks = library.frames["tracks"]
+        self._tracks = {str(t): (n, list(a), i, d) for t, n, a, i, d in zip(
+            tracks["track_id"], tracks["name"], tracks["artist_names"], tracks["isrc"], tracks["duration_ms"])}
+        self.metadata: dict[str, dict] = {}
+        self.recording_of: dict[str, str] = {}  # spotify track id -> recording mbid
+        self.artist_mbids_of: dict[str, list[str]] = {}
+
+    # ----- Spotify -> MusicBrainz --------------------------------------------------------
+    def track_mbids(self, track_id: str) -> tuple[str | None, list[str], dict[str, str]]:
+        """(recording MBID, artist MBIDs, artist name -> MBID) of a library track, by ISRC."""
+        row = self._tracks.get(track_id)
+        if row is None:
+            return None, [], {}
+        name, artists, isrc, length = row
+        if not isinstance(isrc, str) or not isrc:
+            return None, [], {}
+        body = self.od.isrc(isrc)
+        recs = (body or {}).get("recordings") or []
+        if not recs:
+            return None, [], {}
+        keys = {_norm(a) for a in artists}
+
+        def fit(rec: dict) -> tuple:
+            credit = {_norm(c.get("name") or "") for c in rec.get("artist-credit") or []}
+            credit |= {_norm((c.get("artist") or {}).get("name") or "") for c in rec.get("artist-credit") or []}
+            rec_len = rec.get("length")
+            gap = abs(int(rec_len) - int(length)) if rec_len and length is not None and length == length else 10**9
+            return (-len(keys & credit), gap)
+
+        best = sorted(recs, key=fit)[0]
+        names = {}
+        for c in best.get("artist-credit") or []:
+            a = c.get("artist") or {}
+            if a.get("id"):
+                names[_norm(c.get("name") or a.get("name") or "")] = str(a["id"])
+        mbids = list(dict.fromkeys(names.values()))
+        self.recording_of[track_id] = str(best["id"])
+        self.artist_mbids_of[track_id] = mbids
+        return str(best["id"]), mbids, names
+
+    def artist_mbid(self, artist_id: str, name: str) -> str | None:
+        """MBID of a Spotify artist, from the ISRC of one of its tracks in the library."""
+        hit = self.od.cache.get("artists", artist_id)
+        if hit is not MISSING:
+            return hit
+        tracks = self.library.frames["tracks"]
+        key = _norm(name)
+        found = None
+        mine = sorted(str(t) for t, ids in zip(tracks["track_id"], tracks["artist_ids"]) if artist_id in list(ids))
+        for tid in mine[:MAX_ISRC_TRIES]:
+            _, _, names = self.track_mbids(tid)
+            if key in names:
+                found = names[key]
+                break
+        self.od.cache.put("artists", artist_id, found)
+        return found
+
+    # ----- MusicBrainz -> Spotify ------------------------------------------------------------
+    def to_spotify(self, recordings: list[dict]) -> dict[str, str]:
+        """Spotify track id per recording MBID (unresolvable ones left out)."""
+        ids = self.od.spotify_ids([r["mbid"] for r in recordings])
+        out = {mb: tid for mb, tid in ids.items() if tid}
+        for r in recordings:
+            if r["mbid"] in out or ids.get(r["mbid"]) is not None:
+                continue
+            tid = self._search(r.get("name") or "", r.get("artist") or "")
+            if tid:
+                out[r["mbid"]] = tid
+        return out
+
+    def _search(self, name: str, artist: str) -> str | None:
+        if not name or self.gateway is None:
+            return None
+        key = f"{_norm(name)}|{_norm(artist)}"
+        hit = self.od.cache.get("search", key)
+        if hit is not MISSING:
+            return hit
+        if self.searches >= self.search_limit:
+            return None
+        self.searches += 1
+        from ..errors import SpotifyError
+        self.od.budget.spend("Spotify")
+        q = f'track:"{name}" artist:"{artist}"' if artist else f'track:"{name}"'
+        try:
+            page = self.gateway.get("search", q=q, type="track", limit=10)
+        except SpotifyError as exc:
+            log.info("Spotify search for %r failed: %s", q, exc)
+            return None
+        found = None
+        for obj in ((page or {}).get("tracks") or {}).get("items") or []:
+            if not obj or not obj.get("id"):
+                continue
+            names = {_norm(a.get("name") or "") for a in obj.get("artists") or []}
+            if _norm(obj.get("name") or "") == _norm(name) and (not artist or _norm(artist) in names):
+                found = str(obj["id"])
+                self.metadata.setdefault(found, _track_row(obj))
+                break
+        self.od.cache.put("search", key, found)
+        return found
+
+    def track_rows(self, track_ids: list[str], progress: Progress | None = None) -> list[dict]:
+        """Tracks-frame rows of tracks the library does not have: cached, else one Spotify
+        single-track look-up each (unknown tracks are skipped)."""
+        out = []
+        todo = [t for t in dict.fromkeys(track_ids) if t not in self._tracks]
+        for k, tid in enumerate(todo):
+            if progress is not None:
+                progress("Spotify: new tracks", k, len(todo))
+            row = self.metadata.get(tid)
+            if row is None:
+                hit = self.od.cache.get("tracks", tid)
+                if hit is not MISSING:
+                    row = hit
+                elif self.gateway is not None:
+                    from ..errors import SpotifyError
+                    self.od.budget.spend("Spotify")
+                    try:
+                        obj = self.gateway.get(f"tracks/{tid}")
+                        row = _track_row(obj) if obj and obj.get("id") else None
+                    except SpotifyError as exc:
+                        if exc.status not in (400, 404):
+                            raise
+                        row = None
+                    self.od.cache.put("tracks", tid, row)
+            if row is not None:
+                out.append(row)
+                self.metadata[tid] = row
+        if progress is not None and todo:
+            progress("Spotify: new tracks", len(todo), len(todo))
+        return out
+
+
+def _track_row(obj: dict) -> dict:
+    """A tracks-frame row (JSON-friendly) from a Spotify track object."""
+    from ..spotify import parse
+    row = parse.track_row(obj)
+    return {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in row.items()}

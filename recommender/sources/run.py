@@ -1,0 +1,132 @@
+"""Run the open-data sources during a refresh and fold what they found into the Library."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import schema
+from ..library import Library
+from ..services.http import BudgetExhausted, ServiceError
+from .base import Context, Found, Progress, Resolver
+from .similar_artists import SimilarArtists
+from .similar_recordings import SimilarRecordings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DiscoveryReport:
+    tracks: int = 0  # new tracks found by the open-data sources (with metadata)
+    by_source: dict[str, int] = field(default_factory=dict)
+    requests: int = 0  # requests sent (open data + Spotify look-ups)
+    requests_by_service: dict[str, int] = field(default_factory=dict)
+    cached_answers: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
+    """Spotify artist ids: top artists (best rank first), followed artists, then the artists
+    of the seed tracks by summed seed weight."""
+    from .albums import ranked_artists
+    top = library.frames["top_artists"]
+    ranked = ranked_artists([{"artist_id": str(a), "time_range": str(t), "rank": int(r)}
+                             for a, t, r in zip(top["artist_id"], top["time_range"], top["rank"])],
+                            [{"artist_id": str(a)} for a in library.frames["followed_artists"]["artist_id"]])
+    weight: dict[str, float] = {}
+    tracks = library.frames["tracks"].set_index("track_id")
+    for tid, w in seed_tracks.items():
+        if tid in tracks.index:
+            for a in list(tracks.at[tid, "artist_ids"])[:1]:
+                weight[str(a)] = weight.get(str(a), 0.0) + float(w)
+    by_seed = sorted(weight, key=lambda a: -weight[a])
+    return list(dict.fromkeys(ranked + by_seed))
+
+
+def _no_progress(stage: str, done: int, total: int | None) -> None:
+    pass
+
+
+def discover_open_data(library: Library, settings, gateway=None, progress: Progress | None = None,
+                       open_data=None, seed_tracks: pd.Series | None = None,
+                       seed_artist_ids: list[str] | None = None) -> tuple[Library, DiscoveryReport]:
+    """Run the enabled open-data sources; return the library with the ``discovered``,
+    ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
+    metadata added, and a report. A failing service stops the step with one warning line
+    naming it (what was found so far is kept); never raises ServiceError."""
+    report = DiscoveryReport()
+    d = settings.discovery
+    if not d.enabled or not (d.similar_artists.enabled or d.similar_recordings.enabled):
+        return library, report
+    progress = progress or _no_progress
+    if open_data is None:
+        from ..services.listenbrainz import OpenData
+        open_data = OpenData.from_settings(settings)
+    if seed_tracks is None:
+        from ..pipeline import taste_seeds
+        seed_tracks = taste_seeds(library, settings)
+    artists = seed_artist_ids if seed_artist_ids is not None else seed_artists(library, seed_tracks)
+    resolver = Resolver(library, open_data, gateway, int(d.search_fallback))
+    ctx = Context(library, seed_tracks, artists, settings, open_data, resolver, progress)
+    found = Found()
+    sources = [s for s, on in ((SimilarArtists(), d.similar_artists.enabled),
+                               (SimilarRecordings(), d.similar_recordings.enabled)) if on]
+    try:
+        for source in sources:
+            source.find(ctx, found)
+    except ServiceError as exc:
+        report.warnings.append(_warning(exc))
+    new_ids = [r["track_id"] for r in found.discovered]
+    try:
+        rows = resolver.track_rows(new_ids, progress)
+    except ServiceError as exc:  # the budget ran out while looking up: keep the cached ones
+        rows = [resolver.metadata[t] for t in dict.fromkeys(new_ids) if t in resolver.metadata]
+        if not report.warnings:
+            report.warnings.append(_warning(exc))
+    finally:
+        open_data.close()
+    library = fold(library, found, rows)
+    disc = library.frames["discovered"]
+    report.tracks = int(disc["track_id"].nunique())
+    report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
+    report.requests = open_data.budget.used
+    report.requests_by_service = dict(open_data.budget.by_service)
+    report.cached_answers = open_data.cache.hits
+    for w in report.warnings:
+        log.warning(w)
+    return library, report
+
+
+def _warning(exc: ServiceError) -> str:
+    if isinstance(exc, BudgetExhausted):
+        return f"discovery stopped early: {exc}; the playlist uses what was found"
+    service = exc.service or "an open-data service"
+    return f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found"
+
+
+def fold(library: Library, found: Found, new_track_rows: list[dict]) -> Library:
+    """The library with the found frames (deduplicated) and the new tracks added; discovered
+    tracks without metadata are dropped."""
+    tracks = library.frames["tracks"]
+    known = set(tracks["track_id"].astype(str))
+    new = [r for r in new_track_rows if r.get("track_id") and r["track_id"] not in known]
+    if new:
+        tracks = pd.concat([tracks, schema.conform("tracks", pd.DataFrame(new).drop_duplicates("track_id"))],
+                           ignore_index=True)
+    have = set(tracks["track_id"].astype(str))
+
+    def frame(name: str, rows: list[dict], key: list[str]) -> pd.DataFrame:
+        df = pd.DataFrame(rows, columns=list(schema.FRAMES[name])) if rows else schema.empty_frame(name)
+        return schema.conform(name, df).drop_duplicates(key)
+
+    disc = frame("discovered", found.discovered, ["track_id", "source", "seed_id"])
+    disc = disc[disc["track_id"].isin(have)]
+    recs = frame("recordings", found.recordings, ["track_id"])
+    recs = recs[recs["track_id"].isin(have)]
+    sim_t = frame("similar_tracks", found.similar_tracks, ["seed_track_id", "track_id"])
+    sim_t = sim_t[sim_t["track_id"].isin(have)]
+    sim_a = frame("similar_artists", found.similar_artists, ["seed_artist_id", "artist_mbid"])
+    return library.replace(tracks=tracks, discovered=disc, recordings=recs, similar_tracks=sim_t,
+                           similar_artists=sim_a)

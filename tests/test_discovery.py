@@ -1,0 +1,214 @@
+"""Open-data discovery: the sources against the stand-ins, every failure of issue 9 item 5
+(the step stops or goes on partially with one warning naming the service; the run goes on),
+the open-data scorer, the new-track mix and the demo's done-when."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.config import load_settings
+from recommender.library import Library
+from recommender.pipeline import mix_new
+from recommender.scorers.opendata import OpenDataScorer
+from recommender.sources.run import discover_open_data
+from recommender.standins.listenbrainz import ListenBrainzStandIn
+from recommender.standins.musicbrainz import MusicBrainzStandIn
+from test_listenbrainz import small_world
+
+
+def closed_port_url(path: str) -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"  # nothing listens there: "down"
+
+
+def user_library() -> Library:
+    """The user has t1 (artist A) and t3 (artist C); C is the top artist, t3 the top track."""
+    tracks = pd.DataFrame([
+        {"track_id": "t1", "name": "Song t1", "artist_ids": ["aA"], "artist_names": ["A"], "isrc": "ZZT1",
+         "album_id": "x", "album_name": "X", "duration_ms": 1000},
+        {"track_id": "t3", "name": "Song t3", "artist_ids": ["aC"], "artist_names": ["C"], "isrc": "ZZT3",
+         "album_id": "y", "album_name": "Y", "duration_ms": 1000}])
+    return Library.from_frames(
+        user_id="u", tracks=tracks,
+        artists=pd.DataFrame([{"artist_id": "aA", "name": "A", "genres": []}, {"artist_id": "aC", "name": "C", "genres": []}]),
+        playlists=pd.DataFrame([{"playlist_id": "mine", "name": "Mine"}]),
+        playlist_items=pd.DataFrame([{"playlist_id": "mine", "track_id": t, "position": i} for i, t in enumerate(["t1", "t3"])]),
+        top_tracks=pd.DataFrame([{"track_id": "t3", "time_range": "short_term", "rank": 1},
+                                 {"track_id": "t1", "time_range": "short_term", "rank": 2}]),
+        top_artists=pd.DataFrame([{"artist_id": "aC", "time_range": "short_term", "rank": 1},
+                                  {"artist_id": "aA", "time_range": "short_term", "rank": 2}]))
+
+
+@pytest.fixture
+def world_standins():
+    w = small_world()
+    with ListenBrainzStandIn(w) as lb, MusicBrainzStandIn(world=w) as mb:
+        yield lb, mb
+
+
+def settings_for_open_data(tmp_path, lb, mb, **extra):
+    overrides = {"cache.dir": str(tmp_path / "cache"), "listenbrainz.api_url": lb.api_url,
+                 "listenbrainz.labs_url": lb.labs_url, "enrich.musicbrainz_url": mb.base_url,
+                 "listenbrainz.max_retry_wait": 0.05, "enrich.max_retry_wait": 0.05, "listenbrainz.timeout": 0.5,
+                 "enrich.timeout": 0.5}
+    overrides.update(extra)
+    return load_settings(environ={}, overrides=overrides)
+
+
+def test_sources_find_similar_artists_and_tracks_and_cache_every_answer(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb)
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == []
+    sim_a = library.frames["similar_artists"]
+    assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
+    assert sim_a[sim_a["seed_artist_id"] == "aC"]["score"].iloc[0] == 1.0
+    sim_t = library.frames["similar_tracks"]  # t4, t2 have no Spotify metadata without a gateway: dropped
+    assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
+    recs = library.frames["recordings"].set_index("track_id")
+    assert recs.loc["t1", "listen_count"] == 20  # two world playlists
+    first = lb.requests_to("") + mb.seen.__len__()
+    assert first > 0
+    again, report2 = discover_open_data(user_library(), settings)
+    assert lb.requests_to("") + len(mb.seen) == first  # every answer came from the cache
+    assert report2.requests == 0 and report2.cached_answers > 0
+    pd.testing.assert_frame_equal(again.frames["similar_artists"], library.frames["similar_artists"])
+
+
+def test_sources_are_switched_off_and_capped_by_config(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False,
+                                                          "discovery.similar_artists.artists_per_seed": 1,
+                                                          "discovery.similar_artists.seed_artists": 1})
+    library, _ = discover_open_data(user_library(), settings)
+    assert list(library.frames["similar_artists"]["artist_name"]) == ["D"]
+    assert library.frames["similar_tracks"].empty and lb.requests_to("similar-recordings") == 0
+
+
+def test_request_budget_stops_the_step_with_one_warning(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.request_budget": 3})
+    library, report = discover_open_data(user_library(), settings)
+    assert report.requests == 3 and len(report.warnings) == 1 and "discovery.request_budget" in report.warnings[0]
+
+
+FAILURES = {
+    "MusicBrainz down": ("MusicBrainz", lambda lb, mb: {"enrich.musicbrainz_url": closed_port_url("/ws/2/")}),
+    "ListenBrainz down": ("ListenBrainz failed", lambda lb, mb: {"listenbrainz.api_url": closed_port_url("/1")}),
+    "labs down": ("ListenBrainz labs", lambda lb, mb: {"listenbrainz.labs_url": closed_port_url("/labs")}),
+    "slow": ("ListenBrainz labs", lambda lb, mb: lb.fail(None, delay=1.0, times=100, path="/labs") and {}),
+    "429": ("ListenBrainz failed", lambda lb, mb: lb.fail(429, reset_in=3600, times=100, path="top-recordings") and {}),
+    "503": ("ListenBrainz labs", lambda lb, mb: lb.fail(503, times=100, path="/labs") and {}),
+    "MusicBrainz 503": ("MusicBrainz", lambda lb, mb: mb.fail(503, times=100, retry_after=0) or {}),
+    "malformed": ("ListenBrainz labs", lambda lb, mb: lb.fail(None, malformed=True, times=100, path="/labs") and {}),
+    "unknown algorithm": ("listenbrainz.similar_artists_algorithm",
+                          lambda lb, mb: {"listenbrainz.similar_artists_algorithm": "no_such_algorithm"}),
+}
+
+
+@pytest.mark.parametrize("case", list(FAILURES))
+def test_each_failure_gives_one_warning_naming_the_service_and_never_raises(case, tmp_path, world_standins):
+    lb, mb = world_standins
+    expected, setup = FAILURES[case]
+    extra = setup(lb, mb)
+    settings = settings_for_open_data(tmp_path, lb, mb, **extra)
+    started = time.monotonic()
+    library, report = discover_open_data(user_library(), settings)
+    assert len(report.warnings) == 1, report.warnings
+    assert expected in report.warnings[0] and "discovery stopped early" in report.warnings[0]
+    assert time.monotonic() - started < 15  # bounded retries, no long sleep
+    assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the library is intact
+
+
+def test_429_keeps_what_was_found_before(tmp_path, world_standins):
+    lb, mb = world_standins
+    lb.fail(429, reset_in=3600, times=100, path="top-recordings")
+    library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
+    assert "wait 3600 s" in report.warnings[0]
+    assert len(library.frames["similar_artists"]) == 3  # the first seed's similar artists were kept
+
+
+def test_build_playlist_goes_on_when_open_data_fails(standin, tmp_path):
+    from recommender import jobs
+    from spotify_helpers import save_login, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache, **{"enrich.musicbrainz_url": closed_port_url("/ws/2/"),
+                                               "enrich.max_retry_wait": 0.01, "enrich.max_retries": 1})
+    result = jobs.build_playlist(settings)
+    assert result.playlist_id and len(result.table) > 0
+    assert any("MusicBrainz" in m and "discovery stopped early" in m for m in result.messages)
+
+
+# ----- the scorer ---------------------------------------------------------------------------------
+def scored_library() -> Library:
+    lib = user_library()
+    extra = pd.DataFrame([{"track_id": t, "name": f"Song {t}", "artist_ids": [f"a{a}"], "artist_names": [a],
+                           "isrc": None} for t, a in (("t2", "B"), ("t4", "D"), ("t9", "Z"))])
+    return lib.replace(
+        tracks=pd.concat([lib.frames["tracks"], extra], ignore_index=True),
+        similar_tracks=pd.DataFrame([{"seed_track_id": "t3", "track_id": "t4", "score": 1.0, "rank": 1},
+                                     {"seed_track_id": "t3", "track_id": "t2", "score": 0.5, "rank": 2}]),
+        similar_artists=pd.DataFrame([{"seed_artist_id": "aC", "seed_artist_name": "C", "artist_mbid": "m",
+                                       "artist_name": "B", "score": 1.0, "rank": 1}]),
+        recordings=pd.DataFrame([{"track_id": "t4", "recording_mbid": "r4", "artist_mbids": [], "listen_count": 10}]))
+
+
+def test_opendata_scorer_ranks_by_evidence_and_explains_it():
+    lib = scored_library()
+    seeds = pd.Series({"t3": 1.0})
+    sc = OpenDataScorer().fit(lib)
+    s = sc.score(seeds, pd.Index(["t4", "t2", "t9", "t1"]))
+    assert s["t4"] > s["t2"] > s["t9"] == 0.0 and s["t1"] == 0.0  # t9: no evidence at all scores 0, not NaN
+    why = sc.explain(seeds, ["t4", "t2"])
+    assert why["t4"] == "often played with Song t3 on ListenBrainz"
+    only_artists = OpenDataScorer(track_weight=0.0).fit(lib)
+    assert only_artists.explain(seeds, ["t2"])["t2"] == "similar to C on ListenBrainz"
+    assert OpenDataScorer().fit(user_library()).score(seeds, pd.Index(["t1"])).isna().all()  # no open data
+
+
+def test_opendata_scorer_never_rises_for_less_evidence():
+    lib = scored_library()
+    seeds = pd.Series({"t3": 1.0})
+    full = OpenDataScorer().fit(lib).score(seeds, pd.Index(["t2"]))["t2"]
+    fewer = lib.replace(similar_artists=lib.frames["similar_artists"].iloc[0:0])  # t2 loses its artist evidence
+    assert OpenDataScorer().fit(fewer).score(seeds, pd.Index(["t2"]))["t2"] <= full
+
+
+# ----- the mix ------------------------------------------------------------------------------------
+def test_mix_makes_room_for_new_tracks_and_keeps_score_order():
+    blended = pd.Series([0.9, 0.8, 0.7, 0.6, 0.3, 0.2], index=["k1", "k2", "k3", "k4", "n1", "n2"])
+    is_new = np.array([False, False, False, False, True, True])
+    artist_of = {t: t for t in [*blended.index, "p"]}
+    chosen = ["k1", "k2", "k3", "k4"]
+    assert mix_new(chosen, blended, is_new, set(), 0.5, artist_of) == ["k1", "k2", "n1", "n2"]
+    assert mix_new(chosen, blended, is_new, set(), 0.0, artist_of) == chosen
+    assert mix_new(chosen, blended, is_new, set(), 1.0, artist_of) == ["k1", "k2", "n1", "n2"]  # only 2 new exist
+    assert mix_new(["p"] + chosen, blended, is_new, {"p"}, 0.5, artist_of)[0] == "p"  # pinned stay first
+
+
+# ----- the demo (issue 9's done-when) ---------------------------------------------------------------
+def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is_cached(tmp_path):
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        first = jobs.build_playlist(demo, force_refresh=True)
+        assert server.open_data.requests_to("") > 0 and len(server.musicbrainz.seen) > 0
+    table = first.table
+    new = table[table["new"]]
+    assert len(new) >= 0.4 * len(table) and len(table) >= 20
+    assert new["why"].str.contains("ListenBrainz|new album by").all()
+    assert set(new["source"]) <= {"similar_artists", "similar_recordings", "albums"}
+    assert {"similar_artists", "similar_recordings"} <= set(new["source"])
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.build_playlist(demo, force_refresh=True)
+        assert server.open_data.requests_to("") == 0 and len(server.musicbrainz.seen) == 0

@@ -1,0 +1,174 @@
+"""The ListenBrainz + labs stand-in (PERSONA.md's open-data definitions), the shared HTTP
+layer (pacing, bounded retries, never a long sleep) and the TTL answer cache."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+import requests
+
+from recommender.services.cache import MISSING, AnswerCache
+from recommender.services.http import Budget, BudgetExhausted, JsonService, ServiceError
+from recommender.standins.listenbrainz import (SIMILAR_ARTISTS_ALGORITHM, ListenBrainzStandIn, OpenDataWorld,
+                                               artist_mbid, recording_mbid)
+from recommender.standins.musicbrainz import MusicBrainzStandIn
+
+# p1: t1 A, t2 B, t3 C / p2: t1 A, t2 B / p3: t3 C, t4 D / p4: t5 E; t6 (A) is catalogue only
+ROWS = [("p1", "t1", "A"), ("p1", "t2", "B"), ("p1", "t3", "C"), ("p2", "t1", "A"), ("p2", "t2", "B"),
+        ("p3", "t3", "C"), ("p3", "t4", "D"), ("p4", "t5", "E")]
+
+
+def small_world(share: float = 0.0) -> OpenDataWorld:
+    m = pd.DataFrame([{"playlist_id": p, "track_id": t, "track_name": f"Song {t}", "track_artist": a,
+                       "isrc": f"ZZ{t.upper()}"} for p, t, a in ROWS])
+    cat = pd.DataFrame([{"track_id": "t6", "track_name": "Song t6", "track_artist": "A", "isrc": "ZZT6"}])
+    return OpenDataWorld.from_frame(m, cat, unresolvable_share=share)
+
+
+@pytest.fixture
+def lb():
+    with ListenBrainzStandIn(small_world()) as server:
+        yield server
+
+
+def test_similar_artists_are_cosines_best_first_ties_by_name():
+    w = small_world()
+    got = [(r["name"], round(r["cosine"], 6)) for r in w.similar_artists(artist_mbid("C"))]
+    assert got == [("D", 0.707107), ("A", 0.5), ("B", 0.5)]  # A and B tie: by name
+    assert [r["name"] for r in w.similar_artists(artist_mbid("A"))] == ["B", "C"]  # D shares nothing with A
+    assert w.similar_artists(artist_mbid("E")) == []  # alone in its playlist: no score > 0
+
+
+def test_similar_recordings_popularity_and_top_recordings():
+    w = small_world()
+    sims = w.similar_recordings(recording_mbid("t3"))
+    assert [(r["recording_name"], round(r["cosine"], 6)) for r in sims] == [
+        ("Song t4", 0.707107), ("Song t1", 0.5), ("Song t2", 0.5)]
+    assert all(r["score"] == round(r["cosine"] * 1e6) for r in sims)
+    pop = {r["recording_mbid"]: r["total_user_count"] for r in w.popularity_of([recording_mbid("t1"), "nope"])}
+    assert pop == {recording_mbid("t1"): 2, "nope": None}
+    top = w.top_recordings(artist_mbid("A"))
+    assert [(r["recording_name"], r["total_user_count"]) for r in top] == [("Song t1", 2), ("Song t6", 0)]
+
+
+def test_spotify_mapping_leaves_out_unresolvable_recordings():
+    every = [recording_mbid(t) for t in ("t1", "t2", "t3", "t4", "t5")]
+    assert len(small_world(0.0).spotify_ids(every)) == 5
+    assert small_world(1.0).spotify_ids(every) == []
+    some = small_world(0.5).spotify_ids(every)
+    assert all(r["spotify_track_ids"] == [r["track_name"].split()[-1]] for r in some)
+
+
+def test_http_endpoints_and_rate_limit_headers(lb):
+    s = requests.Session()
+    r = s.get(f"{lb.labs_url}/similar-artists/json", params={"artist_mbids": artist_mbid("A"),
+                                                            "algorithm": SIMILAR_ARTISTS_ALGORITHM})
+    assert r.status_code == 200 and [x["name"] for x in r.json()] == ["B", "C"]
+    bad = s.get(f"{lb.labs_url}/similar-artists/json", params={"artist_mbids": artist_mbid("A"), "algorithm": "x"})
+    assert bad.status_code == 400
+    r = s.post(f"{lb.labs_url}/spotify-id-from-mbid/json", json=[{"recording_mbid": recording_mbid("t2")}])
+    assert r.json()[0]["spotify_track_ids"] == ["t2"]
+    r = s.get(f"{lb.api_url}/popularity/top-recordings-for-artist/{artist_mbid('B')}")
+    assert r.headers["X-RateLimit-Remaining"].isdigit() and r.json()[0]["recording_mbid"] == recording_mbid("t2")
+    radio = s.get(f"{lb.api_url}/lb-radio/artist/{artist_mbid('A')}",
+                  params={"max_similar_artists": 1, "max_recordings_per_artist": 1}).json()
+    assert set(radio) == {artist_mbid("A"), artist_mbid("B")}
+
+
+def test_musicbrainz_standin_answers_isrcs_of_the_world():
+    with MusicBrainzStandIn(world=small_world()) as mb:
+        body = requests.get(f"{mb.base_url}isrc/ZZT3", params={"fmt": "json", "inc": "artist-credits"},
+                            headers={"User-Agent": "t"}).json()
+        assert body["recordings"][0]["id"] == recording_mbid("t3")
+        assert body["recordings"][0]["artist-credit"][0]["artist"]["id"] == artist_mbid("C")
+
+
+def test_a_30k_track_world_builds_fast():
+    import numpy as np
+    rng = np.random.default_rng(0)
+    n = 30_000
+    m = pd.DataFrame({"playlist_id": [f"p{i % 700}" for i in range(n)], "track_id": [f"t{i}" for i in range(n)],
+                      "track_name": "x", "track_artist": [f"a{int(v)}" for v in rng.integers(0, 3000, n)]})
+    started = time.perf_counter()
+    w = OpenDataWorld.from_frame(m)
+    assert w.similar_artists(artist_mbid("a1"))
+    assert time.perf_counter() - started < 20  # generous: the point is "no dense matrix"
+
+
+# ----- the shared HTTP layer -------------------------------------------------------------------
+def client(server: ListenBrainzStandIn, sleeps: list, **kw) -> JsonService:
+    kw.setdefault("max_retries", 2)
+    kw.setdefault("max_retry_wait", 5.0)
+    return JsonService(server.api_url, "test/1", name="ListenBrainz", sleep=sleeps.append, **kw)
+
+
+def test_429_waits_what_the_headers_say_and_retries(lb):
+    sleeps: list[float] = []
+    lb.fail(429, reset_in=2)
+    body = client(lb, sleeps).request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    assert body[0]["recording_mbid"] == recording_mbid("t1") and sleeps == [2.0]
+
+
+def test_a_wait_longer_than_the_maximum_stops_without_sleeping(lb):
+    sleeps: list[float] = []
+    lb.fail(429, reset_in=3600)
+    with pytest.raises(ServiceError, match="ListenBrainz asks us to wait 3600 s"):
+        client(lb, sleeps).request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    assert sleeps == []
+
+
+def test_remaining_zero_paces_the_next_request(lb):
+    sleeps: list[float] = []
+    lb.rate_limit, lb.rate_window = 1, 60.0
+    c = client(lb, sleeps, max_retry_wait=100.0)
+    c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    lb.rate_limit = 1000  # the stand-in would refuse; the client must wait anyway
+    c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    assert len(sleeps) == 1 and 55 <= sleeps[0] <= 60
+
+
+def test_5xx_and_malformed_bodies_are_retried_a_bounded_number_of_times(lb):
+    sleeps: list[float] = []
+    lb.fail(503, times=1)
+    lb.fail(None, malformed=True, times=1)
+    c = client(lb, sleeps)
+    assert c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    assert sleeps == [1.0, 2.0]
+    lb.fail(503, times=10)
+    with pytest.raises(ServiceError, match="kept failing"):
+        c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    assert max(sleeps) <= 5.0
+
+
+def test_budget_is_shared_and_stops_requests(lb):
+    budget = Budget(2)
+    c = client(lb, [], budget=budget)
+    for _ in range(2):
+        c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    with pytest.raises(BudgetExhausted, match="discovery.request_budget"):
+        c.request("GET", f"popularity/top-recordings-for-artist/{artist_mbid('A')}")
+    assert lb.requests_to("top-recordings") == 2 and budget.by_service == {"ListenBrainz": 2}
+
+
+# ----- the answer cache ------------------------------------------------------------------------
+def test_cache_keeps_answers_and_misses_until_their_ttl(tmp_path):
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    c = AnswerCache(tmp_path, {"similar_artists": 7, "spotify_ids": 30}, now=now)
+    c.put("similar_artists", "a", [{"mbid": "b"}])
+    c.put("spotify_ids", "r", None)  # a miss is an answer too
+    c.close()
+    later = AnswerCache(tmp_path, {"similar_artists": 7, "spotify_ids": 30}, now=now + timedelta(days=8))
+    assert later.get("similar_artists", "a") is MISSING  # older than 7 days
+    assert later.get("spotify_ids", "r") is None
+    (tmp_path / "spotify_ids.json").write_text("{not json")
+    assert AnswerCache(tmp_path, {}, now=now).get("spotify_ids", "r") is MISSING
+
+
+def test_cache_saves_every_n_answers_so_a_stopped_run_resumes(tmp_path):
+    c = AnswerCache(tmp_path, {}, save_every=2)
+    c.put("isrc", "A", None)
+    c.put("isrc", "B", {"recordings": []})  # the second answer writes the file
+    assert AnswerCache(tmp_path, {}).get("isrc", "B") == {"recordings": []}
