@@ -410,11 +410,15 @@ def evaluate_cmd(
     protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, PROTOCOL.md) "
                                                              "or persona (ten playlists per person, PERSONA.md).")
                         ] = "continuation",
+    in_process: Annotated[bool, typer.Option("--in-process", help="With --protocol persona: compute the open data "
+                                                                  "in-process instead of serving it through the "
+                                                                  "ListenBrainz stand-in (same numbers, faster).")
+                          ] = False,
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
     if protocol != "continuation":
-        return _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol)
+        return _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process)
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
@@ -434,13 +438,14 @@ def evaluate_cmd(
         typer.echo(f"report written to {report}")
 
 
-def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol) -> None:
+def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process) -> None:
     """``evaluate --protocol persona``: the personal-library benchmark (recommender/persona.py)."""
     from . import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
     with _Bar(_interactive(quiet, as_json)) as bar:
-        result = jobs.evaluate_persona(settings, dataset, split, features, protocol, progress=bar)
+        result = jobs.evaluate_persona(settings, dataset, split, features, protocol, standins=not in_process,
+                                       progress=bar)
     out = result.to_dict()
     if as_json:
         _print_json(out)

@@ -348,7 +348,7 @@ def evaluate(settings, setup: EvalSetup, top_n: int | None = None, progress: Pro
 
 
 def evaluate_persona(settings, dataset: Path | None, split: str, features: str, protocol: str = "persona",
-                     progress: Progress | None = None):
+                     standins: bool = True, progress: Progress | None = None):
     """The personal-library benchmark (``recommender/persona.py``) on one split of a dataset."""
     from .dataset import load_dataset, split_library
     from .errors import UsageError
@@ -358,7 +358,7 @@ def evaluate_persona(settings, dataset: Path | None, split: str, features: str, 
     if dataset is None or split not in {"dev", "holdout"}:
         raise UsageError("--protocol persona needs --dataset FILE and --split dev or holdout")
     library = split_library(load_dataset(dataset, features=features), split)
-    result, _ = evaluate_personas(library, settings,
+    result, _ = evaluate_personas(library, settings, standins=standins,
                                   progress=(lambda d, t: progress("personas", d, t)) if progress else None)
     return result
 

@@ -205,6 +205,70 @@ class Service:
         return [int(r) for r in rows[order][:k]]
 
 
+class StandinService(Service):
+    """``Service`` whose open data is served over HTTP by the ListenBrainz + labs stand-in
+    (``standins/listenbrainz.py``) built from W(P), and read through the real client
+    (``services/listenbrainz.OpenData``: shared HTTP layer, answer cache, budget), as a refresh
+    would. MBIDs go back to tracks through the client's ``spotify_ids`` (the stand-in's mapping
+    resolves every recording here: the protocol has no id loss). Catalogue look-ups (an
+    artist's tracks) stay in-process; they are counted the same way."""
+
+    def __init__(self, cat: Catalogue, world_columns: np.ndarray, settings, cache_dir) -> None:
+        from .services.listenbrainz import OpenData
+        from .standins.listenbrainz import ListenBrainzStandIn, OpenDataWorld
+
+        super().__init__(cat, world_columns)
+        lib = cat.library
+        world_ids = set(cat.columns[world_columns].astype(str))
+        items = lib.playlist_items[["playlist_id", "track_id"]].astype(str)
+        items = items[items["playlist_id"].isin(world_ids)].drop_duplicates()
+        meta = pd.DataFrame({"track_id": cat.track_ids.to_numpy(dtype=str),
+                             "track_name": cat.tracks["name"].astype(str).to_numpy(),
+                             "track_artist": [a[0] if len(a) else None for a in cat.tracks["artist_names"]],
+                             "track_album_name": cat.tracks["album_name"].astype(str).to_numpy()})
+        world = OpenDataWorld(items.merge(meta, on="track_id"), catalogue=meta, unresolvable_share=0.0)
+        self.server = ListenBrainzStandIn(world, rate_limit=10**9).start()
+        s = settings.with_overrides({"listenbrainz.api_url": self.server.api_url,
+                                     "listenbrainz.labs_url": self.server.labs_url, "listenbrainz.token": None,
+                                     "discovery.request_budget": 10**9})
+        self.client = OpenData.from_settings(s, cache_dir=cache_dir)
+        self._mbid_artist = {}
+        from .standins.listenbrainz import artist_mbid, recording_mbid
+        self._artist_mbid, self._recording_mbid = artist_mbid, recording_mbid
+        self._artist_row = {str(n): i for i, n in enumerate(cat.artist_names)}
+
+    def close(self) -> None:
+        self.client.close()
+        self.server.stop()
+
+    def _rows(self, mbids: list[str]) -> list[int]:
+        """Catalogue rows of recording MBIDs (through the client's id mapping), in order."""
+        ids = self.client.spotify_ids(list(dict.fromkeys(mbids)))
+        tids = [ids.get(m) for m in mbids]
+        pos = self.cat.library.track_positions([t or "" for t in tids])
+        return [int(p) for p in pos]
+
+    def similar_artists(self, artist: int, k: int = 100) -> list[tuple[int, float]]:
+        self._count("similar_artists", artist)
+        rows = self.client.similar_artists(self._artist_mbid(str(self.cat.artist_names[artist])))
+        out = [(self._artist_row.get(r["name"], -1), r["score"] / 1e6) for r in rows]
+        return [(a, s) for a, s in out if a >= 0][:k]
+
+    def similar_recordings_many(self, tracks: list[int], k: int = 50) -> dict[int, list[tuple[int, float]]]:
+        out = {}
+        for t in dict.fromkeys(int(x) for x in tracks):
+            self._count("similar_recordings", t)
+            rows = self.client.similar_recordings(self._recording_mbid(str(self.cat.track_ids[t])))[:k]
+            found = self._rows([r["mbid"] for r in rows])
+            out[t] = [(f, r["score"] / 1e6) for f, r in zip(found, rows) if f >= 0]
+        return out
+
+    def top_recordings(self, artist: int, k: int | None = None) -> list[int]:
+        self._count("top_recordings", artist)
+        rows = self.client.top_recordings(self._artist_mbid(str(self.cat.artist_names[artist])))
+        return [r for r in self._rows([r["mbid"] for r in rows[:k]]) if r >= 0]
+
+
 def build_personas(split: Library, cat: Catalogue | None = None) -> list[Persona]:
     """Every persona of a split library (see the module docstring)."""
     from .dataset import hide_tracks
@@ -318,10 +382,11 @@ class TargetRanking:
 
 
 def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object],
-                  caps: DiscoveryCaps) -> tuple[list[TargetRanking], int]:
+                  caps: DiscoveryCaps, service: Service | None = None) -> tuple[list[TargetRanking], int]:
     """Discovery for every target of P, one fit of the library scorers on P's library plus
-    what was reached, then every target's candidates scored. Returns (targets, requests)."""
-    service = Service(cat, persona.world_columns)
+    what was reached, then every target's candidates scored. Returns (targets, requests).
+    ``service``: the look-ups (default: in-process ``Service`` over W(P))."""
+    service = service or Service(cat, persona.world_columns)
     lib = persona.library
     items = lib.playlist_items[["playlist_id", "track_id"]].astype(str)
     visible_by = items.groupby("playlist_id")["track_id"].agg(lambda s: list(dict.fromkeys(s))).to_dict()
@@ -431,8 +496,13 @@ def persona_scorers(settings) -> dict[str, object]:
 
 def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | None = None,
                       caps: DiscoveryCaps | None = None, progress: Progress | None = None,
-                      keep_targets: bool = False, singles: bool = True) -> tuple[PersonaResult, list[TargetRanking]]:
-    """Run the protocol on one split library; see the module docstring."""
+                      keep_targets: bool = False, singles: bool = True, standins: bool = True
+                      ) -> tuple[PersonaResult, list[TargetRanking]]:
+    """Run the protocol on one split library; see the module docstring. ``standins``: the open
+    data of each persona is served by the ListenBrainz stand-in built from W(P) and read
+    through the real client (``StandinService``); False computes it in-process (same
+    definitions, faster: for exploring)."""
+    import tempfile
     from .scorers import blend_weights
     t0 = time.perf_counter()
     caps = caps or DiscoveryCaps()
@@ -443,7 +513,15 @@ def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | N
     all_targets, requests = [], []
     reach_num = reach_den = 0
     for i, p in enumerate(personas):
-        targets, req = score_persona(p, cat, scorers, caps)
+        if standins and caps != DiscoveryCaps.library_only():
+            with tempfile.TemporaryDirectory(prefix="persona-") as tmp:
+                service = StandinService(cat, p.world_columns, settings, tmp)
+                try:
+                    targets, req = score_persona(p, cat, scorers, caps, service)
+                finally:
+                    service.close()
+        else:
+            targets, req = score_persona(p, cat, scorers, caps)
         requests.append(req)
         for t in targets:
             reach_num += len(t.hidden_new & set(t.candidates))

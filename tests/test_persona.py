@@ -146,3 +146,13 @@ def test_cli_persona_protocol_json(dataset, tmp_path):
     bad = CliRunner().invoke(app, ["evaluate", "--dataset", dataset, "--protocol", "persona", "--split", "all"],
                              env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert bad.exit_code == 2 and "--split dev or holdout" in bad.output
+
+
+def test_the_listenbrainz_standin_path_gives_the_in_process_numbers(split):
+    """The open data served over HTTP by the stand-in built from W(P) and read through the real
+    client ranks exactly like the in-process definitions (same lists, same look-up count)."""
+    settings = load_settings(config_file=None, environ={})
+    served, _ = evaluate_personas(split, settings, standins=True)
+    local, _ = evaluate_personas(split, settings, standins=False)
+    assert served.metrics == local.metrics
+    assert served.requests == local.requests > 0
