@@ -241,16 +241,23 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def tune_dev(data: Path, features: str, folds: int, normalisation: str | None) -> dict:
+def tune_dev(data: Path, features: str, folds: int, normalisation: str | None,
+             grid: list[float] | None = None, names: list[str] | None = None) -> dict:
     """Tune the blend weights on the dev split only: fold f hides the protocol's way with
-    salt ``f + 1`` (never the evaluation's salt 42, never holdout)."""
+    salt ``f + 1`` (never the evaluation's salt 42, never holdout). ``names``: tune only these
+    scorers (the others stay out of the blend); ``grid`` overrides ``tune.grid`` (the grid is
+    combinations ** scorers: keep it small, every combination is a candidates-long row)."""
     from recommender.tune import tune
 
     settings = _settings()
     if normalisation:
         settings = settings.with_overrides({"blend.normalisation": normalisation})
     lib = split_library(load_dataset(data, features=features), "dev")
-    result = tune(lib, settings, folds=folds, hider=lambda library, f: hide_tracks(library, salt=str(f + 1)))
+    scorers = make_scorers(settings)
+    if names:
+        scorers = {k: v for k, v in scorers.items() if k in names}
+    result = tune(lib, settings, folds=folds, grid=grid, scorers=scorers,
+                  hider=lambda library, f: hide_tracks(library, salt=str(f + 1)))
     return result.to_dict()
 
 
@@ -308,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--tune", action="store_true", help="tune the blend weights on dev (first --features level)")
     p.add_argument("--folds", type=int, default=3)
+    p.add_argument("--grid", type=float, nargs="+", help="with --tune: weights tried per scorer (default tune.grid)")
+    p.add_argument("--scorers", nargs="+", help="with --tune: only these scorers get a weight")
     p.add_argument("--normalisation", choices=["rank", "minmax"], help="override blend.normalisation")
     p.add_argument("--protocol", choices=["continuation", "persona"], default="continuation",
                    help="persona: tt-persona-v1 (PERSONA.md) with its anchors")
@@ -319,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
               else persona_table(results))
         return 0
     if args.tune:
-        print(json.dumps(tune_dev(args.data, args.features[0], args.folds, args.normalisation), indent=2))
+        print(json.dumps(tune_dev(args.data, args.features[0], args.folds, args.normalisation,
+                                         args.grid, args.scorers), indent=2))
         return 0
     results = run(args.data, args.splits, args.features, not args.no_anchors, args.normalisation)
     checks = check_targets(results)
