@@ -326,39 +326,60 @@ class Evidence:
     recording: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     artist: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # artist row -> score
     reached: set[int] = field(default_factory=set)
+    # the answers as a refresh stores them (schema frames similar_tracks / similar_artists)
+    similar_tracks: list[tuple[int, int, float, int]] = field(default_factory=list)  # seed, row, score, rank
+    similar_artists: list[tuple[int, int, float, int]] = field(default_factory=list)  # seed artist, artist, ...
+
+
+def seed_artist_counts(cat: Catalogue, seed_rows: list[int]) -> pd.Series:
+    """Seeds per artist row (artists without a name left out), most seeds first, then name."""
+    arts = pd.Series(cat.artist_of[seed_rows], dtype=np.int64)
+    counts = arts[arts >= 0].value_counts()
+    return counts.iloc[np.lexsort((cat.name_order[counts.index.to_numpy()], -counts.to_numpy()))]
 
 
 def discover(service: Service, seed_rows: list[int], caps: DiscoveryCaps) -> Evidence:
     """The look-ups for one seed playlist and the evidence they give (see ``DiscoveryCaps``)."""
-    cat = service.cat
     ev = Evidence()
-    arts = pd.Series(cat.artist_of[seed_rows])
-    arts = arts[arts >= 0]
-    counts = arts.value_counts()
-    counts = counts.iloc[np.lexsort((cat.name_order[counts.index.to_numpy()], -counts.to_numpy()))]
-    share = counts / max(len(seed_rows), 1)
+    share = seed_artist_counts(service.cat, seed_rows) / max(len(seed_rows), 1)
     for a, w in share.items():
         ev.artist[int(a)] += float(w)
         if caps.seed_artist_tracks:
             ev.reached.update(service.artist_tracks(int(a)))
     for a, w in list(share.items())[:caps.similar_artists_of]:
-        for b, s in service.similar_artists(int(a))[:caps.similar_artists]:
+        similar = service.similar_artists(int(a))[:caps.similar_artists]
+        for rank_, (b, s) in enumerate(similar):
             ev.artist[b] += float(w) * s
             ev.reached.update(service.top_recordings(b)[:caps.top_recordings])
+            ev.similar_artists.append((int(a), b, s / similar[0][1], rank_ + 1))
     if caps.similar_recordings:
-        for similar in service.similar_recordings_many(seed_rows).values():
-            for t, s in similar:
+        for seed, similar in service.similar_recordings_many(seed_rows).items():
+            for rank_, (t, s) in enumerate(similar):
                 ev.recording[t] += s
                 ev.reached.add(t)
+                ev.similar_tracks.append((seed, t, s / similar[0][1], rank_ + 1))
     return ev
 
 
 OPEN_DATA = ("similar_recordings", "similar_artists")  # evidence columns besides the library scorers
 
 
-def universe_library(persona: Persona, cat: Catalogue, rows: set[int]) -> Library:
-    """P's library plus the metadata of every catalogue track reached (no memberships)."""
-    lib = persona.library
+def universe_library(persona: Persona, cat: Catalogue, rows: set[int], evidence: list[Evidence] = ()) -> Library:
+    """P's library plus the metadata of every catalogue track reached (no memberships), and
+    the open-data answers in the frames a refresh fills (``similar_tracks``,
+    ``similar_artists``; scores scaled per seed so its best is 1), for the ``opendata`` scorer."""
+    tids = cat.track_ids.to_numpy(dtype=str)
+    st = {(tids[s], tids[r]): (sc, rk) for ev in evidence for s, r, sc, rk in ev.similar_tracks}
+    sa = {(a, b): (sc, rk) for ev in evidence for a, b, sc, rk in ev.similar_artists}
+    frames = {
+        "similar_tracks": pd.DataFrame([{"seed_track_id": s, "track_id": r, "score": sc, "rank": rk}
+                                        for (s, r), (sc, rk) in st.items()]),
+        "similar_artists": pd.DataFrame([{"seed_artist_id": str(cat.artist_ids[a]),
+                                          "seed_artist_name": str(cat.artist_names[a]),
+                                          "artist_mbid": str(cat.artist_ids[b]), "artist_name": str(cat.artist_names[b]),
+                                          "score": sc, "rank": rk} for (a, b), (sc, rk) in sa.items()])}
+    frames = {k: v for k, v in frames.items() if len(v)}
+    lib = persona.library.replace(**frames) if frames else persona.library
     known = set(lib.track_ids)
     extra = cat.tracks.iloc[sorted(rows)]
     extra = extra[~extra["track_id"].astype(str).isin(known)]
@@ -397,7 +418,7 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
         evidence[pid] = ev = discover(service, rows, caps)
         reached |= ev.reached | set(ev.recording)
     reached.discard(-1)
-    universe = universe_library(persona, cat, reached)
+    universe = universe_library(persona, cat, reached, list(evidence.values()))
     fitted = {name: sc.fit(universe) for name, sc in scorers.items()}
     ids = universe.track_ids
     urows = cat.library.track_positions(ids)
@@ -555,9 +576,7 @@ def radio_anchor(split: Library, similar: int = 8, per_artist_tracks: int = 20, 
         for pid, hidden in p.hidden.astype(str).groupby("playlist_id")["track_id"]:
             seeds = list(dict.fromkeys(items[items["playlist_id"] == pid]["track_id"]))
             rows = [int(r) for r in cat.library.track_positions(seeds) if r >= 0]
-            arts = pd.Series(cat.artist_of[rows])
-            counts = arts[arts >= 0].value_counts()
-            counts = counts.iloc[np.lexsort((cat.name_order[counts.index.to_numpy()], -counts.to_numpy()))]
+            counts = seed_artist_counts(cat, rows)
             lists = []
             for a in counts.index[:seed_artists]:
                 for b, _ in service.similar_artists(int(a))[:similar]:

@@ -156,3 +156,15 @@ def test_the_listenbrainz_standin_path_gives_the_in_process_numbers(split):
     local, _ = evaluate_personas(split, settings, standins=False)
     assert served.metrics == local.metrics
     assert served.requests == local.requests > 0
+
+
+def test_open_data_answers_reach_the_opendata_scorer(split):
+    """The look-ups' answers land in the frames a refresh fills, so the package's open-data
+    scorer scores the persona's candidates (it would be NaN everywhere without them)."""
+    from recommender.persona import persona_scorers, score_persona
+    settings = load_settings(config_file=None, environ={})
+    cat = Catalogue(split)
+    p = build_personas(split, cat)[0]
+    targets, requests = score_persona(p, cat, persona_scorers(settings), DiscoveryCaps())
+    assert requests > 0 and targets
+    assert any((t.scores["opendata"].fillna(0) > 0).any() for t in targets)
