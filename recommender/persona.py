@@ -131,11 +131,14 @@ class Service:
         self._sp = sp
         Xw = sp.csr_matrix(cat.X[:, world_columns])
         self.popularity_ = np.diff(Xw.indptr).astype(np.float64)
-        self.Xn = sp.csr_matrix(sp.diags(1.0 / np.sqrt(np.maximum(self.popularity_, 1.0))) @ Xw)
+        # binary matrices and row norms: cosine = co-occurrences / (norm_a * norm_b), computed in
+        # this order so that rounding to 12 decimals ties exactly as the stand-in's does
+        self.X_w, self.X_wT = Xw, sp.csr_matrix(Xw.T)
+        self.x_norm = np.sqrt(self.popularity_)
         A = sp.csr_matrix(cat.TA.T @ Xw)
         A.data[:] = 1.0
-        deg = np.diff(A.indptr).astype(np.float64)
-        self.An = sp.csr_matrix(sp.diags(1.0 / np.sqrt(np.maximum(deg, 1.0))) @ A)
+        self.A_w, self.A_wT = A, sp.csr_matrix(A.T)
+        self.a_norm = np.sqrt(np.diff(A.indptr).astype(np.float64))
         self.calls: set[tuple[str, object]] = set()
 
     @property
@@ -146,15 +149,19 @@ class Service:
         self.calls.add((kind, arg))
 
     @staticmethod
-    def _top(column, exclude: int, k: int, order: np.ndarray) -> list[tuple[int, float]]:
-        """The ``k`` best rows of a sparse score column: score > 0 (rounded to 12 decimals)
-        but ``exclude``, best first, ties by ``order`` (name or id rank)."""
-        col = column.tocoo()
-        idx, vals = col.row.astype(np.int64), np.round(col.data, 12)
-        ok = (vals > 0) & (idx != exclude)
-        idx, vals = idx[ok], vals[ok]
-        best = np.lexsort((order[idx], -vals))[:k]
-        return [(int(idx[i]), float(vals[i])) for i in best]
+    def _top(idx: np.ndarray, co: np.ndarray, norms: np.ndarray, i: int, k: int,
+             order: np.ndarray) -> list[tuple[int, float]]:
+        """The ``k`` best others of row ``i`` from its co-occurrence counts ``co`` with rows
+        ``idx``: cosine rounded to 12 decimals, > 0, best first, ties by ``order`` (name or id)."""
+        ok = (idx != i) & (co > 0)
+        idx = idx[ok].astype(np.int64)
+        if not len(idx) or norms[i] == 0:
+            return []
+        cos = np.round(co[ok] / (norms[idx] * norms[i]), 12)
+        keep = cos > 0
+        idx, cos = idx[keep], cos[keep]
+        best = np.lexsort((order[idx], -cos))[:k]
+        return [(int(idx[j]), float(cos[j])) for j in best]
 
     # ----- catalogue -------------------------------------------------------------------
     def artist_tracks(self, artist: int) -> list[int]:
@@ -169,7 +176,8 @@ class Service:
     # ----- open data ------------------------------------------------------------------
     def similar_artists(self, artist: int, k: int = 100) -> list[tuple[int, float]]:
         self._count("similar_artists", artist)
-        return self._top(self.An @ self.An[artist].T, artist, k, self.cat.name_order)
+        col = (self.A_w @ self.A_wT[:, artist]).tocoo()
+        return self._top(col.row, col.data, self.a_norm, artist, k, self.cat.name_order)
 
     def similar_recordings(self, track: int, k: int = 50) -> list[tuple[int, float]]:
         return self.similar_recordings_many([track], k)[track]
@@ -181,15 +189,11 @@ class Service:
             self._count("similar_recordings", t)
         if not tracks:
             return {}
-        prod = self._sp.csr_matrix(self.Xn[tracks] @ self.Xn.T)
+        prod = self._sp.csr_matrix(self.X_w[tracks] @ self.X_wT)
         out = {}
         for i, t in enumerate(tracks):
             lo, hi = prod.indptr[i], prod.indptr[i + 1]
-            idx, vals = prod.indices[lo:hi].astype(np.int64), np.round(prod.data[lo:hi], 12)
-            ok = (vals > 0) & (idx != t)
-            idx, vals = idx[ok], vals[ok]
-            best = np.lexsort((self.cat.id_order[idx], -vals))[:k]
-            out[t] = [(int(idx[j]), float(vals[j])) for j in best]
+            out[t] = self._top(prod.indices[lo:hi], prod.data[lo:hi], self.x_norm, t, k, self.cat.id_order)
         return out
 
     def popularity(self, track: int) -> int:
