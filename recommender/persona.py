@@ -93,6 +93,13 @@ class Persona:
                 | set(lib.top_tracks["track_id"].astype(str)))
 
 
+def _ranks(values: list[str]) -> np.ndarray:
+    """Rank of every value in Python's string order (ties: none, the values are distinct)."""
+    out = np.empty(len(values), dtype=np.int64)
+    out[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+    return out
+
+
 class Catalogue:
     """The split seen as a catalogue plus the matrices the open-data service is computed from."""
 
@@ -104,18 +111,23 @@ class Catalogue:
         self.track_ids = split.track_ids
         self.X, self.columns = split.track_playlist_matrix(extra_sources=False)  # tracks x playlists
         self.X = sp.csr_matrix(self.X, dtype=np.float64)
-        self.TA, self.artist_ids = split.track_artist_matrix()  # tracks x artists
-        names = split.artists.drop_duplicates("artist_id").set_index("artist_id")["name"].astype(str)
-        self.artist_names = np.asarray([names.get(a, a) for a in self.artist_ids], dtype=object)
-        self.artist_of = np.full(len(self.track_ids), -1, dtype=np.int64)
-        coo = self.TA.tocoo()
-        self.artist_of[coo.row] = coo.col  # one artist per track in this data (the exact name)
+        # the artist key is the exact artist string (PERSONA.md): the library's artist ids fold
+        # case ("Cream" and "CREAM" are one artist there, two here)
+        from .dataset import artist_id_for
+        first = [str(a[0]) if len(a) else None for a in self.tracks["artist_names"]]
+        codes, uniques = pd.factorize(pd.Series(first, dtype=object))
+        self.artist_of = np.asarray(codes, dtype=np.int64)
+        self.artist_names = np.asarray(list(uniques), dtype=object)
+        self.artist_ids = np.asarray([artist_id_for(n) for n in self.artist_names], dtype=object)  # library ids
+        has = np.flatnonzero(self.artist_of >= 0)
+        self.TA = sp.csr_matrix((np.ones(len(has)), (has, self.artist_of[has])),
+                                shape=(len(self.track_ids), len(self.artist_names)))  # tracks x artists
         self.artist_tracks = pd.Series(np.arange(len(self.track_ids))).groupby(self.artist_of).agg(list).to_dict()
         albums = self.tracks["album_id"].astype("string").fillna("")
         self.album_tracks = pd.Series(np.arange(len(albums))).groupby(albums.to_numpy()).agg(list).to_dict()
         self.album_of = albums.to_numpy(dtype=object)
-        self.id_order = np.argsort(np.argsort(self.track_ids.to_numpy(dtype=str)))  # rank of each id
-        self.name_order = np.argsort(np.argsort(self.artist_names.astype(str)))
+        self.id_order = _ranks(list(self.track_ids.astype(str)))  # tie-break ranks (Python string order)
+        self.name_order = _ranks([str(n) for n in self.artist_names])
 
 
 class Service:

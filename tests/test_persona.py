@@ -168,3 +168,14 @@ def test_open_data_answers_reach_the_opendata_scorer(split):
     targets, requests = score_persona(p, cat, persona_scorers(settings), DiscoveryCaps())
     assert requests > 0 and targets
     assert any((t.scores["opendata"].fillna(0) > 0).any() for t in targets)
+
+
+def test_the_artist_key_is_the_exact_artist_string():
+    """PERSONA.md: "Cream" and "CREAM" are two artists (the library's ids fold case)."""
+    from recommender.library import Library
+    tracks = pd.DataFrame({"track_id": ["t1", "t2", "t3"], "name": ["a", "b", "c"],
+                           "artist_ids": [["x"], ["x"], []], "artist_names": [["Cream"], ["CREAM"], []],
+                           "album_id": ["A", "B", "C"]})
+    cat = Catalogue(Library.from_frames(tracks=tracks))
+    assert sorted(cat.artist_names) == ["CREAM", "Cream"]
+    assert cat.artist_of[0] != cat.artist_of[1] and cat.artist_of[2] == -1
