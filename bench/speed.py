@@ -16,6 +16,13 @@ tracks/50; or only ``--tracks``), each size in its own subprocess, and prints on
 the time per stage (seeds+candidates, fit <scorer>, score+blend, select+why) goes to
 stderr. ``--profile N`` prints the N most expensive functions of the timed call to stderr.
 Targets: 100k tracks / 2k playlists < 1.5 s and < 1 GB; 1M / 20k < 20 s and < 8 GB.
+
+``--discovery`` (issue 9): a 50k-track library (``--tracks``) plus 10k discovered tracks
+(``--discovered``) with open-data evidence (similar tracks of the seeds, similar artists,
+listen counts); times one taste-profile run without the discovery frames and the open-data
+scorer, then one with them, each on a fresh Library, and prints the difference. Target: the
+discovery part adds < 1 s and < 300 MB (the network part is bounded by the request budget,
+not by the library size).
 """
 
 from __future__ import annotations
@@ -78,6 +85,61 @@ def measure(n_tracks: int, n_playlists: int, seed: int = 0, profile: int = 0) ->
             "seconds": round(seconds, 3), "peak_mb": round(peak_kb / 1024, 1)}
 
 
+def with_discovery(library, n_new: int, seed: int = 0):
+    """``library`` plus ``n_new`` discovered tracks and the open-data frames pointing at them."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    tracks = library.frames["tracks"]
+    donors = tracks.iloc[rng.integers(0, len(tracks), n_new)]
+    new_ids = [f"new{i:018d}" for i in range(n_new)]
+    new = donors.assign(track_id=new_ids, isrc=None, name=[f"new song {i}" for i in range(n_new)]).reset_index(drop=True)
+    seeds = library.frames["top_tracks"]["track_id"].astype(str).unique()
+    seeds = seeds if len(seeds) else tracks["track_id"].astype(str).to_numpy()[:50]
+    sim_t = pd.DataFrame({"seed_track_id": rng.choice(seeds, n_new), "track_id": new_ids,
+                          "score": rng.random(n_new), "rank": rng.integers(1, 50, n_new)})
+    artists = library.frames["artists"]
+    seed_artists = artists["artist_id"].astype(str).to_numpy()[:50]
+    names = [a[0] if len(a) else "" for a in new["artist_names"]]
+    sim_a = pd.DataFrame({"seed_artist_id": rng.choice(seed_artists, n_new // 10) if len(seed_artists) else [],
+                          "seed_artist_name": "seed", "artist_mbid": [f"m{i}" for i in range(n_new // 10)],
+                          "artist_name": rng.choice(names, n_new // 10), "score": rng.random(n_new // 10),
+                          "rank": 1})
+    recs = pd.DataFrame({"track_id": new_ids, "recording_mbid": [f"r{i}" for i in range(n_new)],
+                         "artist_mbids": [[] for _ in range(n_new)], "listen_count": rng.integers(0, 10**6, n_new)})
+    disc = pd.DataFrame({"track_id": new_ids, "source": "similar_recordings", "seed_id": sim_t["seed_track_id"],
+                         "seed_name": "seed", "score": sim_t["score"]})
+    return library.replace(tracks=pd.concat([tracks, new], ignore_index=True), similar_tracks=sim_t,
+                           similar_artists=sim_a, recordings=recs, discovered=disc)
+
+
+def measure_discovery(n_tracks: int, n_playlists: int, n_new: int, seed: int = 0) -> dict:
+    """Time one taste run without, then with, ``n_new`` discovered tracks and the open-data scorer."""
+    from bench.synth import make_library
+    from recommender.pipeline import build_recommendations
+
+    import recommender.scorers  # noqa: F401
+
+    settings = _settings()
+    base = make_library(n_tracks, n_playlists, seed=seed)
+    off = settings.with_overrides({"scorers.opendata.weight": 0.0, "candidates.new_share": 0.0})
+    start = time.perf_counter()
+    build_recommendations(base, off)
+    t_base = time.perf_counter() - start
+    mb_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    library = with_discovery(make_library(n_tracks, n_playlists, seed=seed), n_new, seed)
+    start = time.perf_counter()
+    rec = build_recommendations(library, settings)
+    t_disc = time.perf_counter() - start
+    mb_disc = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log.info("with discovery: %d candidates, %d chosen (%d new); stages: %s", rec.n_candidates, len(rec.table),
+             int(rec.table["new"].sum()), ", ".join(f"{k} {v:.2f} s" for k, v in rec.timings.items()))
+    return {"tracks": n_tracks, "discovered": n_new, "seconds_without": round(t_base, 3),
+            "seconds_with": round(t_disc, 3), "added_seconds": round(t_disc - t_base, 3),
+            "added_peak_mb": round(mb_disc - mb_base, 1), "target": "< 1 s, < 300 MB"}
+
+
 def ladder(sizes, seed: int = 0) -> list[dict]:
     """Run each (tracks, playlists) size in its own subprocess; a failed size gets an "error"."""
     out = []
@@ -123,8 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one size, one JSON line")
     parser.add_argument("--table", action="store_true", help="the ladder as one table")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N functions")
+    parser.add_argument("--discovery", action="store_true", help="the open-data discovery case (issue 9)")
+    parser.add_argument("--discovered", type=int, default=10_000, help="discovered tracks (with --discovery)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
+    if args.discovery:
+        n = args.tracks or 50_000
+        print(json.dumps(measure_discovery(n, args.playlists or max(n // 50, 1), args.discovered, seed=args.seed)))
+        return 0
     if args.json and not args.table:
         n = args.tracks or 100_000
         record = measure(n, args.playlists or max(n // 50, 1), seed=args.seed, profile=args.profile)

@@ -267,7 +267,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     elif not quiet:
         typer.echo(f"{report.playlists} playlists ({report.playlists_fetched} fetched, {report.playlists_unchanged} "
                    f"unchanged, {len(report.playlists_forbidden)} not readable), {report.tracks} tracks "
-                   f"({report.discovery_tracks} from discovery); {report.requests} requests. Cache: {settings.cache_dir}")
+                   f"({report.discovery_tracks} from discovery albums, {report.open_data_tracks} from open data); "
+                   f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.cache_dir}")
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str) -> None:

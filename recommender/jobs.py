@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -244,29 +244,31 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         port = s.getsockname()[1]
     state = Path(settings.cache_dir) / "demo" / DEMO_ACCOUNT
     account = Account.from_file(state) if state.exists() else Account.sample()
-    with open_data_standins() as (lb, mb, prepare):
-        prepare(account)  # the tracks the open data can point to
-        server = StandinServer(account).start()
-        try:
-            demo = settings.with_overrides({
-                "spotify.api_url": server.api_url,
-                "spotify.accounts_url": server.accounts_url,
-                "spotify.client_id": "recommend-demo",
-                "spotify.client_secret": None,
-                "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
-                "cache.dir": str(Path(settings.cache_dir) / "demo"),
-                "listenbrainz.api_url": lb.api_url,
-                "listenbrainz.labs_url": lb.labs_url,
-                "enrich.musicbrainz_url": mb.base_url,
-                "enrich.rate": 1000.0,  # a local stand-in: no need for MusicBrainz's 1 request/s
-            })
-            server.open_data, server.musicbrainz = lb, mb  # tests read the stand-ins' request logs
-            yield demo, server
-            # the stand-in's account (with the managed playlist) persists between demo runs,
-            # as a real account would: a second demo run updates the same playlist
-            atomic_write_text(state, json.dumps(server.account.to_dict()))
-        finally:
-            server.stop()
+    stack = ExitStack()
+    lb, mb, prepare = stack.enter_context(open_data_standins())
+    prepare(account)  # the tracks the open data can point to
+    server = StandinServer(account).start()
+    try:
+        demo = settings.with_overrides({
+            "spotify.api_url": server.api_url,
+            "spotify.accounts_url": server.accounts_url,
+            "spotify.client_id": "recommend-demo",
+            "spotify.client_secret": None,
+            "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
+            "cache.dir": str(Path(settings.cache_dir) / "demo"),
+            "listenbrainz.api_url": lb.api_url,
+            "listenbrainz.labs_url": lb.labs_url,
+            "enrich.musicbrainz_url": mb.base_url,
+            "enrich.rate": 1000.0,  # a local stand-in: no need for MusicBrainz's 1 request/s
+        })
+        server.open_data, server.musicbrainz = lb, mb  # tests read the stand-ins' request logs
+        yield demo, server
+        # the stand-in's account (with the managed playlist) persists between demo runs,
+        # as a real account would: a second demo run updates the same playlist
+        atomic_write_text(state, json.dumps(server.account.to_dict()))
+    finally:
+        server.stop()
+        stack.close()
 
 
 def demo_login(demo_settings) -> None:

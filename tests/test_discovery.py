@@ -74,6 +74,7 @@ def test_sources_find_similar_artists_and_tracks_and_cache_every_answer(tmp_path
     assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
     recs = library.frames["recordings"].set_index("track_id")
     assert recs.loc["t1", "listen_count"] == 20  # two world playlists
+    assert recs.loc["t3", "listen_count"] == 20  # a seed: counted by popularity/recording
     first = lb.requests_to("") + mb.seen.__len__()
     assert first > 0
     again, report2 = discover_open_data(user_library(), settings)
@@ -212,3 +213,28 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
         jobs.demo_login(demo)
         jobs.build_playlist(demo, force_refresh=True)
         assert server.open_data.requests_to("") == 0 and len(server.musicbrainz.seen) == 0
+
+
+def test_config_keys_environment_and_the_token_is_sent_but_never_shown(tmp_path, world_standins):
+    lb, mb = world_standins
+    env = {"RECOMMENDER_LISTENBRAINZ_API_URL": lb.api_url, "RECOMMENDER_LISTENBRAINZ_LABS_URL": lb.labs_url,
+           "RECOMMENDER_MUSICBRAINZ_URL": mb.base_url, "LISTENBRAINZ_TOKEN": "sekrit-token"}
+    settings = load_settings(environ=env, overrides={"cache.dir": str(tmp_path / "c")})
+    assert settings.listenbrainz.api_url == lb.api_url and settings.enrich.musicbrainz_url == mb.base_url
+    assert settings.redacted()["listenbrainz"]["token"] == "***"
+    lb.token = "sekrit-token"  # the stand-in now refuses top recordings without it
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and len(library.frames["recordings"]) > 0
+    with pytest.raises(Exception, match="must be an http"):
+        load_settings(environ={**env, "RECOMMENDER_LISTENBRAINZ_LABS_URL": "ftp://x"})
+
+
+def test_with_the_services_down_cached_answers_still_count(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False})
+    first, _ = discover_open_data(user_library(), settings)  # only the similar-artists answers are cached
+    down = settings_for_open_data(tmp_path, lb, mb, **{"listenbrainz.labs_url": closed_port_url("/labs"),
+                                                      "listenbrainz.api_url": closed_port_url("/1")})
+    again, report = discover_open_data(user_library(), down)
+    assert len(report.warnings) == 1 and "ListenBrainz labs" in report.warnings[0]  # similar tracks: not cached
+    pd.testing.assert_frame_equal(again.frames["similar_artists"], first.frames["similar_artists"])

@@ -32,6 +32,26 @@ def _key(name: str) -> str:
     return normalise_name(str(name or ""))
 
 
+def _rows_by_artist_key(library: Library, wanted: set[str]) -> dict[str, list[int]]:
+    """Track rows per normalised artist name, for the names in ``wanted`` only (each distinct
+    name is normalised once)."""
+    import pyarrow.compute as pc
+    lists = library.list_arrow("tracks", "artist_names")
+    flat = pc.list_flatten(lists)
+    out: dict[str, list[int]] = {}
+    if len(flat) == 0 or not wanted:
+        return out
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False))
+    enc = pc.dictionary_encode(flat)
+    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False))
+    keys = [_key(n) for n in enc.dictionary.to_pylist()]
+    hit = np.array([k in wanted for k in keys], dtype=bool)
+    sel = np.flatnonzero(hit[codes])
+    for code, row in zip(codes[sel], parents[sel]):
+        out.setdefault(keys[code], []).append(int(row))
+    return out
+
+
 class OpenDataScorer(Scorer):
     name = "opendata"
 
@@ -57,10 +77,7 @@ class OpenDataScorer(Scorer):
         ta, artist_cols = library.track_artist_matrix()
         col_of = {str(a): i for i, a in enumerate(artist_cols)}
         self.track_artist_ = ta
-        key_rows: dict[str, list[int]] = {}
-        for row, names in enumerate(f["tracks"]["artist_names"]):
-            for nm in list(names):
-                key_rows.setdefault(_key(nm), []).append(row)
+        key_rows = _rows_by_artist_key(library, {_key(n) for n in sim_a["artist_name"].astype(object)})
         rows, cols, vals = [], [], []
         self.seed_artist_names_ = {}
         for a, a_name, other, s in zip(sim_a["seed_artist_id"].astype(str), sim_a["seed_artist_name"].astype(object),
@@ -123,21 +140,25 @@ class OpenDataScorer(Scorer):
             return {}
         track, artist, artist_w = self._terms(seeds)
         t_top, a_top = track.max(initial=0.0) or 1.0, artist.max(initial=0.0) or 1.0
-        w = pd.Series(0.0, index=self.track_ids_)
-        w[seeds.index[seeds.index.isin(self.track_ids_)]] = seeds[seeds.index.isin(self.track_ids_)].to_numpy(dtype=float)
+        w = np.zeros(len(self.track_ids_))
+        pos = np.asarray(self.track_ids_.get_indexer(seeds.index.astype(str)))
+        np.add.at(w, pos[pos >= 0], seeds.to_numpy(dtype=float)[pos >= 0])
+        by_candidate = self.track_sim_.T.tocsr()
+        artist_by_candidate = self.artist_sim_.T.tocsr()
         out = {}
-        for tid in track_ids:
-            r = self.track_ids_.get_indexer([tid])[0]
+        for tid, r in zip(track_ids, np.asarray(self.track_ids_.get_indexer(list(track_ids)))):
             if r < 0:
                 continue
             t_part = self.track_weight * track[r] / t_top
             a_part = self.artist_weight * artist[r] / a_top
             if t_part > 0 and t_part >= a_part:
-                col = self.track_sim_[:, r].toarray().ravel() * w.to_numpy()
-                out[tid] = f"often played with {self.names_[int(col.argmax())]} on ListenBrainz"
+                row = by_candidate[r]
+                best = row.indices[int(np.argmax(row.data * w[row.indices]))]
+                out[tid] = f"often played with {self.names_[best]} on ListenBrainz"
             elif a_part > 0:
-                col = self.artist_sim_[:, r].toarray().ravel() * artist_w
-                out[tid] = f"similar to {self.seed_artist_names_.get(int(col.argmax()), 'your artists')} on ListenBrainz"
+                row = artist_by_candidate[r]
+                best = row.indices[int(np.argmax(row.data * artist_w[row.indices]))]
+                out[tid] = f"similar to {self.seed_artist_names_.get(int(best), 'your artists')} on ListenBrainz"
             elif self.listen_counts_[r] > 0:
                 out[tid] = "popular on ListenBrainz"
         return out

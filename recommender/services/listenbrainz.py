@@ -35,6 +35,7 @@ class OpenData:
     similar_artists_algorithm: str
     similar_recordings_algorithm: str
     requests_by_service: dict[str, int] = field(default_factory=dict)
+    failure: ServiceError | None = None  # the first failure of this run
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None) -> "OpenData":
@@ -57,6 +58,7 @@ class OpenData:
                                      "spotify_ids": float(d.ttl_recordings_days),
                                      "isrc": float(d.ttl_recordings_days),
                                      "artists": float(d.ttl_recordings_days),
+                                     "popularity": float(d.ttl_recordings_days),
                                      "search": float(d.ttl_recordings_days),
                                      "tracks": float(d.ttl_recordings_days)})
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
@@ -69,21 +71,36 @@ class OpenData:
         return self.budget.used
 
     # ----- endpoints -------------------------------------------------------------------
+    def _call(self, request, *args: Any, **kw: Any) -> Any:
+        """One request; after a first failure every uncached question fails at once (the
+        sources go on with what the cache knows)."""
+        if self.failure is not None:
+            raise self.failure
+        try:
+            return request(*args, **kw)
+        except ServiceError as exc:
+            self.failure = exc
+            raise
+
+    def _similarity(self, method: str, path: str, key: str, **kw: Any) -> Any:
+        """A labs similarity request; its 400 (unknown algorithm) names the config key."""
+        try:
+            return self._call(self.labs.request, method, path, accept=list, **kw)
+        except ServiceError as exc:
+            if exc.status == 400:
+                self.failure = ServiceError(f"{LABS} does not know the algorithm {getattr(self, key)!r} "
+                                            f"(listenbrainz.{key})", 400, LABS)
+                raise self.failure from None
+            raise
+
     def similar_artists(self, mbid: str) -> list[dict[str, Any]]:
         """Similar artists of one artist MBID, best first: ``{"mbid", "name", "score"}``."""
         key = f"{self.similar_artists_algorithm}:{mbid}"
         hit = self.cache.get("similar_artists", key)
         if hit is not MISSING:
             return hit
-        try:
-            body = self.labs.request("GET", "similar-artists/json",
-                                     params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm},
-                                     accept=list)
-        except ServiceError as exc:
-            if exc.status == 400:
-                raise ServiceError(f"{LABS} does not know the algorithm {self.similar_artists_algorithm!r} "
-                                   "(listenbrainz.similar_artists_algorithm)", 400, LABS) from None
-            raise
+        body = self._similarity("GET", "similar-artists/json", "similar_artists_algorithm",
+                                params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm})
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("artist_mbid")]
         rows = [r for r in rows if r.get("reference_mbid") in (None, mbid)]
         rows.sort(key=lambda r: -float(r.get("score") or 0))  # stable: the service's order on ties
@@ -98,8 +115,8 @@ class OpenData:
         hit = self.cache.get("top_recordings", artist_mbid)
         if hit is not MISSING:
             return hit
-        body = self.api.request("GET", f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}",
-                                accept=list)
+        path = f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}"
+        body = self._call(self.api.request, "GET", path, accept=list)
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
                 "listens": r.get("total_listen_count"), "users": r.get("total_user_count")}
@@ -114,14 +131,8 @@ class OpenData:
         hit = self.cache.get("similar_recordings", key)
         if hit is not MISSING:
             return hit
-        try:
-            body = self.labs.request("POST", "similar-recordings/json", accept=list,
-                                     json=[{"recording_mbids": [mbid], "algorithm": self.similar_recordings_algorithm}])
-        except ServiceError as exc:
-            if exc.status == 400:
-                raise ServiceError(f"{LABS} does not know the algorithm {self.similar_recordings_algorithm!r} "
-                                   "(listenbrainz.similar_recordings_algorithm)", 400, LABS) from None
-            raise
+        body = self._similarity("POST", "similar-recordings/json", "similar_recordings_algorithm",
+                                json=[{"recording_mbids": [mbid], "algorithm": self.similar_recordings_algorithm}])
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
         rows.sort(key=lambda r: -float(r.get("score") or 0))
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
@@ -131,31 +142,49 @@ class OpenData:
         self.cache.put("similar_recordings", key, out)
         return out
 
-    def spotify_ids(self, mbids: list[str], chunk: int = 100) -> dict[str, str | None]:
-        """Spotify track id of each recording MBID (None when the mapping has none), matched
-        by ``recording_mbid`` (the service leaves unresolvable ones out)."""
-        out: dict[str, str | None] = {}
+    def _batch(self, kind: str, mbids: list[str], chunk: int, fetch) -> dict[str, Any]:
+        """Cached answer per MBID; the uncached ones are asked ``chunk`` at a time with
+        ``fetch(mbids) -> {mbid: answer}`` (absent = None, cached as a miss too)."""
+        out: dict[str, Any] = {}
         todo = []
         for mb in dict.fromkeys(mbids):
-            hit = self.cache.get("spotify_ids", mb)
+            hit = self.cache.get(kind, mb)
             if hit is MISSING:
                 todo.append(mb)
             else:
                 out[mb] = hit
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
-            body = self.labs.request("POST", "spotify-id-from-mbid/json", accept=list,
-                                     json=[{"recording_mbid": mb} for mb in part])
+            got = fetch(part)
+            for mb in part:
+                out[mb] = got.get(mb)
+                self.cache.put(kind, mb, out[mb])
+        return out
+
+    def spotify_ids(self, mbids: list[str], chunk: int = 100) -> dict[str, str | None]:
+        """Spotify track id of each recording MBID (None when the mapping has none), matched
+        by ``recording_mbid`` (the service leaves unresolvable ones out)."""
+        def fetch(part: list[str]) -> dict[str, str]:
+            body = self._call(self.labs.request, "POST", "spotify-id-from-mbid/json", accept=list,
+                              json=[{"recording_mbid": mb} for mb in part])
             found: dict[str, str] = {}
             for r in body or []:
                 if isinstance(r, dict) and r.get("recording_mbid"):
                     ids = [str(i) for i in r.get("spotify_track_ids") or [] if i]
                     if ids:
                         found.setdefault(str(r["recording_mbid"]), ids[0])
-            for mb in part:
-                out[mb] = found.get(mb)
-                self.cache.put("spotify_ids", mb, out[mb])
-        return out
+            return found
+        return self._batch("spotify_ids", mbids, chunk, fetch)
+
+    def popularity(self, mbids: list[str], chunk: int = 1000) -> dict[str, tuple[int | None, int | None]]:
+        """(total listen count, total user count) per recording MBID; (None, None) if unknown."""
+        def fetch(part: list[str]) -> dict[str, list]:
+            body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part},
+                              accept=list)
+            return {str(r["recording_mbid"]): [r.get("total_listen_count"), r.get("total_user_count")]
+                    for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
+        got = self._batch("popularity", mbids, chunk, fetch)
+        return {mb: (v[0], v[1]) if v else (None, None) for mb, v in got.items()}
 
     def isrc(self, isrc: str) -> dict[str, Any] | None:
         """MusicBrainz's ``/isrc/{isrc}`` answer (cached; None = unknown ISRC)."""
@@ -163,7 +192,7 @@ class OpenData:
         hit = self.cache.get("isrc", key)
         if hit is not MISSING:
             return hit
-        body = self.musicbrainz.isrc(key)
+        body = self._call(self.musicbrainz.isrc, key)
         slim = None
         if body:
             slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),

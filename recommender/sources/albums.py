@@ -17,7 +17,8 @@ from ..store import now_iso
 SOURCE = "albums"
 
 
-def _days_since(iso: str | None) -> float:
+def days_since(iso: str | None) -> float:
+    """Days since an ISO timestamp (infinity when missing or unreadable)."""
     if not iso:
         return float("inf")
     try:
@@ -56,7 +57,7 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
     recheck = settings.refresh.discovery_recheck_days
     for i, artist_id in enumerate(artists):
         progress("discovery", i, len(artists))
-        if _days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
+        if days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
             albums = []
             page = gateway.get(f"artists/{artist_id}/albums", include_groups="album,single", limit=50)
             for obj in (page or {}).get("items") or []:

@@ -45,6 +45,16 @@ class Context:
     open_data: Any  # services.listenbrainz.OpenData
     resolver: "Resolver"
     progress: Progress
+    failures: list = field(default_factory=list)  # ServiceErrors met (the first one is reported)
+
+    def guarded(self, work, *args) -> None:
+        """Run one seed's work; a failing service is noted and the source goes on with the
+        next seed (after a first failure, uncached questions fail at once)."""
+        from ..services.http import ServiceError
+        try:
+            work(*args)
+        except ServiceError as exc:
+            self.failures.append(exc)
 
 
 class Source:
@@ -146,13 +156,14 @@ class Resolver:
     def _search(self, name: str, artist: str) -> str | None:
         if not name or self.gateway is None:
             return None
+        # the limit counts cached searches too, so every run resolves the same recordings
+        if self.searches >= self.search_limit:
+            return None
+        self.searches += 1
         key = f"{_norm(name)}|{_norm(artist)}"
         hit = self.od.cache.get("search", key)
         if hit is not MISSING:
             return hit
-        if self.searches >= self.search_limit:
-            return None
-        self.searches += 1
         from ..errors import SpotifyError
         self.od.budget.spend("Spotify")
         q = f'track:"{name}" artist:"{artist}"' if artist else f'track:"{name}"'

@@ -76,17 +76,18 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     try:
         for source in sources:
             source.find(ctx, found)
-    except ServiceError as exc:
-        report.warnings.append(_warning(exc))
-    new_ids = [r["track_id"] for r in found.discovered]
-    try:
-        rows = resolver.track_rows(new_ids, progress)
-    except ServiceError as exc:  # the budget ran out while looking up: keep the cached ones
-        rows = [resolver.metadata[t] for t in dict.fromkeys(new_ids) if t in resolver.metadata]
-        if not report.warnings:
-            report.warnings.append(_warning(exc))
+        ctx.guarded(_listen_counts, open_data, found)
+        if ctx.failures:
+            report.warnings.append(_warning(ctx.failures[0]))
+        new_ids = [r["track_id"] for r in found.discovered]
+        try:
+            rows = resolver.track_rows(new_ids, progress)
+        except ServiceError as exc:  # the budget ran out while looking up: keep the cached ones
+            rows = [resolver.metadata[t] for t in dict.fromkeys(new_ids) if t in resolver.metadata]
+            if not report.warnings:
+                report.warnings.append(_warning(exc))
     finally:
-        open_data.close()
+        open_data.close()  # every answer so far is saved, whatever happened
     library = fold(library, found, rows)
     disc = library.frames["discovered"]
     report.tracks = int(disc["track_id"].nunique())
@@ -97,6 +98,17 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     for w in report.warnings:
         log.warning(w)
     return library, report
+
+
+def _listen_counts(open_data, found: Found) -> None:
+    """Open listen/user counts for the recordings found without them (one request per 1,000)."""
+    missing = [r["recording_mbid"] for r in found.recordings if r.get("listen_count") is None]
+    if not missing:
+        return
+    counts = open_data.popularity(missing)
+    for r in found.recordings:
+        if r.get("listen_count") is None and r["recording_mbid"] in counts:
+            r["listen_count"], r["user_count"] = counts[r["recording_mbid"]]
 
 
 def _warning(exc: ServiceError) -> str:

@@ -14,33 +14,37 @@ class SimilarRecordings(Source):
     def find(self, ctx: Context, found: Found | None = None) -> Found:
         found = found if found is not None else Found()
         cfg = ctx.settings.discovery.similar_recordings
-        od, resolver = ctx.open_data, ctx.resolver
         tracks = ctx.library.frames["tracks"]
         names = dict(zip(tracks["track_id"].astype(str), tracks["name"].astype(object)))
         seeds = [str(t) for t in ctx.seed_tracks.sort_values(ascending=False, kind="stable").index][: int(cfg.seed_tracks)]
         for k, tid in enumerate(seeds):
-            ctx.progress("ListenBrainz: similar tracks", k, len(seeds))
-            rec, artist_mbids, _ = resolver.track_mbids(tid)
-            if not rec:
-                continue
-            found.recordings.append({"track_id": tid, "recording_mbid": rec, "artist_mbids": artist_mbids,
-                                     "listen_count": None, "user_count": None})
-            similar = od.similar_recordings(rec)[: int(cfg.per_seed)]
-            if not similar:
-                continue
-            top = max(s["score"] for s in similar) or 1.0
-            ids = resolver.to_spotify(similar)
-            rank = 0
-            for s in similar:
-                other = ids.get(s["mbid"])
-                if not other or other == tid:
-                    continue
-                rank += 1
-                found.similar_tracks.append({"seed_track_id": tid, "track_id": other, "score": s["score"] / top,
-                                             "rank": rank})
-                found.discovered.append({"track_id": other, "source": self.name, "seed_id": tid,
-                                         "seed_name": str(names.get(tid) or ""), "score": s["score"] / top})
-                found.recordings.append({"track_id": other, "recording_mbid": s["mbid"],
-                                         "artist_mbids": s["artist_mbids"], "listen_count": None, "user_count": None})
-        ctx.progress("ListenBrainz: similar tracks", len(seeds), len(seeds))
+            ctx.progress("ListenBrainz + MusicBrainz: similar tracks", k, len(seeds))
+            ctx.guarded(self._seed, ctx, found, tid, str(names.get(tid) or ""))
+        ctx.progress("ListenBrainz + MusicBrainz: similar tracks", len(seeds), len(seeds))
         return found
+
+    def _seed(self, ctx: Context, found: Found, tid: str, seed_name: str) -> None:
+        cfg = ctx.settings.discovery.similar_recordings
+        od, resolver = ctx.open_data, ctx.resolver
+        rec, artist_mbids, _ = resolver.track_mbids(tid)
+        if not rec:
+            return
+        found.recordings.append({"track_id": tid, "recording_mbid": rec, "artist_mbids": artist_mbids,
+                                 "listen_count": None, "user_count": None})
+        similar = od.similar_recordings(rec)[: int(cfg.per_seed)]
+        if not similar:
+            return
+        top = max(s["score"] for s in similar) or 1.0
+        ids = resolver.to_spotify(similar)
+        rank = 0
+        for s in similar:
+            other = ids.get(s["mbid"])
+            if not other or other == tid:
+                continue
+            rank += 1
+            found.similar_tracks.append({"seed_track_id": tid, "track_id": other, "score": s["score"] / top,
+                                         "rank": rank})
+            found.discovered.append({"track_id": other, "source": self.name, "seed_id": tid,
+                                     "seed_name": seed_name, "score": s["score"] / top})
+            found.recordings.append({"track_id": other, "recording_mbid": s["mbid"],
+                                     "artist_mbids": s["artist_mbids"], "listen_count": None, "user_count": None})

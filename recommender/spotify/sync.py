@@ -14,15 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
 from .. import schema
 from ..errors import SpotifyError
 from ..library import Library
-from ..store import Store, now_iso
+from ..sources.albums import days_since as _days_since
 from ..sources.albums import discover_albums as _discover
+from ..store import Store, now_iso
 from . import parse
 from .gateway import Gateway
 
@@ -53,16 +53,6 @@ class RefreshReport:
 
     def to_dict(self) -> dict:
         return dict(vars(self))
-
-
-def _days_since(iso: str | None) -> float:
-    if not iso:
-        return float("inf")
-    try:
-        then = datetime.fromisoformat(iso)
-    except ValueError:
-        return float("inf")
-    return (datetime.now(timezone.utc) - then).total_seconds() / 86400
 
 
 def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None) -> tuple[Library, RefreshReport]:
