@@ -1,6 +1,7 @@
 """Quality benchmark: protocol ``tt-continuation-v1`` (/work/shared/benchmark/PROTOCOL.md).
 
     python bench/quality.py [--data PATH] [--splits dev holdout] [--features restricted full] [--json]
+    python bench/quality.py --protocol persona --splits dev [--json]     # tt-persona-v1 (PERSONA.md)
 
 For every split x feature level: hides the protocol's tracks, re-runs the anchors in this
 process (popularity count, track_popularity (full only), implicit item-kNN cosine and BM25
@@ -240,17 +241,69 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def tune_dev(data: Path, features: str, folds: int, normalisation: str | None) -> dict:
+def tune_dev(data: Path, features: str, folds: int, normalisation: str | None,
+             grid: list[float] | None = None, names: list[str] | None = None) -> dict:
     """Tune the blend weights on the dev split only: fold f hides the protocol's way with
-    salt ``f + 1`` (never the evaluation's salt 42, never holdout)."""
+    salt ``f + 1`` (never the evaluation's salt 42, never holdout). ``names``: tune only these
+    scorers (the others stay out of the blend); ``grid`` overrides ``tune.grid`` (the grid is
+    combinations ** scorers: keep it small, every combination is a candidates-long row)."""
     from recommender.tune import tune
 
     settings = _settings()
     if normalisation:
         settings = settings.with_overrides({"blend.normalisation": normalisation})
     lib = split_library(load_dataset(data, features=features), "dev")
-    result = tune(lib, settings, folds=folds, hider=lambda library, f: hide_tracks(library, salt=str(f + 1)))
+    scorers = make_scorers(settings)
+    if names:
+        scorers = {k: v for k, v in scorers.items() if k in names}
+    result = tune(lib, settings, folds=folds, grid=grid, scorers=scorers,
+                  hider=lambda library, f: hide_tracks(library, salt=str(f + 1)))
     return result.to_dict()
+
+
+PERSONA_METRICS = ("p@10", "ndcg@10", "rprec", "new@10", "known@10")
+
+
+def run_persona(data: Path, splits: list[str]) -> dict:
+    """Protocol ``tt-persona-v1`` (recommender/persona.py) with its anchors, per split:
+    {"<split>": {method: metrics + reach + requests}}."""
+    from recommender.persona import DiscoveryCaps, evaluate_personas, radio_anchor
+
+    settings = _settings()
+    full = load_dataset(data)
+    out: dict = {}
+    for split in splits:
+        lib = split_library(full, split)
+        rows: dict[str, dict] = {}
+
+        def row(res, name="blend"):
+            return {**res.metrics[name], "reach": round(res.reach, 4), "requests": round(res.requests, 1)}
+
+        res, _ = evaluate_personas(lib, settings, caps=DiscoveryCaps.library_only(), singles=False, standins=False)
+        rows["anchor: our blend over the library only"] = row(res)
+        res = radio_anchor(lib)
+        rows["anchor: radio (5 seed artists x 8 similar x 20 top recordings, <= 3 per artist)"] = row(res)
+        res, _ = evaluate_personas(lib, settings, standins=False)  # same numbers as the stand-ins (tested)
+        rows["ours: blend over library + open-data pool"] = row(res)
+        for name in res.metrics:
+            if name != "blend":
+                rows[f"ours: {name} alone"] = row(res, name)
+        out[split] = {"personas": res.personas, "targets": res.targets, "seconds": round(res.seconds, 1),
+                      "weights": res.weights, "methods": rows}
+    return out
+
+
+def persona_table(results: dict) -> str:
+    lines = []
+    for split, res in results.items():
+        lines.append(f"\n{split}  ({res['personas']} personas, {res['targets']} targets, {res['seconds']} s, "
+                     f"weights {res['weights']})")
+        cols = (*PERSONA_METRICS, "reach", "requests")
+        lines.append(f"{'method':72s}" + "".join(f"{m:>9s}" for m in cols))
+        for name, met in res["methods"].items():
+            lines.append(f"{name:72s}" + "".join(f"{met[m]:9.4f}" if m != "requests" else f"{met[m]:9.0f}"
+                                                  for m in cols))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,11 +315,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--tune", action="store_true", help="tune the blend weights on dev (first --features level)")
     p.add_argument("--folds", type=int, default=3)
+    p.add_argument("--grid", type=float, nargs="+", help="with --tune: weights tried per scorer (default tune.grid)")
+    p.add_argument("--scorers", nargs="+", help="with --tune: only these scorers get a weight")
     p.add_argument("--normalisation", choices=["rank", "minmax"], help="override blend.normalisation")
+    p.add_argument("--protocol", choices=["continuation", "persona"], default="continuation",
+                   help="persona: tt-persona-v1 (PERSONA.md) with its anchors")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    if args.protocol == "persona":
+        results = run_persona(args.data, args.splits)
+        print(json.dumps({"protocol": "tt-persona-v1", "results": results}, indent=2) if args.json
+              else persona_table(results))
+        return 0
     if args.tune:
-        print(json.dumps(tune_dev(args.data, args.features[0], args.folds, args.normalisation), indent=2))
+        print(json.dumps(tune_dev(args.data, args.features[0], args.folds, args.normalisation,
+                                         args.grid, args.scorers), indent=2))
         return 0
     results = run(args.data, args.splits, args.features, not args.no_anchors, args.normalisation)
     checks = check_targets(results)

@@ -551,9 +551,18 @@ def evaluate_cmd(
     top_n: Annotated[Optional[int], typer.Option("--top-n", min=1, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with plots.")] = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, PROTOCOL.md) "
+                                                             "or persona (ten playlists per person, PERSONA.md).")
+                        ] = "continuation",
+    in_process: Annotated[bool, typer.Option("--in-process", help="With --protocol persona: compute the open data "
+                                                                  "in-process instead of serving it through the "
+                                                                  "ListenBrainz stand-in (same numbers, faster).")
+                          ] = False,
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
+    if protocol != "continuation":
+        return _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process)
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
@@ -571,6 +580,25 @@ def evaluate_cmd(
                             f"{result.seconds:.1f} s", ["method"] + keys, rows))
     if report:
         typer.echo(f"report written to {report}")
+
+
+def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process) -> None:
+    """``evaluate --protocol persona``: the personal-library benchmark (recommender/persona.py)."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    with _Bar(_interactive(quiet, as_json)) as bar:
+        result = jobs.evaluate_persona(settings, dataset, split, features, protocol, standins=not in_process,
+                                       progress=bar)
+    out = result.to_dict()
+    if as_json:
+        _print_json(out)
+        return
+    keys = ["p@10", "ndcg@10", "rprec", "new@10", "known@10"]
+    rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
+    _console().print(_table(f"{result.targets} targets of {result.personas} personas ({split} split); reach "
+                            f"{result.reach:.4f}, {result.requests:.0f} look-ups per person; {result.seconds:.1f} s",
+                            ["method"] + keys, rows))
 
 
 @command("tune", examples=("recommend tune", "recommend tune --folds 5 --write"))

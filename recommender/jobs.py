@@ -395,6 +395,22 @@ def evaluate(settings, setup: EvalSetup, top_n: int | None = None, progress: Pro
                      progress=(lambda d, t: progress("targets", d, t)) if progress else None)
 
 
+def evaluate_persona(settings, dataset: Path | None, split: str, features: str, protocol: str = "persona",
+                     standins: bool = True, progress: Progress | None = None):
+    """The personal-library benchmark (``recommender/persona.py``) on one split of a dataset."""
+    from .dataset import load_dataset, split_library
+    from .errors import UsageError
+    from .persona import evaluate_personas
+    if protocol != "persona":
+        raise UsageError(f"--protocol must be continuation or persona, got {protocol!r}")
+    if dataset is None or split not in {"dev", "holdout"}:
+        raise UsageError("--protocol persona needs --dataset FILE and --split dev or holdout")
+    library = split_library(load_dataset(dataset, features=features), split)
+    result, _ = evaluate_personas(library, settings, standins=standins,
+                                  progress=(lambda d, t: progress("personas", d, t)) if progress else None)
+    return result
+
+
 def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progress | None = None):
     """Cross-validated weight search; folds hide with seeds evaluate.seed + fold."""
     from .dataset import hide_random

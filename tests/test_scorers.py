@@ -9,8 +9,8 @@ import pytest
 
 from recommender.config import load_settings
 from recommender.library import Library
-from recommender.scorers import (REGISTRY, AudioScorer, CollaborativeScorer, ContentScorer, PopularityScorer,
-                                 blend_weights, make_scorers)
+from recommender.scorers import (REGISTRY, ArtistWalkScorer, AudioScorer, CollaborativeScorer, ContentScorer,
+                                 PopularityScorer, YearScorer, blend_weights, make_scorers)
 
 
 def make_library() -> Library:
@@ -45,7 +45,7 @@ def make_library() -> Library:
                                top_tracks=top, saved_tracks=saved, audio_features=audio)
 
 
-ALL = [ContentScorer, CollaborativeScorer, PopularityScorer, AudioScorer]
+ALL = [ContentScorer, CollaborativeScorer, PopularityScorer, AudioScorer, ArtistWalkScorer, YearScorer]
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +170,7 @@ def test_audio_similarity_and_nan_without_features(lib, k):
 def test_make_scorers_and_weights():
     settings = load_settings(config_file=None, environ={})
     scorers = make_scorers(settings)
-    assert set(scorers) == {"content", "collaborative", "popularity", "opendata"}
+    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year"}
     assert blend_weights(settings)["content"] == settings.scorers.content.weight
     s2 = settings.with_overrides({"scorers.audio.weight": 0.5, "scorers.collaborative.artist_weight": 0.25,
                                   "scorers.content.fields.album": 0.0})
@@ -208,3 +208,31 @@ def test_collaborative_explains_pseudo_playlists_in_words():
     assert _column_label("p1", names) == "'Road Trip'"
     assert _column_label("~saved", names) == "your saved tracks"
     assert _column_label("~top:short_term", names) == "your top tracks (short term)"
+
+
+def test_artist_walk_reaches_artists_through_shared_playlists(lib):
+    """s1 (Nova Pilots) -> p1/p2 -> Kilo and Nova Express score; folk artists are unreachable (0)."""
+    sc = ArtistWalkScorer().fit(lib)
+    s = sc.score(pd.Series({"s1": 1.0}), pd.Index(["s4", "x1", "f1", "f3", "n1"]))
+    assert s["s4"] > 0 and s["x1"] > 0
+    assert s["f1"] == 0 and s["f3"] == 0
+    assert np.isnan(s["n1"])  # no artist: nothing to walk to
+    assert "Kilo" in sc.explain(pd.Series({"s1": 1.0}), ["s4"])["s4"]
+
+
+def test_artist_walk_never_rewards_missing_evidence(lib):
+    """Adding a membership that links a candidate's artist to the seeds never lowers its score
+    below an artist the walk cannot reach (PROTOCOL.md: monotone in evidence)."""
+    seeds = pd.Series({"f1": 1.0})
+    before = ArtistWalkScorer().fit(lib).score(seeds, pd.Index(["s4", "f3"]))
+    items = pd.concat([lib.playlist_items, pd.DataFrame({"playlist_id": ["p3"], "track_id": ["s4"], "position": [9]})])
+    after = ArtistWalkScorer().fit(lib.replace(playlist_items=items)).score(seeds, pd.Index(["s4", "f3"]))
+    assert before["s4"] == 0 and after["s4"] > 0
+
+
+def test_year_prefers_the_seeds_years(lib):
+    sc = YearScorer().fit(lib)
+    s = sc.score(pd.Series({"f1": 1.0, "f2": 1.0, "f3": 1.0}), pd.Index(["f3", "s1", "n1"]))
+    assert s["f3"] > s["s1"]
+    assert np.isnan(s["n1"])  # no release date
+    assert sc.explain(pd.Series({"f1": 1.0}), ["f2"])["f2"] == "from 1971, like your seeds"

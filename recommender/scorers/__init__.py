@@ -16,6 +16,8 @@ from .collaborative import CollaborativeScorer
 from .content import ContentScorer
 from .opendata import OpenDataScorer
 from .popularity import PopularityScorer
+from .walk import ArtistWalkScorer
+from .year import YearScorer
 
 REGISTRY: dict[str, type[Scorer]] = {
     "content": ContentScorer,
@@ -23,11 +25,14 @@ REGISTRY: dict[str, type[Scorer]] = {
     "popularity": PopularityScorer,
     "audio": AudioScorer,
     "opendata": OpenDataScorer,
+    "artist_walk": ArtistWalkScorer,
+    "year": YearScorer,
 }
 OPTIONAL = {"audio"}  # only built when their weight is positive
 
 __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
-           "AudioScorer", "OpenDataScorer", "make_scorers", "blend_weights", "scorer_params"]
+           "AudioScorer", "OpenDataScorer", "ArtistWalkScorer", "YearScorer", "make_scorers", "blend_weights",
+           "scorer_params"]
 
 
 def _plain(value: Any) -> Any:
@@ -51,7 +56,7 @@ def blend_weights(settings) -> dict[str, float]:
 
 def make_scorers(settings) -> dict[str, Scorer]:
     """Unfitted scorers named by their registry name: content, collaborative, popularity,
-    and the optional ones (audio) when their weight is positive."""
+    artist_walk, year, and the optional ones (audio) when their weight is positive."""
     weights = blend_weights(settings)
     out: dict[str, Scorer] = {}
     for name, cls in REGISTRY.items():

@@ -1,0 +1,65 @@
+"""Year scorer: how close a track's release year is to the seeds' years.
+
+score = -|year(track) - weighted median year of the seeds| (0 = the same year, higher is
+closer). Metadata only, no memberships. Tracks without a release year, and every track when
+no seed has one, are NaN (unknown, dropped from their blend).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..library import Library
+from .base import Scorer
+from .content import seed_vector
+
+
+def track_years(library: Library) -> np.ndarray:
+    """Release year per track (rows of ``track_ids``), NaN where unknown."""
+    codes, dates = pd.factorize(library.tracks["release_date"])  # few distinct dates: parse those
+    year = pd.to_numeric(pd.Series(np.asarray(dates, dtype=object)).astype("string").str[:4],
+                         errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    codes = np.asarray(codes)
+    return np.where(codes >= 0, year[np.maximum(codes, 0)] if len(year) else np.nan, np.nan)
+
+
+class YearScorer(Scorer):
+    """Closeness of the release year to the seeds' weighted median year."""
+
+    name = "year"
+
+    def __init__(self) -> None:
+        pass
+
+    def fit(self, library: Library) -> "YearScorer":
+        self.track_ids_ = library.track_ids
+        self._positions = library.track_positions
+        self.years_ = track_years(library)
+        return self
+
+    def centre(self, seeds: pd.Series) -> float:
+        """Weighted median release year of the seeds (NaN when none has one)."""
+        w = seed_vector(seeds, self.track_ids_, self._positions).astype(float)
+        ok = (w > 0) & ~np.isnan(self.years_)
+        if not ok.any():
+            return float("nan")
+        y, w = self.years_[ok], w[ok]
+        order = np.argsort(y, kind="stable")
+        cum = np.cumsum(w[order])
+        return float(y[order][np.searchsorted(cum, cum[-1] / 2.0)])
+
+    def score_all(self, seeds: pd.Series) -> np.ndarray:
+        return -np.abs(self.years_ - self.centre(seeds))
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
+
+    def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
+        c = self.centre(seeds)
+        out = {}
+        rows = self._positions(list(track_ids))
+        for tid, r in zip(track_ids, rows):
+            if r >= 0 and not np.isnan(c) and not np.isnan(self.years_[r]) and abs(self.years_[r] - c) <= 2:
+                out[tid] = f"from {int(self.years_[r])}, like your seeds"
+        return out

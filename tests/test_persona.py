@@ -1,0 +1,181 @@
+"""The personal-library benchmark (PERSONA.md): personas, hiding, P's library, the world's
+open data (computed without P's playlists), request counting, metrics and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.config import load_settings
+from recommender.dataset import benchmark_split, hide_tracks, load_dataset, split_library
+from recommender.persona import (Catalogue, DiscoveryCaps, Service, build_personas, evaluate_personas,
+                                 persona_groups, saved_tracks, top_tracks)
+
+COLUMNS = ["track_id", "track_name", "track_artist", "track_popularity", "track_album_id", "track_album_name",
+           "track_album_release_date", "playlist_name", "playlist_id", "playlist_genre", "playlist_subgenre"]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _dev_ids(n: int) -> list[str]:
+    out, i = [], 0
+    while len(out) < n:
+        pid = f"pl{i:04d}"
+        if benchmark_split(pid) == "dev":
+            out.append(pid)
+        i += 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> str:
+    """24 dev playlists of 14 tracks over 12 artists (three tracks each), overlapping."""
+    rng = np.random.default_rng(7)
+    path = tmp_path_factory.mktemp("persona") / "songs.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for k, pid in enumerate(_dev_ids(24)):
+            theme = k % 4
+            pool = [(a, t) for a in range(theme * 3, theme * 3 + 3) for t in range(6)]
+            for j in rng.choice(len(pool), size=14, replace=False):
+                a, t = pool[j]
+                w.writerow([f"tr{a:02d}x{t}", f"Song {a} {t}", f"Artist {a}", 50, f"alb{a}{t % 2}",
+                            f"Album {a} {t % 2}", f"{1990 + a}-01-01", f"Mix {k}", pid, "g", "s"])
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def split(dataset):
+    return split_library(load_dataset(dataset), "dev")
+
+
+def test_groups_follow_the_sha1_order_and_drop_the_last_partial_group():
+    ids = [f"p{i}" for i in range(25)]
+    groups = persona_groups(ids)
+    assert [len(g) for g in groups] == [10, 10]
+    flat = sorted(ids, key=lambda p: _sha(f"persona:{p}"))
+    assert groups[0] == flat[:10] and groups[1] == flat[10:20]
+
+
+def test_saved_and_top_tracks_follow_the_sha1_rules():
+    ids = [f"t{i}" for i in range(400)]
+    saved = saved_tracks(ids)
+    assert saved == sorted(t for t in ids if int(_sha(f"saved:{t}"), 16) % 100 < 40)
+    top = top_tracks(saved)
+    short = top[top["time_range"] == "short_term"].sort_values("rank")["track_id"].tolist()
+    assert short == sorted(saved, key=lambda t: _sha(f"top:short_term:{t}"))[:50]
+    assert top.groupby("time_range").size().to_dict() == {"long_term": 50, "medium_term": 50, "short_term": 50}
+
+
+def test_persona_library_holds_only_visible_tracks_and_world_excludes_the_persona(split):
+    cat = Catalogue(split)
+    personas = build_personas(split, cat)
+    assert len(personas) == 2
+    hidden_all = hide_tracks(split)
+    p = personas[0]
+    assert set(p.hidden["playlist_id"]) <= set(p.playlist_ids)
+    mine = hidden_all[hidden_all["playlist_id"].isin(p.playlist_ids)]
+    assert len(p.hidden) == len(mine) > 0
+    pairs = set(zip(p.library.playlist_items["playlist_id"], p.library.playlist_items["track_id"]))
+    assert not pairs & set(zip(p.hidden["playlist_id"], p.hidden["track_id"]))
+    assert set(p.library.saved_tracks["track_id"]) <= set(p.library.playlist_items["track_id"])
+    world = set(cat.columns[p.world_columns])
+    assert not world & set(p.playlist_ids) and len(world) == len(split.playlists) - 10
+
+
+def test_open_data_is_the_cosine_over_the_world_only(split):
+    cat = Catalogue(split)
+    p = build_personas(split, cat)[0]
+    service = Service(cat, p.world_columns)
+    X = cat.X[:, p.world_columns].toarray()
+    norms = np.linalg.norm(X, axis=1)
+    t = int(np.argmax(norms))
+    cos = (X @ X[t]) / np.maximum(norms * norms[t], 1e-12)
+    cos[t] = 0
+    expected = sorted(((-round(c, 12), cat.track_ids[i], i) for i, c in enumerate(cos) if round(c, 12) > 0))[:50]
+    got = service.similar_recordings(t)
+    assert [r for r, _ in got] == [i for _, _, i in expected]
+    assert service.popularity(t) == int(X[t].sum())
+    # a track that sits only in P's playlists has no world evidence at all
+    only_p = np.flatnonzero(X.sum(axis=1) == 0)
+    if len(only_p):
+        assert service.similar_recordings(int(only_p[0])) == [] and service.popularity(int(only_p[0])) == 0
+
+
+def test_requests_count_distinct_look_ups_once(split):
+    cat = Catalogue(split)
+    p = build_personas(split, cat)[0]
+    service = Service(cat, p.world_columns)
+    service.artist_tracks(0)
+    service.artist_tracks(0)
+    service.similar_artists(0)
+    service.similar_recordings_many([1, 2, 1])
+    service.similar_recordings(2)
+    assert service.requests == 4
+
+
+def test_evaluation_reports_the_protocol_metrics_and_library_only_has_nothing_new(split):
+    settings = load_settings(config_file=None, environ={})
+    result, _ = evaluate_personas(split, settings)
+    out = result.to_dict()
+    for key in ("p@10", "ndcg@10", "rprec", "new@10", "known@10", "reach", "requests", "scorers"):
+        assert key in out
+    assert out["personas"] == 2 and out["requests"] > 0 and out["reach"] > 0
+    assert {"content", "artist_walk", "similar_recordings", "similar_artists"} <= set(out["scorers"])
+    lib_only, _ = evaluate_personas(split, settings, caps=DiscoveryCaps.library_only(), singles=False)
+    assert lib_only.requests == 0 and lib_only.metrics["blend"]["new@10"] == 0 and lib_only.reach == 0
+
+
+def test_cli_persona_protocol_json(dataset, tmp_path):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    result = CliRunner().invoke(app, ["evaluate", "--dataset", dataset, "--protocol", "persona", "--split", "dev",
+                                      "--json"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert {"p@10", "ndcg@10", "rprec", "new@10", "known@10", "reach", "requests"} <= set(out)
+    bad = CliRunner().invoke(app, ["evaluate", "--dataset", dataset, "--protocol", "persona", "--split", "all"],
+                             env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert bad.exit_code == 2 and "--split dev or holdout" in bad.output
+
+
+def test_the_listenbrainz_standin_path_gives_the_in_process_numbers(split):
+    """The open data served over HTTP by the stand-in built from W(P) and read through the real
+    client ranks exactly like the in-process definitions (same lists, same look-up count)."""
+    settings = load_settings(config_file=None, environ={})
+    served, _ = evaluate_personas(split, settings, standins=True)
+    local, _ = evaluate_personas(split, settings, standins=False)
+    assert served.metrics == local.metrics
+    assert served.requests == local.requests > 0
+
+
+def test_open_data_answers_reach_the_opendata_scorer(split):
+    """The look-ups' answers land in the frames a refresh fills, so the package's open-data
+    scorer scores the persona's candidates (it would be NaN everywhere without them)."""
+    from recommender.persona import persona_scorers, score_persona
+    settings = load_settings(config_file=None, environ={})
+    cat = Catalogue(split)
+    p = build_personas(split, cat)[0]
+    targets, requests = score_persona(p, cat, persona_scorers(settings), DiscoveryCaps())
+    assert requests > 0 and targets
+    assert any((t.scores["opendata"].fillna(0) > 0).any() for t in targets)
+
+
+def test_the_artist_key_is_the_exact_artist_string():
+    """PERSONA.md: "Cream" and "CREAM" are two artists (the library's ids fold case)."""
+    from recommender.library import Library
+    tracks = pd.DataFrame({"track_id": ["t1", "t2", "t3"], "name": ["a", "b", "c"],
+                           "artist_ids": [["x"], ["x"], []], "artist_names": [["Cream"], ["CREAM"], []],
+                           "album_id": ["A", "B", "C"]})
+    cat = Catalogue(Library.from_frames(tracks=tracks))
+    assert sorted(cat.artist_names) == ["CREAM", "Cream"]
+    assert cat.artist_of[0] != cat.artist_of[1] and cat.artist_of[2] == -1
