@@ -504,7 +504,7 @@ def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method
     """Blend (and, with ``singles``, every scorer alone) metrics over ``targets`` (macro averages).
     The blend is ``blend.blend_scores``' formula (per-target normalisation, weighted mean of the
     scorers that could score a candidate)."""
-    from .tune import blend_matrix, normalise_matrix
+    from .blend import blend_matrix, normalise_columns
     names = list(targets[0].scores.columns) if targets else []
     methods = [BLEND, *names] if singles else [BLEND]
     w = np.asarray([[float(weights.get(c, 0.0)) for c in names]])
@@ -515,7 +515,7 @@ def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method
         for m in methods:
             if m == BLEND:
                 used = w[0] > 0
-                values = (blend_matrix(normalise_matrix(raw[:, used], method), w[:, used])[0]
+                values = (blend_matrix(normalise_columns(raw[:, used], method), w[:, used])[0]
                           if used.any() else np.full(len(raw), np.nan))
             else:
                 values = raw[:, names.index(m)]
