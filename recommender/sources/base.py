@@ -65,6 +65,15 @@ class Source:
     def find(self, ctx: Context) -> Found:
         raise NotImplementedError
 
+    def each_seed(self, ctx: Context, found: Found, label: str, seeds: list[tuple[str, str]]) -> Found:
+        """``self._seed(ctx, found, id, name)`` for every (id, name) of ``seeds``, each guarded
+        (a failing service stops the step with one warning), with a progress bar ``label``."""
+        for k, (sid, name) in enumerate(seeds):
+            ctx.progress(label, k, len(seeds))
+            ctx.guarded(self._seed, ctx, found, sid, name)
+        ctx.progress(label, len(seeds), len(seeds))
+        return found
+
 
 def _norm(text: str) -> str:
     from ..enrich.musicbrainz import normalise_name

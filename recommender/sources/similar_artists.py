@@ -18,11 +18,8 @@ class SimilarArtists(Source):
         art = ctx.library.frames["artists"]
         names = dict(zip(art["artist_id"].astype(str), art["name"].astype(object)))
         seeds = [a for a in ctx.seed_artists if names.get(a)][: int(cfg.seed_artists)]
-        for k, aid in enumerate(seeds):
-            ctx.progress("ListenBrainz + MusicBrainz: similar artists", k, len(seeds))
-            ctx.guarded(self._seed, ctx, found, aid, str(names[aid]))
-        ctx.progress("ListenBrainz + MusicBrainz: similar artists", len(seeds), len(seeds))
-        return found
+        return self.each_seed(ctx, found, "ListenBrainz + MusicBrainz: similar artists",
+                              [(a, str(names[a])) for a in seeds])
 
     def _seed(self, ctx: Context, found: Found, aid: str, name: str) -> None:
         cfg = ctx.settings.discovery.similar_artists

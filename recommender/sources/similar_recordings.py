@@ -17,11 +17,8 @@ class SimilarRecordings(Source):
         tracks = ctx.library.frames["tracks"]
         names = dict(zip(tracks["track_id"].astype(str), tracks["name"].astype(object)))
         seeds = [str(t) for t in ctx.seed_tracks.sort_values(ascending=False, kind="stable").index][: int(cfg.seed_tracks)]
-        for k, tid in enumerate(seeds):
-            ctx.progress("ListenBrainz + MusicBrainz: similar tracks", k, len(seeds))
-            ctx.guarded(self._seed, ctx, found, tid, str(names.get(tid) or ""))
-        ctx.progress("ListenBrainz + MusicBrainz: similar tracks", len(seeds), len(seeds))
-        return found
+        return self.each_seed(ctx, found, "ListenBrainz + MusicBrainz: similar tracks",
+                              [(t, str(names.get(t) or "")) for t in seeds])
 
     def _seed(self, ctx: Context, found: Found, tid: str, seed_name: str) -> None:
         cfg = ctx.settings.discovery.similar_recordings
