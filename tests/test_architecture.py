@@ -105,3 +105,21 @@ def test_importing_the_cli_loads_no_heavy_library():
     code = "import sys, recommender.cli; print(sorted(m for m in ('pandas', 'sklearn', 'spotipy', 'scipy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_stand_ins_are_reached_only_by_the_demo_the_standin_command_and_the_benchmark():
+    """Fakes are not product: only the places that start a stand-in import recommender.standins."""
+    allowed = {"recommender.cli", "recommender.jobs", "recommender.persona", "recommender.web.server"}
+    offenders = sorted(m for m, names in MODULES.items()
+                       if not m.startswith("recommender.standins") and m not in allowed
+                       and any(n.startswith("recommender.standins") for n in internal(names)))
+    assert offenders == []
+
+
+def test_open_data_clients_know_nothing_of_scoring_or_spotify():
+    for m in MODULES:
+        if m.startswith("recommender.services"):
+            bad = [n for n in internal(MODULES[m]) if n.startswith(("recommender.scorers", "recommender.pipeline",
+                                                                    "recommender.spotify", "recommender.publish",
+                                                                    "recommender.jobs", "recommender.sources"))]
+            assert bad == [], (m, bad)
