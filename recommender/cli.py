@@ -726,10 +726,11 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         _print_json(info)
         return
     cfg = info["config"] or f"none (create {info['config_default_place']}; --config or RECOMMENDER_CONFIG override)"
-    override = "RECOMMENDER_CACHE_DIR or cache.dir override" + (" both" if not dirs.single else "")
+    cache = ("the same directory" if dirs.single else
+             "library frames, open-data answers, search index: safe to delete, the next run re-pulls")
     typer.echo(f"defaults: {info['defaults']}\nconfig:   {cfg}\ndata:     {info['data']} (manifest, login token, "
-               f"run log; {override})\ncache:    {info['cache']} (library frames, open-data answers, search "
-               f"index: safe to delete, the next run re-pulls)\ndemo:     {info['demo']}\nlog:      {info['log']}")
+               f"run log; RECOMMENDER_CACHE_DIR or cache.dir puts data and cache in one directory)\n"
+               f"cache:    {info['cache']} ({cache})\ndemo:     {info['demo']}\nlog:      {info['log']}")
 
 
 @command("migrate", parent=config_app, examples=("recommend config migrate --dry-run", "recommend config migrate"))

@@ -57,8 +57,9 @@ def test_shell_completion_is_offered():
 def test_common_options_before_the_subcommand(tmp_path):
     env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
     out = json.loads(run(["--json", "config", "path"], env).stdout)
-    assert out["data"] == str(tmp_path)
+    assert out["data"] == out["cache"] == str(tmp_path)  # RECOMMENDER_CACHE_DIR: one directory for both
     assert run(["--quiet", "config", "show"], env).stdout == ""
+    assert f"cache:    {tmp_path} (the same directory)" in run(["config", "path"], env).stdout
 
 
 def test_a_command_option_before_the_subcommand_gets_a_hint():
