@@ -389,7 +389,7 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
         typer.echo(f"{report.playlists} playlists ({report.playlists_fetched} fetched, {report.playlists_unchanged} "
                    f"unchanged, {len(report.playlists_forbidden)} not readable), {report.tracks} tracks "
                    f"({report.discovery_tracks} from discovery albums, {report.open_data_tracks} from open data); "
-                   f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.cache_dir}")
+                   f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str) -> None:
@@ -712,22 +712,25 @@ def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 
 @command("path", parent=config_app, examples=("recommend config path", "recommend config path --json"))
 def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Where the defaults, your config file and the data (cache, login, logs) live."""
+    """Where the defaults, your config file, the state (manifest, login, logs) and the cache live."""
     from . import paths
     settings = _settings(config)
-    data = Path(settings.cache_dir)
+    dirs = settings.data_dirs
+    data = dirs.state
     info = {"defaults": str(paths.default_config_path()),
             "config": str(settings.user_file) if settings.user_file else None,
             "config_default_place": str(paths.user_config_file()),
-            "data": str(data), "demo": str(paths.demo_dir(data)),
+            "data": str(data), "cache": str(dirs.cache), "demo": str(paths.demo_dir(data)),
             "log": str(data / settings.schedule.log_file), "token": str(data / "spotify-token.json")}
     if as_json:
         _print_json(info)
         return
     cfg = info["config"] or f"none (create {info['config_default_place']}; --config or RECOMMENDER_CONFIG override)"
-    typer.echo(f"defaults: {info['defaults']}\nconfig:   {cfg}\ndata:     {info['data']} (cache, login token, "
-               f"run log; RECOMMENDER_CACHE_DIR or cache.dir override)\ndemo:     {info['demo']}\n"
-               f"log:      {info['log']}")
+    cache = ("the same directory" if dirs.single else
+             "library frames, open-data answers, search index: safe to delete, the next run re-pulls")
+    typer.echo(f"defaults: {info['defaults']}\nconfig:   {cfg}\ndata:     {info['data']} (manifest, login token, "
+               f"run log; RECOMMENDER_CACHE_DIR or cache.dir puts data and cache in one directory)\n"
+               f"cache:    {info['cache']} ({cache})\ndemo:     {info['demo']}\nlog:      {info['log']}")
 
 
 @command("migrate", parent=config_app, examples=("recommend config migrate --dry-run", "recommend config migrate"))
@@ -745,7 +748,10 @@ def config_migrate_cmd(
         typer.echo(f"{verb} copy {m.config[0]} -> {m.config[1]}" + ("" if dry_run else " (the old file is no "
                                                                        "longer read)"))
     if m.cache:
-        typer.echo(f"{verb} move {len(m.entries)} entries of {m.cache[0]} -> {m.cache[1]}")
+        typer.echo(f"{verb} move {len(m.entries) - len(m.refetchable)} entries of {m.cache[0]} -> {m.cache[1]}")
+        if m.refetchable:
+            typer.echo(f"{verb} move {len(m.refetchable)} re-fetchable entries (library frames, open-data answers, "
+                       f"search index) -> {m.cache_dest}")
         try:
             line = schedule.show()
         except (RecommenderError, OSError):
@@ -765,12 +771,13 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from .spotify.auth import read_token
     from .store import Store
     settings = _settings(config)
-    store = Store(settings.cache_dir)
+    store = Store.from_settings(settings)
     manifest = store.read_manifest()
     managed = manifest.get("managed_playlist")
     if isinstance(managed, dict):
         manifest["managed_playlist"] = {**managed, "track_ids": managed.get("last_written", [])}
-    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library())
+    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
+                  frames_dir=settings.frames_dir)
     if not offline and info["login"]["state"] != "needs login":
         info["login"].update(_check_login(settings))
     if info["playlist"] and info["playlist"].get("id"):
@@ -781,7 +788,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     login = info["login"]
     cache = info["cache"]
     who = f" as {visible(login['display_name'])} ({login['user_id']})" if login.get("user_id") else ""
-    lines = [f"cache:    {info['cache_dir']}"
+    lines = [f"cache:    {info['frames_dir']}"
              + (f" (fetched {cache['fetched_at']}, {cache['age_hours']:.1f} h ago)" if cache["fetched_at"] else " (empty)"),
              f"login:    {login['state']}{who}"
              + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
@@ -1191,7 +1198,9 @@ def schedule_install_cmd(
     exe = schedule.default_executable()
     cfg = (config or _state.config or settings.user_file)
     cfg = Path(cfg).resolve() if cfg else None
-    cache = Path(settings.cache_dir).resolve()
+    # one directory (cache.dir, RECOMMENDER_CACHE_DIR, a checkout's cache/) is passed on the line;
+    # the platform state and cache dirs are found again by the scheduled run itself
+    cache = Path(settings.cache_dir).resolve() if settings.data_dirs.single else None
     cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
     for note in notes:
         _err(f"note: {note}")

@@ -134,8 +134,21 @@ class Settings(Mapping):
         return data
 
     @property
+    def data_dirs(self) -> "paths.DataDirs":
+        """Where state and re-fetchable data live (``paths.resolve_data_dirs``)."""
+        return paths.resolve_data_dirs(self._root_get("cache", "dir"))
+
+    @property
     def cache_dir(self) -> Path:
-        return paths.resolve_data_dir(self._root_get("cache", "dir"))
+        """The state directory: manifest, login token, logs, run history, lock (named after
+        the ``cache.dir`` key, which sets both directories)."""
+        return self.data_dirs.state
+
+    @property
+    def frames_dir(self) -> Path:
+        """Re-fetchable data: cached frames, open-data answers, search indexes (the user cache
+        dir; ``cache_dir`` when ``cache.dir`` is set)."""
+        return self.data_dirs.cache
 
     def _root_get(self, section: str, key: str) -> Any:
         return self._data[section][key]

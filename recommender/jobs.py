@@ -29,7 +29,7 @@ DEMO_ACCOUNT = "standin-account.json"
 
 
 def open_store(settings) -> Store:
-    return Store(settings.cache_dir)
+    return Store.from_settings(settings)
 
 
 @contextmanager
@@ -345,7 +345,7 @@ def require_library(settings) -> Library:
     """The cached library, or NotEnoughData saying how to get one."""
     library = open_store(settings).load_library()
     if library is None:
-        raise NotEnoughData(f"no cached library in {settings.cache_dir}: run `recommend refresh` first "
+        raise NotEnoughData(f"no cached library in {settings.frames_dir}: run `recommend refresh` first "
                             "(or `recommend build-playlist --demo`)")
     return library
 
@@ -381,7 +381,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         # the playlists we wrote are our own output: never a target to predict
         library = _without_playlist(require_library(settings), *managed_playlist_ids(open_store(settings)))
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
-        source = (f"your library in {settings.cache_dir} ({ev.hide_fraction:.0%} of each playlist with "
+        source = (f"your library in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")
     if hidden.empty:
         raise NotEnoughData(f"no playlist with at least {ev.min_tracks} tracks to evaluate on in {source}")

@@ -3,10 +3,11 @@ beside it.
 
 Three sources: the user's cache (the default), a playlist data file (``--dataset FILE``, the
 formats ``evaluate`` reads) and the demo (``--demo``: the sample library pulled through the
-local stand-in into ``<cache>/demo``, as ``build-playlist --demo`` does; pulled once, then
+local stand-in into ``<data directory>/demo``, as ``build-playlist --demo`` does; pulled once, then
 read from that cache).
 
-The search index is cached as one ``.npz`` file: ``<cache>/search_index.npz`` for the cache
+The search index is cached as one ``.npz`` file in the directory of re-fetchable data
+(``settings.frames_dir``, the user cache dir): ``<cache>/search_index.npz`` for the cache
 (and the demo cache), ``<cache>/datasets/search-<hash of the path>.npz`` for a data file. It
 records a fingerprint of what it was built from (path, size and modification time of the
 tracks file or the data file), so it is rebuilt whenever the library changes. Nothing here
@@ -38,15 +39,15 @@ class LibrarySource:
     features: str = "full"
 
     @property
-    def cache_dir(self) -> Path:
-        return Path(self.settings.cache_dir)
+    def frames_dir(self) -> Path:
+        return Path(self.settings.frames_dir)
 
     @property
     def label(self) -> str:
-        return str(self.dataset) if self.dataset is not None else f"the cache in {self.cache_dir}"
+        return str(self.dataset) if self.dataset is not None else f"the cache in {self.frames_dir}"
 
     def _file(self) -> Path:
-        return self.dataset if self.dataset is not None else self.cache_dir / "tracks.parquet"
+        return self.dataset if self.dataset is not None else self.frames_dir / "tracks.parquet"
 
     def fingerprint(self) -> str:
         """Changes whenever the library's tracks may have changed."""
@@ -59,9 +60,9 @@ class LibrarySource:
 
     def index_path(self) -> Path:
         if self.dataset is None:
-            return self.cache_dir / INDEX_FILE
+            return self.frames_dir / INDEX_FILE
         digest = hashlib.sha1(str(self.dataset.resolve()).encode("utf-8")).hexdigest()[:16]
-        return self.cache_dir / "datasets" / f"search-{digest}.npz"
+        return self.frames_dir / "datasets" / f"search-{digest}.npz"
 
     def load(self):
         """The Library (NotEnoughData when the cache holds none; DataError for a bad file)."""
@@ -123,7 +124,7 @@ def require_tracks(source: LibrarySource) -> None:
         if source.dataset is not None:
             from .errors import DataError
             raise DataError(f"{source.dataset}: file not found")
-        raise NotEnoughData(f"no cached library in {source.cache_dir}: run `recommend refresh` first "
+        raise NotEnoughData(f"no cached library in {source.frames_dir}: run `recommend refresh` first "
                             "(or add --demo)")
 
 

@@ -1,9 +1,11 @@
 """``recommend config migrate``: move a source checkout's old ``config/user.yaml`` and
-``cache/`` to the user's config file and data directory (see ``paths``).
+``cache/`` to the user's config file, state directory and cache directory (see ``paths``).
 
 The config file is copied (the old one is then never read again, since the new one wins);
-the cache entries are moved, under the old cache's run lock, and only into a data directory
-that holds nothing yet, so nothing is ever overwritten.
+the cache entries are moved, under the old cache's run lock, re-fetchable ones (frames,
+open-data answers, search indexes: ``paths.refetchable``) into the user cache dir and the rest
+(manifest, login, logs, the demo) into the user state dir, and only into directories that hold
+nothing yet, so nothing is ever overwritten.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ class Migration:
     cache: tuple[Path, Path] | None = None
     entries: list[str] = field(default_factory=list)
     dry_run: bool = False
+    cache_dest: Path | None = None  # where the re-fetchable entries go (cache[1] holds the others)
+
+    @property
+    def refetchable(self) -> list[str]:
+        return [name for name in self.entries if paths.refetchable(name)]
+
+    def destination(self, name: str) -> Path:
+        assert self.cache is not None
+        folder = self.cache_dest if paths.refetchable(name) and self.cache_dest is not None else self.cache[1]
+        return folder / name
 
     @property
     def nothing(self) -> bool:
@@ -44,6 +56,7 @@ def plan(legacy: paths.Legacy | None = None) -> Migration:
         out.config = (legacy.config, paths.user_config_file())
     if legacy.cache is not None:
         out.cache = (legacy.cache, paths.user_data_dir())
+        out.cache_dest = paths.user_cache_dir()
         out.entries = sorted(p.name for p in legacy.cache.iterdir() if p.name not in KEEP)
     return out
 
@@ -63,11 +76,14 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
         log.info("copied %s to %s", src, dst)
     if m.cache is not None:
         src, dst = m.cache
-        if dst.exists() and any(dst.iterdir()):
-            raise UsageError(f"{dst} is not empty; move the files of {src} yourself")
-        dst.mkdir(parents=True, exist_ok=True)
+        targets = sorted({m.destination(name).parent for name in m.entries} | {dst})
+        for folder in targets:
+            if folder.exists() and any(folder.iterdir()):
+                raise UsageError(f"{folder} is not empty; move the files of {src} yourself")
+        for folder in targets:
+            folder.mkdir(parents=True, exist_ok=True)
         with RunLock(src / "recommend.lock", command="config migrate"):
             for name in m.entries:
-                shutil.move(str(src / name), str(dst / name))
-        log.info("moved %d entries from %s to %s", len(m.entries), src, dst)
+                shutil.move(str(src / name), str(m.destination(name)))
+        log.info("moved %d entries from %s to %s", len(m.entries), src, " and ".join(map(str, targets)))
     return m

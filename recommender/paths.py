@@ -4,10 +4,16 @@
   in a source checkout it is a symlink to ``config/default.yaml``, the one source).
 - User config: ``$XDG_CONFIG_HOME/recommend/config.yaml`` (platformdirs' user config dir);
   ``--config`` / ``RECOMMENDER_CONFIG`` override it.
-- Data (cache frames, manifest, login token, run log, lock): platformdirs' user state dir,
-  ``$XDG_STATE_HOME/recommend``; ``cache.dir`` / ``RECOMMENDER_CACHE_DIR`` override it.
+- State only we know, or that must survive a cache cleaner (manifest and its backup copy,
+  login token, logs, ``runs.jsonl``, lock, the demo's directory): platformdirs' user state
+  dir, ``$XDG_STATE_HOME/recommend`` (``Settings.cache_dir``, named after the config key).
+- Re-fetchable data (cached frames, the open-data answer cache, search indexes): platformdirs'
+  user cache dir, ``$XDG_CACHE_HOME/recommend`` (``Settings.frames_dir``). Deleting it costs a
+  re-pull, never the manifest or the login.
+- ``cache.dir`` / ``RECOMMENDER_CACHE_DIR`` put both in that one directory (as before).
 - A source checkout's old places (``config/user.yaml``, ``cache/``) are still used when they
-  hold something and the new places do not (``recommend config migrate`` moves them).
+  hold something and the new places do not (``recommend config migrate`` moves them); the old
+  ``cache/`` stays one directory for both.
 
 Nothing here writes anything, and nothing is ever written into the package or the current
 directory. This module imports nothing of ours (a foundation module, like ``errors``).
@@ -25,6 +31,10 @@ CONFIG_ENV = "RECOMMENDER_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Files in the data directory that only a used (not a fresh) directory holds.
 DATA_MARKERS = ("manifest.json", "spotify-token.json", "runs.jsonl", "tracks.parquet")
+# Entries of a data directory that can be fetched again (they go to the user cache dir); every
+# other entry is state. Names used by store.py (frames), services/listenbrainz.py and libsource.py.
+REFETCHABLE = ("opendata", "search_index.npz", "datasets")
+REFETCHABLE_SUFFIX = ".parquet"
 
 
 def install_hint(extra: str | None = None) -> str:
@@ -50,9 +60,34 @@ def user_config_file() -> Path:
 
 
 def user_data_dir() -> Path:
-    """``$XDG_STATE_HOME/recommend``: the default cache.dir (frames, manifest, token, logs)."""
+    """``$XDG_STATE_HOME/recommend``: the default state directory (manifest, token, logs, lock)."""
     from platformdirs import user_state_path
     return user_state_path(APP, appauthor=False)
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/recommend``: the default directory of re-fetchable data (frames,
+    open-data answers, search indexes)."""
+    from platformdirs import user_cache_path
+    return user_cache_path(APP, appauthor=False)
+
+
+def refetchable(name: str) -> bool:
+    """Whether a data directory entry can be fetched again (so it belongs in the cache dir)."""
+    return name.endswith(REFETCHABLE_SUFFIX) or name in REFETCHABLE
+
+
+@dataclass(frozen=True)
+class DataDirs:
+    """Where state (``state``) and re-fetchable data (``cache``) live; the same directory
+    when ``cache.dir`` / ``RECOMMENDER_CACHE_DIR`` or a checkout's old ``cache/`` is used."""
+
+    state: Path
+    cache: Path
+
+    @property
+    def single(self) -> bool:
+        return self.state == self.cache
 
 
 def demo_dir(data_dir: Path | str) -> Path:
@@ -76,8 +111,8 @@ def checkout_roots(cwd: Path | None = None) -> list[Path]:
     return roots
 
 
-def _used(data_dir: Path) -> bool:
-    return any((data_dir / m).exists() for m in DATA_MARKERS)
+def _used(*data_dirs: Path) -> bool:
+    return any((d / m).exists() for d in data_dirs for m in DATA_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -94,13 +129,13 @@ class Legacy:
 
 def legacy_places(cwd: Path | None = None) -> Legacy:
     """The checkout's ``config/user.yaml`` and ``cache/`` when they hold something and the
-    new places (user config file, user data dir) do not."""
+    new places (user config file, user state and cache dirs) do not."""
     config = cache = None
-    new_config, new_data = user_config_file(), user_data_dir()
+    new_config, new_data = user_config_file(), (user_data_dir(), user_cache_dir())
     for root in checkout_roots(cwd):
         if config is None and not new_config.exists() and (root / "config" / "user.yaml").is_file():
             config = root / "config" / "user.yaml"
-        if cache is None and not _used(new_data) and _used(root / "cache"):
+        if cache is None and not _used(*new_data) and _used(root / "cache"):
             cache = root / "cache"
     return Legacy(config, cache)
 
@@ -119,9 +154,13 @@ def resolve_config_file(explicit: Path | str | None = None, environ=None, cwd: P
     return legacy_places(cwd).config
 
 
-def resolve_data_dir(configured: str | None, cwd: Path | None = None) -> Path:
-    """``cache.dir`` when set, else a checkout's used ``cache/``, else the user data dir."""
+def resolve_data_dirs(configured: str | None, cwd: Path | None = None) -> DataDirs:
+    """``cache.dir`` when set, else a checkout's used ``cache/`` (one directory for both), else
+    the user state dir and the user cache dir."""
     if configured:
-        return Path(configured).expanduser()
+        one = Path(configured).expanduser()
+        return DataDirs(one, one)
     old = legacy_places(cwd).cache
-    return old if old is not None else user_data_dir()
+    if old is not None:
+        return DataDirs(old, old)
+    return DataDirs(user_data_dir(), user_cache_dir())

@@ -256,10 +256,12 @@ def _trim(path: Path) -> None:
 
 # ----- status -------------------------------------------------------------------------------
 def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info: Mapping[str, Any] | None,
-           library: Any = None, now: datetime | None = None, runs: int = 5) -> dict[str, Any]:
+           library: Any = None, now: datetime | None = None, runs: int = 5,
+           frames_dir: Path | str | None = None) -> dict[str, Any]:
     """Everything ``recommend status`` shows, JSON-ready (no tokens in it).
 
-    Keys: cache_dir, running (lock holder or None), last_runs (newest first), cache
+    Keys: cache_dir (the state directory), frames_dir (re-fetchable data; ``cache_dir`` unless
+    given), running (lock holder or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
@@ -267,6 +269,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     now = now or datetime.now(timezone.utc)
     return {
         "cache_dir": str(cache_dir),
+        "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
         "running": running_holder(lock_path(cache_dir)),
         "last_runs": read_runs(cache_dir, runs),
         "cache": _cache_status(store_manifest, now),

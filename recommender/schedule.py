@@ -104,7 +104,7 @@ def _command(executable: Path | str, config_path: Path | str | None, cache_dir: 
 # ----- the settings a scheduled run sees -------------------------------------------------------
 # cron and systemd start the run with a bare environment: whatever the interactive run got from
 # SPOTIPY_* / RECOMMENDER_SPOTIFY_* variables must live in the config file instead (the cache dir
-# is passed on the line itself). The client secret is never written anywhere by us.
+# is passed on the line itself when one directory is set). The client secret is never written anywhere by us.
 CARRIED_KEYS = ("spotify.client_id", "spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url")
 SECRET_KEY = "spotify.client_secret"
 

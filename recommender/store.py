@@ -1,4 +1,5 @@
-"""cache/: one parquet file per frame plus ``manifest.json``.
+"""The cache: one parquet file per frame (in ``frames_dir``, re-fetchable) plus
+``manifest.json`` (in the state directory ``dir``; the same directory unless split, see paths).
 
 Every write is atomic (temporary file in the same folder, then ``os.replace``), so a killed
 run leaves either the old file or the new one (and a ``.*.tmp`` file, removed by the next
@@ -81,11 +82,17 @@ def now_iso() -> str:
 
 
 class Store:
-    """Frames and manifest of one cache directory."""
+    """Manifest (in ``dir``, the state directory) and frames (in ``frames_dir``, re-fetchable;
+    ``dir`` unless given)."""
 
-    def __init__(self, cache_dir: Path | str) -> None:
+    def __init__(self, cache_dir: Path | str, frames_dir: Path | str | None = None) -> None:
         self.dir = Path(cache_dir)
+        self.frames_dir = self.dir if frames_dir is None else Path(frames_dir)
         self.problems: list[str] = []
+
+    @classmethod
+    def from_settings(cls, settings) -> "Store":
+        return cls(settings.cache_dir, settings.frames_dir)
 
     # ----- manifest --------------------------------------------------------------------
     @property
@@ -149,9 +156,8 @@ class Store:
         refreshing the login token, may be writing one right now). Returns what was removed."""
         import time
         removed: list[Path] = []
-        if not self.dir.is_dir():
-            return removed
-        for tmp in sorted(self.dir.glob(TMP_GLOB)):
+        leftovers = {tmp for d in {self.dir, self.frames_dir} if d.is_dir() for tmp in d.glob(TMP_GLOB)}
+        for tmp in sorted(leftovers):
             try:
                 if time.time() - tmp.stat().st_mtime < min_age:
                     continue
@@ -173,7 +179,7 @@ class Store:
 
     # ----- frames ----------------------------------------------------------------------
     def frame_path(self, name: str) -> Path:
-        return self.dir / f"{name}.parquet"
+        return self.frames_dir / f"{name}.parquet"
 
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)

@@ -57,8 +57,9 @@ def test_shell_completion_is_offered():
 def test_common_options_before_the_subcommand(tmp_path):
     env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
     out = json.loads(run(["--json", "config", "path"], env).stdout)
-    assert out["data"] == str(tmp_path)
+    assert out["data"] == out["cache"] == str(tmp_path)  # RECOMMENDER_CACHE_DIR: one directory for both
     assert run(["--quiet", "config", "show"], env).stdout == ""
+    assert f"cache:    {tmp_path} (the same directory)" in run(["config", "path"], env).stdout
 
 
 def test_a_command_option_before_the_subcommand_gets_a_hint():
@@ -70,7 +71,9 @@ def test_a_command_option_before_the_subcommand_gets_a_hint():
 def test_config_path_names_the_platform_places(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = json.loads(run(["config", "path", "--json"], {}).stdout)
+    assert out["cache"] == str(tmp_path / "cache" / "recommend")
     assert out["config"] is None
     assert out["config_default_place"] == str(tmp_path / "cfg" / "recommend" / "config.yaml")
     assert out["data"] == str(tmp_path / "state" / "recommend")
@@ -82,17 +85,21 @@ def test_config_migrate_moves_a_checkout_config_and_cache(tmp_path, monkeypatch)
     from test_paths import make_checkout
     old = make_checkout(tmp_path / "src")
     (old / "cache" / "spotify-token.json").write_text("{}")
+    (old / "cache" / "tracks.parquet").write_text("")
+    (old / "cache" / "opendata").mkdir()
     monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
     monkeypatch.setattr("recommender.schedule.show", lambda tabfile=None: None)
     note = run(["config", "path"], {})
     assert "config migrate" in note.stderr and str(old / "cache") in note.stderr
     dry = run(["config", "migrate", "--dry-run"], {})
     assert dry.exit_code == 0 and "would move 2 entries" in dry.stdout
+    assert "would move 2 re-fetchable entries" in dry.stdout
     assert (old / "cache" / "manifest.json").exists()
     done = run(["config", "migrate"], {})
     assert done.exit_code == 0, done.stderr
     data, cfg = paths.user_data_dir(), paths.user_config_file()
     assert sorted(p.name for p in data.iterdir()) == ["manifest.json", "spotify-token.json"]
+    assert sorted(p.name for p in paths.user_cache_dir().iterdir()) == ["opendata", "tracks.parquet"]
     assert cfg.read_text() == (old / "config" / "user.yaml").read_text()
     assert not (old / "cache" / "manifest.json").exists() and (old / "cache" / ".gitkeep").exists()
     after = run(["config", "path", "--json"], {})

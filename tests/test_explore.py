@@ -272,7 +272,7 @@ def test_search_index_is_cached_with_the_library_and_rebuilt_when_it_changes(tmp
     store = Store(tmp_path)
     store.save_library(mad)
     store.update_manifest(fetched_at="2026-01-01T00:00:00+00:00")
-    source = LibrarySource(SimpleNamespace(cache_dir=str(tmp_path)))
+    source = LibrarySource(SimpleNamespace(cache_dir=str(tmp_path), frames_dir=str(tmp_path)))
     assert [r["track_id"] for r in search(source, "mad world gary jules", limit=1)] == [tid(3)]
     path = source.index_path()
     assert path.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -37,10 +37,13 @@ def test_no_install_hint_names_the_other_project():
 def test_defaults_follow_xdg(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert paths.user_config_file() == tmp_path / "cfg" / "recommend" / "config.yaml"
     s = load_settings(environ={})
     assert s.user_file is None
     assert s.cache_dir == tmp_path / "state" / "recommend"
+    assert s.frames_dir == tmp_path / "cache" / "recommend"
+    assert not s.data_dirs.single
     (tmp_path / "cfg" / "recommend").mkdir(parents=True)
     (tmp_path / "cfg" / "recommend" / "config.yaml").write_text("blend:\n  max_tracks: 33\n")
     s = load_settings(environ={})
@@ -54,6 +57,9 @@ def test_environment_and_flag_override_the_config_file(tmp_path):
     b.write_text("blend:\n  max_tracks: 22\n")
     s = load_settings(environ={"RECOMMENDER_CONFIG": str(a), "RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
     assert (s.user_file, s.blend.max_tracks, s.cache_dir) == (a, 11, tmp_path / "c")
+    assert s.frames_dir == tmp_path / "c" and s.data_dirs.single  # one directory, as before
+    one = load_settings(overrides={"cache.dir": str(tmp_path / "d")}, environ={})
+    assert one.cache_dir == one.frames_dir == tmp_path / "d"
     assert load_settings(b, environ={"RECOMMENDER_CONFIG": str(a)}).blend.max_tracks == 22
     with pytest.raises(Exception, match="nope.yaml: file not found"):
         load_settings(environ={"RECOMMENDER_CONFIG": str(tmp_path / "nope.yaml")})
@@ -79,7 +85,7 @@ def test_an_old_checkout_config_and_cache_are_still_found(tmp_path, monkeypatch)
     monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
     s = load_settings(environ={})
     assert s.user_file == old / "config" / "user.yaml" and s.blend.max_tracks == 17
-    assert s.cache_dir == old / "cache"
+    assert s.cache_dir == s.frames_dir == old / "cache"  # the old cache/ stays one directory
     assert paths.legacy_places() == paths.Legacy(old / "config" / "user.yaml", old / "cache")
 
 
@@ -100,7 +106,89 @@ def test_the_new_places_win_over_the_old_ones(tmp_path, monkeypatch):
     assert paths.legacy_places() == paths.Legacy(None, None)
 
 
+def test_frames_in_the_new_cache_dir_alone_also_win_over_the_old_cache(tmp_path, monkeypatch):
+    old = make_checkout(tmp_path / "src", user_config=False)
+    monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
+    paths.user_cache_dir().mkdir(parents=True)
+    (paths.user_cache_dir() / "tracks.parquet").write_text("")
+    assert paths.legacy_places() == paths.Legacy(None, None)
+
+
+def test_only_refetchable_entries_belong_in_the_cache_dir():
+    from recommender import libsource, store
+    assert all(paths.refetchable(n) for n in ("tracks.parquet", "opendata", libsource.INDEX_FILE, "datasets"))
+    assert not any(paths.refetchable(n) for n in (store.MANIFEST, store.BACKUP, "spotify-token.json",
+                                                 "runs.jsonl", "recommend.log", "recommend.lock", "demo"))
+
+
 def test_checkout_roots_recognises_this_checkout(monkeypatch):
     monkeypatch.undo()  # the autouse fixture hides checkouts from every other test
     assert ROOT in paths.checkout_roots(cwd=ROOT)
     assert paths.checkout_roots(cwd=Path("/")) in ([], [ROOT])
+
+
+def test_a_wiped_cache_dir_means_a_re_pull_never_a_lost_playlist_or_removal(standin):
+    """A cache cleaner deletes $XDG_CACHE_HOME/recommend: the next run re-pulls (said in one
+    line) and keeps writing the same managed playlist without the track the user removed."""
+    import json
+    import shutil
+
+    from spotify_helpers import gateway_for, save_login
+    from test_cli import env_for, run
+
+    from recommender import publish
+
+    env = {k: v for k, v in env_for(standin, Path("unused")).items() if k != "RECOMMENDER_CACHE_DIR"}
+    save_login(standin, paths.user_data_dir())
+    first = run(["build-playlist", "--json"], env)
+    assert first.exit_code == 0, first.stderr
+    pid = json.loads(first.stdout)["playlist_id"]
+    assert (paths.user_cache_dir() / "tracks.parquet").exists()
+    assert (paths.user_data_dir() / "manifest.json").exists()
+    assert not list(paths.user_data_dir().glob("*.parquet"))
+
+    gateway = gateway_for(load_settings(environ=env))
+    ours = standin.playlist_track_ids(pid)
+    removed = ours[0]
+    gateway.replace_items(pid, [publish.uri(t) for t in ours[1:]])  # the user removes one in the app
+    second = run(["build-playlist", "--json"], env)
+    assert second.exit_code == 0, second.stderr
+    manifest = json.loads((paths.user_data_dir() / "manifest.json").read_text())
+    assert removed in manifest["user_removed"]
+
+    shutil.rmtree(paths.user_cache_dir())
+    third = run(["build-playlist", "--json"], env)
+    assert third.exit_code == 0, third.stderr
+    said = [line for line in third.stderr.splitlines() if "re-pull" in line]
+    assert len(said) == 1, third.stderr
+    assert (paths.user_cache_dir() / "tracks.parquet").exists()
+    assert json.loads(third.stdout)["playlist_id"] == pid
+    manifest = json.loads((paths.user_data_dir() / "manifest.json").read_text())
+    assert manifest["managed_playlist"]["id"] == pid and removed in manifest["user_removed"]
+    assert removed not in standin.playlist_track_ids(pid)
+    shown = run(["status", "--offline"], env).stdout
+    assert f"cache:    {paths.user_cache_dir()}" in shown and "'" in shown and pid in shown
+
+
+def test_the_demo_keeps_one_directory_of_its_own_below_the_state_dir():
+    from test_cli import run
+    result = run(["build-playlist", "--demo", "--json"], {})
+    assert result.exit_code == 0, result.stderr
+    demo = paths.demo_dir(paths.user_data_dir())
+    assert (demo / "manifest.json").exists() and (demo / "tracks.parquet").exists()
+    assert not paths.user_cache_dir().exists()  # the real cache dir is never touched
+    assert not (paths.user_data_dir() / "manifest.json").exists()
+
+
+def test_a_schedule_passes_one_data_directory_on_its_line_but_not_the_platform_pair(tmp_path):
+    """The scheduled run must find the same manifest and frames: an explicit directory is
+    passed as RECOMMENDER_CACHE_DIR; the platform pair is found again by the run itself (the
+    variable would put both into the state dir)."""
+    from test_cli import run
+    env = {"SPOTIPY_CLIENT_ID": "test-client", "SPOTIPY_CLIENT_SECRET": ""}
+    split = run(["schedule", "install", "--print"], env)
+    assert split.exit_code == 0, split.stderr
+    assert "RECOMMENDER_CACHE_DIR" not in split.stdout
+    one = run(["schedule", "install", "--print"], {**env, "RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert one.exit_code == 0, one.stderr
+    assert f"RECOMMENDER_CACHE_DIR={tmp_path / 'c'}" in one.stdout

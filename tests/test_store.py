@@ -77,6 +77,21 @@ def test_leftover_temporary_files_are_removed_by_the_next_writer(tmp_path):
     assert keep.exists() and fresh.exists() and store.frame_path("saved_tracks").exists()
 
 
+def test_frames_and_manifest_in_separate_directories_and_leftovers_of_both_removed(tmp_path):
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    store = Store(state, cache)
+    store.save_frame("saved_tracks", pd.DataFrame({"track_id": ["a"], "added_at": ["2026-01-01"]}))
+    store.write_manifest({"fetched_at": "2026-01-01T00:00:00+00:00"})
+    assert sorted(p.name for p in state.iterdir()) == ["manifest.backup.json", "manifest.json"]
+    assert [p.name for p in cache.iterdir()] == ["saved_tracks.parquet"]
+    left = [cache / ".tracks.parquet.k1ll3d.tmp", state / ".manifest.json.x9.tmp"]
+    for p in left:
+        p.write_bytes(b"half written")
+        os.utime(p, (time.time() - 3600, time.time() - 3600))
+    assert sorted(store.remove_leftovers()) == sorted(left)
+    assert not any(p.exists() for p in left)
+
+
 def test_a_missing_frame_means_no_cached_library(tmp_path):
     store = Store(tmp_path)
     store.write_manifest({"fetched_at": "2026-01-01T00:00:00+00:00", "user_id": "u"})

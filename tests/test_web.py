@@ -92,7 +92,7 @@ class StubContext:
         raise LockHeld("nothing")
 
     def runs(self):
-        return {"cache_dir": HOSTILE[2], "cache": {"fetched_at": None}, "login": {"state": "ok"}, "playlist": None,
+        return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": {"fetched_at": None}, "login": {"state": "ok"}, "playlist": None,
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
                                            "message": HOSTILE[0]}], "evaluation": None}
 

@@ -51,7 +51,7 @@ class OpenData:
         labs = JsonService(lb.labs_url, ua, name=LABS, **common)
         mb = client_from_settings(settings)
         mb.budget = budget
-        folder = Path(cache_dir or settings.cache_dir) / "opendata"
+        folder = Path(cache_dir or settings.frames_dir) / "opendata"
         cache = AnswerCache(folder, {"similar_artists": float(d.ttl_similar_artists_days),
                                      "similar_recordings": float(d.ttl_recordings_days),
                                      "top_recordings": float(d.ttl_recordings_days),

@@ -389,7 +389,8 @@ class WebContext:
         if isinstance(managed, dict):  # as `recommend status` does
             manifest["managed_playlist"] = {**managed, "track_ids": managed.get("last_written", [])}
         lib = self._cache.get("library")
-        info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib)
+        info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib,
+                      frames_dir=self.settings.frames_dir)
         info["runs"] = read_runs(self.settings.cache_dir, 50)
         info["evaluation"] = self.last_evaluation
         return info
