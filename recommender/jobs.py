@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import NotEnoughData
 from .library import Library
+from .paths import demo_dir
 from .store import Store, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -286,7 +287,7 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    state = Path(settings.cache_dir) / "demo" / DEMO_ACCOUNT
+    state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
     account = Account.from_file(state) if state.exists() else Account.sample()
     stack = ExitStack()
     lb, mb, prepare = stack.enter_context(open_data_standins())
@@ -299,7 +300,7 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
             "spotify.client_id": "recommend-demo",
             "spotify.client_secret": None,
             "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
-            "cache.dir": str(Path(settings.cache_dir) / "demo"),
+            "cache.dir": str(demo_dir(settings.cache_dir)),
             "listenbrainz.api_url": lb.api_url,
             "listenbrainz.labs_url": lb.labs_url,
             "enrich.musicbrainz_url": mb.base_url,
