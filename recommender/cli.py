@@ -774,9 +774,6 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     settings = _settings(config)
     store = Store.from_settings(settings)
     manifest = store.read_manifest()
-    managed = manifest.get("managed_playlist")
-    if isinstance(managed, dict):
-        manifest["managed_playlist"] = {**managed, "track_ids": managed.get("last_written", [])}
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
                   frames_dir=settings.frames_dir)
     if not offline and info["login"]["state"] != "needs login":
@@ -888,15 +885,6 @@ def _library_settings(config: Path | None):
     from . import jobs
     settings = _settings(config)
     return settings, jobs.require_library(settings)
-
-
-def _print_frame(df, title: str, columns: list[str], as_json: bool, wide: str | None = None) -> None:
-    if as_json:
-        _print_json(json.loads(df.to_json(orient="records")))
-        return
-    rows = [[("-" if v != v else f"{v:.3f}") if isinstance(v, float) else v for v in r]
-            for r in df[columns].itertuples(index=False)]
-    _console().print(_table(title, columns, rows, wide=wide))
 
 
 ExploreDatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist data file (the "

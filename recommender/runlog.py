@@ -317,8 +317,9 @@ def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
     if not isinstance(managed, Mapping):
         return None
     tracks = managed.get("track_count", managed.get("tracks"))
-    if tracks is None and isinstance(managed.get("track_ids"), list):
-        tracks = managed["track_ids"]
+    for key in ("last_written", "track_ids"):  # what publish records; older manifests
+        if tracks is None and isinstance(managed.get(key), list):
+            tracks = managed[key]
     if isinstance(tracks, (list, tuple)):
         tracks = len(tracks)
     return {"id": managed.get("id") or managed.get("playlist_id"), "name": managed.get("name"),

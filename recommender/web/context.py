@@ -193,7 +193,7 @@ class WebContext:
             with jobs.writing(self.settings, "web block"):
                 add_to_list(self.config_file, "candidates.blocklist_artists", artist.strip())
             self.reload_settings()
-            self.invalidate("preview", "similar_scorers")
+            self.invalidate("preview", "similar_setup")
             return f"blocked the artist in {self.config_file} (candidates.blocklist_artists)"
         raise UsageError(f"unknown action {action!r}")
 
@@ -280,7 +280,7 @@ class WebContext:
             with jobs.writing(self.settings, "web save"):
                 diff += set_value(path, "candidates.new_share", float(new_share))
         self.reload_settings()
-        self.invalidate("preview", "similar_scorers")
+        self.invalidate("preview", "similar_setup")
         return diff
 
     # ----- Taste map --------------------------------------------------------------------------
@@ -349,8 +349,11 @@ class WebContext:
 
     # ----- Search / Similar ---------------------------------------------------------------------
     def search_index(self):
+        """The CLI's search index: cached beside the library, with ``search.min_score``."""
         from ..explore import TrackIndex
-        return self._cached("search_index", lambda: TrackIndex().fit(self.library()))
+        from ..libsource import LibrarySource, search_index
+        return self._cached("search_index", lambda: TrackIndex(min_score=self.settings.search.min_score).from_index(
+            search_index(LibrarySource(self.settings), self.library())))
 
     def search(self, query: str) -> list[dict[str, Any]]:
         from ..explore import search_tracks
@@ -363,9 +366,10 @@ class WebContext:
         lib = self.library()
         tid = resolve_track(lib, text, index=self.search_index())
         with self._similar_lock:  # the scorers are fitted once and shared
-            scorers = self._cached("similar_scorers", self._fitted_scorers)
-            df = similar_tracks(lib, tid, scorers, self.weights(), n=SEARCH_LIMIT,
-                                normalisation=self.settings.blend.normalisation)
+            scorers, weights, extra = self._cached("similar_setup", self._similar_setup)
+            df = similar_tracks(lib, tid, scorers, weights, n=SEARCH_LIMIT,
+                                normalisation=self.settings.blend.normalisation,
+                                same_artist=self.settings.similar.same_artist, extra=extra)
         row = lib.tracks[lib.tracks["track_id"] == tid]
         title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
         names = [c for c in df.columns if c not in ("rank", "track_id", "name", "artists", "score")]
@@ -374,10 +378,12 @@ class WebContext:
                             "artists": str(r["artists"]), "score": _num(r["score"]),
                             "shares": {n: _num(r[n]) for n in names}} for r in df.to_dict("records")]}
 
-    def _fitted_scorers(self):
-        from ..scorers import make_scorers
+    def _similar_setup(self):
+        """``recommend similar``'s scorers (fitted once), weights and extra sources."""
+        from ..explore import similar_setup
         lib = self.library()
-        return {name: s.fit(lib) for name, s in make_scorers(self.settings).items()}
+        scorers, weights, extra = similar_setup(self.settings, lib)
+        return {name: s.fit(lib) for name, s in scorers.items()}, weights, extra
 
     # ----- Runs -----------------------------------------------------------------------------------
     def runs(self) -> dict[str, Any]:
@@ -385,9 +391,6 @@ class WebContext:
         from ..spotify.auth import read_token
         store = jobs.open_store(self.settings)
         manifest = store.read_manifest()
-        managed = manifest.get("managed_playlist")
-        if isinstance(managed, dict):  # as `recommend status` does
-            manifest["managed_playlist"] = {**managed, "track_ids": managed.get("last_written", [])}
         lib = self._cache.get("library")
         info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib,
                       frames_dir=self.settings.frames_dir)
