@@ -715,6 +715,7 @@ def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Where the defaults, your config file, the state (manifest, login, logs) and the cache live."""
     from . import paths
+    from .spotify.auth import token_path
     settings = _settings(config)
     dirs = settings.data_dirs
     data = dirs.state
@@ -722,7 +723,7 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
             "config": str(settings.user_file) if settings.user_file else None,
             "config_default_place": str(paths.user_config_file()),
             "data": str(data), "cache": str(dirs.cache), "demo": str(paths.demo_dir(data)),
-            "log": str(data / settings.schedule.log_file), "token": str(data / "spotify-token.json")}
+            "log": str(data / settings.schedule.log_file), "token": str(token_path(data))}
     if as_json:
         _print_json(info)
         return

@@ -36,9 +36,9 @@ def open_store(settings) -> Store:
 @contextmanager
 def writing(settings, command: str) -> Iterator[None]:
     """Hold the run lock for commands that write the cache or Spotify."""
-    from .lock import RunLock
+    from .lock import RunLock, lock_path
     Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
-    with RunLock(Path(settings.cache_dir) / "recommend.lock", command=command):
+    with RunLock(lock_path(settings.cache_dir), command=command):
         open_store(settings).remove_leftovers()  # temporary files of a killed write
         yield
 

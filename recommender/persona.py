@@ -248,7 +248,6 @@ class StandinService(Service):
                                      "listenbrainz.labs_url": self.server.labs_url, "listenbrainz.token": None,
                                      "discovery.request_budget": 10**9})
         self.client = OpenData.from_settings(s, cache_dir=cache_dir)
-        self._mbid_artist = {}
         from .standins.listenbrainz import artist_mbid, recording_mbid
         self._artist_mbid, self._recording_mbid = artist_mbid, recording_mbid
         self._artist_row = {str(n): i for i, n in enumerate(cat.artist_names)}

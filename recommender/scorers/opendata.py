@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from ..library import Library
 from .base import Scorer
+from .content import seed_vector
 
 
 def _key(name: str) -> str:
@@ -102,22 +103,19 @@ class OpenDataScorer(Scorer):
         self.listen_counts_ = listens
         return self
 
-    def _terms(self, seeds: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        n = len(self.track_ids_)
-        w = np.zeros(n)
-        pos = np.asarray(self.track_ids_.get_indexer(seeds.index.astype(str)))
-        ok = pos >= 0
-        np.add.at(w, pos[ok], seeds.to_numpy(dtype=float)[ok])
+    def _terms(self, seeds: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(track term, artist term, seed weight per artist, seed weight per track)."""
+        w = seed_vector(seeds, self.track_ids_).astype(float)  # non-negative: evidence only adds
         track = np.asarray(self.track_sim_.T @ w).ravel()
         artist_w = np.asarray(self.track_artist_.T @ w).ravel()
         artist = np.asarray(self.artist_sim_.T @ artist_w).ravel()
-        return track, artist, artist_w
+        return track, artist, artist_w, w
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         n = len(self.track_ids_)
         if not self.has_data_:
             return np.full(n, np.nan)
-        track, artist, _ = self._terms(seeds)
+        track, artist, _, _ = self._terms(seeds)
         out = np.zeros(n)
         for weight, term in ((self.track_weight, track), (self.artist_weight, artist)):
             top = term.max(initial=0.0)
@@ -138,11 +136,8 @@ class OpenDataScorer(Scorer):
         "popular on ListenBrainz"; the strongest piece of evidence of each track."""
         if not self.has_data_ or not track_ids:
             return {}
-        track, artist, artist_w = self._terms(seeds)
+        track, artist, artist_w, w = self._terms(seeds)
         t_top, a_top = track.max(initial=0.0) or 1.0, artist.max(initial=0.0) or 1.0
-        w = np.zeros(len(self.track_ids_))
-        pos = np.asarray(self.track_ids_.get_indexer(seeds.index.astype(str)))
-        np.add.at(w, pos[pos >= 0], seeds.to_numpy(dtype=float)[pos >= 0])
         by_candidate = self.track_sim_.T.tocsr()
         artist_by_candidate = self.artist_sim_.T.tocsr()
         out = {}

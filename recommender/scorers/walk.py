@@ -13,7 +13,8 @@ power ``beta`` (RP3beta, Paudel et al. 2017): popular artists need more support.
 A track gets the mean score of its artists. Only sparse mat-vecs, never an artists x artists
 matrix. Every term is non-negative, so a track gains nothing from having no evidence: an artist
 no walk reaches scores 0, and tracks the scorer was not fitted on are NaN. Measured on the
-benchmark's dev split (PROTOCOL.md's stronger anchors): alone p@10 0.38 with alpha 0.5, beta 0.5.
+benchmark's dev split, alone: p@10 0.381 with alpha 0.5, beta 0.5 (PROTOCOL.md's anchor); the
+shipped beta 1 blends better (README's benchmark table).
 """
 
 from __future__ import annotations

@@ -28,10 +28,6 @@ class Found:
     similar_tracks: list[dict] = field(default_factory=list)
     tracks: list[dict] = field(default_factory=list)
 
-    def extend(self, other: "Found") -> None:
-        for name in ("discovered", "recordings", "similar_artists", "similar_tracks", "tracks"):
-            getattr(self, name).extend(getattr(other, name))
-
 
 @dataclass
 class Context:
@@ -96,8 +92,6 @@ class Resolver:
         self._tracks = {str(t): (n, list(a), i, d) for t, n, a, i, d in zip(
             tracks["track_id"], tracks["name"], tracks["artist_names"], tracks["isrc"], tracks["duration_ms"])}
         self.metadata: dict[str, dict] = {}
-        self.recording_of: dict[str, str] = {}  # spotify track id -> recording mbid
-        self.artist_mbids_of: dict[str, list[str]] = {}
 
     # ----- Spotify -> MusicBrainz --------------------------------------------------------
     def track_mbids(self, track_id: str) -> tuple[str | None, list[str], dict[str, str]]:
@@ -128,8 +122,6 @@ class Resolver:
             if a.get("id"):
                 names[_norm(c.get("name") or a.get("name") or "")] = str(a["id"])
         mbids = list(dict.fromkeys(names.values()))
-        self.recording_of[track_id] = str(best["id"])
-        self.artist_mbids_of[track_id] = mbids
         return str(best["id"]), mbids, names
 
     def artist_mbid(self, artist_id: str, name: str) -> str | None:
