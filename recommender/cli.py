@@ -1051,9 +1051,9 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
                       dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
     from .moods import cluster_playlists, plot_clusters
-    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
