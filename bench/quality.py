@@ -2,6 +2,8 @@
 
     python bench/quality.py [--data PATH] [--splits dev holdout] [--features restricted full] [--json]
     python bench/quality.py --protocol persona --splits dev [--json]     # tt-persona-v1 (PERSONA.md)
+    python bench/quality.py --protocol persona --splits dev --set scorers.artist_walk.weight=0.3   # any config key
+    python bench/quality.py --protocol persona --splits dev --diagnose   # why its target is out of honest reach
 
 For every split x feature level: hides the protocol's tracks, re-runs the anchors in this
 process (popularity count, track_popularity (full only), implicit item-kNN cosine and BM25
@@ -44,10 +46,27 @@ TOP_N = 10
 log = logging.getLogger("bench.quality")
 
 
+OVERRIDES: dict = {}  # --set key=value (dotted config keys), applied to the package defaults
+
+
 def _settings():
     from recommender.config import default_settings
 
-    return default_settings()  # package defaults only, never the user's config
+    settings = default_settings()  # package defaults only, never the user's config
+    return settings.with_overrides(OVERRIDES) if OVERRIDES else settings
+
+
+def parse_set(pairs: list[str]) -> dict:
+    """``["scorers.year.weight=0", ...]`` -> {dotted key: YAML-parsed value}."""
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"--set {pair!r}: expected key=value, e.g. scorers.year.weight=0")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
 
 
 # ----- anchors: (visible library) -> function(target playlist row, seed rows) -> scores ---------
@@ -293,6 +312,53 @@ def run_persona(data: Path, splits: list[str]) -> dict:
     return out
 
 
+def persona_diagnosis(data: Path, split: str = "dev") -> dict:
+    """Why tt-persona-v1's p@10 target is out of reach for scores that never rise with less
+    evidence (README, "The personal-library benchmark"). Bench-only: the "shortcut" ranker
+    below is exactly what PROTOCOL.md forbids and is never part of the package.
+
+    - ``hidden_world_pop0``: share of the hidden tracks that are in no playlist of W(P);
+    - ``misses_world_pop_gt0``: share of the shipped blend's top-10 misses that are in some;
+    - ``shortcut_p@10``: p@10 of a ranker that puts reached tracks in neither P's library nor
+      W(P) first (in blend order), then the rest (in blend order).
+    """
+    from recommender.persona import Catalogue, Service, build_personas, evaluate_personas, rank
+    from recommender.blend import blend_matrix, normalise_columns
+
+    settings = _settings()
+    lib = split_library(load_dataset(data), split)
+    res, targets = evaluate_personas(lib, settings, standins=False, keep_targets=True, singles=False)
+    cat = Catalogue(lib)
+    personas = build_personas(lib, cat)
+    pop = {p.index: Service(cat, p.world_columns).popularity_ for p in personas}
+    method = settings["blend"]["normalisation"]
+    hidden_n = hidden_pop0 = misses = misses_pop = 0
+    shortcut = []
+    for t in targets:
+        rows = cat.library.track_positions(pd.Index(t.candidates))
+        world = pop[t.persona][rows] > 0
+        names = list(t.scores.columns)
+        w = np.asarray([[float(res.weights.get(c, 0.0)) for c in names]])
+        used = w[0] > 0
+        blended = blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[:, used], method), w[:, used])[0]
+        top = rank(blended, t.candidates, 10)
+        for i in top:
+            if t.candidates[i] not in t.hidden:
+                misses += 1
+                misses_pop += bool(world[i])
+        h_rows = cat.library.track_positions(pd.Index(sorted(t.hidden)))
+        hidden_n += len(h_rows)
+        hidden_pop0 += int((pop[t.persona][h_rows[h_rows >= 0]] == 0).sum())
+        unknown = ~np.isin(t.candidates, list(t.known)) & ~world
+        b = np.nan_to_num(blended, nan=-1.0)
+        cut = rank(b + 10.0 * unknown, t.candidates, 10)
+        shortcut.append(float(np.isin(t.candidates[cut], list(t.hidden)).sum()) / 10)
+    return {"split": split, "targets": len(targets), "blend_p@10": res.metrics["blend"]["p@10"],
+            "hidden_world_pop0": round(hidden_pop0 / max(hidden_n, 1), 4),
+            "misses_world_pop_gt0": round(misses_pop / max(misses, 1), 4),
+            "shortcut_p@10": round(float(np.mean(shortcut)), 4)}
+
+
 def persona_table(results: dict) -> str:
     lines = []
     for split, res in results.items():
@@ -320,8 +386,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--normalisation", choices=["rank", "minmax"], help="override blend.normalisation")
     p.add_argument("--protocol", choices=["continuation", "persona"], default="continuation",
                    help="persona: tt-persona-v1 (PERSONA.md) with its anchors")
+    p.add_argument("--diagnose", action="store_true",
+                   help="with --protocol persona: the shortcut diagnosis (README), first --splits only")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key for this run (repeatable), e.g. --set scorers.artist_walk.weight=0.3")
     args = p.parse_args(argv)
+    OVERRIDES.clear()
+    OVERRIDES.update(parse_set(args.overrides))
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    if args.protocol == "persona" and args.diagnose:
+        print(json.dumps(persona_diagnosis(args.data, args.splits[0]), indent=2))
+        return 0
     if args.protocol == "persona":
         results = run_persona(args.data, args.splits)
         print(json.dumps({"protocol": "tt-persona-v1", "results": results}, indent=2) if args.json

@@ -10,6 +10,7 @@ import pytest
 from recommender.config import load_settings
 from recommender.library import Library
 from recommender.scorers import (REGISTRY, ArtistWalkScorer, AudioScorer, CollaborativeScorer, ContentScorer,
+                                 CoverageScorer,
                                  PopularityScorer, YearScorer, blend_weights, make_scorers)
 
 
@@ -45,7 +46,8 @@ def make_library() -> Library:
                                top_tracks=top, saved_tracks=saved, audio_features=audio)
 
 
-ALL = [ContentScorer, CollaborativeScorer, PopularityScorer, AudioScorer, ArtistWalkScorer, YearScorer]
+ALL = [ContentScorer, CollaborativeScorer, PopularityScorer, AudioScorer, ArtistWalkScorer, YearScorer,
+       CoverageScorer]
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +172,7 @@ def test_audio_similarity_and_nan_without_features(lib, k):
 def test_make_scorers_and_weights():
     settings = load_settings(config_file=None, environ={})
     scorers = make_scorers(settings)
-    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year"}
+    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year", "coverage"}
     assert blend_weights(settings)["content"] == settings.scorers.content.weight
     s2 = settings.with_overrides({"scorers.audio.weight": 0.5, "scorers.collaborative.artist_weight": 0.25,
                                   "scorers.content.fields.album": 0.0})
@@ -236,3 +238,43 @@ def test_year_prefers_the_seeds_years(lib):
     assert s["f3"] > s["s1"]
     assert np.isnan(s["n1"])  # no release date
     assert sc.explain(pd.Series({"f1": 1.0}), ["f2"])["f2"] == "from 1971, like your seeds"
+
+
+def _catalogue(small: int, big: int) -> Library:
+    """Artist "Small" with ``small`` tracks, artist "Big" with ``big``; each album holds 2."""
+    rows = [(f"{a[0]}{i}", a, f"{a}-al{i // 2}") for a, n in (("Small", small), ("Big", big)) for i in range(n)]
+    tracks = pd.DataFrame({"track_id": [r[0] for r in rows], "name": [r[0] for r in rows],
+                           "artist_ids": [[r[1]] for r in rows], "artist_names": [[r[1]] for r in rows],
+                           "album_id": [r[2] for r in rows], "album_name": [r[2] for r in rows],
+                           "release_date": ["2020"] * len(rows)})
+    artists = pd.DataFrame({"artist_id": ["Small", "Big"], "name": ["Small", "Big"]})
+    return Library.from_frames(tracks=tracks, artists=artists)
+
+
+def test_coverage_prefers_the_artist_the_seeds_cover_most():
+    """Two seeds each: of Small's 4 tracks the seeds hold half, of Big's 40 a twentieth."""
+    lib = _catalogue(4, 40)
+    sc = CoverageScorer(album_weight=0.0).fit(lib)
+    seeds = pd.Series(1.0, index=["S0", "S2", "B0", "B2"])
+    s = sc.score(seeds, pd.Index(["S3", "B3", "B39"]))
+    assert s["S3"] == pytest.approx(2 / 2) and s["B3"] == pytest.approx(2 / 38)
+    assert s["B3"] == s["B39"]  # one artist, one score: a track's own evidence plays no part
+    more = sc.score(pd.Series(1.0, index=["S0", "B0", "B2", "B4", "B6"]), pd.Index(["B3"]))
+    assert more["B3"] > s["B3"]  # more seeds by the artist: higher
+    assert "2 of the 4 tracks by Small" in sc.explain(seeds, ["S3"])["S3"]
+    heavy = pd.Series({"S0": 9.0, "S2": 1.0, "B0": 1.0, "B2": 1.0})  # weights are not counts
+    assert "2 of the 4 tracks by Small" in sc.explain(heavy, ["S3"])["S3"]
+
+
+def test_coverage_album_part_and_unknowns():
+    lib = _catalogue(4, 40)
+    sc = CoverageScorer(artist_weight=0.0).fit(lib)
+    s = sc.score(pd.Series({"B0": 1.0}), pd.Index(["B1", "B2"]))
+    assert s["B1"] == pytest.approx(1.0) and s["B2"] == 0  # B1 shares B0's album, B2 does not
+    assert "1 of the 2 tracks of “Big-al0”" in sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]
+    assert "all 2 tracks of" in sc.explain(pd.Series({"B0": 1.0, "B1": 1.0}), ["B1"])["B1"]
+    bare = Library.from_frames(tracks=pd.DataFrame({"track_id": ["t1", "t2"], "name": ["a", "b"],
+                                                    "artist_ids": [[], []], "artist_names": [[], []],
+                                                    "album_id": [None, None]}))
+    out = CoverageScorer().fit(bare).score(pd.Series({"t1": 1.0}), pd.Index(["t2"]))
+    assert np.isnan(out["t2"])  # no artist, no album: nothing to say, not a made-up 0

@@ -14,6 +14,7 @@ from .audio import AudioScorer
 from .base import Scorer
 from .collaborative import CollaborativeScorer
 from .content import ContentScorer
+from .coverage import CoverageScorer
 from .opendata import OpenDataScorer
 from .popularity import PopularityScorer
 from .walk import ArtistWalkScorer
@@ -27,11 +28,12 @@ REGISTRY: dict[str, type[Scorer]] = {
     "opendata": OpenDataScorer,
     "artist_walk": ArtistWalkScorer,
     "year": YearScorer,
+    "coverage": CoverageScorer,
 }
 OPTIONAL = {"audio"}  # only built when their weight is positive
 
 __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
-           "AudioScorer", "OpenDataScorer", "ArtistWalkScorer", "YearScorer", "make_scorers", "blend_weights",
+           "AudioScorer", "OpenDataScorer", "ArtistWalkScorer", "YearScorer", "CoverageScorer", "make_scorers", "blend_weights",
            "scorer_params"]
 
 

@@ -1,0 +1,127 @@
+"""Coverage scorer: how much of an artist's, and an album's, known tracks the seeds already hold.
+
+For a group g (an artist, or an album) with ``n_g`` tracks in the fitted library, ``c_g`` of
+them among the seeds, and ``k_g`` their seed weight (scaled so that the mean seed counts 1;
+``k_g = c_g`` when every seed weighs the same):
+
+    cover(g) = k_g / max(n_g - c_g, 1)
+
+is the number of seeds per track of g the seeds do not hold yet: four seeds by an artist
+with six known tracks make each of the other two a strong candidate; four seeds by an artist
+with two hundred make each of the others a weak one. A track scores
+
+    artist_weight * max over its artists of cover(artist) + album_weight * cover(its album)
+
+Only the catalogue counts ``n_g`` and the seeds are used, never a track's playlist
+memberships or listening counts: a track gains nothing from having less evidence of its own
+(PROTOCOL.md's rule), and the tracks of one artist and album all score alike. It is the
+artist/album analogue of TF-IDF's idf: a seed's artist says more when the artist has few
+tracks. Measured on tt-persona-v1's dev split (README's benchmark table), it is the scorer
+that finds most of the tracks a person does not have yet: those are mostly other tracks of
+the seeds' artists and albums. Tracks with neither an artist nor an album are NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..library import Library
+from .base import Scorer
+from .content import seed_vector
+
+
+def _cover(k: np.ndarray, c: np.ndarray, n: np.ndarray) -> np.ndarray:
+    return k / np.maximum(n - c, 1.0)
+
+
+class CoverageScorer(Scorer):
+    """Seeds per not-yet-held track of the candidate's artist and album (module docstring)."""
+
+    name = "coverage"
+
+    def __init__(self, artist_weight: float = 1.0, album_weight: float = 1.0) -> None:
+        self.artist_weight = artist_weight
+        self.album_weight = album_weight
+
+    def fit(self, library: Library) -> "CoverageScorer":
+        ta, self.artist_ids_ = library.track_artist_matrix()
+        ta = sp.csr_matrix(ta, dtype=np.float64)
+        ta.data[:] = 1.0
+        self.track_artist_ = ta
+        self.artist_tracks_ = np.asarray(ta.sum(axis=0)).ravel()
+        codes, albums = pd.factorize(library.tracks["album_id"].astype("string"), use_na_sentinel=True)
+        self.album_codes_ = np.asarray(codes, dtype=np.int64)
+        self.album_ids_ = np.asarray(albums, dtype=object)
+        has = self.album_codes_ >= 0
+        self.album_tracks_ = np.bincount(self.album_codes_[has], minlength=len(self.album_ids_)).astype(np.float64)
+        self.unknown_ = (np.diff(ta.indptr) == 0) & ~has
+        self.track_ids_ = library.track_ids
+        self._positions = library.track_positions
+        self._artists = library.artists
+        self._albums = library.tracks["album_name"] if "album_name" in library.tracks else None
+        return self
+
+    def seed_counts(self, seeds: pd.Series) -> dict[str, np.ndarray]:
+        """Per artist and per album: ``k_*`` the seed weight (the mean seed weighs 1) and
+        ``c_*`` the number of seed tracks."""
+        w = seed_vector(seeds, self.track_ids_, self._positions).astype(np.float64)
+        pos = w > 0
+        if pos.any():
+            w /= w[pos].mean()
+        has = self.album_codes_ >= 0
+        out = {}
+        for kind, v in (("k", w), ("c", pos.astype(np.float64))):
+            out[f"{kind}_artist"] = np.asarray(self.track_artist_.T @ v).ravel()
+            out[f"{kind}_album"] = np.bincount(self.album_codes_[has], weights=v[has], minlength=len(self.album_ids_))
+        return out
+
+    def score_all(self, seeds: pd.Series) -> np.ndarray:
+        """Score of every track (rows of ``track_ids_``)."""
+        k = self.seed_counts(seeds)
+        art = _cover(k["k_artist"], k["c_artist"], self.artist_tracks_)
+        per_track = self.track_artist_.multiply(art[np.newaxis, :]).tocsr()
+        best_artist = np.asarray(per_track.max(axis=1).todense()).ravel() if per_track.shape[1] else \
+            np.zeros(per_track.shape[0])
+        alb = np.zeros(len(self.album_codes_))
+        has = self.album_codes_ >= 0
+        alb[has] = _cover(k["k_album"], k["c_album"], self.album_tracks_)[self.album_codes_[has]]
+        out = self.artist_weight * best_artist + self.album_weight * alb
+        out[self.unknown_] = np.nan
+        return out
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
+
+    def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
+        """"your seeds hold 3 of the 11 tracks by Portishead and all 4 tracks of “Dummy”" when
+        the seeds hold some of the track's artist or album."""
+        k = self.seed_counts(seeds)
+        held_artist, held_album = k["c_artist"], k["c_album"]
+        names = self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
+        out = {}
+        rows = self._positions(list(track_ids))
+        for tid, r in zip(track_ids, rows):
+            if r < 0:
+                continue
+            parts = []
+            held = [(held_artist[c], c) for c in self.track_artist_[r].indices if held_artist[c] > 0]
+            if held:
+                count, c = max(held)
+                aid = self.artist_ids_[c]
+                parts.append(_of(count, self.artist_tracks_[c], f"by {names.get(aid, aid)}"))
+            a = self.album_codes_[r]
+            if a >= 0 and held_album[a] > 0 and self.album_tracks_[a] > 1:
+                album = self._albums.iloc[r] if self._albums is not None else None
+                parts.append(_of(held_album[a], self.album_tracks_[a],
+                                 f"of “{album}”" if isinstance(album, str) and album else "of its album"))
+            if parts:
+                out[tid] = "your seeds hold " + " and ".join(parts)
+        return out
+
+
+def _of(count: float, total: float, what: str) -> str:
+    """"3 of the 11 tracks by X" / "all 4 tracks of Y"."""
+    count, total = int(round(count)), int(total)
+    return f"all {total} tracks {what}" if count >= total else f"{count} of the {total} tracks {what}"
