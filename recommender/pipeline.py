@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .artists import artist_key
 from .blend import blend_scores, select_tracks
 from .errors import NotEnoughData, UsageError
 from .library import TOP_COLUMN_PREFIX, Library
@@ -696,7 +697,7 @@ def _unblocked(library: Library, settings, ids: list[str]) -> list[str]:
 
 
 class _ArtistKeys(Mapping):
-    """Lazy track id -> first artist id (else lower-cased first artist name, else the id).
+    """Lazy track id -> ``artists.artist_key`` of its first artist (else the track id).
 
     Lazy because selection only looks at the top of the ranking, not every candidate.
     """
@@ -712,11 +713,7 @@ class _ArtistKeys(Mapping):
             return track_id
         if not isinstance(row, (int, np.integer)):
             row = int(np.flatnonzero(np.asarray(row))[0]) if not isinstance(row, slice) else row.start
-        ids = self._tracks["artist_ids"].iat[row]
-        if len(ids):
-            return str(ids[0])
-        names = self._tracks["artist_names"].iat[row]
-        return str(names[0]).casefold() if len(names) else track_id
+        return artist_key(self._tracks["artist_ids"].iat[row], self._tracks["artist_names"].iat[row]) or track_id
 
     def __iter__(self):
         return iter(self._ids)
