@@ -79,6 +79,27 @@ def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
     assert not [p for p in standin.account.playlists if "Managed automatically" in (p.get("description") or "")]
 
 
+@pytest.mark.parametrize("raised, code, says", [
+    (RuntimeError("boom"), 1, "unexpected error: RuntimeError: boom"),
+    (OSError(28, "No space left on device", "/x/tracks.parquet"), 7, "cannot write /x/tracks.parquet"),
+])
+def test_a_publish_that_raises_is_recorded_like_the_cli_records_it(tmp_path, monkeypatch, raised, code, says):
+    from recommender.config import load_settings
+
+    def build_playlist(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(jobs, "build_playlist", build_playlist)
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    c = WebContext(settings, config_file=tmp_path / "user.yaml", gateway=lambda s: None)
+    out = c.publish()
+    assert out["exit_code"] == code and says in out["message"] and c.last_publish == out
+    run = read_runs(tmp_path, 1)[0]
+    assert run["command"] == "build-playlist (web)" and run["exit_code"] == code
+    assert says in run["message"] and "details in the log" not in run["message"]
+    assert run["duration_s"] is not None
+
+
 def test_block_artist_writes_the_config_and_hides_the_artist(ctx):
     table = ctx.preview().table
     artist = table["artists"].iloc[0].split(", ")[0]
