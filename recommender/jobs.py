@@ -427,11 +427,13 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
                  progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
 
 
-def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None) -> tuple[Path, str]:
-    """Store ``weights`` in the user's config (comments and other keys kept); returns (path, diff)."""
+def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
+                        new_share: float | None = None) -> tuple[Path, str]:
+    """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
+    write (comments and other keys kept); returns (path, diff)."""
     from .paths import user_config_file
     from .tune import write_weights
     target = Path(path or settings.user_file or user_config_file())
     with writing(settings, "tune --write"):
-        diff = write_weights(target, weights)
+        diff = write_weights(target, weights, new_share)
     return target, diff

@@ -123,6 +123,24 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
 
 
+def test_save_weights_writes_the_weights_and_the_new_share_in_one_write(tmp_path, monkeypatch):
+    from recommender import configfile
+    from recommender.config import load_settings
+    writes = []
+    real = configfile.atomic_write_text
+    monkeypatch.setattr(configfile, "atomic_write_text", lambda path, text, **kw: (writes.append(path),
+                                                                                  real(path, text, **kw)))
+    config = tmp_path / "user.yaml"
+    config.write_text("# mine\ncandidates:\n  new_share: 0.5  # half new\n")
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=config,
+                   overrides={"cache.dir": str(tmp_path)})
+    diff = c.save_weights({"content": 0.3, "artist_walk": 1.0}, new_share=0.25)
+    assert writes == [config]  # one write for the weights and the share together
+    assert "weight: 0.3" in diff and "new_share: 0.25" in diff
+    assert c.weights()["content"] == 0.3 and c.new_share() == 0.25  # reloaded from the file
+    assert "# mine" in config.read_text() and "# half new" in config.read_text()
+
+
 def test_taste_map_and_cluster_export(ctx, standin):
     data = ctx.taste_map()
     assert data["points"] and len(data["clusters"]) >= 1

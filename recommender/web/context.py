@@ -121,10 +121,9 @@ class WebContext:
         from ..scorers import blend_weights
         return blend_weights(self.settings)
 
-    def new_share(self) -> float | None:
-        """``candidates.new_share`` when this version of the product has it, else None."""
-        value = self.settings["candidates"].get("new_share") if "candidates" in self.settings else None
-        return None if value is None else float(value)
+    def new_share(self) -> float:
+        """``candidates.new_share``: the share of the playlist kept for tracks new to you."""
+        return float(self.settings.candidates.new_share)
 
     def _with(self, weights: dict[str, float] | None, new_share: float | None):
         if not isinstance(weights or {}, dict):
@@ -137,7 +136,7 @@ class WebContext:
             if not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):
                 raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
             changes[f"scorers.{name}.weight"] = float(w)
-        if new_share is not None and self.new_share() is not None:
+        if new_share is not None:
             if not 0 <= float(new_share) <= 1:
                 raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
             changes["candidates.new_share"] = float(new_share)
@@ -281,12 +280,9 @@ class WebContext:
     def save_weights(self, weights: dict[str, float], new_share: float | None = None) -> str:
         """Write the weights like `tune --write` (comments and other keys kept); returns the diff."""
         self._with(weights, new_share)  # validates
-        path, diff = jobs.write_tuned_weights(self.settings, {k: float(v) for k, v in weights.items()},
-                                              path=self.config_file)
-        if new_share is not None and self.new_share() is not None:
-            from .configfile import set_value
-            with jobs.writing(self.settings, "web save"):
-                diff += set_value(path, "candidates.new_share", float(new_share))
+        _path, diff = jobs.write_tuned_weights(self.settings, {k: float(v) for k, v in weights.items()},
+                                               path=self.config_file,
+                                               new_share=None if new_share is None else float(new_share))
         self.reload_settings()
         self.invalidate("preview", "similar_setup")
         return diff
