@@ -438,8 +438,8 @@ def build_playlist_cmd(
         else:
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar)
-    from .paths import demo_dir
-    run_settings = settings.with_overrides({"cache.dir": str(demo_dir(settings.cache_dir))}) if demo else settings
+    from .paths import demo_settings
+    run_settings = demo_settings(settings) if demo else settings
     _record(run_settings, "build-playlist --demo" if demo else "build-playlist", 0, started,
             playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
             requests=result.requests, dry_run=dry_run)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import NotEnoughData
 from .library import Library
-from .paths import demo_dir
+from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -294,13 +294,12 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     prepare(account)  # the tracks the open data can point to
     server = StandinServer(account).start()
     try:
-        demo = settings.with_overrides({
+        demo = demo_settings(settings, {
             "spotify.api_url": server.api_url,
             "spotify.accounts_url": server.accounts_url,
             "spotify.client_id": "recommend-demo",
             "spotify.client_secret": None,
             "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
-            "cache.dir": str(demo_dir(settings.cache_dir)),
             "listenbrainz.api_url": lb.api_url,
             "listenbrainz.labs_url": lb.labs_url,
             "enrich.musicbrainz_url": mb.base_url,
