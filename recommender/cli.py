@@ -167,10 +167,11 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
                 if StorageError.matches(exc):  # disk full, read-only...: not a bug
                     raise fail(StorageError.from_os_error(exc)) from None
+                from .runlog import unexpected_message
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
-                _err(f"unexpected error: {type(exc).__name__}: {exc} (details in the log; please report it)")
+                _err(f"{unexpected_message(exc)} (details in the log; please report it)")
                 if record:
-                    _record_failure(name or fn.__name__, 1, started, f"unexpected error: {type(exc).__name__}: {exc}")
+                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc))
                 raise typer.Exit(1) from None
             finally:
                 log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
@@ -397,20 +398,15 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
         settings = _settings(None)
     except RecommenderError:
         return  # a config error: no cache dir to record in
-    try:
-        _record(settings, command_name, exit_code, started, message=message)
-    except OSError as exc:  # e.g. the disk is full: say so where cron's mail shows it
-        _err(f"note: this failure could not be recorded in {Path(settings.cache_dir) / 'runs.jsonl'} "
-             f"({exc.strerror or exc}), so `recommend status` does not show it")
+    from .runlog import record_failure
+    note = record_failure(settings.cache_dir, command_name, exit_code, started, message)
+    if note:  # e.g. the disk is full: say so where cron's mail shows it
+        _err(f"note: {note}")
 
 
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
-    try:
-        from .runlog import append_run
-    except ImportError:  # pragma: no cover
-        return
-    append_run(settings.cache_dir, {"command": command_name, "exit_code": exit_code,
-                                    "duration_s": round(time.monotonic() - started, 2), **summary})
+    from .runlog import record_run
+    record_run(settings.cache_dir, command_name, exit_code, started, **summary)
 
 
 @command("build-playlist", record=True, examples=(
@@ -442,8 +438,8 @@ def build_playlist_cmd(
         else:
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar)
-    from .paths import demo_dir
-    run_settings = settings.with_overrides({"cache.dir": str(demo_dir(settings.cache_dir))}) if demo else settings
+    from .paths import demo_settings
+    run_settings = demo_settings(settings) if demo else settings
     _record(run_settings, "build-playlist --demo" if demo else "build-playlist", 0, started,
             playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
             requests=result.requests, dry_run=dry_run)

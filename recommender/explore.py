@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .artists import first_artist_keys
 from .blend import blend_scores
 from .errors import RecommenderError, UsageError
 from .library import Library
@@ -299,19 +300,13 @@ def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Ite
 
 
 def _artist_cap(library: Library, track_ids: pd.Series, cap: int) -> np.ndarray:
-    """Bool per id of ``track_ids`` (best first): within the first ``cap`` of its first artist."""
-    t = library.frames["tracks"].drop_duplicates("track_id").set_index("track_id")
-
-    def artist(tid: str) -> str:
-        row_ids, row_names = t.at[tid, "artist_ids"], t.at[tid, "artist_names"]
-        if row_ids is not None and len(row_ids):
-            return "id:" + str(row_ids[0])
-        return "name:" + (fold(str(row_names[0])) if row_names is not None and len(row_names) else tid)
-
+    """Bool per id of ``track_ids`` (best first): within the first ``cap`` of its first artist
+    (``artists.artist_key``, as the playlist's ``blend.max_per_artist``)."""
+    ids = [str(t) for t in track_ids]
     seen: dict[str, int] = {}
     keep = []
-    for tid in track_ids:
-        a = artist(str(tid))
+    for tid, key in zip(ids, first_artist_keys(library, ids)):
+        a = key or tid
         seen[a] = seen.get(a, 0) + 1
         keep.append(seen[a] <= cap)
     return np.array(keep, dtype=bool)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import NotEnoughData
 from .library import Library
-from .paths import demo_dir
+from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -294,13 +294,12 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     prepare(account)  # the tracks the open data can point to
     server = StandinServer(account).start()
     try:
-        demo = settings.with_overrides({
+        demo = demo_settings(settings, {
             "spotify.api_url": server.api_url,
             "spotify.accounts_url": server.accounts_url,
             "spotify.client_id": "recommend-demo",
             "spotify.client_secret": None,
             "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
-            "cache.dir": str(demo_dir(settings.cache_dir)),
             "listenbrainz.api_url": lb.api_url,
             "listenbrainz.labs_url": lb.labs_url,
             "enrich.musicbrainz_url": mb.base_url,
@@ -427,11 +426,13 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
                  progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
 
 
-def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None) -> tuple[Path, str]:
-    """Store ``weights`` in the user's config (comments and other keys kept); returns (path, diff)."""
+def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
+                        new_share: float | None = None) -> tuple[Path, str]:
+    """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
+    write (comments and other keys kept); returns (path, diff)."""
     from .paths import user_config_file
     from .tune import write_weights
     target = Path(path or settings.user_file or user_config_file())
     with writing(settings, "tune --write"):
-        diff = write_weights(target, weights)
+        diff = write_weights(target, weights, new_share)
     return target, diff

@@ -83,9 +83,8 @@ def open_source(settings, dataset: Path | None = None, demo: bool = False, progr
         return LibrarySource(settings, Path(dataset))
     if not demo:
         return LibrarySource(settings)
-    from .paths import demo_dir
-    demo_settings = settings.with_overrides({"cache.dir": str(demo_dir(settings.cache_dir))})
-    source = LibrarySource(demo_settings)
+    from .paths import demo_settings
+    source = LibrarySource(demo_settings(settings))
     if not source.fingerprint():
         _pull_demo(settings, progress)
     return source

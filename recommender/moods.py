@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
 from .explore import distinct_recordings, fold, resolve_track, track_display
 from .library import Library
@@ -552,18 +553,8 @@ def mood_labels(library: Library, valence_threshold: float = 0.5, energy_thresho
 
 
 def _first_artists(library: Library, track_ids: Sequence[str]) -> list[str]:
-    """The first artist id (else folded name, else "") of each track id."""
-    t = library.frames["tracks"].drop_duplicates("track_id")
-    t = t.set_index(t["track_id"].astype(str)).reindex([str(i) for i in track_ids])
-    out = []
-    for ids, names in zip(t["artist_ids"], t["artist_names"]):
-        if isinstance(ids, (list, tuple, np.ndarray)) and len(ids):
-            out.append("id:" + str(ids[0]))
-        elif isinstance(names, (list, tuple, np.ndarray)) and len(names):
-            out.append("name:" + fold(str(names[0])))
-        else:
-            out.append("")
-    return out
+    """The first artist key (``artists.artist_key``) of each track id, "" when it has none."""
+    return [key or "" for key in first_artist_keys(library, track_ids)]
 
 
 class MoodClassifier:

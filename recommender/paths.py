@@ -95,6 +95,12 @@ def demo_dir(data_dir: Path | str) -> Path:
     return Path(data_dir) / "demo"
 
 
+def demo_settings(settings, overrides: dict | None = None):
+    """``settings`` pointed at the demo's own directory (``demo_dir`` of its data directory),
+    with ``overrides`` (dotted keys) on top: what every ``--demo`` path reads and writes."""
+    return settings.with_overrides({"cache.dir": str(demo_dir(settings.cache_dir)), **(overrides or {})})
+
+
 def checkout_roots(cwd: Path | None = None) -> list[Path]:
     """Source checkouts of this project that may hold old ``config/user.yaml`` / ``cache/``:
     the one this package runs from (editable install) and the current directory."""

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .artists import artist_key
 from .blend import blend_scores, select_tracks
 from .errors import NotEnoughData, UsageError
 from .library import TOP_COLUMN_PREFIX, Library
@@ -593,6 +594,23 @@ SOURCE_WHY = {
     "similar_recordings": "often played with {seed} on ListenBrainz",
     "albums": "from a new album by {seed}, one of your artists",
 }
+WHY_JOIN = " · "  # between a new track's source evidence and its top scorer's reason
+
+
+def source_why(source: str, seed: str, scorer_why: str) -> str:
+    """A new track's "why": its top scorer's reason alone when that reason already names the
+    source's kind of evidence (the open-data scorer's "similar to X on ListenBrainz" for a
+    similar-artists find), else the source's evidence first and the scorer's reason after
+    ("similar to X on ListenBrainz · shares album 'Y'"); the source's alone when no scorer said
+    anything. A source without a text (the catalogue) leaves the scorer's reason as it is."""
+    template = SOURCE_WHY.get(source)
+    if template is None:
+        return scorer_why
+    prefix, suffix = template.split("{seed}")
+    if scorer_why.startswith(prefix) and scorer_why.endswith(suffix):
+        return scorer_why
+    evidence = template.format(seed=seed)
+    return f"{evidence}{WHY_JOIN}{scorer_why}" if scorer_why else evidence
 
 
 def _known(library: Library) -> np.ndarray:
@@ -643,8 +661,8 @@ def mix_new(chosen: list[str], blended: pd.Series, is_new: np.ndarray, pinned: s
 
 
 def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray) -> None:
-    """Add ``new`` (bool) and ``source`` columns to ``table``; a new track's "why" names its
-    source's evidence when the top scorer's reason does not ("similar to X on ListenBrainz")."""
+    """Add ``new`` (bool) and ``source`` columns to ``table``; a new (unpinned) track's "why"
+    names its source's evidence and keeps its top scorer's reason (``source_why``)."""
     ids = list(table["track_id"])
     pos = library.track_positions(ids)
     table["new"] = [bool(p >= 0 and new_rows[p]) for p in pos]
@@ -665,9 +683,7 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray) -
     for t, is_new, why, pinned in zip(ids, table["new"], table["why"], table["pinned"]):
         src, seed = found.get(t, ("catalogue", "")) if is_new else ("library", "")
         sources.append(src)
-        if is_new and not pinned and src in SOURCE_WHY and "ListenBrainz" not in str(why):
-            why = SOURCE_WHY[src].format(seed=seed)
-        whys.append(why)
+        whys.append(source_why(src, seed, str(why or "")) if is_new and not pinned else why)
     table["source"] = sources
     table["why"] = whys
 
@@ -696,7 +712,7 @@ def _unblocked(library: Library, settings, ids: list[str]) -> list[str]:
 
 
 class _ArtistKeys(Mapping):
-    """Lazy track id -> first artist id (else lower-cased first artist name, else the id).
+    """Lazy track id -> ``artists.artist_key`` of its first artist (else the track id).
 
     Lazy because selection only looks at the top of the ranking, not every candidate.
     """
@@ -712,11 +728,7 @@ class _ArtistKeys(Mapping):
             return track_id
         if not isinstance(row, (int, np.integer)):
             row = int(np.flatnonzero(np.asarray(row))[0]) if not isinstance(row, slice) else row.start
-        ids = self._tracks["artist_ids"].iat[row]
-        if len(ids):
-            return str(ids[0])
-        names = self._tracks["artist_names"].iat[row]
-        return str(names[0]).casefold() if len(names) else track_id
+        return artist_key(self._tracks["artist_ids"].iat[row], self._tracks["artist_names"].iat[row]) or track_id
 
     def __iter__(self):
         return iter(self._ids)

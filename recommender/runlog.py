@@ -2,7 +2,8 @@
 
 * ``setup_logging``: every run logs to ``<cache>/<log_file>`` (rotating) and, unless quiet,
   warnings to stderr. A filter on both handlers redacts tokens and secrets.
-* ``append_run`` / ``read_runs``: ``<cache>/runs.jsonl``, one object per run.
+* ``append_run`` / ``read_runs``: ``<cache>/runs.jsonl``, one object per run; ``record_run`` /
+  ``record_failure`` build a command's record (the CLI's and the web app's, one way).
 * ``status``: last runs, cache age, login state, the managed playlist, genre coverage.
 """
 
@@ -14,6 +15,7 @@ import logging.handlers
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -195,6 +197,33 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
         _trim(path)
     log.info("run summary: %s", describe_run(record))
     return record
+
+
+def record_run(cache_dir: Path | str, command: str, exit_code: int, started: float,
+               **summary: Any) -> dict[str, Any]:
+    """Append the run of ``command`` (``started``: ``time.monotonic()`` when it began) with its
+    exit code, duration and ``summary`` fields; return the record. Raises OSError when the
+    file cannot be written."""
+    return append_run(cache_dir, {"command": command, "exit_code": exit_code,
+                                  "duration_s": round(time.monotonic() - started, 2), **summary})
+
+
+def unexpected_message(exc: BaseException) -> str:
+    """How a run that died of a bug (not a RecommenderError) is described: in runs.jsonl and on
+    the one line the user sees."""
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def record_failure(cache_dir: Path | str, command: str, exit_code: int, started: float,
+                   message: str) -> str | None:
+    """``record_run`` for a failed run. A disk that cannot take the record is not a second
+    failure: returns the one-line note that says so (for the user), else None."""
+    try:
+        record_run(cache_dir, command, exit_code, started, message=message)
+    except OSError as exc:
+        return (f"this failure could not be recorded in {runs_path(cache_dir)} ({exc.strerror or exc}), "
+                "so `recommend status` does not show it")
+    return None
 
 
 def describe_run(run: Mapping[str, Any]) -> str:

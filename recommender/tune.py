@@ -175,8 +175,12 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
                       top_n=top_n, defaults=defaults, seconds=time.perf_counter() - t0, targets=targets)
 
 
-def write_weights(user_file: Path | str, weights: Mapping[str, float]) -> str:
-    """Set ``scorers.<name>.weight`` for each of ``weights`` in ``user_file`` (created when
-    missing), leaving every other key and comment as it was. Returns the unified diff."""
+def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share: float | None = None) -> str:
+    """Set ``scorers.<name>.weight`` for each of ``weights`` (and ``candidates.new_share`` when
+    given) in ``user_file`` (created when missing), in one write, leaving every other key and
+    comment as it was. Returns the unified diff."""
     from .configfile import set_values
-    return set_values(user_file, {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()})
+    values = {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()}
+    if new_share is not None:
+        values["candidates.new_share"] = round(float(new_share), 6)
+    return set_values(user_file, values)

@@ -13,7 +13,7 @@ import pytest
 
 from recommender.config import load_settings
 from recommender.library import Library
-from recommender.pipeline import mix_new
+from recommender.pipeline import SOURCE_WHY, _mark_sources, mix_new
 from recommender.scorers.opendata import OpenDataScorer
 from recommender.sources.run import discover_open_data
 from recommender.standins.listenbrainz import ListenBrainzStandIn
@@ -195,6 +195,38 @@ def test_mix_makes_room_for_new_tracks_and_keeps_score_order():
     assert mix_new(["p"] + chosen, blended, is_new, {"p"}, 0.5, artist_of)[0] == "p"  # pinned stay first
 
 
+def test_a_new_tracks_why_names_its_source_and_keeps_the_scorers_reason():
+    lib = user_library()
+    new = pd.DataFrame([{"track_id": t, "name": f"Song {t}", "artist_ids": [f"a{t}"], "artist_names": [t.upper()]}
+                        for t in ("n1", "n2", "n3", "n4", "n5")])
+    lib = lib.replace(
+        tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
+        discovered=pd.DataFrame([
+            {"track_id": "n1", "source": "similar_artists", "seed_id": "aC", "seed_name": "C", "score": 1.0},
+            {"track_id": "n2", "source": "similar_recordings", "seed_id": "t3", "seed_name": "Song t3", "score": 1.0},
+            {"track_id": "n3", "source": "similar_artists", "seed_id": "aC", "seed_name": "C", "score": 0.5},
+            {"track_id": "n5", "source": "similar_artists", "seed_id": "aA", "seed_name": "A", "score": 0.5}]),
+        discovery=pd.DataFrame([{"track_id": "n4", "album_id": "z", "source_artist_id": "aA"}]))
+    is_new = np.array([t.startswith("n") for t in lib.track_ids])
+    table = pd.DataFrame({"track_id": ["n1", "n2", "n3", "n4", "n5", "t1"], "pinned": [False] * 4 + [True, False],
+                          "why": ["shares album 'Y' with your seeds",        # content: another kind of evidence
+                                  "often played with Song t1 on ListenBrainz",  # the source's own kind: kept alone
+                                  "popular on ListenBrainz",                  # ListenBrainz, not the similarity
+                                  "",                                         # no scorer said anything
+                                  "kept by you",                              # pinned: the user's own reason
+                                  "in 'Mine' with your seeds"]})              # known: not a new track
+    _mark_sources(lib, table, is_new)
+    assert table["why"].tolist() == [
+        "similar to C on ListenBrainz · shares album 'Y' with your seeds",
+        "often played with Song t1 on ListenBrainz",
+        "similar to C on ListenBrainz · popular on ListenBrainz",
+        "from a new album by A, one of your artists",
+        "kept by you",
+        "in 'Mine' with your seeds"]
+    assert table["source"].tolist() == ["similar_artists", "similar_recordings", "similar_artists", "albums",
+                                        "similar_artists", "library"]
+
+
 # ----- the demo (issue 9's done-when) ---------------------------------------------------------------
 def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is_cached(tmp_path):
     from recommender import jobs
@@ -206,7 +238,12 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
     table = first.table
     new = table[table["new"]]
     assert len(new) >= 0.4 * len(table) and len(table) >= 20
-    assert new["why"].str.contains("ListenBrainz|new album by").all()
+    # every new track names its own source's evidence ("similar to X on ListenBrainz" for a
+    # similar-artists find, not just any ListenBrainz reason) ...
+    evidence = {src: SOURCE_WHY[src].split("{seed}")[0] for src in SOURCE_WHY}
+    assert all(why.startswith(evidence[src]) for why, src in zip(new["why"], new["source"]))
+    # ... and keeps a scorer's reason of another kind after it
+    assert new["why"].str.contains(" · ", regex=False).any()
     assert set(new["source"]) <= {"similar_artists", "similar_recordings", "albums"}
     assert {"similar_artists", "similar_recordings"} <= set(new["source"])
     with jobs.demo_environment(settings) as (demo, server):

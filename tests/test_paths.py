@@ -192,3 +192,11 @@ def test_a_schedule_passes_one_data_directory_on_its_line_but_not_the_platform_p
     one = run(["schedule", "install", "--print"], {**env, "RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
     assert one.exit_code == 0, one.stderr
     assert f"RECOMMENDER_CACHE_DIR={tmp_path / 'c'}" in one.stdout
+
+
+def test_demo_settings_point_at_the_demo_directory_with_overrides_on_top(tmp_path):
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    demo = paths.demo_settings(settings, {"spotify.client_id": "recommend-demo"})
+    assert Path(demo.cache_dir) == paths.demo_dir(tmp_path) and demo.spotify.client_id == "recommend-demo"
+    assert Path(paths.demo_settings(settings).cache_dir) == tmp_path / "demo"
+    assert Path(settings.cache_dir) == tmp_path  # the real settings are left as they were

@@ -227,9 +227,9 @@ def test_full_run_table_scores_why_and_pinned(settings):
     contrib = t[["contrib_content", "contrib_collaborative"]].iloc[1:].sum(axis=1, min_count=1)
     assert contrib.tolist() == pytest.approx(t["score"].iloc[1:].tolist())
     assert t["contrib_popularity"].isna().all() and not hasattr(pop, "fits_")  # weight 0: not run
-    # d1 is new (an album track found by discovery): its why names the source
-    assert t["why"].tolist() == ["kept by you", "often in playlists with your seeds",
-                                 "content likes p2", "from a new album by your artist, one of your artists"]
+    # d1 is new (an album track found by discovery): its why names the source, then the scorer's reason
+    assert t["why"].tolist() == ["kept by you", "often in playlists with your seeds", "content likes p2",
+                                 "from a new album by your artist, one of your artists · content likes d1"]
     assert t["new"].tolist() == [False, False, False, True]
     assert t["source"].tolist() == ["library", "library", "library", "albums"]
     assert t.loc[t["track_id"] == "d1", "artists"].item() == "Golf"

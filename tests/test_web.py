@@ -65,7 +65,7 @@ class StubContext:
         return {"content": 0.5, "collaborative": 1.0}
 
     def new_share(self):
-        return None
+        return 0.5
 
     def weights_preview(self, weights, new_share=None):
         self.calls.append(("preview", weights))

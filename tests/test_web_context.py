@@ -79,6 +79,27 @@ def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
     assert not [p for p in standin.account.playlists if "Managed automatically" in (p.get("description") or "")]
 
 
+@pytest.mark.parametrize("raised, code, says", [
+    (RuntimeError("boom"), 1, "unexpected error: RuntimeError: boom"),
+    (OSError(28, "No space left on device", "/x/tracks.parquet"), 7, "cannot write /x/tracks.parquet"),
+])
+def test_a_publish_that_raises_is_recorded_like_the_cli_records_it(tmp_path, monkeypatch, raised, code, says):
+    from recommender.config import load_settings
+
+    def build_playlist(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(jobs, "build_playlist", build_playlist)
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    c = WebContext(settings, config_file=tmp_path / "user.yaml", gateway=lambda s: None)
+    out = c.publish()
+    assert out["exit_code"] == code and says in out["message"] and c.last_publish == out
+    run = read_runs(tmp_path, 1)[0]
+    assert run["command"] == "build-playlist (web)" and run["exit_code"] == code
+    assert says in run["message"] and "details in the log" not in run["message"]
+    assert run["duration_s"] is not None
+
+
 def test_block_artist_writes_the_config_and_hides_the_artist(ctx):
     table = ctx.preview().table
     artist = table["artists"].iloc[0].split(", ")[0]
@@ -100,6 +121,24 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
     assert ctx.weights()["content"] == 0.2
     with pytest.raises(Exception, match="at least one weight"):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
+
+
+def test_save_weights_writes_the_weights_and_the_new_share_in_one_write(tmp_path, monkeypatch):
+    from recommender import configfile
+    from recommender.config import load_settings
+    writes = []
+    real = configfile.atomic_write_text
+    monkeypatch.setattr(configfile, "atomic_write_text", lambda path, text, **kw: (writes.append(path),
+                                                                                  real(path, text, **kw)))
+    config = tmp_path / "user.yaml"
+    config.write_text("# mine\ncandidates:\n  new_share: 0.5  # half new\n")
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=config,
+                   overrides={"cache.dir": str(tmp_path)})
+    diff = c.save_weights({"content": 0.3, "artist_walk": 1.0}, new_share=0.25)
+    assert writes == [config]  # one write for the weights and the share together
+    assert "weight: 0.3" in diff and "new_share: 0.25" in diff
+    assert c.weights()["content"] == 0.3 and c.new_share() == 0.25  # reloaded from the file
+    assert "# mine" in config.read_text() and "# half new" in config.read_text()
 
 
 def test_taste_map_and_cluster_export(ctx, standin):

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..configfile import set_values as edit_config
-
-
-def set_value(path: Path, dotted: str, value: Any) -> str:
-    """Set one key (e.g. ``candidates.new_share``); returns the unified diff."""
-    return edit_config(path, {dotted: lambda old: value})
 
 
 def add_to_list(path: Path, dotted: str, item: str) -> str:

@@ -32,6 +32,7 @@ MAP_TOP_PLAYLISTS = 8  # playlists with their own colour on the map; the rest ar
 PREVIEW_ROWS = 20
 EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlists (`recommend evaluate`: all)
 SEARCH_LIMIT = 20
+PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
 
 
 def _num(value: Any) -> float | None:
@@ -120,10 +121,9 @@ class WebContext:
         from ..scorers import blend_weights
         return blend_weights(self.settings)
 
-    def new_share(self) -> float | None:
-        """``candidates.new_share`` when this version of the product has it, else None."""
-        value = self.settings["candidates"].get("new_share") if "candidates" in self.settings else None
-        return None if value is None else float(value)
+    def new_share(self) -> float:
+        """``candidates.new_share``: the share of the playlist kept for tracks new to you."""
+        return float(self.settings.candidates.new_share)
 
     def _with(self, weights: dict[str, float] | None, new_share: float | None):
         if not isinstance(weights or {}, dict):
@@ -136,7 +136,7 @@ class WebContext:
             if not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):
                 raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
             changes[f"scorers.{name}.weight"] = float(w)
-        if new_share is not None and self.new_share() is not None:
+        if new_share is not None:
             if not 0 <= float(new_share) <= 1:
                 raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
             changes["candidates.new_share"] = float(new_share)
@@ -199,26 +199,33 @@ class WebContext:
 
     def publish(self) -> dict[str, Any]:
         """`recommend build-playlist`: the same function, lock, errors and exit codes; the run is
-        recorded in the run log as the CLI records it."""
-        from ..runlog import append_run
+        recorded in the run log as the CLI records it (``runlog.record_run``), failures included:
+        a RecommenderError with its exit code, a full disk as exit 7, a bug as exit 1 (logged)."""
+        from ..errors import StorageError
+        from ..runlog import record_failure, record_run, unexpected_message
         started = time.monotonic()
         try:
             result = jobs.build_playlist(self.settings, gateway=self._gateway(self.settings))
-        except RecommenderError as exc:
-            outcome = {"exit_code": exc.exit_code, "message": str(exc)}
-            append_run(self.settings.cache_dir, {"command": "build-playlist (web)", "exit_code": exc.exit_code,
-                                                 "duration_s": round(time.monotonic() - started, 2),
-                                                 "message": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - the page shows it in one line, as the CLI would
+            if StorageError.matches(exc):
+                exc = StorageError.from_os_error(exc)
+            bug = not isinstance(exc, RecommenderError)
+            if bug:
+                log.exception("unexpected error in the web publish")
+            code, message = (1, unexpected_message(exc)) if bug else (exc.exit_code, str(exc))
+            note = record_failure(self.settings.cache_dir, PUBLISH_COMMAND, code, started, message)
+            if note:
+                log.warning("%s", note)
+            outcome = {"exit_code": code, "message": message + (" (details in the log; please report it)" if bug else "")
+                       + (f"; {note}" if note else "")}
         else:
             outcome = {"exit_code": 0, "message": "; ".join(result.messages), "playlist_id": result.playlist_id,
                        "added": [result.labels.get(t, t) for t in result.added_ids],
                        "removed": [result.labels.get(t, t) for t in result.removed_ids],
                        "kept": result.kept, "reason": result.reason}
-            append_run(self.settings.cache_dir, {"command": "build-playlist (web)", "exit_code": 0,
-                                                 "duration_s": round(time.monotonic() - started, 2),
-                                                 "playlist_id": result.playlist_id, "added": result.added,
-                                                 "removed": result.removed, "kept": result.kept,
-                                                 "requests": result.requests, "dry_run": False})
+            record_run(self.settings.cache_dir, PUBLISH_COMMAND, 0, started, playlist_id=result.playlist_id,
+                       added=result.added, removed=result.removed, kept=result.kept,
+                       requests=result.requests, dry_run=False)
         self.last_publish = outcome
         self.invalidate()
         return outcome
@@ -273,12 +280,9 @@ class WebContext:
     def save_weights(self, weights: dict[str, float], new_share: float | None = None) -> str:
         """Write the weights like `tune --write` (comments and other keys kept); returns the diff."""
         self._with(weights, new_share)  # validates
-        path, diff = jobs.write_tuned_weights(self.settings, {k: float(v) for k, v in weights.items()},
-                                              path=self.config_file)
-        if new_share is not None and self.new_share() is not None:
-            from .configfile import set_value
-            with jobs.writing(self.settings, "web save"):
-                diff += set_value(path, "candidates.new_share", float(new_share))
+        _path, diff = jobs.write_tuned_weights(self.settings, {k: float(v) for k, v in weights.items()},
+                                               path=self.config_file,
+                                               new_share=None if new_share is None else float(new_share))
         self.reload_settings()
         self.invalidate("preview", "similar_setup")
         return diff

@@ -95,9 +95,7 @@ function initWeights() {
   for (const [name, w] of Object.entries(data.weights)) {
     addSlider(name, "w-" + name, w, 2, 0.05, (v) => { values[name] = v; update(); });
   }
-  if (newShare !== null && newShare !== undefined) {
-    addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; update(); });
-  }
+  addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; update(); });
   const status = document.getElementById("status");
   // one request at a time: moves made while one is running are sent together when it ends
   let busy = false, again = false;
