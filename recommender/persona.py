@@ -512,17 +512,18 @@ def persona_scorers(settings) -> dict[str, object]:
 
 def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | None = None,
                       caps: DiscoveryCaps | None = None, progress: Progress | None = None,
-                      keep_targets: bool = False, singles: bool = True, standins: bool = True
-                      ) -> tuple[PersonaResult, list[TargetRanking]]:
+                      keep_targets: bool = False, singles: bool = True, standins: bool = True,
+                      cat: Catalogue | None = None) -> tuple[PersonaResult, list[TargetRanking]]:
     """Run the protocol on one split library; see the module docstring. ``standins``: the open
     data of each persona is served by the ListenBrainz stand-in built from W(P) and read
     through the real client (``StandinService``); False computes it in-process (same
-    definitions, faster: for exploring)."""
+    definitions, faster: for exploring). ``cat``: the split's ``Catalogue`` when the caller
+    has it already (built from ``split`` otherwise)."""
     import tempfile
     from .scorers import blend_weights
     t0 = time.perf_counter()
     caps = caps or DiscoveryCaps()
-    cat = Catalogue(split)
+    cat = cat or Catalogue(split)
     personas = build_personas(split, cat)
     scorers = persona_scorers(settings)
     weights = dict(weights or blend_weights(settings))
@@ -554,13 +555,14 @@ def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | N
 
 
 def radio_anchor(split: Library, similar: int = 8, per_artist_tracks: int = 20, cap: int = 3,
-                 seed_artists: int = 5, progress: Progress | None = None) -> PersonaResult:
+                 seed_artists: int = 5, progress: Progress | None = None,
+                 cat: Catalogue | None = None) -> PersonaResult:
     """The issue's radio anchor: the ``seed_artists`` main seed artists (most seeds first) ->
     ``similar`` similar artists
     each -> their ``per_artist_tracks`` most popular recordings, interleaved round-robin over
-    the similar artists, at most ``cap`` per artist."""
+    the similar artists, at most ``cap`` per artist. ``cat``: as for ``evaluate_personas``."""
     t0 = time.perf_counter()
-    cat = Catalogue(split)
+    cat = cat or Catalogue(split)
     personas = build_personas(split, cat)
     acc, requests, reach_num, reach_den = defaultdict(list), [], 0, 0
     ids = cat.track_ids.to_numpy(dtype=str)
