@@ -286,23 +286,25 @@ PERSONA_METRICS = ("p@10", "ndcg@10", "rprec", "new@10", "known@10")
 def run_persona(data: Path, splits: list[str]) -> dict:
     """Protocol ``tt-persona-v1`` (recommender/persona.py) with its anchors, per split:
     {"<split>": {method: metrics + reach + requests}}."""
-    from recommender.persona import DiscoveryCaps, evaluate_personas, radio_anchor
+    from recommender.persona import Catalogue, DiscoveryCaps, evaluate_personas, radio_anchor
 
     settings = _settings()
     full = load_dataset(data)
     out: dict = {}
     for split in splits:
         lib = split_library(full, split)
+        cat = Catalogue(lib)  # once per split, shared by the three runs
         rows: dict[str, dict] = {}
 
         def row(res, name="blend"):
             return {**res.metrics[name], "reach": round(res.reach, 4), "requests": round(res.requests, 1)}
 
-        res, _ = evaluate_personas(lib, settings, caps=DiscoveryCaps.library_only(), singles=False, standins=False)
+        res, _ = evaluate_personas(lib, settings, caps=DiscoveryCaps.library_only(), singles=False, standins=False,
+                                   cat=cat)
         rows["anchor: our blend over the library only"] = row(res)
-        res = radio_anchor(lib)
+        res = radio_anchor(lib, cat=cat)
         rows["anchor: radio (5 seed artists x 8 similar x 20 top recordings, <= 3 per artist)"] = row(res)
-        res, _ = evaluate_personas(lib, settings, standins=False)  # same numbers as the stand-ins (tested)
+        res, _ = evaluate_personas(lib, settings, standins=False, cat=cat)  # same numbers as the stand-ins (tested)
         rows["ours: blend over library + open-data pool"] = row(res)
         for name in res.metrics:
             if name != "blend":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -133,9 +134,10 @@ class Settings(Mapping):
                 node[last] = "***"
         return data
 
-    @property
+    @cached_property
     def data_dirs(self) -> "paths.DataDirs":
-        """Where state and re-fetchable data live (``paths.resolve_data_dirs``)."""
+        """Where state and re-fetchable data live (``paths.resolve_data_dirs``), resolved
+        once per Settings (``with_overrides`` makes a new one)."""
         return paths.resolve_data_dirs(self._root_get("cache", "dir"))
 
     @property

@@ -196,6 +196,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
     with ExitStack() as held:
         if not dry_run:
             held.enter_context(writing(settings, "build-playlist"))
+        held.enter_context(store.one_read())  # the manifest is read once per run
         library = store.load_library()
         age = store.age_hours()
         refreshed = False
@@ -203,6 +204,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
             if dry_run:  # the refresh writes the cache: a writer like any other
                 held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
+                store.forget_manifest()  # read before the lock: another run may have written it since
             library, pulled = pull(gateway, store, settings, progress)
             warnings = list(pulled.warnings)
             refreshed = True

@@ -93,13 +93,6 @@ class Persona:
                 | set(lib.top_tracks["track_id"].astype(str)))
 
 
-def _ranks(values: list[str]) -> np.ndarray:
-    """Rank of every value in Python's string order (ties: none, the values are distinct)."""
-    out = np.empty(len(values), dtype=np.int64)
-    out[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
-    return out
-
-
 class Catalogue:
     """The split seen as a catalogue plus the matrices the open-data service is computed from."""
 
@@ -114,6 +107,7 @@ class Catalogue:
         # the artist key is the exact artist string (PERSONA.md): the library's artist ids fold
         # case ("Cream" and "CREAM" are one artist there, two here)
         from .dataset import artist_id_for
+        from .standins.listenbrainz import string_ranks
         first = [str(a[0]) if len(a) else None for a in self.tracks["artist_names"]]
         codes, uniques = pd.factorize(pd.Series(first, dtype=object))
         self.artist_of = np.asarray(codes, dtype=np.int64)
@@ -126,19 +120,23 @@ class Catalogue:
         albums = self.tracks["album_id"].astype("string").fillna("")
         self.album_tracks = pd.Series(np.arange(len(albums))).groupby(albums.to_numpy()).agg(list).to_dict()
         self.album_of = albums.to_numpy(dtype=object)
-        self.id_order = _ranks(list(self.track_ids.astype(str)))  # tie-break ranks (Python string order)
-        self.name_order = _ranks([str(n) for n in self.artist_names])
+        self.id_order = string_ranks(list(self.track_ids.astype(str)))  # tie-break ranks (Python string order)
+        self.name_order = string_ranks([str(n) for n in self.artist_names])
 
 
 class Service:
     """Catalogue and open-data look-ups for one persona, each distinct one counted once.
 
-    The open data is computed from the world W(P) only: the split's playlists minus P's.
+    The open data is computed from the world W(P) only: the split's playlists minus P's. The
+    lists are ranked by the ListenBrainz stand-in's own functions (``top_cosines``,
+    ``by_popularity``); the matrices are the catalogue's, restricted to W(P)'s columns.
     """
 
     def __init__(self, cat: Catalogue, world_columns: np.ndarray) -> None:
         import scipy.sparse as sp
 
+        from .standins.listenbrainz import by_popularity, top_cosines
+        self._top, self._by_popularity = top_cosines, by_popularity
         self.cat = cat
         self._sp = sp
         Xw = sp.csr_matrix(cat.X[:, world_columns])
@@ -159,21 +157,6 @@ class Service:
 
     def _count(self, kind: str, arg) -> None:
         self.calls.add((kind, arg))
-
-    @staticmethod
-    def _top(idx: np.ndarray, co: np.ndarray, norms: np.ndarray, i: int, k: int,
-             order: np.ndarray) -> list[tuple[int, float]]:
-        """The ``k`` best others of row ``i`` from its co-occurrence counts ``co`` with rows
-        ``idx``: cosine rounded to 12 decimals, > 0, best first, ties by ``order`` (name or id)."""
-        ok = (idx != i) & (co > 0)
-        idx = idx[ok].astype(np.int64)
-        if not len(idx) or norms[i] == 0:
-            return []
-        cos = np.round(co[ok] / (norms[idx] * norms[i]), 12)
-        keep = cos > 0
-        idx, cos = idx[keep], cos[keep]
-        best = np.lexsort((order[idx], -cos))[:k]
-        return [(int(idx[j]), float(cos[j])) for j in best]
 
     # ----- catalogue -------------------------------------------------------------------
     def artist_tracks(self, artist: int) -> list[int]:
@@ -214,11 +197,8 @@ class Service:
 
     def top_recordings(self, artist: int, k: int | None = None) -> list[int]:
         self._count("top_recordings", artist)
-        rows = np.asarray(self.cat.artist_tracks.get(artist, []), dtype=np.int64)
-        if not len(rows):
-            return []
-        order = np.lexsort((self.cat.id_order[rows], -self.popularity_[rows]))
-        return [int(r) for r in rows[order][:k]]
+        rows = self.cat.artist_tracks.get(artist, [])
+        return self._by_popularity(rows, self.popularity_, self.cat.id_order)[:k]
 
 
 class StandinService(Service):
@@ -532,17 +512,18 @@ def persona_scorers(settings) -> dict[str, object]:
 
 def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | None = None,
                       caps: DiscoveryCaps | None = None, progress: Progress | None = None,
-                      keep_targets: bool = False, singles: bool = True, standins: bool = True
-                      ) -> tuple[PersonaResult, list[TargetRanking]]:
+                      keep_targets: bool = False, singles: bool = True, standins: bool = True,
+                      cat: Catalogue | None = None) -> tuple[PersonaResult, list[TargetRanking]]:
     """Run the protocol on one split library; see the module docstring. ``standins``: the open
     data of each persona is served by the ListenBrainz stand-in built from W(P) and read
     through the real client (``StandinService``); False computes it in-process (same
-    definitions, faster: for exploring)."""
+    definitions, faster: for exploring). ``cat``: the split's ``Catalogue`` when the caller
+    has it already (built from ``split`` otherwise)."""
     import tempfile
     from .scorers import blend_weights
     t0 = time.perf_counter()
     caps = caps or DiscoveryCaps()
-    cat = Catalogue(split)
+    cat = cat or Catalogue(split)
     personas = build_personas(split, cat)
     scorers = persona_scorers(settings)
     weights = dict(weights or blend_weights(settings))
@@ -574,13 +555,14 @@ def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | N
 
 
 def radio_anchor(split: Library, similar: int = 8, per_artist_tracks: int = 20, cap: int = 3,
-                 seed_artists: int = 5, progress: Progress | None = None) -> PersonaResult:
+                 seed_artists: int = 5, progress: Progress | None = None,
+                 cat: Catalogue | None = None) -> PersonaResult:
     """The issue's radio anchor: the ``seed_artists`` main seed artists (most seeds first) ->
     ``similar`` similar artists
     each -> their ``per_artist_tracks`` most popular recordings, interleaved round-robin over
-    the similar artists, at most ``cap`` per artist."""
+    the similar artists, at most ``cap`` per artist. ``cat``: as for ``evaluate_personas``."""
     t0 = time.perf_counter()
-    cat = Catalogue(split)
+    cat = cat or Catalogue(split)
     personas = build_personas(split, cat)
     acc, requests, reach_num, reach_den = defaultdict(list), [], 0, 0
     ids = cat.track_ids.to_numpy(dtype=str)

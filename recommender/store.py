@@ -10,16 +10,19 @@ missing frame counts as corrupt (the cache is re-pulled, never used half).
 The manifest also holds state only we know (which tracks the user removed from the managed
 playlist, every playlist we ever managed, writes not yet verified). It is written twice, to
 ``manifest.json`` and then ``manifest.backup.json``: one damaged or deleted file loses nothing,
-and the recovery is reported in one line.
+and the recovery is reported in one line. A ``build-playlist`` run reads it from disk once
+(``Store.one_read``: under the run lock nobody else writes it; our writes update the copy kept).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -89,6 +92,8 @@ class Store:
         self.dir = Path(cache_dir)
         self.frames_dir = self.dir if frames_dir is None else Path(frames_dir)
         self.problems: list[str] = []
+        self._keeping = False  # inside ``one_read``: the manifest read once is kept in memory
+        self._kept: dict[str, Any] | None = None
 
     @classmethod
     def from_settings(cls, settings) -> "Store":
@@ -110,12 +115,36 @@ class Store:
             raise ValueError("not an object")
         return data
 
+    @contextmanager
+    def one_read(self) -> Iterator["Store"]:
+        """Within: the manifest is read from disk at most once and kept in memory, our own
+        writes (still atomic, still with the backup copy) updating that copy; every read returns
+        a fresh copy of it. For one run holding the run lock (no other process writes the
+        manifest meanwhile); ``forget_manifest`` when the lock is taken later than this."""
+        self._keeping, self._kept = True, None
+        try:
+            yield self
+        finally:
+            self._keeping, self._kept = False, None
+
+    def forget_manifest(self) -> None:
+        """The next read goes to disk again (inside ``one_read``: and is kept again)."""
+        self._kept = None
+
     def read_manifest(self) -> dict[str, Any]:
         """The manifest, or {} when absent, corrupt or of another schema version.
 
         A damaged or missing ``manifest.json`` is replaced by its backup copy when that one
         is readable (said once in ``problems``); the next write restores both files.
         """
+        if self._kept is not None:
+            return copy.deepcopy(self._kept)
+        data = self._read_manifest_file()
+        if self._keeping:
+            self._kept = copy.deepcopy(data)
+        return data
+
+    def _read_manifest_file(self) -> dict[str, Any]:
         path = self.manifest_path
         data: dict[str, Any] | None = None
         damage = None
@@ -147,8 +176,11 @@ class Store:
     def write_manifest(self, data: dict[str, Any]) -> None:
         data = {**data, "schema_version": schema.SCHEMA_VERSION}
         text = json.dumps(data, indent=2, sort_keys=True, default=str)
+        self._kept = None  # a failed write leaves the disk as the truth
         atomic_write_text(self.manifest_path, text)
         atomic_write_text(self.backup_path, text)  # second copy: one damaged file loses nothing
+        if self._keeping:
+            self._kept = json.loads(text)  # what a read would give (JSON types)
 
     def remove_leftovers(self, min_age: float = 60.0) -> list[Path]:
         """Delete the temporary files of writes killed half way. Call it holding the run lock;

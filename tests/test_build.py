@@ -6,6 +6,7 @@ ever managed stays out of the taste profile and of the evaluation targets.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,27 @@ def test_an_unchanged_library_gives_an_unchanged_playlist(sample):
     again = build(settings, force_refresh=True)  # the library now lists the managed playlist too
     assert (again.added, again.removed, again.kept) == (0, 0, first.added)
     assert server.playlist_track_ids(again.playlist_id) == server.playlist_track_ids(first.playlist_id)
+
+
+def test_a_run_reads_the_manifest_once(small, monkeypatch):
+    """One build-playlist run read manifest.json 9 times (a dry run 5): load_library, age_hours,
+    managed_state, pin requests, managed playlist ids, publish and three read-modify-writes."""
+    server, settings = small
+    build(settings)
+    reads = []
+    real = Store._read_json
+    monkeypatch.setattr(Store, "_read_json", staticmethod(lambda path: reads.append(path.name) or real(path)))
+    jobs.steer(settings, pin=["smallTrack000000000023"])  # state a run must still see and clear
+    reads.clear()
+    result = build(settings)
+    assert reads == ["manifest.json"]
+    assert server.playlist_track_ids(result.playlist_id)[0] == "smallTrack000000000023"
+    manifest = Store(settings.cache_dir).read_manifest()
+    assert manifest["pin_requests"] == [] and manifest["managed_playlist"]["id"] == result.playlist_id
+    assert manifest == json.loads(Store(settings.cache_dir).backup_path.read_text())
+    reads.clear()
+    build(settings, dry_run=True)
+    assert reads == ["manifest.json"]
 
 
 @pytest.mark.parametrize("frame", ["top_tracks", "saved_tracks", "playlist_items"])

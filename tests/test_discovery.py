@@ -100,6 +100,48 @@ def test_request_budget_stops_the_step_with_one_warning(tmp_path, world_standins
     assert report.requests == 3 and len(report.warnings) == 1 and "discovery.request_budget" in report.warnings[0]
 
 
+
+def test_artist_mbids_stored_by_enrich_genres_are_used_without_asking_musicbrainz(tmp_path, world_standins):
+    from recommender.standins.listenbrainz import artist_mbid
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False})
+    stored = pd.DataFrame([{"artist_id": a, "mbid": artist_mbid(n), "genres": [], "counts": [],
+                            "looked_up": "2026-11-01", "miss": False} for a, n in (("aA", "A"), ("aC", "C"))])
+    library, report = discover_open_data(user_library().replace(artist_genres=stored), settings)
+    assert report.warnings == [] and mb.seen == []  # both seed artists known: no ISRC look-up
+    sim_a = library.frames["similar_artists"]
+    assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
+    # a miss stored by enrich (no MBID) still gets the ISRC look-up
+    missed = stored.assign(mbid=[None, artist_mbid("C")], miss=[True, False])
+    discover_open_data(user_library().replace(artist_genres=missed), settings_for_open_data(
+        tmp_path / "2", lb, mb, **{"discovery.similar_recordings.enabled": False}))
+    assert [s.path for s in mb.seen] == ["/ws/2/isrc/ZZT1"]
+
+
+def test_resolver_matches_the_artist_credit_like_enrich_does():
+    """The ISRC credit is matched by ``enrich.musicbrainz.match_isrc_credit``: the artist's
+    canonical name counts as well as the credited one, on any recording of the ISRC."""
+    from recommender.services.cache import MISSING
+    from recommender.sources.base import Resolver
+
+    class Cache:
+        def get(self, kind, key):
+            return MISSING
+
+        def put(self, kind, key, value):
+            pass
+
+    class Answers:
+        cache = Cache()
+
+        def isrc(self, isrc):
+            return {"recordings": [
+                {"id": "r1", "length": 1000, "artist-credit": [{"name": "Someone", "artist": {"id": "m-s", "name": "Someone"}}]},
+                {"id": "r2", "length": 5000, "artist-credit": [{"name": "C (live)", "artist": {"id": "m-c", "name": "C"}}]}]}
+
+    assert Resolver(user_library(), Answers()).artist_mbid("aC", "C") == "m-c"
+
+
 FAILURES = {
     "MusicBrainz down": ("MusicBrainz", lambda lb, mb: {"enrich.musicbrainz_url": closed_port_url("/ws/2/")}),
     "ListenBrainz down": ("ListenBrainz failed", lambda lb, mb: {"listenbrainz.api_url": closed_port_url("/1")}),

@@ -51,6 +51,23 @@ def test_defaults_follow_xdg(tmp_path, monkeypatch):
     assert s.blend.max_tracks == 33
 
 
+def test_data_dirs_are_resolved_once_per_settings_and_again_after_an_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    s = load_settings(environ={})
+    calls = []
+    real = paths.resolve_data_dirs
+    monkeypatch.setattr(paths, "resolve_data_dirs", lambda *a, **k: calls.append(a) or real(*a, **k))
+    dirs = s.data_dirs
+    assert (s.cache_dir, s.frames_dir) == (dirs.state, dirs.cache) == (tmp_path / "state" / "recommend",
+                                                                      tmp_path / "cache" / "recommend")
+    assert s.data_dirs is dirs and s.cache_dir is s.cache_dir and len(calls) == 1
+    moved = s.with_overrides({"cache.dir": str(tmp_path / "one")})
+    assert moved.cache_dir == moved.frames_dir == tmp_path / "one" and moved.data_dirs.single
+    assert s.cache_dir == tmp_path / "state" / "recommend" and len(calls) == 2
+    assert moved.with_overrides({"blend.max_tracks": 70}).cache_dir == tmp_path / "one"
+
+
 def test_environment_and_flag_override_the_config_file(tmp_path):
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text("blend:\n  max_tracks: 11\n")

@@ -137,6 +137,20 @@ def test_evaluation_reports_the_protocol_metrics_and_library_only_has_nothing_ne
     assert lib_only.requests == 0 and lib_only.metrics["blend"]["new@10"] == 0 and lib_only.reach == 0
 
 
+def test_a_given_catalogue_is_used_not_built_again(split, monkeypatch):
+    """bench/quality.py --protocol persona builds one Catalogue per split for its three runs."""
+    from recommender import persona
+    settings = load_settings(config_file=None, environ={})
+    cat = Catalogue(split)
+    built = []
+    monkeypatch.setattr(persona, "Catalogue", lambda lib: built.append(lib) or Catalogue(lib))
+    given, _ = evaluate_personas(split, settings, standins=False, singles=False, cat=cat)
+    radio = persona.radio_anchor(split, cat=cat)
+    assert built == []
+    assert given.metrics == evaluate_personas(split, settings, standins=False, singles=False)[0].metrics
+    assert radio.metrics == persona.radio_anchor(split).metrics and len(built) == 2
+
+
 def test_cli_persona_protocol_json(dataset, tmp_path):
     from typer.testing import CliRunner
 

@@ -49,6 +49,32 @@ def test_a_damaged_backup_alone_loses_nothing(tmp_path):
     assert fresh.read_manifest()["user_removed"] == ["c", "d"] and fresh.problems == []
 
 
+def test_one_read_keeps_the_manifest_and_every_write_still_makes_both_copies(tmp_path, monkeypatch):
+    Store(tmp_path).write_manifest(own_state())
+    store = Store(tmp_path)
+    store.manifest_path.write_text("garbage")  # recovered from the backup, inside a run too
+    reads = []
+    real = Store._read_json
+    monkeypatch.setattr(Store, "_read_json", staticmethod(lambda path: reads.append(path.name) or real(path)))
+    with store.one_read():
+        first = store.read_manifest()
+        first["user_removed"].append("mutated by a caller")  # a copy: the kept one is untouched
+        assert store.read_manifest()["user_removed"] == ["c", "d"]
+        store.update_manifest(fetched_at="2026-02-02")
+        assert store.read_manifest()["fetched_at"] == "2026-02-02"
+        assert reads == ["manifest.json", "manifest.backup.json"] and len(store.problems) == 1
+        on_disk = [json.loads(p.read_text()) for p in (store.manifest_path, store.backup_path)]
+        assert on_disk[0] == on_disk[1] and on_disk[0]["fetched_at"] == "2026-02-02"
+        assert on_disk[0]["user_removed"] == ["c", "d"]
+        Store(tmp_path).update_manifest(user_removed=["x"])  # another writer (before our lock)
+        assert store.read_manifest()["user_removed"] == ["c", "d"]  # kept ...
+        store.forget_manifest()
+        assert store.read_manifest()["user_removed"] == ["x"]  # ... until forgotten
+    reads.clear()
+    store.read_manifest()
+    assert reads == ["manifest.json"]  # outside a run every read goes to disk
+
+
 def test_both_copies_damaged_is_reported_not_fatal(tmp_path):
     store = Store(tmp_path)
     store.write_manifest(own_state())

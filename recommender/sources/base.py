@@ -92,6 +92,10 @@ class Resolver:
         self._tracks = {str(t): (n, list(a), i, d) for t, n, a, i, d in zip(
             tracks["track_id"], tracks["name"], tracks["artist_names"], tracks["isrc"], tracks["duration_ms"])}
         self.metadata: dict[str, dict] = {}
+        # the artist MBIDs `recommend enrich genres` found (misses have none)
+        genres = library.frames["artist_genres"]
+        self._stored_mbids = {str(a): str(m) for a, m in zip(genres["artist_id"], genres["mbid"])
+                              if isinstance(m, str) and m}
 
     # ----- Spotify -> MusicBrainz --------------------------------------------------------
     def track_mbids(self, track_id: str) -> tuple[str | None, list[str], dict[str, str]]:
@@ -125,18 +129,22 @@ class Resolver:
         return str(best["id"]), mbids, names
 
     def artist_mbid(self, artist_id: str, name: str) -> str | None:
-        """MBID of a Spotify artist, from the ISRC of one of its tracks in the library."""
+        """MBID of a Spotify artist: the one ``recommend enrich genres`` stored, else the
+        artist credited under ``name`` on the ISRC look-up of one of its library tracks."""
+        from ..enrich.musicbrainz import match_isrc_credit
+        stored = self._stored_mbids.get(artist_id)
+        if stored:
+            return stored
         hit = self.od.cache.get("artists", artist_id)
         if hit is not MISSING:
             return hit
         tracks = self.library.frames["tracks"]
-        key = _norm(name)
+        isrcs = sorted((str(t), i) for t, ids, i in zip(tracks["track_id"], tracks["artist_ids"], tracks["isrc"])
+                       if artist_id in list(ids) and isinstance(i, str) and i)
         found = None
-        mine = sorted(str(t) for t, ids in zip(tracks["track_id"], tracks["artist_ids"]) if artist_id in list(ids))
-        for tid in mine[:MAX_ISRC_TRIES]:
-            _, _, names = self.track_mbids(tid)
-            if key in names:
-                found = names[key]
+        for _, isrc in isrcs[:MAX_ISRC_TRIES]:
+            found = match_isrc_credit(self.od.isrc(isrc), name)
+            if found:
                 break
         self.od.cache.put("artists", artist_id, found)
         return found

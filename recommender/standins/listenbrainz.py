@@ -83,6 +83,41 @@ def artist_mbid(name: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"artist:{name}"))
 
 
+def string_ranks(values: list[str]):
+    """Rank of every value in Python's string order (the values are distinct): the tie-break
+    order of the open-data lists, as an integer array."""
+    import numpy as np
+    out = np.empty(len(values), dtype=np.int64)
+    out[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+    return out
+
+
+def top_cosines(others, co, norms, i: int, k: int, order) -> list[tuple[int, float]]:
+    """The open-data similarity list of row ``i`` (PERSONA.md): from its co-occurrence counts
+    ``co`` with rows ``others`` in a binary membership matrix whose row norms are ``norms``,
+    cosine = co / (norm_other * norm_i) rounded to 12 decimals, > 0, ``i`` itself left out,
+    the best ``k`` first, ties by ``order`` (``string_ranks`` of the names or ids).
+    (row, cosine) pairs. Shared by this stand-in and the persona benchmark's ``Service``."""
+    import numpy as np
+    others, co = np.asarray(others, dtype=np.int64), np.asarray(co, dtype=np.float64)
+    ok = (others != i) & (co > 0)
+    others = others[ok]
+    if not len(others) or norms[i] == 0:
+        return []
+    cos = np.round(co[ok] / (norms[others] * norms[i]), 12)
+    keep = cos > 0
+    others, cos = others[keep], cos[keep]
+    best = np.lexsort((order[others], -cos))[:k]
+    return [(int(others[j]), float(cos[j])) for j in best]
+
+
+def by_popularity(rows, popularity, order) -> list[int]:
+    """``rows`` most popular first, ties by ``order`` (an artist's top recordings)."""
+    import numpy as np
+    rows = np.asarray(rows, dtype=np.int64)
+    return [int(r) for r in rows[np.lexsort((order[rows], -np.asarray(popularity)[rows]))]]
+
+
 def _unresolvable(track_id: str, share: float) -> bool:
     return int(hashlib.sha1(f"unresolvable:{track_id}".encode()).hexdigest(), 16) % 1000 < share * 1000
 
@@ -144,6 +179,8 @@ class OpenDataWorld:
         self.t_norm = np.sqrt(np.asarray(tp.sum(axis=1)).ravel())
         self.a_norm = np.sqrt(np.asarray(ap.sum(axis=1)).ravel())
         self.popularity = np.asarray(tp.sum(axis=1)).ravel().astype(int)
+        self.t_order = string_ranks(self.track_ids)  # tie-breaks; the artists are sorted already
+        self.a_order = np.arange(len(self.artists), dtype=np.int64)
         self._memo: dict[tuple[str, int], list[tuple[int, float]]] = {}
         self._lock = threading.Lock()
 
@@ -157,20 +194,12 @@ class OpenDataWorld:
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
-        import numpy as np
-        m, mt, norm = (self.ap, self.ap_t, self.a_norm) if kind == "artist" else (self.tp, self.tp_t, self.t_norm)
-        limit = MAX_SIMILAR_ARTISTS if kind == "artist" else MAX_SIMILAR_RECORDINGS
-        out: list[tuple[int, float]] = []
-        if norm[i] > 0:
-            co = (m @ mt[:, i]).toarray().ravel()  # co-memberships with every row
-            others = np.flatnonzero(co > 0)
-            others = others[others != i]
-            cos = np.round(co[others] / (norm[others] * norm[i]), 12)
-            keep = cos > 0
-            others, cos = others[keep], cos[keep]
-            tie = [self.artists[o] for o in others] if kind == "artist" else [self.track_ids[o] for o in others]
-            order = sorted(range(len(others)), key=lambda k: (-cos[k], tie[k]))[:limit]
-            out = [(int(others[k]), float(cos[k])) for k in order]
+        if kind == "artist":
+            m, mt, norm, order, limit = self.ap, self.ap_t, self.a_norm, self.a_order, MAX_SIMILAR_ARTISTS
+        else:
+            m, mt, norm, order, limit = self.tp, self.tp_t, self.t_norm, self.t_order, MAX_SIMILAR_RECORDINGS
+        co = (m @ mt[:, i]).tocoo()  # co-memberships with every other row
+        out = top_cosines(co.row, co.data, norm, i, limit, order)
         with self._lock:
             self._memo[key] = out
         return out
@@ -209,9 +238,7 @@ class OpenDataWorld:
         j = self.by_artist_mbid.get(mbid)
         if j is None:
             return []
-        rows = self.ta[:, j].nonzero()[0]
-        order = sorted(rows, key=lambda r: (-int(self.popularity[r]), self.track_ids[r]))
-        return [self._recording_row(int(r)) for r in order]
+        return [self._recording_row(r) for r in by_popularity(self.ta[:, j].nonzero()[0], self.popularity, self.t_order)]
 
     def popularity_of(self, mbids: list[str]) -> list[dict[str, Any]]:
         out = []
