@@ -262,6 +262,8 @@ def test_coverage_prefers_the_artist_the_seeds_cover_most():
     more = sc.score(pd.Series(1.0, index=["S0", "B0", "B2", "B4", "B6"]), pd.Index(["B3"]))
     assert more["B3"] > s["B3"]  # more seeds by the artist: higher
     assert "2 of the 4 tracks by Small" in sc.explain(seeds, ["S3"])["S3"]
+    smoothed = CoverageScorer(album_weight=0.0, smoothing=2.0).fit(lib).score(seeds, pd.Index(["S3", "B3"]))
+    assert smoothed["S3"] == pytest.approx(2 / 4) and smoothed["B3"] == pytest.approx(2 / 40)
     heavy = pd.Series({"S0": 9.0, "S2": 1.0, "B0": 1.0, "B2": 1.0})  # weights are not counts
     assert "2 of the 4 tracks by Small" in sc.explain(heavy, ["S3"])["S3"]
 

@@ -4,7 +4,7 @@ For a group g (an artist, or an album) with ``n_g`` tracks in the fitted library
 them among the seeds, and ``k_g`` their seed weight (scaled so that the mean seed counts 1;
 ``k_g = c_g`` when every seed weighs the same):
 
-    cover(g) = k_g / max(n_g - c_g, 1)
+    cover(g) = k_g / max(n_g - c_g + smoothing, 1)
 
 is the number of seeds per track of g the seeds do not hold yet: four seeds by an artist
 with six known tracks make each of the other two a strong candidate; four seeds by an artist
@@ -32,8 +32,8 @@ from .base import Scorer
 from .content import seed_vector
 
 
-def _cover(k: np.ndarray, c: np.ndarray, n: np.ndarray) -> np.ndarray:
-    return k / np.maximum(n - c, 1.0)
+def _cover(k: np.ndarray, c: np.ndarray, n: np.ndarray, smoothing: float) -> np.ndarray:
+    return k / np.maximum(n - c + smoothing, 1.0)
 
 
 class CoverageScorer(Scorer):
@@ -41,9 +41,10 @@ class CoverageScorer(Scorer):
 
     name = "coverage"
 
-    def __init__(self, artist_weight: float = 1.0, album_weight: float = 1.0) -> None:
+    def __init__(self, artist_weight: float = 1.0, album_weight: float = 1.0, smoothing: float = 0.0) -> None:
         self.artist_weight = artist_weight
         self.album_weight = album_weight
+        self.smoothing = smoothing
 
     def fit(self, library: Library) -> "CoverageScorer":
         ta, self.artist_ids_ = library.track_artist_matrix()
@@ -80,13 +81,13 @@ class CoverageScorer(Scorer):
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         """Score of every track (rows of ``track_ids_``)."""
         k = self.seed_counts(seeds)
-        art = _cover(k["k_artist"], k["c_artist"], self.artist_tracks_)
+        art = _cover(k["k_artist"], k["c_artist"], self.artist_tracks_, self.smoothing)
         per_track = self.track_artist_.multiply(art[np.newaxis, :]).tocsr()
         best_artist = np.asarray(per_track.max(axis=1).todense()).ravel() if per_track.shape[1] else \
             np.zeros(per_track.shape[0])
         alb = np.zeros(len(self.album_codes_))
         has = self.album_codes_ >= 0
-        alb[has] = _cover(k["k_album"], k["c_album"], self.album_tracks_)[self.album_codes_[has]]
+        alb[has] = _cover(k["k_album"], k["c_album"], self.album_tracks_, self.smoothing)[self.album_codes_[has]]
         out = self.artist_weight * best_artist + self.album_weight * alb
         out[self.unknown_] = np.nan
         return out
