@@ -390,6 +390,14 @@ def test_lb_radio_failure_gives_one_warning_naming_listenbrainz(case, tmp_path, 
     assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the library is intact
 
 
+def test_lb_radio_requests_count_against_the_budget(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"discovery.request_budget": 2})
+    library, report = discover_open_data(user_library(), settings)  # 1 ISRC look-up + 1 lb-radio, then spent
+    assert report.requests == 2 and lb.requests_to("lb-radio") == 1
+    assert len(report.warnings) == 1 and "discovery.request_budget" in report.warnings[0]
+
+
 def test_lb_radio_sends_the_token_and_never_shows_it(tmp_path, world_standins, caplog):
     lb, mb = world_standins
     lb.token = "sekrit-token"  # the stand-in now refuses lb-radio without it
