@@ -323,7 +323,7 @@ def test_with_the_services_down_cached_answers_still_count(tmp_path, world_stand
 LB_RADIO = {"discovery.similar_artists.via": "lb_radio"}
 
 
-def test_lb_radio_asks_once_per_seed_artist_scores_by_rank_and_caches(tmp_path, world_standins):
+def test_lb_radio_asks_once_per_seed_artist_scores_alike_and_caches(tmp_path, world_standins):
     lb, mb = world_standins
     settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO)
     library, report = discover_open_data(user_library(), settings)
@@ -332,9 +332,9 @@ def test_lb_radio_asks_once_per_seed_artist_scores_by_rank_and_caches(tmp_path, 
     assert lb.requests_to("top-recordings") == 0 and lb.requests_to("similar-artists") == 0
     sim_a = library.frames["similar_artists"]
     of_c = sim_a[sim_a["seed_artist_id"] == "aC"]
-    # the answer's order, scored 1/rank (lb-radio has no similarity score); the seed C left out
+    # the answer's order, all scored alike (lb-radio has no similarity score); the seed C left out
     assert list(of_c["artist_name"]) == ["D", "A", "B"] and list(of_c["rank"]) == [1, 2, 3]
-    assert np.allclose(of_c["score"].astype(float), [1.0, 1 / 2, 1 / 3])
+    assert np.allclose(of_c["score"].astype(float), [0.5, 0.5, 0.5])
     assert "C" not in set(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"])
     recs = library.frames["recordings"].set_index("track_id")
     assert recs.loc["t1", "listen_count"] == 20  # lb-radio's total_listen_count (two world playlists)

@@ -10,6 +10,11 @@ from __future__ import annotations
 from .base import Context, Found, Source
 
 
+# The similar-artist score of every artist an lb-radio answer lists (labs scores are scaled so
+# that a seed's best similar artist is 1; lb-radio gives none, and its order is not by
+# similarity): the middle of that scale.
+LB_RADIO_SCORE = 0.5
+
 class SimilarArtists(Source):
     """For each of the first ``seed_artists`` seed artists: its MBID (ISRC of one of its
     tracks), its ``artists_per_seed`` most similar artists, and the ``recordings_per_artist``
@@ -42,15 +47,15 @@ class SimilarArtists(Source):
         self._add_recordings(ctx, found, aid, name, recordings)
 
     def _seed_radio(self, ctx: Context, found: Found, aid: str, name: str, mbid: str) -> None:
-        """One lb-radio request: its similar artists and their recordings. lb-radio gives no
-        similarity score, so the k-th similar artist of the answer scores 1/k (the first 1,
-        like the best labs score after scaling): a score from the answer's order alone, which
-        does not change when the answer lists more artists. The seed artist's own recordings
-        in the answer are skipped (its catalogue is the albums source's; the other mode does
-        not ask for them either)."""
+        """One lb-radio request: its similar artists and their recordings. lb-radio says only
+        that an artist is among the seed's closest (the live service picks them at random
+        among those, in no promised order), so every similar artist of the answer scores
+        ``LB_RADIO_SCORE``: no artist is ranked above another on evidence the answer does not
+        give. The seed artist's own recordings in the answer are skipped (its catalogue is the
+        albums source's; the other mode does not ask for them either)."""
         cfg = ctx.settings.discovery.similar_artists
         similar = ctx.open_data.lb_radio(mbid, int(cfg.artists_per_seed), int(cfg.recordings_per_artist))
-        scored = [(s, 1.0 / rank) for rank, s in enumerate(similar, start=1)]
+        scored = [(s, LB_RADIO_SCORE) for s in similar]
         self._add_similar(found, aid, name, scored)
         self._add_recordings(ctx, found, aid, name, [(r, score) for s, score in scored for r in s["recordings"]])
 
