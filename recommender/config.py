@@ -39,7 +39,7 @@ ENVIRONMENT = {
 SECRET_KEYS = {"spotify.client_secret", "listenbrainz.token"}
 # Keys whose default is null but whose value, when set, must be a string.
 NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir", "listenbrainz.token"}
-ENUMS = {"blend.normalisation": {"rank", "minmax"}}
+ENUMS = {"blend.normalisation": {"rank", "minmax"}, "discovery.similar_artists.via": {"top_recordings", "lb_radio"}}
 UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_share", "search.min_score",
                  "moods.classifier_margin"}
 # Bounds of numeric keys (low, high; None = open), checked on the merged settings so that a value
@@ -277,9 +277,8 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
         key = next((f"scorers.{n}.weight" for n in weights if f"scorers.{n}.weight" in sources), "scorers.*.weight")
         raise ConfigError(f"{where(key)}: all blend weights are zero; give at least one scorer a positive weight")
     for dotted, allowed in ENUMS.items():
-        section, key = dotted.split(".")
-        if data[section][key] not in allowed:
-            raise ConfigError(f"{where(dotted)}: {dotted} must be one of {sorted(allowed)}, got {data[section][key]!r}")
+        if _get(data, dotted) not in allowed:
+            raise ConfigError(f"{where(dotted)}: {dotted} must be one of {sorted(allowed)}, got {_get(data, dotted)!r}")
     for dotted in sorted(UNIT_INTERVAL):
         section, key = dotted.split(".")
         if not 0 <= data[section][key] <= 1:

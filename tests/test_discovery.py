@@ -317,3 +317,143 @@ def test_with_the_services_down_cached_answers_still_count(tmp_path, world_stand
     again, report = discover_open_data(user_library(), down)
     assert len(report.warnings) == 1 and "ListenBrainz labs" in report.warnings[0]  # similar tracks: not cached
     pd.testing.assert_frame_equal(again.frames["similar_artists"], first.frames["similar_artists"])
+
+
+# ----- similar artists via lb-radio (discovery.similar_artists.via) ---------------------------------
+LB_RADIO = {"discovery.similar_artists.via": "lb_radio"}
+
+
+def test_lb_radio_asks_once_per_seed_artist_scores_alike_and_caches(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO)
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == []
+    assert lb.requests_to("lb-radio/artist") == 2  # the seed artists C and A, one request each
+    assert lb.requests_to("top-recordings") == 0 and lb.requests_to("similar-artists") == 0
+    sim_a = library.frames["similar_artists"]
+    of_c = sim_a[sim_a["seed_artist_id"] == "aC"]
+    # the answer's order, all scored alike (lb-radio has no similarity score); the seed C left out
+    assert list(of_c["artist_name"]) == ["D", "A", "B"] and list(of_c["rank"]) == [1, 2, 3]
+    assert np.allclose(of_c["score"].astype(float), [0.5, 0.5, 0.5])
+    assert "C" not in set(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"])
+    recs = library.frames["recordings"].set_index("track_id")
+    assert recs.loc["t1", "listen_count"] == 20  # lb-radio's total_listen_count (two world playlists)
+    disc = library.frames["discovered"]  # t1 (artist A) found as C's similar artist's recording
+    assert set(disc[disc["source"] == "similar_artists"]["seed_name"]) <= {"C", "A"}
+    seen = len(lb.seen) + len(mb.seen)
+    again, report2 = discover_open_data(user_library(), settings)
+    assert len(lb.seen) + len(mb.seen) == seen and report2.requests == 0  # every answer came from the cache
+    pd.testing.assert_frame_equal(again.frames["similar_artists"], library.frames["similar_artists"])
+
+
+def test_lb_radio_is_not_the_default_and_the_key_is_checked(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False})
+    assert settings.discovery.similar_artists.via == "top_recordings"
+    discover_open_data(user_library(), settings)
+    assert lb.requests_to("lb-radio") == 0 and lb.requests_to("top-recordings") > 0
+    with pytest.raises(Exception, match=r"discovery\.similar_artists\.via must be one of \['lb_radio', 'top_recordings'\]"):
+        settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_artists.via": "radio"})
+
+
+def test_lb_radio_answers_of_the_wrong_shape_are_read_leniently(tmp_path, world_standins):
+    lb, mb = world_standins
+    lb.world.radio = lambda mbid, n, m: {"junk": "x", "other": [None, {"similar_artist_name": "N"}], "empty": []}
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"discovery.similar_recordings.enabled": False})
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and library.frames["similar_artists"].empty
+
+
+LB_RADIO_FAILURES = {
+    "429": dict(status=429, reset_in=3600),
+    "503": dict(status=503),
+    "malformed": dict(status=None, malformed=True),
+    "wrong shape": dict(status=None),  # filled below: a JSON list where an object is due
+    "slow": dict(status=None, delay=1.0),
+}
+
+
+@pytest.mark.parametrize("case", list(LB_RADIO_FAILURES))
+def test_lb_radio_failure_gives_one_warning_naming_listenbrainz(case, tmp_path, world_standins):
+    lb, mb = world_standins
+    if case == "wrong shape":
+        lb.world.radio = lambda mbid, n, m: [{"recording_mbid": "x"}]
+    else:
+        lb.fail(times=100, path="lb-radio", **LB_RADIO_FAILURES[case])
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO)
+    started = time.monotonic()
+    library, report = discover_open_data(user_library(), settings)
+    assert len(report.warnings) == 1, report.warnings
+    assert report.warnings[0].startswith("discovery stopped early: ListenBrainz failed")
+    assert time.monotonic() - started < 15  # bounded retries, no long sleep
+    assert lb.requests_to("top-recordings") == 0
+    assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the library is intact
+
+
+def test_lb_radio_requests_count_against_the_budget(tmp_path, world_standins):
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"discovery.request_budget": 2})
+    library, report = discover_open_data(user_library(), settings)  # 1 ISRC look-up + 1 lb-radio, then spent
+    assert report.requests == 2 and lb.requests_to("lb-radio") == 1
+    assert len(report.warnings) == 1 and "discovery.request_budget" in report.warnings[0]
+
+
+def test_lb_radio_sends_the_token_and_never_shows_it(tmp_path, world_standins, caplog):
+    lb, mb = world_standins
+    lb.token = "sekrit-token"  # the stand-in now refuses lb-radio without it
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"listenbrainz.token": "sekrit-token"})
+    with caplog.at_level("DEBUG"):
+        library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and not library.frames["similar_artists"].empty
+    lb.token = "another"  # refused: the warning names the service, not the token
+    library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path / "2", lb, mb, **LB_RADIO,
+                                                                               **{"listenbrainz.token": "sekrit-token"}))
+    assert len(report.warnings) == 1 and "HTTP 401" in report.warnings[0]
+    assert "sekrit" not in caplog.text and "sekrit" not in report.warnings[0]
+
+
+def test_demo_with_lb_radio_names_the_similar_artist_and_second_run_is_cached(tmp_path):
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), **LB_RADIO})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        first = jobs.build_playlist(demo, dry_run=True, force_refresh=True)
+        lb = server.open_data
+        seeds = demo.discovery.similar_artists.seed_artists
+        assert lb.requests_to("lb-radio/artist") == seeds
+        assert lb.requests_to("top-recordings") == 0 and lb.requests_to("similar-artists") == 0
+        library = jobs.open_store(demo).load_library()
+    assert first.messages == []
+    new = first.table[first.table["new"] & (first.table["source"] == "similar_artists")]
+    assert len(new) > 0
+    seed_names = set(library.frames["similar_artists"]["seed_artist_name"])
+    for why in new["why"]:  # "similar to <your artist> on ListenBrainz", the artist lb-radio started from
+        assert why.startswith("similar to ") and why.split(" on ListenBrainz")[0][len("similar to "):] in seed_names
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.build_playlist(demo, dry_run=True, force_refresh=True)
+        assert server.open_data.requests_to("") == 0 and len(server.musicbrainz.seen) == 0
+
+
+def test_cli_exits_0_with_one_warning_when_lb_radio_answers_503(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    start = ListenBrainzStandIn.start
+
+    def failing_start(self):
+        started = start(self)
+        self.fail(503, times=1000, path="lb-radio")
+        return started
+    monkeypatch.setattr(ListenBrainzStandIn, "start", failing_start)
+    config = tmp_path / "lb.yaml"
+    config.write_text("discovery:\n  similar_artists:\n    via: lb_radio\n")
+    result = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--json", "--config", str(config)],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    warned = [m for m in out["messages"] if "discovery stopped early" in m]
+    assert len(warned) == 1 and "ListenBrainz failed" in warned[0] and "HTTP 503" in warned[0]
+    assert out["tracks"]  # the playlist is built from what there is

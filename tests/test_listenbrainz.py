@@ -73,9 +73,18 @@ def test_http_endpoints_and_rate_limit_headers(lb):
     assert r.json()[0]["spotify_track_ids"] == ["t2"]
     r = s.get(f"{lb.api_url}/popularity/top-recordings-for-artist/{artist_mbid('B')}")
     assert r.headers["X-RateLimit-Remaining"].isdigit() and r.json()[0]["recording_mbid"] == recording_mbid("t2")
-    radio = s.get(f"{lb.api_url}/lb-radio/artist/{artist_mbid('A')}",
-                  params={"max_similar_artists": 1, "max_recordings_per_artist": 1}).json()
-    assert set(radio) == {artist_mbid("A"), artist_mbid("B")}
+    params = {"mode": "easy", "max_similar_artists": 1, "max_recordings_per_artist": 1, "pop_begin": 0, "pop_end": 100}
+    radio = s.get(f"{lb.api_url}/lb-radio/artist/{artist_mbid('A')}", params=params).json()
+    # LISTENBRAINZ.md: {artist_mbid: [{recording_mbid, similar_artist_mbid, similar_artist_name,
+    # total_listen_count}]}, the seed artist included
+    assert list(radio) == [artist_mbid("A"), artist_mbid("B")]
+    assert radio[artist_mbid("B")] == [{"recording_mbid": recording_mbid("t2"), "similar_artist_mbid": artist_mbid("B"),
+                                        "similar_artist_name": "B", "total_listen_count": 20}]
+    for missing in params:  # the service requires every one of them
+        bad = s.get(f"{lb.api_url}/lb-radio/artist/{artist_mbid('A')}",
+                    params={k: v for k, v in params.items() if k != missing})
+        assert bad.status_code == 400, missing
+    assert s.get(f"{lb.api_url}/lb-radio/artist/{artist_mbid('A')}", params={**params, "mode": "x"}).status_code == 400
 
 
 def test_musicbrainz_standin_answers_isrcs_of_the_world():

@@ -55,6 +55,7 @@ class OpenData:
         cache = AnswerCache(folder, {"similar_artists": float(d.ttl_similar_artists_days),
                                      "similar_recordings": float(d.ttl_recordings_days),
                                      "top_recordings": float(d.ttl_recordings_days),
+                                     "lb_radio": float(d.ttl_similar_artists_days),
                                      "spotify_ids": float(d.ttl_recordings_days),
                                      "isrc": float(d.ttl_recordings_days),
                                      "artists": float(d.ttl_recordings_days),
@@ -122,6 +123,33 @@ class OpenData:
                 "listens": r.get("total_listen_count"), "users": r.get("total_user_count")}
                for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
         self.cache.put("top_recordings", artist_mbid, out)
+        return out
+
+    def lb_radio(self, mbid: str, artists: int, recordings: int) -> list[dict[str, Any]]:
+        """The similar artists of an artist MBID with some of their popular recordings, in one
+        request (``lb-radio/artist``, mode easy, popularity 0-100), in the answer's order, the
+        seed artist left out: ``{"mbid", "name", "recordings": [{"mbid", "artist_mbids",
+        "listens"}]}``. The answer has no similarity score (and its contract promises no order)."""
+        key = f"easy:{artists}:{recordings}:{mbid}"
+        hit = self.cache.get("lb_radio", key)
+        if hit is not MISSING:
+            return hit
+        path = f"lb-radio/artist/{quote(mbid, safe='')}"
+        body = self._call(self.api.request, "GET", path, accept=dict,
+                          params={"mode": "easy", "max_similar_artists": artists,
+                                  "max_recordings_per_artist": recordings, "pop_begin": 0, "pop_end": 100})
+        out = []
+        for other, rows in (body or {}).items():
+            rows = [r for r in rows if isinstance(r, dict) and r.get("recording_mbid")] \
+                if isinstance(rows, list) else []
+            if str(other) == mbid or not rows:
+                continue
+            name = next((str(r["similar_artist_name"]) for r in rows if r.get("similar_artist_name")), "")
+            out.append({"mbid": str(other), "name": name,
+                        "recordings": [{"mbid": str(r["recording_mbid"]), "artist_mbids": [str(other)],
+                                        "listens": r.get("total_listen_count")} for r in rows][:recordings]})
+        out = out[:artists]
+        self.cache.put("lb_radio", key, out)
         return out
 
     def similar_recordings(self, mbid: str) -> list[dict[str, Any]]:

@@ -1,9 +1,19 @@
-"""Source: similar artists of your main artists (labs) -> their popular recordings (ListenBrainz)."""
+"""Source: similar artists of your main artists (labs) -> their popular recordings (ListenBrainz).
+
+``discovery.similar_artists.via`` picks the requests: ``top_recordings`` (labs similar artists,
+then one ``top-recordings-for-artist`` per similar artist) or ``lb_radio`` (one ListenBrainz
+``lb-radio/artist`` per seed artist, which answers both at once but without a similarity score:
+the k-th similar artist of the answer scores 1/k, see ``_seed_radio``)."""
 
 from __future__ import annotations
 
 from .base import Context, Found, Source
 
+
+# The similar-artist score of every artist an lb-radio answer lists (labs scores are scaled so
+# that a seed's best similar artist is 1; lb-radio gives none, and its order is not by
+# similarity): the middle of that scale.
+LB_RADIO_SCORE = 0.5
 
 class SimilarArtists(Source):
     """For each of the first ``seed_artists`` seed artists: its MBID (ISRC of one of its
@@ -25,16 +35,39 @@ class SimilarArtists(Source):
         cfg = ctx.settings.discovery.similar_artists
         od, resolver = ctx.open_data, ctx.resolver
         mbid = resolver.artist_mbid(aid, name)
+        if mbid and cfg.via == "lb_radio":
+            return self._seed_radio(ctx, found, aid, name, mbid)
         similar = od.similar_artists(mbid)[: int(cfg.artists_per_seed)] if mbid else []
         if not similar:
             return
         top = max(s["score"] for s in similar) or 1.0
-        for rank, s in enumerate(similar, start=1):
-            found.similar_artists.append({"seed_artist_id": aid, "seed_artist_name": name, "artist_mbid": s["mbid"],
-                                          "artist_name": s["name"], "score": s["score"] / top, "rank": rank})
+        self._add_similar(found, aid, name, [(s, s["score"] / top) for s in similar])
         recordings = [(r, s["score"] / top) for s in similar
                       for r in od.top_recordings(s["mbid"])[: int(cfg.recordings_per_artist)]]
-        ids = resolver.to_spotify([r for r, _ in recordings])
+        self._add_recordings(ctx, found, aid, name, recordings)
+
+    def _seed_radio(self, ctx: Context, found: Found, aid: str, name: str, mbid: str) -> None:
+        """One lb-radio request: its similar artists and their recordings. lb-radio says only
+        that an artist is among the seed's closest (the live service picks them at random
+        among those, in no promised order), so every similar artist of the answer scores
+        ``LB_RADIO_SCORE``: no artist is ranked above another on evidence the answer does not
+        give. The seed artist's own recordings in the answer are skipped (its catalogue is the
+        albums source's; the other mode does not ask for them either)."""
+        cfg = ctx.settings.discovery.similar_artists
+        similar = ctx.open_data.lb_radio(mbid, int(cfg.artists_per_seed), int(cfg.recordings_per_artist))
+        scored = [(s, LB_RADIO_SCORE) for s in similar]
+        self._add_similar(found, aid, name, scored)
+        self._add_recordings(ctx, found, aid, name, [(r, score) for s, score in scored for r in s["recordings"]])
+
+    @staticmethod
+    def _add_similar(found: Found, aid: str, name: str, scored: list[tuple[dict, float]]) -> None:
+        for rank, (s, score) in enumerate(scored, start=1):
+            found.similar_artists.append({"seed_artist_id": aid, "seed_artist_name": name, "artist_mbid": s["mbid"],
+                                          "artist_name": s["name"], "score": score, "rank": rank})
+
+    def _add_recordings(self, ctx: Context, found: Found, aid: str, name: str,
+                        recordings: list[tuple[dict, float]]) -> None:
+        ids = ctx.resolver.to_spotify([r for r, _ in recordings])
         for r, score in recordings:
             tid = ids.get(r["mbid"])
             if not tid:

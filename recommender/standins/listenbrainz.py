@@ -23,7 +23,8 @@ Endpoints (``api_url`` = ``http://127.0.0.1:PORT/1``, ``labs_url`` = ``http://12
 ``GET {labs}/similar-artists/json`` (400 for an unknown algorithm), ``POST
 {labs}/similar-recordings/json``, ``POST {labs}/spotify-id-from-mbid/json``, ``GET
 {api}/popularity/top-recordings-for-artist/{mbid}``, ``POST {api}/popularity/recording``,
-``GET {api}/lb-radio/artist/{mbid}``. API answers carry ``X-RateLimit-*`` headers.
+``GET {api}/lb-radio/artist/{mbid}`` (400 without its mode, max_similar_artists,
+max_recordings_per_artist, pop_begin and pop_end). API answers carry ``X-RateLimit-*`` headers.
 
 Faults (``fail``): a status (429 with ``X-RateLimit-Reset-In``, 503...), a delay, a malformed
 body, for a number of requests matching a path regex; ``stop()`` makes it "down". ``seen``
@@ -260,12 +261,19 @@ class OpenDataWorld:
         return out
 
     def radio(self, mbid: str, n_artists: int, n_recordings: int) -> dict[str, list[dict[str, Any]]]:
+        """``lb-radio/artist`` (mode and popularity range ignored): the seed artist and its
+        ``n_artists`` most similar artists, each with its ``n_recordings`` most popular
+        recordings, keyed by artist MBID in that order. The live service picks its artists at
+        random within similarity-rank bins, its recordings at random within the popularity
+        range, and promises no order; this stand-in is deterministic."""
         j = self.by_artist_mbid.get(mbid)
         if j is None:
             return {}
         out: dict[str, list[dict[str, Any]]] = {}
         for k, _ in [(j, 1.0)] + self._similar("artist", j)[:n_artists]:
             rows = self.top_recordings(self.artist_mbids[k])[:n_recordings]
+            if not rows:
+                continue  # like the service: an artist without recordings is not listed
             out[self.artist_mbids[k]] = [{"recording_mbid": r["recording_mbid"],
                                           "similar_artist_mbid": self.artist_mbids[k],
                                           "similar_artist_name": self.artists[k],
@@ -406,7 +414,7 @@ class ListenBrainzStandIn:
         self.world = world
         self.host, self.port = host, port
         self.rate_limit, self.rate_window = rate_limit, rate_window
-        self.token = token  # when set, top-recordings-for-artist requires it
+        self.token = token  # when set, top-recordings-for-artist and lb-radio require it
         self.seen: list[tuple[str, str]] = []
         self.failures: list[Failure] = []
         self._lock = threading.Lock()
@@ -561,7 +569,14 @@ class ListenBrainzStandIn:
                 return 400, {"code": 400, "error": "too many recording_mbids"}
             return 200, w.popularity_of(mbids)
         if method == "GET" and path.startswith("/1/lb-radio/artist/"):
-            n_art = int(q.get("max_similar_artists", 5))
-            n_rec = int(q.get("max_recordings_per_artist", 5))
-            return 200, w.radio(path.rsplit("/", 1)[1], n_art, n_rec)
+            missing = [p for p in ("mode", "max_similar_artists", "max_recordings_per_artist", "pop_begin", "pop_end")
+                       if p not in q]
+            if missing or q["mode"] not in ("easy", "medium", "hard"):
+                return 400, {"code": 400, "error": f"missing or invalid parameter: {(missing or ['mode'])[0]}"}
+            if not 0 <= float(q["pop_begin"]) <= 100 or not 0 <= float(q["pop_end"]) <= 100:
+                return 400, {"code": 400, "error": "pop_begin and pop_end must be between 0 and 100"}
+            if self.token and headers.get("Authorization") != f"Token {self.token}":
+                return 401, {"code": 401, "error": "You need to provide an Authorization header."}
+            return 200, w.radio(path.rsplit("/", 1)[1], int(q["max_similar_artists"]),
+                                int(q["max_recordings_per_artist"]))
         return 404, {"code": 404, "error": "Not found"}
