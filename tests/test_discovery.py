@@ -457,3 +457,8 @@ def test_cli_exits_0_with_one_warning_when_lb_radio_answers_503(tmp_path, monkey
     warned = [m for m in out["messages"] if "discovery stopped early" in m]
     assert len(warned) == 1 and "ListenBrainz failed" in warned[0] and "HTTP 503" in warned[0]
     assert out["tracks"]  # the playlist is built from what there is
+    table = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--config", str(config)],
+                               env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache2")}, catch_exceptions=False)
+    assert table.exit_code == 0, table.stderr
+    lines = [ln for ln in table.stderr.splitlines() if "discovery stopped early" in ln]
+    assert len(lines) == 1, table.stderr  # one line on the terminal, not a log warning plus a note

@@ -96,7 +96,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     report.requests_by_service = dict(open_data.budget.by_service)
     report.cached_answers = open_data.cache.hits
     for w in report.warnings:
-        log.warning(w)
+        log.info(w)  # the caller shows it (one line: the CLI's note, the web page); the log file keeps it
     return library, report
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from .base import Context, Found, Source
 
-
 # The similar-artist score of every artist an lb-radio answer lists (labs scores are scaled so
 # that a seed's best similar artist is 1; lb-radio gives none, and its order is not by
 # similarity): the middle of that scale.
 LB_RADIO_SCORE = 0.5
+
 
 class SimilarArtists(Source):
     """For each of the first ``seed_artists`` seed artists: its MBID (ISRC of one of its
