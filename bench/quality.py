@@ -322,7 +322,9 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     - ``hidden_world_pop0``: share of the hidden tracks that are in no playlist of W(P);
     - ``misses_world_pop_gt0``: share of the shipped blend's top-10 misses that are in some;
     - ``shortcut_p@10``: p@10 of a ranker that puts reached tracks in neither P's library nor
-      W(P) first (in blend order), then the rest (in blend order).
+      W(P) first (in blend order), then the rest (in blend order);
+    - the blend's p@10 split into hits on hidden tracks some W(P) playlist holds and on the
+      others (with ``--set``: of any configured blend, e.g. one with coverage on).
     """
     from recommender.persona import Catalogue, Service, build_personas, evaluate_personas, rank
     from recommender.blend import blend_matrix, normalise_columns
@@ -335,7 +337,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     pop = {p.index: Service(cat, p.world_columns).popularity_ for p in personas}
     method = settings["blend"]["normalisation"]
     hidden_n = hidden_pop0 = misses = misses_pop = 0
-    shortcut = []
+    shortcut, hit_world, hit_alone = [], [], []
     for t in targets:
         rows = cat.library.track_positions(pd.Index(t.candidates))
         world = pop[t.persona][rows] > 0
@@ -344,6 +346,8 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         used = w[0] > 0
         blended = blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[:, used], method), w[:, used])[0]
         top = rank(blended, t.candidates, 10)
+        hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
+        hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
         for i in top:
             if t.candidates[i] not in t.hidden:
                 misses += 1
@@ -358,6 +362,8 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     return {"split": split, "targets": len(targets), "blend_p@10": res.metrics["blend"]["p@10"],
             "hidden_world_pop0": round(hidden_pop0 / max(hidden_n, 1), 4),
             "misses_world_pop_gt0": round(misses_pop / max(misses, 1), 4),
+            "blend_p@10_on_world_tracks": round(float(np.mean(hit_world)), 4),
+            "blend_p@10_on_tracks_in_no_world_playlist": round(float(np.mean(hit_alone)), 4),
             "shortcut_p@10": round(float(np.mean(shortcut)), 4)}
 
 

@@ -39,7 +39,8 @@ ENVIRONMENT = {
 SECRET_KEYS = {"spotify.client_secret", "listenbrainz.token"}
 # Keys whose default is null but whose value, when set, must be a string.
 NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir", "listenbrainz.token"}
-ENUMS = {"blend.normalisation": {"rank", "minmax"}, "discovery.similar_artists.via": {"top_recordings", "lb_radio"}}
+ENUMS = {"blend.normalisation": {"rank", "minmax"}, "discovery.similar_artists.via": {"top_recordings", "lb_radio"},
+         "scorers.coverage.per": {"unseen", "seeds"}}
 UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_share", "search.min_score",
                  "moods.classifier_margin"}
 # Bounds of numeric keys (low, high; None = open), checked on the merged settings so that a value

@@ -279,4 +279,26 @@ def test_coverage_album_part_and_unknowns():
                                                     "artist_ids": [[], []], "artist_names": [[], []],
                                                     "album_id": [None, None]}))
     out = CoverageScorer().fit(bare).score(pd.Series({"t1": 1.0}), pd.Index(["t2"]))
-    assert np.isnan(out["t2"])  # no artist, no album: nothing to say, not a made-up 0
+    assert out["t2"] == 0  # no artist, no album: no evidence, so 0 (a NaN would drop out of the
+    # blend and let the track keep its other scores at full weight: more for less evidence)
+
+
+def test_coverage_per_seeds_uses_no_catalogue_count():
+    lib = _catalogue(4, 40)
+    seeds = pd.Series(1.0, index=["S0", "S2", "B0", "B2"])
+    s = CoverageScorer(album_weight=0.0, per="seeds").fit(lib).score(seeds, pd.Index(["S3", "B3"]))
+    assert s["S3"] == s["B3"] == pytest.approx(2 / 4)  # half the seeds each, whatever the artist's size
+
+
+def test_coverage_reason_names_the_artist_that_scores_the_track():
+    """A track by two artists: the reason names the one whose coverage scores it, not the one
+    with more seeds."""
+    ids = ["a1"] + [f"b{i}" for i in range(9)] + ["x"]
+    artists = [["A"]] + [["B"]] * 9 + [["A", "B"]]
+    tracks = pd.DataFrame({"track_id": ids, "name": ids, "artist_ids": artists, "artist_names": artists,
+                           "album_id": ids})
+    lib = Library.from_frames(tracks=tracks, artists=pd.DataFrame({"artist_id": ["A", "B"], "name": ["Ay", "Bee"]}))
+    sc = CoverageScorer(album_weight=0.0).fit(lib)
+    seeds = pd.Series(1.0, index=["a1", "b0", "b1"])  # A: 1 of 2 (cover 1); B: 2 of 10 (cover 1/4)
+    assert sc.score(seeds, pd.Index(["x"]))["x"] == pytest.approx(1.0)
+    assert "1 of the 2 tracks by Ay" in sc.explain(seeds, ["x"])["x"]

@@ -12,13 +12,18 @@ with two hundred make each of the others a weak one. A track scores
 
     artist_weight * max over its artists of cover(artist) + album_weight * cover(its album)
 
-Only the catalogue counts ``n_g`` and the seeds are used, never a track's playlist
-memberships or listening counts: a track gains nothing from having less evidence of its own
-(PROTOCOL.md's rule), and the tracks of one artist and album all score alike. It is the
-artist/album analogue of TF-IDF's idf: a seed's artist says more when the artist has few
-tracks. Measured on tt-persona-v1's dev split (README's benchmark table), it is the scorer
-that finds most of the tracks a person does not have yet: those are mostly other tracks of
-the seeds' artists and albums. Tracks with neither an artist nor an album are NaN.
+``per="seeds"`` scores a group by its share of the seeds instead (no catalogue count).
+Only the catalogue counts ``n_g`` and the seeds are used, never a track's own playlist
+memberships or listening counts, and the tracks of one album score alike: the artist/album
+analogue of TF-IDF's idf (a seed's artist says more when the artist has few tracks).
+
+**Off by default** (``scorers.coverage.weight`` 0). On both benchmarks ``n_g`` can only count
+tracks that sit in some playlist of the data set, so a small ``n_g`` also means "few other
+playlists hold this album": the shortcut PERSONA.md removes, one level up (README, "The
+personal-library benchmark"). Its benchmark gain (persona dev p@10 0.307 -> 0.388) comes
+from ``n_g`` (``per="seeds"`` gets a fraction of it), so it is not evidence that it helps a
+real library, where ``n_g`` counts the tracks you and discovery know of. Tracks with neither
+an artist nor an album score 0.
 """
 
 from __future__ import annotations
@@ -41,10 +46,12 @@ class CoverageScorer(Scorer):
 
     name = "coverage"
 
-    def __init__(self, artist_weight: float = 1.0, album_weight: float = 1.0, smoothing: float = 0.0) -> None:
+    def __init__(self, artist_weight: float = 1.0, album_weight: float = 1.0, smoothing: float = 0.0,
+                 per: str = "unseen") -> None:
         self.artist_weight = artist_weight
         self.album_weight = album_weight
         self.smoothing = smoothing
+        self.per = per
 
     def fit(self, library: Library) -> "CoverageScorer":
         ta, self.artist_ids_ = library.track_artist_matrix()
@@ -57,7 +64,6 @@ class CoverageScorer(Scorer):
         self.album_ids_ = np.asarray(albums, dtype=object)
         has = self.album_codes_ >= 0
         self.album_tracks_ = np.bincount(self.album_codes_[has], minlength=len(self.album_ids_)).astype(np.float64)
-        self.unknown_ = (np.diff(ta.indptr) == 0) & ~has
         self.track_ids_ = library.track_ids
         self._positions = library.track_positions
         self._artists = library.artists
@@ -78,19 +84,28 @@ class CoverageScorer(Scorer):
             out[f"{kind}_album"] = np.bincount(self.album_codes_[has], weights=v[has], minlength=len(self.album_ids_))
         return out
 
-    def score_all(self, seeds: pd.Series) -> np.ndarray:
-        """Score of every track (rows of ``track_ids_``)."""
+    def group_scores(self, seeds: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """(score per artist, score per album) before weighting: ``cover`` with ``per="unseen"``,
+        the group's share of the seed weight with ``per="seeds"`` (no catalogue count)."""
         k = self.seed_counts(seeds)
-        art = _cover(k["k_artist"], k["c_artist"], self.artist_tracks_, self.smoothing)
+        if self.per == "seeds":
+            total = max(float(np.sum(seed_vector(seeds, self.track_ids_, self._positions) > 0)), 1.0)
+            return k["k_artist"] / total, k["k_album"] / total
+        return (_cover(k["k_artist"], k["c_artist"], self.artist_tracks_, self.smoothing),
+                _cover(k["k_album"], k["c_album"], self.album_tracks_, self.smoothing))
+
+    def score_all(self, seeds: pd.Series) -> np.ndarray:
+        """Score of every track (rows of ``track_ids_``); 0 for a track whose artists and
+        album the seeds do not touch, or that has neither (no evidence is 0, never NaN, so a
+        track without an artist cannot climb by dropping out of the blend)."""
+        art, albv = self.group_scores(seeds)
         per_track = self.track_artist_.multiply(art[np.newaxis, :]).tocsr()
         best_artist = np.asarray(per_track.max(axis=1).todense()).ravel() if per_track.shape[1] else \
             np.zeros(per_track.shape[0])
         alb = np.zeros(len(self.album_codes_))
         has = self.album_codes_ >= 0
-        alb[has] = _cover(k["k_album"], k["c_album"], self.album_tracks_, self.smoothing)[self.album_codes_[has]]
-        out = self.artist_weight * best_artist + self.album_weight * alb
-        out[self.unknown_] = np.nan
-        return out
+        alb[has] = albv[self.album_codes_[has]]
+        return self.artist_weight * best_artist + self.album_weight * alb
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
         return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
@@ -100,6 +115,7 @@ class CoverageScorer(Scorer):
         the seeds hold some of the track's artist or album."""
         k = self.seed_counts(seeds)
         held_artist, held_album = k["c_artist"], k["c_album"]
+        art_score, _ = self.group_scores(seeds)
         names = self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
         out = {}
         rows = self._positions(list(track_ids))
@@ -107,9 +123,10 @@ class CoverageScorer(Scorer):
             if r < 0:
                 continue
             parts = []
-            held = [(held_artist[c], c) for c in self.track_artist_[r].indices if held_artist[c] > 0]
+            held = [(art_score[c], c) for c in self.track_artist_[r].indices if held_artist[c] > 0]
             if held:
-                count, c = max(held)
+                _, c = max(held)  # the artist that scores the track
+                count = held_artist[c]
                 aid = self.artist_ids_[c]
                 parts.append(_of(count, self.artist_tracks_[c], f"by {names.get(aid, aid)}"))
             a = self.album_codes_[r]

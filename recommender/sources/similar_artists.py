@@ -3,7 +3,7 @@
 ``discovery.similar_artists.via`` picks the requests: ``top_recordings`` (labs similar artists,
 then one ``top-recordings-for-artist`` per similar artist) or ``lb_radio`` (one ListenBrainz
 ``lb-radio/artist`` per seed artist, which answers both at once but without a similarity score:
-the k-th similar artist of the answer scores 1/k, see ``_seed_radio``)."""
+every similar artist of the answer scores ``LB_RADIO_SCORE``, see ``_seed_radio``)."""
 
 from __future__ import annotations
 
