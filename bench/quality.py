@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 from recommender.dataset import hide_tracks, load_dataset, split_library  # noqa: E402
 from recommender.evaluate import evaluate, ndcg_at, precision_at, r_precision, recall_at, top_positions  # noqa: E402
 from recommender.library import Library  # noqa: E402
-from recommender.scorers import AudioScorer, make_scorers, scorer_params  # noqa: E402
+from recommender.scorers import AudioScorer, CoverageScorer, make_scorers, scorer_params  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify_songs.csv.gz"
 TOP_N = 10
@@ -214,6 +214,8 @@ def run(data: Path, splits: list[str], features: list[str], with_anchors: bool =
             scorers = make_scorers(settings)
             if feat == "full" and "audio" not in scorers:  # ablation only: weight 0 keeps the blend as is
                 scorers["audio"] = AudioScorer(**scorer_params(settings, "audio"))
+            if "coverage" not in scorers:  # ablation only, like audio
+                scorers["coverage"] = CoverageScorer(**scorer_params(settings, "coverage"))
             result = evaluate(lib, hidden, settings, scorers=scorers, top_n=TOP_N)
             rows["ours: blend"] = {k: v for k, v in result.metrics["blend"].items()}
             for name, met in result.metrics.items():

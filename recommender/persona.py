@@ -505,9 +505,12 @@ def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method
 
 
 def persona_scorers(settings) -> dict[str, object]:
-    """The library scorers of the package blend (built from settings)."""
-    from .scorers import make_scorers
-    return dict(make_scorers(settings))
+    """The library scorers of the package blend (built from settings), plus coverage for the
+    ablation when it is off (weight 0: it stays out of the blend)."""
+    from .scorers import CoverageScorer, make_scorers, scorer_params
+    scorers = dict(make_scorers(settings))
+    scorers.setdefault("coverage", CoverageScorer(**scorer_params(settings, "coverage")))
+    return scorers
 
 
 def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | None = None,

@@ -91,6 +91,9 @@ class TuneResult:
                 "defaults": {"weights": dict(self.defaults), **(self.summary(self.defaults) or {})}}
 
 
+BLEND_CELLS = 1 << 24  # combinations x candidates blended at once (float32: 64 MB)
+
+
 def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer], combos: np.ndarray,
                   names: list[str], method: str, top_n: int, seed: int,
                   tick: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
@@ -103,19 +106,22 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         # position can never follow the frame order (a playlist's tracks sit together there)
         perm = np.argsort(t.tiebreak, kind="stable")
         norm = normalise_columns(t.scores[names].to_numpy(dtype=float)[perm], method)
-        blended = blend_matrix(norm, combos, dtype=np.float32)  # combos x candidates
-        blended[np.isnan(blended)] = -1.0
-        k = min(top_n, blended.shape[1])
-        top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered
-        vals = np.take_along_axis(blended, top, axis=1)
-        order = np.argsort(-vals, axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-        vals = np.take_along_axis(vals, order, axis=1)
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
-        hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
-        n_rel = np.full(len(combos), len(t.relevant))
-        p_sum += precision(hits, top_n)
-        n_sum += ndcg(hits, n_rel, top_n)
+        step = max(1, BLEND_CELLS // max(norm.shape[0], 1))  # combinations per block: bounded memory
+        for lo in range(0, len(combos), step):
+            block = slice(lo, lo + step)
+            blended = blend_matrix(norm, combos[block], dtype=np.float32)  # combos x candidates
+            blended[np.isnan(blended)] = -1.0
+            k = min(top_n, blended.shape[1])
+            top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered
+            vals = np.take_along_axis(blended, top, axis=1)
+            order = np.argsort(-vals, axis=1)
+            top = np.take_along_axis(top, order, axis=1)
+            vals = np.take_along_axis(vals, order, axis=1)
+            hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
+            n_rel = np.full(hits.shape[0], len(t.relevant))
+            p_sum[block] += precision(hits, top_n)
+            n_sum[block] += ndcg(hits, n_rel, top_n)
         n_targets += 1
         if tick:
             tick()

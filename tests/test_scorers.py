@@ -172,7 +172,7 @@ def test_audio_similarity_and_nan_without_features(lib, k):
 def test_make_scorers_and_weights():
     settings = load_settings(config_file=None, environ={})
     scorers = make_scorers(settings)
-    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year", "coverage"}
+    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year"}
     assert blend_weights(settings)["content"] == settings.scorers.content.weight
     s2 = settings.with_overrides({"scorers.audio.weight": 0.5, "scorers.collaborative.artist_weight": 0.25,
                                   "scorers.content.fields.album": 0.0})

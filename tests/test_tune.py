@@ -108,3 +108,24 @@ def test_write_weights_refuses_a_non_mapping(tmp_path):
     path.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="bad.yaml"):
         write_weights(path, {"content": 1.0})
+
+
+def test_tune_blends_the_grid_in_bounded_blocks_with_the_same_result(settings, monkeypatch):
+    """The grid is blended a block of combinations at a time (memory stays bounded however
+    many scorers there are: 7 scorers x 6 grid values once needed 24 GB), with the same numbers."""
+    import recommender.tune as tune_module
+    lib = themed_library(n_playlists=6, per=12)
+    kwargs = dict(folds=2, grid=[0.0, 0.5, 1.0], seed=3, top_n=5,
+                  scorers={"content": ContentScorer(), "popularity": PopularityScorer()})
+    whole = tune(lib, settings, **kwargs)
+    seen = []
+    real = tune_module.blend_matrix
+
+    def spy(norm, combos, **kw):
+        seen.append(len(combos))
+        return real(norm, combos, **kw)
+    monkeypatch.setattr(tune_module, "BLEND_CELLS", 3 * 40)  # about 3 combinations per block here
+    monkeypatch.setattr(tune_module, "blend_matrix", spy)
+    blocks = tune(lib, settings, **kwargs)
+    assert max(seen) < len(whole.combos)
+    assert np.allclose(blocks.precision, whole.precision) and np.allclose(blocks.ndcg, whole.ndcg)

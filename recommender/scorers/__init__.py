@@ -30,7 +30,7 @@ REGISTRY: dict[str, type[Scorer]] = {
     "year": YearScorer,
     "coverage": CoverageScorer,
 }
-OPTIONAL = {"audio"}  # only built when their weight is positive
+OPTIONAL = {"audio", "coverage"}  # only built when their weight is positive
 
 __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
            "AudioScorer", "OpenDataScorer", "ArtistWalkScorer", "YearScorer", "CoverageScorer", "make_scorers", "blend_weights",
@@ -58,7 +58,8 @@ def blend_weights(settings) -> dict[str, float]:
 
 def make_scorers(settings) -> dict[str, Scorer]:
     """Unfitted scorers named by their registry name: content, collaborative, popularity,
-    artist_walk, year, and the optional ones (audio) when their weight is positive."""
+    opendata, artist_walk, year, and the optional ones (audio, coverage) when their weight is
+    positive (an unused scorer would only slow ``recommend tune``'s grid down)."""
     weights = blend_weights(settings)
     out: dict[str, Scorer] = {}
     for name, cls in REGISTRY.items():
