@@ -30,6 +30,15 @@ class Scorer:
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         return {}
 
+    def _fitted_rows(self, track_ids) -> list[tuple[str, int]]:
+        """(track id, row) of each id the scorer was fitted on (``_positions``), in order."""
+        rows = self._positions(list(track_ids))
+        return [(tid, int(r)) for tid, r in zip(track_ids, rows) if r >= 0]
+
+    def _artist_names(self) -> pd.Series:
+        """Artist id -> name, from the fitted library's artists (``_artists``)."""
+        return self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
+
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
 

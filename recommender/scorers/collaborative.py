@@ -117,10 +117,7 @@ class CollaborativeScorer(Scorer):
         u_track, _, _ = self._profiles(seeds)
         pl = self._playlists.drop_duplicates("playlist_id").set_index("playlist_id")["name"]
         out = {}
-        rows = self._positions(list(track_ids))
-        for tid, r in zip(track_ids, rows):
-            if r < 0:
-                continue
+        for tid, r in self._fitted_rows(track_ids):
             row = self.Xn_[r]
             contrib = row.data * u_track[row.indices]
             order = [i for i in np.argsort(-contrib)[:top] if contrib[i] > 0]

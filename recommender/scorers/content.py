@@ -279,12 +279,9 @@ class ContentScorer(Scorer):
     def explain(self, seeds: pd.Series, track_ids: list[str], top: int = 3) -> dict[str, str]:
         """The features a track shares with the seed profile that contribute most."""
         prof = self.profile(seeds)
-        artist_names = self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
+        artist_names = self._artist_names()
         out = {}
-        rows = self._positions(list(track_ids))
-        for tid, r in zip(track_ids, rows):
-            if r < 0:
-                continue
+        for tid, r in self._fitted_rows(track_ids):
             row = self.X_[r]
             contrib = row.data * prof[row.indices]
             order = np.argsort(-contrib)[:top]

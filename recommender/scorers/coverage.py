@@ -116,12 +116,9 @@ class CoverageScorer(Scorer):
         k = self.seed_counts(seeds)
         held_artist, held_album = k["c_artist"], k["c_album"]
         art_score, _ = self.group_scores(seeds)
-        names = self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
+        names = self._artist_names()
         out = {}
-        rows = self._positions(list(track_ids))
-        for tid, r in zip(track_ids, rows):
-            if r < 0:
-                continue
+        for tid, r in self._fitted_rows(track_ids):
             parts = []
             held = [(art_score[c], c) for c in self.track_artist_[r].indices if held_artist[c] > 0]
             if held:

@@ -66,11 +66,8 @@ class PopularityScorer(Scorer):
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         out = {}
-        rows = self._positions(list(track_ids))
         parts = self.parts_.to_numpy(dtype=float, na_value=np.nan)
-        for tid, r in zip(track_ids, rows):
-            if r < 0:
-                continue
+        for tid, r in self._fitted_rows(track_ids):
             n_pl, top, saved = parts[r, 0], parts[r, 1], parts[r, 2]
             bits = []
             if n_pl > 0:

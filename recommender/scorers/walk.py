@@ -93,12 +93,9 @@ class ArtistWalkScorer(Scorer):
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         """Names the track's artist when the walk from the seeds reaches it."""
         art = self.artist_scores(seeds)
-        names = self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
+        names = self._artist_names()
         out = {}
-        rows = self._positions(list(track_ids))
-        for tid, r in zip(track_ids, rows):
-            if r < 0:
-                continue
+        for tid, r in self._fitted_rows(track_ids):
             row = self.track_artist_[r]
             best = [(art[c], self.artist_ids_[c]) for c in row.indices if art[c] > 0]
             if best:

@@ -58,8 +58,7 @@ class YearScorer(Scorer):
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         c = self.centre(seeds)
         out = {}
-        rows = self._positions(list(track_ids))
-        for tid, r in zip(track_ids, rows):
-            if r >= 0 and not np.isnan(c) and not np.isnan(self.years_[r]) and abs(self.years_[r] - c) <= 2:
+        for tid, r in self._fitted_rows(track_ids):
+            if not np.isnan(c) and not np.isnan(self.years_[r]) and abs(self.years_[r] - c) <= 2:
                 out[tid] = f"from {int(self.years_[r])}, like your seeds"
         return out
