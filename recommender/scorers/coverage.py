@@ -72,24 +72,24 @@ class CoverageScorer(Scorer):
 
     def seed_counts(self, seeds: pd.Series) -> dict[str, np.ndarray]:
         """Per artist and per album: ``k_*`` the seed weight (the mean seed weighs 1) and
-        ``c_*`` the number of seed tracks."""
+        ``c_*`` the number of seed tracks; ``n`` the number of seeds."""
         w = seed_vector(seeds, self.track_ids_, self._positions).astype(np.float64)
         pos = w > 0
         if pos.any():
             w /= w[pos].mean()
         has = self.album_codes_ >= 0
-        out = {}
+        out = {"n": float(pos.sum())}
         for kind, v in (("k", w), ("c", pos.astype(np.float64))):
             out[f"{kind}_artist"] = np.asarray(self.track_artist_.T @ v).ravel()
             out[f"{kind}_album"] = np.bincount(self.album_codes_[has], weights=v[has], minlength=len(self.album_ids_))
         return out
 
-    def group_scores(self, seeds: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """(score per artist, score per album) before weighting: ``cover`` with ``per="unseen"``,
-        the group's share of the seed weight with ``per="seeds"`` (no catalogue count)."""
-        k = self.seed_counts(seeds)
+    def group_scores(self, k: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(score per artist, score per album) from ``seed_counts``, before weighting: ``cover``
+        with ``per="unseen"``, the group's share of the seeds with ``per="seeds"`` (no
+        catalogue count)."""
         if self.per == "seeds":
-            total = max(float(np.sum(seed_vector(seeds, self.track_ids_, self._positions) > 0)), 1.0)
+            total = max(k["n"], 1.0)
             return k["k_artist"] / total, k["k_album"] / total
         return (_cover(k["k_artist"], k["c_artist"], self.artist_tracks_, self.smoothing),
                 _cover(k["k_album"], k["c_album"], self.album_tracks_, self.smoothing))
@@ -98,7 +98,7 @@ class CoverageScorer(Scorer):
         """Score of every track (rows of ``track_ids_``); 0 for a track whose artists and
         album the seeds do not touch, or that has neither (no evidence is 0, never NaN, so a
         track without an artist cannot climb by dropping out of the blend)."""
-        art, albv = self.group_scores(seeds)
+        art, albv = self.group_scores(self.seed_counts(seeds))
         per_track = self.track_artist_.multiply(art[np.newaxis, :]).tocsr()
         best_artist = np.asarray(per_track.max(axis=1).todense()).ravel() if per_track.shape[1] else \
             np.zeros(per_track.shape[0])
@@ -115,7 +115,7 @@ class CoverageScorer(Scorer):
         the seeds hold some of the track's artist or album."""
         k = self.seed_counts(seeds)
         held_artist, held_album = k["c_artist"], k["c_album"]
-        art_score, _ = self.group_scores(seeds)
+        art_score, _ = self.group_scores(k)
         names = self._artist_names()
         out = {}
         for tid, r in self._fitted_rows(track_ids):
