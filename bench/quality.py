@@ -328,13 +328,12 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     - the blend's p@10 split into hits on hidden tracks some W(P) playlist holds and on the
       others (with ``--set``: of any configured blend, e.g. one with coverage on).
     """
-    from recommender.persona import Catalogue, Service, build_personas, evaluate_personas, rank
-    from recommender.blend import blend_matrix, normalise_columns
+    from recommender.persona import Catalogue, Service, blended, build_personas, evaluate_personas, rank
 
     settings = _settings()
     lib = split_library(load_dataset(data), split)
-    res, targets = evaluate_personas(lib, settings, standins=False, keep_targets=True, singles=False)
     cat = Catalogue(lib)
+    res, targets = evaluate_personas(lib, settings, standins=False, keep_targets=True, singles=False, cat=cat)
     personas = build_personas(lib, cat)
     pop = {p.index: Service(cat, p.world_columns).popularity_ for p in personas}
     method = settings["blend"]["normalisation"]
@@ -343,11 +342,8 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     for t in targets:
         rows = cat.library.track_positions(pd.Index(t.candidates))
         world = pop[t.persona][rows] > 0
-        names = list(t.scores.columns)
-        w = np.asarray([[float(res.weights.get(c, 0.0)) for c in names]])
-        used = w[0] > 0
-        blended = blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[:, used], method), w[:, used])[0]
-        top = rank(blended, t.candidates, 10)
+        values = blended(t, res.weights, method)
+        top = rank(values, t.candidates, 10)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
         for i in top:
@@ -358,7 +354,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         hidden_n += len(h_rows)
         hidden_pop0 += int((pop[t.persona][h_rows[h_rows >= 0]] == 0).sum())
         unknown = ~np.isin(t.candidates, list(t.known)) & ~world
-        b = np.nan_to_num(blended, nan=-1.0)
+        b = np.nan_to_num(values, nan=-1.0)
         cut = rank(b + 10.0 * unknown, t.candidates, 10)
         shortcut.append(float(np.isin(t.candidates[cut], list(t.hidden)).sum()) / 10)
     return {"split": split, "targets": len(targets), "blend_p@10": res.metrics["blend"]["p@10"],

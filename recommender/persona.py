@@ -478,26 +478,29 @@ def target_metrics(ranked: np.ndarray, t: TargetRanking, n: int = 10) -> dict[st
             f"known@{n}": sum(1 for x in top if x in t.known) / n}
 
 
+def blended(t: TargetRanking, weights: Mapping[str, float], method: str = "minmax") -> np.ndarray:
+    """The blend of one target's candidates: ``blend.blend_scores``' formula (per-target
+    normalisation, weighted mean of the scorers that could score a candidate); all NaN when
+    no scorer has a weight."""
+    from .blend import blend_matrix, normalise_columns
+    w = np.asarray([[float(weights.get(c, 0.0)) for c in t.scores.columns]])
+    used = w[0] > 0
+    if not used.any():
+        return np.full(len(t.scores), np.nan)
+    return blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[:, used], method), w[:, used])[0]
+
+
 def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method: str = "minmax",
               n: int = 10, singles: bool = True) -> dict[str, dict[str, float]]:
     """Blend (and, with ``singles``, every scorer alone) metrics over ``targets`` (macro averages).
-    The blend is ``blend.blend_scores``' formula (per-target normalisation, weighted mean of the
-    scorers that could score a candidate)."""
-    from .blend import blend_matrix, normalise_columns
+    The blend is ``blended``."""
     names = list(targets[0].scores.columns) if targets else []
     methods = [BLEND, *names] if singles else [BLEND]
-    w = np.asarray([[float(weights.get(c, 0.0)) for c in names]])
     acc = {m: defaultdict(list) for m in methods}
     for t in targets:
-        raw = t.scores.to_numpy(dtype=float)
         keep = max(n, len(t.hidden))
         for m in methods:
-            if m == BLEND:
-                used = w[0] > 0
-                values = (blend_matrix(normalise_columns(raw[:, used], method), w[:, used])[0]
-                          if used.any() else np.full(len(raw), np.nan))
-            else:
-                values = raw[:, names.index(m)]
+            values = blended(t, weights, method) if m == BLEND else t.scores[m].to_numpy(dtype=float)
             ranked = t.candidates[rank(values, t.candidates, keep)]
             for k, v in target_metrics(ranked, t, n).items():
                 acc[m][k].append(v)
