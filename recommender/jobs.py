@@ -124,7 +124,8 @@ class BuildResult:
     reason: str | None = None
     weights: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
-    requests: int = 0
+    requests: int = 0  # to Spotify
+    open_data_requests: dict[str, int] = field(default_factory=dict)  # discovery's, by service (when refreshed)
     refreshed: bool = False
     seconds: float = 0.0
     added_ids: list[str] = field(default_factory=list)
@@ -151,7 +152,8 @@ class BuildResult:
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
                 "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
                 "mode": self.mode, "reason": self.reason, "weights": self.weights, "messages": self.messages,
-                "requests": self.requests, "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
+                "requests": self.requests, "open_data_requests": self.open_data_requests,
+                "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
                 "diff": {"added": self.added_ids, "removed": self.removed_ids}}
 
 
@@ -201,12 +203,14 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         age = store.age_hours()
         refreshed = False
         warnings: list[str] = []
+        open_data: dict[str, int] = {}
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
             if dry_run:  # the refresh writes the cache: a writer like any other
                 held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
                 store.forget_manifest()  # read before the lock: another run may have written it since
             library, pulled = pull(gateway, store, settings, progress)
             warnings = list(pulled.warnings)
+            open_data = dict(pulled.requests_by_service)
             refreshed = True
         state = publish.managed_state(gateway, store, settings, library.user_id)
         state.pinned = list(dict.fromkeys(state.pinned + pin_requests(store, state.user_removed)))
@@ -219,7 +223,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         if table.empty:  # nothing to recommend: the playlist is left exactly as it is
             result = BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                                  mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
-                                 requests=gateway.requests_made, refreshed=refreshed,
+                                 requests=gateway.requests_made, open_data_requests=open_data, refreshed=refreshed,
                                  unchanged=state.current, labels=_labels(library, state.current),
                                  messages=list(dict.fromkeys(store.problems + state.messages + warnings)))
             result.seconds = time.monotonic() - started
@@ -233,7 +237,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                              created=pub.created, mode=recs.mode, weights=dict(recs.weights),
                              messages=list(dict.fromkeys(store.problems + warnings + pub.messages)),
-                             requests=gateway.requests_made, refreshed=refreshed,
+                             requests=gateway.requests_made, open_data_requests=open_data, refreshed=refreshed,
                              added_ids=plan.added, removed_ids=plan.removed,
                              labels=_labels(library, plan.added + plan.removed))
     result.seconds = time.monotonic() - started

@@ -277,6 +277,9 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
         jobs.demo_login(demo)
         first = jobs.build_playlist(demo, force_refresh=True)
         assert server.open_data.requests_to("") > 0 and len(server.musicbrainz.seen) > 0
+        counted = first.to_json()["open_data_requests"]  # what --json reports, per service
+        assert counted["ListenBrainz"] + counted["ListenBrainz labs"] == server.open_data.requests_to("")
+        assert counted["MusicBrainz"] == len(server.musicbrainz.seen)
     table = first.table
     new = table[table["new"]]
     assert len(new) >= 0.4 * len(table) and len(table) >= 20
@@ -290,8 +293,10 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
     assert {"similar_artists", "similar_recordings"} <= set(new["source"])
     with jobs.demo_environment(settings) as (demo, server):
         jobs.demo_login(demo)
-        jobs.build_playlist(demo, force_refresh=True)
+        second = jobs.build_playlist(demo, force_refresh=True)
         assert server.open_data.requests_to("") == 0 and len(server.musicbrainz.seen) == 0
+        counted = second.to_json()["open_data_requests"]
+        assert all(counted.get(s, 0) == 0 for s in ("ListenBrainz", "ListenBrainz labs", "MusicBrainz"))
 
 
 def test_config_keys_environment_and_the_token_is_sent_but_never_shown(tmp_path, world_standins):
