@@ -45,10 +45,12 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .server import ServedStandIn
 
 WORLD_FORMAT = "recommend-open-data-world/1"
 SAMPLE_WORLD = "sample_world.json.gz"
@@ -406,7 +408,7 @@ class Failure:
     hits: int = field(default=0, compare=False)
 
 
-class ListenBrainzStandIn:
+class ListenBrainzStandIn(ServedStandIn):
     """Serve one OpenDataWorld; ``start``/``stop`` or a context manager."""
 
     def __init__(self, world: OpenDataWorld, host: str = "127.0.0.1", port: int = 0,
@@ -420,8 +422,6 @@ class ListenBrainzStandIn:
         self._lock = threading.Lock()
         self._window_start = time.monotonic()
         self._window_count = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._stopping = threading.Event()
 
     @property
     def api_url(self) -> str:
@@ -467,25 +467,7 @@ class ListenBrainzStandIn:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._stopping.clear()
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._stopping.set()
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "ListenBrainzStandIn":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+        return self._serve(Handler)
 
     # ----- answering -------------------------------------------------------------------
     def _rate_headers(self) -> tuple[dict[str, str], bool]:

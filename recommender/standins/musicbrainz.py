@@ -27,10 +27,12 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .server import ServedStandIn
 
 PREFIX = "/ws/2/"
 NOT_FOUND = {"error": "Not Found", "help": "For usage, please see: https://musicbrainz.org/development/mmd"}
@@ -61,7 +63,7 @@ class Seen:
     user_agent: str
 
 
-class MusicBrainzStandIn:
+class MusicBrainzStandIn(ServedStandIn):
     """Serve recorded responses; use as a context manager or call ``start``/``stop``."""
 
     def __init__(self, fixtures: Path | str | None = None, host: str = "127.0.0.1", port: int = 0,
@@ -75,8 +77,6 @@ class MusicBrainzStandIn:
         self.seen: list[Seen] = []
         self._failures: list[tuple[int, float | None]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         if fixtures is not None:
             self.load(fixtures)
 
@@ -125,24 +125,7 @@ class MusicBrainzStandIn:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
                 pass
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "MusicBrainzStandIn":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+        return self._serve(Handler)
 
     # ----- routing ---------------------------------------------------------------------
     def _answer(self, raw_path: str, user_agent: str) -> tuple[int, Any, dict[str, str]]:
