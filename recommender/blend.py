@@ -66,6 +66,17 @@ def normalise_columns(scores: np.ndarray, method: str = "rank") -> np.ndarray:
                             for j in range(scores.shape[1])])
 
 
+def fitted_weights(weights, scorers) -> dict[str, float]:
+    """``weights`` times each fitted scorer's ``weight_factor()`` (1 for a name without a
+    scorer, or a scorer without the method): the weights a blend over those scorers uses.
+    Only scorers with a positive weight are asked (the others may not be fitted)."""
+    out = {}
+    for name, w in weights.items():
+        factor = getattr(scorers.get(name), "weight_factor", None) if float(w) > 0 else None
+        out[name] = float(w) * (float(factor()) if factor is not None else 1.0)
+    return out
+
+
 def blend_matrix(norm: np.ndarray, weights: np.ndarray, dtype=np.float64) -> np.ndarray:
     """The blend formula, for many weight vectors at once: combos x candidates.
 

@@ -63,6 +63,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "scorers.opendata.track_weight": (0, None), "scorers.opendata.artist_weight": (0, None),
     "scorers.opendata.listen_weight": (0, None),
     "scorers.artist_walk.alpha": ((0, False), None), "scorers.artist_walk.beta": (0, None),
+    "scorers.artist_walk.shrink": (0, None),
     "blend.max_tracks": (1, 10000), "blend.max_per_artist": (0, None), "blend.min_tracks": (0, 10000),
     "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, None), "evaluate.top_n": (1, None),
     "tune.folds": (1, None),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .blend import blend_scores
+from .blend import blend_scores, fitted_weights
 from .errors import NotEnoughData
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
@@ -242,6 +242,7 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
     weights = {k: float(weights.get(k, 0.0)) for k in scorers}
     method = method or settings["blend"]["normalisation"]
     visible, fitted = fit_scorers(library, hidden, scorers)
+    blend_w = fitted_weights(weights, fitted)
     with_seeds = set(visible.playlist_items["playlist_id"].astype(str))
     n_targets = int(hidden["playlist_id"].astype(str).drop_duplicates().isin(with_seeds).sum())
     keep_n = max(CURVE_MAX_N, top_n)
@@ -253,7 +254,7 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
     artist_of = pd.Series([tuple(a) for a in visible.tracks["artist_ids"]], index=visible.track_ids)
     done = 0
     for t in iter_targets(visible, hidden, fitted):
-        blended, _ = blend_scores(t.scores, weights, method)
+        blended, _ = blend_scores(t.scores, blend_w, method)
         columns = {BLEND: blended.to_numpy(dtype=float)}
         columns.update({m: t.scores[m].to_numpy(dtype=float) for m in fitted})
         rel_mask = t.candidates.isin(t.relevant)

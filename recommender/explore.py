@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .artists import first_artist_keys
-from .blend import blend_scores
+from .blend import blend_scores, fitted_weights
 from .errors import RecommenderError, UsageError
 from .library import Library
 from .scorers.base import Scorer
@@ -263,7 +263,8 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
         got.index = got.index.astype(str)
         columns[name] = got[~got.index.duplicated()].reindex(candidates)
     scores = pd.DataFrame(columns, index=candidates, columns=names)
-    blended, contrib = blend_scores(scores, {k: weights.get(k, 0.0) for k in names}, normalisation)
+    blended, contrib = blend_scores(scores, fitted_weights({k: weights.get(k, 0.0) for k in names}, scorers),
+                                    normalisation)
     ranked = pd.DataFrame({"track_id": candidates, "score": blended.to_numpy()}).dropna(subset=["score"])
     ranked = ranked.sort_values(["score", "track_id"], ascending=[False, True])
     if exclude_same_song:  # one copy of each recording (the best-scored), never the seed's

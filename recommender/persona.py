@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .blend import fitted_weights
 from .evaluate import ndcg_at, precision_at, r_precision
 from .library import Library
 
@@ -395,6 +396,7 @@ class TargetRanking:
     hidden: set[str]
     hidden_new: set[str]
     known: set[str]
+    weight_factors: dict[str, float] = field(default_factory=dict)  # scorer -> weight_factor() on P's library
 
 
 def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object],
@@ -415,6 +417,7 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
     reached.discard(-1)
     universe = universe_library(persona, cat, reached, list(evidence.values()))
     fitted = {name: sc.fit(universe) for name, sc in scorers.items()}
+    factors = fitted_weights({name: 1.0 for name in fitted}, fitted)
     ids = universe.track_ids
     urows = cat.library.track_positions(ids)
     u_artist = cat.artist_of[urows]
@@ -435,7 +438,7 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
         cols["similar_artists"] = art[mask]
         hidden = hidden_by.get(pid, set())
         out.append(TargetRanking(persona.index, pid, ids.to_numpy(dtype=str)[mask], pd.DataFrame(cols),
-                                 hidden, hidden - known, known))
+                                 hidden, hidden - known, known, factors))
     return out, service.requests
 
 
@@ -480,10 +483,10 @@ def target_metrics(ranked: np.ndarray, t: TargetRanking, n: int = 10) -> dict[st
 
 def blended(t: TargetRanking, weights: Mapping[str, float], method: str = "minmax") -> np.ndarray:
     """The blend of one target's candidates: ``blend.blend_scores``' formula (per-target
-    normalisation, weighted mean of the scorers that could score a candidate); all NaN when
-    no scorer has a weight."""
+    normalisation, weighted mean of the scorers that could score a candidate, each weight
+    times the scorer's ``weight_factor()`` on P's library); all NaN when no scorer has a weight."""
     from .blend import blend_matrix, normalise_columns
-    w = np.asarray([[float(weights.get(c, 0.0)) for c in t.scores.columns]])
+    w = np.asarray([[float(weights.get(c, 0.0)) * t.weight_factors.get(c, 1.0) for c in t.scores.columns]])
     used = w[0] > 0
     if not used.any():
         return np.full(len(t.scores), np.nan)

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .artists import artist_key
-from .blend import blend_scores, select_tracks
+from .blend import blend_scores, fitted_weights, select_tracks
 from .errors import NotEnoughData, UsageError
 from .library import TOP_COLUMN_PREFIX, Library
 from .library import as_arrow as _arrow
@@ -367,8 +367,10 @@ def score_candidates(scorers: Mapping[str, object], seeds: pd.Series, candidates
     Returns (blended, contributions, raw scores); all indexed by candidate id, with one
     column per scorer (NaN for zero-weight scorers, which are not run). Optional ``rows``:
     the candidates' row numbers in ``track_ids`` (the library's); a scorer fitted on those
-    same tracks is then read by position from its ``score_all`` instead of by id.
+    same tracks is then read by position from its ``score_all`` instead of by id. The blend
+    uses ``weights`` times each scorer's ``weight_factor()`` (``blend.fitted_weights``).
     """
+    weights = fitted_weights(weights, scorers)
     raw = pd.DataFrame(index=candidates)
     for name, scorer in scorers.items():
         if weights.get(name, 0) > 0 and len(candidates):

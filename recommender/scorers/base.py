@@ -7,6 +7,8 @@
   ``seeds`` is a Series of positive weights indexed by track id (unknown ids are ignored);
   ``candidates`` is a pandas Index of track ids.
 - ``explain(seeds, track_ids)`` (optional) returns a short human reason per track id.
+- ``weight_factor()`` (optional, default 1) multiplies the scorer's blend weight for the
+  library it was fitted on, for a scorer that knows its evidence is thin there.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ class Scorer:
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         return {}
 
+    def weight_factor(self) -> float:
+        """Multiplier on this scorer's blend weight for the library it was fitted on (1: full)."""
+        return 1.0
+
     def _fitted_rows(self, track_ids) -> list[tuple[str, int]]:
         """(track id, row) of each id the scorer was fitted on (``_positions``), in order."""
         rows = self._positions(list(track_ids))
@@ -45,3 +51,4 @@ class Scorer:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
