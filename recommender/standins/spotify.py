@@ -35,13 +35,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import DataError, UsageError
+from .server import ServedStandIn
 
 log = logging.getLogger(__name__)
 
@@ -428,12 +428,15 @@ _STATUS_MESSAGES = {
 # ---------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------
-class StandinServer:
-    """The stand-in: ``start()``/``stop()`` or ``with StandinServer(account) as server:``.
+class StandinServer(ServedStandIn):
+    """The stand-in: ``start()``/``stop()`` or ``with StandinServer(account) as server:``
+    (the lifecycle of ``standins/server.py``).
 
     ``client_id`` None accepts any client id; ``client_secret`` None accepts any secret.
     ``port`` 0 picks a free ephemeral port.
     """
+
+    label = "Spotify stand-in"
 
     def __init__(self, account: Account, extended: bool = False, client_id: str | None = None,
                  *, client_secret: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -450,61 +453,13 @@ class StandinServer:
         self._refresh: dict[str, dict[str, Any]] = {}
         self._codes: dict[str, dict[str, Any]] = {}
         self._created = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
-
-    # ----- lifecycle -------------------------------------------------------------------
-    def start(self) -> "StandinServer":
-        """Bind and serve in a daemon thread; returns self."""
-        if self._httpd is not None:
-            return self
-        handler = type("_BoundHandler", (_Handler,), {"standin": self})
-        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        self._httpd.daemon_threads = True
-        self.port = self._httpd.server_address[1]
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"standin:{self.port}", daemon=True,
-        )
-        self._thread.start()
-        log.info("Spotify stand-in listening on %s", self.base_url)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> "StandinServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def serve_forever(self) -> None:
-        """Start (if needed) and block until interrupted."""
-        self.start()
-        try:
-            while self._thread is not None and self._thread.is_alive():
-                self._thread.join(0.5)
-        finally:
-            self.stop()
 
     # ----- URLs ------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.origin
 
     @property
     def api_url(self) -> str:
@@ -1358,36 +1313,6 @@ def _encode(reply: _Reply) -> tuple[int, dict[str, str], bytes]:
     return reply.status, headers, payload
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Adapts http.server to ``StandinServer._handle``."""
-
-    standin: StandinServer  # set on the bound subclass
-    protocol_version = "HTTP/1.1"
-    server_version = "standin/1"
-    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stalls
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, out_headers, payload = self.standin._handle(self.command, self.path, headers, body)
-        try:
-            self.send_response(status)
-            for k, v in out_headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if payload and self.command != "HEAD":
-                self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("standin: " + format, *args)
-
-
 # ---------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------
@@ -1402,19 +1327,10 @@ def run_standin(port: int = 8765, extended: bool = False, account_path: str | No
     account = Account.from_file(account_path) if account_path else Account.sample()
     if prepare is not None:
         prepare(account)
-    server = StandinServer(account, extended=extended, port=port)
-    try:
-        server.start()
-    except OSError as err:
-        raise UsageError(f"cannot listen on 127.0.0.1:{port} ({err.strerror or err}): choose another --port") from err
-    if ready is not None:
-        ready(server)
-    try:
+    with StandinServer(account, extended=extended, port=port) as server:
+        if ready is not None:
+            ready(server)
         server.serve_forever()
-    except KeyboardInterrupt:
-        log.info("stand-in stopped")
-    finally:
-        server.stop()
 
 
 def _port(text: str) -> int:
