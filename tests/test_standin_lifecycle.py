@@ -215,3 +215,21 @@ def test_stop_ends_answers_that_wait(name):
     standin.stop()
     assert time.monotonic() - started < 5
     assert done.wait(5)
+
+
+def test_open_data_standins_stop_listenbrainz_when_musicbrainz_cannot_start():
+    import threading
+
+    from recommender.errors import UsageError
+    from recommender.standins.listenbrainz import open_data_standins
+
+    def listenbrainz_threads() -> set[str]:  # (the session's empty-world one runs throughout)
+        return {t.name for t in threading.enumerate() if t.name.startswith("ListenBrainz stand-in:")}
+
+    before = listenbrainz_threads()
+    with busy_port() as s:
+        port = s.getsockname()[1]
+        with pytest.raises(UsageError, match=f"cannot listen on 127.0.0.1:0/{port} "):
+            with open_data_standins(0, port):
+                pass
+    assert listenbrainz_threads() == before
