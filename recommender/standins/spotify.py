@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import re
 import secrets
 import threading
@@ -379,7 +380,7 @@ class Fault:
     hits: int = field(default=0, compare=False)
 
     def matches(self, method: str, paths: tuple[str, ...]) -> bool:
-        if self.method not in ("*", "ANY") and self.method.upper() != method:
+        if self.method != "*" and self.method.upper() != method:
             return False
         return any(re.search(self.path, p) for p in paths)
 
@@ -580,17 +581,13 @@ class StandinServer(ServedStandIn):
     @staticmethod
     def _fault_reply(fault: Fault) -> _Reply:
         status = int(fault.status or 500)
-        headers: dict[str, str] = {}
-        if status == 429:
-            if fault.reason == "QUOTA_EXCEEDED":
-                wait = fault.retry_after if fault.retry_after is not None else 86400
-                headers["Retry-After"] = str(int(wait))
-                return _api_error(429, "Too many requests", "QUOTA_EXCEEDED", headers)
-            headers["Retry-After"] = str(int(fault.retry_after if fault.retry_after is not None else 1))
-            return _api_error(429, "API rate limit exceeded", fault.reason, headers)
-        if fault.retry_after is not None:
-            headers["Retry-After"] = str(int(fault.retry_after))
-        message = _STATUS_MESSAGES.get(status) or HTTPStatus(status).phrase
+        quota = status == 429 and fault.reason == "QUOTA_EXCEEDED"
+        wait = fault.retry_after
+        if status == 429 and wait is None:
+            wait = 86400 if quota else 1
+        # whole seconds, as Spotify sends them, rounded up: never sooner than the fault asks
+        headers = {} if wait is None else {"Retry-After": str(math.ceil(wait))}
+        message = "Too many requests" if quota else _STATUS_MESSAGES.get(status) or HTTPStatus(status).phrase
         return _api_error(status, message, fault.reason, headers)
 
     def _run(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
@@ -867,21 +864,21 @@ class StandinServer(ServedStandIn):
 
     # ----- paging ----------------------------------------------------------------------
     @staticmethod
-    def _int_param(q: dict[str, str], key: str, default: int, lo: int, hi: int | None, msg: str) -> int:
-        raw = q.get(key)
+    def _int_value(raw: Any, default: int, lo: int, hi: int | None, msg: str) -> int:
+        """``raw`` (a query or body value) as an int in [lo, hi]; ``default`` when absent; 400 ``msg``."""
         if raw in (None, ""):
             return default
         try:
             val = int(raw)
-        except ValueError:
+        except (TypeError, ValueError):
             raise _api_error(400, msg) from None
         if val < lo or (hi is not None and val > hi):
             raise _api_error(400, msg)
         return val
 
     def _paging(self, q: dict[str, str], default: int = 20, maximum: int = MAX_PAGE) -> tuple[int, int]:
-        limit = self._int_param(q, "limit", default, 1, maximum, "Invalid limit")
-        offset = self._int_param(q, "offset", 0, 0, None, "Invalid offset")
+        limit = self._int_value(q.get("limit"), default, 1, maximum, "Invalid limit")
+        offset = self._int_value(q.get("offset"), 0, 0, None, "Invalid offset")
         return limit, offset
 
     def _page(self, path: str, items: list[Any], limit: int, offset: int,
@@ -939,14 +936,14 @@ class StandinServer(ServedStandIn):
         data = self._json_body(body)
         if not isinstance(data, dict) or not str(data.get("name") or "").strip():
             return _api_error(400, "Missing required field: name")
-        public = bool(data.get("public", True))
-        self._need_scope(token, "playlist-modify-public" if public else "playlist-modify-private")
+        details = {"description": "", "public": True, "collaborative": False,  # Spotify's defaults
+                   **self._details({k: v for k, v in data.items() if v is not None})}
+        self._need_scope(token, "playlist-modify-public" if details["public"] else "playlist-modify-private")
         uid = self.account.user["id"]
         self._created += 1
         pid = base62_id(f"created:{uid}:{self._created}:{data['name']}:{time.time_ns()}")
-        pl = {"id": pid, "name": str(data["name"]), "description": str(data.get("description") or ""),
-              "owner": uid, "collaborative": bool(data.get("collaborative", False)), "public": public,
-              "followed": True, "version": 0, "snapshot_id": _snapshot(pid, 0), "items": []}
+        pl = {"id": pid, **details, "owner": uid, "followed": True, "version": 0,
+              "snapshot_id": _snapshot(pid, 0), "items": []}
         self.account.playlists.insert(0, pl)
         return _Reply(201, self._playlist_full(pl))
 
@@ -987,7 +984,7 @@ class StandinServer(ServedStandIn):
         self._need_scope(token, "user-follow-read")
         if q.get("type") != "artist":
             return _api_error(400, "Bad request: type must be artist")
-        limit = self._int_param(q, "limit", 20, 1, MAX_PAGE, "Invalid limit")
+        limit = self._int_value(q.get("limit"), 20, 1, MAX_PAGE, "Invalid limit")
         ids = sorted(self.account.followed_artists, key=lambda a: (self.account.artists[a]["name"].casefold(), a))
         start = 0
         after = q.get("after")
@@ -1041,13 +1038,19 @@ class StandinServer(ServedStandIn):
         data = self._json_body(body)
         if not isinstance(data, dict):
             return _api_error(400, "Error parsing JSON.")
-        for key, typ in (("name", str), ("description", str), ("public", bool), ("collaborative", bool)):
-            if key in data:
-                if not isinstance(data[key], typ):
-                    return _api_error(400, f"Invalid {key}")
-                pl[key] = data[key]
+        pl.update(self._details(data))  # all checked before any is set
         self._bump(pl)
         return _Reply(200, raw=b"")
+
+    @staticmethod
+    def _details(data: dict[str, Any]) -> dict[str, Any]:
+        """The playlist details a create or change-details body sets; 400 naming the first
+        one of the wrong type (``"public": "no"`` is not a boolean)."""
+        types = {"name": str, "description": str, "public": bool, "collaborative": bool}
+        for key, typ in types.items():
+            if key in data and not isinstance(data[key], typ):
+                raise _api_error(400, f"Invalid {key}")
+        return {key: data[key] for key in types if key in data}
 
     @staticmethod
     def _bump(pl: dict[str, Any]) -> None:
@@ -1089,9 +1092,7 @@ class StandinServer(ServedStandIn):
             else:
                 return _api_error(400, "No uris provided")
             new = self._parse_uris(list(uris))
-            pos = len(pl["items"]) if position in (None, "") else int(position)
-            if not 0 <= pos <= len(pl["items"]):
-                return _api_error(400, "Index out of bounds")
+            pos = self._int_value(position, len(pl["items"]), 0, len(pl["items"]), "Index out of bounds")
             pl["items"][pos:pos] = new
             self._bump(pl)
             return _Reply(201, {"snapshot_id": pl["snapshot_id"]})
@@ -1122,9 +1123,12 @@ class StandinServer(ServedStandIn):
             m = re.fullmatch(r"spotify:(track|episode):([0-9A-Za-z]{22})", uri)
             if m is None:
                 return _api_error(400, f"Invalid track uri: {uri}")
-            if e.get("positions"):
-                for p in e["positions"]:
-                    drop_at[int(p)] = m.group(2)
+            positions = e.get("positions")
+            if positions is not None and not isinstance(positions, list):
+                return _api_error(400, f"Invalid positions: {positions}")
+            if positions:
+                for p in positions:
+                    drop_at[self._int_value(p, -1, 0, None, f"Invalid position: {p}")] = m.group(2)
             else:
                 drop_all.add(m.group(2))
         for p, iid in drop_at.items():
