@@ -143,7 +143,8 @@ def test_a_collaborative_playlist_of_another_owner_is_readable_and_writable_but_
     with StandinServer(small_account) as server:
         assert get(server, f"/v1/playlists/{FOLLOWED}/items").json()["total"] == 5
         assert get(server, f"/v1/playlists/{FOLLOWED}").json()["items"]["total"] == 5
-        assert send(server, "POST", f"/v1/playlists/{FOLLOWED}/items", {"uris": [f"spotify:track:{T[1]}"]}).status_code == 201
+        added = send(server, "POST", f"/v1/playlists/{FOLLOWED}/items", {"uris": [f"spotify:track:{T[1]}"]})
+        assert added.status_code == 201
         assert server.playlist_track_ids(FOLLOWED)[-1] == T[1]
         r = send(server, "PUT", f"/v1/playlists/{FOLLOWED}", {"name": "mine now"})
         assert r.status_code == 403 and small_account.playlist(FOLLOWED)["name"] == "Today's Top Hits"

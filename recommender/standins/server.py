@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from ..errors import UsageError
 
@@ -75,7 +75,7 @@ class ServedStandIn:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self):
+    def start(self) -> Self:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is not None:
             return self
@@ -115,7 +115,7 @@ class ServedStandIn:
         finally:
             self.stop()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
