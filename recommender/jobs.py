@@ -296,10 +296,10 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
     account = Account.from_file(state) if state.exists() else Account.sample()
     stack = ExitStack()
-    lb, mb, prepare = stack.enter_context(open_data_standins())
-    prepare(account)  # the tracks the open data can point to
-    server = StandinServer(account).start()
     try:
+        lb, mb, prepare = stack.enter_context(open_data_standins())
+        prepare(account)  # the tracks the open data can point to
+        server = stack.enter_context(StandinServer(account))
         demo = demo_settings(settings, {
             "spotify.api_url": server.api_url,
             "spotify.accounts_url": server.accounts_url,
@@ -317,7 +317,6 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         # as a real account would: a second demo run updates the same playlist
         atomic_write_text(state, json.dumps(server.account.to_dict()))
     finally:
-        server.stop()
         stack.close()
 
 

@@ -136,6 +136,20 @@ def test_followed_playlist_items_are_forbidden_and_absent(standin_spotify):
     assert own["items"]["total"] == 7 and own["items"]["items"][0]["item"]["id"] == T[5]
 
 
+
+def test_a_collaborative_playlist_of_another_owner_is_readable_and_writable_but_not_editable(small_account):
+    """SPOTIFY-2026.md: items only for playlists the user owns *or collaborates on*."""
+    small_account.playlist(FOLLOWED)["collaborative"] = True
+    with StandinServer(small_account) as server:
+        assert get(server, f"/v1/playlists/{FOLLOWED}/items").json()["total"] == 5
+        assert get(server, f"/v1/playlists/{FOLLOWED}").json()["items"]["total"] == 5
+        added = send(server, "POST", f"/v1/playlists/{FOLLOWED}/items", {"uris": [f"spotify:track:{T[1]}"]})
+        assert added.status_code == 201
+        assert server.playlist_track_ids(FOLLOWED)[-1] == T[1]
+        r = send(server, "PUT", f"/v1/playlists/{FOLLOWED}", {"name": "mine now"})
+        assert r.status_code == 403 and small_account.playlist(FOLLOWED)["name"] == "Today's Top Hits"
+
+
 # ----- writes ------------------------------------------------------------------------------
 def test_writes_change_snapshot_and_state(standin_spotify, standin):
     pid = OWNED[1]
@@ -195,6 +209,36 @@ def test_create_change_details_and_unfollow(standin_spotify, standin):
     assert new["id"] not in listed
     standin_spotify.playlist_add_items(new["id"], [T[1]])  # the owner still writes...
     assert standin_spotify.playlist_items(new["id"])["total"] == 1  # ...and reads it
+
+
+
+def test_bad_positions_are_400_and_change_nothing(standin, caplog):
+    pid, uri = OWNED[1], f"spotify:track:{T[1]}"
+    before = standin.playlist_track_ids(pid)
+    for method, body, params in [
+        ("POST", [uri], {"position": "abc"}),  # spotipy's add: a bare array, position in the query
+        ("POST", {"uris": [uri], "position": "x"}, {}),
+        ("POST", {"uris": [uri], "position": 99}, {}),
+        ("DELETE", {"items": [{"uri": f"spotify:track:{before[0]}", "positions": ["x"]}]}, {}),
+        ("DELETE", {"items": [{"uri": f"spotify:track:{before[0]}", "positions": 0}]}, {}),
+    ]:
+        r = send(standin, method, f"/v1/playlists/{pid}/items", body, **params)
+        assert r.status_code == 400 and r.json()["error"]["status"] == 400, (method, body, params, r.text)
+    assert standin.playlist_track_ids(pid) == before
+    assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]  # answered, not crashed
+
+
+def test_playlist_details_of_the_wrong_type_are_400_and_change_nothing(standin_spotify, standin):
+    count = len(standin.account.playlists)
+    r = send(standin, "POST", "/v1/me/playlists", {"name": "x", "public": "no"})
+    assert (r.status_code, r.json()["error"]["message"]) == (400, "Invalid public")
+    assert len(standin.account.playlists) == count
+    r = send(standin, "PUT", f"/v1/playlists/{OWNED[0]}", {"name": "renamed", "public": "no"})
+    assert (r.status_code, r.json()["error"]["message"]) == (400, "Invalid public")
+    assert standin_spotify.playlist(OWNED[0])["name"] != "renamed"  # not half-applied
+    made = send(standin, "POST", "/v1/me/playlists", {"name": "defaults"})  # Spotify's defaults
+    assert made.status_code == 201
+    assert (made.json()["public"], made.json()["collaborative"], made.json()["description"]) == (True, False, "")
 
 
 # ----- library endpoints -----------------------------------------------------------------
@@ -400,6 +444,15 @@ def test_quota_fault_body_and_long_retry_after(standin_spotify, standin):
     assert err.value.http_status == 429 and err.value.reason == "QUOTA_EXCEEDED"
     assert standin_spotify.current_user_top_tracks()["items"]  # consumed after 2
 
+
+
+@pytest.mark.parametrize("status,retry_after,header", [
+    (429, None, "1"), (429, 0.4, "1"), (429, 7, "7"), (503, 1.5, "2"), (503, None, None),
+])
+def test_retry_after_is_whole_seconds_never_sooner_than_the_fault_asks(standin, status, retry_after, header):
+    standin.add_fault(Fault(path=r"^/v1/me$", status=status, retry_after=retry_after))
+    r = get(standin, "/v1/me")
+    assert r.status_code == status and r.headers.get("Retry-After") == header
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_error_faults(standin, status):

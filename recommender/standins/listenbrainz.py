@@ -43,14 +43,14 @@ import json
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .server import ServedStandIn
+from ..errors import UsageError
+from .server import ServedStandIn, cannot_listen
 
 WORLD_FORMAT = "recommend-open-data-world/1"
 SAMPLE_WORLD = "sample_world.json.gz"
@@ -379,18 +379,13 @@ def open_data_standins(lb_port: int = 0, mb_port: int = 0):
     from .musicbrainz import MusicBrainzStandIn
     from .spotify import Account
     world, *catalogue = sample_world(Account.sample(features=False))
-    try:
-        lb = ListenBrainzStandIn(world, port=lb_port).start()
-        mb = MusicBrainzStandIn(world=world, port=mb_port).start()
-    except OSError as err:
-        from ..errors import UsageError
-        raise UsageError(f"cannot listen on 127.0.0.1:{lb_port}/{mb_port} ({err.strerror or err}): "
-                         "choose another --port") from err
-    try:
+    with ExitStack() as stack:
+        try:
+            lb = stack.enter_context(ListenBrainzStandIn(world, port=lb_port))
+            mb = stack.enter_context(MusicBrainzStandIn(world=world, port=mb_port))
+        except UsageError as err:  # the message names both ports, as `recommend standin --port` sets both
+            raise cannot_listen(f"127.0.0.1:{lb_port}/{mb_port}", err.__cause__) from err.__cause__
         yield lb, mb, lambda account: extend_account(account, *catalogue)
-    finally:
-        lb.stop()
-        mb.stop()
 
 
 # ----- the server ----------------------------------------------------------------------------
@@ -411,6 +406,8 @@ class Failure:
 class ListenBrainzStandIn(ServedStandIn):
     """Serve one OpenDataWorld; ``start``/``stop`` or a context manager."""
 
+    label = "ListenBrainz stand-in"
+
     def __init__(self, world: OpenDataWorld, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int = 1000, rate_window: float = 10.0, token: str | None = None) -> None:
         self.world = world
@@ -425,11 +422,11 @@ class ListenBrainzStandIn(ServedStandIn):
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.host}:{self.port}/1"
+        return f"{self.origin}/1"
 
     @property
     def labs_url(self) -> str:
-        return f"http://{self.host}:{self.port}/labs"
+        return f"{self.origin}/labs"
 
     def fail(self, status: int | None = 503, times: int = 1, path: str = "", **kw: Any) -> Failure:
         f = Failure(status=status, times=times, path=path, **kw)
@@ -440,34 +437,6 @@ class ListenBrainzStandIn(ServedStandIn):
     def requests_to(self, fragment: str = "") -> int:
         with self._lock:
             return sum(fragment in p for _, p in self.seen)
-
-    def start(self) -> "ListenBrainzStandIn":
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length > 0 else b""
-                status, headers, payload = standin._handle(self.command, self.path, dict(self.headers), body)
-                try:
-                    self.send_response(status)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        return self._serve(Handler)
 
     # ----- answering -------------------------------------------------------------------
     def _rate_headers(self) -> tuple[dict[str, str], bool]:
@@ -542,7 +511,7 @@ class ListenBrainzStandIn(ServedStandIn):
         if method == "POST" and path == "/labs/spotify-id-from-mbid/json":
             return 200, w.spotify_ids([str(r["recording_mbid"]) for r in data])
         if method == "GET" and path.startswith("/1/popularity/top-recordings-for-artist/"):
-            if self.token and headers.get("Authorization") != f"Token {self.token}":
+            if self.token and headers.get("authorization") != f"Token {self.token}":
                 return 401, {"code": 401, "error": "You need to provide an Authorization header."}
             return 200, w.top_recordings(path.rsplit("/", 1)[1])
         if method == "POST" and path == "/1/popularity/recording":
@@ -557,7 +526,7 @@ class ListenBrainzStandIn(ServedStandIn):
                 return 400, {"code": 400, "error": f"missing or invalid parameter: {(missing or ['mode'])[0]}"}
             if not 0 <= float(q["pop_begin"]) <= 100 or not 0 <= float(q["pop_end"]) <= 100:
                 return 400, {"code": 400, "error": "pop_begin and pop_end must be between 0 and 100"}
-            if self.token and headers.get("Authorization") != f"Token {self.token}":
+            if self.token and headers.get("authorization") != f"Token {self.token}":
                 return 401, {"code": 401, "error": "You need to provide an Authorization header."}
             return 200, w.radio(path.rsplit("/", 1)[1], int(q["max_similar_artists"]),
                                 int(q["max_recordings_per_artist"]))

@@ -27,7 +27,6 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -66,6 +65,8 @@ class Seen:
 class MusicBrainzStandIn(ServedStandIn):
     """Serve recorded responses; use as a context manager or call ``start``/``stop``."""
 
+    label = "MusicBrainz stand-in"
+
     def __init__(self, fixtures: Path | str | None = None, host: str = "127.0.0.1", port: int = 0,
                  world: Any = None) -> None:
         self.world = world  # an OpenDataWorld (standins.listenbrainz): answers ISRC look-ups of its tracks
@@ -101,33 +102,17 @@ class MusicBrainzStandIn(ServedStandIn):
     # ----- server ----------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}{PREFIX}"
-
-    def start(self) -> "MusicBrainzStandIn":
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-            wbufsize = -1  # headers and body leave in one write
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                status, body, headers = standin._answer(self.path, self.headers.get("User-Agent", ""))
-                data = json.dumps(body).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        return self._serve(Handler)
+        return f"{self.origin}{PREFIX}"
 
     # ----- routing ---------------------------------------------------------------------
+    def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes
+                ) -> tuple[int, dict[str, str], bytes]:
+        if method not in ("GET", "HEAD"):
+            status, answer, out = 405, {"error": "Method not allowed"}, {}
+        else:
+            status, answer, out = self._answer(target, headers.get("user-agent", ""))
+        return status, {"Content-Type": "application/json; charset=utf-8", **out}, json.dumps(answer).encode("utf-8")
+
     def _answer(self, raw_path: str, user_agent: str) -> tuple[int, Any, dict[str, str]]:
         url = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
@@ -177,12 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("fixtures", type=Path)
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args(argv)
-    standin = MusicBrainzStandIn(args.fixtures, port=args.port).start()
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        standin.stop()
+    MusicBrainzStandIn(args.fixtures, port=args.port).serve_forever()
 
 
 if __name__ == "__main__":

@@ -1,38 +1,121 @@
-"""The lifecycle the open-data stand-ins share: a ``ThreadingHTTPServer`` on 127.0.0.1 served
-from a daemon thread, stopped by ``stop()`` or by leaving a ``with`` block."""
+"""The one lifecycle of the stand-ins: a ``ThreadingHTTPServer`` on ``host:port`` (127.0.0.1;
+port 0 = a free one) served from a daemon thread, stopped by ``stop()`` or by leaving a
+``with`` block, plus the request handler that hands every request to the stand-in's
+``_handle``."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
+
+from ..errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+def cannot_listen(where: str, err: OSError) -> UsageError:
+    """The one-line error of a port a stand-in cannot take (``where``: "host:port")."""
+    return UsageError(f"cannot listen on {where} ({err.strerror or err}): choose another --port")
+
+
+class StandInHandler(BaseHTTPRequestHandler):
+    """Reads a request and writes what ``standin._handle(method, target, headers, body)``
+    returns, ``(status, headers, payload)``; header names reach ``_handle`` in lower case."""
+
+    standin: Any  # the stand-in, set by ``ServedStandIn.start``
+    protocol_version = "HTTP/1.1"
+    server_version = "standin/1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stalls
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, out_headers, payload = self.standin._handle(self.command, self.path, headers, body)
+        try:
+            self.send_response(status)
+            for k, v in out_headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if payload and self.command != "HEAD":
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug(f"{self.standin.label}: {format}", *args)
 
 
 class ServedStandIn:
-    """Base of a stand-in: subclasses set ``host`` and ``port`` and call ``_serve(Handler)``
-    from their ``start``. ``_stopping`` is set while stopping (for answers that wait)."""
+    """Base of a stand-in. Subclasses set ``host``, ``port`` and ``label`` and define
+    ``_handle(method, target, headers, body) -> (status, headers, payload)``.
 
-    host: str
-    port: int
+    ``start()`` binds and serves (idempotent; returns self; ``port`` 0 becomes the port
+    chosen); a port it cannot take is a ``UsageError`` naming it. ``stop()`` closes the
+    socket and joins the thread (idempotent); a stopped stand-in can start again.
+    ``_stopping`` is set while stopping (for answers that wait)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    label: str = "stand-in"
     _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
 
-    def _serve(self, handler: type[BaseHTTPRequestHandler]):
+    @property
+    def origin(self) -> str:
+        """``http://host:port``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> Self:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        handler = type(f"{type(self).__name__}Handler", (StandInHandler,), {"standin": self})
+        try:
+            server = ThreadingHTTPServer((self.host, self.port), handler)
+        except OSError as err:
+            raise cannot_listen(f"{self.host}:{self.port}", err) from err
+        server.daemon_threads = True
+        self._server, self.port = server, server.server_address[1]
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{self.label}:{self.port}", daemon=True)
+        self._thread.start()
+        log.info("%s listening on %s", self.label, self.origin)
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
-        if self._server is not None:
-            self._stopping.set()
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        """Stop serving, close the socket and join the thread (idempotent)."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
 
-    def __enter__(self):
+    def serve_forever(self) -> None:
+        """Start (if needed) and block until interrupted (Ctrl-C) or stopped elsewhere; then stop."""
+        thread = self.start()._thread
+        try:
+            while thread is not None and thread.is_alive():
+                thread.join(0.5)
+        except KeyboardInterrupt:
+            log.info("%s stopped", self.label)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import re
 import secrets
 import threading
@@ -35,13 +36,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import DataError, UsageError
+from .server import ServedStandIn
 
 log = logging.getLogger(__name__)
 
@@ -379,7 +380,7 @@ class Fault:
     hits: int = field(default=0, compare=False)
 
     def matches(self, method: str, paths: tuple[str, ...]) -> bool:
-        if self.method not in ("*", "ANY") and self.method.upper() != method:
+        if self.method != "*" and self.method.upper() != method:
             return False
         return any(re.search(self.path, p) for p in paths)
 
@@ -428,12 +429,15 @@ _STATUS_MESSAGES = {
 # ---------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------
-class StandinServer:
-    """The stand-in: ``start()``/``stop()`` or ``with StandinServer(account) as server:``.
+class StandinServer(ServedStandIn):
+    """The stand-in: ``start()``/``stop()`` or ``with StandinServer(account) as server:``
+    (the lifecycle of ``standins/server.py``).
 
     ``client_id`` None accepts any client id; ``client_secret`` None accepts any secret.
     ``port`` 0 picks a free ephemeral port.
     """
+
+    label = "Spotify stand-in"
 
     def __init__(self, account: Account, extended: bool = False, client_id: str | None = None,
                  *, client_secret: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -450,61 +454,13 @@ class StandinServer:
         self._refresh: dict[str, dict[str, Any]] = {}
         self._codes: dict[str, dict[str, Any]] = {}
         self._created = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
-
-    # ----- lifecycle -------------------------------------------------------------------
-    def start(self) -> "StandinServer":
-        """Bind and serve in a daemon thread; returns self."""
-        if self._httpd is not None:
-            return self
-        handler = type("_BoundHandler", (_Handler,), {"standin": self})
-        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        self._httpd.daemon_threads = True
-        self.port = self._httpd.server_address[1]
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"standin:{self.port}", daemon=True,
-        )
-        self._thread.start()
-        log.info("Spotify stand-in listening on %s", self.base_url)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> "StandinServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def serve_forever(self) -> None:
-        """Start (if needed) and block until interrupted."""
-        self.start()
-        try:
-            while self._thread is not None and self._thread.is_alive():
-                self._thread.join(0.5)
-        finally:
-            self.stop()
 
     # ----- URLs ------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.origin
 
     @property
     def api_url(self) -> str:
@@ -625,17 +581,13 @@ class StandinServer:
     @staticmethod
     def _fault_reply(fault: Fault) -> _Reply:
         status = int(fault.status or 500)
-        headers: dict[str, str] = {}
-        if status == 429:
-            if fault.reason == "QUOTA_EXCEEDED":
-                wait = fault.retry_after if fault.retry_after is not None else 86400
-                headers["Retry-After"] = str(int(wait))
-                return _api_error(429, "Too many requests", "QUOTA_EXCEEDED", headers)
-            headers["Retry-After"] = str(int(fault.retry_after if fault.retry_after is not None else 1))
-            return _api_error(429, "API rate limit exceeded", fault.reason, headers)
-        if fault.retry_after is not None:
-            headers["Retry-After"] = str(int(fault.retry_after))
-        message = _STATUS_MESSAGES.get(status) or HTTPStatus(status).phrase
+        quota = status == 429 and fault.reason == "QUOTA_EXCEEDED"
+        wait = fault.retry_after
+        if status == 429 and wait is None:
+            wait = 86400 if quota else 1
+        # whole seconds, as Spotify sends them, rounded up: never sooner than the fault asks
+        headers = {} if wait is None else {"Retry-After": str(math.ceil(wait))}
+        message = "Too many requests" if quota else _STATUS_MESSAGES.get(status) or HTTPStatus(status).phrase
         return _api_error(status, message, fault.reason, headers)
 
     def _run(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
@@ -912,21 +864,21 @@ class StandinServer:
 
     # ----- paging ----------------------------------------------------------------------
     @staticmethod
-    def _int_param(q: dict[str, str], key: str, default: int, lo: int, hi: int | None, msg: str) -> int:
-        raw = q.get(key)
+    def _int_value(raw: Any, default: int, lo: int, hi: int | None, msg: str) -> int:
+        """``raw`` (a query or body value) as an int in [lo, hi]; ``default`` when absent; 400 ``msg``."""
         if raw in (None, ""):
             return default
         try:
             val = int(raw)
-        except ValueError:
+        except (TypeError, ValueError):
             raise _api_error(400, msg) from None
         if val < lo or (hi is not None and val > hi):
             raise _api_error(400, msg)
         return val
 
     def _paging(self, q: dict[str, str], default: int = 20, maximum: int = MAX_PAGE) -> tuple[int, int]:
-        limit = self._int_param(q, "limit", default, 1, maximum, "Invalid limit")
-        offset = self._int_param(q, "offset", 0, 0, None, "Invalid offset")
+        limit = self._int_value(q.get("limit"), default, 1, maximum, "Invalid limit")
+        offset = self._int_value(q.get("offset"), 0, 0, None, "Invalid offset")
         return limit, offset
 
     def _page(self, path: str, items: list[Any], limit: int, offset: int,
@@ -984,14 +936,14 @@ class StandinServer:
         data = self._json_body(body)
         if not isinstance(data, dict) or not str(data.get("name") or "").strip():
             return _api_error(400, "Missing required field: name")
-        public = bool(data.get("public", True))
-        self._need_scope(token, "playlist-modify-public" if public else "playlist-modify-private")
+        details = {"description": "", "public": True, "collaborative": False,  # Spotify's defaults
+                   **self._details({k: v for k, v in data.items() if v is not None})}
+        self._need_scope(token, "playlist-modify-public" if details["public"] else "playlist-modify-private")
         uid = self.account.user["id"]
         self._created += 1
         pid = base62_id(f"created:{uid}:{self._created}:{data['name']}:{time.time_ns()}")
-        pl = {"id": pid, "name": str(data["name"]), "description": str(data.get("description") or ""),
-              "owner": uid, "collaborative": bool(data.get("collaborative", False)), "public": public,
-              "followed": True, "version": 0, "snapshot_id": _snapshot(pid, 0), "items": []}
+        pl = {"id": pid, **details, "owner": uid, "followed": True, "version": 0,
+              "snapshot_id": _snapshot(pid, 0), "items": []}
         self.account.playlists.insert(0, pl)
         return _Reply(201, self._playlist_full(pl))
 
@@ -1032,7 +984,7 @@ class StandinServer:
         self._need_scope(token, "user-follow-read")
         if q.get("type") != "artist":
             return _api_error(400, "Bad request: type must be artist")
-        limit = self._int_param(q, "limit", 20, 1, MAX_PAGE, "Invalid limit")
+        limit = self._int_value(q.get("limit"), 20, 1, MAX_PAGE, "Invalid limit")
         ids = sorted(self.account.followed_artists, key=lambda a: (self.account.artists[a]["name"].casefold(), a))
         start = 0
         after = q.get("after")
@@ -1086,13 +1038,19 @@ class StandinServer:
         data = self._json_body(body)
         if not isinstance(data, dict):
             return _api_error(400, "Error parsing JSON.")
-        for key, typ in (("name", str), ("description", str), ("public", bool), ("collaborative", bool)):
-            if key in data:
-                if not isinstance(data[key], typ):
-                    return _api_error(400, f"Invalid {key}")
-                pl[key] = data[key]
+        pl.update(self._details(data))  # all checked before any is set
         self._bump(pl)
         return _Reply(200, raw=b"")
+
+    @staticmethod
+    def _details(data: dict[str, Any]) -> dict[str, Any]:
+        """The playlist details a create or change-details body sets; 400 naming the first
+        one of the wrong type (``"public": "no"`` is not a boolean)."""
+        types = {"name": str, "description": str, "public": bool, "collaborative": bool}
+        for key, typ in types.items():
+            if key in data and not isinstance(data[key], typ):
+                raise _api_error(400, f"Invalid {key}")
+        return {key: data[key] for key in types if key in data}
 
     @staticmethod
     def _bump(pl: dict[str, Any]) -> None:
@@ -1134,9 +1092,7 @@ class StandinServer:
             else:
                 return _api_error(400, "No uris provided")
             new = self._parse_uris(list(uris))
-            pos = len(pl["items"]) if position in (None, "") else int(position)
-            if not 0 <= pos <= len(pl["items"]):
-                return _api_error(400, "Index out of bounds")
+            pos = self._int_value(position, len(pl["items"]), 0, len(pl["items"]), "Index out of bounds")
             pl["items"][pos:pos] = new
             self._bump(pl)
             return _Reply(201, {"snapshot_id": pl["snapshot_id"]})
@@ -1167,9 +1123,12 @@ class StandinServer:
             m = re.fullmatch(r"spotify:(track|episode):([0-9A-Za-z]{22})", uri)
             if m is None:
                 return _api_error(400, f"Invalid track uri: {uri}")
-            if e.get("positions"):
-                for p in e["positions"]:
-                    drop_at[int(p)] = m.group(2)
+            positions = e.get("positions")
+            if positions is not None and not isinstance(positions, list):
+                return _api_error(400, f"Invalid positions: {positions}")
+            if positions:
+                for p in positions:
+                    drop_at[self._int_value(p, -1, 0, None, f"Invalid position: {p}")] = m.group(2)
             else:
                 drop_all.add(m.group(2))
         for p, iid in drop_at.items():
@@ -1358,36 +1317,6 @@ def _encode(reply: _Reply) -> tuple[int, dict[str, str], bytes]:
     return reply.status, headers, payload
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Adapts http.server to ``StandinServer._handle``."""
-
-    standin: StandinServer  # set on the bound subclass
-    protocol_version = "HTTP/1.1"
-    server_version = "standin/1"
-    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stalls
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, out_headers, payload = self.standin._handle(self.command, self.path, headers, body)
-        try:
-            self.send_response(status)
-            for k, v in out_headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if payload and self.command != "HEAD":
-                self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout)
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("standin: " + format, *args)
-
-
 # ---------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------
@@ -1402,19 +1331,10 @@ def run_standin(port: int = 8765, extended: bool = False, account_path: str | No
     account = Account.from_file(account_path) if account_path else Account.sample()
     if prepare is not None:
         prepare(account)
-    server = StandinServer(account, extended=extended, port=port)
-    try:
-        server.start()
-    except OSError as err:
-        raise UsageError(f"cannot listen on 127.0.0.1:{port} ({err.strerror or err}): choose another --port") from err
-    if ready is not None:
-        ready(server)
-    try:
+    with StandinServer(account, extended=extended, port=port) as server:
+        if ready is not None:
+            ready(server)
         server.serve_forever()
-    except KeyboardInterrupt:
-        log.info("stand-in stopped")
-    finally:
-        server.stop()
 
 
 def _port(text: str) -> int:
