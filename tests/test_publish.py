@@ -135,6 +135,27 @@ def test_an_unchanged_list_and_description_write_nothing(standin, tmp_path):
     assert env.managed()["last_written"] == tracks[:5] and env.managed()["pending"] is None
 
 
+@pytest.mark.parametrize("text", ["Mix {mood}. Managed automatically.", "{ oops", "x {0}", "{date.year}", "{weights!z}"])
+def test_a_bad_description_template_is_a_config_error_before_any_write(standin, tmp_path, text):
+    # before: KeyError/ValueError/IndexError/AttributeError out of str.format, a crash with
+    # "unexpected error" (exit 1) after the whole build
+    from recommender.errors import ConfigError
+    env = Env(standin, tmp_path / "cache", **{"playlist.description": text})
+    with pytest.raises(ConfigError, match=r"playlist\.description"):
+        env.run(small_ids(env.server)[:3], dry_run=True)  # the dry run says so too
+    with pytest.raises(ConfigError, match=r"playlist\.description") as err:
+        env.run(small_ids(env.server)[:3])
+    assert "{date}" in str(err.value) and "{{" in str(err.value)
+    assert env.writes() == [] and env.ours() == []
+
+
+def test_literal_braces_in_the_description_are_written_as_braces(standin, tmp_path):
+    env = Env(standin, tmp_path / "cache", **{"playlist.description": "{{mine}} on {date}"})
+    result = env.run(small_ids(env.server)[:3])
+    text = env.server.account.playlist(result.playlist_id)["description"]
+    assert text.startswith("{mine} on 20") and text.endswith(publish.MARKER)
+
+
 def test_the_description_is_set_without_retries_or_complaints(env):
     """PUT /playlists/{id} answers 200 with an empty body: that is success, not an unreadable answer."""
     tracks = small_ids(env.server)
