@@ -86,6 +86,8 @@ class StubContext:
         return {"playlist_id": "p", "name": "n", "tracks": 1, "created": True}
 
     def search(self, q):
+        if q == "bug":
+            raise RuntimeError("boom")
         return [{"track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "album": HOSTILE[2], "score": 1.0}]
 
     def similar(self, text):
@@ -256,3 +258,17 @@ def test_api_errors_are_json_with_exit_code(session, server):
     _, _, base = server
     r = session.get(base + "/api/similar?track=x", timeout=10)
     assert r.status_code == 400 and r.json()["exit_code"] == 6
+
+
+def test_a_bug_behind_an_api_endpoint_is_a_json_error(session, server):
+    # before: a plain-text 500 body, which the page's script could not parse ("Unexpected
+    # token 'i'...") instead of showing the one-line message
+    _, sec, base = server
+    r = session.get(base + "/api/search?q=bug", timeout=10)
+    assert r.status_code == 500 and r.headers["content-type"].startswith("application/json")
+    assert r.json() == {"error": "internal error (details in the log)"}
+    assert "boom" not in r.text and "Traceback" not in r.text
+    # a number too large for an int (JSON's Infinity) is bad input, not a bug
+    r = session.post(base + "/api/map/export", data=b'{"cluster": Infinity}', timeout=10,
+                     headers={"X-CSRF-Token": sec.csrf, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "error" in r.json()

@@ -187,7 +187,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return JSONResponse(await run_in_threadpool(call, body))
         except RecommenderError as exc:
             return error_json(exc)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:  # OverflowError: int(Infinity)
             return JSONResponse({"error": str(exc)}, status_code=400)
 
     async def api_weights_preview(request: Request) -> Response:
@@ -236,7 +236,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             response = await call_next(request)
         except Exception:  # a bug: one line to the user, the details to the log
             log.exception("error in %s %s", request.method, request.url.path)
-            response = Response("internal error (details in the log)", status_code=500)
+            message = "internal error (details in the log)"
+            response = JSONResponse({"error": message}, status_code=500) if request.url.path.startswith("/api/") \
+                else Response(message, status_code=500)  # the scripts read {"error"} from /api/ answers
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"
         return _headers(response, started)
