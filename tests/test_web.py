@@ -93,8 +93,10 @@ class StubContext:
     def similar(self, text):
         raise LockHeld("nothing")
 
+    cache = {"fetched_at": None}
+
     def runs(self):
-        return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": {"fetched_at": None}, "login": {"state": "ok"}, "playlist": None,
+        return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": self.cache, "login": {"state": "ok"}, "playlist": None,
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
                                            "message": HOSTILE[0]}], "evaluation": None}
 
@@ -272,3 +274,14 @@ def test_a_bug_behind_an_api_endpoint_is_a_json_error(session, server):
     r = session.post(base + "/api/map/export", data=b'{"cluster": Infinity}', timeout=10,
                      headers={"X-CSRF-Token": sec.csrf, "Content-Type": "application/json"})
     assert r.status_code == 400 and "error" in r.json()
+
+
+def test_runs_page_with_an_unreadable_fetched_at(session, server):
+    # before: '%.1f'|format(None) raised TypeError: a 500 instead of the page
+    ctx, _, base = server
+    ctx.cache = {"fetched_at": "last tuesday", "age_hours": None}
+    try:
+        r = session.get(base + "/runs", timeout=10)
+    finally:
+        del ctx.cache
+    assert r.status_code == 200 and "(fetched last tuesday, age unknown)" in r.text
