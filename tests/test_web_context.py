@@ -163,3 +163,22 @@ def test_search_and_similar(ctx):
     assert sim["track_id"] == hits[0]["track_id"] and sim["tracks"]
     info = ctx.runs()
     assert info["login"]["state"] and "runs" in info
+
+
+def test_taste_map_colours_two_playlists_of_the_same_name_apart(tmp_path):
+    # before: points were coloured by the playlist's *name*, so every point of the second
+    # "Chill" got the first one's colour and the second legend entry coloured nothing
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=4)
+    first, second = [r["track_id"] for r in rows[:8]], [r["track_id"] for r in rows[8:]]
+    lib = make_library(rows, {"p" * 22: first, "q" * 22: second})
+    lib = lib.replace(playlists=pd.DataFrame({"playlist_id": ["p" * 22, "q" * 22], "name": ["Chill", "Chill"]}))
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.taste_map()
+    assert data["playlists"] == ["Chill", "Chill"]
+    colour = {p["id"]: p["playlist"] for p in data["points"]}
+    assert {colour[t] for t in first} == {0} and {colour[t] for t in second} == {1}

@@ -314,15 +314,16 @@ class WebContext:
                                valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
         names = pl.set_index("playlist_id")["name"].astype(str).to_dict()
         first = items.drop_duplicates("track_id").set_index("track_id")["playlist_id"].astype(str).to_dict()
-        top = items["playlist_id"].astype(str).value_counts().index[:MAP_TOP_PLAYLISTS]
+        top = list(items["playlist_id"].astype(str).value_counts().index[:MAP_TOP_PLAYLISTS])
         playlists = [names.get(p, p) for p in top]
+        colour = {p: i for i, p in enumerate(top)}  # by id: two playlists may share a name
         t = res.tracks[res.tracks["cluster"] >= 0]
         points = []
         for r in t.to_dict("records"):
             p = first.get(r["track_id"])
             points.append({"id": r["track_id"], "name": str(r["name"]), "artists": str(r["artists"]),
                            "x": _num(r["x"]), "y": _num(r["y"]), "cluster": int(r["cluster"]),
-                           "playlist": playlists.index(names.get(p, p)) if p in set(top) else -1})
+                           "playlist": colour.get(p, -1)})
         # radar: each cluster's mean audio features (those on a 0..1 scale), whatever the basis
         feats = audio_features(lib)
         radar_features = [f for f in CLUSTER_FEATURES if f in feats.columns and feats[f].notna().any()
