@@ -182,3 +182,17 @@ def test_taste_map_colours_two_playlists_of_the_same_name_apart(tmp_path):
     assert data["playlists"] == ["Chill", "Chill"]
     colour = {p["id"]: p["playlist"] for p in data["points"]}
     assert {colour[t] for t in first} == {0} and {colour[t] for t in second} == {1}
+
+
+def test_taste_map_of_a_tiny_library_says_so_in_plain_words(tmp_path):
+    # before: "playlist '__recommend_web_library__' has 3 tracks; clustering needs at least 4"
+    from recommender.config import load_settings
+    from recommender.errors import NotEnoughData
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=1)[:3]
+    lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    with pytest.raises(NotEnoughData) as err:
+        c.taste_map()
+    assert "'your library' has 3 tracks" in str(err.value) and "__" not in str(err.value)

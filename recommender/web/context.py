@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAP_MAX_TRACKS = 1000  # the taste map clusters at most this many tracks (evenly spread over the library)
 MAP_PLAYLIST = "__recommend_web_library__"
+MAP_PLAYLIST_NAME = "your library"  # what clustering's messages call it
 MAP_TOP_PLAYLISTS = 8  # playlists with their own colour on the map; the rest are "other"
 PREVIEW_ROWS = 20
 EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlists (`recommend evaluate`: all)
@@ -305,7 +306,7 @@ class WebContext:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
         pl = lib.playlists
         pseudo = lib.replace(
-            playlists=pd.concat([pl, pd.DataFrame({"playlist_id": [MAP_PLAYLIST], "name": [MAP_PLAYLIST]})],
+            playlists=pd.concat([pl, pd.DataFrame({"playlist_id": [MAP_PLAYLIST], "name": [MAP_PLAYLIST_NAME]})],
                                 ignore_index=True),
             playlist_items=pd.concat([items, pd.DataFrame({"playlist_id": MAP_PLAYLIST, "track_id": ids,
                                                            "position": range(len(ids))})], ignore_index=True))
