@@ -285,3 +285,16 @@ def test_runs_page_with_an_unreadable_fetched_at(session, server):
     finally:
         del ctx.cache
     assert r.status_code == 200 and "(fetched last tuesday, age unknown)" in r.text
+
+
+def test_non_ascii_tokens_are_refused_not_a_crash(session, server):
+    # before: hmac.compare_digest(str, str) raised TypeError on non-ASCII text, so any page
+    # (a cross-site one too) could make the server answer 500 and log a traceback
+    _, sec, base = server
+    assert requests.get(f"{base}/next?token=%C3%A9t%C3%A9", timeout=10).status_code == 403
+    assert requests.get(f"{base}/next", headers={"Cookie": f"{sec.cookie}=\xe9t\xe9"}, timeout=10).status_code == 403
+    r = session.post(base + "/api/weights/preview", json={}, headers={"X-CSRF-Token": "\xe9t\xe9"}, timeout=10)
+    assert r.status_code == 403
+    r = session.post(base + "/next/steer", data={"csrf": "\u00e9t\u00e9", "action": "remove", "track": "t1"},
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 403

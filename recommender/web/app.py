@@ -43,6 +43,12 @@ PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("map", "Taste map")
          ("similar", "Similar"), ("runs", "Runs")]
 
 
+def _same(given: str, secret: str) -> bool:
+    """Constant-time comparison of a client's value with a secret (any text: compare_digest
+    refuses non-ASCII str, so both are compared as UTF-8 bytes)."""
+    return bool(given) and hmac.compare_digest(given.encode("utf-8", "surrogatepass"), secret.encode("utf-8"))
+
+
 class Security:
     """The secret token, the session cookie and the CSRF token of one server."""
 
@@ -64,8 +70,7 @@ class Security:
     def authed(self, request: Request) -> bool:
         cookie = request.cookies.get(self.cookie, "")
         token = request.query_params.get("token", "")
-        return (bool(cookie) and hmac.compare_digest(cookie, self.session)) or \
-            (bool(token) and hmac.compare_digest(token, self.token))
+        return _same(cookie, self.session) or _same(token, self.token)
 
     def origin_ok(self, request: Request) -> bool:
         origin = request.headers.get("origin")
@@ -107,7 +112,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if not given and "form" in request.headers.get("content-type", ""):
             form = await request.form()
             given = str(form.get("csrf", ""))
-        return bool(given) and hmac.compare_digest(given, sec.csrf) and sec.origin_ok(request)
+        return _same(given, sec.csrf) and sec.origin_ok(request)
 
     def error_json(exc: RecommenderError) -> JSONResponse:
         return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status_code=400)
