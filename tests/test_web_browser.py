@@ -27,6 +27,7 @@ CHROMIUM = os.environ.get("RECOMMEND_CHROMIUM") or shutil.which("chromium") or "
 SHOTS = Path(os.environ.get("RECOMMEND_WEB_SCREENSHOTS", ROOT / "artifacts" / "web-screenshots"))
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
 PAGES = ["next", "weights", "map", "search", "similar", "runs"]
+LONG = "Longname" * 40  # one unbroken word of 320 characters
 
 try:
     from playwright.sync_api import sync_playwright
@@ -41,11 +42,12 @@ pytestmark = pytest.mark.slow
 
 
 def hostile_account(path: Path) -> None:
-    """The sample account with every artist and playlist renamed to carry a hostile string."""
+    """The sample account with every artist and playlist renamed to carry a hostile string
+    (every fourth artist also a very long word, LONG)."""
     from recommender.standins.spotify import Account
     acct = Account.sample()
     for i, artist in enumerate(sorted(acct.artists)):
-        acct.artists[artist]["name"] = f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}"
+        acct.artists[artist]["name"] = f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}" + (f" {LONG}" if i % 4 == 0 else "")
     for i, pl in enumerate(acct.playlists):
         pl["name"] = f"{pl['name']} {HOSTILE[i % 3]}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,6 +105,8 @@ def assert_safe(pg) -> None:
     assert pg.locator("#pwned").count() == 0
     assert pg.locator("img").count() == 0
     assert pg.title().endswith("· recommend web")
+    # a very long name wraps: the page never scrolls sideways (the steer buttons stay in view)
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def shot(pg, name: str) -> None:
@@ -116,6 +120,7 @@ def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
     assert rows.count() > 10
     body = page.inner_text("body")
     assert any(h in body for h in HOSTILE)  # shown literally
+    assert LONG in body
     assert page.locator("#next-table svg.shares rect").count() > 0
     assert_safe(page)
     shot(page, "next")
