@@ -53,6 +53,8 @@ class StubContext:
                 for r in result.table.to_dict("records")]
 
     def steer(self, action, track_id="", artist=""):
+        if action == "full-disk":
+            raise OSError(28, "No space left on device", "/x/manifest.json")
         self.calls.append(("steer", action, track_id, artist))
         return "ok"
 
@@ -298,3 +300,13 @@ def test_non_ascii_tokens_are_refused_not_a_crash(session, server):
     r = session.post(base + "/next/steer", data={"csrf": "\u00e9t\u00e9", "action": "remove", "track": "t1"},
                      allow_redirects=False, timeout=10)
     assert r.status_code == 403
+
+
+def test_a_full_disk_is_said_in_one_line_like_the_cli_says_it(session, server):
+    # before: "internal error (details in the log)", logged as a bug with its traceback
+    _, sec, base = server
+    r = session.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "full-disk", "track": "t1"},
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 507
+    assert r.text == "cannot write /x/manifest.json: No space left on device (the disk is full: free some space " \
+                     "and run again; the previous version is kept)"

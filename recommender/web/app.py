@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import RecommenderError
+from ..errors import RecommenderError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -239,11 +239,15 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return _headers(denied(request), started)
         try:
             response = await call_next(request)
-        except Exception:  # a bug: one line to the user, the details to the log
-            log.exception("error in %s %s", request.method, request.url.path)
-            message = "internal error (details in the log)"
-            response = JSONResponse({"error": message}, status_code=500) if request.url.path.startswith("/api/") \
-                else Response(message, status_code=500)  # the scripts read {"error"} from /api/ answers
+        except Exception as exc:  # a full disk as the CLI says it; a bug: one line, the details to the log
+            if StorageError.matches(exc):
+                message, status = str(StorageError.from_os_error(exc)), 507
+                log.warning("%s %s: %s", request.method, request.url.path, message)
+            else:
+                log.exception("error in %s %s", request.method, request.url.path)
+                message, status = "internal error (details in the log)", 500
+            response = JSONResponse({"error": message}, status_code=status) if request.url.path.startswith("/api/") \
+                else Response(message, status_code=status)  # the scripts read {"error"} from /api/ answers
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"
         return _headers(response, started)
