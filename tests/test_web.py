@@ -70,6 +70,8 @@ class StubContext:
         return 0.5
 
     def weights_preview(self, weights, new_share=None):
+        if weights.get("bug"):
+            raise ValueError("cannot reindex on an axis with duplicate labels")  # a bug in the product
         self.calls.append(("preview", weights))
         return {"tracks": [], "reason": "", "added": 0, "removed": 0, "evaluation": {}, "seconds": 0.0}
 
@@ -310,3 +312,25 @@ def test_a_full_disk_is_said_in_one_line_like_the_cli_says_it(session, server):
     assert r.status_code == 507
     assert r.text == "cannot write /x/manifest.json: No space left on device (the disk is full: free some space " \
                      "and run again; the previous version is kept)"
+
+
+@pytest.mark.parametrize("body, status, says", [
+    (b"not json", 400, "JSON"), (b"[1]", 400, "JSON object"),
+    (b'{"cluster": "x"}', 400, "cluster must be a whole number"), (b'{"cluster": 1.5}', 400, "whole number"),
+    (b'{"cluster": Infinity}', 400, "whole number"), (b'{"cluster": true}', 400, "whole number"),
+])
+def test_bad_request_bodies_are_400_with_a_clear_message(session, server, body, status, says):
+    _, sec, base = server
+    r = session.post(base + "/api/map/export", data=body, timeout=10,
+                     headers={"X-CSRF-Token": sec.csrf, "Content-Type": "application/json"})
+    assert r.status_code == status and says in r.json()["error"]
+
+
+def test_a_bug_raising_valueerror_is_not_passed_off_as_bad_input(session, server, caplog):
+    # before: any ValueError/TypeError inside the call was answered 400 with pandas' words
+    # and never logged
+    _, sec, base = server
+    r = session.post(base + "/api/weights/preview", json={"weights": {"bug": 1}}, timeout=10,
+                     headers={"X-CSRF-Token": sec.csrf})
+    assert r.status_code == 500 and r.json() == {"error": "internal error (details in the log)"}
+    assert "duplicate labels" in caplog.text  # the details went to the log

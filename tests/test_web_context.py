@@ -9,6 +9,7 @@ import json
 import pytest
 
 from recommender import jobs
+from recommender.errors import UsageError
 from recommender.lock import RunLock
 from recommender.runlog import read_runs
 from recommender.web.context import WebContext
@@ -119,7 +120,7 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
     assert "+    weight: 0.2" in diff or "weight: 0.2" in diff
     assert "# keep" in ctx.config_file.read_text()
     assert ctx.weights()["content"] == 0.2
-    with pytest.raises(Exception, match="at least one weight"):
+    with pytest.raises(UsageError, match="at least one weight"):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
 
 
@@ -196,3 +197,13 @@ def test_taste_map_of_a_tiny_library_says_so_in_plain_words(tmp_path):
     with pytest.raises(NotEnoughData) as err:
         c.taste_map()
     assert "'your library' has 3 tracks" in str(err.value) and "__" not in str(err.value)
+
+
+@pytest.mark.parametrize("share", ["abc", "0.5", True, float("nan"), 1.5, -0.1])
+def test_a_bad_new_share_is_a_usage_error(tmp_path, share):
+    # before: float("abc") raised a bare ValueError (answered as if it were a bug's message)
+    from recommender.config import load_settings
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    with pytest.raises(UsageError, match="new-music share must be between 0 and 1"):
+        c.save_weights({}, new_share=share)
+    assert not (tmp_path / "u.yaml").exists()  # nothing written

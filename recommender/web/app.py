@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import RecommenderError, StorageError
+from ..errors import RecommenderError, StorageError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -182,18 +182,25 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     # ----- JSON endpoints ----------------------------------------------------------------------
     async def json_action(request: Request, call) -> Response:
-        """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as JSON."""
+        """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as
+        JSON (bad input: the UsageError of the validation; anything else is a bug, see ``guard``)."""
         if not await check_csrf(request):
             return JSONResponse({"error": "CSRF check failed"}, status_code=403)
         try:
             body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("the request body must be a JSON object")
+        except ValueError:  # not JSON, not UTF-8
+            return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
+        try:
             return JSONResponse(await run_in_threadpool(call, body))
         except RecommenderError as exc:
             return error_json(exc)
-        except (ValueError, TypeError, OverflowError) as exc:  # OverflowError: int(Infinity)
-            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    def whole(value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+            raise UsageError(f"{key} must be a whole number, got {value!r}")
+        return int(value)
 
     async def api_weights_preview(request: Request) -> Response:
         return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")))
@@ -203,7 +210,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share")), "path": str(ctx.config_file)})
 
     async def api_export(request: Request) -> Response:
-        return await json_action(request, lambda b: ctx.export_cluster(int(b.get("cluster", -1))))
+        return await json_action(request, lambda b: ctx.export_cluster(whole(b.get("cluster"), "cluster")))
 
     async def api_search(request: Request) -> Response:
         q = request.query_params.get("q", "")

@@ -138,7 +138,7 @@ class WebContext:
                 raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
             changes[f"scorers.{name}.weight"] = float(w)
         if new_share is not None:
-            if not 0 <= float(new_share) <= 1:
+            if isinstance(new_share, bool) or not isinstance(new_share, (int, float)) or not 0 <= new_share <= 1:
                 raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
             changes["candidates.new_share"] = float(new_share)
         if changes and not any(v > 0 for k, v in {**{f"scorers.{n}.weight": w for n, w in self.weights().items()},
