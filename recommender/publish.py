@@ -144,7 +144,7 @@ def read_playlist(gateway: Gateway, playlist_id: str) -> tuple[str | None, list[
     obj = gateway.get(f"playlists/{playlist_id}") or {}
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
-    if not isinstance(page, dict):
+    if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
         return snapshot, read_items(gateway, playlist_id)
     entries: list = []
     while page:

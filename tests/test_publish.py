@@ -511,3 +511,21 @@ def test_garbage_in_the_manifest_does_not_bring_removed_tracks_back(env):
     again = publish.managed_state(env.gateway, store, env.settings, USER)
     assert again.user_removed == [tracks[0]] and again.playlist_id == pid
     assert [p for p in store.problems if "recovered" in p and "1 track you removed" in p]
+
+
+def test_a_playlist_object_without_items_is_read_through_its_items_endpoint():
+    # before: {"tracks": {"href", "total"}} (no "items" in it: the shape of a playlist object
+    # whose items are not embedded) read as an empty playlist, which the next run would take
+    # for the user removing every track
+    entries = [{"item": {"id": t, "type": "track"}} for t in ("a", "b", "c")]
+
+    class Gateway:
+        def get(self, url, **params):
+            assert url == "playlists/p1"
+            return {"snapshot_id": "s1", "tracks": {"href": "https://x/v1/playlists/p1/tracks", "total": 3}}
+
+        def pages(self, url, **params):
+            assert url == "playlists/p1/items"
+            return iter(entries)
+
+    assert publish.read_playlist(Gateway(), "p1") == ("s1", ["a", "b", "c"])
