@@ -690,7 +690,9 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
         _logging(settings, quiet, verbose)  # after the URL: the log's set-up imports pandas
         if not no_browser:
             import webbrowser
-            webbrowser.open(url)
+
+            from .web.server import browser_url
+            webbrowser.open(browser_url(url, settings.cache_dir))  # no token in the browser's command line
     run_web(settings, demo=demo, port=port, ready=ready)
 
 

@@ -129,7 +129,7 @@ def session(server):
     ctx, sec, base = server
     s = requests.Session()
     r = s.get(f"{base}/?token={sec.token}", allow_redirects=False, timeout=10)
-    assert r.status_code == 303 and r.headers["location"] == "/next"
+    assert r.status_code == 200 and 'data-page="enter"' in r.text and s.cookies.get(sec.cookie) == sec.session
     return s
 
 
@@ -334,3 +334,27 @@ def test_a_bug_raising_valueerror_is_not_passed_off_as_bad_input(session, server
                      headers={"X-CSRF-Token": sec.csrf})
     assert r.status_code == 500 and r.json() == {"error": "internal error (details in the log)"}
     assert "duplicate labels" in caplog.text  # the details went to the log
+
+
+def test_the_browser_is_started_without_the_token_in_its_command_line(tmp_path, monkeypatch):
+    # before: webbrowser.open(URL with the token): every local user sees a process's arguments
+    # (ps, /proc/PID/cmdline), so anyone on the machine could read the token and use the app
+    import os
+    import webbrowser
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.web import server as web_server
+    url = "http://127.0.0.1:8123/?token=s3cr3t&x=<y>"
+    monkeypatch.setattr(web_server, "run_web", lambda settings, demo, port, ready: ready(url))
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda target, *a, **k: opened.append(target))
+    result = CliRunner().invoke(app, ["web"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert len(opened) == 1 and "s3cr3t" not in opened[0] and opened[0].startswith("file://")
+    page = tmp_path / web_server.OPEN_FILE
+    assert opened[0] == page.resolve().as_uri()
+    assert os.stat(page).st_mode & 0o077 == 0  # the owner's only
+    text = page.read_text()
+    assert 'content="0;url=http://127.0.0.1:8123/?token=s3cr3t&amp;x=&lt;y&gt;"' in text

@@ -95,7 +95,8 @@ def page(browser, demo):
     pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
     pg.on("dialog", lambda d: d.accept())
     pg.goto(demo["url"])
-    assert pg.url == demo["base"] + "/next"  # the token is gone from the address bar
+    pg.wait_for_url(demo["base"] + "/next")  # the token is gone from the address bar
+    assert pg.evaluate("history.length") == 2  # about:blank, /next: the token page was replaced, not kept
     yield pg
     context.close()
 
@@ -112,6 +113,20 @@ def assert_safe(pg) -> None:
 def shot(pg, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_the_browser_start_page_lands_on_a_working_next_page(browser, demo, tmp_path):
+    # `recommend web` starts the browser with a local redirect page (no token in its command
+    # line); a cross-site start must still end on the Next playlist page, not on Forbidden
+    # (a SameSite=Strict cookie is not sent on a redirect of a navigation a file:// page began)
+    from recommender.web.server import browser_url
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.goto(browser_url(demo["url"], tmp_path))
+    pg.wait_for_url(demo["base"] + "/next")
+    pg.wait_for_selector("#next-table")
+    assert pg.title().startswith("Next playlist")
+    context.close()
 
 
 def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):

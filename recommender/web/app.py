@@ -119,7 +119,10 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     # ----- pages ---------------------------------------------------------------------------
     async def index(request: Request) -> Response:
-        response = RedirectResponse("/next", status_code=303)
+        """Sets the session cookie; the page then replaces itself (script) by /next. Not a 303:
+        when a file:// page started the visit (``server.browser_url``), the browser would not
+        send the SameSite=Strict cookie on the redirect, and /next would answer 403."""
+        response = render(request, "enter.html")
         response.set_cookie(sec.cookie, sec.session, httponly=True, samesite="strict", path="/")
         return response
 

@@ -339,6 +339,6 @@ function initRuns() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  const init = { next: initNext, weights: initWeights, map: initMap, search: initSearch, similar: initSimilar, runs: initRuns }[page];
+  const init = { enter: () => window.location.replace("/next"), next: initNext, weights: initWeights, map: initMap, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init) init();
 });
