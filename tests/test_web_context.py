@@ -207,3 +207,23 @@ def test_a_bad_new_share_is_a_usage_error(tmp_path, share):
     with pytest.raises(UsageError, match="new-music share must be between 0 and 1"):
         c.save_weights({}, new_share=share)
     assert not (tmp_path / "u.yaml").exists()  # nothing written
+
+
+def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
+    # before: the managed playlist (our recommendations) and the mood playlists were drawn as
+    # "your library" and coloured as your playlists, and a cluster export could feed them back
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from recommender.store import Store
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=4)
+    mine, ours = [r["track_id"] for r in rows[:12]], [r["track_id"] for r in rows[12:]]
+    lib = make_library(rows, {"p" * 22: mine, "m" * 22: ours})
+    lib = lib.replace(playlists=pd.DataFrame({"playlist_id": ["p" * 22, "m" * 22], "name": ["Mine", "Recommended"]}))
+    Store(tmp_path).update_manifest(managed_playlist={"id": "m" * 22, "name": "Recommended"})
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.taste_map()
+    assert data["playlists"] == ["Mine"]
+    assert {p["id"] for p in data["points"]} == set(mine) and data["total"] == len(mine)

@@ -297,7 +297,9 @@ class WebContext:
         import pandas as pd
 
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
-        lib = self.library()
+        from ..publish import managed_playlist_ids
+        # the playlists we wrote (the managed one, mood exports) are our output, not your taste
+        lib = jobs._without_playlist(self.library(), *managed_playlist_ids(jobs.open_store(self.settings)))
         items = lib.playlist_items
         known = set(lib.track_ids)
         ids = [t for t in dict.fromkeys(list(items["track_id"].astype(str)) +
