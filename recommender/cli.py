@@ -690,7 +690,9 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
         _logging(settings, quiet, verbose)  # after the URL: the log's set-up imports pandas
         if not no_browser:
             import webbrowser
-            webbrowser.open(url)
+
+            from .web.server import browser_url
+            webbrowser.open(browser_url(url, settings.cache_dir))  # no token in the browser's command line
     run_web(settings, demo=demo, port=port, ready=ready)
 
 
@@ -758,6 +760,10 @@ def config_migrate_cmd(
             typer.echo("your crontab entry still names the old cache: run `recommend schedule install` again")
 
 
+def _age(hours: float | None) -> str:
+    return "age unknown" if hours is None else f"{hours:.1f} h ago"  # None: fetched_at did not parse
+
+
 @command("status", examples=("recommend status", "recommend status --offline", "recommend status --json"))
 def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                offline: Annotated[bool, typer.Option("--offline", help="Do not ask Spotify whether the login "
@@ -784,7 +790,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     cache = info["cache"]
     who = f" as {visible(login['display_name'])} ({login['user_id']})" if login.get("user_id") else ""
     lines = [f"cache:    {info['frames_dir']}"
-             + (f" (fetched {cache['fetched_at']}, {cache['age_hours']:.1f} h ago)" if cache["fetched_at"] else " (empty)"),
+             + (f" (fetched {cache['fetched_at']}, {_age(cache['age_hours'])})" if cache["fetched_at"] else " (empty)"),
              f"login:    {login['state']}{who}"
              + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
              + (f" ({login['message']})" if login.get("message") else "")]

@@ -187,12 +187,17 @@ class Library:
         return list(dict.fromkeys(sel["track_id"].astype(str)))
 
     def find_playlist(self, name_or_id: str) -> str | None:
-        """Playlist id by exact id, else case-insensitive name (first match)."""
+        """Playlist id by exact id, else case-insensitive name; UsageError when several
+        playlists have that name (naming their ids: the user picks one)."""
         pl = self.frames["playlists"]
         if (pl["playlist_id"] == name_or_id).any():
             return name_or_id
-        hit = pl[pl["name"].str.casefold() == name_or_id.casefold()]
-        return None if hit.empty else str(hit["playlist_id"].iloc[0])
+        hit = list(dict.fromkeys(pl.loc[pl["name"].str.casefold() == name_or_id.casefold(), "playlist_id"].astype(str)))
+        if len(hit) > 1:
+            from .errors import UsageError
+            raise UsageError(f"{len(hit)} playlists are named {name_or_id!r} ({', '.join(hit)}): give the id of "
+                             "the one you mean")
+        return hit[0] if hit else None
 
     # ----- memberships ---------------------------------------------------------------
     def track_playlist_matrix(self, extra_sources: bool = True) -> tuple[sp.csr_matrix, pd.Index]:

@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .errors import AuthError, RateLimited, RecommenderError, SpotifyError, SpotifyUnavailable
+from .errors import AuthError, ConfigError, RateLimited, RecommenderError, SpotifyError, SpotifyUnavailable
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store, now_iso
 
@@ -144,7 +144,7 @@ def read_playlist(gateway: Gateway, playlist_id: str) -> tuple[str | None, list[
     obj = gateway.get(f"playlists/{playlist_id}") or {}
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
-    if not isinstance(page, dict):
+    if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
         return snapshot, read_items(gateway, playlist_id)
     entries: list = []
     while page:
@@ -227,7 +227,12 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
 def description(settings, weights: dict[str, float]) -> str:
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     w = ", ".join(f"{k} {v:g}" for k, v in weights.items())
-    text = settings.playlist.description.format(date=date, weights=w)
+    template = settings.playlist.description
+    try:
+        text = template.format(date=date, weights=w)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+        raise ConfigError(f"playlist.description: {template!r} is not a valid template ({type(exc).__name__}: "
+                          f"{exc}); it may use {{date}} and {{weights}}, and {{{{ }}}} for a literal brace") from None
     return text if MARKER in text else f"{text} {MARKER}"
 
 
@@ -331,11 +336,11 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     if state.recreated_reason:
         result.messages.append(state.recreated_reason)
     result.messages.extend(state.messages)
+    text = text if text is not None else description(settings, weights)  # a bad template fails the dry run too
     if dry_run:
         return result
     manifest = store.read_manifest()
     history = _history(manifest)
-    text = text if text is not None else description(settings, weights)
     if text and MARKER not in text:
         text = f"{text} {MARKER}"
     if pid is None:

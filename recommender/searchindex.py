@@ -27,6 +27,7 @@ import logging
 import math
 import re
 import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -250,6 +251,6 @@ class SearchIndex:
                 return cls([tuple(t) for t in meta["tracks"]], z["vocab"], z["idf"],
                            (z["doc_ptr"], z["doc_rows"]), (z["title_ptr"], z["title_rows"], z["title_vals"]),
                            (z["artist_ptr"], z["artist_rows"], z["artist_vals"]), meta.get("fingerprint", ""))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:  # empty, truncated
             log.info("search index %s unreadable (%s): rebuilding it", path, exc)
             return None

@@ -176,6 +176,15 @@ def test_status_after_a_run(logged_in):
     assert out["login"]["state"] in {"valid", "expired"}
 
 
+def test_status_with_an_unreadable_fetched_at_says_so(tmp_path):
+    # before: f"{None:.1f}" raised TypeError when the manifest's fetched_at did not parse
+    from recommender.store import Store
+    Store(tmp_path).update_manifest(fetched_at="last tuesday")
+    result = run(["status", "--offline"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0
+    assert "(fetched last tuesday, age unknown)" in result.stdout
+
+
 def test_every_command_is_documented_in_the_readme():
     import typer.main
     text = README.read_text()

@@ -289,6 +289,20 @@ def test_search_index_is_cached_with_the_library_and_rebuilt_when_it_changes(tmp
     assert search(source, "rules", limit=1)[0]["track_id"] == tid(5)
 
 
+@pytest.mark.parametrize("damage", ["empty", "truncated", "zip-garbage"])
+def test_a_damaged_index_file_loads_as_none(tmp_path, damage):
+    # before: an empty file raised EOFError and a truncated one zipfile.BadZipFile (a crash
+    # of `recommend search` instead of the promised rebuild)
+    from recommender.searchindex import SearchIndex
+    good = tmp_path / "good.npz"
+    SearchIndex.build([(tid(0), "Halo", "Beyoncé", "X")], fingerprint="f").save(good)
+    data = good.read_bytes()
+    path = tmp_path / "index.npz"
+    path.write_bytes({"empty": b"", "truncated": data[:len(data) // 2], "zip-garbage": b"PK\x03\x04garbage"}[damage])
+    assert SearchIndex.load(path, fingerprint="f") is None
+    assert SearchIndex.load(good, fingerprint="f").query("halo")[0]["track_id"] == tid(0)
+
+
 def test_grams_match_scikit_learns_char_wb_analyzer():
     from sklearn.feature_extraction.text import TfidfVectorizer
 

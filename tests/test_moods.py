@@ -402,3 +402,16 @@ def test_plot_marks_each_source_playlist_and_shows_names_as_text(tmp_path, names
     res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
     path = plot_clusters(res, tmp_path / "m.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_playlist_name_two_playlists_share_is_refused_naming_their_ids():
+    # before: the first "Mix" was clustered silently, whichever the user meant
+    from recommender.moods import cluster_playlists
+    lib, party, ballads = two_group_audio_library()
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": ["Mix", "mix"]})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    lib = lib.replace(playlists=pl, playlist_items=items)
+    with pytest.raises(UsageError, match=f"2 playlists are named 'Mix'.*{'a' * 22}.*{'b' * 22}"):
+        cluster_playlists(lib, ["Mix"])
+    assert set(cluster_playlists(lib, ["b" * 22], k=1).tracks["track_id"]) == set(ballads)  # an id is exact

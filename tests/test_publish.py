@@ -135,6 +135,27 @@ def test_an_unchanged_list_and_description_write_nothing(standin, tmp_path):
     assert env.managed()["last_written"] == tracks[:5] and env.managed()["pending"] is None
 
 
+@pytest.mark.parametrize("text", ["Mix {mood}. Managed automatically.", "{ oops", "x {0}", "{date.year}", "{weights!z}"])
+def test_a_bad_description_template_is_a_config_error_before_any_write(standin, tmp_path, text):
+    # before: KeyError/ValueError/IndexError/AttributeError out of str.format, a crash with
+    # "unexpected error" (exit 1) after the whole build
+    from recommender.errors import ConfigError
+    env = Env(standin, tmp_path / "cache", **{"playlist.description": text})
+    with pytest.raises(ConfigError, match=r"playlist\.description"):
+        env.run(small_ids(env.server)[:3], dry_run=True)  # the dry run says so too
+    with pytest.raises(ConfigError, match=r"playlist\.description") as err:
+        env.run(small_ids(env.server)[:3])
+    assert "{date}" in str(err.value) and "{{" in str(err.value)
+    assert env.writes() == [] and env.ours() == []
+
+
+def test_literal_braces_in_the_description_are_written_as_braces(standin, tmp_path):
+    env = Env(standin, tmp_path / "cache", **{"playlist.description": "{{mine}} on {date}"})
+    result = env.run(small_ids(env.server)[:3])
+    text = env.server.account.playlist(result.playlist_id)["description"]
+    assert text.startswith("{mine} on 20") and text.endswith(publish.MARKER)
+
+
 def test_the_description_is_set_without_retries_or_complaints(env):
     """PUT /playlists/{id} answers 200 with an empty body: that is success, not an unreadable answer."""
     tracks = small_ids(env.server)
@@ -490,3 +511,21 @@ def test_garbage_in_the_manifest_does_not_bring_removed_tracks_back(env):
     again = publish.managed_state(env.gateway, store, env.settings, USER)
     assert again.user_removed == [tracks[0]] and again.playlist_id == pid
     assert [p for p in store.problems if "recovered" in p and "1 track you removed" in p]
+
+
+def test_a_playlist_object_without_items_is_read_through_its_items_endpoint():
+    # before: {"tracks": {"href", "total"}} (no "items" in it: the shape of a playlist object
+    # whose items are not embedded) read as an empty playlist, which the next run would take
+    # for the user removing every track
+    entries = [{"item": {"id": t, "type": "track"}} for t in ("a", "b", "c")]
+
+    class Gateway:
+        def get(self, url, **params):
+            assert url == "playlists/p1"
+            return {"snapshot_id": "s1", "tracks": {"href": "https://x/v1/playlists/p1/tracks", "total": 3}}
+
+        def pages(self, url, **params):
+            assert url == "playlists/p1/items"
+            return iter(entries)
+
+    assert publish.read_playlist(Gateway(), "p1") == ("s1", ["a", "b", "c"])

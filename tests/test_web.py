@@ -53,6 +53,8 @@ class StubContext:
                 for r in result.table.to_dict("records")]
 
     def steer(self, action, track_id="", artist=""):
+        if action == "full-disk":
+            raise OSError(28, "No space left on device", "/x/manifest.json")
         self.calls.append(("steer", action, track_id, artist))
         return "ok"
 
@@ -68,6 +70,8 @@ class StubContext:
         return 0.5
 
     def weights_preview(self, weights, new_share=None):
+        if weights.get("bug"):
+            raise ValueError("cannot reindex on an axis with duplicate labels")  # a bug in the product
         self.calls.append(("preview", weights))
         return {"tracks": [], "reason": "", "added": 0, "removed": 0, "evaluation": {}, "seconds": 0.0}
 
@@ -86,13 +90,17 @@ class StubContext:
         return {"playlist_id": "p", "name": "n", "tracks": 1, "created": True}
 
     def search(self, q):
+        if q == "bug":
+            raise RuntimeError("boom")
         return [{"track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "album": HOSTILE[2], "score": 1.0}]
 
     def similar(self, text):
         raise LockHeld("nothing")
 
+    cache = {"fetched_at": None}
+
     def runs(self):
-        return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": {"fetched_at": None}, "login": {"state": "ok"}, "playlist": None,
+        return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": self.cache, "login": {"state": "ok"}, "playlist": None,
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
                                            "message": HOSTILE[0]}], "evaluation": None}
 
@@ -121,7 +129,7 @@ def session(server):
     ctx, sec, base = server
     s = requests.Session()
     r = s.get(f"{base}/?token={sec.token}", allow_redirects=False, timeout=10)
-    assert r.status_code == 303 and r.headers["location"] == "/next"
+    assert r.status_code == 200 and 'data-page="enter"' in r.text and s.cookies.get(sec.cookie) == sec.session
     return s
 
 
@@ -256,3 +264,97 @@ def test_api_errors_are_json_with_exit_code(session, server):
     _, _, base = server
     r = session.get(base + "/api/similar?track=x", timeout=10)
     assert r.status_code == 400 and r.json()["exit_code"] == 6
+
+
+def test_a_bug_behind_an_api_endpoint_is_a_json_error(session, server):
+    # before: a plain-text 500 body, which the page's script could not parse ("Unexpected
+    # token 'i'...") instead of showing the one-line message
+    _, sec, base = server
+    r = session.get(base + "/api/search?q=bug", timeout=10)
+    assert r.status_code == 500 and r.headers["content-type"].startswith("application/json")
+    assert r.json() == {"error": "internal error (details in the log)"}
+    assert "boom" not in r.text and "Traceback" not in r.text
+    # a number too large for an int (JSON's Infinity) is bad input, not a bug
+    r = session.post(base + "/api/map/export", data=b'{"cluster": Infinity}', timeout=10,
+                     headers={"X-CSRF-Token": sec.csrf, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "error" in r.json()
+
+
+def test_runs_page_with_an_unreadable_fetched_at(session, server):
+    # before: '%.1f'|format(None) raised TypeError: a 500 instead of the page
+    ctx, _, base = server
+    ctx.cache = {"fetched_at": "last tuesday", "age_hours": None}
+    try:
+        r = session.get(base + "/runs", timeout=10)
+    finally:
+        del ctx.cache
+    assert r.status_code == 200 and "(fetched last tuesday, age unknown)" in r.text
+
+
+def test_non_ascii_tokens_are_refused_not_a_crash(session, server):
+    # before: hmac.compare_digest(str, str) raised TypeError on non-ASCII text, so any page
+    # (a cross-site one too) could make the server answer 500 and log a traceback
+    _, sec, base = server
+    assert requests.get(f"{base}/next?token=%C3%A9t%C3%A9", timeout=10).status_code == 403
+    assert requests.get(f"{base}/next", headers={"Cookie": f"{sec.cookie}=\xe9t\xe9"}, timeout=10).status_code == 403
+    r = session.post(base + "/api/weights/preview", json={}, headers={"X-CSRF-Token": "\xe9t\xe9"}, timeout=10)
+    assert r.status_code == 403
+    r = session.post(base + "/next/steer", data={"csrf": "\u00e9t\u00e9", "action": "remove", "track": "t1"},
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 403
+
+
+def test_a_full_disk_is_said_in_one_line_like_the_cli_says_it(session, server):
+    # before: "internal error (details in the log)", logged as a bug with its traceback
+    _, sec, base = server
+    r = session.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "full-disk", "track": "t1"},
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 507
+    assert r.text == "cannot write /x/manifest.json: No space left on device (the disk is full: free some space " \
+                     "and run again; the previous version is kept)"
+
+
+@pytest.mark.parametrize("body, status, says", [
+    (b"not json", 400, "JSON"), (b"[1]", 400, "JSON object"),
+    (b'{"cluster": "x"}', 400, "cluster must be a whole number"), (b'{"cluster": 1.5}', 400, "whole number"),
+    (b'{"cluster": Infinity}', 400, "whole number"), (b'{"cluster": true}', 400, "whole number"),
+])
+def test_bad_request_bodies_are_400_with_a_clear_message(session, server, body, status, says):
+    _, sec, base = server
+    r = session.post(base + "/api/map/export", data=body, timeout=10,
+                     headers={"X-CSRF-Token": sec.csrf, "Content-Type": "application/json"})
+    assert r.status_code == status and says in r.json()["error"]
+
+
+def test_a_bug_raising_valueerror_is_not_passed_off_as_bad_input(session, server, caplog):
+    # before: any ValueError/TypeError inside the call was answered 400 with pandas' words
+    # and never logged
+    _, sec, base = server
+    r = session.post(base + "/api/weights/preview", json={"weights": {"bug": 1}}, timeout=10,
+                     headers={"X-CSRF-Token": sec.csrf})
+    assert r.status_code == 500 and r.json() == {"error": "internal error (details in the log)"}
+    assert "duplicate labels" in caplog.text  # the details went to the log
+
+
+def test_the_browser_is_started_without_the_token_in_its_command_line(tmp_path, monkeypatch):
+    # before: webbrowser.open(URL with the token): every local user sees a process's arguments
+    # (ps, /proc/PID/cmdline), so anyone on the machine could read the token and use the app
+    import os
+    import webbrowser
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.web import server as web_server
+    url = "http://127.0.0.1:8123/?token=s3cr3t&x=<y>"
+    monkeypatch.setattr(web_server, "run_web", lambda settings, demo, port, ready: ready(url))
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda target, *a, **k: opened.append(target))
+    result = CliRunner().invoke(app, ["web"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert len(opened) == 1 and "s3cr3t" not in opened[0] and opened[0].startswith("file://")
+    page = tmp_path / web_server.OPEN_FILE
+    assert opened[0] == page.resolve().as_uri()
+    assert os.stat(page).st_mode & 0o077 == 0  # the owner's only
+    text = page.read_text()
+    assert 'content="0;url=http://127.0.0.1:8123/?token=s3cr3t&amp;x=&lt;y&gt;"' in text

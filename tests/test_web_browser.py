@@ -27,6 +27,7 @@ CHROMIUM = os.environ.get("RECOMMEND_CHROMIUM") or shutil.which("chromium") or "
 SHOTS = Path(os.environ.get("RECOMMEND_WEB_SCREENSHOTS", ROOT / "artifacts" / "web-screenshots"))
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
 PAGES = ["next", "weights", "map", "search", "similar", "runs"]
+LONG = "Longname" * 40  # one unbroken word of 320 characters
 
 try:
     from playwright.sync_api import sync_playwright
@@ -41,11 +42,12 @@ pytestmark = pytest.mark.slow
 
 
 def hostile_account(path: Path) -> None:
-    """The sample account with every artist and playlist renamed to carry a hostile string."""
+    """The sample account with every artist and playlist renamed to carry a hostile string
+    (every fourth artist also a very long word, LONG)."""
     from recommender.standins.spotify import Account
     acct = Account.sample()
     for i, artist in enumerate(sorted(acct.artists)):
-        acct.artists[artist]["name"] = f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}"
+        acct.artists[artist]["name"] = f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}" + (f" {LONG}" if i % 4 == 0 else "")
     for i, pl in enumerate(acct.playlists):
         pl["name"] = f"{pl['name']} {HOSTILE[i % 3]}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +95,8 @@ def page(browser, demo):
     pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
     pg.on("dialog", lambda d: d.accept())
     pg.goto(demo["url"])
-    assert pg.url == demo["base"] + "/next"  # the token is gone from the address bar
+    pg.wait_for_url(demo["base"] + "/next")  # the token is gone from the address bar
+    assert pg.evaluate("history.length") == 2  # about:blank, /next: the token page was replaced, not kept
     yield pg
     context.close()
 
@@ -103,11 +106,27 @@ def assert_safe(pg) -> None:
     assert pg.locator("#pwned").count() == 0
     assert pg.locator("img").count() == 0
     assert pg.title().endswith("· recommend web")
+    # a very long name wraps: the page never scrolls sideways (the steer buttons stay in view)
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def shot(pg, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_the_browser_start_page_lands_on_a_working_next_page(browser, demo, tmp_path):
+    # `recommend web` starts the browser with a local redirect page (no token in its command
+    # line); a cross-site start must still end on the Next playlist page, not on Forbidden
+    # (a SameSite=Strict cookie is not sent on a redirect of a navigation a file:// page began)
+    from recommender.web.server import browser_url
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.goto(browser_url(demo["url"], tmp_path))
+    pg.wait_for_url(demo["base"] + "/next")
+    pg.wait_for_selector("#next-table")
+    assert pg.title().startswith("Next playlist")
+    context.close()
 
 
 def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
@@ -116,6 +135,7 @@ def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
     assert rows.count() > 10
     body = page.inner_text("body")
     assert any(h in body for h in HOSTILE)  # shown literally
+    assert LONG in body
     assert page.locator("#next-table svg.shares rect").count() > 0
     assert_safe(page)
     shot(page, "next")

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from recommender import jobs
+from recommender.errors import UsageError
 from recommender.lock import RunLock
 from recommender.runlog import read_runs
 from recommender.web.context import WebContext
@@ -119,7 +120,7 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
     assert "+    weight: 0.2" in diff or "weight: 0.2" in diff
     assert "# keep" in ctx.config_file.read_text()
     assert ctx.weights()["content"] == 0.2
-    with pytest.raises(Exception, match="at least one weight"):
+    with pytest.raises(UsageError, match="at least one weight"):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
 
 
@@ -163,3 +164,66 @@ def test_search_and_similar(ctx):
     assert sim["track_id"] == hits[0]["track_id"] and sim["tracks"]
     info = ctx.runs()
     assert info["login"]["state"] and "runs" in info
+
+
+def test_taste_map_colours_two_playlists_of_the_same_name_apart(tmp_path):
+    # before: points were coloured by the playlist's *name*, so every point of the second
+    # "Chill" got the first one's colour and the second legend entry coloured nothing
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=4)
+    first, second = [r["track_id"] for r in rows[:8]], [r["track_id"] for r in rows[8:]]
+    lib = make_library(rows, {"p" * 22: first, "q" * 22: second})
+    lib = lib.replace(playlists=pd.DataFrame({"playlist_id": ["p" * 22, "q" * 22], "name": ["Chill", "Chill"]}))
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.taste_map()
+    assert data["playlists"] == ["Chill", "Chill"]
+    colour = {p["id"]: p["playlist"] for p in data["points"]}
+    assert {colour[t] for t in first} == {0} and {colour[t] for t in second} == {1}
+
+
+def test_taste_map_of_a_tiny_library_says_so_in_plain_words(tmp_path):
+    # before: "playlist '__recommend_web_library__' has 3 tracks; clustering needs at least 4"
+    from recommender.config import load_settings
+    from recommender.errors import NotEnoughData
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=1)[:3]
+    lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    with pytest.raises(NotEnoughData) as err:
+        c.taste_map()
+    assert "'your library' has 3 tracks" in str(err.value) and "__" not in str(err.value)
+
+
+@pytest.mark.parametrize("share", ["abc", "0.5", True, float("nan"), 1.5, -0.1])
+def test_a_bad_new_share_is_a_usage_error(tmp_path, share):
+    # before: float("abc") raised a bare ValueError (answered as if it were a bug's message)
+    from recommender.config import load_settings
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    with pytest.raises(UsageError, match="new-music share must be between 0 and 1"):
+        c.save_weights({}, new_share=share)
+    assert not (tmp_path / "u.yaml").exists()  # nothing written
+
+
+def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
+    # before: the managed playlist (our recommendations) and the mood playlists were drawn as
+    # "your library" and coloured as your playlists, and a cluster export could feed them back
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from recommender.store import Store
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=4)
+    mine, ours = [r["track_id"] for r in rows[:12]], [r["track_id"] for r in rows[12:]]
+    lib = make_library(rows, {"p" * 22: mine, "m" * 22: ours})
+    lib = lib.replace(playlists=pd.DataFrame({"playlist_id": ["p" * 22, "m" * 22], "name": ["Mine", "Recommended"]}))
+    Store(tmp_path).update_manifest(managed_playlist={"id": "m" * 22, "name": "Recommended"})
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.taste_map()
+    assert data["playlists"] == ["Mine"]
+    assert {p["id"] for p in data["points"]} == set(mine) and data["total"] == len(mine)

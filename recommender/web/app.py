@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import RecommenderError
+from ..errors import RecommenderError, StorageError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,12 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("map", "Taste map"), ("search", "Search"),
          ("similar", "Similar"), ("runs", "Runs")]
+
+
+def _same(given: str, secret: str) -> bool:
+    """Constant-time comparison of a client's value with a secret (any text: compare_digest
+    refuses non-ASCII str, so both are compared as UTF-8 bytes)."""
+    return bool(given) and hmac.compare_digest(given.encode("utf-8", "surrogatepass"), secret.encode("utf-8"))
 
 
 class Security:
@@ -64,8 +70,7 @@ class Security:
     def authed(self, request: Request) -> bool:
         cookie = request.cookies.get(self.cookie, "")
         token = request.query_params.get("token", "")
-        return (bool(cookie) and hmac.compare_digest(cookie, self.session)) or \
-            (bool(token) and hmac.compare_digest(token, self.token))
+        return _same(cookie, self.session) or _same(token, self.token)
 
     def origin_ok(self, request: Request) -> bool:
         origin = request.headers.get("origin")
@@ -107,14 +112,17 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if not given and "form" in request.headers.get("content-type", ""):
             form = await request.form()
             given = str(form.get("csrf", ""))
-        return bool(given) and hmac.compare_digest(given, sec.csrf) and sec.origin_ok(request)
+        return _same(given, sec.csrf) and sec.origin_ok(request)
 
     def error_json(exc: RecommenderError) -> JSONResponse:
         return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status_code=400)
 
     # ----- pages ---------------------------------------------------------------------------
     async def index(request: Request) -> Response:
-        response = RedirectResponse("/next", status_code=303)
+        """Sets the session cookie; the page then replaces itself (script) by /next. Not a 303:
+        when a file:// page started the visit (``server.browser_url``), the browser would not
+        send the SameSite=Strict cookie on the redirect, and /next would answer 403."""
+        response = render(request, "enter.html")
         response.set_cookie(sec.cookie, sec.session, httponly=True, samesite="strict", path="/")
         return response
 
@@ -177,18 +185,25 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     # ----- JSON endpoints ----------------------------------------------------------------------
     async def json_action(request: Request, call) -> Response:
-        """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as JSON."""
+        """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as
+        JSON (bad input: the UsageError of the validation; anything else is a bug, see ``guard``)."""
         if not await check_csrf(request):
             return JSONResponse({"error": "CSRF check failed"}, status_code=403)
         try:
             body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("the request body must be a JSON object")
+        except ValueError:  # not JSON, not UTF-8
+            return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
+        try:
             return JSONResponse(await run_in_threadpool(call, body))
         except RecommenderError as exc:
             return error_json(exc)
-        except (ValueError, TypeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    def whole(value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+            raise UsageError(f"{key} must be a whole number, got {value!r}")
+        return int(value)
 
     async def api_weights_preview(request: Request) -> Response:
         return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")))
@@ -198,7 +213,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share")), "path": str(ctx.config_file)})
 
     async def api_export(request: Request) -> Response:
-        return await json_action(request, lambda b: ctx.export_cluster(int(b.get("cluster", -1))))
+        return await json_action(request, lambda b: ctx.export_cluster(whole(b.get("cluster"), "cluster")))
 
     async def api_search(request: Request) -> Response:
         q = request.query_params.get("q", "")
@@ -234,9 +249,15 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return _headers(denied(request), started)
         try:
             response = await call_next(request)
-        except Exception:  # a bug: one line to the user, the details to the log
-            log.exception("error in %s %s", request.method, request.url.path)
-            response = Response("internal error (details in the log)", status_code=500)
+        except Exception as exc:  # a full disk as the CLI says it; a bug: one line, the details to the log
+            if StorageError.matches(exc):
+                message, status = str(StorageError.from_os_error(exc)), 507
+                log.warning("%s %s: %s", request.method, request.url.path, message)
+            else:
+                log.exception("error in %s %s", request.method, request.url.path)
+                message, status = "internal error (details in the log)", 500
+            response = JSONResponse({"error": message}, status_code=status) if request.url.path.startswith("/api/") \
+                else Response(message, status_code=status)  # the scripts read {"error"} from /api/ answers
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"
         return _headers(response, started)

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAP_MAX_TRACKS = 1000  # the taste map clusters at most this many tracks (evenly spread over the library)
 MAP_PLAYLIST = "__recommend_web_library__"
+MAP_PLAYLIST_NAME = "your library"  # what clustering's messages call it
 MAP_TOP_PLAYLISTS = 8  # playlists with their own colour on the map; the rest are "other"
 PREVIEW_ROWS = 20
 EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlists (`recommend evaluate`: all)
@@ -137,7 +138,7 @@ class WebContext:
                 raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
             changes[f"scorers.{name}.weight"] = float(w)
         if new_share is not None:
-            if not 0 <= float(new_share) <= 1:
+            if isinstance(new_share, bool) or not isinstance(new_share, (int, float)) or not 0 <= new_share <= 1:
                 raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
             changes["candidates.new_share"] = float(new_share)
         if changes and not any(v > 0 for k, v in {**{f"scorers.{n}.weight": w for n, w in self.weights().items()},
@@ -296,7 +297,9 @@ class WebContext:
         import pandas as pd
 
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
-        lib = self.library()
+        from ..publish import managed_playlist_ids
+        # the playlists we wrote (the managed one, mood exports) are our output, not your taste
+        lib = jobs._without_playlist(self.library(), *managed_playlist_ids(jobs.open_store(self.settings)))
         items = lib.playlist_items
         known = set(lib.track_ids)
         ids = [t for t in dict.fromkeys(list(items["track_id"].astype(str)) +
@@ -305,7 +308,7 @@ class WebContext:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
         pl = lib.playlists
         pseudo = lib.replace(
-            playlists=pd.concat([pl, pd.DataFrame({"playlist_id": [MAP_PLAYLIST], "name": [MAP_PLAYLIST]})],
+            playlists=pd.concat([pl, pd.DataFrame({"playlist_id": [MAP_PLAYLIST], "name": [MAP_PLAYLIST_NAME]})],
                                 ignore_index=True),
             playlist_items=pd.concat([items, pd.DataFrame({"playlist_id": MAP_PLAYLIST, "track_id": ids,
                                                            "position": range(len(ids))})], ignore_index=True))
@@ -314,15 +317,16 @@ class WebContext:
                                valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
         names = pl.set_index("playlist_id")["name"].astype(str).to_dict()
         first = items.drop_duplicates("track_id").set_index("track_id")["playlist_id"].astype(str).to_dict()
-        top = items["playlist_id"].astype(str).value_counts().index[:MAP_TOP_PLAYLISTS]
+        top = list(items["playlist_id"].astype(str).value_counts().index[:MAP_TOP_PLAYLISTS])
         playlists = [names.get(p, p) for p in top]
+        colour = {p: i for i, p in enumerate(top)}  # by id: two playlists may share a name
         t = res.tracks[res.tracks["cluster"] >= 0]
         points = []
         for r in t.to_dict("records"):
             p = first.get(r["track_id"])
             points.append({"id": r["track_id"], "name": str(r["name"]), "artists": str(r["artists"]),
                            "x": _num(r["x"]), "y": _num(r["y"]), "cluster": int(r["cluster"]),
-                           "playlist": playlists.index(names.get(p, p)) if p in set(top) else -1})
+                           "playlist": colour.get(p, -1)})
         # radar: each cluster's mean audio features (those on a 0..1 scale), whatever the basis
         feats = audio_features(lib)
         radar_features = [f for f in CLUSTER_FEATURES if f in feats.columns and feats[f].notna().any()

@@ -43,6 +43,31 @@ def serve(ctx, sock: socket.socket, security, warm_up: bool = True) -> None:
         sock.close()
 
 
+OPEN_FILE = "web-open.html"  # the page the browser is started with (holds the token)
+
+
+def browser_url(url: str, directory) -> str:
+    """What to start the browser with: the ``file://`` URL of a private (0600) page in
+    ``directory`` that redirects to ``url``, so that the secret token never appears in the
+    browser's command line, which every local user can read (``ps``); as Jupyter does.
+    ``url`` itself when the page cannot be written."""
+    import html
+    from pathlib import Path
+
+    from ..errors import RecommenderError
+    from ..store import atomic_write_text
+    path = Path(directory) / OPEN_FILE
+    target = html.escape(url, quote=True)
+    try:
+        atomic_write_text(path, f'<!doctype html>\n<meta charset="utf-8">\n<meta http-equiv="refresh" content="0;url='
+                                f'{target}">\n<title>recommend web</title>\n<p><a href="{target}">Open recommend web</a>'
+                                '</p>\n', mode=0o600)
+    except (OSError, RecommenderError) as exc:
+        log.warning("could not write %s (%s): the browser gets the URL itself", path, exc)
+        return url
+    return path.resolve().as_uri()
+
+
 DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.redirect_uri", "cache.dir")
 DEMO_CONFIG = "web-config.yaml"  # the demo's own config file (saved weights, blocked artists)
 

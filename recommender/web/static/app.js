@@ -305,7 +305,7 @@ function initSimilar() {
       const tr = el("tr");
       const sh = el("td");
       sh.appendChild(shareBar(t.shares, out.scorers));
-      tr.append(el("td", {}, t.rank), trackCell(t), el("td", { class: "num" }, fmt(t.score)), sh);
+      tr.append(el("td", { class: "num" }, t.rank), trackCell(t), el("td", { class: "num" }, fmt(t.score)), sh);
       body.appendChild(tr);
     }
     return `${out.tracks.length} tracks; shares: ${out.scorers.join(", ")}`;
@@ -339,6 +339,6 @@ function initRuns() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  const init = { next: initNext, weights: initWeights, map: initMap, search: initSearch, similar: initSimilar, runs: initRuns }[page];
+  const init = { enter: () => window.location.replace("/next"), next: initNext, weights: initWeights, map: initMap, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init) init();
 });
