@@ -355,6 +355,15 @@ def require_library(settings) -> Library:
     return library
 
 
+def taste_library(settings, library: Library | None = None) -> Library:
+    """The cached library (or ``library``) without every playlist this tool ever wrote (the
+    managed playlist, old ones, mood exports): our own output is never taste, evidence or a
+    target. The tracks stay (search still finds them)."""
+    from .publish import managed_playlist_ids
+    library = require_library(settings) if library is None else library
+    return _without_playlist(library, *managed_playlist_ids(open_store(settings)))
+
+
 # ----- evaluation and tuning ----------------------------------------------------------------------
 @dataclass
 class EvalSetup:
@@ -382,9 +391,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         hidden = hide_tracks(library, min_tracks=ev.min_tracks)
         source = f"{dataset} ({split} split, {features} features, protocol hiding)"
     else:
-        from .publish import managed_playlist_ids
-        # the playlists we wrote are our own output: never a target to predict
-        library = _without_playlist(require_library(settings), *managed_playlist_ids(open_store(settings)))
+        library = taste_library(settings)  # the playlists we wrote: never a target to predict
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
         source = (f"your library in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")

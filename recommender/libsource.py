@@ -65,12 +65,14 @@ class LibrarySource:
         return self.frames_dir / "datasets" / f"search-{digest}.npz"
 
     def load(self):
-        """The Library (NotEnoughData when the cache holds none; DataError for a bad file)."""
+        """The Library (NotEnoughData when the cache holds none; DataError for a bad file);
+        from the cache without the playlists this tool wrote (``jobs.taste_library``), so that
+        similar and moods never take our own output for your taste."""
         if self.dataset is not None:
             from .dataset import load_dataset
             return load_dataset(self.dataset, features=self.features)
-        from .jobs import require_library
-        return require_library(self.settings)
+        from .jobs import taste_library
+        return taste_library(self.settings)
 
 
 def open_source(settings, dataset: Path | None = None, demo: bool = False, progress=None) -> LibrarySource:

@@ -387,3 +387,34 @@ def test_similar_setup_takes_plugged_in_sources(monkeypatch):
     settings = default_settings()
     _, weights, extra = explore.similar_setup(settings, _credited_library())
     assert extra == {"open_data": open_data} and weights["open_data"] == 1.0  # no similar.open_data_weight key
+
+
+def test_similar_and_moods_never_read_the_playlists_the_tool_wrote(tmp_path):
+    # before: `recommend similar` (and moods) loaded the cache with the managed playlist in it,
+    # so our own recommendations counted as "played together" evidence for the next similar
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from recommender.libsource import LibrarySource
+    from recommender.scorers import CollaborativeScorer
+    from recommender.store import Store
+    from test_moods import make_library
+    rows = [{"track_id": t * 22, "name": f"song {t}", "artist": f"artist {t}"} for t in "abcdef"]
+    lib = make_library(rows, {"p" * 22: ["a" * 22, "c" * 22], "q" * 22: ["d" * 22, "e" * 22],
+                              "m" * 22: ["a" * 22, "b" * 22]})
+    lib = lib.replace(playlists=pd.DataFrame({"playlist_id": ["p" * 22, "q" * 22, "m" * 22],
+                                              "name": ["Mine", "Other", "Recommended"]}))
+    store = Store(tmp_path)
+    store.save_library(lib)
+    store.update_manifest(fetched_at="2026-11-29T00:00:00+00:00",
+                          managed_playlist={"id": "m" * 22, "name": "Recommended"})
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    loaded = LibrarySource(settings).load()
+    assert set(loaded.playlists["playlist_id"]) == {"p" * 22, "q" * 22}
+    assert "m" * 22 not in set(loaded.playlist_items["playlist_id"])
+    assert "b" * 22 in set(loaded.track_ids)  # the tracks stay: search still finds them
+    out = similar_tracks(loaded, "a" * 22, {"collaborative": CollaborativeScorer(artist_weight=0.0)}, n=5,
+                       normalisation="minmax")
+    scored = out.dropna(subset=["score"])
+    assert scored.iloc[0]["track_id"] == "c" * 22
+    assert "b" * 22 not in set(scored[scored["score"] > 0]["track_id"])

@@ -297,9 +297,8 @@ class WebContext:
         import pandas as pd
 
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
-        from ..publish import managed_playlist_ids
         # the playlists we wrote (the managed one, mood exports) are our output, not your taste
-        lib = jobs._without_playlist(self.library(), *managed_playlist_ids(jobs.open_store(self.settings)))
+        lib = jobs.taste_library(self.settings, self.library())
         items = lib.playlist_items
         known = set(lib.track_ids)
         ids = [t for t in dict.fromkeys(list(items["track_id"].astype(str)) +
@@ -389,7 +388,7 @@ class WebContext:
     def _similar_setup(self):
         """``recommend similar``'s scorers (fitted once), weights and extra sources."""
         from ..explore import similar_setup
-        lib = self.library()
+        lib = jobs.taste_library(self.settings, self.library())  # our playlists are not evidence
         scorers, weights, extra = similar_setup(self.settings, lib)
         return {name: s.fit(lib) for name, s in scorers.items()}, weights, extra
 
