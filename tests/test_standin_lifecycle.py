@@ -233,3 +233,36 @@ def test_open_data_standins_stop_listenbrainz_when_musicbrainz_cannot_start():
             with open_data_standins(0, port):
                 pass
     assert listenbrainz_threads() == before
+
+
+@pytest.mark.parametrize("name", ["spotify", "musicbrainz"])
+def test_two_threads_stopping_at_once_stop_it_once_without_an_error(name):
+    """Ctrl-C's cleanup and a stop from elsewhere can overlap: before, the second stop() found
+    the server half torn down (AttributeError on None in a thread, seen in CI)."""
+    import threading
+    make = KINDS[name][0]
+    standin = make().start()
+    server = standin._server
+    real_shutdown = server.shutdown
+
+    def slow_shutdown():
+        time.sleep(0.2)  # widen the window in which the other thread also stops
+        real_shutdown()
+
+    server.shutdown = slow_shutdown
+    errors = []
+
+    def stop():
+        try:
+            standin.stop()
+        except Exception as exc:  # noqa: BLE001 - the test collects whatever escapes
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stop) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert errors == [] and not standin.running
+    assert standin.start().running  # and it starts again
+    standin.stop()

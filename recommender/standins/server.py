@@ -51,6 +51,9 @@ class StandInHandler(BaseHTTPRequestHandler):
         log.debug(f"{self.standin.label}: {format}", *args)
 
 
+_STOP_LOCK = threading.Lock()
+
+
 class ServedStandIn:
     """Base of a stand-in. Subclasses set ``host``, ``port`` and ``label`` and define
     ``_handle(method, target, headers, body) -> (status, headers, payload)``.
@@ -94,15 +97,18 @@ class ServedStandIn:
         return self
 
     def stop(self) -> None:
-        """Stop serving, close the socket and join the thread (idempotent)."""
-        if self._server is None:
+        """Stop serving, close the socket and join the thread (idempotent, and safe when two
+        threads stop at once: Ctrl-C's cleanup and a stop from elsewhere)."""
+        with _STOP_LOCK:  # exactly one caller takes the server
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        if server is None:
             return
         self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
 
     def serve_forever(self) -> None:
         """Start (if needed) and block until interrupted (Ctrl-C) or stopped elsewhere; then stop."""
