@@ -482,7 +482,9 @@ def _print_build(result, held) -> None:
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + ["new" if r.get("new") else "", NEW_SOURCE.get(str(r.get("source", "")), str(r.get("source", "")))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
-    weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items() if v > 0)  # scorers that count
+    factors = result.weight_factors  # artist_walk on few playlists: the blend used weight x factor
+    weights = ", ".join(f"{k} {v:g}" + (f" x{factors[k]:.2f}" if k in factors else "")
+                        for k, v in result.weights.items() if v > 0)  # scorers that count
     title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; "
              + (f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)" if narrow
                 else "columns = each scorer's share of the score)"))

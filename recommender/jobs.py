@@ -123,6 +123,7 @@ class BuildResult:
     mode: str = "taste"
     reason: str | None = None
     weights: dict[str, float] = field(default_factory=dict)
+    weight_factors: dict[str, float] = field(default_factory=dict)  # scorer -> weight_factor() when not 1
     messages: list[str] = field(default_factory=list)
     requests: int = 0  # to Spotify
     open_data_requests: dict[str, int] = field(default_factory=dict)  # discovery's, by service (when refreshed)
@@ -151,7 +152,8 @@ class BuildResult:
                        "why": "left as it was", "pinned": False} for t in self.unchanged]
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
                 "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
-                "mode": self.mode, "reason": self.reason, "weights": self.weights, "messages": self.messages,
+                "mode": self.mode, "reason": self.reason, "weights": self.weights,
+                "weight_factors": {k: round(v, 4) for k, v in self.weight_factors.items()}, "messages": self.messages,
                 "requests": self.requests, "open_data_requests": self.open_data_requests,
                 "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
                 "diff": {"added": self.added_ids, "removed": self.removed_ids}}
@@ -236,6 +238,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             store.update_manifest(**{PIN_REQUESTS: []})
         result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                              created=pub.created, mode=recs.mode, weights=dict(recs.weights),
+                             weight_factors=dict(recs.weight_factors),
                              messages=list(dict.fromkeys(store.problems + warnings + pub.messages)),
                              requests=gateway.requests_made, open_data_requests=open_data, refreshed=refreshed,
                              added_ids=plan.added, removed_ids=plan.removed,

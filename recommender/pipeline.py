@@ -51,7 +51,8 @@ class Recommendations:
     ``contrib_<scorer>`` per scorer (they add up to score), why, pinned (bool).
     ``seeds``: seed weights indexed by track id. ``reason``: why the table is empty (or why
     nothing but pinned tracks is in it), else "". ``removed``: how many known tracks each
-    candidate rule removed. ``timings``: wall-clock seconds per stage.
+    candidate rule removed. ``timings``: wall-clock seconds per stage. ``weight_factors``:
+    scorer -> its ``weight_factor()`` where that is not 1 (the blend used weight x factor).
     """
 
     table: pd.DataFrame
@@ -63,6 +64,7 @@ class Recommendations:
     seed_playlist_id: str | None = None
     removed: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    weight_factors: dict[str, float] = field(default_factory=dict)
 
     @property
     def track_ids(self) -> list[str]:
@@ -560,6 +562,8 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
             if w.get(name, 0) > 0:
                 scorer.fit(library)
                 clock.lap(f"fit {name}")
+    used = fitted_weights(w, scorers)
+    factors = {k: used[k] / v for k, v in w.items() if v > 0 and used[k] != v}
     cfg = settings.blend
     rows = np.flatnonzero(alive)
     blended, contrib, _raw = score_candidates(scorers, seeds, candidates, w, cfg.normalisation,
@@ -586,7 +590,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
                   f"linking them to the {len(seeds)} seeds")
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
-    return Recommendations(table=table, reason=reason, **common)
+    return Recommendations(table=table, reason=reason, weight_factors=factors, **common)
 
 
 # ----- the mix: new tracks and where they came from -----------------------------------------

@@ -317,3 +317,18 @@ def test_search_local_and_spotify(logged_in):
     assert both.exit_code == 0, both.stderr
     searches = [r for r in server.requests if r.path == "/v1/search"]
     assert searches and all(int(r.query["limit"]) <= 10 for r in searches)
+
+
+def test_build_playlist_says_how_much_of_the_walk_weight_it_used(logged_in):
+    """artist_walk's weight shrinks with few playlists (m / (m + shrink)): the table's title and
+    --json say by how much, so the nominal weight shown is not mistaken for the one used."""
+    from recommender.store import Store
+    server, env, cache = logged_in
+    out = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)
+    library = Store(cache).load_library()
+    m = library.track_playlist_matrix(extra_sources=True)[0].shape[1]
+    assert out["weights"]["artist_walk"] == 1.15
+    assert out["weight_factors"] == {"artist_walk": round(m / (m + 50), 4)}
+    table = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "200"})
+    assert table.exit_code == 0, table.stderr
+    assert f"artist_walk 1.15 x{m / (m + 50):.2f}" in " ".join(table.stdout.split())
