@@ -328,3 +328,38 @@ def test_slow_answer_times_out_and_is_retried(standin, tmp_path):
     assert len(sleeps) == 1  # one timeout, one retry
     assert len(library.saved_tracks) == len(standin.account.saved_tracks)
     assert time.monotonic() - started < 10
+
+
+def test_playlist_listed_twice_while_paging_is_kept_once_and_the_next_refresh_works(small_account, tmp_path):
+    """Offset paging: a playlist created between two pages of /me/playlists shifts the list, so
+    the last playlist of page 1 comes again on page 2. It must be one playlist (one set of
+    items), and the next refresh must not crash on a cache holding it twice."""
+    import copy
+    template = small_account.playlists[0]
+    for i in range(55):  # more than one page of 50
+        small_account.playlists.append({**copy.deepcopy(template), "id": f"extraPlaylist{i:09d}",
+                                        "name": f"Extra {i}"})
+    calls = []
+
+    def create_between_pages(account):
+        calls.append(1)
+        if len(calls) == 2:  # just before page 2 is read: the user creates a playlist
+            account.playlists.insert(0, {**copy.deepcopy(template), "id": "createdMeanwhile000001",
+                                         "name": "Created meanwhile", "snapshot_id": "created-0"})
+
+    with StandinServer(small_account) as server:
+        settings = settings_for(server, tmp_path / "cache")
+        save_login(server, tmp_path / "cache")
+        gateway, store = gateway_for(settings), Store(settings.cache_dir)
+        server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", before=create_between_pages, times=2))
+        library, report = refresh_library(gateway, store, settings)
+        assert not library.playlists["playlist_id"].duplicated().any()
+        assert not library.playlist_items.duplicated(["playlist_id", "position"]).any()
+        assert report.playlists == len(library.playlists)
+        # a cache written before the fix holds it twice: the next refresh crashed on it
+        import pandas as pd
+        store.save_library(library.replace(playlists=pd.concat([library.playlists, library.playlists.iloc[:1]])),
+                           ["playlists"])
+        library, report = refresh_library(gateway, store, settings)
+        assert report.playlists == len([p for p in server.account.playlists if p["followed"]])
+        assert not library.playlists["playlist_id"].duplicated().any()

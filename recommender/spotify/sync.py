@@ -89,10 +89,17 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     # --- playlists -----------------------------------------------------------------------
     progress("playlists", 0, None)
     listing = list(gateway.pages("me/playlists"))
-    playlist_rows = [parse.playlist_row(p, user_id) for p in listing if p and p.get("id")]
+    # offset paging: a playlist created or removed between two pages shifts the list, so one
+    # can come twice; it is one playlist (kept once, first listing wins)
+    by_id: dict[str, dict] = {}
+    for p in listing:
+        if p and p.get("id"):
+            by_id.setdefault(p["id"], parse.playlist_row(p, user_id))
+    playlist_rows = list(by_id.values())
     report.playlists = len(playlist_rows)
     old_items = cached.playlist_items if cached is not None else schema.empty_frame("playlist_items")
-    old_playlists = cached.playlists.set_index("playlist_id") if cached is not None else None
+    old_playlists = (cached.playlists.drop_duplicates("playlist_id").set_index("playlist_id")
+                     if cached is not None else None)
     item_frames: list[pd.DataFrame] = []
     snapshots: dict[str, str] = {}
     for i, row in enumerate(playlist_rows):
