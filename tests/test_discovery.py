@@ -467,3 +467,28 @@ def test_cli_exits_0_with_one_warning_when_lb_radio_answers_503(tmp_path, monkey
     assert table.exit_code == 0, table.stderr
     lines = [ln for ln in table.stderr.splitlines() if "discovery stopped early" in ln]
     assert len(lines) == 1, table.stderr  # one line on the terminal, not a log warning plus a note
+
+
+def test_a_discovery_step_that_does_not_finish_leaves_the_last_discovery_in_the_cache(tmp_path):
+    """The pull is saved (and dated) before the open-data step runs; a step stopped half way
+    (Ctrl-C, Spotify's quota, a bug) must leave the previous discovery and its tracks in the
+    cache, not a fresh-looking cache with no new tracks at all for the next max_age_hours."""
+    from recommender import jobs
+    from recommender.store import Store
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        first, _ = jobs.refresh(demo)
+        assert len(first.frames["discovered"]) > 0
+
+        def interrupt(stage, done, total):
+            if stage.startswith("ListenBrainz"):
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            jobs.refresh(demo, progress=interrupt)
+    cached = Store.from_settings(demo).load_library()
+    for name in ("discovered", "recordings", "similar_artists", "similar_tracks"):
+        pd.testing.assert_frame_equal(cached.frames[name].reset_index(drop=True),
+                                      first.frames[name].reset_index(drop=True), check_dtype=False)
+    assert set(cached.frames["discovered"]["track_id"]) <= set(cached.frames["tracks"]["track_id"])

@@ -216,7 +216,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         top_artists=pd.DataFrame(top_artists, columns=["artist_id", "time_range", "rank"]),
         saved_tracks=pd.DataFrame(saved, columns=["track_id", "added_at"]),
         followed_artists=pd.DataFrame(followed, columns=["artist_id"]), discovery=discovery, **extra)
-    store.save_library(library)
+    store.save_library(_with_last_discovery(library, cached))
     report.tracks = len(library.tracks)
     report.discovery_tracks = discovery["track_id"].nunique()
     report.requests = gateway.requests_made - start_requests
@@ -225,3 +225,25 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                           artist_genres_api=genres_state, discovery=discovery_state,
                           last_refresh={"requests": report.requests, "at": now_iso()})
     return library, report
+
+
+def _with_last_discovery(library: Library, cached: Library | None) -> Library:
+    """What the pull saves: ``library`` plus the cached open-data frames and their new tracks.
+
+    The pull is saved (and dated) before the open-data step (``jobs.discover``) runs; that step
+    replaces these frames when it finishes. One that does not (Ctrl-C, Spotify's quota, an
+    outage) so leaves the last discovery in the cache, not a fresh-looking cache without any
+    new track until it goes stale. The returned library (the one discovery starts from) is
+    not changed.
+    """
+    if cached is None or not len(cached.frames["discovered"]):
+        return library
+    tracks = library.frames["tracks"]
+    old = cached.frames["tracks"]
+    keep = old[old["track_id"].isin(cached.frames["discovered"]["track_id"]) & ~old["track_id"].isin(tracks["track_id"])]
+    tracks = pd.concat([schema.conform("tracks", tracks), keep], ignore_index=True).sort_values("track_id", kind="stable")
+    have = set(tracks["track_id"].astype(str))
+    frames = {name: cached.frames[name] for name in schema.OPEN_DATA_FRAMES}
+    for name in ("discovered", "recordings", "similar_tracks"):
+        frames[name] = frames[name][frames[name]["track_id"].isin(have)]
+    return library.replace(tracks=tracks, **frames)
