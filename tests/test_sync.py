@@ -363,3 +363,28 @@ def test_playlist_listed_twice_while_paging_is_kept_once_and_the_next_refresh_wo
         library, report = refresh_library(gateway, store, settings)
         assert report.playlists == len([p for p in server.account.playlists if p["followed"]])
         assert not library.playlists["playlist_id"].duplicated().any()
+
+
+def test_a_connection_broken_in_the_middle_of_a_body_is_retried_like_a_timeout(env):
+    """requests raises ChunkedEncodingError (not ConnectionError) when the connection drops
+    while the body is read: a read is retried, a write is an ambiguous write (re-read, never
+    re-sent), never an 'unexpected error'."""
+    import requests
+
+    from recommender.spotify.gateway import AmbiguousWrite
+    server, settings, gateway, store, sleeps = env
+    real = gateway.client._session.request
+    broken = []
+
+    def drop_once(method, url, **kwargs):
+        if ("/v1/me/tracks" in url or method == "POST") and len(broken) < 2 and url not in broken:
+            broken.append(url)
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(10 bytes read)")
+        return real(method, url, **kwargs)
+
+    gateway.client._session.request = drop_once
+    library, _ = refresh_library(gateway, store, settings)
+    assert len(sleeps) == 1 and len(library.saved_tracks) == len(server.account.saved_tracks)
+    owned = next(p for p in server.account.playlists if p["owner"] == server.account.user["id"])
+    with pytest.raises(AmbiguousWrite):
+        gateway.add_items(owned["id"], [f"spotify:track:{next(iter(server.account.tracks))}"])

@@ -129,7 +129,8 @@ class Gateway:
                                    status=status) from None
             except SpotifyOauthError as exc:
                 raise AuthError(f"Spotify refused the saved login ({exc.error}): run `recommend auth`") from None
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except (requests.Timeout, requests.ConnectionError,  # also a connection broken mid-body:
+                    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
                 self._transient(attempt, idempotent, f"{type(exc).__name__} on {method} {url}")
                 attempt += 1
                 continue
