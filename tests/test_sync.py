@@ -388,3 +388,14 @@ def test_a_connection_broken_in_the_middle_of_a_body_is_retried_like_a_timeout(e
     owned = next(p for p in server.account.playlists if p["owner"] == server.account.user["id"])
     with pytest.raises(AmbiguousWrite):
         gateway.add_items(owned["id"], [f"spotify:track:{next(iter(server.account.tracks))}"])
+
+
+@pytest.mark.parametrize("path", [r"^/v1/artists/[^/]+/albums$", r"^/v1/albums/[^/]+/tracks$"])
+def test_an_artist_or_album_gone_from_the_catalogue_skips_only_its_discovery_albums(env, path):
+    """A 404 (or 403) on one artist's album list or one album's tracks (taken down since, or
+    never readable) costs that artist's or album's discovery tracks, not the whole refresh."""
+    server, settings, gateway, store, _ = env
+    server.add_fault(Fault(method="GET", path=path, status=404, times=1))
+    library, report = refresh_library(gateway, store, settings)
+    assert len(library.discovery) > 0  # the other artists' albums are there
+    assert len(library.playlist_items) > 0 and store.load_library() is not None

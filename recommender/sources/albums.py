@@ -9,12 +9,17 @@ already pulled are not pulled again; an artist's album list is re-read at most e
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from .. import schema
+from ..errors import SpotifyError
 from ..store import now_iso
 
+log = logging.getLogger(__name__)
+
 SOURCE = "albums"
+GONE = (403, 404)  # an artist or album taken down (or not readable): skipped, the refresh goes on
 
 
 def days_since(iso: str | None) -> float:
@@ -59,7 +64,13 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
         progress("discovery", i, len(artists))
         if days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
             albums = []
-            page = gateway.get(f"artists/{artist_id}/albums", include_groups="album,single", limit=50)
+            try:
+                page = gateway.get(f"artists/{artist_id}/albums", include_groups="album,single", limit=50)
+            except SpotifyError as exc:
+                if exc.status not in GONE:
+                    raise
+                log.info("discovery: the albums of artist %s are not readable (%s), skipped", artist_id, exc.status)
+                continue
             for obj in (page or {}).get("items") or []:
                 if obj and obj.get("id"):
                     albums.append(obj)
@@ -75,9 +86,16 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
                 rows.extend(known.assign(source_artist_id=artist_id).to_dict("records"))
                 continue
             album = album_objs.get(album_id) or {"id": album_id}
-            for obj in gateway.pages(f"albums/{album_id}/tracks"):
-                if obj and obj.get("id") and not obj.get("is_local"):
-                    tid = add_track(obj, album)
-                    rows.append({"track_id": tid, "album_id": album_id, "source_artist_id": artist_id})
+            try:
+                found = [obj for obj in gateway.pages(f"albums/{album_id}/tracks")
+                         if obj and obj.get("id") and not obj.get("is_local")]
+            except SpotifyError as exc:
+                if exc.status not in GONE:
+                    raise
+                log.info("discovery: album %s is not readable (%s), skipped", album_id, exc.status)
+                continue
+            for obj in found:
+                tid = add_track(obj, album)
+                rows.append({"track_id": tid, "album_id": album_id, "source_artist_id": artist_id})
     progress("discovery", len(artists), len(artists))
     return rows, {"artists_checked": checked, "albums_by_artist": albums_by_artist}
