@@ -492,3 +492,24 @@ def test_a_discovery_step_that_does_not_finish_leaves_the_last_discovery_in_the_
         pd.testing.assert_frame_equal(cached.frames[name].reset_index(drop=True),
                                       first.frames[name].reset_index(drop=True), check_dtype=False)
     assert set(cached.frames["discovered"]["track_id"]) <= set(cached.frames["tracks"]["track_id"])
+
+
+
+def test_a_seed_track_without_duration_is_resolved_by_its_isrc():
+    """duration_ms is a nullable Int64 column: a track Spotify gave without it holds <NA>,
+    which the recording chooser compared with MusicBrainz's length (NA == NA is NA: a
+    TypeError in `if`, the whole refresh crashed). Then the artist credit alone decides."""
+    from recommender.sources.base import Resolver
+
+    class OpenData:  # MusicBrainz's /isrc answer: two recordings, with lengths
+        def isrc(self, isrc):
+            return {"recordings": [
+                {"id": "rec-other", "length": 1000, "artist-credit": [{"name": "Someone", "artist": {"id": "m-x", "name": "Someone"}}]},
+                {"id": "rec-c", "length": 2000, "artist-credit": [{"name": "C", "artist": {"id": "m-c", "name": "C"}}]}]}
+
+    lib = user_library()
+    tracks = lib.frames["tracks"].copy()
+    tracks["duration_ms"] = pd.array([1000, None], dtype="Int64")
+    resolver = Resolver(lib.replace(tracks=tracks), OpenData())
+    assert resolver.track_mbids("t3") == ("rec-c", ["m-c"], {"c": "m-c"})
+    assert resolver.track_mbids("t1")[0] == "rec-other"  # same credit score (none): the closest length

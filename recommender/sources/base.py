@@ -116,7 +116,8 @@ class Resolver:
             credit = {_norm(c.get("name") or "") for c in rec.get("artist-credit") or []}
             credit |= {_norm((c.get("artist") or {}).get("name") or "") for c in rec.get("artist-credit") or []}
             rec_len = rec.get("length")
-            gap = abs(int(rec_len) - int(length)) if rec_len and length is not None and length == length else 10**9
+            known = rec_len and not pd.isna(length)  # duration_ms is Int64: a missing one is <NA>
+            gap = abs(int(rec_len) - int(length)) if known else 10**9
             return (-len(keys & credit), gap)
 
         best = sorted(recs, key=fit)[0]
