@@ -399,3 +399,19 @@ def test_an_artist_or_album_gone_from_the_catalogue_skips_only_its_discovery_alb
     library, report = refresh_library(gateway, store, settings)
     assert len(library.discovery) > 0  # the other artists' albums are there
     assert len(library.playlist_items) > 0 and store.load_library() is not None
+
+
+def test_a_dropped_in_token_without_expires_at_is_refreshed_and_without_refresh_token_asks_for_login(env):
+    """The README lets a token obtained elsewhere be dropped in; the accounts service's own
+    answer has expires_in, not spotipy's expires_at: it was a KeyError (exit 1)."""
+    server, settings, gateway, store, _ = env
+    path = store.dir / "spotify-token.json"
+    token = json.loads(path.read_text())
+    del token["expires_at"]
+    path.write_text(json.dumps(token))
+    assert gateway.get("me/")["id"] == server.account.user["id"]  # refreshed first
+    assert json.loads(path.read_text())["expires_at"] > time.time()
+    del token["refresh_token"]
+    path.write_text(json.dumps(token))
+    with pytest.raises(AuthError, match="recommend auth"):
+        gateway_for(settings).get("me/")

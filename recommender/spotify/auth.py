@@ -87,6 +87,10 @@ class _NonInteractive:
         cached = self.cache_handler.get_cached_token()
         if not cached:
             raise AuthError(f"not logged in to Spotify: {NEEDS_LOGIN}")
+        if not isinstance(cached.get("expires_at"), (int, float)):  # a token dropped in (expires_in only)
+            cached = {**cached, "expires_at": 0}  # its age is unknown: refresh it first
+        if self.is_token_expired(cached) and not cached.get("refresh_token"):
+            raise AuthError(f"the saved login has expired and has no refresh token: {NEEDS_LOGIN}")
         token = self._with_retries(lambda: self.validate_token(cached))
         if token is None:
             raise AuthError(f"the saved login lacks the scopes this tool needs: {NEEDS_LOGIN}")
