@@ -181,3 +181,17 @@ def test_cache_saves_every_n_answers_so_a_stopped_run_resumes(tmp_path):
     c.put("isrc", "A", None)
     c.put("isrc", "B", {"recordings": []})  # the second answer writes the file
     assert AnswerCache(tmp_path, {}).get("isrc", "B") == {"recordings": []}
+
+
+def test_cache_entries_with_an_untrustworthy_date_are_asked_again(tmp_path):
+    """A damaged or hand-edited file: a date without a time zone crashed get() (aware minus
+    naive: TypeError); a date in the future (a clock that was wrong) kept an answer for ever."""
+    import json
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    (tmp_path / "isrc.json").write_text(json.dumps({
+        "NAIVE": ["2026-05-31T12:00:00", {"recordings": []}],
+        "FUTURE": ["2031-01-01T00:00:00+00:00", {"recordings": []}],
+        "GOOD": ["2026-05-31T12:00:00+00:00", {"recordings": []}]}))
+    c = AnswerCache(tmp_path, {"isrc": 30}, now=now)
+    assert c.get("isrc", "NAIVE") is MISSING and c.get("isrc", "FUTURE") is MISSING
+    assert c.get("isrc", "GOOD") == {"recordings": []}

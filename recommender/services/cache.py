@@ -2,7 +2,8 @@
 
 Every answer is kept with the time it was fetched, misses (None, empty lists) too, and is
 used while younger than its kind's TTL (similar artists 7 days, recordings and id mappings
-30 days by default). Writes are atomic and happen every ``save_every`` new answers and on
+30 days by default; an entry dated in the future or without a time zone is stale).
+Writes are atomic and happen every ``save_every`` new answers and on
 ``close()``, so an interrupted run resumes with what it had already fetched. A corrupt file
 is ignored (the answers are fetched again).
 """
@@ -57,8 +58,10 @@ class AnswerCache:
                 when = datetime.fromisoformat(entry[0])
             except (TypeError, ValueError):
                 when = None
+            if when is not None and when.tzinfo is None:
+                when = None  # not written by us (we write UTC): its age is unknown
             ttl = timedelta(days=float(self.ttl_days.get(kind, 30)))
-            if when is not None and self.now - when < ttl:
+            if when is not None and timedelta(0) <= self.now - when < ttl:  # a future date: a wrong clock
                 self.hits += 1
                 return entry[1]
         self.misses += 1
