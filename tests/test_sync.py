@@ -415,3 +415,25 @@ def test_a_dropped_in_token_without_expires_at_is_refreshed_and_without_refresh_
     path.write_text(json.dumps(token))
     with pytest.raises(AuthError, match="recommend auth"):
         gateway_for(settings).get("me/")
+
+
+def test_a_playlist_listed_without_snapshot_id_is_read_again_every_time(env):
+    """Without a snapshot_id nothing says the playlist is unchanged: None == None kept its
+    first items for ever."""
+    server, settings, gateway, store, _ = env
+    get = gateway.get
+
+    def without_snapshots(url, **params):
+        page = get(url, **params)
+        if url.startswith("me/playlists") or "/v1/me/playlists" in url:
+            for p in page.get("items") or []:
+                p.pop("snapshot_id", None)
+        return page
+
+    gateway.get = without_snapshots
+    refresh_library(gateway, store, settings)
+    owned = next(p for p in server.account.playlists if p["owner"] == server.account.user["id"])
+    added = next(t for t in server.account.tracks if t not in server.playlist_track_ids(owned["id"]))
+    gateway.add_items(owned["id"], [f"spotify:track:{added}"])
+    library, report = refresh_library(gateway, store, settings)
+    assert added in library.playlist_tracks(owned["id"])

@@ -106,7 +106,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         pid = row["playlist_id"]
         progress("playlists", i, len(playlist_rows))
         snapshots[pid] = row["snapshot_id"]
-        if pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"]:
+        if row["snapshot_id"] and pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"]:
             report.playlists_unchanged += 1
             if old_playlists is not None and pid in old_playlists.index:
                 row["readable"] = bool(old_playlists.loc[pid, "readable"])
