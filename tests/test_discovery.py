@@ -513,3 +513,18 @@ def test_a_seed_track_without_duration_is_resolved_by_its_isrc():
     resolver = Resolver(lib.replace(tracks=tracks), OpenData())
     assert resolver.track_mbids("t3") == ("rec-c", ["m-c"], {"c": "m-c"})
     assert resolver.track_mbids("t1")[0] == "rec-other"  # same credit score (none): the closest length
+
+
+def test_spotify_refusing_the_new_tracks_look_ups_stops_discovery_with_one_warning(tmp_path):
+    """A 403 on GET /tracks/{id} (an endpoint a Development Mode app may lose, as it lost
+    others) failed the whole refresh (exit 5) on every run; Spotify's search refusing is
+    already only logged. Now the step keeps what it has and says so in one line."""
+    from recommender import jobs
+    from recommender.standins.spotify import Fault
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        server.add_fault(Fault(method="GET", path=r"^/v1/tracks/[^/]+$", status=403, times=None))
+        library, report = jobs.refresh(demo)
+    assert len(library.playlist_items) > 0
+    assert len(report.warnings) == 1 and "Spotify" in report.warnings[0] and "403" in report.warnings[0]

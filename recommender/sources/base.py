@@ -214,8 +214,9 @@ class Resolver:
                         obj = self.gateway.get(f"tracks/{tid}")
                         row = _track_row(obj) if obj and obj.get("id") else None
                     except SpotifyError as exc:
-                        if exc.status not in (400, 404):
-                            raise
+                        if exc.status not in (400, 404):  # the look-ups refused (403...): stop asking
+                            from ..services.http import ServiceError
+                            raise ServiceError(str(exc), exc.status, "Spotify") from None
                         row = None
                     self.od.cache.put("tracks", tid, row)
             if row is not None:
