@@ -473,20 +473,24 @@ def test_a_discovery_step_that_does_not_finish_leaves_the_last_discovery_in_the_
     """The pull is saved (and dated) before the open-data step runs; a step stopped half way
     (Ctrl-C, Spotify's quota, a bug) must leave the previous discovery and its tracks in the
     cache, not a fresh-looking cache with no new tracks at all for the next max_age_hours."""
+    import shutil
+    from pathlib import Path
+
     from recommender import jobs
+    from recommender.errors import RateLimited
+    from recommender.standins.spotify import Fault
     from recommender.store import Store
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     with jobs.demo_environment(settings) as (demo, server):
         jobs.demo_login(demo)
         first, _ = jobs.refresh(demo)
         assert len(first.frames["discovered"]) > 0
-
-        def interrupt(stage, done, total):
-            if stage.startswith("ListenBrainz"):
-                raise KeyboardInterrupt
-
-        with pytest.raises(KeyboardInterrupt):
-            jobs.refresh(demo, progress=interrupt)
+        # the answers expired (or a cache cleaner took them): the new tracks are looked up
+        # again, and Spotify's daily quota runs out on the way
+        shutil.rmtree(Path(demo.frames_dir) / "opendata")
+        server.add_fault(Fault(method="GET", path=r"^/v1/tracks/", status=429, reason="QUOTA_EXCEEDED", times=None))
+        with pytest.raises(RateLimited):
+            jobs.refresh(demo)
     cached = Store.from_settings(demo).load_library()
     for name in ("discovered", "recordings", "similar_artists", "similar_tracks"):
         pd.testing.assert_frame_equal(cached.frames[name].reset_index(drop=True),
