@@ -126,12 +126,22 @@ def resolve_playlist(library: Library, name_or_id: str) -> str:
     contains = [f for f in by_fold if name_or_id.casefold() in f and f not in close]
     hints = [by_fold[f] for f in (close + contains)[:5]]
     if hints:
-        listed = ", ".join(f'"{h}"' for h in hints)
+        listed = ", ".join(_hint(library, h) for h in hints)
         raise UsageError(f'no playlist named "{name_or_id}"; did you mean {listed}?')
     if not names:
         raise UsageError(f'no playlist named "{name_or_id}": the library has no playlists (refresh first?)')
     some = ", ".join(f'"{n}"' for n in sorted(names, key=str.casefold)[:5])
     raise UsageError(f'no playlist named "{name_or_id}" among your {len(names)} playlists (e.g. {some})')
+
+
+def _hint(library: Library, name: str) -> str:
+    """A playlist name for a "did you mean": invisible characters (zero-width spaces...) shown
+    as ``\\uXXXX`` escapes, and then the id too, which can be typed where the name cannot."""
+    from .safetext import visible
+    shown = visible(name)
+    if shown == name:
+        return f'"{name}"'
+    return f'"{shown}" (id {library.find_playlist(name)})'
 
 
 def playlist_seeds(library: Library, playlist_id: str) -> pd.Series:
