@@ -967,11 +967,14 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
                                  "recommend build-playlist --seed-playlist PLAYLIST_ID"))
 def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
-    into --seed-playlist, owner, tracks, and which one is managed by this tool."""
+    into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
     from . import jobs
+    from .publish import managed_playlist_roles
     settings, library = _library_settings(config)
-    managed = jobs.open_store(settings).read_manifest().get("managed_playlist")
+    store = jobs.open_store(settings)
+    managed = store.read_manifest().get("managed_playlist")
     managed_id = managed.get("id") if isinstance(managed, dict) else managed
+    roles = managed_playlist_roles(store)  # mood playlists and earlier ones are ours too
     counts = library.playlist_items.groupby("playlist_id").size()
     rows = []
     for p in library.playlists.to_dict("records"):
@@ -979,7 +982,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
-                     "tracks": tracks, "managed": pid == managed_id, "url": playlist_url(pid)})
+                     "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
     if managed_id and managed_id not in {r["id"] for r in rows}:  # created after the last refresh
         m = managed if isinstance(managed, dict) else {}
         rows.append({"name": m.get("name") or settings.playlist.name, "id": managed_id, "owner": library.user_id,
@@ -988,7 +991,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         _print_json(rows)
         return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), r["tracks"],
-              "yes" if r["managed"] else ""] for r in rows]
+              roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
     _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name"))
 

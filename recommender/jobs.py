@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from .errors import NotEnoughData
+from .errors import NotEnoughData, UsageError
 from .library import Library
 from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
@@ -181,6 +181,15 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
                            playlist_items=items[~items["playlist_id"].isin(drop)])
 
 
+def _refuse_our_playlist(library: Library, seed_playlist: str, ours: list[str | None]) -> None:
+    """UsageError naming the reason when ``--seed-playlist`` names a playlist this tool writes
+    (`recommend playlists` lists it, so "no playlist named" would be a riddle)."""
+    pid = library.find_playlist(seed_playlist)
+    if pid is not None and pid in ours:
+        raise UsageError(f'playlist "{seed_playlist}" is written by this tool (its output, never your taste): '
+                         "pick one of your own playlists as seeds (`recommend playlists`)")
+
+
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
                    progress: Progress | None = None) -> BuildResult:
@@ -215,7 +224,10 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         state = publish.managed_state(gateway, store, settings, library.user_id)
         state.pinned = list(dict.fromkeys(state.pinned + pin_requests(store, state.user_removed)))
         # every playlist we ever managed is our output, never the user's taste
-        scoring_library = _without_playlist(library, *publish.managed_playlist_ids(store), state.playlist_id)
+        ours = [*publish.managed_playlist_ids(store), state.playlist_id]
+        if seed_playlist is not None:
+            _refuse_our_playlist(library, seed_playlist, ours)
+        scoring_library = _without_playlist(library, *ours)
         positive = list(dict.fromkeys(state.pinned + saved_after_recommended(library, state.playlist_id)))
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)

@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from spotify_helpers import save_login
+from recommender import moodexport
+from recommender.store import Store
+
+from spotify_helpers import gateway_for, save_login, settings_for
 from test_cli import env_for, run
 
 
@@ -30,3 +33,27 @@ def test_did_you_mean_shows_invisible_characters_and_the_id(logged_in):
     assert "\u200b" not in result.stderr and "\u200d" not in result.stderr
     assert '"Road\\u200bTrip\\u200d"' in result.stderr and f"(id {first['id']})" in result.stderr
     assert run(["build-playlist", "--dry-run", "--seed-playlist", first["id"]], env).exit_code == 0
+
+
+def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_says_why(logged_in, tmp_path):
+    # `recommend playlists` listed the exported mood playlists as not managed, and
+    # `--seed-playlist "recommend: for you"` answered 'no playlist named ...' for a name it lists
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    settings = settings_for(server, cache)
+    store = Store.from_settings(settings)
+    tracks = sorted(server.account.tracks)[:3]
+    moodexport.export_moods(gateway_for(settings), store, settings, server.account.user["id"],
+                            {"happy/upbeat": tracks}, "Road Trip")
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    rows = {r["name"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+    main, mood = rows[settings.playlist.name], rows["recommend: happy/upbeat"]
+    assert main["managed"] and mood["managed"]
+    assert sum(r["managed"] for r in rows.values()) == 2
+    text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+    assert any(main["id"] in line and "│ yes" in line for line in text.splitlines())
+    assert any(mood["id"] in line and "│ mood" in line for line in text.splitlines())
+    for name in (settings.playlist.name, "recommend: happy/upbeat"):
+        result = run(["build-playlist", "--dry-run", "--seed-playlist", name], env)
+        assert result.exit_code == 2
+        assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr
