@@ -901,11 +901,11 @@ def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False)
 
 def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False):
     """(settings, source, library) for search/similar/moods."""
-    from .libsource import require_tracks
+    from .libsource import require_tracks, with_sample_features
     settings = _settings(config)
     source = _source(settings, dataset, demo, quiet, as_json)
     require_tracks(source)
-    return settings, source, source.load()
+    return settings, source, (with_sample_features(source, source.load()) if demo else source.load())
 
 
 def _safe(value: Any):

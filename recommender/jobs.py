@@ -333,6 +333,19 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         stack.close()
 
 
+def import_sample_features(settings) -> None:
+    """The sample's audio features into the demo cache of ``settings`` (as `recommend import
+    features FILE` would give them), which the Development Mode stand-in does not serve."""
+    from importlib import resources
+
+    from .features import import_features
+    from .standins.spotify import SAMPLE_FEATURES
+    store = open_store(settings)
+    with resources.as_file(resources.files("recommender") / "data" / SAMPLE_FEATURES) as path:
+        with writing(settings, "import features"):
+            import_features(path, store.load_library(), store)
+
+
 def demo_login(demo_settings) -> None:
     """Log in to the stand-in through the real PKCE flow; the 'browser' is an HTTP client."""
     import requests

@@ -57,3 +57,15 @@ def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_say
         result = run(["build-playlist", "--dry-run", "--seed-playlist", name], env)
         assert result.exit_code == 2
         assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr
+
+
+def test_the_mood_commands_work_on_the_demo(tmp_path):
+    # `recommend moods recommend --mood happy --demo` (README: every moods command takes --demo)
+    # said "no audio features for the 1695 cached tracks" unless `recommend web --demo` had run
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")}
+    result = run(["moods", "recommend", "--mood", "happy", "--demo", "--json", "-n", "5"], env)
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 5 and all(r["mood"] == "happy" for r in rows)
+    near = run(["moods", "near", rows[0]["track_id"], "--demo", "--json"], env)
+    assert near.exit_code == 0, near.stderr
