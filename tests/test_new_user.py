@@ -4,10 +4,13 @@ each test against the local stand-ins (127.0.0.1) only."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
+from conftest import OPEN_DATA_ENV
 from recommender import moodexport
+from recommender.config import load_settings
 from recommender.store import Store
 
 from spotify_helpers import gateway_for, save_login, settings_for
@@ -69,3 +72,23 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     assert len(rows) == 5 and all(r["mood"] == "happy" for r in rows)
     near = run(["moods", "near", rows[0]["track_id"], "--demo", "--json"], env)
     assert near.exit_code == 0, near.stderr
+
+
+def test_schedule_install_carries_the_open_data_services_of_the_environment(logged_in, tmp_path):
+    # With the README's stand-in exports, `schedule install` wrote only the spotify.* ones into
+    # the config: the scheduled run (cron's bare environment) then asked the real ListenBrainz
+    # and MusicBrainz; a ListenBrainz token only in the environment was dropped without a word.
+    server, env, cache = logged_in
+    user, tab = tmp_path / "user.yaml", tmp_path / "tab"
+    user.write_text("")
+    urls = {var: os.environ[var] for var in OPEN_DATA_ENV}  # conftest's local stand-ins
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)],
+                 {**env, **urls, "LISTENBRAINZ_TOKEN": "lb-t0ken"})
+    assert result.exit_code == 0, result.stderr
+    text = user.read_text()
+    assert all(url in text for url in urls.values()) and server.api_url in text
+    assert "lb-t0ken" not in text + result.output + tab.read_text()
+    assert "listenbrainz.token" in result.stderr
+    settings = load_settings(user, environ={})
+    assert settings.listenbrainz.api_url == urls["RECOMMENDER_LISTENBRAINZ_API_URL"]
+    assert settings.enrich.musicbrainz_url == urls["RECOMMENDER_MUSICBRAINZ_URL"]
