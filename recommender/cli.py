@@ -1223,4 +1223,15 @@ def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    _escape_what_the_terminal_cannot_encode()
     app(prog_name="recommend")
+
+
+def _escape_what_the_terminal_cannot_encode() -> None:
+    """On a terminal that is not UTF-8 (a Latin-1 locale, PYTHONIOENCODING=ascii) a name it
+    cannot encode is printed as a ``\\U0001f379`` escape instead of stopping the command."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, io.UnsupportedOperation):  # not a text file we may change
+            pass

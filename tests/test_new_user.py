@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,8 @@ from recommender.store import Store
 
 from spotify_helpers import gateway_for, save_login, settings_for
 from test_cli import env_for, run
+
+SUBPROCESS = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # the checkout under test
 
 
 @pytest.fixture
@@ -92,3 +97,22 @@ def test_schedule_install_carries_the_open_data_services_of_the_environment(logg
     settings = load_settings(user, environ={})
     assert settings.listenbrainz.api_url == urls["RECOMMENDER_LISTENBRAINZ_API_URL"]
     assert settings.enrich.musicbrainz_url == urls["RECOMMENDER_MUSICBRAINZ_URL"]
+
+
+def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_crash(logged_in):
+    # A Latin-1 terminal (PYTHONIOENCODING, or an ISO-8859-1 locale): `recommend playlists` on
+    # the demo crashed with exit 1, "UnicodeEncodeError ... '\U0001f379'" (a cocktail emoji)
+    server, env, cache = logged_in
+    server.account.playlists[0]["name"] = "Club Mix \U0001f379 Café"
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for encoding in ("latin-1", "ascii"):
+        done = subprocess.run([sys.executable, "-m", "recommender", "playlists"], capture_output=True,
+                              env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding, "COLUMNS": "200"},
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        out = done.stdout.decode(encoding)
+        assert "Club Mix \\U0001f379 Caf" in out and server.account.playlists[0]["id"] in out
+        bad = subprocess.run([sys.executable, "-m", "recommender", "similar", "Café \U0001f379 nowhere"],
+                             capture_output=True, env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding},
+                             timeout=120)
+        assert bad.returncode == 2 and b"Traceback" not in bad.stderr and b"unexpected" not in bad.stderr
