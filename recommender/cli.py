@@ -262,7 +262,12 @@ class _Bar:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
+    text = json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):  # a terminal that is not UTF-8: JSON's own \u escapes
+        text = json.dumps(data, indent=2, default=str, ensure_ascii=True)
+    typer.echo(text)
 
 
 def _console():

@@ -112,6 +112,9 @@ def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_crash(logged_in):
         assert done.returncode == 0, done.stderr
         out = done.stdout.decode(encoding)
         assert "Club Mix \\U0001f379 Caf" in out and server.account.playlists[0]["id"] in out
+        js = subprocess.run([sys.executable, "-m", "recommender", "playlists", "--json"], capture_output=True,
+                            env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding}, timeout=120)
+        assert js.returncode == 0 and "Club Mix \U0001f379 Café" in [r["name"] for r in json.loads(js.stdout)]
         bad = subprocess.run([sys.executable, "-m", "recommender", "similar", "Café \U0001f379 nowhere"],
                              capture_output=True, env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding},
                              timeout=120)
