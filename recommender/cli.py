@@ -498,13 +498,13 @@ def _print_build(result, held) -> None:
             if ids:
                 shown = "; ".join(result.labels.get(t, t) for t in ids[:8])
                 console.print(f"{label} {len(ids)}: {shown}{' ...' if len(ids) > 8 else ''}")
-    verb = "would add" if result.dry_run else "added"
+    add, remove, keep = ("would add", "remove", "keep") if result.dry_run else ("added", "removed", "kept")
     where = result.playlist_id or "(a new playlist)"
     n_new = int(result.table["new"].sum()) if "new" in result.table else 0
     console.print(f"{n_new} of {len(result.table)} tracks are new to you (candidates.new_share).")
-    console.print(f"Managed playlist {where}: {verb} {result.added}, removed {result.removed}, kept {result.kept}"
+    console.print(f"Managed playlist {where}: {add} {result.added}, {remove} {result.removed}, {keep} {result.kept}"
                   + (" (dry run: nothing written)" if result.dry_run else "")
-                  + f"; {result.requests} Spotify requests, {result.seconds:.1f} s.")
+                  + f"; {result.requests} Spotify request{'' if result.requests == 1 else 's'}, {result.seconds:.1f} s.")
     if result.playlist_id and not result.dry_run:
         console.print(f"Open it: {playlist_url(result.playlist_id)}"
                       + (" (the demo's playlist lives in the stand-in; a real run's link opens in Spotify)"

@@ -119,3 +119,14 @@ def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_crash(logged_in):
                              capture_output=True, env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding},
                              timeout=120)
         assert bad.returncode == 2 and b"Traceback" not in bad.stderr and b"unexpected" not in bad.stderr
+
+
+def test_the_dry_run_summary_says_what_it_would_do_in_one_tense(logged_in):
+    # "Managed playlist (a new playlist): would add 50, removed 0, kept 0 (dry run: nothing
+    # written); 1 Spotify requests": the dry run had removed and kept nothing
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    text = " ".join(run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "200"}).stdout.split())
+    assert "(a new playlist): would add 10, remove 0, keep 0 (dry run: nothing written); 1 Spotify request," in text
+    text = " ".join(run(["build-playlist"], {**env, "COLUMNS": "200"}).stdout.split())
+    assert ": added 10, removed 0, kept 0;" in text and "Spotify requests," in text
