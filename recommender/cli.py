@@ -1195,6 +1195,8 @@ def schedule_install_cmd(
     # one directory (cache.dir, RECOMMENDER_CACHE_DIR, a checkout's cache/) is passed on the line;
     # the platform state and cache dirs are found again by the scheduled run itself
     cache = Path(settings.cache_dir).resolve() if settings.data_dirs.single else None
+    if not print_only:
+        schedule.show(tabfile)  # no crontab to write (exit 1) fails before the config file is touched
     cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
     for note in notes:
         _err(f"note: {note}")

@@ -130,3 +130,14 @@ def test_the_dry_run_summary_says_what_it_would_do_in_one_tense(logged_in):
     assert "(a new playlist): would add 10, remove 0, keep 0 (dry run: nothing written); 1 Spotify request," in text
     text = " ".join(run(["build-playlist"], {**env, "COLUMNS": "200"}).stdout.split())
     assert ": added 10, removed 0, kept 0;" in text and "Spotify requests," in text
+
+
+def test_schedule_install_without_crontab_changes_no_config_file(logged_in, tmp_path, monkeypatch):
+    # No `crontab` program: install wrote spotify.* into the config file, then failed
+    server, env, cache = logged_in
+    user = tmp_path / "user.yaml"
+    user.write_text("# mine\n")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run(["schedule", "install", "--config", str(user)], env)
+    assert result.exit_code == 1 and "--print" in result.stderr
+    assert user.read_text() == "# mine\n" and "wrote" not in result.stdout
