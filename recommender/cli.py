@@ -126,6 +126,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         kwargs.setdefault("context_settings", HELP)
 
     def decorate(fn: Callable) -> Callable:
+        if fn.__doc__ and "short_help" not in kwargs:  # the commands list: one paragraph, no hard breaks
+            kwargs["short_help"] = " ".join(inspect.cleandoc(fn.__doc__).split("\n\n")[0].split())
         sig = inspect.signature(fn, eval_str=True)
         extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
                  for k, (a, d) in COMMON_OPTIONS.items() if k not in sig.parameters]

@@ -141,3 +141,14 @@ def test_schedule_install_without_crontab_changes_no_config_file(logged_in, tmp_
     result = run(["schedule", "install", "--config", str(user)], env)
     assert result.exit_code == 1 and "--print" in result.stderr
     assert user.read_text() == "# mine\n" and "wrote" not in result.stdout
+
+
+def test_the_commands_list_has_no_line_breaks_of_the_source(tmp_path):
+    # `recommend -h` broke "... the managed playlist" / "and genre coverage." onto two lines
+    # wherever a docstring wrapped, however wide the terminal
+    text = run(["-h"], {"COLUMNS": "200"}).stdout
+    lines = [" ".join(line.strip("│ ").split()) for line in text.splitlines()]
+    assert any(line.startswith("status Show the last runs") and line.endswith("and genre coverage.")
+               for line in lines)
+    assert any(line.startswith("similar Tracks most similar") and line.endswith("each recording once.")
+               for line in lines)
