@@ -554,7 +554,7 @@ def evaluate_cmd(
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
     top_n: Annotated[Optional[int], typer.Option("--top-n", min=1, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with plots.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with plots.")] = None,
     protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, PROTOCOL.md) "
                                                              "or persona (ten playlists per person, PERSONA.md).")
                         ] = "continuation",
@@ -611,7 +611,7 @@ def tune_cmd(
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
     folds: Annotated[Optional[int], typer.Option("--folds", min=1, help="Cross-validation folds.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file.")] = False,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with the tuning "
+    report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with the tuning "
                                                                    "curve.")] = None,
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
@@ -1049,7 +1049,7 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
                       config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
-                      plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG scatter (PCA; "
+                      plot: Annotated[Optional[Path], typer.Option("--plot", dir_okay=False, help="Write a PNG scatter (PCA; "
                                                                                 "a marker per playlist).")] = None,
                       export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
                                                                            "private playlist 'recommend: <mood>', "

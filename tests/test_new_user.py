@@ -152,3 +152,15 @@ def test_the_commands_list_has_no_line_breaks_of_the_source(tmp_path):
                for line in lines)
     assert any(line.startswith("similar Tracks most similar") and line.endswith("each recording once.")
                for line in lines)
+
+
+@pytest.mark.parametrize("args", [["evaluate", "--report"], ["tune", "--report"],
+                                  ["moods", "cluster", "Road Trip", "--plot"]])
+def test_a_directory_given_for_a_report_or_plot_file_is_a_usage_error_before_any_work(logged_in, tmp_path, args):
+    # `recommend evaluate --report /tmp` ran the evaluation, then "unexpected error:
+    # IsADirectoryError" (exit 1); `tune --report DIR` did so after minutes of tuning
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run([*args, str(tmp_path)], env)
+    assert result.exit_code == 2
+    assert "is a directory" in " ".join(result.stderr.replace("│", " ").split())
