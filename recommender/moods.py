@@ -310,7 +310,8 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     for ref in playlist_ids:
         pid = library.find_playlist(ref)
         if pid is None:
-            raise UsageError(f"no playlist {ref!r} in the cache (give its id or exact name)")
+            from .pipeline import resolve_playlist
+            pid = resolve_playlist(library, ref)  # UsageError naming close names, as --seed-playlist's
         if pid in dict(sources):
             continue
         names = pl.loc[pl["playlist_id"] == pid, "name"]

@@ -164,3 +164,12 @@ def test_a_directory_given_for_a_report_or_plot_file_is_a_usage_error_before_any
     result = run([*args, str(tmp_path)], env)
     assert result.exit_code == 2
     assert "is a directory" in " ".join(result.stderr.replace("│", " ").split())
+
+
+def test_a_typo_in_a_playlist_to_cluster_gets_a_did_you_mean(logged_in):
+    # `moods cluster "tropical nigths"` said only "no playlist ... (give its id or exact name)",
+    # where `--seed-playlist` with the same typo names the close playlists
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(["moods", "cluster", "road trp"], env)
+    assert result.exit_code == 2 and 'did you mean "Road Trip"' in result.stderr
