@@ -100,6 +100,13 @@ def _err(message: str) -> None:
     typer.echo(terminal_safe(message, keep_newlines=True), err=True)
 
 
+def _note(message: str) -> None:
+    """'note: ...' on stderr, unless the log's stderr handler already printed that message."""
+    from .runlog import SAID_ON_STDERR
+    if message not in SAID_ON_STDERR:
+        _err(f"note: {message}")
+
+
 def _echo(message: str) -> None:
     """typer.echo for text that may hold names from strangers (see ``safetext``)."""
     typer.echo(terminal_safe(message, keep_newlines=True))
@@ -388,7 +395,7 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
         library, report = jobs.refresh(settings, progress=bar)
     _record(settings, "refresh", 0, started, requests=report.requests, tracks=report.tracks)
     for p in report.problems:
-        _err(f"note: {p}")
+        _note(p)
     for w in report.warnings:
         _err(f"warning: {w}")
     if as_json:
@@ -459,7 +466,7 @@ def build_playlist_cmd(
         _print_json(out)
         return
     for m in result.messages:
-        _err(f"note: {m}")
+        _note(m)
     if quiet:
         return
     _print_build(result, held)

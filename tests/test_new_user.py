@@ -173,3 +173,18 @@ def test_a_typo_in_a_playlist_to_cluster_gets_a_did_you_mean(logged_in):
     assert run(["refresh", "--quiet"], env).exit_code == 0
     result = run(["moods", "cluster", "road trp"], env)
     assert result.exit_code == 2 and 'did you mean "Road Trip"' in result.stderr
+
+
+@pytest.mark.parametrize("args", [["build-playlist", "--dry-run"], ["refresh"]])
+def test_a_deleted_cache_is_said_in_one_line(logged_in, args):
+    # README: deleting the cache "costs one re-pull, said in one line by the next run"; it was
+    # said twice ("WARNING: ... is missing; ..." and "note: ... is missing; ...")
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    (cache / "tracks.parquet").unlink()
+    result = run(args, env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("is missing; the cache will be re-pulled") == 1
+    (cache / "tracks.parquet").unlink()
+    quiet = run([*args, "--quiet"], env)  # no log on stderr: the note is the one line
+    assert quiet.stderr.count("is missing; the cache will be re-pulled") == 1
