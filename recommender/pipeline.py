@@ -118,6 +118,8 @@ def resolve_playlist(library: Library, name_or_id: str) -> str:
     pid = library.find_playlist(name_or_id)
     if pid is not None:
         return pid
+    if not name_or_id.strip():
+        raise UsageError(f'no playlist named "{name_or_id}": give a playlist\'s name or id (`recommend playlists` lists them)')
     names = [str(n) for n in library.frames["playlists"]["name"].dropna().unique()]
     by_fold: dict[str, str] = {}
     for n in names:

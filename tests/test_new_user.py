@@ -188,3 +188,15 @@ def test_a_deleted_cache_is_said_in_one_line(logged_in, args):
     (cache / "tracks.parquet").unlink()
     quiet = run([*args, "--quiet"], env)  # no log on stderr: the note is the one line
     assert quiet.stderr.count("is missing; the cache will be re-pulled") == 1
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_playlist_name_is_refused_without_listing_every_playlist(logged_in, name):
+    # `--seed-playlist ""` answered 'did you mean' with five arbitrary playlists (each name
+    # "contains" the empty string)
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for args in (["build-playlist", "--dry-run", "--seed-playlist", name], ["moods", "cluster", name]):
+        result = run(args, env)
+        assert result.exit_code == 2 and "did you mean" not in result.stderr
+        assert "give a playlist's name or id" in result.stderr
