@@ -948,6 +948,9 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     when nothing matches."""
     from . import libsource
     settings = _settings(config)
+    if spotify and demo:  # the demo's login belongs to a stand-in that is gone once the pull is done
+        raise UsageError("--spotify and --demo cannot be combined: the demo has no Spotify account to "
+                         "search; drop --spotify to search the sample library")
     source = _source(settings, dataset, demo, quiet, as_json)
     min_score = settings.search.min_score
     if not spotify:
@@ -955,6 +958,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     else:
         from . import jobs
         from .explore import TrackIndex, search_tracks
+        _logging(settings, quiet, False)  # talks to Spotify: spotipy's own error lines go to the log only
         libsource.require_tracks(source)
         library = source.load()
         index = TrackIndex(min_score=min_score).from_index(libsource.search_index(source, library))

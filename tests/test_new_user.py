@@ -200,3 +200,26 @@ def test_an_empty_playlist_name_is_refused_without_listing_every_playlist(logged
         result = run(args, env)
         assert result.exit_code == 2 and "did you mean" not in result.stderr
         assert "give a playlist's name or id" in result.stderr
+
+
+def test_search_with_spotify_says_a_failed_remote_search_once(logged_in):
+    # `recommend search zombie --spotify` with a login Spotify refuses printed spotipy's "HTTP Error
+    # for GET to .../v1/search ... returned 401" and, after a demo, "WARNING: remote search for
+    # 'zombie' failed: ..." above its own "note: Spotify search failed (...)"
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    result = subprocess.run([sys.executable, "-m", "recommender", "search", "owl", "--spotify"], capture_output=True,
+                            text=True, env={**os.environ, **env, **SUBPROCESS}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("invalid_grant") == 1 and "showing cached tracks only" in result.stderr
+    assert "HTTP Error" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_search_with_spotify_on_the_demo_is_refused_before_any_work(tmp_path):
+    # `recommend search zombie --demo --spotify` pulled the demo, then said "Spotify refused the
+    # saved login (invalid_grant): run `recommend auth`" twice: no login could ever help
+    result = run(["search", "zombie", "--demo", "--spotify"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2 and "--spotify and --demo cannot be combined" in result.stderr
+    assert not (tmp_path / "demo").exists()
