@@ -16,17 +16,10 @@ from recommender import moodexport
 from recommender.config import load_settings
 from recommender.store import Store
 
-from spotify_helpers import gateway_for, save_login, settings_for
-from test_cli import env_for, run
+from spotify_helpers import gateway_for, settings_for
+from test_cli import logged_in, run  # noqa: F401 (a fixture)
 
 SUBPROCESS = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # the checkout under test
-
-
-@pytest.fixture
-def logged_in(standin, tmp_path):
-    cache = tmp_path / "cache"
-    save_login(standin, cache)
-    return standin, env_for(standin, cache), cache
 
 
 def test_did_you_mean_shows_invisible_characters_and_the_id(logged_in):
