@@ -103,6 +103,18 @@ def test_a_config_file_that_is_not_utf8_is_a_config_error_naming_it(tmp_path):
     assert str(f) in str(err.value) and "UTF-8" in str(err.value) and "line 2" in str(err.value)
 
 
+def test_a_relative_cache_dir_in_a_config_file_is_beside_that_file(tmp_path, monkeypatch):
+    # Tried as a new user would: `cache: dir: relcache` put a new cache (login, managed playlist)
+    # into every directory the command was run from
+    f = write(tmp_path, "cache:\n  dir: relcache\n")
+    for cwd in (tmp_path, tmp_path.parent):
+        monkeypatch.chdir(cwd)
+        assert load_settings(f, environ={}).cache_dir == f.parent / "relcache"
+    monkeypatch.chdir(tmp_path.parent)  # the environment's is the shell's: relative to where it runs
+    assert load_settings(f, environ={"RECOMMENDER_CACHE_DIR": "envcache"}).cache_dir == Path("envcache")
+    assert load_settings(write(tmp_path, "cache:\n  dir: /abs/c\n"), environ={}).cache_dir == Path("/abs/c")
+
+
 def test_missing_user_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "nope.yaml", environ={})
