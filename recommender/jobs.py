@@ -401,6 +401,11 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
     ev = settings.evaluate
     if split not in {"dev", "holdout", "all"}:
         raise UsageError(f"--split must be dev, holdout or all, got {split!r}")
+    if features not in {"restricted", "full"}:
+        raise UsageError(f"--features must be restricted or full, got {features!r}")
+    if dataset is None and (split, features) != ("all", "restricted"):  # else silently ignored
+        raise UsageError("--split and --features choose a benchmark data file's split and columns: "
+                         "give --dataset FILE (your own library is evaluated whole, with what it has)")
     if dataset is not None:
         library = load_dataset(dataset, features=features)
         if split != "all":

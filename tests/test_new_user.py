@@ -216,3 +216,18 @@ def test_search_with_spotify_on_the_demo_is_refused_before_any_work(tmp_path):
     result = run(["search", "zombie", "--demo", "--spotify"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 2 and "--spotify and --demo cannot be combined" in result.stderr
     assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["evaluate", "--split", "holdout"], "give --dataset FILE"),
+    (["evaluate", "--features", "full"], "give --dataset FILE"),
+    (["evaluate", "--features", "fool"], "--features must be restricted or full"),
+    (["tune", "--split", "dev"], "give --dataset FILE"),
+])
+def test_evaluate_options_that_would_be_ignored_are_refused(logged_in, args, says):
+    # `recommend evaluate --split holdout` on your own library printed the usual numbers (the
+    # split was ignored) and `--features fool` was accepted without a word
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(args, env)
+    assert result.exit_code == 2 and says in result.stderr
