@@ -161,7 +161,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             try:
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
-                with contextlib.redirect_stdout(io.StringIO()) if given.get("quiet") else contextlib.nullcontext():
+                silent = given.get("quiet") and not kw.get("as_json")  # --json asked for its output
+                with contextlib.redirect_stdout(io.StringIO()) if silent else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:
                 raise fail(exc) from None

@@ -231,3 +231,16 @@ def test_evaluate_options_that_would_be_ignored_are_refused(logged_in, args, say
     assert run(["refresh", "--quiet"], env).exit_code == 0
     result = run(args, env)
     assert result.exit_code == 2 and says in result.stderr
+
+
+@pytest.mark.parametrize("args", [["status", "--offline"], ["playlists"], ["config", "path"]])
+def test_json_with_quiet_prints_the_json_for_every_command(logged_in, args):
+    # `recommend status --json --quiet` printed nothing while `build-playlist`, `search` and
+    # `evaluate` with --json --quiet print their JSON: a script got an empty answer
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for flags in (["--json", "--quiet"], ["--quiet", "--json"]):
+        for line in ([*args, *flags], [*flags, *args]):  # after the command or before it
+            result = run(line, env)
+            assert result.exit_code == 0 and json.loads(result.stdout), line
+    assert run([*args, "--quiet"], env).stdout == ""
