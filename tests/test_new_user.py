@@ -244,3 +244,17 @@ def test_json_with_quiet_prints_the_json_for_every_command(logged_in, args):
             result = run(line, env)
             assert result.exit_code == 0 and json.loads(result.stdout), line
     assert run([*args, "--quiet"], env).stdout == ""
+
+
+def test_a_playlist_link_or_uri_names_the_playlist(logged_in):
+    # Spotify's "Share > Copy link to playlist" gives https://open.spotify.com/playlist/ID?si=...;
+    # `--seed-playlist LINK` and `moods cluster LINK` said 'no playlist named "https://..."'
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    pid = next(p["id"] for p in server.account.playlists if p["name"] == "Road Trip")
+    for ref in (f"https://open.spotify.com/playlist/{pid}?si=0123abcd", f"spotify:playlist:{pid}",
+                f"https://open.spotify.com/intl-de/playlist/{pid}"):
+        result = run(["build-playlist", "--dry-run", "--json", "--seed-playlist", ref], env)
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["mode"] == "playlist"
+        assert run(["moods", "cluster", ref, "--json"], env).exit_code == 0
