@@ -789,6 +789,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
                   frames_dir=settings.frames_dir)
     if not offline and info["login"]["state"] != "needs login":
+        _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))
     if info["playlist"] and info["playlist"].get("id"):
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
@@ -1079,6 +1080,7 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
     exported = []
     if export:
         from .moodexport import export_job
+        _logging(settings, _state.quiet, _state.verbose)  # writes to Spotify: log it like build-playlist
         names, members = res.names(), res.members()
         exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
     if as_json:

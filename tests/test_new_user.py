@@ -258,3 +258,16 @@ def test_a_playlist_link_or_uri_names_the_playlist(logged_in):
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["mode"] == "playlist"
         assert run(["moods", "cluster", ref, "--json"], env).exit_code == 0
+
+
+def test_status_says_a_refused_login_without_spotipys_http_error(logged_in):
+    # `recommend status` with a login the stand-in no longer knows printed "HTTP Error for GET to
+    # http://127.0.0.1:8765/v1/me with Params: {} returned 401 due to Invalid access token" too
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    done = subprocess.run([sys.executable, "-m", "recommender", "status"], capture_output=True, text=True,
+                          env={**os.environ, **env, **SUBPROCESS}, timeout=120)
+    assert done.returncode == 0 and "refused" in done.stdout
+    assert "HTTP Error" not in done.stderr and done.stderr == ""
