@@ -271,3 +271,14 @@ def test_status_says_a_refused_login_without_spotipys_http_error(logged_in):
                           env={**os.environ, **env, **SUBPROCESS}, timeout=120)
     assert done.returncode == 0 and "refused" in done.stdout
     assert "HTTP Error" not in done.stderr and done.stderr == ""
+
+
+def test_a_semicolon_separated_feature_file_is_named_as_the_problem(logged_in, tmp_path):
+    # A spreadsheet saved as CSV with ';' (as European locales do) has a "Track URI" column,
+    # yet the import said only "no track id column (expected one of ..., Track URI, uri)"
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    f = tmp_path / "features.csv"
+    f.write_text("Track URI;Valence;Energy\nspotify:track:smallTrack000000000001;0,3;0,9\n")
+    result = run(["import", "features", str(f)], env)
+    assert result.exit_code == 2 and "comma-separated" in result.stderr
