@@ -190,6 +190,16 @@ class Library:
         sel = items[items["playlist_id"] == playlist_id].sort_values("position")
         return list(dict.fromkeys(sel["track_id"].astype(str)))
 
+    def unreadable_note(self, playlist_id: str) -> str:
+        """Why a listed playlist has no tracks here, when Spotify refused to list them ('' else)."""
+        pl = self.frames["playlists"]
+        row = pl[pl["playlist_id"] == playlist_id]
+        readable = row["readable"].iloc[0] if len(row) and "readable" in row else None
+        if readable is None or pd.isna(readable) or bool(readable):
+            return ""
+        return ("; Spotify does not let this app read its tracks (a personal app reads only the playlists you "
+                "own or collaborate on): copy them into a playlist of your own")
+
     def find_playlist(self, name_or_id: str) -> str | None:
         """Playlist id by exact id (or its ``spotify:playlist:`` URI or open.spotify.com link, as
         Spotify's "Share" copies it), else case-insensitive name (first match)."""

@@ -534,7 +534,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
         seeds = playlist_seeds(library, pid)
         also_banned = library.playlist_tracks(pid)
         if seeds.empty:
-            raise NotEnoughData(f'playlist "{target}" has no tracks to use as seeds')
+            raise NotEnoughData(f'playlist "{target}" has no tracks to use as seeds{library.unreadable_note(pid)}')
     else:
         mode, pid = "taste", None
         seeds = taste_seeds(library, settings, positive=positive, now=now)

@@ -282,3 +282,17 @@ def test_a_semicolon_separated_feature_file_is_named_as_the_problem(logged_in, t
     f.write_text("Track URI;Valence;Energy\nspotify:track:smallTrack000000000001;0,3;0,9\n")
     result = run(["import", "features", str(f)], env)
     assert result.exit_code == 2 and "comma-separated" in result.stderr
+
+
+def test_a_playlist_spotify_will_not_list_says_why_it_has_no_tracks(logged_in):
+    # "Today's Top Hits" (owner spotify) shows 50 tracks in `recommend playlists`, but
+    # `--seed-playlist` said only 'has no tracks to use as seeds' (its items answered 403)
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for args in (["build-playlist", "--dry-run", "--seed-playlist", "Today's Top Hits"],
+                 ["moods", "cluster", "Today's Top Hits"]):
+        result = run(args, env)
+        assert result.exit_code == 2
+        assert "does not let this app read its tracks" in " ".join(result.stderr.split())
+    result = run(["moods", "cluster", "Road Trip", "--k", "9"], env)  # a readable one says no such thing
+    assert "read its tracks" not in result.stderr
