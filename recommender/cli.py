@@ -1247,7 +1247,31 @@ def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
 def main() -> None:
     """Console-script entry point."""
     _escape_what_the_terminal_cannot_encode()
-    app(prog_name="recommend")
+    import os
+    try:
+        before = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        before = None
+    try:
+        app(prog_name="recommend")
+    except SystemExit as exc:  # help and --version run outside the commands' own BrokenPipeError handling
+        if exc.code == 1 and _reader_left(before):
+            _silence_closed_output()
+            raise SystemExit(0) from None
+        raise
+
+
+def _reader_left(before) -> bool:
+    """True when click (``PacifyFlushWrapper``) or rich (stdout pointed at /dev/null) gave up
+    writing help or the version into a pipe whose reader left (`recommend -h | head -1`)."""
+    import os
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click's, or typer's vendored click's
+        return True
+    try:
+        now = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return before is not None and (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino)
 
 
 def _escape_what_the_terminal_cannot_encode() -> None:

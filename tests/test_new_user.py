@@ -296,3 +296,20 @@ def test_a_playlist_spotify_will_not_list_says_why_it_has_no_tracks(logged_in):
         assert "does not let this app read its tracks" in " ".join(result.stderr.split())
     result = run(["moods", "cluster", "Road Trip", "--k", "9"], env)  # a readable one says no such thing
     assert "read its tracks" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["-h"], ["--version"], ["search", "-h"]])
+def test_help_and_version_into_a_closed_pipe_exit_0(args):
+    # `recommend -h | head -1` and `recommend --version | head -0` exited 1, where every
+    # command's own output into a closed pipe exits 0 (README: the reader's choice)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "recommender", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120, env={**os.environ, **SUBPROCESS})
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (0, "")
+    wrong = subprocess.run([sys.executable, "-m", "recommender", "nosuch"], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, **SUBPROCESS})
+    assert wrong.returncode == 2  # a real usage error keeps its code
