@@ -142,7 +142,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         err_handler.setFormatter(logging.Formatter(STDERR_FORMAT))
         # the CLI prints its own one-line error; records marked file_only (with tracebacks) stay in the file
         err_handler.addFilter(lambda record: not getattr(record, "file_only", False))
-        err_handler.addFilter(lambda record: SAID_ON_STDERR.add(record.getMessage()) or True)
+        err_handler.addFilter(_remember_said)
         handlers.append(err_handler)
     root = logging.getLogger()
     for handler in handlers:
@@ -151,6 +151,12 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     return path
+
+
+def _remember_said(record: logging.LogRecord) -> bool:
+    if len(SAID_ON_STDERR) < 1000:  # a long `recommend web` keeps logging: bounded
+        SAID_ON_STDERR.add(record.getMessage())
+    return True
 
 
 def teardown_logging() -> None:
