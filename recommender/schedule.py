@@ -37,9 +37,10 @@ WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 
 
 class CrontabUnavailable(RecommenderError):
-    """No ``crontab`` program, or it refused to read or write the user's crontab."""
+    """No ``crontab`` program, or it refused to read or write the user's crontab: exit 2 like a
+    usage error (the message says what to do instead); exit 1 is kept for bugs."""
 
-    exit_code = 1
+    exit_code = 2
 
 
 # ----- expressions --------------------------------------------------------------------------

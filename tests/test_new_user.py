@@ -132,7 +132,7 @@ def test_schedule_install_without_crontab_changes_no_config_file(logged_in, tmp_
     user.write_text("# mine\n")
     monkeypatch.setenv("PATH", str(tmp_path))
     result = run(["schedule", "install", "--config", str(user)], env)
-    assert result.exit_code == 1 and "--print" in result.stderr
+    assert result.exit_code == 2 and "--print" in result.stderr  # 1 is for bugs (README's exit codes)
     assert user.read_text() == "# mine\n" and "wrote" not in result.stdout
 
 
