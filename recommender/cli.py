@@ -100,6 +100,13 @@ def _err(message: str) -> None:
     typer.echo(terminal_safe(message, keep_newlines=True), err=True)
 
 
+def _note(message: str) -> None:
+    """'note: ...' on stderr, unless the log's stderr handler already printed that message."""
+    from .runlog import SAID_ON_STDERR
+    if message not in SAID_ON_STDERR:
+        _err(f"note: {message}")
+
+
 def _echo(message: str) -> None:
     """typer.echo for text that may hold names from strangers (see ``safetext``)."""
     typer.echo(terminal_safe(message, keep_newlines=True))
@@ -126,6 +133,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         kwargs.setdefault("context_settings", HELP)
 
     def decorate(fn: Callable) -> Callable:
+        if fn.__doc__ and "short_help" not in kwargs:  # the commands list: one paragraph, no hard breaks
+            kwargs["short_help"] = " ".join(inspect.cleandoc(fn.__doc__).split("\n\n")[0].split())
         sig = inspect.signature(fn, eval_str=True)
         extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
                  for k, (a, d) in COMMON_OPTIONS.items() if k not in sig.parameters]
@@ -152,7 +161,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             try:
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
-                with contextlib.redirect_stdout(io.StringIO()) if given.get("quiet") else contextlib.nullcontext():
+                silent = given.get("quiet") and not kw.get("as_json")  # --json asked for its output
+                with contextlib.redirect_stdout(io.StringIO()) if silent else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:
                 raise fail(exc) from None
@@ -262,7 +272,12 @@ class _Bar:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
+    text = json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):  # a terminal that is not UTF-8: JSON's own \u escapes
+        text = json.dumps(data, indent=2, default=str, ensure_ascii=True)
+    typer.echo(text)
 
 
 def _console():
@@ -381,7 +396,7 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
         library, report = jobs.refresh(settings, progress=bar)
     _record(settings, "refresh", 0, started, requests=report.requests, tracks=report.tracks)
     for p in report.problems:
-        _err(f"note: {p}")
+        _note(p)
     for w in report.warnings:
         _err(f"warning: {w}")
     if as_json:
@@ -452,7 +467,7 @@ def build_playlist_cmd(
         _print_json(out)
         return
     for m in result.messages:
-        _err(f"note: {m}")
+        _note(m)
     if quiet:
         return
     _print_build(result, held)
@@ -495,13 +510,13 @@ def _print_build(result, held) -> None:
             if ids:
                 shown = "; ".join(result.labels.get(t, t) for t in ids[:8])
                 console.print(f"{label} {len(ids)}: {shown}{' ...' if len(ids) > 8 else ''}")
-    verb = "would add" if result.dry_run else "added"
+    add, remove, keep = ("would add", "remove", "keep") if result.dry_run else ("added", "removed", "kept")
     where = result.playlist_id or "(a new playlist)"
     n_new = int(result.table["new"].sum()) if "new" in result.table else 0
     console.print(f"{n_new} of {len(result.table)} tracks are new to you (candidates.new_share).")
-    console.print(f"Managed playlist {where}: {verb} {result.added}, removed {result.removed}, kept {result.kept}"
+    console.print(f"Managed playlist {where}: {add} {result.added}, {remove} {result.removed}, {keep} {result.kept}"
                   + (" (dry run: nothing written)" if result.dry_run else "")
-                  + f"; {result.requests} Spotify requests, {result.seconds:.1f} s.")
+                  + f"; {result.requests} Spotify request{'' if result.requests == 1 else 's'}, {result.seconds:.1f} s.")
     if result.playlist_id and not result.dry_run:
         console.print(f"Open it: {playlist_url(result.playlist_id)}"
                       + (" (the demo's playlist lives in the stand-in; a real run's link opens in Spotify)"
@@ -549,7 +564,7 @@ def evaluate_cmd(
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
     top_n: Annotated[Optional[int], typer.Option("--top-n", min=1, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with plots.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with plots.")] = None,
     protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, PROTOCOL.md) "
                                                              "or persona (ten playlists per person, PERSONA.md).")
                         ] = "continuation",
@@ -606,7 +621,7 @@ def tune_cmd(
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
     folds: Annotated[Optional[int], typer.Option("--folds", min=1, help="Cross-validation folds.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file.")] = False,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with the tuning "
+    report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with the tuning "
                                                                    "curve.")] = None,
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
@@ -782,6 +797,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
                   frames_dir=settings.frames_dir)
     if not offline and info["login"]["state"] != "needs login":
+        _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))
     if info["playlist"] and info["playlist"].get("id"):
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
@@ -909,11 +925,11 @@ def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False)
 
 def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False):
     """(settings, source, library) for search/similar/moods."""
-    from .libsource import require_tracks
+    from .libsource import require_tracks, with_sample_features
     settings = _settings(config)
     source = _source(settings, dataset, demo, quiet, as_json)
     require_tracks(source)
-    return settings, source, source.load()
+    return settings, source, (with_sample_features(source, source.load()) if demo else source.load())
 
 
 def _safe(value: Any):
@@ -942,6 +958,9 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     when nothing matches."""
     from . import libsource
     settings = _settings(config)
+    if spotify and demo:  # the demo's login belongs to a stand-in that is gone once the pull is done
+        raise UsageError("--spotify and --demo cannot be combined: the demo has no Spotify account to "
+                         "search; drop --spotify to search the sample library")
     source = _source(settings, dataset, demo, quiet, as_json)
     min_score = settings.search.min_score
     if not spotify:
@@ -949,6 +968,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     else:
         from . import jobs
         from .explore import TrackIndex, search_tracks
+        _logging(settings, quiet, False)  # talks to Spotify: spotipy's own error lines go to the log only
         libsource.require_tracks(source)
         library = source.load()
         index = TrackIndex(min_score=min_score).from_index(libsource.search_index(source, library))
@@ -975,11 +995,14 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
                                  "recommend build-playlist --seed-playlist PLAYLIST_ID"))
 def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
-    into --seed-playlist, owner, tracks, and which one is managed by this tool."""
+    into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
     from . import jobs
+    from .publish import managed_playlist_roles
     settings, library = _library_settings(config)
-    managed = jobs.open_store(settings).read_manifest().get("managed_playlist")
+    store = jobs.open_store(settings)
+    managed = store.read_manifest().get("managed_playlist")
     managed_id = managed.get("id") if isinstance(managed, dict) else managed
+    roles = managed_playlist_roles(store)  # mood playlists and earlier ones are ours too
     counts = library.playlist_items.groupby("playlist_id").size()
     rows = []
     for p in library.playlists.to_dict("records"):
@@ -987,7 +1010,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
-                     "tracks": tracks, "managed": pid == managed_id, "url": playlist_url(pid)})
+                     "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
     if managed_id and managed_id not in {r["id"] for r in rows}:  # created after the last refresh
         m = managed if isinstance(managed, dict) else {}
         rows.append({"name": m.get("name") or settings.playlist.name, "id": managed_id, "owner": library.user_id,
@@ -996,7 +1019,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         _print_json(rows)
         return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), r["tracks"],
-              "yes" if r["managed"] else ""] for r in rows]
+              roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
     _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name"))
 
@@ -1047,7 +1070,7 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
                       config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
-                      plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG scatter (PCA; "
+                      plot: Annotated[Optional[Path], typer.Option("--plot", dir_okay=False, help="Write a PNG scatter (PCA; "
                                                                                 "a marker per playlist).")] = None,
                       export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
                                                                            "private playlist 'recommend: <mood>', "
@@ -1065,6 +1088,7 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
     exported = []
     if export:
         from .moodexport import export_job
+        _logging(settings, _state.quiet, _state.verbose)  # writes to Spotify: log it like build-playlist
         names, members = res.names(), res.members()
         exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
     if as_json:
@@ -1195,6 +1219,8 @@ def schedule_install_cmd(
     # one directory (cache.dir, RECOMMENDER_CACHE_DIR, a checkout's cache/) is passed on the line;
     # the platform state and cache dirs are found again by the scheduled run itself
     cache = Path(settings.cache_dir).resolve() if settings.data_dirs.single else None
+    if not print_only:
+        schedule.show(tabfile)  # no crontab to write (exit 1) fails before the config file is touched
     cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
     for note in notes:
         _err(f"note: {note}")
@@ -1228,4 +1254,39 @@ def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="recommend")
+    _escape_what_the_terminal_cannot_encode()
+    import os
+    try:
+        before = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        before = None
+    try:
+        app(prog_name="recommend")
+    except SystemExit as exc:  # help and --version run outside the commands' own BrokenPipeError handling
+        if exc.code == 1 and _reader_left(before):
+            _silence_closed_output()
+            raise SystemExit(0) from None
+        raise
+
+
+def _reader_left(before) -> bool:
+    """True when click (``PacifyFlushWrapper``) or rich (stdout pointed at /dev/null) gave up
+    writing help or the version into a pipe whose reader left (`recommend -h | head -1`)."""
+    import os
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click's, or typer's vendored click's
+        return True
+    try:
+        now = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return before is not None and (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino)
+
+
+def _escape_what_the_terminal_cannot_encode() -> None:
+    """On a terminal that is not UTF-8 (a Latin-1 locale, PYTHONIOENCODING=ascii) a name it
+    cannot encode is printed as a ``\\U0001f379`` escape instead of stopping the command."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, io.UnsupportedOperation):  # not a text file we may change
+            pass

@@ -185,6 +185,10 @@ def _read_yaml(path: Path) -> dict:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                          "save the file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     return _parse_yaml(text, path)
@@ -400,6 +404,7 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     user_file = paths.resolve_config_file(config_file, env)
     if user_file is not None:
         _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)
+        _anchor_to_file(data, user_file)
     for var, dotted in ENVIRONMENT.items():
         if env.get(var):
             _set_path(data, dotted, env[var], defaults, f"environment {var}")
@@ -409,6 +414,14 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
         sources[dotted] = "command line"
     _validate(data, sources)
     return Settings(data, sources=sources, user_file=user_file)
+
+
+def _anchor_to_file(data: dict, user_file: Path) -> None:
+    """A relative ``cache.dir`` in a config file means a folder beside that file, not one in
+    whatever directory the command happens to run from (cron's is $HOME)."""
+    value = (data.get("cache") or {}).get("dir")
+    if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+        data["cache"]["dir"] = str(Path(user_file).expanduser().absolute().parent / value)
 
 
 def default_settings() -> Settings:

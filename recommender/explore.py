@@ -161,7 +161,7 @@ def search_tracks(library: Library, query: str, limit: int = 10,
     try:
         items = remote(query, min(limit, REMOTE_LIMIT_MAX)) or []
     except RecommenderError as exc:
-        log.warning("remote search for %r failed: %s", query, exc)
+        log.info("remote search for %r failed: %s", query, exc)  # the caller says so, once
         out.attrs["remote_error"] = str(exc)
         return out
     known = set(index.display_["track_id"])

@@ -138,7 +138,8 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
         folded.setdefault(str(h).strip().casefold(), h)
     id_col = next((folded[c] for c in ID_COLUMNS if c in folded), None)
     if id_col is None:
-        raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri)")
+        raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri, in a "
+                        "comma-separated file: a spreadsheet's ';' or tab export is not read)")
     features = {c: folded[c] for c in schema.AUDIO_COLUMNS if c in folded}
     for alias, c in ALIASES.items():
         if alias in folded and c not in features:

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from .errors import NotEnoughData
+from .errors import NotEnoughData, UsageError
 from .library import Library
 from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
@@ -183,6 +183,15 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
                            playlist_items=items[~items["playlist_id"].isin(drop)])
 
 
+def _refuse_our_playlist(library: Library, seed_playlist: str, ours: list[str | None]) -> None:
+    """UsageError naming the reason when ``--seed-playlist`` names a playlist this tool writes
+    (`recommend playlists` lists it, so "no playlist named" would be a riddle)."""
+    pid = library.find_playlist(seed_playlist)
+    if pid is not None and pid in ours:
+        raise UsageError(f'playlist "{seed_playlist}" is written by this tool (its output, never your taste): '
+                         "pick one of your own playlists as seeds (`recommend playlists`)")
+
+
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
                    progress: Progress | None = None) -> BuildResult:
@@ -217,7 +226,10 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         state = publish.managed_state(gateway, store, settings, library.user_id)
         state.pinned = list(dict.fromkeys(state.pinned + pin_requests(store, state.user_removed)))
         # every playlist we ever managed is our output, never the user's taste
-        scoring_library = _without_playlist(library, *publish.managed_playlist_ids(store), state.playlist_id)
+        ours = [*publish.managed_playlist_ids(store), state.playlist_id]
+        if seed_playlist is not None:
+            _refuse_our_playlist(library, seed_playlist, ours)
+        scoring_library = _without_playlist(library, *ours)
         positive = list(dict.fromkeys(state.pinned + saved_after_recommended(library, state.playlist_id)))
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
@@ -323,6 +335,19 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         stack.close()
 
 
+def import_sample_features(settings) -> None:
+    """The sample's audio features into the demo cache of ``settings`` (as `recommend import
+    features FILE` would give them), which the Development Mode stand-in does not serve."""
+    from importlib import resources
+
+    from .features import import_features
+    from .standins.spotify import SAMPLE_FEATURES
+    store = open_store(settings)
+    with resources.as_file(resources.files("recommender") / "data" / SAMPLE_FEATURES) as path:
+        with writing(settings, "import features"):
+            import_features(path, store.load_library(), store)
+
+
 def demo_login(demo_settings) -> None:
     """Log in to the stand-in through the real PKCE flow; the 'browser' is an HTTP client."""
     import requests
@@ -387,6 +412,11 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
     ev = settings.evaluate
     if split not in {"dev", "holdout", "all"}:
         raise UsageError(f"--split must be dev, holdout or all, got {split!r}")
+    if features not in {"restricted", "full"}:
+        raise UsageError(f"--features must be restricted or full, got {features!r}")
+    if dataset is None and (split, features) != ("all", "restricted"):  # else silently ignored
+        raise UsageError("--split and --features choose a benchmark data file's split and columns: "
+                         "give --dataset FILE (your own library is evaluated whole, with what it has)")
     if dataset is not None:
         library = load_dataset(dataset, features=features)
         if split != "all":

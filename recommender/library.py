@@ -8,6 +8,7 @@ matrices) are built on first use and kept in ``_cache``: callers must not modify
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +19,9 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from . import schema
+
+_PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?playlist/)"
+                            r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 # Pseudo-playlists that join the real ones as columns of the track x playlist matrix.
 SAVED_COLUMN = "~saved"
@@ -186,10 +190,24 @@ class Library:
         sel = items[items["playlist_id"] == playlist_id].sort_values("position")
         return list(dict.fromkeys(sel["track_id"].astype(str)))
 
+    def unreadable_note(self, playlist_id: str) -> str:
+        """Why a listed playlist has no tracks here, when Spotify refused to list them ('' else)."""
+        pl = self.frames["playlists"]
+        row = pl[pl["playlist_id"] == playlist_id]
+        readable = row["readable"].iloc[0] if len(row) and "readable" in row else None
+        if readable is None or pd.isna(readable) or bool(readable):
+            return ""
+        return ("; Spotify does not let this app read its tracks (a personal app reads only the playlists you "
+                "own or collaborate on): copy them into a playlist of your own")
+
     def find_playlist(self, name_or_id: str) -> str | None:
-        """Playlist id by exact id, else case-insensitive name; UsageError when several
+        """Playlist id by exact id (or its ``spotify:playlist:`` URI or open.spotify.com link, as
+        Spotify's "Share" copies it), else case-insensitive name; UsageError when several
         playlists have that name (naming their ids: the user picks one)."""
         pl = self.frames["playlists"]
+        link = _PLAYLIST_LINK.match(name_or_id.strip())
+        if link and (pl["playlist_id"] == link.group(1)).any():
+            return link.group(1)
         if (pl["playlist_id"] == name_or_id).any():
             return name_or_id
         hit = list(dict.fromkeys(pl.loc[pl["name"].str.casefold() == name_or_id.casefold(), "playlist_id"].astype(str)))

@@ -100,6 +100,16 @@ def _pull_demo(settings, progress=None) -> None:
         jobs.refresh(demo, progress=progress)
 
 
+def with_sample_features(source: LibrarySource, library):
+    """The demo's library with the sample's audio features (imported into the demo cache the
+    first time), so that `moods ... --demo` has valence and energy, as `recommend web --demo` has."""
+    if len(library.frames["audio_features"]):
+        return library
+    from .jobs import import_sample_features
+    import_sample_features(source.settings)
+    return source.load()
+
+
 def search_index(source: LibrarySource, library=None):
     """The source's SearchIndex: the cached one when it was built from the current library,
     else built (from ``library`` when given) and saved for the next call."""

@@ -310,7 +310,8 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     for ref in playlist_ids:
         pid = library.find_playlist(ref)
         if pid is None:
-            raise UsageError(f"no playlist {ref!r} in the cache (give its id or exact name)")
+            from .pipeline import resolve_playlist
+            pid = resolve_playlist(library, ref)  # UsageError naming close names, as --seed-playlist's
         if pid in dict(sources):
             continue
         names = pl.loc[pl["playlist_id"] == pid, "name"]
@@ -332,7 +333,8 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     used = with_audio if use_audio else ids
     if len(used) < 4:
         what = "tracks with audio features" if use_audio else "tracks"
-        raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4")
+        why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
+        raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4{why}")
     if k is not None and not 1 <= k <= len(used):
         raise UsageError(f"k must be between 1 and {len(used)} for playlist {pname!r}, got {k}")
 

@@ -120,6 +120,8 @@ def resolve_playlist(library: Library, name_or_id: str) -> str:
     pid = library.find_playlist(name_or_id)
     if pid is not None:
         return pid
+    if not name_or_id.strip():
+        raise UsageError(f'no playlist named "{name_or_id}": give a playlist\'s name or id (`recommend playlists` lists them)')
     names = [str(n) for n in library.frames["playlists"]["name"].dropna().unique()]
     by_fold: dict[str, str] = {}
     for n in names:
@@ -128,12 +130,22 @@ def resolve_playlist(library: Library, name_or_id: str) -> str:
     contains = [f for f in by_fold if name_or_id.casefold() in f and f not in close]
     hints = [by_fold[f] for f in (close + contains)[:5]]
     if hints:
-        listed = ", ".join(f'"{h}"' for h in hints)
+        listed = ", ".join(_hint(library, h) for h in hints)
         raise UsageError(f'no playlist named "{name_or_id}"; did you mean {listed}?')
     if not names:
         raise UsageError(f'no playlist named "{name_or_id}": the library has no playlists (refresh first?)')
     some = ", ".join(f'"{n}"' for n in sorted(names, key=str.casefold)[:5])
     raise UsageError(f'no playlist named "{name_or_id}" among your {len(names)} playlists (e.g. {some})')
+
+
+def _hint(library: Library, name: str) -> str:
+    """A playlist name for a "did you mean": invisible characters (zero-width spaces...) shown
+    as ``\\uXXXX`` escapes, and then the id too, which can be typed where the name cannot."""
+    from .safetext import visible
+    shown = visible(name)
+    if shown == name:
+        return f'"{name}"'
+    return f'"{shown}" (id {library.find_playlist(name)})'
 
 
 def playlist_seeds(library: Library, playlist_id: str) -> pd.Series:
@@ -526,7 +538,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
         seeds = playlist_seeds(library, pid)
         also_banned = library.playlist_tracks(pid)
         if seeds.empty:
-            raise NotEnoughData(f'playlist "{target}" has no tracks to use as seeds')
+            raise NotEnoughData(f'playlist "{target}" has no tracks to use as seeds{library.unreadable_note(pid)}')
     else:
         mode, pid = "taste", None
         seeds = taste_seeds(library, settings, positive=positive, now=now)

@@ -66,6 +66,21 @@ def managed_playlist_ids(store: Store) -> list[str]:
     return [h["id"] for h in _history(store.read_manifest())]
 
 
+def managed_playlist_roles(store: Store) -> dict[str, str]:
+    """Every playlist the tool ever managed -> "yes" (the managed playlist), "mood" (an exported
+    mood cluster) or "earlier" (managed before a --new-playlist), as `recommend playlists` shows."""
+    manifest = store.read_manifest()
+    roles = {h["id"]: "earlier" for h in _history(manifest)}
+    for key, info in manifest.items():
+        if key.startswith("managed_playlist:") and isinstance(info, dict) and info.get("id"):
+            roles[info["id"]] = "mood"
+    main = manifest.get("managed_playlist")
+    main_id = main.get("id") if isinstance(main, dict) else main
+    if main_id:
+        roles[str(main_id)] = "yes"
+    return roles
+
+
 def uri(track_id: str) -> str:
     return f"spotify:track:{track_id}"
 

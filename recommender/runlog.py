@@ -32,6 +32,7 @@ RUNS_MAX_BYTES = 1_000_000       # past this size runs.jsonl is cut to its last 
 RUNS_KEEP = 1000
 RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playlist_id",
               "duration_s", "requests", "message")
+SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI does not repeat them as notes
 FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
 REDACTED = "***"
@@ -124,6 +125,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # the log is the owner's only
     teardown_logging()
+    SAID_ON_STDERR.clear()  # one command's
     redactor = RedactSecrets(secrets)
     handlers: list[logging.Handler] = []
     for old in [path] + [path.with_name(f"{path.name}.{i}") for i in range(1, max(0, int(backups)) + 1)]:
@@ -140,6 +142,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         err_handler.setFormatter(logging.Formatter(STDERR_FORMAT))
         # the CLI prints its own one-line error; records marked file_only (with tracebacks) stay in the file
         err_handler.addFilter(lambda record: not getattr(record, "file_only", False))
+        err_handler.addFilter(_remember_said)
         handlers.append(err_handler)
     root = logging.getLogger()
     for handler in handlers:
@@ -148,6 +151,12 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     return path
+
+
+def _remember_said(record: logging.LogRecord) -> bool:
+    if len(SAID_ON_STDERR) < 1000:  # a long `recommend web` keeps logging: bounded
+        SAID_ON_STDERR.add(record.getMessage())
+    return True
 
 
 def teardown_logging() -> None:

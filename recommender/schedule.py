@@ -37,9 +37,10 @@ WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 
 
 class CrontabUnavailable(RecommenderError):
-    """No ``crontab`` program, or it refused to read or write the user's crontab."""
+    """No ``crontab`` program, or it refused to read or write the user's crontab: exit 2 like a
+    usage error (the message says what to do instead); exit 1 is kept for bugs."""
 
-    exit_code = 1
+    exit_code = 2
 
 
 # ----- expressions --------------------------------------------------------------------------
@@ -103,10 +104,12 @@ def _command(executable: Path | str, config_path: Path | str | None, cache_dir: 
 
 # ----- the settings a scheduled run sees -------------------------------------------------------
 # cron and systemd start the run with a bare environment: whatever the interactive run got from
-# SPOTIPY_* / RECOMMENDER_SPOTIFY_* variables must live in the config file instead (the cache dir
+# SPOTIPY_* / RECOMMENDER_* variables must live in the config file instead (the cache dir
 # is passed on the line itself when one directory is set). The client secret is never written anywhere by us.
-CARRIED_KEYS = ("spotify.client_id", "spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url")
+CARRIED_KEYS = ("spotify.client_id", "spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url",
+                "listenbrainz.api_url", "listenbrainz.labs_url", "enrich.musicbrainz_url")
 SECRET_KEY = "spotify.client_secret"
+OPTIONAL_SECRET_KEY = "listenbrainz.token"  # never written either; without it discovery still works
 
 
 def unseen_settings(settings, config_path: Path | str | None, cache_dir: Path | str | None) -> dict[str, Any]:
@@ -114,7 +117,7 @@ def unseen_settings(settings, config_path: Path | str | None, cache_dir: Path | 
     with an empty environment, would not have."""
     from .config import load_settings
     scheduled = load_settings(config_path, environ={"RECOMMENDER_CACHE_DIR": str(cache_dir)} if cache_dir else {})
-    return {key: settings.get_path(key) for key in (*CARRIED_KEYS, SECRET_KEY)
+    return {key: settings.get_path(key) for key in (*CARRIED_KEYS, SECRET_KEY, OPTIONAL_SECRET_KEY)
             if settings.get_path(key) is not None and settings.get_path(key) != scheduled.get_path(key)}
 
 
@@ -141,6 +144,11 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
             raise UsageError(text + "; nothing was installed")
         notes.append(text)
         del missing[SECRET_KEY]
+    if OPTIONAL_SECRET_KEY in missing:
+        source = settings.sources.get(OPTIONAL_SECRET_KEY, "your environment")
+        notes.append(f"the ListenBrainz token comes from {source}, which a scheduled run does not see: the "
+                     f"scheduled run asks ListenBrainz without it unless you put `listenbrainz.token: ...` in {target}")
+        del missing[OPTIONAL_SECRET_KEY]
     if not missing:
         return (Path(config_path).expanduser().absolute() if config_path else None), [], notes
     keys = sorted(missing)

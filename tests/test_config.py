@@ -93,6 +93,28 @@ def test_environment_value_is_validated_and_named():
         load_settings(environ={"SPOTIPY_REDIRECT_URI": "http://localhost:9/callback"})
 
 
+def test_a_config_file_that_is_not_utf8_is_a_config_error_naming_it(tmp_path):
+    # Tried as a new user would: a config saved as Latin-1 ("Café" playlist name) crashed
+    # every command with exit 1 ("unexpected error: UnicodeDecodeError").
+    f = tmp_path / "user.yaml"
+    f.write_bytes("playlist:\n  name: Caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as err:
+        load_settings(f, environ={})
+    assert str(f) in str(err.value) and "UTF-8" in str(err.value) and "line 2" in str(err.value)
+
+
+def test_a_relative_cache_dir_in_a_config_file_is_beside_that_file(tmp_path, monkeypatch):
+    # Tried as a new user would: `cache: dir: relcache` put a new cache (login, managed playlist)
+    # into every directory the command was run from
+    f = write(tmp_path, "cache:\n  dir: relcache\n")
+    for cwd in (tmp_path, tmp_path.parent):
+        monkeypatch.chdir(cwd)
+        assert load_settings(f, environ={}).cache_dir == f.parent / "relcache"
+    monkeypatch.chdir(tmp_path.parent)  # the environment's is the shell's: relative to where it runs
+    assert load_settings(f, environ={"RECOMMENDER_CACHE_DIR": "envcache"}).cache_dir == Path("envcache")
+    assert load_settings(write(tmp_path, "cache:\n  dir: /abs/c\n"), environ={}).cache_dir == Path("/abs/c")
+
+
 def test_missing_user_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "nope.yaml", environ={})

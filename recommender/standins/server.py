@@ -99,16 +99,16 @@ class ServedStandIn:
     def stop(self) -> None:
         """Stop serving, close the socket and join the thread (idempotent, and safe when two
         threads stop at once: Ctrl-C's cleanup and a stop from elsewhere)."""
-        with _STOP_LOCK:  # exactly one caller takes the server
+        with _STOP_LOCK:  # one stop at a time: a second caller returns once the port is free
             server, thread = self._server, self._thread
+            if server is None:
+                return
+            self._stopping.set()
+            server.shutdown()
+            server.server_close()
+            if thread is not None:
+                thread.join(timeout=5)
             self._server = self._thread = None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
 
     def serve_forever(self) -> None:
         """Start (if needed) and block until interrupted (Ctrl-C) or stopped elsewhere; then stop."""

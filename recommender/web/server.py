@@ -97,7 +97,7 @@ def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str
         with jobs.demo_environment(settings) as (demo_settings, _server):
             jobs.demo_login(demo_settings)
             jobs.refresh(demo_settings)
-            _import_sample_features(demo_settings)
+            jobs.import_sample_features(demo_settings)  # the taste map's audio basis
             overrides = {k: demo_settings.get_path(k) for k in DEMO_KEYS}
             config_file = Path(demo_settings.cache_dir) / DEMO_CONFIG
             ctx = WebContext(demo_settings, config_file=config_file, overrides=overrides, demo=True)
@@ -113,17 +113,3 @@ def _serve_until_interrupted(ctx, sock, security) -> None:
         serve(ctx, sock, security)
     except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
         log.info("recommend web stopped")
-
-
-def _import_sample_features(settings) -> None:
-    """The demo's taste map gets the sample's audio features (as `recommend import features
-    FILE` would give them), which the Development Mode stand-in does not serve."""
-    from importlib import resources
-
-    from .. import jobs
-    from ..features import import_features
-    from ..standins.spotify import SAMPLE_FEATURES
-    store = jobs.open_store(settings)
-    with resources.as_file(resources.files("recommender") / "data" / SAMPLE_FEATURES) as path:
-        with jobs.writing(settings, "import features"):
-            import_features(path, store.load_library(), store)

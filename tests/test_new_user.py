@@ -1,0 +1,315 @@
+"""Tried as a new user would: what broke when following README.md from an installed wheel,
+each test against the local stand-ins (127.0.0.1) only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import OPEN_DATA_ENV
+from recommender import moodexport
+from recommender.config import load_settings
+from recommender.store import Store
+
+from spotify_helpers import gateway_for, settings_for
+from test_cli import logged_in, run  # noqa: F401 (a fixture)
+
+SUBPROCESS = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # the checkout under test
+
+
+def test_did_you_mean_shows_invisible_characters_and_the_id(logged_in):
+    # `--seed-playlist Crossfit` on the demo said: did you mean "Crossfit​​   ‍"? (zero-width
+    # characters printed raw: the hint could be neither seen nor typed back)
+    server, env, _ = logged_in
+    first = server.account.playlists[0]
+    first["name"] = "Road\u200bTrip\u200d"
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(["build-playlist", "--dry-run", "--seed-playlist", "roadtrip"], env)
+    assert result.exit_code == 2
+    assert "\u200b" not in result.stderr and "\u200d" not in result.stderr
+    assert '"Road\\u200bTrip\\u200d"' in result.stderr and f"(id {first['id']})" in result.stderr
+    assert run(["build-playlist", "--dry-run", "--seed-playlist", first["id"]], env).exit_code == 0
+
+
+def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_says_why(logged_in, tmp_path):
+    # `recommend playlists` listed the exported mood playlists as not managed, and
+    # `--seed-playlist "recommend: for you"` answered 'no playlist named ...' for a name it lists
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    settings = settings_for(server, cache)
+    store = Store.from_settings(settings)
+    tracks = sorted(server.account.tracks)[:3]
+    moodexport.export_moods(gateway_for(settings), store, settings, server.account.user["id"],
+                            {"happy/upbeat": tracks}, "Road Trip")
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    rows = {r["name"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+    main, mood = rows[settings.playlist.name], rows["recommend: happy/upbeat"]
+    assert main["managed"] and mood["managed"]
+    assert sum(r["managed"] for r in rows.values()) == 2
+    text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+    assert any(main["id"] in line and "│ yes" in line for line in text.splitlines())
+    assert any(mood["id"] in line and "│ mood" in line for line in text.splitlines())
+    for name in (settings.playlist.name, "recommend: happy/upbeat"):
+        result = run(["build-playlist", "--dry-run", "--seed-playlist", name], env)
+        assert result.exit_code == 2
+        assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr
+
+
+def test_the_mood_commands_work_on_the_demo(tmp_path):
+    # `recommend moods recommend --mood happy --demo` (README: every moods command takes --demo)
+    # said "no audio features for the 1695 cached tracks" unless `recommend web --demo` had run
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")}
+    result = run(["moods", "recommend", "--mood", "happy", "--demo", "--json", "-n", "5"], env)
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 5 and all(r["mood"] == "happy" for r in rows)
+    near = run(["moods", "near", rows[0]["track_id"], "--demo", "--json"], env)
+    assert near.exit_code == 0, near.stderr
+
+
+def test_schedule_install_carries_the_open_data_services_of_the_environment(logged_in, tmp_path):
+    # With the README's stand-in exports, `schedule install` wrote only the spotify.* ones into
+    # the config: the scheduled run (cron's bare environment) then asked the real ListenBrainz
+    # and MusicBrainz; a ListenBrainz token only in the environment was dropped without a word.
+    server, env, cache = logged_in
+    user, tab = tmp_path / "user.yaml", tmp_path / "tab"
+    user.write_text("")
+    urls = {var: os.environ[var] for var in OPEN_DATA_ENV}  # conftest's local stand-ins
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)],
+                 {**env, **urls, "LISTENBRAINZ_TOKEN": "lb-t0ken"})
+    assert result.exit_code == 0, result.stderr
+    text = user.read_text()
+    assert all(url in text for url in urls.values()) and server.api_url in text
+    assert "lb-t0ken" not in text + result.output + tab.read_text()
+    assert "listenbrainz.token" in result.stderr
+    settings = load_settings(user, environ={})
+    assert settings.listenbrainz.api_url == urls["RECOMMENDER_LISTENBRAINZ_API_URL"]
+    assert settings.enrich.musicbrainz_url == urls["RECOMMENDER_MUSICBRAINZ_URL"]
+
+
+def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_crash(logged_in):
+    # A Latin-1 terminal (PYTHONIOENCODING, or an ISO-8859-1 locale): `recommend playlists` on
+    # the demo crashed with exit 1, "UnicodeEncodeError ... '\U0001f379'" (a cocktail emoji)
+    server, env, cache = logged_in
+    server.account.playlists[0]["name"] = "Club Mix \U0001f379 Café"
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for encoding in ("latin-1", "ascii"):
+        done = subprocess.run([sys.executable, "-m", "recommender", "playlists"], capture_output=True,
+                              env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding, "COLUMNS": "200"},
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        out = done.stdout.decode(encoding)
+        assert "Club Mix \\U0001f379 Caf" in out and server.account.playlists[0]["id"] in out
+        js = subprocess.run([sys.executable, "-m", "recommender", "playlists", "--json"], capture_output=True,
+                            env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding}, timeout=120)
+        assert js.returncode == 0 and "Club Mix \U0001f379 Café" in [r["name"] for r in json.loads(js.stdout)]
+        bad = subprocess.run([sys.executable, "-m", "recommender", "similar", "Café \U0001f379 nowhere"],
+                             capture_output=True, env={**os.environ, **env, **SUBPROCESS, "PYTHONIOENCODING": encoding},
+                             timeout=120)
+        assert bad.returncode == 2 and b"Traceback" not in bad.stderr and b"unexpected" not in bad.stderr
+
+
+def test_the_dry_run_summary_says_what_it_would_do_in_one_tense(logged_in):
+    # "Managed playlist (a new playlist): would add 50, removed 0, kept 0 (dry run: nothing
+    # written); 1 Spotify requests": the dry run had removed and kept nothing
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    text = " ".join(run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "200"}).stdout.split())
+    assert "(a new playlist): would add 10, remove 0, keep 0 (dry run: nothing written); 1 Spotify request," in text
+    text = " ".join(run(["build-playlist"], {**env, "COLUMNS": "200"}).stdout.split())
+    assert ": added 10, removed 0, kept 0;" in text and "Spotify requests," in text
+
+
+def test_schedule_install_without_crontab_changes_no_config_file(logged_in, tmp_path, monkeypatch):
+    # No `crontab` program: install wrote spotify.* into the config file, then failed
+    server, env, cache = logged_in
+    user = tmp_path / "user.yaml"
+    user.write_text("# mine\n")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run(["schedule", "install", "--config", str(user)], env)
+    assert result.exit_code == 2 and "--print" in result.stderr  # 1 is for bugs (README's exit codes)
+    assert user.read_text() == "# mine\n" and "wrote" not in result.stdout
+
+
+def test_the_commands_list_has_no_line_breaks_of_the_source(tmp_path):
+    # `recommend -h` broke "... the managed playlist" / "and genre coverage." onto two lines
+    # wherever a docstring wrapped, however wide the terminal
+    text = run(["-h"], {"COLUMNS": "200"}).stdout
+    lines = [" ".join(line.strip("│ ").split()) for line in text.splitlines()]
+    assert any(line.startswith("status Show the last runs") and line.endswith("and genre coverage.")
+               for line in lines)
+    assert any(line.startswith("similar Tracks most similar") and line.endswith("each recording once.")
+               for line in lines)
+
+
+@pytest.mark.parametrize("args", [["evaluate", "--report"], ["tune", "--report"],
+                                  ["moods", "cluster", "Road Trip", "--plot"]])
+def test_a_directory_given_for_a_report_or_plot_file_is_a_usage_error_before_any_work(logged_in, tmp_path, args):
+    # `recommend evaluate --report /tmp` ran the evaluation, then "unexpected error:
+    # IsADirectoryError" (exit 1); `tune --report DIR` did so after minutes of tuning
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run([*args, str(tmp_path)], env)
+    assert result.exit_code == 2
+    assert "is a directory" in " ".join(result.stderr.replace("│", " ").split())
+
+
+def test_a_typo_in_a_playlist_to_cluster_gets_a_did_you_mean(logged_in):
+    # `moods cluster "tropical nigths"` said only "no playlist ... (give its id or exact name)",
+    # where `--seed-playlist` with the same typo names the close playlists
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(["moods", "cluster", "road trp"], env)
+    assert result.exit_code == 2 and 'did you mean "Road Trip"' in result.stderr
+
+
+@pytest.mark.parametrize("args", [["build-playlist", "--dry-run"], ["refresh"]])
+def test_a_deleted_cache_is_said_in_one_line(logged_in, args):
+    # README: deleting the cache "costs one re-pull, said in one line by the next run"; it was
+    # said twice ("WARNING: ... is missing; ..." and "note: ... is missing; ...")
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    (cache / "tracks.parquet").unlink()
+    result = run(args, env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("is missing; the cache will be re-pulled") == 1
+    (cache / "tracks.parquet").unlink()
+    quiet = run([*args, "--quiet"], env)  # no log on stderr: the note is the one line
+    assert quiet.stderr.count("is missing; the cache will be re-pulled") == 1
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_playlist_name_is_refused_without_listing_every_playlist(logged_in, name):
+    # `--seed-playlist ""` answered 'did you mean' with five arbitrary playlists (each name
+    # "contains" the empty string)
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for args in (["build-playlist", "--dry-run", "--seed-playlist", name], ["moods", "cluster", name]):
+        result = run(args, env)
+        assert result.exit_code == 2 and "did you mean" not in result.stderr
+        assert "give a playlist's name or id" in result.stderr
+
+
+def test_search_with_spotify_says_a_failed_remote_search_once(logged_in):
+    # `recommend search zombie --spotify` with a login Spotify refuses printed spotipy's "HTTP Error
+    # for GET to .../v1/search ... returned 401" and, after a demo, "WARNING: remote search for
+    # 'zombie' failed: ..." above its own "note: Spotify search failed (...)"
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    result = subprocess.run([sys.executable, "-m", "recommender", "search", "owl", "--spotify"], capture_output=True,
+                            text=True, env={**os.environ, **env, **SUBPROCESS}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("invalid_grant") == 1 and "showing cached tracks only" in result.stderr
+    assert "HTTP Error" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_search_with_spotify_on_the_demo_is_refused_before_any_work(tmp_path):
+    # `recommend search zombie --demo --spotify` pulled the demo, then said "Spotify refused the
+    # saved login (invalid_grant): run `recommend auth`" twice: no login could ever help
+    result = run(["search", "zombie", "--demo", "--spotify"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2 and "--spotify and --demo cannot be combined" in result.stderr
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["evaluate", "--split", "holdout"], "give --dataset FILE"),
+    (["evaluate", "--features", "full"], "give --dataset FILE"),
+    (["evaluate", "--features", "fool"], "--features must be restricted or full"),
+    (["tune", "--split", "dev"], "give --dataset FILE"),
+])
+def test_evaluate_options_that_would_be_ignored_are_refused(logged_in, args, says):
+    # `recommend evaluate --split holdout` on your own library printed the usual numbers (the
+    # split was ignored) and `--features fool` was accepted without a word
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(args, env)
+    assert result.exit_code == 2 and says in result.stderr
+
+
+@pytest.mark.parametrize("args", [["status", "--offline"], ["playlists"], ["config", "path"]])
+def test_json_with_quiet_prints_the_json_for_every_command(logged_in, args):
+    # `recommend status --json --quiet` printed nothing while `build-playlist`, `search` and
+    # `evaluate` with --json --quiet print their JSON: a script got an empty answer
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for flags in (["--json", "--quiet"], ["--quiet", "--json"]):
+        for line in ([*args, *flags], [*flags, *args]):  # after the command or before it
+            result = run(line, env)
+            assert result.exit_code == 0 and json.loads(result.stdout), line
+    assert run([*args, "--quiet"], env).stdout == ""
+
+
+def test_a_playlist_link_or_uri_names_the_playlist(logged_in):
+    # Spotify's "Share > Copy link to playlist" gives https://open.spotify.com/playlist/ID?si=...;
+    # `--seed-playlist LINK` and `moods cluster LINK` said 'no playlist named "https://..."'
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    pid = next(p["id"] for p in server.account.playlists if p["name"] == "Road Trip")
+    for ref in (f"https://open.spotify.com/playlist/{pid}?si=0123abcd", f"spotify:playlist:{pid}",
+                f"https://open.spotify.com/intl-de/playlist/{pid}"):
+        result = run(["build-playlist", "--dry-run", "--json", "--seed-playlist", ref], env)
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["mode"] == "playlist"
+        assert run(["moods", "cluster", ref, "--json"], env).exit_code == 0
+
+
+def test_status_says_a_refused_login_without_spotipys_http_error(logged_in):
+    # `recommend status` with a login the stand-in no longer knows printed "HTTP Error for GET to
+    # http://127.0.0.1:8765/v1/me with Params: {} returned 401 due to Invalid access token" too
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    done = subprocess.run([sys.executable, "-m", "recommender", "status"], capture_output=True, text=True,
+                          env={**os.environ, **env, **SUBPROCESS}, timeout=120)
+    assert done.returncode == 0 and "refused" in done.stdout
+    assert "HTTP Error" not in done.stderr and done.stderr == ""
+
+
+def test_a_semicolon_separated_feature_file_is_named_as_the_problem(logged_in, tmp_path):
+    # A spreadsheet saved as CSV with ';' (as European locales do) has a "Track URI" column,
+    # yet the import said only "no track id column (expected one of ..., Track URI, uri)"
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    f = tmp_path / "features.csv"
+    f.write_text("Track URI;Valence;Energy\nspotify:track:smallTrack000000000001;0,3;0,9\n")
+    result = run(["import", "features", str(f)], env)
+    assert result.exit_code == 2 and "comma-separated" in result.stderr
+
+
+def test_a_playlist_spotify_will_not_list_says_why_it_has_no_tracks(logged_in):
+    # "Today's Top Hits" (owner spotify) shows 50 tracks in `recommend playlists`, but
+    # `--seed-playlist` said only 'has no tracks to use as seeds' (its items answered 403)
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for args in (["build-playlist", "--dry-run", "--seed-playlist", "Today's Top Hits"],
+                 ["moods", "cluster", "Today's Top Hits"]):
+        result = run(args, env)
+        assert result.exit_code == 2
+        assert "does not let this app read its tracks" in " ".join(result.stderr.split())
+    result = run(["moods", "cluster", "Road Trip", "--k", "9"], env)  # a readable one says no such thing
+    assert "read its tracks" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["-h"], ["--version"], ["search", "-h"]])
+def test_help_and_version_into_a_closed_pipe_exit_0(args):
+    # `recommend -h | head -1` and `recommend --version | head -0` exited 1, where every
+    # command's own output into a closed pipe exits 0 (README: the reader's choice)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "recommender", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120, env={**os.environ, **SUBPROCESS})
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (0, "")
+    wrong = subprocess.run([sys.executable, "-m", "recommender", "nosuch"], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, **SUBPROCESS})
+    assert wrong.returncode == 2  # a real usage error keeps its code
