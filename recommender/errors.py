@@ -49,6 +49,18 @@ class RateLimited(RecommenderError):
         self.retry_after = retry_after
 
 
+def wait_seconds(value) -> float | None:
+    """Seconds a server asks us to wait (Retry-After, X-RateLimit-Reset-In): a finite number,
+    at least 0; None for anything else (absent, an HTTP date, garbage, NaN or infinity), so
+    the caller falls back to its own back-off and ``time.sleep`` never gets a bad value."""
+    import math
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
 class SpotifyUnavailable(RecommenderError):
     """Spotify kept failing (5xx, timeouts, unreadable bodies) after our bounded retries."""
 

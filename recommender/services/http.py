@@ -26,7 +26,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from ..errors import RecommenderError
+from ..errors import RecommenderError, wait_seconds
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +123,10 @@ class JsonService:
         if response is None:
             return None
         for name in names:
-            value = response.headers.get(name)
-            if value is not None:
-                try:
-                    return max(float(value), 0.0)
-                except ValueError:
-                    continue  # an HTTP date: fall back to our own back-off
-        return None
+            seconds = wait_seconds(response.headers.get(name))
+            if seconds is not None:
+                return seconds
+        return None  # absent, an HTTP date or garbage: our own back-off
 
     def _note_rate_headers(self, response: requests.Response) -> None:
         remaining = response.headers.get("X-RateLimit-Remaining")

@@ -23,7 +23,7 @@ import requests
 from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable
+from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, wait_seconds
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class _NonInteractive:
         except SpotifyOauthError as exc:
             response = http_error.response
             exc.http_status = getattr(response, "status_code", None)
-            exc.retry_after = _retry_after((getattr(response, "headers", None) or {}).get("Retry-After"))
+            exc.retry_after = wait_seconds((getattr(response, "headers", None) or {}).get("Retry-After"))
             raise
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
@@ -146,13 +146,6 @@ class _NonInteractive:
             log.info("token refresh: %s; retrying in %.1f s", what, wait)
             _sleep(wait)
             attempt += 1
-
-
-def _retry_after(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 class PKCEAuth(_NonInteractive, SpotifyPKCE):

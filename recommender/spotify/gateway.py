@@ -20,7 +20,7 @@ import spotipy
 from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyOauthError
 
-from ..errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable
+from ..errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable, wait_seconds
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,7 @@ class AmbiguousWrite(SpotifyUnavailable):
 
 def _retry_after(exc: SpotifyException) -> float | None:
     headers = getattr(exc, "headers", None) or {}
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return wait_seconds(headers.get("Retry-After") or headers.get("retry-after"))
 
 
 def when(seconds: float) -> str:
