@@ -100,6 +100,10 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     old_items = cached.playlist_items if cached is not None else schema.empty_frame("playlist_items")
     old_playlists = (cached.playlists.drop_duplicates("playlist_id").set_index("playlist_id")
                      if cached is not None else None)
+    # the cached items of each playlist, split once (one filter per unchanged playlist was
+    # playlists x items: seconds on a library of thousands of playlists)
+    old_by_playlist = {pid: frame for pid, frame in old_items.groupby("playlist_id", sort=False)}
+    no_items = old_items.iloc[:0]
     item_frames: list[pd.DataFrame] = []
     snapshots: dict[str, str] = {}
     for i, row in enumerate(playlist_rows):
@@ -110,7 +114,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
             report.playlists_unchanged += 1
             if old_playlists is not None and pid in old_playlists.index:
                 row["readable"] = bool(old_playlists.loc[pid, "readable"])
-            item_frames.append(old_items[old_items["playlist_id"] == pid])
+            item_frames.append(old_by_playlist.get(pid, no_items))
             if not row["readable"]:
                 report.playlists_forbidden.append(row["name"])
             continue
