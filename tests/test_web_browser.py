@@ -180,6 +180,7 @@ def test_weights_page_evaluates_and_previews(page, demo):
     slider.fill("0")  # content off: the preview and the numbers change
     page.wait_for_function("t => document.getElementById('preview').innerText !== t", arg=first_top)
     page.wait_for_function("document.getElementById('status').textContent.startsWith('updated')")
+    assert "artist_walk counts x" in page.inner_text("#preview-note")  # the walk's shrinkage is said
     assert_safe(page)
     shot(page, "weights")
     assert page.problems == []

@@ -115,6 +115,8 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
     before = ctx.config_file.read_text()
     out = ctx.weights_preview({"content": 0.0, "collaborative": 1.0})
     assert out["tracks"] and "p@10" in out["evaluation"]
+    walk = ctx.weights_preview({"content": 1.0, "artist_walk": 1.0})["weight_factors"]
+    assert set(walk) == {"artist_walk"} and 0 < walk["artist_walk"] < 1  # shrunk on a small library
     assert ctx.config_file.read_text() == before  # previewing writes nothing
     diff = ctx.save_weights({"content": 0.2, "collaborative": 1.0})
     assert "+    weight: 0.2" in diff or "weight: 0.2" in diff

@@ -244,7 +244,9 @@ class WebContext:
         rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
                  "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
         out: dict[str, Any] = {"tracks": rows, "reason": result.reason or "",
-                               "added": len(result.added_ids), "removed": len(result.removed_ids)}
+                               "added": len(result.added_ids), "removed": len(result.removed_ids),
+                               # artist_walk on few playlists: the blend uses the slider's weight x factor
+                               "weight_factors": {k: round(v, 2) for k, v in result.weight_factors.items()}}
         out["evaluation"] = out_eval
         out["seconds"] = round(time.perf_counter() - t0, 3)
         return out

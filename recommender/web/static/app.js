@@ -140,8 +140,11 @@ function showPreview(out) {
       el("span", { class: "artists" }, t.artists), el("span", { class: "num score" }, fmt(t.score)));
     list.appendChild(li);
   }
+  const factors = Object.entries(out.weight_factors || {})
+    .map(([name, f]) => `${name} counts x${f} of its slider on your library (few playlists: scorers.${name}.shrink)`);
   document.getElementById("preview-note").textContent =
-    out.reason ? out.reason : `publishing these weights would add ${out.added} and remove ${out.removed} tracks`;
+    (out.reason ? out.reason : `publishing these weights would add ${out.added} and remove ${out.removed} tracks`)
+    + (factors.length ? `; ${factors.join("; ")}` : "");
   const body = document.querySelector("#metrics tbody");
   body.replaceChildren();
   const ev = out.evaluation || {};
