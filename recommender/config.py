@@ -49,6 +49,7 @@ UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_sh
 BOUNDS: dict[str, tuple[Any, Any]] = {
     "spotify.timeout": ((0, False), None), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, None),
     "cache.max_age_hours": (0, None),
+    "listenbrainz.timeout": ((0, False), None),
     "refresh.discovery_artists": (0, None), "refresh.discovery_albums_per_artist": (0, None),
     "refresh.discovery_recheck_days": (0, None),
     "seeds.time_range_weights.*": (0, None), "seeds.rank_decay": (0, None), "seeds.recent_days": (0, None),

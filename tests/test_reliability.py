@@ -342,6 +342,7 @@ def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     ("moods:\n  max_clusters: 1\n", "moods.max_clusters"),
     ("evaluate:\n  top_n: 0\n", "evaluate.top_n"),
     ("spotify:\n  timeout: 0\n", "spotify.timeout"),
+    ("listenbrainz:\n  timeout: 0\n", "listenbrainz.timeout"),  # was exit 1 (requests' ValueError) at the first request
     ("evaluate:\n  hide_fraction: 1.0\n", "evaluate.hide_fraction"),
     ("evaluate:\n  min_tracks: 1\n", "evaluate.min_tracks"),
     ("enrich:\n  rate: 0\n", "enrich.rate"),
