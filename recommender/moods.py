@@ -729,8 +729,12 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     if len(y) < 8 or y.nunique() < 2:
         raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
                             f"got {len(y)}; {IMPORT_HINT}")
-    strat = y.to_numpy() if y.value_counts().min() >= 2 else None
-    train, test = train_test_split(list(y.index), test_size=test_size, random_state=clf.seed, stratify=strat)
+    # the held-out count as sklearn rounds it (ceil), kept within 1..n-1 (a holdout of 0 or 1
+    # would leave one side empty); stratified only when both sides can hold every mood
+    n_test = min(max(int(np.ceil(test_size * len(y))), 1), len(y) - 1)
+    stratify = y.value_counts().min() >= 2 and min(n_test, len(y) - n_test) >= y.nunique()
+    train, test = train_test_split(list(y.index), test_size=n_test, random_state=clf.seed,
+                                   stratify=y.to_numpy() if stratify else None)
     clone = type(clf)(**clf.get_params()).fit(library, train)
     truth = y.loc[test].to_numpy().astype(str)
     pred = clone.predict(library, test).to_numpy().astype(str)

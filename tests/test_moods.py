@@ -415,3 +415,18 @@ def test_a_playlist_name_two_playlists_share_is_refused_naming_their_ids():
     with pytest.raises(UsageError, match=f"2 playlists are named 'Mix'.*{'a' * 22}.*{'b' * 22}"):
         cluster_playlists(lib, ["Mix"])
     assert set(cluster_playlists(lib, ["b" * 22], k=1).tracks["track_id"]) == set(ballads)  # an id is exact
+
+
+@pytest.mark.parametrize("test_size", [0.25, 0.0])
+def test_evaluate_classifier_on_a_small_library_or_a_zero_holdout_does_not_crash(test_size):
+    """8 labelled tracks in 4 moods: a stratified 25 % holdout (2 tracks) cannot hold every
+    mood and a holdout of 0 holds nothing (sklearn raised ValueError: exit 1 from `moods
+    classify`). The split now keeps 1..n-1 tracks out, stratified only when it can be; a
+    training side too small to fit is the classifier's own NotEnoughData."""
+    from recommender.moods import evaluate_classifier
+    lib = make_library(corner_rows(per_mood=2))
+    report = evaluate_classifier(lib, test_size=test_size)
+    assert 1 <= report.n_test <= 2 and report.n_train + report.n_test == 8
+    assert report.confusion.to_numpy().sum() == report.n_test
+    with pytest.raises(NotEnoughData):
+        evaluate_classifier(lib, test_size=0.99)
