@@ -9,6 +9,7 @@ Every error names the file and the dotted key path, on one line.
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Mapping
 from functools import cached_property
@@ -226,18 +227,26 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
         if origin.startswith("environment") and isinstance(value, str) and value.lower() in {"1", "0", "true", "false"}:
             return value.lower() in {"1", "true"}
     elif isinstance(default, float):
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 pass
+        if number is not None:
+            if math.isfinite(number):  # .nan passes every bound check below (NaN < 0 is False)
+                return number
+            raise ConfigError(f"{origin}: {dotted} must be a finite number, got {value!r}")
     elif isinstance(default, int):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:  # "--5", "²": a config error below, not a crash
+                pass
     elif isinstance(default, str):
         if isinstance(value, str):
             return value
