@@ -307,8 +307,13 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
                    "listenbrainz.labs_url"):
         section, key = dotted.split(".")
         value = data[section][key]
-        url = urlparse(value)
-        if url.scheme not in {"http", "https"} or not url.hostname:
+        try:
+            url = urlparse(value)
+            url.port  # noqa: B018 (raises ValueError for a port that is not a number in 0..65535)
+            ok = url.scheme in {"http", "https"} and bool(url.hostname)
+        except ValueError:  # "http://[::1/": an unclosed IPv6 bracket
+            ok = False
+        if not ok:
             raise ConfigError(f"{where(dotted)}: {dotted} must be an http(s) URL, got {value!r}")
     redirect = urlparse(data["spotify"]["redirect_uri"])
     if redirect.hostname == "localhost":

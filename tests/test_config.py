@@ -169,3 +169,11 @@ def test_a_whole_number_key_given_a_malformed_string_is_a_config_error(tmp_path,
     f = write(tmp_path, f"blend:\n  max_tracks: '{value}'\n")
     with pytest.raises(ConfigError, match="blend.max_tracks must be a whole number"):
         load_settings(f, environ={})
+
+
+@pytest.mark.parametrize("url", ["http://[::1/v1/", "http://127.0.0.1:99999/v1/", "http://127.0.0.1:abc/v1/"])
+def test_a_malformed_url_is_a_config_error_naming_the_variable(url):
+    """urlparse raised ValueError on an unclosed IPv6 bracket (exit 1); a port that is not
+    a number in 0..65535 passed and failed later, inside the first request."""
+    with pytest.raises(ConfigError, match="environment RECOMMENDER_SPOTIFY_API_URL: spotify.api_url must be an http"):
+        load_settings(environ={"RECOMMENDER_SPOTIFY_API_URL": url})
