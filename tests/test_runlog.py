@@ -226,3 +226,21 @@ def test_playlist_shapes():
         {"id": "PL9", "name": None, "tracks": None}
     assert runlog.status("/nonexistent", {"managed_playlist": {"playlist_id": "P", "track_count": 7}},
                          None, now=NOW)["playlist"] == {"id": "P", "name": None, "tracks": 7}
+
+
+def test_status_does_not_report_a_killed_run_whose_pid_now_belongs_to_another_process(tmp_path):
+    """A run killed with -9 leaves its record; once its pid is reused by a new process,
+    `status` said that run was still going (pid alive). A process started after the
+    record was written is not the holder."""
+    import subprocess
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        record = {"pid": proc.pid, "host": socket.gethostname(), "command": "recommend build-playlist"}
+        lock_path(tmp_path).write_text(json.dumps({**record, "started": "2020-01-01T07:00:00+00:00"}))
+        assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
+        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        lock_path(tmp_path).write_text(json.dumps({**record, "started": now}))
+        assert runlog.status(tmp_path, {}, None, now=NOW)["running"]["pid"] == proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
