@@ -78,6 +78,9 @@ class RedactSecrets(logging.Filter):
         self.secrets = tuple(s for s in secrets if s)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_recommend_redacted", None) is self:  # every handler shares the record:
+            return True                                         # cut and redact it once
+        record._recommend_redacted = self  # type: ignore[attr-defined]
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: keep the raw template, still redacted

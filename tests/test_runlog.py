@@ -244,3 +244,15 @@ def test_status_does_not_report_a_killed_run_whose_pid_now_belongs_to_another_pr
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_long_message_is_cut_once_with_the_right_count_in_the_file_and_on_stderr(logs, capsys):
+    """Both handlers share one record and each ran the redacting filter: the stderr copy
+    was cut a second time ("... [ ... [38 more characters not logged]")."""
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=False, verbose=False)
+    message = "word " * 1000  # 5000 characters
+    logging.getLogger("recommender.test").warning("%s", message)
+    err = capsys.readouterr().err
+    expected = runlog.cap(message)
+    assert expected in err and err.count("more characters not logged") == 1
+    assert expected in path.read_text()
