@@ -245,8 +245,10 @@ def describe_run(run: Mapping[str, Any]) -> str:
     dry = " (dry run)" if run.get("dry_run") else ""
     at = f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC " if when else ""
     parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
-    if run.get("duration_s") is not None:
-        parts[0] += f" in {float(run['duration_s']):.1f} s"
+    try:  # a hand-edited or damaged line is shown, not a crash of `recommend status`
+        parts[0] += f" in {float(run['duration_s']):.1f} s" if run.get("duration_s") is not None else ""
+    except (TypeError, ValueError):
+        parts[0] += f" in {run['duration_s']!r}"
     changes = " ".join(f"{sign}{run[key]}" for sign, key in (("+", "added"), ("-", "removed"), ("=", "kept"))
                        if run.get(key) is not None)
     if run.get("playlist_id") or changes:

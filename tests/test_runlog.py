@@ -256,3 +256,12 @@ def test_a_long_message_is_cut_once_with_the_right_count_in_the_file_and_on_stde
     expected = runlog.cap(message)
     assert expected in err and err.count("more characters not logged") == 1
     assert expected in path.read_text()
+
+
+def test_a_damaged_run_record_is_described_not_a_crash(tmp_path):
+    """read_runs keeps every JSON object; one whose duration is not a number (a hand edit)
+    made describe_run raise ValueError, so `recommend status` exited 1."""
+    runlog.runs_path(tmp_path).write_text('{"command": "refresh", "exit_code": 0, "duration_s": "slow"}\n')
+    (run,) = runlog.read_runs(tmp_path)
+    assert runlog.describe_run(run) == "refresh exit 0 in 'slow'"
+    assert runlog.describe_run({"command": "refresh", "exit_code": 0, "duration_s": 2}) == "refresh exit 0 in 2.0 s"
