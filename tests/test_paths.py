@@ -217,3 +217,18 @@ def test_demo_settings_point_at_the_demo_directory_with_overrides_on_top(tmp_pat
     assert Path(demo.cache_dir) == paths.demo_dir(tmp_path) and demo.spotify.client_id == "recommend-demo"
     assert Path(paths.demo_settings(settings).cache_dir) == tmp_path / "demo"
     assert Path(settings.cache_dir) == tmp_path  # the real settings are left as they were
+
+
+def test_a_refused_migration_changes_nothing(tmp_path):
+    """The config file was copied before the cache's destination was found not empty: the
+    refusal (exit 2) left half a migration, the old config no longer read."""
+    from recommender import migrate
+    from recommender.errors import UsageError
+    old = make_checkout(tmp_path / "src")
+    paths.user_data_dir().mkdir(parents=True)
+    (paths.user_data_dir() / "notes.txt").write_text("mine")
+    legacy = paths.Legacy(old / "config" / "user.yaml", old / "cache")
+    with pytest.raises(UsageError, match="is not empty"):
+        migrate.migrate(legacy)
+    assert not paths.user_config_file().exists()
+    assert (old / "cache" / "manifest.json").exists()
