@@ -541,8 +541,8 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
     ax.set_title(_mpl(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)"))
     ax.legend(handles=handles, fontsize=8, loc="best")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    from .store import atomic_write
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))  # a run stopped half way keeps the old plot
     return path
 
 

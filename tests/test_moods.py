@@ -4,6 +4,7 @@ libraries whose right answer is known."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -224,6 +225,26 @@ def test_plot_clusters_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch
     with pytest.raises(UsageError, match="matplotlib"):
         plot_clusters(res, tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_plot_that_fails_half_way_keeps_the_previous_file(tmp_path, monkeypatch):
+    """savefig wrote straight into the user's file: a failure (disk full, Ctrl-C) left
+    half a PNG where the last good plot was."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+    lib, _, _ = two_group_audio_library()
+    res = cluster_playlist(lib, "p" * 22, k=2)
+    path = plot_clusters(res, tmp_path / "moods.png")
+    good = path.read_bytes()
+
+    def half(self, fname, **kw):
+        Path(fname).write_bytes(good[:100])
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Figure, "savefig", half)
+    from recommender.errors import StorageError
+    with pytest.raises(StorageError, match="moods.png"):  # exit 7 naming the file
+        plot_clusters(res, path)
+    assert path.read_bytes() == good and [p.name for p in tmp_path.iterdir()] == ["moods.png"]
 
 
 # ----- classifier ---------------------------------------------------------------------------
