@@ -232,3 +232,19 @@ def test_a_refused_migration_changes_nothing(tmp_path):
         migrate.migrate(legacy)
     assert not paths.user_config_file().exists()
     assert (old / "cache" / "manifest.json").exists()
+
+
+def test_a_run_from_a_deleted_directory_still_finds_its_places(tmp_path, monkeypatch):
+    """Path.cwd() raised FileNotFoundError outside the OSError guard: every command run
+    from a directory removed since (a build folder, a temp dir) died with exit 1."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("unpatched_paths", paths.__file__)
+    real = importlib.util.module_from_spec(spec)  # conftest replaces checkout_roots in `paths`
+    monkeypatch.setitem(__import__("sys").modules, "unpatched_paths", real)
+    spec.loader.exec_module(real)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert real.checkout_roots() in ([], [real.PACKAGE_DIR.parent.resolve()])
+    assert real.resolve_data_dirs(None).state is not None
