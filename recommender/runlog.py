@@ -103,6 +103,18 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
+    def doRollover(self) -> None:
+        """With no backups to keep (``schedule.log_backups: 0``) the log starts again empty;
+        the standard handler then only reopened the file, so it grew without bound."""
+        if self.backupCount > 0:
+            return super().doRollover()
+        if self.stream:
+            self.stream.close()
+            self.stream = None  # type: ignore[assignment]
+        os.close(os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        if not self.delay:
+            self.stream = self._open()
+
     def handleError(self, record: logging.LogRecord) -> None:
         """A full disk loses log lines quietly (the CLI reports the failure in one line);
         anything else is reported as logging does."""

@@ -265,3 +265,14 @@ def test_a_damaged_run_record_is_described_not_a_crash(tmp_path):
     (run,) = runlog.read_runs(tmp_path)
     assert runlog.describe_run(run) == "refresh exit 0 in 'slow'"
     assert runlog.describe_run({"command": "refresh", "exit_code": 0, "duration_s": 2}) == "refresh exit 0 in 2.0 s"
+
+
+def test_no_log_backups_keeps_the_log_within_its_size(logs):
+    """logging's RotatingFileHandler never rolls over with backupCount 0: with
+    `schedule.log_backups: 0` the log only reopened itself and grew without bound."""
+    path = runlog.setup_logging(logs, "recommend.log", 2000, 0, quiet=True)
+    for i in range(200):
+        logging.getLogger("recommender.test").info("line %03d %s", i, "x" * 80)
+    assert path.stat().st_size < 2000 and "line 199" in path.read_text()
+    assert sorted(p.name for p in logs.iterdir()) == ["recommend.log"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
