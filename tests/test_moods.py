@@ -451,3 +451,13 @@ def test_evaluate_classifier_on_a_small_library_or_a_zero_holdout_does_not_crash
     assert report.confusion.to_numpy().sum() == report.n_test
     with pytest.raises(NotEnoughData):
         evaluate_classifier(lib, test_size=0.99)
+
+
+def test_a_tiny_holdout_without_the_majority_mood_is_not_called_significant():
+    """The binomial test's null rate was the majority mood's count in the test set: a
+    2-track holdout without that mood gave a rate of 0 (clipped to 1e-9), so two correct
+    guesses had p = 1e-18 and the classifier counted as useful on two predictions."""
+    from recommender.moods import evaluate_classifier
+    report = evaluate_classifier(make_library(corner_rows(per_mood=2)))
+    assert report.n_test == 2
+    assert report.p_value >= 0.25 ** report.n_test and not report.useful
