@@ -9,6 +9,7 @@ Every error names the file and the dotted key path, on one line.
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Mapping
 from functools import cached_property
@@ -227,18 +228,26 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
         if origin.startswith("environment") and isinstance(value, str) and value.lower() in {"1", "0", "true", "false"}:
             return value.lower() in {"1", "true"}
     elif isinstance(default, float):
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 pass
+        if number is not None:
+            if math.isfinite(number):  # .nan passes every bound check below (NaN < 0 is False)
+                return number
+            raise ConfigError(f"{origin}: {dotted} must be a finite number, got {value!r}")
     elif isinstance(default, int):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:  # "--5", "²": a config error below, not a crash
+                pass
     elif isinstance(default, str):
         if isinstance(value, str):
             return value
@@ -299,8 +308,13 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
                    "listenbrainz.labs_url"):
         section, key = dotted.split(".")
         value = data[section][key]
-        url = urlparse(value)
-        if url.scheme not in {"http", "https"} or not url.hostname:
+        try:
+            url = urlparse(value)
+            url.port  # noqa: B018 (raises ValueError for a port that is not a number in 0..65535)
+            ok = url.scheme in {"http", "https"} and bool(url.hostname)
+        except ValueError:  # "http://[::1/": an unclosed IPv6 bracket
+            ok = False
+        if not ok:
             raise ConfigError(f"{where(dotted)}: {dotted} must be an http(s) URL, got {value!r}")
     redirect = urlparse(data["spotify"]["redirect_uri"])
     if redirect.hostname == "localhost":

@@ -168,6 +168,13 @@ def _split_names(names: str, n_ids: int) -> list[str]:
     return parts
 
 
+def _name_of_file(path: Path) -> str:
+    """The playlist an Exportify file holds: its name without ``.csv``/``.csv.gz`` (a dot
+    inside the name stays: "Vol. 2.csv" is "Vol. 2"), underscores read as spaces."""
+    name = re.sub(r"(?i)\.csv(\.gz)?$", "", path.name)
+    return name.replace("_", " ")
+
+
 def _from_exportify(df: pd.DataFrame, path: Path, features: str) -> dict[str, pd.DataFrame]:
     uri = _first_column(df, *EXPORTIFY_ID_COLUMNS)
     if uri is None:
@@ -176,9 +183,9 @@ def _from_exportify(df: pd.DataFrame, path: Path, features: str) -> dict[str, pd
     df = df.assign(track_id=uri.fillna("").astype(str).map(_bare_id))
     df = df[df["track_id"] != ""].reset_index(drop=True)
     if "Playlist" in df.columns:
-        pl_names = df["Playlist"].fillna(path.name.split(".")[0])
+        pl_names = df["Playlist"].fillna(_name_of_file(path))
     else:
-        pl_names = pd.Series(path.name.split(".")[0].replace("_", " "), index=df.index)
+        pl_names = pd.Series(_name_of_file(path), index=df.index)
     artist_uris = _first_column(df, "Artist URI(s)", "Artist IDs")
     names_col = df["Artist Name(s)"].fillna("")
     artist_ids, artist_names = [], []

@@ -206,7 +206,7 @@ def running_holder(path: Path | str) -> dict[str, Any] | None:
     by a killed run on this host, whose pid is gone, counts as not running.
     """
     info = read_holder(path)
-    if not info or "pid" not in info or _is_dead(info):
+    if not info or "pid" not in info or _is_dead(info) or _pid_reused(info):
         return None
     return info
 
@@ -267,6 +267,26 @@ def _is_dead(info: dict[str, Any] | None) -> bool:
     except PermissionError:  # alive, owned by someone else
         return False
     return False
+
+
+def _pid_reused(info: dict[str, Any], slack_seconds: float = 60.0) -> bool:
+    """True when the recorded pid is alive on this host but its process started after the
+    record was written: a killed run's pid now belongs to another process (Linux /proc; False
+    when unknown). For what ``status`` shows only: a wrong clock must never free a held lock."""
+    if info.get("host") != socket.gethostname():
+        return False
+    try:
+        pid = int(info["pid"])
+        started = datetime.fromisoformat(str(info["started"]))
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        began = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time in ticks
+    except (KeyError, TypeError, ValueError, IndexError, StopIteration, OSError):
+        return False
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=timezone.utc)
+    return began > started.timestamp() + slack_seconds
 
 
 def _same_file(fd: int, path: Path) -> bool:

@@ -67,19 +67,21 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
     m.dry_run = dry_run
     if dry_run or m.nothing:
         return m
-    if m.config is not None:
-        src, dst = m.config
-        if dst.exists():
-            raise UsageError(f"{dst} exists already; not overwriting it with {src}")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
-        log.info("copied %s to %s", src, dst)
+    # every refusal before anything changes: a refused cache move must not leave the config copied
+    if m.config is not None and m.config[1].exists():
+        raise UsageError(f"{m.config[1]} exists already; not overwriting it with {m.config[0]}")
     if m.cache is not None:
         src, dst = m.cache
         targets = sorted({m.destination(name).parent for name in m.entries} | {dst})
         for folder in targets:
             if folder.exists() and any(folder.iterdir()):
                 raise UsageError(f"{folder} is not empty; move the files of {src} yourself")
+    if m.config is not None:
+        config_src, config_dst = m.config
+        config_dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(config_src, config_dst)
+        log.info("copied %s to %s", config_src, config_dst)
+    if m.cache is not None:
         for folder in targets:
             folder.mkdir(parents=True, exist_ok=True)
         with RunLock(src / "recommend.lock", command="config migrate"):

@@ -541,8 +541,8 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
     ax.set_title(_mpl(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)"))
     ax.legend(handles=handles, fontsize=8, loc="best")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    from .store import atomic_write
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))  # a run stopped half way keeps the old plot
     return path
 
 
@@ -691,7 +691,8 @@ class ClassifierReport:
     """How the mood classifier does on held-out tracks, beside always guessing the largest mood.
 
     ``useful``: accuracy beats the baseline by at least ``margin`` *and* a one-sided exact
-    binomial test of the correct count against the baseline rate gives p < ``alpha``; only
+    binomial test of the correct count against the majority's rate (its share of the training
+    set, or of the test set when higher) gives p < ``alpha``; only
     then are its predictions used. ``confusion``: true mood (rows) x predicted mood (columns).
     """
 
@@ -729,8 +730,12 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     if len(y) < 8 or y.nunique() < 2:
         raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
                             f"got {len(y)}; {IMPORT_HINT}")
-    strat = y.to_numpy() if y.value_counts().min() >= 2 else None
-    train, test = train_test_split(list(y.index), test_size=test_size, random_state=clf.seed, stratify=strat)
+    # the held-out count as sklearn rounds it (ceil), kept within 1..n-1 (a holdout of 0 or 1
+    # would leave one side empty); stratified only when both sides can hold every mood
+    n_test = min(max(int(np.ceil(test_size * len(y))), 1), len(y) - 1)
+    stratify = y.value_counts().min() >= 2 and min(n_test, len(y) - n_test) >= y.nunique()
+    train, test = train_test_split(list(y.index), test_size=n_test, random_state=clf.seed,
+                                   stratify=y.to_numpy() if stratify else None)
     clone = type(clf)(**clf.get_params()).fit(library, train)
     truth = y.loc[test].to_numpy().astype(str)
     pred = clone.predict(library, test).to_numpy().astype(str)
@@ -738,7 +743,10 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     majority = str(y.loc[train].value_counts().idxmax())
     baseline = float((truth == majority).mean())
     accuracy = correct / len(test)
-    p = float(binomtest(correct, len(test), min(max(baseline, 1e-9), 1 - 1e-9), alternative="greater").pvalue)
+    # the null is guessing the majority, which hits its share of the training set on average; the
+    # test set's own count of it may be 0 (a small holdout), which made any correct guess "significant"
+    rate = max(baseline, float((y.loc[train] == majority).mean()))
+    p = float(binomtest(correct, len(test), min(max(rate, 1e-9), 1 - 1e-9), alternative="greater").pvalue)
     present = [m for m in MOODS if m in set(truth) | set(pred)]
     confusion = pd.crosstab(pd.Series(truth, name="true"), pd.Series(pred, name="predicted"))
     confusion = confusion.reindex(index=present, columns=present, fill_value=0)

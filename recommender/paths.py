@@ -105,7 +105,12 @@ def checkout_roots(cwd: Path | None = None) -> list[Path]:
     """Source checkouts of this project that may hold old ``config/user.yaml`` / ``cache/``:
     the one this package runs from (editable install) and the current directory."""
     roots = []
-    for root in (PACKAGE_DIR.parent, Path.cwd() if cwd is None else cwd):
+    if cwd is None:
+        try:
+            cwd = Path.cwd()
+        except OSError:  # run from a directory deleted since (getcwd fails): no checkout there
+            cwd = PACKAGE_DIR.parent
+    for root in (PACKAGE_DIR.parent, cwd):
         try:
             root = root.resolve()
             ok = (root / "pyproject.toml").is_file() and (root / "recommender" / "paths.py").is_file() \

@@ -78,6 +78,9 @@ class RedactSecrets(logging.Filter):
         self.secrets = tuple(s for s in secrets if s)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_recommend_redacted", None) is self:  # every handler shares the record:
+            return True                                         # cut and redact it once
+        record._recommend_redacted = self  # type: ignore[attr-defined]
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: keep the raw template, still redacted
@@ -99,6 +102,18 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def _open(self):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def doRollover(self) -> None:
+        """With no backups to keep (``schedule.log_backups: 0``) the log starts again empty;
+        the standard handler then only reopened the file, so it grew without bound."""
+        if self.backupCount > 0:
+            return super().doRollover()
+        if self.stream:
+            self.stream.close()
+            self.stream = None  # type: ignore[assignment]
+        os.close(os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        if not self.delay:
+            self.stream = self._open()
 
     def handleError(self, record: logging.LogRecord) -> None:
         """A full disk loses log lines quietly (the CLI reports the failure in one line);
@@ -242,8 +257,10 @@ def describe_run(run: Mapping[str, Any]) -> str:
     dry = " (dry run)" if run.get("dry_run") else ""
     at = f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC " if when else ""
     parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
-    if run.get("duration_s") is not None:
-        parts[0] += f" in {float(run['duration_s']):.1f} s"
+    try:  # a hand-edited or damaged line is shown, not a crash of `recommend status`
+        parts[0] += f" in {float(run['duration_s']):.1f} s" if run.get("duration_s") is not None else ""
+    except (TypeError, ValueError):
+        parts[0] += f" in {run['duration_s']!r}"
     changes = " ".join(f"{sign}{run[key]}" for sign, key in (("+", "added"), ("-", "removed"), ("=", "kept"))
                        if run.get(key) is not None)
     if run.get("playlist_id") or changes:

@@ -249,12 +249,14 @@ def _read(tabfile: Path | str | None) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"{tabfile}: cannot read the crontab file ({exc})") from None
     program = _crontab_program()
-    proc = subprocess.run([program, "-l"], capture_output=True, text=True, timeout=30)
+    proc = subprocess.run([program, "-l"], capture_output=True, timeout=30)
+    stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
-        if "no crontab" in proc.stderr.lower():
+        if "no crontab" in stderr.lower():
             return ""
-        raise CrontabUnavailable(f"`crontab -l` failed: {proc.stderr.strip() or f'exit {proc.returncode}'}")
-    return proc.stdout
+        raise CrontabUnavailable(f"`crontab -l` failed: {stderr.strip() or f'exit {proc.returncode}'}")
+    # bytes that are not UTF-8 (a Latin-1 comment) survive as surrogates and are written back as they were
+    return proc.stdout.decode("utf-8", "surrogateescape")
 
 
 def _write(tabfile: Path | str | None, text: str) -> None:
@@ -275,7 +277,7 @@ def _write(tabfile: Path | str | None, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix="recommend-crontab.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
+            fh.write(text.encode("utf-8", "surrogateescape"))
         proc = subprocess.run([program, tmp], capture_output=True, text=True, timeout=30)
     finally:
         Path(tmp).unlink(missing_ok=True)

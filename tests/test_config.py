@@ -144,3 +144,36 @@ def test_default_settings_ignore_user_file_and_environment(monkeypatch):
     monkeypatch.setenv("RECOMMENDER_CACHE_DIR", "/nowhere")
     s = default_settings()
     assert s.cache.dir is None and s.user_file is None
+
+
+@pytest.mark.parametrize("text, key", [
+    ("scorers:\n  content:\n    weight: .nan\n", "scorers.content.weight"),
+    ("spotify:\n  timeout: .nan\n", "spotify.timeout"),
+    ("moods:\n  valence_threshold: .nan\n", "moods.valence_threshold"),
+    ("scorers:\n  year:\n    weight: .inf\n", "scorers.year.weight"),
+    ("spotify:\n  timeout: 'nan'\n", "spotify.timeout"),
+])
+def test_a_number_that_is_not_finite_is_refused_naming_the_key(tmp_path, text, key):
+    """NaN compares False with every bound, so `.nan` passed the checks and reached the
+    blend (NaN scores) or requests (a NaN timeout); infinity is no weight either."""
+    f = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=f"{key} must be a finite number") as err:
+        load_settings(f, environ={})
+    assert str(f) in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["--5", "²", "5.5"])
+def test_a_whole_number_key_given_a_malformed_string_is_a_config_error(tmp_path, value):
+    """A string that str.isdigit() accepts but int() does not ("--5" stripped of its
+    minus signs, a superscript two) crashed with ValueError (exit 1)."""
+    f = write(tmp_path, f"blend:\n  max_tracks: '{value}'\n")
+    with pytest.raises(ConfigError, match="blend.max_tracks must be a whole number"):
+        load_settings(f, environ={})
+
+
+@pytest.mark.parametrize("url", ["http://[::1/v1/", "http://127.0.0.1:99999/v1/", "http://127.0.0.1:abc/v1/"])
+def test_a_malformed_url_is_a_config_error_naming_the_variable(url):
+    """urlparse raised ValueError on an unclosed IPv6 bracket (exit 1); a port that is not
+    a number in 0..65535 passed and failed later, inside the first request."""
+    with pytest.raises(ConfigError, match="environment RECOMMENDER_SPOTIFY_API_URL: spotify.api_url must be an http"):
+        load_settings(environ={"RECOMMENDER_SPOTIFY_API_URL": url})

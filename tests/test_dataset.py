@@ -142,3 +142,14 @@ def test_hide_random_is_seeded_and_leaves_tracks_visible():
     assert len(hide_random(dev, fraction=1.0, seed=1, min_tracks=10)) == 13  # one always stays visible
     with pytest.raises(NotEnoughData, match="evaluate.min_tracks"):
         hide_random(dev, min_tracks=100)
+
+
+def test_exportify_files_whose_names_hold_a_dot_stay_separate_playlists(tmp_path):
+    """The playlist name was the file name up to its first dot: "Vol. 1.csv" and
+    "Vol. 2.csv" both became one playlist "Vol" (merged items, a wrong name)."""
+    shutil.copy(EXPORT, tmp_path / "Vol. 1.csv")
+    pd.read_csv(EXPORT).iloc[:2].to_csv(tmp_path / "Vol. 2.csv", index=False)
+    lib = load_dataset(tmp_path)
+    assert sorted(lib.playlists["name"]) == ["Vol. 1", "Vol. 2"]
+    sizes = lib.playlist_items.groupby("playlist_id").size()
+    assert sorted(sizes.tolist()) == [2, len(pd.read_csv(EXPORT))]

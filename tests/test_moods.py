@@ -4,6 +4,7 @@ libraries whose right answer is known."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -226,6 +227,26 @@ def test_plot_clusters_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch
     assert not (tmp_path / "x.png").exists()
 
 
+def test_a_plot_that_fails_half_way_keeps_the_previous_file(tmp_path, monkeypatch):
+    """savefig wrote straight into the user's file: a failure (disk full, Ctrl-C) left
+    half a PNG where the last good plot was."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+    lib, _, _ = two_group_audio_library()
+    res = cluster_playlist(lib, "p" * 22, k=2)
+    path = plot_clusters(res, tmp_path / "moods.png")
+    good = path.read_bytes()
+
+    def half(self, fname, **kw):
+        Path(fname).write_bytes(good[:100])
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Figure, "savefig", half)
+    from recommender.errors import StorageError
+    with pytest.raises(StorageError, match="moods.png"):  # exit 7 naming the file
+        plot_clusters(res, path)
+    assert path.read_bytes() == good and [p.name for p in tmp_path.iterdir()] == ["moods.png"]
+
+
 # ----- classifier ---------------------------------------------------------------------------
 def planted_rows(per_mood: int = 12, unlabelled: int = 3, seed: int = 0) -> tuple[list[dict], dict[str, str]]:
     """Tracks whose name carries their mood's planted word; the last ``unlabelled`` of each
@@ -415,3 +436,28 @@ def test_a_playlist_name_two_playlists_share_is_refused_naming_their_ids():
     with pytest.raises(UsageError, match=f"2 playlists are named 'Mix'.*{'a' * 22}.*{'b' * 22}"):
         cluster_playlists(lib, ["Mix"])
     assert set(cluster_playlists(lib, ["b" * 22], k=1).tracks["track_id"]) == set(ballads)  # an id is exact
+
+
+@pytest.mark.parametrize("test_size", [0.25, 0.0])
+def test_evaluate_classifier_on_a_small_library_or_a_zero_holdout_does_not_crash(test_size):
+    """8 labelled tracks in 4 moods: a stratified 25 % holdout (2 tracks) cannot hold every
+    mood and a holdout of 0 holds nothing (sklearn raised ValueError: exit 1 from `moods
+    classify`). The split now keeps 1..n-1 tracks out, stratified only when it can be; a
+    training side too small to fit is the classifier's own NotEnoughData."""
+    from recommender.moods import evaluate_classifier
+    lib = make_library(corner_rows(per_mood=2))
+    report = evaluate_classifier(lib, test_size=test_size)
+    assert 1 <= report.n_test <= 2 and report.n_train + report.n_test == 8
+    assert report.confusion.to_numpy().sum() == report.n_test
+    with pytest.raises(NotEnoughData):
+        evaluate_classifier(lib, test_size=0.99)
+
+
+def test_a_tiny_holdout_without_the_majority_mood_is_not_called_significant():
+    """The binomial test's null rate was the majority mood's count in the test set: a
+    2-track holdout without that mood gave a rate of 0 (clipped to 1e-9), so two correct
+    guesses had p = 1e-18 and the classifier counted as useful on two predictions."""
+    from recommender.moods import evaluate_classifier
+    report = evaluate_classifier(make_library(corner_rows(per_mood=2)))
+    assert report.n_test == 2
+    assert report.p_value >= 0.25 ** report.n_test and not report.useful

@@ -217,3 +217,34 @@ def test_demo_settings_point_at_the_demo_directory_with_overrides_on_top(tmp_pat
     assert Path(demo.cache_dir) == paths.demo_dir(tmp_path) and demo.spotify.client_id == "recommend-demo"
     assert Path(paths.demo_settings(settings).cache_dir) == tmp_path / "demo"
     assert Path(settings.cache_dir) == tmp_path  # the real settings are left as they were
+
+
+def test_a_refused_migration_changes_nothing(tmp_path):
+    """The config file was copied before the cache's destination was found not empty: the
+    refusal (exit 2) left half a migration, the old config no longer read."""
+    from recommender import migrate
+    from recommender.errors import UsageError
+    old = make_checkout(tmp_path / "src")
+    paths.user_data_dir().mkdir(parents=True)
+    (paths.user_data_dir() / "notes.txt").write_text("mine")
+    legacy = paths.Legacy(old / "config" / "user.yaml", old / "cache")
+    with pytest.raises(UsageError, match="is not empty"):
+        migrate.migrate(legacy)
+    assert not paths.user_config_file().exists()
+    assert (old / "cache" / "manifest.json").exists()
+
+
+def test_a_run_from_a_deleted_directory_still_finds_its_places(tmp_path, monkeypatch):
+    """Path.cwd() raised FileNotFoundError outside the OSError guard: every command run
+    from a directory removed since (a build folder, a temp dir) died with exit 1."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("unpatched_paths", paths.__file__)
+    real = importlib.util.module_from_spec(spec)  # conftest replaces checkout_roots in `paths`
+    monkeypatch.setitem(__import__("sys").modules, "unpatched_paths", real)
+    spec.loader.exec_module(real)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert real.checkout_roots() in ([], [real.PACKAGE_DIR.parent.resolve()])
+    assert real.resolve_data_dirs(None).state is not None

@@ -226,3 +226,53 @@ def test_playlist_shapes():
         {"id": "PL9", "name": None, "tracks": None}
     assert runlog.status("/nonexistent", {"managed_playlist": {"playlist_id": "P", "track_count": 7}},
                          None, now=NOW)["playlist"] == {"id": "P", "name": None, "tracks": 7}
+
+
+def test_status_does_not_report_a_killed_run_whose_pid_now_belongs_to_another_process(tmp_path):
+    """A run killed with -9 leaves its record; once its pid is reused by a new process,
+    `status` said that run was still going (pid alive). A process started after the
+    record was written is not the holder."""
+    import subprocess
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        record = {"pid": proc.pid, "host": socket.gethostname(), "command": "recommend build-playlist"}
+        lock_path(tmp_path).write_text(json.dumps({**record, "started": "2020-01-01T07:00:00+00:00"}))
+        assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
+        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        lock_path(tmp_path).write_text(json.dumps({**record, "started": now}))
+        assert runlog.status(tmp_path, {}, None, now=NOW)["running"]["pid"] == proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_long_message_is_cut_once_with_the_right_count_in_the_file_and_on_stderr(logs, capsys):
+    """Both handlers share one record and each ran the redacting filter: the stderr copy
+    was cut a second time ("... [ ... [38 more characters not logged]")."""
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=False, verbose=False)
+    message = "word " * 1000  # 5000 characters
+    logging.getLogger("recommender.test").warning("%s", message)
+    err = capsys.readouterr().err
+    expected = runlog.cap(message)
+    assert expected in err and err.count("more characters not logged") == 1
+    assert expected in path.read_text()
+
+
+def test_a_damaged_run_record_is_described_not_a_crash(tmp_path):
+    """read_runs keeps every JSON object; one whose duration is not a number (a hand edit)
+    made describe_run raise ValueError, so `recommend status` exited 1."""
+    runlog.runs_path(tmp_path).write_text('{"command": "refresh", "exit_code": 0, "duration_s": "slow"}\n')
+    (run,) = runlog.read_runs(tmp_path)
+    assert runlog.describe_run(run) == "refresh exit 0 in 'slow'"
+    assert runlog.describe_run({"command": "refresh", "exit_code": 0, "duration_s": 2}) == "refresh exit 0 in 2.0 s"
+
+
+def test_no_log_backups_keeps_the_log_within_its_size(logs):
+    """logging's RotatingFileHandler never rolls over with backupCount 0: with
+    `schedule.log_backups: 0` the log only reopened itself and grew without bound."""
+    path = runlog.setup_logging(logs, "recommend.log", 2000, 0, quiet=True)
+    for i in range(200):
+        logging.getLogger("recommender.test").info("line %03d %s", i, "x" * 80)
+    assert path.stat().st_size < 2000 and "line 199" in path.read_text()
+    assert sorted(p.name for p in logs.iterdir()) == ["recommend.log"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

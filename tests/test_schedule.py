@@ -264,3 +264,17 @@ def test_on_calendar_fires_when_cron_would(expr):
     fired = [datetime.strptime(" ".join(line.split()[-3:-1]), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
              for line in proc.stdout.splitlines() if "Next elapse" in line or "Iter. #" in line]
     assert fired == _cron_times(expr, start, 6)
+
+
+def test_a_user_crontab_that_is_not_utf8_keeps_its_bytes(fake_crontab, monkeypatch):
+    """`crontab -l` was decoded with the locale's codec: a foreign line with a Latin-1
+    byte (or any non-ASCII text under cron's C locale) was a UnicodeDecodeError, exit 1.
+    The other lines now go back byte-identical, as with a crontab file."""
+    foreign = b"# caf\xe9 backup\n0 3 * * * /usr/bin/backup --to /mnt/d\xe9p\xf4t\n"
+    fake_crontab.write_bytes(foreign)
+    monkeypatch.setenv("LC_ALL", "C")
+    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
+    assert fake_crontab.read_bytes() == foreign + line.encode() + b"\n"
+    assert schedule.show() == line
+    assert schedule.remove() is True
+    assert fake_crontab.read_bytes() == foreign
