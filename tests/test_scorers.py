@@ -302,3 +302,15 @@ def test_coverage_reason_names_the_artist_that_scores_the_track():
     seeds = pd.Series(1.0, index=["a1", "b0", "b1"])  # A: 1 of 2 (cover 1); B: 2 of 10 (cover 1/4)
     assert sc.score(seeds, pd.Index(["x"]))["x"] == pytest.approx(1.0)
     assert "1 of the 2 tracks by Ay" in sc.explain(seeds, ["x"])["x"]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("cls", ALL)
+def test_non_finite_seed_weight_is_ignored(cls, lib, bad):
+    """A seed whose weight is NaN or inf counts as no seed; it must not turn every score NaN."""
+    sc = cls().fit(lib)
+    candidates = pd.Index(["s2", "s4", "f1", "f3", "x1"])
+    good = sc.score(pd.Series({"s1": 1.0}), candidates)
+    with_bad = sc.score(pd.Series({"s1": 1.0, "s3": bad}), candidates)
+    assert good.notna().any()
+    pd.testing.assert_series_equal(with_bad, good)

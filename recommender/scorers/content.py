@@ -154,7 +154,9 @@ def list_counts(lists, n_rows: int) -> tuple[sp.csr_matrix, np.ndarray]:
 
 
 def seed_vector(seeds: pd.Series, index: pd.Index, positions=None) -> np.ndarray:
-    """Dense float32 vector over ``index`` with the (positive) seed weights; unknown ids dropped.
+    """Dense float32 vector over ``index`` with the (positive) seed weights; unknown ids dropped,
+    and so are weights that are not finite positive numbers (a NaN or inf weight would turn
+    every score NaN).
 
     ``positions``: optional faster id -> row function for ``index`` (``Library.track_positions``).
     """
@@ -163,8 +165,8 @@ def seed_vector(seeds: pd.Series, index: pd.Index, positions=None) -> np.ndarray
         ids = pd.Index(seeds.index.astype(str))
         pos = positions(ids) if positions is not None else index.get_indexer(ids)
         ok = pos >= 0
-        w = np.asarray(seeds.to_numpy(dtype=float), dtype=np.float32)[ok]
-        np.add.at(v, pos[ok], np.maximum(w, 0))
+        w = np.asarray(seeds.to_numpy(dtype=float, na_value=np.nan), dtype=np.float32)[ok]
+        np.add.at(v, pos[ok], np.where(np.isfinite(w) & (w > 0), w, np.float32(0)))
     return v
 
 
