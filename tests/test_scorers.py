@@ -12,6 +12,7 @@ from recommender.library import Library
 from recommender.scorers import (REGISTRY, ArtistWalkScorer, AudioScorer, CollaborativeScorer, ContentScorer,
                                  CoverageScorer,
                                  PopularityScorer, YearScorer, blend_weights, make_scorers)
+from recommender.scorers.opendata import OpenDataScorer
 
 
 def make_library() -> Library:
@@ -314,3 +315,12 @@ def test_non_finite_seed_weight_is_ignored(cls, lib, bad):
     with_bad = sc.score(pd.Series({"s1": 1.0, "s3": bad}), candidates)
     assert good.notna().any()
     pd.testing.assert_series_equal(with_bad, good)
+
+
+@pytest.mark.parametrize("cls", [*ALL, OpenDataScorer])
+def test_empty_library(cls):
+    """Fitting on a library without tracks works and every candidate is unknown (NaN)."""
+    sc = cls().fit(Library.from_frames())
+    out = sc.score(pd.Series({"a": 1.0}), pd.Index(["a"]))
+    assert list(out.index) == ["a"] and out.isna().all()
+    assert sc.explain(pd.Series({"a": 1.0}), ["a"]) == {}

@@ -98,7 +98,7 @@ class OpenDataScorer(Scorer):
         r = library.track_positions(recs["track_id"].astype(str))
         lc = recs["listen_count"].astype("Float64").fillna(0).to_numpy(dtype=float)
         listens[r[r >= 0]] = np.maximum(listens[r[r >= 0]], lc[r >= 0])
-        top = np.log1p(listens.max()) if listens.max() > 0 else 1.0
+        top = np.log1p(listens.max(initial=0.0)) if listens.max(initial=0.0) > 0 else 1.0  # 0 tracks: no max
         self.listens_ = np.log1p(listens) / top
         self.listen_counts_ = listens
         return self
@@ -126,10 +126,7 @@ class OpenDataScorer(Scorer):
         return out
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        values = self.score_all(seeds)
-        pos = np.asarray(self.track_ids_.get_indexer(candidates))
-        out = np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
-        return pd.Series(out, index=candidates, dtype=float)
+        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         """"often played with <seed track>" / "similar to <seed artist> on ListenBrainz" /
