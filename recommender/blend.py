@@ -158,6 +158,7 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
                     continue
                 per_artist[k] += 1
             chosen.append(tid)
+            taken.add(tid)  # an id listed twice in ``blended`` is chosen once
     return chosen
 
 

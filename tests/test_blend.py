@@ -122,3 +122,10 @@ def test_more_pinned_than_max_tracks_keeps_the_first_ones():
 def test_pinned_count_toward_min_tracks():
     s = _scores(a=0.9, b=0.3, c=0.2)
     assert select_tracks(s, threshold=0.5, min_tracks=3, max_tracks=10, pinned=["p"]) == ["p", "a", "b"]
+
+
+def test_select_tracks_never_chooses_a_track_twice():
+    """A track id that appears twice in the ranking is published once (Spotify would add it twice)."""
+    blended = pd.Series([0.9, 0.8, 0.9, 0.7], index=["a", "b", "a", "c"])
+    assert select_tracks(blended, max_tracks=5) == ["a", "b", "c"]
+    assert select_tracks(blended, max_tracks=2) == ["a", "b"]
