@@ -324,3 +324,12 @@ def test_empty_library(cls):
     out = sc.score(pd.Series({"a": 1.0}), pd.Index(["a"]))
     assert list(out.index) == ["a"] and out.isna().all()
     assert sc.explain(pd.Series({"a": 1.0}), ["a"]) == {}
+
+
+def test_audio_row_without_any_feature_is_unknown(lib):
+    """A track whose audio-features row holds no value at all has no audio: NaN, not a cosine of 0."""
+    af = lib.audio_features.copy()
+    af.loc[len(af)] = {"track_id": "f3"}
+    sc = AudioScorer().fit(lib.replace(audio_features=af))
+    out = sc.score(pd.Series({"s1": 1.0}), pd.Index(["f3", "f1"]))
+    assert np.isnan(out["f3"]) and not np.isnan(out["f1"])

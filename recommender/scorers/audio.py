@@ -44,7 +44,7 @@ class AudioScorer(Scorer):
         z = (z / norms).astype(np.float32)
         F = np.full((len(ids), len(cols)), np.nan, dtype=np.float32)
         pos = ids.get_indexer(af.index)
-        ok = pos >= 0
+        ok = (pos >= 0) & ~np.isnan(f).all(axis=1)  # a row without any value: no audio features
         F[pos[ok]] = z[ok]
         self.track_ids_ = ids
         self._positions = library.track_positions  # id -> row lookups without rereading every id
