@@ -219,7 +219,7 @@ def test_artist_walk_reaches_artists_through_shared_playlists(lib):
     s = sc.score(pd.Series({"s1": 1.0}), pd.Index(["s4", "x1", "f1", "f3", "n1"]))
     assert s["s4"] > 0 and s["x1"] > 0
     assert s["f1"] == 0 and s["f3"] == 0
-    assert np.isnan(s["n1"])  # no artist: nothing to walk to
+    assert s["n1"] == 0  # no artist: the walk reaches nothing (a NaN would drop out of the blend)
     assert "Kilo" in sc.explain(pd.Series({"s1": 1.0}), ["s4"])["s4"]
 
 
@@ -231,6 +231,22 @@ def test_artist_walk_never_rewards_missing_evidence(lib):
     items = pd.concat([lib.playlist_items, pd.DataFrame({"playlist_id": ["p3"], "track_id": ["s4"], "position": [9]})])
     after = ArtistWalkScorer().fit(lib.replace(playlist_items=items)).score(seeds, pd.Index(["s4", "f3"]))
     assert before["s4"] == 0 and after["s4"] > 0
+
+
+def test_artist_walk_track_without_artist_cannot_climb_in_the_blend():
+    """Two tracks alike but for their artist: one by an artist the walk cannot reach, one with
+    no artist at all. The one with less evidence must not blend higher (PROTOCOL.md)."""
+    from recommender.blend import blend_scores
+    tracks = pd.DataFrame({"track_id": ["s", "a", "b", "c"], "name": ["x", "y", "y", "z"],
+                           "artist_ids": [["A"], ["B"], [], ["A"]], "artist_names": [["A"], ["B"], [], ["A"]]})
+    items = pd.DataFrame({"playlist_id": ["p", "p", "q"], "track_id": ["s", "c", "a"], "position": [0, 1, 0]})
+    lib = Library.from_frames(tracks=tracks, playlist_items=items)
+    sc = ArtistWalkScorer().fit(lib)
+    cands = pd.Index(["a", "b", "c"])
+    scores = pd.DataFrame({"artist_walk": sc.score(pd.Series({"s": 1.0}), cands),
+                           "content": [0.5, 0.5, 0.1]}, index=cands)
+    blended, _ = blend_scores(scores, {"artist_walk": 1.0, "content": 1.0}, "minmax")
+    assert blended["b"] <= blended["a"]
 
 
 def test_year_prefers_the_seeds_years(lib):

@@ -16,7 +16,8 @@ columns it walks over), the support shrinkage of neighbourhood methods (Koren 20
 ten-playlist library gets about a fifth of the weight, the benchmark's 333-playlist pool nearly
 all of it. Only sparse mat-vecs, never an artists x artists
 matrix. Every term is non-negative, so a track gains nothing from having no evidence: an artist
-no walk reaches scores 0, and tracks the scorer was not fitted on are NaN. Measured on the
+no walk reaches scores 0, and so does a track without an artist (a NaN would drop out of the
+blend and let it keep its other scores at full weight); tracks the scorer was not fitted on are NaN. Measured on the
 benchmark's dev split, alone: p@10 0.381 with alpha 0.5, beta 0.5 (PROTOCOL.md's anchor); the
 shipped beta 1 blends better (README's benchmark table).
 """
@@ -71,7 +72,6 @@ class ArtistWalkScorer(Scorer):
         self.track_artist_ = sp.csr_matrix(ta, dtype=np.float64)
         counts = np.asarray(ta.sum(axis=1)).ravel()
         self.track_artist_mean_ = sp.diags(1.0 / np.maximum(counts, 1.0)) @ self.track_artist_
-        self.has_artist_ = counts > 0
         self.track_ids_ = library.track_ids
         self._positions = library.track_positions
         self._artists = library.artists
@@ -94,10 +94,8 @@ class ArtistWalkScorer(Scorer):
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         """Score of every track (rows of ``track_ids_``): mean walk score of its artists;
-        NaN for tracks without an artist (nothing to walk to)."""
-        out = np.asarray(self.track_artist_mean_ @ self.artist_scores(seeds)).ravel()
-        out[~self.has_artist_] = np.nan
-        return out
+        0 for tracks without an artist (the walk reaches nothing: no evidence, never NaN)."""
+        return np.asarray(self.track_artist_mean_ @ self.artist_scores(seeds)).ravel()
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
         return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
