@@ -349,3 +349,14 @@ def test_audio_row_without_any_feature_is_unknown(lib):
     sc = AudioScorer().fit(lib.replace(audio_features=af))
     out = sc.score(pd.Series({"s1": 1.0}), pd.Index(["f3", "f1"]))
     assert np.isnan(out["f3"]) and not np.isnan(out["f1"])
+
+
+def test_unknown_release_date_0000_is_no_year():
+    """Spotify's "0000" (date unknown) is no year: NaN for the year scorer, no token for content."""
+    tracks = pd.DataFrame({"track_id": ["s", "z", "y"], "name": ["a", "b", "c"],
+                           "release_date": ["2001-02-03", "0000", "2003"]})
+    lib = Library.from_frames(tracks=tracks)
+    out = YearScorer().fit(lib).score(pd.Series({"s": 1.0}), pd.Index(["z", "y"]))
+    assert np.isnan(out["z"]) and out["y"] == -2
+    sc = ContentScorer(fields={"year": 1.0}, min_df=1).fit(lib)
+    assert "year:0" not in set(sc.feature_names_) and sc.X_[1].nnz == 0

@@ -205,12 +205,10 @@ class ContentScorer(Scorer):
             codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
             return onehot(codes, len(enc.dictionary)), np.asarray(enc.dictionary.to_pylist(), dtype=object)
         if field in ("year", "decade"):
-            dcodes, dates = pd.factorize(tracks["release_date"])  # few distinct dates: parse those
-            year = pd.to_numeric(pd.Series(np.asarray(dates, dtype=object)).astype("string").str[:4],
-                                 errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            from .year import track_years  # here: year.py imports this module
+            per_track = track_years(library)
             if field == "decade":
-                year = (year // 10) * 10
-            per_track = np.where(np.asarray(dcodes) >= 0, year[np.maximum(np.asarray(dcodes), 0)], np.nan)
+                per_track = (per_track // 10) * 10
             codes, uniques = pd.factorize(per_track)
             return onehot(np.asarray(codes), len(uniques)), np.asarray(
                 [f"{int(u)}{'s' if field == 'decade' else ''}" for u in uniques], dtype=object)

@@ -16,10 +16,12 @@ from .content import seed_vector
 
 
 def track_years(library: Library) -> np.ndarray:
-    """Release year per track (rows of ``track_ids``), NaN where unknown."""
+    """Release year per track (rows of ``track_ids``), NaN where unknown (Spotify sends
+    "0000" for an album whose date it does not know: that is no year 0)."""
     codes, dates = pd.factorize(library.tracks["release_date"])  # few distinct dates: parse those
     year = pd.to_numeric(pd.Series(np.asarray(dates, dtype=object)).astype("string").str[:4],
                          errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    year[~(year > 0)] = np.nan
     codes = np.asarray(codes)
     return np.where(codes >= 0, year[np.maximum(codes, 0)] if len(year) else np.nan, np.nan)
 
