@@ -217,6 +217,14 @@ def test_opendata_scorer_ranks_by_evidence_and_explains_it():
     assert OpenDataScorer().fit(user_library()).score(seeds, pd.Index(["t1"])).isna().all()  # no open data
 
 
+def test_opendata_explains_listens_only_when_they_count():
+    """"popular on ListenBrainz" only when listen counts are part of the score (listen_weight > 0)."""
+    lib = scored_library()
+    seeds = pd.Series({"t1": 1.0})  # t1 has no similar tracks: t4's only evidence is its listens
+    assert OpenDataScorer().fit(lib).explain(seeds, ["t4"]) == {"t4": "popular on ListenBrainz"}
+    assert OpenDataScorer(listen_weight=0.0).fit(lib).explain(seeds, ["t4"]) == {}
+
+
 def test_opendata_scorer_never_rises_for_less_evidence():
     lib = scored_library()
     seeds = pd.Series({"t3": 1.0})

@@ -151,6 +151,6 @@ class OpenDataScorer(Scorer):
                 row = artist_by_candidate[r]
                 best = row.indices[int(np.argmax(row.data * artist_w[row.indices]))]
                 out[tid] = f"similar to {self.seed_artist_names_.get(int(best), 'your artists')} on ListenBrainz"
-            elif self.listen_counts_[r] > 0:
+            elif self.listen_weight > 0 and self.listen_counts_[r] > 0:
                 out[tid] = "popular on ListenBrainz"
         return out
