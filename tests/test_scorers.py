@@ -360,3 +360,12 @@ def test_unknown_release_date_0000_is_no_year():
     assert np.isnan(out["z"]) and out["y"] == -2
     sc = ContentScorer(fields={"year": 1.0}, min_df=1).fit(lib)
     assert "year:0" not in set(sc.feature_names_) and sc.X_[1].nnz == 0
+
+
+@pytest.mark.parametrize("cls", [c for c in ALL if c is not PopularityScorer])  # popularity ignores seeds
+@pytest.mark.parametrize("seeds", [pd.Series({"not-in-library": 1.0}), pd.Series({"s1": 0.0}), pd.Series(dtype=float)])
+def test_no_usable_seed_says_nothing(cls, lib, seeds):
+    """Without a seed the scorer knows (with a positive weight) it cannot say anything: NaN,
+    never a made-up 0 (which the blend would still average in, at 0.5 for every track)."""
+    out = cls().fit(lib).score(seeds, pd.Index(["s2", "f1", "n1"]))
+    assert out.isna().all()

@@ -269,7 +269,9 @@ class ContentScorer(Scorer):
         return np.asarray(self.X_.T @ v).ravel() / np.float32(total)
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
-        """Cosine-like score of every track (rows of ``track_ids_``)."""
+        """Cosine-like score of every track (rows of ``track_ids_``); NaN when no seed is known."""
+        if seed_vector(seeds, self.track_ids_, self._positions).sum() <= 0:
+            return np.full(len(self.track_ids_), np.nan)
         return np.asarray(self.X_ @ self.profile(seeds)).ravel()
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:

@@ -97,8 +97,12 @@ class CoverageScorer(Scorer):
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         """Score of every track (rows of ``track_ids_``); 0 for a track whose artists and
         album the seeds do not touch, or that has neither (no evidence is 0, never NaN, so a
-        track without an artist cannot climb by dropping out of the blend)."""
-        art, albv = self.group_scores(self.seed_counts(seeds))
+        track without an artist cannot climb by dropping out of the blend); NaN everywhere when
+        no seed is known."""
+        k = self.seed_counts(seeds)
+        if k["n"] == 0:
+            return np.full(len(self.track_ids_), np.nan)
+        art, albv = self.group_scores(k)
         per_track = self.track_artist_.multiply(art[np.newaxis, :]).tocsr()
         best_artist = np.asarray(per_track.max(axis=1).todense()).ravel() if per_track.shape[1] else \
             np.zeros(per_track.shape[0])

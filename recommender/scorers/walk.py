@@ -94,7 +94,10 @@ class ArtistWalkScorer(Scorer):
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         """Score of every track (rows of ``track_ids_``): mean walk score of its artists;
-        0 for tracks without an artist (the walk reaches nothing: no evidence, never NaN)."""
+        0 for tracks without an artist (the walk reaches nothing: no evidence, never NaN);
+        NaN everywhere when no seed is known."""
+        if seed_vector(seeds, self.track_ids_, self._positions).sum() <= 0:
+            return np.full(len(self.track_ids_), np.nan)
         return np.asarray(self.track_artist_mean_ @ self.artist_scores(seeds)).ravel()
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
