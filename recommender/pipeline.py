@@ -567,6 +567,8 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
         reason = _no_candidates_reason(mode, counts, settings, target)
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
+        if len(table):
+            _mark_sources(library, table, _cached(library, "new_rows", lambda: ~_known(library)))
         return Recommendations(table=table, reason=reason, **common)
 
     if fit:

@@ -361,3 +361,15 @@ def test_scored_candidates_below_the_threshold_are_not_called_unscorable(setting
     rec = build_recommendations(make_library(), s, now=NOW, pinned=["p1"],
                                 scorers={"content": FixedScorer("content", {"d1": 1.0, "d2": 0.5})})
     assert rec.track_ids == ["p1"] and "could be scored" not in rec.reason and "max_tracks" in rec.reason
+
+
+def test_pinned_tracks_without_candidates_get_new_and_source_like_any_run(settings):
+    # Regression: with no candidate left, the table of pinned tracks had no "new" and
+    # "source" columns (every other table has them), so --json called a new pin "library".
+    s = with_(settings, candidates__exclude_known=True)
+    lib = make_library(discovery=False)
+    lib = lib.replace(tracks=lib.tracks[~lib.tracks["track_id"].isin(["d1", "d2", "d3", "d4", "d5", "d6"])])
+    rec = build_recommendations(lib, s, now=NOW, pinned=["p1", "d7"], scorers={"content": FixedScorer("content")})
+    assert rec.track_ids == ["p1", "d7"] and rec.n_candidates == 0
+    assert list(rec.table["new"]) == [False, True]
+    assert list(rec.table["source"]) == ["library", "catalogue"]
