@@ -493,7 +493,7 @@ def _print_build(result, held) -> None:
     contrib = [] if narrow else contrib
     rows = []
     for r in result.table.to_dict("records"):
-        rows.append([r["rank"], r["name"], r["artists"], f"{r['score']:.3f}"]
+        rows.append([r["rank"], r["name"], r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + ["new" if r.get("new") else "", NEW_SOURCE.get(str(r.get("source", "")), str(r.get("source", "")))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])

@@ -234,7 +234,11 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
         table = recs.table
-        if table.empty:  # nothing to recommend: the playlist is left exactly as it is
+        # nothing recommended (pinned tracks alone, short of max_tracks, are not a recommendation):
+        # the playlist is left exactly as it is
+        if not (~table["pinned"].astype(bool)).any() and len(table) < settings.blend.max_tracks:
+            table = table.iloc[0:0]
+        if table.empty:
             result = BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                                  mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                                  requests=gateway.requests_made, open_data_requests=open_data, refreshed=refreshed,

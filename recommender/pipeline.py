@@ -567,6 +567,8 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
         reason = _no_candidates_reason(mode, counts, settings, target)
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
+        if len(table):
+            _mark_sources(library, table, _cached(library, "new_rows", lambda: ~_known(library)))
         return Recommendations(table=table, reason=reason, **common)
 
     if fit:
@@ -591,18 +593,28 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
         chosen = mix_new(chosen, blended, new_rows[rows], pinned_set, share, _ArtistKeys(library),
                          max_per_artist=int(cfg.max_per_artist))
     unpinned = [t for t in chosen if t not in pinned_set]
+    reason = "" if unpinned else _nothing_chosen_reason(blended, len(chosen), len(seeds), cfg)
     # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     why = _why(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
     table = _table(library, chosen, pinned_set, blended, contrib, why, names)
     _mark_sources(library, table, new_rows)
-    reason = ""
-    if blended.isna().all():
-        reason = (f"none of the {len(candidates)} candidates could be scored: no scorer found anything "
-                  f"linking them to the {len(seeds)} seeds")
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
     return Recommendations(table=table, reason=reason, weight_factors=factors, **common)
+
+
+def _nothing_chosen_reason(blended: pd.Series, n_pinned: int, n_seeds: int, cfg) -> str:
+    """Why no candidate was chosen, from the scores of every candidate (``blended``): none
+    scored, the pinned tracks fill the playlist, or all scored below the threshold."""
+    values = blended.to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(values).all():
+        return (f"none of the {len(values)} candidates could be scored: no scorer found anything "
+                f"linking them to the {n_seeds} seeds")
+    if n_pinned >= int(cfg.max_tracks):
+        return f"your {n_pinned} pinned tracks fill the playlist (blend.max_tracks {int(cfg.max_tracks)})"
+    return (f"none of the {len(values)} candidates scored at least blend.threshold {float(cfg.threshold):g} "
+            f"(the best: {np.nanmax(values):.3f}); lower it, or raise blend.min_tracks")
 
 
 # ----- the mix: new tracks and where they came from -----------------------------------------

@@ -108,3 +108,18 @@ def test_every_managed_playlist_stays_out_of_taste_and_evaluation(small, monkeyp
     targets = set(setup.hidden["playlist_id"])
     assert not targets & {first.playlist_id, second.playlist_id}
     assert set(publish.managed_playlist_ids(Store(settings.cache_dir))) == {first.playlist_id, second.playlist_id}
+
+
+def test_a_run_that_recommends_nothing_leaves_the_playlist_as_it_is_even_with_pins(small):
+    # Regression: with nothing to recommend the playlist is left as it is, but a pinned track
+    # made the table non-empty, so the run rewrote the playlist to the pins alone and dropped
+    # every earlier recommendation.
+    server, settings = small
+    first = build(settings)
+    before = server.playlist_track_ids(first.playlist_id)
+    jobs.steer(settings, pin=["smallTrack000000000023"])
+    strict = settings.with_overrides({"blend.threshold": 1.0, "blend.min_tracks": 0})
+    result = build(strict)
+    assert result.table.empty and "blend.threshold" in result.reason
+    assert server.playlist_track_ids(first.playlist_id) == before
+    assert result.to_json()["tracks"][0]["why"] == "left as it was"

@@ -332,3 +332,21 @@ def test_build_playlist_says_how_much_of_the_walk_weight_it_used(logged_in):
     table = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "200"})
     assert table.exit_code == 0, table.stderr
     assert f"artist_walk 1.15 x{m / (m + 50):.2f}" in " ".join(table.stdout.split())
+
+
+def test_build_table_shows_a_dash_for_a_pinned_tracks_score(capsys):
+    # Regression: pinned tracks are not scored (NaN) and their score printed as "nan".
+    import math
+
+    import pandas as pd
+
+    from recommender.cli import _print_build
+    from recommender.jobs import BuildResult
+    table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": ["Kept", "Found"],
+                          "artists": ["A", "B"], "score": [math.nan, 0.8], "contrib_content": [math.nan, 0.8],
+                          "why": ["kept by you", "shares artist"], "pinned": [True, False],
+                          "new": [False, True], "source": ["library", "catalogue"]})
+    _print_build(BuildResult("pl1", True, table, 1, 0, 1, weights={"content": 1.0}), None)
+    out = capsys.readouterr().out
+    assert "Kept" in out and "0.800" in out
+    assert "nan" not in out.lower()

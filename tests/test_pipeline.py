@@ -344,3 +344,32 @@ def test_dedupe_codes_group_equal_normalised_title_and_first_artist():
     assert by_id["d3"] == by_id["p3"] and by_id["d5"] == by_id["s1"]  # remaster; feat. + same first artist
     assert len({by_id[t] for t in ["s1", "s2", "p1", "p2", "d4"]}) == 5  # "(Live)" stays apart
     assert isrc[ids.index("d4")] == isrc[ids.index("p1")] and isrc.min() == 0
+
+
+def test_scored_candidates_below_the_threshold_are_not_called_unscorable(settings):
+    # Regression: the "could not be scored" reason was read off the chosen rows only, so
+    # candidates that all scored below blend.threshold (nothing chosen) were reported as
+    # unscorable, and a playlist of pinned tracks alone got that reason too.
+    s = with_(settings, blend__threshold=1.0, blend__min_tracks=0, blend__normalisation="minmax")
+    scorers = {"content": FixedScorer("content", {"d1": 0.9, "d2": 0.5, "d7": 0.1}),
+               "other": FixedScorer("other", {"d1": 0.1, "d2": 0.5, "d7": 0.9})}
+    rec = build_recommendations(make_library(), s, now=NOW, scorers=scorers)
+    assert rec.table.empty
+    assert "could be scored" not in rec.reason
+    assert "blend.threshold" in rec.reason and "1" in rec.reason
+    s = with_(settings, blend__max_tracks=1, blend__min_tracks=0)
+    rec = build_recommendations(make_library(), s, now=NOW, pinned=["p1"],
+                                scorers={"content": FixedScorer("content", {"d1": 1.0, "d2": 0.5})})
+    assert rec.track_ids == ["p1"] and "could be scored" not in rec.reason and "max_tracks" in rec.reason
+
+
+def test_pinned_tracks_without_candidates_get_new_and_source_like_any_run(settings):
+    # Regression: with no candidate left, the table of pinned tracks had no "new" and
+    # "source" columns (every other table has them), so --json called a new pin "library".
+    s = with_(settings, candidates__exclude_known=True)
+    lib = make_library(discovery=False)
+    lib = lib.replace(tracks=lib.tracks[~lib.tracks["track_id"].isin(["d1", "d2", "d3", "d4", "d5", "d6"])])
+    rec = build_recommendations(lib, s, now=NOW, pinned=["p1", "d7"], scorers={"content": FixedScorer("content")})
+    assert rec.track_ids == ["p1", "d7"] and rec.n_candidates == 0
+    assert list(rec.table["new"]) == [False, True]
+    assert list(rec.table["source"]) == ["library", "catalogue"]
