@@ -923,13 +923,15 @@ def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False)
         return open_source(settings, dataset, demo, progress=bar)
 
 
-def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False):
-    """(settings, source, library) for search/similar/moods."""
+def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool = False, refs=()):
+    """(settings, source, library) for search/similar/moods (``refs``: playlists the command
+    names, refused with a clear line when the tool wrote them)."""
     from .libsource import require_tracks, with_sample_features
     settings = _settings(config)
     source = _source(settings, dataset, demo, quiet, as_json)
     require_tracks(source)
-    return settings, source, (with_sample_features(source, source.load()) if demo else source.load())
+    library = source.load(refs)
+    return settings, source, (with_sample_features(source, library) if demo else library)
 
 
 def _safe(value: Any):
@@ -1080,7 +1082,7 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
     from .moods import cluster_playlists, plot_clusters
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
-    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists)
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:

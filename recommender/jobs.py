@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
@@ -183,13 +183,13 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
                            playlist_items=items[~items["playlist_id"].isin(drop)])
 
 
-def _refuse_our_playlist(library: Library, seed_playlist: str, ours: list[str | None]) -> None:
-    """UsageError naming the reason when ``--seed-playlist`` names a playlist this tool writes
+def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None]) -> None:
+    """UsageError naming the reason when a command names a playlist this tool writes
     (`recommend playlists` lists it, so "no playlist named" would be a riddle)."""
-    pid = library.find_playlist(seed_playlist)
+    pid = library.find_playlist(ref)
     if pid is not None and pid in ours:
-        raise UsageError(f'playlist "{seed_playlist}" is written by this tool (its output, never your taste): '
-                         "pick one of your own playlists as seeds (`recommend playlists`)")
+        raise UsageError(f'playlist "{ref}" is written by this tool (its output, never your taste): '
+                         "pick one of your own playlists (`recommend playlists`)")
 
 
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
@@ -387,13 +387,17 @@ def require_library(settings) -> Library:
     return library
 
 
-def taste_library(settings, library: Library | None = None) -> Library:
+def taste_library(settings, library: Library | None = None, refs: Iterable[str] = ()) -> Library:
     """The cached library (or ``library``) without every playlist this tool ever wrote (the
     managed playlist, old ones, mood exports): our own output is never taste, evidence or a
-    target. The tracks stay (search still finds them)."""
+    target. The tracks stay (search still finds them). A playlist named in ``refs`` that is one
+    of ours is a UsageError saying so (not a riddling "no playlist named")."""
     from .publish import managed_playlist_ids
     library = require_library(settings) if library is None else library
-    return _without_playlist(library, *managed_playlist_ids(open_store(settings)))
+    ours = managed_playlist_ids(open_store(settings))
+    for ref in refs:
+        _refuse_our_playlist(library, ref, ours)
+    return _without_playlist(library, *ours)
 
 
 # ----- evaluation and tuning ----------------------------------------------------------------------

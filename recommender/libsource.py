@@ -20,6 +20,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from .errors import NotEnoughData
@@ -64,15 +65,16 @@ class LibrarySource:
         digest = hashlib.sha1(str(self.dataset.resolve()).encode("utf-8")).hexdigest()[:16]
         return self.frames_dir / "datasets" / f"search-{digest}.npz"
 
-    def load(self):
+    def load(self, refs: Iterable[str] = ()):
         """The Library (NotEnoughData when the cache holds none; DataError for a bad file);
         from the cache without the playlists this tool wrote (``jobs.taste_library``), so that
-        similar and moods never take our own output for your taste."""
+        similar and moods never take our own output for your taste (a playlist of ours named in
+        ``refs`` is a UsageError saying so)."""
         if self.dataset is not None:
             from .dataset import load_dataset
             return load_dataset(self.dataset, features=self.features)
         from .jobs import taste_library
-        return taste_library(self.settings)
+        return taste_library(self.settings, refs=refs)
 
 
 def open_source(settings, dataset: Path | None = None, demo: bool = False, progress=None) -> LibrarySource:

@@ -58,6 +58,10 @@ def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_say
         result = run(["build-playlist", "--dry-run", "--seed-playlist", name], env)
         assert result.exit_code == 2
         assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr
+        # moods read the library without our playlists: naming one says why, not "no playlist named"
+        result = run(["moods", "cluster", name], env)
+        assert result.exit_code == 2
+        assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr
 
 
 def test_the_mood_commands_work_on_the_demo(tmp_path):
