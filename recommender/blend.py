@@ -66,15 +66,22 @@ def normalise_columns(scores: np.ndarray, method: str = "rank") -> np.ndarray:
                             for j in range(scores.shape[1])])
 
 
-def fitted_weights(weights, scorers) -> dict[str, float]:
-    """``weights`` times each fitted scorer's ``weight_factor()`` (1 for a name without a
-    scorer, or a scorer without the method): the weights a blend over those scorers uses.
-    Only scorers with a positive weight are asked (the others may not be fitted)."""
+def weight_factors(weights, scorers) -> dict[str, float]:
+    """Each fitted scorer's ``weight_factor()`` where it is not 1 (artist_walk on few
+    playlists). Only scorers with a positive weight are asked (the others may not be fitted);
+    a name without a scorer, or a scorer without the method, has factor 1."""
     out = {}
     for name, w in weights.items():
         factor = getattr(scorers.get(name), "weight_factor", None) if float(w) > 0 else None
-        out[name] = float(w) * (float(factor()) if factor is not None else 1.0)
+        if factor is not None and float(factor()) != 1.0:
+            out[name] = float(factor())
     return out
+
+
+def fitted_weights(weights, scorers) -> dict[str, float]:
+    """``weights`` times ``weight_factors``: the weights a blend over those scorers uses."""
+    factors = weight_factors(weights, scorers)
+    return {name: float(w) * factors.get(name, 1.0) for name, w in weights.items()}
 
 
 def blend_matrix(norm: np.ndarray, weights: np.ndarray, dtype=np.float64) -> np.ndarray:

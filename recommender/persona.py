@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .blend import fitted_weights
+from .blend import weight_factors
 from .evaluate import ndcg_at, precision_at, r_precision
 from .library import Library
 
@@ -417,7 +417,7 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
     reached.discard(-1)
     universe = universe_library(persona, cat, reached, list(evidence.values()))
     fitted = {name: sc.fit(universe) for name, sc in scorers.items()}
-    factors = fitted_weights({name: 1.0 for name in fitted}, fitted)
+    factors = weight_factors({name: 1.0 for name in fitted}, fitted)
     ids = universe.track_ids
     urows = cat.library.track_positions(ids)
     u_artist = cat.artist_of[urows]

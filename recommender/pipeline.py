@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .artists import artist_key
-from .blend import blend_scores, fitted_weights, select_tracks
+from .blend import blend_scores, fitted_weights, select_tracks, weight_factors
 from .errors import NotEnoughData, UsageError
 from .library import TOP_COLUMN_PREFIX, Library
 from .library import as_arrow as _arrow
@@ -576,8 +576,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
             if w.get(name, 0) > 0:
                 scorer.fit(library)
                 clock.lap(f"fit {name}")
-    used = fitted_weights(w, scorers)
-    factors = {k: used[k] / v for k, v in w.items() if v > 0 and used[k] != v}
+    factors = weight_factors(w, scorers)
     cfg = settings.blend
     rows = np.flatnonzero(alive)
     blended, contrib, _raw = score_candidates(scorers, seeds, candidates, w, cfg.normalisation,

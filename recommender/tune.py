@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from .blend import blend_matrix, fitted_weights, normalise_columns
+from .blend import blend_matrix, normalise_columns, weight_factors
 from .dataset import hide_random
 from .errors import ConfigError, NotEnoughData
 from .evaluate import Progress, fit_scorers, iter_targets, ndcg, precision
@@ -99,8 +99,8 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
                   tick: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Macro p@N and nDCG@N of every combination on one fold (each scorer's weight times
     its ``weight_factor()`` on this fold's library, as every blend does)."""
-    factors = fitted_weights({n: 1.0 for n in names}, fitted)
-    combos = combos * np.asarray([factors[n] for n in names])
+    factors = weight_factors({n: 1.0 for n in names}, fitted)
+    combos = combos * np.asarray([factors.get(n, 1.0) for n in names])
     p_sum = np.zeros(len(combos))
     n_sum = np.zeros(len(combos))
     n_targets = 0

@@ -262,7 +262,9 @@ class ContentScorer(Scorer):
     # ----- scoring ---------------------------------------------------------------------
     def profile(self, seeds: pd.Series) -> np.ndarray:
         """Weighted mean of the seed rows (dense, features)."""
-        v = seed_vector(seeds, self.track_ids_, self._positions)
+        return self._profile(seed_vector(seeds, self.track_ids_, self._positions))
+
+    def _profile(self, v: np.ndarray) -> np.ndarray:
         total = v.sum()
         if total <= 0:
             return np.zeros(self.X_.shape[1], dtype=np.float32)
@@ -270,9 +272,10 @@ class ContentScorer(Scorer):
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         """Cosine-like score of every track (rows of ``track_ids_``); NaN when no seed is known."""
-        if seed_vector(seeds, self.track_ids_, self._positions).sum() <= 0:
+        v = seed_vector(seeds, self.track_ids_, self._positions)
+        if v.sum() <= 0:
             return np.full(len(self.track_ids_), np.nan)
-        return np.asarray(self.X_ @ self.profile(seeds)).ravel()
+        return np.asarray(self.X_ @ self._profile(v)).ravel()
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
         s = pd.Series(self.score_all(seeds), index=self.track_ids_)

@@ -82,23 +82,29 @@ class ArtistWalkScorer(Scorer):
         library; 1 with ``shrink`` 0."""
         return self.weight_factor_
 
-    def artist_scores(self, seeds: pd.Series) -> np.ndarray:
-        """Walk score of every artist (columns of the track x artist matrix)."""
+    def _walk(self, seeds: pd.Series) -> np.ndarray | None:
+        """Walk score of every artist, or None when no seed is known."""
         s = seed_vector(seeds, self.track_ids_, self._positions).astype(np.float64)
         total = s.sum()
         if total <= 0:
-            return np.zeros(len(self.artist_ids_))
+            return None
         start = np.power(np.asarray(self.track_artist_.T @ (s / total)).ravel(), self.alpha)
         u = np.asarray(self.P_ap_.T @ start).ravel()
         return np.asarray(self.P_pa_.T @ u).ravel()
+
+    def artist_scores(self, seeds: pd.Series) -> np.ndarray:
+        """Walk score of every artist (columns of the track x artist matrix); 0 without seeds."""
+        art = self._walk(seeds)
+        return np.zeros(len(self.artist_ids_)) if art is None else art
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         """Score of every track (rows of ``track_ids_``): mean walk score of its artists;
         0 for tracks without an artist (the walk reaches nothing: no evidence, never NaN);
         NaN everywhere when no seed is known."""
-        if seed_vector(seeds, self.track_ids_, self._positions).sum() <= 0:
+        art = self._walk(seeds)
+        if art is None:
             return np.full(len(self.track_ids_), np.nan)
-        return np.asarray(self.track_artist_mean_ @ self.artist_scores(seeds)).ravel()
+        return np.asarray(self.track_artist_mean_ @ art).ravel()
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
         return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
