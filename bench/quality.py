@@ -328,6 +328,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     - the blend's p@10 split into hits on hidden tracks some W(P) playlist holds and on the
       others (with ``--set``: of any configured blend, e.g. one with coverage on).
     """
+    from recommender.blend import ArtistMix
     from recommender.persona import Catalogue, Service, blended, build_personas, evaluate_personas, rank
 
     settings = _settings()
@@ -342,7 +343,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     for t in targets:
         rows = cat.library.track_positions(pd.Index(t.candidates))
         world = pop[t.persona][rows] > 0
-        values = blended(t, res.weights, method)
+        values = blended(t, res.weights, method, ArtistMix.from_settings(settings))
         top = rank(values, t.candidates, 10)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)

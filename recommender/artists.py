@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
 from .searchindex import fold
 
 
@@ -43,3 +47,35 @@ def first_artist_keys(library, track_ids: Sequence[str]) -> list[str | None]:
     t = library.frames["tracks"].drop_duplicates("track_id")
     t = t.set_index(t["track_id"].astype(str)).reindex([str(i) for i in track_ids])
     return [artist_key(ids, names) for ids, names in zip(t["artist_ids"], t["artist_names"])]
+
+
+def artist_codes(library) -> np.ndarray:
+    """An integer code per track row of ``library`` for its ``artist_key`` (-1: no artist),
+    built once per Library (the blend's artist mix reads it for every target). The first
+    artist ids are read column-wise; only rows without one go through ``artist_key``."""
+    from .library import first_of_lists  # lazy: library imports nothing from here
+    cache = library._cache
+    if "artist_codes" not in cache:
+        first = first_of_lists(library.list_arrow("tracks", "artist_ids"))
+        has_id = pc.fill_null(pc.not_equal(first, ""), False).to_numpy(zero_copy_only=False)
+        enc = pc.dictionary_encode(first)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes[~has_id] = -1
+        rest = np.flatnonzero(~has_id)  # no artist id: the folded first name (``artist_key``)
+        if len(rest):
+            names = library.tracks["artist_names"].to_numpy(dtype=object)
+            by_name, _ = pd.factorize(pd.Series([artist_key(None, names[r]) for r in rest], dtype=object),
+                                      use_na_sentinel=True)
+            codes[rest] = np.where(by_name >= 0, by_name + len(enc.dictionary), -1)
+        cache["artist_codes"] = codes
+    return cache["artist_codes"]
+
+
+def seed_share(library, seeds) -> np.ndarray:
+    """Each artist code's (``artist_codes``) share of the weight of ``seeds`` (track id ->
+    weight; ids the library lacks count in the total only)."""
+    from .blend import seed_artist_share  # lazy: blend imports nothing from here
+    codes = artist_codes(library)
+    rows = library.track_positions(seeds.index)
+    seed_codes = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1) if len(codes) else np.full(len(rows), -1)
+    return seed_artist_share(seed_codes, seeds.to_numpy(dtype=float), int(codes.max(initial=-1)) + 1)

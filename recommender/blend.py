@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -183,3 +184,116 @@ def _best_first(values: np.ndarray, chunk: int):
         block = remaining[sel]
         yield block[np.lexsort((block, -values[block]))]
         remaining = remaining[~sel]
+
+
+# ----- artist mix -----------------------------------------------------------------------
+
+def group_ranks(values: np.ndarray, codes: np.ndarray, tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """0-based rank of each entry among the entries of its group (``codes`` along the last
+    axis), by descending value; NaN last; ties by ``tiebreak`` (ascending; default: position),
+    so that the ranks agree with the ranking that follows. A negative code is a group of its
+    own (rank 0). Works on one row or on a combos x candidates matrix."""
+    v = np.asarray(values, dtype=float)
+    c = np.broadcast_to(np.asarray(codes, dtype=np.int64), v.shape)
+    n = v.shape[-1]
+    pos = np.broadcast_to(np.arange(n), v.shape)
+    tie = pos if tiebreak is None else np.broadcast_to(np.asarray(tiebreak), v.shape)
+    c = np.where(c < 0, int(c.max(initial=0)) + 1 + pos, c)  # no artist: a group of one
+    order = np.lexsort((tie, -np.where(np.isnan(v), -np.inf, v), c), axis=-1)
+    sc = np.take_along_axis(c, order, axis=-1)
+    start = np.where(np.concatenate([np.ones(sc.shape[:-1] + (1,), bool), sc[..., 1:] != sc[..., :-1]], axis=-1),
+                     pos, 0)
+    ranks = np.empty(v.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, pos - np.maximum.accumulate(start, axis=-1), axis=-1)
+    return ranks
+
+
+def seed_artist_share(seed_codes: np.ndarray, seed_weights: np.ndarray, n_codes: int) -> np.ndarray:
+    """Each artist code's share of the seed weight (seeds without an artist count in the
+    total, not in any share); zeros when no seed has a positive finite weight."""
+    codes = np.asarray(seed_codes, dtype=np.int64)
+    w = np.asarray(seed_weights, dtype=float)
+    w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+    total = w.sum()
+    share = np.zeros(max(int(n_codes), 0))
+    has = codes >= 0
+    if total > 0 and has.any():
+        share += np.bincount(codes[has], weights=w[has], minlength=len(share))[:len(share)] / total
+    return share
+
+
+@dataclass(frozen=True)
+class ArtistMix:
+    """Lower a candidate's score once its artist has had its share of the list.
+
+    For a list of ``length`` tracks (the playlist's ``blend.max_tracks``; an evaluation's
+    top N), a candidate that is the (r+1)-th best of its artist among the candidates has its
+    blended score multiplied by ``(1 - strength) ** max(0, r + 1 - length * share)``, with
+    ``share`` the artist's share of the seed weight: an artist with a fifth of the seeds has a
+    fifth of the list at full score, and each further track of it is lowered a step more; an
+    artist no seed has (and a track without one) is lowered from its first track. Only the
+    candidate's own rank among its artist's tracks counts, so a track never gains from having
+    less evidence. ``strength`` 0 turns it off (``blend.artist_mix``).
+    """
+
+    strength: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings) -> "ArtistMix":
+        return cls(float(settings["blend"].get("artist_mix", 0.0)))
+
+    @property
+    def active(self) -> bool:
+        return self.strength > 0
+
+    def factors(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, length: int,
+                tiebreak: np.ndarray | None = None) -> np.ndarray:
+        """The multiplier in (0, 1] of each candidate (``values``: blended scores, one row or
+        combos x candidates; ``codes``: the candidates' artist codes, -1 = none; ``share``:
+        ``seed_artist_share`` over the same codes; ``length``: the list's length; ``tiebreak``:
+        how the ranking breaks ties, ascending, as ``group_ranks``)."""
+        v = np.asarray(values, dtype=float)
+        if not self.active or v.shape[-1] == 0:
+            return np.ones(v.shape)
+        codes = np.asarray(codes, dtype=np.int64)
+        s = np.zeros(codes.shape)
+        has = (codes >= 0) & (codes < len(share))
+        s[has] = np.asarray(share, dtype=float)[codes[has]]
+        excess = np.maximum(0.0, group_ranks(v, codes, tiebreak) + 1 - float(length) * s)
+        return (1.0 - self.strength) ** excess
+
+    def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int) -> np.ndarray:
+        """Positions of the ``k`` best mixed scores (a list of length ``k``) of every row of
+        ``values`` (combos x candidates, NaN = never), best first, ties by position. Only each
+        row's best ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in
+        its artist depends only on better ones, and a row whose k-th mixed score falls below
+        a raw score left out is redone whole."""
+        v = np.where(np.isnan(values), -np.inf, np.asarray(values, dtype=float))
+        n = v.shape[1]
+        k = min(k, n)
+        m = min(n, max(8 * k, 64))
+        if m < n:
+            part = np.argpartition(-v, m - 1, axis=1)[:, :m]
+        else:
+            part = np.broadcast_to(np.arange(n), v.shape).copy()
+        pv = np.take_along_axis(v, part, axis=1)
+        keyed = np.lexsort((part, -pv), axis=1)  # by value, ties by position: the order ranks use
+        part = np.take_along_axis(part, keyed, axis=1)
+        pv = np.take_along_axis(pv, keyed, axis=1)
+        codes = np.asarray(codes, dtype=np.int64)
+        mixed = _times(pv, self.factors(pv, codes[part], share, k))
+        order = np.lexsort((part, -mixed), axis=1)[:, :k]
+        out = np.take_along_axis(part, order, axis=1)
+        if m < n:
+            kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0]
+            for i in np.flatnonzero(kth < pv[:, -1]):
+                full = _times(v[i], self.factors(v[i], codes, share, k))
+                out[i] = np.lexsort((np.arange(n), -full))[:k]
+        return out
+
+
+def _times(values: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """``values * factors`` where ``values`` is finite, -inf elsewhere (a factor that
+    underflowed to 0 must not turn -inf into NaN)."""
+    ok = np.isfinite(values)
+    return np.where(ok, np.where(ok, values, 0.0) * factors, -np.inf)

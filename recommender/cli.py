@@ -500,7 +500,9 @@ def _print_build(result, held) -> None:
     factors = result.weight_factors  # artist_walk on few playlists: the blend used weight x factor
     weights = ", ".join(f"{k} {v:g}" + (f" x{factors[k]:.2f}" if k in factors else "")
                         for k, v in result.weights.items() if v > 0)  # scorers that count
-    title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; "
+    lowered = sum(1 for v in result.table.get("artist_mix", ()) if v == v and v < 1 - 1e-9)
+    mix = f"the artist mix lowered {lowered} (blend.artist_mix); " if lowered else ""
+    title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; {mix}"
              + (f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)" if narrow
                 else "columns = each scorer's share of the score)"))
     console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["new", "source", "why"],

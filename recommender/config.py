@@ -67,6 +67,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "scorers.artist_walk.alpha": ((0, False), None), "scorers.artist_walk.beta": (0, None),
     "scorers.artist_walk.shrink": (0, None),
     "blend.max_tracks": (1, 10000), "blend.max_per_artist": (0, None), "blend.min_tracks": (0, 10000),
+    "blend.artist_mix": (0, (1, False)),
     "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, None), "evaluate.top_n": (1, None),
     "tune.folds": (1, None),
     "schedule.log_max_bytes": (0, None), "schedule.log_backups": (0, None), "schedule.enrich_limit": (0, None),

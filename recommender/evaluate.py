@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .blend import blend_scores, fitted_weights
+from .artists import artist_codes, seed_share
+from .blend import ArtistMix, blend_scores, fitted_weights
 from .errors import NotEnoughData
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
@@ -157,6 +158,8 @@ class TargetScores:
     scores: pd.DataFrame  # candidates x scorers (raw)
     relevant: set[str]
     tiebreak: np.ndarray
+    rows: np.ndarray | None = None  # the candidates' rows in the fitted library
+    seeds: pd.Series | None = None  # track id -> seed weight
 
 
 def fit_scorers(library: Library, hidden: pd.DataFrame, scorers: Mapping[str, Scorer]) -> tuple[Library, dict[str, Scorer]]:
@@ -197,7 +200,8 @@ def iter_targets(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Sc
         seeds = pd.Series(1.0, index=pd.Index(seeds_ids, name="track_id"))
         scores = pd.DataFrame({name: _score(sc, seeds, candidates, mask, len(all_ids))
                                for name, sc in fitted.items()}, index=candidates)
-        yield TargetScores(pid, candidates, scores, set(grp["track_id"]), tiebreak_all[mask])
+        yield TargetScores(pid, candidates, scores, set(grp["track_id"]), tiebreak_all[mask],
+                           np.flatnonzero(mask), seeds)
 
 
 @dataclass
@@ -253,9 +257,14 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
     n_rel, pids = [], []
     artist_of = pd.Series([tuple(a) for a in visible.tracks["artist_ids"]], index=visible.track_ids)
     done = 0
+    mix = ArtistMix.from_settings(settings)
+    codes = artist_codes(visible) if mix.active else None
     for t in iter_targets(visible, hidden, fitted):
         blended, _ = blend_scores(t.scores, blend_w, method)
         columns = {BLEND: blended.to_numpy(dtype=float)}
+        if mix.active:
+            columns[BLEND] = columns[BLEND] * mix.factors(columns[BLEND], codes[t.rows], seed_share(visible, t.seeds), top_n,
+                                                         t.tiebreak)
         columns.update({m: t.scores[m].to_numpy(dtype=float) for m in fitted})
         rel_mask = t.candidates.isin(t.relevant)
         n_h = len(t.relevant)

@@ -146,6 +146,7 @@ class BuildResult:
                                   for c in contrib_cols},
                 "why": r.get("why", ""), "pinned": bool(r.get("pinned", False)),
                 "new": bool(r.get("new", False)), "source": r.get("source", "library"),
+                "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
             tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},

@@ -50,6 +50,15 @@ def as_arrow(values) -> pa.Array:
     return arr
 
 
+def first_of_lists(lists: pa.ListArray) -> pa.Array:
+    """First element of each list (null for empty lists)."""
+    head = pc.list_slice(lists, 0, 1)
+    flat = pc.list_flatten(head)
+    take = np.full(len(lists), -1, dtype=np.int64)
+    take[pc.list_parent_indices(head).to_numpy(zero_copy_only=False)] = np.arange(len(flat))
+    return pc.take(flat, pa.array(take, mask=take < 0))
+
+
 def as_list_arrow(lists: pd.Series) -> pa.ListArray:
     """A list<large_string> Arrow array from a Series of lists (anything else = empty list)."""
     try:

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .blend import weight_factors
+from .artists import artist_codes, seed_share
+from .blend import ArtistMix, weight_factors
 from .evaluate import ndcg_at, precision_at, r_precision
 from .library import Library
 
@@ -397,6 +398,8 @@ class TargetRanking:
     hidden_new: set[str]
     known: set[str]
     weight_factors: dict[str, float] = field(default_factory=dict)  # scorer -> weight_factor() on P's library
+    artist_codes: np.ndarray | None = None  # per candidate (-1: no artist), for the artist mix
+    seed_share: np.ndarray | None = None  # per artist code: its share of the seeds
 
 
 def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object],
@@ -421,6 +424,7 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
     ids = universe.track_ids
     urows = cat.library.track_positions(ids)
     u_artist = cat.artist_of[urows]
+    codes = artist_codes(universe)
     known = persona.known  # computed once: a property over three frames
     hidden_by = persona.hidden.astype(str).groupby("playlist_id")["track_id"].agg(set).to_dict()
     out = []
@@ -438,7 +442,7 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
         cols["similar_artists"] = art[mask]
         hidden = hidden_by.get(pid, set())
         out.append(TargetRanking(persona.index, pid, ids.to_numpy(dtype=str)[mask], pd.DataFrame(cols),
-                                 hidden, hidden - known, known, factors))
+                                 hidden, hidden - known, known, factors, codes[mask], seed_share(universe, seeds)))
     return out, service.requests
 
 
@@ -481,20 +485,25 @@ def target_metrics(ranked: np.ndarray, t: TargetRanking, n: int = 10) -> dict[st
             f"known@{n}": sum(1 for x in top if x in t.known) / n}
 
 
-def blended(t: TargetRanking, weights: Mapping[str, float], method: str = "minmax") -> np.ndarray:
+def blended(t: TargetRanking, weights: Mapping[str, float], method: str = "minmax",
+            mix: ArtistMix = ArtistMix(), n: int = 10) -> np.ndarray:
     """The blend of one target's candidates: ``blend.blend_scores``' formula (per-target
     normalisation, weighted mean of the scorers that could score a candidate, each weight
-    times the scorer's ``weight_factor()`` on P's library); all NaN when no scorer has a weight."""
+    times the scorer's ``weight_factor()`` on P's library), then the artist ``mix`` for a
+    list of ``n``, as the pipeline does; all NaN when no scorer has a weight."""
     from .blend import blend_matrix, normalise_columns
     w = np.asarray([[float(weights.get(c, 0.0)) * t.weight_factors.get(c, 1.0) for c in t.scores.columns]])
     used = w[0] > 0
     if not used.any():
         return np.full(len(t.scores), np.nan)
-    return blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[:, used], method), w[:, used])[0]
+    values = blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[:, used], method), w[:, used])[0]
+    if mix.active and t.artist_codes is not None:
+        values = values * mix.factors(values, t.artist_codes, t.seed_share, n, t.candidates)  # ties: as ``rank``
+    return values
 
 
 def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method: str = "minmax",
-              n: int = 10, singles: bool = True) -> dict[str, dict[str, float]]:
+              n: int = 10, singles: bool = True, mix: ArtistMix = ArtistMix()) -> dict[str, dict[str, float]]:
     """Blend (and, with ``singles``, every scorer alone) metrics over ``targets`` (macro averages).
     The blend is ``blended``."""
     names = list(targets[0].scores.columns) if targets else []
@@ -503,7 +512,7 @@ def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method
     for t in targets:
         keep = max(n, len(t.hidden))
         for m in methods:
-            values = blended(t, weights, method) if m == BLEND else t.scores[m].to_numpy(dtype=float)
+            values = blended(t, weights, method, mix, n) if m == BLEND else t.scores[m].to_numpy(dtype=float)
             ranked = t.candidates[rank(values, t.candidates, keep)]
             for k, v in target_metrics(ranked, t, n).items():
                 acc[m][k].append(v)
@@ -556,7 +565,7 @@ def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | N
         if progress is not None:
             progress(i + 1, len(personas))
     method = settings["blend"]["normalisation"]
-    metrics = summarise(all_targets, weights, method, singles=singles)
+    metrics = summarise(all_targets, weights, method, singles=singles, mix=ArtistMix.from_settings(settings))
     result = PersonaResult(len(personas), len(all_targets), time.perf_counter() - t0,
                            float(np.mean(requests)) if requests else 0.0,
                            reach_num / reach_den if reach_den else 0.0, metrics, weights)

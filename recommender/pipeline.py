@@ -24,10 +24,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .artists import artist_key
-from .blend import blend_scores, fitted_weights, select_tracks, weight_factors
+from .artists import artist_codes, artist_key, seed_share
+from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
 from .errors import NotEnoughData, UsageError
-from .library import TOP_COLUMN_PREFIX, Library
+from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
 from .library import as_arrow as _arrow
 
 log = logging.getLogger(__name__)
@@ -212,15 +212,6 @@ def normalise_title(name: str) -> str:
     return normalise_titles([name])[0].as_py()
 
 
-def _first(lists: pa.ListArray) -> pa.Array:
-    """First element of each list (null for empty lists)."""
-    head = pc.list_slice(lists, 0, 1)
-    flat = pc.list_flatten(head)
-    take = np.full(len(lists), -1, dtype=np.int64)
-    take[pc.list_parent_indices(head).to_numpy(zero_copy_only=False)] = np.arange(len(flat))
-    return pc.take(flat, pa.array(take, mask=take < 0))
-
-
 def _normalised_codes(codes: np.ndarray, distinct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Per row, an int code of its normalised string (equal codes = equal normalised
     strings), from a dictionary-encoded column; and a bool per row: normalised to ""."""
@@ -242,7 +233,7 @@ def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     isrc_codes = pc.fill_null(pc.dictionary_encode(isrc).indices, -1).to_numpy(zero_copy_only=False)
     # title + artist: each distinct string is normalised once; the key is the pair of codes
     title, no_title = _normalised_codes(*library.text_codes("tracks", "name"))
-    first = pc.fill_null(_first(library.list_arrow("tracks", "artist_names")), "")
+    first = pc.fill_null(first_of_lists(library.list_arrow("tracks", "artist_names")), "")
     enc = pc.dictionary_encode(first)
     artist, _ = _normalised_codes(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
     has = ~no_title
@@ -449,12 +440,16 @@ def _empty_table(names: Iterable[str]) -> pd.DataFrame:
             "score": pd.Series([], dtype=float)}
     cols.update({f"contrib_{n}": pd.Series([], dtype=float) for n in names})
     cols.update({"why": pd.Series([], dtype=object), "pinned": pd.Series([], dtype=bool),
+                 "artist_mix": pd.Series([], dtype=float),
                  "new": pd.Series([], dtype=bool), "source": pd.Series([], dtype=object)})
     return pd.DataFrame(cols)
 
 
 def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Series,
-           contrib: pd.DataFrame, why: pd.Series, names: list[str]) -> pd.DataFrame:
+           contrib: pd.DataFrame, why: pd.Series, names: list[str],
+           mixed: pd.Series | None = None) -> pd.DataFrame:
+    """The published rows; ``mixed``: each chosen track's artist-mix factor (None: 1, the
+    mix is off; NaN for pinned tracks, which are not scored)."""
     if not chosen:
         return _empty_table(names)
     tracks = library.frames["tracks"]
@@ -478,6 +473,8 @@ def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Se
     is_pinned = np.array([t in pinned for t in chosen], dtype=bool)
     table["why"] = np.where(is_pinned, PINNED_WHY, why.reindex(chosen).fillna("").to_numpy(dtype=object))
     table["pinned"] = is_pinned
+    table["artist_mix"] = (mixed.reindex(chosen).to_numpy(dtype=float) if mixed is not None
+                           else np.where(is_pinned, np.nan, 1.0))
     return table
 
 
@@ -581,6 +578,14 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     rows = np.flatnonzero(alive)
     blended, contrib, _raw = score_candidates(scorers, seeds, candidates, w, cfg.normalisation,
                                               rows=rows, track_ids=library.track_ids)
+    mix = ArtistMix.from_settings(settings)
+    mix_factor = None
+    if mix.active:  # the artist mix scales the score and, alike, every contribution to it
+        mix_factor = mix.factors(blended.to_numpy(dtype=float, na_value=np.nan), artist_codes(library)[rows],
+                                 seed_share(library, seeds), int(cfg.max_tracks))
+        blended = blended * mix_factor
+        contrib = contrib.mul(mix_factor, axis=0)
+        contrib["artist_mix"] = mix_factor  # not a scorer: carried to the table, left out of the why
     clock.lap("score+blend")
     chosen = select_tracks(blended, _ArtistKeys(library), threshold=float(cfg.threshold),
                            min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
@@ -595,8 +600,9 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     reason = "" if unpinned else _nothing_chosen_reason(blended, len(chosen), len(seeds), cfg)
     # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
+    mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
     why = _why(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
-    table = _table(library, chosen, pinned_set, blended, contrib, why, names)
+    table = _table(library, chosen, pinned_set, blended, contrib, why, names, mixed)
     _mark_sources(library, table, new_rows)
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from .blend import blend_matrix, normalise_columns, weight_factors
+
+from .artists import artist_codes, seed_share
+from .blend import ArtistMix, blend_matrix, normalise_columns, weight_factors
 from .dataset import hide_random
 from .errors import ConfigError, NotEnoughData
 from .evaluate import Progress, fit_scorers, iter_targets, ndcg, precision
@@ -96,9 +98,12 @@ BLEND_CELLS = 1 << 24  # combinations x candidates blended at once (float32: 64 
 
 def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer], combos: np.ndarray,
                   names: list[str], method: str, top_n: int, seed: int,
-                  tick: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                  tick: Callable[[], None] | None = None, mix: ArtistMix = ArtistMix()
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
     """Macro p@N and nDCG@N of every combination on one fold (each scorer's weight times
-    its ``weight_factor()`` on this fold's library, as every blend does)."""
+    its ``weight_factor()`` on this fold's library, and the artist ``mix``, as every blend
+    does)."""
+    codes = artist_codes(visible) if mix.active else None
     factors = weight_factors({n: 1.0 for n in names}, fitted)
     combos = combos * np.asarray([factors.get(n, 1.0) for n in names])
     p_sum = np.zeros(len(combos))
@@ -110,17 +115,23 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         perm = np.argsort(t.tiebreak, kind="stable")
         norm = normalise_columns(t.scores[names].to_numpy(dtype=float)[perm], method)
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
+        if mix.active:
+            t_codes, share = codes[t.rows][perm], seed_share(visible, t.seeds)
         step = max(1, BLEND_CELLS // max(norm.shape[0], 1))  # combinations per block: bounded memory
         for lo in range(0, len(combos), step):
             block = slice(lo, lo + step)
             blended = blend_matrix(norm, combos[block], dtype=np.float32)  # combos x candidates
             blended[np.isnan(blended)] = -1.0
             k = min(top_n, blended.shape[1])
-            top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered
-            vals = np.take_along_axis(blended, top, axis=1)
-            order = np.argsort(-vals, axis=1)
-            top = np.take_along_axis(top, order, axis=1)
-            vals = np.take_along_axis(vals, order, axis=1)
+            if mix.active:
+                top = mix.top(blended, t_codes, share, k)  # combos x k, best first
+                vals = np.take_along_axis(blended, top, axis=1)
+            else:
+                top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered
+                vals = np.take_along_axis(blended, top, axis=1)
+                order = np.argsort(-vals, axis=1)
+                top = np.take_along_axis(top, order, axis=1)
+                vals = np.take_along_axis(vals, order, axis=1)
             hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
             n_rel = np.full(hits.shape[0], len(t.relevant))
             p_sum[block] += precision(hits, top_n)
@@ -175,7 +186,8 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
     precision, ndcg, targets = [], [], []
     for f, hidden in enumerate(hiddens):
         visible, fitted = fit_scorers(library, hidden, scorers)
-        p, n, k = _fold_metrics(visible, hidden, fitted, combos, names, method, top_n, seed + f, tick)
+        p, n, k = _fold_metrics(visible, hidden, fitted, combos, names, method, top_n, seed + f, tick,
+                                ArtistMix.from_settings(settings))
         precision.append(p)
         ndcg.append(n)
         targets.append(k)

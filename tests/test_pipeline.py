@@ -209,7 +209,8 @@ def test_unknown_seed_playlist_names_close_matches(settings):
 
 def test_full_run_table_scores_why_and_pinned(settings):
     s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=4,
-              blend__max_per_artist=0, blend__normalisation="minmax", candidates__new_share=0.0)
+              blend__max_per_artist=0, blend__normalisation="minmax", candidates__new_share=0.0,
+              blend__artist_mix=0.0)  # the blend's arithmetic alone (test_artist_mix.py has the mix)
     content = FixedScorer("content", {"d1": 1.0, "d2": 0.5, "o1": 0.0, "p2": 0.9}, reason="content likes")
     collab = FixedScorer("collaborative", {"d1": 0.0, "d2": 1.0, "q1": 1.0})  # no explain -> fallback
     pop = FixedScorer("popularity", {"d1": 1.0})
@@ -218,7 +219,8 @@ def test_full_run_table_scores_why_and_pinned(settings):
                                 weights={"content": 3.0, "collaborative": 1.0, "popularity": 0.0})
     t = rec.table
     assert list(t.columns) == ["rank", "track_id", "name", "artists", "score", "contrib_content",
-                               "contrib_collaborative", "contrib_popularity", "why", "pinned", "new", "source"]
+                               "contrib_collaborative", "contrib_popularity", "why", "pinned", "artist_mix", "new",
+                               "source"]
     # d1: (3*1 + 1*0)/4 = .75; d2: (3*.5 + 1)/4 = .625; p2: .9; q1: 1 (collab only); o1: 0.
     assert list(t["track_id"]) == ["p1", "q1", "p2", "d1"]
     assert t["rank"].tolist() == [1, 2, 3, 4]
@@ -320,7 +322,8 @@ class RowScorer(Scorer):
 def test_scores_read_by_row_match_scores_read_by_id(settings):
     # The pipeline reads a scorer fitted on the library's rows by position; one fitted on
     # other rows by id. Both must give the same table, pinned (unscored) tracks included.
-    s = with_(settings, blend__threshold=0.0, blend__max_per_artist=0, blend__normalisation="minmax")
+    s = with_(settings, blend__threshold=0.0, blend__max_per_artist=0, blend__normalisation="minmax",
+              blend__artist_mix=0.0)
     values = {"d1": 0.2, "d2": 0.9, "q1": 0.5, "o1": 0.7, "p2": 0.1, "s1": 5.0}
     tables = []
     for shuffle in (False, True):

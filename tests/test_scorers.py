@@ -173,8 +173,10 @@ def test_audio_similarity_and_nan_without_features(lib, k):
 def test_make_scorers_and_weights():
     settings = load_settings(config_file=None, environ={})
     scorers = make_scorers(settings)
-    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year"}
+    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year", "coverage"}
     assert blend_weights(settings)["content"] == settings.scorers.content.weight
+    # coverage ships in its form without a catalogue count: the album's share of the seeds
+    assert scorers["coverage"].per == "seeds" and scorers["coverage"].artist_weight == 0.0
     s2 = settings.with_overrides({"scorers.audio.weight": 0.5, "scorers.collaborative.artist_weight": 0.25,
                                   "scorers.content.fields.album": 0.0})
     scorers = make_scorers(s2)
@@ -292,6 +294,10 @@ def test_coverage_album_part_and_unknowns():
     assert s["B1"] == pytest.approx(1.0) and s["B2"] == 0  # B1 shares B0's album, B2 does not
     assert "1 of the 2 tracks of “Big-al0”" in sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]
     assert "all 2 tracks of" in sc.explain(pd.Series({"B0": 1.0, "B1": 1.0}), ["B1"])["B1"]
+    # the shipped form scores the album alone, so its why names the album alone
+    assert " by " not in sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]
+    assert " by " in CoverageScorer().fit(lib).explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]
+    assert CoverageScorer(album_weight=0.0).fit(lib).explain(pd.Series({"B0": 1.0}), ["B1"])["B1"].count(" of ") == 1
     bare = Library.from_frames(tracks=pd.DataFrame({"track_id": ["t1", "t2"], "name": ["a", "b"],
                                                     "artist_ids": [[], []], "artist_names": [[], []],
                                                     "album_id": [None, None]}))

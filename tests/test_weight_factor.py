@@ -39,7 +39,9 @@ class Fixed(Scorer):
 
 @pytest.fixture(scope="module")
 def settings():
-    return load_settings(config_file=None, environ={})
+    # the artist mix off: on these small themed libraries it would hide the factor's effect
+    # (test_artist_mix.py measures the mix in evaluate and tune)
+    return load_settings(config_file=None, environ={}, overrides={"blend.artist_mix": 0.0})
 
 
 def test_walk_weight_factor_is_m_over_m_plus_shrink():

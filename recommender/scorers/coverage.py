@@ -17,13 +17,13 @@ Only the catalogue counts ``n_g`` and the seeds are used, never a track's own pl
 memberships or listening counts, and the tracks of one album score alike: the artist/album
 analogue of TF-IDF's idf (a seed's artist says more when the artist has few tracks).
 
-**Off by default** (``scorers.coverage.weight`` 0). On both benchmarks ``n_g`` can only count
-tracks that sit in some playlist of the data set, so a small ``n_g`` also means "few other
-playlists hold this album": the shortcut PERSONA.md removes, one level up (README, "The
-personal-library benchmark"). Its benchmark gain (persona dev p@10 0.307 -> 0.388) comes
-from ``n_g`` (``per="seeds"`` gets a fraction of it), so it is not evidence that it helps a
-real library, where ``n_g`` counts the tracks you and discovery know of. Tracks with neither
-an artist nor an album score 0.
+**Shipped** at weight 0.4 with ``per="seeds"`` and the album part only (the share of the
+seeds on the candidate's album: no catalogue count). With ``per="unseen"``, on both benchmarks
+``n_g`` can only count tracks that sit in some playlist of the data set, so a small ``n_g``
+also means "few other playlists hold this album": the shortcut PERSONA.md removes, one level
+up (README, "The personal-library benchmark"). That form's benchmark gain comes from ``n_g``,
+so it is not evidence that it helps a real library, where ``n_g`` counts the tracks you and
+discovery know of. Tracks with neither an artist nor an album score 0.
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ class CoverageScorer(Scorer):
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         """"your seeds hold 3 of the 11 tracks by Portishead and all 4 tracks of “Dummy”" when
-        the seeds hold some of the track's artist or album."""
+        the seeds hold some of the track's artist or album (each part only when its weight is
+        positive: the shipped album-only form names the album alone)."""
         k = self.seed_counts(seeds)
         held_artist, held_album = k["c_artist"], k["c_album"]
         art_score, _ = self.group_scores(k)
@@ -124,14 +125,15 @@ class CoverageScorer(Scorer):
         out = {}
         for tid, r in self._fitted_rows(track_ids):
             parts = []
-            held = [(art_score[c], c) for c in self.track_artist_[r].indices if held_artist[c] > 0]
+            held = [(art_score[c], c) for c in self.track_artist_[r].indices if held_artist[c] > 0] \
+                if self.artist_weight > 0 else []  # only the parts that score
             if held:
                 _, c = max(held)  # the artist that scores the track
                 count = held_artist[c]
                 aid = self.artist_ids_[c]
                 parts.append(_of(count, self.artist_tracks_[c], f"by {names.get(aid, aid)}"))
             a = self.album_codes_[r]
-            if a >= 0 and held_album[a] > 0 and self.album_tracks_[a] > 1:
+            if a >= 0 and held_album[a] > 0 and self.album_tracks_[a] > 1 and self.album_weight > 0:
                 album = self._albums.iloc[r] if self._albums is not None else None
                 parts.append(_of(held_album[a], self.album_tracks_[a],
                                  f"of “{album}”" if isinstance(album, str) and album else "of its album"))
