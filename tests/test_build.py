@@ -123,3 +123,4 @@ def test_a_run_that_recommends_nothing_leaves_the_playlist_as_it_is_even_with_pi
     assert result.table.empty and "blend.threshold" in result.reason
     assert server.playlist_track_ids(first.playlist_id) == before
     assert result.to_json()["tracks"][0]["why"] == "left as it was"
+    assert result.to_json()["tracks"][0]["artist_mix"] is None  # not scored this run: no factor
