@@ -266,8 +266,8 @@ class ArtistMix:
         """Positions of the ``k`` best mixed scores (a list of length ``k``) of every row of
         ``values`` (combos x candidates, NaN = never), best first, ties by position. Only each
         row's best ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in
-        its artist depends only on better ones, and a row whose k-th mixed score falls below
-        a raw score left out is redone whole."""
+        its artist depends only on better ones, and a row whose k-th mixed score does not beat
+        every raw score left out is redone whole."""
         v = np.where(np.isnan(values), -np.inf, np.asarray(values, dtype=float))
         n = v.shape[1]
         k = min(k, n)
@@ -286,7 +286,7 @@ class ArtistMix:
         out = np.take_along_axis(part, order, axis=1)
         if m < n:
             kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0]
-            for i in np.flatnonzero(kth < pv[:, -1]):
+            for i in np.flatnonzero(kth <= pv[:, -1]):  # equal: a tie with a score left out
                 full = _times(v[i], self.factors(v[i], codes, share, k))
                 out[i] = np.lexsort((np.arange(n), -full))[:k]
         return out

@@ -185,3 +185,17 @@ def test_library_codes_follow_artist_key_without_ids():
     assert codes[1] == codes[2] >= 0 and codes[1] != codes[0]  # no id: the folded name
     assert codes[3] == -1  # an empty id and no name: no artist
     assert len(artist_codes(Library.from_frames(tracks=tracks.iloc[:0]))) == 0
+
+
+def test_top_is_exact_when_the_cut_falls_inside_a_tie():
+    """Many equal raw scores across the partial cut (argpartition picks among them freely):
+    ``top`` must still return what ranking every mixed score returns, ties by position."""
+    mix = ArtistMix(0.5)
+    values = np.full((2, 300), 0.5)  # the 10th mixed score equals every score left out
+    values[1, 250:] = 0.9
+    codes = np.zeros(300, dtype=np.int64)
+    share = np.array([1.0])
+    top = mix.top(values, codes, share, 10)
+    for row in range(2):
+        mixed = values[row] * mix.factors(values[row], codes, share, 10)
+        assert top[row].tolist() == np.lexsort((np.arange(300), -mixed))[:10].tolist()
