@@ -263,14 +263,16 @@ class ArtistMix:
         return (1.0 - self.strength) ** excess
 
     def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int) -> np.ndarray:
-        """Positions of the ``k`` best mixed scores (a list of length ``k``) of every row of
-        ``values`` (combos x candidates, NaN = never), best first, ties by position. Only each
-        row's best ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in
-        its artist depends only on better ones, and a row whose k-th mixed score does not beat
-        every raw score left out is redone whole."""
+        """Positions of the ``k`` best mixed scores (a list of length ``k``, also when a row
+        has fewer candidates: then all of them) of every row of ``values`` (combos x
+        candidates, NaN = never), best first, ties by position. Only each row's best
+        ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in its artist
+        depends only on better ones, and a row whose k-th mixed score does not beat every
+        mixed score left out could have (at most the lowest raw score kept, or 0 when that is
+        negative: a factor below 1 raises a negative score) is redone whole."""
         v = np.where(np.isnan(values), -np.inf, np.asarray(values, dtype=float))
         n = v.shape[1]
-        k = min(k, n)
+        length, k = k, min(k, n)  # the factors are those of a list of ``k``, as ``factors`` gives them
         m = min(n, max(8 * k, 64))
         if m < n:
             part = np.argpartition(-v, m - 1, axis=1)[:, :m]
@@ -281,13 +283,15 @@ class ArtistMix:
         part = np.take_along_axis(part, keyed, axis=1)
         pv = np.take_along_axis(pv, keyed, axis=1)
         codes = np.asarray(codes, dtype=np.int64)
-        mixed = _times(pv, self.factors(pv, codes[part], share, k))
+        mixed = _times(pv, self.factors(pv, codes[part], share, length))
         order = np.lexsort((part, -mixed), axis=1)[:, :k]
         out = np.take_along_axis(part, order, axis=1)
         if m < n:
             kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0]
-            for i in np.flatnonzero(kth <= pv[:, -1]):  # equal: a tie with a score left out
-                full = _times(v[i], self.factors(v[i], codes, share, k))
+            cut = pv[:, -1]  # no score left out is higher (-inf: only never-candidates are left out)
+            bound = np.where(np.isfinite(cut) & (cut < 0), 0.0, cut)
+            for i in np.flatnonzero(kth <= bound):  # equal: a tie with a score left out
+                full = _times(v[i], self.factors(v[i], codes, share, length))
                 out[i] = np.lexsort((np.arange(n), -full))[:k]
         return out
 

@@ -121,10 +121,11 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         for lo in range(0, len(combos), step):
             block = slice(lo, lo + step)
             blended = blend_matrix(norm, combos[block], dtype=np.float32)  # combos x candidates
+            # the mix ranks NaN (no scorer) as never, and its factors are a top_n list's
+            top = mix.top(blended, t_codes, share, top_n) if mix.active else None  # combos x k, best first
             blended[np.isnan(blended)] = -1.0
             k = min(top_n, blended.shape[1])
-            if mix.active:
-                top = mix.top(blended, t_codes, share, k)  # combos x k, best first
+            if top is not None:
                 vals = np.take_along_axis(blended, top, axis=1)
             else:
                 top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered

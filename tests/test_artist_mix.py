@@ -199,3 +199,25 @@ def test_top_is_exact_when_the_cut_falls_inside_a_tie():
     for row in range(2):
         mixed = values[row] * mix.factors(values[row], codes, share, 10)
         assert top[row].tolist() == np.lexsort((np.arange(300), -mixed))[:10].tolist()
+
+
+def test_top_is_exact_for_negative_scores():
+    """A factor below 1 raises a negative score: a track left out of the partial cut can
+    then beat the k-th pick, and ``top`` must see it (the old bound, the lowest raw score
+    kept, missed it)."""
+    mix = ArtistMix(0.3)
+    n = 100
+    values = (-1 - 0.01 * np.arange(n))[None, :]  # one artist without seeds: later tracks rise
+    codes, share = np.zeros(n, dtype=np.int64), np.array([0.0])
+    mixed = values[0] * mix.factors(values[0], codes, share, 1)
+    assert mix.top(values, codes, share, 1)[0].tolist() == np.lexsort((np.arange(n), -mixed))[:1].tolist() == [99]
+
+
+def test_top_uses_the_list_length_when_a_row_has_fewer_candidates():
+    """tune asks for a top N of rows that may hold fewer than N candidates; the factors must
+    be those of a list of N, as evaluate and the persona benchmark compute them."""
+    mix = ArtistMix(0.3)
+    values = np.array([[0.9, 0.8, 0.7]])
+    codes, share = np.array([0, 0, 1]), np.array([0.2, 0.0])  # artist 0: 2 of a list of 10
+    mixed = values[0] * mix.factors(values[0], codes, share, 10)
+    assert mix.top(values, codes, share, 10)[0].tolist() == np.lexsort((np.arange(3), -mixed)).tolist() == [0, 1, 2]
