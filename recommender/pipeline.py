@@ -47,8 +47,9 @@ class Recommendations:
     """The result of one run.
 
     ``table``: one row per chosen track in playlist order; columns rank (1-based), track_id,
-    name, artists (comma-joined), score (blended, 0..1; NaN for pinned tracks: not scored),
-    ``contrib_<scorer>`` per scorer (they add up to score), why, pinned (bool).
+    name, artists (comma-joined), score (blended, 0..1, after the artist mix; NaN for pinned
+    tracks: not scored), ``contrib_<scorer>`` per scorer (they add up to score), why, pinned
+    (bool), artist_mix (the factor the artist mix multiplied the score by; NaN when pinned).
     ``seeds``: seed weights indexed by track id. ``reason``: why the table is empty (or why
     nothing but pinned tracks is in it), else "". ``removed``: how many known tracks each
     candidate rule removed. ``timings``: wall-clock seconds per stage. ``weight_factors``:
