@@ -40,7 +40,7 @@ class StubContext:
     def preview(self):
         table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": [HOSTILE[0], HOSTILE[2]],
                               "artists": [HOSTILE[1], "plain"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
-                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "x"], "pinned": [False, False],
+                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "x"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
         return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"],
                            labels={"t1": HOSTILE[0], "t9": HOSTILE[1]})
@@ -49,7 +49,8 @@ class StubContext:
         return [{"rank": r["rank"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
                  "artist_list": [("a1", HOSTILE[1])], "score": r["score"],
                  "shares": {"content": r["contrib_content"], "collaborative": r["contrib_collaborative"]},
-                 "new": r["new"], "source": r["source"], "why": r["why"], "pinned": False, "pin_requested": False}
+                 "new": r["new"], "source": r["source"], "why": r["why"], "pinned": False, "pin_requested": False,
+                 "artist_mix": r["artist_mix"]}
                 for r in result.table.to_dict("records")]
 
     def steer(self, action, track_id="", artist=""):
@@ -209,6 +210,9 @@ def test_next_page_shows_names_as_text(session, server):
     assert "&lt;/title&gt;" in html
     assert '<span class="badge new">new</span>' in html and '<span class="badge known">known</span>' in html
     assert "<th>source</th>" in html and "&#34;&gt;&lt;img src=x" in html
+    # a score the artist mix lowered shows its factor, and the legend says what it is
+    assert re.search(r'title="lowered by the artist mix \(blend.artist_mix\)">&times;0\.95</span>', html)
+    assert "the artist mix lowered the score" in html
 
 
 def test_embedded_json_cannot_close_its_script(session, server):

@@ -229,3 +229,16 @@ def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
     data = c.taste_map()
     assert data["playlists"] == ["Mine"]
     assert {p["id"] for p in data["points"]} == set(mine) and data["total"] == len(mine)
+
+
+def test_next_rows_carry_the_artist_mix_factor(ctx):
+    """The page's scores are the mixed ones: each row says by what factor the artist mix
+    lowered it (None for a pinned track, which is not scored)."""
+    result = ctx.preview()
+    rows = ctx.next_rows(result)
+    want = [None if f != f else round(float(f), 4) for f in result.table["artist_mix"]]
+    assert [r["artist_mix"] for r in rows] == want
+    table = result.table.copy()
+    table["artist_mix"] = [0.5] + [float("nan")] * (len(table) - 1)
+    rows = ctx.next_rows(type(result)(**{**vars(result), "table": table}))
+    assert rows[0]["artist_mix"] == 0.5 and rows[1]["artist_mix"] is None

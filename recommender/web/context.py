@@ -171,6 +171,7 @@ class WebContext:
             rows.append({
                 "rank": int(r["rank"]), "track_id": tid, "name": str(r["name"]), "artists": str(r["artists"]),
                 "artist_list": artists, "score": _num(r["score"]),
+                "artist_mix": _num(r.get("artist_mix")),  # the factor the artist mix gave the score (None: pinned)
                 "shares": {c[len("contrib_"):]: _num(r[c]) for c in contrib},
                 "new": None if _missing(r.get("new")) else bool(r["new"]),
                 "source": None if _missing(r.get("source")) else str(r["source"]),
