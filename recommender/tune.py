@@ -152,7 +152,9 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
 
     Fold ``f`` hides ``hider(library, f)`` (default: ``hide_random`` with
     ``evaluate.hide_fraction``, ``evaluate.min_tracks`` and seed ``seed + f``). ``grid``
-    defaults to ``tune.grid``; every scorer of ``make_scorers(settings)`` gets a weight.
+    defaults to ``tune.grid``; every scorer of ``make_scorers(settings)`` with a positive
+    weight gets a weight from it (a scorer at 0 joins once you give it a weight: each one
+    multiplies the grid by its length). ``scorers`` given: exactly those.
     """
     t0 = time.perf_counter()
     grid = list(settings["tune"]["grid"] if grid is None else grid)
@@ -160,7 +162,11 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
         raise ConfigError(f"tune.grid must be a non-empty list of non-negative numbers, got {grid!r}")
     top_n = int(settings["evaluate"]["top_n"] if top_n is None else top_n)
     method = settings["blend"]["normalisation"]
-    scorers = dict(make_scorers(settings) if scorers is None else scorers)
+    if scorers is None:  # the scorers that are on: a positive weight (all of them if none has one)
+        built = make_scorers(settings)
+        on = {n: sc for n, sc in built.items() if blend_weights(settings).get(n, 0.0) > 0}
+        scorers = on or dict(built)
+    scorers = dict(scorers)
     names = list(scorers)
     defaults = {n: blend_weights(settings).get(n, 0.0) for n in names}
     combos = weight_grid(names, grid)

@@ -129,3 +129,20 @@ def test_tune_blends_the_grid_in_bounded_blocks_with_the_same_result(settings, m
     blocks = tune(lib, settings, **kwargs)
     assert max(seen) < len(whole.combos)
     assert np.allclose(blocks.precision, whole.precision) and np.allclose(blocks.ndcg, whole.ndcg)
+
+
+def test_tune_grids_the_scorers_that_are_on(settings):
+    """A scorer at weight 0 stays out of the grid (each one multiplies it by the grid's
+    length); giving it a weight brings it in."""
+    lib = themed_library(n_playlists=4, per=12)
+    on = {n for n, w in settings_weights(settings).items() if w > 0}
+    res = tune(lib, settings, folds=1, grid=[0.0, 1.0], seed=3, top_n=5)
+    assert set(res.names) == on and "collaborative" not in on and "popularity" not in on
+    more = tune(lib, settings.with_overrides({"scorers.popularity.weight": 0.5}), folds=1, grid=[0.0, 1.0],
+                seed=3, top_n=5)
+    assert set(more.names) == on | {"popularity"}
+
+
+def settings_weights(settings):
+    from recommender.scorers import blend_weights
+    return blend_weights(settings)
