@@ -79,3 +79,9 @@ def seed_share(library, seeds) -> np.ndarray:
     rows = library.track_positions(seeds.index)
     seed_codes = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1) if len(codes) else np.full(len(rows), -1)
     return seed_artist_share(seed_codes, seeds.to_numpy(dtype=float), int(codes.max(initial=-1)) + 1)
+
+
+def mix_inputs(library, rows: np.ndarray, seeds) -> tuple[np.ndarray, np.ndarray]:
+    """What ``blend.ArtistMix`` needs for one ranking over ``library``: the artist code of each
+    candidate (``rows``: their track rows) and each code's share of ``seeds``."""
+    return artist_codes(library)[rows], seed_share(library, seeds)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .artists import artist_codes, seed_share
+from .artists import mix_inputs
 from .blend import ArtistMix, blend_scores, fitted_weights
 from .errors import NotEnoughData
 from .library import Library
@@ -258,13 +258,12 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
     artist_of = pd.Series([tuple(a) for a in visible.tracks["artist_ids"]], index=visible.track_ids)
     done = 0
     mix = ArtistMix.from_settings(settings)
-    codes = artist_codes(visible) if mix.active else None
     for t in iter_targets(visible, hidden, fitted):
         blended, _ = blend_scores(t.scores, blend_w, method)
         columns = {BLEND: blended.to_numpy(dtype=float)}
         if mix.active:
-            columns[BLEND] = columns[BLEND] * mix.factors(columns[BLEND], codes[t.rows], seed_share(visible, t.seeds), top_n,
-                                                         t.tiebreak)
+            columns[BLEND] = columns[BLEND] * mix.factors(columns[BLEND], *mix_inputs(visible, t.rows, t.seeds),
+                                                         top_n, t.tiebreak)
         columns.update({m: t.scores[m].to_numpy(dtype=float) for m in fitted})
         rel_mask = t.candidates.isin(t.relevant)
         n_h = len(t.relevant)

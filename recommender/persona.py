@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .artists import artist_codes, seed_share
+from .artists import mix_inputs
 from .blend import ArtistMix, weight_factors
 from .evaluate import ndcg_at, precision_at, r_precision
 from .library import Library
@@ -424,7 +424,6 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
     ids = universe.track_ids
     urows = cat.library.track_positions(ids)
     u_artist = cat.artist_of[urows]
-    codes = artist_codes(universe)
     known = persona.known  # computed once: a property over three frames
     hidden_by = persona.hidden.astype(str).groupby("playlist_id")["track_id"].agg(set).to_dict()
     out = []
@@ -442,7 +441,7 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
         cols["similar_artists"] = art[mask]
         hidden = hidden_by.get(pid, set())
         out.append(TargetRanking(persona.index, pid, ids.to_numpy(dtype=str)[mask], pd.DataFrame(cols),
-                                 hidden, hidden - known, known, factors, codes[mask], seed_share(universe, seeds)))
+                                 hidden, hidden - known, known, factors, *mix_inputs(universe, mask, seeds)))
     return out, service.requests
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .artists import artist_codes, artist_key, seed_share
+from .artists import artist_key, mix_inputs
 from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
 from .errors import NotEnoughData, UsageError
 from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
@@ -582,8 +582,8 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     mix = ArtistMix.from_settings(settings)
     mix_factor = None
     if mix.active:  # the artist mix scales the score and, alike, every contribution to it
-        mix_factor = mix.factors(blended.to_numpy(dtype=float, na_value=np.nan), artist_codes(library)[rows],
-                                 seed_share(library, seeds), int(cfg.max_tracks))
+        mix_factor = mix.factors(blended.to_numpy(dtype=float, na_value=np.nan), *mix_inputs(library, rows, seeds),
+                                 int(cfg.max_tracks))
         blended = blended * mix_factor
         contrib = contrib.mul(mix_factor, axis=0)
         contrib["artist_mix"] = mix_factor  # not a scorer: carried to the table, left out of the why

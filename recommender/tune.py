@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artists import artist_codes, seed_share
+from .artists import mix_inputs
 from .blend import ArtistMix, blend_matrix, normalise_columns, weight_factors
 from .dataset import hide_random
 from .errors import ConfigError, NotEnoughData
@@ -103,7 +103,6 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
     """Macro p@N and nDCG@N of every combination on one fold (each scorer's weight times
     its ``weight_factor()`` on this fold's library, and the artist ``mix``, as every blend
     does)."""
-    codes = artist_codes(visible) if mix.active else None
     factors = weight_factors({n: 1.0 for n in names}, fitted)
     combos = combos * np.asarray([factors.get(n, 1.0) for n in names])
     p_sum = np.zeros(len(combos))
@@ -116,7 +115,7 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         norm = normalise_columns(t.scores[names].to_numpy(dtype=float)[perm], method)
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
         if mix.active:
-            t_codes, share = codes[t.rows][perm], seed_share(visible, t.seeds)
+            t_codes, share = mix_inputs(visible, t.rows[perm], t.seeds)
         step = max(1, BLEND_CELLS // max(norm.shape[0], 1))  # combinations per block: bounded memory
         for lo in range(0, len(combos), step):
             block = slice(lo, lo + step)
@@ -162,13 +161,13 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
         raise ConfigError(f"tune.grid must be a non-empty list of non-negative numbers, got {grid!r}")
     top_n = int(settings["evaluate"]["top_n"] if top_n is None else top_n)
     method = settings["blend"]["normalisation"]
+    configured = blend_weights(settings)
     if scorers is None:  # the scorers that are on: a positive weight (all of them if none has one)
         built = make_scorers(settings)
-        on = {n: sc for n, sc in built.items() if blend_weights(settings).get(n, 0.0) > 0}
-        scorers = on or dict(built)
+        scorers = {n: sc for n, sc in built.items() if configured.get(n, 0.0) > 0} or built
     scorers = dict(scorers)
     names = list(scorers)
-    defaults = {n: blend_weights(settings).get(n, 0.0) for n in names}
+    defaults = {n: configured.get(n, 0.0) for n in names}
     combos = weight_grid(names, grid)
     default_row = np.asarray([defaults[n] for n in names])
     if default_row.sum() > 0 and TuneResult(names, combos, np.zeros((0, len(combos))), np.zeros((0, len(combos))),
