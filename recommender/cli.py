@@ -551,15 +551,22 @@ FeaturesOpt = Annotated[str, typer.Option("--features", help="With --dataset: re
                                                              "or full (+ popularity, audio features).")]
 
 
-def _evaluation_setup(config, quiet, verbose, dataset, split, features):
-    """Settings, logging and the (library, hidden tracks) that evaluate and tune share."""
+def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=False, as_json=False):
+    """Settings, logging and the (library, hidden tracks) that evaluate and tune share; with
+    ``demo``, the sample library (pulled once, as search/similar/moods --demo do) and settings
+    pointed at the demo's directory (your weights and other keys are kept)."""
     from . import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
-    return settings, jobs.evaluation_setup(settings, dataset, split, features)
+    if demo:
+        settings = _source(settings, dataset, demo, quiet, as_json).settings
+        _logging(settings, quiet, verbose)
+    return settings, jobs.evaluation_setup(settings, dataset, split, features,
+                                           owner="the sample library" if demo else "your library")
 
 
-@command("evaluate", examples=("recommend evaluate", "recommend evaluate --top-n 20 --report eval.html",
+@command("evaluate", examples=("recommend evaluate", "recommend evaluate --demo",
+                               "recommend evaluate --top-n 20 --report eval.html",
                                "recommend evaluate --dataset playlists.csv --split dev --json"))
 def evaluate_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
@@ -574,12 +581,16 @@ def evaluate_cmd(
                                                                   "in-process instead of serving it through the "
                                                                   "ListenBrainz stand-in (same numbers, faster).")
                           ] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Evaluate on the sample library (pulled once through the "
+                                                      "built-in stand-in; no Spotify account needed).")] = False,
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
     if protocol != "continuation":
+        if demo:
+            raise UsageError("--protocol persona reads a playlist data file (--dataset FILE), not --demo")
         return _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process)
-    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
+    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
     if report:
@@ -617,7 +628,7 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
                             ["method"] + keys, rows))
 
 
-@command("tune", examples=("recommend tune", "recommend tune --folds 5 --write"))
+@command("tune", examples=("recommend tune", "recommend tune --folds 5 --write", "recommend tune --demo"))
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
@@ -625,10 +636,15 @@ def tune_cmd(
     write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file.")] = False,
     report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with the tuning "
                                                                    "curve.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Tune on the sample library (pulled once through the "
+                                                      "built-in stand-in); not with --write.")] = False,
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
-    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
+    if demo and write:  # weights that fit the sample user are no advice for your library
+        raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
+                         "would overwrite your config's; tune on your own library to write them")
+    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.tune(settings, setup, folds=folds, progress=bar)
     out = result.to_dict()
