@@ -278,7 +278,7 @@ function liveQuery(url, delay, render, clear) {
 }
 
 function trackCell(t) {
-  const cell = el("td");
+  const cell = el("td", { class: "track" });
   cell.append(el("span", { class: "name" }, t.name), el("br"), el("span", { class: "artists" }, t.artists));
   return cell;
 }
