@@ -86,6 +86,16 @@ def test_content_prefers_same_artist_and_album(lib):
     assert "Nova Pilots" in why
 
 
+def test_content_why_does_not_repeat_an_artist_as_its_words(lib):
+    # the demo's top pick read "shares artist 'The Cranberries', the same album, artist
+    # 'cranberries'": the artist's own words took a slot of the three
+    sc = ContentScorer(min_df=1).fit(lib)
+    why = sc.explain(pd.Series({"s1": 1.0, "s3": 1.0}), ["s2", "x1"], top=5)
+    assert "artist 'Nova Pilots'" in why["s2"]
+    assert "'nova'" not in why["s2"] and "'pilots'" not in why["s2"] and "'nova pilots'" not in why["s2"]
+    assert "artist 'nova'" in why["x1"]  # a word shared without the artist still says so
+
+
 def test_content_artist_is_a_whole_name_token(lib):
     """With only the whole-name field, "Nova Express" shares nothing with "Nova Pilots"."""
     only_artist = {"artist": 1.0}

@@ -14,6 +14,7 @@ track is one sparse mat-vec.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -35,6 +36,12 @@ DEFAULT_FIELDS: dict[str, float] = {
     "name": 0.5, "name_chars": 0.0, "artist": 1.0, "artist_words": 0.5, "album": 0.5,
     "album_id": 1.0, "year": 0.3, "decade": 0.0, "playlists": 0.0, "genres": 0.5,
 }
+
+
+def _words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` as the word fields split them (runs of letters,
+    digits and underscores, any script)."""
+    return re.findall(r"\w+", text.lower())
 
 
 def row_normalise(m: sp.csr_matrix, copy: bool = True) -> sp.csr_matrix:
@@ -289,14 +296,20 @@ class ContentScorer(Scorer):
         for tid, r in self._fitted_rows(track_ids):
             row = self.X_[r]
             contrib = row.data * prof[row.indices]
-            order = np.argsort(-contrib)[:top]
+            order = [i for i in np.argsort(-contrib, kind="stable") if contrib[i] > 0]
+            features = [self.feature_names_[row.indices[i]].partition(":") for i in order]
+            # a word of an artist the track already shares whole says nothing more
+            # ("shares artist 'The Cranberries', artist 'cranberries'")
+            shared = {w for field, _, token in features if field == "artist"
+                      for w in _words(str(artist_names.get(token, token)))}
             parts = []
-            for i in order:
-                if contrib[i] <= 0:
+            for field, _, token in features:
+                if len(parts) == top:
                     break
-                field, _, token = self.feature_names_[row.indices[i]].partition(":")
                 if field == "album_id":
                     parts.append("the same album")
+                    continue
+                if field == "artist_words" and set(_words(token)) <= shared:
                     continue
                 if field == "artist":
                     token = str(artist_names.get(token, token))
