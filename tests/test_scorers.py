@@ -96,6 +96,20 @@ def test_content_why_does_not_repeat_an_artist_as_its_words(lib):
     assert "artist 'nova'" in why["x1"]  # a word shared without the artist still says so
 
 
+def test_content_why_skips_filler_words():
+    # the demo's why read "shares ..., album 'the'"
+    tracks = pd.DataFrame({"track_id": ["a", "b", "c"], "name": ["One", "Two", "Three"],
+                           "artist_ids": [["x"], ["y"], ["z"]], "artist_names": [["X"], ["Y"], ["Z"]],
+                           "album_id": ["A", "B", "C"], "album_name": ["The Wall", "The Sea", "The Wall Live"]})
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["P"]}),
+                              playlist_items=pd.DataFrame({"playlist_id": ["p"], "track_id": ["a"], "position": [0]}))
+    sc = ContentScorer(fields={"album": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
+    assert sc.score(pd.Series({"a": 1.0}), pd.Index(["b"]))["b"] > 0  # "the" still scores...
+    why = sc.explain(pd.Series({"a": 1.0}), ["b", "c"])
+    assert "b" not in why  # ...but is no reason to show
+    assert why["c"] == "shares album 'wall'"
+
+
 def test_content_artist_is_a_whole_name_token(lib):
     """With only the whole-name field, "Nova Express" shares nothing with "Nova Pilots"."""
     only_artist = {"artist": 1.0}

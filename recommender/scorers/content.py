@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
 from .base import Scorer
@@ -36,6 +36,14 @@ DEFAULT_FIELDS: dict[str, float] = {
     "name": 0.5, "name_chars": 0.0, "artist": 1.0, "artist_words": 0.5, "album": 0.5,
     "album_id": 1.0, "year": 0.3, "decade": 0.0, "playlists": 0.0, "genres": 0.5,
 }
+
+
+_WORD_FIELDS = {"name", "album", "artist_words", "playlists"}
+# Tokens an explanation skips: they scored, but "album 'the'" explains nothing to a person.
+# English stop words plus the function words of the other languages common in playlists.
+_FILLER_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
+    "feat", "ft", "de", "del", "la", "las", "el", "los", "le", "les", "y", "e", "en", "da", "do", "das",
+    "dos", "der", "die", "und", "un", "una", "o", "mi", "te", "tu"}
 
 
 def _words(text: str) -> list[str]:
@@ -311,6 +319,8 @@ class ContentScorer(Scorer):
                     continue
                 if field == "artist_words" and set(_words(token)) <= shared:
                     continue
+                if field in _WORD_FIELDS and set(_words(token)) <= _FILLER_WORDS:
+                    continue  # it scored, but "album 'the'" explains nothing to a person
                 if field == "artist":
                     token = str(artist_names.get(token, token))
                 label = {"artist_words": "artist", "name_chars": "name", "playlists": "playlist"}.get(field, field)
