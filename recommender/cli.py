@@ -1069,13 +1069,16 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
-    # the id stays (whole: it can be pasted into the next `similar`); only the scorers with a
-    # weight get a (short-named) column, so 80 columns suffice
+    # the id stays (whole: it can be pasted into the next `similar`); the scorers with a weight
+    # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table
     shown = [{SHORT.get(c, c): v for c, v in r.items()} for r in df.to_dict("records")]
-    cols = ["track_id", "name", "artists", "score"] + [SHORT.get(c, c) for c in df.columns
-                                                       if c not in ("track_id", "name", "artists", "score", "rank")
-                                                       and weights.get(c, 1.0) > 0]
-    _print_rows(shown, title, cols, {"name", "artists"}, wide="name")
+    scorer_cols = [SHORT.get(c, c) for c in df.columns
+                   if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
+    if _term_width() < NARROW:
+        scorer_cols = []
+        title += f" (each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)"
+    _print_rows(shown, title, ["track_id", "name", "artists", "score"] + scorer_cols + ["why"],
+                {"name", "artists", "why"}, wide="why")
 
 
 def _mood_kwargs(settings) -> dict[str, float]:

@@ -110,6 +110,16 @@ def test_content_why_skips_filler_words():
     assert why["c"] == "shares album 'wall'"
 
 
+def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
+    # `similar` answered "high audio score" for a track picked by its sound
+    sc = AudioScorer().fit(lib)
+    why = sc.explain(pd.Series({"s1": 1.0}), ["s2", "f1", "s4"])
+    assert why["s2"].startswith("sounds like your seeds: high ")  # s1 and s2: high energy, dance, tempo
+    assert "acousticness" not in why["s2"] or "low acousticness" in why["s2"]
+    assert "s4" not in why  # no audio features: nothing to say
+    assert "high energy" not in why.get("f1", "")
+
+
 def test_content_artist_is_a_whole_name_token(lib):
     """With only the whole-name field, "Nova Express" shares nothing with "Nova Pilots"."""
     only_artist = {"artist": 1.0}

@@ -210,6 +210,8 @@ def test_search_and_similar_as_you_type(page, demo):
     page.click("#results tbody tr >> nth=0 >> a")
     page.wait_for_selector("#results tbody tr")
     assert page.inner_text("#title").startswith("Similar to")
+    whys = page.eval_on_selector_all("#results tbody td.why", "els => els.map(e => e.textContent)")
+    assert whys and all(whys), whys  # each similar track says why, as on the Next page
     assert_safe(page)
     shot(page, "similar")
     assert page.problems == []
