@@ -96,19 +96,53 @@ def fitted_weights(weights, scorers) -> dict[str, float]:
     return {name: float(w) * factors.get(name, 1.0) for name, w in weights.items()}
 
 
-def blend_matrix(norm: np.ndarray, weights: np.ndarray, dtype=np.float64) -> np.ndarray:
-    """The blend formula, for many weight vectors at once: combos x candidates.
+def blend_matrix(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The blend formula, for many weight vectors at once: combos x candidates, float64.
 
     ``norm``: candidates x scorers, normalised (NaN = silent); ``weights``: combos x scorers.
     sum_s w_s n_s / sum_s w_s over the scorers present; NaN where none is. ``tune`` passes
-    float32 (the whole weight grid at once); ``blend_scores`` uses it with one combination.
+    a block of its weight grid; ``blend_scores`` (build-playlist, evaluate) one combination.
+    Every cell is summed scorer by scorer in column order, element-wise: a matrix product's
+    summation order depends on its shape, so one combination alone and the same combination
+    in a grid could differ in the last bit and rank a near-tie differently. A scorer at
+    weight 0 adds exact zeros, so the blend over more columns equals the blend over the
+    weighted ones bit for bit, and tune's numbers are evaluate's.
     """
+    norm = np.asarray(norm, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    n, k = norm.shape
+    if n == 0 or k == 0:
+        return np.full((len(w), n), np.nan)
     present = ~np.isnan(norm)
-    w = np.asarray(weights, dtype=dtype)
-    num = w @ np.where(present, norm, 0.0).astype(dtype).T
-    den = w @ present.T.astype(dtype)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
+    values = np.where(present, norm, 0.0)
+    # the denominators: the same sums in the same order, once per pattern of present scorers
+    codes = np.zeros(n, dtype=np.int64)
+    for s in range(k):
+        codes |= present[:, s].astype(np.int64) << s
+    if k <= 16:  # a few scorers: a table of every pattern, no sort
+        seen = np.zeros(1 << k, dtype=bool)
+        seen[codes] = True
+        keys, which = np.flatnonzero(seen), (np.cumsum(seen) - 1)[codes]
+    else:
+        keys, which = np.unique(codes, return_inverse=True)
+    dens = np.zeros((len(w), len(keys)))
+    for s in range(k):
+        dens += w[:, s, None] * ((keys >> s) & 1)[None, :]
+    dens[~(dens > 0)] = np.nan  # no weighted scorer present: NaN
+    out = np.empty((len(w), n))
+    rows = max(1, _BLEND_CHUNK // n)  # a few combinations at a time: the passes stay in cache
+    term, den = np.empty((rows, n)), np.empty((rows, n))
+    for lo in range(0, len(w), rows):
+        num = out[lo:lo + rows]
+        r = len(num)
+        num[:] = 0.0
+        for s in range(k):
+            num += np.multiply(w[lo:lo + r, s, None], values[None, :, s], out=term[:r])
+        np.divide(num, np.take(dens[lo:lo + r], which, axis=1, out=den[:r]), out=num)
+    return out
+
+
+_BLEND_CHUNK = 1 << 14  # cells per pass of blend_matrix (3 arrays of 128 kB)
 
 
 def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str = "rank"
@@ -276,7 +310,8 @@ class ArtistMix:
     def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int) -> np.ndarray:
         """Positions of the ``k`` best mixed scores (a list of length ``k``, also when a row
         has fewer candidates: then all of them) of every row of ``values`` (combos x
-        candidates, NaN = never), best first, ties by position. Only each row's best
+        candidates, NaN = never), best first, ties by position; with the mix off, of the raw
+        scores (``codes`` and ``share`` may then be None). Only each row's best
         ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in its artist
         depends only on better ones, and a row whose k-th mixed score does not beat every
         mixed score left out could have (at most the lowest raw score kept, or 0 when that is
@@ -293,8 +328,11 @@ class ArtistMix:
         keyed = np.lexsort((part, -pv), axis=1)  # by value, ties by position: the order ranks use
         part = np.take_along_axis(part, keyed, axis=1)
         pv = np.take_along_axis(pv, keyed, axis=1)
-        codes = np.asarray(codes, dtype=np.int64)
-        mixed = _times(pv, self.factors(pv, codes[part], share, length))
+        if self.active:
+            codes = np.asarray(codes, dtype=np.int64)
+            mixed = _times(pv, self.factors(pv, codes[part], share, length))
+        else:
+            mixed = pv
         order = np.lexsort((part, -mixed), axis=1)[:, :k]
         out = np.take_along_axis(part, order, axis=1)
         if m < n:
@@ -302,7 +340,7 @@ class ArtistMix:
             cut = pv[:, -1]  # no score left out is higher (-inf: only never-candidates are left out)
             bound = np.where(np.isfinite(cut) & (cut < 0), 0.0, cut)
             for i in np.flatnonzero(kth <= bound):  # equal: a tie with a score left out
-                full = _times(v[i], self.factors(v[i], codes, share, length))
+                full = _times(v[i], self.factors(v[i], codes, share, length)) if self.active else v[i]
                 out[i] = np.lexsort((np.arange(n), -full))[:k]
         return out
 

@@ -1,9 +1,9 @@
 """Blend-weight tuning: cross-validated grid search over hidden-track splits.
 
 Every fold hides another seeded share of the playlists' tracks, fits every scorer once and
-normalises each scorer's scores per target; the blend of every weight combination is then a
-single matrix product (``blend.blend_matrix``, the formula ``blend_scores`` uses), so the whole grid costs
-about as much as one evaluation. ``write_weights`` stores the chosen weights in the user's
+normalises each scorer's scores per target; the blend of every weight combination is then
+one array pass per scorer (``blend.blend_matrix``, the formula ``blend_scores`` uses, to the
+bit), so the whole grid costs about as much as one evaluation. ``write_weights`` stores the chosen weights in the user's
 YAML file, keeping its comments and other keys.
 """
 
@@ -61,7 +61,12 @@ class TuneResult:
     targets: list[int] = field(default_factory=list)
 
     def _index(self, weights: Mapping[str, float]) -> int:
+        """The row of ``weights``: the very weights if tried (what evaluate ranks with them,
+        to the bit), else a multiple of them (the same ranking up to rounding); -1 if none."""
         w = np.asarray([float(weights.get(n, 0.0)) for n in self.names])
+        exact = np.flatnonzero(np.all(self.combos == w, axis=1))
+        if len(exact):
+            return int(exact[0])
         w = w / w.sum() if w.sum() > 0 else w
         c = self.combos / self.combos.sum(axis=1, keepdims=True)
         hit = np.flatnonzero(np.all(np.isclose(c, w, atol=1e-6), axis=1))
@@ -93,45 +98,39 @@ class TuneResult:
                 "defaults": {"weights": dict(self.defaults), **(self.summary(self.defaults) or {})}}
 
 
-BLEND_CELLS = 1 << 24  # combinations x candidates blended at once (float32: 64 MB)
+BLEND_CELLS = 1 << 21  # combinations x candidates blended at once (float64: 16 MB; below malloc's
+# mmap threshold, so the blocks reuse memory instead of faulting in fresh pages each time)
 
 
 def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer], combos: np.ndarray,
-                  names: list[str], method: str, top_n: int, seed: int,
+                  names: list[str], method: str, top_n: int,
                   tick: Callable[[], None] | None = None, mix: ArtistMix = ArtistMix()
                   ) -> tuple[np.ndarray, np.ndarray, int]:
     """Macro p@N and nDCG@N of every combination on one fold (each scorer's weight times
     its ``weight_factor()`` on this fold's library, and the artist ``mix``, as every blend
-    does)."""
+    does). Each combination ranks exactly as ``evaluate`` ranks it on the same hiding: the
+    same float64 blend (``blend_matrix``), the same ties (``iter_targets``' tiebreak, by
+    position here), so a combination's numbers are evaluate's with those weights."""
     factors = weight_factors({n: 1.0 for n in names}, fitted)
     combos = combos * np.asarray([factors.get(n, 1.0) for n in names])
     p_sum = np.zeros(len(combos))
     n_sum = np.zeros(len(combos))
     n_targets = 0
-    for t in iter_targets(visible, hidden, fitted, seed=seed):
-        # candidates in a fixed random order, so that whatever ties argpartition breaks by
-        # position can never follow the frame order (a playlist's tracks sit together there)
+    for t in iter_targets(visible, hidden, fitted):  # evaluate's tiebreak
+        # candidates in the tiebreak's order: ties broken by position are evaluate's ties
+        # (top_positions), and never follow the frame order (a playlist's tracks sit together)
         perm = np.argsort(t.tiebreak, kind="stable")
         norm = normalise_columns(t.scores[names].to_numpy(dtype=float)[perm], method)
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
-        if mix.active:
-            t_codes, share = mix_inputs(visible, t.rows[perm], t.seeds)
+        t_codes, share = mix_inputs(visible, t.rows[perm], t.seeds) if mix.active else (None, None)
         step = max(1, BLEND_CELLS // max(norm.shape[0], 1))  # combinations per block: bounded memory
         for lo in range(0, len(combos), step):
             block = slice(lo, lo + step)
-            blended = blend_matrix(norm, combos[block], dtype=np.float32)  # combos x candidates
-            # the mix ranks NaN (no scorer) as never, and its factors are a top_n list's
-            top = mix.top(blended, t_codes, share, top_n) if mix.active else None  # combos x k, best first
+            blended = blend_matrix(norm, combos[block])  # combos x candidates
+            # NaN (no scorer) ranks as never; the mix's factors are a top_n list's (off: the raw top_n)
+            top = mix.top(blended, t_codes, share, top_n)  # combos x k, best first, ties by position
             blended[np.isnan(blended)] = -1.0
-            k = min(top_n, blended.shape[1])
-            if top is not None:
-                vals = np.take_along_axis(blended, top, axis=1)
-            else:
-                top = np.argpartition(-blended, k - 1, axis=1)[:, :k]  # combos x k, unordered
-                vals = np.take_along_axis(blended, top, axis=1)
-                order = np.argsort(-vals, axis=1)
-                top = np.take_along_axis(top, order, axis=1)
-                vals = np.take_along_axis(vals, order, axis=1)
+            vals = np.take_along_axis(blended, top, axis=1)
             hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
             n_rel = np.full(hits.shape[0], len(t.relevant))
             p_sum[block] += precision(hits, top_n)
@@ -170,9 +169,8 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
     defaults = {n: configured.get(n, 0.0) for n in names}
     combos = weight_grid(names, grid)
     default_row = np.asarray([defaults[n] for n in names])
-    if default_row.sum() > 0 and TuneResult(names, combos, np.zeros((0, len(combos))), np.zeros((0, len(combos))),
-                                            top_n, defaults)._index(defaults) < 0:
-        combos = np.vstack([combos, default_row])
+    if default_row.sum() > 0 and not np.all(combos == default_row, axis=1).any():
+        combos = np.vstack([combos, default_row])  # your weights themselves, not a multiple of them
     if hider is None:
         ev = settings["evaluate"]
 
@@ -192,7 +190,7 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
     precision, ndcg, targets = [], [], []
     for f, hidden in enumerate(hiddens):
         visible, fitted = fit_scorers(library, hidden, scorers)
-        p, n, k = _fold_metrics(visible, hidden, fitted, combos, names, method, top_n, seed + f, tick,
+        p, n, k = _fold_metrics(visible, hidden, fitted, combos, names, method, top_n, tick,
                                 ArtistMix.from_settings(settings))
         precision.append(p)
         ndcg.append(n)

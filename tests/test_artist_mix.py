@@ -71,10 +71,11 @@ def test_a_track_never_gains_from_less_evidence():
         assert (lower * mix.factors(lower, codes, share, 10))[i] <= before + 1e-12
 
 
-@pytest.mark.parametrize("strength", [0.05, 0.5, 0.99])
+@pytest.mark.parametrize("strength", [0.0, 0.05, 0.5, 0.99])
 def test_top_is_the_full_ranking_of_the_mixed_scores(strength):
     """``top`` mixes only each row's best scores; it must equal ranking every mixed score,
-    also where a strong mix pushes the k-th pick below the best scores left out."""
+    also where a strong mix pushes the k-th pick below the best scores left out (0: the
+    mix off, the raw scores, ties by position: tune's ranking without the mix)."""
     rng = np.random.default_rng(7)
     mix = ArtistMix(strength)
     for n, n_artists in [(30, 4), (600, 3), (600, 60), (2000, 1)]:
@@ -157,7 +158,7 @@ def test_evaluate_and_tune_measure_the_mixed_blend():
                   method="minmax", top_n=5).metrics["blend"]
     assert on != off
 
-    def tuned(strength):  # seed 0: the tie-break order evaluate uses
+    def tuned(strength):  # every fold breaks ties as evaluate does
         res = tune(lib, settings_with(artist_mix=strength), folds=1, grid=[1.0], seed=0, scorers=scorers(), top_n=5,
                    hider=lambda _lib, _f: hidden)
         return res.summary(weights)

@@ -9,11 +9,13 @@ import pytest
 from recommender.blend import blend_scores
 from recommender.config import load_settings
 from recommender.errors import ConfigError
+from recommender.evaluate import evaluate, ndcg, precision
+from recommender.library import Library
 from recommender.scorers import ContentScorer, PopularityScorer
 from recommender.blend import blend_matrix, normalise_columns
 from recommender.tune import TuneResult, tune, weight_grid, write_weights
 
-from test_evaluate import themed_library
+from test_evaluate import FixedScorer, themed_library
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +25,20 @@ def settings():
 
 @pytest.mark.parametrize("method", ["rank", "minmax"])
 def test_blend_matrix_equals_blend_scores(method):
+    """Every row of a grid's blend is, to the bit, blend_scores of those weights over the
+    weighted scorers alone (a matrix product's rounding depended on its shape: a row of the
+    grid and the same weights alone differed in the last bit and could rank a near-tie apart)."""
     rng = np.random.default_rng(0)
-    raw = rng.random((50, 3))
-    raw[rng.random((50, 3)) < 0.3] = np.nan
+    raw = rng.random((200, 5))
+    raw[rng.random((200, 5)) < 0.3] = np.nan
     raw[:5, 1] = 0.25  # ties
     raw[7] = np.nan  # a candidate nobody scores
-    frame = pd.DataFrame(raw, columns=["a", "b", "c"])
-    weights = np.array([[1.0, 0.3, 0.0], [0.5, 2.0, 1.0]])
+    frame = pd.DataFrame(raw, columns=list("abcde"))
+    weights = weight_grid(list("abcde"), [0.0, 0.3, 1.0]) * np.array([1.0, 1.0, 0.37, 1.0, 1.0])
     got = blend_matrix(normalise_columns(raw, method), weights)
     for i, w in enumerate(weights):
-        expected, _ = blend_scores(frame, dict(zip("abc", w)), method)
-        assert np.allclose(got[i], expected.to_numpy(), atol=1e-5, equal_nan=True)
+        expected, _ = blend_scores(frame, dict(zip("abcde", w)), method)
+        assert np.array_equal(got[i], expected.to_numpy(), equal_nan=True), w
 
 
 def test_weight_grid_keeps_one_combination_per_ranking():
@@ -146,3 +151,52 @@ def test_tune_grids_the_scorers_that_are_on(settings):
 def settings_weights(settings):
     from recommender.scorers import blend_weights
     return blend_weights(settings)
+
+
+def near_tie_library(favoured: str) -> tuple[Library, pd.DataFrame, dict]:
+    """Playlist P (s1 s2 s3 visible, ``favoured`` hidden) and candidates whose blend ranks
+    c1, c2, then x and y a hair apart (1e-9: below float32's resolution, ties there) at the
+    top-3 border: ``favoured`` is the one ahead. Two fixed scorers, every value already in
+    [0, 1] with 0 and 1 present, so minmax leaves them as they are."""
+    ids = ["s1", "s2", "s3", "c1", "c2", "x", "y", "c3", "c4"]
+    tracks = pd.DataFrame([{"track_id": t, "name": f"song {t}", "artist_ids": [f"ar{t}"], "artist_names": [f"A {t}"],
+                            "album_id": f"al{t}", "album_name": "r", "release_date": "2000"} for t in ids])
+    items = pd.DataFrame([{"playlist_id": "P", "track_id": t, "position": i}
+                          for i, t in enumerate(["s1", "s2", "s3", favoured])])
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["P"], "name": ["p"]}),
+                              playlist_items=items)
+    base = {"s1": 0.0, "s2": 0.0, "s3": 0.0, "c1": 1.0, "c2": 0.9, "x": 0.5, "y": 0.5, "c3": 0.2, "c4": 0.0}
+    scorers = {"a": FixedScorer(base | {favoured: 0.5 + 1e-9}), "b": FixedScorer(base)}
+    return lib, pd.DataFrame({"playlist_id": ["P"], "track_id": [favoured]}), scorers
+
+
+@pytest.mark.parametrize("mix", [0.0, 0.05])
+@pytest.mark.parametrize("favoured", ["x", "y"])
+def test_tune_reports_what_evaluate_gives_for_the_same_weights(settings, favoured, mix):
+    """Tune's p@N and nDCG@N of every combination are evaluate's with those weights on the
+    same hiding, also at a near-tie on the top-N border (tune blended in float32, where the
+    two tie and its tiebreak chose, and evaluate in float64: `tune --write` could store
+    weights whose number evaluate then did not give)."""
+    lib, hidden, scorers = near_tie_library(favoured)
+    s = settings.with_overrides({"blend.artist_mix": mix, "blend.normalisation": "minmax"})
+    res = tune(lib, s, folds=1, grid=[0.0, 1.0], scorers=scorers, hider=lambda library, fold: hidden, top_n=3)
+    assert len(res.combos) == 3
+    for i, row in enumerate(res.combos):
+        ev = evaluate(lib, hidden, s, scorers=scorers, weights=dict(zip(res.names, row)), top_n=3)
+        hits = ev.hits["blend"]
+        if row[0] > 0:  # scorer a weighted: the hidden track is third, one place ahead of its twin
+            assert hits[0, :4].tolist() == [False, False, True, False]
+        assert res.precision[0, i] == precision(hits, 3).mean(), row
+        assert res.ndcg[0, i] == ndcg(hits, ev.n_relevant, 3).mean(), row
+
+
+def test_tune_summary_of_your_weights_is_for_those_very_weights(settings):
+    """Weights that are a multiple of a grid row are tried themselves (a multiple ranks the
+    same only up to rounding), and summary() reports their row."""
+    lib = themed_library(n_playlists=4, per=12)
+    s = settings.with_overrides({"scorers.content.weight": 0.6, "scorers.popularity.weight": 0.2})
+    res = tune(lib, s, folds=1, grid=[0.0, 0.3, 0.1], seed=3, top_n=5,
+               scorers={"content": ContentScorer(), "popularity": PopularityScorer()})
+    mine = np.flatnonzero(np.all(res.combos == [0.6, 0.2], axis=1))
+    assert len(mine) == 1 and res._index({"content": 0.6, "popularity": 0.2}) == mine[0]
+    assert res._index({"content": 0.3, "popularity": 0.1}) != mine[0]
