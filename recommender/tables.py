@@ -4,9 +4,9 @@
 
 - numbers and ids are never cut or wrapped (ids must stay copyable); text columns share what
   is left, the ``wide`` one (the "why", a name) the largest part, and wrap onto more lines;
-- when the columns do not all fit with at least ``MIN_TEXT`` characters per text column
-  (``MIN_WIDE`` for the wide one), the columns the caller names in ``drop`` are left out, in
-  that order, and a caption under the table names them;
+- when the columns do not all fit at a readable width (``MIN_TEXT`` characters per text
+  column, or its longest word up to ``WORD``; ``MIN_WIDE`` for the wide one), the columns
+  the caller names in ``drop`` are left out, in that order, and a caption names them;
 - when even the columns left do not fit, each row becomes a block of ``column  value`` lines
   (the columns not in ``drop``), so a 40-column terminal still shows every track, artist and
   "why" in full.
@@ -23,8 +23,9 @@ from typing import Any, Sequence
 from .safetext import terminal_safe
 
 MIN_WIDTH = 32  # a narrower terminal gets the 32-column layout: an id (22 characters) is never cut
-MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out
-MIN_WIDE = 16   # the same for the ``wide`` column
+MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out ...
+WORD = 16       # ... or than splitting a word up to this long ("Cranberries") across lines
+MIN_WIDE = 20   # the same for the ``wide`` column (the why, a name): below, it runs to 5+ lines
 BORDER = 3      # rich's box: one rule and a space either side per column (and one more rule)
 
 
@@ -51,8 +52,16 @@ def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: i
     need = [max([cell_len(columns[i])] + [cell_len(r[i]) for r in cells]) for i in range(n)]
     numeric = {i for i in range(n) if cells and all(is_number(r[i]) for r in cells)}
     whole = numeric | {i for i in range(n) if is_id(columns[i])}
-    least = {i: need[i] if i in whole else min(need[i], MIN_WIDE if columns[i] == wide else MIN_TEXT)
-             for i in range(n)}
+
+    def narrowest(i: int) -> int:  # the least width column i is readable at
+        if i in whole:
+            return need[i]
+        word = max([cell_len(w) for r in cells for w in r[i].split()] + [0])
+        least = max(MIN_TEXT, min(word, WORD))
+        if columns[i] == wide:
+            least = max(least, MIN_WIDE)
+        return min(need[i], least)
+    least = {i: narrowest(i) for i in range(n)}
     kept = list(range(n))
     order = [columns.index(c) for c in drop if c in columns]
     while BORDER * len(kept) + 1 + sum(least[i] for i in kept) > width:
