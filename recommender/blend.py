@@ -27,6 +27,17 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _minmax(valid: np.ndarray) -> np.ndarray:
+    """Linear rescale of the finite values onto [0, 1] (all equal: 0.5); +inf maps to 1 and
+    -inf to 0, so one infinite score cannot turn every other score into 0 or NaN."""
+    finite = np.isfinite(valid)
+    if not finite.any():
+        return np.where(valid > 0, 1.0, np.where(valid < 0, 0.0, 0.5))
+    lo, hi = valid[finite].min(), valid[finite].max()
+    scaled = np.full(len(valid), 0.5) if hi == lo else (valid - lo) / (hi - lo)
+    return np.where(valid == np.inf, 1.0, np.where(valid == -np.inf, 0.0, scaled))
+
+
 def _normalise_values(values: np.ndarray, method: str) -> np.ndarray:
     """``normalise`` on a float array (positional, so it is fast on 10^6 string-indexed rows)."""
     out = np.full(len(values), np.nan)
@@ -43,7 +54,7 @@ def _normalise_values(values: np.ndarray, method: str) -> np.ndarray:
         else:
             out[mask] = _average_ranks(valid) / (len(valid) - 1)
     elif method == "minmax":
-        out[mask] = 0.5 if hi == lo else (valid - lo) / (hi - lo)
+        out[mask] = _minmax(valid)
     else:
         raise ValueError(f"unknown normalisation {method!r}")
     return out

@@ -515,15 +515,22 @@ FeaturesOpt = Annotated[str, typer.Option("--features", help="With --dataset: re
                                                              "or full (+ popularity, audio features).")]
 
 
-def _evaluation_setup(config, quiet, verbose, dataset, split, features):
-    """Settings, logging and the (library, hidden tracks) that evaluate and tune share."""
+def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=False, as_json=False):
+    """Settings, logging and the (library, hidden tracks) that evaluate and tune share; with
+    ``demo``, the sample library (pulled once, as search/similar/moods --demo do) and settings
+    pointed at the demo's directory (your weights and other keys are kept)."""
     from . import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
-    return settings, jobs.evaluation_setup(settings, dataset, split, features)
+    if demo:
+        settings = _source(settings, dataset, demo, quiet, as_json).settings
+        _logging(settings, quiet, verbose)
+    return settings, jobs.evaluation_setup(settings, dataset, split, features,
+                                           owner="the sample library" if demo else "your library")
 
 
-@command("evaluate", examples=("recommend evaluate", "recommend evaluate --top-n 20 --report eval.html",
+@command("evaluate", examples=("recommend evaluate", "recommend evaluate --demo",
+                               "recommend evaluate --top-n 20 --report eval.html",
                                "recommend evaluate --dataset playlists.csv --split dev --json"))
 def evaluate_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
@@ -538,12 +545,16 @@ def evaluate_cmd(
                                                                   "in-process instead of serving it through the "
                                                                   "ListenBrainz stand-in (same numbers, faster).")
                           ] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Evaluate on the sample library (pulled once through the "
+                                                      "built-in stand-in; no Spotify account needed).")] = False,
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
     if protocol != "continuation":
+        if demo:
+            raise UsageError("--protocol persona reads a playlist data file (--dataset FILE), not --demo")
         return _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process)
-    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
+    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
     if report:
@@ -582,7 +593,7 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
                             ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))
 
 
-@command("tune", examples=("recommend tune", "recommend tune --folds 5 --write"))
+@command("tune", examples=("recommend tune", "recommend tune --folds 5 --write", "recommend tune --demo"))
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
@@ -590,10 +601,15 @@ def tune_cmd(
     write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file.")] = False,
     report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with the tuning "
                                                                    "curve.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Tune on the sample library (pulled once through the "
+                                                      "built-in stand-in); not with --write.")] = False,
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
-    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features)
+    if demo and write:  # weights that fit the sample user are no advice for your library
+        raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
+                         "would overwrite your config's; tune on your own library to write them")
+    settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.tune(settings, setup, folds=folds, progress=bar)
     out = result.to_dict()
@@ -1022,13 +1038,17 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
-    # the id stays (whole: it can be pasted into the next `similar`); only the scorers with a
-    # weight get a (short-named) column; a narrow terminal leaves those out, last first
+    # the id stays (whole: it can be pasted into the next `similar`); the scorers with a weight
+    # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table;
+    # a narrower one leaves out the score before name, artists or the why
     shown = [{SHORT.get(c, c): v for c, v in r.items()} for r in df.to_dict("records")]
-    cols = ["track_id", "name", "artists", "score"] + [SHORT.get(c, c) for c in df.columns
-                                                       if c not in ("track_id", "name", "artists", "score", "rank")
-                                                       and weights.get(c, 1.0) > 0]
-    _print_rows(shown, title, cols, {"name", "artists"}, wide="name", drop=tuple(cols[:3:-1]))
+    scorer_cols = [SHORT.get(c, c) for c in df.columns
+                   if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
+    if _term_width() < NARROW:
+        scorer_cols = []
+        title += f" (each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)"
+    _print_rows(shown, title, ["track_id", "name", "artists", "score"] + scorer_cols + ["why"],
+                {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
 
 def _mood_kwargs(settings) -> dict[str, float]:

@@ -234,8 +234,9 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     open-data "listened together" relations) blended like scorers, weight ``weights[name]``
     (default 1). Scorers not fitted yet are fitted on ``library``; ``weights`` None gives
     every scorer weight 1. Returns columns rank (1..), track_id, name, artists, score
-    (blended, 0..1) and one contribution column per scorer and extra source (NaN where it
-    was silent; a row's contributions add up to its score).
+    (blended, 0..1), one contribution column per scorer and extra source (NaN where it
+    was silent; a row's contributions add up to its score) and ``why`` (the top scorer's
+    reason, as build-playlist gives it).
     Raises UsageError when the library does not hold ``track_id``.
     """
     track_id = str(track_id)
@@ -277,6 +278,9 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     out["score"] = ranked["score"].to_numpy()
     for name in names:
         out[name] = contrib.loc[ranked["track_id"], name].to_numpy()
+    from .pipeline import explain_rows
+    chosen = contrib.loc[ranked["track_id"]]
+    out["why"] = explain_rows(scorers, seeds, chosen).reindex(chosen.index).fillna("").to_numpy()
     return out
 
 

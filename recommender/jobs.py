@@ -413,9 +413,10 @@ class EvalSetup:
 
 
 def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
-                     features: str = "restricted") -> EvalSetup:
+                     features: str = "restricted", owner: str = "your library") -> EvalSetup:
     """The user's cached library with a seeded random hiding, or a playlist CSV with the
-    benchmark protocol's sha1 split and hiding (``../shared/benchmark/PROTOCOL.md``)."""
+    benchmark protocol's sha1 split and hiding (``../shared/benchmark/PROTOCOL.md``);
+    ``owner`` names the cached library in the source line."""
     from .dataset import hide_random, hide_tracks, load_dataset, split_library
     from .errors import UsageError
     ev = settings.evaluate
@@ -435,7 +436,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
     else:
         library = taste_library(settings)  # the playlists we wrote: never a target to predict
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
-        source = (f"your library in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
+        source = (f"{owner} in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")
     if hidden.empty:
         raise NotEnoughData(f"no playlist with at least {ev.min_tracks} tracks to evaluate on in {source}")

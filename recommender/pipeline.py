@@ -401,8 +401,9 @@ def _raw_scores(scorer, seeds: pd.Series, candidates: pd.Index, rows: np.ndarray
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _why(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.DataFrame) -> pd.Series:
-    """The top contributing scorer's reason for each row of ``contrib`` ('' if none scored)."""
+def explain_rows(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.DataFrame) -> pd.Series:
+    """The top contributing scorer's reason for each row of ``contrib`` ('' if none scored);
+    a column that is no scorer of ``scorers`` (an extra source of `similar`) gets the fallback."""
     why = pd.Series("", index=contrib.index, dtype=object)
     scored = contrib.notna().any(axis=1)
     if not scored.any():
@@ -410,7 +411,7 @@ def _why(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.DataFrame)
     top = contrib[scored].fillna(-np.inf).idxmax(axis=1)
     for name, ids in top.groupby(top).groups.items():
         ids = list(ids)
-        explained = scorers[name].explain(seeds, ids) or {}
+        explained = (scorers[name].explain(seeds, ids) if name in scorers else None) or {}
         fallback = FALLBACK_WHY.get(name, f"high {name} score")
         why[ids] = [explained.get(t) or fallback for t in ids]
     return why
@@ -602,7 +603,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
-    why = _why(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
+    why = explain_rows(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
     table = _table(library, chosen, pinned_set, blended, contrib, why, names, mixed)
     _mark_sources(library, table, new_rows)
     clock.lap("select+why")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.blend import blend_scores, normalise, select_tracks
+from recommender.blend import blend_scores, normalise, normalise_columns, select_tracks
 
 NAN = np.nan
 
@@ -28,6 +28,16 @@ def test_rank_ties_share_their_mean_rank():
 def test_minmax_normalisation_is_linear():
     s = pd.Series([0.0, 1.0, 4.0], index=list("abc"))
     assert normalise(s, "minmax").tolist() == [0.0, 0.25, 1.0]
+
+
+def test_minmax_keeps_the_finite_scores_apart_when_one_score_is_infinite():
+    # Before: hi - lo was inf, so every finite score became 0 and the inf one NaN (dropped).
+    s = pd.Series([0.0, 1.0, 4.0, np.inf, -np.inf, np.nan], index=list("abcdef"))
+    out = normalise(s, "minmax")
+    assert out.iloc[:5].tolist() == [0.0, 0.25, 1.0, 1.0, 0.0]
+    assert np.isnan(out["f"])
+    assert normalise(pd.Series([np.inf, -np.inf]), "minmax").tolist() == [1.0, 0.0]
+    assert np.isfinite(normalise_columns(np.array([[1.0], [np.inf], [2.0]]), "minmax")).all()
 
 
 def test_constant_series_carries_no_signal():

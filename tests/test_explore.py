@@ -181,7 +181,8 @@ def test_similar_tracks_blends_scorers_seeded_with_one_track(lib):
     seeds, candidates = strong.calls_[0]
     assert seeds.to_dict() == {tid(0): 1.0}
     assert tid(0) not in candidates and len(candidates) == len(lib.track_ids) - 1
-    assert list(out.columns) == ["rank", "track_id", "name", "artists", "score", "strong", "silent"]
+    assert list(out.columns) == ["rank", "track_id", "name", "artists", "score", "strong", "silent", "why"]
+    assert out["why"].tolist()[0] == "high strong score"  # the top scorer's reason (its fallback here)
     assert out["rank"].tolist() == [1, 2, 3]
     assert out["score"].is_monotonic_decreasing
     # contributions add up to the score; a silent scorer leaves NaN
@@ -361,6 +362,7 @@ def test_similar_blends_an_extra_similarity_source():
     assert plain["track_id"].tolist() == [tid(3)]
     assert both["track_id"].tolist()[0] == tid(7) and "open_data" in both.columns
     np.testing.assert_allclose(both[["t", "open_data"]].sum(axis=1, min_count=1), both["score"])
+    assert both["why"].iloc[0] == "high open_data score"  # an extra source is named, not a silent scorer
 
 
 def test_similar_setup_adds_audio_when_the_library_has_features():

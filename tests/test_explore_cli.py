@@ -74,6 +74,11 @@ def test_similar_caps_the_artist_and_lists_a_recording_once(data, tmp_path):
     rows = json.loads(out.stdout)
     assert "bad guy (with Justin Bieber)" not in [r["name"] for r in rows]
     assert sum(r["artists"] == "Billie Eilish" for r in rows) <= 3
+    # every pick says why, as build-playlist's do (the same artist's tracks name the artist)
+    assert all(r["why"] for r in rows)
+    assert any("Billie Eilish" in r["why"] for r in rows if r["artists"] == "Billie Eilish")
+    table = run(["similar", "billie eilish bad guy", "--dataset", str(data), "-n", "3"], tmp_path)
+    assert table.exit_code == 0 and "why" in table.stdout
     one = json.loads(run(["similar", "billie eilish bad guy", "--dataset", str(data), "--json", "-n", "20",
                           "--same-artist", "1"], tmp_path).stdout)
     assert sum(r["artists"] == "Billie Eilish" for r in one) <= 1

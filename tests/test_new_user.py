@@ -76,6 +76,33 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     assert near.exit_code == 0, near.stderr
 
 
+def test_evaluate_and_tune_work_on_the_demo_and_tune_never_writes_its_weights(tmp_path):
+    # `recommend evaluate --demo` / `tune --demo` said "No such option: --demo" while search,
+    # similar, moods and web all took it; README's tune timing had no command to repeat it
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")}
+    config = tmp_path / "user.yaml"
+    config.write_text("scorers:\n  artist_walk: {weight: 0}\n  opendata: {weight: 0}\n"
+                      "  coverage: {weight: 0}\n")  # two scorers on: a grid of a few seconds
+    before = config.read_text()
+    result = run(["evaluate", "--demo", "--json", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["targets"] > 0 and 0 < out["p@10"] <= 1
+    assert out["weights"]["artist_walk"] == 0  # the user's config is read, only its directory moves
+    table = run(["evaluate", "--demo", "--config", str(config)], {**env, "COLUMNS": "200"})
+    assert table.exit_code == 0 and "the sample library in" in table.stdout
+    assert "your library" not in table.stdout
+    tuned = run(["tune", "--demo", "--json", "--config", str(config)], env)
+    assert tuned.exit_code == 0, tuned.stderr
+    assert set(json.loads(tuned.stdout)["best"]["weights"]) == {"content", "year"}
+    refused = run(["tune", "--demo", "--write", "--config", str(config)], env)
+    assert refused.exit_code == 2 and "--write and --demo" in refused.stderr
+    persona = run(["evaluate", "--demo", "--protocol", "persona"], env)
+    assert persona.exit_code == 2 and "--dataset FILE" in persona.stderr
+    assert config.read_text() == before
+    assert not list((tmp_path / "state").glob("*.parquet"))  # frames only in the demo's directory
+
+
 def test_schedule_install_carries_the_open_data_services_of_the_environment(logged_in, tmp_path):
     # With the README's stand-in exports, `schedule install` wrote only the spotify.* ones into
     # the config: the scheduled run (cron's bare environment) then asked the real ListenBrainz

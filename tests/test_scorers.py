@@ -86,6 +86,40 @@ def test_content_prefers_same_artist_and_album(lib):
     assert "Nova Pilots" in why
 
 
+def test_content_why_does_not_repeat_an_artist_as_its_words(lib):
+    # the demo's top pick read "shares artist 'The Cranberries', the same album, artist
+    # 'cranberries'": the artist's own words took a slot of the three
+    sc = ContentScorer(min_df=1).fit(lib)
+    why = sc.explain(pd.Series({"s1": 1.0, "s3": 1.0}), ["s2", "x1"], top=5)
+    assert "artist 'Nova Pilots'" in why["s2"]
+    assert "'nova'" not in why["s2"] and "'pilots'" not in why["s2"] and "'nova pilots'" not in why["s2"]
+    assert "artist 'nova'" in why["x1"]  # a word shared without the artist still says so
+
+
+def test_content_why_skips_filler_words():
+    # the demo's why read "shares ..., album 'the'"
+    tracks = pd.DataFrame({"track_id": ["a", "b", "c"], "name": ["One", "Two", "Three"],
+                           "artist_ids": [["x"], ["y"], ["z"]], "artist_names": [["X"], ["Y"], ["Z"]],
+                           "album_id": ["A", "B", "C"], "album_name": ["The Wall", "The Sea", "The Wall Live"]})
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["P"]}),
+                              playlist_items=pd.DataFrame({"playlist_id": ["p"], "track_id": ["a"], "position": [0]}))
+    sc = ContentScorer(fields={"album": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
+    assert sc.score(pd.Series({"a": 1.0}), pd.Index(["b"]))["b"] > 0  # "the" still scores...
+    why = sc.explain(pd.Series({"a": 1.0}), ["b", "c"])
+    assert "b" not in why  # ...but is no reason to show
+    assert why["c"] == "shares album 'wall'"
+
+
+def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
+    # `similar` answered "high audio score" for a track picked by its sound
+    sc = AudioScorer().fit(lib)
+    why = sc.explain(pd.Series({"s1": 1.0}), ["s2", "f1", "s4"])
+    assert why["s2"].startswith("sounds like your seeds: high ")  # s1 and s2: high energy, dance, tempo
+    assert "acousticness" not in why["s2"] or "low acousticness" in why["s2"]
+    assert "s4" not in why  # no audio features: nothing to say
+    assert "high energy" not in why.get("f1", "")
+
+
 def test_content_artist_is_a_whole_name_token(lib):
     """With only the whole-name field, "Nova Express" shares nothing with "Nova Pilots"."""
     only_artist = {"artist": 1.0}

@@ -126,7 +126,7 @@ def test_search_similar_and_playlists_at_narrow_terminals(logged_in, width):
     name = next(iter(server.account.tracks.values()))["name"]
     narrow = {**env, "COLUMNS": str(width)}
     for args, key, columns in ((["search", name], "track_id", ("name", "artists")),
-                               (["similar", name], "track_id", ("name", "artists")),
+                               (["similar", name], "track_id", ("name", "artists", "why")),
                                (["playlists"], "id", ("name",))):
         rows = json.loads(run([*args, "--json"], env).stdout)
         result = run(args, narrow)

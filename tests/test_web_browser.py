@@ -210,6 +210,8 @@ def test_search_and_similar_as_you_type(page, demo):
     page.click("#results tbody tr >> nth=0 >> a")
     page.wait_for_selector("#results tbody tr")
     assert page.inner_text("#title").startswith("Similar to")
+    whys = page.eval_on_selector_all("#results tbody td.why", "els => els.map(e => e.textContent)")
+    assert whys and all(whys), whys  # each similar track says why, as on the Next page
     assert_safe(page)
     shot(page, "similar")
     assert page.problems == []
@@ -222,6 +224,39 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     assert_safe(page)
     shot(page, "runs")
     assert page.problems == []
+
+
+def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, demo):
+    # At 390 px the nav ran off the right edge (Runs could not be reached), the Next table
+    # squeezed a track's name to one letter per line, and the page scrolled sideways; the
+    # seventh scorer's share (coverage) was drawn black: no colour class past s5
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    pg.goto(demo["url"])
+    pg.wait_for_url(demo["base"] + "/next")
+    pg.wait_for_selector("#next-table")
+    for path in ("/next", "/weights", "/map", "/search", "/similar", "/runs"):
+        pg.goto(demo["base"] + path)
+        pg.wait_for_load_state("networkidle")
+        assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        right = pg.eval_on_selector_all("nav a", "els => els.map(e => e.getBoundingClientRect().right)")
+        assert len(right) == 6 and max(right) <= 390, (path, right)
+    pg.goto(demo["base"] + "/next")
+    widths = pg.eval_on_selector_all("#next-table td.track", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 120, widths  # room for words, not a letter per line
+    shot(pg, "next-phone")
+    context.close()
+    wide = browser.new_context(viewport={"width": 1300, "height": 900})
+    pg = wide.new_page()
+    pg.goto(demo["url"])
+    pg.wait_for_url(demo["base"] + "/next")
+    fills = pg.eval_on_selector_all(
+        "#next-table svg.shares rect",
+        "els => els.map(e => [e.getAttribute('class'), getComputedStyle(e).fill])")
+    classes = {c for c, _ in fills}
+    assert len(classes) >= 7, classes  # every scorer of the blend has a segment class
+    assert all(fill != "rgb(0, 0, 0)" for _, fill in fills), fills
+    wide.close()
 
 
 def test_ctrl_c_stops_cleanly_and_publish_matched_the_cli(demo):

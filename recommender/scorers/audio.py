@@ -49,6 +49,7 @@ class AudioScorer(Scorer):
         self.track_ids_ = ids
         self._positions = library.track_positions  # id -> row lookups without rereading every id
         self.F_ = F
+        self.columns_ = list(cols)
         self.has_ = ~np.isnan(F).any(axis=1) & (len(cols) > 0)
         return self
 
@@ -76,3 +77,25 @@ class AudioScorer(Scorer):
 
     def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
         return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
+
+    def explain(self, seeds: pd.Series, track_ids: list[str], top: int = 2) -> dict[str, str]:
+        """The features on which a track and the seeds lean the same way most ("sounds like
+        your seeds: high energy, low acousticness"), from the standardised rows."""
+        s = seed_vector(seeds, self.track_ids_, self._positions)
+        s[~self.has_] = 0
+        if s.sum() <= 0 or not self.columns_:
+            return {}
+        F = np.where(self.has_[:, None], self.F_, 0)
+        centroid = (F.T @ s) / s.sum()
+        out = {}
+        ids = pd.Index([str(t) for t in track_ids])
+        rows = self._positions(ids) if self._positions is not None else self.track_ids_.get_indexer(ids)
+        for tid, r in zip(ids, rows):
+            if r < 0 or not self.has_[r]:
+                continue
+            agree = F[r] * centroid
+            parts = [f"{'high' if F[r, j] > 0 else 'low'} {self.columns_[j]}"
+                     for j in np.argsort(-agree, kind="stable")[:top] if agree[j] > 0]
+            if parts:
+                out[str(tid)] = "sounds like your seeds: " + ", ".join(parts)
+        return out

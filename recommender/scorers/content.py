@@ -14,6 +14,7 @@ track is one sparse mat-vec.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
 from .base import Scorer
@@ -35,6 +36,20 @@ DEFAULT_FIELDS: dict[str, float] = {
     "name": 0.5, "name_chars": 0.0, "artist": 1.0, "artist_words": 0.5, "album": 0.5,
     "album_id": 1.0, "year": 0.3, "decade": 0.0, "playlists": 0.0, "genres": 0.5,
 }
+
+
+_WORD_FIELDS = {"name", "album", "artist_words", "playlists"}
+# Tokens an explanation skips: they scored, but "album 'the'" explains nothing to a person.
+# English stop words plus the function words of the other languages common in playlists.
+_FILLER_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
+    "feat", "ft", "de", "del", "la", "las", "el", "los", "le", "les", "y", "e", "en", "da", "do", "das",
+    "dos", "der", "die", "und", "un", "una", "o", "mi", "te", "tu"}
+
+
+def _words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` as the word fields split them (runs of letters,
+    digits and underscores, any script)."""
+    return re.findall(r"\w+", text.lower())
 
 
 def row_normalise(m: sp.csr_matrix, copy: bool = True) -> sp.csr_matrix:
@@ -289,15 +304,23 @@ class ContentScorer(Scorer):
         for tid, r in self._fitted_rows(track_ids):
             row = self.X_[r]
             contrib = row.data * prof[row.indices]
-            order = np.argsort(-contrib)[:top]
+            order = [i for i in np.argsort(-contrib, kind="stable") if contrib[i] > 0]
+            features = [self.feature_names_[row.indices[i]].partition(":") for i in order]
+            # a word of an artist the track already shares whole says nothing more
+            # ("shares artist 'The Cranberries', artist 'cranberries'")
+            shared = {w for field, _, token in features if field == "artist"
+                      for w in _words(str(artist_names.get(token, token)))}
             parts = []
-            for i in order:
-                if contrib[i] <= 0:
+            for field, _, token in features:
+                if len(parts) == top:
                     break
-                field, _, token = self.feature_names_[row.indices[i]].partition(":")
                 if field == "album_id":
                     parts.append("the same album")
                     continue
+                if field == "artist_words" and set(_words(token)) <= shared:
+                    continue
+                if field in _WORD_FIELDS and set(_words(token)) <= _FILLER_WORDS:
+                    continue  # it scored, but "album 'the'" explains nothing to a person
                 if field == "artist":
                     token = str(artist_names.get(token, token))
                 label = {"artist_words": "artist", "name_chars": "name", "playlists": "playlist"}.get(field, field)

@@ -177,7 +177,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def similar_page(request: Request) -> Response:
         return render(request, "lookup.html", page="similar", heading="Similar",
                       query=request.query_params.get("track", ""),
-                      placeholder="a track: name, id, spotify:track: URI or link", columns=["#", "track", "score", "shares"])
+                      placeholder="a track: name, id, spotify:track: URI or link", columns=["#", "track", "score", "shares", "why"])
 
     async def runs_page(request: Request) -> Response:
         info = await run_in_threadpool(ctx.runs)

@@ -382,11 +382,12 @@ class WebContext:
                                 same_artist=self.settings.similar.same_artist, extra=extra)
         row = lib.tracks[lib.tracks["track_id"] == tid]
         title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
-        names = [c for c in df.columns if c not in ("rank", "track_id", "name", "artists", "score")]
+        names = [c for c in df.columns if c not in ("rank", "track_id", "name", "artists", "score", "why")]
         return {"track_id": tid, "title": title, "scorers": names,
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "score": _num(r["score"]),
-                            "shares": {n: _num(r[n]) for n in names}} for r in df.to_dict("records")]}
+                            "shares": {n: _num(r[n]) for n in names}, "why": str(r["why"])}
+                           for r in df.to_dict("records")]}
 
     def _similar_setup(self):
         """``recommend similar``'s scorers (fitted once), weights and extra sources."""

@@ -278,7 +278,7 @@ function liveQuery(url, delay, render, clear) {
 }
 
 function trackCell(t) {
-  const cell = el("td");
+  const cell = el("td", { class: "track" });
   cell.append(el("span", { class: "name" }, t.name), el("br"), el("span", { class: "artists" }, t.artists));
   return cell;
 }
@@ -308,7 +308,8 @@ function initSimilar() {
       const tr = el("tr");
       const sh = el("td");
       sh.appendChild(shareBar(t.shares, out.scorers));
-      tr.append(el("td", { class: "num" }, t.rank), trackCell(t), el("td", { class: "num" }, fmt(t.score)), sh);
+      tr.append(el("td", { class: "num" }, t.rank), trackCell(t), el("td", { class: "num" }, fmt(t.score)), sh,
+        el("td", { class: "why" }, t.why));
       body.appendChild(tr);
     }
     return `${out.tracks.length} tracks; shares: ${out.scorers.join(", ")}`;
