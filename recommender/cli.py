@@ -305,54 +305,17 @@ def _safe_console(**kwargs):
 
 def _term_width() -> int:
     import shutil
-    return max(80, shutil.get_terminal_size((120, 24)).columns)
+    from .tables import MIN_WIDTH
+    return max(MIN_WIDTH, shutil.get_terminal_size((120, 24)).columns)
 
 
-def _is_id(column: str) -> bool:
-    return column == "id" or column.endswith("_id")
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None, width: int | None = None):
-    """A rich table that fits the terminal: numbers and ids are never cut (ids must stay
-    copyable), text columns share what is left (``wide`` gets the largest share) and wrap
-    onto more lines instead of being cut."""
-    from rich.table import Table
-    from rich.text import Text
-    t = Table(title=Text(terminal_safe(title)), title_justify="left", show_lines=False)
-    width = width or _term_width()
-    need = {i: max([len(c)] + [len(str(r[i])) for r in rows]) for i, c in enumerate(columns)}
-    numeric = {i for i in range(len(columns)) if rows and all(_is_number(r[i]) for r in rows)}
-    whole = numeric | {i for i, c in enumerate(columns) if _is_id(c)}
-    text = [i for i in range(len(columns)) if i not in whole]
-    free = width - sum(need[i] for i in whole) - 3 * len(columns) - 1
-    cap = dict(need)
-    if text and sum(need[i] for i in text) > free:
-        share = {i: (2.0 if columns[i] == wide else 1.0) for i in text}
-        total = sum(share.values())
-        for i in text:
-            cap[i] = max(12, min(need[i], int(free * share[i] / total)))
-        spare = free - sum(cap[i] for i in text)  # give what short columns left to the others
-        for i in sorted(text, key=lambda i: need[i] - cap[i], reverse=True):
-            extra = min(spare, need[i] - cap[i])
-            if extra > 0:
-                cap[i] += extra
-                spare -= extra
-    for i, c in enumerate(columns):
-        t.add_column(c, justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
-                     min_width=need[i] if i in whole else None, max_width=cap[i])
-    for r in rows:
-        t.add_row(*[v if hasattr(v, "plain") else Text(terminal_safe(v)) for v in r])  # rich Text cells stay unmarked
-    return t
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, (int, float)):
-        return True
-    try:
-        float(str(value))
-        return True
-    except ValueError:
-        return str(value) == "-"
+def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None, width: int | None = None,
+           drop: tuple[str, ...] = ()):
+    """A table that fits the terminal (``tables.fit_table``): ids and numbers whole, text
+    wrapped (``wide`` gets the largest share), the ``drop`` columns left out in that order when
+    the rest would not fit, one block per row when even that does not fit."""
+    from .tables import fit_table
+    return fit_table(title, columns, rows, width or _term_width(), wide=wide, drop=drop)
 
 
 # ----- login and data ----------------------------------------------------------------------------
@@ -505,8 +468,9 @@ def _print_build(result, held) -> None:
     title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; {mix}"
              + (f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)" if narrow
                 else "columns = each scorer's share of the score)"))
-    console.print(_table(title, ["#", "track", "artist", "score"] + [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib] + ["new", "source", "why"],
-                         rows, wide="why"))
+    shares = [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib]
+    console.print(_table(title, ["#", "track", "artist", "score"] + shares + ["new", "source", "why"],
+                         rows, wide="why", drop=(*shares[::-1], "source", "new", "#")))
     if result.dry_run:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
             if ids:
@@ -604,7 +568,8 @@ def evaluate_cmd(
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
     _console().print(_table(f"{result.targets} targets from {setup.source}; blend weights {weights}; "
-                            f"{result.seconds:.1f} s", ["method"] + keys, rows))
+                            f"{result.seconds:.1f} s", ["method"] + keys, rows,
+                            drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec")))
     if report:
         typer.echo(f"report written to {report}")
 
@@ -625,7 +590,7 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
     _console().print(_table(f"{result.targets} targets of {result.personas} personas ({split} split); reach "
                             f"{result.reach:.4f}, {result.requests:.0f} look-ups per person; {result.seconds:.1f} s",
-                            ["method"] + keys, rows))
+                            ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))
 
 
 @command("tune", examples=("recommend tune", "recommend tune --folds 5 --write", "recommend tune --demo"))
@@ -958,12 +923,14 @@ def _safe(value: Any):
     return Text(terminal_safe(value))
 
 
-def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str], wide: str | None = None) -> None:
-    """A table of dict rows: ``text`` columns escaped with ``_safe``, floats with 3 decimals."""
+def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str], wide: str | None = None,
+                drop: tuple[str, ...] = ()) -> None:
+    """A table of dict rows: ``text`` columns escaped with ``_safe``, floats with 3 decimals;
+    ``drop``: the columns a narrow terminal leaves out first (``_table``)."""
     cells = [[_safe(r.get(c, "")) if c in text else
               (("-" if r.get(c) != r.get(c) or r.get(c) is None else f"{r[c]:.3f}")
                if isinstance(r.get(c), float) or r.get(c) is None else r.get(c)) for c in columns] for r in rows]
-    _console().print(_table(_safe(title), columns, cells, wide=wide))
+    _console().print(_table(_safe(title), columns, cells, wide=wide, drop=drop))
 
 
 @command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5",
@@ -1008,7 +975,8 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         typer.echo(f"No match for {text!r} in {source.label} (nothing scored {min_score:g} or more).")
         return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
-    _print_rows(rows, f"Tracks matching {text!r}", cols, {"name", "artists", "album", "track_id"})
+    _print_rows(rows, f"Tracks matching {text!r}", cols, {"name", "artists", "album", "track_id"},
+                drop=("source", "score", "album"))
 
 
 @command("playlists", examples=("recommend playlists", "recommend playlists --json",
@@ -1041,7 +1009,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), r["tracks"],
               roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
     _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
-                            ["name", "id", "owner", "tracks", "managed"], table, wide="name"))
+                            ["name", "id", "owner", "tracks", "managed"], table, wide="name",
+                            drop=("owner", "tracks", "managed")))
 
 
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
@@ -1070,7 +1039,8 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
     # the id stays (whole: it can be pasted into the next `similar`); the scorers with a weight
-    # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table
+    # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table;
+    # a narrower one leaves out the score before name, artists or the why
     shown = [{SHORT.get(c, c): v for c, v in r.items()} for r in df.to_dict("records")]
     scorer_cols = [SHORT.get(c, c) for c in df.columns
                    if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
@@ -1078,7 +1048,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         scorer_cols = []
         title += f" (each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)"
     _print_rows(shown, title, ["track_id", "name", "artists", "score"] + scorer_cols + ["why"],
-                {"name", "artists", "why"}, wide="why")
+                {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
 
 def _mood_kwargs(settings) -> dict[str, float]:
@@ -1131,7 +1101,8 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
     for r in tracks:
         r["mood"] = labels.get(int(r["cluster"]), "")
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
-    _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name")
+    _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
+                drop=("energy", "valence", "playlist", "cluster"))
     for e in exported:
         _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
                                f"{e.added}, removed {e.removed}, kept {e.kept}"))
@@ -1155,7 +1126,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
     title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
     _print_rows(df.to_dict("records"), title, ["rank", "name", "artists", "mood", "valence", "energy", "distance"],
-                {"name", "artists"})
+                {"name", "artists"}, drop=("rank", "distance", "energy", "valence"))
 
 
 @command("recommend", parent=moods_app, examples=("recommend moods recommend --mood calm -n 10",))
@@ -1177,7 +1148,8 @@ def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy,
         _print_json(json.loads(df.to_json(orient="records")))
         return
     _print_rows(df.to_dict("records"), f"Tracks for a {mood} mood",
-                ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"})
+                ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},
+                drop=("rank", "mood", "energy", "valence"))
 
 
 @command("classify", parent=moods_app, examples=("recommend moods classify --json", "recommend moods classify --evaluate"))
@@ -1206,18 +1178,19 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
         verdict = ("used for the tracks without audio features" if report.useful else
                    f"NOT used: it does not beat the baseline by {report.margin:.0%} with p < {report.alpha:g}; "
                    "tracks without audio features get no mood")
-        typer.echo(f"mood classifier on {report.n_test} held-out tracks: accuracy {report.accuracy:.1%}, "
-                   f"always guessing {report.baseline_mood} {report.baseline:.1%} (binomial p = "
-                   f"{report.p_value:.2g}): {verdict}")
+        _console().print(f"mood classifier on {report.n_test} held-out tracks: accuracy {report.accuracy:.1%}, "
+                         f"always guessing {report.baseline_mood} {report.baseline:.1%} (binomial p = "
+                         f"{report.p_value:.2g}): {verdict}")
         conf = report.confusion
         _print_rows([{"true": i, **{c: int(conf.at[i, c]) for c in conf.columns}} for i in conf.index],
                     "Confusion matrix (rows: true mood from audio features; columns: predicted)",
                     ["true"] + list(conf.columns), set())
     counts = df.groupby(["mood", "source"], dropna=False).size().unstack(fill_value=0)
-    typer.echo("tracks per mood (source: audio features / predicted / unknown):")
+    _console().print("tracks per mood (source: audio features / predicted / unknown):")
     typer.echo(counts.to_string())
     _print_rows(df.head(limit).to_dict("records"), f"first {limit} tracks",
-                ["name", "artists", "mood", "source", "confidence"], {"name", "artists", "mood"})
+                ["name", "artists", "mood", "source", "confidence"], {"name", "artists", "mood"},
+                drop=("confidence", "source"))
 
 
 TabfileOpt = Annotated[Optional[Path], typer.Option("--tabfile", hidden=True,

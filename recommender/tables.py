@@ -1,0 +1,120 @@
+"""Result tables that fit the terminal: the one layout every CLI table goes through.
+
+``fit_table`` builds a rich renderable (the CLI prints it) no wider than ``width``:
+
+- numbers and ids are never cut or wrapped (ids must stay copyable); text columns share what
+  is left, the ``wide`` one (the "why", a name) the largest part, and wrap onto more lines;
+- when the columns do not all fit at a readable width (``MIN_TEXT`` characters per text
+  column, or its longest word up to ``WORD``; ``MIN_WIDE`` for the wide one), the columns
+  the caller names in ``drop`` are left out, in that order, and a caption names them;
+- when even the columns left do not fit, each row becomes a block of ``column  value`` lines
+  (the columns not in ``drop``), so a 40-column terminal still shows every track, artist and
+  "why" in full.
+
+Every cell and the title go through ``terminal_safe`` (names come from strangers; rich markup
+is never parsed: cells are ``Text``). rich is imported inside the functions (importing the CLI
+stays light).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .safetext import terminal_safe
+
+MIN_WIDTH = 32  # a narrower terminal gets the 32-column layout: an id (22 characters) is never cut
+MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out ...
+WORD = 16       # ... or than splitting a word up to this long ("Cranberries") across lines
+MIN_WIDE = 20   # the same for the ``wide`` column (the why, a name): below, it runs to 5+ lines
+BORDER = 3      # rich's box: one rule and a space either side per column (and one more rule)
+
+
+def is_id(column: str) -> bool:
+    return column == "id" or column.endswith("_id")
+
+
+def is_number(value: Any) -> bool:
+    if isinstance(value, (int, float)):
+        return True
+    try:
+        float(str(value))
+        return True
+    except ValueError:
+        return str(value) == "-"
+
+
+def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: int, wide: str | None = None,
+                drop: Sequence[str] = ()) -> tuple[list[int], dict[int, int] | None, set[int]]:
+    """(the columns kept, in order; each kept column's width, or None when even the kept
+    columns do not fit as a table; the columns shown whole) for plain-text ``cells``."""
+    from rich.cells import cell_len
+    n = len(columns)
+    need = [max([cell_len(columns[i])] + [cell_len(r[i]) for r in cells]) for i in range(n)]
+    numeric = {i for i in range(n) if cells and all(is_number(r[i]) for r in cells)}
+    whole = numeric | {i for i in range(n) if is_id(columns[i])}
+
+    def narrowest(i: int) -> int:  # the least width column i is readable at
+        if i in whole:
+            return need[i]
+        word = max([cell_len(w) for r in cells for w in r[i].split()] + [0])
+        least = max(MIN_TEXT, min(word, WORD))
+        if columns[i] == wide:
+            least = max(least, MIN_WIDE)
+        return min(need[i], least)
+    least = {i: narrowest(i) for i in range(n)}
+    kept = list(range(n))
+    order = [columns.index(c) for c in drop if c in columns]
+    while BORDER * len(kept) + 1 + sum(least[i] for i in kept) > width:
+        if not order:
+            return kept, None, whole
+        kept.remove(order.pop(0))
+    text = [i for i in kept if i not in whole]
+    cap = {i: least[i] for i in text}
+    spare = width - BORDER * len(kept) - 1 - sum(least[i] for i in kept)
+    share = {i: 2 if columns[i] == wide else 1 for i in text}
+    while spare > 0:  # share what is left out, 2:1 for the wide column, up to what each needs
+        wanting = [i for i in text if cap[i] < need[i]]
+        if not wanting:
+            break
+        total = sum(share[i] for i in wanting)
+        pot = spare
+        for i in wanting:
+            extra = min(need[i] - cap[i], max(1, pot * share[i] // total), spare)
+            cap[i] += extra
+            spare -= extra
+    return kept, {i: cap.get(i, need[i]) for i in kept}, whole
+
+
+def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]], width: int,
+              wide: str | None = None, drop: Sequence[str] = ()):
+    """A rich renderable of ``rows`` under ``columns``, at most ``width`` (at least MIN_WIDTH)
+    characters wide; see the module docstring."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+    width = max(MIN_WIDTH, width)
+    cells = [[terminal_safe(v.plain if hasattr(v, "plain") else v) for v in r] for r in rows]
+    kept, widths, whole = fit_columns(columns, cells, width, wide, drop)
+    left_out = [c for i, c in enumerate(columns) if i not in kept]
+    note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
+                 "(a wider terminal or --json has them)") if left_out else None)
+    heading = Text(terminal_safe(title.plain if hasattr(title, "plain") else title))
+    if widths is None:  # one block of "column  value" lines per row
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="bold")
+        grid.add_column(overflow="fold")
+        for n, r in enumerate(cells):
+            if n:
+                grid.add_row()
+            for i in kept:
+                grid.add_row(columns[i], Text(r[i]))
+        return Group(*[x for x in (heading, grid, note) if x is not None])
+    t = Table(title=heading, title_justify="left", show_lines=False,
+              caption=note, caption_justify="left")
+    numeric = {i for i in whole if not is_id(columns[i])}
+    for i in kept:
+        t.add_column(columns[i], justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
+                     min_width=widths[i] if i in whole else None, max_width=widths[i])
+    for r in cells:
+        t.add_row(*[Text(r[i]) for i in kept])
+    return t

@@ -1,0 +1,159 @@
+"""Tables fit the terminal (recommender/tables.py): at 60 and 40 columns no line is wider than
+the terminal, the essential columns (track, artist, the why or score, ids whole) stay, the
+columns left out are named, and names from strangers stay escaped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rich.console import Console
+
+from recommender.tables import MIN_WIDTH, fit_table
+
+from test_cli import env_for, run
+from test_explore_cli import data  # noqa: F401  (the playlist data file fixture)
+from test_explore_cli import run as run_dataset
+from test_safetext import HOSTILE, RAW, hostile  # noqa: F401  (the hostile account fixture)
+from spotify_helpers import save_login
+
+WHY = "in 'A Very Long Playlist Name Indeed' with your seeds, and shares artist 'Somebody Famous'"
+ID = "4u7EnebtmKWzUH433cf5Qv"
+COLUMNS = ["#", "track_id", "track", "artist", "score", "new", "source", "why"]
+ROWS = [[1, ID, "Bohemian Rhapsody - Remastered 2011", "Queen", "0.912", "new", "similar artists", WHY],
+        [2, "0vlZXy3h1sJgrLiMyzhQ1U", "Mi Gente - Hardwell & Quintino Remix", "J Balvin", "0.499", "", "albums",
+         "from a new album by J Balvin, one of your artists"]]
+
+
+def render(renderable, width: int) -> str:
+    console = Console(width=width, record=True, highlight=False, markup=False, emoji=False, file=open("/dev/null", "w"))
+    console.print(renderable)
+    return console.export_text()
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def field(text: str, column: str) -> str:
+    """Everything printed under ``column``, as a table column or in the one-block-per-row
+    layout, wrapped lines joined (whitespace dropped: a fold may split a word)."""
+    lines = text.splitlines()
+    header = next((line for line in lines if line.startswith("┃")), None)
+    if header is not None:
+        names = [c.strip() for c in header.split("┃")[1:-1]]
+        if column not in names:
+            return ""
+        i = names.index(column) + 1
+        return squash(" ".join(line.split("│")[i] for line in lines if line.startswith("│")))
+    out, inside, offset = [], False, 0
+    for line in lines:
+        if line.startswith(column + " "):
+            offset = len(column) + len(line[len(column):]) - len(line[len(column):].lstrip())
+            out.append(line[offset:])
+            inside = True
+        elif inside and line.startswith(" " * offset) and line[offset:offset + 1].strip():
+            out.append(line[offset:])
+        else:
+            inside = False
+    return squash(" ".join(out))
+
+
+def widest(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
+
+
+@pytest.mark.parametrize("width", [120, 80, 60, 40])
+def test_a_table_fits_the_width_and_keeps_the_essential_columns(width):
+    text = render(fit_table("t", COLUMNS, ROWS, width, wide="why", drop=("source", "new", "#")), width)
+    assert widest(text) <= width and "…" not in text
+    for r in ROWS:
+        assert any(r[1] in line for line in text.splitlines())  # ids whole, on one line
+        for column, value in (("track", r[2]), ("artist", r[3]), ("score", r[4]), ("why", r[7])):
+            assert squash(value) in field(text, column), (width, column)
+
+
+def test_columns_are_left_out_in_the_given_order_and_named():
+    wide = render(fit_table("t", COLUMNS, ROWS, 160, wide="why", drop=("source", "new", "#")), 160)
+    assert "left out" not in wide and field(wide, "source") and field(wide, "new")
+    at96 = render(fit_table("t", COLUMNS, ROWS, 96, wide="why", drop=("source", "new", "#")), 96)
+    assert "left out at 96 columns: source " in at96 and "┃ new" in at96
+    at40 = render(fit_table("t", COLUMNS, ROWS, 40, wide="why", drop=("source", "new", "#")), 40)
+    assert "┃" not in at40 and "left out at 40 columns: #, new, source" in " ".join(at40.split())
+
+
+def test_narrower_than_the_minimum_still_keeps_ids_whole():
+    text = render(fit_table("t", COLUMNS, ROWS, 20, wide="why", drop=("source", "new", "#")), MIN_WIDTH)
+    assert widest(text) <= MIN_WIDTH and any(ID in line for line in text.splitlines())
+
+
+@pytest.mark.parametrize("width", [80, 40])
+def test_hostile_cells_and_titles_print_literally_in_both_layouts(width):
+    rows = [[1, ID, f"Song {HOSTILE}", f"Band [red]{HOSTILE}", "0.5", "", "albums", f"why {HOSTILE}"]]
+    text = render(fit_table(f"title {HOSTILE}", COLUMNS, rows, width, wide="why", drop=("source", "new", "#")), width)
+    assert not RAW.search(text) and widest(text) <= width
+    assert squash("[/] [link=https://evil.invalid]x[/link]") in field(text, "track")
+    assert squash("Band [red][/]") in field(text, "artist") and "\\x1b[2J" in field(text, "why")
+
+
+@pytest.fixture
+def logged_in(standin, tmp_path):
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    return standin, env_for(standin, cache)
+
+
+@pytest.mark.parametrize("width", [60, 40])
+def test_build_playlist_at_narrow_terminals(logged_in, width):
+    server, env = logged_in
+    out = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)
+    result = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": str(width)})
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert widest(text) <= width and "…" not in text
+    assert out["tracks"]
+    for t in out["tracks"]:
+        assert squash(t["name"]) in field(text, "track")
+        assert squash(", ".join(t["artists"]) if isinstance(t["artists"], list) else t["artists"]) in field(text, "artist")
+        assert squash(t["why"]) in field(text, "why") and f"{t['score']:.3f}" in field(text, "score")
+    assert f"left out at {width} columns:" in text
+
+
+@pytest.mark.parametrize("width", [80, 60, 40])
+def test_search_similar_and_playlists_at_narrow_terminals(logged_in, width):
+    server, env = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    name = next(iter(server.account.tracks.values()))["name"]
+    narrow = {**env, "COLUMNS": str(width)}
+    for args, key, columns in ((["search", name], "track_id", ("name", "artists")),
+                               (["similar", name], "track_id", ("name", "artists", "why")),
+                               (["playlists"], "id", ("name",))):
+        rows = json.loads(run([*args, "--json"], env).stdout)
+        result = run(args, narrow)
+        assert result.exit_code == 0 and rows, (args, result.stderr)
+        assert widest(result.stdout) <= width, args
+        lines = result.stdout.splitlines()
+        for r in rows:
+            assert any(r[key] in line for line in lines), args  # ids whole, on one line
+            for c in columns:
+                assert squash(str(r[c])) in field(result.stdout, c), (args, c)
+
+
+@pytest.mark.parametrize("width", [60, 40])
+def test_mood_tables_at_narrow_terminals(data, tmp_path, monkeypatch, width):  # noqa: F811
+    monkeypatch.setenv("COLUMNS", str(width))
+    for args in (["moods", "near", "gary jules mad world"], ["moods", "recommend", "--mood", "happy"],
+                 ["moods", "classify", "--evaluate"], ["moods", "cluster", "Party", "Gloom", "--k", "2"]):
+        result = run_dataset([*args, "--dataset", str(data)], tmp_path)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert widest(result.stdout) <= width, args
+        assert "name" in result.stdout and "artists" in result.stdout
+        assert "\x1b" not in result.stdout
+
+
+def test_hostile_names_at_40_columns_print_literally(hostile):  # noqa: F811
+    server, env, cache = hostile
+    result = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "40"})
+    assert result.exit_code == 0, result.stderr
+    assert not RAW.search(result.stdout) and widest(result.stdout) <= 40
+    assert squash("[/] [link=https://evil.invalid]x[/link]") in field(result.stdout, "track")
