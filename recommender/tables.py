@@ -24,7 +24,7 @@ from .safetext import terminal_safe
 
 MIN_WIDTH = 32  # a narrower terminal gets the 32-column layout: an id (22 characters) is never cut
 MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out ...
-WORD = 16       # ... or than splitting a word up to this long ("Cranberries") across lines
+WORD = 18       # ... or than splitting a word up to this long ("Cranberries", "energetic/intense") across lines
 MIN_WIDE = 20   # the same for the ``wide`` column (the why, a name): below, it runs to 5+ lines
 BORDER = 3      # rich's box: one rule and a space either side per column (and one more rule)
 
