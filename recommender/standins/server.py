@@ -6,7 +6,10 @@ port 0 = a free one) served from a daemon thread, stopped by ``stop()`` or by le
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -51,7 +54,27 @@ class StandInHandler(BaseHTTPRequestHandler):
         log.debug(f"{self.standin.label}: {format}", *args)
 
 
-_STOP_LOCK = threading.Lock()
+_LIFECYCLE_LOCK = threading.Lock()  # one start or stop at a time: none sees another half done
+_POLL = 0.1  # seconds between serve_forever's looks at Ctrl-C and at the serving thread
+
+
+@contextmanager
+def ctrl_c_as_a_flag() -> Iterator[Callable[[], bool]]:
+    """Within the block, Ctrl-C (SIGINT) sets a flag, read by the function yielded, instead of
+    raising KeyboardInterrupt wherever the main thread happens to be (halfway through a print,
+    a start or a stop). Outside the main thread, or when SIGINT is not Python's default (ignored,
+    or someone's own handler), nothing changes and the flag stays False."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield lambda: False
+        return
+    pressed: list[int] = []
+    # the handler takes no lock: it runs in the main thread between any two bytecodes
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)  # (runs a Ctrl-C still pending through ours first)
 
 
 class ServedStandIn:
@@ -80,26 +103,27 @@ class ServedStandIn:
 
     def start(self) -> Self:
         """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
-        handler = type(f"{type(self).__name__}Handler", (StandInHandler,), {"standin": self})
-        try:
-            server = ThreadingHTTPServer((self.host, self.port), handler)
-        except OSError as err:
-            raise cannot_listen(f"{self.host}:{self.port}", err) from err
-        server.daemon_threads = True
-        self._server, self.port = server, server.server_address[1]
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{self.label}:{self.port}", daemon=True)
-        self._thread.start()
+        with _LIFECYCLE_LOCK:  # a stop() from another thread waits until this one is done
+            if self._server is not None:
+                return self
+            handler = type(f"{type(self).__name__}Handler", (StandInHandler,), {"standin": self})
+            try:
+                server = ThreadingHTTPServer((self.host, self.port), handler)
+            except OSError as err:
+                raise cannot_listen(f"{self.host}:{self.port}", err) from err
+            server.daemon_threads = True
+            self._server, self.port = server, server.server_address[1]
+            self._stopping = threading.Event()
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"{self.label}:{self.port}", daemon=True)
+            self._thread.start()
         log.info("%s listening on %s", self.label, self.origin)
         return self
 
     def stop(self) -> None:
         """Stop serving, close the socket and join the thread (idempotent, and safe when two
         threads stop at once: Ctrl-C's cleanup and a stop from elsewhere)."""
-        with _STOP_LOCK:  # one stop at a time: a second caller returns once the port is free
+        with _LIFECYCLE_LOCK:  # one stop at a time: a second caller returns once the port is free
             server, thread = self._server, self._thread
             if server is None:
                 return
@@ -110,16 +134,26 @@ class ServedStandIn:
                 thread.join(timeout=5)
             self._server = self._thread = None
 
-    def serve_forever(self) -> None:
-        """Start (if needed) and block until interrupted (Ctrl-C) or stopped elsewhere; then stop."""
-        thread = self.start()._thread
-        try:
-            while thread is not None and thread.is_alive():
-                thread.join(0.5)
-        except KeyboardInterrupt:
+    def serve_forever(self, ready: Callable[[Self], object] | None = None) -> None:
+        """Start (if needed), call ``ready(self)`` (where a caller says "Ctrl-C to stop") and
+        block until Ctrl-C or a ``stop()`` from elsewhere; then stop. In the main thread a
+        Ctrl-C at any moment of this call (while starting, inside ``ready``, while stopping)
+        is a clean stop: it only sets a flag that the wait looks at every ``_POLL`` s."""
+        interrupted = False
+        with ctrl_c_as_a_flag() as pressed:
+            try:
+                thread = self.start()._thread
+                if ready is not None:
+                    ready(self)
+                while thread is not None and thread.is_alive() and not pressed():
+                    thread.join(_POLL)
+            except KeyboardInterrupt:  # SIGINT had someone's own handler, which raised it
+                interrupted = True
+            finally:
+                self.stop()
+            interrupted = interrupted or pressed()
+        if interrupted:
             log.info("%s stopped", self.label)
-        finally:
-            self.stop()
 
     def __enter__(self) -> Self:
         return self.start()

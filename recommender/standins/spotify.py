@@ -1325,16 +1325,14 @@ def run_standin(port: int = 8765, extended: bool = False, account_path: str | No
                 prepare: Callable[[Account], None] | None = None) -> None:
     """Serve the sample library (or ``account_path``) on 127.0.0.1:``port`` until Ctrl-C.
 
-    ``ready(server)`` is called once it listens (the CLI prints the URLs there);
+    ``ready(server)`` is called once it listens (the CLI prints the URLs there), inside
+    ``serve_forever``: a Ctrl-C from then on, even one pressed as they print, stops cleanly;
     ``prepare(account)`` may extend the account first (the open-data world's catalogue).
     """
     account = Account.from_file(account_path) if account_path else Account.sample()
     if prepare is not None:
         prepare(account)
-    with StandinServer(account, extended=extended, port=port) as server:
-        if ready is not None:
-            ready(server)
-        server.serve_forever()
+    StandinServer(account, extended=extended, port=port).serve_forever(ready)
 
 
 def _port(text: str) -> int:
