@@ -653,10 +653,15 @@ def standin_cmd(
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:
     """Run the local stand-ins: Spotify, ListenBrainz + labs and MusicBrainz (offline trial, tests)."""
+    from contextlib import ExitStack
+
     from .standins.listenbrainz import open_data_standins
+    from .standins.server import ctrl_c_as_a_flag
     from .standins.spotify import run_standin
 
-    with open_data_standins(*((0, 0) if port == 0 else (port + 1, port + 2))) as (lb, mb, prepare):
+    stack = ExitStack()
+    lb, mb, prepare = stack.enter_context(open_data_standins(*((0, 0) if port == 0 else (port + 1, port + 2))))
+    try:
         def ready(server) -> None:
             _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
                  f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:\n"
@@ -666,7 +671,10 @@ def standin_cmd(
                  f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}\n"
                  "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
         run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
-                    prepare=prepare)
+                    prepare=prepare)  # until Ctrl-C: a clean stop of the Spotify stand-in
+    finally:
+        with ctrl_c_as_a_flag():  # a second Ctrl-C while the open-data ones stop is no "interrupted"
+            stack.close()
 
 
 @command("web", examples=("recommend web --demo", "recommend web --port 8080 --no-browser"))

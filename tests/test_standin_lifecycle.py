@@ -115,6 +115,28 @@ def test_standin_command_ctrl_c_as_the_lines_print_is_a_clean_stop_too():
     all_released(*re.findall(r"(http://127\.0\.0\.1:\d+)", err.splitlines()[0]))
 
 
+# A second Ctrl-C while the ListenBrainz and MusicBrainz stand-ins stop (after the first one
+# has stopped the Spotify stand-in): a real SIGINT to itself from inside each of their stops.
+CTRL_C_AGAIN_AS_THE_OPEN_DATA_STAND_INS_STOP = CTRL_C_AS_THE_LINES_PRINT.replace("cli._err = err", """cli._err = err
+from recommender.standins.listenbrainz import ListenBrainzStandIn
+from recommender.standins.musicbrainz import MusicBrainzStandIn
+for cls in (ListenBrainzStandIn, MusicBrainzStandIn):
+    def stop(self, _real=cls.stop):
+        os.kill(os.getpid(), signal.SIGINT)
+        _real(self)
+    cls.stop = stop""")
+
+
+def test_standin_command_a_second_ctrl_c_as_the_open_data_stand_ins_stop_is_a_clean_stop_too():
+    """Before, the Spotify stand-in stopped cleanly but a second Ctrl-C while the ListenBrainz
+    and MusicBrainz ones stopped came out as "interrupted", exit 130."""
+    proc = standin_process(CTRL_C_AGAIN_AS_THE_OPEN_DATA_STAND_INS_STOP)
+    out, err = proc.communicate(timeout=DEADLINE)
+    assert (proc.returncode, out) == (0, ""), err
+    assert err.startswith("Stand-ins on 127.0.0.1") and err.count("\n") == 3, err
+    all_released(*re.findall(r"(http://127\.0\.0\.1:\d+)", err.splitlines()[0]))
+
+
 @pytest.mark.parametrize("which", ["spotify", "open data"])
 def test_standin_command_on_a_busy_port_is_one_line_and_exit_2(which):
     with busy_port() as s:
