@@ -239,3 +239,4 @@ def test_write_report_embeds_charts(settings, tmp_path):
     text = out.read_text()
     assert text.count("data:image/png;base64,") == 2
     assert "<td>content</td>" in text
+    assert "blend weights content 1</p>" in text and "{" not in text.split("<body>")[1].split("</p>")[0]
