@@ -79,7 +79,9 @@ def _tune_chart(plt, tuned: TuneResult) -> str:
         ax.legend()
     ax.set_xlabel("weight combinations, sorted by mean p@N")
     ax.set_ylabel(f"p@{tuned.top_n} (mean ± sd over folds)")
-    ax.set_title(f"tuning: {len(order)} combinations, best {_weights(tuned.best_weights)}")
+    import textwrap
+    ax.set_title(textwrap.fill(f"tuning: {len(order)} combinations, best {_weights(tuned.best_weights)}", 70),
+                 fontsize=10)
     out = _png(fig)
     plt.close(fig)
     return out
