@@ -244,6 +244,12 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.goto(demo["base"] + "/next")
     widths = pg.eval_on_selector_all("#next-table td.track", "els => els.map(e => e.getBoundingClientRect().width)")
     assert widths and min(widths) >= 120, widths  # room for words, not a letter per line
+    pg.goto(demo["base"] + "/runs")
+    pg.wait_for_selector("#curve-legend li")
+    # the legend of the curves wraps as a whole word per scorer (it broke "artist_walk" per letter)
+    lines = pg.eval_on_selector_all(
+        "#curve-legend li", "els => els.map(e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))")
+    assert lines and max(lines) < 1.5, lines  # each entry on one line
     shot(pg, "next-phone")
     context.close()
     wide = browser.new_context(viewport={"width": 1300, "height": 900})
