@@ -244,6 +244,11 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.goto(demo["base"] + "/next")
     widths = pg.eval_on_selector_all("#next-table td.track", "els => els.map(e => e.getBoundingClientRect().width)")
     assert widths and min(widths) >= 120, widths  # room for words, not a letter per line
+    pg.goto(demo["base"] + "/search")
+    pg.fill("#q", "love")
+    pg.wait_for_selector("#results tbody tr")
+    boxes = pg.eval_on_selector_all("#results tbody a", "els => els.map(e => e.getClientRects().length)")
+    assert boxes and set(boxes) == {1}, boxes  # "similar" on one line (it broke one letter per line)
     pg.goto(demo["base"] + "/runs")
     pg.wait_for_selector("#curve-legend li")
     # the legend of the curves wraps as a whole word per scorer (it broke "artist_walk" per letter)

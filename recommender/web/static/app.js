@@ -289,7 +289,7 @@ function initSearch() {
     body.replaceChildren();
     for (const t of out.tracks) {
       const tr = el("tr");
-      const lc = el("td");
+      const lc = el("td", { class: "link" });
       lc.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id) }, "similar"));
       tr.append(trackCell(t), el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
       body.appendChild(tr);
