@@ -249,6 +249,11 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.wait_for_selector("#results tbody tr")
     boxes = pg.eval_on_selector_all("#results tbody a", "els => els.map(e => e.getClientRects().length)")
     assert boxes and set(boxes) == {1}, boxes  # "similar" on one line (it broke one letter per line)
+    pg.goto(demo["base"] + "/similar")
+    pg.fill("#q", "cranberries")
+    pg.wait_for_selector("#results tbody td.why")
+    # the why is in view without scrolling the table (the shares bar gives way below 700 px)
+    assert pg.evaluate("document.querySelector('#results tbody td.why').getBoundingClientRect().right") <= 390
     pg.goto(demo["base"] + "/runs")
     pg.wait_for_selector("#curve-legend li")
     # the legend of the curves wraps as a whole word per scorer (it broke "artist_walk" per letter)

@@ -16,6 +16,7 @@ from .base import Scorer
 from .content import seed_vector
 
 FEATURES = tuple(c for c in AUDIO_COLUMNS if c != "key")
+FEATURE_WORDS = {"duration_ms": "duration", "time_signature": "time signature"}  # as a "why" names them
 CHUNK = 200_000  # candidate rows per block in k-NN mode (bounds memory: CHUNK x seeds floats)
 
 
@@ -94,7 +95,7 @@ class AudioScorer(Scorer):
             if r < 0 or not self.has_[r]:
                 continue
             agree = F[r] * centroid
-            parts = [f"{'high' if F[r, j] > 0 else 'low'} {self.columns_[j]}"
+            parts = [f"{'high' if F[r, j] > 0 else 'low'} {FEATURE_WORDS.get(self.columns_[j], self.columns_[j])}"
                      for j in np.argsort(-agree, kind="stable")[:top] if agree[j] > 0]
             if parts:
                 out[str(tid)] = "sounds like your seeds: " + ", ".join(parts)

@@ -306,7 +306,7 @@ function initSimilar() {
     body.replaceChildren();
     for (const t of out.tracks) {
       const tr = el("tr");
-      const sh = el("td");
+      const sh = el("td", { class: "shares" });
       sh.appendChild(shareBar(t.shares, out.scorers));
       tr.append(el("td", { class: "num" }, t.rank), trackCell(t), el("td", { class: "num" }, fmt(t.score)), sh,
         el("td", { class: "why" }, t.why));
