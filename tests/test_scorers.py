@@ -120,6 +120,30 @@ def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
     assert "high energy" not in why.get("f1", "")
 
 
+def test_audio_why_on_a_big_library_copies_no_feature_matrix(lib):
+    # explain copied every track's features (np.where over tracks x features) for each call:
+    # 0.2 s and tens of MB per build-playlist or similar on a 10^6-track library, more than
+    # scoring them; the seed centroid needs only the seeds' rows
+    import tracemalloc
+    sc = AudioScorer().fit(lib)
+    n, cols = 200_000, 8
+    sc.columns_ = [f"feature{j}" for j in range(cols)]
+    F = np.random.default_rng(0).standard_normal((n, cols)).astype(np.float32)
+    F[::3] = np.nan  # tracks without audio features: NaN rows, as fit leaves them
+    sc.F_, sc.has_ = F, ~np.isnan(F).any(axis=1)
+    sc.track_ids_ = pd.Index([f"t{i}" for i in range(n)])
+    sc._positions = lambda ids: np.array([int(str(t)[1:]) for t in ids])
+    seeds = pd.Series(1.0, index=[f"t{i}" for i in range(1, 400, 3)])
+    tracemalloc.start()
+    try:
+        why = sc.explain(seeds, ["t4", "t5", "t6"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert set(why) == {"t4", "t5"} and all(w.startswith("sounds like your seeds: ") for w in why.values())
+    assert peak < F.nbytes / 3, peak  # the seed vector (4 bytes a track), no tracks x features copy
+
+
 def test_content_artist_is_a_whole_name_token(lib):
     """With only the whole-name field, "Nova Express" shares nothing with "Nova Pilots"."""
     only_artist = {"artist": 1.0}
