@@ -110,6 +110,19 @@ def test_content_why_skips_filler_words():
     assert why["c"] == "shares album 'wall'"
 
 
+def test_content_why_keeps_the_content_words_of_the_stop_word_list():
+    # scikit-learn's English stop words hold "fire", "cry", "alone", "one": a track that shares
+    # its title word "fire" with the seeds got no reason at all
+    tracks = pd.DataFrame({"track_id": ["a", "b", "c", "d"], "name": ["Fire", "Set Fire", "Cry Alone", "Alone Cry"],
+                           "artist_ids": [["x"], ["y"], ["z"], ["w"]], "artist_names": [["X"], ["Y"], ["Z"], ["W"]],
+                           "album_id": ["A", "B", "C", "D"], "album_name": ["r", "s", "t", "u"]})
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["P"]}),
+                              playlist_items=pd.DataFrame({"playlist_id": ["p"], "track_id": ["a"], "position": [0]}))
+    sc = ContentScorer(fields={"name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
+    assert sc.explain(pd.Series({"a": 1.0}), ["b"]) == {"b": "shares name 'fire'"}
+    assert set(sc.explain(pd.Series({"c": 1.0}), ["d"])["d"].split(", ")) == {"shares name 'cry'", "name 'alone'"}
+
+
 def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
     # `similar` answered "high audio score" for a track picked by its sound
     sc = AudioScorer().fit(lib)
