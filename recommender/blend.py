@@ -34,7 +34,10 @@ def _minmax(valid: np.ndarray) -> np.ndarray:
     if not finite.any():
         return np.where(valid > 0, 1.0, np.where(valid < 0, 0.0, 0.5))
     lo, hi = valid[finite].min(), valid[finite].max()
-    scaled = np.full(len(valid), 0.5) if hi == lo else (valid - lo) / (hi - lo)
+    with np.errstate(over="ignore"):  # hi - lo may overflow: that is what the check looks at
+        if not np.isfinite(hi - lo):  # finite scores further apart than the largest float: halve first
+            valid, lo, hi = valid / 2, lo / 2, hi / 2
+        scaled = np.full(len(valid), 0.5) if hi == lo else (valid - lo) / (hi - lo)
     return np.where(valid == np.inf, 1.0, np.where(valid == -np.inf, 0.0, scaled))
 
 
