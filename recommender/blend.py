@@ -7,7 +7,7 @@ turns blended scores into the published list (threshold, min/max, per-artist cap
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,10 @@ def _minmax(valid: np.ndarray) -> np.ndarray:
     if not finite.any():
         return np.where(valid > 0, 1.0, np.where(valid < 0, 0.0, 0.5))
     lo, hi = valid[finite].min(), valid[finite].max()
-    scaled = np.full(len(valid), 0.5) if hi == lo else (valid - lo) / (hi - lo)
+    with np.errstate(over="ignore"):  # hi - lo may overflow: that is what the check looks at
+        if not np.isfinite(hi - lo):  # finite scores further apart than the largest float: halve first
+            valid, lo, hi = valid / 2, lo / 2, hi / 2
+        scaled = np.full(len(valid), 0.5) if hi == lo else (valid - lo) / (hi - lo)
     return np.where(valid == np.inf, 1.0, np.where(valid == -np.inf, 0.0, scaled))
 
 
@@ -108,13 +111,20 @@ def blend_matrix(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
     weight 0 adds exact zeros, so the blend over more columns equals the blend over the
     weighted ones bit for bit, and tune's numbers are evaluate's.
     """
+    return blender(norm)(weights)
+
+
+def blender(norm: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``blend_matrix(norm, weights)`` as a function of ``weights``: what depends only on
+    ``norm`` (each scorer's values in a row of their own, the pattern of present scorers of
+    every candidate) is done once, so ``tune`` prepares a target's candidates once for every
+    block of its grid. The passes run over cache-sized chunks of combinations x candidates."""
     norm = np.asarray(norm, dtype=float)
-    w = np.asarray(weights, dtype=float)
     n, k = norm.shape
     if n == 0 or k == 0:
-        return np.full((len(w), n), np.nan)
+        return lambda weights: np.full((len(weights), n), np.nan)
     present = ~np.isnan(norm)
-    values = np.where(present, norm, 0.0)
+    values = np.where(present, norm, 0.0).T.copy()  # scorers x candidates: each pass reads one row
     # the denominators: the same sums in the same order, once per pattern of present scorers
     codes = np.zeros(n, dtype=np.int64)
     for s in range(k):
@@ -125,21 +135,28 @@ def blend_matrix(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
         keys, which = np.flatnonzero(seen), (np.cumsum(seen) - 1)[codes]
     else:
         keys, which = np.unique(codes, return_inverse=True)
-    dens = np.zeros((len(w), len(keys)))
-    for s in range(k):
-        dens += w[:, s, None] * ((keys >> s) & 1)[None, :]
-    dens[~(dens > 0)] = np.nan  # no weighted scorer present: NaN
-    out = np.empty((len(w), n))
-    rows = max(1, _BLEND_CHUNK // n)  # a few combinations at a time: the passes stay in cache
-    term, den = np.empty((rows, n)), np.empty((rows, n))
-    for lo in range(0, len(w), rows):
-        num = out[lo:lo + rows]
-        r = len(num)
-        num[:] = 0.0
+    cols = min(n, _BLEND_CHUNK)  # candidates per pass: a row of 10^5 would leave the cache
+    rows = max(1, _BLEND_CHUNK // cols)  # combinations per pass
+    term, den = np.empty((rows, cols)), np.empty((rows, cols))
+
+    def blend(weights: np.ndarray) -> np.ndarray:
+        w = np.asarray(weights, dtype=float)
+        dens = np.zeros((len(w), len(keys)))
         for s in range(k):
-            num += np.multiply(w[lo:lo + r, s, None], values[None, :, s], out=term[:r])
-        np.divide(num, np.take(dens[lo:lo + r], which, axis=1, out=den[:r]), out=num)
-    return out
+            dens += w[:, s, None] * ((keys >> s) & 1)[None, :]
+        dens[~(dens > 0)] = np.nan  # no weighted scorer present: NaN
+        out = np.empty((len(w), n))
+        for lo in range(0, len(w), rows):
+            r = min(rows, len(w) - lo)
+            for c0 in range(0, n, cols):
+                c = min(cols, n - c0)
+                num, t = out[lo:lo + r, c0:c0 + c], term[:r, :c]
+                num[:] = 0.0
+                for s in range(k):
+                    num += np.multiply(w[lo:lo + r, s, None], values[None, s, c0:c0 + c], out=t)
+                np.divide(num, np.take(dens[lo:lo + r], which[c0:c0 + c], axis=1, out=den[:r, :c]), out=num)
+        return out
+    return blend
 
 
 _BLEND_CHUNK = 1 << 14  # cells per pass of blend_matrix (3 arrays of 128 kB)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .artists import mix_inputs
-from .blend import ArtistMix, blend_matrix, normalise_columns, weight_factors
+from .blend import ArtistMix, blender, normalise_columns, weight_factors
 from .dataset import hide_random
 from .errors import ConfigError, NotEnoughData
 from .evaluate import Progress, fit_scorers, iter_targets, ndcg, precision
@@ -124,9 +124,10 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
         t_codes, share = mix_inputs(visible, t.rows[perm], t.seeds) if mix.active else (None, None)
         step = max(1, BLEND_CELLS // max(norm.shape[0], 1))  # combinations per block: bounded memory
+        blend = blender(norm)  # blend_matrix(norm, ...), the candidates prepared once for every block
         for lo in range(0, len(combos), step):
             block = slice(lo, lo + step)
-            blended = blend_matrix(norm, combos[block])  # combos x candidates
+            blended = blend(combos[block])  # combos x candidates
             # NaN (no scorer) ranks as never; the mix's factors are a top_n list's (off: the raw top_n)
             top = mix.top(blended, t_codes, share, top_n)  # combos x k, best first, ties by position
             blended[np.isnan(blended)] = -1.0

@@ -40,6 +40,12 @@ def test_minmax_keeps_the_finite_scores_apart_when_one_score_is_infinite():
     assert np.isfinite(normalise_columns(np.array([[1.0], [np.inf], [2.0]]), "minmax")).all()
 
 
+def test_minmax_of_finite_scores_further_apart_than_the_largest_float():
+    # hi - lo overflowed to inf: every score became 0 and the top one NaN (silent)
+    out = normalise(pd.Series([-1e308, 0.0, 1e308, np.inf]), "minmax")
+    assert out.tolist() == [0.0, 0.5, 1.0, 1.0]
+
+
 def test_constant_series_carries_no_signal():
     assert normalise(pd.Series([3.0, 3.0], index=list("ab")), "rank").tolist() == [0.5, 0.5]
     assert normalise(pd.Series([3.0, 3.0], index=list("ab")), "minmax").tolist() == [0.5, 0.5]

@@ -110,6 +110,19 @@ def test_content_why_skips_filler_words():
     assert why["c"] == "shares album 'wall'"
 
 
+def test_content_why_keeps_the_content_words_of_the_stop_word_list():
+    # scikit-learn's English stop words hold "fire", "cry", "alone", "one": a track that shares
+    # its title word "fire" with the seeds got no reason at all
+    tracks = pd.DataFrame({"track_id": ["a", "b", "c", "d"], "name": ["Fire", "Set Fire", "Cry Alone", "Alone Cry"],
+                           "artist_ids": [["x"], ["y"], ["z"], ["w"]], "artist_names": [["X"], ["Y"], ["Z"], ["W"]],
+                           "album_id": ["A", "B", "C", "D"], "album_name": ["r", "s", "t", "u"]})
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["P"]}),
+                              playlist_items=pd.DataFrame({"playlist_id": ["p"], "track_id": ["a"], "position": [0]}))
+    sc = ContentScorer(fields={"name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
+    assert sc.explain(pd.Series({"a": 1.0}), ["b"]) == {"b": "shares name 'fire'"}
+    assert set(sc.explain(pd.Series({"c": 1.0}), ["d"])["d"].split(", ")) == {"shares name 'cry'", "name 'alone'"}
+
+
 def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
     # `similar` answered "high audio score" for a track picked by its sound
     sc = AudioScorer().fit(lib)
@@ -118,6 +131,30 @@ def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
     assert "acousticness" not in why["s2"] or "low acousticness" in why["s2"]
     assert "s4" not in why  # no audio features: nothing to say
     assert "high energy" not in why.get("f1", "")
+
+
+def test_audio_why_on_a_big_library_copies_no_feature_matrix(lib):
+    # explain copied every track's features (np.where over tracks x features) for each call:
+    # 0.2 s and tens of MB per build-playlist or similar on a 10^6-track library, more than
+    # scoring them; the seed centroid needs only the seeds' rows
+    import tracemalloc
+    sc = AudioScorer().fit(lib)
+    n, cols = 200_000, 8
+    sc.columns_ = [f"feature{j}" for j in range(cols)]
+    F = np.random.default_rng(0).standard_normal((n, cols)).astype(np.float32)
+    F[::3] = np.nan  # tracks without audio features: NaN rows, as fit leaves them
+    sc.F_, sc.has_ = F, ~np.isnan(F).any(axis=1)
+    sc.track_ids_ = pd.Index([f"t{i}" for i in range(n)])
+    sc._positions = lambda ids: np.array([int(str(t)[1:]) for t in ids])
+    seeds = pd.Series(1.0, index=[f"t{i}" for i in range(1, 400, 3)])
+    tracemalloc.start()
+    try:
+        why = sc.explain(seeds, ["t4", "t5", "t6"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert set(why) == {"t4", "t5"} and all(w.startswith("sounds like your seeds: ") for w in why.values())
+    assert peak < F.nbytes / 3, peak  # the seed vector (4 bytes a track), no tracks x features copy
 
 
 def test_content_artist_is_a_whole_name_token(lib):

@@ -86,8 +86,9 @@ class AudioScorer(Scorer):
         s[~self.has_] = 0
         if s.sum() <= 0 or not self.columns_:
             return {}
-        F = np.where(self.has_[:, None], self.F_, 0)
-        centroid = (F.T @ s) / s.sum()
+        seed_rows = np.flatnonzero(s)  # the seeds' rows only: no copy of every track's features
+        centroid = (self.F_[seed_rows].T @ s[seed_rows]) / s.sum()
+        F = self.F_
         out = {}
         ids = pd.Index([str(t) for t in track_ids])
         rows = self._positions(ids) if self._positions is not None else self.track_ids_.get_indexer(ids)

@@ -40,8 +40,16 @@ DEFAULT_FIELDS: dict[str, float] = {
 
 _WORD_FIELDS = {"name", "album", "artist_words", "playlists"}
 # Tokens an explanation skips: they scored, but "album 'the'" explains nothing to a person.
-# English stop words plus the function words of the other languages common in playlists.
-_FILLER_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
+# English stop words plus the function words of the other languages common in playlists;
+# not the content words scikit-learn's list also holds ("fire", "cry", "one", "alone": song
+# titles, real reasons).
+_NOT_FILLER = {
+    "alone", "always", "again", "amount", "back", "bill", "bottom", "call", "cry", "describe", "detail",
+    "empty", "eight", "eleven", "fifteen", "fifty", "fill", "find", "fire", "first", "five", "forty", "found",
+    "four", "front", "full", "give", "hundred", "interest", "keep", "last", "made", "mill", "move", "name",
+    "never", "nine", "one", "part", "put", "see", "serious", "show", "side", "sincere", "six", "sixty",
+    "system", "take", "ten", "thick", "thin", "third", "three", "together", "top", "twelve", "twenty", "two"}
+_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | {
     "feat", "ft", "de", "del", "la", "las", "el", "los", "le", "les", "y", "e", "en", "da", "do", "das",
     "dos", "der", "die", "und", "un", "una", "o", "mi", "te", "tu"}
 
