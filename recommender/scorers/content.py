@@ -51,7 +51,7 @@ _NOT_FILLER = {
     "system", "take", "ten", "thick", "thin", "third", "three", "together", "top", "twelve", "twenty", "two"}
 _FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | {
     "feat", "ft", "de", "del", "la", "las", "el", "los", "le", "les", "y", "e", "en", "da", "do", "das",
-    "dos", "der", "die", "und", "un", "una", "o", "mi", "te", "tu"}
+    "dos", "der", "und", "un", "una", "o", "mi", "te", "tu"}
 
 
 def _words(text: str) -> list[str]:
