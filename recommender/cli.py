@@ -522,8 +522,11 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
     from . import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
-    if demo:
-        settings = _source(settings, dataset, demo, quiet, as_json).settings
+    if demo:  # the sample's audio features too, as search/similar/moods --demo have them
+        from .libsource import with_sample_features
+        source = _source(settings, dataset, demo, quiet, as_json)
+        with_sample_features(source, source.load())
+        settings = source.settings
         _logging(settings, quiet, verbose)
     return settings, jobs.evaluation_setup(settings, dataset, split, features,
                                            owner="the sample library" if demo else "your library")

@@ -82,19 +82,20 @@ def test_evaluate_and_tune_work_on_the_demo_and_tune_never_writes_its_weights(tm
     env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")}
     config = tmp_path / "user.yaml"
     config.write_text("scorers:\n  artist_walk: {weight: 0}\n  opendata: {weight: 0}\n"
-                      "  coverage: {weight: 0}\n")  # two scorers on: a grid of a few seconds
+                      "  coverage: {weight: 0}\n  audio: {weight: 0.1}\n")  # three scorers on: a quick grid
     before = config.read_text()
     result = run(["evaluate", "--demo", "--json", "--config", str(config)], env)
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["targets"] > 0 and 0 < out["p@10"] <= 1
     assert out["weights"]["artist_walk"] == 0  # the user's config is read, only its directory moves
+    assert out["scorers"]["audio"]["p@10"] > 0.05  # the sample's audio features, as moods --demo has them
     table = run(["evaluate", "--demo", "--config", str(config)], {**env, "COLUMNS": "200"})
     assert table.exit_code == 0 and "the sample library in" in table.stdout
     assert "your library" not in table.stdout
     tuned = run(["tune", "--demo", "--json", "--config", str(config)], env)
     assert tuned.exit_code == 0, tuned.stderr
-    assert set(json.loads(tuned.stdout)["best"]["weights"]) == {"content", "year"}
+    assert set(json.loads(tuned.stdout)["best"]["weights"]) == {"content", "year", "audio"}
     refused = run(["tune", "--demo", "--write", "--config", str(config)], env)
     assert refused.exit_code == 2 and "--write and --demo" in refused.stderr
     persona = run(["evaluate", "--demo", "--protocol", "persona"], env)
