@@ -310,12 +310,13 @@ def _term_width() -> int:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | None = None, width: int | None = None,
-           drop: tuple[str, ...] = ()):
+           drop: tuple[str, ...] = (), text: tuple[str, ...] | set[str] = ()):
     """A table that fits the terminal (``tables.fit_table``): ids and numbers whole, text
     wrapped (``wide`` gets the largest share), the ``drop`` columns left out in that order when
-    the rest would not fit, one block per row when even that does not fit."""
+    the rest would not fit, one block per row when even that does not fit; ``text`` columns
+    (names) are never taken for numbers."""
     from .tables import fit_table
-    return fit_table(title, columns, rows, width or _term_width(), wide=wide, drop=drop)
+    return fit_table(title, columns, rows, width or _term_width(), wide=wide, drop=drop, text=text)
 
 
 # ----- login and data ----------------------------------------------------------------------------
@@ -470,7 +471,8 @@ def _print_build(result, held) -> None:
                 else "columns = each scorer's share of the score)"))
     shares = [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib]
     console.print(_table(title, ["#", "track", "artist", "score"] + shares + ["new", "source", "why"],
-                         rows, wide="why", drop=(*shares[::-1], "source", "new", "#")))
+                         rows, wide="why", drop=(*shares[::-1], "source", "new", "#"),
+                         text=("track", "artist", "source", "why")))
     if result.dry_run:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
             if ids:
@@ -941,7 +943,7 @@ def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str]
     cells = [[_safe(r.get(c, "")) if c in text else
               (("-" if r.get(c) != r.get(c) or r.get(c) is None else f"{r[c]:.3f}")
                if isinstance(r.get(c), float) or r.get(c) is None else r.get(c)) for c in columns] for r in rows]
-    _console().print(_table(_safe(title), columns, cells, wide=wide, drop=drop))
+    _console().print(_table(_safe(title), columns, cells, wide=wide, drop=drop, text=text))
 
 
 @command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5",
@@ -1021,7 +1023,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
               roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
     _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
-                            drop=("owner", "tracks", "managed")))
+                            drop=("owner", "tracks", "managed"), text=("name", "owner")))
 
 
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",

@@ -18,7 +18,7 @@ stays light).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from .safetext import terminal_safe
 
@@ -44,13 +44,14 @@ def is_number(value: Any) -> bool:
 
 
 def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: int, wide: str | None = None,
-                drop: Sequence[str] = ()) -> tuple[list[int], dict[int, int] | None, set[int]]:
+                drop: Sequence[str] = (), text: Collection[str] = ()) -> tuple[list[int], dict[int, int] | None, set[int]]:
     """(the columns kept, in order; each kept column's width, or None when even the kept
-    columns do not fit as a table; the columns shown whole) for plain-text ``cells``."""
+    columns do not fit as a table; the columns shown whole) for plain-text ``cells``; the
+    ``text`` columns are never taken for numbers (a track named "1999" is a name)."""
     from rich.cells import cell_len
     n = len(columns)
     need = [max([cell_len(columns[i])] + [cell_len(r[i]) for r in cells]) for i in range(n)]
-    numeric = {i for i in range(n) if cells and all(is_number(r[i]) for r in cells)}
+    numeric = {i for i in range(n) if cells and columns[i] not in text and all(is_number(r[i]) for r in cells)}
     whole = numeric | {i for i in range(n) if is_id(columns[i])}
 
     def narrowest(i: int) -> int:  # the least width column i is readable at
@@ -86,7 +87,7 @@ def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: i
 
 
 def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]], width: int,
-              wide: str | None = None, drop: Sequence[str] = ()):
+              wide: str | None = None, drop: Sequence[str] = (), text: Collection[str] = ()):
     """A rich renderable of ``rows`` under ``columns``, at most ``width`` (at least MIN_WIDTH)
     characters wide; see the module docstring."""
     from rich.console import Group
@@ -94,7 +95,7 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     from rich.text import Text
     width = max(MIN_WIDTH, width)
     cells = [[terminal_safe(v.plain if hasattr(v, "plain") else v) for v in r] for r in rows]
-    kept, widths, whole = fit_columns(columns, cells, width, wide, drop)
+    kept, widths, whole = fit_columns(columns, cells, width, wide, drop, text)
     left_out = [c for i, c in enumerate(columns) if i not in kept]
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)

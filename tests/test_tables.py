@@ -82,6 +82,23 @@ def test_columns_are_left_out_in_the_given_order_and_named():
     assert "┃" not in at40 and "left out at 40 columns: #, new, source" in " ".join(at40.split())
 
 
+def test_a_name_that_reads_as_a_number_is_still_a_name():
+    # one track named "1999" (or "Infinity") was taken for a number column: right-aligned and
+    # never wrapped, as a score is
+    rows = [[1, "1999", "Prince", "0.5"]]
+    columns = ["#", "track", "artist", "score"]
+    as_number = render(fit_table("t", columns, rows, 80), 80)
+    as_name = render(fit_table("t", columns, rows, 80, text=("track", "artist")), 80)
+
+    def cell(text: str, value: str = "1999") -> str:
+        return next(line for line in text.splitlines() if value in line).split("│")[2]
+    assert cell(as_number).startswith("  ")  # the old way: right-aligned like a number
+    assert cell(as_name).startswith(" 1999")  # a name: left-aligned
+    infinity = render(fit_table("t", ["#", "track", "artist", "score"], [[1, "Infinity", "X", "0.5"]], 80,
+                                text=("track",)), 80)
+    assert cell(infinity, "Infinity") == " Infinity "
+
+
 def test_narrower_than_the_minimum_still_keeps_ids_whole():
     text = render(fit_table("t", COLUMNS, ROWS, 20, wide="why", drop=("source", "new", "#")), MIN_WIDTH)
     assert widest(text) <= MIN_WIDTH and any(ID in line for line in text.splitlines())
