@@ -447,6 +447,7 @@ def playlist_url(playlist_id: str) -> str:
 
 
 def _print_build(result, held) -> None:
+    from .blend import weights_text
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
@@ -462,8 +463,7 @@ def _print_build(result, held) -> None:
                     + ["new" if r.get("new") else "", NEW_SOURCE.get(str(r.get("source", "")), str(r.get("source", "")))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     factors = result.weight_factors  # artist_walk on few playlists: the blend used weight x factor
-    weights = ", ".join(f"{k} {v:g}" + (f" x{factors[k]:.2f}" if k in factors else "")
-                        for k, v in result.weights.items() if v > 0)  # scorers that count
+    weights = weights_text({k: v for k, v in result.weights.items() if v > 0}, factors)  # scorers that count
     lowered = sum(1 for v in result.table.get("artist_mix", ()) if v == v and v < 1 - 1e-9)
     mix = f"the artist mix lowered {lowered} (blend.artist_mix); " if lowered else ""
     title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; {mix}"
@@ -571,8 +571,9 @@ def evaluate_cmd(
     n = result.top_n
     keys = [f"p@{n}", f"r@{n}", f"ndcg@{n}", "rprec", "coverage", "catalogue_coverage", "diversity"]
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
-    weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.items())
-    _console().print(_table(f"{result.targets} targets from {setup.source}; blend weights {weights}; "
+    from .blend import weights_text
+    _console().print(_table(f"{result.targets} targets from {setup.source}; blend weights "
+                            f"{weights_text(result.weights)}; "
                             f"{result.seconds:.1f} s", ["method"] + keys, rows,
                             drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec")))
     if report:
@@ -611,6 +612,7 @@ def tune_cmd(
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
+    from .blend import weights_text
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
                          "would overwrite your config's; tune on your own library to write them")
@@ -633,7 +635,7 @@ def tune_cmd(
     rows = []
     for key, label in (("defaults", "current"), ("best", "best")):
         r = out[key]
-        w = ", ".join(f"{k} {v:g}" for k, v in r["weights"].items())
+        w = weights_text(r["weights"])
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
     _console().print(_table(f"{out['combinations']} weight combinations x {out['folds']} folds on {setup.source} "

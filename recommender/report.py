@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .blend import weights_text
 from .errors import UsageError
 from .evaluate import BLEND, EvalResult
 from .safetext import html_safe
@@ -80,16 +81,11 @@ def _tune_chart(plt, tuned: TuneResult) -> str:
     ax.set_xlabel("weight combinations, sorted by mean p@N")
     ax.set_ylabel(f"p@{tuned.top_n} (mean ± sd over folds)")
     import textwrap
-    ax.set_title(textwrap.fill(f"tuning: {len(order)} combinations, best {_weights(tuned.best_weights)}", 70),
+    ax.set_title(textwrap.fill(f"tuning: {len(order)} combinations, best {weights_text(tuned.best_weights)}", 70),
                  fontsize=10)
     out = _png(fig)
     plt.close(fig)
     return out
-
-
-def _weights(weights) -> str:
-    """``content 1, year 0.2``: the weights as the CLI prints them (not a Python dict)."""
-    return ", ".join(f"{name} {float(w):g}" for name, w in weights.items())
 
 
 def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None = None) -> Path:
@@ -111,7 +107,7 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
            f"<style>body{{font-family:sans-serif;max-width:60em;margin:auto}}td,th{{padding:2px 8px;"
            f"text-align:right}}</style></head><body><h1>Evaluation</h1>"
            f"<p>{result.targets} target playlists, top {result.top_n}, {result.seconds:.1f} s, "
-           f"blend weights {html_safe(_weights(result.weights))}</p>"
+           f"blend weights {html_safe(weights_text(result.weights))}</p>"
            f"<table><tr><th>method</th>{head}</tr>{rows}</table>{imgs}{tune_json}</body></html>")
     atomic_write_text(path, doc)
     return path
