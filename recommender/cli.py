@@ -522,15 +522,13 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
     ``demo``, the sample library (pulled once, as search/similar/moods --demo do) and settings
     pointed at the demo's directory (your weights and other keys are kept)."""
     from . import jobs
-    settings = _settings(config)
-    _logging(settings, quiet, verbose)
+    settings, library = _settings(config), None
     if demo:  # the sample's audio features too, as search/similar/moods --demo have them
         from .libsource import with_sample_features
         source = _source(settings, dataset, demo, quiet, as_json)
-        with_sample_features(source, source.load())
-        settings = source.settings
-        _logging(settings, quiet, verbose)
-    return settings, jobs.evaluation_setup(settings, dataset, split, features,
+        settings, library = source.settings, with_sample_features(source, source.load())
+    _logging(settings, quiet, verbose)
+    return settings, jobs.evaluation_setup(settings, dataset, split, features, library=library,
                                            owner="the sample library" if demo else "your library")
 
 

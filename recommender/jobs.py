@@ -413,10 +413,12 @@ class EvalSetup:
 
 
 def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
-                     features: str = "restricted", owner: str = "your library") -> EvalSetup:
-    """The user's cached library with a seeded random hiding, or a playlist CSV with the
-    benchmark protocol's sha1 split and hiding (``../shared/benchmark/PROTOCOL.md``);
-    ``owner`` names the cached library in the source line."""
+                     features: str = "restricted", owner: str = "your library",
+                     library: Library | None = None) -> EvalSetup:
+    """The user's cached library (``library`` when the caller has read it already) with a
+    seeded random hiding, or a playlist CSV with the benchmark protocol's sha1 split and
+    hiding (``../shared/benchmark/PROTOCOL.md``); ``owner`` names the cached library in the
+    source line."""
     from .dataset import hide_random, hide_tracks, load_dataset, split_library
     from .errors import UsageError
     ev = settings.evaluate
@@ -434,7 +436,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         hidden = hide_tracks(library, min_tracks=ev.min_tracks)
         source = f"{dataset} ({split} split, {features} features, protocol hiding)"
     else:
-        library = taste_library(settings)  # the playlists we wrote: never a target to predict
+        library = taste_library(settings, library)  # the playlists we wrote: never a target to predict
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
         source = (f"{owner} in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")
