@@ -69,12 +69,12 @@ def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: i
         if not order:
             return kept, None, whole
         kept.remove(order.pop(0))
-    text = [i for i in kept if i not in whole]
-    cap = {i: least[i] for i in text}
+    wrapped = [i for i in kept if i not in whole]
+    cap = {i: least[i] for i in wrapped}
     spare = width - BORDER * len(kept) - 1 - sum(least[i] for i in kept)
-    share = {i: 2 if columns[i] == wide else 1 for i in text}
+    share = {i: 2 if columns[i] == wide else 1 for i in wrapped}
     while spare > 0:  # share what is left out, 2:1 for the wide column, up to what each needs
-        wanting = [i for i in text if cap[i] < need[i]]
+        wanting = [i for i in wrapped if cap[i] < need[i]]
         if not wanting:
             break
         total = sum(share[i] for i in wanting)
