@@ -90,9 +90,8 @@ class AudioScorer(Scorer):
         centroid = (self.F_[seed_rows].T @ s[seed_rows]) / s.sum()
         F = self.F_
         out = {}
-        ids = pd.Index([str(t) for t in track_ids])
-        rows = self._positions(ids) if self._positions is not None else self.track_ids_.get_indexer(ids)
-        for tid, r in zip(ids, rows):
+        ids = [str(t) for t in track_ids]
+        for tid, r in zip(ids, self._positions(ids)):
             if r < 0 or not self.has_[r]:
                 continue
             agree = F[r] * centroid
