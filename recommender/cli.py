@@ -439,7 +439,8 @@ def build_playlist_cmd(
 
 SHORT = {"collaborative": "collab", "popularity": "popular", "opendata": "open"}
 NEW_SOURCE = {"similar_artists": "similar artists", "similar_recordings": "similar tracks"}
-NARROW = 140  # below this many columns the build table leaves out the per-scorer columns
+NARROW = 140  # below this many columns the build and similar tables leave out the per-scorer columns
+NARROW_NOTE = f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json"
 
 
 def playlist_url(playlist_id: str) -> str:
@@ -467,8 +468,7 @@ def _print_build(result, held) -> None:
     lowered = sum(1 for v in result.table.get("artist_mix", ()) if v == v and v < 1 - 1e-9)
     mix = f"the artist mix lowered {lowered} (blend.artist_mix); " if lowered else ""
     title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; {mix}"
-             + (f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)" if narrow
-                else "columns = each scorer's share of the score)"))
+             + (f"{NARROW_NOTE})" if narrow else "columns = each scorer's share of the score)"))
     shares = [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib]
     console.print(_table(title, ["#", "track", "artist", "score"] + shares + ["new", "source", "why"],
                          rows, wide="why", drop=(*shares[::-1], "source", "new", "#"),
@@ -1059,7 +1059,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                    if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
     if _term_width() < NARROW:
         scorer_cols = []
-        title += f" (each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json)"
+        title += f" ({NARROW_NOTE})"
     _print_rows(shown, title, ["track_id", "name", "artists", "score"] + scorer_cols + ["why"],
                 {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
