@@ -53,22 +53,23 @@ def artist_codes(library) -> np.ndarray:
     """An integer code per track row of ``library`` for its ``artist_key`` (-1: no artist),
     built once per Library (the blend's artist mix reads it for every target). The first
     artist ids are read column-wise; only rows without one go through ``artist_key``."""
+    return library.derived("artist_codes", lambda: _artist_codes(library))
+
+
+def _artist_codes(library) -> np.ndarray:
     from .library import first_of_lists  # lazy: library imports nothing from here
-    cache = library._cache
-    if "artist_codes" not in cache:
-        first = first_of_lists(library.list_arrow("tracks", "artist_ids"))
-        has_id = pc.fill_null(pc.not_equal(first, ""), False).to_numpy(zero_copy_only=False)
-        enc = pc.dictionary_encode(first)
-        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        codes[~has_id] = -1
-        rest = np.flatnonzero(~has_id)  # no artist id: the folded first name (``artist_key``)
-        if len(rest):
-            names = library.tracks["artist_names"].to_numpy(dtype=object)
-            by_name, _ = pd.factorize(pd.Series([artist_key(None, names[r]) for r in rest], dtype=object),
-                                      use_na_sentinel=True)
-            codes[rest] = np.where(by_name >= 0, by_name + len(enc.dictionary), -1)
-        cache["artist_codes"] = codes
-    return cache["artist_codes"]
+    first = first_of_lists(library.list_arrow("tracks", "artist_ids"))
+    has_id = pc.fill_null(pc.not_equal(first, ""), False).to_numpy(zero_copy_only=False)
+    enc = pc.dictionary_encode(first)
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes[~has_id] = -1
+    rest = np.flatnonzero(~has_id)  # no artist id: the folded first name (``artist_key``)
+    if len(rest):
+        names = library.tracks["artist_names"].to_numpy(dtype=object)
+        by_name, _ = pd.factorize(pd.Series([artist_key(None, names[r]) for r in rest], dtype=object),
+                                  use_na_sentinel=True)
+        codes[rest] = np.where(by_name >= 0, by_name + len(enc.dictionary), -1)
+    return codes
 
 
 def seed_share(library, seeds) -> np.ndarray:

@@ -128,6 +128,14 @@ class Library:
         pos = self.track_positions(ids)
         return pos[pos >= 0]
 
+    def derived(self, key, build):
+        """``build()``, once per Library (a Library is immutable): how other modules memoise
+        what they derive from it (the pipeline's candidate masks, the artist codes), so that
+        evaluating many targets on one library builds each once."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
     def track_positions(self, ids) -> np.ndarray:
         """Row number of each of ``ids`` (-1 where unknown), same length and order.
 

@@ -291,16 +291,6 @@ def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
     return out
 
 
-def _cached(library: Library, key: str, build):
-    """Memoise a per-Library derived array in the Library's cache (a Library is immutable),
-    so that evaluating many targets on one library builds it once."""
-    cache = library._cache
-    full = ("pipeline", key)
-    if full not in cache:
-        cache[full] = build()
-    return cache[full]
-
-
 def _in_library(library: Library) -> np.ndarray:
     """Bool per track row: in one of the user's playlists or saved. Read off the cached
     track x playlist matrix, which the collaborative scorer builds anyway."""
@@ -335,12 +325,12 @@ def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Ite
     pinned_mask = isin(ids_arrow, [str(t) for t in pinned])
     removed_mask = isin(ids_arrow, [str(t) for t in exclude]) & ~seed_mask & ~pinned_mask
     blocked = _blocked(tracks, settings) & ~seed_mask
-    in_library = _cached(library, "in_library", lambda: _in_library(library))
+    in_library = library.derived(("pipeline", "in_library"), lambda: _in_library(library))
     banned = seed_mask | removed_mask | pinned_mask | blocked
     alive_pre = ~banned
     if settings.candidates.exclude_known:
         alive_pre &= ~in_library
-    codes = _cached(library, "dedupe_codes", lambda: dedupe_codes(library))
+    codes = library.derived(("pipeline", "dedupe_codes"), lambda: dedupe_codes(library))
     alive = dedupe(codes, in_library, banned) & alive_pre
     counts["seeds"] = int(seed_mask.sum())
     counts["pinned"] = int((pinned_mask & ~seed_mask).sum())
@@ -567,7 +557,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
         if len(table):
-            _mark_sources(library, table, _cached(library, "new_rows", lambda: ~_known(library)))
+            _mark_sources(library, table, library.derived(("pipeline", "new_rows"), lambda: ~_known(library)))
         return Recommendations(table=table, reason=reason, **common)
 
     if fit:
@@ -593,7 +583,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
                            min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
                            max_per_artist=int(cfg.max_per_artist), pinned=pinned)
     pinned_set = set(pinned)
-    new_rows = _cached(library, "new_rows", lambda: ~_known(library))
+    new_rows = library.derived(("pipeline", "new_rows"), lambda: ~_known(library))
     share = float(settings.candidates.new_share)
     if share > 0:
         chosen = mix_new(chosen, blended, new_rows[rows], pinned_set, share, _ArtistKeys(library),
