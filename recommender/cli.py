@@ -486,13 +486,19 @@ def _print_build(result, held) -> None:
                   + (" (dry run: nothing written)" if result.dry_run else "")
                   + f"; {result.requests} Spotify request{'' if result.requests == 1 else 's'}, {result.seconds:.1f} s.")
     if result.playlist_id and not result.dry_run:
-        console.print(f"Open it: {playlist_url(result.playlist_id)}"
-                      + (" (the demo's playlist lives in the stand-in; a real run's link opens in Spotify)"
-                         if held is not None else ""), soft_wrap=True)
+        # the link whole on its own line (never broken, so a copy gets all of it); remarks wrap
+        console.print(f"Open it: {playlist_url(result.playlist_id)}", soft_wrap=True)
+        if held is not None:
+            console.print("(the demo's playlist lives in the stand-in; a real run's link opens in Spotify)")
     if held:
+        from rich.table import Table
         console.print(f"The stand-in's copy of the playlist now holds {len(held)} tracks, first ones:")
+        listing = Table.grid(padding=(0, 1))  # number, then the text with a hanging indent
+        listing.add_column(justify="right", no_wrap=True)
+        listing.add_column(overflow="fold")
         for i, t in enumerate(held[:10], 1):
-            console.print(f"  {i:>2}. {t['name']} - {t['artists']}")
+            listing.add_row(f"{i:>3}.", terminal_safe(f"{t['name']} - {t['artists']}"))
+        console.print(listing)
 
 
 def _background_enrich(settings) -> None:
@@ -741,9 +747,10 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     cfg = info["config"] or f"none (create {info['config_default_place']}; --config or RECOMMENDER_CONFIG override)"
     cache = ("the same directory" if dirs.single else
              "library frames, open-data answers, search index: safe to delete, the next run re-pulls")
-    typer.echo(f"defaults: {info['defaults']}\nconfig:   {cfg}\ndata:     {info['data']} (manifest, login token, "
-               f"run log; RECOMMENDER_CACHE_DIR or cache.dir puts data and cache in one directory)\n"
-               f"cache:    {info['cache']} ({cache})\ndemo:     {info['demo']}\nlog:      {info['log']}")
+    _echo_labelled([f"defaults: {info['defaults']}", f"config:   {cfg}",
+                    f"data:     {info['data']} (manifest, login token, run log; RECOMMENDER_CACHE_DIR or "
+                    f"cache.dir puts data and cache in one directory)",
+                    f"cache:    {info['cache']} ({cache})", f"demo:     {info['demo']}", f"log:      {info['log']}"])
 
 
 @command("migrate", parent=config_app, examples=("recommend config migrate --dry-run", "recommend config migrate"))
@@ -819,7 +826,15 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
-    _echo("\n".join(lines))
+    _echo_labelled(lines)
+
+
+def _echo_labelled(lines: list[str]) -> None:
+    """``label: value`` lines wrapped to the terminal under their values (``tables.hanging``):
+    at 40 columns a path, a link or a run's summary no longer runs off the screen."""
+    from .tables import hanging
+    width = _term_width()
+    _echo("\n".join(hanging(line, width, 4 if line.startswith("  ") else 10) for line in lines))
 
 
 def _check_login(settings) -> dict[str, Any]:

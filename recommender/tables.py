@@ -119,3 +119,26 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     for r in cells:
         t.add_row(*[Text(r[i]) for i in kept])
     return t
+
+
+
+def hanging(line: str, width: int, indent: int) -> str:
+    """One ``label: value`` line of plain text wrapped at spaces to ``width`` terminal cells,
+    its continuation lines indented by ``indent``. The label (the first word with the spaces
+    after it) keeps the value's first word beside it. A word (a path, a link) is never split:
+    one longer than the room left gets a line of its own and the terminal wraps it, so a copy
+    of it stays whole. The text is made ``terminal_safe`` first."""
+    import re
+
+    from rich.cells import cell_len
+    head, value = re.match(r"(\s*\S+\s*)(.*)", terminal_safe(line), re.S).groups()
+    words = value.split(" ")
+    out, current = [], head + words[0]
+    for word in words[1:]:
+        candidate = f"{current} {word}"
+        if cell_len(candidate) > width and current.strip():
+            out.append(current)
+            candidate = " " * indent + word
+        current = candidate
+    out.append(current)
+    return "\n".join(out)

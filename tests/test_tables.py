@@ -5,8 +5,10 @@ columns left out are named, and names from strangers stay escaped."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
 from recommender.tables import MIN_WIDTH, fit_table
@@ -174,3 +176,49 @@ def test_hostile_names_at_40_columns_print_literally(hostile):  # noqa: F811
     assert result.exit_code == 0, result.stderr
     assert not RAW.search(result.stdout) and widest(result.stdout) <= 40
     assert squash("[/] [link=https://evil.invalid]x[/link]") in field(result.stdout, "track")
+
+
+def test_the_demo_run_at_40_columns_keeps_its_link_whole_and_every_other_line_narrow():
+    # the link line carried the demo's remark with it, 137 characters wide at 40 columns, and the
+    # stand-in's track list wrapped under its numbers
+    result = run(["build-playlist", "--demo"], {"COLUMNS": "40"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    link = [line for line in lines if line.startswith("Open it: ")]
+    assert len(link) == 1 and re.fullmatch(r"Open it: https://open\.spotify\.com/playlist/\w+", link[0])
+    assert widest("\n".join(line for line in lines if line not in link)) <= 40
+    said = next(i for i, x in enumerate(lines) if x.startswith("The stand-in's copy"))
+    start = next(i for i, x in enumerate(lines) if i > said and re.match(r" *1\. ", x))
+    listing = [x for x in lines[start:] if x.strip()]
+    assert sum(1 for x in listing if re.match(r" *\d+\. ", x)) == 10
+    for x in listing:  # a wrapped name continues under the text, not under the number
+        assert re.match(r" *\d+\. ", x) or x.startswith(" " * 5), x
+
+
+def test_hanging_wraps_at_spaces_under_the_value_and_never_splits_a_word():
+    from recommender.tables import hanging
+    line = "cache:    /a/very/long/path/that/does/not/fit/anywhere (fetched 2026-11-30, 1 h ago)"
+    out = hanging(line, 30, 10).splitlines()
+    assert out[0] == "cache:    /a/very/long/path/that/does/not/fit/anywhere"  # the path whole, by its label
+    assert out[1:] == ["          (fetched 2026-11-30,", "          1 h ago)"]
+    assert hanging("short: fits", 30, 10) == "short: fits"
+    wide = hanging("playlist: 'ドラマ ドラマ ドラマ ドラマ ドラマ'", 24, 10).splitlines()  # CJK: 2 cells each
+    assert all(cell_len(x) <= 24 for x in wide) and len(wide) == 3
+    assert hanging("playlist: 'x\x1b[2Jy'", 80, 10) == "playlist: 'x\\x1b[2Jy'"
+
+
+def test_status_and_config_path_fit_40_columns_with_paths_and_links_whole(logged_in):
+    # `recommend status` printed its cache path, the playlist's link and each run as one line,
+    # 90 to 130 characters wide at 40 columns
+    server, env = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    for args in (["status", "--offline"], ["config", "path"]):
+        wide = run(args, {**env, "COLUMNS": "200"}).stdout
+        narrow = run(args, {**env, "COLUMNS": "40"})
+        assert narrow.exit_code == 0, narrow.stderr
+        for line in narrow.stdout.splitlines():  # only a lone word (a path, a link) may be wider
+            assert cell_len(line) <= 40 or len(line.split()) <= 2, (args, line)
+        assert squash(narrow.stdout) == squash(wide)  # nothing lost, only wrapped
+        words = {w for w in wide.split() if "/" in w}  # paths and links: whole on one line
+        assert words and (args[0] != "status" or any(w.startswith("https://open.spotify.com/") for w in words))
+        assert all(any(w in line.split() for line in narrow.stdout.splitlines()) for w in words)
