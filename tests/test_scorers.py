@@ -127,10 +127,16 @@ def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
     # `similar` answered "high audio score" for a track picked by its sound
     sc = AudioScorer().fit(lib)
     why = sc.explain(pd.Series({"s1": 1.0}), ["s2", "f1", "s4"])
-    assert why["s2"].startswith("sounds like your seeds: high ")  # s1 and s2: high energy, dance, tempo
+    assert why["s2"].startswith("sounds alike: ")  # one seed (`similar`): s1 and s2, high energy, dance, tempo
     assert "acousticness" not in why["s2"] or "low acousticness" in why["s2"]
+    assert "tempo" not in why["s2"]  # a tempo reads "fast" or "slow", not "high tempo"
     assert "s4" not in why  # no audio features: nothing to say
     assert "high energy" not in why.get("f1", "")
+    both = sc.explain(pd.Series({"s1": 1.0, "s3": 1.0}), ["s2"])["s2"]
+    assert both.startswith("sounds like your seeds: ")
+    fast = AudioScorer(features=("tempo", "time_signature")).fit(lib.replace(audio_features=lib.audio_features.assign(
+        time_signature=[4, 4, 4, 3, 3])))
+    assert fast.explain(pd.Series({"s1": 1.0, "s3": 1.0}), ["s2"]) == {"s2": "sounds like your seeds: fast"}
 
 
 def test_audio_why_on_a_big_library_copies_no_feature_matrix(lib):

@@ -16,7 +16,11 @@ from .base import Scorer
 from .content import seed_vector
 
 FEATURES = tuple(c for c in AUDIO_COLUMNS if c != "key")
-FEATURE_WORDS = {"duration_ms": "duration", "time_signature": "time signature"}  # as a "why" names them
+# how a "why" names a feature, (low, high); others read "low X" / "high X". time_signature counts
+# in the score but has no word: "high time signature" tells a person nothing.
+FEATURE_WORDS = {"duration_ms": ("short", "long"), "tempo": ("slow", "fast"), "loudness": ("quiet", "loud"),
+                 "mode": ("minor key", "major key"), "valence": ("sad", "happy"),
+                 "instrumentalness": ("vocal", "instrumental"), "liveness": ("studio", "live"), "time_signature": None}
 CHUNK = 200_000  # candidate rows per block in k-NN mode (bounds memory: CHUNK x seeds floats)
 
 
@@ -81,12 +85,14 @@ class AudioScorer(Scorer):
 
     def explain(self, seeds: pd.Series, track_ids: list[str], top: int = 2) -> dict[str, str]:
         """The features on which a track and the seeds lean the same way most ("sounds like
-        your seeds: high energy, low acousticness"), from the standardised rows."""
+        your seeds: high energy, low acousticness, fast"; "sounds alike: ..." for one seed, as
+        in `similar`), from the standardised rows."""
         s = seed_vector(seeds, self.track_ids_, self._positions)
         s[~self.has_] = 0
         if s.sum() <= 0 or not self.columns_:
             return {}
         seed_rows = np.flatnonzero(s)  # the seeds' rows only: no copy of every track's features
+        lead = "sounds alike: " if len(seed_rows) == 1 else "sounds like your seeds: "  # one seed: `similar`
         centroid = (self.F_[seed_rows].T @ s[seed_rows]) / s.sum()
         F = self.F_
         out = {}
@@ -95,8 +101,12 @@ class AudioScorer(Scorer):
             if r < 0 or not self.has_[r]:
                 continue
             agree = F[r] * centroid
-            parts = [f"{'high' if F[r, j] > 0 else 'low'} {FEATURE_WORDS.get(self.columns_[j], self.columns_[j])}"
-                     for j in np.argsort(-agree, kind="stable")[:top] if agree[j] > 0]
+            ranked = [j for j in np.argsort(-agree, kind="stable") if agree[j] > 0 and self._words[j] is not None]
+            parts = [self._words[j][int(F[r, j] > 0)] for j in ranked[:top]]
             if parts:
-                out[str(tid)] = "sounds like your seeds: " + ", ".join(parts)
+                out[str(tid)] = lead + ", ".join(parts)
         return out
+
+    @property
+    def _words(self) -> list[tuple[str, str] | None]:
+        return [FEATURE_WORDS.get(c, (f"low {c}", f"high {c}")) for c in self.columns_]
