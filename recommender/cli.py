@@ -1086,8 +1086,9 @@ def _mood_kwargs(settings) -> dict[str, float]:
 
 @command("cluster", parent=moods_app, examples=("recommend moods cluster 'Road Trip' --plot moods.png",
                                                "recommend moods cluster 'Road Trip' Workout --export"))
-def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playlist names or ids (one or more: "
-                                                                          "their tracks are blended).")],
+def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
+                          help="Playlist names or ids (one or more: their tracks are blended).",
+                          show_default=False)] = None,
                       config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
@@ -1101,7 +1102,11 @@ def moods_cluster_cmd(playlists: Annotated[list[str], typer.Argument(help="Playl
     from .moods import cluster_playlists, plot_clusters
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
-    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists)
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
+    if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
+        from .pipeline import playlist_examples
+        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
+                         "`recommend playlists` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:

@@ -133,10 +133,17 @@ def resolve_playlist(library: Library, name_or_id: str) -> str:
     if hints:
         listed = ", ".join(_hint(library, h) for h in hints)
         raise UsageError(f'no playlist named "{name_or_id}"; did you mean {listed}?')
+    raise UsageError(f'no playlist named "{name_or_id}"{playlist_examples(library)}')
+
+
+def playlist_examples(library: Library, n: int = 5) -> str:
+    """' among your 32 playlists (e.g. "A", "B", ...)' (or ': the library has no playlists
+    (refresh first?)'), for a message about a playlist that was not given or not found."""
+    names = [str(x) for x in library.frames["playlists"]["name"].dropna().unique()]
     if not names:
-        raise UsageError(f'no playlist named "{name_or_id}": the library has no playlists (refresh first?)')
-    some = ", ".join(f'"{n}"' for n in sorted(names, key=str.casefold)[:5])
-    raise UsageError(f'no playlist named "{name_or_id}" among your {len(names)} playlists (e.g. {some})')
+        return ": the library has no playlists (refresh first?)"
+    some = ", ".join(f'"{x}"' for x in sorted(names, key=str.casefold)[:n])
+    return f" among your {len(names)} playlists (e.g. {some})"
 
 
 def _hint(library: Library, name: str) -> str:

@@ -74,6 +74,14 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     assert len(rows) == 5 and all(r["mood"] == "happy" for r in rows)
     near = run(["moods", "near", rows[0]["track_id"], "--demo", "--json"], env)
     assert near.exit_code == 0, near.stderr
+    # `recommend moods cluster --demo` said only "Missing argument 'playlists'": the demo's
+    # playlist names were nowhere to see; now the error names some, and one of them works
+    bare = run(["moods", "cluster", "--demo"], env)
+    assert bare.exit_code == 2 and "no playlist given to cluster" in bare.stderr, bare.stderr
+    assert "`recommend playlists`" in bare.stderr and len(bare.stderr.strip().splitlines()) == 1
+    named = bare.stderr.split('(e.g. "')[1].split('"')[0]
+    clustered = run(["moods", "cluster", named, "--demo", "--json"], env)
+    assert clustered.exit_code == 0 and json.loads(clustered.stdout)["k"] >= 2, clustered.stderr
 
 
 def test_evaluate_and_tune_work_on_the_demo_and_tune_never_writes_its_weights(tmp_path):
