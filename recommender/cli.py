@@ -1119,6 +1119,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
     if as_json:
         _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k, "silhouette": res.silhouette,
+                     "axes": {"x": res.axes[0], "y": res.axes[1]},
                      "playlists": [{"id": i, "name": n} for i, n in res.playlists],
                      "clusters": json.loads(res.clusters.to_json(orient="records")),
                      "tracks": json.loads(res.tracks.to_json(orient="records")),

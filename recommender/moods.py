@@ -252,6 +252,7 @@ class MoodClusters:
     clusters: pd.DataFrame
     features: tuple[str, ...]
     explained_variance: tuple[float, float]  # share of variance on the x and y axes
+    axes: tuple[str, str] = ("", "")  # what grows along x and y ("acousticness ← → energy, loudness")
     silhouettes: dict[int, float] = field(default_factory=dict)  # every k tried -> silhouette
     playlists: tuple[tuple[str, str], ...] = ()  # (id, name) of each source playlist
 
@@ -347,6 +348,11 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         k, labels, sil, silhouettes = _choose_clusters(X, k, max_clusters, seed)
     labels = _relabel_by_size(labels)
     coords, explained = _pca_2d(X, seed)
+    if use_audio:
+        axes = _axis_words(np.nan_to_num((raw.to_numpy() - raw.mean().to_numpy()) / raw.std(ddof=0).replace(0, 1).to_numpy()),
+                           feature_names, coords)
+    else:
+        axes = _axis_words(raw[0], [f"'{w}'" for w in raw[1]], coords)
 
     display = track_display(library, ids).drop_duplicates("track_id").set_index("track_id", drop=False)
     tracks = display.loc[ids, ["track_id", "name", "artists"]].reset_index(drop=True)
@@ -371,7 +377,8 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         clusters = _text_clusters(raw, labels)
     return MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
                         silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
-                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources))
+                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
+                        axes=axes)
 
 
 def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
@@ -462,6 +469,27 @@ def _pca_2d(X: np.ndarray, seed: int) -> tuple[np.ndarray, tuple[float, float]]:
     return coords, (explained[0], explained[1])
 
 
+def _axis_words(values, names: list[str], coords: np.ndarray, top: int = 2) -> tuple[str, str]:
+    """What each PCA axis means, in the features or words that move with it: per axis, the
+    ``top`` columns of ``values`` (tracks x features, standardised audio or TF-IDF, dense or
+    sparse) with the largest covariance with the coordinate, each way, those at least a
+    quarter of the largest ("acousticness ← → energy, loudness"; "← → tempo" when only one way
+    has any; "" for a flat axis)."""
+    out = []
+    for a in range(2):
+        c = coords[:, a] - coords[:, a].mean()
+        cov = np.asarray(values.T @ c, dtype=float).ravel()
+        big = np.abs(cov).max() if cov.size else 0.0
+        if not big > 1e-12:
+            out.append("")
+            continue
+        order = np.argsort(-cov, kind="stable")
+        pos = [names[j].replace("duration_ms", "duration") for j in order[:top] if cov[j] >= big / 4]
+        neg = [names[j].replace("duration_ms", "duration") for j in order[::-1][:top] if -cov[j] >= big / 4]
+        out.append(f"{', '.join(neg)} ← → {', '.join(pos)}".strip())
+    return out[0], out[1]
+
+
 def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: list[str],
                     valence_threshold: float, energy_threshold: float) -> pd.DataFrame:
     """Per cluster: size, label (quadrant of the mean valence/energy + standout qualifiers),
@@ -536,8 +564,9 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
     if len(sources) > 1:
         handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(p)) for p in sources]
     ev = result.explained_variance
-    ax.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
-    ax.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
+    # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
+    ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
+    ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
     ax.set_title(_mpl(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)"))
     ax.legend(handles=handles, fontsize=8, loc="best")
     fig.tight_layout()

@@ -150,6 +150,12 @@ def test_cluster_playlist_finds_two_obvious_audio_clusters():
     assert res.clusters.set_index("cluster").loc[1, "valence"] < 0.3
     assert np.isfinite(res.tracks[["x", "y"]].to_numpy()).all()
     assert set(res.silhouettes) == {2, 3, 4, 5, 6}
+    # the chart's x axis says what grows along it: the side the party tracks lie on is theirs
+    low, high = (side.strip() for side in res.axes[0].split("← →"))
+    x = res.tracks.set_index("track_id")["x"]
+    party_side, ballad_side = (high, low) if x[party].mean() > x[ballads].mean() else (low, high)
+    assert "valence" in party_side or "energy" in party_side, res.axes
+    assert "valence" not in ballad_side and "energy" not in ballad_side, res.axes
 
 
 def test_cluster_playlist_with_a_fixed_k_and_bad_inputs():
@@ -189,6 +195,9 @@ def test_cluster_playlist_falls_back_to_text_and_names_clusters_by_words():
     assert "thunder" in words or "hammer" in words or "metal" in words
     assert "lullaby" in words or "piano" in words or "sleepy" in words
     assert "valence" not in res.tracks.columns
+    sides = [set(side.strip().split(", ")) for side in res.axes[0].split("← →")]  # the words each way along x
+    loud, soft = {"'thunder'", "'hammer'", "'metal'", "'storm'"}, {"'lullaby'", "'piano'", "'sleepy'", "'keys'"}
+    assert len(sides) == 2 and ((sides[0] & loud and sides[1] & soft) or (sides[0] & soft and sides[1] & loud)), res.axes
 
 
 def test_cluster_basis_depends_on_the_share_of_tracks_with_audio_features():

@@ -193,6 +193,8 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     page.locator("#scatter circle").last.hover()  # drawn last: on top of any overlapping point
     assert page.inner_text("#hover").strip()
     assert page.locator("#radar polygon.cluster").count() == page.locator("#clusters li").count()  # demo: audio
+    axes = page.inner_text("#axes")  # what the two axes mean (the map had no axis labels at all)
+    assert axes.startswith("Left to right (") and "Bottom to top (" in axes and axes.count("← →") == 2, axes
     page.check('input[value="playlist"]')
     assert any(h in page.inner_text("#clusters") for h in HOSTILE)  # playlist names as text
     assert_safe(page)

@@ -345,7 +345,7 @@ class WebContext:
             radar_features = []
         return {"basis": res.basis, "k": res.k, "silhouette": _num(res.silhouette), "points": points,
                 "clusters": clusters, "features": radar_features, "playlists": playlists,
-                "explained": [_num(v) for v in res.explained_variance], "total": len(ids)}
+                "explained": [_num(v) for v in res.explained_variance], "axes": list(res.axes), "total": len(ids)}
 
     def export_cluster(self, cluster: int) -> dict[str, Any]:
         """Write one mood cluster to its own private playlist, managed like the main one."""
