@@ -1193,7 +1193,7 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
                                                                                 "every track has audio features.")] = False,
                        dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Mood of every track: from audio features, else predicted if the classifier clearly beats guessing."""
-    from .moods import classify_library
+    from .moods import classify_library, mood_counts
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     m = settings.moods
     with _Bar(_interactive(quiet, as_json)) as bar:
@@ -1219,9 +1219,8 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
         _print_rows([{"true": i, **{c: int(conf.at[i, c]) for c in conf.columns}} for i in conf.index],
                     "Confusion matrix (rows: true mood from audio features; columns: predicted)",
                     ["true"] + list(conf.columns), set())
-    counts = df.groupby(["mood", "source"], dropna=False).size().unstack(fill_value=0)
-    _console().print("tracks per mood (source: audio features / predicted / unknown):")
-    typer.echo(counts.to_string())
+    _print_rows(mood_counts(df), "Tracks per mood (audio: from audio features; predicted: by the classifier)",
+                ["mood", "audio", "predicted", "total"], {"mood"})
     _print_rows(df.head(limit).to_dict("records"), f"first {limit} tracks",
                 ["name", "artists", "mood", "source", "confidence"], {"name", "artists", "mood"},
                 drop=("confidence", "source"))

@@ -784,6 +784,19 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
                             useful=bool(accuracy >= baseline + margin and p < alpha), confusion=confusion)
 
 
+def mood_counts(classified: pd.DataFrame) -> list[dict]:
+    """Rows of ``classify_library``'s table counted per mood (in ``MOODS`` order, then "no
+    mood" for the tracks neither source could place): mood, audio, predicted, total."""
+    mood = classified["mood"].astype(object).where(classified["mood"].notna(), "no mood")
+    counts = pd.crosstab(mood, classified["source"])
+    out = []
+    for m in [*MOODS, "no mood"]:
+        if m in counts.index:
+            audio, predicted = (int(counts.at[m, c]) if c in counts.columns else 0 for c in ("audio", "predicted"))
+            out.append({"mood": m, "audio": audio, "predicted": predicted, "total": int(counts.loc[m].sum())})
+    return out
+
+
 def classify_library(library: Library, classifier: MoodClassifier | None = None,
                      valence_threshold: float = 0.5, energy_threshold: float = 0.5,
                      test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,8 @@ def test_moods_classify_reports_the_classifier_beside_the_baseline(tmp_path):
     assert out.exit_code == 0, out.stderr
     assert "held-out tracks: accuracy" in out.stdout and "always guessing" in out.stdout
     assert "Confusion matrix" in out.stdout
+    # the counts per mood were pandas' own print ("source  audio  predicted" over "mood"), not a table
+    assert re.search(r"┃ mood +┃ audio +┃ predicted +┃ total +┃", out.stdout) and "source  " not in out.stdout
     res = json.loads(run(["moods", "classify", "--dataset", str(path), "--json"], tmp_path).stdout)
     c = res["classifier"]
     assert c["useful"] and c["accuracy"] >= c["baseline"] + 0.05

@@ -320,6 +320,15 @@ def test_classify_library_mixes_audio_labels_and_predictions():
     assert audio["mood"].to_dict() == mood_labels(lib).to_dict()
 
 
+def test_mood_counts_per_mood_and_source_with_the_unplaced_last():
+    from recommender.moods import mood_counts
+    df = pd.DataFrame({"mood": ["sad", "happy", None, "happy", "sad", "happy"],
+                       "source": ["audio", "audio", "unknown", "predicted", "audio", "audio"]})
+    assert mood_counts(df) == [{"mood": "happy", "audio": 2, "predicted": 1, "total": 3},
+                               {"mood": "sad", "audio": 2, "predicted": 0, "total": 2},
+                               {"mood": "no mood", "audio": 0, "predicted": 0, "total": 1}]
+
+
 def test_classify_library_without_any_audio_features():
     lib = make_library(text_rows())
     with pytest.raises(NotEnoughData, match="recommend import features"):
