@@ -1008,13 +1008,17 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
 
 
 @command("playlists", examples=("recommend playlists", "recommend playlists --json",
-                                 "recommend build-playlist --seed-playlist PLAYLIST_ID"))
-def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+                                 "recommend build-playlist --seed-playlist PLAYLIST_ID", "recommend playlists --demo"))
+def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: DemoOpt = False) -> None:
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
     into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
     from . import jobs
     from .publish import managed_playlist_roles
-    settings, library = _library_settings(config)
+    if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
+        source = _source(_settings(config), None, True, False, as_json)
+        settings, library = source.settings, source.load()
+    else:
+        settings, library = _library_settings(config)
     store = jobs.open_store(settings)
     managed = store.read_manifest().get("managed_playlist")
     managed_id = managed.get("id") if isinstance(managed, dict) else managed
@@ -1106,7 +1110,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
         from .pipeline import playlist_examples
         raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
-                         "`recommend playlists` lists them all")
+                         f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:

@@ -78,8 +78,10 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     # playlist names were nowhere to see; now the error names some, and one of them works
     bare = run(["moods", "cluster", "--demo"], env)
     assert bare.exit_code == 2 and "no playlist given to cluster" in bare.stderr, bare.stderr
-    assert "`recommend playlists`" in bare.stderr and len(bare.stderr.strip().splitlines()) == 1
+    assert "`recommend playlists --demo`" in bare.stderr and len(bare.stderr.strip().splitlines()) == 1
     named = bare.stderr.split('(e.g. "')[1].split('"')[0]
+    listed = run(["playlists", "--demo", "--json"], env)  # said "No such option: --demo"
+    assert listed.exit_code == 0 and named in [p["name"] for p in json.loads(listed.stdout)], listed.stderr
     clustered = run(["moods", "cluster", named, "--demo", "--json"], env)
     assert clustered.exit_code == 0 and json.loads(clustered.stdout)["k"] >= 2, clustered.stderr
 
