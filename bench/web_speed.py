@@ -10,6 +10,10 @@ printed, and until it answers the first request.
 
     python bench/web_speed.py                      # 10,000 tracks, 200 playlists
     python bench/web_speed.py --tracks 1000 --playlists 20 --json
+    python bench/web_speed.py --audio 0.9          # 90 % of the tracks with (random) audio features
+
+Without ``--audio`` the library has no audio features, as a Development Mode account's: the
+taste map clusters text vectors and the Moods page says how to import features.
 """
 
 from __future__ import annotations
@@ -60,11 +64,28 @@ def cli_startup(cache: Path) -> tuple[float, float]:
     return url_s, first_s
 
 
+def with_random_audio(library, share: float, seed: int = 0):
+    """``library`` with uniform random audio features for ``share`` of its tracks."""
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    ids = library.track_ids.to_numpy(dtype=object)
+    ids = ids[rng.random(len(ids)) < share]
+    n = len(ids)
+    cols = {c: rng.random(n) for c in ("danceability", "energy", "speechiness", "acousticness", "instrumentalness",
+                                         "liveness", "valence")}
+    frame = pd.DataFrame({"track_id": ids, **cols, "key": rng.integers(0, 12, n), "loudness": rng.uniform(-20, 0, n),
+                          "mode": rng.integers(0, 2, n), "tempo": rng.uniform(60, 180, n),
+                          "duration_ms": rng.integers(120_000, 360_000, n)})
+    return library.replace(audio_features=frame)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracks", type=int, default=10_000)
     parser.add_argument("--playlists", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--audio", type=float, default=0.0, help="share of tracks with random audio features")
     args = parser.parse_args()
 
     from bench.synth import make_library
@@ -72,6 +93,8 @@ def main() -> None:
     from recommender.store import Store, now_iso
     cache = Path(tempfile.mkdtemp(prefix="web-speed-"))
     library = make_library(args.tracks, args.playlists)
+    if args.audio > 0:
+        library = with_random_audio(library, args.audio)
     store = Store(cache)
     store.save_library(library)
     store.update_manifest(fetched_at=now_iso(), user_id=library.user_id)
@@ -103,7 +126,8 @@ def main() -> None:
         r.raise_for_status()
         return float(r.headers["server-timing"].split("dur=")[1]) / 1000
 
-    routes = [("GET", "/next", {}), ("GET", "/weights", {}), ("GET", "/map", {}), ("GET", "/search", {}),
+    routes = [("GET", "/next", {}), ("GET", "/weights", {}), ("GET", "/map", {}), ("GET", "/moods", {}),
+              ("GET", "/api/moods?mood=happy", {}), ("GET", "/api/moods?valence=0.2&energy=0.9", {}), ("GET", "/search", {}),
               ("GET", "/api/search?q=" + library.tracks["name"].iloc[0], {}), ("GET", "/similar", {}),
               ("GET", "/api/similar?track=" + library.tracks["track_id"].iloc[0], {}), ("GET", "/runs", {}),
               ("POST", "/api/weights/preview", {"json": {"weights": {"content": 0.3, "collaborative": 1.0}},
@@ -112,7 +136,8 @@ def main() -> None:
     for method, path, kw in routes:
         cold = timed(method, path, **kw)
         warm = statistics.median(timed(method, path, **kw) for _ in range(5))
-        rows.append({"page": f"{method} {path.split('?')[0]}", "cold_s": round(cold, 3), "warm_s": round(warm, 3)})
+        page = f"{method} {path.split('?')[0]}" + (f"?{path.split('?')[1]}" if path.startswith("/api/moods") else "")
+        rows.append({"page": page, "cold_s": round(cold, 3), "warm_s": round(warm, 3)})
     out = {"tracks": args.tracks, "playlists": args.playlists, "cli_url_s": round(url_s, 2),
            "cli_first_response_s": round(first_s, 2), "app_start_s": round(startup, 2), "pages": rows}
     server.should_exit = True
@@ -121,9 +146,9 @@ def main() -> None:
         return
     print(f"{args.tracks:,} tracks, {args.playlists} playlists: `recommend web` prints its URL after {url_s:.2f} s "
           f"and answers after {first_s:.2f} s (in-process app start {startup:.2f} s)")
-    print(f"{'page':28} {'cold s':>8} {'warm s':>8}")
+    print(f"{'page':40} {'cold s':>8} {'warm s':>8}")
     for r in rows:
-        print(f"{r['page']:28} {r['cold_s']:8.3f} {r['warm_s']:8.3f}")
+        print(f"{r['page']:40} {r['cold_s']:8.3f} {r['warm_s']:8.3f}")
 
 
 if __name__ == "__main__":

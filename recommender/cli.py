@@ -1167,25 +1167,39 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                 {"name", "artists"}, drop=("rank", "distance", "energy", "valence"))
 
 
-@command("recommend", parent=moods_app, examples=("recommend moods recommend --mood calm -n 10",))
-def moods_recommend_cmd(mood: Annotated[str, typer.Option("--mood", help="happy, energetic, calm or sad.")],
+@command("recommend", parent=moods_app, examples=("recommend moods recommend --mood calm -n 10",
+                                                 "recommend moods recommend --valence 0.2 --energy 0.9"))
+def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,
                         config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
+                        valence: Annotated[Optional[float], typer.Option(
+                            "--valence", min=0.0, max=1.0, help="Instead of --mood: a point of the mood plane, "
+                                                                "valence 0 (sad) to 1 (happy) ...")] = None,
+                        energy: Annotated[Optional[float], typer.Option(
+                            "--energy", min=0.0, max=1.0, help="... and energy 0 (calm) to 1 (intense).")] = None,
                         dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks closest to a valence/energy mood, nudged toward your taste (needs audio features)."""
-    from .moods import mood_recommend
+    from .moods import mood_point, mood_recommend
     from .pipeline import taste_seeds
+    point = (valence, energy) != (None, None)
+    if point == (mood is not None) or (point and None in (valence, energy)):
+        raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
-    try:
-        seeds = taste_seeds(library, settings)
-    except RecommenderError:
-        seeds = None
-    df = mood_recommend(library, mood, n=limit, seeds=seeds, seed_bias=settings.moods.seed_bias,
-                        **_mood_kwargs(settings))
+    if point:
+        df = mood_point(library, valence, energy, n=limit, **_mood_kwargs(settings))
+        title = f"Tracks nearest valence {valence:g}, energy {energy:g}"
+    else:
+        try:
+            seeds = taste_seeds(library, settings)
+        except RecommenderError:
+            seeds = None
+        df = mood_recommend(library, mood, n=limit, seeds=seeds, seed_bias=settings.moods.seed_bias,
+                            **_mood_kwargs(settings))
+        title = f"Tracks for a {mood} mood"
     if as_json:
         _print_json(json.loads(df.to_json(orient="records")))
         return
-    _print_rows(df.to_dict("records"), f"Tracks for a {mood} mood",
+    _print_rows(df.to_dict("records"), title,
                 ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},
                 drop=("rank", "mood", "energy", "valence"))
 

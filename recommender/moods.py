@@ -187,6 +187,25 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     return out
 
 
+def mood_point(library: Library, valence: float, energy: float, n: int = 20, valence_threshold: float = 0.5,
+               energy_threshold: float = 0.5) -> pd.DataFrame:
+    """The ``n`` library tracks closest to a point of the mood plane (valence, energy, each
+    0..1), each recording once: ``mood_recommend``'s columns, for a point a person picks
+    rather than a quadrant's centre. UsageError for a value outside 0..1, NotEnoughData when
+    no track has audio features."""
+    for key, value in (("valence", valence), ("energy", energy)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+            raise UsageError(f"{key} must be a number from 0 to 1, got {value!r}")
+    feats = audio_features(library)
+    if feats.empty:
+        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so moods "
+                            f"are unknown; {IMPORT_HINT}")
+    out = _nearest(library, feats, (float(valence), float(energy)), n, (), valence_threshold, energy_threshold)
+    out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
+    out.attrs["target"] = (float(valence), float(energy))
+    return out
+
+
 def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], n: int, exclude: Sequence[str],
              valence_threshold: float, energy_threshold: float) -> pd.DataFrame:
     """The ``n`` tracks of ``feats`` nearest to ``point`` (valence, energy), each recording

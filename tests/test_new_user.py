@@ -74,6 +74,13 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     assert len(rows) == 5 and all(r["mood"] == "happy" for r in rows)
     near = run(["moods", "near", rows[0]["track_id"], "--demo", "--json"], env)
     assert near.exit_code == 0, near.stderr
+    point = run(["moods", "recommend", "--valence", "0.1", "--energy", "0.95", "--demo", "--json", "-n", "5"], env)
+    assert point.exit_code == 0, point.stderr  # a point of the plane, as the web page's click
+    picked = json.loads(point.stdout)
+    assert len(picked) == 5 and all(r["mood"] == "energetic" and r["valence"] < 0.3 for r in picked), picked
+    for args in (["--valence", "0.1"], ["--mood", "sad", "--energy", "0.2"], []):
+        half = run(["moods", "recommend", *args, "--demo"], env)
+        assert half.exit_code == 2 and "give --mood, or --valence and --energy" in half.stderr, (args, half.stderr)
     # `recommend moods cluster --demo` said only "Missing argument 'playlists'": the demo's
     # playlist names were nowhere to see; now the error names some, and one of them works
     bare = run(["moods", "cluster", "--demo"], env)

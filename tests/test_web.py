@@ -86,6 +86,18 @@ class StubContext:
                 "points": [{"id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "x": 0.0, "y": 0.0, "cluster": 0,
                             "playlist": 0}]}
 
+    def moods(self):
+        return {"points": [{"id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "valence": 0.2, "energy": 0.9,
+                            "mood": "energetic"}], "with_audio": 1, "total": 2,
+                "thresholds": {"valence": 0.5, "energy": 0.5},
+                "counts": [{"mood": "energetic", "audio": 1, "predicted": 0, "total": 1}], "classifier": None}
+
+    def mood_tracks(self, mood="", valence="", energy=""):
+        self.calls.append(("moods", mood, valence, energy))
+        return {"target": {"valence": 0.75, "energy": 0.75},
+                "tracks": [{"rank": 1, "track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[2], "mood": "happy",
+                            "valence": 0.7, "energy": 0.8, "score": 0.9}]}
+
     def export_cluster(self, cluster):
         self.calls.append(("export", cluster))
         return {"playlist_id": "p", "name": "n", "tracks": 1, "created": True}
@@ -134,8 +146,8 @@ def session(server):
     return s
 
 
-PAGES = ["/next", "/weights", "/map", "/search", "/similar", "/runs"]
-APIS = ["/api/search?q=x", "/api/similar?track=x"]
+PAGES = ["/next", "/weights", "/map", "/moods", "/search", "/similar", "/runs"]
+APIS = ["/api/search?q=x", "/api/similar?track=x", "/api/moods?mood=happy"]
 
 
 def test_bind_is_loopback_only():

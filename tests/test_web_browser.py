@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RECOMMEND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("RECOMMEND_WEB_SCREENSHOTS", ROOT / "artifacts" / "web-screenshots"))
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
-PAGES = ["next", "weights", "map", "search", "similar", "runs"]
+PAGES = ["next", "weights", "map", "moods", "search", "similar", "runs"]
 LONG = "Longname" * 40  # one unbroken word of 320 characters
 
 try:
@@ -202,6 +202,36 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     assert page.problems == []
 
 
+def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo):
+    # the web app showed no mood recommender or classifier (the CLI's `moods recommend`, `classify`)
+    page.goto(demo["base"] + "/moods")
+    assert page.locator("#plane circle.dot").count() > 100
+    counts = page.inner_text("#mood-counts")
+    assert all(m in counts for m in ("happy", "energetic", "calm", "sad")), counts
+    assert page.inner_text("#classifier").strip()
+    page.click('button[data-mood="sad"]')
+    page.wait_for_selector("#results tbody tr")
+    assert page.inner_text("#title").startswith("Tracks for a sad mood")
+    moods = page.eval_on_selector_all("#results tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)")
+    assert len(moods) == 20 and set(moods) == {"sad"}, moods
+    box = page.locator("#plane").bounding_box()  # a click at the top left: low valence, high energy
+    page.mouse.click(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.12)
+    page.locator("#title", has_text="Tracks nearest").wait_for()  # (the page's CSP forbids wait_for_function)
+    page.locator("#status", has_text="nearest first").wait_for()
+    assert page.locator("#plane circle.target").get_attribute("visibility") == "visible"
+    rows = page.eval_on_selector_all("#results tbody tr", "els => els.map(r => [r.cells[2].textContent, "
+                                     "Number(r.cells[3].textContent), Number(r.cells[4].textContent)])")
+    assert rows and rows[0][0] == "energetic" and rows[0][1] < 0.3 and rows[0][2] > 0.7, rows
+    lines = page.eval_on_selector_all("#results td.mood", "els => els.map(e => { const r = document.createRange(); "
+                                      "r.selectNodeContents(e); return r.getClientRects().length; })")
+    assert set(lines) == {1}, lines  # "energetic" whole, not "energ/etic"
+    page.locator("#plane circle.dot").last.hover()
+    assert page.inner_text("#hover").strip()
+    assert_safe(page)
+    shot(page, "moods")
+    assert page.problems == []
+
+
 def test_search_and_similar_as_you_type(page, demo):
     page.goto(demo["base"] + "/search")
     page.fill("#q", "cranberries")
@@ -237,12 +267,12 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.goto(demo["url"])
     pg.wait_for_url(demo["base"] + "/next")
     pg.wait_for_selector("#next-table")
-    for path in ("/next", "/weights", "/map", "/search", "/similar", "/runs"):
+    for path in ("/next", "/weights", "/map", "/moods", "/search", "/similar", "/runs"):
         pg.goto(demo["base"] + path)
         pg.wait_for_load_state("networkidle")
         assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         right = pg.eval_on_selector_all("nav a", "els => els.map(e => e.getBoundingClientRect().right)")
-        assert len(right) == 6 and max(right) <= 390, (path, right)
+        assert len(right) == 7 and max(right) <= 390, (path, right)
     pg.goto(demo["base"] + "/next")
     widths = pg.eval_on_selector_all("#next-table td.track", "els => els.map(e => e.getBoundingClientRect().width)")
     assert widths and min(widths) >= 120, widths  # room for words, not a letter per line

@@ -201,6 +201,35 @@ def test_taste_map_of_a_tiny_library_says_so_in_plain_words(tmp_path):
     assert "'your library' has 3 tracks" in str(err.value) and "__" not in str(err.value)
 
 
+def test_moods_page_counts_and_the_tracks_of_a_mood_or_a_point(tmp_path):
+    from recommender.config import load_settings
+    from recommender.errors import NotEnoughData
+    from test_moods import corner_rows, make_library, text_rows
+    rows = corner_rows(per_mood=6)
+    lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.moods()
+    json.dumps(data)  # JSON-ready
+    assert len(data["points"]) == 24 and data["with_audio"] == data["total"] == 24
+    assert [(r["mood"], r["audio"], r["predicted"]) for r in data["counts"]] == [
+        ("happy", 6, 0), ("energetic", 6, 0), ("calm", 6, 0), ("sad", 6, 0)]
+    sad = c.mood_tracks(mood="sad")
+    assert [t["mood"] for t in sad["tracks"][:6]] == ["sad"] * 6
+    calm = c.mood_tracks(valence="0.9", energy="0.1")  # a point, as the page's click sends it
+    assert calm["target"] == {"valence": 0.9, "energy": 0.1} and calm["tracks"][0]["mood"] == "calm"
+    for bad in ("abc", "1.5", "nan", ""):
+        with pytest.raises(UsageError, match="valence must be a number from 0 to 1"):
+            c.mood_tracks(valence=bad, energy="0.5")
+    with pytest.raises(UsageError, match="unknown mood 'glum'"):
+        c.mood_tracks(mood="glum")
+    plain = make_library(text_rows(), {"q" * 22: [r["track_id"] for r in text_rows()]})
+    c.invalidate()
+    c._cache["library"] = plain  # no audio features: the page says how to import them
+    with pytest.raises(NotEnoughData, match="recommend import features"):
+        c.moods()
+
+
 @pytest.mark.parametrize("share", ["abc", "0.5", True, float("nan"), 1.5, -0.1])
 def test_a_bad_new_share_is_a_usage_error(tmp_path, share):
     # before: float("abc") raised a bare ValueError (answered as if it were a bug's message)

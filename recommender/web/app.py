@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("map", "Taste map"), ("search", "Search"),
-         ("similar", "Similar"), ("runs", "Runs")]
+PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("map", "Taste map"), ("moods", "Moods"),
+         ("search", "Search"), ("similar", "Similar"), ("runs", "Runs")]
 
 
 def _same(given: str, secret: str) -> bool:
@@ -163,12 +163,19 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return render(request, "weights.html", data={"weights": ctx.weights(), "new_share": ctx.new_share(),
                                                      "config_file": str(ctx.config_file)})
 
-    async def map_page(request: Request) -> Response:
+    async def data_page(request: Request, template: str, compute) -> Response:
+        """A page over one computed dict, or the error's one line in its place."""
         try:
-            data = await run_in_threadpool(ctx.taste_map)
+            data = await run_in_threadpool(compute)
         except RecommenderError as exc:
-            return render(request, "map.html", error=str(exc), data=None)
-        return render(request, "map.html", data=data, error=None)
+            return render(request, template, error=str(exc), data=None)
+        return render(request, template, data=data, error=None)
+
+    async def map_page(request: Request) -> Response:
+        return await data_page(request, "map.html", ctx.taste_map)
+
+    async def moods_page(request: Request) -> Response:
+        return await data_page(request, "moods.html", ctx.moods)
 
     async def search_page(request: Request) -> Response:
         return render(request, "lookup.html", page="search", heading="Search", query=request.query_params.get("q", ""),
@@ -230,14 +237,22 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return error_json(exc)
         return JSONResponse(out)
 
+    async def api_moods(request: Request) -> Response:
+        q = request.query_params
+        try:
+            out = await run_in_threadpool(ctx.mood_tracks, q.get("mood", ""), q.get("valence", ""), q.get("energy", ""))
+        except RecommenderError as exc:
+            return error_json(exc)
+        return JSONResponse(out)
+
     routes = [
         Route("/", index), Route("/next", next_page), Route("/next/steer", steer, methods=["POST"]),
         Route("/next/publish", publish, methods=["POST"]), Route("/weights", weights_page),
-        Route("/map", map_page), Route("/search", search_page), Route("/similar", similar_page),
+        Route("/map", map_page), Route("/moods", moods_page), Route("/search", search_page), Route("/similar", similar_page),
         Route("/runs", runs_page),
         Route("/api/weights/preview", api_weights_preview, methods=["POST"]),
         Route("/api/weights/save", api_weights_save, methods=["POST"]),
-        Route("/api/search", api_search), Route("/api/similar", api_similar),
+        Route("/api/search", api_search), Route("/api/similar", api_similar), Route("/api/moods", api_moods),
         Route("/api/map/export", api_export, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

@@ -7,7 +7,8 @@ Every call into the rest of the product is here, and each is the one the CLI mak
 - Weights: ``jobs.evaluation_setup`` + ``jobs.evaluate`` (as `recommend evaluate`), the preview
   by ``jobs.build_playlist(dry_run=True)`` with the weights as overrides; save:
   ``jobs.write_tuned_weights`` (as `tune --write`).
-- Taste map: ``moods.cluster_playlist`` over the library; Search/Similar: ``explore``;
+- Taste map: ``moods.cluster_playlist`` over the library; Moods: ``moods.classify_library``,
+  ``moods.mood_recommend`` / ``moods.mood_point``; Search/Similar: ``explore``;
   Runs: ``runlog``.
 Results are cached until something changes them (a publish, a steer, saved weights).
 """
@@ -103,7 +104,7 @@ class WebContext:
 
     def warm_up(self) -> None:
         """Compute what the pages show (called in a background thread at start)."""
-        for step in (self.preview, self.library, self.search_index, self.taste_map, self.evaluate):
+        for step in (self.preview, self.library, self.search_index, self.taste_map, self.evaluate, self.moods):
             try:
                 step()
             except RecommenderError as exc:
@@ -395,6 +396,63 @@ class WebContext:
         lib = jobs.taste_library(self.settings, self.library())  # our playlists are not evidence
         scorers, weights, extra = similar_setup(self.settings, lib)
         return {name: s.fit(lib) for name, s in scorers.items()}, weights, extra
+
+    # ----- Moods ----------------------------------------------------------------------------------
+    def moods(self) -> dict[str, Any]:
+        return self._cached("moods", self._moods)
+
+    def _moods(self) -> dict[str, Any]:
+        """The mood plane (your tracks by valence and energy, at most ``MAP_MAX_TRACKS``) and
+        `recommend moods classify`'s counts and classifier report."""
+        import numpy as np
+
+        from ..moods import audio_features, classify_library, mood_counts, quadrant
+        lib = jobs.taste_library(self.settings, self.library())
+        m = self.settings.moods
+        classified = classify_library(lib, test_size=m.holdout, margin=m.classifier_margin,
+                                      valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
+        feats = audio_features(lib)
+        ids = list(feats.index)
+        if len(ids) > MAP_MAX_TRACKS:
+            ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
+        names = classified.drop_duplicates("track_id").set_index("track_id")
+        sel = feats.loc[ids]
+        moods = quadrant(sel["valence"], sel["energy"], m.valence_threshold, m.energy_threshold)
+        points = [{"id": t, "name": str(names.at[t, "name"]) if t in names.index else t,
+                   "artists": str(names.at[t, "artists"]) if t in names.index else "",
+                   "valence": _num(v), "energy": _num(e), "mood": mood}
+                  for t, v, e, mood in zip(ids, sel["valence"], sel["energy"], moods)]
+        report = classified.attrs.get("report")
+        return {"points": points, "with_audio": int(len(feats)), "total": int(len(classified)),
+                "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
+                "counts": mood_counts(classified), "classifier": report.to_dict() if report else None}
+
+    def mood_tracks(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
+        """`recommend moods recommend`: a mood (nudged toward your taste, as the CLI does) or a
+        point of the plane (``valence`` and ``energy`` as the query gives them, 0..1)."""
+        from ..moods import mood_point, mood_recommend
+        from ..pipeline import taste_seeds
+        lib = self.library()
+        m = self.settings.moods
+        kwargs = {"n": SEARCH_LIMIT, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
+        if mood:
+            try:
+                seeds = taste_seeds(lib, self.settings)
+            except RecommenderError:
+                seeds = None
+            df = mood_recommend(lib, mood, seeds=seeds, seed_bias=m.seed_bias, **kwargs)
+        else:
+            def number(key: str, text: str) -> float:
+                try:
+                    return float(text)
+                except ValueError:
+                    raise UsageError(f"{key} must be a number from 0 to 1, got {text!r}") from None
+            df = mood_point(lib, number("valence", valence), number("energy", energy), **kwargs)
+        tv, te = df.attrs["target"]
+        return {"target": {"valence": _num(tv), "energy": _num(te)},
+                "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
+                            "artists": str(r["artists"]), "mood": str(r["mood"]), "valence": _num(r["valence"]),
+                            "energy": _num(r["energy"]), "score": _num(r["score"])} for r in df.to_dict("records")]}
 
     # ----- Runs -----------------------------------------------------------------------------------
     def runs(self) -> dict[str, Any]:

@@ -316,6 +316,77 @@ function initSimilar() {
   }, () => { body.replaceChildren(); title.textContent = ""; });
 }
 
+// ----- Moods: the valence/energy plane, a mood or a point -> the nearest tracks ---------------------
+const MOOD_COLOURS = { happy: "#edc948", energetic: "#e15759", calm: "#59a14f", sad: "#4e79a7" };
+
+function initMoods() {
+  const data = pageData();
+  if (!data) return;
+  const plane = document.getElementById("plane");
+  const hover = document.getElementById("hover");
+  const body = document.querySelector("#results tbody");
+  const title = document.getElementById("title");
+  const status = document.getElementById("status");
+  const S = 480, pad = 28, span = S - 2 * pad;
+  const sx = (v) => pad + v * span, sy = (e) => S - pad - e * span;
+  const tv = data.thresholds.valence, te = data.thresholds.energy;
+  plane.appendChild(svg("rect", { x: 0, y: 0, width: S, height: S, class: "plot-bg" }));
+  plane.appendChild(svg("rect", { x: pad, y: pad, width: span, height: span, class: "frame" }));
+  plane.appendChild(svg("line", { x1: sx(tv), y1: pad, x2: sx(tv), y2: S - pad, class: "axis" }));
+  plane.appendChild(svg("line", { x1: pad, y1: sy(te), x2: S - pad, y2: sy(te), class: "axis" }));
+  for (const [mood, x, y, anchor] of [["energetic", pad + 6, pad + 16, "start"], ["happy", S - pad - 6, pad + 16, "end"],
+                                      ["sad", pad + 6, S - pad - 8, "start"], ["calm", S - pad - 6, S - pad - 8, "end"]]) {
+    plane.appendChild(svg("text", { x: x, y: y, class: "quadrant", "text-anchor": anchor }, mood));
+  }
+  plane.appendChild(svg("text", { x: S / 2, y: S - 6, class: "axis-label", "text-anchor": "middle" }, "valence →"));
+  plane.appendChild(svg("text", { x: 12, y: S / 2, class: "axis-label", "text-anchor": "middle",
+                                  transform: `rotate(-90 12 ${S / 2})` }, "energy →"));
+  for (const p of data.points) {
+    const c = svg("circle", { cx: sx(p.valence).toFixed(1), cy: sy(p.energy).toFixed(1), r: 2.5, class: "dot faint",
+                              fill: MOOD_COLOURS[p.mood] || OTHER });
+    c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
+    c.addEventListener("mouseenter", () => { hover.textContent = `${p.name} - ${p.artists} (${p.mood})`; });
+    plane.appendChild(c);
+  }
+  const target = svg("circle", { r: 7, class: "target", visibility: "hidden" });
+  plane.appendChild(target);
+  let seq = 0;
+  async function show(query, label) {
+    const mine = ++seq;
+    status.textContent = "…";
+    try {
+      const out = await getJSON("/api/moods?" + query);
+      if (mine !== seq) return;
+      target.setAttribute("cx", sx(out.target.valence).toFixed(1));
+      target.setAttribute("cy", sy(out.target.energy).toFixed(1));
+      target.setAttribute("visibility", "visible");
+      title.textContent = label(out);
+      body.replaceChildren();
+      for (const t of out.tracks) {
+        const tr = el("tr");
+        tr.append(el("td", { class: "num" }, t.rank), trackCell(t), el("td", { class: "mood" }, t.mood), el("td", { class: "num" }, fmt(t.valence)),
+          el("td", { class: "num" }, fmt(t.energy)), el("td", { class: "num" }, fmt(t.score)));
+        body.appendChild(tr);
+      }
+      status.textContent = `${out.tracks.length} tracks, nearest first`;
+    } catch (err) {
+      if (mine === seq) { body.replaceChildren(); title.textContent = ""; status.textContent = err.message; }
+    }
+  }
+  const point = (out) => `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`;
+  document.querySelectorAll("button.mood").forEach((b) => b.addEventListener("click", () => {
+    const mood = b.dataset.mood;
+    show("mood=" + encodeURIComponent(mood), (out) => `Tracks for a ${mood} mood (${point(out)})`);
+  }));
+  plane.addEventListener("click", (ev) => {
+    const box = plane.getBoundingClientRect();
+    const clamp = (v) => Math.min(1, Math.max(0, v));
+    const v = clamp(((ev.clientX - box.left) * (S / box.width) - pad) / span);
+    const e = clamp((S - pad - (ev.clientY - box.top) * (S / box.height)) / span);
+    show(`valence=${v.toFixed(3)}&energy=${e.toFixed(3)}`, (out) => `Tracks nearest ${point(out)}`);
+  });
+}
+
 // ----- Runs: precision curves of the last evaluation ------------------------------------------------
 function initRuns() {
   const data = pageData();
@@ -343,6 +414,6 @@ function initRuns() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  const init = { enter: () => window.location.replace("/next"), next: initNext, weights: initWeights, map: initMap, search: initSearch, similar: initSimilar, runs: initRuns }[page];
+  const init = { enter: () => window.location.replace("/next"), next: initNext, weights: initWeights, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init) init();
 });
