@@ -1083,6 +1083,13 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                 {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
 
+def _print_exported(exported) -> None:
+    """One line per mood playlist an export wrote, with its link."""
+    for e in exported:
+        _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
+                               f"{e.added}, removed {e.removed}, kept {e.kept}; {playlist_url(e.playlist_id)}"))
+
+
 def _mood_kwargs(settings) -> dict[str, float]:
     m = settings.moods
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
@@ -1141,9 +1148,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))
-    for e in exported:
-        _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
-                               f"{e.added}, removed {e.removed}, kept {e.kept}"))
+    _print_exported(exported)
     if plot:
         typer.echo(f"plot written to {plot}")
 
@@ -1168,7 +1173,8 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
 
 
 @command("recommend", parent=moods_app, examples=("recommend moods recommend --mood calm -n 10",
-                                                 "recommend moods recommend --valence 0.2 --energy 0.9"))
+                                                 "recommend moods recommend --valence 0.2 --energy 0.9",
+                                                 "recommend moods recommend --mood sad --export"))
 def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,
                         config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
@@ -1177,17 +1183,23 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
                                                                 "valence 0 (sad) to 1 (happy) ...")] = None,
                         energy: Annotated[Optional[float], typer.Option(
                             "--energy", min=0.0, max=1.0, help="... and energy 0 (calm) to 1 (intense).")] = None,
+                        export: Annotated[bool, typer.Option("--export", help="Write the tracks to their own private "
+                                                                             "playlist 'recommend: <mood>', updated "
+                                                                             "in place.")] = False,
                         dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks closest to a valence/energy mood, nudged toward your taste (needs audio features)."""
-    from .moods import mood_point, mood_recommend
+    from .moodexport import point_name
+    from .moods import mood_point, mood_recommend, normalise_mood
     from .pipeline import taste_seeds
     point = (valence, energy) != (None, None)
     if point == (mood is not None) or (point and None in (valence, energy)):
         raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)")
+    if export and dataset is not None:
+        raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     if point:
         df = mood_point(library, valence, energy, n=limit, **_mood_kwargs(settings))
-        title = f"Tracks nearest valence {valence:g}, energy {energy:g}"
+        title, name = f"Tracks nearest valence {valence:g}, energy {energy:g}", point_name(valence, energy)
     else:
         try:
             seeds = taste_seeds(library, settings)
@@ -1195,13 +1207,21 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
             seeds = None
         df = mood_recommend(library, mood, n=limit, seeds=seeds, seed_bias=settings.moods.seed_bias,
                             **_mood_kwargs(settings))
-        title = f"Tracks for a {mood} mood"
-    if as_json:
-        _print_json(json.loads(df.to_json(orient="records")))
+        title, name = f"Tracks for a {mood} mood", normalise_mood(mood)
+    exported = []
+    if export:
+        from .moodexport import export_job
+        _logging(settings, _state.quiet, _state.verbose)  # writes to Spotify: log it like build-playlist
+        exported = export_job(settings, library, {name: list(df["track_id"])}, "your library", demo=demo,
+                              command="moods recommend --export")
+    rows = json.loads(df.to_json(orient="records"))
+    if as_json:  # a list of tracks; with --export, the tracks and what the export did
+        _print_json({"tracks": rows, "exported": [e.to_dict() for e in exported]} if export else rows)
         return
     _print_rows(df.to_dict("records"), title,
                 ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},
                 drop=("rank", "mood", "energy", "valence"))
+    _print_exported(exported)
 
 
 @command("classify", parent=moods_app, examples=("recommend moods classify --json", "recommend moods classify --evaluate"))

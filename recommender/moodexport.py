@@ -1,6 +1,8 @@
-"""`moods cluster --export`: each mood cluster kept as its own managed private playlist.
+"""`moods cluster --export` and `moods recommend --export`: each mood kept as its own managed
+private playlist.
 
-Each cluster goes to a private playlist named ``"recommend: <mood>"`` (the cluster's label),
+Each cluster (or mood list) goes to a private playlist named ``"recommend: <mood>"`` (the
+cluster's label, the mood's name, or "valence V, energy E" for a point of the plane),
 kept by ``publish`` exactly like the main managed playlist, in a slot of its own
 (``mood:<name>``): created once, updated in place with plan/apply/verify, the user's edits
 respected (tracks they remove stay out, tracks they add stay in), adopted again by name and
@@ -69,18 +71,23 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
     return out
 
 
-def export_job(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False
-               ) -> list[MoodPlaylist]:
-    """``export_moods`` for the CLI: the user's account under the run lock, or with ``demo``
-    the built-in stand-in (the demo's own cache and account)."""
+def point_name(valence: float, energy: float) -> str:
+    """The mood name of a point of the plane (`moods recommend --valence --energy --export`)."""
+    return f"valence {valence:.2f}, energy {energy:.2f}"
+
+
+def export_job(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False,
+               command: str = "moods cluster --export") -> list[MoodPlaylist]:
+    """``export_moods`` for the CLI: the user's account under the run lock (held as
+    ``command``), or with ``demo`` the built-in stand-in (the demo's own cache and account)."""
     from . import jobs
     if demo:
         with jobs.demo_environment(settings) as (demo_settings, _server):
             jobs.demo_login(demo_settings)
             gateway = jobs.connect(demo_settings)
-            with jobs.writing(demo_settings, "moods cluster --export"):
+            with jobs.writing(demo_settings, command):
                 return export_moods(gateway, jobs.open_store(demo_settings), demo_settings, library.user_id, moods,
                                     sources)
     gateway = jobs.connect(settings)
-    with jobs.writing(settings, "moods cluster --export"):
+    with jobs.writing(settings, command):
         return export_moods(gateway, jobs.open_store(settings), settings, library.user_id, moods, sources)

@@ -78,6 +78,12 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     assert point.exit_code == 0, point.stderr  # a point of the plane, as the web page's click
     picked = json.loads(point.stdout)
     assert len(picked) == 5 and all(r["mood"] == "energetic" and r["valence"] < 0.3 for r in picked), picked
+    made = run(["moods", "recommend", "--mood", "sad", "--demo", "--export", "--json", "-n", "6"], env)
+    assert made.exit_code == 0, made.stderr  # a mood list kept as its own private playlist
+    out = json.loads(made.stdout)
+    assert len(out["tracks"]) == 6 and out["exported"][0]["name"] == "recommend: sad" and out["exported"][0]["created"]
+    again = json.loads(run(["moods", "recommend", "--mood", "sad", "--demo", "--export", "--json", "-n", "6"], env).stdout)
+    assert again["exported"][0]["playlist_id"] == out["exported"][0]["playlist_id"] and not again["exported"][0]["created"]
     for args in (["--valence", "0.1"], ["--mood", "sad", "--energy", "0.2"], []):
         half = run(["moods", "recommend", *args, "--demo"], env)
         assert half.exit_code == 2 and "give --mood, or --valence and --energy" in half.stderr, (args, half.stderr)

@@ -98,6 +98,10 @@ class StubContext:
                 "tracks": [{"rank": 1, "track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[2], "mood": "happy",
                             "valence": 0.7, "energy": 0.8, "score": 0.9}]}
 
+    def export_mood(self, mood="", valence="", energy=""):
+        self.calls.append(("export mood", mood, valence, energy))
+        return {"playlist_id": "p", "name": "recommend: sad", "tracks": 1, "created": True}
+
     def export_cluster(self, cluster):
         self.calls.append(("export", cluster))
         return {"playlist_id": "p", "name": "n", "tracks": 1, "created": True}
@@ -238,7 +242,8 @@ def test_embedded_json_cannot_close_its_script(session, server):
 
 
 POSTS = [("/next/steer", {"action": "remove", "track": "t1"}), ("/next/publish", {}),
-         ("/api/weights/preview", None), ("/api/weights/save", None), ("/api/map/export", None)]
+         ("/api/weights/preview", None), ("/api/weights/save", None), ("/api/map/export", None),
+         ("/api/moods/export", None)]
 
 
 @pytest.mark.parametrize("path,form", POSTS)

@@ -214,6 +214,12 @@ def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo
     assert page.inner_text("#title").startswith("Tracks for a sad mood")
     moods = page.eval_on_selector_all("#results tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)")
     assert len(moods) == 20 and set(moods) == {"sad"}, moods
+    page.click("#mood-export")  # the confirm dialog is accepted by the fixture
+    page.locator("#export-status", has_text='created "recommend: sad"').wait_for()
+    first = page.inner_text("#export-status")
+    page.click("#mood-export")  # again: the same playlist, updated in place
+    page.locator("#export-status", has_text='updated "recommend: sad"').wait_for()
+    assert first.split("(")[1].split(")")[0] == page.inner_text("#export-status").split("(")[1].split(")")[0]
     box = page.locator("#plane").bounding_box()  # a click at the top left: low valence, high energy
     page.mouse.click(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.12)
     page.locator("#title", has_text="Tracks nearest").wait_for()  # (the page's CSP forbids wait_for_function)

@@ -223,6 +223,8 @@ def test_moods_page_counts_and_the_tracks_of_a_mood_or_a_point(tmp_path):
             c.mood_tracks(valence=bad, energy="0.5")
     with pytest.raises(UsageError, match="unknown mood 'glum'"):
         c.mood_tracks(mood="glum")
+    with pytest.raises(UsageError, match="energy must be a number from 0 to 1"):  # refused before any write
+        c.export_mood(valence="0.5", energy="x")
     plain = make_library(text_rows(), {"q" * 22: [r["track_id"] for r in text_rows()]})
     c.invalidate()
     c._cache["library"] = plain  # no audio features: the page says how to import them

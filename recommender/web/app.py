@@ -219,6 +219,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return await json_action(request, lambda b: {
             "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share")), "path": str(ctx.config_file)})
 
+    async def api_mood_export(request: Request) -> Response:
+        return await json_action(request, lambda b: ctx.export_mood(
+            str(b.get("mood") or ""), str(b.get("valence") if b.get("valence") is not None else ""),
+            str(b.get("energy") if b.get("energy") is not None else "")))
+
     async def api_export(request: Request) -> Response:
         return await json_action(request, lambda b: ctx.export_cluster(whole(b.get("cluster"), "cluster")))
 
@@ -254,6 +259,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         Route("/api/weights/save", api_weights_save, methods=["POST"]),
         Route("/api/search", api_search), Route("/api/similar", api_similar), Route("/api/moods", api_moods),
         Route("/api/map/export", api_export, methods=["POST"]),
+        Route("/api/moods/export", api_mood_export, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     async def guard(request: Request, call_next):

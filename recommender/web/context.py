@@ -427,6 +427,16 @@ class WebContext:
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
                 "counts": mood_counts(classified), "classifier": report.to_dict() if report else None}
 
+    def export_mood(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
+        """The list ``mood_tracks`` gives for the same query, to ``"recommend: <mood>"`` (a point:
+        "recommend: valence V, energy E"), the playlist `moods recommend --export` keeps."""
+        from ..moodexport import point_name
+        from ..moods import normalise_mood
+        from .export import export_mood
+        out = self.mood_tracks(mood, valence, energy)
+        name = normalise_mood(mood) if mood else point_name(out["target"]["valence"], out["target"]["energy"])
+        return export_mood(self.settings, self._gateway(self.settings), name, [t["track_id"] for t in out["tracks"]])
+
     def mood_tracks(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
         """`recommend moods recommend`: a mood (nudged toward your taste, as the CLI does) or a
         point of the plane (``valence`` and ``energy`` as the query gives them, 0..1)."""

@@ -1,4 +1,5 @@
-"""Export a taste-map cluster as its own private playlist, written like the managed one.
+"""Export a taste-map cluster or a Moods page list as its own private playlist, written like
+the managed one.
 
 The same code as ``moods cluster --export`` (``recommender.moodexport``): each cluster name is
 a slot of ``publish``, created once, updated in place, the user's edits respected, and
@@ -13,12 +14,23 @@ from .. import jobs
 
 
 def export_cluster(settings, gateway, label: str, cluster: int, track_ids: list[str]) -> dict[str, Any]:
+    return export_tracks(settings, gateway, label, f"{settings.playlist.name} - mood {cluster + 1}: {label}", track_ids)
+
+
+def export_mood(settings, gateway, mood: str, track_ids: list[str]) -> dict[str, Any]:
+    """The Moods page's list to ``"recommend: <mood>"``: the playlist `moods recommend --export`
+    writes, so the page and the CLI keep one playlist per mood."""
+    from ..moodexport import playlist_name
+    return export_tracks(settings, gateway, mood, playlist_name(mood), track_ids)
+
+
+def export_tracks(settings, gateway, mood: str, name: str, track_ids: list[str]) -> dict[str, Any]:
+    """``track_ids`` to the mood playlist ``name`` (slot ``mood:<name>``), under the run lock."""
     from ..moodexport import export_moods
-    name = f"{settings.playlist.name} - mood {cluster + 1}: {label}"
     store = jobs.open_store(settings)
     with jobs.writing(settings, "web export"):
         user_id = (gateway.get("me") or {}).get("id", "")
-        done = export_moods(gateway, store, settings, user_id, {label: list(track_ids)}, "your library",
-                            names={label: name})[0]
+        done = export_moods(gateway, store, settings, user_id, {mood: list(track_ids)}, "your library",
+                            names={mood: name})[0]
     return {"playlist_id": done.playlist_id, "name": name, "tracks": done.added + done.kept,
             "created": done.created}

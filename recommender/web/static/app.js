@@ -350,13 +350,20 @@ function initMoods() {
   }
   const target = svg("circle", { r: 7, class: "target", visibility: "hidden" });
   plane.appendChild(target);
-  let seq = 0;
+  const exportRow = document.getElementById("export-row");
+  const exportStatus = document.getElementById("export-status");
+  let seq = 0, shown = null;  // shown: the query of the list on the page (what export writes)
   async function show(query, label) {
     const mine = ++seq;
     status.textContent = "…";
+    exportRow.hidden = true;
+    exportStatus.textContent = "";
     try {
-      const out = await getJSON("/api/moods?" + query);
+      const out = await getJSON("/api/moods?" + new URLSearchParams(query));
       if (mine !== seq) return;
+      shown = { query: query, name: query.mood || `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`,
+                count: out.tracks.length };
+      exportRow.hidden = out.tracks.length === 0;
       target.setAttribute("cx", sx(out.target.valence).toFixed(1));
       target.setAttribute("cy", sy(out.target.energy).toFixed(1));
       target.setAttribute("visibility", "visible");
@@ -376,14 +383,26 @@ function initMoods() {
   const point = (out) => `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`;
   document.querySelectorAll("button.mood").forEach((b) => b.addEventListener("click", () => {
     const mood = b.dataset.mood;
-    show("mood=" + encodeURIComponent(mood), (out) => `Tracks for a ${mood} mood (${point(out)})`);
+    show({ mood: mood }, (out) => `Tracks for a ${mood} mood (${point(out)})`);
   }));
+  document.getElementById("mood-export").addEventListener("click", async () => {
+    if (!shown) return;
+    const target = shown;
+    if (!window.confirm(`Write these ${target.count} tracks to the private playlist "recommend: ${target.name}"?`)) return;
+    exportStatus.textContent = "exporting…";
+    try {
+      const out = await postJSON("/api/moods/export", target.query);
+      exportStatus.textContent = `${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`;
+    } catch (err) {
+      exportStatus.textContent = "error: " + err.message;
+    }
+  });
   plane.addEventListener("click", (ev) => {
     const box = plane.getBoundingClientRect();
     const clamp = (v) => Math.min(1, Math.max(0, v));
     const v = clamp(((ev.clientX - box.left) * (S / box.width) - pad) / span);
     const e = clamp((S - pad - (ev.clientY - box.top) * (S / box.height)) / span);
-    show(`valence=${v.toFixed(3)}&energy=${e.toFixed(3)}`, (out) => `Tracks nearest ${point(out)}`);
+    show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${point(out)}`);
   });
 }
 
