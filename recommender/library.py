@@ -24,7 +24,6 @@ _PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/
                             r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 
-
 def playlist_ref_id(ref: str) -> str:
     """The playlist id a ``spotify:playlist:`` URI or open.spotify.com link names, else ``ref``."""
     link = _PLAYLIST_LINK.match(ref.strip())
