@@ -338,13 +338,15 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
         if not no_browser:
             import webbrowser
             webbrowser.open(url)
-    jobs.login(settings, open_url=show)
+    done = jobs.login(settings, open_url=show)
+    me = done.me or {}
+    if done.set_aside:
+        _note(f"the cache held the library of {visible(done.set_aside)}, not {visible(me.get('id', '?'))}: the next "
+              f"run pulls this account's library; {visible(done.set_aside)}'s managed playlist and removals are set "
+              "aside (given back if it logs in again)")
     if not quiet:
-        try:
-            me = jobs.connect(settings).get("me") or {}
-            who = f" as {visible(me.get('display_name') or me.get('id', '?'))} ({me.get('id', '?')})"
-        except RecommenderError as exc:  # logged in all the same; only the name is missing
-            who = f" (could not ask Spotify who you are: {exc})"
+        who = (f" as {visible(me.get('display_name') or me.get('id', '?'))} ({visible(me.get('id', '?'))})"
+               if done.me is not None else f" (could not ask Spotify who you are: {done.error})")
         typer.echo(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
 
 
@@ -696,11 +698,16 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
             no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL; do not open a browser.")] = False,
             ) -> None:
     """Local web app: next playlist, weights, taste map, moods, search, similar, runs (127.0.0.1 only)."""
-    try:
+    try:  # the app imports these only once it runs: an install without the extra failed as a bug
+        import jinja2  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+
         from .web.server import run_web
     except ImportError as exc:
-        raise UsageError(f"recommend web needs the 'web' extra ({exc.name} is missing): "
-                         "pip install -e '.[web]'") from None
+        from .paths import install_hint
+        raise UsageError(f"recommend web needs the 'web' extra ({exc.name} is missing): {install_hint('web')} "
+                         "(from a source checkout: pip install '.[web]')") from None
     settings = _settings(config)
 
     def ready(url: str) -> None:

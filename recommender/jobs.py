@@ -52,11 +52,30 @@ def connect(settings):
     return Gateway.from_settings(manager, settings)
 
 
-def login(settings, open_url=None) -> dict:
+@dataclass
+class Login:
+    """Who logged in (``me``: Spotify's profile, None when it could not be asked: ``error``
+    says why) and the account whose cache and state that login set aside (``set_aside``)."""
+
+    me: dict | None
+    error: str | None = None
+    set_aside: str | None = None
+
+
+def login(settings, open_url=None) -> Login:
+    """The interactive login, then who it is: a login as another account than the one the
+    cache holds sets that one aside (``Store.switch_account``), so that the next run pulls the
+    new account's library rather than writing the other's recommendations into it."""
+    from .errors import RecommenderError
     from .spotify.auth import login as _login
     Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
     with writing(settings, "auth"):
-        return _login(settings, open_url=open_url)
+        _login(settings, open_url=open_url)
+        try:
+            me = connect(settings).get("me") or {}
+        except RecommenderError as exc:  # logged in all the same; a refresh checks the account
+            return Login(None, str(exc))
+        return Login(me, set_aside=open_store(settings).switch_account(str(me.get("id") or "")))
 
 
 def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool = True):
@@ -184,10 +203,16 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
                            playlist_items=items[~items["playlist_id"].isin(drop)])
 
 
-def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None]) -> None:
+def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], store: Store) -> None:
     """UsageError naming the reason when a command names a playlist this tool writes
-    (`recommend playlists` lists it, so "no playlist named" would be a riddle)."""
+    (`recommend playlists` lists it, so "no playlist named" would be a riddle), also one created
+    since the last refresh (not in the cached library yet: `recommend playlists` adds it)."""
+    from .library import playlist_ref_id
+    from .publish import managed_history
     pid = library.find_playlist(ref)
+    if pid is None:
+        pid = next((h["id"] for h in managed_history(store) if h["id"] == playlist_ref_id(ref)
+                    or str(h.get("name") or "").casefold() == ref.casefold()), None)
     if pid is not None and pid in ours:
         raise UsageError(f'playlist "{ref}" is written by this tool (its output, never your taste): '
                          "pick one of your own playlists (`recommend playlists`)")
@@ -229,7 +254,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         # every playlist we ever managed is our output, never the user's taste
         ours = [*publish.managed_playlist_ids(store), state.playlist_id]
         if seed_playlist is not None:
-            _refuse_our_playlist(library, seed_playlist, ours)
+            _refuse_our_playlist(library, seed_playlist, ours, store)
         scoring_library = _without_playlist(library, *ours)
         positive = list(dict.fromkeys(state.pinned + saved_after_recommended(library, state.playlist_id)))
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
@@ -395,9 +420,10 @@ def taste_library(settings, library: Library | None = None, refs: Iterable[str] 
     of ours is a UsageError saying so (not a riddling "no playlist named")."""
     from .publish import managed_playlist_ids
     library = require_library(settings) if library is None else library
-    ours = managed_playlist_ids(open_store(settings))
+    store = open_store(settings)
+    ours = managed_playlist_ids(store)
     for ref in refs:
-        _refuse_our_playlist(library, ref, ours)
+        _refuse_our_playlist(library, ref, ours, store)
     return _without_playlist(library, *ours)
 
 

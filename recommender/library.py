@@ -23,6 +23,13 @@ from . import schema
 _PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?playlist/)"
                             r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
+
+def playlist_ref_id(ref: str) -> str:
+    """The playlist id a ``spotify:playlist:`` URI or open.spotify.com link names, else ``ref``."""
+    link = _PLAYLIST_LINK.match(ref.strip())
+    return link.group(1) if link else ref
+
+
 # Pseudo-playlists that join the real ones as columns of the track x playlist matrix.
 SAVED_COLUMN = "~saved"
 TOP_COLUMN_PREFIX = "~top:"

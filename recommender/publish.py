@@ -61,6 +61,11 @@ def _history(manifest: dict) -> list[dict]:
     return hist
 
 
+def managed_history(store: Store) -> list[dict]:
+    """Every playlist the tool ever managed (``id``, ``name``), oldest first."""
+    return _history(store.read_manifest())
+
+
 def managed_playlist_ids(store: Store) -> list[str]:
     """Ids of every playlist the tool ever managed (any slot): never taste, never a target."""
     return [h["id"] for h in _history(store.read_manifest())]

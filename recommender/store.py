@@ -40,6 +40,11 @@ BACKUP = "manifest.backup.json"
 # manifest keys that cannot be re-pulled from Spotify (also "<key>:<slot>" for other managed
 # playlists): kept across schema versions, reported when recovered from the backup copy
 OWN_STATE = ("managed_playlist", "user_removed", "managed_history")
+# what belongs to the one account the manifest is for (see ``Store.switch_account``): its own
+# state, set aside when another account logs in, and the cache's, pulled again for the new one
+ACCOUNT_STATE = (*OWN_STATE, "pin_requests")
+ACCOUNT_CACHE = ("fetched_at", "snapshots", "last_refresh")
+ACCOUNTS = "accounts"  # manifest key: the own state of the other accounts, by user id
 # frames a refresh pulls from Spotify (a missing one means a re-pull); the others are imported
 # or looked up elsewhere (audio features, MusicBrainz genres) and carried over by a refresh
 PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks", "top_artists",
@@ -169,7 +174,7 @@ class Store:
         if data.get("schema_version") != schema.SCHEMA_VERSION:
             self._problem(f"{path}: cache schema version {data.get('schema_version')!r} is not "
                           f"{schema.SCHEMA_VERSION}; the cache will be rebuilt")
-            keep = {k: v for k, v in data.items() if k in OWN_STATE or k.split(":")[0] in OWN_STATE}
+            keep = {k: v for k, v in data.items() if k in (*OWN_STATE, ACCOUNTS) or k.split(":")[0] in OWN_STATE}
             return keep
         return data
 
@@ -208,6 +213,31 @@ class Store:
         data.update(changes)
         self.write_manifest(data)
         return data
+
+    def switch_account(self, user_id: str) -> str | None:
+        """Make the manifest ``user_id``'s. When it is another account's (a login as someone
+        else: after the stand-in's trial, or a second account), that account's own state (the
+        managed playlist, your removals, pins) is set aside under ``accounts`` and given back if
+        it logs in again, ``user_id`` gets back its own, and the cache's fetch time is forgotten
+        so that the next run pulls the new account's library instead of scoring the other's.
+        Returns the other account's id; None when the manifest is this account's or nobody's."""
+        data = self.read_manifest()
+        before = data.get("user_id")
+        if not before or not user_id or str(before) == str(user_id):
+            return None
+
+        def own(key: str) -> bool:
+            return key.split(":")[0] in ACCOUNT_STATE
+        accounts = dict(data.get(ACCOUNTS) or {})
+        accounts[str(before)] = {k: v for k, v in data.items() if own(k)}
+        back = accounts.pop(str(user_id), None) or {}
+        new = {k: v for k, v in data.items() if not own(k) and k not in ACCOUNT_CACHE and k != ACCOUNTS}
+        new.update({k: v for k, v in back.items() if own(k)}, user_id=user_id)
+        if accounts:
+            new[ACCOUNTS] = accounts
+        self.write_manifest(new)
+        log.info("the manifest was %s's; set aside for %s", before, user_id)
+        return str(before)
 
     # ----- frames ----------------------------------------------------------------------
     def frame_path(self, name: str) -> Path:

@@ -25,10 +25,12 @@ from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
 from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, wait_seconds
 from ..store import atomic_write_text
+from .gateway import configured_at
 
 log = logging.getLogger(__name__)
 
 TOKEN_FILE = "spotify-token.json"
+EXAMPLE_CLIENT_ID = "your-client-id"  # config/example.yaml's placeholder: no app has it
 BASE_SCOPES = (
     "playlist-read-private",
     "playlist-read-collaborative",
@@ -82,6 +84,7 @@ class _NonInteractive:
     max_retries = 4
     max_retry_wait = 60.0
     backoff = 0.5
+    where = ""  # gateway.configured_at: named when the accounts service cannot be reached
 
     def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401
         cached = self.cache_handler.get_cached_token()
@@ -135,13 +138,15 @@ class _NonInteractive:
                     what = f"{status} from the accounts service"
                     if attempt >= self.max_retries:
                         raise SpotifyUnavailable(f"the Spotify accounts service is unavailable ({what}, {attempt + 1} "
-                                                 "attempts); try again later (your saved login is kept)") from None
+                                                 f"attempts){self.where}; try again later (your saved login is kept)"
+                                                 ) from None
                     wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
             except requests.RequestException as exc:
                 what = f"{type(exc).__name__} from the accounts service"
                 if attempt >= self.max_retries:
                     raise SpotifyUnavailable(f"cannot reach the Spotify accounts service ({type(exc).__name__}, "
-                                             f"{attempt + 1} attempts); try again later (your saved login is kept)") from None
+                                             f"{attempt + 1} attempts){self.where}; try again later (your saved login "
+                                             "is kept)") from None
                 wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
             log.info("token refresh: %s; retrying in %.1f s", what, wait)
             _sleep(wait)
@@ -159,6 +164,11 @@ class SecretAuth(_NonInteractive, SpotifyOAuth):
 def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | SpotifyOAuth:
     """An auth manager pointed at the configured accounts service, never prompting."""
     sp = settings.spotify
+    if sp.client_id == EXAMPLE_CLIENT_ID:  # Spotify's login page would only say INVALID_CLIENT
+        raise AuthError(f"spotify.client_id is still config/example.yaml's placeholder {EXAMPLE_CLIENT_ID!r} (from "
+                        f"{settings.sources.get('spotify.client_id', 'your config file')}): put your app's client id "
+                        "there (https://developer.spotify.com/dashboard) or set SPOTIPY_CLIENT_ID, then run "
+                        "`recommend auth`")
     if not sp.client_id:
         raise AuthError("not connected to Spotify: set spotify.client_id in your config file (`recommend config path` "
                         "shows where) or SPOTIPY_CLIENT_ID "
@@ -175,6 +185,7 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
         manager = PKCEAuth(**common)
     manager.max_retries = sp.max_retries
     manager.max_retry_wait = sp.max_retry_wait
+    manager.where = configured_at(settings, "spotify.accounts_url")
     base = sp.accounts_url.rstrip("/")
     manager.OAUTH_AUTHORIZE_URL = f"{base}/authorize"
     manager.OAUTH_TOKEN_URL = f"{base}/api/token"

@@ -49,6 +49,17 @@ def when(seconds: float) -> str:
     return f"in {span} (after {at:%Y-%m-%d %H:%M} UTC)"
 
 
+def configured_at(settings, key: str) -> str:
+    """' at URL (KEY, from FILE)' when a config file or the environment set that Spotify address,
+    for the messages that say Spotify cannot be reached: a stand-in's address left behind after
+    an offline trial is then plain to see (empty for the shipped address and the demo's own)."""
+    source = settings.sources.get(key)
+    if not source or source == "override":
+        return ""
+    section, name = key.split(".")
+    return f" at {getattr(getattr(settings, section), name)} ({key}, from {source})"
+
+
 def build_client(auth_manager, settings) -> spotipy.Spotify:
     """A spotipy client with its retry adapter off, a timeout, and our base URL."""
     sp = spotipy.Spotify(auth_manager=auth_manager, requests_session=requests.Session(),
@@ -61,8 +72,9 @@ class Gateway:
     """Thin, counted wrapper over a spotipy client."""
 
     def __init__(self, client: spotipy.Spotify, max_retries: int = 4, max_retry_wait: float = 60.0,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> None:
+                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep, where: str = "") -> None:
         self.client = client
+        self.where = where  # configured_at: named when Spotify cannot be reached
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
         self.backoff = backoff
@@ -72,7 +84,8 @@ class Gateway:
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
         return cls(build_client(auth_manager, settings), max_retries=settings.spotify.max_retries,
-                   max_retry_wait=settings.spotify.max_retry_wait, **kwargs)
+                   max_retry_wait=settings.spotify.max_retry_wait,
+                   where=configured_at(settings, "spotify.api_url"), **kwargs)
 
     # ----- the one call path ---------------------------------------------------------------
     def call(self, method: str, url: str, payload: Any = None, idempotent: bool | None = None,
@@ -145,7 +158,8 @@ class Gateway:
         if not idempotent:
             raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied")
         if attempt >= self.max_retries:
-            raise SpotifyUnavailable(f"Spotify is unavailable ({what}, {attempt + 1} attempts); try again later")
+            raise SpotifyUnavailable(f"Spotify is unavailable ({what}, {attempt + 1} attempts){self.where}; "
+                                     "try again later")
         self._backoff(attempt, what)
 
     def _backoff(self, attempt: int, what: str) -> None:

@@ -66,8 +66,11 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
 
     me = gateway.get("me/")
     user_id = me["id"]
-    if cached is not None and manifest.get("user_id") not in (None, user_id):
-        problems.append(f"the cache belonged to user {manifest.get('user_id')!r}; rebuilding it for {user_id!r}")
+    before = store.switch_account(user_id)  # a token of another account (dropped in): never score its cache
+    if before is not None:
+        problems.append(f"the cache belonged to user {before!r}; rebuilding it for {user_id!r} "
+                        f"({before!r}'s managed playlist and removals are set aside)")
+        manifest = store.read_manifest()
         cached, old_snapshots = None, {}
     report = RefreshReport(user_id=user_id)
 

@@ -1,0 +1,165 @@
+"""Found by following README.md as a new user: the stand-in's offline trial, then the user's own
+account, in the same (standard) places. Every test runs against the local stand-ins (127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from recommender import publish
+from recommender.standins.spotify import Account, StandinServer
+from recommender.store import Store
+
+from conftest import FIXTURES
+from spotify_helpers import gateway_for, save_login, settings_for
+from test_cli import env_for, logged_in, run  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def second():
+    """Another account (another user id, one playlist of its own): "your own account" after
+    the stand-in's trial account."""
+    data = Account.from_file(FIXTURES / "small_account.json").to_dict()
+    data["user"] = {"id": "second-user", "display_name": "Second User"}
+    data["playlists"] = [dict(p, id="secondPlaylist00000001", name="Second's Mix", owner="second-user")
+                         for p in data["playlists"] if p["name"] == "Workout Mix"]
+    with StandinServer(Account.from_dict(data)) as server:
+        yield server
+
+
+def login_as(server, cache, monkeypatch):
+    """`recommend auth` as the account ``server`` holds (its login page approves at once)."""
+    monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None: save_login(server, cache))
+    return run(["auth", "--no-browser"], env_for(server, cache))
+
+
+def ours(server, name="recommend: for you"):
+    return [p["id"] for p in server.account.playlists if p["name"] == name]
+
+
+def test_a_login_as_another_account_pulls_its_library_and_sets_the_first_ones_state_aside(
+        standin, second, tmp_path, monkeypatch):
+    # After the trial (README: "To try the whole flow without Spotify") `recommend auth` as your
+    # own account and `recommend build-playlist --dry-run` scored the trial's cache (fresh for
+    # 12 h): it would have written the trial's recommendations into your account, said the trial's
+    # playlist was "no longer in your playlists (unfollowed?)" and kept the trial's removals.
+    cache = tmp_path / "state"
+    first_env, second_env = env_for(standin, cache), env_for(second, cache)
+    assert login_as(standin, cache, monkeypatch).exit_code == 0
+    assert run(["build-playlist", "--quiet"], first_env).exit_code == 0
+    [first_pid] = ours(standin)
+    settings = settings_for(standin, cache)
+    gateway = gateway_for(settings)
+    _, content = publish.read_playlist(gateway, first_pid)
+    gateway.replace_items(first_pid, [publish.uri(t) for t in content[1:]])  # the user removes one
+    assert run(["build-playlist", "--quiet"], first_env).exit_code == 0
+    assert Store.from_settings(settings).read_manifest()["user_removed"] == [content[0]]
+
+    result = login_as(second, cache, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    assert "'small-user'" not in result.stderr and "small-user" in result.stderr  # the note names it
+    dry = run(["build-playlist", "--dry-run", "--json"], second_env)
+    assert dry.exit_code == 0, dry.stderr
+    out = json.loads(dry.stdout)
+    assert out["refreshed"] and out["playlist_id"] is None
+    assert not any("unfollowed" in m for m in out["messages"]) and "unfollowed" not in dry.stderr
+    names = {p["name"] for p in json.loads(run(["playlists", "--json"], second_env).stdout)}
+    assert names == {"Second's Mix"}
+    manifest = Store.from_settings(settings).read_manifest()
+    assert manifest["user_id"] == "second-user" and not manifest.get("user_removed")
+    assert run(["build-playlist", "--quiet"], second_env).exit_code == 0
+    assert len(ours(second)) == 1 and ours(standin) == [first_pid]
+
+    # back to the first account: its managed playlist (updated in place) and removals return
+    assert login_as(standin, cache, monkeypatch).exit_code == 0
+    out = json.loads(run(["build-playlist", "--json"], first_env).stdout)
+    assert out["playlist_id"] == first_pid and ours(standin) == [first_pid]
+    manifest = Store.from_settings(settings).read_manifest()
+    assert manifest["user_removed"] == [content[0]] and content[0] not in [t["id"] for t in out["tracks"]]
+
+
+def test_a_dropped_in_token_of_another_account_is_caught_by_the_refresh(standin, second, tmp_path):
+    # README: "a token obtained elsewhere can be dropped in"; the refresh rebuilt the cache for
+    # the new account but kept the other account's managed playlist and removals
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    save_login(second, cache)
+    result = run(["refresh"], env_for(second, cache))
+    assert result.exit_code == 0, result.stderr
+    assert "rebuilding it for 'second-user'" in result.stderr and "set aside" in result.stderr
+    manifest = Store.from_settings(settings_for(second, cache)).read_manifest()
+    assert "managed_playlist" not in manifest and manifest["accounts"]["small-user"]["managed_playlist"]["id"]
+    assert run(["build-playlist", "--quiet"], env_for(second, cache)).exit_code == 0
+    assert len(ours(second)) == 1
+
+
+def test_seeding_from_the_managed_playlist_right_after_it_was_created_says_why(logged_in):
+    # the first `build-playlist` creates the playlist; `recommend playlists` lists it at once (from
+    # the manifest) but `--seed-playlist "recommend: for you"` answered 'no playlist named
+    # "recommend: for you" among your 4 playlists' until the next refresh
+    server, env, _ = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    [pid] = ours(server)
+    listed = {r["name"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+    assert listed["recommend: for you"]["managed"]
+    for ref in ("recommend: for you", "RECOMMEND: FOR YOU", pid, f"spotify:playlist:{pid}",
+                f"https://open.spotify.com/playlist/{pid}?si=x"):
+        result = run(["build-playlist", "--dry-run", "--seed-playlist", ref], env)
+        assert result.exit_code == 2, ref
+        assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr, ref
+        result = run(["moods", "cluster", ref], env)  # the taste-library commands refuse it too
+        assert result.exit_code == 2 and "written by this tool" in result.stderr, ref
+
+
+def test_a_spotify_address_left_in_the_config_is_named_when_it_cannot_be_reached(tmp_path):
+    # after the trial, `schedule install` had written the stand-in's addresses into the config
+    # file; once the stand-in was stopped every run said only "Spotify is unavailable (...); try
+    # again later", not where it had asked
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here
+    config = tmp_path / "config.yaml"
+    config.write_text(f"spotify:\n  client_id: any\n  api_url: http://127.0.0.1:{port}/v1/\n"
+                      f"  accounts_url: http://127.0.0.1:{port}\n  max_retries: 0\n")
+    cache = tmp_path / "state"
+    cache.mkdir()
+    from recommender.spotify.auth import scopes
+    token = {"access_token": "a", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r",
+             "scope": scopes()}
+    (cache / "spotify-token.json").write_text(json.dumps({**token, "expires_at": 2 ** 40}))
+    env = {"RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_ID": ""}
+    result = run(["refresh", "--config", str(config)], env)
+    assert result.exit_code == 5
+    assert f"at http://127.0.0.1:{port}/v1/ (spotify.api_url, from {config})" in result.stderr
+    (cache / "spotify-token.json").write_text(json.dumps({**token, "expires_at": 1}))  # expired: a refresh
+    result = run(["refresh", "--config", str(config)], env)
+    assert result.exit_code == 5
+    assert f"at http://127.0.0.1:{port} (spotify.accounts_url, from {config})" in result.stderr
+
+
+def test_the_example_configs_placeholder_client_id_is_refused_before_the_login_page(tmp_path):
+    # config/example.yaml copied as the README says, client id left as is: `recommend auth` sent the
+    # browser to Spotify with client_id=your-client-id (Spotify's page: INVALID_CLIENT)
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[1] / "config" / "example.yaml"
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "state"), "SPOTIPY_CLIENT_ID": ""}
+    for args in (["auth", "--no-browser"], ["refresh"]):
+        result = run([*args, "--config", str(example)], env)
+        assert result.exit_code == 3, args
+        assert "placeholder 'your-client-id'" in result.stderr and str(example) in result.stderr
+        assert "authorize" not in result.stderr  # no login URL was printed
+    assert "config/user.yaml" not in example.read_text()  # it named the old place of the config file
+
+
+def test_web_without_its_extra_names_the_package_to_install(tmp_path, monkeypatch):
+    # the hint said `pip install -e '.[web]'`, which works only inside a source checkout
+    monkeypatch.setitem(sys.modules, "starlette", None)  # as if the extra were not installed
+    for name in [m for m in sys.modules if m.startswith("recommender.web")]:
+        monkeypatch.delitem(sys.modules, name)
+    result = run(["web", "--no-browser"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "pip install 'recommend-playlist[web]'" in result.stderr and "pip install -e" not in result.stderr
