@@ -246,7 +246,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
 
 def description(settings, weights: dict[str, float]) -> str:
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    w = ", ".join(f"{k} {v:g}" for k, v in weights.items())
+    w = ", ".join(f"{k} {v:g}" for k, v in weights.items() if v > 0)  # the scorers that count, as the table's title
     template = settings.playlist.description
     try:
         text = template.format(date=date, weights=w)

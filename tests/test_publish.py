@@ -135,6 +135,14 @@ def test_an_unchanged_list_and_description_write_nothing(standin, tmp_path):
     assert env.managed()["last_written"] == tracks[:5] and env.managed()["pending"] is None
 
 
+def test_the_description_names_only_the_scorers_that_count():
+    # the playlist's description listed "collaborative 0, popularity 0, audio 0" where the
+    # build-playlist table's title names only the scorers with a weight
+    from recommender.config import load_settings
+    text = publish.description(load_settings(environ={}), {"content": 1.0, "collaborative": 0.0, "year": 0.2})
+    assert "content 1, year 0.2" in text and "collaborative" not in text and publish.MARKER in text
+
+
 @pytest.mark.parametrize("text", ["Mix {mood}. Managed automatically.", "{ oops", "x {0}", "{date.year}", "{weights!z}"])
 def test_a_bad_description_template_is_a_config_error_before_any_write(standin, tmp_path, text):
     # before: KeyError/ValueError/IndexError/AttributeError out of str.format, a crash with
