@@ -442,7 +442,7 @@ class WebContext:
         point of the plane (``valence`` and ``energy`` as the query gives them, 0..1)."""
         from ..moods import mood_point, mood_recommend
         from ..pipeline import taste_seeds
-        lib = self.library()
+        lib = jobs.taste_library(self.settings, self.library())  # as the CLI's: our playlists are not yours
         m = self.settings.moods
         kwargs = {"n": SEARCH_LIMIT, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
         if mood:
