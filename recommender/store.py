@@ -16,6 +16,7 @@ and the recovery is reported in one line. A ``build-playlist`` run reads it from
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -45,6 +46,7 @@ OWN_STATE = ("managed_playlist", "user_removed", "managed_history")
 PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks", "top_artists",
                  "saved_tracks", "followed_artists", "discovery")
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
+SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
@@ -233,13 +235,35 @@ class Store:
             return None
 
     def save_library(self, library: Library, names: list[str] | None = None) -> None:
-        for name in names or list(schema.FRAMES):
-            self.save_frame(name, library.frames[name])
+        """Write the frames as one unit: each file is atomic, and the manifest says ``saving``
+        until the last one is in place, so a save stopped between two files (killed, Ctrl-C,
+        disk full) is never loaded as a mix of new and old frames: the next run re-pulls."""
+        self.update_manifest(**{SAVING: now_iso()})
+        written = 0
+        try:
+            for name in names or list(schema.FRAMES):
+                self.save_frame(name, library.frames[name])
+                written += 1
+        except BaseException:
+            if not written:  # nothing replaced: the previous cache is whole and stays usable
+                with contextlib.suppress(Exception):
+                    self._saved()
+            raise
+        self._saved()
+
+    def _saved(self) -> None:
+        data = self.read_manifest()
+        data.pop(SAVING, None)
+        self.write_manifest(data)
 
     def load_library(self) -> Library | None:
         """The cached Library, or None when the cache is missing, old or corrupt."""
         manifest = self.read_manifest()
         if not manifest.get("fetched_at"):
+            return None
+        if manifest.get(SAVING):
+            self._problem(f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped "
+                          "before its last file; the cache will be re-pulled")
             return None
         frames = {}
         for name in schema.FRAMES:

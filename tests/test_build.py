@@ -89,6 +89,33 @@ def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(small, frame, dam
     assert Store(settings.cache_dir).frame_path(frame).exists()
 
 
+def test_a_refresh_stopped_between_two_frames_is_re_pulled_not_used_half(small, monkeypatch):
+    """A refresh saves 15 frames, one file at a time: a stop after some of them (disk full,
+    killed) left new playlists beside old playlist items, and the next run used that mix as a
+    fresh cache (no re-pull, no word)."""
+    from recommender.errors import StorageError
+    server, settings = small
+    build(settings, dry_run=True)
+    pid = "smallPlaylist000000001"
+    edited = server.playlist_track_ids(pid)[:-3]
+    gateway_for(settings).replace_items(pid, [publish.uri(t) for t in edited])  # the user, in the app
+    real = Store.save_frame
+
+    def disk_full_at_the_items(self, name, df):
+        if name == "playlist_items":
+            raise StorageError(f"cannot write {self.frame_path(name)}: No space left on device")
+        real(self, name, df)
+    monkeypatch.setattr(Store, "save_frame", disk_full_at_the_items)
+    with pytest.raises(StorageError):
+        build(settings, dry_run=True, force_refresh=True)
+    monkeypatch.setattr(Store, "save_frame", real)
+    result = build(settings, dry_run=True)
+    assert result.refreshed
+    assert [m for m in result.messages if "stopped before its last file" in m and "re-pulled" in m]
+    items = Store(settings.cache_dir).load_frame("playlist_items")
+    assert list(items[items["playlist_id"] == pid].sort_values("position")["track_id"]) == edited
+
+
 def test_every_managed_playlist_stays_out_of_taste_and_evaluation(small, monkeypatch):
     from recommender import pipeline
     server, settings = small
