@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .errors import NotEnoughData, UsageError
+from .errors import NotEnoughData, UsageError, make_dirs
 from .library import Library
 from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
@@ -37,7 +37,7 @@ def open_store(settings) -> Store:
 def writing(settings, command: str) -> Iterator[None]:
     """Hold the run lock for commands that write the cache or Spotify."""
     from .lock import RunLock, lock_path
-    Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
+    make_dirs(settings.cache_dir)
     with RunLock(lock_path(settings.cache_dir), command=command):
         open_store(settings).remove_leftovers()  # temporary files of a killed write
         yield
@@ -54,7 +54,7 @@ def connect(settings):
 
 def login(settings, open_url=None) -> dict:
     from .spotify.auth import login as _login
-    Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
+    make_dirs(settings.cache_dir)
     with writing(settings, "auth"):
         return _login(settings, open_url=open_url)
 

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema
-from .errors import StorageError
+from .errors import StorageError, make_dirs
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     config stays 0644) and a new one is 0600.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
     try:

@@ -433,6 +433,32 @@ def test_disk_full_is_one_clear_line_exit_7_and_a_recorded_failure(logged_in, mo
     assert "build-playlist exit 7" in status.stdout
 
 
+@pytest.mark.parametrize("where", ["a file", "below a file"])
+def test_a_data_directory_that_cannot_be_created_is_exit_7_naming_it_not_a_crash(tmp_path, where):
+    """RECOMMENDER_CACHE_DIR (or cache.dir) naming a file, or a folder below one: every command
+    crashed with exit 1, 'FileExistsError ... please report it'."""
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("mine\n")
+    folder = in_the_way if where == "a file" else in_the_way / "recommend"
+    env = {"RECOMMENDER_CACHE_DIR": str(folder), "SPOTIPY_CLIENT_ID": "test-client"}
+    for args in (["refresh", "--quiet", "--no-input"], ["build-playlist", "--no-input"]):
+        result = run(args, env)
+        assert result.exit_code == 7, result.stderr
+        first = result.stderr.strip().splitlines()[0]
+        assert first.startswith(f"error: cannot create the folder {folder}") and "a file is in the way" in first
+        assert "unexpected" not in result.stderr and "report" not in result.stderr
+    assert in_the_way.read_text() == "mine\n"
+
+
+def test_the_lock_in_a_folder_that_cannot_be_created_is_a_storage_error(tmp_path):
+    from recommender.errors import StorageError
+    from recommender.lock import RunLock
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StorageError) as err:
+        RunLock(tmp_path / "file" / "state" / "recommend.lock").acquire()
+    assert err.value.exit_code == 7 and str(tmp_path / "file" / "state") in str(err.value)
+
+
 def test_disk_full_even_for_the_run_record_says_so(logged_in, monkeypatch):
     import pandas as pd
 

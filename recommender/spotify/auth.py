@@ -23,7 +23,7 @@ import requests
 from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, wait_seconds
+from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, make_dirs, wait_seconds
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
                         "(create an app at https://developer.spotify.com/dashboard), then run `recommend auth`; "
                         "or try everything on the built-in sample library with `recommend build-playlist --demo`")
     cache_dir = Path(cache_dir or settings.cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(cache_dir)
     handler = AtomicCacheFileHandler(cache_path=str(token_path(cache_dir)))
     common = dict(client_id=sp.client_id, redirect_uri=sp.redirect_uri, scope=scopes(settings.playlist.public),
                   cache_handler=handler, open_browser=False, requests_timeout=sp.timeout)
