@@ -158,7 +158,10 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
                 return typer.Exit(exc.exit_code)
 
+            stack = contextlib.ExitStack()
             try:
+                if record:
+                    stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
                 silent = given.get("quiet") and not kw.get("as_json")  # --json asked for its output
@@ -166,9 +169,15 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     return fn(*args, **kw)
             except RecommenderError as exc:
                 raise fail(exc) from None
-            except KeyboardInterrupt:
-                _err("interrupted")
-                raise typer.Exit(130) from None
+            except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (cron's or systemd's stop, `timeout`)
+                code = 143 if isinstance(exc, Terminated) else 130
+                said = "terminated" if code == 143 else "interrupted"
+                message = f"{said}: {exc}" if str(exc) else said
+                log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
+                _err(message)
+                if record:  # `recommend status` shows the stop, not the run before it as the last one
+                    _record_failure(name or fn.__name__, code, started, message)
+                raise typer.Exit(code) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
                 raise typer.Exit(0) from None
@@ -184,6 +193,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     _record_failure(name or fn.__name__, 1, started, unexpected_message(exc))
                 raise typer.Exit(1) from None
             finally:
+                stack.close()
                 log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
 
         params = list(sig.parameters.values()) + extra
@@ -191,6 +201,29 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a command that writes: unwound like Ctrl-C (the lock released, temporary
+    files removed, the run recorded), exit 143."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Within: SIGTERM raises ``Terminated`` (main thread only; the previous handler after)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated()
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_closed_output() -> None:

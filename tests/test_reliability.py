@@ -408,6 +408,54 @@ def test_a_closed_output_pipe_is_not_a_failure(logged_in):
     assert (done.returncode, done.stderr) == (0, "")
 
 
+# ----- signals ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("signame, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_run_stopped_during_the_playlist_write_says_what_is_left_and_is_recorded(tmp_path, signame, code, said):
+    """Ctrl-C (or cron's, systemd's or `timeout`'s SIGTERM) between the replace of the first 100
+    tracks and the add of the rest: the run said only 'interrupted' (SIGTERM: nothing at all,
+    killed), was missing from `recommend status`, and nobody was told that the playlist held
+    only part of its new list until the next run."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from recommender.standins.spotify import Account, StandinServer
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        config = tmp_path / "config.yaml"
+        config.write_text("blend:\n  max_tracks: 150\n")
+        env = {**os.environ, "PYTHONPATH": str(REPO), **env_for(server, cache), "RECOMMENDER_CONFIG": str(config)}
+        arrived = threading.Event()
+        server.add_fault(Fault(method="POST", path=r"^/v1/playlists/[^/]+/items$", delay=30,
+                               before=lambda account: arrived.set()))
+        child = subprocess.Popen([sys.executable, "-m", "recommender", "build-playlist", "--no-input"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            assert arrived.wait(120), "the run never reached the second write"
+            child.send_signal(getattr(signal, signame))
+            _, stderr = child.communicate(timeout=60)
+        finally:
+            child.kill()
+        assert child.returncode == code, stderr
+        last = stderr.strip().splitlines()[-1]
+        assert last.startswith(f"{said}: the managed playlist holds only the first 100 (")
+        assert " if the write cut off lands) of its " in last, stderr
+        assert "until the next run writes the rest" in last and "Traceback" not in stderr
+        record = runs_of(cache)[-1]
+        assert (record["command"], record["exit_code"]) == ("build-playlist", code) and said in record["message"]
+        assert (cache / "recommend.lock").read_text() == ""  # released, not left for a takeover
+        pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+        planned = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["pending"]
+        assert server.playlist_track_ids(pid) == planned[:100] and len(planned) > 100
+        server.clear_faults()
+        assert run(["build-playlist", "--quiet", "--no-input"], {**env_for(server, cache),
+                                                                  "RECOMMENDER_CONFIG": str(config)}).exit_code == 0
+        assert server.playlist_track_ids(pid) == planned  # the next run finished it
+
+
 # ----- disk full ------------------------------------------------------------------------------
 def no_space(*args, **kwargs):
     import errno
