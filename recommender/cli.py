@@ -150,12 +150,13 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             if given.get("config") is not None:
                 _state.config = given["config"]
             started = time.monotonic()
+            demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
 
             def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
                 _err(f"error: {terminal_safe(exc)}")
                 if record:
-                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
+                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo)
                 return typer.Exit(exc.exit_code)
 
             stack = contextlib.ExitStack()
@@ -176,7 +177,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
                 _err(message)
                 if record:  # `recommend status` shows the stop, not the run before it as the last one
-                    _record_failure(name or fn.__name__, code, started, message)
+                    _record_failure(name or fn.__name__, code, started, message, demo=demo)
                 raise typer.Exit(code) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
@@ -190,7 +191,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"{unexpected_message(exc)} (details in the log; please report it)")
                 if record:
-                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc))
+                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo)
                 raise typer.Exit(1) from None
             finally:
                 stack.close()
@@ -405,9 +406,12 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
                    f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
 
 
-def _record_failure(command_name: str, exit_code: int, started: float, message: str) -> None:
+def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False) -> None:
     try:
         settings = _settings(None)
+        if demo:  # where and as what a --demo run that succeeds is recorded
+            from .paths import demo_settings
+            settings, command_name = demo_settings(settings), f"{command_name} --demo"
     except RecommenderError:
         return  # a config error: no cache dir to record in
     from .runlog import record_failure

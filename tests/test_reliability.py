@@ -531,6 +531,27 @@ def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):
     assert runs_of(cache)[-1]["exit_code"] == 1
 
 
+@pytest.mark.parametrize("failure", ["outage", "Ctrl-C"])
+def test_a_failed_demo_run_is_recorded_with_the_demos_runs_not_yours(tmp_path, monkeypatch, failure):
+    """A --demo run that failed (or was stopped) went into your own runs.jsonl as a failed
+    'build-playlist': `recommend status` showed a failure of an account never used."""
+    from recommender import jobs
+    from recommender.errors import SpotifyUnavailable
+    from recommender.paths import demo_dir
+
+    def stopped(*args, **kwargs):
+        raise SpotifyUnavailable("the stand-in went away") if failure == "outage" else KeyboardInterrupt()
+    monkeypatch.setattr(jobs, "run_demo", stopped)
+    cache = tmp_path / "state"
+    result = run(["build-playlist", "--demo", "--quiet"], {"RECOMMENDER_CACHE_DIR": str(cache)})
+    assert result.exit_code == (5 if failure == "outage" else 130)
+    assert runs_of(cache) == []
+    demo_runs = runs_of(demo_dir(cache))
+    assert [(r["command"], r["exit_code"]) for r in demo_runs] == [("build-playlist --demo", result.exit_code)]
+    status = run(["status", "--offline"], {"RECOMMENDER_CACHE_DIR": str(cache)})
+    assert "build-playlist" not in status.stdout
+
+
 def test_every_reliability_line_of_the_readme_names_existing_tests():
     import re
     readme = (REPO / "README.md").read_text(encoding="utf-8")
