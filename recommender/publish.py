@@ -246,7 +246,9 @@ def description(settings, weights: dict[str, float]) -> str:
     try:
         text = template.format(date=date, weights=w)
     except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
-        raise ConfigError(f"playlist.description: {template!r} is not a valid template ({type(exc).__name__}: "
+        from .config import DEFAULT_FILE
+        where = (getattr(settings, "sources", None) or {}).get("playlist.description", DEFAULT_FILE)
+        raise ConfigError(f"{where}: playlist.description: {template!r} is not a valid template ({type(exc).__name__}: "
                           f"{exc}); it may use {{date}} and {{weights}}, and {{{{ }}}} for a literal brace") from None
     return text if MARKER in text else f"{text} {MARKER}"
 

@@ -149,6 +149,20 @@ def test_a_bad_description_template_is_a_config_error_before_any_write(standin, 
     assert env.writes() == [] and env.ours() == []
 
 
+def test_a_bad_description_template_names_the_file_that_set_it(tmp_path):
+    """Every other config error names the file that set the value; this one named only the key."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    config = tmp_path / "mine.yaml"
+    config.write_text("playlist:\n  description: 'Mix {mood}'\n")
+    result = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--quiet", "--config", str(config)],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {config}: playlist.description: 'Mix {{mood}}' is not a valid template "
+                                     "(KeyError: 'mood'); it may use {date} and {weights}, and {{ }} for a literal brace")
+
+
 def test_literal_braces_in_the_description_are_written_as_braces(standin, tmp_path):
     env = Env(standin, tmp_path / "cache", **{"playlist.description": "{{mine}} on {date}"})
     result = env.run(small_ids(env.server)[:3])
