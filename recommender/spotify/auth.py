@@ -66,6 +66,21 @@ def read_token(cache_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _unreadable_token(path: Path) -> str:
+    """Why there is no login: 'not logged in', or the saved login file that cannot be read
+    (damaged, not spotipy's format, no permission) named, so that it is not taken for absent."""
+    if not path.exists():
+        return "not logged in to Spotify: "
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+        why = "not a saved Spotify login"
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+    except ValueError:
+        why = "not JSON"
+    return f"the saved login {path} cannot be used ({why}): "
+
+
 _sleep = time.sleep  # tests replace it: no test waits for real
 
 
@@ -85,8 +100,8 @@ class _NonInteractive:
 
     def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401
         cached = self.cache_handler.get_cached_token()
-        if not cached:
-            raise AuthError(f"not logged in to Spotify: {NEEDS_LOGIN}")
+        if not cached or not isinstance(cached, dict):  # none, or a dropped-in file that is no login
+            raise AuthError(f"{_unreadable_token(Path(self.cache_handler.cache_path))}{NEEDS_LOGIN}")
         if not isinstance(cached.get("expires_at"), (int, float)):  # a token dropped in (expires_in only)
             cached = {**cached, "expires_at": 0}  # its age is unknown: refresh it first
         if self.is_token_expired(cached) and not cached.get("refresh_token"):
