@@ -115,6 +115,7 @@ class Store:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not an object")
+        _check_manifest(data)
         return data
 
     @contextmanager
@@ -291,6 +292,45 @@ class Store:
         if message not in self.problems:
             self.problems.append(message)
             log.warning(message)
+
+
+IDS = "a list of ids"
+# the shape of what the tool reads back from the manifest ("<key>:<slot>" like "<key>"); a file
+# that differs (a hand edit, damage that is still JSON) counts as unreadable, as garbage does
+MANIFEST_SHAPE: dict[str, Any] = {
+    "managed_playlist": (dict, None), "user_removed": IDS, "pin_requests": IDS, "managed_history": list,
+    "fetched_at": (str, None), "user_id": str, "snapshots": dict, SAVING: str}
+PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "pinned": IDS,
+                                  "pending": (IDS, None), "snapshot": (str, None), "unsettled": list}
+
+
+def _check_manifest(data: dict[str, Any]) -> None:
+    """ValueError naming the first key whose value has not the shape the tool reads."""
+    def fits(value: Any, shape: Any) -> bool:
+        if isinstance(shape, tuple):
+            return any(fits(value, s) for s in shape)
+        if shape is None:
+            return value is None
+        if shape == IDS:
+            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return isinstance(value, shape)
+
+    for key, value in data.items():
+        shape = MANIFEST_SHAPE.get(key.split(":")[0])
+        if shape is None:
+            continue
+        if not fits(value, shape):
+            raise ValueError(f"{key} is not {_shape_name(shape)}")
+        if key.split(":")[0] == "managed_playlist" and value is not None:
+            for field, inner in PLAYLIST_SHAPE.items():
+                if field in value and not fits(value[field], inner):
+                    raise ValueError(f"{key}.{field} is not {_shape_name(inner)}")
+
+
+def _shape_name(shape: Any) -> str:
+    if isinstance(shape, tuple):
+        return " or ".join(_shape_name(s) for s in shape)
+    return {None: "null", dict: "an object", list: "a list", str: "a string"}.get(shape, str(shape))
 
 
 def _recovered(data: dict[str, Any]) -> str:
