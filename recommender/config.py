@@ -404,6 +404,10 @@ def _validate_bounds(data: dict, where) -> None:
                           f"got {grid!r}")
     if not str(data["playlist"]["name"]).strip():
         raise ConfigError(f"{where('playlist.name')}: playlist.name must not be empty")
+    for dotted in ("candidates.blocklist_artists", "candidates.blocklist_tracks"):
+        bad = [v for v in _get(data, dotted) if isinstance(v, bool) or not isinstance(v, (str, int, float))]
+        if bad:  # a mapping or an empty entry would block nothing (or an artist named "None"), silently
+            raise ConfigError(f"{where(dotted)}: {dotted} must be a list of ids or names, got {bad[0]!r} in it")
 
 
 def load_settings(config_file: Path | str | None = None, overrides: Mapping[str, Any] | None = None,
