@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .errors import NotEnoughData, UsageError, make_dirs
+from .errors import DataError, NotEnoughData, UsageError, make_dirs
 from .library import Library
 from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
@@ -314,7 +314,10 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
-    account = Account.from_file(state) if state.exists() else Account.sample()
+    try:
+        account = Account.from_file(state) if state.exists() else Account.sample()
+    except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
+        raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
     stack = ExitStack()
     try:
         lb, mb, prepare = stack.enter_context(open_data_standins())
