@@ -193,3 +193,17 @@ def test_a_blocklist_entry_that_is_no_id_or_name_is_refused_naming_the_key(tmp_p
     assert load_settings(write(tmp_path, "candidates:\n  blocklist_artists: [Nirvana, 1999]\n"), environ={})
 
 
+@pytest.mark.parametrize("where", ["file", "environment", "config path"])
+def test_a_path_in_the_home_folder_of_an_unknown_user_is_a_config_error(tmp_path, where):
+    """`~nouser/...` (a typo for `~/...`) made pathlib raise RuntimeError wherever the path was
+    first used: exit 1, 'please report it'."""
+    odd = "~no-such-user-here/recommend"
+    with pytest.raises(ConfigError) as err:
+        if where == "file":
+            load_settings(write(tmp_path, f"cache:\n  dir: {odd}\n"), environ={})
+        elif where == "environment":
+            load_settings(environ={"RECOMMENDER_CACHE_DIR": odd})
+        else:
+            load_settings(environ={"RECOMMENDER_CONFIG": odd + "/config.yaml"})
+    assert "home folder of a user this system does not know" in str(err.value) and odd in str(err.value)
+    assert err.value.exit_code == 2
