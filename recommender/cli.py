@@ -150,15 +150,19 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             if given.get("config") is not None:
                 _state.config = given["config"]
             started = time.monotonic()
+            demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
 
             def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
                 _err(f"error: {terminal_safe(exc)}")
                 if record:
-                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc))
+                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo)
                 return typer.Exit(exc.exit_code)
 
+            stack = contextlib.ExitStack()
             try:
+                if record:
+                    stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
                 silent = given.get("quiet") and not kw.get("as_json")  # --json asked for its output
@@ -166,9 +170,15 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     return fn(*args, **kw)
             except RecommenderError as exc:
                 raise fail(exc) from None
-            except KeyboardInterrupt:
-                _err("interrupted")
-                raise typer.Exit(130) from None
+            except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (cron's or systemd's stop, `timeout`)
+                code = 143 if isinstance(exc, Terminated) else 130
+                said = "terminated" if code == 143 else "interrupted"
+                message = f"{said}: {exc}" if str(exc) else said
+                log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
+                _err(message)
+                if record:  # `recommend status` shows the stop, not the run before it as the last one
+                    _record_failure(name or fn.__name__, code, started, message, demo=demo)
+                raise typer.Exit(code) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
                 raise typer.Exit(0) from None
@@ -181,9 +191,10 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"{unexpected_message(exc)} (details in the log; please report it)")
                 if record:
-                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc))
+                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo)
                 raise typer.Exit(1) from None
             finally:
+                stack.close()
                 log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
 
         params = list(sig.parameters.values()) + extra
@@ -191,6 +202,29 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a command that writes: unwound like Ctrl-C (the lock released, temporary
+    files removed, the run recorded), exit 143."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Within: SIGTERM raises ``Terminated`` (main thread only; the previous handler after)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated()
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_closed_output() -> None:
@@ -374,9 +408,12 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
                    f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
 
 
-def _record_failure(command_name: str, exit_code: int, started: float, message: str) -> None:
+def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False) -> None:
     try:
         settings = _settings(None)
+        if demo:  # where and as what a --demo run that succeeds is recorded
+            from .paths import demo_settings
+            settings, command_name = demo_settings(settings), f"{command_name} --demo"
     except RecommenderError:
         return  # a config error: no cache dir to record in
     from .runlog import record_failure

@@ -42,6 +42,7 @@ SECRET_KEYS = {"spotify.client_secret", "listenbrainz.token"}
 NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir", "listenbrainz.token"}
 ENUMS = {"blend.normalisation": {"rank", "minmax"}, "discovery.similar_artists.via": {"top_recordings", "lb_radio"},
          "scorers.coverage.per": {"unseen", "seeds"}}
+PATH_KEYS = {"cache.dir", "schedule.log_file"}  # expanded like a shell would (~ is a home folder)
 UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_share", "search.min_score",
                  "moods.classifier_margin"}
 # Bounds of numeric keys (low, high; None = open), checked on the merged settings so that a value
@@ -217,8 +218,21 @@ def _type_name(v: Any) -> str:
             list: "a list", dict: "a mapping"}.get(type(v), type(v).__name__)
 
 
+def _known_home(value: Any, origin: str, dotted: str = "the path") -> None:
+    """A path starting ``~user`` whose user does not exist is a config error (pathlib raised
+    RuntimeError, an exit 1 'please report it', wherever the path was first used)."""
+    if isinstance(value, (str, Path)) and str(value).startswith("~"):
+        try:
+            Path(value).expanduser()
+        except RuntimeError:
+            raise ConfigError(f"{origin}: {dotted} starts with the home folder of a user this system does not "
+                              f"know, got {str(value)!r}") from None
+
+
 def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     """Check ``value`` against the type of ``default``; return it (ints widened to float)."""
+    if dotted in PATH_KEYS:
+        _known_home(value, origin, dotted)
     if dotted in NULLABLE_STRINGS:
         if value is None or isinstance(value, str):
             return value
@@ -404,6 +418,10 @@ def _validate_bounds(data: dict, where) -> None:
                           f"got {grid!r}")
     if not str(data["playlist"]["name"]).strip():
         raise ConfigError(f"{where('playlist.name')}: playlist.name must not be empty")
+    for dotted in ("candidates.blocklist_artists", "candidates.blocklist_tracks"):
+        bad = [v for v in _get(data, dotted) if isinstance(v, bool) or not isinstance(v, (str, int, float))]
+        if bad:  # a mapping or an empty entry would block nothing (or an artist named "None"), silently
+            raise ConfigError(f"{where(dotted)}: {dotted} must be a list of ids or names, got {bad[0]!r} in it")
 
 
 def load_settings(config_file: Path | str | None = None, overrides: Mapping[str, Any] | None = None,
@@ -417,6 +435,8 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     data = copy.deepcopy(defaults)
     sources: dict[str, str] = {}
     env = os.environ if environ is None else environ
+    _known_home(config_file, "--config")
+    _known_home(env.get(paths.CONFIG_ENV), f"environment {paths.CONFIG_ENV}")
     user_file = paths.resolve_config_file(config_file, env)
     if user_file is not None:
         _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)

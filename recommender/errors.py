@@ -8,6 +8,8 @@ Exit codes (the same for every command; listed in the README):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class RecommenderError(Exception):
     """Base class: ``str(err)`` is a user-facing one-line message."""
@@ -111,3 +113,21 @@ class StorageError(RecommenderError):
                 30: "the file system is read-only",
                 13: "check the permissions of the folder", 1: "check the permissions of the folder"}.get(exc.errno, "")
         return cls(f"cannot write {where}: {reason}" + (f" ({hint}; the previous version is kept)" if hint else ""))
+
+
+def make_dirs(path: Path | str) -> Path:
+    """``mkdir -p path``; any failure (a file in the way, a read-only or vanished mount, no
+    permission) is a ``StorageError`` naming the folder (exit 7), never a crash."""
+    import os
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or os.strerror(exc.errno or 0)
+        hint = {17: "a file is in the way: a folder is needed there", 20: "a file is in the way: a folder is needed there",
+                28: "the disk is full", 30: "the file system is read-only",
+                13: "check the permissions of the folders above it", 1: "check the permissions of the folders above it"
+                }.get(exc.errno or 0)
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(folder) else ""
+        raise StorageError(f"cannot create the folder {folder}: {reason}{where}" + (f" ({hint})" if hint else "")) from None
+    return folder

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .errors import NotEnoughData, UsageError
+from .errors import DataError, NotEnoughData, UsageError, make_dirs
 from .library import Library
 from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
@@ -37,7 +37,7 @@ def open_store(settings) -> Store:
 def writing(settings, command: str) -> Iterator[None]:
     """Hold the run lock for commands that write the cache or Spotify."""
     from .lock import RunLock, lock_path
-    Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
+    make_dirs(settings.cache_dir)
     with RunLock(lock_path(settings.cache_dir), command=command):
         open_store(settings).remove_leftovers()  # temporary files of a killed write
         yield
@@ -68,7 +68,7 @@ def login(settings, open_url=None) -> Login:
     new account's library rather than writing the other's recommendations into it."""
     from .errors import RecommenderError
     from .spotify.auth import login as _login
-    Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
+    make_dirs(settings.cache_dir)
     with writing(settings, "auth"):
         _login(settings, open_url=open_url)
         try:
@@ -339,7 +339,10 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
-    account = Account.from_file(state) if state.exists() else Account.sample()
+    try:
+        account = Account.from_file(state) if state.exists() else Account.sample()
+    except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
+        raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
     stack = ExitStack()
     try:
         lb, mb, prepare = stack.enter_context(open_data_standins())

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .errors import LockHeld, RecommenderError, StorageError
+from .errors import LockHeld, RecommenderError, StorageError, make_dirs
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,7 @@ class RunLock:
         """Take the lock or raise ``LockHeld`` naming the file and the holder."""
         if self._fd is not None:
             raise RecommenderError(f"{self.path}: this run already holds the lock")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise RecommenderError(f"{self.path.parent}: cannot create the cache directory "
-                                   f"({exc.strerror})") from None
+        make_dirs(self.path.parent)
         deadline = time.monotonic() + self.wait
         while True:
             holder = self._try_acquire()

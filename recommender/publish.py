@@ -251,7 +251,9 @@ def description(settings, weights: dict[str, float]) -> str:
     try:
         text = template.format(date=date, weights=w)
     except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
-        raise ConfigError(f"playlist.description: {template!r} is not a valid template ({type(exc).__name__}: "
+        from .config import DEFAULT_FILE
+        where = (getattr(settings, "sources", None) or {}).get("playlist.description", DEFAULT_FILE)
+        raise ConfigError(f"{where}: playlist.description: {template!r} is not a valid template ({type(exc).__name__}: "
                           f"{exc}); it may use {{date}} and {{weights}}, and {{{{ }}}} for a literal brace") from None
     return text if MARKER in text else f"{text} {MARKER}"
 
@@ -281,11 +283,12 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     ours = set(plan.current) | set(desired)  # anything else that appears is the user's
     ambiguous: list[dict] = []
     user_added: list[str] = []
-    snapshot = None
-    settled = 0  # ambiguous writes already waited for
-    rounds = 0
+    # for the message of a run stopped here: the leading tracks of `desired` the writes put in
+    # place (None: none yet, the old list is untouched), and where a write in flight would end
+    done: list[int | None] = [None, None]
 
-    def write(op: str, ids: list[str]) -> None:
+    def write(op: str, ids: list[str], end: int) -> None:
+        done[1] = end
         try:
             if op == "PUT":
                 gateway.replace_items(playlist_id, [uri(t) for t in ids])
@@ -294,7 +297,48 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         except AmbiguousWrite:
             ambiguous.append({"op": op, "ids": list(ids)})
             raise
+        except RecommenderError:  # a definite refusal (quota, login): not applied
+            done[1] = None
+            raise
+        done[:] = [end, None]
 
+    try:
+        applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write)
+    except (RecommenderError, KeyboardInterrupt) as exc:  # quota, outage, Ctrl-C: say what is left
+        exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous)),)
+        raise
+    if applied is None:
+        raise SpotifyUnavailable("could not bring the managed playlist to the planned state in this run "
+                                 "(Spotify kept failing writes); the next run will finish it")
+    return applied
+
+
+def _left_behind(exc: BaseException, done: int | None, flight: int | None, total: int, unsure: bool) -> str:
+    """The stop's message plus what the managed playlist holds now (the next run finishes it):
+    ``done`` leading new tracks written (None: the old list), a write to ``flight`` cut off."""
+    if unsure:  # a write whose answer was lost earlier in this run
+        left = "the managed playlist may hold part of its new list until the next run finishes it"
+    elif done is None and flight is None:
+        left = "the managed playlist was not changed"
+    elif done is None:
+        left = (f"the managed playlist holds its old list, or the first {flight} of its {total} new tracks if the "
+                "write cut off lands; the next run finishes it")
+    elif done < total:
+        lands = f" ({flight} if the write cut off lands)" if flight else ""
+        left = f"the managed playlist holds only the first {done}{lands} of its {total} new tracks until the next run " \
+               "writes the rest"
+    else:
+        left = "the managed playlist holds its new tracks; the next run checks them"
+    return f"{exc}; {left}" if str(exc) else left
+
+
+def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], current: list[str], ours: set[str],
+                  ambiguous: list[dict], user_added: list[str], settle: float, write) -> Applied | None:
+    """``apply_plan``'s loop: write, re-read, reconcile, settle (see there); None when it did
+    not converge within MAX_ROUNDS."""
+    snapshot = None
+    settled = 0  # ambiguous writes already waited for
+    rounds = 0
     while True:
         if current == desired:
             if len(ambiguous) == settled:
@@ -314,10 +358,10 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
                         and len(current) >= min(MAX_WRITE, len(desired)):
                     start = len(current)  # a prefix is in place: only add the rest
                 else:
-                    write("PUT", desired[:MAX_WRITE])
+                    write("PUT", desired[:MAX_WRITE], min(MAX_WRITE, len(desired)))
                     start = min(MAX_WRITE, len(desired))
                 for i in range(start, len(desired), MAX_WRITE):
-                    write("POST", desired[i:i + MAX_WRITE])
+                    write("POST", desired[i:i + MAX_WRITE], min(i + MAX_WRITE, len(desired)))
             except AmbiguousWrite as exc:
                 log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
         snapshot, current = read_playlist(gateway, playlist_id)
@@ -327,8 +371,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
             user_added += extra
             ours |= set(extra)
             desired = list(dict.fromkeys(extra + desired))
-    raise SpotifyUnavailable("could not bring the managed playlist to the planned state in this run "
-                             "(Spotify kept failing writes); the next run will finish it")
+    return None
 
 
 def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:

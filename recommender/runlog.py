@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .errors import make_dirs
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
@@ -136,7 +137,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     path = Path(log_file).expanduser()
     if not path.is_absolute():
         path = Path(cache_dir) / path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # the log is the owner's only
     teardown_logging()
@@ -207,7 +208,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
         record["duration_s"] = round(record["duration_s"], 3)
     line = json_safe(json.dumps(record, default=str, ensure_ascii=False)) + "\n"
     path = runs_path(cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)  # OSError: the callers say it was not recorded
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         size = os.fstat(fd).st_size

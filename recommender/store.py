@@ -16,6 +16,7 @@ and the recovery is reported in one line. A ``build-playlist`` run reads it from
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -30,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema
-from .errors import StorageError
+from .errors import StorageError, make_dirs
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ ACCOUNTS = "accounts"  # manifest key: the own state of the other accounts, by u
 PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks", "top_artists",
                  "saved_tracks", "followed_artists", "discovery")
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
+SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
@@ -59,7 +61,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     config stays 0644) and a new one is 0600.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
     try:
@@ -118,6 +120,7 @@ class Store:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not an object")
+        _check_manifest(data)
         return data
 
     @contextmanager
@@ -263,13 +266,35 @@ class Store:
             return None
 
     def save_library(self, library: Library, names: list[str] | None = None) -> None:
-        for name in names or list(schema.FRAMES):
-            self.save_frame(name, library.frames[name])
+        """Write the frames as one unit: each file is atomic, and the manifest says ``saving``
+        until the last one is in place, so a save stopped between two files (killed, Ctrl-C,
+        disk full) is never loaded as a mix of new and old frames: the next run re-pulls."""
+        self.update_manifest(**{SAVING: now_iso()})
+        written = 0
+        try:
+            for name in names or list(schema.FRAMES):
+                self.save_frame(name, library.frames[name])
+                written += 1
+        except BaseException:
+            if not written:  # nothing replaced: the previous cache is whole and stays usable
+                with contextlib.suppress(Exception):
+                    self._saved()
+            raise
+        self._saved()
+
+    def _saved(self) -> None:
+        data = self.read_manifest()
+        data.pop(SAVING, None)
+        self.write_manifest(data)
 
     def load_library(self) -> Library | None:
         """The cached Library, or None when the cache is missing, old or corrupt."""
         manifest = self.read_manifest()
         if not manifest.get("fetched_at"):
+            return None
+        if manifest.get(SAVING):
+            self._problem(f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped "
+                          "before its last file; the cache will be re-pulled")
             return None
         frames = {}
         for name in schema.FRAMES:
@@ -297,6 +322,45 @@ class Store:
         if message not in self.problems:
             self.problems.append(message)
             log.warning(message)
+
+
+IDS = "a list of ids"
+# the shape of what the tool reads back from the manifest ("<key>:<slot>" like "<key>"); a file
+# that differs (a hand edit, damage that is still JSON) counts as unreadable, as garbage does
+MANIFEST_SHAPE: dict[str, Any] = {
+    "managed_playlist": (dict, None), "user_removed": IDS, "pin_requests": IDS, "managed_history": list,
+    "fetched_at": (str, None), "user_id": str, "snapshots": dict, SAVING: str}
+PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "pinned": IDS,
+                                  "pending": (IDS, None), "snapshot": (str, None), "unsettled": list}
+
+
+def _check_manifest(data: dict[str, Any]) -> None:
+    """ValueError naming the first key whose value has not the shape the tool reads."""
+    def fits(value: Any, shape: Any) -> bool:
+        if isinstance(shape, tuple):
+            return any(fits(value, s) for s in shape)
+        if shape is None:
+            return value is None
+        if shape == IDS:
+            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return isinstance(value, shape)
+
+    for key, value in data.items():
+        shape = MANIFEST_SHAPE.get(key.split(":")[0])
+        if shape is None:
+            continue
+        if not fits(value, shape):
+            raise ValueError(f"{key} is not {_shape_name(shape)}")
+        if key.split(":")[0] == "managed_playlist" and value is not None:
+            for field, inner in PLAYLIST_SHAPE.items():
+                if field in value and not fits(value[field], inner):
+                    raise ValueError(f"{key}.{field} is not {_shape_name(inner)}")
+
+
+def _shape_name(shape: Any) -> str:
+    if isinstance(shape, tuple):
+        return " or ".join(_shape_name(s) for s in shape)
+    return {None: "null", dict: "an object", list: "a list", str: "a string"}.get(shape, str(shape))
 
 
 def _recovered(data: dict[str, Any]) -> str:

@@ -89,6 +89,54 @@ def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(small, frame, dam
     assert Store(settings.cache_dir).frame_path(frame).exists()
 
 
+def test_a_refresh_stopped_between_two_frames_is_re_pulled_not_used_half(small, monkeypatch):
+    """A refresh saves 15 frames, one file at a time: a stop after some of them (disk full,
+    killed) left new playlists beside old playlist items, and the next run used that mix as a
+    fresh cache (no re-pull, no word)."""
+    from recommender.errors import StorageError
+    server, settings = small
+    build(settings, dry_run=True)
+    pid = "smallPlaylist000000001"
+    edited = server.playlist_track_ids(pid)[:-3]
+    gateway_for(settings).replace_items(pid, [publish.uri(t) for t in edited])  # the user, in the app
+    real = Store.save_frame
+
+    def disk_full_at_the_items(self, name, df):
+        if name == "playlist_items":
+            raise StorageError(f"cannot write {self.frame_path(name)}: No space left on device")
+        real(self, name, df)
+    monkeypatch.setattr(Store, "save_frame", disk_full_at_the_items)
+    with pytest.raises(StorageError):
+        build(settings, dry_run=True, force_refresh=True)
+    monkeypatch.setattr(Store, "save_frame", real)
+    result = build(settings, dry_run=True)
+    assert result.refreshed
+    assert [m for m in result.messages if "stopped before its last file" in m and "re-pulled" in m]
+    items = Store(settings.cache_dir).load_frame("playlist_items")
+    assert list(items[items["playlist_id"] == pid].sort_values("position")["track_id"]) == edited
+
+
+@pytest.mark.parametrize("damage", [
+    {"managed_playlist": "P1"}, {"user_removed": 5}, {"user_removed": [{"id": "x"}]}, {"pin_requests": 3},
+    {"fetched_at": 5}, {"managed_playlist": {"pinned": None}}, {"managed_playlist": {"pending": 7}}],
+    ids=["playlist-a-string", "removed-a-number", "removed-objects", "pins-a-number", "fetched-a-number",
+         "pinned-null", "pending-a-number"])
+def test_a_manifest_damaged_into_other_json_is_recovered_from_its_second_copy(small, damage):
+    """Still JSON, but not the shape the tool wrote (a hand edit, a damaged value): every run
+    crashed with exit 1 ('str' object has no attribute 'get', 'int' object is not iterable...)."""
+    server, settings = small
+    first = build(settings)
+    store = Store(settings.cache_dir)
+    data = json.loads(store.manifest_path.read_text())
+    for key, value in damage.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    store.manifest_path.write_text(json.dumps(data))
+    again = build(settings)
+    assert again.playlist_id == first.playlist_id and not again.created
+    assert [m for m in again.messages if "manifest.json was unreadable" in m and "manifest.backup.json" in m]
+    assert server.playlist_track_ids(first.playlist_id) == server.playlist_track_ids(again.playlist_id)
+
+
 def test_every_managed_playlist_stays_out_of_taste_and_evaluation(small, monkeypatch):
     from recommender import pipeline
     server, settings = small

@@ -177,3 +177,33 @@ def test_a_malformed_url_is_a_config_error_naming_the_variable(url):
     a number in 0..65535 passed and failed later, inside the first request."""
     with pytest.raises(ConfigError, match="environment RECOMMENDER_SPOTIFY_API_URL: spotify.api_url must be an http"):
         load_settings(environ={"RECOMMENDER_SPOTIFY_API_URL": url})
+
+
+@pytest.mark.parametrize("text, key", [
+    ("candidates:\n  blocklist_artists: [Nirvana, {name: Muse}]\n", "candidates.blocklist_artists"),
+    ("candidates:\n  blocklist_tracks:\n    -\n    - Creep\n", "candidates.blocklist_tracks"),
+])
+def test_a_blocklist_entry_that_is_no_id_or_name_is_refused_naming_the_key(tmp_path, text, key):
+    """A mapping blocked nothing and an empty entry blocked an artist or track named 'None',
+    both silently."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, environ={})
+    assert str(err.value).startswith(f"{path}: {key} must be a list of ids or names, got ")
+    assert load_settings(write(tmp_path, "candidates:\n  blocklist_artists: [Nirvana, 1999]\n"), environ={})
+
+
+@pytest.mark.parametrize("where", ["file", "environment", "config path"])
+def test_a_path_in_the_home_folder_of_an_unknown_user_is_a_config_error(tmp_path, where):
+    """`~nouser/...` (a typo for `~/...`) made pathlib raise RuntimeError wherever the path was
+    first used: exit 1, 'please report it'."""
+    odd = "~no-such-user-here/recommend"
+    with pytest.raises(ConfigError) as err:
+        if where == "file":
+            load_settings(write(tmp_path, f"cache:\n  dir: {odd}\n"), environ={})
+        elif where == "environment":
+            load_settings(environ={"RECOMMENDER_CACHE_DIR": odd})
+        else:
+            load_settings(environ={"RECOMMENDER_CONFIG": odd + "/config.yaml"})
+    assert "home folder of a user this system does not know" in str(err.value) and odd in str(err.value)
+    assert err.value.exit_code == 2

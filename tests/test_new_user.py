@@ -368,3 +368,20 @@ def test_help_and_version_into_a_closed_pipe_exit_0(args):
     wrong = subprocess.run([sys.executable, "-m", "recommender", "nosuch"], capture_output=True, text=True,
                            timeout=120, env={**os.environ, **SUBPROCESS})
     assert wrong.returncode == 2  # a real usage error keeps its code
+
+
+def test_a_damaged_demo_account_says_how_to_start_the_demo_afresh(tmp_path):
+    # the demo's saved stand-in account, damaged: every `--demo` run failed with exit 2 and
+    # nothing said what to do about the file
+    from recommender.paths import demo_dir
+    state = tmp_path / "state"
+    account = demo_dir(state) / "standin-account.json"
+    account.parent.mkdir(parents=True)
+    account.write_text("[1]")
+    result = run(["build-playlist", "--demo", "--dry-run", "--quiet"], {"RECOMMENDER_CACHE_DIR": str(state)})
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert line.startswith(f"error: {account}: not a readable stand-in account") and "delete it" in line
+    account.unlink()
+    assert run(["build-playlist", "--demo", "--dry-run", "--quiet"],
+               {"RECOMMENDER_CACHE_DIR": str(state)}).exit_code == 0

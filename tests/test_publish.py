@@ -157,6 +157,20 @@ def test_a_bad_description_template_is_a_config_error_before_any_write(standin, 
     assert env.writes() == [] and env.ours() == []
 
 
+def test_a_bad_description_template_names_the_file_that_set_it(tmp_path):
+    """Every other config error names the file that set the value; this one named only the key."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    config = tmp_path / "mine.yaml"
+    config.write_text("playlist:\n  description: 'Mix {mood}'\n")
+    result = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--quiet", "--config", str(config)],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {config}: playlist.description: 'Mix {{mood}}' is not a valid template "
+                                     "(KeyError: 'mood'); it may use {date} and {weights}, and {{ }} for a literal brace")
+
+
 def test_literal_braces_in_the_description_are_written_as_braces(standin, tmp_path):
     env = Env(standin, tmp_path / "cache", **{"playlist.description": "{{mine}} on {date}"})
     result = env.run(small_ids(env.server)[:3])
@@ -243,7 +257,9 @@ def test_quota_stop_half_way_then_a_rerun_converges(big):
     with pytest.raises(RateLimited) as err:
         big.run(desired)
     assert err.value.exit_code == 4 and big.sleeps == []
-    assert big.content(pid) == desired[:200]  # half-written
+    assert big.content(pid) == desired[:200]  # half-written, and said so
+    assert str(err.value).endswith("the managed playlist holds only the first 200 of its 250 new tracks until "
+                                   "the next run writes the rest")
     assert big.managed()["pending"] == desired
 
     state = big.state()  # none of `before` was removed by the user: we overwrote it
@@ -255,6 +271,16 @@ def test_quota_stop_half_way_then_a_rerun_converges(big):
     assert items == ["POST"]  # only the missing tail is added
     assert big.managed()["pending"] is None and big.managed()["last_written"] == desired
     assert big.state().user_removed == []
+
+
+def test_a_quota_stop_at_the_first_write_says_the_playlist_was_not_changed(big):
+    pid = big.run(BULK_IDS[:30]).playlist_id
+    big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
+    with pytest.raises(RateLimited) as err:
+        big.run(BULK_IDS[50:300])
+    assert err.value.exit_code == 4 and err.value.retry_after == 86400
+    assert str(err.value).endswith("; the managed playlist was not changed")
+    assert big.content(pid) == BULK_IDS[:30]
 
 
 # ----- the user's edits ------------------------------------------------------------------------

@@ -408,6 +408,54 @@ def test_a_closed_output_pipe_is_not_a_failure(logged_in):
     assert (done.returncode, done.stderr) == (0, "")
 
 
+# ----- signals ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("signame, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_run_stopped_during_the_playlist_write_says_what_is_left_and_is_recorded(tmp_path, signame, code, said):
+    """Ctrl-C (or cron's, systemd's or `timeout`'s SIGTERM) between the replace of the first 100
+    tracks and the add of the rest: the run said only 'interrupted' (SIGTERM: nothing at all,
+    killed), was missing from `recommend status`, and nobody was told that the playlist held
+    only part of its new list until the next run."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from recommender.standins.spotify import Account, StandinServer
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        config = tmp_path / "config.yaml"
+        config.write_text("blend:\n  max_tracks: 150\n")
+        env = {**os.environ, "PYTHONPATH": str(REPO), **env_for(server, cache), "RECOMMENDER_CONFIG": str(config)}
+        arrived = threading.Event()
+        server.add_fault(Fault(method="POST", path=r"^/v1/playlists/[^/]+/items$", delay=30,
+                               before=lambda account: arrived.set()))
+        child = subprocess.Popen([sys.executable, "-m", "recommender", "build-playlist", "--no-input"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            assert arrived.wait(120), "the run never reached the second write"
+            child.send_signal(getattr(signal, signame))
+            _, stderr = child.communicate(timeout=60)
+        finally:
+            child.kill()
+        assert child.returncode == code, stderr
+        last = stderr.strip().splitlines()[-1]
+        assert last.startswith(f"{said}: the managed playlist holds only the first 100 (")
+        assert " if the write cut off lands) of its " in last, stderr
+        assert "until the next run writes the rest" in last and "Traceback" not in stderr
+        record = runs_of(cache)[-1]
+        assert (record["command"], record["exit_code"]) == ("build-playlist", code) and said in record["message"]
+        assert (cache / "recommend.lock").read_text() == ""  # released, not left for a takeover
+        pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+        planned = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["pending"]
+        assert server.playlist_track_ids(pid) == planned[:100] and len(planned) > 100
+        server.clear_faults()
+        assert run(["build-playlist", "--quiet", "--no-input"], {**env_for(server, cache),
+                                                                  "RECOMMENDER_CONFIG": str(config)}).exit_code == 0
+        assert server.playlist_track_ids(pid) == planned  # the next run finished it
+
+
 # ----- disk full ------------------------------------------------------------------------------
 def no_space(*args, **kwargs):
     import errno
@@ -433,6 +481,32 @@ def test_disk_full_is_one_clear_line_exit_7_and_a_recorded_failure(logged_in, mo
     assert "build-playlist exit 7" in status.stdout
 
 
+@pytest.mark.parametrize("where", ["a file", "below a file"])
+def test_a_data_directory_that_cannot_be_created_is_exit_7_naming_it_not_a_crash(tmp_path, where):
+    """RECOMMENDER_CACHE_DIR (or cache.dir) naming a file, or a folder below one: every command
+    crashed with exit 1, 'FileExistsError ... please report it'."""
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("mine\n")
+    folder = in_the_way if where == "a file" else in_the_way / "recommend"
+    env = {"RECOMMENDER_CACHE_DIR": str(folder), "SPOTIPY_CLIENT_ID": "test-client"}
+    for args in (["refresh", "--quiet", "--no-input"], ["build-playlist", "--no-input"]):
+        result = run(args, env)
+        assert result.exit_code == 7, result.stderr
+        first = result.stderr.strip().splitlines()[0]
+        assert first.startswith(f"error: cannot create the folder {folder}") and "a file is in the way" in first
+        assert "unexpected" not in result.stderr and "report" not in result.stderr
+    assert in_the_way.read_text() == "mine\n"
+
+
+def test_the_lock_in_a_folder_that_cannot_be_created_is_a_storage_error(tmp_path):
+    from recommender.errors import StorageError
+    from recommender.lock import RunLock
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StorageError) as err:
+        RunLock(tmp_path / "file" / "state" / "recommend.lock").acquire()
+    assert err.value.exit_code == 7 and str(tmp_path / "file" / "state") in str(err.value)
+
+
 def test_disk_full_even_for_the_run_record_says_so(logged_in, monkeypatch):
     import pandas as pd
 
@@ -455,6 +529,27 @@ def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):
     result = run(["build-playlist", "--quiet"], env)
     assert result.exit_code == 1
     assert runs_of(cache)[-1]["exit_code"] == 1
+
+
+@pytest.mark.parametrize("failure", ["outage", "Ctrl-C"])
+def test_a_failed_demo_run_is_recorded_with_the_demos_runs_not_yours(tmp_path, monkeypatch, failure):
+    """A --demo run that failed (or was stopped) went into your own runs.jsonl as a failed
+    'build-playlist': `recommend status` showed a failure of an account never used."""
+    from recommender import jobs
+    from recommender.errors import SpotifyUnavailable
+    from recommender.paths import demo_dir
+
+    def stopped(*args, **kwargs):
+        raise SpotifyUnavailable("the stand-in went away") if failure == "outage" else KeyboardInterrupt()
+    monkeypatch.setattr(jobs, "run_demo", stopped)
+    cache = tmp_path / "state"
+    result = run(["build-playlist", "--demo", "--quiet"], {"RECOMMENDER_CACHE_DIR": str(cache)})
+    assert result.exit_code == (5 if failure == "outage" else 130)
+    assert runs_of(cache) == []
+    demo_runs = runs_of(demo_dir(cache))
+    assert [(r["command"], r["exit_code"]) for r in demo_runs] == [("build-playlist --demo", result.exit_code)]
+    status = run(["status", "--offline"], {"RECOMMENDER_CACHE_DIR": str(cache)})
+    assert "build-playlist" not in status.stdout
 
 
 def test_every_reliability_line_of_the_readme_names_existing_tests():

@@ -417,6 +417,19 @@ def test_a_dropped_in_token_without_expires_at_is_refreshed_and_without_refresh_
         gateway_for(settings).get("me/")
 
 
+@pytest.mark.parametrize("content", ["[1]", '"a token"', "5", "{not json", "{}"])
+def test_a_dropped_in_token_file_that_is_no_login_names_the_file_and_asks_for_login(env, content):
+    """Valid JSON that is not an object crashed ('list' object has no attribute 'get', exit 1);
+    a damaged file was reported as 'not logged in', as if there were none."""
+    server, settings, gateway, store, _ = env
+    path = store.dir / "spotify-token.json"
+    path.write_text(content)
+    with pytest.raises(AuthError) as err:
+        gateway_for(settings).get("me/")
+    assert err.value.exit_code == 3
+    assert str(err.value).startswith(f"the saved login {path} cannot be used (") and "recommend auth" in str(err.value)
+
+
 def test_a_playlist_listed_without_snapshot_id_is_read_again_every_time(env):
     """Without a snapshot_id nothing says the playlist is unchanged: None == None kept its
     first items for ever."""

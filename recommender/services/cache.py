@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import make_dirs
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class AnswerCache:
             self._save(kind)
 
     def _save(self, kind: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.folder)
         atomic_write_text(self.folder / f"{kind}.json", json.dumps(self._data[kind], separators=(",", ":")))
         self._dirty[kind] = 0
 

@@ -23,7 +23,7 @@ import requests
 from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, wait_seconds
+from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, make_dirs, wait_seconds
 from ..store import atomic_write_text
 from .gateway import configured_at
 
@@ -68,6 +68,21 @@ def read_token(cache_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _unreadable_token(path: Path) -> str:
+    """Why there is no login: 'not logged in', or the saved login file that cannot be read
+    (damaged, not spotipy's format, no permission) named, so that it is not taken for absent."""
+    if not path.exists():
+        return "not logged in to Spotify: "
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+        why = "not a saved Spotify login"
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+    except ValueError:
+        why = "not JSON"
+    return f"the saved login {path} cannot be used ({why}): "
+
+
 _sleep = time.sleep  # tests replace it: no test waits for real
 
 
@@ -88,8 +103,8 @@ class _NonInteractive:
 
     def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401
         cached = self.cache_handler.get_cached_token()
-        if not cached:
-            raise AuthError(f"not logged in to Spotify: {NEEDS_LOGIN}")
+        if not cached or not isinstance(cached, dict):  # none, or a dropped-in file that is no login
+            raise AuthError(f"{_unreadable_token(Path(self.cache_handler.cache_path))}{NEEDS_LOGIN}")
         if not isinstance(cached.get("expires_at"), (int, float)):  # a token dropped in (expires_in only)
             cached = {**cached, "expires_at": 0}  # its age is unknown: refresh it first
         if self.is_token_expired(cached) and not cached.get("refresh_token"):
@@ -175,7 +190,7 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
                         "(create an app at https://developer.spotify.com/dashboard), then run `recommend auth`; "
                         "or try everything on the built-in sample library with `recommend build-playlist --demo`")
     cache_dir = Path(cache_dir or settings.cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(cache_dir)
     handler = AtomicCacheFileHandler(cache_path=str(token_path(cache_dir)))
     common = dict(client_id=sp.client_id, redirect_uri=sp.redirect_uri, scope=scopes(settings.playlist.public),
                   cache_handler=handler, open_browser=False, requests_timeout=sp.timeout)
