@@ -320,7 +320,7 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
         if not 0 <= data[section][key] <= 1:
             raise ConfigError(f"{where(dotted)}: {dotted} must be between 0 and 1, got {data[section][key]}")
     for dotted in ("spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url", "listenbrainz.api_url",
-                   "listenbrainz.labs_url"):
+                   "listenbrainz.labs_url", "enrich.musicbrainz_url"):
         section, key = dotted.split(".")
         value = data[section][key]
         try:

@@ -46,6 +46,17 @@ def test_unknown_config_key_exits_2_naming_file_and_key(tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_bad_musicbrainz_url_exits_2_before_anything_is_pulled(logged_in):
+    """RECOMMENDER_MUSICBRAINZ_URL=garbage was refused only when enrichment first used it,
+    after the whole Spotify pull of the refresh."""
+    server, env, _ = logged_in
+    result = run(["refresh"], {**env, "RECOMMENDER_MUSICBRAINZ_URL": "garbage"})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: environment RECOMMENDER_MUSICBRAINZ_URL: enrich.musicbrainz_url "
+                                     "must be an http(s) URL, got 'garbage'")
+    assert api_requests(server) == []
+
+
 def test_without_credentials_says_how_to_connect(tmp_path):
     result = run(["build-playlist"], {"RECOMMENDER_CACHE_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": ""})
     assert result.exit_code == 3

@@ -179,6 +179,23 @@ def test_a_malformed_url_is_a_config_error_naming_the_variable(url):
         load_settings(environ={"RECOMMENDER_SPOTIFY_API_URL": url})
 
 
+@pytest.mark.parametrize("var, key", [("RECOMMENDER_MUSICBRAINZ_URL", "enrich.musicbrainz_url"),
+                                      ("RECOMMENDER_LISTENBRAINZ_API_URL", "listenbrainz.api_url"),
+                                      ("RECOMMENDER_LISTENBRAINZ_LABS_URL", "listenbrainz.labs_url")])
+@pytest.mark.parametrize("value", ["garbage", "ftp://example.org/ws/2/", "http://"])
+def test_an_open_data_url_that_is_no_http_url_is_refused_when_the_config_is_loaded(tmp_path, var, key, value):
+    """enrich.musicbrainz_url was only checked when MusicBrainz was first asked, after the
+    Spotify pull of a refresh had run."""
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ={var: value})
+    assert str(err.value) == f"environment {var}: {key} must be an http(s) URL, got {value!r}"
+    assert err.value.exit_code == 2
+    section, name = key.split(".")
+    path = write(tmp_path, f"{section}:\n  {name}: {value!r}\n")
+    with pytest.raises(ConfigError, match=f"^{path}: {key} must be an http"):
+        load_settings(path, environ={})
+
+
 @pytest.mark.parametrize("text, key", [
     ("candidates:\n  blocklist_artists: [Nirvana, {name: Muse}]\n", "candidates.blocklist_artists"),
     ("candidates:\n  blocklist_tracks:\n    -\n    - Creep\n", "candidates.blocklist_tracks"),
