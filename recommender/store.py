@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import json
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,7 +81,13 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if StorageError.matches(exc):  # disk full, read-only...: one line naming the file
-            raise StorageError.from_os_error(exc, path) from None
+            if exc.errno in (errno.EACCES, errno.EPERM) and mode is not None and not mode & stat.S_IWUSR:
+                # the copy made for writing took the file's read-only mode: say so of the file
+                raise StorageError(f"cannot write {path}: the file is read-only (mode {mode:04o}); make it "
+                                   "writable (chmod u+w) or delete it and run again; the previous version is "
+                                   "kept") from None
+            err = StorageError.from_os_error(exc, path)
+            raise StorageError(str(err).replace(tmp, str(path))) from None  # never name our temporary file
         raise
 
 

@@ -507,6 +507,38 @@ def test_the_lock_in_a_folder_that_cannot_be_created_is_a_storage_error(tmp_path
     assert err.value.exit_code == 7 and str(tmp_path / "file" / "state") in str(err.value)
 
 
+def run_unprivileged(args: list[str], env: dict[str, str]):
+    """``recommend ARGS`` in a child process that file permissions apply to: as root, without
+    its capabilities (setpriv); skipped where that is not possible."""
+    import shutil
+    import subprocess
+    import sys
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("root without setpriv: file permissions cannot be tested")
+        prefix = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
+    return subprocess.run([*prefix, sys.executable, "-m", "recommender", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(REPO), **env})
+
+
+def test_a_read_only_frame_is_exit_7_naming_the_file_not_a_temporary_one(logged_in):
+    """A frame made read-only (chmod 0444) in a writable cache folder: the exit-7 line named
+    the temporary copy (`.saved_tracks.parquet.x1y2.tmp`) and blamed the folder."""
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    frame = cache / "saved_tracks.parquet"
+    frame.chmod(0o444)
+    before = frame.read_bytes()
+    done = run_unprivileged(["refresh", "--quiet", "--no-input"], env)
+    assert done.returncode == 7, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: cannot write {frame}: the file is read-only (mode 0444); make it writable (chmod u+w) or "
+        "delete it and run again; the previous version is kept")
+    assert ".tmp" not in done.stderr and frame.read_bytes() == before and not list(cache.glob(".*.tmp"))
+    assert runs_of(cache)[-1]["exit_code"] == 7
+
+
 def test_disk_full_even_for_the_run_record_says_so(logged_in, monkeypatch):
     import pandas as pd
 

@@ -129,3 +129,20 @@ def test_a_missing_frame_means_no_cached_library(tmp_path):
     fresh = Store(tmp_path)
     assert fresh.load_library() is None
     assert fresh.problems == [f"{store.frame_path('top_tracks')} is missing; the cache will be re-pulled"]
+
+
+def test_a_write_error_that_names_the_temporary_copy_names_the_real_file(tmp_path):
+    """pyarrow's errors name the file it opened, our temporary copy ('.x.json.abcd.tmp'):
+    the exit-7 line named that instead of the file the user knows."""
+    import errno
+
+    from recommender.errors import StorageError
+    from recommender.store import atomic_write
+
+    def fail(tmp):
+        raise OSError(errno.ENOSPC, f"Failed to write local file '{tmp}'. No space left on device")
+    target = tmp_path / "frame.parquet"
+    with pytest.raises(StorageError) as err:
+        atomic_write(target, fail)
+    assert str(err.value).startswith(f"cannot write {target}: Failed to write local file '{target}'.")
+    assert ".tmp" not in str(err.value) and list(tmp_path.iterdir()) == []
