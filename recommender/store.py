@@ -52,6 +52,9 @@ ACCOUNTS = "accounts"  # manifest key: the own state of the other accounts, by u
 # or looked up elsewhere (audio features, MusicBrainz genres) and carried over by a refresh
 PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks", "top_artists",
                  "saved_tracks", "followed_artists", "discovery")
+# frames not pulled from Spotify but made by a command of their own (the command a user runs
+# again): a damaged one is left out, its file left for that command to replace, never "re-pulled"
+MADE_BY = {"audio_features": "recommend import features FILE", "artist_genres": "recommend enrich genres"}
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
 SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
 
@@ -107,6 +110,7 @@ class Store:
         self.dir = Path(cache_dir)
         self.frames_dir = self.dir if frames_dir is None else Path(frames_dir)
         self.problems: list[str] = []
+        self.unreadable: set[str] = set()  # frames whose file ``load_frame`` could not read
         self._keeping = False  # inside ``one_read``: the manifest read once is kept in memory
         self._kept: dict[str, Any] | None = None
 
@@ -257,10 +261,12 @@ class Store:
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)
         atomic_write(self.frame_path(name), lambda p: df.to_parquet(p, index=False))
+        self.unreadable.discard(name)
 
     def load_frame(self, name: str) -> pd.DataFrame | None:
         """The frame, or None when absent or unreadable (reported in ``problems``)."""
         path = self.frame_path(name)
+        self.unreadable.discard(name)
         if not path.exists():
             return None
         try:
@@ -270,17 +276,25 @@ class Store:
                 raise ValueError(f"missing columns {sorted(missing)}")
             return schema.conform(name, df)
         except Exception as exc:  # pyarrow raises several unrelated types for bad files
-            self._problem(f"{path}: unreadable cache file ({type(exc).__name__}); the cache will be re-pulled")
+            self.unreadable.add(name)
+            if name in MADE_BY:
+                self._problem(f"{path}: unreadable cache file ({type(exc).__name__}); a refresh does not make it: "
+                              f"run `{MADE_BY[name]}` again (until then the tool works without it)")
+            else:
+                self._problem(f"{path}: unreadable cache file ({type(exc).__name__}); the cache will be re-pulled")
             return None
 
     def save_library(self, library: Library, names: list[str] | None = None) -> None:
         """Write the frames as one unit: each file is atomic, and the manifest says ``saving``
         until the last one is in place, so a save stopped between two files (killed, Ctrl-C,
         disk full) is never loaded as a mix of new and old frames: the next run re-pulls."""
+        # a damaged frame only its own command makes stays as it is: an empty one written in its
+        # place would make the next runs forget to say that command must be run again
+        names = [n for n in names or list(schema.FRAMES) if not (n in MADE_BY and n in self.unreadable)]
         self.update_manifest(**{SAVING: now_iso()})
         written = 0
         try:
-            for name in names or list(schema.FRAMES):
+            for name in names:
                 self.save_frame(name, library.frames[name])
                 written += 1
         except BaseException:
@@ -307,7 +321,7 @@ class Store:
         frames = {}
         for name in schema.FRAMES:
             df = self.load_frame(name)
-            if df is None and self.frame_path(name).exists():
+            if df is None and self.frame_path(name).exists() and name not in MADE_BY:
                 return None
             if df is None and name in PULLED_FRAMES:
                 self._problem(f"{self.frame_path(name)} is missing; the cache will be re-pulled")

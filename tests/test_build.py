@@ -89,6 +89,40 @@ def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(small, frame, dam
     assert Store(settings.cache_dir).frame_path(frame).exists()
 
 
+def _make_again(frame: str, settings) -> None:
+    """What the message says to run: `recommend import features FILE` or `recommend enrich genres`."""
+    store = Store(settings.cache_dir)
+    if frame == "audio_features":
+        from recommender.features import import_features
+        import_features(FIXTURES / "features" / "good.csv", store.load_library(), store)
+    else:
+        from recommender.enrich.musicbrainz import enrich_genres
+        enrich_genres(store.load_library(), store, settings)
+
+
+@pytest.mark.parametrize("frame, command", [("audio_features", "recommend import features FILE"),
+                                            ("artist_genres", "recommend enrich genres")])
+def test_a_damaged_frame_spotify_does_not_give_says_which_command_makes_it(small, frame, command):
+    """A damaged audio_features or artist_genres frame said 'the cache will be re-pulled': the
+    whole library was pulled from Spotify again, which does not give that frame; it came back
+    empty and the next runs said nothing."""
+    server, settings = small
+    clean = build(settings, dry_run=True)
+    path = Store(settings.cache_dir).frame_path(frame)
+    path.write_bytes(b"PAR1 garbage")
+    for force_refresh in (False, True, False):
+        result = build(settings, dry_run=True, force_refresh=force_refresh)
+        assert result.refreshed == force_refresh  # a damaged frame of this kind pulls nothing
+        said = [m for m in result.messages if str(path) in m]
+        assert len(said) == 1 and said[0].endswith(f"a refresh does not make it: run `{command}` again "
+                                                   "(until then the tool works without it)"), result.messages
+        assert path.read_bytes() == b"PAR1 garbage"  # left for that command, never emptied in silence
+        assert list(result.table["track_id"]) == list(clean.table["track_id"])
+    _make_again(frame, settings)
+    assert Store(settings.cache_dir).load_frame(frame) is not None
+    assert not [m for m in build(settings, dry_run=True).messages if str(path) in m]
+
+
 def test_a_refresh_stopped_between_two_frames_is_re_pulled_not_used_half(small, monkeypatch):
     """A refresh saves 15 frames, one file at a time: a stop after some of them (disk full,
     killed) left new playlists beside old playlist items, and the next run used that mix as a
