@@ -1057,7 +1057,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
     into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
     from . import jobs
-    from .publish import managed_playlist_roles
+    from .publish import managed_history, managed_playlist_roles
     if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
         source = _source(_settings(config), None, True, False, as_json)
         settings, library = source.settings, source.load()
@@ -1075,6 +1075,11 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
                      "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
+    shown = {r["id"] for r in rows}
+    for h in managed_history(store):  # one replaced by --new-playlist, created after the last refresh
+        if roles.get(h["id"]) == "earlier" and h["id"] not in shown:
+            rows.append({"name": h.get("name") or settings.playlist.name, "id": h["id"], "owner": library.user_id,
+                         "tracks": None, "managed": True, "url": playlist_url(h["id"])})  # tracks: not cached yet
     if managed_id and managed_id not in {r["id"] for r in rows}:  # created after the last refresh
         m = managed if isinstance(managed, dict) else {}
         rows.append({"name": m.get("name") or settings.playlist.name, "id": managed_id, "owner": library.user_id,
@@ -1082,7 +1087,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
     if as_json:
         _print_json(rows)
         return
-    table = [[visible(r["name"]), r["id"], visible(r["owner"]), r["tracks"],
+    table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
               roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
     _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",

@@ -135,6 +135,24 @@ def test_playlists_lists_ids_whole_names_safely_and_the_managed_one(logged_in):
     assert "Road\\u200bTrip\\x1b[31m" in names  # wrapped over lines, but every character visible
 
 
+def test_playlists_shows_an_earlier_managed_playlist_created_since_the_last_refresh(logged_in):
+    """After `build-playlist` then `build-playlist --new-playlist` on a fresh cache (no refresh
+    between), `recommend playlists` listed the new managed playlist but not the one it replaced."""
+    server, env, _ = logged_in
+    first = json.loads(run(["build-playlist", "--json"], env).stdout)["playlist_id"]
+    second = json.loads(run(["build-playlist", "--new-playlist", "--json"], env).stdout)["playlist_id"]
+    assert first != second
+    rows = {r["id"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+    assert rows[first]["managed"] and rows[second]["managed"] and rows[first]["url"].endswith(first)
+    assert rows[first]["name"] == rows[second]["name"] and rows[first]["tracks"] is None  # not cached yet
+    text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+    assert any(first in line and "│ earlier" in line for line in text.splitlines()), text
+    assert any(second in line and "│ yes" in line for line in text.splitlines()), text
+    assert run(["refresh", "--quiet"], env).exit_code == 0  # once cached: listed once, with its tracks
+    rows = [r for r in json.loads(run(["playlists", "--json"], env).stdout) if r["id"] == first]
+    assert len(rows) == 1 and rows[0]["tracks"] == len(server.playlist_track_ids(first))
+
+
 def test_status_names_the_user_and_checks_the_login_for_real(logged_in):
     server, env, _ = logged_in
     assert run(["build-playlist", "--quiet", "--dry-run"], env).exit_code == 0
