@@ -21,6 +21,7 @@ import copy
 import json
 import logging
 import os
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,6 +53,7 @@ PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks
                  "saved_tracks", "followed_artists", "discovery")
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
 SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
+SAVE_WAIT = 60.0  # seconds a reader waits for another process's save in progress to end
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
@@ -287,14 +289,40 @@ class Store:
         data.pop(SAVING, None)
         self.write_manifest(data)
 
+    def _await_save(self, manifest: dict[str, Any], wait: float | None = None
+                    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A manifest marked ``saving`` while another process holds the run lock is a save in
+        progress, not a stopped one: wait (at most ``wait`` seconds, ``SAVE_WAIT``) for it to
+        end and return the manifest then, with the holder when it is still saving (else None)."""
+        import time
+
+        from .lock import lock_path, running_holder
+        deadline = time.monotonic() + (SAVE_WAIT if wait is None else wait)
+        while manifest.get(SAVING):
+            holder = running_holder(lock_path(self.dir))
+            if holder is None or (holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()):
+                return manifest, None  # nobody saving (a stopped save), or this process's own
+            if time.monotonic() >= deadline:
+                return manifest, holder
+            time.sleep(0.1)
+            self.forget_manifest()
+            manifest = self.read_manifest()
+        return manifest, None
+
     def load_library(self) -> Library | None:
         """The cached Library, or None when the cache is missing, old or corrupt."""
         manifest = self.read_manifest()
         if not manifest.get("fetched_at"):
             return None
         if manifest.get(SAVING):
-            self._problem(f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped "
-                          "before its last file; the cache will be re-pulled")
+            manifest, saver = self._await_save(manifest)
+        if manifest.get(SAVING):
+            if saver is not None:
+                self._problem(f"{self.frames_dir}: the cache is being saved by a run in progress (pid "
+                              f"{saver.get('pid')}: {saver.get('command', '?')}); try again when it ends")
+            else:
+                self._problem(f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped "
+                              "before its last file; the cache will be re-pulled")
             return None
         frames = {}
         for name in schema.FRAMES:

@@ -116,6 +116,55 @@ def test_a_refresh_stopped_between_two_frames_is_re_pulled_not_used_half(small, 
     assert list(items[items["playlist_id"] == pid].sort_values("position")["track_id"]) == edited
 
 
+def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, monkeypatch):
+    """A reader (search, moods, status, the web app, a dry run) that came while a cron refresh
+    was writing its frames saw the ``saving`` mark and called the save stopped: 'no cached
+    library: run refresh first' and a false 'stopped before its last file', for a save that
+    ended a moment later."""
+    import subprocess
+    import sys
+    import time
+
+    from recommender import store as store_module
+    from recommender.lock import lock_path
+    server, settings = small
+    build(settings, dry_run=True)
+    store = Store(settings.cache_dir)
+    store.update_manifest(saving="2026-11-30T06:00:00+00:00")  # the other run's save has begun
+    saver = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from recommender.lock import RunLock\n"
+        "from recommender.store import Store\n"
+        "with RunLock(sys.argv[1], command='refresh'):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(float(sys.argv[3]))\n"
+        "    Store(sys.argv[2])._saved()\n"), str(lock_path(settings.cache_dir)), str(settings.cache_dir), "1.5"],
+        stdout=subprocess.PIPE, text=True, env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    try:
+        assert saver.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        reader = Store(settings.cache_dir)
+        library = reader.load_library()
+        assert library is not None and len(library.tracks) and time.monotonic() - started >= 0.5
+        assert not reader.problems
+    finally:
+        saver.wait(30)
+    # a save still going when the reader gives up is said as such, never as a stopped one
+    store.update_manifest(saving="2026-11-30T06:00:00+00:00")
+    monkeypatch.setattr(store_module, "SAVE_WAIT", 0.3)
+    saver = subprocess.Popen(saver.args[:-1] + ["5"], stdout=subprocess.PIPE, text=True,
+                             env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    try:
+        assert saver.stdout.readline().strip() == "held"
+        reader = Store(settings.cache_dir)
+        assert reader.load_library() is None
+        assert len(reader.problems) == 1 and "being saved by a run in progress" in reader.problems[0]
+        assert f"pid {saver.pid}: refresh" in reader.problems[0] and "stopped" not in reader.problems[0]
+    finally:
+        saver.kill()
+        saver.wait(30)
+
+
 @pytest.mark.parametrize("damage", [
     {"managed_playlist": "P1"}, {"user_removed": 5}, {"user_removed": [{"id": "x"}]}, {"pin_requests": 3},
     {"fetched_at": 5}, {"managed_playlist": {"pinned": None}}, {"managed_playlist": {"pending": 7}}],
