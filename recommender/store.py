@@ -53,7 +53,8 @@ PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks
                  "saved_tracks", "followed_artists", "discovery")
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
 SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
-SAVE_WAIT = 60.0  # seconds a reader waits for another process's save in progress to end
+SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to end
+_SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
@@ -273,16 +274,20 @@ class Store:
         disk full) is never loaded as a mix of new and old frames: the next run re-pulls."""
         self.update_manifest(**{SAVING: now_iso()})
         written = 0
+        _SAVING_HERE.add(str(self.dir))  # for readers in other threads (the web app's pages)
         try:
-            for name in names or list(schema.FRAMES):
-                self.save_frame(name, library.frames[name])
-                written += 1
-        except BaseException:
-            if not written:  # nothing replaced: the previous cache is whole and stays usable
-                with contextlib.suppress(Exception):
-                    self._saved()
-            raise
-        self._saved()
+            try:
+                for name in names or list(schema.FRAMES):
+                    self.save_frame(name, library.frames[name])
+                    written += 1
+            except BaseException:
+                if not written:  # nothing replaced: the previous cache is whole and stays usable
+                    with contextlib.suppress(Exception):
+                        self._saved()
+                raise
+            self._saved()
+        finally:
+            _SAVING_HERE.discard(str(self.dir))
 
     def _saved(self) -> None:
         data = self.read_manifest()
@@ -291,8 +296,8 @@ class Store:
 
     def _await_save(self, manifest: dict[str, Any], wait: float | None = None
                     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """A manifest marked ``saving`` while another process holds the run lock is a save in
-        progress, not a stopped one: wait (at most ``wait`` seconds, ``SAVE_WAIT``) for it to
+        """A manifest marked ``saving`` while another process (or another thread of this one)
+        holds the run lock and saves is a save in progress, not a stopped one: wait (at most ``wait`` seconds, ``SAVE_WAIT``) for it to
         end and return the manifest then, with the holder when it is still saving (else None)."""
         import time
 
@@ -300,8 +305,9 @@ class Store:
         deadline = time.monotonic() + (SAVE_WAIT if wait is None else wait)
         while manifest.get(SAVING):
             holder = running_holder(lock_path(self.dir))
-            if holder is None or (holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()):
-                return manifest, None  # nobody saving (a stopped save), or this process's own
+            ours = holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
+            if holder is None or (ours and str(self.dir) not in _SAVING_HERE):
+                return manifest, None  # nobody saving: a stopped save
             if time.monotonic() >= deadline:
                 return manifest, holder
             time.sleep(0.1)

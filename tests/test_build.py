@@ -165,6 +165,37 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
         saver.wait(30)
 
 
+def test_a_cache_another_thread_is_saving_is_waited_for_not_called_stopped(small, monkeypatch):
+    """The web app: a page's thread read the library while a publish in another thread of the
+    same process (holding the run lock) was saving the refreshed frames: 'stopped', no library."""
+    import threading
+
+    from recommender.lock import RunLock, lock_path
+    server, settings = small
+    build(settings, dry_run=True)
+    store = Store(settings.cache_dir)
+    library = store.load_library()
+    real, began = Store.save_frame, threading.Event()
+
+    def slow(self, name, df):
+        began.set()
+        threading.Event().wait(0.3)
+        real(self, name, df)
+    monkeypatch.setattr(Store, "save_frame", slow)
+
+    def publish_thread():
+        with RunLock(lock_path(settings.cache_dir), command="web publish"):
+            Store(settings.cache_dir).save_library(library, ["tracks", "artists"])
+    saver = threading.Thread(target=publish_thread)
+    saver.start()
+    try:
+        assert began.wait(30)
+        reader = Store(settings.cache_dir)
+        assert reader.load_library() is not None and not reader.problems, reader.problems
+    finally:
+        saver.join(30)
+
+
 @pytest.mark.parametrize("damage", [
     {"managed_playlist": "P1"}, {"user_removed": 5}, {"user_removed": [{"id": "x"}]}, {"pin_requests": 3},
     {"fetched_at": 5}, {"managed_playlist": {"pinned": None}}, {"managed_playlist": {"pending": 7}}],
