@@ -121,7 +121,6 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     return t
 
 
-
 def hanging(line: str, width: int, indent: int) -> str:
     """One ``label: value`` line of plain text wrapped at spaces to ``width`` terminal cells,
     its continuation lines indented by ``indent``. The label (the first word with the spaces
