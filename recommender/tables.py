@@ -130,7 +130,10 @@ def hanging(line: str, width: int, indent: int) -> str:
     import re
 
     from rich.cells import cell_len
-    head, value = re.match(r"(\s*\S+\s*)(.*)", terminal_safe(line), re.S).groups()
+    parts = re.match(r"(\s*\S+\s*)(.*)", terminal_safe(line), re.S)
+    if parts is None:  # an empty or blank line: nothing to wrap
+        return terminal_safe(line)
+    head, value = parts.groups()
     words = value.split(" ")
     out, current = [], head + words[0]
     for word in words[1:]:
