@@ -837,11 +837,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                = False) -> None:
     """Show the last runs, cache age, login state (checked with Spotify), the managed playlist
     and genre coverage."""
+    from .jobs import open_store
     from .runlog import describe_run, status
     from .spotify.auth import read_token
-    from .store import Store
     settings = _settings(config)
-    store = Store.from_settings(settings)
+    store = open_store(settings)
     manifest = store.read_manifest()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
                   frames_dir=settings.frames_dir)

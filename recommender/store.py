@@ -104,6 +104,9 @@ class Store:
         self.problems: list[str] = []
         self._keeping = False  # inside ``one_read``: the manifest read once is kept in memory
         self._kept: dict[str, Any] | None = None
+        # who holds the run lock of ``dir`` now (``lock.running_holder``; ``jobs.open_store`` sets
+        # it): a save marked ``saving`` by a live holder is in progress, not stopped
+        self.lock_holder: Callable[[], dict[str, Any] | None] | None = None
 
     @classmethod
     def from_settings(cls, settings) -> "Store":
@@ -294,17 +297,15 @@ class Store:
         data.pop(SAVING, None)
         self.write_manifest(data)
 
-    def _await_save(self, manifest: dict[str, Any], wait: float | None = None
-                    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _await_save(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """A manifest marked ``saving`` while another process (or another thread of this one)
-        holds the run lock and saves is a save in progress, not a stopped one: wait (at most ``wait`` seconds, ``SAVE_WAIT``) for it to
-        end and return the manifest then, with the holder when it is still saving (else None)."""
+        holds the run lock and saves is a save in progress, not a stopped one: wait (at most
+        ``SAVE_WAIT`` seconds) for it to end. Returns the manifest then, and the holder when it
+        is still saving (else None)."""
         import time
-
-        from .lock import lock_path, running_holder
-        deadline = time.monotonic() + (SAVE_WAIT if wait is None else wait)
+        deadline = time.monotonic() + SAVE_WAIT
         while manifest.get(SAVING):
-            holder = running_holder(lock_path(self.dir))
+            holder = self.lock_holder() if self.lock_holder is not None else None
             ours = holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
             if holder is None or (ours and str(self.dir) not in _SAVING_HERE):
                 return manifest, None  # nobody saving: a stopped save

@@ -143,7 +143,7 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
     try:
         assert saver.stdout.readline().strip() == "held"
         started = time.monotonic()
-        reader = Store(settings.cache_dir)
+        reader = jobs.open_store(settings)  # knows who holds the run lock
         library = reader.load_library()
         assert library is not None and len(library.tracks) and time.monotonic() - started >= 0.5
         assert not reader.problems
@@ -156,7 +156,7 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
                              env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     try:
         assert saver.stdout.readline().strip() == "held"
-        reader = Store(settings.cache_dir)
+        reader = jobs.open_store(settings)  # knows who holds the run lock
         assert reader.load_library() is None
         assert len(reader.problems) == 1 and "being saved by a run in progress" in reader.problems[0]
         assert f"pid {saver.pid}: refresh" in reader.problems[0] and "stopped" not in reader.problems[0]
@@ -190,7 +190,7 @@ def test_a_cache_another_thread_is_saving_is_waited_for_not_called_stopped(small
     saver.start()
     try:
         assert began.wait(30)
-        reader = Store(settings.cache_dir)
+        reader = jobs.open_store(settings)  # knows who holds the run lock
         assert reader.load_library() is not None and not reader.problems, reader.problems
     finally:
         saver.join(30)
