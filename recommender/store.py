@@ -307,8 +307,9 @@ class Store:
         while manifest.get(SAVING):
             holder = self.lock_holder() if self.lock_holder is not None else None
             ours = holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
-            if holder is None or (ours and str(self.dir) not in _SAVING_HERE):
-                return manifest, None  # nobody saving: a stopped save
+            if holder is None or (ours and str(self.dir) not in _SAVING_HERE) \
+                    or _earlier(manifest[SAVING], holder.get("started")):
+                return manifest, None  # nobody saving, or marked before the holder began: a stopped save
             if time.monotonic() >= deadline:
                 return manifest, holder
             time.sleep(0.1)
@@ -357,6 +358,15 @@ class Store:
         if message not in self.problems:
             self.problems.append(message)
             log.warning(message)
+
+
+def _earlier(marked: Any, started: Any) -> bool:
+    """True when the ISO time ``marked`` is certainly before ``started`` (False when unknown)."""
+    try:
+        a, b = datetime.fromisoformat(str(marked)), datetime.fromisoformat(str(started))
+        return (a if a.tzinfo else a.replace(tzinfo=timezone.utc)) < (b if b.tzinfo else b.replace(tzinfo=timezone.utc))
+    except (TypeError, ValueError):
+        return False
 
 
 IDS = "a list of ids"

@@ -121,6 +121,7 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
     was writing its frames saw the ``saving`` mark and called the save stopped: 'no cached
     library: run refresh first' and a false 'stopped before its last file', for a save that
     ended a moment later."""
+    import os
     import subprocess
     import sys
     import time
@@ -130,16 +131,16 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
     server, settings = small
     build(settings, dry_run=True)
     store = Store(settings.cache_dir)
-    store.update_manifest(saving="2026-11-30T06:00:00+00:00")  # the other run's save has begun
     saver = subprocess.Popen([sys.executable, "-c", (
         "import sys, time\n"
         "from recommender.lock import RunLock\n"
-        "from recommender.store import Store\n"
+        "from recommender.store import Store, now_iso\n"
         "with RunLock(sys.argv[1], command='refresh'):\n"
+        "    Store(sys.argv[2]).update_manifest(saving=now_iso())  # its save begins\n"
         "    print('held', flush=True)\n"
         "    time.sleep(float(sys.argv[3]))\n"
         "    Store(sys.argv[2])._saved()\n"), str(lock_path(settings.cache_dir)), str(settings.cache_dir), "1.5"],
-        stdout=subprocess.PIPE, text=True, env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     try:
         assert saver.stdout.readline().strip() == "held"
         started = time.monotonic()
@@ -150,16 +151,21 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
     finally:
         saver.wait(30)
     # a save still going when the reader gives up is said as such, never as a stopped one
-    store.update_manifest(saving="2026-11-30T06:00:00+00:00")
     monkeypatch.setattr(store_module, "SAVE_WAIT", 0.3)
     saver = subprocess.Popen(saver.args[:-1] + ["5"], stdout=subprocess.PIPE, text=True,
-                             env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     try:
         assert saver.stdout.readline().strip() == "held"
         reader = jobs.open_store(settings)  # knows who holds the run lock
         assert reader.load_library() is None
         assert len(reader.problems) == 1 and "being saved by a run in progress" in reader.problems[0]
         assert f"pid {saver.pid}: refresh" in reader.problems[0] and "stopped" not in reader.problems[0]
+        # a mark older than the run holding the lock is an earlier run's stopped save: said at once
+        store.update_manifest(saving="2026-11-30T06:00:00+00:00")
+        monkeypatch.setattr(store_module, "SAVE_WAIT", 30)
+        reader, started = jobs.open_store(settings), time.monotonic()
+        assert reader.load_library() is None and time.monotonic() - started < 5
+        assert len(reader.problems) == 1 and "stopped before its last file" in reader.problems[0]
     finally:
         saver.kill()
         saver.wait(30)
