@@ -119,7 +119,7 @@ ROOT_FLAGS = ("quiet", "no_input", "verbose", "as_json")  # also accepted before
 
 
 def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False,
-            examples: tuple[str, ...] = (), **kwargs):
+            writes: bool | str = False, examples: tuple[str, ...] = (), **kwargs):
     """Register a command.
 
     Every command accepts the common options (--config, --quiet, --no-input, --verbose) after
@@ -127,6 +127,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     here, and flags given before the subcommand are merged in. A RecommenderError becomes
     'error: ...' on stderr and the class's exit code; with ``record`` a failed run is also
     appended to the run log (``recommend status``). ``examples`` end the command's help.
+    SIGTERM is unwound like Ctrl-C (exit 143) in the commands that write: ``record`` ones, and
+    ``writes`` ones (True, or the name of the option that makes a run write, like "export").
     """
     if examples:
         kwargs.setdefault("epilog", "Examples: " + " · ".join(f"`{e}`" for e in examples))
@@ -161,7 +163,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
 
             stack = contextlib.ExitStack()
             try:
-                if record:
+                if record or writes is True or (isinstance(writes, str) and kw.get(writes)):
                     stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
@@ -642,7 +644,7 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
                             ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))
 
 
-@command("tune", examples=("recommend tune", "recommend tune --folds 5 --write", "recommend tune --demo"))
+@command("tune", writes="write", examples=("recommend tune", "recommend tune --folds 5 --write", "recommend tune --demo"))
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
@@ -835,11 +837,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                = False) -> None:
     """Show the last runs, cache age, login state (checked with Spotify), the managed playlist
     and genre coverage."""
+    from .jobs import open_store
     from .runlog import describe_run, status
     from .spotify.auth import read_token
-    from .store import Store
     settings = _settings(config)
-    store = Store.from_settings(settings)
+    store = open_store(settings)
     manifest = store.read_manifest()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
                   frames_dir=settings.frames_dir)
@@ -900,7 +902,7 @@ def _check_login(settings) -> dict[str, Any]:
             "expires_at": saved["expires_at"], "expires_in_minutes": saved["expires_in_minutes"]}
 
 
-@command("genres", parent=enrich_app, examples=("recommend enrich genres --limit 100",))
+@command("genres", parent=enrich_app, writes=True, examples=("recommend enrich genres --limit 100",))
 def enrich_genres_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     no_input: NoInputOpt = False,
@@ -930,7 +932,7 @@ def enrich_genres_cmd(
                    f"in {report.seconds:.0f} s")
 
 
-@command("features", parent=import_app, examples=("recommend import features features.csv.gz",))
+@command("features", parent=import_app, writes=True, examples=("recommend import features features.csv.gz",))
 def import_features_cmd(
     file: Annotated[Path, typer.Argument(help="CSV keyed by Spotify track id (gz or plain).")],
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
@@ -1144,7 +1146,7 @@ def _mood_kwargs(settings) -> dict[str, float]:
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
 
 
-@command("cluster", parent=moods_app, examples=("recommend moods cluster 'Road Trip' --plot moods.png",
+@command("cluster", parent=moods_app, writes="export", examples=("recommend moods cluster 'Road Trip' --plot moods.png",
                                                "recommend moods cluster 'Road Trip' Workout --export"))
 def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                           help="Playlist names or ids (one or more: their tracks are blended).",
@@ -1165,6 +1167,9 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
         from .pipeline import playlist_examples
+        if dataset is not None:  # `recommend playlists` lists your account's, not the file's
+            among = playlist_examples(library, whose="the data file's")
+            raise UsageError(f"no playlist given to cluster: choose{among}")
         raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
@@ -1221,7 +1226,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                 {"name", "artists"}, drop=("rank", "distance", "energy", "valence"))
 
 
-@command("recommend", parent=moods_app, examples=("recommend moods recommend --mood calm -n 10",
+@command("recommend", parent=moods_app, writes="export", examples=("recommend moods recommend --mood calm -n 10",
                                                  "recommend moods recommend --valence 0.2 --energy 0.9",
                                                  "recommend moods recommend --mood sad --export"))
 def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,

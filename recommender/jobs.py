@@ -30,7 +30,11 @@ DEMO_ACCOUNT = "standin-account.json"
 
 
 def open_store(settings) -> Store:
-    return Store.from_settings(settings)
+    """The store of ``settings``, which knows who holds the run lock (a save in progress)."""
+    from .lock import lock_path, running_holder
+    store = Store.from_settings(settings)
+    store.lock_holder = lambda: running_holder(lock_path(settings.cache_dir))
+    return store
 
 
 @contextmanager

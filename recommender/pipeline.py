@@ -136,14 +136,15 @@ def resolve_playlist(library: Library, name_or_id: str) -> str:
     raise UsageError(f'no playlist named "{name_or_id}"{playlist_examples(library)}')
 
 
-def playlist_examples(library: Library, n: int = 5) -> str:
+def playlist_examples(library: Library, n: int = 5, whose: str = "your") -> str:
     """' among your 32 playlists (e.g. "A", "B", ...)' (or ': the library has no playlists
-    (refresh first?)'), for a message about a playlist that was not given or not found."""
+    (refresh first?)'), for a message about a playlist that was not given or not found;
+    ``whose`` for a library that is not the user's ("the data file's")."""
     names = [str(x) for x in library.frames["playlists"]["name"].dropna().unique()]
     if not names:
-        return ": the library has no playlists (refresh first?)"
+        return ": the library has no playlists" + (" (refresh first?)" if whose == "your" else "")
     some = ", ".join(f'"{x}"' for x in sorted(names, key=str.casefold)[:n])
-    return f" among your {len(names)} playlists (e.g. {some})"
+    return f" among {whose} {len(names)} playlists (e.g. {some})"
 
 
 def _hint(library: Library, name: str) -> str:

@@ -269,14 +269,16 @@ class Applied:
     user_added: list[str] = field(default_factory=list)
 
 
-def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0) -> Applied:
+def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0,
+               label: str = "the managed playlist", again: str = "the next run") -> Applied:
     """Make the playlist hold exactly ``plan.desired`` in order (plus, first, any track the user
     adds meanwhile). Returns what was verified.
 
     Replace with the first 100, add the rest in chunks; after an ambiguous write, re-read and
     continue from what is there. Once the content is right, a write whose fate was unknown is
     settled: wait ``settle`` seconds, and if the snapshot moved (it landed late) reconcile again.
-    Raises SpotifyUnavailable when it cannot converge.
+    Raises SpotifyUnavailable when it cannot converge. A stop (quota, outage, Ctrl-C) says
+    what ``label`` holds now and that ``again`` finishes it.
     """
     desired = list(plan.desired)
     current = list(plan.current)
@@ -305,7 +307,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     try:
         applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write)
     except (RecommenderError, KeyboardInterrupt) as exc:  # quota, outage, Ctrl-C: say what is left
-        exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous)),)
+        exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
         raise
     if applied is None:
         raise SpotifyUnavailable("could not bring the managed playlist to the planned state in this run "
@@ -313,22 +315,23 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     return applied
 
 
-def _left_behind(exc: BaseException, done: int | None, flight: int | None, total: int, unsure: bool) -> str:
-    """The stop's message plus what the managed playlist holds now (the next run finishes it):
-    ``done`` leading new tracks written (None: the old list), a write to ``flight`` cut off."""
+def _left_behind(exc: BaseException, done: int | None, flight: int | None, total: int, unsure: bool,
+                 label: str = "the managed playlist", again: str = "the next run") -> str:
+    """The stop's message plus what the playlist (``label``) holds now and that ``again``
+    finishes it: ``done`` leading new tracks written (None: the old list), a write to
+    ``flight`` cut off."""
     if unsure:  # a write whose answer was lost earlier in this run
-        left = "the managed playlist may hold part of its new list until the next run finishes it"
+        left = f"{label} may hold part of its new list until {again} finishes it"
     elif done is None and flight is None:
-        left = "the managed playlist was not changed"
+        left = f"{label} was not changed"
     elif done is None:
-        left = (f"the managed playlist holds its old list, or the first {flight} of its {total} new tracks if the "
-                "write cut off lands; the next run finishes it")
+        left = (f"{label} holds its old list, or the first {flight} of its {total} new tracks if the "
+                f"write cut off lands; {again} finishes it")
     elif done < total:
         lands = f" ({flight} if the write cut off lands)" if flight else ""
-        left = f"the managed playlist holds only the first {done}{lands} of its {total} new tracks until the next run " \
-               "writes the rest"
+        left = f"{label} holds only the first {done}{lands} of its {total} new tracks until {again} writes the rest"
     else:
-        left = "the managed playlist holds its new tracks; the next run checks them"
+        left = f"{label} holds its new tracks; {again} checks them"
     return f"{exc}; {left}" if str(exc) else left
 
 
@@ -445,7 +448,10 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     snapshot, unsettled = state.snapshot, []
     if not plan.unchanged:
         try:
-            applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout)
+            # a mood playlist is finished by exporting that mood again, not by the next build
+            label, again = (("the managed playlist", "the next run") if state.slot == MAIN
+                            else (f"the playlist {name!r}", "the next export of that mood"))
+            applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
         except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
             raise _not_writable(state, exc) from None
         result.written = True

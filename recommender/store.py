@@ -22,6 +22,7 @@ import errno
 import json
 import logging
 import os
+import socket
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -57,6 +58,8 @@ PULLED_FRAMES = ("tracks", "artists", "playlists", "playlist_items", "top_tracks
 MADE_BY = {"audio_features": "recommend import features FILE", "artist_genres": "recommend enrich genres"}
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
 SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
+SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to end
+_SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
@@ -113,6 +116,9 @@ class Store:
         self.unreadable: set[str] = set()  # frames whose file ``load_frame`` could not read
         self._keeping = False  # inside ``one_read``: the manifest read once is kept in memory
         self._kept: dict[str, Any] | None = None
+        # who holds the run lock of ``dir`` now (``lock.running_holder``; ``jobs.open_store`` sets
+        # it): a save marked ``saving`` by a live holder is in progress, not stopped
+        self.lock_holder: Callable[[], dict[str, Any] | None] | None = None
 
     @classmethod
     def from_settings(cls, settings) -> "Store":
@@ -293,21 +299,45 @@ class Store:
         names = [n for n in names or list(schema.FRAMES) if not (n in MADE_BY and n in self.unreadable)]
         self.update_manifest(**{SAVING: now_iso()})
         written = 0
+        _SAVING_HERE.add(str(self.dir))  # for readers in other threads (the web app's pages)
         try:
-            for name in names:
-                self.save_frame(name, library.frames[name])
-                written += 1
-        except BaseException:
-            if not written:  # nothing replaced: the previous cache is whole and stays usable
-                with contextlib.suppress(Exception):
-                    self._saved()
-            raise
-        self._saved()
+            try:
+                for name in names:
+                    self.save_frame(name, library.frames[name])
+                    written += 1
+            except BaseException:
+                if not written:  # nothing replaced: the previous cache is whole and stays usable
+                    with contextlib.suppress(Exception):
+                        self._saved()
+                raise
+            self._saved()
+        finally:
+            _SAVING_HERE.discard(str(self.dir))
 
     def _saved(self) -> None:
         data = self.read_manifest()
         data.pop(SAVING, None)
         self.write_manifest(data)
+
+    def _await_save(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A manifest marked ``saving`` while another process (or another thread of this one)
+        holds the run lock and saves is a save in progress, not a stopped one: wait (at most
+        ``SAVE_WAIT`` seconds) for it to end. Returns the manifest then, and the holder when it
+        is still saving (else None)."""
+        import time
+        deadline = time.monotonic() + SAVE_WAIT
+        while manifest.get(SAVING):
+            holder = self.lock_holder() if self.lock_holder is not None else None
+            ours = holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
+            if holder is None or (ours and str(self.dir) not in _SAVING_HERE) \
+                    or _earlier(manifest[SAVING], holder.get("started")):
+                return manifest, None  # nobody saving, or marked before the holder began: a stopped save
+            if time.monotonic() >= deadline:
+                return manifest, holder
+            time.sleep(0.1)
+            self.forget_manifest()
+            manifest = self.read_manifest()
+        return manifest, None
 
     def load_library(self) -> Library | None:
         """The cached Library, or None when the cache is missing, old or corrupt."""
@@ -315,8 +345,14 @@ class Store:
         if not manifest.get("fetched_at"):
             return None
         if manifest.get(SAVING):
-            self._problem(f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped "
-                          "before its last file; the cache will be re-pulled")
+            manifest, saver = self._await_save(manifest)
+        if manifest.get(SAVING):
+            if saver is not None:
+                self._problem(f"{self.frames_dir}: the cache is being saved by a run in progress (pid "
+                              f"{saver.get('pid')}: {saver.get('command', '?')}); try again when it ends")
+            else:
+                self._problem(f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped "
+                              "before its last file; the cache will be re-pulled")
             return None
         frames = {}
         for name in schema.FRAMES:
@@ -344,6 +380,15 @@ class Store:
         if message not in self.problems:
             self.problems.append(message)
             log.warning(message)
+
+
+def _earlier(marked: Any, started: Any) -> bool:
+    """True when the ISO time ``marked`` is certainly before ``started`` (False when unknown)."""
+    try:
+        a, b = datetime.fromisoformat(str(marked)), datetime.fromisoformat(str(started))
+        return (a if a.tzinfo else a.replace(tzinfo=timezone.utc)) < (b if b.tzinfo else b.replace(tzinfo=timezone.utc))
+    except (TypeError, ValueError):
+        return False
 
 
 IDS = "a list of ids"

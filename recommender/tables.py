@@ -121,7 +121,6 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     return t
 
 
-
 def hanging(line: str, width: int, indent: int) -> str:
     """One ``label: value`` line of plain text wrapped at spaces to ``width`` terminal cells,
     its continuation lines indented by ``indent``. The label (the first word with the spaces
@@ -131,7 +130,10 @@ def hanging(line: str, width: int, indent: int) -> str:
     import re
 
     from rich.cells import cell_len
-    head, value = re.match(r"(\s*\S+\s*)(.*)", terminal_safe(line), re.S).groups()
+    parts = re.match(r"(\s*\S+\s*)(.*)", terminal_safe(line), re.S)
+    if parts is None:  # an empty or blank line: nothing to wrap
+        return terminal_safe(line)
+    head, value = parts.groups()
     words = value.split(" ")
     out, current = [], head + words[0]
     for word in words[1:]:

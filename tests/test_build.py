@@ -150,6 +150,92 @@ def test_a_refresh_stopped_between_two_frames_is_re_pulled_not_used_half(small, 
     assert list(items[items["playlist_id"] == pid].sort_values("position")["track_id"]) == edited
 
 
+def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, monkeypatch):
+    """A reader (search, moods, status, the web app, a dry run) that came while a cron refresh
+    was writing its frames saw the ``saving`` mark and called the save stopped: 'no cached
+    library: run refresh first' and a false 'stopped before its last file', for a save that
+    ended a moment later."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from recommender import store as store_module
+    from recommender.lock import lock_path
+    server, settings = small
+    build(settings, dry_run=True)
+    store = Store(settings.cache_dir)
+    saver = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from recommender.lock import RunLock\n"
+        "from recommender.store import Store, now_iso\n"
+        "with RunLock(sys.argv[1], command='refresh'):\n"
+        "    Store(sys.argv[2]).update_manifest(saving=now_iso())  # its save begins\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(float(sys.argv[3]))\n"
+        "    Store(sys.argv[2])._saved()\n"), str(lock_path(settings.cache_dir)), str(settings.cache_dir), "1.5"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    try:
+        assert saver.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        reader = jobs.open_store(settings)  # knows who holds the run lock
+        library = reader.load_library()
+        assert library is not None and len(library.tracks) and time.monotonic() - started >= 0.5
+        assert not reader.problems
+    finally:
+        saver.wait(30)
+    # a save still going when the reader gives up is said as such, never as a stopped one
+    monkeypatch.setattr(store_module, "SAVE_WAIT", 0.3)
+    saver = subprocess.Popen(saver.args[:-1] + ["5"], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    try:
+        assert saver.stdout.readline().strip() == "held"
+        reader = jobs.open_store(settings)  # knows who holds the run lock
+        assert reader.load_library() is None
+        assert len(reader.problems) == 1 and "being saved by a run in progress" in reader.problems[0]
+        assert f"pid {saver.pid}: refresh" in reader.problems[0] and "stopped" not in reader.problems[0]
+        # a mark older than the run holding the lock is an earlier run's stopped save: said at once
+        store.update_manifest(saving="2026-11-30T06:00:00+00:00")
+        monkeypatch.setattr(store_module, "SAVE_WAIT", 30)
+        reader, started = jobs.open_store(settings), time.monotonic()
+        assert reader.load_library() is None and time.monotonic() - started < 5
+        assert len(reader.problems) == 1 and "stopped before its last file" in reader.problems[0]
+    finally:
+        saver.kill()
+        saver.wait(30)
+
+
+def test_a_cache_another_thread_is_saving_is_waited_for_not_called_stopped(small, monkeypatch):
+    """The web app: a page's thread read the library while a publish in another thread of the
+    same process (holding the run lock) was saving the refreshed frames: 'stopped', no library."""
+    import threading
+
+    from recommender.lock import RunLock, lock_path
+    server, settings = small
+    build(settings, dry_run=True)
+    store = Store(settings.cache_dir)
+    library = store.load_library()
+    real, began = Store.save_frame, threading.Event()
+
+    def slow(self, name, df):
+        began.set()
+        threading.Event().wait(0.3)
+        real(self, name, df)
+    monkeypatch.setattr(Store, "save_frame", slow)
+
+    def publish_thread():
+        with RunLock(lock_path(settings.cache_dir), command="web publish"):
+            Store(settings.cache_dir).save_library(library, ["tracks", "artists"])
+    saver = threading.Thread(target=publish_thread)
+    saver.start()
+    try:
+        assert began.wait(30)
+        reader = jobs.open_store(settings)  # knows who holds the run lock
+        assert reader.load_library() is not None and not reader.problems, reader.problems
+    finally:
+        saver.join(30)
+
+
 @pytest.mark.parametrize("damage", [
     {"managed_playlist": "P1"}, {"user_removed": 5}, {"user_removed": [{"id": "x"}]}, {"pin_requests": 3},
     {"fetched_at": 5}, {"managed_playlist": {"pinned": None}}, {"managed_playlist": {"pending": 7}}],

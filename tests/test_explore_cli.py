@@ -95,6 +95,11 @@ def test_moods_cluster_blends_playlists_and_lists_tracks(data, tmp_path):
     assert table.exit_code == 0 and "Tracks per mood cluster" in table.stdout and "xanny" in table.stdout
     bad = run(["moods", "cluster", "Party", "--dataset", str(data), "--export"], tmp_path)
     assert bad.exit_code == 2 and "--dataset" in bad.stderr
+    # no playlist given: the error named "your" playlists and `recommend playlists`, which lists
+    # the account's, not the data file's
+    bare = run(["moods", "cluster", "--dataset", str(data)], tmp_path)
+    assert bare.exit_code == 2 and "among the data file's " in bare.stderr and '"Party"' in bare.stderr, bare.stderr
+    assert "your" not in bare.stderr and "recommend playlists" not in bare.stderr, bare.stderr
 
 
 def test_moods_near_shows_valence_and_energy(data, tmp_path):

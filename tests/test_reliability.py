@@ -456,6 +456,47 @@ def test_a_run_stopped_during_the_playlist_write_says_what_is_left_and_is_record
         assert server.playlist_track_ids(pid) == planned  # the next run finished it
 
 
+def test_sigterm_during_a_mood_export_is_unwound_like_ctrl_c(tmp_path):
+    """`moods recommend --export` writes a playlist as build-playlist does, yet SIGTERM killed it
+    at once (README: 'other commands ... write nothing that needs unwinding'): no word of what
+    the mood playlist held, the lock file left holding the dead run."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from recommender.standins.spotify import Account, StandinServer
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        env = {**os.environ, "PYTHONPATH": str(REPO), **env_for(server, cache)}
+        assert run(["refresh", "--quiet", "--no-input"], env_for(server, cache)).exit_code == 0
+        from importlib import resources
+
+        from recommender.standins.spotify import SAMPLE_FEATURES
+        with resources.as_file(resources.files("recommender") / "data" / SAMPLE_FEATURES) as path:
+            assert run(["import", "features", str(path), "--quiet"], env_for(server, cache)).exit_code == 0
+        arrived = threading.Event()
+        server.add_fault(Fault(method="POST", path=r"^/v1/playlists/[^/]+/items$", delay=30,
+                               before=lambda account: arrived.set()))
+        child = subprocess.Popen([sys.executable, "-m", "recommender", "moods", "recommend", "--mood", "happy",
+                                  "-n", "150", "--export", "--no-input"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            while not arrived.wait(0.5):
+                assert child.poll() is None, child.stderr.read()  # it ended before its second write
+            child.send_signal(signal.SIGTERM)
+            _, stderr = child.communicate(timeout=60)
+        finally:
+            child.kill()
+        assert child.returncode == 143, stderr
+        last = stderr.strip().splitlines()[-1]
+        assert last.startswith("terminated: the playlist 'recommend: happy' holds only the first 100 ("), stderr
+        assert last.endswith("of its 150 new tracks until the next export of that mood writes the rest"), stderr
+        assert "Traceback" not in stderr, stderr
+        assert (cache / "recommend.lock").read_text() == ""  # released, not left holding the dead run
+
+
 # ----- disk full ------------------------------------------------------------------------------
 def no_space(*args, **kwargs):
     import errno

@@ -202,6 +202,7 @@ def test_hanging_wraps_at_spaces_under_the_value_and_never_splits_a_word():
     assert out[0] == "cache:    /a/very/long/path/that/does/not/fit/anywhere"  # the path whole, by its label
     assert out[1:] == ["          (fetched 2026-11-30,", "          1 h ago)"]
     assert hanging("short: fits", 30, 10) == "short: fits"
+    assert hanging("", 30, 10) == "" and hanging("   ", 30, 10) == "   "  # were AttributeError (no match)
     wide = hanging("playlist: 'ドラマ ドラマ ドラマ ドラマ ドラマ'", 24, 10).splitlines()  # CJK: 2 cells each
     assert all(cell_len(x) <= 24 for x in wide) and len(wide) == 3
     assert hanging("playlist: 'x\x1b[2Jy'", 80, 10) == "playlist: 'x\\x1b[2Jy'"

@@ -94,7 +94,7 @@ class StubContext:
 
     def mood_tracks(self, mood="", valence="", energy=""):
         self.calls.append(("moods", mood, valence, energy))
-        return {"target": {"valence": 0.75, "energy": 0.75},
+        return {"target": {"valence": 0.75, "energy": 0.75}, "mood": "happy", "playlist": "recommend: happy",
                 "tracks": [{"rank": 1, "track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[2], "mood": "happy",
                             "valence": 0.7, "energy": 0.8, "score": 0.9}]}
 

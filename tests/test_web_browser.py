@@ -231,6 +231,13 @@ def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo
     lines = page.eval_on_selector_all("#results td.mood", "els => els.map(e => { const r = document.createRange(); "
                                       "r.selectNodeContents(e); return r.getClientRects().length; })")
     assert set(lines) == {1}, lines  # "energetic" whole, not "energ/etic"
+    said = []  # the confirm names the playlist the export writes (the page rounded it its own way)
+    page.once("dialog", lambda d: said.append(d.message))
+    page.click("#mood-export")
+    page.locator("#export-status", has_text='created "recommend: valence ').wait_for()
+    written = page.inner_text("#export-status").split('"')[1]
+    assert said == [f'Write these {len(rows)} tracks to the private playlist "{written}"?'], (said, written)
+    assert page.inner_text("#title") == "Tracks nearest " + written.removeprefix("recommend: ")
     page.locator("#plane circle.dot").last.hover()
     assert page.inner_text("#hover").strip()
     assert_safe(page)

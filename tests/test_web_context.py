@@ -201,7 +201,7 @@ def test_taste_map_of_a_tiny_library_says_so_in_plain_words(tmp_path):
     assert "'your library' has 3 tracks" in str(err.value) and "__" not in str(err.value)
 
 
-def test_moods_page_counts_and_the_tracks_of_a_mood_or_a_point(tmp_path):
+def test_moods_page_counts_and_the_tracks_of_a_mood_or_a_point(tmp_path, monkeypatch):
     from recommender.config import load_settings
     from recommender.errors import NotEnoughData
     from test_moods import corner_rows, make_library, text_rows
@@ -218,6 +218,17 @@ def test_moods_page_counts_and_the_tracks_of_a_mood_or_a_point(tmp_path):
     assert [t["mood"] for t in sad["tracks"][:6]] == ["sad"] * 6
     calm = c.mood_tracks(valence="0.9", energy="0.1")  # a point, as the page's click sends it
     assert calm["target"] == {"valence": 0.9, "energy": 0.1} and calm["tracks"][0]["mood"] == "calm"
+    # the page said the playlist's name itself, rounding as JavaScript does (0.125 -> "0.13"),
+    # while the export wrote "recommend: valence 0.12, ..." (Python's rounding, as the CLI's)
+    from recommender.moodexport import point_name
+    half = c.mood_tracks(valence="0.125", energy="0.5")
+    assert (half["mood"], half["playlist"]) == (point_name(0.125, 0.5), "recommend: " + point_name(0.125, 0.5))
+    assert c.mood_tracks(mood=" Sad")["playlist"] == "recommend: sad"
+    written = []
+    monkeypatch.setattr("recommender.web.export.export_mood", lambda s, g, mood, ids: written.append(mood) or {})
+    c._gateway = lambda settings: None
+    c.export_mood(valence="0.125", energy="0.5")
+    assert written == [half["mood"]]
     for bad in ("abc", "1.5", "nan", ""):
         with pytest.raises(UsageError, match="valence must be a number from 0 to 1"):
             c.mood_tracks(valence=bad, energy="0.5")

@@ -430,17 +430,17 @@ class WebContext:
     def export_mood(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
         """The list ``mood_tracks`` gives for the same query, to ``"recommend: <mood>"`` (a point:
         "recommend: valence V, energy E"), the playlist `moods recommend --export` keeps."""
-        from ..moodexport import point_name
-        from ..moods import normalise_mood
         from .export import export_mood
         out = self.mood_tracks(mood, valence, energy)
-        name = normalise_mood(mood) if mood else point_name(out["target"]["valence"], out["target"]["energy"])
-        return export_mood(self.settings, self._gateway(self.settings), name, [t["track_id"] for t in out["tracks"]])
+        return export_mood(self.settings, self._gateway(self.settings), out["mood"], [t["track_id"] for t in out["tracks"]])
 
     def mood_tracks(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
         """`recommend moods recommend`: a mood (nudged toward your taste, as the CLI does) or a
-        point of the plane (``valence`` and ``energy`` as the query gives them, 0..1)."""
-        from ..moods import mood_point, mood_recommend
+        point of the plane (``valence`` and ``energy`` as the query gives them, 0..1). ``mood``
+        and ``playlist`` name the list and the playlist an export writes it to (the page says
+        them as given: a point's name rounded here, as `moods recommend --export` rounds it)."""
+        from ..moodexport import playlist_name, point_name
+        from ..moods import mood_point, mood_recommend, normalise_mood
         from ..pipeline import taste_seeds
         lib = jobs.taste_library(self.settings, self.library())  # as the CLI's: our playlists are not yours
         m = self.settings.moods
@@ -459,7 +459,8 @@ class WebContext:
                     raise UsageError(f"{key} must be a number from 0 to 1, got {text!r}") from None
             df = mood_point(lib, number("valence", valence), number("energy", energy), **kwargs)
         tv, te = df.attrs["target"]
-        return {"target": {"valence": _num(tv), "energy": _num(te)},
+        name = normalise_mood(mood) if mood else point_name(tv, te)
+        return {"target": {"valence": _num(tv), "energy": _num(te)}, "mood": name, "playlist": playlist_name(name),
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "mood": str(r["mood"]), "valence": _num(r["valence"]),
                             "energy": _num(r["energy"]), "score": _num(r["score"])} for r in df.to_dict("records")]}

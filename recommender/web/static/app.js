@@ -361,8 +361,7 @@ function initMoods() {
     try {
       const out = await getJSON("/api/moods?" + new URLSearchParams(query));
       if (mine !== seq) return;
-      shown = { query: query, name: query.mood || `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`,
-                count: out.tracks.length };
+      shown = { query: query, playlist: out.playlist, count: out.tracks.length };  // the server names it, as the CLI does
       exportRow.hidden = out.tracks.length === 0;
       target.setAttribute("cx", sx(out.target.valence).toFixed(1));
       target.setAttribute("cy", sy(out.target.energy).toFixed(1));
@@ -388,7 +387,7 @@ function initMoods() {
   document.getElementById("mood-export").addEventListener("click", async () => {
     if (!shown) return;
     const target = shown;
-    if (!window.confirm(`Write these ${target.count} tracks to the private playlist "recommend: ${target.name}"?`)) return;
+    if (!window.confirm(`Write these ${target.count} tracks to the private playlist "${target.playlist}"?`)) return;
     exportStatus.textContent = "exporting…";
     try {
       const out = await postJSON("/api/moods/export", target.query);
@@ -402,7 +401,7 @@ function initMoods() {
     const clamp = (v) => Math.min(1, Math.max(0, v));
     const v = clamp(((ev.clientX - box.left) * (S / box.width) - pad) / span);
     const e = clamp((S - pad - (ev.clientY - box.top) * (S / box.height)) / span);
-    show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${point(out)}`);
+    show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${out.mood}`);
   });
 }
 
