@@ -213,20 +213,26 @@ class Terminated(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
-    """Within: SIGTERM raises ``Terminated`` (main thread only; the previous handler after)."""
+    """Within: SIGTERM raises ``Terminated`` (main thread only; the previous handler after; a
+    SIGTERM the parent set to be ignored stays ignored)."""
     import signal
     import threading
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_IGN:  # the parent asked for SIGTERM to be ignored (nohup-like): keep that
+        yield
+        return
+
     def stop(signum, frame):
         raise Terminated()
-    previous = signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    finally:  # None: a handler not set from Python, which signal.signal cannot put back
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _silence_closed_output() -> None:

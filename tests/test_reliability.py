@@ -704,3 +704,23 @@ def test_a_verbose_refresh_of_the_sample_library_does_not_rotate_the_log(sample_
     assert log.read_text().startswith("history that must survive")  # not rotated away
     assert log.stat().st_size < 500_000  # whole bodies were 3.7 MB
     assert "more characters not logged" in log.read_text()  # bodies are logged, capped
+
+
+def test_the_sigterm_handler_keeps_an_ignored_sigterm_and_puts_back_one_not_set_from_python(monkeypatch):
+    # a run started with SIGTERM ignored (nohup-like) got our handler anyway, and leaving the
+    # command with a handler not set from Python (getsignal() is None) raised TypeError
+    import signal
+
+    from recommender import cli
+    old = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with cli._sigterm_as_interrupt():
+            assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        monkeypatch.setattr(signal, "getsignal", lambda signum: None)
+        with cli._sigterm_as_interrupt():
+            pass
+        monkeypatch.undo()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, old)
