@@ -99,15 +99,6 @@ def fitted_weights(weights, scorers) -> dict[str, float]:
     return {name: float(w) * factors.get(name, 1.0) for name, w in weights.items()}
 
 
-def weights_text(weights: Mapping[str, float], factors: Mapping[str, float] | None = None) -> str:
-    """``content 1, artist_walk 1.15 x0.40``: blend weights as the CLI's titles and the HTML
-    report print them (the playlist description writes the same form itself: ``publish``
-    never imports scoring); ``factors``: each scorer's ``weight_factor`` where it is not 1."""
-    factors = factors or {}
-    return ", ".join(f"{k} {float(v):g}" + (f" x{factors[k]:.2f}" if k in factors else "")
-                     for k, v in weights.items())
-
-
 def blend_matrix(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The blend formula, for many weight vectors at once: combos x candidates, float64.
 

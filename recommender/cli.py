@@ -495,7 +495,7 @@ def playlist_url(playlist_id: str) -> str:
 
 
 def _print_build(result, held) -> None:
-    from .blend import weights_text
+    from .config import weights_text
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
@@ -622,7 +622,7 @@ def evaluate_cmd(
     n = result.top_n
     keys = [f"p@{n}", f"r@{n}", f"ndcg@{n}", "rprec", "coverage", "catalogue_coverage", "diversity"]
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
-    from .blend import weights_text
+    from .config import weights_text
     _console().print(_table(f"{result.targets} targets from {setup.source}; blend weights "
                             f"{weights_text(result.weights)}; "
                             f"{result.seconds:.1f} s", ["method"] + keys, rows,
@@ -663,7 +663,7 @@ def tune_cmd(
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
-    from .blend import weights_text
+    from .config import weights_text
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
                          "would overwrite your config's; tune on your own library to write them")

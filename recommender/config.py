@@ -167,6 +167,15 @@ class Settings(Mapping):
         return self._data[section][key]
 
 
+def weights_text(weights: Mapping[str, float], factors: Mapping[str, float] | None = None) -> str:
+    """``content 1, artist_walk 1.15 x0.40``: blend weights as the CLI's titles, the HTML report
+    and the playlist description print them; ``factors``: each scorer's ``weight_factor`` where
+    it is not 1."""
+    factors = factors or {}
+    return ", ".join(f"{k} {float(v):g}" + (f" x{factors[k]:.2f}" if k in factors else "")
+                     for k, v in weights.items())
+
+
 def _thaw(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}

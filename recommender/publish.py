@@ -246,12 +246,12 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
 
 def description(settings, weights: dict[str, float]) -> str:
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    w = ", ".join(f"{k} {v:g}" for k, v in weights.items() if v > 0)  # the scorers that count, as the table's title
+    from .config import DEFAULT_FILE, weights_text
+    w = weights_text({k: v for k, v in weights.items() if v > 0})  # the scorers that count, as the table's title
     template = settings.playlist.description
     try:
         text = template.format(date=date, weights=w)
     except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
-        from .config import DEFAULT_FILE
         where = (getattr(settings, "sources", None) or {}).get("playlist.description", DEFAULT_FILE)
         raise ConfigError(f"{where}: playlist.description: {template!r} is not a valid template ({type(exc).__name__}: "
                           f"{exc}); it may use {{date}} and {{weights}}, and {{{{ }}}} for a literal brace") from None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .blend import weights_text
+from .config import weights_text
 from .errors import UsageError
 from .evaluate import BLEND, EvalResult
 from .safetext import html_safe
