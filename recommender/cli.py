@@ -1248,26 +1248,15 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
                                                                              "in place.")] = False,
                         dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks closest to a valence/energy mood, nudged toward your taste (needs audio features)."""
-    from .moodexport import point_name
-    from .moods import mood_point, mood_recommend, normalise_mood
-    from .pipeline import taste_seeds
+    from . import jobs
     point = (valence, energy) != (None, None)
     if point == (mood is not None) or (point and None in (valence, energy)):
         raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)")
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
-    if point:
-        df = mood_point(library, valence, energy, n=limit, **_mood_kwargs(settings))
-        title, name = f"Tracks nearest valence {valence:g}, energy {energy:g}", point_name(valence, energy)
-    else:
-        try:
-            seeds = taste_seeds(library, settings)
-        except RecommenderError:
-            seeds = None
-        df = mood_recommend(library, mood, n=limit, seeds=seeds, seed_bias=settings.moods.seed_bias,
-                            **_mood_kwargs(settings))
-        title, name = f"Tracks for a {mood} mood", normalise_mood(mood)
+    df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit)
+    title = f"Tracks nearest valence {valence:g}, energy {energy:g}" if point else f"Tracks for a {mood} mood"
     exported = []
     if export:
         from .moodexport import export_job

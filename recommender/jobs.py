@@ -420,6 +420,27 @@ def require_library(settings) -> Library:
     return library
 
 
+def mood_list(settings, library: Library, mood: str | None = None, valence: float | None = None,
+              energy: float | None = None, n: int = 20) -> tuple[pd.DataFrame, str]:
+    """`moods recommend`'s tracks (the CLI's and the web Moods page's) and the list's name
+    (the mood, or "valence V, energy E"; the export's playlist is "recommend: <name>"): a mood
+    is nudged toward your taste (``moods.seed_bias``), a point of the plane is taken as given."""
+    from .errors import RecommenderError
+    from .moodexport import point_name
+    from .moods import mood_point, mood_recommend, normalise_mood
+    from .pipeline import taste_seeds
+    m = settings.moods
+    kwargs = {"n": n, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
+    if mood is None:
+        df = mood_point(library, valence, energy, **kwargs)
+        return df, point_name(*df.attrs["target"])
+    try:
+        seeds = taste_seeds(library, settings)
+    except RecommenderError:  # no top or saved tracks: the centre of the mood's quadrant
+        seeds = None
+    return mood_recommend(library, mood, seeds=seeds, seed_bias=m.seed_bias, **kwargs), normalise_mood(mood)
+
+
 def taste_library(settings, library: Library | None = None, refs: Iterable[str] = ()) -> Library:
     """The cached library (or ``library``) without every playlist this tool ever wrote (the
     managed playlist, old ones, mood exports): our own output is never taste, evidence or a

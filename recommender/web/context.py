@@ -439,27 +439,20 @@ class WebContext:
         point of the plane (``valence`` and ``energy`` as the query gives them, 0..1). ``mood``
         and ``playlist`` name the list and the playlist an export writes it to (the page says
         them as given: a point's name rounded here, as `moods recommend --export` rounds it)."""
-        from ..moodexport import playlist_name, point_name
-        from ..moods import mood_point, mood_recommend, normalise_mood
-        from ..pipeline import taste_seeds
+        from ..moodexport import playlist_name
         lib = jobs.taste_library(self.settings, self.library())  # as the CLI's: our playlists are not yours
-        m = self.settings.moods
-        kwargs = {"n": SEARCH_LIMIT, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
-        if mood:
+
+        def number(key: str, text: str) -> float:
             try:
-                seeds = taste_seeds(lib, self.settings)
-            except RecommenderError:
-                seeds = None
-            df = mood_recommend(lib, mood, seeds=seeds, seed_bias=m.seed_bias, **kwargs)
+                return float(text)
+            except ValueError:
+                raise UsageError(f"{key} must be a number from 0 to 1, got {text!r}") from None
+        if mood:
+            df, name = jobs.mood_list(self.settings, lib, mood, n=SEARCH_LIMIT)
         else:
-            def number(key: str, text: str) -> float:
-                try:
-                    return float(text)
-                except ValueError:
-                    raise UsageError(f"{key} must be a number from 0 to 1, got {text!r}") from None
-            df = mood_point(lib, number("valence", valence), number("energy", energy), **kwargs)
+            df, name = jobs.mood_list(self.settings, lib, valence=number("valence", valence),
+                                      energy=number("energy", energy), n=SEARCH_LIMIT)
         tv, te = df.attrs["target"]
-        name = normalise_mood(mood) if mood else point_name(tv, te)
         return {"target": {"valence": _num(tv), "energy": _num(te)}, "mood": name, "playlist": playlist_name(name),
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "mood": str(r["mood"]), "valence": _num(r["valence"]),
