@@ -98,6 +98,10 @@ class StorageError(RecommenderError):
     exit_code = 7
 
     STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1})  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
+    HINTS = {28: "the disk is full: free some space and run again",
+             122: "the disk quota is used up: free some space and run again",
+             30: "the file system is read-only",
+             13: "check the permissions of the folder", 1: "check the permissions of the folder"}
 
     @classmethod
     def matches(cls, exc: BaseException) -> bool:
@@ -108,10 +112,7 @@ class StorageError(RecommenderError):
         import os
         where = path if path is not None else (exc.filename or "a local file")
         reason = exc.strerror or os.strerror(exc.errno or 0)
-        hint = {28: "the disk is full: free some space and run again",
-                122: "the disk quota is used up: free some space and run again",
-                30: "the file system is read-only",
-                13: "check the permissions of the folder", 1: "check the permissions of the folder"}.get(exc.errno, "")
+        hint = cls.HINTS.get(exc.errno, "")
         return cls(f"cannot write {where}: {reason}" + (f" ({hint}; the previous version is kept)" if hint else ""))
 
 
@@ -124,10 +125,8 @@ def make_dirs(path: Path | str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         reason = exc.strerror or os.strerror(exc.errno or 0)
-        hint = {17: "a file is in the way: a folder is needed there", 20: "a file is in the way: a folder is needed there",
-                28: "the disk is full", 30: "the file system is read-only",
-                13: "check the permissions of the folders above it", 1: "check the permissions of the folders above it"
-                }.get(exc.errno or 0)
+        in_the_way, above = "a file is in the way: a folder is needed there", "check the permissions of the folders above it"
+        hint = {**StorageError.HINTS, 17: in_the_way, 20: in_the_way, 13: above, 1: above}.get(exc.errno or 0)
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(folder) else ""
         raise StorageError(f"cannot create the folder {folder}: {reason}{where}" + (f" ({hint})" if hint else "")) from None
     return folder
