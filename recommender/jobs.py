@@ -72,8 +72,7 @@ def login(settings, open_url=None) -> Login:
     new account's library rather than writing the other's recommendations into it."""
     from .errors import RecommenderError
     from .spotify.auth import login as _login
-    make_dirs(settings.cache_dir)
-    with writing(settings, "auth"):
+    with writing(settings, "auth"):  # (which makes the data folder)
         _login(settings, open_url=open_url)
         try:
             me = connect(settings).get("me") or {}
