@@ -301,15 +301,15 @@ class Store:
         written = 0
         _SAVING_HERE.add(str(self.dir))  # for readers in other threads (the web app's pages)
         try:
-            try:
-                for name in names:
-                    self.save_frame(name, library.frames[name])
-                    written += 1
-            except BaseException:
-                if not written:  # nothing replaced: the previous cache is whole and stays usable
-                    with contextlib.suppress(Exception):
-                        self._saved()
-                raise
+            for name in names:
+                self.save_frame(name, library.frames[name])
+                written += 1
+        except BaseException:
+            if not written:  # nothing replaced: the previous cache is whole and stays usable
+                with contextlib.suppress(Exception):
+                    self._saved()
+            raise
+        else:
             self._saved()
         finally:
             _SAVING_HERE.discard(str(self.dir))
