@@ -310,8 +310,8 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
         raise
     if applied is None:
-        raise SpotifyUnavailable("could not bring the managed playlist to the planned state in this run "
-                                 "(Spotify kept failing writes); the next run will finish it")
+        raise SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
+                                 f"(Spotify kept failing writes); {again} will finish it")
     return applied
 
 
