@@ -95,18 +95,15 @@ class AudioScorer(Scorer):
         lead = "sounds alike: " if len(seed_rows) == 1 else "sounds like your seeds: "  # one seed: `similar`
         centroid = (self.F_[seed_rows].T @ s[seed_rows]) / s.sum()
         F = self.F_
+        words = [FEATURE_WORDS.get(c, (f"low {c}", f"high {c}")) for c in self.columns_]  # once, not per track
         out = {}
         ids = [str(t) for t in track_ids]
         for tid, r in zip(ids, self._positions(ids)):
             if r < 0 or not self.has_[r]:
                 continue
             agree = F[r] * centroid
-            ranked = [j for j in np.argsort(-agree, kind="stable") if agree[j] > 0 and self._words[j] is not None]
-            parts = [self._words[j][int(F[r, j] > 0)] for j in ranked[:top]]
+            ranked = [j for j in np.argsort(-agree, kind="stable") if agree[j] > 0 and words[j] is not None]
+            parts = [words[j][int(F[r, j] > 0)] for j in ranked[:top]]
             if parts:
                 out[str(tid)] = lead + ", ".join(parts)
         return out
-
-    @property
-    def _words(self) -> list[tuple[str, str] | None]:
-        return [FEATURE_WORDS.get(c, (f"low {c}", f"high {c}")) for c in self.columns_]
