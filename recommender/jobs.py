@@ -526,13 +526,13 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
     from .dataset import hide_random
     from .tune import tune as _tune
     ev = settings.evaluate
-    hider = None
-    if setup.protocol:
-        def hider(lib, fold):  # benchmark data: protocol hiding for fold 0, seeded random after
-            from .dataset import hide_tracks
-            return hide_tracks(lib, min_tracks=ev.min_tracks) if fold == 0 else \
-                hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + fold, min_tracks=ev.min_tracks)
-    return _tune(setup.library, settings, folds=folds or settings.tune.folds, seed=ev.seed, hider=hider,
+
+    def protocol_hider(lib, fold):  # benchmark data: protocol hiding for fold 0, seeded random after
+        from .dataset import hide_tracks
+        return hide_tracks(lib, min_tracks=ev.min_tracks) if fold == 0 else \
+            hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + fold, min_tracks=ev.min_tracks)
+    return _tune(setup.library, settings, folds=folds or settings.tune.folds, seed=ev.seed,
+                 hider=protocol_hider if setup.protocol else None,
                  progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
 
 
