@@ -33,6 +33,7 @@ from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
 from .explore import distinct_recordings, fold, resolve_track, track_display
 from .library import Library
+from .namewords import NAME_FILLER
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,12 @@ QUALIFIER_Z = 0.75
 PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
                "(a CSV with track_id, valence, energy, ... columns)")
-# Words too common in track/album names to say anything about a mood or a cluster.
-NOISE_WORDS = frozenset(
-    "feat ft featuring remix remastered remaster version edit mix radio original live deluxe "
-    "edition single album ep vol pt part explicit extended acoustic instrumental mono stereo "
-    "de la el en los las del un una y mi tu te que lo se me no con por para le les et du des".split())
+# Words too common in track/album names to say anything about a mood or a cluster: the
+# release-format words, and the credit and foreign function words the content scorer's "why"
+# skips too (``namewords``).
+NOISE_WORDS = NAME_FILLER | frozenset(
+    "remix remastered remaster version edit mix radio original live deluxe "
+    "edition single album ep vol pt part explicit extended acoustic instrumental mono stereo".split())
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W_]+\b"  # words of 2+ characters starting with a letter
 
 
