@@ -106,7 +106,13 @@ def _bounds(high: bool, threshold: float) -> tuple[float, float]:
 # ----- frames -------------------------------------------------------------------------------
 def audio_features(library: Library) -> pd.DataFrame:
     """Audio features of the library's tracks as floats, indexed by track id (one row per
-    track that has a valence and an energy; the last imported row wins)."""
+    track that has a valence and an energy; the last imported row wins). Read once per
+    Library (``Library.derived``: the mood page, its classifier and its plane share one
+    read): callers must not modify it."""
+    return library.derived("moods.audio_features", lambda: _read_audio_features(library))
+
+
+def _read_audio_features(library: Library) -> pd.DataFrame:
     af = library.frames["audio_features"]
     ids = pd.Index(af["track_id"].astype(str).to_numpy(dtype=object), dtype=object, name="track_id")
     keep = ids.isin(pd.Index(library.track_ids.to_numpy(dtype=object), dtype=object)) & ~ids.duplicated(keep="last")
