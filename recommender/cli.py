@@ -1083,15 +1083,16 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
                      "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
+    # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
+    # tracks unknown), then the managed playlist (the tracks we last wrote)
+    m = managed if isinstance(managed, dict) else {}
+    late = [(h["id"], h.get("name"), None) for h in managed_history(store) if roles.get(h["id"]) == "earlier"]
+    late += [(managed_id, m.get("name"), len(m.get("last_written") or []))] if managed_id else []
     shown = {r["id"] for r in rows}
-    for h in managed_history(store):  # one replaced by --new-playlist, created after the last refresh
-        if roles.get(h["id"]) == "earlier" and h["id"] not in shown:
-            rows.append({"name": h.get("name") or settings.playlist.name, "id": h["id"], "owner": library.user_id,
-                         "tracks": None, "managed": True, "url": playlist_url(h["id"])})  # tracks: not cached yet
-    if managed_id and managed_id not in {r["id"] for r in rows}:  # created after the last refresh
-        m = managed if isinstance(managed, dict) else {}
-        rows.append({"name": m.get("name") or settings.playlist.name, "id": managed_id, "owner": library.user_id,
-                     "tracks": len(m.get("last_written") or []), "managed": True, "url": playlist_url(managed_id)})
+    for pid, name, tracks in late:
+        if pid not in shown:
+            rows.append({"name": name or settings.playlist.name, "id": pid, "owner": library.user_id,
+                         "tracks": tracks, "managed": True, "url": playlist_url(pid)})
     if as_json:
         _print_json(rows)
         return
