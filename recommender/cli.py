@@ -496,6 +496,7 @@ def playlist_url(playlist_id: str) -> str:
 
 def _print_build(result, held) -> None:
     from .config import weights_text
+    from .tables import joined, wrap_joined
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
@@ -528,10 +529,14 @@ def _print_build(result, held) -> None:
     add, remove, keep = ("would add", "remove", "keep") if result.dry_run else ("added", "removed", "kept")
     where = result.playlist_id or "(a new playlist)"
     n_new = int(result.table["new"].sum()) if "new" in result.table else 0
-    console.print(f"{n_new} of {len(result.table)} tracks are new to you (candidates.new_share).")
-    console.print(f"Managed playlist {where}: {add} {result.added}, {remove} {result.removed}, {keep} {result.kept}"
-                  + (" (dry run: nothing written)" if result.dry_run else "")
-                  + f"; {result.requests} Spotify request{'' if result.requests == 1 else 's'}, {result.seconds:.1f} s.")
+
+    def summary(line: str) -> None:  # wrapped between its units only: "365 Spotify requests" stays whole
+        console.print(wrap_joined(line, _term_width()), soft_wrap=True)
+    summary(f"{joined(n_new, 'of', len(result.table), 'tracks')} are new to you (candidates.new_share).")
+    summary(f"Managed playlist {where}: {joined(add, result.added)}, {joined(remove, result.removed)}, "
+            f"{joined(keep, result.kept)}" + (" (dry run: nothing written)" if result.dry_run else "")
+            + f"; {joined(result.requests, 'Spotify', 'request' + ('' if result.requests == 1 else 's'))}, "
+            + f"{joined(f'{result.seconds:.1f}', 's.')}")
     if result.playlist_id and not result.dry_run:
         # the link whole on its own line (never broken, so a copy gets all of it); remarks wrap
         console.print(f"Open it: {playlist_url(result.playlist_id)}", soft_wrap=True)
@@ -539,7 +544,7 @@ def _print_build(result, held) -> None:
             console.print("(the demo's playlist lives in the stand-in; a real run's link opens in Spotify)")
     if held:
         from rich.table import Table
-        console.print(f"The stand-in's copy of the playlist now holds {len(held)} tracks, first ones:")
+        summary(f"The stand-in's copy of the playlist now holds {joined(len(held), 'tracks,')} first ones:")
         listing = Table.grid(padding=(0, 1))  # number, then the text with a hanging indent
         listing.add_column(justify="right", no_wrap=True)
         listing.add_column(overflow="fold")
