@@ -1180,11 +1180,11 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's
-            among = playlist_examples(library, whose="the data file's")
-            raise UsageError(f"no playlist given to cluster: choose{among}")
+            raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=str(dataset))}")
         raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
+                            source=None if dataset is None else str(dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         plot_clusters(res, plot)

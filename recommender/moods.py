@@ -311,7 +311,8 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
 
 def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | None = None, seed: int = 0,
                       max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
-                      valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> MoodClusters:
+                      valence_threshold: float = 0.5, energy_threshold: float = 0.5,
+                      source: str | None = None) -> MoodClusters:
     """k-means of the blended tracks of one or more playlists into moods, with a 2-D PCA view.
 
     The playlists' tracks are pooled, each recording once (``explore.distinct_recordings``);
@@ -322,6 +323,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     album, genres reduced with TruncatedSVD). ``k`` None picks the best mean silhouette over
     2..``max_clusters`` (ties: the smaller k). Raises UsageError (unknown playlist, bad k or
     basis) and NotEnoughData (fewer than 4 usable tracks; no features for basis "audio").
+    ``source``: the data file the library was read from, named by an unknown playlist's error.
     """
     from threadpoolctl import threadpool_limits
 
@@ -339,7 +341,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         pid = library.find_playlist(ref)
         if pid is None:
             from .pipeline import resolve_playlist
-            pid = resolve_playlist(library, ref)  # UsageError naming close names, as --seed-playlist's
+            pid = resolve_playlist(library, ref, source)  # UsageError naming close names, as --seed-playlist's
         if pid in dict(sources):
             continue
         names = pl.loc[pl["playlist_id"] == pid, "name"]
