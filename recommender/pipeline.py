@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from .artists import artist_key, mix_inputs
 from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
 from .errors import NotEnoughData, UsageError
+from .isotime import utc_times
 from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
 from .library import as_arrow as _arrow
 
@@ -100,7 +101,7 @@ def taste_seeds(library: Library, settings, *, positive: Iterable[str] = (),
         parts.append(pd.Series(w, index=top["track_id"].astype(str).to_numpy()))
     saved = library.frames["saved_tracks"]
     if len(saved) and float(cfg.saved_weight) > 0:
-        added = pd.to_datetime(saved["added_at"].astype(object), utc=True, errors="coerce", format="ISO8601")
+        added = utc_times(saved["added_at"])
         cutoff = _now(now) - pd.Timedelta(days=int(cfg.recent_days))
         recent = saved.loc[(added >= cutoff).fillna(False).to_numpy(dtype=bool), "track_id"].astype(str)
         recent = pd.unique(recent.to_numpy())
