@@ -55,7 +55,7 @@ def test_saved_after_recommended_reads_both_columns_whatever_their_shape():
 
 def test_a_naive_time_in_the_manifest_or_the_discovery_state_is_utc_not_a_crash(tmp_path):
     # a hand-edited fetched_at or discovery "checked" time without a zone: aware minus naive
-    # raised TypeError from `recommend status` and every refresh
+    # raised TypeError from build-playlist (the cache age) and every refresh (discovery)
     from recommender.sources.albums import days_since
     from recommender.store import Store
     naive = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(tzinfo=None).isoformat()
