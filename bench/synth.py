@@ -27,7 +27,7 @@ _REF_DATE = pd.Timestamp("2026-03-01", tz="UTC")
 def _ids(rng: np.random.Generator, n: int, prefix: str) -> np.ndarray:
     """n unique 22-character base-62 ids (prefix + counter + random tail)."""
     tail = _ALPHABET[rng.integers(0, 62, size=(n, 12))]
-    tails = tail.view(f"<U12").ravel() if n else np.array([], dtype="<U12")
+    tails = tail.view("<U12").ravel() if n else np.array([], dtype="<U12")
     counter = np.char.zfill(np.arange(n).astype(str), 22 - 12 - len(prefix))
     return np.char.add(np.char.add(prefix, counter), tails).astype(object)
 

@@ -496,6 +496,7 @@ def playlist_url(playlist_id: str) -> str:
 
 def _print_build(result, held) -> None:
     from .config import weights_text
+    from .tables import joined, wrap_joined
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
@@ -528,10 +529,14 @@ def _print_build(result, held) -> None:
     add, remove, keep = ("would add", "remove", "keep") if result.dry_run else ("added", "removed", "kept")
     where = result.playlist_id or "(a new playlist)"
     n_new = int(result.table["new"].sum()) if "new" in result.table else 0
-    console.print(f"{n_new} of {len(result.table)} tracks are new to you (candidates.new_share).")
-    console.print(f"Managed playlist {where}: {add} {result.added}, {remove} {result.removed}, {keep} {result.kept}"
-                  + (" (dry run: nothing written)" if result.dry_run else "")
-                  + f"; {result.requests} Spotify request{'' if result.requests == 1 else 's'}, {result.seconds:.1f} s.")
+
+    def summary(line: str) -> None:  # wrapped between its units only: "365 Spotify requests" stays whole
+        console.print(wrap_joined(line, _term_width()), soft_wrap=True)
+    summary(f"{joined(n_new, 'of', len(result.table), 'tracks')} are new to you (candidates.new_share).")
+    summary(f"Managed playlist {where}: {joined(add, result.added)}, {joined(remove, result.removed)}, "
+            f"{joined(keep, result.kept)}" + (" (dry run: nothing written)" if result.dry_run else "")
+            + f"; {joined(result.requests, 'Spotify', 'request' + ('' if result.requests == 1 else 's'))}, "
+            + f"{joined(f'{result.seconds:.1f}', 's.')}")
     if result.playlist_id and not result.dry_run:
         # the link whole on its own line (never broken, so a copy gets all of it); remarks wrap
         console.print(f"Open it: {playlist_url(result.playlist_id)}", soft_wrap=True)
@@ -539,7 +544,7 @@ def _print_build(result, held) -> None:
             console.print("(the demo's playlist lives in the stand-in; a real run's link opens in Spotify)")
     if held:
         from rich.table import Table
-        console.print(f"The stand-in's copy of the playlist now holds {len(held)} tracks, first ones:")
+        summary(f"The stand-in's copy of the playlist now holds {joined(len(held), 'tracks,')} first ones:")
         listing = Table.grid(padding=(0, 1))  # number, then the text with a hanging indent
         listing.add_column(justify="right", no_wrap=True)
         listing.add_column(overflow="fold")
@@ -1083,15 +1088,16 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
                      "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
+    # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
+    # tracks unknown), then the managed playlist (the tracks we last wrote)
+    m = managed if isinstance(managed, dict) else {}
+    late = [(h["id"], h.get("name"), None) for h in managed_history(store) if roles.get(h["id"]) == "earlier"]
+    late += [(managed_id, m.get("name"), len(m.get("last_written") or []))] if managed_id else []
     shown = {r["id"] for r in rows}
-    for h in managed_history(store):  # one replaced by --new-playlist, created after the last refresh
-        if roles.get(h["id"]) == "earlier" and h["id"] not in shown:
-            rows.append({"name": h.get("name") or settings.playlist.name, "id": h["id"], "owner": library.user_id,
-                         "tracks": None, "managed": True, "url": playlist_url(h["id"])})  # tracks: not cached yet
-    if managed_id and managed_id not in {r["id"] for r in rows}:  # created after the last refresh
-        m = managed if isinstance(managed, dict) else {}
-        rows.append({"name": m.get("name") or settings.playlist.name, "id": managed_id, "owner": library.user_id,
-                     "tracks": len(m.get("last_written") or []), "managed": True, "url": playlist_url(managed_id)})
+    for pid, name, tracks in late:
+        if pid not in shown:
+            rows.append({"name": name or settings.playlist.name, "id": pid, "owner": library.user_id,
+                         "tracks": tracks, "managed": True, "url": playlist_url(pid)})
     if as_json:
         _print_json(rows)
         return
@@ -1174,11 +1180,11 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's
-            among = playlist_examples(library, whose="the data file's")
-            raise UsageError(f"no playlist given to cluster: choose{among}")
+            raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=str(dataset))}")
         raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
+                            source=None if dataset is None else str(dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         plot_clusters(res, plot)

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 
 from .errors import DataError, NotEnoughData, UsageError, make_dirs
+from .isotime import utc_times
 from .library import Library
 from .paths import demo_dir, demo_settings
 from .store import Store, atomic_write_text
@@ -192,8 +193,7 @@ def saved_after_recommended(library: Library, playlist_id: str | None) -> list[s
     items = library.playlist_items
     mine = items[items["playlist_id"] == playlist_id][["track_id", "added_at"]]
     both = mine.merge(library.saved_tracks, on="track_id", suffixes=("_playlist", "_saved"))
-    added = pd.to_datetime(both["added_at_playlist"], utc=True, errors="coerce")
-    saved = pd.to_datetime(both["added_at_saved"], utc=True, errors="coerce")
+    added, saved = utc_times(both["added_at_playlist"]), utc_times(both["added_at_saved"])
     return list(dict.fromkeys(both.loc[saved > added, "track_id"].astype(str)))
 
 
@@ -526,13 +526,13 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
     from .dataset import hide_random
     from .tune import tune as _tune
     ev = settings.evaluate
-    hider = None
-    if setup.protocol:
-        def hider(lib, fold):  # benchmark data: protocol hiding for fold 0, seeded random after
-            from .dataset import hide_tracks
-            return hide_tracks(lib, min_tracks=ev.min_tracks) if fold == 0 else \
-                hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + fold, min_tracks=ev.min_tracks)
-    return _tune(setup.library, settings, folds=folds or settings.tune.folds, seed=ev.seed, hider=hider,
+
+    def protocol_hider(lib, fold):  # benchmark data: protocol hiding for fold 0, seeded random after
+        from .dataset import hide_tracks
+        return hide_tracks(lib, min_tracks=ev.min_tracks) if fold == 0 else \
+            hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + fold, min_tracks=ev.min_tracks)
+    return _tune(setup.library, settings, folds=folds or settings.tune.folds, seed=ev.seed,
+                 hider=protocol_hider if setup.protocol else None,
                  progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
 
 

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from .errors import LockHeld, RecommenderError, StorageError, make_dirs
+from .isotime import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -273,15 +274,13 @@ def _pid_reused(info: dict[str, Any], slack_seconds: float = 60.0) -> bool:
         return False
     try:
         pid = int(info["pid"])
-        started = datetime.fromisoformat(str(info["started"]))
+        started = parse_time(info["started"])  # naive: UTC (ValueError: unknown)
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
                     if line.startswith("btime "))
         began = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time in ticks
     except (KeyError, TypeError, ValueError, IndexError, StopIteration, OSError):
         return False
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=timezone.utc)
     return began > started.timestamp() + slack_seconds
 
 

@@ -33,6 +33,7 @@ from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
 from .explore import distinct_recordings, fold, resolve_track, track_display
 from .library import Library
+from .namewords import NAME_FILLER
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,12 @@ QUALIFIER_Z = 0.75
 PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
                "(a CSV with track_id, valence, energy, ... columns)")
-# Words too common in track/album names to say anything about a mood or a cluster.
-NOISE_WORDS = frozenset(
-    "feat ft featuring remix remastered remaster version edit mix radio original live deluxe "
-    "edition single album ep vol pt part explicit extended acoustic instrumental mono stereo "
-    "de la el en los las del un una y mi tu te que lo se me no con por para le les et du des".split())
+# Words too common in track/album names to say anything about a mood or a cluster: the
+# release-format words, and the credit and foreign function words the content scorer's "why"
+# skips too (``namewords``).
+NOISE_WORDS = NAME_FILLER | frozenset(
+    "remix remastered remaster version edit mix radio original live deluxe "
+    "edition single album ep vol pt part explicit extended acoustic instrumental mono stereo".split())
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W_]+\b"  # words of 2+ characters starting with a letter
 
 
@@ -104,7 +106,13 @@ def _bounds(high: bool, threshold: float) -> tuple[float, float]:
 # ----- frames -------------------------------------------------------------------------------
 def audio_features(library: Library) -> pd.DataFrame:
     """Audio features of the library's tracks as floats, indexed by track id (one row per
-    track that has a valence and an energy; the last imported row wins)."""
+    track that has a valence and an energy; the last imported row wins). Read once per
+    Library (``Library.derived``: the mood page, its classifier and its plane share one
+    read): callers must not modify it."""
+    return library.derived("moods.audio_features", lambda: _read_audio_features(library))
+
+
+def _read_audio_features(library: Library) -> pd.DataFrame:
     af = library.frames["audio_features"]
     ids = pd.Index(af["track_id"].astype(str).to_numpy(dtype=object), dtype=object, name="track_id")
     keep = ids.isin(pd.Index(library.track_ids.to_numpy(dtype=object), dtype=object)) & ~ids.duplicated(keep="last")
@@ -303,7 +311,8 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
 
 def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | None = None, seed: int = 0,
                       max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
-                      valence_threshold: float = 0.5, energy_threshold: float = 0.5) -> MoodClusters:
+                      valence_threshold: float = 0.5, energy_threshold: float = 0.5,
+                      source: str | None = None) -> MoodClusters:
     """k-means of the blended tracks of one or more playlists into moods, with a 2-D PCA view.
 
     The playlists' tracks are pooled, each recording once (``explore.distinct_recordings``);
@@ -314,6 +323,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     album, genres reduced with TruncatedSVD). ``k`` None picks the best mean silhouette over
     2..``max_clusters`` (ties: the smaller k). Raises UsageError (unknown playlist, bad k or
     basis) and NotEnoughData (fewer than 4 usable tracks; no features for basis "audio").
+    ``source``: the data file the library was read from, named by an unknown playlist's error.
     """
     from threadpoolctl import threadpool_limits
 
@@ -331,7 +341,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         pid = library.find_playlist(ref)
         if pid is None:
             from .pipeline import resolve_playlist
-            pid = resolve_playlist(library, ref)  # UsageError naming close names, as --seed-playlist's
+            pid = resolve_playlist(library, ref, source)  # UsageError naming close names, as --seed-playlist's
         if pid in dict(sources):
             continue
         names = pl.loc[pl["playlist_id"] == pid, "name"]

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from .artists import artist_key, mix_inputs
 from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
 from .errors import NotEnoughData, UsageError
+from .isotime import utc_times
 from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
 from .library import as_arrow as _arrow
 
@@ -100,7 +101,7 @@ def taste_seeds(library: Library, settings, *, positive: Iterable[str] = (),
         parts.append(pd.Series(w, index=top["track_id"].astype(str).to_numpy()))
     saved = library.frames["saved_tracks"]
     if len(saved) and float(cfg.saved_weight) > 0:
-        added = pd.to_datetime(saved["added_at"].astype(object), utc=True, errors="coerce", format="ISO8601")
+        added = utc_times(saved["added_at"])
         cutoff = _now(now) - pd.Timedelta(days=int(cfg.recent_days))
         recent = saved.loc[(added >= cutoff).fillna(False).to_numpy(dtype=bool), "track_id"].astype(str)
         recent = pd.unique(recent.to_numpy())
@@ -116,12 +117,17 @@ def taste_seeds(library: Library, settings, *, positive: Iterable[str] = (),
     return seeds.rename("weight").astype(float)
 
 
-def resolve_playlist(library: Library, name_or_id: str) -> str:
-    """Playlist id of ``name_or_id`` (id, or case-insensitive name); UsageError naming close names."""
+def resolve_playlist(library: Library, name_or_id: str, source: str | None = None) -> str:
+    """Playlist id of ``name_or_id`` (id, or case-insensitive name); UsageError naming close names.
+    ``source``: the data file the library was read from, named by the error (None: the user's
+    own playlists, which `recommend playlists` lists)."""
     pid = library.find_playlist(name_or_id)
     if pid is not None:
         return pid
     if not name_or_id.strip():
+        if source is not None:
+            raise UsageError(f'no playlist named "{name_or_id}": give the name or id of one'
+                             f'{playlist_examples(library, source=source)}')
         raise UsageError(f'no playlist named "{name_or_id}": give a playlist\'s name or id (`recommend playlists` lists them)')
     names = [str(n) for n in library.frames["playlists"]["name"].dropna().unique()]
     by_fold: dict[str, str] = {}
@@ -132,19 +138,22 @@ def resolve_playlist(library: Library, name_or_id: str) -> str:
     hints = [by_fold[f] for f in (close + contains)[:5]]
     if hints:
         listed = ", ".join(_hint(library, h) for h in hints)
-        raise UsageError(f'no playlist named "{name_or_id}"; did you mean {listed}?')
-    raise UsageError(f'no playlist named "{name_or_id}"{playlist_examples(library)}')
+        where = "" if source is None else f" in {source}"
+        raise UsageError(f'no playlist named "{name_or_id}"{where}; did you mean {listed}?')
+    raise UsageError(f'no playlist named "{name_or_id}"{playlist_examples(library, source=source)}')
 
 
-def playlist_examples(library: Library, n: int = 5, whose: str = "your") -> str:
+def playlist_examples(library: Library, n: int = 5, source: str | None = None) -> str:
     """' among your 32 playlists (e.g. "A", "B", ...)' (or ': the library has no playlists
     (refresh first?)'), for a message about a playlist that was not given or not found;
-    ``whose`` for a library that is not the user's ("the data file's")."""
+    ``source``: the data file a library that is not the user's was read from (' among the 3
+    playlists of songs.csv (e.g. ...)')."""
     names = [str(x) for x in library.frames["playlists"]["name"].dropna().unique()]
     if not names:
-        return ": the library has no playlists" + (" (refresh first?)" if whose == "your" else "")
+        return ": the library has no playlists (refresh first?)" if source is None else f": {source} has no playlists"
     some = ", ".join(f'"{x}"' for x in sorted(names, key=str.casefold)[:n])
-    return f" among {whose} {len(names)} playlists (e.g. {some})"
+    whose = f"your {len(names)} playlists" if source is None else f"the {len(names)} playlists of {source}"
+    return f" among {whose} (e.g. {some})"
 
 
 def _hint(library: Library, name: str) -> str:

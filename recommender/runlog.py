@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import make_dirs
+from .isotime import time_or_none
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
@@ -254,7 +255,7 @@ def record_failure(cache_dir: Path | str, command: str, exit_code: int, started:
 def describe_run(run: Mapping[str, Any]) -> str:
     """One human line: '2026-11-29 07:00 UTC build-playlist (dry run) exit 0 in 12.3 s: playlist X
     +5 -3 =42, 57 requests: msg' (time and dry-run mark when the record has them)."""
-    when = _parse_time(run.get("when"))
+    when = time_or_none(run.get("when"))
     dry = " (dry run)" if run.get("dry_run") else ""
     at = f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC " if when else ""
     parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
@@ -337,7 +338,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
 
 def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     fetched = manifest.get("fetched_at")
-    then = _parse_time(fetched)
+    then = time_or_none(fetched)
     return {"fetched_at": fetched, "age_hours": round((now - then).total_seconds() / 3600, 2) if then else None}
 
 
@@ -399,16 +400,6 @@ def _non_empty(value: Any) -> bool:
         return len(value) > 0
     except TypeError:
         return False
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        then = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return then if then.tzinfo else then.replace(tzinfo=timezone.utc)
 
 
 def _iso(moment: datetime) -> str:

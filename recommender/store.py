@@ -35,6 +35,7 @@ import pandas as pd
 
 from . import schema
 from .errors import StorageError, make_dirs
+from .isotime import time_or_none
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -367,12 +368,8 @@ class Store:
         return Library.from_frames(user_id=manifest.get("user_id", ""), **frames)
 
     def age_hours(self) -> float | None:
-        fetched = self.read_manifest().get("fetched_at")
-        if not fetched:
-            return None
-        try:
-            then = datetime.fromisoformat(fetched)
-        except ValueError:
+        then = time_or_none(self.read_manifest().get("fetched_at"))  # naive: UTC, as we write
+        if then is None:
             return None
         return (datetime.now(timezone.utc) - then).total_seconds() / 3600
 
@@ -384,11 +381,8 @@ class Store:
 
 def _earlier(marked: Any, started: Any) -> bool:
     """True when the ISO time ``marked`` is certainly before ``started`` (False when unknown)."""
-    try:
-        a, b = datetime.fromisoformat(str(marked)), datetime.fromisoformat(str(started))
-        return (a if a.tzinfo else a.replace(tzinfo=timezone.utc)) < (b if b.tzinfo else b.replace(tzinfo=timezone.utc))
-    except (TypeError, ValueError):
-        return False
+    a, b = time_or_none(marked), time_or_none(started)
+    return a is not None and b is not None and a < b
 
 
 IDS = "a list of ids"

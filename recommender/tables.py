@@ -121,6 +121,21 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     return t
 
 
+NBSP = "\u00a0"
+
+
+def joined(*words: Any) -> str:
+    """Words that must stay on one line, a number and what it counts ("25 new", "365 Spotify
+    requests"): joined by non-breaking spaces, which ``wrap_joined`` never breaks at."""
+    return NBSP.join(str(w) for w in words)
+
+
+def wrap_joined(line: str, width: int) -> str:
+    """Plain text wrapped to ``width`` cells at its spaces only (``hanging`` with no indent):
+    the non-breaking joins of ``joined`` stay on one line and are printed as plain spaces."""
+    return hanging(line, width, 0).replace(NBSP, " ")
+
+
 def hanging(line: str, width: int, indent: int) -> str:
     """One ``label: value`` line of plain text wrapped at spaces to ``width`` terminal cells,
     its continuation lines indented by ``indent``. The label (the first word with the spaces

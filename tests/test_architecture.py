@@ -74,9 +74,11 @@ def test_foundation_modules_import_at_most_errors_and_schema():
     assert allowed_only("recommender.errors", set()) == []
     assert allowed_only("recommender.schema", set()) == []
     assert allowed_only("recommender.paths", set()) == []
+    assert allowed_only("recommender.isotime", set()) == []
+    assert allowed_only("recommender.namewords", set()) == []
     assert allowed_only("recommender.config", base | {"recommender.paths"}) == []
     assert allowed_only("recommender.library", base) == []
-    assert allowed_only("recommender.store", base | {"recommender.library"}) == []
+    assert allowed_only("recommender.store", base | {"recommender.library", "recommender.isotime"}) == []
 
 
 def test_spotify_http_layer_knows_nothing_of_scoring():

@@ -142,9 +142,15 @@ def test_playlists_shows_an_earlier_managed_playlist_created_since_the_last_refr
     first = json.loads(run(["build-playlist", "--json"], env).stdout)["playlist_id"]
     second = json.loads(run(["build-playlist", "--new-playlist", "--json"], env).stdout)["playlist_id"]
     assert first != second
-    rows = {r["id"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+    listed = json.loads(run(["playlists", "--json"], env).stdout)
+    rows = {r["id"]: r for r in listed}
     assert rows[first]["managed"] and rows[second]["managed"] and rows[first]["url"].endswith(first)
     assert rows[first]["name"] == rows[second]["name"] and rows[first]["tracks"] is None  # not cached yet
+    # the shape: the cached playlists, then the earlier one, then the managed one with what we wrote
+    assert [r["id"] for r in listed[-2:]] == [first, second] and len(listed) == len(rows)
+    assert listed[-1] == {"name": rows[first]["name"], "id": second, "owner": server.account.user["id"],
+                          "tracks": len(server.playlist_track_ids(second)), "managed": True,
+                          "url": f"https://open.spotify.com/playlist/{second}"}
     text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
     assert any(first in line and "│ earlier" in line for line in text.splitlines()), text
     assert any(second in line and "│ yes" in line for line in text.splitlines()), text

@@ -98,8 +98,21 @@ def test_moods_cluster_blends_playlists_and_lists_tracks(data, tmp_path):
     # no playlist given: the error named "your" playlists and `recommend playlists`, which lists
     # the account's, not the data file's
     bare = run(["moods", "cluster", "--dataset", str(data)], tmp_path)
-    assert bare.exit_code == 2 and "among the data file's " in bare.stderr and '"Party"' in bare.stderr, bare.stderr
-    assert "your" not in bare.stderr and "recommend playlists" not in bare.stderr, bare.stderr
+    said = " ".join(bare.stderr.split())
+    assert bare.exit_code == 2 and f"among the 3 playlists of {data} " in said and '"Party"' in said, said
+    assert "your" not in said and "recommend playlists" not in said, said
+
+
+def test_an_unknown_playlist_of_a_data_file_is_named_in_that_file(data, tmp_path):
+    # `moods cluster Nope --dataset FILE` said 'no playlist named "Nope" among your 3 playlists'
+    # (and `recommend playlists` for a blank name): the playlists are the file's, not yours
+    for name, expected in (("Nope", f'no playlist named "Nope" among the 3 playlists of {data} (e.g. "Eighties", '),
+                           ("Glom", f'no playlist named "Glom" in {data}; did you mean "Gloom"?'),
+                           (" ", f'no playlist named " ": give the name or id of one among the 3 playlists of {data}')):
+        result = run(["moods", "cluster", name, "--dataset", str(data)], tmp_path)
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 2 and expected in said, said
+        assert "your" not in said and "recommend playlists" not in said, said
 
 
 def test_moods_near_shows_valence_and_energy(data, tmp_path):

@@ -185,13 +185,17 @@ def test_cache_saves_every_n_answers_so_a_stopped_run_resumes(tmp_path):
 
 def test_cache_entries_with_an_untrustworthy_date_are_asked_again(tmp_path):
     """A damaged or hand-edited file: a date without a time zone crashed get() (aware minus
-    naive: TypeError); a date in the future (a clock that was wrong) kept an answer for ever."""
+    naive: TypeError); a date in the future (a clock that was wrong) kept an answer for ever.
+    A naive date is UTC, as every time the tool reads (``isotime``); an unreadable one is asked again."""
     import json
     now = datetime(2026, 6, 1, tzinfo=timezone.utc)
     (tmp_path / "isrc.json").write_text(json.dumps({
         "NAIVE": ["2026-05-31T12:00:00", {"recordings": []}],
+        "OLD_NAIVE": ["2026-04-01T12:00:00", {"recordings": []}],
+        "GARBAGE": ["yesterday", {"recordings": []}],
         "FUTURE": ["2031-01-01T00:00:00+00:00", {"recordings": []}],
         "GOOD": ["2026-05-31T12:00:00+00:00", {"recordings": []}]}))
     c = AnswerCache(tmp_path, {"isrc": 30}, now=now)
-    assert c.get("isrc", "NAIVE") is MISSING and c.get("isrc", "FUTURE") is MISSING
-    assert c.get("isrc", "GOOD") == {"recordings": []}
+    assert c.get("isrc", "FUTURE") is MISSING and c.get("isrc", "GARBAGE") is MISSING
+    assert c.get("isrc", "OLD_NAIVE") is MISSING  # 61 days: past the TTL
+    assert c.get("isrc", "GOOD") == c.get("isrc", "NAIVE") == {"recordings": []}

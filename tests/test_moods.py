@@ -479,3 +479,10 @@ def test_a_tiny_holdout_without_the_majority_mood_is_not_called_significant():
     report = evaluate_classifier(make_library(corner_rows(per_mood=2)))
     assert report.n_test == 2
     assert report.p_value >= 0.25 ** report.n_test and not report.useful
+
+
+def test_text_features_skip_the_function_words_the_content_why_skips():
+    # moods kept "der", "und", "das", "dos" as words of a cluster (the content why skipped them)
+    from recommender.moods import _text_vectorizer
+    vocab = set(_text_vectorizer().fit(["Der Tag und die Nacht", "Das Lied der Nacht", "Dos Mundos"]).vocabulary_)
+    assert vocab == {"tag", "die", "nacht", "lied", "mundos"}

@@ -50,7 +50,7 @@ def test_rotated_logs_are_private(tmp_path):
     old = tmp_path / "recommend.log.1"
     old.write_text("from an older version\n")
     old.chmod(0o644)
-    path = setup_logging(tmp_path, max_bytes=300, backups=2, quiet=True)
+    setup_logging(tmp_path, max_bytes=300, backups=2, quiet=True)
     try:
         for i in range(30):
             logging.getLogger("recommender.test").info("line %d %s", i, "y " * 20)

@@ -37,10 +37,10 @@ def logs(tmp_path):
     f"Authorization: Bearer {ACCESS}",
     f"headers={{'Authorization': 'Basic {SECRET}'}}",
     f'token response {{"access_token": "{ACCESS}", "token_type": "Bearer", "refresh_token": "{REFRESH}"}}',
-    f"{{'access_token': 'short-but-secret', 'expires_in': 3600}}",
-    f"POST /api/token grant_type=refresh_token&refresh_token=abcdEFGH1234&client_secret=s3cr3tValue",
-    f"callback http://127.0.0.1:8888/callback?code=AQBshortcode&state=xyz",
-    f"code_verifier=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "{'access_token': 'short-but-secret', 'expires_in': 3600}",
+    "POST /api/token grant_type=refresh_token&refresh_token=abcdEFGH1234&client_secret=s3cr3tValue",
+    "callback http://127.0.0.1:8888/callback?code=AQBshortcode&state=xyz",
+    "code_verifier=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
     f"unlabelled token {ACCESS} in an error text",
 ])
 def test_redact_removes_tokens_and_secrets(text):

@@ -452,3 +452,20 @@ def test_no_usable_seed_says_nothing(cls, lib, seeds):
     never a made-up 0 (which the blend would still average in, at 0.5 for every track)."""
     out = cls().fit(lib).score(seeds, pd.Index(["s2", "f1", "n1"]))
     assert out.isna().all()
+
+
+def test_content_why_skips_every_function_word_the_moods_skip_too():
+    # the why's list and the moods' list were two hand copies: the why showed "album 'por'",
+    # "name 'featuring'" (the moods skipped them), the moods kept "der", "und" (the why skipped them)
+    from recommender.moods import NOISE_WORDS
+    from recommender.namewords import NAME_FILLER
+    from recommender.scorers.content import _FILLER_WORDS
+    assert NAME_FILLER <= _FILLER_WORDS and NAME_FILLER <= NOISE_WORDS
+    tracks = pd.DataFrame({"track_id": ["a", "b", "c"], "name": ["Uno (featuring X)", "Dos (featuring Y)", "Tres"],
+                           "artist_ids": [["x"], ["y"], ["z"]], "artist_names": [["X"], ["Y"], ["Z"]],
+                           "album_id": ["A", "B", "C"], "album_name": ["Por Amor", "Por Ti", "Para Que"]})
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["P"]}),
+                              playlist_items=pd.DataFrame({"playlist_id": ["p"], "track_id": ["a"], "position": [0]}))
+    sc = ContentScorer(fields={"album": 1.0, "name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
+    assert sc.score(pd.Series({"a": 1.0}), pd.Index(["b"]))["b"] > 0  # "por", "featuring" still score...
+    assert "b" not in sc.explain(pd.Series({"a": 1.0}), ["b"])  # ...but are no reason to show

@@ -10,7 +10,7 @@ import pytest
 
 from recommender import schema
 from recommender.errors import AuthError, RateLimited, SpotifyUnavailable
-from recommender.standins.spotify import Account, Fault, StandinServer
+from recommender.standins.spotify import Fault, StandinServer
 from recommender.spotify.sync import refresh_library
 from recommender.store import Store
 

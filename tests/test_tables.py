@@ -195,6 +195,29 @@ def test_the_demo_run_at_40_columns_keeps_its_link_whole_and_every_other_line_na
         assert re.match(r" *\d+\. ", x) or x.startswith(" " * 5), x
 
 
+def test_the_demo_summary_at_40_columns_keeps_each_number_with_what_it_counts():
+    # "...kept 0; 365 Spotify" / "requests, 4.0 s." and "now holds 50" / "tracks": a line broke
+    # between a number and its word
+    result = run(["build-playlist", "--demo"], {"COLUMNS": "40"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, x in enumerate(lines) if re.match(r"\d+ of \d+ tracks are new", x))
+    summary = lines[start:next(i for i, x in enumerate(lines) if x.startswith("Open it: "))]
+    summary += [x for x in lines if "holds" in x or x.startswith("tracks, first")]
+    assert widest("\n".join(summary)) <= 40
+    for unit in (r"\d+ of \d+ tracks", r"added \d+,", r"removed \d+,", r"kept \d+;", r"\d+ Spotify requests?,",
+                 r"\d+\.\d s\.", r"\d+ tracks, first"):
+        assert any(re.search(unit, x) for x in summary), (unit, summary)
+    assert "\u00a0" not in result.stdout  # the joins print as plain spaces
+
+
+def test_wrap_joined_breaks_only_between_units():
+    from recommender.tables import joined, wrap_joined
+    line = f"Managed playlist x: {joined('added', 50)}, {joined(365, 'Spotify', 'requests')}, {joined('4.0', 's.')}"
+    assert wrap_joined(line, 30).split("\n") == ["Managed playlist x: added 50,", "365 Spotify requests, 4.0 s."]
+    assert wrap_joined(joined("a" * 50, 7), 40) == "a" * 50 + " 7"  # a unit wider than the line stays whole
+
+
 def test_hanging_wraps_at_spaces_under_the_value_and_never_splits_a_word():
     from recommender.tables import hanging
     line = "cache:    /a/very/long/path/that/does/not/fit/anywhere (fetched 2026-11-30, 1 h ago)"

@@ -284,3 +284,27 @@ def test_next_rows_carry_the_artist_mix_factor(ctx):
     table["artist_mix"] = [0.5] + [float("nan")] * (len(table) - 1)
     rows = ctx.next_rows(type(result)(**{**vars(result), "table": table}))
     assert rows[0]["artist_mix"] == 0.5 and rows[1]["artist_mix"] is None
+
+
+def test_the_moods_page_reads_the_audio_features_once(tmp_path):
+    # the page read the frame for the classifier's labels, for each fit of the classifier and
+    # again for its plane: the same frame converted several times per page
+    from recommender.config import load_settings
+    from recommender.library import Library
+    from test_moods import corner_rows, make_library, tid
+
+    class Counted(dict):
+        reads = 0
+
+        def __getitem__(self, key):
+            Counted.reads += key == "audio_features"
+            return super().__getitem__(key)
+    rows = corner_rows(per_mood=8) + [{"track_id": tid(100 + i), "name": f"{mood} tune {i}", "artist": f"{mood} band",
+                                       "album": "LP"} for i, mood in enumerate(["happy", "sad"] * 3)]
+    lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    lib = Library(frames=Counted(lib.frames), user_id=lib.user_id)
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.moods()
+    assert data["with_audio"] == 32 and data["total"] == 38 and data["classifier"] is not None  # it was tested
+    assert Counted.reads == 1

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
+from ..namewords import NAME_FILLER
 from .base import Scorer
 
 log = logging.getLogger(__name__)
@@ -40,18 +41,16 @@ DEFAULT_FIELDS: dict[str, float] = {
 
 _WORD_FIELDS = {"name", "album", "artist_words", "playlists"}
 # Tokens an explanation skips: they scored, but "album 'the'" explains nothing to a person.
-# English stop words plus the function words of the other languages common in playlists;
-# not the content words scikit-learn's list also holds ("fire", "cry", "one", "alone": song
-# titles, real reasons).
+# English stop words plus the credit and foreign function words of ``namewords``; not the
+# content words scikit-learn's list also holds ("fire", "cry", "one", "alone": song titles,
+# real reasons).
 _NOT_FILLER = {
     "alone", "always", "again", "amount", "back", "bill", "bottom", "call", "cry", "describe", "detail",
     "empty", "eight", "eleven", "fifteen", "fifty", "fill", "find", "fire", "first", "five", "forty", "found",
     "four", "front", "full", "give", "hundred", "interest", "keep", "last", "made", "mill", "move", "name",
     "never", "nine", "one", "part", "put", "see", "serious", "show", "side", "sincere", "six", "sixty",
     "system", "take", "ten", "thick", "thin", "third", "three", "together", "top", "twelve", "twenty", "two"}
-_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | {
-    "feat", "ft", "de", "del", "la", "las", "el", "los", "le", "les", "y", "e", "en", "da", "do", "das",
-    "dos", "der", "und", "un", "una", "o", "mi", "te", "tu"}
+_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | NAME_FILLER
 
 
 def _words(text: str) -> list[str]:

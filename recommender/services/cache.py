@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import make_dirs
+from ..isotime import time_or_none
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,7 @@ class AnswerCache:
     def get(self, kind: str, key: str) -> Any:
         entry = self._load(kind).get(key)
         if entry is not None:
-            try:
-                when = datetime.fromisoformat(entry[0])
-            except (TypeError, ValueError):
-                when = None
-            if when is not None and when.tzinfo is None:
-                when = None  # not written by us (we write UTC): its age is unknown
+            when = time_or_none(entry[0])  # unreadable: its age is unknown (naive: UTC, as we write)
             ttl = timedelta(days=float(self.ttl_days.get(kind, 30)))
             if when is not None and timedelta(0) <= self.now - when < ttl:  # a future date: a wrong clock
                 self.hits += 1

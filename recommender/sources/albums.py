@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from .. import schema
 from ..errors import SpotifyError
+from ..isotime import time_or_none
 from ..store import now_iso
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,9 @@ GONE = (403, 404)  # an artist or album taken down (or not readable): skipped, t
 
 
 def days_since(iso: str | None) -> float:
-    """Days since an ISO timestamp (infinity when missing or unreadable)."""
-    if not iso:
-        return float("inf")
-    try:
-        then = datetime.fromisoformat(iso)
-    except ValueError:
+    """Days since an ISO timestamp (infinity when missing or unreadable; naive: UTC)."""
+    then = time_or_none(iso)
+    if then is None:
         return float("inf")
     return (datetime.now(timezone.utc) - then).total_seconds() / 86400
 

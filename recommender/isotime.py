@@ -1,0 +1,45 @@
+"""ISO-8601 times read back: the manifest's and the caches' times, runs.jsonl, the lock record
+and Spotify's ``added_at`` column, all with one rule (stdlib only; pandas inside ``utc_times``).
+
+A time with a ``Z`` or an offset is converted to UTC; one without (naive: a hand edit, an
+import) is taken as UTC, as every time this tool writes is UTC; anything else is not a time.
+Every reader here treats a bad time as "unknown" (an age to re-check, a run without its time),
+so ``time_or_none`` is what they call; ``parse_time`` raises for a caller that must fail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+
+def parse_time(value: Any) -> datetime:
+    """``value`` (an ISO-8601 text) as an aware UTC datetime; ValueError naming the value when
+    it is not one (None, a number, an empty or unreadable text)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            then = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return then.replace(tzinfo=timezone.utc) if then.tzinfo is None else then.astimezone(timezone.utc)
+    raise ValueError(f"{value!r} is not an ISO-8601 time")
+
+
+def time_or_none(value: Any) -> datetime | None:
+    """``parse_time``, or None for a missing or unreadable value."""
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+def utc_times(column):
+    """A pandas column of ISO-8601 texts as UTC timestamps, by the same rule (any mix of
+    shapes: pandas otherwise takes the first row's shape for all and drops the rest); NaT where
+    missing or unreadable."""
+    import pandas as pd
+    return pd.to_datetime(column.astype(object), utc=True, errors="coerce", format="ISO8601")

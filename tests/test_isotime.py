@@ -1,0 +1,67 @@
+"""One rule for the ISO-8601 times the tool reads back (``recommender/isotime.py``) and the
+readers that used to parse them each by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+
+from recommender.isotime import parse_time, time_or_none, utc_times
+
+UTC8 = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["2026-11-30T08:00:00Z", "2026-11-30T08:00:00z", "2026-11-30T08:00:00+00:00",
+                                  "2026-11-30T09:00:00+01:00", "2026-11-30T08:00:00", " 2026-11-30T08:00:00Z\n"])
+def test_z_offsets_and_naive_times_are_one_utc_moment(text):
+    then = parse_time(text)
+    assert then == UTC8 and then.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("value", [None, "", "yesterday", "2026-13-01T00:00:00Z", 20261130, ["2026-11-30"]])
+def test_anything_else_is_not_a_time(value):
+    with pytest.raises(ValueError, match="is not an ISO-8601 time") as err:
+        parse_time(value)
+    assert repr(value) in str(err.value)  # the message names the value
+    assert time_or_none(value) is None
+
+
+def test_a_column_of_mixed_shapes_is_read_row_by_row():
+    # pandas takes the first row's shape for the whole column: fractional seconds, a naive
+    # time or a bare date after a "Z" time became NaT
+    col = pd.Series(["2026-11-30T08:00:00Z", "2026-11-30T08:00:00.5Z", "2026-11-30T08:00:00", "2026-11-30",
+                     "2026-11-30T09:00:00+01:00", None, "junk"], dtype="string")
+    got = utc_times(col)
+    assert list(got[:5]) == [pd.Timestamp(UTC8), pd.Timestamp(UTC8) + pd.Timedelta(milliseconds=500),
+                             pd.Timestamp(UTC8), pd.Timestamp("2026-11-30", tz="UTC"), pd.Timestamp(UTC8)]
+    assert got[5:].isna().all()
+
+
+def test_saved_after_recommended_reads_both_columns_whatever_their_shape():
+    # jobs.saved_after_recommended parsed each column by pandas' first-row guess: a track saved
+    # at "...T00:00:00.250Z" after a "...T00:00:00Z" first row was NaT and lost as feedback
+    from recommender.jobs import saved_after_recommended
+    from recommender.library import Library
+    lib = Library.from_frames(
+        tracks=pd.DataFrame({"track_id": ["a", "b", "c"]}),
+        playlist_items=pd.DataFrame({"playlist_id": ["m"] * 3, "track_id": ["a", "b", "c"], "position": [0, 1, 2],
+                                     "added_at": ["2026-01-10T00:00:00Z", "2026-01-10T00:00:00.5Z", "2026-01-10"]}),
+        saved_tracks=pd.DataFrame({"track_id": ["c", "a", "b"],
+                                   "added_at": ["2026-01-12T00:00:00Z", "2026-01-12T00:00:00.250Z", "2026-01-11"]}))
+    assert saved_after_recommended(lib, "m") == ["a", "b", "c"]
+
+
+def test_a_naive_time_in_the_manifest_or_the_discovery_state_is_utc_not_a_crash(tmp_path):
+    # a hand-edited fetched_at or discovery "checked" time without a zone: aware minus naive
+    # raised TypeError from build-playlist (the cache age) and every refresh (discovery)
+    from recommender.sources.albums import days_since
+    from recommender.store import Store
+    naive = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(tzinfo=None).isoformat()
+    store = Store(tmp_path)
+    store.update_manifest(fetched_at=naive)
+    assert 1.9 < store.age_hours() < 2.1
+    assert 0.08 < days_since(naive) < 0.09
+    store.update_manifest(fetched_at="not a time")
+    assert store.age_hours() is None and days_since("not a time") == float("inf")
