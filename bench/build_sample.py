@@ -81,7 +81,6 @@ sys.path.insert(0, str(ROOT))
 from recommender.standins.listenbrainz import WORLD_FORMAT, synthetic_isrc  # noqa: E402
 from recommender.standins.spotify import FEATURE_COLUMNS, FORMAT, base62_id  # noqa: E402
 
-DEFAULT_CSV = ROOT.parent / "shared" / "data" / "spotify_songs.csv.gz"
 OUT_LIBRARY = ROOT / "recommender" / "data" / "sample_library.json.gz"
 OUT_FEATURES = ROOT / "recommender" / "data" / "sample_features.csv.gz"
 OUT_WORLD = ROOT / "recommender" / "data" / "sample_world.json.gz"
@@ -339,7 +338,8 @@ def write_gzip(path: Path, data: bytes) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--csv", type=Path, required=True, metavar="FILE",
+                        help="the TidyTuesday spotify_songs.csv.gz (no default: a checkout has no copy of it)")
     args = parser.parse_args(argv)
     account, features = build(args.csv)
     write_gzip(OUT_LIBRARY, json.dumps(account, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())

@@ -1,9 +1,11 @@
 """Quality benchmark: protocol ``tt-continuation-v1`` (``../shared/benchmark/PROTOCOL.md``).
 
-    python bench/quality.py [--data PATH] [--splits dev holdout] [--features restricted full] [--json]
-    python bench/quality.py --protocol persona --splits dev [--json]     # tt-persona-v1 (PERSONA.md)
-    python bench/quality.py --protocol persona --splits dev --set scorers.artist_walk.weight=0.3   # any config key
-    python bench/quality.py --protocol persona --splits dev --diagnose   # why its target is out of honest reach
+    python bench/quality.py --data PATH [--splits dev holdout] [--features restricted full] [--json]
+    python bench/quality.py --data PATH --protocol persona --splits dev [--json]     # tt-persona-v1 (PERSONA.md)
+    python bench/quality.py --data PATH --protocol persona --splits dev --set scorers.artist_walk.weight=0.3   # any key
+    python bench/quality.py --data PATH --protocol persona --splits dev --diagnose   # the shortcut, measured
+
+``--data`` is the TidyTuesday ``spotify_songs.csv.gz`` (no default: a checkout has no copy of it).
 
 For every split x feature level: hides the protocol's tracks, re-runs the anchors in this
 process (popularity count, track_popularity (full only), implicit item-kNN cosine and BM25
@@ -41,7 +43,6 @@ from recommender.evaluate import evaluate, ndcg_at, precision_at, r_precision, r
 from recommender.library import Library  # noqa: E402
 from recommender.scorers import AudioScorer, CoverageScorer, make_scorers, scorer_params  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify_songs.csv.gz"
 TOP_N = 10
 log = logging.getLogger("bench.quality")
 
@@ -381,7 +382,8 @@ def persona_table(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument("--data", type=Path, required=True, metavar="FILE",
+                   help="the playlist data file (the TidyTuesday spotify_songs.csv.gz)")
     p.add_argument("--splits", nargs="+", default=["dev", "holdout"], choices=["dev", "holdout"])
     p.add_argument("--features", nargs="+", default=["restricted", "full"], choices=["restricted", "full"])
     p.add_argument("--no-anchors", action="store_true", help="only our blend and scorers")

@@ -167,7 +167,9 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
-                silent = given.get("quiet") and not kw.get("as_json")  # --json asked for its output
+                # --quiet: errors and notes only (stderr), whether the command takes it itself or
+                # not; --json asked for its output
+                silent = (given.get("quiet") or kw.get("quiet")) and not kw.get("as_json")
                 with contextlib.redirect_stdout(io.StringIO()) if silent else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:

@@ -237,3 +237,21 @@ def test_the_build_table_at_80_columns_wraps_and_cuts_nothing(logged_in):
         assert t["why"] in whys and t["name"] in tracks
     wide = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "160"}).stdout
     assert "content" in wide.splitlines()[2] + wide.splitlines()[3]
+
+
+FIXTURE = str(Path(__file__).parent / "fixtures" / "tidy_small.csv")
+
+
+@pytest.mark.parametrize("args", [["evaluate"], ["search", "night drive"], ["similar", "5qrNtSNkPsWfjqaYNugzYT"],
+                                  ["moods", "classify"], ["moods", "recommend", "--mood", "happy"],
+                                  ["moods", "near", "5qrNtSNkPsWfjqaYNugzYT"], ["tune", "--folds", "1"]])
+def test_quiet_prints_no_table_for_the_reading_commands_either(tmp_path, args):
+    """README and -h: --quiet prints only errors and notes, for every command; evaluate, tune,
+    search, similar and the mood commands printed their whole tables."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    loud = run([*args, "--dataset", FIXTURE], env)
+    assert loud.exit_code == 0 and loud.stdout.strip(), loud.stderr
+    for line in ([*args, "--dataset", FIXTURE, "--quiet"], ["-q", *args, "--dataset", FIXTURE]):
+        result = run(line, env)
+        assert result.exit_code == 0 and result.stdout == "", (line, result.stdout[:300])
+    assert json.loads(run([*args, "--dataset", FIXTURE, "--quiet", "--json"], env).stdout) is not None

@@ -417,10 +417,11 @@ def test_a_dropped_in_token_without_expires_at_is_refreshed_and_without_refresh_
         gateway_for(settings).get("me/")
 
 
-@pytest.mark.parametrize("content", ["[1]", '"a token"', "5", "{not json", "{}"])
+@pytest.mark.parametrize("content", ["[1]", '"a token"', "5", "{not json", "{}", '{"token_type": "Bearer"}'])
 def test_a_dropped_in_token_file_that_is_no_login_names_the_file_and_asks_for_login(env, content):
     """Valid JSON that is not an object crashed ('list' object has no attribute 'get', exit 1);
-    a damaged file was reported as 'not logged in', as if there were none."""
+    a damaged file was reported as 'not logged in', as if there were none; an object with no
+    token in it was 'the saved login has expired', the file unnamed."""
     server, settings, gateway, store, _ = env
     path = store.dir / "spotify-token.json"
     path.write_text(content)

@@ -103,7 +103,9 @@ class _NonInteractive:
 
     def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401
         cached = self.cache_handler.get_cached_token()
-        if not cached or not isinstance(cached, dict):  # none, or a dropped-in file that is no login
+        if not isinstance(cached, dict) or not any(isinstance(cached.get(k), str) and cached[k]
+                                                   for k in ("access_token", "refresh_token")):
+            # none, or a dropped-in file that is no login (not an object, or an object without a token)
             raise AuthError(f"{_unreadable_token(Path(self.cache_handler.cache_path))}{NEEDS_LOGIN}")
         if not isinstance(cached.get("expires_at"), (int, float)):  # a token dropped in (expires_in only)
             cached = {**cached, "expires_at": 0}  # its age is unknown: refresh it first
