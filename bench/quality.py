@@ -1,4 +1,4 @@
-"""Quality benchmark: protocol ``tt-continuation-v1`` (``../shared/benchmark/PROTOCOL.md``).
+"""Quality benchmark: protocol ``tt-continuation-v1`` (``bench/protocols/PROTOCOL.md``).
 
     python bench/quality.py --data PATH [--splits dev holdout] [--features restricted full] [--json]
     python bench/quality.py --data PATH --protocol persona --splits dev [--json]     # tt-persona-v1 (PERSONA.md)

@@ -455,8 +455,10 @@ def build_playlist_cmd(
 ) -> None:
     """Score your library and write the recommendations to the managed private playlist."""
     from . import jobs
+    from .paths import demo_settings
     settings = _settings(config)
-    _logging(settings, quiet, verbose)
+    run_settings = demo_settings(settings) if demo else settings
+    _logging(run_settings, quiet, verbose)  # the demo's log is in its own directory, as its runs.jsonl
     started = time.monotonic()
     held = None
     with _Bar(_interactive(quiet, as_json)) as bar:
@@ -466,8 +468,6 @@ def build_playlist_cmd(
         else:
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar)
-    from .paths import demo_settings
-    run_settings = demo_settings(settings) if demo else settings
     _record(run_settings, "build-playlist --demo" if demo else "build-playlist", 0, started,
             playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
             requests=result.requests, dry_run=dry_run)
@@ -572,7 +572,8 @@ def _background_enrich(settings) -> None:
 
 DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Evaluate on a playlist CSV (benchmark or "
                                                                      "Exportify format) instead of your cache.")]
-SplitOpt = Annotated[str, typer.Option("--split", help="With --dataset: dev, holdout or all (PROTOCOL.md sha1 split).")]
+SplitOpt = Annotated[str, typer.Option("--split", help="With --dataset: dev, holdout or all (a fixed sha1 split of the "
+                                                  "playlists; README, Evaluation).")]
 FeaturesOpt = Annotated[str, typer.Option("--features", help="With --dataset: restricted (what a personal app gets) "
                                                              "or full (+ popularity, audio features).")]
 
@@ -601,8 +602,9 @@ def evaluate_cmd(
     top_n: Annotated[Optional[int], typer.Option("--top-n", min=1, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with plots.")] = None,
-    protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, PROTOCOL.md) "
-                                                             "or persona (ten playlists per person, PERSONA.md).")
+    protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, tt-continuation-v1) "
+                                                             "or persona (ten playlists per person, tt-persona-v1; "
+                                                             "README, Evaluation).")
                         ] = "continuation",
     in_process: Annotated[bool, typer.Option("--in-process", help="With --protocol persona: compute the open data "
                                                                   "in-process instead of serving it through the "

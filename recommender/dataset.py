@@ -13,7 +13,7 @@ A path may be one file (``.csv`` or ``.csv.gz``) or a folder of them. ``features
 ``"full"`` keeps popularity and audio features, ``"restricted"`` drops them (what a
 Development Mode app gets from Spotify).
 
-The benchmark functions follow the protocol file ``benchmark/PROTOCOL.md`` (beside the data set, not shipped) (``tt-continuation-v1``).
+The benchmark functions follow the protocol file ``bench/protocols/PROTOCOL.md`` of the source tree (``tt-continuation-v1``).
 """
 
 from __future__ import annotations

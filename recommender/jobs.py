@@ -470,7 +470,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
                      library: Library | None = None) -> EvalSetup:
     """The user's cached library (``library`` when the caller has read it already) with a
     seeded random hiding, or a playlist CSV with the benchmark protocol's sha1 split and
-    hiding (``../shared/benchmark/PROTOCOL.md``); ``owner`` names the cached library in the
+    hiding (``bench/protocols/PROTOCOL.md``); ``owner`` names the cached library in the
     source line."""
     from .dataset import hide_random, hide_tracks, load_dataset, split_library
     from .errors import UsageError

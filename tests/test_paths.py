@@ -195,6 +195,9 @@ def test_the_demo_keeps_one_directory_of_its_own_below_the_state_dir():
     assert (demo / "manifest.json").exists() and (demo / "tracks.parquet").exists()
     assert not paths.user_cache_dir().exists()  # the real cache dir is never touched
     assert not (paths.user_data_dir() / "manifest.json").exists()
+    # its log too: the real data directory holds nothing but the demo's directory
+    assert [p.name for p in paths.user_data_dir().iterdir()] == [demo.name]
+    assert (demo / "recommend.log").exists()
 
 
 def test_a_schedule_passes_one_data_directory_on_its_line_but_not_the_platform_pair(tmp_path):
