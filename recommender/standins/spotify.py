@@ -122,13 +122,18 @@ class Account:
          "top_tracks": {time_range: [track ids]}, "top_artists": {time_range: [artist ids]},
          "saved_tracks": [{"id", "added_at" | "days_ago"}],
          "followed_artists": [artist ids],
-         "audio_features": {track id: {danceability ... duration_ms}}}
+         "audio_features": {track id: {danceability ... duration_ms}},
+         "relinked": {track id: playable track id}}          # track relinking, see below
 
     A playlist item is a bare track id, or ``{"track": id}``, ``{"episode": id}``,
     ``{"local": {"name", "artist", "album", "duration_ms"}}`` or ``{"null": true}``, each
     optionally with ``"added_at"`` (ISO) or ``"days_ago"`` (rendered relative to now when
     loaded) and ``"added_by"`` (user id). ``to_dict`` writes resolved ISO dates, so
     ``Account.from_dict(a.to_dict()).to_dict() == a.to_dict()``.
+
+    ``relinked`` imitates Spotify's track relinking: a request that names a ``market`` gets,
+    for a relinked track in a playlist or the saved tracks, the playable track's object with
+    ``linked_from`` naming the stored one (without ``market``: the stored track, as Spotify).
     """
 
     def __init__(self) -> None:
@@ -144,6 +149,7 @@ class Account:
         self.saved_tracks: list[dict[str, str]] = []
         self.followed_artists: list[str] = []
         self.audio_features: dict[str, dict[str, Any]] = {}
+        self.relinked: dict[str, str] = {}
 
     # ----- loading ---------------------------------------------------------------------
     @classmethod
@@ -187,6 +193,7 @@ class Account:
             a.saved_tracks.append({"id": s["id"], "added_at": _resolve_date(s, f"saved:{s['id']}", now)})
         a.followed_artists = list(data.get("followed_artists") or [])
         a.audio_features = dict(data.get("audio_features") or {})
+        a.relinked = dict(data.get("relinked") or {})
         a.validate()
         return a
 
@@ -238,6 +245,7 @@ class Account:
             "saved_tracks": self.saved_tracks,
             "followed_artists": self.followed_artists,
             "audio_features": self.audio_features,
+            "relinked": self.relinked,
         })
 
     def validate(self) -> None:
@@ -271,6 +279,10 @@ class Account:
         for aid in self.followed_artists:
             if aid not in self.artists:
                 raise ValueError(f"followed_artists: unknown artist {aid!r}")
+        for stored, playable in self.relinked.items():
+            for tid in (stored, playable):
+                if tid not in self.tracks:
+                    raise ValueError(f"relinked: unknown track {tid!r}")
 
     # ----- lookups ---------------------------------------------------------------------
     def playlist(self, playlist_id: str) -> dict[str, Any] | None:
@@ -836,10 +848,22 @@ class StandinServer(ServedStandIn):
             "uri": f"spotify:local:{enc(artist)}:{enc(album)}:{enc(name)}:{dur // 1000}",
         }
 
-    def _item_entry(self, it: dict[str, Any]) -> dict[str, Any]:
+    def _relinked_track(self, tid: str, relink: bool) -> dict[str, Any]:
+        """The track object of stored track ``tid``; with ``relink`` (a request naming a market)
+        a relinked one is its playable track, ``linked_from`` naming ``tid``."""
+        playable = self.account.relinked.get(tid) if relink else None
+        if not playable:
+            return self._track_full(tid)
+        obj = self._track_full(playable)
+        obj["linked_from"] = {"external_urls": {"spotify": f"https://open.spotify.com/track/{tid}"},
+                              "href": f"{self.api_url}tracks/{tid}", "id": tid, "type": "track",
+                              "uri": f"spotify:track:{tid}"}
+        return obj
+
+    def _item_entry(self, it: dict[str, Any], relink: bool = False) -> dict[str, Any]:
         kind = it["kind"]
         if kind == "track":
-            obj = self._track_full(it["id"])
+            obj = self._relinked_track(it["id"], relink)
         elif kind == "episode":
             obj = self._episode_obj(it["id"])
         elif kind == "local":
@@ -977,8 +1001,9 @@ class StandinServer(ServedStandIn):
         self._need_scope(token, "user-library-read")
         limit, offset = self._paging(q)
         saved = sorted(self.account.saved_tracks, key=lambda s: s["added_at"], reverse=True)
-        render = lambda s: {"added_at": s["added_at"], "track": self._track_full(s["id"])}  # noqa: E731
-        return _Reply(200, self._page("me/tracks", saved, limit, offset, render))
+        relink = bool(q.get("market"))
+        render = lambda s: {"added_at": s["added_at"], "track": self._relinked_track(s["id"], relink)}  # noqa: E731
+        return _Reply(200, self._page("me/tracks", saved, limit, offset, render, {"market": q.get("market")}))
 
     def _following(self, method: str, q: dict, body: bytes, token: dict) -> _Reply:
         self._need_scope(token, "user-follow-read")
@@ -1019,11 +1044,12 @@ class StandinServer(ServedStandIn):
     def _can_use_items(self, pl: dict[str, Any]) -> bool:
         return pl["owner"] == self.account.user["id"] or pl["collaborative"]
 
-    def _playlist_full(self, pl: dict[str, Any]) -> dict[str, Any]:
+    def _playlist_full(self, pl: dict[str, Any], relink: bool = False) -> dict[str, Any]:
         obj = self._playlist_simple(pl)
         del obj["items"], obj["tracks"]
         if self._can_use_items(pl):
-            page = self._page(f"playlists/{pl['id']}/items", pl["items"], MAX_PAGE, 0, self._item_entry)
+            page = self._page(f"playlists/{pl['id']}/items", pl["items"], MAX_PAGE, 0,
+                              lambda it: self._item_entry(it, relink))
             obj["items"] = page
             obj["tracks"] = copy.deepcopy(page)
         return obj
@@ -1031,7 +1057,7 @@ class StandinServer(ServedStandIn):
     def _playlist(self, method: str, q: dict, body: bytes, token: dict, pid: str) -> _Reply:
         pl = self._get_playlist(pid)
         if method == "GET":
-            return _Reply(200, self._playlist_full(pl))
+            return _Reply(200, self._playlist_full(pl, relink=bool(q.get("market"))))
         if pl["owner"] != self.account.user["id"]:
             return _api_error(403, "Forbidden")
         self._need_scope(token, "playlist-modify-private", "playlist-modify-public")
@@ -1079,7 +1105,9 @@ class StandinServer(ServedStandIn):
             return _api_error(403, "Forbidden")
         if method == "GET":
             limit, offset = self._paging(q)
-            return _Reply(200, self._page(f"playlists/{pid}/items", pl["items"], limit, offset, self._item_entry))
+            render = lambda it: self._item_entry(it, relink=bool(q.get("market")))  # noqa: E731
+            return _Reply(200, self._page(f"playlists/{pid}/items", pl["items"], limit, offset, render,
+                                          {"market": q.get("market")}))
         self._need_scope(token, "playlist-modify-public" if pl["public"] else "playlist-modify-private")
         data = self._json_body(body)
         if method == "POST":

@@ -1,0 +1,172 @@
+"""What a real account meets that SPOTIFY-2026's contract implies, against the stand-in over HTTP.
+
+The managed playlist renamed, given podcast episodes, local files or a duplicate by the user in
+the Spotify app; taste playlists of thousands of items and duplicated entries; relinked tracks
+(``linked_from``); a saved login whose scopes no longer cover what the tool asks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from recommender import schema
+from recommender.errors import AuthError
+from recommender.spotify import parse
+from recommender.spotify.sync import refresh_library
+from recommender.standins.spotify import Account, StandinServer, base62_id
+from recommender.store import Store
+
+from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+from test_publish import USER, Env, small_ids
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def env(standin, tmp_path) -> Env:
+    return Env(standin, tmp_path / "cache")
+
+
+def _edit(server: StandinServer, pid: str, edit) -> None:
+    """The user edits playlist ``pid`` in the Spotify app (a new snapshot id, as Spotify gives)."""
+    with server._lock:
+        pl = server.account.playlist(pid)
+        edit(pl)
+        StandinServer._bump(pl)
+
+
+def _entry(kind: str, **extra) -> dict:
+    return {"kind": kind, "added_at": "2026-11-01T10:00:00Z", "added_by": USER, **extra}
+
+
+# ----- the managed playlist, edited in the Spotify app between runs -------------------------
+def test_a_managed_playlist_the_user_renamed_is_updated_in_place_and_keeps_the_users_name(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    r = requests.put(env.server.api_url + f"playlists/{pid}", json={"name": "My \u202eown\u200f mix"},
+                     headers={"Authorization": f"Bearer {env.token['access_token']}"}, timeout=10)
+    assert r.status_code == 200
+    env.server.clear_requests()
+    result = env.run(tracks[5:10])
+    assert not result.created and result.playlist_id == pid
+    assert env.content(pid) == tracks[5:10]
+    assert env.server.account.playlist(pid)["name"] == "My \u202eown\u200f mix"  # never renamed back
+    assert not [w for w in env.writes() if w.path == "/v1/me/playlists"]  # no second playlist
+    details = [p for m, u, p in env.sent if m == "PUT" and u == f"playlists/{pid}"]
+    assert all("name" not in p for p in details)
+
+
+def test_episodes_and_local_files_put_in_the_managed_playlist_are_named_when_a_rewrite_drops_them(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:4]).playlist_id
+    local = {"name": "Demo take", "artist": "Me", "album": "Home", "duration_ms": 120000}
+    _edit(env.server, pid, lambda pl: pl["items"].extend([
+        _entry("episode", id="smallEpisode0000000001"), _entry("local", local=local), _entry("null")]))
+    # nothing to change: nothing written, the user's episode and file stay
+    same = env.run(tracks[:4])
+    assert not same.written and len(env.server.account.playlist(pid)["items"]) == 7
+    assert not any("episode" in m for m in same.messages)
+    # a rewrite keeps tracks only, and says what it removed instead of dropping it silently
+    result = env.run(tracks[2:8])
+    assert result.written and env.content(pid) == tracks[2:8]
+    kinds = [it["kind"] for it in env.server.account.playlist(pid)["items"]]
+    assert kinds == ["track"] * 6
+    note = [m for m in result.messages if "episode" in m]
+    assert len(note) == 1 and "1 episode and 1 local file" in note[0] and env.settings.playlist.name in note[0]
+    # the null entry (a track gone from the catalogue) is no user's edit: not named, no removal
+    assert "null" not in note[0] and env.store.read_manifest()["user_removed"] == []
+
+
+def test_a_track_the_user_duplicates_in_the_managed_playlist_is_written_once_and_not_taken_for_an_edit(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    _edit(env.server, pid, lambda pl: pl["items"].append(dict(pl["items"][1])))
+    state = env.state()
+    assert state.current == tracks[:5] + [tracks[1]]
+    assert state.pinned == [] and state.user_removed == []
+    result = env.run(tracks[:5])
+    assert result.written and env.content(pid) == tracks[:5]  # the managed playlist keeps no duplicate
+    assert env.store.read_manifest()["user_removed"] == []
+
+
+# ----- taste playlists: thousands of items, duplicates, relinking ---------------------------
+MANY = 2345
+
+
+def _many_account() -> Account:
+    """The small account plus one owned playlist of MANY items, with a duplicated track, an
+    episode and a local file among them."""
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    album = next(iter(data["albums"]))
+    artist = data["albums"][album]["artist_ids"][0]
+    ids = [base62_id(f"many:{i}") for i in range(MANY)]
+    for i, tid in enumerate(ids):
+        data["tracks"][tid] = {"name": f"Many {i}", "artist_ids": [artist], "album_id": album, "duration_ms": 180000}
+    items: list = list(ids)
+    items[1000:1000] = [ids[7], {"episode": "smallEpisode0000000001"},
+                        {"local": {"name": "x", "artist": "y", "album": "z", "duration_ms": 1000}}]
+    data["playlists"].append({"id": "manyPlaylist0000000001", "name": "Everything", "items": items})
+    return Account.from_dict(data)
+
+
+def test_a_playlist_of_thousands_of_items_is_read_in_full_page_by_page_duplicates_kept(tmp_path):
+    with StandinServer(_many_account()) as server:
+        settings = settings_for(server, tmp_path / "cache")
+        save_login(server, tmp_path / "cache")
+        library, report = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+        pages = [r for r in api_requests(server, "GET") if r.path == "/v1/playlists/manyPlaylist0000000001/items"]
+    items = library.playlist_items[library.playlist_items["playlist_id"] == "manyPlaylist0000000001"]
+    assert len(items) == MANY + 1  # every track, the duplicate too; the episode and the file skipped
+    assert items["track_id"].nunique() == MANY
+    assert (items["track_id"] == base62_id("many:7")).sum() == 2
+    assert items["position"].is_unique  # the playlist's own positions, episode and file included
+    assert len(pages) == -(-(MANY + 3) // 50) and all(r.query.get("limit") in (None, "50") for r in pages)
+    assert report.playlists_fetched >= 1 and not report.problems
+    schema.conform("playlist_items", items)
+
+
+def _relinked_account() -> tuple[Account, str, str]:
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    stored, playable = sorted(data["tracks"])[:2]
+    data["relinked"] = {stored: playable}
+    data["playlists"][0]["items"].insert(0, stored)
+    data["saved_tracks"].append({"id": stored, "days_ago": 1})
+    return Account.from_dict(data), stored, playable
+
+
+def test_a_relinked_track_is_read_under_the_id_the_playlist_stores(tmp_path):
+    account, stored, playable = _relinked_account()
+    pid = account.playlists[0]["id"]
+    with StandinServer(account) as server:
+        auth = {"Authorization": f"Bearer {server.issue_token()['access_token']}"}
+        # the stand-in relinks like Spotify: only for a request naming a market
+        url = server.api_url + f"playlists/{pid}/items"
+        plain = requests.get(url, headers=auth, timeout=10).json()["items"][0]["item"]
+        relinked = requests.get(url, params={"market": "from_token"}, headers=auth, timeout=10).json()["items"][0]
+        assert plain["id"] == stored and "linked_from" not in plain
+        assert relinked["item"]["id"] == playable and relinked["item"]["linked_from"]["id"] == stored
+        # the tool reads such an entry under the stored id (a managed playlist read back then
+        # compares equal to what was written), and never asks for relinking itself
+        assert parse.entry_track(relinked)["id"] == stored
+        settings = settings_for(server, tmp_path / "cache")
+        save_login(server, tmp_path / "cache")
+        server.clear_requests()
+        library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+        assert not [r for r in server.requests if "market" in r.query]
+    assert stored in set(library.playlist_items["track_id"]) and stored in set(library.saved_tracks["track_id"])
+
+
+# ----- scopes -----------------------------------------------------------------------------
+def test_a_saved_login_without_a_scope_the_tool_needs_asks_for_a_new_login_without_prompting(standin, tmp_path,
+                                                                                            monkeypatch):
+    settings = settings_for(standin, tmp_path / "cache")
+    save_login(standin, tmp_path / "cache", scope="playlist-read-private user-top-read")
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("prompted for input"))
+    with pytest.raises(AuthError, match="scopes.*recommend auth") as err:
+        refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    assert err.value.exit_code == 3
+    assert not api_requests(standin)  # stopped before any API call
