@@ -21,6 +21,7 @@ from recommender.standins.spotify import Account, StandinServer, base62_id
 from recommender.store import Store
 
 from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+from test_discovery import discover_open_data, settings_for_open_data, user_library, world_standins  # noqa: F401
 from test_publish import USER, Env, small_ids
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -170,3 +171,56 @@ def test_a_saved_login_without_a_scope_the_tool_needs_asks_for_a_new_login_witho
         refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
     assert err.value.exit_code == 3
     assert not api_requests(standin)  # stopped before any API call
+
+
+# ----- open data: answers in no promised order, rows left out, null counts ------------------
+def _open_data(lb, tmp_path):
+    from recommender.config import load_settings
+    from recommender.services.listenbrainz import OpenData
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / "cache"),
+                                                    "listenbrainz.api_url": lb.api_url,
+                                                    "listenbrainz.labs_url": lb.labs_url})
+    return OpenData.from_settings(settings, cache_dir=tmp_path / "od")
+
+
+@pytest.mark.parametrize("unordered", [False, True])
+def test_open_data_answers_in_any_order_are_sorted_by_score_and_matched_by_mbid(tmp_path, unordered):
+    from recommender.standins.listenbrainz import (SIMILAR_ARTISTS_ALGORITHM, ListenBrainzStandIn, artist_mbid,
+                                                   recording_mbid)
+    from test_listenbrainz import small_world
+    every = [recording_mbid(t) for t in ("t1", "t2", "t3", "t4", "t5")] + ["no-such-recording"]
+    with ListenBrainzStandIn(small_world(0.5), unordered=unordered) as lb:
+        raw = requests.get(f"{lb.labs_url}/similar-artists/json", timeout=10, params={
+            "artist_mbids": artist_mbid("C"), "algorithm": SIMILAR_ARTISTS_ALGORITHM})
+        od = _open_data(lb, tmp_path)
+        try:
+            similar = od.similar_artists(artist_mbid("C"))
+            recordings = od.similar_recordings(recording_mbid("t3"))
+            ids = od.spotify_ids(every)
+            counts = od.popularity(every)
+        finally:
+            od.close()
+    scores = [r["score"] for r in raw.json()]
+    assert scores == sorted(scores, reverse=not unordered)  # the stand-in really answers in either order
+    # best first (ties keep the service's order: a cached answer keeps its order)
+    assert [r["name"] for r in similar][0] == "D" and sorted(r["name"] for r in similar) == ["A", "B", "D"]
+    assert [r["score"] for r in similar] == sorted((r["score"] for r in similar), reverse=True)
+    assert [r["name"] for r in recordings][0] == "Song t4"
+    assert [r["score"] for r in recordings] == sorted((r["score"] for r in recordings), reverse=True)
+    # the mapping leaves unresolvable recordings out: each id belongs to its own recording
+    assert all(tid is None or recording_mbid(tid) == mb for mb, tid in ids.items())
+    assert ids["no-such-recording"] is None and 0 < sum(v is not None for v in ids.values()) < 5
+    assert counts["no-such-recording"] == (None, None) and counts[recording_mbid("t1")] == (20, 2)
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_a_listenbrainz_401_names_the_token_setting_in_one_warning(tmp_path, world_standins, token):
+    lb, mb = world_standins
+    lb.token = "sekrit-token"  # this ListenBrainz requires a user token for top recordings
+    extra = {"listenbrainz.token": token} if token else {}
+    library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **extra))
+    assert len(report.warnings) == 1, report.warnings
+    warning = report.warnings[0]
+    assert "HTTP 401" in warning and "listenbrainz.token" in warning and "LISTENBRAINZ_TOKEN" in warning
+    assert ("refused the user token" in warning) == bool(token) and "wrong-token" not in warning
+    assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the run goes on with what it has
