@@ -224,3 +224,99 @@ def test_a_listenbrainz_401_names_the_token_setting_in_one_warning(tmp_path, wor
     assert "HTTP 401" in warning and "listenbrainz.token" in warning and "LISTENBRAINZ_TOKEN" in warning
     assert ("refused the user token" in warning) == bool(token) and "wrong-token" not in warning
     assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the run goes on with what it has
+
+
+# ----- the 2026 keys, their deprecated aliases, or only one of them ---------------------------
+def _pull(server: StandinServer, cache: Path):
+    settings = settings_for(server, cache)
+    save_login(server, cache)
+    return refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)[0]
+
+
+@pytest.mark.parametrize("aliases", ["new", "old"])
+def test_playlists_read_the_same_with_only_the_2026_keys_or_only_the_old_aliases(small_account, tmp_path, aliases):
+    with StandinServer(Account.from_dict(small_account.to_dict())) as both:
+        expected = _pull(both, tmp_path / "both")
+    with StandinServer(small_account, aliases=aliases) as server:
+        entry = requests.get(server.api_url + "playlists/smallPlaylist000000001/items", timeout=10, headers={
+            "Authorization": f"Bearer {server.issue_token()['access_token']}"}).json()["items"][0]
+        assert set(entry) & {"item", "track"} == ({"item"} if aliases == "new" else {"track"})
+        library = _pull(server, tmp_path / aliases)
+        # the managed playlist is written and read back (verified) under these keys too
+        env = Env(server, tmp_path / aliases)
+        tracks = small_ids(server)
+        pid = env.run(tracks[:3]).playlist_id
+        assert env.content(pid) == tracks[:3]
+        again = env.run(tracks[:3])
+        assert not again.written
+    for name in ("playlists", "playlist_items", "tracks"):
+        assert library.frames[name].reset_index(drop=True).equals(expected.frames[name].reset_index(drop=True)), name
+    assert library.playlists["total"].notna().all()
+
+
+def test_a_collaborative_playlist_of_another_owner_is_read_as_taste_and_never_written(tmp_path):
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    shared = {"id": "sharedPlaylist00000001", "name": "Shared", "owner": "friend", "collaborative": True,
+              "items": sorted(data["tracks"])[:4]}
+    data["playlists"].append(shared)
+    with StandinServer(Account.from_dict(data)) as server:
+        library = _pull(server, tmp_path / "cache")
+        env = Env(server, tmp_path / "cache")
+        env.run(small_ids(server)[4:9])
+        writes = [w.path for w in env.writes()]
+    row = library.playlists.set_index("playlist_id").loc["sharedPlaylist00000001"]
+    assert bool(row["readable"]) and not bool(row["owned"]) and bool(row["collaborative"])
+    items = library.playlist_items[library.playlist_items["playlist_id"] == "sharedPlaylist00000001"]
+    assert list(items["track_id"]) == sorted(data["tracks"])[:4]
+    assert writes and not [p for p in writes if "sharedPlaylist" in p]
+
+
+# ----- removed endpoints, timeouts ----------------------------------------------------------
+REMOVED = [r"^/v1/artists/?$", r"^/v1/tracks/?$", r"^/v1/albums/?$", r"^/v1/users/[^/]+/playlists",
+           r"^/v1/playlists/[^/]+/(tracks|followers)", r"/related-artists$", r"/top-tracks$",
+           r"^/v1/recommendations", r"^/v1/browse", r"^/v1/audio-analysis"]
+
+
+def test_a_build_never_calls_an_endpoint_spotify_removed(standin, tmp_path):
+    import re
+
+    from recommender import jobs
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    result = jobs.build_playlist(settings_for(standin, cache))
+    assert result.playlist_id
+    paths = [r.path for r in standin.requests]
+    assert not [p for p in paths if any(re.search(pattern, p) for pattern in REMOVED)], paths
+    assert all(r.query.get("limit") in (None, *map(str, range(1, 51))) for r in standin.requests)
+
+
+def test_a_token_endpoint_that_hangs_is_cut_by_the_timeout_and_retried(standin, tmp_path, monkeypatch):
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    sleeps: list[float] = []
+    monkeypatch.setattr(auth, "_sleep", sleeps.append)
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.timeout": 0.5})
+    save_login(standin, tmp_path / "cache")
+    standin.expire_access_tokens()
+    hang = standin.add_fault(Fault(method="POST", path=r"^/api/token$", delay=5.0, times=1))
+    library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    assert len(library.tracks) > 0
+    assert hang.hits == 1 and len(sleeps) == 1  # the hanging refresh was given up on once, then redone
+
+
+@pytest.mark.parametrize("fallback", [0, 3])
+def test_recordings_without_a_spotify_id_are_searched_within_the_per_run_limit(tmp_path, fallback):
+    import re
+
+    from recommender import jobs
+    from recommender.config import load_settings
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path),
+                                                    "discovery.search_fallback": fallback})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        searches = [r for r in server.requests if r.path == "/v1/search"]
+    assert len(searches) == fallback  # the sample world leaves about one recording in five unmapped
+    for r in searches:
+        assert int(r.query["limit"]) <= 10 and r.query["type"] == "track"
+        assert re.fullmatch(r'track:"[^"]+"( artist:"[^"]+")?', r.query["q"]), r.query["q"]

@@ -12,6 +12,8 @@ It serves one :class:`Account` (the built-in sample library or a small hand-writ
 keeps its state in memory (writes mutate ``server.account``), records every request, and can
 inject faults (429, quota, 5xx, "applied then 502", "applied late", slow, truncated bodies). ``extended=True``
 imitates an extended-quota app: popularity and artist genres appear, audio features answer.
+``aliases`` picks the playlist keys: "both" (2026: ``item`` + the deprecated ``track`` in an
+entry, ``items`` + ``tracks`` in a playlist), "new" (the aliases gone) or "old" (before 2026).
 
 Run it by hand with ``python -m recommender.standins.spotify --port 8765 [--extended]``.
 """
@@ -446,15 +448,19 @@ class StandinServer(ServedStandIn):
     (the lifecycle of ``standins/server.py``).
 
     ``client_id`` None accepts any client id; ``client_secret`` None accepts any secret.
-    ``port`` 0 picks a free ephemeral port.
+    ``port`` 0 picks a free ephemeral port. ``aliases``: "both", "new" or "old" (module docstring).
     """
 
     label = "Spotify stand-in"
 
     def __init__(self, account: Account, extended: bool = False, client_id: str | None = None,
-                 *, client_secret: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+                 *, client_secret: str | None = None, host: str = "127.0.0.1", port: int = 0,
+                 aliases: str = "both") -> None:
+        if aliases not in ("both", "new", "old"):
+            raise ValueError(f"aliases must be both, new or old, not {aliases!r}")
         self.account = account
         self.extended = extended
+        self.aliases = aliases
         self.client_id = client_id
         self.client_secret = client_secret
         self.host = host
@@ -870,21 +876,27 @@ class StandinServer(ServedStandIn):
             obj = self._local_obj(it["local"])
         else:
             obj = None
-        return {"added_at": it["added_at"], "added_by": self._user_obj(it["added_by"]),
-                "is_local": kind == "local", "primary_color": None, "item": obj,
-                "track": copy.deepcopy(obj)}
+        return self._keyed({"added_at": it["added_at"], "added_by": self._user_obj(it["added_by"]),
+                            "is_local": kind == "local", "primary_color": None}, "item", "track", obj)
+
+    def _keyed(self, obj: dict[str, Any], new: str, old: str, value: Any) -> dict[str, Any]:
+        """``obj`` with ``value`` under the 2026 key ``new`` and/or its deprecated alias ``old``."""
+        if self.aliases != "old":
+            obj[new] = value
+        if self.aliases != "new":
+            obj[old] = copy.deepcopy(value)
+        return obj
 
     def _playlist_simple(self, pl: dict[str, Any]) -> dict[str, Any]:
         pid = pl["id"]
         ref = {"href": f"{self.api_url}playlists/{pid}/items", "total": len(pl["items"])}
-        return {
+        return self._keyed({
             "collaborative": pl["collaborative"], "description": pl["description"],
             "external_urls": {"spotify": f"https://open.spotify.com/playlist/{pid}"},
             "href": f"{self.api_url}playlists/{pid}", "id": pid, "images": [], "name": pl["name"],
             "owner": self._user_obj(pl["owner"]), "primary_color": None, "public": pl["public"],
-            "snapshot_id": pl["snapshot_id"], "items": ref, "tracks": dict(ref),
-            "type": "playlist", "uri": f"spotify:playlist:{pid}",
-        }
+            "snapshot_id": pl["snapshot_id"], "type": "playlist", "uri": f"spotify:playlist:{pid}",
+        }, "items", "tracks", ref)
 
     # ----- paging ----------------------------------------------------------------------
     @staticmethod
@@ -1046,12 +1058,11 @@ class StandinServer(ServedStandIn):
 
     def _playlist_full(self, pl: dict[str, Any], relink: bool = False) -> dict[str, Any]:
         obj = self._playlist_simple(pl)
-        del obj["items"], obj["tracks"]
+        obj.pop("items", None), obj.pop("tracks", None)
         if self._can_use_items(pl):
             page = self._page(f"playlists/{pl['id']}/items", pl["items"], MAX_PAGE, 0,
                               lambda it: self._item_entry(it, relink))
-            obj["items"] = page
-            obj["tracks"] = copy.deepcopy(page)
+            self._keyed(obj, "items", "tracks", page)
         return obj
 
     def _playlist(self, method: str, q: dict, body: bytes, token: dict, pid: str) -> _Reply:
