@@ -320,3 +320,18 @@ def test_recordings_without_a_spotify_id_are_searched_within_the_per_run_limit(t
     for r in searches:
         assert int(r.query["limit"]) <= 10 and r.query["type"] == "track"
         assert re.fullmatch(r'track:"[^"]+"( artist:"[^"]+")?', r.query["q"]), r.query["q"]
+
+
+def test_more_than_a_page_of_playlists_and_followed_artists_is_read_through_offset_and_cursor_paging(tmp_path):
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    some = sorted(data["tracks"])[:2]
+    for i in range(123):
+        data["artists"][base62_id(f"followed:{i}")] = {"name": f"Followed {i:03d}"}
+        data["playlists"].append({"id": base62_id(f"pl:{i}"), "name": f"List {i}", "items": some})
+    data["followed_artists"] = [base62_id(f"followed:{i}") for i in range(123)]
+    with StandinServer(Account.from_dict(data)) as server:
+        library = _pull(server, tmp_path / "cache")
+        following = [r for r in server.requests if r.path == "/v1/me/following"]
+    assert len(library.followed_artists) == 123 and library.followed_artists["artist_id"].is_unique
+    assert len(library.playlists) == len(data["playlists"]) == 127
+    assert len(following) == 3 and sum("after" in r.query for r in following) == 2  # cursors, not offsets
