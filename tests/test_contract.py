@@ -8,6 +8,7 @@ the Spotify app; taste playlists of thousands of items and duplicated entries; r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -335,3 +336,58 @@ def test_more_than_a_page_of_playlists_and_followed_artists_is_read_through_offs
     assert len(library.followed_artists) == 123 and library.followed_artists["artist_id"].is_unique
     assert len(library.playlists) == len(data["playlists"]) == 127
     assert len(following) == 3 and sum("after" in r.query for r in following) == 2  # cursors, not offsets
+
+
+# ----- the login itself: PKCE over the loopback redirect ------------------------------------
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _browser(tamper=None):
+    """A user's browser: open the authorize URL, accept, follow the redirect to our callback."""
+    def open_url(url: str) -> None:
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302, answer.text
+        location = answer.headers["Location"]
+        requests.get(tamper(location) if tamper else location, timeout=10)
+    return open_url
+
+
+@pytest.mark.parametrize("secret", [None, "s3cret"])
+def test_recommend_auth_logs_in_with_pkce_or_a_secret_over_the_loopback_redirect(tmp_path, secret):
+    import os
+    import stat
+
+    from recommender.spotify import auth
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json"), client_id="test-client",
+                       client_secret=secret) as server:
+        extra = {"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"}
+        if secret:
+            extra["spotify.client_secret"] = secret
+        settings = settings_for(server, tmp_path / "cache", **extra)
+        token = auth.login(settings, open_url=_browser(), timeout=10)
+        asked = next(r for r in server.requests if r.path == "/authorize").query
+        library = _pull(server, tmp_path / "other")  # (a second cache: the login above stays untouched)
+    assert asked["redirect_uri"].startswith("http://127.0.0.1:") and asked["state"]
+    assert ("code_challenge" in asked and asked["code_challenge_method"] == "S256") == (secret is None)
+    assert set(asked["scope"].split()) == set(auth.scopes().split())
+    path = tmp_path / "cache" / "spotify-token.json"
+    saved = json.loads(path.read_text())
+    assert saved["refresh_token"] == token["refresh_token"] and saved["token_type"] == "Bearer"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert secret is None or secret not in path.read_text()
+    assert len(library.tracks) > 0
+
+
+def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_path):
+    from recommender.spotify import auth
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        forged = _browser(lambda loc: re.sub(r"state=[^&]+", "state=forged", loc))
+        with pytest.raises(AuthError, match="state mismatch"):
+            auth.login(settings, open_url=forged, timeout=10)
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
