@@ -389,6 +389,21 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
     return None
 
 
+def _gone_from_catalogue(gateway: Gateway, plan: Plan) -> list[str]:
+    """The tracks a write would add that Spotify no longer has (a look-up answers 404 or 400),
+    asked one by one after a write was refused with 400; only new ones can be gone (those in the
+    playlist were just read back)."""
+    gone = []
+    for t in plan.added:
+        try:
+            gateway.get(f"tracks/{t}")
+        except SpotifyError as exc:
+            if exc.status not in (400, 404):
+                raise
+            gone.append(t)
+    return gone
+
+
 def _dropped(others: list[str], name: str) -> str:
     """The message for the episodes and local files a rewrite of the playlist ``name`` removed."""
     counts = {kind: others.count(kind) for kind in dict.fromkeys(others)}
@@ -471,7 +486,18 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             # a mood playlist is finished by exporting that mood again, not by the next build
             label, again = (("the managed playlist", "the next run") if state.slot == MAIN
                             else (f"the playlist {name!r}", "the next export of that mood"))
-            applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
+            try:
+                applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
+            except SpotifyError as exc:
+                gone = _gone_from_catalogue(gateway, plan) if exc.status == 400 else []
+                if not gone:
+                    raise
+                # "non-existing ID": a track Spotify dropped is still in our cache; write the rest
+                _, now = read_playlist(gateway, pid)
+                plan = result.plan = Plan(current=now, desired=[t for t in plan.desired if t not in set(gone)])
+                result.messages.append(f"left out {len(gone)} track{'s' if len(gone) > 1 else ''} Spotify no longer "
+                                       f"has ({', '.join(gone[:3])}{', ...' if len(gone) > 3 else ''})")
+                applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
         except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
             raise _not_writable(state, exc) from None
         result.written = True

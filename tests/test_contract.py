@@ -391,3 +391,23 @@ def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_pat
         with pytest.raises(AuthError, match="state mismatch"):
             auth.login(settings, open_url=forged, timeout=10)
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+# ----- a track Spotify removed from its catalogue -------------------------------------------
+def test_a_track_gone_from_the_catalogue_is_left_out_of_the_write_and_said_so(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    gone, never = tracks[2], tracks[7]
+    env.server.remove_track(gone)   # its entry in the managed playlist turns null
+    env.server.remove_track(never)  # still in our cache (unchanged snapshots, cached discovery)
+    result = env.run(tracks[:5] + [never, tracks[8]])
+    assert result.written
+    assert env.content(pid) == [t for t in tracks[:5] if t != gone] + [tracks[8]]
+    assert env.managed()["pending"] is None and env.managed()["last_written"] == env.content(pid)
+    note = [m for m in result.messages if "no longer has" in m]
+    assert len(note) == 1 and "2 tracks" in note[0]
+    # every run finds it again (one refused write, then a look-up per new track), never stuck
+    before = env.content(pid)
+    again = env.run(tracks[:5] + [never, tracks[8]])
+    assert env.content(pid) == before and any("no longer has" in m for m in again.messages)
+    assert env.managed()["pending"] is None

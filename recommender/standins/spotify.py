@@ -301,6 +301,22 @@ class Account:
             raise KeyError(playlist_id)
         return [it["id"] for it in pl["items"] if it["kind"] == "track"]
 
+    def remove_track(self, track_id: str) -> None:
+        """Spotify drops a track from its catalogue: its playlist entries turn null (``item``
+        null, as the API shows them), it leaves the saved and top tracks and any relinking, a
+        look-up answers 404 and a write naming it 400 ("non-existing ID")."""
+        del self.tracks[track_id]
+        for pl in self.playlists:
+            for it in pl["items"]:
+                if it["kind"] == "track" and it["id"] == track_id:
+                    it["kind"] = "null"
+                    del it["id"]
+        self.saved_tracks = [s for s in self.saved_tracks if s["id"] != track_id]
+        for r in TIME_RANGES:
+            self.top_tracks[r] = [t for t in self.top_tracks[r] if t != track_id]
+        self.relinked = {k: v for k, v in self.relinked.items() if track_id not in (k, v)}
+        self.audio_features.pop(track_id, None)
+
 
 def _resolve_date(entry: dict[str, Any], salt: str, now: datetime | None) -> str:
     if entry.get("added_at"):
@@ -548,6 +564,12 @@ class StandinServer(ServedStandIn):
         """Track ids of a playlist in order, read from the live state."""
         with self._lock:
             return self.account.playlist_track_ids(playlist_id)
+
+    def remove_track(self, track_id: str) -> None:
+        """``Account.remove_track`` on the live state. The playlists keep their snapshot ids
+        (no one edited them): the worst case for a client that caches items by snapshot."""
+        with self._lock:
+            self.account.remove_track(track_id)
 
     # ----- request plumbing ------------------------------------------------------------
     def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes
