@@ -411,3 +411,31 @@ def test_a_track_gone_from_the_catalogue_is_left_out_of_the_write_and_said_so(en
     again = env.run(tracks[:5] + [never, tracks[8]])
     assert env.content(pid) == before and any("no longer has" in m for m in again.messages)
     assert env.managed()["pending"] is None
+
+
+# ----- names with right-to-left marks and controls, in the listing of playlists ----------------
+MARKS = "\u200f\u200e\u061c\u2067"  # RLM, LRM, ALM, RLI: reorder what follows on a terminal
+RAW_MARKS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def test_playlist_names_with_bidi_marks_and_escapes_are_listed_literally(tmp_path):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    hostile = f"Evening {MARKS}liahC\x1b[2J\x07"
+    data["playlists"][0]["name"] = hostile
+    with StandinServer(Account.from_dict(data)) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
+               "COLUMNS": "400"}
+        runner = CliRunner()
+        assert runner.invoke(app, ["refresh", "--quiet"], env=env).exit_code == 0
+        shown = runner.invoke(app, ["playlists"], env=env)
+        listed = runner.invoke(app, ["playlists", "--json"], env=env)
+    assert shown.exit_code == 0 and listed.exit_code == 0, shown.stderr + listed.stderr
+    assert not RAW_MARKS.search(shown.stdout) and "\\u200f" in shown.stdout and "\\x1b[2J" in shown.stdout
+    assert not RAW_MARKS.search(listed.stdout)  # escaped in the JSON text, the name itself intact
+    assert hostile in [p["name"] for p in json.loads(listed.stdout)]
