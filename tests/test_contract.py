@@ -199,8 +199,11 @@ def test_open_data_answers_in_any_order_are_sorted_by_score_and_matched_by_mbid(
             recordings = od.similar_recordings(recording_mbid("t3"))
             ids = od.spotify_ids(every)
             counts = od.popularity(every)
+            many = od.popularity([f"unknown-{i}" for i in range(1500)])  # <= 1000 ids a request
+            batches = lb.requests_to("popularity/recording")
         finally:
             od.close()
+    assert batches == 3 and set(many.values()) == {(None, None)}
     scores = [r["score"] for r in raw.json()]
     assert scores == sorted(scores, reverse=not unordered)  # the stand-in really answers in either order
     # best first (ties keep the service's order: a cached answer keeps its order)
