@@ -22,7 +22,7 @@ from recommender.standins.spotify import Account, StandinServer, base62_id
 from recommender.store import Store
 
 from spotify_helpers import api_requests, gateway_for, save_login, settings_for
-from test_discovery import discover_open_data, settings_for_open_data, user_library, world_standins  # noqa: F401
+from test_discovery import discover_open_data, settings_for_open_data, user_library
 from test_publish import USER, Env, small_ids
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -218,11 +218,15 @@ def test_open_data_answers_in_any_order_are_sorted_by_score_and_matched_by_mbid(
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
-def test_a_listenbrainz_401_names_the_token_setting_in_one_warning(tmp_path, world_standins, token):
-    lb, mb = world_standins
-    lb.token = "sekrit-token"  # this ListenBrainz requires a user token for top recordings
-    extra = {"listenbrainz.token": token} if token else {}
-    library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **extra))
+def test_a_listenbrainz_401_names_the_token_setting_in_one_warning(tmp_path, token):
+    from recommender.standins.listenbrainz import ListenBrainzStandIn
+    from recommender.standins.musicbrainz import MusicBrainzStandIn
+    from test_listenbrainz import small_world
+    world = small_world()
+    with ListenBrainzStandIn(world, token="sekrit-token") as lb, MusicBrainzStandIn(world=world) as mb:
+        # this ListenBrainz requires a user token for top recordings
+        extra = {"listenbrainz.token": token} if token else {}
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **extra))
     assert len(report.warnings) == 1, report.warnings
     warning = report.warnings[0]
     assert "HTTP 401" in warning and "listenbrainz.token" in warning and "LISTENBRAINZ_TOKEN" in warning
