@@ -106,6 +106,7 @@ class ManagedState:
     name: str | None = None         # the playlist's configured name
     slot: str = MAIN
     messages: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)  # episodes / local files in it: a rewrite drops them
 
 
 @dataclass
@@ -143,35 +144,45 @@ class PublishResult:
     requests: int = 0
 
 
-def _ids(entries) -> list[str]:
+def _ids(entries, others: list[str] | None = None) -> list[str]:
+    """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
+    user put there ("episode", "local file"; an unavailable, null entry is not counted)."""
     from .spotify.parse import entry_track
     out = []
     for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
+        elif others is not None and isinstance(entry, dict):
+            item = entry.get("item") if entry.get("item") is not None else entry.get("track")
+            item = item if isinstance(item, dict) else {}
+            if entry.get("is_local") or item.get("is_local"):
+                others.append("local file")
+            elif item.get("type") == "episode":
+                others.append("episode")
     return out
 
 
-def read_items(gateway: Gateway, playlist_id: str) -> list[str]:
-    """Track ids of a playlist, in order (null/episode/local entries skipped)."""
-    return _ids(gateway.pages(f"playlists/{playlist_id}/items"))
+def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None) -> list[str]:
+    """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``)."""
+    return _ids(gateway.pages(f"playlists/{playlist_id}/items"), others)
 
 
-def read_playlist(gateway: Gateway, playlist_id: str) -> tuple[str | None, list[str]]:
+def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None
+                  ) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
     and the first page of items, the rest follows ``next``."""
     obj = gateway.get(f"playlists/{playlist_id}") or {}
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
-        return snapshot, read_items(gateway, playlist_id)
+        return snapshot, read_items(gateway, playlist_id, others)
     entries: list = []
     while page:
         entries.extend(page.get("items") or [])
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
-    return snapshot, _ids(entries)
+    return snapshot, _ids(entries, others)
 
 
 def snapshot_of(gateway: Gateway, playlist_id: str) -> str | None:
@@ -218,7 +229,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     if not pid:
         return ManagedState(None, [], [], user_removed, recreated_reason=reason, name=name, slot=slot,
                             messages=messages)
-    snapshot, current = read_playlist(gateway, pid)
+    others: list[str] = []
+    snapshot, current = read_playlist(gateway, pid, others)
     listed_description = (listed.get(pid) or {}).get("description")
     if "last_written" not in info:  # adopted (manifest lost): treat its content as ours
         info = {**info, "last_written": list(current), "snapshot": snapshot}
@@ -241,7 +253,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool((listed.get(pid) or {}).get("public")), name=name, slot=slot,
-                        messages=messages)
+                        messages=messages, others=others)
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -377,6 +389,29 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
     return None
 
 
+def _gone_from_catalogue(gateway: Gateway, plan: Plan) -> list[str]:
+    """The tracks a write would add that Spotify no longer has (a look-up answers 404 or 400),
+    asked one by one after a write was refused with 400; only new ones can be gone (those in the
+    playlist were just read back)."""
+    gone = []
+    for t in plan.added:
+        try:
+            gateway.get(f"tracks/{t}")
+        except SpotifyError as exc:
+            if exc.status not in (400, 404):
+                raise
+            gone.append(t)
+    return gone
+
+
+def _dropped(others: list[str], name: str) -> str:
+    """The message for the episodes and local files a rewrite of the playlist ``name`` removed."""
+    counts = {kind: others.count(kind) for kind in dict.fromkeys(others)}
+    what = " and ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items())
+    return (f"removed {what} you had put in {name!r}: it holds tracks only (Spotify's API cannot "
+            "write local files back); keep them in a playlist of your own")
+
+
 def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
     if exc.status == 403 and state.public:
         return AuthError(f"the managed playlist {state.name!r} was made public, and changing a public playlist "
@@ -451,10 +486,23 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             # a mood playlist is finished by exporting that mood again, not by the next build
             label, again = (("the managed playlist", "the next run") if state.slot == MAIN
                             else (f"the playlist {name!r}", "the next export of that mood"))
-            applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
+            try:
+                applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
+            except SpotifyError as exc:
+                gone = _gone_from_catalogue(gateway, plan) if exc.status == 400 else []
+                if not gone:
+                    raise
+                # "non-existing ID": a track Spotify dropped is still in our cache; write the rest
+                _, now = read_playlist(gateway, pid)
+                plan = result.plan = Plan(current=now, desired=[t for t in plan.desired if t not in set(gone)])
+                result.messages.append(f"left out {len(gone)} track{'s' if len(gone) > 1 else ''} Spotify no longer "
+                                       f"has ({', '.join(gone[:3])}{', ...' if len(gone) > 3 else ''})")
+                applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
         except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
             raise _not_writable(state, exc) from None
         result.written = True
+        if state.others and pid == state.playlist_id:
+            result.messages.append(_dropped(state.others, name))
         snapshot, unsettled = applied.snapshot, applied.ambiguous
         if applied.user_added:
             pinned = list(dict.fromkeys(applied.user_added + pinned))

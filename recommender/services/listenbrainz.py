@@ -80,8 +80,13 @@ class OpenData:
         try:
             return request(*args, **kw)
         except ServiceError as exc:
+            if exc.status == 401 and getattr(request, "__self__", None) is self.api:
+                # "may require Authorization: Token": say which setting gives one
+                told = "refused the user token" if "Authorization" in self.api.extra_headers else "asks for a user token"
+                exc = ServiceError(f"{API} {told} (HTTP 401): set listenbrainz.token or LISTENBRAINZ_TOKEN to "
+                                   "the token of your ListenBrainz account's settings page", 401, API)
             self.failure = exc
-            raise
+            raise exc from None
 
     def _similarity(self, method: str, path: str, key: str, **kw: Any) -> Any:
         """A labs similarity request; its 400 (unknown algorithm) names the config key."""

@@ -2,7 +2,8 @@
 
 Every optional field is read with ``.get``: ``popularity`` and ``genres`` are absent for
 Development Mode apps, ``external_ids`` may be missing, playlist entries may carry the track
-under ``item`` (2026) or ``track`` (old alias), and may be null, an episode or a local file.
+under ``item`` (2026) or ``track`` (old alias), and may be null, an episode or a local file; a
+relinked track (``linked_from``) is read under the id the playlist or library stores.
 """
 
 from __future__ import annotations
@@ -22,6 +23,16 @@ def entry_track(entry: dict | None) -> dict | None:
         return None
     if obj.get("type", "track") != "track" or not obj.get("id"):
         return None
+    return stored_track(obj)
+
+
+def stored_track(obj: dict) -> dict:
+    """A relinked track (Spotify answers with the playable copy and ``linked_from`` naming the
+    track the playlist or library holds) under the stored id: the id we wrote and the user
+    added, so that a playlist read back compares equal to what was written."""
+    linked = obj.get("linked_from")
+    if isinstance(linked, dict) and linked.get("id") and linked["id"] != obj["id"]:
+        return {**obj, "id": linked["id"], "uri": linked.get("uri") or f"spotify:track:{linked['id']}"}
     return obj
 
 

@@ -409,8 +409,13 @@ class ListenBrainzStandIn(ServedStandIn):
     label = "ListenBrainz stand-in"
 
     def __init__(self, world: OpenDataWorld, host: str = "127.0.0.1", port: int = 0,
-                 rate_limit: int = 1000, rate_window: float = 10.0, token: str | None = None) -> None:
+                 rate_limit: int = 1000, rate_window: float = 10.0, token: str | None = None,
+                 unordered: bool = False) -> None:
         self.world = world
+        # the services promise no order (similar artists: "unordered, sort by score"; the id
+        # mapping leaves rows out): ``unordered`` answers every list but an artist's top
+        # recordings (most listened first, as promised) and lb-radio's artists reversed
+        self.unordered = unordered
         self.host, self.port = host, port
         self.rate_limit, self.rate_window = rate_limit, rate_window
         self.token = token  # when set, top-recordings-for-artist and lb-radio require it
@@ -485,6 +490,8 @@ class ListenBrainzStandIn(ServedStandIn):
             status, answer = self._route(method, path, query, data, headers)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             status, answer = 400, {"code": 400, "error": f"bad request: {exc}"}
+        if self.unordered and status == 200 and "top-recordings" not in path:
+            answer = answer[::-1] if isinstance(answer, list) else dict(reversed(list(answer.items())))
         return self._json(status, answer, rate)
 
     @staticmethod

@@ -12,6 +12,8 @@ It serves one :class:`Account` (the built-in sample library or a small hand-writ
 keeps its state in memory (writes mutate ``server.account``), records every request, and can
 inject faults (429, quota, 5xx, "applied then 502", "applied late", slow, truncated bodies). ``extended=True``
 imitates an extended-quota app: popularity and artist genres appear, audio features answer.
+``aliases`` picks the playlist keys: "both" (2026: ``item`` + the deprecated ``track`` in an
+entry, ``items`` + ``tracks`` in a playlist), "new" (the aliases gone) or "old" (before 2026).
 
 Run it by hand with ``python -m recommender.standins.spotify --port 8765 [--extended]``.
 """
@@ -122,13 +124,18 @@ class Account:
          "top_tracks": {time_range: [track ids]}, "top_artists": {time_range: [artist ids]},
          "saved_tracks": [{"id", "added_at" | "days_ago"}],
          "followed_artists": [artist ids],
-         "audio_features": {track id: {danceability ... duration_ms}}}
+         "audio_features": {track id: {danceability ... duration_ms}},
+         "relinked": {track id: playable track id}}          # track relinking, see below
 
     A playlist item is a bare track id, or ``{"track": id}``, ``{"episode": id}``,
     ``{"local": {"name", "artist", "album", "duration_ms"}}`` or ``{"null": true}``, each
     optionally with ``"added_at"`` (ISO) or ``"days_ago"`` (rendered relative to now when
     loaded) and ``"added_by"`` (user id). ``to_dict`` writes resolved ISO dates, so
     ``Account.from_dict(a.to_dict()).to_dict() == a.to_dict()``.
+
+    ``relinked`` imitates Spotify's track relinking: a request that names a ``market`` gets,
+    for a relinked track in a playlist or the saved tracks, the playable track's object with
+    ``linked_from`` naming the stored one (without ``market``: the stored track, as Spotify).
     """
 
     def __init__(self) -> None:
@@ -144,6 +151,7 @@ class Account:
         self.saved_tracks: list[dict[str, str]] = []
         self.followed_artists: list[str] = []
         self.audio_features: dict[str, dict[str, Any]] = {}
+        self.relinked: dict[str, str] = {}
 
     # ----- loading ---------------------------------------------------------------------
     @classmethod
@@ -187,6 +195,7 @@ class Account:
             a.saved_tracks.append({"id": s["id"], "added_at": _resolve_date(s, f"saved:{s['id']}", now)})
         a.followed_artists = list(data.get("followed_artists") or [])
         a.audio_features = dict(data.get("audio_features") or {})
+        a.relinked = dict(data.get("relinked") or {})
         a.validate()
         return a
 
@@ -238,6 +247,7 @@ class Account:
             "saved_tracks": self.saved_tracks,
             "followed_artists": self.followed_artists,
             "audio_features": self.audio_features,
+            "relinked": self.relinked,
         })
 
     def validate(self) -> None:
@@ -271,6 +281,10 @@ class Account:
         for aid in self.followed_artists:
             if aid not in self.artists:
                 raise ValueError(f"followed_artists: unknown artist {aid!r}")
+        for stored, playable in self.relinked.items():
+            for tid in (stored, playable):
+                if tid not in self.tracks:
+                    raise ValueError(f"relinked: unknown track {tid!r}")
 
     # ----- lookups ---------------------------------------------------------------------
     def playlist(self, playlist_id: str) -> dict[str, Any] | None:
@@ -286,6 +300,22 @@ class Account:
         if pl is None:
             raise KeyError(playlist_id)
         return [it["id"] for it in pl["items"] if it["kind"] == "track"]
+
+    def remove_track(self, track_id: str) -> None:
+        """Spotify drops a track from its catalogue: its playlist entries turn null (``item``
+        null, as the API shows them), it leaves the saved and top tracks and any relinking, a
+        look-up answers 404 and a write naming it 400 ("non-existing ID")."""
+        del self.tracks[track_id]
+        for pl in self.playlists:
+            for it in pl["items"]:
+                if it["kind"] == "track" and it["id"] == track_id:
+                    it["kind"] = "null"
+                    del it["id"]
+        self.saved_tracks = [s for s in self.saved_tracks if s["id"] != track_id]
+        for r in TIME_RANGES:
+            self.top_tracks[r] = [t for t in self.top_tracks[r] if t != track_id]
+        self.relinked = {k: v for k, v in self.relinked.items() if track_id not in (k, v)}
+        self.audio_features.pop(track_id, None)
 
 
 def _resolve_date(entry: dict[str, Any], salt: str, now: datetime | None) -> str:
@@ -434,15 +464,19 @@ class StandinServer(ServedStandIn):
     (the lifecycle of ``standins/server.py``).
 
     ``client_id`` None accepts any client id; ``client_secret`` None accepts any secret.
-    ``port`` 0 picks a free ephemeral port.
+    ``port`` 0 picks a free ephemeral port. ``aliases``: "both", "new" or "old" (module docstring).
     """
 
     label = "Spotify stand-in"
 
     def __init__(self, account: Account, extended: bool = False, client_id: str | None = None,
-                 *, client_secret: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+                 *, client_secret: str | None = None, host: str = "127.0.0.1", port: int = 0,
+                 aliases: str = "both") -> None:
+        if aliases not in ("both", "new", "old"):
+            raise ValueError(f"aliases must be both, new or old, not {aliases!r}")
         self.account = account
         self.extended = extended
+        self.aliases = aliases
         self.client_id = client_id
         self.client_secret = client_secret
         self.host = host
@@ -530,6 +564,12 @@ class StandinServer(ServedStandIn):
         """Track ids of a playlist in order, read from the live state."""
         with self._lock:
             return self.account.playlist_track_ids(playlist_id)
+
+    def remove_track(self, track_id: str) -> None:
+        """``Account.remove_track`` on the live state. The playlists keep their snapshot ids
+        (no one edited them): the worst case for a client that caches items by snapshot."""
+        with self._lock:
+            self.account.remove_track(track_id)
 
     # ----- request plumbing ------------------------------------------------------------
     def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes
@@ -836,31 +876,49 @@ class StandinServer(ServedStandIn):
             "uri": f"spotify:local:{enc(artist)}:{enc(album)}:{enc(name)}:{dur // 1000}",
         }
 
-    def _item_entry(self, it: dict[str, Any]) -> dict[str, Any]:
+    def _relinked_track(self, tid: str, relink: bool) -> dict[str, Any]:
+        """The track object of stored track ``tid``; with ``relink`` (a request naming a market)
+        a relinked one is its playable track, ``linked_from`` naming ``tid``."""
+        playable = self.account.relinked.get(tid) if relink else None
+        if not playable:
+            return self._track_full(tid)
+        obj = self._track_full(playable)
+        obj["linked_from"] = {"external_urls": {"spotify": f"https://open.spotify.com/track/{tid}"},
+                              "href": f"{self.api_url}tracks/{tid}", "id": tid, "type": "track",
+                              "uri": f"spotify:track:{tid}"}
+        return obj
+
+    def _item_entry(self, it: dict[str, Any], relink: bool = False) -> dict[str, Any]:
         kind = it["kind"]
         if kind == "track":
-            obj = self._track_full(it["id"])
+            obj = self._relinked_track(it["id"], relink)
         elif kind == "episode":
             obj = self._episode_obj(it["id"])
         elif kind == "local":
             obj = self._local_obj(it["local"])
         else:
             obj = None
-        return {"added_at": it["added_at"], "added_by": self._user_obj(it["added_by"]),
-                "is_local": kind == "local", "primary_color": None, "item": obj,
-                "track": copy.deepcopy(obj)}
+        return self._keyed({"added_at": it["added_at"], "added_by": self._user_obj(it["added_by"]),
+                            "is_local": kind == "local", "primary_color": None}, "item", "track", obj)
+
+    def _keyed(self, obj: dict[str, Any], new: str, old: str, value: Any) -> dict[str, Any]:
+        """``obj`` with ``value`` under the 2026 key ``new`` and/or its deprecated alias ``old``."""
+        if self.aliases != "old":
+            obj[new] = value
+        if self.aliases != "new":
+            obj[old] = copy.deepcopy(value)
+        return obj
 
     def _playlist_simple(self, pl: dict[str, Any]) -> dict[str, Any]:
         pid = pl["id"]
         ref = {"href": f"{self.api_url}playlists/{pid}/items", "total": len(pl["items"])}
-        return {
+        return self._keyed({
             "collaborative": pl["collaborative"], "description": pl["description"],
             "external_urls": {"spotify": f"https://open.spotify.com/playlist/{pid}"},
             "href": f"{self.api_url}playlists/{pid}", "id": pid, "images": [], "name": pl["name"],
             "owner": self._user_obj(pl["owner"]), "primary_color": None, "public": pl["public"],
-            "snapshot_id": pl["snapshot_id"], "items": ref, "tracks": dict(ref),
-            "type": "playlist", "uri": f"spotify:playlist:{pid}",
-        }
+            "snapshot_id": pl["snapshot_id"], "type": "playlist", "uri": f"spotify:playlist:{pid}",
+        }, "items", "tracks", ref)
 
     # ----- paging ----------------------------------------------------------------------
     @staticmethod
@@ -977,8 +1035,9 @@ class StandinServer(ServedStandIn):
         self._need_scope(token, "user-library-read")
         limit, offset = self._paging(q)
         saved = sorted(self.account.saved_tracks, key=lambda s: s["added_at"], reverse=True)
-        render = lambda s: {"added_at": s["added_at"], "track": self._track_full(s["id"])}  # noqa: E731
-        return _Reply(200, self._page("me/tracks", saved, limit, offset, render))
+        relink = bool(q.get("market"))
+        render = lambda s: {"added_at": s["added_at"], "track": self._relinked_track(s["id"], relink)}  # noqa: E731
+        return _Reply(200, self._page("me/tracks", saved, limit, offset, render, {"market": q.get("market")}))
 
     def _following(self, method: str, q: dict, body: bytes, token: dict) -> _Reply:
         self._need_scope(token, "user-follow-read")
@@ -1019,19 +1078,19 @@ class StandinServer(ServedStandIn):
     def _can_use_items(self, pl: dict[str, Any]) -> bool:
         return pl["owner"] == self.account.user["id"] or pl["collaborative"]
 
-    def _playlist_full(self, pl: dict[str, Any]) -> dict[str, Any]:
+    def _playlist_full(self, pl: dict[str, Any], relink: bool = False) -> dict[str, Any]:
         obj = self._playlist_simple(pl)
-        del obj["items"], obj["tracks"]
+        obj.pop("items", None), obj.pop("tracks", None)
         if self._can_use_items(pl):
-            page = self._page(f"playlists/{pl['id']}/items", pl["items"], MAX_PAGE, 0, self._item_entry)
-            obj["items"] = page
-            obj["tracks"] = copy.deepcopy(page)
+            page = self._page(f"playlists/{pl['id']}/items", pl["items"], MAX_PAGE, 0,
+                              lambda it: self._item_entry(it, relink))
+            self._keyed(obj, "items", "tracks", page)
         return obj
 
     def _playlist(self, method: str, q: dict, body: bytes, token: dict, pid: str) -> _Reply:
         pl = self._get_playlist(pid)
         if method == "GET":
-            return _Reply(200, self._playlist_full(pl))
+            return _Reply(200, self._playlist_full(pl, relink=bool(q.get("market"))))
         if pl["owner"] != self.account.user["id"]:
             return _api_error(403, "Forbidden")
         self._need_scope(token, "playlist-modify-private", "playlist-modify-public")
@@ -1079,7 +1138,9 @@ class StandinServer(ServedStandIn):
             return _api_error(403, "Forbidden")
         if method == "GET":
             limit, offset = self._paging(q)
-            return _Reply(200, self._page(f"playlists/{pid}/items", pl["items"], limit, offset, self._item_entry))
+            render = lambda it: self._item_entry(it, relink=bool(q.get("market")))  # noqa: E731
+            return _Reply(200, self._page(f"playlists/{pid}/items", pl["items"], limit, offset, render,
+                                          {"market": q.get("market")}))
         self._need_scope(token, "playlist-modify-public" if pl["public"] else "playlist-modify-private")
         data = self._json_body(body)
         if method == "POST":

@@ -1,0 +1,448 @@
+"""What a real account meets that SPOTIFY-2026's contract implies, against the stand-in over HTTP.
+
+The managed playlist renamed, given podcast episodes, local files or a duplicate by the user in
+the Spotify app; taste playlists of thousands of items and duplicated entries; relinked tracks
+(``linked_from``); a saved login whose scopes no longer cover what the tool asks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from recommender import schema
+from recommender.errors import AuthError
+from recommender.spotify import parse
+from recommender.spotify.sync import refresh_library
+from recommender.standins.spotify import Account, StandinServer, base62_id
+from recommender.store import Store
+
+from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+from test_discovery import discover_open_data, settings_for_open_data, user_library
+from test_publish import USER, Env, small_ids
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def env(standin, tmp_path) -> Env:
+    return Env(standin, tmp_path / "cache")
+
+
+def _edit(server: StandinServer, pid: str, edit) -> None:
+    """The user edits playlist ``pid`` in the Spotify app (a new snapshot id, as Spotify gives)."""
+    with server._lock:
+        pl = server.account.playlist(pid)
+        edit(pl)
+        StandinServer._bump(pl)
+
+
+def _entry(kind: str, **extra) -> dict:
+    return {"kind": kind, "added_at": "2026-11-01T10:00:00Z", "added_by": USER, **extra}
+
+
+# ----- the managed playlist, edited in the Spotify app between runs -------------------------
+def test_a_managed_playlist_the_user_renamed_is_updated_in_place_and_keeps_the_users_name(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    r = requests.put(env.server.api_url + f"playlists/{pid}", json={"name": "My \u202eown\u200f mix"},
+                     headers={"Authorization": f"Bearer {env.token['access_token']}"}, timeout=10)
+    assert r.status_code == 200
+    env.server.clear_requests()
+    result = env.run(tracks[5:10])
+    assert not result.created and result.playlist_id == pid
+    assert env.content(pid) == tracks[5:10]
+    assert env.server.account.playlist(pid)["name"] == "My \u202eown\u200f mix"  # never renamed back
+    assert not [w for w in env.writes() if w.path == "/v1/me/playlists"]  # no second playlist
+    details = [p for m, u, p in env.sent if m == "PUT" and u == f"playlists/{pid}"]
+    assert all("name" not in p for p in details)
+
+
+def test_episodes_and_local_files_put_in_the_managed_playlist_are_named_when_a_rewrite_drops_them(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:4]).playlist_id
+    local = {"name": "Demo take", "artist": "Me", "album": "Home", "duration_ms": 120000}
+    _edit(env.server, pid, lambda pl: pl["items"].extend([
+        _entry("episode", id="smallEpisode0000000001"), _entry("local", local=local), _entry("null")]))
+    # nothing to change: nothing written, the user's episode and file stay
+    same = env.run(tracks[:4])
+    assert not same.written and len(env.server.account.playlist(pid)["items"]) == 7
+    assert not any("episode" in m for m in same.messages)
+    # a rewrite keeps tracks only, and says what it removed instead of dropping it silently
+    result = env.run(tracks[2:8])
+    assert result.written and env.content(pid) == tracks[2:8]
+    kinds = [it["kind"] for it in env.server.account.playlist(pid)["items"]]
+    assert kinds == ["track"] * 6
+    note = [m for m in result.messages if "episode" in m]
+    assert len(note) == 1 and "1 episode and 1 local file" in note[0] and env.settings.playlist.name in note[0]
+    # the null entry (a track gone from the catalogue) is no user's edit: not named, no removal
+    assert "null" not in note[0] and env.store.read_manifest()["user_removed"] == []
+
+
+def test_a_track_the_user_duplicates_in_the_managed_playlist_is_written_once_and_not_taken_for_an_edit(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    _edit(env.server, pid, lambda pl: pl["items"].append(dict(pl["items"][1])))
+    state = env.state()
+    assert state.current == tracks[:5] + [tracks[1]]
+    assert state.pinned == [] and state.user_removed == []
+    result = env.run(tracks[:5])
+    assert result.written and env.content(pid) == tracks[:5]  # the managed playlist keeps no duplicate
+    assert env.store.read_manifest()["user_removed"] == []
+
+
+# ----- taste playlists: thousands of items, duplicates, relinking ---------------------------
+MANY = 2345
+
+
+def _many_account() -> Account:
+    """The small account plus one owned playlist of MANY items, with a duplicated track, an
+    episode and a local file among them."""
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    album = next(iter(data["albums"]))
+    artist = data["albums"][album]["artist_ids"][0]
+    ids = [base62_id(f"many:{i}") for i in range(MANY)]
+    for i, tid in enumerate(ids):
+        data["tracks"][tid] = {"name": f"Many {i}", "artist_ids": [artist], "album_id": album, "duration_ms": 180000}
+    items: list = list(ids)
+    items[1000:1000] = [ids[7], {"episode": "smallEpisode0000000001"},
+                        {"local": {"name": "x", "artist": "y", "album": "z", "duration_ms": 1000}}]
+    data["playlists"].append({"id": "manyPlaylist0000000001", "name": "Everything", "items": items})
+    return Account.from_dict(data)
+
+
+def test_a_playlist_of_thousands_of_items_is_read_in_full_page_by_page_duplicates_kept(tmp_path):
+    with StandinServer(_many_account()) as server:
+        settings = settings_for(server, tmp_path / "cache")
+        save_login(server, tmp_path / "cache")
+        library, report = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+        pages = [r for r in api_requests(server, "GET") if r.path == "/v1/playlists/manyPlaylist0000000001/items"]
+    items = library.playlist_items[library.playlist_items["playlist_id"] == "manyPlaylist0000000001"]
+    assert len(items) == MANY + 1  # every track, the duplicate too; the episode and the file skipped
+    assert items["track_id"].nunique() == MANY
+    assert (items["track_id"] == base62_id("many:7")).sum() == 2
+    assert items["position"].is_unique  # the playlist's own positions, episode and file included
+    assert len(pages) == -(-(MANY + 3) // 50) and all(r.query.get("limit") in (None, "50") for r in pages)
+    assert report.playlists_fetched >= 1 and not report.problems
+    schema.conform("playlist_items", items)
+
+
+def _relinked_account() -> tuple[Account, str, str]:
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    stored, playable = sorted(data["tracks"])[:2]
+    data["relinked"] = {stored: playable}
+    data["playlists"][0]["items"].insert(0, stored)
+    data["saved_tracks"].append({"id": stored, "days_ago": 1})
+    return Account.from_dict(data), stored, playable
+
+
+def test_a_relinked_track_is_read_under_the_id_the_playlist_stores(tmp_path):
+    account, stored, playable = _relinked_account()
+    pid = account.playlists[0]["id"]
+    with StandinServer(account) as server:
+        auth = {"Authorization": f"Bearer {server.issue_token()['access_token']}"}
+        # the stand-in relinks like Spotify: only for a request naming a market
+        url = server.api_url + f"playlists/{pid}/items"
+        plain = requests.get(url, headers=auth, timeout=10).json()["items"][0]["item"]
+        relinked = requests.get(url, params={"market": "from_token"}, headers=auth, timeout=10).json()["items"][0]
+        assert plain["id"] == stored and "linked_from" not in plain
+        assert relinked["item"]["id"] == playable and relinked["item"]["linked_from"]["id"] == stored
+        # the tool reads such an entry under the stored id (a managed playlist read back then
+        # compares equal to what was written), and never asks for relinking itself
+        assert parse.entry_track(relinked)["id"] == stored
+        settings = settings_for(server, tmp_path / "cache")
+        save_login(server, tmp_path / "cache")
+        server.clear_requests()
+        library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+        assert not [r for r in server.requests if "market" in r.query]
+    assert stored in set(library.playlist_items["track_id"]) and stored in set(library.saved_tracks["track_id"])
+
+
+# ----- scopes -----------------------------------------------------------------------------
+def test_a_saved_login_without_a_scope_the_tool_needs_asks_for_a_new_login_without_prompting(standin, tmp_path,
+                                                                                            monkeypatch):
+    settings = settings_for(standin, tmp_path / "cache")
+    save_login(standin, tmp_path / "cache", scope="playlist-read-private user-top-read")
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("prompted for input"))
+    with pytest.raises(AuthError, match="scopes.*recommend auth") as err:
+        refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    assert err.value.exit_code == 3
+    assert not api_requests(standin)  # stopped before any API call
+
+
+# ----- open data: answers in no promised order, rows left out, null counts ------------------
+def _open_data(lb, tmp_path):
+    from recommender.config import load_settings
+    from recommender.services.listenbrainz import OpenData
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / "cache"),
+                                                    "listenbrainz.api_url": lb.api_url,
+                                                    "listenbrainz.labs_url": lb.labs_url})
+    return OpenData.from_settings(settings, cache_dir=tmp_path / "od")
+
+
+@pytest.mark.parametrize("unordered", [False, True])
+def test_open_data_answers_in_any_order_are_sorted_by_score_and_matched_by_mbid(tmp_path, unordered):
+    from recommender.standins.listenbrainz import (SIMILAR_ARTISTS_ALGORITHM, ListenBrainzStandIn, artist_mbid,
+                                                   recording_mbid)
+    from test_listenbrainz import small_world
+    every = [recording_mbid(t) for t in ("t1", "t2", "t3", "t4", "t5")] + ["no-such-recording"]
+    with ListenBrainzStandIn(small_world(0.5), unordered=unordered) as lb:
+        raw = requests.get(f"{lb.labs_url}/similar-artists/json", timeout=10, params={
+            "artist_mbids": artist_mbid("C"), "algorithm": SIMILAR_ARTISTS_ALGORITHM})
+        od = _open_data(lb, tmp_path)
+        try:
+            similar = od.similar_artists(artist_mbid("C"))
+            recordings = od.similar_recordings(recording_mbid("t3"))
+            ids = od.spotify_ids(every)
+            counts = od.popularity(every)
+            many = od.popularity([f"unknown-{i}" for i in range(1500)])  # <= 1000 ids a request
+            batches = lb.requests_to("popularity/recording")
+        finally:
+            od.close()
+    assert batches == 3 and set(many.values()) == {(None, None)}
+    scores = [r["score"] for r in raw.json()]
+    assert scores == sorted(scores, reverse=not unordered)  # the stand-in really answers in either order
+    # best first (ties keep the service's order: a cached answer keeps its order)
+    assert [r["name"] for r in similar][0] == "D" and sorted(r["name"] for r in similar) == ["A", "B", "D"]
+    assert [r["score"] for r in similar] == sorted((r["score"] for r in similar), reverse=True)
+    assert [r["name"] for r in recordings][0] == "Song t4"
+    assert [r["score"] for r in recordings] == sorted((r["score"] for r in recordings), reverse=True)
+    # the mapping leaves unresolvable recordings out: each id belongs to its own recording
+    assert all(tid is None or recording_mbid(tid) == mb for mb, tid in ids.items())
+    assert ids["no-such-recording"] is None and 0 < sum(v is not None for v in ids.values()) < 5
+    assert counts["no-such-recording"] == (None, None) and counts[recording_mbid("t1")] == (20, 2)
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_a_listenbrainz_401_names_the_token_setting_in_one_warning(tmp_path, token):
+    from recommender.standins.listenbrainz import ListenBrainzStandIn
+    from recommender.standins.musicbrainz import MusicBrainzStandIn
+    from test_listenbrainz import small_world
+    world = small_world()
+    with ListenBrainzStandIn(world, token="sekrit-token") as lb, MusicBrainzStandIn(world=world) as mb:
+        # this ListenBrainz requires a user token for top recordings
+        extra = {"listenbrainz.token": token} if token else {}
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **extra))
+    assert len(report.warnings) == 1, report.warnings
+    warning = report.warnings[0]
+    assert "HTTP 401" in warning and "listenbrainz.token" in warning and "LISTENBRAINZ_TOKEN" in warning
+    assert ("refused the user token" in warning) == bool(token) and "wrong-token" not in warning
+    assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the run goes on with what it has
+
+
+# ----- the 2026 keys, their deprecated aliases, or only one of them ---------------------------
+def _pull(server: StandinServer, cache: Path):
+    settings = settings_for(server, cache)
+    save_login(server, cache)
+    return refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)[0]
+
+
+@pytest.mark.parametrize("aliases", ["new", "old"])
+def test_playlists_read_the_same_with_only_the_2026_keys_or_only_the_old_aliases(small_account, tmp_path, aliases):
+    with StandinServer(Account.from_dict(small_account.to_dict())) as both:
+        expected = _pull(both, tmp_path / "both")
+    with StandinServer(small_account, aliases=aliases) as server:
+        entry = requests.get(server.api_url + "playlists/smallPlaylist000000001/items", timeout=10, headers={
+            "Authorization": f"Bearer {server.issue_token()['access_token']}"}).json()["items"][0]
+        assert set(entry) & {"item", "track"} == ({"item"} if aliases == "new" else {"track"})
+        library = _pull(server, tmp_path / aliases)
+        # the managed playlist is written and read back (verified) under these keys too
+        env = Env(server, tmp_path / aliases)
+        tracks = small_ids(server)
+        pid = env.run(tracks[:3]).playlist_id
+        assert env.content(pid) == tracks[:3]
+        again = env.run(tracks[:3])
+        assert not again.written
+    for name in ("playlists", "playlist_items", "tracks"):
+        assert library.frames[name].reset_index(drop=True).equals(expected.frames[name].reset_index(drop=True)), name
+    assert library.playlists["total"].notna().all()
+
+
+def test_a_collaborative_playlist_of_another_owner_is_read_as_taste_and_never_written(tmp_path):
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    shared = {"id": "sharedPlaylist00000001", "name": "Shared", "owner": "friend", "collaborative": True,
+              "items": sorted(data["tracks"])[:4]}
+    data["playlists"].append(shared)
+    with StandinServer(Account.from_dict(data)) as server:
+        library = _pull(server, tmp_path / "cache")
+        env = Env(server, tmp_path / "cache")
+        env.run(small_ids(server)[4:9])
+        writes = [w.path for w in env.writes()]
+    row = library.playlists.set_index("playlist_id").loc["sharedPlaylist00000001"]
+    assert bool(row["readable"]) and not bool(row["owned"]) and bool(row["collaborative"])
+    items = library.playlist_items[library.playlist_items["playlist_id"] == "sharedPlaylist00000001"]
+    assert list(items["track_id"]) == sorted(data["tracks"])[:4]
+    assert writes and not [p for p in writes if "sharedPlaylist" in p]
+
+
+# ----- removed endpoints, timeouts ----------------------------------------------------------
+REMOVED = [r"^/v1/artists/?$", r"^/v1/tracks/?$", r"^/v1/albums/?$", r"^/v1/users/[^/]+/playlists",
+           r"^/v1/playlists/[^/]+/(tracks|followers)", r"/related-artists$", r"/top-tracks$",
+           r"^/v1/recommendations", r"^/v1/browse", r"^/v1/audio-analysis"]
+
+
+def test_a_build_never_calls_an_endpoint_spotify_removed(standin, tmp_path):
+    import re
+
+    from recommender import jobs
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    result = jobs.build_playlist(settings_for(standin, cache))
+    assert result.playlist_id
+    paths = [r.path for r in standin.requests]
+    assert not [p for p in paths if any(re.search(pattern, p) for pattern in REMOVED)], paths
+    assert all(r.query.get("limit") in (None, *map(str, range(1, 51))) for r in standin.requests)
+
+
+def test_a_token_endpoint_that_hangs_is_cut_by_the_timeout_and_retried(standin, tmp_path, monkeypatch):
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    sleeps: list[float] = []
+    monkeypatch.setattr(auth, "_sleep", sleeps.append)
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.timeout": 0.5})
+    save_login(standin, tmp_path / "cache")
+    standin.expire_access_tokens()
+    hang = standin.add_fault(Fault(method="POST", path=r"^/api/token$", delay=5.0, times=1))
+    library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    assert len(library.tracks) > 0
+    assert hang.hits == 1 and len(sleeps) == 1  # the hanging refresh was given up on once, then redone
+
+
+@pytest.mark.parametrize("fallback", [0, 3])
+def test_recordings_without_a_spotify_id_are_searched_within_the_per_run_limit(tmp_path, fallback):
+    import re
+
+    from recommender import jobs
+    from recommender.config import load_settings
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path),
+                                                    "discovery.search_fallback": fallback})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        searches = [r for r in server.requests if r.path == "/v1/search"]
+    assert len(searches) == fallback  # the sample world leaves about one recording in five unmapped
+    for r in searches:
+        assert int(r.query["limit"]) <= 10 and r.query["type"] == "track"
+        assert re.fullmatch(r'track:"[^"]+"( artist:"[^"]+")?', r.query["q"]), r.query["q"]
+
+
+def test_more_than_a_page_of_playlists_and_followed_artists_is_read_through_offset_and_cursor_paging(tmp_path):
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    some = sorted(data["tracks"])[:2]
+    for i in range(123):
+        data["artists"][base62_id(f"followed:{i}")] = {"name": f"Followed {i:03d}"}
+        data["playlists"].append({"id": base62_id(f"pl:{i}"), "name": f"List {i}", "items": some})
+    data["followed_artists"] = [base62_id(f"followed:{i}") for i in range(123)]
+    with StandinServer(Account.from_dict(data)) as server:
+        library = _pull(server, tmp_path / "cache")
+        following = [r for r in server.requests if r.path == "/v1/me/following"]
+    assert len(library.followed_artists) == 123 and library.followed_artists["artist_id"].is_unique
+    assert len(library.playlists) == len(data["playlists"]) == 127
+    assert len(following) == 3 and sum("after" in r.query for r in following) == 2  # cursors, not offsets
+
+
+# ----- the login itself: PKCE over the loopback redirect ------------------------------------
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _browser(tamper=None):
+    """A user's browser: open the authorize URL, accept, follow the redirect to our callback."""
+    def open_url(url: str) -> None:
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302, answer.text
+        location = answer.headers["Location"]
+        requests.get(tamper(location) if tamper else location, timeout=10)
+    return open_url
+
+
+@pytest.mark.parametrize("secret", [None, "s3cret"])
+def test_recommend_auth_logs_in_with_pkce_or_a_secret_over_the_loopback_redirect(tmp_path, secret):
+    import os
+    import stat
+
+    from recommender.spotify import auth
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json"), client_id="test-client",
+                       client_secret=secret) as server:
+        extra = {"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"}
+        if secret:
+            extra["spotify.client_secret"] = secret
+        settings = settings_for(server, tmp_path / "cache", **extra)
+        token = auth.login(settings, open_url=_browser(), timeout=10)
+        asked = next(r for r in server.requests if r.path == "/authorize").query
+        library = _pull(server, tmp_path / "other")  # (a second cache: the login above stays untouched)
+    assert asked["redirect_uri"].startswith("http://127.0.0.1:") and asked["state"]
+    assert ("code_challenge" in asked and asked["code_challenge_method"] == "S256") == (secret is None)
+    assert set(asked["scope"].split()) == set(auth.scopes().split())
+    path = tmp_path / "cache" / "spotify-token.json"
+    saved = json.loads(path.read_text())
+    assert saved["refresh_token"] == token["refresh_token"] and saved["token_type"] == "Bearer"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert secret is None or secret not in path.read_text()
+    assert len(library.tracks) > 0
+
+
+def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_path):
+    from recommender.spotify import auth
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        forged = _browser(lambda loc: re.sub(r"state=[^&]+", "state=forged", loc))
+        with pytest.raises(AuthError, match="state mismatch"):
+            auth.login(settings, open_url=forged, timeout=10)
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+# ----- a track Spotify removed from its catalogue -------------------------------------------
+def test_a_track_gone_from_the_catalogue_is_left_out_of_the_write_and_said_so(env):
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    gone, never = tracks[2], tracks[7]
+    env.server.remove_track(gone)   # its entry in the managed playlist turns null
+    env.server.remove_track(never)  # still in our cache (unchanged snapshots, cached discovery)
+    result = env.run(tracks[:5] + [never, tracks[8]])
+    assert result.written
+    assert env.content(pid) == [t for t in tracks[:5] if t != gone] + [tracks[8]]
+    assert env.managed()["pending"] is None and env.managed()["last_written"] == env.content(pid)
+    note = [m for m in result.messages if "no longer has" in m]
+    assert len(note) == 1 and "2 tracks" in note[0]
+    # every run finds it again (one refused write, then a look-up per new track), never stuck
+    before = env.content(pid)
+    again = env.run(tracks[:5] + [never, tracks[8]])
+    assert env.content(pid) == before and any("no longer has" in m for m in again.messages)
+    assert env.managed()["pending"] is None
+
+
+# ----- names with right-to-left marks and controls, in the listing of playlists ----------------
+MARKS = "\u200f\u200e\u061c\u2067"  # RLM, LRM, ALM, RLI: reorder what follows on a terminal
+RAW_MARKS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def test_playlist_names_with_bidi_marks_and_escapes_are_listed_literally(tmp_path):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    hostile = f"Evening {MARKS}liahC\x1b[2J\x07"
+    data["playlists"][0]["name"] = hostile
+    with StandinServer(Account.from_dict(data)) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "",
+               "COLUMNS": "400"}
+        runner = CliRunner()
+        assert runner.invoke(app, ["refresh", "--quiet"], env=env).exit_code == 0
+        shown = runner.invoke(app, ["playlists"], env=env)
+        listed = runner.invoke(app, ["playlists", "--json"], env=env)
+    assert shown.exit_code == 0 and listed.exit_code == 0, shown.stderr + listed.stderr
+    assert not RAW_MARKS.search(shown.stdout) and "\\u200f" in shown.stdout and "\\x1b[2J" in shown.stdout
+    assert not RAW_MARKS.search(listed.stdout)  # escaped in the JSON text, the name itself intact
+    assert hostile in [p["name"] for p in json.loads(listed.stdout)]
