@@ -279,6 +279,7 @@ class Applied:
     snapshot: str | None               # the snapshot id of ``content``
     ambiguous: list[dict] = field(default_factory=list)  # {"op": "PUT"|"POST", "ids"} of unknown fate
     user_added: list[str] = field(default_factory=list)
+    replaced: bool = False             # a replace (PUT) went through: it drops episodes and local files
 
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0,
@@ -300,6 +301,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     # for the message of a run stopped here: the leading tracks of `desired` the writes put in
     # place (None: none yet, the old list is untouched), and where a write in flight would end
     done: list[int | None] = [None, None]
+    replaced = [False]
 
     def write(op: str, ids: list[str], end: int) -> None:
         done[1] = end
@@ -315,6 +317,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
             done[1] = None
             raise
         done[:] = [end, None]
+        replaced[0] = replaced[0] or op == "PUT"
 
     try:
         applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write)
@@ -324,6 +327,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     if applied is None:
         raise SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
                                  f"(Spotify kept failing writes); {again} will finish it")
+    applied.replaced = replaced[0]
     return applied
 
 
@@ -501,7 +505,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
             raise _not_writable(state, exc) from None
         result.written = True
-        if state.others and pid == state.playlist_id:
+        if state.others and pid == state.playlist_id and applied.replaced:  # only adding keeps them
             result.messages.append(_dropped(state.others, name))
         snapshot, unsettled = applied.snapshot, applied.ambiguous
         if applied.user_added:

@@ -23,7 +23,7 @@ from recommender.store import Store
 
 from spotify_helpers import api_requests, gateway_for, save_login, settings_for
 from test_discovery import discover_open_data, settings_for_open_data, user_library
-from test_publish import USER, Env, small_ids
+from test_publish import USER, Env, bulk_account, small_ids
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -81,6 +81,21 @@ def test_episodes_and_local_files_put_in_the_managed_playlist_are_named_when_a_r
     assert len(note) == 1 and "1 episode and 1 local file" in note[0] and env.settings.playlist.name in note[0]
     # the null entry (a track gone from the catalogue) is no user's edit: not named, no removal
     assert "null" not in note[0] and env.store.read_manifest()["user_removed"] == []
+
+
+def test_an_episode_in_a_managed_playlist_that_only_grows_is_kept_and_not_said_removed(tmp_path):
+    """Over 100 tracks, a run whose new list starts with the old one only adds the rest (no
+    replace): the user's episode stays, so no line may say it was removed."""
+    with StandinServer(bulk_account()) as server:
+        env = Env(server, tmp_path / "cache")
+        tracks = small_ids(server)
+        assert len(tracks) >= 150
+        pid = env.run(tracks[:100]).playlist_id
+        _edit(server, pid, lambda pl: pl["items"].append(_entry("episode", id="smallEpisode0000000001")))
+        result = env.run(tracks[:150])
+        assert result.written and env.content(pid) == tracks[:150]
+        assert [it["kind"] for it in server.account.playlist(pid)["items"]].count("episode") == 1
+        assert not any("episode" in m for m in result.messages)
 
 
 def test_a_track_the_user_duplicates_in_the_managed_playlist_is_written_once_and_not_taken_for_an_edit(env):
