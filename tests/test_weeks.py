@@ -234,3 +234,38 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
 def _frame(cache: Path, name: str):
     import pandas as pd
     return pd.read_parquet(cache / f"{name}.parquet")
+
+
+def test_a_liked_pick_is_remembered_until_you_unsave_or_remove_it(tmp_path):
+    import pandas as pd
+
+    from recommender.jobs import USER_LIKED, liked_tracks
+    from recommender.library import Library
+    from recommender.publish import ManagedState
+    from recommender.store import Store
+
+    def library(saved: list[str], in_playlist: list[str]) -> Library:
+        return Library.from_frames(
+            tracks=pd.DataFrame({"track_id": ["a", "b", "c"]}),
+            playlist_items=pd.DataFrame({"playlist_id": "m", "track_id": in_playlist, "position": range(len(in_playlist)),
+                                         "added_at": "2026-01-10T00:00:00Z"}),
+            saved_tracks=pd.DataFrame({"track_id": saved, "added_at": "2026-01-12T00:00:00Z"}))
+
+    store = Store(tmp_path)
+    state = ManagedState("m", ["a", "b"], [], [])
+    assert liked_tracks(store, library(["a"], ["a", "b"]), state) == ["a"]  # saved after we added it
+    store.update_manifest(**{USER_LIKED: ["a"]})
+    assert liked_tracks(store, library(["a"], ["b"]), state) == ["a"]  # gone from the playlist: still liked
+    assert liked_tracks(store, library([], ["b"]), state) == []  # unsaved: no longer a like
+    assert liked_tracks(store, library(["a"], ["b"]), ManagedState("m", ["b"], [], ["a"])) == []  # removed by you
+
+
+def test_the_clock_seam_moves_every_age_and_leaves_the_system_clock_alone():
+    from recommender.store import now_iso
+    moment = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    old = isotime.set_clock(lambda: moment)
+    try:
+        assert isotime.utc_now() == moment and now_iso() == "2031-05-06T07:08:09+00:00"
+    finally:
+        isotime.set_clock(old)
+    assert abs((isotime.utc_now() - datetime.now(timezone.utc)).total_seconds()) < 5
