@@ -31,12 +31,14 @@ LOG_BACKUPS = 2
 # the user's days (everything else is a quiet day: no edit, nothing down)
 REMOVE, SAVE, HAND_ADD, NEW_PLAYLIST, EDIT_PLAYLIST, UNFOLLOW = 3, 5, 6, 9, 12, 14
 QUOTA, STORM, LISTENBRAINZ_DOWN = 16, 18, 22
+SECOND_RUN = 10  # a second run an hour later (by hand): within cache.max_age_hours, no refresh
 # open data is asked only when answers expire: similar artists every 7 days from the day they
 # were answered (1, 8, 15; day 22's ListenBrainz is down, so nothing is stored and day 23 asks
 # again, then 30, 37), recordings, id mappings and ISRCs after 30 days (day 31)
 LISTENBRAINZ_DAYS = {1, 8, 15, 22, 23, 30, 31, 37}
 MUSICBRAINZ_DAYS = {1, 31}
 ALBUM_RECHECK_DAYS = {8, 15, 22, 29, 36}  # refresh.discovery_recheck_days: 7
+SECOND_RUN_REQUESTS = 2  # your playlists listed, the managed one read: nothing pulled
 
 
 class User:
@@ -120,6 +122,7 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
     before: list[str] = []
     journal: list[dict] = []
     size_day2 = 0
+    extra_runs = 0
     for day in range(1, DAYS + 1):
         # ----- the user, between runs ------------------------------------------------------
         if day == REMOVE:
@@ -177,7 +180,7 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
         if day not in (1, QUOTA, STORM, LISTENBRAINZ_DOWN):
             assert result.stderr == "", where  # --quiet: a quiet day mails nothing
         # every run is recorded, on its (simulated) day, with its exit code; no lock is left
-        assert len(runs) == day and runs[-1]["exit_code"] == expected, where
+        assert len(runs) == day + extra_runs and runs[-1]["exit_code"] == expected, where
         assert runs[-1]["when"].startswith(now[0].date().isoformat()), where
         assert running_holder(lock_path(cache)) is None, where
         with RunLock(lock_path(cache), command="test"):  # taken at once: nothing stale holds it
@@ -223,6 +226,16 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
             size_day2 = dir_bytes(cache)
         if day > 2:
             assert dir_bytes(cache) <= size_day2 * 1.25, where
+        if day == SECOND_RUN:  # the cache is an hour old: no pull, no open data, the playlist checked
+            now[0] += timedelta(hours=1)
+            asked = len(spotify.requests), lb.requests_to(""), len(mb.seen)
+            again = runner.invoke(app, ["build-playlist", "--quiet", "--no-input"], env=env, catch_exceptions=False)
+            extra_runs += 1
+            assert again.exit_code == 0 and again.stderr == "", again.stderr
+            assert (len(spotify.requests) - asked[0], lb.requests_to("") - asked[1], len(mb.seen) - asked[2]) \
+                == (SECOND_RUN_REQUESTS, 0, 0)
+            assert user.tracks_of(pid) == tracks
+            now[0] -= timedelta(hours=1)
         now[0] += timedelta(days=1)
 
     quiet = [j["spotify"] for j in journal if j["day"] > 2 and j["exit"] == 0
