@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, SpotifyError
+from .isotime import local_today
 from .library import Library
 from .store import Store
 
@@ -248,7 +249,7 @@ def features_forbidden(store: Store, today: date | None = None) -> bool:
         then = date.fromisoformat(str(when)[:10])
     except ValueError:
         return False
-    return (today or date.today()) - then < timedelta(days=FORBIDDEN_DAYS)
+    return (today or local_today()) - then < timedelta(days=FORBIDDEN_DAYS)
 
 
 def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
@@ -261,7 +262,7 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     refused (403, remembered in the manifest and not asked again for 30 days) or ``fetch``
     returned None. Other SpotifyErrors propagate; batches fetched before are saved first.
     """
-    today = today or date.today()
+    today = today or local_today()
     if features_forbidden(store, today):
         log.info("audio features: Spotify refused them recently; not asking again before %s",
                  date.fromisoformat(str(store.read_manifest()[FORBIDDEN_KEY])[:10]) + timedelta(days=FORBIDDEN_DAYS))

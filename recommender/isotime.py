@@ -9,8 +9,31 @@ so ``time_or_none`` is what they call; ``parse_time`` raises for a caller that m
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import date, datetime, timezone
 from typing import Any
+
+_clock: Callable[[], datetime] | None = None  # set_clock's; None: the system clock
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC: the one place the tool reads "now" for the times it
+    writes and the ages it compares (cache age, TTLs, re-check intervals, recent saves, the run
+    log, the lock record, the playlist description's date). ``set_clock`` replaces it."""
+    return _clock() if _clock is not None else datetime.now(timezone.utc)
+
+
+def local_today() -> date:
+    """Today's date where this machine is (``date.today()``), by ``utc_now``."""
+    return utc_now().astimezone().date()
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> Callable[[], datetime] | None:
+    """Make ``utc_now`` call ``clock`` (an aware datetime; None: the system clock again), so a
+    simulation can run weeks of daily runs in seconds; returns the clock it replaced."""
+    global _clock
+    old, _clock = _clock, clock
+    return old
 
 
 def parse_time(value: Any) -> datetime:

@@ -197,6 +197,20 @@ def saved_after_recommended(library: Library, playlist_id: str | None) -> list[s
     return list(dict.fromkeys(both.loc[saved > added, "track_id"].astype(str)))
 
 
+USER_LIKED = "user_liked"  # manifest key: tracks of the managed playlist you saved after we put them there
+
+
+def liked_tracks(store: Store, library: Library, state) -> list[str]:
+    """The saved-after-recommended feedback, remembered: what ``saved_after_recommended`` finds
+    now plus what earlier runs found (manifest ``user_liked``), as long as the track is still
+    saved and was not removed by you. A saved track is a seed, so the next run takes it out of
+    the managed playlist; read from the playlist alone, the feedback left with it."""
+    saved = set(library.saved_tracks["track_id"].astype(str))
+    removed = set(state.user_removed)
+    found = list(store.read_manifest().get(USER_LIKED, [])) + saved_after_recommended(library, state.playlist_id)
+    return [t for t in dict.fromkeys(found) if t in saved and t not in removed]
+
+
 def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
     drop = [p for p in playlist_ids if p]
     if not drop:
@@ -259,7 +273,10 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         if seed_playlist is not None:
             _refuse_our_playlist(library, seed_playlist, ours, store)
         scoring_library = _without_playlist(library, *ours)
-        positive = list(dict.fromkeys(state.pinned + saved_after_recommended(library, state.playlist_id)))
+        liked = liked_tracks(store, library, state)
+        if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
+            store.update_manifest(**{USER_LIKED: liked})
+        positive = list(dict.fromkeys(state.pinned + liked))
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
         table = recs.table

@@ -21,13 +21,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from .errors import LockHeld, RecommenderError, StorageError, make_dirs
-from .isotime import parse_time
+from .isotime import parse_time, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ class RunLock:
 
     def _write_info(self, fd: int) -> None:
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
-                "started": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+                "started": utc_now().replace(microsecond=0).isoformat()}
         data = (json.dumps(info) + "\n").encode("utf-8")
         os.ftruncate(fd, 0)
         os.pwrite(fd, data, 0)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
+from .isotime import utc_now
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
     RateLimited) leaves the playlist's write pending for the next export to finish, as for the
     main playlist. Returns one MoodPlaylist per mood."""
     from .publish import managed_state, publish
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    date = utc_now().strftime("%Y-%m-%d")
     out = []
     for mood, tracks in moods.items():
         name = (names or {}).get(mood) or playlist_name(mood)

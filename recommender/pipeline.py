@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from .artists import artist_key, mix_inputs
 from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
 from .errors import NotEnoughData, UsageError
-from .isotime import utc_times
+from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
 from .library import as_arrow as _arrow
 
@@ -77,7 +77,7 @@ class Recommendations:
 # ----- seeds ----------------------------------------------------------------------------
 
 def _now(now: datetime | None) -> pd.Timestamp:
-    ts = pd.Timestamp(now if now is not None else datetime.now(timezone.utc))
+    ts = pd.Timestamp(now if now is not None else utc_now())
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 

@@ -29,9 +29,9 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from .errors import AuthError, ConfigError, RateLimited, RecommenderError, SpotifyError, SpotifyUnavailable
+from .isotime import utc_now
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store, now_iso
 
@@ -257,7 +257,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
 
 
 def description(settings, weights: dict[str, float]) -> str:
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    date = utc_now().strftime("%Y-%m-%d")
     from .config import DEFAULT_FILE, weights_text
     w = weights_text({k: v for k, v in weights.items() if v > 0})  # the scorers that count, as the table's title
     template = settings.playlist.description

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import make_dirs
-from .isotime import time_or_none
+from .isotime import time_or_none, utc_now
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
@@ -202,7 +202,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
     if record["duration_s"] is None and "duration" in record:  # accepted alias
         record["duration_s"] = record.pop("duration")
     if not record["when"]:
-        record["when"] = _iso(datetime.now(timezone.utc))
+        record["when"] = _iso(utc_now())
     if isinstance(record["message"], str):
         record["message"] = redact(record["message"])
     if isinstance(record["duration_s"], float):
@@ -323,7 +323,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     return {
         "cache_dir": str(cache_dir),
         "frames_dir": str(cache_dir if frames_dir is None else frames_dir),

@@ -27,7 +27,6 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ import pandas as pd
 
 from . import schema
 from .errors import StorageError, make_dirs
-from .isotime import time_or_none
+from .isotime import time_or_none, utc_now
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ MANIFEST = "manifest.json"
 BACKUP = "manifest.backup.json"
 # manifest keys that cannot be re-pulled from Spotify (also "<key>:<slot>" for other managed
 # playlists): kept across schema versions, reported when recovered from the backup copy
-OWN_STATE = ("managed_playlist", "user_removed", "managed_history")
+OWN_STATE = ("managed_playlist", "user_removed", "managed_history", "user_liked")
 # what belongs to the one account the manifest is for (see ``Store.switch_account``): its own
 # state, set aside when another account logs in, and the cache's, pulled again for the new one
 ACCOUNT_STATE = (*OWN_STATE, "pin_requests")
@@ -103,7 +102,7 @@ def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return utc_now().replace(microsecond=0).isoformat()
 
 
 class Store:
@@ -371,7 +370,7 @@ class Store:
         then = time_or_none(self.read_manifest().get("fetched_at"))  # naive: UTC, as we write
         if then is None:
             return None
-        return (datetime.now(timezone.utc) - then).total_seconds() / 3600
+        return (utc_now() - then).total_seconds() / 3600
 
     def _problem(self, message: str) -> None:
         if message not in self.problems:
@@ -389,7 +388,7 @@ IDS = "a list of ids"
 # the shape of what the tool reads back from the manifest ("<key>:<slot>" like "<key>"); a file
 # that differs (a hand edit, damage that is still JSON) counts as unreadable, as garbage does
 MANIFEST_SHAPE: dict[str, Any] = {
-    "managed_playlist": (dict, None), "user_removed": IDS, "pin_requests": IDS, "managed_history": list,
+    "managed_playlist": (dict, None), "user_removed": IDS, "user_liked": IDS, "pin_requests": IDS, "managed_history": list,
     "fetched_at": (str, None), "user_id": str, "snapshots": dict, SAVING: str}
 PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "pinned": IDS,
                                   "pending": (IDS, None), "snapshot": (str, None), "unsettled": list}

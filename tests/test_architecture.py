@@ -82,7 +82,9 @@ def test_foundation_modules_import_at_most_errors_and_schema():
 
 
 def test_spotify_http_layer_knows_nothing_of_scoring():
-    base = {"recommender.errors", "recommender.schema", "recommender.store", "recommender.spotify"}
+    # isotime: the clock (a foundation, stdlib only) for the "try again after" time
+    base = {"recommender.errors", "recommender.schema", "recommender.store", "recommender.spotify",
+            "recommender.isotime"}
     for m in ("recommender.spotify.gateway", "recommender.spotify.auth", "recommender.spotify.parse"):
         assert allowed_only(m, base) == [], m
 

@@ -31,6 +31,7 @@ import requests
 from .. import schema
 from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
+from ..isotime import local_today
 from ..library import Library
 from ..services.http import Budget, JsonService, ServiceError
 from ..store import Store
@@ -295,7 +296,7 @@ def count_due(library: Library, store: Store, settings: Settings, limit: int | N
     """How many artists ``enrich_genres`` would look up now (for the CLI's time estimate:
     ``estimate_seconds(count_due(...), settings.enrich.rate)``)."""
     retry_days = _setting(settings, "retry_misses_days", lambda v: v >= 0, "must not be negative")
-    n = len(_due(library_artists(library), _stored_rows(store), today or date.today(), retry_days))
+    n = len(_due(library_artists(library), _stored_rows(store), today or local_today(), retry_days))
     return n if limit is None else min(n, limit)
 
 
@@ -314,7 +315,7 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
     if limit is not None and limit < 0:
         raise ValueError(f"limit must not be negative, got {limit}")
     client = client or client_from_settings(settings)
-    today = today or date.today()
+    today = today or local_today()
     started = client.clock()
     sent_before = client.requests_sent
 

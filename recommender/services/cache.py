@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ..errors import make_dirs
-from ..isotime import time_or_none
+from ..isotime import time_or_none, utc_now
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class AnswerCache:
         self.folder = Path(folder)
         self.ttl_days = dict(ttl_days)
         self.save_every = save_every
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or utc_now()
         self._data: dict[str, dict[str, list]] = {}
         self._dirty: dict[str, int] = {}
         self.hits = 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -21,6 +21,7 @@ from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyOauthError
 
 from ..errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable, wait_seconds
+from ..isotime import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _retry_after(exc: SpotifyException) -> float | None:
 
 def when(seconds: float) -> str:
     """'in 3 min (at 14:05 UTC)' style text for a retry time."""
-    at = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    at = utc_now() + timedelta(seconds=seconds)
     if seconds >= 3600:
         span = f"{seconds / 3600:.1f} h"
     elif seconds >= 60:

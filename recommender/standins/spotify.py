@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import DataError, UsageError
+from ..isotime import utc_now
 from .server import ServedStandIn
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,9 @@ def _iso(dt: datetime) -> str:
 
 
 def _now_iso() -> str:
-    return _iso(datetime.now(timezone.utc))
+    """When a write lands: the tool's clock (``isotime.utc_now``), so a simulated clock moves
+    the stand-in's ``added_at`` with it."""
+    return _iso(utc_now())
 
 
 def days_ago_iso(days: float, salt: str = "", now: datetime | None = None) -> str:
