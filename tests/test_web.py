@@ -118,7 +118,8 @@ class StubContext:
         from recommender.config import load_settings
         from recommender.web.discovery import COMMON, SOURCES, _field
         settings = load_settings(environ={})
-        return {"state": "done", "config_file": HOSTILE[2], "hint": "run `recommend refresh`",
+        return {"state": "done", "config_file": HOSTILE[2], "when": HOSTILE[0],
+                "hint": {"command": "recommend refresh", "note": HOSTILE[1]},
                 "last": {"when": "2026-11-30T07:00:00+00:00", "requests": 3, "requests_by_service": {HOSTILE[0]: 3},
                          "cached_answers": 1, "warnings": [f"discovery stopped early: {HOSTILE[1]} failed"]},
                 "sources": [{"key": k, "label": label, "what": HOSTILE[2], "on": True, "was_on": False, "tracks": 2,

@@ -65,14 +65,14 @@ def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[
         life = timedelta(days=days)
         fresh = [w for w in whens if w is not None and timedelta(0) <= now - w < life]
         out[kind] = {"answers": len(whens), "fresh": len(fresh), "ttl_days": days,
-                     "next": (min(fresh) + life).replace(microsecond=0).isoformat() if fresh else None}
+                     "next": _shown(min(fresh) + life) if fresh else None}
     return out
 
 
 def _albums_recheck(manifest: dict, days: float) -> str | None:
     checked = [time_or_none(v) for v in (manifest.get("discovery") or {}).get("artists_checked", {}).values()]
     checked = [c for c in checked if c is not None]
-    return (min(checked) + timedelta(days=days)).replace(microsecond=0).isoformat() if checked else None
+    return _shown(min(checked) + timedelta(days=days)) if checked else None
 
 
 def _count_ids(store, frame: str, source: str | None = None) -> int:
@@ -84,11 +84,16 @@ def _count_ids(store, frame: str, source: str | None = None) -> int:
     return int(df["track_id"].nunique())
 
 
-def refresh_hint(demo: bool) -> str:
+def refresh_hint(demo: bool) -> dict[str, str]:
+    """The command that applies saved changes (the app runs no refresh itself), and a note."""
     if demo:
-        return "Changes take effect at the next refresh: restart `recommend web --demo` (it refreshes as it starts)."
-    return ("Changes take effect at the next refresh: `recommend refresh` (or the next `recommend build-playlist`, "
-            "which refreshes when the cache is older than cache.max_age_hours).")
+        return {"command": "recommend web --demo", "note": "restarted: it refreshes the demo's cache as it starts"}
+    return {"command": "recommend refresh", "note": "or the next `recommend build-playlist`, which refreshes "
+            "when the cache is older than cache.max_age_hours"}
+
+
+def _shown(moment: datetime) -> str:
+    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
 
 
 def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, Any]:
@@ -129,8 +134,15 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
         "in_next_catalogue": in_next.get("catalogue", 0),
         "ttl": {"similar_artists": float(settings.discovery.ttl_similar_artists_days),
                 "recordings": float(settings.discovery.ttl_recordings_days)},
-        "hint": refresh_hint(demo), "now": now.replace(microsecond=0).isoformat(),
+        "hint": refresh_hint(demo), "when": _when(last),
     }
+
+
+def _when(last: dict | None) -> str | None:
+    if not last:
+        return None
+    moment = time_or_none(last.get("when"))
+    return _shown(moment) if moment else str(last.get("when"))  # a hand-edited value as it is
 
 
 def _field(settings, key: str, label: str) -> dict[str, Any]:
