@@ -115,6 +115,9 @@ class StubContext:
         raise LockHeld("nothing")
 
     def discovery(self):
+        return self._discovery()
+
+    def _discovery_done(self):
         from recommender.config import load_settings
         from recommender.web.discovery import COMMON, SOURCES, _field
         settings = load_settings(environ={})
@@ -129,6 +132,16 @@ class StubContext:
                             for k, label, _, _, fields in SOURCES],
                 "shared": {"requests": {}, "cache": []}, "common": [_field(settings, k, lab) for k, lab in COMMON],
                 "in_next_total": 2, "in_next_catalogue": 0, "ttl": {"similar_artists": 7.0, "recordings": 30.0}}
+
+    discovery_as = None  # "never": no refresh recorded yet; "off": discovery.enabled false
+
+    def _discovery(self):
+        data = self._discovery_done()
+        if self.discovery_as == "never":
+            data.update(state="never", last=None, when=None)
+        if self.discovery_as == "off":
+            data["common"][0]["value"] = False
+        return data
 
     def save_discovery(self, values):
         from recommender.errors import ConfigError
@@ -422,3 +435,15 @@ def test_discovery_save_answers_the_diff_or_the_one_line_error(session, server):
     bad = session.post(base + "/api/discovery/save", json={"values": {"discovery.request_budget": -1}}, timeout=10,
                        headers={"X-CSRF-Token": sec.csrf})
     assert bad.status_code == 400 and bad.json()["error"].startswith("discovery.request_budget must not be negative")
+
+
+@pytest.mark.parametrize("state,says", [("never", "No refresh has recorded its discovery yet"),
+                                        ("off", "Open-data discovery is off")])
+def test_discovery_page_says_what_to_do_before_a_refresh_or_with_discovery_off(session, server, state, says):
+    ctx, _, base = server
+    ctx.discovery_as = state
+    try:
+        html = session.get(base + "/discovery", timeout=10).text
+    finally:
+        ctx.discovery_as = None
+    assert says in html and 'id="discovery-form"' in html  # the settings are there to change it

@@ -394,3 +394,26 @@ def test_a_bad_discovery_setting_is_one_line_naming_the_key_and_writes_nothing(c
         ctx.save_discovery(values)
     assert "\n" not in str(info.value) and not str(info.value).startswith("override")
     assert ctx.config_file.read_text() == before
+
+
+def test_the_demo_restarts_with_the_discovery_settings_saved_and_its_own_services(tmp_path):
+    # the demo's start refreshed before reading its own config file (a saved discovery setting
+    # never applied), and a reload of that file (any Save) dropped the open-data stand-ins'
+    # URLs from its settings: a later refresh would have asked the real ListenBrainz
+    from recommender.config import load_settings
+    from recommender.web.server import DEMO_CONFIG, demo_context
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, _server):
+        jobs.demo_login(demo)
+        (demo.cache_dir / DEMO_CONFIG).write_text("discovery:\n  similar_recordings:\n    enabled: false\n")
+        ctx = demo_context(demo)
+        last = jobs.open_store(ctx.settings).read_manifest()[jobs.LAST_DISCOVERY]
+        assert last["sources"]["similar_recordings"] is False and last["sources"]["similar_artists"] is True
+        for key in ("listenbrainz.api_url", "listenbrainz.labs_url", "enrich.musicbrainz_url"):
+            assert ctx.settings.get_path(key) == demo.get_path(key) and "127.0.0.1" in demo.get_path(key)
+
+
+def test_a_steer_recounts_the_discovery_pages_tracks_in_next(ctx):
+    ctx.discovery()
+    ctx.steer("remove", str(ctx.preview().table["track_id"].iloc[0]))
+    assert "discovery" not in ctx._cache  # computed again with the new Next playlist

@@ -91,6 +91,8 @@ class WebContext:
             return value
 
     def invalidate(self, *keys: str) -> None:
+        if "preview" in keys:  # the Discovery page counts each source's tracks in the Next playlist
+            keys = (*keys, "discovery")
         with self._lock:
             if not keys:
                 self._cache.clear()
