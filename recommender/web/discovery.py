@@ -10,14 +10,12 @@ the open-data answers (``opendata/<kind>.json``, reused for ``discovery.ttl_*`` 
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import ConfigError, UsageError
 from ..isotime import time_or_none
 
-log = logging.getLogger(__name__)
 
 # (key, label, what it does, the answer kinds of opendata/ it asks, its settings)
 SOURCES = [
