@@ -126,7 +126,8 @@ def main() -> None:
         r.raise_for_status()
         return float(r.headers["server-timing"].split("dur=")[1]) / 1000
 
-    routes = [("GET", "/next", {}), ("GET", "/weights", {}), ("GET", "/map", {}), ("GET", "/moods", {}),
+    routes = [("GET", "/next", {}), ("GET", "/weights", {}), ("GET", "/discovery", {}), ("GET", "/map", {}),
+              ("GET", "/moods", {}),
               ("GET", "/api/moods?mood=happy", {}), ("GET", "/api/moods?valence=0.2&energy=0.9", {}), ("GET", "/search", {}),
               ("GET", "/api/search?q=" + library.tracks["name"].iloc[0], {}), ("GET", "/similar", {}),
               ("GET", "/api/similar?track=" + library.tracks["track_id"].iloc[0], {}), ("GET", "/runs", {}),

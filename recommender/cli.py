@@ -751,7 +751,7 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
             port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = a free port).")] = 0,
             no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL; do not open a browser.")] = False,
             ) -> None:
-    """Local web app: next playlist, weights, taste map, moods, search, similar, runs (127.0.0.1 only)."""
+    """Local web app: next playlist, weights, discovery, taste map, moods, search, similar, runs (127.0.0.1 only)."""
     try:  # the app imports these only once it runs: an install without the extra failed as a bug
         import jinja2  # noqa: F401
         import starlette  # noqa: F401

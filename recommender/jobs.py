@@ -22,7 +22,7 @@ from .errors import DataError, NotEnoughData, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
 from .paths import demo_dir, demo_settings
-from .store import Store, atomic_write_text
+from .store import Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,28 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     report.open_data_requests = found.requests
     report.requests_by_service = found.requests_by_service
     report.warnings = list(found.warnings)
+    store.update_manifest(**{LAST_DISCOVERY: last_discovery(settings, library, found, report.requests)})
     return library
+
+
+LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`recommend web`)
+
+
+def last_discovery(settings, library: Library, found, spotify_requests: int) -> dict[str, Any]:
+    """The record of one discovery step: when, which sources were on, new tracks per source,
+    requests per service, in all and per open-data source ("shared": listen counts and look-ups
+    of the new tracks; the albums source's are among the refresh's Spotify requests), answers
+    the cache gave, and the warning line of a service that failed."""
+    d = settings.discovery
+    return {"when": now_iso(), "enabled": bool(d.enabled),
+            "sources": {"albums": int(settings.refresh.discovery_artists) > 0,
+                        "similar_artists": bool(d.enabled and d.similar_artists.enabled),
+                        "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)},
+            "tracks": {"albums": int(library.frames["discovery"]["track_id"].nunique()), **found.by_source},
+            "requests_by_service": dict(found.requests_by_service), "requests": int(found.requests),
+            "requests_by_source": {k: dict(v) for k, v in found.requests_by_source.items()},
+            "spotify_requests": int(spotify_requests), "cached_answers": int(found.cached_answers),
+            "warnings": list(found.warnings)}
 
 
 @dataclass

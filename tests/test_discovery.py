@@ -188,6 +188,30 @@ def test_build_playlist_goes_on_when_open_data_fails(standin, tmp_path):
     result = jobs.build_playlist(settings)
     assert result.playlist_id and len(result.table) > 0
     assert any("MusicBrainz" in m and "discovery stopped early" in m for m in result.messages)
+    # the refresh records what discovery did, its warning included (the web app's Discovery page)
+    last = jobs.open_store(settings).read_manifest()[jobs.LAST_DISCOVERY]
+    assert last["warnings"] == [m for m in result.messages if "discovery stopped early" in m]
+    assert last["sources"] == {"albums": True, "similar_artists": True, "similar_recordings": True}
+    assert last["requests_by_service"].get("MusicBrainz", 0) >= 1 and last["when"]
+    assert last["tracks"]["albums"] == int(jobs.open_store(settings).load_library().discovery["track_id"].nunique())
+
+
+def test_the_refresh_records_each_sources_tracks_and_requests(tmp_path):
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path),
+                                                    "discovery.similar_recordings.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        result = jobs.build_playlist(demo, dry_run=True, force_refresh=True)
+        last = jobs.open_store(demo).read_manifest()[jobs.LAST_DISCOVERY]
+    assert last["sources"]["similar_recordings"] is False and last["sources"]["similar_artists"] is True
+    assert last["tracks"].get("similar_artists", 0) > 0 and "similar_recordings" not in last["tracks"]
+    assert last["requests_by_service"] == result.open_data_requests and last["warnings"] == []
+    assert last["requests"] == sum(last["requests_by_service"].values())
+    by_source = last["requests_by_source"]  # each source's own requests, and those shared by all
+    assert set(by_source) == {"similar_artists", "shared"} and by_source["similar_artists"]
+    assert {k: sum(s.get(k, 0) for s in by_source.values()) for k in last["requests_by_service"]} \
+        == last["requests_by_service"]
 
 
 # ----- the scorer ---------------------------------------------------------------------------------

@@ -114,6 +114,42 @@ class StubContext:
     def similar(self, text):
         raise LockHeld("nothing")
 
+    def discovery(self):
+        return self._discovery()
+
+    def _discovery_done(self):
+        from recommender.config import load_settings
+        from recommender.web.discovery import COMMON, SOURCES, _field
+        settings = load_settings(environ={})
+        return {"state": "done", "config_file": HOSTILE[2], "when": HOSTILE[0],
+                "hint": {"command": "recommend refresh", "note": HOSTILE[1]},
+                "last": {"when": "2026-11-30T07:00:00+00:00", "requests": 3, "requests_by_service": {HOSTILE[0]: 3},
+                         "cached_answers": 1, "warnings": [f"discovery stopped early: {HOSTILE[1]} failed"]},
+                "sources": [{"key": k, "label": label, "what": HOSTILE[2], "on": True, "was_on": False, "tracks": 2,
+                             "in_next": 1, "requests": {HOSTILE[0]: 1}, "recheck": None,
+                             "cache": [{"kind": HOSTILE[1], "answers": 2, "fresh": 1, "next": "2026-12-07", "ttl_days": 7}],
+                             "fields": [_field(settings, key, lab) for key, lab in fields]}
+                            for k, label, _, _, fields in SOURCES],
+                "shared": {"requests": {}, "cache": []}, "common": [_field(settings, k, lab) for k, lab in COMMON],
+                "in_next_total": 2, "in_next_catalogue": 0, "ttl": {"similar_artists": 7.0, "recordings": 30.0}}
+
+    discovery_as = None  # "never": no refresh recorded yet; "off": discovery.enabled false
+
+    def _discovery(self):
+        data = self._discovery_done()
+        if self.discovery_as == "never":
+            data.update(state="never", last=None, when=None)
+        if self.discovery_as == "off":
+            data["common"][0]["value"] = False
+        return data
+
+    def save_discovery(self, values):
+        from recommender.errors import ConfigError
+        if values == {"discovery.request_budget": -1}:
+            raise ConfigError("discovery.request_budget must not be negative, got -1")
+        self.calls.append(("save discovery", values))
+        return f"+{HOSTILE[0]}"
+
     cache = {"fetched_at": None}
 
     def runs(self):
@@ -150,7 +186,7 @@ def session(server):
     return s
 
 
-PAGES = ["/next", "/weights", "/map", "/moods", "/search", "/similar", "/runs"]
+PAGES = ["/next", "/weights", "/discovery", "/map", "/moods", "/search", "/similar", "/runs"]
 APIS = ["/api/search?q=x", "/api/similar?track=x", "/api/moods?mood=happy"]
 
 
@@ -243,7 +279,7 @@ def test_embedded_json_cannot_close_its_script(session, server):
 
 POSTS = [("/next/steer", {"action": "remove", "track": "t1"}), ("/next/publish", {}),
          ("/api/weights/preview", None), ("/api/weights/save", None), ("/api/map/export", None),
-         ("/api/moods/export", None)]
+         ("/api/moods/export", None), ("/api/discovery/save", None)]
 
 
 @pytest.mark.parametrize("path,form", POSTS)
@@ -379,3 +415,35 @@ def test_the_browser_is_started_without_the_token_in_its_command_line(tmp_path, 
     assert os.stat(page).st_mode & 0o077 == 0  # the owner's only
     text = page.read_text()
     assert 'content="0;url=http://127.0.0.1:8123/?token=s3cr3t&amp;x=&lt;y&gt;"' in text
+
+
+def test_discovery_page_shows_the_last_run_and_its_warning_as_text(session, server):
+    _, _, base = server
+    html = session.get(base + "/discovery", timeout=10).text
+    assert "&#34;&gt;&lt;img src=x onerror" in html and "discovery stopped early" in html  # the warning, escaped
+    assert 'data-key="discovery.similar_artists.seed_artists"' in html and 'type="checkbox"' in html
+    assert '<a href="/discovery" class="active" aria-current="page">Discovery</a>' in html
+    assert "recommend refresh" in html
+
+
+def test_discovery_save_answers_the_diff_or_the_one_line_error(session, server):
+    ctx, sec, base = server
+    ok = session.post(base + "/api/discovery/save", json={"values": {"discovery.enabled": False}}, timeout=10,
+                      headers={"X-CSRF-Token": sec.csrf})
+    assert ok.status_code == 200 and ok.json()["diff"] == "+" + HOSTILE[0]  # JSON: the script shows it as text
+    assert ctx.calls[-1] == ("save discovery", {"discovery.enabled": False})
+    bad = session.post(base + "/api/discovery/save", json={"values": {"discovery.request_budget": -1}}, timeout=10,
+                       headers={"X-CSRF-Token": sec.csrf})
+    assert bad.status_code == 400 and bad.json()["error"].startswith("discovery.request_budget must not be negative")
+
+
+@pytest.mark.parametrize("state,says", [("never", "No refresh has recorded its discovery yet"),
+                                        ("off", "Open-data discovery is off")])
+def test_discovery_page_says_what_to_do_before_a_refresh_or_with_discovery_off(session, server, state, says):
+    ctx, _, base = server
+    ctx.discovery_as = state
+    try:
+        html = session.get(base + "/discovery", timeout=10).text
+    finally:
+        ctx.discovery_as = None
+    assert says in html and 'id="discovery-form"' in html  # the settings are there to change it

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RECOMMEND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("RECOMMEND_WEB_SCREENSHOTS", ROOT / "artifacts" / "web-screenshots"))
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
-PAGES = ["next", "weights", "map", "moods", "search", "similar", "runs"]
+PAGES = ["next", "weights", "discovery", "map", "moods", "search", "similar", "runs"]
 LONG = "Longname" * 40  # one unbroken word of 320 characters
 
 try:
@@ -271,6 +271,39 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     assert page.problems == []
 
 
+def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
+    page.goto(demo["base"] + "/discovery")
+    rows = page.locator("#sources tbody tr")
+    assert rows.count() == 4  # albums, similar artists, similar tracks, and what they share
+    found = {r.get_attribute("data-source"): int(r.locator("td").nth(2).inner_text() or 0)
+             for r in rows.all() if r.get_attribute("data-source") != "shared"}
+    # (the renamed artists' credits match no MusicBrainz artist: similar artists may find none here)
+    assert found["albums"] > 0 and found["similar_artists"] + found["similar_recordings"] > 0, found
+    assert "ListenBrainz" in page.inner_text("#sources") and "asked again from" in page.inner_text("#sources")
+    assert "Changes take effect at the next refresh: recommend web --demo" in page.inner_text("#hint")
+    page.fill('input[data-key="discovery.request_budget"]', "450")
+    page.uncheck('input[data-key="discovery.similar_recordings.enabled"]')
+    page.click("#save")
+    page.locator("#status", has_text="saved to").wait_for()  # (the page's CSP forbids wait_for_function)
+    diff = page.inner_text("#diff")
+    assert "+  request_budget: 450" in diff and "+    enabled: false" in diff, diff
+    config = (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
+    assert "request_budget: 450" in config and "similar_recordings:" in config
+    page.fill('input[data-key="discovery.request_budget"]', "-3")  # config.py's one line, naming the key
+    page.click("#save")
+    page.locator("#status", has_text="error: discovery.request_budget must not be negative").wait_for()
+    said = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused save
+    assert len(said) == 1
+    page.problems[:] = [p for p in page.problems if p not in said]
+    assert "request_budget: 450" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
+    page.reload()  # the page shows the saved settings; the source is off from the next refresh
+    assert page.locator('input[data-key="discovery.request_budget"]').input_value() == "450"
+    assert "on in the last refresh" in page.inner_text('#sources tr[data-source="similar_recordings"]')
+    assert_safe(page)
+    shot(page, "discovery")
+    assert page.problems == []
+
+
 def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, demo):
     # At 390 px the nav ran off the right edge (Runs could not be reached), the Next table
     # squeezed a track's name to one letter per line, and the page scrolled sideways; the
@@ -280,12 +313,12 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.goto(demo["url"])
     pg.wait_for_url(demo["base"] + "/next")
     pg.wait_for_selector("#next-table")
-    for path in ("/next", "/weights", "/map", "/moods", "/search", "/similar", "/runs"):
+    for path in ("/next", "/weights", "/discovery", "/map", "/moods", "/search", "/similar", "/runs"):
         pg.goto(demo["base"] + path)
         pg.wait_for_load_state("networkidle")
         assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         right = pg.eval_on_selector_all("nav a", "els => els.map(e => e.getBoundingClientRect().right)")
-        assert len(right) == 7 and max(right) <= 390, (path, right)
+        assert len(right) == 8 and max(right) <= 390, (path, right)
     pg.goto(demo["base"] + "/next")
     widths = pg.eval_on_selector_all("#next-table td.track", "els => els.map(e => e.getBoundingClientRect().width)")
     assert widths and min(widths) >= 120, widths  # room for words, not a letter per line
@@ -299,6 +332,10 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.wait_for_selector("#results tbody td.why")
     # the why is in view without scrolling the table (the shares bar gives way below 700 px)
     assert pg.evaluate("document.querySelector('#results tbody td.why').getBoundingClientRect().right") <= 390
+    pg.goto(demo["base"] + "/discovery")  # each setting's input stays in view beside its label
+    inputs = pg.eval_on_selector_all("#discovery-form input", "els => els.map(e => e.getBoundingClientRect().right)")
+    assert len(inputs) == 11 and max(inputs) <= 390, inputs
+    shot(pg, "discovery-phone")
     pg.goto(demo["base"] + "/runs")
     pg.wait_for_selector("#curve-legend li")
     # the legend of the curves wraps as a whole word per scorer (it broke "artist_walk" per letter)

@@ -308,3 +308,112 @@ def test_the_moods_page_reads_the_audio_features_once(tmp_path):
     data = c.moods()
     assert data["with_audio"] == 32 and data["total"] == 38 and data["classifier"] is not None  # it was tested
     assert Counted.reads == 1
+
+
+# ----- Discovery ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_discovery(tmp_path_factory):
+    """The Discovery page of the demo (its sample library finds tracks through the stand-ins)."""
+    from recommender.config import load_settings
+    tmp = tmp_path_factory.mktemp("demo")
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp)})
+    with jobs.demo_environment(settings) as (demo, _server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        c = WebContext(demo, config_file=tmp / "user.yaml", demo=True)
+        yield c, c.discovery()
+
+
+def test_discovery_page_shows_what_the_last_refresh_did(demo_discovery):
+    ctx, data = demo_discovery
+    store = jobs.open_store(ctx.settings)
+    last = store.read_manifest()[jobs.LAST_DISCOVERY]
+    assert data["state"] == "done" and data["last"] == last
+    sources = {s["key"]: s for s in data["sources"]}
+    assert list(sources) == ["albums", "similar_artists", "similar_recordings"]
+    lib = store.load_library()
+    disc = lib.frames["discovered"]
+    assert sources["albums"]["tracks"] == lib.discovery["track_id"].nunique() > 0
+    for key in ("similar_artists", "similar_recordings"):
+        assert sources[key]["tracks"] == disc.loc[disc["source"] == key, "track_id"].nunique() > 0
+        assert sources[key]["requests"] == last["requests_by_source"][key] and sources[key]["on"]
+    counts = ctx.preview().table["source"].value_counts()
+    assert {k: s["in_next"] for k, s in sources.items()} == {k: int(counts.get(k, 0)) for k in sources}
+    assert sources["similar_artists"]["in_next"] + sources["similar_recordings"]["in_next"] > 0
+    # the open-data cache's state: answers kept, and when the oldest fresh one is asked again
+    kinds = {c["kind"]: c for c in sources["similar_artists"]["cache"]}
+    assert kinds["similar_artists"]["answers"] > 0 and kinds["similar_artists"]["next"] > data["when"]
+    assert sources["albums"]["recheck"] > data["when"] and data["when"].endswith(" UTC")
+    assert data["hint"]["command"] == "recommend web --demo" and data["config_file"] == str(ctx.config_file)
+
+
+def test_discovery_page_reads_no_service(ctx, monkeypatch):
+    import recommender.services.listenbrainz as lb
+    ctx.invalidate("discovery")
+
+    def refuse(*a, **k):
+        raise AssertionError("the Discovery page asked a service")
+    monkeypatch.setattr(lb.OpenData, "from_settings", classmethod(refuse))
+    monkeypatch.setattr(lb.JsonService, "get", refuse, raising=False)
+    assert ctx.discovery()["state"] == "done"
+
+
+def test_discovery_page_of_a_library_never_refreshed_says_so(tmp_path):
+    from recommender.config import load_settings
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / "cache")})
+    c = WebContext(settings, config_file=tmp_path / "user.yaml", overrides={"cache.dir": str(tmp_path / "cache")})
+    data = c.discovery()
+    assert data["state"] == "never" and data["last"] is None and data["in_next_total"] is None
+    assert [s["tracks"] for s in data["sources"]] == [0, 0, 0]
+
+
+def test_save_discovery_writes_the_changed_keys_with_comments_kept(ctx):
+    before = ctx.config_file.read_text()
+    diff = ctx.save_discovery({"discovery.similar_artists.enabled": False, "discovery.request_budget": 300,
+                               "refresh.discovery_artists": ctx.settings.refresh.discovery_artists})
+    text = ctx.config_file.read_text()
+    assert text.startswith("# my settings\n") and "min_tracks: 5  # keep" in text
+    assert "+    enabled: false" in diff and "+  request_budget: 300" in diff and "discovery_artists" not in diff
+    assert before.splitlines()[0] in text
+    assert ctx.settings.discovery.request_budget == 300 and not ctx.settings.discovery.similar_artists.enabled
+    sources = {s["key"]: s for s in ctx.discovery()["sources"]}  # the page shows the new settings at once
+    assert sources["similar_artists"]["on"] is False and sources["similar_artists"]["was_on"] is True
+
+
+@pytest.mark.parametrize("values,says", [
+    ({"discovery.request_budget": -1}, "discovery.request_budget must not be negative"),
+    ({"discovery.similar_artists.seed_artists": 2.5}, "discovery.similar_artists.seed_artists must be a whole number"),
+    ({"discovery.enabled": "yes"}, "discovery.enabled must be true/false"),
+    ({"discovery.ttl_recordings_days": 1}, "'discovery.ttl_recordings_days' is not a discovery setting"),
+    (["discovery.enabled"], "values must be an object"),
+])
+def test_a_bad_discovery_setting_is_one_line_naming_the_key_and_writes_nothing(ctx, values, says):
+    from recommender.errors import RecommenderError
+    before = ctx.config_file.read_text()
+    with pytest.raises(RecommenderError, match=says.replace(".", r"\.")) as info:
+        ctx.save_discovery(values)
+    assert "\n" not in str(info.value) and not str(info.value).startswith("override")
+    assert ctx.config_file.read_text() == before
+
+
+def test_the_demo_restarts_with_the_discovery_settings_saved_and_its_own_services(tmp_path):
+    # the demo's start refreshed before reading its own config file (a saved discovery setting
+    # never applied), and a reload of that file (any Save) dropped the open-data stand-ins'
+    # URLs from its settings: a later refresh would have asked the real ListenBrainz
+    from recommender.config import load_settings
+    from recommender.web.server import DEMO_CONFIG, demo_context
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, _server):
+        jobs.demo_login(demo)
+        (demo.cache_dir / DEMO_CONFIG).write_text("discovery:\n  similar_recordings:\n    enabled: false\n")
+        ctx = demo_context(demo)
+        last = jobs.open_store(ctx.settings).read_manifest()[jobs.LAST_DISCOVERY]
+        assert last["sources"]["similar_recordings"] is False and last["sources"]["similar_artists"] is True
+        for key in ("listenbrainz.api_url", "listenbrainz.labs_url", "enrich.musicbrainz_url"):
+            assert ctx.settings.get_path(key) == demo.get_path(key) and "127.0.0.1" in demo.get_path(key)
+
+
+def test_a_steer_recounts_the_discovery_pages_tracks_in_next(ctx):
+    ctx.discovery()
+    ctx.steer("remove", str(ctx.preview().table["track_id"].iloc[0]))
+    assert "discovery" not in ctx._cache  # computed again with the new Next playlist

@@ -23,6 +23,15 @@ LABS = "ListenBrainz labs"
 API = "ListenBrainz"
 
 
+def ttl_days(settings) -> dict[str, float]:
+    """Days each kind of cached answer (``opendata/<kind>.json``) is reused (``discovery.ttl_*``)."""
+    d = settings.discovery
+    artists, recordings = float(d.ttl_similar_artists_days), float(d.ttl_recordings_days)
+    return {"similar_artists": artists, "lb_radio": artists,
+            **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
+                                       "popularity", "search", "tracks")}}
+
+
 @dataclass
 class OpenData:
     """Clients + cache of one run. Build with ``from_settings``; call ``close()`` at the end."""
@@ -52,16 +61,7 @@ class OpenData:
         mb = client_from_settings(settings)
         mb.budget = budget
         folder = Path(cache_dir or settings.frames_dir) / "opendata"
-        cache = AnswerCache(folder, {"similar_artists": float(d.ttl_similar_artists_days),
-                                     "similar_recordings": float(d.ttl_recordings_days),
-                                     "top_recordings": float(d.ttl_recordings_days),
-                                     "lb_radio": float(d.ttl_similar_artists_days),
-                                     "spotify_ids": float(d.ttl_recordings_days),
-                                     "isrc": float(d.ttl_recordings_days),
-                                     "artists": float(d.ttl_recordings_days),
-                                     "popularity": float(d.ttl_recordings_days),
-                                     "search": float(d.ttl_recordings_days),
-                                     "tracks": float(d.ttl_recordings_days)})
+        cache = AnswerCache(folder, ttl_days(settings))
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
 
     def close(self) -> None:

@@ -23,6 +23,9 @@ class DiscoveryReport:
     by_source: dict[str, int] = field(default_factory=dict)
     requests: int = 0  # requests sent (open data + Spotify look-ups)
     requests_by_service: dict[str, int] = field(default_factory=dict)
+    # source name -> service -> requests it sent itself; "shared": listen counts and the new
+    # tracks' Spotify look-ups, asked once for every source's finds together
+    requests_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     cached_answers: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -73,9 +76,15 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     found = Found()
     sources = [s for s, on in ((SimilarArtists(), d.similar_artists.enabled),
                                (SimilarRecordings(), d.similar_recordings.enabled)) if on]
+    shared_from: dict[str, int] | None = None
     try:
         for source in sources:
-            source.find(ctx, found)
+            before = dict(open_data.budget.by_service)
+            try:
+                source.find(ctx, found)
+            finally:
+                report.requests_by_source[source.name] = _spent(before, open_data.budget.by_service)
+        shared_from = dict(open_data.budget.by_service)
         ctx.guarded(_listen_counts, open_data, found)
         if ctx.failures:
             report.warnings.append(_warning(ctx.failures[0]))
@@ -88,6 +97,8 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
                 report.warnings.append(_warning(exc))
     finally:
         open_data.close()  # every answer so far is saved, whatever happened
+        if shared_from is not None:
+            report.requests_by_source["shared"] = _spent(shared_from, open_data.budget.by_service)
     library = fold(library, found, rows)
     disc = library.frames["discovered"]
     report.tracks = int(disc["track_id"].nunique())
@@ -98,6 +109,11 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     for w in report.warnings:
         log.info(w)  # the caller shows it (one line: the CLI's note, the web page); the log file keeps it
     return library, report
+
+
+def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Requests per service sent between two snapshots of the budget's counts."""
+    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0}
 
 
 def _listen_counts(open_data, found: Found) -> None:

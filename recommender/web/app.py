@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("map", "Taste map"), ("moods", "Moods"),
+PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Discovery"), ("map", "Taste map"), ("moods", "Moods"),
          ("search", "Search"), ("similar", "Similar"), ("runs", "Runs")]
 
 
@@ -171,6 +171,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return render(request, template, error=str(exc), data=None)
         return render(request, template, data=data, error=None)
 
+    async def discovery_page(request: Request) -> Response:
+        return await data_page(request, "discovery.html", ctx.discovery)
+
     async def map_page(request: Request) -> Response:
         return await data_page(request, "map.html", ctx.taste_map)
 
@@ -219,6 +222,10 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return await json_action(request, lambda b: {
             "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share")), "path": str(ctx.config_file)})
 
+    async def api_discovery_save(request: Request) -> Response:
+        return await json_action(request, lambda b: {"diff": ctx.save_discovery(b.get("values")),
+                                                     "path": str(ctx.config_file)})
+
     async def api_mood_export(request: Request) -> Response:
         return await json_action(request, lambda b: ctx.export_mood(
             str(b.get("mood") or ""), str(b.get("valence") if b.get("valence") is not None else ""),
@@ -253,10 +260,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     routes = [
         Route("/", index), Route("/next", next_page), Route("/next/steer", steer, methods=["POST"]),
         Route("/next/publish", publish, methods=["POST"]), Route("/weights", weights_page),
-        Route("/map", map_page), Route("/moods", moods_page), Route("/search", search_page), Route("/similar", similar_page),
+        Route("/discovery", discovery_page), Route("/map", map_page), Route("/moods", moods_page), Route("/search", search_page), Route("/similar", similar_page),
         Route("/runs", runs_page),
         Route("/api/weights/preview", api_weights_preview, methods=["POST"]),
         Route("/api/weights/save", api_weights_save, methods=["POST"]),
+        Route("/api/discovery/save", api_discovery_save, methods=["POST"]),
         Route("/api/search", api_search), Route("/api/similar", api_similar), Route("/api/moods", api_moods),
         Route("/api/map/export", api_export, methods=["POST"]),
         Route("/api/moods/export", api_mood_export, methods=["POST"]),

@@ -91,6 +91,8 @@ class WebContext:
             return value
 
     def invalidate(self, *keys: str) -> None:
+        if "preview" in keys:  # the Discovery page counts each source's tracks in the Next playlist
+            keys = (*keys, "discovery")
         with self._lock:
             if not keys:
                 self._cache.clear()
@@ -104,7 +106,8 @@ class WebContext:
 
     def warm_up(self) -> None:
         """Compute what the pages show (called in a background thread at start)."""
-        for step in (self.preview, self.library, self.search_index, self.taste_map, self.evaluate, self.moods):
+        for step in (self.preview, self.library, self.discovery, self.search_index, self.taste_map, self.evaluate,
+                     self.moods):
             try:
                 step()
             except RecommenderError as exc:
@@ -457,6 +460,34 @@ class WebContext:
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "mood": str(r["mood"]), "valence": _num(r["valence"]),
                             "energy": _num(r["energy"]), "score": _num(r["score"])} for r in df.to_dict("records")]}
+
+    # ----- Discovery ----------------------------------------------------------------------------
+    def discovery(self) -> dict[str, Any]:
+        """What the last refresh's discovery did (the manifest's ``last_discovery``, the found
+        frames, the open-data cache's dates) and its settings; no request to any service."""
+        return self._cached("discovery", self._discovery)
+
+    def _discovery(self) -> dict[str, Any]:
+        from .discovery import discovery_page
+        try:
+            preview = self.preview()
+        except RecommenderError:
+            preview = None
+        out = discovery_page(self.settings, jobs.open_store(self.settings), preview, demo=self.demo)
+        out["config_file"] = str(self.config_file)
+        return out
+
+    def save_discovery(self, values: dict[str, Any]) -> str:
+        """Write discovery's settings to the config file (comments kept), as Save on Weights
+        does; validated by config.py first. Returns the diff."""
+        from ..configfile import set_values
+        from .discovery import check_values
+        changes = check_values(self.settings, values)
+        with jobs.writing(self.settings, "web discovery"):
+            diff = set_values(self.config_file, changes)
+        self.reload_settings()
+        self.invalidate("discovery")
+        return diff
 
     # ----- Runs -----------------------------------------------------------------------------------
     def runs(self) -> dict[str, Any]:

@@ -68,7 +68,9 @@ def browser_url(url: str, directory) -> str:
     return path.resolve().as_uri()
 
 
-DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.redirect_uri", "cache.dir")
+# the demo's settings kept when its config file is (re)loaded: the stand-ins', open data's too
+DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.redirect_uri", "cache.dir",
+             "listenbrainz.api_url", "listenbrainz.labs_url", "enrich.musicbrainz_url")
 DEMO_CONFIG = "web-config.yaml"  # the demo's own config file (saved weights, blocked artists)
 
 
@@ -80,8 +82,6 @@ def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str
     login and pull: a browser opened at once waits for the first page instead of failing.
     Returns when Ctrl-C stopped the server (the demo's stand-in account is saved, as the CLI's
     demo does)."""
-    from pathlib import Path
-
     from .app import Security
     sock = bind(port)
     security = Security()
@@ -96,16 +96,26 @@ def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str
             return
         with jobs.demo_environment(settings) as (demo_settings, _server):
             jobs.demo_login(demo_settings)
-            jobs.refresh(demo_settings)
-            jobs.import_sample_features(demo_settings)  # the taste map's audio basis
-            overrides = {k: demo_settings.get_path(k) for k in DEMO_KEYS}
-            config_file = Path(demo_settings.cache_dir) / DEMO_CONFIG
-            ctx = WebContext(demo_settings, config_file=config_file, overrides=overrides, demo=True)
-            if config_file.exists():
-                ctx.reload_settings()
-            _serve_until_interrupted(ctx, sock, security)
+            _serve_until_interrupted(demo_context(demo_settings), sock, security)
     finally:
         sock.close()
+
+
+def demo_context(demo_settings):
+    """The demo's WebContext, its cache refreshed with the demo's own config file (saved weights,
+    blocked artists, discovery's settings: a restart applies what the Discovery page saved)."""
+    from pathlib import Path
+
+    from .. import jobs
+    from .context import WebContext
+    config_file = Path(demo_settings.cache_dir) / DEMO_CONFIG
+    ctx = WebContext(demo_settings, config_file=config_file,
+                     overrides={k: demo_settings.get_path(k) for k in DEMO_KEYS}, demo=True)
+    if config_file.exists():
+        ctx.reload_settings()
+    jobs.refresh(ctx.settings)
+    jobs.import_sample_features(ctx.settings)  # the taste map's audio basis
+    return ctx
 
 
 def _serve_until_interrupted(ctx, sock, security) -> None:

@@ -405,6 +405,35 @@ function initMoods() {
   });
 }
 
+// ----- Discovery: save the settings (only what changed is written) ------------------------------
+function initDiscovery() {
+  const form = document.getElementById("discovery-form");
+  if (!form) return;
+  const status = document.getElementById("status");
+  const read = (input) => input.type === "checkbox" ? input.checked : Number(input.value);
+  const inputs = Array.from(form.querySelectorAll("input[data-key]"));
+  document.getElementById("save").addEventListener("click", async () => {
+    const values = {};
+    for (const input of inputs) {
+      if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
+        status.textContent = `error: ${input.dataset.key} must be a whole number`;
+        return;
+      }
+      values[input.dataset.key] = read(input);
+    }
+    status.textContent = "saving…";
+    try {
+      const out = await postJSON("/api/discovery/save", { values: values });
+      const pre = document.getElementById("diff");
+      pre.hidden = false;
+      pre.textContent = out.diff || "(no change)";
+      status.textContent = "saved to " + out.path + ": takes effect at the next refresh";
+    } catch (err) {
+      status.textContent = "error: " + err.message;
+    }
+  });
+}
+
 // ----- Runs: precision curves of the last evaluation ------------------------------------------------
 function initRuns() {
   const data = pageData();
@@ -432,6 +461,6 @@ function initRuns() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  const init = { enter: () => window.location.replace("/next"), next: initNext, weights: initWeights, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
+  const init = { enter: () => window.location.replace("/next"), next: initNext, weights: initWeights, discovery: initDiscovery, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init) init();
 });

@@ -1,0 +1,163 @@
+"""The Discovery page of `recommend web`: what the last refresh's discovery did, and its settings.
+
+Read from what the cache already holds, never from a service: the manifest's
+``last_discovery`` (written by ``jobs.discover`` at every refresh), the found frames
+(``discovery``: albums of your artists; ``discovered``: the open-data sources), the Next
+playlist's ``source`` column, the albums' check dates (manifest ``discovery``) and the dates of
+the open-data answers (``opendata/<kind>.json``, reused for ``discovery.ttl_*`` days).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..errors import ConfigError, UsageError
+from ..isotime import time_or_none
+
+
+# (key, label, what it does, the answer kinds of opendata/ it asks, its settings)
+SOURCES = [
+    ("albums", "Albums of your artists",
+     "the newest albums of your top and followed artists, from Spotify",
+     [], [("refresh.discovery_artists", "artists to look at (0 = off)"),
+          ("refresh.discovery_albums_per_artist", "newest albums of each")]),
+    ("similar_artists", "Similar artists",
+     "your main artists -> their most similar artists on ListenBrainz -> their popular recordings",
+     ["similar_artists", "top_recordings", "lb_radio"],
+     [("discovery.similar_artists.enabled", "on"), ("discovery.similar_artists.seed_artists", "your artists to start from"),
+      ("discovery.similar_artists.artists_per_seed", "similar artists of each"),
+      ("discovery.similar_artists.recordings_per_artist", "recordings of each similar artist")]),
+    ("similar_recordings", "Similar tracks",
+     "the recordings most often played with your strongest seed tracks (ListenBrainz labs)",
+     ["similar_recordings"],
+     [("discovery.similar_recordings.enabled", "on"), ("discovery.similar_recordings.seed_tracks", "seed tracks"),
+      ("discovery.similar_recordings.per_seed", "similar recordings of each")]),
+]
+SHARED_KINDS = ["isrc", "artists", "spotify_ids", "popularity", "search", "tracks"]  # every open-data source's
+COMMON = [("discovery.enabled", "open-data discovery on (both sources above)"),
+          ("discovery.request_budget", "requests per refresh, all services together")]
+KEYS = {key: label for _, _, _, _, fields in SOURCES for key, label in fields} | dict(COMMON)
+
+
+def _get(settings, dotted: str) -> Any:
+    return settings.get_path(dotted)
+
+
+def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[str, Any]]:
+    """Per answer kind: how many answers are kept, how many are still fresh, and when the
+    oldest fresh one expires (then the next refresh asks that question again)."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind, days in ttl.items():
+        path = folder / f"{kind}.json"
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            out[kind] = {"answers": 0, "fresh": 0, "next": None, "ttl_days": days, "unreadable": True}
+            continue
+        whens = [time_or_none(v[0]) for v in raw.values() if isinstance(v, list) and len(v) == 2] \
+            if isinstance(raw, dict) else []
+        life = timedelta(days=days)
+        fresh = [w for w in whens if w is not None and timedelta(0) <= now - w < life]
+        out[kind] = {"answers": len(whens), "fresh": len(fresh), "ttl_days": days,
+                     "next": _shown(min(fresh) + life) if fresh else None}
+    return out
+
+
+def _albums_recheck(manifest: dict, days: float) -> str | None:
+    checked = [time_or_none(v) for v in (manifest.get("discovery") or {}).get("artists_checked", {}).values()]
+    checked = [c for c in checked if c is not None]
+    return _shown(min(checked) + timedelta(days=days)) if checked else None
+
+
+def _count_ids(store, frame: str, source: str | None = None) -> int:
+    df = store.load_frame(frame)
+    if df is None or not len(df):
+        return 0
+    if source is not None:
+        df = df[df["source"].astype(str) == source]
+    return int(df["track_id"].nunique())
+
+
+def refresh_hint(demo: bool) -> dict[str, str]:
+    """The command that applies saved changes (the app runs no refresh itself), and a note."""
+    if demo:
+        return {"command": "recommend web --demo", "note": "restarted: it refreshes the demo's cache as it starts"}
+    return {"command": "recommend refresh", "note": "or the next `recommend build-playlist`, which refreshes "
+            "when the cache is older than cache.max_age_hours"}
+
+
+def _shown(moment: datetime) -> str:
+    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, Any]:
+    """Everything the Discovery page shows (``preview``: the Next playlist's BuildResult, or
+    None when it failed)."""
+    from ..jobs import LAST_DISCOVERY
+    from ..services.listenbrainz import ttl_days
+    now = datetime.now(timezone.utc)
+    manifest = store.read_manifest()
+    last = manifest.get(LAST_DISCOVERY) or None
+    ttl = ttl_days(settings)
+    cache = cache_state(settings.frames_dir / "opendata", ttl, now)
+    in_next: dict[str, int] = {}
+    if preview is not None and "source" in preview.table.columns:
+        in_next = {str(k): int(v) for k, v in preview.table["source"].astype(str).value_counts().items()}
+    by_source = (last or {}).get("requests_by_source") or {}
+    sources = []
+    for key, label, what, kinds, fields in SOURCES:
+        on = (_get(settings, "refresh.discovery_artists") > 0 and _get(settings, "refresh.discovery_albums_per_artist") > 0
+              if key == "albums" else bool(settings.discovery.enabled and _get(settings, f"discovery.{key}.enabled")))
+        tracks = _count_ids(store, "discovery") if key == "albums" else _count_ids(store, "discovered", key)
+        requests = ({"Spotify (with the rest of the refresh)": int(last.get("spotify_requests", 0))} if key == "albums"
+                    and last else dict(by_source.get(key) or {}))
+        sources.append({
+            "key": key, "label": label, "what": what, "on": on,
+            "was_on": None if not last else bool((last.get("sources") or {}).get(key)),
+            "tracks": tracks, "in_next": in_next.get(key, 0), "requests": requests,
+            "cache": [{"kind": k, **cache[k]} for k in kinds if k in cache],
+            "recheck": _albums_recheck(manifest, float(settings.refresh.discovery_recheck_days)) if key == "albums" else None,
+            "fields": [_field(settings, k, lab) for k, lab in fields]})
+    return {
+        "state": "never" if last is None else "done",
+        "last": last, "sources": sources,
+        "shared": {"requests": dict(by_source.get("shared") or {}),
+                   "cache": [{"kind": k, **cache[k]} for k in SHARED_KINDS if k in cache]},
+        "common": [_field(settings, k, lab) for k, lab in COMMON],
+        "in_next_total": int(len(preview.table)) if preview is not None else None,
+        "in_next_catalogue": in_next.get("catalogue", 0),
+        "ttl": {"similar_artists": float(settings.discovery.ttl_similar_artists_days),
+                "recordings": float(settings.discovery.ttl_recordings_days)},
+        "hint": refresh_hint(demo), "when": _when(last),
+    }
+
+
+def _when(last: dict | None) -> str | None:
+    if not last:
+        return None
+    moment = time_or_none(last.get("when"))
+    return _shown(moment) if moment else str(last.get("when"))  # a hand-edited value as it is
+
+
+def _field(settings, key: str, label: str) -> dict[str, Any]:
+    value = _get(settings, key)
+    return {"key": key, "label": label, "value": value, "kind": "bool" if isinstance(value, bool) else "int"}
+
+
+def check_values(settings, values: Any) -> dict[str, Any]:
+    """The changed ones of ``values`` (dotted key -> value), validated by config.py as a config
+    file's would be; a UsageError/ConfigError names the key."""
+    if not isinstance(values, dict):
+        raise UsageError("values must be an object of setting -> value")
+    for key in values:
+        if key not in KEYS:
+            raise UsageError(f"{key!r} is not a discovery setting (known: {', '.join(KEYS)})")
+    try:
+        settings.with_overrides(values)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).removeprefix("override: ")) from None
+    return {k: v for k, v in values.items() if _get(settings, k) != v or type(_get(settings, k)) is not type(v)}
