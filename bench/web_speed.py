@@ -128,7 +128,10 @@ def main() -> None:
 
     routes = [("GET", "/next", {}), ("GET", "/weights", {}), ("GET", "/discovery", {}), ("GET", "/map", {}),
               ("GET", "/moods", {}),
-              ("GET", "/api/moods?mood=happy", {}), ("GET", "/api/moods?valence=0.2&energy=0.9", {}), ("GET", "/search", {}),
+              # the mood lists need audio features (without them the endpoint answers 400, as the page says)
+              *([("GET", "/api/moods?mood=happy", {}), ("GET", "/api/moods?valence=0.2&energy=0.9", {})]
+                if args.audio > 0 else []),
+              ("GET", "/search", {}),
               ("GET", "/api/search?q=" + library.tracks["name"].iloc[0], {}), ("GET", "/similar", {}),
               ("GET", "/api/similar?track=" + library.tracks["track_id"].iloc[0], {}), ("GET", "/runs", {}),
               ("POST", "/api/weights/preview", {"json": {"weights": {"content": 0.3, "collaborative": 1.0}},

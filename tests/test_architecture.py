@@ -127,3 +127,18 @@ def test_open_data_clients_know_nothing_of_scoring_or_spotify():
                                                                     "recommender.spotify", "recommender.publish",
                                                                     "recommender.jobs", "recommender.sources"))]
             assert bad == [], (m, bad)
+
+
+def test_now_is_read_through_the_one_clock():
+    """Every "now" that ages or stamps something comes from ``isotime.utc_now`` (so that
+    tests/test_weeks.py can move time); a new ``datetime.now()`` elsewhere would escape it.
+    Allowed: the login's expiry (spotipy compares it with the system clock) and the stand-in's
+    sample dates."""
+    import re
+    allowed = {"isotime.py", "runlog.py", "standins/spotify.py"}
+    pattern = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|Timestamp\.(now|utcnow|today)\(")
+    pkg = Path(__file__).resolve().parents[1] / "recommender"
+    found = [f"{p.relative_to(pkg)}:{i}" for p in sorted(pkg.rglob("*.py"))
+             if p.relative_to(pkg).as_posix() not in allowed
+             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert found == []

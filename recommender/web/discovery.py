@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import ConfigError, UsageError
-from ..isotime import time_or_none
+from ..isotime import time_or_none, utc_now
 
 
 # (key, label, what it does, the answer kinds of opendata/ it asks, its settings)
@@ -99,7 +99,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     None when it failed)."""
     from ..jobs import LAST_DISCOVERY
     from ..services.listenbrainz import ttl_days
-    now = datetime.now(timezone.utc)
+    now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
     manifest = store.read_manifest()
     last = manifest.get(LAST_DISCOVERY) or None
     ttl = ttl_days(settings)
