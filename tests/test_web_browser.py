@@ -335,6 +335,11 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.goto(demo["base"] + "/discovery")  # each setting's input stays in view beside its label
     inputs = pg.eval_on_selector_all("#discovery-form input", "els => els.map(e => e.getBoundingClientRect().right)")
     assert len(inputs) == 11 and max(inputs) <= 390, inputs
+    # the sources are cards: every cell in view, no sideways scroll in the table's box (it hid
+    # the tracks found, the requests and the cache of every source behind a scroll)
+    cells = pg.eval_on_selector_all("#sources td[data-label]", "els => els.map(e => e.getBoundingClientRect().right)")
+    assert cells and max(cells) <= 390, cells
+    assert pg.evaluate("(b => b.scrollWidth <= b.clientWidth)(document.querySelector('#sources').parentElement)")
     shot(pg, "discovery-phone")
     pg.goto(demo["base"] + "/runs")
     pg.wait_for_selector("#curve-legend li")
