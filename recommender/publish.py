@@ -147,14 +147,14 @@ class PublishResult:
 def _ids(entries, others: list[str] | None = None) -> list[str]:
     """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
     user put there ("episode", "local file"; an unavailable, null entry is not counted)."""
-    from .spotify.parse import entry_track
+    from .spotify.parse import entry_object, entry_track
     out = []
     for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
         elif others is not None and isinstance(entry, dict):
-            item = entry.get("item") if entry.get("item") is not None else entry.get("track")
+            item = entry_object(entry)
             item = item if isinstance(item, dict) else {}
             if entry.get("is_local") or item.get("is_local"):
                 others.append("local file")
