@@ -269,7 +269,11 @@ def _note_legacy(settings) -> None:
              "them to the standard places (`recommend config path` shows where)")
 
 
-def _logging(settings, quiet: bool, verbose: bool) -> None:
+def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
+    """The log of ``settings`` (with ``demo``: of the demo's directory, as its runs.jsonl)."""
+    if demo:
+        from .paths import demo_settings
+        settings = demo_settings(settings)
     try:
         from .runlog import setup_logging
     except ImportError:  # pragma: no cover - during development only
@@ -767,7 +771,7 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
     def ready(url: str) -> None:
         print(url, file=sys.__stdout__, flush=True)  # first on stdout, even with --quiet (as Jupyter does)
         _err("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
-        _logging(settings, quiet, verbose)  # after the URL: the log's set-up imports pandas
+        _logging(settings, quiet, verbose, demo)  # after the URL: the log's set-up imports pandas
         if not no_browser:
             import webbrowser
 
@@ -990,7 +994,7 @@ DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the sample library (p
 def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False):
     from .libsource import open_source
     if demo:  # the first demo run pulls the sample account: log as build-playlist --demo does
-        _logging(settings, quiet, False)
+        _logging(settings, quiet, False, demo=True)
     with _Bar(_interactive(quiet, as_json)) as bar:
         return open_source(settings, dataset, demo, progress=bar)
 
@@ -1195,7 +1199,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     exported = []
     if export:
         from .moodexport import export_job
-        _logging(settings, _state.quiet, _state.verbose)  # writes to Spotify: log it like build-playlist
+        _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
         names, members = res.names(), res.members()
         exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
     if as_json:
@@ -1270,7 +1274,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     exported = []
     if export:
         from .moodexport import export_job
-        _logging(settings, _state.quiet, _state.verbose)  # writes to Spotify: log it like build-playlist
+        _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
         exported = export_job(settings, library, {name: list(df["track_id"])}, "your library", demo=demo,
                               command="moods recommend --export")
     rows = json.loads(df.to_json(orient="records"))

@@ -19,8 +19,14 @@ _clock: Callable[[], datetime] | None = None  # set_clock's; None: the system cl
 def utc_now() -> datetime:
     """The current time, aware UTC: the one place the tool reads "now" for the times it
     writes and the ages it compares (cache age, TTLs, re-check intervals, recent saves, the run
-    log, the lock record, the playlist description's date). ``set_clock`` replaces it."""
+    log, the playlist description's date). ``set_clock`` replaces it."""
     return _clock() if _clock is not None else datetime.now(timezone.utc)
+
+
+def system_now() -> datetime:
+    """The machine's time, aware UTC, whatever ``set_clock`` says: for a time compared with the
+    kernel's (the lock record's start, against the start time of the process that holds it)."""
+    return datetime.now(timezone.utc)
 
 
 def local_today() -> date:

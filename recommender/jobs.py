@@ -143,11 +143,8 @@ def last_discovery(settings, library: Library, found, spotify_requests: int) -> 
     requests per service, in all and per open-data source ("shared": listen counts and look-ups
     of the new tracks; the albums source's are among the refresh's Spotify requests), answers
     the cache gave, and the warning line of a service that failed."""
-    d = settings.discovery
-    return {"when": now_iso(), "enabled": bool(d.enabled),
-            "sources": {"albums": int(settings.refresh.discovery_artists) > 0,
-                        "similar_artists": bool(d.enabled and d.similar_artists.enabled),
-                        "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)},
+    from .sources.run import sources_on
+    return {"when": now_iso(), "enabled": bool(settings.discovery.enabled), "sources": sources_on(settings),
             "tracks": {"albums": int(library.frames["discovery"]["track_id"].nunique()), **found.by_source},
             "requests_by_service": dict(found.requests_by_service), "requests": int(found.requests),
             "requests_by_source": {k: dict(v) for k, v in found.requests_by_source.items()},

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from .errors import LockHeld, RecommenderError, StorageError, make_dirs
-from .isotime import parse_time, utc_now
+from .isotime import parse_time, system_now
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class RunLock:
 
     def _write_info(self, fd: int) -> None:
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
-                "started": utc_now().replace(microsecond=0).isoformat()}
+                "started": system_now().replace(microsecond=0).isoformat()}  # vs /proc: _pid_reused
         data = (json.dumps(info) + "\n").encode("utf-8")
         os.ftruncate(fd, 0)
         os.pwrite(fd, data, 0)

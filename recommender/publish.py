@@ -147,14 +147,14 @@ class PublishResult:
 def _ids(entries, others: list[str] | None = None) -> list[str]:
     """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
     user put there ("episode", "local file"; an unavailable, null entry is not counted)."""
-    from .spotify.parse import entry_track
+    from .spotify.parse import entry_object, entry_track
     out = []
     for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
         elif others is not None and isinstance(entry, dict):
-            item = entry.get("item") if entry.get("item") is not None else entry.get("track")
+            item = entry_object(entry)
             item = item if isinstance(item, dict) else {}
             if entry.get("is_local") or item.get("is_local"):
                 others.append("local file")
@@ -496,12 +496,19 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
                 gone = _gone_from_catalogue(gateway, plan) if exc.status == 400 else []
                 if not gone:
                     raise
-                # "non-existing ID": a track Spotify dropped is still in our cache; write the rest
-                _, now = read_playlist(gateway, pid)
-                plan = result.plan = Plan(current=now, desired=[t for t in plan.desired if t not in set(gone)])
+                # "non-existing ID": a track Spotify dropped is still in our cache; write the rest,
+                # from what the refused run left (over 100 tracks, its first replace went through)
+                left: list[str] = []
+                _, now = read_playlist(gateway, pid, left)
+                dropped_already = len(left) < len(state.others)  # that replace dropped the user's episodes
+                desired_now = [t for t in plan.desired if t not in set(gone)]
                 result.messages.append(f"left out {len(gone)} track{'s' if len(gone) > 1 else ''} Spotify no longer "
                                        f"has ({', '.join(gone[:3])}{', ...' if len(gone) > 3 else ''})")
-                applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
+                applied = apply_plan(gateway, pid, Plan(current=now, desired=desired_now),
+                                     settle=2 * settings.spotify.timeout, label=label, again=again)
+                applied.replaced = applied.replaced or dropped_already
+                # what the run did is told against the playlist as it was, not the half-written one
+                plan = result.plan = Plan(current=plan.current, desired=desired_now)
         except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
             raise _not_writable(state, exc) from None
         result.written = True

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import make_dirs
-from .isotime import time_or_none, utc_now
+from .isotime import system_now, time_or_none, utc_now
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
@@ -345,7 +345,7 @@ def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 def login_status(token_info: Mapping[str, Any] | None, now: datetime | None = None) -> dict[str, Any]:
     """State of the saved login: 'needs login' (no token or no refresh token), 'valid' or
     'expired' (the refresh token renews it on the next run). Never returns a token value."""
-    now = now or datetime.now(timezone.utc)
+    now = now or system_now()  # spotipy compares the expiry with the system time
     if not token_info or not token_info.get("refresh_token"):
         return {"state": "needs login", "expires_at": None, "expires_in_minutes": None, "scope": None,
                 "message": "run `recommend auth`"}

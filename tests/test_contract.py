@@ -435,6 +435,29 @@ def test_a_track_gone_from_the_catalogue_is_left_out_of_the_write_and_said_so(en
     assert env.managed()["pending"] is None
 
 
+def test_a_gone_track_after_the_first_100_is_reported_against_the_playlist_before_the_run(tmp_path):
+    """Over 100 tracks the first write (a replace of 100) goes through and the add of the rest
+    is refused for a gone track: the retry starts from that half-written list. What the run
+    says must still compare with the playlist as it was (not with the half list), and the
+    user's episode, dropped by the first write, must still be named."""
+    with StandinServer(bulk_account()) as server:
+        env = Env(server, tmp_path / "cache")
+        tracks = small_ids(server)
+        pid = env.run(tracks[:100]).playlist_id
+        _edit(server, pid, lambda pl: pl["items"].append(_entry("episode", id="smallEpisode0000000001")))
+        gone = tracks[160]
+        server.remove_track(gone)
+        result = env.run(tracks[50:200])
+        want = [t for t in tracks[50:200] if t != gone]
+        assert result.written and env.content(pid) == want
+        assert [it["kind"] for it in server.account.playlist(pid)["items"]].count("episode") == 0
+        assert (len(result.plan.added), len(result.plan.removed), len(result.plan.kept)) == (99, 50, 50)
+        assert any("no longer has" in m and gone in m for m in result.messages)
+        note = [m for m in result.messages if "episode" in m]
+        assert len(note) == 1 and "1 episode" in note[0]
+        assert env.managed()["pending"] is None and env.managed()["last_written"] == want
+
+
 # ----- names with right-to-left marks and controls, in the listing of playlists ----------------
 MARKS = "\u200f\u200e\u061c\u2067"  # RLM, LRM, ALM, RLI: reorder what follows on a terminal
 RAW_MARKS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")

@@ -176,3 +176,19 @@ def test_holder_record_is_written_while_held(tmp_path):
             os.close(fd)
     assert info["host"] == socket.gethostname()
     assert info["started"].endswith("+00:00")
+
+
+def test_a_moved_clock_does_not_make_a_live_holder_look_like_a_reused_pid(tmp_path, monkeypatch):
+    """The record's start time is compared with the kernel's start time of the pid: it must be
+    the machine's time. Written by the simulated clock (isotime.set_clock, tests/test_weeks.py)
+    a live holder looked like a reused pid, so ``running_holder`` said nobody runs."""
+    from datetime import datetime, timezone
+
+    from recommender import isotime
+    from recommender.lock import running_holder
+    monkeypatch.setattr(isotime, "_clock", lambda: datetime(2026, 1, 5, 6, 30, tzinfo=timezone.utc))
+    path = lock_path(tmp_path)
+    with RunLock(path, command="recommend build-playlist"):
+        holder = running_holder(path)
+        assert holder is not None and holder["pid"] == os.getpid()
+    assert running_holder(path) is None

@@ -251,3 +251,15 @@ def test_a_run_from_a_deleted_directory_still_finds_its_places(tmp_path, monkeyp
     gone.rmdir()
     assert real.checkout_roots() in ([], [real.PACKAGE_DIR.parent.resolve()])
     assert real.resolve_data_dirs(None).state is not None
+
+
+@pytest.mark.parametrize("args", [["search", "--demo", "love"], ["playlists", "--demo"]])
+def test_every_demo_command_logs_in_the_demos_directory(args):
+    # only build-playlist --demo logged there: the first pull of `search --demo` (and of any
+    # other --demo command) wrote recommend.log into your real data directory
+    from test_cli import run
+    result = run(args, {})
+    assert result.exit_code == 0, result.stderr
+    demo = paths.demo_dir(paths.user_data_dir())
+    assert [p.name for p in paths.user_data_dir().iterdir()] == [demo.name]
+    assert (demo / "recommend.log").exists()

@@ -447,3 +447,17 @@ def test_discovery_page_says_what_to_do_before_a_refresh_or_with_discovery_off(s
     finally:
         ctx.discovery_as = None
     assert says in html and 'id="discovery-form"' in html  # the settings are there to change it
+
+
+def test_the_web_demo_logs_in_the_demos_directory(tmp_path, monkeypatch):
+    # `recommend web --demo` set up your own log: the demo's refresh and stand-in traffic went
+    # into the recommend.log of your real data directory
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.paths import demo_dir
+    from recommender.web import server as web_server
+    monkeypatch.setattr(web_server, "run_web", lambda settings, demo, port, ready: ready("http://127.0.0.1:1/"))
+    result = CliRunner().invoke(app, ["web", "--demo", "--no-browser"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "recommend.log").exists() and (demo_dir(tmp_path) / "recommend.log").exists()

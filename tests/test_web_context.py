@@ -417,3 +417,49 @@ def test_a_steer_recounts_the_discovery_pages_tracks_in_next(ctx):
     ctx.discovery()
     ctx.steer("remove", str(ctx.preview().table["track_id"].iloc[0]))
     assert "discovery" not in ctx._cache  # computed again with the new Next playlist
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"refresh.discovery_albums_per_artist": 0}, {"refresh.discovery_artists": 0},
+    {"discovery.enabled": False}, {"discovery.similar_recordings.enabled": False},
+    {"discovery.enabled": False, "discovery.similar_artists.enabled": True}])
+def test_the_refresh_record_and_the_page_agree_on_which_sources_are_on(tmp_path, overrides):
+    """One rule for "is this source on": the refresh's record (shown as "on/off in the last
+    refresh") said the albums source was on with 0 albums per artist, which finds nothing,
+    while the page said off, so the page claimed the setting had changed since."""
+    from recommender import schema
+    from recommender.config import load_settings
+    from recommender.library import Library
+    from recommender.sources.run import DiscoveryReport
+    from recommender.store import Store
+    from recommender.web.discovery import discovery_page
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), **overrides})
+    library = Library.from_frames(discovery=schema.empty_frame("discovery"))
+    recorded = jobs.last_discovery(settings, library, DiscoveryReport(), 0)["sources"]
+    page = discovery_page(settings, Store(tmp_path), None)
+    assert {s["key"]: s["on"] for s in page["sources"]} == recorded
+    assert recorded["albums"] is (settings.refresh.discovery_artists > 0
+                                  and settings.refresh.discovery_albums_per_artist > 0)
+
+
+@pytest.mark.parametrize("record", ["yesterday", ["a"], {"when": "2026-11-30T06:30:00+00:00"},
+                                    {"when": 5, "requests_by_service": "many", "warnings": None, "sources": []}])
+def test_a_hand_edited_last_discovery_shows_the_page_not_a_crash(tmp_path, record):
+    """The manifest's ``last_discovery`` is read by the page only: a value of another shape (a
+    hand edit, a partial record) showed a server error (``.get`` of a text, ``.items()`` of a
+    missing part in the template) instead of the page and its settings."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from recommender.config import load_settings
+    from recommender.store import Store
+    from recommender.web.app import HERE, PAGES
+    from recommender.web.discovery import discovery_page
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    store = Store(tmp_path)
+    store.update_manifest(**{jobs.LAST_DISCOVERY: record})
+    data = {**discovery_page(settings, store, None), "config_file": "user.yaml"}
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
+    html = env.get_template("discovery.html").render(pages=PAGES, csrf="x", demo=False, page="discovery",
+                                                     data=data, error=None)
+    assert 'id="discovery-form"' in html
+    assert ('id="never"' in html) is (not isinstance(record, dict))

@@ -111,6 +111,17 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     return library, report
 
 
+def sources_on(settings) -> dict[str, bool]:
+    """Which discovery sources a refresh with ``settings`` runs: the albums of your artists
+    (``refresh.discovery_artists`` and ``_albums_per_artist`` both above 0) and each open-data
+    source (``discovery.enabled`` and its own ``enabled``). The refresh's record and the web
+    app's Discovery page both ask here."""
+    d, r = settings.discovery, settings.refresh
+    return {"albums": int(r.discovery_artists) > 0 and int(r.discovery_albums_per_artist) > 0,
+            "similar_artists": bool(d.enabled and d.similar_artists.enabled),
+            "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)}
+
+
 def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     """Requests per service sent between two snapshots of the budget's counts."""
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0}

@@ -16,14 +16,18 @@ def entry_track(entry: dict | None) -> dict | None:
     (null, episode, local file, or no id)."""
     if not entry or entry.get("is_local"):
         return None
-    obj = entry.get("item")
-    if obj is None:
-        obj = entry.get("track")
+    obj = entry_object(entry)
     if not isinstance(obj, dict) or obj.get("is_local"):
         return None
     if obj.get("type", "track") != "track" or not obj.get("id"):
         return None
     return stored_track(obj)
+
+
+def entry_object(entry: dict) -> object:
+    """What a playlist entry holds: ``item`` (2026), else its old alias ``track`` (None: null)."""
+    obj = entry.get("item")
+    return entry.get("track") if obj is None else obj
 
 
 def stored_track(obj: dict) -> dict:

@@ -99,19 +99,20 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     None when it failed)."""
     from ..jobs import LAST_DISCOVERY
     from ..services.listenbrainz import ttl_days
+    from ..sources.run import sources_on
     now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
     manifest = store.read_manifest()
-    last = manifest.get(LAST_DISCOVERY) or None
+    last = _record(manifest.get(LAST_DISCOVERY))
     ttl = ttl_days(settings)
     cache = cache_state(settings.frames_dir / "opendata", ttl, now)
     in_next: dict[str, int] = {}
     if preview is not None and "source" in preview.table.columns:
         in_next = {str(k): int(v) for k, v in preview.table["source"].astype(str).value_counts().items()}
     by_source = (last or {}).get("requests_by_source") or {}
+    running = sources_on(settings)
     sources = []
     for key, label, what, kinds, fields in SOURCES:
-        on = (_get(settings, "refresh.discovery_artists") > 0 and _get(settings, "refresh.discovery_albums_per_artist") > 0
-              if key == "albums" else bool(settings.discovery.enabled and _get(settings, f"discovery.{key}.enabled")))
+        on = running[key]
         tracks = _count_ids(store, "discovery") if key == "albums" else _count_ids(store, "discovered", key)
         requests = ({"Spotify (with the rest of the refresh)": int(last.get("spotify_requests", 0))} if key == "albums"
                     and last else dict(by_source.get(key) or {}))
@@ -134,6 +135,16 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
                 "recordings": float(settings.discovery.ttl_recordings_days)},
         "hint": refresh_hint(demo), "when": _when(last),
     }
+
+
+def _record(last: Any) -> dict[str, Any] | None:
+    """The manifest's ``last_discovery`` with every part the page reads in its shape (a hand
+    edit or a damaged value: what is missing or of another type reads as empty), or None."""
+    if not isinstance(last, dict) or not last:
+        return None
+    shapes = {"sources": dict, "tracks": dict, "requests_by_service": dict, "requests_by_source": dict,
+              "warnings": list, "requests": int, "spotify_requests": int, "cached_answers": int}
+    return {**last, **{k: kind() for k, kind in shapes.items() if not isinstance(last.get(k), kind)}}
 
 
 def _when(last: dict | None) -> str | None:
