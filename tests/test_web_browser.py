@@ -281,6 +281,7 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert found["albums"] > 0 and found["similar_artists"] + found["similar_recordings"] > 0, found
     assert "ListenBrainz" in page.inner_text("#sources") and "asked again from" in page.inner_text("#sources")
     assert "Changes take effect at the next refresh: recommend web --demo" in page.inner_text("#hint")
+    assert "reused 7 days (similar artists) and 30 days (the rest)" in page.inner_text("main")  # not "7.0 days"
     page.fill('input[data-key="discovery.request_budget"]', "450")
     page.uncheck('input[data-key="discovery.similar_recordings.enabled"]')
     page.click("#save")
@@ -301,6 +302,12 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert "on in the last refresh" in page.inner_text('#sources tr[data-source="similar_recordings"]')
     assert_safe(page)
     shot(page, "discovery")
+    # the demo is shared by the tests after this one: put its settings back
+    page.fill('input[data-key="discovery.request_budget"]', "600")
+    page.check('input[data-key="discovery.similar_recordings.enabled"]')
+    page.click("#save")
+    page.locator("#status", has_text="saved to").wait_for()
+    assert "request_budget: 600" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
     assert page.problems == []
 
 
