@@ -493,7 +493,11 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             try:
                 applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
             except SpotifyError as exc:
-                gone = _gone_from_catalogue(gateway, plan) if exc.status == 400 else []
+                try:
+                    gone = _gone_from_catalogue(gateway, plan) if exc.status == 400 else []
+                except RecommenderError as lookup:  # a quota or outage while looking: its exit, and what the write left
+                    lookup.args = (f"{lookup}; {exc}",)
+                    raise lookup from None
                 if not gone:
                     raise
                 # "non-existing ID": a track Spotify dropped is still in our cache; write the rest,

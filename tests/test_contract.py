@@ -458,6 +458,25 @@ def test_a_gone_track_after_the_first_100_is_reported_against_the_playlist_befor
         assert env.managed()["pending"] is None and env.managed()["last_written"] == want
 
 
+def test_a_quota_stop_while_looking_for_gone_tracks_still_says_what_the_playlist_holds(tmp_path):
+    """The look-ups after a refused write can meet the daily quota: the run stops with the
+    quota's exit (RateLimited), and its one line still says the playlist holds only its first
+    100 new tracks (the first write went through), not just "quota exceeded"."""
+    from recommender.errors import RateLimited
+    from recommender.standins.spotify import Fault
+    with StandinServer(bulk_account()) as server:
+        env = Env(server, tmp_path / "cache")
+        tracks = small_ids(server)
+        env.run(tracks[:100])
+        server.remove_track(tracks[160])
+        server.add_fault(Fault("GET", r"/v1/tracks/", status=429, reason="QUOTA_EXCEEDED", times=None))
+        with pytest.raises(RateLimited) as err:
+            env.run(tracks[50:200])
+        said = str(err.value)
+        assert "holds only the first 100 of its 150 new tracks" in said, said
+        assert env.managed()["pending"] is not None  # the next run finishes the write
+
+
 # ----- names with right-to-left marks and controls, in the listing of playlists ----------------
 MARKS = "\u200f\u200e\u061c\u2067"  # RLM, LRM, ALM, RLI: reorder what follows on a terminal
 RAW_MARKS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
