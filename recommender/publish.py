@@ -68,7 +68,7 @@ def managed_history(store: Store) -> list[dict]:
 
 def managed_playlist_ids(store: Store) -> list[str]:
     """Ids of every playlist the tool ever managed (any slot): never taste, never a target."""
-    return [h["id"] for h in _history(store.read_manifest())]
+    return [h["id"] for h in managed_history(store)]
 
 
 def managed_playlist_roles(store: Store) -> dict[str, str]:
@@ -408,6 +408,32 @@ def _gone_from_catalogue(gateway: Gateway, plan: Plan) -> list[str]:
     return gone
 
 
+def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedState, refused: SpotifyError,
+                        settle: float, label: str, again: str) -> tuple[Applied, Plan, str] | None:
+    """After a write ``refused`` with 400 ("non-existing ID": a track Spotify dropped is still in
+    our cache): the plan written again without the new tracks Spotify no longer has, from what
+    the refused run left (over 100 tracks, its first replace went through). Returns (what was
+    applied, the plan told against the playlist as it was before the run, the note naming the
+    tracks left out); None when no new track is gone (the refusal stands). A quota or outage
+    while looking stops with its own error, plus what the refused write left."""
+    try:
+        gone = set(_gone_from_catalogue(gateway, plan))
+    except RecommenderError as lookup:
+        lookup.args = (f"{lookup}; {refused}",)
+        raise lookup from None
+    if not gone:
+        return None
+    left: list[str] = []
+    _, now = read_playlist(gateway, pid, left)
+    desired = [t for t in plan.desired if t not in gone]
+    applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label, again=again)
+    applied.replaced = applied.replaced or len(left) < len(state.others)  # the first replace dropped them
+    named = [t for t in plan.added if t in gone]
+    note = (f"left out {len(named)} track{'s' if len(named) > 1 else ''} Spotify no longer has "
+            f"({', '.join(named[:3])}{', ...' if len(named) > 3 else ''})")
+    return applied, Plan(current=plan.current, desired=desired), note
+
+
 def _dropped(others: list[str], name: str) -> str:
     """The message for the episodes and local files a rewrite of the playlist ``name`` removed."""
     counts = {kind: others.count(kind) for kind in dict.fromkeys(others)}
@@ -490,29 +516,17 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             # a mood playlist is finished by exporting that mood again, not by the next build
             label, again = (("the managed playlist", "the next run") if state.slot == MAIN
                             else (f"the playlist {name!r}", "the next export of that mood"))
+            settle = 2 * settings.spotify.timeout
             try:
-                applied = apply_plan(gateway, pid, plan, settle=2 * settings.spotify.timeout, label=label, again=again)
+                applied = apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
             except SpotifyError as exc:
-                try:
-                    gone = _gone_from_catalogue(gateway, plan) if exc.status == 400 else []
-                except RecommenderError as lookup:  # a quota or outage while looking: its exit, and what the write left
-                    lookup.args = (f"{lookup}; {exc}",)
-                    raise lookup from None
-                if not gone:
+                retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again) \
+                    if exc.status == 400 else None
+                if retried is None:
                     raise
-                # "non-existing ID": a track Spotify dropped is still in our cache; write the rest,
-                # from what the refused run left (over 100 tracks, its first replace went through)
-                left: list[str] = []
-                _, now = read_playlist(gateway, pid, left)
-                dropped_already = len(left) < len(state.others)  # that replace dropped the user's episodes
-                desired_now = [t for t in plan.desired if t not in set(gone)]
-                result.messages.append(f"left out {len(gone)} track{'s' if len(gone) > 1 else ''} Spotify no longer "
-                                       f"has ({', '.join(gone[:3])}{', ...' if len(gone) > 3 else ''})")
-                applied = apply_plan(gateway, pid, Plan(current=now, desired=desired_now),
-                                     settle=2 * settings.spotify.timeout, label=label, again=again)
-                applied.replaced = applied.replaced or dropped_already
-                # what the run did is told against the playlist as it was, not the half-written one
-                plan = result.plan = Plan(current=plan.current, desired=desired_now)
+                applied, plan, note = retried
+                result.plan = plan
+                result.messages.append(note)
         except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
             raise _not_writable(state, exc) from None
         result.written = True
