@@ -461,8 +461,7 @@ def build_playlist_cmd(
     from . import jobs
     from .paths import demo_settings
     settings = _settings(config)
-    run_settings = demo_settings(settings) if demo else settings
-    _logging(run_settings, quiet, verbose)  # the demo's log is in its own directory, as its runs.jsonl
+    _logging(settings, quiet, verbose, demo)
     started = time.monotonic()
     held = None
     with _Bar(_interactive(quiet, as_json)) as bar:
@@ -472,7 +471,8 @@ def build_playlist_cmd(
         else:
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar)
-    _record(run_settings, "build-playlist --demo" if demo else "build-playlist", 0, started,
+    _record(demo_settings(settings) if demo else settings, "build-playlist --demo" if demo else "build-playlist", 0,
+            started,
             playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
             requests=result.requests, dry_run=dry_run)
     if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:

@@ -38,6 +38,7 @@ class AnswerCache:
         self._dirty: dict[str, int] = {}
         self.hits = 0
         self.misses = 0
+        self.unreadable: set[str] = set()  # kinds whose file could not be read (asked again)
 
     def _load(self, kind: str) -> dict[str, list]:
         if kind not in self._data:
@@ -49,20 +50,28 @@ class AnswerCache:
                     if isinstance(raw, dict):
                         data = {k: v for k, v in raw.items() if isinstance(v, list) and len(v) == 2}
                 except (OSError, ValueError):
+                    self.unreadable.add(kind)
                     log.warning("open-data cache %s is unreadable; its answers will be fetched again", path)
             self._data[kind] = data
         return self._data[kind]
 
     def get(self, kind: str, key: str) -> Any:
         entry = self._load(kind).get(key)
-        if entry is not None:
-            when = time_or_none(entry[0])  # unreadable: its age is unknown (naive: UTC, as we write)
-            ttl = timedelta(days=float(self.ttl_days.get(kind, 30)))
-            if when is not None and timedelta(0) <= self.now - when < ttl:  # a future date: a wrong clock
-                self.hits += 1
-                return entry[1]
+        if entry is not None and self.fresh(kind, time_or_none(entry[0])):
+            self.hits += 1
+            return entry[1]
         self.misses += 1
         return MISSING
+
+    def fresh(self, kind: str, when: datetime | None) -> bool:
+        """Whether an answer of ``kind`` fetched at ``when`` is still used: younger than the
+        kind's TTL (an unreadable time: its age is unknown; a future date: a wrong clock)."""
+        ttl = timedelta(days=float(self.ttl_days.get(kind, 30)))
+        return when is not None and timedelta(0) <= self.now - when < ttl
+
+    def fetched(self, kind: str) -> list[datetime | None]:
+        """When each kept answer of ``kind`` was fetched (None: an unreadable time)."""
+        return [time_or_none(entry[0]) for entry in self._load(kind).values()]
 
     def put(self, kind: str, key: str, value: Any) -> None:
         self._load(kind)[key] = [self.now.replace(microsecond=0).isoformat(), value]

@@ -9,7 +9,6 @@ the open-data answers (``opendata/<kind>.json``, reused for ``discovery.ttl_*`` 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -41,29 +40,23 @@ COMMON = [("discovery.enabled", "open-data discovery on (both sources above)"),
 KEYS = {key: label for _, _, _, _, fields in SOURCES for key, label in fields} | dict(COMMON)
 
 
-def _get(settings, dotted: str) -> Any:
-    return settings.get_path(dotted)
-
-
 def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[str, Any]]:
     """Per answer kind: how many answers are kept, how many are still fresh, and when the
-    oldest fresh one expires (then the next refresh asks that question again)."""
+    oldest fresh one expires (then the next refresh asks that question again); read and judged
+    by the open-data cache itself (``services.cache.AnswerCache``)."""
+    from ..services.cache import AnswerCache
+    cache = AnswerCache(folder, ttl, now=now)
     out: dict[str, dict[str, Any]] = {}
     for kind, days in ttl.items():
-        path = folder / f"{kind}.json"
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not (folder / f"{kind}.json").exists():
             continue
-        except (OSError, ValueError):
+        whens = cache.fetched(kind)
+        if kind in cache.unreadable:
             out[kind] = {"answers": 0, "fresh": 0, "next": None, "ttl_days": days, "unreadable": True}
             continue
-        whens = [time_or_none(v[0]) for v in raw.values() if isinstance(v, list) and len(v) == 2] \
-            if isinstance(raw, dict) else []
-        life = timedelta(days=days)
-        fresh = [w for w in whens if w is not None and timedelta(0) <= now - w < life]
+        fresh = [w for w in whens if cache.fresh(kind, w)]
         out[kind] = {"answers": len(whens), "fresh": len(fresh), "ttl_days": days,
-                     "next": _shown(min(fresh) + life) if fresh else None}
+                     "next": _shown(min(fresh) + timedelta(days=days)) if fresh else None}
     return out
 
 
@@ -155,7 +148,7 @@ def _when(last: dict | None) -> str | None:
 
 
 def _field(settings, key: str, label: str) -> dict[str, Any]:
-    value = _get(settings, key)
+    value = settings.get_path(key)
     return {"key": key, "label": label, "value": value, "kind": "bool" if isinstance(value, bool) else "int"}
 
 
@@ -171,4 +164,4 @@ def check_values(settings, values: Any) -> dict[str, Any]:
         settings.with_overrides(values)
     except ConfigError as exc:
         raise ConfigError(str(exc).removeprefix("override: ")) from None
-    return {k: v for k, v in values.items() if _get(settings, k) != v or type(_get(settings, k)) is not type(v)}
+    return {k: v for k, v in values.items() if settings.get_path(k) != v or type(settings.get_path(k)) is not type(v)}
