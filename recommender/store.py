@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import schema
 from .errors import StorageError, make_dirs
-from .isotime import time_or_none, utc_now
+from .isotime import system_now, time_or_none, utc_now
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,8 @@ class Store:
         # a damaged frame only its own command makes stays as it is: an empty one written in its
         # place would make the next runs forget to say that command must be run again
         names = [n for n in names or list(schema.FRAMES) if not (n in MADE_BY and n in self.unreadable)]
-        self.update_manifest(**{SAVING: now_iso()})
+        # on the machine's clock: it is compared with the run lock's start (``_await_save``), which is
+        self.update_manifest(**{SAVING: system_now().replace(microsecond=0).isoformat()})
         written = 0
         _SAVING_HERE.add(str(self.dir))  # for readers in other threads (the web app's pages)
         try:
