@@ -516,7 +516,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             # a mood playlist is finished by exporting that mood again, not by the next build
             label, again = (("the managed playlist", "the next run") if state.slot == MAIN
                             else (f"the playlist {name!r}", "the next export of that mood"))
-            settle = 2 * settings.spotify.timeout
+            # twice the client's timeout, but never a sleep longer than the configured maximum
+            settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
             try:
                 applied = apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
             except SpotifyError as exc:

@@ -436,6 +436,19 @@ def test_a_write_applied_after_our_timeout_is_settled_within_the_run(tmp_path, m
         server.stop()
 
 
+def test_the_settling_wait_is_never_longer_than_max_retry_wait(tmp_path):
+    # a long client timeout must not make a cron run sleep past the configured maximum
+    server = StandinServer(bulk_account()).start()
+    try:
+        env = Env(server, tmp_path / "cache", **{"spotify.timeout": LATE_TIMEOUT, "spotify.max_retry_wait": 0.2})
+        server.add_fault(late_write("PUT", late=60))
+        env.run(BULK_IDS[:230])
+        server.wait_late(now=True)
+        assert env.sleeps and env.sleeps[0] == 0.2 and max(env.sleeps) <= 0.2
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("method", ["PUT", "POST"])
 def test_a_write_applied_after_the_run_is_not_taken_for_the_users_edit(tmp_path, method):
     server, env = late_env(tmp_path, real_sleep=False)
