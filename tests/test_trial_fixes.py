@@ -1,0 +1,62 @@
+"""Found in a new-user trial of the command line (README from the top, then awkward but realistic
+situations): each test fails on the code before its fix. In-process (CliRunner) against the
+stand-ins on 127.0.0.1."""
+
+from __future__ import annotations
+
+import errno
+import types
+
+import pytest
+
+from test_cli import logged_in, run  # noqa: F401 (a fixture)
+
+
+def read_only(*args, **kwargs):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+@pytest.fixture
+def refreshed(logged_in):  # noqa: F811
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    return server, env, cache
+
+
+def test_search_and_similar_on_a_read_only_cache_still_answer(refreshed, monkeypatch):
+    """The search index could not be saved beside a read-only cache: `search` and `similar`
+    exited 7 ("cannot write .../search_index.npz") though they only read; the index is an
+    optimisation (libsource meant to go on, but caught OSError, not the StorageError the atomic
+    write raises)."""
+    from recommender import store
+    server, env, cache = refreshed
+    monkeypatch.setattr(store, "tempfile", types.SimpleNamespace(mkstemp=read_only))
+    found = run(["search", "owl light", "--json"], env)
+    assert found.exit_code == 0, found.stderr
+    assert "Owl Light" in found.stdout
+    similar = run(["similar", "owl light"], env)
+    assert similar.exit_code == 0, similar.stderr
+    assert "Similar to Owl Light" in similar.stdout
+    assert not (cache / "search_index.npz").exists()
+
+
+def test_a_log_that_cannot_be_written_lets_a_reader_run_and_a_writer_still_stops(refreshed, monkeypatch):
+    """A read-only data directory: every command that logs (`build-playlist --dry-run`,
+    `evaluate`, `similar`) exited 7 on recommend.log before reading anything. Now a warning
+    names the log and the reader runs; a writer still stops at its first write (exit 7)."""
+    from recommender import runlog, store
+    server, env, cache = refreshed
+    log = cache / "recommend.log"
+    before = log.read_bytes()
+    monkeypatch.setattr(runlog.PrivateRotatingFileHandler, "_open", read_only)
+    dry = run(["build-playlist", "--dry-run"], env)
+    assert dry.exit_code == 0, dry.stderr
+    assert f"cannot write the log {log}: Read-only file system; this run goes on without it" in dry.stderr
+    assert "would add" in dry.stdout
+    quiet = run(["build-playlist", "--dry-run", "--quiet"], env)
+    assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
+    monkeypatch.setattr(store, "tempfile", types.SimpleNamespace(mkstemp=read_only))
+    writer = run(["refresh"], env)
+    assert writer.exit_code == 7, writer.stderr
+    assert writer.stderr.strip().splitlines()[-1].startswith("error: cannot write ")
+    assert log.read_bytes() == before
