@@ -21,13 +21,32 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import RecommenderError, StorageError, UsageError
 from .safetext import json_safe, terminal_safe, visible
 
 
-class _Group(TyperGroup):
+class _FlagsTakeNoValue:
+    """Help without a type after a flag: typer 0.29 shows `--dry-run <bool>`, as if it took one."""
+
+    def get_params(self, ctx) -> list:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Command(_FlagsTakeNoValue, TyperCommand):
+    pass
+
+
+class _SubGroup(_FlagsTakeNoValue, TyperGroup):
+    pass
+
+
+class _Group(_FlagsTakeNoValue, TyperGroup):
     """Typer's group, plus a hint when a command's own option is given before the command."""
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
@@ -46,11 +65,11 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=Fal
                   help="recommend: a personal hybrid recommender that writes a private Spotify playlist.",
                   epilog="Examples: `recommend build-playlist --demo` (no account needed) · "
                          "`recommend build-playlist --dry-run` · `recommend COMMAND -h`")
-config_app = typer.Typer(no_args_is_help=True, help="Show the configuration and where files live.")
-schedule_app = typer.Typer(no_args_is_help=True, help="Run build-playlist from cron.")
-enrich_app = typer.Typer(no_args_is_help=True, help="Add data Spotify no longer gives (genres).")
-import_app = typer.Typer(no_args_is_help=True, help="Import data from files (audio features).")
-moods_app = typer.Typer(no_args_is_help=True, help="Moods: clusters, mood playlists, classifier.")
+config_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Show the configuration and where files live.")
+schedule_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Run build-playlist from cron.")
+enrich_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Add data Spotify no longer gives (genres).")
+import_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Import data from files (audio features).")
+moods_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Moods: clusters, mood playlists, classifier.")
 app.add_typer(config_app, name="config")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(enrich_app, name="enrich")
@@ -130,6 +149,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     SIGTERM is unwound like Ctrl-C (exit 143) in the commands that write: ``record`` ones, and
     ``writes`` ones (True, or the name of the option that makes a run write, like "export").
     """
+    kwargs.setdefault("cls", _Command)
     if examples:
         kwargs.setdefault("epilog", "Examples: " + " · ".join(f"`{e}`" for e in examples))
         kwargs.setdefault("context_settings", HELP)
@@ -453,7 +473,8 @@ def build_playlist_cmd(
     demo: Annotated[bool, typer.Option("--demo", help="Run everything against the built-in stand-in and sample "
                                                       "library (no Spotify account needed).")] = False,
     seed_playlist: Annotated[Optional[str], typer.Option("--seed-playlist", help="Recommend for this playlist "
-                                                                                "(name or id).")] = None,
+                                                                                "(name, id, spotify:playlist: URI or "
+                                                                                "open.spotify.com link).")] = None,
     new_playlist: Annotated[bool, typer.Option("--new-playlist", help="Create a new managed playlist.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the cache even if it is fresh.")] = False,
 ) -> None:

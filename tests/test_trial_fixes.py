@@ -60,3 +60,16 @@ def test_a_log_that_cannot_be_written_lets_a_reader_run_and_a_writer_still_stops
     assert writer.exit_code == 7, writer.stderr
     assert writer.stderr.strip().splitlines()[-1].startswith("error: cannot write ")
     assert log.read_bytes() == before
+
+
+def test_no_help_shows_a_value_after_a_flag():
+    """typer 0.29 printed `--dry-run <bool>`, `--help <bool>` in every help, as if each flag took a
+    value (`--write true`); options that take one keep their type."""
+    from test_cli_conventions import all_commands
+    for command in [[], ["moods"], *all_commands()]:
+        result = run([*command, "--help"], {"COLUMNS": "200"})
+        assert result.exit_code == 0, command
+        assert "<bool>" not in result.stdout, command
+    help_text = run(["build-playlist", "--help"], {"COLUMNS": "200"}).stdout
+    assert "--seed-playlist          <str>" in help_text and "<path>" in help_text
+    assert "open.spotify.com link" in help_text  # as README says it takes (the help said "name or id")
