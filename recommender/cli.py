@@ -992,8 +992,9 @@ def import_features_cmd(
     if quiet:
         return
     _echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
-          f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
-          "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
+          f"{report.updated} updated; columns: {', '.join(report.columns)})"
+          + (f"; {report.in_library} of them are in your library" if report.in_library is not None else "")
+          + f"; {report.total} tracks have features now")
     for reason, n in report.skipped.items():
         examples = "; ".join(report.examples.get(reason, [])[:3])
         _echo(f"skipped {n} rows: {reason} (e.g. {examples})")

@@ -73,3 +73,17 @@ def test_no_help_shows_a_value_after_a_flag():
     help_text = run(["build-playlist", "--help"], {"COLUMNS": "200"}).stdout
     assert "--seed-playlist          <str>" in help_text and "<path>" in help_text
     assert "open.spotify.com link" in help_text  # as README says it takes (the help said "name or id")
+
+
+def test_import_features_says_how_many_of_the_imported_tracks_are_yours(refreshed, tmp_path):
+    """A second file with one track not in the library said "3 tracks have features now; 0 of
+    them are in your library": the 0 counted this file's tracks, not the 3."""
+    server, env, cache = refreshed
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("track_id,energy\nsmallTrack000000000001,0.5\nsmallTrack000000000002,0.7\n")
+    second.write_text("track_id,energy\n0000000000000000000000,0.2\n")
+    assert run(["import", "features", str(first)], env).exit_code == 0
+    result = run(["import", "features", str(second)], env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith("(1 new, 0 updated; columns: energy); 0 of them are in your library; "
+                                          "3 tracks have features now")
