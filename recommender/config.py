@@ -283,11 +283,18 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     raise ConfigError(f"{origin}: {dotted} must be {_type_name(default)}, got {value!r}")
 
 
+def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
+    """' (did you mean blend.max_tracks?)' for a typo'd key, else ''."""
+    import difflib
+    close = difflib.get_close_matches(str(key).lower(), [str(k) for k in defaults], n=1, cutoff=0.75)
+    return f" (did you mean {prefix}{close[0]}?)" if close else ""
+
+
 def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, prefix: str = "") -> None:
     for key, value in over.items():
         dotted = f"{prefix}{key}"
         if not isinstance(key, str) or key not in defaults:
-            raise ConfigError(f"{origin}: unknown key {dotted}")
+            raise ConfigError(f"{origin}: unknown key {dotted}{_did_you_mean(key, defaults, prefix)}")
         if isinstance(defaults[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{origin}: {dotted} must be a mapping, got {value!r}")

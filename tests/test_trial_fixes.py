@@ -87,3 +87,24 @@ def test_import_features_says_how_many_of_the_imported_tracks_are_yours(refreshe
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip().endswith("(1 new, 0 updated; columns: energy); 0 of them are in your library; "
                                           "3 tracks have features now")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("blend:\n  max_trakcs: 20\n", "unknown key blend.max_trakcs (did you mean blend.max_tracks?)"),
+    ("scorers:\n  artistwalk:\n    weight: 1\n", "unknown key scorers.artistwalk (did you mean scorers.artist_walk?)"),
+    ("spotify:\n  Client_ID: x\n", "unknown key spotify.Client_ID (did you mean spotify.client_id?)"),
+])
+def test_a_typod_config_key_is_answered_with_the_key_meant(tmp_path, text, expected):
+    """'unknown key blend.max_trakcs' left the user to find the spelling in default.yaml."""
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    result = run(["status", "--offline", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {config}: {expected}"
+
+
+def test_an_unknown_key_with_no_close_one_gets_no_guess(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("scorers:\n  magic:\n    weight: 1\n")
+    result = run(["status", "--offline", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2 and result.stderr.strip() == f"error: {config}: unknown key scorers.magic"
