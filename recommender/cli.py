@@ -436,7 +436,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        typer.echo(f"{report.playlists} playlists ({report.playlists_fetched} fetched, {report.playlists_unchanged} "
+        typer.echo(f"{report.playlists} playlist{'' if report.playlists == 1 else 's'} ({report.playlists_fetched} "
+                   f"fetched, {report.playlists_unchanged} "
                    f"unchanged, {len(report.playlists_forbidden)} not readable), {report.tracks} tracks "
                    f"({report.discovery_tracks} from discovery albums, {report.open_data_tracks} from open data); "
                    f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
@@ -761,7 +762,8 @@ def standin_cmd(
                  f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
                  f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
                  f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}\n"
-                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
+                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
+                 + ("that account's library." if account else "the sample library."))
         run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
                     prepare=prepare)  # until Ctrl-C: a clean stop of the Spotify stand-in
     finally:
@@ -1131,9 +1133,14 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
     if as_json:
         _print_json(rows)
         return
+    if not rows:  # a new account: a sentence, not an empty table
+        typer.echo("No playlists: the last refresh found none in your account; make or follow one in Spotify, "
+                   "then `recommend refresh`")
+        return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
               roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
-    _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
+    _console().print(_table(f"{len(rows)} playlist{'' if len(rows) == 1 else 's'} (ids are whole: copy them into "
+                            "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
                             drop=("owner", "tracks", "managed"), text=("name", "owner")))
 

@@ -108,3 +108,93 @@ def test_an_unknown_key_with_no_close_one_gets_no_guess(tmp_path):
     config.write_text("scorers:\n  magic:\n    weight: 1\n")
     result = run(["status", "--offline", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
     assert result.exit_code == 2 and result.stderr.strip() == f"error: {config}: unknown key scorers.magic"
+
+
+@pytest.fixture
+def account_server():
+    """``account_server(edit)``: a stand-in on the small account as ``edit(data)`` leaves it."""
+    import json
+
+    from recommender.standins.spotify import Account, StandinServer
+
+    from conftest import FIXTURES
+    servers = []
+
+    def start(edit):
+        data = json.loads((FIXTURES / "small_account.json").read_text())
+        edit(data)
+        server = StandinServer(Account.from_dict(data)).__enter__()
+        servers.append(server)
+        return server
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+def new_account(data):
+    for key in ("playlists", "saved_tracks", "followed_artists"):
+        data[key] = []
+    data["top_tracks"], data["top_artists"] = {}, {}
+
+
+def tiny_account(data):
+    new_account(data)
+    data["playlists"] = [{"id": "tinyPlaylist0000000001", "name": "Three",
+                          "items": ["smallTrack000000000001", "smallTrack000000000002", "smallTrack000000000003"]}]
+
+
+def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(account_server, tmp_path):
+    """`recommend playlists` on an account without playlists printed an empty table under a
+    title wrapped at 40 columns; build-playlist's 'no seeds' ended "build from one of your
+    playlists (seed playlist)", naming no option."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    server = account_server(new_account)
+    cache = tmp_path / "cache"
+    save_login(server, cache)
+    env = env_for(server, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    listed = run(["playlists"], env)
+    assert listed.exit_code == 0
+    assert listed.stdout.startswith("No playlists: the last refresh found none in your account")
+    assert "┃" not in listed.stdout
+    assert run(["playlists", "--json"], env).stdout.strip() == "[]"
+    built = run(["build-playlist"], env)
+    assert built.exit_code == 2
+    assert built.stderr.strip().endswith("(`recommend build-playlist --seed-playlist NAME`)")
+
+
+def test_one_playlist_is_one_playlist(account_server, tmp_path):
+    """'1 playlists (1 fetched, ...)' after the refresh of an account with one playlist."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    server = account_server(tiny_account)
+    cache = tmp_path / "cache"
+    save_login(server, cache)
+    env = env_for(server, cache)
+    refreshed = run(["refresh"], env)
+    assert refreshed.exit_code == 0
+    assert refreshed.stdout.startswith("1 playlist (1 fetched, 0 unchanged, 0 not readable), ")
+    assert run(["playlists"], {**env, "COLUMNS": "120"}).stdout.startswith("1 playlist (ids are whole")
+
+
+def test_the_standin_with_an_account_file_does_not_promise_the_sample_library(monkeypatch, tmp_path):
+    """`recommend standin --account FILE` said "`recommend refresh` pulls the sample library"."""
+    import types
+
+    from recommender.standins import spotify
+
+    said = []
+
+    def fake_run(port, extended, account_path, ready, prepare):
+        ready(types.SimpleNamespace(base_url="http://127.0.0.1:1", api_url="http://127.0.0.1:1/v1/",
+                                    accounts_url="http://127.0.0.1:1"))
+        said.append(account_path)
+    monkeypatch.setattr(spotify, "run_standin", fake_run)
+    account = tmp_path / "mine.json"
+    account.write_text("{}")
+    result = run(["standin", "--port", "0", "--account", str(account)], {})
+    assert result.exit_code == 0 and said == [str(account)]
+    assert result.stderr.strip().endswith("`recommend refresh` pulls that account's library.")
+    result = run(["standin", "--port", "0"], {})
+    assert result.stderr.strip().endswith("`recommend refresh` pulls the sample library.")
