@@ -198,3 +198,51 @@ def test_the_standin_with_an_account_file_does_not_promise_the_sample_library(mo
     assert result.stderr.strip().endswith("`recommend refresh` pulls that account's library.")
     result = run(["standin", "--port", "0"], {})
     assert result.stderr.strip().endswith("`recommend refresh` pulls the sample library.")
+
+
+def test_imported_audio_features_survive_a_cache_cleaner(standin):
+    """README: deleting the cache directory "costs one re-pull". It also took the audio features
+    you imported (and the genres `enrich genres` looked up for half an hour), which no re-pull
+    gives back: `moods` then said "no audio features". They are state now, beside the manifest."""
+    import shutil
+
+    from recommender import paths
+    from recommender.config import load_settings
+    from recommender.store import Store
+
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    state, cache = paths.user_data_dir(), paths.user_cache_dir()
+    save_login(standin, state)
+    env = {k: v for k, v in env_for(standin, state).items() if k != "RECOMMENDER_CACHE_DIR"}
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    features = cache.parent / "features.csv"
+    features.write_text("track_id,energy,valence\nsmallTrack000000000001,0.5,0.4\nsmallTrack000000000002,0.7,0.9\n")
+    assert run(["import", "features", str(features), "--quiet"], env).exit_code == 0
+    assert (state / "audio_features.parquet").exists() and not (cache / "audio_features.parquet").exists()
+    shutil.rmtree(cache)  # a cache cleaner
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    store = Store.from_settings(load_settings(environ={}))
+    assert sorted(store.load_frame("audio_features")["track_id"]) == ["smallTrack000000000001",
+                                                                      "smallTrack000000000002"]
+    assert not paths.refetchable("audio_features.parquet") and not paths.refetchable("artist_genres.parquet")
+
+
+def test_features_saved_in_the_cache_directory_before_are_read_and_moved(tmp_path):
+    import pandas as pd
+
+    from recommender.store import Store
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    Store(cache).save_frame("audio_features", pd.DataFrame({"track_id": ["a" * 22], "energy": [0.5]}))  # one folder
+    store = Store(state, cache)
+    assert store.frame_path("audio_features") == cache / "audio_features.parquet"
+    assert list(store.load_frame("audio_features")["track_id"]) == ["a" * 22]
+    store.save_frame("audio_features", store.load_frame("audio_features"))
+    assert (state / "audio_features.parquet").exists() and not (cache / "audio_features.parquet").exists()
+    assert store.frame_path("audio_features") == state / "audio_features.parquet"
+    assert store.frame_path("tracks") == cache / "tracks.parquet"
+
+
+def test_the_state_frames_are_the_frames_no_refresh_makes():
+    from recommender import paths, store
+    assert set(paths.STATE_FRAMES) == {f"{name}.parquet" for name in store.MADE_BY}
