@@ -246,3 +246,18 @@ def test_features_saved_in_the_cache_directory_before_are_read_and_moved(tmp_pat
 def test_the_state_frames_are_the_frames_no_refresh_makes():
     from recommender import paths, store
     assert set(paths.STATE_FRAMES) == {f"{name}.parquet" for name in store.MADE_BY}
+
+
+def test_tune_keeps_the_current_weights_on_a_tie(tmp_path):
+    """On a library where every weight set ranks alike, tune named the grid's first combination
+    best ("content 0, opendata 0, artist_walk 0, year 0.1, coverage 0", gain +0.0000) and
+    `--write` put that year-only blend into the config over weights exactly as good."""
+    import json
+
+    from conftest import FIXTURES
+    result = run(["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2", "--json"],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["best"]["p@10"] == out["defaults"]["p@10"] and out["best"]["ndcg@10"] == out["defaults"]["ndcg@10"]
+    assert out["best"]["weights"] == {k: v for k, v in out["defaults"]["weights"].items() if k in out["best"]["weights"]}
