@@ -261,3 +261,16 @@ def test_tune_keeps_the_current_weights_on_a_tie(tmp_path):
     out = json.loads(result.stdout)
     assert out["best"]["p@10"] == out["defaults"]["p@10"] and out["best"]["ndcg@10"] == out["defaults"]["ndcg@10"]
     assert out["best"]["weights"] == {k: v for k, v in out["defaults"]["weights"].items() if k in out["best"]["weights"]}
+
+
+def test_a_config_of_comments_only_keeps_them_when_a_command_writes_it(tmp_path):
+    """`tune --write` (and `schedule install`) on a config file holding only comments (a template
+    with every key commented out) replaced the whole file with the new keys."""
+    from recommender.configfile import set_values
+    from recommender.config import load_settings
+    config = tmp_path / "config.yaml"
+    config.write_text("# my settings\n# blend:\n#   max_tracks: 30\n")
+    diff = set_values(config, {"scorers.year.weight": 0.5})
+    assert config.read_text() == "# my settings\n# blend:\n#   max_tracks: 30\nscorers:\n  year:\n    weight: 0.5\n"
+    assert "-# my settings" not in diff and "+scorers:" in diff
+    assert load_settings(config, environ={}).scorers.year.weight == 0.5
