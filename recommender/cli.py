@@ -732,9 +732,11 @@ def tune_cmd(
     if cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
         typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
                    "your current weights are as good as far as this library can tell")
-    if write:
-        _echo(diff or "(the config already had these weights)")
+    if write and diff:
+        _echo(diff)
         typer.echo(f"weights written to {out['written']}")
+    elif write:
+        _echo(f"{out['written']} already has these weights: nothing written")
     if report:
         typer.echo(f"report written to {report}")
 

@@ -274,3 +274,20 @@ def test_a_config_of_comments_only_keeps_them_when_a_command_writes_it(tmp_path)
     assert config.read_text() == "# my settings\n# blend:\n#   max_tracks: 30\nscorers:\n  year:\n    weight: 0.5\n"
     assert "-# my settings" not in diff and "+scorers:" in diff
     assert load_settings(config, environ={}).scorers.year.weight == 0.5
+
+
+def test_tune_write_with_nothing_to_change_does_not_say_it_wrote(tmp_path):
+    """A second `tune --write` printed "(the config already had these weights)" and then
+    "weights written to ..." although the file was left as it was."""
+    from conftest import FIXTURES
+    config = tmp_path / "config.yaml"
+    config.write_text("# mine\n")
+    args = ["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2", "--write", "--config", str(config)]
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    first = run(args, env)
+    assert first.exit_code == 0 and f"weights written to {config}" in first.stdout
+    written = config.read_text()
+    again = run(args, env)
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout.strip().endswith(f"{config} already has these weights: nothing written")
+    assert "weights written" not in again.stdout and config.read_text() == written
