@@ -84,6 +84,7 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="User 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors only.")]
 NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt (cron); exit 3 if a login is needed.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
+JsonRowsOpt = Annotated[bool, typer.Option("--json", help="Print the rows as one JSON list (for scripts).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details to stderr.")]
 
 
@@ -1055,7 +1056,7 @@ def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str]
 @command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5",
                               "recommend search 'mad world gary jules' --dataset playlists.csv"))
 def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
-               config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+               config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10,
                spotify: Annotated[bool, typer.Option("--spotify", help="Also ask Spotify's search (needs a "
                                                                       "login; at most 10 results).")] = False,
@@ -1100,7 +1101,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
 
 @command("playlists", examples=("recommend playlists", "recommend playlists --json",
                                  "recommend build-playlist --seed-playlist PLAYLIST_ID", "recommend playlists --demo"))
-def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: DemoOpt = False) -> None:
+def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: DemoOpt = False) -> None:
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
     into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
     from . import jobs
@@ -1150,7 +1151,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
                               "recommend similar 'https://open.spotify.com/track/4u7EnebtmKWzUH433cf5Qv'"))
 def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
-                config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
                 limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,
                 same_artist: Annotated[Optional[int], typer.Option("--same-artist", min=0, help="At most N tracks "
                                                                    "per artist (0 = no limit; default: "
@@ -1281,7 +1282,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                                                  "recommend moods recommend --valence 0.2 --energy 0.9",
                                                  "recommend moods recommend --mood sad --export"))
 def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,
-                        config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                        config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
                         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
                         valence: Annotated[Optional[float], typer.Option(
                             "--valence", min=0.0, max=1.0, help="Instead of --mood: a point of the mood plane, "

@@ -291,3 +291,10 @@ def test_tune_write_with_nothing_to_change_does_not_say_it_wrote(tmp_path):
     assert again.exit_code == 0, again.stderr
     assert again.stdout.strip().endswith(f"{config} already has these weights: nothing written")
     assert "weights written" not in again.stdout and config.read_text() == written
+
+
+@pytest.mark.parametrize("command", [["search"], ["similar"], ["playlists"], ["moods", "recommend"]])
+def test_the_help_of_a_command_printing_rows_says_its_json_is_a_list(command):
+    """`search --json` prints a list (README says so) while its help said "Print one JSON object"."""
+    text = " ".join(run([*command, "--help"], {"COLUMNS": "200"}).stdout.split())
+    assert "Print the rows as one JSON list (for scripts)." in text and "one JSON object" not in text
