@@ -298,3 +298,19 @@ def test_the_help_of_a_command_printing_rows_says_its_json_is_a_list(command):
     """`search --json` prints a list (README says so) while its help said "Print one JSON object"."""
     text = " ".join(run([*command, "--help"], {"COLUMNS": "200"}).stdout.split())
     assert "Print the rows as one JSON list (for scripts)." in text and "one JSON object" not in text
+
+
+def test_schedule_print_pairs_each_setting_with_the_variable_it_comes_from(tmp_path):
+    """`schedule install --print` listed the keys, then the variables, each sorted on its own:
+    "enrich.musicbrainz_url, listenbrainz.api_url, ... come from environment
+    RECOMMENDER_LISTENBRAINZ_API_URL, environment RECOMMENDER_LISTENBRAINZ_LABS_URL, ...", so the
+    first key seemed to come from the first variable."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "SPOTIPY_CLIENT_ID": "mine",
+           "RECOMMENDER_MUSICBRAINZ_URL": "http://127.0.0.1:1/ws/2/",
+           "RECOMMENDER_LISTENBRAINZ_API_URL": "http://127.0.0.1:2/1"}
+    result = run(["schedule", "install", "--print"], env)
+    assert result.exit_code == 0, result.stderr
+    note = " ".join(result.stderr.split())
+    assert note.startswith("note: enrich.musicbrainz_url from environment RECOMMENDER_MUSICBRAINZ_URL, "
+                           "listenbrainz.api_url from environment RECOMMENDER_LISTENBRAINZ_API_URL, ")
+    assert ", spotify.client_id from environment SPOTIPY_CLIENT_ID: a scheduled run does not see these settings" in note
