@@ -910,7 +910,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"
                  + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
     g = info["genres"]
-    if g:
+    if g and not g["artists"]:  # a new account: nothing to look up
+        lines.append("genres:   no artists in the cache")
+    elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); `recommend enrich genres` adds more")
     if info["running"]:
@@ -1221,7 +1223,10 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's
             raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=str(dataset))}")
-        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
+        some = playlist_examples(library)
+        if some.startswith(":"):  # none at all: nothing to choose from, nothing to list
+            raise UsageError(f"no playlist to cluster{some}")
+        raise UsageError(f"no playlist given to cluster: choose{some}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             source=None if dataset is None else str(dataset),

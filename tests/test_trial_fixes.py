@@ -146,7 +146,8 @@ def tiny_account(data):
 def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(account_server, tmp_path):
     """`recommend playlists` on an account without playlists printed an empty table under a
     title wrapped at 40 columns; build-playlist's 'no seeds' ended "build from one of your
-    playlists (seed playlist)", naming no option."""
+    playlists (seed playlist)", naming no option; `moods cluster` said "choose: the library has
+    no playlists" and offered to list them."""
     from spotify_helpers import save_login
     from test_cli import env_for
     server = account_server(new_account)
@@ -162,6 +163,11 @@ def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(a
     built = run(["build-playlist"], env)
     assert built.exit_code == 2
     assert built.stderr.strip().endswith("(`recommend build-playlist --seed-playlist NAME`)")
+    status = run(["status", "--offline"], env).stdout  # was "0 of 0 artists (n/a); `recommend enrich genres` adds more"
+    assert "genres:   no artists in the cache\n" in status and "adds more" not in status
+    clustered = run(["moods", "cluster"], env)  # "...: choose: the library has no playlists (refresh first?);
+    assert clustered.exit_code == 2  # `recommend playlists` lists them all"
+    assert clustered.stderr.strip() == "error: no playlist to cluster: the library has no playlists (refresh first?)"
 
 
 def test_one_playlist_is_one_playlist(account_server, tmp_path):
