@@ -207,9 +207,31 @@ def _read_yaml(path: Path) -> dict:
     return _parse_yaml(text, path)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error: a second
+    `blend:` section further down silently replaced the first one's settings."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`, PyYAML's own business
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    line = first.setdefault(key, key_node.start_mark.line)
+                except TypeError:  # an unhashable key: the constructor says what is wrong with it
+                    continue
+                if line != key_node.start_mark.line:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"repeats key {key!r} of line {line + 1}: the settings there would be "
+                                    "lost; merge the two", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse_yaml(text: str, path: Path) -> dict:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -320,3 +320,28 @@ def test_schedule_print_pairs_each_setting_with_the_variable_it_comes_from(tmp_p
     assert note.startswith("note: enrich.musicbrainz_url from environment RECOMMENDER_MUSICBRAINZ_URL, "
                            "listenbrainz.api_url from environment RECOMMENDER_LISTENBRAINZ_API_URL, ")
     assert ", spotify.client_id from environment SPOTIPY_CLIENT_ID: a scheduled run does not see these settings" in note
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("blend:\n  max_tracks: 20\nplaylist:\n  name: x\nblend:\n  threshold: 0.4\n",
+     "line 5 repeats key 'blend' of line 1: the settings there would be lost; merge the two"),
+    ("blend:\n  max_tracks: 20\n  max_tracks: 30\n",
+     "line 3 repeats key 'max_tracks' of line 2: the settings there would be lost; merge the two"),
+])
+def test_a_section_given_twice_in_the_config_is_an_error_not_a_silent_loss(tmp_path, text, expected):
+    """A second `blend:` section further down (a user appending settings) silently replaced the
+    first: blend.max_tracks 20 was dropped, the run used 50. `tune --write` on the same file
+    failed meanwhile ("cannot parse YAML (DuplicateKeyError)"), so the two readers disagreed."""
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    result = run(["config", "show", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {config}: {expected}"
+
+
+def test_yaml_merge_keys_and_the_shipped_defaults_still_load(tmp_path):
+    from recommender.config import load_settings
+    config = tmp_path / "config.yaml"
+    config.write_text("scorers:\n  content: &w\n    weight: 2\n  year:\n    <<: *w\n")
+    settings = load_settings(config, environ={})
+    assert settings.scorers.content.weight == settings.scorers.year.weight == 2
