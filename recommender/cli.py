@@ -1302,7 +1302,8 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     from . import jobs
     point = (valence, energy) != (None, None)
     if point == (mood is not None) or (point and None in (valence, energy)):
-        raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)")
+        raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)"
+                         + (", not both" if point and mood is not None else ""))
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)

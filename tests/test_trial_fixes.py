@@ -345,3 +345,14 @@ def test_yaml_merge_keys_and_the_shipped_defaults_still_load(tmp_path):
     config.write_text("scorers:\n  content: &w\n    weight: 2\n  year:\n    <<: *w\n")
     settings = load_settings(config, environ={})
     assert settings.scorers.content.weight == settings.scorers.year.weight == 2
+
+
+def test_moods_recommend_with_a_mood_and_a_point_says_not_both(tmp_path):
+    """`--mood happy --valence 0.3 --energy 0.2` was answered "give --mood, or --valence and
+    --energy", which the user had done, twice over."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    both = run(["moods", "recommend", "--mood", "happy", "--valence", "0.3", "--energy", "0.2"], env)
+    assert both.exit_code == 2
+    assert both.stderr.strip() == "error: give --mood, or --valence and --energy (a point of the mood plane), not both"
+    half = run(["moods", "recommend", "--valence", "0.3"], env)
+    assert half.stderr.strip() == "error: give --mood, or --valence and --energy (a point of the mood plane)"
