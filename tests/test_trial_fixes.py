@@ -89,25 +89,24 @@ def test_import_features_says_how_many_of_the_imported_tracks_are_yours(refreshe
                                           "3 tracks have features now")
 
 
+def config_error(tmp_path, text: str) -> str:
+    """The one stderr line of `recommend config show` on a config file holding ``text`` (exit 2)."""
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    result = run(["config", "show", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2, result.stdout
+    return result.stderr.strip().replace(f"error: {config}: ", "error: ")
+
+
 @pytest.mark.parametrize("text, expected", [
     ("blend:\n  max_trakcs: 20\n", "unknown key blend.max_trakcs (did you mean blend.max_tracks?)"),
     ("scorers:\n  artistwalk:\n    weight: 1\n", "unknown key scorers.artistwalk (did you mean scorers.artist_walk?)"),
     ("spotify:\n  Client_ID: x\n", "unknown key spotify.Client_ID (did you mean spotify.client_id?)"),
+    ("scorers:\n  magic:\n    weight: 1\n", "unknown key scorers.magic"),  # nothing close: no guess
 ])
 def test_a_typod_config_key_is_answered_with_the_key_meant(tmp_path, text, expected):
     """'unknown key blend.max_trakcs' left the user to find the spelling in default.yaml."""
-    config = tmp_path / "config.yaml"
-    config.write_text(text)
-    result = run(["status", "--offline", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
-    assert result.exit_code == 2
-    assert result.stderr.strip() == f"error: {config}: {expected}"
-
-
-def test_an_unknown_key_with_no_close_one_gets_no_guess(tmp_path):
-    config = tmp_path / "config.yaml"
-    config.write_text("scorers:\n  magic:\n    weight: 1\n")
-    result = run(["status", "--offline", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
-    assert result.exit_code == 2 and result.stderr.strip() == f"error: {config}: unknown key scorers.magic"
+    assert config_error(tmp_path, text) == f"error: {expected}"
 
 
 @pytest.fixture
@@ -332,11 +331,7 @@ def test_a_section_given_twice_in_the_config_is_an_error_not_a_silent_loss(tmp_p
     """A second `blend:` section further down (a user appending settings) silently replaced the
     first: blend.max_tracks 20 was dropped, the run used 50. `tune --write` on the same file
     failed meanwhile ("cannot parse YAML (DuplicateKeyError)"), so the two readers disagreed."""
-    config = tmp_path / "config.yaml"
-    config.write_text(text)
-    result = run(["config", "show", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
-    assert result.exit_code == 2
-    assert result.stderr.strip() == f"error: {config}: {expected}"
+    assert config_error(tmp_path, text) == f"error: {expected}"
 
 
 def test_yaml_merge_keys_and_the_shipped_defaults_still_load(tmp_path):
