@@ -839,7 +839,8 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     cache = ("the same directory" if dirs.single else
              "library frames, open-data answers, search index: safe to delete, the next run re-pulls")
     _echo_labelled([f"defaults: {info['defaults']}", f"config:   {cfg}",
-                    f"data:     {info['data']} (manifest, login token, run log; RECOMMENDER_CACHE_DIR or "
+                    f"data:     {info['data']} (manifest, login token, run log, imported audio features, genres; "
+                    f"RECOMMENDER_CACHE_DIR or "
                     f"cache.dir puts data and cache in one directory)",
                     f"cache:    {info['cache']} ({cache})", f"demo:     {info['demo']}", f"log:      {info['log']}"])
 

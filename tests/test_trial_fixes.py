@@ -231,6 +231,8 @@ def test_imported_audio_features_survive_a_cache_cleaner(standin):
     assert sorted(store.load_frame("audio_features")["track_id"]) == ["smallTrack000000000001",
                                                                       "smallTrack000000000002"]
     assert not paths.refetchable("audio_features.parquet") and not paths.refetchable("artist_genres.parquet")
+    shown = " ".join(run(["config", "path"], {**env, "COLUMNS": "200"}).stdout.split())
+    assert f"data: {state} (manifest, login token, run log, imported audio features, genres;" in shown
 
 
 def test_features_saved_in_the_cache_directory_before_are_read_and_moved(tmp_path):
