@@ -1151,6 +1151,15 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
                             drop=("owner", "tracks", "managed"), text=("name", "owner")))
 
 
+def _where(demo: bool, dataset: Path | None):
+    """The library `similar` and `moods near` look a track up in, for their messages."""
+    from .explore import CACHE, Where
+    if demo:
+        return Where("the sample library", "recommend search --demo")
+    import shlex
+    return CACHE if dataset is None else Where(str(dataset), f"recommend search --dataset {shlex.quote(str(dataset))}")
+
+
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
                               "recommend similar 'https://open.spotify.com/track/4u7EnebtmKWzUH433cf5Qv'"))
 def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
@@ -1166,11 +1175,12 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     index = TrackIndex().from_index(libsource.search_index(source, library))
-    track_id = resolve_track(library, track, index=index)
+    where = _where(demo, dataset)
+    track_id = resolve_track(library, track, index=index, where=where)
     scorers, weights, extra = similar_setup(settings, library)
     cap = settings.similar.same_artist if same_artist is None else same_artist
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
-                        same_artist=cap, extra=extra)
+                        same_artist=cap, extra=extra, where=where)
     if as_json:
         _print_json(json.loads(df.to_json(orient="records")))
         return
@@ -1273,7 +1283,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
     """Tracks nearest to one track in valence and energy (needs audio features)."""
     from .moods import mood_neighbours
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
-    df = mood_neighbours(library, track, n=limit, **_mood_kwargs(settings))
+    df = mood_neighbours(library, track, n=limit, where=_where(demo, dataset), **_mood_kwargs(settings))
     seed = df.attrs["seed"]
     if as_json:
         _print_json({"seed": seed, "tracks": json.loads(df.to_json(orient="records"))})

@@ -353,3 +353,25 @@ def test_moods_recommend_with_a_mood_and_a_point_says_not_both(tmp_path):
     assert both.stderr.strip() == "error: give --mood, or --valence and --energy (a point of the mood plane), not both"
     half = run(["moods", "recommend", "--valence", "0.3"], env)
     assert half.stderr.strip() == "error: give --mood, or --valence and --energy (a point of the mood plane)"
+
+
+def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_library(tmp_path):
+    """`similar X --demo` (or `--dataset FILE`) said "not in the cached library; run `recommend
+    refresh` or pick one with `recommend search`": the search of your own cache, which then
+    said to refresh first."""
+    from recommender.cli import _where
+
+    from conftest import FIXTURES
+    data = tmp_path / "my songs.csv"
+    data.write_bytes((FIXTURES / "tidy_small.csv").read_bytes())
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    quoted = f"`recommend search --dataset '{data}'`"
+    for args, said in ((["similar", "zzzqqq"], f"error: no track in {data} matches 'zzzqqq'; try {quoted} or a "
+                                                "Spotify track URL"),
+                       (["similar", "4u7EnebtmKWzUH433cf5Qv"], f"error: track 4u7EnebtmKWzUH433cf5Qv is not in {data}; "
+                                                               f"pick one with {quoted}"),
+                       (["moods", "near", "4u7EnebtmKWzUH433cf5Qv"], f"error: track 4u7EnebtmKWzUH433cf5Qv is not in "
+                                                                     f"{data}; pick one with {quoted}")):
+        result = run([*args, "--dataset", str(data)], env)
+        assert result.exit_code == 2 and result.stderr.strip() == said, args
+    assert _where(True, None) == ("the sample library", "recommend search --demo")
