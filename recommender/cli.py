@@ -21,13 +21,32 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import RecommenderError, StorageError, UsageError
 from .safetext import json_safe, terminal_safe, visible
 
 
-class _Group(TyperGroup):
+class _FlagsTakeNoValue:
+    """Help without a type after a flag: typer 0.29 shows `--dry-run <bool>`, as if it took one."""
+
+    def get_params(self, ctx) -> list:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Command(_FlagsTakeNoValue, TyperCommand):
+    pass
+
+
+class _SubGroup(_FlagsTakeNoValue, TyperGroup):
+    pass
+
+
+class _Group(_FlagsTakeNoValue, TyperGroup):
     """Typer's group, plus a hint when a command's own option is given before the command."""
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
@@ -46,11 +65,11 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=Fal
                   help="recommend: a personal hybrid recommender that writes a private Spotify playlist.",
                   epilog="Examples: `recommend build-playlist --demo` (no account needed) · "
                          "`recommend build-playlist --dry-run` · `recommend COMMAND -h`")
-config_app = typer.Typer(no_args_is_help=True, help="Show the configuration and where files live.")
-schedule_app = typer.Typer(no_args_is_help=True, help="Run build-playlist from cron.")
-enrich_app = typer.Typer(no_args_is_help=True, help="Add data Spotify no longer gives (genres).")
-import_app = typer.Typer(no_args_is_help=True, help="Import data from files (audio features).")
-moods_app = typer.Typer(no_args_is_help=True, help="Moods: clusters, mood playlists, classifier.")
+config_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Show the configuration and where files live.")
+schedule_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Run build-playlist from cron.")
+enrich_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Add data Spotify no longer gives (genres).")
+import_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Import data from files (audio features).")
+moods_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Moods: clusters, mood playlists, classifier.")
 app.add_typer(config_app, name="config")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(enrich_app, name="enrich")
@@ -65,6 +84,7 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="User 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors only.")]
 NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt (cron); exit 3 if a login is needed.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
+JsonRowsOpt = Annotated[bool, typer.Option("--json", help="Print the rows as one JSON list (for scripts).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details to stderr.")]
 
 
@@ -130,6 +150,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     SIGTERM is unwound like Ctrl-C (exit 143) in the commands that write: ``record`` ones, and
     ``writes`` ones (True, or the name of the option that makes a run write, like "export").
     """
+    kwargs.setdefault("cls", _Command)
     if examples:
         kwargs.setdefault("epilog", "Examples: " + " · ".join(f"`{e}`" for e in examples))
         kwargs.setdefault("context_settings", HELP)
@@ -416,7 +437,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        typer.echo(f"{report.playlists} playlists ({report.playlists_fetched} fetched, {report.playlists_unchanged} "
+        typer.echo(f"{report.playlists} playlist{'' if report.playlists == 1 else 's'} ({report.playlists_fetched} "
+                   f"fetched, {report.playlists_unchanged} "
                    f"unchanged, {len(report.playlists_forbidden)} not readable), {report.tracks} tracks "
                    f"({report.discovery_tracks} from discovery albums, {report.open_data_tracks} from open data); "
                    f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
@@ -453,7 +475,8 @@ def build_playlist_cmd(
     demo: Annotated[bool, typer.Option("--demo", help="Run everything against the built-in stand-in and sample "
                                                       "library (no Spotify account needed).")] = False,
     seed_playlist: Annotated[Optional[str], typer.Option("--seed-playlist", help="Recommend for this playlist "
-                                                                                "(name or id).")] = None,
+                                                                                "(name, id, spotify:playlist: URI or "
+                                                                                "open.spotify.com link).")] = None,
     new_playlist: Annotated[bool, typer.Option("--new-playlist", help="Create a new managed playlist.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the cache even if it is fresh.")] = False,
 ) -> None:
@@ -710,9 +733,11 @@ def tune_cmd(
     if cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
         typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
                    "your current weights are as good as far as this library can tell")
-    if write:
-        _echo(diff or "(the config already had these weights)")
+    if write and diff:
+        _echo(diff)
         typer.echo(f"weights written to {out['written']}")
+    elif write:
+        _echo(f"{out['written']} already has these weights: nothing written")
     if report:
         typer.echo(f"report written to {report}")
 
@@ -740,7 +765,8 @@ def standin_cmd(
                  f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
                  f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
                  f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}\n"
-                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the sample library.")
+                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
+                 + ("that account's library." if account else "the sample library."))
         run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
                     prepare=prepare)  # until Ctrl-C: a clean stop of the Spotify stand-in
     finally:
@@ -813,7 +839,8 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     cache = ("the same directory" if dirs.single else
              "library frames, open-data answers, search index: safe to delete, the next run re-pulls")
     _echo_labelled([f"defaults: {info['defaults']}", f"config:   {cfg}",
-                    f"data:     {info['data']} (manifest, login token, run log; RECOMMENDER_CACHE_DIR or "
+                    f"data:     {info['data']} (manifest, login token, run log, imported audio features, genres; "
+                    f"RECOMMENDER_CACHE_DIR or "
                     f"cache.dir puts data and cache in one directory)",
                     f"cache:    {info['cache']} ({cache})", f"demo:     {info['demo']}", f"log:      {info['log']}"])
 
@@ -884,7 +911,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"
                  + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
     g = info["genres"]
-    if g:
+    if g and not g["artists"]:  # a new account: nothing to look up
+        lines.append("genres:   no artists in the cache")
+    elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); `recommend enrich genres` adds more")
     if info["running"]:
@@ -971,8 +1000,9 @@ def import_features_cmd(
     if quiet:
         return
     _echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
-          f"{report.updated} updated; columns: {', '.join(report.columns)}); {report.total} tracks have "
-          "features now" + (f"; {report.in_library} of them are in your library" if report.in_library is not None else ""))
+          f"{report.updated} updated; columns: {', '.join(report.columns)})"
+          + (f"; {report.in_library} of them are in your library" if report.in_library is not None else "")
+          + f"; {report.total} tracks have features now")
     for reason, n in report.skipped.items():
         examples = "; ".join(report.examples.get(reason, [])[:3])
         _echo(f"skipped {n} rows: {reason} (e.g. {examples})")
@@ -1029,7 +1059,7 @@ def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str]
 @command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5",
                               "recommend search 'mad world gary jules' --dataset playlists.csv"))
 def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
-               config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+               config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
                limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10,
                spotify: Annotated[bool, typer.Option("--spotify", help="Also ask Spotify's search (needs a "
                                                                       "login; at most 10 results).")] = False,
@@ -1074,7 +1104,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
 
 @command("playlists", examples=("recommend playlists", "recommend playlists --json",
                                  "recommend build-playlist --seed-playlist PLAYLIST_ID", "recommend playlists --demo"))
-def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: DemoOpt = False) -> None:
+def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: DemoOpt = False) -> None:
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
     into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
     from . import jobs
@@ -1109,17 +1139,31 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, demo: Demo
     if as_json:
         _print_json(rows)
         return
+    if not rows:  # a new account: a sentence, not an empty table
+        typer.echo("No playlists: the last refresh found none in your account; make or follow one in Spotify, "
+                   "then `recommend refresh`")
+        return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
               roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
-    _console().print(_table(f"{len(rows)} playlists (ids are whole: copy them into --seed-playlist)",
+    _console().print(_table(f"{len(rows)} playlist{'' if len(rows) == 1 else 's'} (ids are whole: copy them into "
+                            "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
                             drop=("owner", "tracks", "managed"), text=("name", "owner")))
+
+
+def _where(demo: bool, dataset: Path | None):
+    """The library `similar` and `moods near` look a track up in, for their messages."""
+    from .explore import CACHE, Where
+    if demo:
+        return Where("the sample library", "recommend search --demo")
+    import shlex
+    return CACHE if dataset is None else Where(str(dataset), f"recommend search --dataset {shlex.quote(str(dataset))}")
 
 
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
                               "recommend similar 'https://open.spotify.com/track/4u7EnebtmKWzUH433cf5Qv'"))
 def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
-                config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
                 limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,
                 same_artist: Annotated[Optional[int], typer.Option("--same-artist", min=0, help="At most N tracks "
                                                                    "per artist (0 = no limit; default: "
@@ -1131,11 +1175,12 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     index = TrackIndex().from_index(libsource.search_index(source, library))
-    track_id = resolve_track(library, track, index=index)
+    where = _where(demo, dataset)
+    track_id = resolve_track(library, track, index=index, where=where)
     scorers, weights, extra = similar_setup(settings, library)
     cap = settings.similar.same_artist if same_artist is None else same_artist
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
-                        same_artist=cap, extra=extra)
+                        same_artist=cap, extra=extra, where=where)
     if as_json:
         _print_json(json.loads(df.to_json(orient="records")))
         return
@@ -1189,7 +1234,10 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's
             raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=str(dataset))}")
-        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
+        some = playlist_examples(library)
+        if some.startswith(":"):  # none at all: nothing to choose from, nothing to list
+            raise UsageError(f"no playlist to cluster{some}")
+        raise UsageError(f"no playlist given to cluster: choose{some}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             source=None if dataset is None else str(dataset),
@@ -1235,7 +1283,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
     """Tracks nearest to one track in valence and energy (needs audio features)."""
     from .moods import mood_neighbours
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
-    df = mood_neighbours(library, track, n=limit, **_mood_kwargs(settings))
+    df = mood_neighbours(library, track, n=limit, where=_where(demo, dataset), **_mood_kwargs(settings))
     seed = df.attrs["seed"]
     if as_json:
         _print_json({"seed": seed, "tracks": json.loads(df.to_json(orient="records"))})
@@ -1250,7 +1298,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                                                  "recommend moods recommend --valence 0.2 --energy 0.9",
                                                  "recommend moods recommend --mood sad --export"))
 def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,
-                        config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                        config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
                         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
                         valence: Annotated[Optional[float], typer.Option(
                             "--valence", min=0.0, max=1.0, help="Instead of --mood: a point of the mood plane, "
@@ -1265,7 +1313,8 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     from . import jobs
     point = (valence, energy) != (None, None)
     if point == (mood is not None) or (point and None in (valence, energy)):
-        raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)")
+        raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)"
+                         + (", not both" if point and mood is not None else ""))
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)

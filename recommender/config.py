@@ -207,9 +207,31 @@ def _read_yaml(path: Path) -> dict:
     return _parse_yaml(text, path)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error: a second
+    `blend:` section further down silently replaced the first one's settings."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`, PyYAML's own business
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    line = first.setdefault(key, key_node.start_mark.line)
+                except TypeError:  # an unhashable key: the constructor says what is wrong with it
+                    continue
+                if line != key_node.start_mark.line:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"repeats key {key!r} of line {line + 1}: the settings there would be "
+                                    "lost; merge the two", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse_yaml(text: str, path: Path) -> dict:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -283,11 +305,18 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     raise ConfigError(f"{origin}: {dotted} must be {_type_name(default)}, got {value!r}")
 
 
+def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
+    """' (did you mean blend.max_tracks?)' for a typo'd key, else ''."""
+    import difflib
+    close = difflib.get_close_matches(str(key).lower(), [str(k) for k in defaults], n=1, cutoff=0.75)
+    return f" (did you mean {prefix}{close[0]}?)" if close else ""
+
+
 def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, prefix: str = "") -> None:
     for key, value in over.items():
         dotted = f"{prefix}{key}"
         if not isinstance(key, str) or key not in defaults:
-            raise ConfigError(f"{origin}: unknown key {dotted}")
+            raise ConfigError(f"{origin}: unknown key {dotted}{_did_you_mean(key, defaults, prefix)}")
         if isinstance(defaults[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{origin}: {dotted} must be a mapping, got {value!r}")

@@ -38,8 +38,9 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
         data = y.load(before) if before.strip() else None
     except Exception as exc:  # ruamel raises many YAMLError subclasses
         raise ConfigError(f"{path}: cannot parse YAML ({type(exc).__name__})") from None
-    if data is None:
-        data = CommentedMap()
+    kept = ""
+    if data is None:  # a new file, or one of comments only (a commented-out template): keep them
+        data, kept = CommentedMap(), before.rstrip("\n") + "\n" if before.strip() else ""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     for dotted, value in values.items():
@@ -55,7 +56,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
         node[last] = value(node.get(last)) if callable(value) else value
     buf = io.StringIO()
     y.dump(data, buf)
-    after = buf.getvalue()
+    after = kept + buf.getvalue()
     if after != before:
         atomic_write_text(path, after)
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),

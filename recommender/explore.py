@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -190,13 +191,24 @@ def parse_track_ref(text: str) -> str | None:
     return None
 
 
+class Where(NamedTuple):
+    """For messages about a track not found: the library looked in, and the search that reads it
+    (``--demo`` and ``--dataset FILE`` read another library than your cache)."""
+
+    library: str = "the cached library"
+    search: str = "recommend search"
+
+
+CACHE = Where()
+
+
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,
-                  index: TrackIndex | None = None) -> str:
+                  index: TrackIndex | None = None, where: Where = CACHE) -> str:
     """A track id from an id, a ``spotify:track:`` URI, an open.spotify.com URL or free text.
 
     Ids, URIs and URLs are returned as they are (whether the library holds them or not);
     free text is resolved to the best local search hit scoring at least ``min_score``.
-    Raises UsageError naming ``text`` when nothing matches well enough.
+    Raises UsageError naming ``text`` and ``where`` when nothing matches well enough.
     """
     ref = parse_track_ref(text)
     if ref is not None:
@@ -205,8 +217,8 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
         raise UsageError(f"no track matches {text!r}: give a name, a Spotify track id, URI or URL")
     hits = search_tracks(library, text, limit=1, index=index)
     if hits.empty or hits["score"].iloc[0] < min_score:
-        raise UsageError(f"no track in the cached library matches {text!r}; "
-                         f"try `recommend search` or a Spotify track URL")
+        raise UsageError(f"no track in {where.library} matches {text!r}; "
+                         f"try `{where.search}` or a Spotify track URL")
     return str(hits["track_id"].iloc[0])
 
 
@@ -223,7 +235,8 @@ SimilaritySource = Callable[[Library, str], pd.Series]
 def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer],
                    weights: Mapping[str, float] | None = None, n: int = 10,
                    normalisation: str = "rank", exclude_same_song: bool = True,
-                   same_artist: int = 0, extra: Mapping[str, SimilaritySource] | None = None) -> pd.DataFrame:
+                   same_artist: int = 0, extra: Mapping[str, SimilaritySource] | None = None,
+                   where: Where = CACHE) -> pd.DataFrame:
     """The ``n`` tracks most like ``track_id``: every scorer seeded with that one track.
 
     Candidates are all other library tracks. With ``exclude_same_song`` another copy of the
@@ -237,13 +250,14 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     (blended, 0..1), one contribution column per scorer and extra source (NaN where it
     was silent; a row's contributions add up to its score) and ``why`` (the top scorer's
     reason, as build-playlist gives it).
-    Raises UsageError when the library does not hold ``track_id``.
+    Raises UsageError when the library does not hold ``track_id`` (``where``: which one).
     """
     track_id = str(track_id)
     ids = library.track_ids
     if track_id not in ids:
-        raise UsageError(f"track {track_id} is not in the cached library; run `recommend refresh` "
-                         f"or pick one with `recommend search`")
+        raise UsageError(f"track {track_id} is not in {where.library}; "
+                         + ("run `recommend refresh` or " if where == CACHE else "")
+                         + f"pick one with `{where.search}`")
     extra = dict(extra or {})
     names = list(scorers) + [k for k in extra if k not in scorers]
     weights = {name: 1.0 for name in scorers} if weights is None else dict(weights)

@@ -125,9 +125,10 @@ def search_index(source: LibrarySource, library=None):
     library = library if library is not None else source.load()
     index = SearchIndex.build(index_tracks(library), fingerprint=fp)
     if fp:
+        from .errors import StorageError
         try:
             index.save(path)
-        except OSError as exc:  # a read-only cache still searches, just not as fast next time
+        except (OSError, StorageError) as exc:  # a read-only cache still searches, just not as fast next time
             log.warning("could not save the search index to %s: %s", path, exc)
     return index
 

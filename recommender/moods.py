@@ -31,7 +31,7 @@ import pandas as pd
 
 from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
-from .explore import distinct_recordings, fold, resolve_track, track_display
+from .explore import CACHE, Where, distinct_recordings, fold, resolve_track, track_display
 from .library import Library
 from .namewords import NAME_FILLER
 
@@ -235,7 +235,7 @@ def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], 
 
 
 def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold: float = 0.5,
-                    energy_threshold: float = 0.5) -> pd.DataFrame:
+                    energy_threshold: float = 0.5, where: Where = CACHE) -> pd.DataFrame:
     """The ``n`` tracks nearest to ``track`` (an id, URI, link or search text) in (valence,
     energy), other recordings only (the track's own copies under other credits are left
     out, and each recording is listed once). Columns: rank, track_id, name, artists, mood,
@@ -243,10 +243,10 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     seed's track_id, name, artists, valence, energy and mood.
     Raises UsageError (no such track) and NotEnoughData (the track has no audio features).
     """
-    track_id = resolve_track(library, track)
+    track_id = resolve_track(library, track, where=where)
     feats = audio_features(library)
     if track_id not in set(library.track_ids):
-        raise UsageError(f"track {track_id} is not in the cached library; pick one with `recommend search`")
+        raise UsageError(f"track {track_id} is not in {where.library}; pick one with `{where.search}`")
     if track_id not in feats.index:
         raise NotEnoughData(f"track {track_id} has no valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
     sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])

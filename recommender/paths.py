@@ -5,7 +5,8 @@
 - User config: ``$XDG_CONFIG_HOME/recommend/config.yaml`` (platformdirs' user config dir);
   ``--config`` / ``RECOMMENDER_CONFIG`` override it.
 - State only we know, or that must survive a cache cleaner (manifest and its backup copy,
-  login token, logs, ``runs.jsonl``, lock, the demo's directory): platformdirs' user state
+  login token, logs, ``runs.jsonl``, lock, the demo's directory, the frames no refresh makes:
+  imported audio features, looked-up genres): platformdirs' user state
   dir, ``$XDG_STATE_HOME/recommend`` (``Settings.cache_dir``, named after the config key).
 - Re-fetchable data (cached frames, the open-data answer cache, search indexes): platformdirs'
   user cache dir, ``$XDG_CACHE_HOME/recommend`` (``Settings.frames_dir``). Deleting it costs a
@@ -35,6 +36,8 @@ DATA_MARKERS = ("manifest.json", "spotify-token.json", "runs.jsonl", "tracks.par
 # other entry is state. Names used by store.py (frames), services/listenbrainz.py and libsource.py.
 REFETCHABLE = ("opendata", "search_index.npz", "datasets")
 REFETCHABLE_SUFFIX = ".parquet"
+# ... but for the frames no refresh makes (store.MADE_BY: imported audio features, looked-up genres)
+STATE_FRAMES = ("audio_features.parquet", "artist_genres.parquet")
 
 
 def install_hint(extra: str | None = None) -> str:
@@ -74,7 +77,7 @@ def user_cache_dir() -> Path:
 
 def refetchable(name: str) -> bool:
     """Whether a data directory entry can be fetched again (so it belongs in the cache dir)."""
-    return name.endswith(REFETCHABLE_SUFFIX) or name in REFETCHABLE
+    return (name.endswith(REFETCHABLE_SUFFIX) and name not in STATE_FRAMES) or name in REFETCHABLE
 
 
 @dataclass(frozen=True)

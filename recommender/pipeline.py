@@ -553,7 +553,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
             raise NotEnoughData(
                 "no seeds: Spotify gave no top tracks and nothing was saved in the last "
                 f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, "
-                "or build from one of your playlists (seed playlist)")
+                "or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)")
     pinned = [str(t) for t in dict.fromkeys(pinned)]
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
                                    also_banned=also_banned)

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import make_dirs
+from .errors import StorageError, make_dirs
 from .isotime import system_now, time_or_none, utc_now
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
@@ -133,26 +133,27 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
 
     File: INFO (DEBUG with verbose). stderr: WARNING (INFO with verbose), nothing with quiet.
     ``secrets`` (e.g. the configured client secret) are redacted verbatim on top of the
-    patterns. Calling it again replaces the handlers installed the first time.
+    patterns. Calling it again replaces the handlers installed the first time. A log file that
+    cannot be opened for writing (a read-only data directory, a full disk, not ours) is warned
+    about and left out: a command that only reads still runs, one that writes stops at its first
+    write with that write's exit-7 error.
     """
     path = Path(log_file).expanduser()
     if not path.is_absolute():
         path = Path(cache_dir) / path
     make_dirs(path.parent)
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # the log is the owner's only
     teardown_logging()
     SAID_ON_STDERR.clear()  # one command's
     redactor = RedactSecrets(secrets)
     handlers: list[logging.Handler] = []
-    for old in [path] + [path.with_name(f"{path.name}.{i}") for i in range(1, max(0, int(backups)) + 1)]:
-        if old.exists() and old.stat().st_mode & 0o077:
-            old.chmod(0o600)  # logs written before they were kept private
-    file_handler = PrivateRotatingFileHandler(
-        path, maxBytes=max(0, int(max_bytes)), backupCount=max(0, int(backups)), encoding="utf-8")
-    file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
-    file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
-    handlers.append(file_handler)
+    try:
+        handlers.append(_file_handler(path, max_bytes, backups, verbose))
+    except OSError as exc:
+        if not StorageError.matches(exc):
+            raise
+        unwritable = f"cannot write the log {path}: {exc.strerror or exc}; this run goes on without it"
+    else:
+        unwritable = ""
     if not quiet:
         err_handler = logging.StreamHandler(sys.stderr)
         err_handler.setLevel(logging.INFO if verbose else logging.WARNING)
@@ -167,7 +168,23 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         handler._recommend = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if unwritable:
+        log.warning(unwritable)
     return path
+
+
+def _file_handler(path: Path, max_bytes: int, backups: int, verbose: bool) -> logging.Handler:
+    """The rotating log file's handler (the file created 0600 when missing)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # the log is the owner's only
+    for old in [path] + [path.with_name(f"{path.name}.{i}") for i in range(1, max(0, int(backups)) + 1)]:
+        if old.exists() and old.stat().st_mode & 0o077:
+            old.chmod(0o600)  # logs written before they were kept private
+    handler = PrivateRotatingFileHandler(
+        path, maxBytes=max(0, int(max_bytes)), backupCount=max(0, int(backups)), encoding="utf-8")
+    handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+    handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    return handler
 
 
 def _remember_said(record: logging.LogRecord) -> bool:

@@ -152,13 +152,13 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
     if not missing:
         return (Path(config_path).expanduser().absolute() if config_path else None), [], notes
     keys = sorted(missing)
-    sources = ", ".join(sorted({settings.sources.get(k, k) for k in keys}))
+    sources = ", ".join(f"{k} from {settings.sources.get(k, 'your environment')}" for k in keys)
     if write:
         from .configfile import set_values
         set_values(target, {key: missing[key] for key in keys})
         log.info("wrote %s to %s for the scheduled run", ", ".join(keys), target)
     else:
-        notes.append(f"{', '.join(keys)} come from {sources}, which a scheduled run does not see: "
+        notes.append(f"{sources}: a scheduled run does not see these settings: "
                      f"`recommend schedule install` writes them to {target}; add them there yourself "
                      "when you use these lines")
     return target, (keys if write else []), notes

@@ -261,13 +261,28 @@ class Store:
         return str(before)
 
     # ----- frames ----------------------------------------------------------------------
+    def _home(self, name: str) -> Path:
+        """Where a frame is written: a frame no refresh makes (``MADE_BY``: the audio features you
+        imported, the genres looked up) is state, kept with the manifest, so that a cache cleaner
+        does not take what a re-pull cannot give back; every other frame is re-fetchable."""
+        return (self.dir if name in MADE_BY else self.frames_dir) / f"{name}.parquet"
+
     def frame_path(self, name: str) -> Path:
-        return self.frames_dir / f"{name}.parquet"
+        """Where a frame is read from: its home, or for a ``MADE_BY`` frame saved before it
+        moved to the state directory, the cache directory's copy until the next save."""
+        home = self._home(name)
+        legacy = self.frames_dir / f"{name}.parquet"
+        return legacy if legacy != home and not home.exists() and legacy.exists() else home
 
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)
-        atomic_write(self.frame_path(name), lambda p: df.to_parquet(p, index=False))
+        home = self._home(name)
+        atomic_write(home, lambda p: df.to_parquet(p, index=False))
         self.unreadable.discard(name)
+        legacy = self.frames_dir / f"{name}.parquet"
+        if legacy != home:
+            with contextlib.suppress(OSError):
+                legacy.unlink(missing_ok=True)  # the copy from before the move, stale now
 
     def load_frame(self, name: str) -> pd.DataFrame | None:
         """The frame, or None when absent or unreadable (reported in ``problems``)."""

@@ -74,9 +74,15 @@ class TuneResult:
 
     @property
     def best_index(self) -> int:
-        """Highest mean p@N; ties go to the higher mean nDCG@N, then the first combination."""
-        order = np.lexsort((-self.ndcg.mean(axis=0), -self.precision.mean(axis=0)))
-        return int(order[0])
+        """Highest mean p@N; ties go to the higher mean nDCG@N, then to the current weights (a tie
+        is no reason to change them: the first combination of the grid, e.g. year alone, was
+        written by `tune --write` over weights exactly as good), then the first combination."""
+        p, g = self.precision.mean(axis=0), self.ndcg.mean(axis=0)
+        best = int(np.lexsort((-g, -p))[0])
+        current = self._index(self.defaults)
+        if current >= 0 and p[current] >= p[best] - 1e-12 and g[current] >= g[best] - 1e-12:
+            return current
+        return best
 
     @property
     def best_weights(self) -> dict[str, float]:

@@ -1,0 +1,377 @@
+"""Found in a new-user trial of the command line (README from the top, then awkward but realistic
+situations): each test fails on the code before its fix. In-process (CliRunner) against the
+stand-ins on 127.0.0.1."""
+
+from __future__ import annotations
+
+import errno
+import types
+
+import pytest
+
+from test_cli import logged_in, run  # noqa: F401 (a fixture)
+
+
+def read_only(*args, **kwargs):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+@pytest.fixture
+def refreshed(logged_in):  # noqa: F811
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    return server, env, cache
+
+
+def test_search_and_similar_on_a_read_only_cache_still_answer(refreshed, monkeypatch):
+    """The search index could not be saved beside a read-only cache: `search` and `similar`
+    exited 7 ("cannot write .../search_index.npz") though they only read; the index is an
+    optimisation (libsource meant to go on, but caught OSError, not the StorageError the atomic
+    write raises)."""
+    from recommender import store
+    server, env, cache = refreshed
+    monkeypatch.setattr(store, "tempfile", types.SimpleNamespace(mkstemp=read_only))
+    found = run(["search", "owl light", "--json"], env)
+    assert found.exit_code == 0, found.stderr
+    assert "Owl Light" in found.stdout
+    similar = run(["similar", "owl light"], env)
+    assert similar.exit_code == 0, similar.stderr
+    assert "Similar to Owl Light" in similar.stdout
+    assert not (cache / "search_index.npz").exists()
+
+
+def test_a_log_that_cannot_be_written_lets_a_reader_run_and_a_writer_still_stops(refreshed, monkeypatch):
+    """A read-only data directory: every command that logs (`build-playlist --dry-run`,
+    `evaluate`, `similar`) exited 7 on recommend.log before reading anything. Now a warning
+    names the log and the reader runs; a writer still stops at its first write (exit 7)."""
+    from recommender import runlog, store
+    server, env, cache = refreshed
+    log = cache / "recommend.log"
+    before = log.read_bytes()
+    monkeypatch.setattr(runlog.PrivateRotatingFileHandler, "_open", read_only)
+    dry = run(["build-playlist", "--dry-run"], env)
+    assert dry.exit_code == 0, dry.stderr
+    assert f"cannot write the log {log}: Read-only file system; this run goes on without it" in dry.stderr
+    assert "would add" in dry.stdout
+    quiet = run(["build-playlist", "--dry-run", "--quiet"], env)
+    assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
+    monkeypatch.setattr(store, "tempfile", types.SimpleNamespace(mkstemp=read_only))
+    writer = run(["refresh"], env)
+    assert writer.exit_code == 7, writer.stderr
+    assert writer.stderr.strip().splitlines()[-1].startswith("error: cannot write ")
+    assert log.read_bytes() == before
+
+
+def test_no_help_shows_a_value_after_a_flag():
+    """typer 0.29 printed `--dry-run <bool>`, `--help <bool>` in every help, as if each flag took a
+    value (`--write true`); options that take one keep their type."""
+    from test_cli_conventions import all_commands
+    for command in [[], ["moods"], *all_commands()]:
+        result = run([*command, "--help"], {"COLUMNS": "200"})
+        assert result.exit_code == 0, command
+        assert "<bool>" not in result.stdout, command
+    help_text = run(["build-playlist", "--help"], {"COLUMNS": "200"}).stdout
+    assert "--seed-playlist          <str>" in help_text and "<path>" in help_text
+    assert "open.spotify.com link" in help_text  # as README says it takes (the help said "name or id")
+
+
+def test_import_features_says_how_many_of_the_imported_tracks_are_yours(refreshed, tmp_path):
+    """A second file with one track not in the library said "3 tracks have features now; 0 of
+    them are in your library": the 0 counted this file's tracks, not the 3."""
+    server, env, cache = refreshed
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("track_id,energy\nsmallTrack000000000001,0.5\nsmallTrack000000000002,0.7\n")
+    second.write_text("track_id,energy\n0000000000000000000000,0.2\n")
+    assert run(["import", "features", str(first)], env).exit_code == 0
+    result = run(["import", "features", str(second)], env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith("(1 new, 0 updated; columns: energy); 0 of them are in your library; "
+                                          "3 tracks have features now")
+
+
+def config_error(tmp_path, text: str) -> str:
+    """The one stderr line of `recommend config show` on a config file holding ``text`` (exit 2)."""
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    result = run(["config", "show", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2, result.stdout
+    return result.stderr.strip().replace(f"error: {config}: ", "error: ")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("blend:\n  max_trakcs: 20\n", "unknown key blend.max_trakcs (did you mean blend.max_tracks?)"),
+    ("scorers:\n  artistwalk:\n    weight: 1\n", "unknown key scorers.artistwalk (did you mean scorers.artist_walk?)"),
+    ("spotify:\n  Client_ID: x\n", "unknown key spotify.Client_ID (did you mean spotify.client_id?)"),
+    ("scorers:\n  magic:\n    weight: 1\n", "unknown key scorers.magic"),  # nothing close: no guess
+])
+def test_a_typod_config_key_is_answered_with_the_key_meant(tmp_path, text, expected):
+    """'unknown key blend.max_trakcs' left the user to find the spelling in default.yaml."""
+    assert config_error(tmp_path, text) == f"error: {expected}"
+
+
+@pytest.fixture
+def account_server():
+    """``account_server(edit)``: a stand-in on the small account as ``edit(data)`` leaves it."""
+    import json
+
+    from recommender.standins.spotify import Account, StandinServer
+
+    from conftest import FIXTURES
+    servers = []
+
+    def start(edit):
+        data = json.loads((FIXTURES / "small_account.json").read_text())
+        edit(data)
+        server = StandinServer(Account.from_dict(data)).__enter__()
+        servers.append(server)
+        return server
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+def new_account(data):
+    for key in ("playlists", "saved_tracks", "followed_artists"):
+        data[key] = []
+    data["top_tracks"], data["top_artists"] = {}, {}
+
+
+def tiny_account(data):
+    new_account(data)
+    data["playlists"] = [{"id": "tinyPlaylist0000000001", "name": "Three",
+                          "items": ["smallTrack000000000001", "smallTrack000000000002", "smallTrack000000000003"]}]
+
+
+def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(account_server, tmp_path):
+    """`recommend playlists` on an account without playlists printed an empty table under a
+    title wrapped at 40 columns; build-playlist's 'no seeds' ended "build from one of your
+    playlists (seed playlist)", naming no option; `moods cluster` said "choose: the library has
+    no playlists" and offered to list them."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    server = account_server(new_account)
+    cache = tmp_path / "cache"
+    save_login(server, cache)
+    env = env_for(server, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    listed = run(["playlists"], env)
+    assert listed.exit_code == 0
+    assert listed.stdout.startswith("No playlists: the last refresh found none in your account")
+    assert "┃" not in listed.stdout
+    assert run(["playlists", "--json"], env).stdout.strip() == "[]"
+    built = run(["build-playlist"], env)
+    assert built.exit_code == 2
+    assert built.stderr.strip().endswith("(`recommend build-playlist --seed-playlist NAME`)")
+    status = run(["status", "--offline"], env).stdout  # was "0 of 0 artists (n/a); `recommend enrich genres` adds more"
+    assert "genres:   no artists in the cache\n" in status and "adds more" not in status
+    clustered = run(["moods", "cluster"], env)  # "...: choose: the library has no playlists (refresh first?);
+    assert clustered.exit_code == 2  # `recommend playlists` lists them all"
+    assert clustered.stderr.strip() == "error: no playlist to cluster: the library has no playlists (refresh first?)"
+
+
+def test_one_playlist_is_one_playlist(account_server, tmp_path):
+    """'1 playlists (1 fetched, ...)' after the refresh of an account with one playlist."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    server = account_server(tiny_account)
+    cache = tmp_path / "cache"
+    save_login(server, cache)
+    env = env_for(server, cache)
+    refreshed = run(["refresh"], env)
+    assert refreshed.exit_code == 0
+    assert refreshed.stdout.startswith("1 playlist (1 fetched, 0 unchanged, 0 not readable), ")
+    assert run(["playlists"], {**env, "COLUMNS": "120"}).stdout.startswith("1 playlist (ids are whole")
+
+
+def test_the_standin_with_an_account_file_does_not_promise_the_sample_library(monkeypatch, tmp_path):
+    """`recommend standin --account FILE` said "`recommend refresh` pulls the sample library"."""
+    import types
+
+    from recommender.standins import spotify
+
+    said = []
+
+    def fake_run(port, extended, account_path, ready, prepare):
+        ready(types.SimpleNamespace(base_url="http://127.0.0.1:1", api_url="http://127.0.0.1:1/v1/",
+                                    accounts_url="http://127.0.0.1:1"))
+        said.append(account_path)
+    monkeypatch.setattr(spotify, "run_standin", fake_run)
+    account = tmp_path / "mine.json"
+    account.write_text("{}")
+    result = run(["standin", "--port", "0", "--account", str(account)], {})
+    assert result.exit_code == 0 and said == [str(account)]
+    assert result.stderr.strip().endswith("`recommend refresh` pulls that account's library.")
+    result = run(["standin", "--port", "0"], {})
+    assert result.stderr.strip().endswith("`recommend refresh` pulls the sample library.")
+
+
+def test_imported_audio_features_survive_a_cache_cleaner(standin):
+    """README: deleting the cache directory "costs one re-pull". It also took the audio features
+    you imported (and the genres `enrich genres` looked up for half an hour), which no re-pull
+    gives back: `moods` then said "no audio features". They are state now, beside the manifest."""
+    import shutil
+
+    from recommender import paths
+    from recommender.config import load_settings
+    from recommender.store import Store
+
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    state, cache = paths.user_data_dir(), paths.user_cache_dir()
+    save_login(standin, state)
+    env = {k: v for k, v in env_for(standin, state).items() if k != "RECOMMENDER_CACHE_DIR"}
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    features = cache.parent / "features.csv"
+    features.write_text("track_id,energy,valence\nsmallTrack000000000001,0.5,0.4\nsmallTrack000000000002,0.7,0.9\n")
+    assert run(["import", "features", str(features), "--quiet"], env).exit_code == 0
+    assert (state / "audio_features.parquet").exists() and not (cache / "audio_features.parquet").exists()
+    shutil.rmtree(cache)  # a cache cleaner
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    store = Store.from_settings(load_settings(environ={}))
+    assert sorted(store.load_frame("audio_features")["track_id"]) == ["smallTrack000000000001",
+                                                                      "smallTrack000000000002"]
+    assert not paths.refetchable("audio_features.parquet") and not paths.refetchable("artist_genres.parquet")
+    shown = " ".join(run(["config", "path"], {**env, "COLUMNS": "200"}).stdout.split())
+    assert f"data: {state} (manifest, login token, run log, imported audio features, genres;" in shown
+
+
+def test_features_saved_in_the_cache_directory_before_are_read_and_moved(tmp_path):
+    import pandas as pd
+
+    from recommender.store import Store
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    Store(cache).save_frame("audio_features", pd.DataFrame({"track_id": ["a" * 22], "energy": [0.5]}))  # one folder
+    store = Store(state, cache)
+    assert store.frame_path("audio_features") == cache / "audio_features.parquet"
+    assert list(store.load_frame("audio_features")["track_id"]) == ["a" * 22]
+    store.save_frame("audio_features", store.load_frame("audio_features"))
+    assert (state / "audio_features.parquet").exists() and not (cache / "audio_features.parquet").exists()
+    assert store.frame_path("audio_features") == state / "audio_features.parquet"
+    assert store.frame_path("tracks") == cache / "tracks.parquet"
+
+
+def test_the_state_frames_are_the_frames_no_refresh_makes():
+    from recommender import paths, store
+    assert set(paths.STATE_FRAMES) == {f"{name}.parquet" for name in store.MADE_BY}
+
+
+def test_tune_keeps_the_current_weights_on_a_tie(tmp_path):
+    """On a library where every weight set ranks alike, tune named the grid's first combination
+    best ("content 0, opendata 0, artist_walk 0, year 0.1, coverage 0", gain +0.0000) and
+    `--write` put that year-only blend into the config over weights exactly as good."""
+    import json
+
+    from conftest import FIXTURES
+    result = run(["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2", "--json"],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["best"]["p@10"] == out["defaults"]["p@10"] and out["best"]["ndcg@10"] == out["defaults"]["ndcg@10"]
+    assert out["best"]["weights"] == {k: v for k, v in out["defaults"]["weights"].items() if k in out["best"]["weights"]}
+
+
+def test_a_config_of_comments_only_keeps_them_when_a_command_writes_it(tmp_path):
+    """`tune --write` (and `schedule install`) on a config file holding only comments (a template
+    with every key commented out) replaced the whole file with the new keys."""
+    from recommender.configfile import set_values
+    from recommender.config import load_settings
+    config = tmp_path / "config.yaml"
+    config.write_text("# my settings\n# blend:\n#   max_tracks: 30\n")
+    diff = set_values(config, {"scorers.year.weight": 0.5})
+    assert config.read_text() == "# my settings\n# blend:\n#   max_tracks: 30\nscorers:\n  year:\n    weight: 0.5\n"
+    assert "-# my settings" not in diff and "+scorers:" in diff
+    assert load_settings(config, environ={}).scorers.year.weight == 0.5
+
+
+def test_tune_write_with_nothing_to_change_does_not_say_it_wrote(tmp_path):
+    """A second `tune --write` printed "(the config already had these weights)" and then
+    "weights written to ..." although the file was left as it was."""
+    from conftest import FIXTURES
+    config = tmp_path / "config.yaml"
+    config.write_text("# mine\n")
+    args = ["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2", "--write", "--config", str(config)]
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    first = run(args, env)
+    assert first.exit_code == 0 and f"weights written to {config}" in first.stdout
+    written = config.read_text()
+    again = run(args, env)
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout.strip().endswith(f"{config} already has these weights: nothing written")
+    assert "weights written" not in again.stdout and config.read_text() == written
+
+
+@pytest.mark.parametrize("command", [["search"], ["similar"], ["playlists"], ["moods", "recommend"]])
+def test_the_help_of_a_command_printing_rows_says_its_json_is_a_list(command):
+    """`search --json` prints a list (README says so) while its help said "Print one JSON object"."""
+    text = " ".join(run([*command, "--help"], {"COLUMNS": "200"}).stdout.split())
+    assert "Print the rows as one JSON list (for scripts)." in text and "one JSON object" not in text
+
+
+def test_schedule_print_pairs_each_setting_with_the_variable_it_comes_from(tmp_path):
+    """`schedule install --print` listed the keys, then the variables, each sorted on its own:
+    "enrich.musicbrainz_url, listenbrainz.api_url, ... come from environment
+    RECOMMENDER_LISTENBRAINZ_API_URL, environment RECOMMENDER_LISTENBRAINZ_LABS_URL, ...", so the
+    first key seemed to come from the first variable."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "SPOTIPY_CLIENT_ID": "mine",
+           "RECOMMENDER_MUSICBRAINZ_URL": "http://127.0.0.1:1/ws/2/",
+           "RECOMMENDER_LISTENBRAINZ_API_URL": "http://127.0.0.1:2/1"}
+    result = run(["schedule", "install", "--print"], env)
+    assert result.exit_code == 0, result.stderr
+    note = " ".join(result.stderr.split())
+    assert note.startswith("note: enrich.musicbrainz_url from environment RECOMMENDER_MUSICBRAINZ_URL, "
+                           "listenbrainz.api_url from environment RECOMMENDER_LISTENBRAINZ_API_URL, ")
+    assert ", spotify.client_id from environment SPOTIPY_CLIENT_ID: a scheduled run does not see these settings" in note
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("blend:\n  max_tracks: 20\nplaylist:\n  name: x\nblend:\n  threshold: 0.4\n",
+     "line 5 repeats key 'blend' of line 1: the settings there would be lost; merge the two"),
+    ("blend:\n  max_tracks: 20\n  max_tracks: 30\n",
+     "line 3 repeats key 'max_tracks' of line 2: the settings there would be lost; merge the two"),
+])
+def test_a_section_given_twice_in_the_config_is_an_error_not_a_silent_loss(tmp_path, text, expected):
+    """A second `blend:` section further down (a user appending settings) silently replaced the
+    first: blend.max_tracks 20 was dropped, the run used 50. `tune --write` on the same file
+    failed meanwhile ("cannot parse YAML (DuplicateKeyError)"), so the two readers disagreed."""
+    assert config_error(tmp_path, text) == f"error: {expected}"
+
+
+def test_yaml_merge_keys_and_the_shipped_defaults_still_load(tmp_path):
+    from recommender.config import load_settings
+    config = tmp_path / "config.yaml"
+    config.write_text("scorers:\n  content: &w\n    weight: 2\n  year:\n    <<: *w\n")
+    settings = load_settings(config, environ={})
+    assert settings.scorers.content.weight == settings.scorers.year.weight == 2
+
+
+def test_moods_recommend_with_a_mood_and_a_point_says_not_both(tmp_path):
+    """`--mood happy --valence 0.3 --energy 0.2` was answered "give --mood, or --valence and
+    --energy", which the user had done, twice over."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    both = run(["moods", "recommend", "--mood", "happy", "--valence", "0.3", "--energy", "0.2"], env)
+    assert both.exit_code == 2
+    assert both.stderr.strip() == "error: give --mood, or --valence and --energy (a point of the mood plane), not both"
+    half = run(["moods", "recommend", "--valence", "0.3"], env)
+    assert half.stderr.strip() == "error: give --mood, or --valence and --energy (a point of the mood plane)"
+
+
+def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_library(tmp_path):
+    """`similar X --demo` (or `--dataset FILE`) said "not in the cached library; run `recommend
+    refresh` or pick one with `recommend search`": the search of your own cache, which then
+    said to refresh first."""
+    from recommender.cli import _where
+
+    from conftest import FIXTURES
+    data = tmp_path / "my songs.csv"
+    data.write_bytes((FIXTURES / "tidy_small.csv").read_bytes())
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    quoted = f"`recommend search --dataset '{data}'`"
+    for args, said in ((["similar", "zzzqqq"], f"error: no track in {data} matches 'zzzqqq'; try {quoted} or a "
+                                                "Spotify track URL"),
+                       (["similar", "4u7EnebtmKWzUH433cf5Qv"], f"error: track 4u7EnebtmKWzUH433cf5Qv is not in {data}; "
+                                                               f"pick one with {quoted}"),
+                       (["moods", "near", "4u7EnebtmKWzUH433cf5Qv"], f"error: track 4u7EnebtmKWzUH433cf5Qv is not in "
+                                                                     f"{data}; pick one with {quoted}")):
+        result = run([*args, "--dataset", str(data)], env)
+        assert result.exit_code == 2 and result.stderr.strip() == said, args
+    assert _where(True, None) == ("the sample library", "recommend search --demo")
