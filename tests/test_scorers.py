@@ -369,7 +369,10 @@ def test_coverage_album_part_and_unknowns():
     sc = CoverageScorer(artist_weight=0.0).fit(lib)
     s = sc.score(pd.Series({"B0": 1.0}), pd.Index(["B1", "B2"]))
     assert s["B1"] == pytest.approx(1.0) and s["B2"] == 0  # B1 shares B0's album, B2 does not
-    assert "1 of the 2 tracks of “Big-al0”" in sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]
+    # one seed (`similar`, a one-track playlist) is "your seed", not "your seeds hold 1 of ..."
+    assert sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"] == "your seed is one of the 2 tracks of “Big-al0”"
+    assert sc.explain(pd.Series({"B0": 1.0, "S0": 1.0}), ["B1"])["B1"] == \
+        "your seeds hold 1 of the 2 tracks of “Big-al0”"
     assert "all 2 tracks of" in sc.explain(pd.Series({"B0": 1.0, "B1": 1.0}), ["B1"])["B1"]
     # the shipped form scores the album alone, so its why names the album alone
     assert " by " not in sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"]

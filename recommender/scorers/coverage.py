@@ -117,7 +117,8 @@ class CoverageScorer(Scorer):
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         """"your seeds hold 3 of the 11 tracks by Portishead and all 4 tracks of “Dummy”" when
         the seeds hold some of the track's artist or album (each part only when its weight is
-        positive: the shipped album-only form names the album alone)."""
+        positive: the shipped album-only form names the album alone); "your seed is one of the
+        4 tracks of “Dummy”" for a single seed."""
         k = self.seed_counts(seeds)
         held_artist, held_album = k["c_artist"], k["c_album"]
         art_score, _ = self.group_scores(k)
@@ -138,7 +139,9 @@ class CoverageScorer(Scorer):
                 parts.append(_of(held_album[a], self.album_tracks_[a],
                                  f"of “{album}”" if isinstance(album, str) and album else "of its album"))
             if parts:
-                out[tid] = "your seeds hold " + " and ".join(parts)
+                # one seed (`similar`, a one-track playlist): "your seed is one of the 13 tracks of …"
+                out[tid] = ("your seed is " + " and ".join(p.replace("1 of the", "one of the", 1) for p in parts)
+                            if k["n"] == 1 else "your seeds hold " + " and ".join(parts))
         return out
 
 
