@@ -401,10 +401,14 @@ def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def genre_coverage(library: Any) -> dict[str, Any]:
-    """Share of the library's artists that have at least one genre (Spotify's or enriched)."""
+    """Share of the library's artists that have at least one genre (Spotify's or enriched).
+    The artists are those of the artists frame and every artist credited on a track (the
+    population `recommend enrich genres` looks up), so its "artists to look up" never
+    exceeds the artists counted here."""
     genres = library.artist_genres()
     genres = genres[~genres.index.duplicated(keep="last")]
-    total = int(len(genres))
+    credited = {str(a) for ids in library.frames["tracks"]["artist_ids"] for a in ids}
+    total = int(len(set(genres.index) | credited))
     with_genres = int(sum(1 for g in genres if _non_empty(g)))
     return {"artists": total, "with_genres": with_genres,
             "coverage": round(with_genres / total, 4) if total else None}

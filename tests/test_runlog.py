@@ -175,6 +175,21 @@ def _library() -> Library:
     return Library.from_frames(artists=artists, artist_genres=enriched)
 
 
+def test_genre_coverage_counts_the_artists_enrich_looks_up():
+    """An artist credited on a track but absent from the artists frame (a featured artist, a
+    discovered track's) is one enrich looks up, so status counts it too: "874 to look up" next
+    to "of 856 artists" was the confusion."""
+    from recommender.enrich.musicbrainz import library_artists
+    lib = _library()
+    tracks = pd.DataFrame({"track_id": ["t1"], "name": ["x"], "artist_ids": [["a1", "f9"]],
+                           "artist_names": [["A", "Feat"]]})
+    lib = Library.from_frames(artists=lib.frames["artists"], artist_genres=lib.frames["artist_genres"], tracks=tracks)
+    cov = runlog.genre_coverage(lib)
+    assert cov == {"artists": 5, "with_genres": 2, "coverage": 0.4}
+    # the same population: enrich's candidates are every counted artist but a1 (Spotify's genres)
+    assert len(library_artists(lib)) == cov["artists"] - 1
+
+
 def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})
     manifest = {"fetched_at": (NOW - timedelta(hours=5)).isoformat(),
