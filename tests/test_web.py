@@ -33,9 +33,22 @@ class StubContext:
     demo = True
     config_file = "/nonexistent/user.yaml"
 
+    loaded_version = "v1"  # the config file's fingerprint when the settings were read
+    config_problem = None  # a ConfigError's message: the config file was broken by hand
+
     def __init__(self) -> None:
         self.last_publish = None
         self.calls: list[tuple] = []
+
+    def sync_settings(self):
+        from recommender.errors import ConfigError
+        if self.config_problem:
+            raise ConfigError(self.config_problem)
+
+    def _check(self, version):
+        from recommender.web.context import StaleConfig
+        if version not in (None, self.loaded_version):
+            raise StaleConfig(f"{HOSTILE[0]} changed since this page was opened")
 
     def preview(self):
         table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": [HOSTILE[0], HOSTILE[2]],
@@ -76,7 +89,8 @@ class StubContext:
         self.calls.append(("preview", weights))
         return {"tracks": [], "reason": "", "added": 0, "removed": 0, "evaluation": {}, "seconds": 0.0}
 
-    def save_weights(self, weights, new_share=None):
+    def save_weights(self, weights, new_share=None, version=None):
+        self._check(version)
         self.calls.append(("save", weights))
         return "diff"
 
@@ -143,8 +157,9 @@ class StubContext:
             data["common"][0]["value"] = False
         return data
 
-    def save_discovery(self, values):
+    def save_discovery(self, values, version=None):
         from recommender.errors import ConfigError
+        self._check(version)
         if values == {"discovery.request_budget": -1}:
             raise ConfigError("discovery.request_budget must not be negative, got -1")
         self.calls.append(("save discovery", values))
@@ -155,7 +170,10 @@ class StubContext:
     def runs(self):
         return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": self.cache, "login": {"state": "ok"}, "playlist": None,
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
-                                           "message": HOSTILE[0]}], "evaluation": None}
+                                           "message": HOSTILE[0]},
+                                          {"when": "2026-11-30 07:00 UTC", "command": "build-playlist --demo",
+                                           "exit_code": 0, "dry_run": True, "added": 50, "requests": 31}],
+                "evaluation": None}
 
 
 @pytest.fixture(scope="module")
@@ -461,3 +479,59 @@ def test_the_web_demo_logs_in_the_demos_directory(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["web", "--demo", "--no-browser"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "recommend.log").exists() and (demo_dir(tmp_path) / "recommend.log").exists()
+
+
+def test_a_save_from_a_page_older_than_the_config_file_is_refused(session, server):
+    # before: a second tab (or a page opened before a hand edit) saved its old values of every
+    # weight and discovery setting back over the change made since, without a word
+    ctx, sec, base = server
+    html = session.get(base + "/weights", timeout=10).text
+    assert '"version": "v1"' in html  # the page carries the file's fingerprint it shows
+    assert 'data-version="v1"' in session.get(base + "/discovery", timeout=10).text
+    before = list(ctx.calls)
+    for path, body in (("/api/weights/save", {"weights": {"content": 1}}),
+                       ("/api/discovery/save", {"values": {"discovery.enabled": False}})):
+        r = session.post(base + path, json={**body, "version": "v0"}, timeout=10, headers={"X-CSRF-Token": sec.csrf})
+        assert r.status_code == 409 and r.json()["error"] == f"{HOSTILE[0]} changed since this page was opened"
+        assert ctx.calls == before  # nothing saved
+        ok = session.post(base + path, json={**body, "version": "v1"}, timeout=10, headers={"X-CSRF-Token": sec.csrf})
+        assert ok.status_code == 200 and ok.json()["version"] == "v1"  # the page keeps the file's new fingerprint
+        before = list(ctx.calls)
+
+
+def test_a_config_file_broken_while_the_app_runs_is_said_on_every_page(session, server):
+    ctx, _, base = server
+    ctx.config_problem = f"user.yaml: line 3 expected the node content {HOSTILE[0]}"
+    try:
+        pages = {path: session.get(base + path, timeout=10) for path in PAGES}
+        api = session.get(base + "/api/search?q=x", timeout=10)
+    finally:
+        ctx.config_problem = None
+    for path, r in pages.items():
+        assert r.status_code == 200 and "Your config file has a problem" in r.text, path
+        assert "user.yaml: line 3 expected the node content &lt;script&gt;" in r.text and HOSTILE[0] not in r.text
+    assert api.status_code == 200  # the answers go on with the settings read last
+
+
+def test_runs_page_marks_dry_runs_and_says_their_requests(session, server):
+    # before: a dry run looked like a publish that added 50 tracks (`recommend status` marks it)
+    _, _, base = server
+    html = session.get(base + "/runs", timeout=10).text
+    row = html.split("2026-11-30 07:00 UTC", 1)[1].split("</tr>", 1)[0]
+    assert 'build-playlist --demo <span class="badge known">dry run</span>' in row
+    assert "<th>requests</th>" in html and '<td class="num">31</td>' in row
+
+
+@pytest.mark.parametrize("path", ["/search", "/similar"])
+def test_the_search_field_has_a_label(session, server, path):
+    _, _, base = server
+    html = session.get(base + path, timeout=10).text
+    assert re.search(r'<label for="q"[^>]*>[^<]+</label><input type="search" id="q"', html)
+    assert '<p id="status" class="muted" role="status">' in html  # the result count is announced
+
+
+def test_the_steer_buttons_name_their_track(session, server):
+    _, _, base = server
+    html = session.get(base + "/next", timeout=10).text
+    assert 'aria-label="remove &lt;script&gt;window.__pwned=1&lt;/script&gt;"' in html
+    assert 'aria-label="pin &lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt;"' in html

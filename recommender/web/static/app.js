@@ -72,7 +72,10 @@ function initNext() {
   form.addEventListener("submit", (e) => {
     const added = document.querySelectorAll("ul.added li:not(.muted)").length;
     const removed = document.querySelectorAll("ul.removed li:not(.muted)").length;
-    if (!window.confirm(`Publish: add ${added} and remove ${removed} tracks in the managed playlist?`)) e.preventDefault();
+    if (!window.confirm(`Publish: add ${added} and remove ${removed} tracks in the managed playlist?`)) { e.preventDefault(); return; }
+    const button = document.getElementById("publish");  // one publish per click: a second would only meet the lock
+    button.disabled = true;
+    button.textContent = "publishing…";
   });
 }
 
@@ -93,7 +96,8 @@ function initWeights() {
   };
   const update = debounce(refresh, 250);
   for (const [name, w] of Object.entries(data.weights)) {
-    addSlider(name, "w-" + name, w, 2, 0.05, (v) => { values[name] = v; update(); });
+    // a saved weight above 2 (a hand edit, tune's grid) widens its slider instead of being cut to 2
+    addSlider(name, "w-" + name, w, Math.max(2, Math.ceil(w)), 0.05, (v) => { values[name] = v; update(); });
   }
   addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; update(); });
   const status = document.getElementById("status");
@@ -116,16 +120,21 @@ function initWeights() {
       if (again) { again = false; refresh(); }
     }
   }
+  // the save's outcome has a line of its own: a preview ending later must not overwrite it
+  const saved = document.getElementById("save-status");
   document.getElementById("save").addEventListener("click", async () => {
-    status.textContent = "saving…";
+    saved.className = "muted";
+    saved.textContent = "saving…";
     try {
-      const out = await postJSON("/api/weights/save", { weights: values, new_share: newShare });
+      const out = await postJSON("/api/weights/save", { weights: values, new_share: newShare, version: data.version });
+      data.version = out.version;  // this page now shows what the file holds
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = out.diff || "(no change)";
-      status.textContent = "saved to " + out.path;
+      saved.textContent = "saved to " + out.path;
     } catch (err) {
-      status.textContent = "error: " + err.message;
+      saved.className = "error";
+      saved.textContent = "error: " + err.message;
     }
   });
   refresh();
@@ -412,7 +421,8 @@ function initDiscovery() {
   const status = document.getElementById("status");
   const read = (input) => input.type === "checkbox" ? input.checked : Number(input.value);
   const inputs = Array.from(form.querySelectorAll("input[data-key]"));
-  document.getElementById("save").addEventListener("click", async () => {
+  form.addEventListener("submit", async (ev) => {  // the Save button, or Enter in a field
+    ev.preventDefault();
     const values = {};
     for (const input of inputs) {
       if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
@@ -423,7 +433,8 @@ function initDiscovery() {
     }
     status.textContent = "saving…";
     try {
-      const out = await postJSON("/api/discovery/save", { values: values });
+      const out = await postJSON("/api/discovery/save", { values: values, version: form.dataset.version });
+      form.dataset.version = out.version;  // this page now shows what the file holds
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = out.diff || "(no change)";
