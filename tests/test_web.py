@@ -52,15 +52,15 @@ class StubContext:
 
     def preview(self):
         table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": [HOSTILE[0], HOSTILE[2]],
-                              "artists": [HOSTILE[1], "plain"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
-                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "x"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
+                              "artists": [HOSTILE[1], "plain \u202eevil"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
+                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
         return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"],
                            labels={"t1": HOSTILE[0], "t9": HOSTILE[1]})
 
     def next_rows(self, result):
         return [{"rank": r["rank"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
-                 "artist_list": [("a1", HOSTILE[1])], "score": r["score"],
+                 "artist_list": [("a1", HOSTILE[1]), ("a2", "plain \u202eevil")], "score": r["score"],
                  "shares": {"content": r["contrib_content"], "collaborative": r["contrib_collaborative"]},
                  "new": r["new"], "source": r["source"], "why": r["why"], "pinned": False, "pin_requested": False,
                  "artist_mix": r["artist_mix"]}
@@ -271,6 +271,8 @@ def test_pages_escape_hostile_names_and_send_csp(session, server, path):
     assert "<script>window" not in html and "<img src=x" not in html and 'id="pwned"' not in html
     assert re.search(r"\son\w+=", html.replace('onerror=\\"', "").replace("onerror=&#34;", "")) is None
     assert html.split("</head>", 1)[0].count("</title>") == 1
+    # a bidi override in a name is shown as "\\u202e", as the CLI shows it; a form sends the name back as it is
+    assert "\u202e" not in re.sub(r'<input type="hidden" name="artist" value="[^"]*">', "", html)
 
 
 def test_next_page_shows_names_as_text(session, server):
@@ -278,6 +280,10 @@ def test_next_page_shows_names_as_text(session, server):
     html = session.get(base + "/next", timeout=10).text
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert "&lt;/title&gt;" in html
+    # before: a U+202E in a name turned the rest of its line around (the why's own words)
+    assert "plain \\u202eevil" in html and "shares \\u202eevil&#39;s album" in html
+    assert '<input type="hidden" name="artist" value="plain \u202eevil"><button name="action" value="block" ' \
+           'class="block">block plain \\u202eevil</button>' in html
     assert '<span class="badge new">new</span>' in html and '<span class="badge known">known</span>' in html
     assert "<th>source</th>" in html and "&#34;&gt;&lt;img src=x" in html
     # a score the artist mix lowered shows its factor, and the legend says what it is

@@ -28,6 +28,7 @@ SHOTS = Path(os.environ.get("RECOMMEND_WEB_SCREENSHOTS", ROOT / "artifacts" / "w
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
 PAGES = ["next", "weights", "discovery", "map", "moods", "search", "similar", "runs"]
 LONG = "Longname" * 40  # one unbroken word of 320 characters
+RTL = "\u202eevil"  # a right-to-left override: it turned the rest of its line around (the why, the artist after it)
 
 try:
     from playwright.sync_api import sync_playwright
@@ -47,9 +48,10 @@ def hostile_account(path: Path) -> None:
     from recommender.standins.spotify import Account
     acct = Account.sample()
     for i, artist in enumerate(sorted(acct.artists)):
-        acct.artists[artist]["name"] = f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}" + (f" {LONG}" if i % 4 == 0 else "")
+        acct.artists[artist]["name"] = (f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}" + (f" {LONG}" if i % 4 == 0 else "")
+                                        + (f" {RTL}" if i % 2 == 0 else ""))
     for i, pl in enumerate(acct.playlists):
-        pl["name"] = f"{pl['name']} {HOSTILE[i % 3]}"
+        pl["name"] = f"{pl['name']} {HOSTILE[i % 3]} {RTL}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(acct.to_dict()))
 
@@ -106,6 +108,7 @@ def assert_safe(pg) -> None:
     assert pg.locator("#pwned").count() == 0
     assert pg.locator("img").count() == 0
     assert pg.title().endswith("· recommend web")
+    assert "\u202e" not in pg.inner_text("body")  # shown as the visible "\\u202e", as the CLI shows it
     # a very long name wraps: the page never scrolls sideways (the steer buttons stay in view)
     assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -136,6 +139,7 @@ def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
     body = page.inner_text("body")
     assert any(h in body for h in HOSTILE)  # shown literally
     assert LONG in body
+    assert "\\u202eevil" in body
     assert page.locator("#next-table svg.shares rect").count() > 0
     assert_safe(page)
     shot(page, "next")

@@ -92,8 +92,21 @@ def _headers(response: Response, started: float) -> Response:
 def create_app(ctx, security: Security | None = None) -> Starlette:
     """The app over a ``context.WebContext``."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from markupsafe import Markup
+
+    from ..safetext import terminal_safe
     sec = security or Security()
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+
+    def visible_controls(value: Any) -> Any:
+        """Every ``{{ value }}``: control characters and bidi overrides as visible escapes
+        (``\\u202e``, as the CLI shows them), then autoescaped: ``safetext.html_safe``. A name
+        holding U+202E turned the rest of its line around (the why's words, the artist after it).
+        A value sent back as it is (a form's hidden artist name, the search text) is ``|e``:
+        escaped Markup, passed through whole."""
+        if isinstance(value, Markup):  # tojson's JSON (ASCII, \\u escapes): the script's visibleText() shows its names
+            return value
+        return terminal_safe(value, keep_newlines=True) if isinstance(value, str) else value
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), finalize=visible_controls,
                       autoescape=select_autoescape(("html",), default=True), auto_reload=False)
 
     def render(request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
