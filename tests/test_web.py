@@ -541,3 +541,31 @@ def test_the_steer_buttons_name_their_track(session, server):
     html = session.get(base + "/next", timeout=10).text
     assert 'aria-label="remove &lt;script&gt;window.__pwned=1&lt;/script&gt;"' in html
     assert 'aria-label="pin &lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt;"' in html
+
+
+def _contrast(fg: str, bg: str) -> float:
+    def lum(h: str) -> float:
+        r, g, b = (int(h.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
+        f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_text_colours_are_readable():
+    # WCAG AA: 4.5:1 for text; the "known" and "dry run" badges (small text) had 4.48:1
+    from pathlib import Path
+
+    from recommender.web.app import HERE
+    css = (Path(HERE) / "static" / "app.css").read_text()
+    colours = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", css))
+
+    def rule(selector: str) -> dict[str, str]:
+        body = re.search(re.escape(selector) + r" \{([^}]*)\}", css).group(1)
+        props = dict(re.findall(r"([\w-]+): ([^;]+);", body))
+        return {k: colours.get(v.removeprefix("var(--").removesuffix(")"), v) for k, v in props.items()}
+    for selector in (".badge.known", ".badge.new", ".badge.pin", ".badge.demo"):
+        r = rule(selector)
+        assert _contrast(r["color"], r["background"]) >= 4.5, selector
+    for fg in ("muted", "ok", "bad", "fg"):
+        assert _contrast(colours[fg], colours["bg"]) >= 4.5 and _contrast(colours[fg], "#ffffff") >= 4.5, fg

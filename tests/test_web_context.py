@@ -532,3 +532,17 @@ def test_runs_say_times_as_status_does_and_keep_the_dry_run_mark(tmp_path):
     run = info["runs"][0]
     assert run["dry_run"] is True and run["requests"] == 31
     assert run["when"].endswith(" UTC") and len(run["when"]) == len("2026-11-30 07:00 UTC"), run["when"]
+
+
+def test_the_taste_map_says_how_many_tracks_the_library_has_not_the_sample(tmp_path, monkeypatch):
+    # before: a library larger than the map's sample said "(995 shown of 1000)": of the sample
+    from recommender.config import load_settings
+    from recommender.web import context as web_context
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=6)
+    lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    monkeypatch.setattr(web_context, "MAP_MAX_TRACKS", 12)
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.taste_map()
+    assert len(data["points"]) <= 12 and data["total"] == len(rows) == 24

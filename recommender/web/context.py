@@ -364,6 +364,7 @@ class WebContext:
         known = set(lib.track_ids)
         ids = [t for t in dict.fromkeys(list(items["track_id"].astype(str)) +
                                         list(lib.saved_tracks["track_id"].astype(str))) if t in known]
+        total = len(ids)  # the library's tracks: the page says "N shown of total"
         if len(ids) > MAP_MAX_TRACKS:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
         pl = lib.playlists
@@ -403,7 +404,7 @@ class WebContext:
             radar_features = []
         return {"basis": res.basis, "k": res.k, "silhouette": _num(res.silhouette), "points": points,
                 "clusters": clusters, "features": radar_features, "playlists": playlists,
-                "explained": [_num(v) for v in res.explained_variance], "axes": list(res.axes), "total": len(ids)}
+                "explained": [_num(v) for v in res.explained_variance], "axes": list(res.axes), "total": total}
 
     def export_cluster(self, cluster: int) -> dict[str, Any]:
         """Write one mood cluster to its own private playlist, managed like the main one."""
