@@ -395,6 +395,10 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     lines = pg.eval_on_selector_all(
         "#curve-legend li", "els => els.map(e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))")
     assert lines and max(lines) < 1.5, lines  # each entry on one line
+    # a run's time on one line ("2026-11-30 07:00 UTC" broke into six: "2026 / -11- / 30 / 11:2 / 2 / UTC")
+    whens = pg.eval_on_selector_all("#runs td.when", "els => els.map(e => { const r = document.createRange(); "
+                                    "r.selectNodeContents(e); return r.getClientRects().length; })")
+    assert whens and set(whens) == {1}, whens
     shot(pg, "next-phone")
     context.close()
     wide = browser.new_context(viewport={"width": 1300, "height": 900})
