@@ -288,6 +288,8 @@ def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo
 
 def test_search_and_similar_as_you_type(page, demo):
     page.goto(demo["base"] + "/search")
+    page.fill("#q", "zzqxjv")
+    page.locator("#status", has_text='No match for "zzqxjv"').wait_for()
     page.fill("#q", "cranberries")
     page.wait_for_selector("#results tbody tr")
     assert "Cranberries" in page.inner_text("#results")

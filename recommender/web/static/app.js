@@ -314,7 +314,8 @@ function initSearch() {
       tr.append(trackCell(t), el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
       body.appendChild(tr);
     }
-    return `${out.tracks.length} tracks`;
+    // as `recommend search` says it ("0 tracks" over an empty table read like a broken page)
+    return out.tracks.length ? `${out.tracks.length} tracks` : `No match for "${out.query}" (nothing scored search.min_score or more)`;
   }, () => body.replaceChildren());
 }
 
