@@ -526,6 +526,8 @@ def test_runs_page_marks_dry_runs_and_says_their_requests(session, server):
     row = html.split("2026-11-30 07:00 UTC", 1)[1].split("</tr>", 1)[0]
     assert 'build-playlist --demo <span class="badge known">dry run</span>' in row
     assert "<th>requests</th>" in html and '<td class="num">31</td>' in row
+    # the login is the saved token's state, not Spotify's answer: said so (it read as checked)
+    assert "as <code>recommend status --offline</code> shows it" in html
 
 
 @pytest.mark.parametrize("path", ["/search", "/similar"])
