@@ -33,21 +33,34 @@ class StubContext:
     demo = True
     config_file = "/nonexistent/user.yaml"
 
+    loaded_version = "v1"  # the config file's fingerprint when the settings were read
+    config_problem = None  # a ConfigError's message: the config file was broken by hand
+
     def __init__(self) -> None:
         self.last_publish = None
         self.calls: list[tuple] = []
 
+    def sync_settings(self):
+        from recommender.errors import ConfigError
+        if self.config_problem:
+            raise ConfigError(self.config_problem)
+
+    def _check(self, version):
+        from recommender.web.context import StaleConfig
+        if version not in (None, self.loaded_version):
+            raise StaleConfig(f"{HOSTILE[0]} changed since this page was opened")
+
     def preview(self):
         table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": [HOSTILE[0], HOSTILE[2]],
-                              "artists": [HOSTILE[1], "plain"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
-                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "x"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
+                              "artists": [HOSTILE[1], "plain \u202eevil"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
+                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
         return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"],
                            labels={"t1": HOSTILE[0], "t9": HOSTILE[1]})
 
     def next_rows(self, result):
         return [{"rank": r["rank"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
-                 "artist_list": [("a1", HOSTILE[1])], "score": r["score"],
+                 "artist_list": [("a1", HOSTILE[1]), ("a2", "plain \u202eevil")], "score": r["score"],
                  "shares": {"content": r["contrib_content"], "collaborative": r["contrib_collaborative"]},
                  "new": r["new"], "source": r["source"], "why": r["why"], "pinned": False, "pin_requested": False,
                  "artist_mix": r["artist_mix"]}
@@ -76,7 +89,8 @@ class StubContext:
         self.calls.append(("preview", weights))
         return {"tracks": [], "reason": "", "added": 0, "removed": 0, "evaluation": {}, "seconds": 0.0}
 
-    def save_weights(self, weights, new_share=None):
+    def save_weights(self, weights, new_share=None, version=None):
+        self._check(version)
         self.calls.append(("save", weights))
         return "diff"
 
@@ -143,8 +157,9 @@ class StubContext:
             data["common"][0]["value"] = False
         return data
 
-    def save_discovery(self, values):
+    def save_discovery(self, values, version=None):
         from recommender.errors import ConfigError
+        self._check(version)
         if values == {"discovery.request_budget": -1}:
             raise ConfigError("discovery.request_budget must not be negative, got -1")
         self.calls.append(("save discovery", values))
@@ -155,7 +170,10 @@ class StubContext:
     def runs(self):
         return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": self.cache, "login": {"state": "ok"}, "playlist": None,
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
-                                           "message": HOSTILE[0]}], "evaluation": None}
+                                           "message": HOSTILE[0]},
+                                          {"when": "2026-11-30 07:00 UTC", "command": "build-playlist --demo",
+                                           "exit_code": 0, "dry_run": True, "added": 50, "requests": 31}],
+                "evaluation": None}
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +271,8 @@ def test_pages_escape_hostile_names_and_send_csp(session, server, path):
     assert "<script>window" not in html and "<img src=x" not in html and 'id="pwned"' not in html
     assert re.search(r"\son\w+=", html.replace('onerror=\\"', "").replace("onerror=&#34;", "")) is None
     assert html.split("</head>", 1)[0].count("</title>") == 1
+    # a bidi override in a name is shown as "\\u202e", as the CLI shows it; a form sends the name back as it is
+    assert "\u202e" not in re.sub(r'<input type="hidden" name="artist" value="[^"]*">', "", html)
 
 
 def test_next_page_shows_names_as_text(session, server):
@@ -260,6 +280,10 @@ def test_next_page_shows_names_as_text(session, server):
     html = session.get(base + "/next", timeout=10).text
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert "&lt;/title&gt;" in html
+    # before: a U+202E in a name turned the rest of its line around (the why's own words)
+    assert "plain \\u202eevil" in html and "shares \\u202eevil&#39;s album" in html
+    assert '<input type="hidden" name="artist" value="plain \u202eevil"><button name="action" value="block" ' \
+           'class="block">block plain \\u202eevil</button>' in html
     assert '<span class="badge new">new</span>' in html and '<span class="badge known">known</span>' in html
     assert "<th>source</th>" in html and "&#34;&gt;&lt;img src=x" in html
     # a score the artist mix lowered shows its factor, and the legend says what it is
@@ -461,3 +485,89 @@ def test_the_web_demo_logs_in_the_demos_directory(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["web", "--demo", "--no-browser"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "recommend.log").exists() and (demo_dir(tmp_path) / "recommend.log").exists()
+
+
+def test_a_save_from_a_page_older_than_the_config_file_is_refused(session, server):
+    # before: a second tab (or a page opened before a hand edit) saved its old values of every
+    # weight and discovery setting back over the change made since, without a word
+    ctx, sec, base = server
+    html = session.get(base + "/weights", timeout=10).text
+    assert '"version": "v1"' in html  # the page carries the file's fingerprint it shows
+    assert 'data-version="v1"' in session.get(base + "/discovery", timeout=10).text
+    before = list(ctx.calls)
+    for path, body in (("/api/weights/save", {"weights": {"content": 1}}),
+                       ("/api/discovery/save", {"values": {"discovery.enabled": False}})):
+        r = session.post(base + path, json={**body, "version": "v0"}, timeout=10, headers={"X-CSRF-Token": sec.csrf})
+        assert r.status_code == 409 and r.json()["error"] == f"{HOSTILE[0]} changed since this page was opened"
+        assert ctx.calls == before  # nothing saved
+        ok = session.post(base + path, json={**body, "version": "v1"}, timeout=10, headers={"X-CSRF-Token": sec.csrf})
+        assert ok.status_code == 200 and ok.json()["version"] == "v1"  # the page keeps the file's new fingerprint
+        before = list(ctx.calls)
+
+
+def test_a_config_file_broken_while_the_app_runs_is_said_on_every_page(session, server):
+    ctx, _, base = server
+    ctx.config_problem = f"user.yaml: line 3 expected the node content {HOSTILE[0]}"
+    try:
+        pages = {path: session.get(base + path, timeout=10) for path in PAGES}
+        api = session.get(base + "/api/search?q=x", timeout=10)
+    finally:
+        ctx.config_problem = None
+    for path, r in pages.items():
+        assert r.status_code == 200 and "Your config file has a problem" in r.text, path
+        assert "user.yaml: line 3 expected the node content &lt;script&gt;" in r.text and HOSTILE[0] not in r.text
+    assert api.status_code == 200  # the answers go on with the settings read last
+
+
+def test_runs_page_marks_dry_runs_and_says_their_requests(session, server):
+    # before: a dry run looked like a publish that added 50 tracks (`recommend status` marks it)
+    _, _, base = server
+    html = session.get(base + "/runs", timeout=10).text
+    row = html.split("2026-11-30 07:00 UTC", 1)[1].split("</tr>", 1)[0]
+    assert 'build-playlist --demo <span class="badge known">dry run</span>' in row
+    assert "<th>requests</th>" in html and '<td class="num">31</td>' in row
+    # the login is the saved token's state, not Spotify's answer: said so (it read as checked)
+    assert "as <code>recommend status --offline</code> shows it" in html
+
+
+@pytest.mark.parametrize("path", ["/search", "/similar"])
+def test_the_search_field_has_a_label(session, server, path):
+    _, _, base = server
+    html = session.get(base + path, timeout=10).text
+    assert re.search(r'<label for="q"[^>]*>[^<]+</label><input type="search" id="q"', html)
+    assert '<p id="status" class="muted" role="status">' in html  # the result count is announced
+
+
+def test_the_steer_buttons_name_their_track(session, server):
+    _, _, base = server
+    html = session.get(base + "/next", timeout=10).text
+    assert 'aria-label="remove &lt;script&gt;window.__pwned=1&lt;/script&gt;"' in html
+    assert 'aria-label="pin &lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt;"' in html
+
+
+def _contrast(fg: str, bg: str) -> float:
+    def lum(h: str) -> float:
+        r, g, b = (int(h.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
+        f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_text_colours_are_readable():
+    # WCAG AA: 4.5:1 for text; the "known" and "dry run" badges (small text) had 4.48:1
+    from pathlib import Path
+
+    from recommender.web.app import HERE
+    css = (Path(HERE) / "static" / "app.css").read_text()
+    colours = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", css))
+
+    def rule(selector: str) -> dict[str, str]:
+        body = re.search(re.escape(selector) + r" \{([^}]*)\}", css).group(1)
+        props = dict(re.findall(r"([\w-]+): ([^;]+);", body))
+        return {k: colours.get(v.removeprefix("var(--").removesuffix(")"), v) for k, v in props.items()}
+    for selector in (".badge.known", ".badge.new", ".badge.pin", ".badge.demo"):
+        r = rule(selector)
+        assert _contrast(r["color"], r["background"]) >= 4.5, selector
+    for fg in ("muted", "ok", "bad", "fg"):
+        assert _contrast(colours[fg], colours["bg"]) >= 4.5 and _contrast(colours[fg], "#ffffff") >= 4.5, fg

@@ -28,6 +28,7 @@ SHOTS = Path(os.environ.get("RECOMMEND_WEB_SCREENSHOTS", ROOT / "artifacts" / "w
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
 PAGES = ["next", "weights", "discovery", "map", "moods", "search", "similar", "runs"]
 LONG = "Longname" * 40  # one unbroken word of 320 characters
+RTL = "\u202eevil"  # a right-to-left override: it turned the rest of its line around (the why, the artist after it)
 
 try:
     from playwright.sync_api import sync_playwright
@@ -47,9 +48,10 @@ def hostile_account(path: Path) -> None:
     from recommender.standins.spotify import Account
     acct = Account.sample()
     for i, artist in enumerate(sorted(acct.artists)):
-        acct.artists[artist]["name"] = f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}" + (f" {LONG}" if i % 4 == 0 else "")
+        acct.artists[artist]["name"] = (f"{acct.artists[artist]['name']} {HOSTILE[i % 3]}" + (f" {LONG}" if i % 4 == 0 else "")
+                                        + (f" {RTL}" if i % 2 == 0 else ""))
     for i, pl in enumerate(acct.playlists):
-        pl["name"] = f"{pl['name']} {HOSTILE[i % 3]}"
+        pl["name"] = f"{pl['name']} {HOSTILE[i % 3]} {RTL}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(acct.to_dict()))
 
@@ -106,6 +108,7 @@ def assert_safe(pg) -> None:
     assert pg.locator("#pwned").count() == 0
     assert pg.locator("img").count() == 0
     assert pg.title().endswith("· recommend web")
+    assert "\u202e" not in pg.inner_text("body")  # shown as the visible "\\u202e", as the CLI shows it
     # a very long name wraps: the page never scrolls sideways (the steer buttons stay in view)
     assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -136,6 +139,7 @@ def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
     body = page.inner_text("body")
     assert any(h in body for h in HOSTILE)  # shown literally
     assert LONG in body
+    assert "\\u202eevil" in body
     assert page.locator("#next-table svg.shares rect").count() > 0
     assert_safe(page)
     shot(page, "next")
@@ -145,6 +149,15 @@ def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
 def test_publish_writes_what_the_cli_writes(page, demo):
     page.goto(demo["base"] + "/next")
     planned = page.locator("#next-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.track)")
+    # before: a second click while the publish ran published again, and the page then showed
+    # that one's "exit 6: another run holds the lock" in place of the publish that worked
+    page.evaluate("""() => { window.__submits = 0;  // count the submits, and keep this page for the count
+        document.querySelector("form.publish").addEventListener("submit", (e) => { window.__submits += 1; e.preventDefault(); }); }""")
+    page.evaluate("document.getElementById('publish').click()")  # the confirm dialog is accepted
+    assert page.evaluate("document.getElementById('publish').disabled")
+    page.evaluate("document.getElementById('publish').click()")
+    assert page.evaluate("window.__submits") == 1
+    page.goto(demo["base"] + "/next")
     page.click("#publish")  # the confirm dialog is accepted
     page.wait_for_selector("#published")
     assert "Published" in page.inner_text("#published")
@@ -183,6 +196,34 @@ def test_weights_page_evaluates_and_previews(page, demo):
     assert "artist_walk counts x" in page.inner_text("#preview-note")  # the walk's shrinkage is said
     assert_safe(page)
     shot(page, "weights")
+    # a second tab saves first: this page's Save is refused (409) instead of writing its old
+    # values of every weight back over that change, and says so on its own line (a preview
+    # ending after the save overwrote the save's message)
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    other = page.context.new_page()
+    other.goto(demo["base"] + "/weights")
+    other.wait_for_selector("#metrics tbody tr")
+    other.locator("#w-year").fill("0.6")
+    other.click("#save")
+    other.locator("#save-status", has_text="saved to").wait_for()
+    page.click("#save")
+    page.locator("#save-status", has_text="changed since this page was opened").wait_for()
+    saved = config.read_text()
+    assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 1.0" in saved, saved  # not this page's 0
+    # an edit by hand shows on the next page; a weight above 2 widens its slider (it was cut to 2)
+    config.write_text(saved.replace("content:\n    weight: 1.0", "content:\n    weight: 3.0"))
+    other.reload()
+    other.wait_for_selector("#metrics tbody tr")
+    assert other.locator("#w-content").get_attribute("max") == "3" and other.input_value("#w-content") == "3"
+    other.close()
+    if before is None:  # the demo is shared by the tests after this one: put its settings back
+        config.unlink()
+    else:
+        config.write_text(before)
+    said = [p for p in page.problems if "status of 409" in p]  # the browser logs the refused save
+    assert len(said) == 1
+    page.problems[:] = [p for p in page.problems if p not in said]
     assert page.problems == []
 
 
@@ -247,6 +288,8 @@ def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo
 
 def test_search_and_similar_as_you_type(page, demo):
     page.goto(demo["base"] + "/search")
+    page.fill("#q", "zzqxjv")
+    page.locator("#status", has_text='No match for "zzqxjv"').wait_for()
     page.fill("#q", "cranberries")
     page.wait_for_selector("#results tbody tr")
     assert "Cranberries" in page.inner_text("#results")
@@ -303,9 +346,9 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert_safe(page)
     shot(page, "discovery")
     # the demo is shared by the tests after this one: put its settings back
-    page.fill('input[data-key="discovery.request_budget"]', "600")
     page.check('input[data-key="discovery.similar_recordings.enabled"]')
-    page.click("#save")
+    page.fill('input[data-key="discovery.request_budget"]', "600")
+    page.press('input[data-key="discovery.request_budget"]', "Enter")  # Enter saves, as in any form (it did nothing)
     page.locator("#status", has_text="saved to").wait_for()
     assert "request_budget: 600" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
     assert page.problems == []
@@ -354,6 +397,10 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     lines = pg.eval_on_selector_all(
         "#curve-legend li", "els => els.map(e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))")
     assert lines and max(lines) < 1.5, lines  # each entry on one line
+    # a run's time on one line ("2026-11-30 07:00 UTC" broke into six: "2026 / -11- / 30 / 11:2 / 2 / UTC")
+    whens = pg.eval_on_selector_all("#runs td.when", "els => els.map(e => { const r = document.createRange(); "
+                                    "r.selectNodeContents(e); return r.getClientRects().length; })")
+    assert whens and set(whens) == {1}, whens
     shot(pg, "next-phone")
     context.close()
     wide = browser.new_context(viewport={"width": 1300, "height": 900})

@@ -485,3 +485,64 @@ def test_the_discovery_cache_state_is_judged_as_the_open_data_cache_uses_its_ans
     assert state["isrc"]["unreadable"] is True and "tracks" not in state
     cache = AnswerCache(tmp_path, ttl, now=now)  # the answers the page calls fresh are the ones a refresh reuses
     assert [k for k in answers if cache.get("similar_artists", k) is not MISSING] == ["a"]
+
+
+def test_a_save_from_a_page_older_than_the_config_file_is_refused_and_a_hand_edit_is_read(tmp_path):
+    # before: the pages kept the settings read at start and every Save wrote all of a page's
+    # values: a second tab, or a page opened before an edit by hand, undid that change silently
+    from recommender.config import load_settings
+    from recommender.errors import ConfigError
+    from recommender.web.context import StaleConfig
+    config = tmp_path / "user.yaml"
+    config.write_text("# mine\nscorers:\n  year:\n    weight: 0.2\n")
+    c = WebContext(load_settings(config, environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=config,
+                   overrides={"cache.dir": str(tmp_path)})
+    opened = c.loaded_version  # two tabs opened the Weights page
+    c.save_weights({"content": 0.5}, version=opened)  # the first saves
+    assert c.loaded_version != opened
+    with pytest.raises(StaleConfig, match="changed since this page was opened"):  # the second is refused
+        c.save_weights({"content": 1.0, "year": 0.6}, version=opened)
+    with pytest.raises(StaleConfig):
+        c.save_discovery({"discovery.request_budget": 10}, version=opened)
+    assert "weight: 0.5" in config.read_text() and "0.6" not in config.read_text() and "request_budget" not in config.read_text()
+    c.save_weights({"year": 0.6}, version=c.loaded_version)  # a reloaded page saves
+    assert c.weights()["content"] == 0.5 and c.weights()["year"] == 0.6
+    # an edit by hand is what the next page shows (it kept showing the values read at start)
+    config.write_text(config.read_text().replace("weight: 0.5", "weight: 3.0"))
+    c.sync_settings()
+    assert c.weights()["content"] == 3.0
+    # a file broken by hand: config.py's one line; the settings read last stay in use
+    good = config.read_text()
+    config.write_text(good + "scorers: [\n")
+    with pytest.raises(ConfigError, match="user.yaml"):
+        c.sync_settings()
+    assert c.weights()["content"] == 3.0
+    config.write_text(good.replace("weight: 3.0", "weight: 2.0"))  # mended: read again
+    c.sync_settings()
+    assert c.weights()["content"] == 2.0
+
+
+def test_runs_say_times_as_status_does_and_keep_the_dry_run_mark(tmp_path):
+    # before: the run log's raw ISO times beside the evaluation's local time without a zone
+    from recommender.config import load_settings
+    from recommender.runlog import record_run
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    record_run(tmp_path, "build-playlist --demo", 0, 0.0, added=50, removed=0, kept=0, requests=31, dry_run=True)
+    info = WebContext(settings, config_file=tmp_path / "user.yaml").runs()
+    run = info["runs"][0]
+    assert run["dry_run"] is True and run["requests"] == 31
+    assert run["when"].endswith(" UTC") and len(run["when"]) == len("2026-11-30 07:00 UTC"), run["when"]
+
+
+def test_the_taste_map_says_how_many_tracks_the_library_has_not_the_sample(tmp_path, monkeypatch):
+    # before: a library larger than the map's sample said "(995 shown of 1000)": of the sample
+    from recommender.config import load_settings
+    from recommender.web import context as web_context
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=6)
+    lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    monkeypatch.setattr(web_context, "MAP_MAX_TRACKS", 12)
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = lib
+    data = c.taste_map()
+    assert len(data["points"]) <= 12 and data["total"] == len(rows) == 24

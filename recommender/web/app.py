@@ -92,8 +92,21 @@ def _headers(response: Response, started: float) -> Response:
 def create_app(ctx, security: Security | None = None) -> Starlette:
     """The app over a ``context.WebContext``."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from markupsafe import Markup
+
+    from ..safetext import terminal_safe
     sec = security or Security()
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+
+    def visible_controls(value: Any) -> Any:
+        """Every ``{{ value }}``: control characters and bidi overrides as visible escapes
+        (``\\u202e``, as the CLI shows them), then autoescaped: ``safetext.html_safe``. A name
+        holding U+202E turned the rest of its line around (the why's words, the artist after it).
+        A value sent back as it is (a form's hidden artist name, the search text) is ``|e``:
+        escaped Markup, passed through whole."""
+        if isinstance(value, Markup):  # tojson's JSON (ASCII, \\u escapes): the script's visibleText() shows its names
+            return value
+        return terminal_safe(value, keep_newlines=True) if isinstance(value, str) else value
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), finalize=visible_controls,
                       autoescape=select_autoescape(("html",), default=True), auto_reload=False)
 
     def render(request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
@@ -115,7 +128,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return _same(given, sec.csrf) and sec.origin_ok(request)
 
     def error_json(exc: RecommenderError) -> JSONResponse:
-        return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status_code=400)
+        return JSONResponse({"error": str(exc), "exit_code": exc.exit_code},
+                            status_code=getattr(exc, "http_status", 400))
 
     # ----- pages ---------------------------------------------------------------------------
     async def index(request: Request) -> Response:
@@ -161,7 +175,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     async def weights_page(request: Request) -> Response:
         return render(request, "weights.html", data={"weights": ctx.weights(), "new_share": ctx.new_share(),
-                                                     "config_file": str(ctx.config_file)})
+                                                     "config_file": str(ctx.config_file),
+                                                     "version": ctx.loaded_version})
 
     async def data_page(request: Request, template: str, compute) -> Response:
         """A page over one computed dict, or the error's one line in its place."""
@@ -169,7 +184,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             data = await run_in_threadpool(compute)
         except RecommenderError as exc:
             return render(request, template, error=str(exc), data=None)
-        return render(request, template, data=data, error=None)
+        return render(request, template, data=data, error=None, version=ctx.loaded_version)
 
     async def discovery_page(request: Request) -> Response:
         return await data_page(request, "discovery.html", ctx.discovery)
@@ -182,11 +197,12 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     async def search_page(request: Request) -> Response:
         return render(request, "lookup.html", page="search", heading="Search", query=request.query_params.get("q", ""),
+                      label="Search your cached tracks",
                       placeholder="title, artist or album (typos forgiven)", columns=["track", "album", "score", ""])
 
     async def similar_page(request: Request) -> Response:
         return render(request, "lookup.html", page="similar", heading="Similar",
-                      query=request.query_params.get("track", ""),
+                      query=request.query_params.get("track", ""), label="Tracks similar to",
                       placeholder="a track: name, id, spotify:track: URI or link", columns=["#", "track", "score", "shares", "why"])
 
     async def runs_page(request: Request) -> Response:
@@ -220,11 +236,12 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     async def api_weights_save(request: Request) -> Response:
         return await json_action(request, lambda b: {
-            "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share")), "path": str(ctx.config_file)})
+            "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share"), version=b.get("version")),
+            "path": str(ctx.config_file), "version": ctx.loaded_version})
 
     async def api_discovery_save(request: Request) -> Response:
-        return await json_action(request, lambda b: {"diff": ctx.save_discovery(b.get("values")),
-                                                     "path": str(ctx.config_file)})
+        return await json_action(request, lambda b: {"diff": ctx.save_discovery(b.get("values"), version=b.get("version")),
+                                                     "path": str(ctx.config_file), "version": ctx.loaded_version})
 
     async def api_mood_export(request: Request) -> Response:
         return await json_action(request, lambda b: ctx.export_mood(
@@ -276,6 +293,12 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return _headers(Response("wrong Host header", status_code=400), started)
         if not request.url.path.startswith("/static/") and not sec.authed(request):
             return _headers(denied(request), started)
+        if request.method == "GET" and request.url.path not in ("/", "") and not request.url.path.startswith(("/static/", "/api/")):
+            try:  # a page shows the config file as it is now (edited by hand, saved in another tab)
+                await run_in_threadpool(ctx.sync_settings)
+            except RecommenderError as exc:
+                return _headers(render(request, "problem.html", heading="Your config file has a problem",
+                                       message=str(exc), page=request.url.path.strip("/")), started)
         try:
             response = await call_next(request)
         except Exception as exc:  # a full disk as the CLI says it; a bug: one line, the details to the log

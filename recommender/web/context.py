@@ -45,6 +45,23 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(v) else round(v, 4)
 
 
+def shown_time(value: Any, default: Any = "") -> str:
+    """A time as `recommend status` says it ('2026-11-30 07:00 UTC'); ``value`` None: now. A
+    value that is no time (a hand-edited run log) is shown as it is (``default``)."""
+    from datetime import timezone
+
+    from ..isotime import time_or_none, utc_now
+    moment = utc_now() if value is None else time_or_none(value)
+    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if moment else str(default if default is not None else "")
+
+
+class StaleConfig(UsageError):
+    """A save from a page opened before the config file last changed (another tab's save, a
+    block, an edit by hand): refused, so that the page's old values do not undo that change."""
+
+    http_status = 409  # the web app's answer: Conflict
+
+
 def _missing(value: Any) -> bool:
     """None, NaN or pandas' NA (the discovery columns may be absent or empty)."""
     import pandas as pd
@@ -73,6 +90,7 @@ class WebContext:
         self._cache: dict[str, Any] = {}
         self.last_publish: dict[str, Any] | None = None
         self.last_evaluation: dict[str, Any] | None = None
+        self.loaded_version = self.config_version()  # the config file the settings were read from
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -101,8 +119,42 @@ class WebContext:
 
     def reload_settings(self) -> None:
         from ..config import load_settings
+        version = self.config_version()  # read first: a change made while loading is seen next time
         self.settings = load_settings(self.config_file if self.config_file.exists() else None,
                                       overrides=self.overrides)
+        self.loaded_version = version
+
+    def config_version(self) -> str:
+        """A fingerprint of the config file's bytes ('' when it does not exist): the pages that
+        save settings carry it, and a save from a page older than the file is refused."""
+        import hashlib
+        try:
+            data = self.config_file.read_bytes()
+        except FileNotFoundError:
+            return ""
+        except OSError as exc:
+            return f"unreadable: {exc.strerror}"
+        return hashlib.sha256(data).hexdigest()[:16]
+
+    def sync_settings(self) -> None:
+        """Reload the settings when the config file changed since they were read (an edit by
+        hand, another program), before a page shows them; a bad file is config.py's one-line
+        ConfigError (the page shows it, the old settings stay until the file is mended)."""
+        if self.config_version() != self.loaded_version:
+            self.reload_settings()
+            self.invalidate()
+
+    def check_version(self, version: Any) -> None:
+        """Refuse a save from a page opened before the config file last changed (``version``:
+        what the page was given; None: a script that does not send one, not checked)."""
+        if version is None or version == self.config_version():
+            return
+        try:
+            self.sync_settings()  # a reload of the page shows the file's values
+        except RecommenderError:
+            pass
+        raise StaleConfig(f"{self.config_file} changed since this page was opened (a save in another tab, a "
+                          "blocked artist or an edit): nothing was saved; reload the page to see its values")
 
     def warm_up(self) -> None:
         """Compute what the pages show (called in a background thread at start)."""
@@ -270,7 +322,7 @@ class WebContext:
         out = res.to_dict()
         out["top_n"] = res.top_n
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
-        out["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        out["when"] = shown_time(None)  # now, in UTC as the run log's times
         self.last_evaluation = out
         return out
 
@@ -285,8 +337,10 @@ class WebContext:
             setup = dataclasses.replace(setup, hidden=setup.hidden[setup.hidden["playlist_id"].astype(str).isin(keep)])
         return setup
 
-    def save_weights(self, weights: dict[str, float], new_share: float | None = None) -> str:
-        """Write the weights like `tune --write` (comments and other keys kept); returns the diff."""
+    def save_weights(self, weights: dict[str, float], new_share: float | None = None, version: Any = None) -> str:
+        """Write the weights like `tune --write` (comments and other keys kept); returns the diff.
+        ``version``: the config file's fingerprint the page was given (``check_version``)."""
+        self.check_version(version)
         self._with(weights, new_share)  # validates
         _path, diff = jobs.write_tuned_weights(self.settings, {k: float(v) for k, v in weights.items()},
                                                path=self.config_file,
@@ -310,6 +364,7 @@ class WebContext:
         known = set(lib.track_ids)
         ids = [t for t in dict.fromkeys(list(items["track_id"].astype(str)) +
                                         list(lib.saved_tracks["track_id"].astype(str))) if t in known]
+        total = len(ids)  # the library's tracks: the page says "N shown of total"
         if len(ids) > MAP_MAX_TRACKS:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
         pl = lib.playlists
@@ -349,7 +404,7 @@ class WebContext:
             radar_features = []
         return {"basis": res.basis, "k": res.k, "silhouette": _num(res.silhouette), "points": points,
                 "clusters": clusters, "features": radar_features, "playlists": playlists,
-                "explained": [_num(v) for v in res.explained_variance], "axes": list(res.axes), "total": len(ids)}
+                "explained": [_num(v) for v in res.explained_variance], "axes": list(res.axes), "total": total}
 
     def export_cluster(self, cluster: int) -> dict[str, Any]:
         """Write one mood cluster to its own private playlist, managed like the main one."""
@@ -477,11 +532,12 @@ class WebContext:
         out["config_file"] = str(self.config_file)
         return out
 
-    def save_discovery(self, values: dict[str, Any]) -> str:
+    def save_discovery(self, values: dict[str, Any], version: Any = None) -> str:
         """Write discovery's settings to the config file (comments kept), as Save on Weights
         does; validated by config.py first. Returns the diff."""
         from ..configfile import set_values
         from .discovery import check_values
+        self.check_version(version)
         changes = check_values(self.settings, values)
         with jobs.writing(self.settings, "web discovery"):
             diff = set_values(self.config_file, changes)
@@ -498,6 +554,7 @@ class WebContext:
         lib = self._cache.get("library")
         info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib,
                       frames_dir=self.settings.frames_dir)
-        info["runs"] = read_runs(self.settings.cache_dir, 50)
+        # as `recommend status` says them: UTC minutes, dry runs marked (the template), requests
+        info["runs"] = [{**r, "when": shown_time(r.get("when"), r.get("when"))} for r in read_runs(self.settings.cache_dir, 50)]
         info["evaluation"] = self.last_evaluation
         return info

@@ -8,17 +8,28 @@ const OTHER = "#bab0ac";
 
 function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
 
+// Control characters and bidi overrides/isolates/marks shown as visible escapes ("\u202e"), as
+// safetext.terminal_safe does for the terminal and the pages' templates: a name holding U+202E
+// would otherwise turn the rest of its line around (the why, an artist after it). Newlines kept.
+const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/g;
+function visibleText(text) {
+  return String(text).replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? "\\x" + code.toString(16).padStart(2, "0") : "\\u" + code.toString(16).padStart(4, "0");
+  });
+}
+
 function el(tag, attrs, text) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (text !== undefined && text !== null) node.textContent = visibleText(text);
   return node;
 }
 
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (text !== undefined && text !== null) node.textContent = visibleText(text);
   return node;
 }
 
@@ -72,7 +83,10 @@ function initNext() {
   form.addEventListener("submit", (e) => {
     const added = document.querySelectorAll("ul.added li:not(.muted)").length;
     const removed = document.querySelectorAll("ul.removed li:not(.muted)").length;
-    if (!window.confirm(`Publish: add ${added} and remove ${removed} tracks in the managed playlist?`)) e.preventDefault();
+    if (!window.confirm(`Publish: add ${added} and remove ${removed} tracks in the managed playlist?`)) { e.preventDefault(); return; }
+    const button = document.getElementById("publish");  // one publish per click: a second would only meet the lock
+    button.disabled = true;
+    button.textContent = "publishing…";
   });
 }
 
@@ -93,7 +107,8 @@ function initWeights() {
   };
   const update = debounce(refresh, 250);
   for (const [name, w] of Object.entries(data.weights)) {
-    addSlider(name, "w-" + name, w, 2, 0.05, (v) => { values[name] = v; update(); });
+    // a saved weight above 2 (a hand edit, tune's grid) widens its slider instead of being cut to 2
+    addSlider(name, "w-" + name, w, Math.max(2, Math.ceil(w)), 0.05, (v) => { values[name] = v; update(); });
   }
   addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; update(); });
   const status = document.getElementById("status");
@@ -110,22 +125,27 @@ function initWeights() {
         status.textContent = `updated in ${fmt(out.seconds, 2)} s`;
       }
     } catch (err) {
-      status.textContent = "error: " + err.message;
+      status.textContent = visibleText("error: " + err.message);
     } finally {
       busy = false;
       if (again) { again = false; refresh(); }
     }
   }
+  // the save's outcome has a line of its own: a preview ending later must not overwrite it
+  const saved = document.getElementById("save-status");
   document.getElementById("save").addEventListener("click", async () => {
-    status.textContent = "saving…";
+    saved.className = "muted";
+    saved.textContent = "saving…";
     try {
-      const out = await postJSON("/api/weights/save", { weights: values, new_share: newShare });
+      const out = await postJSON("/api/weights/save", { weights: values, new_share: newShare, version: data.version });
+      data.version = out.version;  // this page now shows what the file holds
       const pre = document.getElementById("diff");
       pre.hidden = false;
-      pre.textContent = out.diff || "(no change)";
-      status.textContent = "saved to " + out.path;
+      pre.textContent = visibleText(out.diff || "(no change)");
+      saved.textContent = "saved to " + out.path;
     } catch (err) {
-      status.textContent = "error: " + err.message;
+      saved.className = "error";
+      saved.textContent = visibleText("error: " + err.message);
     }
   });
   refresh();
@@ -142,14 +162,14 @@ function showPreview(out) {
   }
   const factors = Object.entries(out.weight_factors || {})
     .map(([name, f]) => `${name} counts x${f} of its slider on your library (few playlists: scorers.${name}.shrink)`);
-  document.getElementById("preview-note").textContent =
+  document.getElementById("preview-note").textContent = visibleText(
     (out.reason ? out.reason : `publishing these weights would add ${out.added} and remove ${out.removed} tracks`)
-    + (factors.length ? `; ${factors.join("; ")}` : "");
+    + (factors.length ? `; ${factors.join("; ")}` : ""));
   const body = document.querySelector("#metrics tbody");
   body.replaceChildren();
   const ev = out.evaluation || {};
   const note = document.getElementById("eval-note");
-  if (ev.error) { note.textContent = ev.error; return; }
+  if (ev.error) { note.textContent = visibleText(ev.error); return; }
   const n = ev.top_n;
   const row = (name, m) => {
     const tr = el("tr");
@@ -179,7 +199,7 @@ function initMap() {
     c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
     c.addEventListener("mouseenter", () => {
       const group = byPlaylist() ? (p.playlist >= 0 ? data.playlists[p.playlist] : "other playlists") : data.clusters[p.cluster].label;
-      hover.textContent = `${p.name} - ${p.artists} (${group})`;
+      hover.textContent = visibleText(`${p.name} - ${p.artists} (${group})`);
     });
     plot.appendChild(c);
     return c;
@@ -222,13 +242,13 @@ function legendItem(colour, text) {
 
 async function exportCluster(c) {
   const status = document.getElementById("export-status");
-  if (!window.confirm(`Write the ${c.size} tracks of "${c.label}" to their own private playlist?`)) return;
+  if (!window.confirm(visibleText(`Write the ${c.size} tracks of "${c.label}" to their own private playlist?`))) return;
   status.textContent = "exporting…";
   try {
     const out = await postJSON("/api/map/export", { cluster: c.cluster });
-    status.textContent = `${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`;
+    status.textContent = visibleText(`${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`);
   } catch (err) {
-    status.textContent = "error: " + err.message;
+    status.textContent = visibleText("error: " + err.message);
   }
 }
 
@@ -268,9 +288,9 @@ function liveQuery(url, delay, render, clear) {
     if (!text) { clear(); status.textContent = ""; return; }
     try {
       const out = await getJSON(url + encodeURIComponent(text));
-      if (mine === seq) status.textContent = render(out);
+      if (mine === seq) status.textContent = visibleText(render(out));
     } catch (err) {
-      if (mine === seq) { clear(); status.textContent = err.message; }
+      if (mine === seq) { clear(); status.textContent = visibleText(err.message); }
     }
   }, delay);
   q.addEventListener("input", run);
@@ -294,7 +314,8 @@ function initSearch() {
       tr.append(trackCell(t), el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
       body.appendChild(tr);
     }
-    return `${out.tracks.length} tracks`;
+    // as `recommend search` says it ("0 tracks" over an empty table read like a broken page)
+    return out.tracks.length ? `${out.tracks.length} tracks` : `No match for "${out.query}" (nothing scored search.min_score or more)`;
   }, () => body.replaceChildren());
 }
 
@@ -302,7 +323,7 @@ function initSimilar() {
   const body = document.querySelector("#results tbody");
   const title = document.getElementById("title");
   liveQuery("/api/similar?track=", 250, (out) => {
-    title.textContent = "Similar to " + out.title;
+    title.textContent = visibleText("Similar to " + out.title);
     body.replaceChildren();
     for (const t of out.tracks) {
       const tr = el("tr");
@@ -345,7 +366,7 @@ function initMoods() {
     const c = svg("circle", { cx: sx(p.valence).toFixed(1), cy: sy(p.energy).toFixed(1), r: 2.5, class: "dot faint",
                               fill: MOOD_COLOURS[p.mood] || OTHER });
     c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
-    c.addEventListener("mouseenter", () => { hover.textContent = `${p.name} - ${p.artists} (${p.mood})`; });
+    c.addEventListener("mouseenter", () => { hover.textContent = visibleText(`${p.name} - ${p.artists} (${p.mood})`); });
     plane.appendChild(c);
   }
   const target = svg("circle", { r: 7, class: "target", visibility: "hidden" });
@@ -366,7 +387,7 @@ function initMoods() {
       target.setAttribute("cx", sx(out.target.valence).toFixed(1));
       target.setAttribute("cy", sy(out.target.energy).toFixed(1));
       target.setAttribute("visibility", "visible");
-      title.textContent = label(out);
+      title.textContent = visibleText(label(out));
       body.replaceChildren();
       for (const t of out.tracks) {
         const tr = el("tr");
@@ -376,7 +397,7 @@ function initMoods() {
       }
       status.textContent = `${out.tracks.length} tracks, nearest first`;
     } catch (err) {
-      if (mine === seq) { body.replaceChildren(); title.textContent = ""; status.textContent = err.message; }
+      if (mine === seq) { body.replaceChildren(); title.textContent = ""; status.textContent = visibleText(err.message); }
     }
   }
   const point = (out) => `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`;
@@ -387,13 +408,13 @@ function initMoods() {
   document.getElementById("mood-export").addEventListener("click", async () => {
     if (!shown) return;
     const target = shown;
-    if (!window.confirm(`Write these ${target.count} tracks to the private playlist "${target.playlist}"?`)) return;
+    if (!window.confirm(visibleText(`Write these ${target.count} tracks to the private playlist "${target.playlist}"?`))) return;
     exportStatus.textContent = "exporting…";
     try {
       const out = await postJSON("/api/moods/export", target.query);
-      exportStatus.textContent = `${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`;
+      exportStatus.textContent = visibleText(`${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`);
     } catch (err) {
-      exportStatus.textContent = "error: " + err.message;
+      exportStatus.textContent = visibleText("error: " + err.message);
     }
   });
   plane.addEventListener("click", (ev) => {
@@ -412,7 +433,8 @@ function initDiscovery() {
   const status = document.getElementById("status");
   const read = (input) => input.type === "checkbox" ? input.checked : Number(input.value);
   const inputs = Array.from(form.querySelectorAll("input[data-key]"));
-  document.getElementById("save").addEventListener("click", async () => {
+  form.addEventListener("submit", async (ev) => {  // the Save button, or Enter in a field
+    ev.preventDefault();
     const values = {};
     for (const input of inputs) {
       if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
@@ -423,13 +445,14 @@ function initDiscovery() {
     }
     status.textContent = "saving…";
     try {
-      const out = await postJSON("/api/discovery/save", { values: values });
+      const out = await postJSON("/api/discovery/save", { values: values, version: form.dataset.version });
+      form.dataset.version = out.version;  // this page now shows what the file holds
       const pre = document.getElementById("diff");
       pre.hidden = false;
-      pre.textContent = out.diff || "(no change)";
+      pre.textContent = visibleText(out.diff || "(no change)");
       status.textContent = "saved to " + out.path + ": takes effect at the next refresh";
     } catch (err) {
-      status.textContent = "error: " + err.message;
+      status.textContent = visibleText("error: " + err.message);
     }
   });
 }
