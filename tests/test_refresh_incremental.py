@@ -4,6 +4,7 @@ the stand-in; the timings live in bench/refresh_speed.py)."""
 from __future__ import annotations
 
 import json
+import time
 
 import pandas as pd
 import pytest
@@ -96,3 +97,23 @@ def test_an_old_track_saved_again_is_listed_once_with_its_new_date(server, tmp_p
     rows = _saved(library)[_saved(library)["track_id"] == again["id"]]
     assert len(rows) == 1 and rows["added_at"].iloc[0] != again["added_at"]
     _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def _stamps(cache) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in sorted(cache.glob("*.parquet"))}
+
+
+def test_a_refresh_rewrites_only_the_frames_that_changed(server, tmp_path):
+    cache = tmp_path / "c"
+    _pull(server, cache)
+    first = _stamps(cache)
+    assert "tracks.parquet" in first and "playlist_items.parquet" in first
+    time.sleep(0.01)  # a rewrite would show in the modification time
+    _pull(server, cache)
+    assert _stamps(cache) == first  # nothing changed on Spotify: no file rewritten
+    server.account.saved_tracks.append({"id": base62_id(f"saved:{SAVED}"), "added_at": days_ago_iso(1, "new")})
+    library, _ = _pull(server, cache)
+    now = _stamps(cache)
+    assert now["saved_tracks.parquet"] != first["saved_tracks.parquet"]
+    assert now["playlist_items.parquet"] == first["playlist_items.parquet"]
+    assert Store(cache).load_library().frames["saved_tracks"].equals(library.frames["saved_tracks"])
