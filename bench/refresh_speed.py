@@ -6,7 +6,7 @@ other owners (their items answer 403), saved tracks, followed artists, top track
 for the three time ranges, drawn from a catalogue with Zipf-like track popularity. The stand-in
 runs in this process on 127.0.0.1; each refresh runs in a child process (``jobs.refresh``, the
 code ``recommend refresh`` runs, discovery off: Spotify only), so that ``peak_mb`` is that
-child's ``ru_maxrss`` (the pull alone, not the stand-in). Three cases, one cache:
+child's peak resident memory (``VmHWM``: the pull alone, not the stand-in). Three cases, one cache:
 
   first      the first refresh, from an empty cache
   unchanged  a second refresh, nothing changed on Spotify
@@ -168,6 +168,18 @@ def requests_by_kind(server) -> dict[str, int]:
 
 
 # ----- one refresh (the child) ----------------------------------------------------------------
+def peak_mb() -> float:
+    """This process's peak resident memory. ``VmHWM`` on Linux: ``ru_maxrss`` of a child starts
+    at its parent's resident size when forked (kept across exec), here the stand-in's account."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def settings_for(api_url: str, accounts_url: str, cache: Path):
     from recommender.config import load_settings
     return load_settings(environ={}, overrides={
@@ -184,15 +196,15 @@ def child(api_url: str, accounts_url: str, cache: Path) -> dict:
 
     import recommender.spotify.gateway  # noqa: F401
     import recommender.spotify.sync  # noqa: F401
-    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # the imports' share of peak_mb
+    base = peak_mb()  # the imports' share of the peak
     start = time.perf_counter()
     library, report = jobs.refresh(settings)
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak = peak_mb()
     store = Store.from_settings(settings)
     files = {p for d in {store.dir, store.frames_dir} for p in d.glob("*") if p.suffix in (".parquet", ".json")}
     files.discard(cache / "spotify-token.json")
-    return {"seconds": round(seconds, 3), "peak_mb": round(peak_kb / 1024, 1), "base_mb": round(base_kb / 1024, 1),
+    return {"seconds": round(seconds, 3), "peak_mb": round(peak, 1), "base_mb": round(base, 1),
             "cache_mb": round(sum(p.stat().st_size for p in files) / 2**20, 2),
             "tracks": len(library.track_ids), "playlists": int(report.playlists),
             "playlists_fetched": int(report.playlists_fetched), "items": int(len(library.playlist_items)),
