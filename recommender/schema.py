@@ -7,6 +7,7 @@ field Spotify no longer sends (``popularity``) is ``<NA>``, never a made-up zero
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 SCHEMA_VERSION = 1
@@ -115,6 +116,11 @@ def empty_frame(name: str) -> pd.DataFrame:
 
 def _as_list(value) -> list:
     """A list from a list, tuple or numpy array (parquet round-trips); [] for anything else."""
+    kind = type(value)  # the two usual kinds first: conform runs this for every row of tracks
+    if kind is list:
+        return value.copy()
+    if kind is np.ndarray and value.ndim == 1:
+        return value.tolist()
     if isinstance(value, str) or value is None:
         return []
     if hasattr(value, "tolist"):

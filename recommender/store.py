@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import errno
+import filecmp
 import json
 import logging
 import os
@@ -62,11 +63,13 @@ SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to
 _SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into
 
 
-def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None, keep_same: bool = False) -> None:
     """Call ``write(tmp_path)`` then move the temporary file over ``path`` atomically.
 
     The file gets ``mode`` when given; else a file that exists keeps its permissions (a 0644
-    config stays 0644) and a new one is 0600.
+    config stays 0644) and a new one is 0600. ``keep_same``: a file that already holds exactly
+    these bytes is left as it is (its modification time too: what is fingerprinted by it, the
+    search index, stays valid).
     """
     path = Path(path)
     make_dirs(path.parent)
@@ -83,6 +86,9 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
         if mode is not None:
             os.chmod(tmp, mode)
         write(Path(tmp))
+        if keep_same and path.exists() and filecmp.cmp(tmp, path, shallow=False):
+            Path(tmp).unlink()
+            return
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -277,7 +283,9 @@ class Store:
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)
         home = self._home(name)
-        atomic_write(home, lambda p: df.to_parquet(p, index=False))
+        # an unchanged frame keeps its file (and modification time): a refresh that changed
+        # one frame rewrites one file, and the search index built from tracks stays valid
+        atomic_write(home, lambda p: df.to_parquet(p, index=False), keep_same=True)
         self.unreadable.discard(name)
         legacy = self.frames_dir / f"{name}.parquet"
         if legacy != home:

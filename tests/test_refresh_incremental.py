@@ -1,0 +1,119 @@
+"""The refresh at a heavy user's scale, in miniature: what a second pull may skip (counted at
+the stand-in; the timings live in bench/refresh_speed.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from recommender.standins.spotify import Account, StandinServer, base62_id, days_ago_iso
+from recommender.spotify.sync import refresh_library
+from recommender.store import Store
+
+from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+from conftest import FIXTURES
+
+SAVED = 130  # three pages of saved tracks
+
+
+def _account() -> Account:
+    data = json.loads((FIXTURES / "small_account.json").read_text(encoding="utf-8"))
+    album = next(iter(data["albums"]))
+    artist = data["albums"][album]["artist_ids"][0]
+    for i in range(SAVED + 20):
+        data["tracks"][base62_id(f"saved:{i}")] = {"name": f"Saved {i}", "artist_ids": [artist],
+                                                  "album_id": album, "duration_ms": 200000}
+    data["saved_tracks"] = [{"id": base62_id(f"saved:{i}"), "added_at": days_ago_iso(10 + i, f"s{i}")}
+                            for i in range(SAVED)]
+    return Account.from_dict(data)
+
+
+@pytest.fixture
+def server():
+    with StandinServer(_account()) as s:
+        yield s
+
+
+def _pull(server, cache):
+    settings = settings_for(server, cache, **{"refresh.discovery_artists": 0})
+    save_login(server, cache)
+    server.clear_requests()
+    library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
+    pages = [r for r in api_requests(server, "GET") if r.path == "/v1/me/tracks"]
+    return library, len(pages)
+
+
+def _saved(library) -> pd.DataFrame:
+    return library.frames["saved_tracks"].reset_index(drop=True)
+
+
+def _same_as_a_clean_pull(server, tmp_path, library) -> None:
+    clean, pages = _pull(server, tmp_path / "clean")
+    assert pages == -(-len(server.account.saved_tracks) // 50)
+    pd.testing.assert_frame_equal(_saved(library), _saved(clean))
+    assert set(clean.tracks["track_id"]) == set(library.tracks["track_id"])
+
+
+def test_an_unchanged_saved_list_costs_one_page_not_all(server, tmp_path):
+    first, pages = _pull(server, tmp_path / "c")
+    assert pages == 3 and len(_saved(first)) == SAVED
+    second, pages = _pull(server, tmp_path / "c")
+    assert pages == 1
+    pd.testing.assert_frame_equal(_saved(second), _saved(first))
+    assert set(second.tracks["track_id"]) == set(first.tracks["track_id"])
+
+
+def test_new_saves_are_read_down_to_the_newest_cached_one(server, tmp_path):
+    _pull(server, tmp_path / "c")
+    for i in range(SAVED, SAVED + 5):
+        server.account.saved_tracks.append({"id": base62_id(f"saved:{i}"), "added_at": days_ago_iso(1, f"n{i}")})
+    library, pages = _pull(server, tmp_path / "c")
+    assert pages == 1 and len(_saved(library)) == SAVED + 5
+    assert list(_saved(library)["track_id"][:5]) == sorted(
+        (base62_id(f"saved:{i}") for i in range(SAVED, SAVED + 5)),
+        key=lambda t: next(s["added_at"] for s in server.account.saved_tracks if s["id"] == t), reverse=True)
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_an_old_track_unsaved_is_noticed_by_the_count_and_the_list_read_in_full(server, tmp_path):
+    _pull(server, tmp_path / "c")
+    gone = server.account.saved_tracks.pop(100)["id"]  # on the third page
+    server.account.saved_tracks.append({"id": base62_id(f"saved:{SAVED}"), "added_at": days_ago_iso(1, "new")})
+    library, pages = _pull(server, tmp_path / "c")
+    assert pages == 3
+    assert gone not in set(_saved(library)["track_id"]) and len(_saved(library)) == SAVED
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_an_old_track_saved_again_is_listed_once_with_its_new_date(server, tmp_path):
+    _pull(server, tmp_path / "c")
+    again = server.account.saved_tracks.pop(120)
+    server.account.saved_tracks.append({"id": again["id"], "added_at": days_ago_iso(1, "again")})
+    library, pages = _pull(server, tmp_path / "c")
+    assert pages == 1
+    rows = _saved(library)[_saved(library)["track_id"] == again["id"]]
+    assert len(rows) == 1 and rows["added_at"].iloc[0] != again["added_at"]
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def _stamps(cache) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in sorted(cache.glob("*.parquet"))}
+
+
+def test_a_refresh_rewrites_only_the_frames_that_changed(server, tmp_path):
+    cache = tmp_path / "c"
+    _pull(server, cache)
+    first = _stamps(cache)
+    assert "tracks.parquet" in first and "playlist_items.parquet" in first
+    time.sleep(0.01)  # a rewrite would show in the modification time
+    _pull(server, cache)
+    assert _stamps(cache) == first  # nothing changed on Spotify: no file rewritten
+    server.account.saved_tracks.append({"id": base62_id(f"saved:{SAVED}"), "added_at": days_ago_iso(1, "new")})
+    library, _ = _pull(server, cache)
+    now = _stamps(cache)
+    assert now["saved_tracks.parquet"] != first["saved_tracks.parquet"]
+    assert now["playlist_items.parquet"] == first["playlist_items.parquet"]
+    assert Store(cache).load_library().frames["saved_tracks"].equals(library.frames["saved_tracks"])
