@@ -16,6 +16,22 @@ OPEN_DATA_ENV = ("RECOMMENDER_LISTENBRAINZ_API_URL", "RECOMMENDER_LISTENBRAINZ_L
 
 
 @pytest.fixture(scope="session", autouse=True)
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """The suite sees Ctrl-C as a terminal run does, however it was started: a shell script's
+    `pytest &` starts it with SIGINT ignored, which every child process inherits (and Python
+    then installs no KeyboardInterrupt handler), so the tests that press Ctrl-C on a stand-in
+    or `recommend web` would wait for a stop that never comes."""
+    import signal
+    old = signal.getsignal(signal.SIGINT)
+    if old is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def no_real_open_data() -> Iterator[None]:
     """No test may reach the real MusicBrainz or ListenBrainz: every run that does not set its
     own URLs talks to empty-world stand-ins on 127.0.0.1 (their answers: nothing known)."""

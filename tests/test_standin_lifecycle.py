@@ -31,8 +31,7 @@ def busy_port() -> socket.socket:
 
 
 # ----- `recommend standin` ----------------------------------------------------------------------
-DEADLINE = 120  # seconds: a stand-in process or serve_forever still running by then fails its test
-# (generous: it only bounds a hang; a loaded two-core machine once took over 60 s to start and stop one)
+DEADLINE = 60  # seconds: a stand-in process or serve_forever still running by then fails its test
 
 
 def standin_process(code: str | None = None) -> subprocess.Popen:
