@@ -562,17 +562,35 @@ def _mpl(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def _wrap(text: str, width: int) -> str:
+    """``text`` wrapped onto lines of at most ``width`` characters (a longer word is split)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
     """Write a PNG scatter of the clusters (PCA x, y; one colour per cluster, labelled in
     the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
+    fig = cluster_figure(result, title)
+    path = Path(path)
+    from .store import atomic_write
+    # a run stopped half way keeps the old plot; "tight" keeps the legend beside the axes in the image
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    return path
+
+
+def cluster_figure(result: MoodClusters, title: str | None = None):
+    """The matplotlib Figure ``plot_clusters`` saves: the legend (each cluster's words and
+    size, then each source playlist's marker) beside the axes, never over the points, and the
+    title and long names wrapped so that no text runs out of the image."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         from .paths import install_hint
         raise UsageError(f"plotting needs matplotlib: {install_hint('report')} (or pip install matplotlib)") from None
-    path = Path(path)
-    fig = Figure(figsize=(7, 5), dpi=100)
+    fig = Figure(figsize=(9, 5.5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     t = result.tracks[result.tracks["cluster"] >= 0]
@@ -589,19 +607,20 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
                 colours.setdefault(c, pts.get_facecolor()[0])
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
-                      label=_mpl(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})")) for c in sorted(colours)]
+                      label=_mpl(_wrap(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})", 34)))
+               for c in sorted(colours)]
     if len(sources) > 1:
-        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(p)) for p in sources]
+        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(_wrap(p, 34)))
+                    for p in sources]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
-    ax.set_title(_mpl(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)"))
-    ax.legend(handles=handles, fontsize=8, loc="best")
+    ax.set_title(_mpl(_wrap(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70)),
+                 fontsize=11)
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    from .store import atomic_write
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))  # a run stopped half way keeps the old plot
-    return path
+    return fig
 
 
 # ----- classifier ---------------------------------------------------------------------------

@@ -486,3 +486,27 @@ def test_text_features_skip_the_function_words_the_content_why_skips():
     from recommender.moods import _text_vectorizer
     vocab = set(_text_vectorizer().fit(["Der Tag und die Nacht", "Das Lied der Nacht", "Dos Mundos"]).vocabulary_)
     assert vocab == {"tag", "die", "nacht", "lied", "mundos"}
+
+
+def test_the_plot_keeps_its_legend_off_the_points_and_its_title_in_the_image(tmp_path):
+    # before: the legend sat over the points ("best" found no empty corner) and a title naming
+    # three playlists ran past the right edge of the PNG, cut off mid-word
+    pytest.importorskip("matplotlib")
+    from recommender.moods import cluster_figure, cluster_playlists
+    lib, party, ballads = two_group_audio_library()
+    long = "A playlist a stranger named at great length, " * 4
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": [long, "Ballads"]})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
+    fig = cluster_figure(res)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))
+    title = ax.title.get_window_extent(renderer)
+    assert 0 <= title.x0 and title.x1 <= fig.bbox.x1
+    assert max(len(line) for line in ax.get_title().splitlines()) <= 70
+    assert all(len(line) <= 34 for t in ax.get_legend().get_texts() for line in t.get_text().splitlines())
+    assert plot_clusters(res, tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
