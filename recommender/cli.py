@@ -1351,13 +1351,17 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
         df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, evaluate=evaluate,
                               **_mood_kwargs(settings))
         bar("training the mood classifier", 1, 1)
-    report = df.attrs.get("report")
+    report, untested = df.attrs.get("report"), df.attrs.get("untested")
     if as_json:
-        _print_json({"classifier": report.to_dict() if report else None,
+        _print_json({"classifier": report.to_dict() if report else None, "untested": untested,
                      "tracks": json.loads(df.to_json(orient="records"))})
         return
-    if report is None and (df["source"] == "audio").all():
+    if report is None and (df["source"] == "audio").all() and not untested:
         typer.echo("every track has audio features: no mood to predict (--evaluate tests the classifier anyway)")
+    if untested:  # too few tracks with features to test it: say so, not a silent "no mood"
+        unknown = int((df["source"] == "unknown").sum())
+        _console().print(_safe(f"mood classifier not used, it cannot be tested: {untested}"
+                               + (f"; {unknown} tracks without audio features get no mood" if unknown else "")))
     if report is not None:
         verdict = ("used for the tracks without audio features" if report.useful else
                    f"NOT used: it does not beat the baseline by {report.margin:.0%} with p < {report.alpha:g}; "
@@ -1371,7 +1375,9 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
                     ["true"] + list(conf.columns), set())
     _print_rows(mood_counts(df), "Tracks per mood (audio: from audio features; predicted: by the classifier)",
                 ["mood", "audio", "predicted", "total"], {"mood"})
-    _print_rows(df.head(limit).to_dict("records"), f"first {limit} tracks",
+    shown = [{**r, "mood": r["mood"] if isinstance(r["mood"], str) else "no mood"}  # not "nan"
+             for r in df.head(limit).to_dict("records")]
+    _print_rows(shown, f"first {limit} tracks",
                 ["name", "artists", "mood", "source", "confidence"], {"name", "artists", "mood"},
                 drop=("confidence", "source"))
 

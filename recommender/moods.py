@@ -854,7 +854,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     the majority baseline on held-out tracks (``evaluate_classifier`` with ``margin``);
     otherwise those tracks get no mood (source "unknown"). ``attrs["report"]`` holds the
     ClassifierReport (None when every track has features, unless ``evaluate``, or when there
-    are too few to test).
+    are too few to test: then ``attrs["untested"]`` says why, else it is None).
     A classifier that is not fitted yet is fitted on the library (default: ``MoodClassifier``
     with these thresholds). Columns: track_id, mood, source, confidence, name, artists
     (tracks frame order). Raises NotEnoughData when no track has audio features.
@@ -875,12 +875,14 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     out["confidence"] = np.where(out["mood"].notna(), 1.0, np.nan)
     missing = out.loc[out["mood"].isna(), "track_id"].tolist()
     report = None
+    untested = None
     if missing or evaluate:
         clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
         try:
             report = evaluate_classifier(library, clf, test_size=test_size, margin=margin)
         except NotEnoughData as exc:
             log.info("mood classifier not tested: %s", exc)
+            untested = str(exc)
         if report is not None and report.useful and missing:
             if not hasattr(clf, "model_"):
                 clf.fit(library)
@@ -892,4 +894,5 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     out["name"] = display["name"]
     out["artists"] = display["artists"]
     out.attrs["report"] = report
+    out.attrs["untested"] = untested
     return out
