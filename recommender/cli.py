@@ -1319,7 +1319,8 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit)
-    title = f"Tracks nearest valence {valence:g}, energy {energy:g}" if point else f"Tracks for a {mood} mood"
+    # the names the list is exported under: "calm" for --mood chill or Calm, never "-0" for --valence -0
+    title = f"Tracks nearest {name}" if point else f"Tracks for a {name} mood"
     exported = []
     if export:
         from .moodexport import export_job

@@ -187,3 +187,17 @@ def test_moods_classify_with_too_few_features_says_why_nothing_is_predicted(tmp_
     res = json.loads(run(["moods", "classify", "--dataset", str(path), "--json"], tmp_path).stdout)
     assert res["classifier"] is None and "at least 8" in res["untested"]
     assert sum(t["source"] == "unknown" for t in res["tracks"]) == 4
+
+
+def test_moods_recommend_titles_the_list_by_the_name_it_is_exported_under(data, tmp_path):
+    # before: "Tracks for a Chill mood" (the input as typed, while the list and its export are
+    # "calm"), and --valence -0 gave "valence -0" here and a playlist "valence -0.00, ..." of
+    # its own beside "valence 0.00, ..."
+    from recommender.moodexport import point_name
+    out = run(["moods", "recommend", "--mood", "Chill", "--dataset", str(data)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert "Tracks for a calm mood" in out.stdout
+    out = run(["moods", "recommend", "--valence", "-0", "--energy", "1", "--dataset", str(data)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert "Tracks nearest valence 0.00, energy 1.00" in out.stdout and "-0" not in out.stdout
+    assert point_name(-0.0, 1.0) == point_name(0.0, 1.0) == "valence 0.00, energy 1.00"
