@@ -1261,8 +1261,9 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
     title = f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette {sil}{note}"
-    cols = [c for c in ("cluster", "size", "label") if c in res.clusters.columns]
-    _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label")
+    # a mood in words and in the numbers behind them: the cluster's mean valence and energy
+    cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
+    _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))
     labels = res.names()
     tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
     for r in tracks:

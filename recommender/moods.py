@@ -56,6 +56,9 @@ QUALIFIERS = {"danceability": ("danceable", "not danceable"), "acousticness": ("
               "instrumentalness": ("instrumental", "vocal"), "speechiness": ("spoken", None),
               "liveness": ("live", None), "tempo": ("fast", "slow"), "loudness": ("loud", "quiet")}
 QUALIFIER_Z = 0.75
+# Without --k, a k whose smallest cluster holds under this share of the tracks (or under 2) is
+# not chosen: a handful of outliers is no mood to name or export.
+MIN_CLUSTER_SHARE = 0.05
 PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
                "(a CSV with track_id, valence, energy, ... columns)")
@@ -414,7 +417,9 @@ def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
                      ) -> tuple[int, np.ndarray, float | None, dict[int, float]]:
     """k-means labels of the rows of X: with ``k`` given, that many clusters (at most the
     number of distinct rows); else the best mean silhouette over 2..max_clusters (ties: the
-    smaller k). Returns (k, labels, silhouette or None, {k tried: silhouette})."""
+    smaller k) among the k whose every cluster holds at least MIN_CLUSTER_SHARE of the rows
+    (at least 2), over every k when none does. Returns (k, labels, silhouette or None,
+    {k tried: silhouette})."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
@@ -422,15 +427,21 @@ def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
     distinct = len(np.unique(np.round(X, 9), axis=0))
     silhouettes: dict[int, float] = {}
     if k is None:
-        best_k, best_labels, best_s = 1, np.zeros(n, dtype=int), None
+        smallest = max(2, int(np.ceil(MIN_CLUSTER_SHARE * n)))
+        best: dict[bool, tuple] = {}  # every cluster big enough? -> (k, labels, silhouette)
         for kk in range(2, min(max_clusters, n - 1, distinct) + 1):
             labels = KMeans(n_clusters=kk, n_init=10, random_state=seed).fit_predict(X)
             if len(set(labels)) < 2:
                 continue
             s = float(silhouette_score(X, labels))
             silhouettes[kk] = s
-            if best_s is None or s > best_s + 1e-12:
-                best_k, best_labels, best_s = kk, labels, s
+            # a "mood" of 2 tracks out of 69 is a pair of outliers, not a mood: chosen only when every k has one
+            big = bool(np.bincount(labels).min() >= smallest)
+            if big not in best or s > best[big][2] + 1e-12:
+                best[big] = (kk, labels, s)
+        if not best:
+            return 1, np.zeros(n, dtype=int), None, silhouettes
+        best_k, best_labels, best_s = best.get(True) or best[False]
         return best_k, best_labels, best_s, silhouettes
     k = min(k, distinct)
     labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(X) if k > 1 else np.zeros(n, dtype=int)

@@ -201,3 +201,16 @@ def test_moods_recommend_titles_the_list_by_the_name_it_is_exported_under(data, 
     assert out.exit_code == 0, out.stderr
     assert "Tracks nearest valence 0.00, energy 1.00" in out.stdout and "-0" not in out.stdout
     assert point_name(-0.0, 1.0) == point_name(0.0, 1.0) == "valence 0.00, energy 1.00"
+
+
+def test_moods_cluster_shows_each_moods_mean_valence_and_energy(data, tmp_path):
+    # before: the moods table said "energetic/intense" and "energetic/intense, quiet" with no
+    # number behind the words; --json had the means, the table did not
+    out = run(["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    header = next(line for line in out.stdout.splitlines() if "label" in line)
+    assert "valence" in header and "energy" in header
+    res = json.loads(run(["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2", "--json"],
+                         tmp_path).stdout)
+    means = {f"{c['valence']:.3f}" for c in res["clusters"]}
+    assert all(m in out.stdout for m in means)

@@ -510,3 +510,17 @@ def test_the_plot_keeps_its_legend_off_the_points_and_its_title_in_the_image(tmp
     assert max(len(line) for line in ax.get_title().splitlines()) <= 70
     assert all(len(line) <= 34 for t in ax.get_legend().get_texts() for line in t.get_text().splitlines())
     assert plot_clusters(res, tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cluster_count_is_not_chosen_for_a_pair_of_outliers():
+    # before: the demo's "Brand New EDM" (69 tracks) came out as 5 moods, one of them 2 tracks
+    # ("happy/upbeat, fast, acoustic (2)"): the best silhouette isolated a pair of outliers
+    from recommender.moods import _choose_clusters
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal((0, 0), 1, (30, 2)), rng.normal((10, 0), 1, (30, 2)), rng.normal((5, 12), 0.3, (2, 2))])
+    k, labels, _, silhouettes = _choose_clusters(X, None, 6, 0)
+    assert max(silhouettes, key=silhouettes.get) == 3  # the pair alone scores best...
+    assert k == 2 and np.bincount(labels).min() >= 4  # ...but is no mood
+    assert _choose_clusters(X, 3, 6, 0)[0] == 3  # a k asked for is a k given
+    tiny = np.vstack([np.zeros((3, 2)), np.ones((3, 2)) * 5, [[20, 20]]])  # every k has a lone track
+    assert _choose_clusters(tiny, None, 3, 0)[0] in (2, 3)
