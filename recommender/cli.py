@@ -1170,7 +1170,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                                                                    "similar.same_artist).")] = None,
                 dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
-    features when present); each recording once."""
+    features when present); each song once, never another version of the seed."""
     from . import libsource
     from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
