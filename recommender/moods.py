@@ -250,8 +250,10 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     feats = audio_features(library)
     if track_id not in set(library.track_ids):
         raise UsageError(f"track {track_id} is not in {where.library}; pick one with `{where.search}`")
-    if track_id not in feats.index:
-        raise NotEnoughData(f"track {track_id} has no valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
+    if track_id not in feats.index:  # named: free text may have found another track than the one meant
+        t = track_display(library, [track_id]).iloc[0]
+        raise NotEnoughData(f"track {t['name']!r} by {t['artists'] or 'no artist'} ({track_id}) has no "
+                            f"valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
     sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
     out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
     seed = track_display(library, [track_id]).iloc[0]

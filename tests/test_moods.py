@@ -524,3 +524,13 @@ def test_cluster_count_is_not_chosen_for_a_pair_of_outliers():
     assert _choose_clusters(X, 3, 6, 0)[0] == 3  # a k asked for is a k given
     tiny = np.vstack([np.zeros((3, 2)), np.ones((3, 2)) * 5, [[20, 20]]])  # every k has a lone track
     assert _choose_clusters(tiny, None, 3, 0)[0] in (2, 3)
+
+
+def test_mood_neighbours_of_a_track_without_features_names_it():
+    # before: "track t000…8 has no valence/energy": free text ("moods near 'song 6'") may find
+    # another track than the one meant, and the id alone did not say which it found
+    from recommender.moods import mood_neighbours
+    rows = corner_rows(per_mood=2)
+    rows.append({"track_id": tid(50), "name": "Quiet Storm", "artist": "Nobody Known", "album": "LP"})
+    with pytest.raises(NotEnoughData, match=rf"'Quiet Storm' by Nobody Known \({tid(50)}\) has no valence"):
+        mood_neighbours(make_library(rows), tid(50))
