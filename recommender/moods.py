@@ -56,6 +56,9 @@ QUALIFIERS = {"danceability": ("danceable", "not danceable"), "acousticness": ("
               "instrumentalness": ("instrumental", "vocal"), "speechiness": ("spoken", None),
               "liveness": ("live", None), "tempo": ("fast", "slow"), "loudness": ("loud", "quiet")}
 QUALIFIER_Z = 0.75
+# Qualifiers left out of a mood's label because they read as its opposite: Spotify gives rain
+# and white noise high energy at -25 dB, and "energetic/intense, quiet" says nothing.
+CONTRADICTS = {"happy": ("quiet",), "energetic": ("quiet",), "calm": ("loud",), "sad": ("loud",)}
 # Without --k, a k whose smallest cluster holds under this share of the tracks (or under 2) is
 # not chosen: a handful of outliers is no mood to name or export.
 MIN_CLUSTER_SHARE = 0.05
@@ -548,7 +551,7 @@ def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: 
             if zval < QUALIFIER_Z or f not in QUALIFIERS or len(words) == 2:
                 continue
             word = QUALIFIERS[f][0] if zmean[f] > 0 else QUALIFIERS[f][1]
-            if word:
+            if word and word not in CONTRADICTS.get(mood, ()):
                 words.append(word)
         label = ", ".join([MOOD_LABELS[mood]] + words)
         rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "mood": mood, **mean.to_dict()})

@@ -534,3 +534,25 @@ def test_mood_neighbours_of_a_track_without_features_names_it():
     rows.append({"track_id": tid(50), "name": "Quiet Storm", "artist": "Nobody Known", "album": "LP"})
     with pytest.raises(NotEnoughData, match=rf"'Quiet Storm' by Nobody Known \({tid(50)}\) has no valence"):
         mood_neighbours(make_library(rows), tid(50))
+
+
+def test_a_mood_label_never_pairs_energetic_with_quiet():
+    # before: the demo's rain and jungle sounds (energy 0.61 at -25 dB) were the mood
+    # "energetic/intense, quiet, instrumental"; the loudness word that reads as the opposite of
+    # the mood is left out, the others stay
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(12):  # loud rock: energetic
+        rows.append({"track_id": tid(i), "name": f"rock {i}", "artist": "r", "valence": 0.3 + rng.normal(0, .02),
+                     "energy": 0.85 + rng.normal(0, .02), "loudness": -5 + rng.normal(0, .5),
+                     "instrumentalness": 0.0})
+    for i in range(12, 20):  # rain noise: energetic too, but very quiet and instrumental
+        rows.append({"track_id": tid(i), "name": f"rain {i}", "artist": "n", "valence": 0.05 + rng.normal(0, .02),
+                     "energy": 0.65 + rng.normal(0, .02), "loudness": -25 + rng.normal(0, .5),
+                     "instrumentalness": 0.9})
+    ids = [r["track_id"] for r in rows]
+    res = cluster_playlist(make_library(rows, {"p" * 22: ids}), "p" * 22, k=2)
+    labels = set(res.clusters["label"])
+    assert all(label.startswith("energetic/intense") for label in labels)
+    assert not any("quiet" in label for label in labels)
+    assert "energetic/intense, instrumental" in labels
