@@ -1170,7 +1170,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                                                                    "similar.same_artist).")] = None,
                 dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
-    features when present); each recording once."""
+    features when present); each song once, never another version of the seed."""
     from . import libsource
     from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
@@ -1261,8 +1261,9 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
     title = f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette {sil}{note}"
-    cols = [c for c in ("cluster", "size", "label") if c in res.clusters.columns]
-    _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label")
+    # a mood in words and in the numbers behind them: the cluster's mean valence and energy
+    cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
+    _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))
     labels = res.names()
     tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
     for r in tracks:
@@ -1319,7 +1320,8 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit)
-    title = f"Tracks nearest valence {valence:g}, energy {energy:g}" if point else f"Tracks for a {mood} mood"
+    # the names the list is exported under: "calm" for --mood chill or Calm, never "-0" for --valence -0
+    title = f"Tracks nearest {name}" if point else f"Tracks for a {name} mood"
     exported = []
     if export:
         from .moodexport import export_job
@@ -1351,13 +1353,17 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
         df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, evaluate=evaluate,
                               **_mood_kwargs(settings))
         bar("training the mood classifier", 1, 1)
-    report = df.attrs.get("report")
+    report, untested = df.attrs.get("report"), df.attrs.get("untested")
     if as_json:
-        _print_json({"classifier": report.to_dict() if report else None,
+        _print_json({"classifier": report.to_dict() if report else None, "untested": untested,
                      "tracks": json.loads(df.to_json(orient="records"))})
         return
-    if report is None and (df["source"] == "audio").all():
+    if report is None and (df["source"] == "audio").all() and not untested:
         typer.echo("every track has audio features: no mood to predict (--evaluate tests the classifier anyway)")
+    if untested:  # too few tracks with features to test it: say so, not a silent "no mood"
+        unknown = int((df["source"] == "unknown").sum())
+        _console().print(_safe(f"mood classifier not used, it cannot be tested: {untested}"
+                               + (f"; {unknown} tracks without audio features get no mood" if unknown else "")))
     if report is not None:
         verdict = ("used for the tracks without audio features" if report.useful else
                    f"NOT used: it does not beat the baseline by {report.margin:.0%} with p < {report.alpha:g}; "
@@ -1371,7 +1377,9 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
                     ["true"] + list(conf.columns), set())
     _print_rows(mood_counts(df), "Tracks per mood (audio: from audio features; predicted: by the classifier)",
                 ["mood", "audio", "predicted", "total"], {"mood"})
-    _print_rows(df.head(limit).to_dict("records"), f"first {limit} tracks",
+    shown = [{**r, "mood": r["mood"] if isinstance(r["mood"], str) else "no mood"}  # not "nan"
+             for r in df.head(limit).to_dict("records")]
+    _print_rows(shown, f"first {limit} tracks",
                 ["name", "artists", "mood", "source", "confidence"], {"name", "artists", "mood"},
                 drop=("confidence", "source"))
 

@@ -241,7 +241,9 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
 
     Candidates are all other library tracks. With ``exclude_same_song`` another copy of the
     same recording (same ISRC, or same normalised title + first artist: ``pipeline.dedupe``)
-    is never suggested, and the result holds each recording once (its best-scored copy).
+    or another version of the seed's song by its artist (a remix, another remaster:
+    ``_distinct_songs``) is never suggested, and the result holds each song once (its
+    best-scored version).
     ``same_artist`` > 0 keeps at most that many tracks per (first) artist, the seed's artist
     included; 0 = no limit. ``extra`` adds similarity sources (name -> SimilaritySource, e.g.
     open-data "listened together" relations) blended like scorers, weight ``weights[name]``
@@ -284,6 +286,8 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     ranked = ranked.sort_values(["score", "track_id"], ascending=[False, True])
     if exclude_same_song:  # one copy of each recording (the best-scored), never the seed's
         ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=[track_id])]
+        ranked = ranked[_distinct_songs(library, track_id, ranked["track_id"], display["name"],
+                                        window=max(300, 30 * n))]
     if same_artist and same_artist > 0:
         ranked = ranked[_artist_cap(library, ranked["track_id"], same_artist)]
     ranked = ranked.head(max(n, 0))
@@ -316,6 +320,29 @@ def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Ite
     banned[:len(exclude)] = True
     alive = dedupe(codes, np.zeros(len(rows), dtype=bool), banned)
     return alive[len(exclude):]
+
+
+def _distinct_songs(library: Library, track_id: str, track_ids: Sequence[str], names: pd.Series,
+                    window: int) -> np.ndarray:
+    """Bool per id of ``track_ids`` (best first): not another version of the seed's song and
+    the first version of its own song among the first ``window`` ids (the rest are kept). A
+    song is a first artist (``artists.artist_key``) + the title without its version
+    decorations (``core_title``): "Despacito - Remix" is a version of "Despacito" by Luis
+    Fonsi, "Bohemian Rhapsody - 2011 Remaster" of "Bohemian Rhapsody - 2011 Mix". Not copies
+    of one recording (``distinct_recordings`` finds those) but not other songs either, and
+    "tracks like this one" lists other songs. ``names``: track name by track id."""
+    ids = [str(t) for t in track_ids]
+    keep = np.ones(len(ids), dtype=bool)
+    head = [track_id] + ids[:window]
+    titles = [fold(core_title(str(names.get(t, "")))) for t in head]
+    keys = first_artist_keys(library, head)
+    seen = {(keys[0], titles[0])} if keys[0] is not None and titles[0] else set()
+    for i, song in enumerate(zip(keys[1:], titles[1:])):
+        if song[0] is None or not song[1]:
+            continue
+        keep[i] = song not in seen
+        seen.add(song)
+    return keep
 
 
 def _artist_cap(library: Library, track_ids: pd.Series, cap: int) -> np.ndarray:

@@ -73,7 +73,7 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
 
 def point_name(valence: float, energy: float) -> str:
     """The mood name of a point of the plane (`moods recommend --valence --energy --export`)."""
-    return f"valence {valence:.2f}, energy {energy:.2f}"
+    return f"valence {valence + 0.0:.2f}, energy {energy + 0.0:.2f}"  # + 0.0: -0 is 0, one playlist
 
 
 def export_job(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False,

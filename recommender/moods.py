@@ -56,6 +56,12 @@ QUALIFIERS = {"danceability": ("danceable", "not danceable"), "acousticness": ("
               "instrumentalness": ("instrumental", "vocal"), "speechiness": ("spoken", None),
               "liveness": ("live", None), "tempo": ("fast", "slow"), "loudness": ("loud", "quiet")}
 QUALIFIER_Z = 0.75
+# Qualifiers left out of a mood's label because they read as its opposite: Spotify gives rain
+# and white noise high energy at -25 dB, and "energetic/intense, quiet" says nothing.
+CONTRADICTS = {"happy": ("quiet",), "energetic": ("quiet",), "calm": ("loud",), "sad": ("loud",)}
+# Without --k, a k whose smallest cluster holds under this share of the tracks (or under 2) is
+# not chosen: a handful of outliers is no mood to name or export.
+MIN_CLUSTER_SHARE = 0.05
 PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
                "(a CSV with track_id, valence, energy, ... columns)")
@@ -247,8 +253,10 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     feats = audio_features(library)
     if track_id not in set(library.track_ids):
         raise UsageError(f"track {track_id} is not in {where.library}; pick one with `{where.search}`")
-    if track_id not in feats.index:
-        raise NotEnoughData(f"track {track_id} has no valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
+    if track_id not in feats.index:  # named: free text may have found another track than the one meant
+        t = track_display(library, [track_id]).iloc[0]
+        raise NotEnoughData(f"track {t['name']!r} by {t['artists'] or 'no artist'} ({track_id}) has no "
+                            f"valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
     sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
     out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
     seed = track_display(library, [track_id]).iloc[0]
@@ -414,7 +422,9 @@ def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
                      ) -> tuple[int, np.ndarray, float | None, dict[int, float]]:
     """k-means labels of the rows of X: with ``k`` given, that many clusters (at most the
     number of distinct rows); else the best mean silhouette over 2..max_clusters (ties: the
-    smaller k). Returns (k, labels, silhouette or None, {k tried: silhouette})."""
+    smaller k) among the k whose every cluster holds at least MIN_CLUSTER_SHARE of the rows
+    (at least 2), over every k when none does. Returns (k, labels, silhouette or None,
+    {k tried: silhouette})."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
@@ -422,15 +432,21 @@ def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
     distinct = len(np.unique(np.round(X, 9), axis=0))
     silhouettes: dict[int, float] = {}
     if k is None:
-        best_k, best_labels, best_s = 1, np.zeros(n, dtype=int), None
+        smallest = max(2, int(np.ceil(MIN_CLUSTER_SHARE * n)))
+        best: dict[bool, tuple] = {}  # every cluster big enough? -> (k, labels, silhouette)
         for kk in range(2, min(max_clusters, n - 1, distinct) + 1):
             labels = KMeans(n_clusters=kk, n_init=10, random_state=seed).fit_predict(X)
             if len(set(labels)) < 2:
                 continue
             s = float(silhouette_score(X, labels))
             silhouettes[kk] = s
-            if best_s is None or s > best_s + 1e-12:
-                best_k, best_labels, best_s = kk, labels, s
+            # a "mood" of 2 tracks out of 69 is a pair of outliers, not a mood: chosen only when every k has one
+            big = bool(np.bincount(labels).min() >= smallest)
+            if big not in best or s > best[big][2] + 1e-12:
+                best[big] = (kk, labels, s)
+        if not best:
+            return 1, np.zeros(n, dtype=int), None, silhouettes
+        best_k, best_labels, best_s = best.get(True) or best[False]
         return best_k, best_labels, best_s, silhouettes
     k = min(k, distinct)
     labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(X) if k > 1 else np.zeros(n, dtype=int)
@@ -535,7 +551,7 @@ def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: 
             if zval < QUALIFIER_Z or f not in QUALIFIERS or len(words) == 2:
                 continue
             word = QUALIFIERS[f][0] if zmean[f] > 0 else QUALIFIERS[f][1]
-            if word:
+            if word and word not in CONTRADICTS.get(mood, ()):
                 words.append(word)
         label = ", ".join([MOOD_LABELS[mood]] + words)
         rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "mood": mood, **mean.to_dict()})
@@ -562,17 +578,35 @@ def _mpl(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def _wrap(text: str, width: int) -> str:
+    """``text`` wrapped onto lines of at most ``width`` characters (a longer word is split)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
     """Write a PNG scatter of the clusters (PCA x, y; one colour per cluster, labelled in
     the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
+    fig = cluster_figure(result, title)
+    path = Path(path)
+    from .store import atomic_write
+    # a run stopped half way keeps the old plot; "tight" keeps the legend beside the axes in the image
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    return path
+
+
+def cluster_figure(result: MoodClusters, title: str | None = None):
+    """The matplotlib Figure ``plot_clusters`` saves: the legend (each cluster's words and
+    size, then each source playlist's marker) beside the axes, never over the points, and the
+    title and long names wrapped so that no text runs out of the image."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         from .paths import install_hint
         raise UsageError(f"plotting needs matplotlib: {install_hint('report')} (or pip install matplotlib)") from None
-    path = Path(path)
-    fig = Figure(figsize=(7, 5), dpi=100)
+    fig = Figure(figsize=(9, 5.5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     t = result.tracks[result.tracks["cluster"] >= 0]
@@ -589,19 +623,20 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
                 colours.setdefault(c, pts.get_facecolor()[0])
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
-                      label=_mpl(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})")) for c in sorted(colours)]
+                      label=_mpl(_wrap(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})", 34)))
+               for c in sorted(colours)]
     if len(sources) > 1:
-        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(p)) for p in sources]
+        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(_wrap(p, 34)))
+                    for p in sources]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
-    ax.set_title(_mpl(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)"))
-    ax.legend(handles=handles, fontsize=8, loc="best")
+    ax.set_title(_mpl(_wrap(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70)),
+                 fontsize=11)
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    from .store import atomic_write
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))  # a run stopped half way keeps the old plot
-    return path
+    return fig
 
 
 # ----- classifier ---------------------------------------------------------------------------
@@ -835,7 +870,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     the majority baseline on held-out tracks (``evaluate_classifier`` with ``margin``);
     otherwise those tracks get no mood (source "unknown"). ``attrs["report"]`` holds the
     ClassifierReport (None when every track has features, unless ``evaluate``, or when there
-    are too few to test).
+    are too few to test: then ``attrs["untested"]`` says why, else it is None).
     A classifier that is not fitted yet is fitted on the library (default: ``MoodClassifier``
     with these thresholds). Columns: track_id, mood, source, confidence, name, artists
     (tracks frame order). Raises NotEnoughData when no track has audio features.
@@ -856,12 +891,14 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     out["confidence"] = np.where(out["mood"].notna(), 1.0, np.nan)
     missing = out.loc[out["mood"].isna(), "track_id"].tolist()
     report = None
+    untested = None
     if missing or evaluate:
         clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
         try:
             report = evaluate_classifier(library, clf, test_size=test_size, margin=margin)
         except NotEnoughData as exc:
             log.info("mood classifier not tested: %s", exc)
+            untested = str(exc)
         if report is not None and report.useful and missing:
             if not hasattr(clf, "model_"):
                 clf.fit(library)
@@ -873,4 +910,5 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     out["name"] = display["name"]
     out["artists"] = display["artists"]
     out.attrs["report"] = report
+    out.attrs["untested"] = untested
     return out

@@ -420,3 +420,25 @@ def test_similar_and_moods_never_read_the_playlists_the_tool_wrote(tmp_path):
     scored = out.dropna(subset=["score"])
     assert scored.iloc[0]["track_id"] == "c" * 22
     assert "b" * 22 not in set(scored[scored["score"] > 0]["track_id"])
+
+
+def test_similar_never_lists_another_version_of_the_seed_song():
+    # before: "similar to Despacito" put "Despacito - Remix" by Luis Fonsi first, and "Bohemian
+    # Rhapsody - 2011 Mix" gave "Bohemian Rhapsody - 2011 Remaster" (the 28k-track data set)
+    songs = [("Bohemian Rhapsody - 2011 Mix", "Queen", "A"), ("Bohemian Rhapsody - 2011 Remaster", "Queen", "B"),
+             ("Despacito", "Luis Fonsi", "C"), ("Despacito - Remix", "Luis Fonsi", "D"),
+             ("Bohemian Rhapsody", "Panic! at the Disco", "E"), ("Imposible", "Luis Fonsi", "F"),
+             ("We Are The Champions", "Queen", "G")]
+    lib = make_library(songs)
+    sc = TableScorer({tid(i): 1.0 - i / 10 for i in range(len(songs))})
+    queen = similar_tracks(lib, tid(0), {"t": sc}, n=10)["track_id"].tolist()
+    assert tid(1) not in queen and tid(6) in queen
+    assert tid(4) in queen  # another artist's song of that title is another song
+    fonsi = similar_tracks(lib, tid(2), {"t": sc}, n=10)["track_id"].tolist()
+    assert tid(3) not in fonsi and tid(5) in fonsi
+    assert tid(3) in similar_tracks(lib, tid(2), {"t": sc}, n=10, exclude_same_song=False)["track_id"].tolist()
+    # two versions of one other song: the better-scored one alone
+    songs2 = songs + [("Imposible - Remix", "Luis Fonsi", "H")]
+    sc2 = TableScorer({**{tid(i): 1.0 - i / 10 for i in range(len(songs))}, tid(7): 0.95})
+    fonsi = similar_tracks(make_library(songs2), tid(2), {"t": sc2}, n=10)["track_id"].tolist()
+    assert tid(7) in fonsi and tid(5) not in fonsi

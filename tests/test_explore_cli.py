@@ -164,3 +164,53 @@ def test_moods_classify_reports_the_classifier_beside_the_baseline(tmp_path):
     assert c["useful"] and c["accuracy"] >= c["baseline"] + 0.05
     predicted = [t for t in res["tracks"] if t["source"] == "predicted"]
     assert len(predicted) == 8 and all(t["mood"] for t in predicted)
+
+
+def test_moods_classify_with_too_few_features_says_why_nothing_is_predicted(tmp_path):
+    # before: 5 tracks with audio features, 4 without: no word on the classifier (it cannot be
+    # tested below 8), and the 4 tracks listed with the mood "nan"
+    path = tmp_path / "few.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for i in range(9):
+            v, e = ((0.9, 0.9), (0.1, 0.2), (0.8, 0.3), (0.2, 0.8), (0.6, 0.6))[i] if i < 5 else ("", "")
+            w.writerow([base62_id(f"f{i}"), f"Song {i}", f"Artist {i % 3}", 50, base62_id(f"al{i}"), "Album",
+                        "2019-01-01", "All", base62_id("All"), "pop", "pop", "", e, "", "", "", "", "", "", "", v,
+                        "", 200000])
+    out = run(["moods", "classify", "--dataset", str(path)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    assert "mood classifier not used, it cannot be tested" in text and "at least 8" in text
+    assert "4 tracks without audio features get no mood" in text
+    assert "nan" not in out.stdout and "no mood" in out.stdout
+    res = json.loads(run(["moods", "classify", "--dataset", str(path), "--json"], tmp_path).stdout)
+    assert res["classifier"] is None and "at least 8" in res["untested"]
+    assert sum(t["source"] == "unknown" for t in res["tracks"]) == 4
+
+
+def test_moods_recommend_titles_the_list_by_the_name_it_is_exported_under(data, tmp_path):
+    # before: "Tracks for a Chill mood" (the input as typed, while the list and its export are
+    # "calm"), and --valence -0 gave "valence -0" here and a playlist "valence -0.00, ..." of
+    # its own beside "valence 0.00, ..."
+    from recommender.moodexport import point_name
+    out = run(["moods", "recommend", "--mood", "Chill", "--dataset", str(data)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert "Tracks for a calm mood" in out.stdout
+    out = run(["moods", "recommend", "--valence", "-0", "--energy", "1", "--dataset", str(data)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert "Tracks nearest valence 0.00, energy 1.00" in out.stdout and "-0" not in out.stdout
+    assert point_name(-0.0, 1.0) == point_name(0.0, 1.0) == "valence 0.00, energy 1.00"
+
+
+def test_moods_cluster_shows_each_moods_mean_valence_and_energy(data, tmp_path):
+    # before: the moods table said "energetic/intense" and "energetic/intense, quiet" with no
+    # number behind the words; --json had the means, the table did not
+    out = run(["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    header = next(line for line in out.stdout.splitlines() if "label" in line)
+    assert "valence" in header and "energy" in header
+    res = json.loads(run(["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2", "--json"],
+                         tmp_path).stdout)
+    means = {f"{c['valence']:.3f}" for c in res["clusters"]}
+    assert all(m in out.stdout for m in means)

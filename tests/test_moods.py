@@ -486,3 +486,73 @@ def test_text_features_skip_the_function_words_the_content_why_skips():
     from recommender.moods import _text_vectorizer
     vocab = set(_text_vectorizer().fit(["Der Tag und die Nacht", "Das Lied der Nacht", "Dos Mundos"]).vocabulary_)
     assert vocab == {"tag", "die", "nacht", "lied", "mundos"}
+
+
+def test_the_plot_keeps_its_legend_off_the_points_and_its_title_in_the_image(tmp_path):
+    # before: the legend sat over the points ("best" found no empty corner) and a title naming
+    # three playlists ran past the right edge of the PNG, cut off mid-word
+    pytest.importorskip("matplotlib")
+    from recommender.moods import cluster_figure, cluster_playlists
+    lib, party, ballads = two_group_audio_library()
+    long = "A playlist a stranger named at great length, " * 4
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": [long, "Ballads"]})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
+    fig = cluster_figure(res)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))
+    title = ax.title.get_window_extent(renderer)
+    assert 0 <= title.x0 and title.x1 <= fig.bbox.x1
+    assert max(len(line) for line in ax.get_title().splitlines()) <= 70
+    assert all(len(line) <= 34 for t in ax.get_legend().get_texts() for line in t.get_text().splitlines())
+    assert plot_clusters(res, tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cluster_count_is_not_chosen_for_a_pair_of_outliers():
+    # before: the demo's "Brand New EDM" (69 tracks) came out as 5 moods, one of them 2 tracks
+    # ("happy/upbeat, fast, acoustic (2)"): the best silhouette isolated a pair of outliers
+    from recommender.moods import _choose_clusters
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal((0, 0), 1, (30, 2)), rng.normal((10, 0), 1, (30, 2)), rng.normal((5, 12), 0.3, (2, 2))])
+    k, labels, _, silhouettes = _choose_clusters(X, None, 6, 0)
+    assert max(silhouettes, key=silhouettes.get) == 3  # the pair alone scores best...
+    assert k == 2 and np.bincount(labels).min() >= 4  # ...but is no mood
+    assert _choose_clusters(X, 3, 6, 0)[0] == 3  # a k asked for is a k given
+    tiny = np.vstack([np.zeros((3, 2)), np.ones((3, 2)) * 5, [[20, 20]]])  # every k has a lone track
+    assert _choose_clusters(tiny, None, 3, 0)[0] in (2, 3)
+
+
+def test_mood_neighbours_of_a_track_without_features_names_it():
+    # before: "track t000…8 has no valence/energy": free text ("moods near 'song 6'") may find
+    # another track than the one meant, and the id alone did not say which it found
+    from recommender.moods import mood_neighbours
+    rows = corner_rows(per_mood=2)
+    rows.append({"track_id": tid(50), "name": "Quiet Storm", "artist": "Nobody Known", "album": "LP"})
+    with pytest.raises(NotEnoughData, match=rf"'Quiet Storm' by Nobody Known \({tid(50)}\) has no valence"):
+        mood_neighbours(make_library(rows), tid(50))
+
+
+def test_a_mood_label_never_pairs_energetic_with_quiet():
+    # before: the demo's rain and jungle sounds (energy 0.61 at -25 dB) were the mood
+    # "energetic/intense, quiet, instrumental"; the loudness word that reads as the opposite of
+    # the mood is left out, the others stay
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(12):  # loud rock: energetic
+        rows.append({"track_id": tid(i), "name": f"rock {i}", "artist": "r", "valence": 0.3 + rng.normal(0, .02),
+                     "energy": 0.85 + rng.normal(0, .02), "loudness": -5 + rng.normal(0, .5),
+                     "instrumentalness": 0.0})
+    for i in range(12, 20):  # rain noise: energetic too, but very quiet and instrumental
+        rows.append({"track_id": tid(i), "name": f"rain {i}", "artist": "n", "valence": 0.05 + rng.normal(0, .02),
+                     "energy": 0.65 + rng.normal(0, .02), "loudness": -25 + rng.normal(0, .5),
+                     "instrumentalness": 0.9})
+    ids = [r["track_id"] for r in rows]
+    res = cluster_playlist(make_library(rows, {"p" * 22: ids}), "p" * 22, k=2)
+    labels = set(res.clusters["label"])
+    assert all(label.startswith("energetic/intense") for label in labels)
+    assert not any("quiet" in label for label in labels)
+    assert "energetic/intense, instrumental" in labels

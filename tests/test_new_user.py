@@ -198,7 +198,7 @@ def test_the_commands_list_has_no_line_breaks_of_the_source(tmp_path):
     lines = [" ".join(line.strip("│ ").split()) for line in text.splitlines()]
     assert any(line.startswith("status Show the last runs") and line.endswith("and genre coverage.")
                for line in lines)
-    assert any(line.startswith("similar Tracks most similar") and line.endswith("each recording once.")
+    assert any(line.startswith("similar Tracks most similar") and line.endswith("never another version of the seed.")
                for line in lines)
 
 

@@ -472,3 +472,15 @@ def test_content_why_skips_every_function_word_the_moods_skip_too():
     sc = ContentScorer(fields={"album": 1.0, "name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
     assert sc.score(pd.Series({"a": 1.0}), pd.Index(["b"]))["b"] > 0  # "por", "featuring" still score...
     assert "b" not in sc.explain(pd.Series({"a": 1.0}), ["b"])  # ...but are no reason to show
+
+
+def test_artist_walk_why_names_the_seeds_own_artist_as_such(lib):
+    # before: "similar to Despacito" explained Luis Fonsi's other songs with "Luis Fonsi shares
+    # playlists with your seeds' artists": the seed's artist, sharing playlists with itself
+    sc = ArtistWalkScorer().fit(lib)
+    one = sc.explain(pd.Series({"s1": 1.0}), ["s2", "s4"])
+    assert one["s2"] == "by Nova Pilots, your seed's artist"
+    assert one["s4"] == "Kilo shares playlists with your seed's artist"
+    many = sc.explain(pd.Series({"s1": 1.0, "f1": 1.0}), ["s2", "s4"])
+    assert many["s2"] == "by Nova Pilots, one of your seeds' artists"
+    assert many["s4"] == "Kilo shares playlists with your seeds' artists"

@@ -113,11 +113,18 @@ class ArtistWalkScorer(Scorer):
         """Names the track's artist when the walk from the seeds reaches it."""
         art = self.artist_scores(seeds)
         names = self._artist_names()
+        s = seed_vector(seeds, self.track_ids_, self._positions).astype(np.float64)
+        own = set(np.flatnonzero(np.asarray(self.track_artist_.T @ s).ravel() > 0).tolist())
+        one = int((s > 0).sum()) == 1  # `similar`: one seed
         out = {}
         for tid, r in self._fitted_rows(track_ids):
             row = self.track_artist_[r]
-            best = [(art[c], self.artist_ids_[c]) for c in row.indices if art[c] > 0]
+            best = [(art[c], c) for c in row.indices if art[c] > 0]
             if best:
-                aid = max(best)[1]
-                out[tid] = f"{names.get(aid, aid)} shares playlists with your seeds' artists"
+                c = max(best)[1]
+                aid = self.artist_ids_[c]
+                if c in own:  # the seed's own artist: it does not "share playlists" with itself
+                    out[tid] = f"by {names.get(aid, aid)}, " + ("your seed's artist" if one else "one of your seeds' artists")
+                else:
+                    out[tid] = f"{names.get(aid, aid)} shares playlists with " + ("your seed's artist" if one else "your seeds' artists")
         return out
