@@ -1234,10 +1234,9 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's
             raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=str(dataset))}")
-        some = playlist_examples(library)
-        if some.startswith(":"):  # none at all: nothing to choose from, nothing to list
-            raise UsageError(f"no playlist to cluster{some}")
-        raise UsageError(f"no playlist given to cluster: choose{some}; "
+        if not library.frames["playlists"]["name"].notna().any():  # none at all: nothing to choose from
+            raise UsageError(f"no playlist to cluster{playlist_examples(library)}")
+        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             source=None if dataset is None else str(dataset),

@@ -42,6 +42,11 @@ def set_clock(clock: Callable[[], datetime] | None) -> Callable[[], datetime] | 
     return old
 
 
+def shown(moment: datetime) -> str:
+    """A time as every message and page shows it: '2026-11-30 07:00 UTC'."""
+    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
 def parse_time(value: Any) -> datetime:
     """``value`` (an ISO-8601 text) as an aware UTC datetime; ValueError naming the value when
     it is not one (None, a number, an empty or unreadable text)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StorageError, make_dirs
-from .isotime import system_now, time_or_none, utc_now
+from .isotime import shown, system_now, time_or_none, utc_now
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
@@ -274,7 +274,7 @@ def describe_run(run: Mapping[str, Any]) -> str:
     +5 -3 =42, 57 requests: msg' (time and dry-run mark when the record has them)."""
     when = time_or_none(run.get("when"))
     dry = " (dry run)" if run.get("dry_run") else ""
-    at = f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC " if when else ""
+    at = f"{shown(when)} " if when else ""
     parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
     try:  # a hand-edited or damaged line is shown, not a crash of `recommend status`
         parts[0] += f" in {float(run['duration_s']):.1f} s" if run.get("duration_s") is not None else ""

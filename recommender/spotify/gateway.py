@@ -21,7 +21,7 @@ from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyOauthError
 
 from ..errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable, wait_seconds
-from ..isotime import utc_now
+from ..isotime import shown, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def when(seconds: float) -> str:
         span = f"{seconds / 60:.0f} min"
     else:
         span = f"{seconds:.0f} s"
-    return f"in {span} (after {at:%Y-%m-%d %H:%M} UTC)"
+    return f"in {span} (after {shown(at)})"
 
 
 def configured_at(settings, key: str) -> str:

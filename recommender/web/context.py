@@ -48,11 +48,9 @@ def _num(value: Any) -> float | None:
 def shown_time(value: Any, default: Any = "") -> str:
     """A time as `recommend status` says it ('2026-11-30 07:00 UTC'); ``value`` None: now. A
     value that is no time (a hand-edited run log) is shown as it is (``default``)."""
-    from datetime import timezone
-
-    from ..isotime import time_or_none, utc_now
+    from ..isotime import shown, time_or_none, utc_now
     moment = utc_now() if value is None else time_or_none(value)
-    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if moment else str(default if default is not None else "")
+    return shown(moment) if moment else str(default if default is not None else "")
 
 
 class StaleConfig(UsageError):

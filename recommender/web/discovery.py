@@ -9,11 +9,11 @@ the open-data answers (``opendata/<kind>.json``, reused for ``discovery.ttl_*`` 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import ConfigError, UsageError
-from ..isotime import time_or_none, utc_now
+from ..isotime import shown, time_or_none, utc_now
 
 
 # (key, label, what it does, the answer kinds of opendata/ it asks, its settings)
@@ -56,14 +56,14 @@ def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[
             continue
         fresh = [w for w in whens if cache.fresh(kind, w)]
         out[kind] = {"answers": len(whens), "fresh": len(fresh), "ttl_days": days,
-                     "next": _shown(min(fresh) + timedelta(days=days)) if fresh else None}
+                     "next": shown(min(fresh) + timedelta(days=days)) if fresh else None}
     return out
 
 
 def _albums_recheck(manifest: dict, days: float) -> str | None:
     checked = [time_or_none(v) for v in (manifest.get("discovery") or {}).get("artists_checked", {}).values()]
     checked = [c for c in checked if c is not None]
-    return _shown(min(checked) + timedelta(days=days)) if checked else None
+    return shown(min(checked) + timedelta(days=days)) if checked else None
 
 
 def _count_ids(store, frame: str, source: str | None = None) -> int:
@@ -81,10 +81,6 @@ def refresh_hint(demo: bool) -> dict[str, str]:
         return {"command": "recommend web --demo", "note": "restarted: it refreshes the demo's cache as it starts"}
     return {"command": "recommend refresh", "note": "or the next `recommend build-playlist`, which refreshes "
             "when the cache is older than cache.max_age_hours"}
-
-
-def _shown(moment: datetime) -> str:
-    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
 
 
 def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, Any]:
@@ -144,7 +140,7 @@ def _when(last: dict | None) -> str | None:
     if not last:
         return None
     moment = time_or_none(last.get("when"))
-    return _shown(moment) if moment else str(last.get("when"))  # a hand-edited value as it is
+    return shown(moment) if moment else str(last.get("when"))  # a hand-edited value as it is
 
 
 def _field(settings, key: str, label: str) -> dict[str, Any]:
