@@ -191,7 +191,8 @@ class BuildResult:
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
             tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
-                       "why": "left as it was", "pinned": False, "artist_mix": None} for t in self.unchanged]
+                       "why": "left as it was", "pinned": False, "artist_mix": None, "new": None, "source": None}
+                      for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
                 "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
                 "mode": self.mode, "reason": self.reason, "weights": self.weights,

@@ -292,3 +292,6 @@ def test_a_run_that_recommends_nothing_leaves_the_playlist_as_it_is_even_with_pi
     assert server.playlist_track_ids(first.playlist_id) == before
     assert result.to_json()["tracks"][0]["why"] == "left as it was"
     assert result.to_json()["tracks"][0]["artist_mix"] is None  # not scored this run: no factor
+    # every track of --json has the same keys, scored this run or left as it was
+    assert set(result.to_json()["tracks"][0]) == set(first.to_json()["tracks"][0])
+    assert (result.to_json()["tracks"][0]["new"], result.to_json()["tracks"][0]["source"]) == (None, None)

@@ -301,6 +301,20 @@ def test_a_new_tracks_why_names_its_source_and_keeps_the_scorers_reason():
                                         "similar_artists", "library"]
 
 
+def test_an_album_finds_why_names_its_artist_once():
+    from recommender.pipeline import source_why
+    # the walk's reason names the album's artist: one sentence, not "by Tujamo" twice
+    assert source_why("albums", "Tujamo", "by Tujamo, one of your seeds' artists") == \
+        "from a new album by Tujamo, one of your seeds' artists"
+    assert source_why("albums", "Tujamo", "by Tujamo, your seed's artist") == \
+        "from a new album by Tujamo, your seed's artist"
+    # another artist, or another kind of reason: both said
+    assert source_why("albums", "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
+        "from a new album by Tujamo, one of your artists · by Ummet Ozcan, one of your seeds' artists"
+    assert source_why("similar_artists", "Tujamo", "by Tujamo, one of your seeds' artists") == \
+        "similar to Tujamo on ListenBrainz · by Tujamo, one of your seeds' artists"
+
+
 # ----- the demo (issue 9's done-when) ---------------------------------------------------------------
 def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is_cached(tmp_path):
     from recommender import jobs

@@ -42,6 +42,11 @@ def _pow_rows(m: sp.csr_matrix, alpha: float) -> sp.csr_matrix:
     return m
 
 
+def own_artist_reason(artist: str, one_seed: bool = False) -> str:
+    """The walk's "why" for a track by a seed's own artist: "by X, one of your seeds' artists"."""
+    return f"by {artist}, " + ("your seed's artist" if one_seed else "one of your seeds' artists")
+
+
 class ArtistWalkScorer(Scorer):
     """RP3beta over the artists x playlists graph (see the module docstring)."""
 
@@ -110,7 +115,8 @@ class ArtistWalkScorer(Scorer):
         return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
-        """Names the track's artist when the walk from the seeds reaches it."""
+        """Names the track's artist when the walk from the seeds reaches it (``own_artist_reason``
+        when that is a seed's own artist)."""
         art = self.artist_scores(seeds)
         names = self._artist_names()
         s = seed_vector(seeds, self.track_ids_, self._positions).astype(np.float64)
@@ -124,7 +130,7 @@ class ArtistWalkScorer(Scorer):
                 c = max(best)[1]
                 aid = self.artist_ids_[c]
                 if c in own:  # the seed's own artist: it does not "share playlists" with itself
-                    out[tid] = f"by {names.get(aid, aid)}, " + ("your seed's artist" if one else "one of your seeds' artists")
+                    out[tid] = own_artist_reason(names.get(aid, aid), one)
                 else:
                     out[tid] = f"{names.get(aid, aid)} shares playlists with " + ("your seed's artist" if one else "your seeds' artists")
         return out
