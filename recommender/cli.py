@@ -389,15 +389,25 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
 
 
 # ----- login and data ----------------------------------------------------------------------------
-@command("auth", examples=("recommend auth", "recommend auth --no-browser"))
+@command("auth", examples=("recommend auth", "recommend auth --no-browser", "recommend auth --logout"))
 def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: QuietOpt = False,
              verbose: VerboseOpt = False,
-             no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the login URL instead.")] = False
+             no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the login URL instead.")] = False,
+             logout: Annotated[bool, typer.Option("--logout", help="Delete the saved login (the cache stays); "
+                                                  "then remove the app's access on Spotify's apps page.")] = False
              ) -> None:
     """Log in to Spotify (Authorization Code with PKCE; a client secret is optional)."""
     from . import jobs
     settings = _settings(config)
     _logging(settings, quiet, verbose)
+    if logout:
+        if no_browser:
+            raise UsageError("--logout and --no-browser cannot be combined: --logout deletes the saved login")
+        path, had = jobs.logout(settings)
+        if not quiet:
+            typer.echo(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
+            typer.echo(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
+        return
     if no_input or not sys.stdin.isatty() and not no_browser:
         raise UsageError("`recommend auth` needs a person at a browser; run it in a terminal "
                          "(use --no-browser to get the URL to open elsewhere)")

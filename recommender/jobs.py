@@ -82,6 +82,29 @@ def login(settings, open_url=None) -> Login:
         return Login(me, set_aside=open_store(settings).switch_account(str(me.get("id") or "")))
 
 
+SPOTIFY_APPS_PAGE = "https://www.spotify.com/account/apps/"  # where a person removes an app's access
+
+
+def logout(settings) -> tuple[Path, bool]:
+    """Delete the saved Spotify login (under the run lock, so that a running build cannot
+    write a refreshed token back). Returns (the token file, whether there was one). The
+    cache, the runs and the managed playlist stay; Spotify keeps the app's access until the
+    person removes it on ``SPOTIFY_APPS_PAGE``."""
+    from .errors import StorageError
+    from .spotify.auth import token_path
+    path = token_path(settings.cache_dir)
+    if not path.exists():
+        return path, False
+    with writing(settings, "auth --logout"):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return path, False
+        except OSError as exc:
+            raise StorageError(f"cannot delete the saved login {path}: {exc.strerror or exc}") from None
+    return path, True
+
+
 def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool = True):
     """Pull the account into the cache. Returns (library, RefreshReport)."""
     gateway = gateway or connect(settings)

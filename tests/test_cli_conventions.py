@@ -183,6 +183,25 @@ def test_auth_says_who_logged_in(standin, tmp_path, monkeypatch):
     assert f"Logged in as {standin.account.user['display_name']} ({standin.account.user['id']})" in result.stdout
 
 
+def test_auth_logout_deletes_the_saved_login_and_keeps_the_cache(standin, tmp_path):
+    from recommender.lock import RunLock
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    token = cache / "spotify-token.json"
+    with RunLock(cache / "recommend.lock", command="test holder"):  # a running build keeps its login
+        held = run(["auth", "--logout"], env)
+    assert held.exit_code == 6 and token.exists()
+    out = run(["auth", "--logout"], env)
+    assert out.exit_code == 0, out.stderr
+    assert f"Logged out: deleted {token}." in out.stdout and "spotify.com/account/apps" in out.stdout
+    assert not token.exists() and (cache / "manifest.json").exists()  # the cache stays
+    assert run(["build-playlist", "--no-input", "--quiet"], env).exit_code == 3  # logged out: needs a login
+    again = run(["auth", "--logout"], env)
+    assert again.exit_code == 0 and "No saved login to delete" in again.stdout
+
+
 def test_an_80_column_table_wraps_text_and_keeps_ids_whole():
     from rich.console import Console
     from test_tables import field, squash
