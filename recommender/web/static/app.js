@@ -231,14 +231,15 @@ function initMap() {
   const say = (p) => { hover.textContent = visibleText(`${p.name} - ${p.artists} (${group(p)})`); };
   // each point is a button named by its <title> (track - artists); one of them is in the Tab
   // order at a time (a roving tabindex: one stop for the whole map, not one per point)
+  const at = data.points.map((p) => [sx(p.x), sy(p.y)]);  // on the screen, for the arrow keys
   const dots = data.points.map((p, i) => {
-    const c = svg("circle", { cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 3.5, class: "dot", role: "button", "data-i": i });
+    const c = svg("circle", { cx: at[i][0].toFixed(1), cy: at[i][1].toFixed(1), r: 3.5, class: "dot", role: "button" });
     c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
     c.addEventListener("mouseenter", () => say(p));
     plot.appendChild(c);
     return c;
   });
-  if (dots.length) mapKeyboard(plot, data.points, dots, say, (p) => pick(p, group(p)));
+  if (dots.length) mapKeyboard(plot, at, dots, (i) => say(data.points[i]), (i) => pick(data.points[i], group(data.points[i])));
   const radios = document.querySelectorAll('input[name="colour"]');
   const byPlaylist = () => document.querySelector('input[name="colour"]:checked').value === "playlist";
   const legend = document.getElementById("clusters");
@@ -270,29 +271,27 @@ function initMap() {
 // Keyboard on the taste map: the arrow keys move to the nearest point that way (on the screen),
 // Enter or Space picks it as a click does. The point has the focus (its ring shows; a screen
 // reader says its name, track - artists) and the hover line shows its group too.
-function mapKeyboard(plot, points, dots, say, onPick) {
-  const at = (i) => [Number(dots[i].getAttribute("cx")), Number(dots[i].getAttribute("cy"))];
+function mapKeyboard(plot, at, dots, say, onPick) {
   let current = 0, best = Infinity;  // the Tab stop starts at the point nearest the middle
   const box = plot.viewBox.baseVal;
-  dots.forEach((_, i) => {
-    const [x, y] = at(i), d = (x - box.width / 2) ** 2 + (y - box.height / 2) ** 2;
+  at.forEach(([x, y], i) => {
+    const d = (x - box.width / 2) ** 2 + (y - box.height / 2) ** 2;
     if (d < best) { best = d; current = i; }
   });
+  const index = (node) => (node.classList && node.classList.contains("dot") ? dots.indexOf(node) : -1);
   dots[current].setAttribute("tabindex", "0");
-  const moveTo = (i) => {
+  const setCurrent = (i) => {
     dots[current].removeAttribute("tabindex");
     current = i;
     dots[i].setAttribute("tabindex", "0");
-    dots[i].focus();
   };
   // nearest ahead in direction (dx, dy): distance along it plus twice the distance across it;
   // points on the same spot are ahead in the order of the list (so each can be reached)
   const step = (dx, dy) => {
-    const [x0, y0] = at(current);
+    const [x0, y0] = at[current];
     let found = -1, score = Infinity;
-    dots.forEach((_, i) => {
+    at.forEach(([x, y], i) => {
       if (i === current) return;
-      const [x, y] = at(i);
       const along = (x - x0) * dx + (y - y0) * dy, across = Math.abs((x - x0) * dy - (y - y0) * dx);
       if (along < 0 || (along === 0 && (across > 0 || (i > current) !== (dx + dy > 0)))) return;
       const s = along + 2 * across;
@@ -302,29 +301,27 @@ function mapKeyboard(plot, points, dots, say, onPick) {
   };
   const keys = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
   plot.addEventListener("keydown", (ev) => {
-    const i = Number(ev.target.dataset.i);
-    if (Number.isNaN(i)) return;
+    const i = index(ev.target);
+    if (i < 0) return;
     if (keys[ev.key]) {
       ev.preventDefault();
       const next = step(...keys[ev.key]);
-      if (next >= 0) moveTo(next);
+      if (next >= 0) { setCurrent(next); dots[next].focus(); }
     } else if (ev.key === "Enter" || ev.key === " ") {
       ev.preventDefault();
-      onPick(points[i]);
+      onPick(i);
     }
   });
   // (on the box around: a focus listener on an <svg> would make Chromium put it in the Tab order)
   plot.parentNode.addEventListener("focusin", (ev) => {
-    const i = Number(ev.target.dataset.i);
-    if (!Number.isNaN(i)) say(points[i]);
+    const i = index(ev.target);
+    if (i >= 0) say(i);
   });
   plot.addEventListener("click", (ev) => {
-    const i = Number(ev.target.dataset.i);
-    if (Number.isNaN(i)) return;
-    dots[current].removeAttribute("tabindex");
-    current = i;
-    dots[i].setAttribute("tabindex", "0");
-    onPick(points[i]);
+    const i = index(ev.target);
+    if (i < 0) return;
+    setCurrent(i);  // Tab comes back to the point last clicked
+    onPick(i);
   });
 }
 
@@ -527,7 +524,8 @@ function initMoods() {
     const box = plane.getBoundingClientRect();
     const v = clamp(((ev.clientX - box.left) * (S / box.width) - pad) / span);
     const e = clamp((S - pad - (ev.clientY - box.top) * (S / box.height)) / span);
-    cursor.v = v; cursor.e = e;
+    cursor.v = v; cursor.e = e;  // the keyboard's marker goes on from the spot clicked
+    place();
     ask(v, e);
   });
   // Keyboard: the plane is one Tab stop; the arrow keys move a marker (0.05, with Shift 0.01),
