@@ -334,7 +334,7 @@ function pick(p, group) {
 
 function legendItem(colour, text) {
   const li = el("li");
-  const sw = svg("svg", { width: 12, height: 12, class: "swatch" });
+  const sw = svg("svg", { width: 12, height: 12, class: "swatch", "aria-hidden": "true" });  // the text beside it names it
   sw.appendChild(svg("rect", { width: 12, height: 12, fill: colour }));
   li.append(sw, el("span", {}, text));
   return li;
