@@ -160,6 +160,7 @@ def test_publish_writes_what_the_cli_writes(page, demo):
     page.goto(demo["base"] + "/next")
     page.click("#publish")  # the confirm dialog is accepted
     page.wait_for_selector("#published")
+    assert page.evaluate("document.activeElement.id") == "published"  # the outcome has the focus (it was lost)
     assert "Published" in page.inner_text("#published")
     assert "exit 0" in page.inner_text("#published")
     shot(page, "next-published")
@@ -351,6 +352,69 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     page.press('input[data-key="discovery.request_budget"]', "Enter")  # Enter saves, as in any form (it did nothing)
     page.locator("#status", has_text="saved to").wait_for()
     assert "request_budget: 600" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
+    assert page.problems == []
+
+
+FOCUSED = """() => { const e = document.activeElement, t = e.querySelector(':scope > title');
+    return { tag: e.tagName.toLowerCase(), id: e.id, role: e.getAttribute('role'), name: t ? t.textContent : e.getAttribute('aria-label'),
+             x: Number(e.getAttribute('cx')), y: Number(e.getAttribute('cy')), visible: e.getBoundingClientRect().top >= 0 }; }"""
+
+
+def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(page, demo):
+    # The taste map and the mood plane answered the mouse only, no page had a skip link, and
+    # a steer (a reload) left the focus at the top of the page instead of where the user was.
+    focused = lambda: page.evaluate(FOCUSED)  # noqa: E731
+    page.goto(demo["base"] + "/map")
+    page.keyboard.press("Tab")
+    skip = focused()
+    assert skip["name"] is None and page.evaluate("document.activeElement.textContent") == "Skip to content" and skip["visible"]
+    page.keyboard.press("Enter")
+    assert focused()["id"] == "main"
+    page.keyboard.press("Tab")  # the colour radios (one stop), then the map: one stop for all its points
+    page.keyboard.press("Tab")
+    first = focused()
+    assert first["tag"] == "circle" and first["role"] == "button" and " - " in first["name"], first
+    page.keyboard.press("ArrowRight")
+    right = focused()
+    assert right["tag"] == "circle" and right["x"] > first["x"] and right["name"] != first["name"], (first, right)
+    page.keyboard.press("ArrowUp")
+    up = focused()
+    assert up["y"] < right["y"], (right, up)
+    assert page.inner_text("#hover").startswith(up["name"] + " (")  # with its group
+    page.keyboard.press("Enter")  # picks it, as a click does
+    assert page.inner_text("#picked").startswith(f"Picked: {up['name']} (")
+    assert page.locator("#picked a").get_attribute("href").startswith("/similar?track=")
+    page.keyboard.press("Tab")  # the map is one Tab stop, not one per point
+    assert focused()["tag"] != "circle"
+    names = page.eval_on_selector_all("#scatter circle > title", "els => els.map(e => e.textContent)")
+    assert any("\\u202eevil" in n for n in names) and not any("\u202e" in n for n in names)  # each point's name escaped
+
+    page.goto(demo["base"] + "/moods")
+    page.focus('button[data-mood="sad"]')
+    page.keyboard.press("Tab")
+    assert focused()["id"] == "plane"
+    for key in ["ArrowLeft"] * 8 + ["ArrowUp"] * 8:  # from the middle to valence 0.10, energy 0.90
+        page.keyboard.press(key)
+    assert page.inner_text("#hover").startswith("marker at valence 0.10, energy 0.90 (energetic); nearest track: ")
+    page.keyboard.press("Enter")
+    page.locator("#status", has_text="nearest first").wait_for()
+    assert page.inner_text("#title") == "Tracks nearest valence 0.10, energy 0.90"
+    assert page.get_attribute("#status", "role") == "status"  # said by a screen reader
+    rows = page.eval_on_selector_all("#results tbody tr", "els => els.map(r => [r.cells[2].textContent, "
+                                     "Number(r.cells[3].textContent), Number(r.cells[4].textContent)])")
+    assert rows and rows[0][0] == "energetic" and rows[0][1] < 0.3 and rows[0][2] > 0.7, rows
+    assert focused()["id"] == "plane"
+
+    page.goto(demo["base"] + "/next")
+    tracks = page.locator("#next-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.track)")
+    page.focus("#next-table tbody tr:nth-child(2) button[value=remove]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#message")
+    # the focus is on the remove button of the track now in that row, which the message describes
+    assert page.evaluate("document.activeElement.closest('tr')?.dataset.track") == tracks[2]
+    assert page.evaluate("[document.activeElement.value, document.activeElement.getAttribute('aria-describedby')]") == ["remove", "message"]
+    assert page.get_attribute("#message", "role") == "status"
+    assert_safe(page)
     assert page.problems == []
 
 

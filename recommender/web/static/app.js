@@ -64,7 +64,8 @@ function debounce(fn, ms) {
 }
 
 function shareBar(shares, names) {
-  const box = svg("svg", { class: "shares", width: 120, height: 12, viewBox: "0 0 120 12" });
+  const box = svg("svg", { class: "shares", width: 120, height: 12, viewBox: "0 0 120 12", role: "img",
+                           "aria-label": visibleText("shares: " + names.map((n) => `${n} ${fmt(shares[n] || 0)}`).join(", ")) });
   let x = 0;
   names.forEach((n, i) => {
     const v = shares[n] || 0;
@@ -78,6 +79,9 @@ function shareBar(shares, names) {
 
 // ----- Next playlist: confirm before publishing (the diff is on the page) ---------------------
 function initNext() {
+  keepSteerFocus();
+  const published = document.getElementById("published");
+  if (published && window.location.hash === "#published") published.focus();  // its outcome is read out
   const form = document.querySelector("form.publish");
   if (!form) return;
   form.addEventListener("submit", (e) => {
@@ -88,6 +92,35 @@ function initNext() {
     button.disabled = true;
     button.textContent = "publishing…";
   });
+}
+
+// A steer (remove, pin, block) reloads the page: the focus comes back to the same button of the
+// same track, or of the row now in its place, and that button is described by the message
+// ("removed ..."), so a keyboard user goes on from where they were and a screen reader says what happened.
+function keepSteerFocus() {
+  const rows = () => Array.from(document.querySelectorAll("#next-table tbody tr"));
+  document.querySelectorAll("td.steer form").forEach((f) => f.addEventListener("submit", (e) => {
+    const tr = f.closest("tr");
+    const button = e.submitter || f.querySelector("button");
+    const kind = button.classList.contains("block") ? "block" : button.value === "remove" ? "remove" : "pin";
+    sessionStorage.setItem("steer", JSON.stringify({ track: tr.dataset.track, row: rows().indexOf(tr), kind: kind }));
+  }));
+  const saved = sessionStorage.getItem("steer");
+  sessionStorage.removeItem("steer");
+  const message = document.getElementById("message");
+  if (!saved || !message) return;
+  const was = JSON.parse(saved), all = rows();
+  const tr = all.find((r) => r.dataset.track === was.track) || all[Math.min(was.row, all.length - 1)];
+  const button = !tr ? null : was.kind === "block" ? tr.querySelector("button.block")
+    : was.kind === "remove" ? tr.querySelector('button[value="remove"]') : tr.querySelector('button[value="pin"], button[value="unpin"]');
+  if (button) {
+    button.setAttribute("aria-describedby", "message");
+    button.addEventListener("blur", () => button.removeAttribute("aria-describedby"), { once: true });
+    button.focus();
+  } else {
+    message.setAttribute("tabindex", "-1");
+    message.focus();
+  }
 }
 
 // ----- Weights ---------------------------------------------------------------------------------
@@ -194,16 +227,19 @@ function initMap() {
   const sx = (x) => pad + ((x - x0) / ((x1 - x0) || 1)) * (W - 2 * pad);
   const sy = (y) => H - pad - ((y - y0) / ((y1 - y0) || 1)) * (H - 2 * pad);
   plot.appendChild(svg("rect", { x: 0, y: 0, width: W, height: H, class: "plot-bg" }));
-  const dots = data.points.map((p) => {
-    const c = svg("circle", { cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 3.5, class: "dot" });
+  const group = (p) => byPlaylist() ? (p.playlist >= 0 ? data.playlists[p.playlist] : "other playlists") : data.clusters[p.cluster].label;
+  const say = (p) => { hover.textContent = visibleText(`${p.name} - ${p.artists} (${group(p)})`); };
+  // each point is a button named by its <title> (track - artists); one of them is in the Tab
+  // order at a time (a roving tabindex: one stop for the whole map, not one per point)
+  const at = data.points.map((p) => [sx(p.x), sy(p.y)]);  // on the screen, for the arrow keys
+  const dots = data.points.map((p, i) => {
+    const c = svg("circle", { cx: at[i][0].toFixed(1), cy: at[i][1].toFixed(1), r: 3.5, class: "dot", role: "button" });
     c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
-    c.addEventListener("mouseenter", () => {
-      const group = byPlaylist() ? (p.playlist >= 0 ? data.playlists[p.playlist] : "other playlists") : data.clusters[p.cluster].label;
-      hover.textContent = visibleText(`${p.name} - ${p.artists} (${group})`);
-    });
+    c.addEventListener("mouseenter", () => say(p));
     plot.appendChild(c);
     return c;
   });
+  if (dots.length) mapKeyboard(plot, at, dots, (i) => say(data.points[i]), (i) => pick(data.points[i], group(data.points[i])));
   const radios = document.querySelectorAll('input[name="colour"]');
   const byPlaylist = () => document.querySelector('input[name="colour"]:checked').value === "playlist";
   const legend = document.getElementById("clusters");
@@ -219,7 +255,7 @@ function initMap() {
     } else {
       for (const c of data.clusters) {
         const li = legendItem(COLOURS[c.cluster % COLOURS.length], `${c.label} (${c.size})`);
-        const b = el("button", { type: "button", class: "export" }, "export");
+        const b = el("button", { type: "button", class: "export", "aria-label": `export ${c.label}` }, "export");
         b.title = "write this cluster to its own private playlist";
         b.addEventListener("click", () => exportCluster(c));
         li.appendChild(b);
@@ -232,9 +268,73 @@ function initMap() {
   radar(data);
 }
 
+// Keyboard on the taste map: the arrow keys move to the nearest point that way (on the screen),
+// Enter or Space picks it as a click does. The point has the focus (its ring shows; a screen
+// reader says its name, track - artists) and the hover line shows its group too.
+function mapKeyboard(plot, at, dots, say, onPick) {
+  let current = 0, best = Infinity;  // the Tab stop starts at the point nearest the middle
+  const box = plot.viewBox.baseVal;
+  at.forEach(([x, y], i) => {
+    const d = (x - box.width / 2) ** 2 + (y - box.height / 2) ** 2;
+    if (d < best) { best = d; current = i; }
+  });
+  const index = (node) => (node.classList && node.classList.contains("dot") ? dots.indexOf(node) : -1);
+  dots[current].setAttribute("tabindex", "0");
+  const setCurrent = (i) => {
+    dots[current].removeAttribute("tabindex");
+    current = i;
+    dots[i].setAttribute("tabindex", "0");
+  };
+  // nearest ahead in direction (dx, dy): distance along it plus twice the distance across it;
+  // points on the same spot are ahead in the order of the list (so each can be reached)
+  const step = (dx, dy) => {
+    const [x0, y0] = at[current];
+    let found = -1, score = Infinity;
+    at.forEach(([x, y], i) => {
+      if (i === current) return;
+      const along = (x - x0) * dx + (y - y0) * dy, across = Math.abs((x - x0) * dy - (y - y0) * dx);
+      if (along < 0 || (along === 0 && (across > 0 || (i > current) !== (dx + dy > 0)))) return;
+      const s = along + 2 * across;
+      if (s < score || (s === score && Math.abs(i - current) < Math.abs(found - current))) { score = s; found = i; }
+    });
+    return found;
+  };
+  const keys = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
+  plot.addEventListener("keydown", (ev) => {
+    const i = index(ev.target);
+    if (i < 0) return;
+    if (keys[ev.key]) {
+      ev.preventDefault();
+      const next = step(...keys[ev.key]);
+      if (next >= 0) { setCurrent(next); dots[next].focus(); }
+    } else if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      onPick(i);
+    }
+  });
+  // (on the box around: a focus listener on an <svg> would make Chromium put it in the Tab order)
+  plot.parentNode.addEventListener("focusin", (ev) => {
+    const i = index(ev.target);
+    if (i >= 0) say(i);
+  });
+  plot.addEventListener("click", (ev) => {
+    const i = index(ev.target);
+    if (i < 0) return;
+    setCurrent(i);  // Tab comes back to the point last clicked
+    onPick(i);
+  });
+}
+
+// A picked point (click, Enter, Space): its name stays under the map with a link to its similar tracks.
+function pick(p, group) {
+  const line = document.getElementById("picked");
+  const link = el("a", { href: "/similar?track=" + encodeURIComponent(p.id) }, "tracks similar to it");
+  line.replaceChildren(document.createTextNode(visibleText(`Picked: ${p.name} - ${p.artists} (${group}): `)), link);
+}
+
 function legendItem(colour, text) {
   const li = el("li");
-  const sw = svg("svg", { width: 12, height: 12, class: "swatch" });
+  const sw = svg("svg", { width: 12, height: 12, class: "swatch", "aria-hidden": "true" });  // the text beside it names it
   sw.appendChild(svg("rect", { width: 12, height: 12, fill: colour }));
   li.append(sw, el("span", {}, text));
   return li;
@@ -310,7 +410,8 @@ function initSearch() {
     for (const t of out.tracks) {
       const tr = el("tr");
       const lc = el("td", { class: "link" });
-      lc.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id) }, "similar"));
+      lc.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id),
+                               "aria-label": visibleText(`similar to ${t.name} - ${t.artists}`) }, "similar"));
       tr.append(trackCell(t), el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
       body.appendChild(tr);
     }
@@ -417,13 +518,51 @@ function initMoods() {
       exportStatus.textContent = visibleText("error: " + err.message);
     }
   });
+  const clamp = (v) => Math.min(1, Math.max(0, v));
+  const ask = (v, e) => show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${out.mood}`);
   plane.addEventListener("click", (ev) => {
     const box = plane.getBoundingClientRect();
-    const clamp = (v) => Math.min(1, Math.max(0, v));
     const v = clamp(((ev.clientX - box.left) * (S / box.width) - pad) / span);
     const e = clamp((S - pad - (ev.clientY - box.top) * (S / box.height)) / span);
-    show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${out.mood}`);
+    cursor.v = v; cursor.e = e;  // the keyboard's marker goes on from the spot clicked
+    place();
+    ask(v, e);
   });
+  // Keyboard: the plane is one Tab stop; the arrow keys move a marker (0.05, with Shift 0.01),
+  // Enter or Space lists the tracks nearest it as a click there does. The hover line (a live
+  // region) says where the marker is, its quadrant and the nearest track.
+  const cursor = { v: 0.5, e: 0.5 };
+  const ring = svg("circle", { r: 9, class: "cursor", visibility: "hidden" });
+  plane.appendChild(ring);
+  const place = () => {
+    ring.setAttribute("cx", sx(cursor.v).toFixed(1));
+    ring.setAttribute("cy", sy(cursor.e).toFixed(1));
+    ring.setAttribute("visibility", "visible");
+    let near = null, best = Infinity;
+    for (const p of data.points) {
+      const d = (p.valence - cursor.v) ** 2 + (p.energy - cursor.e) ** 2;
+      if (d < best) { best = d; near = p; }
+    }
+    const mood = cursor.e >= te ? (cursor.v >= tv ? "happy" : "energetic") : (cursor.v >= tv ? "calm" : "sad");
+    hover.textContent = visibleText(`marker at valence ${fmt(cursor.v, 2)}, energy ${fmt(cursor.e, 2)} (${mood})`
+      + (near ? `; nearest track: ${near.name} - ${near.artists} (${near.mood})` : ""));
+  };
+  const keys = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+  plane.addEventListener("keydown", (ev) => {
+    if (keys[ev.key]) {
+      ev.preventDefault();
+      const stepSize = ev.shiftKey ? 0.01 : 0.05, [dv, de] = keys[ev.key];
+      cursor.v = clamp(Math.round((cursor.v + dv * stepSize) * 100) / 100);
+      cursor.e = clamp(Math.round((cursor.e + de * stepSize) * 100) / 100);
+      place();
+    } else if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      place();
+      ask(cursor.v, cursor.e);
+    }
+  });
+  plane.addEventListener("focus", place);
+  plane.addEventListener("blur", () => ring.setAttribute("visibility", "hidden"));
 }
 
 // ----- Discovery: save the settings (only what changed is written) ------------------------------
