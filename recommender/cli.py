@@ -1118,7 +1118,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
     into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
     from . import jobs
-    from .publish import managed_history, managed_playlist_roles
+    from .publish import managed_history, managed_playlist_roles, mood_playlists
     if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
         source = _source(_settings(config), None, True, False, as_json)
         settings, library = source.settings, source.load()
@@ -1137,9 +1137,10 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
                      "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
-    # tracks unknown), then the managed playlist (the tracks we last wrote)
+    # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     m = managed if isinstance(managed, dict) else {}
     late = [(h["id"], h.get("name"), None) for h in managed_history(store) if roles.get(h["id"]) == "earlier"]
+    late += [(p["id"], p["name"], p["tracks"]) for p in mood_playlists(store, since_refresh=True)]
     late += [(managed_id, m.get("name"), len(m.get("last_written") or []))] if managed_id else []
     shown = {r["id"] for r in rows}
     for pid, name, tracks in late:

@@ -411,7 +411,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         tracks["mood"] = quadrant(tracks["valence"], tracks["energy"], valence_threshold, energy_threshold)
         clusters = _audio_clusters(raw, X, labels, feature_names, valence_threshold, energy_threshold)
     else:
-        clusters = _text_clusters(raw, labels)
+        clusters = _text_clusters(raw, labels, library, used)
     return MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
                         silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
                         explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
@@ -558,18 +558,22 @@ def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: 
     return pd.DataFrame(rows)
 
 
-def _text_clusters(raw: tuple, labels: np.ndarray, n_terms: int = 3) -> pd.DataFrame:
-    """Per cluster: size, label (its most distinctive terms), terms (top 5 by mean TF-IDF
-    above the playlist's mean)."""
+def _text_clusters(raw: tuple, labels: np.ndarray, library: Library, ids: list[str]) -> pd.DataFrame:
+    """Per cluster: size, label (its most distinctive genres or name words, then its two
+    leading artists: ``moodlabels``), terms (top 5 by mean TF-IDF above the playlist's mean)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from .moodlabels import cluster_label, track_terms
     tfidf, vocab = raw
+    genres, words, firsts = track_terms(library, ids, frozenset(ENGLISH_STOP_WORDS) | NOISE_WORDS)
     overall = np.asarray(tfidf.mean(axis=0)).ravel()
     rows = []
     for c in range(labels.max() + 1):
         sel = labels == c
         lift = np.asarray(tfidf[np.flatnonzero(sel)].mean(axis=0)).ravel() - overall
         top = [vocab[i] for i in np.argsort(-lift, kind="stable")[:5] if lift[i] > 0]
-        rows.append({"cluster": c, "size": int(sel.sum()),
-                     "label": " / ".join(top[:n_terms]) or "(no distinctive words)", "terms": top})
+        rows.append({"cluster": c, "size": int(sel.sum()), "label": cluster_label(genres, words, firsts, sel),
+                     "terms": top})
     return pd.DataFrame(rows)
 
 

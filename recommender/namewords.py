@@ -4,9 +4,12 @@ Two readers share them: the content scorer's "why" (``scorers/content.py``: a re
 "album 'de'" explains nothing to a person) and the mood cluster labels and text features
 (``moods.py``: such a word names no mood). Each adds its own words on top: the content scorer
 English stop words, the moods the release-format words ("remix", "live", "deluxe").
+``strip_packaging`` takes the packaging words out of a name's decorations for `similar`.
 """
 
 from __future__ import annotations
+
+import re
 
 # "feat", "ft", "featuring": the credit of a guest, a word of half the names in a library
 CREDIT_WORDS = frozenset({"feat", "ft", "featuring"})
@@ -19,3 +22,45 @@ FOREIGN_FUNCTION_WORDS = frozenset(
     "que lo se me no con por para et du des".split())
 
 NAME_FILLER = CREDIT_WORDS | FOREIGN_FUNCTION_WORDS
+
+# Words of a name's decoration (the part after " - " or in brackets) that say how a release is
+# packaged, not how it sounds: "X - 2011 Remaster", "Y (Deluxe Edition)", "Z - Radio Edit",
+# "W - Original Mix". One shared by two unrelated tracks is no likeness ("recommend similar"
+# ranked every remaster alike). Kept: the words of a different performance ("remix", "live",
+# "acoustic", "extended", "club", "instrumental", "demo"), which do say how it sounds, and
+# everything outside a decoration ("Version Excursion", an album called "1999").
+PACKAGING_WORDS = frozenset(
+    "remaster remastered remasterd remastering remasterizado remasterizada version versión versao "
+    "versão edition edición deluxe super expanded anniversary special bonus track explicit clean "
+    "reissue reissued single album edit radio original mix mono stereo digital international".split())
+_YEAR_OR_ORDINAL = re.compile(r"^(?:(?:19|20)\d\d|\d+(?:st|nd|rd|th))$")
+_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
+_BRACKETED = re.compile(r"([(\[])([^()\[\]]*)([)\]])")
+_WORD = re.compile(r"\w+")
+
+
+def unpackaged(text: str) -> str:
+    """``text`` without its packaging words, years and ordinals ("" when no word is left)."""
+    kept = [w for w in text.split()
+            if not all(t in PACKAGING_WORDS or _YEAR_OR_ORDINAL.match(t) for t in _WORD.findall(w.casefold()))]
+    return " ".join(kept) if any(_WORD.search(w) for w in kept) else ""
+
+
+def strip_packaging(name: str) -> str:
+    """A track or album name without the packaging words of its decorations (``PACKAGING_WORDS``,
+    years, ordinals): "Hey Jude - Remastered 2009" -> "Hey Jude", "Abbey Road (Super Deluxe
+    Edition)" -> "Abbey Road", "Song - Live at Wembley / 2011 Remaster" -> "Song - Live at
+    Wembley". The undecorated part is left whole: "Version Excursion" stays itself."""
+    if not name:
+        return name or ""
+
+    def bracket(m: re.Match) -> str:
+        inner = unpackaged(m.group(2))
+        return f"{m.group(1)}{inner}{m.group(3)}" if inner else ""
+
+    parts = _DASH.split(name, maxsplit=1)
+    head = _BRACKETED.sub(bracket, parts[0])
+    if len(parts) == 1:
+        return head.strip()
+    tail = unpackaged(_BRACKETED.sub(bracket, parts[1]))
+    return f"{head.strip()} - {tail}" if tail else head.strip()

@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass, field
 
 from .errors import AuthError, ConfigError, RateLimited, RecommenderError, SpotifyError, SpotifyUnavailable
-from .isotime import utc_now
+from .isotime import time_or_none, utc_now
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store, now_iso
 
@@ -71,14 +71,39 @@ def managed_playlist_ids(store: Store) -> list[str]:
     return [h["id"] for h in managed_history(store)]
 
 
+def _mood_slots(manifest: dict) -> list[dict]:
+    """The manifest's records of the exported mood playlists (``managed_playlist:<slot>``)."""
+    return [info for key, info in manifest.items()
+            if key.startswith("managed_playlist:") and isinstance(info, dict) and info.get("id")]
+
+
+def mood_playlists(store: Store, since_refresh: bool = False) -> list[dict]:
+    """Every exported mood playlist as the manifest knows it: ``id``, ``name`` and ``tracks``
+    (how many we last wrote; None when unknown), in export order. ``since_refresh``: only those
+    written since the cache's last refresh (``fetched_at``; all when never refreshed or a time
+    is unreadable): `recommend playlists` lists those from here, since the cache cannot hold
+    them yet (with --demo: since the demo's one pull). One written before that refresh and not
+    in the cache was deleted since, and is not listed."""
+    manifest = store.read_manifest()
+    fetched = time_or_none(manifest.get("fetched_at"))
+    out = []
+    for info in _mood_slots(manifest):
+        written_at = time_or_none(info.get("updated_at"))
+        if since_refresh and fetched is not None and written_at is not None and written_at <= fetched:
+            continue
+        written = info.get("last_written")
+        out.append({"id": str(info["id"]), "name": info.get("name"),
+                    "tracks": len(written) if isinstance(written, list) else None})
+    return out
+
+
 def managed_playlist_roles(store: Store) -> dict[str, str]:
     """Every playlist the tool ever managed -> "yes" (the managed playlist), "mood" (an exported
     mood cluster) or "earlier" (managed before a --new-playlist), as `recommend playlists` shows."""
     manifest = store.read_manifest()
     roles = {h["id"]: "earlier" for h in _history(manifest)}
-    for key, info in manifest.items():
-        if key.startswith("managed_playlist:") and isinstance(info, dict) and info.get("id"):
-            roles[info["id"]] = "mood"
+    for info in _mood_slots(manifest):
+        roles[info["id"]] = "mood"
     main = manifest.get("managed_playlist")
     main_id = main.get("id") if isinstance(main, dict) else main
     if main_id:

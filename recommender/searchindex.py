@@ -29,10 +29,12 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .namewords import unpackaged
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ COVERAGE_WEIGHT = 0.75
 # Default score floor: below it a hit is no match (``search.min_score``). Random text scores
 # under 0.2 on the 28k-track data set; "shape of yuo" still finds Shape of You at 0.46.
 MIN_SCORE = 0.35
+# Share of a query's score that its packaging words ("remastered", "2009") decide when it has
+# other words too (``packaging_blend``): a track matching them alone scores under MIN_SCORE.
+PACKAGING_SHARE = 0.25
 
 # Letters that NFKD does not decompose into a base letter + combining mark.
 _FOLD_EXTRA = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
@@ -69,6 +74,19 @@ def core_title(name: str) -> str:
     "Halo (feat. X) [Live]" -> "Halo" (the name itself when nothing would be left)."""
     core = _VERSION_SUFFIX.sub("", name or "").strip()
     return core or (name or "")
+
+
+def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarray:
+    """``score(query)``, except that a query holding packaging words ("hey jude remastered
+    2009": ``namewords.PACKAGING_WORDS``, years) and other words scores mostly by the others:
+    ``(1 - PACKAGING_SHARE) * score(the others) + PACKAGING_SHARE * score(query)``. The words
+    still prefer the version they name, but "Something - Remastered 2009" no longer matches
+    for them alone. A query of packaging words only ("radio edit") is scored whole, and
+    "version excursion" still finds "Version Excursion" first (by "excursion", then both)."""
+    core = unpackaged(query)
+    if not core or fold(core) == fold(query):
+        return score(query)
+    return (1 - PACKAGING_SHARE) * score(core) + PACKAGING_SHARE * score(query)
 
 
 def grams(folded: str) -> list[str]:
@@ -166,7 +184,10 @@ class SearchIndex:
         return np.array(cols, dtype=np.int64), np.array(w), total
 
     def scores(self, query: str) -> np.ndarray:
-        """Score (0..1) of every track for ``query``, in ``tracks`` order."""
+        """Score (0..1) of every track for ``query``, in ``tracks`` order (``packaging_blend``)."""
+        return packaging_blend(query, self._scores)
+
+    def _scores(self, query: str) -> np.ndarray:
         n = len(self.tracks)
         cols, w, total = self._query_weights(query)
         if total <= 0 or len(cols) == 0:
@@ -198,6 +219,9 @@ class SearchIndex:
     def score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
         """Scores of other tracks ((id, name, artists, album)) for ``query`` with this
         index's IDF, comparable with ``scores`` (used for remote search results)."""
+        return packaging_blend(query, lambda q: self._score_texts(q, tracks))
+
+    def _score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
         lookup = {g: i for i, g in enumerate(self.vocab.tolist())}
         out = np.zeros(len(tracks))
         cols, w, total = self._query_weights(query)

@@ -442,3 +442,70 @@ def test_similar_never_lists_another_version_of_the_seed_song():
     sc2 = TableScorer({**{tid(i): 1.0 - i / 10 for i in range(len(songs))}, tid(7): 0.95})
     fonsi = similar_tracks(make_library(songs2), tid(2), {"t": sc2}, n=10)["track_id"].tolist()
     assert tid(7) in fonsi and tid(5) not in fonsi
+
+
+def _remaster_library() -> Library:
+    songs = [("Wonderwall - Remastered 2011", "Oasis", "Morning Glory (Remastered 2011)"),
+             ("Layla - 2011 Remaster", "Derek and the Dominos", "Layla (2011 Remaster)"),
+             ("Heroes - 2011 Remaster", "David Bowie", "Heroes (2011 Remaster)"),
+             ("Dreams - 2011 Remaster", "Fleetwood Mac", "Rumours (2011 Remaster)"),
+             ("Wonderwall", "Ryan Adams", "Love Is Hell"),
+             ("Morning Glory Blues", "Someone", "Glory Days"),
+             ("Version Excursion", "Stereolab", "Dots and Loops"),
+             ("Radio", "Sylvan Esso", "What Now")]
+    return make_library(songs)
+
+
+def test_strip_packaging_drops_packaging_words_of_decorations_only():
+    from recommender.namewords import strip_packaging
+
+    assert strip_packaging("Hey Jude - Remastered 2009") == "Hey Jude"
+    assert strip_packaging("A Night at the Opera (2011 Remaster)") == "A Night at the Opera"
+    assert strip_packaging("Greatest Hits (40th Anniversary Edition) [Remastered]") == "Greatest Hits"
+    assert strip_packaging("Y (feat. Z) - Radio Edit") == "Y (feat. Z)"
+    # what is not packaging stays: another performance, and every undecorated name
+    assert strip_packaging("Despacito - Remix") == "Despacito - Remix"
+    assert strip_packaging("Song - Live at Wembley / 2011 Remaster") == "Song - Live at Wembley"
+    for name in ("Version Excursion", "1999", "Radio", "Single Ladies (Put a Ring on It)", ""):
+        assert strip_packaging(name) == name
+
+
+def test_similar_does_not_find_tracks_alike_for_their_packaging_words():
+    # before: "Wonderwall - Remastered 2011" found every other "- 2011 Remaster" alike, for the
+    # words "remaster(ed)" and "2011" of their names and albums and nothing else
+    from recommender.config import default_settings
+    from recommender.explore import similar_setup
+
+    lib = _remaster_library()
+    scorers, weights, _ = similar_setup(default_settings(), lib)
+    assert scorers["content"].drop_packaging
+    out = similar_tracks(lib, tid(0), {"content": scorers["content"]}, n=10)
+    assert set(out["track_id"][:2]) == {tid(4), tid(5)}  # "wonderwall", "morning glory"
+    raw = scorers["content"].score_all(pd.Series([1.0], index=[tid(0)]))
+    assert raw[[1, 2, 3]].tolist() == [0, 0, 0] and raw[4] > 0 and raw[5] > 0
+    assert not any(w in " ".join(out["why"]).lower() for w in ("2011", "remaster"))
+    # build-playlist's content scorer keeps the words: the shipped benchmark numbers stand
+    from recommender.scorers import make_scorers
+    assert not make_scorers(default_settings())["content"].drop_packaging
+
+
+def test_search_still_finds_a_title_made_of_packaging_words():
+    lib = _remaster_library()
+    assert search_tracks(lib, "version excursion", limit=1)["track_id"].tolist() == [tid(6)]
+    assert search_tracks(lib, "radio sylvan esso", limit=1)["track_id"].tolist() == [tid(7)]
+
+
+def test_search_does_not_match_tracks_for_the_packaging_words_of_the_query_alone():
+    # before: "hey jude remastered 2009" also listed "Pride (In the Name of Love) - Remastered
+    # 2009" by U2 (0.47, over the 0.35 floor) for the words "remastered 2009" alone
+    songs = [("Hey Jude - Remastered 2009", "The Beatles", "Past Masters"),
+             ("Hey Jude", "Wilson Pickett", "Hey Jude"),
+             ("Something - Remastered 2009", "The Beatles", "Abbey Road (Remastered)"),
+             ("Pride (In the Name of Love) - Remastered 2009", "U2", "The Unforgettable Fire (Remastered)"),
+             ("Heroes - 2017 Remaster", "David Bowie", "Heroes"), ("Wonderwall", "Oasis", "Morning Glory"),
+             ("Radio Edit", "Someone", "Edits")]
+    lib = make_library(songs)
+    hits = search_tracks(lib, "hey jude remastered 2009")["track_id"].tolist()
+    assert hits[:2] == [tid(0), tid(1)] and tid(3) not in hits and tid(4) not in hits
+    assert search_tracks(lib, "heroes 2011 remaster")["track_id"].tolist() == [tid(4)]
+    assert search_tracks(lib, "radio edit", limit=1)["track_id"].tolist() == [tid(6)]  # packaging words alone

@@ -556,3 +556,60 @@ def test_a_mood_label_never_pairs_energetic_with_quiet():
     assert all(label.startswith("energetic/intense") for label in labels)
     assert not any("quiet" in label for label in labels)
     assert "energetic/intense, instrumental" in labels
+
+
+def _band_rows() -> list[dict]:
+    """Two groups of 8 tracks: metal (two bands) and piano lullabies (two pianists)."""
+    rows = []
+    for i in range(8):
+        rows.append({"track_id": tid(i), "name": f"Thunder {FILLER[i]} - 2011 Remaster",
+                     "artist": "Iron Hammer" if i % 4 else "Steel Anvil", "album": "Metal Storm (Deluxe Edition)"})
+    for i in range(8, 16):
+        rows.append({"track_id": tid(i), "name": f"Lullaby {FILLER[i - 8]} (feat. Guest Star)",
+                     "artist": "Soft Keys" if i % 4 else "Quiet Hands", "album": "Sleepy Nocturnes"})
+    return rows
+
+
+def test_text_cluster_labels_name_words_then_leading_artists():
+    # before: a text cluster's label was its top TF-IDF terms, mostly artist-name words
+    # ("hammer / iron / thunder"), which told a user little
+    rows = _band_rows()
+    lib = make_library(rows, {"q" * 22: [r["track_id"] for r in rows]})
+    res = cluster_playlist(lib, "q" * 22, k=2)
+    assert res.basis == "text"
+    labels = dict(zip(res.clusters["cluster"], res.clusters["label"]))
+    metal = labels[res.tracks.set_index("track_id").at[tid(0), "cluster"]]
+    piano = labels[res.tracks.set_index("track_id").at[tid(8), "cluster"]]
+    # words first (not the artists' words, not packaging or credits), then "like" the artist with most tracks
+    assert metal.endswith(", like Iron Hammer, Steel Anvil") and piano.endswith(", like Soft Keys, Quiet Hands")
+    metal_words, piano_words = (set(label.split(", like ")[0].split(" / ")) for label in (metal, piano))
+    assert len(metal_words) == 2 and metal_words <= {"thunder", "metal", "storm"}, metal
+    assert len(piano_words) == 2 and piano_words <= {"lullaby", "sleepy", "nocturnes"}, piano
+
+
+def test_text_cluster_labels_prefer_genres_and_stay_short():
+    from recommender.moodlabels import ARTIST_CHARS
+
+    rows = _band_rows()
+    long_name = "The " + "Very" * 20 + " Long\nBand"
+    rows[8]["artist"] = rows[12]["artist"] = "Quiet\x1b[2J Hands"  # a terminal escape, shown as text
+    for r in rows[8:]:
+        r["artist"] = long_name if r["artist"] == "Soft Keys" else r["artist"]
+    lib = make_library(rows, {"q" * 22: [r["track_id"] for r in rows]})
+    art = lib.tracks[["artist_ids", "artist_names"]].assign(artist_id=lambda d: d["artist_ids"].str[0],
+                                                              name=lambda d: d["artist_names"].str[0])
+    art = art.drop_duplicates("artist_id")
+    genre = {"Iron Hammer": ["heavy metal"], "Steel Anvil": ["Heavy  Metal"], long_name: ["ambient"],
+             "Quiet\x1b[2J Hands": ["ambient"]}
+    lib = lib.replace(artists=pd.DataFrame({"artist_id": art["artist_id"], "name": art["name"],
+                                            "genres": [genre[n] for n in art["name"]]}))
+    res = cluster_playlist(lib, "q" * 22, k=2)
+    labels = sorted(res.clusters["label"])
+    # the one genre, then a name word that does not repeat it ("heavy metal / metal")
+    assert labels[1] in ("heavy metal / storm, like Iron Hammer, Steel Anvil",
+                         "heavy metal / thunder, like Iron Hammer, Steel Anvil"), labels
+    piano = labels[0]
+    assert piano.startswith("ambient / lullaby, like The VeryVery"), piano
+    cut = piano.split("like ")[1].split(", ")[0]
+    assert len(cut) == ARTIST_CHARS and cut.endswith("…") and "\n" not in piano
+    assert piano.endswith(", Quiet\\x1b[2J Hands") and "\x1b" not in piano

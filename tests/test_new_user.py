@@ -46,6 +46,9 @@ def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_say
     tracks = sorted(server.account.tracks)[:3]
     moodexport.export_moods(gateway_for(settings), store, settings, server.account.user["id"],
                             {"happy/upbeat": tracks}, "Road Trip")
+    # listed before a refresh too (it was not, until the next refresh cached it)
+    early = [r for r in json.loads(run(["playlists", "--json"], env).stdout) if r["name"] == "recommend: happy/upbeat"]
+    assert len(early) == 1 and early[0]["managed"] and early[0]["tracks"] == 3, early
     assert run(["refresh", "--quiet"], env).exit_code == 0
     rows = {r["name"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
     main, mood = rows[settings.playlist.name], rows["recommend: happy/upbeat"]
@@ -62,6 +65,9 @@ def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_say
         result = run(["moods", "cluster", name], env)
         assert result.exit_code == 2
         assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr
+    server.account.playlist(mood["id"])["followed"] = False  # you delete it in Spotify: gone at the next refresh
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert "recommend: happy/upbeat" not in [r["name"] for r in json.loads(run(["playlists", "--json"], env).stdout)]
 
 
 def test_the_mood_commands_work_on_the_demo(tmp_path):
@@ -95,6 +101,14 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     named = bare.stderr.split('(e.g. "')[1].split('"')[0]
     listed = run(["playlists", "--demo", "--json"], env)  # said "No such option: --demo"
     assert listed.exit_code == 0 and named in [p["name"] for p in json.loads(listed.stdout)], listed.stderr
+    # the mood playlist exported above, since the demo's one pull, was not listed: the demo's
+    # cache never refreshes, so it is listed from the manifest, as ours, with what we wrote
+    sad = [p for p in json.loads(listed.stdout) if p["name"] == "recommend: sad"]
+    pid = out["exported"][0]["playlist_id"]
+    assert sad == [{"name": "recommend: sad", "id": pid, "owner": "demo-user", "tracks": 6, "managed": True,
+                    "url": f"https://open.spotify.com/playlist/{pid}"}], sad
+    assert "│ mood" in next(line for line in run(["playlists", "--demo"], {**env, "COLUMNS": "200"}).stdout.splitlines()
+                           if "recommend: sad" in line)
     clustered = run(["moods", "cluster", named, "--demo", "--json"], env)
     assert clustered.exit_code == 0 and json.loads(clustered.stdout)["k"] >= 2, clustered.stderr
 

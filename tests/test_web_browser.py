@@ -446,6 +446,13 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.wait_for_selector("#results tbody td.why")
     # the why is in view without scrolling the table (the shares bar gives way below 700 px)
     assert pg.evaluate("document.querySelector('#results tbody td.why').getBoundingClientRect().right") <= 390
+    pg.goto(demo["base"] + "/map")  # a long cluster label (text moods: "words, like A, B") wraps, never
+    pg.wait_for_selector("#clusters li span")  # the word "export" of its button ("expo / rt" beside one)
+    pg.eval_on_selector("#clusters li span", "e => { e.textContent = 'ecopac / going, like Martin Garrix "
+                        "Longname…, NLE Choppa Longname… (317)'; }")
+    lines = pg.eval_on_selector_all("#clusters button.export", "els => els.map(e => { const r = document.createRange(); "
+                                    "r.selectNodeContents(e); return r.getClientRects().length; })")
+    assert lines and set(lines) == {1}, lines
     pg.goto(demo["base"] + "/discovery")  # each setting's input stays in view beside its label
     inputs = pg.eval_on_selector_all("#discovery-form input", "els => els.map(e => e.getBoundingClientRect().right)")
     assert len(inputs) == 11 and max(inputs) <= 390, inputs

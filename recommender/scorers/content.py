@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
-from ..namewords import NAME_FILLER
+from ..namewords import NAME_FILLER, strip_packaging
 from .base import Scorer
 
 log = logging.getLogger(__name__)
@@ -193,24 +193,38 @@ def seed_vector(seeds: pd.Series, index: pd.Index, positions=None) -> np.ndarray
 
 
 class ContentScorer(Scorer):
-    """TF-IDF cosine similarity between each candidate and the weighted mean of the seeds."""
+    """TF-IDF cosine similarity between each candidate and the weighted mean of the seeds.
+
+    ``drop_packaging``: the name and album word fields leave out the packaging words of name
+    decorations ("X - 2011 Remaster", "(Deluxe Edition)": ``namewords.strip_packaging``);
+    `similar` sets it, build-playlist does not (see ``explore.similar_setup``)."""
 
     name = "content"
 
     def __init__(self, fields: Mapping[str, float] | None = None, word_ngrams=(1, 2),
-                 char_ngrams=(3, 4), min_df: int = 2, sublinear_tf: bool = True) -> None:
+                 char_ngrams=(3, 4), min_df: int = 2, sublinear_tf: bool = True,
+                 drop_packaging: bool = False) -> None:
         self.fields = dict(DEFAULT_FIELDS if fields is None else fields)
+        self.drop_packaging = drop_packaging
         self.word_ngrams = tuple(word_ngrams)
         self.char_ngrams = tuple(char_ngrams)
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
 
     # ----- fitting ---------------------------------------------------------------------
+    def _name_codes(self, library: Library, column: str) -> tuple[np.ndarray, pa.Array]:
+        """``library.text_codes("tracks", column)``; with ``drop_packaging`` each distinct name
+        without the packaging words of its decorations ("X - 2011 Remaster" -> "X")."""
+        codes, uniques = library.text_codes("tracks", column)
+        if self.drop_packaging:
+            uniques = pa.array([strip_packaging(u) for u in uniques.to_pylist()], type=uniques.type)
+        return codes, uniques
+
     def _field_counts(self, library: Library, field: str) -> tuple[sp.csr_matrix, np.ndarray]:
         tracks = library.tracks
         n = len(tracks)
         if field == "name":
-            return coded_text_counts(*library.text_codes("tracks", "name"), self.word_ngrams, min_df=self.min_df)
+            return coded_text_counts(*self._name_codes(library, "name"), self.word_ngrams, min_df=self.min_df)
         if field == "name_chars":
             return coded_text_counts(*library.text_codes("tracks", "name"), self.char_ngrams, analyzer="char_wb",
                                      min_df=self.min_df)
@@ -220,7 +234,7 @@ class ContentScorer(Scorer):
             joined = pc.binary_join(library.list_arrow("tracks", "artist_names"), pa.scalar(" ; ", pa.large_string()))
             return text_counts(joined, (1, 1), min_df=self.min_df)
         if field == "album":
-            return coded_text_counts(*library.text_codes("tracks", "album_name"), self.word_ngrams,
+            return coded_text_counts(*self._name_codes(library, "album_name"), self.word_ngrams,
                                      min_df=self.min_df)
         if field == "album_id":
             enc = pc.dictionary_encode(as_arrow(tracks["album_id"]))  # nulls: no album token
