@@ -227,6 +227,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
 
             stack = contextlib.ExitStack()
             try:
+                if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
+                    raise UsageError(f"`{_command_path(parent, name or fn.__name__)}` prints no JSON: leave out --json")
                 if record or writes is True or (isinstance(writes, str) and kw.get(writes)):
                     stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
@@ -270,6 +272,11 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+def _command_path(parent: typer.Typer, name: str) -> str:
+    group = next((g.name for g in app.registered_groups if g.typer_instance is parent), None)
+    return " ".join(["recommend"] + ([group] if group else []) + [name])
 
 
 class Terminated(KeyboardInterrupt):
