@@ -130,3 +130,19 @@ def test_status_with_a_file_where_the_data_directory_goes_is_no_bug(tmp_path):
         assert strict_json(shown.stdout)["last_runs"] == []
         refused = runner.invoke(app, ["refresh", "--json", "--no-input"], env=env)
         assert refused.exit_code == 7 and refused.stdout == "" and str(where) in refused.stderr
+
+
+@pytest.mark.parametrize("path, method", [(r"^/v1/me/playlists$", "GET"), (r"^/api/token$", "POST")])
+def test_a_retry_after_past_the_calendar_exits_4_not_1(standin, tmp_path, path, method):
+    # Retry-After: 10^12 s (a broken proxy, a misread header): "try again after <date>" raised
+    # OverflowError, so a rate limit became "unexpected error" and exit 1, where cron's mail and
+    # a script's `case $?` expect 4
+    from recommender.standins.spotify import Fault
+    cache = tmp_path / "cache"
+    save_login(standin, cache, expires_in=-60 if method == "POST" else 3600)
+    standin.add_fault(Fault(method=method, path=path, status=429, retry_after=10 ** 12, times=None))
+    env = {"RECOMMENDER_SPOTIFY_API_URL": standin.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": standin.accounts_url,
+           "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": ""}
+    result = runner.invoke(app, ["refresh", "--json", "--no-input"], env=env)
+    assert result.exit_code == 4 and result.stdout == "", result.stderr
+    assert "try again in 277777777.8 h" in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
