@@ -38,22 +38,59 @@ class _FlagsTakeNoValue:
         return params
 
 
-class _Command(_FlagsTakeNoValue, TyperCommand):
+class _ErrorsNameTheirCommand:
+    """A usage error raised without its command (click's parser: "Option '--valence' requires
+    an argument") gets it, so that its message can say which command's -h to read."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except Exception as exc:
+            if hasattr(exc, "ctx") and exc.ctx is None:
+                exc.ctx = ctx
+            raise
+
+
+class _Command(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
     pass
 
 
-class _SubGroup(_FlagsTakeNoValue, TyperGroup):
+class _SubGroup(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
     pass
 
 
-class _Group(_FlagsTakeNoValue, TyperGroup):
-    """Typer's group, plus a hint when a command's own option is given before the command."""
+@contextlib.contextmanager
+def _usage_errors_in_one_line():
+    """Click's usage errors (bad value, missing argument, unknown option...) are printed as
+    every other error is (``_say``), not as typer's box of usage lines; exit 2 all the same."""
+    try:
+        yield
+    except Exception as exc:  # click's (typer vendors its own click): known by name
+        kinds = {c.__name__ for c in type(exc).__mro__}
+        if "ClickException" not in kinds or "NoArgsIsHelpError" in kinds:  # no-args help: printed already
+            raise
+        from .clierrors import usage_error
+        raise typer.Exit(_say(usage_error(exc))) from None
+
+
+class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
+    """Typer's group, plus a hint when a command's own option is given before the command, and
+    click's usage errors in one line."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_errors_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_errors_in_one_line():
+            return super().invoke(ctx)
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except Exception as exc:  # click's NoSuchOption (typer vendors its own click)
-            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
+            if (type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str)
+                    and not getattr(exc, "possibilities", None)):  # else a typo'd common option: did you mean
                 sub = next((a for a in args if not a.startswith("-") and a in self.commands), None)
                 exc.message += (f" before the command; a command's own options go after it: "
                                 f"`recommend {sub or 'COMMAND'} {exc.option_name}`")
@@ -120,6 +157,12 @@ def _err(message: str) -> None:
     typer.echo(terminal_safe(message, keep_newlines=True), err=True)
 
 
+def _say(exc: RecommenderError) -> int:
+    """The one way an error reaches the user: 'error: ...' on stderr; returns its exit code."""
+    _err(f"error: {terminal_safe(exc)}")
+    return exc.exit_code
+
+
 def _note(message: str) -> None:
     """'note: ...' on stderr, unless the log's stderr handler already printed that message."""
     from .runlog import SAID_ON_STDERR
@@ -177,13 +220,15 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
 
             def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
-                _err(f"error: {terminal_safe(exc)}")
+                _say(exc)
                 if record:
                     _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo)
                 return typer.Exit(exc.exit_code)
 
             stack = contextlib.ExitStack()
             try:
+                if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
+                    raise UsageError(f"`{_command_path(parent, name or fn.__name__)}` prints no JSON: leave out --json")
                 if record or writes is True or (isinstance(writes, str) and kw.get(writes)):
                     stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
@@ -227,6 +272,11 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+def _command_path(parent: typer.Typer, name: str) -> str:
+    group = next((g.name for g in app.registered_groups if g.typer_instance is parent), None)
+    return " ".join(["recommend"] + ([group] if group else []) + [name])
 
 
 class Terminated(KeyboardInterrupt):

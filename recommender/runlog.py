@@ -298,7 +298,7 @@ def read_runs(cache_dir: Path | str, n: int = 10) -> list[dict[str, Any]]:
     path = runs_path(cache_dir)
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no runs yet, or no data directory (a file in its way)
         return []
     runs: list[dict[str, Any]] = []
     for number in range(len(lines) - 1, -1, -1):

@@ -39,15 +39,19 @@ def _retry_after(exc: SpotifyException) -> float | None:
 
 
 def when(seconds: float) -> str:
-    """'in 3 min (at 14:05 UTC)' style text for a retry time."""
-    at = utc_now() + timedelta(seconds=seconds)
+    """'in 3 min (at 14:05 UTC)' style text for a retry time; no time of day past the calendar's
+    end (a Retry-After of 10^12 s raised OverflowError: exit 1 where a 429 exits 4)."""
+    try:
+        after = f" (after {shown(utc_now() + timedelta(seconds=seconds))})"
+    except OverflowError:
+        after = ""
     if seconds >= 3600:
         span = f"{seconds / 3600:.1f} h"
     elif seconds >= 60:
         span = f"{seconds / 60:.0f} min"
     else:
         span = f"{seconds:.0f} s"
-    return f"in {span} (after {shown(at)})"
+    return f"in {span}{after}"
 
 
 def configured_at(settings, key: str) -> str:

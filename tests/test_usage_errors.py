@@ -1,0 +1,106 @@
+"""Click's usage errors in the house format: one line on stderr, 'error: ...' naming the option
+and the value, the command's -h, exit 2 (README's exit codes), nothing on stdout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from recommender.cli import app
+
+runner = CliRunner()
+
+
+def one_line_error(args: list[str], tmp_path) -> str:
+    result = runner.invoke(app, args, env={"RECOMMENDER_CACHE_DIR": str(tmp_path)}, catch_exceptions=False,
+                           prog_name="recommend")
+    assert result.exit_code == 2, (args, result.stdout, result.stderr)
+    assert result.stdout == "", args
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)
+    assert "╭" not in result.stderr and "Usage:" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, said", [
+    # typer's box said "Input should be less than or equal to 1" for nan
+    (["moods", "recommend", "--valence", "nan", "--energy", "0.5"],
+     "error: --valence must be a number from 0 to 1, got 'nan' (see `recommend moods recommend -h`)"),
+    (["moods", "recommend", "--valence", "0.5", "--energy", "-inf"],
+     "error: --energy must be a number from 0 to 1, got '-inf' (see `recommend moods recommend -h`)"),
+    (["moods", "recommend", "--valence", "infinity"],
+     "error: --valence must be a number from 0 to 1, got 'infinity' (see `recommend moods recommend -h`)"),
+    (["moods", "recommend", "--valence=1.5"],
+     "error: --valence must be a number from 0 to 1, got '1.5' (see `recommend moods recommend -h`)"),
+    (["search", "x", "-n", "0"],
+     "error: --limit/-n must be a whole number of at least 1, got '0' (see `recommend search -h`)"),
+    (["search", "x", "--limit", "ten"],
+     "error: --limit/-n must be a whole number of at least 1, got 'ten' (see `recommend search -h`)"),
+    (["web", "--port", "99999"], "error: --port must be a whole number from 0 to 65535, got '99999' (see `recommend web -h`)"),
+    (["moods", "recommend", "--valence"], "error: --valence needs a value (see `recommend moods recommend -h`)"),
+    (["similar"], "error: missing the track argument: track id, spotify:track: URI, link or search text "
+                  "(see `recommend similar -h`)"),
+    (["refresh", "--dry-rn"], "error: no such option: --dry-rn (see `recommend refresh -h`)"),
+    (["refresh", "--verbos"], "error: no such option: --verbos; did you mean --verbose? (see `recommend refresh -h`)"),
+    (["refresh", "now"], "error: unexpected extra argument: now (see `recommend refresh -h`)"),
+    (["search", "mad", "world"], "error: unexpected extra argument: world; the text is one argument: quote it if "
+                                 "it has spaces (see `recommend search -h`)"),
+    (["refesh"], "error: no such command 'refesh'; did you mean 'refresh'? (see `recommend -h`)"),
+    (["--limit", "3", "search", "x"], "error: no such option: --limit before the command; a command's own options "
+                                      "go after it: `recommend search --limit` (see `recommend -h`)"),
+    (["--verbos", "refresh"], "error: no such option: --verbos; did you mean --verbose or --version? "
+                              "(see `recommend -h`)"),
+])
+def test_a_usage_error_is_one_line_naming_the_option_and_value(args, said, tmp_path):
+    assert one_line_error(args, tmp_path) == said
+
+
+def test_a_bad_value_is_shown_escaped(tmp_path):
+    said = one_line_error(["moods", "recommend", "--valence", "\x1b[31m1\u202e"], tmp_path)
+    assert "\x1b" not in said and "\u202e" not in said and "\\x1b[31m1" in said
+
+
+def _numeric_options():
+    """Every int or float option of every command, as (command words, option)."""
+    found = []
+
+    def walk(group, words):
+        for name, cmd in group.commands.items():
+            if hasattr(cmd, "commands"):
+                walk(cmd, words + [name])
+                continue
+            for param in cmd.params:
+                annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+                if param.param_type_name == "option" and annotation in (int, float):
+                    found.append((words + [name], param.opts[0]))
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_every_numeric_option_refuses_nan_and_infinity_in_one_line(tmp_path):
+    options = _numeric_options()
+    assert len(options) >= 10  # --limit (x4), --valence, --energy, --port (x2), --k, --folds, --top-n...
+    for words, option in options:
+        for value in ("nan", "inf"):
+            said = one_line_error(words + [option, value], tmp_path)
+            assert said.startswith(f"error: {option}") and f"got '{value}'" in said, said
+            assert "number" in said and f"`recommend {' '.join(words)} -h`" in said, said
+
+
+def test_the_installed_command_prints_no_box_either():
+    done = subprocess.run([sys.executable, "-m", "recommender", "moods", "recommend", "--valence", "nan"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "80", "FORCE_COLOR": "1"})
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("error: --valence must be a number from 0 to 1, got 'nan' "
+                           "(see `recommend moods recommend -h`)\n")
+
+
+def test_no_arguments_still_print_the_help(tmp_path):
+    result = runner.invoke(app, ["moods"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2 and "cluster" in result.stdout and "error" not in result.stderr
