@@ -266,7 +266,7 @@ class SearchIndex:
         if not path.exists():
             return None
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:  # fh: closed on a damaged file too
                 meta = json.loads(z["meta"].tobytes().decode("utf-8"))
                 if meta.get("version") != INDEX_VERSION:
                     return None

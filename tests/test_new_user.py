@@ -36,6 +36,18 @@ def test_did_you_mean_shows_invisible_characters_and_the_id(logged_in):
     assert run(["build-playlist", "--dry-run", "--seed-playlist", first["id"]], env).exit_code == 0
 
 
+def test_a_mood_export_in_the_same_second_as_the_refresh_is_listed(tmp_path):
+    # times are whole seconds: an export right after a refresh (as in a fast test, or a script)
+    # has the refresh's own time, and `playlists` did not list it until the next refresh
+    from recommender.publish import mood_playlists
+    store = Store(tmp_path)
+    store.update_manifest(fetched_at="2026-11-30T10:00:00+00:00", **{
+        "managed_playlist:happy": {"id": "p1", "name": "recommend: happy", "updated_at": "2026-11-30T10:00:00+00:00"},
+        "managed_playlist:sad": {"id": "p2", "name": "recommend: sad", "updated_at": "2026-11-30T09:59:59+00:00"}})
+    assert [p["id"] for p in mood_playlists(store, since_refresh=True)] == ["p1"]
+    assert [p["id"] for p in mood_playlists(store)] == ["p1", "p2"]
+
+
 def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_says_why(logged_in, tmp_path):
     # `recommend playlists` listed the exported mood playlists as not managed, and
     # `--seed-playlist "recommend: for you"` answered 'no playlist named ...' for a name it lists

@@ -4,6 +4,7 @@ columns left out are named, and names from strangers stay escaped."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -28,7 +29,7 @@ ROWS = [[1, ID, "Bohemian Rhapsody - Remastered 2011", "Queen", "0.912", "new", 
 
 
 def render(renderable, width: int) -> str:
-    console = Console(width=width, record=True, highlight=False, markup=False, emoji=False, file=open("/dev/null", "w"))
+    console = Console(width=width, record=True, highlight=False, markup=False, emoji=False, file=io.StringIO())
     console.print(renderable)
     return console.export_text()
 
