@@ -70,16 +70,35 @@ def _usage_errors_in_one_line():
         if "ClickException" not in kinds or "NoArgsIsHelpError" in kinds:  # no-args help: printed already
             raise
         from .clierrors import usage_error
-        raise typer.Exit(_say(usage_error(exc))) from None
+        error = usage_error(exc)
+        code = _say(error)
+        ctx = getattr(exc, "ctx", None)
+        name = getattr(getattr(ctx, "command", None), "name", None)
+        if name in RECORDED:  # a scheduled line an upgrade broke shows in `recommend status`
+            argv = _state.argv
+            _record_failure(name, code, time.monotonic(), str(error), demo="--demo" in argv, config=_argv_config(argv))
+        raise typer.Exit(code) from None
+
+
+def _argv_config(argv: list[str]) -> Path | None:
+    """The --config/-c a command line gives (for a run whose options could not be parsed)."""
+    for i, arg in enumerate(argv):
+        if arg in ("--config", "-c") and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if arg.startswith("--config="):
+            return Path(arg.split("=", 1)[1])
+    return None
 
 
 class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
     """Typer's group, plus a hint when a command's own option is given before the command, and
     click's usage errors in one line."""
 
-    def make_context(self, *args, **kwargs):
+    def make_context(self, info_name, args, parent=None, **extra):
+        if parent is None:  # the whole command line, for a run whose options cannot be parsed
+            _state.argv = list(args)
         with _usage_errors_in_one_line():
-            return super().make_context(*args, **kwargs)
+            return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx):
         with _usage_errors_in_one_line():
@@ -129,6 +148,7 @@ class State:
     config: Path | None = None
     quiet = no_input = verbose = as_json = False  # given before the subcommand
     legacy_noted = False
+    argv: list[str] = []  # the command line (``_Group.make_context``)
 
 
 _state = State()
@@ -181,6 +201,9 @@ COMMON_OPTIONS = {"config": (ConfigOpt, None), "quiet": (QuietOpt, False), "no_i
 ROOT_FLAGS = ("quiet", "no_input", "verbose", "as_json")  # also accepted before the subcommand
 
 
+RECORDED: set[str | None] = set()  # the commands whose runs, failed ones too, go to the run log
+
+
 def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False,
             writes: bool | str = False, examples: tuple[str, ...] = (), **kwargs):
     """Register a command.
@@ -194,6 +217,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     ``writes`` ones (True, or the name of the option that makes a run write, like "export").
     """
     kwargs.setdefault("cls", _Command)
+    if record:
+        RECORDED.add(name)
     if examples:
         kwargs.setdefault("epilog", "Examples: " + " · ".join(f"`{e}`" for e in examples))
         kwargs.setdefault("context_settings", HELP)
@@ -504,9 +529,10 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
                    f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
 
 
-def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False) -> None:
+def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,
+                    config: Path | None = None) -> None:
     try:
-        settings = _settings(None)
+        settings = _settings(config)
         if demo:  # where and as what a --demo run that succeeds is recorded
             from .paths import demo_settings
             settings, command_name = demo_settings(settings), f"{command_name} --demo"

@@ -104,3 +104,31 @@ def test_the_installed_command_prints_no_box_either():
 def test_no_arguments_still_print_the_help(tmp_path):
     result = runner.invoke(app, ["moods"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 2 and "cluster" in result.stdout and "error" not in result.stderr
+
+
+def test_a_scheduled_command_refused_for_its_options_is_in_the_run_log(tmp_path):
+    # a crontab line an upgrade broke (an option renamed) exited 2 and left no trace: `status`
+    # went on showing the last good run
+    import json
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    refused = runner.invoke(app, ["build-playlist", "--quiet", "--no-input", "--dry-rn"], env=env, prog_name="recommend")
+    assert refused.exit_code == 2
+    runner.invoke(app, ["search", "--bogus", "x"], env=env, prog_name="recommend")  # not a recorded command
+    status = runner.invoke(app, ["status", "--json", "--offline"], env=env, prog_name="recommend")
+    runs = json.loads(status.stdout)["last_runs"]
+    assert [(r["command"], r["exit_code"]) for r in runs] == [("build-playlist", 2)]
+    assert "--dry-rn" in runs[0]["message"] and "--dry-run" in runs[0]["message"]
+    # a --demo run is recorded with the demo's runs, not yours
+    assert runner.invoke(app, ["build-playlist", "--demo", "--bogus"], env=env, prog_name="recommend").exit_code == 2
+    mine = json.loads(runner.invoke(app, ["status", "--json", "--offline"], env=env, prog_name="recommend").stdout)
+    assert len(mine["last_runs"]) == 1
+    from recommender.runlog import runs_path
+    demo_runs = [json.loads(line) for line in runs_path(tmp_path / "demo").read_text().splitlines()]
+    assert [(r["command"], r["exit_code"]) for r in demo_runs] == [("build-playlist --demo", 2)]
+    # --config names where the data lives
+    other = tmp_path / "other"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"cache:\n  dir: {other}\n", encoding="utf-8")
+    assert runner.invoke(app, ["refresh", "--config", str(cfg), "--bogus"], env={}, prog_name="recommend").exit_code == 2
+    again = runner.invoke(app, ["status", "--json", "--offline", "--config", str(cfg)], env={}, prog_name="recommend")
+    assert [(r["command"], r["exit_code"]) for r in json.loads(again.stdout)["last_runs"]] == [("refresh", 2)]
