@@ -76,6 +76,7 @@ def _usage_errors_in_one_line():
         name = getattr(getattr(ctx, "command", None), "name", None)
         if name in RECORDED:  # a scheduled line an upgrade broke shows in `recommend status`
             argv = _state.argv
+            _state.legacy_noted = True  # the error is the one line this run prints
             _record_failure(name, code, time.monotonic(), str(error), demo="--demo" in argv, config=_argv_config(argv))
         raise typer.Exit(code) from None
 
