@@ -130,11 +130,12 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
                              f'{playlist_examples(library, source=source)}')
         raise UsageError(f'no playlist named "{name_or_id}": give a playlist\'s name or id (`recommend playlists` lists them)')
     names = [str(n) for n in library.frames["playlists"]["name"].dropna().unique()]
+    from .library import name_key
     by_fold: dict[str, str] = {}
     for n in names:
-        by_fold.setdefault(n.casefold(), n)
-    close = difflib.get_close_matches(name_or_id.casefold(), list(by_fold), n=5, cutoff=0.5)
-    contains = [f for f in by_fold if name_or_id.casefold() in f and f not in close]
+        by_fold.setdefault(name_key(n), n)
+    close = difflib.get_close_matches(name_key(name_or_id), list(by_fold), n=5, cutoff=0.5)
+    contains = [f for f in by_fold if name_key(name_or_id) in f and f not in close]
     hints = [by_fold[f] for f in (close + contains)[:5]]
     if hints:
         listed = ", ".join(_hint(library, h) for h in hints)
