@@ -1253,6 +1253,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                             source=None if dataset is None else str(dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
+        _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line
         plot_clusters(res, plot)
     exported = []
     if export:

@@ -46,3 +46,39 @@ def test_the_exact_spelling_wins_over_the_accentless_one_and_two_accentless_twin
     lib = library_with_playlists(["Café", "Cafè"])
     with pytest.raises(UsageError, match="2 playlists"):
         lib.find_playlist("cafe")
+
+
+def test_a_plot_of_cjk_playlists_warns_once_not_once_per_glyph(tmp_path, caplog):
+    # `moods cluster 夜のドライブ שירים --plot` printed 48 lines of "UserWarning: Glyph 39333
+    # (\N{CJK UNIFIED IDEOGRAPH-99A5}) missing from font(s) DejaVu Sans." with their source lines
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    from recommender.moods import cluster_playlists, plot_clusters
+    from test_moods import two_group_audio_library
+    lib, party, ballads = two_group_audio_library()
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": ["夜のドライブ 🚗", "שירים בעברית"]})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
+    with warnings.catch_warnings(record=True) as seen, caplog.at_level("WARNING"):
+        warnings.simplefilter("always")
+        path = plot_clusters(res, tmp_path / "m.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [w for w in seen if "Glyph" in str(w.message)]
+    from recommender.plotfonts import glyph_fonts
+    if glyph_fonts(["夜"])[1]:  # no installed font has it (this machine): one line says so
+        [line] = [r.getMessage() for r in caplog.records if "empty boxes" in r.getMessage()]
+        assert "夜" in line
+    else:
+        assert not [r for r in caplog.records if "empty boxes" in r.getMessage()]
+
+
+def test_a_glyph_the_default_font_lacks_is_drawn_in_an_installed_font_that_has_it():
+    pytest.importorskip("matplotlib")
+    from recommender.plotfonts import _charmap, glyph_fonts
+    from matplotlib import font_manager
+    families, missing = glyph_fonts(["Ⓐnarchy"])  # DejaVu Sans has no circled letters; STIX has
+    assert families[0] == "DejaVu Sans" and len(families) == 2 and missing == []
+    assert any(ord("Ⓐ") in _charmap(f.fname) for f in font_manager.fontManager.ttflist if f.name == families[1])
+    assert glyph_fonts(["plain ASCII, Ελληνικά, Кино"]) == (["DejaVu Sans"], [])
