@@ -18,6 +18,7 @@ stays light).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Collection, Sequence
 
 from .safetext import terminal_safe
@@ -109,7 +110,7 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                 grid.add_row()
             for i in kept:
                 grid.add_row(columns[i], Text(r[i]))
-        return Group(*[x for x in (heading, grid, note) if x is not None])
+        return LeftToRight(Group(*[x for x in (heading, grid, note) if x is not None]))
     t = Table(title=heading, title_justify="left", show_lines=False,
               caption=note, caption_justify="left")
     numeric = {i for i in whole if not is_id(columns[i])}
@@ -118,7 +119,42 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                      min_width=widths[i] if i in whole else None, max_width=widths[i])
     for r in cells:
         t.add_row(*[Text(r[i]) for i in kept])
-    return t
+    return LeftToRight(t)
+
+
+LRM = "\u200e"  # LEFT-TO-RIGHT MARK: a strong left-to-right character, zero columns wide
+# strong right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan..., their
+# presentation forms and the historic scripts of the SMP)
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+
+
+class LeftToRight:
+    """A rich renderable whose lines holding right-to-left text (a Hebrew or Arabic name) start
+    with a LEFT-TO-RIGHT MARK, and have one after each piece of that text: a terminal that
+    applies the bidi algorithm (Konsole, mlterm, GNOME's with bidi on) then keeps the columns
+    in their order. Without the marks the line took the name's direction (its first strong
+    letter) and a number or id after the name joined its run: "| שירים | 56 |" showed the 56
+    left of the name. The marks are zero-width; other lines are untouched."""
+
+    def __init__(self, renderable) -> None:
+        self.renderable = renderable
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+        return Measurement.get(console, options, self.renderable)
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        for line in console.render_lines(self.renderable, options, pad=False):
+            if any(_RTL.search(seg.text) for seg in line if not seg.control):
+                yield Segment(LRM)
+                for seg in line:
+                    yield seg
+                    if not seg.control and _RTL.search(seg.text):
+                        yield Segment(LRM)
+            else:
+                yield from line
+            yield Segment.line()
 
 
 NBSP = "\u00a0"

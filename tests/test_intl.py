@@ -82,3 +82,30 @@ def test_a_glyph_the_default_font_lacks_is_drawn_in_an_installed_font_that_has_i
     assert families[0] == "DejaVu Sans" and len(families) == 2 and missing == []
     assert any(ord("Ⓐ") in _charmap(f.fname) for f in font_manager.fontManager.ttflist if f.name == families[1])
     assert glyph_fonts(["plain ASCII, Ελληνικά, Кино"]) == (["DejaVu Sans"], [])
+
+
+RTL_ROWS = [[1, "5GiPRvTccToqwOzkoAcDrY", "שיר לשלום", 'להקת הנח"ל', "0.722"],
+            [2, "6ane3gfoE6QFtOWSvQGAIH", "أنا لحبيبي", "فيروز", "0.582"],
+            [3, "0vlZXy3h1sJgrLiMyzhQ1U", "Mi Gente", "J Balvin", "0.499"]]
+
+
+@pytest.mark.parametrize("width", [80, 120, 36])  # 36: one block of "column  value" lines per row
+def test_a_right_to_left_name_keeps_the_columns_of_its_line_in_order(width):
+    # In a terminal that applies the bidi algorithm, "│ שיר לשלום │ להקת הנח"ל │ 0.722 │" took the
+    # name's direction and the score joined the names' run: fribidi showed the Hebrew name at the
+    # right end of the line and the score before the artist. A LEFT-TO-RIGHT MARK opens every line
+    # with such text and closes each of its pieces, so nothing after a name joins its run.
+    from rich.cells import cell_len
+
+    from recommender.tables import LRM, fit_table
+    from test_tables import render
+    text = render(fit_table("t", ["#", "track_id", "track", "artist", "score"], RTL_ROWS, width,
+                            wide="track"), width)
+    rtl = [line for line in text.splitlines() if any(unicodedata.bidirectional(c) in ("R", "AL") for c in line)]
+    assert rtl and all(line.startswith(LRM) for line in rtl)
+    for line in rtl:  # every run of right-to-left letters ends in the mark before anything else
+        runs = [m for m in __import__("re").finditer(r"[\u0590-\u08ff][^\u200e│]*", line)]
+        assert all(line[m.end():].startswith(LRM) for m in runs), line
+    assert not any(LRM in line for line in text.splitlines() if "Balvin" in line)  # a Latin row as it was
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    assert "שיר לשלום" in text and 'להקת הנח"ל' in text and "أنا لحبيبي" in text  # whole, in logical order
