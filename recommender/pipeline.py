@@ -293,17 +293,22 @@ def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarra
 # ----- candidates -----------------------------------------------------------------------
 
 def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
-    """Bool per track row: on the blocklist (artist id/name or track id/name, case-insensitive)."""
-    artists = [str(a).lower() for a in settings.candidates.blocklist_artists]
-    titles = [str(t).lower() for t in settings.candidates.blocklist_tracks]
+    """Bool per track row: on the blocklist (artist id/name or track id/name, case-insensitive,
+    NFKC: "Björk" in the config blocks the "Björk" Spotify spells with a separate accent)."""
+    import unicodedata
+    artists = [unicodedata.normalize("NFKC", str(a)).lower() for a in settings.candidates.blocklist_artists]
+    titles = [unicodedata.normalize("NFKC", str(t)).lower() for t in settings.candidates.blocklist_tracks]
+
+    def fold(values):
+        return pc.utf8_lower(pc.utf8_normalize(values, form="NFKC"))
     out = np.zeros(len(tracks), dtype=bool)
     if titles:
         for col in ("track_id", "name"):
-            out |= isin(pc.utf8_lower(_arrow(tracks[col])), titles)
+            out |= isin(fold(_arrow(tracks[col])), titles)
     if artists:
         for col in ("artist_ids", "artist_names"):
             lists = pa.array(list(tracks[col]), type=pa.list_(pa.large_string()))
-            hit = isin(pc.utf8_lower(pc.list_flatten(lists)), artists)
+            hit = isin(fold(pc.list_flatten(lists)), artists)
             parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
             out[parent[hit]] = True
     return out

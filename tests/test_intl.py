@@ -109,3 +109,20 @@ def test_a_right_to_left_name_keeps_the_columns_of_its_line_in_order(width):
     assert not any(LRM in line for line in text.splitlines() if "Balvin" in line)  # a Latin row as it was
     assert max(cell_len(line) for line in text.splitlines()) <= width
     assert "שיר לשלום" in text and 'להקת הנח"ל' in text and "أنا لحبيبي" in text  # whole, in logical order
+
+
+def test_a_blocklisted_name_blocks_the_artist_and_track_however_spotify_encodes_them():
+    # blocklist_artists: ["Björk Guðmundsdóttir"] (typed: NFC) let the artist Spotify held decomposed
+    # (NFD) through, three times in a playlist of 50
+    from recommender.config import load_settings
+    from recommender.pipeline import _blocked
+    tracks = pd.DataFrame({"track_id": ["t1", "t2", "t3", "t4"],
+                           "name": ["Jóga", NFD("Señorita"), "ＦＵＬＬ", "Other"],
+                           "artist_ids": [["a1"], ["a2"], ["a3"], ["a4"]],
+                           "artist_names": [[NFD("Björk Guðmundsdóttir")], ["X"], ["Y"], ["Кино"]]})
+    settings = load_settings(environ={}, overrides={
+        "candidates.blocklist_artists": ["björk guðmundsdóttir", "КИНО"],
+        "candidates.blocklist_tracks": ["SEÑORITA", "full"]})
+    assert list(_blocked(tracks, settings)) == [True, True, True, True]
+    settings = load_settings(environ={}, overrides={"candidates.blocklist_artists": ["Bjork"]})
+    assert not _blocked(tracks, settings).any()  # a name, not a search: accents still count
