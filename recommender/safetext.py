@@ -40,13 +40,27 @@ def terminal_safe(value: Any, keep_newlines: bool = False) -> str:
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]")
 
 
+# an emoji (a pictograph, maybe with its presentation selector or skin tone) on each side of a
+# ZERO WIDTH JOINER: the joiner is part of one picture ("👨‍👩‍👧", "🏳️‍🌈"), not an invisible character
+_EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
+_EMOJI_ZWJ = re.compile(f"(?<=[{_EMOJI}\ufe0f\U0001f3fb-\U0001f3ff])\u200d(?=[{_EMOJI}])")
+# the tag letters of a subdivision flag ("🏴 g b s c t ␡": Scotland's)
+_FLAG_TAGS = re.compile("(?<=\U0001f3f4)[\U000e0020-\U000e007f]+")
+
+
 def visible(value: Any) -> str:
     """``terminal_safe``, and every other invisible character too (format, separator and
     unassigned code points such as zero-width spaces: Unicode categories C* and Z* but the
-    plain space) as a ``\\uXXXX`` escape, so that a name can be told apart and typed back."""
+    plain space) as a ``\\uXXXX`` escape, so that a name can be told apart and typed back.
+    The joiners and tags inside an emoji ("👨‍👩‍👧", a subdivision flag) are kept: they draw one
+    picture, and "👨\\u200d👩\\u200d👧" showed none."""
     import unicodedata
-    return "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" else f"\\u{ord(c):04x}"
-                   for c in terminal_safe(value))
+    text = terminal_safe(value)
+    keep = {m.start() for m in _EMOJI_ZWJ.finditer(text)}
+    keep |= {i for m in _FLAG_TAGS.finditer(text) for i in range(m.start(), m.end())}
+    return "".join(c if c == " " or i in keep or unicodedata.category(c)[0] not in "CZ"
+                   else f"\\u{ord(c):04x}" if ord(c) <= 0xffff else f"\\U{ord(c):08x}"  # "\\ue0067" read as \\ue006 7
+                   for i, c in enumerate(text))
 
 
 def json_safe(text: str) -> str:

@@ -126,3 +126,37 @@ def test_a_blocklisted_name_blocks_the_artist_and_track_however_spotify_encodes_
     assert list(_blocked(tracks, settings)) == [True, True, True, True]
     settings = load_settings(environ={}, overrides={"candidates.blocklist_artists": ["Bjork"]})
     assert not _blocked(tracks, settings).any()  # a name, not a search: accents still count
+
+
+def test_similar_finds_a_japanese_title_alike_for_the_characters_it_shares():
+    # "夜に駆ける" was one word (no spaces in Japanese): no title shared a word with it, and
+    # `similar` had no name evidence for any Japanese, Chinese or Korean title
+    from recommender.config import default_settings
+    from recommender.explore import similar_setup, similar_tracks
+    from test_explore import make_library, tid
+    songs = [("夜に駆ける", "YOASOBI", "THE BOOK"), ("月の光", "A", "a"), ("夜の街", "B", "b"),
+             ("花の歌", "C", "c"), ("Night Drive", "D", "d"), ("月亮代表我的心", "E", "e"),
+             ("夜曲", "F", "f"), ("月光", "G", "g")]
+    lib = make_library(songs)
+    scorers, _, _ = similar_setup(default_settings(), lib)
+    out = similar_tracks(lib, tid(0), {"content": scorers["content"]}, n=10)
+    assert set(out["track_id"][:2]) == {tid(2), tid(6)}  # the two other titles with "夜"
+    whys = dict(zip(out["track_id"], out["why"]))
+    assert "name '夜'" in whys[tid(2)]
+    assert "'の'" not in " ".join(out["why"])  # a particle shared is no reason given
+    out = similar_tracks(lib, tid(1), {"content": scorers["content"]}, n=10)
+    assert out["track_id"].iloc[0] == tid(7) and "name '月'" in out["why"].iloc[0]  # 月の光 -> 月光
+    # build-playlist's scorer keeps whole words: the benchmark's numbers stand
+    from recommender.scorers import make_scorers
+    assert not make_scorers(default_settings())["content"].split_cjk
+
+
+def test_an_emoji_made_of_joined_emoji_is_shown_whole_and_a_lone_joiner_still_escaped():
+    # `recommend playlists` showed the playlist "👨‍👩‍👧 Family" as "👨\u200d👩\u200d👧 Family"
+    from recommender.safetext import visible
+    for name in ("👨‍👩‍👧 Family", "Pride 🏳️‍🌈", "👍🏽‍🔥", "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Alba",
+                 "🇯🇵🇰🇷"):
+        assert visible(name) == name
+    assert visible("a\u200db") == "a\\u200db" and visible("x\u200b👨‍👩") == "x\\u200b👨‍👩"
+    assert visible("\u200d👩") == "\\u200d👩"  # a joiner with no emoji before it joins nothing
+    assert visible("tag \U000e0067") == "tag \\U000e0067"  # five hex digits would read as \ue006 and "7"
