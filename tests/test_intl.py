@@ -160,3 +160,18 @@ def test_an_emoji_made_of_joined_emoji_is_shown_whole_and_a_lone_joiner_still_es
     assert visible("a\u200db") == "a\\u200db" and visible("x\u200b👨‍👩") == "x\\u200b👨‍👩"
     assert visible("\u200d👩") == "\\u200d👩"  # a joiner with no emoji before it joins nothing
     assert visible("tag \U000e0067") == "tag \\U000e0067"  # five hex digits would read as \ue006 and "7"
+
+
+def test_search_finds_a_cjk_title_by_one_of_its_characters_or_words():
+    # "夜" found nothing in "夜に駆ける" (the title was one word: its trigrams hold no " 夜 "),
+    # nor "月亮" in "月亮代表我的心" above the floor
+    from recommender.explore import search_tracks
+    from test_explore import make_library
+    songs = [("夜に駆ける", "YOASOBI", "THE BOOK"), ("月亮代表我的心", "邓丽君", "x"), ("千本桜", "初音ミク", "y"),
+             ("우주를 줄게", "볼빨간사춘기", "z"), ("Night Drive", "Someone", "w")]
+    lib = make_library(songs)
+    for query, name in (("夜", "夜に駆ける"), ("駆ける", "夜に駆ける"), ("月亮", "月亮代表我的心"), ("千本", "千本桜"),
+                        ("우주", "우주를 줄게"), ("ミク", "千本桜")):
+        hits = search_tracks(lib, query)
+        assert hits["name"].iloc[0] == name, query
+    assert search_tracks(lib, "夜").shape[0] == 1  # no other title has it
