@@ -385,7 +385,8 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
     the rest would not fit, one block per row when even that does not fit; ``text`` columns
     (names) are never taken for numbers."""
     from .tables import fit_table
-    return fit_table(title, columns, rows, width or _term_width(), wide=wide, drop=drop, text=text)
+    return fit_table(title, columns, rows, width or _term_width(), wide=wide, drop=drop, text=text,
+                     encoding=getattr(sys.stdout, "encoding", None))
 
 
 # ----- login and data ----------------------------------------------------------------------------

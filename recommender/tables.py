@@ -87,20 +87,35 @@ def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: i
     return kept, {i: cap.get(i, need[i]) for i in kept}, whole
 
 
+def encodable(text: str, encoding: str | None) -> str:
+    """``text`` as a terminal of ``encoding`` shows it (None: any, UTF-8): in NFC when that
+    encodes ("Cafe" + a combining accent is the Latin-1 "é"), else what it cannot encode as the
+    ``\\u65e5`` escapes the output stream would write, so a table is laid out with them, not
+    with the characters they replace (the columns of a CJK name's row ran past the others)."""
+    if not encoding or encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf16", "utf32"):
+        return text
+    import unicodedata
+    try:
+        return unicodedata.normalize("NFC", text).encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        return text
+
+
 def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]], width: int,
-              wide: str | None = None, drop: Sequence[str] = (), text: Collection[str] = ()):
+              wide: str | None = None, drop: Sequence[str] = (), text: Collection[str] = (),
+              encoding: str | None = None):
     """A rich renderable of ``rows`` under ``columns``, at most ``width`` (at least MIN_WIDTH)
-    characters wide; see the module docstring."""
+    characters wide; see the module docstring. ``encoding``: the terminal's (see ``encodable``)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
     width = max(MIN_WIDTH, width)
-    cells = [[terminal_safe(v.plain if hasattr(v, "plain") else v) for v in r] for r in rows]
+    cells = [[encodable(terminal_safe(v.plain if hasattr(v, "plain") else v), encoding) for v in r] for r in rows]
     kept, widths, whole = fit_columns(columns, cells, width, wide, drop, text)
     left_out = [c for i, c in enumerate(columns) if i not in kept]
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)
-    heading = Text(terminal_safe(title.plain if hasattr(title, "plain") else title))
+    heading = Text(encodable(terminal_safe(title.plain if hasattr(title, "plain") else title), encoding))
     if widths is None:  # one block of "column  value" lines per row
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")

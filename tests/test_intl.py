@@ -175,3 +175,25 @@ def test_search_finds_a_cjk_title_by_one_of_its_characters_or_words():
         hits = search_tracks(lib, query)
         assert hits["name"].iloc[0] == name, query
     assert search_tracks(lib, "夜").shape[0] == 1  # no other title has it
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_table_on_a_terminal_that_is_not_utf8_keeps_its_columns(tmp_path, encoding):
+    # The stream escaped what it could not encode ("🍹" -> "\U0001f379") after rich had laid the
+    # table out for the character: that row ran 8 columns past the others
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIPY_", "RECOMMENDER_"))}
+    env.update(RECOMMENDER_CACHE_DIR=str(tmp_path), PYTHONPATH=str(root), PYTHONIOENCODING=encoding, COLUMNS="90")
+    out = subprocess.run([sys.executable, "-m", "recommender", "playlists", "--demo"], capture_output=True, env=env,
+                         cwd=root, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.decode(encoding).splitlines()
+    table = [line for line in lines if line[:1] in "|+"]
+    assert any("Club Mix 2020 \\U0001f379" in line for line in table)  # the demo's "Club Mix 2020 🍹"
+    assert len({len(line) for line in table}) == 1, [line for line in table if len(line) != len(table[0])]
+    if encoding == "latin-1":
+        assert any("Academia Reggaetón" in line for line in table)  # what Latin-1 has is shown as itself
