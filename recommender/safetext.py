@@ -73,3 +73,35 @@ def json_safe(text: str) -> str:
 def html_safe(value: Any) -> str:
     """Text for an HTML page (element content or a quoted attribute value)."""
     return html.escape(terminal_safe(value), quote=True)
+
+
+_ESCAPE_TAIL = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?$")
+
+
+def _joins(prev: str, c: str) -> bool:
+    """True when ``c`` belongs to the character (grapheme) that ``prev`` is part of."""
+    import unicodedata
+    o = ord(c)
+    return (unicodedata.category(c) in ("Mn", "Mc", "Me") or o == 0x200D or prev == "\u200d"
+            or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F)
+
+
+def cut(text: str, limit: int, mark: str = "…") -> str:
+    """``text`` whole when it has at most ``limit`` characters, else cut to fewer with ``mark``
+    after it, never inside a character drawn from several code points (a letter and its accent,
+    an emoji joined by ZWJ, a flag's two letters, a skin tone) nor inside a ``\\\\uXXXX``
+    escape of ``visible``: an NFD "Björk" cut after its "o" lost the umlaut, "👨‍👩‍👧" cut after a
+    joiner drew two people."""
+    if len(text) <= limit:
+        return text
+    end = max(limit - len(mark), 0)
+    while 0 < end < len(text) and _joins(text[end - 1], text[end]):
+        end -= 1
+    regional = 0
+    while end - regional - 1 >= 0 and 0x1F1E6 <= ord(text[end - regional - 1]) <= 0x1F1FF:
+        regional += 1
+    end -= regional % 2  # a flag is a pair of regional letters: not half of one
+    tail = _ESCAPE_TAIL.search(text[:end])
+    if tail:
+        end = tail.start()
+    return text[:end].rstrip() + mark

@@ -197,3 +197,25 @@ def test_a_table_on_a_terminal_that_is_not_utf8_keeps_its_columns(tmp_path, enco
     assert len({len(line) for line in table}) == 1, [line for line in table if len(line) != len(table[0])]
     if encoding == "latin-1":
         assert any("Academia Reggaetón" in line for line in table)  # what Latin-1 has is shown as itself
+
+
+@pytest.mark.parametrize("name", [NFD("Björk Guðmundsdóttir Orchestra"), "The 👨‍👩‍👧‍👦👨‍👩‍👧‍👦👨‍👩‍👧‍👦 Family Band",
+                                  "Flags 🇯🇵🇰🇷🇺🇦🇬🇷🇮🇱🇹🇭🇮🇳🇨🇳 Collective", "Zero\u200bWidth\u200bSpaces\u200bEverywhere"])
+def test_a_long_artist_name_in_a_mood_label_is_never_cut_inside_a_character(name):
+    # `moods cluster --export` names playlists "recommend: <label>" with artist names cut to 24
+    # code points: an NFD "ö" lost its umlaut, a ZWJ family was cut after a joiner, a flag halved,
+    # a "\u200b" escape cut to "\u20"
+    from recommender.moodlabels import ARTIST_CHARS, _short
+    from recommender.safetext import visible
+    whole = visible(" ".join(name.split()))
+    for limit in range(2, ARTIST_CHARS + 1):
+        short = _short(name, limit)
+        assert len(short) <= limit and short.endswith("…")
+        kept = short[:-1]
+        assert whole.startswith(kept)
+        rest = whole[len(kept):].lstrip()
+        assert not rest or unicodedata.category(rest[0]) not in ("Mn", "Mc", "Me")
+        assert not kept.endswith("\u200d") and not rest.startswith("\u200d")
+        assert sum(0x1F1E6 <= ord(c) <= 0x1F1FF for c in kept) % 2 == 0
+        tail = kept[kept.rfind("\\"):] if "\\" in kept else ""
+        assert not tail or len(tail) >= 6  # "\u200b" whole or not at all
