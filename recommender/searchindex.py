@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .namewords import unpackaged
+from .namewords import CJK_LETTERS, unpackaged
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,7 @@ def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarra
 
 
 # Chinese, Japanese and Korean letters: those scripts write no spaces between words
-_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
-                  "\uf900-\ufaff\U00020000-\U0002fa1f]")
+_CJK = re.compile(f"[{CJK_LETTERS}]")
 
 
 def grams(folded: str) -> list[str]:

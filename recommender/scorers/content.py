@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
-from ..namewords import NAME_FILLER, strip_packaging
+from ..namewords import CJK_LETTERS, NAME_FILLER, strip_packaging
 from .base import Scorer
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,10 @@ def onehot(codes: np.ndarray, n_cols: int) -> sp.csr_matrix:
                          shape=(len(codes), n_cols))
 
 
-# Chinese, Japanese and Korean letters (RE2 classes, as pyarrow's regexes take them; U+30FC is the
-# katakana long-vowel mark, a letter of no script) and the same for Python's ``re`` (``cjk_words``)
+# Chinese, Japanese and Korean letters as RE2 classes (pyarrow's regexes; U+30FC is the katakana
+# long-vowel mark, a letter of no script); ``namewords.CJK_LETTERS`` is the same for Python's ``re``
 _CJK_RE2 = r"([\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\x{30FC}])"
-_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
-_CJK_JOIN = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+_CJK_JOIN = re.compile(f"(?<=[{CJK_LETTERS}]) (?=[{CJK_LETTERS}])")
 _KANA_PARTICLE = re.compile("^[\u3040-\u309f]$")  # one hiragana: の, に, を... (a particle, not a word)
 
 
