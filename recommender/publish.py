@@ -83,13 +83,14 @@ def mood_playlists(store: Store, since_refresh: bool = False) -> list[dict]:
     written since the cache's last refresh (``fetched_at``; all when never refreshed or a time
     is unreadable): `recommend playlists` lists those from here, since the cache cannot hold
     them yet (with --demo: since the demo's one pull). One written before that refresh and not
-    in the cache was deleted since, and is not listed."""
+    in the cache was deleted since, and is not listed; one written in the refresh's own second
+    (times are whole seconds) is listed: it may be newer than the cache."""
     manifest = store.read_manifest()
     fetched = time_or_none(manifest.get("fetched_at"))
     out = []
     for info in _mood_slots(manifest):
         written_at = time_or_none(info.get("updated_at"))
-        if since_refresh and fetched is not None and written_at is not None and written_at <= fetched:
+        if since_refresh and fetched is not None and written_at is not None and written_at < fetched:
             continue
         written = info.get("last_written")
         out.append({"id": str(info["id"]), "name": info.get("name"),

@@ -219,3 +219,18 @@ def test_a_long_artist_name_in_a_mood_label_is_never_cut_inside_a_character(name
         assert sum(0x1F1E6 <= ord(c) <= 0x1F1FF for c in kept) % 2 == 0
         tail = kept[kept.rfind("\\"):] if "\\" in kept else ""
         assert not tail or len(tail) >= 6  # "\u200b" whole or not at all
+
+
+def test_a_mood_playlist_exported_in_the_second_of_the_refresh_is_listed(tmp_path):
+    # test_new_user's "playlists marks every playlist the tool writes" failed under load: the
+    # export and the refresh before it fell in one second (times are whole seconds) and the
+    # export counted as older than the cache, so `recommend playlists` left it out
+    from recommender.publish import mood_playlists
+    from recommender.store import Store
+    store = Store(tmp_path)
+    same = "2026-11-30T15:01:07+00:00"
+    store.write_manifest({"fetched_at": same, "managed_playlist:mood:recommend: calm": {
+        "id": "m" * 22, "name": "recommend: calm", "updated_at": same, "last_written": ["a", "b"]}})
+    assert [p["id"] for p in mood_playlists(store, since_refresh=True)] == ["m" * 22]
+    store.update_manifest(fetched_at="2026-11-30T15:01:08+00:00")  # a later refresh did not find it: deleted
+    assert mood_playlists(store, since_refresh=True) == []
