@@ -461,7 +461,8 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
     the rest would not fit, one block per row when even that does not fit; ``text`` columns
     (names) are never taken for numbers."""
     from .tables import fit_table
-    return fit_table(title, columns, rows, width or _term_width(), wide=wide, drop=drop, text=text)
+    return fit_table(title, columns, rows, width or _term_width(), wide=wide, drop=drop, text=text,
+                     encoding=getattr(sys.stdout, "encoding", None))
 
 
 # ----- login and data ----------------------------------------------------------------------------
@@ -1330,6 +1331,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                             source=None if dataset is None else str(dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
+        _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line
         plot_clusters(res, plot)
     exported = []
     if export:

@@ -383,7 +383,8 @@ def similar_setup(settings, library: Library) -> tuple[dict[str, Scorer], dict[s
 
     scorers = make_scorers(settings)
     if "content" in scorers:
-        scorers["content"] = ContentScorer(**{**scorer_params(settings, "content"), "drop_packaging": True})
+        scorers["content"] = ContentScorer(**{**scorer_params(settings, "content"), "drop_packaging": True,
+                                               "split_cjk": True})
     weights = blend_weights(settings)
     audio_w = float(settings.similar.audio_weight)
     if audio_w > 0 and len(library.frames["audio_features"]):

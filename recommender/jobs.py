@@ -266,12 +266,12 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
     """UsageError naming the reason when a command names a playlist this tool writes
     (`recommend playlists` lists it, so "no playlist named" would be a riddle), also one created
     since the last refresh (not in the cached library yet: `recommend playlists` adds it)."""
-    from .library import playlist_ref_id
+    from .library import name_key, playlist_ref_id
     from .publish import managed_history
     pid = library.find_playlist(ref)
     if pid is None:
         pid = next((h["id"] for h in managed_history(store) if h["id"] == playlist_ref_id(ref)
-                    or str(h.get("name") or "").casefold() == ref.casefold()), None)
+                    or name_key(str(h.get("name") or "")) == name_key(ref)), None)
     if pid is not None and pid in ours:
         raise UsageError(f'playlist "{ref}" is written by this tool (its output, never your taste): '
                          "pick one of your own playlists (`recommend playlists`)")

@@ -30,6 +30,21 @@ def playlist_ref_id(ref: str) -> str:
     return link.group(1) if link else ref
 
 
+def name_key(name: str) -> str:
+    """A playlist name as typed and as stored compare equal: NFKC (an "é" typed as one character
+    or as "e" and its accent, full-width "Ａ" and "A"), then case-folded ("STRASSE" and "Straße"),
+    the dot of a capital "İ" dropped ("istanbul" and "İstanbul")."""
+    import unicodedata
+    folded = unicodedata.normalize("NFKC", name).casefold().replace("i\u0307", "i")
+    return unicodedata.normalize("NFC", folded)
+
+
+def loose_name_key(name: str) -> str:
+    """``name_key`` without accents and other combining marks ("cafe" and "Café")."""
+    import unicodedata
+    return "".join(c for c in unicodedata.normalize("NFD", name_key(name)) if not unicodedata.combining(c))
+
+
 # Pseudo-playlists that join the real ones as columns of the track x playlist matrix.
 SAVED_COLUMN = "~saved"
 TOP_COLUMN_PREFIX = "~top:"
@@ -226,7 +241,8 @@ class Library:
 
     def find_playlist(self, name_or_id: str) -> str | None:
         """Playlist id by exact id (or its ``spotify:playlist:`` URI or open.spotify.com link, as
-        Spotify's "Share" copies it), else case-insensitive name; UsageError when several
+        Spotify's "Share" copies it), else case-insensitive name (``name_key``: NFC or NFD,
+        full- or half-width alike), else the name without its accents (``loose_name_key``); UsageError when several
         playlists have that name (naming their ids: the user picks one)."""
         pl = self.frames["playlists"]
         link = _PLAYLIST_LINK.match(name_or_id.strip())
@@ -234,7 +250,11 @@ class Library:
             return link.group(1)
         if (pl["playlist_id"] == name_or_id).any():
             return name_or_id
-        hit = list(dict.fromkeys(pl.loc[pl["name"].str.casefold() == name_or_id.casefold(), "playlist_id"].astype(str)))
+        names = pl["name"].fillna("").astype(str)
+        hit = list(dict.fromkeys(pl.loc[names.map(name_key) == name_key(name_or_id), "playlist_id"].astype(str)))
+        if not hit:  # "Cafe Musik" for "Café Müsik", when no name is spelled that way
+            hit = list(dict.fromkeys(pl.loc[names.map(loose_name_key) == loose_name_key(name_or_id),
+                                            "playlist_id"].astype(str)))
         if len(hit) > 1:
             from .errors import UsageError
             raise UsageError(f"{len(hit)} playlists are named {name_or_id!r} ({', '.join(hit)}): give the id of "

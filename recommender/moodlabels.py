@@ -25,7 +25,7 @@ import numpy as np
 
 from .library import Library
 from .namewords import strip_packaging
-from .safetext import visible
+from .safetext import cut, visible
 from .searchindex import fold
 
 LABEL_WORDS = 2      # genres / name words in a label
@@ -40,9 +40,9 @@ _CREDIT = re.compile(r"[(\[]\s*(?:feat|ft|featuring|with)\b[^)\]]*[)\]]|\s-\s(?:
 def _short(name: str, limit: int = ARTIST_CHARS) -> str:
     """``name`` on one line (runs of white space one space), its invisible characters as
     visible escapes (``safetext.visible``: a label also names a playlist and a PNG legend
-    line), cut to ``limit`` characters with "…"."""
+    line), cut to ``limit`` characters with "…" (``safetext.cut``: never inside a character)."""
     name = visible(" ".join(str(name).split()))
-    return name if len(name) <= limit else name[:limit - 1].rstrip() + "…"
+    return cut(name, limit)
 
 
 def track_terms(library: Library, ids: Sequence[str], stop_words: frozenset[str]

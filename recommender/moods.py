@@ -594,9 +594,11 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
     the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
     fig = cluster_figure(result, title)
     path = Path(path)
+    from .plotfonts import quiet_glyphs
     from .store import atomic_write
     # a run stopped half way keeps the old plot; "tight" keeps the legend beside the axes in the image
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    with quiet_glyphs():
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
     return path
 
 
@@ -639,7 +641,10 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     ax.set_title(_mpl(_wrap(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70)),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-    fig.tight_layout()
+    from .plotfonts import quiet_glyphs, use_glyph_fonts
+    use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
+    with quiet_glyphs():
+        fig.tight_layout()
     return fig
 
 

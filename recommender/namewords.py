@@ -33,6 +33,11 @@ PACKAGING_WORDS = frozenset(
     "remaster remastered remasterd remastering remasterizado remasterizada version versión versao "
     "versão edition edición deluxe super expanded anniversary special bonus track explicit clean "
     "reissue reissued single album edit radio original mix mono stereo digital international".split())
+# Chinese, Japanese and Korean letters (a character class's ranges): scripts that write no
+# spaces between words, so a reader that splits names into words takes each letter as one
+# (`similar`'s content scorer, the search index)
+CJK_LETTERS = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+               "\uf900-\ufaff\U00020000-\U0002fa1f")
 _YEAR_OR_ORDINAL = re.compile(r"^(?:(?:19|20)\d\d|\d+(?:st|nd|rd|th))$")
 _DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 _BRACKETED = re.compile(r"([(\[])([^()\[\]]*)([)\]])")

@@ -130,11 +130,12 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
                              f'{playlist_examples(library, source=source)}')
         raise UsageError(f'no playlist named "{name_or_id}": give a playlist\'s name or id (`recommend playlists` lists them)')
     names = [str(n) for n in library.frames["playlists"]["name"].dropna().unique()]
+    from .library import name_key
     by_fold: dict[str, str] = {}
     for n in names:
-        by_fold.setdefault(n.casefold(), n)
-    close = difflib.get_close_matches(name_or_id.casefold(), list(by_fold), n=5, cutoff=0.5)
-    contains = [f for f in by_fold if name_or_id.casefold() in f and f not in close]
+        by_fold.setdefault(name_key(n), n)
+    close = difflib.get_close_matches(name_key(name_or_id), list(by_fold), n=5, cutoff=0.5)
+    contains = [f for f in by_fold if name_key(name_or_id) in f and f not in close]
     hints = [by_fold[f] for f in (close + contains)[:5]]
     if hints:
         listed = ", ".join(_hint(library, h) for h in hints)
@@ -292,17 +293,22 @@ def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarra
 # ----- candidates -----------------------------------------------------------------------
 
 def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
-    """Bool per track row: on the blocklist (artist id/name or track id/name, case-insensitive)."""
-    artists = [str(a).lower() for a in settings.candidates.blocklist_artists]
-    titles = [str(t).lower() for t in settings.candidates.blocklist_tracks]
+    """Bool per track row: on the blocklist (artist id/name or track id/name, case-insensitive,
+    NFKC: "Björk" in the config blocks the "Björk" Spotify spells with a separate accent)."""
+    import unicodedata
+    artists = [unicodedata.normalize("NFKC", str(a)).lower() for a in settings.candidates.blocklist_artists]
+    titles = [unicodedata.normalize("NFKC", str(t)).lower() for t in settings.candidates.blocklist_tracks]
+
+    def fold(values):
+        return pc.utf8_lower(pc.utf8_normalize(values, form="NFKC"))
     out = np.zeros(len(tracks), dtype=bool)
     if titles:
         for col in ("track_id", "name"):
-            out |= isin(pc.utf8_lower(_arrow(tracks[col])), titles)
+            out |= isin(fold(_arrow(tracks[col])), titles)
     if artists:
         for col in ("artist_ids", "artist_names"):
             lists = pa.array(list(tracks[col]), type=pa.list_(pa.large_string()))
-            hit = isin(pc.utf8_lower(pc.list_flatten(lists)), artists)
+            hit = isin(fold(pc.list_flatten(lists)), artists)
             parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
             out[parent[hit]] = True
     return out

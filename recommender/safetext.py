@@ -40,13 +40,27 @@ def terminal_safe(value: Any, keep_newlines: bool = False) -> str:
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]")
 
 
+# an emoji (a pictograph, maybe with its presentation selector or skin tone) on each side of a
+# ZERO WIDTH JOINER: the joiner is part of one picture ("👨‍👩‍👧", "🏳️‍🌈"), not an invisible character
+_EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
+_EMOJI_ZWJ = re.compile(f"(?<=[{_EMOJI}\ufe0f\U0001f3fb-\U0001f3ff])\u200d(?=[{_EMOJI}])")
+# the tag letters of a subdivision flag ("🏴 g b s c t ␡": Scotland's)
+_FLAG_TAGS = re.compile("(?<=\U0001f3f4)[\U000e0020-\U000e007f]+")
+
+
 def visible(value: Any) -> str:
     """``terminal_safe``, and every other invisible character too (format, separator and
     unassigned code points such as zero-width spaces: Unicode categories C* and Z* but the
-    plain space) as a ``\\uXXXX`` escape, so that a name can be told apart and typed back."""
+    plain space) as a ``\\uXXXX`` escape, so that a name can be told apart and typed back.
+    The joiners and tags inside an emoji ("👨‍👩‍👧", a subdivision flag) are kept: they draw one
+    picture, and "👨\\u200d👩\\u200d👧" showed none."""
     import unicodedata
-    return "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" else f"\\u{ord(c):04x}"
-                   for c in terminal_safe(value))
+    text = terminal_safe(value)
+    keep = {m.start() for m in _EMOJI_ZWJ.finditer(text)}
+    keep |= {i for m in _FLAG_TAGS.finditer(text) for i in range(m.start(), m.end())}
+    return "".join(c if c == " " or i in keep or unicodedata.category(c)[0] not in "CZ"
+                   else f"\\u{ord(c):04x}" if ord(c) <= 0xffff else f"\\U{ord(c):08x}"  # "\\ue0067" read as \\ue006 7
+                   for i, c in enumerate(text))
 
 
 def json_safe(text: str) -> str:
@@ -59,3 +73,35 @@ def json_safe(text: str) -> str:
 def html_safe(value: Any) -> str:
     """Text for an HTML page (element content or a quoted attribute value)."""
     return html.escape(terminal_safe(value), quote=True)
+
+
+_ESCAPE_TAIL = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?$")
+
+
+def _joins(prev: str, c: str) -> bool:
+    """True when ``c`` belongs to the character (grapheme) that ``prev`` is part of."""
+    import unicodedata
+    o = ord(c)
+    return (unicodedata.category(c) in ("Mn", "Mc", "Me") or o == 0x200D or prev == "\u200d"
+            or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F)
+
+
+def cut(text: str, limit: int, mark: str = "…") -> str:
+    """``text`` whole when it has at most ``limit`` characters, else cut to fewer with ``mark``
+    after it, never inside a character drawn from several code points (a letter and its accent,
+    an emoji joined by ZWJ, a flag's two letters, a skin tone) nor inside a ``\\\\uXXXX``
+    escape of ``visible``: an NFD "Björk" cut after its "o" lost the umlaut, "👨‍👩‍👧" cut after a
+    joiner drew two people."""
+    if len(text) <= limit:
+        return text
+    end = max(limit - len(mark), 0)
+    while 0 < end < len(text) and _joins(text[end - 1], text[end]):
+        end -= 1
+    regional = 0
+    while end - regional - 1 >= 0 and 0x1F1E6 <= ord(text[end - regional - 1]) <= 0x1F1FF:
+        regional += 1
+    end -= regional % 2  # a flag is a pair of regional letters: not half of one
+    tail = _ESCAPE_TAIL.search(text[:end])
+    if tail:
+        end = tail.start()
+    return text[:end].rstrip() + mark

@@ -34,11 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .namewords import unpackaged
+from .namewords import CJK_LETTERS, unpackaged
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: each Chinese, Japanese or Korean letter is a gram of its own too
 NGRAM = 3
 COVERAGE_WEIGHT = 0.75
 # Default score floor: below it a hit is no match (``search.min_score``). Random text scores
@@ -89,13 +89,21 @@ def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarra
     return (1 - PACKAGING_SHARE) * score(core) + PACKAGING_SHARE * score(query)
 
 
+# Chinese, Japanese and Korean letters: those scripts write no spaces between words
+_CJK = re.compile(f"[{CJK_LETTERS}]")
+
+
 def grams(folded: str) -> list[str]:
     """Character trigrams of each word of already folded text, the word padded with spaces
-    (scikit-learn's ``char_wb`` analyzer): "halo" -> [" ha", "hal", "alo", "lo "]."""
+    (scikit-learn's ``char_wb`` analyzer): "halo" -> [" ha", "hal", "alo", "lo "]; and each
+    Chinese, Japanese or Korean letter as a padded word of its own (" 夜 "), as such a title
+    is one "word": the query "夜" finds "夜に駆ける"."""
     out = []
     for word in folded.split():
         w = f" {word} "
         out.extend(w[i:i + NGRAM] for i in range(len(w) - NGRAM + 1))
+        if len(word) > 1 and not word.isascii():
+            out.extend(f" {c} " for c in _CJK.findall(word))
     return out
 
 

@@ -18,6 +18,7 @@ stays light).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Collection, Sequence
 
 from .safetext import terminal_safe
@@ -86,20 +87,35 @@ def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: i
     return kept, {i: cap.get(i, need[i]) for i in kept}, whole
 
 
+def encodable(text: str, encoding: str | None) -> str:
+    """``text`` as a terminal of ``encoding`` shows it (None: any, UTF-8): in NFC when that
+    encodes ("Cafe" + a combining accent is the Latin-1 "é"), else what it cannot encode as the
+    ``\\u65e5`` escapes the output stream would write, so a table is laid out with them, not
+    with the characters they replace (the columns of a CJK name's row ran past the others)."""
+    if not encoding or encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf16", "utf32"):
+        return text
+    import unicodedata
+    try:
+        return unicodedata.normalize("NFC", text).encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        return text
+
+
 def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]], width: int,
-              wide: str | None = None, drop: Sequence[str] = (), text: Collection[str] = ()):
+              wide: str | None = None, drop: Sequence[str] = (), text: Collection[str] = (),
+              encoding: str | None = None):
     """A rich renderable of ``rows`` under ``columns``, at most ``width`` (at least MIN_WIDTH)
-    characters wide; see the module docstring."""
+    characters wide; see the module docstring. ``encoding``: the terminal's (see ``encodable``)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
     width = max(MIN_WIDTH, width)
-    cells = [[terminal_safe(v.plain if hasattr(v, "plain") else v) for v in r] for r in rows]
+    cells = [[encodable(terminal_safe(v.plain if hasattr(v, "plain") else v), encoding) for v in r] for r in rows]
     kept, widths, whole = fit_columns(columns, cells, width, wide, drop, text)
     left_out = [c for i, c in enumerate(columns) if i not in kept]
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)
-    heading = Text(terminal_safe(title.plain if hasattr(title, "plain") else title))
+    heading = Text(encodable(terminal_safe(title.plain if hasattr(title, "plain") else title), encoding))
     if widths is None:  # one block of "column  value" lines per row
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
@@ -109,7 +125,7 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                 grid.add_row()
             for i in kept:
                 grid.add_row(columns[i], Text(r[i]))
-        return Group(*[x for x in (heading, grid, note) if x is not None])
+        return LeftToRight(Group(*[x for x in (heading, grid, note) if x is not None]))
     t = Table(title=heading, title_justify="left", show_lines=False,
               caption=note, caption_justify="left")
     numeric = {i for i in whole if not is_id(columns[i])}
@@ -118,7 +134,42 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                      min_width=widths[i] if i in whole else None, max_width=widths[i])
     for r in cells:
         t.add_row(*[Text(r[i]) for i in kept])
-    return t
+    return LeftToRight(t)
+
+
+LRM = "\u200e"  # LEFT-TO-RIGHT MARK: a strong left-to-right character, zero columns wide
+# strong right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan..., their
+# presentation forms and the historic scripts of the SMP)
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+
+
+class LeftToRight:
+    """A rich renderable whose lines holding right-to-left text (a Hebrew or Arabic name) start
+    with a LEFT-TO-RIGHT MARK, and have one after each piece of that text: a terminal that
+    applies the bidi algorithm (Konsole, mlterm, GNOME's with bidi on) then keeps the columns
+    in their order. Without the marks the line took the name's direction (its first strong
+    letter) and a number or id after the name joined its run: "| שירים | 56 |" showed the 56
+    left of the name. The marks are zero-width; other lines are untouched."""
+
+    def __init__(self, renderable) -> None:
+        self.renderable = renderable
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+        return Measurement.get(console, options, self.renderable)
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        for line in console.render_lines(self.renderable, options, pad=False):
+            if any(_RTL.search(seg.text) for seg in line if not seg.control):
+                yield Segment(LRM)
+                for seg in line:
+                    yield seg
+                    if not seg.control and _RTL.search(seg.text):
+                        yield Segment(LRM)
+            else:
+                yield from line
+            yield Segment.line()
 
 
 NBSP = "\u00a0"

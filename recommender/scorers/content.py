@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
-from ..namewords import NAME_FILLER, strip_packaging
+from ..namewords import CJK_LETTERS, NAME_FILLER, strip_packaging
 from .base import Scorer
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,29 @@ def onehot(codes: np.ndarray, n_cols: int) -> sp.csr_matrix:
                          shape=(len(codes), n_cols))
 
 
-def _word_ngrams(uniques: pa.Array, ngram_range) -> tuple[sp.csr_matrix, np.ndarray]:
+# Chinese, Japanese and Korean letters as RE2 classes (pyarrow's regexes; U+30FC is the katakana
+# long-vowel mark, a letter of no script); ``namewords.CJK_LETTERS`` is the same for Python's ``re``
+_CJK_RE2 = r"([\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\x{30FC}])"
+_CJK_JOIN = re.compile(f"(?<=[{CJK_LETTERS}]) (?=[{CJK_LETTERS}])")
+_KANA_PARTICLE = re.compile("^[\u3040-\u309f]$")  # one hiragana: の, に, を... (a particle, not a word)
+
+
+def cjk_words(token: str) -> str:
+    """A term of ``split_cjk`` counts as it reads: "夜 に" -> "夜に"."""
+    return _CJK_JOIN.sub("", token)
+
+
+def _word_ngrams(uniques: pa.Array, ngram_range, split_cjk: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
     """strings x terms counts of lower-cased word n-grams (words: runs of letters, digits
-    and underscores, any script), computed column-wise with pyarrow (no Python loop)."""
+    and underscores, any script), computed column-wise with pyarrow (no Python loop).
+    ``split_cjk``: each Chinese, Japanese or Korean letter is a word of its own (those scripts
+    write no spaces between words: "夜に駆ける" was one word, shared with no other title), so
+    n-grams of 1 and 2 are the characters and character pairs."""
     arr = as_arrow(uniques)
-    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(arr), r"[^\p{L}\p{N}_]+", " "))
+    arr = pc.utf8_lower(arr)
+    if split_cjk:
+        arr = pc.replace_substring_regex(arr, _CJK_RE2, r" \1 ")
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[^\p{L}\p{N}_]+", " "))
     lists = pc.utf8_split_whitespace(arr)
     flat = pc.list_flatten(lists)
     parent = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -126,7 +144,7 @@ def _word_ngrams(uniques: pa.Array, ngram_range) -> tuple[sp.csr_matrix, np.ndar
 
 
 def text_counts(values, ngram_range=(1, 1), analyzer: str = "word",
-                min_df: int = 1) -> tuple[sp.csr_matrix, np.ndarray]:
+                min_df: int = 1, split_cjk: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
     """rows x terms counts of a string Series (or Arrow array); every distinct string is
     tokenised once; nulls count as "".
 
@@ -135,18 +153,19 @@ def text_counts(values, ngram_range=(1, 1), analyzer: str = "word",
     """
     enc = pc.dictionary_encode(pc.fill_null(as_arrow(values), ""))
     codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return coded_text_counts(codes, enc.dictionary, ngram_range, analyzer, min_df)
+    return coded_text_counts(codes, enc.dictionary, ngram_range, analyzer, min_df, split_cjk)
 
 
 def coded_text_counts(codes: np.ndarray, uniques: pa.Array, ngram_range=(1, 1), analyzer: str = "word",
-                      min_df: int = 1) -> tuple[sp.csr_matrix, np.ndarray]:
+                      min_df: int = 1, split_cjk: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
     """``text_counts`` of a dictionary-encoded column: ``codes`` (one per row) into the
-    distinct strings ``uniques`` (e.g. from ``Library.text_codes``)."""
+    distinct strings ``uniques`` (e.g. from ``Library.text_codes``); ``split_cjk``: see
+    ``_word_ngrams``."""
     n = len(codes)
     if len(uniques) == 0:
         return sp.csr_matrix((n, 0), dtype=np.float32), np.array([], dtype=object)
     if analyzer == "word":
-        u, terms = _word_ngrams(uniques, ngram_range)
+        u, terms = _word_ngrams(uniques, ngram_range, split_cjk)
     else:
         vec = CountVectorizer(ngram_range=tuple(ngram_range), analyzer=analyzer, lowercase=True,
                               dtype=np.float32)
@@ -197,15 +216,18 @@ class ContentScorer(Scorer):
 
     ``drop_packaging``: the name and album word fields leave out the packaging words of name
     decorations ("X - 2011 Remaster", "(Deluxe Edition)": ``namewords.strip_packaging``);
-    `similar` sets it, build-playlist does not (see ``explore.similar_setup``)."""
+    ``split_cjk``: the name, album and playlist word fields count each Chinese, Japanese or
+    Korean letter as a word (see ``_word_ngrams``). `similar` sets both, build-playlist
+    neither (see ``explore.similar_setup``)."""
 
     name = "content"
 
     def __init__(self, fields: Mapping[str, float] | None = None, word_ngrams=(1, 2),
                  char_ngrams=(3, 4), min_df: int = 2, sublinear_tf: bool = True,
-                 drop_packaging: bool = False) -> None:
+                 drop_packaging: bool = False, split_cjk: bool = False) -> None:
         self.fields = dict(DEFAULT_FIELDS if fields is None else fields)
         self.drop_packaging = drop_packaging
+        self.split_cjk = split_cjk
         self.word_ngrams = tuple(word_ngrams)
         self.char_ngrams = tuple(char_ngrams)
         self.min_df = min_df
@@ -224,7 +246,8 @@ class ContentScorer(Scorer):
         tracks = library.tracks
         n = len(tracks)
         if field == "name":
-            return coded_text_counts(*self._name_codes(library, "name"), self.word_ngrams, min_df=self.min_df)
+            return coded_text_counts(*self._name_codes(library, "name"), self.word_ngrams, min_df=self.min_df,
+                                     split_cjk=self.split_cjk)
         if field == "name_chars":
             return coded_text_counts(*library.text_codes("tracks", "name"), self.char_ngrams, analyzer="char_wb",
                                      min_df=self.min_df)
@@ -235,7 +258,7 @@ class ContentScorer(Scorer):
             return text_counts(joined, (1, 1), min_df=self.min_df)
         if field == "album":
             return coded_text_counts(*self._name_codes(library, "album_name"), self.word_ngrams,
-                                     min_df=self.min_df)
+                                     min_df=self.min_df, split_cjk=self.split_cjk)
         if field == "album_id":
             enc = pc.dictionary_encode(as_arrow(tracks["album_id"]))  # nulls: no album token
             codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -252,7 +275,7 @@ class ContentScorer(Scorer):
             tp, cols = library.track_playlist_matrix(extra_sources=False)
             names = library.playlists.drop_duplicates("playlist_id").set_index("playlist_id")["name"]
             pl_names = pd.Series(cols.map(lambda c: names.get(c, "")), index=range(len(cols))).fillna("")
-            words, terms = text_counts(pl_names, self.word_ngrams, min_df=1)
+            words, terms = text_counts(pl_names, self.word_ngrams, min_df=1, split_cjk=self.split_cjk)
             return sp.csr_matrix(tp @ words), terms
         if field == "genres":
             genres = library.artist_genres()
@@ -342,6 +365,10 @@ class ContentScorer(Scorer):
                     continue
                 if field in _WORD_FIELDS and set(_words(token)) <= _FILLER_WORDS:
                     continue  # it scored, but "album 'the'" explains nothing to a person
+                if self.split_cjk and field in _WORD_FIELDS and all(_KANA_PARTICLE.match(w) for w in token.split()):
+                    continue  # "name 'の'": the same
+                if self.split_cjk and field in _WORD_FIELDS:
+                    token = cjk_words(token)
                 if field == "artist":
                     token = str(artist_names.get(token, token))
                 label = {"artist_words": "artist", "name_chars": "name", "playlists": "playlist"}.get(field, field)

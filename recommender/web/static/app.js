@@ -412,7 +412,7 @@ function initSearch() {
       const lc = el("td", { class: "link" });
       lc.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id),
                                "aria-label": visibleText(`similar to ${t.name} - ${t.artists}`) }, "similar"));
-      tr.append(trackCell(t), el("td", {}, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
+      tr.append(trackCell(t), el("td", { class: "album" }, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
       body.appendChild(tr);
     }
     // as `recommend search` says it ("0 tracks" over an empty table read like a broken page)

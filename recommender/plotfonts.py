@@ -1,0 +1,85 @@
+"""Fonts for the text of a plot: matplotlib's default font (DejaVu Sans) has no Chinese,
+Japanese, Korean or Thai glyphs, and drew empty boxes for such names while warning "Glyph ...
+missing from font(s)" once per character on the terminal. ``glyph_fonts`` finds installed
+fonts that have the glyphs (matplotlib falls back to them glyph by glyph); ``quiet_glyphs``
+keeps matplotlib's per-character warnings off the terminal, the one log line saying instead
+what is still missing. Needs matplotlib, imported only when called.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+log = logging.getLogger(__name__)
+
+_charmaps: dict[str, frozenset[int]] = {}
+_MISSING_GLYPH = re.compile(r"Glyph \d+ .* missing from font")
+
+
+def _charmap(path: str) -> frozenset[int]:
+    """The code points the font file at ``path`` has glyphs for (empty for one it cannot read)."""
+    if path not in _charmaps:
+        from matplotlib.ft2font import FT2Font
+        try:
+            _charmaps[path] = frozenset(FT2Font(path).get_charmap())
+        except (OSError, RuntimeError, ValueError):
+            _charmaps[path] = frozenset()
+    return _charmaps[path]
+
+
+def _drawn(texts: Iterable[str]) -> set[int]:
+    """The code points of ``texts`` a font must draw (not spaces, controls or combining marks
+    on their own: those come with their base's font)."""
+    import unicodedata
+    return {ord(c) for t in texts for c in str(t)
+            if ord(c) > 0x7f and not c.isspace() and unicodedata.category(c)[0] not in "CM"}
+
+
+def glyph_fonts(texts: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(font families, characters no installed font has): the default sans-serif font first,
+    then as few installed fonts as cover the characters of ``texts`` it lacks (greedily, the
+    one covering most first; ties by name). Families is just the default when it has every glyph."""
+    from matplotlib import font_manager, rcParams
+    wanted = _drawn(texts)
+    default_path = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]))
+    families = [font_manager.FontProperties(fname=default_path).get_name()]
+    missing = wanted - _charmap(default_path)
+    if missing:
+        # not "Last Resort" (matplotlib's own): its glyphs are the boxes, with the code point in them
+        fonts = sorted({(f.name, f.fname) for f in font_manager.fontManager.ttflist if "last resort" not in f.name.lower()})
+        while missing:
+            cover = [(len(missing & _charmap(path)), name, path) for name, path in fonts if name not in families]
+            count, name, path = max(cover, key=lambda x: x[0], default=(0, "", ""))
+            if not count:
+                break
+            families.append(name)
+            missing -= _charmap(path)
+    return families, [chr(cp) for cp in sorted(missing)]
+
+
+def use_glyph_fonts(fig) -> None:
+    """Every text of the matplotlib Figure ``fig`` drawn in ``glyph_fonts``' families; one log
+    line naming the characters no installed font has (they stay empty boxes)."""
+    from matplotlib.text import Text
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    families, missing = glyph_fonts(t.get_text() for t in texts)
+    if len(families) > 1:
+        for t in texts:
+            t.set_fontfamily(families)
+    if missing:
+        some = "".join(missing[:8]) + ("…" if len(missing) > 8 else "")
+        log.warning("the plot shows %d characters as empty boxes (%s): no installed font has them; "
+                    "install one that does (e.g. Noto Sans CJK for Chinese, Japanese, Korean)", len(missing), some)
+
+
+@contextmanager
+def quiet_glyphs() -> Iterator[None]:
+    """matplotlib's "Glyph N missing from font(s)" warnings (one per character and draw) kept
+    off the terminal: ``use_glyph_fonts`` said it once."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_MISSING_GLYPH.pattern, category=UserWarning)
+        yield

@@ -1,0 +1,62 @@
+"""`recommend web --demo` in a real browser (as test_web_browser.py) on a library with
+right-to-left names: each name takes its own direction, as with dir="auto"."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_web_browser import ROOT, browser, env_for  # noqa: F401  (browser: a fixture; skips as that module does)
+
+pytestmark = pytest.mark.slow
+
+NAME, ARTIST = "שלום עכשיו!", "2 להקות"  # a neutral "!" at the end, a number first
+
+
+@pytest.fixture(scope="module")
+def rtl_demo(tmp_path_factory):
+    from recommender.standins.spotify import Account
+    cache = tmp_path_factory.mktemp("web-rtl")
+    acct = Account.sample()
+    tid = sorted(acct.tracks)[0]
+    acct.tracks[tid]["name"] = NAME
+    acct.artists[acct.tracks[tid]["artist_ids"][0]]["name"] = ARTIST
+    (cache / "demo").mkdir()
+    (cache / "demo" / "standin-account.json").write_text(json.dumps(acct.to_dict()))
+    proc = subprocess.Popen([sys.executable, "-m", "recommender", "web", "--demo", "--no-browser", "--port", "0"],
+                            cwd=ROOT, env=env_for(cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip()
+    assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if not url else url
+    yield url
+    proc.send_signal(signal.SIGINT)
+    proc.wait(20)
+
+
+# x of a name's first and last character (logical order) as drawn
+EDGES = """(sel) => [...document.querySelectorAll(sel)].map(e => {
+  const t = e.firstChild, r = document.createRange();
+  const x = (i) => { r.setStart(t, i); r.setEnd(t, i + 1); return r.getBoundingClientRect().x; };
+  return {text: e.textContent, first: x(0), last: x(t.length - 1)}; })"""
+
+
+def test_a_right_to_left_name_reads_right_to_left_in_its_own_direction(browser, rtl_demo):  # noqa: F811
+    # In the page's left-to-right flow "שלום עכשיו!" was drawn with its "!" at the right end, where a
+    # reader of Hebrew starts, and "2 להקות" with the 2 at the left, where such a reader ends.
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    base = rtl_demo.split("/?")[0]
+    page.goto(rtl_demo)
+    page.wait_for_url(base + "/next")
+    page.goto(base + "/search")
+    page.fill("#q", "שלום עכשיו")
+    page.wait_for_selector("#results tbody tr")
+    [name] = [e for e in page.evaluate(EDGES, "#results span.name") if e["text"] == NAME]
+    [artist] = [e for e in page.evaluate(EDGES, "#results span.artists") if e["text"] == ARTIST]
+    assert name["last"] < name["first"]    # "!" left of the "ש" it follows
+    assert artist["first"] > artist["last"]  # "2" right of the word after it
+    context.close()
