@@ -141,6 +141,11 @@ def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
     assert LONG in body
     assert "\\u202eevil" in body
     assert page.locator("#next-table svg.shares rect").count() > 0
+    # each steer button names its track and artists (a title alone was ambiguous), escaped as shown
+    first = rows.first
+    track, artists = first.locator(".name").inner_text(), first.locator(".artists").inner_text()
+    assert first.get_by_role("button", name=f"remove {track} by {artists}", exact=True).count() == 1
+    assert first.get_by_role("button", name=f"pin {track} by {artists}", exact=True).count() == 1
     assert_safe(page)
     shot(page, "next")
     assert page.problems == []
