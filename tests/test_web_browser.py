@@ -200,6 +200,11 @@ def test_weights_page_evaluates_and_previews(page, demo):
     page.wait_for_function("t => document.getElementById('preview').innerText !== t", arg=first_top)
     page.wait_for_function("document.getElementById('status').textContent.startsWith('updated')")
     assert "artist_walk counts x" in page.inner_text("#preview-note")  # the walk's shrinkage is said
+    # a slider's value is read once, by the slider: the number beside it (an <output>, a live
+    # region) is hidden from a screen reader, and the slider says the value shown
+    assert page.locator("#sliders").get_by_role("status").count() == 0
+    assert page.get_attribute("#w-content", "aria-valuetext") == "0.00"  # follows the move, as shown
+    assert page.get_by_role("slider", name="content", exact=True).count() == 1
     assert_safe(page)
     shot(page, "weights")
     # a second tab saves first: this page's Save is refused (409) instead of writing its old

@@ -132,9 +132,15 @@ function initWeights() {
   const addSlider = (label, id, value, max, step, onInput) => {
     const row = el("div", { class: "slider" });
     const lab = el("label", { for: id }, label);
-    const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value });
-    const out = el("output", { for: id }, fmt(value, 2));
-    input.addEventListener("input", () => { out.textContent = fmt(input.value, 2); onInput(Number(input.value)); });
+    // the slider says its value (aria-valuetext, as shown); the number beside it is for the eye
+    // only (an <output> is a live region: each move was read twice)
+    const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value, "aria-valuetext": fmt(value, 2) });
+    const out = el("output", { for: id, "aria-hidden": "true" }, fmt(value, 2));
+    input.addEventListener("input", () => {
+      out.textContent = fmt(input.value, 2);
+      input.setAttribute("aria-valuetext", fmt(input.value, 2));
+      onInput(Number(input.value));
+    });
     row.append(lab, input, out);
     form.appendChild(row);
   };
