@@ -245,6 +245,14 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     page.locator("#scatter circle").last.hover()  # drawn last: on top of any overlapping point
     assert page.inner_text("#hover").strip()
     assert page.locator("#radar polygon.cluster").count() == page.locator("#clusters li").count()  # demo: audio
+    # the radar's text alternative: a table of the values it draws (a screen reader had only "radar chart")
+    data = page.evaluate("JSON.parse(document.getElementById('page-data').textContent)")
+    radar = page.get_by_role("table", name="Audio profile: mean audio features of each cluster (0 to 1)")
+    assert radar.get_by_role("columnheader").all_inner_texts() == ["cluster", *data["features"]]
+    drawn = [c for c in data["clusters"] if c["radar"]]
+    assert radar.get_by_role("rowheader").all_inner_texts() == [c["label"] for c in drawn]
+    assert radar.get_by_role("row").nth(1).get_by_role("cell").all_inner_texts() == [
+        "-" if v is None else f"{v:.2f}" for v in drawn[0]["radar"]]
     axes = page.inner_text("#axes")  # what the two axes mean (the map had no axis labels at all)
     assert axes.startswith("Left to right (") and "Bottom to top (" in axes and axes.count("← →") == 2, axes
     page.check('input[value="playlist"]')
@@ -320,6 +328,13 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     page.goto(demo["base"] + "/runs")
     assert "build-playlist (web)" in page.inner_text("#runs")
     assert page.locator("#curves polyline").count() >= 2
+    # the curves' text alternative: a table of the values drawn (a screen reader had only "precision curves")
+    data = page.evaluate("JSON.parse(document.getElementById('page-data').textContent)")
+    n = max(len(c) for c in data["curves"].values())
+    table = page.get_by_role("table", name=f"precision@N of each method, N = 1..{n}")
+    assert table.get_by_role("rowheader").all_inner_texts() == list(data["curves"])
+    row = table.get_by_role("row", name="blend")
+    assert row.get_by_role("cell").all_inner_texts() == [f"{v:.3f}" for v in data["curves"]["blend"]]
     assert_safe(page)
     shot(page, "runs")
     assert page.problems == []
