@@ -541,8 +541,9 @@ def test_the_search_field_has_a_label(session, server, path):
 def test_the_steer_buttons_name_their_track(session, server):
     _, _, base = server
     html = session.get(base + "/next", timeout=10).text
-    assert 'aria-label="remove &lt;script&gt;window.__pwned=1&lt;/script&gt;"' in html
-    assert 'aria-label="pin &lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt;"' in html
+    # and its artists: two tracks of the same title were two identical buttons to a screen reader
+    assert 'aria-label="remove &lt;script&gt;window.__pwned=1&lt;/script&gt; by &#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;"' in html
+    assert 'aria-label="pin &lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt; by plain \\u202eevil"' in html
 
 
 def _contrast(fg: str, bg: str) -> float:

@@ -141,6 +141,11 @@ def test_next_page_lists_tracks_with_hostile_names_as_text(page, demo):
     assert LONG in body
     assert "\\u202eevil" in body
     assert page.locator("#next-table svg.shares rect").count() > 0
+    # each steer button names its track and artists (a title alone was ambiguous), escaped as shown
+    first = rows.first
+    track, artists = first.locator(".name").inner_text(), first.locator(".artists").inner_text()
+    assert first.get_by_role("button", name=f"remove {track} by {artists}", exact=True).count() == 1
+    assert first.get_by_role("button", name=f"pin {track} by {artists}", exact=True).count() == 1
     assert_safe(page)
     shot(page, "next")
     assert page.problems == []
@@ -195,6 +200,11 @@ def test_weights_page_evaluates_and_previews(page, demo):
     page.wait_for_function("t => document.getElementById('preview').innerText !== t", arg=first_top)
     page.wait_for_function("document.getElementById('status').textContent.startsWith('updated')")
     assert "artist_walk counts x" in page.inner_text("#preview-note")  # the walk's shrinkage is said
+    # a slider's value is read once, by the slider: the number beside it (an <output>, a live
+    # region) is hidden from a screen reader, and the slider says the value shown
+    assert page.locator("#sliders").get_by_role("status").count() == 0
+    assert page.get_attribute("#w-content", "aria-valuetext") == "0.00"  # follows the move, as shown
+    assert page.get_by_role("slider", name="content", exact=True).count() == 1
     assert_safe(page)
     shot(page, "weights")
     # a second tab saves first: this page's Save is refused (409) instead of writing its old
@@ -235,6 +245,14 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     page.locator("#scatter circle").last.hover()  # drawn last: on top of any overlapping point
     assert page.inner_text("#hover").strip()
     assert page.locator("#radar polygon.cluster").count() == page.locator("#clusters li").count()  # demo: audio
+    # the radar's text alternative: a table of the values it draws (a screen reader had only "radar chart")
+    data = page.evaluate("JSON.parse(document.getElementById('page-data').textContent)")
+    radar = page.get_by_role("table", name="Audio profile: mean audio features of each cluster (0 to 1)")
+    assert radar.get_by_role("columnheader").all_inner_texts() == ["cluster", *data["features"]]
+    drawn = [c for c in data["clusters"] if c["radar"]]
+    assert radar.get_by_role("rowheader").all_inner_texts() == [c["label"] for c in drawn]
+    assert radar.get_by_role("row").nth(1).get_by_role("cell").all_inner_texts() == [
+        "-" if v is None else f"{v:.2f}" for v in drawn[0]["radar"]]
     axes = page.inner_text("#axes")  # what the two axes mean (the map had no axis labels at all)
     assert axes.startswith("Left to right (") and "Bottom to top (" in axes and axes.count("← →") == 2, axes
     page.check('input[value="playlist"]')
@@ -310,6 +328,13 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     page.goto(demo["base"] + "/runs")
     assert "build-playlist (web)" in page.inner_text("#runs")
     assert page.locator("#curves polyline").count() >= 2
+    # the curves' text alternative: a table of the values drawn (a screen reader had only "precision curves")
+    data = page.evaluate("JSON.parse(document.getElementById('page-data').textContent)")
+    n = max(len(c) for c in data["curves"].values())
+    table = page.get_by_role("table", name=f"precision@N of each method, N = 1..{n}")
+    assert table.get_by_role("rowheader").all_inner_texts() == list(data["curves"])
+    row = table.get_by_role("row", name="blend")
+    assert row.get_by_role("cell").all_inner_texts() == [f"{v:.3f}" for v in data["curves"]["blend"]]
     assert_safe(page)
     shot(page, "runs")
     assert page.problems == []

@@ -132,9 +132,15 @@ function initWeights() {
   const addSlider = (label, id, value, max, step, onInput) => {
     const row = el("div", { class: "slider" });
     const lab = el("label", { for: id }, label);
-    const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value });
-    const out = el("output", { for: id }, fmt(value, 2));
-    input.addEventListener("input", () => { out.textContent = fmt(input.value, 2); onInput(Number(input.value)); });
+    // the slider says its value (aria-valuetext, as shown); the number beside it is for the eye
+    // only (an <output> is a live region: each move was read twice)
+    const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value, "aria-valuetext": fmt(value, 2) });
+    const out = el("output", { for: id, "aria-hidden": "true" }, fmt(value, 2));
+    input.addEventListener("input", () => {
+      out.textContent = fmt(input.value, 2);
+      input.setAttribute("aria-valuetext", fmt(input.value, 2));
+      onInput(Number(input.value));
+    });
     row.append(lab, input, out);
     form.appendChild(row);
   };
@@ -332,6 +338,25 @@ function pick(p, group) {
   line.replaceChildren(document.createTextNode(visibleText(`Picked: ${p.name} - ${p.artists} (${group}): `)), link);
 }
 
+// A chart's text alternative: its numbers as a table a screen reader walks (shown to no one
+// else: .visually-hidden), built from the very data the chart is drawn from.
+function dataTable(table, caption, head, rows) {
+  table.replaceChildren(el("caption", {}, caption));
+  table.hidden = false;  // (hidden in the page until it has its rows: no features, no table)
+  const hr = el("tr");
+  head.forEach((h) => hr.appendChild(el("th", { scope: "col" }, h)));
+  const tbody = el("tbody");
+  for (const [name, ...values] of rows) {
+    const tr = el("tr");
+    tr.appendChild(el("th", { scope: "row" }, name));
+    values.forEach((v) => tr.appendChild(el("td", {}, v)));
+    tbody.appendChild(tr);
+  }
+  const thead = el("thead");
+  thead.appendChild(hr);
+  table.append(thead, tbody);
+}
+
 function legendItem(colour, text) {
   const li = el("li");
   const sw = svg("svg", { width: 12, height: 12, class: "swatch", "aria-hidden": "true" });  // the text beside it names it
@@ -367,7 +392,10 @@ function radar(data) {
     box.appendChild(svg("line", { x1: cx, y1: cy, x2: at(i, 1)[0], y2: at(i, 1)[1], class: "axis" }));
     box.appendChild(svg("text", { x: x, y: y, class: "axis-label", "text-anchor": "middle" }, f));
   });
-  for (const c of data.clusters.filter((c) => c.radar.length)) {
+  const drawn = data.clusters.filter((c) => c.radar.length);
+  dataTable(document.getElementById("radar-table"), "Audio profile: mean audio features of each cluster (0 to 1)",
+    ["cluster", ...feats], drawn.map((c) => [c.label, ...c.radar.map((v) => fmt(v, 2))]));
+  for (const c of drawn) {
     const poly = svg("polygon", { points: c.radar.map((v, i) => at(i, v || 0).join(",")).join(" "), class: "cluster",
       stroke: COLOURS[c.cluster % COLOURS.length], fill: COLOURS[c.cluster % COLOURS.length] });
     poly.appendChild(svg("title", {}, c.label));
@@ -619,6 +647,8 @@ function initRuns() {
     box.appendChild(line);
     legend.appendChild(legendItem(COLOURS[k % COLOURS.length], name));
   });
+  dataTable(document.getElementById("curves-table"), "precision@N of each method, N = 1.." + maxN,
+    ["method", ...Array.from({ length: maxN }, (_, i) => "N=" + (i + 1))], series.map(([name, c]) => [name, ...c.map((v) => fmt(v))]));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
