@@ -33,7 +33,7 @@ from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
 from .explore import CACHE, Where, distinct_recordings, fold, resolve_track, track_display
 from .library import Library
-from .namewords import NAME_FILLER
+from .namewords import NAME_FILLER, PACKAGING_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,11 @@ PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playli
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
                "(a CSV with track_id, valence, energy, ... columns)")
 # Words too common in track/album names to say anything about a mood or a cluster: the
-# release-format words, and the credit and foreign function words the content scorer's "why"
+# packaging words `similar` drops (``namewords.PACKAGING_WORDS``) and those of a performance
+# ("remix", "live"), and the credit and foreign function words the content scorer's "why"
 # skips too (``namewords``).
-NOISE_WORDS = NAME_FILLER | frozenset(
-    "remix remastered remaster version edit mix radio original live deluxe "
-    "edition single album ep vol pt part explicit extended acoustic instrumental mono stereo".split())
+NOISE_WORDS = NAME_FILLER | PACKAGING_WORDS | frozenset(
+    "remix live ep vol pt part extended acoustic instrumental".split())
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W_]+\b"  # words of 2+ characters starting with a letter
 
 

@@ -3,7 +3,7 @@
 Two readers share them: the content scorer's "why" (``scorers/content.py``: a reason such as
 "album 'de'" explains nothing to a person) and the mood cluster labels and text features
 (``moods.py``: such a word names no mood). Each adds its own words on top: the content scorer
-English stop words, the moods the release-format words ("remix", "live", "deluxe").
+English stop words, the moods ``PACKAGING_WORDS`` and a performance's words ("remix", "live").
 ``strip_packaging`` takes the packaging words out of a name's decorations for `similar`.
 """
 
