@@ -4,6 +4,7 @@
     python bench/quality.py --data PATH --protocol persona --splits dev [--json]     # tt-persona-v1 (PERSONA.md)
     python bench/quality.py --data PATH --protocol persona --splits dev --set scorers.artist_walk.weight=0.3   # any key
     python bench/quality.py --data PATH --protocol persona --splits dev --diagnose   # the shortcut, measured
+    python bench/quality.py --data PATH --protocol persona --splits dev --caps similar_artists_of=0   # look-ups
 
 ``--data`` is the TidyTuesday ``spotify_songs.csv.gz`` (no default: a checkout has no copy of it).
 
@@ -286,9 +287,26 @@ def tune_dev(data: Path, features: str, folds: int, normalisation: str | None,
 PERSONA_METRICS = ("p@10", "ndcg@10", "rprec", "new@10", "known@10")
 
 
-def run_persona(data: Path, splits: list[str]) -> dict:
+def parse_caps(pairs: list[str]):
+    """``--caps similar_artists_of=3 ...`` as the persona method's ``DiscoveryCaps``."""
+    import dataclasses
+
+    import yaml
+    from recommender.persona import DiscoveryCaps
+    known = {f.name for f in dataclasses.fields(DiscoveryCaps)}
+    values = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key.strip() not in known:
+            raise SystemExit(f"--caps {pair}: the keys are {', '.join(sorted(known))}")
+        values[key.strip()] = yaml.safe_load(value)
+    return DiscoveryCaps(**values)
+
+
+def run_persona(data: Path, splits: list[str], caps=None) -> dict:
     """Protocol ``tt-persona-v1`` (recommender/persona.py) with its anchors, per split:
-    {"<split>": {method: metrics + reach + requests}}."""
+    {"<split>": {method: metrics + reach + requests}}. ``caps``: the method's look-ups
+    (``DiscoveryCaps``; the shipped ones by default)."""
     from recommender.persona import Catalogue, DiscoveryCaps, evaluate_personas, radio_anchor
 
     settings = _settings()
@@ -307,7 +325,7 @@ def run_persona(data: Path, splits: list[str]) -> dict:
         rows["anchor: our blend over the library only"] = row(res)
         res = radio_anchor(lib, cat=cat)
         rows["anchor: radio (5 seed artists x 8 similar x 20 top recordings, <= 3 per artist)"] = row(res)
-        res, _ = evaluate_personas(lib, settings, standins=False, cat=cat)  # same numbers as the stand-ins (tested)
+        res, _ = evaluate_personas(lib, settings, caps=caps, standins=False, cat=cat)  # = the stand-ins' (tested)
         rows["ours: blend over library + open-data pool"] = row(res)
         for name in res.metrics:
             if name != "blend":
@@ -399,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --protocol persona: the shortcut diagnosis (README), first --splits only")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key for this run (repeatable), e.g. --set scorers.artist_walk.weight=0.3")
+    p.add_argument("--caps", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --protocol persona: the method's look-ups (recommender/persona.py DiscoveryCaps), "
+                        "e.g. --caps similar_artists_of=3 --caps top_recordings=10")
     args = p.parse_args(argv)
     OVERRIDES.clear()
     OVERRIDES.update(parse_set(args.overrides))
@@ -407,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(persona_diagnosis(args.data, args.splits[0]), indent=2))
         return 0
     if args.protocol == "persona":
-        results = run_persona(args.data, args.splits)
+        results = run_persona(args.data, args.splits, parse_caps(args.caps))
         print(json.dumps({"protocol": "tt-persona-v1", "results": results}, indent=2) if args.json
               else persona_table(results))
         return 0

@@ -19,3 +19,18 @@ def test_no_bench_looks_for_the_data_set_beside_the_checkout():
     for name in ("quality.py", "build_sample.py", "search_speed.py"):
         source = (ROOT / "bench" / name).read_text(encoding="utf-8")
         assert '"shared"' not in source, name
+
+
+def test_quality_bench_caps_set_the_persona_look_ups_and_name_the_keys():
+    import pytest
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import quality
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from recommender.persona import DiscoveryCaps
+    caps = quality.parse_caps(["similar_artists_of=0", "top_recordings=10"])
+    assert caps == DiscoveryCaps(similar_artists_of=0, top_recordings=10)
+    assert quality.parse_caps([]) == DiscoveryCaps()
+    with pytest.raises(SystemExit, match="the keys are .*similar_artists_of"):
+        quality.parse_caps(["similar_artist=3"])
