@@ -196,3 +196,24 @@ def test_the_artist_key_is_the_exact_artist_string():
     cat = Catalogue(Library.from_frames(tracks=tracks))
     assert sorted(cat.artist_names) == ["CREAM", "Cream"]
     assert cat.artist_of[0] != cat.artist_of[1] and cat.artist_of[2] == -1
+
+
+def test_the_bench_diagnosis_bounds_per_playlist_weightings_by_the_best_one_per_target(dataset):
+    """``bench/quality.py --diagnose``'s oracle picks, per target, the best of the blend's
+    weighting and each weighted scorer's weight times 3 or divided by 3: never below the
+    blend's own p@10 (its weighting is one of them), and the shortcut ranker is reported."""
+    import sys
+    from pathlib import Path
+    bench = str(Path(__file__).resolve().parents[1] / "bench")
+    sys.path.insert(0, bench)
+    try:
+        import quality
+    finally:
+        sys.path.remove(bench)
+    out = quality.persona_diagnosis(Path(dataset), "dev")
+    settings = load_settings(config_file=None, environ={})
+    res = evaluate_personas(split_library(load_dataset(dataset), "dev"), settings, standins=False, singles=False)[0]
+    weighted = sum(1 for w in res.weights.values() if w > 0)
+    assert out["oracle_weightings"] == 1 + 2 * weighted
+    assert out["blend_p@10"] == res.metrics["blend"]["p@10"] <= out["oracle_weightings_p@10"] <= 1
+    assert 0 <= out["shortcut_p@10"] <= 1 and out["targets"] > 0
