@@ -653,15 +653,19 @@ def source_why(source: str, seed: str, scorer_why: str) -> str:
     similar-artists find), else the source's evidence first and the scorer's reason after
     ("similar to X on ListenBrainz · shares album 'Y'"); the source's alone when no scorer said
     anything. An album find whose scorer reason is the walk's "by X, one of your seeds' artists"
-    for the same X says it once: "from a new album by X, one of your seeds' artists". A source without a text (the catalogue) leaves the scorer's reason as it is."""
+    for the same X says it once: "from a new album by X, one of your seeds' artists", and
+    content's "shares ... artist 'X'" drops that part (``content.without_artist``). A source
+    without a text (the catalogue) leaves the scorer's reason as it is."""
     template = SOURCE_WHY.get(source)
     if template is None:
         return scorer_why
     if source == "albums":  # the walk names the same artist: one sentence, not "by X" twice
+        from .scorers.content import without_artist
         from .scorers.walk import own_artist_reason
         for one in (False, True):
             if scorer_why == own_artist_reason(seed, one):
                 return f"from a new album {scorer_why}"
+        scorer_why = without_artist(scorer_why, seed)  # nor "by X ... shares artist 'X'"
     prefix, suffix = template.split("{seed}")
     if scorer_why.startswith(prefix) and scorer_why.endswith(suffix):
         return scorer_why

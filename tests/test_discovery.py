@@ -313,6 +313,18 @@ def test_an_album_finds_why_names_its_artist_once():
         "from a new album by Tujamo, one of your artists · by Ummet Ozcan, one of your seeds' artists"
     assert source_why("similar_artists", "Tujamo", "by Tujamo, one of your seeds' artists") == \
         "similar to Tujamo on ListenBrainz · by Tujamo, one of your seeds' artists"
+    # content's reason names the album's artist too: that part goes, the rest stays
+    assert source_why("albums", "Deorro", "shares year '2019', artist 'Deorro', album 'like'") == \
+        "from a new album by Deorro, one of your artists · shares year '2019', album 'like'"
+    assert source_why("albums", "Deorro", "shares artist 'Deorro', year '2019'") == \
+        "from a new album by Deorro, one of your artists · shares year '2019'"
+    assert source_why("albums", "Deorro", "shares year '2019', artist 'Deorro'") == \
+        "from a new album by Deorro, one of your artists · shares year '2019'"
+    assert source_why("albums", "Deorro", "shares artist 'Deorro'") == "from a new album by Deorro, one of your artists"
+    assert source_why("albums", "Deorro", "shares artist 'Deorro & Friends'") == \
+        "from a new album by Deorro, one of your artists · shares artist 'Deorro & Friends'"
+    assert source_why("similar_artists", "Deorro", "shares artist 'Deorro'") == \
+        "similar to Deorro on ListenBrainz · shares artist 'Deorro'"
 
 
 # ----- the demo (issue 9's done-when) ---------------------------------------------------------------

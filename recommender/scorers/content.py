@@ -59,6 +59,26 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
+SHARES = "shares "  # the start of every ``ContentScorer.explain`` reason; its parts are joined by ", "
+
+
+def without_artist(why: str, name: str) -> str:
+    """``why`` without its part naming artist ``name`` whole ("shares year '2019', artist
+    'Deorro'" -> "shares year '2019'"), for a reason placed after another that names the
+    artist already; '' when that was its only part; unchanged when it is no content reason
+    or has no such part."""
+    if not why.startswith(SHARES):
+        return why
+    body, part = why[len(SHARES):], f"artist '{name}'"
+    if body == part:
+        return ""
+    if body.startswith(part + ", "):
+        return SHARES + body[len(part) + 2:]
+    if body.endswith(", " + part):
+        return SHARES + body[:-len(part) - 2]
+    return SHARES + body.replace(f", {part}, ", ", ", 1)
+
+
 def row_normalise(m: sp.csr_matrix, copy: bool = True) -> sp.csr_matrix:
     """Rows scaled to unit L2 norm (all-zero rows stay zero). Returns a new float32 CSR
     (``copy=False``: scales ``m`` itself when it already is a float32 CSR)."""
@@ -374,5 +394,5 @@ class ContentScorer(Scorer):
                 label = {"artist_words": "artist", "name_chars": "name", "playlists": "playlist"}.get(field, field)
                 parts.append(f"{label} '{token}'")
             if parts:
-                out[tid] = "shares " + ", ".join(parts)
+                out[tid] = SHARES + ", ".join(parts)
         return out
