@@ -293,22 +293,30 @@ def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarra
 # ----- candidates -----------------------------------------------------------------------
 
 def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
-    """Bool per track row: on the blocklist (artist id/name or track id/name, case-insensitive,
-    NFKC: "Björk" in the config blocks the "Björk" Spotify spells with a separate accent)."""
-    import unicodedata
-    artists = [unicodedata.normalize("NFKC", str(a)).lower() for a in settings.candidates.blocklist_artists]
-    titles = [unicodedata.normalize("NFKC", str(t)).lower() for t in settings.candidates.blocklist_tracks]
+    """Bool per track row: on the blocklist (artist id/name or track id/name), compared as
+    ``library.name_key`` compares playlist names: NFKC ("Björk" in the config blocks the "Björk"
+    Spotify spells with a separate accent), then case-folded ("STRASSE" blocks "Straße")."""
+    from .library import name_key
+    artists = {name_key(str(a)) for a in settings.candidates.blocklist_artists}
+    titles = {name_key(str(t)) for t in settings.candidates.blocklist_tracks}
 
-    def fold(values):
-        return pc.utf8_lower(pc.utf8_normalize(values, form="NFKC"))
+    def hits(values: pa.Array, keys: set[str]) -> np.ndarray:
+        """Bool per value: its key is in ``keys`` (each distinct value folded once, in Python:
+        pyarrow has no case folding)."""
+        enc = pc.dictionary_encode(values)
+        if not isinstance(enc, pa.DictionaryArray):  # a chunked column
+            enc = enc.combine_chunks()
+        found = np.array([v is not None and name_key(v) in keys for v in enc.dictionary.to_pylist()] + [False])
+        codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
+        return found[codes]
     out = np.zeros(len(tracks), dtype=bool)
     if titles:
         for col in ("track_id", "name"):
-            out |= isin(fold(_arrow(tracks[col])), titles)
+            out |= hits(_arrow(tracks[col]), titles)
     if artists:
         for col in ("artist_ids", "artist_names"):
             lists = pa.array(list(tracks[col]), type=pa.list_(pa.large_string()))
-            hit = isin(fold(pc.list_flatten(lists)), artists)
+            hit = hits(pc.list_flatten(lists), artists)
             parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
             out[parent[hit]] = True
     return out

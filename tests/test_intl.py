@@ -126,6 +126,12 @@ def test_a_blocklisted_name_blocks_the_artist_and_track_however_spotify_encodes_
     assert list(_blocked(tracks, settings)) == [True, True, True, True]
     settings = load_settings(environ={}, overrides={"candidates.blocklist_artists": ["Bjork"]})
     assert not _blocked(tracks, settings).any()  # a name, not a search: accents still count
+    # folded as playlist names are (library.name_key): "STRASSE" is "Straße", "İSTANBUL" "istanbul"
+    tracks = pd.DataFrame({"track_id": ["t1", "t2", "t3"], "name": ["Straße", "İstanbul", None],
+                           "artist_ids": [["a1"], ["a2"], []], "artist_names": [["Die Ärzte"], ["DİE"], []]})
+    settings = load_settings(environ={}, overrides={"candidates.blocklist_tracks": ["STRASSE", "istanbul"],
+                                                     "candidates.blocklist_artists": ["DIE ÄRZTE"]})
+    assert list(_blocked(tracks, settings)) == [True, True, False]
 
 
 def test_similar_finds_a_japanese_title_alike_for_the_characters_it_shares():
