@@ -631,7 +631,7 @@ def _print_build(result, held) -> None:
     factors = result.weight_factors  # artist_walk on few playlists: the blend used weight x factor
     weights = weights_text({k: v for k, v in result.weights.items() if v > 0}, factors)  # scorers that count
     lowered = sum(1 for v in result.table.get("artist_mix", ()) if v == v and v < 1 - 1e-9)
-    mix = f"the artist mix lowered {lowered} (blend.artist_mix); " if lowered else ""
+    mix = f"the artist mix lowered {lowered} of the {len(result.table)} scores (blend.artist_mix); " if lowered else ""
     title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; {mix}"
              + (f"{NARROW_NOTE})" if narrow else "columns = each scorer's share of the score)"))
     shares = [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib]

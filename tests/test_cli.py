@@ -346,7 +346,7 @@ def test_build_playlist_says_how_much_of_the_walk_weight_it_used(logged_in):
     # the artist mix: --json gives each track's factor, the title how many it lowered
     lowered = sum(1 for t in out["tracks"] if t["artist_mix"] is not None and t["artist_mix"] < 1)
     assert all(t["artist_mix"] is None or 0 < t["artist_mix"] <= 1 for t in out["tracks"])
-    assert lowered and f"the artist mix lowered {lowered} (blend.artist_mix)" in " ".join(table.stdout.split())
+    assert lowered and f"the artist mix lowered {lowered} of the {len(out['tracks'])} scores (blend.artist_mix)" in " ".join(table.stdout.split())
 
 
 def test_build_table_shows_a_dash_for_a_pinned_tracks_score(capsys):
