@@ -89,6 +89,42 @@ def leaves(value) -> list:
     return [value]
 
 
+def test_the_demo_asks_nothing_but_its_own_stand_ins_and_sends_them_no_secret(world, heard, tmp_path):
+    """`--demo` runs against stand-ins it starts itself on 127.0.0.1: the services your
+    environment names hear nothing, and neither your ListenBrainz token nor your client secret
+    goes to the demo's stand-ins (the LB token did)."""
+    spotify, lb, mb = world  # "your" services: the demo must not use them
+    env = env_of(spotify, lb, mb, tmp_path / "state", LISTENBRAINZ_TOKEN=LB_TOKEN, SPOTIPY_CLIENT_SECRET="s3cret-value")
+    result = run(["build-playlist", "--demo", "--quiet"], env)
+    assert result.exit_code == 0, result.stderr
+    ports = {spotify.port, lb.port, mb.port}
+    assert heard and not [h for h in heard if int(h.headers["host"].rsplit(":", 1)[1]) in ports]
+    assert {h.headers["host"].rsplit(":", 1)[0] for h in heard} == {"127.0.0.1"}
+    assert not [h for h in heard if LB_TOKEN in str(h) or "s3cret-value" in str(h)
+                or h.headers.get("authorization", "").lower().startswith(("token", "basic"))]
+
+
+def test_the_web_demo_keeps_your_secrets_out_after_a_reload(tmp_path, monkeypatch):
+    """`recommend web --demo` reads its own config file again (at start once it exists, after a
+    Save): that reload read SPOTIPY_CLIENT_SECRET and LISTENBRAINZ_TOKEN from the environment,
+    so the demo's stand-ins were sent your real client secret (the token refresh) and token."""
+    from recommender.config import load_settings
+    from recommender.paths import demo_settings
+    from recommender.web import server
+    monkeypatch.setenv("SPOTIPY_CLIENT_SECRET", "s3cret-value")
+    monkeypatch.setenv("LISTENBRAINZ_TOKEN", LB_TOKEN)
+    monkeypatch.setattr(jobs, "refresh", lambda settings: None)
+    monkeypatch.setattr(jobs, "import_sample_features", lambda settings: None)
+    settings = load_settings(overrides={"cache.dir": str(tmp_path)})
+    demo = demo_settings(settings, {"spotify.client_id": "recommend-demo", "spotify.client_secret": None,
+                                    "listenbrainz.token": None})
+    (Path(demo.cache_dir) / server.DEMO_CONFIG).parent.mkdir(parents=True)
+    (Path(demo.cache_dir) / server.DEMO_CONFIG).write_text("blend:\n  max_tracks: 30\n")
+    ctx = server.demo_context(demo)
+    assert ctx.settings.blend.max_tracks == 30  # the demo's file was read
+    assert ctx.settings.spotify.client_secret is None and ctx.settings.listenbrainz.token is None
+
+
 class _Answer:
     status_code, headers, url = 404, {}, ""
 
