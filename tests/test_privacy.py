@@ -160,3 +160,25 @@ def test_musicbrainz_is_told_the_tool_its_version_and_your_contact(overrides, ag
     assert [h["User-Agent"] for h in client.session.sent] == [agent, agent]
     said = [r.getMessage() for r in caplog.records if "enrich.contact" in r.getMessage()]
     assert len(said) == (1 if warned else 0)
+
+
+def test_every_configured_secret_is_redacted_from_the_log_and_the_crash_line(tmp_path, monkeypatch):
+    """The CLI gave the log's redaction the client secret only: the ListenBrainz token (a UUID,
+    too short for the long-token rule) was written as it was. An Authorization header of any
+    scheme and an authorization code in a logged form body are redacted too."""
+    from recommender import cli
+    from recommender.config import load_settings
+    from recommender.runlog import redact, teardown_logging
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "listenbrainz.token": LB_TOKEN,
+                                                    "spotify.client_secret": "s3cret-value"})
+    cli._logging(settings, quiet=True, verbose=True)
+    try:
+        logging.getLogger("recommender.test").info("token %s, secret %s", LB_TOKEN, "s3cret-value")
+        logging.getLogger("recommender.test").debug("Headers: {'Authorization': 'Token abc123'} and Body: "
+                                                    "{'client_id': 'x', 'code': 'AQshortcode', 'state': 'y'}")
+    finally:
+        teardown_logging()
+    log = (tmp_path / "recommend.log").read_text()
+    assert LB_TOKEN not in log and "s3cret-value" not in log and "abc123" not in log and "AQshortcode" not in log
+    assert "'state': 'y'" in log and "'client_id': 'x'" in log  # what is no secret stays readable
+    assert redact(f"unexpected error: ValueError: bad {LB_TOKEN}") == "unexpected error: ValueError: bad ***"
