@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageError, make_dirs
+from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import shown, system_now, time_or_none, utc_now
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
@@ -238,7 +238,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
         record["duration_s"] = round(record["duration_s"], 3)
     line = json_safe(json.dumps(record, default=str, ensure_ascii=False)) + "\n"
     path = runs_path(cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)  # OSError: the callers say it was not recorded
+    private_mkdirs(path.parent)  # OSError: the callers say it was not recorded
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         size = os.fstat(fd).st_size

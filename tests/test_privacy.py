@@ -182,3 +182,19 @@ def test_every_configured_secret_is_redacted_from_the_log_and_the_crash_line(tmp
     assert LB_TOKEN not in log and "s3cret-value" not in log and "abc123" not in log and "AQshortcode" not in log
     assert "'state': 'y'" in log and "'client_id': 'x'" in log  # what is no secret stays readable
     assert redact(f"unexpected error: ValueError: bad {LB_TOKEN}") == "unexpected error: ValueError: bad ***"
+
+
+def test_folders_the_tool_creates_are_private(tmp_path):
+    """`mkdir -p` made the state and cache folders (and the ones above them it had to make)
+    0755: every local user could list the login's, the log's and the run history's names and
+    times. A folder that exists keeps its mode."""
+    from recommender.errors import make_dirs
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "home").mkdir(mode=0o755)
+        make_dirs(tmp_path / "home" / ".local" / "state" / "recommend")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "home").rglob("*")}
+    assert modes == {".local": 0o700, "state": 0o700, "recommend": 0o700}
+    assert stat.S_IMODE((tmp_path / "home").stat().st_mode) == 0o755
