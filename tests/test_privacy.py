@@ -198,3 +198,19 @@ def test_folders_the_tool_creates_are_private(tmp_path):
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "home").rglob("*")}
     assert modes == {".local": 0o700, "state": 0o700, "recommend": 0o700}
     assert stat.S_IMODE((tmp_path / "home").stat().st_mode) == 0o755
+
+
+def test_the_login_callback_page_escapes_what_the_address_says(tmp_path):
+    """The callback page wrote the `error` of its address into HTML as it was: any page could
+    open http://127.0.0.1:8888/callback?error=<script>... while a login waits."""
+    from recommender.config import load_settings
+    from recommender.errors import AuthError
+    from recommender.spotify.auth import login
+    port = free_port()
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "spotify.client_id": "x",
+                                                    "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+    pages = []
+    attack = f"http://127.0.0.1:{port}/callback?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+    with pytest.raises(AuthError):
+        login(settings, open_url=lambda url: pages.append(requests.get(attack, timeout=10).text), timeout=10)
+    assert "<script>" not in pages[0] and "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0]
