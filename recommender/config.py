@@ -268,7 +268,8 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     if dotted in NULLABLE_STRINGS:
         if value is None or isinstance(value, str):
             return value
-        raise ConfigError(f"{origin}: {dotted} must be a string, got {value!r}")
+        got = f"a {type(value).__name__}" if dotted in SECRET_KEYS else repr(value)  # a secret is never echoed
+        raise ConfigError(f"{origin}: {dotted} must be a string, got {got}")
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value

@@ -184,6 +184,14 @@ def test_every_configured_secret_is_redacted_from_the_log_and_the_crash_line(tmp
     assert redact(f"unexpected error: ValueError: bad {LB_TOKEN}") == "unexpected error: ValueError: bad ***"
 
 
+def test_a_secret_of_the_wrong_type_is_not_echoed_by_the_config_error(tmp_path):
+    from recommender.config import load_settings
+    from recommender.errors import ConfigError
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ={}, overrides={"spotify.client_secret": 4815162342})
+    assert "4815162342" not in str(err.value) and "must be a string, got a int" in str(err.value)
+
+
 def test_folders_the_tool_creates_are_private(tmp_path):
     """`mkdir -p` made the state and cache folders (and the ones above them it had to make)
     0755: every local user could list the login's, the log's and the run history's names and
