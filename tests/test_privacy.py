@@ -89,6 +89,105 @@ def leaves(value) -> list:
     return [value]
 
 
+def test_what_leaves_in_a_login_refresh_and_build_is_what_readme_says(world, heard, tmp_path, monkeypatch):
+    spotify, lb, mb = world
+    cache = tmp_path / "state"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"enrich:\n  contact: {CONTACT}\n")
+    env = env_of(spotify, lb, mb, cache, LISTENBRAINZ_TOKEN=LB_TOKEN, RECOMMENDER_CONFIG=str(config))
+    browser_login(monkeypatch)
+    assert run(["auth", "--no-browser", "-v"], env).exit_code == 0
+    for args in (["refresh", "-v"], ["build-playlist", "-v"]):
+        result = run(args, env)
+        assert result.exit_code == 0, result.stderr
+    token = json.loads((cache / "spotify-token.json").read_text())
+    [exchange] = [h for h in heard if h.target.startswith("/api/token")]
+    form = {k: v[0] for k, v in parse_qs(exchange.body.decode()).items()}
+    assert set(form) == {"client_id", "grant_type", "code", "redirect_uri", "code_verifier"}  # PKCE: no secret
+
+    # Spotify: its own bearer token on every API request, never another service's token
+    to_spotify = by(heard, spotify.label)
+    for h in to_spotify:
+        if h.target.startswith("/v1/"):
+            assert h.headers.get("authorization") == f"Bearer {token['access_token']}", h.target
+        else:  # the browser's /authorize and the code exchange carry no Authorization
+            assert "authorization" not in h.headers, h.target
+    assert not any(LB_TOKEN in str(h) for h in to_spotify)
+    searches = [parse_qs(urlsplit(h.target).query)["q"][0] for h in to_spotify if h.target.startswith("/v1/search")]
+    assert searches and all(re.fullmatch(r'track:".*" artist:".*"', q) for q in searches)  # names of the suggestions
+
+    # MusicBrainz: ISRC look-ups only, no Authorization, the tool's name, version and your contact
+    to_mb = by(heard, mb.label)
+    assert to_mb
+    for h in to_mb:
+        url = urlsplit(h.target)
+        assert h.method == "GET" and url.path.startswith("/ws/2/isrc/") and ISRC.match(url.path.rsplit("/", 1)[1])
+        assert parse_qs(url.query) == {"inc": ["artist-credits"], "fmt": ["json"]}
+        assert "authorization" not in h.headers
+        assert h.headers["user-agent"] == f"recommend-playlist/{__version__} ( {CONTACT} )"
+
+    # ListenBrainz: MBIDs (and the algorithm's name) only; the user token to the API, never to labs;
+    # no contact (it asks for none)
+    to_lb = by(heard, lb.label)
+    assert {h.target.split("/")[1] for h in to_lb} == {"1", "labs"}
+    for h in to_lb:
+        url = urlsplit(h.target)
+        assert h.headers["user-agent"] == f"recommend-playlist/{__version__}"
+        expected = f"Token {LB_TOKEN}" if url.path.startswith("/1/") else None
+        assert h.headers.get("authorization") == expected, h.target
+        values = [v for vs in parse_qs(url.query).values() for v in vs]
+        values += [p for p in url.path.split("/") if UUID.match(p)]
+        values += leaves(json.loads(h.body)) if h.body else []
+        for v in values:
+            assert isinstance(v, (int, float)) or UUID.match(v) or v.startswith("session_based_"), (h.target, v)
+
+    # nothing names the account, a playlist, or a Spotify id to the open-data services
+    account = spotify.account
+    private = {account.user["id"], account.user.get("display_name")} | {p["name"] for p in account.playlists} \
+        | {p["id"] for p in account.playlists} | set(account.tracks)
+    open_text = " ".join(h.target + h.body.decode() for h in to_mb + to_lb)
+    assert not {p for p in private if p and p in open_text}
+
+    # what stays: no secret in any file but the login's, every file and folder the owner's only
+    secrets = {"access token": token["access_token"], "refresh token": token["refresh_token"], "LB token": LB_TOKEN,
+               "code": form["code"], "PKCE verifier": form["code_verifier"]}
+    folders = [cache]  # RECOMMENDER_CACHE_DIR: one folder for the data and the cache
+    files = [f for d in folders for f in d.rglob("*") if f.is_file()]
+    assert {f.name for f in files} >= {"spotify-token.json", "recommend.log", "runs.jsonl", "manifest.json"}
+    for f in files:
+        text = f.read_bytes().decode("utf-8", "replace")
+        found = [what for what, value in secrets.items() if value in text]
+        assert not found or f.name == "spotify-token.json", (f, found)
+        if f.name != "recommend.lock":  # empty between runs
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    log = (cache / "recommend.log").read_text()
+    assert "'code': '***'" in log and "'code_verifier': '***'" in log  # -v logged the exchange, redacted
+    for d in folders + [d for folder in folders for d in folder.rglob("*") if d.is_dir()]:
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
+
+
+@pytest.mark.parametrize("config, silent", [
+    ("discovery:\n  enabled: false\n", {"/ws/2/", "/1/", "/labs/", "/v1/search", "/v1/tracks/"}),
+    ("discovery:\n  similar_artists:\n    enabled: false\n  similar_recordings:\n    enabled: false\n",
+     {"/ws/2/", "/1/", "/labs/", "/v1/search", "/v1/tracks/"}),
+    ("discovery:\n  similar_artists:\n    enabled: false\n", {"/labs/similar-artists", "/1/popularity/top-recordings"}),
+    ("discovery:\n  similar_recordings:\n    enabled: false\n", {"/labs/similar-recordings"}),
+])
+def test_a_switched_off_source_sends_nothing(world, heard, tmp_path, config, silent):
+    """`discovery.enabled: false` (or both sources off) asks MusicBrainz and ListenBrainz nothing,
+    nor Spotify's search and track look-ups; one source off asks nothing of its own."""
+    from spotify_helpers import save_login
+    spotify, lb, mb = world
+    cache = tmp_path / "state"
+    save_login(spotify, cache, client_id="privacy-client")
+    (tmp_path / "config.yaml").write_text(config)
+    env = env_of(spotify, lb, mb, cache, RECOMMENDER_CONFIG=str(tmp_path / "config.yaml"))
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    targets = [h.target for h in heard]
+    assert any(t.startswith("/v1/me/playlists") for t in targets)  # the run did run
+    assert not [t for t in targets if any(s in t for s in silent)]
+
+
 def test_the_demo_asks_nothing_but_its_own_stand_ins_and_sends_them_no_secret(world, heard, tmp_path):
     """`--demo` runs against stand-ins it starts itself on 127.0.0.1: the services your
     environment names hear nothing, and neither your ListenBrainz token nor your client secret
