@@ -166,6 +166,25 @@ def test_what_leaves_in_a_login_refresh_and_build_is_what_readme_says(world, hea
         assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
 
 
+def test_a_client_secret_goes_to_the_accounts_service_only(world, heard, tmp_path, monkeypatch):
+    """With a client secret the login and every token refresh send it (HTTP Basic) to the
+    accounts service's /api/token, and nowhere else."""
+    import base64
+    spotify, lb, mb = world
+    cache = tmp_path / "state"
+    env = env_of(spotify, lb, mb, cache, SPOTIPY_CLIENT_SECRET="s3cret-value", LISTENBRAINZ_TOKEN=LB_TOKEN)
+    browser_login(monkeypatch)
+    assert run(["auth", "--no-browser"], env).exit_code == 0
+    spotify.expire_access_tokens()  # the refresh's first request is refused: the token is refreshed
+    saved = json.loads((cache / "spotify-token.json").read_text())
+    (cache / "spotify-token.json").write_text(json.dumps({**saved, "expires_at": 0}))
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    basic = "Basic " + base64.b64encode(b"privacy-client:s3cret-value").decode()
+    with_secret = [h for h in heard if "s3cret-value" in str(h) or basic in h.headers.values()]
+    assert len(with_secret) >= 2  # the code exchange and the refresh
+    assert {(h.label, urlsplit(h.target).path) for h in with_secret} == {(spotify.label, "/api/token")}
+
+
 @pytest.mark.parametrize("config, silent", [
     ("discovery:\n  enabled: false\n", {"/ws/2/", "/1/", "/labs/", "/v1/search", "/v1/tracks/"}),
     ("discovery:\n  similar_artists:\n    enabled: false\n  similar_recordings:\n    enabled: false\n",
