@@ -283,9 +283,9 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
                 if StorageError.matches(exc):  # disk full, read-only...: not a bug
                     raise fail(StorageError.from_os_error(exc)) from None
-                from .runlog import unexpected_message
+                from .runlog import redact, unexpected_message
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
-                _err(f"{unexpected_message(exc)} (details in the log; please report it)")
+                _err(f"{redact(unexpected_message(exc))} (details in the log; please report it)")  # pasted in reports
                 if record:
                     _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo)
                 raise typer.Exit(1) from None
@@ -377,8 +377,9 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
         logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
         return
     s = settings.schedule
+    from .config import SECRET_KEYS
     setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose,
-                  secrets=[settings.spotify.client_secret or ""])
+                  secrets=[settings.get_path(key) or "" for key in sorted(SECRET_KEYS)])  # the client secret, LB token
     # spotipy logs every HTTP error at ERROR; our own messages say what matters (its bodies at -v)
     logging.getLogger("spotipy").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
 

@@ -39,7 +39,8 @@ ENVIRONMENT = {
 }
 SECRET_KEYS = {"spotify.client_secret", "listenbrainz.token"}
 # Keys whose default is null but whose value, when set, must be a string.
-NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir", "listenbrainz.token"}
+NULLABLE_STRINGS = {"spotify.client_id", "spotify.client_secret", "cache.dir", "listenbrainz.token",
+                    "enrich.user_agent", "enrich.contact"}
 ENUMS = {"blend.normalisation": {"rank", "minmax"}, "discovery.similar_artists.via": {"top_recordings", "lb_radio"},
          "scorers.coverage.per": {"unseen", "seeds"}}
 PATH_KEYS = {"cache.dir", "schedule.log_file"}  # expanded like a shell would (~ is a home folder)
@@ -267,7 +268,8 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     if dotted in NULLABLE_STRINGS:
         if value is None or isinstance(value, str):
             return value
-        raise ConfigError(f"{origin}: {dotted} must be a string, got {value!r}")
+        got = f"a {type(value).__name__}" if dotted in SECRET_KEYS else repr(value)  # a secret is never echoed
+        raise ConfigError(f"{origin}: {dotted} must be a string, got {got}")
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value

@@ -116,13 +116,31 @@ class StorageError(RecommenderError):
         return cls(f"cannot write {where}: {reason}" + (f" ({hint}; the previous version is kept)" if hint else ""))
 
 
+def private_mkdirs(folder: Path) -> None:
+    """``mkdir -p folder``, each folder it creates 0700 (the XDG rule for the folders an
+    application creates; ``mkdir -p`` gives the ones above the last the umask's 0755, which let
+    every local user list the login's, the log's and the run history's names and times); a
+    folder that exists keeps its mode. Raises OSError."""
+    missing = []
+    while not folder.is_dir() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for step in reversed(missing):
+        try:
+            step.mkdir(mode=0o700)
+        except FileExistsError:
+            if not step.is_dir():  # a file in the way
+                raise
+
+
 def make_dirs(path: Path | str) -> Path:
-    """``mkdir -p path``; any failure (a file in the way, a read-only or vanished mount, no
-    permission) is a ``StorageError`` naming the folder (exit 7), never a crash."""
+    """``mkdir -p path`` (each new folder 0700: ``private_mkdirs``); any failure (a file in the
+    way, a read-only or vanished mount, no permission) is a ``StorageError`` naming the folder
+    (exit 7), never a crash."""
     import os
     folder = Path(path)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_mkdirs(folder)
     except OSError as exc:
         reason = exc.strerror or os.strerror(exc.errno or 0)
         in_the_way, above = "a file is in the way: a folder is needed there", "check the permissions of the folders above it"

@@ -420,6 +420,7 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
             "listenbrainz.labs_url": lb.labs_url,
             "enrich.musicbrainz_url": mb.base_url,
             "enrich.rate": 1000.0,  # a local stand-in: no need for MusicBrainz's 1 request/s
+            "listenbrainz.token": None,  # your ListenBrainz token is for ListenBrainz, not the stand-in
         })
         server.open_data, server.musicbrainz = lb, mb  # tests read the stand-ins' request logs
         yield demo, server

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageError, make_dirs
+from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import shown, system_now, time_or_none, utc_now
 from .lock import lock_path, running_holder
 from .safetext import json_safe, terminal_safe
@@ -47,18 +47,28 @@ _KEY_VALUE = re.compile(
      \s*[:=]\s*["']?)
     [^"'\s&,;}]+""")
 _AUTH_CODE = re.compile(r"(?i)([?&]code=)[^&\s\"']+")
+_QUOTED_CODE = re.compile(r"""(["']code["']\s*:\s*["'])[^"']+""")  # a form body as a dict (spotipy at -v)
+# any Authorization header's value (ListenBrainz's "Token ...", whatever the scheme)
+_AUTHORIZATION = re.compile(r"""(?i)(\bauthorization\b["']?\s*[:=]\s*["']?)[^"'\r\n,}]+""")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{80,}")  # Spotify tokens and codes are 100+ chars
 
 
 # ----- redaction ----------------------------------------------------------------------------
+_SECRETS: tuple[str, ...] = ()  # the configured secrets of this process (``setup_logging``'s)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with bearer/basic credentials, token and secret values replaced by ***."""
-    for secret in secrets:
+    """``text`` with bearer/basic credentials, any Authorization value, token and secret values
+    and authorization codes replaced by ***; ``secrets`` and the configured ones that
+    ``setup_logging`` was given are replaced verbatim."""
+    for secret in (*secrets, *_SECRETS):
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _AUTHORIZATION.sub(lambda m: m.group(1) + REDACTED, text)
     text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _AUTH_CODE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _QUOTED_CODE.sub(lambda m: m.group(1) + REDACTED, text)
     return _LONG_TOKEN.sub(REDACTED, text)
 
 
@@ -144,6 +154,8 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     make_dirs(path.parent)
     teardown_logging()
     SAID_ON_STDERR.clear()  # one command's
+    global _SECRETS
+    _SECRETS = tuple(s for s in secrets if s)  # runs.jsonl's messages and the CLI's crash line too
     redactor = RedactSecrets(secrets)
     handlers: list[logging.Handler] = []
     try:
@@ -226,7 +238,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
         record["duration_s"] = round(record["duration_s"], 3)
     line = json_safe(json.dumps(record, default=str, ensure_ascii=False)) + "\n"
     path = runs_path(cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)  # OSError: the callers say it was not recorded
+    private_mkdirs(path.parent)  # OSError: the callers say it was not recorded
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         size = os.fstat(fd).st_size

@@ -96,6 +96,8 @@ def page(browser, demo):
     pg.on("console", lambda m: pg.problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
     pg.on("dialog", lambda d: d.accept())
+    pg.asked = []  # every URL the pages asked for, over the module's tests
+    pg.on("request", lambda r: pg.asked.append(r.url))
     pg.goto(demo["url"])
     pg.wait_for_url(demo["base"] + "/next")  # the token is gone from the address bar
     assert pg.evaluate("history.length") == 2  # about:blank, /next: the token page was replaced, not kept
@@ -441,6 +443,18 @@ def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(pa
     assert page.get_attribute("#message", "role") == "status"
     assert_safe(page)
     assert page.problems == []
+
+
+def test_no_page_asks_anything_of_another_origin(page, demo):
+    """README (web app): no font, script, style or image from anywhere else, no album art from
+    Spotify's image servers (they would learn what you browse): every request of every page,
+    over every test above (steering, publish, the map, moods, search), went to the app."""
+    for name in PAGES:
+        page.goto(f"{demo['base']}/{name}")
+        page.wait_for_load_state("networkidle")
+    assert len(page.asked) > len(PAGES)
+    assert [u for u in page.asked if not u.startswith((demo["base"] + "/", "data:"))] == []
+    assert page.locator("img").count() == 0
 
 
 def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, demo):

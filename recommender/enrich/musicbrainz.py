@@ -33,7 +33,7 @@ from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
 from ..isotime import local_today
 from ..library import Library
-from ..services.http import Budget, JsonService, ServiceError
+from ..services.http import Budget, JsonService, ServiceError, user_agent
 from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,15 @@ class MusicBrainzClient(JsonService):
         super().__init__(base_url, user_agent, name="MusicBrainz", rate=rate, timeout=timeout, session=session,
                          clock=clock, sleep=sleep, max_retries=max_retries, max_retry_wait=max_retry_wait,
                          long_wait="cap", budget=budget)
+
+    no_contact = False  # client_from_settings: musicbrainz.org asked without enrich.contact (said once)
+
+    def request(self, *args: Any, **kw: Any) -> Any:
+        if self.no_contact:
+            self.no_contact = False
+            log.warning("MusicBrainz asks every client for a way to reach whoever runs it: set enrich.contact "
+                        "(an email address or URL) in your config file; until then it is asked without one")
+        return super().request(*args, **kw)
 
     def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
         """GET ``base_url + path`` with ``fmt=json``; the JSON body, or None on 404.
@@ -240,20 +249,22 @@ def _setting(settings: Settings, key: str, check: Callable[[Any], bool], rule: s
 def client_from_settings(settings: Settings) -> MusicBrainzClient:
     """A MusicBrainzClient configured by the ``enrich`` section (validated)."""
     e = settings.enrich
-    _setting(settings, "user_agent", lambda v: isinstance(v, str) and bool(v.strip()),
-             "must name this app and a contact (MusicBrainz asks for it)")
+    _setting(settings, "user_agent", lambda v: v is None or isinstance(v, str) and bool(v.strip()),
+             "must name this app and a contact (MusicBrainz asks for it), or be null")
     url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
                    "must be an http(s) URL")
     rate = _setting(settings, "rate", lambda v: v > 0, "must be positive")
     if urlsplit(url).hostname in LOOPBACK:
         rate = max(rate, LOOPBACK_RATE)  # a stand-in or your own mirror: the 1/s etiquette is for musicbrainz.org
-    return MusicBrainzClient(
-        url, e.user_agent,
+    client = MusicBrainzClient(
+        url, user_agent(settings),
         rate=rate,
         timeout=_setting(settings, "timeout", lambda v: v > 0, "must be positive"),
         max_retries=_setting(settings, "max_retries", lambda v: v >= 0, "must not be negative"),
         max_retry_wait=_setting(settings, "max_retry_wait", lambda v: v >= 0, "must not be negative"),
     )
+    client.no_contact = not e.user_agent and not e.contact and urlsplit(url).hostname not in LOOPBACK
+    return client
 
 
 def _is_due(row: dict[str, Any], today: date, retry_days: int) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .cache import MISSING, AnswerCache
-from .http import Budget, JsonService, ServiceError
+from .http import Budget, JsonService, ServiceError, user_agent
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class OpenData:
         lb = settings.listenbrainz
         d = settings.discovery
         budget = budget or Budget(int(d.request_budget))
-        ua = settings.enrich.user_agent
+        ua = user_agent(settings, contact=False)
         headers = {"Authorization": f"Token {lb.token}"} if lb.token else {}
         common = dict(timeout=float(lb.timeout), max_retries=int(lb.max_retries),
                       max_retry_wait=float(lb.max_retry_wait), long_wait="stop", budget=budget)

@@ -8,6 +8,7 @@ raise ``AuthError`` ("run `recommend auth`"), never a prompt.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import threading
@@ -218,7 +219,8 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.end_headers()
         text = "Logged in: you can close this tab." if ok else "Login failed: " + query.get("error", ["?"])[0]
-        self.wfile.write(f"<html><body><p>recommend: {text}</p></body></html>".encode())
+        # the error comes from the address, which any page can make: escaped, as every name is
+        self.wfile.write(f"<html><body><p>recommend: {html.escape(text)}</p></body></html>".encode())
 
     def log_message(self, *args) -> None:
         pass

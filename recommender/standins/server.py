@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from ..errors import UsageError
 
@@ -21,6 +21,17 @@ log = logging.getLogger(__name__)
 def cannot_listen(where: str, err: OSError) -> UsageError:
     """The one-line error of a port a stand-in cannot take (``where``: "host:port")."""
     return UsageError(f"cannot listen on {where} ({err.strerror or err}): choose another --port")
+
+
+class Heard(NamedTuple):
+    """One request as a stand-in received it (``ServedStandIn.heard``): the privacy tests read
+    every header and body the tool sent, to which service."""
+
+    label: str
+    method: str
+    target: str  # path and query, as sent
+    headers: dict[str, str]  # names in lower case
+    body: bytes
 
 
 class StandInHandler(BaseHTTPRequestHandler):
@@ -36,6 +47,8 @@ class StandInHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if self.standin.heard is not None:
+            self.standin.heard.append(Heard(self.standin.label, self.command, self.path, headers, body))
         status, out_headers, payload = self.standin._handle(self.command, self.path, headers, body)
         try:
             self.send_response(status)
@@ -91,6 +104,9 @@ class ServedStandIn:
     label: str = "stand-in"
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+    # a list: every request is appended to it as ``Heard`` (off by default: bodies add up); a
+    # test may set it on the class to hear every stand-in of the process, the demo's included
+    heard: list[Heard] | None = None
 
     @property
     def origin(self) -> str:

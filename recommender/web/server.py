@@ -68,9 +68,11 @@ def browser_url(url: str, directory) -> str:
     return path.resolve().as_uri()
 
 
-# the demo's settings kept when its config file is (re)loaded: the stand-ins', open data's too
-DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.redirect_uri", "cache.dir",
-             "listenbrainz.api_url", "listenbrainz.labs_url", "enrich.musicbrainz_url")
+# the demo's settings kept when its config file is (re)loaded: the stand-ins', open data's too, and
+# no secret (a reload reads the environment: SPOTIPY_CLIENT_SECRET and LISTENBRAINZ_TOKEN are yours)
+DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.client_secret",
+             "spotify.redirect_uri", "cache.dir", "listenbrainz.api_url", "listenbrainz.labs_url",
+             "listenbrainz.token", "enrich.musicbrainz_url")
 DEMO_CONFIG = "web-config.yaml"  # the demo's own config file (saved weights, blocked artists)
 
 
