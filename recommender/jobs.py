@@ -67,14 +67,15 @@ class Login:
     set_aside: str | None = None
 
 
-def login(settings, open_url=None) -> Login:
+def login(settings, open_url=None, any_port: bool = False) -> Login:
     """The interactive login, then who it is: a login as another account than the one the
     cache holds sets that one aside (``Store.switch_account``), so that the next run pulls the
-    new account's library rather than writing the other's recommendations into it."""
+    new account's library rather than writing the other's recommendations into it.
+    ``any_port``: as ``spotify.auth.login`` (the demo's)."""
     from .errors import RecommenderError
     from .spotify.auth import login as _login
     with writing(settings, "auth"):  # (which makes the data folder)
-        _login(settings, open_url=open_url)
+        _login(settings, open_url=open_url, any_port=any_port)
         try:
             me = connect(settings).get("me") or {}
         except RecommenderError as exc:  # logged in all the same; a refresh checks the account
@@ -385,6 +386,7 @@ def _labels(library: Library, ids: list[str]) -> dict[str, str]:
 
 
 # ----- the demo: everything against the built-in stand-in -------------------------------------
+DEMO_REDIRECT = "http://127.0.0.1:8888/callback"  # in the demo's settings; its login takes a free port
 @contextmanager
 def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     """Start the stand-ins (Spotify on the sample library, ListenBrainz + MusicBrainz on its
@@ -393,13 +395,8 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     The demo uses its own cache directory (``<cache>/demo``) and a demo client id, so a
     real account's cache and token are never touched.
     """
-    import socket
-
     from .standins.listenbrainz import open_data_standins
     from .standins.spotify import Account, StandinServer
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
     try:
         account = Account.from_file(state) if state.exists() else Account.sample()
@@ -415,7 +412,7 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
             "spotify.accounts_url": server.accounts_url,
             "spotify.client_id": "recommend-demo",
             "spotify.client_secret": None,
-            "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback",
+            "spotify.redirect_uri": DEMO_REDIRECT,  # demo_login listens on any free port instead
             "listenbrainz.api_url": lb.api_url,
             "listenbrainz.labs_url": lb.labs_url,
             "enrich.musicbrainz_url": mb.base_url,
@@ -445,9 +442,11 @@ def import_sample_features(settings) -> None:
 
 
 def demo_login(demo_settings) -> None:
-    """Log in to the stand-in through the real PKCE flow; the 'browser' is an HTTP client."""
+    """Log in to the stand-in through the real PKCE flow; the 'browser' is an HTTP client. The
+    callback listens on a free port it holds from the start (a port chosen first and bound
+    later could be taken in between by another program)."""
     import requests
-    login(demo_settings, open_url=lambda url: requests.get(url, timeout=10))
+    login(demo_settings, open_url=lambda url: requests.get(url, timeout=10), any_port=True)
 
 
 def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = None, new_playlist: bool = False,

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from recommender import schema
-from recommender.errors import AuthError
+from recommender.errors import AuthError, ConfigError
 from recommender.spotify import parse
 from recommender.spotify.sync import refresh_library
 from recommender.standins.spotify import Account, StandinServer, base62_id
@@ -413,6 +413,26 @@ def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_pat
         with pytest.raises(AuthError, match="state mismatch"):
             auth.login(settings, open_url=forged, timeout=10)
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_the_demos_login_listens_on_a_port_it_holds_from_the_start(tmp_path):
+    # the demo chose a free port, let it go, and bound it at the login: another program (a
+    # parallel test's stand-in) could take it in between, and the demo failed now and then
+    import socket
+
+    from recommender.spotify import auth
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server, socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{taken}/callback"})
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{taken}"):
+            auth.login(settings, open_url=_browser(), timeout=10)  # a real login: the registered port only
+        token = auth.login(settings, open_url=_browser(), timeout=10, any_port=True)
+        asked = next(r for r in server.requests if r.path == "/authorize").query
+    port = int(asked["redirect_uri"].split(":")[2].split("/")[0])
+    assert port != taken and asked["redirect_uri"] == f"http://127.0.0.1:{port}/callback"
+    assert token["refresh_token"]  # the code was exchanged with that same redirect (the stand-in checks)
 
 
 # ----- a track Spotify removed from its catalogue -------------------------------------------

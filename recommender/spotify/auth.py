@@ -227,20 +227,24 @@ class _CallbackHandler(BaseHTTPRequestHandler):
 
 
 def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
-          timeout: float = 300.0) -> dict[str, Any]:
+          timeout: float = 300.0, any_port: bool = False) -> dict[str, Any]:
     """Interactive login: start the loopback callback server, open the authorize URL,
     wait for the redirect, exchange the code (PKCE or secret) and save the token.
 
-    ``open_url`` receives the authorize URL (default: the web browser). Returns token info.
+    ``open_url`` receives the authorize URL (default: the web browser). ``any_port``: the
+    callback listens on a free port and the redirect URI names it (the demo's stand-in takes
+    any; Spotify takes only the registered one). Returns token info.
     """
     manager = make_auth_manager(settings, cache_dir)
     redirect = urlparse(settings.spotify.redirect_uri)
     if redirect.hostname not in {"127.0.0.1", "::1"} or not redirect.port:
         raise ConfigError(f"spotify.redirect_uri must be http://127.0.0.1:PORT/callback, got {settings.spotify.redirect_uri!r}")
     try:
-        server = HTTPServer((redirect.hostname, redirect.port), _CallbackHandler)
+        server = HTTPServer((redirect.hostname, 0 if any_port else redirect.port), _CallbackHandler)
     except OSError as exc:
         raise ConfigError(f"spotify.redirect_uri: cannot listen on {redirect.hostname}:{redirect.port} ({exc.strerror})") from None
+    if any_port:  # bound, so no other process can take the port between choosing and listening
+        manager.redirect_uri = redirect._replace(netloc=f"{redirect.hostname}:{server.server_port}").geturl()
     server.result = None  # type: ignore[attr-defined]
     server.timeout = timeout
     import secrets
