@@ -46,6 +46,29 @@ def test_an_error_about_a_secret_does_not_print_it(tmp_path, text, key):
     assert key in message and "12345678" not in message
 
 
+def test_the_diff_of_tune_write_shows_no_secret(tmp_path):
+    """`recommend tune --write` (and the web app's Save) print the diff, whose context lines
+    held the client secret or the ListenBrainz token when they sat near a changed key."""
+    f = write(tmp_path, "listenbrainz:\n  token: lb-token-0000\nscorers:\n  content:\n    weight: 1.0\n"
+                        "spotify: {client_secret: \"cs-secret-1111\"}\ncandidates:\n  new_share: 0.5\n")
+    diff = write_weights(f, {"content": 0.5}, new_share=0.3)
+    assert "weight: 0.5" in diff and "new_share: 0.3" in diff
+    assert "lb-token-0000" not in diff and "cs-secret-1111" not in diff
+    assert "token: ***" in diff
+    text = f.read_text()  # the file itself keeps them
+    assert "lb-token-0000" in text and "cs-secret-1111" in text
+
+
+def test_editing_a_windows_file_keeps_its_line_endings_and_bom(tmp_path):
+    f = tmp_path / "config.yaml"
+    f.write_bytes(b"\xef\xbb\xbfblend:\r\n  max_tracks: 40\r\nscorers:\r\n  content:\r\n    weight: 1.0\r\n")
+    diff = set_values(f, {"scorers.content.weight": 0.5})
+    assert f.read_bytes() == b"\xef\xbb\xbfblend:\r\n  max_tracks: 40\r\nscorers:\r\n  content:\r\n    weight: 0.5\r\n"
+    assert [line for line in diff.splitlines() if line.startswith(("-", "+")) and line[:3] not in {"---", "+++"}] \
+        == ["-    weight: 1.0", "+    weight: 0.5"]  # not every line, not an invisible BOM change
+    assert load_settings(f, environ={}).scorers.content.weight == 0.5
+
+
 # ----- values that crashed a command (exit 1) ---------------------------------------------
 def test_a_negative_evaluate_seed_is_a_config_error(tmp_path):
     """numpy takes no negative seed: `recommend evaluate` ended in 'unexpected error:
