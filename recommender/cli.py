@@ -378,7 +378,7 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
         return
     s = settings.schedule
     setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose,
-                  secrets=[settings.spotify.client_secret or ""])
+                  secrets=[settings.spotify.client_secret or "", settings.listenbrainz.token or ""])
     # spotipy logs every HTTP error at ERROR; our own messages say what matters (its bodies at -v)
     logging.getLogger("spotipy").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
 
@@ -919,7 +919,7 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
             "config": str(settings.user_file) if settings.user_file else None,
             "config_default_place": str(paths.user_config_file()),
             "data": str(data), "cache": str(dirs.cache), "demo": str(paths.demo_dir(data)),
-            "log": str(data / settings.schedule.log_file), "token": str(token_path(data))}
+            "log": str(data / Path(settings.schedule.log_file).expanduser()), "token": str(token_path(data))}
     if as_json:
         _print_json(info)
         return
@@ -1488,7 +1488,7 @@ def schedule_install_cmd(
     """Add (or replace) our one crontab entry running `build-playlist --quiet --no-input`."""
     from . import schedule
     settings = _settings(config)
-    expr = schedule.validate_cron(at or settings.schedule.cron)
+    expr = schedule.validate_cron(at) if at else schedule.configured_cron(settings)
     exe = schedule.default_executable()
     cfg = (config or _state.config or settings.user_file)
     cfg = Path(cfg).resolve() if cfg else None

@@ -69,6 +69,19 @@ def test_editing_a_windows_file_keeps_its_line_endings_and_bom(tmp_path):
     assert load_settings(f, environ={}).scorers.content.weight == 0.5
 
 
+def test_the_log_redacts_the_listenbrainz_token(tmp_path):
+    from recommender.cli import _logging
+    from recommender.runlog import teardown_logging
+    settings = load_settings(environ={"RECOMMENDER_CACHE_DIR": str(tmp_path), "LISTENBRAINZ_TOKEN": "lbtok-98765"})
+    try:
+        _logging(settings, quiet=True, verbose=False)
+        logging.getLogger("recommender.test").warning("asked with lbtok-98765")
+    finally:
+        teardown_logging()
+    log = (tmp_path / "recommend.log").read_text()
+    assert "asked with ***" in log and "lbtok-98765" not in log
+
+
 # ----- values that crashed a command (exit 1) ---------------------------------------------
 def test_a_negative_evaluate_seed_is_a_config_error(tmp_path):
     """numpy takes no negative seed: `recommend evaluate` ended in 'unexpected error:
@@ -120,6 +133,14 @@ def test_a_tab_is_named_as_a_tab(tmp_path, text, line, column):
     assert message.startswith(f"{f}: line {line} has a tab (column {column})") and "spaces" in message
 
 
+def test_schedule_cron_from_the_file_names_the_file_and_key(tmp_path):
+    f = write(tmp_path, 'schedule:\n  cron: "99 * * * *"\n')
+    result = runner.invoke(app, ["schedule", "install", "--print", "--config", str(f)],
+                           env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"error: {f}: schedule.cron: invalid cron expression '99 * * * *'")
+
+
 def test_a_config_file_named_by_the_variable_says_so(tmp_path):
     missing = tmp_path / "nope.yaml"
     with pytest.raises(ConfigError, match=r"nope.yaml: file not found \(named by RECOMMENDER_CONFIG\)"):
@@ -127,6 +148,13 @@ def test_a_config_file_named_by_the_variable_says_so(tmp_path):
     with pytest.raises(ConfigError) as err:  # --config names it itself
         load_settings(missing, environ={"RECOMMENDER_CONFIG": str(missing)})
     assert "RECOMMENDER_CONFIG" not in str(err.value)
+
+
+def test_config_path_expands_a_home_log_file(tmp_path):
+    f = write(tmp_path, 'schedule:\n  log_file: "~/logs/rec.log"\n')
+    result = runner.invoke(app, ["config", "path", "--json", "--config", str(f)],
+                           env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "HOME": str(tmp_path / "home")})
+    assert '"log": "' + str(tmp_path / "home" / "logs" / "rec.log") + '"' in result.stdout
 
 
 # ----- what a user writes that was refused for no reason --------------------------------------
