@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import logging.handlers
@@ -149,7 +150,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     try:
         handlers.append(_file_handler(path, max_bytes, backups, verbose))
     except OSError as exc:
-        if not StorageError.matches(exc):
+        if not StorageError.matches(exc) and exc.errno != errno.EISDIR:  # schedule.log_file naming a folder
             raise
         unwritable = f"cannot write the log {path}: {exc.strerror or exc}; this run goes on without it"
     else:

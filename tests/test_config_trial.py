@@ -189,3 +189,17 @@ def test_a_huge_file_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
     f = write(tmp_path, "playlist:\n  name: x\n" + "# padding\n" * 200)
     assert "larger than" in refused(f)
     assert load_settings(write(tmp_path, "playlist:\n  name: x\n", "small.yaml"), environ={}).playlist.name == "x"
+
+
+def test_a_log_file_naming_a_folder_is_warned_about_not_a_crash(tmp_path, caplog):
+    """`schedule.log_file: /tmp` (an existing folder): every command that logs ended in
+    'unexpected error: IsADirectoryError' (exit 1); now, as for a read-only log, one warning
+    names it and the run goes on."""
+    from recommender.runlog import setup_logging, teardown_logging
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    try:
+        assert setup_logging(tmp_path, str(folder), quiet=True) == folder
+    finally:
+        teardown_logging()
+    assert f"cannot write the log {folder}: Is a directory; this run goes on without it" in caplog.text
