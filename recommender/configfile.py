@@ -81,12 +81,14 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
 
 
 def _secret_values(data: Any) -> list[str]:
-    """The texts of the secrets set in a parsed config file."""
+    """The texts of the secrets set in a parsed config file, of 4 characters or more as the log
+    redacts them (a secret "1" would turn every 1 of the diff into ***; its own line is masked
+    by its key)."""
     out = []
     for dotted in SECRET_KEYS:
         node = data
         for part in dotted.split("."):
             node = node.get(part) if isinstance(node, dict) else None
-        if node is not None and str(node).strip():
-            out.append(str(node))
+        if node is not None and len(str(node).strip()) >= 4:
+            out.append(str(node).strip())
     return out

@@ -203,3 +203,9 @@ def test_a_log_file_naming_a_folder_is_warned_about_not_a_crash(tmp_path, caplog
     finally:
         teardown_logging()
     assert f"cannot write the log {folder}: Is a directory; this run goes on without it" in caplog.text
+
+
+def test_a_short_secret_does_not_garble_the_diff(tmp_path):
+    f = write(tmp_path, "spotify:\n  client_secret: '1'\nscorers:\n  content:\n    weight: 1.0\n")
+    diff = write_weights(f, {"content": 0.1})
+    assert "+    weight: 0.1" in diff and "-    weight: 1.0" in diff and "client_secret: ***" in diff
