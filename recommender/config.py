@@ -9,6 +9,7 @@ Every error names the file and the dotted key path, on one line.
 from __future__ import annotations
 
 import copy
+import datetime
 import math
 import os
 from collections.abc import Mapping
@@ -243,6 +244,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _parse_yaml(text: str, path: Path) -> dict:
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.reader.ReaderError as exc:  # PyYAML's str() of it has no line: "invalid YAML" alone
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(f"{path}: line {text[:exc.position].count(chr(10)) + 1} has the character "
+                          f"U+{code:04X}, which YAML does not allow; delete it") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -266,6 +271,8 @@ def _shown(value: Any, dotted: str = "") -> str:
         return f"{_type_name(value)}, not shown ({dotted} holds a secret)"
     if value is None or isinstance(value, bool):
         return yaml.safe_dump(value).split("\n")[0]  # null / true / false
+    if isinstance(value, datetime.date):  # `name: 2026-11-30`, not datetime.date(2026, 11, 30)
+        return value.isoformat()
     return repr(value)
 
 
@@ -343,6 +350,8 @@ def _quote_hint(value: Any) -> str:
         return "; YAML reads a bare yes, no, on, off, true or false as true/false: put the text in quotes"
     if isinstance(value, (int, float)):
         return "; YAML reads it as a number: put the text in quotes"
+    if isinstance(value, datetime.date):
+        return "; YAML reads it as a date: put the text in quotes"
     return ""
 
 

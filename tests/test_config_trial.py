@@ -209,3 +209,17 @@ def test_a_short_secret_does_not_garble_the_diff(tmp_path):
     f = write(tmp_path, "spotify:\n  client_secret: '1'\nscorers:\n  content:\n    weight: 1.0\n")
     diff = write_weights(f, {"content": 0.1})
     assert "+    weight: 0.1" in diff and "-    weight: 1.0" in diff and "client_secret: ***" in diff
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a: 1\nplaylist:\n  name: a\x07b\n", "line 3 has the character U+0007, which YAML does not allow"),
+    ("playlist:\n  name: a\x00b\n", "line 2 has the character U+0000"),
+])
+def test_a_control_character_is_named_with_its_line(tmp_path, text, expected):
+    """The message was '<file>: invalid YAML', nothing else."""
+    assert expected in refused(write(tmp_path, text))
+
+
+def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
+    message = refused(write(tmp_path, "playlist:\n  name: 2026-11-30\n"))
+    assert "playlist.name must be a string, got 2026-11-30; YAML reads it as a date: put the text in quotes" in message
