@@ -252,9 +252,20 @@ def _parse_yaml(text: str, path: Path) -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        context, start = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
         if "'\\t'" in problem and mark:  # PyYAML: "found character '\t' that cannot start any token"
             problem = (f"has a tab (column {mark.column + 1}): YAML indents, and separates a value from its key "
                        "or comment, with spaces only; replace the tab with spaces")
+        elif "quoted scalar" in context and start:  # PyYAML named the end of the file
+            where, problem = f" line {start.line + 1}", "has a quote that is never closed"
+        elif problem.startswith("found character") and "cannot start any token" in problem:
+            problem += " (a value starting with @, ` or % needs quotes)"
+        elif problem == "mapping values are not allowed here":
+            problem += (" (a second ': ' on the line, whose value then needs quotes, or a key above it "
+                        "without its ':')")
+        elif problem.startswith("expected <block end>"):
+            problem += (" (text after a closing quote: write it's as \"it's\")" if "'<scalar>'" in problem
+                        else " (the line is indented differently from the lines above it)")
         raise ConfigError(f"{path}:{where} {problem}") from None
     if data is None:
         return {}

@@ -223,3 +223,15 @@ def test_a_control_character_is_named_with_its_line(tmp_path, text, expected):
 def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
     message = refused(write(tmp_path, "playlist:\n  name: 2026-11-30\n"))
     assert "playlist.name must be a string, got 2026-11-30; YAML reads it as a date: put the text in quotes" in message
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('playlist:\n  name: "unterminated\nblend:\n  max_tracks: 1\n', ": line 2 has a quote that is never closed"),  # was line 5
+    ("playlist:\n  name: 'it's'\n", "text after a closing quote"),
+    ("blend:\n  max_tracks: 40\n max_per_artist: 2\n", "line 3 expected <block end>, but found '<block mapping start>' "
+                                                       "(the line is indented differently from the lines above it)"),
+    ("playlist:\n  name: foo: bar\n", "line 2 mapping values are not allowed here (a second ': ' on the line"),
+    ("playlist:\n  name: @me\n", "(a value starting with @, ` or % needs quotes)"),
+])
+def test_a_yaml_syntax_error_says_what_to_change(tmp_path, text, expected):
+    assert expected in refused(write(tmp_path, text))
