@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,7 +36,8 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     leaving every other key and comment as it was. A callable value is called with the old
     value (None when absent) and its result stored. Returns the unified diff ('' if none), with
     the values of secrets (client secret, ListenBrainz token) shown as ***: the diff is printed.
-    A file with Windows line endings or a byte-order mark keeps them."""
+    A file with Windows line endings or a byte-order mark keeps them; a symlink stays one (its
+    target is written)."""
     from ruamel.yaml.comments import CommentedMap
 
     path = Path(path)
@@ -71,8 +73,9 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     buf = io.StringIO()
     y.dump(data, buf)
     after = kept + buf.getvalue()
-    if after != before:
-        atomic_write_text(path, bom + (after.replace("\n", "\r\n") if crlf else after))
+    if after != before:  # through a symlink (dotfiles) to its target: the new file replaced the link
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+        atomic_write_text(target, bom + (after.replace("\n", "\r\n") if crlf else after))
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=str(path), tofile=str(path)))
     for secret in sorted(set(secrets + _secret_values(data)), key=len, reverse=True):

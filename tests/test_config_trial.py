@@ -235,3 +235,14 @@ def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
 ])
 def test_a_yaml_syntax_error_says_what_to_change(tmp_path, text, expected):
     assert expected in refused(write(tmp_path, text))
+
+
+def test_a_symlinked_config_file_stays_a_symlink(tmp_path):
+    """A config file kept in a dotfiles folder and linked into place: `tune --write` replaced
+    the link with a new file and left the real one as it was."""
+    real = write(tmp_path, "scorers:\n  content:\n    weight: 1.0\n", "dotfiles.yaml")
+    link = tmp_path / "config.yaml"
+    link.symlink_to(real)
+    write_weights(link, {"content": 0.5})
+    assert link.is_symlink() and link.resolve() == real
+    assert load_settings(real, environ={}).scorers.content.weight == 0.5
