@@ -192,17 +192,20 @@ def test_a_huge_file_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
 
 
 def test_a_log_file_naming_a_folder_is_warned_about_not_a_crash(tmp_path, caplog):
-    """`schedule.log_file: /tmp` (an existing folder): every command that logs ended in
-    'unexpected error: IsADirectoryError' (exit 1); now, as for a read-only log, one warning
-    names it and the run goes on."""
+    """`schedule.log_file: /tmp` (an existing folder): every command that logs first made the
+    folder 0600 (the log's privacy fix, meant for old log files: /tmp lost its x bits for
+    everyone) and then ended in 'unexpected error: IsADirectoryError' (exit 1); now the folder is
+    left alone and, as for a read-only log, one warning names it and the run goes on."""
     from recommender.runlog import setup_logging, teardown_logging
     folder = tmp_path / "logs"
     folder.mkdir()
+    folder.chmod(0o755)
     try:
         assert setup_logging(tmp_path, str(folder), quiet=True) == folder
     finally:
         teardown_logging()
     assert f"cannot write the log {folder}: Is a directory; this run goes on without it" in caplog.text
+    assert folder.stat().st_mode & 0o777 == 0o755  # it was made 0600 as "a log kept private" (/tmp, ~)
 
 
 def test_a_short_secret_does_not_garble_the_diff(tmp_path):
