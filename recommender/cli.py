@@ -920,7 +920,7 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
             "config": str(settings.user_file) if settings.user_file else None,
             "config_default_place": str(paths.user_config_file()),
             "data": str(data), "cache": str(dirs.cache), "demo": str(paths.demo_dir(data)),
-            "log": str(data / settings.schedule.log_file), "token": str(token_path(data))}
+            "log": str(data / Path(settings.schedule.log_file).expanduser()), "token": str(token_path(data))}
     if as_json:
         _print_json(info)
         return
@@ -1489,7 +1489,7 @@ def schedule_install_cmd(
     """Add (or replace) our one crontab entry running `build-playlist --quiet --no-input`."""
     from . import schedule
     settings = _settings(config)
-    expr = schedule.validate_cron(at or settings.schedule.cron)
+    expr = schedule.validate_cron(at) if at else schedule.configured_cron(settings)
     exe = schedule.default_executable()
     cfg = (config or _state.config or settings.user_file)
     cfg = Path(cfg).resolve() if cfg else None

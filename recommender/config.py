@@ -9,6 +9,7 @@ Every error names the file and the dotted key path, on one line.
 from __future__ import annotations
 
 import copy
+import datetime
 import math
 import os
 from collections.abc import Mapping
@@ -79,6 +80,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "moods.valence_threshold": (0, 1), "moods.energy_threshold": (0, 1), "moods.max_clusters": (2, None),
     "moods.min_audio_share": (0, 1), "moods.seed_bias": (0, 1), "moods.classifier_c": ((0, False), None),
     "moods.holdout": (0, (1, False)),
+    "evaluate.seed": (0, None),  # numpy's generators take no negative seed (exit 1 in evaluate and tune)
 }
 NGRAM_KEYS = ("scorers.content.word_ngrams", "scorers.content.char_ngrams")
 
@@ -194,17 +196,27 @@ def _read_defaults() -> dict:
     return _parse_yaml(text, DEFAULT_FILE)
 
 
-def _read_yaml(path: Path) -> dict:
+MAX_FILE_BYTES = 16 * 2**20  # a settings file is a few kB; --config naming a video or /dev/zero read it whole
+
+
+def _read_yaml(path: Path, named_by: str = "") -> dict:
+    """``named_by``: ' (named by RECOMMENDER_CONFIG)' when the variable chose the file (a file
+    not found said nothing of the variable that named it)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB, so no settings file "
+                              f"(one is a few kB){named_by}; check the path")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise ConfigError(f"{path}: file not found{named_by}") from None
     except UnicodeDecodeError as exc:
         line = exc.object[:exc.start].count(b"\n") + 1
         raise ConfigError(f"{path}: line {line} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
                           "save the file as UTF-8") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ConfigError(f"{path}: cannot read ({exc.strerror}){named_by}") from None
     return _parse_yaml(text, path)
 
 
@@ -233,16 +245,47 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _parse_yaml(text: str, path: Path) -> dict:
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.reader.ReaderError as exc:  # PyYAML's str() of it has no line: "invalid YAML" alone
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(f"{path}: line {text[:exc.position].count(chr(10)) + 1} has the character "
+                          f"U+{code:04X}, which YAML does not allow; delete it") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        context, start = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
+        if "'\\t'" in problem and mark:  # PyYAML: "found character '\t' that cannot start any token"
+            problem = (f"has a tab (column {mark.column + 1}): YAML indents, and separates a value from its key "
+                       "or comment, with spaces only; replace the tab with spaces")
+        elif "quoted scalar" in context and start:  # PyYAML named the end of the file
+            where, problem = f" line {start.line + 1}", "has a quote that is never closed"
+        elif problem.startswith("found character") and "cannot start any token" in problem:
+            problem += " (a value starting with @, ` or % needs quotes)"
+        elif problem == "mapping values are not allowed here":
+            problem += (" (a second ': ' on the line, whose value then needs quotes, or a key above it "
+                        "without its ':')")
+        elif problem.startswith("expected <block end>"):
+            problem += (" (text after a closing quote: write it's as \"it's\")" if "'<scalar>'" in problem
+                        else " (the line is indented differently from the lines above it)")
         raise ConfigError(f"{path}:{where} {problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     return data
+
+
+def _shown(value: Any, dotted: str = "") -> str:
+    """``value`` as an error message shows it: in YAML's words (null, true, false, not Python's
+    None, True, False), and never the text of a secret (``dotted`` a secret key or a section
+    holding one: a type error about the client secret printed the secret)."""
+    if dotted and any(key == dotted or key.startswith(dotted + ".") for key in SECRET_KEYS):
+        return f"{_type_name(value)}, not shown ({dotted} holds a secret)"
+    if value is None or isinstance(value, bool):
+        return yaml.safe_dump(value).split("\n")[0]  # null / true / false
+    if isinstance(value, datetime.date):  # `name: 2026-11-30`, not datetime.date(2026, 11, 30)
+        return value.isoformat()
+    return repr(value)
 
 
 def _type_name(v: Any) -> str:
@@ -268,8 +311,7 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
     if dotted in NULLABLE_STRINGS:
         if value is None or isinstance(value, str):
             return value
-        got = f"a {type(value).__name__}" if dotted in SECRET_KEYS else repr(value)  # a secret is never echoed
-        raise ConfigError(f"{origin}: {dotted} must be a string, got {got}")
+        raise ConfigError(f"{origin}: {dotted} must be a string, got {_shown(value, dotted)}{_quote_hint(value)}")
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -296,6 +338,12 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
                 return int(value)
             except ValueError:  # "--5", "²": a config error below, not a crash
                 pass
+            try:  # "1e3": YAML 1.1 reads an exponent without a dot as text
+                value = float(value)
+            except ValueError:
+                pass
+        if isinstance(value, float) and value.is_integer():  # 40.0 and 1e3 are whole numbers
+            return int(value)
     elif isinstance(default, str):
         if isinstance(value, str):
             return value
@@ -304,14 +352,41 @@ def _coerce(default: Any, value: Any, dotted: str, origin: str) -> Any:
             return value
     elif default is None:
         return value
-    raise ConfigError(f"{origin}: {dotted} must be {_type_name(default)}, got {value!r}")
+    hint = _quote_hint(value) if isinstance(default, str) else ""
+    raise ConfigError(f"{origin}: {dotted} must be {_type_name(default)}, got {_shown(value, dotted)}{hint}")
+
+
+def _quote_hint(value: Any) -> str:
+    """Why YAML made a number or true/false of what was meant as text, for a key that wants text."""
+    if isinstance(value, bool):
+        return "; YAML reads a bare yes, no, on, off, true or false as true/false: put the text in quotes"
+    if isinstance(value, (int, float)):
+        return "; YAML reads it as a number: put the text in quotes"
+    if isinstance(value, datetime.date):
+        return "; YAML reads it as a date: put the text in quotes"
+    return ""
 
 
 def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
-    """' (did you mean blend.max_tracks?)' for a typo'd key, else ''."""
+    """' (did you mean blend.max_tracks?)' for a typo'd key, or for a key in the wrong section
+    (``max_tracks`` at the top, ``blend.new_share``) when one section has it; else ''."""
     import difflib
     close = difflib.get_close_matches(str(key).lower(), [str(k) for k in defaults], n=1, cutoff=0.75)
-    return f" (did you mean {prefix}{close[0]}?)" if close else ""
+    if close:
+        return f" (did you mean {prefix}{close[0]}?)"
+    name = str(key).lower().replace("-", "_")
+    elsewhere = [dotted for dotted in _all_keys(_read_defaults()) if dotted.rsplit(".", 1)[-1] == name]
+    return f" (did you mean {elsewhere[0]}?)" if len(elsewhere) == 1 else ""
+
+
+def _all_keys(data: dict, prefix: str = "") -> list[str]:
+    """Every dotted key of ``data``, sections included."""
+    out = []
+    for key, value in data.items():
+        out.append(prefix + key)
+        if isinstance(value, dict):
+            out.extend(_all_keys(value, f"{prefix}{key}."))
+    return out
 
 
 def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, prefix: str = "") -> None:
@@ -320,8 +395,12 @@ def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, p
         if not isinstance(key, str) or key not in defaults:
             raise ConfigError(f"{origin}: unknown key {dotted}{_did_you_mean(key, defaults, prefix)}")
         if isinstance(defaults[key], dict):
+            if value is None:  # a section whose keys are all commented out: nothing to change
+                continue
             if not isinstance(value, dict):
-                raise ConfigError(f"{origin}: {dotted} must be a mapping, got {value!r}")
+                first = value.split()[0] if isinstance(value, str) and value.split() else ""
+                colon = f"; write `{first}: ...`, a colon and a space after the key" if first in defaults[key] else ""
+                raise ConfigError(f"{origin}: {dotted} must be a mapping, got {_shown(value, dotted)}{colon}")
             _merge(base[key], value, defaults[key], origin, sources, dotted + ".")
         else:
             base[key] = _coerce(defaults[key], value, dotted, origin)
@@ -458,6 +537,10 @@ def _validate_bounds(data: dict, where) -> None:
                           f"got {grid!r}")
     if not str(data["playlist"]["name"]).strip():
         raise ConfigError(f"{where('playlist.name')}: playlist.name must not be empty")
+    log_file = data["schedule"]["log_file"]
+    if not log_file.strip() or log_file.endswith(("/", os.sep)) or Path(log_file).name in {"", ".", ".."}:
+        raise ConfigError(f"{where('schedule.log_file')}: schedule.log_file must name a file (recommend.log, "
+                          f"~/logs/recommend.log), got {log_file!r}")
     for dotted in ("candidates.blocklist_artists", "candidates.blocklist_tracks"):
         bad = [v for v in _get(data, dotted) if isinstance(v, bool) or not isinstance(v, (str, int, float))]
         if bad:  # a mapping or an empty entry would block nothing (or an artist named "None"), silently
@@ -479,7 +562,8 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     _known_home(env.get(paths.CONFIG_ENV), f"environment {paths.CONFIG_ENV}")
     user_file = paths.resolve_config_file(config_file, env)
     if user_file is not None:
-        _merge(data, _read_yaml(user_file), defaults, str(user_file), sources)
+        named_by = f" (named by {paths.CONFIG_ENV})" if config_file is None and env.get(paths.CONFIG_ENV) else ""
+        _merge(data, _read_yaml(user_file, named_by), defaults, str(user_file), sources)
         _anchor_to_file(data, user_file)
     for var, dotted in ENVIRONMENT.items():
         if env.get(var):

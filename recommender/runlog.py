@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import logging.handlers
@@ -161,7 +162,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     try:
         handlers.append(_file_handler(path, max_bytes, backups, verbose))
     except OSError as exc:
-        if not StorageError.matches(exc):
+        if not StorageError.matches(exc) and exc.errno != errno.EISDIR:  # schedule.log_file naming a folder
             raise
         unwritable = f"cannot write the log {path}: {exc.strerror or exc}; this run goes on without it"
     else:
@@ -186,11 +187,15 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
 
 
 def _file_handler(path: Path, max_bytes: int, backups: int, verbose: bool) -> logging.Handler:
-    """The rotating log file's handler (the file created 0600 when missing)."""
+    """The rotating log file's handler (the file created 0600 when missing). Only regular files
+    are made private: `schedule.log_file: /tmp` (or `~`) made that folder 0600, and a log linked
+    to /dev/null would have taken the device from every other user."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # the log is the owner's only
     for old in [path] + [path.with_name(f"{path.name}.{i}") for i in range(1, max(0, int(backups)) + 1)]:
-        if old.exists() and old.stat().st_mode & 0o077:
+        if old.is_file() and old.stat().st_mode & 0o077:
             old.chmod(0o600)  # logs written before they were kept private
     handler = PrivateRotatingFileHandler(
         path, maxBytes=max(0, int(max_bytes)), backupCount=max(0, int(backups)), encoding="utf-8")

@@ -25,7 +25,7 @@ from typing import Any
 
 from crontab import CronSlices, CronTab
 
-from .errors import RecommenderError, UsageError
+from .errors import ConfigError, RecommenderError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,17 @@ def validate_cron(expr: str) -> str:
         reason = exc.args[0] if exc.args else type(exc).__name__
         raise UsageError(f"invalid cron expression {expr!r}: {reason}") from None
     return text
+
+
+def configured_cron(settings) -> str:
+    """``schedule.cron`` validated; an invalid one is a ConfigError naming the file that set it
+    and the key (the bare expression left the user looking for a mistyped --at)."""
+    try:
+        return validate_cron(settings.schedule.cron)
+    except UsageError as exc:
+        from .config import DEFAULT_FILE
+        origin = settings.sources.get("schedule.cron", str(DEFAULT_FILE))
+        raise ConfigError(f"{origin}: schedule.cron: {exc}") from None
 
 
 def cron_line(expr: str, executable: Path | str, config_path: Path | str | None,

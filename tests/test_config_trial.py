@@ -1,0 +1,251 @@
+"""Defects found by configuring the tool by hand (a user's edits of config/example.yaml):
+each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender import config as config_module
+from recommender.cli import app
+from recommender.config import load_settings
+from recommender.configfile import set_values
+from recommender.errors import ConfigError
+from recommender.tune import write_weights
+
+runner = CliRunner()
+
+
+def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def refused(path: Path, environ: dict | None = None) -> str:
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, environ=environ or {})
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+# ----- secrets are never printed, also not in an error about their own key ----------------
+@pytest.mark.parametrize("text, key", [
+    ("listenbrainz:\n  token: 12345678\n", "listenbrainz.token"),          # an all-digit token
+    ("listenbrainz:\n  token: [12345678]\n", "listenbrainz.token"),
+    ("spotify:\n  client_secret: 12345678\n", "spotify.client_secret"),
+    ("spotify:\n  client_secret 12345678\n", "spotify"),                    # the colon forgotten
+    ("spotify: 12345678\n", "spotify"),
+])
+def test_an_error_about_a_secret_does_not_print_it(tmp_path, text, key):
+    message = refused(write(tmp_path, text))
+    assert key in message and "12345678" not in message
+
+
+def test_the_diff_of_tune_write_shows_no_secret(tmp_path):
+    """`recommend tune --write` (and the web app's Save) print the diff, whose context lines
+    held the client secret or the ListenBrainz token when they sat near a changed key."""
+    f = write(tmp_path, "listenbrainz:\n  token: lb-token-0000\nscorers:\n  content:\n    weight: 1.0\n"
+                        "spotify: {client_secret: \"cs-secret-1111\"}\ncandidates:\n  new_share: 0.5\n")
+    diff = write_weights(f, {"content": 0.5}, new_share=0.3)
+    assert "weight: 0.5" in diff and "new_share: 0.3" in diff
+    assert "lb-token-0000" not in diff and "cs-secret-1111" not in diff
+    assert "token: ***" in diff
+    text = f.read_text()  # the file itself keeps them
+    assert "lb-token-0000" in text and "cs-secret-1111" in text
+
+
+def test_editing_a_windows_file_keeps_its_line_endings_and_bom(tmp_path):
+    f = tmp_path / "config.yaml"
+    f.write_bytes(b"\xef\xbb\xbfblend:\r\n  max_tracks: 40\r\nscorers:\r\n  content:\r\n    weight: 1.0\r\n")
+    diff = set_values(f, {"scorers.content.weight": 0.5})
+    assert f.read_bytes() == b"\xef\xbb\xbfblend:\r\n  max_tracks: 40\r\nscorers:\r\n  content:\r\n    weight: 0.5\r\n"
+    assert [line for line in diff.splitlines() if line.startswith(("-", "+")) and line[:3] not in {"---", "+++"}] \
+        == ["-    weight: 1.0", "+    weight: 0.5"]  # not every line, not an invisible BOM change
+    assert load_settings(f, environ={}).scorers.content.weight == 0.5
+
+
+def test_the_log_redacts_the_listenbrainz_token(tmp_path):
+    from recommender.cli import _logging
+    from recommender.runlog import teardown_logging
+    settings = load_settings(environ={"RECOMMENDER_CACHE_DIR": str(tmp_path), "LISTENBRAINZ_TOKEN": "lbtok-98765"})
+    try:
+        _logging(settings, quiet=True, verbose=False)
+        logging.getLogger("recommender.test").warning("asked with lbtok-98765")
+    finally:
+        teardown_logging()
+    log = (tmp_path / "recommend.log").read_text()
+    assert "asked with ***" in log and "lbtok-98765" not in log
+
+
+# ----- values that crashed a command (exit 1) ---------------------------------------------
+def test_a_negative_evaluate_seed_is_a_config_error(tmp_path):
+    """numpy takes no negative seed: `recommend evaluate` ended in 'unexpected error:
+    ValueError: expected non-negative integer' (exit 1)."""
+    assert "evaluate.seed must be at least 0, got -1" in refused(write(tmp_path, "evaluate:\n  seed: -1\n"))
+
+
+@pytest.mark.parametrize("value", ['""', '"/"', '"logs/"', '".."', '"  "'])
+def test_a_log_file_that_names_no_file_is_a_config_error(tmp_path, value):
+    """'' crashed every command with IsADirectoryError, '/' with ValueError (exit 1)."""
+    assert "schedule.log_file must name a file" in refused(write(tmp_path, f"schedule:\n  log_file: {value}\n"))
+
+
+# ----- messages that help the user find the mistake -----------------------------------------
+@pytest.mark.parametrize("text, suggestion", [
+    ("max_tracks: 40\n", "unknown key max_tracks (did you mean blend.max_tracks?)"),
+    ("blend:\n  new_share: 0.5\n", "unknown key blend.new_share (did you mean candidates.new_share?)"),
+    ("token: abc\n", "(did you mean listenbrainz.token?)"),
+    ("content:\n  weight: 1\n", "(did you mean scorers.content?)"),
+    ("blend:\n  max_trakcs: 40\n", "(did you mean blend.max_tracks?)"),  # a typo still wins
+])
+def test_a_key_in_the_wrong_section_names_the_right_one(tmp_path, text, suggestion):
+    assert suggestion in refused(write(tmp_path, text))
+
+
+def test_a_key_of_several_sections_is_not_guessed(tmp_path):
+    assert "did you mean" not in refused(write(tmp_path, "blend:\n  weight: 1\n"))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("playlist:\n  name: off\n", "playlist.name must be a string, got false; YAML reads a bare yes, no, on, off"),
+    ("spotify:\n  client_id: 0123\n", "spotify.client_id must be a string, got 83; YAML reads it as a number: "
+                                      "put the text in quotes"),
+    ("playlist:\n  name: null\n", "playlist.name must be a string, got null"),
+    ("candidates:\n  exclude_known: null\n", "candidates.exclude_known must be true/false, got null"),
+    ("blend:\n  max_tracks 40\n", "blend must be a mapping, got 'max_tracks 40'; write `max_tracks: ...`"),
+])
+def test_a_value_yaml_changed_is_shown_in_yaml_words_with_a_hint(tmp_path, text, expected):
+    assert expected in refused(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ("blend:\n\tmax_tracks: 40\n", 2, 1),
+    ("blend:\n  max_tracks:\t40\n", 2, 14),
+])
+def test_a_tab_is_named_as_a_tab(tmp_path, text, line, column):
+    f = write(tmp_path, text)
+    message = refused(f)
+    assert message.startswith(f"{f}: line {line} has a tab (column {column})") and "spaces" in message
+
+
+def test_schedule_cron_from_the_file_names_the_file_and_key(tmp_path):
+    f = write(tmp_path, 'schedule:\n  cron: "99 * * * *"\n')
+    result = runner.invoke(app, ["schedule", "install", "--print", "--config", str(f)],
+                           env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"error: {f}: schedule.cron: invalid cron expression '99 * * * *'")
+
+
+def test_a_config_file_named_by_the_variable_says_so(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError, match=r"nope.yaml: file not found \(named by RECOMMENDER_CONFIG\)"):
+        load_settings(environ={"RECOMMENDER_CONFIG": str(missing)})
+    with pytest.raises(ConfigError) as err:  # --config names it itself
+        load_settings(missing, environ={"RECOMMENDER_CONFIG": str(missing)})
+    assert "RECOMMENDER_CONFIG" not in str(err.value)
+
+
+def test_config_path_expands_a_home_log_file(tmp_path):
+    f = write(tmp_path, 'schedule:\n  log_file: "~/logs/rec.log"\n')
+    result = runner.invoke(app, ["config", "path", "--json", "--config", str(f)],
+                           env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "HOME": str(tmp_path / "home")})
+    assert '"log": "' + str(tmp_path / "home" / "logs" / "rec.log") + '"' in result.stdout
+
+
+# ----- what a user writes that was refused for no reason --------------------------------------
+@pytest.mark.parametrize("text, key, value", [
+    ("blend:\n  max_tracks: 40.0\n", "blend.max_tracks", 40),
+    ("discovery:\n  request_budget: 1e3\n", "discovery.request_budget", 1000),   # YAML 1.1: the text '1e3'
+    ("discovery:\n  request_budget: '2000'\n", "discovery.request_budget", 2000),
+])
+def test_a_whole_number_written_as_a_float_is_a_whole_number(tmp_path, text, key, value):
+    """'must be a whole number, got 40.0' refused a whole number."""
+    got = load_settings(write(tmp_path, text), environ={}).get_path(key)
+    assert got == value and type(got) is int
+
+
+@pytest.mark.parametrize("text", ["blend:\n  max_tracks: 4.5\n", "blend:\n  max_tracks: '4.5'\n",
+                                  "blend:\n  max_tracks: .inf\n", "blend:\n  max_tracks: 1e400\n"])
+def test_a_fraction_is_still_no_whole_number(tmp_path, text):
+    assert "blend.max_tracks must be a whole number" in refused(write(tmp_path, text))
+
+
+def test_a_section_with_every_key_commented_out_changes_nothing(tmp_path):
+    """Keeping only what you change in a copy of example.yaml leaves `candidates:` with
+    nothing under it: 'candidates must be a mapping, got None'."""
+    f = write(tmp_path, "candidates:\n  # exclude_known: true\nblend:\n  max_tracks: 30\n")
+    s = load_settings(f, environ={})
+    assert s.blend.max_tracks == 30 and s.candidates.exclude_known is False
+
+
+def test_a_huge_file_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
+    """`--config /dev/zero` (or a video picked by tab completion) was read whole into memory."""
+    monkeypatch.setattr(config_module, "MAX_FILE_BYTES", 1000)
+    f = write(tmp_path, "playlist:\n  name: x\n" + "# padding\n" * 200)
+    assert "larger than" in refused(f)
+    assert load_settings(write(tmp_path, "playlist:\n  name: x\n", "small.yaml"), environ={}).playlist.name == "x"
+
+
+def test_a_log_file_naming_a_folder_is_warned_about_not_a_crash(tmp_path, caplog):
+    """`schedule.log_file: /tmp` (an existing folder): every command that logs first made the
+    folder 0600 (the log's privacy fix, meant for old log files: /tmp lost its x bits for
+    everyone) and then ended in 'unexpected error: IsADirectoryError' (exit 1); now the folder is
+    left alone and, as for a read-only log, one warning names it and the run goes on."""
+    from recommender.runlog import setup_logging, teardown_logging
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    folder.chmod(0o755)
+    try:
+        assert setup_logging(tmp_path, str(folder), quiet=True) == folder
+    finally:
+        teardown_logging()
+    assert f"cannot write the log {folder}: Is a directory; this run goes on without it" in caplog.text
+    assert folder.stat().st_mode & 0o777 == 0o755  # it was made 0600 as "a log kept private" (/tmp, ~)
+
+
+def test_a_short_secret_does_not_garble_the_diff(tmp_path):
+    f = write(tmp_path, "spotify:\n  client_secret: '1'\nscorers:\n  content:\n    weight: 1.0\n")
+    diff = write_weights(f, {"content": 0.1})
+    assert "+    weight: 0.1" in diff and "-    weight: 1.0" in diff and "client_secret: ***" in diff
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a: 1\nplaylist:\n  name: a\x07b\n", "line 3 has the character U+0007, which YAML does not allow"),
+    ("playlist:\n  name: a\x00b\n", "line 2 has the character U+0000"),
+])
+def test_a_control_character_is_named_with_its_line(tmp_path, text, expected):
+    """The message was '<file>: invalid YAML', nothing else."""
+    assert expected in refused(write(tmp_path, text))
+
+
+def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
+    message = refused(write(tmp_path, "playlist:\n  name: 2026-11-30\n"))
+    assert "playlist.name must be a string, got 2026-11-30; YAML reads it as a date: put the text in quotes" in message
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('playlist:\n  name: "unterminated\nblend:\n  max_tracks: 1\n', ": line 2 has a quote that is never closed"),  # was line 5
+    ("playlist:\n  name: 'it's'\n", "text after a closing quote"),
+    ("blend:\n  max_tracks: 40\n max_per_artist: 2\n", "line 3 expected <block end>, but found '<block mapping start>' "
+                                                       "(the line is indented differently from the lines above it)"),
+    ("playlist:\n  name: foo: bar\n", "line 2 mapping values are not allowed here (a second ': ' on the line"),
+    ("playlist:\n  name: @me\n", "(a value starting with @, ` or % needs quotes)"),
+])
+def test_a_yaml_syntax_error_says_what_to_change(tmp_path, text, expected):
+    assert expected in refused(write(tmp_path, text))
+
+
+def test_a_symlinked_config_file_stays_a_symlink(tmp_path):
+    """A config file kept in a dotfiles folder and linked into place: `tune --write` replaced
+    the link with a new file and left the real one as it was."""
+    real = write(tmp_path, "scorers:\n  content:\n    weight: 1.0\n", "dotfiles.yaml")
+    link = tmp_path / "config.yaml"
+    link.symlink_to(real)
+    write_weights(link, {"content": 0.5})
+    assert link.is_symlink() and link.resolve() == real
+    assert load_settings(real, environ={}).scorers.content.weight == 0.5
