@@ -1,19 +1,42 @@
 """Editing the user's YAML config file in place: comments, order and other keys survive.
 
 Used by ``recommend tune --write`` (blend weights) and ``recommend schedule install``
-(settings a scheduled run would otherwise not see). The file keeps its permissions.
+(settings a scheduled run would otherwise not see). The file keeps its permissions, and a
+config file that is a symbolic link (dotfiles kept in a repository) stays one: the file it
+points to is the one written.
 """
 
 from __future__ import annotations
 
 import difflib
 import io
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, StorageError
 from .store import atomic_write_text
+
+
+def check_writable(path: Path | str) -> None:
+    """Raise the ``StorageError`` a write of ``path`` would end with (exit 7, naming the file),
+    before a long computation whose result is to be written there: a read-only file, or a
+    folder (the nearest one that exists, for a file still to be made) this process cannot
+    write in. Follows a symbolic link, as ``set_values`` does."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not os.access(target, os.W_OK):
+        mode = target.stat().st_mode & 0o7777
+        reason = (f"the file is read-only (mode {mode:04o}); make it writable (chmod u+w)"
+                  if not mode & stat.S_IWUSR else "permission denied (check the file's owner and permissions)")
+        raise StorageError(f"cannot write {path}: {reason}; nothing was changed")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot write {path}: the folder {folder} is not writable (check its "
+                           "permissions); nothing was changed")
 
 
 def _yaml():
@@ -32,7 +55,8 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     from ruamel.yaml.comments import CommentedMap
 
     path = Path(path)
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    target = Path(os.path.realpath(path))  # through a symbolic link: the link is kept, its file written
+    before = target.read_text(encoding="utf-8") if target.exists() else ""
     y = _yaml()
     try:
         data = y.load(before) if before.strip() else None
@@ -58,6 +82,6 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     y.dump(data, buf)
     after = kept + buf.getvalue()
     if after != before:
-        atomic_write_text(path, after)
+        atomic_write_text(target, after)
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=str(path), tofile=str(path)))

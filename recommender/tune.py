@@ -88,14 +88,18 @@ class TuneResult:
     def best_weights(self) -> dict[str, float]:
         return {n: float(w) for n, w in zip(self.names, self.combos[self.best_index])}
 
-    def summary(self, weights: Mapping[str, float]) -> dict[str, float] | None:
-        """Mean and standard deviation over folds for ``weights`` (None if not in the grid)."""
+    def summary(self, weights: Mapping[str, float]) -> dict | None:
+        """Mean and standard deviation over folds for ``weights``, and each fold's value (the
+        first fold's is what ``recommend evaluate`` gives: it hides what evaluate hides);
+        None if not in the grid."""
         i = self._index(weights)
         if i < 0:
             return None
         n = self.top_n
         return {f"p@{n}": float(self.precision[:, i].mean()), f"p@{n}_std": float(self.precision[:, i].std()),
-                f"ndcg@{n}": float(self.ndcg[:, i].mean()), f"ndcg@{n}_std": float(self.ndcg[:, i].std())}
+                f"ndcg@{n}": float(self.ndcg[:, i].mean()), f"ndcg@{n}_std": float(self.ndcg[:, i].std()),
+                f"p@{n}_folds": [float(v) for v in self.precision[:, i]],
+                f"ndcg@{n}_folds": [float(v) for v in self.ndcg[:, i]]}
 
     def to_dict(self) -> dict:
         return {"folds": int(self.precision.shape[0]), "combinations": int(len(self.combos)),
