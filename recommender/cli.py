@@ -733,7 +733,18 @@ def evaluate_cmd(
     if protocol != "continuation":
         if demo:
             raise UsageError("--protocol persona reads a playlist data file (--dataset FILE), not --demo")
+        if top_n is not None:  # else p@10 and no report, looking like what was asked
+            raise UsageError("--top-n is not for --protocol persona: the personal-library benchmark is "
+                             "measured at 10; leave --top-n out")
+        if report is not None:
+            raise UsageError("--report is not for --protocol persona: the personal-library benchmark has no "
+                             "HTML report; leave --report out (--json gives its numbers)")
         return _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process)
+    if in_process:
+        raise UsageError("--in-process is for --protocol persona (its open data); leave it out here")
+    if report:
+        from .report import check_available
+        check_available()
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)

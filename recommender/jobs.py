@@ -574,9 +574,14 @@ def evaluate_persona(settings, dataset: Path | None, split: str, features: str, 
         raise UsageError(f"--protocol must be continuation or persona, got {protocol!r}")
     if dataset is None or split not in {"dev", "holdout"}:
         raise UsageError("--protocol persona needs --dataset FILE and --split dev or holdout")
+    from .persona import PERSONA_SIZE
     library = split_library(load_dataset(dataset, features=features), split)
     result, _ = evaluate_personas(library, settings, standins=standins,
                                   progress=(lambda d, t: progress("personas", d, t)) if progress else None)
+    if not result.targets:  # else a table of nan (no p@10 at all in --json), exit 0
+        playlists = library.playlist_items["playlist_id"].nunique()
+        raise NotEnoughData(f"no persona to evaluate in {dataset} ({split} split): a persona is {PERSONA_SIZE} "
+                            f"playlists with tracks to hide, and the split has {playlists} playlists")
     return result
 
 

@@ -93,7 +93,7 @@ def test_a_tune_whose_write_fails_still_prints_what_it_found(config, env, monkey
     assert result.stderr.strip() == f"error: cannot write {config}: No space left on device"
 
 
-@pytest.mark.parametrize("command", ["tune"])
+@pytest.mark.parametrize("command", ["tune", "evaluate"])
 def test_a_report_without_matplotlib_is_refused_before_the_work(config, env, monkeypatch, command):
     """`tune --report r.html --write` without matplotlib: minutes of search, then the config
     was written, and then "the report needs matplotlib" (exit 2) with no diff shown."""
@@ -150,3 +150,36 @@ def test_tune_says_what_evaluate_then_gives(config, env):
     assert len(tuned["best"]["p@10_folds"]) == 2 and round(tuned["best"]["p@10_folds"][0], 4) == p
     one_fold = run(["tune", "--dataset", SMALL, "--folds", "1", "--config", str(config)], env)
     assert "x 1 fold on" in " ".join(one_fold.stdout.split()) and "gives p@10" not in one_fold.stdout
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--in-process"], "error: --in-process is for --protocol persona (its open data); leave it out here"),
+    (["--protocol", "persona", "--split", "dev", "--top-n", "20"],
+     "error: --top-n is not for --protocol persona: the personal-library benchmark is measured at 10; "
+     "leave --top-n out"),
+    (["--protocol", "persona", "--split", "dev", "--report", "r.html"],
+     "error: --report is not for --protocol persona: the personal-library benchmark has no HTML report; "
+     "leave --report out (--json gives its numbers)"),
+])
+def test_evaluate_refuses_an_option_it_would_ignore(env, tmp_path, monkeypatch, extra, message):
+    """`evaluate --in-process` (without the persona protocol) ran the pooled evaluation as if the
+    option were not there; `--protocol persona --top-n 20` printed p@10, and `--report r.html`
+    wrote no report, all exit 0 (README: options that would be ignored are refused)."""
+    monkeypatch.chdir(tmp_path)
+    result = run(["evaluate", "--dataset", SMALL, "--in-process", *extra] if extra != ["--in-process"]
+                 else ["evaluate", "--dataset", SMALL, *extra], env)
+    assert result.exit_code == 2 and result.stderr.strip() == message
+    assert result.stdout == "" and not (tmp_path / "r.html").exists()
+
+
+def test_the_persona_benchmark_on_a_file_too_small_for_a_persona_says_so(env):
+    """A data file whose split has fewer than ten playlists: "0 targets of 0 personas" over a row
+    of nan, exit 0, and --json without any p@10."""
+    for args in ([], ["--json"]):
+        result = run(["evaluate", "--dataset", SMALL, "--protocol", "persona", "--split", "dev", "--in-process",
+                      *args], env)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.strip() == (
+            f"error: no persona to evaluate in {SMALL} (dev split): a persona is 10 playlists with tracks to "
+            "hide, and the split has 2 playlists")
