@@ -829,8 +829,10 @@ def tune_cmd(
         _print_json(out)
         return
     if write and diff:
+        from .config import weights_text
         _echo(diff)
-        typer.echo(f"weights written to {out['written']}")
+        _echo(f"weights written to {out['written']}; to undo, set them back to what they were: "
+              f"{weights_text(out['defaults']['weights'])}")
     elif write:
         _echo(f"{out['written']} already has these weights: nothing written")
     if report:

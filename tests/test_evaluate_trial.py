@@ -132,6 +132,17 @@ def test_tune_json_says_whether_the_config_changed(config, env):
     assert (two["written"], two["changed"]) == (str(config), False)
 
 
+def test_tune_write_says_what_the_weights_were(config, env):
+    """After `tune --write` the old weights were only in the diff's '-' lines, and not even
+    there for the scorers the file did not set (the defaults): nothing said how to go back."""
+    config.write_text(CONFIG + "scorers:\n  year:\n    weight: 2.0   # mine\n")
+    result = run(tune_args(config), env)
+    assert result.exit_code == 0, result.stderr
+    line = " ".join(result.stdout.split()).split(f"weights written to {config}")[1]
+    assert line.startswith("; to undo, set them back to what they were: content 1, opendata 0.1, "
+                           "artist_walk 1.15, year 2, coverage 0.4")
+
+
 def test_tune_says_what_evaluate_then_gives(config, env):
     """With the default folds tune showed the mean over folds (0.5678 on the sample library) and
     `recommend evaluate` then gave another number (0.5067): nothing said which number evaluate
