@@ -26,6 +26,7 @@ def check_writable(path: Path | str) -> None:
     folder (the nearest one that exists, for a file still to be made) this process cannot
     write in. Follows a symbolic link, as ``set_values`` does."""
     target = Path(os.path.realpath(path))
+    _refuse_a_special_file(path, target)
     if target.exists() and not os.access(target, os.W_OK):
         mode = target.stat().st_mode & 0o7777
         reason = (f"the file is read-only (mode {mode:04o}); make it writable (chmod u+w)"
@@ -48,6 +49,14 @@ def _yaml():
     return y
 
 
+def _refuse_a_special_file(path: Path | str, target: Path) -> None:
+    """`--config /dev/null` reads as an empty config; written "atomically", the device itself
+    would be replaced by a file (as root), or the folder /dev be blamed."""
+    if target.exists() and not target.is_file():
+        raise StorageError(f"cannot write {path}: it is no regular file (a device, a pipe or a folder); "
+                           "give a config file to write to (--config FILE); nothing was changed")
+
+
 def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     """Set each dotted key of ``values`` in the YAML file ``path`` (created when missing),
     leaving every other key and comment as it was. A callable value is called with the old
@@ -56,6 +65,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
 
     path = Path(path)
     target = Path(os.path.realpath(path))  # through a symbolic link: the link is kept, its file written
+    _refuse_a_special_file(path, target)
     before = target.read_text(encoding="utf-8") if target.exists() else ""
     y = _yaml()
     try:

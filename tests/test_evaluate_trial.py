@@ -194,3 +194,21 @@ def test_the_persona_benchmark_on_a_file_too_small_for_a_persona_says_so(env):
         assert result.stderr.strip() == (
             f"error: no persona to evaluate in {SMALL} (dev split): a persona is 10 playlists with tracks to "
             "hide, and the split has 2 playlists")
+
+
+def test_a_config_that_is_no_regular_file_is_never_written(env, monkeypatch):
+    """`--config /dev/null` reads as an empty config (a fair way to run on the defaults); `tune
+    --write` with it searched, then replaced the device by a YAML file (as root; otherwise it
+    blamed the folder /dev). Refused before the search now, and by every config write."""
+    from recommender import configfile, jobs
+    written = []
+    monkeypatch.setattr(configfile, "atomic_write_text", lambda *a, **k: written.append(a))
+    monkeypatch.setattr(jobs, "tune", no_search)
+    result = run(["tune", "--dataset", SMALL, "--write", "--config", os.devnull], env)
+    assert result.exit_code == 7
+    assert result.stderr.strip() == (
+        f"error: cannot write {os.devnull}: it is no regular file (a device, a pipe or a folder); give a config "
+        "file to write to (--config FILE); nothing was changed")
+    with pytest.raises(StorageError, match="it is no regular file"):
+        configfile.set_values(os.devnull, {"scorers.year.weight": 0.5})
+    assert written == []
