@@ -714,7 +714,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
 def evaluate_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
-    top_n: Annotated[Optional[int], typer.Option("--top-n", min=1, help="N of precision@N (default: "
+    top_n: Annotated[Optional[int], typer.Option("--top-n", "-n", min=1, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with plots.")] = None,
     protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, tt-continuation-v1) "

@@ -212,3 +212,10 @@ def test_a_config_that_is_no_regular_file_is_never_written(env, monkeypatch):
     with pytest.raises(StorageError, match="it is no regular file"):
         configfile.set_values(os.devnull, {"scorers.year.weight": 0.5})
     assert written == []
+
+
+def test_evaluate_takes_n_for_its_top_n_as_search_and_similar_do(env):
+    """`recommend evaluate -n 20` (as `search -n 5`, `similar -n 5`): "no such option: -n"."""
+    result = run(["evaluate", "--dataset", SMALL, "-n", "20", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    assert "p@20" in json.loads(result.stdout)
