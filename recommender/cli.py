@@ -858,7 +858,11 @@ def _print_tuned(out: dict, n: int, source: str) -> None:
         typer.echo(f"`recommend evaluate` gives p@{n} {best[f'p@{n}_folds'][0]:.4f} with the best weights: "
                    f"it hides what the first fold hides (the table's mean is over {out['folds']} folds)")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
-    if cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
+    if len(best["weights"]) == 1:  # "as good as far as this library can tell" of a search of nothing
+        typer.echo(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
+                   "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
+                   "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
+    elif cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
         typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
                    "your current weights are as good as far as this library can tell")
 

@@ -219,3 +219,18 @@ def test_evaluate_takes_n_for_its_top_n_as_search_and_similar_do(env):
     result = run(["evaluate", "--dataset", SMALL, "-n", "20", "--json"], env)
     assert result.exit_code == 0, result.stderr
     assert "p@20" in json.loads(result.stdout)
+
+
+def test_tune_with_one_scorer_on_says_there_was_nothing_to_tune(config, env):
+    """After a `tune --write` that set every scorer but one to 0, the next tune searched one
+    combination and said "your current weights are as good as far as this library can tell",
+    though nothing had been compared: a scorer at 0 stays out of the search."""
+    zeros = "".join(f"  {name}:\n    weight: 0\n" for name in ("content", "opendata", "year", "coverage"))
+    config.write_text(f"scorers:\n{zeros}  artist_walk:\n    weight: 0.1\n")
+    result = run(["tune", "--dataset", SMALL, "--folds", "2", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "1 weight combinations x 2 folds" in text and "as good as far as this library can tell" not in text
+    assert ("note: only artist_walk is on, and one scorer ranks alike at any weight: there was nothing to tune. "
+            "A scorer at weight 0 (an earlier `tune --write` may have set it so) joins the search once your "
+            "config gives it a weight again (scorers.NAME.weight)") in text
