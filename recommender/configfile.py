@@ -20,6 +20,14 @@ from .errors import ConfigError, StorageError
 from .store import atomic_write_text
 
 
+def _refuse_a_special_file(path: Path | str, target: Path) -> None:
+    """`--config /dev/null` reads as an empty config; written "atomically", the device itself
+    would be replaced by a file (as root), or the folder /dev be blamed."""
+    if target.exists() and not target.is_file():
+        raise StorageError(f"cannot write {path}: it is no regular file (a device, a pipe or a folder); "
+                           "give a config file to write to (--config FILE); nothing was changed")
+
+
 def check_writable(path: Path | str) -> None:
     """Raise the ``StorageError`` a write of ``path`` would end with (exit 7, naming the file),
     before a long computation whose result is to be written there: a read-only file, or a
@@ -47,14 +55,6 @@ def _yaml():
     y.preserve_quotes = True
     y.indent(mapping=2, sequence=4, offset=2)
     return y
-
-
-def _refuse_a_special_file(path: Path | str, target: Path) -> None:
-    """`--config /dev/null` reads as an empty config; written "atomically", the device itself
-    would be replaced by a file (as root), or the folder /dev be blamed."""
-    if target.exists() and not target.is_file():
-        raise StorageError(f"cannot write {path}: it is no regular file (a device, a pipe or a folder); "
-                           "give a config file to write to (--config FILE); nothing was changed")
 
 
 def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
