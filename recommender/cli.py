@@ -686,7 +686,7 @@ def _background_enrich(settings) -> None:
         log.warning("scheduled genre look-up skipped: %s", exc)
 
 
-DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Evaluate on a playlist CSV (benchmark or "
+DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist CSV (benchmark or "
                                                                      "Exportify format) instead of your cache.")]
 SplitOpt = Annotated[str, typer.Option("--split", help="With --dataset: dev, holdout or all (a fixed sha1 split of the "
                                                   "playlists; README, Evaluation).")]
@@ -715,7 +715,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
 def evaluate_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
-    top_n: Annotated[Optional[int], typer.Option("--top-n", min=1, help="N of precision@N (default: "
+    top_n: Annotated[Optional[int], typer.Option("--top-n", "-n", min=1, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with plots.")] = None,
     protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, tt-continuation-v1) "
@@ -734,7 +734,18 @@ def evaluate_cmd(
     if protocol != "continuation":
         if demo:
             raise UsageError("--protocol persona reads a playlist data file (--dataset FILE), not --demo")
+        if top_n is not None:  # else p@10 and no report, looking like what was asked
+            raise UsageError("--top-n is not for --protocol persona: the personal-library benchmark is "
+                             "measured at 10; leave --top-n out")
+        if report is not None:
+            raise UsageError("--report is not for --protocol persona: the personal-library benchmark has no "
+                             "HTML report; leave --report out (--json gives its numbers)")
         return _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process)
+    if in_process:
+        raise UsageError("--in-process is for --protocol persona (its open data); leave it out here")
+    if report:
+        from .report import check_available
+        check_available()
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
@@ -779,8 +790,11 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
-    folds: Annotated[Optional[int], typer.Option("--folds", min=1, help="Cross-validation folds.")] = None,
-    write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file.")] = False,
+    folds: Annotated[Optional[int], typer.Option("--folds", min=1, help="Cross-validation folds (default: "
+                                                                        "tune.folds); the first hides what "
+                                                                        "`recommend evaluate` hides.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file (the diff "
+                                                        "is shown).")] = False,
     report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with the tuning "
                                                                    "curve.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Tune on the sample library (pulled once through the "
@@ -788,47 +802,70 @@ def tune_cmd(
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
-    from .config import weights_text
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
                          "would overwrite your config's; tune on your own library to write them")
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
+    # what would fail at the end fails now, before minutes of search: a config file that cannot
+    # be written, a report without matplotlib
+    target = jobs.tuned_weights_file(settings, config or _state.config, check=True) if write else None
+    if report:
+        from .report import check_available
+        check_available()
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.tune(settings, setup, folds=folds, progress=bar)
     out = result.to_dict()
-    diff = None
-    if write:
-        path, diff = jobs.write_tuned_weights(settings, result.best_weights, config or _state.config)
-        out["written"] = str(path)
-    if report:
+    n = result.top_n
+    if not as_json:  # the result first: a write or a report that fails then loses nothing
+        _print_tuned(out, n, setup.source)
+    if report:  # before the config: a report that cannot be written leaves the config as it was
         from .report import write_report
         best = settings.with_overrides({f"scorers.{k}.weight": v for k, v in result.best_weights.items()})
         write_report(jobs.evaluate(best, setup), report, tuned=result)
+    diff = None
+    if write:
+        path, diff = jobs.write_tuned_weights(settings, result.best_weights, target)
+        out["written"], out["changed"] = str(path), bool(diff)
     if as_json:
         _print_json(out)
         return
-    n = result.top_n
+    if write and diff:
+        from .config import weights_text
+        _echo(diff)
+        _echo(f"weights written to {out['written']}; to undo, set them back to what they were: "
+              f"{weights_text(out['defaults']['weights'])}")
+    elif write:
+        _echo(f"{out['written']} already has these weights: nothing written")
+    if report:
+        typer.echo(f"report written to {report}")
+
+
+def _print_tuned(out: dict, n: int, source: str) -> None:
+    """tune's table (current and best weights, mean ± spread over folds), what `recommend
+    evaluate` will show for the best weights, and whether the gain is within the spread."""
+    from .config import weights_text
     rows = []
     for key, label in (("defaults", "current"), ("best", "best")):
         r = out[key]
         w = weights_text(r["weights"])
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    _console().print(_table(f"{out['combinations']} weight combinations x {out['folds']} folds on {setup.source} "
+    folds = "1 fold" if out["folds"] == 1 else f"{out['folds']} folds"
+    _console().print(_table(f"{out['combinations']} weight combinations x {folds} on {source} "
                             f"({out['seconds']:.0f} s); mean ± spread over folds",
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
+    if out["folds"] > 1 and best.get(f"p@{n}_folds"):  # the one number a later `evaluate` can confirm
+        typer.echo(f"`recommend evaluate` gives p@{n} {best[f'p@{n}_folds'][0]:.4f} with the best weights: "
+                   f"it hides what the first fold hides (the table's mean is over {out['folds']} folds)")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
-    if cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
+    if len(best["weights"]) == 1:  # "as good as far as this library can tell" of a search of nothing
+        typer.echo(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
+                   "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
+                   "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
+    elif cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
         typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
                    "your current weights are as good as far as this library can tell")
-    if write and diff:
-        _echo(diff)
-        typer.echo(f"weights written to {out['written']}")
-    elif write:
-        _echo(f"{out['written']} already has these weights: nothing written")
-    if report:
-        typer.echo(f"report written to {report}")
 
 
 @command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))

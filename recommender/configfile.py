@@ -1,7 +1,9 @@
 """Editing the user's YAML config file in place: comments, order and other keys survive.
 
 Used by ``recommend tune --write`` (blend weights) and ``recommend schedule install``
-(settings a scheduled run would otherwise not see). The file keeps its permissions.
+(settings a scheduled run would otherwise not see). The file keeps its permissions, and a
+config file that is a symbolic link (dotfiles kept in a repository) stays one: the file it
+points to is the one written.
 """
 
 from __future__ import annotations
@@ -10,16 +12,45 @@ import difflib
 import io
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .config import SECRET_KEYS
-from .errors import ConfigError
+from .errors import ConfigError, StorageError
 from .store import atomic_write_text
 
 _SECRET_LINE = re.compile(r"^([ +-]\s*(?:%s)\s*:).*$" % "|".join(sorted({k.rsplit(".", 1)[1] for k in SECRET_KEYS})),
                           re.MULTILINE)
+
+
+def _refuse_a_special_file(path: Path | str, target: Path) -> None:
+    """`--config /dev/null` reads as an empty config; written "atomically", the device itself
+    would be replaced by a file (as root), or the folder /dev be blamed."""
+    if target.exists() and not target.is_file():
+        raise StorageError(f"cannot write {path}: it is no regular file (a device, a pipe or a folder); "
+                           "give a config file to write to (--config FILE); nothing was changed")
+
+
+def check_writable(path: Path | str) -> None:
+    """Raise the ``StorageError`` a write of ``path`` would end with (exit 7, naming the file),
+    before a long computation whose result is to be written there: a read-only file, or a
+    folder (the nearest one that exists, for a file still to be made) this process cannot
+    write in. Follows a symbolic link, as ``set_values`` does."""
+    target = Path(os.path.realpath(path))
+    _refuse_a_special_file(path, target)
+    if target.exists() and not os.access(target, os.W_OK):
+        mode = target.stat().st_mode & 0o7777
+        reason = (f"the file is read-only (mode {mode:04o}); make it writable (chmod u+w)"
+                  if not mode & stat.S_IWUSR else "permission denied (check the file's owner and permissions)")
+        raise StorageError(f"cannot write {path}: {reason}; nothing was changed")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot write {path}: the folder {folder} is not writable (check its "
+                           "permissions); nothing was changed")
 
 
 def _yaml():
@@ -41,9 +72,11 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     from ruamel.yaml.comments import CommentedMap
 
     path = Path(path)
+    target = Path(os.path.realpath(path))  # through a symbolic link: the link is kept, its file written
+    _refuse_a_special_file(path, target)
     original = ""
-    if path.exists():
-        with open(path, encoding="utf-8", newline="") as f:  # newline="": see the \r\n to keep them
+    if target.exists():
+        with open(target, encoding="utf-8", newline="") as f:  # newline="": see the \r\n to keep them
             original = f.read()
     bom = "\ufeff" if original.startswith("\ufeff") else ""
     crlf = "\r\n" in original
@@ -73,8 +106,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     buf = io.StringIO()
     y.dump(data, buf)
     after = kept + buf.getvalue()
-    if after != before:  # through a symlink (dotfiles) to its target: the new file replaced the link
-        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if after != before:
         atomic_write_text(target, bom + (after.replace("\n", "\r\n") if crlf else after))
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=str(path), tofile=str(path)))

@@ -574,9 +574,14 @@ def evaluate_persona(settings, dataset: Path | None, split: str, features: str, 
         raise UsageError(f"--protocol must be continuation or persona, got {protocol!r}")
     if dataset is None or split not in {"dev", "holdout"}:
         raise UsageError("--protocol persona needs --dataset FILE and --split dev or holdout")
+    from .persona import PERSONA_SIZE
     library = split_library(load_dataset(dataset, features=features), split)
     result, _ = evaluate_personas(library, settings, standins=standins,
                                   progress=(lambda d, t: progress("personas", d, t)) if progress else None)
+    if not result.targets:  # else a table of nan (no p@10 at all in --json), exit 0
+        playlists = library.playlist_items["playlist_id"].nunique()
+        raise NotEnoughData(f"no persona to evaluate in {dataset} ({split} split): a persona is {PERSONA_SIZE} "
+                            f"playlists with tracks to hide, and the split has {playlists} playlists")
     return result
 
 
@@ -595,13 +600,24 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
                  progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
 
 
+def tuned_weights_file(settings, path: Path | None = None, check: bool = False) -> Path:
+    """The config file ``write_tuned_weights`` writes (``path``, else the user's); ``check``:
+    first make sure it can be written (``configfile.check_writable``: exit 7 before a search of
+    minutes, not after it)."""
+    from .paths import user_config_file
+    target = Path(path or settings.user_file or user_config_file())
+    if check:
+        from .configfile import check_writable
+        check_writable(target)
+    return target
+
+
 def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
                         new_share: float | None = None) -> tuple[Path, str]:
     """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
     write (comments and other keys kept); returns (path, diff)."""
-    from .paths import user_config_file
     from .tune import write_weights
-    target = Path(path or settings.user_file or user_config_file())
+    target = tuned_weights_file(settings, path)
     with writing(settings, "tune --write"):
         diff = write_weights(target, weights, new_share)
     return target, diff

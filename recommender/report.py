@@ -21,6 +21,16 @@ from .store import atomic_write_text
 from .tune import TuneResult
 
 
+def check_available() -> None:
+    """The UsageError ``write_report`` would end with when matplotlib is missing, raised before
+    the evaluation or the tuning it reports on (minutes of it, for `tune --report`)."""
+    try:
+        import matplotlib  # noqa: F401 (pyplot itself is imported when the charts are drawn)
+    except ImportError:
+        from .paths import install_hint
+        raise UsageError(f"the report needs matplotlib: {install_hint('report')}") from None
+
+
 def _pyplot():
     try:
         import matplotlib

@@ -97,11 +97,22 @@ class TuneResult:
         return {f"p@{n}": float(self.precision[:, i].mean()), f"p@{n}_std": float(self.precision[:, i].std()),
                 f"ndcg@{n}": float(self.ndcg[:, i].mean()), f"ndcg@{n}_std": float(self.ndcg[:, i].std())}
 
+    def per_fold(self, weights: Mapping[str, float]) -> dict[str, list[float]]:
+        """Each fold's p@N and nDCG@N for ``weights`` (empty if not in the grid): the first
+        fold's are what ``recommend evaluate`` gives, as it hides what the first fold hides."""
+        i = self._index(weights)
+        if i < 0:
+            return {}
+        n = self.top_n
+        return {f"p@{n}_folds": [float(v) for v in self.precision[:, i]],
+                f"ndcg@{n}_folds": [float(v) for v in self.ndcg[:, i]]}
+
     def to_dict(self) -> dict:
+        def row(weights: Mapping[str, float]) -> dict:
+            return {"weights": dict(weights), **(self.summary(weights) or {}), **self.per_fold(weights)}
         return {"folds": int(self.precision.shape[0]), "combinations": int(len(self.combos)),
                 "targets": self.targets, "seconds": round(self.seconds, 2),
-                "best": {"weights": self.best_weights, **(self.summary(self.best_weights) or {})},
-                "defaults": {"weights": dict(self.defaults), **(self.summary(self.defaults) or {})}}
+                "best": row(self.best_weights), "defaults": row(self.defaults)}
 
 
 BLEND_CELLS = 1 << 21  # combinations x candidates blended at once (float64: 16 MB; below malloc's

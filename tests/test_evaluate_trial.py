@@ -1,0 +1,236 @@
+"""Found in a trial of `recommend evaluate` and `recommend tune` as a user runs them on their own
+library (odd options, small libraries, tune --write then evaluate, files that cannot be
+written): each test fails on the code before its fix. In-process (CliRunner)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+from recommender.errors import StorageError
+from test_cli import FIXTURES, run
+
+SMALL = str(FIXTURES / "tidy_small.csv")
+CONFIG = "# mine\nblend:\n  max_tracks: 30   # short\n"
+
+
+def tune_args(config, *more: str) -> list[str]:
+    return ["tune", "--dataset", SMALL, "--folds", "2", "--write", "--config", str(config), *more]
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+def no_search(*args, **kwargs):
+    raise AssertionError("the search ran: the problem was to be found before it")
+
+
+def test_tune_write_through_a_symlinked_config_keeps_the_link(tmp_path, env):
+    """A config file kept with the dotfiles (~/.config/recommend/config.yaml a symbolic link into
+    a repository): `tune --write` replaced the link by a file of its own, so the dotfiles never
+    saw the weights and the link was gone. `schedule install` and the web app's Save write the
+    same way."""
+    from recommender.configfile import set_values
+    (tmp_path / "dotfiles").mkdir()
+    real = tmp_path / "dotfiles" / "recommend.yaml"
+    real.write_text(CONFIG)
+    link = tmp_path / "config.yaml"
+    link.symlink_to(real)
+    result = run(tune_args(link), env)
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text().startswith(CONFIG) and "scorers:" in real.read_text()
+    diff = set_values(link, {"blend.max_tracks": 40})
+    assert link.is_symlink() and "max_tracks: 40   # short" in real.read_text() and "+  max_tracks: 40" in diff
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_tune_write_to_a_config_it_cannot_write_fails_before_the_search(config, env, monkeypatch, what):
+    """A read-only config file (or folder): `tune --write` searched for minutes, then exit 7,
+    and the result (the table, the best weights) was never printed. Now the exit-7 line comes
+    before any search."""
+    from recommender import jobs
+    denied = config if what == "file" else config.parent
+    if what == "file":
+        config.chmod(0o444)  # (root may write it all the same: os.access says no for it below)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(denied) and mode & os.W_OK
+                        else real_access(p, mode, **kw))
+    monkeypatch.setattr(jobs, "tune", no_search)
+    result = run(tune_args(config), env)
+    assert result.exit_code == 7, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith(f"error: cannot write {config}: ") and line.endswith("nothing was changed")
+    assert ("the file is read-only (mode 0444); make it writable (chmod u+w)" in line) if what == "file" \
+        else (f"the folder {config.parent} is not writable" in line)
+    assert result.stdout == "" and config.read_text() == CONFIG
+
+
+def test_a_tune_whose_write_fails_still_prints_what_it_found(config, env, monkeypatch):
+    """The write failing at the end (the disk filled during the search, another program made
+    the file read-only): the table came after the write, so nothing of the search was shown."""
+    from recommender import jobs
+
+    def full(*args, **kwargs):
+        raise StorageError(f"cannot write {config}: No space left on device")
+    monkeypatch.setattr(jobs, "write_tuned_weights", full)
+    result = run(tune_args(config), env)
+    assert result.exit_code == 7
+    assert "best" in result.stdout and "current" in result.stdout
+    assert result.stderr.strip() == f"error: cannot write {config}: No space left on device"
+
+
+@pytest.mark.parametrize("command", ["tune", "evaluate"])
+def test_a_report_without_matplotlib_is_refused_before_the_work(config, env, monkeypatch, command):
+    """`tune --report r.html --write` without matplotlib: minutes of search, then the config
+    was written, and then "the report needs matplotlib" (exit 2) with no diff shown."""
+    from recommender import jobs
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib: ImportError
+    monkeypatch.setattr(jobs, command, no_search)
+    args = tune_args(config) if command == "tune" else ["evaluate", "--dataset", SMALL]
+    result = run([*args, "--report", str(config.parent / "r.html")], env)
+    assert result.exit_code == 2, result.stderr
+    assert "the report needs matplotlib: pip install 'recommend-playlist[report]'" in result.stderr
+    assert config.read_text() == CONFIG and not (config.parent / "r.html").exists()
+
+
+def test_a_report_that_cannot_be_written_leaves_the_config_as_it_was(config, env, monkeypatch):
+    """`tune --write --report PATH` wrote the config, then failed on the report (exit 7): a failed
+    run had changed the config, and its diff was never shown."""
+    from recommender import report
+
+    def cannot(*args, **kwargs):
+        raise StorageError("cannot write r.html: Read-only file system")
+    monkeypatch.setattr(report, "write_report", cannot)
+    result = run(tune_args(config, "--report", str(config.parent / "r.html")), env)
+    assert result.exit_code == 7
+    assert config.read_text() == CONFIG and "best" in result.stdout
+
+
+def test_tune_json_says_whether_the_config_changed(config, env):
+    """`tune --write --json` said `"written": PATH` also when the file already had the weights
+    and nothing was written: a script could not tell."""
+    first = run(tune_args(config, "--json"), env)
+    assert first.exit_code == 0, first.stderr
+    again = run(tune_args(config, "--json"), env)
+    assert again.exit_code == 0, again.stderr
+    one, two = json.loads(first.stdout), json.loads(again.stdout)
+    assert (one["written"], one["changed"]) == (str(config), True)
+    assert (two["written"], two["changed"]) == (str(config), False)
+
+
+def test_tune_write_says_what_the_weights_were(config, env):
+    """After `tune --write` the old weights were only in the diff's '-' lines, and not even
+    there for the scorers the file did not set (the defaults): nothing said how to go back."""
+    config.write_text(CONFIG + "scorers:\n  year:\n    weight: 2.0   # mine\n")
+    result = run(tune_args(config), env)
+    assert result.exit_code == 0, result.stderr
+    line = " ".join(result.stdout.split()).split(f"weights written to {config}")[1]
+    assert line.startswith("; to undo, set them back to what they were: content 1, opendata 0.1, "
+                           "artist_walk 1.15, year 2, coverage 0.4")
+
+
+def test_tune_says_what_evaluate_then_gives(config, env):
+    """With the default folds tune showed the mean over folds (0.5678 on the sample library) and
+    `recommend evaluate` then gave another number (0.5067): nothing said which number evaluate
+    would confirm. Now a line (and the folds' values in --json) gives it: the first fold's."""
+    shown = run(tune_args(config), env)
+    assert shown.exit_code == 0, shown.stderr
+    said = re.search(r"`recommend evaluate` gives p@10 (\d\.\d{4}) with the best weights: it hides what the "
+                     r"first fold hides \(the table's mean is over 2 folds\)", " ".join(shown.stdout.split()))
+    assert said, shown.stdout
+    tuned = json.loads(run(["tune", "--dataset", SMALL, "--folds", "2", "--json", "--config", str(config)],
+                           env).stdout)
+    evaluated = run(["evaluate", "--dataset", SMALL, "--json", "--config", str(config)], env)
+    assert evaluated.exit_code == 0, evaluated.stderr
+    p = json.loads(evaluated.stdout)["p@10"]
+    assert f"{p:.4f}" == said.group(1)
+    assert len(tuned["best"]["p@10_folds"]) == 2 and round(tuned["best"]["p@10_folds"][0], 4) == p
+    one_fold = run(["tune", "--dataset", SMALL, "--folds", "1", "--config", str(config)], env)
+    assert "x 1 fold on" in " ".join(one_fold.stdout.split()) and "gives p@10" not in one_fold.stdout
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--in-process"], "error: --in-process is for --protocol persona (its open data); leave it out here"),
+    (["--protocol", "persona", "--split", "dev", "--top-n", "20"],
+     "error: --top-n is not for --protocol persona: the personal-library benchmark is measured at 10; "
+     "leave --top-n out"),
+    (["--protocol", "persona", "--split", "dev", "--report", "r.html"],
+     "error: --report is not for --protocol persona: the personal-library benchmark has no HTML report; "
+     "leave --report out (--json gives its numbers)"),
+])
+def test_evaluate_refuses_an_option_it_would_ignore(env, tmp_path, monkeypatch, extra, message):
+    """`evaluate --in-process` (without the persona protocol) ran the pooled evaluation as if the
+    option were not there; `--protocol persona --top-n 20` printed p@10, and `--report r.html`
+    wrote no report, all exit 0 (README: options that would be ignored are refused)."""
+    monkeypatch.chdir(tmp_path)
+    result = run(["evaluate", "--dataset", SMALL, "--in-process", *extra] if extra != ["--in-process"]
+                 else ["evaluate", "--dataset", SMALL, *extra], env)
+    assert result.exit_code == 2 and result.stderr.strip() == message
+    assert result.stdout == "" and not (tmp_path / "r.html").exists()
+
+
+def test_the_persona_benchmark_on_a_file_too_small_for_a_persona_says_so(env):
+    """A data file whose split has fewer than ten playlists: "0 targets of 0 personas" over a row
+    of nan, exit 0, and --json without any p@10."""
+    for args in ([], ["--json"]):
+        result = run(["evaluate", "--dataset", SMALL, "--protocol", "persona", "--split", "dev", "--in-process",
+                      *args], env)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.strip() == (
+            f"error: no persona to evaluate in {SMALL} (dev split): a persona is 10 playlists with tracks to "
+            "hide, and the split has 2 playlists")
+
+
+def test_a_config_that_is_no_regular_file_is_never_written(env, monkeypatch):
+    """`--config /dev/null` reads as an empty config (a fair way to run on the defaults); `tune
+    --write` with it searched, then replaced the device by a YAML file (as root; otherwise it
+    blamed the folder /dev). Refused before the search now, and by every config write."""
+    from recommender import configfile, jobs
+    written = []
+    monkeypatch.setattr(configfile, "atomic_write_text", lambda *a, **k: written.append(a))
+    monkeypatch.setattr(jobs, "tune", no_search)
+    result = run(["tune", "--dataset", SMALL, "--write", "--config", os.devnull], env)
+    assert result.exit_code == 7
+    assert result.stderr.strip() == (
+        f"error: cannot write {os.devnull}: it is no regular file (a device, a pipe or a folder); give a config "
+        "file to write to (--config FILE); nothing was changed")
+    with pytest.raises(StorageError, match="it is no regular file"):
+        configfile.set_values(os.devnull, {"scorers.year.weight": 0.5})
+    assert written == []
+
+
+def test_evaluate_takes_n_for_its_top_n_as_search_and_similar_do(env):
+    """`recommend evaluate -n 20` (as `search -n 5`, `similar -n 5`): "no such option: -n"."""
+    result = run(["evaluate", "--dataset", SMALL, "-n", "20", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    assert "p@20" in json.loads(result.stdout)
+
+
+def test_tune_with_one_scorer_on_says_there_was_nothing_to_tune(config, env):
+    """After a `tune --write` that set every scorer but one to 0, the next tune searched one
+    combination and said "your current weights are as good as far as this library can tell",
+    though nothing had been compared: a scorer at 0 stays out of the search."""
+    zeros = "".join(f"  {name}:\n    weight: 0\n" for name in ("content", "opendata", "year", "coverage"))
+    config.write_text(f"scorers:\n{zeros}  artist_walk:\n    weight: 0.1\n")
+    result = run(["tune", "--dataset", SMALL, "--folds", "2", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "1 weight combinations x 2 folds" in text and "as good as far as this library can tell" not in text
+    assert ("note: only artist_walk is on, and one scorer ranks alike at any weight: there was nothing to tune. "
+            "A scorer at weight 0 (an earlier `tune --write` may have set it so) joins the search once your "
+            "config gives it a weight again (scorers.NAME.weight)") in text
