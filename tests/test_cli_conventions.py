@@ -177,7 +177,7 @@ def test_status_names_the_user_and_checks_the_login_for_real(logged_in):
 
 def test_auth_says_who_logged_in(standin, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None: save_login(standin, cache))
+    monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None, **kw: save_login(standin, cache))
     result = run(["auth", "--no-browser"], env_for(standin, cache))
     assert result.exit_code == 0, result.stderr
     assert f"Logged in as {standin.account.user['display_name']} ({standin.account.user['id']})" in result.stdout

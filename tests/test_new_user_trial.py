@@ -31,7 +31,7 @@ def second():
 
 def login_as(server, cache, monkeypatch):
     """`recommend auth` as the account ``server`` holds (its login page approves at once)."""
-    monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None: save_login(server, cache))
+    monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None, **kw: save_login(server, cache))
     return run(["auth", "--no-browser"], env_for(server, cache))
 
 
