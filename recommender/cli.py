@@ -823,13 +823,18 @@ def tune_cmd(
         best = settings.with_overrides({f"scorers.{k}.weight": v for k, v in result.best_weights.items()})
         write_report(jobs.evaluate(best, setup), report, tuned=result)
     diff = None
-    if write:
+    if write and result.within_spread:  # no change on noise: the current weights stay
+        out["written"], out["changed"] = str(target), False
+    elif write:
         path, diff = jobs.write_tuned_weights(settings, result.best_weights, target)
         out["written"], out["changed"] = str(path), bool(diff)
     if as_json:
         _print_json(out)
         return
-    if write and diff:
+    if write and result.within_spread:
+        _echo(f"{out['written']} keeps its weights: the best weights' gain is within the spread over folds "
+              "(set them by hand to use them anyway)")
+    elif write and diff:
         from .config import weights_text
         _echo(diff)
         _echo(f"weights written to {out['written']}; to undo, set them back to what they were: "
@@ -863,7 +868,9 @@ def _print_tuned(out: dict, n: int, source: str) -> None:
         typer.echo(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
                    "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
                    "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
-    elif cur.get(f"p@{n}") is not None and gain <= max(cur.get(f"p@{n}_std", 0.0), best.get(f"p@{n}_std", 0.0)):
+    elif best["weights"] == cur["weights"]:
+        typer.echo("note: your current weights are the best of the search: nothing to change")
+    elif out["within_spread"]:
         typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
                    "your current weights are as good as far as this library can tell")
 

@@ -88,6 +88,17 @@ class TuneResult:
     def best_weights(self) -> dict[str, float]:
         return {n: float(w) for n, w in zip(self.names, self.combos[self.best_index])}
 
+    @property
+    def within_spread(self) -> bool:
+        """The best weights beat the current ones (tried as they are) by no more than the spread
+        over folds of either, with more than one fold: nothing shows they are better, so
+        `tune --write` keeps the current ones (a weekly tune would otherwise change them on noise)."""
+        current = self.summary(self.defaults)
+        if current is None or self.precision.shape[0] < 2 or self.best_index == self._index(self.defaults):
+            return False
+        best, n = self.summary(self.best_weights), self.top_n
+        return best[f"p@{n}"] - current[f"p@{n}"] <= max(current[f"p@{n}_std"], best[f"p@{n}_std"])
+
     def summary(self, weights: Mapping[str, float]) -> dict[str, float] | None:
         """Mean and standard deviation over folds for ``weights`` (None if not in the grid)."""
         i = self._index(weights)
@@ -112,7 +123,7 @@ class TuneResult:
             return {"weights": dict(weights), **(self.summary(weights) or {}), **self.per_fold(weights)}
         return {"folds": int(self.precision.shape[0]), "combinations": int(len(self.combos)),
                 "targets": self.targets, "seconds": round(self.seconds, 2),
-                "best": row(self.best_weights), "defaults": row(self.defaults)}
+                "best": row(self.best_weights), "defaults": row(self.defaults), "within_spread": self.within_spread}
 
 
 BLEND_CELLS = 1 << 21  # combinations x candidates blended at once (float64: 16 MB; below malloc's

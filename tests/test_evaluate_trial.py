@@ -234,3 +234,42 @@ def test_tune_with_one_scorer_on_says_there_was_nothing_to_tune(config, env):
     assert ("note: only artist_walk is on, and one scorer ranks alike at any weight: there was nothing to tune. "
             "A scorer at weight 0 (an earlier `tune --write` may have set it so) joins the search once your "
             "config gives it a weight again (scorers.NAME.weight)") in text
+
+
+def _tuned(precision: list[list[float]], defaults: dict[str, float]):
+    """A TuneResult over two scorers' combinations (content, year) = (1, 0), (1, 1), (0, 1)."""
+    import numpy as np
+
+    from recommender.tune import TuneResult
+    p = np.asarray(precision, dtype=float)
+    return TuneResult(["content", "year"], np.asarray([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]), p, p.copy(), 10,
+                      defaults)
+
+
+def test_tune_write_keeps_the_current_weights_when_the_gain_is_within_the_spread(config, env, monkeypatch):
+    """tune said "within the spread over folds: your current weights are as good as far as this
+    library can tell" and `--write` then wrote the other weights all the same: a weekly tune
+    changed the config on noise. Kept now, and said; a gain beyond the spread is written."""
+    from recommender import jobs
+    noisy = _tuned([[0.30, 0.40, 0.1], [0.30, 0.22, 0.1]], {"content": 1.0, "year": 0.0})  # +0.01, spread 0.09
+    assert noisy.best_weights == {"content": 1.0, "year": 1.0} and noisy.within_spread
+    monkeypatch.setattr(jobs, "tune", lambda *a, **k: noisy)
+    before = config.read_text()
+    result = run(tune_args(config), env)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "within the spread over folds" in text and f"{config} keeps its weights" in text
+    assert config.read_text() == before
+    out = json.loads(run([*tune_args(config), "--json"], env).stdout)
+    assert out["within_spread"] is True and out["changed"] is False and config.read_text() == before
+    clear = _tuned([[0.30, 0.41, 0.1], [0.30, 0.39, 0.1]], {"content": 1.0, "year": 0.0})  # +0.10, spread 0.01
+    assert not clear.within_spread
+    monkeypatch.setattr(jobs, "tune", lambda *a, **k: clear)
+    result = run(tune_args(config), env)
+    assert result.exit_code == 0 and "weights written to" in result.stdout
+    assert "year:\n    weight: 1" in config.read_text()
+    same = _tuned([[0.40, 0.30, 0.1], [0.40, 0.30, 0.1]], {"content": 1.0, "year": 0.0})
+    assert same.best_weights == same.defaults and not same.within_spread
+    monkeypatch.setattr(jobs, "tune", lambda *a, **k: same)
+    result = run(["tune", "--dataset", SMALL, "--folds", "2", "--config", str(config)], env)
+    assert "note: your current weights are the best of the search: nothing to change" in result.stdout
