@@ -264,3 +264,21 @@ def test_every_demo_command_logs_in_the_demos_directory(args):
     demo = paths.demo_dir(paths.user_data_dir())
     assert [p.name for p in paths.user_data_dir().iterdir()] == [demo.name]
     assert (demo / "recommend.log").exists()
+
+
+def test_an_old_crontab_line_follows_a_migration(tmp_path):
+    """An old version's crontab line names the checkout's cache (RECOMMENDER_CACHE_DIR) and
+    config file (--config): after `config migrate` it failed every night with 'not logged in'
+    (the login had moved) and would have read a stale copy of the config."""
+    from recommender import migrate
+    old = make_checkout(tmp_path / "src")
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", old / "cache"))
+    paths.user_config_file().write_text("blend:\n  max_tracks: 23\n")  # edited since, in its new place
+    cron = {"RECOMMENDER_CACHE_DIR": str(old / "cache")}
+    s = load_settings(old / "config" / "user.yaml", environ=cron)
+    assert (s.cache_dir, s.frames_dir) == (paths.user_data_dir(), paths.user_cache_dir())
+    assert (s.cache_dir / "manifest.json").exists()
+    assert s.user_file == paths.user_config_file() and s.blend.max_tracks == 23
+    # an old version run there again (a downgrade) makes it a cache of its own: used as it is
+    (old / "cache" / "manifest.json").write_text("{}")
+    assert load_settings(environ=cron).cache_dir == old / "cache"
