@@ -370,7 +370,8 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
                   old.cache if old.cache == settings.cache_dir else None)
     if used.config or used.cache:
         _err(f"note: using {used.describe()} from the source checkout; `recommend config migrate` moves "
-             "them to the standard places (`recommend config path` shows where)")
+             f"{'them' if used.config and used.cache else 'it'} to the standard places (`recommend config path` "
+             "shows where)")
 
 
 def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:

@@ -238,6 +238,7 @@ def test_no_legacy_note_when_the_old_places_are_overridden(tmp_path, monkeypatch
     assert result.exit_code == 0 and "note:" not in result.stderr
     result = run(["config", "path", "--config", str(mine)], {})
     assert f"note: using {old / 'cache'} from" in result.stderr and "user.yaml" not in result.stderr
+    assert "`recommend config migrate` moves it to" in result.stderr  # one place: 'it', not 'them'
 
 
 def test_an_old_crontab_line_after_a_migration_says_where_it_runs(tmp_path):
