@@ -282,3 +282,12 @@ def test_an_old_crontab_line_follows_a_migration(tmp_path):
     # an old version run there again (a downgrade) makes it a cache of its own: used as it is
     (old / "cache" / "manifest.json").write_text("{}")
     assert load_settings(environ=cron).cache_dir == old / "cache"
+
+
+def test_a_config_only_migration_is_followed_too(tmp_path):
+    from recommender import migrate
+    old = make_checkout(tmp_path / "src", used_cache=False)
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", None))
+    assert paths.resolve_config_file(old / "config" / "user.yaml") == paths.user_config_file()
+    assert paths.moved_dirs(old / "cache") is None  # the cache did not move: nothing to follow there
+    assert paths.resolve_config_file(tmp_path / "elsewhere.yaml") == tmp_path / "elsewhere.yaml"
