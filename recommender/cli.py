@@ -348,22 +348,30 @@ def _silence_closed_output() -> None:
 def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
     from .config import load_settings
     settings = load_settings(config if config is not None else _state.config, overrides=overrides)
-    _note_legacy(settings)
+    _note_legacy(settings, config if config is not None else _state.config)
     return settings
 
 
-def _note_legacy(settings) -> None:
-    """Once per run: say that a source checkout's old config file or cache is in use."""
+def _note_legacy(settings, explicit_config: Path | None = None) -> None:
+    """Once per run: say that a source checkout's old config file or cache is in use, or that
+    the old places named (an old crontab line) were moved by `config migrate` and are followed."""
     if _state.legacy_noted or _state.quiet:
         return
     _state.legacy_noted = True
-    from .paths import Legacy, legacy_places
+    import os
+    from .paths import CONFIG_ENV, Legacy, legacy_places, moved_config, moved_dirs
+    named = ((settings.get_path("cache.dir"), moved_dirs), (explicit_config or os.environ.get(CONFIG_ENV), moved_config))
+    moved = [str(place) for place, follow in named if place and follow(place)]
+    if moved:
+        _err(f"note: {' and '.join(moved)} moved to the standard places (`recommend config migrate`), which are "
+             "used instead; run `recommend schedule install` again so your crontab names them")
     old = legacy_places()
     used = Legacy(old.config if old.config == settings.user_file else None,
                   old.cache if old.cache == settings.cache_dir else None)
     if used.config or used.cache:
         _err(f"note: using {used.describe()} from the source checkout; `recommend config migrate` moves "
-             "them to the standard places (`recommend config path` shows where)")
+             f"{'them' if used.config and used.cache else 'it'} to the standard places (`recommend config path` "
+             "shows where)")
 
 
 def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:

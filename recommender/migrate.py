@@ -5,12 +5,16 @@ The config file is copied (the old one is then never read again, since the new o
 the cache entries are moved, under the old cache's run lock, re-fetchable ones (frames,
 open-data answers, search indexes: ``paths.refetchable``) into the user cache dir and the rest
 (manifest, login, logs, the demo) into the user state dir, and only into directories that hold
-nothing yet, so nothing is ever overwritten.
+nothing yet, so nothing is ever overwritten. ``moved.json`` (``paths.MOVED_MARKER``) is left in
+the old ``cache/`` naming where everything went, so an old crontab line that still names the old
+cache and config file reads the moved ones (``paths.moved_dirs`` / ``paths.moved_config``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +25,7 @@ from .lock import RunLock
 
 log = logging.getLogger(__name__)
 
-KEEP = {".gitkeep", "recommend.lock"}  # stays in the checkout
+KEEP = {".gitkeep", "recommend.lock", paths.MOVED_MARKER}  # stays in the checkout
 
 
 @dataclass
@@ -88,4 +92,32 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
             for name in m.entries:
                 shutil.move(str(src / name), str(m.destination(name)))
         log.info("moved %d entries from %s to %s", len(m.entries), src, " and ".join(map(str, targets)))
+    _leave_marker(m)
     return m
+
+
+def _leave_marker(m: Migration) -> None:
+    """``moved.json`` in the checkout's ``cache/``: what moved where (merged with an earlier one)."""
+    if m.cache is not None:
+        folder = m.cache[0]
+    else:
+        assert m.config is not None
+        folder = m.config[0].parent.parent / "cache"
+        if not folder.is_dir():
+            return
+    marker = folder / paths.MOVED_MARKER
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    if m.cache is not None:
+        data.update(state=str(m.cache[1]), cache=str(m.cache_dest or m.cache[1]))
+    if m.config is not None:
+        data["config"] = [str(m.config[0].resolve()), str(m.config[1])]
+    tmp = marker.with_name(marker.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, marker)
+    except OSError as exc:  # the move is done; only an old crontab line will not follow it
+        log.warning("could not leave %s: %s", marker, exc)

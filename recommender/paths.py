@@ -15,6 +15,9 @@
 - A source checkout's old places (``config/user.yaml``, ``cache/``) are still used when they
   hold something and the new places do not (``recommend config migrate`` moves them); the old
   ``cache/`` stays one directory for both.
+- ``config migrate`` leaves ``moved.json`` in the old ``cache/``: a crontab line an old version
+  wrote (``RECOMMENDER_CACHE_DIR=<checkout>/cache ... --config <checkout>/config/user.yaml``)
+  then reads the moved files instead of an emptied folder and a stale copy of the config.
 
 Nothing here writes anything, and nothing is ever written into the package or the current
 directory. This module imports nothing of ours (a foundation module, like ``errors``).
@@ -22,6 +25,7 @@ directory. This module imports nothing of ours (a foundation module, like ``erro
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +42,8 @@ REFETCHABLE = ("opendata", "search_index.npz", "datasets")
 REFETCHABLE_SUFFIX = ".parquet"
 # ... but for the frames no refresh makes (store.MADE_BY: imported audio features, looked-up genres)
 STATE_FRAMES = ("audio_features.parquet", "artist_genres.parquet")
+# Left in a checkout's old cache/ by `recommend config migrate`: where its files went.
+MOVED_MARKER = "moved.json"
 
 
 def install_hint(extra: str | None = None) -> str:
@@ -154,14 +160,50 @@ def legacy_places(cwd: Path | None = None) -> Legacy:
     return Legacy(config, cache)
 
 
+def _moved_marker(old_cache: Path) -> dict:
+    try:
+        data = json.loads((old_cache / MOVED_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def moved_dirs(old_cache: Path | str) -> DataDirs | None:
+    """Where ``recommend config migrate`` moved the checkout cache ``old_cache`` (its
+    ``moved.json``), while nothing was put back there since (no manifest, no login); else None."""
+    old = Path(old_cache).expanduser()
+    if any((old / name).exists() for name in ("manifest.json", "spotify-token.json")):
+        return None
+    marker = _moved_marker(old)
+    state, cache = marker.get("state"), marker.get("cache")
+    if isinstance(state, str) and isinstance(cache, str) and state and cache:
+        return DataDirs(Path(state), Path(cache))
+    return None
+
+
+def moved_config(old_config: Path | str) -> Path | None:
+    """The config file ``recommend config migrate`` copied the checkout's ``old_config`` to
+    (named in ``<checkout>/cache/moved.json``), when it still exists; else None."""
+    try:
+        old = Path(old_config).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return None
+    pair = _moved_marker(old.parent.parent / "cache").get("config")
+    if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair):
+        if Path(pair[0]) == old and Path(pair[1]).is_file():
+            return Path(pair[1])
+    return None
+
+
 def resolve_config_file(explicit: Path | str | None = None, environ=None, cwd: Path | None = None) -> Path | None:
-    """The user config file to read: ``explicit`` (--config), ``$RECOMMENDER_CONFIG``, the user
-    config file, a checkout's ``config/user.yaml``; None when there is none."""
+    """The user config file to read: ``explicit`` (--config), ``$RECOMMENDER_CONFIG`` (either
+    one, when ``config migrate`` copied it, its copy: ``moved_config``), the user config file, a
+    checkout's ``config/user.yaml``; None when there is none."""
     env = os.environ if environ is None else environ
     if explicit is not None:
-        return Path(explicit).expanduser()
+        return moved_config(explicit) or Path(explicit).expanduser()
     if env.get(CONFIG_ENV):
-        return Path(env[CONFIG_ENV]).expanduser()
+        return moved_config(env[CONFIG_ENV]) or Path(env[CONFIG_ENV]).expanduser()
     new = user_config_file()
     if new.exists():
         return new
@@ -169,11 +211,12 @@ def resolve_config_file(explicit: Path | str | None = None, environ=None, cwd: P
 
 
 def resolve_data_dirs(configured: str | None, cwd: Path | None = None) -> DataDirs:
-    """``cache.dir`` when set, else a checkout's used ``cache/`` (one directory for both), else
-    the user state dir and the user cache dir."""
+    """``cache.dir`` when set (where ``config migrate`` moved it, when it was a checkout's
+    ``cache/``), else a checkout's used ``cache/`` (one directory for both), else the user state
+    dir and the user cache dir."""
     if configured:
         one = Path(configured).expanduser()
-        return DataDirs(one, one)
+        return moved_dirs(one) or DataDirs(one, one)
     old = legacy_places(cwd).cache
     if old is not None:
         return DataDirs(old, old)

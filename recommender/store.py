@@ -40,6 +40,11 @@ from .library import Library
 
 log = logging.getLogger(__name__)
 
+
+class _OtherVersion(ValueError):
+    """A frame file without a column this version's schema has (saved by an older version)."""
+
+
 MANIFEST = "manifest.json"
 BACKUP = "manifest.backup.json"
 # manifest keys that cannot be re-pulled from Spotify (also "<key>:<slot>" for other managed
@@ -302,15 +307,17 @@ class Store:
             df = pd.read_parquet(path)
             missing = set(schema.FRAMES[name]) - set(df.columns)
             if missing:
-                raise ValueError(f"missing columns {sorted(missing)}")
+                raise _OtherVersion(f"written by another version of the tool (no {', '.join(sorted(missing))} "
+                                    f"column{'s' if len(missing) > 1 else ''})")
             return schema.conform(name, df)
         except Exception as exc:  # pyarrow raises several unrelated types for bad files
             self.unreadable.add(name)
+            what = str(exc) if isinstance(exc, _OtherVersion) else f"unreadable cache file ({type(exc).__name__})"
             if name in MADE_BY:
-                self._problem(f"{path}: unreadable cache file ({type(exc).__name__}); a refresh does not make it: "
+                self._problem(f"{path}: {what}; a refresh does not make it: "
                               f"run `{MADE_BY[name]}` again (until then the tool works without it)")
             else:
-                self._problem(f"{path}: unreadable cache file ({type(exc).__name__}); the cache will be re-pulled")
+                self._problem(f"{path}: {what}; the cache will be re-pulled")
             return None
 
     def save_library(self, library: Library, names: list[str] | None = None) -> None:

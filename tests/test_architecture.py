@@ -82,9 +82,10 @@ def test_foundation_modules_import_at_most_errors_and_schema():
 
 
 def test_spotify_http_layer_knows_nothing_of_scoring():
-    # isotime: the clock (a foundation, stdlib only) for the "try again after" time
+    # isotime: the clock (a foundation, stdlib only) for the "try again after" time; paths (a
+    # foundation too): where the standard login is, named when a cache.dir has none
     base = {"recommender.errors", "recommender.schema", "recommender.store", "recommender.spotify",
-            "recommender.isotime"}
+            "recommender.isotime", "recommender.paths"}
     for m in ("recommender.spotify.gateway", "recommender.spotify.auth", "recommender.spotify.parse"):
         assert allowed_only(m, base) == [], m
 

@@ -238,6 +238,19 @@ def test_no_legacy_note_when_the_old_places_are_overridden(tmp_path, monkeypatch
     assert result.exit_code == 0 and "note:" not in result.stderr
     result = run(["config", "path", "--config", str(mine)], {})
     assert f"note: using {old / 'cache'} from" in result.stderr and "user.yaml" not in result.stderr
+    assert "`recommend config migrate` moves it to" in result.stderr  # one place: 'it', not 'them'
+
+
+def test_an_old_crontab_line_after_a_migration_says_where_it_runs(tmp_path):
+    from recommender import migrate
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", old / "cache"))
+    result = run(["config", "path", "--config", str(old / "config" / "user.yaml")],
+                 {"RECOMMENDER_CACHE_DIR": str(old / "cache")})
+    assert result.exit_code == 0 and f"data:     {paths.user_data_dir()}" in result.stdout
+    assert f"note: {old / 'cache'} and {old / 'config' / 'user.yaml'} moved to the standard places" in result.stderr
+    assert "`recommend schedule install` again" in result.stderr
 
 
 def column_text(text: str, index: int) -> str:

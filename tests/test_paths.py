@@ -264,3 +264,50 @@ def test_every_demo_command_logs_in_the_demos_directory(args):
     demo = paths.demo_dir(paths.user_data_dir())
     assert [p.name for p in paths.user_data_dir().iterdir()] == [demo.name]
     assert (demo / "recommend.log").exists()
+
+
+def test_an_old_crontab_line_follows_a_migration(tmp_path):
+    """An old version's crontab line names the checkout's cache (RECOMMENDER_CACHE_DIR) and
+    config file (--config): after `config migrate` it failed every night with 'not logged in'
+    (the login had moved) and would have read a stale copy of the config."""
+    from recommender import migrate
+    old = make_checkout(tmp_path / "src")
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", old / "cache"))
+    paths.user_config_file().write_text("blend:\n  max_tracks: 23\n")  # edited since, in its new place
+    cron = {"RECOMMENDER_CACHE_DIR": str(old / "cache")}
+    s = load_settings(old / "config" / "user.yaml", environ=cron)
+    assert (s.cache_dir, s.frames_dir) == (paths.user_data_dir(), paths.user_cache_dir())
+    assert (s.cache_dir / "manifest.json").exists()
+    assert s.user_file == paths.user_config_file() and s.blend.max_tracks == 23
+    # an old version run there again (a downgrade) makes it a cache of its own: used as it is
+    (old / "cache" / "manifest.json").write_text("{}")
+    assert load_settings(environ=cron).cache_dir == old / "cache"
+
+
+def test_a_config_only_migration_is_followed_too(tmp_path):
+    from recommender import migrate
+    old = make_checkout(tmp_path / "src", used_cache=False)
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", None))
+    assert paths.resolve_config_file(old / "config" / "user.yaml") == paths.user_config_file()
+    assert paths.moved_dirs(old / "cache") is None  # the cache did not move: nothing to follow there
+    assert paths.resolve_config_file(tmp_path / "elsewhere.yaml") == tmp_path / "elsewhere.yaml"
+
+
+def test_no_login_in_a_named_folder_says_the_standard_place_has_one(tmp_path):
+    """A checkout migrated before `config migrate` left moved.json: its crontab line's
+    RECOMMENDER_CACHE_DIR names the emptied folder, and the run said only 'not logged in: run
+    `recommend auth`', which logs in where the line does not look."""
+    from typer.testing import CliRunner
+    from recommender import migrate
+    from recommender.cli import app
+    old = make_checkout(tmp_path / "src")
+    (old / "cache" / "spotify-token.json").write_text('{"access_token": "a", "refresh_token": "r"}')
+    migrate.migrate(paths.Legacy(None, old / "cache"))
+    (old / "cache" / paths.MOVED_MARKER).unlink()  # as an earlier version's migration left it
+    env = {"RECOMMENDER_CACHE_DIR": str(old / "cache"), "SPOTIPY_CLIENT_ID": "x",
+           "RECOMMENDER_SPOTIFY_API_URL": "http://127.0.0.1:9/v1/", "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": "http://127.0.0.1:9"}
+    result = CliRunner().invoke(app, ["build-playlist", "--quiet", "--no-input"], env=env)
+    assert result.exit_code == 3
+    line = " ".join(result.stderr.split())
+    assert f"not logged in to Spotify in {old / 'cache'}" in line and f"but {paths.user_data_dir()} has a login" in line
+    assert "`recommend schedule install` writes it anew" in line and "recommend auth" in line

@@ -131,6 +131,25 @@ def test_a_missing_frame_means_no_cached_library(tmp_path):
     assert fresh.problems == [f"{store.frame_path('top_tracks')} is missing; the cache will be re-pulled"]
 
 
+@pytest.mark.parametrize("name, dropped, then", [
+    ("tracks", ["isrc"], "the cache will be re-pulled"),
+    ("audio_features", ["tempo", "valence"], "run `recommend import features FILE` again"),
+])
+def test_a_frame_an_older_version_saved_without_a_column_says_so(tmp_path, name, dropped, then):
+    """An upgrade that gives a frame a column: the old file's note said 'unreadable cache file
+    (ValueError)', as for a damaged file, not that it came from another version and which column."""
+    from recommender import schema
+    store = Store(tmp_path)
+    old = schema.empty_frame(name).drop(columns=dropped)
+    old.to_parquet(store.frame_path(name), index=False)
+    fresh = Store(tmp_path)
+    assert fresh.load_frame(name) is None and name in fresh.unreadable
+    assert len(fresh.problems) == 1
+    line = fresh.problems[0]
+    assert line.startswith(f"{store.frame_path(name)}: written by another version of the tool (no "
+                           f"{', '.join(dropped)} column") and then in line
+
+
 def test_a_write_error_that_names_the_temporary_copy_names_the_real_file(tmp_path):
     """pyarrow's errors name the file it opened, our temporary copy ('.x.json.abcd.tmp'):
     the exit-7 line named that instead of the file the user knows."""

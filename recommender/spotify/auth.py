@@ -25,6 +25,7 @@ from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
 from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, make_dirs, wait_seconds
+from ..paths import user_data_dir
 from ..store import atomic_write_text
 from .gateway import configured_at
 
@@ -73,6 +74,13 @@ def _unreadable_token(path: Path) -> str:
     """Why there is no login: 'not logged in', or the saved login file that cannot be read
     (damaged, not spotipy's format, no permission) named, so that it is not taken for absent."""
     if not path.exists():
+        standard = user_data_dir() / path.name
+        if path.parent.resolve() != standard.parent.resolve() and standard.exists():
+            # cache.dir / RECOMMENDER_CACHE_DIR names a folder without the login the standard place
+            # has: a crontab line from before `config migrate` moved the checkout's cache/
+            return (f"not logged in to Spotify in {path.parent} (cache.dir or RECOMMENDER_CACHE_DIR), but "
+                    f"{standard.parent} has a login: if a crontab line names that folder, "
+                    "`recommend schedule install` writes it anew; else ")
         return "not logged in to Spotify: "
     try:
         json.loads(path.read_text(encoding="utf-8"))
