@@ -34,7 +34,7 @@ RUNS_FILE = "runs.jsonl"
 RUNS_MAX_BYTES = 1_000_000       # past this size runs.jsonl is cut to its last RUNS_KEEP lines
 RUNS_KEEP = 1000
 RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playlist_id",
-              "duration_s", "requests", "message")
+              "duration_s", "requests", "message", "version")
 SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI does not repeat them as notes
 FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
@@ -229,7 +229,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
 
     Known fields (missing ones are null): when (ISO UTC, defaults to now), command,
     exit_code, added, removed, kept, playlist_id, duration_s (seconds; ``duration`` is
-    accepted too), requests, message. Extra keys are kept. The message is redacted like the log.
+    accepted too), requests, message, version (the tool's, by default). Extra keys are kept. The message is redacted like the log.
     """
     record: dict[str, Any] = {key: None for key in RUN_FIELDS}
     record.update(summary)
@@ -237,6 +237,9 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
         record["duration_s"] = record.pop("duration")
     if not record["when"]:
         record["when"] = _iso(utc_now())
+    if not record["version"]:  # which release wrote it: an upgrade's trouble traced to a version
+        from . import __version__
+        record["version"] = __version__
     if isinstance(record["message"], str):
         record["message"] = redact(record["message"])
     if isinstance(record["duration_s"], float):

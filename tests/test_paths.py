@@ -24,6 +24,8 @@ def test_pyproject_ships_the_defaults_and_is_not_named_like_the_other_project():
     assert f'name = "{paths.DISTRIBUTION}"' in text
     assert paths.DISTRIBUTION != "recommend"
     assert '"default.yaml"' in text
+    # one version, written once: the package's (every run record names it; earlier releases all said 0.1.0)
+    assert 'dynamic = ["version"]' in text and 'version = {attr = "recommender.__version__"}' in text
 
 
 def test_no_install_hint_names_the_other_project():

@@ -124,6 +124,8 @@ def test_append_and_read_runs_newest_first(tmp_path, caplog):
     assert len(lines) == 2 and json.loads(lines[0]) == first
     assert set(runlog.RUN_FIELDS) <= set(first)
     assert first["duration_s"] == 12.346 and first["when"]
+    from recommender import __version__
+    assert first["version"] == __version__  # which release wrote it (an upgrade's trouble, traced)
     runs = runlog.read_runs(tmp_path)
     assert [r["command"] for r in runs] == ["refresh", "build-playlist"]
     assert runs[0]["added"] is None
