@@ -174,3 +174,13 @@ def test_the_architecture_list_names_every_module():
         assert f"{sub.name}/" in block, sub.name
     for bench in (ROOT / "bench").glob("*.py"):
         assert bench.name in block, bench.name
+
+
+def test_quiet_help_says_what_readme_says_it_prints():
+    """README: --quiet prints only errors, `note:` lines and the JSON; -h said "errors only"."""
+    root = _commands()[()]
+    helps = {p.help for c in _commands().values() for p in c.params if "--quiet" in p.opts}
+    assert len(helps) == 1 and root.params
+    text = helps.pop()
+    assert "errors" in text and "note:" in text and "--json" in text
+    assert "`note:`" in README and "`--quiet` prints only errors" in README
