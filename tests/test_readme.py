@@ -184,3 +184,15 @@ def test_quiet_help_says_what_readme_says_it_prints():
     text = helps.pop()
     assert "errors" in text and "note:" in text and "--json" in text
     assert "`note:`" in README and "`--quiet` prints only errors" in README
+
+
+def test_every_bench_option_readme_shows_exists():
+    """`python bench/X.py --opt` (also when the command goes on over the next line)."""
+    text = re.sub(r"\s*\n\s*", " ", README)
+    wrong = []
+    for script, rest in re.findall(r"bench/(\w+)\.py((?:\s+(?!#)[^\s`|&;#]+)*)", text):
+        source = (ROOT / "bench" / f"{script}.py").read_text(encoding="utf-8")
+        for opt in re.findall(r"(?<!\S)(--[a-z][a-z-]*)", rest):
+            if f'"{opt}"' not in source and opt not in ("--help",):
+                wrong.append(f"bench/{script}.py {opt}")
+    assert sorted(set(wrong)) == []
