@@ -303,6 +303,15 @@ def parse_caps(pairs: list[str]):
     return DiscoveryCaps(**values)
 
 
+def _needs_a_persona(lib, cat, data: Path, split: str) -> None:
+    """A split too small for one persona stops with a sentence (it was a KeyError on 'p@10')."""
+    from recommender.persona import PERSONA_SIZE, build_personas
+    if not build_personas(lib, cat):
+        playlists = lib.playlist_items["playlist_id"].nunique()
+        raise SystemExit(f"no persona to evaluate in {data} ({split} split): a persona is {PERSONA_SIZE} "
+                         f"playlists with tracks to hide, and the split has {playlists} playlists")
+
+
 def run_persona(data: Path, splits: list[str], caps=None) -> dict:
     """Protocol ``tt-persona-v1`` (recommender/persona.py) with its anchors, per split:
     {"<split>": {method: metrics + reach + requests}}. ``caps``: the method's look-ups
@@ -315,6 +324,7 @@ def run_persona(data: Path, splits: list[str], caps=None) -> dict:
     for split in splits:
         lib = split_library(full, split)
         cat = Catalogue(lib)  # once per split, shared by the three runs
+        _needs_a_persona(lib, cat, data, split)
         rows: dict[str, dict] = {}
 
         def row(res, name="blend"):
@@ -357,6 +367,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     settings = _settings()
     lib = split_library(load_dataset(data), split)
     cat = Catalogue(lib)
+    _needs_a_persona(lib, cat, data, split)
     res, targets = evaluate_personas(lib, settings, standins=False, keep_targets=True, singles=False, cat=cat)
     personas = build_personas(lib, cat)
     pop = {p.index: Service(cat, p.world_columns).popularity_ for p in personas}
