@@ -196,3 +196,15 @@ def test_every_bench_option_readme_shows_exists():
             if f'"{opt}"' not in source and opt not in ("--help",):
                 wrong.append(f"bench/{script}.py {opt}")
     assert sorted(set(wrong)) == []
+
+
+def test_every_link_inside_readme_lands_on_a_heading():
+    def slug(heading: str) -> str:  # GitHub's: lower case, punctuation out, spaces to hyphens
+        return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+    in_code, anchors = False, set()
+    for line in LINES:
+        in_code ^= line.startswith("```")
+        if not in_code and line.startswith("#"):
+            anchors.add(slug(line.lstrip("#")))
+    links = set(re.findall(r"\]\(#([^)]+)\)", README))
+    assert links and sorted(links - anchors) == []
