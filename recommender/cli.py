@@ -138,7 +138,7 @@ log = logging.getLogger("recommender")
 # ----- shared options (declared once) -----------------------------------------------------------
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="User config file (YAML).",
                                                    show_default=False)]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors only.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables: only errors, `note:` lines (a recovery, a new playlist) and --json output.")]
 NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt (cron); exit 3 if a login is needed.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
 JsonRowsOpt = Annotated[bool, typer.Option("--json", help="Print the rows as one JSON list (for scripts).")]

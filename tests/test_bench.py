@@ -1,9 +1,12 @@
 """The benches that read the playlist data set take it as an argument: a checkout has no copy of
 it, and no path of the developers' machine may stand in for it (README, Evaluation)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,3 +37,14 @@ def test_quality_bench_caps_set_the_persona_look_ups_and_name_the_keys():
     assert quality.parse_caps([]) == DiscoveryCaps()
     with pytest.raises(SystemExit, match="the keys are .*similar_artists_of"):
         quality.parse_caps(["similar_artist=3"])
+
+
+@pytest.mark.parametrize("diagnose", [[], ["--diagnose"]])
+def test_quality_bench_on_a_file_too_small_for_a_persona_says_so(diagnose):
+    """It stopped with a KeyError on 'p@10' (the CLI's `evaluate --protocol persona` said so already)."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "quality.py"), "--data",
+                           str(ROOT / "tests" / "fixtures" / "tidy_small.csv"), "--protocol", "persona",
+                           "--splits", "dev", *diagnose], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "no persona to evaluate" in proc.stderr and "10 playlists" in proc.stderr
