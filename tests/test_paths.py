@@ -155,8 +155,6 @@ def test_a_wiped_cache_dir_means_a_re_pull_never_a_lost_playlist_or_removal(stan
     from spotify_helpers import gateway_for, remove_by_hand, save_login
     from test_cli import env_for, run
 
-    from recommender import publish
-
     env = {k: v for k, v in env_for(standin, Path("unused")).items() if k != "RECOMMENDER_CACHE_DIR"}
     save_login(standin, paths.user_data_dir())
     first = run(["build-playlist", "--json"], env)
