@@ -71,6 +71,17 @@ def managed_playlist_ids(store: Store) -> list[str]:
     return [h["id"] for h in managed_history(store)]
 
 
+def marked_playlist_ids(playlists) -> list[str]:
+    """Ids of the user's own playlists (a ``playlists`` frame) whose description carries the
+    marker: written by this tool, also from another computer whose data directory this one
+    lacks (a mood export made on the laptop): output, never taste."""
+    if playlists is None or playlists.empty or "description" not in playlists:
+        return []
+    owned = playlists["owned"].fillna(False).astype(bool) if "owned" in playlists else True
+    marked = playlists["description"].fillna("").astype(str).str.contains(MARKER, regex=False)
+    return [str(p) for p in playlists.loc[marked & owned, "playlist_id"]]
+
+
 def _mood_slots(manifest: dict) -> list[dict]:
     """The manifest's records of the exported mood playlists (``managed_playlist:<slot>``)."""
     return [info for key, info in manifest.items()

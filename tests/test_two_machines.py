@@ -109,3 +109,29 @@ def test_a_replace_by_the_other_computer_while_we_score_is_not_taken_for_edits(m
     assert any("rewritten" in m for m in result.messages)
     again = a.state()
     assert again.user_removed == [] and again.pinned == [] and again.messages == []
+
+
+def test_a_playlist_the_tool_wrote_on_the_other_computer_is_never_taste(standin, tmp_path, monkeypatch):
+    """A mood playlist exported on the laptop is not in the server's data directory: its marker
+    says it is the tool's output all the same (the feedback loop: our picks as the user's taste)."""
+    from recommender import jobs, pipeline
+
+    from spotify_helpers import gateway_for, save_login, settings_for
+    tracks = small_ids(standin)
+    laptop = Env(standin, tmp_path / "laptop")
+    mood = laptop.gateway.create_playlist("recommend: happy", False, f"Mood cluster of x. {publish.MARKER}")
+    laptop.gateway.replace_items(mood["id"], [publish.uri(t) for t in tracks[:5]])
+
+    settings = settings_for(standin, tmp_path / "server")
+    save_login(standin, tmp_path / "server")
+    seen: list[set] = []
+    real = pipeline.build_recommendations
+
+    def spy(library, *args, **kwargs):
+        seen.append(set(library.playlists["playlist_id"]))
+        return real(library, *args, **kwargs)
+    monkeypatch.setattr(pipeline, "build_recommendations", spy)
+    jobs.build_playlist(settings, gateway=gateway_for(settings))
+    assert seen and mood["id"] not in seen[0]
+    assert mood["id"] not in set(jobs.taste_library(settings).playlists["playlist_id"])
+    assert mood["id"] in set(jobs.require_library(settings).playlists["playlist_id"])  # cached all the same
