@@ -236,9 +236,12 @@ def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> boo
     return isinstance(stamps, dict) and any(t in stamps and t in now and now[t] != stamps[t] for t in tracks)
 
 
-REWRITTEN = ("the managed playlist was rewritten since this computer's last run (by another computer "
-             "running recommend with this account?): removals and additions since then are not taken as "
-             "yours this time; run the scheduled job on one computer only")
+def rewritten_note(slot: str, name: str | None) -> str:
+    """The one note of a run that found the playlist rewritten by another writer."""
+    what = "the managed playlist" if slot == MAIN else f"the playlist {name!r}"
+    return (f"{what} was rewritten since this computer's last run (by another computer running recommend "
+            "with this account?): removals and additions since then are not taken as yours this time; "
+            "run the scheduled job on one computer only")
 
 
 def snapshot_of(gateway: Gateway, playlist_id: str) -> str | None:
@@ -301,8 +304,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     other = pending is None and not unsettled and snapshot != info.get("snapshot") \
         and rewritten_since(info.get("added_at"), stamps, current)
     if other:
-        log.info(REWRITTEN)
-        messages.append(REWRITTEN)
+        messages.append(rewritten_note(slot, name))
+        log.info(messages[-1])
         known |= set(current)
     pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
              [t for t in info.get("pinned", []) if t in set(current) or other]  # the other writer may drop a pin
@@ -560,7 +563,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             added = [t for t in dict.fromkeys(now) if t not in set(state.current)]
             gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
             if state.stamps and rewritten_since(state.stamps, now_stamps, now):  # another writer: not edits
-                result.messages.append(REWRITTEN)
+                result.messages.append(rewritten_note(state.slot, name))
                 added, gone = [], []
             pinned = list(dict.fromkeys(added + pinned))
             user_removed = list(dict.fromkeys(user_removed + [t for t in gone if t not in set(added)]))
