@@ -135,3 +135,20 @@ def test_a_playlist_the_tool_wrote_on_the_other_computer_is_never_taste(standin,
     assert seen and mood["id"] not in seen[0]
     assert mood["id"] not in set(jobs.taste_library(settings).playlists["playlist_id"])
     assert mood["id"] in set(jobs.require_library(settings).playlists["playlist_id"])  # cached all the same
+
+
+def test_a_mood_playlist_rewritten_by_the_other_computer_is_named_in_the_note(machines):
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    name = "recommend: happy"
+
+    def export(env: Env, desired: list[str]) -> publish.PublishResult:
+        state = publish.managed_state(env.gateway, env.store, env.settings, "small-user", name=name, slot="happy")
+        return publish.publish(env.gateway, env.store, env.settings, state, desired, {}, text="Mood cluster.")
+    pid = export(a, tracks[:5]).playlist_id
+    tick()
+    assert export(b, tracks[3:8]).playlist_id == pid   # adopted by name and marker: no second one
+    tick()
+    state = publish.managed_state(a.gateway, a.store, a.settings, "small-user", name=name, slot="happy")
+    assert state.user_removed == [] and state.pinned == []
+    assert [m for m in state.messages if m.startswith(f"the playlist {name!r} was rewritten")]
