@@ -71,6 +71,17 @@ def managed_playlist_ids(store: Store) -> list[str]:
     return [h["id"] for h in managed_history(store)]
 
 
+def marked_playlist_ids(playlists) -> list[str]:
+    """Ids of the user's own playlists (a ``playlists`` frame) whose description carries the
+    marker: written by this tool, also from another computer whose data directory this one
+    lacks (a mood export made on the laptop): output, never taste."""
+    if playlists is None or playlists.empty or "description" not in playlists:
+        return []
+    owned = playlists["owned"].fillna(False).astype(bool) if "owned" in playlists else True
+    marked = playlists["description"].fillna("").astype(str).str.contains(MARKER, regex=False)
+    return [str(p) for p in playlists.loc[marked & owned, "playlist_id"]]
+
+
 def _mood_slots(manifest: dict) -> list[dict]:
     """The manifest's records of the exported mood playlists (``managed_playlist:<slot>``)."""
     return [info for key, info in manifest.items()
@@ -133,6 +144,7 @@ class ManagedState:
     slot: str = MAIN
     messages: list[str] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # episodes / local files in it: a rewrite drops them
+    stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``current``
 
 
 @dataclass
@@ -170,15 +182,18 @@ class PublishResult:
     requests: int = 0
 
 
-def _ids(entries, others: list[str] | None = None) -> list[str]:
+def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None) -> list[str]:
     """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
-    user put there ("episode", "local file"; an unavailable, null entry is not counted)."""
+    user put there ("episode", "local file"; an unavailable, null entry is not counted);
+    ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one)."""
     from .spotify.parse import entry_object, entry_track
     out = []
     for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
+            if stamps is not None and isinstance(entry, dict):
+                stamps.setdefault(obj["id"], str(entry.get("added_at")))
         elif others is not None and isinstance(entry, dict):
             item = entry_object(entry)
             item = item if isinstance(item, dict) else {}
@@ -189,26 +204,44 @@ def _ids(entries, others: list[str] | None = None) -> list[str]:
     return out
 
 
-def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None) -> list[str]:
+def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
+               stamps: dict[str, str] | None = None) -> list[str]:
     """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``)."""
-    return _ids(gateway.pages(f"playlists/{playlist_id}/items"), others)
+    return _ids(gateway.pages(f"playlists/{playlist_id}/items"), others, stamps)
 
 
-def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None
-                  ) -> tuple[str | None, list[str]]:
+def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
+                  stamps: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
     and the first page of items, the rest follows ``next``."""
     obj = gateway.get(f"playlists/{playlist_id}") or {}
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
-        return snapshot, read_items(gateway, playlist_id, others)
+        return snapshot, read_items(gateway, playlist_id, others, stamps)
     entries: list = []
     while page:
         entries.extend(page.get("items") or [])
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
-    return snapshot, _ids(entries, others)
+    return snapshot, _ids(entries, others, stamps)
+
+
+def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> bool:
+    """Whether the playlist was rewritten (replaced) since ``stamps`` ({track: added_at} as
+    verified after our last write) were read: a track of ours still in it (``tracks``, read
+    with ``now``) carries a new ``added_at``. The user's edits in the app (remove, add, move)
+    keep the other entries' dates; a replace by another writer (another computer running this
+    tool with the same account) gives every entry a new one."""
+    return isinstance(stamps, dict) and any(t in stamps and t in now and now[t] != stamps[t] for t in tracks)
+
+
+def rewritten_note(slot: str, name: str | None) -> str:
+    """The one note of a run that found the playlist rewritten by another writer."""
+    what = "the managed playlist" if slot == MAIN else f"the playlist {name!r}"
+    return (f"{what} was rewritten since this computer's last run (by another computer running recommend "
+            "with this account?): removals and additions since then are not taken as yours this time; "
+            "run the scheduled job on one computer only")
 
 
 def snapshot_of(gateway: Gateway, playlist_id: str) -> str | None:
@@ -256,7 +289,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         return ManagedState(None, [], [], user_removed, recreated_reason=reason, name=name, slot=slot,
                             messages=messages)
     others: list[str] = []
-    snapshot, current = read_playlist(gateway, pid, others)
+    stamps: dict[str, str] = {}
+    snapshot, current = read_playlist(gateway, pid, others, stamps)
     listed_description = (listed.get(pid) or {}).get("description")
     if "last_written" not in info:  # adopted (manifest lost): treat its content as ours
         info = {**info, "last_written": list(current), "snapshot": snapshot}
@@ -264,10 +298,19 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     pending = info.get("pending")
     unsettled = [w for w in info.get("unsettled") or [] if isinstance(w, dict)]
     known = set(last) | set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}
+    # another writer (the same account on another computer) replaced the list since our verified
+    # write: what it dropped or added is not the user's edit (it would ban its replacements
+    # forever and pin its picks); only what this computer knew stands
+    other = pending is None and not unsettled and snapshot != info.get("snapshot") \
+        and rewritten_since(info.get("added_at"), stamps, current)
+    if other:
+        messages.append(rewritten_note(slot, name))
+        log.info(messages[-1])
+        known |= set(current)
     pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
-             [t for t in info.get("pinned", []) if t in set(current)]
+             [t for t in info.get("pinned", []) if t in set(current) or other]  # the other writer may drop a pin
     pinned = list(dict.fromkeys(pinned))
-    if pending is None and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
+    if pending is None and not other and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
         # a removal between our verified snapshot and this one, that no write of ours whose
         # fate stayed unknown can explain (a late replace drops whatever it does not list)
         cur = set(current)
@@ -279,7 +322,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool((listed.get(pid) or {}).get("public")), name=name, slot=slot,
-                        messages=messages, others=others)
+                        messages=messages, others=others, stamps=stamps)
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -306,6 +349,7 @@ class Applied:
     ambiguous: list[dict] = field(default_factory=list)  # {"op": "PUT"|"POST", "ids"} of unknown fate
     user_added: list[str] = field(default_factory=list)
     replaced: bool = False             # a replace (PUT) went through: it drops episodes and local files
+    stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``content``
 
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0,
@@ -382,12 +426,13 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
     """``apply_plan``'s loop: write, re-read, reconcile, settle (see there); None when it did
     not converge within MAX_ROUNDS."""
     snapshot = None
+    stamps: dict[str, str] = {}
     settled = 0  # ambiguous writes already waited for
     rounds = 0
     while True:
         if current == desired:
             if len(ambiguous) == settled:
-                return Applied(current, desired, snapshot, ambiguous, user_added)
+                return Applied(current, desired, snapshot, ambiguous, user_added, stamps=stamps)
             settled = len(ambiguous)
             log.info("waiting %.0f s for Spotify to settle a write whose answer was lost", settle)
             gateway.sleep(settle)
@@ -409,7 +454,8 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
                     write("POST", desired[i:i + MAX_WRITE], min(i + MAX_WRITE, len(desired)))
             except AmbiguousWrite as exc:
                 log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
-        snapshot, current = read_playlist(gateway, playlist_id)
+        stamps = {}
+        snapshot, current = read_playlist(gateway, playlist_id, stamps=stamps)
         extra = [t for t in dict.fromkeys(current) if t not in ours]
         if extra:  # added by the user while we were writing: keep them, first, like any pin
             log.info("keeping %d track(s) added to the managed playlist during the write", len(extra))
@@ -512,9 +558,13 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
         # the user may have edited the playlist since we read it (while we scored): their edits win
         if snapshot_of(gateway, pid) != state.snapshot:
-            _, now = read_playlist(gateway, pid)
+            now_stamps: dict[str, str] = {}
+            _, now = read_playlist(gateway, pid, stamps=now_stamps)
             added = [t for t in dict.fromkeys(now) if t not in set(state.current)]
             gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
+            if state.stamps and rewritten_since(state.stamps, now_stamps, now):  # another writer: not edits
+                result.messages.append(rewritten_note(state.slot, name))
+                added, gone = [], []
             pinned = list(dict.fromkeys(added + pinned))
             user_removed = list(dict.fromkeys(user_removed + [t for t in gone if t not in set(added)]))
             want = [t for t in desired if t not in set(gone)]
@@ -536,7 +586,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "snapshot": previous.get("snapshot") if same else None,
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": now_iso()}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
-    snapshot, unsettled = state.snapshot, []
+    snapshot, unsettled, stamps = state.snapshot, [], state.stamps
     if not plan.unchanged:
         try:
             # a mood playlist is finished by exporting that mood again, not by the next build
@@ -559,14 +609,14 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         result.written = True
         if state.others and pid == state.playlist_id and applied.replaced:  # only adding keeps them
             result.messages.append(_dropped(state.others, name))
-        snapshot, unsettled = applied.snapshot, applied.ambiguous
+        snapshot, unsettled, stamps = applied.snapshot, applied.ambiguous, applied.stamps
         if applied.user_added:
             pinned = list(dict.fromkeys(applied.user_added + pinned))
             plan = result.plan = Plan(current=plan.current, desired=applied.desired)
             result.messages.append(f"kept {len(applied.user_added)} track(s) you added to the playlist while it "
                                    "was being written")
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
-                updated_at=now_iso())
+                added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=now_iso())
     store.update_manifest(**{pkey: info, rkey: user_removed})
     # the tracks are in place and recorded: a failing description update only earns a message
     if not result.created and html.unescape(state.description or "") != text:

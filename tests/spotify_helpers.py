@@ -46,3 +46,14 @@ def gateway_for(settings, sleeps: list | None = None):
 
 def api_requests(server, method: str | None = None, prefix: str = "/v1/") -> list:
     return [r for r in server.requests if r.path.startswith(prefix) and (method is None or r.method == method)]
+
+
+def remove_by_hand(gateway, playlist_id: str, tracks: list[str]) -> None:
+    """The user removes tracks in the app: a DELETE, the other entries keep their ``added_at``
+    (a replace would give every entry a new one, as another computer's write does)."""
+    gateway.client.playlist_remove_all_occurrences_of_items(playlist_id, [f"spotify:track:{t}" for t in tracks])
+
+
+def add_by_hand(gateway, playlist_id: str, tracks: list[str], position: int | None = None) -> None:
+    """The user adds tracks in the app (at the end, or at ``position``)."""
+    gateway.client.playlist_add_items(playlist_id, [f"spotify:track:{t}" for t in tracks], position=position)

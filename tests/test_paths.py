@@ -152,10 +152,8 @@ def test_a_wiped_cache_dir_means_a_re_pull_never_a_lost_playlist_or_removal(stan
     import json
     import shutil
 
-    from spotify_helpers import gateway_for, save_login
+    from spotify_helpers import gateway_for, remove_by_hand, save_login
     from test_cli import env_for, run
-
-    from recommender import publish
 
     env = {k: v for k, v in env_for(standin, Path("unused")).items() if k != "RECOMMENDER_CACHE_DIR"}
     save_login(standin, paths.user_data_dir())
@@ -170,7 +168,7 @@ def test_a_wiped_cache_dir_means_a_re_pull_never_a_lost_playlist_or_removal(stan
     gateway = gateway_for(load_settings(environ=env))
     ours = standin.playlist_track_ids(pid)
     removed = ours[0]
-    gateway.replace_items(pid, [publish.uri(t) for t in ours[1:]])  # the user removes one in the app
+    remove_by_hand(gateway, pid, [removed])  # the user removes one in the app
     second = run(["build-playlist", "--json"], env)
     assert second.exit_code == 0, second.stderr
     manifest = json.loads((paths.user_data_dir() / "manifest.json").read_text())

@@ -19,7 +19,7 @@ from recommender.errors import AuthError, RateLimited, SpotifyUnavailable
 from recommender.standins.spotify import Account, Fault, StandinServer, base62_id
 from recommender.store import Store
 
-from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+from spotify_helpers import add_by_hand, api_requests, gateway_for, remove_by_hand, save_login, settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER = "small-user"
@@ -290,8 +290,8 @@ def test_user_removals_are_remembered_and_user_additions_pinned_first(env):
     ours = tracks[:6]
     pid = env.run(ours).playlist_id
     removed, added = ours[2], tracks[20]
-    by_hand = [t for t in ours if t != removed] + [added]
-    env.gateway.replace_items(pid, [publish.uri(t) for t in by_hand])  # the user edits in the app
+    remove_by_hand(env.gateway, pid, [removed])  # the user edits in the app
+    add_by_hand(env.gateway, pid, [added])
 
     state = env.state()
     assert state.user_removed == [removed]
@@ -375,7 +375,7 @@ def test_dry_run_sends_no_write(env):
 def test_a_track_the_user_adds_back_is_no_longer_removed(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:5]).playlist_id
-    env.gateway.replace_items(pid, [publish.uri(t) for t in tracks[1:5]])  # the user drops tracks[0]
+    remove_by_hand(env.gateway, pid, [tracks[0]])  # the user drops tracks[0]
     state = env.state()
     assert state.user_removed == [tracks[0]]
     publish.publish(env.gateway, env.store, env.settings, state, tracks[1:7], WEIGHTS)
@@ -502,7 +502,8 @@ def test_edits_made_while_we_scored_win(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:6]).playlist_id
     state = env.state()  # read before scoring...
-    env.gateway.replace_items(pid, [publish.uri(t) for t in [tracks[20]] + tracks[1:6]])  # ...the user edits
+    remove_by_hand(env.gateway, pid, [tracks[0]])  # ...the user edits
+    add_by_hand(env.gateway, pid, [tracks[20]], position=0)
     publish.publish(env.gateway, env.store, env.settings, state, tracks[:4] + tracks[8:10], WEIGHTS)
     assert env.content(pid) == [tracks[20]] + tracks[1:4] + tracks[8:10]
     again = env.state()
@@ -517,7 +518,7 @@ def test_a_playlist_made_public_says_what_to_do_and_loses_nothing(standin, tmp_p
     env.gateway = gateway_for(env.settings, env.sleeps)
     tracks = small_ids(standin)
     pid = env.run(tracks[:5]).playlist_id
-    env.gateway.replace_items(pid, [publish.uri(t) for t in tracks[1:5]])  # the user drops one...
+    remove_by_hand(env.gateway, pid, [tracks[0]])  # the user drops one...
     standin.account.playlist(pid)["public"] = True                         # ...and makes it public
     before = env.store.read_manifest()
     with pytest.raises(AuthError) as err:
@@ -553,7 +554,7 @@ def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(
 def test_garbage_in_the_manifest_does_not_bring_removed_tracks_back(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:6]).playlist_id
-    env.gateway.replace_items(pid, [publish.uri(t) for t in tracks[1:6]])  # the user removes one
+    remove_by_hand(env.gateway, pid, [tracks[0]])  # the user removes one
     state = env.state()
     publish.publish(env.gateway, env.store, env.settings, state, tracks[1:8], WEIGHTS)
     env.store.manifest_path.write_text('{"managed_playlist": {"id": "' + pid[:5])  # a torn write

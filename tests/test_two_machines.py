@@ -1,0 +1,154 @@
+"""One Spotify account, two computers (a laptop by hand, a home server's cron job): each has its
+own data directory, both write the one managed playlist. Against one stand-in over real HTTP.
+
+What must hold: the second computer finds the playlist (no duplicate); a replace by the other
+computer is never taken for the user's edits (its dropped tracks are not banned forever, its
+picks not pinned, a removal it undid stays a removal); the user's real edits still count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from recommender import isotime, publish
+
+from spotify_helpers import add_by_hand, remove_by_hand
+from test_publish import WEIGHTS, Env, small_ids
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A clock moved by hand: a write's ``added_at`` (whole seconds) follows it."""
+    now = [datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)]
+    monkeypatch.setattr(isotime, "_clock", lambda: now[0])
+
+    def tick(minutes: float = 30) -> None:
+        now[0] += timedelta(minutes=minutes)
+    return tick
+
+
+@pytest.fixture
+def machines(standin, tmp_path, clock):
+    return Env(standin, tmp_path / "laptop"), Env(standin, tmp_path / "server"), clock
+
+
+def user_removes(env: Env, pid: str, track: str) -> None:
+    remove_by_hand(env.gateway, pid, [track])
+
+
+def user_adds(env: Env, pid: str, track: str) -> None:
+    add_by_hand(env.gateway, pid, [track])
+
+
+def test_the_second_computer_adopts_the_playlist_instead_of_making_another(machines):
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    pid = a.run(tracks[:6]).playlist_id
+    tick()
+    result = b.run(tracks[2:8])
+    assert result.playlist_id == pid and not result.created
+    assert len(a.ours()) == 1 and a.content(pid) == tracks[2:8]
+
+
+def test_a_replace_by_the_other_computer_is_not_taken_for_the_users_edits(machines):
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    pid = a.run(tracks[:6]).playlist_id
+    tick()
+    user_removes(a, pid, tracks[2])                   # the user removes one: the laptop learns it
+    state = a.state()
+    assert state.user_removed == [tracks[2]]
+    publish.publish(a.gateway, a.store, a.settings, state, tracks[:2] + tracks[3:7], WEIGHTS)
+    tick()
+    user_adds(a, pid, tracks[20])                     # and adds one by hand: the laptop pins it
+    state = a.state()
+    assert state.pinned == [tracks[20]]
+    publish.publish(a.gateway, a.store, a.settings, state, [tracks[20]] + tracks[:2] + tracks[3:7], WEIGHTS)
+    tick()
+    b.run(tracks[2:5] + tracks[8:11])                 # the server (never ran) writes its own list,
+    tick()                                            # with the removed track back, without the pin
+    state = a.state()
+    assert any("rewritten" in m and "one computer" in m for m in state.messages)
+    assert state.user_removed == [tracks[2]]          # still removed; nothing the server dropped is banned
+    assert state.pinned == [tracks[20]]               # the pin stays; the server's picks are not "added by hand"
+    desired = state.pinned + tracks[:2] + tracks[3:7]
+    result = publish.publish(a.gateway, a.store, a.settings, state, desired, WEIGHTS)
+    assert a.content(pid) == desired
+    assert a.state().messages == []                   # its own write verified: quiet again
+    assert a.store.read_manifest()["user_removed"] == [tracks[2]] and result.written
+
+
+def test_the_users_edits_after_the_other_computers_write_still_count(machines):
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    pid = a.run(tracks[:6]).playlist_id
+    tick()
+    b.run(tracks[:6])                                 # same list: nothing written, nothing inferred
+    assert b.state().messages == [] and b.state().user_removed == []
+    tick()
+    user_removes(b, pid, tracks[1])
+    user_adds(b, pid, tracks[20])
+    for env in (a, b):                                # each computer sees the user's own edits
+        state = env.state()
+        assert state.user_removed == [tracks[1]] and state.pinned == [tracks[20]], env.store
+        assert state.messages == []
+
+
+def test_a_replace_by_the_other_computer_while_we_score_is_not_taken_for_edits(machines):
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    pid = a.run(tracks[:6]).playlist_id
+    tick()
+    state = a.state()                                 # the laptop reads, then scores...
+    b.run(tracks[4:10])                               # ...while the server's cron job writes
+    tick()
+    result = publish.publish(a.gateway, a.store, a.settings, state, tracks[:3] + tracks[12:15], WEIGHTS)
+    assert a.content(pid) == tracks[:3] + tracks[12:15]
+    assert any("rewritten" in m for m in result.messages)
+    again = a.state()
+    assert again.user_removed == [] and again.pinned == [] and again.messages == []
+
+
+def test_a_playlist_the_tool_wrote_on_the_other_computer_is_never_taste(standin, tmp_path, monkeypatch):
+    """A mood playlist exported on the laptop is not in the server's data directory: its marker
+    says it is the tool's output all the same (the feedback loop: our picks as the user's taste)."""
+    from recommender import jobs, pipeline
+
+    from spotify_helpers import gateway_for, save_login, settings_for
+    tracks = small_ids(standin)
+    laptop = Env(standin, tmp_path / "laptop")
+    mood = laptop.gateway.create_playlist("recommend: happy", False, f"Mood cluster of x. {publish.MARKER}")
+    laptop.gateway.replace_items(mood["id"], [publish.uri(t) for t in tracks[:5]])
+
+    settings = settings_for(standin, tmp_path / "server")
+    save_login(standin, tmp_path / "server")
+    seen: list[set] = []
+    real = pipeline.build_recommendations
+
+    def spy(library, *args, **kwargs):
+        seen.append(set(library.playlists["playlist_id"]))
+        return real(library, *args, **kwargs)
+    monkeypatch.setattr(pipeline, "build_recommendations", spy)
+    jobs.build_playlist(settings, gateway=gateway_for(settings))
+    assert seen and mood["id"] not in seen[0]
+    assert mood["id"] not in set(jobs.taste_library(settings).playlists["playlist_id"])
+    assert mood["id"] in set(jobs.require_library(settings).playlists["playlist_id"])  # cached all the same
+
+
+def test_a_mood_playlist_rewritten_by_the_other_computer_is_named_in_the_note(machines):
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    name = "recommend: happy"
+
+    def export(env: Env, desired: list[str]) -> publish.PublishResult:
+        state = publish.managed_state(env.gateway, env.store, env.settings, "small-user", name=name, slot="happy")
+        return publish.publish(env.gateway, env.store, env.settings, state, desired, {}, text="Mood cluster.")
+    pid = export(a, tracks[:5]).playlist_id
+    tick()
+    assert export(b, tracks[3:8]).playlist_id == pid   # adopted by name and marker: no second one
+    tick()
+    state = publish.managed_state(a.gateway, a.store, a.settings, "small-user", name=name, slot="happy")
+    assert state.user_removed == [] and state.pinned == []
+    assert [m for m in state.messages if m.startswith(f"the playlist {name!r} was rewritten")]
