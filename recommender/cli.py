@@ -1247,9 +1247,9 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
                                  "recommend build-playlist --seed-playlist PLAYLIST_ID", "recommend playlists --demo"))
 def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: DemoOpt = False) -> None:
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
-    into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier)."""
+    into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier, other computer)."""
     from . import jobs
-    from .publish import managed_history, managed_playlist_roles, mood_playlists
+    from .publish import managed_history, managed_playlist_roles, marked_playlist_ids, mood_playlists
     if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
         source = _source(_settings(config), None, True, False, as_json)
         settings, library = source.settings, source.load()
@@ -1259,6 +1259,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     managed = store.read_manifest().get("managed_playlist")
     managed_id = managed.get("id") if isinstance(managed, dict) else managed
     roles = managed_playlist_roles(store)  # mood playlists and earlier ones are ours too
+    for pid in marked_playlist_ids(library.playlists):  # written by the tool on another computer
+        roles.setdefault(pid, "other computer")
     counts = library.playlist_items.groupby("playlist_id").size()
     rows = []
     for p in library.playlists.to_dict("records"):

@@ -287,3 +287,18 @@ def test_quiet_prints_no_table_for_the_reading_commands_either(tmp_path, args):
         result = run(line, env)
         assert result.exit_code == 0 and result.stdout == "", (line, result.stdout[:300])
     assert json.loads(run([*args, "--dataset", FIXTURE, "--quiet", "--json"], env).stdout) is not None
+
+
+def test_playlists_marks_one_the_tool_wrote_on_another_computer(logged_in):
+    """A mood playlist the laptop exported (its description carries the tool's marker) was listed
+    on the server like one of your own, "managed" blank, though never counted as taste."""
+    server, env, _ = logged_in
+    me = server.account.user["id"]
+    theirs = next(p for p in server.account.playlists if p.get("owner", me) == me)
+    theirs["description"] = "Mood 'happy' by recommend. Managed automatically."
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    rows = {r["id"]: r for r in json.loads(run(["playlists", "--json"], env).stdout)}
+    assert rows[theirs["id"]]["managed"] is True
+    assert sum(r["managed"] for r in rows.values()) == 1  # nothing else of ours yet
+    text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+    assert any(theirs["id"] in line and "│ other computer" in line for line in text.splitlines()), text
