@@ -377,10 +377,11 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     weightings = [dict(res.weights)] + [{**res.weights, k: v * f} for k, v in res.weights.items() if v > 0
                                         for f in (3.0, 1 / 3)]
     oracle, singles = [], []
+    mix = ArtistMix.from_settings(settings)
     for t in targets:
         rows = cat.library.track_positions(pd.Index(t.candidates))
         world = pop[t.persona][rows] > 0
-        values = blended(t, res.weights, method, ArtistMix.from_settings(settings))
+        values = blended(t, res.weights, method, mix)
         top = rank(values, t.candidates, 10)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
@@ -395,8 +396,8 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         b = np.nan_to_num(values, nan=-1.0)
         cut = rank(b + 10.0 * unknown, t.candidates, 10)
         shortcut.append(float(np.isin(t.candidates[cut], list(t.hidden)).sum()) / 10)
-        per_weighting = [float(np.isin(t.candidates[rank(blended(t, w, method, ArtistMix.from_settings(settings)),
-                                                         t.candidates, 10)], list(t.hidden)).sum()) / 10
+        per_weighting = [float(np.isin(t.candidates[rank(blended(t, w, method, mix), t.candidates, 10)],
+                                       list(t.hidden)).sum()) / 10
                          for w in weightings]
         oracle.append(max(per_weighting))
         singles.append(per_weighting)

@@ -964,6 +964,7 @@ def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Where the defaults, your config file, the state (manifest, login, logs) and the cache live."""
     from . import paths
+    from .runlog import log_path
     from .spotify.auth import token_path
     settings = _settings(config)
     dirs = settings.data_dirs
@@ -972,7 +973,7 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
             "config": str(settings.user_file) if settings.user_file else None,
             "config_default_place": str(paths.user_config_file()),
             "data": str(data), "cache": str(dirs.cache), "demo": str(paths.demo_dir(data)),
-            "log": str(data / Path(settings.schedule.log_file).expanduser()), "token": str(token_path(data))}
+            "log": str(log_path(data, settings.schedule.log_file)), "token": str(token_path(data))}
     if as_json:
         _print_json(info)
         return
@@ -1249,7 +1250,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
     into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier, other computer)."""
     from . import jobs
-    from .publish import managed_history, managed_playlist_roles, marked_playlist_ids, mood_playlists
+    from .publish import managed_history, managed_playlist_roles, mood_playlists
     if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
         source = _source(_settings(config), None, True, False, as_json)
         settings, library = source.settings, source.load()
@@ -1258,9 +1259,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     store = jobs.open_store(settings)
     managed = store.read_manifest().get("managed_playlist")
     managed_id = managed.get("id") if isinstance(managed, dict) else managed
-    roles = managed_playlist_roles(store)  # mood playlists and earlier ones are ours too
-    for pid in marked_playlist_ids(library.playlists):  # written by the tool on another computer
-        roles.setdefault(pid, "other computer")
+    roles = managed_playlist_roles(store, library.playlists)  # mood, earlier, another computer's: ours too
     counts = library.playlist_items.groupby("playlist_id").size()
     rows = []
     for p in library.playlists.to_dict("records"):

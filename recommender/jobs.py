@@ -312,8 +312,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         state = publish.managed_state(gateway, store, settings, library.user_id)
         state.pinned = list(dict.fromkeys(state.pinned + pin_requests(store, state.user_removed)))
         # every playlist we ever managed is our output, never the user's taste
-        ours = [*publish.managed_playlist_ids(store), *publish.marked_playlist_ids(library.playlists),
-                state.playlist_id]
+        ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
         if seed_playlist is not None:
             _refuse_our_playlist(library, seed_playlist, ours, store)
         scoring_library = _without_playlist(library, *ours)
@@ -505,10 +504,10 @@ def taste_library(settings, library: Library | None = None, refs: Iterable[str] 
     managed playlist, old ones, mood exports): our own output is never taste, evidence or a
     target. The tracks stay (search still finds them). A playlist named in ``refs`` that is one
     of ours is a UsageError saying so (not a riddling "no playlist named")."""
-    from .publish import managed_playlist_ids, marked_playlist_ids
+    from .publish import our_playlist_ids
     library = require_library(settings) if library is None else library
     store = open_store(settings)
-    ours = [*managed_playlist_ids(store), *marked_playlist_ids(library.playlists)]
+    ours = our_playlist_ids(store, library.playlists)
     for ref in refs:
         _refuse_our_playlist(library, ref, ours, store)
     return _without_playlist(library, *ours)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,9 +114,9 @@ def _leave_marker(m: Migration) -> None:
         data.update(state=str(m.cache[1]), cache=str(m.cache_dest or m.cache[1]))
     if m.config is not None:
         data["config"] = [str(m.config[0].resolve()), str(m.config[1])]
-    tmp = marker.with_name(marker.name + ".tmp")
+    from .errors import StorageError
+    from .store import atomic_write_text
     try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, marker)
-    except OSError as exc:  # the move is done; only an old crontab line will not follow it
+        atomic_write_text(marker, json.dumps(data, indent=2) + "\n")
+    except (OSError, StorageError) as exc:  # the move is done; only an old crontab line will not follow it
         log.warning("could not leave %s: %s", marker, exc)

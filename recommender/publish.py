@@ -82,6 +82,13 @@ def marked_playlist_ids(playlists) -> list[str]:
     return [str(p) for p in playlists.loc[marked & owned, "playlist_id"]]
 
 
+def our_playlist_ids(store: Store, playlists) -> list[str]:
+    """Every playlist that is the tool's output: those this computer managed
+    (``managed_playlist_ids``) and those of ``playlists`` carrying the marker
+    (``marked_playlist_ids``: written on another computer too). Never taste, never a target."""
+    return list(dict.fromkeys([*managed_playlist_ids(store), *marked_playlist_ids(playlists)]))
+
+
 def _mood_slots(manifest: dict) -> list[dict]:
     """The manifest's records of the exported mood playlists (``managed_playlist:<slot>``)."""
     return [info for key, info in manifest.items()
@@ -109,11 +116,14 @@ def mood_playlists(store: Store, since_refresh: bool = False) -> list[dict]:
     return out
 
 
-def managed_playlist_roles(store: Store) -> dict[str, str]:
+def managed_playlist_roles(store: Store, playlists=None) -> dict[str, str]:
     """Every playlist the tool ever managed -> "yes" (the managed playlist), "mood" (an exported
-    mood cluster) or "earlier" (managed before a --new-playlist), as `recommend playlists` shows."""
+    mood cluster) or "earlier" (managed before a --new-playlist), and each of ``playlists``
+    carrying the marker that this computer did not write -> "other computer", as `recommend
+    playlists` shows."""
     manifest = store.read_manifest()
-    roles = {h["id"]: "earlier" for h in _history(manifest)}
+    roles = {pid: "other computer" for pid in marked_playlist_ids(playlists)}
+    roles.update({h["id"]: "earlier" for h in _history(manifest)})
     for info in _mood_slots(manifest):
         roles[info["id"]] = "mood"
     main = manifest.get("managed_playlist")

@@ -137,6 +137,12 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         super().handleError(record)
 
 
+def log_path(cache_dir: Path | str, log_file: str) -> Path:
+    """The log file ``schedule.log_file`` names: ``~`` expanded, a relative name under the data
+    directory ``cache_dir``."""
+    return Path(cache_dir) / Path(log_file).expanduser()  # (an absolute name stays as it is)
+
+
 def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_bytes: int = 1_000_000,
                   backups: int = 3, quiet: bool = False, verbose: bool = False,
                   secrets: Iterable[str] = ()) -> Path:
@@ -149,9 +155,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     about and left out: a command that only reads still runs, one that writes stops at its first
     write with that write's exit-7 error.
     """
-    path = Path(log_file).expanduser()
-    if not path.is_absolute():
-        path = Path(cache_dir) / path
+    path = log_path(cache_dir, log_file)
     make_dirs(path.parent)
     teardown_logging()
     SAID_ON_STDERR.clear()  # one command's

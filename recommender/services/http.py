@@ -35,7 +35,7 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 def user_agent(settings, contact: bool = True) -> str:
     """The User-Agent of the open-data requests: ``enrich.user_agent`` as written when set,
-    else the tool's name and version, ``recommend-playlist/0.2.0``, followed by
+    else the tool's name and version (``recommend-playlist/<version>``), followed by
     ``( enrich.contact )`` when ``contact`` (MusicBrainz's rule: a client names itself and a
     way to reach whoever runs it) and one is set. ListenBrainz and labs ask for no contact,
     so they get none (``contact=False``): each service is sent only what it asks for."""
