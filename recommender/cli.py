@@ -390,6 +390,10 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
                   secrets=[settings.get_path(key) or "" for key in sorted(SECRET_KEYS)])  # the client secret, LB token
     # spotipy logs every HTTP error at ERROR; our own messages say what matters (its bodies at -v)
     logging.getLogger("spotipy").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
+    from .config import exposed_secrets
+    exposed = exposed_secrets(settings)
+    if exposed:
+        log.warning(exposed)
 
 
 def _interactive(quiet: bool, as_json: bool) -> bool:

@@ -199,9 +199,9 @@ def _read_defaults() -> dict:
 MAX_FILE_BYTES = 16 * 2**20  # a settings file is a few kB; --config naming a video or /dev/zero read it whole
 
 
-def _read_yaml(path: Path, named_by: str = "") -> dict:
+def _read_yaml(path: Path, named_by: str = "", lines: dict[str, int] | None = None) -> dict:
     """``named_by``: ' (named by RECOMMENDER_CONFIG)' when the variable chose the file (a file
-    not found said nothing of the variable that named it)."""
+    not found said nothing of the variable that named it); ``lines``: see ``_parse_yaml``."""
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
@@ -217,7 +217,7 @@ def _read_yaml(path: Path, named_by: str = "") -> dict:
                           "save the file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror}){named_by}") from None
-    return _parse_yaml(text, path)
+    return _parse_yaml(text, path, lines)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -242,9 +242,31 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _parse_yaml(text: str, path: Path) -> dict:
+def _key_lines(node: Any, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    """The line (1-based) of every key of a composed YAML document, by dotted path, so that a
+    value error can say where the value is (``prefix.key``: the line of ``key:``)."""
+    out = {} if out is None else out
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                dotted = f"{prefix}{key_node.value}"
+                out.setdefault(dotted, key_node.start_mark.line + 1)
+                _key_lines(value_node, dotted + ".", out)
+    return out
+
+
+def _parse_yaml(text: str, path: Path, lines: dict[str, int] | None = None) -> dict:
+    """The YAML mapping of ``text``; ``lines``, when given, receives the line of every key
+    (``_key_lines``)."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        loader = _UniqueKeyLoader(text)  # (checks the characters: a ReaderError)
+        try:
+            node = loader.get_single_node()
+            if lines is not None:
+                lines.update(_key_lines(node))
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.reader.ReaderError as exc:  # PyYAML's str() of it has no line: "invalid YAML" alone
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise ConfigError(f"{path}: line {text[:exc.position].count(chr(10)) + 1} has the character "
@@ -389,21 +411,32 @@ def _all_keys(data: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, prefix: str = "") -> None:
+def _at(origin: str, lines: Mapping[str, int] | None, dotted: str) -> str:
+    """``origin`` (a file, an environment variable), with the key's line when it is known."""
+    line = (lines or {}).get(dotted)
+    return f"{origin}: line {line}" if line else origin
+
+
+def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, prefix: str = "",
+           lines: Mapping[str, int] | None = None) -> None:
+    """Merge ``over`` into ``base`` key by key, each value checked (``_coerce``) against
+    ``defaults``; ``sources`` records ``origin`` per key; ``lines``: each key's line in the
+    file ``origin`` names, for the errors."""
     for key, value in over.items():
         dotted = f"{prefix}{key}"
+        here = _at(origin, lines, dotted)
         if not isinstance(key, str) or key not in defaults:
-            raise ConfigError(f"{origin}: unknown key {dotted}{_did_you_mean(key, defaults, prefix)}")
+            raise ConfigError(f"{here}: unknown key {dotted}{_did_you_mean(key, defaults, prefix)}")
         if isinstance(defaults[key], dict):
             if value is None:  # a section whose keys are all commented out: nothing to change
                 continue
             if not isinstance(value, dict):
                 first = value.split()[0] if isinstance(value, str) and value.split() else ""
                 colon = f"; write `{first}: ...`, a colon and a space after the key" if first in defaults[key] else ""
-                raise ConfigError(f"{origin}: {dotted} must be a mapping, got {_shown(value, dotted)}{colon}")
-            _merge(base[key], value, defaults[key], origin, sources, dotted + ".")
+                raise ConfigError(f"{here}: {dotted} must be a mapping, got {_shown(value, dotted)}{colon}")
+            _merge(base[key], value, defaults[key], origin, sources, dotted + ".", lines)
         else:
-            base[key] = _coerce(defaults[key], value, dotted, origin)
+            base[key] = _coerce(defaults[key], value, dotted, here)
             sources[dotted] = origin
 
 
@@ -419,9 +452,12 @@ def _blend_weights(data: dict) -> dict[str, float]:
     return {name: sc["weight"] for name, sc in data["scorers"].items()}
 
 
-def _validate(data: dict, sources: Mapping[str, str]) -> None:
+def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mapping[str, int]] | None = None) -> None:
+    """The rules beyond each value's type; every error names where the value came from
+    (``sources``) and, for a file, its line (``lines``: file -> key -> line)."""
     def where(dotted: str) -> str:
-        return sources.get(dotted, str(DEFAULT_FILE))
+        origin = sources.get(dotted, str(DEFAULT_FILE))
+        return _at(origin, (lines or {}).get(origin), dotted)
 
     weights = _blend_weights(data)
     for name, w in weights.items():
@@ -450,6 +486,11 @@ def _validate(data: dict, sources: Mapping[str, str]) -> None:
             ok = False
         if not ok:
             raise ConfigError(f"{where(dotted)}: {dotted} must be an http(s) URL, got {value!r}")
+    mb_host = (urlparse(data["enrich"]["musicbrainz_url"]).hostname or "").lower().rstrip(".")
+    if (mb_host == "musicbrainz.org" or mb_host.endswith(".musicbrainz.org")) and data["enrich"]["rate"] > 1:
+        raise ConfigError(f"{where('enrich.rate')}: enrich.rate must be at most 1 for {mb_host}, which allows "
+                          f"one request per second from an address (faster gets it blocked); a higher rate "
+                          f"needs your own mirror in enrich.musicbrainz_url, got {data['enrich']['rate']:g}")
     redirect = urlparse(data["spotify"]["redirect_uri"])
     if redirect.hostname == "localhost":
         raise ConfigError(
@@ -557,13 +598,14 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     defaults = _read_defaults()
     data = copy.deepcopy(defaults)
     sources: dict[str, str] = {}
+    lines: dict[str, int] = {}  # the user file's keys -> their lines, for the errors
     env = os.environ if environ is None else environ
     _known_home(config_file, "--config")
     _known_home(env.get(paths.CONFIG_ENV), f"environment {paths.CONFIG_ENV}")
     user_file = paths.resolve_config_file(config_file, env)
     if user_file is not None:
         named_by = f" (named by {paths.CONFIG_ENV})" if config_file is None and env.get(paths.CONFIG_ENV) else ""
-        _merge(data, _read_yaml(user_file, named_by), defaults, str(user_file), sources)
+        _merge(data, _read_yaml(user_file, named_by, lines), defaults, str(user_file), sources, lines=lines)
         _anchor_to_file(data, user_file)
     for var, dotted in ENVIRONMENT.items():
         if env.get(var):
@@ -572,8 +614,26 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     for dotted, value in (overrides or {}).items():
         _set_path(data, dotted, value, defaults, "command line")
         sources[dotted] = "command line"
-    _validate(data, sources)
+    _validate(data, sources, {str(user_file): lines} if user_file is not None else None)
     return Settings(data, sources=sources, user_file=user_file)
+
+
+def exposed_secrets(settings: Settings) -> str:
+    """A warning when the user file holds a secret (``SECRET_KEYS``) and other users of the
+    computer may read it (any group or other permission bit, as ssh checks a key file); ""
+    otherwise, or when the file cannot be checked."""
+    user_file = settings.user_file
+    if user_file is None:
+        return ""
+    held = [key for key in sorted(SECRET_KEYS) if settings.sources.get(key) == str(user_file)]
+    try:
+        mode = Path(user_file).stat().st_mode & 0o777
+    except OSError:
+        return ""
+    if not held or not mode & 0o077:
+        return ""
+    return (f"{user_file} holds {' and '.join(held)} and other users of this computer can read it "
+            f"(mode {mode:04o}); run `chmod 600 {user_file}`")
 
 
 def _anchor_to_file(data: dict, user_file: Path) -> None:

@@ -41,6 +41,36 @@ class AuthError(RecommenderError):
     exit_code = 3
 
 
+class AppAccessRefused(AuthError):
+    """Spotify refuses this app or this account whatever the login: a Development Mode app's
+    user list, or its owner's Premium. The message says what to change, on Spotify's side."""
+
+
+# Spotify's 403 texts (lower case) for a Development Mode app it will not serve, and what to do:
+# the account is not on the app's user list (three wordings seen since 2021), or the app's owner
+# has no Premium (since February 2026).
+DEVELOPMENT_MODE_REFUSALS = (
+    (("not registered in the developer dashboard", "not approved for app", "may not be registered"),
+     "Spotify does not let this account use your app: a Development Mode app serves only the accounts "
+     "listed under User Management in its settings (https://developer.spotify.com/dashboard, at most 5); "
+     "add this account's e-mail there, or run `recommend auth` with the account that created the app"),
+    (("premium subscription required",),
+     "Spotify refuses every request of your app: the account that created it has no active Premium "
+     "subscription, which a Development Mode app needs since February 2026 (after the subscription "
+     "changes, it can take a few hours before Spotify answers again)"),
+)
+
+
+def development_mode_refusal(message: object) -> str | None:
+    """What to do about Spotify's refusal ``message`` (an API error's or an accounts service's
+    text), or None when it is no Development Mode refusal."""
+    text = str(message or "").lower()
+    for needles, advice in DEVELOPMENT_MODE_REFUSALS:
+        if any(n in text for n in needles):
+            return advice
+    return None
+
+
 class RateLimited(RecommenderError):
     """Spotify asked us to wait longer than we are willing to (429 or quota exceeded)."""
 

@@ -72,12 +72,14 @@ def login(settings, open_url=None, any_port: bool = False) -> Login:
     cache holds sets that one aside (``Store.switch_account``), so that the next run pulls the
     new account's library rather than writing the other's recommendations into it.
     ``any_port``: as ``spotify.auth.login`` (the demo's)."""
-    from .errors import RecommenderError
+    from .errors import AppAccessRefused, RecommenderError
     from .spotify.auth import login as _login
     with writing(settings, "auth"):  # (which makes the data folder)
         _login(settings, open_url=open_url, any_port=any_port)
         try:
             me = connect(settings).get("me") or {}
+        except AppAccessRefused:  # the login is saved, but no request will pass until that is fixed
+            raise
         except RecommenderError as exc:  # logged in all the same; a refresh checks the account
             return Login(None, str(exc))
         return Login(me, set_aside=open_store(settings).switch_account(str(me.get("id") or "")))

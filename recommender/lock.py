@@ -133,7 +133,7 @@ class RunLock:
 
     def _open(self) -> int:
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # it names the running command
         except OSError as exc:
             if StorageError.matches(exc):
                 raise StorageError.from_os_error(exc, self.path) from None

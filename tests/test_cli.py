@@ -42,7 +42,7 @@ def test_unknown_config_key_exits_2_naming_file_and_key(tmp_path):
                  ["status", "--config", str(bad)], ["config", "show", "--config", str(bad)]):
         result = run(args, {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
         assert result.exit_code == 2, args
-        assert f"{bad}: unknown key blend.treshold" in result.stderr
+        assert f"{bad}: line 2: unknown key blend.treshold" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -192,7 +192,7 @@ def test_an_open_data_url_that_is_no_http_url_is_refused_when_the_config_is_load
     assert err.value.exit_code == 2
     section, name = key.split(".")
     path = write(tmp_path, f"{section}:\n  {name}: {value!r}\n")
-    with pytest.raises(ConfigError, match=f"^{path}: {key} must be an http"):
+    with pytest.raises(ConfigError, match=f"^{path}: line 2: {key} must be an http"):
         load_settings(path, environ={})
 
 
@@ -206,7 +206,7 @@ def test_a_blocklist_entry_that_is_no_id_or_name_is_refused_naming_the_key(tmp_p
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
         load_settings(path, environ={})
-    assert str(err.value).startswith(f"{path}: {key} must be a list of ids or names, got ")
+    assert str(err.value).startswith(f"{path}: line 2: {key} must be a list of ids or names, got ")
     assert load_settings(write(tmp_path, "candidates:\n  blocklist_artists: [Nirvana, 1999]\n"), environ={})
 
 
@@ -224,3 +224,32 @@ def test_a_path_in_the_home_folder_of_an_unknown_user_is_a_config_error(tmp_path
             load_settings(environ={"RECOMMENDER_CONFIG": odd + "/config.yaml"})
     assert "home folder of a user this system does not know" in str(err.value) and odd in str(err.value)
     assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize("text, line, message", [
+    # a type error deep in a section, below comments and other keys
+    ("# mine\nblend:\n  threshold: 0.2\n\n  max_tracks: 2.5\n", 5, "blend.max_tracks must be a whole number, got 2.5"),
+    # a rule checked on the merged settings (a bound), not while reading
+    ("tune:\n  folds: 0\n", 2, "tune.folds must be at least 1, got 0"),
+    ("scorers:\n  content:\n    weight: 1\n  year:\n    weight: -2\n", 5, "scorers.year.weight must not be negative"),
+    # an unknown key, and a section that is no mapping
+    ("blend:\n  threshold: 0.2\n  treshold: 1\n", 3, "unknown key blend.treshold"),
+    ("playlist: 3\n", 1, "playlist must be a mapping"),
+])
+def test_a_bad_value_in_a_file_is_named_with_its_line(tmp_path, text, line, message):
+    """A config error named the file and the key but not the line: a long file with the same key
+    name in several sections (weight, artist_weight) left the user searching."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, environ={})
+    assert str(err.value).startswith(f"{path}: line {line}: {message}")
+
+
+def test_a_value_from_the_environment_is_named_by_its_variable_not_by_a_line_of_the_file(tmp_path):
+    """The file sets the key on line 2, the environment overrides it with a bad value: the error
+    is the environment's, with no line of a file that is not to blame."""
+    path = write(tmp_path, "enrich:\n  musicbrainz_url: http://127.0.0.1:1/ws/2/\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, environ={"RECOMMENDER_MUSICBRAINZ_URL": "garbage"})
+    assert str(err.value) == ("environment RECOMMENDER_MUSICBRAINZ_URL: enrich.musicbrainz_url must be an "
+                              "http(s) URL, got 'garbage'")

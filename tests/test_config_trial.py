@@ -249,3 +249,65 @@ def test_a_symlinked_config_file_stays_a_symlink(tmp_path):
     write_weights(link, {"content": 0.5})
     assert link.is_symlink() and link.resolve() == real
     assert load_settings(real, environ={}).scorers.content.weight == 0.5
+
+
+# ----- a config file holding a secret that other users can read ---------------------------
+SECRET_FILE = "spotify:\n  client_id: abcdef0123456789\n  client_secret: cs-secret-2222\n"
+
+
+@pytest.mark.parametrize("mode, warned", [(0o644, True), (0o640, True), (0o604, True), (0o600, False), (0o400, False)])
+def test_a_config_file_with_a_secret_readable_by_others_is_warned_about(tmp_path, mode, warned):
+    """A client secret in a 0644 config file (what an editor or `cp` makes) could be read by every
+    user of the computer, silently; ssh refuses such a key file, we say so once per command."""
+    f = write(tmp_path, SECRET_FILE)
+    f.chmod(mode)
+    message = config_module.exposed_secrets(load_settings(f, environ={}))
+    if not warned:
+        assert message == ""
+        return
+    assert message == (f"{f} holds spotify.client_secret and other users of this computer can read it "
+                       f"(mode {mode:04o}); run `chmod 600 {f}`")
+    assert "cs-secret-2222" not in message
+
+
+def test_no_warning_without_a_secret_in_the_file(tmp_path):
+    """A readable file without a secret, or whose secret comes from the environment, is fine."""
+    f = write(tmp_path, "blend:\n  max_tracks: 20\n")
+    f.chmod(0o644)
+    assert config_module.exposed_secrets(load_settings(f, environ={"SPOTIPY_CLIENT_SECRET": "from-env"})) == ""
+    g = write(tmp_path, "listenbrainz:\n  token: lb-token-3333\n", name="other.yaml")
+    g.chmod(0o644)
+    assert "holds listenbrainz.token" in config_module.exposed_secrets(load_settings(g, environ={}))
+
+
+def test_a_command_warns_about_a_readable_secret_on_stderr_and_in_the_log(tmp_path):
+    f = write(tmp_path, SECRET_FILE)
+    f.chmod(0o644)
+    cache = tmp_path / "cache"
+    result = runner.invoke(app, ["--no-input", "refresh", "--config", str(f)], catch_exceptions=False,
+                           env={"RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "", "SPOTIPY_CLIENT_ID": ""})
+    assert result.exit_code == 3  # not logged in: the warning comes first, whatever the command does
+    assert f"WARNING: {f} holds spotify.client_secret" in result.stderr
+    assert "cs-secret-2222" not in result.stderr
+    log = (cache / "recommend.log").read_text()
+    assert "holds spotify.client_secret" in log and "cs-secret-2222" not in log
+
+
+# ----- enrich.rate above what musicbrainz.org allows ---------------------------------------
+@pytest.mark.parametrize("url", [None, "https://musicbrainz.org/ws/2/", "https://beta.musicbrainz.org/ws/2/",
+                                 "https://MusicBrainz.org./ws/2/"])
+def test_a_rate_above_one_per_second_for_musicbrainz_org_is_refused(tmp_path, url):
+    """`enrich.rate: 5` was accepted: musicbrainz.org answers 503 to an address going faster than
+    1 request/s and blocks one that keeps at it, so a genre look-up of a big library would have
+    failed for hours (or got the user's address blocked) instead of being refused at once."""
+    text = "enrich:\n  rate: 5\n" + (f"  musicbrainz_url: {url}\n" if url else "")
+    message = refused(write(tmp_path, text))
+    assert message.startswith(f"{tmp_path / 'config.yaml'}: line 2: enrich.rate must be at most 1 for ")
+    assert "own mirror in enrich.musicbrainz_url, got 5" in message
+
+
+def test_a_mirror_of_musicbrainz_may_be_asked_faster(tmp_path):
+    s = load_settings(write(tmp_path, "enrich:\n  rate: 50\n  musicbrainz_url: http://mirror.lan:5000/ws/2/\n"),
+                      environ={})
+    assert s.enrich.rate == 50
+    assert load_settings(write(tmp_path, "enrich:\n  rate: 1\n"), environ={}).enrich.rate == 1  # the limit itself

@@ -24,7 +24,8 @@ import requests
 from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ..errors import AuthError, ConfigError, RateLimited, SpotifyUnavailable, make_dirs, wait_seconds
+from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, SpotifyUnavailable,
+                      development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
 from ..store import atomic_write_text
 from .gateway import configured_at
@@ -149,6 +150,9 @@ class _NonInteractive:
                 return call()
             except SpotifyOauthError as exc:
                 status = getattr(exc, "http_status", None)
+                refusal = development_mode_refusal(_oauth_text(exc))
+                if refusal:  # (an app whose owner has no Premium: whatever the status, no retry helps)
+                    raise AppAccessRefused(refusal) from None
                 if status != 429 and (status is None or status < 500):
                     error = exc.error if isinstance(exc.error, str) else None
                     raise AuthError(f"Spotify refused the saved login ({error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
@@ -177,6 +181,12 @@ class _NonInteractive:
             log.info("token refresh: %s; retrying in %.1f s", what, wait)
             _sleep(wait)
             attempt += 1
+
+
+def _oauth_text(exc: SpotifyOauthError) -> str:
+    """The accounts service's words: its JSON ``error_description``, or its whole body when it
+    was no JSON (spotipy puts that in ``error``)."""
+    return f"{getattr(exc, 'error', '') or ''} {getattr(exc, 'error_description', '') or ''}"
 
 
 class PKCEAuth(_NonInteractive, SpotifyPKCE):
@@ -281,7 +291,9 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         else:
             SpotifyOAuth.get_access_token(manager, code=result["code"], as_dict=False, check_cache=False)
     except SpotifyOauthError as exc:
-        raise AuthError(f"Spotify refused the login code ({exc.error})") from None
+        refusal = development_mode_refusal(_oauth_text(exc))
+        raise (AppAccessRefused(refusal) if refusal else AuthError(f"Spotify refused the login code ({exc.error})")) \
+            from None
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token

@@ -20,7 +20,8 @@ import spotipy
 from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyOauthError
 
-from ..errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable, wait_seconds
+from ..errors import (AppAccessRefused, AuthError, RateLimited, SpotifyError, SpotifyUnavailable,
+                      development_mode_refusal, wait_seconds)
 from ..isotime import shown, utc_now
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,9 @@ class Gateway:
                     attempt += 1
                     continue
                 message = str(getattr(exc, "msg", "") or "").split("\n")[-1].strip()
+                refusal = development_mode_refusal(message) if status == 403 else None
+                if refusal:  # every call would answer the same: stop, and say what to change
+                    raise AppAccessRefused(refusal) from None
                 raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})",
                                    status=status) from None
             except SpotifyOauthError as exc:

@@ -388,7 +388,8 @@ class Fault:
     ``status`` None keeps the real status (use with ``delay`` or ``truncate``).
     ``times`` None = for ever. ``apply_first`` does the request, then answers ``status``.
     ``reason="QUOTA_EXCEEDED"`` with 429 gives the quota body and Retry-After 86400 unless
-    ``retry_after`` is given. ``truncate`` answers 200 with the body cut in half.
+    ``retry_after`` is given. ``message`` replaces the error's text (an accounts-service fault
+    answers it as ``error_description``, as /api/token does). ``truncate`` answers 200 with the body cut in half.
     ``method`` "*" matches any method. ``path`` is searched (``re.search``) in the request
     path without its query, both as sent and without a trailing slash ("/v1/me/" and
     "/v1/me"). Faults also apply to /authorize and /api/token. ``hits`` counts matches.
@@ -405,6 +406,7 @@ class Fault:
     retry_after: float | None = None
     times: int | None = 1
     reason: str | None = None
+    message: str | None = None
     apply_first: bool = False
     delay: float = 0.0
     truncate: bool = False
@@ -604,13 +606,13 @@ class StandinServer(ServedStandIn):
             self._stopping.wait(fault.delay)
 
         if fault is not None and fault.late is not None:
-            reply = self._fault_reply(fault) if fault.status is not None else _api_error(504, "Gateway timeout")
+            reply = self._fault_reply(fault, path) if fault.status is not None else _api_error(504, "Gateway timeout")
         elif fault is not None and fault.status is not None and not fault.apply_first:
-            reply = self._fault_reply(fault)
+            reply = self._fault_reply(fault, path)
         else:
             reply = self._run(method, path, query, headers, body)
             if fault is not None and fault.status is not None:  # applied, then an error
-                reply = self._fault_reply(fault)
+                reply = self._fault_reply(fault, path)
         status, out_headers, payload = _encode(reply)
         if fault is not None and fault.truncate:
             if status >= 400:
@@ -622,15 +624,18 @@ class StandinServer(ServedStandIn):
         return status, out_headers, payload
 
     @staticmethod
-    def _fault_reply(fault: Fault) -> _Reply:
+    def _fault_reply(fault: Fault, path: str = "") -> _Reply:
         status = int(fault.status or 500)
+        if fault.message is not None and path == "/api/token":
+            return _oauth_error("internal_error", fault.message, status)
         quota = status == 429 and fault.reason == "QUOTA_EXCEEDED"
         wait = fault.retry_after
         if status == 429 and wait is None:
             wait = 86400 if quota else 1
         # whole seconds, as Spotify sends them, rounded up: never sooner than the fault asks
         headers = {} if wait is None else {"Retry-After": str(math.ceil(wait))}
-        message = "Too many requests" if quota else _STATUS_MESSAGES.get(status) or HTTPStatus(status).phrase
+        message = fault.message if fault.message is not None else \
+            "Too many requests" if quota else _STATUS_MESSAGES.get(status) or HTTPStatus(status).phrase
         return _api_error(status, message, fault.reason, headers)
 
     def _run(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],

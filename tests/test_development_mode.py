@@ -1,0 +1,124 @@
+"""Spotify refusing a Development Mode app whatever the request: the account is not on the app's
+user list, or the app's owner has no Premium (since February 2026). These are the first errors a
+new user of a personal app meets; every request answers the same, so the tool stops at once with
+what to change (exit 3), and nothing it remembers is spoiled by the refusal."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.errors import AppAccessRefused, development_mode_refusal
+from recommender.standins.spotify import Fault
+
+from spotify_helpers import api_requests, save_login, settings_for
+
+runner = CliRunner()
+
+# Spotify's words, as client libraries reported them (spotipy #688 and #1044, spotipy #1233)
+NOT_LISTED = "User not registered in the Developer Dashboard"
+NO_PREMIUM = ("Active premium subscription required for the owner of the app. When the subscription status "
+              "changes, it can take a few hours before requests are allowed again.")
+
+
+def env_for(server, cache) -> dict[str, str]:
+    return {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+            "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": ""}
+
+
+def run(args, env):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("message, says", [
+    (NOT_LISTED, "User Management"), ("User not approved for app", "User Management"),
+    ("Check settings on developer.spotify.com/dashboard, the user may not be registered.", "User Management"),
+    (NO_PREMIUM, "Premium"),
+    ("Insufficient client scope", None), ("Forbidden", None), ("", None),
+])
+def test_spotifys_refusals_are_told_apart_from_other_403s(message, says):
+    advice = development_mode_refusal(message)
+    assert (advice is None) == (says is None)
+    if says:
+        assert says in advice and "\n" not in advice
+
+
+@pytest.mark.parametrize("message, says", [(NOT_LISTED, "add this account's e-mail there"),
+                                           (NO_PREMIUM, "has no active Premium subscription")])
+def test_a_refused_account_stops_a_refresh_at_once_with_what_to_change(standin, tmp_path, message, says):
+    """It said "Spotify refused GET me (403: User not registered in the Developer Dashboard)",
+    exit 5 like an outage, with nothing on what to do."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    fault = standin.add_fault(Fault(method="*", path=r"^/v1/", status=403, message=message, times=None))
+    result = run(["refresh", "--quiet"], env_for(standin, cache))
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1 and says in result.stderr
+    assert fault.hits == 1  # the first refusal ends the run: every other request would answer the same
+
+
+def test_a_lapsed_premium_does_not_mark_your_own_playlists_unreadable(standin, tmp_path):
+    """The refusal came on each playlist's items: the pull took the 403s for "a playlist of
+    another owner", skipped every playlist and remembered them as unreadable for their snapshot,
+    so once Premium was back they stayed skipped (and the run exited 0 with an empty library)."""
+    from recommender.jobs import open_store
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    standin.add_fault(Fault(method="GET", path=r"^/v1/playlists/[^/]+/items$", status=403, message=NO_PREMIUM,
+                            times=None))
+    assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 3
+    standin.clear_faults()  # Premium again
+    assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 0
+    library = open_store(settings_for(standin, cache)).load_library()
+    owned = library.playlists[library.playlists["owner_id"] == standin.account.user["id"]]
+    assert len(owned) >= 3 and owned["readable"].all()
+    assert set(owned["playlist_id"]) <= set(library.playlist_items["playlist_id"])
+
+
+def test_build_playlist_writes_nothing_when_refused(standin, tmp_path):
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    standin.add_fault(Fault(method="*", path=r"^/v1/", status=403, message=NO_PREMIUM, times=None))
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 3 and "Premium" in result.stderr
+    assert not [r for r in api_requests(standin) if r.method in {"POST", "PUT", "DELETE"} and r.status < 400]
+
+
+def test_a_token_refresh_refused_for_premium_says_so_without_retrying(standin, tmp_path):
+    """The accounts service can give the same refusal when the token is refreshed."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache, expires_in=-10)  # expired: the first call refreshes it
+    fault = standin.add_fault(Fault(method="POST", path=r"^/api/token$", status=400, message=NO_PREMIUM, times=None))
+    result = run(["refresh", "--quiet"], env_for(standin, cache))
+    assert result.exit_code == 3 and "Premium" in result.stderr
+    assert fault.hits == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _browser(url: str) -> None:
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    requests.get(answer.headers["Location"], timeout=10)
+
+
+def test_recommend_auth_with_an_account_not_on_the_apps_list_says_what_to_do(standin, tmp_path):
+    """`recommend auth` said "Logged in (could not ask Spotify who you are: ...)" and exited 0:
+    the user went on to set up cron, whose every run then failed."""
+    from recommender import jobs
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri":
+                                                           f"http://127.0.0.1:{_free_port()}/callback"})
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=403, message=NOT_LISTED, times=None))
+    with pytest.raises(AppAccessRefused, match="User Management") as err:
+        jobs.login(settings, open_url=_browser)
+    assert err.value.exit_code == 3
+    assert (tmp_path / "cache" / "spotify-token.json").exists()  # kept: it works once the account is added
