@@ -359,7 +359,10 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     - ``oracle_weightings_p@10``: the p@10 of choosing, for each target after the fact, the best
       of ``len(oracle_weightings)`` weightings (the blend's, and each weighted scorer's weight
       times 3 or divided by 3): a bound on any rule that picks weights per playlist;
-    - ``best_single_weighting_p@10``: the best of those weightings used for every target alike.
+    - ``best_single_weighting_p@10``: the best of those weightings used for every target alike;
+    - ``within_artist_oracle_p@10``: the p@10 if each artist kept its places in the blend's top
+      10 but filled them with its hidden tracks first (hindsight): how much is lost choosing
+      *which* tracks of an artist, against how many places each artist gets.
     """
     from recommender.blend import ArtistMix
     from recommender.persona import Catalogue, Service, blended, build_personas, evaluate_personas, rank
@@ -376,7 +379,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     shortcut, hit_world, hit_alone = [], [], []
     weightings = [dict(res.weights)] + [{**res.weights, k: v * f} for k, v in res.weights.items() if v > 0
                                         for f in (3.0, 1 / 3)]
-    oracle, singles = [], []
+    oracle, singles, within = [], [], []
     mix = ArtistMix.from_settings(settings)
     for t in targets:
         rows = cat.library.track_positions(pd.Index(t.candidates))
@@ -384,6 +387,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         values = blended(t, res.weights, method, mix)
         top = rank(values, t.candidates, 10)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
+        within.append(_within_artist_oracle(t, top) / 10)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
         for i in top:
             if t.candidates[i] not in t.hidden:
@@ -408,7 +412,19 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
             "blend_p@10_on_tracks_in_no_world_playlist": round(float(np.mean(hit_alone)), 4),
             "shortcut_p@10": round(float(np.mean(shortcut)), 4),
             "oracle_weightings": len(weightings), "oracle_weightings_p@10": round(float(np.mean(oracle)), 4),
-            "best_single_weighting_p@10": round(float(np.mean(singles, axis=0).max()), 4)}
+            "best_single_weighting_p@10": round(float(np.mean(singles, axis=0).max()), 4),
+            "within_artist_oracle_p@10": round(float(np.mean(within)), 4)}
+
+
+def _within_artist_oracle(t, top: np.ndarray) -> int:
+    """Hits of ``top`` (positions into ``t.candidates``) had each artist's places in it gone to
+    that artist's hidden candidates first (a track without an artist keeps its own place)."""
+    hidden = np.isin(t.candidates, list(t.hidden))
+    codes = t.artist_codes[top]
+    hits = int(hidden[top][codes < 0].sum())
+    for code, places in zip(*np.unique(codes[codes >= 0], return_counts=True)):
+        hits += min(int(places), int(hidden[t.artist_codes == code].sum()))
+    return hits
 
 
 def persona_table(results: dict) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import pathlib
 
 import numpy as np
 import pandas as pd
@@ -198,10 +199,8 @@ def test_the_artist_key_is_the_exact_artist_string():
     assert cat.artist_of[0] != cat.artist_of[1] and cat.artist_of[2] == -1
 
 
-def test_the_bench_diagnosis_bounds_per_playlist_weightings_by_the_best_one_per_target(dataset):
-    """``bench/quality.py --diagnose``'s oracle picks, per target, the best of the blend's
-    weighting and each weighted scorer's weight times 3 or divided by 3: never below the
-    blend's own p@10 (its weighting is one of them), and the shortcut ranker is reported."""
+def _bench_quality():
+    """bench/quality.py as a module (the bench is no package)."""
     import sys
     from pathlib import Path
     bench = str(Path(__file__).resolve().parents[1] / "bench")
@@ -210,10 +209,32 @@ def test_the_bench_diagnosis_bounds_per_playlist_weightings_by_the_best_one_per_
         import quality
     finally:
         sys.path.remove(bench)
-    out = quality.persona_diagnosis(Path(dataset), "dev")
+    return quality
+
+
+def test_the_bench_diagnosis_bounds_per_playlist_weightings_by_the_best_one_per_target(dataset):
+    """``bench/quality.py --diagnose``'s oracle picks, per target, the best of the blend's
+    weighting and each weighted scorer's weight times 3 or divided by 3: never below the
+    blend's own p@10 (its weighting is one of them), and the shortcut ranker is reported."""
+    quality = _bench_quality()
+    out = quality.persona_diagnosis(pathlib.Path(dataset), "dev")
     settings = load_settings(config_file=None, environ={})
     res = evaluate_personas(split_library(load_dataset(dataset), "dev"), settings, standins=False, singles=False)[0]
     weighted = sum(1 for w in res.weights.values() if w > 0)
     assert out["oracle_weightings"] == 1 + 2 * weighted
     assert out["blend_p@10"] == res.metrics["blend"]["p@10"] <= out["oracle_weightings_p@10"] <= 1
     assert 0 <= out["shortcut_p@10"] <= 1 and out["targets"] > 0
+    # the same places per artist, filled with its hidden tracks first: never fewer hits
+    assert out["blend_p@10"] <= out["within_artist_oracle_p@10"] <= 1
+
+
+def test_the_within_artist_oracle_keeps_each_artists_places():
+    """Artist 0 has two places and one hidden track among its candidates, artist 1 one place and
+    two hidden ones, the artistless track its own place: 1 + 1 + 1 hits."""
+    quality = _bench_quality()
+    from recommender.persona import TargetRanking
+    cands = np.array(["a1", "a2", "a3", "b1", "b2", "b3", "x"])
+    t = TargetRanking(0, "p", cands, pd.DataFrame(index=range(7)), {"a3", "b2", "b3", "x"}, set(), set(),
+                      artist_codes=np.array([0, 0, 0, 1, 1, 1, -1]))
+    assert quality._within_artist_oracle(t, np.array([0, 1, 3, 6])) == 3
+    assert quality._within_artist_oracle(t, np.array([0, 3])) == 2
