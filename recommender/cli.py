@@ -449,8 +449,14 @@ def _safe_console_class():
         """Markup off, and every string printed goes through ``terminal_safe``."""
 
         def print(self, *objects, **kwargs):
-            super().print(*[terminal_safe(o, keep_newlines=True) if isinstance(o, str) else o for o in objects],
-                          **kwargs)
+            objects = tuple(terminal_safe(o, keep_newlines=True) if isinstance(o, str) else o for o in objects)
+            if self.is_terminal:
+                super().print(*objects, **kwargs)
+                return
+            with self.capture() as captured:  # piped or redirected: no line ends in rich's padding
+                super().print(*objects, **kwargs)  # (a centred title was padded to the table's width)
+            self.file.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+            self.file.flush()
 
         def on_broken_pipe(self) -> None:  # rich would exit 1; the command wrapper decides
             raise BrokenPipeError

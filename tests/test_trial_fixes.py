@@ -106,7 +106,7 @@ def config_error(tmp_path, text: str) -> str:
 ])
 def test_a_typod_config_key_is_answered_with_the_key_meant(tmp_path, text, expected):
     """'unknown key blend.max_trakcs' left the user to find the spelling in default.yaml."""
-    assert config_error(tmp_path, text) == f"error: {expected}"
+    assert config_error(tmp_path, text) == f"error: line 2: {expected}"  # the line of the key
 
 
 @pytest.fixture
