@@ -132,6 +132,11 @@ class MusicBrainzStandIn(ServedStandIn):
         parts = url.path[len(PREFIX):].strip("/").split("/")
         inc = set(re.split(r"[+ ]", query.get("inc", ""))) - {""}  # '+' arrives decoded as ' '
         if parts[0] == "isrc" and len(parts) == 2:
+            if not re.fullmatch(r"[A-Z0-9]+", parts[1]):
+                # MusicBrainz checks the code as sent (^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$): a hyphen, a
+                # space or a lower-case letter is "Invalid isrc." (400), not an unknown one (404).
+                # Looser on length and digits, for the synthetic codes of the sample world.
+                return 400, {"error": "Invalid isrc.", "help": NOT_FOUND["help"]}, {}
             body = self.isrcs.get(parts[1].upper())
             if body is None and self.world is not None:
                 body = self.world.isrc_lookup(parts[1])
