@@ -219,6 +219,7 @@ def test_without_a_listenbrainz_token_labs_still_finds_similar_tracks(tmp_path):
         library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
         assert lb.requests_to("top-recordings") == 1 and lb.requests_to("similar-recordings") == 2
     assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
+    assert report.warnings[0].startswith("discovery went on without ListenBrainz's popular recordings")
     sim_t = library.frames["similar_tracks"]
     assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
     assert report.by_source == {"similar_recordings": 2}

@@ -27,7 +27,9 @@ Endpoints (``api_url`` = ``http://127.0.0.1:PORT/1``, ``labs_url`` = ``http://12
 max_recordings_per_artist, pop_begin and pop_end). API answers carry ``X-RateLimit-*`` headers.
 
 Faults (``fail``): a status (429 with ``X-RateLimit-Reset-In``, 503...), a delay, a malformed
-body, for a number of requests matching a path regex; ``stop()`` makes it "down". ``seen``
+body, for a number of requests matching a path regex; ``stop()`` makes it "down". ``merged``
+(MBID -> the MBID it was merged into) answers the similar-artists and similar-recordings
+rows of a merged MBID under its new one, as labs does. ``seen``
 lists every request (method, path) received.
 
 Build one from a frame with the CSV's column names (``OpenDataWorld.from_frame(memberships,

@@ -4,7 +4,8 @@ Responses come from a folder of recorded bodies in MusicBrainz's own JSON shapes
 ``isrc-<ISRC>.json`` (``/ws/2/isrc/<ISRC>``), ``artist-<MBID>.json`` (``/ws/2/artist/<MBID>``)
 and ``search-<slug>.json`` (``/ws/2/artist?query=artist:"<name>"``, where slug is the
 name folded to lower-case ASCII words joined by '-'). Unknown ISRCs and MBIDs answer 404,
-unknown names an empty search result. Like MusicBrainz, lookups leave out ``artist-credit``,
+unknown names an empty search result; an ISRC with anything but capitals and digits (a
+hyphen, a space, lower case) answers 400 "Invalid isrc.", as MusicBrainz does. Like MusicBrainz, lookups leave out ``artist-credit``,
 ``genres`` and ``tags`` unless asked for with ``inc``, and anything but ``fmt=json`` is refused.
 
 Built with ``world=`` (an ``OpenDataWorld`` of ``standins/listenbrainz.py``), it also answers
