@@ -320,6 +320,20 @@ def test_name_matching_is_loose_about_case_accents_and_articles():
     assert mb.normalise_name("The The") != mb.normalise_name("")
 
 
+def test_a_name_of_punctuation_only_is_its_own_artist():
+    """Artists named with punctuation only exist on Spotify and MusicBrainz ("!!!", "+/-");
+    the key dropped every character, so they all became "" (one artist for the open-data
+    scorer) and an ISRC credit never matched them (an empty key matches nothing), so
+    discovery never found their MBID. The same trap, normalising a name to "":
+    https://github.com/EdwardBetts/osm-wikidata/issues/176,
+    https://github.com/Kareadita/Kavita/pull/991."""
+    assert mb.normalise_name("!!!") == "!!!" and mb.normalise_name("+ / -") == "+/-"
+    assert mb.normalise_name("!!!") != mb.normalise_name("+/-") and mb.normalise_name("") == ""
+    body = {"recordings": [{"artist-credit": [{"name": "+/-", "artist": {"id": "m-pm", "name": "+/-"}},
+                                              {"name": "!!!", "artist": {"id": "m-chk", "name": "!!!"}}]}]}
+    assert mb.match_isrc_credit(body, "!!!") == "m-chk"
+
+
 def test_estimate_seconds_scales_with_artists_and_rate():
     assert mb.estimate_seconds(0, 1.0) == 0
     assert mb.estimate_seconds(100, 1.0) == 100 * mb.REQUESTS_PER_ARTIST

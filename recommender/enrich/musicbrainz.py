@@ -143,14 +143,15 @@ def isrc_code(value: Any) -> str | None:
 
 def normalise_name(name: str) -> str:
     """A loose comparison key: accents and case folded, '&' = 'and', punctuation and a
-    leading 'the' dropped ("The Beatles" == "beatles", "Beyoncé" == "BEYONCE")."""
+    leading 'the' dropped ("The Beatles" == "beatles", "Beyoncé" == "BEYONCE"). A name of
+    punctuation only ("!!!", "+/-") keeps its characters (spaces dropped): dropping them
+    made every such name "", one artist for the matching and none for the ISRC credit."""
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("&", " and ")
-    words = re.findall(r"\w+", text)
+    words = re.findall(r"\w+", text.replace("&", " and "))
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
-    return " ".join(words)
+    return " ".join(words) if words else "".join(text.split())
 
 
 def match_isrc_credit(body: dict[str, Any] | None, name: str) -> str | None:
