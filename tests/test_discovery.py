@@ -188,8 +188,9 @@ def test_a_merged_artist_or_recording_in_a_labs_answer_takes_no_second_place(tmp
     merged into, next to that MBID's own row, with ``reference_mbid`` null
     (listenbrainz-server listenbrainz/db/similarity.py ``get_artists``/``get_recordings``,
     db/artist.py ``load_artists_from_mbids_with_redirects``). The artist was kept twice: it
-    took two of ``artists_per_seed``'s places (and a similar recording two of ``per_seed``'s),
-    crowding out the next one. Now each artist or recording counts once, at its best score."""
+    took two of ``artists_per_seed``'s places (and a similar recording two of ``per_seed``'s,
+    a popular recording two of ``recordings_per_artist``'s), crowding out the next one. Now
+    each artist or recording counts once, at its best score."""
     from recommender.standins.listenbrainz import artist_mbid, recording_mbid
     w = small_world()  # C's similar artists: D, A, B; t3's similar recordings: t4, t1, t2
     merged = {artist_mbid("A"): artist_mbid("D"), recording_mbid("t1"): recording_mbid("t4")}
@@ -200,6 +201,11 @@ def test_a_merged_artist_or_recording_in_a_labs_answer_takes_no_second_place(tmp
         od = OpenData.from_settings(settings)
         assert [a["name"] for a in od.similar_artists(artist_mbid("C"))] == ["D", "B"]
         assert [r["name"] for r in od.similar_recordings(recording_mbid("t3"))] == ["Song t4", "Song t2"]
+        # an artist's top recordings too (listenbrainz-server db/popularity.py
+        # get_top_recordings_for_artist): t6, merged into t1, is not a second "Song t1"
+        lb.merged = {recording_mbid("t6"): recording_mbid("t1")}
+        assert [r["name"] for r in od.top_recordings(artist_mbid("A"))] == ["Song t1"]
+        lb.merged = merged
         library, report = discover_open_data(user_library(), settings)
     assert report.warnings == []
     assert list(library.frames["similar_artists"]["artist_name"]) == ["D", "B"]

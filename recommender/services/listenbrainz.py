@@ -32,14 +32,20 @@ def ttl_days(settings) -> dict[str, float]:
                                        "popularity", "search", "tracks")}}
 
 
+def first_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """``rows`` in their order, each ``key`` MBID once (its first row): a merged MBID comes back
+    under the one it was merged into, next to that one's own row (ListenBrainz and labs look
+    the MBIDs they stored up "with redirects")."""
+    first: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        first.setdefault(str(r[key]), r)
+    return list(first.values())
+
+
 def best_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """Labs similarity rows best score first (stable: the service's order on ties), each MBID
-    once: a merged MBID comes back under the one it was merged into, next to that one's own row
-    (labs looks the similar MBIDs up "with redirects")."""
-    best: dict[str, dict[str, Any]] = {}
-    for r in sorted(rows, key=lambda r: -float(r.get("score") or 0)):
-        best.setdefault(str(r[key]), r)
-    return list(best.values())
+    once (``first_once``)."""
+    return first_once(sorted(rows, key=lambda r: -float(r.get("score") or 0)), key)
 
 
 @dataclass
@@ -148,10 +154,11 @@ class OpenData:
             return hit
         path = f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}"
         body = self._call(self.api.request, "GET", path, accept=list)
+        rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
                 "listens": r.get("total_listen_count"), "users": r.get("total_user_count")}
-               for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
+               for r in first_once(rows, "recording_mbid")]
         self.cache.put("top_recordings", artist_mbid, out)
         return out
 
