@@ -15,6 +15,7 @@ from recommender.config import load_settings
 from recommender.library import Library
 from recommender.pipeline import SOURCE_WHY, _mark_sources, mix_new
 from recommender.scorers.opendata import OpenDataScorer
+from recommender.services.listenbrainz import OpenData
 from recommender.sources.run import discover_open_data
 from recommender.standins.listenbrainz import ListenBrainzStandIn
 from recommender.standins.musicbrainz import MusicBrainzStandIn
@@ -140,6 +141,94 @@ def test_resolver_matches_the_artist_credit_like_enrich_does():
                 {"id": "r2", "length": 5000, "artist-credit": [{"name": "C (live)", "artist": {"id": "m-c", "name": "C"}}]}]}
 
     assert Resolver(user_library(), Answers()).artist_mbid("aC", "C") == "m-c"
+
+
+def test_a_hyphenated_lower_case_isrc_is_looked_up_and_never_stops_discovery(tmp_path, world_standins):
+    """A seed track whose Spotify ISRC is "zz-t1" (Spotify writes some with hyphens or in lower
+    case: https://github.com/FoxxMD/multi-scrobbler/pull/644,
+    https://github.com/bambanah/deemix/pull/258) was sent as is; MusicBrainz answered 400
+    "Invalid isrc." (musicbrainz-server WS/2/ISRC.pm), and that stopped every source with a
+    warning. Now it is asked as "ZZT1" and found."""
+    lb, mb = world_standins
+    library = user_library()
+    tracks = library.frames["tracks"].copy()
+    tracks.loc[tracks["track_id"] == "t1", "isrc"] = "zz-t1"
+    found, report = discover_open_data(library.replace(tracks=tracks), settings_for_open_data(tmp_path, lb, mb))
+    assert report.warnings == []
+    assert "/ws/2/isrc/ZZT1" in [s.path for s in mb.seen]
+    sim_t = found.frames["similar_tracks"]
+    assert ("t1", "t3") in set(zip(sim_t["seed_track_id"], sim_t["track_id"]))
+
+
+@pytest.mark.parametrize("key,path", [("labs_url", "/lab"), ("api_url", "/2")])
+def test_a_wrong_address_is_one_warning_naming_its_key_and_is_not_kept_as_nothing_found(key, path, tmp_path,
+                                                                                        world_standins):
+    """ListenBrainz and labs answer an MBID they do not know with 200 and an empty list
+    (listenbrainz-server db/similarity.py ``get``, db/popularity.py
+    ``get_top_recordings_for_artist``); a 404 comes only from an address that is not theirs:
+    labs' dataset hoster answers 404 "Query not found." for a query it does not host
+    (metabrainz/data-set-hoster datasethoster/main.py ``page_not_found``). A 404 was read as
+    "nothing found": a wrong listenbrainz.labs_url gave no discoveries and no warning, and the
+    empty answers were cached, so mending the address still found nothing for a week."""
+    lb, mb = world_standins
+    wrong = settings_for_open_data(tmp_path, lb, mb, **{f"listenbrainz.{key}": lb.origin + path})
+    _, report = discover_open_data(user_library(), wrong)
+    assert len(report.warnings) == 1 and "HTTP 404" in report.warnings[0]
+    assert f"listenbrainz.{key}" in report.warnings[0]
+    found, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))  # mended
+    assert report.warnings == []
+    sim_a = found.frames["similar_artists"]
+    assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
+    assert set(found.frames["recordings"]["track_id"]) >= {"t1", "t3"}
+
+
+def test_a_merged_artist_or_recording_in_a_labs_answer_takes_no_second_place(tmp_path):
+    """MusicBrainz merges duplicates; labs answers each similar MBID looked up "with
+    redirects", one row per MBID it stored, so a merged one comes back under the MBID it was
+    merged into, next to that MBID's own row, with ``reference_mbid`` null
+    (listenbrainz-server listenbrainz/db/similarity.py ``get_artists``/``get_recordings``,
+    db/artist.py ``load_artists_from_mbids_with_redirects``). The artist was kept twice: it
+    took two of ``artists_per_seed``'s places (and a similar recording two of ``per_seed``'s,
+    a popular recording two of ``recordings_per_artist``'s), crowding out the next one. Now
+    each artist or recording counts once, at its best score."""
+    from recommender.standins.listenbrainz import artist_mbid, recording_mbid
+    w = small_world()  # C's similar artists: D, A, B; t3's similar recordings: t4, t1, t2
+    merged = {artist_mbid("A"): artist_mbid("D"), recording_mbid("t1"): recording_mbid("t4")}
+    with ListenBrainzStandIn(w, merged=merged) as lb, MusicBrainzStandIn(world=w) as mb:
+        settings = settings_for_open_data(tmp_path, lb, mb, **{
+            "discovery.similar_artists.seed_artists": 1, "discovery.similar_artists.artists_per_seed": 2,
+            "discovery.similar_recordings.per_seed": 2})
+        od = OpenData.from_settings(settings)
+        assert [a["name"] for a in od.similar_artists(artist_mbid("C"))] == ["D", "B"]
+        assert [r["name"] for r in od.similar_recordings(recording_mbid("t3"))] == ["Song t4", "Song t2"]
+        # an artist's top recordings too (listenbrainz-server db/popularity.py
+        # get_top_recordings_for_artist): t6, merged into t1, is not a second "Song t1"
+        lb.merged = {recording_mbid("t6"): recording_mbid("t1")}
+        assert [r["name"] for r in od.top_recordings(artist_mbid("A"))] == ["Song t1"]
+        lb.merged = merged
+        library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == []
+    assert list(library.frames["similar_artists"]["artist_name"]) == ["D", "B"]
+    assert list(library.frames["similar_artists"]["rank"]) == [1, 2]
+
+
+def test_without_a_listenbrainz_token_labs_still_finds_similar_tracks(tmp_path):
+    """Since 2026 ListenBrainz answers its popularity and lb-radio endpoints 401 without a user
+    token ("you need to provide an Auth token for this endpoint": listenbrainz-server
+    api_tools.py ``ensure_user_token_for_expensive_endpoint``,
+    https://github.com/metabrainz/listenbrainz-server/pull/3770), and the token is optional
+    (none by default). That 401 stopped every open-data question: labs' similar recordings,
+    which need no token, were never asked, so a user without a token got no discovery at all.
+    Now only the ListenBrainz API stops asking (once), with the one warning naming the key."""
+    w = small_world()
+    with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
+        assert lb.requests_to("top-recordings") == 1 and lb.requests_to("similar-recordings") == 2
+    assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
+    assert report.warnings[0].startswith("discovery went on without ListenBrainz's popular recordings")
+    sim_t = library.frames["similar_tracks"]
+    assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
+    assert report.by_source == {"similar_recordings": 2}
 
 
 FAILURES = {

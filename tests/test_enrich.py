@@ -111,6 +111,32 @@ def test_full_run_isrc_name_ambiguous_and_misses(tmp_path, mb_standin):
     assert genres["ar_spotify"] == ["indie pop"]
 
 
+def test_an_isrc_written_with_hyphens_or_no_isrc_at_all_never_stops_the_run(tmp_path, mb_standin):
+    """Spotify's ``external_ids.isrc`` is not always a bare ISRC: "US-UAN-13-00012"
+    (https://github.com/bambanah/deemix/pull/258, "Spotify does not guarantee non-hyphenated
+    ISRC and musicbrainz won't search for hyphenated":
+    https://github.com/FoxxMD/multi-scrobbler/pull/644), lower case ("ushm82295225":
+    https://github.com/spotify2tidal/spotify_to_tidal/pull/92) or no ISRC at all ("DUM_22832":
+    https://github.com/SilentVoid13/SyncDisBoi/issues/25). MusicBrainz answers such a code 400
+    "Invalid isrc." (musicbrainz-server lib/MusicBrainz/Server/Controller/WS/2/ISRC.pm), which
+    stopped the whole run (exit 5) at that artist, and again at every later run. Now the code
+    is written as MusicBrainz wants it, a non-code is not asked, and a refused code is unknown."""
+    tracks = [(t, arts, {"GBAYE9700385": "gb-aye-97-00385", "GBUM70000001": "DUM_22832"}.get(i, i))
+              for t, arts, i in TRACKS]
+    store = Store(tmp_path / "cache")
+    report = mb.enrich_genres(make_library(tracks), store, make_settings(tmp_path, mb_standin), today=TODAY)
+    got = frame_by_artist(store)["mbid"].to_dict()
+    assert got["ar_radiohead"] == RADIOHEAD and got["ar_portishead"] == PORTISHEAD  # by ISRC, then by name
+    assert report.looked_up == 9 and report.by_isrc == 3
+    isrcs = [s.path for s in mb_standin.seen if s.path.startswith("/ws/2/isrc/")]
+    assert "/ws/2/isrc/GBAYE9700385" in isrcs and not any("DUM" in p for p in isrcs)
+
+    client = mb.MusicBrainzClient(mb_standin.base_url, UA, rate=500)
+    mb_standin.fail(400, times=1)  # a code MusicBrainz finds invalid (its rule is stricter than ours)
+    assert client.isrc("GBAYE9700385") is None
+    assert client.isrc("GBAYE9700385")["recordings"]  # the client goes on
+
+
 def test_rerun_asks_only_new_artists_and_misses_wait(tmp_path, mb_standin):
     store = Store(tmp_path / "cache")
     settings = make_settings(tmp_path, mb_standin, retry_misses_days=30)
@@ -209,6 +235,26 @@ def test_503_that_does_not_stop_gives_up_after_bounded_retries(tmp_path, mb_stan
     assert len(frame_by_artist(store)) == 2  # what was found before is kept
 
 
+def test_musicbrainz_limiting_us_is_named_in_the_message(tmp_path, mb_standin):
+    """MusicBrainz's 503 body says why: {"error": "Your requests are exceeding the allowable
+    rate limit. ..."} (https://github.com/AzuraCast/AzuraCast/issues/3705; a client that shows
+    only the status misleads: https://github.com/mixxxdj/mixxx/issues/14215). The run stopped
+    with "kept failing (HTTP 503)", which reads like an outage; now the service's own words
+    are in the message (one line, control characters escaped)."""
+    store = Store(tmp_path / "cache")
+    mb_standin.fail(503, times=50, retry_after=0)
+    with pytest.raises(mb.MusicBrainzError) as err:
+        mb.enrich_genres(make_library(), store, make_settings(tmp_path, mb_standin, max_retries=1), today=TODAY)
+    assert 'HTTP 503 "Your requests are exceeding the allowable rate limit."' in str(err.value)
+
+    class Said:  # a hostile body: one line, escaped, cut
+        def json(self):
+            return {"error": "slow\n\x1b[2Jdown " + "x" * 300}
+    from recommender.services.http import said
+    text = said(Said())
+    assert "\n" not in text and "\x1b" not in text and "\\x1b[2J" in text and len(text) <= 163
+
+
 def test_other_client_errors_are_not_retried(mb_standin):
     client = mb.MusicBrainzClient(mb_standin.base_url, UA, rate=500)
     mb_standin.fail(400, times=1)
@@ -272,6 +318,20 @@ def test_name_matching_is_loose_about_case_accents_and_articles():
     assert mb.normalise_name("Beyoncé") == mb.normalise_name("BEYONCE")
     assert mb.normalise_name("Simon & Garfunkel") == mb.normalise_name("Simon and Garfunkel")
     assert mb.normalise_name("The The") != mb.normalise_name("")
+
+
+def test_a_name_of_punctuation_only_is_its_own_artist():
+    """Artists named with punctuation only exist on Spotify and MusicBrainz ("!!!", "+/-");
+    the key dropped every character, so they all became "" (one artist for the open-data
+    scorer) and an ISRC credit never matched them (an empty key matches nothing), so
+    discovery never found their MBID. The same trap, normalising a name to "":
+    https://github.com/EdwardBetts/osm-wikidata/issues/176,
+    https://github.com/Kareadita/Kavita/pull/991."""
+    assert mb.normalise_name("!!!") == "!!!" and mb.normalise_name("+ / -") == "+/-"
+    assert mb.normalise_name("!!!") != mb.normalise_name("+/-") and mb.normalise_name("") == ""
+    body = {"recordings": [{"artist-credit": [{"name": "+/-", "artist": {"id": "m-pm", "name": "+/-"}},
+                                              {"name": "!!!", "artist": {"id": "m-chk", "name": "!!!"}}]}]}
+    assert mb.match_isrc_credit(body, "!!!") == "m-chk"
 
 
 def test_estimate_seconds_scales_with_artists_and_rate():

@@ -102,8 +102,22 @@ class MusicBrainzClient(JsonService):
 
     # -- endpoints --
     def isrc(self, isrc: str) -> dict[str, Any] | None:
-        """``/isrc/{isrc}?inc=artist-credits``: ``{"isrc", "recordings": [...]}``, None if unknown."""
-        return self.get(f"isrc/{quote(isrc, safe='')}", {"inc": "artist-credits"})
+        """``/isrc/{isrc}?inc=artist-credits``: ``{"isrc", "recordings": [...]}``, None if unknown.
+
+        The code is written as MusicBrainz wants it first (``isrc_code``); one that is no ISRC
+        at all is not asked, and one MusicBrainz refuses as invalid (400 "Invalid isrc.") is
+        unknown too: a bad code on one track never stops a run."""
+        code = isrc_code(isrc)
+        if code is None:
+            log.info("MusicBrainz: %r is no ISRC; not looked up", isrc)
+            return None
+        try:
+            return self.get(f"isrc/{code}", {"inc": "artist-credits"})
+        except MusicBrainzError as exc:
+            if exc.status != 400:
+                raise
+            log.info("MusicBrainz refused the ISRC %s as invalid; taken as unknown", code)
+            return None
 
     def search_artists(self, name: str, limit: int = 10) -> list[dict[str, Any]]:
         """Artist search hits for an exact-phrase name query, best first (each has ``score``)."""
@@ -117,16 +131,27 @@ class MusicBrainzClient(JsonService):
 
 
 # ----- matching ------------------------------------------------------------------------------
+def isrc_code(value: Any) -> str | None:
+    """An ISRC as MusicBrainz looks it up: spaces and hyphens (any dash) dropped, upper case
+    (Spotify's ``external_ids.isrc`` is sometimes "US-UAN-13-00012" or lower case; MusicBrainz
+    answers those 400 "Invalid isrc."); None when what is left is not letters and digits."""
+    if not isinstance(value, str):
+        return None
+    code = re.sub(r"[\s\-\u2010-\u2015\u2212]", "", value).upper()
+    return code if code.isascii() and code.isalnum() else None
+
+
 def normalise_name(name: str) -> str:
     """A loose comparison key: accents and case folded, '&' = 'and', punctuation and a
-    leading 'the' dropped ("The Beatles" == "beatles", "Beyoncé" == "BEYONCE")."""
+    leading 'the' dropped ("The Beatles" == "beatles", "Beyoncé" == "BEYONCE"). A name of
+    punctuation only ("!!!", "+/-") keeps its characters (spaces dropped): dropping them
+    made every such name "", one artist for the matching and none for the ISRC credit."""
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("&", " and ")
-    words = re.findall(r"\w+", text)
+    words = re.findall(r"\w+", text.replace("&", " and "))
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
-    return " ".join(words)
+    return " ".join(words) if words else "".join(text.split())
 
 
 def match_isrc_credit(body: dict[str, Any] | None, name: str) -> str | None:
@@ -215,15 +240,15 @@ def library_artists(library: Library) -> pd.DataFrame:
     track_name: dict[str, str] = {}
     isrcs: dict[str, list[tuple[int, str]]] = {}  # artist -> (position in credits, isrc)
     for ids, names, isrc in zip(tracks["artist_ids"], tracks["artist_names"], tracks["isrc"]):
-        isrc = text(isrc)
+        code = isrc_code(text(isrc))
         for pos, aid in enumerate(ids):
             aid = str(aid)
             n_tracks[aid] = n_tracks.get(aid, 0) + 1
             name = text(names[pos]) if pos < len(names) else None
             if name and aid not in track_name:
                 track_name[aid] = name
-            if isrc:
-                isrcs.setdefault(aid, []).append((pos, isrc.upper()))
+            if code:
+                isrcs.setdefault(aid, []).append((pos, code))
     art = library.frames["artists"]
     spotify_name = {str(a): text(n) for a, n in zip(art["artist_id"], art["name"])}
     has_genres = {str(a) for a, g in zip(art["artist_id"], art["genres"]) if len(g)}

@@ -13,7 +13,11 @@ of times and counts them against a shared per-run ``Budget``:
   (``long_wait="cap"``, MusicBrainz's 503 "slow down") or stops at once with a
   ``ServiceError`` (``long_wait="stop"``, ListenBrainz: the discovery step stops, the run
   goes on);
-- 404 answers None; another 4xx raises ``ServiceError`` at once (with its status).
+- 404 answers None (``missing_is_none``: MusicBrainz, where it means an unknown ISRC or MBID);
+  a client built with ``missing_is_none=False`` (ListenBrainz and labs, whose endpoints answer
+  an unknown MBID with an empty list) raises ``ServiceError`` on it: the address is wrong or the
+  endpoint is gone, and that must not be kept as "nothing found"; another 4xx raises
+  ``ServiceError`` at once (with its status).
 """
 
 from __future__ import annotations
@@ -46,6 +50,21 @@ def user_agent(settings, contact: bool = True) -> str:
         return str(e.user_agent)
     name = f"{DISTRIBUTION}/{__version__}"
     return f"{name} ( {e.contact} )" if contact and e.contact else name
+
+
+def said(response: requests.Response) -> str:
+    """What a refusal's JSON body says (its ``error`` or ``message``), as `` "text"`` on one
+    line, at most 160 characters, control characters escaped; "" for any other body (an HTML
+    page, nothing). MusicBrainz's 503 says "Your requests are exceeding the allowable rate
+    limit"; a bare "HTTP 503" read like an outage."""
+    from ..safetext import cut, terminal_safe
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    text = next((body[k] for k in ("error", "message") if isinstance(body, dict) and isinstance(body.get(k), str)), "")
+    text = " ".join(text.split())
+    return f' "{cut(terminal_safe(text), 160)}"' if text else ""
 
 
 class ServiceError(RecommenderError):
@@ -88,7 +107,8 @@ class JsonService:
                  timeout: float = 10.0, session: requests.Session | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
                  max_retries: int = 3, max_retry_wait: float = 30.0, long_wait: str = "stop",
-                 headers: dict[str, str] | None = None, budget: Budget | None = None) -> None:
+                 headers: dict[str, str] | None = None, budget: Budget | None = None,
+                 missing_is_none: bool = True) -> None:
         if rate < 0:
             raise ValueError(f"rate must not be negative, got {rate}")
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -104,6 +124,7 @@ class JsonService:
         self.long_wait = long_wait
         self.extra_headers = dict(headers or {})
         self.budget = budget
+        self.missing_is_none = missing_is_none
         self.requests_sent = 0
         self._last_done: float | None = None
         self._not_before: float | None = None
@@ -195,12 +216,15 @@ class JsonService:
                         problem = "a body of the wrong shape"
                     except ValueError:
                         problem = "an unreadable body"
-                elif status == 404:
+                elif status == 404 and self.missing_is_none:
                     return None
+                elif status == 404:
+                    raise self.error_class(f"{self.name} has no such endpoint (HTTP 404 for {url})", 404, self.name)
                 elif status in RETRY_STATUSES:
-                    problem = f"HTTP {status}"
+                    problem = f"HTTP {status}{said(response)}"
                 else:
-                    raise self.error_class(f"{self.name} refused {response.url}: HTTP {status}", status, self.name)
+                    raise self.error_class(f"{self.name} refused {response.url}: HTTP {status}{said(response)}",
+                                           status, self.name)
             if attempt < self.max_retries:
                 wait, asked = self._retry_wait(attempt, response)
                 log.info("%s answered %s for %s; retrying in %.1f s", self.name, problem, url, wait)

@@ -32,6 +32,22 @@ def ttl_days(settings) -> dict[str, float]:
                                        "popularity", "search", "tracks")}}
 
 
+def first_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """``rows`` in their order, each ``key`` MBID once (its first row): a merged MBID comes back
+    under the one it was merged into, next to that one's own row (ListenBrainz and labs look
+    the MBIDs they stored up "with redirects")."""
+    first: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        first.setdefault(str(r[key]), r)
+    return list(first.values())
+
+
+def best_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Labs similarity rows best score first (stable: the service's order on ties), each MBID
+    once (``first_once``)."""
+    return first_once(sorted(rows, key=lambda r: -float(r.get("score") or 0)), key)
+
+
 @dataclass
 class OpenData:
     """Clients + cache of one run. Build with ``from_settings``; call ``close()`` at the end."""
@@ -45,6 +61,7 @@ class OpenData:
     similar_recordings_algorithm: str
     requests_by_service: dict[str, int] = field(default_factory=dict)
     failure: ServiceError | None = None  # the first failure of this run
+    token_failure: ServiceError | None = None  # ListenBrainz's 401: only its API stops asking
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None) -> "OpenData":
@@ -55,7 +72,8 @@ class OpenData:
         ua = user_agent(settings, contact=False)
         headers = {"Authorization": f"Token {lb.token}"} if lb.token else {}
         common = dict(timeout=float(lb.timeout), max_retries=int(lb.max_retries),
-                      max_retry_wait=float(lb.max_retry_wait), long_wait="stop", budget=budget)
+                      max_retry_wait=float(lb.max_retry_wait), long_wait="stop", budget=budget,
+                      missing_is_none=False)
         api = JsonService(lb.api_url, ua, name=API, headers=headers, **common)
         labs = JsonService(lb.labs_url, ua, name=LABS, **common)
         mb = client_from_settings(settings)
@@ -74,17 +92,31 @@ class OpenData:
     # ----- endpoints -------------------------------------------------------------------
     def _call(self, request, *args: Any, **kw: Any) -> Any:
         """One request; after a first failure every uncached question fails at once (the
-        sources go on with what the cache knows)."""
+        sources go on with what the cache knows). A 401 of the ListenBrainz API (no user
+        token, or a refused one) stops only the ListenBrainz API's questions: labs and
+        MusicBrainz need no token, so similar tracks are still found."""
         if self.failure is not None:
             raise self.failure
+        to_api = getattr(request, "__self__", None) is self.api
+        if to_api and self.token_failure is not None:
+            raise self.token_failure
         try:
             return request(*args, **kw)
         except ServiceError as exc:
-            if exc.status == 401 and getattr(request, "__self__", None) is self.api:
-                # "may require Authorization: Token": say which setting gives one
+            if exc.status == 401 and to_api:
+                # "may require Authorization: Token" (since 2026 its popularity and lb-radio
+                # endpoints do): say which setting gives one
                 told = "refused the user token" if "Authorization" in self.api.extra_headers else "asks for a user token"
-                exc = ServiceError(f"{API} {told} (HTTP 401): set listenbrainz.token or LISTENBRAINZ_TOKEN to "
-                                   "the token of your ListenBrainz account's settings page", 401, API)
+                self.token_failure = ServiceError(
+                    f"{API} {told} (HTTP 401): set listenbrainz.token or LISTENBRAINZ_TOKEN to the token of your "
+                    "ListenBrainz account's settings page", 401, API)
+                raise self.token_failure from None
+            if exc.status == 404:
+                # ListenBrainz and labs answer an unknown MBID with an empty list: a 404 is a
+                # wrong address (or a retired endpoint); kept as "nothing found" it would hide
+                # every discovery for a week, and still after the address is mended
+                key = "labs_url" if exc.service == LABS else "api_url"
+                exc = ServiceError(f"{exc}: check listenbrainz.{key}", 404, exc.service)
             self.failure = exc
             raise exc from None
 
@@ -109,9 +141,8 @@ class OpenData:
                                 params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm})
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("artist_mbid")]
         rows = [r for r in rows if r.get("reference_mbid") in (None, mbid)]
-        rows.sort(key=lambda r: -float(r.get("score") or 0))  # stable: the service's order on ties
         out = [{"mbid": str(r["artist_mbid"]), "name": str(r.get("name") or ""), "score": float(r.get("score") or 0)}
-               for r in rows if str(r["artist_mbid"]) != mbid]
+               for r in best_once(rows, "artist_mbid") if str(r["artist_mbid"]) != mbid]
         self.cache.put("similar_artists", key, out)
         return out
 
@@ -123,10 +154,11 @@ class OpenData:
             return hit
         path = f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}"
         body = self._call(self.api.request, "GET", path, accept=list)
+        rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
                 "listens": r.get("total_listen_count"), "users": r.get("total_user_count")}
-               for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
+               for r in first_once(rows, "recording_mbid")]
         self.cache.put("top_recordings", artist_mbid, out)
         return out
 
@@ -167,11 +199,11 @@ class OpenData:
         body = self._similarity("POST", "similar-recordings/json", "similar_recordings_algorithm",
                                 json=[{"recording_mbids": [mbid], "algorithm": self.similar_recordings_algorithm}])
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
-        rows.sort(key=lambda r: -float(r.get("score") or 0))
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_credit_name") or ""),
                 "artist_mbids": [str(a) for a in r.get("artist_credit_mbids") or []],
-                "score": float(r.get("score") or 0)} for r in rows if str(r["recording_mbid"]) != mbid]
+                "score": float(r.get("score") or 0)}
+               for r in best_once(rows, "recording_mbid") if str(r["recording_mbid"]) != mbid]
         self.cache.put("similar_recordings", key, out)
         return out
 
@@ -220,8 +252,11 @@ class OpenData:
         return {mb: (v[0], v[1]) if v else (None, None) for mb, v in got.items()}
 
     def isrc(self, isrc: str) -> dict[str, Any] | None:
-        """MusicBrainz's ``/isrc/{isrc}`` answer (cached; None = unknown ISRC)."""
-        key = isrc.upper()
+        """MusicBrainz's ``/isrc/{isrc}`` answer (cached; None = unknown ISRC, or no ISRC at all)."""
+        from ..enrich.musicbrainz import isrc_code
+        key = isrc_code(isrc)
+        if key is None:
+            return None
         hit = self.cache.get("isrc", key)
         if hit is not MISSING:
             return hit

@@ -142,6 +142,8 @@ def _warning(exc: ServiceError) -> str:
     if isinstance(exc, BudgetExhausted):
         return f"discovery stopped early: {exc}; the playlist uses what was found"
     service = exc.service or "an open-data service"
+    if exc.status == 401 and service == "ListenBrainz":  # only its own questions stopped (OpenData._call)
+        return f"discovery went on without ListenBrainz's popular recordings: {exc}"
     return f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found"
 
 

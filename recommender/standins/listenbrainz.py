@@ -27,7 +27,9 @@ Endpoints (``api_url`` = ``http://127.0.0.1:PORT/1``, ``labs_url`` = ``http://12
 max_recordings_per_artist, pop_begin and pop_end). API answers carry ``X-RateLimit-*`` headers.
 
 Faults (``fail``): a status (429 with ``X-RateLimit-Reset-In``, 503...), a delay, a malformed
-body, for a number of requests matching a path regex; ``stop()`` makes it "down". ``seen``
+body, for a number of requests matching a path regex; ``stop()`` makes it "down". ``merged``
+(MBID -> the MBID it was merged into) answers the similar-artists, similar-recordings and
+top-recordings rows of a merged MBID under its new one, as the services do. ``seen``
 lists every request (method, path) received.
 
 Build one from a frame with the CSV's column names (``OpenDataWorld.from_frame(memberships,
@@ -410,8 +412,14 @@ class ListenBrainzStandIn(ServedStandIn):
 
     def __init__(self, world: OpenDataWorld, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int = 1000, rate_window: float = 10.0, token: str | None = None,
-                 unordered: bool = False) -> None:
+                 unordered: bool = False, merged: dict[str, str] | None = None) -> None:
         self.world = world
+        # MusicBrainz merges: artist or recording MBID -> the MBID it now redirects to. Labs
+        # answers a similar MBID that was merged under its new MBID and name, with the old one's
+        # score and reference_mbid null (listenbrainz-server db/similarity.py get_artists,
+        # get_recordings: one row per similar MBID, looked up "with redirects"); an artist's
+        # top recordings likewise (db/popularity.py get_top_recordings_for_artist)
+        self.merged = dict(merged or {})
         # the services promise no order (similar artists: "unordered, sort by score"; the id
         # mapping leaves rows out): ``unordered`` answers every list but an artist's top
         # recordings (most listened first, as promised) and lb-radio's artists reversed
@@ -490,9 +498,25 @@ class ListenBrainzStandIn(ServedStandIn):
             status, answer = self._route(method, path, query, data, headers)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             status, answer = 400, {"code": 400, "error": f"bad request: {exc}"}
+        if self.merged and status == 200 and ("similar-" in path or "top-recordings" in path):
+            answer = [self._redirected(r) for r in answer]
         if self.unordered and status == 200 and "top-recordings" not in path:
             answer = answer[::-1] if isinstance(answer, list) else dict(reversed(list(answer.items())))
         return self._json(status, answer, rate)
+
+    def _redirected(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A similar-artists, similar-recordings or top-recordings row as the service gives it
+        once its MBID was merged."""
+        w = self.world
+        key = "artist_mbid" if "artist_mbid" in row else "recording_mbid"
+        target = self.merged.get(row[key])
+        if target is None:
+            return row
+        if key == "artist_mbid":
+            name = {"name": w.artists[w.by_artist_mbid[target]]}
+        else:
+            name = {"recording_name": w.names[w.by_recording[target]]}
+        return {**row, key: target, **name, "reference_mbid": None}
 
     @staticmethod
     def _json(status: int, body: Any, headers: dict[str, str]) -> tuple[int, dict, bytes]:

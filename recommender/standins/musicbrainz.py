@@ -4,7 +4,8 @@ Responses come from a folder of recorded bodies in MusicBrainz's own JSON shapes
 ``isrc-<ISRC>.json`` (``/ws/2/isrc/<ISRC>``), ``artist-<MBID>.json`` (``/ws/2/artist/<MBID>``)
 and ``search-<slug>.json`` (``/ws/2/artist?query=artist:"<name>"``, where slug is the
 name folded to lower-case ASCII words joined by '-'). Unknown ISRCs and MBIDs answer 404,
-unknown names an empty search result. Like MusicBrainz, lookups leave out ``artist-credit``,
+unknown names an empty search result; an ISRC with anything but capitals and digits (a
+hyphen, a space, lower case) answers 400 "Invalid isrc.", as MusicBrainz does. Like MusicBrainz, lookups leave out ``artist-credit``,
 ``genres`` and ``tags`` unless asked for with ``inc``, and anything but ``fmt=json`` is refused.
 
 Built with ``world=`` (an ``OpenDataWorld`` of ``standins/listenbrainz.py``), it also answers
@@ -132,6 +133,11 @@ class MusicBrainzStandIn(ServedStandIn):
         parts = url.path[len(PREFIX):].strip("/").split("/")
         inc = set(re.split(r"[+ ]", query.get("inc", ""))) - {""}  # '+' arrives decoded as ' '
         if parts[0] == "isrc" and len(parts) == 2:
+            if not re.fullmatch(r"[A-Z0-9]+", parts[1]):
+                # MusicBrainz checks the code as sent (^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$): a hyphen, a
+                # space or a lower-case letter is "Invalid isrc." (400), not an unknown one (404).
+                # Looser on length and digits, for the synthetic codes of the sample world.
+                return 400, {"error": "Invalid isrc.", "help": NOT_FOUND["help"]}, {}
             body = self.isrcs.get(parts[1].upper())
             if body is None and self.world is not None:
                 body = self.world.isrc_lookup(parts[1])
