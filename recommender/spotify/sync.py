@@ -114,10 +114,12 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         pid = row["playlist_id"]
         progress("playlists", i, len(playlist_rows))
         snapshots[pid] = row["snapshot_id"]
-        if row["snapshot_id"] and pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"]:
+        was_readable = (bool(old_playlists.loc[pid, "readable"])
+                        if old_playlists is not None and pid in old_playlists.index else True)
+        if row["snapshot_id"] and pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"] \
+                and (was_readable or not row["owned"]):  # your own playlist is never remembered unreadable
             report.playlists_unchanged += 1
-            if old_playlists is not None and pid in old_playlists.index:
-                row["readable"] = bool(old_playlists.loc[pid, "readable"])
+            row["readable"] = was_readable
             item_frames.append(old_by_playlist.get(pid, no_items))
             if not row["readable"]:
                 report.playlists_forbidden.append(row["name"])
@@ -133,6 +135,15 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         except SpotifyError as exc:
             if exc.status not in (403, 404):
                 raise
+            if row["owned"]:
+                # Spotify lists the items of your own playlists; a bare 403 (or 404) on one is its
+                # passing fault, not a rule: keep what the last pull read, and read it again next time
+                problems.append(_own_playlist_refused(row["name"], exc, pid in old_by_playlist))
+                snapshots[pid] = old_snapshots.get(pid)
+                item_frames.append(old_by_playlist.get(pid, no_items))
+                log.info("playlist %r (%s): Spotify refused its items (%s); kept the cached ones", row["name"], pid,
+                         exc.status)
+                continue
             row["readable"] = False
             report.playlists_forbidden.append(row["name"])
             log.info("playlist %r (%s): items not readable (%s), skipped", row["name"], pid, exc.status)
@@ -230,6 +241,12 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                           artist_genres_api=genres_state, discovery=discovery_state,
                           last_refresh={"requests": report.requests, "at": now_iso()}, **{SAVED_TOTAL: saved_total})
     return library, report
+
+
+def _own_playlist_refused(name: str, exc: SpotifyError, cached: bool) -> str:
+    kept = "kept the tracks the last refresh read" if cached else "its tracks are left out this time"
+    return (f"Spotify refused to list the tracks of your own playlist {name!r} ({exc.status}); {kept}, and the "
+            "next refresh asks again")
 
 
 def _among(ids: pd.Series, wanted) -> np.ndarray:
