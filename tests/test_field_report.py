@@ -149,3 +149,32 @@ def test_an_artists_albums_are_asked_ten_at_a_time_as_spotify_allows_since_2026(
     assert {r.query["include_groups"] for r in asked} == {"album", "single"}  # the newest of each group
     assert len(_library(standin, cache).discovery)
     assert run(["build-playlist", "--quiet"], env).exit_code == 0
+
+
+def test_a_followed_artists_listing_spotify_keeps_failing_does_not_stop_every_refresh(standin, tmp_path):
+    """`GET /me/following?type=artist` answered `502 {"error": {"status": 502, "message":
+    "Failed to get followed artists"}}` for some accounts day after day while every other call
+    worked (https://github.com/jakubito/spotify-release-list/issues/81, July 2026; the same
+    shape in https://github.com/spotify/web-api/issues/1239). The refresh retried it, then
+    stopped with exit 5 "try again later", every day, and kept nothing of the rest of the pull
+    (new saved tracks, playlists)."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = set(_library(standin, cache).followed_artists["artist_id"])
+    assert before
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me/following$", status=502,
+                            message="Failed to get followed artists", times=None))
+    standin.account.saved_tracks.insert(0, {"id": "smallTrack000000000009", "added_at": "2026-11-30T00:00:00Z"})
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\n")  # (no test waits for real back-off)
+    result = run(["refresh", "--quiet", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert "Spotify kept failing the list of artists you follow (502" in result.stderr and f"kept the {len(before)}" in result.stderr
+    library = _library(standin, cache)
+    assert set(library.followed_artists["artist_id"]) == before  # the last refresh's list stands in
+    assert "smallTrack000000000009" in set(library.saved_tracks["track_id"])  # the rest of the pull is saved
+    names = library.artists[library.artists["artist_id"].isin(before)]["name"]
+    assert len(names) == len(before) and all(names)  # with their names
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0

@@ -6,7 +6,9 @@ its cached items are reused (and a 403 playlist stays skipped). Discovery albums
 pulled are not pulled again, and an artist's album list is re-read at most every
 ``refresh.discovery_recheck_days`` days.
 Nothing is written until the pull is complete: a stop half way (quota, outage) leaves the
-previous cache intact.
+previous cache intact. Two answers do not stop it: a 403 on the items of your own playlist
+(its cached items are kept) and a listing of followed artists Spotify keeps failing (the
+cached list is kept); each is one line in ``RefreshReport.problems``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..errors import SpotifyError
+from ..errors import SpotifyError, SpotifyUnavailable
 from ..library import Library
 from ..sources.albums import days_since as _days_since
 from ..sources.albums import discover_albums as _discover
@@ -169,10 +171,17 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     progress("saved tracks", len(saved), len(saved))
     progress("followed artists", 0, None)
     followed = []
-    for obj in gateway.pages("me/following", key="artists", type="artist"):
-        if obj and obj.get("id"):
-            add_artist(obj)
-            followed.append({"artist_id": obj["id"]})
+    try:
+        for obj in gateway.pages("me/following", key="artists", type="artist"):
+            if obj and obj.get("id"):
+                add_artist(obj)
+                followed.append({"artist_id": obj["id"]})
+    except SpotifyUnavailable as exc:
+        # Spotify can fail this one listing for an account day after day ("Failed to get followed
+        # artists", 502) while every other call works: the artists you follow are a small part
+        # of the taste, not worth every refresh; the last refresh's list stands in for them
+        followed, note = _followed_kept(followed, cached, exc)
+        problems.append(note)
     progress("followed artists", len(followed), len(followed))
 
     # --- artist genres: probe once, never one request per artist for nothing ------------------
@@ -241,6 +250,19 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                           artist_genres_api=genres_state, discovery=discovery_state,
                           last_refresh={"requests": report.requests, "at": now_iso()}, **{SAVED_TOTAL: saved_total})
     return library, report
+
+
+def _followed_kept(read: list[dict], cached: Library | None, exc: SpotifyUnavailable) -> tuple[list[dict], str]:
+    """The followed artists when Spotify kept failing their listing: those read before it failed,
+    then those of the last refresh; and the note saying so."""
+    have = {r["artist_id"] for r in read}
+    old = [] if cached is None else [str(a) for a in cached.frames["followed_artists"]["artist_id"]]
+    kept = [{"artist_id": a} for a in dict.fromkeys(old) if a not in have]
+    what = f"kept the {len(kept)} of the last refresh" if cached is not None else "none known yet"
+    import re
+    found = re.search(r"\(([^()]*)\)", str(exc))  # "(502 on GET me/following, 5 attempts)"
+    why = f" ({found.group(1)})" if found else ""
+    return read + kept, f"Spotify kept failing the list of artists you follow{why}; {what}, and the next refresh asks again"
 
 
 def _own_playlist_refused(name: str, exc: SpotifyError, cached: bool) -> str:
