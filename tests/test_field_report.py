@@ -178,3 +178,23 @@ def test_a_followed_artists_listing_spotify_keeps_failing_does_not_stop_every_re
     names = library.artists[library.artists["artist_id"].isin(before)]["name"]
     assert len(names) == len(before) and all(names)  # with their names
     assert run(["build-playlist", "--quiet"], env).exit_code == 0
+
+
+PROXY_PAGE = (b"<!DOCTYPE html>\n<html>\n<head><title>400 Bad Request</title></head>\n<body>\n<h1>Bad Request</h1>\n"
+              b"<p>Your browser sent a request that this server could not understand.</p>\n</body>\n</html>\n")
+
+
+@pytest.mark.parametrize("where, says", [(r"^/v1/me$", "Spotify refused GET me/ (400: 400 Bad Request)"),
+                                         (r"^/api/token$", "Spotify refused the saved login (HTTP 400: 400 Bad Request)")])
+def test_an_error_page_in_html_is_said_in_one_short_line(standin, tmp_path, where, says):
+    """Spotify's edge answers some errors with an HTML page or an empty body instead of its JSON
+    error (https://github.com/JohnnyCrazy/SpotifyAPI-NET/issues/303; "Spotify sometimes returns
+    an empty error body", https://github.com/stiefenm/spoton/issues/118). The API's said
+    "(400: no message)" (the page's last line was empty); the accounts service's put the whole
+    page, nine lines of escaped HTML, into the one-line error."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache, expires_in=-10)  # expired: the first call refreshes it
+    standin.add_fault(Fault(method="*", path=where, status=400, raw=PROXY_PAGE, times=None))
+    result = run(["refresh", "--quiet"], env_for(standin, cache))
+    assert result.exit_code in (3, 5)
+    assert result.stderr.count("\n") == 1 and says in result.stderr and "<" not in result.stderr

@@ -28,7 +28,7 @@ from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, Spo
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
 from ..store import atomic_write_text
-from .gateway import configured_at
+from .gateway import configured_at, oauth_error_code
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class _NonInteractive:
                 if refusal:  # (an app whose owner has no Premium: whatever the status, no retry helps)
                     raise AppAccessRefused(refusal) from None
                 if status != 429 and (status is None or status < 500):
-                    error = exc.error if isinstance(exc.error, str) else None
+                    error = oauth_error_code(exc)
                     if error == "invalid_client":  # a new login cannot help: the app's credentials are wrong
                         raise ConfigError(_client_refused(self, exc)) from None
                     raise AuthError(f"Spotify refused the saved login ({error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
@@ -352,7 +352,7 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
             raise AppAccessRefused(refusal) from None
         if exc.error == "invalid_client":
             raise ConfigError(_client_refused(manager, exc)) from None
-        raise AuthError(f"Spotify refused the login code ({exc.error})") from None
+        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc)})") from None
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token

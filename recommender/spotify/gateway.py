@@ -39,6 +39,30 @@ def _retry_after(exc: SpotifyException) -> float | None:
     return wait_seconds(headers.get("Retry-After") or headers.get("retry-after"))
 
 
+def plain_text(body: object, limit: int = 120) -> str:
+    """Spotify's words from an error body in one short line: a proxy's HTML page ("<html>
+    <head><title>400 Bad Request</title>...") is read as its title (else its text without
+    tags), whitespace is collapsed, and the whole is cut at ``limit`` characters."""
+    import re
+    text = str(body or "")
+    if "<" in text and re.search(r"<\s*(html|head|body|title|!doctype)\b", text, re.I):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+        text = title.group(1) if title else re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def oauth_error_code(exc: SpotifyOauthError) -> str | None:
+    """The accounts service's OAuth error code (``invalid_grant``...), or its answer in short
+    when it is none (spotipy puts a body that is no JSON, such as a proxy's HTML page, whole in
+    ``error``: never a multi-line message)."""
+    import re
+    error = exc.error if isinstance(exc.error, str) else None
+    if error is None or re.fullmatch(r"[A-Za-z_]{1,40}", error):
+        return error
+    return f"HTTP {getattr(exc, 'http_status', None) or '?'}: {plain_text(error, 80)}"
+
+
 def when(seconds: float) -> str:
     """'in 3 min (at 14:05 UTC)' style text for a retry time; no time of day past the calendar's
     end (a Retry-After of 10^12 s raised OverflowError: exit 1 where a 429 exits 4)."""
@@ -139,14 +163,14 @@ class Gateway:
                     self._transient(attempt, idempotent, f"{status} on {method} {url}")
                     attempt += 1
                     continue
-                message = str(getattr(exc, "msg", "") or "").split("\n")[-1].strip()
+                message = plain_text(str(getattr(exc, "msg", "") or "").partition("\n")[2])  # after "URL:\n"
                 refusal = development_mode_refusal(message) if status == 403 else None
                 if refusal:  # every call would answer the same: stop, and say what to change
                     raise AppAccessRefused(refusal) from None
                 raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})",
                                    status=status) from None
             except SpotifyOauthError as exc:
-                raise AuthError(f"Spotify refused the saved login ({exc.error}): run `recommend auth`") from None
+                raise AuthError(f"Spotify refused the saved login ({oauth_error_code(exc)}): run `recommend auth`") from None
             except (requests.Timeout, requests.ConnectionError,  # also a connection broken mid-body:
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
                 self._transient(attempt, idempotent, f"{type(exc).__name__} on {method} {url}")
