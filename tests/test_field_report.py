@@ -198,3 +198,25 @@ def test_an_error_page_in_html_is_said_in_one_short_line(standin, tmp_path, wher
     result = run(["refresh", "--quiet"], env_for(standin, cache))
     assert result.exit_code in (3, 5)
     assert result.stderr.count("\n") == 1 and says in result.stderr and "<" not in result.stderr
+
+
+def test_a_listing_refused_with_invalid_limit_is_read_ten_at_a_time(standin, tmp_path):
+    """Spotify lowered page sizes without notice in 2026, first for newer logins ("for some
+    newer authentication tokens the limit is now 10 ... 50 is still allowed when using older
+    authentication tokens", https://github.com/thlucas1/spotifyplus_card/issues/100; a client
+    that now probes the limits it is allowed, https://github.com/stiefenm/spoton/issues/118).
+    A listing that answered `400 Invalid limit` stopped the refresh with exit 5, every day,
+    until a new release of the tool; now it is read ten at a time, and only the first refusal
+    of each listing costs a request."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    for path in (r"^/v1/me/playlists$", r"^/v1/playlists/[^/]+/items$", r"^/v1/me/tracks$"):
+        standin.add_fault(Fault(method="GET", path=path, status=400, message="Invalid limit", times=1))
+    result = run(["refresh", "--quiet"], env_for(standin, cache))
+    assert result.exit_code == 0, result.stderr
+    refused = [r for r in standin.requests if r.status == 400]
+    assert len(refused) == 3  # once per listing, not once per playlist
+    items = [r for r in standin.requests if r.path.endswith("/items") and r.status == 200]
+    assert len(items) >= 3 and all(r.query.get("limit") in ("10", None) for r in items)
+    library = _library(standin, cache)
+    assert len(library.playlist_items) and len(library.saved_tracks)

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE = 50
 MAX_WRITE = 100
+# Spotify lowered page sizes without notice in 2026 (search, an artist's albums: 10), for newer
+# logins first: a listing refused with "Invalid limit" is asked again this many at a time
+SAFE_PAGE = 10
 
 
 class AmbiguousWrite(SpotifyUnavailable):
@@ -110,6 +113,7 @@ class Gateway:
         self.backoff = backoff
         self.sleep = sleep
         self.requests_made = 0
+        self.lowered: dict[str, int] = {}  # listing (ids replaced by {id}) -> page size Spotify took
 
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
@@ -210,9 +214,24 @@ class Gateway:
     def get(self, url: str, **params: Any) -> Any:
         return self.call("GET", url, **params)
 
+    def first_page(self, url: str, limit: int = MAX_PAGE, **params: Any) -> Any:
+        """The first page of a listing; refused with 400 "Invalid limit", asked again
+        ``SAFE_PAGE`` at a time, and that page size kept for this listing for the rest of the run."""
+        import re
+        listing = re.sub(r"/[0-9A-Za-z]{22}(?=/|$)", "/{id}", url.split("?")[0])
+        limit = min(limit, self.lowered.get(listing, limit))
+        try:
+            return self.get(url, limit=limit, **params)
+        except SpotifyError as exc:
+            if exc.status != 400 or "invalid limit" not in str(exc).lower() or limit <= SAFE_PAGE:
+                raise
+        log.info("Spotify refused pages of %d for %s (Invalid limit): asking %d at a time", limit, listing, SAFE_PAGE)
+        self.lowered[listing] = SAFE_PAGE
+        return self.get(url, limit=SAFE_PAGE, **params)
+
     def pages(self, url: str, key: str | None = None, limit: int = MAX_PAGE, **params: Any) -> Iterator[dict]:
         """Every item of a paged listing, following absolute ``next`` URLs (offset or cursor)."""
-        page = self.get(url, limit=limit, **params)
+        page = self.first_page(url, limit, **params)
         while page:
             if key:
                 page = page.get(key) or {}

@@ -27,7 +27,7 @@ from ..sources.albums import days_since as _days_since
 from ..sources.albums import discover_albums as _discover
 from ..store import Store, now_iso
 from . import parse
-from .gateway import MAX_PAGE, Gateway
+from .gateway import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     saved: list[dict] = []
     entries = 0  # every entry read, skipped ones (episodes, null) too
     new_ids: set[str] = set()
-    page = gateway.get("me/tracks", limit=MAX_PAGE)
+    page = gateway.first_page("me/tracks")
     total = page.get("total") if page else None
     while page:
         for entry in page.get("items") or []:
