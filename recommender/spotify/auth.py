@@ -257,16 +257,18 @@ def _register(redirect_uri: str, settings) -> str:
 
 
 def _authorize_refusal(url: str, redirect_uri: str, settings) -> str | None:
-    """Spotify's own refusal of the login page (``INVALID_CLIENT: Invalid redirect URI``, ``Insecure
-    redirect URI``, ``Invalid client``), asked before the browser opens: the page shows it to the
-    person, never to us, and the login used to wait its whole timeout for a redirect that could
-    not come. None when the page answers otherwise, or cannot be asked (the browser will tell)."""
+    """Spotify's own refusal of the login page (``INVALID_CLIENT: Invalid redirect URI``,
+    ``Insecure redirect URI``, ``Invalid client``, answered 4xx), asked before the browser opens:
+    the page shows it to the person, never to us, and the login used to wait its whole timeout
+    for a redirect that could not come. None when the page answers otherwise, or cannot be asked
+    (the browser will tell)."""
     import re
     try:
         answer = requests.get(url, allow_redirects=False, timeout=settings.spotify.timeout)
     except requests.RequestException:
         return None
-    found = None if answer.is_redirect else re.search(r"INVALID_CLIENT:\s*([^<\n]{1,80})", answer.text or "")
+    # only an error status counts: a login page (a redirect, or 200) may carry such words in its scripts
+    found = None if answer.status_code < 400 else re.search(r"INVALID_CLIENT:\s*([^<\n]{1,80})", answer.text or "")
     if not found:
         return None
     said = found.group(1).strip()
