@@ -67,23 +67,23 @@ def test_a_client_secret_rotated_in_the_dashboard_names_the_setting_instead_of_a
     https://github.com/sandrzejewskipl/spotify-scheduler/issues/6). The tool said "Spotify refused
     the saved login (invalid_client): run `recommend auth`" (exit 3), and `recommend auth`,
     with the same secret, was refused again ("Spotify refused the login code (invalid_client)"):
-    a loop with nothing on what to change."""
+    a loop with nothing on what to change. `recommend status` reports it as a refused login."""
     from recommender import jobs
-    from recommender.errors import ConfigError
+    from recommender.errors import AppAccessRefused
     from recommender.standins.spotify import StandinServer
     with StandinServer(small_account, client_id="test-client", client_secret="rotated") as server:
         cache = tmp_path / "cache"
         token = save_login(server, cache, expires_in=-10)  # expired: the first call refreshes it
         env = {**env_for(server, cache), "SPOTIPY_CLIENT_SECRET": "the-old-secret"}
         result = run(["refresh", "--quiet"], env)
-        assert result.exit_code == 2, result.stderr
+        assert result.exit_code == 3, result.stderr
         assert "Invalid client secret" in result.stderr and "spotify.client_secret" in result.stderr
         assert "environment SPOTIPY_CLIENT_SECRET" in result.stderr and "the-old-secret" not in result.stderr
         assert len([r for r in server.requests if r.path == "/api/token"]) == 1  # no retry: it cannot help
         assert (cache / "spotify-token.json").read_text().count(token["refresh_token"]) == 1  # the login is kept
         settings = settings_for(server, tmp_path / "other", **{"spotify.client_secret": "the-old-secret",
                                                                "spotify.redirect_uri": "http://127.0.0.1:9/callback"})
-        with pytest.raises(ConfigError, match="spotify.client_secret"):
+        with pytest.raises(AppAccessRefused, match="spotify.client_secret"):
             jobs.login(settings, open_url=_browser, any_port=True)
         assert run(["refresh", "--quiet"], {**env, "SPOTIPY_CLIENT_SECRET": "rotated"}).exit_code == 0
 

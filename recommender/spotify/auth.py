@@ -156,7 +156,7 @@ class _NonInteractive:
                 if status != 429 and (status is None or status < 500):
                     error = oauth_error_code(exc)
                     if error == "invalid_client":  # a new login cannot help: the app's credentials are wrong
-                        raise ConfigError(_client_refused(self, exc)) from None
+                        raise AppAccessRefused(_client_refused(self, exc)) from None
                     raise AuthError(f"Spotify refused the saved login ({error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
                 wait = getattr(exc, "retry_after", None)
                 if status == 429:
@@ -353,7 +353,7 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         if refusal:
             raise AppAccessRefused(refusal) from None
         if exc.error == "invalid_client":
-            raise ConfigError(_client_refused(manager, exc)) from None
+            raise AppAccessRefused(_client_refused(manager, exc)) from None
         raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc)})") from None
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
