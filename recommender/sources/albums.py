@@ -20,6 +20,23 @@ log = logging.getLogger(__name__)
 
 SOURCE = "albums"
 GONE = (403, 404)  # an artist or album taken down (or not readable): skipped, the refresh goes on
+# Spotify answers 400 "Invalid limit" above 10 for an artist's albums since 2026 (50 before, and
+# still for extended quota apps); each group is listed newest first, so the newest of each group
+# are its first page
+ARTIST_ALBUMS_PAGE = 10
+GROUPS = ("album", "single")
+
+
+def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
+    """The ``n`` newest albums and singles of an artist (newest first): up to ``n`` of each group,
+    read in pages of ``ARTIST_ALBUMS_PAGE`` (one request per group when ``n`` <= 10)."""
+    from itertools import islice
+    albums = []
+    for group in GROUPS:
+        listing = gateway.pages(f"artists/{artist_id}/albums", limit=ARTIST_ALBUMS_PAGE, include_groups=group)
+        albums += [obj for obj in islice(listing, max(n, 1)) if obj and obj.get("id")]
+    albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
+    return list({a["id"]: a for a in albums}.values())[:n]
 
 
 def days_since(iso: str | None) -> float:
@@ -63,19 +80,14 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
     for i, artist_id in enumerate(artists):
         progress("discovery", i, len(artists))
         if days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
-            albums = []
             try:
-                page = gateway.get(f"artists/{artist_id}/albums", include_groups="album,single", limit=50)
+                albums = newest_albums(gateway, artist_id, n_albums)
             except SpotifyError as exc:
                 if exc.status not in GONE:
                     raise
                 log.info("discovery: the albums of artist %s are not readable (%s), skipped", artist_id, exc.status)
                 continue
-            for obj in (page or {}).get("items") or []:
-                if obj and obj.get("id"):
-                    albums.append(obj)
-            albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
-            albums_by_artist[artist_id] = [a["id"] for a in albums[:n_albums]]
+            albums_by_artist[artist_id] = [a["id"] for a in albums]
             checked[artist_id] = now_iso()
             album_objs = {a["id"]: a for a in albums}
         else:

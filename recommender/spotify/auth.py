@@ -28,7 +28,7 @@ from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, Spo
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
 from ..store import atomic_write_text
-from .gateway import configured_at
+from .gateway import configured_at, oauth_error_code
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,9 @@ class _NonInteractive:
                 if refusal:  # (an app whose owner has no Premium: whatever the status, no retry helps)
                     raise AppAccessRefused(refusal) from None
                 if status != 429 and (status is None or status < 500):
-                    error = exc.error if isinstance(exc.error, str) else None
+                    error = oauth_error_code(exc)
+                    if error == "invalid_client":  # a new login cannot help: the app's credentials are wrong
+                        raise AppAccessRefused(_client_refused(self, exc)) from None
                     raise AuthError(f"Spotify refused the saved login ({error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
                 wait = getattr(exc, "retry_after", None)
                 if status == 429:
@@ -181,6 +183,21 @@ class _NonInteractive:
             log.info("token refresh: %s; retrying in %.1f s", what, wait)
             _sleep(wait)
             attempt += 1
+
+
+def _client_refused(manager, exc: SpotifyOauthError) -> str:
+    """What to do when Spotify's accounts service answers ``invalid_client``: the client id (an
+    app deleted, or an id mistyped) or the secret (rotated in the dashboard) is not the app's.
+    ``recommend auth`` with the same settings is refused the same way, so it names the setting."""
+    said = f"invalid_client: {exc.error_description}" if exc.error_description else "invalid_client"
+    froms = getattr(manager, "credentials_from", {})
+    if getattr(manager, "client_secret", None) and "secret" in str(exc.error_description or "").lower():
+        key, what = "spotify.client_secret", "a secret rotated there must be copied again; the saved login then works"
+    else:
+        key, what = "spotify.client_id", "an app deleted there needs a new app, its client id, and `recommend auth`"
+    source = f" (from {froms[key]})" if froms.get(key) and froms[key] != "override" else ""
+    return (f"Spotify does not accept this app's credentials ({said}): check {key}{source} against your app's "
+            f"settings at https://developer.spotify.com/dashboard ({what}); until they match, every login is refused")
 
 
 def _oauth_text(exc: SpotifyOauthError) -> str:
@@ -222,10 +239,46 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
     manager.max_retries = sp.max_retries
     manager.max_retry_wait = sp.max_retry_wait
     manager.where = configured_at(settings, "spotify.accounts_url")
+    manager.credentials_from = {k: settings.sources.get(k) for k in ("spotify.client_id", "spotify.client_secret")}
     base = sp.accounts_url.rstrip("/")
     manager.OAUTH_AUTHORIZE_URL = f"{base}/authorize"
     manager.OAUTH_TOKEN_URL = f"{base}/api/token"
     return manager
+
+
+DASHBOARD = "https://developer.spotify.com/dashboard"
+
+
+def _register(redirect_uri: str, settings) -> str:
+    source = settings.sources.get("spotify.redirect_uri")
+    source = f" (from {source})" if source and source != "override" else ""
+    return (f"add exactly {redirect_uri} under Redirect URIs in your app's settings ({DASHBOARD}) and save, or set "
+            f"spotify.redirect_uri{source} to one listed there; check spotify.client_id too")
+
+
+def _authorize_refusal(url: str, redirect_uri: str, settings) -> str | None:
+    """Spotify's own refusal of the login page (``INVALID_CLIENT: Invalid redirect URI``,
+    ``Insecure redirect URI``, ``Invalid client``, answered 4xx), asked before the browser opens:
+    the page shows it to the person, never to us, and the login used to wait its whole timeout
+    for a redirect that could not come. None when the page answers otherwise, or cannot be asked
+    (the browser will tell)."""
+    import re
+    try:
+        answer = requests.get(url, allow_redirects=False, timeout=settings.spotify.timeout)
+    except requests.RequestException:
+        return None
+    # only an error status counts: a login page (a redirect, or 200) may carry such words in its scripts
+    found = None if answer.status_code < 400 else re.search(r"INVALID_CLIENT:\s*([^<\n]{1,80})", answer.text or "")
+    if not found:
+        return None
+    said = found.group(1).strip()
+    if "redirect" in said.lower():
+        return f"Spotify's login page refuses the redirect URI {redirect_uri} (INVALID_CLIENT: {said}): " \
+               f"{_register(redirect_uri, settings)}"
+    source = settings.sources.get("spotify.client_id")
+    source = f" (from {source})" if source and source != "override" else ""
+    return (f"Spotify's login page does not know the client id {settings.spotify.client_id!r} (INVALID_CLIENT: "
+            f"{said}): check spotify.client_id{source} against your app's settings at {DASHBOARD}")
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
@@ -271,6 +324,10 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     if isinstance(manager, SpotifyPKCE):
         manager.get_pkce_handshake_parameters()
     url = manager.get_authorize_url(state=state)
+    refused = _authorize_refusal(url, manager.redirect_uri, settings)
+    if refused:
+        server.server_close()
+        raise ConfigError(refused)
     thread = threading.Thread(target=server.handle_request, daemon=True)
     thread.start()
     try:
@@ -280,7 +337,8 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         server.server_close()
     result = server.result  # type: ignore[attr-defined]
     if not result:
-        raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s; run `recommend auth` again")
+        raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: if it said INVALID_CLIENT, "
+                        f"{_register(manager.redirect_uri, settings)}; then run `recommend auth` again")
     if result.get("state") != state:
         raise AuthError("the login answer did not match this login attempt (state mismatch); run `recommend auth` again")
     if "code" not in result:
@@ -292,8 +350,11 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
             SpotifyOAuth.get_access_token(manager, code=result["code"], as_dict=False, check_cache=False)
     except SpotifyOauthError as exc:
         refusal = development_mode_refusal(_oauth_text(exc))
-        raise (AppAccessRefused(refusal) if refusal else AuthError(f"Spotify refused the login code ({exc.error})")) \
-            from None
+        if refusal:
+            raise AppAccessRefused(refusal) from None
+        if exc.error == "invalid_client":
+            raise AppAccessRefused(_client_refused(manager, exc)) from None
+        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc)})") from None
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token

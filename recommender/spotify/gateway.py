@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE = 50
 MAX_WRITE = 100
+# Spotify lowered page sizes without notice in 2026 (search, an artist's albums: 10), for newer
+# logins first: a listing refused with "Invalid limit" is asked again this many at a time
+SAFE_PAGE = 10
 
 
 class AmbiguousWrite(SpotifyUnavailable):
@@ -37,6 +40,30 @@ class AmbiguousWrite(SpotifyUnavailable):
 def _retry_after(exc: SpotifyException) -> float | None:
     headers = getattr(exc, "headers", None) or {}
     return wait_seconds(headers.get("Retry-After") or headers.get("retry-after"))
+
+
+def plain_text(body: object, limit: int = 120) -> str:
+    """Spotify's words from an error body in one short line: a proxy's HTML page ("<html>
+    <head><title>400 Bad Request</title>...") is read as its title (else its text without
+    tags), whitespace is collapsed, and the whole is cut at ``limit`` characters."""
+    import re
+    text = str(body or "")
+    if "<" in text and re.search(r"<\s*(html|head|body|title|!doctype)\b", text, re.I):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+        text = title.group(1) if title else re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def oauth_error_code(exc: SpotifyOauthError) -> str | None:
+    """The accounts service's OAuth error code (``invalid_grant``...), or its answer in short
+    when it is none (spotipy puts a body that is no JSON, such as a proxy's HTML page, whole in
+    ``error``: never a multi-line message)."""
+    import re
+    error = exc.error if isinstance(exc.error, str) else None
+    if error is None or re.fullmatch(r"[A-Za-z_]{1,40}", error):
+        return error
+    return f"HTTP {getattr(exc, 'http_status', None) or '?'}: {plain_text(error, 80)}"
 
 
 def when(seconds: float) -> str:
@@ -86,6 +113,7 @@ class Gateway:
         self.backoff = backoff
         self.sleep = sleep
         self.requests_made = 0
+        self.lowered: dict[str, int] = {}  # listing (ids replaced by {id}) -> page size Spotify took
 
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
@@ -139,14 +167,14 @@ class Gateway:
                     self._transient(attempt, idempotent, f"{status} on {method} {url}")
                     attempt += 1
                     continue
-                message = str(getattr(exc, "msg", "") or "").split("\n")[-1].strip()
+                message = plain_text(str(getattr(exc, "msg", "") or "").partition("\n")[2])  # after "URL:\n"
                 refusal = development_mode_refusal(message) if status == 403 else None
                 if refusal:  # every call would answer the same: stop, and say what to change
                     raise AppAccessRefused(refusal) from None
                 raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})",
                                    status=status) from None
             except SpotifyOauthError as exc:
-                raise AuthError(f"Spotify refused the saved login ({exc.error}): run `recommend auth`") from None
+                raise AuthError(f"Spotify refused the saved login ({oauth_error_code(exc)}): run `recommend auth`") from None
             except (requests.Timeout, requests.ConnectionError,  # also a connection broken mid-body:
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
                 self._transient(attempt, idempotent, f"{type(exc).__name__} on {method} {url}")
@@ -186,9 +214,24 @@ class Gateway:
     def get(self, url: str, **params: Any) -> Any:
         return self.call("GET", url, **params)
 
+    def first_page(self, url: str, limit: int = MAX_PAGE, **params: Any) -> Any:
+        """The first page of a listing; refused with 400 "Invalid limit", asked again
+        ``SAFE_PAGE`` at a time, and that page size kept for this listing for the rest of the run."""
+        import re
+        listing = re.sub(r"/[0-9A-Za-z]{22}(?=/|$)", "/{id}", url.split("?")[0])
+        limit = min(limit, self.lowered.get(listing, limit))
+        try:
+            return self.get(url, limit=limit, **params)
+        except SpotifyError as exc:
+            if exc.status != 400 or "invalid limit" not in str(exc).lower() or limit <= SAFE_PAGE:
+                raise
+        log.info("Spotify refused pages of %d for %s (Invalid limit): asking %d at a time", limit, listing, SAFE_PAGE)
+        self.lowered[listing] = SAFE_PAGE
+        return self.get(url, limit=SAFE_PAGE, **params)
+
     def pages(self, url: str, key: str | None = None, limit: int = MAX_PAGE, **params: Any) -> Iterator[dict]:
         """Every item of a paged listing, following absolute ``next`` URLs (offset or cursor)."""
-        page = self.get(url, limit=limit, **params)
+        page = self.first_page(url, limit, **params)
         while page:
             if key:
                 page = page.get(key) or {}

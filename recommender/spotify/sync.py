@@ -6,7 +6,9 @@ its cached items are reused (and a 403 playlist stays skipped). Discovery albums
 pulled are not pulled again, and an artist's album list is re-read at most every
 ``refresh.discovery_recheck_days`` days.
 Nothing is written until the pull is complete: a stop half way (quota, outage) leaves the
-previous cache intact.
+previous cache intact. Two answers do not stop it: a 403 on the items of your own playlist
+(its cached items are kept) and a listing of followed artists Spotify keeps failing (the
+cached list is kept); each is one line in ``RefreshReport.problems``.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..errors import SpotifyError
+from ..errors import SpotifyError, SpotifyUnavailable
 from ..library import Library
 from ..sources.albums import days_since as _days_since
 from ..sources.albums import discover_albums as _discover
 from ..store import Store, now_iso
 from . import parse
-from .gateway import MAX_PAGE, Gateway
+from .gateway import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +116,12 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         pid = row["playlist_id"]
         progress("playlists", i, len(playlist_rows))
         snapshots[pid] = row["snapshot_id"]
-        if row["snapshot_id"] and pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"]:
+        was_readable = (bool(old_playlists.loc[pid, "readable"])
+                        if old_playlists is not None and pid in old_playlists.index else True)
+        if row["snapshot_id"] and pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"] \
+                and (was_readable or not row["owned"]):  # your own playlist is never remembered unreadable
             report.playlists_unchanged += 1
-            if old_playlists is not None and pid in old_playlists.index:
-                row["readable"] = bool(old_playlists.loc[pid, "readable"])
+            row["readable"] = was_readable
             item_frames.append(old_by_playlist.get(pid, no_items))
             if not row["readable"]:
                 report.playlists_forbidden.append(row["name"])
@@ -133,6 +137,15 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         except SpotifyError as exc:
             if exc.status not in (403, 404):
                 raise
+            if row["owned"]:
+                # Spotify lists the items of your own playlists; a bare 403 (or 404) on one is its
+                # passing fault, not a rule: keep what the last pull read, and read it again next time
+                problems.append(_own_playlist_refused(row["name"], exc, pid in old_by_playlist))
+                snapshots[pid] = old_snapshots.get(pid)
+                item_frames.append(old_by_playlist.get(pid, no_items))
+                log.info("playlist %r (%s): Spotify refused its items (%s); kept the cached ones", row["name"], pid,
+                         exc.status)
+                continue
             row["readable"] = False
             report.playlists_forbidden.append(row["name"])
             log.info("playlist %r (%s): items not readable (%s), skipped", row["name"], pid, exc.status)
@@ -158,10 +171,17 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     progress("saved tracks", len(saved), len(saved))
     progress("followed artists", 0, None)
     followed = []
-    for obj in gateway.pages("me/following", key="artists", type="artist"):
-        if obj and obj.get("id"):
-            add_artist(obj)
-            followed.append({"artist_id": obj["id"]})
+    try:
+        for obj in gateway.pages("me/following", key="artists", type="artist"):
+            if obj and obj.get("id"):
+                add_artist(obj)
+                followed.append({"artist_id": obj["id"]})
+    except SpotifyUnavailable as exc:
+        # Spotify can fail this one listing for an account day after day ("Failed to get followed
+        # artists", 502) while every other call works: the artists you follow are a small part
+        # of the taste, not worth every refresh; the last refresh's list stands in for them
+        followed, note = _followed_kept(followed, cached, exc)
+        problems.append(note)
     progress("followed artists", len(followed), len(followed))
 
     # --- artist genres: probe once, never one request per artist for nothing ------------------
@@ -232,6 +252,25 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     return library, report
 
 
+def _followed_kept(read: list[dict], cached: Library | None, exc: SpotifyUnavailable) -> tuple[list[dict], str]:
+    """The followed artists when Spotify kept failing their listing: those read before it failed,
+    then those of the last refresh; and the note saying so."""
+    have = {r["artist_id"] for r in read}
+    old = [] if cached is None else [str(a) for a in cached.frames["followed_artists"]["artist_id"]]
+    kept = [{"artist_id": a} for a in dict.fromkeys(old) if a not in have]
+    what = f"kept the {len(kept)} of the last refresh" if cached is not None else "none known yet"
+    import re
+    found = re.search(r"\(([^()]*)\)", str(exc))  # "(502 on GET me/following, 5 attempts)"
+    why = f" ({found.group(1)})" if found else ""
+    return read + kept, f"Spotify kept failing the list of artists you follow{why}; {what}, and the next refresh asks again"
+
+
+def _own_playlist_refused(name: str, exc: SpotifyError, cached: bool) -> str:
+    kept = "kept the tracks the last refresh read" if cached else "its tracks are left out this time"
+    return (f"Spotify refused to list the tracks of your own playlist {name!r} ({exc.status}); {kept}, and the "
+            "next refresh asks again")
+
+
 def _among(ids: pd.Series, wanted) -> np.ndarray:
     """``ids.isin(wanted)`` for a set of ids: pandas' isin on a string column makes one pyarrow
     scalar per wanted id (a fifth of a refresh of 20,000 tracks); a set look-up per row is not."""
@@ -258,7 +297,7 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     saved: list[dict] = []
     entries = 0  # every entry read, skipped ones (episodes, null) too
     new_ids: set[str] = set()
-    page = gateway.get("me/tracks", limit=MAX_PAGE)
+    page = gateway.first_page("me/tracks")
     total = page.get("total") if page else None
     while page:
         for entry in page.get("items") or []:

@@ -64,6 +64,7 @@ DEFAULT_SCOPE = (
 )
 MAX_PAGE = 50  # page size limit of every list endpoint
 MAX_SEARCH = 10  # search limit since 2026
+MAX_ARTIST_ALBUMS = 10  # an artist's albums, page size since 2026 (still 50 in extended quota mode)
 MAX_WRITE = 100  # URIs per playlist write
 CODE_LIFETIME = 600.0  # seconds an authorization code stays valid
 
@@ -397,7 +398,9 @@ class Fault:
     the background, while the answer (``status``, default 504) comes after ``delay``; with a
     ``delay`` beyond the client's timeout the client never sees it (``StandinServer.
     wait_late`` waits for the late writes, or applies them at once). ``before`` is called with the account just before
-    the request is handled (a user editing in the app at the same moment).
+    the request is handled (a user editing in the app at the same moment). ``raw`` answers
+    ``status`` with that body as it is (an HTML page of Spotify's edge, or b"" for none) and no
+    Retry-After header.
     """
 
     method: str = "GET"
@@ -412,6 +415,7 @@ class Fault:
     truncate: bool = False
     late: float | None = None
     before: Callable[[Account], None] | None = field(default=None, compare=False)
+    raw: bytes | None = None
     hits: int = field(default=0, compare=False)
 
     def matches(self, method: str, paths: tuple[str, ...]) -> bool:
@@ -626,6 +630,8 @@ class StandinServer(ServedStandIn):
     @staticmethod
     def _fault_reply(fault: Fault, path: str = "") -> _Reply:
         status = int(fault.status or 500)
+        if fault.raw is not None:
+            return _Reply(status, raw=fault.raw, content_type="text/html; charset=utf-8")
         if fault.message is not None and path == "/api/token":
             return _oauth_error("internal_error", fault.message, status)
         quota = status == 429 and fault.reason == "QUOTA_EXCEEDED"
@@ -1238,7 +1244,7 @@ class StandinServer(ServedStandIn):
 
     def _artist_albums(self, method: str, q: dict, body: bytes, token: dict, aid: str) -> _Reply:
         self._known(self.account.artists, aid)
-        limit, offset = self._paging(q)
+        limit, offset = self._paging(q, default=5, maximum=MAX_PAGE if self.extended else MAX_ARTIST_ALBUMS)
         groups = q.get("include_groups") or ""
         wanted = {g.strip() for g in groups.split(",") if g.strip()}
         albums = [alid for alid, al in self.account.albums.items()

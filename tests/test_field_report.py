@@ -1,0 +1,222 @@
+"""Failures that users of personal Spotify apps reported in 2025-2026 (client libraries' issue
+trackers), answered by the stand-in and met through the command line as a user meets them.
+Each test names the thread its shape comes from."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.standins.spotify import Fault
+
+from spotify_helpers import save_login, settings_for
+
+runner = CliRunner()
+
+
+def env_for(server, cache) -> dict[str, str]:
+    return {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+            "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": ""}
+
+
+def run(args, env):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+def _library(server, cache):
+    from recommender.jobs import open_store
+    return open_store(settings_for(server, cache)).load_library()
+
+
+def test_a_bare_403_on_your_own_playlist_is_not_remembered_and_its_tracks_are_kept(standin, tmp_path):
+    """Spotify answered `{"error": {"status": 403, "message": "Forbidden"}}` for the items of
+    playlists the user owns, with a fresh token and the account on the app's list, now and then
+    (https://github.com/stiefenm/spoton/issues/119, https://github.com/ralph/Spotifly/issues/31).
+    The refresh took it for "another owner's playlist": it dropped that playlist's tracks from
+    the taste and remembered it unreadable for its snapshot, so every later refresh skipped it
+    too, silently, until the user happened to edit it."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    pid = "smallPlaylist000000001"
+    before = _library(standin, cache).playlist_items
+    before = set(before[before["playlist_id"] == pid]["track_id"])
+    assert before
+    standin._bump(standin.account.playlist(pid))  # a new snapshot: the next refresh reads it
+    fault = standin.add_fault(Fault(method="GET", path=rf"^/v1/playlists/{pid}/items$", status=403,
+                                    message="Forbidden", times=None))
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 0 and fault.hits == 1
+    assert "Evening Chill" in result.stderr and "next refresh asks again" in result.stderr
+    library = _library(standin, cache)
+    items = library.playlist_items
+    assert set(items[items["playlist_id"] == pid]["track_id"]) == before  # the last refresh's tracks kept
+    assert library.playlists.set_index("playlist_id").loc[pid, "readable"]
+    standin.clear_faults()  # Spotify answers again: read at once, not when the playlist next changes
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert [r for r in standin.requests if r.path == f"/v1/playlists/{pid}/items" and r.status == 200]
+
+
+def test_a_client_secret_rotated_in_the_dashboard_names_the_setting_instead_of_asking_for_a_login(small_account,
+                                                                                                    tmp_path):
+    """Spotify's accounts service answers `{"error":"invalid_client","error_description":"Invalid
+    client secret"}` (or "Invalid client" for a deleted app) once the app's credentials no longer
+    match (https://github.com/mahdi-y/Spotify2YoutubeMusic/issues/19,
+    https://github.com/sandrzejewskipl/spotify-scheduler/issues/6). The tool said "Spotify refused
+    the saved login (invalid_client): run `recommend auth`" (exit 3), and `recommend auth`,
+    with the same secret, was refused again ("Spotify refused the login code (invalid_client)"):
+    a loop with nothing on what to change. `recommend status` reports it as a refused login."""
+    from recommender import jobs
+    from recommender.errors import AppAccessRefused
+    from recommender.standins.spotify import StandinServer
+    with StandinServer(small_account, client_id="test-client", client_secret="rotated") as server:
+        cache = tmp_path / "cache"
+        token = save_login(server, cache, expires_in=-10)  # expired: the first call refreshes it
+        env = {**env_for(server, cache), "SPOTIPY_CLIENT_SECRET": "the-old-secret"}
+        result = run(["refresh", "--quiet"], env)
+        assert result.exit_code == 3, result.stderr
+        assert "Invalid client secret" in result.stderr and "spotify.client_secret" in result.stderr
+        assert "environment SPOTIPY_CLIENT_SECRET" in result.stderr and "the-old-secret" not in result.stderr
+        assert len([r for r in server.requests if r.path == "/api/token"]) == 1  # no retry: it cannot help
+        assert (cache / "spotify-token.json").read_text().count(token["refresh_token"]) == 1  # the login is kept
+        settings = settings_for(server, tmp_path / "other", **{"spotify.client_secret": "the-old-secret",
+                                                               "spotify.redirect_uri": "http://127.0.0.1:9/callback"})
+        with pytest.raises(AppAccessRefused, match="spotify.client_secret"):
+            jobs.login(settings, open_url=_browser, any_port=True)
+        assert run(["refresh", "--quiet"], {**env, "SPOTIPY_CLIENT_SECRET": "rotated"}).exit_code == 0
+
+
+def _browser(url: str) -> None:
+    """A person at a browser who approves at once."""
+    import requests
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    requests.get(answer.headers["Location"], timeout=10)
+
+
+@pytest.mark.parametrize("page_says, names", [
+    (b"INVALID_CLIENT: Invalid redirect URI", "add exactly http://127.0.0.1:"),
+    (b"<html><body><p>INVALID_CLIENT: Insecure redirect URI</p></body></html>", "under Redirect URIs"),
+    (b"INVALID_CLIENT: Invalid client", "check spotify.client_id"),
+])
+def test_a_login_page_that_refuses_the_app_is_said_at_once_not_after_waiting_for_a_redirect(standin, tmp_path,
+                                                                                            page_says, names):
+    """Since April 2025 Spotify's login page refuses `localhost` and any redirect URI not listed
+    exactly in the app's settings: the browser shows "INVALID_CLIENT: Invalid redirect URI" (or
+    "Insecure redirect URI", "Invalid client") and never redirects
+    (https://github.com/kraxarn/spotify-qt/issues/286,
+    https://github.com/marcelmarais/spotify-mcp-server/issues/4,
+    https://github.com/plamere/OrganizeYourMusic/pull/25). `recommend auth` waited its whole
+    five minutes for the redirect, then said only "no answer from the Spotify login page within
+    300 s; run `recommend auth` again", which met the same page."""
+    from recommender import jobs
+    from recommender.errors import ConfigError
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri": "http://127.0.0.1:9/callback"})
+    standin.add_fault(Fault(method="GET", path=r"^/authorize$", status=400, raw=page_says, times=None))
+    opened = []
+    with pytest.raises(ConfigError, match=names) as err:
+        jobs.login(settings, open_url=opened.append, any_port=True)
+    assert opened == []  # said before the browser opens a page that cannot lead anywhere
+    assert "INVALID_CLIENT" in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_a_login_that_gets_no_redirect_says_what_to_check(standin, tmp_path):
+    """The same refusal when the page cannot be asked beforehand: the timeout's message names
+    the redirect URI to register (same threads as above)."""
+    from recommender.errors import AuthError
+    from recommender.spotify import auth
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri": "http://127.0.0.1:9/callback"})
+    with pytest.raises(AuthError, match=r"if it said INVALID_CLIENT, add exactly http://127\.0\.0\.1:\d+/callback"):
+        auth.login(settings, open_url=lambda url: None, timeout=0.01, any_port=True)
+
+
+def test_an_artists_albums_are_asked_ten_at_a_time_as_spotify_allows_since_2026(standin, tmp_path):
+    """`GET /artists/{id}/albums` answers `400 Invalid limit` above 10 since 2026 for apps in
+    Development Mode (https://github.com/spotipy-dev/spotipy/issues/1231,
+    https://github.com/spotipy-dev/spotipy/issues/1236,
+    https://github.com/Googolplexed0/zotify/issues/211). The discovery step asked for 50: every
+    refresh and every build stopped with "Spotify refused GET artists/.../albums (400: Invalid
+    limit)", exit 5, and nothing was saved."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    result = run(["refresh", "--quiet"], env)
+    assert result.exit_code == 0, result.stderr
+    asked = [r for r in standin.requests if r.path.endswith("/albums") and r.path.startswith("/v1/artists/")]
+    assert asked and all(int(r.query["limit"]) <= 10 and r.status == 200 for r in asked)
+    assert {r.query["include_groups"] for r in asked} == {"album", "single"}  # the newest of each group
+    assert len(_library(standin, cache).discovery)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+
+
+def test_a_followed_artists_listing_spotify_keeps_failing_does_not_stop_every_refresh(standin, tmp_path):
+    """`GET /me/following?type=artist` answered `502 {"error": {"status": 502, "message":
+    "Failed to get followed artists"}}` for some accounts day after day while every other call
+    worked (https://github.com/jakubito/spotify-release-list/issues/81, July 2026; the same
+    shape in https://github.com/spotify/web-api/issues/1239). The refresh retried it, then
+    stopped with exit 5 "try again later", every day, and kept nothing of the rest of the pull
+    (new saved tracks, playlists)."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = set(_library(standin, cache).followed_artists["artist_id"])
+    assert before
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me/following$", status=502,
+                            message="Failed to get followed artists", times=None))
+    standin.account.saved_tracks.insert(0, {"id": "smallTrack000000000009", "added_at": "2026-11-30T00:00:00Z"})
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\n")  # (no test waits for real back-off)
+    result = run(["refresh", "--quiet", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert "Spotify kept failing the list of artists you follow (502" in result.stderr and f"kept the {len(before)}" in result.stderr
+    library = _library(standin, cache)
+    assert set(library.followed_artists["artist_id"]) == before  # the last refresh's list stands in
+    assert "smallTrack000000000009" in set(library.saved_tracks["track_id"])  # the rest of the pull is saved
+    names = library.artists[library.artists["artist_id"].isin(before)]["name"]
+    assert len(names) == len(before) and all(names)  # with their names
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+
+
+PROXY_PAGE = (b"<!DOCTYPE html>\n<html>\n<head><title>400 Bad Request</title></head>\n<body>\n<h1>Bad Request</h1>\n"
+              b"<p>Your browser sent a request that this server could not understand.</p>\n</body>\n</html>\n")
+
+
+@pytest.mark.parametrize("where, says", [(r"^/v1/me$", "Spotify refused GET me/ (400: 400 Bad Request)"),
+                                         (r"^/api/token$", "Spotify refused the saved login (HTTP 400: 400 Bad Request)")])
+def test_an_error_page_in_html_is_said_in_one_short_line(standin, tmp_path, where, says):
+    """Spotify's edge answers some errors with an HTML page or an empty body instead of its JSON
+    error (https://github.com/JohnnyCrazy/SpotifyAPI-NET/issues/303; "Spotify sometimes returns
+    an empty error body", https://github.com/stiefenm/spoton/issues/118). The API's said
+    "(400: no message)" (the page's last line was empty); the accounts service's put the whole
+    page, nine lines of escaped HTML, into the one-line error."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache, expires_in=-10)  # expired: the first call refreshes it
+    standin.add_fault(Fault(method="*", path=where, status=400, raw=PROXY_PAGE, times=None))
+    result = run(["refresh", "--quiet"], env_for(standin, cache))
+    assert result.exit_code in (3, 5)
+    assert result.stderr.count("\n") == 1 and says in result.stderr and "<" not in result.stderr
+
+
+def test_a_listing_refused_with_invalid_limit_is_read_ten_at_a_time(standin, tmp_path):
+    """Spotify lowered page sizes without notice in 2026, first for newer logins ("for some
+    newer authentication tokens the limit is now 10 ... 50 is still allowed when using older
+    authentication tokens", https://github.com/thlucas1/spotifyplus_card/issues/100; a client
+    that now probes the limits it is allowed, https://github.com/stiefenm/spoton/issues/118).
+    A listing that answered `400 Invalid limit` stopped the refresh with exit 5, every day,
+    until a new release of the tool; now it is read ten at a time, and only the first refusal
+    of each listing costs a request."""
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    for path in (r"^/v1/me/playlists$", r"^/v1/playlists/[^/]+/items$", r"^/v1/me/tracks$"):
+        standin.add_fault(Fault(method="GET", path=path, status=400, message="Invalid limit", times=1))
+    result = run(["refresh", "--quiet"], env_for(standin, cache))
+    assert result.exit_code == 0, result.stderr
+    refused = [r for r in standin.requests if r.status == 400]
+    assert len(refused) == 3  # once per listing, not once per playlist
+    items = [r for r in standin.requests if r.path.endswith("/items") and r.status == 200]
+    assert len(items) >= 3 and all(r.query.get("limit") in ("10", None) for r in items)
+    library = _library(standin, cache)
+    assert len(library.playlist_items) and len(library.saved_tracks)
