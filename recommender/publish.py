@@ -102,9 +102,12 @@ def mood_playlists(store: Store, since_refresh: bool = False) -> list[dict]:
     is unreadable): `recommend playlists` lists those from here, since the cache cannot hold
     them yet (with --demo: since the demo's one pull). One written before that refresh and not
     in the cache was deleted since, and is not listed. Times are whole seconds: one written in
-    the refresh's own second counts as since (the caller skips ids the cache holds)."""
+    the refresh's own second counts as since (the caller skips ids the cache holds); with the
+    refresh's ``listed_at`` (the moment it read your playlists, to the microsecond: a refresh and
+    an export never overlap, both hold the run lock) and a write time as exact, no second is
+    shared (a quick test wrote, refreshed and listed again within one)."""
     manifest = store.read_manifest()
-    fetched = time_or_none(manifest.get("fetched_at"))
+    fetched = time_or_none(manifest.get("listed_at")) or time_or_none(manifest.get("fetched_at"))
     out = []
     for info in _mood_slots(manifest):
         written_at = time_or_none(info.get("updated_at"))
@@ -594,7 +597,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         baseline = list(state.current)
     info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
             "snapshot": previous.get("snapshot") if same else None,
-            "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": now_iso()}
+            "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
     snapshot, unsettled, stamps = state.snapshot, [], state.stamps
     if not plan.unchanged:
@@ -626,7 +629,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             result.messages.append(f"kept {len(applied.user_added)} track(s) you added to the playlist while it "
                                    "was being written")
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
-                added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=now_iso())
+                added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
     store.update_manifest(**{pkey: info, rkey: user_removed})
     # the tracks are in place and recorded: a failing description update only earns a message
     if not result.created and html.unescape(state.description or "") != text:

@@ -411,3 +411,31 @@ def test_a_damaged_demo_account_says_how_to_start_the_demo_afresh(tmp_path):
     account.unlink()
     assert run(["build-playlist", "--demo", "--dry-run", "--quiet"],
                {"RECOMMENDER_CACHE_DIR": str(state)}).exit_code == 0
+
+
+def test_a_mood_playlist_deleted_within_the_second_of_its_export_is_not_listed(logged_in, monkeypatch):
+    """Export, refresh, delete in Spotify and refresh again, all within one second (a fast
+    machine; the test above did it after others had warmed up): `playlists` still listed the
+    deleted mood playlist, since the write and the refresh had the same whole-second time and
+    "written in the refresh's second" counts as written after it."""
+    from datetime import datetime, timedelta, timezone
+
+    from recommender import publish, store as store_module
+    from recommender.spotify import sync
+    ticks = iter(range(10**6))  # one frozen second, each call a microsecond later
+    second = datetime(2026, 11, 30, 20, 10, 44, tzinfo=timezone.utc)
+    clock = lambda: second + timedelta(microseconds=next(ticks))  # noqa: E731
+    for module in (publish, store_module, sync):
+        monkeypatch.setattr(module, "utc_now", clock, raising=False)
+    server, env, cache = logged_in
+    settings = settings_for(server, cache)
+    store = Store.from_settings(settings)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    moodexport.export_moods(gateway_for(settings), store, settings, server.account.user["id"],
+                            {"happy/upbeat": sorted(server.account.tracks)[:3]}, "Road Trip")
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    mood_id = next(p["id"] for p in publish.mood_playlists(store))
+    server.account.playlist(mood_id)["followed"] = False  # deleted in Spotify
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert publish.mood_playlists(store, since_refresh=True) == []
+    assert mood_id not in [r["id"] for r in json.loads(run(["playlists", "--json"], env).stdout)]

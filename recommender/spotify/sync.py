@@ -25,6 +25,7 @@ from ..errors import SpotifyError, SpotifyUnavailable
 from ..library import Library
 from ..sources.albums import days_since as _days_since
 from ..sources.albums import discover_albums as _discover
+from ..isotime import utc_now
 from ..store import Store, now_iso
 from . import parse
 from .gateway import Gateway
@@ -94,6 +95,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
 
     # --- playlists -----------------------------------------------------------------------
     progress("playlists", 0, None)
+    listed_at = utc_now().isoformat()  # to the microsecond: what was written before it is in the listing
     listing = list(gateway.pages("me/playlists"))
     # offset paging: a playlist created or removed between two pages shifts the list, so one
     # can come twice; it is one playlist (kept once, first listing wins)
@@ -246,7 +248,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     report.discovery_tracks = discovery["track_id"].nunique()
     report.requests = gateway.requests_made - start_requests
     report.problems = problems
-    store.update_manifest(user_id=user_id, fetched_at=now_iso(), snapshots=snapshots,
+    store.update_manifest(user_id=user_id, fetched_at=now_iso(), listed_at=listed_at, snapshots=snapshots,
                           artist_genres_api=genres_state, discovery=discovery_state,
                           last_refresh={"requests": report.requests, "at": now_iso()}, **{SAVED_TOTAL: saved_total})
     return library, report
