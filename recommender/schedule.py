@@ -155,6 +155,30 @@ def proxy_environment(environ=None) -> tuple[dict[str, str], list[str]]:
     return carried, notes
 
 
+# The state and cache folders follow XDG_STATE_HOME / XDG_CACHE_HOME; set in ~/.profile only, the
+# scheduled run looked in ~/.local/state instead: "not logged in" (exit 3) every day, and
+# `recommend auth` by hand saved the login where the scheduled run never looks.
+XDG_DIRS = (("XDG_STATE_HOME", "state", ".local/state"), ("XDG_CACHE_HOME", "cache", ".cache"))
+
+
+def xdg_environment(data_dirs, environ=None) -> dict[str, str]:
+    """The XDG base-directory variables that place this run's state and cache folders
+    somewhere else than where a run given only HOME looks (name -> value)."""
+    environ = os.environ if environ is None else environ
+    if data_dirs.single:  # one directory: passed on the line as RECOMMENDER_CACHE_DIR
+        return {}
+    carried = {}
+    for name, which, default in XDG_DIRS:
+        value = (environ.get(name) or "").strip()
+        if not value:
+            continue
+        base = Path(value).expanduser().absolute()
+        used = Path(getattr(data_dirs, which)).expanduser().absolute()
+        if used.parent == base and base != Path.home() / default:
+            carried[name] = str(base)
+    return carried
+
+
 def line_program(line: str) -> Path | None:
     """The program a crontab line of ours runs (after its NAME=value words), or None."""
     for job in CronTab(tab=line.rstrip("\r\n")):

@@ -313,6 +313,35 @@ def test_a_proxy_set_only_in_the_login_shell_reaches_the_scheduled_run(logged_in
     assert "HTTPS_PROXY" not in tab.read_text()
 
 
+def test_xdg_folders_set_only_in_the_login_shell_reach_the_scheduled_run(standin, shim, tmp_path):
+    """XDG_STATE_HOME / XDG_CACHE_HOME exported in ~/.profile (dotfiles keeping ~ clean) are not
+    in cron's environment: the scheduled run looked in ~/.local/state/recommend, found no login
+    and exited 3 every day, and `recommend auth` by hand saved the login where it never looks.
+    Reported: https://github.com/LukeSmithxyz/mutt-wizard/pull/906 (a cron job's variables
+    built on XDG_DATA_HOME / XDG_CONFIG_HOME), https://github.com/LukeSmithxyz/mutt-wizard/issues/677
+    (a file under ${XDG_CONFIG_HOME} not found from cron). `schedule install` now sets the XDG
+    variables that place the folders in use on the line (and in the unit)."""
+    state, cache_home = tmp_path / "xdg state", tmp_path / "xdg cache"
+    save_login(standin, state / "recommend")
+    env = {"RECOMMENDER_SPOTIFY_API_URL": standin.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": standin.accounts_url,
+           "SPOTIPY_CLIENT_ID": "test-client", "SPOTIPY_CLIENT_SECRET": "",
+           "XDG_STATE_HOME": str(state), "XDG_CACHE_HOME": str(cache_home)}
+    user = tmp_path / "user.yaml"
+    user.write_text("")
+    tab = tmp_path / "tab"
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 0, result.stderr
+    home = tmp_path / "home"
+    home.mkdir()
+    done = run_like_cron(tab.read_text().strip(), home)
+    assert done.returncode == 0, done.stderr
+    last = runs_of(state / "recommend")[-1]
+    assert last["command"] == "build-playlist" and last["exit_code"] == 0 and last["added"] > 0
+    assert (cache_home / "recommend").is_dir() and not (home / ".local").exists()
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert f'Environment="XDG_STATE_HOME={state}"' in printed.stdout
+
+
 def test_a_secret_only_in_the_environment_is_refused_and_never_written(logged_in, shim, tmp_path):
     server, env, cache = logged_in
     user = tmp_path / "user.yaml"
