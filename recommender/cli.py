@@ -1562,18 +1562,25 @@ def schedule_install_cmd(
     if not print_only:
         schedule.show(tabfile)  # no crontab to write (exit 1) fails before the config file is touched
     cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
-    for note in notes:
+    carried, proxy_notes = schedule.proxy_environment()
+    for note in notes + proxy_notes:
         _err(f"note: {note}")
     if written:
         _echo(f"wrote {', '.join(written)} to {cfg}: the scheduled run does not see your shell's environment")
+    carried = {**schedule.xdg_environment(settings.data_dirs), **carried}
+    if carried:
+        _echo(f"the scheduled run is given your {', '.join(carried)} (cron and systemd do not see your shell's)")
     if print_only:
         typer.echo("# crontab line (crontab -e):")
-        typer.echo(schedule.cron_line(expr, exe, cfg, cache))
-        for name, text in schedule.systemd_units(expr, exe, cfg, cache).items():
+        typer.echo(schedule.cron_line(expr, exe, cfg, cache, carried))
+        for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():
             typer.echo(f"\n# ~/.config/systemd/user/{name}\n{text.rstrip()}")
-        typer.echo("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer")
+        typer.echo("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
+                   "\n# and, unless you stay logged in, let the timer run without a login session"
+                   " (it also catches up a run missed while off or asleep: Persistent=true):"
+                   '\n#   loginctl enable-linger "$USER"')
         return
-    line = schedule.install(expr, exe, cfg, cache, tabfile=tabfile)
+    line = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
 
 
@@ -1583,6 +1590,11 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     from . import schedule
     line = schedule.show(tabfile)
     _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+    gone = schedule.missing_program(line) if line else None
+    if gone:
+        _err(f"warning: {gone} no longer exists or cannot be run (a virtualenv deleted, moved or rebuilt?): cron "
+             "fails before the tool starts, so `recommend status` shows no run; run `recommend schedule install` "
+             "again with the `recommend` you use now")
 
 
 @command("remove", parent=schedule_app, examples=("recommend schedule remove",))

@@ -31,6 +31,9 @@ from .isotime import parse_time, system_now
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "recommend.lock"
+# flock refused by the file system itself (an NFS mount whose lockd/statd is not running:
+# ENOLCK; a FUSE or SMB mount without locks): a setting to change, not a bug (exit 7, not 1)
+NO_LOCKING = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL})
 POLL_SECONDS = 0.05
 
 
@@ -101,6 +104,11 @@ class RunLock:
         except OSError as exc:
             if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 os.close(fd)
+                if exc.errno in NO_LOCKING:
+                    raise StorageError(f"{self.path}: cannot lock ({exc.strerror}): the data directory is on a "
+                                       "file system that does not lock files (an NFS or SMB home whose lock "
+                                       "service is not running?): set RECOMMENDER_CACHE_DIR or cache.dir to a "
+                                       "folder on a local disk") from None
                 raise RecommenderError(f"{self.path}: cannot lock ({exc.strerror})") from None
             holder = _read_info(fd)
             os.close(fd)

@@ -82,17 +82,18 @@ def configured_cron(settings) -> str:
 
 
 def cron_line(expr: str, executable: Path | str, config_path: Path | str | None,
-              cache_dir: Path | str | None) -> str:
+              cache_dir: Path | str | None, env: dict[str, str] | None = None) -> str:
     """Our crontab line (no trailing newline), marked with ``# recommend-managed``.
 
     Runs ``<executable> build-playlist --quiet --no-input [--config <abs>]``; the app writes
     its own rotating log, so nothing is redirected. ``cache_dir`` (when given) is passed as
-    RECOMMENDER_CACHE_DIR so the scheduled run uses the cache (and login) in effect now.
+    RECOMMENDER_CACHE_DIR so the scheduled run uses the cache (and login) in effect now;
+    ``env`` (the proxy settings of :func:`proxy_environment`) is set on the line too.
     """
     expr = validate_cron(expr)
     # Rendered here rather than by python-crontab, which would turn "0 0 * * *" into "@daily"
     # (unknown to some crons); cron reads an unescaped % as a newline.
-    command = _command(executable, config_path, cache_dir).replace("%", "\\%")
+    command = _command(executable, config_path, cache_dir, env).replace("%", "\\%")
     return f"{expr} {command} # {MARKER}"
 
 
@@ -103,14 +104,101 @@ def _words(executable: Path | str, config_path: Path | str | None) -> list[str]:
     return words
 
 
-def _command(executable: Path | str, config_path: Path | str | None, cache_dir: Path | str | None) -> str:
-    for path in (executable, config_path, cache_dir):
+def _command(executable: Path | str, config_path: Path | str | None, cache_dir: Path | str | None,
+             env: dict[str, str] | None = None) -> str:
+    for path in (executable, config_path, cache_dir, *(env or {}).values()):
         if path is not None and ("\n" in str(path) or "\r" in str(path)):
             raise UsageError(f"cannot schedule with the path {str(path)!r}: it contains a line break")
     command = shlex.join(_words(executable, config_path))
-    if cache_dir is not None:
-        command = f"RECOMMENDER_CACHE_DIR={shlex.quote(str(Path(cache_dir).expanduser().absolute()))} {command}"
+    for name, value in reversed(list(_environment(cache_dir, env).items())):
+        command = f"{name}={shlex.quote(value)} {command}"
     return command
+
+
+def _environment(cache_dir: Path | str | None, env: dict[str, str] | None) -> dict[str, str]:
+    """The variables our line or unit sets: the cache directory, then the carried proxy settings."""
+    found = {"RECOMMENDER_CACHE_DIR": str(Path(cache_dir).expanduser().absolute())} if cache_dir is not None else {}
+    return {**found, **(env or {})}
+
+
+# ----- proxies -------------------------------------------------------------------------------
+# A proxy exported in ~/.profile or ~/.bashrc is not in cron's or systemd's environment: the
+# scheduled run then tried to go direct and failed with "Spotify is unavailable" (exit 5).
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+NO_PROXY_VARS = ("NO_PROXY", "no_proxy")
+
+
+def proxy_environment(environ=None) -> tuple[dict[str, str], list[str]]:
+    """The proxy variables of this environment a scheduled run must be given (name -> value),
+    and notes for the ones that are not written: a proxy URL holding a password is never
+    written into a crontab or a unit by us, like the client secret."""
+    from urllib.parse import urlsplit
+    environ = os.environ if environ is None else environ
+    carried: dict[str, str] = {}
+    notes: list[str] = []
+    for name in PROXY_VARS:
+        value = environ.get(name)
+        if not value:
+            continue
+        try:
+            secret = urlsplit(value if "://" in value else f"http://{value}").password
+        except ValueError:
+            secret = None
+        if secret:
+            notes.append(f"{name} in your environment holds a password, which a scheduled run does not see "
+                         f"and is never written into a crontab or a unit: add `{name}=...` at the top of your "
+                         "crontab (`crontab -e`) yourself, or the scheduled run cannot reach Spotify")
+        else:
+            carried[name] = value
+    if carried:
+        carried.update({name: environ[name] for name in NO_PROXY_VARS if environ.get(name)})
+    return carried, notes
+
+
+# The state and cache folders follow XDG_STATE_HOME / XDG_CACHE_HOME; set in ~/.profile only, the
+# scheduled run looked in ~/.local/state instead: "not logged in" (exit 3) every day, and
+# `recommend auth` by hand saved the login where the scheduled run never looks.
+XDG_DIRS = (("XDG_STATE_HOME", "state", ".local/state"), ("XDG_CACHE_HOME", "cache", ".cache"))
+
+
+def xdg_environment(data_dirs, environ=None) -> dict[str, str]:
+    """The XDG base-directory variables that place this run's state and cache folders
+    somewhere else than where a run given only HOME looks (name -> value)."""
+    environ = os.environ if environ is None else environ
+    if data_dirs.single:  # one directory: passed on the line as RECOMMENDER_CACHE_DIR
+        return {}
+    carried = {}
+    for name, which, default in XDG_DIRS:
+        value = (environ.get(name) or "").strip()
+        if not value:
+            continue
+        base = Path(value).expanduser().absolute()
+        used = Path(getattr(data_dirs, which)).expanduser().absolute()
+        if used.parent == base and base != Path.home() / default:
+            carried[name] = str(base)
+    return carried
+
+
+def line_program(line: str) -> Path | None:
+    """The program a crontab line of ours runs (after its NAME=value words), or None."""
+    for job in CronTab(tab=line.rstrip("\r\n")):
+        try:
+            words = shlex.split(job.command)
+        except ValueError:
+            return None
+        words = [w for w in words if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", w, re.S)]
+        return Path(words[0]) if words else None
+    return None
+
+
+def missing_program(line: str) -> Path | None:
+    """The program our line runs when it no longer exists or cannot be run (a virtualenv
+    deleted, moved or rebuilt elsewhere, a checkout removed): cron then fails before the tool
+    starts, so nothing reaches recommend.log or runs.jsonl. None when it is there."""
+    program = line_program(line)
+    if program is None or not program.is_absolute():
+        return None
+    return None if program.is_file() and os.access(program, os.X_OK) else program
 
 
 # ----- the settings a scheduled run sees -------------------------------------------------------
@@ -176,13 +264,19 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
 
 
 def default_executable() -> Path:
-    """The installed ``recommend`` script: on PATH, else next to the running Python."""
-    found = shutil.which("recommend")
-    if found:
-        return Path(found).absolute()
+    """The ``recommend`` script of the installation that is running: the script this process was
+    started as, else the one beside the running Python (its virtualenv), else the first on PATH.
+    (PATH came first: `~/venvs/new/bin/recommend schedule install` with an older install earlier
+    on PATH, a pipx one say, scheduled the older program.)"""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if started is not None and started.name == "recommend" and started.is_file() and os.access(started, os.X_OK):
+        return started.absolute()
     beside = Path(sys.executable).parent / "recommend"
     if beside.exists():
         return beside.absolute()
+    found = shutil.which("recommend")
+    if found:
+        return Path(found).absolute()
     raise UsageError("cannot find the `recommend` program on PATH; install the package "
                      "(pip install .) or pass its path")
 
@@ -197,9 +291,10 @@ def is_ours(line: str) -> bool:
 
 
 def install(expr: str, executable: Path | str, config_path: Path | str | None,
-            cache_dir: Path | str | None, tabfile: Path | str | None = None) -> str:
+            cache_dir: Path | str | None, tabfile: Path | str | None = None,
+            env: dict[str, str] | None = None) -> str:
     """Add or replace our entry; every other line stays byte-identical. Returns our line."""
-    line = cron_line(expr, executable, config_path, cache_dir)
+    line = cron_line(expr, executable, config_path, cache_dir, env)
     lines = _read(tabfile).splitlines(keepends=True)
     ours = [i for i, text in enumerate(lines) if is_ours(text)]
     newline = _newline_of(lines)
@@ -374,7 +469,7 @@ def systemd_quote(word: str, dollar: bool = False, always: bool = False) -> str:
 
 
 def systemd_units(expr: str, executable: Path | str, config_path: Path | str | None,
-                  cache_dir: Path | str | None) -> dict[str, str]:
+                  cache_dir: Path | str | None, env: dict[str, str] | None = None) -> dict[str, str]:
     """A user service and timer (file name -> text) for ``~/.config/systemd/user/``.
 
     When the expression has no OnCalendar equivalent the timer says so in a NOTE comment
@@ -382,9 +477,8 @@ def systemd_units(expr: str, executable: Path | str, config_path: Path | str | N
     """
     expr = validate_cron(expr)
     words = _words(executable, config_path)
-    env = ""
-    if cache_dir is not None:
-        env = f'Environment={systemd_quote(f"RECOMMENDER_CACHE_DIR={Path(cache_dir).expanduser().absolute()}", always=True)}\n'
+    env_lines = "".join(f'Environment={systemd_quote(f"{name}={value}", always=True)}\n'
+                        for name, value in _environment(cache_dir, env).items())
     service = (
         "[Unit]\n"
         "Description=recommend: rebuild the managed Spotify playlist\n"
@@ -393,7 +487,7 @@ def systemd_units(expr: str, executable: Path | str, config_path: Path | str | N
         "\n"
         "[Service]\n"
         "Type=oneshot\n"
-        f"{env}"
+        f"{env_lines}"
         f"ExecStart={' '.join(systemd_quote(w, dollar=True) for w in words)}\n"
     )
     calendar = on_calendar(expr)

@@ -192,3 +192,31 @@ def test_a_moved_clock_does_not_make_a_live_holder_look_like_a_reused_pid(tmp_pa
         holder = running_holder(path)
         assert holder is not None and holder["pid"] == os.getpid()
     assert running_holder(path) is None
+
+
+def test_a_file_system_without_locks_is_exit_7_saying_to_use_a_local_folder(tmp_path, monkeypatch):
+    """A data directory on an NFS home whose lock service (lockd/statd) is not running: flock
+    fails with ENOLCK "No locks available". The run stopped with exit 1 (kept for bugs) and
+    only "cannot lock (No locks available)". Reported e.g.
+    https://github.com/ComparativeGenomicsToolkit/cactus/issues/1299 (asking for a more helpful
+    message than "No locks available"), https://github.com/caracal-pipeline/caracal/issues/1239,
+    https://github.com/SwissDataScienceCenter/renku-python/issues/3669 (a lock in an NFS home;
+    the way out: a local folder). Now exit 7 naming the lock file and the setting to change."""
+    import errno
+
+    from recommender import lock as lock_module
+    real_flock = fcntl.flock
+
+    def no_locks(fd, op):
+        if op & fcntl.LOCK_EX and os.path.isfile(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+        return real_flock(fd, op)
+
+    monkeypatch.setattr(lock_module.fcntl, "flock", no_locks)
+    path = lock_path(tmp_path)
+    with pytest.raises(Exception) as caught:
+        RunLock(path).acquire()
+    assert caught.value.exit_code == 7
+    message = str(caught.value)
+    assert str(path) in message and "No locks available" in message
+    assert "RECOMMENDER_CACHE_DIR" in message and "local disk" in message

@@ -233,6 +233,115 @@ def test_the_installed_cron_line_works_under_crons_environment(logged_in, shim, 
     assert last["command"] == "build-playlist" and last["exit_code"] == 0 and last["added"] > 0
 
 
+class _Proxy:
+    """A plain forwarding HTTP proxy on 127.0.0.1 that counts what it forwarded."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        import urllib.error
+        import urllib.request
+        proxy = self
+        self.forwarded = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "proxy-connection")}
+                request = urllib.request.Request(self.path, data=body, headers=headers, method=self.command)
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight through
+                try:
+                    reply = opener.open(request, timeout=30)
+                except urllib.error.HTTPError as exc:
+                    reply = exc
+                data = reply.read()
+                proxy.forwarded += 1
+                self.send_response(reply.status if hasattr(reply, "status") else reply.code)
+                for k, v in reply.headers.items():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_proxy_set_only_in_the_login_shell_reaches_the_scheduled_run(logged_in, shim, tmp_path):
+    """A proxy exported in ~/.profile is not in cron's environment: the scheduled run went
+    direct and failed ("Spotify is unavailable", exit 5) every day while every run by hand
+    worked. Reported for cron jobs behind a proxy, e.g.
+    https://www.simplified.guide/bash/env-proxy (exports reach only the shell's children) and
+    http://www.microhowto.info/howto/persistently_set_the_value_of_an_environment_variable_for_a_given_user.html
+    (~/.profile is read by login shells only). `schedule install` now gives the scheduled run
+    the proxy variables of the shell that installed it; one holding a password is never
+    written (a note says to add it to the crontab yourself)."""
+    server, env, cache = logged_in
+    user = tmp_path / "user.yaml"
+    user.write_text("")
+    tab = tmp_path / "tab"
+    proxy = _Proxy()
+    try:
+        result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)],
+                     {**env, "HTTP_PROXY": proxy.url, "NO_PROXY": "example.invalid"})
+        assert result.exit_code == 0, result.stderr
+        line = tab.read_text().strip()
+        done = run_like_cron(line, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert proxy.forwarded > 0  # the scheduled run went through the proxy, as runs by hand do
+        assert "HTTP_PROXY" in result.stdout and "NO_PROXY=example.invalid" in line
+        printed = run(["schedule", "install", "--print", "--config", str(user)], {**env, "HTTP_PROXY": proxy.url})
+        assert f"Environment=\"HTTP_PROXY={proxy.url}\"" in printed.stdout
+    finally:
+        proxy.close()
+    secret = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)],
+                 {**env, "HTTPS_PROXY": "http://me:hunter2@proxy.example:3128"})
+    assert secret.exit_code == 0, secret.stderr
+    assert "hunter2" not in tab.read_text() and "hunter2" not in secret.output
+    assert "HTTPS_PROXY" in secret.stderr and "crontab -e" in secret.stderr
+    assert "HTTPS_PROXY" not in tab.read_text()
+
+
+def test_xdg_folders_set_only_in_the_login_shell_reach_the_scheduled_run(standin, shim, tmp_path):
+    """XDG_STATE_HOME / XDG_CACHE_HOME exported in ~/.profile (dotfiles keeping ~ clean) are not
+    in cron's environment: the scheduled run looked in ~/.local/state/recommend, found no login
+    and exited 3 every day, and `recommend auth` by hand saved the login where it never looks.
+    Reported: https://github.com/LukeSmithxyz/mutt-wizard/pull/906 (a cron job's variables
+    built on XDG_DATA_HOME / XDG_CONFIG_HOME), https://github.com/LukeSmithxyz/mutt-wizard/issues/677
+    (a file under ${XDG_CONFIG_HOME} not found from cron). `schedule install` now sets the XDG
+    variables that place the folders in use on the line (and in the unit)."""
+    state, cache_home = tmp_path / "xdg state", tmp_path / "xdg cache"
+    save_login(standin, state / "recommend")
+    env = {"RECOMMENDER_SPOTIFY_API_URL": standin.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": standin.accounts_url,
+           "SPOTIPY_CLIENT_ID": "test-client", "SPOTIPY_CLIENT_SECRET": "",
+           "XDG_STATE_HOME": str(state), "XDG_CACHE_HOME": str(cache_home)}
+    user = tmp_path / "user.yaml"
+    user.write_text("")
+    tab = tmp_path / "tab"
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 0, result.stderr
+    home = tmp_path / "home"
+    home.mkdir()
+    done = run_like_cron(tab.read_text().strip(), home)
+    assert done.returncode == 0, done.stderr
+    last = runs_of(state / "recommend")[-1]
+    assert last["command"] == "build-playlist" and last["exit_code"] == 0 and last["added"] > 0
+    assert (cache_home / "recommend").is_dir() and not (home / ".local").exists()
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert f'Environment="XDG_STATE_HOME={state}"' in printed.stdout
+
+
 def test_a_secret_only_in_the_environment_is_refused_and_never_written(logged_in, shim, tmp_path):
     server, env, cache = logged_in
     user = tmp_path / "user.yaml"

@@ -93,11 +93,39 @@ def test_cron_line_rejects_a_path_with_a_line_break():
         schedule.cron_line("0 6 * * *", EXE, "/tmp/evil\n* * * * * rm -rf ~", None)
 
 
+def _script(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = folder / "recommend"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    return exe
+
+
 def test_default_executable_is_found_on_path(tmp_path, monkeypatch):
-    (tmp_path / "recommend").write_text("#!/bin/sh\n")
-    (tmp_path / "recommend").chmod(0o755)
+    """The fallback: neither the started script nor one beside the running Python."""
+    import sys
+    monkeypatch.setattr(sys, "argv", ["python -m recommender"])
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python-elsewhere" / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert schedule.default_executable() == tmp_path / "recommend"
+    exe = _script(tmp_path)
+    assert schedule.default_executable() == exe
+
+
+@pytest.mark.parametrize("started_as", ["script", "python -m"])
+def test_install_schedules_the_running_installation_not_another_one_on_path(tmp_path, monkeypatch, started_as):
+    """`~/venvs/new/bin/recommend schedule install` run without activating that virtualenv,
+    while PATH has an older `recommend` (pipx, ~/.local/bin, another checkout), wrote a crontab
+    line running the older one: the scheduled runs used another version and another Python
+    than the runs by hand. Reported: cron jobs running another interpreter than the
+    virtualenv's, https://github.com/pypa/pipenv/issues/1369,
+    https://github.com/crits/crits/issues/415. Now the installation that is running wins."""
+    import sys
+    older = _script(tmp_path / "pipx" / "bin")
+    mine = _script(tmp_path / "venvs" / "new" / "bin")
+    monkeypatch.setenv("PATH", f"{older.parent}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.setattr(sys, "executable", str(mine.parent / "python"))
+    monkeypatch.setattr(sys, "argv", [str(mine) if started_as == "script" else "-m", "schedule", "install"])
+    assert schedule.default_executable() == mine
 
 
 def test_cron_line_rejects_an_invalid_expression():
@@ -278,3 +306,56 @@ def test_a_user_crontab_that_is_not_utf8_keeps_its_bytes(fake_crontab, monkeypat
     assert schedule.show() == line
     assert schedule.remove() is True
     assert fake_crontab.read_bytes() == foreign
+
+
+# ----- what breaks a line after it was installed -----------------------------------------------
+def test_show_warns_when_the_scheduled_program_is_gone(tmp_path):
+    """A virtualenv deleted, moved or rebuilt elsewhere after `schedule install` leaves a crontab
+    line naming a dead path: cron's /bin/sh fails before the tool starts ("not found" in a
+    mail nobody reads), nothing reaches recommend.log or runs.jsonl, and `schedule show` printed
+    the line as if all was well. Reported e.g. https://github.com/pypa/pipenv/issues/1369 (a
+    pipenv virtualenv path in a crontab) and https://github.com/kraiz/django-crontab/issues/12.
+    `schedule show` now says the program is gone and to run `schedule install` again."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    venv = tmp_path / "old venv" / "bin"
+    venv.mkdir(parents=True)
+    exe = venv / "recommend"
+    exe.write_text("#!/bin/sh\nexit 0\n")
+    exe.chmod(0o755)
+    tab = tmp_path / "tab"
+    schedule.install("0 6 * * *", exe, CONFIG, CACHE, tabfile=tab)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["schedule", "show", "--tabfile", str(tab)])
+    assert shown.exit_code == 0 and "warning" not in shown.stderr
+    exe.unlink()  # `rm -rf venv && python -m venv venv` elsewhere, or the folder moved
+    shown = runner.invoke(app, ["schedule", "show", "--tabfile", str(tab)])
+    assert shown.exit_code == 0
+    assert str(exe) in shown.stdout
+    assert f"warning: {exe} no longer exists" in shown.stderr and "recommend schedule install" in shown.stderr
+
+
+def test_line_program_skips_the_variables_the_line_sets():
+    line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE, {"HTTPS_PROXY": "http://proxy:3128"})
+    assert "HTTPS_PROXY=http://proxy:3128 " in line
+    assert schedule.line_program(line) == Path(EXE)
+
+
+def test_print_says_a_user_timer_needs_lingering_to_run_while_logged_out(tmp_path, monkeypatch):
+    """A systemd user timer runs only while its user manager runs, i.e. while you are logged in,
+    unless lingering is enabled: on a home server nobody logs into, the printed timer never
+    fired and nothing said why. Reported: https://stretton.xyz/2023/06/06/run-systemd-user-unit-at-boot-time/
+    (user units start only when the user logs in), and systemd's loginctl(1) enable-linger.
+    `--print` now ends with the `loginctl enable-linger` step."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    monkeypatch.setattr(schedule, "default_executable", lambda: Path(EXE))
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text("")
+    result = CliRunner().invoke(app, ["schedule", "install", "--print", "--config", str(cfg)],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.stderr
+    assert 'loginctl enable-linger "$USER"' in result.stdout
+    assert "Persistent=true" in result.stdout
