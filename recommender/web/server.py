@@ -68,6 +68,45 @@ def browser_url(url: str, directory) -> str:
     return path.resolve().as_uri()
 
 
+def no_browser(url: str, why: str) -> str:
+    """What to do when no browser was started: open the URL elsewhere, through a tunnel."""
+    from urllib.parse import urlsplit
+    port = urlsplit(url).port
+    return (f"no browser opened ({why}): open the URL above in a browser on this machine, or on yours "
+            f"through an SSH tunnel (ssh -L {port}:127.0.0.1:{port} THIS-MACHINE, then the same URL)")
+
+
+def open_browser(url: str, directory, say: Callable[[str], None], environ=None,
+                 platform: str | None = None) -> threading.Thread | None:
+    """Start the user's browser at ``url`` (through ``browser_url``) beside the server, never
+    before it: Python's ``webbrowser`` waits for a text-mode browser (lynx, w3m, ``www-browser``)
+    to exit, and that browser waited for the server, which started only after it: the terminal
+    hung in the text browser. Without a graphical display on Linux and the BSDs (an SSH session,
+    a headless server) and no ``BROWSER`` chosen, no browser is started (the pages need one that
+    runs their script and draws SVG) and ``say`` tells what to do, as when none could be started."""
+    import os
+    import sys
+    import webbrowser
+    environ = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    graphical = (platform.startswith(("win", "darwin", "cygwin")) or environ.get("DISPLAY")
+                 or environ.get("WAYLAND_DISPLAY") or environ.get("BROWSER"))
+    if not graphical:
+        say(no_browser(url, "no graphical display here: an SSH session?"))
+        return None
+
+    def start() -> None:
+        try:
+            opened = webbrowser.open(browser_url(url, directory))  # no token in the browser's command line
+        except webbrowser.Error:
+            opened = False
+        if not opened:
+            say(no_browser(url, "none found"))
+    thread = threading.Thread(target=start, name="web-browser", daemon=True)
+    thread.start()
+    return thread
+
+
 # the demo's settings kept when its config file is (re)loaded: the stand-ins', open data's too, and
 # no secret (a reload reads the environment: SPOTIPY_CLIENT_SECRET and LISTENBRAINZ_TOKEN are yours)
 DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.client_secret",
