@@ -566,6 +566,80 @@ def test_a_text_mode_browser_never_holds_up_the_server(tmp_path, chosen):
     assert "Traceback" not in err
 
 
+SLOW_PUBLISH_SERVER = """
+import logging, os, sys, time
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+from recommender.web.app import Security
+from recommender.web.server import bind, serve
+release, done = sys.argv[1], sys.argv[2]
+
+class Ctx:  # a publish that runs until the test releases it
+    demo = False
+    last_publish = None
+    def sync_settings(self):
+        pass
+    def publish(self):
+        print("publishing", flush=True)
+        deadline = time.monotonic() + 15
+        while not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        open(done, "w").write("written")
+        self.last_publish = {"exit_code": 0}
+sock, sec = bind(0), Security()
+sec.port = sock.getsockname()[1]
+print(sec.port, sec.token, sec.csrf, flush=True)
+try:
+    serve(Ctx(), sock, sec, warm_up=False)
+except KeyboardInterrupt:
+    pass
+"""
+
+
+def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):
+    """Ctrl-C while a request runs: uvicorn cancels what outlives its graceful timeout, and "the
+    logs are horrible when a task is cancelled" (https://github.com/Kludex/uvicorn/pull/1824;
+    "Every Ctrl+C produced ... Exception in ASGI application": https://github.com/headroomlabs-ai/headroom/pull/621;
+    a second Ctrl-C forces the stop: https://github.com/Kludex/uvicorn/issues/451).
+    Before: uvicorn waited 3 s, then cancelled the publish's request: a traceback ("Exception in
+    ASGI application") on stderr, a 500 in the browser, and with --demo the stand-in stopped
+    under the publish still writing to it. Now the stop waits for the change under way, says so
+    on stderr (a second Ctrl-C stops at once), and the page gets the publish's outcome."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = tmp_path / "server.py"
+    script.write_text(SLOW_PUBLISH_SERVER)
+    release, done = tmp_path / "release", tmp_path / "done"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(script), str(release), str(done)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        port, token, csrf = proc.stdout.readline().split()
+        base = f"http://127.0.0.1:{port}"
+        s = requests.Session()
+        assert s.get(f"{base}/?token={token}", timeout=10).status_code == 200
+        answer = {}
+        post = threading.Thread(target=lambda: answer.update(r=s.post(
+            f"{base}/next/publish", data={"csrf": csrf}, allow_redirects=False, timeout=60)))
+        post.start()
+        assert proc.stdout.readline().strip() == "publishing"
+        proc.send_signal(signal.SIGINT)
+        said = proc.stderr.readline()  # before: nothing until uvicorn cancelled the request
+        assert "stopping once the change under way is written (/next/publish)" in said
+        assert "Ctrl-C again to stop at once" in said
+        release.touch()
+        post.join(60)
+        assert answer["r"].status_code == 303 and answer["r"].headers["location"] == "/next#published"
+        assert proc.wait(30) == 0 and done.read_text() == "written"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert "Traceback" not in proc.stderr.read()
+
+
 def test_discovery_page_shows_the_last_run_and_its_warning_as_text(session, server):
     _, _, base = server
     html = session.get(base + "/discovery", timeout=10).text

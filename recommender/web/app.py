@@ -331,6 +331,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             except RecommenderError as exc:
                 return _headers(render(request, "problem.html", heading="Your config file has a problem",
                                        message=str(exc), page=request.url.path.strip("/")), started)
+        if request.method == "POST":  # a change under way: a Ctrl-C waits for it (server.serve)
+            app.state.writing.append(request.url.path)
         try:
             response = await call_next(request)
         except Exception as exc:  # a full disk as the CLI says it; a bug: one line, the details to the log
@@ -342,11 +344,15 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                 message, status = "internal error (details in the log)", 500
             response = JSONResponse({"error": message}, status_code=status) if request.url.path.startswith("/api/") \
                 else Response(message, status_code=status)  # the scripts read {"error"} from /api/ answers
+        finally:
+            if request.method == "POST":
+                app.state.writing.remove(request.url.path)
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"
         return _headers(response, started)
 
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
     app.state.security = sec
+    app.state.writing = []  # the paths of the POSTs under way
     app.state.context = ctx
     return app

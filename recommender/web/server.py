@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -28,18 +29,35 @@ def bind(port: int = 0) -> socket.socket:
 
 
 def serve(ctx, sock: socket.socket, security, warm_up: bool = True) -> None:
-    """Serve ``ctx`` on the bound ``sock`` until Ctrl-C (uvicorn shuts down cleanly on SIGINT/SIGTERM)."""
+    """Serve ``ctx`` on the bound ``sock`` until Ctrl-C (or SIGTERM). A stop waits for the
+    requests under way: a publish, an export or a save cut off halfway would leave a playlist or
+    the config half-written (before: cancelled after 3 s, a traceback on stderr, a 500 in the
+    browser, and the demo's stand-in stopped under the publish still writing to it); it says
+    so, and a second Ctrl-C stops at once."""
     import uvicorn
 
     from .app import create_app
     app = create_app(ctx, security)
     if warm_up:
         threading.Thread(target=ctx.warm_up, name="web-warm-up", daemon=True).start()
+
+    uvicorn_log = logging.getLogger("uvicorn.error")
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            if app.state.writing and not self.should_exit:
+                log.warning("stopping once the change under way is written (%s): stopped halfway it could be left "
+                            "half-done; Ctrl-C again to stop at once", ", ".join(app.state.writing))
+            elif app.state.writing and sig == signal.SIGINT:  # the second: uvicorn's traceback of the cut request says no more
+                log.warning("stopping at once: the page gets no answer for %s", ", ".join(app.state.writing))
+                uvicorn_log.disabled = True
+            super().handle_exit(sig, frame)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=3)
+                            timeout_graceful_shutdown=None)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        Server(config).run(sockets=[sock])
     finally:
+        uvicorn_log.disabled = False
         sock.close()
 
 
