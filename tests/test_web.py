@@ -640,6 +640,70 @@ def test_ctrl_c_during_a_publish_waits_for_it_and_says_so(tmp_path):
     assert "Traceback" not in proc.stderr.read()
 
 
+def test_a_second_click_waits_for_the_first_instead_of_meeting_its_lock():
+    """A double click, or the same click in two tabs, sends a change twice before the first is
+    done: "click the delete button twice and it triggers the repeated action, and the repeated
+    action does not work" (StrictDoc's local web UI: https://github.com/strictdoc-project/strictdoc/issues/871);
+    "clicking submit twice before the request completes results in a 500", to be prevented in the
+    backend, not only the page (https://github.com/cisagov/manage.get.gov/issues/5022). Before: the
+    second steer, save or export met the run lock its own first one held, and the page said
+    "error: ... another run holds the lock ('web steer')" though nothing else ran (15 of 20 pairs
+    of concurrent pins on the demo). Now the app's writes go one at a time; another program's run
+    (a cron refresh) still meets the lock at once."""
+    import uvicorn
+
+    from recommender.lock import RunLock
+
+    class LockingContext(StubContext):
+        def __init__(self, lock_file):
+            super().__init__()
+            self.lock_file, self.inside, self.release = lock_file, threading.Event(), threading.Event()
+
+        def steer(self, action, track_id="", artist=""):
+            with RunLock(self.lock_file, command="web steer"):  # as jobs.steer holds it
+                self.inside.set()
+                self.release.wait(30)
+                self.calls.append(("steer", action, track_id, artist))
+            return f"{action}ned"
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = LockingContext(f"{tmp}/recommend.lock")
+        sock, sec = bind(0), Security()
+        sec.port = sock.getsockname()[1]
+        app = create_app(ctx, sec)
+        srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{sec.port}"
+        s = requests.Session()
+        deadline = time.monotonic() + 10
+        while not srv.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        s.get(f"{base}/?token={sec.token}", timeout=10)
+        answers = []
+
+        def click(track):
+            r = s.post(f"{base}/next/steer", data={"action": "pin", "track": track, "csrf": sec.csrf},
+                       allow_redirects=False, timeout=30)
+            answers.append(requests.utils.unquote(r.headers["location"]))
+        first = threading.Thread(target=click, args=("t1",))
+        first.start()
+        assert ctx.inside.wait(10)
+        second = threading.Thread(target=click, args=("t2",))
+        second.start()
+        deadline = time.monotonic() + 20  # until the second waits (now) or has answered (before: the lock's error)
+        while not getattr(app.state, "waiting_writes", None) and not answers and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ctx.release.set()
+        first.join(30)
+        second.join(30)
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+    assert answers == ["/next?msg=pinned", "/next?msg=pinned"]
+    assert [c[2] for c in ctx.calls] == ["t1", "t2"]
+
+
 def test_discovery_page_shows_the_last_run_and_its_warning_as_text(session, server):
     _, _, base = server
     html = session.get(base + "/discovery", timeout=10).text

@@ -21,6 +21,7 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,19 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return render(request, "problem.html", status=403, heading="Nothing was changed", message=message,
                       advice="Reload the page (or open the Next playlist again) and do it again.")
 
+    writes = threading.Lock()
+
+    def one_at_a_time(call):
+        """``call`` once the app's other writes are done: a second click (two tabs, a double
+        submit) waited for by the app, not refused by its own first one's run lock ("another run
+        holds the lock ('web steer')"); another program's run still meets the lock at once."""
+        def run(*args):
+            app.state.waiting_writes.append(call)
+            with writes:
+                app.state.waiting_writes.remove(call)
+                return call(*args)
+        return run
+
     def error_json(exc: RecommenderError) -> JSONResponse:
         return JSONResponse({"error": str(exc), "exit_code": exc.exit_code},
                             status_code=getattr(exc, "http_status", 400))
@@ -192,7 +206,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return refusal
         form = await request.form()
         try:
-            msg = await run_in_threadpool(ctx.steer, str(form.get("action", "")), str(form.get("track", "")),
+            msg = await run_in_threadpool(one_at_a_time(ctx.steer), str(form.get("action", "")), str(form.get("track", "")),
                                           str(form.get("artist", "")))
         except RecommenderError as exc:
             msg = f"error: {exc}"
@@ -202,7 +216,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def publish(request: Request) -> Response:
         if refusal := await refused_post(request):
             return refusal
-        await run_in_threadpool(ctx.publish)
+        await run_in_threadpool(one_at_a_time(ctx.publish))
         return RedirectResponse("/next#published", status_code=303)
 
     async def weights_page(request: Request) -> Response:
@@ -242,7 +256,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return render(request, "runs.html", info=info, curves=info.get("evaluation"))
 
     # ----- JSON endpoints ----------------------------------------------------------------------
-    async def json_action(request: Request, call) -> Response:
+    async def json_action(request: Request, call, write: bool = True) -> Response:
         """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as
         JSON (bad input: the UsageError of the validation; anything else is a bug, see ``guard``)."""
         if refusal := await refused_post(request):
@@ -254,7 +268,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if not isinstance(body, dict):
             return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
         try:
-            return JSONResponse(await run_in_threadpool(call, body))
+            return JSONResponse(await run_in_threadpool(one_at_a_time(call) if write else call, body))
         except RecommenderError as exc:
             return error_json(exc)
 
@@ -264,7 +278,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return int(value)
 
     async def api_weights_preview(request: Request) -> Response:
-        return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")))
+        return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")),
+                                 write=False)
 
     async def api_weights_save(request: Request) -> Response:
         return await json_action(request, lambda b: {
@@ -354,5 +369,6 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
     app.state.security = sec
     app.state.writing = []  # the paths of the POSTs under way
+    app.state.waiting_writes = []  # writes waiting for the one under way
     app.state.context = ctx
     return app
