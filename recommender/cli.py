@@ -950,10 +950,8 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
         _err("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
         _logging(settings, quiet, verbose, demo)  # after the URL: the log's set-up imports pandas
         if not no_browser:
-            import webbrowser
-
-            from .web.server import browser_url
-            webbrowser.open(browser_url(url, settings.cache_dir))  # no token in the browser's command line
+            from .web.server import open_browser
+            open_browser(url, settings.cache_dir, say=_err)  # beside the server: a text browser waits for it
     run_web(settings, demo=demo, port=port, ready=ready)
 
 

@@ -1,13 +1,14 @@
 """The Starlette app of `recommend web`: pages, JSON endpoints, and the safety checks.
 
 Safety (see README "recommend web"):
-- Only requests whose Host is the loopback address and port we bound are answered (no DNS
-  rebinding); the server itself binds 127.0.0.1 only (``server.serve``).
+- Only requests whose Host is a loopback name are answered (no DNS rebinding), on any port (an
+  SSH tunnel's); the server itself binds 127.0.0.1 only (``server.serve``).
 - ``GET /?token=T`` with the secret token printed at start sets a session cookie (HttpOnly,
   SameSite=Strict) and redirects to a URL without the token. Every page and endpoint except
   the static files answers 403 without the cookie (or the token), so no library data leaks.
 - Every POST needs the CSRF token (form field ``csrf`` or header ``X-CSRF-Token``), which only
-  pages served to the session carry, and a same-origin ``Origin`` when the browser sends one.
+  pages served to the session carry (never a refusal page), and a same-origin ``Origin`` (the
+  request's own Host) when the browser sends one; a refusal says why and what to do.
 - Names are escaped by Jinja2's autoescape in HTML and by ``tojson`` in JSON embedded in pages;
   the scripts build the DOM with ``textContent`` only. A strict Content-Security-Policy (no
   inline scripts, styles or event handlers) backs this up.
@@ -18,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Discovery"), ("map", "Taste map"), ("moods", "Moods"),
          ("search", "Search"), ("similar", "Similar"), ("runs", "Runs")]
+LOOPBACK = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)  # a Host header
 
 
 def _same(given: str, secret: str) -> bool:
@@ -63,9 +67,10 @@ class Security:
         return f"recommend_web_{self.port or 0}"
 
     def host_ok(self, host: str | None) -> bool:
-        if self.port is None:
-            return True
-        return host in {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
+        """A loopback name, on any port: an SSH tunnel or an editor's port forwarding may reach the
+        server through another port (``ssh -L 9000:127.0.0.1:PORT``); a name that is no loopback
+        one is a DNS rebinding (a web site pointing its own name at 127.0.0.1) and refused."""
+        return self.port is None or LOOPBACK.fullmatch(host or "") is not None
 
     def authed(self, request: Request) -> bool:
         cookie = request.cookies.get(self.cookie, "")
@@ -73,10 +78,12 @@ class Security:
         return _same(cookie, self.session) or _same(token, self.token)
 
     def origin_ok(self, request: Request) -> bool:
+        """The request comes from a page of this server: the browser's ``Origin`` names the address
+        the page was opened at, which is the request's ``Host`` (itself a loopback name)."""
         origin = request.headers.get("origin")
         if origin is None or self.port is None:
             return True
-        return origin in {f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"}
+        return origin.lower() == f"http://{request.headers.get('host', '')}".lower()
 
 
 def _headers(response: Response, started: float) -> Response:
@@ -111,21 +118,60 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     def render(request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
         data.setdefault("page", name.removesuffix(".html"))
-        html = env.get_template(name).render(pages=PAGES, csrf=sec.csrf, demo=ctx.demo, **data)
+        data.setdefault("csrf", sec.csrf)  # "" on the pages a stranger gets (refused): only a session's pages carry it
+        html = env.get_template(name).render(pages=PAGES, demo=ctx.demo, **data)
         return HTMLResponse(html, status_code=status)
 
     def denied(request: Request) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "forbidden: open the URL printed by `recommend web` (with its token)"},
                                 status_code=403)
-        return render(request, "denied.html", status=403)
+        return render(request, "denied.html", status=403, csrf="")
 
-    async def check_csrf(request: Request) -> bool:
+    def wrong_host(request: Request) -> Response:
+        """A Host that is no loopback name: said with the addresses that work, not a bare 400."""
+        here = f"http://127.0.0.1:{sec.port}/"
+        message = (f"recommend web answers only at 127.0.0.1 or localhost ({here}, or the port of an SSH tunnel to it), "
+                   f"not at {request.headers.get('host', '')!r}: a web site could point such a name at your machine "
+                   "(DNS rebinding)")
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=400)
+        return render(request, "problem.html", status=400, csrf="", heading="Open recommend web at 127.0.0.1",
+                      message=message, advice=f"Open the URL that recommend web printed ({here}?token=...).")
+
+    async def refused_post(request: Request) -> Response | None:
+        """None when the POST carries this server's CSRF token and comes from one of its pages; else
+        the refusal, saying why and what to do: a page opened before `recommend web` was restarted
+        (on the same --port) carries the old server's token, and its next click was a bare 403."""
         given = request.headers.get("x-csrf-token", "")
         if not given and "form" in request.headers.get("content-type", ""):
             form = await request.form()
             given = str(form.get("csrf", ""))
-        return _same(given, sec.csrf) and sec.origin_ok(request)
+        if not sec.origin_ok(request):
+            message = (f"refused: this request came from another site ({request.headers.get('origin')!r}), "
+                       "not from a page of recommend web; nothing was changed")
+        elif not _same(given, sec.csrf):
+            message = ("this page is older than the running recommend web (it was restarted since you opened the page): "
+                       "nothing was changed; reload the page and do it again")
+        else:
+            return None
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=403)
+        return render(request, "problem.html", status=403, heading="Nothing was changed", message=message,
+                      advice="Reload the page (or open the Next playlist again) and do it again.")
+
+    writes = threading.Lock()
+
+    def one_at_a_time(call):
+        """``call`` once the app's other writes are done: a second click (two tabs, a double
+        submit) waited for by the app, not refused by its own first one's run lock ("another run
+        holds the lock ('web steer')"); another program's run still meets the lock at once."""
+        def run(*args):
+            app.state.waiting_writes.append(call)
+            with writes:
+                app.state.waiting_writes.remove(call)
+                return call(*args)
+        return run
 
     def error_json(exc: RecommenderError) -> JSONResponse:
         return JSONResponse({"error": str(exc), "exit_code": exc.exit_code},
@@ -156,11 +202,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                       has_source=has_source, published=ctx.last_publish, message=request.query_params.get("msg", ""))
 
     async def steer(request: Request) -> Response:
-        if not await check_csrf(request):
-            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
+        if refusal := await refused_post(request):
+            return refusal
         form = await request.form()
         try:
-            msg = await run_in_threadpool(ctx.steer, str(form.get("action", "")), str(form.get("track", "")),
+            msg = await run_in_threadpool(one_at_a_time(ctx.steer), str(form.get("action", "")), str(form.get("track", "")),
                                           str(form.get("artist", "")))
         except RecommenderError as exc:
             msg = f"error: {exc}"
@@ -168,9 +214,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return RedirectResponse(f"/next?msg={quote(msg)}", status_code=303)
 
     async def publish(request: Request) -> Response:
-        if not await check_csrf(request):
-            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
-        await run_in_threadpool(ctx.publish)
+        if refusal := await refused_post(request):
+            return refusal
+        await run_in_threadpool(one_at_a_time(ctx.publish))
         return RedirectResponse("/next#published", status_code=303)
 
     async def weights_page(request: Request) -> Response:
@@ -210,11 +256,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return render(request, "runs.html", info=info, curves=info.get("evaluation"))
 
     # ----- JSON endpoints ----------------------------------------------------------------------
-    async def json_action(request: Request, call) -> Response:
+    async def json_action(request: Request, call, write: bool = True) -> Response:
         """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as
         JSON (bad input: the UsageError of the validation; anything else is a bug, see ``guard``)."""
-        if not await check_csrf(request):
-            return JSONResponse({"error": "CSRF check failed"}, status_code=403)
+        if refusal := await refused_post(request):
+            return refusal
         try:
             body = await request.json()
         except ValueError:  # not JSON, not UTF-8
@@ -222,7 +268,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if not isinstance(body, dict):
             return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
         try:
-            return JSONResponse(await run_in_threadpool(call, body))
+            return JSONResponse(await run_in_threadpool(one_at_a_time(call) if write else call, body))
         except RecommenderError as exc:
             return error_json(exc)
 
@@ -232,7 +278,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return int(value)
 
     async def api_weights_preview(request: Request) -> Response:
-        return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")))
+        return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")),
+                                 write=False)
 
     async def api_weights_save(request: Request) -> Response:
         return await json_action(request, lambda b: {
@@ -290,7 +337,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def guard(request: Request, call_next):
         started = time.perf_counter()
         if not sec.host_ok(request.headers.get("host")):
-            return _headers(Response("wrong Host header", status_code=400), started)
+            return _headers(wrong_host(request), started)
         if not request.url.path.startswith("/static/") and not sec.authed(request):
             return _headers(denied(request), started)
         if request.method == "GET" and request.url.path not in ("/", "") and not request.url.path.startswith(("/static/", "/api/")):
@@ -299,6 +346,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             except RecommenderError as exc:
                 return _headers(render(request, "problem.html", heading="Your config file has a problem",
                                        message=str(exc), page=request.url.path.strip("/")), started)
+        if request.method == "POST":  # a change under way: a Ctrl-C waits for it (server.serve)
+            app.state.writing.append(request.url.path)
         try:
             response = await call_next(request)
         except Exception as exc:  # a full disk as the CLI says it; a bug: one line, the details to the log
@@ -310,11 +359,16 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                 message, status = "internal error (details in the log)", 500
             response = JSONResponse({"error": message}, status_code=status) if request.url.path.startswith("/api/") \
                 else Response(message, status_code=status)  # the scripts read {"error"} from /api/ answers
+        finally:
+            if request.method == "POST":
+                app.state.writing.remove(request.url.path)
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"
         return _headers(response, started)
 
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
     app.state.security = sec
+    app.state.writing = []  # the paths of the POSTs under way
+    app.state.waiting_writes = []  # writes waiting for the one under way
     app.state.context = ctx
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -28,18 +29,35 @@ def bind(port: int = 0) -> socket.socket:
 
 
 def serve(ctx, sock: socket.socket, security, warm_up: bool = True) -> None:
-    """Serve ``ctx`` on the bound ``sock`` until Ctrl-C (uvicorn shuts down cleanly on SIGINT/SIGTERM)."""
+    """Serve ``ctx`` on the bound ``sock`` until Ctrl-C (or SIGTERM). A stop waits for the
+    requests under way: a publish, an export or a save cut off halfway would leave a playlist or
+    the config half-written (before: cancelled after 3 s, a traceback on stderr, a 500 in the
+    browser, and the demo's stand-in stopped under the publish still writing to it); it says
+    so, and a second Ctrl-C stops at once."""
     import uvicorn
 
     from .app import create_app
     app = create_app(ctx, security)
     if warm_up:
         threading.Thread(target=ctx.warm_up, name="web-warm-up", daemon=True).start()
+
+    uvicorn_log = logging.getLogger("uvicorn.error")
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            if app.state.writing and not self.should_exit:
+                log.warning("stopping once the change under way is written (%s): stopped halfway it could be left "
+                            "half-done; Ctrl-C again to stop at once", ", ".join(app.state.writing))
+            elif app.state.writing and sig == signal.SIGINT:  # the second: uvicorn's traceback of the cut request says no more
+                log.warning("stopping at once: the page gets no answer for %s", ", ".join(app.state.writing))
+                uvicorn_log.disabled = True
+            super().handle_exit(sig, frame)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=3)
+                            timeout_graceful_shutdown=None)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        Server(config).run(sockets=[sock])
     finally:
+        uvicorn_log.disabled = False
         sock.close()
 
 
@@ -66,6 +84,45 @@ def browser_url(url: str, directory) -> str:
         log.warning("could not write %s (%s): the browser gets the URL itself", path, exc)
         return url
     return path.resolve().as_uri()
+
+
+def no_browser(url: str, why: str) -> str:
+    """What to do when no browser was started: open the URL elsewhere, through a tunnel."""
+    from urllib.parse import urlsplit
+    port = urlsplit(url).port
+    return (f"no browser opened ({why}): open the URL above in a browser on this machine, or on yours "
+            f"through an SSH tunnel (ssh -L {port}:127.0.0.1:{port} THIS-MACHINE, then the same URL)")
+
+
+def open_browser(url: str, directory, say: Callable[[str], None], environ=None,
+                 platform: str | None = None) -> threading.Thread | None:
+    """Start the user's browser at ``url`` (through ``browser_url``) beside the server, never
+    before it: Python's ``webbrowser`` waits for a text-mode browser (lynx, w3m, ``www-browser``)
+    to exit, and that browser waited for the server, which started only after it: the terminal
+    hung in the text browser. Without a graphical display on Linux and the BSDs (an SSH session,
+    a headless server) and no ``BROWSER`` chosen, no browser is started (the pages need one that
+    runs their script and draws SVG) and ``say`` tells what to do, as when none could be started."""
+    import os
+    import sys
+    import webbrowser
+    environ = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    graphical = (platform.startswith(("win", "darwin", "cygwin")) or environ.get("DISPLAY")
+                 or environ.get("WAYLAND_DISPLAY") or environ.get("BROWSER"))
+    if not graphical:
+        say(no_browser(url, "no graphical display here: an SSH session?"))
+        return None
+
+    def start() -> None:
+        try:
+            opened = webbrowser.open(browser_url(url, directory))  # no token in the browser's command line
+        except webbrowser.Error:
+            opened = False
+        if not opened:
+            say(no_browser(url, "none found"))
+    thread = threading.Thread(target=start, name="web-browser", daemon=True)
+    thread.start()
+    return thread
 
 
 # the demo's settings kept when its config file is (re)loaded: the stand-ins', open data's too, and
