@@ -311,6 +311,7 @@ def test_a_page_older_than_a_restart_says_to_reload_not_a_bare_403(session, serv
         assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
         text = r.text
         assert "Nothing was changed" in text and 'href="/next"' in text  # a page, with the menu back
+        assert sec.csrf not in text  # a refusal never hands out the token (it could be another site's request)
     else:
         r = session.post(base + path, json={"weights": {"content": 1}}, headers={"X-CSRF-Token": old}, timeout=10)
         assert r.status_code == 403

@@ -157,7 +157,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return None
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=403)
-        return render(request, "problem.html", status=403, heading="Nothing was changed", message=message,
+        return render(request, "problem.html", status=403, csrf="", heading="Nothing was changed", message=message,
                       advice="Reload the page (or open the Next playlist again) and do it again.")
 
     writes = threading.Lock()
