@@ -1031,8 +1031,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                offline: Annotated[bool, typer.Option("--offline", help="Do not ask Spotify whether the login "
                                                                       "still works (show the saved token only).")]
                = False) -> None:
-    """Show the last runs, cache age, login state (checked with Spotify), the managed playlist
-    and genre coverage."""
+    """Show the last runs, the schedule (our crontab line, its next run), cache age, login state
+    (checked with Spotify), the managed playlist and genre coverage."""
+    from . import schedule
     from .jobs import open_store
     from .runlog import describe_run, status
     from .spotify.auth import read_token
@@ -1040,7 +1041,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     store = open_store(settings)
     manifest = store.read_manifest()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
-                  frames_dir=settings.frames_dir)
+                  frames_dir=settings.frames_dir, schedule=schedule.status())
     if not offline and info["login"]["state"] != "needs login":
         _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))
@@ -1066,11 +1067,26 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); `recommend enrich genres` adds more")
+    lines += _schedule_lines(info["schedule"])
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     _echo_labelled(lines)
+
+
+def _schedule_lines(sched: dict[str, Any]) -> list[str]:
+    """`recommend status`'s schedule line and its warnings."""
+    from datetime import datetime
+    if sched["state"] == "unknown":
+        text = f"unknown ({visible(sched['message'])})"
+    elif sched["state"] == "not installed":
+        text = "not installed (`recommend schedule install` sets one up)"
+    else:
+        when = (f", next run {datetime.fromisoformat(sched['next_run']).astimezone().strftime('%Y-%m-%d %H:%M %Z')}"
+                if sched["next_run"] else "")
+        text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
+    return [f"schedule: {text}"] + [f"  warning: {visible(w)}" for w in sched["warnings"]]
 
 
 def _echo_labelled(lines: list[str]) -> None:

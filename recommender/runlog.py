@@ -355,26 +355,48 @@ def _trim(path: Path) -> None:
 # ----- status -------------------------------------------------------------------------------
 def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info: Mapping[str, Any] | None,
            library: Any = None, now: datetime | None = None, runs: int = 5,
-           frames_dir: Path | str | None = None) -> dict[str, Any]:
+           frames_dir: Path | str | None = None, schedule: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``recommend status`` shows, JSON-ready (no tokens in it).
 
     Keys: cache_dir (the state directory), frames_dir (re-fetchable data; ``cache_dir`` unless
     given), running (lock holder or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
-    playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None.
+    playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None,
+    schedule (``schedule.status``'s dict given as ``schedule``, with ``warnings``) or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
     """
     now = now or utc_now()
+    recent = read_runs(cache_dir, max(runs, SCHEDULED_SCAN))
     return {
         "cache_dir": str(cache_dir),
         "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
         "running": running_holder(lock_path(cache_dir)),
-        "last_runs": read_runs(cache_dir, runs),
+        "last_runs": recent[:runs],
         "cache": _cache_status(store_manifest, now),
         "login": login_status(token_info, now),
         "playlist": _playlist_status(store_manifest),
         "genres": genre_coverage(library) if library is not None else None,
+        "schedule": schedule_warnings(schedule, recent) if schedule is not None else None,
     }
+
+
+SCHEDULED_SCAN = 200  # runs looked through for the last one the schedule's command made
+SCHEDULED_COMMAND = "build-playlist"  # what our crontab line runs (schedule.cron_line)
+
+
+def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """``schedule`` (``schedule.status``'s dict) with ``warnings``: the scheduled program gone,
+    or the last run of the scheduled command (newest first in ``runs``; a run by hand of the
+    same command counts too, as runs.jsonl does not tell them apart; dry runs do not) failed."""
+    warnings: list[str] = []
+    if schedule.get("missing_program"):
+        warnings.append(f"{schedule['missing_program']} no longer exists or cannot be run: cron fails before the "
+                        "tool starts, so no run is recorded; run `recommend schedule install` again")
+    if schedule.get("state") in ("installed", "disabled"):
+        last = next((r for r in runs if r.get("command") == SCHEDULED_COMMAND and not r.get("dry_run")), None)
+        if last is not None and last.get("exit_code") not in (0, None):
+            warnings.append(f"the last {SCHEDULED_COMMAND} run failed: {describe_run(last)}")
+    return {**schedule, "warnings": warnings}
 
 
 def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:

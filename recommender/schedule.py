@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from datetime import datetime, timedelta
+
 from crontab import CronSlices, CronTab
 
 from .errors import ConfigError, RecommenderError, UsageError
@@ -34,6 +36,10 @@ UNIT_NAME = "recommend"
 SPECIALS = {"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"}
 ALLOWED_FIELD_CHARS = set("0123456789*,-/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+# Test-only, not for users (so not in README): the crontab file `recommend status` reads instead
+# of the user's crontab, so that no test's `status` reads the real one (tests/conftest.py sets it
+# for every test). The schedule commands take --tabfile instead.
+TEST_TABFILE_VAR = "RECOMMENDER_TEST_CRONTAB"
 
 
 class CrontabUnavailable(RecommenderError):
@@ -389,6 +395,59 @@ def _write(tabfile: Path | str | None, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
     if proc.returncode != 0:
         raise CrontabUnavailable(f"`crontab` refused the new table: {proc.stderr.strip() or f'exit {proc.returncode}'}")
+
+
+# ----- what `recommend status` shows ----------------------------------------------------------
+def status(tabfile: Path | str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Our crontab entry as ``recommend status`` shows it, from one read of the crontab; never
+    raises for a crontab that cannot be read (no ``crontab`` program, a refusal).
+
+    Keys: state ('installed', 'disabled' (our line commented out), 'not installed' or
+    'unknown'), cron (the expression), next_run (local time, ISO with its offset), line,
+    missing_program (the program our line runs when it is gone, see :func:`missing_program`)
+    and message (why the state is unknown)."""
+    found: dict[str, Any] = {"state": "unknown", "cron": None, "next_run": None, "line": None,
+                             "missing_program": None, "message": None}
+    tabfile = tabfile if tabfile is not None else (os.environ.get(TEST_TABFILE_VAR) or None)
+    if tabfile is None and not shutil.which("crontab"):
+        return {**found, "message": "no crontab program"}
+    try:
+        line = show(tabfile)
+    except (RecommenderError, OSError, subprocess.SubprocessError) as exc:
+        return {**found, "message": str(exc)}
+    if line is None:
+        return {**found, "state": "not installed"}
+    job = next(iter(CronTab(tab=line)))
+    expr = " ".join(str(s) for s in job.slices)
+    gone = missing_program(line)
+    found.update(line=line, cron=expr, missing_program=str(gone) if gone else None,
+                 state="installed" if job.is_enabled() else "disabled")
+    if job.is_enabled():
+        wall = next_run(expr, (now or datetime.now().astimezone()).astimezone().replace(tzinfo=None))
+        found["next_run"] = wall.astimezone().isoformat() if wall else None  # cron's clock: local time
+    return found
+
+
+def next_run(expr: str, after: datetime) -> datetime | None:
+    """The first minute after ``after`` (a wall-clock time, naive) at which cron starts the
+    expression, or None when none comes within 8 years. As cron does, a day matches its
+    day-of-month OR its day-of-week when both are restricted (neither starts with ``*``)."""
+    slices = CronSlices(validate_cron(expr))
+    minutes, hours, days, months, weekdays = (set(s) for s in slices)
+    weekdays = {d % 7 for d in weekdays}  # 7 is Sunday too
+    either = not str(slices[2]).startswith("*") and not str(slices[4]).startswith("*")
+    start = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    day = start.replace(hour=0, minute=0)
+    for _ in range(366 * 8):
+        dom_ok, dow_ok = day.day in days, (day.weekday() + 1) % 7 in weekdays
+        if day.month in months and ((dom_ok or dow_ok) if either else (dom_ok and dow_ok)):
+            for hour in sorted(hours):
+                for minute in sorted(minutes):
+                    moment = day.replace(hour=hour, minute=minute)
+                    if moment >= start:
+                        return moment
+        day += timedelta(days=1)
+    return None
 
 
 # ----- systemd -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -359,3 +360,118 @@ def test_print_says_a_user_timer_needs_lingering_to_run_while_logged_out(tmp_pat
     assert result.exit_code == 0, result.stderr
     assert 'loginctl enable-linger "$USER"' in result.stdout
     assert "Persistent=true" in result.stdout
+
+
+# ----- the schedule in `recommend status` -----------------------------------------------------
+def _status(tmp_path, *args, env=None):
+    """`recommend status --offline` on an empty data directory (the crontab: conftest's
+    RECOMMENDER_TEST_CRONTAB, never the user's)."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    return CliRunner().invoke(app, ["status", "--offline", *args],
+                              env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), **(env or {})})
+
+
+@pytest.mark.parametrize("expr, after, expected", [
+    ("0 7 * * *", datetime(2026, 11, 30, 20, 49), datetime(2026, 12, 1, 7, 0)),
+    ("0 7 * * *", datetime(2026, 12, 1, 6, 59, 30), datetime(2026, 12, 1, 7, 0)),
+    ("0 7 * * *", datetime(2026, 12, 1, 7, 0), datetime(2026, 12, 2, 7, 0)),  # the minute itself is past
+    ("*/15 7 * * mon-fri", datetime(2026, 12, 4, 7, 50), datetime(2026, 12, 7, 7, 0)),  # Friday -> Monday
+    ("@weekly", datetime(2026, 11, 30, 0, 0), datetime(2026, 12, 6, 0, 0)),  # Sunday midnight
+    ("30 6 * * 7", datetime(2026, 11, 30, 0, 0), datetime(2026, 12, 6, 6, 30)),  # 7 is Sunday too
+    ("0 0 13 * fri", datetime(2026, 11, 30, 0, 0), datetime(2026, 12, 4, 0, 0)),  # cron ORs both days
+    ("0 7 29 2 *", datetime(2026, 11, 30, 0, 0), datetime(2028, 2, 29, 7, 0)),
+])
+def test_next_run_is_when_cron_starts_the_line(expr, after, expected):
+    assert schedule.next_run(expr, after) == expected
+
+
+def test_status_shows_the_installed_schedule_and_its_next_run(tmp_path, monkeypatch):
+    """`recommend status` said nothing of the schedule: "is my nightly run set up?" needed
+    `recommend schedule show` too. It now shows our line's expression and next run (local time)."""
+    tab = tmp_path / "tab"
+    monkeypatch.setenv(schedule.TEST_TABFILE_VAR, str(tab))
+    exe = tmp_path / "recommend"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    tab.write_text(FOREIGN)
+    schedule.install("30 7 * * mon-fri", exe, None, None, tabfile=tab)
+    result = _status(tmp_path)
+    assert result.exit_code == 0
+    assert "schedule: 30 7 * * mon-fri, next run 20" in result.stdout and "warning" not in result.stdout
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["state"] == "installed" and data["cron"] == "30 7 * * mon-fri" and data["warnings"] == []
+    when = datetime.fromisoformat(data["next_run"])
+    assert when > datetime.now(timezone.utc) and (when.hour, when.minute) == (7, 30) and when.weekday() < 5
+    assert f"next run {when.strftime('%Y-%m-%d %H:%M')}" in result.stdout
+
+
+@pytest.mark.parametrize("content, shown", [
+    (None, "not installed"),
+    ("", "not installed"),
+    (FOREIGN, "not installed"),
+    (f"# 0 7 * * * /x/recommend build-playlist # {schedule.MARKER}\n", "0 7 * * * (commented out: never runs)"),
+])
+def test_status_without_an_active_schedule_says_so(tmp_path, monkeypatch, content, shown):
+    tab = tmp_path / "tab"
+    if content is not None:
+        tab.write_text(content)
+    monkeypatch.setenv(schedule.TEST_TABFILE_VAR, str(tab))
+    result = _status(tmp_path)
+    assert result.exit_code == 0 and f"schedule: {shown}" in result.stdout
+    assert json.loads(_status(tmp_path, "--json").stdout)["schedule"]["next_run"] is None
+
+
+def test_status_without_a_crontab_program_says_unknown(tmp_path, monkeypatch):
+    monkeypatch.delenv(schedule.TEST_TABFILE_VAR)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a container, CI: no `crontab`
+    result = _status(tmp_path)
+    assert result.exit_code == 0 and "schedule: unknown (no crontab program)" in result.stdout
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["state"] == "unknown" and data["message"] == "no crontab program"
+
+
+def test_status_with_a_crontab_that_cannot_be_read_says_unknown(tmp_path, monkeypatch):
+    monkeypatch.delenv(schedule.TEST_TABFILE_VAR)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "crontab").write_text("#!/bin/sh\necho 'crontab: permission denied' >&2\nexit 1\n")
+    (bindir / "crontab").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    result = _status(tmp_path)
+    assert result.exit_code == 0
+    assert "schedule: unknown (`crontab -l` failed: crontab: permission denied)" in " ".join(result.stdout.split())
+    monkeypatch.setenv(schedule.TEST_TABFILE_VAR, str(tmp_path))  # a folder: not readable as a file
+    result = _status(tmp_path, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["schedule"]["state"] == "unknown"
+
+
+def _runs(cache: Path, *runs: dict) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs))
+
+
+def test_status_warns_when_the_scheduled_program_is_gone_or_the_last_run_failed(tmp_path, monkeypatch):
+    """The two ways a nightly run silently stops: the program the line runs is gone (cron fails
+    before the tool starts, nothing is recorded), or the last build-playlist run failed (a
+    refused login, exit 3). `status` now warns of both; a later success (not a dry run) clears it."""
+    tab = tmp_path / "tab"
+    monkeypatch.setenv(schedule.TEST_TABFILE_VAR, str(tab))
+    exe = tmp_path / "gone" / "recommend"
+    schedule.install("0 7 * * *", exe, None, None, tabfile=tab)
+    failed = {"when": "2026-11-29T07:00:00+00:00", "command": "build-playlist", "exit_code": 3,
+              "message": "not logged in: run `recommend auth`"}
+    _runs(tmp_path / "cache", failed, {"when": "2026-11-29T09:00:00+00:00", "command": "build-playlist",
+                                       "exit_code": 0, "dry_run": True},
+          {"when": "2026-11-29T10:00:00+00:00", "command": "refresh", "exit_code": 0})
+    text = " ".join(_status(tmp_path).stdout.split())
+    assert f"warning: {exe} no longer exists" in text and "recommend schedule install" in text
+    assert "warning: the last build-playlist run failed: 2026-11-29 07:00 UTC build-playlist exit 3" in text
+    warnings = json.loads(_status(tmp_path, "--json").stdout)["schedule"]["warnings"]
+    assert len(warnings) == 2
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    _runs(tmp_path / "cache", failed, {"when": "2026-11-30T07:00:00+00:00", "command": "build-playlist", "exit_code": 0})
+    assert "warning" not in _status(tmp_path).stdout
