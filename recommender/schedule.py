@@ -20,10 +20,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from datetime import datetime, timedelta
 
 from crontab import CronSlices, CronTab
 
