@@ -725,3 +725,20 @@ def test_a_cached_mapping_of_an_older_version_one_id_as_a_string_still_reads(tmp
     finally:
         od.close()
     assert lb.requests_to("spotify-id") == 0
+
+
+def test_a_labs_query_that_times_out_is_asked_once_more_then_discovery_stops(tmp_path, world_standins):
+    """Labs is slow by design: a query that timed out was sent listenbrainz.max_retries (2)
+    times more, 3 x listenbrainz.timeout (30 s) + back-off, about 93 s of a cron run before the
+    step gave up, each time re-running a heavy query on a labs already too busy to answer.
+    Now once more (about 61 s); a 503 is still retried max_retries times."""
+    lb, mb = world_standins
+    lb.fail(None, delay=1.0, times=100, path="/labs")
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"listenbrainz.timeout": 0.1})
+    _, report = discover_open_data(user_library(), settings)
+    assert lb.requests_to("/labs") == 2 and report.requests_by_service == {"MusicBrainz": 1, "ListenBrainz labs": 2}
+    assert "no answer within 0.1 s" in report.warnings[0] and "discovery stopped early" in report.warnings[0]
+    lb.failures.clear()
+    lb.fail(503, times=100, path="/labs")
+    _, report = discover_open_data(user_library(), settings_for_open_data(tmp_path / "b", lb, mb))
+    assert report.requests_by_service["ListenBrainz labs"] == 3  # max_retries 2: a 503 answers at once

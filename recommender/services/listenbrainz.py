@@ -75,7 +75,9 @@ class OpenData:
                       max_retry_wait=float(lb.max_retry_wait), long_wait="stop", budget=budget,
                       missing_is_none=False)
         api = JsonService(lb.api_url, ua, name=API, headers=headers, **common)
-        labs = JsonService(lb.labs_url, ua, name=LABS, **common)
+        # labs is slow by design: a query that timed out is asked once more, not max_retries
+        # times (at the default 30 s timeout and 2 retries a cron run waited about 93 s to give up)
+        labs = JsonService(lb.labs_url, ua, name=LABS, timeout_retries=min(1, int(lb.max_retries)), **common)
         mb = client_from_settings(settings)
         mb.budget = budget
         folder = Path(cache_dir or settings.frames_dir) / "opendata"
