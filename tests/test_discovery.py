@@ -679,3 +679,66 @@ def test_spotify_refusing_the_new_tracks_look_ups_stops_discovery_with_one_warni
         library, report = jobs.refresh(demo)
     assert len(library.playlist_items) > 0
     assert len(report.warnings) == 1 and "Spotify" in report.warnings[0] and "403" in report.warnings[0]
+
+
+def _demo_discovery(cache, mapping: dict[str, list[str]] | None = None):
+    """A demo refresh with similar tracks only (the demo's stand-ins; ``mapping``: the ids labs'
+    mapping lists for a recording, by its Spotify id): (discovered frame, Spotify look-ups)."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(cache),
+                                                    "discovery.similar_artists.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        server.open_data.spotify_ids.update(mapping or {})
+        jobs.demo_login(demo)
+        library, report = jobs.refresh(demo)
+        looked_up = [(r.path.rsplit("/", 1)[1], r.status) for r in server.requests
+                     if r.method == "GET" and r.path.startswith("/v1/tracks/")]
+    assert report.warnings == []
+    return library.frames["discovered"], looked_up
+
+
+def test_a_gone_spotify_id_of_the_mapping_gives_way_to_the_next_ids_of_its_recording(tmp_path):
+    """Labs' MBID -> Spotify mapping lists every Spotify release of a recording; discovery kept
+    the first id only, and when Spotify answered its look-up 404 (a release taken down) the
+    recording was lost. Now the next ids are tried, at most 3 ids per recording."""
+    from recommender.standins.spotify import base62_id
+    gone = [base62_id(f"gone{i}") for i in range(4)]  # ids Spotify does not know: 404
+    disc, _ = _demo_discovery(tmp_path / "plain")
+    kept, lost = list(dict.fromkeys(disc["track_id"]))[:2]
+    disc, looked_up = _demo_discovery(tmp_path / "dead", {kept: [gone[0], kept], lost: gone[1:] + [lost]})
+    assert kept in set(disc["track_id"]) and gone[0] not in set(disc["track_id"])
+    assert (gone[0], 404) in looked_up and (kept, 200) in looked_up
+    assert lost not in set(disc["track_id"])  # its fourth id: not asked
+    assert [t for t, _ in looked_up if t in gone] == gone
+
+
+def test_a_cached_mapping_of_an_older_version_one_id_as_a_string_still_reads(tmp_path, world_standins):
+    from recommender.standins.listenbrainz import recording_mbid
+    lb, mb = world_standins
+    old, miss = recording_mbid("t2"), recording_mbid("t5")
+    od = OpenData.from_settings(settings_for_open_data(tmp_path, lb, mb))
+    try:
+        od.cache.put("spotify_ids", old, "t2")  # what the versions keeping one id stored
+        od.cache.put("spotify_ids", miss, None)
+        assert od.spotify_id_lists([old, miss]) == {old: ["t2"], miss: None}
+        assert od.spotify_ids([old, miss]) == {old: "t2", miss: None}
+    finally:
+        od.close()
+    assert lb.requests_to("spotify-id") == 0
+
+
+def test_a_labs_query_that_times_out_is_asked_once_more_then_discovery_stops(tmp_path, world_standins):
+    """Labs is slow by design: a query that timed out was sent listenbrainz.max_retries (2)
+    times more, 3 x listenbrainz.timeout (30 s) + back-off, about 93 s of a cron run before the
+    step gave up, each time re-running a heavy query on a labs already too busy to answer.
+    Now once more (about 61 s); a 503 is still retried max_retries times."""
+    lb, mb = world_standins
+    lb.fail(None, delay=1.0, times=100, path="/labs")
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"listenbrainz.timeout": 0.1})
+    _, report = discover_open_data(user_library(), settings)
+    assert lb.requests_to("/labs") == 2 and report.requests_by_service == {"MusicBrainz": 1, "ListenBrainz labs": 2}
+    assert "no answer within 0.1 s" in report.warnings[0] and "discovery stopped early" in report.warnings[0]
+    lb.failures.clear()
+    lb.fail(503, times=100, path="/labs")
+    _, report = discover_open_data(user_library(), settings_for_open_data(tmp_path / "b", lb, mb))
+    assert report.requests_by_service["ListenBrainz labs"] == 3  # max_retries 2: a 503 answers at once

@@ -8,7 +8,9 @@ of times and counts them against a shared per-run ``Budget``:
 - ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-In: N`` waits N s before the next
   request;
 - 429, 5xx, timeouts, connection errors and unreadable bodies are retried ``max_retries``
-  times, waiting ``Retry-After`` (or ``X-RateLimit-Reset-In``) or 1, 2, 4 ... s;
+  times, waiting ``Retry-After`` (or ``X-RateLimit-Reset-In``) or 1, 2, 4 ... s; a request
+  that timed out (no answer within ``timeout``) at most ``timeout_retries`` times (default
+  ``max_retries``): labs gets 1, as a query too slow once is slow again;
 - no sleep is ever longer than ``max_retry_wait``: a longer wait is cut to it
   (``long_wait="cap"``, MusicBrainz's 503 "slow down") or stops at once with a
   ``ServiceError`` (``long_wait="stop"``, ListenBrainz: the discovery step stops, the run
@@ -108,7 +110,7 @@ class JsonService:
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
                  max_retries: int = 3, max_retry_wait: float = 30.0, long_wait: str = "stop",
                  headers: dict[str, str] | None = None, budget: Budget | None = None,
-                 missing_is_none: bool = True) -> None:
+                 missing_is_none: bool = True, timeout_retries: int | None = None) -> None:
         if rate < 0:
             raise ValueError(f"rate must not be negative, got {rate}")
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -125,6 +127,7 @@ class JsonService:
         self.extra_headers = dict(headers or {})
         self.budget = budget
         self.missing_is_none = missing_is_none
+        self.timeout_retries = max_retries if timeout_retries is None else timeout_retries
         self.requests_sent = 0
         self._last_done: float | None = None
         self._not_before: float | None = None
@@ -190,6 +193,7 @@ class JsonService:
         if self.session is None:
             self.session = requests.Session()
         problem = ""
+        timeouts = 0
         for attempt in range(self.max_retries + 1):
             self._wait_turn()
             if self.budget is not None:
@@ -203,6 +207,12 @@ class JsonService:
                     response = self.session.post(url, params=params, json=json, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
                 problem = type(exc).__name__
+                if isinstance(exc, requests.ReadTimeout):
+                    timeouts += 1
+                    if timeouts > self.timeout_retries:
+                        raise self.error_class(
+                            f"{self.name} gave no answer within {self.timeout:g} s for {url} "
+                            f"({timeouts} attempts)", None, self.name) from None
             finally:
                 self._last_done = self.clock()
             if response is not None:

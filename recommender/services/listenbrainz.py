@@ -75,7 +75,9 @@ class OpenData:
                       max_retry_wait=float(lb.max_retry_wait), long_wait="stop", budget=budget,
                       missing_is_none=False)
         api = JsonService(lb.api_url, ua, name=API, headers=headers, **common)
-        labs = JsonService(lb.labs_url, ua, name=LABS, **common)
+        # labs is slow by design: a query that timed out is asked once more, not max_retries
+        # times (at the default 30 s timeout and 2 retries a cron run waited about 93 s to give up)
+        labs = JsonService(lb.labs_url, ua, name=LABS, timeout_retries=min(1, int(lb.max_retries)), **common)
         mb = client_from_settings(settings)
         mb.budget = budget
         folder = Path(cache_dir or settings.frames_dir) / "opendata"
@@ -227,19 +229,27 @@ class OpenData:
         return out
 
     def spotify_ids(self, mbids: list[str], chunk: int = 100) -> dict[str, str | None]:
-        """Spotify track id of each recording MBID (None when the mapping has none), matched
-        by ``recording_mbid`` (the service leaves unresolvable ones out)."""
-        def fetch(part: list[str]) -> dict[str, str]:
+        """Spotify track id of each recording MBID (None when the mapping has none): the first
+        of ``spotify_id_lists``."""
+        return {mb: ids[0] if ids else None for mb, ids in self.spotify_id_lists(mbids, chunk).items()}
+
+    def spotify_id_lists(self, mbids: list[str], chunk: int = 100) -> dict[str, list[str] | None]:
+        """The Spotify track ids the mapping lists for each recording MBID, in its order (other
+        releases of the same recording; None when it has none), matched by ``recording_mbid``
+        (the service leaves unresolvable ones out). A cache entry of an older version holds
+        the first id alone, as a string: it reads as a list of one."""
+        def fetch(part: list[str]) -> dict[str, list[str]]:
             body = self._call(self.labs.request, "POST", "spotify-id-from-mbid/json", accept=list,
                               json=[{"recording_mbid": mb} for mb in part])
-            found: dict[str, str] = {}
+            found: dict[str, list[str]] = {}
             for r in body or []:
                 if isinstance(r, dict) and r.get("recording_mbid"):
                     ids = [str(i) for i in r.get("spotify_track_ids") or [] if i]
                     if ids:
-                        found.setdefault(str(r["recording_mbid"]), ids[0])
+                        found.setdefault(str(r["recording_mbid"]), list(dict.fromkeys(ids)))
             return found
-        return self._batch("spotify_ids", mbids, chunk, fetch)
+        got = self._batch("spotify_ids", mbids, chunk, fetch)
+        return {mb: [ids] if isinstance(ids, str) else (list(ids) if ids else None) for mb, ids in got.items()}
 
     def popularity(self, mbids: list[str], chunk: int = 1000) -> dict[str, tuple[int | None, int | None]]:
         """(total listen count, total user count) per recording MBID; (None, None) if unknown."""

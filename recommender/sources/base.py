@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
 MAX_ISRC_TRIES = 3  # ISRC look-ups spent on finding one artist's MBID
+MAX_SPOTIFY_IDS = 3  # ids of labs' mapping tried per recording when Spotify says the first is gone
 
 
 @dataclass
@@ -80,7 +81,9 @@ class Resolver:
     """The id chain: Spotify track -> ISRC -> MusicBrainz recording + artist MBIDs (via the
     cached MusicBrainz look-up); recording MBIDs -> Spotify ids (labs mapping, then at most
     ``search_limit`` Spotify searches); new tracks' metadata from Spotify single-track
-    look-ups (cached). ``gateway`` may be None (no Spotify: unresolved ids are skipped)."""
+    look-ups (cached). ``gateway`` may be None (no Spotify: unresolved ids are skipped).
+    When Spotify says a mapped id is gone (404/400), ``track_rows`` tries the mapping's next
+    ids (at most ``MAX_SPOTIFY_IDS`` in all) and notes the one it took in ``replaced``."""
 
     def __init__(self, library: Library, open_data, gateway=None, search_limit: int = 0) -> None:
         self.library = library
@@ -92,6 +95,8 @@ class Resolver:
         self._tracks = {str(t): (n, list(a), i, d) for t, n, a, i, d in zip(
             tracks["track_id"], tracks["name"], tracks["artist_names"], tracks["isrc"], tracks["duration_ms"])}
         self.metadata: dict[str, dict] = {}
+        self.alternatives: dict[str, list[str]] = {}  # first mapped id -> the mapping's next ids
+        self.replaced: dict[str, str] = {}  # a gone id -> the next id of its recording that lives
         # the artist MBIDs `recommend enrich genres` found (misses have none)
         genres = library.frames["artist_genres"]
         self._stored_mbids = {str(a): str(m) for a, m in zip(genres["artist_id"], genres["mbid"])
@@ -153,8 +158,13 @@ class Resolver:
     # ----- MusicBrainz -> Spotify ------------------------------------------------------------
     def to_spotify(self, recordings: list[dict]) -> dict[str, str]:
         """Spotify track id per recording MBID (unresolvable ones left out)."""
-        ids = self.od.spotify_ids([r["mbid"] for r in recordings])
-        out = {mb: tid for mb, tid in ids.items() if tid}
+        ids = self.od.spotify_id_lists([r["mbid"] for r in recordings])
+        out = {}
+        for mb, tids in ids.items():
+            if tids:
+                out[mb] = tids[0]
+                if len(tids) > 1:
+                    self.alternatives[tids[0]] = tids[1:MAX_SPOTIFY_IDS]
         for r in recordings:
             if r["mbid"] in out or ids.get(r["mbid"]) is not None:
                 continue
@@ -196,35 +206,51 @@ class Resolver:
 
     def track_rows(self, track_ids: list[str], progress: Progress | None = None) -> list[dict]:
         """Tracks-frame rows of tracks the library does not have: cached, else one Spotify
-        single-track look-up each (unknown tracks are skipped)."""
+        single-track look-up each (unknown tracks are skipped, after the mapping's next ids
+        of their recording were tried)."""
         out = []
         todo = [t for t in dict.fromkeys(track_ids) if t not in self._tracks]
         for k, tid in enumerate(todo):
             if progress is not None:
                 progress("Spotify: new tracks", k, len(todo))
-            row = self.metadata.get(tid)
-            if row is None:
-                hit = self.od.cache.get("tracks", tid)
-                if hit is not MISSING:
-                    row = hit
-                elif self.gateway is not None:
-                    from ..errors import SpotifyError
-                    self.od.budget.spend("Spotify")
-                    try:
-                        obj = self.gateway.get(f"tracks/{tid}")
-                        row = _track_row(obj) if obj and obj.get("id") else None
-                    except SpotifyError as exc:
-                        if exc.status not in (400, 404):  # the look-ups refused (403...): stop asking
-                            from ..services.http import ServiceError
-                            raise ServiceError(str(exc), exc.status, "Spotify") from None
-                        row = None
-                    self.od.cache.put("tracks", tid, row)
+            row = self._row(tid)
+            for other in self.alternatives.get(tid, []) if row is None else []:
+                if other in self._tracks:  # the library has that release: nothing to look up
+                    self.replaced[tid] = other
+                    break
+                row = self._row(other)
+                if row is not None:
+                    self.replaced[tid] = other
+                    break
             if row is not None:
                 out.append(row)
-                self.metadata[tid] = row
         if progress is not None and todo:
             progress("Spotify: new tracks", len(todo), len(todo))
         return out
+
+    def _row(self, tid: str) -> dict | None:
+        """The tracks-frame row of one track: known, cached, else a Spotify look-up (None:
+        Spotify says it is gone, or no Spotify)."""
+        row = self.metadata.get(tid)
+        if row is None:
+            hit = self.od.cache.get("tracks", tid)
+            if hit is not MISSING:
+                row = hit
+            elif self.gateway is not None:
+                from ..errors import SpotifyError
+                self.od.budget.spend("Spotify")
+                try:
+                    obj = self.gateway.get(f"tracks/{tid}")
+                    row = _track_row(obj) if obj and obj.get("id") else None
+                except SpotifyError as exc:
+                    if exc.status not in (400, 404):  # the look-ups refused (403...): stop asking
+                        from ..services.http import ServiceError
+                        raise ServiceError(str(exc), exc.status, "Spotify") from None
+                    row = None
+                self.od.cache.put("tracks", tid, row)
+        if row is not None:
+            self.metadata[tid] = row
+        return row
 
 
 def _track_row(obj: dict) -> dict:

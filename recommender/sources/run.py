@@ -92,9 +92,11 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
         try:
             rows = resolver.track_rows(new_ids, progress)
         except ServiceError as exc:  # the budget ran out while looking up: keep the cached ones
-            rows = [resolver.metadata[t] for t in dict.fromkeys(new_ids) if t in resolver.metadata]
+            live = dict.fromkeys(resolver.replaced.get(t, t) for t in new_ids)
+            rows = [resolver.metadata[t] for t in live if t in resolver.metadata]
             if not report.warnings:
                 report.warnings.append(_warning(exc))
+        _follow(found, resolver.replaced)
     finally:
         open_data.close()  # every answer so far is saved, whatever happened
         if shared_from is not None:
@@ -125,6 +127,16 @@ def sources_on(settings) -> dict[str, bool]:
 def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     """Requests per service sent between two snapshots of the budget's counts."""
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0}
+
+
+def _follow(found: Found, replaced: dict[str, str]) -> None:
+    """Point what was found at a gone Spotify id to the next id of its recording that lives."""
+    if not replaced:
+        return
+    for rows in (found.discovered, found.recordings, found.similar_tracks):
+        for r in rows:
+            r["track_id"] = replaced.get(r["track_id"], r["track_id"])
+    found.similar_tracks = [r for r in found.similar_tracks if r["track_id"] != r["seed_track_id"]]
 
 
 def _listen_counts(open_data, found: Found) -> None:

@@ -29,7 +29,8 @@ max_recordings_per_artist, pop_begin and pop_end). API answers carry ``X-RateLim
 Faults (``fail``): a status (429 with ``X-RateLimit-Reset-In``, 503...), a delay, a malformed
 body, for a number of requests matching a path regex; ``stop()`` makes it "down". ``merged``
 (MBID -> the MBID it was merged into) answers the similar-artists, similar-recordings and
-top-recordings rows of a merged MBID under its new one, as the services do. ``seen``
+top-recordings rows of a merged MBID under its new one, as the services do. ``spotify_ids``
+(track id -> ids) makes the mapping list several Spotify ids for a recording. ``seen``
 lists every request (method, path) received.
 
 Build one from a frame with the CSV's column names (``OpenDataWorld.from_frame(memberships,
@@ -412,8 +413,12 @@ class ListenBrainzStandIn(ServedStandIn):
 
     def __init__(self, world: OpenDataWorld, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int = 1000, rate_window: float = 10.0, token: str | None = None,
-                 unordered: bool = False, merged: dict[str, str] | None = None) -> None:
+                 unordered: bool = False, merged: dict[str, str] | None = None,
+                 spotify_ids: dict[str, list[str]] | None = None) -> None:
         self.world = world
+        # the id mapping lists further Spotify ids of a recording (its other releases):
+        # Spotify track id of the world -> the ids ``spotify-id-from-mbid`` lists instead, in order
+        self.spotify_ids = dict(spotify_ids or {})
         # MusicBrainz merges: artist or recording MBID -> the MBID it now redirects to. Labs
         # answers a similar MBID that was merged under its new MBID and name, with the old one's
         # score and reference_mbid null (listenbrainz-server db/similarity.py get_artists,
@@ -540,7 +545,10 @@ class ListenBrainzStandIn(ServedStandIn):
                 out.extend(w.similar_recordings(str(mb)))
             return 200, out
         if method == "POST" and path == "/labs/spotify-id-from-mbid/json":
-            return 200, w.spotify_ids([str(r["recording_mbid"]) for r in data])
+            rows = w.spotify_ids([str(r["recording_mbid"]) for r in data])
+            for r in rows:
+                r["spotify_track_ids"] = list(self.spotify_ids.get(r["spotify_track_ids"][0], r["spotify_track_ids"]))
+            return 200, rows
         if method == "GET" and path.startswith("/1/popularity/top-recordings-for-artist/"):
             if self.token and headers.get("authorization") != f"Token {self.token}":
                 return 401, {"code": 401, "error": "You need to provide an Authorization header."}
