@@ -27,6 +27,7 @@ from typing import Any
 from crontab import CronSlices, CronTab
 
 from .errors import ConfigError, RecommenderError, UsageError
+from .isotime import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -422,7 +423,7 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
     found.update(line=line, cron=expr, missing_program=str(gone) if gone else None,
                  state="installed" if job.is_enabled() else "disabled")
     if job.is_enabled():
-        wall = next_run(expr, (now or datetime.now().astimezone()).astimezone().replace(tzinfo=None))
+        wall = next_run(expr, (now or utc_now()).astimezone().replace(tzinfo=None))
         found["next_run"] = wall.astimezone().isoformat() if wall else None  # cron's clock: local time
     return found
 

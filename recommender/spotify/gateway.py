@@ -51,8 +51,8 @@ def plain_text(body: object, limit: int = 120) -> str:
     if "<" in text and re.search(r"<\s*(html|head|body|title|!doctype)\b", text, re.I):
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
         text = title.group(1) if title else re.sub(r"<[^>]*>", " ", text)
-    from ..safetext import cut
-    return cut(" ".join(text.split()), limit)  # (never inside a character of several code points)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"  # (safetext is above this layer)
 
 
 def oauth_error_code(exc: SpotifyOauthError) -> str | None:
