@@ -27,6 +27,7 @@ import logging
 import os
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit warns (and slows) otherwise
@@ -362,7 +363,10 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     - ``best_single_weighting_p@10``: the best of those weightings used for every target alike;
     - ``within_artist_oracle_p@10``: the p@10 if each artist kept its places in the blend's top
       10 but filled them with its hidden tracks first (hindsight): how much is lost choosing
-      *which* tracks of an artist, against how many places each artist gets.
+      *which* tracks of an artist, against how many places each artist gets;
+    - ``within_artist_auc``: per scorer and for the blend (before the artist mix), the chance
+      that a hidden track of a seed artist scores above another candidate of that artist (ties
+      count half), pooled over all such pairs: how well each score makes that choice.
     """
     from recommender.blend import ArtistMix
     from recommender.persona import Catalogue, Service, blended, build_personas, evaluate_personas, rank
@@ -380,6 +384,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     weightings = [dict(res.weights)] + [{**res.weights, k: v * f} for k, v in res.weights.items() if v > 0
                                         for f in (3.0, 1 / 3)]
     oracle, singles, within = [], [], []
+    auc = defaultdict(lambda: [0.0, 0])  # score -> [pairs won, pairs]
     mix = ArtistMix.from_settings(settings)
     for t in targets:
         rows = cat.library.track_positions(pd.Index(t.candidates))
@@ -388,6 +393,8 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         top = rank(values, t.candidates, 10)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
         within.append(_within_artist_oracle(t, top) / 10)
+        _within_artist_pairs(t, {**{c: t.scores[c].to_numpy(dtype=float) for c in t.scores.columns},
+                                 "blend": blended(t, res.weights, method)}, auc)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
         for i in top:
             if t.candidates[i] not in t.hidden:
@@ -413,7 +420,26 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
             "shortcut_p@10": round(float(np.mean(shortcut)), 4),
             "oracle_weightings": len(weightings), "oracle_weightings_p@10": round(float(np.mean(oracle)), 4),
             "best_single_weighting_p@10": round(float(np.mean(singles, axis=0).max()), 4),
-            "within_artist_oracle_p@10": round(float(np.mean(within)), 4)}
+            "within_artist_oracle_p@10": round(float(np.mean(within)), 4),
+            "within_artist_auc": {k: round(won / n, 3) for k, (won, n) in auc.items() if n}}
+
+
+def _within_artist_pairs(t, scores: dict, acc) -> None:
+    """Add to ``acc`` (score -> [won, pairs]) every (hidden, other) pair of candidates of one
+    seed artist of ``t``: won when the hidden one scores higher (a tie: half; NaN lowest)."""
+    hidden = np.isin(t.candidates, list(t.hidden))
+    for code in np.unique(t.artist_codes[hidden]):
+        if code < 0 or t.seed_share[code] == 0:
+            continue
+        mine = t.artist_codes == code
+        h, other = mine & hidden, mine & ~hidden
+        if not other.any():
+            continue
+        for name, values in scores.items():
+            v = np.nan_to_num(values, nan=-np.inf)
+            a, b = v[h][:, None], v[other][None, :]
+            acc[name][0] += float((a > b).sum() + 0.5 * (a == b).sum())
+            acc[name][1] += a.size * b.size
 
 
 def _within_artist_oracle(t, top: np.ndarray) -> int:

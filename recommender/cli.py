@@ -1606,9 +1606,7 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
     gone = schedule.missing_program(line) if line else None
     if gone:
-        _err(f"warning: {gone} no longer exists or cannot be run (a virtualenv deleted, moved or rebuilt?): cron "
-             "fails before the tool starts, so `recommend status` shows no run; run `recommend schedule install` "
-             "again with the `recommend` you use now")
+        _err(f"warning: {schedule.program_gone(gone)}")
 
 
 @command("remove", parent=schedule_app, examples=("recommend schedule remove",))

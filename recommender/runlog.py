@@ -390,8 +390,8 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     same command counts too, as runs.jsonl does not tell them apart; dry runs do not) failed."""
     warnings: list[str] = []
     if schedule.get("missing_program"):
-        warnings.append(f"{schedule['missing_program']} no longer exists or cannot be run: cron fails before the "
-                        "tool starts, so no run is recorded; run `recommend schedule install` again")
+        from .schedule import program_gone
+        warnings.append(program_gone(schedule["missing_program"]))
     if schedule.get("state") in ("installed", "disabled"):
         last = next((r for r in runs if r.get("command") == SCHEDULED_COMMAND and not r.get("dry_run")), None)
         if last is not None and last.get("exit_code") not in (0, None):

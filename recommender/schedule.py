@@ -197,6 +197,13 @@ def line_program(line: str) -> Path | None:
     return None
 
 
+def program_gone(program: Path | str) -> str:
+    """What `schedule show` and `status` say of a scheduled program that is gone."""
+    return (f"{program} no longer exists or cannot be run (a virtualenv deleted, moved or rebuilt?): cron fails "
+            "before the tool starts, so no run is recorded; run `recommend schedule install` again with the "
+            "`recommend` you use now")
+
+
 def missing_program(line: str) -> Path | None:
     """The program our line runs when it no longer exists or cannot be run (a virtualenv
     deleted, moved or rebuilt elsewhere, a checkout removed): cron then fails before the tool

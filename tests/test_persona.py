@@ -226,6 +226,8 @@ def test_the_bench_diagnosis_bounds_per_playlist_weightings_by_the_best_one_per_
     assert 0 <= out["shortcut_p@10"] <= 1 and out["targets"] > 0
     # the same places per artist, filled with its hidden tracks first: never fewer hits
     assert out["blend_p@10"] <= out["within_artist_oracle_p@10"] <= 1
+    auc = out["within_artist_auc"]
+    assert set(auc) >= {"content", "blend"} and all(0 <= v <= 1 for v in auc.values())
 
 
 def test_the_within_artist_oracle_keeps_each_artists_places():
