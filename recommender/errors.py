@@ -94,9 +94,17 @@ def wait_seconds(value) -> float | None:
 
 
 class SpotifyUnavailable(RecommenderError):
-    """Spotify kept failing (5xx, timeouts, unreadable bodies) after our bounded retries."""
+    """Spotify kept failing (5xx, timeouts, unreadable bodies) after our bounded retries.
+
+    ``reason`` is the short account of the failure ("502 on GET me/following, 5 attempts") when
+    the gateway knows it, for callers that carry on and say why in a note of their own.
+    """
 
     exit_code = 5
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class SpotifyError(RecommenderError):

@@ -195,8 +195,8 @@ class Gateway:
         if not idempotent:
             raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied")
         if attempt >= self.max_retries:
-            raise SpotifyUnavailable(f"Spotify is unavailable ({what}, {attempt + 1} attempts){self.where}; "
-                                     "try again later")
+            reason = f"{what}, {attempt + 1} attempts"
+            raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason)
         self._backoff(attempt, what)
 
     def _backoff(self, attempt: int, what: str) -> None:

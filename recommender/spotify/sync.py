@@ -261,9 +261,7 @@ def _followed_kept(read: list[dict], cached: Library | None, exc: SpotifyUnavail
     old = [] if cached is None else [str(a) for a in cached.frames["followed_artists"]["artist_id"]]
     kept = [{"artist_id": a} for a in dict.fromkeys(old) if a not in have]
     what = f"kept the {len(kept)} of the last refresh" if cached is not None else "none known yet"
-    import re
-    found = re.search(r"\(([^()]*)\)", str(exc))  # "(502 on GET me/following, 5 attempts)"
-    why = f" ({found.group(1)})" if found else ""
+    why = f" ({exc.reason})" if exc.reason else ""
     return read + kept, f"Spotify kept failing the list of artists you follow{why}; {what}, and the next refresh asks again"
 
 
