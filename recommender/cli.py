@@ -1142,8 +1142,10 @@ def enrich_genres_cmd(
     elif not quiet:
         typer.echo(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
                    f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
-                   f"({report.ambiguous} ambiguous); {report.remaining} left for later; {report.requests} requests "
-                   f"in {report.seconds:.0f} s")
+                   f"({report.ambiguous} ambiguous)"
+                   + (f"; {report.rechecked} re-checked by MBID ({report.merged} merged into another, "
+                      f"{report.gone} gone)" if report.rechecked else "")
+                   + f"; {report.remaining} left for later; {report.requests} requests in {report.seconds:.0f} s")
 
 
 @command("features", parent=import_app, writes=True, examples=("recommend import features features.csv.gz",))
