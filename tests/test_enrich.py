@@ -336,9 +336,10 @@ def test_a_name_of_punctuation_only_is_its_own_artist():
 
 
 def test_estimate_seconds_scales_with_artists_and_rate():
-    assert mb.estimate_seconds(0, 1.0) == 0
-    assert mb.estimate_seconds(100, 1.0) == 100 * mb.REQUESTS_PER_ARTIST
-    assert mb.estimate_seconds(100, 2.0) == mb.estimate_seconds(100, 1.0) / 2
+    assert mb.estimate_seconds(0, rate=1.0) == 0
+    assert mb.estimate_seconds(100, rate=1.0) == 100 * mb.REQUESTS_PER_ARTIST
+    assert mb.estimate_seconds(100, rate=2.0) == mb.estimate_seconds(100, rate=1.0) / 2
+    assert mb.estimate_seconds(100, 100, rate=1.0) == 100  # re-checks by MBID: one request each
 
 
 def test_bad_settings_name_the_key(tmp_path, mb_standin):
@@ -405,6 +406,7 @@ def test_a_found_artist_is_rechecked_by_its_mbid_a_merged_one_takes_the_new_id_a
     mb_standin.seen.clear()
     assert mb.count_due(make_library(tracks), store, settings, today=TODAY + timedelta(days=179)) == 0
     day = TODAY + timedelta(days=180)
+    assert mb.due_counts(make_library(tracks), store, settings, today=day) == (7, 7)  # 6 requests: the second Radiohead takes the first one's answer
     report = mb.enrich_genres(make_library(tracks), store, settings, today=day)
     got = frame_by_artist(store)
     for aid in ("ar_radiohead", "ar_radiohead_too"):

@@ -230,11 +230,12 @@ class EnrichReport:
     seconds: float = 0.0
 
 
-def estimate_seconds(n_artists: int, rate: float) -> float:
-    """Rough duration in seconds of looking up ``n_artists`` at ``rate`` requests/second."""
+def estimate_seconds(n_artists: int, rechecks: int = 0, *, rate: float) -> float:
+    """Rough duration in seconds of looking up ``n_artists`` at ``rate`` requests/second, of
+    which ``rechecks`` are re-checks by MBID (one request each)."""
     if n_artists <= 0:
         return 0.0
-    return n_artists * REQUESTS_PER_ARTIST / rate
+    return ((n_artists - rechecks) * REQUESTS_PER_ARTIST + rechecks) / rate
 
 
 def library_artists(library: Library) -> pd.DataFrame:
@@ -353,10 +354,18 @@ def _ages(settings: Settings) -> tuple[int, int]:
 
 def count_due(library: Library, store: Store, settings: Settings, limit: int | None = None,
               today: date | None = None) -> int:
-    """How many artists ``enrich_genres`` would look up now (for the CLI's time estimate:
-    ``estimate_seconds(count_due(...), settings.enrich.rate)``)."""
-    n = len(_due(library_artists(library), _stored_rows(store), today or local_today(), *_ages(settings)))
-    return n if limit is None else min(n, limit)
+    """How many artists ``enrich_genres`` would look up now."""
+    return due_counts(library, store, settings, limit, today)[0]
+
+
+def due_counts(library: Library, store: Store, settings: Settings, limit: int | None = None,
+               today: date | None = None) -> tuple[int, int]:
+    """(artists ``enrich_genres`` would look up now, how many of them are re-checks by MBID), for
+    the CLI's time estimate: ``estimate_seconds(*due_counts(...), rate=settings.enrich.rate)``."""
+    rows = _stored_rows(store)
+    due = _due(library_artists(library), rows, today or local_today(), *_ages(settings))
+    aids = list(due["artist_id"] if limit is None else due["artist_id"].iloc[:limit])
+    return len(aids), sum(_stored_mbid(rows.get(a)) is not None for a in aids)
 
 
 def enrich_genres(library: Library, store: Store, settings: Settings, limit: int | None = None,
