@@ -1124,14 +1124,14 @@ def enrich_genres_cmd(
 ) -> None:
     """Look up artist genres on MusicBrainz (1 request/second; resumable, cached per artist)."""
     from . import jobs
-    from .enrich.musicbrainz import count_due, enrich_genres, estimate_seconds
+    from .enrich.musicbrainz import due_counts, enrich_genres, estimate_seconds
     settings = _settings(config)
     _logging(settings, quiet, verbose)
     library = jobs.require_library(settings)
     store = jobs.open_store(settings)
-    due = count_due(library, store, settings, limit=limit)
+    due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:
-        minutes = estimate_seconds(due, settings.enrich.rate) / 60
+        minutes = estimate_seconds(due, rechecks, rate=settings.enrich.rate) / 60
         _err(f"{due} artists to look up on MusicBrainz: about {minutes:.0f} min at {settings.enrich.rate:g} "
              "request/s (interrupt any time: the next run resumes; --limit N does a part now)")
     with jobs.writing(settings, "enrich genres"), _Bar(_interactive(quiet, as_json)) as bar:
@@ -1142,8 +1142,10 @@ def enrich_genres_cmd(
     elif not quiet:
         typer.echo(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
                    f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
-                   f"({report.ambiguous} ambiguous); {report.remaining} left for later; {report.requests} requests "
-                   f"in {report.seconds:.0f} s")
+                   f"({report.ambiguous} ambiguous)"
+                   + (f"; {report.rechecked} re-checked by MBID ({report.merged} merged into another, "
+                      f"{report.gone} gone)" if report.rechecked else "")
+                   + f"; {report.remaining} left for later; {report.requests} requests in {report.seconds:.0f} s")
 
 
 @command("features", parent=import_app, writes=True, examples=("recommend import features features.csv.gz",))

@@ -76,7 +76,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "schedule.log_max_bytes": (0, None), "schedule.log_backups": (0, None), "schedule.enrich_limit": (0, None),
     "enrich.rate": ((0, False), None), "enrich.min_score": (0, 100), "enrich.timeout": ((0, False), None),
     "enrich.max_retries": (0, None), "enrich.max_retry_wait": (0, None), "enrich.save_every": (1, None),
-    "enrich.retry_misses_days": (0, None),
+    "enrich.retry_misses_days": (0, None), "enrich.refresh_days": (0, None),
     "moods.valence_threshold": (0, 1), "moods.energy_threshold": (0, 1), "moods.max_clusters": (2, None),
     "moods.min_audio_share": (0, 1), "moods.seed_bias": (0, 1), "moods.classifier_c": ((0, False), None),
     "moods.holdout": (0, (1, False)),

@@ -15,6 +15,7 @@ from recommender.config import load_settings
 from recommender.library import Library
 from recommender.pipeline import SOURCE_WHY, _mark_sources, mix_new
 from recommender.scorers.opendata import OpenDataScorer
+from recommender.services.cache import MISSING
 from recommender.services.listenbrainz import OpenData
 from recommender.sources.run import discover_open_data
 from recommender.standins.listenbrainz import ListenBrainzStandIn
@@ -135,6 +136,9 @@ def test_resolver_matches_the_artist_credit_like_enrich_does():
     class Answers:
         cache = Cache()
 
+        def current(self, mbid):
+            return mbid
+
         def isrc(self, isrc):
             return {"recordings": [
                 {"id": "r1", "length": 1000, "artist-credit": [{"name": "Someone", "artist": {"id": "m-s", "name": "Someone"}}]},
@@ -210,6 +214,50 @@ def test_a_merged_artist_or_recording_in_a_labs_answer_takes_no_second_place(tmp
     assert report.warnings == []
     assert list(library.frames["similar_artists"]["artist_name"]) == ["D", "B"]
     assert list(library.frames["similar_artists"]["rank"]) == [1, 2]
+
+
+def test_an_artist_mbid_musicbrainz_merged_is_asked_of_listenbrainz_by_the_one_it_was_merged_into(
+        tmp_path, world_standins):
+    """MusicBrainz merges duplicate artists; a lookup of the old MBID then answers the artist it
+    was merged into, under the new id, and ListenBrainz and labs know the artist by the new one
+    (listenbrainz-server pull request 3093: an empty "similar artists" for a redirected MBID).
+    An MBID ``enrich genres`` had stored was used for good: the seed artist found no similar
+    artists, week after week. Now enrich re-checks it when its genres are due
+    (``enrich.refresh_days``), stores the new MBID and notes the merge in the open-data cache,
+    where the answer kept under the old MBID is dropped; discovery asks by the new one, and a
+    question still asked with the old MBID goes by the new one."""
+    from datetime import date
+
+    from recommender.enrich.musicbrainz import enrich_genres
+    from recommender.standins.listenbrainz import artist_mbid
+    from recommender.store import Store
+    lb, mb = world_standins
+    old, new = "6f0c9b1e-2d3a-4b5c-8d7e-9f0a1b2c3d4e", artist_mbid("C")
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False})
+    store = Store.from_settings(settings)
+    store.save_frame("artist_genres", pd.DataFrame([
+        {"artist_id": "aC", "mbid": old, "genres": ["rock"], "counts": [3], "looked_up": "2025-09-01", "miss": False},
+        {"artist_id": "aA", "mbid": artist_mbid("A"), "genres": ["pop"], "counts": [1], "looked_up": "2026-03-01",
+         "miss": False}]))
+    library, _ = discover_open_data(user_library().replace(artist_genres=store.load_frame("artist_genres")), settings)
+    assert "aC" not in set(library.frames["similar_artists"]["seed_artist_id"])  # labs knows no `old`
+
+    mb.artists[new] = {"id": new, "name": "C", "genres": [{"name": "rock", "count": 4}]}
+    mb.merged = {old: new}
+    report = enrich_genres(user_library(), store, settings, today=date(2026, 3, 2))  # enrich.refresh_days: 180
+    assert store.load_frame("artist_genres").set_index("artist_id").loc["aC", "mbid"] == new
+    assert [s.path for s in mb.seen] == [f"/ws/2/artist/{old}"]  # aA is not due yet
+    assert (report.rechecked, report.merged, report.requests) == (1, 1, 1)
+    library, report = discover_open_data(user_library().replace(artist_genres=store.load_frame("artist_genres")),
+                                         settings)
+    assert report.warnings == []
+    sim_a = library.frames["similar_artists"]
+    assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
+    from recommender.services.listenbrainz import answer_cache
+    cache = answer_cache(settings)
+    algorithm = settings.listenbrainz.similar_artists_algorithm
+    assert cache.get("similar_artists", f"{algorithm}:{old}") is MISSING  # one entry per artist
+    assert [a["name"] for a in OpenData.from_settings(settings).similar_artists(old)] == ["D", "A", "B"]
 
 
 def test_without_a_listenbrainz_token_labs_still_finds_similar_tracks(tmp_path):

@@ -15,6 +15,7 @@ from recommender.enrich import musicbrainz as mb
 from recommender.standins.musicbrainz import MusicBrainzStandIn
 from recommender.errors import ConfigError
 from recommender.library import Library
+from recommender.services.cache import MISSING
 from recommender.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "musicbrainz"
@@ -335,9 +336,10 @@ def test_a_name_of_punctuation_only_is_its_own_artist():
 
 
 def test_estimate_seconds_scales_with_artists_and_rate():
-    assert mb.estimate_seconds(0, 1.0) == 0
-    assert mb.estimate_seconds(100, 1.0) == 100 * mb.REQUESTS_PER_ARTIST
-    assert mb.estimate_seconds(100, 2.0) == mb.estimate_seconds(100, 1.0) / 2
+    assert mb.estimate_seconds(0, rate=1.0) == 0
+    assert mb.estimate_seconds(100, rate=1.0) == 100 * mb.REQUESTS_PER_ARTIST
+    assert mb.estimate_seconds(100, rate=2.0) == mb.estimate_seconds(100, rate=1.0) / 2
+    assert mb.estimate_seconds(100, 100, rate=1.0) == 100  # re-checks by MBID: one request each
 
 
 def test_bad_settings_name_the_key(tmp_path, mb_standin):
@@ -353,3 +355,85 @@ def test_standin_behaves_like_musicbrainz_on_inc_and_fmt(mb_standin):
     bare = requests.get(url, params={"fmt": "json"}, headers={"User-Agent": UA}, timeout=5).json()
     assert "artist-credit" not in bare["recordings"][0]
     assert requests.get(url, headers={"User-Agent": UA}, timeout=5).status_code == 400
+
+
+MERGED_INTO = "0b1f7c3e-9d2a-4c5b-8e6f-a1b2c3d4e5f6"  # the Radiohead that RADIOHEAD was merged into
+
+
+def merge_radiohead_and_delete_daft_punk(mb_standin):
+    """What MusicBrainz does after a merge and a removal: a lookup of the old MBID answers the
+    artist it was merged into, with that one's ``id`` (a redirect: listenbrainz-server pull
+    request 3093 and MTG/dunya issue 199 show lookups answering the new id; beets issue 2914 a
+    client that kept the old one); the ISRC credits name the new one; a removed MBID is 404."""
+    page = dict(mb_standin.artists[RADIOHEAD], id=MERGED_INTO,
+                genres=[{"name": "art rock", "count": 40}, {"name": "alternative rock", "count": 35}])
+    mb_standin.artists[MERGED_INTO] = page
+    mb_standin.merged = {RADIOHEAD: MERGED_INTO}
+    mb_standin.deleted = {DAFT_PUNK}
+
+
+def test_the_standin_serves_a_merged_mbid_under_its_new_id_and_a_deleted_one_as_404(mb_standin):
+    merge_radiohead_and_delete_daft_punk(mb_standin)
+    client = mb.MusicBrainzClient(mb_standin.base_url, UA, rate=500)
+    assert client.artist(RADIOHEAD)["id"] == MERGED_INTO
+    assert client.artist(MERGED_INTO)["id"] == MERGED_INTO
+    assert client.artist(DAFT_PUNK) is None  # 404, as for an MBID never known
+    assert mb.match_isrc_credit(client.isrc("GBAYE9700385"), "Radiohead") == MERGED_INTO
+
+
+def test_a_found_artist_is_rechecked_by_its_mbid_a_merged_one_takes_the_new_id_a_deleted_one_is_a_miss(
+        tmp_path, mb_standin):
+    """Genres found were kept for good and their MBID never checked again: an artist MusicBrainz
+    merged later kept the old MBID (ListenBrainz and labs know the artist by the new one, so
+    similar artists asked with the old one may find nothing), and a second Spotify artist of the
+    same MusicBrainz artist kept it too. Now a found artist is re-checked by its MBID alone (one
+    request) when its genres are ``enrich.refresh_days`` old: a merged MBID is replaced by the
+    new one in every row that held it (one request for both), noted for discovery, and the
+    answers cached under the old one are dropped; a deleted one (404) becomes a miss, asked
+    again after ``enrich.retry_misses_days``, and the run goes on."""
+    from recommender.services.cache import AnswerCache
+    tracks = TRACKS + [("t_rh3", [("ar_radiohead_too", "Radiohead")], "GBAYE9700385")]
+    store = Store(tmp_path / "cache")
+    settings = make_settings(tmp_path, mb_standin, retry_misses_days=365)  # enrich.refresh_days: 180
+    mb.enrich_genres(make_library(tracks), store, settings, today=TODAY)
+    assert frame_by_artist(store).loc["ar_radiohead_too", "mbid"] == RADIOHEAD
+    cache = AnswerCache(store.frames_dir / "opendata", {"similar_artists": 7})
+    cache.put("similar_artists", f"session_based:{RADIOHEAD}", [])  # asked before the merge
+    cache.put("similar_artists", f"session_based:{BECK}", [])
+    cache.close()
+
+    merge_radiohead_and_delete_daft_punk(mb_standin)
+    mb_standin.seen.clear()
+    assert mb.count_due(make_library(tracks), store, settings, today=TODAY + timedelta(days=179)) == 0
+    day = TODAY + timedelta(days=180)
+    assert mb.due_counts(make_library(tracks), store, settings, today=day) == (7, 7)  # 6 requests: the second Radiohead takes the first one's answer
+    report = mb.enrich_genres(make_library(tracks), store, settings, today=day)
+    got = frame_by_artist(store)
+    for aid in ("ar_radiohead", "ar_radiohead_too"):
+        assert got.loc[aid, "mbid"] == MERGED_INTO and got.loc[aid, "genres"] == ["art rock", "alternative rock"]
+        assert got.loc[aid, "looked_up"] == day.isoformat()
+    assert RADIOHEAD not in set(got["mbid"].dropna())
+    assert pd.isna(got.loc["ar_daftpunk", "mbid"]) and got.loc["ar_daftpunk", "miss"]
+    assert got.loc["ar_daftpunk", "genres"] == []
+    # only MBIDs asked (no ISRC, no name search); Radiohead once for both of its Spotify artists
+    paths = [s.path for s in mb_standin.seen]
+    assert sorted(paths) == sorted(f"/ws/2/artist/{m}" for m in (RADIOHEAD, DAFT_PUNK, BECK, PORTISHEAD, TUNNG,
+                                                                  TONY_ALLEN))
+    assert (report.rechecked, report.merged, report.gone, report.looked_up) == (6, 1, 1, 7)
+    assert report.requests == 6 and report.misses == 1 and report.found == 6
+
+    from recommender.services.listenbrainz import REDIRECTS, answer_cache
+    cache = answer_cache(settings, store.frames_dir)
+    assert cache.get(REDIRECTS, RADIOHEAD) == MERGED_INTO
+    assert cache.get("similar_artists", f"session_based:{RADIOHEAD}") is MISSING  # no second entry
+    assert cache.get("similar_artists", f"session_based:{BECK}") == []
+
+    # the deleted one waits like any miss, then is looked up again from the start (by name)
+    def asked_daft_punk():
+        return [s for s in mb_standin.seen if "Daft Punk" in s.query.get("query", "") or DAFT_PUNK in s.path]
+    mb_standin.seen.clear()
+    mb.enrich_genres(make_library(tracks), store, settings, today=day + timedelta(days=364))
+    assert asked_daft_punk() == [] and frame_by_artist(store).loc["ar_daftpunk", "looked_up"] == day.isoformat()
+    mb.enrich_genres(make_library(tracks), store, settings, today=day + timedelta(days=365))
+    assert [s.path for s in asked_daft_punk()] == ["/ws/2/artist", f"/ws/2/artist/{DAFT_PUNK}"]
+    assert frame_by_artist(store).loc["ar_daftpunk", "miss"]  # still deleted

@@ -9,8 +9,13 @@ For every artist of the library that has no Spotify genres and was not looked up
 3. then ``/artist/{mbid}?inc=genres+tags``: genres with their vote counts, tags as fallback.
 
 Misses are stored too (``miss`` = True, with the date) and asked again only after
-``enrich.retry_misses_days``. The frame is saved every ``enrich.save_every`` artists and when
-the run stops for any reason, so an interrupted run resumes where it stopped.
+``enrich.retry_misses_days``. An artist found is re-checked by its MBID alone (step 3, one
+request) when its genres are ``enrich.refresh_days`` old (a found one without genres after
+``enrich.retry_misses_days``): an MBID MusicBrainz merged answers with the id it was merged
+into, which replaces it (in every row that held it, and as a note in the open-data cache,
+which then asks ListenBrainz by the new id); a deleted one answers 404 and becomes a miss.
+The frame is saved every ``enrich.save_every`` artists and when the run stops for any
+reason, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ..errors import ConfigError
 from ..isotime import local_today
 from ..library import Library
 from ..services.http import Budget, JsonService, ServiceError, user_agent
+from ..services.listenbrainz import answer_cache, current_artist, note_merge
 from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -126,7 +132,9 @@ class MusicBrainzClient(JsonService):
         return list((data or {}).get("artists") or [])
 
     def artist(self, mbid: str) -> dict[str, Any] | None:
-        """``/artist/{mbid}?inc=genres+tags``, None if unknown."""
+        """``/artist/{mbid}?inc=genres+tags``, None if unknown (never known, or deleted). The
+        body's ``id`` is the MBID the artist has now: another one when ``mbid`` was merged
+        (MusicBrainz answers a merged MBID with the artist it was merged into)."""
         return self.get(f"artist/{quote(mbid, safe='')}", {"inc": "genres+tags"})
 
 
@@ -212,18 +220,22 @@ class EnrichReport:
     with_genres: int = 0  # ... that has genres (or tags)
     by_isrc: int = 0
     by_name: int = 0
-    misses: int = 0  # no match (includes ambiguous)
+    misses: int = 0  # no match (includes ambiguous, and gone)
     ambiguous: int = 0
+    rechecked: int = 0  # found before, asked again by MBID (their genres were due)
+    merged: int = 0  # an MBID MusicBrainz answered with another one (merged into it)
+    gone: int = 0  # a re-checked MBID MusicBrainz no longer knows (deleted): now a miss
     remaining: int = 0  # due but left for a later run by ``limit``
     requests: int = 0  # HTTP requests sent, retries included
     seconds: float = 0.0
 
 
-def estimate_seconds(n_artists: int, rate: float) -> float:
-    """Rough duration in seconds of looking up ``n_artists`` at ``rate`` requests/second."""
+def estimate_seconds(n_artists: int, rechecks: int = 0, *, rate: float) -> float:
+    """Rough duration in seconds of looking up ``n_artists`` at ``rate`` requests/second, of
+    which ``rechecks`` are re-checks by MBID (one request each)."""
     if n_artists <= 0:
         return 0.0
-    return n_artists * REQUESTS_PER_ARTIST / rate
+    return ((n_artists - rechecks) * REQUESTS_PER_ARTIST + rechecks) / rate
 
 
 def library_artists(library: Library) -> pd.DataFrame:
@@ -292,16 +304,22 @@ def client_from_settings(settings: Settings) -> MusicBrainzClient:
     return client
 
 
-def _is_due(row: dict[str, Any], today: date, retry_days: int) -> bool:
-    """A stored row is looked up again when it is a miss or has no genres, and is old enough."""
+def _stored_mbid(row: dict[str, Any] | None) -> str | None:
+    """The MBID a stored row found (None for a miss, or no row)."""
+    mbid = (row or {}).get("mbid")
+    return mbid if isinstance(mbid, str) and mbid else None
+
+
+def _is_due(row: dict[str, Any], today: date, retry_days: int, refresh_days: int) -> bool:
+    """A stored row is asked again when old enough: a miss or one without genres after
+    ``retry_days``, one with genres after ``refresh_days``."""
     miss = row.get("miss")
-    if not (False if pd.isna(miss) else bool(miss)) and len(row.get("genres") or []):
-        return False
+    found = not (False if pd.isna(miss) else bool(miss)) and len(row.get("genres") or [])
     try:
         when = date.fromisoformat(str(row["looked_up"])[:10])
     except ValueError:
         return True
-    return today - when >= timedelta(days=retry_days)
+    return today - when >= timedelta(days=refresh_days if found else retry_days)
 
 
 def look_up_artist(client: MusicBrainzClient, name: str, isrcs: list[str],
@@ -322,18 +340,32 @@ def _stored_rows(store: Store) -> dict[str, dict[str, Any]]:
     return {str(r["artist_id"]): r for r in stored.to_dict("records")}
 
 
-def _due(artists: pd.DataFrame, rows: dict[str, dict[str, Any]], today: date, retry_days: int) -> pd.DataFrame:
-    mask = [aid not in rows or _is_due(rows[aid], today, retry_days) for aid in artists["artist_id"]]
+def _due(artists: pd.DataFrame, rows: dict[str, dict[str, Any]], today: date, retry_days: int,
+         refresh_days: int) -> pd.DataFrame:
+    mask = [aid not in rows or _is_due(rows[aid], today, retry_days, refresh_days) for aid in artists["artist_id"]]
     return artists[mask]
+
+
+def _ages(settings: Settings) -> tuple[int, int]:
+    """(``enrich.retry_misses_days``, ``enrich.refresh_days``), checked."""
+    return (_setting(settings, "retry_misses_days", lambda v: v >= 0, "must not be negative"),
+            _setting(settings, "refresh_days", lambda v: v >= 0, "must not be negative"))
 
 
 def count_due(library: Library, store: Store, settings: Settings, limit: int | None = None,
               today: date | None = None) -> int:
-    """How many artists ``enrich_genres`` would look up now (for the CLI's time estimate:
-    ``estimate_seconds(count_due(...), settings.enrich.rate)``)."""
-    retry_days = _setting(settings, "retry_misses_days", lambda v: v >= 0, "must not be negative")
-    n = len(_due(library_artists(library), _stored_rows(store), today or local_today(), retry_days))
-    return n if limit is None else min(n, limit)
+    """How many artists ``enrich_genres`` would look up now."""
+    return due_counts(library, store, settings, limit, today)[0]
+
+
+def due_counts(library: Library, store: Store, settings: Settings, limit: int | None = None,
+               today: date | None = None) -> tuple[int, int]:
+    """(artists ``enrich_genres`` would look up now, how many of them are re-checks by MBID), for
+    the CLI's time estimate: ``estimate_seconds(*due_counts(...), rate=settings.enrich.rate)``."""
+    rows = _stored_rows(store)
+    due = _due(library_artists(library), rows, today or local_today(), *_ages(settings))
+    aids = list(due["artist_id"] if limit is None else due["artist_id"].iloc[:limit])
+    return len(aids), sum(_stored_mbid(rows.get(a)) is not None for a in aids)
 
 
 def enrich_genres(library: Library, store: Store, settings: Settings, limit: int | None = None,
@@ -347,7 +379,7 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
     """
     min_score = _setting(settings, "min_score", lambda v: 0 <= v <= 100, "must be between 0 and 100")
     save_every = _setting(settings, "save_every", lambda v: v >= 1, "must be at least 1")
-    retry_days = _setting(settings, "retry_misses_days", lambda v: v >= 0, "must not be negative")
+    ages = _ages(settings)
     if limit is not None and limit < 0:
         raise ValueError(f"limit must not be negative, got {limit}")
     client = client or client_from_settings(settings)
@@ -357,7 +389,7 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
 
     rows = _stored_rows(store)
     artists = library_artists(library)
-    due = _due(artists, rows, today, retry_days)
+    due = _due(artists, rows, today, *ages)
     todo = due if limit is None else due.iloc[:limit]
     report = EnrichReport(candidates=len(artists), already_known=len(artists) - len(due),
                           remaining=len(due) - len(todo))
@@ -369,21 +401,54 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
         frame = pd.DataFrame(list(rows.values()), columns=list(schema.FRAMES["artist_genres"]))
         store.save_frame("artist_genres", frame)
 
+    cache = answer_cache(settings, store.frames_dir)  # notes of merged MBIDs, for discovery
+    settled: set[str] = set()  # artists whose row another artist's lookup renewed in this run
+
+    def merged(old: str, new: str, row: dict[str, Any]) -> None:
+        """``old`` was merged into ``new``: every row that held it takes ``row``'s answer."""
+        report.merged += 1
+        note_merge(cache, old, new)
+        log.info("MusicBrainz: artist %s was merged into %s", old, new)
+        for aid, other in rows.items():
+            if _stored_mbid(other) == old:
+                rows[aid] = {**row, "artist_id": aid}
+                settled.add(aid)
+
+    def ask(artist: Any) -> tuple[dict[str, Any], str]:
+        """Look one artist up; its new row and how it was found."""
+        known = _stored_mbid(rows.get(artist.artist_id))
+        if known:  # found before: its MBID alone is asked again (merged since? deleted?)
+            report.rechecked += 1
+            mbid, how = current_artist(cache, known), "recheck"
+        else:
+            mbid, how = look_up_artist(client, artist.name, artist.isrcs, min_score)
+        genres: list[str] = []
+        counts: list[int] = []
+        now = mbid
+        if mbid:
+            body = client.artist(mbid)
+            if body is None:  # unknown to the lookup (deleted, or a search index behind it): a miss
+                report.gone += how == "recheck"
+                now, how = None, "miss"
+            else:
+                genres, counts = genres_of(body)
+                now = str(body.get("id") or mbid)  # another id: mbid was merged into it
+        row = {"artist_id": artist.artist_id, "mbid": now, "genres": genres, "counts": counts,
+               "looked_up": today.isoformat(), "miss": now is None}
+        rows[artist.artist_id] = row
+        for old in dict.fromkeys((known, mbid)):
+            if now and old and old != now:
+                merged(old, now, row)
+        return row, how
+
     unsaved = 0
     try:
         for done, artist in enumerate(todo.itertuples(index=False), start=1):
-            mbid, how = look_up_artist(client, artist.name, artist.isrcs, min_score)
-            genres: list[str] = []
-            counts: list[int] = []
-            if mbid:
-                body = client.artist(mbid)
-                if body is None:  # an MBID the search knew but the lookup does not: a miss
-                    mbid, how = None, "miss"
-                else:
-                    genres, counts = genres_of(body)
-            rows[artist.artist_id] = {
-                "artist_id": artist.artist_id, "mbid": mbid, "genres": genres, "counts": counts,
-                "looked_up": today.isoformat(), "miss": mbid is None}
+            if artist.artist_id in settled:  # renewed by the lookup of the MBID it shared: no request
+                row, how = rows[artist.artist_id], "recheck"
+            else:
+                row, how = ask(artist)
+            mbid, genres = row["mbid"], row["genres"]
             report.looked_up += 1
             if mbid:
                 report.found += 1
@@ -404,6 +469,7 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
     finally:
         if unsaved:
             save()
+        cache.close()
         report.requests = client.requests_sent - sent_before
         report.seconds = client.clock() - started
     return report

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,12 +57,17 @@ class AnswerCache:
         return self._data[kind]
 
     def get(self, kind: str, key: str) -> Any:
-        entry = self._load(kind).get(key)
-        if entry is not None and self.fresh(kind, time_or_none(entry[0])):
+        value = self.peek(kind, key)
+        if value is MISSING:
+            self.misses += 1
+        else:
             self.hits += 1
-            return entry[1]
-        self.misses += 1
-        return MISSING
+        return value
+
+    def peek(self, kind: str, key: str) -> Any:
+        """``get`` without counting a hit or miss (for a note kept beside the answers)."""
+        entry = self._load(kind).get(key)
+        return entry[1] if entry is not None and self.fresh(kind, time_or_none(entry[0])) else MISSING
 
     def fresh(self, kind: str, when: datetime | None) -> bool:
         """Whether an answer of ``kind`` fetched at ``when`` is still used: younger than the
@@ -78,6 +84,16 @@ class AnswerCache:
         self._dirty[kind] = self._dirty.get(kind, 0) + 1
         if self._dirty[kind] >= self.save_every:
             self._save(kind)
+
+    def drop(self, kind: str, unwanted: Callable[[str], bool]) -> int:
+        """Forget every answer of ``kind`` whose key ``unwanted`` picks; how many were dropped."""
+        data = self._load(kind)
+        gone = [k for k in data if unwanted(k)]
+        for k in gone:
+            del data[k]
+        if gone:
+            self._dirty[kind] = self._dirty.get(kind, 0) + len(gone)
+        return len(gone)
 
     def _save(self, kind: str) -> None:
         make_dirs(self.folder)

@@ -21,15 +21,45 @@ log = logging.getLogger(__name__)
 
 LABS = "ListenBrainz labs"
 API = "ListenBrainz"
+# An artist MBID MusicBrainz merged -> the MBID it was merged into (a lookup of the old one
+# answers the new one's page; ListenBrainz and labs know the artist by the new one).
+REDIRECTS = "artist_redirects"
+# The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
+ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
 
 
 def ttl_days(settings) -> dict[str, float]:
     """Days each kind of cached answer (``opendata/<kind>.json``) is reused (``discovery.ttl_*``)."""
     d = settings.discovery
     artists, recordings = float(d.ttl_similar_artists_days), float(d.ttl_recordings_days)
-    return {"similar_artists": artists, "lb_radio": artists,
+    # a merge is for good: its note is kept as long as any cached answer may still hold the old MBID
+    return {"similar_artists": artists, "lb_radio": artists, REDIRECTS: max(artists, recordings),
             **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
                                        "popularity", "search", "tracks")}}
+
+
+def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:
+    """The open-data answer cache, ``<frames_dir>/opendata/`` (``settings.frames_dir`` unless given)."""
+    return AnswerCache(Path(frames_dir or settings.frames_dir) / "opendata", ttl_days(settings))
+
+
+def current_artist(cache: AnswerCache, mbid: str) -> str:
+    """The MBID ``mbid`` was merged into (through any chain of merges), else ``mbid``."""
+    seen = {mbid}
+    while True:
+        new = cache.peek(REDIRECTS, mbid)
+        if not isinstance(new, str) or not new or new in seen:
+            return mbid
+        seen.add(new)
+        mbid = new
+
+
+def note_merge(cache: AnswerCache, old: str, new: str) -> None:
+    """Keep that MusicBrainz merged the artist ``old`` into ``new``; forget the answers asked
+    with ``old`` (the next question goes by ``new``: one entry per artist)."""
+    cache.put(REDIRECTS, old, new)
+    for kind in ARTIST_KINDS:
+        cache.drop(kind, lambda key: key.rsplit(":", 1)[-1] == old)
 
 
 def first_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -80,8 +110,7 @@ class OpenData:
         labs = JsonService(lb.labs_url, ua, name=LABS, timeout_retries=min(1, int(lb.max_retries)), **common)
         mb = client_from_settings(settings)
         mb.budget = budget
-        folder = Path(cache_dir or settings.frames_dir) / "opendata"
-        cache = AnswerCache(folder, ttl_days(settings))
+        cache = answer_cache(settings, cache_dir)
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
 
     def close(self) -> None:
@@ -133,8 +162,14 @@ class OpenData:
                 raise self.failure from None
             raise
 
+    def current(self, mbid: str) -> str:
+        """The artist MBID to ask ListenBrainz and labs with: the one ``mbid`` was merged into,
+        when a MusicBrainz lookup said so (``note_merge``), else ``mbid``."""
+        return current_artist(self.cache, mbid)
+
     def similar_artists(self, mbid: str) -> list[dict[str, Any]]:
         """Similar artists of one artist MBID, best first: ``{"mbid", "name", "score"}``."""
+        mbid = self.current(mbid)
         key = f"{self.similar_artists_algorithm}:{mbid}"
         hit = self.cache.get("similar_artists", key)
         if hit is not MISSING:
@@ -151,6 +186,7 @@ class OpenData:
     def top_recordings(self, artist_mbid: str) -> list[dict[str, Any]]:
         """Popular recordings of an artist, most listened first:
         ``{"mbid", "name", "artist", "artist_mbids", "listens", "users"}``."""
+        artist_mbid = self.current(artist_mbid)
         hit = self.cache.get("top_recordings", artist_mbid)
         if hit is not MISSING:
             return hit
@@ -169,6 +205,7 @@ class OpenData:
         request (``lb-radio/artist``, mode easy, popularity 0-100), in the answer's order, the
         seed artist left out: ``{"mbid", "name", "recordings": [{"mbid", "artist_mbids",
         "listens"}]}``. The answer has no similarity score (and its contract promises no order)."""
+        mbid = self.current(mbid)
         key = f"easy:{artists}:{recordings}:{mbid}"
         hit = self.cache.get("lb_radio", key)
         if hit is not MISSING:

@@ -136,14 +136,15 @@ class Resolver:
 
     def artist_mbid(self, artist_id: str, name: str) -> str | None:
         """MBID of a Spotify artist: the one ``recommend enrich genres`` stored, else the
-        artist credited under ``name`` on the ISRC look-up of one of its library tracks."""
+        artist credited under ``name`` on the ISRC look-up of one of its library tracks; an
+        MBID a MusicBrainz lookup found merged gives way to the one it was merged into."""
         from ..enrich.musicbrainz import match_isrc_credit
         stored = self._stored_mbids.get(artist_id)
         if stored:
-            return stored
+            return self.od.current(stored)
         hit = self.od.cache.get("artists", artist_id)
         if hit is not MISSING:
-            return hit
+            return self.od.current(hit) if hit else hit
         tracks = self.library.frames["tracks"]
         isrcs = sorted((str(t), i) for t, ids, i in zip(tracks["track_id"], tracks["artist_ids"], tracks["isrc"])
                        if artist_id in list(ids) and isinstance(i, str) and i)
@@ -153,7 +154,7 @@ class Resolver:
             if found:
                 break
         self.od.cache.put("artists", artist_id, found)
-        return found
+        return self.od.current(found) if found else found
 
     # ----- MusicBrainz -> Spotify ------------------------------------------------------------
     def to_spotify(self, recordings: list[dict]) -> dict[str, str]:

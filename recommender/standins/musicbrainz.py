@@ -11,6 +11,11 @@ hyphen, a space, lower case) answers 400 "Invalid isrc.", as MusicBrainz does. L
 Built with ``world=`` (an ``OpenDataWorld`` of ``standins/listenbrainz.py``), it also answers
 ``/isrc/<ISRC>`` for every track of that world, with the world's recording and artist MBIDs.
 
+``merged`` (old artist MBID -> the MBID it was merged into) answers ``/artist/<old>`` with the
+page of the new one, its ``id`` the new MBID, and credits the new one in ISRC answers, as
+MusicBrainz does after a merge; ``deleted`` (artist MBIDs) answers those 404, as MusicBrainz
+does for an entity removed. Both can be changed between requests.
+
 Tests can queue failures (``fail(503, times=2, retry_after=0)``) and read ``seen``: the
 monotonic time, path, query and User-Agent of every request received.
 
@@ -27,6 +32,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,13 +75,15 @@ class MusicBrainzStandIn(ServedStandIn):
     label = "MusicBrainz stand-in"
 
     def __init__(self, fixtures: Path | str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 world: Any = None) -> None:
+                 world: Any = None, merged: dict[str, str] | None = None, deleted: Iterable[str] = ()) -> None:
         self.world = world  # an OpenDataWorld (standins.listenbrainz): answers ISRC look-ups of its tracks
         self.host = host
         self.port = port
         self.isrcs: dict[str, dict[str, Any]] = {}
         self.artists: dict[str, dict[str, Any]] = {}
         self.searches: dict[str, dict[str, Any]] = {}
+        self.merged: dict[str, str] = dict(merged or {})  # old artist MBID -> the one it was merged into
+        self.deleted: set[str] = set(deleted)  # artist MBIDs removed: 404
         self.seen: list[Seen] = []
         self._failures: list[tuple[int, float | None]] = []
         self._lock = threading.Lock()
@@ -106,6 +114,14 @@ class MusicBrainzStandIn(ServedStandIn):
         return f"{self.origin}{PREFIX}"
 
     # ----- routing ---------------------------------------------------------------------
+    def _merged_into(self, mbid: str) -> str:
+        """The MBID ``mbid`` was merged into (through chains of merges), else ``mbid``."""
+        seen = {mbid}
+        while self.merged.get(mbid) not in (None, *seen):
+            mbid = self.merged[mbid]
+            seen.add(mbid)
+        return mbid
+
     def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes
                 ) -> tuple[int, dict[str, str], bytes]:
         if method not in ("GET", "HEAD"):
@@ -144,14 +160,20 @@ class MusicBrainzStandIn(ServedStandIn):
             if body is None:
                 return 404, NOT_FOUND, {}
             body = copy.deepcopy(body)
-            if "artist-credits" not in inc:
-                for rec in body.get("recordings", []):
+            for rec in body.get("recordings", []):
+                if "artist-credits" not in inc:
                     rec.pop("artist-credit", None)
+                for credit in rec.get("artist-credit") or []:
+                    artist = credit.get("artist") or {}
+                    if artist.get("id") in self.merged:
+                        artist["id"] = self._merged_into(artist["id"])
             return 200, body, {}
         if parts[0] == "artist" and len(parts) == 2:
-            body = self.artists.get(parts[1])
+            mbid = self._merged_into(parts[1])
+            body = None if mbid in self.deleted else self.artists.get(mbid)
             if body is None:
                 return 404, NOT_FOUND, {}
+            body = {**body, "id": mbid}
             body = {k: v for k, v in body.items() if k not in {"genres", "tags"} - inc}
             return 200, body, {}
         if parts == ["artist"] and "query" in query:
