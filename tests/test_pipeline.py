@@ -349,6 +349,15 @@ def test_dedupe_codes_group_equal_normalised_title_and_first_artist():
     assert isrc[ids.index("d4")] == isrc[ids.index("p1")] and isrc.min() == 0
 
 
+def test_dedupe_codes_read_an_isrc_with_hyphens_or_in_lower_case_as_the_same_recording():
+    """Spotify gives some ISRCs as "US-UAN-13-00012" or in lower case (the shapes MusicBrainz
+    refused with 400 "Invalid isrc."): the same recording as "USUAN1300012", so one of them."""
+    tracks = pd.DataFrame({"track_id": ["a", "b", "c", "d", "e"], "name": ["One", "Two", "Three", "Four", "Five"],
+                           "isrc": ["USUAN1300012", "us-uan-13-00012", " US\u2010UAN 13 00012 ", "GBAYE0601498", ""]})
+    isrc, _ = dedupe_codes(tracks)
+    assert isrc[0] == isrc[1] == isrc[2] != isrc[3] and isrc[4] == -1
+
+
 def test_scored_candidates_below_the_threshold_are_not_called_unscorable(settings):
     # Regression: the "could not be scored" reason was read off the chosen rows only, so
     # candidates that all scored below blend.threshold (nothing chosen) were reported as
