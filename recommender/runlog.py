@@ -34,7 +34,13 @@ RUNS_FILE = "runs.jsonl"
 RUNS_MAX_BYTES = 1_000_000       # past this size runs.jsonl is cut to its last RUNS_KEEP lines
 RUNS_KEEP = 1000
 RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playlist_id",
-              "duration_s", "requests", "message", "version")
+              "duration_s", "requests", "message", "version", "trigger")
+# Our crontab line and systemd unit set TRIGGER_VAR=SCHEDULED (schedule.py), so the run they start
+# is recorded as ``"trigger": "schedule"``; every other run (by hand, a script, the web app) as
+# MANUAL. Records written before the mark existed have no ``trigger`` at all.
+TRIGGER_VAR = "RECOMMENDER_TRIGGER"
+SCHEDULED = "schedule"
+MANUAL = "manual"
 SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI does not repeat them as notes
 FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
@@ -228,12 +234,20 @@ def runs_path(cache_dir: Path | str) -> Path:
     return Path(cache_dir) / RUNS_FILE
 
 
+def run_trigger(environ: Mapping[str, str] | None = None) -> str:
+    """Who started this run: SCHEDULED when our crontab line or unit did (it sets
+    ``RECOMMENDER_TRIGGER=schedule``), else MANUAL."""
+    environ = os.environ if environ is None else environ
+    return SCHEDULED if environ.get(TRIGGER_VAR, "").strip() == SCHEDULED else MANUAL
+
+
 def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, Any]:
     """Append one JSON line for this run and log a one-line summary; return the record.
 
     Known fields (missing ones are null): when (ISO UTC, defaults to now), command,
     exit_code, added, removed, kept, playlist_id, duration_s (seconds; ``duration`` is
-    accepted too), requests, message, version (the tool's, by default). Extra keys are kept. The message is redacted like the log.
+    accepted too), requests, message, version (the tool's, by default), trigger
+    (``run_trigger``'s, by default). Extra keys are kept. The message is redacted like the log.
     """
     record: dict[str, Any] = {key: None for key in RUN_FIELDS}
     record.update(summary)
@@ -244,6 +258,8 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
     if not record["version"]:  # which release wrote it: an upgrade's trouble traced to a version
         from . import __version__
         record["version"] = __version__
+    if not record["trigger"]:
+        record["trigger"] = run_trigger()
     if isinstance(record["message"], str):
         record["message"] = redact(record["message"])
     if isinstance(record["duration_s"], float):
@@ -295,9 +311,9 @@ def record_failure(cache_dir: Path | str, command: str, exit_code: int, started:
 
 def describe_run(run: Mapping[str, Any]) -> str:
     """One human line: '2026-11-29 07:00 UTC build-playlist (dry run) exit 0 in 12.3 s: playlist X
-    +5 -3 =42, 57 requests: msg' (time and dry-run mark when the record has them)."""
+    +5 -3 =42, 57 requests: msg' (time, dry-run and scheduled marks when the record has them)."""
     when = time_or_none(run.get("when"))
-    dry = " (dry run)" if run.get("dry_run") else ""
+    dry = " (dry run)" if run.get("dry_run") else " (scheduled)" if run.get("trigger") == SCHEDULED else ""
     at = f"{shown(when)} " if when else ""
     parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
     try:  # a hand-edited or damaged line is shown, not a crash of `recommend status`
@@ -362,7 +378,8 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     given), running (lock holder or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None,
-    schedule (``schedule.status``'s dict given as ``schedule``, with ``warnings``) or None.
+    schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
+    ``schedule_warnings``) or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
     """
     now = now or utc_now()
@@ -384,19 +401,39 @@ SCHEDULED_SCAN = 200  # runs looked through for the last one the schedule's comm
 SCHEDULED_COMMAND = "build-playlist"  # what our crontab line runs (schedule.cron_line)
 
 
+def last_scheduled_run(runs: Iterable[Mapping[str, Any]], marked: bool = True) -> Mapping[str, Any] | None:
+    """The newest (``runs`` newest first) run our schedule started: a ``build-playlist`` recorded
+    with ``"trigger": "schedule"``. A record written before the mark existed (no ``trigger``)
+    counts whatever started it, as does every non-dry ``build-playlist`` when the installed line
+    does not mark its runs (``marked`` False: installed by an older version); dry runs never do."""
+    for run in runs:
+        if run.get("command") != SCHEDULED_COMMAND or run.get("dry_run"):
+            continue
+        if not marked or "trigger" not in run or run.get("trigger") == SCHEDULED:
+            return run
+    return None
+
+
 def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """``schedule`` (``schedule.status``'s dict) with ``warnings``: the scheduled program gone,
-    or the last run of the scheduled command (newest first in ``runs``; a run by hand of the
-    same command counts too, as runs.jsonl does not tell them apart; dry runs do not) failed."""
+    """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
+    ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
+    not marking its runs (installed by an older version), or the last scheduled run failed."""
     warnings: list[str] = []
     if schedule.get("missing_program"):
         from .schedule import program_gone
         warnings.append(program_gone(schedule["missing_program"]))
-    if schedule.get("state") in ("installed", "disabled"):
-        last = next((r for r in runs if r.get("command") == SCHEDULED_COMMAND and not r.get("dry_run")), None)
-        if last is not None and last.get("exit_code") not in (0, None):
-            warnings.append(f"the last {SCHEDULED_COMMAND} run failed: {describe_run(last)}")
-    return {**schedule, "warnings": warnings}
+    ours = schedule.get("state") in ("installed", "disabled")
+    marked = bool(schedule.get("marked", True)) or not ours
+    if not marked:
+        warnings.append("your crontab line was installed by an older version and does not mark the runs it "
+                        f"starts, so every {SCHEDULED_COMMAND} counts as the scheduled one, by hand too: run "
+                        "`recommend schedule install` again")
+    # no line of ours in the crontab (a systemd timer, a crontab that cannot be read): marked runs only
+    last = last_scheduled_run(runs if ours else [r for r in runs if r.get("trigger") == SCHEDULED], marked)
+    if ours and last is not None and last.get("exit_code") not in (0, None):
+        which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND
+        warnings.append(f"the last {which} run failed: {describe_run(last)}")
+    return {**schedule, "last_run": dict(last) if last is not None else None, "warnings": warnings}
 
 
 def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:

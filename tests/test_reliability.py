@@ -231,6 +231,7 @@ def test_the_installed_cron_line_works_under_crons_environment(logged_in, shim, 
     assert done.returncode == 0, done.stderr
     last = runs_of(cache)[-1]
     assert last["command"] == "build-playlist" and last["exit_code"] == 0 and last["added"] > 0
+    assert last["trigger"] == "schedule"  # `recommend status` tells it from a run by hand
 
 
 class _Proxy:
@@ -796,11 +797,12 @@ def test_the_printed_systemd_service_works_under_an_empty_environment(logged_in,
     assert printed.exit_code == 0, printed.stderr
     service = printed.stdout.split("recommend.service\n", 1)[1]
     exec_words = systemd_unquote(next(x for x in service.splitlines() if x.startswith("ExecStart="))[10:])
-    environment = systemd_unquote(next(x for x in service.splitlines() if x.startswith("Environment="))[12:])
+    environment = [word for x in service.splitlines() if x.startswith("Environment=")
+                   for word in systemd_unquote(x[12:])]
     done = subprocess.run(["env", "-i", f"HOME={tmp_path}", *environment, *exec_words],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert runs_of(cache)[-1]["exit_code"] == 0
+    assert runs_of(cache)[-1]["exit_code"] == 0 and runs_of(cache)[-1]["trigger"] == "schedule"
 
 
 def test_a_verbose_refresh_of_the_sample_library_does_not_rotate_the_log(sample_standin, tmp_path):

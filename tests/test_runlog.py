@@ -136,6 +136,21 @@ def test_append_and_read_runs_newest_first(tmp_path, caplog):
                           "57 requests: ok")
 
 
+def test_a_run_records_whether_our_schedule_started_it(tmp_path, monkeypatch):
+    """runs.jsonl did not say which runs cron started, so `recommend status` took a run by hand
+    for the scheduled one. Our line and unit now set RECOMMENDER_TRIGGER=schedule, and every
+    record says ``trigger``: "schedule" for those runs, "manual" for every other."""
+    by_hand = runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})
+    monkeypatch.setenv(runlog.TRIGGER_VAR, "schedule")
+    scheduled = runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 3})
+    assert (by_hand["trigger"], scheduled["trigger"]) == ("manual", "schedule")
+    assert [r["trigger"] for r in runlog.read_runs(tmp_path)] == ["schedule", "manual"]
+    assert " build-playlist (scheduled) exit 3" in runlog.describe_run(scheduled)
+    assert "(scheduled)" not in runlog.describe_run(by_hand)
+    monkeypatch.setenv(runlog.TRIGGER_VAR, "yes")  # only our value marks a run
+    assert runlog.run_trigger() == "manual"
+
+
 def test_describe_run_shows_the_time_and_marks_dry_runs():
     run = {"when": "2026-03-01T07:00:05+00:00", "command": "build-playlist", "exit_code": 0, "dry_run": True,
            "added": 2, "removed": 0, "kept": 3}
