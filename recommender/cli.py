@@ -1088,7 +1088,9 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
         when = (f", next run {datetime.fromisoformat(sched['next_run']).astimezone().strftime('%Y-%m-%d %H:%M %Z')}"
                 + (f" ({sched['next_run_note']})" if sched.get("next_run_note") else "") if sched["next_run"] else "")
         text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
-    last = [f"  last scheduled run: {visible(describe_run(sched['last_run']))}"] if sched.get("last_run") else []
+    run = sched.get("last_run")
+    warned = run and run.get("exit_code") not in (0, None) and sched["state"] in ("installed", "disabled")
+    last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
     return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
 
 

@@ -393,10 +393,11 @@ def test_systemd_units_escape_percent_quote_dollar_and_backslash(tmp_path):
     units = schedule.systemd_units("0 7 * * *", odd / "recommend", odd / "user.yaml", odd / "cache")
     service = units["recommend.service"]
     exec_line = next(x for x in service.splitlines() if x.startswith("ExecStart="))
-    env_line = next(x for x in service.splitlines() if x.startswith("Environment="))
+    env_words = [w for x in service.splitlines() if x.startswith("Environment=")
+                 for w in systemd_unquote(x[len("Environment="):])]
     assert systemd_unquote(exec_line[len("ExecStart="):]) == [
         str(odd / "recommend"), "build-playlist", "--quiet", "--no-input", "--config", str(odd / "user.yaml")]
-    assert systemd_unquote(env_line[len("Environment="):]) == [f"RECOMMENDER_CACHE_DIR={odd / 'cache'}"]
+    assert env_words == ["RECOMMENDER_TRIGGER=schedule", f"RECOMMENDER_CACHE_DIR={odd / 'cache'}"]
     assert "%%" in exec_line and "$$HOME" in exec_line and '\\"b\\"' in exec_line
 
 

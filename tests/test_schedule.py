@@ -570,11 +570,13 @@ def test_status_takes_the_last_scheduled_run_not_one_by_hand(tmp_path, monkeypat
     assert data["marked"] is True and data["last_run"]["when"] == "2026-11-29T07:00:00+00:00"
     assert data["warnings"] == ["the last scheduled run failed: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 3"]
     text = " ".join(_status(tmp_path).stdout.split())
-    assert "last scheduled run: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 3" in text
-    assert "warning: the last scheduled run failed" in text
+    assert "warning: the last scheduled run failed: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 3" in text
+    assert "last scheduled run:" not in text  # the warning says it
     _runs(cache, _scheduled("2026-11-29T07:00:00+00:00", 0), _scheduled("2026-11-29T09:00:00+00:00", 3, "manual"))
     data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
     assert data["warnings"] == [] and data["last_run"]["exit_code"] == 0
+    text = " ".join(_status(tmp_path).stdout.split())
+    assert "last scheduled run: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 0" in text and "warning" not in text
     # written before the mark existed: the last build-playlist, as before
     _runs(cache, _scheduled("2026-11-28T07:00:00+00:00", 3, None), _scheduled("2026-11-29T09:00:00+00:00", 0, "manual"))
     data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
