@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import logging
 import logging.handlers
@@ -116,11 +117,68 @@ class RedactSecrets(logging.Filter):
 
 # ----- logging setup ------------------------------------------------------------------------
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose every file (the current one and each one rotation starts) is 0600."""
+    """A rotating log whose every file (the current one and each one rotation starts) is 0600.
+
+    Several processes write the same log (a scheduled run, one by hand refused by the lock,
+    `status`, a long `recommend web`), and a user's logrotate may rename it. Each record is one
+    O_APPEND write, so lines never interleave; before each record the handler follows the path
+    to the file it now names (the standard handler kept writing into the renamed file, and
+    rotated that one again, dropping the oldest backup early), and a rotation happens under an
+    flock of the log, only when no other process rotated it meanwhile."""
 
     def _open(self):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._follow()
+            if self.shouldRollover(record):
+                self._rollover_once(record)
+            logging.FileHandler.emit(self, record)
+        except Exception:
+            self.handleError(record)
+
+    def _follow(self) -> None:
+        """Reopen the log when its path no longer names the file written so far (renamed by
+        logrotate, rotated by another run); a file truncated in place needs nothing (O_APPEND)."""
+        if self.stream is None:
+            return
+        named = _stat_or_none(self.baseFilename)
+        mine = os.fstat(self.stream.fileno())
+        if named is None or (named.st_dev, named.st_ino) != (mine.st_dev, mine.st_ino):
+            try:
+                stream = self._open()
+            except OSError:  # a new file we may not write (made by root's logrotate), a full disk:
+                return       # keep writing the one we have
+            self.stream.close()
+            self.stream = stream
+
+    def _rollover_once(self, record: logging.LogRecord) -> None:
+        """Rotate while holding an flock of the file the path names, if it still needs it then."""
+        for _ in range(3):
+            try:
+                fd = os.open(self.baseFilename, os.O_RDONLY)
+            except OSError:
+                break
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError:  # a file system without locks: rotate as before
+                    self.doRollover()
+                    return
+                locked, named = os.fstat(fd), _stat_or_none(self.baseFilename)
+                if named is None or (locked.st_dev, locked.st_ino) != (named.st_dev, named.st_ino):
+                    continue  # rotated while we waited for the lock: lock the new file
+                self._follow()
+                if self.shouldRollover(record):
+                    self.doRollover()
+                return
+            finally:
+                os.close(fd)
+        self._follow()  # no lock to be had: as the standard handler does
+        if self.shouldRollover(record):
+            self.doRollover()
 
     def doRollover(self) -> None:
         """With no backups to keep (``schedule.log_backups: 0``) the log starts again empty;
@@ -141,6 +199,13 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         if isinstance(exc, OSError) and exc.errno in {28, 122, 30}:  # ENOSPC, EDQUOT, EROFS
             return
         super().handleError(record)
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
 
 
 def log_path(cache_dir: Path | str, log_file: str) -> Path:
