@@ -498,7 +498,7 @@ def upcoming(expr: str, after: datetime) -> tuple[datetime, str | None] | None:
     after = after.astimezone()
     wall = after.replace(tzinfo=None, second=0, microsecond=0)
     best: tuple[datetime, str | None] | None = None
-    skipped: datetime | None = None  # a wall time of a `*` job the clock jumps over
+    skipped: list[datetime] = []  # wall times of a `*` job the clock jumps over
     # a clock set back makes a wall time earlier than ``after``'s come again later: look back a little
     for moment in _wall_matches(fields, wall - timedelta(hours=3)):
         if best is not None and moment > best[0].replace(tzinfo=None) + timedelta(hours=3):
@@ -506,10 +506,13 @@ def upcoming(expr: str, after: datetime) -> tuple[datetime, str | None] | None:
         for start, note in _starts(moment, fixed):
             if start > after and (best is None or start < best[0]):
                 best = (start, note)
-        if not fixed and skipped is None and _kind(moment) == "skipped" and _jump(moment) > after:
-            skipped = moment
-    if best is not None and skipped is not None and _jump(skipped) <= best[0] and best[1] is None:
-        best = (best[0], f"cron skips the {skipped:%H:%M} run on {skipped:%Y-%m-%d}: the clock jumps over it")
+        if not fixed and _kind(moment) == "skipped" and _jump(moment) > after:
+            skipped.append(moment)
+    skipped = [m for m in skipped if best is not None and _jump(m) <= best[0]]
+    if best is not None and skipped and best[1] is None:
+        which = (f"the {skipped[0]:%H:%M} run" if len(skipped) == 1
+                 else f"the {len(skipped)} runs from {skipped[0]:%H:%M} to {skipped[-1]:%H:%M}")
+        best = (best[0], f"cron skips {which} on {skipped[0]:%Y-%m-%d} (the clock jumps forward)")
     return best
 
 

@@ -429,6 +429,7 @@ FALL = "2026-10-25"
     # a `*` minute or hour: only the wall times that happen, the repeated ones twice
     ("30 * * * *", f"{SPRING}T01:40:00+01:00", f"{SPRING}T03:30:00+02:00", "cron skips the 02:30 run on 2027-03-28"),
     ("@hourly", f"{SPRING}T01:10:00+01:00", f"{SPRING}T03:00:00+02:00", "cron skips the 02:00 run"),
+    ("*/15 * * * *", f"{SPRING}T01:50:00+01:00", f"{SPRING}T03:00:00+02:00", "cron skips the 4 runs from 02:00 to 02:45"),
     ("30 * * * *", f"{FALL}T02:40:00+02:00", f"{FALL}T02:30:00+01:00", "cron starts it both times"),
     ("30 * * * *", f"{FALL}T02:10:00+02:00", f"{FALL}T02:30:00+02:00", "cron starts it both times"),
 ])
