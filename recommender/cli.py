@@ -1076,17 +1076,22 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
 
 
 def _schedule_lines(sched: dict[str, Any]) -> list[str]:
-    """`recommend status`'s schedule line and its warnings."""
+    """`recommend status`'s schedule line, its last run and its warnings."""
     from datetime import datetime
+
+    from .runlog import describe_run
     if sched["state"] == "unknown":
         text = f"unknown ({visible(sched['message'])})"
     elif sched["state"] == "not installed":
         text = "not installed (`recommend schedule install` sets one up)"
     else:
         when = (f", next run {datetime.fromisoformat(sched['next_run']).astimezone().strftime('%Y-%m-%d %H:%M %Z')}"
-                if sched["next_run"] else "")
+                + (f" ({sched['next_run_note']})" if sched.get("next_run_note") else "") if sched["next_run"] else "")
         text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
-    return [f"schedule: {text}"] + [f"  warning: {visible(w)}" for w in sched["warnings"]]
+    run = sched.get("last_run")
+    warned = run and run.get("exit_code") not in (0, None) and sched["state"] in ("installed", "disabled")
+    last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
+    return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
 
 
 def _echo_labelled(lines: list[str]) -> None:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import logging
 import logging.handlers
@@ -34,7 +35,13 @@ RUNS_FILE = "runs.jsonl"
 RUNS_MAX_BYTES = 1_000_000       # past this size runs.jsonl is cut to its last RUNS_KEEP lines
 RUNS_KEEP = 1000
 RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playlist_id",
-              "duration_s", "requests", "message", "version")
+              "duration_s", "requests", "message", "version", "trigger")
+# Our crontab line and systemd unit set TRIGGER_VAR=SCHEDULED (schedule.py), so the run they start
+# is recorded as ``"trigger": "schedule"``; every other run (by hand, a script, the web app) as
+# MANUAL. Records written before the mark existed have no ``trigger`` at all.
+TRIGGER_VAR = "RECOMMENDER_TRIGGER"
+SCHEDULED = "schedule"
+MANUAL = "manual"
 SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI does not repeat them as notes
 FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
@@ -110,11 +117,68 @@ class RedactSecrets(logging.Filter):
 
 # ----- logging setup ------------------------------------------------------------------------
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose every file (the current one and each one rotation starts) is 0600."""
+    """A rotating log whose every file (the current one and each one rotation starts) is 0600.
+
+    Several processes write the same log (a scheduled run, one by hand refused by the lock,
+    `status`, a long `recommend web`), and a user's logrotate may rename it. Each record is one
+    O_APPEND write, so lines never interleave; before each record the handler follows the path
+    to the file it now names (the standard handler kept writing into the renamed file, and
+    rotated that one again, dropping the oldest backup early), and a rotation happens under an
+    flock of the log, only when no other process rotated it meanwhile."""
 
     def _open(self):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._follow()
+            if self.shouldRollover(record):
+                self._rollover_once(record)
+            logging.FileHandler.emit(self, record)
+        except Exception:
+            self.handleError(record)
+
+    def _follow(self) -> None:
+        """Reopen the log when its path no longer names the file written so far (renamed by
+        logrotate, rotated by another run); a file truncated in place needs nothing (O_APPEND)."""
+        if self.stream is None:
+            return
+        named = _stat_or_none(self.baseFilename)
+        mine = os.fstat(self.stream.fileno())
+        if named is None or (named.st_dev, named.st_ino) != (mine.st_dev, mine.st_ino):
+            try:
+                stream = self._open()
+            except OSError:  # a new file we may not write (made by root's logrotate), a full disk:
+                return       # keep writing the one we have
+            self.stream.close()
+            self.stream = stream
+
+    def _rollover_once(self, record: logging.LogRecord) -> None:
+        """Rotate while holding an flock of the file the path names, if it still needs it then."""
+        for _ in range(3):
+            try:
+                fd = os.open(self.baseFilename, os.O_RDONLY)
+            except OSError:
+                break
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError:  # a file system without locks: rotate as before
+                    self.doRollover()
+                    return
+                locked, named = os.fstat(fd), _stat_or_none(self.baseFilename)
+                if named is None or (locked.st_dev, locked.st_ino) != (named.st_dev, named.st_ino):
+                    continue  # rotated while we waited for the lock: lock the new file
+                self._follow()
+                if self.shouldRollover(record):
+                    self.doRollover()
+                return
+            finally:
+                os.close(fd)
+        self._follow()  # no lock to be had: as the standard handler does
+        if self.shouldRollover(record):
+            self.doRollover()
 
     def doRollover(self) -> None:
         """With no backups to keep (``schedule.log_backups: 0``) the log starts again empty;
@@ -135,6 +199,13 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         if isinstance(exc, OSError) and exc.errno in {28, 122, 30}:  # ENOSPC, EDQUOT, EROFS
             return
         super().handleError(record)
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
 
 
 def log_path(cache_dir: Path | str, log_file: str) -> Path:
@@ -228,12 +299,20 @@ def runs_path(cache_dir: Path | str) -> Path:
     return Path(cache_dir) / RUNS_FILE
 
 
+def run_trigger(environ: Mapping[str, str] | None = None) -> str:
+    """Who started this run: SCHEDULED when our crontab line or unit did (it sets
+    ``RECOMMENDER_TRIGGER=schedule``), else MANUAL."""
+    environ = os.environ if environ is None else environ
+    return SCHEDULED if environ.get(TRIGGER_VAR, "").strip() == SCHEDULED else MANUAL
+
+
 def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, Any]:
     """Append one JSON line for this run and log a one-line summary; return the record.
 
     Known fields (missing ones are null): when (ISO UTC, defaults to now), command,
     exit_code, added, removed, kept, playlist_id, duration_s (seconds; ``duration`` is
-    accepted too), requests, message, version (the tool's, by default). Extra keys are kept. The message is redacted like the log.
+    accepted too), requests, message, version (the tool's, by default), trigger
+    (``run_trigger``'s, by default). Extra keys are kept. The message is redacted like the log.
     """
     record: dict[str, Any] = {key: None for key in RUN_FIELDS}
     record.update(summary)
@@ -244,6 +323,8 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
     if not record["version"]:  # which release wrote it: an upgrade's trouble traced to a version
         from . import __version__
         record["version"] = __version__
+    if not record["trigger"]:
+        record["trigger"] = run_trigger()
     if isinstance(record["message"], str):
         record["message"] = redact(record["message"])
     if isinstance(record["duration_s"], float):
@@ -295,9 +376,9 @@ def record_failure(cache_dir: Path | str, command: str, exit_code: int, started:
 
 def describe_run(run: Mapping[str, Any]) -> str:
     """One human line: '2026-11-29 07:00 UTC build-playlist (dry run) exit 0 in 12.3 s: playlist X
-    +5 -3 =42, 57 requests: msg' (time and dry-run mark when the record has them)."""
+    +5 -3 =42, 57 requests: msg' (time, dry-run and scheduled marks when the record has them)."""
     when = time_or_none(run.get("when"))
-    dry = " (dry run)" if run.get("dry_run") else ""
+    dry = " (dry run)" if run.get("dry_run") else " (scheduled)" if run.get("trigger") == SCHEDULED else ""
     at = f"{shown(when)} " if when else ""
     parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
     try:  # a hand-edited or damaged line is shown, not a crash of `recommend status`
@@ -362,7 +443,8 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     given), running (lock holder or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None,
-    schedule (``schedule.status``'s dict given as ``schedule``, with ``warnings``) or None.
+    schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
+    ``schedule_warnings``) or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
     """
     now = now or utc_now()
@@ -384,19 +466,39 @@ SCHEDULED_SCAN = 200  # runs looked through for the last one the schedule's comm
 SCHEDULED_COMMAND = "build-playlist"  # what our crontab line runs (schedule.cron_line)
 
 
+def last_scheduled_run(runs: Iterable[Mapping[str, Any]], marked: bool = True) -> Mapping[str, Any] | None:
+    """The newest (``runs`` newest first) run our schedule started: a ``build-playlist`` recorded
+    with ``"trigger": "schedule"``. A record written before the mark existed (no ``trigger``)
+    counts whatever started it, as does every non-dry ``build-playlist`` when the installed line
+    does not mark its runs (``marked`` False: installed by an older version); dry runs never do."""
+    for run in runs:
+        if run.get("command") != SCHEDULED_COMMAND or run.get("dry_run"):
+            continue
+        if not marked or "trigger" not in run or run.get("trigger") == SCHEDULED:
+            return run
+    return None
+
+
 def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """``schedule`` (``schedule.status``'s dict) with ``warnings``: the scheduled program gone,
-    or the last run of the scheduled command (newest first in ``runs``; a run by hand of the
-    same command counts too, as runs.jsonl does not tell them apart; dry runs do not) failed."""
+    """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
+    ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
+    not marking its runs (installed by an older version), or the last scheduled run failed."""
     warnings: list[str] = []
     if schedule.get("missing_program"):
         from .schedule import program_gone
         warnings.append(program_gone(schedule["missing_program"]))
-    if schedule.get("state") in ("installed", "disabled"):
-        last = next((r for r in runs if r.get("command") == SCHEDULED_COMMAND and not r.get("dry_run")), None)
-        if last is not None and last.get("exit_code") not in (0, None):
-            warnings.append(f"the last {SCHEDULED_COMMAND} run failed: {describe_run(last)}")
-    return {**schedule, "warnings": warnings}
+    ours = schedule.get("state") in ("installed", "disabled")
+    marked = bool(schedule.get("marked", True)) or not ours
+    if not marked:
+        warnings.append("your crontab line was installed by an older version and does not mark the runs it "
+                        f"starts, so every {SCHEDULED_COMMAND} counts as the scheduled one, by hand too: run "
+                        "`recommend schedule install` again")
+    # no line of ours in the crontab (a systemd timer, a crontab that cannot be read): marked runs only
+    last = last_scheduled_run(runs if ours else [r for r in runs if r.get("trigger") == SCHEDULED], marked)
+    if ours and last is not None and last.get("exit_code") not in (0, None):
+        which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND
+        warnings.append(f"the last {which} run failed: {describe_run(last)}")
+    return {**schedule, "last_run": dict(last) if last is not None else None, "warnings": warnings}
 
 
 def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:

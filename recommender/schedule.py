@@ -28,12 +28,17 @@ from crontab import CronSlices, CronTab
 
 from .errors import ConfigError, RecommenderError, UsageError
 from .isotime import utc_now
+from .runlog import SCHEDULED, TRIGGER_VAR
 
 log = logging.getLogger(__name__)
 
 MARKER = "recommend-managed"
 UNIT_NAME = "recommend"
-SPECIALS = {"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"}
+# what cron reads each special as (Vixie cron's entry.c; @hourly's hour counts as a `*` there too)
+SPECIAL_FIELDS = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+                  "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *",
+                  "@annually": "0 0 1 1 *"}
+SPECIALS = set(SPECIAL_FIELDS)
 ALLOWED_FIELD_CHARS = set("0123456789*,-/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 # Test-only, not for users (so not in README): the crontab file `recommend status` reads instead
@@ -92,7 +97,9 @@ def cron_line(expr: str, executable: Path | str, config_path: Path | str | None,
     """Our crontab line (no trailing newline), marked with ``# recommend-managed``.
 
     Runs ``<executable> build-playlist --quiet --no-input [--config <abs>]``; the app writes
-    its own rotating log, so nothing is redirected. ``cache_dir`` (when given) is passed as
+    its own rotating log, so nothing is redirected. ``RECOMMENDER_TRIGGER=schedule`` marks the
+    runs it starts as scheduled in runs.jsonl (a line without it, installed by an older version,
+    is still ours: the comment says so). ``cache_dir`` (when given) is passed as
     RECOMMENDER_CACHE_DIR so the scheduled run uses the cache (and login) in effect now;
     ``env`` (the proxy settings of :func:`proxy_environment`) is set on the line too.
     """
@@ -122,9 +129,10 @@ def _command(executable: Path | str, config_path: Path | str | None, cache_dir: 
 
 
 def _environment(cache_dir: Path | str | None, env: dict[str, str] | None) -> dict[str, str]:
-    """The variables our line or unit sets: the cache directory, then the carried proxy settings."""
+    """The variables our line or unit sets: the scheduled-run mark, the cache directory, then the
+    carried proxy settings."""
     found = {"RECOMMENDER_CACHE_DIR": str(Path(cache_dir).expanduser().absolute())} if cache_dir is not None else {}
-    return {**found, **(env or {})}
+    return {TRIGGER_VAR: SCHEDULED, **found, **(env or {})}
 
 
 # ----- proxies -------------------------------------------------------------------------------
@@ -185,16 +193,29 @@ def xdg_environment(data_dirs, environ=None) -> dict[str, str]:
     return carried
 
 
+def _command_words(command: str) -> tuple[dict[str, str], list[str]]:
+    """A crontab job's command as (the NAME=value words before the program, the rest)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return {}, []
+    assigned: dict[str, str] = {}
+    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0], re.S):
+        name, _, value = words.pop(0).partition("=")
+        assigned[name] = value
+    return assigned, words
+
+
 def line_program(line: str) -> Path | None:
     """The program a crontab line of ours runs (after its NAME=value words), or None."""
     for job in CronTab(tab=line.rstrip("\r\n")):
-        try:
-            words = shlex.split(job.command)
-        except ValueError:
-            return None
-        words = [w for w in words if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", w, re.S)]
-        return Path(words[0]) if words else None
+        return _program(job.command)
     return None
+
+
+def _program(command: str) -> Path | None:
+    words = _command_words(command)[1]
+    return Path(words[0]) if words else None
 
 
 def program_gone(program: Path | str) -> str:
@@ -208,7 +229,10 @@ def missing_program(line: str) -> Path | None:
     """The program our line runs when it no longer exists or cannot be run (a virtualenv
     deleted, moved or rebuilt elsewhere, a checkout removed): cron then fails before the tool
     starts, so nothing reaches recommend.log or runs.jsonl. None when it is there."""
-    program = line_program(line)
+    return _gone(line_program(line))
+
+
+def _gone(program: Path | None) -> Path | None:
     if program is None or not program.is_absolute():
         return None
     return None if program.is_file() and os.access(program, os.X_OK) else program
@@ -410,11 +434,13 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
     raises for a crontab that cannot be read (no ``crontab`` program, a refusal).
 
     Keys: state ('installed', 'disabled' (our line commented out), 'not installed' or
-    'unknown'), cron (the expression), next_run (local time, ISO with its offset), line,
-    missing_program (the program our line runs when it is gone, see :func:`missing_program`)
-    and message (why the state is unknown)."""
-    found: dict[str, Any] = {"state": "unknown", "cron": None, "next_run": None, "line": None,
-                             "missing_program": None, "message": None}
+    'unknown'), cron (the expression), next_run (local time, ISO with its offset: when cron
+    really starts it, see :func:`upcoming`), next_run_note (what a clock change does to that
+    run, or None), line, marked (the line marks its runs as scheduled: False for a line an
+    older version installed), missing_program (the program our line runs when it is gone, see
+    :func:`missing_program`) and message (why the state is unknown)."""
+    found: dict[str, Any] = {"state": "unknown", "cron": None, "next_run": None, "next_run_note": None,
+                             "line": None, "marked": None, "missing_program": None, "message": None}
     tabfile = tabfile if tabfile is not None else (os.environ.get(TEST_TABFILE_VAR) or None)
     if tabfile is None and not shutil.which("crontab"):
         return {**found, "message": "no crontab program"}
@@ -424,37 +450,132 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
         return {**found, "message": str(exc)}
     if line is None:
         return {**found, "state": "not installed"}
-    job = next(iter(CronTab(tab=line)))
-    expr = " ".join(str(s) for s in job.slices)
-    gone = missing_program(line)
+    job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
+    expr = _expression(line) or " ".join(str(s) for s in job.slices)
+    assigned, words = _command_words(job.command)
+    gone = _gone(Path(words[0]) if words else None)
     found.update(line=line, cron=expr, missing_program=str(gone) if gone else None,
+                 marked=assigned.get(TRIGGER_VAR) == SCHEDULED,
                  state="installed" if job.is_enabled() else "disabled")
     if job.is_enabled():
-        wall = next_run(expr, (now or utc_now()).astimezone().replace(tzinfo=None))
-        found["next_run"] = wall.astimezone().isoformat() if wall else None  # cron's clock: local time
+        coming = upcoming(expr, now or utc_now())
+        if coming is not None:
+            found["next_run"], found["next_run_note"] = coming[0].isoformat(), coming[1]
     return found
 
 
+def _expression(line: str) -> str | None:
+    """The expression our line starts with as cron reads it (python-crontab renders ``0-59`` as
+    ``*``, which cron treats otherwise), or None when it is not a valid one."""
+    words = line.lstrip().lstrip("#").split()
+    text = " ".join(words[:1] if words and words[0].startswith("@") else words[:5])
+    try:
+        return validate_cron(text)
+    except UsageError:
+        return None
+
+
 def next_run(expr: str, after: datetime) -> datetime | None:
-    """The first minute after ``after`` (a wall-clock time, naive) at which cron starts the
-    expression, or None when none comes within 8 years. As cron does, a day matches its
-    day-of-month OR its day-of-week when both are restricted (neither starts with ``*``)."""
-    slices = CronSlices(validate_cron(expr))
-    minutes, hours, days, months, weekdays = (set(s) for s in slices)
+    """The first moment after ``after`` at which cron starts the expression (local time, aware),
+    or None when none comes within 8 years: :func:`upcoming`'s time."""
+    coming = upcoming(expr, after)
+    return coming[0] if coming else None
+
+
+def upcoming(expr: str, after: datetime) -> tuple[datetime, str | None] | None:
+    """When cron next starts the expression after ``after`` (aware; a naive time is local wall
+    time), as an aware local time, with a note when a clock change moves or repeats that run;
+    None when no run comes within 8 years.
+
+    Cron reads the local wall clock, and Vixie cron (Debian's, cronie) treats clock changes so:
+    a job whose minute and hour are fixed (neither starts with ``*``; @hourly does not count)
+    whose time the clock skips (02:30 when 02:00 becomes 03:00) runs once right after the jump;
+    one whose time comes twice (the clock set back) runs once, the first time. A job with a
+    ``*`` minute or hour runs at the wall times that happen: none in a skipped hour, twice in a
+    repeated one."""
+    fields = _fields(expr)
+    fixed = not fields[0].startswith("*") and not fields[1].startswith("*")
+    after = after.astimezone()
+    wall = after.replace(tzinfo=None, second=0, microsecond=0)
+    best: tuple[datetime, str | None] | None = None
+    skipped: list[datetime] = []  # wall times of a `*` job the clock jumps over
+    # a clock set back makes a wall time earlier than ``after``'s come again later: look back a little
+    for moment in _wall_matches(fields, wall - timedelta(hours=3)):
+        if best is not None and moment > best[0].replace(tzinfo=None) + timedelta(hours=3):
+            break
+        for start, note in _starts(moment, fixed):
+            if start > after and (best is None or start < best[0]):
+                best = (start, note)
+        if not fixed and _kind(moment) == "skipped" and _jump(moment) > after:
+            skipped.append(moment)
+    skipped = [m for m in skipped if best is not None and _jump(m) <= best[0]]
+    if best is not None and skipped and best[1] is None:
+        which = (f"the {skipped[0]:%H:%M} run" if len(skipped) == 1
+                 else f"the {len(skipped)} runs from {skipped[0]:%H:%M} to {skipped[-1]:%H:%M}")
+        best = (best[0], f"cron skips {which} on {skipped[0]:%Y-%m-%d} (the clock jumps forward)")
+    return best
+
+
+def _fields(expr: str) -> list[str]:
+    """The five fields of a valid expression as cron reads them (@daily -> 0 0 * * *)."""
+    text = validate_cron(expr)
+    return SPECIAL_FIELDS.get(text, text).split(" ")
+
+
+def _wall_matches(fields: list[str], start: datetime):
+    """The wall-clock minutes (naive, ascending) from ``start`` on that the expression's
+    ``fields`` name; as cron does, a day matches its day-of-month OR its day-of-week when both
+    are restricted (neither field starts with ``*``); 8 years at most."""
+    minutes, hours, days, months, weekdays = (sorted(set(s)) for s in CronSlices(" ".join(fields)))
     weekdays = {d % 7 for d in weekdays}  # 7 is Sunday too
-    either = not str(slices[2]).startswith("*") and not str(slices[4]).startswith("*")
-    start = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    either = not fields[2].startswith("*") and not fields[4].startswith("*")
+    start = start.replace(second=0, microsecond=0)
     day = start.replace(hour=0, minute=0)
     for _ in range(366 * 8):
         dom_ok, dow_ok = day.day in days, (day.weekday() + 1) % 7 in weekdays
         if day.month in months and ((dom_ok or dow_ok) if either else (dom_ok and dow_ok)):
-            for hour in sorted(hours):
-                for minute in sorted(minutes):
+            for hour in hours:
+                for minute in minutes:
                     moment = day.replace(hour=hour, minute=minute)
                     if moment >= start:
-                        return moment
+                        yield moment
         day += timedelta(days=1)
-    return None
+
+
+def _instant(wall: datetime, fold: int) -> datetime:
+    """A local wall time as an aware local time; for a time that comes twice, fold 0 is the
+    first; for one the clock skips, fold 0 reads it with the offset before the jump, 1 after."""
+    return datetime.fromtimestamp(wall.replace(fold=fold).timestamp()).astimezone()
+
+
+def _kind(wall: datetime) -> str | None:
+    """'skipped' (the clock jumps over this wall time), 'repeated' (it comes twice) or None."""
+    first, second = wall.replace(fold=0).timestamp(), wall.replace(fold=1).timestamp()
+    return None if first == second else "repeated" if first < second else "skipped"
+
+
+def _starts(wall: datetime, fixed: bool) -> list[tuple[datetime, str | None]]:
+    """When cron starts a job for this wall time (see :func:`upcoming`), each with its note."""
+    kind = _kind(wall)
+    if kind is None:
+        return [(_instant(wall, 0), None)]
+    if kind == "repeated":
+        if fixed:
+            return [(_instant(wall, 0), f"{wall:%H:%M} comes twice that night (the clock goes back): "
+                                        "cron starts it once, the first time")]
+        return [(_instant(wall, fold), f"{wall:%H:%M} comes twice that night (the clock goes back): "
+                                       "cron starts it both times") for fold in (0, 1)]
+    if not fixed:
+        return []
+    return [(_jump(wall), f"{wall:%H:%M} does not exist that day (the clock jumps forward): "
+                          "cron starts it right after the jump")]
+
+
+def _jump(wall: datetime) -> datetime:
+    """For a wall time the clock skips: the moment of the jump (the first minute it shows after)."""
+    while _kind(wall) == "skipped":
+        wall += timedelta(minutes=1)
+    return _instant(wall, 0)
 
 
 # ----- systemd -----------------------------------------------------------------------------

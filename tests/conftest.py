@@ -108,6 +108,7 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
     monkeypatch.delenv("RECOMMENDER_CONFIG", raising=False)
+    monkeypatch.delenv("RECOMMENDER_TRIGGER", raising=False)  # a run by hand unless a test says otherwise
     # `recommend status` reads this empty crontab, never the user's (schedule.TEST_TABFILE_VAR)
     monkeypatch.setenv("RECOMMENDER_TEST_CRONTAB", str(home / "crontab"))
     from recommender import paths

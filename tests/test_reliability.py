@@ -231,6 +231,7 @@ def test_the_installed_cron_line_works_under_crons_environment(logged_in, shim, 
     assert done.returncode == 0, done.stderr
     last = runs_of(cache)[-1]
     assert last["command"] == "build-playlist" and last["exit_code"] == 0 and last["added"] > 0
+    assert last["trigger"] == "schedule"  # `recommend status` tells it from a run by hand
 
 
 class _Proxy:
@@ -392,10 +393,11 @@ def test_systemd_units_escape_percent_quote_dollar_and_backslash(tmp_path):
     units = schedule.systemd_units("0 7 * * *", odd / "recommend", odd / "user.yaml", odd / "cache")
     service = units["recommend.service"]
     exec_line = next(x for x in service.splitlines() if x.startswith("ExecStart="))
-    env_line = next(x for x in service.splitlines() if x.startswith("Environment="))
+    env_words = [w for x in service.splitlines() if x.startswith("Environment=")
+                 for w in systemd_unquote(x[len("Environment="):])]
     assert systemd_unquote(exec_line[len("ExecStart="):]) == [
         str(odd / "recommend"), "build-playlist", "--quiet", "--no-input", "--config", str(odd / "user.yaml")]
-    assert systemd_unquote(env_line[len("Environment="):]) == [f"RECOMMENDER_CACHE_DIR={odd / 'cache'}"]
+    assert env_words == ["RECOMMENDER_TRIGGER=schedule", f"RECOMMENDER_CACHE_DIR={odd / 'cache'}"]
     assert "%%" in exec_line and "$$HOME" in exec_line and '\\"b\\"' in exec_line
 
 
@@ -796,11 +798,12 @@ def test_the_printed_systemd_service_works_under_an_empty_environment(logged_in,
     assert printed.exit_code == 0, printed.stderr
     service = printed.stdout.split("recommend.service\n", 1)[1]
     exec_words = systemd_unquote(next(x for x in service.splitlines() if x.startswith("ExecStart="))[10:])
-    environment = systemd_unquote(next(x for x in service.splitlines() if x.startswith("Environment="))[12:])
+    environment = [word for x in service.splitlines() if x.startswith("Environment=")
+                   for word in systemd_unquote(x[12:])]
     done = subprocess.run(["env", "-i", f"HOME={tmp_path}", *environment, *exec_words],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert runs_of(cache)[-1]["exit_code"] == 0
+    assert runs_of(cache)[-1]["exit_code"] == 0 and runs_of(cache)[-1]["trigger"] == "schedule"
 
 
 def test_a_verbose_refresh_of_the_sample_library_does_not_rotate_the_log(sample_standin, tmp_path):

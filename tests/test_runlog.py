@@ -112,6 +112,60 @@ def test_log_rotates(logs):
     assert path.stat().st_size <= 2000
 
 
+def _record(text: str) -> logging.LogRecord:
+    return logging.LogRecord("recommender.test", logging.INFO, __file__, 1, text, None, None)
+
+
+def test_a_log_renamed_by_logrotate_is_followed(tmp_path):
+    """logrotate (its default `create` mode) renames recommend.log and makes a new one; a process
+    that keeps running (`recommend web`, a long build) went on writing into the renamed file,
+    which logrotate then compresses or deletes: its lines were lost. Each record now goes to the
+    file the path names; a file truncated in place (`copytruncate`) is written from its new end."""
+    path = tmp_path / "recommend.log"
+    handler = runlog._file_handler(path, 1_000_000, 3, verbose=False)
+    try:
+        handler.handle(_record("before the rotation"))
+        path.rename(tmp_path / "recommend.log.1")
+        path.write_text("")
+        handler.handle(_record("after the rotation"))
+        (tmp_path / "recommend.log.1").unlink()  # compressed away
+        path.rename(tmp_path / "moved")  # renamed and no new file made (`nocreate`)
+        handler.handle(_record("with no file there"))
+        assert "with no file there" in path.read_text() and stat.S_IMODE(path.stat().st_mode) == 0o600
+        with path.open("r+") as fh:
+            fh.truncate(0)  # copytruncate
+        handler.handle(_record("after the truncation"))
+    finally:
+        handler.close()
+    assert "after the rotation" in (tmp_path / "moved").read_text()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("after the truncation")  # no NUL bytes before it
+
+
+def test_a_rotation_by_another_run_is_followed_not_repeated(tmp_path):
+    """Two runs write the log at once (a scheduled one and one by hand that the lock refuses,
+    `status`, `recommend web`). When one rotated it, the other kept writing into the renamed
+    file and, finding it full, rotated again: the oldest backup was dropped a rotation early,
+    and under load records were lost (and tracebacks printed) as both renamed the same files.
+    The other now follows the new file, and a rotation is made by one process at a time."""
+    path = tmp_path / "recommend.log"
+    path.write_text("old\n" * 200)  # 800 bytes: the next record rotates it
+    (tmp_path / "recommend.log.1").write_text("history 1\n")
+    (tmp_path / "recommend.log.2").write_text("history 2\n")
+    first = runlog._file_handler(path, 1000, 3, verbose=False)
+    second = runlog._file_handler(path, 1000, 3, verbose=False)
+    try:
+        first.handle(_record("first run " + "x" * 300))
+        second.handle(_record("second run " + "y" * 300))
+    finally:
+        first.close()
+        second.close()
+    assert "first run" in path.read_text() and "second run" in path.read_text()
+    assert (tmp_path / "recommend.log.1").read_text() == "old\n" * 200
+    assert (tmp_path / "recommend.log.2").read_text() == "history 1\n"
+    assert (tmp_path / "recommend.log.3").read_text() == "history 2\n"
+
+
 # ----- runs.jsonl ---------------------------------------------------------------------------
 def test_append_and_read_runs_newest_first(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="recommender.runlog"):
@@ -134,6 +188,21 @@ def test_append_and_read_runs_newest_first(tmp_path, caplog):
     when = datetime.fromisoformat(first["when"]).strftime("%Y-%m-%d %H:%M")
     assert summary[0] == (f"run summary: {when} UTC build-playlist exit 0 in 12.3 s, playlist PL1 +5 -3 =42, "
                           "57 requests: ok")
+
+
+def test_a_run_records_whether_our_schedule_started_it(tmp_path, monkeypatch):
+    """runs.jsonl did not say which runs cron started, so `recommend status` took a run by hand
+    for the scheduled one. Our line and unit now set RECOMMENDER_TRIGGER=schedule, and every
+    record says ``trigger``: "schedule" for those runs, "manual" for every other."""
+    by_hand = runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})
+    monkeypatch.setenv(runlog.TRIGGER_VAR, "schedule")
+    scheduled = runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 3})
+    assert (by_hand["trigger"], scheduled["trigger"]) == ("manual", "schedule")
+    assert [r["trigger"] for r in runlog.read_runs(tmp_path)] == ["schedule", "manual"]
+    assert " build-playlist (scheduled) exit 3" in runlog.describe_run(scheduled)
+    assert "(scheduled)" not in runlog.describe_run(by_hand)
+    monkeypatch.setenv(runlog.TRIGGER_VAR, "yes")  # only our value marks a run
+    assert runlog.run_trigger() == "manual"
 
 
 def test_describe_run_shows_the_time_and_marks_dry_runs():

@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,6 +33,16 @@ FOREIGN = (
 EXE = "/opt/recommend venv/bin/recommend"
 CONFIG = "/home/me/.config/recommend/user.yaml"
 CACHE = "/home/me/.cache/recommend"
+
+
+@pytest.fixture
+def berlin():
+    """The local time zone is Europe/Berlin (cron's clock: local time) for the test."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "Europe/Berlin")
+        time.tzset()
+        yield
+    time.tzset()
 
 
 @pytest.fixture
@@ -71,8 +82,8 @@ def test_validate_cron_rejects_with_usage_error_naming_the_expression(expr):
 # ----- cron_line ----------------------------------------------------------------------------
 def test_cron_line_runs_build_playlist_quietly_with_absolute_paths():
     line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE)
-    assert line == (f"0 6 * * * RECOMMENDER_CACHE_DIR={CACHE} '{EXE}' build-playlist --quiet "
-                    f"--no-input --config {CONFIG} # recommend-managed")
+    assert line == (f"0 6 * * * RECOMMENDER_TRIGGER=schedule RECOMMENDER_CACHE_DIR={CACHE} '{EXE}' build-playlist "
+                    f"--quiet --no-input --config {CONFIG} # recommend-managed")
     assert schedule.is_ours(line)
     assert ">" not in line                      # the app writes its own log
 
@@ -80,7 +91,7 @@ def test_cron_line_runs_build_playlist_quietly_with_absolute_paths():
 def test_cron_line_makes_relative_paths_absolute_and_escapes_percent(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     line = schedule.cron_line("@weekly", "bin/recommend", "my%conf.yaml", None)
-    assert line.startswith(f"@weekly {tmp_path}/bin/recommend build-playlist")
+    assert line.startswith(f"@weekly RECOMMENDER_TRIGGER=schedule {tmp_path}/bin/recommend build-playlist")
     assert f"--config {tmp_path}/my\\%conf.yaml" in line     # cron reads a bare % as newline
     assert "RECOMMENDER_CACHE_DIR" not in line
 
@@ -255,6 +266,7 @@ def test_systemd_units_run_the_same_command_on_the_same_schedule():
     service, timer = units["recommend.service"], units["recommend.timer"]
     assert f'ExecStart="{EXE}" build-playlist --quiet --no-input --config {CONFIG}\n' in service
     assert f'Environment="RECOMMENDER_CACHE_DIR={CACHE}"' in service
+    assert 'Environment="RECOMMENDER_TRIGGER=schedule"' in service  # its runs are marked as the line's are
     assert "Type=oneshot" in service
     assert "\nOnCalendar=Mon..Fri *-*-* 07:30:00\n" in timer
     assert "Persistent=true" in timer and "WantedBy=timers.target" in timer
@@ -363,6 +375,19 @@ def test_print_says_a_user_timer_needs_lingering_to_run_while_logged_out(tmp_pat
 
 
 # ----- the schedule in `recommend status` -----------------------------------------------------
+def _crontab_for_status(tmp_path, monkeypatch, expr: str | None = None) -> tuple[Path, Path]:
+    """The crontab file `recommend status` reads, with our line for ``expr`` when given, and the
+    program the line runs; (crontab, program)."""
+    tab = tmp_path / "tab"
+    monkeypatch.setenv(schedule.TEST_TABFILE_VAR, str(tab))
+    exe = tmp_path / "recommend"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    if expr:
+        schedule.install(expr, exe, None, None, tabfile=tab)
+    return tab, exe
+
+
 def _status(tmp_path, *args, env=None):
     """`recommend status --offline` on an empty data directory (the crontab: conftest's
     RECOMMENDER_TEST_CRONTAB, never the user's)."""
@@ -383,8 +408,60 @@ def _status(tmp_path, *args, env=None):
     ("0 0 13 * fri", datetime(2026, 11, 30, 0, 0), datetime(2026, 12, 4, 0, 0)),  # cron ORs both days
     ("0 7 29 2 *", datetime(2026, 11, 30, 0, 0), datetime(2028, 2, 29, 7, 0)),
 ])
-def test_next_run_is_when_cron_starts_the_line(expr, after, expected):
-    assert schedule.next_run(expr, after) == expected
+def test_next_run_is_when_cron_starts_the_line(berlin, expr, after, expected):
+    assert schedule.next_run(expr, after).replace(tzinfo=None) == expected
+
+
+# Europe/Berlin: 2027-03-28 02:00 CET becomes 03:00 CEST; 2026-10-25 03:00 CEST becomes 02:00 CET.
+SPRING = "2027-03-28"
+FALL = "2026-10-25"
+
+
+@pytest.mark.parametrize("expr, after, expected, note", [
+    # a fixed time the clock skips: once, right after the jump (Vixie cron's "DST begins" case)
+    ("30 2 * * *", f"{SPRING}T00:00:00+01:00", f"{SPRING}T03:00:00+02:00", "02:30 does not exist that day"),
+    ("0 2 * * *", f"{SPRING}T01:59:30+01:00", f"{SPRING}T03:00:00+02:00", "02:00 does not exist that day"),
+    ("30 3 * * *", f"{SPRING}T01:00:00+01:00", f"{SPRING}T03:30:00+02:00", None),  # exists: as usual
+    # a fixed time that comes twice: once, the first time ("DST ends": fixed-time jobs not repeated)
+    ("30 2 * * *", f"{FALL}T00:00:00+02:00", f"{FALL}T02:30:00+02:00", "cron starts it once, the first time"),
+    ("30 2 * * *", f"{FALL}T02:40:00+02:00", "2026-10-26T02:30:00+01:00", None),
+    ("30 2 * * *", f"{FALL}T02:10:00+01:00", "2026-10-26T02:30:00+01:00", None),  # the second 02:10
+    # a `*` minute or hour: only the wall times that happen, the repeated ones twice
+    ("30 * * * *", f"{SPRING}T01:40:00+01:00", f"{SPRING}T03:30:00+02:00", "cron skips the 02:30 run on 2027-03-28"),
+    ("@hourly", f"{SPRING}T01:10:00+01:00", f"{SPRING}T03:00:00+02:00", "cron skips the 02:00 run"),
+    ("*/15 * * * *", f"{SPRING}T01:50:00+01:00", f"{SPRING}T03:00:00+02:00", "cron skips the 4 runs from 02:00 to 02:45"),
+    ("30 * * * *", f"{FALL}T02:40:00+02:00", f"{FALL}T02:30:00+01:00", "cron starts it both times"),
+    ("30 * * * *", f"{FALL}T02:10:00+02:00", f"{FALL}T02:30:00+02:00", "cron starts it both times"),
+])
+def test_next_run_across_a_clock_change_is_when_cron_really_starts_it(berlin, expr, after, expected, note):
+    """`status` stepped through wall-clock days and read the answer in local time: a 02:30 job on
+    the day the clock jumps from 02:00 to 03:00 was shown at 03:30 (cron runs it at 03:00,
+    right after the jump), and on the night 02:30 comes twice, asked during the second 02:xx
+    hour, it showed the first 02:30, already past (cron does not run it again). It now follows
+    Vixie cron's rules (cron.c: fixed-time jobs skipped by the jump run once after it, repeated
+    ones run once; jobs with a `*` minute or hour run only at wall times that happen)."""
+    when, said = schedule.upcoming(expr, datetime.fromisoformat(after))
+    assert when.isoformat() == expected
+    assert (said is None) if note is None else (note in said)
+    assert schedule.next_run(expr, datetime.fromisoformat(after)) == when
+
+
+def test_status_says_when_cron_really_runs_a_job_the_clock_change_skips(berlin, tmp_path, monkeypatch):
+    from recommender import isotime
+    _crontab_for_status(tmp_path, monkeypatch, "30 2 * * *")
+    old = isotime.set_clock(lambda: datetime(2027, 3, 27, 20, 0, tzinfo=timezone.utc))
+    try:
+        data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+        text = " ".join(_status(tmp_path).stdout.split())
+        isotime.set_clock(lambda: datetime(2026, 10, 25, 1, 10, tzinfo=timezone.utc))  # 02:10 CET, the second time
+        second = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    finally:
+        isotime.set_clock(old)
+    assert data["next_run"] == f"{SPRING}T03:00:00+02:00"
+    assert "right after the jump" in data["next_run_note"]
+    assert (f"schedule: 30 2 * * *, next run {SPRING} 03:00 CEST (02:30 does not exist that day (the clock "
+            "jumps forward): cron starts it right after the jump)") in text
+    assert second["next_run"] == "2026-10-26T02:30:00+01:00" and second["next_run_note"] is None
 
 
 def test_status_shows_the_installed_schedule_and_its_next_run(tmp_path, monkeypatch):
@@ -475,3 +552,57 @@ def test_status_warns_when_the_scheduled_program_is_gone_or_the_last_run_failed(
     exe.chmod(0o755)
     _runs(tmp_path / "cache", failed, {"when": "2026-11-30T07:00:00+00:00", "command": "build-playlist", "exit_code": 0})
     assert "warning" not in _status(tmp_path).stdout
+
+
+def _scheduled(when: str, code: int, trigger: str | None = "schedule") -> dict:
+    run = {"when": when, "command": "build-playlist", "exit_code": code}
+    return run if trigger is None else {**run, "trigger": trigger}
+
+
+def test_status_takes_the_last_scheduled_run_not_one_by_hand(tmp_path, monkeypatch):
+    """runs.jsonl did not mark cron's runs, so `status` took the last build-playlist for the
+    scheduled one: a run by hand after a failed night hid the failure, and a failed run by hand
+    after a good night warned that the schedule failed. Runs are marked now (``trigger``), and
+    `status` uses the last one the schedule started; records from before the mark count as before."""
+    _crontab_for_status(tmp_path, monkeypatch, "0 7 * * *")
+    cache = tmp_path / "cache"
+    _runs(cache, _scheduled("2026-11-29T07:00:00+00:00", 3), _scheduled("2026-11-29T09:00:00+00:00", 0, "manual"))
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["marked"] is True and data["last_run"]["when"] == "2026-11-29T07:00:00+00:00"
+    assert data["warnings"] == ["the last scheduled run failed: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 3"]
+    text = " ".join(_status(tmp_path).stdout.split())
+    assert "warning: the last scheduled run failed: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 3" in text
+    assert "last scheduled run:" not in text  # the warning says it
+    _runs(cache, _scheduled("2026-11-29T07:00:00+00:00", 0), _scheduled("2026-11-29T09:00:00+00:00", 3, "manual"))
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["warnings"] == [] and data["last_run"]["exit_code"] == 0
+    text = " ".join(_status(tmp_path).stdout.split())
+    assert "last scheduled run: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 0" in text and "warning" not in text
+    # written before the mark existed: the last build-playlist, as before
+    _runs(cache, _scheduled("2026-11-28T07:00:00+00:00", 3, None), _scheduled("2026-11-29T09:00:00+00:00", 0, "manual"))
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["last_run"]["when"] == "2026-11-28T07:00:00+00:00"
+    assert data["warnings"] == ["the last build-playlist run failed: 2026-11-28 07:00 UTC build-playlist exit 3"]
+
+
+def test_a_line_an_older_version_installed_is_still_ours_and_every_run_counts(tmp_path, monkeypatch):
+    """A line installed before runs were marked has no RECOMMENDER_TRIGGER: `schedule show`,
+    `remove` and `status` still know it as ours. Its runs are recorded as "manual", so `status`
+    counts every build-playlist for it (the old rule: a failed night is never hidden) and says to
+    install the line again; `schedule install` replaces it in place."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    old = f"0 7 * * * RECOMMENDER_CACHE_DIR=/c {exe} build-playlist --quiet --no-input # {schedule.MARKER}\n"
+    tab.write_text(FOREIGN + old)
+    assert schedule.show(tab) == old.strip()
+    assert CliRunner().invoke(app, ["schedule", "show", "--tabfile", str(tab)]).stdout.strip() == old.strip()
+    _runs(tmp_path / "cache", _scheduled("2026-11-29T07:00:00+00:00", 3, "manual"))
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["state"] == "installed" and data["marked"] is False and data["last_run"]["exit_code"] == 3
+    assert "installed by an older version" in data["warnings"][0] and "schedule install" in data["warnings"][0]
+    assert data["warnings"][1].startswith("the last build-playlist run failed")
+    line = schedule.install("0 7 * * *", exe, None, "/c", tabfile=tab)
+    assert tab.read_text() == FOREIGN + line + "\n" and "RECOMMENDER_TRIGGER=schedule" in line
+    assert schedule.remove(tab) and tab.read_text() == FOREIGN

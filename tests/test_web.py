@@ -172,7 +172,9 @@ class StubContext:
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
                                            "message": HOSTILE[0]},
                                           {"when": "2026-11-30 07:00 UTC", "command": "build-playlist --demo",
-                                           "exit_code": 0, "dry_run": True, "added": 50, "requests": 31}],
+                                           "exit_code": 0, "dry_run": True, "added": 50, "requests": 31},
+                                          {"when": "2026-11-30 06:30 UTC", "command": "build-playlist",
+                                           "exit_code": 0, "trigger": "schedule"}],
                 "evaluation": None}
 
 
@@ -789,6 +791,10 @@ def test_runs_page_marks_dry_runs_and_says_their_requests(session, server):
     html = session.get(base + "/runs", timeout=10).text
     row = html.split("2026-11-30 07:00 UTC", 1)[1].split("</tr>", 1)[0]
     assert 'build-playlist --demo <span class="badge known">dry run</span>' in row
+    # a run our crontab line started is marked as `recommend status` marks it (runs.jsonl's trigger)
+    scheduled = html.split("2026-11-30 06:30 UTC", 1)[1].split("</tr>", 1)[0]
+    assert 'build-playlist <span class="badge known">scheduled</span>' in scheduled
+    assert html.count('<span class="badge known">scheduled</span>') == 1
     assert "<th>requests</th>" in html and '<td class="num">31</td>' in row
     # the login is the saved token's state, not Spotify's answer: said so (it read as checked)
     assert "as <code>recommend status --offline</code> shows it" in html
