@@ -1082,6 +1082,8 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
     from .runlog import describe_run
     if sched["state"] == "unknown":
         text = f"unknown ({visible(sched['message'])})"
+    elif sched["state"] == "not installed" and sched.get("last_run"):
+        text = "no crontab line of ours (runs marked scheduled come from elsewhere: a systemd timer?)"
     elif sched["state"] == "not installed":
         text = "not installed (`recommend schedule install` sets one up)"
     else:
@@ -1089,7 +1091,7 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
                 + (f" ({sched['next_run_note']})" if sched.get("next_run_note") else "") if sched["next_run"] else "")
         text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
     run = sched.get("last_run")
-    warned = run and run.get("exit_code") not in (0, None) and sched["state"] in ("installed", "disabled")
+    warned = run and run.get("exit_code") not in (0, None)
     last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
     return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
 

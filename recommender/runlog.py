@@ -495,7 +495,9 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
                         "`recommend schedule install` again")
     # no line of ours in the crontab (a systemd timer, a crontab that cannot be read): marked runs only
     last = last_scheduled_run(runs if ours else [r for r in runs if r.get("trigger") == SCHEDULED], marked)
-    if ours and last is not None and last.get("exit_code") not in (0, None):
+    # without a line of ours only marked runs count: a timer made from `schedule install --print`
+    # started them, and its failed night is as worth a warning as cron's
+    if last is not None and last.get("exit_code") not in (0, None):
         which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND
         warnings.append(f"the last {which} run failed: {describe_run(last)}")
     return {**schedule, "last_run": dict(last) if last is not None else None, "warnings": warnings}

@@ -585,6 +585,22 @@ def test_status_takes_the_last_scheduled_run_not_one_by_hand(tmp_path, monkeypat
     assert data["warnings"] == ["the last build-playlist run failed: 2026-11-28 07:00 UTC build-playlist exit 3"]
 
 
+def test_status_without_a_crontab_line_still_reports_a_timers_failed_scheduled_run(tmp_path, monkeypatch):
+    """A systemd user timer made from `schedule install --print` starts marked runs but puts no
+    line in the crontab: `status` said "not installed" and kept quiet about its failed night."""
+    _crontab_for_status(tmp_path, monkeypatch)
+    _runs(tmp_path / "cache", _scheduled("2026-11-29T07:00:00+00:00", 5), _scheduled("2026-11-29T09:00:00+00:00", 0, "manual"))
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["state"] == "not installed" and data["last_run"]["when"] == "2026-11-29T07:00:00+00:00"
+    assert data["warnings"] == ["the last scheduled run failed: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 5"]
+    text = " ".join(_status(tmp_path).stdout.split())
+    assert "no crontab line of ours" in text and "systemd timer" in text and "warning: the last scheduled run failed" in text
+    _runs(tmp_path / "cache", _scheduled("2026-11-29T09:00:00+00:00", 3, "manual"))  # by hand only: as before
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["last_run"] is None and data["warnings"] == []
+    assert "not installed (`recommend schedule install` sets one up)" in " ".join(_status(tmp_path).stdout.split())
+
+
 def test_a_line_an_older_version_installed_is_still_ours_and_every_run_counts(tmp_path, monkeypatch):
     """A line installed before runs were marked has no RECOMMENDER_TRIGGER: `schedule show`,
     `remove` and `status` still know it as ours. Its runs are recorded as "manual", so `status`
