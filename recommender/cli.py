@@ -206,7 +206,7 @@ RECORDED: set[str | None] = set()  # the commands whose runs, failed ones too, g
 
 
 def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False,
-            writes: bool | str = False, examples: tuple[str, ...] = (), **kwargs):
+            writes: bool | str | tuple[str, ...] = False, examples: tuple[str, ...] = (), **kwargs):
     """Register a command.
 
     Every command accepts the common options (--config, --quiet, --no-input, --verbose) after
@@ -215,7 +215,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     'error: ...' on stderr and the class's exit code; with ``record`` a failed run is also
     appended to the run log (``recommend status``). ``examples`` end the command's help.
     SIGTERM is unwound like Ctrl-C (exit 143) in the commands that write: ``record`` ones, and
-    ``writes`` ones (True, or the name of the option that makes a run write, like "export").
+    ``writes`` ones (True, or the name(s) of the option(s) that make a run write, like "export").
     """
     kwargs.setdefault("cls", _Command)
     if record:
@@ -255,7 +255,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             try:
                 if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
                     raise UsageError(f"`{_command_path(parent, name or fn.__name__)}` prints no JSON: leave out --json")
-                if record or writes is True or (isinstance(writes, str) and kw.get(writes)):
+                if record or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
+                                                                      else writes if isinstance(writes, tuple) else ())):
                     stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
@@ -804,7 +805,8 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
                             ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))
 
 
-@command("tune", writes="write", examples=("recommend tune", "recommend tune --folds 5 --write", "recommend tune --demo"))
+@command("tune", writes=("write", "undo"), examples=("recommend tune", "recommend tune --folds 5 --write",
+                                                     "recommend tune --undo", "recommend tune --demo"))
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
@@ -817,9 +819,19 @@ def tune_cmd(
                                                                    "curve.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Tune on the sample library (pulled once through the "
                                                       "built-in stand-in); not with --write.")] = False,
+    undo: Annotated[bool, typer.Option("--undo", help="Put back the weights the last --write replaced in your "
+                                                      "config file (no search).")] = False,
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
+    if undo:
+        given = [o for o, on in (("--write", write), ("--demo", demo), ("--dataset", dataset is not None),
+                                 ("--report", report is not None), ("--folds", folds is not None),
+                                 ("--split", split != "all"), ("--features", features != "restricted")) if on]
+        if given:
+            raise UsageError(f"--undo puts back the weights of your config file and searches nothing: "
+                             f"leave out {', '.join(given)}")
+        return _undo_tuned(config, quiet, verbose, as_json)
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
                          "would overwrite your config's; tune on your own library to write them")
@@ -855,12 +867,36 @@ def tune_cmd(
     elif write and diff:
         from .config import weights_text
         _echo(diff)
-        _echo(f"weights written to {out['written']}; to undo, set them back to what they were: "
+        _echo(f"weights written to {out['written']}; `{_undo_command(config)}` puts back what they were: "
               f"{weights_text(out['defaults']['weights'])}")
     elif write:
         _echo(f"{out['written']} already has these weights: nothing written")
     if report:
         typer.echo(f"report written to {report}")
+
+
+def _undo_command(config: Path | None) -> str:
+    """`recommend tune --undo`, with the --config it needs to find the same file."""
+    import shlex
+    config = config or _state.config
+    return "recommend tune --undo" + (f" --config {shlex.quote(str(config))}" if config else "")
+
+
+def _undo_tuned(config, quiet: bool, verbose: bool, as_json: bool) -> None:
+    """`tune --undo`: the weights the last `tune --write` replaced, back in the same file."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    path, diff, record = jobs.undo_tuned_weights(settings, config or _state.config)
+    if as_json:
+        _print_json({"written": str(path), "changed": bool(diff), "weights": record["before"],
+                     "replaced": record["after"], "written_at": record.get("at")})
+        return
+    if diff:
+        _echo(diff)
+    at = str(record.get("at") or "")
+    when = f" ({at[:16].replace('T', ' ')} UTC)" if at.endswith("+00:00") else ""
+    _echo(f"{path} has the weights it had before `recommend tune --write`{when} again")
 
 
 def _print_tuned(out: dict, n: int, source: str) -> None:

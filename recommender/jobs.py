@@ -614,12 +614,26 @@ def tuned_weights_file(settings, path: Path | None = None, check: bool = False) 
     return target
 
 
+TUNE_UNDO = "tune-undo.json"  # in the data directory: what the last weights write replaced, per config file
+
+
 def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
                         new_share: float | None = None) -> tuple[Path, str]:
     """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
-    write (comments and other keys kept); returns (path, diff)."""
+    write (comments and other keys kept), keeping what they replace for ``undo_tuned_weights``
+    (``tune-undo.json`` in the data directory); returns (path, diff)."""
     from .tune import write_weights
     target = tuned_weights_file(settings, path)
     with writing(settings, "tune --write"):
-        diff = write_weights(target, weights, new_share)
+        diff = write_weights(target, weights, new_share, undo_file=Path(settings.cache_dir) / TUNE_UNDO)
     return target, diff
+
+
+def undo_tuned_weights(settings, path: Path | None = None) -> tuple[Path, str, dict]:
+    """Put back the weights the last ``write_tuned_weights`` of that config file replaced
+    (``tune.undo_weights``); returns (path, diff, record)."""
+    from .tune import undo_weights
+    target = tuned_weights_file(settings, path, check=True)
+    with writing(settings, "tune --undo"):
+        diff, record = undo_weights(target, Path(settings.cache_dir) / TUNE_UNDO)
+    return target, diff, record
