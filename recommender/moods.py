@@ -606,12 +606,10 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     """The matplotlib Figure ``plot_clusters`` saves: the legend (each cluster's words and
     size, then each source playlist's marker) beside the axes, never over the points, and the
     title and long names wrapped so that no text runs out of the image."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        from .paths import install_hint
-        raise UsageError(f"plotting needs matplotlib: {install_hint('report')} (or pip install matplotlib)") from None
+    from .plotfonts import import_matplotlib
+    import_matplotlib("plotting", "matplotlib.figure", "matplotlib.backends.backend_agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(9, 5.5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)

@@ -1,0 +1,45 @@
+"""Failures that users of Spotify-data analysis tools (clustering notebooks, recommenders built
+on pandas, scikit-learn and matplotlib) reported in 2024-2026, tried on `search`, `similar`,
+the mood commands, `evaluate` and `tune` as a user runs them. Each test names the thread its
+shape comes from and fails on the code before its fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_recommend(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """`recommend ARGS` in a process of its own: matplotlib reads MPLBACKEND when it is first
+    imported, which in this test process happened long ago."""
+    environ = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    environ.update({"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                    "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+                    "MPLCONFIGDIR": str(tmp_path / "mpl"), "PYTHONPATH": str(ROOT), "COLUMNS": "120", **env})
+    return subprocess.run([sys.executable, "-m", "recommender", *args], capture_output=True, text=True,
+                          env=environ, timeout=300, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("command", ["moods cluster", "evaluate"])
+def test_a_notebook_terminals_mplbackend_does_not_stop_a_plot_or_a_report(tmp_path, command):
+    """A terminal of Jupyter, VS Code or Colab exports MPLBACKEND=module://matplotlib_inline.backend_inline,
+    and outside the notebook `import matplotlib` refuses it: "ValueError: Key backend:
+    'module://matplotlib_inline.backend_inline' is not a valid value for backend"
+    (https://github.com/bmaltais/kohya_ss/issues/2521, https://github.com/deeptools/deepTools/issues/1416,
+    https://github.com/oobabooga/textgen/issues/6815). `moods cluster --plot` and `evaluate --report`
+    clustered or evaluated, then ended with "unexpected error" (exit 1, "please report it"). They
+    draw into files only, so the variable is not theirs to read: the plot and the report are written."""
+    out = tmp_path / ("moods.png" if command == "moods cluster" else "report.html")
+    args = (["moods", "cluster", "Synth Nights", "--plot", str(out)] if command == "moods cluster"
+            else ["evaluate", "--report", str(out)])
+    result = run_recommend([*args, "--dataset", str(FIXTURES / "tidy_small.csv")], tmp_path,
+                           MPLBACKEND="module://matplotlib_inline.backend_inline")
+    assert result.returncode == 0, result.stderr
+    assert "unexpected error" not in result.stderr and out.stat().st_size > 1000
