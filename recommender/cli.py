@@ -1355,12 +1355,14 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
 
 
 def _where(demo: bool, dataset: Path | None):
-    """The library `similar` and `moods near` look a track up in, for their messages."""
-    from .explore import CACHE, Where
+    """The library `similar` and the mood commands read, for their messages (a track not found
+    there, or no audio features)."""
+    from .explore import CACHE, Where, dataset_where
     if demo:
         return Where("the sample library", "recommend search --demo")
     import shlex
-    return CACHE if dataset is None else Where(str(dataset), f"recommend search --dataset {shlex.quote(str(dataset))}")
+    return CACHE if dataset is None else dataset_where(str(dataset), f"recommend search --dataset "
+                                                                     f"{shlex.quote(str(dataset))}")
 
 
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
@@ -1442,7 +1444,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
-                            source=None if dataset is None else str(dataset),
+                            source=None if dataset is None else str(dataset), where=_where(demo, dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line
@@ -1522,7 +1524,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
-    df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit)
+    df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit, where=_where(demo, dataset))
     # the names the list is exported under: "calm" for --mood chill or Calm, never "-0" for --valence -0
     title = f"Tracks nearest {name}" if point else f"Tracks for a {name} mood"
     exported = []
@@ -1554,7 +1556,7 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
     with _Bar(_interactive(quiet, as_json)) as bar:
         bar("training the mood classifier", 0, 1)
         df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, evaluate=evaluate,
-                              **_mood_kwargs(settings))
+                              where=_where(demo, dataset), **_mood_kwargs(settings))
         bar("training the mood classifier", 1, 1)
     report, untested = df.attrs.get("report"), df.attrs.get("untested")
     if as_json:

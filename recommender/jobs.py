@@ -481,16 +481,18 @@ def require_library(settings) -> Library:
 
 
 def mood_list(settings, library: Library, mood: str | None = None, valence: float | None = None,
-              energy: float | None = None, n: int = 20) -> tuple[pd.DataFrame, str]:
+              energy: float | None = None, n: int = 20, where=None) -> tuple[pd.DataFrame, str]:
     """`moods recommend`'s tracks (the CLI's and the web Moods page's) and the list's name
     (the mood, or "valence V, energy E"; the export's playlist is "recommend: <name>"): a mood
-    is nudged toward your taste (``moods.seed_bias``), a point of the plane is taken as given."""
+    is nudged toward your taste (``moods.seed_bias``), a point of the plane is taken as given.
+    ``where`` (``explore.Where``): the library's name and how it gets audio features, for errors."""
     from .errors import RecommenderError
     from .moodexport import point_name
     from .moods import mood_point, mood_recommend, normalise_mood
     from .pipeline import taste_seeds
     m = settings.moods
-    kwargs = {"n": n, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
+    kwargs = {"n": n, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold,
+              **({"where": where} if where is not None else {})}
     if mood is None:
         df = mood_point(library, valence, energy, **kwargs)
         return df, point_name(*df.attrs["target"])

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
-from .explore import CACHE, Where, distinct_recordings, fold, resolve_track, track_display
+from .explore import CACHE, IMPORT_HINT, Where, distinct_recordings, fold, resolve_track, track_display
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
 
@@ -63,8 +63,6 @@ CONTRADICTS = {"happy": ("quiet",), "energetic": ("quiet",), "calm": ("loud",), 
 # not chosen: a handful of outliers is no mood to name or export.
 MIN_CLUSTER_SHARE = 0.05
 PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
-IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
-               "(a CSV with track_id, valence, energy, ... columns)")
 # Words too common in track/album names to say anything about a mood or a cluster: the
 # packaging words `similar` drops (``namewords.PACKAGING_WORDS``) and those of a performance
 # ("remix", "live"), and the credit and foreign function words the content scorer's "why"
@@ -162,7 +160,7 @@ def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1, sto
 # ----- mood recommender ---------------------------------------------------------------------
 def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | Iterable[str] | None = None,
                    seed_bias: float = 0.5, valence_threshold: float = 0.5,
-                   energy_threshold: float = 0.5) -> pd.DataFrame:
+                   energy_threshold: float = 0.5, where: Where = CACHE) -> pd.DataFrame:
     """The ``n`` library tracks closest to the mood's target point in (valence, energy), each
     recording once (the closest copy: ``explore.distinct_recordings``).
 
@@ -171,15 +169,15 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     seeds' weighted mean, clipped into the quadrant ("sad, but like what I play"). Nothing
     is excluded (seeds and known tracks included). Columns: rank, track_id, name, artists,
     mood, valence, energy, distance (Euclidean in the unit square), score = 1 - distance/sqrt(2).
-    Raises NotEnoughData when no track has audio features, UsageError for an unknown mood.
+    Raises NotEnoughData when no track has audio features (saying how ``where``'s tracks get
+    them), UsageError for an unknown mood.
     """
     mood = normalise_mood(mood)
     if not 0.0 <= seed_bias <= 1.0:
         raise UsageError(f"moods.seed_bias must be between 0 and 1, got {seed_bias}")
     feats = audio_features(library)
     if feats.empty:
-        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so moods "
-                            f"are unknown; {IMPORT_HINT}")
+        raise _no_features(library, where, "moods are unknown")
     tv, te = mood_target(mood, valence_threshold, energy_threshold)
     if seeds is not None:
         w = seeds if isinstance(seeds, pd.Series) else pd.Series(1.0, index=pd.Index([str(s) for s in seeds]))
@@ -202,7 +200,7 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
 
 
 def mood_point(library: Library, valence: float, energy: float, n: int = 20, valence_threshold: float = 0.5,
-               energy_threshold: float = 0.5) -> pd.DataFrame:
+               energy_threshold: float = 0.5, where: Where = CACHE) -> pd.DataFrame:
     """The ``n`` library tracks closest to a point of the mood plane (valence, energy, each
     0..1), each recording once: ``mood_recommend``'s columns, for a point a person picks
     rather than a quadrant's centre. UsageError for a value outside 0..1, NotEnoughData when
@@ -212,12 +210,17 @@ def mood_point(library: Library, valence: float, energy: float, n: int = 20, val
             raise UsageError(f"{key} must be a number from 0 to 1, got {value!r}")
     feats = audio_features(library)
     if feats.empty:
-        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so moods "
-                            f"are unknown; {IMPORT_HINT}")
+        raise _no_features(library, where, "moods are unknown")
     out = _nearest(library, feats, (float(valence), float(energy)), n, (), valence_threshold, energy_threshold)
     out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
     out.attrs["target"] = (float(valence), float(energy))
     return out
+
+
+def _no_features(library: Library, where: Where, so: str) -> NotEnoughData:
+    """No track of the library has a valence and an energy: what follows, and how to get them."""
+    return NotEnoughData(f"no audio features for the {len(library.track_ids)} tracks of {where.library}, so {so}; "
+                         f"{where.features}")
 
 
 def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], n: int, exclude: Sequence[str],
@@ -256,7 +259,7 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     if track_id not in feats.index:  # named: free text may have found another track than the one meant
         t = track_display(library, [track_id]).iloc[0]
         raise NotEnoughData(f"track {t['name']!r} by {t['artists'] or 'no artist'} ({track_id}) has no "
-                            f"valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
+                            f"valence/energy, so it has no mood neighbours; {where.features}")
     sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
     out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
     seed = track_display(library, [track_id]).iloc[0]
@@ -320,7 +323,7 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
 def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | None = None, seed: int = 0,
                       max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
                       valence_threshold: float = 0.5, energy_threshold: float = 0.5,
-                      source: str | None = None) -> MoodClusters:
+                      source: str | None = None, where: Where = CACHE) -> MoodClusters:
     """k-means of the blended tracks of one or more playlists into moods, with a 2-D PCA view.
 
     The playlists' tracks are pooled, each recording once (``explore.distinct_recordings``);
@@ -331,7 +334,8 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     album, genres reduced with TruncatedSVD). ``k`` None picks the best mean silhouette over
     2..``max_clusters`` (ties: the smaller k). Raises UsageError (unknown playlist, bad k or
     basis) and NotEnoughData (fewer than 4 usable tracks; no features for basis "audio").
-    ``source``: the data file the library was read from, named by an unknown playlist's error.
+    ``source``: the data file the library was read from, named by an unknown playlist's error;
+    ``where``: how its tracks get audio features, for the errors that need them.
     """
     from threadpoolctl import threadpool_limits
 
@@ -366,7 +370,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     with_audio = [t for t in ids if t in feats.index]
     share = len(with_audio) / len(ids) if ids else 0.0
     if basis == "audio" and not with_audio:
-        raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {IMPORT_HINT}")
+        raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {where.features}")
     use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= 4)
     used = with_audio if use_audio else ids
     if len(used) < 4:
@@ -379,7 +383,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     if use_audio:
         X, feature_names, raw = _audio_matrix(feats.loc[used])
     else:
-        X, feature_names, raw = _text_matrix(library, used, seed)
+        X, feature_names, raw = _text_matrix(library, used, seed, where)
 
     with threadpool_limits(1):  # playlists are small: thread start-up costs more than it saves
         k, labels, sil, silhouettes = _choose_clusters(X, k, max_clusters, seed)
@@ -469,7 +473,8 @@ def _audio_matrix(feats: pd.DataFrame) -> tuple[np.ndarray, list[str], pd.DataFr
     return X, cols, raw
 
 
-def _text_matrix(library: Library, ids: list[str], seed: int) -> tuple[np.ndarray, list[str], tuple]:
+def _text_matrix(library: Library, ids: list[str], seed: int, where: Where = CACHE
+                 ) -> tuple[np.ndarray, list[str], tuple]:
     """(L2-normalised SVD of the TF-IDF matrix, ["svd1", ...], (tfidf matrix, vocabulary))."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
@@ -480,7 +485,7 @@ def _text_matrix(library: Library, ids: list[str], seed: int) -> tuple[np.ndarra
         tfidf = vec.fit_transform(texts.tolist())
     except ValueError:  # empty vocabulary: no usable words at all
         raise NotEnoughData(f"the {len(ids)} tracks have no words to cluster on (names, artists, "
-                            f"albums, genres); {IMPORT_HINT}") from None
+                            f"albums, genres); {where.features}") from None
     vocab = vec.get_feature_names_out()
     n_comp = min(20, len(ids) - 1, tfidf.shape[1] - 1)
     if n_comp >= 2:
@@ -870,7 +875,8 @@ def mood_counts(classified: pd.DataFrame) -> list[dict]:
 
 def classify_library(library: Library, classifier: MoodClassifier | None = None,
                      valence_threshold: float = 0.5, energy_threshold: float = 0.5,
-                     test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False) -> pd.DataFrame:
+                     test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False,
+                     where: Where = CACHE) -> pd.DataFrame:
     """Mood of every library track (recordings listed once): from its audio features when it
     has them (source "audio", confidence 1.0), else predicted by ``classifier`` (source
     "predicted", confidence = the predicted mood's probability) *if* the classifier beats
@@ -884,8 +890,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     """
     labels = mood_labels(library, valence_threshold, energy_threshold)
     if labels.empty:
-        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so there is "
-                            f"nothing to learn moods from; {IMPORT_HINT}")
+        raise _no_features(library, where, "there is nothing to learn moods from")
     display = track_display(library).drop_duplicates("track_id").reset_index(drop=True)
     # each recording once, a copy with audio features first
     order = np.argsort(~display["track_id"].isin(labels.index).to_numpy(), kind="stable")

@@ -43,3 +43,30 @@ def test_a_notebook_terminals_mplbackend_does_not_stop_a_plot_or_a_report(tmp_pa
                            MPLBACKEND="module://matplotlib_inline.backend_inline")
     assert result.returncode == 0, result.stderr
     assert "unexpected error" not in result.stderr and out.stat().st_size > 1000
+
+
+EXPORTIFY_2025 = ("Track URI,Track Name,Artist Name(s),Album Name,Danceability,Energy,Key,Loudness,Mode,Speechiness,"
+                  "Acousticness,Instrumentalness,Liveness,Valence,Tempo,Time Signature\n")
+
+
+@pytest.mark.parametrize("args", [["moods", "recommend", "--mood", "happy"], ["moods", "classify"],
+                                  ["moods", "near", "Song 3"]])
+def test_an_exportify_file_without_audio_features_says_to_fill_the_file(tmp_path, args):
+    """Exportify exports made since Spotify stopped giving apps audio features have the columns
+    from Danceability to Time Signature empty (https://github.com/pavelkomarov/exportify/issues/85,
+    2025). The mood commands with `--dataset` said "no audio features for the 6 cached tracks ...;
+    import audio features with `recommend import features FILE.csv`": that import fills the cache,
+    which a `--dataset` run never reads, so the user went round in a circle. Now the message names
+    the file and says to fill its valence and energy columns (or to use the cache)."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i % 2},Album,,,,,,,,,,,,\n" for i in range(6))
+    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
+    result = CliRunner().invoke(app, [*args, "--dataset", str(folder)], env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2, said
+    assert "fill in the file's valence and energy columns (0 to 1; an Exportify export made since Spotify " in said
+    assert "cached tracks" not in said and (f"the 6 tracks of {folder}" in said or "Song 3" in said)
