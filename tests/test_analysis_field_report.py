@@ -70,3 +70,24 @@ def test_an_exportify_file_without_audio_features_says_to_fill_the_file(tmp_path
     assert result.exit_code == 2, said
     assert "fill in the file's valence and energy columns (0 to 1; an Exportify export made since Spotify " in said
     assert "cached tracks" not in said and (f"the 6 tracks of {folder}" in said or "Song 3" in said)
+
+
+def test_an_infinite_feature_value_in_a_data_file_is_no_value_not_a_crash(tmp_path):
+    """scikit-learn refuses infinity: "ValueError: Input X contains infinity or a value too large
+    for dtype('float64')" (https://github.com/YeoLab/bento-tools/issues/147, 2024). A data file
+    with `inf` in a Tempo or Loudness cell (a spreadsheet's division by zero, saved as text)
+    made `moods cluster --dataset` end with "unexpected error" (exit 1). `recommend import
+    features` refuses such a value; read from a file, it is now unknown, like a blank cell."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i % 3},Album,0.{i + 1},0.{9 - i},5,"
+                   f"{'-inf' if i == 1 else -6},1,0.05,0.1,0,0.1,0.{(i * 3) % 10},{'inf' if i == 0 else 120 + i},4\n"
+                   for i in range(8))
+    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
+    result = CliRunner().invoke(app, ["moods", "cluster", "Mix", "--dataset", str(folder), "--json"],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 0, result.stderr
+    assert '"basis": "audio"' in result.stdout
