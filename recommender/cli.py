@@ -1464,8 +1464,11 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                      "exported": [e.to_dict() for e in exported]})
         return
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
+    if res.k == 1:  # every track alike (the same audio features): no second mood to split off
+        note = f" (the tracks' {res.basis} features are too alike to split into moods)"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
-    title = f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette {sil}{note}"
+    moods = "1 mood" if res.k == 1 else f"{res.k} moods"
+    title = f"{res.playlist_name}: {moods} from {res.basis} features, silhouette {sil}{note}"
     # a mood in words and in the numbers behind them: the cluster's mean valence and energy
     cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
     _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))

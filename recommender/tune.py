@@ -276,7 +276,8 @@ def undo_weights(user_file: Path | str, undo_file: Path | str) -> tuple[str, dic
     edited = [k for k, v in record["after"].items() if now.get(k) != v]
     if edited:
         k = edited[0]
-        raise UsageError(f"{user_file} was edited since `recommend tune --write` ({k} is {now.get(k)}, tune wrote "
+        is_now = "not set" if now.get(k) is None else f"is {now.get(k)}"
+        raise UsageError(f"{user_file} was edited since `recommend tune --write` ({k} {is_now}, tune wrote "
                          f"{record['after'][k]}): undoing would overwrite that edit, so nothing was changed; set the "
                          f"weights by hand if you want the old ones: {_record_text(record['before'])}")
     diff = set_values(user_file, {k: DELETE if v is None else v for k, v in record["before"].items()})

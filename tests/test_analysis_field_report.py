@@ -91,3 +91,27 @@ def test_an_infinite_feature_value_in_a_data_file_is_no_value_not_a_crash(tmp_pa
                                 env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
     assert result.exit_code == 0, result.stderr
     assert '"basis": "audio"' in result.stdout
+
+
+def test_a_playlist_whose_tracks_sound_alike_is_said_to_be_one_mood(tmp_path):
+    """k-means on rows that are all the same finds one cluster whatever k asks for ("Number of
+    distinct clusters (1) found smaller than n_clusters",
+    https://github.com/eberharf/cfl/issues/18, asked again in 2024; https://github.com/sdv-dev/SDGym/issues/192).
+    `moods cluster` on such a playlist (features imported from a tool that gives one value for
+    every track) titled it "1 moods from audio features, silhouette -", leaving the user to
+    guess why the clustering found nothing. Now: "1 mood ..., the tracks' audio features are
+    too alike to split into moods"."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i % 3},Album,0.5,0.5,5,-6,1,0.05,0.1,0,0.1,0.5,120,4\n"
+                   for i in range(8))
+    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
+    result = CliRunner().invoke(app, ["moods", "cluster", "Mix", "--dataset", str(folder)],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    title = " ".join(result.stdout.split())
+    assert "Mix: 1 mood from audio features, silhouette - (the tracks' audio features are too alike to split " \
+           "into moods)" in title
