@@ -379,7 +379,9 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
         raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4{why}")
     if k is not None and not 1 <= k <= len(used):
-        raise UsageError(f"k must be between 1 and {len(used)} for playlist {pname!r}, got {k}")
+        what = "tracks with audio features" if use_audio else "tracks"
+        raise UsageError(f"--k {k} asks for more moods than playlist {pname!r} has {what} ({len(used)}): "
+                         f"give --k {len(used)} or fewer" if k > len(used) else f"k must be at least 1, got {k}")
 
     if use_audio:
         X, feature_names, raw = _audio_matrix(feats.loc[used])

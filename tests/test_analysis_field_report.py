@@ -115,3 +115,23 @@ def test_a_playlist_whose_tracks_sound_alike_is_said_to_be_one_mood(tmp_path):
     title = " ".join(result.stdout.split())
     assert "Mix: 1 mood from audio features, silhouette - (the tracks' audio features are too alike to split " \
            "into moods)" in title
+
+
+def test_more_moods_than_tracks_says_how_many_it_can_give(tmp_path):
+    """k-means needs as many rows as clusters ("n_samples=4 should be >= n_clusters=9",
+    https://github.com/NVIDIA/cuml/pull/7189, 2025: "error nicely"). `moods cluster --k 9` on a
+    playlist of 4 tracks said "k must be between 1 and 4", and `--k 1` is then refused (at least
+    2): now the line says what there is and the largest --k that works."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i},Album,0.{i + 1},0.{8 - i},5,-6,1,0.05,0.1,0,0.1,"
+                   f"0.{i + 2},120,4\n" for i in range(4))
+    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
+    result = CliRunner().invoke(app, ["moods", "cluster", "Mix", "--k", "9", "--dataset", str(folder)],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()) == ("error: --k 9 asks for more moods than playlist 'Mix' has tracks with "
+                                               "audio features (4): give --k 4 or fewer")
