@@ -4,7 +4,8 @@ missing from font(s)" once per character on the terminal. ``glyph_fonts`` finds 
 fonts that have the glyphs (matplotlib falls back to them glyph by glyph); ``quiet_glyphs``
 keeps matplotlib's per-character warnings off the terminal, the one log line saying instead
 what is still missing. Needs matplotlib, imported only when called: ``import_matplotlib``
-imports it for drawing into files, whatever MPLBACKEND a terminal exports.
+imports it for drawing into files, whatever MPLBACKEND a terminal exports, and says each
+"findfont: ... not found" once.
 """
 
 from __future__ import annotations
@@ -43,7 +44,29 @@ def import_matplotlib(needs: str, *modules: str):
     finally:
         if saved is not None:
             os.environ["MPLBACKEND"] = saved
+    fonts = logging.getLogger("matplotlib.font_manager")
+    if not any(isinstance(f, _EachOnce) for f in fonts.filters):
+        fonts.addFilter(_EachOnce())
     return matplotlib
+
+
+class _EachOnce(logging.Filter):
+    """matplotlib logs "findfont: Font family 'Arial' not found." for every text it draws in a
+    family its matplotlibrc names and the machine lacks: hundreds of lines on the terminal and
+    in recommend.log for one plot. Each such message passes once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("findfont:"):
+            return True
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
 
 
 def _charmap(path: str) -> frozenset[int]:

@@ -135,3 +135,22 @@ def test_more_moods_than_tracks_says_how_many_it_can_give(tmp_path):
     assert result.exit_code == 2
     assert " ".join(result.stderr.split()) == ("error: --k 9 asks for more moods than playlist 'Mix' has tracks with "
                                                "audio features (4): give --k 4 or fewer")
+
+
+def test_a_font_the_matplotlibrc_names_and_the_machine_lacks_is_said_once(tmp_path):
+    """A matplotlibrc copied from another machine ("font.family: Liberation Sans", Arial,
+    Helvetica) where that font is not installed: matplotlib logs "findfont: Font family ... not
+    found" for every text it draws, and "logs are swamped by the message"
+    (https://github.com/MeteoSwiss-APN/pyflexplot/issues/66, 2025; https://github.com/tanghaibao/jcvi/issues/594).
+    `evaluate --report` printed it hundreds of times on the terminal (and into recommend.log,
+    and a cron mail); now each such line comes once, and the report is written."""
+    rc = tmp_path / "mplrc"
+    rc.mkdir()
+    (rc / "matplotlibrc").write_text("font.family: No Such Font Sans\n")
+    out = tmp_path / "report.html"
+    result = run_recommend(["evaluate", "--report", str(out), "--dataset", str(FIXTURES / "tidy_small.csv")],
+                           tmp_path, MPLCONFIGDIR=str(rc))
+    assert result.returncode == 0, result.stderr
+    findfont = [line for line in result.stderr.splitlines() if "findfont" in line]
+    assert 1 <= len(findfont) <= 2 and len(set(findfont)) == len(findfont), findfont[:5]
+    assert out.stat().st_size > 1000
