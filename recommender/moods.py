@@ -824,12 +824,13 @@ class ClassifierReport:
 
 
 def evaluate_classifier(library: Library, classifier: MoodClassifier | None = None, test_size: float = 0.25,
-                        margin: float = 0.05, alpha: float = 0.01) -> ClassifierReport:
+                        margin: float = 0.05, alpha: float = 0.01, where: Where = CACHE) -> ClassifierReport:
     """Train a copy of ``classifier`` (default ``MoodClassifier()``) on a seeded,
     mood-stratified ``1 - test_size`` of the tracks with audio features, and report its
     accuracy on the rest beside the majority baseline (the training set's largest mood, as
     often as it occurs in the test set), the binomial test and the confusion matrix.
-    Raises NotEnoughData below 8 labelled tracks or 2 moods."""
+    Raises NotEnoughData below 8 labelled tracks or 2 moods (saying how ``where``'s tracks get
+    audio features)."""
     from scipy.stats import binomtest
     from sklearn.model_selection import train_test_split
 
@@ -837,7 +838,7 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     y = clf._labels(library)
     if len(y) < 8 or y.nunique() < 2:
         raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
-                            f"got {len(y)}; {IMPORT_HINT}")
+                            f"got {len(y)} in {y.nunique()} mood{'' if y.nunique() == 1 else 's'}; {where.features}")
     # the held-out count as sklearn rounds it (ceil), kept within 1..n-1 (a holdout of 0 or 1
     # would leave one side empty); stratified only when both sides can hold every mood
     n_test = min(max(int(np.ceil(test_size * len(y))), 1), len(y) - 1)
@@ -910,7 +911,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     if missing or evaluate:
         clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
         try:
-            report = evaluate_classifier(library, clf, test_size=test_size, margin=margin)
+            report = evaluate_classifier(library, clf, test_size=test_size, margin=margin, where=where)
         except NotEnoughData as exc:
             log.info("mood classifier not tested: %s", exc)
             untested = str(exc)

@@ -154,3 +154,25 @@ def test_a_font_the_matplotlibrc_names_and_the_machine_lacks_is_said_once(tmp_pa
     findfont = [line for line in result.stderr.splitlines() if "findfont" in line]
     assert 1 <= len(findfont) <= 2 and len(set(findfont)) == len(findfont), findfont[:5]
     assert out.stat().st_size > 1000
+
+
+def test_a_classifier_that_cannot_be_tested_on_a_file_says_what_the_file_lacks(tmp_path):
+    """An Exportify export with features for some tracks only (rows exported before and after
+    Spotify withdrew them, https://github.com/pavelkomarov/exportify/issues/85), all of one mood:
+    `moods classify --dataset` said the classifier "needs at least 8 tracks with audio features in
+    2 moods, got 10" (10 is at least 8: the one mood went unsaid) and to run `recommend import
+    features`, which fills the cache and not the file."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    folder = tmp_path / "export"
+    folder.mkdir()
+    value = ["0.9" if i < 10 else "" for i in range(15)]  # energy and valence: happy, or not given
+    rows = "".join(f"spotify:track:{i:022d},Song {i},Band,Album,,{value[i]},,,,,,,,{value[i]},,\n" for i in range(15))
+    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
+    result = CliRunner().invoke(app, ["moods", "classify", "--dataset", str(folder)],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "300"})
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert "needs at least 8 tracks with audio features in 2 moods, got 10 in 1 mood; fill in the file's " \
+           "valence and energy columns" in said
