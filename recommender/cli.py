@@ -1391,6 +1391,9 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
+    if df.empty:  # a library of this one song (its other versions left out): not an empty table
+        _echo(f"{title}: no other song in {where.library} to compare it with")
+        return
     # the id stays (whole: it can be pasted into the next `similar`); the scorers with a weight
     # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table;
     # a narrower one leaves out the score before name, artists or the why
@@ -1499,6 +1502,9 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
         return
     title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
+    if df.empty:
+        _echo(f"{title}: no other song in {_where(demo, dataset).library} has a valence and an energy")
+        return
     _print_rows(df.to_dict("records"), title, ["rank", "name", "artists", "mood", "valence", "energy", "distance"],
                 {"name", "artists"}, drop=("rank", "distance", "energy", "valence"))
 

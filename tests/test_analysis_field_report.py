@@ -176,3 +176,24 @@ def test_a_classifier_that_cannot_be_tested_on_a_file_says_what_the_file_lacks(t
     said = " ".join(result.stdout.split())
     assert "needs at least 8 tracks with audio features in 2 moods, got 10 in 1 mood; fill in the file's " \
            "valence and energy columns" in said
+
+
+def test_a_library_of_one_song_says_there_is_nothing_to_compare(tmp_path):
+    """The tiny-input shape of https://github.com/NVIDIA/cuml/pull/7189 (fewer rows than the
+    analysis needs, 2025), tried on `similar` and `moods near`: a file of one track printed a
+    title over an empty table, as if the scorers had found nothing alike. Now one line says that
+    there is no other song to compare it with (exit 0; `--json` stays `[]`)."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "One.csv").write_text(EXPORTIFY_2025 + f"spotify:track:{1:022d},Only Song,Band,Album,0.5,0.6,5,-6,1,"
+                                                     "0.05,0.1,0,0.1,0.7,120,4\n")
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "200"}
+    similar = CliRunner().invoke(app, ["similar", "Only Song", "--dataset", str(folder)], env=env)
+    near = CliRunner().invoke(app, ["moods", "near", "Only Song", "--dataset", str(folder)], env=env)
+    assert similar.exit_code == near.exit_code == 0, similar.stderr + near.stderr
+    assert similar.stdout.strip() == f"Similar to Only Song - Band: no other song in {folder} to compare it with"
+    assert near.stdout.strip().endswith(f"): no other song in {folder} has a valence and an energy")
+    assert "┃" not in similar.stdout + near.stdout  # no empty table
