@@ -49,6 +49,23 @@ EXPORTIFY_2025 = ("Track URI,Track Name,Artist Name(s),Album Name,Danceability,E
                   "Acousticness,Instrumentalness,Liveness,Valence,Tempo,Time Signature\n")
 
 
+def export_folder(tmp_path: Path, rows: str, name: str = "Mix") -> Path:
+    """A folder holding one Exportify file (``EXPORTIFY_2025``'s columns) of ``rows``."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / f"{name}.csv").write_text(EXPORTIFY_2025 + rows)
+    return folder
+
+
+def run_on(folder: Path, args: list[str], tmp_path: Path, columns: int = 200):
+    """`recommend ARGS --dataset FOLDER` in this process (CliRunner), with a cache of its own."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    return CliRunner().invoke(app, [*args, "--dataset", str(folder)],
+                              env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": str(columns)})
+
+
 @pytest.mark.parametrize("args", [["moods", "recommend", "--mood", "happy"], ["moods", "classify"],
                                   ["moods", "near", "Song 3"]])
 def test_an_exportify_file_without_audio_features_says_to_fill_the_file(tmp_path, args):
@@ -58,14 +75,9 @@ def test_an_exportify_file_without_audio_features_says_to_fill_the_file(tmp_path
     import audio features with `recommend import features FILE.csv`": that import fills the cache,
     which a `--dataset` run never reads, so the user went round in a circle. Now the message names
     the file and says to fill its valence and energy columns (or to use the cache)."""
-    from typer.testing import CliRunner
-
-    from recommender.cli import app
-    folder = tmp_path / "export"
-    folder.mkdir()
     rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i % 2},Album,,,,,,,,,,,,\n" for i in range(6))
-    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
-    result = CliRunner().invoke(app, [*args, "--dataset", str(folder)], env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    folder = export_folder(tmp_path, rows)
+    result = run_on(folder, args, tmp_path)
     said = " ".join(result.stderr.split())
     assert result.exit_code == 2, said
     assert "fill in the file's valence and energy columns (0 to 1; an Exportify export made since Spotify " in said
@@ -78,17 +90,10 @@ def test_an_infinite_feature_value_in_a_data_file_is_no_value_not_a_crash(tmp_pa
     with `inf` in a Tempo or Loudness cell (a spreadsheet's division by zero, saved as text)
     made `moods cluster --dataset` end with "unexpected error" (exit 1). `recommend import
     features` refuses such a value; read from a file, it is now unknown, like a blank cell."""
-    from typer.testing import CliRunner
-
-    from recommender.cli import app
-    folder = tmp_path / "export"
-    folder.mkdir()
     rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i % 3},Album,0.{i + 1},0.{9 - i},5,"
                    f"{'-inf' if i == 1 else -6},1,0.05,0.1,0,0.1,0.{(i * 3) % 10},{'inf' if i == 0 else 120 + i},4\n"
                    for i in range(8))
-    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
-    result = CliRunner().invoke(app, ["moods", "cluster", "Mix", "--dataset", str(folder), "--json"],
-                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    result = run_on(export_folder(tmp_path, rows), ["moods", "cluster", "Mix", "--json"], tmp_path)
     assert result.exit_code == 0, result.stderr
     assert '"basis": "audio"' in result.stdout
 
@@ -101,16 +106,9 @@ def test_a_playlist_whose_tracks_sound_alike_is_said_to_be_one_mood(tmp_path):
     every track) titled it "1 moods from audio features, silhouette -", leaving the user to
     guess why the clustering found nothing. Now: "1 mood ..., the tracks' audio features are
     too alike to split into moods"."""
-    from typer.testing import CliRunner
-
-    from recommender.cli import app
-    folder = tmp_path / "export"
-    folder.mkdir()
     rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i % 3},Album,0.5,0.5,5,-6,1,0.05,0.1,0,0.1,0.5,120,4\n"
                    for i in range(8))
-    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
-    result = CliRunner().invoke(app, ["moods", "cluster", "Mix", "--dataset", str(folder)],
-                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "200"})
+    result = run_on(export_folder(tmp_path, rows), ["moods", "cluster", "Mix"], tmp_path)
     assert result.exit_code == 0, result.stderr
     title = " ".join(result.stdout.split())
     assert "Mix: 1 mood from audio features, silhouette - (the tracks' audio features are too alike to split " \
@@ -122,16 +120,9 @@ def test_more_moods_than_tracks_says_how_many_it_can_give(tmp_path):
     https://github.com/NVIDIA/cuml/pull/7189, 2025: "error nicely"). `moods cluster --k 9` on a
     playlist of 4 tracks said "k must be between 1 and 4", and `--k 1` is then refused (at least
     2): now the line says what there is and the largest --k that works."""
-    from typer.testing import CliRunner
-
-    from recommender.cli import app
-    folder = tmp_path / "export"
-    folder.mkdir()
     rows = "".join(f"spotify:track:{i:022d},Song {i},Band {i},Album,0.{i + 1},0.{8 - i},5,-6,1,0.05,0.1,0,0.1,"
                    f"0.{i + 2},120,4\n" for i in range(4))
-    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
-    result = CliRunner().invoke(app, ["moods", "cluster", "Mix", "--k", "9", "--dataset", str(folder)],
-                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    result = run_on(export_folder(tmp_path, rows), ["moods", "cluster", "Mix", "--k", "9"], tmp_path)
     assert result.exit_code == 2
     assert " ".join(result.stderr.split()) == ("error: --k 9 asks for more moods than playlist 'Mix' has tracks with "
                                                "audio features (4): give --k 4 or fewer")
@@ -162,16 +153,9 @@ def test_a_classifier_that_cannot_be_tested_on_a_file_says_what_the_file_lacks(t
     `moods classify --dataset` said the classifier "needs at least 8 tracks with audio features in
     2 moods, got 10" (10 is at least 8: the one mood went unsaid) and to run `recommend import
     features`, which fills the cache and not the file."""
-    from typer.testing import CliRunner
-
-    from recommender.cli import app
-    folder = tmp_path / "export"
-    folder.mkdir()
     value = ["0.9" if i < 10 else "" for i in range(15)]  # energy and valence: happy, or not given
     rows = "".join(f"spotify:track:{i:022d},Song {i},Band,Album,,{value[i]},,,,,,,,{value[i]},,\n" for i in range(15))
-    (folder / "Mix.csv").write_text(EXPORTIFY_2025 + rows)
-    result = CliRunner().invoke(app, ["moods", "classify", "--dataset", str(folder)],
-                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "300"})
+    result = run_on(export_folder(tmp_path, rows), ["moods", "classify"], tmp_path, columns=300)
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert "needs at least 8 tracks with audio features in 2 moods, got 10 in 1 mood; fill in the file's " \
@@ -183,16 +167,10 @@ def test_a_library_of_one_song_says_there_is_nothing_to_compare(tmp_path):
     analysis needs, 2025), tried on `similar` and `moods near`: a file of one track printed a
     title over an empty table, as if the scorers had found nothing alike. Now one line says that
     there is no other song to compare it with (exit 0; `--json` stays `[]`)."""
-    from typer.testing import CliRunner
-
-    from recommender.cli import app
-    folder = tmp_path / "export"
-    folder.mkdir()
-    (folder / "One.csv").write_text(EXPORTIFY_2025 + f"spotify:track:{1:022d},Only Song,Band,Album,0.5,0.6,5,-6,1,"
-                                                     "0.05,0.1,0,0.1,0.7,120,4\n")
-    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "200"}
-    similar = CliRunner().invoke(app, ["similar", "Only Song", "--dataset", str(folder)], env=env)
-    near = CliRunner().invoke(app, ["moods", "near", "Only Song", "--dataset", str(folder)], env=env)
+    folder = export_folder(tmp_path, f"spotify:track:{1:022d},Only Song,Band,Album,0.5,0.6,5,-6,1,0.05,0.1,0,0.1,"
+                                     "0.7,120,4\n", name="One")
+    similar = run_on(folder, ["similar", "Only Song"], tmp_path)
+    near = run_on(folder, ["moods", "near", "Only Song"], tmp_path)
     assert similar.exit_code == near.exit_code == 0, similar.stderr + near.stderr
     assert similar.stdout.strip() == f"Similar to Only Song - Band: no other song in {folder} to compare it with"
     assert near.stdout.strip().endswith(f"): no other song in {folder} has a valence and an energy")
