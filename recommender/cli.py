@@ -206,7 +206,7 @@ RECORDED: set[str | None] = set()  # the commands whose runs, failed ones too, g
 
 
 def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False,
-            writes: bool | str = False, examples: tuple[str, ...] = (), **kwargs):
+            writes: bool | str | tuple[str, ...] = False, examples: tuple[str, ...] = (), **kwargs):
     """Register a command.
 
     Every command accepts the common options (--config, --quiet, --no-input, --verbose) after
@@ -215,7 +215,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     'error: ...' on stderr and the class's exit code; with ``record`` a failed run is also
     appended to the run log (``recommend status``). ``examples`` end the command's help.
     SIGTERM is unwound like Ctrl-C (exit 143) in the commands that write: ``record`` ones, and
-    ``writes`` ones (True, or the name of the option that makes a run write, like "export").
+    ``writes`` ones (True, or the name(s) of the option(s) that make a run write, like "export").
     """
     kwargs.setdefault("cls", _Command)
     if record:
@@ -255,7 +255,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             try:
                 if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
                     raise UsageError(f"`{_command_path(parent, name or fn.__name__)}` prints no JSON: leave out --json")
-                if record or writes is True or (isinstance(writes, str) and kw.get(writes)):
+                if record or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
+                                                                      else writes if isinstance(writes, tuple) else ())):
                     stack.enter_context(_sigterm_as_interrupt())
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
@@ -804,7 +805,8 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
                             ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))
 
 
-@command("tune", writes="write", examples=("recommend tune", "recommend tune --folds 5 --write", "recommend tune --demo"))
+@command("tune", writes=("write", "undo"), examples=("recommend tune", "recommend tune --folds 5 --write",
+                                                     "recommend tune --undo", "recommend tune --demo"))
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
@@ -817,9 +819,19 @@ def tune_cmd(
                                                                    "curve.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Tune on the sample library (pulled once through the "
                                                       "built-in stand-in); not with --write.")] = False,
+    undo: Annotated[bool, typer.Option("--undo", help="Put back the weights the last --write replaced in your "
+                                                      "config file (no search).")] = False,
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
+    if undo:
+        given = [o for o, on in (("--write", write), ("--demo", demo), ("--dataset", dataset is not None),
+                                 ("--report", report is not None), ("--folds", folds is not None),
+                                 ("--split", split != "all"), ("--features", features != "restricted")) if on]
+        if given:
+            raise UsageError(f"--undo puts back the weights of your config file and searches nothing: "
+                             f"leave out {', '.join(given)}")
+        return _undo_tuned(config, quiet, verbose, as_json)
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
                          "would overwrite your config's; tune on your own library to write them")
@@ -855,12 +867,36 @@ def tune_cmd(
     elif write and diff:
         from .config import weights_text
         _echo(diff)
-        _echo(f"weights written to {out['written']}; to undo, set them back to what they were: "
+        _echo(f"weights written to {out['written']}; `{_undo_command(config)}` puts back what they were: "
               f"{weights_text(out['defaults']['weights'])}")
     elif write:
         _echo(f"{out['written']} already has these weights: nothing written")
     if report:
         typer.echo(f"report written to {report}")
+
+
+def _undo_command(config: Path | None) -> str:
+    """`recommend tune --undo`, with the --config it needs to find the same file."""
+    import shlex
+    config = config or _state.config
+    return "recommend tune --undo" + (f" --config {shlex.quote(str(config))}" if config else "")
+
+
+def _undo_tuned(config, quiet: bool, verbose: bool, as_json: bool) -> None:
+    """`tune --undo`: the weights the last `tune --write` replaced, back in the same file."""
+    from . import jobs
+    settings = _settings(config)
+    _logging(settings, quiet, verbose)
+    path, diff, record = jobs.undo_tuned_weights(settings, config or _state.config)
+    if as_json:
+        _print_json({"written": str(path), "changed": bool(diff), "weights": record["before"],
+                     "replaced": record["after"], "written_at": record.get("at")})
+        return
+    if diff:
+        _echo(diff)
+    at = str(record.get("at") or "")
+    when = f" ({at[:16].replace('T', ' ')} UTC)" if at.endswith("+00:00") else ""
+    _echo(f"{path} has the weights it had before `recommend tune --write`{when} again")
 
 
 def _print_tuned(out: dict, n: int, source: str) -> None:
@@ -1328,12 +1364,14 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
 
 
 def _where(demo: bool, dataset: Path | None):
-    """The library `similar` and `moods near` look a track up in, for their messages."""
-    from .explore import CACHE, Where
+    """The library `similar` and the mood commands read, for their messages (a track not found
+    there, or no audio features)."""
+    from .explore import CACHE, Where, dataset_where
     if demo:
         return Where("the sample library", "recommend search --demo")
     import shlex
-    return CACHE if dataset is None else Where(str(dataset), f"recommend search --dataset {shlex.quote(str(dataset))}")
+    return CACHE if dataset is None else dataset_where(str(dataset), f"recommend search --dataset "
+                                                                     f"{shlex.quote(str(dataset))}")
 
 
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
@@ -1362,6 +1400,9 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
+    if df.empty:  # a library of this one song (its other versions left out): not an empty table
+        _echo(f"{title}: no other song in {where.library} to compare it with")
+        return
     # the id stays (whole: it can be pasted into the next `similar`); the scorers with a weight
     # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table;
     # a narrower one leaves out the score before name, artists or the why
@@ -1415,7 +1456,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
-                            source=None if dataset is None else str(dataset),
+                            source=None if dataset is None else str(dataset), where=_where(demo, dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line
@@ -1435,8 +1476,11 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                      "exported": [e.to_dict() for e in exported]})
         return
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
+    if res.k == 1:  # every track alike (the same audio features): no second mood to split off
+        note = f" (the tracks' {res.basis} features are too alike to split into moods)"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
-    title = f"{res.playlist_name}: {res.k} moods from {res.basis} features, silhouette {sil}{note}"
+    moods = "1 mood" if res.k == 1 else f"{res.k} moods"
+    title = f"{res.playlist_name}: {moods} from {res.basis} features, silhouette {sil}{note}"
     # a mood in words and in the numbers behind them: the cluster's mean valence and energy
     cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
     _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))
@@ -1467,6 +1511,9 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
         return
     title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
+    if df.empty:
+        _echo(f"{title}: no other song in {_where(demo, dataset).library} has a valence and an energy")
+        return
     _print_rows(df.to_dict("records"), title, ["rank", "name", "artists", "mood", "valence", "energy", "distance"],
                 {"name", "artists"}, drop=("rank", "distance", "energy", "valence"))
 
@@ -1495,7 +1542,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
-    df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit)
+    df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit, where=_where(demo, dataset))
     # the names the list is exported under: "calm" for --mood chill or Calm, never "-0" for --valence -0
     title = f"Tracks nearest {name}" if point else f"Tracks for a {name} mood"
     exported = []
@@ -1527,7 +1574,7 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
     with _Bar(_interactive(quiet, as_json)) as bar:
         bar("training the mood classifier", 0, 1)
         df = classify_library(library, test_size=m.holdout, margin=m.classifier_margin, evaluate=evaluate,
-                              **_mood_kwargs(settings))
+                              where=_where(demo, dataset), **_mood_kwargs(settings))
         bar("training the mood classifier", 1, 1)
     report, untested = df.attrs.get("report"), df.attrs.get("untested")
     if as_json:

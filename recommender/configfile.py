@@ -13,7 +13,7 @@ import io
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +62,18 @@ def _yaml():
     return y
 
 
-def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
-    """Set each dotted key of ``values`` in the YAML file ``path`` (created when missing),
-    leaving every other key and comment as it was. A callable value is called with the old
-    value (None when absent) and its result stored. Returns the unified diff ('' if none), with
-    the values of secrets (client secret, ListenBrainz token) shown as ***: the diff is printed.
-    A file with Windows line endings or a byte-order mark keeps them; a symlink stays one (its
-    target is written)."""
-    from ruamel.yaml.comments import CommentedMap
+class _Delete:
+    def __repr__(self) -> str:
+        return "DELETE"
 
-    path = Path(path)
+
+DELETE = _Delete()  # a value for ``set_values``: take the key out of the file (the default applies again)
+
+
+def _load(path: Path) -> tuple[Path, str, bool, str, Any, str]:
+    """(the file written: a symbolic link's target, its byte-order mark, Windows line endings?,
+    its text as read (LF), the parsed mapping or None for a file of comments only or none, the
+    comments-only text to keep)."""
     target = Path(os.path.realpath(path))  # through a symbolic link: the link is kept, its file written
     _refuse_a_special_file(path, target)
     original = ""
@@ -81,31 +83,74 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     bom = "\ufeff" if original.startswith("\ufeff") else ""
     crlf = "\r\n" in original
     before = original.removeprefix(bom).replace("\r\n", "\n")
-    y = _yaml()
     try:
-        data = y.load(before) if before.strip() else None
+        data = _yaml().load(before) if before.strip() else None
     except Exception as exc:  # ruamel raises many YAMLError subclasses
         raise ConfigError(f"{path}: cannot parse YAML ({type(exc).__name__})") from None
     kept = ""
     if data is None:  # a new file, or one of comments only (a commented-out template): keep them
-        data, kept = CommentedMap(), before.rstrip("\n") + "\n" if before.strip() else ""
-    if not isinstance(data, dict):
+        kept = before.rstrip("\n") + "\n" if before.strip() else ""
+    elif not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return target, bom, crlf, before, data, kept
+
+
+def get_values(path: Path | str, keys: Iterable[str]) -> dict[str, Any]:
+    """The value of each dotted key of ``keys`` as the YAML file ``path`` sets it (None where it
+    does not: the default applies)."""
+    data = _load(Path(path))[4]
+    out: dict[str, Any] = {}
+    for dotted in keys:
+        node = data
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        out[dotted] = node
+    return out
+
+
+def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
+    """Set each dotted key of ``values`` in the YAML file ``path`` (created when missing),
+    leaving every other key and comment as it was. A callable value is called with the old
+    value (None when absent) and its result stored; ``DELETE`` takes the key out (and a section
+    left empty by that). Returns the unified diff ('' if none), with
+    the values of secrets (client secret, ListenBrainz token) shown as ***: the diff is printed.
+    A file with Windows line endings or a byte-order mark keeps them; a symlink stays one (its
+    target is written)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    path = Path(path)
+    target, bom, crlf, before, data, kept = _load(path)
+    if data is None:
+        data = CommentedMap()
     secrets = _secret_values(data)
     for dotted, value in values.items():
         *parents, last = dotted.split(".")
-        node = data
+        node, trail = data, []
         for depth, part in enumerate(parents):
             child = node.get(part)
             if child is None:
+                if value is DELETE:
+                    break
                 child = node[part] = CommentedMap()
             if not isinstance(child, dict):
                 raise ConfigError(f"{path}: {'.'.join(parents[:depth + 1])} must be a mapping")
+            trail.append((node, part))
             node = child
-        node[last] = value(node.get(last)) if callable(value) else value
+        else:
+            if value is not DELETE:
+                node[last] = value(node.get(last)) if callable(value) else value
+            elif last in node:
+                del node[last]
+                for parent, part in reversed(trail):  # a section the key leaves empty goes too
+                    if parent[part]:
+                        break
+                    del parent[part]
     buf = io.StringIO()
-    y.dump(data, buf)
+    _yaml().dump(data, buf)
     after = kept + buf.getvalue()
+    if not data:  # every key taken out: the file's comments stay, not a "{}"
+        comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
+        after = comments.rstrip("\n") + "\n" if comments.strip() else ""
     if after != before:
         atomic_write_text(target, bom + (after.replace("\n", "\r\n") if crlf else after))
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),

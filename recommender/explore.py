@@ -191,12 +191,25 @@ def parse_track_ref(text: str) -> str | None:
     return None
 
 
+IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
+               "(a CSV with track_id, valence, energy, ... columns)")
+
+
 class Where(NamedTuple):
-    """For messages about a track not found: the library looked in, and the search that reads it
-    (``--demo`` and ``--dataset FILE`` read another library than your cache)."""
+    """For messages about a track not found or without audio features: the library looked in,
+    the search that reads it and how its tracks get audio features (``--demo`` and ``--dataset
+    FILE`` read another library than your cache: features imported into the cache are not theirs)."""
 
     library: str = "the cached library"
     search: str = "recommend search"
+    features: str = IMPORT_HINT
+
+
+def dataset_where(path: str, search: str) -> Where:
+    """``Where`` for a playlist data file (``--dataset FILE``): its own columns hold the features."""
+    return Where(path, search, "fill in the file's valence and energy columns (0 to 1; an Exportify export made "
+                               "since Spotify stopped giving apps audio features, in November 2024, has them empty), "
+                               "or use your cache with features imported by `recommend import features FILE.csv`")
 
 
 CACHE = Where()

@@ -481,16 +481,18 @@ def require_library(settings) -> Library:
 
 
 def mood_list(settings, library: Library, mood: str | None = None, valence: float | None = None,
-              energy: float | None = None, n: int = 20) -> tuple[pd.DataFrame, str]:
+              energy: float | None = None, n: int = 20, where=None) -> tuple[pd.DataFrame, str]:
     """`moods recommend`'s tracks (the CLI's and the web Moods page's) and the list's name
     (the mood, or "valence V, energy E"; the export's playlist is "recommend: <name>"): a mood
-    is nudged toward your taste (``moods.seed_bias``), a point of the plane is taken as given."""
+    is nudged toward your taste (``moods.seed_bias``), a point of the plane is taken as given.
+    ``where`` (``explore.Where``): the library's name and how it gets audio features, for errors."""
     from .errors import RecommenderError
     from .moodexport import point_name
     from .moods import mood_point, mood_recommend, normalise_mood
     from .pipeline import taste_seeds
     m = settings.moods
-    kwargs = {"n": n, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
+    kwargs = {"n": n, "valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold,
+              **({"where": where} if where is not None else {})}
     if mood is None:
         df = mood_point(library, valence, energy, **kwargs)
         return df, point_name(*df.attrs["target"])
@@ -614,12 +616,26 @@ def tuned_weights_file(settings, path: Path | None = None, check: bool = False) 
     return target
 
 
+TUNE_UNDO = "tune-undo.json"  # in the data directory: what the last weights write replaced, per config file
+
+
 def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
                         new_share: float | None = None) -> tuple[Path, str]:
     """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
-    write (comments and other keys kept); returns (path, diff)."""
+    write (comments and other keys kept), keeping what they replace for ``undo_tuned_weights``
+    (``tune-undo.json`` in the data directory); returns (path, diff)."""
     from .tune import write_weights
     target = tuned_weights_file(settings, path)
     with writing(settings, "tune --write"):
-        diff = write_weights(target, weights, new_share)
+        diff = write_weights(target, weights, new_share, undo_file=Path(settings.cache_dir) / TUNE_UNDO)
     return target, diff
+
+
+def undo_tuned_weights(settings, path: Path | None = None) -> tuple[Path, str, dict]:
+    """Put back the weights the last ``write_tuned_weights`` of that config file replaced
+    (``tune.undo_weights``); returns (path, diff, record)."""
+    from .tune import undo_weights
+    target = tuned_weights_file(settings, path, check=True)
+    with writing(settings, "tune --undo"):
+        diff, record = undo_weights(target, Path(settings.cache_dir) / TUNE_UNDO)
+    return target, diff, record

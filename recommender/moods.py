@@ -31,7 +31,7 @@ import pandas as pd
 
 from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
-from .explore import CACHE, Where, distinct_recordings, fold, resolve_track, track_display
+from .explore import CACHE, IMPORT_HINT, Where, distinct_recordings, fold, resolve_track, track_display
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
 
@@ -63,8 +63,6 @@ CONTRADICTS = {"happy": ("quiet",), "energetic": ("quiet",), "calm": ("loud",), 
 # not chosen: a handful of outliers is no mood to name or export.
 MIN_CLUSTER_SHARE = 0.05
 PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per source playlist in `moods cluster --plot`
-IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "
-               "(a CSV with track_id, valence, energy, ... columns)")
 # Words too common in track/album names to say anything about a mood or a cluster: the
 # packaging words `similar` drops (``namewords.PACKAGING_WORDS``) and those of a performance
 # ("remix", "live"), and the credit and foreign function words the content scorer's "why"
@@ -125,6 +123,7 @@ def _read_audio_features(library: Library) -> pd.DataFrame:
     af = af[keep].set_axis(ids[keep], axis=0)
     cols = [c for c in CLUSTER_FEATURES + ("mode", "key") if c in af.columns]
     out = af[cols].astype("float64")
+    out = out.mask(~np.isfinite(out))  # an `inf` of a data file is no value (`import features` refuses it)
     return out.dropna(subset=["valence", "energy"])
 
 
@@ -162,7 +161,7 @@ def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1, sto
 # ----- mood recommender ---------------------------------------------------------------------
 def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | Iterable[str] | None = None,
                    seed_bias: float = 0.5, valence_threshold: float = 0.5,
-                   energy_threshold: float = 0.5) -> pd.DataFrame:
+                   energy_threshold: float = 0.5, where: Where = CACHE) -> pd.DataFrame:
     """The ``n`` library tracks closest to the mood's target point in (valence, energy), each
     recording once (the closest copy: ``explore.distinct_recordings``).
 
@@ -171,15 +170,15 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     seeds' weighted mean, clipped into the quadrant ("sad, but like what I play"). Nothing
     is excluded (seeds and known tracks included). Columns: rank, track_id, name, artists,
     mood, valence, energy, distance (Euclidean in the unit square), score = 1 - distance/sqrt(2).
-    Raises NotEnoughData when no track has audio features, UsageError for an unknown mood.
+    Raises NotEnoughData when no track has audio features (saying how ``where``'s tracks get
+    them), UsageError for an unknown mood.
     """
     mood = normalise_mood(mood)
     if not 0.0 <= seed_bias <= 1.0:
         raise UsageError(f"moods.seed_bias must be between 0 and 1, got {seed_bias}")
     feats = audio_features(library)
     if feats.empty:
-        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so moods "
-                            f"are unknown; {IMPORT_HINT}")
+        raise _no_features(library, where, "moods are unknown")
     tv, te = mood_target(mood, valence_threshold, energy_threshold)
     if seeds is not None:
         w = seeds if isinstance(seeds, pd.Series) else pd.Series(1.0, index=pd.Index([str(s) for s in seeds]))
@@ -202,7 +201,7 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
 
 
 def mood_point(library: Library, valence: float, energy: float, n: int = 20, valence_threshold: float = 0.5,
-               energy_threshold: float = 0.5) -> pd.DataFrame:
+               energy_threshold: float = 0.5, where: Where = CACHE) -> pd.DataFrame:
     """The ``n`` library tracks closest to a point of the mood plane (valence, energy, each
     0..1), each recording once: ``mood_recommend``'s columns, for a point a person picks
     rather than a quadrant's centre. UsageError for a value outside 0..1, NotEnoughData when
@@ -212,12 +211,17 @@ def mood_point(library: Library, valence: float, energy: float, n: int = 20, val
             raise UsageError(f"{key} must be a number from 0 to 1, got {value!r}")
     feats = audio_features(library)
     if feats.empty:
-        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so moods "
-                            f"are unknown; {IMPORT_HINT}")
+        raise _no_features(library, where, "moods are unknown")
     out = _nearest(library, feats, (float(valence), float(energy)), n, (), valence_threshold, energy_threshold)
     out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
     out.attrs["target"] = (float(valence), float(energy))
     return out
+
+
+def _no_features(library: Library, where: Where, so: str) -> NotEnoughData:
+    """No track of the library has a valence and an energy: what follows, and how to get them."""
+    return NotEnoughData(f"no audio features for the {len(library.track_ids)} tracks of {where.library}, so {so}; "
+                         f"{where.features}")
 
 
 def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], n: int, exclude: Sequence[str],
@@ -256,7 +260,7 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     if track_id not in feats.index:  # named: free text may have found another track than the one meant
         t = track_display(library, [track_id]).iloc[0]
         raise NotEnoughData(f"track {t['name']!r} by {t['artists'] or 'no artist'} ({track_id}) has no "
-                            f"valence/energy, so it has no mood neighbours; {IMPORT_HINT}")
+                            f"valence/energy, so it has no mood neighbours; {where.features}")
     sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
     out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
     seed = track_display(library, [track_id]).iloc[0]
@@ -320,7 +324,7 @@ def cluster_playlist(library: Library, playlist_id: str, k: int | None = None, s
 def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | None = None, seed: int = 0,
                       max_clusters: int = 6, basis: str = "auto", min_audio_share: float = 0.5,
                       valence_threshold: float = 0.5, energy_threshold: float = 0.5,
-                      source: str | None = None) -> MoodClusters:
+                      source: str | None = None, where: Where = CACHE) -> MoodClusters:
     """k-means of the blended tracks of one or more playlists into moods, with a 2-D PCA view.
 
     The playlists' tracks are pooled, each recording once (``explore.distinct_recordings``);
@@ -331,7 +335,8 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     album, genres reduced with TruncatedSVD). ``k`` None picks the best mean silhouette over
     2..``max_clusters`` (ties: the smaller k). Raises UsageError (unknown playlist, bad k or
     basis) and NotEnoughData (fewer than 4 usable tracks; no features for basis "audio").
-    ``source``: the data file the library was read from, named by an unknown playlist's error.
+    ``source``: the data file the library was read from, named by an unknown playlist's error;
+    ``where``: how its tracks get audio features, for the errors that need them.
     """
     from threadpoolctl import threadpool_limits
 
@@ -366,7 +371,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     with_audio = [t for t in ids if t in feats.index]
     share = len(with_audio) / len(ids) if ids else 0.0
     if basis == "audio" and not with_audio:
-        raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {IMPORT_HINT}")
+        raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {where.features}")
     use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= 4)
     used = with_audio if use_audio else ids
     if len(used) < 4:
@@ -374,12 +379,14 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
         raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4{why}")
     if k is not None and not 1 <= k <= len(used):
-        raise UsageError(f"k must be between 1 and {len(used)} for playlist {pname!r}, got {k}")
+        what = "tracks with audio features" if use_audio else "tracks"
+        raise UsageError(f"--k {k} asks for more moods than playlist {pname!r} has {what} ({len(used)}): "
+                         f"give --k {len(used)} or fewer" if k > len(used) else f"k must be at least 1, got {k}")
 
     if use_audio:
         X, feature_names, raw = _audio_matrix(feats.loc[used])
     else:
-        X, feature_names, raw = _text_matrix(library, used, seed)
+        X, feature_names, raw = _text_matrix(library, used, seed, where)
 
     with threadpool_limits(1):  # playlists are small: thread start-up costs more than it saves
         k, labels, sil, silhouettes = _choose_clusters(X, k, max_clusters, seed)
@@ -469,7 +476,8 @@ def _audio_matrix(feats: pd.DataFrame) -> tuple[np.ndarray, list[str], pd.DataFr
     return X, cols, raw
 
 
-def _text_matrix(library: Library, ids: list[str], seed: int) -> tuple[np.ndarray, list[str], tuple]:
+def _text_matrix(library: Library, ids: list[str], seed: int, where: Where = CACHE
+                 ) -> tuple[np.ndarray, list[str], tuple]:
     """(L2-normalised SVD of the TF-IDF matrix, ["svd1", ...], (tfidf matrix, vocabulary))."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
@@ -480,7 +488,7 @@ def _text_matrix(library: Library, ids: list[str], seed: int) -> tuple[np.ndarra
         tfidf = vec.fit_transform(texts.tolist())
     except ValueError:  # empty vocabulary: no usable words at all
         raise NotEnoughData(f"the {len(ids)} tracks have no words to cluster on (names, artists, "
-                            f"albums, genres); {IMPORT_HINT}") from None
+                            f"albums, genres); {where.features}") from None
     vocab = vec.get_feature_names_out()
     n_comp = min(20, len(ids) - 1, tfidf.shape[1] - 1)
     if n_comp >= 2:
@@ -606,12 +614,10 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     """The matplotlib Figure ``plot_clusters`` saves: the legend (each cluster's words and
     size, then each source playlist's marker) beside the axes, never over the points, and the
     title and long names wrapped so that no text runs out of the image."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        from .paths import install_hint
-        raise UsageError(f"plotting needs matplotlib: {install_hint('report')} (or pip install matplotlib)") from None
+    from .plotfonts import import_matplotlib
+    import_matplotlib("plotting", "matplotlib.figure", "matplotlib.backends.backend_agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(9, 5.5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
@@ -818,12 +824,13 @@ class ClassifierReport:
 
 
 def evaluate_classifier(library: Library, classifier: MoodClassifier | None = None, test_size: float = 0.25,
-                        margin: float = 0.05, alpha: float = 0.01) -> ClassifierReport:
+                        margin: float = 0.05, alpha: float = 0.01, where: Where = CACHE) -> ClassifierReport:
     """Train a copy of ``classifier`` (default ``MoodClassifier()``) on a seeded,
     mood-stratified ``1 - test_size`` of the tracks with audio features, and report its
     accuracy on the rest beside the majority baseline (the training set's largest mood, as
     often as it occurs in the test set), the binomial test and the confusion matrix.
-    Raises NotEnoughData below 8 labelled tracks or 2 moods."""
+    Raises NotEnoughData below 8 labelled tracks or 2 moods (saying how ``where``'s tracks get
+    audio features)."""
     from scipy.stats import binomtest
     from sklearn.model_selection import train_test_split
 
@@ -831,7 +838,7 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     y = clf._labels(library)
     if len(y) < 8 or y.nunique() < 2:
         raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
-                            f"got {len(y)}; {IMPORT_HINT}")
+                            f"got {len(y)} in {y.nunique()} mood{'' if y.nunique() == 1 else 's'}; {where.features}")
     # the held-out count as sklearn rounds it (ceil), kept within 1..n-1 (a holdout of 0 or 1
     # would leave one side empty); stratified only when both sides can hold every mood
     n_test = min(max(int(np.ceil(test_size * len(y))), 1), len(y) - 1)
@@ -872,7 +879,8 @@ def mood_counts(classified: pd.DataFrame) -> list[dict]:
 
 def classify_library(library: Library, classifier: MoodClassifier | None = None,
                      valence_threshold: float = 0.5, energy_threshold: float = 0.5,
-                     test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False) -> pd.DataFrame:
+                     test_size: float = 0.25, margin: float = 0.05, evaluate: bool = False,
+                     where: Where = CACHE) -> pd.DataFrame:
     """Mood of every library track (recordings listed once): from its audio features when it
     has them (source "audio", confidence 1.0), else predicted by ``classifier`` (source
     "predicted", confidence = the predicted mood's probability) *if* the classifier beats
@@ -886,8 +894,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     """
     labels = mood_labels(library, valence_threshold, energy_threshold)
     if labels.empty:
-        raise NotEnoughData(f"no audio features for the {len(library.track_ids)} cached tracks, so there is "
-                            f"nothing to learn moods from; {IMPORT_HINT}")
+        raise _no_features(library, where, "there is nothing to learn moods from")
     display = track_display(library).drop_duplicates("track_id").reset_index(drop=True)
     # each recording once, a copy with audio features first
     order = np.argsort(~display["track_id"].isin(labels.index).to_numpy(), kind="stable")
@@ -904,7 +911,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
     if missing or evaluate:
         clf = classifier or MoodClassifier(valence_threshold=valence_threshold, energy_threshold=energy_threshold)
         try:
-            report = evaluate_classifier(library, clf, test_size=test_size, margin=margin)
+            report = evaluate_classifier(library, clf, test_size=test_size, margin=margin, where=where)
         except NotEnoughData as exc:
             log.info("mood classifier not tested: %s", exc)
             untested = str(exc)

@@ -3,13 +3,17 @@ Japanese, Korean or Thai glyphs, and drew empty boxes for such names while warni
 missing from font(s)" once per character on the terminal. ``glyph_fonts`` finds installed
 fonts that have the glyphs (matplotlib falls back to them glyph by glyph); ``quiet_glyphs``
 keeps matplotlib's per-character warnings off the terminal, the one log line saying instead
-what is still missing. Needs matplotlib, imported only when called.
+what is still missing. Needs matplotlib, imported only when called: ``import_matplotlib``
+imports it for drawing into files, whatever MPLBACKEND a terminal exports, and says each
+"findfont: ... not found" once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import warnings
 from contextlib import contextmanager
 from typing import Iterable, Iterator
@@ -18,6 +22,51 @@ log = logging.getLogger(__name__)
 
 _charmaps: dict[str, frozenset[int]] = {}
 _MISSING_GLYPH = re.compile(r"Glyph \d+ .* missing from font")
+
+
+def import_matplotlib(needs: str, *modules: str):
+    """matplotlib (and its ``modules``, e.g. "matplotlib.figure"), for figures written to files
+    only (the Agg canvas, never a window). MPLBACKEND is not read when it is imported: a
+    Jupyter or VS Code terminal exports ``module://matplotlib_inline.backend_inline``, which
+    matplotlib refuses outside the notebook (``import matplotlib`` raised "Key backend: ... is
+    not a valid value for backend", a crash after the work was done). A UsageError saying that
+    ``needs`` needs matplotlib, and how to install it, when it (or a part of it) is missing."""
+    import importlib
+    saved = os.environ.pop("MPLBACKEND", None) if sys.modules.get("matplotlib") is None else None
+    try:
+        import matplotlib
+        for name in modules:
+            importlib.import_module(name)
+    except ImportError:
+        from .errors import UsageError
+        from .paths import install_hint
+        raise UsageError(f"{needs} needs matplotlib: {install_hint('report')}") from None
+    finally:
+        if saved is not None:
+            os.environ["MPLBACKEND"] = saved
+    fonts = logging.getLogger("matplotlib.font_manager")
+    if not any(isinstance(f, _EachOnce) for f in fonts.filters):
+        fonts.addFilter(_EachOnce())
+    return matplotlib
+
+
+class _EachOnce(logging.Filter):
+    """matplotlib logs "findfont: Font family 'Arial' not found." for every text it draws in a
+    family its matplotlibrc names and the machine lacks: hundreds of lines on the terminal and
+    in recommend.log for one plot. Each such message passes once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("findfont:"):
+            return True
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
 
 
 def _charmap(path: str) -> frozenset[int]:

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from .config import weights_text
-from .errors import UsageError
 from .evaluate import BLEND, EvalResult
 from .safetext import html_safe
 from .store import atomic_write_text
@@ -24,22 +23,15 @@ from .tune import TuneResult
 def check_available() -> None:
     """The UsageError ``write_report`` would end with when matplotlib is missing, raised before
     the evaluation or the tuning it reports on (minutes of it, for `tune --report`)."""
-    try:
-        import matplotlib  # noqa: F401 (pyplot itself is imported when the charts are drawn)
-    except ImportError:
-        from .paths import install_hint
-        raise UsageError(f"the report needs matplotlib: {install_hint('report')}") from None
+    from .plotfonts import import_matplotlib
+    import_matplotlib("the report")  # pyplot itself is imported when the charts are drawn
 
 
 def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only, never a window
-        import matplotlib.pyplot as plt
-    except ImportError:
-        from .paths import install_hint
-        raise UsageError(f"the report needs matplotlib: {install_hint('report')}") from None
+    from .plotfonts import import_matplotlib
+    import_matplotlib("the report").use("Agg")  # files only, never a window
+    import_matplotlib("the report", "matplotlib.pyplot")
+    import matplotlib.pyplot as plt
     return plt
 
 

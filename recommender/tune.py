@@ -10,7 +10,9 @@ YAML file, keeping its comments and other keys.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +24,11 @@ import pandas as pd
 from .artists import mix_inputs
 from .blend import ArtistMix, blender, normalise_columns, weight_factors
 from .dataset import hide_random
-from .errors import ConfigError, NotEnoughData
+from .errors import ConfigError, DataError, NotEnoughData, UsageError, make_dirs
 from .evaluate import Progress, fit_scorers, iter_targets, ndcg, precision
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
+from .store import atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -229,12 +232,95 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
                       top_n=top_n, defaults=defaults, seconds=time.perf_counter() - t0, targets=targets)
 
 
-def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share: float | None = None) -> str:
+def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share: float | None = None,
+                  undo_file: Path | str | None = None) -> str:
     """Set ``scorers.<name>.weight`` for each of ``weights`` (and ``candidates.new_share`` when
     given) in ``user_file`` (created when missing), in one write, leaving every other key and
-    comment as it was. Returns the unified diff."""
-    from .configfile import set_values
+    comment as it was. Returns the unified diff. ``undo_file``: a change is recorded there
+    first (the values the file had, None for a key it did not set, and the ones written), for
+    ``undo_weights``; a write that fails puts the earlier record back."""
+    from .configfile import get_values, set_values
     values = {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()}
     if new_share is not None:
         values["candidates.new_share"] = round(float(new_share), 6)
-    return set_values(user_file, values)
+    if undo_file is None:
+        return set_values(user_file, values)
+    before = get_values(user_file, values)
+    if before == values:
+        return set_values(user_file, values)  # nothing changes: the last change stays the one to undo
+    records = _undo_records(undo_file, strict=False)
+    earlier = dict(records)
+    records[_undo_key(user_file)] = {"before": before, "after": values, "at": now_iso()}
+    _write_undo_records(undo_file, records)
+    try:
+        return set_values(user_file, values)
+    except BaseException:
+        _write_undo_records(undo_file, earlier)
+        raise
+
+
+def undo_weights(user_file: Path | str, undo_file: Path | str) -> tuple[str, dict]:
+    """Put back in ``user_file`` the values the last recorded ``write_weights`` replaced (a key
+    the file did not set is taken out again: the default applies), comments and other keys
+    kept; the record is then dropped (one step back). Returns (diff, the record: ``before``,
+    ``after``, ``at``). UsageError when nothing is recorded for the file, or when the file no
+    longer holds what was written (edited since: undoing would overwrite that edit)."""
+    from .configfile import DELETE, get_values, set_values
+    records = _undo_records(undo_file)
+    key = _undo_key(user_file)
+    record = records.get(key)
+    if record is None:
+        raise UsageError(f"nothing to undo: no `recommend tune --write` has changed the weights of {user_file} "
+                         "(or its change was undone already)")
+    now = get_values(user_file, record["after"])
+    edited = [k for k, v in record["after"].items() if now.get(k) != v]
+    if edited:
+        k = edited[0]
+        is_now = "not set" if now.get(k) is None else f"is {now.get(k)}"
+        raise UsageError(f"{user_file} was edited since `recommend tune --write` ({k} {is_now}, tune wrote "
+                         f"{record['after'][k]}): undoing would overwrite that edit, so nothing was changed; set the "
+                         f"weights by hand if you want the old ones: {_record_text(record['before'])}")
+    diff = set_values(user_file, {k: DELETE if v is None else v for k, v in record["before"].items()})
+    del records[key]
+    _write_undo_records(undo_file, records)
+    return diff, record
+
+
+def _record_text(values: Mapping[str, object]) -> str:
+    """``content 1, year (the default)``: the recorded values of ``scorers.NAME.weight`` (and
+    ``candidates.new_share``) for a message."""
+    parts = []
+    for dotted, v in values.items():
+        name = dotted.split(".")[1] if dotted.startswith("scorers.") else dotted
+        parts.append(f"{name} {'(not set: the default)' if v is None else f'{float(v):g}'}")
+    return ", ".join(parts)
+
+
+def _undo_key(user_file: Path | str) -> str:
+    return os.path.realpath(user_file)  # a config reached through a symbolic link is its target
+
+
+def _undo_records(undo_file: Path | str, strict: bool = True) -> dict:
+    """{config file's real path: record}; a damaged file is a DataError naming it (``strict``)
+    or, for a write that replaces it anyway, nothing recorded."""
+    path = Path(undo_file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not all(isinstance(r, dict) and {"before", "after"} <= set(r)
+                                                 for r in data.values()):
+            raise ValueError("not a mapping of records")
+        return data
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        if strict:
+            raise DataError(f"cannot read {path} ({type(exc).__name__}): delete it; the weights it recorded "
+                            "cannot be put back by `recommend tune --undo`") from None
+        log.warning("%s is damaged (%s): replaced", path, type(exc).__name__)
+        return {}
+
+
+def _write_undo_records(undo_file: Path | str, records: dict) -> None:
+    path = Path(undo_file)
+    make_dirs(path.parent)
+    atomic_write_text(path, json.dumps(records, indent=1, sort_keys=True) + "\n")

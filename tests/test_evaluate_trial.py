@@ -139,8 +139,51 @@ def test_tune_write_says_what_the_weights_were(config, env):
     result = run(tune_args(config), env)
     assert result.exit_code == 0, result.stderr
     line = " ".join(result.stdout.split()).split(f"weights written to {config}")[1]
-    assert line.startswith("; to undo, set them back to what they were: content 1, opendata 0.1, "
-                           "artist_walk 1.15, year 2, coverage 0.4")
+    assert line.startswith(f"; `recommend tune --undo --config {config}` puts back what they were: content 1, "
+                           "opendata 0.1, artist_walk 1.15, year 2, coverage 0.4")
+
+
+def test_tune_undo_puts_back_what_tune_write_replaced_comments_kept(config, env):
+    """`tune --write` printed the old weights and "set them back" by hand: no command put them
+    back, and the keys it had added for the defaults stayed. `tune --undo` restores the file as
+    it was (a key the file did not set is taken out again), comments and other keys kept, once."""
+    from recommender.configfile import set_values
+    original = CONFIG + "scorers:\n  year:\n    weight: 2.0   # mine\n"
+    config.write_text(original)
+    assert run(tune_args(config), env).exit_code == 0
+    assert config.read_text() != original
+    set_values(config, {"blend.max_tracks": 40})  # another key edited since: not the weights
+    result = run(["tune", "--undo", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert config.read_text() == original.replace("max_tracks: 30", "max_tracks: 40")
+    assert "-    weight: 1.15" in result.stdout and "has the weights it had before `recommend tune --write`" in result.stdout
+    again = run(["tune", "--undo", "--config", str(config)], env)
+    assert again.exit_code == 2 and again.stderr.startswith("error: nothing to undo")
+    assert config.read_text() == original.replace("max_tracks: 30", "max_tracks: 40")
+
+
+def test_tune_undo_keeps_a_weight_edited_since_the_write(config, env):
+    """An undo after the user (or the web app's Save) changed a weight that tune had written
+    would silently throw that edit away: it is refused, the file unchanged, the old weights named."""
+    from recommender.configfile import set_values
+    assert run(tune_args(config), env).exit_code == 0
+    set_values(config, {"scorers.content.weight": 0.7})
+    edited = config.read_text()
+    result = run(["tune", "--undo", "--config", str(config), "--json"], env)
+    assert result.exit_code == 2 and result.stdout == ""
+    line = " ".join(result.stderr.split())
+    assert "was edited since `recommend tune --write` (scorers.content.weight is 0.7, tune wrote 1.0)" in line
+    assert "content (not set: the default)" in line and config.read_text() == edited
+
+
+def test_tune_undo_searches_nothing_and_takes_no_search_options(config, env, monkeypatch):
+    from recommender import jobs
+    monkeypatch.setattr(jobs, "tune", no_search)
+    result = run(["tune", "--undo", "--write", "--folds", "2", "--config", str(config)], env)
+    assert result.exit_code == 2
+    assert "--undo puts back the weights of your config file and searches nothing: leave out --write, --folds" \
+        in result.stderr
+    assert config.read_text() == CONFIG
 
 
 def test_tune_says_what_evaluate_then_gives(config, env):

@@ -162,7 +162,7 @@ def test_cluster_playlist_with_a_fixed_k_and_bad_inputs():
     lib, _, _ = two_group_audio_library()
     res = cluster_playlist(lib, "p" * 22, k=3, seed=3)
     assert res.k == 3 and res.tracks["cluster"].nunique() == 3
-    with pytest.raises(UsageError, match="k must be"):
+    with pytest.raises(UsageError, match="--k 40 asks for more moods than playlist"):
         cluster_playlist(lib, "p" * 22, k=40)
     with pytest.raises(UsageError, match="nope"):
         cluster_playlist(lib, "nope")

@@ -127,6 +127,29 @@ def test_write_weights_creates_the_file(tmp_path):
     assert load_settings(config_file=path, environ={}).scorers.content.weight == 0.7
 
 
+def test_undo_weights_restores_a_new_file_and_a_failed_write_keeps_the_earlier_undo(tmp_path, monkeypatch):
+    """`tune --undo`'s record: a file tune created goes back to holding nothing (no `scorers: {}`
+    left over), a write whose change is nothing keeps the last change the one to undo, and a write
+    that fails (disk full) leaves the earlier record, not one for a change that never happened."""
+    from recommender import configfile
+    from recommender.tune import undo_weights
+    path, undo = tmp_path / "new.yaml", tmp_path / "state" / "tune-undo.json"
+    path.write_text("# only comments\n")
+    write_weights(path, {"content": 0.7}, undo_file=undo)
+    write_weights(path, {"content": 0.7}, undo_file=undo)  # nothing changes: the first write stays undoable
+    diff, record = undo_weights(path, undo)
+    assert path.read_text() == "# only comments\n" and record["before"] == {"scorers.content.weight": None}
+    write_weights(path, {"content": 0.5}, undo_file=undo)
+    recorded = undo.read_text()
+
+    def full(*args, **kwargs):
+        raise OSError("No space left on device")
+    monkeypatch.setattr(configfile, "set_values", full)
+    with pytest.raises(OSError):
+        write_weights(path, {"content": 0.9}, undo_file=undo)
+    assert undo.read_text() == recorded
+
+
 def test_write_weights_refuses_a_non_mapping(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("- a\n- b\n")
