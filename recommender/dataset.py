@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
+from .features import RATIOS, csv_separator, numbers, validate_features
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,9 @@ def _bare_id(value: str) -> str:
     return value
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], compression="infer")
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], compression="infer")
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
@@ -86,12 +87,26 @@ def _require(df: pd.DataFrame, columns, path: Path) -> None:
             raise DataError(f"{path}: missing column {c!r}")
 
 
-def _audio_frame(df: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
-    """Audio features from the columns named in ``mapping`` (our name -> file column)."""
+def _audio_frame(df: pd.DataFrame, mapping: dict[str, str], path: Path, sep: str) -> pd.DataFrame:
+    """Audio features from the columns named in ``mapping`` (our name -> file column), checked
+    as `recommend import features` checks them: a value out of its range is unknown (one
+    warning per column), and a 0-to-1 feature written on a 0-to-100 scale is refused."""
+    present = {ours: theirs for ours, theirs in mapping.items() if theirs in df.columns}
+    raw = pd.DataFrame({ours: df[theirs] for ours, theirs in present.items()}, index=df.index)
     out = {"track_id": df["track_id"]}
-    for ours, theirs in mapping.items():
-        if theirs in df.columns:
-            out[ours] = pd.to_numeric(df[theirs], errors="coerce")
+    for ours, theirs in present.items():
+        values, reason = validate_features(raw[[ours]], [ours], decimal_comma=sep != ",")
+        bad = reason.notna() & (reason != "no feature values")
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            cells = numbers(raw[ours], decimal_comma=sep != ",")
+            finite = cells[np.isfinite(cells)]
+            if ours in RATIOS and len(finite) and finite.max() <= 100 and (finite > 1).mean() > 0.5:
+                raise DataError(f"{path}: column {theirs!r} runs from {finite.min():g} to {finite.max():g}; {ours} "
+                                "is 0 to 1 (divide the column by 100)")
+            log.warning("%s: %d value(s) of column %r out of range, read as unknown (%s; e.g. %r)", path,
+                        int(bad.sum()), theirs, reason[bad].iloc[0], raw[ours].iloc[first])
+        out[ours] = values[ours].to_numpy()
     af = pd.DataFrame(out)
     present = [c for c in af.columns if c != "track_id"]
     if not present:
@@ -103,7 +118,7 @@ def _audio_frame(df: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
     return af
 
 
-def _from_tidytuesday(df: pd.DataFrame, path: Path, features: str) -> dict[str, pd.DataFrame]:
+def _from_tidytuesday(df: pd.DataFrame, path: Path, features: str, sep: str = ",") -> dict[str, pd.DataFrame]:
     _require(df, TIDY_REQUIRED, path)
     df = df.dropna(subset=["track_id", "playlist_id"])
     df = df.drop_duplicates(["playlist_id", "track_id"]).reset_index(drop=True)
@@ -139,7 +154,7 @@ def _from_tidytuesday(df: pd.DataFrame, path: Path, features: str) -> dict[str, 
     frames = {"tracks": tracks, "artists": artists, "playlists": playlists, "playlist_items": items}
     if features == "full":
         frames["audio_features"] = _audio_frame(
-            df.loc[keep], {c: c for c in schema.AUDIO_COLUMNS})
+            df.loc[keep], {c: c for c in schema.AUDIO_COLUMNS}, path, sep)
     return frames
 
 
@@ -175,7 +190,7 @@ def _name_of_file(path: Path) -> str:
     return name.replace("_", " ")
 
 
-def _from_exportify(df: pd.DataFrame, path: Path, features: str) -> dict[str, pd.DataFrame]:
+def _from_exportify(df: pd.DataFrame, path: Path, features: str, sep: str = ",") -> dict[str, pd.DataFrame]:
     uri = _first_column(df, *EXPORTIFY_ID_COLUMNS)
     if uri is None:
         raise DataError(f"{path}: missing column 'Track URI'")
@@ -237,7 +252,7 @@ def _from_exportify(df: pd.DataFrame, path: Path, features: str) -> dict[str, pd
     if features == "full":
         af = df.assign(**{"track_id": df["track_id"]})
         frames["audio_features"] = _audio_frame(af, EXPORTIFY_AUDIO | (
-            {"duration_ms": dur.name} if dur is not None else {}))
+            {"duration_ms": dur.name} if dur is not None else {}), path, sep)
     return frames
 
 
@@ -288,12 +303,13 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
         raise DataError(f"{path}: file not found")
     tidy, export = [], []
     for f in files:
-        df = _read_csv(f)
+        sep = csv_separator(f)
+        df = _read_csv(f, sep)
         fmt = detect_format(df.columns)
         if fmt == "tidytuesday":
-            tidy.append(_from_tidytuesday(df, f, features))
+            tidy.append(_from_tidytuesday(df, f, features, sep))
         elif fmt == "exportify":
-            export.append(_from_exportify(df, f, features))
+            export.append(_from_exportify(df, f, features, sep))
         else:
             raise DataError(f"{f}: unknown CSV format (missing column 'track_id'/'playlist_id' "
                             f"or 'Track URI')")

@@ -12,6 +12,7 @@ remembered in the manifest (``audio_features_forbidden``) and not retried for 30
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -103,18 +104,51 @@ def _is_blank(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def validate_features(raw: pd.DataFrame, columns: Iterable[str]) -> tuple[pd.DataFrame, pd.Series]:
+SEPARATORS = (",", ";", "\t")
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
+
+
+def csv_separator(path: Path | str) -> str:
+    """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
+    (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
+    A file that cannot be read is left to ``read_csv`` to say so."""
+    try:
+        line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression="infer",
+                           quoting=csv.QUOTE_NONE, encoding_errors="replace", keep_default_na=False)
+        header = str(line.iat[0, 0]) if line.shape[1] == 1 and len(line) else ""
+    except (OSError, ValueError, UnicodeDecodeError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return ","
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
+
+
+def numbers(cells: Any, decimal_comma: bool = False) -> np.ndarray:
+    """Cells (strings or numbers) as floats, NaN where blank or not a number; with
+    ``decimal_comma`` (a ``;`` or tab separated file), "0,5" is 0.5. A comma file's "1,234" is
+    not read as a number (thousands or decimals: it cannot tell)."""
+    series = pd.Series(np.asarray(cells, dtype=object), dtype=object)
+    if decimal_comma:
+        text = series.astype(str)
+        comma = text.str.match(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool)
+        series = series.where(~comma, text.str.replace(",", ".", regex=False))
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def validate_features(raw: pd.DataFrame, columns: Iterable[str],
+                      decimal_comma: bool = False) -> tuple[pd.DataFrame, pd.Series]:
     """Check feature values of ``raw`` (strings or numbers, one column per feature).
 
     Returns the numeric values (float, NaN where blank) and, per row, the reason it must be
     skipped (the first bad column) or None. Blank cells are allowed: the value stays unknown.
+    ``decimal_comma``: see :func:`numbers`.
     """
     n = len(raw)
     values: dict[str, np.ndarray] = {}
     reason = np.full(n, None, dtype=object)
     for c in columns:
         cells = raw[c].to_numpy(dtype=object)
-        num = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float)
+        num = numbers(cells, decimal_comma)
         unread = np.flatnonzero(np.isnan(num))  # blank, or text that is not a number
         bad = np.zeros(n, dtype=bool)
         bad[unread] = [not _is_blank(cells[i]) for i in unread]
@@ -139,8 +173,7 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
         folded.setdefault(str(h).strip().casefold(), h)
     id_col = next((folded[c] for c in ID_COLUMNS if c in folded), None)
     if id_col is None:
-        raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri, in a "
-                        "comma-separated file: a spreadsheet's ';' or tab export is not read)")
+        raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri)")
     features = {c: folded[c] for c in schema.AUDIO_COLUMNS if c in folded}
     for alias, c in ALIASES.items():
         if alias in folded and c not in features:
@@ -156,9 +189,9 @@ def _wanted_header(header: str) -> bool:
     return h in ID_COLUMNS or h in schema.AUDIO_COLUMNS or h in ALIASES
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, compression="infer",
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, compression="infer",
                            usecols=lambda h: _wanted_header(str(h)))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
@@ -191,11 +224,12 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     cannot be read or has no id column or no feature column.
     """
     path = Path(path)
-    df = _read_csv(path)
+    sep = csv_separator(path)
+    df = _read_csv(path, sep)
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
-    values, reason = validate_features(raw, columns)
+    values, reason = validate_features(raw, columns, decimal_comma=sep != ",")
     ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
     blank_id = df[id_col].astype(str).str.strip() == ""
     reason = reason.mask(ids.isna() & ~blank_id, "not a Spotify track id")

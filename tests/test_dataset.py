@@ -153,3 +153,56 @@ def test_exportify_files_whose_names_hold_a_dot_stay_separate_playlists(tmp_path
     assert sorted(lib.playlists["name"]) == ["Vol. 1", "Vol. 2"]
     sizes = lib.playlist_items.groupby("playlist_id").size()
     assert sorted(sizes.tolist()) == [2, len(pd.read_csv(EXPORT))]
+
+
+def _spreadsheet_copy(src: Path, dest: Path, **changes) -> Path:
+    """``src`` as a spreadsheet saves it where the decimal mark is a comma: ';' between fields,
+    "0,5" for 0.5; ``changes`` replace whole columns first."""
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    for column, values in changes.items():
+        df[column] = values
+    df = df.map(lambda v: v.replace(".", ",") if v.replace(".", "", 1).lstrip("-").isdigit() else v)
+    df.to_csv(dest, sep=";", index=False)
+    return dest
+
+
+def test_a_file_a_spreadsheet_saved_with_semicolons_and_decimal_commas_is_read(tmp_path):
+    """Excel or LibreOffice in a comma-decimal locale (most of Europe) re-saves an Exportify or
+    TidyTuesday CSV with ';' between fields and "0,518" numbers: the file was "unknown CSV
+    format", and with that fixed by hand every feature was silently no value."""
+    lib = load_dataset(_spreadsheet_copy(EXPORT, tmp_path / "Road_Trip.csv"), features="full")
+    assert lib.playlists["name"].tolist() == ["Road Trip"]
+    assert lib.tracks.set_index("track_id").loc["ex00000000000000000001", "artist_names"] == ["Tyler, The Creator",
+                                                                                              "Kali Band"]
+    plain = load_dataset(TIDY, features="full").frames["audio_features"].set_index("track_id")
+    saved = load_dataset(_spreadsheet_copy(TIDY, tmp_path / "tidy.csv"), features="full")
+    got = saved.frames["audio_features"].set_index("track_id")
+    assert got["valence"].notna().all() and len(got) == len(plain)
+    pd.testing.assert_series_equal(got["valence"], plain["valence"])
+    pd.testing.assert_series_equal(got["tempo"], plain["tempo"])
+
+
+def test_features_out_of_range_are_unknown_and_a_percent_scale_is_refused(tmp_path, caplog):
+    """A file whose valence and energy run 0 to 100 (some exports and hand-made sheets) was read
+    as is: every track was "happy" and the mood commands said nothing. Now that is refused
+    naming the file and the column; a stray value out of range is unknown, with one warning."""
+    n = len(pd.read_csv(TIDY))
+    hundred = [str(v) for v in ([87, 12, 55, 100, 3] * n)[:n]]
+    with pytest.raises(DataError, match=r"percent\.csv: column 'valence' runs from 3 to 100; valence is 0 to 1 "
+                                        r"\(divide the column by 100\)"):
+        load_dataset(_copy_with(TIDY, tmp_path / "percent.csv", valence=hundred), features="full")
+    stray = ["0.5"] * n
+    stray[0] = "1.7"
+    lib = load_dataset(_copy_with(TIDY, tmp_path / "stray.csv", energy=stray), features="full")
+    energy = lib.frames["audio_features"]["energy"]
+    assert energy.isna().sum() == 1 and (energy.dropna() == 0.5).all()
+    assert "stray.csv: 1 value(s) of column 'energy' out of range, read as unknown" in caplog.text
+    assert load_dataset(_copy_with(TIDY, tmp_path / "ok.csv", valence=hundred)).tracks is not None  # features unused
+
+
+def _copy_with(src: Path, dest: Path, **changes) -> Path:
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    for column, values in changes.items():
+        df[column] = values
+    df.to_csv(dest, index=False)
+    return dest

@@ -203,3 +203,23 @@ def test_fetched_objects_with_bad_values_are_dropped(tmp_path):
 
     frame = ft.fetch_spotify_features(fetch, ids, store, today=TODAY)
     assert list(frame["track_id"]) == [ids[1]]
+
+
+def test_import_reads_a_spreadsheets_semicolons_and_decimal_commas(tmp_path):
+    """A features file re-saved by a spreadsheet in a comma-decimal locale (';' and "0,916")
+    was refused as having no id column."""
+    df = pd.read_csv(FIXTURES / "good.csv", dtype=str)
+    df = df.map(lambda v: v.replace(".", ",") if v.replace(".", "", 1).lstrip("-").isdigit() else v)
+    df.to_csv(tmp_path / "sheet.csv", sep=";", index=False)
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(tmp_path / "sheet.csv", None, store)
+    assert report.imported == 3 and report.skipped == {}
+    got = stored(store)
+    assert got.loc[tid(1), "energy"] == pytest.approx(0.916) and got.loc[tid(1), "loudness"] == pytest.approx(-2.634)
+    assert got.loc[tid(1), "duration_ms"] == 194754
+
+
+def test_a_comma_files_number_with_a_comma_is_not_guessed():
+    """"1,234" in a ',' file is thousands or decimals: it cannot tell, so it is no number."""
+    assert ft.numbers(["1,234"]).tolist() != [1.234]
+    assert ft.numbers(["0,5", "1.5", ""], decimal_comma=True)[:2].tolist() == [0.5, 1.5]
