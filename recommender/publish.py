@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 MARKER = "Managed automatically."
 MAX_ROUNDS = 4
+# Spotify takes a playlist name or description of one line and at most this many characters;
+# anything else fails the create or edit with a bare 500 (troi-recommendation-playground #155)
+MAX_NAME = 100
+MAX_DESCRIPTION = 300
 MAIN = "main"  # the manifest slot of the one main managed playlist
 
 
@@ -134,6 +138,28 @@ def managed_playlist_roles(store: Store, playlists=None) -> dict[str, str]:
     if main_id:
         roles[str(main_id)] = "yes"
     return roles
+
+
+def one_line(text: str, most: int) -> str:
+    """``text`` as Spotify takes a playlist name or description: every run of whitespace (line
+    breaks, tabs) one space, cut to ``most`` characters (the last one an ellipsis)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
+
+
+def playlist_name(name: str) -> str:
+    """A managed playlist's name as it is created and found again (see ``one_line``)."""
+    return one_line(name, MAX_NAME)
+
+
+def playlist_text(text: str) -> str:
+    """A managed playlist's description as it is written: one line of at most MAX_DESCRIPTION
+    characters, ending with the marker when the text did not hold it or had to be cut."""
+    text = " ".join(str(text).split())
+    if MARKER in text and len(text) <= MAX_DESCRIPTION:
+        return text
+    rest = one_line(text.replace(MARKER, " "), MAX_DESCRIPTION - len(MARKER) - 1)
+    return f"{rest} {MARKER}" if rest else MARKER
 
 
 def uri(track_id: str) -> str:
@@ -271,7 +297,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
     marker; default name: ``playlist.name``) and infer the user's edits since our last
     verified write. Makes no write."""
-    name = name or settings.playlist.name
+    name = playlist_name(name or settings.playlist.name)
     pkey, rkey = _keys(slot)
     manifest = store.read_manifest()
     info = manifest.get(pkey) or {}
@@ -527,6 +553,17 @@ def _dropped(others: list[str], name: str) -> str:
             "write local files back); keep them in a playlist of your own")
 
 
+def _still_public(gateway: Gateway, pid: str) -> bool:
+    """Whether the playlist ``pid``, just created public though a private one was asked
+    (spotipy #1072; news-bulletin-playlist #135: Spotify's ``public: false`` ignored), stays
+    public when asked once more for private (read back: that edit too may be ignored)."""
+    try:
+        gateway.change_details(pid, public=False)
+    except SpotifyError as exc:
+        log.info("could not make the new playlist private: %s", exc)
+    return (gateway.get(f"playlists/{pid}", fields="public") or {}).get("public") is True
+
+
 def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
     if exc.status == 403 and state.public:
         return AuthError(f"the managed playlist {state.name!r} was made public, and changing a public playlist "
@@ -542,7 +579,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     unless ``public``/``playlist.public``), then apply the plan (unless ``dry_run``).
     ``text``: the description (default: ``playlist.description`` with the weights)."""
     start = gateway.requests_made
-    name = state.name or settings.playlist.name
+    name = playlist_name(state.name or settings.playlist.name)
     public = settings.playlist.public if public is None else public
     pkey, rkey = _keys(state.slot)
     pid = None if new_playlist else state.playlist_id
@@ -557,8 +594,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         return result
     manifest = store.read_manifest()
     history = _history(manifest)
-    if text and MARKER not in text:
-        text = f"{text} {MARKER}"
+    text = playlist_text(text)
+    left_public = False
     if pid is None:
         created = gateway.create_playlist(name, public, text)
         pid = created["id"]
@@ -566,6 +603,11 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         result.playlist_id = pid
         result.messages.append(f"created the managed playlist {name!r} ({pid})")
         history.append({"id": pid, "name": name, "slot": state.slot, "since": now_iso()})
+        if not public and (created or {}).get("public") is True:
+            left_public = _still_public(gateway, pid)
+            if not left_public:
+                result.messages.append(f"Spotify created {name!r} public although a private playlist was asked; "
+                                       "it was made private")
     user_removed = list(state.user_removed)
     pinned = list(state.pinned)
     if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
@@ -595,10 +637,16 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         baseline = list(previous["last_written"])
     else:
         baseline = list(state.current)
+    if same and previous.get("left_public") and not public and not plan.unchanged:
+        left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
-            "snapshot": previous.get("snapshot") if same else None,
+            "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
+    if left_public:  # kept in the manifest: the next run fills this one, never a second
+        raise AuthError(f"Spotify created the playlist {name!r} ({pid}) public although a private one was asked, "
+                        "and did not make it private when asked again; nothing was put in it: make it private in "
+                        "Spotify (... > Make private), and the next run fills it")
     snapshot, unsettled, stamps = state.snapshot, [], state.stamps
     if not plan.unchanged:
         try:

@@ -580,3 +580,81 @@ def test_a_playlist_object_without_items_is_read_through_its_items_endpoint():
             return iter(entries)
 
     assert publish.read_playlist(Gateway(), "p1") == ("s1", ["a", "b", "c"])
+
+
+# ----- what Spotify takes as a name and a description (field report) --------------------------------
+@pytest.mark.parametrize("template", [
+    "Built by recommend on {date}.\nWeights: {weights}.\n",  # a YAML block (`description: |`) keeps its line breaks
+    "Picks for the week of {date}, " + "weighted by everything I listen to, " * 9 + "{weights}.",  # 300+ characters
+], ids=["line-breaks", "too-long"])
+def test_a_description_spotify_would_refuse_is_written_as_one_short_line(standin, tmp_path, template):
+    """troi-recommendation-playground PR #155 (LB-1629/LB-1699, 2024-12): Spotify takes a
+    playlist description of one line, at most 300 characters, and answers a line break or a
+    longer text with a bare 500. A multi-line or long `playlist.description` failed the create
+    on every run (exit 5, "it may or may not have been applied"), and later the description
+    update (retried as a 5xx, then a note)."""
+    env = Env(standin, tmp_path / "cache", **{"playlist.description": template})
+    tracks = small_ids(standin)
+    first = env.run(tracks[:5])
+    assert first.created and env.content(first.playlist_id) == tracks[:5]
+    text = standin.account.playlist(first.playlist_id)["description"]
+    assert "\n" not in text and len(text) <= publish.MAX_DESCRIPTION and text.endswith(publish.MARKER)
+    assert text.startswith("Built by recommend on" if "\n" in template else "Picks for the week of")
+    env.server.clear_requests()
+    env.run(tracks[:6])  # the same description: it is not sent again, nothing is retried
+    assert [r.path for r in env.writes()] == [f"/v1/playlists/{first.playlist_id}/items"] and env.sleeps == []
+
+
+def test_a_mood_playlist_with_a_long_name_and_many_sources_is_created_and_found_again(standin, tmp_path):
+    """troi-recommendation-playground PR #155: names are cut at 100 characters by Spotify's
+    rule too (a 500 otherwise). A mood export of many playlists ("Mood cluster of A, B, C,
+    ...") or a long cluster label failed every time; the cut name is the one found again."""
+    from recommender import moodexport
+    env = Env(standin, tmp_path / "cache")
+    tracks = small_ids(standin)
+    mood = "dreamy, hazy and slow; " * 6
+    sources = ", ".join(f"My playlist number {i}" for i in range(20))
+    first = moodexport.export_moods(env.gateway, env.store, env.settings, USER, {mood: tracks[:3]}, sources)[0]
+    made = standin.account.playlist(first.playlist_id)
+    assert first.created and len(made["name"]) == publish.MAX_NAME and made["public"] is False
+    assert len(made["description"]) <= publish.MAX_DESCRIPTION and publish.MARKER in made["description"]
+    env.store.write_manifest({})  # lost: found again by its (cut) name and the marker
+    again = moodexport.export_moods(env.gateway, env.store, env.settings, USER, {mood: tracks[3:5]}, sources)[0]
+    assert again.playlist_id == first.playlist_id and not again.created
+    assert standin.playlist_track_ids(first.playlist_id) == tracks[3:5]
+
+
+def test_a_playlist_spotify_creates_public_against_our_ask_gets_no_track_until_private(env):
+    """spotipy #1072 (2024-02) and news-bulletin-playlist #135 (2026-09): Spotify created the
+    playlist public although `"public": false` was sent, and a later `"public": false` edit
+    answered 200 and changed nothing. The tool filled the public playlist with your picks (or,
+    without playlist-modify-public, stopped on a raw 403 and then told you that *you* had made
+    it public). Now it asks once more for private, and while Spotify keeps it public it puts
+    nothing in it and says what to do (exit 3); the same playlist is filled once it is private."""
+    env.server.keeps_public = True  # the login holds playlist-modify-public: Spotify would take the tracks
+    tracks = small_ids(env.server)
+    for _ in range(2):  # the next run does not write it either, nor make a second one
+        with pytest.raises(AuthError) as err:
+            env.run(tracks[:5])
+        assert err.value.exit_code == 3 and "Make private" in str(err.value) and "\n" not in str(err.value)
+        assert len(env.ours()) == 1 and env.ours()[0]["public"] is True and env.ours()[0]["items"] == []
+    asked = [p for m, u, p in env.sent if m == "PUT" and u == f"playlists/{env.ours()[0]['id']}"]
+    assert asked and all(p == {"public": False} for p in asked)
+    env.ours()[0]["public"] = False  # the user: ... > Make private
+    result = env.run(tracks[:5])
+    assert result.written and result.playlist_id == env.ours()[0]["id"] and len(env.ours()) == 1
+    assert env.content(result.playlist_id) == tracks[:5] and env.ours()[0]["public"] is False
+
+
+def test_a_playlist_created_public_that_spotify_makes_private_when_asked_again_is_filled(env):
+    """spotipy #1072: the create ignored `"public": false`, the edit that follows does not."""
+    env.server.keeps_public = True
+
+    def edit_works(_account):
+        env.server.keeps_public = False
+
+    env.server.add_fault(Fault(method="PUT", path=r"^/v1/playlists/[^/]+$", before=edit_works))
+    tracks = small_ids(env.server)
+    result = env.run(tracks[:4])
+    assert result.written and env.ours()[0]["public"] is False and env.content(result.playlist_id) == tracks[:4]
+    assert any("made private" in m for m in result.messages)

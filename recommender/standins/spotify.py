@@ -66,6 +66,10 @@ MAX_PAGE = 50  # page size limit of every list endpoint
 MAX_SEARCH = 10  # search limit since 2026
 MAX_ARTIST_ALBUMS = 10  # an artist's albums, page size since 2026 (still 50 in extended quota mode)
 MAX_WRITE = 100  # URIs per playlist write
+# a playlist's name and description: one line, at most this many characters; Spotify answers
+# anything else with a bare 500 (troi-recommendation-playground PR #155, 2024-12)
+MAX_NAME = 100
+MAX_DESCRIPTION = 300
 CODE_LIFETIME = 600.0  # seconds an authorization code stays valid
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -497,6 +501,10 @@ class StandinServer(ServedStandIn):
         self._refresh: dict[str, dict[str, Any]] = {}
         self._codes: dict[str, dict[str, Any]] = {}
         self._created = 0
+        # True: Spotify's playlists that stay public whatever is asked (spotipy #1072, 2024;
+        # news-bulletin-playlist #135, 2026): a create with "public": false makes a public
+        # playlist, and a change of details to "public": false answers 200 and changes nothing
+        self.keeps_public = False
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
 
@@ -1011,6 +1019,8 @@ class StandinServer(ServedStandIn):
         details = {"description": "", "public": True, "collaborative": False,  # Spotify's defaults
                    **self._details({k: v for k, v in data.items() if v is not None})}
         self._need_scope(token, "playlist-modify-public" if details["public"] else "playlist-modify-private")
+        if self.keeps_public:
+            details["public"] = True
         uid = self.account.user["id"]
         self._created += 1
         pid = base62_id(f"created:{uid}:{self._created}:{data['name']}:{time.time_ns()}")
@@ -1111,18 +1121,26 @@ class StandinServer(ServedStandIn):
         data = self._json_body(body)
         if not isinstance(data, dict):
             return _api_error(400, "Error parsing JSON.")
-        pl.update(self._details(data))  # all checked before any is set
+        details = self._details(data)  # all checked before any is set
+        if self.keeps_public and pl["public"]:
+            details.pop("public", None)
+        pl.update(details)
         self._bump(pl)
         return _Reply(200, raw=b"")
 
     @staticmethod
     def _details(data: dict[str, Any]) -> dict[str, Any]:
         """The playlist details a create or change-details body sets; 400 naming the first
-        one of the wrong type (``"public": "no"`` is not a boolean)."""
+        one of the wrong type (``"public": "no"`` is not a boolean); 500 for a name or
+        description longer than ``MAX_NAME`` / ``MAX_DESCRIPTION`` or holding a line break."""
         types = {"name": str, "description": str, "public": bool, "collaborative": bool}
         for key, typ in types.items():
             if key in data and not isinstance(data[key], typ):
                 raise _api_error(400, f"Invalid {key}")
+        for key, most in (("name", MAX_NAME), ("description", MAX_DESCRIPTION)):
+            text = data.get(key)
+            if isinstance(text, str) and (len(text) > most or "\n" in text or "\r" in text):
+                raise _api_error(500, "Server error")  # not a 400 naming the field: what Spotify answers
         return {key: data[key] for key in types if key in data}
 
     @staticmethod
