@@ -184,6 +184,7 @@ class ManagedState:
     messages: list[str] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # episodes / local files in it: a rewrite drops them
     stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``current``
+    written_as: dict[str, str] = field(default_factory=dict)  # track -> the id Spotify stores it as
 
 
 @dataclass
@@ -358,10 +359,14 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
     kept = set(pinned)  # a track the user added back is wanted again
     user_removed = [t for t in user_removed if t not in kept]
+    written_as = {str(k): str(v) for k, v in (info.get("written_as") or {}).items()} \
+        if isinstance(info.get("written_as"), dict) else {}
+    gone = set(user_removed)  # removing the song Spotify stored removes the one we recommended
+    user_removed += [t for t, stored in written_as.items() if stored in gone and t not in gone]
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool((listed.get(pid) or {}).get("public")), name=name, slot=slot,
-                        messages=messages, others=others, stamps=stamps)
+                        messages=messages, others=others, stamps=stamps, written_as=written_as)
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -389,6 +394,7 @@ class Applied:
     user_added: list[str] = field(default_factory=list)
     replaced: bool = False             # a replace (PUT) went through: it drops episodes and local files
     stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``content``
+    written_as: dict[str, str] = field(default_factory=dict)  # track written -> the id Spotify stored
 
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0,
@@ -429,7 +435,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         replaced[0] = replaced[0] or op == "PUT"
 
     try:
-        applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write)
+        applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write, {})
     except (RecommenderError, KeyboardInterrupt) as exc:  # quota, outage, Ctrl-C: say what is left
         exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
         raise
@@ -461,7 +467,8 @@ def _left_behind(exc: BaseException, done: int | None, flight: int | None, total
 
 
 def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], current: list[str], ours: set[str],
-                  ambiguous: list[dict], user_added: list[str], settle: float, write) -> Applied | None:
+                  ambiguous: list[dict], user_added: list[str], settle: float, write,
+                  written_as: dict[str, str]) -> Applied | None:
     """``apply_plan``'s loop: write, re-read, reconcile, settle (see there); None when it did
     not converge within MAX_ROUNDS."""
     snapshot = None
@@ -471,7 +478,8 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
     while True:
         if current == desired:
             if len(ambiguous) == settled:
-                return Applied(current, desired, snapshot, ambiguous, user_added, stamps=stamps)
+                return Applied(current, desired, snapshot, ambiguous, user_added, stamps=stamps,
+                               written_as=written_as)
             settled = len(ambiguous)
             log.info("waiting %.0f s for Spotify to settle a write whose answer was lost", settle)
             gateway.sleep(settle)
@@ -495,6 +503,12 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
                 log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
         stamps = {}
         snapshot, current = read_playlist(gateway, playlist_id, stamps=stamps)
+        swapped = _stored_as(desired, current)
+        if swapped:  # Spotify keeps those songs under other ids: take its list as written
+            log.info("Spotify stored %d track(s) under another id; keeping them as stored", len(swapped))
+            written_as.update(swapped)
+            ours |= set(swapped.values())
+            desired = list(current)
         extra = [t for t in dict.fromkeys(current) if t not in ours]
         if extra:  # added by the user while we were writing: keep them, first, like any pin
             log.info("keeping %d track(s) added to the managed playlist during the write", len(extra))
@@ -502,6 +516,20 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
             ours |= set(extra)
             desired = list(dict.fromkeys(extra + desired))
     return None
+
+
+def _stored_as(desired: list[str], current: list[str]) -> dict[str, str]:
+    """{track written: the id Spotify stored instead} when the playlist read back (``current``)
+    is ``desired`` with some tracks in place swapped for ids we never wrote: adding a track can
+    add the same song under a newer id ("adding the old ID adds the new ID", spotipy #1097), and
+    that write would be repeated for ever. Empty when the list differs in any other way."""
+    if len(current) != len(desired) or len(set(current)) != len(current):
+        return {}
+    here, want = set(current), set(desired)
+    swapped = {d: c for d, c in zip(desired, current) if d != c}
+    if all(d not in here and c not in want for d, c in swapped.items()):
+        return swapped
+    return {}
 
 
 def _gone_from_catalogue(gateway: Gateway, plan: Plan) -> list[str]:
@@ -584,7 +612,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     pkey, rkey = _keys(state.slot)
     pid = None if new_playlist else state.playlist_id
     current = [] if pid is None else state.current
-    plan = Plan(current=current, desired=list(desired))
+    written_as = dict(state.written_as) if pid is not None else {}
+    desired = list(dict.fromkeys(written_as.get(t, t) for t in desired))  # as Spotify stores them
+    plan = Plan(current=current, desired=desired)
     result = PublishResult(playlist_id=pid, plan=plan, written=False)
     if state.recreated_reason:
         result.messages.append(state.recreated_reason)
@@ -641,6 +671,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
+            "written_as": dict(written_as),
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
     if left_public:  # kept in the manifest: the next run fills this one, never a second
@@ -671,12 +702,19 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         if state.others and pid == state.playlist_id and applied.replaced:  # only adding keeps them
             result.messages.append(_dropped(state.others, name))
         snapshot, unsettled, stamps = applied.snapshot, applied.ambiguous, applied.stamps
+        if applied.user_added or applied.written_as:
+            plan = result.plan = Plan(current=plan.current, desired=applied.desired)
         if applied.user_added:
             pinned = list(dict.fromkeys(applied.user_added + pinned))
-            plan = result.plan = Plan(current=plan.current, desired=applied.desired)
             result.messages.append(f"kept {len(applied.user_added)} track(s) you added to the playlist while it "
                                    "was being written")
+        if applied.written_as:
+            written_as.update(applied.written_as)
+            n = len(applied.written_as)
+            result.messages.append(f"Spotify put {n} track{'s' if n > 1 else ''} in the playlist under another id "
+                                   "(the same song from another release); kept as Spotify has them")
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
+                written_as={t: v for t, v in written_as.items() if v in set(plan.desired)},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
     store.update_manifest(**{pkey: info, rkey: user_removed})
     # the tracks are in place and recorded: a failing description update only earns a message

@@ -658,3 +658,27 @@ def test_a_playlist_created_public_that_spotify_makes_private_when_asked_again_i
     result = env.run(tracks[:4])
     assert result.written and env.ours()[0]["public"] is False and env.content(result.playlist_id) == tracks[:4]
     assert any("made private" in m for m in result.messages)
+
+
+def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run(big):
+    """spotipy #1097 (2024-05): "sending an add to playlist request using the old ID adds the
+    new ID" (the same song from another release). The read-back never matched the plan: every
+    run replaced the playlist four times and stopped with exit 5 ("Spotify kept failing
+    writes"), the playlist held the song twice, and the new id was taken for a track you had
+    added (pinned for good). Now the list Spotify stored is taken as written, the next run
+    writes nothing, and removing that song in the app removes the one we recommended."""
+    old, new = BULK_IDS[130], BULK_IDS[299]  # past the first 100: written by an add, not the replace
+    big.server.written_as = {old: new}
+    desired = BULK_IDS[:150]
+    result = big.run(desired)
+    stored = [new if t == old else t for t in desired]
+    assert result.written and big.content(result.playlist_id) == stored
+    assert any("under another id" in m for m in result.messages)
+    assert [m for m, u, _ in big.sent if u.endswith("/items")] == ["PUT", "POST"]  # once, no rounds
+    state = big.state()
+    assert state.pinned == [] and state.user_removed == []
+    big.sent.clear()
+    big.run(desired)  # the same picks: nothing to write
+    assert not [u for m, u, _ in big.sent if u.endswith("/items")]
+    remove_by_hand(big.gateway, result.playlist_id, [new])  # you remove that song in the app
+    assert old in big.state().user_removed and new in big.state().user_removed

@@ -267,6 +267,14 @@ def test_keeps_public_makes_public_playlists_whatever_is_asked(standin_spotify, 
     assert standin_spotify.playlist(new["id"])["public"] is False
 
 
+def test_written_as_stores_a_track_under_another_id(standin_spotify, standin):
+    """spotipy #1097: adding the old id adds the new one."""
+    standin.written_as = {T[1]: T[2]}
+    new = standin_spotify.current_user_playlist_create("x", public=False)
+    standin_spotify.playlist_replace_items(new["id"], [T[1], T[3]])
+    assert standin.playlist_track_ids(new["id"]) == [T[2], T[3]]
+
+
 # ----- library endpoints -----------------------------------------------------------------
 def test_top_saved_and_following(standin_spotify, small_account):
     top = standin_spotify.current_user_top_tracks(limit=50, time_range="long_term")

@@ -505,6 +505,9 @@ class StandinServer(ServedStandIn):
         # news-bulletin-playlist #135, 2026): a create with "public": false makes a public
         # playlist, and a change of details to "public": false answers 200 and changes nothing
         self.keeps_public = False
+        # track id -> the id Spotify stores it as when it is written to a playlist (the same song
+        # under a newer id: "adding the old ID adds the new ID", spotipy #1097, 2024)
+        self.written_as: dict[str, str] = {}
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
 
@@ -1161,6 +1164,8 @@ class StandinServer(ServedStandIn):
             known = self.account.tracks if kind == "track" else self.account.episodes
             if iid not in known:
                 raise _api_error(400, f"Payload contains a non-existing ID: {uri}")
+            if kind == "track":
+                iid = self.written_as.get(iid, iid)
             out.append({"kind": kind, "id": iid, "added_at": now, "added_by": uid})
         return out
 
