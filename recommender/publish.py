@@ -251,10 +251,12 @@ def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = No
 
 
 def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
-                  stamps: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
+                  stamps: dict[str, str] | None = None, details: dict | None = None) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
-    and the first page of items, the rest follows ``next``."""
+    and the first page of items, the rest follows ``next``. ``details`` gets its ``public``."""
     obj = gateway.get(f"playlists/{playlist_id}") or {}
+    if details is not None:
+        details["public"] = obj.get("public")
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
@@ -330,7 +332,11 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                             messages=messages)
     others: list[str] = []
     stamps: dict[str, str] = {}
-    snapshot, current = read_playlist(gateway, pid, others, stamps)
+    details: dict = {}
+    snapshot, current = read_playlist(gateway, pid, others, stamps, details)
+    # the playlist's own object says whether it is public: your playlists listed can all say
+    # "public" when they are not (exportify #56)
+    public = details["public"] if isinstance(details.get("public"), bool) else (listed.get(pid) or {}).get("public")
     listed_description = (listed.get(pid) or {}).get("description")
     if "last_written" not in info:  # adopted (manifest lost): treat its content as ours
         info = {**info, "last_written": list(current), "snapshot": snapshot}
@@ -365,7 +371,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     user_removed += [t for t, stored in written_as.items() if stored in gone and t not in gone]
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
-                        public=bool((listed.get(pid) or {}).get("public")), name=name, slot=slot,
+                        public=bool(public), name=name, slot=slot,
                         messages=messages, others=others, stamps=stamps, written_as=written_as)
 
 

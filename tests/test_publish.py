@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from recommender import publish
-from recommender.errors import AuthError, RateLimited, SpotifyUnavailable
+from recommender.errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable
 from recommender.standins.spotify import Account, Fault, StandinServer, base62_id
 from recommender.store import Store
 
@@ -682,3 +682,18 @@ def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run
     assert not [u for m, u, _ in big.sent if u.endswith("/items")]
     remove_by_hand(big.gateway, result.playlist_id, [new])  # you remove that song in the app
     assert old in big.state().user_removed and new in big.state().user_removed
+
+
+def test_a_refused_write_is_not_blamed_on_a_public_flag_only_the_listing_shows(env):
+    """exportify #56 (2024-08): the `public` flag of your playlists as listed was true for all
+    of them while each playlist's own object said false. A 403 on writing the (private) managed
+    playlist was then explained as "you made it public" with exit 3 and the advice to make it
+    private again; now whether it is public is read from the playlist itself."""
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    env.server.listed_public = True
+    env.server.add_fault(Fault(method="PUT", path=ITEMS, status=403, message="Forbidden"))
+    with pytest.raises(SpotifyError) as err:
+        env.run(tracks[3:9])
+    assert err.value.exit_code == 5 and "public" not in str(err.value) and "403" in str(err.value)
+    assert env.content(pid) == tracks[:5]

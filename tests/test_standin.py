@@ -275,6 +275,15 @@ def test_written_as_stores_a_track_under_another_id(standin_spotify, standin):
     assert standin.playlist_track_ids(new["id"]) == [T[2], T[3]]
 
 
+def test_listed_public_is_what_the_listing_says_not_the_playlist(standin_spotify, standin):
+    """exportify #56: every playlist listed as public, each one's own object right."""
+    standin.listed_public = True
+    listed = standin_spotify.current_user_playlists()["items"]
+    assert listed and all(p["public"] is True for p in listed)
+    private = next(p for p in standin.account.playlists if not p["public"] and p["followed"])
+    assert standin_spotify.playlist(private["id"])["public"] is False
+
+
 # ----- library endpoints -----------------------------------------------------------------
 def test_top_saved_and_following(standin_spotify, small_account):
     top = standin_spotify.current_user_top_tracks(limit=50, time_range="long_term")

@@ -508,6 +508,9 @@ class StandinServer(ServedStandIn):
         # track id -> the id Spotify stores it as when it is written to a playlist (the same song
         # under a newer id: "adding the old ID adds the new ID", spotipy #1097, 2024)
         self.written_as: dict[str, str] = {}
+        # True/False: the "public" flag /me/playlists gives every playlist, whatever it is (true
+        # for all, exportify #56, 2024); GET /playlists/{id} still tells the truth
+        self.listed_public: bool | None = None
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
 
@@ -1013,7 +1016,13 @@ class StandinServer(ServedStandIn):
         if method == "POST":
             return self._create_playlist(body, token)
         limit, offset = self._paging(q)
-        return _Reply(200, self._page("me/playlists", self._visible_playlists(), limit, offset, self._playlist_simple))
+        def listed(pl: dict[str, Any]) -> dict[str, Any]:
+            obj = self._playlist_simple(pl)
+            if self.listed_public is not None:
+                obj["public"] = self.listed_public
+            return obj
+
+        return _Reply(200, self._page("me/playlists", self._visible_playlists(), limit, offset, listed))
 
     def _create_playlist(self, body: bytes, token: dict) -> _Reply:
         data = self._json_body(body)
