@@ -43,6 +43,8 @@ MAX_ROUNDS = 4
 # anything else fails the create or edit with a bare 500 (troi-recommendation-playground #155)
 MAX_NAME = 100
 MAX_DESCRIPTION = 300
+# the most tracks a playlist holds: an add past it is refused, 400 "Playlist size limit reached"
+MAX_PLAYLIST = 10_000
 MAIN = "main"  # the manifest slot of the one main managed playlist
 
 
@@ -620,8 +622,13 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     current = [] if pid is None else state.current
     written_as = dict(state.written_as) if pid is not None else {}
     desired = list(dict.fromkeys(written_as.get(t, t) for t in desired))  # as Spotify stores them
+    over = len(desired) - MAX_PLAYLIST
+    desired = desired[:MAX_PLAYLIST]
     plan = Plan(current=current, desired=desired)
     result = PublishResult(playlist_id=pid, plan=plan, written=False)
+    if over > 0:
+        result.messages.append(f"a Spotify playlist holds at most {MAX_PLAYLIST:,} tracks: {name!r} gets the first "
+                               f"{MAX_PLAYLIST:,} of {MAX_PLAYLIST + over:,}")
     if state.recreated_reason:
         result.messages.append(state.recreated_reason)
     result.messages.extend(state.messages)
@@ -659,7 +666,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             pinned = list(dict.fromkeys(added + pinned))
             user_removed = list(dict.fromkeys(user_removed + [t for t in gone if t not in set(added)]))
             want = [t for t in desired if t not in set(gone)]
-            plan = Plan(current=now, desired=list(dict.fromkeys(added + want)))
+            plan = Plan(current=now, desired=list(dict.fromkeys(added + want))[:MAX_PLAYLIST])
             result.plan = plan
             if added or gone:
                 result.messages.append(f"kept your edits made during this run ({len(added)} added, {len(gone)} removed)")
@@ -695,8 +702,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             try:
                 applied = apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
             except SpotifyError as exc:
+                # a full playlist is no gone track: never a look-up per track for it
                 retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again) \
-                    if exc.status == 400 else None
+                    if exc.status == 400 and "size limit" not in str(exc).lower() else None
                 if retried is None:
                     raise
                 applied, plan, note = retried

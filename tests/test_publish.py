@@ -697,3 +697,26 @@ def test_a_refused_write_is_not_blamed_on_a_public_flag_only_the_listing_shows(e
         env.run(tracks[3:9])
     assert err.value.exit_code == 5 and "public" not in str(err.value) and "403" in str(err.value)
     assert env.content(pid) == tracks[:5]
+
+
+def test_more_tracks_than_a_playlist_holds_are_cut_with_a_note_and_never_looked_up_one_by_one(big, monkeypatch):
+    """Spotify refuses an add past 10,000 items with 400 "Playlist size limit reached" (the
+    wording spotipy users match on, e.g. spotify/web-api #1179 for the limit). A mood export of
+    clusters over 10,000 tracks got that 400, which was taken for "a track Spotify no longer
+    has": one look-up per new track (10,000 requests, into the rate limit), then exit 5 saying
+    the next run would write the rest, which failed the same way. Now the list is cut at the
+    limit with a note; a size-limit refusal all the same (tracks you add while it writes) stops
+    the run without look-ups. (The stand-in's limit and ours are lowered to 250 here.)"""
+    from recommender import moodexport
+    assert big.server.max_items == publish.MAX_PLAYLIST == 10_000
+    monkeypatch.setattr(publish, "MAX_PLAYLIST", 250)
+    big.server.max_items = 250
+    done = moodexport.export_moods(big.gateway, big.store, big.settings, USER, {"everything": BULK_IDS}, "x")[0]
+    assert big.server.playlist_track_ids(done.playlist_id) == BULK_IDS[:250]
+    assert not [r for r in api_requests(big.server) if r.path.startswith("/v1/tracks/")]
+
+    big.server.max_items = 200  # full before our list is: Spotify's refusal stands, without look-ups
+    with pytest.raises(SpotifyError) as err:
+        big.run(BULK_IDS[50:300])
+    assert err.value.exit_code == 5 and "size limit" in str(err.value)
+    assert not [r for r in api_requests(big.server) if r.path.startswith("/v1/tracks/")]

@@ -284,6 +284,16 @@ def test_listed_public_is_what_the_listing_says_not_the_playlist(standin_spotify
     assert standin_spotify.playlist(private["id"])["public"] is False
 
 
+def test_an_add_past_the_playlist_size_limit_is_a_400_that_adds_nothing(standin_spotify, standin):
+    standin.max_items = 3
+    new = standin_spotify.current_user_playlist_create("x", public=False)
+    standin_spotify.playlist_add_items(new["id"], [T[1], T[2]])
+    with pytest.raises(spotipy.SpotifyException) as err:
+        standin_spotify.playlist_add_items(new["id"], [T[3], T[4]])
+    assert err.value.http_status == 400 and "Playlist size limit reached" in err.value.msg
+    assert standin.playlist_track_ids(new["id"]) == [T[1], T[2]]
+
+
 # ----- library endpoints -----------------------------------------------------------------
 def test_top_saved_and_following(standin_spotify, small_account):
     top = standin_spotify.current_user_top_tracks(limit=50, time_range="long_term")

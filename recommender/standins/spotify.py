@@ -69,6 +69,7 @@ MAX_WRITE = 100  # URIs per playlist write
 # a playlist's name and description: one line, at most this many characters; Spotify answers
 # anything else with a bare 500 (troi-recommendation-playground PR #155, 2024-12)
 MAX_NAME = 100
+MAX_ITEMS = 10_000  # items a playlist holds; an add past it is a 400 "Playlist size limit reached"
 MAX_DESCRIPTION = 300
 CODE_LIFETIME = 600.0  # seconds an authorization code stays valid
 
@@ -511,6 +512,7 @@ class StandinServer(ServedStandIn):
         # True/False: the "public" flag /me/playlists gives every playlist, whatever it is (true
         # for all, exportify #56, 2024); GET /playlists/{id} still tells the truth
         self.listed_public: bool | None = None
+        self.max_items = MAX_ITEMS  # a test may lower it rather than write 10,000 tracks
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
 
@@ -1200,6 +1202,8 @@ class StandinServer(ServedStandIn):
                 return _api_error(400, "No uris provided")
             new = self._parse_uris(list(uris))
             pos = self._int_value(position, len(pl["items"]), 0, len(pl["items"]), "Index out of bounds")
+            if len(pl["items"]) + len(new) > self.max_items:
+                return _api_error(400, "Playlist size limit reached")
             pl["items"][pos:pos] = new
             self._bump(pl)
             return _Reply(201, {"snapshot_id": pl["snapshot_id"]})
