@@ -589,6 +589,20 @@ def _dropped(others: list[str], name: str) -> str:
             "write local files back); keep them in a playlist of your own")
 
 
+def _create(gateway: Gateway, name: str, public: bool, text: str) -> tuple[dict, str | None]:
+    """Create the playlist: (Spotify's answer, a note or None). A description Spotify refuses
+    with 400 (for reasons it does not say: news-bulletin-playlist #77) gives way to the marker
+    alone, with a note, rather than no playlist on every run."""
+    try:
+        return gateway.create_playlist(name, public, text), None
+    except SpotifyError as exc:
+        if exc.status != 400 or text == MARKER:
+            raise
+        refused = str(exc)
+    return gateway.create_playlist(name, public, MARKER), (
+        f"Spotify refused the playlist description ({refused}); it holds {MARKER!r} alone: change playlist.description")
+
+
 def _still_public(gateway: Gateway, pid: str) -> bool:
     """Whether the playlist ``pid``, just created public though a private one was asked
     (spotipy #1072; news-bulletin-playlist #135: Spotify's ``public: false`` ignored), stays
@@ -640,11 +654,12 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     text = playlist_text(text)
     left_public = False
     if pid is None:
-        created = gateway.create_playlist(name, public, text)
+        created, note = _create(gateway, name, public, text)
         pid = created["id"]
         result.created = True
         result.playlist_id = pid
         result.messages.append(f"created the managed playlist {name!r} ({pid})")
+        result.messages.extend([note] if note else [])
         history.append({"id": pid, "name": name, "slot": state.slot, "since": now_iso()})
         if not public and (created or {}).get("public") is True:
             left_public = _still_public(gateway, pid)

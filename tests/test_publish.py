@@ -720,3 +720,22 @@ def test_more_tracks_than_a_playlist_holds_are_cut_with_a_note_and_never_looked_
         big.run(BULK_IDS[50:300])
     assert err.value.exit_code == 5 and "size limit" in str(err.value)
     assert not [r for r in api_requests(big.server) if r.path.startswith("/v1/tracks/")]
+
+
+def test_a_description_spotify_refuses_does_not_stop_the_playlist_being_created(standin, tmp_path):
+    """news-bulletin-playlist #77 (2026-09): Spotify answered 400 to a playlist description
+    (one with a link in its footer) without saying why. A `playlist.description` it refuses
+    failed the create on every run (exit 5, no playlist ever). Now the playlist is created with
+    the marker alone and a note names the setting; later runs say the description could not
+    be updated, and write the tracks."""
+    env = Env(standin, tmp_path / "cache", **{"playlist.description": "Picks of {date}, see https://example.org"})
+    standin.refused_description = r"https?://"
+    tracks = small_ids(standin)
+    first = env.run(tracks[:5])
+    assert first.created and env.content(first.playlist_id) == tracks[:5]
+    assert standin.account.playlist(first.playlist_id)["description"] == publish.MARKER
+    assert any("playlist.description" in m for m in first.messages)
+    second = env.run(tracks[2:8])
+    assert second.playlist_id == first.playlist_id and env.content(first.playlist_id) == tracks[2:8]
+    assert any("could not update the playlist description" in m for m in second.messages)
+    assert len(env.ours()) == 1

@@ -294,6 +294,17 @@ def test_an_add_past_the_playlist_size_limit_is_a_400_that_adds_nothing(standin_
     assert standin.playlist_track_ids(new["id"]) == [T[1], T[2]]
 
 
+def test_a_refused_description_is_a_bare_400_on_create_and_edit(standin_spotify, standin):
+    standin.refused_description = "nope"
+    with pytest.raises(spotipy.SpotifyException) as err:
+        standin_spotify.current_user_playlist_create("x", public=False, description="say nope")
+    assert err.value.http_status == 400
+    new = standin_spotify.current_user_playlist_create("x", public=False, description="fine")
+    with pytest.raises(spotipy.SpotifyException):
+        standin_spotify.playlist_change_details(new["id"], description="nope")
+    assert standin_spotify.playlist(new["id"])["description"] == "fine"
+
+
 # ----- library endpoints -----------------------------------------------------------------
 def test_top_saved_and_following(standin_spotify, small_account):
     top = standin_spotify.current_user_top_tracks(limit=50, time_range="long_term")

@@ -513,6 +513,9 @@ class StandinServer(ServedStandIn):
         # for all, exportify #56, 2024); GET /playlists/{id} still tells the truth
         self.listed_public: bool | None = None
         self.max_items = MAX_ITEMS  # a test may lower it rather than write 10,000 tracks
+        # a regex: a description it finds is refused with a bare 400 (a description Spotify
+        # would not take, for reasons it does not say: news-bulletin-playlist #77, 2026)
+        self.refused_description: str | None = None
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
 
@@ -1032,6 +1035,7 @@ class StandinServer(ServedStandIn):
             return _api_error(400, "Missing required field: name")
         details = {"description": "", "public": True, "collaborative": False,  # Spotify's defaults
                    **self._details({k: v for k, v in data.items() if v is not None})}
+        self._check_description(details["description"])
         self._need_scope(token, "playlist-modify-public" if details["public"] else "playlist-modify-private")
         if self.keeps_public:
             details["public"] = True
@@ -1136,6 +1140,7 @@ class StandinServer(ServedStandIn):
         if not isinstance(data, dict):
             return _api_error(400, "Error parsing JSON.")
         details = self._details(data)  # all checked before any is set
+        self._check_description(details.get("description"))
         if self.keeps_public and pl["public"]:
             details.pop("public", None)
         pl.update(details)
@@ -1156,6 +1161,10 @@ class StandinServer(ServedStandIn):
             if isinstance(text, str) and (len(text) > most or "\n" in text or "\r" in text):
                 raise _api_error(500, "Server error")  # not a 400 naming the field: what Spotify answers
         return {key: data[key] for key in types if key in data}
+
+    def _check_description(self, text: str | None) -> None:
+        if text and self.refused_description and re.search(self.refused_description, text):
+            raise _api_error(400, "Bad request")
 
     @staticmethod
     def _bump(pl: dict[str, Any]) -> None:
