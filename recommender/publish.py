@@ -149,12 +149,12 @@ def one_line(text: str, most: int) -> str:
     return text if len(text) <= most else text[:most - 1].rstrip() + "…"
 
 
-def playlist_name(name: str) -> str:
+def fit_name(name: str) -> str:
     """A managed playlist's name as it is created and found again (see ``one_line``)."""
     return one_line(name, MAX_NAME)
 
 
-def playlist_text(text: str) -> str:
+def fit_description(text: str) -> str:
     """A managed playlist's description as it is written: one line of at most MAX_DESCRIPTION
     characters, ending with the marker when the text did not hold it or had to be cut."""
     text = " ".join(str(text).split())
@@ -302,7 +302,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
     marker; default name: ``playlist.name``) and infer the user's edits since our last
     verified write. Makes no write."""
-    name = playlist_name(name or settings.playlist.name)
+    name = fit_name(name or settings.playlist.name)
     pkey, rkey = _keys(slot)
     manifest = store.read_manifest()
     info = manifest.get(pkey) or {}
@@ -629,7 +629,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     unless ``public``/``playlist.public``), then apply the plan (unless ``dry_run``).
     ``text``: the description (default: ``playlist.description`` with the weights)."""
     start = gateway.requests_made
-    name = playlist_name(state.name or settings.playlist.name)
+    name = fit_name(state.name or settings.playlist.name)
     public = settings.playlist.public if public is None else public
     pkey, rkey = _keys(state.slot)
     pid = None if new_playlist else state.playlist_id
@@ -651,7 +651,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         return result
     manifest = store.read_manifest()
     history = _history(manifest)
-    text = playlist_text(text)
+    text = fit_description(text)
     left_public = False
     if pid is None:
         created, note = _create(gateway, name, public, text)
