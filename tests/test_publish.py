@@ -588,9 +588,9 @@ def test_a_playlist_object_without_items_is_read_through_its_items_endpoint():
     "Picks for the week of {date}, " + "weighted by everything I listen to, " * 9 + "{weights}.",  # 300+ characters
 ], ids=["line-breaks", "too-long"])
 def test_a_description_spotify_would_refuse_is_written_as_one_short_line(standin, tmp_path, template):
-    """troi-recommendation-playground PR #155 (LB-1629/LB-1699, 2024-12): Spotify takes a
-    playlist description of one line, at most 300 characters, and answers a line break or a
-    longer text with a bare 500. A multi-line or long `playlist.description` failed the create
+    """troi-recommendation-playground PR #155 (LB-1629/LB-1699, 2024-12) and PR #146 (LB-1599,
+    2024-08, "Spotify only allows 300 characters max"): Spotify takes a playlist description of
+    one line, at most 300 characters, and answers a line break or a longer text with a bare 500. A multi-line or long `playlist.description` failed the create
     on every run (exit 5, "it may or may not have been applied"), and later the description
     update (retried as a 5xx, then a note)."""
     env = Env(standin, tmp_path / "cache", **{"playlist.description": template})
