@@ -187,6 +187,7 @@ class ManagedState:
     others: list[str] = field(default_factory=list)  # episodes / local files in it: a rewrite drops them
     stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``current``
     written_as: dict[str, str] = field(default_factory=dict)  # track -> the id Spotify stores it as
+    listed: set[str] = field(default_factory=set)  # ids of your playlists as listed before the run wrote
 
 
 @dataclass
@@ -374,7 +375,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool(public), name=name, slot=slot,
-                        messages=messages, others=others, stamps=stamps, written_as=written_as)
+                        messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed))
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -603,6 +604,18 @@ def _create(gateway: Gateway, name: str, public: bool, text: str) -> tuple[dict,
         f"Spotify refused the playlist description ({refused}); it holds {MARKER!r} alone: change playlist.description")
 
 
+def _made_after_all(gateway: Gateway, name: str, known: set[str], lost: AmbiguousWrite) -> tuple[dict, str]:
+    """After a create whose answer was lost (a 502 or a timeout on a create Spotify applied:
+    spotipy #1170), the playlist it made, found in your playlists (named ``name``, with the
+    marker, none of ``known``); raises ``lost`` when there is not exactly one (never a second
+    create in the same run: the next run adopts one that shows up later)."""
+    made = [p for p in gateway.pages("me/playlists") if p and p.get("id") and p["id"] not in known
+            and p.get("name") == name and MARKER in (p.get("description") or "")]
+    if len(made) != 1:
+        raise lost
+    return made[0], "Spotify's answer to the create was lost; the playlist it made is used"
+
+
 def _still_public(gateway: Gateway, pid: str) -> bool:
     """Whether the playlist ``pid``, just created public though a private one was asked
     (spotipy #1072; news-bulletin-playlist #135: Spotify's ``public: false`` ignored), stays
@@ -654,7 +667,10 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     text = fit_description(text)
     left_public = False
     if pid is None:
-        created, note = _create(gateway, name, public, text)
+        try:
+            created, note = _create(gateway, name, public, text)
+        except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
+            created, note = _made_after_all(gateway, name, state.listed | {h["id"] for h in history}, lost)
         pid = created["id"]
         result.created = True
         result.playlist_id = pid

@@ -739,3 +739,26 @@ def test_a_description_spotify_refuses_does_not_stop_the_playlist_being_created(
     assert second.playlist_id == first.playlist_id and env.content(first.playlist_id) == tracks[2:8]
     assert any("could not update the playlist description" in m for m in second.messages)
     assert len(env.ours()) == 1
+
+
+def test_a_create_whose_answer_is_lost_uses_the_playlist_spotify_made(env):
+    """spotipy #1170 (2024-11): creating a private playlist answered 502 (spotipy retried the
+    POST on its own). Ours never retries a create, but a create Spotify applied and then
+    answered 502 stopped the run with exit 5 ("may or may not have been applied"), the
+    playlist empty until the next run adopted it. Now the run looks for the playlist it made
+    (new, our name and marker) and fills it; when none is there the 502 stands, and no second
+    playlist is created."""
+    tracks = small_ids(env.server)
+    env.server.add_fault(Fault(method="POST", path=r"^/v1/me/playlists$", status=502, apply_first=True))
+    result = env.run(tracks[:5])
+    assert result.created and result.written and len(env.ours()) == 1
+    assert env.content(result.playlist_id) == tracks[:5] and env.managed()["id"] == result.playlist_id
+    assert any("answer to the create was lost" in m for m in result.messages)
+
+    env.store.write_manifest({})
+    env.ours()[0]["followed"] = False  # the user deletes it; the next create fails unapplied
+    env.server.add_fault(Fault(method="POST", path=r"^/v1/me/playlists$", status=502))
+    env.server.clear_requests()
+    with pytest.raises(SpotifyUnavailable):
+        env.run(tracks[:5])
+    assert [r.path for r in env.writes()] == ["/v1/me/playlists"]
