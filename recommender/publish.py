@@ -711,7 +711,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         baseline = list(previous["last_written"])
     else:
         baseline = list(state.current)
-    if same and previous.get("left_public") and not public and not plan.unchanged:
+    if same and previous.get("left_public") and not public:
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
