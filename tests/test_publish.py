@@ -638,6 +638,8 @@ def test_a_playlist_spotify_creates_public_against_our_ask_gets_no_track_until_p
             env.run(tracks[:5])
         assert err.value.exit_code == 3 and "Make private" in str(err.value) and "\n" not in str(err.value)
         assert len(env.ours()) == 1 and env.ours()[0]["public"] is True and env.ours()[0]["items"] == []
+    with pytest.raises(AuthError):  # a run with nothing to write forgets nothing either
+        env.run([])
     asked = [p for m, u, p in env.sent if m == "PUT" and u == f"playlists/{env.ours()[0]['id']}"]
     assert asked and all(p == {"public": False} for p in asked)
     env.ours()[0]["public"] = False  # the user: ... > Make private
