@@ -20,6 +20,10 @@
   explain it. A track the user adds while we write is kept (pinned).
 - Every playlist ever managed is remembered (``managed_history``): never taste, never adopted
   again after a lost manifest.
+- Spotify's own rules are kept: a name and description on one line, at most 100 and 300
+  characters; at most 10,000 tracks; a new playlist Spotify makes public against our ask gets no
+  track until it is private; a track Spotify stores under another id is taken as stored
+  (``written_as``).
 - Only the managed playlist is ever written. The public functions take the playlist's name
   and a manifest ``slot``, so that other managed playlists (one per mood) can share them.
 """
@@ -758,8 +762,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             n = len(applied.written_as)
             result.messages.append(f"Spotify put {n} track{'s' if n > 1 else ''} in the playlist under another id "
                                    "(the same song from another release); kept as Spotify has them")
+    in_list = set(plan.desired)
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
-                written_as={t: v for t, v in written_as.items() if v in set(plan.desired)},
+                written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
     store.update_manifest(**{pkey: info, rkey: user_removed})
     # the tracks are in place and recorded: a failing description update only earns a message
