@@ -441,8 +441,9 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         except AmbiguousWrite:
             ambiguous.append({"op": op, "ids": list(ids)})
             raise
-        except RecommenderError:  # a definite refusal (quota, login): not applied
+        except RecommenderError as exc:  # a definite refusal (quota, login, a gone track): not applied
             done[1] = None
+            exc.refused_ids = list(ids)  # a 400 for a gone track: the culprit is among these
             raise
         done[:] = [end, None]
         replaced[0] = replaced[0] or op == "PUT"
@@ -545,12 +546,17 @@ def _stored_as(desired: list[str], current: list[str]) -> dict[str, str]:
     return {}
 
 
-def _gone_from_catalogue(gateway: Gateway, plan: Plan) -> list[str]:
-    """The tracks a write would add that Spotify no longer has (a look-up answers 404 or 400),
-    asked one by one after a write was refused with 400; only new ones can be gone (those in the
-    playlist were just read back)."""
+def _full(exc: SpotifyError) -> bool:
+    """Whether a refused write was refused for the playlist being full (400 "Playlist size limit
+    reached"): no track of it is gone, none is looked up."""
+    return "size limit" in str(exc).lower()
+
+
+def _gone_from_catalogue(gateway: Gateway, tracks: list[str]) -> list[str]:
+    """Those of ``tracks`` (new ones: those in the playlist were just read back) that Spotify no
+    longer has (a look-up answers 404 or 400), asked one by one after a write was refused with 400."""
     gone = []
-    for t in plan.added:
+    for t in tracks:
         try:
             gateway.get(f"tracks/{t}")
         except SpotifyError as exc:
@@ -567,18 +573,36 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
     the refused run left (over 100 tracks, its first replace went through). Returns (what was
     applied, the plan told against the playlist as it was before the run, the note naming the
     tracks left out); None when no new track is gone (the refusal stands). A quota or outage
-    while looking stops with its own error, plus what the refused write left."""
-    try:
-        gone = set(_gone_from_catalogue(gateway, plan))
-    except RecommenderError as lookup:
-        lookup.args = (f"{lookup}; {refused}",)
-        raise lookup from None
-    if not gone:
-        return None
-    left: list[str] = []
-    _, now = read_playlist(gateway, pid, left)
-    desired = [t for t in plan.desired if t not in gone]
-    applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label, again=again)
+    while looking stops with its own error, plus what the refused write left. Only the tracks
+    of the refused write (at most 100) are looked up; a write refused later for another gone
+    track is handled the same way."""
+    gone: set[str] = set()
+    looked: set[str] = set()
+    while True:
+        suspects = set(getattr(refused, "refused_ids", None) or plan.added)
+        among = [t for t in plan.added if t in suspects and t not in looked]
+        try:
+            found = set(_gone_from_catalogue(gateway, among))
+        except RecommenderError as lookup:
+            lookup.args = (f"{lookup}; {refused}",)
+            raise lookup from None
+        looked.update(among)
+        if not found:
+            if not gone:
+                return None
+            raise refused
+        gone |= found
+        left: list[str] = []
+        _, now = read_playlist(gateway, pid, left)
+        desired = [t for t in plan.desired if t not in gone]
+        try:
+            applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label,
+                                 again=again)
+            break
+        except SpotifyError as exc:
+            if exc.status != 400 or _full(exc):
+                raise
+            refused = exc
     applied.replaced = applied.replaced or len(left) < len(state.others)  # the first replace dropped them
     named = [t for t in plan.added if t in gone]
     note = (f"left out {len(named)} track{'s' if len(named) > 1 else ''} Spotify no longer has "
@@ -739,7 +763,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             except SpotifyError as exc:
                 # a full playlist is no gone track: never a look-up per track for it
                 retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again) \
-                    if exc.status == 400 and "size limit" not in str(exc).lower() else None
+                    if exc.status == 400 and not _full(exc) else None
                 if retried is None:
                     raise
                 applied, plan, note = retried

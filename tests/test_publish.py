@@ -764,3 +764,21 @@ def test_a_create_whose_answer_is_lost_uses_the_playlist_spotify_made(env):
     with pytest.raises(SpotifyUnavailable):
         env.run(tracks[:5])
     assert [r.path for r in env.writes()] == ["/v1/me/playlists"]
+
+
+def test_a_gone_track_is_looked_for_only_among_the_tracks_of_the_refused_write(big):
+    """IntelliMerge #17 (its fix noted 2026-02): a write naming a track Spotify no longer has
+    is refused with 400 "Payload contains a non-existing ID". The tool then looked up every new
+    track one by one, 250 requests for a 300-track mood export whose third batch held one gone
+    track (thousands for bigger exports, against the per-app daily quota of 2026). Only the
+    tracks of the refused batch (at most 100) can be the culprit: only those are looked up, and
+    a gone track in a later batch is found the same way."""
+    from recommender import moodexport
+    first, second = BULK_IDS[250], BULK_IDS[120]
+    big.server.remove_track(first)
+    big.server.remove_track(second)
+    done = moodexport.export_moods(big.gateway, big.store, big.settings, USER, {"all": BULK_IDS}, "x")[0]
+    want = [t for t in BULK_IDS if t not in (first, second)]
+    assert big.server.playlist_track_ids(done.playlist_id) == want
+    looked = [r for r in api_requests(big.server) if r.path.startswith("/v1/tracks/")]
+    assert 2 <= len(looked) <= 200  # the refused batches only, never all 300
