@@ -20,6 +20,10 @@
   explain it. A track the user adds while we write is kept (pinned).
 - Every playlist ever managed is remembered (``managed_history``): never taste, never adopted
   again after a lost manifest.
+- Spotify's own rules are kept: a name and description on one line, at most 100 and 300
+  characters; at most 10,000 tracks; a new playlist Spotify makes public against our ask gets no
+  track until it is private; a track Spotify stores under another id is taken as stored
+  (``written_as``).
 - Only the managed playlist is ever written. The public functions take the playlist's name
   and a manifest ``slot``, so that other managed playlists (one per mood) can share them.
 """
@@ -39,6 +43,12 @@ log = logging.getLogger(__name__)
 
 MARKER = "Managed automatically."
 MAX_ROUNDS = 4
+# Spotify takes a playlist name or description of one line and at most this many characters;
+# anything else fails the create or edit with a bare 500 (troi-recommendation-playground #155)
+MAX_NAME = 100
+MAX_DESCRIPTION = 300
+# the most tracks a playlist holds: an add past it is refused, 400 "Playlist size limit reached"
+MAX_PLAYLIST = 10_000
 MAIN = "main"  # the manifest slot of the one main managed playlist
 
 
@@ -136,6 +146,28 @@ def managed_playlist_roles(store: Store, playlists=None) -> dict[str, str]:
     return roles
 
 
+def one_line(text: str, most: int) -> str:
+    """``text`` as Spotify takes a playlist name or description: every run of whitespace (line
+    breaks, tabs) one space, cut to ``most`` characters (the last one an ellipsis)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
+
+
+def fit_name(name: str) -> str:
+    """A managed playlist's name as it is created and found again (see ``one_line``)."""
+    return one_line(name, MAX_NAME)
+
+
+def fit_description(text: str) -> str:
+    """A managed playlist's description as it is written: one line of at most MAX_DESCRIPTION
+    characters, ending with the marker when the text did not hold it or had to be cut."""
+    text = " ".join(str(text).split())
+    if MARKER in text and len(text) <= MAX_DESCRIPTION:
+        return text
+    rest = one_line(text.replace(MARKER, " "), MAX_DESCRIPTION - len(MARKER) - 1)
+    return f"{rest} {MARKER}" if rest else MARKER
+
+
 def uri(track_id: str) -> str:
     return f"spotify:track:{track_id}"
 
@@ -158,6 +190,8 @@ class ManagedState:
     messages: list[str] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # episodes / local files in it: a rewrite drops them
     stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``current``
+    written_as: dict[str, str] = field(default_factory=dict)  # track -> the id Spotify stores it as
+    listed: set[str] = field(default_factory=set)  # ids of your playlists as listed before the run wrote
 
 
 @dataclass
@@ -224,10 +258,12 @@ def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = No
 
 
 def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
-                  stamps: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
+                  stamps: dict[str, str] | None = None, details: dict | None = None) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
-    and the first page of items, the rest follows ``next``."""
+    and the first page of items, the rest follows ``next``. ``details`` gets its ``public``."""
     obj = gateway.get(f"playlists/{playlist_id}") or {}
+    if details is not None:
+        details["public"] = obj.get("public")
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
@@ -271,7 +307,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
     marker; default name: ``playlist.name``) and infer the user's edits since our last
     verified write. Makes no write."""
-    name = name or settings.playlist.name
+    name = fit_name(name or settings.playlist.name)
     pkey, rkey = _keys(slot)
     manifest = store.read_manifest()
     info = manifest.get(pkey) or {}
@@ -303,7 +339,11 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                             messages=messages)
     others: list[str] = []
     stamps: dict[str, str] = {}
-    snapshot, current = read_playlist(gateway, pid, others, stamps)
+    details: dict = {}
+    snapshot, current = read_playlist(gateway, pid, others, stamps, details)
+    # the playlist's own object says whether it is public: your playlists listed can all say
+    # "public" when they are not (exportify #56)
+    public = details["public"] if isinstance(details.get("public"), bool) else (listed.get(pid) or {}).get("public")
     listed_description = (listed.get(pid) or {}).get("description")
     if "last_written" not in info:  # adopted (manifest lost): treat its content as ours
         info = {**info, "last_written": list(current), "snapshot": snapshot}
@@ -332,10 +372,14 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
     kept = set(pinned)  # a track the user added back is wanted again
     user_removed = [t for t in user_removed if t not in kept]
+    written_as = {str(k): str(v) for k, v in (info.get("written_as") or {}).items()} \
+        if isinstance(info.get("written_as"), dict) else {}
+    gone = set(user_removed)  # removing the song Spotify stored removes the one we recommended
+    user_removed += [t for t, stored in written_as.items() if stored in gone and t not in gone]
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
-                        public=bool((listed.get(pid) or {}).get("public")), name=name, slot=slot,
-                        messages=messages, others=others, stamps=stamps)
+                        public=bool(public), name=name, slot=slot,
+                        messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed))
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -363,6 +407,7 @@ class Applied:
     user_added: list[str] = field(default_factory=list)
     replaced: bool = False             # a replace (PUT) went through: it drops episodes and local files
     stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``content``
+    written_as: dict[str, str] = field(default_factory=dict)  # track written -> the id Spotify stored
 
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0,
@@ -396,14 +441,15 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         except AmbiguousWrite:
             ambiguous.append({"op": op, "ids": list(ids)})
             raise
-        except RecommenderError:  # a definite refusal (quota, login): not applied
+        except RecommenderError as exc:  # a definite refusal (quota, login, a gone track): not applied
             done[1] = None
+            exc.refused_ids = list(ids)  # a 400 for a gone track: the culprit is among these
             raise
         done[:] = [end, None]
         replaced[0] = replaced[0] or op == "PUT"
 
     try:
-        applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write)
+        applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write, {})
     except (RecommenderError, KeyboardInterrupt) as exc:  # quota, outage, Ctrl-C: say what is left
         exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
         raise
@@ -435,7 +481,8 @@ def _left_behind(exc: BaseException, done: int | None, flight: int | None, total
 
 
 def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], current: list[str], ours: set[str],
-                  ambiguous: list[dict], user_added: list[str], settle: float, write) -> Applied | None:
+                  ambiguous: list[dict], user_added: list[str], settle: float, write,
+                  written_as: dict[str, str]) -> Applied | None:
     """``apply_plan``'s loop: write, re-read, reconcile, settle (see there); None when it did
     not converge within MAX_ROUNDS."""
     snapshot = None
@@ -445,7 +492,8 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
     while True:
         if current == desired:
             if len(ambiguous) == settled:
-                return Applied(current, desired, snapshot, ambiguous, user_added, stamps=stamps)
+                return Applied(current, desired, snapshot, ambiguous, user_added, stamps=stamps,
+                               written_as=written_as)
             settled = len(ambiguous)
             log.info("waiting %.0f s for Spotify to settle a write whose answer was lost", settle)
             gateway.sleep(settle)
@@ -469,6 +517,12 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
                 log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
         stamps = {}
         snapshot, current = read_playlist(gateway, playlist_id, stamps=stamps)
+        swapped = _stored_as(desired, current)
+        if swapped:  # Spotify keeps those songs under other ids: take its list as written
+            log.info("Spotify stored %d track(s) under another id; keeping them as stored", len(swapped))
+            written_as.update(swapped)
+            ours |= set(swapped.values())
+            desired = list(current)
         extra = [t for t in dict.fromkeys(current) if t not in ours]
         if extra:  # added by the user while we were writing: keep them, first, like any pin
             log.info("keeping %d track(s) added to the managed playlist during the write", len(extra))
@@ -478,12 +532,31 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
     return None
 
 
-def _gone_from_catalogue(gateway: Gateway, plan: Plan) -> list[str]:
-    """The tracks a write would add that Spotify no longer has (a look-up answers 404 or 400),
-    asked one by one after a write was refused with 400; only new ones can be gone (those in the
-    playlist were just read back)."""
+def _stored_as(desired: list[str], current: list[str]) -> dict[str, str]:
+    """{track written: the id Spotify stored instead} when the playlist read back (``current``)
+    is ``desired`` with some tracks in place swapped for ids we never wrote: adding a track can
+    add the same song under a newer id ("adding the old ID adds the new ID", spotipy #1097), and
+    that write would be repeated for ever. Empty when the list differs in any other way."""
+    if len(current) != len(desired) or len(set(current)) != len(current):
+        return {}
+    here, want = set(current), set(desired)
+    swapped = {d: c for d, c in zip(desired, current) if d != c}
+    if all(d not in here and c not in want for d, c in swapped.items()):
+        return swapped
+    return {}
+
+
+def _full(exc: SpotifyError) -> bool:
+    """Whether a refused write was refused for the playlist being full (400 "Playlist size limit
+    reached"): no track of it is gone, none is looked up."""
+    return "size limit" in str(exc).lower()
+
+
+def _gone_from_catalogue(gateway: Gateway, tracks: list[str]) -> list[str]:
+    """Those of ``tracks`` (new ones: those in the playlist were just read back) that Spotify no
+    longer has (a look-up answers 404 or 400), asked one by one after a write was refused with 400."""
     gone = []
-    for t in plan.added:
+    for t in tracks:
         try:
             gateway.get(f"tracks/{t}")
         except SpotifyError as exc:
@@ -500,18 +573,36 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
     the refused run left (over 100 tracks, its first replace went through). Returns (what was
     applied, the plan told against the playlist as it was before the run, the note naming the
     tracks left out); None when no new track is gone (the refusal stands). A quota or outage
-    while looking stops with its own error, plus what the refused write left."""
-    try:
-        gone = set(_gone_from_catalogue(gateway, plan))
-    except RecommenderError as lookup:
-        lookup.args = (f"{lookup}; {refused}",)
-        raise lookup from None
-    if not gone:
-        return None
-    left: list[str] = []
-    _, now = read_playlist(gateway, pid, left)
-    desired = [t for t in plan.desired if t not in gone]
-    applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label, again=again)
+    while looking stops with its own error, plus what the refused write left. Only the tracks
+    of the refused write (at most 100) are looked up; a write refused later for another gone
+    track is handled the same way."""
+    gone: set[str] = set()
+    looked: set[str] = set()
+    while True:
+        suspects = set(getattr(refused, "refused_ids", None) or plan.added)
+        among = [t for t in plan.added if t in suspects and t not in looked]
+        try:
+            found = set(_gone_from_catalogue(gateway, among))
+        except RecommenderError as lookup:
+            lookup.args = (f"{lookup}; {refused}",)
+            raise lookup from None
+        looked.update(among)
+        if not found:
+            if not gone:
+                return None
+            raise refused
+        gone |= found
+        left: list[str] = []
+        _, now = read_playlist(gateway, pid, left)
+        desired = [t for t in plan.desired if t not in gone]
+        try:
+            applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label,
+                                 again=again)
+            break
+        except SpotifyError as exc:
+            if exc.status != 400 or _full(exc):
+                raise
+            refused = exc
     applied.replaced = applied.replaced or len(left) < len(state.others)  # the first replace dropped them
     named = [t for t in plan.added if t in gone]
     note = (f"left out {len(named)} track{'s' if len(named) > 1 else ''} Spotify no longer has "
@@ -525,6 +616,43 @@ def _dropped(others: list[str], name: str) -> str:
     what = " and ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items())
     return (f"removed {what} you had put in {name!r}: it holds tracks only (Spotify's API cannot "
             "write local files back); keep them in a playlist of your own")
+
+
+def _create(gateway: Gateway, name: str, public: bool, text: str) -> tuple[dict, str | None]:
+    """Create the playlist: (Spotify's answer, a note or None). A description Spotify refuses
+    with 400 (for reasons it does not say: news-bulletin-playlist #77) gives way to the marker
+    alone, with a note, rather than no playlist on every run."""
+    try:
+        return gateway.create_playlist(name, public, text), None
+    except SpotifyError as exc:
+        if exc.status != 400 or text == MARKER:
+            raise
+        refused = str(exc)
+    return gateway.create_playlist(name, public, MARKER), (
+        f"Spotify refused the playlist description ({refused}); it holds {MARKER!r} alone: change playlist.description")
+
+
+def _made_after_all(gateway: Gateway, name: str, known: set[str], lost: AmbiguousWrite) -> tuple[dict, str]:
+    """After a create whose answer was lost (a 502 or a timeout on a create Spotify applied:
+    spotipy #1170), the playlist it made, found in your playlists (named ``name``, with the
+    marker, none of ``known``); raises ``lost`` when there is not exactly one (never a second
+    create in the same run: the next run adopts one that shows up later)."""
+    made = [p for p in gateway.pages("me/playlists") if p and p.get("id") and p["id"] not in known
+            and p.get("name") == name and MARKER in (p.get("description") or "")]
+    if len(made) != 1:
+        raise lost
+    return made[0], "Spotify's answer to the create was lost; the playlist it made is used"
+
+
+def _still_public(gateway: Gateway, pid: str) -> bool:
+    """Whether the playlist ``pid``, just created public though a private one was asked
+    (spotipy #1072; news-bulletin-playlist #135: Spotify's ``public: false`` ignored), stays
+    public when asked once more for private (read back: that edit too may be ignored)."""
+    try:
+        gateway.change_details(pid, public=False)
+    except SpotifyError as exc:
+        log.info("could not make the new playlist private: %s", exc)
+    return (gateway.get(f"playlists/{pid}", fields="public") or {}).get("public") is True
 
 
 def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
@@ -542,13 +670,20 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     unless ``public``/``playlist.public``), then apply the plan (unless ``dry_run``).
     ``text``: the description (default: ``playlist.description`` with the weights)."""
     start = gateway.requests_made
-    name = state.name or settings.playlist.name
+    name = fit_name(state.name or settings.playlist.name)
     public = settings.playlist.public if public is None else public
     pkey, rkey = _keys(state.slot)
     pid = None if new_playlist else state.playlist_id
     current = [] if pid is None else state.current
-    plan = Plan(current=current, desired=list(desired))
+    written_as = dict(state.written_as) if pid is not None else {}
+    desired = list(dict.fromkeys(written_as.get(t, t) for t in desired))  # as Spotify stores them
+    over = len(desired) - MAX_PLAYLIST
+    desired = desired[:MAX_PLAYLIST]
+    plan = Plan(current=current, desired=desired)
     result = PublishResult(playlist_id=pid, plan=plan, written=False)
+    if over > 0:
+        result.messages.append(f"a Spotify playlist holds at most {MAX_PLAYLIST:,} tracks: {name!r} gets the first "
+                               f"{MAX_PLAYLIST:,} of {MAX_PLAYLIST + over:,}")
     if state.recreated_reason:
         result.messages.append(state.recreated_reason)
     result.messages.extend(state.messages)
@@ -557,15 +692,24 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         return result
     manifest = store.read_manifest()
     history = _history(manifest)
-    if text and MARKER not in text:
-        text = f"{text} {MARKER}"
+    text = fit_description(text)
+    left_public = False
     if pid is None:
-        created = gateway.create_playlist(name, public, text)
+        try:
+            created, note = _create(gateway, name, public, text)
+        except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
+            created, note = _made_after_all(gateway, name, state.listed | {h["id"] for h in history}, lost)
         pid = created["id"]
         result.created = True
         result.playlist_id = pid
         result.messages.append(f"created the managed playlist {name!r} ({pid})")
+        result.messages.extend([note] if note else [])
         history.append({"id": pid, "name": name, "slot": state.slot, "since": now_iso()})
+        if not public and (created or {}).get("public") is True:
+            left_public = _still_public(gateway, pid)
+            if not left_public:
+                result.messages.append(f"Spotify created {name!r} public although a private playlist was asked; "
+                                       "it was made private")
     user_removed = list(state.user_removed)
     pinned = list(state.pinned)
     if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
@@ -581,7 +725,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             pinned = list(dict.fromkeys(added + pinned))
             user_removed = list(dict.fromkeys(user_removed + [t for t in gone if t not in set(added)]))
             want = [t for t in desired if t not in set(gone)]
-            plan = Plan(current=now, desired=list(dict.fromkeys(added + want)))
+            plan = Plan(current=now, desired=list(dict.fromkeys(added + want))[:MAX_PLAYLIST])
             result.plan = plan
             if added or gone:
                 result.messages.append(f"kept your edits made during this run ({len(added)} added, {len(gone)} removed)")
@@ -595,10 +739,17 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         baseline = list(previous["last_written"])
     else:
         baseline = list(state.current)
+    if same and previous.get("left_public") and not public:
+        left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
-            "snapshot": previous.get("snapshot") if same else None,
+            "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
+            "written_as": dict(written_as),
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
+    if left_public:  # kept in the manifest: the next run fills this one, never a second
+        raise AuthError(f"Spotify created the playlist {name!r} ({pid}) public although a private one was asked, "
+                        "and did not make it private when asked again; nothing was put in it: make it private in "
+                        "Spotify (... > Make private), and the next run fills it")
     snapshot, unsettled, stamps = state.snapshot, [], state.stamps
     if not plan.unchanged:
         try:
@@ -610,8 +761,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             try:
                 applied = apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
             except SpotifyError as exc:
+                # a full playlist is no gone track: never a look-up per track for it
                 retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again) \
-                    if exc.status == 400 else None
+                    if exc.status == 400 and not _full(exc) else None
                 if retried is None:
                     raise
                 applied, plan, note = retried
@@ -623,12 +775,20 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         if state.others and pid == state.playlist_id and applied.replaced:  # only adding keeps them
             result.messages.append(_dropped(state.others, name))
         snapshot, unsettled, stamps = applied.snapshot, applied.ambiguous, applied.stamps
+        if applied.user_added or applied.written_as:
+            plan = result.plan = Plan(current=plan.current, desired=applied.desired)
         if applied.user_added:
             pinned = list(dict.fromkeys(applied.user_added + pinned))
-            plan = result.plan = Plan(current=plan.current, desired=applied.desired)
             result.messages.append(f"kept {len(applied.user_added)} track(s) you added to the playlist while it "
                                    "was being written")
+        if applied.written_as:
+            written_as.update(applied.written_as)
+            n = len(applied.written_as)
+            result.messages.append(f"Spotify put {n} track{'s' if n > 1 else ''} in the playlist under another id "
+                                   "(the same song from another release); kept as Spotify has them")
+    in_list = set(plan.desired)
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
+                written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
     store.update_manifest(**{pkey: info, rkey: user_removed})
     # the tracks are in place and recorded: a failing description update only earns a message

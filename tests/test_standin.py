@@ -241,6 +241,70 @@ def test_playlist_details_of_the_wrong_type_are_400_and_change_nothing(standin_s
     assert (made.json()["public"], made.json()["collaborative"], made.json()["description"]) == (True, False, "")
 
 
+
+@pytest.mark.parametrize("details", [{"name": "n" * 101}, {"name": "two\nlines"}, {"description": "d" * 301},
+                                     {"description": "two\nlines"}, {"description": "cr\rlf"}])
+def test_a_name_or_description_spotify_cannot_take_is_a_bare_500_that_changes_nothing(standin, details):
+    """troi-recommendation-playground PR #155: over 100 / 300 characters, or a line break."""
+    count = len(standin.account.playlists)
+    r = send(standin, "POST", "/v1/me/playlists", {"name": "x", **details})
+    assert r.status_code == 500 and len(standin.account.playlists) == count
+    r = send(standin, "PUT", f"/v1/playlists/{OWNED[0]}", details)
+    assert r.status_code == 500 and standin.account.playlist(OWNED[0])[next(iter(details))] != next(iter(details.values()))
+    ok = send(standin, "POST", "/v1/me/playlists", {"name": "n" * 100, "description": "d" * 300, "public": False})
+    assert ok.status_code == 201
+
+
+def test_keeps_public_makes_public_playlists_whatever_is_asked(standin_spotify, standin):
+    """spotipy #1072, news-bulletin-playlist #135: "public": false ignored, at creation and after."""
+    standin.keeps_public = True
+    new = standin_spotify.current_user_playlist_create("x", public=False)
+    assert new["public"] is True
+    standin_spotify.playlist_change_details(new["id"], public=False)  # answered 200...
+    assert standin_spotify.playlist(new["id"])["public"] is True        # ...and changes nothing
+    standin.keeps_public = False
+    standin_spotify.playlist_change_details(new["id"], public=False)
+    assert standin_spotify.playlist(new["id"])["public"] is False
+
+
+def test_written_as_stores_a_track_under_another_id(standin_spotify, standin):
+    """spotipy #1097: adding the old id adds the new one."""
+    standin.written_as = {T[1]: T[2]}
+    new = standin_spotify.current_user_playlist_create("x", public=False)
+    standin_spotify.playlist_replace_items(new["id"], [T[1], T[3]])
+    assert standin.playlist_track_ids(new["id"]) == [T[2], T[3]]
+
+
+def test_listed_public_is_what_the_listing_says_not_the_playlist(standin_spotify, standin):
+    """exportify #56: every playlist listed as public, each one's own object right."""
+    standin.listed_public = True
+    listed = standin_spotify.current_user_playlists()["items"]
+    assert listed and all(p["public"] is True for p in listed)
+    private = next(p for p in standin.account.playlists if not p["public"] and p["followed"])
+    assert standin_spotify.playlist(private["id"])["public"] is False
+
+
+def test_an_add_past_the_playlist_size_limit_is_a_400_that_adds_nothing(standin_spotify, standin):
+    standin.max_items = 3
+    new = standin_spotify.current_user_playlist_create("x", public=False)
+    standin_spotify.playlist_add_items(new["id"], [T[1], T[2]])
+    with pytest.raises(spotipy.SpotifyException) as err:
+        standin_spotify.playlist_add_items(new["id"], [T[3], T[4]])
+    assert err.value.http_status == 400 and "Playlist size limit reached" in err.value.msg
+    assert standin.playlist_track_ids(new["id"]) == [T[1], T[2]]
+
+
+def test_a_refused_description_is_a_bare_400_on_create_and_edit(standin_spotify, standin):
+    standin.refused_description = "nope"
+    with pytest.raises(spotipy.SpotifyException) as err:
+        standin_spotify.current_user_playlist_create("x", public=False, description="say nope")
+    assert err.value.http_status == 400
+    new = standin_spotify.current_user_playlist_create("x", public=False, description="fine")
+    with pytest.raises(spotipy.SpotifyException):
+        standin_spotify.playlist_change_details(new["id"], description="nope")
+    assert standin_spotify.playlist(new["id"])["description"] == "fine"
+
+
 # ----- library endpoints -----------------------------------------------------------------
 def test_top_saved_and_following(standin_spotify, small_account):
     top = standin_spotify.current_user_top_tracks(limit=50, time_range="long_term")

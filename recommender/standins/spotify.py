@@ -66,6 +66,11 @@ MAX_PAGE = 50  # page size limit of every list endpoint
 MAX_SEARCH = 10  # search limit since 2026
 MAX_ARTIST_ALBUMS = 10  # an artist's albums, page size since 2026 (still 50 in extended quota mode)
 MAX_WRITE = 100  # URIs per playlist write
+# a playlist's name and description: one line, at most this many characters; Spotify answers
+# anything else with a bare 500 (troi-recommendation-playground PR #155, 2024-12)
+MAX_NAME = 100
+MAX_ITEMS = 10_000  # items a playlist holds; an add past it is a 400 "Playlist size limit reached"
+MAX_DESCRIPTION = 300
 CODE_LIFETIME = 600.0  # seconds an authorization code stays valid
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -497,6 +502,20 @@ class StandinServer(ServedStandIn):
         self._refresh: dict[str, dict[str, Any]] = {}
         self._codes: dict[str, dict[str, Any]] = {}
         self._created = 0
+        # True: Spotify's playlists that stay public whatever is asked (spotipy #1072, 2024;
+        # news-bulletin-playlist #135, 2026): a create with "public": false makes a public
+        # playlist, and a change of details to "public": false answers 200 and changes nothing
+        self.keeps_public = False
+        # track id -> the id Spotify stores it as when it is written to a playlist (the same song
+        # under a newer id: "adding the old ID adds the new ID", spotipy #1097, 2024)
+        self.written_as: dict[str, str] = {}
+        # True/False: the "public" flag /me/playlists gives every playlist, whatever it is (true
+        # for all, exportify #56, 2024); GET /playlists/{id} still tells the truth
+        self.listed_public: bool | None = None
+        self.max_items = MAX_ITEMS  # a test may lower it rather than write 10,000 tracks
+        # a regex: a description it finds is refused with a bare 400 (a description Spotify
+        # would not take, for reasons it does not say: news-bulletin-playlist #77, 2026)
+        self.refused_description: str | None = None
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
 
@@ -1002,7 +1021,13 @@ class StandinServer(ServedStandIn):
         if method == "POST":
             return self._create_playlist(body, token)
         limit, offset = self._paging(q)
-        return _Reply(200, self._page("me/playlists", self._visible_playlists(), limit, offset, self._playlist_simple))
+        def listed(pl: dict[str, Any]) -> dict[str, Any]:
+            obj = self._playlist_simple(pl)
+            if self.listed_public is not None:
+                obj["public"] = self.listed_public
+            return obj
+
+        return _Reply(200, self._page("me/playlists", self._visible_playlists(), limit, offset, listed))
 
     def _create_playlist(self, body: bytes, token: dict) -> _Reply:
         data = self._json_body(body)
@@ -1010,7 +1035,10 @@ class StandinServer(ServedStandIn):
             return _api_error(400, "Missing required field: name")
         details = {"description": "", "public": True, "collaborative": False,  # Spotify's defaults
                    **self._details({k: v for k, v in data.items() if v is not None})}
+        self._check_description(details["description"])
         self._need_scope(token, "playlist-modify-public" if details["public"] else "playlist-modify-private")
+        if self.keeps_public:
+            details["public"] = True
         uid = self.account.user["id"]
         self._created += 1
         pid = base62_id(f"created:{uid}:{self._created}:{data['name']}:{time.time_ns()}")
@@ -1111,19 +1139,32 @@ class StandinServer(ServedStandIn):
         data = self._json_body(body)
         if not isinstance(data, dict):
             return _api_error(400, "Error parsing JSON.")
-        pl.update(self._details(data))  # all checked before any is set
+        details = self._details(data)  # all checked before any is set
+        self._check_description(details.get("description"))
+        if self.keeps_public and pl["public"]:
+            details.pop("public", None)
+        pl.update(details)
         self._bump(pl)
         return _Reply(200, raw=b"")
 
     @staticmethod
     def _details(data: dict[str, Any]) -> dict[str, Any]:
         """The playlist details a create or change-details body sets; 400 naming the first
-        one of the wrong type (``"public": "no"`` is not a boolean)."""
+        one of the wrong type (``"public": "no"`` is not a boolean); 500 for a name or
+        description longer than ``MAX_NAME`` / ``MAX_DESCRIPTION`` or holding a line break."""
         types = {"name": str, "description": str, "public": bool, "collaborative": bool}
         for key, typ in types.items():
             if key in data and not isinstance(data[key], typ):
                 raise _api_error(400, f"Invalid {key}")
+        for key, most in (("name", MAX_NAME), ("description", MAX_DESCRIPTION)):
+            text = data.get(key)
+            if isinstance(text, str) and (len(text) > most or "\n" in text or "\r" in text):
+                raise _api_error(500, "Server error")  # not a 400 naming the field: what Spotify answers
         return {key: data[key] for key in types if key in data}
+
+    def _check_description(self, text: str | None) -> None:
+        if text and self.refused_description and re.search(self.refused_description, text):
+            raise _api_error(400, "Bad request")
 
     @staticmethod
     def _bump(pl: dict[str, Any]) -> None:
@@ -1143,6 +1184,8 @@ class StandinServer(ServedStandIn):
             known = self.account.tracks if kind == "track" else self.account.episodes
             if iid not in known:
                 raise _api_error(400, f"Payload contains a non-existing ID: {uri}")
+            if kind == "track":
+                iid = self.written_as.get(iid, iid)
             out.append({"kind": kind, "id": iid, "added_at": now, "added_by": uid})
         return out
 
@@ -1168,6 +1211,8 @@ class StandinServer(ServedStandIn):
                 return _api_error(400, "No uris provided")
             new = self._parse_uris(list(uris))
             pos = self._int_value(position, len(pl["items"]), 0, len(pl["items"]), "Index out of bounds")
+            if len(pl["items"]) + len(new) > self.max_items:
+                return _api_error(400, "Playlist size limit reached")
             pl["items"][pos:pos] = new
             self._bump(pl)
             return _Reply(201, {"snapshot_id": pl["snapshot_id"]})
