@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 log = logging.getLogger(__name__)
 
 _charmaps: dict[str, frozenset[int]] = {}
-_MISSING_GLYPH = re.compile(r"Glyph \d+ .* missing from font")
+_MISSING_GLYPH = re.compile(r"Glyph \d+ .* missing from (?:current )?font")  # matplotlib 3.8 says "current font"
 
 
 def import_matplotlib(needs: str, *modules: str):
