@@ -517,9 +517,13 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     done = jobs.login(settings, open_url=show)
     me = done.me or {}
     if done.set_aside:
+        left = ", ".join(f"'{visible(n)}'" for n in done.left)
         _note(f"the cache held the library of {visible(done.set_aside)}, not {visible(me.get('id', '?'))}: the next "
               f"run pulls this account's library; {visible(done.set_aside)}'s managed playlist and removals are set "
-              "aside (given back if it logs in again)")
+              "aside (given back if it logs in again)"
+              + (f"; the playlists made there ({left}) stay in "
+                 f"{visible(done.set_aside)}'s account: the tool never deletes a playlist, so delete them in Spotify "
+                 "if that login was a mistake" if done.left else ""))
     if not quiet:
         who = (f" as {visible(me.get('display_name') or me.get('id', '?'))} ({visible(me.get('id', '?'))})"
                if done.me is not None else f" (could not ask Spotify who you are: {done.error})")
@@ -1088,12 +1092,18 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         return
     login = info["login"]
     cache = info["cache"]
-    who = f" as {visible(login['display_name'])} ({login['user_id']})" if login.get("user_id") else ""
+    who = f" as {visible(login['display_name'])} ({visible(login['user_id'])})" if login.get("user_id") else ""
+    owner = cache.get("user_id")
+    whose = f"{visible(owner)}'s library, " if owner else ""
+    other = (f" (not the cache's account {visible(owner)}: `recommend refresh` pulls this account's library and "
+             f"sets {visible(owner)}'s managed playlist aside)" if owner and login.get("user_id")
+             and str(login["user_id"]) != str(owner) else "")
     lines = [f"cache:    {info['frames_dir']}"
-             + (f" (fetched {cache['fetched_at']}, {_age(cache['age_hours'])})" if cache["fetched_at"] else " (empty)"),
+             + (f" ({whose}fetched {cache['fetched_at']}, {_age(cache['age_hours'])})" if cache["fetched_at"]
+                else " (empty)"),
              f"login:    {login['state']}{who}"
              + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
-             + (f" ({login['message']})" if login.get("message") else "")]
+             + (f" ({login['message']})" if login.get("message") else "") + other]
     pl = info["playlist"]
     lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"
                  + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")

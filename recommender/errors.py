@@ -41,6 +41,19 @@ class AuthError(RecommenderError):
     exit_code = 3
 
 
+class OtherAccount(AuthError):
+    """The saved login is another account's than the one the cached library is (a token dropped
+    in, or a login whose account Spotify could not name): neither account's playlists, removals
+    or library may be mixed into the other's. ``login`` and ``cached`` are the two user ids."""
+
+    def __init__(self, login: str, cached: str) -> None:
+        super().__init__(f"the saved login is Spotify user {login!r}, but the cache holds the library of "
+                         f"{cached!r}: run `recommend refresh` to pull {login!r}'s library ({cached!r}'s managed "
+                         f"playlist and removals are set aside, given back if it logs in again), or `recommend "
+                         f"auth` as {cached!r}")
+        self.login, self.cached = login, cached
+
+
 class AppAccessRefused(AuthError):
     """Spotify refuses this app or this account whatever the login: a Development Mode app's
     user list, or its owner's Premium. The message says what to change, on Spotify's side."""

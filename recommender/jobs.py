@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .errors import DataError, NotEnoughData, UsageError, make_dirs
+from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
 from .paths import demo_dir, demo_settings
@@ -65,6 +65,7 @@ class Login:
     me: dict | None
     error: str | None = None
     set_aside: str | None = None
+    left: list[str] = field(default_factory=list)  # names of the playlists we made in that account
 
 
 def login(settings, open_url=None, any_port: bool = False) -> Login:
@@ -82,7 +83,13 @@ def login(settings, open_url=None, any_port: bool = False) -> Login:
             raise
         except RecommenderError as exc:  # logged in all the same; a refresh checks the account
             return Login(None, str(exc))
-        return Login(me, set_aside=open_store(settings).switch_account(str(me.get("id") or "")))
+        store = open_store(settings)
+        before = store.switch_account(str(me.get("id") or ""))
+        from .store import ACCOUNTS
+        aside = ((store.read_manifest().get(ACCOUNTS) or {}).get(before) or {}) if before else {}
+        left = [str(info.get("name") or info["id"]) for key, info in sorted(aside.items())
+                if key.split(":")[0] == "managed_playlist" and isinstance(info, dict) and info.get("id")]
+        return Login(me, set_aside=before, left=left)
 
 
 SPOTIFY_APPS_PAGE = "https://www.spotify.com/account/apps/"  # where a person removes an app's access
@@ -303,15 +310,24 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         refreshed = False
         warnings: list[str] = []
         open_data: dict[str, int] = {}
-        if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
+
+        def refresh_now() -> Library:
+            nonlocal warnings, open_data, refreshed
             if dry_run:  # the refresh writes the cache: a writer like any other
                 held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
                 store.forget_manifest()  # read before the lock: another run may have written it since
             library, pulled = pull(gateway, store, settings, progress)
-            warnings = list(pulled.warnings)
+            warnings = [*pulled.switched, *pulled.warnings]
             open_data = dict(pulled.requests_by_service)
             refreshed = True
-        state = publish.managed_state(gateway, store, settings, library.user_id)
+            return library
+        if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
+            library = refresh_now()
+        try:
+            state = publish.managed_state(gateway, store, settings, library.user_id, account_checked=refreshed)
+        except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
+            library = refresh_now()
+            state = publish.managed_state(gateway, store, settings, library.user_id, account_checked=True)
         state.pinned = list(dict.fromkeys(state.pinned + pin_requests(store, state.user_removed)))
         # every playlist we ever managed is our output, never the user's taste
         ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]

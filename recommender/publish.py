@@ -34,7 +34,8 @@ import html
 import logging
 from dataclasses import dataclass, field
 
-from .errors import AuthError, ConfigError, RateLimited, RecommenderError, SpotifyError, SpotifyUnavailable
+from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
+                     SpotifyUnavailable)
 from .isotime import time_or_none, utc_now
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store, now_iso
@@ -302,11 +303,26 @@ def _listed_ids(gateway: Gateway) -> dict[str, dict]:
     return {p["id"]: p for p in gateway.pages("me/playlists") if p and p.get("id")}
 
 
+def _check_account(gateway: Gateway, user_id: str) -> None:
+    """OtherAccount when the login is not ``user_id`` (the cached library's account)."""
+    me = str((gateway.get("me") or {}).get("id") or "")
+    if me and user_id and me != str(user_id):
+        raise OtherAccount(me, str(user_id))
+
+
 def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, name: str | None = None,
-                  slot: str = MAIN) -> ManagedState:
+                  slot: str = MAIN, account_checked: bool = False) -> ManagedState:
     """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
     marker; default name: ``playlist.name``) and infer the user's edits since our last
-    verified write. Makes no write."""
+    verified write. Makes no write.
+
+    ``user_id`` is the cached library's account. Unless ``account_checked`` (the library was just
+    pulled with this login), a playlist about to be created (none remembered, or the remembered
+    one not among your playlists, or not yours) first asks Spotify who is logged in: another
+    account's login (a token dropped in) raises OtherAccount rather than writing this library's
+    picks into that account, or telling it that its playlist was unfollowed. A remembered playlist
+    missing from the listing is listed once more: the listing pages by offset, and a playlist
+    removed meanwhile shifts the later ones back, so one can be skipped (a second managed playlist)."""
     name = fit_name(name or settings.playlist.name)
     pkey, rkey = _keys(slot)
     manifest = store.read_manifest()
@@ -315,6 +331,11 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     history = {h["id"] for h in _history(manifest)}
     listed = _listed_ids(gateway)
     pid = info.get("id")
+    if pid and pid not in listed:
+        listed = {**_listed_ids(gateway), **listed}
+    owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
+    if not account_checked and user_id and owner != user_id:  # none, not listed, or another's
+        _check_account(gateway, user_id)
     reason = None
     messages: list[str] = []
     if pid and pid not in listed:
@@ -340,7 +361,12 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     others: list[str] = []
     stamps: dict[str, str] = {}
     details: dict = {}
-    snapshot, current = read_playlist(gateway, pid, others, stamps, details)
+    try:
+        snapshot, current = read_playlist(gateway, pid, others, stamps, details)
+    except SpotifyError as exc:  # another account's login can list a playlist of ours it follows, never read it
+        if exc.status in (403, 404) and not account_checked and user_id:
+            _check_account(gateway, user_id)
+        raise
     # the playlist's own object says whether it is public: your playlists listed can all say
     # "public" when they are not (exportify #56)
     public = details["public"] if isinstance(details.get("public"), bool) else (listed.get(pid) or {}).get("public")

@@ -506,7 +506,8 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
 def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     fetched = manifest.get("fetched_at")
     then = time_or_none(fetched)
-    return {"fetched_at": fetched, "age_hours": round((now - then).total_seconds() / 3600, 2) if then else None}
+    return {"fetched_at": fetched, "age_hours": round((now - then).total_seconds() / 3600, 2) if then else None,
+            "user_id": manifest.get("user_id") or None}  # whose library the cache holds
 
 
 def login_status(token_info: Mapping[str, Any] | None, now: datetime | None = None) -> dict[str, Any]:

@@ -201,7 +201,8 @@ def test_the_dry_run_summary_says_what_it_would_do_in_one_tense(logged_in):
     server, env, cache = logged_in
     assert run(["refresh", "--quiet"], env).exit_code == 0
     text = " ".join(run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "200"}).stdout.split())
-    assert "(a new playlist): would add 10, remove 0, keep 0 (dry run: nothing written); 1 Spotify request," in text
+    # 2: your playlists, and who is logged in (asked before a playlist would be created: README, Which account)
+    assert "(a new playlist): would add 10, remove 0, keep 0 (dry run: nothing written); 2 Spotify requests," in text
     text = " ".join(run(["build-playlist"], {**env, "COLUMNS": "200"}).stdout.split())
     assert ": added 10, removed 0, kept 0;" in text and "Spotify requests," in text
 

@@ -263,13 +263,13 @@ def test_genre_coverage_counts_the_artists_enrich_looks_up():
 
 def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})
-    manifest = {"fetched_at": (NOW - timedelta(hours=5)).isoformat(),
+    manifest = {"fetched_at": (NOW - timedelta(hours=5)).isoformat(), "user_id": "me-1",
                 "managed_playlist": {"id": "PL1", "name": "recommend: for you", "track_ids": ["t1", "t2", "t3"]}}
     token = {"access_token": ACCESS, "refresh_token": REFRESH, "scope": "user-top-read",
              "expires_at": int((NOW + timedelta(minutes=30)).timestamp())}
     st = runlog.status(tmp_path, manifest, token, library=_library(), now=NOW)
     assert st["last_runs"][0]["command"] == "build-playlist"
-    assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0}
+    assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0, "user_id": "me-1"}
     assert st["login"]["state"] == "valid" and st["login"]["expires_in_minutes"] == 30.0
     assert st["login"]["expires_at"] == "2026-03-01T12:30:00+00:00"
     assert st["playlist"] == {"id": "PL1", "name": "recommend: for you", "tracks": 3}
@@ -282,7 +282,7 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
 def test_status_without_anything(tmp_path):
     st = runlog.status(tmp_path, {}, None, now=NOW)
     assert st["last_runs"] == [] and st["playlist"] is None and st["genres"] is None
-    assert st["cache"] == {"fetched_at": None, "age_hours": None}
+    assert st["cache"] == {"fetched_at": None, "age_hours": None, "user_id": None}
     assert st["login"]["state"] == "needs login"
 
 

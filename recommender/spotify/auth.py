@@ -324,6 +324,10 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     if isinstance(manager, SpotifyPKCE):
         manager.get_pkce_handshake_parameters()
     url = manager.get_authorize_url(state=state)
+    if "show_dialog=" not in url:  # (spotipy's PKCE manager has no such option)
+        # the login page then shows which account the browser is signed in to, with "Not you?":
+        # without it Spotify approves at once for an account that approved the app before
+        url += "&show_dialog=true"
     refused = _authorize_refusal(url, manager.redirect_uri, settings)
     if refused:
         server.server_close()

@@ -54,6 +54,7 @@ class RefreshReport:
     open_data_requests: int = 0
     requests_by_service: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # one line per failed open-data service
+    switched: list[str] = field(default_factory=list)  # the note of a cache set aside for another account
 
     def to_dict(self) -> dict:
         return dict(vars(self))
@@ -71,12 +72,14 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     me = gateway.get("me/")
     user_id = me["id"]
     before = store.switch_account(user_id)  # a token of another account (dropped in): never score its cache
+    switched = []
     if before is not None:
-        problems.append(f"the cache belonged to user {before!r}; rebuilding it for {user_id!r} "
+        switched.append(f"the cache belonged to user {before!r}; rebuilding it for {user_id!r} "
                         f"({before!r}'s managed playlist and removals are set aside)")
+        problems += switched
         manifest = store.read_manifest()
         cached, old_snapshots = None, {}
-    report = RefreshReport(user_id=user_id)
+    report = RefreshReport(user_id=user_id, switched=switched)
 
     track_rows: dict[str, dict] = {}
     artist_rows: dict[str, dict] = {}

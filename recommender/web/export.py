@@ -29,7 +29,9 @@ def export_tracks(settings, gateway, mood: str, name: str, track_ids: list[str])
     from ..moodexport import export_moods
     store = jobs.open_store(settings)
     with jobs.writing(settings, "web export"):
-        user_id = (gateway.get("me") or {}).get("id", "")
+        # the cached library's account: a login of another one is caught before anything is created
+        # in it (publish.managed_state), rather than this library's tracks exported into that account
+        user_id = str(store.read_manifest().get("user_id") or "") or (gateway.get("me") or {}).get("id", "")
         done = export_moods(gateway, store, settings, user_id, {mood: list(track_ids)}, "your library",
                             names={mood: name})[0]
     return {"playlist_id": done.playlist_id, "name": name, "tracks": done.added + done.kept,

@@ -1,0 +1,170 @@
+"""Which Spotify account, which cache, which managed playlist: shapes users of personal Spotify
+tools report (a login as the wrong account, a token of one account with the cache of another,
+a remembered playlist the login cannot see), tried through the CLI against the local stand-in."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from recommender.standins.spotify import Fault
+from recommender.store import Store
+
+from spotify_helpers import api_requests, save_login, settings_for
+from test_cli import env_for, logged_in, run  # noqa: F401 (a fixture)
+from test_new_user_trial import ours, second  # noqa: F401 (a fixture)
+
+
+def test_a_token_of_another_account_with_a_fresh_cache_pulls_that_accounts_library(standin, second, tmp_path):
+    """spotipy #451 and #612: the cached token was another account's than the one the script
+    meant ("printing me() returns a different account"). With the first account's cache still
+    fresh, `build-playlist` with the second account's token scored the first account's library,
+    told the second account its playlist was "no longer in your playlists (unfollowed?)", created
+    one in the second account holding the first one's picks, and put it in the first account's
+    slot of the manifest. It now asks who is logged in before creating a playlist, pulls the
+    second account's library (saying so) and sets the first one's state aside."""
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    [first_pid] = ours(standin)
+    save_login(second, cache)  # dropped in: no `recommend auth` to notice the switch
+    result = run(["build-playlist", "--json"], env_for(second, cache))
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["refreshed"] and not any("unfollowed" in m for m in out["messages"])
+    assert any("rebuilding it for 'second-user'" in m for m in out["messages"])
+    second_tracks = set(second.account.tracks)
+    assert {t["id"] for t in out["tracks"]} <= second_tracks  # the second account's own library
+    manifest = Store.from_settings(settings_for(second, cache)).read_manifest()
+    assert manifest["user_id"] == "second-user" and manifest["managed_playlist"]["id"] == out["playlist_id"]
+    assert manifest["accounts"]["small-user"]["managed_playlist"]["id"] == first_pid
+    assert ours(standin) == [first_pid] and ours(second) == [out["playlist_id"]]
+    status = run(["status"], env_for(second, cache))
+    assert "second-user's library" in status.stdout
+
+
+def test_a_remembered_playlist_the_other_account_follows_is_not_written(standin, second, tmp_path):
+    """A managed playlist id remembered from account A that account B cannot write (403: "You
+    cannot add to a playlist you don't own", benchmarkstudios/slackbox #8): with B's token and
+    A's fresh cache, B following A's playlist (shared with B) made it look like ours, and the run
+    tried to write A's playlist with B's login. Now B's library is pulled and B gets its own."""
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    [first_pid] = ours(standin)
+    shared = copy.deepcopy(standin.account.playlist(first_pid))
+    second.account.playlists.insert(0, shared)  # B follows A's playlist (owner small-user)
+    save_login(second, cache)
+    second.clear_requests()
+    result = run(["build-playlist", "--json"], env_for(second, cache))
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["playlist_id"] != first_pid and out["refreshed"]
+    assert not [r for r in api_requests(second) if r.method != "GET" and first_pid in r.path]
+
+
+def test_a_status_names_the_account_the_cache_belongs_to_and_a_login_of_another(standin, second, tmp_path):
+    """`recommend status` said whom the login was ("valid as Second User") but not whose the
+    cache was, so a token dropped in for another account (spotipy #451) did not show until a
+    refresh rebuilt the cache. It now names the cache's account and says when the login differs."""
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 0
+    status = run(["status"], env_for(standin, cache))
+    assert "small-user's library" in status.stdout and "not the cache's account" not in status.stdout
+    save_login(second, cache)
+    status = run(["status"], env_for(second, cache))
+    assert status.exit_code == 0
+    assert "small-user's library" in status.stdout and "not the cache's account" in status.stdout
+    out = json.loads(run(["status", "--json"], env_for(second, cache)).stdout)
+    assert out["cache"]["user_id"] == "small-user" and out["login"]["user_id"] == "second-user"
+
+
+def test_the_managed_playlist_skipped_by_offset_paging_is_not_created_twice(logged_in):
+    """Offset paging of your playlists (spotipy #1084; spotify-to-plex #27: "if loading the
+    playlists goes wrong it assumes no playlist exists and creates a new one"): a playlist you
+    delete while the list is being read shifts the later ones back by one, and the managed
+    playlist, first on the second page, was skipped: "no longer in your playlists (unfollowed?)"
+    and a second managed playlist. A playlist remembered but not listed is now listed again."""
+    server, env, _ = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    [pid] = ours(server)
+    template = server.account.playlist(pid)
+    for i in range(50):  # made since, by hand: the managed playlist now opens the second page
+        server.account.playlists.insert(0, dict(copy.deepcopy(template), id=f"byHand{i:016d}", name=f"mine {i}",
+                                                description="", items=[]))
+    pages = []
+
+    def delete_one_while_paging(account):
+        pages.append(1)
+        if len(pages) == 2:  # between the first page and the second
+            account.playlist("byHand0000000000000049")["followed"] = False
+    server.add_fault(Fault(path=r"/v1/me/playlists$", times=None, before=delete_one_while_paging))
+    result = run(["build-playlist", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["playlist_id"] == pid and not out["created"] and ours(server) == [pid]
+    assert not any("unfollowed" in m for m in out["messages"])
+
+
+def test_the_login_page_shows_which_account_is_signed_in(standin, tmp_path):
+    """TimeToogo/spotify-hr #7 and #34 ("I signed in with my husband's account ... every time I
+    retry it defaults to my husband's account"), spotipy #446 (maintainer: `show_dialog=True`
+    lets you sign out and pick another account): Spotify approves an app the browser's account
+    already approved without showing the page, so `recommend auth` again, meant to fix a login
+    as the wrong account, logged in as that same account. The login now asks Spotify to show
+    the page (who is signed in, "Not you?") every time."""
+    from recommender import jobs
+
+    from test_field_report import _browser
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri": "http://127.0.0.1:9/callback"})
+    jobs.login(settings, open_url=_browser, any_port=True)
+    pages = [r for r in standin.requests if r.path == "/authorize"]
+    assert pages and all(r.query.get("show_dialog") == "true" for r in pages)
+
+
+def test_a_mood_export_with_a_token_of_another_account_creates_nothing_there(standin, second, tmp_path):
+    """The token-of-the-wrong-account shape (spotipy #451, #612) for the mood playlists: with the
+    first account's cache and the second account's token, `moods ... --export` and the web app's
+    export created "recommend: happy" in the second account with the first one's tracks (the web
+    app asked Spotify who was logged in and took that account for the cache's). Both now stop
+    with one line saying whose the cache and the login are, and that `recommend refresh` pulls
+    the login's library; nothing is created."""
+    from recommender.errors import OtherAccount
+    from recommender.moodexport import export_job
+    from recommender.web.export import export_mood
+
+    from spotify_helpers import gateway_for
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 0
+    save_login(second, cache)
+    settings = settings_for(second, cache)
+    library = Store.from_settings(settings).load_library()
+    ids = list(library.tracks["track_id"])[:5]
+    second.clear_requests()
+    with pytest.raises(OtherAccount, match="recommend refresh"):
+        export_mood(settings, gateway_for(settings), "happy", ids)
+    with pytest.raises(OtherAccount, match="'second-user'.*'small-user'"):
+        export_job(settings, library, {"happy": ids}, "your library")
+    assert not api_requests(second, "POST") and not api_requests(second, "PUT")
+
+
+def test_a_login_as_the_right_account_after_the_wrong_one_names_what_was_left_there(standin, second, tmp_path,
+                                                                                     monkeypatch):
+    """TimeToogo/spotify-hr #34: "I signed in through the app to Spotify and accidentally used my
+    husband's account". A run as that account made its managed playlist there; `recommend auth`
+    as the right account set that state aside with a note about "managed playlist and removals"
+    but did not say that a playlist had been made in the other person's account, which the tool
+    never deletes. The note now names it and says to delete it there if that login was a mistake."""
+    from test_new_user_trial import login_as
+    cache = tmp_path / "state"
+    assert login_as(standin, cache, monkeypatch).exit_code == 0  # the family member's account
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    result = login_as(second, cache, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    note = " ".join(result.stderr.split())
+    assert "'recommend: for you'" in note and "small-user's account" in note and "delete" in note
+    assert ours(standin)  # left where it is
