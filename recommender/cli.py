@@ -1125,11 +1125,12 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
     """`recommend status`'s schedule line, its last run and its warnings."""
     from datetime import datetime
 
-    from .runlog import describe_run
+    from .runlog import UNMARKED_DAYS, describe_run
     if sched["state"] == "unknown":
         text = f"unknown ({visible(sched['message'])})"
     elif sched["state"] == "not installed" and sched.get("last_run"):
-        text = "no crontab line of ours (runs marked scheduled come from elsewhere: a systemd timer?)"
+        text = (f"no crontab line of ours (a run marked scheduled in the last {UNMARKED_DAYS} days: a systemd "
+                "timer, or a line removed since)")
     elif sched["state"] == "not installed":
         text = "not installed (`recommend schedule install` sets one up)"
     else:

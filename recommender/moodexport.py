@@ -66,7 +66,7 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
         pub = publish(gateway, store, settings, state, desired, {}, text=f"Mood cluster of {sources}, {date}.",
                       public=False)
         plan = pub.plan
-        out.append(MoodPlaylist(name, pub.playlist_id, pub.created, len(plan.added), len(plan.removed),
+        out.append(MoodPlaylist(state.name or name, pub.playlist_id, pub.created, len(plan.added), len(plan.removed),
                                 len(plan.kept)))
     return out
 

@@ -357,7 +357,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                             "none is adopted (one may be an old managed playlist you kept): a new one will be created")
     if not pid:
         return ManagedState(None, [], [], user_removed, recreated_reason=reason, name=name, slot=slot,
-                            messages=messages)
+                            messages=messages, listed=set(listed))
     others: list[str] = []
     stamps: dict[str, str] = {}
     details: dict = {}
@@ -543,7 +543,7 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
                 log.warning("write to the managed playlist failed (%s); re-reading it to reconcile", exc)
         stamps = {}
         snapshot, current = read_playlist(gateway, playlist_id, stamps=stamps)
-        swapped = _stored_as(desired, current)
+        swapped = _stored_as(desired, current, ours)
         if swapped:  # Spotify keeps those songs under other ids: take its list as written
             log.info("Spotify stored %d track(s) under another id; keeping them as stored", len(swapped))
             written_as.update(swapped)
@@ -558,16 +558,18 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
     return None
 
 
-def _stored_as(desired: list[str], current: list[str]) -> dict[str, str]:
+def _stored_as(desired: list[str], current: list[str], ours: set[str]) -> dict[str, str]:
     """{track written: the id Spotify stored instead} when the playlist read back (``current``)
     is ``desired`` with some tracks in place swapped for ids we never wrote: adding a track can
     add the same song under a newer id ("adding the old ID adds the new ID", spotipy #1097), and
-    that write would be repeated for ever. Empty when the list differs in any other way."""
+    that write would be repeated for ever. Empty when the list differs in any other way, or
+    when a track read back is one of ``ours`` (the playlist's earlier tracks: a replace that did
+    not land, or a stale read, is no swap)."""
     if len(current) != len(desired) or len(set(current)) != len(current):
         return {}
     here, want = set(current), set(desired)
     swapped = {d: c for d, c in zip(desired, current) if d != c}
-    if all(d not in here and c not in want for d, c in swapped.items()):
+    if all(d not in here and c not in want and c not in ours for d, c in swapped.items()):
         return swapped
     return {}
 
@@ -725,6 +727,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             created, note = _create(gateway, name, public, text)
         except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
             created, note = _made_after_all(gateway, name, state.listed | {h["id"] for h in history}, lost)
+            # the listing's "public" can say true for every playlist (exportify #56): its own object's
+            created = {**created, "public": (gateway.get(f"playlists/{created['id']}", fields="public") or {}).get("public")}
         pid = created["id"]
         result.created = True
         result.playlist_id = pid
@@ -772,16 +776,16 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "written_as": dict(written_as),
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
+    # a mood playlist is finished by exporting that mood again, not by the next build
+    label, again = (("the managed playlist", "the next run") if state.slot == MAIN
+                    else (f"the playlist {name!r}", "the next export of that mood"))
     if left_public:  # kept in the manifest: the next run fills this one, never a second
         raise AuthError(f"Spotify created the playlist {name!r} ({pid}) public although a private one was asked, "
                         "and did not make it private when asked again; nothing was put in it: make it private in "
-                        "Spotify (... > Make private), and the next run fills it")
+                        f"Spotify (... > Make private), and {again} fills it")
     snapshot, unsettled, stamps = state.snapshot, [], state.stamps
     if not plan.unchanged:
         try:
-            # a mood playlist is finished by exporting that mood again, not by the next build
-            label, again = (("the managed playlist", "the next run") if state.slot == MAIN
-                            else (f"the playlist {name!r}", "the next export of that mood"))
             # twice the client's timeout, but never a sleep longer than the configured maximum
             settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
             try:

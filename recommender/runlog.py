@@ -479,6 +479,9 @@ def last_scheduled_run(runs: Iterable[Mapping[str, Any]], marked: bool = True) -
     return None
 
 
+UNMARKED_DAYS = 8  # with no crontab line of ours, marked runs this recent still show (a weekly timer's)
+
+
 def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]) -> dict[str, Any]:
     """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
     ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
@@ -493,10 +496,15 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
         warnings.append("your crontab line was installed by an older version and does not mark the runs it "
                         f"starts, so every {SCHEDULED_COMMAND} counts as the scheduled one, by hand too: run "
                         "`recommend schedule install` again")
-    # no line of ours in the crontab (a systemd timer, a crontab that cannot be read): marked runs only
-    last = last_scheduled_run(runs if ours else [r for r in runs if r.get("trigger") == SCHEDULED], marked)
-    # without a line of ours only marked runs count: a timer made from `schedule install --print`
-    # started them, and its failed night is as worth a warning as cron's
+    # no line of ours in the crontab (a systemd timer made from `schedule install --print`, a
+    # crontab that cannot be read): marked runs of the last UNMARKED_DAYS only, so that a line
+    # removed (`schedule remove`) after a failed night is not warned about for ever; such a
+    # timer's failed night is as worth a warning as cron's
+    if not ours:
+        now = utc_now()
+        runs = [r for r in runs if r.get("trigger") == SCHEDULED and (when := time_or_none(r.get("when")))
+                and (now - when).total_seconds() <= UNMARKED_DAYS * 86400]
+    last = last_scheduled_run(runs, marked)
     if last is not None and last.get("exit_code") not in (0, None):
         which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND
         warnings.append(f"the last {which} run failed: {describe_run(last)}")

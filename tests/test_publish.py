@@ -617,6 +617,7 @@ def test_a_mood_playlist_with_a_long_name_and_many_sources_is_created_and_found_
     first = moodexport.export_moods(env.gateway, env.store, env.settings, USER, {mood: tracks[:3]}, sources)[0]
     made = standin.account.playlist(first.playlist_id)
     assert first.created and len(made["name"]) == publish.MAX_NAME and made["public"] is False
+    assert first.name == made["name"]  # what the CLI and the web app show is the name in Spotify
     assert len(made["description"]) <= publish.MAX_DESCRIPTION and publish.MARKER in made["description"]
     env.store.write_manifest({})  # lost: found again by its (cut) name and the marker
     again = moodexport.export_moods(env.gateway, env.store, env.settings, USER, {mood: tracks[3:5]}, sources)[0]
@@ -764,6 +765,55 @@ def test_a_create_whose_answer_is_lost_uses_the_playlist_spotify_made(env):
     with pytest.raises(SpotifyUnavailable):
         env.run(tracks[:5])
     assert [r.path for r in env.writes()] == ["/v1/me/playlists"]
+
+
+def test_a_replace_that_did_not_land_is_no_swap_of_ids(env):
+    """Review of the relinked-ids fix (spotipy #1097): a same-length list read back with every
+    planned track absent was taken for "Spotify stored these under other ids" even when the
+    tracks read back were the playlist's own old ones. A daily replace answered 502 and not
+    applied then ended exit 0 with yesterday's tracks kept, each new pick mapped to an old one
+    for good. Only ids the run never knew count as swaps: the replace is written again."""
+    tracks = small_ids(env.server)
+    first = env.run(tracks[:5])
+    env.server.add_fault(Fault(method="PUT", path=ITEMS, status=502, times=1))  # not applied
+    second = env.run(tracks[5:10])
+    assert env.content(first.playlist_id) == tracks[5:10] and second.written
+    assert not env.managed().get("written_as")
+    assert not any("under another id" in m for m in second.messages)
+
+
+def test_a_lost_create_never_takes_a_followed_playlist_of_another_owner(env):
+    """Review of the lost-create fix (spotipy #1170): with no playlist remembered, the playlists
+    listed before the create were not passed on, so after a create answered 502 and not applied,
+    a followed playlist of someone else with our name and marker ("recommend: for you", public)
+    became the managed playlist, and the run told the user to make it private, which they cannot.
+    Now the 502 stands and nothing of theirs is touched."""
+    tracks = small_ids(env.server)
+    name = env.settings.playlist.name
+    env.server.account.playlists.append({
+        "id": "strangerPlaylist0000001", "name": name, "description": "Their picks. Managed automatically.",
+        "owner": "spotify", "public": True, "collaborative": False, "followed": True, "items": [],
+        "snapshot_id": "s0", "version": 0})
+    assert publish.MARKER in "Their picks. Managed automatically."
+    env.server.add_fault(Fault(method="POST", path=r"^/v1/me/playlists$", status=502))  # not applied
+    with pytest.raises(SpotifyUnavailable):
+        env.run(tracks[:5])
+    assert not env.store.read_manifest().get("managed_playlist")
+    assert "strangerPlaylist0000001" not in str(env.store.read_manifest().get("managed_history"))
+    assert not [r for r in env.writes() if "strangerPlaylist0000001" in r.path]
+
+
+def test_a_lost_create_reads_public_from_the_playlist_not_the_listing(env):
+    """The listing's "public" can be true for every playlist (exportify #56): after a lost
+    create the playlist found there was "made private" by a needless edit, with a note saying
+    Spotify had created it public, which it had not."""
+    tracks = small_ids(env.server)
+    env.server.listed_public = True
+    env.server.add_fault(Fault(method="POST", path=r"^/v1/me/playlists$", status=502, apply_first=True))
+    result = env.run(tracks[:5])
+    assert result.created and env.content(result.playlist_id) == tracks[:5]
+    assert not any("made private" in m for m in result.messages)
+    assert env.server.account.playlist(result.playlist_id)["public"] is False
 
 
 def test_a_gone_track_is_looked_for_only_among_the_tracks_of_the_refused_write(big):

@@ -587,18 +587,29 @@ def test_status_takes_the_last_scheduled_run_not_one_by_hand(tmp_path, monkeypat
 
 def test_status_without_a_crontab_line_still_reports_a_timers_failed_scheduled_run(tmp_path, monkeypatch):
     """A systemd user timer made from `schedule install --print` starts marked runs but puts no
-    line in the crontab: `status` said "not installed" and kept quiet about its failed night."""
+    line in the crontab: `status` said "not installed" and kept quiet about its failed night.
+    Only recent marked runs count so: after `schedule remove`, an old failed night is no
+    warning for ever."""
+    from recommender import isotime
     _crontab_for_status(tmp_path, monkeypatch)
     _runs(tmp_path / "cache", _scheduled("2026-11-29T07:00:00+00:00", 5), _scheduled("2026-11-29T09:00:00+00:00", 0, "manual"))
-    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
-    assert data["state"] == "not installed" and data["last_run"]["when"] == "2026-11-29T07:00:00+00:00"
-    assert data["warnings"] == ["the last scheduled run failed: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 5"]
-    text = " ".join(_status(tmp_path).stdout.split())
-    assert "no crontab line of ours" in text and "systemd timer" in text and "warning: the last scheduled run failed" in text
-    _runs(tmp_path / "cache", _scheduled("2026-11-29T09:00:00+00:00", 3, "manual"))  # by hand only: as before
-    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
-    assert data["last_run"] is None and data["warnings"] == []
-    assert "not installed (`recommend schedule install` sets one up)" in " ".join(_status(tmp_path).stdout.split())
+    old = isotime.set_clock(lambda: datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc))
+    try:
+        data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+        assert data["state"] == "not installed" and data["last_run"]["when"] == "2026-11-29T07:00:00+00:00"
+        assert data["warnings"] == ["the last scheduled run failed: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 5"]
+        text = " ".join(_status(tmp_path).stdout.split())
+        assert "no crontab line of ours" in text and "systemd timer" in text and "warning: the last scheduled run failed" in text
+        isotime.set_clock(lambda: datetime(2026, 12, 8, 12, 0, tzinfo=timezone.utc))  # 9 days on: a line removed
+        data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+        assert data["last_run"] is None and data["warnings"] == []
+        assert "not installed (`recommend schedule install` sets one up)" in " ".join(_status(tmp_path).stdout.split())
+        isotime.set_clock(lambda: datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc))
+        _runs(tmp_path / "cache", _scheduled("2026-11-29T09:00:00+00:00", 3, "manual"))  # by hand only: as before
+        data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+        assert data["last_run"] is None and data["warnings"] == []
+    finally:
+        isotime.set_clock(old)
 
 
 def test_a_line_an_older_version_installed_is_still_ours_and_every_run_counts(tmp_path, monkeypatch):
