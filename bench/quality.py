@@ -390,7 +390,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         rows = cat.library.track_positions(pd.Index(t.candidates))
         world = pop[t.persona][rows] > 0
         values = blended(t, res.weights, method, mix)
-        top = rank(values, t.candidates, 10)
+        top = rank(values, t.candidates, 10, t.last)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
         within.append(_within_artist_oracle(t, top) / 10)
         _within_artist_pairs(t, {**{c: t.scores[c].to_numpy(dtype=float) for c in t.scores.columns},
@@ -405,9 +405,9 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         hidden_pop0 += int((pop[t.persona][h_rows[h_rows >= 0]] == 0).sum())
         unknown = ~np.isin(t.candidates, list(t.known)) & ~world
         b = np.nan_to_num(values, nan=-1.0)
-        cut = rank(b + 10.0 * unknown, t.candidates, 10)
+        cut = rank(b + 10.0 * unknown, t.candidates, 10, t.last)
         shortcut.append(float(np.isin(t.candidates[cut], list(t.hidden)).sum()) / 10)
-        per_weighting = [float(np.isin(t.candidates[rank(blended(t, w, method, mix), t.candidates, 10)],
+        per_weighting = [float(np.isin(t.candidates[rank(blended(t, w, method, mix), t.candidates, 10, t.last)],
                                        list(t.hidden)).sum()) / 10
                          for w in weightings]
         oracle.append(max(per_weighting))
@@ -426,12 +426,13 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
 
 def _within_artist_pairs(t, scores: dict, acc) -> None:
     """Add to ``acc`` (score -> [won, pairs]) every (hidden, other) pair of candidates of one
-    seed artist of ``t``: won when the hidden one scores higher (a tie: half; NaN lowest)."""
+    seed artist of ``t``: won when the hidden one scores higher (a tie: half; NaN lowest). A
+    seed's other releases (``t.last``) are no candidates here, as in build-playlist."""
     hidden = np.isin(t.candidates, list(t.hidden))
     for code in np.unique(t.artist_codes[hidden]):
         if code < 0 or t.seed_share[code] == 0:
             continue
-        mine = t.artist_codes == code
+        mine = (t.artist_codes == code) & ~t.last
         h, other = mine & hidden, mine & ~hidden
         if not other.any():
             continue
@@ -444,8 +445,9 @@ def _within_artist_pairs(t, scores: dict, acc) -> None:
 
 def _within_artist_oracle(t, top: np.ndarray) -> int:
     """Hits of ``top`` (positions into ``t.candidates``) had each artist's places in it gone to
-    that artist's hidden candidates first (a track without an artist keeps its own place)."""
-    hidden = np.isin(t.candidates, list(t.hidden))
+    that artist's hidden candidates first (a track without an artist keeps its own place; a
+    seed's other releases, ranked last, are none)."""
+    hidden = np.isin(t.candidates, list(t.hidden)) & ~t.last
     codes = t.artist_codes[top]
     hits = int(hidden[top][codes < 0].sum())
     for code, places in zip(*np.unique(codes[codes >= 0], return_counts=True)):

@@ -3,7 +3,7 @@
 Metrics are pure functions, each defined once on a targets x ranks hit matrix (and usable on
 one ranking of ids). ``evaluate`` fits every scorer
 once on the library *without* the hidden pairs, then for every target playlist ranks all
-tracks but its visible ones by the blend and by each scorer alone (ablation).
+tracks but its visible ones (and their other releases) by the blend and by each scorer alone (ablation).
 """
 
 from __future__ import annotations
@@ -185,8 +185,12 @@ def _score(scorer: Scorer, seeds: pd.Series, candidates: pd.Index, mask: np.ndar
 def iter_targets(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer],
                  seed: int = 0) -> Iterator[TargetScores]:
     """Per target (every playlist with hidden pairs): seeds = its visible tracks (weight 1),
-    candidates = every track but those, raw scores of every fitted scorer."""
+    candidates = every track but those and their other releases (as build-playlist:
+    ``pipeline.shares_key``), raw scores of every fitted scorer."""
+    from .pipeline import dedupe_codes, shares_key
+
     all_ids = visible.track_ids
+    codes = visible.derived(("pipeline", "dedupe_codes"), lambda: dedupe_codes(visible))
     tiebreak_all = np.random.default_rng(seed).permutation(len(all_ids))
     items = visible.playlist_items[["playlist_id", "track_id"]].astype(str)
     visible_by = items.groupby("playlist_id")["track_id"].agg(list).to_dict()
@@ -195,7 +199,8 @@ def iter_targets(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Sc
         seeds_ids = list(dict.fromkeys(visible_by.get(pid, [])))
         if not seeds_ids:
             continue
-        mask = ~np.asarray(all_ids.isin(seeds_ids))
+        is_seed = np.asarray(all_ids.isin(seeds_ids))
+        mask = ~is_seed & ~shares_key(codes, is_seed)
         candidates = all_ids[mask]
         seeds = pd.Series(1.0, index=pd.Index(seeds_ids, name="track_id"))
         scores = pd.DataFrame({name: _score(sc, seeds, candidates, mask, len(all_ids))

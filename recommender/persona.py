@@ -400,6 +400,11 @@ class TargetRanking:
     weight_factors: dict[str, float] = field(default_factory=dict)  # scorer -> weight_factor() on P's library
     artist_codes: np.ndarray | None = None  # per candidate (-1: no artist), for the artist mix
     seed_share: np.ndarray | None = None  # per artist code: its share of the seeds
+    last: np.ndarray | None = None  # per candidate: another release of a seed's song, ranked last
+
+    def __post_init__(self) -> None:
+        if self.last is None:
+            self.last = np.zeros(len(self.candidates), dtype=bool)
 
 
 def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object],
@@ -424,13 +429,16 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
     ids = universe.track_ids
     urows = cat.library.track_positions(ids)
     u_artist = cat.artist_of[urows]
+    from .pipeline import dedupe_codes, shares_key
+    codes = dedupe_codes(universe)  # a seed's other releases: build-playlist's keys (ranked last)
     known = persona.known  # computed once: a property over three frames
     hidden_by = persona.hidden.astype(str).groupby("playlist_id")["track_id"].agg(set).to_dict()
     out = []
     for pid in targets:
         seeds_ids = visible_by.get(pid, [])
         seeds = pd.Series(1.0, index=pd.Index(seeds_ids, name="track_id"))
-        mask = ~np.asarray(ids.isin(seeds_ids))
+        is_seed = np.asarray(ids.isin(seeds_ids))
+        mask = ~is_seed
         cols = {}
         for name, sc in fitted.items():
             cols[name] = np.asarray(sc.score_all(seeds), dtype=float)[mask]
@@ -441,7 +449,8 @@ def score_persona(persona: Persona, cat: Catalogue, scorers: Mapping[str, object
         cols["similar_artists"] = art[mask]
         hidden = hidden_by.get(pid, set())
         out.append(TargetRanking(persona.index, pid, ids.to_numpy(dtype=str)[mask], pd.DataFrame(cols),
-                                 hidden, hidden - known, known, factors, *mix_inputs(universe, mask, seeds)))
+                                 hidden, hidden - known, known, factors, *mix_inputs(universe, mask, seeds),
+                                 shares_key(codes, is_seed)[mask]))
     return out, service.requests
 
 
@@ -466,8 +475,14 @@ class PersonaResult:
         return out
 
 
-def rank(values: np.ndarray, ids: np.ndarray, n: int | None = None) -> np.ndarray:
-    """Positions best first (the first ``n``): higher value, then track id ascending; NaN last."""
+def rank(values: np.ndarray, ids: np.ndarray, n: int | None = None, last: np.ndarray | None = None) -> np.ndarray:
+    """Positions best first (the first ``n``): higher value, then track id ascending; NaN last.
+    ``last`` (bool per position, e.g. ``TargetRanking.last``): those come after all others,
+    in the same order among themselves."""
+    if last is not None and last.any():
+        head, tail = np.flatnonzero(~last), np.flatnonzero(last)
+        out = np.concatenate([head[rank(values[head], ids[head], n)], tail[rank(values[tail], ids[tail], n)]])
+        return out[:n]
     v = np.where(np.isnan(values), -np.inf, values)
     if n is not None and n < len(v):
         kth = np.partition(-v, n - 1)[n - 1]
@@ -489,16 +504,20 @@ def blended(t: TargetRanking, weights: Mapping[str, float], method: str = "minma
     """The blend of one target's candidates: ``blend.blend_scores``' formula (per-target
     normalisation, weighted mean of the scorers that could score a candidate, each weight
     times the scorer's ``weight_factor()`` on P's library), then the artist ``mix`` for a
-    list of ``n``, as the pipeline does; all NaN when no scorer has a weight."""
+    list of ``n``, as the pipeline does; all NaN when no scorer has a weight. The seed's other
+    releases (``t.last``) are NaN and take no part: they are no candidates of build-playlist."""
     from .blend import blend_matrix, normalise_columns
     w = np.asarray([[float(weights.get(c, 0.0)) * t.weight_factors.get(c, 1.0) for c in t.scores.columns]])
     used = w[0] > 0
-    if not used.any():
-        return np.full(len(t.scores), np.nan)
-    values = blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[:, used], method), w[:, used])[0]
+    out = np.full(len(t.scores), np.nan)
+    keep = ~t.last
+    if not used.any() or not keep.any():
+        return out
+    values = blend_matrix(normalise_columns(t.scores.to_numpy(dtype=float)[keep][:, used], method), w[:, used])[0]
     if mix.active and t.artist_codes is not None:
-        values = values * mix.factors(values, t.artist_codes, t.seed_share, n, t.candidates)  # ties: as ``rank``
-    return values
+        values = values * mix.factors(values, t.artist_codes[keep], t.seed_share, n, t.candidates[keep])  # ties: as ``rank``
+    out[keep] = values
+    return out
 
 
 def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method: str = "minmax",
@@ -512,7 +531,7 @@ def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method
         keep = max(n, len(t.hidden))
         for m in methods:
             values = blended(t, weights, method, mix, n) if m == BLEND else t.scores[m].to_numpy(dtype=float)
-            ranked = t.candidates[rank(values, t.candidates, keep)]
+            ranked = t.candidates[rank(values, t.candidates, keep, t.last)]
             for k, v in target_metrics(ranked, t, n).items():
                 acc[m][k].append(v)
     return {m: {k: round(float(np.mean(v)), 4) for k, v in d.items()} for m, d in acc.items()}

@@ -268,6 +268,20 @@ def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     return isrc_codes.astype(np.int64), key_codes
 
 
+def shares_key(codes: Sequence[np.ndarray], banned: np.ndarray) -> np.ndarray:
+    """Bool per row: shares a duplicate key (``dedupe_codes``) with a ``banned`` row, other
+    than being one itself: another release of a seed's song, for ``banned`` = the seeds.
+    ``dedupe`` drops these rows; the benchmarks rank them last (README, evaluation)."""
+    banned = np.asarray(banned, dtype=bool)
+    out = np.zeros(len(banned), dtype=bool)
+    for code in codes:
+        has = code >= 0
+        hit = np.zeros(max(int(code.max()) + 1 if len(code) else 0, 1), dtype=bool)
+        hit[code[banned & has]] = True
+        out |= has & hit[np.where(has, code, 0)]
+    return out & ~banned
+
+
 def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarray) -> np.ndarray:
     """Which rows survive as candidates, given duplicate-key codes per row.
 
@@ -276,13 +290,9 @@ def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarra
     banned row is dropped too. Among the remaining rows sharing a key, one is kept: a
     ``preferred`` one (in the user's library) if any, else the first. Returns a bool mask.
     """
-    alive = ~np.asarray(banned, dtype=bool)
+    banned = np.asarray(banned, dtype=bool)
+    alive = ~banned & ~shares_key(codes, banned)
     preferred = np.asarray(preferred, dtype=bool)
-    for code in codes:
-        has = code >= 0
-        hit = np.zeros(max(int(code.max()) + 1 if len(code) else 0, 1), dtype=bool)
-        hit[code[banned & has]] = True
-        alive &= ~(has & hit[np.where(has, code, 0)])
     for code in codes:
         rows = np.flatnonzero(alive & (code >= 0))
         if len(rows) < 2:

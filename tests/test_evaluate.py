@@ -240,3 +240,31 @@ def test_write_report_embeds_charts(settings, tmp_path):
     assert text.count("data:image/png;base64,") == 2
     assert "<td>content</td>" in text
     assert "blend weights content 1</p>" in text and "{" not in text.split("<body>")[1].split("</p>")[0]
+
+
+def test_a_seeds_other_release_is_no_candidate_as_in_build_playlist(settings):
+    """build-playlist never offers another release of a seed's song (same ISRC, or the same
+    normalised title and first artist: ``pipeline.dedupe``); evaluate (and tune, through
+    ``iter_targets``) measured a ranking holding it, where content ranks it first. Two copies of
+    another song both stay: the benchmark does not keep "the first" of them."""
+    from recommender.evaluate import iter_targets
+    names = {"s1": "Song One", "s2": "Song Two", "r1": "Song One - 2011 Remaster", "r2": "Other Title",
+             "c1": "Three", "c2": "Four", "d1": "Five", "d2": "Five - Remastered 2009", "q1": "Six"}
+    isrc = {"s2": "USAAA0000001", "r2": "US-AAA-00-00001"}
+    tracks = pd.DataFrame([{"track_id": t, "name": n, "artist_ids": ["A"], "artist_names": ["Artist"],
+                            "album_id": f"al{t}", "album_name": "r", "release_date": "2000", "isrc": isrc.get(t)}
+                           for t, n in names.items()])
+    members = {"P": ["s1", "s2", "r1", "c2", "r2"], "Q": ["q1", "c1", "d1", "d2"]}
+    items = pd.DataFrame([{"playlist_id": p, "track_id": t, "position": i}
+                          for p, ts in members.items() for i, t in enumerate(ts)])
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["P", "Q"], "name": ["p", "q"]}),
+                              playlist_items=items)
+    hidden = pd.DataFrame({"playlist_id": ["P", "P", "P"], "track_id": ["r1", "c2", "r2"]})
+    table = {"r1": 10.0, "r2": 9.0, "c1": 5.0, "c2": 1.0, "d1": 0.5, "d2": 0.4, "q1": 0.3, "s1": 0.0, "s2": 0.0}
+    res = evaluate(lib, hidden, settings, scorers={"fixed": FixedScorer(table)}, weights={"fixed": 1.0}, top_n=2)
+    # r1 (title) and r2 (ISRC) are releases of P's seeds: P ranks c1 c2 ..., one hit in the top 2
+    assert res.hits["blend"][0, :3].tolist() == [0, 1, 0]
+    assert res.metrics["blend"]["p@2"] == pytest.approx(0.5)
+    visible = lib.without_memberships(hidden)
+    (t,) = iter_targets(visible, hidden, {"fixed": FixedScorer(table).fit(visible)})
+    assert sorted(t.candidates) == ["c1", "c2", "d1", "d2", "q1"]

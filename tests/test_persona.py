@@ -35,22 +35,30 @@ def _dev_ids(n: int) -> list[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> str:
+def _persona_rows() -> list[list]:
     """24 dev playlists of 14 tracks over 12 artists (three tracks each), overlapping."""
     rng = np.random.default_rng(7)
-    path = tmp_path_factory.mktemp("persona") / "songs.csv"
+    rows = []
+    for k, pid in enumerate(_dev_ids(24)):
+        theme = k % 4
+        pool = [(a, t) for a in range(theme * 3, theme * 3 + 3) for t in range(6)]
+        for j in rng.choice(len(pool), size=14, replace=False):
+            a, t = pool[j]
+            rows.append([f"tr{a:02d}x{t}", f"Song {a} {t}", f"Artist {a}", 50, f"alb{a}{t % 2}",
+                         f"Album {a} {t % 2}", f"{1990 + a}-01-01", f"Mix {k}", pid, "g", "s"])
+    return rows
+
+
+def _write(path, rows: list[list]) -> str:
     with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS)
-        for k, pid in enumerate(_dev_ids(24)):
-            theme = k % 4
-            pool = [(a, t) for a in range(theme * 3, theme * 3 + 3) for t in range(6)]
-            for j in rng.choice(len(pool), size=14, replace=False):
-                a, t = pool[j]
-                w.writerow([f"tr{a:02d}x{t}", f"Song {a} {t}", f"Artist {a}", 50, f"alb{a}{t % 2}",
-                            f"Album {a} {t % 2}", f"{1990 + a}-01-01", f"Mix {k}", pid, "g", "s"])
+        csv.writer(fh).writerows([COLUMNS, *rows])
     return str(path)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> str:
+    """``_persona_rows``."""
+    return _write(tmp_path_factory.mktemp("persona") / "songs.csv", _persona_rows())
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +248,56 @@ def test_the_within_artist_oracle_keeps_each_artists_places():
                       artist_codes=np.array([0, 0, 0, 1, 1, 1, -1]))
     assert quality._within_artist_oracle(t, np.array([0, 1, 3, 6])) == 3
     assert quality._within_artist_oracle(t, np.array([0, 3])) == 2
+
+
+def test_a_seeds_other_release_is_ranked_last_by_every_method():
+    """build-playlist never offers another release of a seed's song; the benchmark keeps it
+    among the candidates (reach) but ranks it after every other one, for the blend and for each
+    scorer alone, and leaves it out of the blend's normalisation and artist mix: a hidden copy
+    that content scores best is no longer the first hit."""
+    from recommender.persona import TargetRanking, summarise
+    scores = pd.DataFrame({"content": [1.0, 0.5, 0.2]})
+    t = TargetRanking(0, "p", np.array(["copy", "a", "b"]), scores, {"copy"}, {"copy"}, set(),
+                      last=np.array([True, False, False]))
+    got = summarise([t], {"content": 1.0})
+    for method in ("blend", "content"):
+        assert got[method]["rprec"] == 0 and got[method]["ndcg@10"] == pytest.approx(0.5), method
+
+
+@pytest.fixture(scope="module")
+def remasters(tmp_path_factory) -> str:
+    """The persona data set plus two dev playlists of every song's "- 2011 Remaster" (the same
+    artist, another track id): the seeds' other releases are in the catalogue."""
+    rows = _persona_rows()
+    extra = [pid for pid in _dev_ids(40) if pid not in {r[8] for r in rows}][:2]
+    songs = sorted({(r[0], r[1], r[2], r[4], r[5], r[6]) for r in rows})
+    for k, pid in enumerate(extra):
+        for tid, name, artist, alb, alb_name, date in songs[k::2]:
+            rows.append([f"{tid}rm", f"{name} - 2011 Remaster", artist, 50, f"{alb}rm", f"{alb_name} (2011)", date,
+                         "Remasters", pid, "g", "s"])
+    return _write(tmp_path_factory.mktemp("remasters") / "songs.csv", rows)
+
+
+def test_a_persona_targets_seed_copies_are_marked_ranked_last_and_still_reached(remasters):
+    from recommender.blend import ArtistMix
+    from recommender.persona import blended, rank
+    settings = load_settings(config_file=None, environ={})
+    split = split_library(load_dataset(remasters), "dev")
+    res, targets = evaluate_personas(split, settings, standins=False, keep_targets=True)
+    song = {t: n.removesuffix(" - 2011 Remaster") for t, n in zip(split.track_ids, split.tracks["name"])}
+    items = split.playlist_items.astype(str)
+    marked = 0
+    for t in targets:
+        seeds = {song[x] for x in items[items["playlist_id"] == t.playlist_id]["track_id"] if x not in t.hidden}
+        copies = {c for c in t.candidates if song[c] in seeds}
+        assert set(t.candidates[t.last]) == copies
+        marked += len(copies)
+        if copies:
+            mix = ArtistMix.from_settings(settings)
+            for values in (blended(t, res.weights, "minmax", mix), t.scores["content"].to_numpy(dtype=float)):
+                order = rank(values, t.candidates, None, t.last)
+                assert set(t.candidates[order[-len(copies):]]) == copies
+    assert marked > 0
+    # the HTTP path (recommend evaluate --protocol persona) ranks the copies last too
+    served, _ = evaluate_personas(split, settings, standins=True, singles=False)
+    assert served.metrics["blend"] == res.metrics["blend"] and served.reach == res.reach
