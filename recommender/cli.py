@@ -851,7 +851,7 @@ def tune_cmd(
     out = result.to_dict()
     n = result.top_n
     if not as_json:  # the result first: a write or a report that fails then loses nothing
-        _print_tuned(out, n, setup.source)
+        _print_tuned(out, n, setup.source, write)
     if report:  # before the config: a report that cannot be written leaves the config as it was
         from .report import write_report
         best = settings.with_overrides({f"scorers.{k}.weight": v for k, v in result.best_weights.items()})
@@ -903,7 +903,7 @@ def _undo_tuned(config, quiet: bool, verbose: bool, as_json: bool) -> None:
     _echo(f"{path} has the weights it had before `recommend tune --write`{when} again")
 
 
-def _print_tuned(out: dict, n: int, source: str) -> None:
+def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
     """tune's table (current and best weights, mean ± spread over folds), what `recommend
     evaluate` will show for the best weights, and whether the gain is within the spread."""
     from .config import weights_text
@@ -926,6 +926,8 @@ def _print_tuned(out: dict, n: int, source: str) -> None:
         typer.echo(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
                    "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
                    "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
+    elif best["weights"] == cur["weights"] and write:  # the write says what it did (a file of defaults gets them)
+        typer.echo("note: your current weights are the best of the search")
     elif best["weights"] == cur["weights"]:
         typer.echo("note: your current weights are the best of the search: nothing to change")
     elif out["within_spread"]:

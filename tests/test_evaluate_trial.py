@@ -316,3 +316,8 @@ def test_tune_write_keeps_the_current_weights_when_the_gain_is_within_the_spread
     monkeypatch.setattr(jobs, "tune", lambda *a, **k: same)
     result = run(["tune", "--dataset", SMALL, "--folds", "2", "--config", str(config)], env)
     assert "note: your current weights are the best of the search: nothing to change" in result.stdout
+    # with --write it said "nothing to change" too, and then wrote them in (a diff, "weights written")
+    result = run(tune_args(config), env)
+    assert result.exit_code == 0 and "nothing to change" not in result.stdout
+    assert "note: your current weights are the best of the search" in result.stdout
+    assert "weights written to" in result.stdout  # the file held other weights (the fake's current ones differ)
