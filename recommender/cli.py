@@ -523,7 +523,7 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
               "aside (given back if it logs in again)"
               + (f"; the playlists made there ({left}) stay in "
                  f"{visible(done.set_aside)}'s account: the tool never deletes a playlist, so delete them in Spotify "
-                 "if that login was a mistake" if done.left else ""))
+                 f"if logging in as {visible(done.set_aside)} was a mistake" if done.left else ""))
     if not quiet:
         who = (f" as {visible(me.get('display_name') or me.get('id', '?'))} ({visible(me.get('id', '?'))})"
                if done.me is not None else f" (could not ask Spotify who you are: {done.error})")

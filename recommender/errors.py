@@ -47,10 +47,10 @@ class OtherAccount(AuthError):
     or library may be mixed into the other's. ``login`` and ``cached`` are the two user ids."""
 
     def __init__(self, login: str, cached: str) -> None:
-        super().__init__(f"the saved login is Spotify user {login!r}, but the cache holds the library of "
-                         f"{cached!r}: run `recommend refresh` to pull {login!r}'s library ({cached!r}'s managed "
-                         f"playlist and removals are set aside, given back if it logs in again), or `recommend "
-                         f"auth` as {cached!r}")
+        super().__init__(f"the saved login is Spotify user {login!r}, but the cache holds the library of user "
+                         f"{cached!r}: run `recommend refresh` to pull the library of user {login!r} (the managed "
+                         f"playlist and removals of user {cached!r} are set aside, given back if it logs in again), "
+                         f"or `recommend auth` as user {cached!r}")
         self.login, self.cached = login, cached
 
 

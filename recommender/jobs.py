@@ -85,10 +85,10 @@ def login(settings, open_url=None, any_port: bool = False) -> Login:
             return Login(None, str(exc))
         store = open_store(settings)
         before = store.switch_account(str(me.get("id") or ""))
+        from .publish import _history
         from .store import ACCOUNTS
         aside = ((store.read_manifest().get(ACCOUNTS) or {}).get(before) or {}) if before else {}
-        left = [str(info.get("name") or info["id"]) for key, info in sorted(aside.items())
-                if key.split(":")[0] == "managed_playlist" and isinstance(info, dict) and info.get("id")]
+        left = [str(h.get("name") or h["id"]) for h in _history(aside)]  # every one made there, not only the current
         return Login(me, set_aside=before, left=left)
 
 

@@ -163,8 +163,38 @@ def test_a_login_as_the_right_account_after_the_wrong_one_names_what_was_left_th
     cache = tmp_path / "state"
     assert login_as(standin, cache, monkeypatch).exit_code == 0  # the family member's account
     assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    assert run(["build-playlist", "--quiet", "--new-playlist"], env_for(standin, cache)).exit_code == 0
     result = login_as(second, cache, monkeypatch)
     assert result.exit_code == 0, result.stderr
     note = " ".join(result.stderr.split())
     assert "'recommend: for you'" in note and "small-user's account" in note and "delete" in note
-    assert ours(standin)  # left where it is
+    assert note.count("'recommend: for you'") == 2  # the older one too (review: only the current was named)
+    assert "if logging in as small-user was a mistake" in note  # which login: not the one just made
+    assert len(ours(standin)) == 2  # left where they are
+
+
+def test_the_web_apps_export_is_of_the_account_whose_library_the_page_shows(standin, second, tmp_path):
+    """Review of the web export's account check: it took the account from the manifest at the
+    moment of export, while the tracks came from the library the app had loaded. Following the
+    first refusal's advice (`recommend refresh` in a terminal, as the other account) handed the
+    manifest over, and the next Export created "recommend: happy" in the second account with the
+    first one's tracks. The export is of the page's library's account now, and the app shows
+    the library refreshed elsewhere (a page after the refresh exports the second one's)."""
+    from recommender.errors import OtherAccount
+    from recommender.web.context import WebContext
+    from recommender.web.export import export_tracks
+    from spotify_helpers import gateway_for
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 0
+    b_settings = settings_for(second, cache)
+    ctx = WebContext(settings_for(standin, cache), config_file=tmp_path / "u.yaml")
+    ids = [str(t) for t in list(ctx.library().tracks["track_id"])[:5]]  # the page's library: the first account's
+    save_login(second, cache)  # a token of the second account dropped in
+    assert run(["refresh", "--quiet"], env_for(second, cache)).exit_code == 0  # the manifest is the second's now
+    with pytest.raises(OtherAccount):
+        export_tracks(b_settings, gateway_for(b_settings), "happy", "recommend: happy", ids,
+                      user_id=ctx.library().user_id)
+    assert not [p for p in second.account.playlists if p["name"] == "recommend: happy"]
+    ctx.sync_settings()  # what every page does first
+    assert ctx.library().user_id == "second-user"

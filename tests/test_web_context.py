@@ -225,7 +225,7 @@ def test_moods_page_counts_and_the_tracks_of_a_mood_or_a_point(tmp_path, monkeyp
     assert (half["mood"], half["playlist"]) == (point_name(0.125, 0.5), "recommend: " + point_name(0.125, 0.5))
     assert c.mood_tracks(mood=" Sad")["playlist"] == "recommend: sad"
     written = []
-    monkeypatch.setattr("recommender.web.export.export_mood", lambda s, g, mood, ids: written.append(mood) or {})
+    monkeypatch.setattr("recommender.web.export.export_mood", lambda s, g, mood, ids, **kw: written.append(mood) or {})
     c._gateway = lambda settings: None
     c.export_mood(valence="0.125", energy="0.5")
     assert written == [half["mood"]]

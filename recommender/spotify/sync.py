@@ -75,7 +75,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     switched = []
     if before is not None:
         switched.append(f"the cache belonged to user {before!r}; rebuilding it for {user_id!r} "
-                        f"({before!r}'s managed playlist and removals are set aside)")
+                        f"(the managed playlist and removals of user {before!r} are set aside)")
         problems += switched
         manifest = store.read_manifest()
         cached, old_snapshots = None, {}

@@ -89,6 +89,7 @@ class WebContext:
         self.last_publish: dict[str, Any] | None = None
         self.last_evaluation: dict[str, Any] | None = None
         self.loaded_version = self.config_version()  # the config file the settings were read from
+        self.loaded_library: tuple | None = None  # library_version() of the library the pages show
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -141,6 +142,9 @@ class WebContext:
         if self.config_version() != self.loaded_version:
             self.reload_settings()
             self.invalidate()
+        elif self.loaded_library is not None and self.library_version() != self.loaded_library:
+            self.invalidate()  # refreshed (or another account's) elsewhere: the pages show that library
+            self.loaded_library = None
 
     def check_version(self, version: Any) -> None:
         """Refuse a save from a page opened before the config file last changed (``version``:
@@ -166,7 +170,18 @@ class WebContext:
                 log.exception("warm-up failed")
 
     def library(self):
-        return self._cached("library", lambda: jobs.require_library(self.settings))
+        def load():
+            version = self.library_version()  # read first: a refresh while loading is seen next time
+            library = jobs.require_library(self.settings)
+            self.loaded_library = version
+            return library
+        return self._cached("library", load)
+
+    def library_version(self) -> tuple:
+        """Whose library the cache holds and when it was pulled (the manifest's ``user_id`` and
+        ``fetched_at``): a `recommend refresh` or `recommend auth` in a terminal changes it."""
+        manifest = jobs.open_store(self.settings).read_manifest()
+        return manifest.get("user_id"), manifest.get("fetched_at")
 
     def scorer_names(self) -> list[str]:
         from ..scorers import blend_weights
@@ -412,7 +427,8 @@ class WebContext:
         if not match:
             raise UsageError(f"no cluster {cluster} on the map")
         ids = [p["id"] for p in data["points"] if p["cluster"] == cluster]
-        return export_cluster(self.settings, self._gateway(self.settings), match[0]["label"], cluster, ids)
+        return export_cluster(self.settings, self._gateway(self.settings), match[0]["label"], cluster, ids,
+                              user_id=self.library().user_id)
 
     # ----- Search / Similar ---------------------------------------------------------------------
     def search_index(self):
@@ -488,7 +504,8 @@ class WebContext:
         "recommend: valence V, energy E"), the playlist `moods recommend --export` keeps."""
         from .export import export_mood
         out = self.mood_tracks(mood, valence, energy)
-        return export_mood(self.settings, self._gateway(self.settings), out["mood"], [t["track_id"] for t in out["tracks"]])
+        return export_mood(self.settings, self._gateway(self.settings), out["mood"], [t["track_id"] for t in out["tracks"]],
+                           user_id=self.library().user_id)
 
     def mood_tracks(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
         """`recommend moods recommend`: a mood (nudged toward your taste, as the CLI does) or a
