@@ -1349,7 +1349,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
-                     "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
+                     "tracks": tracks, "managed": pid in roles, "role": roles.get(pid), "url": playlist_url(pid)})
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     m = managed if isinstance(managed, dict) else {}
@@ -1360,7 +1360,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     for pid, name, tracks in late:
         if pid not in shown:
             rows.append({"name": name or settings.playlist.name, "id": pid, "owner": library.user_id,
-                         "tracks": tracks, "managed": True, "url": playlist_url(pid)})
+                         "tracks": tracks, "managed": True, "role": roles.get(pid, "yes"), "url": playlist_url(pid)})
     if as_json:
         _print_json(rows)
         return
@@ -1369,7 +1369,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
                    "then `recommend refresh`")
         return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
-              roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
+              r["role"] or ""] for r in rows]
     _console().print(_table(f"{len(rows)} playlist{'' if len(rows) == 1 else 's'} (ids are whole: copy them into "
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
