@@ -1187,8 +1187,9 @@ def enrich_genres_cmd(
     store = jobs.open_store(settings)
     due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:
-        minutes = estimate_seconds(due, rechecks, rate=settings.enrich.rate) / 60
-        _err(f"{due} artists to look up on MusicBrainz: about {minutes:.0f} min at {settings.enrich.rate:g} "
+        seconds = estimate_seconds(due, rechecks, rate=settings.enrich.rate)
+        about = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"  # 5 artists: "about 10 s", not "0 min"
+        _err(f"{due} artists to look up on MusicBrainz: about {about} at {settings.enrich.rate:g} "
              "request/s (interrupt any time: the next run resumes; --limit N does a part now)")
     with jobs.writing(settings, "enrich genres"), _Bar(_interactive(quiet, as_json)) as bar:
         report = enrich_genres(library, store, settings, limit=limit,
