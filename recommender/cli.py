@@ -635,6 +635,11 @@ def playlist_url(playlist_id: str) -> str:
     return f"https://open.spotify.com/playlist/{playlist_id}"
 
 
+def _exported_json(exported) -> list[dict]:
+    """The mood playlists an export wrote, each with its link (the text output shows it)."""
+    return [{**e.to_dict(), "playlist_url": playlist_url(e.playlist_id)} for e in exported]
+
+
 def _print_build(result, held) -> None:
     from .config import weights_text
     from .tables import joined, wrap_joined
@@ -1487,7 +1492,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                      "playlists": [{"id": i, "name": n} for i, n in res.playlists],
                      "clusters": json.loads(res.clusters.to_json(orient="records")),
                      "tracks": json.loads(res.tracks.to_json(orient="records")),
-                     "exported": [e.to_dict() for e in exported]})
+                     "exported": _exported_json(exported)})
         return
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
     if res.k == 1:  # every track alike (the same audio features): no second mood to split off
@@ -1567,7 +1572,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
                               command="moods recommend --export")
     rows = json.loads(df.to_json(orient="records"))
     if as_json:  # a list of tracks; with --export, the tracks and what the export did
-        _print_json({"tracks": rows, "exported": [e.to_dict() for e in exported]} if export else rows)
+        _print_json({"tracks": rows, "exported": _exported_json(exported)} if export else rows)
         return
     _print_rows(df.to_dict("records"), title,
                 ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},

@@ -462,3 +462,24 @@ def test_playlists_json_says_what_the_tables_managed_column_says(logged_in):
     for r in rows:
         line = next(line for line in text if r["id"] in line)
         assert line.split("│")[-2].strip() == (r["role"] or ""), line
+
+
+def test_a_mood_exports_json_gives_each_playlists_link_as_its_text_does(logged_in):
+    # `moods recommend --export` printed each mood playlist's open.spotify.com link, its --json
+    # only the id (the managed playlist's run has `playlist_url`)
+    server, env, cache = logged_in
+    settings = settings_for(server, cache)
+    features = cache / "features.csv"
+    ids = sorted(server.account.tracks)[:8]
+    features.write_text("track_id;valence;energy\n" + "".join(f"{t};0,{7 + i % 3};0,8\n" for i, t in enumerate(ids)))
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert run(["import", "features", str(features), "--quiet"], env).exit_code == 0
+    text = run(["moods", "recommend", "--mood", "happy", "--export", "-n", "4"], {**env, "COLUMNS": "200"})
+    assert text.exit_code == 0, text.stderr
+    made = run(["moods", "recommend", "--mood", "happy", "--export", "--json", "-n", "4"], env)
+    assert made.exit_code == 0, made.stderr
+    exported = json.loads(made.stdout)["exported"]
+    assert [e["name"] for e in exported] == ["recommend: happy"], exported
+    assert exported[0]["playlist_url"] == f"https://open.spotify.com/playlist/{exported[0]['playlist_id']}"
+    assert exported[0]["playlist_url"] in text.stdout + text.stderr
+    assert settings.playlist.name not in [e["name"] for e in exported]
