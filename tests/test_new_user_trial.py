@@ -189,3 +189,14 @@ def test_enrich_genres_says_a_short_look_up_in_seconds_not_0_min(logged_in):
     assert result.exit_code == 0, result.stderr
     line = next(x for x in result.stderr.splitlines() if "to look up on MusicBrainz" in x)
     assert re.match(r"5 artists to look up on MusicBrainz: about [1-9]\d? s at 1 request/s ", line), line
+
+
+def test_moods_cluster_on_an_exportify_file_without_a_playlist_names_its_one_playlist(tmp_path):
+    # an Exportify file holds one playlist: "choose among the 1 playlists of My Mix.csv (e.g. "My Mix")"
+    data = tmp_path / "My Mix.csv"
+    data.write_text("Track URI;Track Name;Artist Name(s);Valence;Energy\n"
+                    + "".join(f"spotify:track:{i:022d};Song {i};Artist {i % 3};0,{i + 1};0,{9 - i}\n" for i in range(8)))
+    result = run(["moods", "cluster", "--dataset", str(data)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert f'among the one playlist of {data} ("My Mix")' in result.stderr, result.stderr
+    assert "1 playlists" not in result.stderr and "e.g." not in result.stderr
