@@ -635,6 +635,11 @@ def playlist_url(playlist_id: str) -> str:
     return f"https://open.spotify.com/playlist/{playlist_id}"
 
 
+def _exported_json(exported) -> list[dict]:
+    """The mood playlists an export wrote, each with its link (the text output shows it)."""
+    return [{**e.to_dict(), "playlist_url": playlist_url(e.playlist_id)} for e in exported]
+
+
 def _print_build(result, held) -> None:
     from .config import weights_text
     from .tables import joined, wrap_joined
@@ -1187,8 +1192,9 @@ def enrich_genres_cmd(
     store = jobs.open_store(settings)
     due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:
-        minutes = estimate_seconds(due, rechecks, rate=settings.enrich.rate) / 60
-        _err(f"{due} artists to look up on MusicBrainz: about {minutes:.0f} min at {settings.enrich.rate:g} "
+        seconds = estimate_seconds(due, rechecks, rate=settings.enrich.rate)
+        about = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"  # 5 artists: "about 10 s", not "0 min"
+        _err(f"{due} artists to look up on MusicBrainz: about {about} at {settings.enrich.rate:g} "
              "request/s (interrupt any time: the next run resumes; --limit N does a part now)")
     with jobs.writing(settings, "enrich genres"), _Bar(_interactive(quiet, as_json)) as bar:
         report = enrich_genres(library, store, settings, limit=limit,
@@ -1349,7 +1355,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
-                     "tracks": tracks, "managed": pid in roles, "url": playlist_url(pid)})
+                     "tracks": tracks, "managed": pid in roles, "role": roles.get(pid), "url": playlist_url(pid)})
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     m = managed if isinstance(managed, dict) else {}
@@ -1360,7 +1366,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     for pid, name, tracks in late:
         if pid not in shown:
             rows.append({"name": name or settings.playlist.name, "id": pid, "owner": library.user_id,
-                         "tracks": tracks, "managed": True, "url": playlist_url(pid)})
+                         "tracks": tracks, "managed": True, "role": roles.get(pid, "yes"), "url": playlist_url(pid)})
     if as_json:
         _print_json(rows)
         return
@@ -1369,7 +1375,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
                    "then `recommend refresh`")
         return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
-              roles.get(r["id"], "yes") if r["managed"] else ""] for r in rows]
+              r["role"] or ""] for r in rows]
     _console().print(_table(f"{len(rows)} playlist{'' if len(rows) == 1 else 's'} (ids are whole: copy them into "
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
@@ -1486,7 +1492,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                      "playlists": [{"id": i, "name": n} for i, n in res.playlists],
                      "clusters": json.loads(res.clusters.to_json(orient="records")),
                      "tracks": json.loads(res.tracks.to_json(orient="records")),
-                     "exported": [e.to_dict() for e in exported]})
+                     "exported": _exported_json(exported)})
         return
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
     if res.k == 1:  # every track alike (the same audio features): no second mood to split off
@@ -1566,7 +1572,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
                               command="moods recommend --export")
     rows = json.loads(df.to_json(orient="records"))
     if as_json:  # a list of tracks; with --export, the tracks and what the export did
-        _print_json({"tracks": rows, "exported": [e.to_dict() for e in exported]} if export else rows)
+        _print_json({"tracks": rows, "exported": _exported_json(exported)} if export else rows)
         return
     _print_rows(df.to_dict("records"), title,
                 ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},

@@ -279,11 +279,15 @@ def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None =
 
 def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> bool:
     """Whether the playlist was rewritten (replaced) since ``stamps`` ({track: added_at} as
-    verified after our last write) were read: a track of ours still in it (``tracks``, read
+    verified after our last write) were read: every track of ours still in it (``tracks``, read
     with ``now``) carries a new ``added_at``. The user's edits in the app (remove, add, move)
-    keep the other entries' dates; a replace by another writer (another computer running this
-    tool with the same account) gives every entry a new one."""
-    return isinstance(stamps, dict) and any(t in stamps and t in now and now[t] != stamps[t] for t in tracks)
+    keep the other entries' dates, and a track removed and added back by hand has a new date
+    alone; a replace by another writer (another computer running this tool with the same
+    account) gives every entry a new one."""
+    if not isinstance(stamps, dict):
+        return False
+    ours = [t for t in dict.fromkeys(tracks) if t in stamps and t in now]
+    return bool(ours) and all(now[t] != stamps[t] for t in ours)
 
 
 def rewritten_note(slot: str, name: str | None) -> str:

@@ -118,7 +118,7 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
     sad = [p for p in json.loads(listed.stdout) if p["name"] == "recommend: sad"]
     pid = out["exported"][0]["playlist_id"]
     assert sad == [{"name": "recommend: sad", "id": pid, "owner": "demo-user", "tracks": 6, "managed": True,
-                    "url": f"https://open.spotify.com/playlist/{pid}"}], sad
+                    "role": "mood", "url": f"https://open.spotify.com/playlist/{pid}"}], sad
     assert "│ mood" in next(line for line in run(["playlists", "--demo"], {**env, "COLUMNS": "200"}).stdout.splitlines()
                            if "recommend: sad" in line)
     clustered = run(["moods", "cluster", named, "--demo", "--json"], env)
@@ -444,3 +444,42 @@ def test_a_mood_playlist_deleted_within_the_second_of_its_export_is_not_listed(l
     assert run(["refresh", "--quiet"], env).exit_code == 0
     assert publish.mood_playlists(store, since_refresh=True) == []
     assert mood_id not in [r["id"] for r in json.loads(run(["playlists", "--json"], env).stdout)]
+
+
+def test_playlists_json_says_what_the_tables_managed_column_says(logged_in):
+    # the table said "yes" for the managed playlist and "mood" for an exported mood, while
+    # --json had `"managed": true` for both: a script could not tell them apart
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    settings = settings_for(server, cache)
+    moodexport.export_moods(gateway_for(settings), Store.from_settings(settings), settings,
+                            server.account.user["id"], {"happy": sorted(server.account.tracks)[:3]}, "Road Trip")
+    rows = json.loads(run(["playlists", "--json"], env).stdout)
+    text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout.splitlines()
+    roles = {r["name"]: r["role"] for r in rows if r["managed"]}
+    assert roles == {settings.playlist.name: "yes", "recommend: happy": "mood"}, roles
+    assert all(r["role"] is None for r in rows if not r["managed"])
+    for r in rows:
+        line = next(line for line in text if r["id"] in line)
+        assert line.split("│")[-2].strip() == (r["role"] or ""), line
+
+
+def test_a_mood_exports_json_gives_each_playlists_link_as_its_text_does(logged_in):
+    # `moods recommend --export` printed each mood playlist's open.spotify.com link, its --json
+    # only the id (the managed playlist's run has `playlist_url`)
+    server, env, cache = logged_in
+    settings = settings_for(server, cache)
+    features = cache / "features.csv"
+    ids = sorted(server.account.tracks)[:8]
+    features.write_text("track_id;valence;energy\n" + "".join(f"{t};0,{7 + i % 3};0,8\n" for i, t in enumerate(ids)))
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert run(["import", "features", str(features), "--quiet"], env).exit_code == 0
+    text = run(["moods", "recommend", "--mood", "happy", "--export", "-n", "4"], {**env, "COLUMNS": "200"})
+    assert text.exit_code == 0, text.stderr
+    made = run(["moods", "recommend", "--mood", "happy", "--export", "--json", "-n", "4"], env)
+    assert made.exit_code == 0, made.stderr
+    exported = json.loads(made.stdout)["exported"]
+    assert [e["name"] for e in exported] == ["recommend: happy"], exported
+    assert exported[0]["playlist_url"] == f"https://open.spotify.com/playlist/{exported[0]['playlist_id']}"
+    assert exported[0]["playlist_url"] in text.stdout + text.stderr
+    assert settings.playlist.name not in [e["name"] for e in exported]

@@ -4,6 +4,7 @@ account, in the same (standard) places. Every test runs against the local stand-
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
@@ -163,3 +164,39 @@ def test_web_without_its_extra_names_the_package_to_install(tmp_path, monkeypatc
     result = run(["web", "--no-browser"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 2
     assert "pip install 'recommend-playlist[web]'" in result.stderr and "pip install -e" not in result.stderr
+
+
+def test_the_refresh_summary_counts_each_playlist_once(logged_in):
+    # the second refresh of the trial said "32 playlists (0 fetched, 32 unchanged, 2 not
+    # readable)": the followed playlists Spotify does not let an app read were counted as
+    # unchanged and as not readable, where the first refresh said "30 fetched, 0 unchanged, 2 not readable"
+    server, env, _ = logged_in
+    for _ in range(2):
+        result = run(["refresh", "--json"], env)
+        assert result.exit_code == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["playlists_forbidden"], "fixture needs a playlist the app may not read"
+        assert report["playlists_fetched"] + report["playlists_unchanged"] + len(report["playlists_forbidden"]) \
+            == report["playlists"], report
+    assert report["playlists_fetched"] == 0
+
+
+def test_enrich_genres_says_a_short_look_up_in_seconds_not_0_min(logged_in):
+    # `recommend enrich genres --limit 5` announced "5 artists to look up on MusicBrainz: about 0 min"
+    server, env, _ = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(["enrich", "genres", "--limit", "5"], env)
+    assert result.exit_code == 0, result.stderr
+    line = next(x for x in result.stderr.splitlines() if "to look up on MusicBrainz" in x)
+    assert re.match(r"5 artists to look up on MusicBrainz: about [1-9]\d? s at 1 request/s ", line), line
+
+
+def test_moods_cluster_on_an_exportify_file_without_a_playlist_names_its_one_playlist(tmp_path):
+    # an Exportify file holds one playlist: "choose among the 1 playlists of My Mix.csv (e.g. "My Mix")"
+    data = tmp_path / "My Mix.csv"
+    data.write_text("Track URI;Track Name;Artist Name(s);Valence;Energy\n"
+                    + "".join(f"spotify:track:{i:022d};Song {i};Artist {i % 3};0,{i + 1};0,{9 - i}\n" for i in range(8)))
+    result = run(["moods", "cluster", "--dataset", str(data)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert f'among the one playlist of {data} ("My Mix")' in result.stderr, result.stderr
+    assert "1 playlists" not in result.stderr and "e.g." not in result.stderr

@@ -152,3 +152,24 @@ def test_a_mood_playlist_rewritten_by_the_other_computer_is_named_in_the_note(ma
     state = publish.managed_state(a.gateway, a.store, a.settings, "small-user", name=name, slot="happy")
     assert state.user_removed == [] and state.pinned == []
     assert [m for m in state.messages if m.startswith(f"the playlist {name!r} was rewritten")]
+
+
+def test_a_track_removed_and_added_back_by_hand_is_no_rewrite_by_another_computer(machines):
+    # found by a new user's trial: removing a track by hand and adding it back (a slip, or to
+    # move it) gave that one entry a new date, which was taken for another computer's replace:
+    # the run said the playlist "was rewritten ... by another computer" and forgot the user's
+    # other removal of that day, so the removed track could come back
+    a, _, tick = machines
+    tracks = small_ids(a.server)
+    pid = a.run(tracks[:6]).playlist_id
+    tick()
+    user_removes(a, pid, tracks[2])
+    user_removes(a, pid, tracks[3])
+    tick()
+    user_adds(a, pid, tracks[3])
+    state = a.state()
+    assert not any("rewritten" in m for m in state.messages), state.messages
+    assert state.user_removed == [tracks[2]] and state.pinned == []
+    result = a.run(tracks[:2] + tracks[3:7])
+    assert not any("rewritten" in m for m in result.messages)
+    assert tracks[2] not in a.content(pid) and a.store.read_manifest()["user_removed"] == [tracks[2]]

@@ -125,11 +125,12 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                         if old_playlists is not None and pid in old_playlists.index else True)
         if row["snapshot_id"] and pid in old_snapshots and old_snapshots[pid] == row["snapshot_id"] \
                 and (was_readable or not row["owned"]):  # your own playlist is never remembered unreadable
-            report.playlists_unchanged += 1
             row["readable"] = was_readable
             item_frames.append(old_by_playlist.get(pid, no_items))
-            if not row["readable"]:
+            if not row["readable"]:  # counted as not readable only, as on the pull that found it so
                 report.playlists_forbidden.append(row["name"])
+            else:
+                report.playlists_unchanged += 1
             continue
         rows = []
         try:
