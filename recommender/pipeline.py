@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from .artists import artist_key, mix_inputs
 from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
+from . import schema
 from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
@@ -242,9 +243,6 @@ def _normalised_codes(codes: np.ndarray, distinct: pa.Array) -> tuple[np.ndarray
     return norm[codes], empty[norm][codes]
 
 
-ISRC_SEPARATORS = r"[\s\-\x{2010}-\x{2015}\x{2212}]"  # RE2 spelling of isrc_code's separators
-
-
 def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per track row, integer codes of its ISRC (upper-case) and of its normalised
     title + first artist; -1 where missing (no ISRC, or an empty normalised title).
@@ -255,7 +253,7 @@ def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     # the ISRC as MusicBrainz reads it (enrich.musicbrainz.isrc_code): Spotify gives some with
     # hyphens or in lower case, and "US-UAN-13-00012" is the recording "USUAN1300012" is
     isrc = pc.utf8_upper(pc.replace_substring_regex(_arrow(library.frames["tracks"]["isrc"]),
-                                                    pattern=ISRC_SEPARATORS, replacement=""))
+                                                    pattern=schema.ISRC_SEPARATORS, replacement=""))
     isrc = pc.if_else(pc.equal(isrc, ""), pa.scalar(None, pa.large_string()), isrc)
     isrc_codes = pc.fill_null(pc.dictionary_encode(isrc).indices, -1).to_numpy(zero_copy_only=False)
     # title + artist: each distinct string is normalised once; the key is the pair of codes

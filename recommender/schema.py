@@ -103,6 +103,10 @@ FRAMES: dict[str, dict[str, str]] = {
 }
 
 TIME_RANGES = ("short_term", "medium_term", "long_term")
+# what an ISRC may carry between its parts ("US-UAN-13-00012", "US UAN 13 00012", a Unicode dash):
+# dropped wherever an ISRC is read (enrich.musicbrainz.isrc_code, pipeline.dedupe_codes); the
+# dashes are characters in the string (not \x{...} escapes), so Python's re and pyarrow's RE2 read it alike
+ISRC_SEPARATORS = "[\\s\\-\u2010-\u2015\u2212]"
 AUDIO_COLUMNS = tuple(c for c in FRAMES["audio_features"] if c != "track_id")
 
 

@@ -145,7 +145,7 @@ def isrc_code(value: Any) -> str | None:
     answers those 400 "Invalid isrc."); None when what is left is not letters and digits."""
     if not isinstance(value, str):
         return None
-    code = re.sub(r"[\s\-\u2010-\u2015\u2212]", "", value).upper()
+    code = re.sub(schema.ISRC_SEPARATORS, "", value).upper()
     return code if code.isascii() and code.isalnum() else None
 
 
