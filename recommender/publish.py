@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
                      SpotifyUnavailable)
 from .isotime import time_or_none, utc_now
+from .safetext import cut
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store, now_iso
 
@@ -150,8 +151,7 @@ def managed_playlist_roles(store: Store, playlists=None) -> dict[str, str]:
 def one_line(text: str, most: int) -> str:
     """``text`` as Spotify takes a playlist name or description: every run of whitespace (line
     breaks, tabs) one space, cut to ``most`` characters (the last one an ellipsis)."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
+    return cut(" ".join(str(text).split()), most)
 
 
 def fit_name(name: str) -> str:
@@ -684,6 +684,12 @@ def _still_public(gateway: Gateway, pid: str) -> bool:
         gateway.change_details(pid, public=False)
     except SpotifyError as exc:
         log.info("could not make the new playlist private: %s", exc)
+    return _is_public(gateway, pid)
+
+
+def _is_public(gateway: Gateway, pid: str) -> bool:
+    """Whether the playlist's own object says public (your playlists listed can all say
+    "public" when they are not: exportify #56)."""
     return (gateway.get(f"playlists/{pid}", fields="public") or {}).get("public") is True
 
 
@@ -731,8 +737,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             created, note = _create(gateway, name, public, text)
         except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
             created, note = _made_after_all(gateway, name, state.listed | {h["id"] for h in history}, lost)
-            # the listing's "public" can say true for every playlist (exportify #56): its own object's
-            created = {**created, "public": (gateway.get(f"playlists/{created['id']}", fields="public") or {}).get("public")}
+            created = {**created, "public": _is_public(gateway, created["id"])}  # not the listing's
         pid = created["id"]
         result.created = True
         result.playlist_id = pid

@@ -90,6 +90,7 @@ class WebContext:
         self.last_evaluation: dict[str, Any] | None = None
         self.loaded_version = self.config_version()  # the config file the settings were read from
         self.loaded_library: tuple | None = None  # library_version() of the library the pages show
+        self._manifest_seen: tuple = (None, None)  # (the manifest file's stat, library_version() read from it)
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -180,8 +181,16 @@ class WebContext:
     def library_version(self) -> tuple:
         """Whose library the cache holds and when it was pulled (the manifest's ``user_id`` and
         ``fetched_at``): a `recommend refresh` or `recommend auth` in a terminal changes it."""
-        manifest = jobs.open_store(self.settings).read_manifest()
-        return manifest.get("user_id"), manifest.get("fetched_at")
+        store = jobs.open_store(self.settings)
+        try:  # asked before every page: the manifest is parsed again only when the file changed
+            stat = store.manifest_path.stat()
+            seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            seen = None
+        if seen is None or seen != self._manifest_seen[0]:
+            manifest = store.read_manifest()
+            self._manifest_seen = (seen, (manifest.get("user_id"), manifest.get("fetched_at")))
+        return self._manifest_seen[1]
 
     def scorer_names(self) -> list[str]:
         from ..scorers import blend_weights
