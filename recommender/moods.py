@@ -123,7 +123,6 @@ def _read_audio_features(library: Library) -> pd.DataFrame:
     af = af[keep].set_axis(ids[keep], axis=0)
     cols = [c for c in CLUSTER_FEATURES + ("mode", "key") if c in af.columns]
     out = af[cols].astype("float64")
-    out = out.mask(~np.isfinite(out))  # an `inf` of a data file is no value (`import features` refuses it)
     return out.dropna(subset=["valence", "energy"])
 
 

@@ -161,12 +161,12 @@ def test_rerun_asks_only_new_artists_and_misses_wait(tmp_path, mb_standin):
 def test_limit_takes_artists_with_most_tracks_first(tmp_path, mb_standin):
     store = Store(tmp_path / "cache")
     settings = make_settings(tmp_path, mb_standin)
-    assert mb.count_due(make_library(), store, settings, today=TODAY) == 9
-    assert mb.count_due(make_library(), store, settings, limit=4, today=TODAY) == 4
+    assert mb.due_counts(make_library(), store, settings, today=TODAY)[0] == 9
+    assert mb.due_counts(make_library(), store, settings, limit=4, today=TODAY)[0] == 4
     report = mb.enrich_genres(make_library(), store, settings, limit=1, today=TODAY)
     assert report.looked_up == 1 and report.remaining == 8
     assert list(frame_by_artist(store).index) == ["ar_radiohead"]  # two tracks, the others one
-    assert mb.count_due(make_library(), store, settings, today=TODAY) == 8
+    assert mb.due_counts(make_library(), store, settings, today=TODAY)[0] == 8
 
 
 def test_interrupted_run_resumes_where_it_stopped(tmp_path, mb_standin):
@@ -404,7 +404,7 @@ def test_a_found_artist_is_rechecked_by_its_mbid_a_merged_one_takes_the_new_id_a
 
     merge_radiohead_and_delete_daft_punk(mb_standin)
     mb_standin.seen.clear()
-    assert mb.count_due(make_library(tracks), store, settings, today=TODAY + timedelta(days=179)) == 0
+    assert mb.due_counts(make_library(tracks), store, settings, today=TODAY + timedelta(days=179))[0] == 0
     day = TODAY + timedelta(days=180)
     assert mb.due_counts(make_library(tracks), store, settings, today=day) == (7, 7)  # 6 requests: the second Radiohead takes the first one's answer
     report = mb.enrich_genres(make_library(tracks), store, settings, today=day)

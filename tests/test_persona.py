@@ -250,6 +250,24 @@ def test_the_within_artist_oracle_keeps_each_artists_places():
     assert quality._within_artist_oracle(t, np.array([0, 3])) == 2
 
 
+def test_the_within_artist_separation_counts_pairs_of_a_seed_artists_tracks():
+    """``--diagnose``'s within_artist_auc, which README quotes: per seed artist, every (hidden,
+    other) pair of its candidates, won when the hidden one scores higher, a tie half, NaN
+    lowest; a seed's other release (ranked last) and an artist of no seed are left out.
+    Artist 0: hidden a1 (0.9), a2 (0.5) against a3 (0.5), a4 (0.1), a6 (NaN): 1+1+1 + 0.5+1+1
+    of 6; a5 (another release, 1.0) and artist 1 (no seed) do not count."""
+    quality = _bench_quality()
+    from recommender.persona import TargetRanking
+    cands = np.array(["a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "x"])
+    t = TargetRanking(0, "p", cands, pd.DataFrame(index=range(9)), {"a1", "a2", "b1", "x"}, set(), set(),
+                      artist_codes=np.array([0, 0, 0, 0, 0, 0, 1, 1, -1]), seed_share=np.array([1.0, 0.0]),
+                      last=np.array([False, False, False, False, True, False, False, False, False]))
+    acc = {"content": [0.0, 0]}
+    scores = np.array([0.9, 0.5, 0.5, 0.1, 1.0, np.nan, 0.0, 0.9, 0.3])
+    quality._within_artist_pairs(t, {"content": scores}, acc)
+    assert acc["content"] == [5.5, 6]
+
+
 def test_a_seeds_other_release_is_ranked_last_by_every_method():
     """build-playlist never offers another release of a seed's song; the benchmark keeps it
     among the candidates (reach) but ranks it after every other one, for the blend and for each

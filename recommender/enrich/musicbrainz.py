@@ -352,12 +352,6 @@ def _ages(settings: Settings) -> tuple[int, int]:
             _setting(settings, "refresh_days", lambda v: v >= 0, "must not be negative"))
 
 
-def count_due(library: Library, store: Store, settings: Settings, limit: int | None = None,
-              today: date | None = None) -> int:
-    """How many artists ``enrich_genres`` would look up now."""
-    return due_counts(library, store, settings, limit, today)[0]
-
-
 def due_counts(library: Library, store: Store, settings: Settings, limit: int | None = None,
                today: date | None = None) -> tuple[int, int]:
     """(artists ``enrich_genres`` would look up now, how many of them are re-checks by MBID), for
