@@ -364,6 +364,9 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     - ``within_artist_oracle_p@10``: the p@10 if each artist kept its places in the blend's top
       10 but filled them with its hidden tracks first (hindsight): how much is lost choosing
       *which* tracks of an artist, against how many places each artist gets;
+    - ``allocation_oracle_p@10``: the other half of that bound: each artist's candidates kept in
+      the blend's order (before the artist mix), but the list's places shared among the
+      artists in the best way with hindsight (how many of its first tracks each artist gets);
     - ``within_artist_auc``: per scorer and for the blend (before the artist mix), the chance
       that a hidden track of a seed artist scores above another candidate of that artist (ties
       count half), pooled over all such pairs: how well each score makes that choice.
@@ -383,7 +386,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     shortcut, hit_world, hit_alone = [], [], []
     weightings = [dict(res.weights)] + [{**res.weights, k: v * f} for k, v in res.weights.items() if v > 0
                                         for f in (3.0, 1 / 3)]
-    oracle, singles, within = [], [], []
+    oracle, singles, within, allocation = [], [], [], []
     auc = defaultdict(lambda: [0.0, 0])  # score -> [pairs won, pairs]
     mix = ArtistMix.from_settings(settings)
     for t in targets:
@@ -393,6 +396,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         top = rank(values, t.candidates, 10, t.last)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
         within.append(_within_artist_oracle(t, top) / 10)
+        allocation.append(_allocation_oracle(t, blended(t, res.weights, method)) / 10)
         _within_artist_pairs(t, {**{c: t.scores[c].to_numpy(dtype=float) for c in t.scores.columns},
                                  "blend": blended(t, res.weights, method)}, auc)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
@@ -421,6 +425,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
             "oracle_weightings": len(weightings), "oracle_weightings_p@10": round(float(np.mean(oracle)), 4),
             "best_single_weighting_p@10": round(float(np.mean(singles, axis=0).max()), 4),
             "within_artist_oracle_p@10": round(float(np.mean(within)), 4),
+            "allocation_oracle_p@10": round(float(np.mean(allocation)), 4),
             "within_artist_auc": {k: round(won / n, 3) for k, (won, n) in auc.items() if n}}
 
 
@@ -453,6 +458,32 @@ def _within_artist_oracle(t, top: np.ndarray) -> int:
     for code, places in zip(*np.unique(codes[codes >= 0], return_counts=True)):
         hits += min(int(places), int(hidden[t.artist_codes == code].sum()))
     return hits
+
+
+def _allocation_oracle(t, values: np.ndarray, n: int = 10) -> int:
+    """Most hits a list of ``n`` can hold when each artist's candidates keep their order by
+    ``values`` (best first, ties by track id, NaN and a seed's other releases never) and only
+    how many of its first ones each artist gets is chosen, with hindsight; a track without an
+    artist is a group of its own."""
+    hidden = np.isin(t.candidates, list(t.hidden))
+    ok = np.flatnonzero(~np.isnan(values) & ~t.last)
+    order = ok[np.lexsort((t.candidates[ok], -values[ok]))]
+    groups: dict[int, list[bool]] = {}
+    for i in order:
+        code = int(t.artist_codes[i])
+        group = groups.setdefault(code if code >= 0 else -1 - int(i), [])
+        if len(group) < n:
+            group.append(bool(hidden[i]))
+    best = np.full(n + 1, -1)  # best[k]: most hits with k places given out so far (-1: not reachable)
+    best[0] = 0
+    for group in groups.values():
+        hits = np.concatenate([[0], np.cumsum(group)])
+        new = best.copy()
+        for used in np.flatnonzero(best >= 0):
+            for k in range(1, min(n - used, len(group)) + 1):
+                new[used + k] = max(new[used + k], best[used] + hits[k])
+        best = new
+    return int(best.max())
 
 
 def persona_table(results: dict) -> str:

@@ -234,6 +234,8 @@ def test_the_bench_diagnosis_bounds_per_playlist_weightings_by_the_best_one_per_
     assert 0 <= out["shortcut_p@10"] <= 1 and out["targets"] > 0
     # the same places per artist, filled with its hidden tracks first: never fewer hits
     assert out["blend_p@10"] <= out["within_artist_oracle_p@10"] <= 1
+    # the blend's own places per artist are one of the allocations (before the mix: not a bound)
+    assert 0 < out["allocation_oracle_p@10"] <= 1
     auc = out["within_artist_auc"]
     assert set(auc) >= {"content", "blend"} and all(0 <= v <= 1 for v in auc.values())
 
@@ -248,6 +250,23 @@ def test_the_within_artist_oracle_keeps_each_artists_places():
                       artist_codes=np.array([0, 0, 0, 1, 1, 1, -1]))
     assert quality._within_artist_oracle(t, np.array([0, 1, 3, 6])) == 3
     assert quality._within_artist_oracle(t, np.array([0, 3])) == 2
+
+
+def test_the_allocation_oracle_keeps_each_artists_order_and_shares_the_places_out():
+    """Artist 0's candidates in score order are miss, hit, hit; artist 1's miss, hit; the
+    artistless x a hit; a9 is another release of a seed (never) and y has no score (no
+    candidate). Three places: x with a1 a2, or a1 a2 a3: 2 hits, never a2 and a3 without a1,
+    so not 3. Four places: a1 a2 a3 and x: 3. One place: x."""
+    quality = _bench_quality()
+    from recommender.persona import TargetRanking
+    cands = np.array(["a1", "a2", "a3", "a9", "b1", "b2", "x", "y"])
+    t = TargetRanking(0, "p", cands, pd.DataFrame(index=range(8)), {"a2", "a3", "a9", "b1", "x", "y"}, set(),
+                      set(), artist_codes=np.array([0, 0, 0, 0, 1, 1, -1, -1]),
+                      last=np.array([False, False, False, True, False, False, False, False]))
+    values = np.array([0.9, 0.8, 0.7, 1.0, 0.2, 0.3, 0.1, np.nan])
+    assert quality._allocation_oracle(t, values, 3) == 2
+    assert quality._allocation_oracle(t, values, 4) == 3
+    assert quality._allocation_oracle(t, values, 1) == 1
 
 
 def test_the_within_artist_separation_counts_pairs_of_a_seed_artists_tracks():
