@@ -879,7 +879,7 @@ def tune_cmd(
         _echo(f"weights written to {out['written']}; `{_undo_command(config)}` puts back what they were: "
               f"{weights_text(out['defaults']['weights'])}")
     elif write:
-        _echo(f"{out['written']} already has these weights: nothing written")
+        _echo(f"nothing written to {out['written']}: the best weights are the ones in effect")
     if report:
         typer.echo(f"report written to {report}")
 

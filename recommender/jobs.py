@@ -639,8 +639,15 @@ def write_tuned_weights(settings, weights: dict[str, float], path: Path | None =
                         new_share: float | None = None) -> tuple[Path, str]:
     """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
     write (comments and other keys kept), keeping what they replace for ``undo_tuned_weights``
-    (``tune-undo.json`` in the data directory); returns (path, diff)."""
+    (``tune-undo.json`` in the data directory); returns (path, diff). Only values that differ
+    from the ones ``settings`` has in effect are written: a weight left where it was (a
+    package default, say) is not pinned in the file, so a later default still reaches it."""
+    from .scorers import blend_weights
     from .tune import write_weights
+    current = blend_weights(settings)
+    weights = {k: v for k, v in weights.items() if k not in current or round(float(v), 6) != round(current[k], 6)}
+    if new_share is not None and round(float(new_share), 6) == round(float(settings["candidates"]["new_share"]), 6):
+        new_share = None
     target = tuned_weights_file(settings, path)
     with writing(settings, "tune --write"):
         diff = write_weights(target, weights, new_share, undo_file=Path(settings.cache_dir) / TUNE_UNDO)

@@ -267,7 +267,7 @@ def test_evaluate_without_a_cache_says_what_to_do(tmp_path):
     assert "recommend refresh" in result.stderr
 
 
-def test_tune_write_keeps_comments_and_other_keys(tmp_path):
+def test_tune_write_keeps_comments_and_other_keys(tmp_path, tune_finds_better):
     cfg = tmp_path / "user.yaml"
     cfg.write_text("# mine\nblend:\n  # fewer\n  max_tracks: 30\n")
     result = run(["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2", "--write",

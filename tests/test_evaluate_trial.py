@@ -38,7 +38,7 @@ def no_search(*args, **kwargs):
     raise AssertionError("the search ran: the problem was to be found before it")
 
 
-def test_tune_write_through_a_symlinked_config_keeps_the_link(tmp_path, env):
+def test_tune_write_through_a_symlinked_config_keeps_the_link(tmp_path, env, tune_finds_better):
     """A config file kept with the dotfiles (~/.config/recommend/config.yaml a symbolic link into
     a repository): `tune --write` replaced the link by a file of its own, so the dotfiles never
     saw the weights and the link was gone. `schedule install` and the web app's Save write the
@@ -120,7 +120,7 @@ def test_a_report_that_cannot_be_written_leaves_the_config_as_it_was(config, env
     assert config.read_text() == CONFIG and "best" in result.stdout
 
 
-def test_tune_json_says_whether_the_config_changed(config, env):
+def test_tune_json_says_whether_the_config_changed(config, env, tune_finds_better):
     """`tune --write --json` said `"written": PATH` also when the file already had the weights
     and nothing was written: a script could not tell."""
     first = run(tune_args(config, "--json"), env)
@@ -132,7 +132,7 @@ def test_tune_json_says_whether_the_config_changed(config, env):
     assert (two["written"], two["changed"]) == (str(config), False)
 
 
-def test_tune_write_says_what_the_weights_were(config, env):
+def test_tune_write_says_what_the_weights_were(config, env, tune_finds_better):
     """After `tune --write` the old weights were only in the diff's '-' lines, and not even
     there for the scorers the file did not set (the defaults): nothing said how to go back."""
     config.write_text(CONFIG + "scorers:\n  year:\n    weight: 2.0   # mine\n")
@@ -143,7 +143,7 @@ def test_tune_write_says_what_the_weights_were(config, env):
                            "opendata 0.1, artist_walk 1.15, year 2, coverage 0.4")
 
 
-def test_tune_undo_puts_back_what_tune_write_replaced_comments_kept(config, env):
+def test_tune_undo_puts_back_what_tune_write_replaced_comments_kept(config, env, tune_finds_better):
     """`tune --write` printed the old weights and "set them back" by hand: no command put them
     back, and the keys it had added for the defaults stayed. `tune --undo` restores the file as
     it was (a key the file did not set is taken out again), comments and other keys kept, once."""
@@ -156,13 +156,13 @@ def test_tune_undo_puts_back_what_tune_write_replaced_comments_kept(config, env)
     result = run(["tune", "--undo", "--config", str(config)], env)
     assert result.exit_code == 0, result.stderr
     assert config.read_text() == original.replace("max_tracks: 30", "max_tracks: 40")
-    assert "-    weight: 1.15" in result.stdout and "has the weights it had before `recommend tune --write`" in result.stdout
+    assert "-    weight: 0.1" in result.stdout and "has the weights it had before `recommend tune --write`" in result.stdout
     again = run(["tune", "--undo", "--config", str(config)], env)
     assert again.exit_code == 2 and again.stderr.startswith("error: nothing to undo")
     assert config.read_text() == original.replace("max_tracks: 30", "max_tracks: 40")
 
 
-def test_tune_undo_keeps_a_weight_edited_since_the_write(config, env):
+def test_tune_undo_keeps_a_weight_edited_since_the_write(config, env, tune_finds_better):
     """An undo after the user (or the web app's Save) changed a weight that tune had written
     would silently throw that edit away: it is refused, the file unchanged, the old weights named."""
     from recommender.configfile import set_values
@@ -172,8 +172,9 @@ def test_tune_undo_keeps_a_weight_edited_since_the_write(config, env):
     result = run(["tune", "--undo", "--config", str(config), "--json"], env)
     assert result.exit_code == 2 and result.stdout == ""
     line = " ".join(result.stderr.split())
-    assert "was edited since `recommend tune --write` (scorers.content.weight is 0.7, tune wrote 1.0)" in line
+    assert "was edited since `recommend tune --write` (scorers.content.weight is 0.7, tune wrote 0.1)" in line
     assert "content (not set: the default)" in line and config.read_text() == edited
+    assert "opendata" not in line  # tune kept it at its default: not written, nothing to undo
 
 
 def test_tune_undo_searches_nothing_and_takes_no_search_options(config, env, monkeypatch):

@@ -402,7 +402,7 @@ def test_systemd_units_escape_percent_quote_dollar_and_backslash(tmp_path):
 
 
 # ----- files keep their permissions -----------------------------------------------------------
-def test_tune_write_keeps_the_config_files_mode(tmp_path):
+def test_tune_write_keeps_the_config_files_mode(tmp_path, tune_finds_better):
     fixtures = Path(__file__).parent / "fixtures"
     cfg = tmp_path / "user.yaml"
     cfg.write_text("# mine\n")

@@ -283,7 +283,7 @@ def test_a_config_of_comments_only_keeps_them_when_a_command_writes_it(tmp_path)
     assert load_settings(config, environ={}).scorers.year.weight == 0.5
 
 
-def test_tune_write_with_nothing_to_change_does_not_say_it_wrote(tmp_path):
+def test_tune_write_with_nothing_to_change_does_not_say_it_wrote(tmp_path, tune_finds_better):
     """A second `tune --write` printed "(the config already had these weights)" and then
     "weights written to ..." although the file was left as it was."""
     from conftest import FIXTURES
@@ -296,7 +296,7 @@ def test_tune_write_with_nothing_to_change_does_not_say_it_wrote(tmp_path):
     written = config.read_text()
     again = run(args, env)
     assert again.exit_code == 0, again.stderr
-    assert again.stdout.strip().endswith(f"{config} already has these weights: nothing written")
+    assert again.stdout.strip().endswith(f"nothing written to {config}: the best weights are the ones in effect")
     assert "weights written" not in again.stdout and config.read_text() == written
 
 

@@ -246,3 +246,25 @@ def test_tune_summary_of_your_weights_is_for_those_very_weights(settings):
     mine = np.flatnonzero(np.all(res.combos == [0.6, 0.2], axis=1))
     assert len(mine) == 1 and res._index({"content": 0.6, "popularity": 0.2}) == mine[0]
     assert res._index({"content": 0.3, "popularity": 0.1}) != mine[0]
+
+
+def test_tune_write_leaves_a_weight_it_did_not_change_to_the_default(tmp_path):
+    """`tune --write` (and the web app's Save) write only what differs from the weights in
+    effect: a weight the search left at the package default is not pinned in the user's
+    file, so a later release's better default still reaches it; a weight the file sets and
+    the search keeps stays as written; the new-music share likewise."""
+    from recommender import jobs
+    from recommender.scorers import blend_weights
+    path = tmp_path / "user.yaml"
+    path.write_text("# mine\nscorers:\n  popularity:\n    weight: 0.5\n")
+    settings = load_settings(config_file=path, environ={}, overrides={"cache.dir": str(tmp_path / "c")})
+    best = dict(blend_weights(settings))
+    default_content = best["content"]
+    best["year"] = best["year"] + 0.25
+    _, diff = jobs.write_tuned_weights(settings, best, path, new_share=float(settings.candidates.new_share))
+    text = path.read_text()
+    assert "content" not in text and "new_share" not in text and "walk" not in text
+    loaded = load_settings(config_file=path, environ={})
+    assert loaded.scorers.year.weight == best["year"] and loaded.scorers.popularity.weight == 0.5
+    assert loaded.scorers.content.weight == default_content
+    assert "year" in diff and "content" not in diff
