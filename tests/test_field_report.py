@@ -220,3 +220,51 @@ def test_a_listing_refused_with_invalid_limit_is_read_ten_at_a_time(standin, tmp
     assert len(items) >= 3 and all(r.query.get("limit") in ("10", None) for r in items)
     library = _library(standin, cache)
     assert len(library.playlist_items) and len(library.saved_tracks)
+
+
+def test_a_liked_songs_list_spotify_cannot_serve_does_not_stop_every_refresh(standin, tmp_path):
+    """`GET /me/tracks` answers 500 or 502 on every page, even `limit=1`, for accounts with tens of
+    thousands of Liked Songs, while every other call works
+    (https://github.com/spotipy-dev/spotipy/issues/1093, 40,000 songs: "too many 500 error
+    responses"; https://github.com/pavelkomarov/exportify/issues/77, 50,000 songs: HTTP 502,
+    gone once they were unliked). The refresh retried it, then stopped with exit 5 "try again
+    later", every day, keeping nothing of the rest of the pull; such an account never got a
+    playlist at all. Now the last refresh's saved tracks stand in (none on a first refresh),
+    with one `note:` line, and the playlists and top tracks are read as usual."""
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\n")  # (no test waits for real back-off)
+    fault = Fault(method="GET", path=r"^/v1/me/tracks$", status=500, message="Server error", times=None)
+
+    fresh = tmp_path / "fresh"  # a first refresh: there is no last list
+    save_login(standin, fresh)
+    standin.add_fault(fault)
+    result = run(["refresh", "--quiet", "--config", str(config)], env_for(standin, fresh))
+    assert result.exit_code == 0, result.stderr
+    assert "Spotify kept failing the list of your saved tracks (Liked Songs) (500" in result.stderr
+    assert "none known yet" in result.stderr
+    library = _library(standin, fresh)
+    assert not len(library.saved_tracks) and len(library.playlist_items) and len(library.top_tracks)
+    standin.clear_faults()
+
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = _library(standin, cache).saved_tracks
+    assert len(before)
+    standin.add_fault(fault)
+    standin.account.top_tracks["short_term"].insert(0, "smallTrack000000000009")  # the rest of the pull moves on
+    result = run(["refresh", "--quiet", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert f"kept the {len(before)} of the last refresh" in result.stderr and result.stderr.count("\n") == 1
+    library = _library(standin, cache)
+    kept = library.saved_tracks
+    assert list(kept["track_id"]) == list(before["track_id"]) and list(kept["added_at"]) == list(before["added_at"])
+    assert set(kept["track_id"]) <= set(library.tracks["track_id"])  # with their names, artists and albums
+    top = library.top_tracks
+    assert "smallTrack000000000009" in set(top[top["time_range"] == "short_term"]["track_id"])
+    assert run(["build-playlist", "--quiet", "--config", str(config)], env).exit_code == 0
+    standin.clear_faults()  # Spotify answers again: the next refresh reads the list as usual
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert [r for r in standin.requests if r.path == "/v1/me/tracks" and r.status == 200]
+
