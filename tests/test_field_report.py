@@ -268,3 +268,70 @@ def test_a_liked_songs_list_spotify_cannot_serve_does_not_stop_every_refresh(sta
     assert run(["refresh", "--quiet"], env).exit_code == 0
     assert [r for r in standin.requests if r.path == "/v1/me/tracks" and r.status == 200]
 
+
+class _Quiet:
+    """A session that answers every request with nothing found (MusicBrainz: an object, the others:
+    a list), keeping the User-Agent it was sent."""
+
+    def __init__(self) -> None:
+        self.agents: list[str] = []
+
+    def _answer(self, url, headers=None, **kw):
+        import json as _json
+        import requests
+        self.agents.append(headers["User-Agent"])
+        answer = requests.Response()
+        answer.status_code, answer._content, answer.url = 200, _json.dumps({} if "/ws/2/" in url else []).encode(), url
+        return answer
+
+    get = post = _answer
+
+
+def test_listenbrainz_is_told_who_runs_the_tool_as_it_asks_since_august_2026(tmp_path, caplog):
+    """Since August 2026 ListenBrainz asks every client for a User-Agent of the form
+    `name/<version> ( contact-url )` or `( contact-email )`, as MusicBrainz does, and blocks the
+    addresses of traffic it cannot tell from the botnets scraping it, MusicBrainz included
+    (https://github.com/strawberrymusicplayer/strawberry/issues/2300, by a ListenBrainz developer;
+    https://github.com/FoxxMD/multi-scrobbler/pull/680, "The UA string should also contain a URL
+    or email we can contact you at"; https://github.com/lyarenei/jellyfin-plugin-listenbrainz/issues/179).
+    The tool sent ListenBrainz and labs `recommend-playlist/<version>` alone, on purpose
+    ("they ask for none"), even with `enrich.contact` set, and said nothing about it."""
+    import logging
+    import pandas as pd
+    from recommender.config import load_settings
+    from recommender.services.listenbrainz import OpenData
+    from recommender.standins.listenbrainz import ListenBrainzStandIn, OpenDataWorld, artist_mbid, recording_mbid
+    from recommender import __version__
+    world = OpenDataWorld.from_frame(pd.DataFrame(
+        [{"playlist_id": p, "track_id": t, "track_name": f"Song {t}", "track_artist": a, "isrc": f"ZZ{t.upper()}"}
+         for p, t, a in [("p1", "t1", "A"), ("p1", "t2", "B"), ("p2", "t1", "A"), ("p2", "t2", "B")]]))
+    contact = "me@example.org"
+    with ListenBrainzStandIn(world) as lb:
+        settings = load_settings(environ={}, overrides={
+            "cache.dir": str(tmp_path / "cache"), "enrich.contact": contact,
+            "listenbrainz.api_url": lb.api_url, "listenbrainz.labs_url": lb.labs_url})
+        open_data = OpenData.from_settings(settings, cache_dir=tmp_path / "cache")
+        try:
+            assert open_data.similar_artists(artist_mbid("A"))  # labs
+            assert open_data.top_recordings(artist_mbid("B"))  # the API
+            assert open_data.spotify_ids([recording_mbid("t1")])  # labs, POST
+        finally:
+            open_data.close()
+        assert len(lb.agents) == 3 and set(lb.agents) == {f"recommend-playlist/{__version__} ( {contact} )"}
+
+    # without a contact, a run that asks the real services says once (for all three) how to set one
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / "other")})
+    open_data = OpenData.from_settings(settings, cache_dir=tmp_path / "other")
+    sessions = [_Quiet() for _ in range(3)]
+    for client, session in zip((open_data.api, open_data.labs, open_data.musicbrainz), sessions):
+        client.session, client.sleep = session, lambda s: None
+    try:
+        with caplog.at_level(logging.WARNING):
+            open_data.similar_artists(artist_mbid("A"))
+            open_data.top_recordings(artist_mbid("B"))
+            open_data.isrc("USRC17607839")
+    finally:
+        open_data.close()
+    assert [s.agents for s in sessions] == [[f"recommend-playlist/{__version__}"]] * 3
+    said = [r.getMessage() for r in caplog.records if "enrich.contact" in r.getMessage()]
+    assert len(said) == 1 and "ListenBrainz" in said[0]
