@@ -220,3 +220,118 @@ def test_a_listing_refused_with_invalid_limit_is_read_ten_at_a_time(standin, tmp
     assert len(items) >= 3 and all(r.query.get("limit") in ("10", None) for r in items)
     library = _library(standin, cache)
     assert len(library.playlist_items) and len(library.saved_tracks)
+
+
+def test_a_liked_songs_list_spotify_cannot_serve_does_not_stop_every_refresh(standin, tmp_path):
+    """`GET /me/tracks` answers 500 or 502 on every page, even `limit=1`, for accounts with tens of
+    thousands of Liked Songs, while every other call works
+    (https://github.com/spotipy-dev/spotipy/issues/1093, 40,000 songs: "too many 500 error
+    responses"; https://github.com/pavelkomarov/exportify/issues/77, 50,000 songs: HTTP 502,
+    gone once they were unliked). The refresh retried it, then stopped with exit 5 "try again
+    later", every day, keeping nothing of the rest of the pull; such an account never got a
+    playlist at all. Now the last refresh's saved tracks stand in (none on a first refresh),
+    with one `note:` line, and the playlists and top tracks are read as usual."""
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\n")  # (no test waits for real back-off)
+    fault = Fault(method="GET", path=r"^/v1/me/tracks$", status=500, message="Server error", times=None)
+
+    fresh = tmp_path / "fresh"  # a first refresh: there is no last list
+    save_login(standin, fresh)
+    standin.add_fault(fault)
+    result = run(["refresh", "--quiet", "--config", str(config)], env_for(standin, fresh))
+    assert result.exit_code == 0, result.stderr
+    assert "Spotify kept failing the list of your saved tracks (Liked Songs) (500" in result.stderr
+    assert "none known yet" in result.stderr
+    library = _library(standin, fresh)
+    assert not len(library.saved_tracks) and len(library.playlist_items) and len(library.top_tracks)
+    standin.clear_faults()
+
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    before = _library(standin, cache).saved_tracks
+    assert len(before)
+    standin.add_fault(fault)
+    standin.account.top_tracks["short_term"].insert(0, "smallTrack000000000009")  # the rest of the pull moves on
+    result = run(["refresh", "--quiet", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert f"kept the {len(before)} of the last refresh" in result.stderr and result.stderr.count("\n") == 1
+    library = _library(standin, cache)
+    kept = library.saved_tracks
+    assert list(kept["track_id"]) == list(before["track_id"]) and list(kept["added_at"]) == list(before["added_at"])
+    assert set(kept["track_id"]) <= set(library.tracks["track_id"])  # with their names, artists and albums
+    top = library.top_tracks
+    assert "smallTrack000000000009" in set(top[top["time_range"] == "short_term"]["track_id"])
+    assert run(["build-playlist", "--quiet", "--config", str(config)], env).exit_code == 0
+    standin.clear_faults()  # Spotify answers again: the next refresh reads the list as usual
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert [r for r in standin.requests if r.path == "/v1/me/tracks" and r.status == 200]
+
+
+class _Quiet:
+    """A session that answers every request with nothing found (MusicBrainz: an object, the others:
+    a list), keeping the User-Agent it was sent."""
+
+    def __init__(self) -> None:
+        self.agents: list[str] = []
+
+    def _answer(self, url, headers=None, **kw):
+        import json as _json
+        import requests
+        self.agents.append(headers["User-Agent"])
+        answer = requests.Response()
+        answer.status_code, answer._content, answer.url = 200, _json.dumps({} if "/ws/2/" in url else []).encode(), url
+        return answer
+
+    get = post = _answer
+
+
+def test_listenbrainz_is_told_who_runs_the_tool_as_it_asks_since_august_2026(tmp_path, caplog):
+    """Since August 2026 ListenBrainz asks every client for a User-Agent of the form
+    `name/<version> ( contact-url )` or `( contact-email )`, as MusicBrainz does, and blocks the
+    addresses of traffic it cannot tell from the botnets scraping it, MusicBrainz included
+    (https://github.com/strawberrymusicplayer/strawberry/issues/2300, by a ListenBrainz developer;
+    https://github.com/FoxxMD/multi-scrobbler/pull/680, "The UA string should also contain a URL
+    or email we can contact you at"; https://github.com/lyarenei/jellyfin-plugin-listenbrainz/issues/179).
+    The tool sent ListenBrainz and labs `recommend-playlist/<version>` alone, on purpose
+    ("they ask for none"), even with `enrich.contact` set, and said nothing about it."""
+    import logging
+    import pandas as pd
+    from recommender.config import load_settings
+    from recommender.services.listenbrainz import OpenData
+    from recommender.standins.listenbrainz import ListenBrainzStandIn, OpenDataWorld, artist_mbid, recording_mbid
+    from recommender import __version__
+    world = OpenDataWorld.from_frame(pd.DataFrame(
+        [{"playlist_id": p, "track_id": t, "track_name": f"Song {t}", "track_artist": a, "isrc": f"ZZ{t.upper()}"}
+         for p, t, a in [("p1", "t1", "A"), ("p1", "t2", "B"), ("p2", "t1", "A"), ("p2", "t2", "B")]]))
+    contact = "me@example.org"
+    with ListenBrainzStandIn(world) as lb:
+        settings = load_settings(environ={}, overrides={
+            "cache.dir": str(tmp_path / "cache"), "enrich.contact": contact,
+            "listenbrainz.api_url": lb.api_url, "listenbrainz.labs_url": lb.labs_url})
+        open_data = OpenData.from_settings(settings, cache_dir=tmp_path / "cache")
+        try:
+            assert open_data.similar_artists(artist_mbid("A"))  # labs
+            assert open_data.top_recordings(artist_mbid("B"))  # the API
+            assert open_data.spotify_ids([recording_mbid("t1")])  # labs, POST
+        finally:
+            open_data.close()
+        assert len(lb.agents) == 3 and set(lb.agents) == {f"recommend-playlist/{__version__} ( {contact} )"}
+
+    # without a contact, a run that asks the real services says once (for all three) how to set one
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / "other")})
+    open_data = OpenData.from_settings(settings, cache_dir=tmp_path / "other")
+    sessions = [_Quiet() for _ in range(3)]
+    for client, session in zip((open_data.api, open_data.labs, open_data.musicbrainz), sessions):
+        client.session, client.sleep = session, lambda s: None
+    try:
+        with caplog.at_level(logging.WARNING):
+            open_data.similar_artists(artist_mbid("A"))
+            open_data.top_recordings(artist_mbid("B"))
+            open_data.isrc("USRC17607839")
+    finally:
+        open_data.close()
+    assert [s.agents for s in sessions] == [[f"recommend-playlist/{__version__}"]] * 3
+    said = [r.getMessage() for r in caplog.records if "enrich.contact" in r.getMessage()]
+    assert len(said) == 1 and "ListenBrainz" in said[0]

@@ -127,12 +127,12 @@ def test_what_leaves_in_a_login_refresh_and_build_is_what_readme_says(world, hea
         assert h.headers["user-agent"] == f"recommend-playlist/{__version__} ( {CONTACT} )"
 
     # ListenBrainz: MBIDs (and the algorithm's name) only; the user token to the API, never to labs;
-    # no contact (it asks for none)
+    # the tool's name, version and your contact (it asks for one since August 2026, as MusicBrainz)
     to_lb = by(heard, lb.label)
     assert {h.target.split("/")[1] for h in to_lb} == {"1", "labs"}
     for h in to_lb:
         url = urlsplit(h.target)
-        assert h.headers["user-agent"] == f"recommend-playlist/{__version__}"
+        assert h.headers["user-agent"] == f"recommend-playlist/{__version__} ( {CONTACT} )"
         expected = f"Token {LB_TOKEN}" if url.path.startswith("/1/") else None
         assert h.headers.get("authorization") == expected, h.target
         values = [v for vs in parse_qs(url.query).values() for v in vs]

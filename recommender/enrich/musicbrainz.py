@@ -38,7 +38,7 @@ from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
 from ..isotime import local_today
 from ..library import Library
-from ..services.http import Budget, JsonService, ServiceError, user_agent
+from ..services.http import LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
 from ..services.listenbrainz import answer_cache, current_artist, note_merge
 from ..store import Store
 
@@ -49,7 +49,6 @@ Progress = Callable[[int, int, float], None]  # (done, total, eta_seconds)
 # Average requests per artist (ISRC or search, then the artist lookup; a failed ISRC adds a
 # search, a miss saves the lookup): used only for the "this will take about N minutes" notice.
 REQUESTS_PER_ARTIST = 2.5
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 LOOPBACK_RATE = 1000.0  # requests/s towards a server on this machine
 MAX_TAGS = 10  # tags are noisier than genres: keep only the most voted ones
 
@@ -86,15 +85,6 @@ class MusicBrainzClient(JsonService):
         super().__init__(base_url, user_agent, name="MusicBrainz", rate=rate, timeout=timeout, session=session,
                          clock=clock, sleep=sleep, max_retries=max_retries, max_retry_wait=max_retry_wait,
                          long_wait="cap", budget=budget)
-
-    no_contact = False  # client_from_settings: musicbrainz.org asked without enrich.contact (said once)
-
-    def request(self, *args: Any, **kw: Any) -> Any:
-        if self.no_contact:
-            self.no_contact = False
-            log.warning("MusicBrainz asks every client for a way to reach whoever runs it: set enrich.contact "
-                        "(an email address or URL) in your config file; until then it is asked without one")
-        return super().request(*args, **kw)
 
     def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
         """GET ``base_url + path`` with ``fmt=json``; the JSON body, or None on 404.
@@ -285,7 +275,6 @@ def _setting(settings: Settings, key: str, check: Callable[[Any], bool], rule: s
 
 def client_from_settings(settings: Settings) -> MusicBrainzClient:
     """A MusicBrainzClient configured by the ``enrich`` section (validated)."""
-    e = settings.enrich
     _setting(settings, "user_agent", lambda v: v is None or isinstance(v, str) and bool(v.strip()),
              "must name this app and a contact (MusicBrainz asks for it), or be null")
     url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
@@ -300,7 +289,7 @@ def client_from_settings(settings: Settings) -> MusicBrainzClient:
         max_retries=_setting(settings, "max_retries", lambda v: v >= 0, "must not be negative"),
         max_retry_wait=_setting(settings, "max_retry_wait", lambda v: v >= 0, "must not be negative"),
     )
-    client.no_contact = not e.user_agent and not e.contact and urlsplit(url).hostname not in LOOPBACK
+    client.contact_notice = ContactNotice() if needs_contact(settings, url) else None
     return client
 
 

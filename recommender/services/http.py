@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -39,19 +39,44 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
-def user_agent(settings, contact: bool = True) -> str:
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}  # a stand-in or your own mirror: no etiquette to follow
+
+
+def user_agent(settings) -> str:
     """The User-Agent of the open-data requests: ``enrich.user_agent`` as written when set,
     else the tool's name and version (``recommend-playlist/<version>``), followed by
-    ``( enrich.contact )`` when ``contact`` (MusicBrainz's rule: a client names itself and a
-    way to reach whoever runs it) and one is set. ListenBrainz and labs ask for no contact,
-    so they get none (``contact=False``): each service is sent only what it asks for."""
+    ``( enrich.contact )`` when one is set. MusicBrainz and, since August 2026, ListenBrainz
+    and labs ask every client for that form: a name, a version and a way to reach whoever
+    runs it (ListenBrainz blocks addresses it cannot tell from scrapers)."""
     from .. import __version__
     from ..paths import DISTRIBUTION
     e = settings.enrich
     if e.user_agent:
         return str(e.user_agent)
     name = f"{DISTRIBUTION}/{__version__}"
-    return f"{name} ( {e.contact} )" if contact and e.contact else name
+    return f"{name} ( {e.contact} )" if e.contact else name
+
+
+class ContactNotice:
+    """The one warning of a run that asks MusicBrainz or ListenBrainz without a contact in its
+    User-Agent, shared by every client of the run (``needs_contact``): each asks for one."""
+
+    def __init__(self) -> None:
+        self.said = False
+
+    def say(self) -> None:
+        if not self.said:
+            self.said = True
+            log.warning("MusicBrainz and ListenBrainz ask every client for a way to reach whoever runs it (ListenBrainz "
+                        "blocks addresses it cannot tell from scrapers): set enrich.contact (an email address or URL) "
+                        "in your config file; until then they are asked without one")
+
+
+def needs_contact(settings, url: str) -> bool:
+    """True when requests to ``url`` go out without the contact its service asks for: no
+    ``enrich.contact`` nor ``enrich.user_agent``, and not a server on this machine."""
+    e = settings.enrich
+    return not e.user_agent and not e.contact and urlsplit(str(url)).hostname not in LOOPBACK
 
 
 def said(response: requests.Response) -> str:
@@ -129,6 +154,7 @@ class JsonService:
         self.missing_is_none = missing_is_none
         self.timeout_retries = max_retries if timeout_retries is None else timeout_retries
         self.requests_sent = 0
+        self.contact_notice: ContactNotice | None = None  # set when asked without a contact (said once)
         self._last_done: float | None = None
         self._not_before: float | None = None
 
@@ -189,6 +215,8 @@ class JsonService:
                 accept: type | tuple[type, ...] = (dict, list)) -> Any:
         """One request with pacing and bounded retries: the JSON body, None on 404."""
         url = urljoin(self.base_url, path)
+        if self.contact_notice is not None:
+            self.contact_notice.say()
         headers = {"User-Agent": self.user_agent, "Accept": "application/json", **self.extra_headers}
         if self.session is None:
             self.session = requests.Session()

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .cache import MISSING, AnswerCache
-from .http import Budget, JsonService, ServiceError, user_agent
+from .http import Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class OpenData:
         lb = settings.listenbrainz
         d = settings.discovery
         budget = budget or Budget(int(d.request_budget))
-        ua = user_agent(settings, contact=False)
+        ua = user_agent(settings)  # with enrich.contact: ListenBrainz asks for one too since August 2026
         headers = {"Authorization": f"Token {lb.token}"} if lb.token else {}
         common = dict(timeout=float(lb.timeout), max_retries=int(lb.max_retries),
                       max_retry_wait=float(lb.max_retry_wait), long_wait="stop", budget=budget,
@@ -110,6 +110,9 @@ class OpenData:
         labs = JsonService(lb.labs_url, ua, name=LABS, timeout_retries=min(1, int(lb.max_retries)), **common)
         mb = client_from_settings(settings)
         mb.budget = budget
+        notice = ContactNotice()  # one warning for the three services
+        for client in (api, labs, mb):
+            client.contact_notice = notice if needs_contact(settings, client.base_url) else None
         cache = answer_cache(settings, cache_dir)
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
 

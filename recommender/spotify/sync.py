@@ -6,9 +6,9 @@ its cached items are reused (and a 403 playlist stays skipped). Discovery albums
 pulled are not pulled again, and an artist's album list is re-read at most every
 ``refresh.discovery_recheck_days`` days.
 Nothing is written until the pull is complete: a stop half way (quota, outage) leaves the
-previous cache intact. Two answers do not stop it: a 403 on the items of your own playlist
-(its cached items are kept) and a listing of followed artists Spotify keeps failing (the
-cached list is kept); each is one line in ``RefreshReport.problems``.
+previous cache intact. Three answers do not stop it: a 403 on the items of your own playlist
+(its cached items are kept), and a listing of saved tracks or of followed artists Spotify keeps
+failing (the cached list is kept); each is one line in ``RefreshReport.problems``.
 """
 
 from __future__ import annotations
@@ -173,7 +173,16 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                 top_artists.append({"artist_id": obj["id"], "time_range": time_range, "rank": rank})
     progress("top tracks and artists", len(schema.TIME_RANGES), len(schema.TIME_RANGES))
     progress("saved tracks", 0, None)
-    saved, saved_total = _pull_saved(gateway, cached, manifest.get(SAVED_TOTAL), add_track)
+    try:
+        saved, saved_total = _pull_saved(gateway, cached, manifest.get(SAVED_TOTAL), add_track)
+    except SpotifyUnavailable as exc:
+        # Spotify answers 500/502 to every page of a very large Liked Songs list (tens of
+        # thousands), even one of a single track, while every other call works: the playlists
+        # and top tracks are still taste; the last refresh's list stands in for the saved ones
+        old = schema.empty_frame("saved_tracks") if cached is None else cached.frames["saved_tracks"]
+        saved = old[["track_id", "added_at"]].to_dict("records")
+        saved_total = manifest.get(SAVED_TOTAL) if cached is not None else None
+        problems.append(_kept_note("your saved tracks (Liked Songs)", exc, len(saved), cached is not None))
     progress("saved tracks", len(saved), len(saved))
     progress("followed artists", 0, None)
     followed = []
@@ -264,9 +273,14 @@ def _followed_kept(read: list[dict], cached: Library | None, exc: SpotifyUnavail
     have = {r["artist_id"] for r in read}
     old = [] if cached is None else [str(a) for a in cached.frames["followed_artists"]["artist_id"]]
     kept = [{"artist_id": a} for a in dict.fromkeys(old) if a not in have]
-    what = f"kept the {len(kept)} of the last refresh" if cached is not None else "none known yet"
+    return read + kept, _kept_note("artists you follow", exc, len(kept), cached is not None)
+
+
+def _kept_note(listing: str, exc: SpotifyUnavailable, kept: int, cached: bool) -> str:
+    """The note of a listing Spotify kept failing, whose last refresh's list stands in."""
+    what = f"kept the {kept} of the last refresh" if cached else "none known yet"
     why = f" ({exc.reason})" if exc.reason else ""
-    return read + kept, f"Spotify kept failing the list of artists you follow{why}; {what}, and the next refresh asks again"
+    return f"Spotify kept failing the list of {listing}{why}; {what}, and the next refresh asks again"
 
 
 def _own_playlist_refused(name: str, exc: SpotifyError, cached: bool) -> str:

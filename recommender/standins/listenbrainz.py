@@ -31,7 +31,9 @@ body, for a number of requests matching a path regex; ``stop()`` makes it "down"
 (MBID -> the MBID it was merged into) answers the similar-artists, similar-recordings and
 top-recordings rows of a merged MBID under its new one, as the services do. ``spotify_ids``
 (track id -> ids) makes the mapping list several Spotify ids for a recording. ``seen``
-lists every request (method, path) received.
+lists every request (method, path) received, ``agents`` the User-Agent of each (ListenBrainz
+asks since August 2026 for ``name/version ( contact )`` and blocks addresses it cannot tell
+from scrapers).
 
 Build one from a frame with the CSV's column names (``OpenDataWorld.from_frame(memberships,
 catalogue)``); the demo's comes from ``recommender/data/sample_world.json.gz``
@@ -433,6 +435,7 @@ class ListenBrainzStandIn(ServedStandIn):
         self.rate_limit, self.rate_window = rate_limit, rate_window
         self.token = token  # when set, top-recordings-for-artist and lb-radio require it
         self.seen: list[tuple[str, str]] = []
+        self.agents: list[str] = []  # the User-Agent of each request in ``seen``
         self.failures: list[Failure] = []
         self._lock = threading.Lock()
         self._window_start = time.monotonic()
@@ -474,6 +477,7 @@ class ListenBrainzStandIn(ServedStandIn):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         with self._lock:
             self.seen.append((method, path))
+            self.agents.append(headers.get("user-agent", ""))
             failure = next((f for f in self.failures if f.path in path), None)
             if failure is not None:
                 failure.hits += 1
