@@ -1130,8 +1130,6 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
 
 def _schedule_lines(sched: dict[str, Any]) -> list[str]:
     """`recommend status`'s schedule line, its last run and its warnings."""
-    from datetime import datetime
-
     from .runlog import UNMARKED_DAYS, describe_run
     if sched["state"] == "unknown":
         text = f"unknown ({visible(sched['message'])})"
@@ -1141,13 +1139,27 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
     elif sched["state"] == "not installed":
         text = "not installed (`recommend schedule install` sets one up)"
     else:
-        when = (f", next run {datetime.fromisoformat(sched['next_run']).astimezone().strftime('%Y-%m-%d %H:%M %Z')}"
-                + (f" ({sched['next_run_note']})" if sched.get("next_run_note") else "") if sched["next_run"] else "")
+        when = (f", next run {_next_run(sched['next_run'], sched.get('cron_tz'))}"
+                + (f" ({visible(sched['next_run_note'])})" if sched.get("next_run_note") else "")
+                if sched["next_run"] else "")
         text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
     run = sched.get("last_run")
     warned = run and run.get("exit_code") not in (0, None)
     last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
     return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
+
+
+def _next_run(when: str, zone: str | None) -> str:
+    """A schedule's next run in local time; with a CRON_TZ zone, in that zone's time (the one the
+    crontab line is written in) and this computer's when it differs."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    moment = datetime.fromisoformat(when)
+    local = moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    if not zone:
+        return local
+    there = moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{there} (CRON_TZ={visible(zone)}" + (f"; {local} here)" if local != there else ")")
 
 
 def _echo_labelled(lines: list[str]) -> None:

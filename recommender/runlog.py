@@ -459,7 +459,7 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
     ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
     not marking its runs (installed by an older version), or the last scheduled run failed."""
-    warnings: list[str] = []
+    warnings: list[str] = list(schedule.get("warnings") or [])  # the schedule's own (a CRON_TZ naming no zone)
     if schedule.get("missing_program"):
         from .schedule import program_gone
         warnings.append(program_gone(schedule["missing_program"]))

@@ -10,6 +10,7 @@ import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from crontab import CronSlices
@@ -35,14 +36,18 @@ CONFIG = "/home/me/.config/recommend/user.yaml"
 CACHE = "/home/me/.cache/recommend"
 
 
-@pytest.fixture
-def berlin():
-    """The local time zone is Europe/Berlin (cron's clock: local time) for the test."""
+def _local_zone(name: str):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "Europe/Berlin")
+        mp.setenv("TZ", name)
         time.tzset()
         yield
     time.tzset()
+
+
+@pytest.fixture
+def berlin():
+    """The local time zone is Europe/Berlin (cron's clock: local time) for the test."""
+    yield from _local_zone("Europe/Berlin")
 
 
 @pytest.fixture
@@ -633,3 +638,79 @@ def test_a_line_an_older_version_installed_is_still_ours_and_every_run_counts(tm
     line = schedule.install("0 7 * * *", exe, None, "/c", tabfile=tab)
     assert tab.read_text() == FOREIGN + line + "\n" and "RECOMMENDER_TRIGGER=schedule" in line
     assert schedule.remove(tab) and tab.read_text() == FOREIGN
+
+
+# ----- CRON_TZ -----------------------------------------------------------------------------------
+@pytest.fixture
+def utc_here():
+    """This computer's time zone is UTC for the test."""
+    yield from _local_zone("UTC")
+
+
+def _status_at(tmp_path, when: datetime, *args) -> str:
+    from recommender import isotime
+    old = isotime.set_clock(lambda: when)
+    try:
+        return _status(tmp_path, *args).stdout
+    finally:
+        isotime.set_clock(old)
+
+
+@pytest.mark.parametrize("above, zone", [
+    ("CRON_TZ=Europe/Berlin\n", "Europe/Berlin"),
+    ('  CRON_TZ = "Europe/Berlin"\n', "Europe/Berlin"),  # spaces and quotes, as cron reads them
+    ("CRON_TZ=Asia/Tokyo\n0 1 * * * /bin/true\nCRON_TZ=Europe/Berlin\n", "Europe/Berlin"),  # the last one above
+    ("CRON_TZ=Europe/Berlin\n#CRON_TZ=Asia/Tokyo\nTZ=Asia/Tokyo\n", "Europe/Berlin"),  # a comment; TZ: for the command only
+    ("CRON_TZ=:Europe/Berlin\n", "Europe/Berlin"),  # glibc's form
+])
+def test_status_reads_the_next_run_in_the_zone_a_cron_tz_line_sets(utc_here, tmp_path, monkeypatch, above, zone):
+    """A crontab may set CRON_TZ=Europe/Berlin before our line (cronie then reads its times in
+    Berlin time); `status` computed the next run in the computer's zone: a 07:00 job on a UTC
+    machine was shown at 07:00 UTC, an hour after cronie starts it. It now reads the times in the
+    zone of the last CRON_TZ line above ours, and says when a cron that ignores CRON_TZ (Debian's
+    and Ubuntu's) would start it instead."""
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    line = schedule.cron_line("0 7 * * *", exe, None, None)
+    tab.write_text(f"{above}{line}\nCRON_TZ=America/New_York\n")  # below ours: not for ours
+    now = datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    data = json.loads(_status_at(tmp_path, now, "--json"))["schedule"]
+    assert data["next_run"] == "2026-12-01T07:00:00+01:00"  # before: 07:00 UTC
+    assert data["cron_tz"] == zone and data["warnings"] == []
+    assert "Debian's and Ubuntu's cron ignore CRON_TZ and would start it at 2026-12-01 07:00 UTC" in data["next_run_note"]
+    text = " ".join(_status_at(tmp_path, now).split())
+    assert "schedule: 0 7 * * *, next run 2026-12-01 07:00 CET (CRON_TZ=Europe/Berlin; 2026-12-01 06:00 UTC here)" in text
+
+
+@pytest.mark.parametrize("above, warned", [
+    ("CRON_TZ=Europe/Berln\n", True),  # a typo
+    ("CRON_TZ=Europe\n", True),  # a folder of zones
+    ("CRON_TZ=Europe/Berlin\nCRON_TZ=\n", False),  # emptied again: the computer's zone
+    ("", False),
+])
+def test_a_cron_tz_naming_no_zone_is_said_in_one_line_and_local_time_shown(utc_here, tmp_path, monkeypatch,
+                                                                           above, warned):
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    tab.write_text(f"{above}{schedule.cron_line('0 7 * * *', exe, None, None)}\n")
+    now = datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    data = json.loads(_status_at(tmp_path, now, "--json"))["schedule"]
+    assert data["next_run"] == "2026-12-01T07:00:00+00:00" and data["next_run_note"] is None
+    if warned:
+        assert len(data["warnings"]) == 1 and "names no time zone this computer knows" in data["warnings"][0]
+        assert data["warnings"][0].startswith(f"{above.strip()} above our crontab line")
+        text = _status_at(tmp_path, now)
+        assert f"warning: {above.strip()} above our crontab line" in " ".join(text.split())
+    else:
+        assert data["warnings"] == []
+    assert data["cron_tz"] is None
+
+
+def test_with_cron_tz_a_time_that_zone_skips_or_repeats_is_not_run_or_run_twice(utc_here):
+    """cronie compares each minute's time in the CRON_TZ zone (no catching up there): on the night
+    Berlin jumps from 02:00 to 03:00 a 02:30 job does not run, and the night 02:30 comes twice it
+    runs twice (cron.c's find_jobs: "jobs missed or run twice during the DST change in the job
+    timezone")."""
+    berlin = ZoneInfo("Europe/Berlin")
+    when, note = schedule.upcoming("30 2 * * *", datetime(2027, 3, 27, 20, 0, tzinfo=timezone.utc), berlin)
+    assert when.isoformat() == "2027-03-29T02:30:00+02:00" and "cron skips the 02:30 run on 2027-03-28" in note
+    when, note = schedule.upcoming("30 2 * * *", datetime(2026, 10, 25, 0, 40, tzinfo=timezone.utc), berlin)
+    assert when.isoformat() == "2026-10-25T02:30:00+01:00" and "cron starts it both times" in note
