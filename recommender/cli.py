@@ -1138,6 +1138,11 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
                 "timer, or a line removed since)")
     elif sched["state"] == "not installed":
         text = "not installed (`recommend schedule install` sets one up)"
+    elif sched.get("source") == "systemd":
+        timer = sched["timer"]
+        text = (f"systemd user timer {visible(_home_short(Path(timer['path'])))}"
+                + (f", OnCalendar={visible(timer['on_calendar'])}" if timer["on_calendar"] else "")
+                + " (`systemctl --user list-timers recommend.timer` shows its next run)")
     else:
         when = (f", next run {_next_run(sched['next_run'], sched.get('cron_tz'))}"
                 + (f" ({visible(sched['next_run_note'])})" if sched.get("next_run_note") else "")
@@ -1147,6 +1152,14 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
     warned = run and run.get("exit_code") not in (0, None)
     last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
     return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
+
+
+def _home_short(path: Path) -> str:
+    """``path`` with the home folder written ``~``."""
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except ValueError:
+        return str(path)
 
 
 def _next_run(when: str, zone: str | None) -> str:
@@ -1675,7 +1688,7 @@ def schedule_install_cmd(
         typer.echo("# crontab line (crontab -e):")
         typer.echo(schedule.cron_line(expr, exe, cfg, cache, carried))
         for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():
-            typer.echo(f"\n# ~/.config/systemd/user/{name}\n{text.rstrip()}")
+            typer.echo(f"\n# {_home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
         typer.echo("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
                    "\n# and, unless you stay logged in, let the timer run without a login session"
                    " (it also catches up a run missed while off or asleep: Persistent=true):"

@@ -29,7 +29,7 @@ from crontab import CronSlices, CronTab
 
 from .errors import ConfigError, RecommenderError, UsageError
 from .isotime import utc_now
-from .runlog import SCHEDULED, TRIGGER_VAR
+from .runlog import SCHEDULED, SCHEDULED_COMMAND, TRIGGER_VAR
 
 log = logging.getLogger(__name__)
 
@@ -431,11 +431,14 @@ def _write(tabfile: Path | str | None, text: str) -> None:
 
 # ----- what `recommend status` shows ----------------------------------------------------------
 def status(tabfile: Path | str | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """Our crontab entry as ``recommend status`` shows it, from one read of the crontab; never
-    raises for a crontab that cannot be read (no ``crontab`` program, a refusal).
+    """Our schedule as ``recommend status`` shows it: our crontab entry (one read of the
+    crontab), else our systemd user timer; never raises for a crontab that cannot be read (no
+    ``crontab`` program, a refusal).
 
     Keys: state ('installed', 'disabled' (our line commented out), 'not installed' or
-    'unknown'), cron (the expression), cron_tz (the time zone a ``CRON_TZ=`` line above ours
+    'unknown'), source ('crontab', 'systemd' (no active crontab line of ours, our user timer's
+    unit files: :func:`timer_status`; no next run computed, systemd's own rules) or None), timer (:func:`timer_status`'s
+    dict or None), cron (the expression), cron_tz (the time zone a ``CRON_TZ=`` line above ours
     sets, which cronie reads our times in; None without one, or when it names no zone this
     computer knows: a warning says so), next_run (ISO with its offset: when cron really starts
     it, see :func:`upcoming`), next_run_note (what a clock change does to that run, and with
@@ -443,9 +446,31 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
     runs as scheduled: False for a line an older version installed), missing_program (the
     program our line runs when it is gone, see :func:`missing_program`), message (why the state
     is unknown) and warnings."""
-    found: dict[str, Any] = {"state": "unknown", "cron": None, "cron_tz": None, "next_run": None,
+    found: dict[str, Any] = {"state": "unknown", "source": None, "cron": None, "cron_tz": None, "next_run": None,
                              "next_run_note": None, "line": None, "marked": None, "missing_program": None,
-                             "message": None, "warnings": []}
+                             "message": None, "warnings": [], "timer": None}
+    timer = timer_status()
+    found = _crontab_status(found, tabfile, now)
+    if timer is None:
+        return found
+    if found["state"] == "installed":
+        both = [f"the systemd timer {timer['path']} starts {SCHEDULED_COMMAND} too: two schedules (keep one: "
+                f"`recommend schedule remove`, or `systemctl --user disable --now {UNIT_NAME}.timer`)"]
+        return {**found, "timer": timer, "warnings": found["warnings"] + (both if timer["enabled"] else [])}
+    # no working line of ours in the crontab (or none to read): the timer `schedule install --print` made
+    warnings = [] if timer["enabled"] else [
+        f"{UNIT_NAME}.timer is not enabled, so it is not started at login or boot: "
+        f"`systemctl --user enable --now {UNIT_NAME}.timer`"]
+    if not timer["on_calendar"]:
+        warnings.append(f"{timer['path']} has no OnCalendar= line, so it never starts a run: write one "
+                        "(see the NOTE in the file)")
+    return {**found, "state": "installed", "source": "systemd", "cron": timer["cron"], "timer": timer,
+            "marked": timer["marked"], "missing_program": timer["missing_program"], "message": None,
+            "warnings": warnings}
+
+
+def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: datetime | None) -> dict[str, Any]:
+    """:func:`status`'s keys for our crontab line."""
     tabfile = tabfile if tabfile is not None else (os.environ.get(TEST_TABFILE_VAR) or None)
     if tabfile is None and not shutil.which("crontab"):
         return {**found, "message": "no crontab program"}
@@ -456,6 +481,7 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
     index = next((i for i, text in enumerate(lines) if is_ours(text)), None)
     if index is None:
         return {**found, "state": "not installed"}
+    found = {**found, "source": "crontab"}
     line = lines[index]
     job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
     expr = _expression(line) or " ".join(str(s) for s in job.slices)
@@ -696,6 +722,58 @@ def _weekdays(days: list[int]) -> str:
             groups.append([d])
     return ",".join(f"{WEEKDAYS[g[0]]}..{WEEKDAYS[g[-1]]}" if len(g) >= 3 else ",".join(WEEKDAYS[d] for d in g)
                     for g in groups)
+
+
+def unit_dir(environ=None) -> Path:
+    """Where systemd looks for a user's own units, and where `schedule install --print` says to
+    put ours: ``$XDG_CONFIG_HOME/systemd/user`` (an absolute XDG_CONFIG_HOME), else
+    ``~/.config/systemd/user``."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CONFIG_HOME") or ""
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".config") / "systemd" / "user"
+
+
+def timer_status(directory: Path | None = None) -> dict[str, Any] | None:
+    """Our systemd user timer, read from the unit files `schedule install --print` prints (no
+    systemctl); None when ``recommend.timer`` is not in :func:`unit_dir`. Keys: path (the timer
+    file), on_calendar (its OnCalendar= values joined by '; ', None when it has none), enabled
+    (linked into timers.target.wants, as `systemctl --user enable` does), cron (the expression our
+    ``# cron:`` comment names, or None), marked (the service sets RECOMMENDER_TRIGGER=schedule)
+    and missing_program (the program the service's ExecStart= runs, when it is gone)."""
+    directory = unit_dir() if directory is None else directory
+    path = directory / f"{UNIT_NAME}.timer"
+    try:
+        timer = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:  # none there (or not readable: not ours to judge)
+        return None
+    calendar: list[str] = []
+    cron = None
+    for text in (t.strip() for t in timer):
+        if text.startswith("OnCalendar="):
+            value = text.partition("=")[2].strip()
+            calendar = calendar + [value] if value else []  # an empty assignment resets the list
+        elif text.startswith("# cron:"):
+            cron = _expression(text.partition(":")[2])
+    try:
+        service = (directory / f"{UNIT_NAME}.service").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        service = []
+    settings = [t.strip().partition("=") for t in service]
+    marked = any(name == "Environment" and f"{TRIGGER_VAR}={SCHEDULED}" in value for name, _, value in settings)
+    starts = [value for name, _, value in settings if name == "ExecStart" and value.strip()]
+    gone = _gone(_unit_program(starts[-1])) if starts else None
+    return {"path": str(path), "on_calendar": "; ".join(calendar) or None,
+            "enabled": os.path.lexists(directory / "timers.target.wants" / f"{UNIT_NAME}.timer"),
+            "cron": cron, "marked": marked, "missing_program": str(gone) if gone else None}
+
+
+def _unit_program(exec_start: str) -> Path | None:
+    """The program of an ExecStart= value (quoted as :func:`systemd_quote` does), or None."""
+    try:
+        words = shlex.split(exec_start.strip().lstrip("-@:+!"))
+    except ValueError:
+        return None
+    return Path(words[0].replace("%%", "%").replace("$$", "$")) if words else None
 
 
 def systemd_quote(word: str, dollar: bool = False, always: bool = False) -> str:

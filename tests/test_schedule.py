@@ -714,3 +714,65 @@ def test_with_cron_tz_a_time_that_zone_skips_or_repeats_is_not_run_or_run_twice(
     assert when.isoformat() == "2027-03-29T02:30:00+02:00" and "cron skips the 02:30 run on 2027-03-28" in note
     when, note = schedule.upcoming("30 2 * * *", datetime(2026, 10, 25, 0, 40, tzinfo=timezone.utc), berlin)
     assert when.isoformat() == "2026-10-25T02:30:00+01:00" and "cron starts it both times" in note
+
+
+# ----- a systemd user timer --------------------------------------------------------------------
+def _install_units(exe: Path, expr: str = "0 7 * * *", enable: bool = True) -> Path:
+    """The units `schedule install --print` prints, put where it says (and enabled, as
+    `systemctl --user enable` does: a link in timers.target.wants); the unit folder."""
+    folder = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in schedule.systemd_units(expr, exe, None, None).items():
+        (folder / name).write_text(text)
+    if enable:
+        (folder / "timers.target.wants").mkdir(exist_ok=True)
+        (folder / "timers.target.wants" / "recommend.timer").symlink_to(folder / "recommend.timer")
+    return folder
+
+
+def test_status_shows_the_systemd_timer_made_from_print(tmp_path, monkeypatch):
+    """A user who installed the systemd user timer `schedule install --print` prints (no crontab
+    line) saw "schedule: not installed". `status` now reads our timer from the unit folder
+    (`$XDG_CONFIG_HOME/systemd/user`, else ~/.config/systemd/user; no systemctl) and shows its
+    OnCalendar, and warns as for a crontab line: the program gone, the timer not enabled."""
+    _, exe = _crontab_for_status(tmp_path, monkeypatch)
+    folder = _install_units(exe)
+    text = " ".join(_status(tmp_path).stdout.split())
+    assert f"schedule: systemd user timer {folder / 'recommend.timer'}, OnCalendar=*-*-* 07:00:00" in text
+    assert "not installed" not in text and "warning" not in text
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert (data["state"], data["source"], data["cron"], data["marked"]) == ("installed", "systemd", "0 7 * * *", True)
+    assert data["timer"] == {"path": str(folder / "recommend.timer"), "on_calendar": "*-*-* 07:00:00", "enabled": True,
+                             "cron": "0 7 * * *", "marked": True, "missing_program": None}
+    assert data["next_run"] is None and data["warnings"] == []
+    (folder / "timers.target.wants" / "recommend.timer").unlink()  # `systemctl --user disable`
+    exe.unlink()
+    warnings = json.loads(_status(tmp_path, "--json").stdout)["schedule"]["warnings"]
+    assert "recommend.timer is not enabled" in warnings[0] and "systemctl --user enable --now recommend.timer" in warnings[0]
+    assert f"{exe} no longer exists" in warnings[1]
+
+
+def test_a_timer_and_a_crontab_line_both_running_are_two_schedules(tmp_path, monkeypatch):
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch, "0 7 * * *")
+    _install_units(exe, "30 6 * * *")
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["source"] == "crontab" and data["cron"] == "0 7 * * *" and data["timer"]["on_calendar"] == "*-*-* 06:30:00"
+    assert len(data["warnings"]) == 1 and "two schedules" in data["warnings"][0]
+    tab.write_text("# " + tab.read_text())  # our line commented out: the timer is the schedule
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["source"] == "systemd" and data["cron"] == "30 6 * * *" and data["warnings"] == []
+
+
+def test_print_names_the_unit_folder_status_reads(tmp_path, monkeypatch):
+    """`--print` said ~/.config/systemd/user whatever XDG_CONFIG_HOME said; systemd (and
+    `status`) look in $XDG_CONFIG_HOME/systemd/user when it is set."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    result = CliRunner().invoke(app, ["schedule", "install", "--print"],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.stderr
+    assert f"# {os.environ['XDG_CONFIG_HOME']}/systemd/user/recommend.timer" in result.stdout
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert schedule.unit_dir() == Path.home() / ".config" / "systemd" / "user"
+    assert schedule.unit_dir({"XDG_CONFIG_HOME": "relative/ignored"}) == Path.home() / ".config" / "systemd" / "user"
