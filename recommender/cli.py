@@ -1696,6 +1696,10 @@ def schedule_install_cmd(
         return
     line = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
+    zone = schedule.zone_of_ours(tabfile)
+    if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
+        _err(f"note: the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {expr} in that "
+             "zone (Debian's and Ubuntu's cron ignore it); `recommend status` shows when it runs")
 
 
 @command("show", parent=schedule_app, examples=("recommend schedule show",))

@@ -478,7 +478,7 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
         lines = _read(tabfile).splitlines()
     except (RecommenderError, OSError, subprocess.SubprocessError) as exc:
         return {**found, "message": str(exc)}
-    index = next((i for i, text in enumerate(lines) if is_ours(text)), None)
+    index = _ours(lines)
     if index is None:
         return {**found, "state": "not installed"}
     found = {**found, "source": "crontab"}
@@ -503,6 +503,18 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
                              f"{plain[0]:%Y-%m-%d %H:%M %Z}")
             found["next_run"], found["next_run_note"] = coming[0].isoformat(), "; ".join(notes) or None
     return found
+
+
+def _ours(lines: list[str]) -> int | None:
+    """The index of our line among a crontab's lines, or None."""
+    return next((i for i, text in enumerate(lines) if is_ours(text)), None)
+
+
+def zone_of_ours(tabfile: Path | str | None = None) -> str | None:
+    """The value of the CRON_TZ line that applies to our crontab line (:func:`cron_tz`), or None."""
+    lines = _read(tabfile).splitlines()
+    index = _ours(lines)
+    return cron_tz(lines[:index]) if index is not None else None
 
 
 # an environment line of a crontab as cron reads it: ``name = value``, either may be quoted

@@ -776,3 +776,26 @@ def test_print_names_the_unit_folder_status_reads(tmp_path, monkeypatch):
     monkeypatch.delenv("XDG_CONFIG_HOME")
     assert schedule.unit_dir() == Path.home() / ".config" / "systemd" / "user"
     assert schedule.unit_dir({"XDG_CONFIG_HOME": "relative/ignored"}) == Path.home() / ".config" / "systemd" / "user"
+
+
+def test_install_below_a_users_cron_tz_line_says_that_zone_applies_to_ours(tmp_path, monkeypatch):
+    """`schedule install` appends our line, so a CRON_TZ line the user wrote for their own jobs
+    (cronie) silently applied to it too: "0 7 * * *" ran at 07:00 in that zone. It says so now."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    monkeypatch.setattr(sys, "argv", [str(_script(tmp_path / "bin")), "schedule", "install"])
+    tab = tmp_path / "tab"
+    (tmp_path / "u.yaml").write_text("")
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["schedule", "install", "--at", "0 7 * * *", "--tabfile", str(tab), "--config", str(tmp_path / "u.yaml")]
+    tab.write_text("CRON_TZ=Asia/Tokyo\n0 9 * * * /usr/bin/backup\n")
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "note: the line CRON_TZ=Asia/Tokyo above ours in the crontab makes cronie read 0 7 * * * in that zone" in (
+        " ".join(result.stderr.split()))
+    tab.write_text("0 9 * * * /usr/bin/backup\n")
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0 and "CRON_TZ" not in result.stderr
