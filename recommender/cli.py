@@ -1707,7 +1707,11 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     """Print our crontab entry, if any."""
     from . import schedule
     line = schedule.show(tabfile)
-    _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+    timer = schedule.timer_status()
+    if line or not timer:
+        _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+    if timer:
+        _echo(f"systemd user timer: {timer['path']}" + (f" (OnCalendar={timer['on_calendar']})" if timer["on_calendar"] else ""))
     gone = schedule.missing_program(line) if line else None
     if gone:
         _err(f"warning: {schedule.program_gone(gone)}")
@@ -1717,7 +1721,14 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
 def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
     """Remove our crontab entry; every other line stays as it is."""
     from . import schedule
-    typer.echo("removed the schedule" if schedule.remove(tabfile) else "no schedule was installed")
+    removed = schedule.remove(tabfile)
+    timer = schedule.timer_status()
+    if timer:  # not ours to remove: the user installed it from `--print`
+        typer.echo(("removed the crontab line; " if removed else "no crontab line of ours; ")
+                   + f"your systemd user timer {timer['path']} stays: `systemctl --user disable --now "
+                   f"{schedule.UNIT_NAME}.timer` stops it")
+    else:
+        typer.echo("removed the schedule" if removed else "no schedule was installed")
 
 
 def main() -> None:

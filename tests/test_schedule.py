@@ -799,3 +799,20 @@ def test_install_below_a_users_cron_tz_line_says_that_zone_applies_to_ours(tmp_p
     tab.write_text("0 9 * * * /usr/bin/backup\n")
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 0 and "CRON_TZ" not in result.stderr
+
+
+def test_schedule_show_and_remove_name_the_systemd_timer(tmp_path, monkeypatch):
+    """With the timer `--print` made and no crontab line, `schedule show` said "no schedule
+    installed" and `schedule remove` "no schedule was installed" while the timer kept running."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    folder = _install_units(exe)
+    shown = CliRunner().invoke(app, ["schedule", "show", "--tabfile", str(tab)])
+    assert shown.exit_code == 0 and "no schedule installed" not in shown.stdout
+    assert f"systemd user timer: {folder / 'recommend.timer'} (OnCalendar=*-*-* 07:00:00)" in shown.stdout
+    removed = CliRunner().invoke(app, ["schedule", "remove", "--tabfile", str(tab)])
+    assert removed.exit_code == 0 and "no schedule was installed" not in removed.stdout
+    assert "systemctl --user disable --now recommend.timer" in removed.stdout
+    assert (folder / "recommend.timer").exists()  # not ours to remove
