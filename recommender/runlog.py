@@ -466,11 +466,14 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     ours = schedule.get("state") in ("installed", "disabled")
     marked = bool(schedule.get("marked", True)) or not ours
     if not marked:
-        warnings.append("your crontab line was installed by an older version and does not mark the runs it "
-                        f"starts, so every {SCHEDULED_COMMAND} counts as the scheduled one, by hand too: run "
-                        "`recommend schedule install` again")
-    # no line of ours in the crontab (a systemd timer made from `schedule install --print`, a
-    # crontab that cannot be read): marked runs of the last UNMARKED_DAYS only, so that a line
+        which, again = (("your systemd unit recommend.service was made by an older version",
+                         "replace it with the one `recommend schedule install --print` prints")
+                        if schedule.get("source") == "systemd" else
+                        ("your crontab line was installed by an older version", "run `recommend schedule install` again"))
+        warnings.append(f"{which} and does not mark the runs it starts, so every {SCHEDULED_COMMAND} counts as "
+                        f"the scheduled one, by hand too: {again}")
+    # no line or timer of ours (a timer of the user's own elsewhere, a crontab that cannot be
+    # read): marked runs of the last UNMARKED_DAYS only, so that a line
     # removed (`schedule remove`) after a failed night is not warned about for ever; such a
     # timer's failed night is as worth a warning as cron's
     if not ours:

@@ -816,3 +816,20 @@ def test_schedule_show_and_remove_name_the_systemd_timer(tmp_path, monkeypatch):
     assert removed.exit_code == 0 and "no schedule was installed" not in removed.stdout
     assert "systemctl --user disable --now recommend.timer" in removed.stdout
     assert (folder / "recommend.timer").exists()  # not ours to remove
+
+
+def test_a_unit_an_older_version_printed_is_told_to_be_replaced_not_the_crontab_line(tmp_path, monkeypatch):
+    """A recommend.service printed before runs were marked has no RECOMMENDER_TRIGGER: every
+    build-playlist counts for it, as for an old crontab line, but the warning said "your crontab
+    line was installed by an older version ... run `recommend schedule install` again" (which
+    would add a crontab line beside the timer: two schedules)."""
+    _, exe = _crontab_for_status(tmp_path, monkeypatch)
+    folder = _install_units(exe)
+    service = folder / "recommend.service"
+    service.write_text("".join(line for line in service.read_text().splitlines(keepends=True)
+                               if "RECOMMENDER_TRIGGER" not in line))
+    _runs(tmp_path / "cache", _scheduled("2026-11-29T07:00:00+00:00", 3, "manual"))
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["marked"] is False and data["last_run"]["exit_code"] == 3
+    assert data["warnings"][0].startswith("your systemd unit recommend.service was made by an older version")
+    assert "`recommend schedule install --print`" in data["warnings"][0] and "crontab" not in data["warnings"][0]
