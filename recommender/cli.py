@@ -1130,8 +1130,6 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
 
 def _schedule_lines(sched: dict[str, Any]) -> list[str]:
     """`recommend status`'s schedule line, its last run and its warnings."""
-    from datetime import datetime
-
     from .runlog import UNMARKED_DAYS, describe_run
     if sched["state"] == "unknown":
         text = f"unknown ({visible(sched['message'])})"
@@ -1140,14 +1138,41 @@ def _schedule_lines(sched: dict[str, Any]) -> list[str]:
                 "timer, or a line removed since)")
     elif sched["state"] == "not installed":
         text = "not installed (`recommend schedule install` sets one up)"
+    elif sched.get("source") == "systemd":
+        timer = sched["timer"]
+        text = (f"systemd user timer {visible(_home_short(Path(timer['path'])))}"
+                + (f", OnCalendar={visible(timer['on_calendar'])}" if timer["on_calendar"] else "")
+                + " (`systemctl --user list-timers recommend.timer` shows its next run)")
     else:
-        when = (f", next run {datetime.fromisoformat(sched['next_run']).astimezone().strftime('%Y-%m-%d %H:%M %Z')}"
-                + (f" ({sched['next_run_note']})" if sched.get("next_run_note") else "") if sched["next_run"] else "")
+        when = (f", next run {_next_run(sched['next_run'], sched.get('cron_tz'))}"
+                + (f" ({visible(sched['next_run_note'])})" if sched.get("next_run_note") else "")
+                if sched["next_run"] else "")
         text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
     run = sched.get("last_run")
     warned = run and run.get("exit_code") not in (0, None)
     last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
     return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
+
+
+def _home_short(path: Path) -> str:
+    """``path`` with the home folder written ``~``."""
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except ValueError:
+        return str(path)
+
+
+def _next_run(when: str, zone: str | None) -> str:
+    """A schedule's next run in local time; with a CRON_TZ zone, in that zone's time (the one the
+    crontab line is written in) and this computer's when it differs."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    moment = datetime.fromisoformat(when)
+    local = moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    if not zone:
+        return local
+    there = moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{there} (CRON_TZ={visible(zone)}" + (f"; {local} here)" if local != there else ")")
 
 
 def _echo_labelled(lines: list[str]) -> None:
@@ -1663,7 +1688,7 @@ def schedule_install_cmd(
         typer.echo("# crontab line (crontab -e):")
         typer.echo(schedule.cron_line(expr, exe, cfg, cache, carried))
         for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():
-            typer.echo(f"\n# ~/.config/systemd/user/{name}\n{text.rstrip()}")
+            typer.echo(f"\n# {_home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
         typer.echo("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
                    "\n# and, unless you stay logged in, let the timer run without a login session"
                    " (it also catches up a run missed while off or asleep: Persistent=true):"
@@ -1671,6 +1696,10 @@ def schedule_install_cmd(
         return
     line = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
+    zone = schedule.zone_of_ours(tabfile)
+    if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
+        _err(f"note: the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {expr} in that "
+             "zone (Debian's and Ubuntu's cron ignore it); `recommend status` shows when it runs")
 
 
 @command("show", parent=schedule_app, examples=("recommend schedule show",))
@@ -1678,7 +1707,11 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     """Print our crontab entry, if any."""
     from . import schedule
     line = schedule.show(tabfile)
-    _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+    timer = schedule.timer_status()
+    if line or not timer:
+        _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+    if timer:
+        _echo(f"systemd user timer: {timer['path']}" + (f" (OnCalendar={timer['on_calendar']})" if timer["on_calendar"] else ""))
     gone = schedule.missing_program(line) if line else None
     if gone:
         _err(f"warning: {schedule.program_gone(gone)}")
@@ -1688,7 +1721,14 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
 def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
     """Remove our crontab entry; every other line stays as it is."""
     from . import schedule
-    typer.echo("removed the schedule" if schedule.remove(tabfile) else "no schedule was installed")
+    removed = schedule.remove(tabfile)
+    timer = schedule.timer_status()
+    if timer:  # not ours to remove: the user installed it from `--print`
+        typer.echo(("removed the crontab line; " if removed else "no crontab line of ours; ")
+                   + f"your systemd user timer {timer['path']} stays: `systemctl --user disable --now "
+                   f"{schedule.UNIT_NAME}.timer` stops it")
+    else:
+        typer.echo("removed the schedule" if removed else "no schedule was installed")
 
 
 def main() -> None:

@@ -118,7 +118,7 @@ class RunLock:
         # Check and record under the directory guard, so that a run taking over an orphaned
         # file (below) never unlinks a file we have just locked but not yet written.
         with _dir_guard(self.path.parent):
-            current = _same_file(fd, self.path)
+            current = same_file(fd, self.path)
             if current:
                 previous = _read_info(fd)
                 if previous:
@@ -291,8 +291,30 @@ def _pid_reused(info: dict[str, Any], slack_seconds: float = 60.0) -> bool:
     return began > started.timestamp() + slack_seconds
 
 
-def _same_file(fd: int, path: Path) -> bool:
+def same_file(fd: int, path: Path | str) -> bool:
+    """True when ``path`` still names the open file ``fd`` (not renamed, replaced or removed)."""
     try:
         return os.path.samestat(os.fstat(fd), os.stat(path))
     except OSError:
         return False
+
+
+def open_locked(path: Path | str, flags: int, tries: int | None = None) -> int:
+    """A descriptor of the file ``path`` names, opened with ``flags`` (created 0600 with
+    ``O_CREAT``) and held under an exclusive flock taken while the path still named it: a file
+    another process renamed or replaced while we waited for the lock (a log rotated, runs.jsonl
+    trimmed) is let go and the new one locked (each such retry follows another process's
+    finished work). Closing the descriptor drops the lock. Returned unlocked on a file system
+    without locks; with ``tries``, locked but perhaps no longer named after that many files in a
+    row were replaced. OSError: the file cannot be opened."""
+    attempt = 0
+    while True:
+        attempt += 1
+        fd = os.open(path, flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # no locks here: as before, unlocked
+            return fd
+        if same_file(fd, path) or (tries is not None and attempt >= tries):
+            return fd
+        os.close(fd)

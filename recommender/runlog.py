@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import logging
 import logging.handlers
@@ -25,7 +24,7 @@ from typing import Any
 
 from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import shown, system_now, time_or_none, utc_now
-from .lock import lock_path, running_holder
+from .lock import lock_path, open_locked, running_holder, same_file
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
 
@@ -142,43 +141,29 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def _follow(self) -> None:
         """Reopen the log when its path no longer names the file written so far (renamed by
         logrotate, rotated by another run); a file truncated in place needs nothing (O_APPEND)."""
-        if self.stream is None:
+        if self.stream is None or same_file(self.stream.fileno(), self.baseFilename):
             return
-        named = _stat_or_none(self.baseFilename)
-        mine = os.fstat(self.stream.fileno())
-        if named is None or (named.st_dev, named.st_ino) != (mine.st_dev, mine.st_ino):
-            try:
-                stream = self._open()
-            except OSError:  # a new file we may not write (made by root's logrotate), a full disk:
-                return       # keep writing the one we have
-            self.stream.close()
-            self.stream = stream
+        try:
+            stream = self._open()
+        except OSError:  # a new file we may not write (made by root's logrotate), a full disk:
+            return       # keep writing the one we have
+        self.stream.close()
+        self.stream = stream
 
     def _rollover_once(self, record: logging.LogRecord) -> None:
-        """Rotate while holding an flock of the file the path names, if it still needs it then."""
-        for _ in range(3):
-            try:
-                fd = os.open(self.baseFilename, os.O_RDONLY)
-            except OSError:
-                break
-            try:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                except OSError:  # a file system without locks: rotate as before
-                    self.doRollover()
-                    return
-                locked, named = os.fstat(fd), _stat_or_none(self.baseFilename)
-                if named is None or (locked.st_dev, locked.st_ino) != (named.st_dev, named.st_ino):
-                    continue  # rotated while we waited for the lock: lock the new file
-                self._follow()
-                if self.shouldRollover(record):
-                    self.doRollover()
-                return
-            finally:
+        """Rotate while holding an flock of the file the path names, if it still needs it then
+        (another run may have rotated it while we waited: follow that file instead)."""
+        try:
+            fd = open_locked(self.baseFilename, os.O_RDONLY, tries=3)
+        except OSError:  # no file to lock: as the standard handler does
+            fd = None
+        try:
+            self._follow()
+            if self.shouldRollover(record):
+                self.doRollover()
+        finally:
+            if fd is not None:
                 os.close(fd)
-        self._follow()  # no lock to be had: as the standard handler does
-        if self.shouldRollover(record):
-            self.doRollover()
 
     def doRollover(self) -> None:
         """With no backups to keep (``schedule.log_backups: 0``) the log starts again empty;
@@ -199,13 +184,6 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         if isinstance(exc, OSError) and exc.errno in {28, 122, 30}:  # ENOSPC, EDQUOT, EROFS
             return
         super().handleError(record)
-
-
-def _stat_or_none(path: str) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except FileNotFoundError:
-        return None
 
 
 def log_path(cache_dir: Path | str, log_file: str) -> Path:
@@ -332,17 +310,18 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
     line = json_safe(json.dumps(record, default=str, ensure_ascii=False)) + "\n"
     path = runs_path(cache_dir)
     private_mkdirs(path.parent)  # OSError: the callers say it was not recorded
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    # under an flock of the file, held until it is trimmed: a record another run appended while
+    # this one trimmed went into the file the trim replaced, and was lost
+    fd = open_locked(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
     try:
         size = os.fstat(fd).st_size
-        if size and not _ends_with_newline(path):  # a killed run left half a line
+        if size and os.pread(fd, 1, size - 1) != b"\n":  # a killed run left half a line
             line = "\n" + line
         os.write(fd, line.encode("utf-8"))
-        size += len(line)
+        if os.fstat(fd).st_size > RUNS_MAX_BYTES:
+            _trim(path)
     finally:
         os.close(fd)
-    if size > RUNS_MAX_BYTES:
-        _trim(path)
     log.info("run summary: %s", describe_run(record))
     return record
 
@@ -422,12 +401,6 @@ def read_runs(cache_dir: Path | str, n: int = 10) -> list[dict[str, Any]]:
     return runs
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) == b"\n"
-
-
 def _trim(path: Path) -> None:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
     atomic_write_text(path, "".join(lines[-RUNS_KEEP:]), mode=0o600)
@@ -448,7 +421,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     ``token_info`` is the spotipy token file's JSON (None when there is none).
     """
     now = now or utc_now()
-    recent = read_runs(cache_dir, max(runs, SCHEDULED_SCAN))
+    recent = read_runs(cache_dir, max(runs, SCHEDULED_SCAN) if schedule is not None else runs)
     return {
         "cache_dir": str(cache_dir),
         "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
@@ -486,18 +459,21 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
     ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
     not marking its runs (installed by an older version), or the last scheduled run failed."""
-    warnings: list[str] = []
+    warnings: list[str] = list(schedule.get("warnings") or [])  # the schedule's own (a CRON_TZ naming no zone)
     if schedule.get("missing_program"):
         from .schedule import program_gone
         warnings.append(program_gone(schedule["missing_program"]))
     ours = schedule.get("state") in ("installed", "disabled")
     marked = bool(schedule.get("marked", True)) or not ours
     if not marked:
-        warnings.append("your crontab line was installed by an older version and does not mark the runs it "
-                        f"starts, so every {SCHEDULED_COMMAND} counts as the scheduled one, by hand too: run "
-                        "`recommend schedule install` again")
-    # no line of ours in the crontab (a systemd timer made from `schedule install --print`, a
-    # crontab that cannot be read): marked runs of the last UNMARKED_DAYS only, so that a line
+        which, again = (("your systemd unit recommend.service was made by an older version",
+                         "replace it with the one `recommend schedule install --print` prints")
+                        if schedule.get("source") == "systemd" else
+                        ("your crontab line was installed by an older version", "run `recommend schedule install` again"))
+        warnings.append(f"{which} and does not mark the runs it starts, so every {SCHEDULED_COMMAND} counts as "
+                        f"the scheduled one, by hand too: {again}")
+    # no line or timer of ours (a timer of the user's own elsewhere, a crontab that cannot be
+    # read): marked runs of the last UNMARKED_DAYS only, so that a line
     # removed (`schedule remove`) after a failed night is not warned about for ever; such a
     # timer's failed night is as worth a warning as cron's
     if not ours:

@@ -20,15 +20,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crontab import CronSlices, CronTab
 
 from .errors import ConfigError, RecommenderError, UsageError
 from .isotime import utc_now
-from .runlog import SCHEDULED, TRIGGER_VAR
+from .runlog import SCHEDULED, SCHEDULED_COMMAND, TRIGGER_VAR
 
 log = logging.getLogger(__name__)
 
@@ -430,26 +431,58 @@ def _write(tabfile: Path | str | None, text: str) -> None:
 
 # ----- what `recommend status` shows ----------------------------------------------------------
 def status(tabfile: Path | str | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """Our crontab entry as ``recommend status`` shows it, from one read of the crontab; never
-    raises for a crontab that cannot be read (no ``crontab`` program, a refusal).
+    """Our schedule as ``recommend status`` shows it: our crontab entry (one read of the
+    crontab), else our systemd user timer; never raises for a crontab that cannot be read (no
+    ``crontab`` program, a refusal).
 
     Keys: state ('installed', 'disabled' (our line commented out), 'not installed' or
-    'unknown'), cron (the expression), next_run (local time, ISO with its offset: when cron
-    really starts it, see :func:`upcoming`), next_run_note (what a clock change does to that
-    run, or None), line, marked (the line marks its runs as scheduled: False for a line an
-    older version installed), missing_program (the program our line runs when it is gone, see
-    :func:`missing_program`) and message (why the state is unknown)."""
-    found: dict[str, Any] = {"state": "unknown", "cron": None, "next_run": None, "next_run_note": None,
-                             "line": None, "marked": None, "missing_program": None, "message": None}
+    'unknown'), source ('crontab', 'systemd' (no active crontab line of ours, our user timer's
+    unit files: :func:`timer_status`; no next run computed, systemd's own rules) or None), timer (:func:`timer_status`'s
+    dict or None), cron (the expression), cron_tz (the time zone a ``CRON_TZ=`` line above ours
+    sets, which cronie reads our times in; None without one, or when it names no zone this
+    computer knows: a warning says so), next_run (ISO with its offset: when cron really starts
+    it, see :func:`upcoming`), next_run_note (what a clock change does to that run, and with
+    CRON_TZ when a cron that ignores it would start it; or None), line, marked (the line marks its
+    runs as scheduled: False for a line an older version installed), missing_program (the
+    program our line runs when it is gone, see :func:`missing_program`), message (why the state
+    is unknown) and warnings."""
+    found: dict[str, Any] = {"state": "unknown", "source": None, "cron": None, "cron_tz": None, "next_run": None,
+                             "next_run_note": None, "line": None, "marked": None, "missing_program": None,
+                             "message": None, "warnings": [], "timer": None}
+    timer = timer_status()
+    found = _crontab_status(found, tabfile, now)
+    if timer is None:
+        return found
+    if found["state"] == "installed":
+        both = [f"the systemd timer {timer['path']} starts {SCHEDULED_COMMAND} too: two schedules (keep one: "
+                f"`recommend schedule remove`, or `systemctl --user disable --now {UNIT_NAME}.timer`)"]
+        return {**found, "timer": timer, "warnings": found["warnings"] + (both if timer["enabled"] else [])}
+    # no working line of ours in the crontab (or none to read): the timer `schedule install --print` made
+    warnings = [] if timer["enabled"] else [
+        f"{UNIT_NAME}.timer is not enabled, so it is not started at login or boot: "
+        f"`systemctl --user enable --now {UNIT_NAME}.timer`"]
+    if not timer["on_calendar"]:
+        warnings.append(f"{timer['path']} has no OnCalendar= line, so it never starts a run: write one "
+                        "(see the NOTE in the file)")
+    return {**found, "state": "installed", "source": "systemd", "cron": timer["cron"], "timer": timer,
+            "marked": timer["marked"], "missing_program": timer["missing_program"], "message": None,
+            "warnings": warnings}
+
+
+def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: datetime | None) -> dict[str, Any]:
+    """:func:`status`'s keys for our crontab line."""
     tabfile = tabfile if tabfile is not None else (os.environ.get(TEST_TABFILE_VAR) or None)
     if tabfile is None and not shutil.which("crontab"):
         return {**found, "message": "no crontab program"}
     try:
-        line = show(tabfile)
+        lines = _read(tabfile).splitlines()
     except (RecommenderError, OSError, subprocess.SubprocessError) as exc:
         return {**found, "message": str(exc)}
-    if line is None:
+    index = _ours(lines)
+    if index is None:
         return {**found, "state": "not installed"}
+    found = {**found, "source": "crontab"}
+    line = lines[index]
     job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
     expr = _expression(line) or " ".join(str(s) for s in job.slices)
     assigned, words = _command_words(job.command)
@@ -458,10 +491,62 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
                  marked=assigned.get(TRIGGER_VAR) == SCHEDULED,
                  state="installed" if job.is_enabled() else "disabled")
     if job.is_enabled():
-        coming = upcoming(expr, now or utc_now())
+        zone, warning = _zone(cron_tz(lines[:index]))
+        found["cron_tz"] = zone.key if zone is not None else None
+        found["warnings"] = [warning] if warning else []
+        coming = upcoming(expr, now or utc_now(), zone)
         if coming is not None:
-            found["next_run"], found["next_run_note"] = coming[0].isoformat(), coming[1]
+            notes = [coming[1]] if coming[1] else []
+            plain = upcoming(expr, now or utc_now()) if zone is not None else coming
+            if plain is not None and plain[0] != coming[0]:
+                notes.append(f"Debian's and Ubuntu's cron ignore CRON_TZ and would start it at "
+                             f"{plain[0]:%Y-%m-%d %H:%M %Z}")
+            found["next_run"], found["next_run_note"] = coming[0].isoformat(), "; ".join(notes) or None
     return found
+
+
+def _ours(lines: list[str]) -> int | None:
+    """The index of our line among a crontab's lines, or None."""
+    return next((i for i, text in enumerate(lines) if is_ours(text)), None)
+
+
+def zone_of_ours(tabfile: Path | str | None = None) -> str | None:
+    """The value of the CRON_TZ line that applies to our crontab line (:func:`cron_tz`), or None."""
+    lines = _read(tabfile).splitlines()
+    index = _ours(lines)
+    return cron_tz(lines[:index]) if index is not None else None
+
+
+# an environment line of a crontab as cron reads it: ``name = value``, either may be quoted
+_ENV_LINE = re.compile(r"""^[ \t]*(?:"([^"]*)"|'([^']*)'|([^\s='"]+))[ \t]*=[ \t]*(.*?)\s*$""")
+
+
+def cron_tz(lines: list[str]) -> str | None:
+    """The value of the last ``CRON_TZ=`` line among ``lines`` (those above our line): the zone
+    cronie reads the times of the jobs after it in (cron.c's find_jobs reads CRON_TZ only; a
+    ``TZ=`` line is only passed on to the commands). None when there is none."""
+    value = None
+    for text in lines:
+        found = _ENV_LINE.match(text)
+        if found and next(n for n in found.groups()[:3] if n is not None) == "CRON_TZ":
+            value = found.group(4)
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+    return value
+
+
+def _zone(name: str | None) -> tuple[ZoneInfo | None, str | None]:
+    """The zone a CRON_TZ value names (None: the computer's own), and a warning when it names
+    none this computer knows."""
+    key = (name or "").strip().lstrip(":")  # glibc's ":Europe/Berlin" form
+    if not key:  # unset or empty: cronie uses the computer's zone
+        return None, None
+    try:
+        return ZoneInfo(key), None
+    except (KeyError, ValueError, OSError):
+        return None, (f"CRON_TZ={name} above our crontab line names no time zone this computer knows "
+                      "(cronie then reads the times as UTC): the next run is shown in local time; "
+                      "correct it with `crontab -e`")
 
 
 def _expression(line: str) -> str | None:
@@ -475,27 +560,29 @@ def _expression(line: str) -> str | None:
         return None
 
 
-def next_run(expr: str, after: datetime) -> datetime | None:
-    """The first moment after ``after`` at which cron starts the expression (local time, aware),
-    or None when none comes within 8 years: :func:`upcoming`'s time."""
-    coming = upcoming(expr, after)
+def next_run(expr: str, after: datetime, zone: tzinfo | None = None) -> datetime | None:
+    """The first moment after ``after`` at which cron starts the expression (aware), or None
+    when none comes within 8 years: :func:`upcoming`'s time."""
+    coming = upcoming(expr, after, zone)
     return coming[0] if coming else None
 
 
-def upcoming(expr: str, after: datetime) -> tuple[datetime, str | None] | None:
+def upcoming(expr: str, after: datetime, zone: tzinfo | None = None) -> tuple[datetime, str | None] | None:
     """When cron next starts the expression after ``after`` (aware; a naive time is local wall
-    time), as an aware local time, with a note when a clock change moves or repeats that run;
-    None when no run comes within 8 years.
+    time), as an aware time, with a note when a clock change moves or repeats that run; None
+    when no run comes within 8 years.
 
-    Cron reads the local wall clock, and Vixie cron (Debian's, cronie) treats clock changes so:
-    a job whose minute and hour are fixed (neither starts with ``*``; @hourly does not count)
-    whose time the clock skips (02:30 when 02:00 becomes 03:00) runs once right after the jump;
-    one whose time comes twice (the clock set back) runs once, the first time. A job with a
-    ``*`` minute or hour runs at the wall times that happen: none in a skipped hour, twice in a
-    repeated one."""
+    Cron reads the local wall clock (``zone`` None), and Vixie cron (Debian's, cronie) treats
+    clock changes so: a job whose minute and hour are fixed (neither starts with ``*``; @hourly
+    does not count) whose time the clock skips (02:30 when 02:00 becomes 03:00) runs once right
+    after the jump; one whose time comes twice (the clock set back) runs once, the first time. A
+    job with a ``*`` minute or hour runs at the wall times that happen: none in a skipped hour,
+    twice in a repeated one. With ``zone`` (a CRON_TZ line, which cronie reads) the times are
+    that zone's, and every job runs so at its clock changes (cronie's find_jobs compares each
+    minute's time in that zone, with no catching up)."""
     fields = _fields(expr)
-    fixed = not fields[0].startswith("*") and not fields[1].startswith("*")
-    after = after.astimezone()
+    fixed = zone is None and not fields[0].startswith("*") and not fields[1].startswith("*")
+    after = after.astimezone(zone)
     wall = after.replace(tzinfo=None, second=0, microsecond=0)
     best: tuple[datetime, str | None] | None = None
     skipped: list[datetime] = []  # wall times of a `*` job the clock jumps over
@@ -503,12 +590,12 @@ def upcoming(expr: str, after: datetime) -> tuple[datetime, str | None] | None:
     for moment in _wall_matches(fields, wall - timedelta(hours=3)):
         if best is not None and moment > best[0].replace(tzinfo=None) + timedelta(hours=3):
             break
-        for start, note in _starts(moment, fixed):
+        for start, note in _starts(moment, fixed, zone):
             if start > after and (best is None or start < best[0]):
                 best = (start, note)
-        if not fixed and _kind(moment) == "skipped" and _jump(moment) > after:
+        if not fixed and _kind(moment, zone) == "skipped" and _jump(moment, zone) > after:
             skipped.append(moment)
-    skipped = [m for m in skipped if best is not None and _jump(m) <= best[0]]
+    skipped = [m for m in skipped if best is not None and _jump(m, zone) <= best[0]]
     if best is not None and skipped and best[1] is None:
         which = (f"the {skipped[0]:%H:%M} run" if len(skipped) == 1
                  else f"the {len(skipped)} runs from {skipped[0]:%H:%M} to {skipped[-1]:%H:%M}")
@@ -542,40 +629,49 @@ def _wall_matches(fields: list[str], start: datetime):
         day += timedelta(days=1)
 
 
-def _instant(wall: datetime, fold: int) -> datetime:
-    """A local wall time as an aware local time; for a time that comes twice, fold 0 is the
-    first; for one the clock skips, fold 0 reads it with the offset before the jump, 1 after."""
-    return datetime.fromtimestamp(wall.replace(fold=fold).timestamp()).astimezone()
+def _seconds(wall: datetime, fold: int, zone: tzinfo | None) -> float:
+    """A wall time of ``zone`` (None: local) as a POSIX time; for a time that comes twice,
+    fold 0 is the first; for one the clock skips, fold 0 reads it with the offset before the
+    jump, 1 after."""
+    return wall.replace(tzinfo=zone, fold=fold).timestamp()
 
 
-def _kind(wall: datetime) -> str | None:
+def _instant(wall: datetime, fold: int, zone: tzinfo | None) -> datetime:
+    """A wall time of ``zone`` (None: local) as an aware time with that zone's offset then (see
+    :func:`_seconds`); a fixed offset, so that two such times compare as moments (two times of
+    one ZoneInfo compare as wall times, the second 02:30 of a night before its first 02:40)."""
+    moment = datetime.fromtimestamp(_seconds(wall, fold, zone), timezone.utc).astimezone(zone)
+    return moment.replace(tzinfo=timezone(moment.utcoffset(), moment.tzname()))
+
+
+def _kind(wall: datetime, zone: tzinfo | None) -> str | None:
     """'skipped' (the clock jumps over this wall time), 'repeated' (it comes twice) or None."""
-    first, second = wall.replace(fold=0).timestamp(), wall.replace(fold=1).timestamp()
+    first, second = _seconds(wall, 0, zone), _seconds(wall, 1, zone)
     return None if first == second else "repeated" if first < second else "skipped"
 
 
-def _starts(wall: datetime, fixed: bool) -> list[tuple[datetime, str | None]]:
+def _starts(wall: datetime, fixed: bool, zone: tzinfo | None) -> list[tuple[datetime, str | None]]:
     """When cron starts a job for this wall time (see :func:`upcoming`), each with its note."""
-    kind = _kind(wall)
+    kind = _kind(wall, zone)
     if kind is None:
-        return [(_instant(wall, 0), None)]
+        return [(_instant(wall, 0, zone), None)]
     if kind == "repeated":
         if fixed:
-            return [(_instant(wall, 0), f"{wall:%H:%M} comes twice that night (the clock goes back): "
-                                        "cron starts it once, the first time")]
-        return [(_instant(wall, fold), f"{wall:%H:%M} comes twice that night (the clock goes back): "
-                                       "cron starts it both times") for fold in (0, 1)]
+            return [(_instant(wall, 0, zone), f"{wall:%H:%M} comes twice that night (the clock goes back): "
+                                              "cron starts it once, the first time")]
+        return [(_instant(wall, fold, zone), f"{wall:%H:%M} comes twice that night (the clock goes back): "
+                                             "cron starts it both times") for fold in (0, 1)]
     if not fixed:
         return []
-    return [(_jump(wall), f"{wall:%H:%M} does not exist that day (the clock jumps forward): "
-                          "cron starts it right after the jump")]
+    return [(_jump(wall, zone), f"{wall:%H:%M} does not exist that day (the clock jumps forward): "
+                                "cron starts it right after the jump")]
 
 
-def _jump(wall: datetime) -> datetime:
+def _jump(wall: datetime, zone: tzinfo | None) -> datetime:
     """For a wall time the clock skips: the moment of the jump (the first minute it shows after)."""
-    while _kind(wall) == "skipped":
+    while _kind(wall, zone) == "skipped":
         wall += timedelta(minutes=1)
-    return _instant(wall, 0)
+    return _instant(wall, 0, zone)
 
 
 # ----- systemd -----------------------------------------------------------------------------
@@ -638,6 +734,58 @@ def _weekdays(days: list[int]) -> str:
             groups.append([d])
     return ",".join(f"{WEEKDAYS[g[0]]}..{WEEKDAYS[g[-1]]}" if len(g) >= 3 else ",".join(WEEKDAYS[d] for d in g)
                     for g in groups)
+
+
+def unit_dir(environ=None) -> Path:
+    """Where systemd looks for a user's own units, and where `schedule install --print` says to
+    put ours: ``$XDG_CONFIG_HOME/systemd/user`` (an absolute XDG_CONFIG_HOME), else
+    ``~/.config/systemd/user``."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CONFIG_HOME") or ""
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".config") / "systemd" / "user"
+
+
+def timer_status(directory: Path | None = None) -> dict[str, Any] | None:
+    """Our systemd user timer, read from the unit files `schedule install --print` prints (no
+    systemctl); None when ``recommend.timer`` is not in :func:`unit_dir`. Keys: path (the timer
+    file), on_calendar (its OnCalendar= values joined by '; ', None when it has none), enabled
+    (linked into timers.target.wants, as `systemctl --user enable` does), cron (the expression our
+    ``# cron:`` comment names, or None), marked (the service sets RECOMMENDER_TRIGGER=schedule)
+    and missing_program (the program the service's ExecStart= runs, when it is gone)."""
+    directory = unit_dir() if directory is None else directory
+    path = directory / f"{UNIT_NAME}.timer"
+    try:
+        timer = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:  # none there (or not readable: not ours to judge)
+        return None
+    calendar: list[str] = []
+    cron = None
+    for text in (t.strip() for t in timer):
+        if text.startswith("OnCalendar="):
+            value = text.partition("=")[2].strip()
+            calendar = calendar + [value] if value else []  # an empty assignment resets the list
+        elif text.startswith("# cron:"):
+            cron = _expression(text.partition(":")[2])
+    try:
+        service = (directory / f"{UNIT_NAME}.service").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        service = []
+    settings = [t.strip().partition("=") for t in service]
+    marked = any(name == "Environment" and f"{TRIGGER_VAR}={SCHEDULED}" in value for name, _, value in settings)
+    starts = [value for name, _, value in settings if name == "ExecStart" and value.strip()]
+    gone = _gone(_unit_program(starts[-1])) if starts else None
+    return {"path": str(path), "on_calendar": "; ".join(calendar) or None,
+            "enabled": os.path.lexists(directory / "timers.target.wants" / f"{UNIT_NAME}.timer"),
+            "cron": cron, "marked": marked, "missing_program": str(gone) if gone else None}
+
+
+def _unit_program(exec_start: str) -> Path | None:
+    """The program of an ExecStart= value (quoted as :func:`systemd_quote` does), or None."""
+    try:
+        words = shlex.split(exec_start.strip().lstrip("-@:+!"))
+    except ValueError:
+        return None
+    return Path(words[0].replace("%%", "%").replace("$$", "$")) if words else None
 
 
 def systemd_quote(word: str, dollar: bool = False, always: bool = False) -> str:

@@ -20,7 +20,7 @@ LINES = README.splitlines()
 
 # Paths README names on purpose although they are no file of the checkout: the user config
 # file's place and the old checkout layout (read only when an old checkout has them).
-NOT_IN_THE_CHECKOUT = {"config/recommend/config.yaml", "config/user.yaml"}
+NOT_IN_THE_CHECKOUT = {"config/recommend/config.yaml", "config/user.yaml", "config/systemd/user"}  # ~/.config/...
 # Keys README names as what a config file gets wrong (the error messages it quotes).
 WRONG_KEYS_QUOTED = {"blend.max_trakcs", "blend.new_share"}
 # Options of the bench scripts (argparse), not of `recommend`.

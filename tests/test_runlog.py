@@ -238,6 +238,44 @@ def test_runs_file_is_trimmed(tmp_path, monkeypatch):
     assert json.loads(lines[-1])["command"] == "run39"
 
 
+WRITER = """
+import sys, time
+from pathlib import Path
+from recommender import runlog
+runlog.RUNS_MAX_BYTES, runlog.RUNS_KEEP = 1, 10_000  # every record trims, and keeps every line
+folder, writer, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+(folder / f"ready-{writer}").touch()
+while not (folder / "go").exists():
+    time.sleep(0.001)
+for n in range(count):
+    runlog.append_run(folder, {"command": "build-playlist", "exit_code": 0, "writer": writer, "n": n})
+"""
+
+
+def test_runs_appended_while_another_run_trims_the_file_are_kept(tmp_path):
+    """Two runs recording at once (a scheduled build and one by hand, mood exports, the web app)
+    lost records: one run read runs.jsonl to trim it, another appended its record, and the trim
+    then replaced the file without it (a failed night could vanish from `recommend status`).
+    Appending and trimming now happen under an flock of the file. Checked with real processes,
+    each record trimming a file that keeps them all: every record is there at the end."""
+    import subprocess
+    import time
+    writers, count = 4, 100
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), f"w{w}", str(count)],
+                              stderr=subprocess.PIPE, text=True) for w in range(writers)]
+    while len(list(tmp_path.glob("ready-*"))) < writers and all(p.poll() is None for p in procs):
+        time.sleep(0.01)
+    (tmp_path / "go").touch()  # all at once
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    kept: dict[str, list[int]] = {}
+    for line in (tmp_path / "runs.jsonl").read_text().splitlines():
+        record = json.loads(line)  # never half a line
+        kept.setdefault(record["writer"], []).append(record["n"])
+    assert {writer: len(numbers) for writer, numbers in kept.items()} == {f"w{w}": count for w in range(writers)}
+    assert all(numbers == sorted(numbers) for numbers in kept.values())
+
+
 # ----- status -------------------------------------------------------------------------------
 def _library() -> Library:
     artists = pd.DataFrame({"artist_id": ["a1", "a2", "a3", "a4"], "name": ["A", "B", "C", "D"],

@@ -10,6 +10,7 @@ import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from crontab import CronSlices
@@ -35,14 +36,18 @@ CONFIG = "/home/me/.config/recommend/user.yaml"
 CACHE = "/home/me/.cache/recommend"
 
 
-@pytest.fixture
-def berlin():
-    """The local time zone is Europe/Berlin (cron's clock: local time) for the test."""
+def _local_zone(name: str):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "Europe/Berlin")
+        mp.setenv("TZ", name)
         time.tzset()
         yield
     time.tzset()
+
+
+@pytest.fixture
+def berlin():
+    """The local time zone is Europe/Berlin (cron's clock: local time) for the test."""
+    yield from _local_zone("Europe/Berlin")
 
 
 @pytest.fixture
@@ -633,3 +638,198 @@ def test_a_line_an_older_version_installed_is_still_ours_and_every_run_counts(tm
     line = schedule.install("0 7 * * *", exe, None, "/c", tabfile=tab)
     assert tab.read_text() == FOREIGN + line + "\n" and "RECOMMENDER_TRIGGER=schedule" in line
     assert schedule.remove(tab) and tab.read_text() == FOREIGN
+
+
+# ----- CRON_TZ -----------------------------------------------------------------------------------
+@pytest.fixture
+def utc_here():
+    """This computer's time zone is UTC for the test."""
+    yield from _local_zone("UTC")
+
+
+def _status_at(tmp_path, when: datetime, *args) -> str:
+    from recommender import isotime
+    old = isotime.set_clock(lambda: when)
+    try:
+        return _status(tmp_path, *args).stdout
+    finally:
+        isotime.set_clock(old)
+
+
+@pytest.mark.parametrize("above, zone", [
+    ("CRON_TZ=Europe/Berlin\n", "Europe/Berlin"),
+    ('  CRON_TZ = "Europe/Berlin"\n', "Europe/Berlin"),  # spaces and quotes, as cron reads them
+    ("CRON_TZ=Asia/Tokyo\n0 1 * * * /bin/true\nCRON_TZ=Europe/Berlin\n", "Europe/Berlin"),  # the last one above
+    ("CRON_TZ=Europe/Berlin\n#CRON_TZ=Asia/Tokyo\nTZ=Asia/Tokyo\n", "Europe/Berlin"),  # a comment; TZ: for the command only
+    ("CRON_TZ=:Europe/Berlin\n", "Europe/Berlin"),  # glibc's form
+])
+def test_status_reads_the_next_run_in_the_zone_a_cron_tz_line_sets(utc_here, tmp_path, monkeypatch, above, zone):
+    """A crontab may set CRON_TZ=Europe/Berlin before our line (cronie then reads its times in
+    Berlin time); `status` computed the next run in the computer's zone: a 07:00 job on a UTC
+    machine was shown at 07:00 UTC, an hour after cronie starts it. It now reads the times in the
+    zone of the last CRON_TZ line above ours, and says when a cron that ignores CRON_TZ (Debian's
+    and Ubuntu's) would start it instead."""
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    line = schedule.cron_line("0 7 * * *", exe, None, None)
+    tab.write_text(f"{above}{line}\nCRON_TZ=America/New_York\n")  # below ours: not for ours
+    now = datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    data = json.loads(_status_at(tmp_path, now, "--json"))["schedule"]
+    assert data["next_run"] == "2026-12-01T07:00:00+01:00"  # before: 07:00 UTC
+    assert data["cron_tz"] == zone and data["warnings"] == []
+    assert "Debian's and Ubuntu's cron ignore CRON_TZ and would start it at 2026-12-01 07:00 UTC" in data["next_run_note"]
+    text = " ".join(_status_at(tmp_path, now).split())
+    assert "schedule: 0 7 * * *, next run 2026-12-01 07:00 CET (CRON_TZ=Europe/Berlin; 2026-12-01 06:00 UTC here)" in text
+
+
+@pytest.mark.parametrize("above, warned", [
+    ("CRON_TZ=Europe/Berln\n", True),  # a typo
+    ("CRON_TZ=Europe\n", True),  # a folder of zones
+    ("CRON_TZ=Europe/Berlin\nCRON_TZ=\n", False),  # emptied again: the computer's zone
+    ("", False),
+])
+def test_a_cron_tz_naming_no_zone_is_said_in_one_line_and_local_time_shown(utc_here, tmp_path, monkeypatch,
+                                                                           above, warned):
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    tab.write_text(f"{above}{schedule.cron_line('0 7 * * *', exe, None, None)}\n")
+    now = datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    data = json.loads(_status_at(tmp_path, now, "--json"))["schedule"]
+    assert data["next_run"] == "2026-12-01T07:00:00+00:00" and data["next_run_note"] is None
+    if warned:
+        assert len(data["warnings"]) == 1 and "names no time zone this computer knows" in data["warnings"][0]
+        assert data["warnings"][0].startswith(f"{above.strip()} above our crontab line")
+        text = _status_at(tmp_path, now)
+        assert f"warning: {above.strip()} above our crontab line" in " ".join(text.split())
+    else:
+        assert data["warnings"] == []
+    assert data["cron_tz"] is None
+
+
+def test_with_cron_tz_a_time_that_zone_skips_or_repeats_is_not_run_or_run_twice(utc_here):
+    """cronie compares each minute's time in the CRON_TZ zone (no catching up there): on the night
+    Berlin jumps from 02:00 to 03:00 a 02:30 job does not run, and the night 02:30 comes twice it
+    runs twice (cron.c's find_jobs: "jobs missed or run twice during the DST change in the job
+    timezone")."""
+    berlin = ZoneInfo("Europe/Berlin")
+    when, note = schedule.upcoming("30 2 * * *", datetime(2027, 3, 27, 20, 0, tzinfo=timezone.utc), berlin)
+    assert when.isoformat() == "2027-03-29T02:30:00+02:00" and "cron skips the 02:30 run on 2027-03-28" in note
+    when, note = schedule.upcoming("30 2 * * *", datetime(2026, 10, 25, 0, 40, tzinfo=timezone.utc), berlin)
+    assert when.isoformat() == "2026-10-25T02:30:00+01:00" and "cron starts it both times" in note
+
+
+# ----- a systemd user timer --------------------------------------------------------------------
+def _install_units(exe: Path, expr: str = "0 7 * * *", enable: bool = True) -> Path:
+    """The units `schedule install --print` prints, put where it says (and enabled, as
+    `systemctl --user enable` does: a link in timers.target.wants); the unit folder."""
+    folder = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in schedule.systemd_units(expr, exe, None, None).items():
+        (folder / name).write_text(text)
+    if enable:
+        (folder / "timers.target.wants").mkdir(exist_ok=True)
+        (folder / "timers.target.wants" / "recommend.timer").symlink_to(folder / "recommend.timer")
+    return folder
+
+
+def test_status_shows_the_systemd_timer_made_from_print(tmp_path, monkeypatch):
+    """A user who installed the systemd user timer `schedule install --print` prints (no crontab
+    line) saw "schedule: not installed". `status` now reads our timer from the unit folder
+    (`$XDG_CONFIG_HOME/systemd/user`, else ~/.config/systemd/user; no systemctl) and shows its
+    OnCalendar, and warns as for a crontab line: the program gone, the timer not enabled."""
+    _, exe = _crontab_for_status(tmp_path, monkeypatch)
+    folder = _install_units(exe)
+    text = " ".join(_status(tmp_path).stdout.split())
+    assert f"schedule: systemd user timer {folder / 'recommend.timer'}, OnCalendar=*-*-* 07:00:00" in text
+    assert "not installed" not in text and "warning" not in text
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert (data["state"], data["source"], data["cron"], data["marked"]) == ("installed", "systemd", "0 7 * * *", True)
+    assert data["timer"] == {"path": str(folder / "recommend.timer"), "on_calendar": "*-*-* 07:00:00", "enabled": True,
+                             "cron": "0 7 * * *", "marked": True, "missing_program": None}
+    assert data["next_run"] is None and data["warnings"] == []
+    (folder / "timers.target.wants" / "recommend.timer").unlink()  # `systemctl --user disable`
+    exe.unlink()
+    warnings = json.loads(_status(tmp_path, "--json").stdout)["schedule"]["warnings"]
+    assert "recommend.timer is not enabled" in warnings[0] and "systemctl --user enable --now recommend.timer" in warnings[0]
+    assert f"{exe} no longer exists" in warnings[1]
+
+
+def test_a_timer_and_a_crontab_line_both_running_are_two_schedules(tmp_path, monkeypatch):
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch, "0 7 * * *")
+    _install_units(exe, "30 6 * * *")
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["source"] == "crontab" and data["cron"] == "0 7 * * *" and data["timer"]["on_calendar"] == "*-*-* 06:30:00"
+    assert len(data["warnings"]) == 1 and "two schedules" in data["warnings"][0]
+    tab.write_text("# " + tab.read_text())  # our line commented out: the timer is the schedule
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["source"] == "systemd" and data["cron"] == "30 6 * * *" and data["warnings"] == []
+
+
+def test_print_names_the_unit_folder_status_reads(tmp_path, monkeypatch):
+    """`--print` said ~/.config/systemd/user whatever XDG_CONFIG_HOME said; systemd (and
+    `status`) look in $XDG_CONFIG_HOME/systemd/user when it is set."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    result = CliRunner().invoke(app, ["schedule", "install", "--print"],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.stderr
+    assert f"# {os.environ['XDG_CONFIG_HOME']}/systemd/user/recommend.timer" in result.stdout
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert schedule.unit_dir() == Path.home() / ".config" / "systemd" / "user"
+    assert schedule.unit_dir({"XDG_CONFIG_HOME": "relative/ignored"}) == Path.home() / ".config" / "systemd" / "user"
+
+
+def test_install_below_a_users_cron_tz_line_says_that_zone_applies_to_ours(tmp_path, monkeypatch):
+    """`schedule install` appends our line, so a CRON_TZ line the user wrote for their own jobs
+    (cronie) silently applied to it too: "0 7 * * *" ran at 07:00 in that zone. It says so now."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    monkeypatch.setattr(sys, "argv", [str(_script(tmp_path / "bin")), "schedule", "install"])
+    tab = tmp_path / "tab"
+    (tmp_path / "u.yaml").write_text("")
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["schedule", "install", "--at", "0 7 * * *", "--tabfile", str(tab), "--config", str(tmp_path / "u.yaml")]
+    tab.write_text("CRON_TZ=Asia/Tokyo\n0 9 * * * /usr/bin/backup\n")
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "note: the line CRON_TZ=Asia/Tokyo above ours in the crontab makes cronie read 0 7 * * * in that zone" in (
+        " ".join(result.stderr.split()))
+    tab.write_text("0 9 * * * /usr/bin/backup\n")
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0 and "CRON_TZ" not in result.stderr
+
+
+def test_schedule_show_and_remove_name_the_systemd_timer(tmp_path, monkeypatch):
+    """With the timer `--print` made and no crontab line, `schedule show` said "no schedule
+    installed" and `schedule remove` "no schedule was installed" while the timer kept running."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    folder = _install_units(exe)
+    shown = CliRunner().invoke(app, ["schedule", "show", "--tabfile", str(tab)])
+    assert shown.exit_code == 0 and "no schedule installed" not in shown.stdout
+    assert f"systemd user timer: {folder / 'recommend.timer'} (OnCalendar=*-*-* 07:00:00)" in shown.stdout
+    removed = CliRunner().invoke(app, ["schedule", "remove", "--tabfile", str(tab)])
+    assert removed.exit_code == 0 and "no schedule was installed" not in removed.stdout
+    assert "systemctl --user disable --now recommend.timer" in removed.stdout
+    assert (folder / "recommend.timer").exists()  # not ours to remove
+
+
+def test_a_unit_an_older_version_printed_is_told_to_be_replaced_not_the_crontab_line(tmp_path, monkeypatch):
+    """A recommend.service printed before runs were marked has no RECOMMENDER_TRIGGER: every
+    build-playlist counts for it, as for an old crontab line, but the warning said "your crontab
+    line was installed by an older version ... run `recommend schedule install` again" (which
+    would add a crontab line beside the timer: two schedules)."""
+    _, exe = _crontab_for_status(tmp_path, monkeypatch)
+    folder = _install_units(exe)
+    service = folder / "recommend.service"
+    service.write_text("".join(line for line in service.read_text().splitlines(keepends=True)
+                               if "RECOMMENDER_TRIGGER" not in line))
+    _runs(tmp_path / "cache", _scheduled("2026-11-29T07:00:00+00:00", 3, "manual"))
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["marked"] is False and data["last_run"]["exit_code"] == 3
+    assert data["warnings"][0].startswith("your systemd unit recommend.service was made by an older version")
+    assert "`recommend schedule install --print`" in data["warnings"][0] and "crontab" not in data["warnings"][0]

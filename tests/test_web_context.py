@@ -534,6 +534,21 @@ def test_runs_say_times_as_status_does_and_keep_the_dry_run_mark(tmp_path):
     assert run["when"].endswith(" UTC") and len(run["when"]) == len("2026-11-30 07:00 UTC"), run["when"]
 
 
+def test_the_runs_page_reads_the_run_log_once(tmp_path, monkeypatch):
+    # before: status() read runs.jsonl for the page's header, then the page read it again
+    from recommender import runlog
+    from recommender.config import load_settings
+    for n in range(55):
+        runlog.append_run(tmp_path, {"command": f"run{n}", "exit_code": 0})
+    reads = []
+    real = runlog.read_runs
+    monkeypatch.setattr(runlog, "read_runs", lambda *a, **k: reads.append(a) or real(*a, **k))
+    info = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}),
+                      config_file=tmp_path / "user.yaml").runs()
+    assert len(reads) == 1
+    assert [r["command"] for r in info["runs"]] == [f"run{n}" for n in range(54, 4, -1)]
+
+
 def test_the_taste_map_says_how_many_tracks_the_library_has_not_the_sample(tmp_path, monkeypatch):
     # before: a library larger than the map's sample said "(995 shown of 1000)": of the sample
     from recommender.config import load_settings

@@ -34,6 +34,7 @@ MAP_TOP_PLAYLISTS = 8  # playlists with their own colour on the map; the rest ar
 PREVIEW_ROWS = 20
 EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlists (`recommend evaluate`: all)
 SEARCH_LIMIT = 20
+RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
 
 
@@ -571,14 +572,14 @@ class WebContext:
 
     # ----- Runs -----------------------------------------------------------------------------------
     def runs(self) -> dict[str, Any]:
-        from ..runlog import read_runs, status
+        from ..runlog import status
         from ..spotify.auth import read_token
         store = jobs.open_store(self.settings)
         manifest = store.read_manifest()
         lib = self._cache.get("library")
         info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib,
-                      frames_dir=self.settings.frames_dir)
+                      frames_dir=self.settings.frames_dir, runs=RUNS_SHOWN)  # runs.jsonl read once
         # as `recommend status` says them: UTC minutes, dry runs marked (the template), requests
-        info["runs"] = [{**r, "when": shown_time(r.get("when"), r.get("when"))} for r in read_runs(self.settings.cache_dir, 50)]
+        info["runs"] = [{**r, "when": shown_time(r.get("when"), r.get("when"))} for r in info.pop("last_runs")]
         info["evaluation"] = self.last_evaluation
         return info
