@@ -23,7 +23,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from .errors import RecommenderError, StorageError, UsageError
+from .errors import RecommenderError, StorageError, UsageError, set_aside
 from .safetext import json_safe, terminal_safe, visible
 
 
@@ -519,8 +519,7 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     if done.set_aside:
         left = ", ".join(f"'{visible(n)}'" for n in done.left)
         _note(f"the cache held the library of {visible(done.set_aside)}, not {visible(me.get('id', '?'))}: the next "
-              f"run pulls this account's library; {visible(done.set_aside)}'s managed playlist and removals are set "
-              "aside (given back if it logs in again)"
+              f"run pulls this account's library; {set_aside(visible(done.set_aside))}"
               + (f"; the playlists made there ({left}) stay in "
                  f"{visible(done.set_aside)}'s account: the tool never deletes a playlist, so delete them in Spotify "
                  f"if logging in as {visible(done.set_aside)} was a mistake" if done.left else ""))
@@ -1102,8 +1101,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     who = f" as {visible(login['display_name'])} ({visible(login['user_id'])})" if login.get("user_id") else ""
     owner = cache.get("user_id")
     whose = f"{visible(owner)}'s library, " if owner else ""
-    other = (f" (not the cache's account {visible(owner)}: `recommend refresh` pulls this account's library and "
-             f"sets {visible(owner)}'s managed playlist aside)" if owner and login.get("user_id")
+    other = (f" (not the cache's account {visible(owner)}: `recommend refresh` pulls this account's library, "
+             f"then {set_aside(visible(owner))})" if owner and login.get("user_id")
              and str(login["user_id"]) != str(owner) else "")
     lines = [f"cache:    {info['frames_dir']}"
              + (f" ({whose}fetched {cache['fetched_at']}, {_age(cache['age_hours'])})" if cache["fetched_at"]

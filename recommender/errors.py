@@ -41,6 +41,14 @@ class AuthError(RecommenderError):
     exit_code = 3
 
 
+def set_aside(who: str) -> str:
+    """The one sentence saying that an account's own state left the manifest when another account
+    logged in or pulled (``Store.switch_account``): the OtherAccount error, the refresh's note,
+    `recommend auth`'s note and `recommend status` all say it in these words. ``who`` names the
+    account as the text around it does ("user 'ann'" in an error, the shown id in the CLI's notes)."""
+    return f"the managed playlist, removals and pins of {who} are set aside (given back if it logs in again)"
+
+
 class OtherAccount(AuthError):
     """The saved login is another account's than the one the cached library is (a token dropped
     in, or a login whose account Spotify could not name): neither account's playlists, removals
@@ -48,9 +56,8 @@ class OtherAccount(AuthError):
 
     def __init__(self, login: str, cached: str) -> None:
         super().__init__(f"the saved login is Spotify user {login!r}, but the cache holds the library of user "
-                         f"{cached!r}: run `recommend refresh` to pull the library of user {login!r} (the managed "
-                         f"playlist and removals of user {cached!r} are set aside, given back if it logs in again), "
-                         f"or `recommend auth` as user {cached!r}")
+                         f"{cached!r}: run `recommend refresh` to pull the library of user {login!r} "
+                         f"({set_aside(f'user {cached!r}')}), or `recommend auth` as user {cached!r}")
         self.login, self.cached = login, cached
 
 

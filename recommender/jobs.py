@@ -78,7 +78,7 @@ def login(settings, open_url=None, any_port: bool = False) -> Login:
     with writing(settings, "auth"):  # (which makes the data folder)
         _login(settings, open_url=open_url, any_port=any_port)
         try:
-            me = connect(settings).get("me") or {}
+            me = connect(settings).me()
         except AppAccessRefused:  # the login is saved, but no request will pass until that is fixed
             raise
         except RecommenderError as exc:  # logged in all the same; a refresh checks the account
@@ -324,11 +324,13 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
             library = refresh_now()
         try:
-            state = publish.managed_state(gateway, store, settings, library.user_id, account_checked=refreshed)
+            state = publish.managed_state(gateway, store, settings, library.user_id)
         except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
             library = refresh_now()
-            state = publish.managed_state(gateway, store, settings, library.user_id, account_checked=True)
-        state.pinned = list(dict.fromkeys(state.pinned + pin_requests(store, state.user_removed)))
+            state = publish.managed_state(gateway, store, settings, library.user_id)
+        requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
+        state.pinned = list(dict.fromkeys(state.pinned + requested))
+        state.not_yours = [t for t in state.not_yours if t not in set(requested)]
         # every playlist we ever managed is our output, never the user's taste
         ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
         if seed_playlist is not None:
@@ -337,7 +339,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         liked = liked_tracks(store, library, state)
         if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
             store.update_manifest(**{USER_LIKED: liked})
-        positive = list(dict.fromkeys(state.pinned + liked))
+        positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
                                      exclude=state.user_removed, pinned=state.pinned, positive=positive)
         table = recs.table

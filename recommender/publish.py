@@ -9,7 +9,8 @@
   the next run converges.
 - The user's edits are respected: tracks they removed since our last write are remembered
   and never recommended again (unless they add them back); tracks they added are kept
-  (pinned) and count as positive feedback. While a write is pending (a run was killed or
+  (pinned) and count as positive feedback (those another user added, ``added_by`` not the
+  user's, to a playlist made collaborative: kept, not feedback). While a write is pending (a run was killed or
   stopped half way) removals cannot be told apart from our own half-written state, so none
   are inferred.
 - A write we gave up on (timeout, 5xx, unreadable answer) may still be applied later. It is
@@ -193,6 +194,14 @@ class ManagedState:
     stamps: dict[str, str] = field(default_factory=dict)  # track -> added_at of ``current``
     written_as: dict[str, str] = field(default_factory=dict)  # track -> the id Spotify stores it as
     listed: set[str] = field(default_factory=set)  # ids of your playlists as listed before the run wrote
+    # pinned tracks another user added (a collaborative playlist, or one you shared): kept, never your taste
+    not_yours: list[str] = field(default_factory=list)
+
+    @property
+    def own_pins(self) -> list[str]:
+        """The pinned tracks that are your feedback: those you added by hand, not another user."""
+        theirs = set(self.not_yours)
+        return [t for t in self.pinned if t not in theirs]
 
 
 @dataclass
@@ -230,10 +239,12 @@ class PublishResult:
     requests: int = 0
 
 
-def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None) -> list[str]:
+def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None,
+         adders: dict[str, str] | None = None) -> list[str]:
     """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
     user put there ("episode", "local file"; an unavailable, null entry is not counted);
-    ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one)."""
+    ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one);
+    ``adders`` each track's ``added_by`` id ("" when Spotify does not say)."""
     from .spotify.parse import entry_object, entry_track
     out = []
     for entry in entries:
@@ -242,6 +253,9 @@ def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None
             out.append(obj["id"])
             if stamps is not None and isinstance(entry, dict):
                 stamps.setdefault(obj["id"], str(entry.get("added_at")))
+            if adders is not None and isinstance(entry, dict):
+                by = entry.get("added_by")
+                adders.setdefault(obj["id"], str((by.get("id") if isinstance(by, dict) else None) or ""))
         elif others is not None and isinstance(entry, dict):
             item = entry_object(entry)
             item = item if isinstance(item, dict) else {}
@@ -253,28 +267,30 @@ def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None
 
 
 def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
-               stamps: dict[str, str] | None = None) -> list[str]:
+               stamps: dict[str, str] | None = None, adders: dict[str, str] | None = None) -> list[str]:
     """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``)."""
-    return _ids(gateway.pages(f"playlists/{playlist_id}/items"), others, stamps)
+    return _ids(gateway.pages(f"playlists/{playlist_id}/items"), others, stamps, adders)
 
 
 def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
-                  stamps: dict[str, str] | None = None, details: dict | None = None) -> tuple[str | None, list[str]]:
+                  stamps: dict[str, str] | None = None, details: dict | None = None,
+                  adders: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
-    and the first page of items, the rest follows ``next``. ``details`` gets its ``public``."""
+    and the first page of items, the rest follows ``next``. ``details`` gets its ``public``;
+    ``others``, ``stamps`` and ``adders`` as ``_ids``."""
     obj = gateway.get(f"playlists/{playlist_id}") or {}
     if details is not None:
         details["public"] = obj.get("public")
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
-        return snapshot, read_items(gateway, playlist_id, others, stamps)
+        return snapshot, read_items(gateway, playlist_id, others, stamps, adders)
     entries: list = []
     while page:
         entries.extend(page.get("items") or [])
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
-    return snapshot, _ids(entries, others, stamps)
+    return snapshot, _ids(entries, others, stamps, adders)
 
 
 def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> bool:
@@ -304,30 +320,36 @@ def snapshot_of(gateway: Gateway, playlist_id: str) -> str | None:
 
 
 def _listed_ids(gateway: Gateway) -> dict[str, dict]:
-    return {p["id"]: p for p in gateway.pages("me/playlists") if p and p.get("id")}
+    """Your playlists by id, read whole (``Gateway.listing``): a playlist deleted while they are
+    listed by offset must not hide the managed playlist we look for by name and marker."""
+    return {p["id"]: p for p in gateway.listing("me/playlists") if p and p.get("id")}
 
 
 def _check_account(gateway: Gateway, user_id: str) -> None:
-    """OtherAccount when the login is not ``user_id`` (the cached library's account)."""
-    me = str((gateway.get("me") or {}).get("id") or "")
+    """OtherAccount when the login is not ``user_id`` (the cached library's account). Spotify
+    is asked at most once per run (``Gateway.me``): a refresh that pulled with this login, or an
+    export of several mood playlists, asks no more."""
+    me = str(gateway.me().get("id") or "")
     if me and user_id and me != str(user_id):
         raise OtherAccount(me, str(user_id))
 
 
 def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, name: str | None = None,
-                  slot: str = MAIN, account_checked: bool = False) -> ManagedState:
+                  slot: str = MAIN) -> ManagedState:
     """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
     marker; default name: ``playlist.name``) and infer the user's edits since our last
     verified write. Makes no write.
 
-    ``user_id`` is the cached library's account. Unless ``account_checked`` (the library was just
-    pulled with this login), a playlist about to be created (none remembered, or the remembered
-    one not among your playlists, or not yours) first asks Spotify who is logged in: another
+    ``user_id`` is the cached library's account (empty: unknown, taken as the login's). A
+    playlist about to be created (none remembered, or the remembered one not among your
+    playlists, or not yours) is first checked against who is logged in (``Gateway.me``: asked
+    once per run, not again after a pull): another
     account's login (a token dropped in) raises OtherAccount rather than writing this library's
     picks into that account, or telling it that its playlist was unfollowed. A remembered playlist
     missing from the listing is listed once more: the listing pages by offset, and a playlist
     removed meanwhile shifts the later ones back, so one can be skipped (a second managed playlist)."""
     name = fit_name(name or settings.playlist.name)
+    user_id = str(user_id or "") or str(gateway.me().get("id") or "")  # an unknown account: the login's
     pkey, rkey = _keys(slot)
     manifest = store.read_manifest()
     info = manifest.get(pkey) or {}
@@ -338,7 +360,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     if pid and pid not in listed:
         listed = {**_listed_ids(gateway), **listed}
     owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
-    if not account_checked and user_id and owner != user_id:  # none, not listed, or another's
+    if user_id and owner != user_id:  # none, not listed, or another's
         _check_account(gateway, user_id)
     reason = None
     messages: list[str] = []
@@ -365,10 +387,11 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     others: list[str] = []
     stamps: dict[str, str] = {}
     details: dict = {}
+    adders: dict[str, str] = {}
     try:
-        snapshot, current = read_playlist(gateway, pid, others, stamps, details)
+        snapshot, current = read_playlist(gateway, pid, others, stamps, details, adders)
     except SpotifyError as exc:  # another account's login can list a playlist of ours it follows, never read it
-        if exc.status in (403, 404) and not account_checked and user_id:
+        if exc.status in (403, 404) and user_id:
             _check_account(gateway, user_id)
         raise
     # the playlist's own object says whether it is public: your playlists listed can all say
@@ -406,10 +429,13 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         if isinstance(info.get("written_as"), dict) else {}
     gone = set(user_removed)  # removing the song Spotify stored removes the one we recommended
     user_removed += [t for t, stored in written_as.items() if stored in gone and t not in gone]
+    # added by another user (a collaborator): kept like your own, but not your feedback ("" unknown: yours)
+    not_yours = [t for t in pinned if adders.get(t) and user_id and adders[t] != user_id]
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool(public), name=name, slot=slot,
-                        messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed))
+                        messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
+                        not_yours=not_yours)
 
 
 def description(settings, weights: dict[str, float]) -> str:

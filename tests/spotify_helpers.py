@@ -57,3 +57,8 @@ def remove_by_hand(gateway, playlist_id: str, tracks: list[str]) -> None:
 def add_by_hand(gateway, playlist_id: str, tracks: list[str], position: int | None = None) -> None:
     """The user adds tracks in the app (at the end, or at ``position``)."""
     gateway.client.playlist_add_items(playlist_id, [f"spotify:track:{t}" for t in tracks], position=position)
+
+
+def add_by_collaborator(server, playlist_id: str, tracks: list[str], user: str = "a-friend") -> None:
+    """Another user adds tracks to the playlist (made collaborative: ``added_by`` is theirs)."""
+    server.add_as(user, playlist_id, tracks)

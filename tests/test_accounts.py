@@ -146,7 +146,7 @@ def test_a_mood_export_with_a_token_of_another_account_creates_nothing_there(sta
     ids = list(library.tracks["track_id"])[:5]
     second.clear_requests()
     with pytest.raises(OtherAccount, match="recommend refresh"):
-        export_mood(settings, gateway_for(settings), "happy", ids)
+        export_mood(settings, gateway_for(settings), "happy", ids, library.user_id)  # the page's library's account
     with pytest.raises(OtherAccount, match="'second-user'.*'small-user'"):
         export_job(settings, library, {"happy": ids}, "your library")
     assert not api_requests(second, "POST") and not api_requests(second, "PUT")
@@ -198,3 +198,31 @@ def test_the_web_apps_export_is_of_the_account_whose_library_the_page_shows(stan
     assert not [p for p in second.account.playlists if p["name"] == "recommend: happy"]
     ctx.sync_settings()  # what every page does first
     assert ctx.library().user_id == "second-user"
+
+
+def test_every_message_about_another_accounts_state_says_the_same_thing(standin, second, tmp_path, monkeypatch):
+    """What happens to the first account's state when a second one logs in was said four ways:
+    `recommend auth`'s note and the OtherAccount error ("managed playlist and removals ... set
+    aside, given back if it logs in again"), the refresh's note (no "given back") and `recommend
+    status` ("sets X's managed playlist aside"); none named the pins, which go with them. One
+    sentence now (errors.set_aside), the same in all four."""
+    from recommender.errors import OtherAccount
+
+    from test_new_user_trial import login_as
+
+    def said(who):
+        return f"the managed playlist, removals and pins of {who} are set aside (given back if it logs in again)"
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 0
+    assert said("user 'small-user'") in str(OtherAccount("second-user", "small-user"))
+    save_login(second, cache)
+    status = run(["status"], env_for(second, cache))
+    assert said("small-user") in " ".join(status.stdout.split())  # the CLI shows ids bare
+    refreshed = run(["refresh"], env_for(second, cache))
+    assert refreshed.exit_code == 0
+    assert said("user 'small-user'") in " ".join(refreshed.stderr.split())
+    # back to the first account: the auth note says the same of the second one's state
+    auth = login_as(standin, cache, monkeypatch)
+    assert auth.exit_code == 0, auth.stderr
+    assert said("second-user") in " ".join(auth.stderr.split())

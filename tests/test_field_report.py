@@ -184,7 +184,7 @@ PROXY_PAGE = (b"<!DOCTYPE html>\n<html>\n<head><title>400 Bad Request</title></h
               b"<p>Your browser sent a request that this server could not understand.</p>\n</body>\n</html>\n")
 
 
-@pytest.mark.parametrize("where, says", [(r"^/v1/me$", "Spotify refused GET me/ (400: 400 Bad Request)"),
+@pytest.mark.parametrize("where, says", [(r"^/v1/me$", "Spotify refused GET me (400: 400 Bad Request)"),
                                          (r"^/api/token$", "Spotify refused the saved login (HTTP 400: 400 Bad Request)")])
 def test_an_error_page_in_html_is_said_in_one_short_line(standin, tmp_path, where, says):
     """Spotify's edge answers some errors with an HTML page or an empty body instead of its JSON

@@ -56,3 +56,42 @@ def test_a_lost_manifest_adopts_the_mood_playlist_instead_of_making_a_second(sta
     again = moodexport.export_moods(gateway, store, settings, USER, {"calm/peaceful": tracks[2:4]}, "x")
     assert again[0].playlist_id == first[0].playlist_id and not again[0].created
     assert len([p for p in standin.account.playlists if p["name"] == "recommend: calm/peaceful"]) == 1
+
+
+def test_an_export_of_several_moods_asks_who_is_logged_in_once(standin, tmp_path):
+    """Before creating each mood playlist the export checks that the login is the library's
+    account (a token of another one dropped in): it asked Spotify `GET /me` once per mood (three
+    moods, three requests). One run asks once."""
+    settings, gateway, store = _env(standin, tmp_path)
+    tracks = sorted(standin.account.tracks)
+    done = moodexport.export_moods(gateway, store, settings, USER, {"a": tracks[:2], "b": tracks[2:4], "c": tracks[4:6]},
+                                   "x")
+    assert [e.created for e in done] == [True, True, True]
+    assert len([r for r in api_requests(standin, "GET") if r.path.rstrip("/") == "/v1/me"]) == 1
+
+
+def test_an_export_for_a_library_of_unknown_account_adopts_its_playlist_after_a_lost_manifest(standin, tmp_path):
+    """The web export asked Spotify who was logged in when it was given no account (and read the
+    manifest's before that), the CLI's export did not: a library whose account is not recorded
+    ("") never adopted its mood playlist after a lost manifest, and made a second one. The account
+    unknown is the login's, in the one place that needs it (publish.managed_state)."""
+    settings, gateway, store = _env(standin, tmp_path)
+    tracks = sorted(standin.account.tracks)
+    first = moodexport.export_moods(gateway, store, settings, "", {"calm": tracks[:2]}, "x")
+    store.write_manifest({})
+    again = moodexport.export_moods(gateway_for(settings), store, settings, "", {"calm": tracks[2:4]}, "x")
+    assert again[0].playlist_id == first[0].playlist_id and not again[0].created
+    assert len([p for p in standin.account.playlists if p["name"] == "recommend: calm"]) == 1
+
+
+def test_the_web_export_answers_the_name_the_playlist_was_created_with(standin, tmp_path):
+    """The web app's export of a cluster with a long label ("<playlist.name> - mood 3: <label>")
+    created a playlist of 100 characters, as Spotify takes, but answered the page the name it was
+    asked for, longer than any playlist in your account; it answers the name as created now."""
+    from recommender.web.export import export_tracks
+    settings, gateway, store = _env(standin, tmp_path)
+    tracks = sorted(standin.account.tracks)
+    asked = "recommend: for you - mood 3: " + "very long label " * 10
+    out = export_tracks(settings, gateway, "x", asked, tracks[:2], USER)
+    made = standin.account.playlist(out["playlist_id"])["name"]
+    assert out["name"] == made and len(made) <= publish.MAX_NAME < len(asked)

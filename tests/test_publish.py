@@ -306,6 +306,35 @@ def test_user_removals_are_remembered_and_user_additions_pinned_first(env):
     assert again.pinned == [added] and again.user_removed == [removed]
 
 
+def test_tracks_another_user_adds_are_kept_but_are_not_your_likes(env, monkeypatch):
+    """A managed playlist made collaborative (or shared): tracks a friend added (``added_by`` not
+    you) were pinned and fed to the taste profile as the user's likes, exactly like tracks you add
+    by hand. They are still kept in the playlist, but only your own additions count as liked."""
+    from recommender import jobs, pipeline
+
+    from spotify_helpers import add_by_collaborator
+    seen = {}
+    real = pipeline.build_recommendations
+
+    def spy(library, settings, **kw):
+        seen.update(kw)
+        return real(library, settings, **kw)
+    monkeypatch.setattr(pipeline, "build_recommendations", spy)
+    first = jobs.build_playlist(env.settings, gateway=env.gateway)
+    pid = first.playlist_id
+    library = env.store.load_library()
+    have = set(env.content(pid)) | set(library.saved_tracks["track_id"])
+    mine, theirs = [t for t in small_ids(env.server) if t not in have][:2]
+    add_by_hand(env.gateway, pid, [mine])
+    add_by_collaborator(env.server, pid, [theirs])
+    state = env.state()
+    assert state.pinned == [mine, theirs] and state.not_yours == [theirs]
+    jobs.build_playlist(env.settings, gateway=env.gateway)
+    assert mine in seen["positive"] and theirs not in seen["positive"]
+    assert seen["pinned"][:2] == [mine, theirs]  # both kept, first
+    assert env.content(pid)[:2] == [mine, theirs]
+
+
 # ----- the playlist disappears or the manifest does -------------------------------------------
 def test_an_unfollowed_managed_playlist_is_recreated_and_said_so(env):
     tracks = small_ids(env.server)
@@ -328,6 +357,7 @@ def test_a_lost_manifest_adopts_our_playlist_instead_of_duplicating_it(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:8]).playlist_id
     env.store.manifest_path.unlink()
+    env.store.backup_path.unlink()  # both copies: else the backup gives the playlist back, nothing is adopted
     state = env.state()
     assert state.playlist_id == pid and state.pinned == [] and state.user_removed == []
     env.server.clear_requests()
@@ -335,6 +365,33 @@ def test_a_lost_manifest_adopts_our_playlist_instead_of_duplicating_it(env):
     assert result.playlist_id == pid and not result.created
     assert not [r for r in env.writes() if r.path == "/v1/me/playlists"]
     assert len(env.ours()) == 1 and env.content(pid) == tracks[5:12]
+
+
+def test_a_lost_manifest_finds_our_playlist_also_when_a_playlist_is_deleted_while_they_are_listed(env, tmp_path):
+    """Lost manifest plus offset paging (spotify-to-plex #27: "it assumes no playlist exists and
+    creates a new one"): with the managed playlist first on the second page of your playlists, a
+    playlist deleted between the first page and the second shifted it onto the first page, already
+    read; nothing was remembered to list again for, so a second managed playlist was created. A
+    listing whose total changed between its pages is now read again."""
+    import copy
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:4]).playlist_id
+    template = env.server.account.playlist(pid)
+    for i in range(50):  # made since, by hand: the managed playlist now opens the second page
+        env.server.account.playlists.insert(0, dict(copy.deepcopy(template), id=f"byHand{i:016d}", name=f"mine {i}",
+                                                    description="", items=[]))
+    env = Env(env.server, tmp_path / "lost")  # the manifest lost: a new data directory (another computer)
+    pages = []
+
+    def delete_one_while_paging(account):
+        pages.append(1)
+        if len(pages) == 2:  # between the first page and the second
+            account.playlist("byHand0000000000000049")["followed"] = False
+    env.server.add_fault(Fault(path=r"/v1/me/playlists$", times=None, before=delete_one_while_paging))
+    result = env.run(tracks[4:8])
+    assert result.playlist_id == pid and not result.created
+    assert len(env.ours()) == 1 and env.content(pid) == tracks[4:8]
+    assert len(pages) == 4  # listed twice (two pages each), not more
 
 
 def test_a_same_named_playlist_without_the_marker_is_not_adopted(env):
@@ -388,6 +445,7 @@ def test_a_stop_right_after_adopting_does_not_pin_the_adopted_content(big):
     old = BULK_IDS[:40]
     pid = big.run(old).playlist_id
     big.store.manifest_path.unlink()
+    big.store.backup_path.unlink()  # both copies: adopted, not recovered from the backup
     big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
     with pytest.raises(RateLimited):
         big.run(BULK_IDS[100:150])

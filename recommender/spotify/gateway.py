@@ -114,6 +114,7 @@ class Gateway:
         self.sleep = sleep
         self.requests_made = 0
         self.lowered: dict[str, int] = {}  # listing (ids replaced by {id}) -> page size Spotify took
+        self._me: dict | None = None  # who is logged in, once asked (``me``)
 
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
@@ -214,6 +215,13 @@ class Gateway:
     def get(self, url: str, **params: Any) -> Any:
         return self.call("GET", url, **params)
 
+    def me(self) -> dict:
+        """Who is logged in (``GET /me``), asked once per Gateway: a Gateway is one run's, and
+        its login's account does not change within it (a token refresh keeps the account)."""
+        if self._me is None:
+            self._me = self.get("me") or {}
+        return self._me
+
     def first_page(self, url: str, limit: int = MAX_PAGE, **params: Any) -> Any:
         """The first page of a listing; refused with 400 "Invalid limit", asked again
         ``SAFE_PAGE`` at a time, and that page size kept for this listing for the rest of the run."""
@@ -229,17 +237,40 @@ class Gateway:
         self.lowered[listing] = SAFE_PAGE
         return self.get(url, limit=SAFE_PAGE, **params)
 
-    def pages(self, url: str, key: str | None = None, limit: int = MAX_PAGE, **params: Any) -> Iterator[dict]:
-        """Every item of a paged listing, following absolute ``next`` URLs (offset or cursor)."""
+    def pages(self, url: str, key: str | None = None, limit: int = MAX_PAGE, totals: list | None = None,
+              **params: Any) -> Iterator[dict]:
+        """Every item of a paged listing, following absolute ``next`` URLs (offset or cursor).
+        ``totals`` gets each page's ``total``: one that changed between pages says the listing
+        shifted while it was read (an item removed or added meanwhile)."""
         page = self.first_page(url, limit, **params)
         while page:
             if key:
                 page = page.get(key) or {}
+            if totals is not None:
+                totals.append(page.get("total"))
             yield from page.get("items") or []
             nxt = page.get("next")
             if not nxt:
                 return
             page = self.get(nxt)
+
+    def listing(self, url: str, tries: int = 3, **params: Any) -> list[dict]:
+        """Every item of an offset-paged listing, read whole: an item removed (or added) while the
+        pages are read shifts the later ones, so that one is skipped (or comes twice), and the
+        listing's ``total`` changes between its pages. Such a listing is read again, at most
+        ``tries`` times in all; one that never holds still gives the items of every reading (by
+        id, first seen first)."""
+        seen: dict[str, dict] = {}
+        for _ in range(tries):
+            totals: list = []
+            items = list(self.pages(url, totals=totals, **params))
+            if len(set(totals)) <= 1:
+                return items
+            log.info("%s changed while it was read (total %s): reading it again", url, totals)
+            for item in items:
+                if item and item.get("id"):
+                    seen.setdefault(item["id"], item)
+        return list(seen.values())
 
     # ----- writing -------------------------------------------------------------------------
     def create_playlist(self, name: str, public: bool, description: str) -> dict:

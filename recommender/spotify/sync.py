@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..errors import SpotifyError, SpotifyUnavailable
+from ..errors import SpotifyError, SpotifyUnavailable, set_aside
 from ..library import Library
 from ..sources.albums import days_since as _days_since
 from ..sources.albums import discover_albums as _discover
@@ -69,13 +69,12 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     problems = list(store.problems)
     old_snapshots: dict[str, str] = manifest.get("snapshots", {}) if cached is not None else {}
 
-    me = gateway.get("me/")
+    me = gateway.me()
     user_id = me["id"]
     before = store.switch_account(user_id)  # a token of another account (dropped in): never score its cache
     switched = []
     if before is not None:
-        switched.append(f"the cache belonged to user {before!r}; rebuilding it for {user_id!r} "
-                        f"(the managed playlist and removals of user {before!r} are set aside)")
+        switched.append(f"the cache belonged to user {before!r}; rebuilding it for {user_id!r} ({set_aside(f'user {before!r}')})")
         problems += switched
         manifest = store.read_manifest()
         cached, old_snapshots = None, {}
@@ -99,7 +98,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     # --- playlists -----------------------------------------------------------------------
     progress("playlists", 0, None)
     listed_at = utc_now().isoformat()  # to the microsecond: what was written before it is in the listing
-    listing = list(gateway.pages("me/playlists"))
+    listing = gateway.listing("me/playlists")  # read again when it shifted (none skipped)
     # offset paging: a playlist created or removed between two pages shifts the list, so one
     # can come twice; it is one playlist (kept once, first listing wins)
     by_id: dict[str, dict] = {}

@@ -593,6 +593,15 @@ class StandinServer(ServedStandIn):
         with self._lock:
             return self.account.playlist_track_ids(playlist_id)
 
+    def add_as(self, user_id: str, playlist_id: str, track_ids: list[str]) -> None:
+        """Another user adds tracks at the end of a playlist (made collaborative, as Spotify needs
+        for that): entries ``added_by`` that user, a new snapshot."""
+        with self._lock:
+            pl = self._get_playlist(playlist_id)
+            pl["collaborative"], pl["public"] = True, False  # a collaborative playlist is never public
+            pl["items"] += [{"kind": "track", "id": t, "added_at": _now_iso(), "added_by": user_id} for t in track_ids]
+            self._bump(pl)
+
     def remove_track(self, track_id: str) -> None:
         """``Account.remove_track`` on the live state. The playlists keep their snapshot ids
         (no one edited them): the worst case for a client that caches items by snapshot."""

@@ -13,32 +13,28 @@ from typing import Any
 from .. import jobs
 
 
-def export_cluster(settings, gateway, label: str, cluster: int, track_ids: list[str],
-                   user_id: str | None = None) -> dict[str, Any]:
+def export_cluster(settings, gateway, label: str, cluster: int, track_ids: list[str], user_id: str) -> dict[str, Any]:
     return export_tracks(settings, gateway, label, f"{settings.playlist.name} - mood {cluster + 1}: {label}", track_ids,
                          user_id)
 
 
-def export_mood(settings, gateway, mood: str, track_ids: list[str], user_id: str | None = None) -> dict[str, Any]:
+def export_mood(settings, gateway, mood: str, track_ids: list[str], user_id: str) -> dict[str, Any]:
     """The Moods page's list to ``"recommend: <mood>"``: the playlist `moods recommend --export`
     writes, so the page and the CLI keep one playlist per mood."""
     from ..moodexport import playlist_name
     return export_tracks(settings, gateway, mood, playlist_name(mood), track_ids, user_id)
 
 
-def export_tracks(settings, gateway, mood: str, name: str, track_ids: list[str],
-                  user_id: str | None = None) -> dict[str, Any]:
+def export_tracks(settings, gateway, mood: str, name: str, track_ids: list[str], user_id: str) -> dict[str, Any]:
     """``track_ids`` to the mood playlist ``name`` (slot ``mood:<name>``), under the run lock.
-    ``user_id``: the account of the library the tracks come from (the one the page loaded; by
-    default the cache's)."""
+    ``user_id``: the account of the library the tracks come from (the one the page loaded, never
+    the manifest's, which a refresh in a terminal may have handed over): a login of another one is
+    caught before anything is created in it (publish.managed_state), rather than this library's
+    tracks exported into that account."""
     from ..moodexport import export_moods
     store = jobs.open_store(settings)
     with jobs.writing(settings, "web export"):
-        # the tracks' library's account: a login of another one is caught before anything is created
-        # in it (publish.managed_state), rather than this library's tracks exported into that account;
-        # the page's library, not the manifest's, which a refresh in a terminal may have handed over
-        user_id = user_id or str(store.read_manifest().get("user_id") or "") or (gateway.get("me") or {}).get("id", "")
         done = export_moods(gateway, store, settings, user_id, {mood: list(track_ids)}, "your library",
                             names={mood: name})[0]
-    return {"playlist_id": done.playlist_id, "name": name, "tracks": done.added + done.kept,
+    return {"playlist_id": done.playlist_id, "name": done.name, "tracks": done.added + done.kept,  # as created
             "created": done.created}
