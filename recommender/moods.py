@@ -611,8 +611,9 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
 
 def cluster_figure(result: MoodClusters, title: str | None = None):
     """The matplotlib Figure ``plot_clusters`` saves: the legend (each cluster's words and
-    size, then each source playlist's marker) beside the axes, never over the points, and the
-    title and long names wrapped so that no text runs out of the image."""
+    size, then each source playlist's marker) beside the axes, never over the points, the
+    title and long names wrapped so that no text runs out of the image, and right-to-left names
+    in their place among the chart's left-to-right words."""
     from .plotfonts import import_matplotlib
     import_matplotlib("plotting", "matplotlib.figure", "matplotlib.backends.backend_agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -646,7 +647,8 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     ax.set_title(_mpl(_wrap(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70)),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-    from .plotfonts import quiet_glyphs, use_glyph_fonts
+    from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
+    keep_left_to_right(fig)  # Hebrew or Arabic names read right to left, the words around them in order
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
     with quiet_glyphs():
         fig.tight_layout()

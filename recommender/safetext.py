@@ -22,6 +22,33 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\
 _UNSAFE_KEEP_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]")
 
 
+LRM = "\u200e"  # LEFT-TO-RIGHT MARK: a strong left-to-right character, zero columns wide
+# strong right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan..., their
+# presentation forms and the historic scripts of the SMP)
+_RTL_LETTERS = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff"
+RTL = re.compile(f"[{_RTL_LETTERS}]")
+# a piece of right-to-left text, a name: from a right-to-left letter to the last such letter or
+# digit before a separator of the words around it (" + ", ", ", ": ", "(", "/", "·", an arrow,
+# a table's rule) or the line's end; its spaces, quotes and numbers are its own ('להקת הנח"ל')
+_RTL_PIECE = re.compile(f"[{_RTL_LETTERS}](?:[^+,:;()/·│←→\n]*[{_RTL_LETTERS}0-9])?")
+
+
+def mark_rtl_pieces(text: str) -> str:
+    """``text`` with a LEFT-TO-RIGHT MARK after each piece of right-to-left text (a Hebrew or
+    Arabic name): what follows a name, a number or the " + " before the next name, keeps its
+    place instead of joining the name's run (a bidi renderer drew "A + B" as "B + A")."""
+    return _RTL_PIECE.sub(lambda m: m.group(0) + LRM, text)
+
+
+def left_to_right(text: str) -> str:
+    """``text`` whose lines holding right-to-left letters start with a LEFT-TO-RIGHT MARK and
+    have one after each piece of that text (``mark_rtl_pieces``): a line of our own words
+    around names keeps its left-to-right order, each name reads right to left in its place."""
+    if not RTL.search(text):
+        return text
+    return "\n".join(LRM + mark_rtl_pieces(line) if RTL.search(line) else line for line in text.split("\n"))
+
+
 def _escape(match: re.Match) -> str:
     code = ord(match.group(0))
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -18,10 +18,9 @@ stays light).
 
 from __future__ import annotations
 
-import re
 from typing import Any, Collection, Sequence
 
-from .safetext import terminal_safe
+from .safetext import LRM, RTL, mark_rtl_pieces, terminal_safe
 
 MIN_WIDTH = 32  # a narrower terminal gets the 32-column layout: an id (22 characters) is never cut
 MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out ...
@@ -137,19 +136,14 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     return LeftToRight(t)
 
 
-LRM = "\u200e"  # LEFT-TO-RIGHT MARK: a strong left-to-right character, zero columns wide
-# strong right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan..., their
-# presentation forms and the historic scripts of the SMP)
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
-
-
 class LeftToRight:
     """A rich renderable whose lines holding right-to-left text (a Hebrew or Arabic name) start
     with a LEFT-TO-RIGHT MARK, and have one after each piece of that text: a terminal that
     applies the bidi algorithm (Konsole, mlterm, GNOME's with bidi on) then keeps the columns
     in their order. Without the marks the line took the name's direction (its first strong
     letter) and a number or id after the name joined its run: "| שירים | 56 |" showed the 56
-    left of the name. The marks are zero-width; other lines are untouched."""
+    left of the name; two names in one cell or title ("A + B") swapped places. The marks are
+    zero-width; other lines are untouched."""
 
     def __init__(self, renderable) -> None:
         self.renderable = renderable
@@ -161,12 +155,12 @@ class LeftToRight:
     def __rich_console__(self, console, options):
         from rich.segment import Segment
         for line in console.render_lines(self.renderable, options, pad=False):
-            if any(_RTL.search(seg.text) for seg in line if not seg.control):
+            if any(RTL.search(seg.text) for seg in line if not seg.control):
                 yield Segment(LRM)
                 for seg in line:
+                    if not seg.control and RTL.search(seg.text):
+                        seg = Segment(mark_rtl_pieces(seg.text), seg.style, seg.control)
                     yield seg
-                    if not seg.control and _RTL.search(seg.text):
-                        yield Segment(LRM)
             else:
                 yield from line
             yield Segment.line()
