@@ -590,10 +590,10 @@ def _mpl(text) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    """``text`` wrapped onto lines of at most ``width`` characters (a longer word is split)."""
-    import textwrap
-
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    """``text`` wrapped onto lines at most ``width`` Latin letters wide (``safetext.wrap_cells``:
+    a Chinese or Japanese character counts two; a longer word is split, never inside a letter)."""
+    from .safetext import wrap_cells
+    return "\n".join(wrap_cells(str(text), width)) or str(text)
 
 
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:

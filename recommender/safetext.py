@@ -113,6 +113,39 @@ def _joins(prev: str, c: str) -> bool:
             or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F)
 
 
+def cells(text: str) -> int:
+    """How wide ``text`` is drawn, in the width of a Latin letter: 2 for an East Asian wide or
+    full-width character ("夜", "Ａ"), 0 for a combining mark or an invisible format character,
+    else 1 (a terminal's column count, near enough for a chart's font too)."""
+    import unicodedata
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` on lines at most ``width`` ``cells`` wide, broken at spaces; a word wider than
+    that (a Japanese title has no spaces) is broken between characters, never inside one drawn
+    from several code points (a letter and its accent, an emoji joined by ZWJ). ``textwrap``
+    counts code points: a line of 34 Chinese characters was twice as wide as one of 34 letters."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and cells(line) + 1 + cells(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for c in word:  # a word of its own: broken only where it must be
+            if line and cells(line + c) > width and not _joins(line[-1], c):
+                lines.append(line)
+                line = ""
+            line += c
+    if line:
+        lines.append(line)
+    return lines
+
+
 def cut(text: str, limit: int, mark: str = "…") -> str:
     """``text`` whole when it has at most ``limit`` characters, else cut to fewer with ``mark``
     after it, never inside a character drawn from several code points (a letter and its accent,

@@ -279,3 +279,28 @@ def test_two_right_to_left_names_in_one_title_or_cell_keep_their_order_in_a_term
                             [[0, "calm, like עומר אדם, فيروز"]], 80), 80)
     assert f"{LRM}שירים שקטים{LRM} + أغاني هادئة{LRM}: 2 moods" in text
     assert f"like עומר אדם{LRM}, فيروز{LRM}" in text
+
+
+def test_a_chart_wraps_long_chinese_or_japanese_names_by_their_width_not_their_count():
+    # The title and legend were wrapped at 70 and 34 characters: a line of 40 Japanese characters
+    # (each as wide as two letters) ran past the image's edge and squeezed the plot; a long word
+    # of letters with separate accents (NFD) could be broken between a letter and its accent.
+    pytest.importorskip("matplotlib")
+    from recommender.moods import cluster_figure, cluster_playlists
+    from test_moods import two_group_audio_library
+
+    def cells(line: str) -> int:  # as wide as how many Latin letters
+        return sum(0 if unicodedata.combining(c) else 1 + (unicodedata.east_asian_width(c) in "WF") for c in line)
+    lib, party, ballads = two_group_audio_library()
+    names = ["夜に駆ける" * 8, NFD("Björkövärldsmusikärenärdengåtfullaüberlängdsnamnåäöüé")]
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": names})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    ax = cluster_figure(cluster_playlists(lib.replace(playlists=pl, playlist_items=items),
+                                          ["a" * 22, "b" * 22], k=2)).axes[0]
+    title = ax.get_title().splitlines()
+    assert len(title) >= 3 and all(cells(line) <= 70 for line in title)
+    legend = [line for t in ax.get_legend().get_texts() for line in t.get_text().splitlines()]
+    assert all(cells(line) <= 34 for line in legend)
+    assert not any(unicodedata.combining(line[0]) for line in title + legend)
+    assert "".join(line for line in legend if "夜" in line) == names[0]  # broken, nothing lost
