@@ -125,15 +125,17 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
             for i in kept:
                 grid.add_row(columns[i], Text(r[i]))
         return LeftToRight(Group(*[x for x in (heading, grid, note) if x is not None]))
-    t = Table(title=heading, title_justify="left", show_lines=False,
-              caption=note, caption_justify="left")
+    # the title above the table, not rich's own (wrapped to the table's width: a narrow table's
+    # title ran down the left third of a wide terminal, "Confusion matrix (rows: true mood from audio")
+    heading.style = "table.title"
+    t = Table(show_lines=False, caption=note, caption_justify="left")
     numeric = {i for i in whole if not is_id(columns[i])}
     for i in kept:
         t.add_column(columns[i], justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
                      min_width=widths[i] if i in whole else None, max_width=widths[i])
     for r in cells:
         t.add_row(*[Text(r[i]) for i in kept])
-    return LeftToRight(t)
+    return LeftToRight(Group(heading, t) if heading.plain else t)
 
 
 class LeftToRight:
