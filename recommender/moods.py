@@ -637,9 +637,9 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
                       label=_mpl(_wrap(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})", 34)))
                for c in sorted(colours)]
-    if len(sources) > 1:
-        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(_wrap(p, 34)))
-                    for p in sources]
+    names = [_mpl(_wrap(p, 34)) for p in sources] if len(sources) > 1 else []
+    handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)
+                for p, name in zip(sources, names)]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
@@ -648,7 +648,8 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
-    keep_left_to_right(fig)  # Hebrew or Arabic names read right to left, the words around them in order
+    # Hebrew or Arabic names read right to left, the words around them in order
+    keep_left_to_right(fig, [_mpl(p) for p in sources if p is not None] + names)
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
     with quiet_glyphs():
         fig.tight_layout()

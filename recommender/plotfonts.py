@@ -135,12 +135,13 @@ def lays_out_bidi() -> bool:
     return bool(getattr(ft2font, "__libraqm_version__", None))
 
 
-def keep_left_to_right(fig) -> None:
+def keep_left_to_right(fig, names: Iterable[str] = ()) -> None:
     """Every text of the matplotlib Figure ``fig`` holding right-to-left letters made
     ``safetext.left_to_right`` when this matplotlib lays such text out; else one log line saying
     that those names are drawn with their letters left to right, and how to get them right.
     Without the marks "שירים + أغاني + Remix: 2 moods" took its first letter's direction: "2
-    moods" was drawn at the left end, and the " + " between two names swapped them."""
+    moods" was drawn at the left end, and the " + " between two names swapped them. ``names``
+    (the playlists) are each marked as one piece wherever they stand, their commas their own."""
     from matplotlib.text import Text
     texts = [t for t in fig.findobj(Text) if RTL.search(t.get_text())]
     if not texts:
@@ -151,8 +152,9 @@ def keep_left_to_right(fig) -> None:
                     "matplotlib %s cannot lay them out; matplotlib 3.11 or newer can "
                     "(pip install -U matplotlib)", len(texts), matplotlib.__version__)
         return
+    names = list(names)
     for t in texts:
-        t.set_text(left_to_right(t.get_text()))
+        t.set_text(left_to_right(t.get_text(), names))
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, Iterable
 
 # C0 controls, DEL, C1 controls; line/paragraph separators; bidi embeddings, overrides and
 # isolates (they reorder what follows them on the line).
@@ -27,26 +27,27 @@ LRM = "\u200e"  # LEFT-TO-RIGHT MARK: a strong left-to-right character, zero col
 # presentation forms and the historic scripts of the SMP)
 _RTL_LETTERS = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff"
 RTL = re.compile(f"[{_RTL_LETTERS}]")
-# a piece of right-to-left text, a name: from a right-to-left letter to the last such letter or
-# digit before a separator of the words around it (" + ", ", ", ": ", "(", "/", "·", an arrow,
-# a table's rule) or the line's end; its spaces, quotes and numbers are its own ('להקת הנח"ל')
-_RTL_PIECE = re.compile(f"[{_RTL_LETTERS}](?:[^+,:;()/·│←→\n]*[{_RTL_LETTERS}0-9])?")
+# a piece of right-to-left text, a name in a line of other words: from a right-to-left letter to
+# the last such letter, digit or closing bracket before a separator of the words around it
+# (" + ", ", ", ": ", "/", "·", an arrow, a table's rule) or the line's end; its spaces, quotes,
+# brackets and numbers are its own ('להקת הנח"ל', "שיר (גרסה חדשה)", "שירים 2020")
+_RTL_PIECE = re.compile(f"[{_RTL_LETTERS}](?:[^+,:;/·│←→\n]*[{_RTL_LETTERS}0-9)\\]}}])?")
 
 
-def mark_rtl_pieces(text: str) -> str:
-    """``text`` with a LEFT-TO-RIGHT MARK after each piece of right-to-left text (a Hebrew or
-    Arabic name): what follows a name, a number or the " + " before the next name, keeps its
-    place instead of joining the name's run (a bidi renderer drew "A + B" as "B + A")."""
-    return _RTL_PIECE.sub(lambda m: m.group(0) + LRM, text)
-
-
-def left_to_right(text: str) -> str:
+def left_to_right(text: str, names: Iterable[str] = ()) -> str:
     """``text`` whose lines holding right-to-left letters start with a LEFT-TO-RIGHT MARK and
-    have one after each piece of that text (``mark_rtl_pieces``): a line of our own words
-    around names keeps its left-to-right order, each name reads right to left in its place."""
+    have one after each piece of that text (a Hebrew or Arabic name), so a line of our own words
+    around names keeps its left-to-right order and each name reads right to left in its place:
+    what follows a name, a number or the " + " before the next name, no longer joins its run
+    (a bidi renderer drew "A + B: 2 moods" as "2 moods :B + A"). ``names`` found in the text are
+    each one piece, whatever they hold ("אהבה, חלק 2"); elsewhere a piece ends at a separator."""
     if not RTL.search(text):
         return text
-    return "\n".join(LRM + mark_rtl_pieces(line) if RTL.search(line) else line for line in text.split("\n"))
+    known = sorted({n for n in names if n and RTL.search(n)}, key=len, reverse=True)
+    parts = re.split("(" + "|".join(map(re.escape, known)) + ")", text) if known else [text]
+    marked = "".join(part + LRM if i % 2 else _RTL_PIECE.sub(lambda m: m.group(0) + LRM, part)
+                     for i, part in enumerate(parts))
+    return "\n".join(LRM + line if RTL.search(line) else line for line in marked.split("\n"))
 
 
 def _escape(match: re.Match) -> str:

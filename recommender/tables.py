@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Collection, Sequence
 
-from .safetext import LRM, RTL, mark_rtl_pieces, terminal_safe
+from .safetext import LRM, RTL, left_to_right, terminal_safe
 
 MIN_WIDTH = 32  # a narrower terminal gets the 32-column layout: an id (22 characters) is never cut
 MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out ...
@@ -114,7 +114,8 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     left_out = [c for i, c in enumerate(columns) if i not in kept]
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)
-    heading = Text(encodable(terminal_safe(title.plain if hasattr(title, "plain") else title), encoding))
+    # a title joins names with our words ("A + B: 2 moods"): each name marked (``left_to_right``)
+    heading = Text(left_to_right(encodable(terminal_safe(title.plain if hasattr(title, "plain") else title), encoding)))
     if widths is None:  # one block of "column  value" lines per row
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
@@ -144,8 +145,8 @@ class LeftToRight:
     applies the bidi algorithm (Konsole, mlterm, GNOME's with bidi on) then keeps the columns
     in their order. Without the marks the line took the name's direction (its first strong
     letter) and a number or id after the name joined its run: "| שירים | 56 |" showed the 56
-    left of the name; two names in one cell or title ("A + B") swapped places. The marks are
-    zero-width; other lines are untouched."""
+    left of the name. A title has a mark after each name it holds (``fit_table``): "A + B"
+    showed B first. The marks are zero-width; other lines are untouched."""
 
     def __init__(self, renderable) -> None:
         self.renderable = renderable
@@ -160,9 +161,9 @@ class LeftToRight:
             if any(RTL.search(seg.text) for seg in line if not seg.control):
                 yield Segment(LRM)
                 for seg in line:
-                    if not seg.control and RTL.search(seg.text):
-                        seg = Segment(mark_rtl_pieces(seg.text), seg.style, seg.control)
                     yield seg
+                    if not seg.control and RTL.search(seg.text):
+                        yield Segment(LRM)
             else:
                 yield from line
             yield Segment.line()

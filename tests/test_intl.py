@@ -254,6 +254,10 @@ def test_a_chart_of_hebrew_and_arabic_playlists_keeps_its_own_words_in_order():
     assert title == f'{LRM}שירים של להקת הנח"ל{LRM} + أغاني هادئة{LRM}: 2 moods (audio features)'
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert f'{LRM}שירים של להקת הנח"ל{LRM}' in legend and f"{LRM}أغاني هادئة{LRM}" in legend
+    from recommender.safetext import left_to_right  # a playlist is one name; a label's words are not
+    assert (left_to_right("אהבה, חלק 2 + שיר: 2 moods", ["אהבה, חלק 2", "שיר"])
+            == f"{LRM}אהבה, חלק 2{LRM} + שיר{LRM}: 2 moods")
+    assert left_to_right("1: calm, like עומר אדם, فيروز (12)") == f"{LRM}1: calm, like עומר אדם{LRM}, فيروز (12){LRM}"
     assert not any(LRM in t for t in legend if not plotfonts.RTL.search(t))
 
 
@@ -270,15 +274,17 @@ def test_a_matplotlib_that_cannot_lay_out_right_to_left_text_says_so_once(monkey
     assert "3 right-to-left (Hebrew, Arabic) texts" in line and "matplotlib 3.11 or newer" in line
 
 
-def test_two_right_to_left_names_in_one_title_or_cell_keep_their_order_in_a_terminal():
-    # "A + B" in one line: the LEFT-TO-RIGHT MARK came after the whole cell or title only, so a
-    # bidi terminal ran both names and the " + " between them into one right-to-left run (B + A).
+def test_two_right_to_left_names_in_one_title_keep_their_order_in_a_terminal():
+    # "A + B: 2 moods" in a title: the LEFT-TO-RIGHT MARK came after the whole line only, so a bidi
+    # terminal ran both names and the " + " between them into one right-to-left run (B + A). A
+    # cell is one name: its comma, brackets and number are its own, one mark after it.
     from recommender.tables import LRM, fit_table
     from test_tables import render
-    text = render(fit_table("שירים שקטים + أغاني هادئة: 2 moods", ["cluster", "label"],
-                            [[0, "calm, like עומר אדם, فيروز"]], 80), 80)
+    text = render(fit_table("שירים שקטים + أغاني هادئة: 2 moods", ["cluster", "name"],
+                            [[0, "אהבה, חלק 2"], [1, "שיר (גרסה חדשה)"]], 80), 80)
     assert f"{LRM}שירים שקטים{LRM} + أغاني هادئة{LRM}: 2 moods" in text
-    assert f"like עומר אדם{LRM}, فيروز{LRM}" in text
+    import re
+    assert re.search(f"│ אהבה, חלק 2 *{LRM} │", text) and re.search(fr"│ שיר \(גרסה חדשה\) *{LRM} │", text)
 
 
 def test_a_chart_wraps_long_chinese_or_japanese_names_by_their_width_not_their_count():
