@@ -7,6 +7,10 @@ shows every such character as a visible escape (``\\x1b``, ``\\u202e``), so the 
 literally and nothing in it reaches the terminal as a control; the CLI prints with rich markup
 off, so brackets stay brackets. ``html_safe`` does the same, then ``html.escape``.
 
+Shown among our own words, such names also need: ``left_to_right`` (marks that keep a line in
+order around Hebrew or Arabic names), ``cells`` and ``wrap_cells`` (widths: a Chinese
+character is two letters wide, an accent none), ``cut`` (never inside a character).
+
 Stdlib only: any module may import it.
 """
 
