@@ -1242,7 +1242,7 @@ def import_features_cmd(
 ) -> None:
     """Import audio features (danceability ... tempo) from a CSV file into the cache."""
     from . import jobs
-    from .features import import_features
+    from .features import RATIOS, import_features
     settings = _settings(config)
     _logging(settings, quiet, verbose)
     store = jobs.open_store(settings)
@@ -1257,9 +1257,16 @@ def import_features_cmd(
           f"{report.updated} updated; columns: {', '.join(report.columns)})"
           + (f"; {report.in_library} of them are in your library" if report.in_library is not None else "")
           + f"; {report.total} tracks have features now")
+    if report.percent_rows:
+        _echo(f"read {_rows(report.percent_rows)} written on a 0-to-100 scale as percentages (their "
+              f"{', '.join(c for c in report.columns if c in RATIOS)} divided by 100)")
     for reason, n in report.skipped.items():
         examples = "; ".join(report.examples.get(reason, [])[:3])
-        _echo(f"skipped {n} rows: {reason} (e.g. {examples})")
+        _echo(f"skipped {_rows(n)}: {reason} (e.g. {examples})")
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def _library_settings(config: Path | None):

@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import RATIOS, csv_separator, numbers, validate_features
+from .features import RATIOS, csv_separator, numbers, scale_percent_rows, validate_features
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,14 @@ def _require(df: pd.DataFrame, columns, path: Path) -> None:
 
 def _audio_frame(df: pd.DataFrame, mapping: dict[str, str], path: Path, sep: str) -> pd.DataFrame:
     """Audio features from the columns named in ``mapping`` (our name -> file column), checked
-    as `recommend import features` checks them: a value out of its range is unknown (one
-    warning per column), and a 0-to-1 feature written on a 0-to-100 scale is refused."""
+    as `recommend import features` checks them: rows written in percent are read as such
+    (``features.percent_rows``), a value out of its range is unknown (one warning per column),
+    and a 0-to-1 feature written on a 0-to-100 scale in rows that are not is refused."""
     present = {ours: theirs for ours, theirs in mapping.items() if theirs in df.columns}
     raw = pd.DataFrame({ours: df[theirs] for ours, theirs in present.items()}, index=df.index)
+    raw, percent = scale_percent_rows(raw, list(present), decimal_comma=sep != ",")
+    if percent:
+        log.info("%s: %d row(s) with audio features on a 0-to-100 scale, read as percentages", path, percent)
     out = {"track_id": df["track_id"]}
     for ours, theirs in present.items():
         values, reason = validate_features(raw[[ours]], [ours], decimal_comma=sep != ",")

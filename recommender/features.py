@@ -3,8 +3,9 @@
 ``import_features`` reads a CSV keyed by Spotify track id (``track_id``, ``id``, or a
 ``Track URI``/``uri`` column of ``spotify:track:`` URIs or open.spotify.com links; plain or
 gzip) with any of the audio feature columns (``schema.AUDIO_COLUMNS``; header case is
-ignored), checks every value's range, and merges the good rows into the ``audio_features``
-frame: for a track already there, each value the file gives replaces the old one.
+ignored), reads a row written in percent (``percent_rows``) on the 0-to-1 scale, checks every
+value's range, and merges the good rows into the ``audio_features`` frame: for a track already
+there, each value the file gives replaces the old one.
 
 ``fetch_spotify_features`` asks an extended-quota app's ``/audio-features``; a 403 is
 remembered in the manifest (``audio_features_forbidden``) and not retried for 30 days.
@@ -71,6 +72,7 @@ class ImportReport:
     added: int = 0  # tracks that had no features before
     updated: int = 0  # tracks that had features, now with the file's values
     duplicates: int = 0  # extra rows of a track already seen in the file (later values win)
+    percent_rows: int = 0  # rows read on a 0-to-100 scale (their 0-to-1 features divided by 100)
     columns: list[str] = field(default_factory=list)  # feature columns found
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows
     examples: dict[str, list[str]] = field(default_factory=dict)  # reason -> first few rows
@@ -166,6 +168,45 @@ def validate_features(raw: pd.DataFrame, columns: Iterable[str],
     return frame, pd.Series(reason, index=raw.index, dtype=object)
 
 
+def percent_rows(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool = False) -> np.ndarray:
+    """Per row of ``raw``: are its 0-to-1 features (``RATIOS``) written on a 0-to-100 scale?
+    A row is when most of its 0-to-1 values are above 1 and none is below 0 or above 100 (a
+    file joined from two exports, one in percent: "valence 56.6, energy 40.1"). In a file with
+    such rows, so is any row with a value above 1 ("valence 0.3, energy 100": a sad, loud track),
+    and in a file of mostly such rows, every row (a quiet track's "valence 0.8, energy 0.5").
+    In a file without them, one value above 1 beside others within 0..1 ("energy 1.7, valence
+    0.4") is a bad value, not a percentage."""
+    ratios = [c for c in columns if c in RATIOS]
+    if not ratios:
+        return np.zeros(len(raw), dtype=bool)
+    num = np.column_stack([numbers(raw[c].to_numpy(dtype=object), decimal_comma) for c in ratios])
+    known = np.isfinite(num)
+    with np.errstate(invalid="ignore"):
+        inside = ~(known & ((num < 0) | (num > 100))).any(axis=1)
+        above = (known & (num > 1)).sum(axis=1)
+    has = known.any(axis=1)
+    percent = inside & (2 * above > known.sum(axis=1))
+    if 2 * percent.sum() > has.sum():
+        return inside & has
+    return inside & (above > 0) if percent.any() else percent
+
+
+def scale_percent_rows(raw: pd.DataFrame, columns: Iterable[str],
+                       decimal_comma: bool = False) -> tuple[pd.DataFrame, int]:
+    """(``raw`` with the 0-to-1 values of its rows written in percent (``percent_rows``)
+    divided by 100, how many rows those were). Text that is no number is left as it is."""
+    columns = list(columns)
+    percent = percent_rows(raw, columns, decimal_comma)
+    if not percent.any():
+        return raw, 0
+    raw = raw.copy()
+    for c in (c for c in columns if c in RATIOS):
+        scaled = numbers(raw[c].to_numpy(dtype=object), decimal_comma) / 100
+        swap = percent & np.isfinite(scaled)
+        raw[c] = raw[c].astype(object).where(~swap, pd.Series(scaled, index=raw.index, dtype=object))
+    return raw, int(percent.sum())
+
+
 def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]]:
     """(id column, {feature: file column}) of a CSV header, matched case-insensitively."""
     folded: dict[str, str] = {}
@@ -229,6 +270,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
+    raw, report.percent_rows = scale_percent_rows(raw, columns, decimal_comma=sep != ",")
     values, reason = validate_features(raw, columns, decimal_comma=sep != ",")
     ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
     blank_id = df[id_col].astype(str).str.strip() == ""

@@ -590,10 +590,10 @@ def _mpl(text) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    """``text`` wrapped onto lines of at most ``width`` characters (a longer word is split)."""
-    import textwrap
-
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    """``text`` wrapped onto lines at most ``width`` Latin letters wide (``safetext.wrap_cells``:
+    a Chinese or Japanese character counts two; a longer word is split, never inside a letter)."""
+    from .safetext import wrap_cells
+    return "\n".join(wrap_cells(str(text), width)) or str(text)
 
 
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
@@ -611,8 +611,9 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
 
 def cluster_figure(result: MoodClusters, title: str | None = None):
     """The matplotlib Figure ``plot_clusters`` saves: the legend (each cluster's words and
-    size, then each source playlist's marker) beside the axes, never over the points, and the
-    title and long names wrapped so that no text runs out of the image."""
+    size, then each source playlist's marker) beside the axes, never over the points, the
+    title and long names wrapped so that no text runs out of the image, and right-to-left names
+    in their place among the chart's left-to-right words."""
     from .plotfonts import import_matplotlib
     import_matplotlib("plotting", "matplotlib.figure", "matplotlib.backends.backend_agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -636,9 +637,9 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
                       label=_mpl(_wrap(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})", 34)))
                for c in sorted(colours)]
-    if len(sources) > 1:
-        handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=_mpl(_wrap(p, 34)))
-                    for p in sources]
+    names = [_mpl(_wrap(p, 34)) for p in sources] if len(sources) > 1 else []
+    handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)
+                for p, name in zip(sources, names)]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
@@ -646,7 +647,9 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     ax.set_title(_mpl(_wrap(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70)),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-    from .plotfonts import quiet_glyphs, use_glyph_fonts
+    from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
+    # Hebrew or Arabic names read right to left, the words around them in order
+    keep_left_to_right(fig, [_mpl(p) for p in sources if p is not None] + names)
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
     with quiet_glyphs():
         fig.tight_layout()

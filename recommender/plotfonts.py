@@ -5,7 +5,8 @@ fonts that have the glyphs (matplotlib falls back to them glyph by glyph); ``qui
 keeps matplotlib's per-character warnings off the terminal, the one log line saying instead
 what is still missing. Needs matplotlib, imported only when called: ``import_matplotlib``
 imports it for drawing into files, whatever MPLBACKEND a terminal exports, and says each
-"findfont: ... not found" once.
+"findfont: ... not found" once. ``keep_left_to_right`` keeps a chart's own words in order
+around right-to-left names (Hebrew, Arabic).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 import warnings
 from contextlib import contextmanager
 from typing import Iterable, Iterator
+
+from .safetext import RTL, left_to_right
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,35 @@ def use_glyph_fonts(fig) -> None:
         some = "".join(missing[:8]) + ("…" if len(missing) > 8 else "")
         log.warning("the plot shows %d characters as empty boxes (%s): no installed font has them; "
                     "install one that does (e.g. Noto Sans CJK for Chinese, Japanese, Korean)", len(missing), some)
+
+
+def lays_out_bidi() -> bool:
+    """Does this matplotlib lay out right-to-left text (libraqm, from matplotlib 3.11 on)? An
+    older one draws every text's letters left to right: a Hebrew name reads backwards."""
+    from matplotlib import ft2font
+    return bool(getattr(ft2font, "__libraqm_version__", None))
+
+
+def keep_left_to_right(fig, names: Iterable[str] = ()) -> None:
+    """Every text of the matplotlib Figure ``fig`` holding right-to-left letters made
+    ``safetext.left_to_right`` when this matplotlib lays such text out; else one log line saying
+    that those names are drawn with their letters left to right, and how to get them right.
+    Without the marks "שירים + أغاني + Remix: 2 moods" took its first letter's direction: "2
+    moods" was drawn at the left end, and the " + " between two names swapped them. ``names``
+    (the playlists) are each marked as one piece wherever they stand, their commas their own."""
+    from matplotlib.text import Text
+    texts = [t for t in fig.findobj(Text) if RTL.search(t.get_text())]
+    if not texts:
+        return
+    if not lays_out_bidi():
+        import matplotlib
+        log.warning("the plot draws %d right-to-left (Hebrew, Arabic) texts with their letters left to right: "
+                    "matplotlib %s cannot lay them out; matplotlib 3.11 or newer can "
+                    "(pip install -U matplotlib)", len(texts), matplotlib.__version__)
+        return
+    names = list(names)
+    for t in texts:
+        t.set_text(left_to_right(t.get_text(), names))
 
 
 @contextmanager

@@ -7,6 +7,10 @@ shows every such character as a visible escape (``\\x1b``, ``\\u202e``), so the 
 literally and nothing in it reaches the terminal as a control; the CLI prints with rich markup
 off, so brackets stay brackets. ``html_safe`` does the same, then ``html.escape``.
 
+Shown among our own words, such names also need: ``left_to_right`` (marks that keep a line in
+order around Hebrew or Arabic names), ``cells`` and ``wrap_cells`` (widths: a Chinese
+character is two letters wide, an accent none), ``cut`` (never inside a character).
+
 Stdlib only: any module may import it.
 """
 
@@ -14,12 +18,40 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, Iterable
 
 # C0 controls, DEL, C1 controls; line/paragraph separators; bidi embeddings, overrides and
 # isolates (they reorder what follows them on the line).
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]")
 _UNSAFE_KEEP_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]")
+
+
+LRM = "\u200e"  # LEFT-TO-RIGHT MARK: a strong left-to-right character, zero columns wide
+# strong right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan..., their
+# presentation forms and the historic scripts of the SMP)
+_RTL_LETTERS = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff"
+RTL = re.compile(f"[{_RTL_LETTERS}]")
+# a piece of right-to-left text, a name in a line of other words: from a right-to-left letter to
+# the last such letter, digit or closing bracket before a separator of the words around it
+# (" + ", ", ", ": ", "/", "·", an arrow, a table's rule) or the line's end; its spaces, quotes,
+# brackets and numbers are its own ('להקת הנח"ל', "שיר (גרסה חדשה)", "שירים 2020")
+_RTL_PIECE = re.compile(f"[{_RTL_LETTERS}](?:[^+,:;/·│←→\n]*[{_RTL_LETTERS}0-9)\\]}}])?")
+
+
+def left_to_right(text: str, names: Iterable[str] = ()) -> str:
+    """``text`` whose lines holding right-to-left letters start with a LEFT-TO-RIGHT MARK and
+    have one after each piece of that text (a Hebrew or Arabic name), so a line of our own words
+    around names keeps its left-to-right order and each name reads right to left in its place:
+    what follows a name, a number or the " + " before the next name, no longer joins its run
+    (a bidi renderer drew "A + B: 2 moods" as "2 moods :B + A"). ``names`` found in the text are
+    each one piece, whatever they hold ("אהבה, חלק 2"); elsewhere a piece ends at a separator."""
+    if not RTL.search(text):
+        return text
+    known = sorted({n for n in names if n and RTL.search(n)}, key=len, reverse=True)
+    parts = re.split("(" + "|".join(map(re.escape, known)) + ")", text) if known else [text]
+    marked = "".join(part + LRM if i % 2 else _RTL_PIECE.sub(lambda m: m.group(0) + LRM, part)
+                     for i, part in enumerate(parts))
+    return "\n".join(LRM + line if RTL.search(line) else line for line in marked.split("\n"))
 
 
 def _escape(match: re.Match) -> str:
@@ -84,6 +116,39 @@ def _joins(prev: str, c: str) -> bool:
     o = ord(c)
     return (unicodedata.category(c) in ("Mn", "Mc", "Me") or o == 0x200D or prev == "\u200d"
             or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F)
+
+
+def cells(text: str) -> int:
+    """How wide ``text`` is drawn, in the width of a Latin letter: 2 for an East Asian wide or
+    full-width character ("夜", "Ａ"), 0 for a combining mark or an invisible format character,
+    else 1 (a terminal's column count, near enough for a chart's font too)."""
+    import unicodedata
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` on lines at most ``width`` ``cells`` wide, broken at spaces; a word wider than
+    that (a Japanese title has no spaces) is broken between characters, never inside one drawn
+    from several code points (a letter and its accent, an emoji joined by ZWJ). ``textwrap``
+    counts code points: a line of 34 Chinese characters was twice as wide as one of 34 letters."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and cells(line) + 1 + cells(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for c in word:  # a word of its own: broken only where it must be
+            if line and cells(line + c) > width and not _joins(line[-1], c):
+                lines.append(line)
+                line = ""
+            line += c
+    if line:
+        lines.append(line)
+    return lines
 
 
 def cut(text: str, limit: int, mark: str = "…") -> str:

@@ -18,10 +18,9 @@ stays light).
 
 from __future__ import annotations
 
-import re
 from typing import Any, Collection, Sequence
 
-from .safetext import terminal_safe
+from .safetext import LRM, RTL, left_to_right, terminal_safe
 
 MIN_WIDTH = 32  # a narrower terminal gets the 32-column layout: an id (22 characters) is never cut
 MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out ...
@@ -115,7 +114,8 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     left_out = [c for i, c in enumerate(columns) if i not in kept]
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)
-    heading = Text(encodable(terminal_safe(title.plain if hasattr(title, "plain") else title), encoding))
+    # a title joins names with our words ("A + B: 2 moods"): each name marked (``left_to_right``)
+    heading = Text(left_to_right(encodable(terminal_safe(title.plain if hasattr(title, "plain") else title), encoding)))
     if widths is None:  # one block of "column  value" lines per row
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
@@ -126,21 +126,17 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
             for i in kept:
                 grid.add_row(columns[i], Text(r[i]))
         return LeftToRight(Group(*[x for x in (heading, grid, note) if x is not None]))
-    t = Table(title=heading, title_justify="left", show_lines=False,
-              caption=note, caption_justify="left")
+    # the title above the table, not rich's own (wrapped to the table's width: a narrow table's
+    # title ran down the left third of a wide terminal, "Confusion matrix (rows: true mood from audio")
+    heading.style = "table.title"
+    t = Table(show_lines=False, caption=note, caption_justify="left")
     numeric = {i for i in whole if not is_id(columns[i])}
     for i in kept:
         t.add_column(columns[i], justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
                      min_width=widths[i] if i in whole else None, max_width=widths[i])
     for r in cells:
         t.add_row(*[Text(r[i]) for i in kept])
-    return LeftToRight(t)
-
-
-LRM = "\u200e"  # LEFT-TO-RIGHT MARK: a strong left-to-right character, zero columns wide
-# strong right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan..., their
-# presentation forms and the historic scripts of the SMP)
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+    return LeftToRight(Group(heading, t) if heading.plain else t)
 
 
 class LeftToRight:
@@ -149,7 +145,8 @@ class LeftToRight:
     applies the bidi algorithm (Konsole, mlterm, GNOME's with bidi on) then keeps the columns
     in their order. Without the marks the line took the name's direction (its first strong
     letter) and a number or id after the name joined its run: "| שירים | 56 |" showed the 56
-    left of the name. The marks are zero-width; other lines are untouched."""
+    left of the name. A title has a mark after each name it holds (``fit_table``): "A + B"
+    showed B first. The marks are zero-width; other lines are untouched."""
 
     def __init__(self, renderable) -> None:
         self.renderable = renderable
@@ -161,11 +158,11 @@ class LeftToRight:
     def __rich_console__(self, console, options):
         from rich.segment import Segment
         for line in console.render_lines(self.renderable, options, pad=False):
-            if any(_RTL.search(seg.text) for seg in line if not seg.control):
+            if any(RTL.search(seg.text) for seg in line if not seg.control):
                 yield Segment(LRM)
                 for seg in line:
                     yield seg
-                    if not seg.control and _RTL.search(seg.text):
+                    if not seg.control and RTL.search(seg.text):
                         yield Segment(LRM)
             else:
                 yield from line

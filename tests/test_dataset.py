@@ -206,3 +206,16 @@ def _copy_with(src: Path, dest: Path, **changes) -> Path:
         df[column] = values
     df.to_csv(dest, index=False)
     return dest
+
+
+def test_a_file_whose_0_to_1_features_are_all_in_percent_is_read_as_percentages(tmp_path):
+    """A data file exported with every 0-to-1 feature in percent ("50", "60") is read as
+    `recommend import features` reads it (tests/test_features.py), not refused; a file with only
+    valence in percent is still refused (test_features_out_of_range_are_unknown_and_a_percent_scale_is_refused)."""
+    df = pd.read_csv(TIDY, dtype=str, keep_default_na=False)
+    ratios = ("danceability", "energy", "speechiness", "acousticness", "instrumentalness", "liveness", "valence")
+    changes = {c: [f"{float(v) * 100:g}" if v else v for v in df[c]] for c in ratios}
+    got = load_dataset(_copy_with(TIDY, tmp_path / "percent.csv", **changes), features="full").frames["audio_features"]
+    plain = load_dataset(TIDY, features="full").frames["audio_features"]
+    for c in ratios + ("tempo",):
+        pd.testing.assert_series_equal(got[c], plain[c])

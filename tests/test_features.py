@@ -224,3 +224,48 @@ def test_a_comma_files_number_with_a_comma_is_not_guessed():
     """"1,234" in a ',' file is thousands or decimals: it cannot tell, so it is no number."""
     assert np.isnan(ft.numbers(["1,234"])).all()
     assert ft.numbers(["0,5", "1.5", ""], decimal_comma=True)[:2].tolist() == [0.5, 1.5]
+
+
+RATIO_HEADER = "track_id,danceability,energy,speechiness,acousticness,instrumentalness,liveness,valence,tempo"
+
+
+def test_rows_written_in_percent_are_read_as_percentages_others_as_they_are(tmp_path):
+    """A file joined from two exports, one giving the 0-to-1 features in percent ("56.6"):
+    every such row was skipped as out of range (its mood lost). Now a row whose 0-to-1 values
+    are mostly above 1 is read in percent, and then so is a row of the same file with one value
+    above 1 (a sad, loud track: "valence 0.3, energy 100"); the 0-to-1 rows stay as they are,
+    tempo is never scaled, and a value above 100 is still a bad value."""
+    path = tmp_path / "joined.csv"
+    path.write_text("\n".join([
+        RATIO_HEADER,
+        f"{tid(1)},0.682,0.401,0.0236,0.279,0.0117,0.0887,0.566,97.1",   # 0 to 1
+        f"{tid(2)},68.2,40.1,2.36,27.9,1.17,8.87,56.6,97.1",             # percent
+        f"{tid(3)},50,100,0.5,0.2,0,0.3,0.3,128",                        # percent: energy 100, valence 0.3
+        f"{tid(4)},0.5,0.6,0.05,0.1,0,0.1,0.9,120",                      # 0 to 1
+        f"{tid(5)},50,150,5,5,5,5,50,120",                               # energy 150: no percent
+    ]) + "\n")
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.percent_rows == 2 and report.imported == 4
+    assert report.skipped == {"danceability must be a number in 0..1": 1}  # the row is not in percent
+    got = stored(store)
+    assert got.loc[tid(2), "valence"] == pytest.approx(0.566) and got.loc[tid(2), "energy"] == pytest.approx(0.401)
+    assert got.loc[tid(2), "instrumentalness"] == pytest.approx(0.0117)
+    assert got.loc[tid(3), "energy"] == pytest.approx(1.0) and got.loc[tid(3), "valence"] == pytest.approx(0.003)
+    assert got.loc[tid(1), "valence"] == pytest.approx(0.566) and got.loc[tid(4), "valence"] == pytest.approx(0.9)
+    assert got.loc[tid(2), "tempo"] == pytest.approx(97.1)
+
+
+def test_a_file_in_percent_reads_its_rows_within_0_to_1_in_percent_too(tmp_path):
+    """In a file written in percent, a quiet, sad track's "valence 0.8, energy 0.5" is 0.008
+    and 0.005, not a happy 0.8; in a file without percent rows, "energy 1.7" beside
+    "valence 0.4" stays a bad value (test_bad_rows_are_skipped_with_reasons_and_examples)."""
+    path = tmp_path / "percent.csv"
+    path.write_text("track_id,valence,energy\n" + "".join(
+        f"{tid(n)},{v},{e}\n" for n, (v, e) in enumerate([(56.6, 40.1), (87, 12), (0.8, 0.5), (33, 90)])))
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.percent_rows == 4 and report.skipped == {}
+    got = stored(store)
+    assert got.loc[tid(2), "valence"] == pytest.approx(0.008) and got.loc[tid(2), "energy"] == pytest.approx(0.005)
+    assert got.loc[tid(1), "valence"] == pytest.approx(0.87)

@@ -226,3 +226,87 @@ def test_a_long_artist_name_in_a_mood_label_is_never_cut_inside_a_character(name
         tail = kept[kept.rfind("\\"):] if "\\" in kept else ""
         assert not tail or len(tail) >= 6  # "\u200b" whole or not at all
 
+
+
+def _rtl_clusters():
+    from recommender.moods import cluster_playlists
+    from test_moods import two_group_audio_library
+    lib, party, ballads = two_group_audio_library()
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": ['שירים של להקת הנח"ל', "أغاني هادئة"]})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    return cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
+
+
+def test_a_chart_of_hebrew_and_arabic_playlists_keeps_its_own_words_in_order():
+    # The title "שירים ... + أغاني هادئة: 2 moods (audio features)" took its first letter's direction:
+    # matplotlib (3.11, which lays out right-to-left text) drew "2 moods (audio features)" at the left
+    # end and the second playlist left of the first. A LEFT-TO-RIGHT MARK opens each such line and
+    # closes each name, whose letters still read right to left; its quotes stay inside it.
+    pytest.importorskip("matplotlib")
+    from recommender import plotfonts
+    from recommender.moods import cluster_figure
+    from recommender.tables import LRM
+    if not plotfonts.lays_out_bidi():
+        pytest.skip("this matplotlib cannot lay out right-to-left text")
+    fig = cluster_figure(_rtl_clusters())
+    title = fig.axes[0].get_title()
+    assert title == f'{LRM}שירים של להקת הנח"ל{LRM} + أغاني هادئة{LRM}: 2 moods (audio features)'
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert f'{LRM}שירים של להקת הנח"ל{LRM}' in legend and f"{LRM}أغاني هادئة{LRM}" in legend
+    from recommender.safetext import left_to_right  # a playlist is one name; a label's words are not
+    assert (left_to_right("אהבה, חלק 2 + שיר: 2 moods", ["אהבה, חלק 2", "שיר"])
+            == f"{LRM}אהבה, חלק 2{LRM} + שיר{LRM}: 2 moods")
+    assert left_to_right("1: calm, like עומר אדם, فيروز (12)") == f"{LRM}1: calm, like עומר אדם{LRM}, فيروز (12){LRM}"
+    assert not any(LRM in t for t in legend if not plotfonts.RTL.search(t))
+
+
+def test_a_matplotlib_that_cannot_lay_out_right_to_left_text_says_so_once(monkeypatch, caplog, tmp_path):
+    # matplotlib before 3.11 draws a Hebrew name's letters left to right (it reads backwards): one
+    # warning says so and how to get it right; the marks, which it would draw as boxes, are not added.
+    pytest.importorskip("matplotlib")
+    from recommender import plotfonts
+    from recommender.moods import plot_clusters
+    monkeypatch.setattr(plotfonts, "lays_out_bidi", lambda: False)
+    with caplog.at_level("WARNING"):
+        plot_clusters(_rtl_clusters(), tmp_path / "m.png")
+    [line] = [r.getMessage() for r in caplog.records if "right-to-left" in r.getMessage()]
+    assert "3 right-to-left (Hebrew, Arabic) texts" in line and "matplotlib 3.11 or newer" in line
+
+
+def test_two_right_to_left_names_in_one_title_keep_their_order_in_a_terminal():
+    # "A + B: 2 moods" in a title: the LEFT-TO-RIGHT MARK came after the whole line only, so a bidi
+    # terminal ran both names and the " + " between them into one right-to-left run (B + A). A
+    # cell is one name: its comma, brackets and number are its own, one mark after it.
+    from recommender.tables import LRM, fit_table
+    from test_tables import render
+    text = render(fit_table("שירים שקטים + أغاني هادئة: 2 moods", ["cluster", "name"],
+                            [[0, "אהבה, חלק 2"], [1, "שיר (גרסה חדשה)"]], 80), 80)
+    assert f"{LRM}שירים שקטים{LRM} + أغاني هادئة{LRM}: 2 moods" in text
+    import re
+    assert re.search(f"│ אהבה, חלק 2 *{LRM} │", text) and re.search(fr"│ שיר \(גרסה חדשה\) *{LRM} │", text)
+
+
+def test_a_chart_wraps_long_chinese_or_japanese_names_by_their_width_not_their_count():
+    # The title and legend were wrapped at 70 and 34 characters: a line of 40 Japanese characters
+    # (each as wide as two letters) ran past the image's edge and squeezed the plot; a long word
+    # of letters with separate accents (NFD) could be broken between a letter and its accent.
+    pytest.importorskip("matplotlib")
+    from recommender.moods import cluster_figure, cluster_playlists
+    from test_moods import two_group_audio_library
+
+    def cells(line: str) -> int:  # as wide as how many Latin letters
+        return sum(0 if unicodedata.combining(c) else 1 + (unicodedata.east_asian_width(c) in "WF") for c in line)
+    lib, party, ballads = two_group_audio_library()
+    names = ["夜に駆ける" * 8, NFD("Björkövärldsmusikärenärdengåtfullaüberlängdsnamnåäöüé")]
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": names})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    ax = cluster_figure(cluster_playlists(lib.replace(playlists=pl, playlist_items=items),
+                                          ["a" * 22, "b" * 22], k=2)).axes[0]
+    title = ax.get_title().splitlines()
+    assert len(title) >= 3 and all(cells(line) <= 70 for line in title)
+    legend = [line for t in ax.get_legend().get_texts() for line in t.get_text().splitlines()]
+    assert all(cells(line) <= 34 for line in legend)
+    assert not any(unicodedata.combining(line[0]) for line in title + legend)
+    assert "".join(line for line in legend if "夜" in line) == names[0]  # broken, nothing lost

@@ -249,3 +249,15 @@ def test_status_and_config_path_fit_40_columns_with_paths_and_links_whole(logged
         words = {w for w in wide.split() if "/" in w}  # paths and links: whole on one line
         assert words and (args[0] != "status" or any(w.startswith("https://open.spotify.com/") for w in words))
         assert all(any(w in line.split() for line in narrow.stdout.splitlines()) for w in words)
+
+
+def test_a_narrow_tables_title_wraps_at_the_terminal_not_at_the_table():
+    """The title was rich's own, wrapped to the table's width: a five-column confusion matrix
+    on a 100-column terminal printed "Confusion matrix (rows: true mood from audio" and the rest
+    on a second line, and a long moods heading ran down a third of the screen."""
+    title = "Confusion matrix (rows: true mood from audio features; columns: predicted)"
+    rows = [["happy", 63, 58], ["sad", 15, 13]]
+    text = render(fit_table(title, ["true", "happy", "sad"], rows, 100), 100)
+    assert text.splitlines()[0].strip() == title
+    narrow = render(fit_table(title, ["true", "happy", "sad"], rows, 40), 40)
+    assert max(cell_len(line) for line in narrow.splitlines()) <= 40 and squash(title) in squash(narrow)

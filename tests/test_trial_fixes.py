@@ -375,3 +375,18 @@ def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_lib
         result = run([*args, "--dataset", str(data)], env)
         assert result.exit_code == 2 and result.stderr.strip() == said, args
     assert _where(True, None)[:2] == ("the sample library", "recommend search --demo")
+
+
+def test_import_features_says_which_rows_it_read_in_percent(refreshed, tmp_path):
+    """A features file joined from two exports, one in percent: its percent rows were skipped
+    as out of range; now they are read, and one line says how many and which columns."""
+    server, env, cache = refreshed
+    joined = tmp_path / "joined.csv"
+    joined.write_text("track_id,valence,energy,tempo\nsmallTrack000000000001,0.5,0.7,120\n"
+                      "smallTrack000000000002,56.6,40.1,97\n")
+    result = run(["import", "features", str(joined)], env)
+    assert result.exit_code == 0, result.stderr
+    assert ("read 1 row written on a 0-to-100 scale as percentages (their energy, valence divided by 100)"
+            in result.stdout)
+    assert "skipped" not in result.stdout
+    assert run(["import", "features", str(joined), "--json"], env).stdout.count('"percent_rows": 1') == 1
