@@ -1240,7 +1240,7 @@ def import_features_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     no_input: NoInputOpt = False,
 ) -> None:
-    """Import audio features (danceability ... tempo) from a CSV file into the cache."""
+    """Import audio features (danceability ... tempo) from a CSV file into your data directory (kept across refreshes: no refresh gives them back)."""
     from . import jobs
     from .features import RATIOS, import_features
     settings = _settings(config)
