@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 
 from recommender.blend import blend_scores, normalise, normalise_columns, select_tracks
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 NAN = np.nan
 

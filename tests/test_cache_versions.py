@@ -20,6 +20,9 @@ import pytest
 
 from recommender import schema
 from recommender.store import Store
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cache-versions"
 

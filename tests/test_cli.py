@@ -14,6 +14,9 @@ from recommender.lock import RunLock
 from recommender.standins.spotify import Fault
 
 from spotify_helpers import api_requests, save_login
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -12,6 +12,9 @@ import pytest
 from recommender.dataset import (artist_id_for, benchmark_split, hide_random, hide_tracks, load_dataset,
                                  split_library)
 from recommender.errors import DataError, NotEnoughData
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 FIX = Path(__file__).parent / "fixtures"
 TIDY = FIX / "tidy_small.csv"

@@ -17,6 +17,9 @@ from recommender.evaluate import (EvalResult, evaluate, ndcg_at, precision_at, r
 from recommender.library import Library
 from recommender.scorers import ContentScorer, PopularityScorer
 from recommender.scorers.base import Scorer
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 
 def themed_library(n_playlists: int = 6, per: int = 12, seed: int = 0) -> Library:

@@ -13,6 +13,9 @@ from recommender.explore import (TrackIndex, core_title, fold, parse_track_ref, 
                                  similar_tracks)
 from recommender.library import Library
 from recommender.scorers.base import Scorer
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 SONGS = [  # (name, artist, album)
     ("Halo", "Beyoncé", "I Am... Sasha Fierce"),

@@ -13,6 +13,9 @@ from recommender import features as ft
 from recommender.errors import DataError, SpotifyError
 from recommender.library import Library
 from recommender.store import Store
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "features"
 TODAY = date(2026, 3, 2)

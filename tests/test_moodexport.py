@@ -7,6 +7,9 @@ from recommender import moodexport, publish
 from recommender.store import Store
 
 from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 USER = "small-user"
 

@@ -14,6 +14,9 @@ from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
 from recommender.moods import (MoodClassifier, classify_library, cluster_playlist, mood_labels, mood_recommend,
                                mood_target, normalise_mood, plot_clusters, quadrant)
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 CORNERS = {"happy": (0.9, 0.9), "energetic": (0.1, 0.9), "calm": (0.9, 0.1), "sad": (0.1, 0.1)}
 PLANTED = {"happy": "sunshine", "energetic": "rage", "calm": "breeze", "sad": "tears"}

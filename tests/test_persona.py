@@ -16,6 +16,9 @@ from recommender.config import load_settings
 from recommender.dataset import benchmark_split, hide_tracks, load_dataset, split_library
 from recommender.persona import (Catalogue, DiscoveryCaps, Service, build_personas, evaluate_personas,
                                  persona_groups, saved_tracks, top_tracks)
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 COLUMNS = ["track_id", "track_name", "track_artist", "track_popularity", "track_album_id", "track_album_name",
            "track_album_release_date", "playlist_name", "playlist_id", "playlist_genre", "playlist_subgenre"]

@@ -17,6 +17,9 @@ from recommender.library import Library
 from recommender.pipeline import (build_recommendations, dedupe_codes, find_candidates, normalise_title,
                                   taste_seeds)
 from recommender.scorers.base import Scorer
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
 

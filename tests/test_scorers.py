@@ -13,6 +13,9 @@ from recommender.scorers import (REGISTRY, ArtistWalkScorer, AudioScorer, Collab
                                  CoverageScorer,
                                  PopularityScorer, YearScorer, blend_weights, make_scorers)
 from recommender.scorers.opendata import OpenDataScorer
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 
 def make_library() -> Library:

@@ -12,6 +12,9 @@ import pytest
 from recommender import jobs
 from recommender.config import load_settings
 from recommender.store import Store
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 
 def own_state() -> dict:

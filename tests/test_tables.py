@@ -19,6 +19,9 @@ from test_explore_cli import data  # noqa: F401  (the playlist data file fixture
 from test_explore_cli import run as run_dataset
 from test_safetext import HOSTILE, RAW, hostile  # noqa: F401  (the hostile account fixture)
 from spotify_helpers import save_login
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 WHY = "in 'A Very Long Playlist Name Indeed' with your seeds, and shares artist 'Somebody Famous'"
 ID = "4u7EnebtmKWzUH433cf5Qv"

@@ -16,6 +16,9 @@ from recommender.blend import blend_matrix, normalise_columns
 from recommender.tune import TuneResult, tune, weight_grid, write_weights
 
 from test_evaluate import FixedScorer, themed_library
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,9 @@ import time
 
 import pandas as pd
 import pytest
+from deprecation_marks import DEPRECATIONS_OF_OURS
+
+pytestmark = DEPRECATIONS_OF_OURS
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
