@@ -175,7 +175,9 @@ def percent_rows(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool 
     such rows, so is any row with a value above 1 ("valence 0.3, energy 100": a sad, loud track),
     and in a file of mostly such rows, every row (a quiet track's "valence 0.8, energy 0.5").
     In a file without them, one value above 1 beside others within 0..1 ("energy 1.7, valence
-    0.4") is a bad value, not a percentage."""
+    0.4") is a bad value, not a percentage; so is a lone one (a row with one 0-to-1 value, or
+    a file with one such column): only rows with two or more values above 1 show that a file
+    mixes in another export, unless most of its rows are above 1."""
     ratios = [c for c in columns if c in RATIOS]
     if not ratios:
         return np.zeros(len(raw), dtype=bool)
@@ -188,7 +190,7 @@ def percent_rows(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool 
     percent = inside & (2 * above > known.sum(axis=1))
     if 2 * percent.sum() > has.sum():
         return inside & has
-    return inside & (above > 0) if percent.any() else percent
+    return inside & (above > 0) if (percent & (above >= 2)).any() else np.zeros(len(raw), dtype=bool)
 
 
 def scale_percent_rows(raw: pd.DataFrame, columns: Iterable[str],

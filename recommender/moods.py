@@ -584,6 +584,13 @@ def _text_clusters(raw: tuple, labels: np.ndarray, library: Library, ids: list[s
     return pd.DataFrame(rows)
 
 
+def legend_label(cluster: int, label: str, count: int) -> str:
+    """A cluster's legend entry, "1 (12): calm, like Fairuz": the count before the label, which
+    may end with an artist's name: after a Hebrew or Arabic one, "(12)" would join its
+    right-to-left run and be drawn on the name's left."""
+    return f"{cluster} ({count}): {label}"
+
+
 def _mpl(text) -> str:
     """Text for matplotlib as it is: a stranger's "$" would otherwise start mathtext."""
     return str(text).replace("$", r"\$")
@@ -635,7 +642,7 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
                 colours.setdefault(c, pts.get_facecolor()[0])
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
-                      label=_mpl(_wrap(f"{c}: {labels.get(c, '')} ({int((t['cluster'] == c).sum())})", 34)))
+                      label=_mpl(_wrap(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34)))
                for c in sorted(colours)]
     names = [_mpl(_wrap(p, 34)) for p in sources] if len(sources) > 1 else []
     handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)

@@ -429,8 +429,10 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         if isinstance(info.get("written_as"), dict) else {}
     gone = set(user_removed)  # removing the song Spotify stored removes the one we recommended
     user_removed += [t for t, stored in written_as.items() if stored in gone and t not in gone]
-    # added by another user (a collaborator): kept like your own, but not your feedback ("" unknown: yours)
-    not_yours = [t for t in pinned if adders.get(t) and user_id and adders[t] != user_id]
+    # added by another user (a collaborator): kept like your own, but not your feedback ("" unknown: yours);
+    # remembered, as our next replace makes every entry "added by" you
+    theirs = set(info.get("not_yours") or [])
+    not_yours = [t for t in pinned if t in theirs or (adders.get(t) and user_id and adders[t] != user_id)]
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool(public), name=name, slot=slot,
@@ -807,6 +809,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     if same and previous.get("left_public") and not public:
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
+            "not_yours": [t for t in state.not_yours if t in set(pinned)],
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
@@ -853,6 +856,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
                                    "(the same song from another release); kept as Spotify has them")
     in_list = set(plan.desired)
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
+                not_yours=[t for t in state.not_yours if t in set(pinned)],
                 written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
     store.update_manifest(**{pkey: info, rkey: user_removed})

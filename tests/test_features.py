@@ -259,6 +259,19 @@ def test_rows_written_in_percent_are_read_as_percentages_others_as_they_are(tmp_
     assert got.loc[tid(2), "tempo"] == pytest.approx(97.1)
 
 
+def test_a_lone_value_above_1_is_a_bad_value_not_a_percentage(tmp_path):
+    """A file of one 0-to-1 column (energy) with a typo "1.7", or a row whose other 0-to-1
+    values are blank: one value above 1 was "most of the row's values" and the typo was
+    imported as 0.017. It is a bad value, skipped with its reason."""
+    path = tmp_path / "energy.csv"
+    path.write_text("track_id,energy,valence\n" + "".join(
+        f"{tid(n)},{e},{v}\n" for n, (e, v) in enumerate([(0.5, 0.2), (0.7, ""), (1.7, ""), (0.2, 0.9)])))
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.percent_rows == 0 and report.imported == 3
+    assert list(report.skipped) == ["energy must be a number in 0..1"]
+
+
 def test_a_file_in_percent_reads_its_rows_within_0_to_1_in_percent_too(tmp_path):
     """In a file written in percent, a quiet, sad track's "valence 0.8, energy 0.5" is 0.008
     and 0.005, not a happy 0.8; in a file without percent rows, "energy 1.7" beside

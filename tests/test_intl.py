@@ -257,7 +257,11 @@ def test_a_chart_of_hebrew_and_arabic_playlists_keeps_its_own_words_in_order():
     from recommender.safetext import left_to_right  # a playlist is one name; a label's words are not
     assert (left_to_right("אהבה, חלק 2 + שיר: 2 moods", ["אהבה, חלק 2", "שיר"])
             == f"{LRM}אהבה, חלק 2{LRM} + שיר{LRM}: 2 moods")
-    assert left_to_right("1: calm, like עומר אדם, فيروز (12)") == f"{LRM}1: calm, like עומר אדם{LRM}, فيروز (12){LRM}"
+    # a cluster's count comes before its label, which may end with an artist: after a right-to-left
+    # name "(12)" joined its run (a neutral and a number after it) and was drawn on the name's left
+    from recommender.moods import legend_label
+    assert (left_to_right(legend_label(1, "calm, like עומר אדם, فيروز", 12))
+            == f"{LRM}1 (12): calm, like עומר אדם{LRM}, فيروز{LRM}")
     assert not any(LRM in t for t in legend if not plotfonts.RTL.search(t))
 
 

@@ -333,6 +333,10 @@ def test_tracks_another_user_adds_are_kept_but_are_not_your_likes(env, monkeypat
     assert mine in seen["positive"] and theirs not in seen["positive"]
     assert seen["pinned"][:2] == [mine, theirs]  # both kept, first
     assert env.content(pid)[:2] == [mine, theirs]
+    # that write replaced the list, and Spotify now says you added every entry: remembered
+    jobs.build_playlist(env.settings, gateway=env.gateway)
+    assert mine in seen["positive"] and theirs not in seen["positive"]
+    assert seen["pinned"][:2] == [mine, theirs] and env.content(pid)[:2] == [mine, theirs]
 
 
 # ----- the playlist disappears or the manifest does -------------------------------------------
