@@ -437,3 +437,60 @@ def test_a_found_artist_is_rechecked_by_its_mbid_a_merged_one_takes_the_new_id_a
     mb.enrich_genres(make_library(tracks), store, settings, today=day + timedelta(days=365))
     assert [s.path for s in asked_daft_punk()] == ["/ws/2/artist", f"/ws/2/artist/{DAFT_PUNK}"]
     assert frame_by_artist(store).loc["ar_daftpunk", "miss"]  # still deleted
+
+
+def test_the_offline_trial_finds_the_sample_library_s_genres_on_the_musicbrainz_standin(tmp_path):
+    # `recommend standin`, its exports, `recommend refresh`, then `recommend enrich genres`:
+    # "877 artists ... 0 found": the MusicBrainz stand-in knew the sample's ISRCs but had no
+    # artist pages, so every artist credited by ISRC was a miss and README's offline trial
+    # showed no genre ever. Its pages now carry the sample library's artist genres (derived
+    # when the stand-in starts) as genres and tags.
+    import json
+
+    from recommender.standins.listenbrainz import artist_mbid, open_data_standins
+    from recommender.standins.spotify import Account, StandinServer
+
+    from spotify_helpers import save_login
+    from test_cli import env_for, run
+
+    cache = tmp_path / "state"
+    with open_data_standins() as (lb, standin, prepare):  # as `recommend standin` starts them
+        account = Account.sample(features=False)
+        prepare(account)
+        with StandinServer(account) as spotify:  # Development Mode: no Spotify genres
+            save_login(spotify, cache)
+            env = {**env_for(spotify, cache), "RECOMMENDER_LISTENBRAINZ_API_URL": lb.api_url,
+                   "RECOMMENDER_LISTENBRAINZ_LABS_URL": lb.labs_url, "RECOMMENDER_MUSICBRAINZ_URL": standin.base_url}
+            assert run(["refresh", "--quiet"], env).exit_code == 0
+            result = run(["enrich", "genres", "--limit", "30", "--json"], env)
+            assert result.exit_code == 0, result.stderr
+            report = json.loads(result.stdout)
+            assert report["looked_up"] == 30 and report["found"] == report["by_isrc"] == 30
+            assert report["with_genres"] > 0
+
+            # MusicBrainz's contract: an ISRC credits the artist, its page has genres and tags only when asked
+            name, expected = next((a["name"], a["genres"]) for a in account.artists.values()
+                                  if len(a.get("genres") or []) == 4)
+            page = f"{standin.base_url}artist/{artist_mbid(name)}"
+
+            def get(**inc):
+                return requests.get(page, params={"fmt": "json", **inc}, headers={"User-Agent": UA}, timeout=10)
+            bare = get().json()
+            assert bare["name"] == name and bare["id"] == artist_mbid(name) and not {"genres", "tags"} & set(bare)
+            body = get(inc="genres+tags").json()
+            assert [(g["name"], g["count"]) for g in body["genres"]] == list(zip(expected, (4, 3, 2, 1)))
+            assert [(t["name"], t["count"]) for t in body["tags"]] == list(zip(expected, (4, 3, 2, 1)))
+            assert mb.genres_of(body) == (expected, [4, 3, 2, 1])
+
+        store = Store(cache)
+        genres = store.load_frame("artist_genres")
+        assert len(genres) == 30 and sum(len(g) > 0 for g in genres["genres"]) == report["with_genres"]
+        artists = store.load_library().frames["artists"]
+        names = dict(zip(artists["artist_id"], artists["name"]))
+        sample = {a["name"]: a.get("genres") or [] for a in account.artists.values()}
+        for aid, got in zip(genres["artist_id"], genres["genres"]):  # the sample's genres, most fitting first
+            assert list(got) == sample.get(names.get(aid), [])
+        status = run(["status", "--offline", "--json"], env)
+        assert status.exit_code == 0, status.stderr
+        coverage = json.loads(status.stdout)["genres"]
+        assert coverage["with_genres"] == report["with_genres"] and coverage["coverage"] > 0

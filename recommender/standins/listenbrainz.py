@@ -137,9 +137,12 @@ class OpenDataWorld:
     ``track_name``, ``track_artist`` and optionally ``track_album_name``, ``isrc``,
     ``duration_ms``. ``catalogue``: optional extra tracks (same columns, no playlist) that
     exist but are in no world playlist (popularity 0). Rows without an artist have none.
+    ``genres``: optional artist name -> genre names, most fitting first: the MusicBrainz view's
+    artist pages (``artist_page``) carry them as genres and tags.
     """
 
-    def __init__(self, memberships, catalogue=None, unresolvable_share: float = 0.2) -> None:
+    def __init__(self, memberships, catalogue=None, unresolvable_share: float = 0.2,
+                 genres: dict[str, list[str]] | None = None) -> None:
         import numpy as np
         import pandas as pd
         import scipy.sparse as sp
@@ -158,6 +161,7 @@ class OpenDataWorld:
         tracks = pd.concat(frames, ignore_index=True).drop_duplicates("track_id").reset_index(drop=True)
         tracks["track_id"] = tracks["track_id"].astype(str)
         self.unresolvable_share = unresolvable_share
+        self.genres = {str(a): [str(g) for g in gs if g] for a, gs in (genres or {}).items()}
         self.track_ids = tracks["track_id"].tolist()
         self.t_index = {t: i for i, t in enumerate(self.track_ids)}
         self.names = [str(x) if x is not None and x == x else "" for x in tracks["track_name"]]
@@ -193,8 +197,9 @@ class OpenDataWorld:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_frame(cls, memberships, catalogue=None, unresolvable_share: float = 0.2) -> "OpenDataWorld":
-        return cls(memberships, catalogue, unresolvable_share)
+    def from_frame(cls, memberships, catalogue=None, unresolvable_share: float = 0.2,
+                   genres: dict[str, list[str]] | None = None) -> "OpenDataWorld":
+        return cls(memberships, catalogue, unresolvable_share, genres)
 
     # ----- similarity ------------------------------------------------------------------
     def _similar(self, kind: str, i: int) -> list[tuple[int, float]]:
@@ -307,6 +312,21 @@ class OpenDataWorld:
                          "artist-credit": credit})
         return {"isrc": isrc.upper(), "recordings": recs}
 
+    def artist_page(self, mbid: str) -> dict[str, Any] | None:
+        """``/artist/{mbid}?inc=genres+tags`` as MusicBrainz would answer it, None if unknown.
+        The artist's ``genres`` (most fitting first) are its genres and tags, with votes by
+        rank: the first has as many votes as the artist has genres, the last one."""
+        j = self.by_artist_mbid.get(mbid)
+        if j is None:
+            return None
+        name = self.artists[j]
+        names = list(dict.fromkeys(self.genres.get(name, [])))
+        votes = [(g, len(names) - k) for k, g in enumerate(names)]
+        return {"id": mbid, "name": name, "sort-name": name, "type": None, "disambiguation": "",
+                "genres": [{"id": str(uuid.uuid5(NAMESPACE, f"genre:{g}")), "name": g, "count": n,
+                            "disambiguation": ""} for g, n in votes],
+                "tags": [{"name": g, "count": n} for g, n in votes]}
+
 
 # ----- the sample's world ------------------------------------------------------------------
 def sample_world_data() -> dict[str, Any]:
@@ -322,7 +342,9 @@ def sample_world(account) -> tuple[OpenDataWorld, dict[str, dict], dict[str, dic
 
     Returns (world, artists, albums, tracks): the last three are the world-only catalogue
     entries in the stand-in Account's dict shapes, to add to the Spotify stand-in so that
-    single-track look-ups and search find them (``extend_account``).
+    single-track look-ups and search find them (``extend_account``). The world's artist
+    genres (the MusicBrainz stand-in's artist pages) are the Account's artist genres, which
+    the Spotify stand-in serves only in extended mode.
     """
     import pandas as pd
 
@@ -357,12 +379,13 @@ def sample_world(account) -> tuple[OpenDataWorld, dict[str, dict], dict[str, dic
     members = [dict(rows[i], playlist_id=pid) for pid, idx in data["playlists"].items() for i in idx
                if rows[i] is not None]
     catalogue = []
+    genres = {a["name"]: list(a.get("genres") or []) for a in account.artists.values() if a.get("name")}
     for tid, t in account.tracks.items():  # the account's catalogue: popularity 0 unless in the world
         artist = account.artists.get((t.get("artist_ids") or [""])[0], {}).get("name")
         catalogue.append({"track_id": tid, "track_name": t["name"], "track_artist": artist,
                           "track_album_name": account.albums.get(t.get("album_id"), {}).get("name", ""),
                           "isrc": t.get("isrc"), "duration_ms": t.get("duration_ms")})
-    world = OpenDataWorld(pd.DataFrame(members), pd.DataFrame(catalogue))
+    world = OpenDataWorld(pd.DataFrame(members), pd.DataFrame(catalogue), genres=genres)
     return world, artists, albums, tracks
 
 

@@ -9,7 +9,11 @@ hyphen, a space, lower case) answers 400 "Invalid isrc.", as MusicBrainz does. L
 ``genres`` and ``tags`` unless asked for with ``inc``, and anything but ``fmt=json`` is refused.
 
 Built with ``world=`` (an ``OpenDataWorld`` of ``standins/listenbrainz.py``), it also answers
-``/isrc/<ISRC>`` for every track of that world, with the world's recording and artist MBIDs.
+``/isrc/<ISRC>`` for every track of that world, with the world's recording and artist MBIDs,
+and ``/artist/<MBID>`` for every artist of it, with the world's genres of that artist as
+genres and tags (``OpenDataWorld.artist_page``): ``recommend standin`` and ``--demo`` serve
+the sample's world, whose genres are the sample library's artist genres (derived when the
+stand-in starts, not stored). Recorded bodies come first.
 
 ``merged`` (old artist MBID -> the MBID it was merged into) answers ``/artist/<old>`` with the
 page of the new one, its ``id`` the new MBID, and credits the new one in ISRC answers, as
@@ -171,6 +175,8 @@ class MusicBrainzStandIn(ServedStandIn):
         if parts[0] == "artist" and len(parts) == 2:
             mbid = self._merged_into(parts[1])
             body = None if mbid in self.deleted else self.artists.get(mbid)
+            if body is None and self.world is not None and mbid not in self.deleted:
+                body = self.world.artist_page(mbid)
             if body is None:
                 return 404, NOT_FOUND, {}
             body = {**body, "id": mbid}
