@@ -713,6 +713,18 @@ def _background_enrich(settings) -> None:
         log.warning("scheduled genre look-up skipped: %s", exc)
 
 
+def _enrich_estimate(settings, due: int, rechecks: int) -> str:
+    """`enrich genres`' first line: how many artists and about how long, at the pace the client
+    keeps (a MusicBrainz on this machine, the stand-in, is not held to 1 request/s)."""
+    from .enrich.musicbrainz import estimate_seconds, paced_rate
+    rate = paced_rate(settings)
+    seconds = estimate_seconds(due, rechecks, rate=rate)
+    about = f"{max(seconds, 1):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"  # 5 artists: "about 10 s", not "0 min"
+    pace = f"at {rate:g} request/s" if rate == float(settings.enrich.rate) else "(a MusicBrainz on this machine: not paced)"
+    return (f"{due} artists to look up on MusicBrainz: about {about} {pace} (interrupt any time: the next run "
+            "resumes; --limit N does a part now)")
+
+
 DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist CSV (benchmark or "
                                                                      "Exportify format) instead of your cache.")]
 SplitOpt = Annotated[str, typer.Option("--split", help="With --dataset: dev, holdout or all (a fixed sha1 split of the "
@@ -1209,17 +1221,14 @@ def enrich_genres_cmd(
 ) -> None:
     """Look up artist genres on MusicBrainz (1 request/second; resumable, cached per artist)."""
     from . import jobs
-    from .enrich.musicbrainz import due_counts, enrich_genres, estimate_seconds
+    from .enrich.musicbrainz import due_counts, enrich_genres
     settings = _settings(config)
     _logging(settings, quiet, verbose)
     library = jobs.require_library(settings)
     store = jobs.open_store(settings)
     due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:
-        seconds = estimate_seconds(due, rechecks, rate=settings.enrich.rate)
-        about = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"  # 5 artists: "about 10 s", not "0 min"
-        _err(f"{due} artists to look up on MusicBrainz: about {about} at {settings.enrich.rate:g} "
-             "request/s (interrupt any time: the next run resumes; --limit N does a part now)")
+        _err(_enrich_estimate(settings, due, rechecks))
     with jobs.writing(settings, "enrich genres"), _Bar(_interactive(quiet, as_json)) as bar:
         report = enrich_genres(library, store, settings, limit=limit,
                                progress=lambda done, total, eta: bar("MusicBrainz artists", done, total))
