@@ -1709,9 +1709,8 @@ def schedule_install_cmd(
                    " (it also catches up a run missed while off or asleep: Persistent=true):"
                    '\n#   loginctl enable-linger "$USER"')
         return
-    line = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
+    line, zone = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
-    zone = schedule.zone_of_ours(tabfile)
     if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
         _err(f"note: the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {expr} in that "
              "zone (Debian's and Ubuntu's cron ignore it); `recommend status` shows when it runs")
@@ -1721,8 +1720,8 @@ def schedule_install_cmd(
 def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     """Print our crontab entry, if any."""
     from . import schedule
-    line = schedule.show(tabfile)
     timer = schedule.timer_status()
+    line = _crontab_beside(timer, lambda: schedule.show(tabfile))
     if line or not timer:
         _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
     if timer:
@@ -1736,14 +1735,28 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
 def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
     """Remove our crontab entry; every other line stays as it is."""
     from . import schedule
-    removed = schedule.remove(tabfile)
     timer = schedule.timer_status()
+    removed = _crontab_beside(timer, lambda: schedule.remove(tabfile))
     if timer:  # not ours to remove: the user installed it from `--print`
-        typer.echo(("removed the crontab line; " if removed else "no crontab line of ours; ")
-                   + f"your systemd user timer {timer['path']} stays: `systemctl --user disable --now "
+        crontab = {True: "removed the crontab line", False: "no crontab line of ours",
+                   None: "no `crontab` program, so no crontab line"}[removed]
+        typer.echo(f"{crontab}; your systemd user timer {timer['path']} stays: `systemctl --user disable --now "
                    f"{schedule.UNIT_NAME}.timer` stops it")
     else:
         typer.echo("removed the schedule" if removed else "no schedule was installed")
+
+
+def _crontab_beside(timer: dict[str, Any] | None, call) -> Any:
+    """``call()`` on the crontab; None when there is no `crontab` program but our systemd user
+    timer is there (a machine without cron, where the timer `--print` made is the schedule),
+    rather than the error advising `--print`, which the user followed."""
+    from . import schedule
+    try:
+        return call()
+    except schedule.NoCrontabProgram:
+        if timer is None:
+            raise
+        return None
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from crontab import CronSlices, CronTab
@@ -53,6 +53,19 @@ class CrontabUnavailable(RecommenderError):
     usage error (the message says what to do instead); exit 1 is kept for bugs."""
 
     exit_code = 2
+
+
+class NoCrontabProgram(CrontabUnavailable):
+    """No ``crontab`` program on PATH (a container, a machine without cron): no crontab to read
+    or edit, and our systemd user timer may be the schedule."""
+
+
+class Ours(NamedTuple):
+    """Our crontab line (None when there is none) and the value of the ``CRON_TZ`` line above
+    it (:func:`cron_tz`: the zone cronie reads its times in; None without one)."""
+
+    line: str | None
+    cron_tz: str | None
 
 
 # ----- expressions --------------------------------------------------------------------------
@@ -330,8 +343,9 @@ def is_ours(line: str) -> bool:
 
 def install(expr: str, executable: Path | str, config_path: Path | str | None,
             cache_dir: Path | str | None, tabfile: Path | str | None = None,
-            env: dict[str, str] | None = None) -> str:
-    """Add or replace our entry; every other line stays byte-identical. Returns our line."""
+            env: dict[str, str] | None = None) -> Ours:
+    """Add or replace our entry; every other line stays byte-identical. Returns our line and the
+    CRON_TZ above it where it now stands (a user's own CRON_TZ line applies to ours too)."""
     line = cron_line(expr, executable, config_path, cache_dir, env)
     lines = _read(tabfile).splitlines(keepends=True)
     ours = [i for i, text in enumerate(lines) if is_ours(text)]
@@ -346,15 +360,20 @@ def install(expr: str, executable: Path | str, config_path: Path | str | None,
         lines.append(line + newline)
     _write(tabfile, "".join(lines))
     log.info("installed the schedule %r in %s", expr, _where(tabfile))
-    return line
+    return Ours(line, cron_tz(lines[:ours[0] if ours else len(lines) - 1]))
+
+
+def find_ours(tabfile: Path | str | None = None) -> Ours:
+    """Our crontab line and the CRON_TZ above it, from one read of the crontab (``crontab -l``
+    with ``tabfile`` None)."""
+    lines = _read(tabfile).splitlines()
+    index = next((i for i, text in enumerate(lines) if is_ours(text)), None)
+    return Ours(None, None) if index is None else Ours(lines[index], cron_tz(lines[:index]))
 
 
 def show(tabfile: Path | str | None = None) -> str | None:
     """Our crontab line, or None when there is none."""
-    for text in _read(tabfile).splitlines():
-        if is_ours(text):
-            return text
-    return None
+    return find_ours(tabfile).line
 
 
 def remove(tabfile: Path | str | None = None) -> bool:
@@ -379,8 +398,8 @@ def _where(tabfile: Path | str | None) -> str:
 def _crontab_program() -> str:
     found = shutil.which("crontab")
     if not found:
-        raise CrontabUnavailable("no `crontab` program found; run `recommend schedule install --print` "
-                                 "and add the line to your scheduler yourself")
+        raise NoCrontabProgram("no `crontab` program found; run `recommend schedule install --print` "
+                               "and add the line to your scheduler yourself")
     return found
 
 
@@ -472,17 +491,15 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
 def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: datetime | None) -> dict[str, Any]:
     """:func:`status`'s keys for our crontab line."""
     tabfile = tabfile if tabfile is not None else (os.environ.get(TEST_TABFILE_VAR) or None)
-    if tabfile is None and not shutil.which("crontab"):
-        return {**found, "message": "no crontab program"}
     try:
-        lines = _read(tabfile).splitlines()
+        line, zone_name = find_ours(tabfile)
+    except NoCrontabProgram:
+        return {**found, "message": "no crontab program"}
     except (RecommenderError, OSError, subprocess.SubprocessError) as exc:
         return {**found, "message": str(exc)}
-    index = _ours(lines)
-    if index is None:
+    if line is None:
         return {**found, "state": "not installed"}
     found = {**found, "source": "crontab"}
-    line = lines[index]
     job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
     expr = _expression(line) or " ".join(str(s) for s in job.slices)
     assigned, words = _command_words(job.command)
@@ -491,7 +508,7 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
                  marked=assigned.get(TRIGGER_VAR) == SCHEDULED,
                  state="installed" if job.is_enabled() else "disabled")
     if job.is_enabled():
-        zone, warning = _zone(cron_tz(lines[:index]))
+        zone, warning = _zone(zone_name)
         found["cron_tz"] = zone.key if zone is not None else None
         found["warnings"] = [warning] if warning else []
         coming = upcoming(expr, now or utc_now(), zone)
@@ -503,18 +520,6 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
                              f"{plain[0]:%Y-%m-%d %H:%M %Z}")
             found["next_run"], found["next_run_note"] = coming[0].isoformat(), "; ".join(notes) or None
     return found
-
-
-def _ours(lines: list[str]) -> int | None:
-    """The index of our line among a crontab's lines, or None."""
-    return next((i for i, text in enumerate(lines) if is_ours(text)), None)
-
-
-def zone_of_ours(tabfile: Path | str | None = None) -> str | None:
-    """The value of the CRON_TZ line that applies to our crontab line (:func:`cron_tz`), or None."""
-    lines = _read(tabfile).splitlines()
-    index = _ours(lines)
-    return cron_tz(lines[:index]) if index is not None else None
 
 
 # an environment line of a crontab as cron reads it: ``name = value``, either may be quoted

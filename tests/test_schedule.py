@@ -152,7 +152,7 @@ def test_cron_line_rejects_an_invalid_expression():
 
 # ----- install / show / remove on a tab file -------------------------------------------------
 def test_install_appends_ours_and_keeps_every_foreign_line_byte_identical(tab):
-    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab)
+    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab).line
     text = tab.read_bytes().decode()
     assert text == FOREIGN + line + "\n"
     assert schedule.show(tab) == line
@@ -162,7 +162,7 @@ def test_install_twice_replaces_in_place(tab):
     schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab)
     with tab.open("a") as fh:
         fh.write("5 5 * * * /usr/bin/after-ours\n")
-    second = schedule.install("30 7 * * mon-fri", EXE, CONFIG, CACHE, tabfile=tab)
+    second = schedule.install("30 7 * * mon-fri", EXE, CONFIG, CACHE, tabfile=tab).line
     text = tab.read_text()
     assert text.count("recommend-managed") == 2  # ours once + the foreign comment line
     assert text == FOREIGN + second + "\n" + "5 5 * * * /usr/bin/after-ours\n"
@@ -172,17 +172,17 @@ def test_install_twice_replaces_in_place(tab):
 def test_install_also_replaces_a_commented_out_entry_of_ours(tab):
     line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE)
     tab.write_text(FOREIGN + "# " + line + "\n")
-    new = schedule.install("0 9 * * *", EXE, CONFIG, CACHE, tabfile=tab)
+    new = schedule.install("0 9 * * *", EXE, CONFIG, CACHE, tabfile=tab).line
     assert tab.read_text() == FOREIGN + new + "\n"
 
 
 def test_install_into_missing_file_and_file_without_final_newline(tmp_path):
     missing = tmp_path / "new.tab"
-    line = schedule.install("0 6 * * *", EXE, None, None, tabfile=missing)
+    line = schedule.install("0 6 * * *", EXE, None, None, tabfile=missing).line
     assert missing.read_text() == line + "\n"
     bare = tmp_path / "bare.tab"
     bare.write_text("0 1 * * * /bin/true")
-    line = schedule.install("0 6 * * *", EXE, None, None, tabfile=bare)
+    line = schedule.install("0 6 * * *", EXE, None, None, tabfile=bare).line
     assert bare.read_text() == "0 1 * * * /bin/true\n" + line + "\n"
 
 
@@ -213,7 +213,8 @@ def test_a_foreign_job_merely_mentioning_the_marker_is_not_ours(tab):
 # ----- the user's crontab through a fake `crontab` program -----------------------------------
 @pytest.fixture
 def fake_crontab(tmp_path, monkeypatch) -> Path:
-    """A `crontab` on PATH that keeps the table in a file (never the real crontab)."""
+    """A `crontab` on PATH that keeps the table in a file (never the real crontab); each call's
+    first argument (``-l`` or the file it installs) is appended to ``crontab.calls`` beside it."""
     store = tmp_path / "user.tab"
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -221,6 +222,7 @@ def fake_crontab(tmp_path, monkeypatch) -> Path:
     script.write_text(
         "#!/bin/sh\n"
         f'STORE="{store}"\n'
+        f'echo "$1" >> "{tmp_path / "crontab.calls"}"\n'
         'if [ "$1" = "-l" ]; then\n'
         '  if [ -f "$STORE" ]; then cat "$STORE"; exit 0; fi\n'
         '  echo "no crontab for tester" >&2; exit 1\n'
@@ -233,7 +235,7 @@ def fake_crontab(tmp_path, monkeypatch) -> Path:
 
 def test_user_crontab_install_show_remove(fake_crontab):
     assert schedule.show() is None                 # "no crontab for ..." means empty
-    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
+    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE).line
     assert fake_crontab.read_text() == line + "\n"
     fake_crontab.write_text(FOREIGN + line + "\n")
     assert schedule.show() == line
@@ -247,6 +249,37 @@ def test_missing_crontab_program_suggests_print(tmp_path, monkeypatch):
         schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
     with pytest.raises(RecommenderError, match="schedule install --print"):
         schedule.show()
+
+
+def test_install_reads_the_crontab_once_and_says_the_cron_tz_it_saw(fake_crontab, tmp_path, monkeypatch):
+    """`schedule install` ran `crontab -l` once more after writing, only to find the CRON_TZ
+    above our line: it now takes that zone from its own edit."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    monkeypatch.setattr(sys, "argv", [str(_script(tmp_path / "exe")), "schedule", "install"])
+    (tmp_path / "u.yaml").write_text("")
+    fake_crontab.write_text("CRON_TZ=Asia/Tokyo\n0 9 * * * /usr/bin/backup\n")
+    result = CliRunner().invoke(app, ["schedule", "install", "--at", "0 7 * * *", "--config", str(tmp_path / "u.yaml")],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.stderr
+    assert "note: the line CRON_TZ=Asia/Tokyo above ours" in " ".join(result.stderr.split())
+    calls = (tmp_path / "crontab.calls").read_text().splitlines()
+    # the check before the config file is touched, the edit's read, its write; nothing after
+    assert calls[:2] == ["-l", "-l"] and len(calls) == 3 and calls[2] != "-l", calls
+
+
+def test_install_returns_the_cron_tz_above_where_our_line_stands(tab):
+    line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE)
+    tab.write_text("CRON_TZ=Asia/Tokyo\n" + FOREIGN + "CRON_TZ=UTC\n")
+    assert schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab) == (line, "UTC")  # appended below both
+    tab.write_text("CRON_TZ=Asia/Tokyo\n# " + line + "\nCRON_TZ=UTC\n")
+    assert schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab) == (line, "Asia/Tokyo")  # in place
+    assert schedule.find_ours(tab) == (line, "Asia/Tokyo")
+    tab.write_text(FOREIGN)
+    assert schedule.install("0 6 * * *", EXE, CONFIG, CACHE, tabfile=tab) == (line, None)
 
 
 # ----- systemd ------------------------------------------------------------------------------
@@ -319,7 +352,7 @@ def test_a_user_crontab_that_is_not_utf8_keeps_its_bytes(fake_crontab, monkeypat
     foreign = b"# caf\xe9 backup\n0 3 * * * /usr/bin/backup --to /mnt/d\xe9p\xf4t\n"
     fake_crontab.write_bytes(foreign)
     monkeypatch.setenv("LC_ALL", "C")
-    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE)
+    line = schedule.install("0 6 * * *", EXE, CONFIG, CACHE).line
     assert fake_crontab.read_bytes() == foreign + line.encode() + b"\n"
     assert schedule.show() == line
     assert schedule.remove() is True
@@ -635,7 +668,7 @@ def test_a_line_an_older_version_installed_is_still_ours_and_every_run_counts(tm
     assert data["state"] == "installed" and data["marked"] is False and data["last_run"]["exit_code"] == 3
     assert "installed by an older version" in data["warnings"][0] and "schedule install" in data["warnings"][0]
     assert data["warnings"][1].startswith("the last build-playlist run failed")
-    line = schedule.install("0 7 * * *", exe, None, "/c", tabfile=tab)
+    line = schedule.install("0 7 * * *", exe, None, "/c", tabfile=tab).line
     assert tab.read_text() == FOREIGN + line + "\n" and "RECOMMENDER_TRIGGER=schedule" in line
     assert schedule.remove(tab) and tab.read_text() == FOREIGN
 
@@ -833,3 +866,29 @@ def test_a_unit_an_older_version_printed_is_told_to_be_replaced_not_the_crontab_
     assert data["marked"] is False and data["last_run"]["exit_code"] == 3
     assert data["warnings"][0].startswith("your systemd unit recommend.service was made by an older version")
     assert "`recommend schedule install --print`" in data["warnings"][0] and "crontab" not in data["warnings"][0]
+
+
+def test_schedule_show_and_remove_without_a_crontab_program_report_the_timer(tmp_path, monkeypatch):
+    """On a machine without cron, the user installs the systemd timer `schedule install --print`
+    prints. `schedule show` and `schedule remove` then exited 2 with "no `crontab` program found;
+    run `recommend schedule install --print`...", advice already followed, while `status` showed
+    the timer. Both now report it (exit 0); remove leaves it and says how to stop it."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    exe = _script(tmp_path / "exe")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no `crontab`
+    for args in (["schedule", "show"], ["schedule", "remove"]):  # no timer: the advice still stands
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2 and "schedule install --print" in result.stderr
+    folder = _install_units(exe)
+    shown = CliRunner().invoke(app, ["schedule", "show"])
+    assert shown.exit_code == 0, shown.stderr
+    assert f"systemd user timer: {folder / 'recommend.timer'} (OnCalendar=*-*-* 07:00:00)" in shown.stdout
+    assert "no schedule installed" not in shown.stdout and "error" not in shown.stderr
+    removed = CliRunner().invoke(app, ["schedule", "remove"])
+    assert removed.exit_code == 0, removed.stderr
+    text = " ".join(removed.stdout.split())
+    assert text.startswith("no `crontab` program, so no crontab line; your systemd user timer")
+    assert "`systemctl --user disable --now recommend.timer` stops it" in text
+    assert (folder / "recommend.timer").exists()  # not ours to remove
