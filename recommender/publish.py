@@ -670,6 +670,34 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
     return applied, Plan(current=plan.current, desired=desired), note
 
 
+def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str, again: str,
+              made_now: bool) -> Applied:
+    """``apply_plan``; to a playlist made in this run (``made_now``), which Spotify may answer
+    with 404 for a moment after creating it (lineup-list #40), written again once it knows it:
+    after the gateway's back-off, at most ``max_retries`` times, from what the playlist holds
+    (a 404 is a refusal: nothing of that write was applied). Any other playlist's 404 stands."""
+    attempt = 0
+    while True:
+        try:
+            return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
+        except SpotifyError as exc:
+            if not made_now or exc.status != 404:
+                raise
+            if attempt >= gateway.max_retries:
+                exc.args = (f"{exc}: Spotify did not know yet the playlist it had just made ({attempt + 1} "
+                            f"attempt{'s' if attempt else ''}); {again} fills it",)
+                raise
+            gateway.backoff_sleep(attempt, f"404 on the playlist {pid} just created")
+        attempt += 1
+        try:
+            _, now = read_playlist(gateway, pid)
+        except SpotifyError as exc:
+            if exc.status != 404:
+                raise
+            now = []  # not known yet: the whole list is written again (a replace, whatever landed)
+        plan = Plan(current=now, desired=plan.desired)
+
+
 def _dropped(others: list[str], name: str) -> str:
     """The message for the episodes and local files a rewrite of the playlist ``name`` removed."""
     counts = {kind: others.count(kind) for kind in dict.fromkeys(others)}
@@ -827,7 +855,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             # twice the client's timeout, but never a sleep longer than the configured maximum
             settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
             try:
-                applied = apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
+                applied = _apply_to(gateway, pid, plan, settle, label, again, made_now=result.created)
             except SpotifyError as exc:
                 # a full playlist is no gone track: never a look-up per track for it
                 retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again) \

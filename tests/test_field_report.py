@@ -335,3 +335,76 @@ def test_listenbrainz_is_told_who_runs_the_tool_as_it_asks_since_august_2026(tmp
     assert [s.agents for s in sessions] == [[f"recommend-playlist/{__version__}"]] * 3
     said = [r.getMessage() for r in caplog.records if "enrich.contact" in r.getMessage()]
     assert len(said) == 1 and "ListenBrainz" in said[0]
+
+
+def test_a_playlist_spotify_does_not_know_yet_right_after_creating_it_is_filled_once_it_does(standin, tmp_path):
+    """Spotify creates a playlist, then answers the first writes to it, or the first reads,
+    with `404 Not found` for a moment: "usually the creation succeeds and the failure comes when
+    writing the first or second page of 100 tracks ... Navigate back, hit the generate button
+    again, and it works fine" (https://github.com/second-string/lineup-list/issues/40;
+    intermittent 404s on adding items,
+    https://github.com/spotify-web-api-java/spotify-web-api-java/issues/297). The first
+    `build-playlist` created the playlist, then stopped with exit 5 "Spotify refused PUT
+    playlists/.../items (404: Not found.)", leaving an empty playlist in the account until the
+    next run. A playlist made in this run is known to exist: it is waited for (the Spotify
+    retries' back-off, `spotify.max_retries` times) and filled."""
+    import json
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retry_wait: 0\n")  # (no test waits for real back-off)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    standin.new_playlist_lag = 2  # the first write, then the read after it
+    result = run(["build-playlist", "--quiet", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert len([r for r in standin.requests if r.status == 404]) == 2
+    manifest = json.loads((cache / "manifest.json").read_text())["managed_playlist"]
+    assert manifest["pending"] is None and manifest["last_written"]
+    assert standin.playlist_track_ids(manifest["id"]) == manifest["last_written"]
+    assert len([p for p in standin.account.playlists if p["owner"] == standin.account.user["id"]
+                and p["name"] == manifest["name"]]) == 1  # filled, never a second one made
+
+    standin.new_playlist_lag = 10  # one Spotify keeps refusing: the stop says so, the next run fills it
+    config.write_text("spotify:\n  max_retry_wait: 0\n  max_retries: 1\n")
+    result = run(["build-playlist", "--quiet", "--new-playlist", "--config", str(config)], env)
+    assert result.exit_code == 5 and "404" in result.stderr and "the next run fills it" in result.stderr, result.stderr
+    standin.new_playlist_lag = 0  # Spotify knows it now
+    assert run(["build-playlist", "--quiet", "--config", str(config)], env).exit_code == 0
+    manifest = json.loads((cache / "manifest.json").read_text())["managed_playlist"]
+    assert standin.playlist_track_ids(manifest["id"]) == manifest["last_written"] != []
+
+
+def test_a_redirect_uri_on_the_ipv6_loopback_spotify_documents_logs_in(standin, tmp_path):
+    """Spotify's redirect URI rules since April 2025 name two loopback forms: "use the explicit
+    IPv4 or IPv6, like http://127.0.0.1:PORT or http://[::1]:PORT as your redirect URI"
+    (quoted in https://github.com/ActivityWatch/aw-watcher-spotify/issues/31 and
+    https://github.com/Noko7/Spotify-Downloader/issues/12). With `http://[::1]:8888/callback`,
+    which its own check let through, `recommend auth` stopped with "spotify.redirect_uri: cannot
+    listen on ::1:8888 (Address family for hostname not supported)": its callback server
+    listened on IPv4 only."""
+    from recommender import jobs
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri": "http://[::1]:9/callback"})
+    jobs.login(settings, open_url=_browser, any_port=True)
+    assert (tmp_path / "cache" / "spotify-token.json").exists()
+    asked = [r.query["redirect_uri"] for r in standin.requests if r.path == "/authorize"]
+    assert asked and all(u.startswith("http://[::1]:") and u.endswith("/callback") for u in asked)
+
+
+def test_a_redirect_uri_over_https_is_refused_before_the_browser_opens(standin, tmp_path):
+    """Spotify takes an https redirect URI on the loopback address too ("Use HTTPS for your
+    redirect URI, unless you are using a loopback address, when HTTP is permitted"), and users
+    who met the new rules tried it (https://github.com/Concept-Bytes/Record-Player/issues/7:
+    "https://127.0.0.1:8888/callback ... still no luck";
+    https://github.com/fow5040/Flow.Launcher.Plugin.SpotifyPremium/issues/58). The tool's
+    callback server speaks plain http: the browser's TLS greeting reached it, and `recommend
+    auth` said "no answer from the Spotify login page within 300 s: if it said INVALID_CLIENT,
+    add exactly https://127.0.0.1:8888/callback ...", the URI already registered. Now it says
+    at once, before the browser opens, that the URI must be http."""
+    from recommender.errors import ConfigError
+    from recommender.spotify import auth
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri": "https://127.0.0.1:9/callback"})
+    opened = []
+    with pytest.raises(ConfigError, match=r"http://127\.0\.0\.1:9/callback") as err:
+        auth.login(settings, open_url=opened.append, timeout=0.01, any_port=True)
+    assert opened == [] and "https://127.0.0.1:9/callback" in str(err.value)

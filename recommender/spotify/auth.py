@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import socket
 import threading
 import time
 import webbrowser
@@ -297,6 +298,13 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         pass
 
 
+class _CallbackServer6(HTTPServer):
+    """The login's callback server on the IPv6 loopback address (Spotify takes both
+    http://127.0.0.1:PORT and http://[::1]:PORT; HTTPServer listens on IPv4 only)."""
+
+    address_family = socket.AF_INET6
+
+
 def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
           timeout: float = 300.0, any_port: bool = False) -> dict[str, Any]:
     """Interactive login: start the loopback callback server, open the authorize URL,
@@ -308,14 +316,25 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     """
     manager = make_auth_manager(settings, cache_dir)
     redirect = urlparse(settings.spotify.redirect_uri)
-    if redirect.hostname not in {"127.0.0.1", "::1"} or not redirect.port:
-        raise ConfigError(f"spotify.redirect_uri must be http://127.0.0.1:PORT/callback, got {settings.spotify.redirect_uri!r}")
     try:
-        server = HTTPServer((redirect.hostname, 0 if any_port else redirect.port), _CallbackHandler)
+        port = redirect.port
+    except ValueError:  # "http://127.0.0.1:99999/callback"
+        port = None
+    loopback = redirect.hostname in {"127.0.0.1", "::1"}
+    if not loopback or not port or redirect.scheme != "http":
+        # Spotify takes https on the loopback address too, but the callback server speaks plain http
+        said = redirect._replace(scheme="http").geturl() if loopback and port else "http://127.0.0.1:PORT/callback"
+        raise ConfigError(f"spotify.redirect_uri must be {said}, got {settings.spotify.redirect_uri!r}: the tool "
+                          "takes Spotify's answer on its own plain-http page, on the loopback address (127.0.0.1 "
+                          f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
+    host = f"[{redirect.hostname}]" if ":" in redirect.hostname else redirect.hostname
+    try:
+        server_class = _CallbackServer6 if ":" in redirect.hostname else HTTPServer
+        server = server_class((redirect.hostname, 0 if any_port else port), _CallbackHandler)
     except OSError as exc:
-        raise ConfigError(f"spotify.redirect_uri: cannot listen on {redirect.hostname}:{redirect.port} ({exc.strerror})") from None
+        raise ConfigError(f"spotify.redirect_uri: cannot listen on {host}:{port} ({exc.strerror})") from None
     if any_port:  # bound, so no other process can take the port between choosing and listening
-        manager.redirect_uri = redirect._replace(netloc=f"{redirect.hostname}:{server.server_port}").geturl()
+        manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
     server.result = None  # type: ignore[attr-defined]
     server.timeout = timeout
     import secrets

@@ -198,9 +198,10 @@ class Gateway:
         if attempt >= self.max_retries:
             reason = f"{what}, {attempt + 1} attempts"
             raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason)
-        self._backoff(attempt, what)
+        self.backoff_sleep(attempt, what)
 
-    def _backoff(self, attempt: int, what: str) -> None:
+    def backoff_sleep(self, attempt: int, what: str) -> None:
+        """Wait before retry ``attempt`` (from 0) of ``what``: the back-off, at most ``max_retry_wait``."""
         wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
         log.info("%s: retrying in %.1f s", what, wait)
         self.sleep(wait)

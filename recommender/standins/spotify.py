@@ -516,6 +516,12 @@ class StandinServer(ServedStandIn):
         # a regex: a description it finds is refused with a bare 400 (a description Spotify
         # would not take, for reasons it does not say: news-bulletin-playlist #77, 2026)
         self.refused_description: str | None = None
+        # a playlist just created answers 404 "Not found." to the next this many requests that
+        # name it, writes included: the server that takes them has not seen it yet ("usually the
+        # creation succeeds and the failure comes when writing the first or second page of 100
+        # tracks", lineup-list #40; intermittent 404s on adding items, spotify-web-api-java #297)
+        self.new_playlist_lag = 0
+        self._unseen: dict[str, int] = {}  # created playlist id -> requests it still answers 404
         self._late: list[threading.Thread] = []
         self._release_late = threading.Event()
 
@@ -1054,6 +1060,8 @@ class StandinServer(ServedStandIn):
         pl = {"id": pid, **details, "owner": uid, "followed": True, "version": 0,
               "snapshot_id": _snapshot(pid, 0), "items": []}
         self.account.playlists.insert(0, pl)
+        if self.new_playlist_lag:
+            self._unseen[pid] = self.new_playlist_lag
         return _Reply(201, self._playlist_full(pl))
 
     def _library(self, method: str, q: dict, body: bytes, token: dict) -> _Reply:
@@ -1122,7 +1130,9 @@ class StandinServer(ServedStandIn):
     # ----- playlists --------------------------------------------------------------------
     def _get_playlist(self, pid: str) -> dict[str, Any]:
         pl = self.account.playlist(pid)
-        if pl is None:
+        if pl is None or (self.new_playlist_lag and self._unseen.get(pid)):  # back to 0: all known
+            if pl is not None:
+                self._unseen[pid] -= 1
             raise _api_error(404, "Not found.")
         return pl
 
