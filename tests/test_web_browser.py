@@ -332,9 +332,10 @@ def test_a_screen_reader_meets_the_mood_plane_as_one_element(page, demo):
 def test_no_page_has_an_empty_heading_or_an_unnamed_control_or_column(page, demo):
     # Moods, Search and Similar began with an empty second-level heading (filled only once a list
     # was shown), which a screen reader lists among the headings as a blank one; Search's column
-    # of "similar" links had a header with no name
+    # of "similar" links had a header with no name; no table but the charts' had a name (a screen
+    # reader's list of tables said "table" for each)
     unnamed = re.compile(r"^\s*- (heading|columnheader|rowheader|button|link|textbox|searchbox|slider|checkbox|"
-                         r"spinbutton|radio|combobox|application|img)( \[[^\]]*\])*:?$", re.M)
+                         r"spinbutton|radio|combobox|application|img|table)( \[[^\]]*\])*:?$", re.M)
     for name in PAGES:
         page.goto(f"{demo['base']}/{name}")
         page.wait_for_load_state("networkidle")
@@ -449,6 +450,23 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     page.fill('input[data-key="discovery.request_budget"]', "-3")  # config.py's one line, naming the key
     page.click("#save")
     page.locator("#status", has_text="error: discovery.request_budget must not be negative").wait_for()
+    # the field it names has the focus, marked invalid and described by the error (the focus
+    # stayed on Save)
+    budget = page.locator('input[data-key="discovery.request_budget"]')
+    expect(budget).to_be_focused()
+    assert budget.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-describedby") == "status"
+    assert page.get_by_role("spinbutton", name=re.compile("discovery.request_budget")).get_attribute("aria-invalid") == "true"
+    page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "2.5")  # the page's own check too
+    page.click("#save")
+    page.locator("#status", has_text="error: discovery.similar_artists.seed_artists must be a whole number").wait_for()
+    seeds = page.locator('input[data-key="discovery.similar_artists.seed_artists"]')
+    expect(seeds).to_be_focused()
+    assert seeds.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-invalid") is None
+    page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "5")
+    page.fill('input[data-key="discovery.request_budget"]', "450")
+    page.click("#save")
+    page.locator("#status", has_text="saved to").wait_for()
+    assert page.locator("#discovery-form [aria-invalid]").count() == 0  # a save that worked clears the mark
     said = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused save
     assert len(said) == 1
     page.problems[:] = [p for p in page.problems if p not in said]

@@ -646,12 +646,24 @@ function initDiscovery() {
   const status = document.getElementById("status");
   const read = (input) => input.type === "checkbox" ? input.checked : Number(input.value);
   const inputs = Array.from(form.querySelectorAll("input[data-key]"));
+  // a refused save: the field it names is marked invalid, described by the status line and
+  // focused (the focus stayed on Save, and the keyboard had to look for the field)
+  const mark = (input) => {
+    for (const i of inputs) { i.removeAttribute("aria-invalid"); i.removeAttribute("aria-describedby"); }
+    if (!input) return;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", "status");
+    input.focus();
+  };
+  const named = (message) => inputs.filter((i) => message.includes(i.dataset.key))
+    .sort((a, b) => b.dataset.key.length - a.dataset.key.length)[0];  // the longest key the message names
   form.addEventListener("submit", async (ev) => {  // the Save button, or Enter in a field
     ev.preventDefault();
     const values = {};
     for (const input of inputs) {
       if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
         status.textContent = `error: ${input.dataset.key} must be a whole number`;
+        mark(input);
         return;
       }
       values[input.dataset.key] = read(input);
@@ -664,8 +676,10 @@ function initDiscovery() {
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)");
       status.textContent = "saved to " + out.path + ": takes effect at the next refresh";
+      mark(null);
     } catch (err) {
       status.textContent = visibleText("error: " + err.message);
+      mark(named(err.message));
     }
   });
 }
