@@ -539,6 +539,12 @@ def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(pa
     for key in ["ArrowLeft"] * 8 + ["ArrowUp"] * 8:  # from the middle to valence 0.10, energy 0.90
         page.keyboard.press(key)
     assert page.inner_text("#hover").startswith("marker at valence 0.10, energy 0.90 (energetic); nearest track: ")
+    assert page.inner_text("#plane-live") == page.inner_text("#hover")  # said by a screen reader
+    page.locator("#plane circle.dot").last.hover()  # the mouse's hover is for the eye: not said again and again
+    assert page.inner_text("#plane-live").startswith("marker at valence 0.10, energy 0.90")
+    assert not page.inner_text("#hover").startswith("marker at")
+    assert page.locator("#hover").get_attribute("aria-live") is None
+    page.focus("#plane")
     page.keyboard.press("Enter")
     page.locator("#status", has_text="nearest first").wait_for()
     assert page.inner_text("#title") == "Tracks nearest valence 0.10, energy 0.90"

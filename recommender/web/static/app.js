@@ -516,6 +516,7 @@ function initMoods() {
   if (!data) return;
   const plane = document.getElementById("plane");
   const hover = document.getElementById("hover");
+  const live = document.getElementById("plane-live");
   const body = document.querySelector("#results tbody");
   const title = document.getElementById("title");
   const status = document.getElementById("status");
@@ -603,8 +604,8 @@ function initMoods() {
     ask(v, e);
   });
   // Keyboard: the plane is one Tab stop; the arrow keys move a marker (0.05, with Shift 0.01),
-  // Enter or Space lists the tracks nearest it as a click there does. The hover line (a live
-  // region) says where the marker is, its quadrant and the nearest track.
+  // Enter or Space lists the tracks nearest it as a click there does. The hover line, and a live
+  // line for a screen reader, say where the marker is, its quadrant and the nearest track.
   const cursor = { v: 0.5, e: 0.5 };
   const ring = svg("circle", { r: 9, class: "cursor", visibility: "hidden" });
   drawing.appendChild(ring);
@@ -620,6 +621,7 @@ function initMoods() {
     const mood = cursor.e >= te ? (cursor.v >= tv ? "happy" : "energetic") : (cursor.v >= tv ? "calm" : "sad");
     hover.textContent = visibleText(`marker at valence ${fmt(cursor.v, 2)}, energy ${fmt(cursor.e, 2)} (${mood})`
       + (near ? `; nearest track: ${near.name} - ${near.artists} (${near.mood})` : ""));
+    live.textContent = hover.textContent;  // said by a screen reader: the marker's moves, not the mouse's
   };
   const keys = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
   plane.addEventListener("keydown", (ev) => {
