@@ -614,6 +614,10 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     lines = pg.eval_on_selector_all("#clusters button.export", "els => els.map(e => { const r = document.createRange(); "
                                     "r.selectNodeContents(e); return r.getClientRects().length; })")
     assert lines and set(lines) == {1}, lines
+    pg.click("#map-tracks summary")  # the map's table scrolls in its box: its cells keep room for words
+    widths = pg.eval_on_selector_all("#track-table td.artists", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 90, min(widths)  # ("Blue Öyste / r Cult" in a 60 px column)
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     pg.goto(demo["base"] + "/discovery")  # each setting's input stays in view beside its label
     inputs = pg.eval_on_selector_all("#discovery-form input", "els => els.map(e => e.getBoundingClientRect().right)")
     assert len(inputs) == 11 and max(inputs) <= 390, inputs
