@@ -123,6 +123,18 @@ def to_fixed(value: float, digits: int) -> str:
     return str(Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
+def ax_roles(pg) -> dict:
+    """How many nodes of each role the page's accessibility tree holds, as Chromium gives it to a
+    screen reader (the nodes it ignores left out)."""
+    from collections import Counter
+    cdp = pg.context.new_cdp_session(pg)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    return Counter(n["role"]["value"] for n in nodes if not n.get("ignored"))
+
+
 def shot(pg, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -175,7 +187,7 @@ def test_publish_writes_what_the_cli_writes(page, demo):
     page.goto(demo["base"] + "/next")
     page.click("#publish")  # the confirm dialog is accepted
     page.wait_for_selector("#published")
-    assert page.evaluate("document.activeElement.id") == "published"  # the outcome has the focus (it was lost)
+    expect(page.locator("#published")).to_be_focused()  # the outcome has the focus (it was lost)
     assert "Published" in page.inner_text("#published")
     assert "exit 0" in page.inner_text("#published")
     shot(page, "next-published")
@@ -271,6 +283,70 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     assert any(h in page.inner_text("#clusters") for h in HOSTILE)  # playlist names as text
     assert_safe(page)
     shot(page, "map")
+    assert page.problems == []
+
+
+def test_a_screen_reader_meets_the_taste_map_as_one_element_and_its_tracks_as_a_table(page, demo):
+    # every point of the map was a button: a screen reader's browse mode read hundreds of
+    # "button" items, one per track, before anything after the map
+    page.goto(demo["base"] + "/map")
+    data = page.evaluate("JSON.parse(document.getElementById('page-data').textContent)")
+    n = len(data["points"])
+    assert n > 100 and page.locator("#scatter circle.dot").count() == n  # still drawn for the eye
+    assert page.locator("#scatter").get_by_role("button").count() == 0
+    roles = ax_roles(page)  # nor any other item per point
+    assert roles["button"] < 10 and roles["graphics-symbol"] < 10, roles  # (the radar's polygons)
+    chart = page.get_by_role("application", name=re.compile(rf"^taste map of {n} tracks: the arrow keys"))
+    assert chart.count() == 1 and chart.get_attribute("tabindex") == "0"
+    tree = page.locator("main").aria_snapshot()
+    assert len(tree.splitlines()) < 120, len(tree.splitlines())  # the page, not one line per track
+    assert "\u202e" not in tree  # (no name of a track or playlist is in it before the table opens)
+    # the same tracks as a table, behind one disclosure: name (a link to its similar tracks),
+    # artists, cluster and playlist (what the colours say), its place on the two axes
+    page.get_by_text(f"The {n} tracks of the map as a table").click()
+    table = page.get_by_role("table", name=re.compile(rf"^The {n} tracks of the taste map"))
+    assert table.get_by_role("columnheader").all_inner_texts() == [
+        "track", "artists", "mood cluster", "playlist", "left to right", "bottom to top"]
+    assert table.get_by_role("row").count() == n + 1
+    names = table.locator("tbody td:first-child").all_inner_texts()
+    assert sorted(names) == sorted(p["name"] for p in data["points"])
+    links = table.get_by_role("link").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert len(links) == n and all(h.startswith("/similar?track=") for h in links)
+    cells = page.inner_text("#track-table")
+    assert any(h in cells for h in HOSTILE) and "\\u202eevil" in cells  # names and playlists as text, escaped
+    labels = {c["label"] for c in data["clusters"]}
+    assert set(table.locator("tbody td:nth-child(3)").all_inner_texts()) <= labels
+    assert_safe(page)
+    assert page.problems == []
+
+
+def test_a_screen_reader_meets_the_mood_plane_as_one_element(page, demo):
+    # its thousand points were a thousand "graphics-symbol" items inside it, each a track's name
+    page.goto(demo["base"] + "/moods")
+    assert page.locator("#plane circle.dot").count() > 100  # still drawn for the eye
+    assert ax_roles(page)["graphics-symbol"] == 0
+    assert page.get_by_role("application", name=re.compile("^mood plane: ")).count() == 1
+    assert page.problems == []
+
+
+def test_no_page_has_an_empty_heading_or_an_unnamed_control_or_column(page, demo):
+    # Moods, Search and Similar began with an empty second-level heading (filled only once a list
+    # was shown), which a screen reader lists among the headings as a blank one; Search's column
+    # of "similar" links had a header with no name; no table but the charts' had a name (a screen
+    # reader's list of tables said "table" for each)
+    unnamed = re.compile(r"^\s*- (heading|columnheader|rowheader|button|link|textbox|searchbox|slider|checkbox|"
+                         r"spinbutton|radio|combobox|application|img|table)( \[[^\]]*\])*:?$", re.M)
+    for name in PAGES:
+        page.goto(f"{demo['base']}/{name}")
+        page.wait_for_load_state("networkidle")
+        tree = page.locator("body").aria_snapshot()
+        assert unnamed.findall(tree) == [], (name, [m.group(0) for m in unnamed.finditer(tree)])
+    page.goto(demo["base"] + "/similar")  # once a list is shown, its heading is there, named
+    page.fill("#q", "cranberries")
+    page.wait_for_selector("#results tbody tr")
+    assert page.get_by_role("heading", level=2).inner_text().startswith("Similar to")
+    page.fill("#q", "")
+    expect(page.get_by_role("heading", level=2)).to_have_count(0)
     assert page.problems == []
 
 
@@ -374,6 +450,23 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     page.fill('input[data-key="discovery.request_budget"]', "-3")  # config.py's one line, naming the key
     page.click("#save")
     page.locator("#status", has_text="error: discovery.request_budget must not be negative").wait_for()
+    # the field it names has the focus, marked invalid and described by the error (the focus
+    # stayed on Save)
+    budget = page.locator('input[data-key="discovery.request_budget"]')
+    expect(budget).to_be_focused()
+    assert budget.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-describedby") == "status"
+    assert page.get_by_role("spinbutton", name=re.compile("discovery.request_budget")).get_attribute("aria-invalid") == "true"
+    page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "2.5")  # the page's own check too
+    page.click("#save")
+    page.locator("#status", has_text="error: discovery.similar_artists.seed_artists must be a whole number").wait_for()
+    seeds = page.locator('input[data-key="discovery.similar_artists.seed_artists"]')
+    expect(seeds).to_be_focused()
+    assert seeds.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-invalid") is None
+    page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "5")
+    page.fill('input[data-key="discovery.request_budget"]', "450")
+    page.click("#save")
+    page.locator("#status", has_text="saved to").wait_for()
+    assert page.locator("#discovery-form [aria-invalid]").count() == 0  # a save that worked clears the mark
     said = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused save
     assert len(said) == 1
     page.problems[:] = [p for p in page.problems if p not in said]
@@ -397,6 +490,12 @@ FOCUSED = """() => { const e = document.activeElement, t = e.querySelector(':sco
              x: Number(e.getAttribute('cx')), y: Number(e.getAttribute('cy')), visible: e.getBoundingClientRect().top >= 0 }; }"""
 
 
+CURRENT = """() => { const d = document.querySelector('#scatter .dot.current'), ring = document.querySelector('#scatter .map-ring');
+    return { name: d.querySelector('title').textContent, x: Number(d.getAttribute('cx')), y: Number(d.getAttribute('cy')),
+             ring: getComputedStyle(ring).visibility === 'visible' && ring.getAttribute('cx') === d.getAttribute('cx')
+                   && ring.getAttribute('cy') === d.getAttribute('cy') }; }"""
+
+
 def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(page, demo):
     # The taste map and the mood plane answered the mouse only, no page had a skip link, and
     # a steer (a reload) left the focus at the top of the page instead of where the user was.
@@ -409,20 +508,27 @@ def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(pa
     assert focused()["id"] == "main"
     page.keyboard.press("Tab")  # the colour radios (one stop), then the map: one stop for all its points
     page.keyboard.press("Tab")
-    first = focused()
-    assert first["tag"] == "circle" and first["role"] == "button" and " - " in first["name"], first
+    # the map itself has the focus (its points are hidden from a screen reader); the arrow keys
+    # move its highlight, a ring drawn over the point, and the live line says the track
+    assert focused()["id"] == "scatter" and focused()["role"] == "application"
+    first = page.evaluate(CURRENT)
+    assert " - " in first["name"] and first["ring"], first
     page.keyboard.press("ArrowRight")
-    right = focused()
-    assert right["tag"] == "circle" and right["x"] > first["x"] and right["name"] != first["name"], (first, right)
+    right = page.evaluate(CURRENT)
+    assert right["x"] > first["x"] and right["name"] != first["name"], (first, right)
     page.keyboard.press("ArrowUp")
-    up = focused()
-    assert up["y"] < right["y"], (right, up)
+    up = page.evaluate(CURRENT)
+    assert up["y"] < right["y"] and up["ring"], (right, up)
+    assert focused()["id"] == "scatter"
     assert page.inner_text("#hover").startswith(up["name"] + " (")  # with its group
+    assert page.inner_text("#map-live") == page.inner_text("#hover")  # said by a screen reader
+    assert page.get_attribute("#map-live", "aria-live") == "polite"
     page.keyboard.press("Enter")  # picks it, as a click does
     assert page.inner_text("#picked").startswith(f"Picked: {up['name']} (")
     assert page.locator("#picked a").get_attribute("href").startswith("/similar?track=")
     page.keyboard.press("Tab")  # the map is one Tab stop, not one per point
-    assert focused()["tag"] != "circle"
+    assert focused()["id"] != "scatter" and focused()["tag"] != "circle"
+    assert not page.evaluate(CURRENT)["ring"]  # the ring shows only while the map has the focus
     names = page.eval_on_selector_all("#scatter circle > title", "els => els.map(e => e.textContent)")
     assert any("\\u202eevil" in n for n in names) and not any("\u202e" in n for n in names)  # each point's name escaped
 
@@ -433,6 +539,12 @@ def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(pa
     for key in ["ArrowLeft"] * 8 + ["ArrowUp"] * 8:  # from the middle to valence 0.10, energy 0.90
         page.keyboard.press(key)
     assert page.inner_text("#hover").startswith("marker at valence 0.10, energy 0.90 (energetic); nearest track: ")
+    assert page.inner_text("#plane-live") == page.inner_text("#hover")  # said by a screen reader
+    page.locator("#plane circle.dot").last.hover()  # the mouse's hover is for the eye: not said again and again
+    assert page.inner_text("#plane-live").startswith("marker at valence 0.10, energy 0.90")
+    assert not page.inner_text("#hover").startswith("marker at")
+    assert page.locator("#hover").get_attribute("aria-live") is None
+    page.focus("#plane")
     page.keyboard.press("Enter")
     page.locator("#status", has_text="nearest first").wait_for()
     assert page.inner_text("#title") == "Tracks nearest valence 0.10, energy 0.90"
@@ -502,6 +614,10 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     lines = pg.eval_on_selector_all("#clusters button.export", "els => els.map(e => { const r = document.createRange(); "
                                     "r.selectNodeContents(e); return r.getClientRects().length; })")
     assert lines and set(lines) == {1}, lines
+    pg.click("#map-tracks summary")  # the map's table scrolls in its box: its cells keep room for words
+    widths = pg.eval_on_selector_all("#track-table td.artists", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 90, min(widths)  # ("Blue Öyste / r Cult" in a 60 px column)
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     pg.goto(demo["base"] + "/discovery")  # each setting's input stays in view beside its label
     inputs = pg.eval_on_selector_all("#discovery-form input", "els => els.map(e => e.getBoundingClientRect().right)")
     assert len(inputs) == 11 and max(inputs) <= 390, inputs

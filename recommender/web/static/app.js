@@ -33,6 +33,12 @@ function svg(tag, attrs, text) {
   return node;
 }
 
+// A heading filled by the script is hidden while it is empty (a screen reader listed an empty heading)
+function setHeading(node, text) {
+  node.textContent = visibleText(text);
+  node.hidden = !text;
+}
+
 function pageData() {
   const node = document.getElementById("page-data");
   return node ? JSON.parse(node.textContent) : null;
@@ -222,30 +228,42 @@ function showPreview(out) {
 }
 
 // ----- Taste map ---------------------------------------------------------------------------------
+// The map is one element for a screen reader and the keyboard (role "application", one Tab stop):
+// its points are hidden from the accessibility tree (as buttons, hundreds of them were read one by
+// one in browse mode), the arrow keys move a highlight between them and a live line says the
+// track, and the table under the map lists every track with its cluster and playlist.
 function initMap() {
   const data = pageData();
   if (!data) return;
   const plot = document.getElementById("scatter");
   const hover = document.getElementById("hover");
+  const live = document.getElementById("map-live");
   const W = 640, H = 480, pad = 20;
   const xs = data.points.map((p) => p.x), ys = data.points.map((p) => p.y);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   const sx = (x) => pad + ((x - x0) / ((x1 - x0) || 1)) * (W - 2 * pad);
   const sy = (y) => H - pad - ((y - y0) / ((y1 - y0) || 1)) * (H - 2 * pad);
-  plot.appendChild(svg("rect", { x: 0, y: 0, width: W, height: H, class: "plot-bg" }));
-  const group = (p) => byPlaylist() ? (p.playlist >= 0 ? data.playlists[p.playlist] : "other playlists") : data.clusters[p.cluster].label;
-  const say = (p) => { hover.textContent = visibleText(`${p.name} - ${p.artists} (${group(p)})`); };
-  // each point is a button named by its <title> (track - artists); one of them is in the Tab
-  // order at a time (a roving tabindex: one stop for the whole map, not one per point)
+  const drawing = svg("g", { "aria-hidden": "true" });  // the points are for the eye: the keyboard and the table say them
+  plot.appendChild(drawing);
+  drawing.appendChild(svg("rect", { x: 0, y: 0, width: W, height: H, class: "plot-bg" }));
+  const playlistOf = (p) => p.playlist >= 0 ? data.playlists[p.playlist] : "other playlists";
+  const group = (p) => byPlaylist() ? playlistOf(p) : data.clusters[p.cluster].label;
+  const line = (p) => `${p.name} - ${p.artists} (${group(p)})`;
+  const say = (p) => { hover.textContent = visibleText(line(p)); };
   const at = data.points.map((p) => [sx(p.x), sy(p.y)]);  // on the screen, for the arrow keys
   const dots = data.points.map((p, i) => {
-    const c = svg("circle", { cx: at[i][0].toFixed(1), cy: at[i][1].toFixed(1), r: 3.5, class: "dot", role: "button" });
-    c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
+    const c = svg("circle", { cx: at[i][0].toFixed(1), cy: at[i][1].toFixed(1), r: 3.5, class: "dot" });
+    c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));  // the mouse's tooltip
     c.addEventListener("mouseenter", () => say(p));
-    plot.appendChild(c);
+    drawing.appendChild(c);
     return c;
   });
-  if (dots.length) mapKeyboard(plot, at, dots, (i) => say(data.points[i]), (i) => pick(data.points[i], group(data.points[i])));
+  if (dots.length) {
+    mapKeyboard(plot, at, dots, (i) => { say(data.points[i]); live.textContent = visibleText(line(data.points[i])); },
+      (i) => pick(data.points[i], group(data.points[i])), (text) => { live.textContent = text; });
+  } else {
+    plot.removeAttribute("tabindex");
+  }
   const radios = document.querySelectorAll('input[name="colour"]');
   const byPlaylist = () => document.querySelector('input[name="colour"]:checked').value === "playlist";
   const legend = document.getElementById("clusters");
@@ -271,26 +289,54 @@ function initMap() {
   }
   radios.forEach((r) => r.addEventListener("change", colour));
   colour();
+  trackTable(data, playlistOf);
   radar(data);
 }
 
+// The map's text alternative: every track drawn, by cluster then name, its cluster and playlist
+// (what the colours say) and its place on the two axes; the name links to its similar tracks.
+function trackTable(data, playlistOf) {
+  const table = document.getElementById("track-table");
+  const rows = data.points.slice().sort((a, b) => a.cluster - b.cluster || String(a.name).localeCompare(String(b.name)));
+  const head = el("tr");
+  for (const h of ["track", "artists", "mood cluster", "playlist", "left to right", "bottom to top"]) {
+    head.appendChild(el("th", h.includes(" to ") ? { scope: "col", class: "num" } : { scope: "col" }, h));
+  }
+  const thead = el("thead");
+  thead.appendChild(head);
+  const body = el("tbody");
+  for (const p of rows) {
+    const tr = el("tr");
+    const name = el("td", { class: "track" });
+    name.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(p.id), class: "name" }, p.name));
+    tr.append(name, el("td", { class: "artists" }, p.artists), el("td", {}, data.clusters[p.cluster].label),
+      el("td", {}, playlistOf(p)), el("td", { class: "num" }, fmt(p.x, 2)), el("td", { class: "num" }, fmt(p.y, 2)));
+    body.appendChild(tr);
+  }
+  table.replaceChildren(el("caption", {}, `The ${rows.length} tracks of the taste map (a track's name: its similar tracks)`), thead, body);
+}
+
 // Keyboard on the taste map: the arrow keys move to the nearest point that way (on the screen),
-// Enter or Space picks it as a click does. The point has the focus (its ring shows; a screen
-// reader says its name, track - artists) and the hover line shows its group too.
-function mapKeyboard(plot, at, dots, say, onPick) {
-  let current = 0, best = Infinity;  // the Tab stop starts at the point nearest the middle
+// Enter or Space picks it as a click does. The point is ringed while the map has the focus; the
+// hover line and the live line say its track and group (the live line, when no point is that way, says so).
+function mapKeyboard(plot, at, dots, say, onPick, tell) {
+  let current = 0, best = Infinity;  // the highlight starts at the point nearest the middle
   const box = plot.viewBox.baseVal;
   at.forEach(([x, y], i) => {
     const d = (x - box.width / 2) ** 2 + (y - box.height / 2) ** 2;
     if (d < best) { best = d; current = i; }
   });
   const index = (node) => (node.classList && node.classList.contains("dot") ? dots.indexOf(node) : -1);
-  dots[current].setAttribute("tabindex", "0");
+  const ring = svg("ellipse", { rx: 7, ry: 7, class: "map-ring", "aria-hidden": "true" });  // drawn last: on top (not a circle: those are the points)
+  plot.appendChild(ring);
   const setCurrent = (i) => {
-    dots[current].removeAttribute("tabindex");
+    dots[current].classList.remove("current");
     current = i;
-    dots[i].setAttribute("tabindex", "0");
+    dots[i].classList.add("current");
+    ring.setAttribute("cx", at[i][0].toFixed(1));
+    ring.setAttribute("cy", at[i][1].toFixed(1));
   };
+  setCurrent(current);
   // nearest ahead in direction (dx, dy): distance along it plus twice the distance across it;
   // points on the same spot are ahead in the order of the list (so each can be reached)
   const step = (dx, dy) => {
@@ -305,28 +351,24 @@ function mapKeyboard(plot, at, dots, say, onPick) {
     });
     return found;
   };
-  const keys = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
+  const keys = { ArrowRight: [1, 0, "right"], ArrowLeft: [-1, 0, "left"], ArrowDown: [0, 1, "down"], ArrowUp: [0, -1, "up"] };
   plot.addEventListener("keydown", (ev) => {
-    const i = index(ev.target);
-    if (i < 0) return;
     if (keys[ev.key]) {
       ev.preventDefault();
-      const next = step(...keys[ev.key]);
-      if (next >= 0) { setCurrent(next); dots[next].focus(); }
+      const [dx, dy, way] = keys[ev.key];
+      const next = step(dx, dy);
+      if (next >= 0) { setCurrent(next); say(next); } else tell(`no track further ${way}`);
     } else if (ev.key === "Enter" || ev.key === " ") {
       ev.preventDefault();
-      onPick(i);
+      onPick(current);
     }
   });
-  // (on the box around: a focus listener on an <svg> would make Chromium put it in the Tab order)
-  plot.parentNode.addEventListener("focusin", (ev) => {
-    const i = index(ev.target);
-    if (i >= 0) say(i);
-  });
+  plot.addEventListener("focus", () => say(current));
   plot.addEventListener("click", (ev) => {
     const i = index(ev.target);
     if (i < 0) return;
-    setCurrent(i);  // Tab comes back to the point last clicked
+    setCurrent(i);  // the keyboard goes on from the point last clicked
+    say(i);
     onPick(i);
   });
 }
@@ -452,7 +494,7 @@ function initSimilar() {
   const body = document.querySelector("#results tbody");
   const title = document.getElementById("title");
   liveQuery("/api/similar?track=", 250, (out) => {
-    title.textContent = visibleText("Similar to " + out.title);
+    setHeading(title, "Similar to " + out.title);
     body.replaceChildren();
     for (const t of out.tracks) {
       const tr = el("tr");
@@ -463,7 +505,7 @@ function initSimilar() {
       body.appendChild(tr);
     }
     return `${out.tracks.length} tracks; shares: ${out.scorers.join(", ")}`;
-  }, () => { body.replaceChildren(); title.textContent = ""; });
+  }, () => { body.replaceChildren(); setHeading(title, ""); });
 }
 
 // ----- Moods: the valence/energy plane, a mood or a point -> the nearest tracks ---------------------
@@ -474,32 +516,37 @@ function initMoods() {
   if (!data) return;
   const plane = document.getElementById("plane");
   const hover = document.getElementById("hover");
+  const live = document.getElementById("plane-live");
   const body = document.querySelector("#results tbody");
   const title = document.getElementById("title");
   const status = document.getElementById("status");
   const S = 480, pad = 28, span = S - 2 * pad;
   const sx = (v) => pad + v * span, sy = (e) => S - pad - e * span;
   const tv = data.thresholds.valence, te = data.thresholds.energy;
-  plane.appendChild(svg("rect", { x: 0, y: 0, width: S, height: S, class: "plot-bg" }));
-  plane.appendChild(svg("rect", { x: pad, y: pad, width: span, height: span, class: "frame" }));
-  plane.appendChild(svg("line", { x1: sx(tv), y1: pad, x2: sx(tv), y2: S - pad, class: "axis" }));
-  plane.appendChild(svg("line", { x1: pad, y1: sy(te), x2: S - pad, y2: sy(te), class: "axis" }));
+  // what is drawn is for the eye (a thousand points were a thousand items to a screen reader):
+  // the plane's name says how to use it, the line under it where the marker is
+  const drawing = svg("g", { "aria-hidden": "true" });
+  plane.appendChild(drawing);
+  drawing.appendChild(svg("rect", { x: 0, y: 0, width: S, height: S, class: "plot-bg" }));
+  drawing.appendChild(svg("rect", { x: pad, y: pad, width: span, height: span, class: "frame" }));
+  drawing.appendChild(svg("line", { x1: sx(tv), y1: pad, x2: sx(tv), y2: S - pad, class: "axis" }));
+  drawing.appendChild(svg("line", { x1: pad, y1: sy(te), x2: S - pad, y2: sy(te), class: "axis" }));
   for (const [mood, x, y, anchor] of [["energetic", pad + 6, pad + 16, "start"], ["happy", S - pad - 6, pad + 16, "end"],
                                       ["sad", pad + 6, S - pad - 8, "start"], ["calm", S - pad - 6, S - pad - 8, "end"]]) {
-    plane.appendChild(svg("text", { x: x, y: y, class: "quadrant", "text-anchor": anchor }, mood));
+    drawing.appendChild(svg("text", { x: x, y: y, class: "quadrant", "text-anchor": anchor }, mood));
   }
-  plane.appendChild(svg("text", { x: S / 2, y: S - 6, class: "axis-label", "text-anchor": "middle" }, "valence →"));
-  plane.appendChild(svg("text", { x: 12, y: S / 2, class: "axis-label", "text-anchor": "middle",
+  drawing.appendChild(svg("text", { x: S / 2, y: S - 6, class: "axis-label", "text-anchor": "middle" }, "valence →"));
+  drawing.appendChild(svg("text", { x: 12, y: S / 2, class: "axis-label", "text-anchor": "middle",
                                   transform: `rotate(-90 12 ${S / 2})` }, "energy →"));
   for (const p of data.points) {
     const c = svg("circle", { cx: sx(p.valence).toFixed(1), cy: sy(p.energy).toFixed(1), r: 2.5, class: "dot faint",
                               fill: MOOD_COLOURS[p.mood] || OTHER });
     c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
     c.addEventListener("mouseenter", () => { hover.textContent = visibleText(`${p.name} - ${p.artists} (${p.mood})`); });
-    plane.appendChild(c);
+    drawing.appendChild(c);
   }
   const target = svg("circle", { r: 7, class: "target", visibility: "hidden" });
-  plane.appendChild(target);
+  drawing.appendChild(target);
   const exportRow = document.getElementById("export-row");
   const exportStatus = document.getElementById("export-status");
   let seq = 0, shown = null;  // shown: the query of the list on the page (what export writes)
@@ -516,7 +563,7 @@ function initMoods() {
       target.setAttribute("cx", sx(out.target.valence).toFixed(1));
       target.setAttribute("cy", sy(out.target.energy).toFixed(1));
       target.setAttribute("visibility", "visible");
-      title.textContent = visibleText(label(out));
+      setHeading(title, label(out));
       body.replaceChildren();
       for (const t of out.tracks) {
         const tr = el("tr");
@@ -526,7 +573,7 @@ function initMoods() {
       }
       status.textContent = `${out.tracks.length} tracks, nearest first`;
     } catch (err) {
-      if (mine === seq) { body.replaceChildren(); title.textContent = ""; status.textContent = visibleText(err.message); }
+      if (mine === seq) { body.replaceChildren(); setHeading(title, ""); status.textContent = visibleText(err.message); }
     }
   }
   const point = (out) => `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`;
@@ -557,11 +604,11 @@ function initMoods() {
     ask(v, e);
   });
   // Keyboard: the plane is one Tab stop; the arrow keys move a marker (0.05, with Shift 0.01),
-  // Enter or Space lists the tracks nearest it as a click there does. The hover line (a live
-  // region) says where the marker is, its quadrant and the nearest track.
+  // Enter or Space lists the tracks nearest it as a click there does. The hover line, and a live
+  // line for a screen reader, say where the marker is, its quadrant and the nearest track.
   const cursor = { v: 0.5, e: 0.5 };
   const ring = svg("circle", { r: 9, class: "cursor", visibility: "hidden" });
-  plane.appendChild(ring);
+  drawing.appendChild(ring);
   const place = () => {
     ring.setAttribute("cx", sx(cursor.v).toFixed(1));
     ring.setAttribute("cy", sy(cursor.e).toFixed(1));
@@ -574,6 +621,7 @@ function initMoods() {
     const mood = cursor.e >= te ? (cursor.v >= tv ? "happy" : "energetic") : (cursor.v >= tv ? "calm" : "sad");
     hover.textContent = visibleText(`marker at valence ${fmt(cursor.v, 2)}, energy ${fmt(cursor.e, 2)} (${mood})`
       + (near ? `; nearest track: ${near.name} - ${near.artists} (${near.mood})` : ""));
+    live.textContent = hover.textContent;  // said by a screen reader: the marker's moves, not the mouse's
   };
   const keys = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
   plane.addEventListener("keydown", (ev) => {
@@ -600,12 +648,24 @@ function initDiscovery() {
   const status = document.getElementById("status");
   const read = (input) => input.type === "checkbox" ? input.checked : Number(input.value);
   const inputs = Array.from(form.querySelectorAll("input[data-key]"));
+  // a refused save: the field it names is marked invalid, described by the status line and
+  // focused (the focus stayed on Save, and the keyboard had to look for the field)
+  const mark = (input) => {
+    for (const i of inputs) { i.removeAttribute("aria-invalid"); i.removeAttribute("aria-describedby"); }
+    if (!input) return;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", "status");
+    input.focus();
+  };
+  const named = (message) => inputs.filter((i) => message.includes(i.dataset.key))
+    .sort((a, b) => b.dataset.key.length - a.dataset.key.length)[0];  // the longest key the message names
   form.addEventListener("submit", async (ev) => {  // the Save button, or Enter in a field
     ev.preventDefault();
     const values = {};
     for (const input of inputs) {
       if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
         status.textContent = `error: ${input.dataset.key} must be a whole number`;
+        mark(input);
         return;
       }
       values[input.dataset.key] = read(input);
@@ -618,8 +678,10 @@ function initDiscovery() {
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)");
       status.textContent = "saved to " + out.path + ": takes effect at the next refresh";
+      mark(null);
     } catch (err) {
       status.textContent = visibleText("error: " + err.message);
+      mark(named(err.message));
     }
   });
 }
