@@ -719,7 +719,8 @@ def _enrich_estimate(settings, due: int, rechecks: int) -> str:
     from .enrich.musicbrainz import estimate_seconds, paced_rate
     rate = paced_rate(settings)
     seconds = estimate_seconds(due, rechecks, rate=rate)
-    about = f"{max(seconds, 1):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"  # 5 artists: "about 10 s", not "0 min"
+    # 5 artists: "about 10 s", not "0 min"; at least 1 s, unless there is nothing to look up
+    about = f"{max(seconds, 1 if due else 0):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
     pace = f"at {rate:g} request/s" if rate == float(settings.enrich.rate) else "(a MusicBrainz on this machine: not paced)"
     return (f"{due} artists to look up on MusicBrainz: about {about} {pace} (interrupt any time: the next run "
             "resumes; --limit N does a part now)")

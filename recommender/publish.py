@@ -510,6 +510,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write, {})
     except (RecommenderError, KeyboardInterrupt) as exc:  # quota, outage, Ctrl-C: say what is left
         exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
+        exc.unsure_writes = bool(ambiguous)  # a write whose fate is unknown may still land
         raise
     if applied is None:
         raise SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
@@ -675,13 +676,15 @@ def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str,
     """``apply_plan``; to a playlist made in this run (``made_now``), which Spotify may answer
     with 404 for a moment after creating it (lineup-list #40), written again once it knows it:
     after the gateway's back-off, at most ``max_retries`` times, from what the playlist holds
-    (a 404 is a refusal: nothing of that write was applied). Any other playlist's 404 stands."""
+    (a 404 is a refusal: nothing of that write was applied). Any other playlist's 404 stands,
+    and so does one after a write whose fate is unknown (it may land late: written again, its
+    tracks would be there twice)."""
     attempt = 0
     while True:
         try:
             return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
         except SpotifyError as exc:
-            if not made_now or exc.status != 404:
+            if not made_now or exc.status != 404 or getattr(exc, "unsure_writes", False):
                 raise
             if attempt >= gateway.max_retries:
                 exc.args = (f"{exc}: Spotify did not know yet the playlist it had just made ({attempt + 1} "
@@ -691,8 +694,9 @@ def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str,
         attempt += 1
         try:
             _, now = read_playlist(gateway, pid)
-        except SpotifyError as exc:
-            if exc.status != 404:
+        except RecommenderError as exc:
+            if not isinstance(exc, SpotifyError) or exc.status != 404:  # an outage, the quota: what is left
+                exc.args = (f"{exc} ({label} was just made and may hold part of its new list; {again} fills it)",)
                 raise
             now = []  # not known yet: the whole list is written again (a replace, whatever landed)
         plan = Plan(current=now, desired=plan.desired)

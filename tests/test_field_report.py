@@ -337,7 +337,8 @@ def test_listenbrainz_is_told_who_runs_the_tool_as_it_asks_since_august_2026(tmp
     assert len(said) == 1 and "ListenBrainz" in said[0]
 
 
-def test_a_playlist_spotify_does_not_know_yet_right_after_creating_it_is_filled_once_it_does(standin, tmp_path):
+def test_a_playlist_spotify_does_not_know_yet_right_after_creating_it_is_filled_once_it_does(standin, tmp_path,
+                                                                                            monkeypatch):
     """Spotify creates a playlist, then answers the first writes to it, or the first reads,
     with `404 Not found` for a moment: "usually the creation succeeds and the failure comes when
     writing the first or second page of 100 tracks ... Navigate back, hit the generate button
@@ -353,12 +354,18 @@ def test_a_playlist_spotify_does_not_know_yet_right_after_creating_it_is_filled_
     save_login(standin, cache)
     env = env_for(standin, cache)
     config = tmp_path / "config.yaml"
-    config.write_text("spotify:\n  max_retry_wait: 0\n")  # (no test waits for real back-off)
+    from recommender.spotify.gateway import Gateway
+    waits: list[float] = []  # the gateway's sleeps, recorded instead of slept
+    made = Gateway.from_settings.__func__
+    monkeypatch.setattr(Gateway, "from_settings",
+                        classmethod(lambda cls, *a, **k: setattr(g := made(cls, *a, **k), "sleep", waits.append) or g))
+    config.write_text("spotify:\n  max_retry_wait: 0.25\n")
     assert run(["refresh", "--quiet"], env).exit_code == 0
     standin.new_playlist_lag = 2  # the first write, then the read after it
     result = run(["build-playlist", "--quiet", "--config", str(config)], env)
     assert result.exit_code == 0, result.stderr
     assert len([r for r in standin.requests if r.status == 404]) == 2
+    assert waits == [0.25]  # one wait, the retries' back-off, never above spotify.max_retry_wait
     manifest = json.loads((cache / "manifest.json").read_text())["managed_playlist"]
     assert manifest["pending"] is None and manifest["last_written"]
     assert standin.playlist_track_ids(manifest["id"]) == manifest["last_written"]

@@ -196,6 +196,7 @@ def test_enrich_genres_says_a_short_look_up_in_seconds_not_0_min(logged_in):
     real = load_settings(config_file=None, environ={}, overrides={"enrich.musicbrainz_url": "https://musicbrainz.org/ws/2/"})
     assert _enrich_estimate(real, 5, 0).startswith("5 artists to look up on MusicBrainz: about 12 s at 1 request/s ")
     assert " about 37 min at 1 request/s " in _enrich_estimate(real, 877, 0)
+    assert _enrich_estimate(real, 0, 0).startswith("0 artists to look up on MusicBrainz: about 0 s ")
 
 
 def test_moods_cluster_on_an_exportify_file_without_a_playlist_names_its_one_playlist(tmp_path):

@@ -894,3 +894,44 @@ def test_a_gone_track_is_looked_for_only_among_the_tracks_of_the_refused_write(b
     assert big.server.playlist_track_ids(done.playlist_id) == want
     looked = [r for r in api_requests(big.server) if r.path.startswith("/v1/tracks/")]
     assert 2 <= len(looked) <= 200  # the refused batches only, never all 300
+
+
+def test_a_new_playlists_passing_404_after_a_write_of_unknown_fate_writes_nothing_twice(tmp_path):
+    """A just-created playlist's passing 404 is waited for and the list written again, but not
+    after a write whose fate is unknown: here the second chunk (an add) timed out and lands
+    after the run, and the re-read after it met the 404. Written again, its 100 tracks were in
+    the playlist twice once it landed, and the run said the playlist was verified. Now the run
+    stops as before such a 404 was retried (the next run finishes it), and nothing is there twice."""
+    server = StandinServer(bulk_account()).start()
+    try:
+        env = Env(server, tmp_path / "cache", **{"spotify.timeout": LATE_TIMEOUT})
+        desired = BULK_IDS[:230]
+        server.add_fault(late_write("POST", late=60))  # lands after the run
+        server.add_fault(Fault(method="GET", path=r"^/v1/playlists/[^/]+$", status=404, message="Not found.", times=1))
+        with pytest.raises(SpotifyError, match="404"):
+            env.run(desired)
+        server.wait_late(now=True)
+        pid = env.managed()["id"]
+        landed = env.content(pid)
+        assert len(landed) == len(set(landed)) == 200  # the replace and the late add, once each
+        assert env.managed()["pending"] == desired  # not taken for verified
+        env.run(desired)
+        assert env.content(pid) == desired
+    finally:
+        server.stop()
+
+
+def test_an_outage_while_a_new_playlist_is_waited_for_says_what_it_holds(tmp_path):
+    """Spotify's passing 404 on a just-created playlist, then an outage on the read after the
+    wait: the stop was a bare "Spotify is unavailable", without what the playlist holds and that
+    the next run fills it."""
+    server = StandinServer(bulk_account()).start()
+    try:
+        env = Env(server, tmp_path / "cache", **{"spotify.max_retries": 1})
+        server.new_playlist_lag = 1  # the first write
+        server.add_fault(Fault(method="GET", path=r"^/v1/playlists/[^/]+$", status=503, message="down", times=10))
+        with pytest.raises(SpotifyUnavailable) as stop:
+            env.run(BULK_IDS[:20])
+        assert "was just made and may hold part of its new list; the next run fills it" in str(stop.value)
+    finally:
+        server.stop()

@@ -303,6 +303,7 @@ def test_a_screen_reader_meets_the_taste_map_as_one_element_and_its_tracks_as_a_
     assert "\u202e" not in tree  # (no name of a track or playlist is in it before the table opens)
     # the same tracks as a table, behind one disclosure: name (a link to its similar tracks),
     # artists, cluster and playlist (what the colours say), its place on the two axes
+    assert page.locator("#track-table tr").count() == 0  # built when first opened, not at load
     page.get_by_text(f"The {n} tracks of the map as a table").click()
     table = page.get_by_role("table", name=re.compile(rf"^The {n} tracks of the taste map"))
     assert table.get_by_role("columnheader").all_inner_texts() == [
@@ -615,6 +616,7 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
                                     "r.selectNodeContents(e); return r.getClientRects().length; })")
     assert lines and set(lines) == {1}, lines
     pg.click("#map-tracks summary")  # the map's table scrolls in its box: its cells keep room for words
+    pg.wait_for_selector("#track-table td.artists")  # (built when the disclosure opens)
     widths = pg.eval_on_selector_all("#track-table td.artists", "els => els.map(e => e.getBoundingClientRect().width)")
     assert widths and min(widths) >= 90, min(widths)  # ("Blue Öyste / r Cult" in a 60 px column)
     assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -289,7 +289,13 @@ function initMap() {
   }
   radios.forEach((r) => r.addEventListener("change", colour));
   colour();
-  trackTable(data, playlistOf);
+  // the table is built when its disclosure is first opened: up to 1,000 rows nobody may read
+  const tracks = document.getElementById("map-tracks");
+  const openTable = () => {
+    if (tracks.open && !tracks.dataset.built) { tracks.dataset.built = "1"; trackTable(data, playlistOf); }
+  };
+  tracks.addEventListener("toggle", openTable);
+  openTable();
   radar(data);
 }
 
