@@ -162,7 +162,7 @@ class _Ranker:
 def shortlists(norm: np.ndarray, combos: np.ndarray, width: int, chunk: int = 64):
     """(combination rows, kept candidates or None = all, floor per row) for chunks of ``combos``.
 
-    The candidates are put in cells (the same scorers present, each score in the same tenth);
+    The candidates are put in cells (the same scorers present, each score in the same twentieth);
     a cell's blend lies between the blends of its members' lowest and highest scores (a blend
     is a weighted mean: it grows with every score). For each combination, the cells whose
     lowest blends hold ``width`` candidates set a bar, and a cell whose highest blend is below
