@@ -324,7 +324,8 @@ class ArtistMix:
         excess = np.maximum(0.0, group_ranks(v, codes, tiebreak) + 1 - float(length) * s)
         return (1.0 - self.strength) ** excess
 
-    def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int) -> np.ndarray:
+    def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int,
+            floor: float | None = None):
         """Positions of the ``k`` best mixed scores (a list of length ``k``, also when a row
         has fewer candidates: then all of them) of every row of ``values`` (combos x
         candidates, NaN = never), best first, ties by position; with the mix off, of the raw
@@ -332,7 +333,12 @@ class ArtistMix:
         ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in its artist
         depends only on better ones, and a row whose k-th mixed score does not beat every
         mixed score left out could have (at most the lowest raw score kept, or 0 when that is
-        negative: a factor below 1 raises a negative score) is redone whole."""
+        negative: a factor below 1 raises a negative score) is redone whole.
+
+        ``floor`` given (the highest raw score of candidates left out of ``values``, none
+        negative): returns (positions, sure), ``sure`` True for the rows whose k-th mixed score
+        beats ``floor``: no candidate left out could have entered those rows' lists, nor moved
+        a listed one (an artist's rank counts only better raw scores)."""
         v = np.where(np.isnan(values), -np.inf, np.asarray(values, dtype=float))
         n = v.shape[1]
         length, k = k, min(k, n)  # the factors are those of a list of ``k``, as ``factors`` gives them
@@ -352,14 +358,17 @@ class ArtistMix:
             mixed = pv
         order = np.lexsort((part, -mixed), axis=1)[:, :k]
         out = np.take_along_axis(part, order, axis=1)
+        kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0] if k else np.full(len(v), -np.inf)
         if m < n:
-            kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0]
             cut = pv[:, -1]  # no score left out is higher (-inf: only never-candidates are left out)
             bound = np.where(np.isfinite(cut) & (cut < 0), 0.0, cut)
             for i in np.flatnonzero(kth <= bound):  # equal: a tie with a score left out
                 full = _times(v[i], self.factors(v[i], codes, share, length)) if self.active else v[i]
                 out[i] = np.lexsort((np.arange(n), -full))[:k]
-        return out
+                kth[i] = full[out[i, -1]]
+        if floor is None:
+            return out
+        return out, (kth > floor) & (k >= length)
 
 
 def _times(values: np.ndarray, factors: np.ndarray) -> np.ndarray:

@@ -1391,7 +1391,9 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     roles = managed_playlist_roles(store, library.playlists)  # mood, earlier, another computer's: ours too
     counts = library.playlist_items.groupby("playlist_id").size()
     rows = []
-    for p in library.playlists.to_dict("records"):
+    # by name (a big account's hundreds of playlists are found by name, not by id), then id
+    for p in sorted(library.playlists.to_dict("records"),
+                    key=lambda p: (str(p.get("name") or "").casefold(), str(p["playlist_id"]))):
         pid = str(p["playlist_id"])
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .artists import mix_inputs
-from .blend import ArtistMix, blender, normalise_columns, weight_factors
+from .blend import ArtistMix, blend_matrix, blender, normalise_columns, weight_factors
 from .dataset import hide_random
 from .errors import ConfigError, DataError, NotEnoughData, UsageError, make_dirs
 from .evaluate import Progress, fit_scorers, iter_targets, ndcg, precision
@@ -133,6 +133,81 @@ BLEND_CELLS = 1 << 21  # combinations x candidates blended at once (float64: 16 
 # mmap threshold, so the blocks reuse memory instead of faulting in fresh pages each time)
 
 
+SHORTLIST_MARGIN = 1e-9  # far above the rounding of a weighted mean of values in [0, 1]
+SHORTLIST_LEVELS = 20  # a shortlist's cells: each score in twentieths
+
+
+class _Ranker:
+    """The top ``top_n`` of candidates ``norm`` (candidates x scorers) for blocks of weight
+    combinations: the blend, the artist mix, NaN as never (value -1)."""
+
+    def __init__(self, norm: np.ndarray, codes, share, mix: ArtistMix, top_n: int) -> None:
+        self.norm, self.codes, self.share, self.mix, self.top_n = norm, codes, share, mix, top_n
+        self._blend = None
+
+    def top(self, weights: np.ndarray, floor: float | None):
+        """(positions, their blended values, sure): see ``ArtistMix.top``."""
+        if self._blend is None:
+            self._blend = blender(self.norm)  # blend_matrix(norm, ...), prepared once for every block
+        blended = self._blend(weights)  # combos x candidates
+        # NaN (no scorer) ranks as never; the mix's factors are a top_n list's (off: the raw top_n)
+        if floor is None or np.all(floor == -np.inf):  # nothing that could rank was left out
+            top, sure = self.mix.top(blended, self.codes, self.share, self.top_n), np.ones(len(weights), bool)
+        else:
+            top, sure = self.mix.top(blended, self.codes, self.share, self.top_n, floor=floor)
+        blended[np.isnan(blended)] = -1.0
+        return top, np.take_along_axis(blended, top, axis=1), sure
+
+
+def shortlists(norm: np.ndarray, combos: np.ndarray, width: int, chunk: int = 64):
+    """(combination rows, kept candidates or None = all, floor per row) for chunks of ``combos``.
+
+    The candidates are put in cells (the same scorers present, each score in the same twentieth);
+    a cell's blend lies between the blends of its members' lowest and highest scores (a blend
+    is a weighted mean: it grows with every score). For each combination, the cells whose
+    lowest blends hold ``width`` candidates set a bar, and a cell whose highest blend is below
+    it is out of that combination's raw top ``width``; a chunk keeps the candidates some
+    combination of it needs. ``floor`` is the highest blend a left-out candidate could have,
+    per combination: ``ArtistMix.top`` says which lists it settles (the others are ranked
+    whole). A combination that needs most candidates (ties) is ranked whole on its own, so it
+    does not widen its chunk's list. A candidate without any weighted scorer ranks as never and may be left out. Scores
+    must lie in [0, 1] (normalised: the mix only lowers them) and the cells be few; otherwise
+    every candidate is kept."""
+    n = len(norm)
+    ok = n > width and not (np.nanmin(norm, initial=0.0) < 0 or np.nanmax(norm, initial=0.0) > 1)
+    if ok:
+        cells = np.where(np.isnan(norm), -1, np.minimum((np.nan_to_num(norm) * SHORTLIST_LEVELS).astype(int),
+                                                        SHORTLIST_LEVELS - 1))
+        _, which, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+        which = which.ravel()
+        ok = len(counts) <= n // 2  # else bounding the cells costs about what it saves
+    if ok:
+        low = np.full((len(counts), norm.shape[1]), np.inf)
+        high = np.full((len(counts), norm.shape[1]), -np.inf)
+        np.minimum.at(low, which, norm)  # NaN stays NaN: a cell's members share their scorers
+        np.maximum.at(high, which, norm)
+    for c0 in range(0, len(combos), chunk):
+        rows = np.arange(c0, min(c0 + chunk, len(combos)))
+        if not ok:
+            yield rows, None, None
+            continue
+        lows = np.nan_to_num(blend_matrix(low, combos[rows]), nan=-np.inf)  # combos x cells
+        highs = np.nan_to_num(blend_matrix(high, combos[rows]), nan=-np.inf)
+        order = np.argsort(-lows, axis=1, kind="stable")
+        held = np.cumsum(np.where(np.isfinite(np.take_along_axis(lows, order, axis=1)), counts[order], 0), axis=1)
+        at = np.argmax(held >= width, axis=1)
+        bar = np.take_along_axis(lows, np.take_along_axis(order, at[:, None], axis=1), axis=1)[:, 0]
+        bar = np.where(held[:, -1] >= width, bar - SHORTLIST_MARGIN, -np.inf)
+        needed = (highs >= bar[:, None]) & np.isfinite(highs)
+        wide = needed @ counts > n // 2  # ties (a scorer alone that gives most candidates 0): ranked whole
+        if wide.any():
+            yield rows[wide], None, None
+        if not wide.all():
+            kept_cells = needed[~wide].any(axis=0)
+            floor = np.where(kept_cells[None, :], -np.inf, highs[~wide]).max(axis=1, initial=-np.inf)
+            yield rows[~wide], np.flatnonzero(kept_cells[which]), floor + SHORTLIST_MARGIN
+
+
 def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer], combos: np.ndarray,
                   names: list[str], method: str, top_n: int,
                   tick: Callable[[], None] | None = None, mix: ArtistMix = ArtistMix()
@@ -154,19 +229,25 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         norm = normalise_columns(t.scores[names].to_numpy(dtype=float)[perm], method)
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
         t_codes, share = mix_inputs(visible, t.rows[perm], t.seeds) if mix.active else (None, None)
-        step = max(1, BLEND_CELLS // max(norm.shape[0], 1))  # combinations per block: bounded memory
-        blend = blender(norm)  # blend_matrix(norm, ...), the candidates prepared once for every block
-        for lo in range(0, len(combos), step):
-            block = slice(lo, lo + step)
-            blended = blend(combos[block])  # combos x candidates
-            # NaN (no scorer) ranks as never; the mix's factors are a top_n list's (off: the raw top_n)
-            top = mix.top(blended, t_codes, share, top_n)  # combos x k, best first, ties by position
-            blended[np.isnan(blended)] = -1.0
-            vals = np.take_along_axis(blended, top, axis=1)
-            hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
-            n_rel = np.full(hits.shape[0], len(t.relevant))
-            p_sum[block] += precision(hits, top_n)
-            n_sum[block] += ndcg(hits, n_rel, top_n)
+        whole = _Ranker(norm, t_codes, share, mix, top_n)  # every candidate: the rows a shortlist cannot settle
+        for rows, kept, floor in shortlists(norm, combos, max(8 * top_n, 64)):
+            ranker = whole if kept is None else _Ranker(norm[kept], None if t_codes is None else t_codes[kept],
+                                                        share, mix, top_n)
+            step = max(1, BLEND_CELLS // max(len(ranker.norm), 1))  # combinations per block: bounded memory
+            for lo in range(0, len(rows), step):
+                block = rows[lo:lo + step]
+                # combos x k, best first, ties by position
+                top, vals, sure = ranker.top(combos[block], None if floor is None else floor[lo:lo + step])
+                if kept is not None:
+                    top = kept[top]
+                    if not sure.all():  # a candidate left out might have made these lists: rank them whole
+                        top[~sure], vals[~sure] = whole.top(combos[block[~sure]], None)[:2]
+                hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
+                if hits.shape[1] < top_n:  # fewer candidates than the list: the rest are no hits
+                    hits = np.hstack([hits, np.zeros((len(hits), top_n - hits.shape[1]), dtype=bool)])
+                n_rel = np.full(hits.shape[0], len(t.relevant))
+                p_sum[block] += precision(hits, top_n)
+                n_sum[block] += ndcg(hits, n_rel, top_n)
         n_targets += 1
         if tick:
             tick()

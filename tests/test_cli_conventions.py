@@ -135,6 +135,19 @@ def test_playlists_lists_ids_whole_names_safely_and_the_managed_one(logged_in):
     assert "Road\\u200bTrip\\x1b[31m" in names  # wrapped over lines, but every character visible
 
 
+def test_playlists_are_listed_by_name(logged_in):
+    # before: in the cache's order, by id: a power user's 600 playlists came out in no order a
+    # person can search (README's power-user journey)
+    server, env, _ = logged_in
+    owned = [p for p in server.account.playlists if p["owner"] == server.account.user["id"]]
+    names = ["zulu mix", "Alpha", "élan", "mike", "Бета", "ärger"][:len(owned)]
+    for p, name in zip(sorted(owned, key=lambda p: p["id"]), names):
+        p["name"] = name
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    listed = [r["name"] for r in json.loads(run(["playlists", "--json"], env).stdout) if r["name"] in names]
+    assert len(listed) >= 3 and listed == sorted(listed, key=str.casefold)
+
+
 def test_playlists_shows_an_earlier_managed_playlist_created_since_the_last_refresh(logged_in):
     """After `build-playlist` then `build-playlist --new-playlist` on a fresh cache (no refresh
     between), `recommend playlists` listed the new managed playlist but not the one it replaced."""

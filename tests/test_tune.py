@@ -271,3 +271,43 @@ def test_tune_write_leaves_a_weight_it_did_not_change_to_the_default(tmp_path):
     assert loaded.scorers.year.weight == best["year"] and loaded.scorers.popularity.weight == 0.5
     assert loaded.scorers.content.weight == default_content
     assert "year" in diff and "content" not in diff
+
+
+def test_tune_blends_only_the_candidates_a_top_list_could_hold(settings, monkeypatch):
+    """Before: every combination of the grid was blended over every candidate of every target
+    (a 45,000-track account's `tune --folds 2`: 1,200 targets x 7,472 combinations x 45,000
+    candidates, an hour and a half). Candidates that no combination of a chunk could rank in
+    its list are left out (bounds of a weighted mean), and the numbers stay evaluate's."""
+    import recommender.tune as tune_module
+    lib = themed_library(n_playlists=60, per=30)
+    s = settings.with_overrides({"blend.normalisation": "minmax"})
+    rng = np.random.default_rng(5)  # two scorers of distinct values beside content (mostly 0: ties)
+    scorers = {"content": ContentScorer(), **{name: FixedScorer(dict(zip(lib.track_ids, rng.random(len(lib.track_ids)))))
+                                              for name in ("a", "b")}}
+    from recommender.dataset import hide_random
+    hidden = hide_random(lib, fraction=0.5, seed=3, min_tracks=10)
+    cells = []
+    real = tune_module.blender
+
+    def spy(norm):
+        blend = real(norm)
+
+        def counted(combos):
+            cells.append(len(norm) * len(combos))
+            return blend(combos)
+        return counted
+    monkeypatch.setattr(tune_module, "blender", spy)
+    res = tune(lib, s, folds=1, grid=[0.0, 0.3, 1.0], scorers=scorers, hider=lambda library, fold: hidden, top_n=5)
+    candidates = len(lib.track_ids) - 30  # at least, per target: every track but the playlist's own
+    assert sum(cells) < 0.8 * res.targets[0] * len(res.combos) * candidates  # 0.75 here; a 45k-track account: 0.1
+    monkeypatch.setattr(tune_module, "blender", real)
+    shortlists = tune_module.shortlists
+    monkeypatch.setattr(tune_module, "shortlists", lambda norm, combos, width: (
+        (rows, None, None) for rows, _, _ in shortlists(norm, combos, width)))  # every candidate, as before
+    whole = tune(lib, s, folds=1, grid=[0.0, 0.3, 1.0], scorers=scorers, hider=lambda library, fold: hidden, top_n=5)
+    assert np.array_equal(res.precision, whole.precision) and np.array_equal(res.ndcg, whole.ndcg)
+    for i in range(0, len(res.combos), 4):
+        row = res.combos[i]
+        ev = evaluate(lib, hidden, s, scorers=scorers, weights=dict(zip(res.names, row)), top_n=5)
+        assert res.precision[0, i] == pytest.approx(precision(ev.hits["blend"], 5).mean(), rel=1e-12), row
+        assert res.ndcg[0, i] == pytest.approx(ndcg(ev.hits["blend"], ev.n_relevant, 5).mean(), rel=1e-12), row
