@@ -251,7 +251,7 @@ def test_missing_crontab_program_suggests_print(tmp_path, monkeypatch):
         schedule.show()
 
 
-def test_install_reads_the_crontab_once_and_says_the_cron_tz_it_saw(fake_crontab, tmp_path, monkeypatch):
+def test_install_reads_the_crontab_before_writing_never_after_and_says_the_cron_tz_it_saw(fake_crontab, tmp_path, monkeypatch):
     """`schedule install` ran `crontab -l` once more after writing, only to find the CRON_TZ
     above our line: it now takes that zone from its own edit."""
     import sys
