@@ -396,9 +396,10 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         top = rank(values, t.candidates, 10, t.last)
         hit_world.append(sum(1 for i in top if t.candidates[i] in t.hidden and world[i]) / 10)
         within.append(_within_artist_oracle(t, top) / 10)
-        allocation.append(_allocation_oracle(t, blended(t, res.weights, method)) / 10)
+        unmixed = blended(t, res.weights, method)  # before the artist mix
+        allocation.append(_allocation_oracle(t, unmixed) / 10)
         _within_artist_pairs(t, {**{c: t.scores[c].to_numpy(dtype=float) for c in t.scores.columns},
-                                 "blend": blended(t, res.weights, method)}, auc)
+                                 "blend": unmixed}, auc)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
         for i in top:
             if t.candidates[i] not in t.hidden:

@@ -99,13 +99,15 @@ def get_values(path: Path | str, keys: Iterable[str]) -> dict[str, Any]:
     """The value of each dotted key of ``keys`` as the YAML file ``path`` sets it (None where it
     does not: the default applies)."""
     data = _load(Path(path))[4]
-    out: dict[str, Any] = {}
-    for dotted in keys:
-        node = data
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        out[dotted] = node
-    return out
+    return {dotted: _value(data, dotted) for dotted in keys}
+
+
+def _value(data: Any, dotted: str) -> Any:
+    """The value a parsed config file sets for a dotted key, None where it sets none."""
+    node = data
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
@@ -164,11 +166,5 @@ def _secret_values(data: Any) -> list[str]:
     """The texts of the secrets set in a parsed config file, of 4 characters or more as the log
     redacts them (a secret "1" would turn every 1 of the diff into ***; its own line is masked
     by its key)."""
-    out = []
-    for dotted in SECRET_KEYS:
-        node = data
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is not None and len(str(node).strip()) >= 4:
-            out.append(str(node).strip())
-    return out
+    values = (_value(data, dotted) for dotted in SECRET_KEYS)
+    return [str(v).strip() for v in values if v is not None and len(str(v).strip()) >= 4]

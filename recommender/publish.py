@@ -345,9 +345,9 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     playlists, or not yours) is first checked against who is logged in (``Gateway.me``: asked
     once per run, not again after a pull): another
     account's login (a token dropped in) raises OtherAccount rather than writing this library's
-    picks into that account, or telling it that its playlist was unfollowed. A remembered playlist
-    missing from the listing is listed once more: the listing pages by offset, and a playlist
-    removed meanwhile shifts the later ones back, so one can be skipped (a second managed playlist)."""
+    picks into that account, or telling it that its playlist was unfollowed. Your playlists are
+    listed whole (``Gateway.listing``: read again when a playlist removed meanwhile shifted the
+    offset pages, which would skip one and make a second managed playlist)."""
     name = fit_name(name or settings.playlist.name)
     user_id = str(user_id or "") or str(gateway.me().get("id") or "")  # an unknown account: the login's
     pkey, rkey = _keys(slot)
@@ -357,8 +357,6 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     history = {h["id"] for h in _history(manifest)}
     listed = _listed_ids(gateway)
     pid = info.get("id")
-    if pid and pid not in listed:
-        listed = {**_listed_ids(gateway), **listed}
     owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
     if user_id and owner != user_id:  # none, not listed, or another's
         _check_account(gateway, user_id)
@@ -888,7 +886,6 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
                                    "(the same song from another release); kept as Spotify has them")
     in_list = set(plan.desired)
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
-                not_yours=[t for t in state.not_yours if t in set(pinned)],
                 written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
     store.update_manifest(**{pkey: info, rkey: user_removed})

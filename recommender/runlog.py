@@ -431,7 +431,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "login": login_status(token_info, now),
         "playlist": _playlist_status(store_manifest),
         "genres": genre_coverage(library) if library is not None else None,
-        "schedule": schedule_warnings(schedule, recent) if schedule is not None else None,
+        "schedule": schedule_warnings(schedule, recent, now) if schedule is not None else None,
     }
 
 
@@ -455,10 +455,12 @@ def last_scheduled_run(runs: Iterable[Mapping[str, Any]], marked: bool = True) -
 UNMARKED_DAYS = 8  # with no crontab line of ours, marked runs this recent still show (a weekly timer's)
 
 
-def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]) -> dict[str, Any]:
+def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]],
+                      now: datetime | None = None) -> dict[str, Any]:
     """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
     ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
-    not marking its runs (installed by an older version), or the last scheduled run failed."""
+    not marking its runs (installed by an older version), or the last scheduled run failed.
+    ``now``: the status's clock (default: the current time)."""
     warnings: list[str] = list(schedule.get("warnings") or [])  # the schedule's own (a CRON_TZ naming no zone)
     if schedule.get("missing_program"):
         from .schedule import program_gone
@@ -477,7 +479,7 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     # removed (`schedule remove`) after a failed night is not warned about for ever; such a
     # timer's failed night is as worth a warning as cron's
     if not ours:
-        now = utc_now()
+        now = now or utc_now()
         runs = [r for r in runs if r.get("trigger") == SCHEDULED and (when := time_or_none(r.get("when")))
                 and (now - when).total_seconds() <= UNMARKED_DAYS * 86400]
     last = last_scheduled_run(runs, marked)

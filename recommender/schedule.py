@@ -502,8 +502,8 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
     found = {**found, "source": "crontab"}
     job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
     expr = _expression(line) or " ".join(str(s) for s in job.slices)
-    assigned, words = _command_words(job.command)
-    gone = _gone(Path(words[0]) if words else None)
+    assigned = _command_words(job.command)[0]
+    gone = _gone(_program(job.command))
     found.update(line=line, cron=expr, missing_program=str(gone) if gone else None,
                  marked=assigned.get(TRIGGER_VAR) == SCHEDULED,
                  state="installed" if job.is_enabled() else "disabled")
@@ -511,10 +511,11 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
         zone, warning = _zone(zone_name)
         found["cron_tz"] = zone.key if zone is not None else None
         found["warnings"] = [warning] if warning else []
-        coming = upcoming(expr, now or utc_now(), zone)
+        at = now or utc_now()  # one clock for both readings
+        coming = upcoming(expr, at, zone)
         if coming is not None:
             notes = [coming[1]] if coming[1] else []
-            plain = upcoming(expr, now or utc_now()) if zone is not None else coming
+            plain = upcoming(expr, at) if zone is not None else coming
             if plain is not None and plain[0] != coming[0]:
                 notes.append(f"Debian's and Ubuntu's cron ignore CRON_TZ and would start it at "
                              f"{plain[0]:%Y-%m-%d %H:%M %Z}")
@@ -565,11 +566,6 @@ def _expression(line: str) -> str | None:
         return None
 
 
-def next_run(expr: str, after: datetime, zone: tzinfo | None = None) -> datetime | None:
-    """The first moment after ``after`` at which cron starts the expression (aware), or None
-    when none comes within 8 years: :func:`upcoming`'s time."""
-    coming = upcoming(expr, after, zone)
-    return coming[0] if coming else None
 
 
 def upcoming(expr: str, after: datetime, zone: tzinfo | None = None) -> tuple[datetime, str | None] | None:

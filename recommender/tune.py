@@ -242,9 +242,7 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
                     top = kept[top]
                     if not sure.all():  # a candidate left out might have made these lists: rank them whole
                         top[~sure], vals[~sure] = whole.top(combos[block[~sure]], None)[:2]
-                hits = rel[top] & (vals > -0.5)  # combos x k: one "target" per combination
-                if hits.shape[1] < top_n:  # fewer candidates than the list: the rest are no hits
-                    hits = np.hstack([hits, np.zeros((len(hits), top_n - hits.shape[1]), dtype=bool)])
+                hits = rel[top] & (vals > -0.5)  # combos x k (k < top_n: fewer candidates; still / top_n)
                 n_rel = np.full(hits.shape[0], len(t.relevant))
                 p_sum[block] += precision(hits, top_n)
                 n_sum[block] += ndcg(hits, n_rel, top_n)

@@ -299,7 +299,7 @@ def test_tune_blends_only_the_candidates_a_top_list_could_hold(settings, monkeyp
     monkeypatch.setattr(tune_module, "blender", spy)
     res = tune(lib, s, folds=1, grid=[0.0, 0.3, 1.0], scorers=scorers, hider=lambda library, fold: hidden, top_n=5)
     candidates = len(lib.track_ids) - 30  # at least, per target: every track but the playlist's own
-    assert sum(cells) < 0.8 * res.targets[0] * len(res.combos) * candidates  # 0.75 here; a 45k-track account: 0.1
+    assert sum(cells) < 0.8 * res.targets[0] * len(res.combos) * candidates  # 0.75 here
     monkeypatch.setattr(tune_module, "blender", real)
     shortlists = tune_module.shortlists
     monkeypatch.setattr(tune_module, "shortlists", lambda norm, combos, width: (

@@ -273,30 +273,32 @@ def _setting(settings: Settings, key: str, check: Callable[[Any], bool], rule: s
     return value
 
 
-def paced_rate(settings: Settings) -> float:
+def paced_rate(settings: Settings, url: str | None = None) -> float:
     """The requests per second the client keeps to: ``enrich.rate``, but at least
     ``LOOPBACK_RATE`` towards a server on this machine (a stand-in or your own mirror: the
-    1 request/s etiquette is musicbrainz.org's)."""
-    url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
-                   "must be an http(s) URL")
+    1 request/s etiquette is musicbrainz.org's). ``url``: ``enrich.musicbrainz_url``, when
+    the caller has it validated already."""
+    url = url or _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
+                          "must be an http(s) URL")
     rate = _setting(settings, "rate", lambda v: v > 0, "must be positive")
     return max(rate, LOOPBACK_RATE) if urlsplit(url).hostname in LOOPBACK else rate
 
 
-def client_from_settings(settings: Settings) -> MusicBrainzClient:
-    """A MusicBrainzClient configured by the ``enrich`` section (validated)."""
+def client_from_settings(settings: Settings, notice: ContactNotice | None = None) -> MusicBrainzClient:
+    """A MusicBrainzClient configured by the ``enrich`` section (validated). ``notice``: the
+    run's one missing-contact warning, shared with its other open-data clients (default: its own)."""
     _setting(settings, "user_agent", lambda v: v is None or isinstance(v, str) and bool(v.strip()),
              "must name this app and a contact (MusicBrainz asks for it), or be null")
     url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
                    "must be an http(s) URL")
     client = MusicBrainzClient(
         url, user_agent(settings),
-        rate=paced_rate(settings),
+        rate=paced_rate(settings, url),
         timeout=_setting(settings, "timeout", lambda v: v > 0, "must be positive"),
         max_retries=_setting(settings, "max_retries", lambda v: v >= 0, "must not be negative"),
         max_retry_wait=_setting(settings, "max_retry_wait", lambda v: v >= 0, "must not be negative"),
     )
-    client.contact_notice = ContactNotice() if needs_contact(settings, url) else None
+    client.contact_notice = (notice or ContactNotice()) if needs_contact(settings, url) else None
     return client
 
 

@@ -108,10 +108,10 @@ class OpenData:
         # labs is slow by design: a query that timed out is asked once more, not max_retries
         # times (at the default 30 s timeout and 2 retries a cron run waited about 93 s to give up)
         labs = JsonService(lb.labs_url, ua, name=LABS, timeout_retries=min(1, int(lb.max_retries)), **common)
-        mb = client_from_settings(settings)
-        mb.budget = budget
         notice = ContactNotice()  # one warning for the three services
-        for client in (api, labs, mb):
+        mb = client_from_settings(settings, notice)
+        mb.budget = budget
+        for client in (api, labs):
             client.contact_notice = notice if needs_contact(settings, client.base_url) else None
         cache = answer_cache(settings, cache_dir)
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
