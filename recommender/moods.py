@@ -619,10 +619,13 @@ def _mpl(text) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    """``text`` wrapped onto lines at most ``width`` Latin letters wide (``safetext.wrap_cells``:
-    a Chinese or Japanese character counts two; a longer word is split, never inside a letter)."""
+    """``text`` wrapped onto lines at most ``width`` Latin letters wide, measured as the tables
+    measure them (rich's ``cell_len``: a Chinese or Japanese character counts two, an emoji
+    family joined by ZWJ two); a longer word is split, never inside a letter (``wrap_cells``)."""
+    from rich.cells import cell_len
+
     from .safetext import wrap_cells
-    return "\n".join(wrap_cells(str(text), width)) or str(text)
+    return "\n".join(wrap_cells(str(text), width, cell_len)) or str(text)
 
 
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
