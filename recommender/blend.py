@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -325,9 +326,9 @@ class ArtistMix:
         return (1.0 - self.strength) ** excess
 
     def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int,
-            floor: float | None = None):
-        """Positions of the ``k`` best mixed scores (a list of length ``k``, also when a row
-        has fewer candidates: then all of them) of every row of ``values`` (combos x
+            floor: float | np.ndarray | None = None) -> "TopLists":
+        """``positions``: those of the ``k`` best mixed scores (a list of length ``k``, also when
+        a row has fewer candidates: then all of them) of every row of ``values`` (combos x
         candidates, NaN = never), best first, ties by position; with the mix off, of the raw
         scores (``codes`` and ``share`` may then be None). Only each row's best
         ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in its artist
@@ -335,10 +336,11 @@ class ArtistMix:
         mixed score left out could have (at most the lowest raw score kept, or 0 when that is
         negative: a factor below 1 raises a negative score) is redone whole.
 
-        ``floor`` given (the highest raw score of candidates left out of ``values``, none
-        negative): returns (positions, sure), ``sure`` True for the rows whose k-th mixed score
-        beats ``floor``: no candidate left out could have entered those rows' lists, nor moved
-        a listed one (an artist's rank counts only better raw scores)."""
+        ``sure``, per row: no candidate left out of ``values`` could have entered its list, nor
+        moved a listed one. Without ``floor`` none was left out: every row is sure. With
+        ``floor`` (per row or for all, the highest raw score of candidates left out, none
+        negative), the rows whose k-th mixed score beats it are (an artist's rank counts only
+        better raw scores)."""
         v = np.where(np.isnan(values), -np.inf, np.asarray(values, dtype=float))
         n = v.shape[1]
         length, k = k, min(k, n)  # the factors are those of a list of ``k``, as ``factors`` gives them
@@ -367,8 +369,15 @@ class ArtistMix:
                 out[i] = np.lexsort((np.arange(n), -full))[:k]
                 kth[i] = full[out[i, -1]]
         if floor is None:
-            return out
-        return out, (kth > floor) & (k >= length)
+            return TopLists(out, np.ones(len(v), dtype=bool))
+        return TopLists(out, (kth > floor) & (k >= length))
+
+
+class TopLists(NamedTuple):
+    """What ``ArtistMix.top`` returns: positions (rows x k) and, per row, whether it is sure."""
+
+    positions: np.ndarray
+    sure: np.ndarray
 
 
 def _times(values: np.ndarray, factors: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import RATIOS, csv_separator, numbers, scale_percent_rows, validate_features
+from .features import csv_separator, read_features, rule_text
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -88,29 +88,24 @@ def _require(df: pd.DataFrame, columns, path: Path) -> None:
 
 
 def _audio_frame(df: pd.DataFrame, mapping: dict[str, str], path: Path, sep: str) -> pd.DataFrame:
-    """Audio features from the columns named in ``mapping`` (our name -> file column), checked
-    as `recommend import features` checks them: rows written in percent are read as such
-    (``features.percent_rows``), a value out of its range is unknown (one warning per column),
-    and a 0-to-1 feature written on a 0-to-100 scale in rows that are not is refused."""
+    """Audio features from the columns named in ``mapping`` (our name -> file column), read as
+    `recommend import features` reads them (``features.read_features``: rows written in
+    percent are read as such, a 0-to-1 feature written on a 0-to-100 scale in rows that are not
+    is refused), except that a value out of its range is unknown (one warning per column)."""
     present = {ours: theirs for ours, theirs in mapping.items() if theirs in df.columns}
     raw = pd.DataFrame({ours: df[theirs] for ours, theirs in present.items()}, index=df.index)
-    raw, percent = scale_percent_rows(raw, list(present), decimal_comma=sep != ",")
-    if percent:
-        log.info("%s: %d row(s) with audio features on a 0-to-100 scale, read as percentages", path, percent)
+    read = read_features(raw, present, decimal_comma=sep != ",")
+    read.refuse_percent_columns(path, present)
+    if read.percent_rows.any():
+        log.info("%s: %d row(s) with audio features on a 0-to-100 scale, read as percentages", path,
+                 int(read.percent_rows.sum()))
     out = {"track_id": df["track_id"]}
     for ours, theirs in present.items():
-        values, reason = validate_features(raw[[ours]], [ours], decimal_comma=sep != ",")
-        bad = reason.notna() & (reason != "no feature values")
+        bad = read.bad[ours].to_numpy()
         if bad.any():
-            first = int(np.flatnonzero(bad.to_numpy())[0])
-            cells = numbers(raw[ours], decimal_comma=sep != ",")
-            finite = cells[np.isfinite(cells)]
-            if ours in RATIOS and len(finite) and finite.max() <= 100 and (finite > 1).mean() > 0.5:
-                raise DataError(f"{path}: column {theirs!r} runs from {finite.min():g} to {finite.max():g}; {ours} "
-                                "is 0 to 1 (divide the column by 100)")
             log.warning("%s: %d value(s) of column %r out of range, read as unknown (%s; e.g. %r)", path,
-                        int(bad.sum()), theirs, reason[bad].iloc[0], raw[ours].iloc[first])
-        out[ours] = values[ours].to_numpy()
+                        int(bad.sum()), theirs, rule_text(ours), raw[ours].iloc[int(np.flatnonzero(bad)[0])])
+        out[ours] = read.values[ours].to_numpy()
     af = pd.DataFrame(out)
     present = [c for c in af.columns if c != "track_id"]
     if not present:

@@ -3,9 +3,11 @@
 ``import_features`` reads a CSV keyed by Spotify track id (``track_id``, ``id``, or a
 ``Track URI``/``uri`` column of ``spotify:track:`` URIs or open.spotify.com links; plain or
 gzip) with any of the audio feature columns (``schema.AUDIO_COLUMNS``; header case is
-ignored), reads a row written in percent (``percent_rows``) on the 0-to-1 scale, checks every
-value's range, and merges the good rows into the ``audio_features`` frame: for a track already
-there, each value the file gives replaces the old one.
+ignored), reads it once (``read_features``: a row written in percent is read on the 0-to-1
+scale, a 0-to-1 column in percent in rows that are not is refused, every value's range is
+checked), and merges the good rows into the ``audio_features`` frame: for a track already
+there, each value the file gives replaces the old one. ``dataset`` reads a ``--dataset`` file's
+features with the same ``read_features``.
 
 ``fetch_spotify_features`` asks an extended-quota app's ``/audio-features``; a 403 is
 remembered in the manifest (``audio_features_forbidden``) and not retried for 30 days.
@@ -92,7 +94,7 @@ def parse_track_id(value: Any) -> str | None:
     return m.group(1) if m else None
 
 
-def _rule_text(column: str) -> str:
+def rule_text(column: str) -> str:
     low, high, whole, exclusive = RULES[column]
     if exclusive and np.isinf(high):
         return f"{column} must be {'a whole number ' if whole else ''}above {low:g}"
@@ -137,51 +139,79 @@ def numbers(cells: Any, decimal_comma: bool = False) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
 
 
-def validate_features(raw: pd.DataFrame, columns: Iterable[str],
-                      decimal_comma: bool = False) -> tuple[pd.DataFrame, pd.Series]:
-    """Check feature values of ``raw`` (strings or numbers, one column per feature).
+@dataclass
+class FeatureValues:
+    """Feature cells read once (``read_features``): their numbers and what is wrong with them."""
 
-    Returns the numeric values (float, NaN where blank) and, per row, the reason it must be
-    skipped (the first bad column) or None. Blank cells are allowed: the value stays unknown.
-    ``decimal_comma``: see :func:`numbers`.
-    """
+    values: pd.DataFrame  # float per column, NaN where blank or bad; percent rows divided by 100
+    bad: pd.DataFrame  # per cell: not a number, or out of its column's range (``RULES``)
+    reason: pd.Series  # per row: the first bad column's rule, "no feature values", or None
+    percent_rows: np.ndarray  # per row: read in percent (see ``_percent_rows``)
+    percent_columns: dict[str, tuple[float, float]]  # 0-to-1 column -> (lowest, highest): see ``_percent_column``
+
+    def refuse_percent_columns(self, path: Path | str, names: dict[str, str]) -> None:
+        """Raise DataError naming the file and its column (``names``: ours -> the file's) of the
+        first 0-to-1 feature written on a 0-to-100 scale in rows that are not."""
+        for c, (low, high) in self.percent_columns.items():
+            raise DataError(f"{path}: column {names[c]!r} runs from {low:g} to {high:g}; {c} is 0 to 1 "
+                            "(divide the column by 100)")
+
+
+def read_features(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool = False,
+                  percent: bool = True) -> FeatureValues:
+    """Read and check the feature cells of ``raw`` (strings or numbers, one column per feature),
+    each parsed once (``numbers``; ``decimal_comma``: see there). Blank cells are allowed: the
+    value stays unknown. With ``percent`` (a file, not Spotify's objects), the 0-to-1 values of
+    rows written in percent (``_percent_rows``) are divided by 100 before the range checks, and
+    the 0-to-1 columns still written in percent are told apart (``_percent_column``)."""
+    columns = list(columns)
     n = len(raw)
+    num = {c: numbers(raw[c].to_numpy(dtype=object), decimal_comma) for c in columns}
+    ratios = [c for c in columns if c in RATIOS]
+    rows = _percent_rows([num[c] for c in ratios], n) if percent else np.zeros(n, dtype=bool)
+    if rows.any():
+        num.update({c: np.where(rows, num[c] / 100, num[c]) for c in ratios})
     values: dict[str, np.ndarray] = {}
+    bad: dict[str, np.ndarray] = {}
     reason = np.full(n, None, dtype=object)
     for c in columns:
         cells = raw[c].to_numpy(dtype=object)
-        num = numbers(cells, decimal_comma)
-        unread = np.flatnonzero(np.isnan(num))  # blank, or text that is not a number
-        bad = np.zeros(n, dtype=bool)
-        bad[unread] = [not _is_blank(cells[i]) for i in unread]
+        unread = np.flatnonzero(np.isnan(num[c]))  # blank, or text that is not a number
+        wrong = np.zeros(n, dtype=bool)
+        wrong[unread] = [not _is_blank(cells[i]) for i in unread]
         low, high, whole, exclusive = RULES[c]
         with np.errstate(invalid="ignore"):
-            bad |= (num <= low) if exclusive else (num < low)
-            bad |= (num > high) | np.isinf(num)
+            wrong |= (num[c] <= low) if exclusive else (num[c] < low)
+            wrong |= (num[c] > high) | np.isinf(num[c])
             if whole:
-                bad |= np.isfinite(num) & (num != np.round(num))
-        reason[bad & (reason == None)] = _rule_text(c)  # noqa: E711 (elementwise)
-        values[c] = np.where(bad, np.nan, num)
-    frame = pd.DataFrame(values, index=raw.index, columns=list(values))
+                wrong |= np.isfinite(num[c]) & (num[c] != np.round(num[c]))
+        reason[wrong & (reason == None)] = rule_text(c)  # noqa: E711 (elementwise)
+        values[c], bad[c] = np.where(wrong, np.nan, num[c]), wrong
+    frame = pd.DataFrame(values, index=raw.index, columns=columns)
     no_values = frame.isna().all(axis=1).to_numpy() & (reason == None)  # noqa: E711
     reason[no_values] = "no feature values"
-    return frame, pd.Series(reason, index=raw.index, dtype=object)
+    in_percent = {}
+    for c in ratios if percent else ():
+        finite = num[c][np.isfinite(num[c])]
+        if _percent_column(finite):
+            in_percent[c] = (float(finite.min()), float(finite.max()))
+    return FeatureValues(frame, pd.DataFrame(bad, index=raw.index, columns=columns),
+                         pd.Series(reason, index=raw.index, dtype=object), rows, in_percent)
 
 
-def percent_rows(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool = False) -> np.ndarray:
-    """Per row of ``raw``: are its 0-to-1 features (``RATIOS``) written on a 0-to-100 scale?
-    A row is when most of its 0-to-1 values are above 1 and none is below 0 or above 100 (a
-    file joined from two exports, one in percent: "valence 56.6, energy 40.1"). In a file with
-    such rows, so is any row with a value above 1 ("valence 0.3, energy 100": a sad, loud track),
-    and in a file of mostly such rows, every row (a quiet track's "valence 0.8, energy 0.5").
-    In a file without them, one value above 1 beside others within 0..1 ("energy 1.7, valence
-    0.4") is a bad value, not a percentage; so is a lone one (a row with one 0-to-1 value, or
-    a file with one such column): only rows with two or more values above 1 show that a file
-    mixes in another export, unless most of its rows are above 1."""
-    ratios = [c for c in columns if c in RATIOS]
+def _percent_rows(ratios: list[np.ndarray], n: int) -> np.ndarray:
+    """Per row of the parsed 0-to-1 feature columns ``ratios`` (``n`` rows): are they written
+    on a 0-to-100 scale? A row is when most of its 0-to-1 values are above 1 and none is below
+    0 or above 100 (a file joined from two exports, one in percent: "valence 56.6, energy
+    40.1"). In a file with such rows, so is any row with a value above 1 ("valence 0.3, energy
+    100": a sad, loud track), and in a file of mostly such rows, every row (a quiet track's
+    "valence 0.8, energy 0.5"). In a file without them, one value above 1 beside others within
+    0..1 ("energy 1.7, valence 0.4") is a bad value, not a percentage; so is a lone one (a row
+    with one 0-to-1 value, or a file with one such column): only rows with two or more values
+    above 1 show that a file mixes in another export, unless most of its rows are above 1."""
     if not ratios:
-        return np.zeros(len(raw), dtype=bool)
-    num = np.column_stack([numbers(raw[c].to_numpy(dtype=object), decimal_comma) for c in ratios])
+        return np.zeros(n, dtype=bool)
+    num = np.column_stack(ratios)
     known = np.isfinite(num)
     with np.errstate(invalid="ignore"):
         inside = ~(known & ((num < 0) | (num > 100))).any(axis=1)
@@ -190,23 +220,16 @@ def percent_rows(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool 
     percent = inside & (2 * above > known.sum(axis=1))
     if 2 * percent.sum() > has.sum():
         return inside & has
-    return inside & (above > 0) if (percent & (above >= 2)).any() else np.zeros(len(raw), dtype=bool)
+    return inside & (above > 0) if (percent & (above >= 2)).any() else np.zeros(n, dtype=bool)
 
 
-def scale_percent_rows(raw: pd.DataFrame, columns: Iterable[str],
-                       decimal_comma: bool = False) -> tuple[pd.DataFrame, int]:
-    """(``raw`` with the 0-to-1 values of its rows written in percent (``percent_rows``)
-    divided by 100, how many rows those were). Text that is no number is left as it is."""
-    columns = list(columns)
-    percent = percent_rows(raw, columns, decimal_comma)
-    if not percent.any():
-        return raw, 0
-    raw = raw.copy()
-    for c in (c for c in columns if c in RATIOS):
-        scaled = numbers(raw[c].to_numpy(dtype=object), decimal_comma) / 100
-        swap = percent & np.isfinite(scaled)
-        raw[c] = raw[c].astype(object).where(~swap, pd.Series(scaled, index=raw.index, dtype=object))
-    return raw, int(percent.sum())
+def _percent_column(finite: np.ndarray) -> bool:
+    """Is one 0-to-1 column (its finite numbers, percent rows already divided by 100) written
+    in percent in rows that are not: most of its values above 1 (two or more), none above 100
+    (valence "56.6" beside energy "0.401")? Such a file is refused naming the column, not read
+    as every track "happy"; a lone value above 1 is a bad value (``_percent_rows``)."""
+    above = int((finite > 1).sum())
+    return above >= 2 and 2 * above > len(finite) and finite.max() <= 100
 
 
 def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]]:
@@ -272,8 +295,9 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
-    raw, report.percent_rows = scale_percent_rows(raw, columns, decimal_comma=sep != ",")
-    values, reason = validate_features(raw, columns, decimal_comma=sep != ",")
+    read = read_features(raw, columns, decimal_comma=sep != ",")
+    read.refuse_percent_columns(path, columns)
+    report.percent_rows, values, reason = int(read.percent_rows.sum()), read.values, read.reason
     ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
     blank_id = df[id_col].astype(str).str.strip() == ""
     reason = reason.mask(ids.isna() & ~blank_id, "not a Spotify track id")
@@ -386,7 +410,8 @@ def _merge_fetched(store: Store, old: pd.DataFrame | None, items: list[dict[str,
     ids = raw["id"] if "id" in raw.columns else pd.Series([None] * len(raw), index=raw.index)
     raw["track_id"] = ids.map(parse_track_id)
     columns = [c for c in schema.AUDIO_COLUMNS if c in raw.columns]
-    values, reason = validate_features(raw, columns)
+    read = read_features(raw, columns, percent=False)
+    values, reason = read.values, read.reason
     keep = reason.isna() & raw["track_id"].notna()
     if (~keep).any():
         log.warning("audio features: dropped %d object(s) with a bad id or values", int((~keep).sum()))

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
-from .explore import CACHE, IMPORT_HINT, Where, distinct_recordings, fold, resolve_track, track_display
+from .explore import CACHE, Where, distinct_recordings, fold, resolve_track, track_display
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
 
@@ -619,10 +619,13 @@ def _mpl(text) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    """``text`` wrapped onto lines at most ``width`` Latin letters wide (``safetext.wrap_cells``:
-    a Chinese or Japanese character counts two; a longer word is split, never inside a letter)."""
+    """``text`` wrapped onto lines at most ``width`` Latin letters wide, measured as the tables
+    measure them (rich's ``cell_len``: a Chinese or Japanese character counts two, an emoji
+    family joined by ZWJ two); a longer word is split, never inside a letter (``wrap_cells``)."""
+    from rich.cells import cell_len
+
     from .safetext import wrap_cells
-    return "\n".join(wrap_cells(str(text), width)) or str(text)
+    return "\n".join(wrap_cells(str(text), width, cell_len)) or str(text)
 
 
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
@@ -755,9 +758,11 @@ class MoodClassifier:
         X = self.vectorizer_.transform(track_texts(library, track_ids).tolist())
         return sp.hstack([X, sp.csr_matrix(self._artist_features(library, track_ids))]).tocsr()
 
-    def fit(self, library: Library, track_ids: Iterable[str] | None = None) -> "MoodClassifier":
+    def fit(self, library: Library, track_ids: Iterable[str] | None = None,
+            where: Where = CACHE) -> "MoodClassifier":
         """Learn from the library's tracks that have audio features (only ``track_ids`` among
-        them when given). Raises NotEnoughData with fewer than 2 moods or 4 tracks."""
+        them when given). Raises NotEnoughData with fewer than 2 moods or 4 tracks (saying how
+        ``where``'s tracks get audio features)."""
         from sklearn.linear_model import LogisticRegression
 
         y = self._labels(library)
@@ -765,7 +770,7 @@ class MoodClassifier:
             y = y[y.index.isin([str(t) for t in track_ids])]
         if len(y) < 4 or y.nunique() < 2:
             raise NotEnoughData(f"the mood classifier needs at least 4 tracks with audio features in at least "
-                                f"2 moods, got {len(y)} track(s) in {y.nunique()} mood(s); {IMPORT_HINT}")
+                                f"2 moods, got {len(y)} track(s) in {y.nunique()} mood(s); {where.features}")
         ids = list(y.index)
         feats = audio_features(library).loc[ids]
         self.train_values_ = {t: (float(v), float(e)) for t, v, e in zip(ids, feats["valence"], feats["energy"])}
@@ -876,7 +881,7 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     stratify = y.value_counts().min() >= 2 and min(n_test, len(y) - n_test) >= y.nunique()
     train, test = train_test_split(list(y.index), test_size=n_test, random_state=clf.seed,
                                    stratify=y.to_numpy() if stratify else None)
-    clone = type(clf)(**clf.get_params()).fit(library, train)
+    clone = type(clf)(**clf.get_params()).fit(library, train, where=where)
     truth = y.loc[test].to_numpy().astype(str)
     pred = clone.predict(library, test).to_numpy().astype(str)
     correct = int((pred == truth).sum())
@@ -948,7 +953,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
             untested = str(exc)
         if report is not None and report.useful and missing:
             if not hasattr(clf, "model_"):
-                clf.fit(library)
+                clf.fit(library, where=where)
             proba = clf.predict_proba(library, missing)
             sel = out["mood"].isna()
             out.loc[sel, "mood"] = proba.idxmax(axis=1).to_numpy()

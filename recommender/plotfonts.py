@@ -32,12 +32,15 @@ def import_matplotlib(needs: str, *modules: str):
     only (the Agg canvas, never a window). MPLBACKEND is not read when it is imported: a
     Jupyter or VS Code terminal exports ``module://matplotlib_inline.backend_inline``, which
     matplotlib refuses outside the notebook (``import matplotlib`` raised "Key backend: ... is
-    not a valid value for backend", a crash after the work was done). A UsageError saying that
-    ``needs`` needs matplotlib, and how to install it, when it (or a part of it) is missing."""
+    not a valid value for backend", a crash after the work was done); pyplot, when asked for,
+    is set to Agg before it is imported. A UsageError saying that ``needs`` needs matplotlib,
+    and how to install it, when it (or a part of it) is missing."""
     import importlib
     saved = os.environ.pop("MPLBACKEND", None) if sys.modules.get("matplotlib") is None else None
     try:
         import matplotlib
+        if "matplotlib.pyplot" in modules:
+            matplotlib.use("Agg")
         for name in modules:
             importlib.import_module(name)
     except ImportError:

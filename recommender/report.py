@@ -29,8 +29,7 @@ def check_available() -> None:
 
 def _pyplot():
     from .plotfonts import import_matplotlib
-    import_matplotlib("the report").use("Agg")  # files only, never a window
-    import_matplotlib("the report", "matplotlib.pyplot")
+    import_matplotlib("the report", "matplotlib.pyplot")  # on Agg: files only, never a window
     import matplotlib.pyplot as plt
     return plt
 

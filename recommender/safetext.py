@@ -8,17 +8,18 @@ literally and nothing in it reaches the terminal as a control; the CLI prints wi
 off, so brackets stay brackets. ``html_safe`` does the same, then ``html.escape``.
 
 Shown among our own words, such names also need: ``left_to_right`` (marks that keep a line in
-order around Hebrew or Arabic names), ``cells`` and ``wrap_cells`` (widths: a Chinese
-character is two letters wide, an accent none), ``cut`` (never inside a character).
+order around Hebrew or Arabic names), ``wrap_cells`` (lines of a width measured by the caller:
+a Chinese character is two letters wide, an accent none), ``cut`` (never inside a character).
 
-Stdlib only: any module may import it.
+Stdlib only: any module may import it (widths are measured by rich's ``cell_len``, which a
+caller passes in, as ``tables`` measures them).
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 # C0 controls, DEL, C1 controls; line/paragraph separators; bidi embeddings, overrides and
 # isolates (they reorder what follows them on the line).
@@ -118,20 +119,13 @@ def _joins(prev: str, c: str) -> bool:
             or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F)
 
 
-def cells(text: str) -> int:
-    """How wide ``text`` is drawn, in the width of a Latin letter: 2 for an East Asian wide or
-    full-width character ("夜", "Ａ"), 0 for a combining mark or an invisible format character,
-    else 1 (a terminal's column count, near enough for a chart's font too)."""
-    import unicodedata
-    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf")
-               else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
-
-
-def wrap_cells(text: str, width: int) -> list[str]:
-    """``text`` on lines at most ``width`` ``cells`` wide, broken at spaces; a word wider than
-    that (a Japanese title has no spaces) is broken between characters, never inside one drawn
-    from several code points (a letter and its accent, an emoji joined by ZWJ). ``textwrap``
-    counts code points: a line of 34 Chinese characters was twice as wide as one of 34 letters."""
+def wrap_cells(text: str, width: int, cells: Callable[[str], int]) -> list[str]:
+    """``text`` on lines at most ``width`` wide as ``cells`` measures them (rich's
+    ``cell_len``: a terminal's columns, near enough for a chart's font too), broken at spaces;
+    a word wider than that (a Japanese title has no spaces) is broken between characters, never
+    inside one drawn from several code points (a letter and its accent, an emoji joined by
+    ZWJ). ``textwrap`` counts code points: a line of 34 Chinese characters was twice as wide as
+    one of 34 letters."""
     lines: list[str] = []
     line = ""
     for word in text.split():

@@ -151,10 +151,9 @@ class _Ranker:
             self._blend = blender(self.norm)  # blend_matrix(norm, ...), prepared once for every block
         blended = self._blend(weights)  # combos x candidates
         # NaN (no scorer) ranks as never; the mix's factors are a top_n list's (off: the raw top_n)
-        if floor is None or np.all(floor == -np.inf):  # nothing that could rank was left out
-            top, sure = self.mix.top(blended, self.codes, self.share, self.top_n), np.ones(len(weights), bool)
-        else:
-            top, sure = self.mix.top(blended, self.codes, self.share, self.top_n, floor=floor)
+        if floor is not None and np.all(floor == -np.inf):  # nothing that could rank was left out
+            floor = None
+        top, sure = self.mix.top(blended, self.codes, self.share, self.top_n, floor=floor)
         blended[np.isnan(blended)] = -1.0
         return top, np.take_along_axis(blended, top, axis=1), sure
 

@@ -84,7 +84,7 @@ def test_top_is_the_full_ranking_of_the_mixed_scores(strength):
         values[1] = np.round(values[1], 1)  # ties
         codes = rng.integers(-1, n_artists, n)
         share = rng.dirichlet(np.ones(n_artists)) * 0.8
-        top = mix.top(values, codes, share, 10)
+        top = mix.top(values, codes, share, 10).positions
         for row in range(len(values)):
             v = values[row]
             mixed = np.where(np.isnan(v), -np.inf, v * mix.factors(v, codes, share, 10))
@@ -196,7 +196,7 @@ def test_top_is_exact_when_the_cut_falls_inside_a_tie():
     values[1, 250:] = 0.9
     codes = np.zeros(300, dtype=np.int64)
     share = np.array([1.0])
-    top = mix.top(values, codes, share, 10)
+    top = mix.top(values, codes, share, 10).positions
     for row in range(2):
         mixed = values[row] * mix.factors(values[row], codes, share, 10)
         assert top[row].tolist() == np.lexsort((np.arange(300), -mixed))[:10].tolist()
@@ -211,7 +211,7 @@ def test_top_is_exact_for_negative_scores():
     values = (-1 - 0.01 * np.arange(n))[None, :]  # one artist without seeds: later tracks rise
     codes, share = np.zeros(n, dtype=np.int64), np.array([0.0])
     mixed = values[0] * mix.factors(values[0], codes, share, 1)
-    assert mix.top(values, codes, share, 1)[0].tolist() == np.lexsort((np.arange(n), -mixed))[:1].tolist() == [99]
+    assert mix.top(values, codes, share, 1).positions[0].tolist() == np.lexsort((np.arange(n), -mixed))[:1].tolist() == [99]
 
 
 def test_top_uses_the_list_length_when_a_row_has_fewer_candidates():
@@ -221,4 +221,4 @@ def test_top_uses_the_list_length_when_a_row_has_fewer_candidates():
     values = np.array([[0.9, 0.8, 0.7]])
     codes, share = np.array([0, 0, 1]), np.array([0.2, 0.0])  # artist 0: 2 of a list of 10
     mixed = values[0] * mix.factors(values[0], codes, share, 10)
-    assert mix.top(values, codes, share, 10)[0].tolist() == np.lexsort((np.arange(3), -mixed)).tolist() == [0, 1, 2]
+    assert mix.top(values, codes, share, 10).positions[0].tolist() == np.lexsort((np.arange(3), -mixed)).tolist() == [0, 1, 2]

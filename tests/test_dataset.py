@@ -203,6 +203,19 @@ def test_features_out_of_range_are_unknown_and_a_percent_scale_is_refused(tmp_pa
     assert load_dataset(_copy_with(TIDY, tmp_path / "ok.csv", valence=hundred)).tracks is not None  # features unused
 
 
+def test_a_lone_value_above_1_is_unknown_even_when_it_is_its_columns_only_value(tmp_path, caplog):
+    """A file whose energy column held one value, "1.7" (the others blank), was refused as a
+    column "from 1.7 to 1.7" in percent; `recommend import features` skips that value as bad,
+    and so does a data file now: the value is unknown, with the one-line warning."""
+    n = len(pd.read_csv(TIDY))
+    lone = ["1.7"] + [""] * (n - 1)
+    lib = load_dataset(_copy_with(TIDY, tmp_path / "lone.csv", energy=lone), features="full")
+    af = lib.frames["audio_features"]
+    assert af["energy"].isna().all() and af["valence"].notna().all()
+    assert "lone.csv: 1 value(s) of column 'energy' out of range, read as unknown (energy must be a number " \
+           "in 0..1; e.g. '1.7')" in caplog.text
+
+
 def _copy_with(src: Path, dest: Path, **changes) -> Path:
     df = pd.read_csv(src, dtype=str, keep_default_na=False)
     for column, values in changes.items():

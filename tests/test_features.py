@@ -285,3 +285,23 @@ def test_a_file_in_percent_reads_its_rows_within_0_to_1_in_percent_too(tmp_path)
     got = stored(store)
     assert got.loc[tid(2), "valence"] == pytest.approx(0.008) and got.loc[tid(2), "energy"] == pytest.approx(0.005)
     assert got.loc[tid(1), "valence"] == pytest.approx(0.87)
+
+
+def test_a_0_to_1_column_in_percent_is_refused_naming_file_and_column_a_lone_value_is_not(tmp_path):
+    """A file whose valence alone is in percent ("56.6" beside energy "0.5") had every row
+    skipped as out of range, and its rows under 1 ("0.8": 0.008 in that file) imported as they
+    were; `--dataset` refused such a file naming the column. Import refuses it the same way now;
+    a lone value above 1 in a column, even the column's only value, stays a bad value."""
+    path = tmp_path / "valence.csv"
+    path.write_text("track_id,Energy,Valence\n" + "".join(
+        f"{tid(n)},0.5,{v}\n" for n, v in enumerate([56.6, 0.8, 87, 33])))
+    store = Store(tmp_path / "cache")
+    with pytest.raises(DataError, match=r"^\S*valence\.csv: column 'Valence' runs from 0\.8 to 87; valence is 0 to 1 "
+                                        r"\(divide the column by 100\)$"):
+        ft.import_features(path, None, store)
+    assert store.load_frame("audio_features") is None
+    lone = tmp_path / "lone.csv"
+    lone.write_text("track_id,energy,valence\n" + "".join(
+        f"{tid(n)},{e},{v}\n" for n, (e, v) in enumerate([(1.7, 0.4), ("", 0.5), ("", 0.2)])))
+    report = ft.import_features(lone, None, store)
+    assert report.imported == 2 and report.skipped == {"energy must be a number in 0..1": 1}

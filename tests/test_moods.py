@@ -308,6 +308,21 @@ def test_classifier_needs_two_moods():
         MoodClassifier().predict(make_library(rows))
 
 
+def test_the_classifier_says_how_the_library_in_use_gets_audio_features():
+    """With `--dataset FILE`, a classifier given too few tracks said to import features into the
+    cache, which a data file does not read; it says how that library gets them now, as the
+    other mood messages do."""
+    from recommender.explore import dataset_where
+    rows, _ = planted_rows()
+    where = dataset_where("songs.csv", "recommend search --dataset songs.csv")
+    out = classify_library(make_library(rows), test_size=0.99, where=where)  # 1 track left to train on
+    assert out.attrs["untested"].startswith("the mood classifier needs at least 4 tracks")
+    assert out.attrs["untested"].endswith("; " + where.features)
+    happy = [{"track_id": tid(i), "name": f"x {i}", "artist": "a", "valence": 0.9, "energy": 0.9} for i in range(6)]
+    with pytest.raises(NotEnoughData, match=r"2 moods, got 6 track\(s\) in 1 mood\(s\); fill in the file's valence"):
+        MoodClassifier().fit(make_library(happy), where=where)
+
+
 def test_classify_library_mixes_audio_labels_and_predictions():
     rows, truth = planted_rows()
     lib = make_library(rows)
