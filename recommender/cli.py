@@ -594,23 +594,26 @@ def build_playlist_cmd(
     """Score your library and write the recommendations to the managed private playlist."""
     from . import jobs
     from .paths import demo_settings
+    from .services.http import ContactNotice
     settings = _settings(config)
     _logging(settings, quiet, verbose, demo)
     started = time.monotonic()
     held = None
+    notice = ContactNotice()  # the run's one "no contact" warning: discovery's and the genre look-ups'
     with _Bar(_interactive(quiet, as_json)) as bar:
         if demo:
             result, held = jobs.run_demo(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, progress=bar)
         else:
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
-                                         new_playlist=new_playlist, force_refresh=refresh, progress=bar)
+                                         new_playlist=new_playlist, force_refresh=refresh, progress=bar,
+                                         notice=notice)
     _record(demo_settings(settings) if demo else settings, "build-playlist --demo" if demo else "build-playlist", 0,
             started,
             playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
             requests=result.requests, dry_run=dry_run)
     if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:
-        _background_enrich(settings)
+        _background_enrich(settings, notice)
     if as_json:
         out = result.to_json()
         if result.playlist_id:
@@ -698,15 +701,16 @@ def _print_build(result, held) -> None:
         console.print(listing)
 
 
-def _background_enrich(settings) -> None:
-    """A few MusicBrainz look-ups after a scheduled run; never fails the run."""
+def _background_enrich(settings, notice) -> None:
+    """A few MusicBrainz look-ups after a scheduled run; never fails the run. ``notice``: the
+    run's missing-contact warning (said once, by the build's discovery or here)."""
     from . import jobs
-    from .enrich.musicbrainz import enrich_genres
+    from .enrich.musicbrainz import client_from_settings, enrich_genres
     try:
         with jobs.writing(settings, "enrich genres (scheduled)"):
             store = jobs.open_store(settings)
             report = enrich_genres(jobs.require_library(settings), store, settings,
-                                   limit=settings.schedule.enrich_limit)
+                                   limit=settings.schedule.enrich_limit, client=client_from_settings(settings, notice))
         log.info("scheduled genre look-up: %d artists, %d with genres, %d left", report.looked_up,
                  report.with_genres, report.remaining)
     except RecommenderError as exc:

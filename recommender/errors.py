@@ -128,13 +128,19 @@ class SpotifyUnavailable(RecommenderError):
 
 
 class SpotifyError(RecommenderError):
-    """Spotify refused a request for a reason that retrying cannot fix (4xx other than 401/429)."""
+    """Spotify refused a request for a reason that retrying cannot fix (4xx other than 401/429).
+
+    A refused playlist write (``publish.apply_plan``) says which tracks it carried
+    (``refused_ids``: a 400 for a gone track names none, the culprit is among them) and whether
+    a write of the same run whose answer was lost may still land (``unsure_writes``)."""
 
     exit_code = 5
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.refused_ids: list[str] | None = None
+        self.unsure_writes = False
 
 
 class LockHeld(RecommenderError):

@@ -84,10 +84,10 @@ def login(settings, open_url=None, any_port: bool = False) -> Login:
         except RecommenderError as exc:  # logged in all the same; a refresh checks the account
             return Login(None, str(exc))
         store = open_store(settings)
-        before = store.switch_account(str(me.get("id") or ""))
+        before, manifest = store.switch_account(str(me.get("id") or ""))
         from .publish import _history
         from .store import ACCOUNTS
-        aside = ((store.read_manifest().get(ACCOUNTS) or {}).get(before) or {}) if before else {}
+        aside = ((manifest.get(ACCOUNTS) or {}).get(before) or {}) if before else {}
         left = [str(h.get("name") or h["id"]) for h in _history(aside)]  # every one made there, not only the current
         return Login(me, set_aside=before, left=left)
 
@@ -122,9 +122,10 @@ def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool
         return pull(gateway, open_store(settings), settings, progress)
 
 
-def pull(gateway, store: Store, settings, progress: Progress | None = None):
+def pull(gateway, store: Store, settings, progress: Progress | None = None, notice=None):
     """The incremental pull, then audio features for new tracks when Spotify still serves
-    them (extended-quota apps; a 403 is remembered for 30 days and costs one request)."""
+    them (extended-quota apps; a 403 is remembered for 30 days and costs one request), then
+    ``discover`` (``notice``: as there)."""
     from .errors import RateLimited, SpotifyError
     from .features import fetch_spotify_features
     from .spotify.sync import refresh_library
@@ -149,16 +150,19 @@ def pull(gateway, store: Store, settings, progress: Progress | None = None):
     report.requests += gateway.requests_made - before
     if merged is not None:
         library = library.replace(audio_features=merged)
-    library = discover(gateway, store, settings, library, report, progress)
+    library = discover(gateway, store, settings, library, report, progress, notice)
     return library, report
 
 
-def discover(gateway, store: Store, settings, library: Library, report, progress: Progress | None = None) -> Library:
+def discover(gateway, store: Store, settings, library: Library, report, progress: Progress | None = None,
+             notice=None) -> Library:
     """Open-data discovery (ListenBrainz + MusicBrainz) after a pull; saved with the pull.
-    A failing service gives one warning in ``report.warnings``, never an error."""
+    A failing service gives one warning in ``report.warnings``, never an error. ``notice``: the
+    run's one missing-contact warning (``services.http.ContactNotice``), when the run asks the
+    open-data services again after this (a scheduled run's genre look-ups)."""
     from . import schema
     from .sources.run import discover_open_data
-    library, found = discover_open_data(library, settings, gateway, progress)
+    library, found = discover_open_data(library, settings, gateway, progress, notice=notice)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     report.open_data_tracks = found.tracks
     report.open_data_requests = found.requests
@@ -289,8 +293,10 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
 
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
-                   progress: Progress | None = None) -> BuildResult:
+                   progress: Progress | None = None, notice=None) -> BuildResult:
     """Refresh when stale, score, and write the managed playlist (unless ``dry_run``).
+    ``notice``: as ``discover``'s. Your playlists are listed once: by the refresh when there is
+    one, else by ``publish.managed_state``.
 
     Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
@@ -310,24 +316,25 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         refreshed = False
         warnings: list[str] = []
         open_data: dict[str, int] = {}
+        listing: list[dict] | None = None  # your playlists as the refresh listed them: not listed twice
 
         def refresh_now() -> Library:
-            nonlocal warnings, open_data, refreshed
+            nonlocal warnings, open_data, refreshed, listing
             if dry_run:  # the refresh writes the cache: a writer like any other
                 held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
                 store.forget_manifest()  # read before the lock: another run may have written it since
-            library, pulled = pull(gateway, store, settings, progress)
+            library, pulled = pull(gateway, store, settings, progress, notice=notice)
             warnings = [*pulled.switched, *pulled.warnings]
             open_data = dict(pulled.requests_by_service)
-            refreshed = True
+            refreshed, listing = True, pulled.listing
             return library
         if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
             library = refresh_now()
         try:
-            state = publish.managed_state(gateway, store, settings, library.user_id)
+            state = publish.managed_state(gateway, store, settings, library.user_id, listing=listing)
         except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
             library = refresh_now()
-            state = publish.managed_state(gateway, store, settings, library.user_id)
+            state = publish.managed_state(gateway, store, settings, library.user_id, listing=listing)
         requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
         state.pinned = list(dict.fromkeys(state.pinned + requested))
         state.not_yours = [t for t in state.not_yours if t not in set(requested)]

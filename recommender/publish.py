@@ -319,10 +319,12 @@ def snapshot_of(gateway: Gateway, playlist_id: str) -> str | None:
     return (gateway.get(f"playlists/{playlist_id}", fields="snapshot_id") or {}).get("snapshot_id")
 
 
-def _listed_ids(gateway: Gateway) -> dict[str, dict]:
+def _listed_ids(gateway: Gateway, listing: list[dict] | None = None) -> dict[str, dict]:
     """Your playlists by id, read whole (``Gateway.listing``): a playlist deleted while they are
-    listed by offset must not hide the managed playlist we look for by name and marker."""
-    return {p["id"]: p for p in gateway.listing("me/playlists") if p and p.get("id")}
+    listed by offset must not hide the managed playlist we look for by name and marker.
+    ``listing``: the run's own listing already read that way (a refresh's), not read again."""
+    listing = gateway.listing("me/playlists") if listing is None else listing
+    return {p["id"]: p for p in listing if p and p.get("id")}
 
 
 def _check_account(gateway: Gateway, user_id: str) -> None:
@@ -335,7 +337,7 @@ def _check_account(gateway: Gateway, user_id: str) -> None:
 
 
 def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, name: str | None = None,
-                  slot: str = MAIN) -> ManagedState:
+                  slot: str = MAIN, listing: list[dict] | None = None) -> ManagedState:
     """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
     marker; default name: ``playlist.name``) and infer the user's edits since our last
     verified write. Makes no write.
@@ -347,7 +349,9 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     account's login (a token dropped in) raises OtherAccount rather than writing this library's
     picks into that account, or telling it that its playlist was unfollowed. Your playlists are
     listed whole (``Gateway.listing``: read again when a playlist removed meanwhile shifted the
-    offset pages, which would skip one and make a second managed playlist)."""
+    offset pages, which would skip one and make a second managed playlist), once per run:
+    ``listing`` is that listing when the run has read it already (the refresh it just did,
+    ``RefreshReport.listing``; nothing of the run creates or removes a playlist in between)."""
     name = fit_name(name or settings.playlist.name)
     user_id = str(user_id or "") or str(gateway.me().get("id") or "")  # an unknown account: the login's
     pkey, rkey = _keys(slot)
@@ -355,7 +359,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     info = manifest.get(pkey) or {}
     user_removed = list(manifest.get(rkey, []))
     history = {h["id"] for h in _history(manifest)}
-    listed = _listed_ids(gateway)
+    listed = _listed_ids(gateway, listing)
     pid = info.get("id")
     owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
     if user_id and owner != user_id:  # none, not listed, or another's
@@ -499,7 +503,8 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
             raise
         except RecommenderError as exc:  # a definite refusal (quota, login, a gone track): not applied
             done[1] = None
-            exc.refused_ids = list(ids)  # a 400 for a gone track: the culprit is among these
+            if isinstance(exc, SpotifyError):
+                exc.refused_ids = list(ids)  # a 400 for a gone track: the culprit is among these
             raise
         done[:] = [end, None]
         replaced[0] = replaced[0] or op == "PUT"
@@ -508,7 +513,8 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write, {})
     except (RecommenderError, KeyboardInterrupt) as exc:  # quota, outage, Ctrl-C: say what is left
         exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
-        exc.unsure_writes = bool(ambiguous)  # a write whose fate is unknown may still land
+        if isinstance(exc, SpotifyError):
+            exc.unsure_writes = bool(ambiguous)  # a write whose fate is unknown may still land
         raise
     if applied is None:
         raise SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
@@ -638,7 +644,7 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
     gone: set[str] = set()
     looked: set[str] = set()
     while True:
-        suspects = set(getattr(refused, "refused_ids", None) or plan.added)
+        suspects = set(refused.refused_ids or plan.added)
         among = [t for t in plan.added if t in suspects and t not in looked]
         try:
             found = set(_gone_from_catalogue(gateway, among))
@@ -682,7 +688,7 @@ def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str,
         try:
             return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
         except SpotifyError as exc:
-            if not made_now or exc.status != 404 or getattr(exc, "unsure_writes", False):
+            if not made_now or exc.status != 404 or exc.unsure_writes:
                 raise
             if attempt >= gateway.max_retries:
                 exc.args = (f"{exc}: Spotify did not know yet the playlist it had just made ({attempt + 1} "

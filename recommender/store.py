@@ -246,17 +246,18 @@ class Store:
         self.write_manifest(data)
         return data
 
-    def switch_account(self, user_id: str) -> str | None:
+    def switch_account(self, user_id: str) -> tuple[str | None, dict[str, Any]]:
         """Make the manifest ``user_id``'s. When it is another account's (a login as someone
         else: after the stand-in's trial, or a second account), that account's own state (the
         managed playlist, your removals, pins) is set aside under ``accounts`` and given back if
         it logs in again, ``user_id`` gets back its own, and the cache's fetch time is forgotten
         so that the next run pulls the new account's library instead of scoring the other's.
-        Returns the other account's id; None when the manifest is this account's or nobody's."""
+        Returns the other account's id (None when the manifest is this account's or nobody's)
+        and the manifest as it is now (as written, when it was switched: not read again)."""
         data = self.read_manifest()
         before = data.get("user_id")
         if not before or not user_id or str(before) == str(user_id):
-            return None
+            return None, data
 
         def own(key: str) -> bool:
             return key.split(":")[0] in ACCOUNT_STATE
@@ -269,7 +270,7 @@ class Store:
             new[ACCOUNTS] = accounts
         self.write_manifest(new)
         log.info("the manifest was %s's; set aside for %s", before, user_id)
-        return str(before)
+        return str(before), new
 
     # ----- frames ----------------------------------------------------------------------
     def _home(self, name: str) -> Path:

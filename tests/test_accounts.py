@@ -82,7 +82,8 @@ def test_a_status_names_the_account_the_cache_belongs_to_and_a_login_of_another(
     assert out["cache"]["user_id"] == "small-user" and out["login"]["user_id"] == "second-user"
 
 
-def test_the_managed_playlist_skipped_by_offset_paging_is_not_created_twice(logged_in):
+@pytest.mark.parametrize("refresh", [[], ["--refresh"]])  # listed by the managed playlist's look-up, or the refresh
+def test_the_managed_playlist_skipped_by_offset_paging_is_not_created_twice(logged_in, refresh):
     """Offset paging of your playlists (spotipy #1084; spotify-to-plex #27: "if loading the
     playlists goes wrong it assumes no playlist exists and creates a new one"): a playlist you
     delete while the list is being read shifts the later ones back by one, and the managed
@@ -102,11 +103,32 @@ def test_the_managed_playlist_skipped_by_offset_paging_is_not_created_twice(logg
         if len(pages) == 2:  # between the first page and the second
             account.playlist("byHand0000000000000049")["followed"] = False
     server.add_fault(Fault(path=r"/v1/me/playlists$", times=None, before=delete_one_while_paging))
-    result = run(["build-playlist", "--json"], env)
+    result = run(["build-playlist", "--json", *refresh], env)
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["playlist_id"] == pid and not out["created"] and ours(server) == [pid]
+    assert out["refreshed"] == bool(refresh)
     assert not any("unfollowed" in m for m in out["messages"])
+
+
+def test_a_login_as_another_account_reads_the_manifest_once(standin, second, tmp_path, monkeypatch):
+    """`recommend auth` as another account set the first one's state aside (writing the
+    manifest), then read manifest.json again to name the playlists left there: what it had
+    just written is used now."""
+    from recommender import jobs
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None, **kw: save_login(second, cache))
+    reads = []
+    real = Store._read_json
+    monkeypatch.setattr(Store, "_read_json", staticmethod(lambda path: reads.append(path.name) or real(path)))
+    login = jobs.login(settings_for(second, cache))
+    assert login.me["id"] == "second-user" and login.set_aside == "small-user"
+    assert login.left == ["recommend: for you"]
+    assert reads == ["manifest.json"]
+    manifest = Store.from_settings(settings_for(second, cache)).read_manifest()
+    assert manifest["user_id"] == "second-user" and "small-user" in manifest["accounts"]
 
 
 def test_the_login_page_shows_which_account_is_signed_in(standin, tmp_path):

@@ -72,6 +72,26 @@ def test_a_run_reads_the_manifest_once(small, monkeypatch):
     assert reads == ["manifest.json"]
 
 
+def test_a_run_lists_your_playlists_once(small):
+    """A build that refreshed (a stale or missing cache, or --refresh) read your playlists
+    (`GET me/playlists`, all its pages) twice: the refresh's listing, then the managed
+    playlist's look-up listed them again. The refresh's listing is used now; a build on a
+    fresh cache lists them once, for the managed playlist."""
+    server, settings = small
+
+    def listings() -> int:
+        return len([r for r in server.requests if r.method == "GET" and r.path == "/v1/me/playlists"])
+    first = build(settings)  # no cache: a refresh, then the playlist is created
+    assert first.refreshed and first.created and listings() == 1
+    server.clear_requests()
+    again = build(settings, force_refresh=True)  # the refresh's listing holds the managed playlist
+    assert again.refreshed and not again.created and again.playlist_id == first.playlist_id
+    assert listings() == 1
+    server.clear_requests()
+    fresh = build(settings)
+    assert not fresh.refreshed and fresh.playlist_id == first.playlist_id and listings() == 1
+
+
 @pytest.mark.parametrize("frame", ["top_tracks", "saved_tracks", "playlist_items"])
 @pytest.mark.parametrize("damage", ["missing", "unreadable"])
 def test_a_damaged_frame_is_re_pulled_said_and_changes_nothing(small, frame, damage):

@@ -89,6 +89,28 @@ def leaves(value) -> list:
     return [value]
 
 
+def test_a_scheduled_run_without_a_contact_says_so_once(world, heard, tmp_path, monkeypatch):
+    """A scheduled run (`build-playlist --quiet --no-input`) with `schedule.enrich_limit` set
+    asks the open-data services twice: the refresh's discovery (ListenBrainz, labs, MusicBrainz)
+    and the genre look-ups after the build (MusicBrainz). Each made its own missing-contact
+    notice, so the log said twice in one run how to set `enrich.contact`. One notice per run now."""
+    from recommender.runlog import log_path
+
+    from spotify_helpers import save_login
+    spotify, lb, mb = world
+    monkeypatch.setattr("recommender.services.http.LOOPBACK", set())  # the stand-ins taken for the real services
+    cache = tmp_path / "state"
+    config = tmp_path / "config.yaml"
+    config.write_text("schedule:\n  enrich_limit: 3\n")
+    env = env_of(spotify, lb, mb, cache, RECOMMENDER_CONFIG=str(config))
+    save_login(spotify, cache, client_id="privacy-client")
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    logged = log_path(cache, "recommend.log").read_text().splitlines()
+    assert by(heard, lb.label) and any("scheduled genre look-up: 3 artists" in line for line in logged)  # both asked
+    assert len([line for line in logged if "set enrich.contact" in line]) == 1
+
+
 def test_what_leaves_in_a_login_refresh_and_build_is_what_readme_says(world, heard, tmp_path, monkeypatch):
     spotify, lb, mb = world
     cache = tmp_path / "state"

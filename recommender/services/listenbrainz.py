@@ -94,7 +94,10 @@ class OpenData:
     token_failure: ServiceError | None = None  # ListenBrainz's 401: only its API stops asking
 
     @classmethod
-    def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None) -> "OpenData":
+    def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None,
+                      notice: ContactNotice | None = None) -> "OpenData":
+        """The three clients of a run (``notice``: the run's one missing-contact warning, when
+        the run has other open-data clients; default: one for these three)."""
         from ..enrich.musicbrainz import client_from_settings
         lb = settings.listenbrainz
         d = settings.discovery
@@ -108,7 +111,7 @@ class OpenData:
         # labs is slow by design: a query that timed out is asked once more, not max_retries
         # times (at the default 30 s timeout and 2 retries a cron run waited about 93 s to give up)
         labs = JsonService(lb.labs_url, ua, name=LABS, timeout_retries=min(1, int(lb.max_retries)), **common)
-        notice = ContactNotice()  # one warning for the three services
+        notice = notice or ContactNotice()  # one warning for the three services
         mb = client_from_settings(settings, notice)
         mb.budget = budget
         for client in (api, labs):

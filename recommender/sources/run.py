@@ -54,11 +54,12 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 
 def discover_open_data(library: Library, settings, gateway=None, progress: Progress | None = None,
                        open_data=None, seed_tracks: pd.Series | None = None,
-                       seed_artist_ids: list[str] | None = None) -> tuple[Library, DiscoveryReport]:
+                       seed_artist_ids: list[str] | None = None, notice=None) -> tuple[Library, DiscoveryReport]:
     """Run the enabled open-data sources; return the library with the ``discovered``,
     ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
     metadata added, and a report. A failing service stops the step with one warning line
-    naming it (what was found so far is kept); never raises ServiceError."""
+    naming it (what was found so far is kept); never raises ServiceError. ``notice``: the
+    run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
     report = DiscoveryReport()
     d = settings.discovery
     if not d.enabled or not (d.similar_artists.enabled or d.similar_recordings.enabled):
@@ -66,7 +67,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     progress = progress or _no_progress
     if open_data is None:
         from ..services.listenbrainz import OpenData
-        open_data = OpenData.from_settings(settings)
+        open_data = OpenData.from_settings(settings, notice=notice)
     if seed_tracks is None:
         from ..pipeline import taste_seeds
         seed_tracks = taste_seeds(library, settings)

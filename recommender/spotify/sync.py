@@ -55,9 +55,12 @@ class RefreshReport:
     requests_by_service: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # one line per failed open-data service
     switched: list[str] = field(default_factory=list)  # the note of a cache set aside for another account
+    # your playlists as the pull listed them (``me/playlists``, read whole): the same run's
+    # ``publish.managed_state`` takes them rather than listing them again; not in ``to_dict``
+    listing: list[dict] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return dict(vars(self))
+        return {k: v for k, v in vars(self).items() if k != "listing"}
 
 
 def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None) -> tuple[Library, RefreshReport]:
@@ -71,12 +74,11 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
 
     me = gateway.me()
     user_id = me["id"]
-    before = store.switch_account(user_id)  # a token of another account (dropped in): never score its cache
+    before, manifest = store.switch_account(user_id)  # a token of another account (dropped in): never score its cache
     switched = []
     if before is not None:
         switched.append(f"the cache belonged to user {before!r}; rebuilding it for {user_id!r} ({set_aside(f'user {before!r}')})")
         problems += switched
-        manifest = store.read_manifest()
         cached, old_snapshots = None, {}
     report = RefreshReport(user_id=user_id, switched=switched)
 
@@ -107,6 +109,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
             by_id.setdefault(p["id"], parse.playlist_row(p, user_id))
     playlist_rows = list(by_id.values())
     report.playlists = len(playlist_rows)
+    report.listing = listing
     old_items = cached.playlist_items if cached is not None else schema.empty_frame("playlist_items")
     old_playlists = (cached.playlists.drop_duplicates("playlist_id").set_index("playlist_id")
                      if cached is not None else None)
