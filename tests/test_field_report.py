@@ -415,3 +415,52 @@ def test_a_redirect_uri_over_https_is_refused_before_the_browser_opens(standin, 
     with pytest.raises(ConfigError, match=r"http://127\.0\.0\.1:9/callback") as err:
         auth.login(settings, open_url=opened.append, timeout=0.01, any_port=True)
     assert opened == [] and "https://127.0.0.1:9/callback" in str(err.value)
+
+
+def _discovery_refresh(cache, unplayable=(), relinked=None, mapping=None):
+    """A demo refresh (similar tracks and the albums source; the demo's stand-ins) with some tracks
+    not playable in the account's country: (similar-track ids, album-source ids, Spotify requests)."""
+    from recommender import jobs
+    from recommender.config import load_settings
+    settings = load_settings(environ={}, overrides={"cache.dir": str(cache),
+                                                    "discovery.similar_artists.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        server.account.unplayable = list(unplayable)
+        server.account.relinked.update(relinked or {})
+        server.open_data.spotify_ids.update(mapping or {})
+        jobs.demo_login(demo)
+        library, report = jobs.refresh(demo)
+        requests = [r for r in server.requests if r.method == "GET"]
+    assert report.warnings == []
+    return (list(dict.fromkeys(library.frames["discovered"]["track_id"])),
+            list(dict.fromkeys(library.frames["discovery"]["track_id"])), requests)
+
+
+def test_a_discovered_track_that_does_not_play_in_your_country_is_never_recommended(tmp_path):
+    """Spotify's catalogue holds releases licensed only in other countries; the app shows them
+    greyed out and skips them. Users of playlist tools met such tracks in what the tool made
+    (https://github.com/tylerjwoodfin/tools/pull/207, July 2026: "market-restricted remixes";
+    https://github.com/hoeci/sort-play/issues/143, July 2026: "tracks unplayable in the user's
+    market, i.e. greyed-out tracks"; https://github.com/aome510/spotify-player/pull/207: only a
+    request naming a `market` gets `is_playable`, as Spotify's relinking guide says). Discovery
+    looked tracks up, searched and read albums without a market, so an id labs' mapping gave for
+    another country's release, or such a track of an album of your artists, became a pick the
+    user could not play. Now every discovery request names the user's market (`from_token`): a
+    track Spotify marks `is_playable: false` is no candidate (the recording's next mapped ids are
+    tried), and a relinked one (Spotify answers with the playable copy) keeps the id asked for."""
+    similar, albums, requests = _discovery_refresh(tmp_path / "plain")
+    looked_up = {r.path.rsplit("/", 1)[1] for r in requests if r.path.startswith("/v1/tracks/")}
+    new = [t for t in similar if t in looked_up]  # new to the library: looked up on Spotify
+    assert len(new) > 3 and len(albums) > 2
+    alone, mapped, relinked, other_release = new[:4]
+    album_track, copy = albums[0], next(t for t in albums[1:] if t not in similar)
+    similar2, albums2, requests = _discovery_refresh(
+        tmp_path / "restricted", unplayable=[alone, other_release, album_track],
+        relinked={relinked: copy}, mapping={mapped: [other_release, mapped]})
+    assert alone not in similar2 and other_release not in similar2  # not playable here: no candidate
+    assert mapped in similar2  # the recording's next id, which plays here
+    assert relinked in similar2 and copy not in similar2  # the id asked for, as the mapping gave it
+    assert album_track not in albums2 and set(albums) - {album_track} <= set(albums2)
+    discovery = [r for r in requests if r.path.startswith(("/v1/tracks/", "/v1/search"))
+                 or (r.path.startswith("/v1/albums/") and r.path.endswith("/tracks"))]
+    assert discovery and all(r.query.get("market") == "from_token" for r in discovery)

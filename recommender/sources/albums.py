@@ -14,6 +14,7 @@ import logging
 from .. import schema
 from ..errors import SpotifyError
 from ..isotime import time_or_none, utc_now
+from ..spotify import parse
 from ..store import now_iso
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,9 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
                 continue
             album = album_objs.get(album_id) or {"id": album_id}
             try:
-                found = [obj for obj in gateway.pages(f"albums/{album_id}/tracks")
-                         if obj and obj.get("id") and not obj.get("is_local")]
+                # asked as your country sees the album: a track that does not play there is left out
+                found = [obj for obj in gateway.pages(f"albums/{album_id}/tracks", market=parse.MARKET)
+                         if obj and obj.get("id") and not obj.get("is_local") and parse.playable(obj)]
             except SpotifyError as exc:
                 if exc.status not in GONE:
                     raise

@@ -186,16 +186,17 @@ class Resolver:
         if hit is not MISSING:
             return hit
         from ..errors import SpotifyError
+        from ..spotify import parse
         self.od.budget.spend("Spotify")
         q = f'track:"{name}" artist:"{artist}"' if artist else f'track:"{name}"'
         try:
-            page = self.gateway.get("search", q=q, type="track", limit=10)
+            page = self.gateway.get("search", q=q, type="track", limit=10, market=parse.MARKET)
         except SpotifyError as exc:
             log.info("Spotify search for %r failed: %s", q, exc)
             return None
         found = None
         for obj in ((page or {}).get("tracks") or {}).get("items") or []:
-            if not obj or not obj.get("id"):
+            if not obj or not obj.get("id") or not parse.playable(obj):
                 continue
             names = {_norm(a.get("name") or "") for a in obj.get("artists") or []}
             if _norm(obj.get("name") or "") == _norm(name) and (not artist or _norm(artist) in names):
@@ -239,10 +240,17 @@ class Resolver:
                 row = hit
             elif self.gateway is not None:
                 from ..errors import SpotifyError
+                from ..spotify import parse
                 self.od.budget.spend("Spotify")
                 try:
-                    obj = self.gateway.get(f"tracks/{tid}")
-                    row = _track_row(obj) if obj and obj.get("id") else None
+                    obj = self.gateway.get(f"tracks/{tid}", market=parse.MARKET)
+                    # a track that does not play in your country (another market's release) is
+                    # no candidate, as one Spotify no longer has: the recording's next ids are tried;
+                    # a relinked one (the playable copy answered) keeps the id asked for
+                    row = (_track_row(parse.stored_track(obj))
+                           if obj and obj.get("id") and parse.playable(obj) else None)
+                    if obj and obj.get("id") and not parse.playable(obj):
+                        log.info("discovery: track %s does not play in your country, skipped", tid)
                 except SpotifyError as exc:
                     if exc.status not in (400, 404):  # the look-ups refused (403...): stop asking
                         from ..services.http import ServiceError
