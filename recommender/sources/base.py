@@ -116,6 +116,7 @@ class Resolver:
         if not recs:
             return None, [], {}
         keys = {_norm(a) for a in artists}
+        title = _norm(name or "")
 
         def fit(rec: dict) -> tuple:
             credit = {_norm(c.get("name") or "") for c in rec.get("artist-credit") or []}
@@ -123,9 +124,17 @@ class Resolver:
             rec_len = rec.get("length")
             known = rec_len and not pd.isna(length)  # duration_ms is Int64: a missing one is <NA>
             gap = abs(int(rec_len) - int(length)) if known else 10**9
-            return (-len(keys & credit), gap)
+            return (-len(keys & credit), title != _norm(rec.get("title") or ""), gap)
 
-        best = sorted(recs, key=fit)[0]
+        ranked = sorted((fit(r), i) for i, r in enumerate(recs))
+        (shared, other_title, _), i = ranked[0]
+        if not shared and other_title:
+            # an ISRC MusicBrainz knows only for another artist's song of another title: a wrong
+            # ISRC (a label's reused or mistyped code), not this track; seeding with it would bring
+            # tracks played with that other song
+            log.info("discovery: the ISRC %s of %r is another song's on MusicBrainz, skipped", isrc, name)
+            return None, [], {}
+        best = recs[i]
         names = {}
         for c in best.get("artist-credit") or []:
             a = c.get("artist") or {}
