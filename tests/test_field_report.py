@@ -447,20 +447,29 @@ def test_a_discovered_track_that_does_not_play_in_your_country_is_never_recommen
     another country's release, or such a track of an album of your artists, became a pick the
     user could not play. Now every discovery request names the user's market (`from_token`): a
     track Spotify marks `is_playable: false` is no candidate (the recording's next mapped ids are
-    tried), and a relinked one (Spotify answers with the playable copy) keeps the id asked for."""
+    tried), a relinked one (Spotify answers with the playable copy) keeps the id asked for, and
+    an artist's newest albums are the newest that play here."""
+    from recommender.standins.spotify import Account
     similar, albums, requests = _discovery_refresh(tmp_path / "plain")
     looked_up = {r.path.rsplit("/", 1)[1] for r in requests if r.path.startswith("/v1/tracks/")}
     new = [t for t in similar if t in looked_up]  # new to the library: looked up on Spotify
     assert len(new) > 3 and len(albums) > 2
     alone, mapped, relinked, other_release = new[:4]
     album_track, copy = albums[0], next(t for t in albums[1:] if t not in similar)
+    sample = Account.sample(features=False)
+    album_of = {t: sample.tracks[t]["album_id"] for t in albums}
+    elsewhere = next(a for a in dict.fromkeys(album_of[t] for t in albums[1:]) if a != album_of[album_track])
+    whole = [t for t, v in sample.tracks.items() if v["album_id"] == elsewhere]  # an album of another market
     similar2, albums2, requests = _discovery_refresh(
-        tmp_path / "restricted", unplayable=[alone, other_release, album_track],
+        tmp_path / "restricted", unplayable=[alone, other_release, album_track] + whole,
         relinked={relinked: copy}, mapping={mapped: [other_release, mapped]})
     assert alone not in similar2 and other_release not in similar2  # not playable here: no candidate
     assert mapped in similar2  # the recording's next id, which plays here
     assert relinked in similar2 and copy not in similar2  # the id asked for, as the mapping gave it
-    assert album_track not in albums2 and set(albums) - {album_track} <= set(albums2)
+    assert album_track not in albums2 and not set(whole) & set(albums2)
+    assert {t for t in albums if album_of[t] != elsewhere} - {album_track} <= set(albums2)
+    assert not [r for r in requests if r.path == f"/v1/albums/{elsewhere}/tracks"]  # not listed: not read
     discovery = [r for r in requests if r.path.startswith(("/v1/tracks/", "/v1/search"))
-                 or (r.path.startswith("/v1/albums/") and r.path.endswith("/tracks"))]
+                 or (r.path.startswith("/v1/albums/") and r.path.endswith("/tracks"))
+                 or (r.path.startswith("/v1/artists/") and r.path.endswith("/albums"))]
     assert discovery and all(r.query.get("market") == "from_token" for r in discovery)

@@ -34,7 +34,8 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
     from itertools import islice
     albums = []
     for group in GROUPS:
-        listing = gateway.pages(f"artists/{artist_id}/albums", limit=ARTIST_ALBUMS_PAGE, include_groups=group)
+        listing = gateway.pages(f"artists/{artist_id}/albums", limit=ARTIST_ALBUMS_PAGE, include_groups=group,
+                                market=parse.MARKET)  # the newest that play in your country
         albums += [obj for obj in islice(listing, max(n, 1)) if obj and obj.get("id")]
     albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
     return list({a["id"]: a for a in albums}.values())[:n]

@@ -150,7 +150,8 @@ class Account:
     ``unplayable`` lists the tracks licensed only in other countries than the user's (a release
     of another market). As Spotify, a request without ``market`` serves them like any other
     track; one that names a ``market`` marks every track it returns ``is_playable`` (false, with
-    ``restrictions.reason`` "market", for these), and a search naming one leaves them out.
+    ``restrictions.reason`` "market", for these), and a search naming one leaves them out, as an
+    artist's album listing naming one leaves out an album all of whose tracks are such.
     """
 
     def __init__(self) -> None:
@@ -1334,8 +1335,10 @@ class StandinServer(ServedStandIn):
         limit, offset = self._paging(q, default=5, maximum=MAX_PAGE if self.extended else MAX_ARTIST_ALBUMS)
         groups = q.get("include_groups") or ""
         wanted = {g.strip() for g in groups.split(",") if g.strip()}
+        market = bool(q.get("market"))  # Spotify then lists only albums that play in that market
         albums = [alid for alid, al in self.account.albums.items()
-                  if aid in al.get("artist_ids", []) and (not wanted or al.get("album_type", "album") in wanted)]
+                  if aid in al.get("artist_ids", []) and (not wanted or al.get("album_type", "album") in wanted)
+                  and not (market and self._unplayable_album(alid))]
         albums.sort(key=lambda alid: (str(self.account.albums[alid].get("release_date") or ""), alid), reverse=True)
 
         def render(alid: str) -> dict[str, Any]:
@@ -1344,7 +1347,12 @@ class StandinServer(ServedStandIn):
             return obj
 
         return _Reply(200, self._page(f"artists/{aid}/albums", albums, limit, offset, render,
-                                      {"include_groups": groups or None}))
+                                      {"include_groups": groups or None, "market": q.get("market")}))
+
+    def _unplayable_album(self, alid: str) -> bool:
+        """An album of another market: every track of it is in ``Account.unplayable``."""
+        ids = self._album_tracks_ids(alid)
+        return bool(ids) and all(t in self.account.unplayable for t in ids)
 
     def _album_tracks_ids(self, alid: str) -> list[str]:
         ids = [tid for tid, t in self.account.tracks.items() if t["album_id"] == alid]
