@@ -473,3 +473,35 @@ def test_a_discovered_track_that_does_not_play_in_your_country_is_never_recommen
                  or (r.path.startswith("/v1/albums/") and r.path.endswith("/tracks"))
                  or (r.path.startswith("/v1/artists/") and r.path.endswith("/albums"))]
     assert discovery and all(r.query.get("market") == "from_token" for r in discovery)
+
+
+def test_a_pick_that_does_not_play_in_your_country_leaves_the_managed_playlist_and_stays_out(standin, tmp_path):
+    """A track of your own playlists (or one discovered earlier) can be a release of another
+    market, or lose its licence in your country later: Spotify's app shows it greyed out and
+    skips it (https://github.com/hoeci/sort-play/issues/143, July 2026: "remove unavailable ...
+    greyed-out tracks"; https://github.com/aome510/spotify-player/pull/207: filter on
+    `is_playable`, which only a request naming a `market` gets). Such a pick stayed in the
+    managed playlist, run after run. The run reads the managed playlist as your country sees it:
+    a pick Spotify marks `is_playable: false` is left out (the next best takes its place), one
+    `note:` says so, and the manifest remembers it for 30 days, so it does not come back the
+    next day; a track you pinned stays."""
+    from recommender.store import Store
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    pid = Store(cache).read_manifest()["managed_playlist"]["id"]
+    first = standin.account.playlist_track_ids(pid)
+    grey = first[0]
+    standin.account.unplayable = [grey]
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 0, result.stderr
+    assert "1 pick of the managed playlist does not play in your country" in result.stderr
+    now = standin.account.playlist_track_ids(pid)
+    assert grey not in now and set(first) - {grey} <= set(now)  # only it left (the small library has no next best)
+    assert grey in Store(cache).read_manifest()["not_playable"]
+    result = run(["build-playlist", "--quiet"], env)  # not in the playlist any more: remembered
+    assert result.exit_code == 0 and "does not play" not in result.stderr
+    assert grey not in standin.account.playlist_track_ids(pid)
+    reads = [r for r in standin.requests if r.method == "GET" and r.path.startswith(f"/v1/playlists/{pid}")]
+    assert any(r.query.get("market") == "from_token" for r in reads)

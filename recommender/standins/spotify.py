@@ -1168,7 +1168,7 @@ class StandinServer(ServedStandIn):
         obj.pop("items", None), obj.pop("tracks", None)
         if self._can_use_items(pl):
             page = self._page(f"playlists/{pl['id']}/items", pl["items"], MAX_PAGE, 0,
-                              lambda it: self._item_entry(it, relink))
+                              lambda it: self._item_entry(it, relink), {"market": "from_token" if relink else None})
             self._keyed(obj, "items", "tracks", page)
         return obj
 
