@@ -267,6 +267,23 @@ def liked_tracks(store: Store, library: Library, state) -> list[str]:
     return [t for t in dict.fromkeys(found) if t in saved and t not in removed]
 
 
+NOT_PLAYABLE = "not_playable"  # manifest key: track -> when the managed playlist showed it greyed out
+NOT_PLAYABLE_DAYS = 30  # then it is a candidate again (licences change both ways)
+
+
+def not_playable(store: Store, state) -> tuple[dict[str, str], list[str]]:
+    """The picks Spotify said do not play in your country, remembered ``NOT_PLAYABLE_DAYS``
+    days from when a read of the managed playlist found them (manifest ``not_playable``), and
+    the ones this run's read found for the first time. A track you pinned is never among them."""
+    from .sources.albums import days_since
+    pins = set(state.pinned)
+    seen = store.read_manifest().get(NOT_PLAYABLE)
+    kept = {str(t): str(w) for t, w in (seen if isinstance(seen, dict) else {}).items()
+            if t not in pins and days_since(str(w)) < NOT_PLAYABLE_DAYS}
+    new = [t for t in state.unplayable if t not in kept and t not in pins]
+    return {**kept, **{t: now_iso() for t in new}}, new
+
+
 def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
     drop = [p for p in playlist_ids if p]
     if not drop:
@@ -347,8 +364,16 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
             store.update_manifest(**{USER_LIKED: liked})
         positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
+        grey, newly_grey = not_playable(store, state)
+        if not dry_run and grey != store.read_manifest().get(NOT_PLAYABLE, {}):
+            store.update_manifest(**{NOT_PLAYABLE: grey})
+        if newly_grey:
+            n = len(newly_grey)
+            warnings.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist do{'es' if n == 1 else ''} not play "
+                            f"in your country (greyed out in Spotify): left out, asked again after "
+                            f"{NOT_PLAYABLE_DAYS} days")
         recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
-                                     exclude=state.user_removed, pinned=state.pinned, positive=positive)
+                                     exclude=[*state.user_removed, *grey], pinned=state.pinned, positive=positive)
         table = recs.table
         # nothing recommended (pinned tracks alone, short of max_tracks, are not a recommendation):
         # the playlist is left exactly as it is

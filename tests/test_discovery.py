@@ -716,7 +716,48 @@ def test_a_seed_track_without_duration_is_resolved_by_its_isrc():
     tracks["duration_ms"] = pd.array([1000, None], dtype="Int64")
     resolver = Resolver(lib.replace(tracks=tracks), OpenData())
     assert resolver.track_mbids("t3") == ("rec-c", ["m-c"], {"c": "m-c"})
-    assert resolver.track_mbids("t1")[0] == "rec-other"  # same credit score (none): the closest length
+    # t1 (by A, "Song t1"): neither recording credits A nor has its title: another song's ISRC
+    assert resolver.track_mbids("t1") == (None, [], {})
+
+
+def test_an_isrc_musicbrainz_knows_for_another_artists_song_seeds_nothing(tmp_path, world_standins):
+    """Labels reuse and mistype ISRCs: a track can carry the code of another artist's song
+    (https://github.com/mholzi/beatify/issues/2905, September 2026: FLOW's "Sign" carries Mawon's
+    "Good Sign"; https://github.com/mholzi/beatify/pull/2289: a Coldplay remix with another
+    remix's code; https://github.com/spotify/web-api/issues/2: "two tracks which are different,
+    but have the same ISRC"; a secondary match on title or artist was the answer proposed in
+    https://github.com/music-assistant/support/issues/2316). The recording chooser took the
+    closest length among whatever MusicBrainz answered, so such a seed track was seeded as the
+    other artist's song: tracks "often played with" it were another artist's neighbours, and
+    its artist MBIDs that artist's. Now a recording must credit one of the track's artists or
+    bear its title; none does: the seed is skipped (among several recordings of the track's
+    artist, the one with its title is taken before the closest length)."""
+    from recommender.standins.listenbrainz import artist_mbid, recording_mbid
+    lb, mb = world_standins
+    wrong = {"recordings": [{"id": recording_mbid("t4"), "title": "Song t4", "length": 1000,
+                             "artist-credit": [{"name": "D", "artist": {"id": artist_mbid("D"), "name": "D"}}]}]}
+    mb.isrcs["ZZT1"] = wrong  # t1 (by A, "Song t1") carries the ISRC of D's "Song t4"
+    library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
+    assert report.warnings == []
+    recs = library.frames["recordings"]
+    assert not ((recs["track_id"] == "t1") & (recs["recording_mbid"] == recording_mbid("t4"))).any()
+    assert not [m for ms in recs[recs["track_id"] == "t1"]["artist_mbids"] for m in ms if m == artist_mbid("D")]
+    sims = library.frames["similar_tracks"]
+    assert set(sims[sims["seed_track_id"] == "t3"]["track_id"]) == {"t1"}  # the other seed as before
+    assert "t1" not in set(sims["seed_track_id"])
+
+    class OpenData:  # the track's own artist under another spelling: its title decides
+        def isrc(self, isrc):
+            return {"recordings": [
+                {"id": "rec-live", "title": "Song t1 (live)", "length": 1000, "artist-credit": [{"name": "A", "artist": {"id": "m-a", "name": "A"}}]},
+                {"id": "rec-t1", "title": "Song t1", "length": 5000, "artist-credit": [{"name": "A", "artist": {"id": "m-a", "name": "A"}}]},
+                {"id": "rec-kana", "title": "Song t1", "length": 1000, "artist-credit": [{"name": "エー", "artist": {"id": "m-k", "name": "エー"}}]}]}
+
+    from recommender.sources.base import Resolver
+    assert Resolver(user_library(), OpenData()).track_mbids("t1")[0] == "rec-t1"  # A's, its title, before the closest length
+    only_kana = OpenData.isrc(None, "")["recordings"][2:]
+    OpenData.isrc = lambda self, isrc: {"recordings": only_kana}
+    assert Resolver(user_library(), OpenData()).track_mbids("t1")[0] == "rec-kana"  # its title: the same song
 
 
 def test_spotify_refusing_the_new_tracks_look_ups_stops_discovery_with_one_warning(tmp_path):

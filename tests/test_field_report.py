@@ -415,3 +415,93 @@ def test_a_redirect_uri_over_https_is_refused_before_the_browser_opens(standin, 
     with pytest.raises(ConfigError, match=r"http://127\.0\.0\.1:9/callback") as err:
         auth.login(settings, open_url=opened.append, timeout=0.01, any_port=True)
     assert opened == [] and "https://127.0.0.1:9/callback" in str(err.value)
+
+
+def _discovery_refresh(cache, unplayable=(), relinked=None, mapping=None):
+    """A demo refresh (similar tracks and the albums source; the demo's stand-ins) with some tracks
+    not playable in the account's country: (similar-track ids, album-source ids, Spotify requests)."""
+    from recommender import jobs
+    from recommender.config import load_settings
+    settings = load_settings(environ={}, overrides={"cache.dir": str(cache),
+                                                    "discovery.similar_artists.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        server.account.unplayable = list(unplayable)
+        server.account.relinked.update(relinked or {})
+        server.open_data.spotify_ids.update(mapping or {})
+        jobs.demo_login(demo)
+        library, report = jobs.refresh(demo)
+        requests = [r for r in server.requests if r.method == "GET"]
+    assert report.warnings == []
+    return (list(dict.fromkeys(library.frames["discovered"]["track_id"])),
+            list(dict.fromkeys(library.frames["discovery"]["track_id"])), requests)
+
+
+def test_a_discovered_track_that_does_not_play_in_your_country_is_never_recommended(tmp_path):
+    """Spotify's catalogue holds releases licensed only in other countries; the app shows them
+    greyed out and skips them. Users of playlist tools met such tracks in what the tool made
+    (https://github.com/tylerjwoodfin/tools/pull/207, July 2026: "market-restricted remixes";
+    https://github.com/hoeci/sort-play/issues/143, July 2026: "tracks unplayable in the user's
+    market, i.e. greyed-out tracks"; https://github.com/aome510/spotify-player/pull/207: only a
+    request naming a `market` gets `is_playable`, as Spotify's relinking guide says). Discovery
+    looked tracks up, searched and read albums without a market, so an id labs' mapping gave for
+    another country's release, or such a track of an album of your artists, became a pick the
+    user could not play. Now every discovery request names the user's market (`from_token`): a
+    track Spotify marks `is_playable: false` is no candidate (the recording's next mapped ids are
+    tried), a relinked one (Spotify answers with the playable copy) keeps the id asked for, and
+    an artist's newest albums are the newest that play here."""
+    from recommender.standins.spotify import Account
+    similar, albums, requests = _discovery_refresh(tmp_path / "plain")
+    looked_up = {r.path.rsplit("/", 1)[1] for r in requests if r.path.startswith("/v1/tracks/")}
+    new = [t for t in similar if t in looked_up]  # new to the library: looked up on Spotify
+    assert len(new) > 3 and len(albums) > 2
+    alone, mapped, relinked, other_release = new[:4]
+    album_track, copy = albums[0], next(t for t in albums[1:] if t not in similar)
+    sample = Account.sample(features=False)
+    album_of = {t: sample.tracks[t]["album_id"] for t in albums}
+    elsewhere = next(a for a in dict.fromkeys(album_of[t] for t in albums[1:]) if a != album_of[album_track])
+    whole = [t for t, v in sample.tracks.items() if v["album_id"] == elsewhere]  # an album of another market
+    similar2, albums2, requests = _discovery_refresh(
+        tmp_path / "restricted", unplayable=[alone, other_release, album_track] + whole,
+        relinked={relinked: copy}, mapping={mapped: [other_release, mapped]})
+    assert alone not in similar2 and other_release not in similar2  # not playable here: no candidate
+    assert mapped in similar2  # the recording's next id, which plays here
+    assert relinked in similar2 and copy not in similar2  # the id asked for, as the mapping gave it
+    assert album_track not in albums2 and not set(whole) & set(albums2)
+    assert {t for t in albums if album_of[t] != elsewhere} - {album_track} <= set(albums2)
+    assert not [r for r in requests if r.path == f"/v1/albums/{elsewhere}/tracks"]  # not listed: not read
+    discovery = [r for r in requests if r.path.startswith(("/v1/tracks/", "/v1/search"))
+                 or (r.path.startswith("/v1/albums/") and r.path.endswith("/tracks"))
+                 or (r.path.startswith("/v1/artists/") and r.path.endswith("/albums"))]
+    assert discovery and all(r.query.get("market") == "from_token" for r in discovery)
+
+
+def test_a_pick_that_does_not_play_in_your_country_leaves_the_managed_playlist_and_stays_out(standin, tmp_path):
+    """A track of your own playlists (or one discovered earlier) can be a release of another
+    market, or lose its licence in your country later: Spotify's app shows it greyed out and
+    skips it (https://github.com/hoeci/sort-play/issues/143, July 2026: "remove unavailable ...
+    greyed-out tracks"; https://github.com/aome510/spotify-player/pull/207: filter on
+    `is_playable`, which only a request naming a `market` gets). Such a pick stayed in the
+    managed playlist, run after run. The run reads the managed playlist as your country sees it:
+    a pick Spotify marks `is_playable: false` is left out (the next best takes its place), one
+    `note:` says so, and the manifest remembers it for 30 days, so it does not come back the
+    next day; a track you pinned stays."""
+    from recommender.store import Store
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    pid = Store(cache).read_manifest()["managed_playlist"]["id"]
+    first = standin.account.playlist_track_ids(pid)
+    grey = first[0]
+    standin.account.unplayable = [grey]
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 0, result.stderr
+    assert "1 pick of the managed playlist does not play in your country" in result.stderr
+    now = standin.account.playlist_track_ids(pid)
+    assert grey not in now and set(first) - {grey} <= set(now)  # only it left (the small library has no next best)
+    assert grey in Store(cache).read_manifest()["not_playable"]
+    result = run(["build-playlist", "--quiet"], env)  # not in the playlist any more: remembered
+    assert result.exit_code == 0 and "does not play" not in result.stderr
+    assert grey not in standin.account.playlist_track_ids(pid)
+    reads = [r for r in standin.requests if r.method == "GET" and r.path.startswith(f"/v1/playlists/{pid}")]
+    assert any(r.query.get("market") == "from_token" for r in reads)

@@ -14,6 +14,7 @@ import logging
 from .. import schema
 from ..errors import SpotifyError
 from ..isotime import time_or_none, utc_now
+from ..spotify import parse
 from ..store import now_iso
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
     from itertools import islice
     albums = []
     for group in GROUPS:
-        listing = gateway.pages(f"artists/{artist_id}/albums", limit=ARTIST_ALBUMS_PAGE, include_groups=group)
+        listing = gateway.pages(f"artists/{artist_id}/albums", limit=ARTIST_ALBUMS_PAGE, include_groups=group,
+                                market=parse.MARKET)  # the newest that play in your country
         albums += [obj for obj in islice(listing, max(n, 1)) if obj and obj.get("id")]
     albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
     return list({a["id"]: a for a in albums}.values())[:n]
@@ -99,8 +101,9 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
                 continue
             album = album_objs.get(album_id) or {"id": album_id}
             try:
-                found = [obj for obj in gateway.pages(f"albums/{album_id}/tracks")
-                         if obj and obj.get("id") and not obj.get("is_local")]
+                # asked as your country sees the album: a track that does not play there is left out
+                found = [obj for obj in gateway.pages(f"albums/{album_id}/tracks", market=parse.MARKET)
+                         if obj and obj.get("id") and not obj.get("is_local") and parse.playable(obj)]
             except SpotifyError as exc:
                 if exc.status not in GONE:
                     raise

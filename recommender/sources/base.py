@@ -116,6 +116,7 @@ class Resolver:
         if not recs:
             return None, [], {}
         keys = {_norm(a) for a in artists}
+        title = _norm(name or "")
 
         def fit(rec: dict) -> tuple:
             credit = {_norm(c.get("name") or "") for c in rec.get("artist-credit") or []}
@@ -123,9 +124,17 @@ class Resolver:
             rec_len = rec.get("length")
             known = rec_len and not pd.isna(length)  # duration_ms is Int64: a missing one is <NA>
             gap = abs(int(rec_len) - int(length)) if known else 10**9
-            return (-len(keys & credit), gap)
+            return (-len(keys & credit), title != _norm(rec.get("title") or ""), gap)
 
-        best = sorted(recs, key=fit)[0]
+        ranked = sorted((fit(r), i) for i, r in enumerate(recs))
+        (shared, other_title, _), i = ranked[0]
+        if not shared and other_title:
+            # an ISRC MusicBrainz knows only for another artist's song of another title: a wrong
+            # ISRC (a label's reused or mistyped code), not this track; seeding with it would bring
+            # tracks played with that other song
+            log.info("discovery: the ISRC %s of %r is another song's on MusicBrainz, skipped", isrc, name)
+            return None, [], {}
+        best = recs[i]
         names = {}
         for c in best.get("artist-credit") or []:
             a = c.get("artist") or {}
@@ -186,16 +195,17 @@ class Resolver:
         if hit is not MISSING:
             return hit
         from ..errors import SpotifyError
+        from ..spotify import parse
         self.od.budget.spend("Spotify")
         q = f'track:"{name}" artist:"{artist}"' if artist else f'track:"{name}"'
         try:
-            page = self.gateway.get("search", q=q, type="track", limit=10)
+            page = self.gateway.get("search", q=q, type="track", limit=10, market=parse.MARKET)
         except SpotifyError as exc:
             log.info("Spotify search for %r failed: %s", q, exc)
             return None
         found = None
         for obj in ((page or {}).get("tracks") or {}).get("items") or []:
-            if not obj or not obj.get("id"):
+            if not obj or not obj.get("id") or not parse.playable(obj):
                 continue
             names = {_norm(a.get("name") or "") for a in obj.get("artists") or []}
             if _norm(obj.get("name") or "") == _norm(name) and (not artist or _norm(artist) in names):
@@ -239,10 +249,17 @@ class Resolver:
                 row = hit
             elif self.gateway is not None:
                 from ..errors import SpotifyError
+                from ..spotify import parse
                 self.od.budget.spend("Spotify")
                 try:
-                    obj = self.gateway.get(f"tracks/{tid}")
-                    row = _track_row(obj) if obj and obj.get("id") else None
+                    obj = self.gateway.get(f"tracks/{tid}", market=parse.MARKET)
+                    # a track that does not play in your country (another market's release) is
+                    # no candidate, as one Spotify no longer has: the recording's next ids are tried;
+                    # a relinked one (the playable copy answered) keeps the id asked for
+                    row = (_track_row(parse.stored_track(obj))
+                           if obj and obj.get("id") and parse.playable(obj) else None)
+                    if obj and obj.get("id") and not parse.playable(obj):
+                        log.info("discovery: track %s does not play in your country, skipped", tid)
                 except SpotifyError as exc:
                     if exc.status not in (400, 404):  # the look-ups refused (403...): stop asking
                         from ..services.http import ServiceError

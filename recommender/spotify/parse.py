@@ -40,6 +40,18 @@ def stored_track(obj: dict) -> dict:
     return obj
 
 
+# the ``market`` that asks for the catalogue as the logged-in user's country sees it: a track
+# looked up with it says whether it plays there (``is_playable``); a search finds only tracks that do
+MARKET = "from_token"
+
+
+def playable(obj: dict) -> bool:
+    """Whether a track asked for with a ``market`` plays in the user's country: Spotify answers
+    ``is_playable: false`` for a release licensed only elsewhere (greyed out in the app); a
+    track without the key (asked without a market) is taken as playable."""
+    return obj.get("is_playable") is not False
+
+
 def track_row(obj: dict, album: dict | None = None) -> dict[str, Any]:
     """A row of the ``tracks`` frame. ``album`` is for simplified tracks (album tracks)."""
     album = obj.get("album") or album or {}

@@ -134,7 +134,8 @@ class Account:
          "saved_tracks": [{"id", "added_at" | "days_ago"}],
          "followed_artists": [artist ids],
          "audio_features": {track id: {danceability ... duration_ms}},
-         "relinked": {track id: playable track id}}          # track relinking, see below
+         "relinked": {track id: playable track id},          # track relinking, see below
+         "unplayable": [track ids]}                          # not playable in the user's country
 
     A playlist item is a bare track id, or ``{"track": id}``, ``{"episode": id}``,
     ``{"local": {"name", "artist", "album", "duration_ms"}}`` or ``{"null": true}``, each
@@ -145,6 +146,12 @@ class Account:
     ``relinked`` imitates Spotify's track relinking: a request that names a ``market`` gets,
     for a relinked track in a playlist or the saved tracks, the playable track's object with
     ``linked_from`` naming the stored one (without ``market``: the stored track, as Spotify).
+
+    ``unplayable`` lists the tracks licensed only in other countries than the user's (a release
+    of another market). As Spotify, a request without ``market`` serves them like any other
+    track; one that names a ``market`` marks every track it returns ``is_playable`` (false, with
+    ``restrictions.reason`` "market", for these), and a search naming one leaves them out, as an
+    artist's album listing naming one leaves out an album all of whose tracks are such.
     """
 
     def __init__(self) -> None:
@@ -161,6 +168,7 @@ class Account:
         self.followed_artists: list[str] = []
         self.audio_features: dict[str, dict[str, Any]] = {}
         self.relinked: dict[str, str] = {}
+        self.unplayable: list[str] = []
 
     # ----- loading ---------------------------------------------------------------------
     @classmethod
@@ -205,6 +213,7 @@ class Account:
         a.followed_artists = list(data.get("followed_artists") or [])
         a.audio_features = dict(data.get("audio_features") or {})
         a.relinked = dict(data.get("relinked") or {})
+        a.unplayable = list(data.get("unplayable") or [])
         a.validate()
         return a
 
@@ -257,6 +266,7 @@ class Account:
             "followed_artists": self.followed_artists,
             "audio_features": self.audio_features,
             "relinked": self.relinked,
+            "unplayable": self.unplayable,
         })
 
     def validate(self) -> None:
@@ -294,6 +304,9 @@ class Account:
             for tid in (stored, playable):
                 if tid not in self.tracks:
                     raise ValueError(f"relinked: unknown track {tid!r}")
+        for tid in self.unplayable:
+            if tid not in self.tracks:
+                raise ValueError(f"unplayable: unknown track {tid!r}")
 
     # ----- lookups ---------------------------------------------------------------------
     def playlist(self, playlist_id: str) -> dict[str, Any] | None:
@@ -324,6 +337,7 @@ class Account:
         for r in TIME_RANGES:
             self.top_tracks[r] = [t for t in self.top_tracks[r] if t != track_id]
         self.relinked = {k: v for k, v in self.relinked.items() if track_id not in (k, v)}
+        self.unplayable = [t for t in self.unplayable if t != track_id]
         self.audio_features.pop(track_id, None)
 
 
@@ -924,17 +938,27 @@ class StandinServer(ServedStandIn):
             "uri": f"spotify:local:{enc(artist)}:{enc(album)}:{enc(name)}:{dur // 1000}",
         }
 
+    def _playability(self, obj: dict[str, Any], market: bool) -> dict[str, Any]:
+        """``obj`` (a track object) as a request naming a market gets it: ``is_playable`` set,
+        and a track of ``Account.unplayable`` restricted by market; without one, unchanged."""
+        if market:
+            obj["is_playable"] = obj["id"] not in self.account.unplayable
+            if not obj["is_playable"]:
+                obj["restrictions"] = {"reason": "market"}
+        return obj
+
     def _relinked_track(self, tid: str, relink: bool) -> dict[str, Any]:
         """The track object of stored track ``tid``; with ``relink`` (a request naming a market)
-        a relinked one is its playable track, ``linked_from`` naming ``tid``."""
+        a relinked one is its playable track, ``linked_from`` naming ``tid``, and each says
+        whether it is playable there."""
         playable = self.account.relinked.get(tid) if relink else None
         if not playable:
-            return self._track_full(tid)
+            return self._playability(self._track_full(tid), relink)
         obj = self._track_full(playable)
         obj["linked_from"] = {"external_urls": {"spotify": f"https://open.spotify.com/track/{tid}"},
                               "href": f"{self.api_url}tracks/{tid}", "id": tid, "type": "track",
                               "uri": f"spotify:track:{tid}"}
-        return obj
+        return self._playability(obj, True)
 
     def _item_entry(self, it: dict[str, Any], relink: bool = False) -> dict[str, Any]:
         kind = it["kind"]
@@ -1144,7 +1168,7 @@ class StandinServer(ServedStandIn):
         obj.pop("items", None), obj.pop("tracks", None)
         if self._can_use_items(pl):
             page = self._page(f"playlists/{pl['id']}/items", pl["items"], MAX_PAGE, 0,
-                              lambda it: self._item_entry(it, relink))
+                              lambda it: self._item_entry(it, relink), {"market": "from_token" if relink else None})
             self._keyed(obj, "items", "tracks", page)
         return obj
 
@@ -1311,8 +1335,10 @@ class StandinServer(ServedStandIn):
         limit, offset = self._paging(q, default=5, maximum=MAX_PAGE if self.extended else MAX_ARTIST_ALBUMS)
         groups = q.get("include_groups") or ""
         wanted = {g.strip() for g in groups.split(",") if g.strip()}
+        market = bool(q.get("market"))  # Spotify then lists only albums that play in that market
         albums = [alid for alid, al in self.account.albums.items()
-                  if aid in al.get("artist_ids", []) and (not wanted or al.get("album_type", "album") in wanted)]
+                  if aid in al.get("artist_ids", []) and (not wanted or al.get("album_type", "album") in wanted)
+                  and not (market and self._unplayable_album(alid))]
         albums.sort(key=lambda alid: (str(self.account.albums[alid].get("release_date") or ""), alid), reverse=True)
 
         def render(alid: str) -> dict[str, Any]:
@@ -1321,7 +1347,12 @@ class StandinServer(ServedStandIn):
             return obj
 
         return _Reply(200, self._page(f"artists/{aid}/albums", albums, limit, offset, render,
-                                      {"include_groups": groups or None}))
+                                      {"include_groups": groups or None, "market": q.get("market")}))
+
+    def _unplayable_album(self, alid: str) -> bool:
+        """An album of another market: every track of it is in ``Account.unplayable``."""
+        ids = self._album_tracks_ids(alid)
+        return bool(ids) and all(t in self.account.unplayable for t in ids)
 
     def _album_tracks_ids(self, alid: str) -> list[str]:
         ids = [tid for tid, t in self.account.tracks.items() if t["album_id"] == alid]
@@ -1340,11 +1371,14 @@ class StandinServer(ServedStandIn):
     def _album_tracks(self, method: str, q: dict, body: bytes, token: dict, alid: str) -> _Reply:
         self._known(self.account.albums, alid)
         limit, offset = self._paging(q)
-        return _Reply(200, self._page(f"albums/{alid}/tracks", self._album_tracks_ids(alid), limit, offset, self._track_simple))
+        market = bool(q.get("market"))
+        render = lambda tid: self._playability(self._track_simple(tid), market)  # noqa: E731
+        return _Reply(200, self._page(f"albums/{alid}/tracks", self._album_tracks_ids(alid), limit, offset, render,
+                                      {"market": q.get("market")}))
 
     def _track(self, method: str, q: dict, body: bytes, token: dict, tid: str) -> _Reply:
         self._known(self.account.tracks, tid)
-        return _Reply(200, self._track_full(tid))
+        return _Reply(200, self._relinked_track(tid, bool(q.get("market"))))
 
     def _search(self, method: str, q: dict, body: bytes, token: dict) -> _Reply:
         text = q.get("q", "").strip()
@@ -1360,7 +1394,7 @@ class StandinServer(ServedStandIn):
         free, fields = _parse_query(text)
         acc = self.account
         out: dict[str, Any] = {}
-        extra = {"q": text, "type": ",".join(types)}
+        extra = {"q": text, "type": ",".join(types), "market": q.get("market")}
         for typ in types:
             if typ == "track":
                 def track_words(tid: str) -> dict[str, set[str]]:
@@ -1369,8 +1403,11 @@ class StandinServer(ServedStandIn):
                             "artist": set().union(*(_words(acc.artists[a]["name"]) for a in t.get("artist_ids", []))),
                             "album": _words(acc.albums[t["album_id"]]["name"]),
                             "isrc": {str(t.get("isrc") or "").casefold()}}
-                hits = [tid for tid in acc.tracks if _matches(track_words(tid), free, fields)]
-                out["tracks"] = self._page("search", hits, limit, offset, self._track_full, extra)
+                market = bool(q.get("market"))  # Spotify then finds only what plays in that market
+                hits = [tid for tid in acc.tracks if _matches(track_words(tid), free, fields)
+                        and not (market and tid in acc.unplayable)]
+                out["tracks"] = self._page("search", hits, limit, offset,
+                                           lambda tid: self._playability(self._track_full(tid), market), extra)
             elif typ == "artist":
                 hits = [aid for aid, a in acc.artists.items()
                         if _matches({"artist": _words(a["name"])}, free, fields)]
