@@ -692,33 +692,44 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
 
 def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str, again: str,
               made_now: bool) -> Applied:
-    """``apply_plan``; to a playlist made in this run (``made_now``), which Spotify may answer
-    with 404 for a moment after creating it (lineup-list #40), written again once it knows it:
-    after the gateway's back-off, at most ``max_retries`` times, from what the playlist holds
-    (a 404 is a refusal: nothing of that write was applied). Any other playlist's 404 stands,
-    and so does one after a write whose fate is unknown (it may land late: written again, its
-    tracks would be there twice)."""
+    """``apply_plan``; to a playlist made in this run (``made_now``), written again while
+    Spotify does not know it yet (``_once_known``), from what the playlist holds (a 404 is a
+    refusal: nothing of that write was applied)."""
+    def write(attempt: int) -> Applied:
+        nonlocal plan
+        if attempt:
+            try:
+                _, now = read_playlist(gateway, pid)
+            except RecommenderError as exc:
+                if not isinstance(exc, SpotifyError) or exc.status != 404:  # an outage, the quota: what is left
+                    exc.args = (f"{exc} ({label} was just made and may hold part of its new list; {again} fills it)",)
+                    raise
+                now = []  # not known yet: the whole list is written again (a replace, whatever landed)
+            plan = Plan(current=now, desired=plan.desired)
+        return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
+    return _once_known(gateway, pid, write, f"{again} fills it", made_now)
+
+
+def _once_known(gateway: Gateway, pid: str, step, then: str, made_now: bool = True):
+    """``step(attempt)`` (from 0) on the playlist ``pid``. One made in this run (``made_now``),
+    which Spotify may answer with 404 for a moment after creating it (lineup-list #40), is
+    asked again after the gateway's back-off (never above ``spotify.max_retry_wait``), at most
+    ``max_retries`` times; the last 404 says so and ``then`` (what happens next). Any other
+    playlist's 404 stands, and so does one after a write whose fate is unknown (it may land
+    late: written again, its tracks would be there twice)."""
     attempt = 0
     while True:
         try:
-            return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
+            return step(attempt)
         except SpotifyError as exc:
             if not made_now or exc.status != 404 or exc.unsure_writes:
                 raise
             if attempt >= gateway.max_retries:
                 exc.args = (f"{exc}: Spotify did not know yet the playlist it had just made ({attempt + 1} "
-                            f"attempt{'s' if attempt else ''}); {again} fills it",)
+                            f"attempt{'s' if attempt else ''}); {then}",)
                 raise
             gateway.backoff_sleep(attempt, f"404 on the playlist {pid} just created")
         attempt += 1
-        try:
-            _, now = read_playlist(gateway, pid)
-        except RecommenderError as exc:
-            if not isinstance(exc, SpotifyError) or exc.status != 404:  # an outage, the quota: what is left
-                exc.args = (f"{exc} ({label} was just made and may hold part of its new list; {again} fills it)",)
-                raise
-            now = []  # not known yet: the whole list is written again (a replace, whatever landed)
-        plan = Plan(current=now, desired=plan.desired)
 
 
 def _dropped(others: list[str], name: str) -> str:
@@ -755,15 +766,19 @@ def _made_after_all(gateway: Gateway, name: str, known: set[str], lost: Ambiguou
     return made[0], "Spotify's answer to the create was lost; the playlist it made is used"
 
 
-def _still_public(gateway: Gateway, pid: str) -> bool:
+def _still_public(gateway: Gateway, pid: str, made_now: bool = False, then: str = "") -> bool:
     """Whether the playlist ``pid``, just created public though a private one was asked
     (spotipy #1072; news-bulletin-playlist #135: Spotify's ``public: false`` ignored), stays
-    public when asked once more for private (read back: that edit too may be ignored)."""
+    public when asked once more for private (read back: that edit too may be ignored). One
+    made in this run (``made_now``) is waited for while Spotify does not know it yet, as its
+    first write is (``_once_known``); a 404 that outlasts the wait is raised."""
     try:
-        gateway.change_details(pid, public=False)
+        _once_known(gateway, pid, lambda _: gateway.change_details(pid, public=False), then, made_now)
     except SpotifyError as exc:
+        if made_now and exc.status == 404:
+            raise
         log.info("could not make the new playlist private: %s", exc)
-    return _is_public(gateway, pid)
+    return _once_known(gateway, pid, lambda _: _is_public(gateway, pid), then, made_now)
 
 
 def _is_public(gateway: Gateway, pid: str) -> bool:
@@ -810,24 +825,36 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     manifest = store.read_manifest()
     history = _history(manifest)
     text = fit_description(text)
+    # a mood playlist is finished by exporting that mood again, not by the next build
+    label, again = (("the managed playlist", "the next run") if state.slot == MAIN
+                    else (f"the playlist {name!r}", "the next export of that mood"))
     left_public = False
+    unseen: SpotifyError | None = None  # Spotify still did not know the playlist it had just made
     if pid is None:
         try:
             created, note = _create(gateway, name, public, text)
         except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
             created, note = _made_after_all(gateway, name, state.listed | {h["id"] for h in history}, lost)
-            created = {**created, "public": _is_public(gateway, created["id"])}  # not the listing's
+            created = {**created, "public": None}  # not the listing's: read below
         pid = created["id"]
         result.created = True
         result.playlist_id = pid
         result.messages.append(f"created the managed playlist {name!r} ({pid})")
         result.messages.extend([note] if note else [])
         history.append({"id": pid, "name": name, "slot": state.slot, "since": now_iso()})
-        if not public and (created or {}).get("public") is True:
-            left_public = _still_public(gateway, pid)
-            if not left_public:
-                result.messages.append(f"Spotify created {name!r} public although a private playlist was asked; "
-                                       "it was made private")
+        then = f"{again} makes it private and fills it"
+        try:
+            if not public and created.get("public") is None:
+                created["public"] = _once_known(gateway, pid, lambda _: _is_public(gateway, pid), then)
+            if not public and created.get("public") is True:
+                left_public = _still_public(gateway, pid, made_now=True, then=then)
+                if not left_public:
+                    result.messages.append(f"Spotify created {name!r} public although a private playlist was "
+                                           "asked; it was made private")
+        except SpotifyError as exc:
+            if exc.status != 404:
+                raise
+            left_public, unseen = True, exc  # recorded below, and the next run asks again
     user_removed = list(state.user_removed)
     pinned = list(state.pinned)
     if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
@@ -865,10 +892,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "written_as": dict(written_as),
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
-    # a mood playlist is finished by exporting that mood again, not by the next build
-    label, again = (("the managed playlist", "the next run") if state.slot == MAIN
-                    else (f"the playlist {name!r}", "the next export of that mood"))
     if left_public:  # kept in the manifest: the next run fills this one, never a second
+        if unseen is not None:
+            raise unseen
         raise AuthError(f"Spotify created the playlist {name!r} ({pid}) public although a private one was asked, "
                         "and did not make it private when asked again; nothing was put in it: make it private in "
                         f"Spotify (... > Make private), and {again} fills it")

@@ -725,6 +725,47 @@ def test_a_playlist_created_public_that_spotify_makes_private_when_asked_again_i
     assert any("made private" in m for m in result.messages)
 
 
+def test_a_new_playlist_made_public_is_made_private_once_spotify_knows_it(env, tmp_path):
+    """Spotify created the playlist public against our `"public": false` (spotipy #1072) and,
+    as for a moment after every create (lineup-list #40), answered the next request naming it,
+    the make-it-private edit, with 404. The first write of a new playlist waits for that 404 to
+    pass; this edit did not: its 404 was only logged, so the run stopped with exit 3 telling
+    you to make the playlist private by hand, although asking again would have done it (and a
+    404 on the read-back stopped the run before the new playlist was recorded). Now the edit
+    and the read-back wait the same way (the retries' back-off, never above
+    spotify.max_retry_wait); when Spotify still does not know the playlist, the run stops
+    saying so, nothing is put in it, and the next run makes that same playlist private and
+    fills it."""
+    env.server.keeps_public = True
+
+    def edit_works(_account):
+        env.server.keeps_public = False
+
+    env.server.add_fault(Fault(method="PUT", path=r"^/v1/playlists/[^/]+$", before=edit_works))
+    env.server.new_playlist_lag = 1  # the edit right after the create
+    tracks = small_ids(env.server)
+    result = env.run(tracks[:4])
+    assert result.written and env.ours()[0]["public"] is False and env.content(result.playlist_id) == tracks[:4]
+    assert any("made private" in m for m in result.messages)
+    assert len([r for r in env.server.requests if r.status == 404]) == 1
+    assert env.sleeps == [0.5]  # the gateway's back-off, as for the first write
+
+    late = Env(env.server, tmp_path / "late", **{"spotify.max_retries": 1, "spotify.max_retry_wait": 0.25})
+    env.server.keeps_public = True
+    env.server.add_fault(Fault(method="PUT", path=r"^/v1/playlists/[^/]+$", before=edit_works))
+    env.server.new_playlist_lag = 10  # Spotify keeps not knowing it
+    with pytest.raises(SpotifyError) as stop:
+        late.run(tracks[:4], new_playlist=True)
+    assert stop.value.status == 404 and "the next run makes it private and fills it" in str(stop.value)
+    assert late.sleeps == [0.25]  # never above spotify.max_retry_wait
+    made = late.managed()
+    assert made["left_public"] and late.content(made["id"]) == []  # recorded, and nothing put in it
+    env.server.new_playlist_lag = 0
+    result = late.run(tracks[:4])
+    assert result.written and result.playlist_id == made["id"] and late.content(made["id"]) == tracks[:4]
+    assert env.server.account.playlist(made["id"])["public"] is False
+
+
 def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run(big):
     """spotipy #1097 (2024-05): "sending an add to playlist request using the old ID adds the
     new ID" (the same song from another release). The read-back never matched the plan: every
