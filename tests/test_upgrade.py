@@ -63,3 +63,22 @@ def test_a_stale_copy_in_the_state_directory_gives_way_to_the_cache_directory_s(
     assert (cache / "search_index.npz").read_text() == "index"
     assert move_refetchable(cache, cache) == []
 
+
+def test_tune_undo_after_an_older_version_s_tune_write_says_what_to_do(tmp_path):
+    """`tune --write` kept no record before `tune --undo` came: after the upgrade, `tune --undo`
+    said "no `recommend tune --write` has changed the weights" of a file one had just written."""
+    import pytest
+
+    from recommender.errors import UsageError
+    from recommender.tune import undo_weights
+    config, undo = tmp_path / "config.yaml", tmp_path / "state" / "tune-undo.json"
+    config.write_text("scorers:\n  content:\n    weight: 0.5\n  opendata:\n    weight: 0.0\n  year:\n    weight: 0.1\n")
+    with pytest.raises(UsageError) as err:
+        undo_weights(config, undo)
+    assert str(err.value) == (
+        f"nothing to undo: no `recommend tune --write` recorded the weights {config} sets (content 0.5, opendata 0, "
+        "year 0.1); one by an older version kept no record (it printed the weights it replaced): set those back by "
+        "hand, or delete the `weight:` lines to take the shipped weights")
+    config.write_text("blend:\n  max_tracks: 30\n")
+    with pytest.raises(UsageError, match="has changed the weights of"):
+        undo_weights(config, undo)
