@@ -42,9 +42,12 @@ def open_store(settings) -> Store:
 def writing(settings, command: str) -> Iterator[None]:
     """Hold the run lock for commands that write the cache or Spotify."""
     from .lock import RunLock, lock_path
+    from .migrate import move_refetchable
     make_dirs(settings.cache_dir)
     with RunLock(lock_path(settings.cache_dir), command=command):
         open_store(settings).remove_leftovers()  # temporary files of a killed write
+        # the frames and open-data answers an older version kept beside the state
+        move_refetchable(settings.cache_dir, settings.frames_dir)
         yield
 
 

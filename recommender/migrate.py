@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .errors import UsageError
+from .errors import UsageError, make_dirs
 from .lock import RunLock
 
 log = logging.getLogger(__name__)
@@ -120,3 +120,32 @@ def _leave_marker(m: Migration) -> None:
         atomic_write_text(marker, json.dumps(data, indent=2) + "\n")
     except (OSError, StorageError) as exc:  # the move is done; only an old crontab line will not follow it
         log.warning("could not leave %s: %s", marker, exc)
+
+
+def move_refetchable(state: Path, cache: Path) -> list[str]:
+    """Move what an older version kept in the state directory ``state`` and this one reads
+    from the cache directory ``cache`` (frames, open-data answers, search indexes:
+    ``paths.refetchable``; versions of 29 Nov 2026 kept all of the data in the state directory),
+    so that an upgrade re-asks nothing; a copy ``cache`` already holds is newer, and the stale
+    one is deleted. Call it holding the run lock. Returns the names moved."""
+    if state == cache or not state.is_dir():
+        return []
+    moved = []
+    for old in sorted(state.iterdir()):
+        if not paths.refetchable(old.name):
+            continue
+        new = cache / old.name
+        try:
+            if new.exists() and old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            elif new.exists():
+                old.unlink()
+            else:
+                make_dirs(cache)
+                shutil.move(old, new)
+                moved.append(old.name)
+        except OSError as exc:
+            log.warning("could not move %s to %s (%s)", old, new, exc)
+    if moved:
+        log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), state, cache)
+    return moved

@@ -11,7 +11,9 @@
 - Re-fetchable data (cached frames, the open-data answer cache, search indexes): platformdirs'
   user cache dir, ``$XDG_CACHE_HOME/recommend`` (``Settings.frames_dir``). Deleting it costs a
   re-pull, never the manifest or the login.
-- ``cache.dir`` / ``RECOMMENDER_CACHE_DIR`` put both in that one directory (as before).
+- ``cache.dir`` / ``RECOMMENDER_CACHE_DIR`` put both in that one directory (as before), except
+  when they name the user state dir itself, as the crontab line of versions from before the
+  user cache dir did: that means the standard places.
 - A source checkout's old places (``config/user.yaml``, ``cache/``) are still used when they
   hold something and the new places do not (``recommend config migrate`` moves them); the old
   ``cache/`` stays one directory for both.
@@ -216,6 +218,10 @@ def resolve_data_dirs(configured: str | None, cwd: Path | None = None) -> DataDi
     dir and the user cache dir."""
     if configured:
         one = Path(configured).expanduser()
+        if os.path.realpath(one) == os.path.realpath(user_data_dir()):
+            # the crontab line `schedule install` wrote before the cache dir named the state dir
+            # so: the standard places, or its nightly runs and yours would keep two caches
+            return DataDirs(user_data_dir(), user_cache_dir())
         return moved_dirs(one) or DataDirs(one, one)
     old = legacy_places(cwd).cache
     if old is not None:

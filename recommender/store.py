@@ -279,11 +279,17 @@ class Store:
         does not take what a re-pull cannot give back; every other frame is re-fetchable."""
         return (self.dir if name in MADE_BY else self.frames_dir) / f"{name}.parquet"
 
+    def _before_the_move(self, name: str) -> Path:
+        """Where versions of before the state/cache split kept a frame: a ``MADE_BY`` frame in the
+        cache directory, every other one in the state directory (versions of 29 Nov 2026 kept
+        all of the data there)."""
+        return (self.frames_dir if name in MADE_BY else self.dir) / f"{name}.parquet"
+
     def frame_path(self, name: str) -> Path:
-        """Where a frame is read from: its home, or for a ``MADE_BY`` frame saved before it
-        moved to the state directory, the cache directory's copy until the next save."""
+        """Where a frame is read from: its home, or for a frame an older version saved in the
+        other directory (``_before_the_move``), that copy until the next save."""
         home = self._home(name)
-        legacy = self.frames_dir / f"{name}.parquet"
+        legacy = self._before_the_move(name)
         return legacy if legacy != home and not home.exists() and legacy.exists() else home
 
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
@@ -293,7 +299,7 @@ class Store:
         # one frame rewrites one file, and the search index built from tracks stays valid
         atomic_write(home, lambda p: df.to_parquet(p, index=False), keep_same=True)
         self.unreadable.discard(name)
-        legacy = self.frames_dir / f"{name}.parquet"
+        legacy = self._before_the_move(name)
         if legacy != home:
             with contextlib.suppress(OSError):
                 legacy.unlink(missing_ok=True)  # the copy from before the move, stale now
