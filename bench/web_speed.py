@@ -11,6 +11,13 @@ printed, and until it answers the first request.
     python bench/web_speed.py                      # 10,000 tracks, 200 playlists
     python bench/web_speed.py --tracks 1000 --playlists 20 --json
     python bench/web_speed.py --audio 0.9          # 90 % of the tracks with (random) audio features
+    python bench/web_speed.py --cache DIR          # a copy of a filled cache directory instead
+
+``--cache DIR`` measures a real library: a directory as ``RECOMMENDER_CACHE_DIR`` makes it (for
+the power user's account, bench/power_account.py: refresh it through the stand-in with
+``RECOMMENDER_CACHE_DIR=DIR``), copied to a temporary directory first without its login (no
+request leaves the machine), its age ignored (no refresh). "slider moves" is ``/api/weights/preview`` with other weights at every request, as a
+dragged slider sends them: cold is the first move, warm the median of the next five.
 
 Without ``--audio`` the library has no audio features, as a Development Mode account's: the
 taste map clusters text vectors and the Moods page says how to import features.
@@ -31,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 class NoSpotify:
-    """The two calls a dry run makes, answered locally: no playlists, so no managed playlist."""
+    """The calls a dry run makes, answered locally: no playlists, so no managed playlist."""
 
     requests_made = 0
 
@@ -39,6 +46,12 @@ class NoSpotify:
         return iter(())
 
     def get(self, path, **params):
+        return {}
+
+    def listing(self, path, **params):
+        return []
+
+    def me(self):
         return {}
 
 
@@ -86,19 +99,29 @@ def main() -> None:
     parser.add_argument("--playlists", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--audio", type=float, default=0.0, help="share of tracks with random audio features")
+    parser.add_argument("--cache", type=Path, default=None, help="a filled cache directory to copy and measure "
+                                                                   "(RECOMMENDER_CACHE_DIR's layout)")
     args = parser.parse_args()
 
     from bench.synth import make_library
     from recommender.config import default_settings
     from recommender.store import Store, now_iso
     cache = Path(tempfile.mkdtemp(prefix="web-speed-"))
-    library = make_library(args.tracks, args.playlists)
+    if args.cache is not None:
+        import shutil
+        shutil.copytree(args.cache, cache, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("search_index.npz", "recommend.lock", "spotify-token.json"))
+        library = Store(cache).load_library()
+        args.tracks, args.playlists = len(library.track_ids), len(library.playlists)
+    else:
+        library = make_library(args.tracks, args.playlists)
     if args.audio > 0:
         library = with_random_audio(library, args.audio)
     store = Store(cache)
-    store.save_library(library)
-    store.update_manifest(fetched_at=now_iso(), user_id=library.user_id)
-    settings = default_settings().with_overrides({"cache.dir": str(cache)})
+    if args.cache is None or args.audio > 0:
+        store.save_library(library)
+        store.update_manifest(fetched_at=now_iso(), user_id=library.user_id)
+    settings = default_settings().with_overrides({"cache.dir": str(cache), "cache.max_age_hours": 1e9})
 
     url_s, first_s = cli_startup(cache)
     t_start = time.perf_counter()
@@ -142,6 +165,10 @@ def main() -> None:
         warm = statistics.median(timed(method, path, **kw) for _ in range(5))
         page = f"{method} {path.split('?')[0]}" + (f"?{path.split('?')[1]}" if path.startswith("/api/moods") else "")
         rows.append({"page": page, "cold_s": round(cold, 3), "warm_s": round(warm, 3)})
+    # a dragged slider: other weights at every request (the first move after the pages above)
+    moves = [timed("POST", "/api/weights/preview", json={"weights": {"content": 0.2 + 0.1 * i, "year": 0.1 * i}},
+                   headers={"X-CSRF-Token": sec.csrf}) for i in range(6)]
+    rows.append({"page": "slider moves", "cold_s": round(moves[0], 3), "warm_s": round(statistics.median(moves[1:]), 3)})
     out = {"tracks": args.tracks, "playlists": args.playlists, "cli_url_s": round(url_s, 2),
            "cli_first_response_s": round(first_s, 2), "app_start_s": round(startup, 2), "pages": rows}
     server.should_exit = True

@@ -163,22 +163,25 @@ def blender(norm: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
 _BLEND_CHUNK = 1 << 14  # cells per pass of blend_matrix (3 arrays of 128 kB)
 
 
-def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str = "rank"
-                 ) -> tuple[pd.Series, pd.DataFrame]:
+def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str = "rank",
+                 normalised: dict | None = None) -> tuple[pd.Series, pd.DataFrame]:
     """Blend the columns of ``scores`` (candidates x scorers).
 
     Each column is normalised, then blended = sum_s w_s * n_s / sum_s w_s over the scorers
     that could score that candidate (NaN ones drop out and the weights renormalise).
     Returns (blended score in [0, 1], contributions with one column per scorer, such that
     the contributions of a row add up to its blended score; NaN where a scorer was silent).
-    Candidates no scorer could score get NaN.
+    Candidates no scorer could score get NaN. ``normalised``: a cache of normalised columns
+    ((column, method) -> array) kept by a caller that blends the same ``scores`` with other
+    weights (`recommend web`'s sliders); each column is normalised alone, so a cached one is
+    the very value normalising it again would give.
     """
     n = len(scores)
     contrib = np.full((n, len(scores.columns)), np.nan)
     blended = np.full(n, np.nan)
     used = [(j, c) for j, c in enumerate(scores.columns) if weights.get(c, 0) > 0]
     if used and n:
-        norm = normalise_columns(scores[[c for _, c in used]].to_numpy(dtype=float, na_value=np.nan), method)
+        norm = np.column_stack([_normalised(scores, c, method, normalised) for _, c in used])
         w = np.array([float(weights[c]) for _, c in used])
         blended = blend_matrix(norm, w[None, :])[0]
         # each scorer's share of blended: w_s n_s / sum of the present weights (same denominator)
@@ -188,6 +191,16 @@ def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str
         contrib[:, [j for j, _ in used]] = part
     return (pd.Series(blended, index=scores.index, dtype=float),
             pd.DataFrame(contrib, index=scores.index, columns=scores.columns))
+
+
+def _normalised(scores: pd.DataFrame, column: str, method: str, cache: dict | None) -> np.ndarray:
+    """One column of ``scores`` normalised (``normalise``), from ``cache`` when it holds it."""
+    if cache is not None and (column, method) in cache:
+        return cache[(column, method)]
+    values = _normalise_values(scores[column].to_numpy(dtype=float, na_value=np.nan), method)
+    if cache is not None:
+        cache[(column, method)] = values
+    return values
 
 
 def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None, *,

@@ -402,23 +402,32 @@ def _interactive(quiet: bool, as_json: bool) -> bool:
 
 
 class _Bar:
-    """Adapts the library's progress(stage, done, total) callback to a rich progress bar."""
+    """Adapts the library's progress(stage, done, total) callback to a rich progress bar.
+    ``lazy``: shown from the first progress report on (a warm `search` reports none, and
+    does not import rich)."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, lazy: bool = False) -> None:
         self.enabled = enabled
+        self.lazy = lazy
         self.progress = None
         self.tasks: dict[str, Any] = {}
 
     def __enter__(self) -> "_Bar":
-        if self.enabled:
+        if self.enabled and not self.lazy:
+            self._start()
+        return self
+
+    def _start(self) -> None:
+        if self.progress is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
             self.progress = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
                                      TimeRemainingColumn(), console=Console(stderr=True), transient=False)
             self.progress.start()
-        return self
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.enabled and self.lazy:
+            self._start()
         if self.progress is None:
             return
         if stage not in self.tasks:
@@ -1300,7 +1309,7 @@ def _source(settings, dataset, demo, quiet: bool = False, as_json: bool = False)
     from .libsource import open_source
     if demo:  # the first demo run pulls the sample account: log as build-playlist --demo does
         _logging(settings, quiet, False, demo=True)
-    with _Bar(_interactive(quiet, as_json)) as bar:
+    with _Bar(_interactive(quiet, as_json), lazy=True) as bar:  # shown when the demo is pulled
         return open_source(settings, dataset, demo, progress=bar)
 
 
@@ -1349,14 +1358,16 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     source = _source(settings, dataset, demo, quiet, as_json)
     min_score = settings.search.min_score
     if not spotify:
-        rows = libsource.search(source, text, limit, min_score)
+        with _Bar(_interactive(quiet, as_json), lazy=True) as bar:  # the first search builds the index
+            rows = libsource.search(source, text, limit, min_score, progress=bar)
     else:
         from . import jobs
         from .explore import TrackIndex, search_tracks
         _logging(settings, quiet, False)  # talks to Spotify: spotipy's own error lines go to the log only
         libsource.require_tracks(source)
         library = source.load()
-        index = TrackIndex(min_score=min_score).from_index(libsource.search_index(source, library))
+        with _Bar(_interactive(quiet, as_json), lazy=True) as bar:
+            index = TrackIndex(min_score=min_score).from_index(libsource.search_index(source, library, bar))
         gateway = jobs.connect(source.settings)
 
         def remote(query: str, n: int) -> list[dict]:
@@ -1454,7 +1465,8 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     from . import libsource
     from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
-    index = TrackIndex().from_index(libsource.search_index(source, library))
+    with _Bar(_interactive(quiet, as_json), lazy=True) as bar:
+        index = TrackIndex().from_index(libsource.search_index(source, library, bar))
     where = _where(demo, dataset)
     track_id = resolve_track(library, track, index=index, where=where)
     scorers, weights, extra = similar_setup(settings, library)

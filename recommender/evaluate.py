@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .artists import mix_inputs
-from .blend import ArtistMix, blend_scores, fitted_weights
+from .blend import ArtistMix, blend_matrix, blend_scores, fitted_weights, normalise_columns
 from .errors import NotEnoughData
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
@@ -149,6 +149,30 @@ def top_positions(values: np.ndarray, n: int, tiebreak: np.ndarray) -> np.ndarra
     return ok[order[:n]]
 
 
+def mixed_top_positions(values: np.ndarray, mix: ArtistMix, codes: np.ndarray, share: np.ndarray, length: int,
+                        n: int, tiebreak: np.ndarray) -> np.ndarray:
+    """``top_positions(values * mix.factors(values, codes, share, length, tiebreak), n,
+    tiebreak)``, mixing only the best ``max(8n, 64)`` values (by value, ties by ``tiebreak``:
+    the order the artist ranks count in, so their ranks among themselves are their ranks among
+    all). Exact: the mix only lowers a score (a factor in (0, 1], the values in [0, 1]), so when
+    the n-th mixed score beats the best value left out, nothing left out could enter; otherwise
+    (or for other values) every candidate is mixed."""
+    v = np.asarray(values, dtype=float)
+    ok = np.flatnonzero(~np.isnan(v))
+    m = max(8 * n, 64)
+    if not mix.active or len(ok) <= m or n <= 0 or not ((v[ok] >= 0) & (v[ok] <= 1)).all():
+        return top_positions(v * mix.factors(v, codes, share, length, tiebreak) if mix.active else v, n, tiebreak)
+    kth = np.partition(v[ok], len(ok) - m)[len(ok) - m]
+    near = ok[v[ok] >= kth]
+    near = near[np.lexsort((tiebreak[near], -v[near]))]
+    head, best_left = near[:m], (v[near[m]] if len(near) > m else np.max(v[ok][v[ok] < kth]))
+    mixed = v[head] * mix.factors(v[head], codes[head], share, length, tiebreak[head])
+    top = top_positions(mixed, n, tiebreak[head])
+    if len(top) == n and mixed[top[-1]] > best_left:
+        return head[top]
+    return top_positions(v * mix.factors(v, codes, share, length, tiebreak), n, tiebreak)
+
+
 @dataclass
 class TargetScores:
     """One target: its candidates, each scorer's raw scores, the hidden set."""
@@ -243,58 +267,150 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
     """Hide ``hidden`` (playlist_id, track_id) pairs, fit once, rank per target; see module doc.
 
     ``weights`` default to ``blend_weights(settings)``; ``method`` to ``settings.blend.normalisation``.
-    Raises NotEnoughData when no target has visible tracks left.
+    Raises NotEnoughData when no target has visible tracks left. One target's scores are
+    held at a time (``Evaluation`` keeps them all, to evaluate many weights).
     """
     t0 = time.perf_counter()
     scorers = dict(make_scorers(settings) if scorers is None else scorers)
-    weights = dict(blend_weights(settings) if weights is None else weights)
-    weights = {k: float(weights.get(k, 0.0)) for k in scorers}
-    method = method or settings["blend"]["normalisation"]
+    weights, method = _weights(settings, scorers, weights, method)
     visible, fitted = fit_scorers(library, hidden, scorers)
     blend_w = fitted_weights(weights, fitted)
     with_seeds = set(visible.playlist_items["playlist_id"].astype(str))
     n_targets = int(hidden["playlist_id"].astype(str).drop_duplicates().isin(with_seeds).sum())
     keep_n = max(CURVE_MAX_N, top_n)
-    names = [BLEND, *fitted]
-    hits = {m: [] for m in names}  # per target: hit or not for ranks 1..max(keep_n, |hidden|)
-    shown: dict[str, set] = {m: set() for m in names}
-    diversities: dict[str, list] = {m: [] for m in names}
+    ranked = {m: _Ranked(visible, keep_n, top_n) for m in [BLEND, *fitted]}
     n_rel, pids = [], []
-    artist_of = pd.Series([tuple(a) for a in visible.tracks["artist_ids"]], index=visible.track_ids)
-    done = 0
     mix = ArtistMix.from_settings(settings)
     for t in iter_targets(visible, hidden, fitted):
-        blended, _ = blend_scores(t.scores, blend_w, method)
-        columns = {BLEND: blended.to_numpy(dtype=float)}
-        if mix.active:
-            columns[BLEND] = columns[BLEND] * mix.factors(columns[BLEND], *mix_inputs(visible, t.rows, t.seeds),
-                                                         top_n, t.tiebreak)
-        columns.update({m: t.scores[m].to_numpy(dtype=float) for m in fitted})
         rel_mask = t.candidates.isin(t.relevant)
-        n_h = len(t.relevant)
-        for m, values in columns.items():
-            pos = top_positions(values, max(keep_n, n_h), t.tiebreak)
-            hits[m].append(rel_mask[pos])
-            top_ids = t.candidates[pos[:top_n]]
-            shown[m].update(top_ids)
-            diversities[m].append(diversity(list(artist_of.reindex(top_ids))))
-        n_rel.append(n_h)
+        ranked[BLEND].add(t, rel_mask, _blended(t.scores, blend_w, method), mix)
+        for m in fitted:
+            ranked[m].add(t, rel_mask, t.scores[m].to_numpy(dtype=float))
+        n_rel.append(len(t.relevant))
         pids.append(t.playlist_id)
-        done += 1
         if progress is not None:
-            progress(done, n_targets)
+            progress(len(pids), n_targets)
+    return _result(ranked, n_rel, pids, weights, visible, top_n, t0)
+
+
+def _weights(settings, scorers, weights, method) -> tuple[dict[str, float], str]:
+    weights = dict(blend_weights(settings) if weights is None else weights)
+    return {k: float(weights.get(k, 0.0)) for k in scorers}, method or settings["blend"]["normalisation"]
+
+
+def _blended(scores: pd.DataFrame, blend_w: Mapping[str, float], method: str) -> np.ndarray:
+    """The blend of one target's ``scores`` (before the artist mix: ``_Ranked.add``)."""
+    blended, _ = blend_scores(scores, blend_w, method)
+    return blended.to_numpy(dtype=float)
+
+
+class _Ranked:
+    """One method's (the blend's, or one scorer's) rankings of the targets, target by target."""
+
+    def __init__(self, visible: Library, keep_n: int, top_n: int) -> None:
+        self.artist_of = visible.derived(("evaluate", "artist_of"), lambda: pd.Series(
+            [tuple(a) for a in visible.tracks["artist_ids"]], index=visible.track_ids))
+        self.visible, self.keep_n, self.top_n = visible, keep_n, top_n
+        self.hits: list[np.ndarray] = []  # per target: hit or not for ranks 1..max(keep_n, |hidden|)
+        self.shown: set = set()
+        self.diversities: list[float] = []
+
+    def add(self, t: TargetScores, rel_mask: np.ndarray, values: np.ndarray, mix: ArtistMix | None = None) -> None:
+        """Rank ``values`` (with ``mix``: after the artist mix of ``t``'s seeds, as the blend)."""
+        n = max(self.keep_n, len(t.relevant))
+        if mix is not None and mix.active:
+            codes, share = mix_inputs(self.visible, t.rows, t.seeds)
+            pos = mixed_top_positions(values, mix, codes, share, self.top_n, n, t.tiebreak)
+        else:
+            pos = top_positions(values, n, t.tiebreak)
+        self.hits.append(rel_mask[pos])
+        top_ids = t.candidates[pos[:self.top_n]]
+        self.shown.update(top_ids)
+        self.diversities.append(diversity(list(self.artist_of.reindex(top_ids))))
+
+
+def _result(ranked: Mapping[str, _Ranked], n_rel: list[int], pids: list[str], weights: dict[str, float],
+            visible: Library, top_n: int, t0: float) -> EvalResult:
     if not pids:
         raise NotEnoughData("no evaluation target has visible tracks left (evaluate.hide_fraction too high?)")
     n_rel_arr = np.asarray(n_rel)
     hit_arrays, metrics = {}, {}
-    for m in names:
-        full = _pad(hits[m])
+    for m, r in ranked.items():
+        full = _pad(r.hits)
+        keep_n = r.keep_n
         hit_arrays[m] = np.pad(full, ((0, 0), (0, max(0, keep_n - full.shape[1]))))[:, :keep_n]
         met = metrics_from_hits(full, n_rel_arr, top_n)
-        met["catalogue_coverage"] = catalogue_coverage(shown[m], len(visible.track_ids))
-        met["diversity"] = float(np.mean(diversities[m]))
+        met["catalogue_coverage"] = catalogue_coverage(r.shown, len(visible.track_ids))
+        met["diversity"] = float(np.mean(r.diversities))
         metrics[m] = {k: round(v, 4) for k, v in met.items()}
     seconds = time.perf_counter() - t0
     log.info("evaluated %d targets in %.1f s: p@%d %.4f", len(pids), seconds, top_n, metrics[BLEND][f"p@{top_n}"])
     return EvalResult(top_n=top_n, targets=len(pids), seconds=seconds, metrics=metrics, hits=hit_arrays,
                       n_relevant=n_rel_arr, playlist_ids=pids, weights=weights)
+
+
+@dataclass(frozen=True)
+class _Factor:
+    """A fitted scorer's ``weight_factor`` kept without the scorer."""
+
+    value: float
+
+    def weight_factor(self) -> float:
+        return self.value
+
+
+class Evaluation:
+    """``evaluate`` of one hiding for many weights: what the weights do not change (the
+    scorers fitted on the visible library, every target's candidates and each scorer's
+    normalised scores of them, each scorer's own rankings) is computed once, when a scorer is
+    first asked for (an optional one, the first time its weight is positive), so that
+    evaluating other weights only blends and ranks. Every target's normalised scores are held
+    (``method``: the normalisation): for a few targets (the web app's Weights page evaluates on
+    30), not `recommend evaluate`'s hundreds. Build one per library, hiding and non-weight
+    settings; one ``result`` at a time (not thread-safe)."""
+
+    def __init__(self, library: Library, hidden: pd.DataFrame, top_n: int = 10, method: str = "rank") -> None:
+        self.visible = library.without_memberships(hidden)
+        self.top_n, self.method = top_n, method
+        self.keep_n = max(CURVE_MAX_N, top_n)
+        self.targets = list(iter_targets(self.visible, hidden, {}))
+        if not self.targets:
+            raise NotEnoughData("no evaluation target has visible tracks left (evaluate.hide_fraction too high?)")
+        self.rel_masks = [t.candidates.isin(t.relevant) for t in self.targets]
+        self.normalised: list[dict[str, np.ndarray]] = [{} for _ in self.targets]  # per target: scorer -> scores
+        self.fitted: dict[str, _Factor] = {}  # each scorer's weight factor, once fitted
+        self.alone: dict[str, _Ranked] = {}  # each scorer's own rankings
+
+    def _add(self, name: str, scorer: Scorer) -> None:
+        fitted = scorer.fit(self.visible)
+        n = len(self.visible.track_ids)
+        ranked = _Ranked(self.visible, self.keep_n, self.top_n)
+        for t, rel_mask, normalised in zip(self.targets, self.rel_masks, self.normalised):
+            raw = _score(fitted, t.seeds, t.candidates, t.rows, n)
+            ranked.add(t, rel_mask, raw)
+            normalised[name] = normalise_columns(raw[:, None], self.method)[:, 0]
+        factor = getattr(fitted, "weight_factor", None)  # all the blend asks of it: the fitted model is let go
+        self.fitted[name], self.alone[name] = _Factor(float(factor()) if factor else 1.0), ranked
+
+    def result(self, settings, weights: Mapping[str, float] | None = None) -> EvalResult:
+        """What ``evaluate(library, hidden, settings, top_n=top_n, weights=weights,
+        method=method)`` gives (``settings``: the basis's but for the weights)."""
+        t0 = time.perf_counter()
+        scorers = make_scorers(settings)
+        for name, scorer in scorers.items():
+            if name not in self.fitted:
+                self._add(name, scorer)
+        fitted = {name: self.fitted[name] for name in scorers}
+        weights, _ = _weights(settings, fitted, weights, self.method)
+        blend_w = fitted_weights(weights, fitted)
+        used = [name for name in fitted if blend_w.get(name, 0) > 0]  # as blend_scores blends them
+        w = np.array([[float(blend_w[name]) for name in used]])
+        mix = ArtistMix.from_settings(settings)
+        blend = _Ranked(self.visible, self.keep_n, self.top_n)
+        for t, rel_mask, normalised in zip(self.targets, self.rel_masks, self.normalised):
+            values = (blend_matrix(np.column_stack([normalised[name] for name in used]), w)[0]
+                      if used and len(t.candidates) else np.full(len(t.candidates), np.nan))
+            blend.add(t, rel_mask, values, mix)
+        ranked = {BLEND: blend, **{name: self.alone[name] for name in fitted}}
+        return _result(ranked, [len(t.relevant) for t in self.targets], [t.playlist_id for t in self.targets],
+                       weights, self.visible, self.top_n, t0)

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,10 @@ from .artists import first_artist_keys
 from .blend import blend_scores, fitted_weights
 from .errors import RecommenderError, UsageError
 from .library import Library
-from .scorers.base import Scorer
 from .searchindex import MIN_SCORE, SearchIndex, core_title, fold
+
+if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
+    from .scorers.base import Scorer
 
 __all__ = ["SEARCH_COLUMNS", "TrackIndex", "core_title", "distinct_recordings", "fold", "parse_track_ref",
            "resolve_track", "search_tracks", "similar_tracks", "track_display"]

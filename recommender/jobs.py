@@ -322,89 +322,134 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
     any writer before pulling, and exits 6 while another run holds it.
     """
-    from . import publish
-    from .pipeline import build_recommendations
     started = time.monotonic()
-    store = open_store(settings)
     gateway = gateway or connect(settings)
     with ExitStack() as held:
         if not dry_run:
             held.enter_context(writing(settings, "build-playlist"))
-        held.enter_context(store.one_read())  # the manifest is read once per run
-        library = store.load_library()
-        age = store.age_hours()
-        refreshed = False
-        warnings: list[str] = []
-        open_data: dict[str, int] = {}
-        listing: list[dict] | None = None  # your playlists as the refresh listed them: not listed twice
-
-        def refresh_now() -> Library:
-            nonlocal warnings, open_data, refreshed, listing
-            if dry_run:  # the refresh writes the cache: a writer like any other
-                held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
-                store.forget_manifest()  # read before the lock: another run may have written it since
-            library, pulled = pull(gateway, store, settings, progress, notice=notice)
-            warnings = [*pulled.switched, *pulled.warnings]
-            open_data = dict(pulled.requests_by_service)
-            refreshed, listing = True, pulled.listing
-            return library
-        if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
-            library = refresh_now()
-        try:
-            state = publish.managed_state(gateway, store, settings, library.user_id, listing=listing)
-        except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
-            library = refresh_now()
-            state = publish.managed_state(gateway, store, settings, library.user_id, listing=listing)
-        requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
-        state.pinned = list(dict.fromkeys(state.pinned + requested))
-        state.not_yours = [t for t in state.not_yours if t not in set(requested)]
-        # every playlist we ever managed is our output, never the user's taste
-        ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
-        if seed_playlist is not None:
-            _refuse_our_playlist(library, seed_playlist, ours, store)
-        scoring_library = _without_playlist(library, *ours)
-        liked = liked_tracks(store, library, state)
-        if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
-            store.update_manifest(**{USER_LIKED: liked})
-        positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
-        grey, newly_grey = not_playable(store, state)
-        if not dry_run and grey != store.read_manifest().get(NOT_PLAYABLE, {}):
-            store.update_manifest(**{NOT_PLAYABLE: grey})
-        if newly_grey:
-            n = len(newly_grey)
-            warnings.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist do{'es' if n == 1 else ''} not play "
-                            f"in your country (greyed out in Spotify): left out, asked again after "
-                            f"{NOT_PLAYABLE_DAYS} days")
-        recs = build_recommendations(scoring_library, settings, seed_playlist=seed_playlist,
-                                     exclude=[*state.user_removed, *grey], pinned=state.pinned, positive=positive)
-        table = recs.table
-        # nothing recommended (pinned tracks alone, short of max_tracks, are not a recommendation):
-        # the playlist is left exactly as it is
-        if not (~table["pinned"].astype(bool)).any() and len(table) < settings.blend.max_tracks:
-            table = table.iloc[0:0]
-        if table.empty:
-            result = BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
-                                 mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
-                                 requests=gateway.requests_made, open_data_requests=open_data, refreshed=refreshed,
-                                 unchanged=state.current, labels=_labels(library, state.current),
-                                 messages=list(dict.fromkeys(store.problems + state.messages + warnings)))
-            result.seconds = time.monotonic() - started
-            return result
-        desired = list(table["track_id"])
-        pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
-                              new_playlist=new_playlist)
-        plan = pub.plan
-        if not dry_run:  # the requested pins are now recorded with the playlist (state.pinned)
-            store.update_manifest(**{PIN_REQUESTS: []})
-        result = BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
-                             created=pub.created, mode=recs.mode, weights=dict(recs.weights),
-                             weight_factors=dict(recs.weight_factors),
-                             messages=list(dict.fromkeys(store.problems + warnings + pub.messages)),
-                             requests=gateway.requests_made, open_data_requests=open_data, refreshed=refreshed,
-                             added_ids=plan.added, removed_ids=plan.removed,
-                             labels=_labels(library, plan.added + plan.removed))
+        basis = _build_basis(held, settings, gateway, dry_run=dry_run, seed_playlist=seed_playlist,
+                             force_refresh=force_refresh, progress=progress, notice=notice)
+        result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist)
     result.seconds = time.monotonic() - started
     return result
+
+
+@dataclass
+class BuildBasis:
+    """A build's work before the weights are used: the library read (or refreshed), the
+    managed playlist's state, the seeds and candidates with each scorer's scores of them
+    (``pipeline.Scoring``). `recommend web` keeps one per library and non-weight settings, so
+    that a weight slider's dry run (``dry_run_with``) only blends and selects again."""
+
+    store: Store
+    library: Library
+    state: Any  # publish.ManagedState
+    scoring: Any  # pipeline.Scoring
+    gateway: Any
+    refreshed: bool = False
+    warnings: list[str] = field(default_factory=list)
+    open_data: dict[str, int] = field(default_factory=dict)
+    listing: list[dict] | None = None  # your playlists as the refresh listed them: not listed twice
+
+
+def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
+    """What ``build_playlist(settings, dry_run=True)`` computes before the weights (a refresh
+    too when the cache is stale); ``dry_run_with`` finishes it for any weights."""
+    gateway = gateway or connect(settings)
+    with ExitStack() as held:
+        return _build_basis(held, settings, gateway, dry_run=True)
+
+
+def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
+    """``build_playlist(settings, dry_run=True)`` from a ``basis`` made with the same settings
+    but (perhaps) other weights or ``candidates.new_share``: the same result."""
+    started = time.monotonic()
+    result = _finish_build(basis, settings, dry_run=True, new_playlist=False)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_playlist: str | None = None,
+                 force_refresh: bool = False, progress: Progress | None = None, notice=None) -> BuildBasis:
+    from . import publish
+    from .pipeline import candidate_scoring
+    store = open_store(settings)
+    held.enter_context(store.one_read())  # the manifest is read once per run
+    library = store.load_library()
+    age = store.age_hours()
+    basis = BuildBasis(store, library, None, None, gateway)
+
+    def refresh_now() -> Library:
+        if dry_run:  # the refresh writes the cache: a writer like any other
+            held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
+            store.forget_manifest()  # read before the lock: another run may have written it since
+        library, pulled = pull(gateway, store, settings, progress, notice=notice)
+        basis.warnings = [*pulled.switched, *pulled.warnings]
+        basis.open_data = dict(pulled.requests_by_service)
+        basis.refreshed, basis.listing = True, pulled.listing
+        return library
+    if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
+        library = refresh_now()
+    try:
+        state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
+    except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
+        library = refresh_now()
+        state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
+    requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
+    state.pinned = list(dict.fromkeys(state.pinned + requested))
+    state.not_yours = [t for t in state.not_yours if t not in set(requested)]
+    # every playlist we ever managed is our output, never the user's taste
+    ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
+    if seed_playlist is not None:
+        _refuse_our_playlist(library, seed_playlist, ours, store)
+    scoring_library = _without_playlist(library, *ours)
+    liked = liked_tracks(store, library, state)
+    if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
+        store.update_manifest(**{USER_LIKED: liked})
+    positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
+    grey, newly_grey = not_playable(store, state)
+    if not dry_run and grey != store.read_manifest().get(NOT_PLAYABLE, {}):
+        store.update_manifest(**{NOT_PLAYABLE: grey})
+    if newly_grey:
+        n = len(newly_grey)
+        basis.warnings.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist do{'es' if n == 1 else ''} not "
+                              f"play in your country (greyed out in Spotify): left out, asked again after "
+                              f"{NOT_PLAYABLE_DAYS} days")
+    basis.library, basis.state = library, state
+    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=seed_playlist,
+                                      exclude=[*state.user_removed, *grey], pinned=state.pinned, positive=positive)
+    return basis
+
+
+def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool) -> BuildResult:
+    from . import publish
+    from .pipeline import recommend
+    store, library, state, gateway = basis.store, basis.library, basis.state, basis.gateway
+    recs = recommend(basis.scoring, settings)
+    table = recs.table
+    # nothing recommended (pinned tracks alone, short of max_tracks, are not a recommendation):
+    # the playlist is left exactly as it is
+    if not (~table["pinned"].astype(bool)).any() and len(table) < settings.blend.max_tracks:
+        table = table.iloc[0:0]
+    if table.empty:
+        return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
+                           mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
+                           requests=gateway.requests_made, open_data_requests=basis.open_data,
+                           refreshed=basis.refreshed, unchanged=state.current, labels=_labels(library, state.current),
+                           messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
+    desired = list(table["track_id"])
+    pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
+                          new_playlist=new_playlist)
+    plan = pub.plan
+    if not dry_run:  # the requested pins are now recorded with the playlist (state.pinned)
+        store.update_manifest(**{PIN_REQUESTS: []})
+    return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
+                       created=pub.created, mode=recs.mode, weights=dict(recs.weights),
+                       weight_factors=dict(recs.weight_factors),
+                       messages=list(dict.fromkeys(store.problems + basis.warnings + pub.messages)),
+                       requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
+                       added_ids=plan.added, removed_ids=plan.removed,
+                       labels=_labels(library, plan.added + plan.removed))
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----
@@ -619,6 +664,15 @@ def evaluate(settings, setup: EvalSetup, top_n: int | None = None, progress: Pro
     n = top_n or settings.evaluate.top_n
     return _evaluate(setup.library, setup.hidden, settings, top_n=n,
                      progress=(lambda d, t: progress("targets", d, t)) if progress else None)
+
+
+def weights_evaluation(settings, setup: EvalSetup):
+    """``evaluate(settings, setup)`` for many weights (`recommend web`'s sliders): an
+    ``evaluate.Evaluation`` whose ``result(s)`` is ``evaluate(s, setup)`` for settings ``s``
+    that differ from ``settings`` in the weights alone."""
+    from .evaluate import Evaluation
+    return Evaluation(setup.library, setup.hidden, top_n=settings.evaluate.top_n,
+                      method=settings.blend.normalisation)
 
 
 def evaluate_persona(settings, dataset: Path | None, split: str, features: str, protocol: str = "persona",

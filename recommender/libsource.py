@@ -112,9 +112,13 @@ def with_sample_features(source: LibrarySource, library):
     return source.load()
 
 
-def search_index(source: LibrarySource, library=None):
+INDEX_STAGE = "search index"  # the progress stage of a build
+
+
+def search_index(source: LibrarySource, library=None, progress=None):
     """The source's SearchIndex: the cached one when it was built from the current library,
-    else built (from ``library`` when given) and saved for the next call."""
+    else built (from ``library`` when given) and saved for the next call; ``progress(stage,
+    done, total)`` is told the build's tracks (``INDEX_STAGE``; nothing when the cached one is used)."""
     from .searchindex import SearchIndex
     fp = source.fingerprint()
     path = source.index_path()
@@ -122,8 +126,12 @@ def search_index(source: LibrarySource, library=None):
     if index is not None:
         return index
     from .explore import index_tracks
+    if progress is not None:
+        progress(INDEX_STAGE, 0, None)  # reading the library comes first
     library = library if library is not None else source.load()
-    index = SearchIndex.build(index_tracks(library), fingerprint=fp)
+    tracks = index_tracks(library)
+    index = SearchIndex.build(tracks, fingerprint=fp, progress=(lambda done, total: progress(INDEX_STAGE, done, total))
+                              if progress is not None else None)
     if fp:
         from .errors import StorageError
         try:
@@ -143,13 +151,15 @@ def require_tracks(source: LibrarySource) -> None:
                             "(or add --demo)")
 
 
-def search(source: LibrarySource, query: str, limit: int = 10, min_score: float | None = None) -> list[dict]:
+def search(source: LibrarySource, query: str, limit: int = 10, min_score: float | None = None,
+           progress=None) -> list[dict]:
     """Local search of the source with the cached index (numpy only when it is warm): dicts
     with track_id, name, artists, album, score; [] when nothing scores ``min_score``
-    (default ``searchindex.MIN_SCORE``). UsageError for a query without letters or digits."""
+    (default ``searchindex.MIN_SCORE``). UsageError for a query without letters or digits.
+    ``progress``: as ``search_index``'s, for a build."""
     from .searchindex import MIN_SCORE, fold
     if not fold(query):
         from .errors import UsageError
         raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
     require_tracks(source)
-    return search_index(source).query(query, limit, MIN_SCORE if min_score is None else min_score)
+    return search_index(source, progress=progress).query(query, limit, MIN_SCORE if min_score is None else min_score)

@@ -563,7 +563,51 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     seeds, nor "known", nor scorer training data), so the output does not feed on itself.
     Raises NotEnoughData when there are no seeds and UsageError for an unknown playlist;
     no candidates gives an empty table and a ``reason``.
+
+    It is ``recommend(candidate_scoring(...), settings, ...)``: the seeds, the candidates and
+    each scorer's scores of them do not depend on the weights, so a caller trying many weights
+    on one library (`recommend web`'s sliders) keeps the ``Scoring`` and blends it again.
     """
+    scoring = candidate_scoring(library, settings, seed_playlist=seed_playlist, exclude=exclude, pinned=pinned,
+                                positive=positive, now=now, managed_playlist_id=managed_playlist_id)
+    return recommend(scoring, settings, scorers=scorers, weights=weights, fit=fit)
+
+
+@dataclass
+class Scoring:
+    """What a build computes before it uses the weights: the seeds, the candidates (their
+    track ``rows``), and each scorer's raw and normalised scores of them, added the first time
+    a weight turns the scorer on (``scores``). Not thread-safe: one ``recommend`` at a time."""
+
+    library: Library
+    mode: str
+    target: str | None
+    playlist_id: str | None
+    seeds: pd.Series
+    candidates: pd.Index
+    rows: np.ndarray
+    counts: dict[str, int]
+    pinned: list[str]
+    laps: dict[str, float]
+    scorers: dict[str, object] = field(default_factory=dict)  # the instance each column was scored by
+    raw: dict[str, np.ndarray] = field(default_factory=dict)  # scorer name -> raw scores of the candidates
+    normalised: dict = field(default_factory=dict)  # (scorer name, method) -> normalised scores
+
+    def scores(self, name: str, scorer, fit: bool) -> np.ndarray:
+        """``scorer``'s raw scores of the candidates (fitted on the library first when ``fit``)."""
+        if self.scorers.get(name) is not scorer:
+            if fit:
+                scorer.fit(self.library)
+            self.raw[name] = _raw_scores(scorer, self.seeds, self.candidates, self.rows, self.library.track_ids)
+            self.scorers[name] = scorer
+            self.normalised = {k: v for k, v in self.normalised.items() if k[0] != name}
+        return self.raw[name]
+
+
+def candidate_scoring(library: Library, settings, *, seed_playlist: str | None = None,
+                      exclude: Sequence[str] = (), pinned: Sequence[str] = (), positive: Sequence[str] = (),
+                      now: datetime | None = None, managed_playlist_id: str | None = None) -> Scoring:
+    """``build_recommendations``' seeds and candidates, no scorer run yet (see there)."""
     clock = _Clock()
     library = _strip_playlist(library, managed_playlist_id)
     target: str | None = None
@@ -591,32 +635,41 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     pinned = _unblocked(library, settings, pinned)
     clock.lap("seeds+candidates")
     log.info("%s mode: %d seeds, %d candidates (%s)", mode, len(seeds), len(candidates), counts)
+    return Scoring(library, mode, target, pid, seeds, candidates, np.flatnonzero(alive), counts, pinned, clock.laps)
 
+
+def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | None = None,
+              weights: Mapping[str, float] | None = None, fit: bool = True) -> Recommendations:
+    """``build_recommendations`` from its ``Scoring``: run the scorers of positive weight that
+    have not scored these candidates yet, blend, mix, select, explain. ``scorers`` None:
+    ``make_scorers(settings)``, each reusing the instance that already scored ``scoring``
+    (the caller keeps one ``Scoring`` per library and non-weight settings)."""
+    clock = _Clock()
+    clock.laps = dict(scoring.laps)
+    library, seeds, candidates, rows, pinned = (scoring.library, scoring.seeds, scoring.candidates, scoring.rows,
+                                                scoring.pinned)
     if scorers is None:
         from .scorers import make_scorers  # lazy: scorers import heavier modules
-        scorers = make_scorers(settings)
+        scorers = {name: scoring.scorers.get(name, s) for name, s in make_scorers(settings).items()}
     names = list(scorers)
     w = dict(weights) if weights is not None else default_weights(settings, names)
-    common = dict(seeds=seeds, mode=mode, weights=w, n_candidates=len(candidates),
-                  seed_playlist_id=pid, removed=counts, timings=clock.laps)
+    common = dict(seeds=seeds, mode=scoring.mode, weights=w, n_candidates=len(candidates),
+                  seed_playlist_id=scoring.playlist_id, removed=scoring.counts, timings=clock.laps)
     if len(candidates) == 0:
-        reason = _no_candidates_reason(mode, counts, settings, target)
+        reason = _no_candidates_reason(scoring.mode, scoring.counts, settings, scoring.target)
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
         if len(table):
             _mark_sources(library, table, library.derived(("pipeline", "new_rows"), lambda: ~_known(library)))
         return Recommendations(table=table, reason=reason, **common)
 
-    if fit:
-        for name, scorer in scorers.items():
-            if w.get(name, 0) > 0:
-                scorer.fit(library)
-                clock.lap(f"fit {name}")
+    for name, scorer in scorers.items():
+        if w.get(name, 0) > 0 and scoring.scorers.get(name) is not scorer:
+            scoring.scores(name, scorer, fit)
+            clock.lap(f"fit {name}")
     factors = weight_factors(w, scorers)
     cfg = settings.blend
-    rows = np.flatnonzero(alive)
-    blended, contrib, _raw = score_candidates(scorers, seeds, candidates, w, cfg.normalisation,
-                                              rows=rows, track_ids=library.track_ids)
+    blended, contrib = _blend(scoring, scorers, w, cfg.normalisation)
     mix = ArtistMix.from_settings(settings)
     mix_factor = None
     if mix.active:  # the artist mix scales the score and, alike, every contribution to it
@@ -646,6 +699,16 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
     return Recommendations(table=table, reason=reason, weight_factors=factors, **common)
+
+
+def _blend(scoring: Scoring, scorers: Mapping[str, object], weights: Mapping[str, float], method: str
+           ) -> tuple[pd.Series, pd.DataFrame]:
+    """``score_candidates``' blend and contributions, from the scores ``scoring`` holds."""
+    weights = fitted_weights(weights, scorers)
+    n = len(scoring.candidates)
+    raw = pd.DataFrame({name: scoring.raw[name] if weights.get(name, 0) > 0 else np.full(n, np.nan)
+                        for name in scorers}, index=scoring.candidates)
+    return blend_scores(raw, weights, method, scoring.normalised)
 
 
 def _nothing_chosen_reason(blended: pd.Series, n_pinned: int, n_seeds: int, cfg) -> str:

@@ -107,18 +107,19 @@ def grams(folded: str) -> list[str]:
     return out
 
 
-def _csc(columns: list[np.ndarray], rows: list[int], n_cols: int, values: list[np.ndarray] | None = None):
-    """(indptr, indices[, data]) of a column-compressed matrix from per-row column arrays."""
-    lengths = np.array([len(c) for c in columns], dtype=np.int64)
-    col = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    row = np.repeat(np.asarray(rows, dtype=np.int64), lengths)
-    order = np.argsort(col, kind="stable")
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``keys`` and how often each occurs (``np.unique`` by a sort: its
+    hashing is several times slower on millions of integers)."""
+    keys = np.sort(keys)
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
+    return keys[first], np.diff(np.r_[first, len(keys)])
+
+
+def _ptr(cols: np.ndarray, n_cols: int) -> np.ndarray:
+    """The column pointers of a column-compressed matrix whose entries' columns are ``cols`` (sorted)."""
     indptr = np.zeros(n_cols + 1, dtype=np.int64)
-    np.cumsum(np.bincount(col, minlength=n_cols), out=indptr[1:])
-    out = [indptr, row[order].astype(np.int32)]
-    if values is not None:
-        out.append((np.concatenate(values) if values else np.zeros(0))[order].astype(np.float32))
-    return tuple(out)
+    np.cumsum(np.bincount(cols, minlength=n_cols), out=indptr[1:])
+    return indptr
 
 
 def _combine(coverage: np.ndarray, field: np.ndarray) -> np.ndarray:
@@ -144,31 +145,88 @@ class SearchIndex:
 
     # ----- building ----------------------------------------------------------------------
     @classmethod
-    def build(cls, tracks: Iterable[Sequence[str]], fingerprint: str = "") -> "SearchIndex":
+    def build(cls, tracks: Iterable[Sequence[str]], fingerprint: str = "",
+              progress: Callable[[int, int], None] | None = None) -> "SearchIndex":
+        """The index of ``tracks``; ``progress(done, total)`` is told the tracks read so far.
+
+        Each distinct text is folded once and each distinct word cut into trigrams once (a
+        library repeats its artists, albums and words); the counts and TF-IDF rows are then
+        computed for all tracks at once, as arrays of (trigram, track) pairs."""
         tracks = [(str(t[0]), str(t[1] or ""), str(t[2] or ""), str(t[3] or "")) for t in tracks]
-        doc_sets = [set(grams(fold(f"{n} {a} {b}"))) for _, n, a, b in tracks]
-        vocab = np.array(sorted(set().union(*doc_sets)) if doc_sets else [], dtype=f"<U{NGRAM}")
-        lookup = {g: i for i, g in enumerate(vocab.tolist())}
         n = len(tracks)
-        doc_cols = [np.fromiter((lookup[g] for g in s), dtype=np.int64, count=len(s)) for s in doc_sets]
-        df = np.bincount(np.concatenate(doc_cols), minlength=len(vocab)) if doc_cols else np.zeros(0)
+        words: dict[str, int] = {}  # word -> its number; its trigrams: word_grams[number]
+        gram_ids: dict[str, int] = {}  # trigram -> provisional number (first seen)
+        word_grams: list[list[int]] = []
+        folded: dict[str, list[int]] = {}  # text -> its words' numbers
+
+        def word_numbers(text: str) -> list[int]:
+            out = folded.get(text)
+            if out is None:
+                out = []
+                for word in fold(text).split():
+                    k = words.get(word)
+                    if k is None:
+                        k = words[word] = len(word_grams)
+                        word_grams.append([gram_ids.setdefault(g, len(gram_ids)) for g in grams(word)])
+                    out.append(k)
+                folded[text] = out
+            return out
+
+        doc_words, title_words, artist_words = [], [], []
+        step = max(1, n // 20)
+        for i, (_, name, artists, album) in enumerate(tracks):
+            a = word_numbers(artists)
+            doc_words.append(word_numbers(name) + a + word_numbers(album))  # the words of "name artists album"
+            title_words.append(word_numbers(core_title(name)))
+            artist_words.append(a)
+            if progress is not None and (i + 1) % step == 0:
+                progress(i + 1, n)
+        lengths = np.array([len(g) for g in word_grams], dtype=np.int64)
+        flat = np.array([g for gs in word_grams for g in gs], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
+
+        def pairs(per_track: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+            """(track row, provisional trigram) of every trigram of every track's words."""
+            counts = np.array([len(w) for w in per_track], dtype=np.int64)
+            word = np.array([k for w in per_track for k in w], dtype=np.int64)
+            rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+            per_word = lengths[word] if len(word) else np.zeros(0, dtype=np.int64)
+            rows = np.repeat(rows, per_word)
+            first = np.repeat(starts[word] - np.concatenate([[0], np.cumsum(per_word)[:-1]]), per_word)
+            return rows, flat[first + np.arange(len(rows))] if len(rows) else np.zeros(0, dtype=np.int64)
+
+        # the vocabulary: the trigrams of the documents, sorted (``query`` looks them up by bisection)
+        doc_rows, doc_grams = pairs(doc_words)
+        texts = np.array(list(gram_ids), dtype=f"<U{NGRAM}")
+        in_docs = np.zeros(len(texts), dtype=bool)
+        in_docs[doc_grams] = True
+        vocab_of = np.flatnonzero(in_docs)
+        vocab_of = vocab_of[np.argsort(texts[vocab_of], kind="stable")]
+        vocab = texts[vocab_of]
+        column = np.full(len(texts), -1, dtype=np.int64)  # provisional number -> vocabulary column
+        column[vocab_of] = np.arange(len(vocab_of))
+        m = len(vocab)
+        doc_keys, _ = _distinct(column[doc_grams] * max(n, 1) + doc_rows)  # each (trigram, track) once, by column
+        doc_cols = doc_keys // max(n, 1)
+        df = np.bincount(doc_cols, minlength=m)
         idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
 
-        def field(texts: list[str]):
-            cols_, vals_ = [], []
-            for text in texts:
-                c = Counter(lookup[g] for g in grams(fold(text)) if g in lookup)
-                cols = np.fromiter(c.keys(), dtype=np.int64, count=len(c))
-                tf = np.fromiter(c.values(), dtype=np.float64, count=len(c))
-                v = (1 + np.log(tf)) * idf[cols] if len(cols) else tf
-                norm = float(np.sqrt((v ** 2).sum()))
-                cols_.append(cols)
-                vals_.append(v / norm if norm > 0 else v)
-            return _csc(cols_, list(range(n)), len(vocab), vals_)
+        def field(per_track: list[list[int]]):
+            rows, grams_ = pairs(per_track)
+            cols = column[grams_]
+            keep = cols >= 0  # a core title may make a word the documents do not have
+            keys, tf = _distinct(cols[keep] * max(n, 1) + rows[keep])
+            cols, rows = keys // max(n, 1), keys % max(n, 1)
+            v = (1 + np.log(tf.astype(np.float64))) * idf[cols]
+            norm = np.sqrt(np.bincount(rows, weights=v * v, minlength=n))
+            vals = np.where(norm[rows] > 0, v / np.where(norm[rows] > 0, norm[rows], 1.0), v)
+            return _ptr(cols, m), rows.astype(np.int32), vals.astype(np.float32)
 
-        doc = _csc(doc_cols, list(range(n)), len(vocab))
-        title = field([core_title(t[1]) for t in tracks])
-        artist = field([t[2] for t in tracks])
+        doc = (_ptr(doc_cols, m), (doc_keys % max(n, 1)).astype(np.int32))
+        title = field(title_words)
+        artist = field(artist_words)
+        if progress is not None:
+            progress(n, n)
         return cls(tracks, vocab, idf, doc, title, artist, fingerprint)
 
     # ----- querying ----------------------------------------------------------------------

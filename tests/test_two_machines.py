@@ -125,12 +125,12 @@ def test_a_playlist_the_tool_wrote_on_the_other_computer_is_never_taste(standin,
     settings = settings_for(standin, tmp_path / "server")
     save_login(standin, tmp_path / "server")
     seen: list[set] = []
-    real = pipeline.build_recommendations
+    real = pipeline.candidate_scoring  # a build's seeds and candidates: what it scores
 
     def spy(library, *args, **kwargs):
         seen.append(set(library.playlists["playlist_id"]))
         return real(library, *args, **kwargs)
-    monkeypatch.setattr(pipeline, "build_recommendations", spy)
+    monkeypatch.setattr(pipeline, "candidate_scoring", spy)
     jobs.build_playlist(settings, gateway=gateway_for(settings))
     assert seen and mood["id"] not in seen[0]
     assert mood["id"] not in set(jobs.taste_library(settings).playlists["playlist_id"])

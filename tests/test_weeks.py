@@ -107,12 +107,12 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
     user = User(spotify)
     runner = CliRunner()
     positives: list[list[str]] = []  # what each run counted as your feedback
-    build = pipeline.build_recommendations
+    build = pipeline.candidate_scoring  # a build's seeds and candidates: what it scores
 
     def spy(*args, **kw):
         positives.append(list(kw.get("positive") or []))
         return build(*args, **kw)
-    monkeypatch.setattr(pipeline, "build_recommendations", spy)
+    monkeypatch.setattr(pipeline, "candidate_scoring", spy)
 
     pid = None
     removed: list[str] = []

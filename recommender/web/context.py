@@ -54,6 +54,18 @@ def shown_time(value: Any, default: Any = "") -> str:
     return shown(moment) if moment else str(default if default is not None else "")
 
 
+def settings_key(settings) -> str:
+    """The settings but the blend weights (``scorers.<name>.weight``) and
+    ``candidates.new_share``, as text: what the scores a slider move re-blends depend on."""
+    import json
+    data = settings.to_dict()
+    for section in data.get("scorers", {}).values():
+        if isinstance(section, dict):
+            section.pop("weight", None)
+    data.get("candidates", {}).pop("new_share", None)
+    return json.dumps(data, sort_keys=True, default=str)
+
+
 class StaleConfig(UsageError):
     """A save from a page opened before the config file last changed (another tab's save, a
     block, an edit by hand): refused, so that the page's old values do not undo that change."""
@@ -111,12 +123,35 @@ class WebContext:
 
     def invalidate(self, *keys: str) -> None:
         if "preview" in keys:  # the Discovery page counts each source's tracks in the Next playlist
-            keys = (*keys, "discovery")
+            keys = (*keys, "discovery", "preview_basis")
         with self._lock:
             if not keys:
                 self._cache.clear()
             for k in keys:
                 self._cache.pop(k, None)
+
+    def _with_basis(self, name: str, settings, build: Callable[[], Any], use: Callable[[Any], Any]) -> Any:
+        """``use(basis)``, ``basis`` being ``build()`` kept under ``name`` for as long as the
+        cached data (the manifest: a refresh, a steer, a run in a terminal) and ``settings``
+        but for the weights stay the same, so that a weight slider's move only blends again.
+        One ``use`` of a name at a time (a basis fills in scorers as weights turn them on)."""
+        with self._lock:
+            lock = self._key_locks.setdefault(name, threading.Lock())
+        with lock:
+            key = (self.data_version(), settings_key(settings))  # read first: a change meanwhile is seen next time
+            with self._lock:
+                entry = self._cache.get(name)
+            if entry is None or entry[0] != key:
+                entry = (key, build())
+                with self._lock:
+                    self._cache[name] = entry
+            return use(entry[1])
+
+    def data_version(self) -> tuple:
+        """``library_version`` and the manifest file's stat: changes with every write of the
+        cached data (a refresh, a steer, a build-playlist in a terminal)."""
+        version = self.library_version()
+        return (self._manifest_seen[0], version)
 
     def reload_settings(self) -> None:
         from ..config import load_settings
@@ -227,7 +262,11 @@ class WebContext:
 
     # ----- Next playlist ------------------------------------------------------------------
     def _dry_run(self, settings):
-        return jobs.build_playlist(settings, dry_run=True, gateway=self._gateway(settings))
+        """``jobs.build_playlist(settings, dry_run=True)``, from the basis (seeds, candidates,
+        every scorer's scores) kept for these settings but the weights (``_with_basis``)."""
+        return self._with_basis("preview_basis", settings,
+                                lambda: jobs.dry_run_basis(settings, gateway=self._gateway(settings)),
+                                lambda basis: jobs.dry_run_with(basis, settings))
 
     def preview(self):
         """What `build-playlist --dry-run` shows now (a jobs.BuildResult)."""
@@ -340,8 +379,9 @@ class WebContext:
     def evaluate(self, settings=None) -> dict[str, Any]:
         """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves."""
         settings = settings or self.settings
-        setup = self._cached("eval_setup", self._evaluation_setup)
-        res = jobs.evaluate(settings, setup)
+        res = self._with_basis("eval_basis", settings,
+                               lambda: jobs.weights_evaluation(settings, self._evaluation_setup(settings)),
+                               lambda basis: basis.result(settings))
         out = res.to_dict()
         out["top_n"] = res.top_n
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
@@ -349,11 +389,11 @@ class WebContext:
         self.last_evaluation = out
         return out
 
-    def _evaluation_setup(self):
+    def _evaluation_setup(self, settings):
         """`recommend evaluate`'s hiding, on at most EVAL_MAX_TARGETS playlists (evenly spread over
-        the sorted playlist ids) so that a slider move is answered within about 2 s."""
+        the sorted playlist ids), so that the page's first evaluation is quick."""
         import dataclasses
-        setup = jobs.evaluation_setup(self.settings)
+        setup = jobs.evaluation_setup(settings)
         pids = sorted(setup.hidden["playlist_id"].astype(str).unique())
         if len(pids) > EVAL_MAX_TARGETS:
             keep = set(pids[i] for i in range(0, len(pids), -(-len(pids) // EVAL_MAX_TARGETS)))
