@@ -203,6 +203,7 @@ class BuildResult:
     created: bool = False
     mode: str = "taste"
     reason: str | None = None
+    short: str = ""  # why fewer than blend.max_tracks tracks were chosen (pipeline.Recommendations.short)
     weights: dict[str, float] = field(default_factory=dict)
     weight_factors: dict[str, float] = field(default_factory=dict)  # scorer -> weight_factor() when not 1
     messages: list[str] = field(default_factory=list)
@@ -235,7 +236,7 @@ class BuildResult:
                       for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
                 "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
-                "mode": self.mode, "reason": self.reason, "weights": self.weights,
+                "mode": self.mode, "reason": self.reason, "short": self.short, "weights": self.weights,
                 "weight_factors": {k: round(v, 4) for k, v in self.weight_factors.items()}, "messages": self.messages,
                 "requests": self.requests, "open_data_requests": self.open_data_requests,
                 "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
@@ -444,7 +445,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     if not dry_run:  # the requested pins are now recorded with the playlist (state.pinned)
         store.update_manifest(**{PIN_REQUESTS: []})
     return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
-                       created=pub.created, mode=recs.mode, weights=dict(recs.weights),
+                       created=pub.created, mode=recs.mode, short=recs.short, weights=dict(recs.weights),
                        weight_factors=dict(recs.weight_factors),
                        messages=list(dict.fromkeys(store.problems + basis.warnings + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,

@@ -56,6 +56,8 @@ class Recommendations:
     nothing but pinned tracks is in it), else "". ``removed``: how many known tracks each
     candidate rule removed. ``timings``: wall-clock seconds per stage. ``weight_factors``:
     scorer -> its ``weight_factor()`` where that is not 1 (the blend used weight x factor).
+    ``short``: why the table holds fewer than ``blend.max_tracks`` tracks although more
+    candidates were scored (``_short_reason``), else "".
     """
 
     table: pd.DataFrame
@@ -68,6 +70,7 @@ class Recommendations:
     removed: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     weight_factors: dict[str, float] = field(default_factory=dict)
+    short: str = ""
 
     @property
     def track_ids(self) -> list[str]:
@@ -690,6 +693,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
                          max_per_artist=int(cfg.max_per_artist))
     unpinned = [t for t in chosen if t not in pinned_set]
     reason = "" if unpinned else _nothing_chosen_reason(blended, len(chosen), len(seeds), cfg)
+    short = _short_reason(blended, chosen, cfg) if unpinned else ""
     # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
@@ -698,7 +702,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     _mark_sources(library, table, new_rows)
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
-    return Recommendations(table=table, reason=reason, weight_factors=factors, **common)
+    return Recommendations(table=table, reason=reason, weight_factors=factors, short=short, **common)
 
 
 def _blend(scoring: Scoring, scorers: Mapping[str, object], weights: Mapping[str, float], method: str
@@ -722,6 +726,27 @@ def _nothing_chosen_reason(blended: pd.Series, n_pinned: int, n_seeds: int, cfg)
         return f"your {n_pinned} pinned tracks fill the playlist (blend.max_tracks {int(cfg.max_tracks)})"
     return (f"none of the {len(values)} candidates scored at least blend.threshold {float(cfg.threshold):g} "
             f"(the best: {np.nanmax(values):.3f}); lower it, or raise blend.min_tracks")
+
+
+def _short_reason(blended: pd.Series, chosen: list[str], cfg) -> str:
+    """Why ``chosen`` holds fewer than ``blend.max_tracks`` tracks while other candidates of
+    ``blended`` were scored: they scored below ``blend.threshold`` (a blend re-weighted by
+    ``tune`` or by hand can score lower overall: the playlist shrinks, and says so), or
+    ``blend.max_per_artist`` left them out; "" when the playlist is full or nothing more scored."""
+    room = int(cfg.max_tracks) - len(chosen)
+    values = blended.to_numpy(dtype=float, na_value=np.nan)
+    rest = np.isfinite(values) & ~blended.index.isin(chosen)
+    if room <= 0 or not rest.any():
+        return ""
+    threshold, below = float(cfg.threshold), int((rest & (values < float(cfg.threshold))).sum())
+    capped = int(rest.sum()) - below
+    if capped:
+        return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: blend.max_per_artist "
+                f"{int(cfg.max_per_artist)} left out {capped} more track{'s' if capped != 1 else ''} that scored "
+                f"at least blend.threshold {threshold:g}; raise it for a fuller playlist")
+    return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: the other {below} "
+            f"scored candidate{'s' if below != 1 else ''} scored below blend.threshold {threshold:g} (the best: "
+            f"{np.nanmax(values[rest]):.3f}); lower it, or raise blend.min_tracks, for a fuller playlist")
 
 
 # ----- the mix: new tracks and where they came from -----------------------------------------

@@ -321,6 +321,21 @@ def test_nothing_to_recommend_exits_0_and_leaves_the_playlist(logged_in, tmp_pat
     assert [r for r in server.requests if r.method != "GET" and r.path.startswith("/v1/")] == []
 
 
+def test_a_build_short_of_max_tracks_says_why_in_text_and_json(logged_in, tmp_path):
+    """Weights tuned by hand or by tune --write can score lower overall: the playlist went
+    from 50 to 24 tracks ("removed 26") with no word of blend.threshold or blend.max_per_artist."""
+    server, env, _ = logged_in
+    cfg = tmp_path / "strict.yaml"
+    cfg.write_text("blend:\n  threshold: 0.6\n  min_tracks: 0\n  max_per_artist: 0\n")
+    out = json.loads(run(["build-playlist", "--json", "--config", str(cfg)], env).stdout)
+    assert out["short"].startswith(f"{len(out['tracks'])} of blend.max_tracks 50 places filled")
+    assert "blend.threshold 0.6" in out["short"] and out["tracks"]
+    text = run(["build-playlist", "--config", str(cfg)], env | {"COLUMNS": "200"})
+    assert text.exit_code == 0 and out["short"].split(" (the best")[0] in text.stdout
+    every = json.loads(run(["build-playlist", "--json"], env).stdout)  # every candidate chosen: nothing to say
+    assert len(every["tracks"]) > len(out["tracks"]) and every["short"] == ""
+
+
 def test_search_local_and_spotify(logged_in):
     server, env, _ = logged_in
     assert run(["refresh", "--quiet"], env).exit_code == 0

@@ -252,6 +252,29 @@ def test_per_artist_cap_and_min_tracks_in_the_pipeline(settings):
     assert rec.track_ids == ["p1", "d1", "q1"]
 
 
+def test_a_playlist_short_of_max_tracks_says_which_setting_held_the_rest_back(settings):
+    # A user whose tuned weights scored lower overall got 24 tracks instead of blend.max_tracks
+    # 50 (added 0, removed 26) and no word why (found upgrading with tune --write'd weights).
+    s = with_(settings, blend__threshold=0.6, blend__min_tracks=0, blend__max_tracks=10, blend__max_per_artist=0,
+              blend__normalisation="minmax", blend__artist_mix=0.0, candidates__new_share=0.0)
+    content = FixedScorer("content", {"d1": 0.9, "d2": 0.7, "q1": 0.4, "o1": 0.2})  # minmax: 1, .714, .286, 0
+    rec = build_recommendations(make_library(), s, now=NOW, scorers={"content": content})
+    assert rec.track_ids == ["d1", "d2"]
+    assert rec.short.startswith("2 of blend.max_tracks 10 places filled")
+    assert "other 2 scored candidates scored below blend.threshold 0.6 (the best: 0.286)" in rec.short
+    # the per-artist cap, not the threshold, left out tracks that scored well enough
+    capped = build_recommendations(make_library(), with_(s, blend__max_per_artist=1, blend__threshold=0.0),
+                                   scorers={"content": FixedScorer("content", {"p1": 1.0, "p2": 0.9, "d1": 0.8})},
+                                   now=NOW)
+    assert capped.track_ids == ["p1", "d1"]  # p2 shares artist d with p1
+    assert "blend.max_per_artist 1 left out 1 more track that scored at least blend.threshold 0;" in capped.short
+    # a full playlist, or one that took every scored candidate, says nothing
+    full = build_recommendations(make_library(), with_(s, blend__max_tracks=2), now=NOW, scorers={"content": content})
+    every = build_recommendations(make_library(), with_(s, blend__threshold=0.0), now=NOW, scorers={"content": content})
+    assert full.track_ids == ["d1", "d2"] and every.track_ids == ["d1", "d2", "q1", "o1"]
+    assert full.short == every.short == ""
+
+
 def test_weights_default_to_scorer_settings(settings):
     s = with_(settings, **{"scorers.content.weight": 2.5})
     rec = build_recommendations(make_library(), s, now=NOW,
