@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, SpotifyError
-from .isotime import local_today
+from .isotime import local_today, younger_than
 from .library import Library
 from .store import Store
 
@@ -345,13 +345,7 @@ def _example(df: pd.DataFrame, i: Any, id_col: str, columns: dict[str, str], why
 def features_forbidden(store: Store, today: date | None = None) -> bool:
     """True while a 403 from /audio-features is younger than ``FORBIDDEN_DAYS`` days."""
     when = store.read_manifest().get(FORBIDDEN_KEY)
-    if not when:
-        return False
-    try:
-        then = date.fromisoformat(str(when)[:10])
-    except ValueError:
-        return False
-    return (today or local_today()) - then < timedelta(days=FORBIDDEN_DAYS)
+    return bool(when) and younger_than(str(when)[:10], FORBIDDEN_DAYS, today or local_today())
 
 
 def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,

@@ -10,7 +10,7 @@ so ``time_or_none`` is what they call; ``parse_time`` raises for a caller that m
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 _clock: Callable[[], datetime] | None = None  # set_clock's; None: the system clock
@@ -69,6 +69,19 @@ def time_or_none(value: Any) -> datetime | None:
         return parse_time(value)
     except ValueError:
         return None
+
+
+def younger_than(stamp: Any, days: float, now: datetime | date | None = None) -> bool:
+    """Whether something remembered at ``stamp`` (an ISO time, or a date: its midnight UTC) is
+    still remembered: less than ``days`` days before ``now`` (a date: its midnight; default
+    ``utc_now``). A missing or unreadable stamp is remembered no longer. The one rule of every
+    "not again for N days" memory (a 403 of /audio-features, a pick greyed out in Spotify)."""
+    then = time_or_none(stamp)
+    if then is None:
+        return False
+    if isinstance(now, date) and not isinstance(now, datetime):
+        now = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
+    return (now or utc_now()) - then < timedelta(days=days)
 
 
 def utc_times(column):

@@ -271,21 +271,44 @@ def liked_tracks(store: Store, library: Library, state) -> list[str]:
     return [t for t in dict.fromkeys(found) if t in saved and t not in removed]
 
 
-NOT_PLAYABLE = "not_playable"  # manifest key: track -> when the managed playlist showed it greyed out
+NOT_PLAYABLE = "not_playable"  # manifest key: track -> when the managed playlist showed it greyed out (see not_playable)
 NOT_PLAYABLE_DAYS = 30  # then it is a candidate again (licences change both ways)
+# restrictions.reason of a greyed pick that no number of days makes play (your account does not
+# play explicit content, your subscription does not have it): remembered without end
+LASTING = ("explicit", "product")
+_GREY_WHY = {"market": "do{es} not play in your country",
+             "explicit": "{are} explicit, and your account does not play explicit tracks",
+             "product": "do{es} not play with your Spotify subscription"}
 
 
-def not_playable(store: Store, state) -> tuple[dict[str, str], list[str]]:
-    """The picks Spotify said do not play in your country, remembered ``NOT_PLAYABLE_DAYS``
-    days from when a read of the managed playlist found them (manifest ``not_playable``), and
-    the ones this run's read found for the first time. A track you pinned is never among them."""
-    from .sources.albums import days_since
+def not_playable(store: Store, state) -> tuple[dict[str, Any], dict[str, str]]:
+    """The picks Spotify said do not play for you (manifest ``not_playable``: track -> when a
+    read of the managed playlist found it, or {"at": when, "reason": why} for a ``LASTING``
+    reason), those of "market" remembered ``NOT_PLAYABLE_DAYS`` days, and the ones this run's
+    read found for the first time (track -> reason). A track you pinned is never among them."""
+    from .isotime import younger_than
     pins = set(state.pinned)
     seen = store.read_manifest().get(NOT_PLAYABLE)
-    kept = {str(t): str(w) for t, w in (seen if isinstance(seen, dict) else {}).items()
-            if t not in pins and days_since(str(w)) < NOT_PLAYABLE_DAYS}
-    new = [t for t in state.unplayable if t not in kept and t not in pins]
-    return {**kept, **{t: now_iso() for t in new}}, new
+    kept: dict[str, Any] = {}
+    for t, w in (seen if isinstance(seen, dict) else {}).items():
+        at, why = (w.get("at"), w.get("reason")) if isinstance(w, dict) else (w, "market")
+        if why in LASTING or younger_than(at, NOT_PLAYABLE_DAYS):
+            kept[str(t)] = w
+    new = {t: why for t, why in state.unplayable.items() if t not in kept and t not in pins}
+    grey = {**kept, **{t: {"at": now_iso(), "reason": why} if why in LASTING else now_iso() for t, why in new.items()}}
+    return {t: w for t, w in grey.items() if t not in pins}, new
+
+
+def not_playable_notes(new: dict[str, str]) -> list[str]:
+    """One note per reason of the picks this run found greyed out (``not_playable``'s new)."""
+    notes = []
+    for why in dict.fromkeys(new.values()):
+        n = sum(1 for w in new.values() if w == why)
+        text = _GREY_WHY.get(why, _GREY_WHY["market"]).format(es="es" if n == 1 else "", are="is" if n == 1 else "are")
+        later = "not asked again (pin one to keep it)" if why in LASTING else f"asked again after {NOT_PLAYABLE_DAYS} days"
+        notes.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist {text} (greyed out in Spotify): "
+                     f"left out, {later}")
+    return notes
 
 
 def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
@@ -351,6 +374,8 @@ class BuildBasis:
     warnings: list[str] = field(default_factory=list)
     open_data: dict[str, int] = field(default_factory=dict)
     listing: list[dict] | None = None  # your playlists as the refresh listed them: not listed twice
+    grey: dict[str, Any] = field(default_factory=dict)  # the manifest's not_playable after this run
+    grey_notes: list[str] = field(default_factory=list)  # picks found greyed out: said when they leave
 
 
 def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
@@ -408,17 +433,12 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
         store.update_manifest(**{USER_LIKED: liked})
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
-    grey, newly_grey = not_playable(store, state)
-    if not dry_run and grey != store.read_manifest().get(NOT_PLAYABLE, {}):
-        store.update_manifest(**{NOT_PLAYABLE: grey})
-    if newly_grey:
-        n = len(newly_grey)
-        basis.warnings.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist do{'es' if n == 1 else ''} not "
-                              f"play in your country (greyed out in Spotify): left out, asked again after "
-                              f"{NOT_PLAYABLE_DAYS} days")
+    basis.grey, newly_grey = not_playable(store, state)
+    basis.grey_notes = not_playable_notes(newly_grey)
     basis.library, basis.state = library, state
     basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=seed_playlist,
-                                      exclude=[*state.user_removed, *grey], pinned=state.pinned, positive=positive)
+                                      exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
+                                      positive=positive)
     return basis
 
 
@@ -432,12 +452,14 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     # the playlist is left exactly as it is
     if not (~table["pinned"].astype(bool)).any() and len(table) < settings.blend.max_tracks:
         table = table.iloc[0:0]
-    if table.empty:
+    if table.empty:  # greyed picks stay too: remembered and said by the run that replaces them
         return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
                            refreshed=basis.refreshed, unchanged=state.current, labels=_labels(library, state.current),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
+    if not dry_run and basis.grey != store.read_manifest().get(NOT_PLAYABLE, {}):
+        store.update_manifest(**{NOT_PLAYABLE: basis.grey})
     desired = list(table["track_id"])
     pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
                           new_playlist=new_playlist)
@@ -447,7 +469,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                        created=pub.created, mode=recs.mode, short=recs.short, weights=dict(recs.weights),
                        weight_factors=dict(recs.weight_factors),
-                       messages=list(dict.fromkeys(store.problems + basis.warnings + pub.messages)),
+                       messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed,
                        labels=_labels(library, plan.added + plan.removed))

@@ -285,16 +285,21 @@ def shares_key(codes: Sequence[np.ndarray], banned: np.ndarray) -> np.ndarray:
     return out & ~banned
 
 
-def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarray) -> np.ndarray:
+def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarray,
+           absent: np.ndarray | None = None) -> np.ndarray:
     """Which rows survive as candidates, given duplicate-key codes per row.
 
     ``codes``: one int array per key (ISRC, title + artist), -1 = no key. ``banned`` (bool
     per row): not candidates (seeds, removed, pinned...); a row sharing any key with a
     banned row is dropped too. Among the remaining rows sharing a key, one is kept: a
-    ``preferred`` one (in the user's library) if any, else the first. Returns a bool mask.
+    ``preferred`` one (in the user's library) if any, else the first. ``absent`` (bool per
+    row): not candidates either, but their copies are (a release that does not play for you:
+    another release of the song may). Returns a bool mask.
     """
     banned = np.asarray(banned, dtype=bool)
     alive = ~banned & ~shares_key(codes, banned)
+    if absent is not None:
+        alive &= ~np.asarray(absent, dtype=bool)
     preferred = np.asarray(preferred, dtype=bool)
     for code in codes:
         rows = np.flatnonzero(alive & (code >= 0))
@@ -352,21 +357,24 @@ def _in_library(library: Library) -> np.ndarray:
 
 
 def find_candidates(library: Library, settings, seeds: pd.Series, *, exclude: Iterable[str] = (),
-                    pinned: Iterable[str] = (), also_banned: Iterable[str] = ()) -> tuple[pd.Index, dict[str, int]]:
+                    pinned: Iterable[str] = (), also_banned: Iterable[str] = (),
+                    unplayable: Iterable[str] = ()) -> tuple[pd.Index, dict[str, int]]:
     """Candidate track ids (tracks frame order) and how many tracks each rule removed.
 
     Every known track except: seeds, ``also_banned`` (e.g. the seed playlist), ``exclude``,
     ``pinned`` (they are placed separately), the blocklist, and with
     ``candidates.exclude_known`` anything in a playlist or saved; then duplicates (ISRC,
     normalised title + artist) of those and of each other, keeping the library copy.
+    ``unplayable`` (tracks that do not play for you) are no candidates, but their copies are.
     """
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
-                                   also_banned=also_banned)
+                                   also_banned=also_banned, unplayable=unplayable)
     return library.track_ids[alive], counts
 
 
 def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Iterable[str] = (),
-                   pinned: Iterable[str] = (), also_banned: Iterable[str] = ()) -> tuple[np.ndarray, dict[str, int]]:
+                   pinned: Iterable[str] = (), also_banned: Iterable[str] = (),
+                   unplayable: Iterable[str] = ()) -> tuple[np.ndarray, dict[str, int]]:
     """``find_candidates`` as a bool mask over the rows of ``library.track_ids``."""
     tracks = library.frames["tracks"]
     ids_arrow = library.track_ids_arrow()
@@ -374,19 +382,21 @@ def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Ite
     seed_mask = isin(ids_arrow, list(seeds.index.astype(str)) + [str(t) for t in also_banned])
     pinned_mask = isin(ids_arrow, [str(t) for t in pinned])
     removed_mask = isin(ids_arrow, [str(t) for t in exclude]) & ~seed_mask & ~pinned_mask
+    grey_mask = isin(ids_arrow, [str(t) for t in unplayable]) & ~seed_mask & ~pinned_mask & ~removed_mask
     blocked = _blocked(tracks, settings) & ~seed_mask
     in_library = library.derived(("pipeline", "in_library"), lambda: _in_library(library))
     banned = seed_mask | removed_mask | pinned_mask | blocked
-    alive_pre = ~banned
+    alive_pre = ~banned & ~grey_mask
     if settings.candidates.exclude_known:
         alive_pre &= ~in_library
     codes = library.derived(("pipeline", "dedupe_codes"), lambda: dedupe_codes(library))
-    alive = dedupe(codes, in_library, banned) & alive_pre
+    alive = dedupe(codes, in_library, banned, grey_mask) & alive_pre
     counts["seeds"] = int(seed_mask.sum())
     counts["pinned"] = int((pinned_mask & ~seed_mask).sum())
     counts["removed_by_you"] = int(removed_mask.sum())
+    counts["not_playable"] = int((grey_mask & ~blocked).sum())
     counts["blocklist"] = int((blocked & ~removed_mask & ~pinned_mask).sum())
-    counts["known_excluded"] = int((~banned & in_library).sum()) if settings.candidates.exclude_known else 0
+    counts["known_excluded"] = int((~banned & ~grey_mask & in_library).sum()) if settings.candidates.exclude_known else 0
     counts["duplicates"] = int((alive_pre & ~alive).sum())
     return alive, counts
 
@@ -465,6 +475,7 @@ def _no_candidates_reason(mode: str, counts: Mapping[str, int], settings, target
     what = "seeds" if mode == "taste" else f'in playlist "{target}"'
     bits = [f"{counts.get('seeds', 0)} are {what}"]
     for key, text in (("pinned", "kept by you"), ("removed_by_you", "removed by you earlier"),
+                      ("not_playable", "greyed out in Spotify for you"),
                       ("blocklist", "blocked in config (candidates.blocklist_*)"),
                       ("known_excluded", "already in your playlists or saved (candidates.exclude_known is true)"),
                       ("duplicates", "duplicates of other tracks")):
@@ -551,13 +562,16 @@ def _strip_playlist(library: Library, playlist_id: str | None) -> Library:
 def build_recommendations(library: Library, settings, *, seed_playlist: str | None = None,
                           exclude: Sequence[str] = (), pinned: Sequence[str] = (),
                           positive: Sequence[str] = (), now: datetime | None = None,
+                          unplayable: Sequence[str] = (),
                           scorers: Mapping[str, object] | None = None,
                           weights: Mapping[str, float] | None = None, fit: bool = True,
                           managed_playlist_id: str | None = None) -> Recommendations:
     """Seeds -> candidates -> scores -> blend -> selection with a "why" per track.
 
     ``seed_playlist``: a playlist name or id (playlist mode); None = taste profile.
-    ``exclude``: ids the user removed from the managed playlist (never recommended again).
+    ``exclude``: ids the user removed from the managed playlist (never recommended again),
+    and every copy of them (same ISRC, or normalised title + first artist). ``unplayable``:
+    ids Spotify greyed out for the user: no candidates, their copies still are.
     ``pinned``: ids the user kept by hand (placed first, in order). ``positive``: ids the
     user added or saved (extra taste seeds, weight 1). ``scorers``: name -> Scorer (default
     ``recommender.scorers.make_scorers(settings)``); fitted here unless ``fit`` is False.
@@ -572,7 +586,8 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     on one library (`recommend web`'s sliders) keeps the ``Scoring`` and blends it again.
     """
     scoring = candidate_scoring(library, settings, seed_playlist=seed_playlist, exclude=exclude, pinned=pinned,
-                                positive=positive, now=now, managed_playlist_id=managed_playlist_id)
+                                positive=positive, now=now, managed_playlist_id=managed_playlist_id,
+                                unplayable=unplayable)
     return recommend(scoring, settings, scorers=scorers, weights=weights, fit=fit)
 
 
@@ -609,7 +624,8 @@ class Scoring:
 
 def candidate_scoring(library: Library, settings, *, seed_playlist: str | None = None,
                       exclude: Sequence[str] = (), pinned: Sequence[str] = (), positive: Sequence[str] = (),
-                      now: datetime | None = None, managed_playlist_id: str | None = None) -> Scoring:
+                      now: datetime | None = None, managed_playlist_id: str | None = None,
+                      unplayable: Sequence[str] = ()) -> Scoring:
     """``build_recommendations``' seeds and candidates, no scorer run yet (see there)."""
     clock = _Clock()
     library = _strip_playlist(library, managed_playlist_id)
@@ -633,7 +649,7 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
                 "or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)")
     pinned = [str(t) for t in dict.fromkeys(pinned)]
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
-                                   also_banned=also_banned)
+                                   also_banned=also_banned, unplayable=unplayable)
     candidates = library.track_ids[alive]
     pinned = _unblocked(library, settings, pinned)
     clock.lap("seeds+candidates")

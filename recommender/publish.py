@@ -196,8 +196,8 @@ class ManagedState:
     listed: set[str] = field(default_factory=set)  # ids of your playlists as listed before the run wrote
     # pinned tracks another user added (a collaborative playlist, or one you shared): kept, never your taste
     not_yours: list[str] = field(default_factory=list)
-    # picks in it that Spotify says do not play in your country (greyed out): no candidates
-    unplayable: list[str] = field(default_factory=list)
+    # tracks in it that Spotify says do not play for you (greyed out), with the reason: no candidates
+    unplayable: dict[str, str] = field(default_factory=dict)  # track -> Spotify's restrictions.reason
 
     @property
     def own_pins(self) -> list[str]:
@@ -242,20 +242,20 @@ class PublishResult:
 
 
 def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None,
-         adders: dict[str, str] | None = None, unplayable: list[str] | None = None) -> list[str]:
+         adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None) -> list[str]:
     """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
     user put there ("episode", "local file"; an unavailable, null entry is not counted);
     ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one);
     ``adders`` each track's ``added_by`` id ("" when Spotify does not say); ``unplayable`` the
-    tracks Spotify says do not play in your country (entries read with a market)."""
-    from .spotify.parse import entry_object, entry_track, playable
+    tracks Spotify says do not play for you (entries read with a market), with the reason."""
+    from .spotify.parse import entry_object, entry_track, playable, restriction
     out = []
     for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
             if unplayable is not None and not playable(entry_object(entry)):
-                unplayable.append(obj["id"])
+                unplayable.setdefault(obj["id"], restriction(entry_object(entry)))
             if stamps is not None and isinstance(entry, dict):
                 stamps.setdefault(obj["id"], str(entry.get("added_at")))
             if adders is not None and isinstance(entry, dict):
@@ -271,31 +271,37 @@ def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None
     return out
 
 
+def _market(unplayable: dict | None) -> dict[str, str]:
+    """The query of a read that fills ``unplayable``: as your country sees the playlist."""
+    from .spotify.parse import MARKET
+    return {"market": MARKET} if unplayable is not None else {}
+
+
 def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
-               stamps: dict[str, str] | None = None, adders: dict[str, str] | None = None) -> list[str]:
-    """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``)."""
-    return _ids(gateway.pages(f"playlists/{playlist_id}/items"), others, stamps, adders)
+               stamps: dict[str, str] | None = None, adders: dict[str, str] | None = None,
+               unplayable: dict[str, str] | None = None) -> list[str]:
+    """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``);
+    with ``unplayable`` read with a market (see ``read_playlist``)."""
+    return _ids(gateway.pages(f"playlists/{playlist_id}/items", **_market(unplayable)), others, stamps, adders,
+                unplayable)
 
 
 def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
                   stamps: dict[str, str] | None = None, details: dict | None = None,
                   adders: dict[str, str] | None = None,
-                  unplayable: list[str] | None = None) -> tuple[str | None, list[str]]:
+                  unplayable: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
     and the first page of items, the rest follows ``next``. ``details`` gets its ``public``;
     ``others``, ``stamps`` and ``adders`` as ``_ids``; with ``unplayable`` it is read as your
     country sees it (a market: a relinked entry still counts under its stored id) and that list
     gets the tracks that do not play there."""
-    from .spotify.parse import MARKET
-    market = {"market": MARKET} if unplayable is not None else {}
-    obj = gateway.get(f"playlists/{playlist_id}", **market) or {}
+    obj = gateway.get(f"playlists/{playlist_id}", **_market(unplayable)) or {}
     if details is not None:
         details["public"] = obj.get("public")
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
-        return snapshot, _ids(gateway.pages(f"playlists/{playlist_id}/items", **market), others, stamps, adders,
-                              unplayable)
+        return snapshot, read_items(gateway, playlist_id, others, stamps, adders, unplayable)
     entries: list = []
     while page:
         entries.extend(page.get("items") or [])
@@ -401,7 +407,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     stamps: dict[str, str] = {}
     details: dict = {}
     adders: dict[str, str] = {}
-    unplayable: list[str] = []
+    unplayable: dict[str, str] = {}
     try:
         snapshot, current = read_playlist(gateway, pid, others, stamps, details, adders, unplayable)
     except SpotifyError as exc:  # another account's login can list a playlist of ours it follows, never read it
@@ -447,9 +453,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     # remembered, as our next replace makes every entry "added by" you
     theirs = set(info.get("not_yours") or [])
     not_yours = [t for t in pinned if t in theirs or (adders.get(t) and user_id and adders[t] != user_id)]
-    # a pick that does not play in your country (a pin stays: your choice), also under the id we recommended it by
-    grey = {t for t in unplayable if t not in kept}
-    unplayable = list(dict.fromkeys([*grey, *(t for t, stored in written_as.items() if stored in grey)]))
+    # what does not play for you, also under the id we recommended it by (jobs.not_playable keeps your pins)
+    unplayable = {**unplayable, **{t: unplayable[stored] for t, stored in written_as.items() if stored in unplayable}}
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool(public), name=name, slot=slot,

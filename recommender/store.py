@@ -52,7 +52,7 @@ BACKUP = "manifest.backup.json"
 OWN_STATE = ("managed_playlist", "user_removed", "managed_history", "user_liked")
 # what belongs to the one account the manifest is for (see ``Store.switch_account``): its own
 # state, set aside when another account logs in, and the cache's, pulled again for the new one
-ACCOUNT_STATE = (*OWN_STATE, "pin_requests")
+ACCOUNT_STATE = (*OWN_STATE, "pin_requests", "not_playable")
 ACCOUNT_CACHE = ("fetched_at", "listed_at", "snapshots", "last_refresh")
 ACCOUNTS = "accounts"  # manifest key: the own state of the other accounts, by user id
 # frames a refresh pulls from Spotify (a missing one means a re-pull); the others are imported

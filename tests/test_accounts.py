@@ -248,3 +248,26 @@ def test_every_message_about_another_accounts_state_says_the_same_thing(standin,
     auth = login_as(standin, cache, monkeypatch)
     assert auth.exit_code == 0, auth.stderr
     assert said("second-user") in " ".join(auth.stderr.split())
+
+
+def test_a_pick_greyed_out_for_one_account_is_not_hidden_from_another(standin, second, tmp_path):
+    """An account's greyed-out picks (manifest ``not_playable``) are its own, as its removals
+    are: after a login as another account they hid the same tracks from that account's playlist
+    for 30 days, though they may play for it. They are now set aside with the first account's
+    state and come back with it."""
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    [pid] = ours(standin)
+    grey = standin.account.playlist_track_ids(pid)[0]
+    standin.account.unplayable = [grey]
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    assert grey not in standin.account.playlist_track_ids(pid)
+    save_login(second, cache)
+    result = run(["build-playlist", "--quiet"], env_for(second, cache))
+    assert result.exit_code == 0, result.stderr
+    [theirs] = ours(second)
+    assert grey in second.account.playlist_track_ids(theirs)  # plays for the second account: a pick there
+    manifest = Store.from_settings(settings_for(second, cache)).read_manifest()
+    assert "not_playable" not in manifest and grey in manifest["accounts"]["small-user"]["not_playable"]

@@ -760,6 +760,23 @@ def test_an_isrc_musicbrainz_knows_for_another_artists_song_seeds_nothing(tmp_pa
     assert Resolver(user_library(), OpenData()).track_mbids("t1")[0] == "rec-kana"  # its title: the same song
 
 
+def test_a_remastered_title_is_the_song_musicbrainz_credits_to_the_artists_band():
+    """The ISRC check compares titles without their version suffixes, as dedupe does: Prince's
+    "Purple Rain - 2015 Remaster" is MusicBrainz's "Purple Rain" credited to "Prince and The
+    Revolution" (no credit of the track's artist, the title is the same song): a seed, not
+    another song's ISRC skipped."""
+    from recommender.sources.base import Resolver
+    tracks = user_library().frames["tracks"].copy()
+    tracks.loc[tracks["track_id"] == "t1", "name"] = "Purple Rain - 2015 Remaster"
+    tracks.at[0, "artist_names"] = ["Prince"]
+
+    class OpenData:
+        def isrc(self, isrc):
+            return {"recordings": [{"id": "rec-pr", "title": "Purple Rain", "length": 1000, "artist-credit": [
+                {"name": "Prince and The Revolution", "artist": {"id": "m-pr", "name": "Prince and The Revolution"}}]}]}
+    assert Resolver(user_library().replace(tracks=tracks), OpenData()).track_mbids("t1")[0] == "rec-pr"
+
+
 def test_spotify_refusing_the_new_tracks_look_ups_stops_discovery_with_one_warning(tmp_path):
     """A 403 on GET /tracks/{id} (an endpoint a Development Mode app may lose, as it lost
     others) failed the whole refresh (exit 5) on every run; Spotify's search refusing is

@@ -475,6 +475,40 @@ def test_a_discovered_track_that_does_not_play_in_your_country_is_never_recommen
     assert discovery and all(r.query.get("market") == "from_token" for r in discovery)
 
 
+def _first_build(standin, tmp_path):
+    """A first build: (env, cache, the managed playlist's id)."""
+    from recommender.store import Store
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    return env, cache, Store(cache).read_manifest()["managed_playlist"]["id"]
+
+
+def _greyed_pick(standin, tmp_path, reason=None):
+    """A first build, then Spotify greys out its first pick (``reason``: restrictions.reason)
+    and a second build leaves it out: (env, cache, managed playlist id, first picks, the pick)."""
+    env, cache, pid = _first_build(standin, tmp_path)
+    first = standin.account.playlist_track_ids(pid)
+    grey = first[0]
+    standin.account.unplayable = [grey]
+    if reason:
+        standin.account.restriction[grey] = reason
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 0, result.stderr
+    assert grey not in standin.account.playlist_track_ids(pid)
+    return env, cache, pid, first, grey, result
+
+
+def _stamp_grey(cache, grey, days_ago, reason=None):
+    from datetime import timedelta
+
+    from recommender.isotime import utc_now
+    from recommender.store import Store
+    at = (utc_now() - timedelta(days=days_ago)).isoformat()
+    Store(cache).update_manifest(not_playable={grey: {"at": at, "reason": reason} if reason else at})
+
+
 def test_a_pick_that_does_not_play_in_your_country_leaves_the_managed_playlist_and_stays_out(standin, tmp_path):
     """A track of your own playlists (or one discovered earlier) can be a release of another
     market, or lose its licence in your country later: Spotify's app shows it greyed out and
@@ -486,16 +520,7 @@ def test_a_pick_that_does_not_play_in_your_country_leaves_the_managed_playlist_a
     `note:` says so, and the manifest remembers it for 30 days, so it does not come back the
     next day; a track you pinned stays."""
     from recommender.store import Store
-    cache = tmp_path / "cache"
-    save_login(standin, cache)
-    env = env_for(standin, cache)
-    assert run(["build-playlist", "--quiet"], env).exit_code == 0
-    pid = Store(cache).read_manifest()["managed_playlist"]["id"]
-    first = standin.account.playlist_track_ids(pid)
-    grey = first[0]
-    standin.account.unplayable = [grey]
-    result = run(["build-playlist", "--quiet"], env)
-    assert result.exit_code == 0, result.stderr
+    env, cache, pid, first, grey, result = _greyed_pick(standin, tmp_path)
     assert "1 pick of the managed playlist does not play in your country" in result.stderr
     now = standin.account.playlist_track_ids(pid)
     assert grey not in now and set(first) - {grey} <= set(now)  # only it left (the small library has no next best)
@@ -505,3 +530,84 @@ def test_a_pick_that_does_not_play_in_your_country_leaves_the_managed_playlist_a
     assert grey not in standin.account.playlist_track_ids(pid)
     reads = [r for r in standin.requests if r.method == "GET" and r.path.startswith(f"/v1/playlists/{pid}")]
     assert any(r.query.get("market") == "from_token" for r in reads)
+
+
+def test_a_greyed_pick_is_remembered_30_days_then_asked_again(standin, tmp_path):
+    """The memory of a pick that does not play in your country ends: licences change both ways.
+    Stamped 29 days ago it stays out although it plays again; 31 days ago it is a candidate and
+    comes back."""
+    env, cache, pid, first, grey, _ = _greyed_pick(standin, tmp_path)
+    standin.account.unplayable = []  # it plays in your country again
+    _stamp_grey(cache, grey, 29)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    assert grey not in standin.account.playlist_track_ids(pid)
+    _stamp_grey(cache, grey, 31)
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    assert grey in standin.account.playlist_track_ids(pid)
+
+
+def test_a_pick_greyed_for_explicit_content_says_so_and_is_not_cycled_back(standin, tmp_path):
+    """Spotify's restrictions.reason says why a track does not play: "explicit" when your
+    account does not play explicit content (a setting of yours, not your country), "product"
+    for your subscription. The note said "does not play in your country" for all; it now says
+    why, and as no number of days changes that, the memory does not end to bring it back."""
+    env, cache, pid, first, grey, result = _greyed_pick(standin, tmp_path, reason="explicit")
+    assert "1 pick of the managed playlist is explicit, and your account does not play explicit tracks" \
+        in result.stderr
+    assert "in your country" not in result.stderr
+    _stamp_grey(cache, grey, 31, reason="explicit")
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    assert grey not in standin.account.playlist_track_ids(pid)
+
+
+def test_a_greyed_track_you_pinned_stays(standin, tmp_path):
+    """A track you added to the managed playlist is yours to keep, playable or not: it stays
+    and is not remembered as greyed out."""
+    from recommender.store import Store
+
+    from spotify_helpers import add_by_hand, gateway_for
+    env, cache, pid = _first_build(standin, tmp_path)
+    mine = next(t for t in sorted(standin.account.tracks) if t not in standin.account.playlist_track_ids(pid))
+    add_by_hand(gateway_for(settings_for(standin, cache)), pid, [mine])
+    standin.account.unplayable = [mine]
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 0, result.stderr
+    assert mine in standin.account.playlist_track_ids(pid) and "does not play" not in result.stderr
+    assert mine not in (Store(cache).read_manifest().get("not_playable") or {})
+
+
+def test_a_greyed_pick_in_a_run_that_recommends_nothing_is_not_said_to_be_left_out(standin, tmp_path):
+    """A run with nothing to recommend leaves the playlist exactly as it is, the greyed pick
+    too: it said the pick was "left out". Now it says nothing of it, and the run that replaces
+    it says so."""
+    env, cache, pid = _first_build(standin, tmp_path)
+    grey = standin.account.playlist_track_ids(pid)[0]
+    standin.account.unplayable = [grey]
+    artists = sorted({a["name"] for a in standin.account.artists.values()})
+    config = tmp_path / "config.yaml"
+    config.write_text("candidates:\n  blocklist_artists: [" + ", ".join(repr(a) for a in artists) + "]\n")
+    result = run(["build-playlist", "--quiet", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert grey in standin.account.playlist_track_ids(pid) and "does not play" not in result.stderr
+    result = run(["build-playlist", "--quiet"], env)
+    assert "1 pick of the managed playlist does not play in your country" in result.stderr
+    assert grey not in standin.account.playlist_track_ids(pid)
+
+
+def test_the_release_of_a_greyed_pick_that_plays_for_you_takes_its_place(standin, tmp_path):
+    """A pick greyed out in your country was banned as if you had removed it: every track with
+    its ISRC, the release that does play for you too, stayed out for 30 days, and a run with no
+    candidates left counted it "removed by you earlier". Now only the greyed release is left
+    out: the same recording in one of your playlists under another id takes its place."""
+    from spotify_helpers import add_by_hand, gateway_for
+    env, cache, pid = _first_build(standin, tmp_path)
+    grey = standin.account.playlist_track_ids(pid)[0]
+    copy = "smallTrackCopyOfGrey01"
+    standin.account.tracks[copy] = dict(standin.account.tracks[grey])  # same name, artist, ISRC
+    road = next(p["id"] for p in standin.account.playlists if p["name"] == "Road Trip")
+    add_by_hand(gateway_for(settings_for(standin, cache)), road, [copy])
+    standin.account.unplayable = [grey]
+    result = run(["build-playlist", "--quiet", "--refresh"], env)
+    assert result.exit_code == 0, result.stderr
+    now = standin.account.playlist_track_ids(pid)
+    assert grey not in now and copy in now

@@ -156,6 +156,17 @@ def test_removed_tracks_and_their_copies_are_never_candidates(settings):
     assert counts["removed_by_you"] == 2
 
 
+def test_a_greyed_out_track_is_no_candidate_but_its_playable_copy_is(settings):
+    """A pick Spotify greys out for you (another market's release) was passed with your
+    removals: every copy of it (the same ISRC: often the release that plays for you) was banned
+    too, and it counted as "removed by you". Now only that row is left out: d4 (p1's ISRC, not in
+    the library) takes p1's place, and it is counted apart."""
+    lib = make_library()
+    cands, counts = find_candidates(lib, settings, taste_seeds(lib, settings, now=NOW), unplayable=["p1"])
+    assert "p1" not in cands and "d4" in cands
+    assert counts["removed_by_you"] == 0 and counts["not_playable"] == 1
+
+
 def test_exclude_known_leaves_only_unknown_tracks(settings):
     s = with_(settings, candidates__exclude_known=True)
     lib = make_library()

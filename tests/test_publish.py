@@ -790,6 +790,18 @@ def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run
     assert old in big.state().user_removed and new in big.state().user_removed
 
 
+def test_a_pick_spotify_stores_under_another_id_that_goes_grey_is_known_by_the_id_we_recommended(big):
+    """The read of the managed playlist finds the id Spotify stored greyed out; the pick is
+    known by the id we recommended (``written_as``), which must be the one left out, or the
+    next build recommends it again and Spotify stores the greyed release once more."""
+    old, new = BULK_IDS[130], BULK_IDS[299]
+    big.server.written_as = {old: new}
+    big.run(BULK_IDS[:150])
+    big.server.account.unplayable = [new]
+    big.server.account.restriction[new] = "product"
+    assert big.state().unplayable == {new: "product", old: "product"}
+
+
 def test_a_refused_write_is_not_blamed_on_a_public_flag_only_the_listing_shows(env):
     """exportify #56 (2024-08): the `public` flag of your playlists as listed was true for all
     of them while each playlist's own object said false. A 403 on writing the (private) managed

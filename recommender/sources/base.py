@@ -115,8 +115,9 @@ class Resolver:
         recs = (body or {}).get("recordings") or []
         if not recs:
             return None, [], {}
+        from ..pipeline import normalise_title  # a title's version suffixes ("- 2015 Remaster") are no other song
         keys = {_norm(a) for a in artists}
-        title = _norm(name or "")
+        title = normalise_title(name or "")
 
         def fit(rec: dict) -> tuple:
             credit = {_norm(c.get("name") or "") for c in rec.get("artist-credit") or []}
@@ -124,7 +125,7 @@ class Resolver:
             rec_len = rec.get("length")
             known = rec_len and not pd.isna(length)  # duration_ms is Int64: a missing one is <NA>
             gap = abs(int(rec_len) - int(length)) if known else 10**9
-            return (-len(keys & credit), title != _norm(rec.get("title") or ""), gap)
+            return (-len(keys & credit), title != normalise_title(rec.get("title") or ""), gap)
 
         ranked = sorted((fit(r), i) for i, r in enumerate(recs))
         (shared, other_title, _), i = ranked[0]

@@ -52,6 +52,14 @@ def playable(obj: dict) -> bool:
     return obj.get("is_playable") is not False
 
 
+def restriction(obj: dict) -> str:
+    """Why a track that is not ``playable`` does not play: Spotify's ``restrictions.reason``
+    ("market": not licensed in your country, "product": not with your subscription, "explicit":
+    your account does not play explicit content); "market" when it does not say."""
+    why = (obj.get("restrictions") or {}).get("reason") if isinstance(obj.get("restrictions"), dict) else None
+    return str(why) if why else "market"
+
+
 def track_row(obj: dict, album: dict | None = None) -> dict[str, Any]:
     """A row of the ``tracks`` frame. ``album`` is for simplified tracks (album tracks)."""
     album = obj.get("album") or album or {}

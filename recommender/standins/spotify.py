@@ -169,6 +169,7 @@ class Account:
         self.audio_features: dict[str, dict[str, Any]] = {}
         self.relinked: dict[str, str] = {}
         self.unplayable: list[str] = []
+        self.restriction: dict[str, str] = {}  # an unplayable track -> its restrictions.reason ("market" if none)
 
     # ----- loading ---------------------------------------------------------------------
     @classmethod
@@ -944,7 +945,7 @@ class StandinServer(ServedStandIn):
         if market:
             obj["is_playable"] = obj["id"] not in self.account.unplayable
             if not obj["is_playable"]:
-                obj["restrictions"] = {"reason": "market"}
+                obj["restrictions"] = {"reason": self.account.restriction.get(obj["id"], "market")}
         return obj
 
     def _relinked_track(self, tid: str, relink: bool) -> dict[str, Any]:
