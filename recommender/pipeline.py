@@ -704,12 +704,13 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     pinned_set = set(pinned)
     new_rows = library.derived(("pipeline", "new_rows"), lambda: ~_known(library))
     share = float(settings.candidates.new_share)
+    selected = chosen
     if share > 0:
         chosen = mix_new(chosen, blended, new_rows[rows], pinned_set, share, _ArtistKeys(library),
                          max_per_artist=int(cfg.max_per_artist))
     unpinned = [t for t in chosen if t not in pinned_set]
     reason = "" if unpinned else _nothing_chosen_reason(blended, len(chosen), len(seeds), cfg)
-    short = _short_reason(blended, chosen, cfg) if unpinned else ""
+    short = _short_reason(blended, chosen, set(selected) - set(chosen), cfg) if unpinned else ""
     # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
@@ -744,25 +745,28 @@ def _nothing_chosen_reason(blended: pd.Series, n_pinned: int, n_seeds: int, cfg)
             f"(the best: {np.nanmax(values):.3f}); lower it, or raise blend.min_tracks")
 
 
-def _short_reason(blended: pd.Series, chosen: list[str], cfg) -> str:
+def _short_reason(blended: pd.Series, chosen: list[str], swapped: set[str], cfg) -> str:
     """Why ``chosen`` holds fewer than ``blend.max_tracks`` tracks while other candidates of
     ``blended`` were scored: they scored below ``blend.threshold`` (a blend re-weighted by
     ``tune`` or by hand can score lower overall: the playlist shrinks, and says so), or
-    ``blend.max_per_artist`` left them out; "" when the playlist is full or nothing more scored."""
+    ``blend.max_per_artist`` left them out; "" when the playlist is full or nothing more scored.
+    The known tracks the mix ``swapped`` for new ones (``candidates.new_share``) left no place
+    empty: they are no reason."""
     room = int(cfg.max_tracks) - len(chosen)
     values = blended.to_numpy(dtype=float, na_value=np.nan)
-    rest = np.isfinite(values) & ~blended.index.isin(chosen)
-    if room <= 0 or not rest.any():
+    out = np.isfinite(values) & ~blended.index.isin(chosen) & ~blended.index.isin(list(swapped))
+    threshold, cap = float(cfg.threshold), int(cfg.max_per_artist)
+    below = int((out & (values < threshold)).sum())
+    capped = int((out & (values >= threshold)).sum()) if cap else 0
+    if room <= 0 or not (below or capped):
         return ""
-    threshold, below = float(cfg.threshold), int((rest & (values < float(cfg.threshold))).sum())
-    capped = int(rest.sum()) - below
     if capped:
         return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: blend.max_per_artist "
-                f"{int(cfg.max_per_artist)} left out {capped} more track{'s' if capped != 1 else ''} that scored "
+                f"{cap} left out {capped} more track{'s' if capped != 1 else ''} that scored "
                 f"at least blend.threshold {threshold:g}; raise it for a fuller playlist")
     return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: the other {below} "
             f"scored candidate{'s' if below != 1 else ''} scored below blend.threshold {threshold:g} (the best: "
-            f"{np.nanmax(values[rest]):.3f}); lower it, or raise blend.min_tracks, for a fuller playlist")
+            f"{np.nanmax(np.where(out, values, np.nan)):.3f}); lower it, or raise blend.min_tracks, for a fuller playlist")
 
 
 # ----- the mix: new tracks and where they came from -----------------------------------------

@@ -765,6 +765,15 @@ def test_a_new_playlist_made_public_is_made_private_once_spotify_knows_it(env, t
     assert result.written and result.playlist_id == made["id"] and late.content(made["id"]) == tracks[:4]
     assert env.server.account.playlist(made["id"])["public"] is False
 
+    # the edit lands, and Spotify answers its read-back with the passing 404: it waits too
+    back = Env(env.server, tmp_path / "back")
+    env.server.keeps_public = True
+    env.server.add_fault(Fault(method="PUT", path=r"^/v1/playlists/[^/]+$", before=edit_works))
+    env.server.add_fault(Fault(method="GET", path=r"^/v1/playlists/[^/]+$", status=404))
+    result = back.run(tracks[:4], new_playlist=True)
+    assert result.written and back.content(result.playlist_id) == tracks[:4] and back.sleeps == [0.5]
+    assert env.server.account.playlist(result.playlist_id)["public"] is False
+
 
 def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run(big):
     """spotipy #1097 (2024-05): "sending an add to playlist request using the old ID adds the
