@@ -59,7 +59,10 @@ class StubContext:
                               "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
         return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"],
-                           labels={"t1": HOSTILE[0], "t9": HOSTILE[1]})
+                           labels={"t1": HOSTILE[0], "t9": HOSTILE[1]},
+                           short="2 of blend.max_tracks 50 places filled: the other 7 scored candidates scored below "
+                                 "blend.threshold 0.3 (the best: 0.250); lower it, or raise blend.min_tracks, for a "
+                                 "fuller playlist")
 
     def next_rows(self, result):
         return [{"rank": r["rank"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
@@ -356,6 +359,8 @@ def test_next_page_shows_names_as_text(session, server):
     # a score the artist mix lowered shows its factor, and the legend says what it is
     assert re.search(r'title="lowered by the artist mix \(blend.artist_mix\)">&times;0\.95</span>', html)
     assert "the artist mix lowered the score" in html
+    # a playlist short of blend.max_tracks says which setting held the rest back, as the CLI does
+    assert '<p class="note" id="short">2 of blend.max_tracks 50 places filled: ' in html
 
 
 def test_embedded_json_cannot_close_its_script(session, server):

@@ -126,6 +126,14 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
 
 
+def test_a_short_playlist_says_why_in_the_weights_preview_as_in_the_cli(ctx):
+    ctx.config_file.write_text("blend:\n  threshold: 0.6\n  min_tracks: 0\n  max_per_artist: 0\n")
+    ctx.reload_settings()
+    out = ctx.weights_preview(ctx.weights())
+    cli = jobs.build_playlist(ctx.settings, dry_run=True)
+    assert "places filled" in out["short"] and "blend.threshold 0.6" in out["short"] and out["short"] == cli.short
+
+
 def moved(c, weights, new_share=None) -> dict:
     """A slider move's answer without its timings and clock."""
     out = c.weights_preview(weights, new_share)

@@ -362,7 +362,7 @@ class WebContext:
             out_eval = evaluation.result()
         rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
                  "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
-        out: dict[str, Any] = {"tracks": rows, "reason": result.reason or "",
+        out: dict[str, Any] = {"tracks": rows, "reason": result.reason or "", "short": result.short,
                                "added": len(result.added_ids), "removed": len(result.removed_ids),
                                # artist_walk on few playlists: the blend uses the slider's weight x factor
                                "weight_factors": {k: round(v, 2) for k, v in result.weight_factors.items()}}

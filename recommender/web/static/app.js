@@ -209,7 +209,7 @@ function showPreview(out) {
     .map(([name, f]) => `${name} counts x${f} of its slider on your library (few playlists: scorers.${name}.shrink)`);
   document.getElementById("preview-note").textContent = visibleText(
     (out.reason ? out.reason : `publishing these weights would add ${out.added} and remove ${out.removed} tracks`)
-    + (factors.length ? `; ${factors.join("; ")}` : ""));
+    + (out.short ? `; ${out.short}` : "") + (factors.length ? `; ${factors.join("; ")}` : ""));
   const body = document.querySelector("#metrics tbody");
   body.replaceChildren();
   const ev = out.evaluation || {};
