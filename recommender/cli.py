@@ -1064,8 +1064,8 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
              "library frames, open-data answers, search index: safe to delete, the next run re-pulls")
     _echo_labelled([f"defaults: {info['defaults']}", f"config:   {cfg}",
                     f"data:     {info['data']} (manifest, login token, run log, imported audio features, genres; "
-                    f"RECOMMENDER_CACHE_DIR or "
-                    f"cache.dir puts data and cache in one directory)",
+                    f"RECOMMENDER_CACHE_DIR or cache.dir naming another directory than this one puts data and "
+                    f"cache in that one)",
                     f"cache:    {info['cache']} ({cache})", f"demo:     {info['demo']}", f"log:      {info['log']}"])
 
 

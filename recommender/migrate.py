@@ -12,8 +12,11 @@ cache and config file reads the moved ones (``paths.moved_dirs`` / ``paths.moved
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,9 +129,13 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     """Move what an older version kept in the state directory ``state`` and this one reads
     from the cache directory ``cache`` (frames, open-data answers, search indexes:
     ``paths.refetchable``; versions of 29 Nov 2026 kept all of the data in the state directory),
-    so that an upgrade re-asks nothing; a copy ``cache`` already holds is newer, and the stale
-    one is deleted. Call it holding the run lock. Returns the names moved."""
-    if state == cache or not state.is_dir():
+    so that an upgrade re-asks nothing. When both hold a copy, the newer one (by modification
+    time: a directory's newest entry) is kept and the other deleted: going back to such a
+    version and forward again keeps what it pulled. Nothing is deleted through another name of
+    itself (a symlink, a bind mount: ``paths.same_place``), and a copy onto another filesystem
+    goes to ``.NAME.moving`` first (``_move_over``). Call it holding the run lock. Returns the
+    names moved."""
+    if paths.same_place(state, cache) or not state.is_dir():
         return []
     moved = []
     for old in sorted(state.iterdir()):
@@ -136,16 +143,61 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
             continue
         new = cache / old.name
         try:
-            if new.exists() and old.is_dir() and not old.is_symlink():
-                shutil.rmtree(old)
-            elif new.exists():
-                old.unlink()
+            if paths.same_place(old, new):  # one file under two names
+                continue
+            if new.exists() and _newest(new) >= _newest(old):
+                _delete(old)
             else:
                 make_dirs(cache)
-                shutil.move(old, new)
+                _move_over(old, new)
                 moved.append(old.name)
         except OSError as exc:
             log.warning("could not move %s to %s (%s)", old, new, exc)
     if moved:
         log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), state, cache)
     return moved
+
+
+def _newest(path: Path) -> float:
+    """The modification time of ``path``, of a directory its newest entry's."""
+    newest = path.stat().st_mtime
+    if path.is_dir() and not path.is_symlink():
+        for root, dirs, files in os.walk(path):
+            for name in dirs + files:
+                with contextlib.suppress(OSError):
+                    newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
+    return newest
+
+
+def _delete(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _move_over(old: Path, new: Path) -> None:
+    """Put ``old`` at ``new`` (replacing what is there), then delete ``old``: in one rename on
+    one filesystem, else copied to ``.NAME.moving`` beside ``new`` and renamed into place, so
+    that a run killed half way leaves ``old`` whole and no partial ``new`` (the leftovers are
+    cleared by ``Store.remove_leftovers``)."""
+    moving = new.with_name(f".{new.name}{paths.MOVING}")
+    stale = new.with_name(f".{new.name}.stale{paths.MOVING}")
+    for leftover in (moving, stale):
+        if os.path.lexists(leftover):
+            _delete(leftover)
+    if new.is_dir() and not new.is_symlink():
+        os.rename(new, stale)  # a directory is not replaced in one step: the older copy goes aside
+    try:
+        os.replace(old, new)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        if old.is_dir() and not old.is_symlink():
+            shutil.copytree(old, moving, symlinks=True)
+        else:
+            shutil.copy2(old, moving, follow_symlinks=False)
+        os.replace(moving, new)
+        _delete(old)
+    if os.path.lexists(stale):
+        _delete(stale)

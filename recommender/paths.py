@@ -13,7 +13,8 @@
   re-pull, never the manifest or the login.
 - ``cache.dir`` / ``RECOMMENDER_CACHE_DIR`` put both in that one directory (as before), except
   when they name the user state dir itself, as the crontab line of versions from before the
-  user cache dir did: that means the standard places.
+  user cache dir did: that means the standard places. The user state and cache dirs that are
+  one directory (a symlink from one to the other, a bind mount) are used as one directory.
 - A source checkout's old places (``config/user.yaml``, ``cache/``) are still used when they
   hold something and the new places do not (``recommend config migrate`` moves them); the old
   ``cache/`` stays one directory for both.
@@ -44,6 +45,9 @@ REFETCHABLE = ("opendata", "search_index.npz", "datasets")
 REFETCHABLE_SUFFIX = ".parquet"
 # ... but for the frames no refresh makes (store.MADE_BY: imported audio features, looked-up genres)
 STATE_FRAMES = ("audio_features.parquet", "artist_genres.parquet")
+# What ``migrate.move_refetchable`` copies onto another filesystem is ``.NAME.moving`` until it
+# is whole (a leftover of a killed run is cleared by ``Store.remove_leftovers``).
+MOVING = ".moving"
 # Left in a checkout's old cache/ by `recommend config migrate`: where its files went.
 MOVED_MARKER = "moved.json"
 
@@ -218,12 +222,32 @@ def resolve_data_dirs(configured: str | None, cwd: Path | None = None) -> DataDi
     dir and the user cache dir."""
     if configured:
         one = Path(configured).expanduser()
-        if os.path.realpath(one) == os.path.realpath(user_data_dir()):
+        if same_place(one, user_data_dir()):
             # the crontab line `schedule install` wrote before the cache dir named the state dir
             # so: the standard places, or its nightly runs and yours would keep two caches
-            return DataDirs(user_data_dir(), user_cache_dir())
+            return standard_dirs()
         return moved_dirs(one) or DataDirs(one, one)
     old = legacy_places(cwd).cache
     if old is not None:
         return DataDirs(old, old)
-    return DataDirs(user_data_dir(), user_cache_dir())
+    return standard_dirs()
+
+
+def same_place(a: Path | str, b: Path | str) -> bool:
+    """Whether ``a`` and ``b`` name one file or directory: the same path once symlinks are
+    resolved, or (a bind mount) the same device and inode."""
+    a, b = Path(a).expanduser(), Path(b).expanduser()
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist (yet)
+        return False
+
+
+def standard_dirs() -> DataDirs:
+    """The user state dir and the user cache dir; one directory when they are one (a symlink
+    from either to the other, a bind mount), so that nothing is moved or deleted through
+    another name of itself."""
+    state, cache = user_data_dir(), user_cache_dir()
+    return DataDirs(state, state if same_place(state, cache) else cache)

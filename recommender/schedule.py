@@ -207,6 +207,25 @@ def xdg_environment(data_dirs, environ=None) -> dict[str, str]:
     return carried
 
 
+def state_dir_cron_misses(assigned: dict[str, str]) -> str | None:
+    """The warning for a crontab line of a version from before the cache directory (the 29 Nov
+    ones named the data directory: ``RECOMMENDER_CACHE_DIR=$XDG_STATE_HOME/recommend``) when
+    that directory was placed by an XDG_STATE_HOME the line does not give cron: the scheduled
+    runs then keep data and cache in it as one directory while runs by hand keep their cache in
+    the cache directory, and each pulls the library again after the other; None otherwise."""
+    from . import paths
+    named, base = assigned.get("RECOMMENDER_CACHE_DIR"), (os.environ.get("XDG_STATE_HOME") or "").strip()
+    if not named or not base or "XDG_STATE_HOME" in assigned:
+        return None
+    state = paths.user_data_dir()
+    base_dir = Path(base).expanduser().absolute()
+    if state.parent != base_dir or base_dir == Path.home() / ".local" / "state" or not paths.same_place(named, state):
+        return None
+    return (f"our crontab line names RECOMMENDER_CACHE_DIR={named}, the data directory your XDG_STATE_HOME puts "
+            "there; cron does not set XDG_STATE_HOME, so the scheduled runs keep their cache in it and yours in "
+            f"{paths.user_cache_dir()}, each pulling the library again: run `recommend schedule install` again")
+
+
 def _command_words(command: str) -> tuple[dict[str, str], list[str]]:
     """A crontab job's command as (the NAME=value words before the program, the rest)."""
     try:
@@ -511,6 +530,9 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
         zone, warning = _zone(zone_name)
         found["cron_tz"] = zone.key if zone is not None else None
         found["warnings"] = [warning] if warning else []
+        split = state_dir_cron_misses(assigned)
+        if split:
+            found["warnings"].append(split)
         at = now or utc_now()  # one clock for both readings
         coming = upcoming(expr, at, zone)
         if coming is not None:

@@ -23,6 +23,7 @@ import filecmp
 import json
 import logging
 import os
+import shutil
 import socket
 import stat
 import tempfile
@@ -33,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import schema
+from . import paths, schema
 from .errors import StorageError, make_dirs
 from .isotime import system_now, time_or_none, utc_now
 from .library import Library
@@ -220,17 +221,23 @@ class Store:
             self._kept = json.loads(text)  # what a read would give (JSON types)
 
     def remove_leftovers(self, min_age: float = 60.0) -> list[Path]:
-        """Delete the temporary files of writes killed half way. Call it holding the run lock;
-        files younger than ``min_age`` seconds are left alone (a command that needs no lock,
-        refreshing the login token, may be writing one right now). Returns what was removed."""
+        """Delete the temporary files of writes killed half way, and the copies
+        ``migrate.move_refetchable`` had not finished (``.*.moving``). Call it holding the run
+        lock; temporary files younger than ``min_age`` seconds are left alone (a command that needs
+        no lock, refreshing the login token, may be writing one right now). Returns what was removed."""
         import time
         removed: list[Path] = []
         leftovers = {tmp for d in {self.dir, self.frames_dir} if d.is_dir() for tmp in d.glob(TMP_GLOB)}
-        for tmp in sorted(leftovers):
+        # and the copies ``migrate.move_refetchable`` had not finished (made only under the lock)
+        moving = set(self.frames_dir.glob(f".*{paths.MOVING}")) if self.frames_dir.is_dir() else set()
+        for tmp in sorted(leftovers | moving):
             try:
-                if time.time() - tmp.stat().st_mtime < min_age:
+                if tmp in moving and tmp.is_dir() and not tmp.is_symlink():
+                    shutil.rmtree(tmp)
+                elif tmp in moving or time.time() - tmp.stat().st_mtime >= min_age:
+                    tmp.unlink()
+                else:
                     continue
-                tmp.unlink()
             except OSError as exc:
                 log.warning("could not remove the leftover %s (%s)", tmp, exc)
                 continue
@@ -287,10 +294,20 @@ class Store:
 
     def frame_path(self, name: str) -> Path:
         """Where a frame is read from: its home, or for a frame an older version saved in the
-        other directory (``_before_the_move``), that copy until the next save."""
+        other directory (``_before_the_move``), that copy until the next save when it is the
+        only one or the newer one (written by that version after this one's: gone back to it)."""
         home = self._home(name)
         legacy = self._before_the_move(name)
-        return legacy if legacy != home and not home.exists() and legacy.exists() else home
+        if legacy == home:
+            return home
+        try:
+            written = legacy.stat().st_mtime
+        except OSError:
+            return home
+        try:
+            return legacy if written > home.stat().st_mtime else home
+        except OSError:
+            return legacy
 
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)
@@ -300,32 +317,48 @@ class Store:
         atomic_write(home, lambda p: df.to_parquet(p, index=False), keep_same=True)
         self.unreadable.discard(name)
         legacy = self._before_the_move(name)
-        if legacy != home:
+        if legacy != home and not paths.same_place(legacy, home):  # never the file just written, by another name
             with contextlib.suppress(OSError):
                 legacy.unlink(missing_ok=True)  # the copy from before the move, stale now
 
     def load_frame(self, name: str) -> pd.DataFrame | None:
-        """The frame, or None when absent or unreadable (reported in ``problems``)."""
-        path = self.frame_path(name)
+        """The frame, or None when absent or unreadable (reported in ``problems``). A file that
+        vanished while read (moved by a run holding the lock: ``migrate.move_refetchable``) is
+        read once more from where it is now."""
         self.unreadable.discard(name)
+        path = self.frame_path(name)
         if not path.exists():
-            return None
+            path = self.frame_path(name)  # moved since it was looked for
+            if not path.exists():
+                return None
         try:
-            df = pd.read_parquet(path)
-            missing = set(schema.FRAMES[name]) - set(df.columns)
-            if missing:
-                raise _OtherVersion(f"written by another version of the tool (no {', '.join(sorted(missing))} "
-                                    f"column{'s' if len(missing) > 1 else ''})")
-            return schema.conform(name, df)
+            return self._read_frame(name, path)
         except Exception as exc:  # pyarrow raises several unrelated types for bad files
-            self.unreadable.add(name)
-            what = str(exc) if isinstance(exc, _OtherVersion) else f"unreadable cache file ({type(exc).__name__})"
-            if name in MADE_BY:
-                self._problem(f"{path}: {what}; a refresh does not make it: "
-                              f"run `{MADE_BY[name]}` again (until then the tool works without it)")
-            else:
-                self._problem(f"{path}: {what}; the cache will be re-pulled")
-            return None
+            moved = self.frame_path(name)
+            if isinstance(exc, _OtherVersion) or path.exists() or moved == path or not moved.exists():
+                return self._unreadable(name, path, exc)
+        try:
+            return self._read_frame(name, moved)
+        except Exception as exc:
+            return self._unreadable(name, moved, exc)
+
+    @staticmethod
+    def _read_frame(name: str, path: Path) -> pd.DataFrame:
+        df = pd.read_parquet(path)
+        missing = set(schema.FRAMES[name]) - set(df.columns)
+        if missing:
+            raise _OtherVersion(f"written by another version of the tool (no {', '.join(sorted(missing))} "
+                                f"column{'s' if len(missing) > 1 else ''})")
+        return schema.conform(name, df)
+
+    def _unreadable(self, name: str, path: Path, exc: Exception) -> None:
+        self.unreadable.add(name)
+        what = str(exc) if isinstance(exc, _OtherVersion) else f"unreadable cache file ({type(exc).__name__})"
+        if name in MADE_BY:
+            self._problem(f"{path}: {what}; a refresh does not make it: "
+                          f"run `{MADE_BY[name]}` again (until then the tool works without it)")
+        else:
+            self._problem(f"{path}: {what}; the cache will be re-pulled")
 
     def save_library(self, library: Library, names: list[str] | None = None) -> None:
         """Write the frames as one unit: each file is atomic, and the manifest says ``saving``

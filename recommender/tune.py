@@ -354,9 +354,9 @@ def undo_weights(user_file: Path | str, undo_file: Path | str) -> tuple[str, dic
             if isinstance(scorers, dict) else {}
         if weights:  # set by hand, or by a `tune --write` from before this record was kept
             raise UsageError(f"nothing to undo: no `recommend tune --write` recorded the weights {user_file} sets "
-                             f"({_record_text(weights)}); one by an older version kept no record (it printed the "
-                             "weights it replaced): set those back by hand, or delete the `weight:` lines to take "
-                             "the shipped weights")
+                             f"({_record_text(weights)}) (or its change was undone already); one by an older version kept "
+                             "no record (it printed the weights it replaced): set those back by hand, or delete the "
+                             "`weight:` lines to take the shipped weights")
         raise UsageError(f"nothing to undo: no `recommend tune --write` has changed the weights of {user_file} "
                          "(or its change was undone already)")
     now = get_values(user_file, record["after"])

@@ -78,7 +78,9 @@ def test_foundation_modules_import_at_most_errors_and_schema():
     assert allowed_only("recommender.namewords", set()) == []
     assert allowed_only("recommender.config", base | {"recommender.paths"}) == []
     assert allowed_only("recommender.library", base) == []
-    assert allowed_only("recommender.store", base | {"recommender.library", "recommender.isotime"}) == []
+    # paths (a foundation too): one directory under two names, the leftovers of a move
+    assert allowed_only("recommender.store", base | {"recommender.library", "recommender.isotime",
+                                                     "recommender.paths"}) == []
 
 
 def test_spotify_http_layer_knows_nothing_of_scoring():

@@ -3,6 +3,8 @@ older layout or format itself, then runs this version on it."""
 
 from __future__ import annotations
 
+import pytest
+
 from recommender import paths
 from recommender.config import load_settings
 from recommender.store import Store
@@ -48,6 +50,14 @@ def test_frames_and_open_data_answers_kept_in_the_state_directory_are_read_and_m
     assert (state / "manifest.json").exists() and (state / "spotify-token.json").exists()
 
 
+def _age(path, hours):
+    """Make ``path`` (and a directory's entries) ``hours`` old."""
+    import os
+    import time
+    for p in [path, *(path.rglob("*") if path.is_dir() else [])]:
+        os.utime(p, (time.time() - hours * 3600,) * 2)
+
+
 def test_a_stale_copy_in_the_state_directory_gives_way_to_the_cache_directory_s(tmp_path):
     from recommender.migrate import move_refetchable
     state, cache = tmp_path / "state", tmp_path / "cache"
@@ -55,6 +65,8 @@ def test_a_stale_copy_in_the_state_directory_gives_way_to_the_cache_directory_s(
         (folder / "opendata").mkdir(parents=True)
         (folder / "opendata" / "isrc.json").write_text(text)
         (folder / "tracks.parquet").write_text(text)
+    _age(state / "opendata", 2)
+    _age(state / "tracks.parquet", 2)
     (state / "search_index.npz").write_text("index")
     (state / "audio_features.parquet").write_text("yours")  # state: stays
     assert move_refetchable(state, cache) == ["search_index.npz"]
@@ -77,8 +89,188 @@ def test_tune_undo_after_an_older_version_s_tune_write_says_what_to_do(tmp_path)
         undo_weights(config, undo)
     assert str(err.value) == (
         f"nothing to undo: no `recommend tune --write` recorded the weights {config} sets (content 0.5, opendata 0, "
-        "year 0.1); one by an older version kept no record (it printed the weights it replaced): set those back by "
-        "hand, or delete the `weight:` lines to take the shipped weights")
+        "year 0.1) (or its change was undone already); one by an older version kept no record (it printed the "
+        "weights it replaced): set those back by hand, or delete the `weight:` lines to take the shipped weights")
     config.write_text("blend:\n  max_tracks: 30\n")
     with pytest.raises(UsageError, match="has changed the weights of"):
         undo_weights(config, undo)
+
+
+def test_a_second_tune_undo_says_the_change_was_undone_already(tmp_path):
+    """After a `tune --undo` the file sets weights again (the ones it had) and no record is
+    left: the second `tune --undo` said only that an older version's write kept no record."""
+    import pytest
+
+    from recommender.errors import UsageError
+    from recommender.tune import undo_weights, write_weights
+    config, undo = tmp_path / "config.yaml", tmp_path / "state" / "tune-undo.json"
+    config.write_text("scorers:\n  content:\n    weight: 0.5\n")
+    write_weights(config, {"content": 0.7}, undo_file=undo)
+    undo_weights(config, undo)
+    assert "0.5" in config.read_text()
+    with pytest.raises(UsageError, match=r"\(content 0\.5\) \(or its change was undone already\)"):
+        undo_weights(config, undo)
+
+
+@pytest.mark.parametrize("linked", ["cache", "state"])
+def test_a_cache_directory_that_is_the_state_directory_by_a_symlink_is_one_directory(standin, tmp_path, linked):
+    """~/.cache/recommend made a symlink to ~/.local/state/recommend (or the reverse): each
+    frame was written through one name and deleted through the other, and the open-data
+    answers deleted as "the stale copy": every run pulled the whole library again."""
+    import os
+    state, cache = paths.user_data_dir(), paths.user_cache_dir()
+    real, link = (state, cache) if linked == "cache" else (cache, state)
+    real.mkdir(parents=True)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(real, link)
+    save_login(standin, state)
+    by_hand = {k: v for k, v in env_for(standin, state).items() if k != "RECOMMENDER_CACHE_DIR"}
+    assert run(["refresh", "--quiet"], by_hand).exit_code == 0
+    (real / "opendata").mkdir(exist_ok=True)
+    (real / "opendata" / "isrc.json").write_text("{}")
+    before = len(api_requests(standin))
+    result = run(["refresh"], by_hand)
+    assert result.exit_code == 0, result.output
+    assert "missing" not in result.output and "re-pulled" not in result.output
+    asked = [r.path for r in api_requests(standin)[before:]]
+    assert not [p for p in asked if p.startswith("/v1/playlists/")], asked
+    assert (real / "tracks.parquet").exists() and (real / "opendata" / "isrc.json").exists()
+    assert paths.resolve_data_dirs(None).single
+
+
+@pytest.mark.parametrize("kind", ["symlink", "bind mount"])
+def test_one_directory_under_two_names_is_never_deleted_through_the_other(tmp_path, monkeypatch, kind):
+    """Store and move_refetchable given two names of one directory (a symlink the data dirs
+    did not resolve: cache.dir naming it, a bind mount) delete nothing."""
+    import os
+    if kind == "bind mount":  # two paths no symlink joins: only the device and inode tell
+        monkeypatch.setattr(paths.os.path, "realpath", lambda p, *a, **kw: os.path.abspath(p))
+
+    import pandas as pd
+
+    from recommender.migrate import move_refetchable
+    real, link = tmp_path / "real", tmp_path / "link"
+    (real / "opendata").mkdir(parents=True)
+    (real / "opendata" / "isrc.json").write_text("{}")
+    os.symlink(real, link)
+    assert move_refetchable(real, link) == [] and (real / "opendata" / "isrc.json").exists()
+    store = Store(real, link)
+    store.save_frame("tracks", pd.DataFrame())
+    assert (real / "tracks.parquet").exists()
+
+
+def test_the_newer_copy_wins_after_going_back_to_a_version_that_kept_the_cache_with_the_state(tmp_path):
+    """After going back to a 29 Nov version (it pulled into the state directory) and forward
+    again, the older frames of the cache directory were read and the newer ones deleted, while
+    the manifest said the cache was fresh."""
+    import pandas as pd
+
+    from recommender.migrate import move_refetchable
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    Store(cache, cache).save_frame("tracks", pd.DataFrame({"track_id": ["old"]}))
+    (cache / "opendata").mkdir()
+    (cache / "opendata" / "isrc.json").write_text("old")
+    _age(cache / "tracks.parquet", 48)
+    _age(cache / "opendata", 48)
+    Store(state, state).save_frame("tracks", pd.DataFrame({"track_id": ["new"]}))  # the older version's pull
+    (state / "opendata").mkdir()
+    (state / "opendata" / "isrc.json").write_text("new")
+    store = Store(state, cache)
+    assert list(store.load_frame("tracks")["track_id"]) == ["new"]  # a read-only command, before the move
+    assert move_refetchable(state, cache) == ["opendata", "tracks.parquet"]
+    assert list(store.load_frame("tracks")["track_id"]) == ["new"]
+    assert (cache / "opendata" / "isrc.json").read_text() == "new"
+    assert not (state / "tracks.parquet").exists() and not (state / "opendata").exists()
+
+
+def test_a_move_to_another_filesystem_killed_half_way_leaves_the_whole_copy(tmp_path, monkeypatch):
+    """Onto another filesystem a move is a copy: killed half way it left a partial opendata/ in
+    the cache directory, and the next run deleted the whole one as the stale copy."""
+    import errno
+    import os
+    import shutil
+
+    from recommender.migrate import move_refetchable
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    (state / "opendata").mkdir(parents=True)
+    for name in ("a.json", "b.json", "c.json"):
+        (state / "opendata" / name).write_text(name)
+    cache.mkdir()
+    rename, replace, copytree = os.rename, os.replace, shutil.copytree
+
+    def across(real):
+        def move(src, dst, *args, **kw):
+            if str(src).startswith(str(state)) and str(dst).startswith(str(cache)):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real(src, dst, *args, **kw)
+        return move
+
+    def killed(src, dst, *args, **kw):
+        os.makedirs(dst)
+        shutil.copy2(os.path.join(src, "a.json"), dst)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(os, "rename", across(rename))
+    monkeypatch.setattr(os, "replace", across(replace))
+    monkeypatch.setattr(shutil, "copytree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        move_refetchable(state, cache)
+    monkeypatch.setattr(shutil, "copytree", copytree)
+    assert sorted(p.name for p in (state / "opendata").iterdir()) == ["a.json", "b.json", "c.json"]
+    Store(state, cache).remove_leftovers()  # the next run, under the lock
+    move_refetchable(state, cache)
+    assert sorted(p.name for p in (cache / "opendata").iterdir()) == ["a.json", "b.json", "c.json"]
+    assert sorted(p.name for p in cache.iterdir()) == ["opendata"] and not (state / "opendata").exists()
+
+
+def test_a_frame_moved_while_a_reader_reads_it_is_read_from_its_new_place(tmp_path, monkeypatch):
+    """`recommend web` and `status` read without the lock: a frame moved to the cache directory
+    while read was reported as an "unreadable cache file" that "will be re-pulled"."""
+    import os
+
+    import pandas as pd
+
+    from recommender import store as store_module
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    Store(state, state).save_frame("tracks", pd.DataFrame({"track_id": ["t1"]}))
+    cache.mkdir()
+    read = pd.read_parquet
+
+    def moved_meanwhile(path, *args, **kw):
+        if str(path).startswith(str(state)):
+            os.replace(path, cache / "tracks.parquet")  # the run holding the lock
+            raise FileNotFoundError(path)
+        return read(path, *args, **kw)
+    monkeypatch.setattr(store_module.pd, "read_parquet", moved_meanwhile)
+    store = Store(state, cache)
+    assert list(store.load_frame("tracks")["track_id"]) == ["t1"] and store.problems == []
+
+
+def test_status_says_when_cron_misses_the_xdg_state_home_an_older_crontab_line_relied_on(tmp_path, monkeypatch):
+    """XDG_STATE_HOME set in the shell profile only: the 29 Nov crontab line names
+    RECOMMENDER_CACHE_DIR=$XDG_STATE_HOME/recommend, which cron reads as one directory for
+    data and cache while runs by hand keep their cache apart: each pulled the library again."""
+    from recommender import schedule
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    tab, exe = tmp_path / "tab", tmp_path / "recommend"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    schedule.install("0 7 * * *", exe, None, paths.user_data_dir(), tabfile=tab)
+    warnings = schedule.status(tab)["warnings"]
+    assert [w for w in warnings if "cron does not set XDG_STATE_HOME" in w and
+            "run `recommend schedule install` again" in w and str(paths.user_cache_dir()) in w], warnings
+    schedule.install("0 7 * * *", exe, None, None, tabfile=tab, env=schedule.xdg_environment(paths.resolve_data_dirs(None)))
+    assert "XDG_STATE_HOME=" in schedule.show(tab) and schedule.status(tab)["warnings"] == []
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "home" / ".local" / "state"))  # cron's own place
+    schedule.install("0 7 * * *", exe, None, paths.user_data_dir(), tabfile=tab)
+    assert schedule.status(tab)["warnings"] == []
+
+
+def test_config_path_says_what_cache_dir_naming_the_data_directory_does(tmp_path):
+    """`recommend config path` said RECOMMENDER_CACHE_DIR puts data and cache in one directory,
+    also when it named the data directory, which keeps the two places."""
+    state = paths.user_data_dir()
+    result = run(["config", "path"], {"RECOMMENDER_CACHE_DIR": str(state)})
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0 and f"cache: {paths.user_cache_dir()}" in text
+    assert "RECOMMENDER_CACHE_DIR or cache.dir naming another directory than this one puts data and cache in " \
+           "that one" in text
