@@ -339,15 +339,19 @@ class ArtistMix:
         return (1.0 - self.strength) ** excess
 
     def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int,
-            floor: float | np.ndarray | None = None) -> "TopLists":
+            floor: float | np.ndarray | None = None, *, length: int | None = None,
+            tiebreak: np.ndarray | None = None) -> "TopLists":
         """``positions``: those of the ``k`` best mixed scores (a list of length ``k``, also when
         a row has fewer candidates: then all of them) of every row of ``values`` (combos x
-        candidates, NaN = never), best first, ties by position; with the mix off, of the raw
-        scores (``codes`` and ``share`` may then be None). Only each row's best
-        ``max(8k, 64)`` raw scores are mixed, which is exact: a candidate's rank in its artist
-        depends only on better ones, and a row whose k-th mixed score does not beat every
-        mixed score left out could have (at most the lowest raw score kept, or 0 when that is
-        negative: a factor below 1 raises a negative score) is redone whole.
+        candidates, NaN = never, ranked last), best first; with the mix off, of the raw scores
+        (``codes`` and ``share`` may then be None). ``length``: the list the mix's factors are
+        those of (default ``k``; an evaluation ranks further than its top N). ``tiebreak``: one
+        value per candidate, ties ascending by it (default: by position), as ``factors`` takes
+        it. Only each row's best ``max(8k, 64)`` raw scores (by value, ties by ``tiebreak``:
+        the order the artist ranks count in) are mixed, which is exact: a candidate's rank in
+        its artist depends only on better ones, and a row whose k-th mixed score does not beat
+        every mixed score left out could have (at most the lowest raw score kept, or 0 when
+        that is negative: a factor below 1 raises a negative score) is redone whole.
 
         ``sure``, per row: no candidate left out of ``values`` could have entered its list, nor
         moved a listed one. Without ``floor`` none was left out: every row is sure. With
@@ -356,14 +360,16 @@ class ArtistMix:
         better raw scores)."""
         v = np.where(np.isnan(values), -np.inf, np.asarray(values, dtype=float))
         n = v.shape[1]
-        length, k = k, min(k, n)  # the factors are those of a list of ``k``, as ``factors`` gives them
+        length = k if length is None else length
+        k = min(k, n)
+        tb = np.arange(n) if tiebreak is None else np.asarray(tiebreak)
         m = min(n, max(8 * k, 64))
         if m < n:
             part = np.argpartition(-v, m - 1, axis=1)[:, :m]
         else:
             part = np.broadcast_to(np.arange(n), v.shape).copy()
         pv = np.take_along_axis(v, part, axis=1)
-        keyed = np.lexsort((part, -pv), axis=1)  # by value, ties by position: the order ranks use
+        keyed = np.lexsort((tb[part], -pv), axis=1)  # by value, ties by tiebreak: the order ranks use
         part = np.take_along_axis(part, keyed, axis=1)
         pv = np.take_along_axis(pv, keyed, axis=1)
         if self.active:
@@ -371,15 +377,15 @@ class ArtistMix:
             mixed = _times(pv, self.factors(pv, codes[part], share, length))
         else:
             mixed = pv
-        order = np.lexsort((part, -mixed), axis=1)[:, :k]
+        order = np.lexsort((tb[part], -mixed), axis=1)[:, :k]
         out = np.take_along_axis(part, order, axis=1)
         kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0] if k else np.full(len(v), -np.inf)
         if m < n:
             cut = pv[:, -1]  # no score left out is higher (-inf: only never-candidates are left out)
             bound = np.where(np.isfinite(cut) & (cut < 0), 0.0, cut)
             for i in np.flatnonzero(kth <= bound):  # equal: a tie with a score left out
-                full = _times(v[i], self.factors(v[i], codes, share, length)) if self.active else v[i]
-                out[i] = np.lexsort((np.arange(n), -full))[:k]
+                full = _times(v[i], self.factors(v[i], codes, share, length, tiebreak)) if self.active else v[i]
+                out[i] = np.lexsort((tb, -full))[:k]
                 kth[i] = full[out[i, -1]]
         if floor is None:
             return TopLists(out, np.ones(len(v), dtype=bool))

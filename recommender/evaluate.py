@@ -152,25 +152,12 @@ def top_positions(values: np.ndarray, n: int, tiebreak: np.ndarray) -> np.ndarra
 def mixed_top_positions(values: np.ndarray, mix: ArtistMix, codes: np.ndarray, share: np.ndarray, length: int,
                         n: int, tiebreak: np.ndarray) -> np.ndarray:
     """``top_positions(values * mix.factors(values, codes, share, length, tiebreak), n,
-    tiebreak)``, mixing only the best ``max(8n, 64)`` values (by value, ties by ``tiebreak``:
-    the order the artist ranks count in, so their ranks among themselves are their ranks among
-    all). Exact: the mix only lowers a score (a factor in (0, 1], the values in [0, 1]), so when
-    the n-th mixed score beats the best value left out, nothing left out could enter; otherwise
-    (or for other values) every candidate is mixed."""
+    tiebreak)``: ``ArtistMix.top`` of the one row (mixing only its head, exact), NaN left out."""
     v = np.asarray(values, dtype=float)
-    ok = np.flatnonzero(~np.isnan(v))
-    m = max(8 * n, 64)
-    if not mix.active or len(ok) <= m or n <= 0 or not ((v[ok] >= 0) & (v[ok] <= 1)).all():
-        return top_positions(v * mix.factors(v, codes, share, length, tiebreak) if mix.active else v, n, tiebreak)
-    kth = np.partition(v[ok], len(ok) - m)[len(ok) - m]
-    near = ok[v[ok] >= kth]
-    near = near[np.lexsort((tiebreak[near], -v[near]))]
-    head, best_left = near[:m], (v[near[m]] if len(near) > m else np.max(v[ok][v[ok] < kth]))
-    mixed = v[head] * mix.factors(v[head], codes[head], share, length, tiebreak[head])
-    top = top_positions(mixed, n, tiebreak[head])
-    if len(top) == n and mixed[top[-1]] > best_left:
-        return head[top]
-    return top_positions(v * mix.factors(v, codes, share, length, tiebreak), n, tiebreak)
+    if n <= 0:
+        return np.flatnonzero(~np.isnan(v))[:0]
+    pos = mix.top(v[None, :], codes, share, n, length=length, tiebreak=tiebreak).positions[0]
+    return pos[~np.isnan(v[pos])]
 
 
 @dataclass

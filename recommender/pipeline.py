@@ -414,29 +414,6 @@ def default_weights(settings, names: Iterable[str]) -> dict[str, float]:
     return out
 
 
-def score_candidates(scorers: Mapping[str, object], seeds: pd.Series, candidates: pd.Index,
-                     weights: Mapping[str, float], method: str = "rank", *,
-                     rows: np.ndarray | None = None, track_ids: pd.Index | None = None
-                     ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
-    """Score ``candidates`` with every (fitted) scorer of positive weight and blend.
-
-    Returns (blended, contributions, raw scores); all indexed by candidate id, with one
-    column per scorer (NaN for zero-weight scorers, which are not run). Optional ``rows``:
-    the candidates' row numbers in ``track_ids`` (the library's); a scorer fitted on those
-    same tracks is then read by position from its ``score_all`` instead of by id. The blend
-    uses ``weights`` times each scorer's ``weight_factor()`` (``blend.fitted_weights``).
-    """
-    weights = fitted_weights(weights, scorers)
-    raw = pd.DataFrame(index=candidates)
-    for name, scorer in scorers.items():
-        if weights.get(name, 0) > 0 and len(candidates):
-            raw[name] = _raw_scores(scorer, seeds, candidates, rows, track_ids)
-        else:
-            raw[name] = np.nan
-    blended, contrib = blend_scores(raw, weights, method)
-    return blended, contrib, raw
-
-
 def _raw_scores(scorer, seeds: pd.Series, candidates: pd.Index, rows: np.ndarray | None,
                 track_ids: pd.Index | None) -> np.ndarray:
     """One scorer's scores of ``candidates`` (float64, NaN = cannot say)."""
@@ -724,7 +701,9 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
 
 def _blend(scoring: Scoring, scorers: Mapping[str, object], weights: Mapping[str, float], method: str
            ) -> tuple[pd.Series, pd.DataFrame]:
-    """``score_candidates``' blend and contributions, from the scores ``scoring`` holds."""
+    """The blend and contributions of the scorers of positive weight (each weight times the
+    scorer's ``weight_factor()``: ``blend.fitted_weights``), from the scores ``scoring`` holds;
+    NaN columns for the others, which are not run."""
     weights = fitted_weights(weights, scorers)
     n = len(scoring.candidates)
     raw = pd.DataFrame({name: scoring.raw[name] if weights.get(name, 0) > 0 else np.full(n, np.nan)

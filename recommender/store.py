@@ -279,6 +279,18 @@ class Store:
         log.info("the manifest was %s's; set aside for %s", before, user_id)
         return str(before), new
 
+    def data_version(self) -> tuple:
+        """The stats (modification time, size, inode) of the manifest and of every frame's file,
+        where it is read from (None: absent): changes with every write of the cached data,
+        whichever command made it (a refresh, a steer, `import features`, `enrich genres`)."""
+        def stat(path: Path):
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+            return st.st_mtime_ns, st.st_size, st.st_ino
+        return (stat(self.manifest_path), *(stat(self.frame_path(name)) for name in schema.FRAMES))
+
     # ----- frames ----------------------------------------------------------------------
     def _home(self, name: str) -> Path:
         """Where a frame is written: a frame no refresh makes (``MADE_BY``: the audio features you

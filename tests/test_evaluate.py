@@ -298,6 +298,33 @@ def test_ranking_the_blend_mixes_only_its_head_and_ranks_as_mixing_every_candida
                               top_positions(mixed, n, tiebreak))
 
 
+def test_a_head_whose_last_mixed_score_ties_one_left_out_is_ranked_whole():
+    """The shortcut is exact only when the n-th mixed score beats (not equals) every score left
+    out: a left-out candidate that ties it and comes first by the tiebreak takes its place."""
+    from recommender.blend import ArtistMix
+    from recommender.evaluate import mixed_top_positions, top_positions
+    mix = ArtistMix(0.5)
+    # 0: raw 0.8, no artist (mixed 0.4); 1..62: raw 0.6, no artist (mixed 0.3); 63 and 64: raw
+    # 0.4, each the only track of an artist with the whole share (mixed 0.4, as raw)
+    v = np.array([0.8] + [0.6] * 62 + [0.4, 0.4])
+    codes = np.array([-1] * 63 + [0, 1])
+    share = np.array([1.0, 1.0])
+    for first in (63, 64):  # either 0.4 first by the tiebreak, then the other, then 0
+        tiebreak = np.arange(len(v)) + 2
+        tiebreak[first], tiebreak[127 - first], tiebreak[0] = 0, 1, 200
+        mixed = v * mix.factors(v, codes, share, 1, tiebreak)
+        assert mixed[0] == mixed[63] == mixed[64] == 0.4
+        assert mixed_top_positions(v, mix, codes, share, 1, 1, tiebreak).tolist() == [first]
+        assert np.array_equal(mixed_top_positions(v, mix, codes, share, 1, 3, tiebreak),
+                              top_positions(mixed, 3, tiebreak))
+    # the head (the best 64 raw scores) holds 0 and 1..62 and 63; 64 ties 0's mixed score, first
+    tiebreak = np.arange(len(v)) + 2
+    tiebreak[64], tiebreak[63] = 0, 300
+    v[63] = 0.41  # 63 enters the head for sure; its mixed 0.41 leads, then 64 (0.4) before 0 (0.4)
+    mixed = v * mix.factors(v, codes, share, 2, tiebreak)
+    assert mixed_top_positions(v, mix, codes, share, 2, 2, tiebreak).tolist() == top_positions(mixed, 2, tiebreak).tolist()
+
+
 def test_an_evaluation_kept_for_many_weights_gives_what_evaluate_gives(settings):
     """`recommend web` keeps one ``Evaluation`` and asks it again at every slider move: its
     result for any weights is ``evaluate``'s, numbers, curves and per-scorer rows alike (an

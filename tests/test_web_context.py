@@ -187,6 +187,39 @@ def test_kept_scores_are_dropped_after_a_refresh_or_a_change_of_another_setting(
     assert changed == moved(fresh(ctx), weights) and changed["tracks"] != after["tracks"]
 
 
+def test_kept_scores_are_dropped_after_an_import_of_audio_features(ctx, tmp_path):
+    """`recommend import features` (and `enrich genres`) write a frame, not the manifest: the
+    slider kept the scores of before the import while `build-playlist --dry-run` changed."""
+    import numpy as np
+    weights = {"audio": 1.0, "content": 0.0, "collaborative": 0.0}
+    before = moved(ctx, weights)
+    ids = list(jobs.open_store(ctx.settings).load_library().track_ids)
+    rng = np.random.default_rng(3)
+    csv = tmp_path / "features.csv"
+    csv.write_text("track_id,danceability,energy,valence,acousticness,tempo\n" + "".join(
+        f"{t},{a:.3f},{b:.3f},{c:.3f},{d:.3f},{e:.1f}\n" for t, (a, b, c, d), e in
+        zip(ids, rng.random((len(ids), 4)), rng.uniform(60, 180, len(ids)))))
+    from recommender.features import import_features
+    store = jobs.open_store(ctx.settings)
+    import_features(csv, store.load_library(), store)
+    after = moved(ctx, weights)
+    assert after == moved(fresh(ctx), weights) and after != before
+
+
+def test_a_basis_that_refreshed_a_stale_cache_is_kept_for_the_next_move(ctx, monkeypatch):
+    """The basis's own refresh of a stale cache wrote the cache after its version was read: the
+    next slider move built the whole basis again (every scorer fitted anew)."""
+    store = jobs.open_store(ctx.settings)
+    store.update_manifest(fetched_at="2020-01-01T00:00:00Z")  # older than cache.max_age_hours
+    builds = []
+    real = jobs.dry_run_basis
+    monkeypatch.setattr(jobs, "dry_run_basis", lambda *a, **kw: builds.append(1) or real(*a, **kw))
+    first = ctx.weights_preview({"content": 1.0})
+    assert builds == [1]
+    ctx.weights_preview({"content": 0.5, "popularity": 1.0})
+    assert builds == [1] and first["tracks"]  # the second move only blended again
+
+
 def test_save_weights_writes_the_weights_and_the_new_share_in_one_write(tmp_path, monkeypatch):
     from recommender import configfile
     from recommender.config import load_settings

@@ -12,7 +12,6 @@ from recommender.config import load_settings
 from recommender.dataset import hide_random
 from recommender.evaluate import evaluate
 from recommender.persona import TargetRanking, blended
-from recommender.pipeline import score_candidates
 from recommender.scorers import ArtistWalkScorer, ContentScorer
 from recommender.scorers.base import Scorer
 from recommender.tune import tune
@@ -64,15 +63,24 @@ def test_fitted_weights_multiplies_only_weighted_scorers():
     assert out == {"a": 0.5, "b": 0.0, "extra": 1.5}
 
 
-def test_pipeline_blend_uses_the_weight_factor():
-    cands = pd.Index(["x", "y", "z"])
-    a = Fixed({"x": 1.0, "y": 0.0, "z": 0.5})
-    b = Fixed({"x": 0.0, "y": 1.0, "z": 0.5}, factor=0.25)
-    blend, contrib, _ = score_candidates({"a": a, "b": b}, pd.Series({"s": 1.0}), cands,
-                                         {"a": 1.0, "b": 1.0}, "minmax")
+def test_pipeline_blend_uses_the_weight_factor(settings):
+    """build-playlist's blend (``pipeline.recommend`` over kept scores) weighs each scorer by its
+    weight times its factor."""
+    from recommender.pipeline import build_recommendations
+    lib = themed_library(n_playlists=3, per=6)
+    cands = [t for t in lib.track_ids if not t.startswith("t00")]  # seeds: list 0
+    x, y = cands[0], cands[1]
+    a = Fixed({t: 1.0 if t == x else 0.0 if t == y else 0.5 for t in cands})
+    b = Fixed({t: 0.0 if t == x else 1.0 if t == y else 0.5 for t in cands}, factor=0.25)
+    s = settings.with_overrides({"blend.normalisation": "minmax", "blend.threshold": 0.0,
+                                 "blend.max_per_artist": 0, "candidates.new_share": 0.0})
+    rec = build_recommendations(lib, s, seed_playlist="list 0", scorers={"a": a, "b": b},
+                                weights={"a": 1.0, "b": 1.0}, fit=False)
+    table = rec.table.set_index("track_id")
     # weights 1 and 0.25: x = 1 / 1.25, y = 0.25 / 1.25; without the factor x and y would tie
-    assert blend["x"] == pytest.approx(0.8) and blend["y"] == pytest.approx(0.2)
-    assert contrib.loc["z", "b"] == pytest.approx(0.25 * 0.5 / 1.25)
+    assert table.at[x, "score"] == pytest.approx(0.8) and table.at[y, "score"] == pytest.approx(0.2)
+    assert table["contrib_b"].drop([x, y]).tolist() == pytest.approx([0.25 * 0.5 / 1.25] * (len(table) - 2))
+    assert rec.weight_factors == {"b": 0.25}
 
 
 def test_persona_blend_uses_the_weight_factor():

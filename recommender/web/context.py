@@ -132,9 +132,10 @@ class WebContext:
 
     def _with_basis(self, name: str, settings, build: Callable[[], Any], use: Callable[[Any], Any]) -> Any:
         """``use(basis)``, ``basis`` being ``build()`` kept under ``name`` for as long as the
-        cached data (the manifest: a refresh, a steer, a run in a terminal) and ``settings``
-        but for the weights stay the same, so that a weight slider's move only blends again.
-        One ``use`` of a name at a time (a basis fills in scorers as weights turn them on)."""
+        cached data (``data_version``: a refresh, a steer, `import features`, a run in a
+        terminal) and ``settings`` but for the weights stay the same, so that a weight slider's
+        move only blends again. One ``use`` of a name at a time (a basis fills in scorers as
+        weights turn them on)."""
         with self._lock:
             lock = self._key_locks.setdefault(name, threading.Lock())
         with lock:
@@ -142,16 +143,18 @@ class WebContext:
             with self._lock:
                 entry = self._cache.get(name)
             if entry is None or entry[0] != key:
-                entry = (key, build())
+                basis = build()
+                if getattr(basis, "refreshed", False):  # its own refresh wrote the cache: the data it holds
+                    key = (self.data_version(), key[1])
+                entry = (key, basis)
                 with self._lock:
                     self._cache[name] = entry
             return use(entry[1])
 
     def data_version(self) -> tuple:
-        """``library_version`` and the manifest file's stat: changes with every write of the
-        cached data (a refresh, a steer, a build-playlist in a terminal)."""
-        version = self.library_version()
-        return (self._manifest_seen[0], version)
+        """``Store.data_version``: the stats of the manifest and of every frame file the scorers
+        read, so that any write of the cached data, by any command, scores anew."""
+        return jobs.open_store(self.settings).data_version()
 
     def reload_settings(self) -> None:
         from ..config import load_settings
