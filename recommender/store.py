@@ -117,6 +117,15 @@ def now_iso() -> str:
     return utc_now().replace(microsecond=0).isoformat()
 
 
+
+def _stat(path: Path) -> tuple | None:
+    """(modification time, size, inode) of ``path``, None when absent or unreadable."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
 class Store:
     """Manifest (in ``dir``, the state directory) and frames (in ``frames_dir``, re-fetchable;
     ``dir`` unless given)."""
@@ -283,13 +292,11 @@ class Store:
         """The stats (modification time, size, inode) of the manifest and of every frame's file,
         where it is read from (None: absent): changes with every write of the cached data,
         whichever command made it (a refresh, a steer, `import features`, `enrich genres`)."""
-        def stat(path: Path):
-            try:
-                st = path.stat()
-            except OSError:
-                return None
-            return st.st_mtime_ns, st.st_size, st.st_ino
-        return (stat(self.manifest_path), *(stat(self.frame_path(name)) for name in schema.FRAMES))
+        return (_stat(self.manifest_path), *self.frame_stats(schema.FRAMES))
+
+    def frame_stats(self, names) -> tuple:
+        """The stats of the files the frames ``names`` are read from (``data_version``'s)."""
+        return tuple(_stat(self.frame_path(name)) for name in names)
 
     # ----- frames ----------------------------------------------------------------------
     def _home(self, name: str) -> Path:

@@ -206,6 +206,28 @@ def test_kept_scores_are_dropped_after_an_import_of_audio_features(ctx, tmp_path
     assert after == moved(fresh(ctx), weights) and after != before
 
 
+def test_the_moods_and_taste_map_pages_show_audio_features_imported_in_a_terminal(ctx, tmp_path):
+    """The pages keep the library until it changes; `import features` writes a frame, not the
+    manifest, so the Moods page went on saying no track had audio features until a refresh."""
+    ids = list(jobs.open_store(ctx.settings).load_library().track_ids)
+    from recommender.errors import NotEnoughData
+    ctx.sync_settings()  # what every page does first
+    with pytest.raises(NotEnoughData, match="no audio features"):
+        ctx.moods()
+    ctx.taste_map()
+    steered = ctx.library_version()
+    ctx.steer("pin", ids[0])  # a steer writes only the manifest: the library stays loaded
+    assert ctx.library_version() == steered
+    csv = tmp_path / "features.csv"
+    csv.write_text("track_id,energy,valence\n" + "".join(f"{t},0.{i % 9 + 1},0.{(i * 7) % 9 + 1}\n"
+                                                         for i, t in enumerate(ids)))
+    from recommender.features import import_features
+    store = jobs.open_store(ctx.settings)
+    import_features(csv, store.load_library(), store)
+    ctx.sync_settings()
+    assert ctx.moods()["with_audio"] == len(ids)
+
+
 def test_a_basis_that_refreshed_a_stale_cache_is_kept_for_the_next_move(ctx, monkeypatch):
     """The basis's own refresh of a stale cache wrote the cache after its version was read: the
     next slider move built the whole basis again (every scorer fitted anew)."""

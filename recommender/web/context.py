@@ -219,8 +219,14 @@ class WebContext:
 
     def library_version(self) -> tuple:
         """Whose library the cache holds and when it was pulled (the manifest's ``user_id`` and
-        ``fetched_at``): a `recommend refresh` or `recommend auth` in a terminal changes it."""
+        ``fetched_at``), and the frames no refresh makes (``store.MADE_BY``): a `recommend
+        refresh`, `recommend auth`, `import features` or `enrich genres` in a terminal changes it
+        (a steer, which writes only the manifest, does not)."""
+        from ..store import MADE_BY
         store = jobs.open_store(self.settings)
+        return self._manifest_version(store) + store.frame_stats(MADE_BY)
+
+    def _manifest_version(self, store) -> tuple:
         try:  # asked before every page: the manifest is parsed again only when the file changed
             stat = store.manifest_path.stat()
             seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
