@@ -1007,6 +1007,12 @@ def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseO
             no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL; do not open a browser.")] = False,
             ) -> None:
     """Local web app: next playlist, weights, discovery, taste map, moods, search, similar, runs (127.0.0.1 only)."""
+    from .web.server import ctrl_c_kept
+    with ctrl_c_kept():  # from here on, a Ctrl-C that Python loses on the way still stops it (run_web looks)
+        _web(config, quiet, verbose, demo, port, no_browser)
+
+
+def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: bool) -> None:
     try:  # the app imports these only once it runs: an install without the extra failed as a bug
         import jinja2  # noqa: F401
         import starlette  # noqa: F401

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,44 @@ def bind(port: int = 0) -> socket.socket:
     return sock
 
 
-def serve(ctx, sock: socket.socket, security, warm_up: bool = True) -> None:
+@contextlib.contextmanager
+def ctrl_c_kept() -> Iterator[Callable[[], bool]]:
+    """Within (the main thread, SIGINT Python's default): Ctrl-C raises KeyboardInterrupt as
+    always, and is also kept, for the function yielded to say. Python runs a signal's handler
+    wherever the main thread happens to be, and there the KeyboardInterrupt can be lost: inside a
+    weakref callback or a ``__del__`` (an import's module lock dropped: "Exception ignored in:
+    <function _get_module_lock.<locals>.cb>"), Python prints it and carries on. A Ctrl-C in the
+    second of `recommend web`'s start-up was so lost about once in 200 tries, and the server then
+    ran on as if it had never been pressed; kept, it is looked at again before serving. Within
+    another ``ctrl_c_kept`` (the CLI's, from before its imports), the same press is looked at."""
+    current = signal.getsignal(signal.SIGINT)
+    if getattr(current, "kept", None) is not None:
+        yield current.kept
+        return
+    if threading.current_thread() is not threading.main_thread() or current is not signal.default_int_handler:
+        yield lambda: False
+        return
+    pressed: list[int] = []
+
+    def interrupt(signum, frame):
+        pressed.append(signum)
+        raise KeyboardInterrupt
+    interrupt.kept = lambda: bool(pressed)
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def stop_if_pressed(pressed: Callable[[], bool]) -> None:
+    """KeyboardInterrupt if Ctrl-C was pressed (``ctrl_c_kept``), even if its own was lost."""
+    if pressed():
+        raise KeyboardInterrupt
+
+
+def serve(ctx, sock: socket.socket, security, warm_up: bool = True,
+          pressed: Callable[[], bool] = lambda: False) -> None:
     """Serve ``ctx`` on the bound ``sock`` until Ctrl-C (or SIGTERM). A stop waits for the
     requests under way: a publish, an export or a save cut off halfway would leave a playlist or
     the config half-written (before: cancelled after 3 s, a traceback on stderr, a 500 in the
@@ -52,6 +90,13 @@ def serve(ctx, sock: socket.socket, security, warm_up: bool = True) -> None:
                 log.warning("stopping at once: the page gets no answer for %s", ", ".join(app.state.writing))
                 uvicorn_log.disabled = True
             super().handle_exit(sig, frame)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                if pressed():  # before uvicorn's handler: lost on the way here
+                    self.handle_exit(signal.SIGINT, None)
+                yield
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=None)
     try:
@@ -141,21 +186,34 @@ def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str
     login and pull: a browser opened at once waits for the first page instead of failing.
     Returns when Ctrl-C stopped the server (the demo's stand-in account is saved, as the CLI's
     demo does)."""
+    with ctrl_c_kept() as pressed:  # one Ctrl-C at any moment of the start-up stops it
+        _run_web(settings, demo, port, ready, pressed)
+
+
+def _run_web(settings, demo: bool, port: int, ready: Callable[[str], None] | None,
+             pressed: Callable[[], bool]) -> None:
     from .app import Security
     sock = bind(port)
     security = Security()
     security.port = sock.getsockname()[1]
-    if ready:
-        ready(f"http://{HOST}:{security.port}/?token={security.token}")
     try:
+        if ready:
+            ready(f"http://{HOST}:{security.port}/?token={security.token}")
+        stop_if_pressed(pressed)
         from .. import jobs
         from .context import WebContext
         if not demo:
-            _serve_until_interrupted(WebContext(settings), sock, security)
+            ctx = WebContext(settings)
+            stop_if_pressed(pressed)
+            _serve_until_interrupted(ctx, sock, security, pressed)
             return
         with jobs.demo_environment(settings) as (demo_settings, _server):
+            stop_if_pressed(pressed)
             jobs.demo_login(demo_settings)
-            _serve_until_interrupted(demo_context(demo_settings), sock, security)
+            stop_if_pressed(pressed)
+            ctx = demo_context(demo_settings)
+            stop_if_pressed(pressed)
+            _serve_until_interrupted(ctx, sock, security, pressed)
     finally:
         sock.close()
 
@@ -177,8 +235,8 @@ def demo_context(demo_settings):
     return ctx
 
 
-def _serve_until_interrupted(ctx, sock, security) -> None:
+def _serve_until_interrupted(ctx, sock, security, pressed: Callable[[], bool]) -> None:
     try:
-        serve(ctx, sock, security)
+        serve(ctx, sock, security, pressed=pressed)
     except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
         log.info("recommend web stopped")
