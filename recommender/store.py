@@ -118,7 +118,7 @@ def now_iso() -> str:
 
 
 
-def _stat(path: Path) -> tuple | None:
+def file_stat(path: Path) -> tuple | None:
     """(modification time, size, inode) of ``path``, None when absent or unreadable."""
     try:
         st = path.stat()
@@ -292,11 +292,11 @@ class Store:
         """The stats (modification time, size, inode) of the manifest and of every frame's file,
         where it is read from (None: absent): changes with every write of the cached data,
         whichever command made it (a refresh, a steer, `import features`, `enrich genres`)."""
-        return (_stat(self.manifest_path), *self.frame_stats(schema.FRAMES))
+        return (file_stat(self.manifest_path), *self.frame_stats(schema.FRAMES))
 
     def frame_stats(self, names) -> tuple:
         """The stats of the files the frames ``names`` are read from (``data_version``'s)."""
-        return tuple(_stat(self.frame_path(name)) for name in names)
+        return tuple(file_stat(self.frame_path(name)) for name in names)
 
     # ----- frames ----------------------------------------------------------------------
     def _home(self, name: str) -> Path:

@@ -281,7 +281,8 @@ def test_a_playlist_short_of_max_tracks_says_which_setting_held_the_rest_back(se
     assert "blend.max_per_artist 1 left out 1 more track that scored at least blend.threshold 0;" in capped.short
     # a known track the mix swapped for a new one (candidates.new_share) left no place empty:
     # the threshold is named, never a per-artist cap that is off
-    mixed = build_recommendations(make_library(), with_(s, candidates__new_share=0.5), now=NOW, scorers={
+    mixed = build_recommendations(make_library(), with_(s, candidates__new_share=0.5, blend__max_per_artist=3),
+                                  now=NOW, scorers={
         "content": FixedScorer("content", {"p1": 0.9, "p2": 0.85, "q1": 0.8, "d1": 0.1, "o1": 0.0})})
     assert mixed.track_ids == ["p1", "p2", "d1"]  # q1 made room for the new d1
     assert "max_per_artist" not in mixed.short and "other 1 scored candidate scored below" in mixed.short

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from .. import jobs
 from ..errors import RecommenderError, UsageError
+from ..store import file_stat
 
 log = logging.getLogger(__name__)
 
@@ -227,11 +228,7 @@ class WebContext:
         return self._manifest_version(store) + store.frame_stats(MADE_BY)
 
     def _manifest_version(self, store) -> tuple:
-        try:  # asked before every page: the manifest is parsed again only when the file changed
-            stat = store.manifest_path.stat()
-            seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except OSError:
-            seen = None
+        seen = file_stat(store.manifest_path)  # asked before every page: parsed again only when the file changed
         if seen is None or seen != self._manifest_seen[0]:
             manifest = store.read_manifest()
             self._manifest_seen = (seen, (manifest.get("user_id"), manifest.get("fetched_at")))
