@@ -1141,6 +1141,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     lines = [f"cache:    {info['frames_dir']}"
              + (f" ({whose}fetched {cache['fetched_at']}, {_age(cache['age_hours'])})" if cache["fetched_at"]
                 else " (empty)"),
+             *(f"warning:  {visible(w)}" for w in info["warnings"]),
              f"login:    {login['state']}{who}"
              + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
              + (f" ({login['message']})" if login.get("message") else "") + other]
@@ -1736,7 +1737,7 @@ def schedule_install_cmd(
                    " (it also catches up a run missed while off or asleep: Persistent=true):"
                    '\n#   loginctl enable-linger "$USER"')
         return
-    line, zone = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
+    line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
     if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
         _err(f"note: the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {expr} in that "

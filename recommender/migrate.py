@@ -130,36 +130,45 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     from the cache directory ``cache`` (frames, open-data answers, search indexes:
     ``paths.refetchable``; versions of 29 Nov 2026 kept all of the data in the state directory),
     so that an upgrade re-asks nothing. When both hold a copy, the newer one (by modification
-    time: a directory's newest entry) is kept and the other deleted: going back to such a
-    version and forward again keeps what it pulled. Nothing is deleted through another name of
-    itself (a symlink, a bind mount: ``paths.same_place``), and a copy onto another filesystem
-    goes to ``.NAME.moving`` first (``_move_over``). Call it holding the run lock. Returns the
-    names moved."""
+    time) is kept and the other deleted, a directory both hold entry by entry (``_merge``):
+    going back to such a version and forward again keeps what each pulled. Nothing is deleted
+    through another name of itself (a symlink, a bind mount: ``paths.same_place``), and a copy
+    onto another filesystem goes to ``.NAME.moving`` first (``_move_over``). Call it holding the
+    run lock. Returns the names moved (a directory: some of its entries)."""
     if paths.same_place(state, cache) or not state.is_dir():
         return []
-    moved = []
-    for old in sorted(state.iterdir()):
-        if not paths.refetchable(old.name):
-            continue
-        new = cache / old.name
-        try:
-            if paths.same_place(old, new):  # one file under two names
-                continue
-            if new.exists() and _newest(new) >= _newest(old):
-                _delete(old)
-            else:
-                make_dirs(cache)
-                _move_over(old, new)
-                moved.append(old.name)
-        except OSError as exc:
-            log.warning("could not move %s to %s (%s)", old, new, exc)
+    moved = [old.name for old in sorted(state.iterdir()) if paths.refetchable(old.name) and _merge(old, cache / old.name)]
     if moved:
         log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), state, cache)
     return moved
 
 
+def _merge(old: Path, new: Path) -> bool:
+    """Put ``old`` at ``new`` when ``new`` is absent or older, else delete ``old``; a directory
+    both hold is merged entry by entry (recursively: the newer copy of each entry wins, an entry
+    only one holds is kept), and the old one deleted once empty. True when anything was moved."""
+    try:
+        if paths.same_place(old, new):  # one file under two names
+            return False
+        if old.is_dir() and not old.is_symlink() and new.is_dir():
+            moved = [_merge(entry, new / entry.name) for entry in sorted(old.iterdir())]
+            if not any(old.iterdir()):
+                old.rmdir()
+            return any(moved)
+        if new.exists() and _newest(new) >= _newest(old):
+            delete(old)
+            return False
+        make_dirs(new.parent)
+        _move_over(old, new)
+        return True
+    except OSError as exc:
+        log.warning("could not move %s to %s (%s)", old, new, exc)
+        return False
+
+
 def _newest(path: Path) -> float:
-    """The modification time of ``path``, of a directory its newest entry's."""
+    """The modification time of ``path``, of a directory its newest entry's (a directory meets
+    a file of its name only: two directories are merged)."""
     newest = path.stat().st_mtime
     if path.is_dir() and not path.is_symlink():
         for root, dirs, files in os.walk(path):
@@ -169,23 +178,38 @@ def _newest(path: Path) -> float:
     return newest
 
 
-def _delete(path: Path) -> None:
+def delete(path: Path) -> None:
+    """Delete ``path``: a real directory with what it holds, anything else (a file, a symlink,
+    never what it points to) by itself."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
 
 
+def unfinished_moves(cache: Path) -> list[Path]:
+    """The copies ``_move_over`` left unfinished in ``cache`` (a run killed meanwhile): the
+    ``.NAME.moving`` entries in it and, at any depth, in the directories ``_merge`` merges."""
+    found: list[Path] = []
+    if not cache.is_dir():
+        return found
+    for root, dirs, files in os.walk(cache):
+        here = Path(root)
+        found += [here / name for name in dirs + files if name.startswith(".") and name.endswith(paths.MOVING)]
+        dirs[:] = [name for name in dirs if not name.endswith(paths.MOVING) and (here != cache or paths.refetchable(name))]
+    return found
+
+
 def _move_over(old: Path, new: Path) -> None:
     """Put ``old`` at ``new`` (replacing what is there), then delete ``old``: in one rename on
     one filesystem, else copied to ``.NAME.moving`` beside ``new`` and renamed into place, so
     that a run killed half way leaves ``old`` whole and no partial ``new`` (the leftovers are
-    cleared by ``Store.remove_leftovers``)."""
+    cleared by ``Store.remove_leftovers``: ``unfinished_moves``)."""
     moving = new.with_name(f".{new.name}{paths.MOVING}")
     stale = new.with_name(f".{new.name}.stale{paths.MOVING}")
     for leftover in (moving, stale):
         if os.path.lexists(leftover):
-            _delete(leftover)
+            delete(leftover)
     if new.is_dir() and not new.is_symlink():
         os.rename(new, stale)  # a directory is not replaced in one step: the older copy goes aside
     try:
@@ -198,6 +222,6 @@ def _move_over(old: Path, new: Path) -> None:
         else:
             shutil.copy2(old, moving, follow_symlinks=False)
         os.replace(moving, new)
-        _delete(old)
+        delete(old)
     if os.path.lexists(stale):
-        _delete(stale)
+        delete(stale)

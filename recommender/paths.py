@@ -245,6 +245,19 @@ def same_place(a: Path | str, b: Path | str) -> bool:
         return False
 
 
+def in_the_caches(data_dir: Path | str) -> Path | None:
+    """The folder of caches (``$XDG_CACHE_HOME``, ``~/.cache``) when the data directory
+    ``data_dir`` lies in it (by its real path, or a bind mount of it there: the user cache dir
+    is it), so that a cache cleaner emptying that folder deletes the manifest and the login
+    too; None otherwise."""
+    caches = user_cache_dir().parent
+    base, real = Path(os.path.realpath(caches)), Path(os.path.realpath(Path(data_dir).expanduser()))
+    if real.is_relative_to(base):
+        return caches
+    cache = Path(os.path.realpath(user_cache_dir()))
+    return caches if cache.is_relative_to(base) and same_place(cache, real) else None
+
+
 def standard_dirs() -> DataDirs:
     """The user state dir and the user cache dir; one directory when they are one (a symlink
     from either to the other, a bind mount), so that nothing is moved or deleted through

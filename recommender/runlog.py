@@ -413,7 +413,8 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     """Everything ``recommend status`` shows, JSON-ready (no tokens in it).
 
     Keys: cache_dir (the state directory), frames_dir (re-fetchable data; ``cache_dir`` unless
-    given), running (lock holder or None), last_runs (newest first), cache
+    given), warnings (about the places: the state directory inside the folder of caches),
+    running (lock holder or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None,
     schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
@@ -425,6 +426,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     return {
         "cache_dir": str(cache_dir),
         "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
+        "warnings": _place_warnings(cache_dir),
         "running": running_holder(lock_path(cache_dir)),
         "last_runs": recent[:runs],
         "cache": _cache_status(store_manifest, now),
@@ -433,6 +435,15 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "genres": genre_coverage(library) if library is not None else None,
         "schedule": schedule_warnings(schedule, recent, now) if schedule is not None else None,
     }
+
+
+def _place_warnings(cache_dir: Path | str) -> list[str]:
+    """The data directory lying in the folder of caches (``paths.in_the_caches``)."""
+    from .paths import in_the_caches
+    caches = in_the_caches(cache_dir)
+    return [] if caches is None else [
+        f"the data directory {cache_dir} lies in {caches}, which cache cleaners empty: the login, the managed "
+        "playlist's record and your removals would go with the cache; keep it elsewhere"]
 
 
 SCHEDULED_SCAN = 200  # runs looked through for the last one the schedule's command made

@@ -61,11 +61,13 @@ class NoCrontabProgram(CrontabUnavailable):
 
 
 class Ours(NamedTuple):
-    """Our crontab line (None when there is none) and the value of the ``CRON_TZ`` line above
-    it (:func:`cron_tz`: the zone cronie reads its times in; None without one)."""
+    """Our crontab line (None when there is none), the value of the ``CRON_TZ`` line above
+    it (the zone cronie reads its times in; None without one) and every
+    environment line above it (:func:`environment`: what cron gives our command)."""
 
     line: str | None
     cron_tz: str | None
+    environment: dict[str, str]
 
 
 # ----- expressions --------------------------------------------------------------------------
@@ -212,7 +214,9 @@ def state_dir_cron_misses(assigned: dict[str, str]) -> str | None:
     ones named the data directory: ``RECOMMENDER_CACHE_DIR=$XDG_STATE_HOME/recommend``) when
     that directory was placed by an XDG_STATE_HOME the line does not give cron: the scheduled
     runs then keep data and cache in it as one directory while runs by hand keep their cache in
-    the cache directory, and each pulls the library again after the other; None otherwise."""
+    the cache directory, and each pulls the library again after the other; None otherwise.
+    ``assigned``: what cron gives the command (the crontab's environment lines above it, then
+    the line's own NAME=value words)."""
     from . import paths
     named, base = assigned.get("RECOMMENDER_CACHE_DIR"), (os.environ.get("XDG_STATE_HOME") or "").strip()
     if not named or not base or "XDG_STATE_HOME" in assigned:
@@ -379,7 +383,7 @@ def install(expr: str, executable: Path | str, config_path: Path | str | None,
         lines.append(line + newline)
     _write(tabfile, "".join(lines))
     log.info("installed the schedule %r in %s", expr, _where(tabfile))
-    return Ours(line, cron_tz(lines[:ours[0] if ours else len(lines) - 1]))
+    return _ours(line, lines[:ours[0] if ours else len(lines) - 1])
 
 
 def find_ours(tabfile: Path | str | None = None) -> Ours:
@@ -387,7 +391,13 @@ def find_ours(tabfile: Path | str | None = None) -> Ours:
     with ``tabfile`` None)."""
     lines = _read(tabfile).splitlines()
     index = next((i for i, text in enumerate(lines) if is_ours(text)), None)
-    return Ours(None, None) if index is None else Ours(lines[index], cron_tz(lines[:index]))
+    return Ours(None, None, {}) if index is None else _ours(lines[index], lines[:index])
+
+
+def _ours(line: str, above: list[str]) -> Ours:
+    """Our line with what the crontab's lines ``above`` it set (one walk of them)."""
+    env = environment(above)
+    return Ours(line, env.get("CRON_TZ"), env)
 
 
 def show(tabfile: Path | str | None = None) -> str | None:
@@ -511,7 +521,7 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
     """:func:`status`'s keys for our crontab line."""
     tabfile = tabfile if tabfile is not None else (os.environ.get(TEST_TABFILE_VAR) or None)
     try:
-        line, zone_name = find_ours(tabfile)
+        line, zone_name, env = find_ours(tabfile)
     except NoCrontabProgram:
         return {**found, "message": "no crontab program"}
     except (RecommenderError, OSError, subprocess.SubprocessError) as exc:
@@ -530,7 +540,7 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
         zone, warning = _zone(zone_name)
         found["cron_tz"] = zone.key if zone is not None else None
         found["warnings"] = [warning] if warning else []
-        split = state_dir_cron_misses(assigned)
+        split = state_dir_cron_misses({**env, **assigned})  # cron's environment lines, then the line's own
         if split:
             found["warnings"].append(split)
         at = now or utc_now()  # one clock for both readings
@@ -549,18 +559,20 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
 _ENV_LINE = re.compile(r"""^[ \t]*(?:"([^"]*)"|'([^']*)'|([^\s='"]+))[ \t]*=[ \t]*(.*?)\s*$""")
 
 
-def cron_tz(lines: list[str]) -> str | None:
-    """The value of the last ``CRON_TZ=`` line among ``lines`` (those above our line): the zone
-    cronie reads the times of the jobs after it in (cron.c's find_jobs reads CRON_TZ only; a
-    ``TZ=`` line is only passed on to the commands). None when there is none."""
-    value = None
+def environment(lines: list[str]) -> dict[str, str]:
+    """What the environment lines among ``lines`` (those above our line) set, the last line of
+    a name winning: cron passes them to the commands of the jobs after them, and cronie reads
+    the times of those jobs in the zone of ``CRON_TZ`` (cron.c's find_jobs reads CRON_TZ only;
+    a ``TZ=`` line is only passed on to the commands)."""
+    found: dict[str, str] = {}
     for text in lines:
-        found = _ENV_LINE.match(text)
-        if found and next(n for n in found.groups()[:3] if n is not None) == "CRON_TZ":
-            value = found.group(4)
+        matched = _ENV_LINE.match(text)
+        if matched:
+            value = matched.group(4)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 value = value[1:-1]
-    return value
+            found[next(n for n in matched.groups()[:3] if n is not None)] = value
+    return found
 
 
 def _zone(name: str | None) -> tuple[ZoneInfo | None, str | None]:

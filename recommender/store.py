@@ -23,7 +23,6 @@ import filecmp
 import json
 import logging
 import os
-import shutil
 import socket
 import stat
 import tempfile
@@ -235,18 +234,16 @@ class Store:
         lock; temporary files younger than ``min_age`` seconds are left alone (a command that needs
         no lock, refreshing the login token, may be writing one right now). Returns what was removed."""
         import time
+
+        from .migrate import delete, unfinished_moves
         removed: list[Path] = []
         leftovers = {tmp for d in {self.dir, self.frames_dir} if d.is_dir() for tmp in d.glob(TMP_GLOB)}
-        # and the copies ``migrate.move_refetchable`` had not finished (made only under the lock)
-        moving = set(self.frames_dir.glob(f".*{paths.MOVING}")) if self.frames_dir.is_dir() else set()
+        moving = set(unfinished_moves(self.frames_dir))  # made only under the lock: never in use now
         for tmp in sorted(leftovers | moving):
             try:
-                if tmp in moving and tmp.is_dir() and not tmp.is_symlink():
-                    shutil.rmtree(tmp)
-                elif tmp in moving or time.time() - tmp.stat().st_mtime >= min_age:
-                    tmp.unlink()
-                else:
+                if tmp not in moving and time.time() - tmp.stat().st_mtime < min_age:
                     continue
+                delete(tmp)
             except OSError as exc:
                 log.warning("could not remove the leftover %s (%s)", tmp, exc)
                 continue

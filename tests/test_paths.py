@@ -311,3 +311,33 @@ def test_no_login_in_a_named_folder_says_the_standard_place_has_one(tmp_path):
     line = " ".join(result.stderr.split())
     assert f"not logged in to Spotify in {old / 'cache'}" in line and f"but {paths.user_data_dir()} has a login" in line
     assert "`recommend schedule install` writes it anew" in line and "recommend auth" in line
+
+
+@pytest.mark.parametrize("layout", ["state a symlink into the cache", "bind mount", "cache.dir in the caches",
+                                    "apart", "cache a symlink to the state"])
+def test_status_warns_when_the_data_directory_lies_in_the_folder_cache_cleaners_empty(layout, monkeypatch):
+    """README said deleting the cache directory costs only a re-pull: not when the data
+    directory is in it (~/.local/state/recommend a symlink into ~/.cache), where the login, the
+    managed playlist's record and your removals go with it."""
+    import os
+
+    from test_cli import run
+    state, cache = paths.user_data_dir(), paths.user_cache_dir()
+    env = {}
+    if layout == "bind mount":  # two paths no symlink joins: only the device and inode tell
+        monkeypatch.setattr(paths.os.path, "realpath", lambda p, *a, **kw: os.path.abspath(p))
+    if layout in ("state a symlink into the cache", "bind mount"):
+        cache.mkdir(parents=True)
+        state.parent.mkdir(parents=True)
+        os.symlink(cache, state)
+    elif layout == "cache a symlink to the state":  # a cleaner deletes the symlink only
+        state.mkdir(parents=True)
+        cache.parent.mkdir(parents=True)
+        os.symlink(state, cache)
+    elif layout == "cache.dir in the caches":
+        env["RECOMMENDER_CACHE_DIR"] = str(cache.parent / "mine")
+    result = run(["status", "--offline"], env)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    inside = layout in ("state a symlink into the cache", "bind mount", "cache.dir in the caches")
+    assert text.count("warning: the data directory") == text.count("which cache cleaners empty") == inside, text

@@ -265,6 +265,24 @@ def test_status_says_when_cron_misses_the_xdg_state_home_an_older_crontab_line_r
     assert schedule.status(tab)["warnings"] == []
 
 
+def test_no_warning_when_the_crontab_sets_xdg_state_home_on_a_line_of_its_own(tmp_path, monkeypatch):
+    """A crontab giving cron XDG_STATE_HOME on an environment line above our line (not among the
+    line's own words) got the warning that cron does not set it."""
+    from recommender import schedule
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    tab, exe = tmp_path / "tab", tmp_path / "recommend"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    base = paths.user_data_dir().parent
+    tab.write_text(f"XDG_STATE_HOME={base}\n")
+    schedule.install("0 7 * * *", exe, None, paths.user_data_dir(), tabfile=tab)
+    assert schedule.status(tab)["warnings"] == []
+    tab.write_text(f'XDG_STATE_HOME = "{base}"\nCRON_TZ=UTC\n' + schedule.show(tab) + "\n")
+    assert schedule.status(tab)["warnings"] == []
+    tab.write_text(schedule.show(tab) + f"\nXDG_STATE_HOME={base}\n")  # below ours: not given to it
+    assert [w for w in schedule.status(tab)["warnings"] if "cron does not set XDG_STATE_HOME" in w]
+
+
 def test_config_path_says_what_cache_dir_naming_the_data_directory_does(tmp_path):
     """`recommend config path` said RECOMMENDER_CACHE_DIR puts data and cache in one directory,
     also when it named the data directory, which keeps the two places."""
@@ -274,3 +292,101 @@ def test_config_path_says_what_cache_dir_naming_the_data_directory_does(tmp_path
     assert result.exit_code == 0 and f"cache: {paths.user_cache_dir()}" in text
     assert "RECOMMENDER_CACHE_DIR or cache.dir naming another directory than this one puts data and cache in " \
            "that one" in text
+
+
+def test_a_directory_both_places_hold_is_merged_entry_by_entry(tmp_path):
+    """opendata/ in both places was judged by its newest file: the state directory's one newer
+    answer file made it win whole, and the cache directory's other answers were deleted (asked
+    again). Each entry's newer copy now wins, and what only one place holds is kept."""
+    from recommender.migrate import move_refetchable
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    for name in ("a.json", "b.json", "c.json", "deep/x.json", "deep/y.json"):
+        (cache / "opendata" / name).parent.mkdir(parents=True, exist_ok=True)
+        (cache / "opendata" / name).write_text("cache")
+    _age(cache / "opendata", 48)
+    (cache / "opendata" / "b.json").write_text("cache, newer")
+    for name in ("z.json", "a.json", "b.json", "deep/x.json"):
+        (state / "opendata" / name).parent.mkdir(parents=True, exist_ok=True)
+        (state / "opendata" / name).write_text("state")
+    _age(state / "opendata" / "b.json", 2)
+    assert move_refetchable(state, cache) == ["opendata"]
+    found = {str(p.relative_to(cache / "opendata")): p.read_text()
+             for p in (cache / "opendata").rglob("*") if p.is_file()}
+    assert found == {"a.json": "state", "b.json": "cache, newer", "c.json": "cache", "z.json": "state",
+                     "deep/x.json": "state", "deep/y.json": "cache"}
+    assert not (state / "opendata").exists()
+
+
+def test_a_merge_killed_on_another_filesystem_leaves_no_partial_answer_file(tmp_path, monkeypatch):
+    """A merge onto another filesystem copies each file to .NAME.moving beside its place: killed
+    half way, the cache directory's answers stay whole and the next run finishes the merge."""
+    import errno
+    import os
+    import shutil
+    from pathlib import Path
+
+    from recommender.migrate import move_refetchable
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    (cache / "opendata").mkdir(parents=True)
+    (cache / "opendata" / "a.json").write_text("cache")
+    _age(cache / "opendata", 48)
+    (state / "opendata").mkdir(parents=True)
+    (state / "opendata" / "a.json").write_text("state")
+    replace, copy2 = os.replace, shutil.copy2
+
+    def across(src, dst, *args, **kw):
+        if str(src).startswith(str(state)):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return replace(src, dst, *args, **kw)
+
+    def killed(src, dst, *args, **kw):
+        Path(dst).write_text("sta")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(os, "replace", across)
+    monkeypatch.setattr(shutil, "copy2", killed)
+    with pytest.raises(KeyboardInterrupt):
+        move_refetchable(state, cache)
+    monkeypatch.setattr(shutil, "copy2", copy2)
+    assert (cache / "opendata" / "a.json").read_text() == "cache"
+    assert [p.name for p in Store(state, cache).remove_leftovers()] == [".a.json.moving"]
+    assert move_refetchable(state, cache) == ["opendata"]
+    assert [p.name for p in (cache / "opendata").iterdir()] == ["a.json"]
+    assert (cache / "opendata" / "a.json").read_text() == "state" and not (state / "opendata").exists()
+
+
+def test_unfinished_copies_whose_source_has_gone_are_cleared(tmp_path):
+    """A killed move's .NAME.moving copies are deleted by the next run holding the lock, also
+    when nothing is left to move (the state directory's copy deleted meanwhile)."""
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    (cache / ".opendata.moving").mkdir(parents=True)
+    (cache / ".opendata.moving" / "a.json").write_text("half")
+    (cache / ".tracks.parquet.moving").write_text("half")
+    (cache / "opendata").mkdir()
+    (cache / "opendata" / ".b.json.moving").write_text("half")
+    (cache / "opendata" / "a.json").write_text("whole")
+    state.mkdir()
+    removed = Store(state, cache).remove_leftovers()
+    assert sorted(p.relative_to(cache).as_posix() for p in removed) == [
+        ".opendata.moving", ".tracks.parquet.moving", "opendata/.b.json.moving"]
+    assert [p.relative_to(cache).as_posix() for p in cache.rglob("*")] == ["opendata", "opendata/a.json"]
+
+
+def test_a_frame_moved_between_its_look_up_and_its_read_is_read_from_its_new_place(tmp_path, monkeypatch):
+    """`recommend web` and `status` read without the lock: a frame the run holding it moves
+    after the reader looked for it and before it opened it was read as absent."""
+    import os
+
+    import pandas as pd
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    Store(state, state).save_frame("tracks", pd.DataFrame({"track_id": ["t1"]}))
+    cache.mkdir()
+    look_up = Store.frame_path
+
+    def then_moved(self, name):
+        path = look_up(self, name)
+        if path.parent == state and path.exists():
+            os.replace(path, cache / path.name)  # the run holding the lock
+        return path
+    monkeypatch.setattr(Store, "frame_path", then_moved)
+    store = Store(state, cache)
+    assert list(store.load_frame("tracks")["track_id"]) == ["t1"] and store.problems == []
