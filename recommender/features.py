@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, SpotifyError
-from .isotime import local_today, younger_than
+from .isotime import local_today, remembered_until, younger_than
 from .library import Library
 from .store import Store
 
@@ -361,7 +361,7 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     today = today or local_today()
     if features_forbidden(store, today):
         log.info("audio features: Spotify refused them recently; not asking again before %s",
-                 date.fromisoformat(str(store.read_manifest()[FORBIDDEN_KEY])[:10]) + timedelta(days=FORBIDDEN_DAYS))
+                 remembered_until(str(store.read_manifest()[FORBIDDEN_KEY])[:10], FORBIDDEN_DAYS).date())
         return None
     old = store.load_frame("audio_features")
     have = set() if old is None else set(old["track_id"].astype(str))

@@ -71,17 +71,25 @@ def time_or_none(value: Any) -> datetime | None:
         return None
 
 
+def remembered_until(stamp: Any, days: float) -> datetime | None:
+    """When a memory stamped at ``stamp`` (an ISO time, or a date: its midnight UTC) ends:
+    ``days`` days later; None for a missing or unreadable stamp (see ``younger_than``)."""
+    then = time_or_none(stamp)
+    return None if then is None else then + timedelta(days=days)
+
+
 def younger_than(stamp: Any, days: float, now: datetime | date | None = None) -> bool:
     """Whether something remembered at ``stamp`` (an ISO time, or a date: its midnight UTC) is
     still remembered: less than ``days`` days before ``now`` (a date: its midnight; default
     ``utc_now``). A missing or unreadable stamp is remembered no longer. The one rule of every
-    "not again for N days" memory (a 403 of /audio-features, a pick greyed out in Spotify)."""
-    then = time_or_none(stamp)
-    if then is None:
+    "not again for N days" memory (a 403 of /audio-features, a pick greyed out in Spotify, the
+    genre probe of artists, discovery's albums re-check, MusicBrainz genre look-ups)."""
+    until = remembered_until(stamp, days)
+    if until is None:
         return False
     if isinstance(now, date) and not isinstance(now, datetime):
         now = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
-    return (now or utc_now()) - then < timedelta(days=days)
+    return (now or utc_now()) < until
 
 
 def utc_times(column):

@@ -273,30 +273,60 @@ def liked_tracks(store: Store, library: Library, state) -> list[str]:
 
 NOT_PLAYABLE = "not_playable"  # manifest key: track -> when the managed playlist showed it greyed out (see not_playable)
 NOT_PLAYABLE_DAYS = 30  # then it is a candidate again (licences change both ways)
-# restrictions.reason of a greyed pick that no number of days makes play (your account does not
-# play explicit content, your subscription does not have it): remembered without end
+# restrictions.reason of a greyed pick that days alone do not change (your account does not play
+# explicit content, your subscription does not have it): remembered LASTING_DAYS days, or until
+# Spotify shows a track of that reason playing for you (you changed the setting)
 LASTING = ("explicit", "product")
+LASTING_DAYS = 180
 _GREY_WHY = {"market": "do{es} not play in your country",
              "explicit": "{are} explicit, and your account does not play explicit tracks",
              "product": "do{es} not play with your Spotify subscription"}
+_GREY_BACK = {"explicit": "once Spotify plays an explicit track for you",
+              "product": "once one of them plays for you"}
 
 
-def not_playable(store: Store, state) -> tuple[dict[str, Any], dict[str, str]]:
+def _grey_reason(remembered: Any) -> tuple[Any, str]:
+    """(when, why) of a ``not_playable`` entry: a bare time is a "market" one."""
+    return (remembered.get("at"), str(remembered.get("reason"))) if isinstance(remembered, dict) \
+        else (remembered, "market")
+
+
+def _plays_again(library: Library | None, state, seen: dict) -> set[str]:
+    """The ``LASTING`` reasons this run's read of the managed playlist (with a market) shows
+    no longer hold: a track remembered for that reason plays now (you added it back by hand),
+    or, for "explicit", any explicit track in it plays (your account plays explicit content)."""
+    playing = [t for t in state.current if t not in state.unplayable]
+    back = {_grey_reason(seen[t])[1] for t in playing if t in seen}
+    if library is not None and playing:
+        tracks = library.frames["tracks"]
+        flags = tracks.loc[tracks["track_id"].isin(playing), "explicit"]
+        if bool(flags.eq(True).any()):  # a nullable column: unknown is not explicit
+            back.add("explicit")
+    return back & set(LASTING)
+
+
+def not_playable(store: Store, state, library: Library | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """The picks Spotify said do not play for you (manifest ``not_playable``: track -> when a
     read of the managed playlist found it, or {"at": when, "reason": why} for a ``LASTING``
-    reason), those of "market" remembered ``NOT_PLAYABLE_DAYS`` days, and the ones this run's
-    read found for the first time (track -> reason). A track you pinned is never among them."""
+    reason), those of "market" remembered ``NOT_PLAYABLE_DAYS`` days, the others
+    ``LASTING_DAYS`` or until this run's read shows that reason no longer holds
+    (``_plays_again``; ``library`` says which tracks are explicit), and the picks this run's
+    read found for the first time (track -> reason; a pick Spotify stores under another id is
+    one pick, under the id we recommended). A track you pinned is never among them."""
     from .isotime import younger_than
     pins = set(state.pinned)
     seen = store.read_manifest().get(NOT_PLAYABLE)
+    seen = {str(t): w for t, w in seen.items()} if isinstance(seen, dict) else {}
+    back = _plays_again(library, state, seen)
     kept: dict[str, Any] = {}
-    for t, w in (seen if isinstance(seen, dict) else {}).items():
-        at, why = (w.get("at"), w.get("reason")) if isinstance(w, dict) else (w, "market")
-        if why in LASTING or younger_than(at, NOT_PLAYABLE_DAYS):
-            kept[str(t)] = w
+    for t, w in seen.items():
+        at, why = _grey_reason(w)
+        if why not in back and younger_than(at, LASTING_DAYS if why in LASTING else NOT_PLAYABLE_DAYS):
+            kept[t] = w
     new = {t: why for t, why in state.unplayable.items() if t not in kept and t not in pins}
     grey = {**kept, **{t: {"at": now_iso(), "reason": why} if why in LASTING else now_iso() for t, why in new.items()}}
-    return {t: w for t, w in grey.items() if t not in pins}, new
+    stored_as = {state.written_as[t] for t in new if state.written_as.get(t, t) != t}
+    return {t: w for t, w in grey.items() if t not in pins}, {t: w for t, w in new.items() if t not in stored_as}
 
 
 def not_playable_notes(new: dict[str, str]) -> list[str]:
@@ -305,7 +335,8 @@ def not_playable_notes(new: dict[str, str]) -> list[str]:
     for why in dict.fromkeys(new.values()):
         n = sum(1 for w in new.values() if w == why)
         text = _GREY_WHY.get(why, _GREY_WHY["market"]).format(es="es" if n == 1 else "", are="is" if n == 1 else "are")
-        later = "not asked again (pin one to keep it)" if why in LASTING else f"asked again after {NOT_PLAYABLE_DAYS} days"
+        later = (f"asked again after {LASTING_DAYS} days or {_GREY_BACK[why]}; add one back to the playlist by hand "
+                 "to keep it") if why in LASTING else f"asked again after {NOT_PLAYABLE_DAYS} days"
         notes.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist {text} (greyed out in Spotify): "
                      f"left out, {later}")
     return notes
@@ -433,7 +464,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
         store.update_manifest(**{USER_LIKED: liked})
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
-    basis.grey, newly_grey = not_playable(store, state)
+    basis.grey, newly_grey = not_playable(store, state, library)
     basis.grey_notes = not_playable_notes(newly_grey)
     basis.library, basis.state = library, state
     basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=seed_playlist,

@@ -487,13 +487,19 @@ def _first_build(standin, tmp_path):
 
 def _greyed_pick(standin, tmp_path, reason=None):
     """A first build, then Spotify greys out its first pick (``reason``: restrictions.reason)
-    and a second build leaves it out: (env, cache, managed playlist id, first picks, the pick)."""
+    and a second build leaves it out: (env, cache, managed playlist id, first picks, the pick).
+    For "explicit" the pick is the account's one explicit track (an account that does not play
+    explicit content sees every explicit track greyed out)."""
+    if reason == "explicit":
+        for track in standin.account.tracks.values():
+            track["explicit"] = False
     env, cache, pid = _first_build(standin, tmp_path)
     first = standin.account.playlist_track_ids(pid)
     grey = first[0]
     standin.account.unplayable = [grey]
     if reason:
         standin.account.restriction[grey] = reason
+        standin.account.tracks[grey]["explicit"] = reason == "explicit"
     result = run(["build-playlist", "--quiet"], env)
     assert result.exit_code == 0, result.stderr
     assert grey not in standin.account.playlist_track_ids(pid)
@@ -550,14 +556,46 @@ def test_a_pick_greyed_for_explicit_content_says_so_and_is_not_cycled_back(stand
     """Spotify's restrictions.reason says why a track does not play: "explicit" when your
     account does not play explicit content (a setting of yours, not your country), "product"
     for your subscription. The note said "does not play in your country" for all; it now says
-    why, and as no number of days changes that, the memory does not end to bring it back."""
+    why and how to have it again, and as 30 days do not change a setting, it is not tried
+    again after 30 days but after 180 (see the next test for the setting changed)."""
     env, cache, pid, first, grey, result = _greyed_pick(standin, tmp_path, reason="explicit")
     assert "1 pick of the managed playlist is explicit, and your account does not play explicit tracks" \
         in result.stderr
+    assert "add one back to the playlist by hand" in result.stderr
     assert "in your country" not in result.stderr
     _stamp_grey(cache, grey, 31, reason="explicit")
     assert run(["build-playlist", "--quiet"], env).exit_code == 0
     assert grey not in standin.account.playlist_track_ids(pid)
+    standin.account.unplayable = []
+    _stamp_grey(cache, grey, 181, reason="explicit")
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    assert grey in standin.account.playlist_track_ids(pid)
+
+
+@pytest.mark.parametrize("how", ["an explicit track plays", "added back by hand"])
+def test_a_pick_greyed_for_explicit_content_comes_back_once_your_account_plays_it(standin, tmp_path, how):
+    """A pick greyed out as explicit was remembered without end: turning explicit content on
+    in your account never brought it (or any other such pick) back. Once the read of the
+    managed playlist shows an explicit track playing for you (a new explicit pick, or the
+    greyed one added back by hand), every pick remembered as explicit is forgotten."""
+    from recommender.store import Store
+
+    from spotify_helpers import add_by_hand, gateway_for
+    env, cache, pid, first, grey, _ = _greyed_pick(standin, tmp_path, reason="explicit")
+    other = next(t for t in sorted(standin.account.tracks) if t not in first)
+    Store(cache).update_manifest(not_playable={**Store(cache).read_manifest()["not_playable"],
+                                               other: {"at": "2026-11-01T00:00:00+00:00", "reason": "explicit"}})
+    standin.account.unplayable = []  # you turned explicit content on
+    if how == "added back by hand":
+        add_by_hand(gateway_for(settings_for(standin, cache)), pid, [grey])
+    else:
+        playing = standin.account.playlist_track_ids(pid)[0]
+        standin.account.tracks[playing]["explicit"] = True
+        assert run(["build-playlist", "--quiet", "--refresh"], env).exit_code == 0  # the library learns it
+    result = run(["build-playlist", "--quiet"], env)
+    assert result.exit_code == 0, result.stderr
+    assert not (Store(cache).read_manifest().get("not_playable") or {})
+    assert grey in standin.account.playlist_track_ids(pid)
 
 
 def test_a_greyed_track_you_pinned_stays(standin, tmp_path):

@@ -56,12 +56,12 @@ def test_saved_after_recommended_reads_both_columns_whatever_their_shape():
 def test_a_naive_time_in_the_manifest_or_the_discovery_state_is_utc_not_a_crash(tmp_path):
     # a hand-edited fetched_at or discovery "checked" time without a zone: aware minus naive
     # raised TypeError from build-playlist (the cache age) and every refresh (discovery)
-    from recommender.sources.albums import days_since
+    from recommender.isotime import younger_than
     from recommender.store import Store
     naive = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(tzinfo=None).isoformat()
     store = Store(tmp_path)
     store.update_manifest(fetched_at=naive)
     assert 1.9 < store.age_hours() < 2.1
-    assert 0.08 < days_since(naive) < 0.09
+    assert younger_than(naive, 0.09) and not younger_than(naive, 0.08)  # about 2 hours: UTC, not local
     store.update_manifest(fetched_at="not a time")
-    assert store.age_hours() is None and days_since("not a time") == float("inf")
+    assert store.age_hours() is None and not younger_than("not a time", 10_000)

@@ -811,6 +811,20 @@ def test_a_pick_spotify_stores_under_another_id_that_goes_grey_is_known_by_the_i
     assert big.state().unplayable == {new: "product", old: "product"}
 
 
+def test_a_greyed_pick_spotify_stores_under_another_id_is_counted_once(big):
+    """The greyed pick is remembered under both ids (the one Spotify stored, the one we
+    recommended), and the note counted both: "2 picks ... do not play" for one pick."""
+    from recommender.jobs import not_playable, not_playable_notes
+    old, new = BULK_IDS[130], BULK_IDS[299]
+    big.server.written_as = {old: new}
+    big.run(BULK_IDS[:150])
+    big.server.account.unplayable = [new]
+    grey, found = not_playable(big.store, big.state())
+    assert {old, new} <= set(grey)  # neither id comes back
+    assert not_playable_notes(found) == ["1 pick of the managed playlist does not play in your country "
+                                         "(greyed out in Spotify): left out, asked again after 30 days"]
+
+
 def test_a_refused_write_is_not_blamed_on_a_public_flag_only_the_listing_shows(env):
     """exportify #56 (2024-08): the `public` flag of your playlists as listed was true for all
     of them while each playlist's own object said false. A 403 on writing the (private) managed

@@ -26,7 +26,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -36,7 +36,7 @@ import requests
 from .. import schema
 from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
-from ..isotime import local_today
+from ..isotime import local_today, younger_than
 from ..library import Library
 from ..services.http import LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
 from ..services.listenbrainz import answer_cache, current_artist, note_merge
@@ -313,11 +313,8 @@ def _is_due(row: dict[str, Any], today: date, retry_days: int, refresh_days: int
     ``retry_days``, one with genres after ``refresh_days``."""
     miss = row.get("miss")
     found = not (False if pd.isna(miss) else bool(miss)) and len(row.get("genres") or [])
-    try:
-        when = date.fromisoformat(str(row["looked_up"])[:10])
-    except ValueError:
-        return True
-    return today - when >= timedelta(days=refresh_days if found else retry_days)
+    # by dates (the day looked up, today where you are): an unreadable one is due
+    return not younger_than(str(row["looked_up"])[:10], refresh_days if found else retry_days, today)
 
 
 def look_up_artist(client: MusicBrainzClient, name: str, isrcs: list[str],

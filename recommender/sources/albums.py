@@ -13,7 +13,7 @@ import logging
 
 from .. import schema
 from ..errors import SpotifyError
-from ..isotime import time_or_none, utc_now
+from ..isotime import younger_than
 from ..spotify import parse
 from ..store import now_iso
 
@@ -39,14 +39,6 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
         albums += [obj for obj in islice(listing, max(n, 1)) if obj and obj.get("id")]
     albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
     return list({a["id"]: a for a in albums}.values())[:n]
-
-
-def days_since(iso: str | None) -> float:
-    """Days since an ISO timestamp (infinity when missing or unreadable; naive: UTC)."""
-    then = time_or_none(iso)
-    if then is None:
-        return float("inf")
-    return (utc_now() - then).total_seconds() / 86400
 
 
 def ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
@@ -81,7 +73,7 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
     recheck = settings.refresh.discovery_recheck_days
     for i, artist_id in enumerate(artists):
         progress("discovery", i, len(artists))
-        if days_since(checked.get(artist_id)) >= recheck or artist_id not in albums_by_artist:
+        if not younger_than(checked.get(artist_id), recheck) or artist_id not in albums_by_artist:
             try:
                 albums = newest_albums(gateway, artist_id, n_albums)
             except SpotifyError as exc:

@@ -23,9 +23,8 @@ import pandas as pd
 from .. import schema
 from ..errors import SpotifyError, SpotifyUnavailable, set_aside
 from ..library import Library
-from ..sources.albums import days_since as _days_since
 from ..sources.albums import discover_albums as _discover
-from ..isotime import utc_now
+from ..isotime import utc_now, younger_than
 from ..store import Store, now_iso
 from . import parse
 from .gateway import Gateway
@@ -206,7 +205,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     listed = [a for a in artist_rows.values() if a["genres"]]
     if listed:
         genres_state = {"available": True, "checked": now_iso()}
-    elif settings.refresh.probe_artist_genres and artist_rows and _days_since(genres_state.get("checked")) > 30:
+    elif settings.refresh.probe_artist_genres and artist_rows and not younger_than(genres_state.get("checked"), GENRE_PROBE_DAYS):
         probe_id = next(iter(artist_rows))
         try:
             obj = gateway.get(f"artists/{probe_id}")
@@ -298,6 +297,7 @@ def _among(ids: pd.Series, wanted) -> np.ndarray:
     return np.fromiter((v in wanted for v in ids.astype(object)), dtype=bool, count=len(ids))
 
 
+GENRE_PROBE_DAYS = 30  # Spotify's artist genres found missing: probed again after these days
 SAVED_TOTAL = "saved_total"  # manifest key: Spotify's count of saved tracks at the last pull
 
 
