@@ -135,6 +135,7 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     through another name of itself (a symlink, a bind mount: ``paths.same_place``), and a copy
     onto another filesystem goes to ``.NAME.moving`` first (``_move_over``). Call it holding the
     run lock. Returns the names moved (a directory: some of its entries)."""
+    clear_unfinished(cache)
     if paths.same_place(state, cache) or not state.is_dir():
         return []
     moved = [old.name for old in sorted(state.iterdir()) if paths.refetchable(old.name) and _merge(old, cache / old.name)]
@@ -156,7 +157,7 @@ def _merge(old: Path, new: Path) -> bool:
                 old.rmdir()
             return any(moved)
         if new.exists() and _newest(new) >= _newest(old):
-            delete(old)
+            paths.delete(old)
             return False
         make_dirs(new.parent)
         _move_over(old, new)
@@ -178,13 +179,21 @@ def _newest(path: Path) -> float:
     return newest
 
 
-def delete(path: Path) -> None:
-    """Delete ``path``: a real directory with what it holds, anything else (a file, a symlink,
-    never what it points to) by itself."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
+def clear_unfinished(cache: Path) -> list[Path]:
+    """Delete the copies a killed move left (``unfinished_moves``: made only by a run holding
+    the lock, so never in use by the one that calls this, holding it). Returns them."""
+    removed = []
+    for path in unfinished_moves(cache):
+        try:
+            paths.delete(path)
+        except OSError as exc:
+            log.warning("could not remove the leftover %s (%s)", path, exc)
+            continue
+        removed.append(path)
+    if removed:
+        log.info("removed %d unfinished cop%s of a killed move: %s", len(removed), "y" if len(removed) == 1 else "ies",
+                 ", ".join(str(p.relative_to(cache)) for p in removed))
+    return removed
 
 
 def unfinished_moves(cache: Path) -> list[Path]:
@@ -204,12 +213,12 @@ def _move_over(old: Path, new: Path) -> None:
     """Put ``old`` at ``new`` (replacing what is there), then delete ``old``: in one rename on
     one filesystem, else copied to ``.NAME.moving`` beside ``new`` and renamed into place, so
     that a run killed half way leaves ``old`` whole and no partial ``new`` (the leftovers are
-    cleared by ``Store.remove_leftovers``: ``unfinished_moves``)."""
+    cleared by the next move: ``clear_unfinished``)."""
     moving = new.with_name(f".{new.name}{paths.MOVING}")
     stale = new.with_name(f".{new.name}.stale{paths.MOVING}")
     for leftover in (moving, stale):
         if os.path.lexists(leftover):
-            delete(leftover)
+            paths.delete(leftover)
     if new.is_dir() and not new.is_symlink():
         os.rename(new, stale)  # a directory is not replaced in one step: the older copy goes aside
     try:
@@ -222,6 +231,6 @@ def _move_over(old: Path, new: Path) -> None:
         else:
             shutil.copy2(old, moving, follow_symlinks=False)
         os.replace(moving, new)
-        delete(old)
+        paths.delete(old)
     if os.path.lexists(stale):
-        delete(stale)
+        paths.delete(stale)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,7 @@ REFETCHABLE_SUFFIX = ".parquet"
 # ... but for the frames no refresh makes (store.MADE_BY: imported audio features, looked-up genres)
 STATE_FRAMES = ("audio_features.parquet", "artist_genres.parquet")
 # What ``migrate.move_refetchable`` copies onto another filesystem is ``.NAME.moving`` until it
-# is whole (a leftover of a killed run is cleared by ``Store.remove_leftovers``).
+# is whole (a leftover of a killed run is cleared by the next move: ``migrate.clear_unfinished``).
 MOVING = ".moving"
 # Left in a checkout's old cache/ by `recommend config migrate`: where its files went.
 MOVED_MARKER = "moved.json"
@@ -264,3 +265,12 @@ def standard_dirs() -> DataDirs:
     another name of itself."""
     state, cache = user_data_dir(), user_cache_dir()
     return DataDirs(state, state if same_place(state, cache) else cache)
+
+
+def delete(path: Path) -> None:
+    """Delete ``path``: a real directory with what it holds, anything else (a file, a symlink,
+    never what it points to) by itself."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

@@ -229,21 +229,18 @@ class Store:
             self._kept = json.loads(text)  # what a read would give (JSON types)
 
     def remove_leftovers(self, min_age: float = 60.0) -> list[Path]:
-        """Delete the temporary files of writes killed half way, and the copies
-        ``migrate.move_refetchable`` had not finished (``.*.moving``). Call it holding the run
-        lock; temporary files younger than ``min_age`` seconds are left alone (a command that needs
-        no lock, refreshing the login token, may be writing one right now). Returns what was removed."""
+        """Delete the temporary files of writes killed half way (a killed move's copies are
+        ``migrate.clear_unfinished``'s). Call it holding the run lock; temporary files younger
+        than ``min_age`` seconds are left alone (a command that needs no lock, refreshing the
+        login token, may be writing one right now). Returns what was removed."""
         import time
-
-        from .migrate import delete, unfinished_moves
         removed: list[Path] = []
         leftovers = {tmp for d in {self.dir, self.frames_dir} if d.is_dir() for tmp in d.glob(TMP_GLOB)}
-        moving = set(unfinished_moves(self.frames_dir))  # made only under the lock: never in use now
-        for tmp in sorted(leftovers | moving):
+        for tmp in sorted(leftovers):
             try:
-                if tmp not in moving and time.time() - tmp.stat().st_mtime < min_age:
+                if time.time() - tmp.stat().st_mtime < min_age:
                     continue
-                delete(tmp)
+                paths.delete(tmp)
             except OSError as exc:
                 log.warning("could not remove the leftover %s (%s)", tmp, exc)
                 continue

@@ -216,8 +216,7 @@ def test_a_move_to_another_filesystem_killed_half_way_leaves_the_whole_copy(tmp_
         move_refetchable(state, cache)
     monkeypatch.setattr(shutil, "copytree", copytree)
     assert sorted(p.name for p in (state / "opendata").iterdir()) == ["a.json", "b.json", "c.json"]
-    Store(state, cache).remove_leftovers()  # the next run, under the lock
-    move_refetchable(state, cache)
+    move_refetchable(state, cache)  # the next run, under the lock
     assert sorted(p.name for p in (cache / "opendata").iterdir()) == ["a.json", "b.json", "c.json"]
     assert sorted(p.name for p in cache.iterdir()) == ["opendata"] and not (state / "opendata").exists()
 
@@ -325,7 +324,7 @@ def test_a_merge_killed_on_another_filesystem_leaves_no_partial_answer_file(tmp_
     import shutil
     from pathlib import Path
 
-    from recommender.migrate import move_refetchable
+    from recommender.migrate import clear_unfinished, move_refetchable
     state, cache = tmp_path / "state", tmp_path / "cache"
     (cache / "opendata").mkdir(parents=True)
     (cache / "opendata" / "a.json").write_text("cache")
@@ -348,7 +347,7 @@ def test_a_merge_killed_on_another_filesystem_leaves_no_partial_answer_file(tmp_
         move_refetchable(state, cache)
     monkeypatch.setattr(shutil, "copy2", copy2)
     assert (cache / "opendata" / "a.json").read_text() == "cache"
-    assert [p.name for p in Store(state, cache).remove_leftovers()] == [".a.json.moving"]
+    assert [p.name for p in clear_unfinished(cache)] == [".a.json.moving"]
     assert move_refetchable(state, cache) == ["opendata"]
     assert [p.name for p in (cache / "opendata").iterdir()] == ["a.json"]
     assert (cache / "opendata" / "a.json").read_text() == "state" and not (state / "opendata").exists()
@@ -357,6 +356,7 @@ def test_a_merge_killed_on_another_filesystem_leaves_no_partial_answer_file(tmp_
 def test_unfinished_copies_whose_source_has_gone_are_cleared(tmp_path):
     """A killed move's .NAME.moving copies are deleted by the next run holding the lock, also
     when nothing is left to move (the state directory's copy deleted meanwhile)."""
+    from recommender.migrate import clear_unfinished, move_refetchable
     state, cache = tmp_path / "state", tmp_path / "cache"
     (cache / ".opendata.moving").mkdir(parents=True)
     (cache / ".opendata.moving" / "a.json").write_text("half")
@@ -365,10 +365,13 @@ def test_unfinished_copies_whose_source_has_gone_are_cleared(tmp_path):
     (cache / "opendata" / ".b.json.moving").write_text("half")
     (cache / "opendata" / "a.json").write_text("whole")
     state.mkdir()
-    removed = Store(state, cache).remove_leftovers()
+    removed = clear_unfinished(cache)
     assert sorted(p.relative_to(cache).as_posix() for p in removed) == [
         ".opendata.moving", ".tracks.parquet.moving", "opendata/.b.json.moving"]
     assert [p.relative_to(cache).as_posix() for p in cache.rglob("*")] == ["opendata", "opendata/a.json"]
+    (cache / ".tracks.parquet.moving").write_text("half")
+    move_refetchable(state, cache)  # what the next run holding the lock does (jobs.writing)
+    assert not (cache / ".tracks.parquet.moving").exists()
 
 
 def test_a_frame_moved_between_its_look_up_and_its_read_is_read_from_its_new_place(tmp_path, monkeypatch):
