@@ -814,9 +814,10 @@ def evaluate_cmd(
     keys = [f"p@{n}", f"r@{n}", f"ndcg@{n}", "rprec", "coverage", "catalogue_coverage", "diversity"]
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
     from .config import weights_text
-    _console().print(_table(f"{result.targets} targets from {setup.source}; blend weights "
+    from .tables import joined
+    _console().print(_table(f"{joined(result.targets, 'targets')} from {setup.source}; blend weights "
                             f"{weights_text(result.weights)}; "
-                            f"{result.seconds:.1f} s", ["method"] + keys, rows,
+                            f"{joined(f'{result.seconds:.1f}', 's')}", ["method"] + keys, rows,
                             drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec")))
     if report:
         typer.echo(f"report written to {report}")
@@ -836,8 +837,10 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
         return
     keys = ["p@10", "ndcg@10", "rprec", "new@10", "known@10"]
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
-    _console().print(_table(f"{result.targets} targets of {result.personas} personas ({split} split); reach "
-                            f"{result.reach:.4f}, {result.requests:.0f} look-ups per person; {result.seconds:.1f} s",
+    from .tables import joined
+    _console().print(_table(f"{joined(result.targets, 'targets')} of {joined(result.personas, 'personas')} ({split} "
+                            f"split); reach {result.reach:.4f}, {joined(f'{result.requests:.0f}', 'look-ups')} per "
+                            f"person; {joined(f'{result.seconds:.1f}', 's')}",
                             ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))
 
 
@@ -945,9 +948,11 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = weights_text(r["weights"])
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    folds = "1 fold" if out["folds"] == 1 else f"{out['folds']} folds"
-    _console().print(_table(f"{out['combinations']} weight combinations x {folds} on {source} "
-                            f"({out['seconds']:.0f} s); mean ± spread over folds",
+    from .tables import joined
+    folds = joined(out["folds"], "fold" if out["folds"] == 1 else "folds")
+    took = joined(f"({out['seconds']:.0f}", "s);")
+    _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
+                            f"{took} mean ± spread over folds",
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
     if out["folds"] > 1 and best.get(f"p@{n}_folds"):  # the one number a later `evaluate` can confirm

@@ -383,3 +383,28 @@ def test_build_table_shows_a_dash_for_a_pinned_tracks_score(capsys):
     out = capsys.readouterr().out
     assert "Kept" in out and "0.800" in out
     assert "nan" not in out.lower()
+
+
+def test_evaluate_title_keeps_each_number_beside_its_unit_at_every_width(tmp_path, monkeypatch):
+    """`recommend evaluate`'s title wrapped "…; 0.2" and "s" onto two lines (seen at 120
+    columns): a number stays on the line of what it counts, and no non-breaking space (the
+    join) reaches the output."""
+    from recommender import jobs
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    real = jobs.evaluate
+    kept = []
+
+    def once(*a, **kw):  # the real evaluation once, then its result at every width
+        if not kept:
+            kept.append(real(*a, **kw))
+        return kept[0]
+    monkeypatch.setattr(jobs, "evaluate", once)
+    args = ["evaluate", "--dataset", str(FIXTURES / "tidy_small.csv")]
+    for width in range(40, 161):
+        result = run(args, {**env, "COLUMNS": str(width)})
+        assert result.exit_code == 0, result.stderr
+        res = kept[0]
+        lines = result.stdout.splitlines()
+        assert "\u00a0" not in result.stdout
+        assert any(line.rstrip().endswith(f"{res.seconds:.1f} s") for line in lines), (width, lines[:6])
+        assert any(line.startswith(f"{res.targets} targets") for line in lines), (width, lines[:6])
