@@ -948,28 +948,32 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = weights_text(r["weights"])
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    from .tables import joined
+    from .tables import joined, wrap_joined
     folds = joined(out["folds"], "fold" if out["folds"] == 1 else "folds")
     took = joined(f"({out['seconds']:.0f}", "s);")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
                             f"{took} mean ± spread over folds",
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
+
+    def say(line: str) -> None:  # wrapped to the terminal, each number beside what it counts
+        typer.echo(wrap_joined(line, _term_width()))
     if out["folds"] > 1 and best.get(f"p@{n}_folds"):  # the one number a later `evaluate` can confirm
-        typer.echo(f"`recommend evaluate` gives p@{n} {best[f'p@{n}_folds'][0]:.4f} with the best weights: "
-                   f"it hides what the first fold hides (the table's mean is over {out['folds']} folds)")
+        first = joined(f"p@{n}", f"{best[f'p@{n}_folds'][0]:.4f}")
+        say(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
+            f"(the table's mean is over {joined(out['folds'], 'folds')})")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
     if len(best["weights"]) == 1:  # "as good as far as this library can tell" of a search of nothing
-        typer.echo(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
-                   "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
-                   "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
+        say(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
+            "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
+            "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
     elif best["weights"] == cur["weights"] and write:  # the write says what it did (a file of defaults gets them)
-        typer.echo("note: your current weights are the best of the search")
+        say("note: your current weights are the best of the search")
     elif best["weights"] == cur["weights"]:
-        typer.echo("note: your current weights are the best of the search: nothing to change")
+        say("note: your current weights are the best of the search: nothing to change")
     elif out["within_spread"]:
-        typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
-                   "your current weights are as good as far as this library can tell")
+        say(f"note: the best weights gain {joined(f'{gain:+.4f}', f'p@{n}')}, within the spread over folds: "
+            "your current weights are as good as far as this library can tell")
 
 
 @command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))

@@ -408,3 +408,18 @@ def test_evaluate_title_keeps_each_number_beside_its_unit_at_every_width(tmp_pat
         assert "\u00a0" not in result.stdout
         assert any(line.rstrip().endswith(f"{res.seconds:.1f} s") for line in lines), (width, lines[:6])
         assert any(line.startswith(f"{res.targets} targets") for line in lines), (width, lines[:6])
+
+
+def test_tunes_lines_after_its_table_fit_the_terminal(tmp_path):
+    """`recommend tune`'s lines under its table ("`recommend evaluate` gives p@10 0.6667 with the
+    best weights: ...", the note on the gain) ran 131 and 136 characters wide on a 120-column
+    terminal; they now wrap to it, each number beside what it counts."""
+    from rich.cells import cell_len
+    result = run(["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2"],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path), "COLUMNS": "50"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("`recommend evaluate` gives"))
+    after = lines[start:]
+    assert len(after) > 2 and all(cell_len(line) <= 50 for line in after), after
+    assert any(re.search(r"p@10 \d\.\d{4}", line) for line in after), after
