@@ -196,6 +196,13 @@ def _echo(message: str) -> None:
     typer.echo(terminal_safe(message, keep_newlines=True))
 
 
+def _echo_wrapped(line: str) -> None:
+    """One line of text wrapped to the terminal at its spaces (``tables.wrap_joined``: a number
+    ``joined`` to what it counts stays beside it, a path or a link is never split)."""
+    from .tables import wrap_joined
+    typer.echo(wrap_joined(line, _term_width()))
+
+
 FILE_ONLY = {"file_only": True}  # log records the stderr handler skips (the CLI prints its own line)
 COMMON_OPTIONS = {"config": (ConfigOpt, None), "quiet": (QuietOpt, False), "no_input": (NoInputOpt, False),
                   "verbose": (VerboseOpt, False)}
@@ -901,15 +908,17 @@ def tune_cmd(
         _print_json(out)
         return
     if write and result.within_spread:
-        _echo(f"{out['written']} keeps its weights: the best weights' gain is within the spread over folds "
-              "(set them by hand to use them anyway)")
+        _echo_wrapped(f"{out['written']} keeps its weights: the best weights' gain is within the spread over "
+                      "folds (set them by hand to use them anyway)")
     elif write and diff:
         from .config import weights_text
         _echo(diff)
-        _echo(f"weights written to {out['written']}; `{_undo_command(config)}` puts back what they were: "
-              f"{weights_text(out['defaults']['weights'])}")
+        from .tables import NBSP
+        undo = _undo_command(config).replace(" ", NBSP)  # whole on its line, to copy
+        _echo_wrapped(f"weights written to {out['written']}; `{undo}` puts back what they "
+                      f"were: {weights_text(out['defaults']['weights'])}")
     elif write:
-        _echo(f"nothing written to {out['written']}: the best weights are the ones in effect")
+        _echo_wrapped(f"nothing written to {out['written']}: the best weights are the ones in effect")
     if report:
         typer.echo(f"report written to {report}")
 
@@ -948,16 +957,14 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = weights_text(r["weights"])
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    from .tables import joined, wrap_joined
+    from .tables import joined
     folds = joined(out["folds"], "fold" if out["folds"] == 1 else "folds")
     took = joined(f"({out['seconds']:.0f}", "s);")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
                             f"{took} mean ± spread over folds",
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
-
-    def say(line: str) -> None:  # wrapped to the terminal, each number beside what it counts
-        typer.echo(wrap_joined(line, _term_width()))
+    say = _echo_wrapped
     if out["folds"] > 1 and best.get(f"p@{n}_folds"):  # the one number a later `evaluate` can confirm
         first = joined(f"p@{n}", f"{best[f'p@{n}_folds'][0]:.4f}")
         say(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
