@@ -1512,11 +1512,17 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                 {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
 
-def _print_exported(exported) -> None:
-    """One line per mood playlist an export wrote, with its link."""
+def _print_exported(exported, demo: bool = False) -> None:
+    """One line per mood playlist an export wrote, with its link (``demo``: a remark that the
+    link names a playlist of the stand-in, as ``build-playlist --demo`` says of its own)."""
     for e in exported:
         _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
                                f"{e.added}, removed {e.removed}, kept {e.kept}; {playlist_url(e.playlist_id)}"))
+    if exported and demo:
+        _console().print(f"({DEMO_LINKS})")
+
+
+DEMO_LINKS = "the demo's mood playlists live in the stand-in; a real run's links open in Spotify"
 
 
 def _mood_kwargs(settings) -> dict[str, float]:
@@ -1587,7 +1593,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))
-    _print_exported(exported)
+    _print_exported(exported, demo)
     if plot:
         typer.echo(f"plot written to {plot}")
 
@@ -1654,7 +1660,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     _print_rows(df.to_dict("records"), title,
                 ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},
                 drop=("rank", "mood", "energy", "valence"))
-    _print_exported(exported)
+    _print_exported(exported, demo)
 
 
 @command("classify", parent=moods_app, examples=("recommend moods classify --json", "recommend moods classify --evaluate"))
