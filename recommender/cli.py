@@ -1130,13 +1130,17 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     settings = _settings(config)
     store = open_store(settings)
     manifest = store.read_manifest()
-    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
+    library = store.load_library()
+    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
                   frames_dir=settings.frames_dir, schedule=schedule.status())
     if not offline and info["login"]["state"] != "needs login":
         _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))
     if info["playlist"] and info["playlist"].get("id"):
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
+    if info["genres"] and info["genres"]["artists"]:  # what `enrich genres` would look up now
+        from .enrich.musicbrainz import due_counts
+        info["genres"]["to_look_up"] = due_counts(library, store, settings)[0]
     if as_json:
         _print_json(info)
         return
@@ -1162,7 +1166,10 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         lines.append("genres:   no artists in the cache")
     elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
-        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); `recommend enrich genres` adds more")
+        more = (f"`recommend enrich genres` looks up {g['to_look_up']} more" if g.get("to_look_up", 1) else
+                "every artist is looked up; MusicBrainz gave the others none (asked again after "
+                "enrich.retry_misses_days)")
+        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); {more}")
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
