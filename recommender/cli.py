@@ -196,6 +196,13 @@ def _echo(message: str) -> None:
     typer.echo(terminal_safe(message, keep_newlines=True))
 
 
+def _echo_wrapped(line: str) -> None:
+    """One line of text wrapped to the terminal at its spaces (``tables.wrap_joined``: a number
+    ``joined`` to what it counts stays beside it, a path or a link is never split)."""
+    from .tables import wrap_joined
+    typer.echo(wrap_joined(line, _term_width()))
+
+
 FILE_ONLY = {"file_only": True}  # log records the stderr handler skips (the CLI prints its own line)
 COMMON_OPTIONS = {"config": (ConfigOpt, None), "quiet": (QuietOpt, False), "no_input": (NoInputOpt, False),
                   "verbose": (VerboseOpt, False)}
@@ -814,9 +821,10 @@ def evaluate_cmd(
     keys = [f"p@{n}", f"r@{n}", f"ndcg@{n}", "rprec", "coverage", "catalogue_coverage", "diversity"]
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
     from .config import weights_text
-    _console().print(_table(f"{result.targets} targets from {setup.source}; blend weights "
+    from .tables import joined
+    _console().print(_table(f"{joined(result.targets, 'targets')} from {setup.source}; blend weights "
                             f"{weights_text(result.weights)}; "
-                            f"{result.seconds:.1f} s", ["method"] + keys, rows,
+                            f"{joined(f'{result.seconds:.1f}', 's')}", ["method"] + keys, rows,
                             drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec")))
     if report:
         typer.echo(f"report written to {report}")
@@ -836,8 +844,10 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
         return
     keys = ["p@10", "ndcg@10", "rprec", "new@10", "known@10"]
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
-    _console().print(_table(f"{result.targets} targets of {result.personas} personas ({split} split); reach "
-                            f"{result.reach:.4f}, {result.requests:.0f} look-ups per person; {result.seconds:.1f} s",
+    from .tables import joined
+    _console().print(_table(f"{joined(result.targets, 'targets')} of {joined(result.personas, 'personas')} ({split} "
+                            f"split); reach {result.reach:.4f}, {joined(f'{result.requests:.0f}', 'look-ups')} per "
+                            f"person; {joined(f'{result.seconds:.1f}', 's')}",
                             ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))
 
 
@@ -898,15 +908,17 @@ def tune_cmd(
         _print_json(out)
         return
     if write and result.within_spread:
-        _echo(f"{out['written']} keeps its weights: the best weights' gain is within the spread over folds "
-              "(set them by hand to use them anyway)")
+        _echo_wrapped(f"{out['written']} keeps its weights: the best weights' gain is within the spread over "
+                      "folds (set them by hand to use them anyway)")
     elif write and diff:
         from .config import weights_text
         _echo(diff)
-        _echo(f"weights written to {out['written']}; `{_undo_command(config)}` puts back what they were: "
-              f"{weights_text(out['defaults']['weights'])}")
+        from .tables import NBSP
+        undo = _undo_command(config).replace(" ", NBSP)  # whole on its line, to copy
+        _echo_wrapped(f"weights written to {out['written']}; `{undo}` puts back what they "
+                      f"were: {weights_text(out['defaults']['weights'])}")
     elif write:
-        _echo(f"nothing written to {out['written']}: the best weights are the ones in effect")
+        _echo_wrapped(f"nothing written to {out['written']}: the best weights are the ones in effect")
     if report:
         typer.echo(f"report written to {report}")
 
@@ -945,26 +957,30 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = weights_text(r["weights"])
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    folds = "1 fold" if out["folds"] == 1 else f"{out['folds']} folds"
-    _console().print(_table(f"{out['combinations']} weight combinations x {folds} on {source} "
-                            f"({out['seconds']:.0f} s); mean ± spread over folds",
+    from .tables import joined
+    folds = joined(out["folds"], "fold" if out["folds"] == 1 else "folds")
+    took = joined(f"({out['seconds']:.0f}", "s);")
+    _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
+                            f"{took} mean ± spread over folds",
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
+    say = _echo_wrapped
     if out["folds"] > 1 and best.get(f"p@{n}_folds"):  # the one number a later `evaluate` can confirm
-        typer.echo(f"`recommend evaluate` gives p@{n} {best[f'p@{n}_folds'][0]:.4f} with the best weights: "
-                   f"it hides what the first fold hides (the table's mean is over {out['folds']} folds)")
+        first = joined(f"p@{n}", f"{best[f'p@{n}_folds'][0]:.4f}")
+        say(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
+            f"(the table's mean is over {joined(out['folds'], 'folds')})")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
     if len(best["weights"]) == 1:  # "as good as far as this library can tell" of a search of nothing
-        typer.echo(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
-                   "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
-                   "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
+        say(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
+            "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
+            "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
     elif best["weights"] == cur["weights"] and write:  # the write says what it did (a file of defaults gets them)
-        typer.echo("note: your current weights are the best of the search")
+        say("note: your current weights are the best of the search")
     elif best["weights"] == cur["weights"]:
-        typer.echo("note: your current weights are the best of the search: nothing to change")
+        say("note: your current weights are the best of the search: nothing to change")
     elif out["within_spread"]:
-        typer.echo(f"note: the best weights gain {gain:+.4f} p@{n}, within the spread over folds: "
-                   "your current weights are as good as far as this library can tell")
+        say(f"note: the best weights gain {joined(f'{gain:+.4f}', f'p@{n}')}, within the spread over folds: "
+            "your current weights are as good as far as this library can tell")
 
 
 @command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))
@@ -1120,13 +1136,17 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     settings = _settings(config)
     store = open_store(settings)
     manifest = store.read_manifest()
-    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=store.load_library(),
+    library = store.load_library()
+    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
                   frames_dir=settings.frames_dir, schedule=schedule.status())
     if not offline and info["login"]["state"] != "needs login":
         _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))
     if info["playlist"] and info["playlist"].get("id"):
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
+    if info["genres"] and info["genres"]["artists"]:  # what `enrich genres` would look up now
+        from .enrich.musicbrainz import due_counts
+        info["genres"]["to_look_up"] = due_counts(library, store, settings)[0]
     if as_json:
         _print_json(info)
         return
@@ -1153,7 +1173,10 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         lines.append("genres:   no artists in the cache")
     elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
-        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); `recommend enrich genres` adds more")
+        more = (f"`recommend enrich genres` looks up {g['to_look_up']} more" if g.get("to_look_up", 1) else
+                "every artist is looked up; MusicBrainz gave the others none (asked again after "
+                "enrich.retry_misses_days)")
+        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); {more}")
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
@@ -1503,11 +1526,17 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                 {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
 
-def _print_exported(exported) -> None:
-    """One line per mood playlist an export wrote, with its link."""
+def _print_exported(exported, demo: bool = False) -> None:
+    """One line per mood playlist an export wrote, with its link (``demo``: a remark that the
+    link names a playlist of the stand-in, as ``build-playlist --demo`` says of its own)."""
     for e in exported:
         _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
                                f"{e.added}, removed {e.removed}, kept {e.kept}; {playlist_url(e.playlist_id)}"))
+    if exported and demo:
+        _console().print(f"({DEMO_LINKS})")
+
+
+DEMO_LINKS = "the demo's mood playlists live in the stand-in; a real run's links open in Spotify"
 
 
 def _mood_kwargs(settings) -> dict[str, float]:
@@ -1578,7 +1607,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))
-    _print_exported(exported)
+    _print_exported(exported, demo)
     if plot:
         typer.echo(f"plot written to {plot}")
 
@@ -1645,7 +1674,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     _print_rows(df.to_dict("records"), title,
                 ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},
                 drop=("rank", "mood", "energy", "valence"))
-    _print_exported(exported)
+    _print_exported(exported, demo)
 
 
 @command("classify", parent=moods_app, examples=("recommend moods classify --json", "recommend moods classify --evaluate"))

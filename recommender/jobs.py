@@ -168,6 +168,7 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     library, found = discover_open_data(library, settings, gateway, progress, notice=notice)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     report.open_data_tracks = found.tracks
+    report.tracks = len(library.track_ids)  # the total the cache holds, the open-data tracks included
     report.open_data_requests = found.requests
     report.requests_by_service = found.requests_by_service
     report.warnings = list(found.warnings)

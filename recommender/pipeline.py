@@ -742,7 +742,7 @@ def _short_reason(blended: pd.Series, chosen: list[str], swapped: set[str], cfg)
     if capped:
         return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: blend.max_per_artist "
                 f"{cap} left out {capped} more track{'s' if capped != 1 else ''} that scored "
-                f"at least blend.threshold {threshold:g}; raise it for a fuller playlist")
+                f"at least blend.threshold {threshold:g}; raise blend.max_per_artist for a fuller playlist")
     return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: the other {below} "
             f"scored candidate{'s' if below != 1 else ''} scored below blend.threshold {threshold:g} (the best: "
             f"{np.nanmax(np.where(out, values, np.nan)):.3f}); lower it, or raise blend.min_tracks, for a fuller playlist")

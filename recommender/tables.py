@@ -115,7 +115,9 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)
     # a title joins names with our words ("A + B: 2 moods"): each name marked (``left_to_right``)
-    heading = Text(left_to_right(encodable(terminal_safe(title.plain if hasattr(title, "plain") else title), encoding)))
+    # wrapped here at its spaces only, so a number stays beside what it counts ("0.2 s", ``joined``)
+    heading = Text(left_to_right(encodable(wrap_joined(title.plain if hasattr(title, "plain") else str(title), width),
+                                           encoding)))
     if widths is None:  # one block of "column  value" lines per row
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")

@@ -383,3 +383,63 @@ def test_build_table_shows_a_dash_for_a_pinned_tracks_score(capsys):
     out = capsys.readouterr().out
     assert "Kept" in out and "0.800" in out
     assert "nan" not in out.lower()
+
+
+def test_evaluate_title_keeps_each_number_beside_its_unit_at_every_width(tmp_path, monkeypatch):
+    """`recommend evaluate`'s title wrapped "…; 0.2" and "s" onto two lines (seen at 120
+    columns): a number stays on the line of what it counts, and no non-breaking space (the
+    join) reaches the output."""
+    from recommender import jobs
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    real = jobs.evaluate
+    kept = []
+
+    def once(*a, **kw):  # the real evaluation once, then its result at every width
+        if not kept:
+            kept.append(real(*a, **kw))
+        return kept[0]
+    monkeypatch.setattr(jobs, "evaluate", once)
+    args = ["evaluate", "--dataset", str(FIXTURES / "tidy_small.csv")]
+    for width in range(40, 161):
+        result = run(args, {**env, "COLUMNS": str(width)})
+        assert result.exit_code == 0, result.stderr
+        res = kept[0]
+        lines = result.stdout.splitlines()
+        assert "\u00a0" not in result.stdout
+        assert any(line.rstrip().endswith(f"{res.seconds:.1f} s") for line in lines), (width, lines[:6])
+        assert any(line.startswith(f"{res.targets} targets") for line in lines), (width, lines[:6])
+
+
+def _lines_under_the_table(stdout: str) -> list[str]:
+    lines = stdout.splitlines()
+    return lines[next(i for i, line in enumerate(lines) if line.startswith("`recommend evaluate` gives")):]
+
+
+def test_tunes_lines_after_its_table_fit_the_terminal(tmp_path):
+    """`recommend tune`'s lines under its table ("`recommend evaluate` gives p@10 0.6667 with the
+    best weights: ...", the note on the gain) ran 131 and 136 characters wide on a 120-column
+    terminal; they now wrap to it, each number beside what it counts."""
+    from rich.cells import cell_len
+    result = run(["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2"],
+                 {"RECOMMENDER_CACHE_DIR": str(tmp_path), "COLUMNS": "50"})
+    assert result.exit_code == 0, result.stderr
+    after = _lines_under_the_table(result.stdout)
+    assert len(after) > 2 and all(cell_len(line) <= 50 for line in after), after
+    assert any(re.search(r"p@10 \d\.\d{4}", line) for line in after), after
+
+
+def test_tune_writes_line_fits_the_terminal_its_path_whole(tmp_path, tune_finds_better):
+    """`tune --write`'s "weights written to FILE; `recommend tune --undo --config FILE` puts back
+    what they were: ..." ran off a narrow terminal: it wraps, each path whole on its line."""
+    from rich.cells import cell_len
+    cfg = tmp_path / "user.yaml"
+    cfg.write_text("blend:\n  max_tracks: 30\n")
+    result = run(["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "2", "--write",
+                  "--config", str(cfg)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "60"})
+    assert result.exit_code == 0, result.stderr
+    after = _lines_under_the_table(result.stdout)
+    start = next(i for i, line in enumerate(after) if line.startswith("weights written to"))
+    written = after[start:]
+    whole = [f"{cfg};", f"`recommend tune --undo --config {cfg}`"]  # each on a line of its own, to copy
+    assert [line for line in written if str(cfg) in line] == whole, written
+    assert all(cell_len(line) <= 60 for line in written if line not in whole), written

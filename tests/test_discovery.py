@@ -853,3 +853,16 @@ def test_a_labs_query_that_times_out_is_asked_once_more_then_discovery_stops(tmp
     lb.fail(503, times=100, path="/labs")
     _, report = discover_open_data(user_library(), settings_for_open_data(tmp_path / "b", lb, mb))
     assert report.requests_by_service["ListenBrainz labs"] == 3  # max_retries 2: a 503 answers at once
+
+
+def test_refresh_counts_the_tracks_open_data_added_in_its_total(tmp_path):
+    """`recommend refresh` said "1512 tracks (172 from discovery albums, 222 from open data)"
+    while the cache held 1695 (`moods recommend` said so): the total was counted before the
+    open-data tracks joined. It is now the cache's count, the open-data ones included."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        library, report = jobs.refresh(demo)
+    assert report.open_data_tracks > 0
+    assert report.tracks == len(library.track_ids) == len(jobs.open_store(demo).load_frame("tracks"))

@@ -494,3 +494,26 @@ def test_the_offline_trial_finds_the_sample_library_s_genres_on_the_musicbrainz_
         assert status.exit_code == 0, status.stderr
         coverage = json.loads(status.stdout)["genres"]
         assert coverage["with_genres"] == report["with_genres"] and coverage["coverage"] > 0
+
+
+def test_status_says_when_enrich_genres_has_no_artist_left_to_look_up(tmp_path, mb_standin):
+    """After `recommend enrich genres` had looked up every artist, `recommend status` still said
+    "857 of 877 artists (98%); `recommend enrich genres` adds more", and the run it asked for
+    looked up 0 artists. It now says how many a run would look up, or that none is left."""
+    import json
+
+    from test_cli import run
+    from recommender import jobs
+    cache = tmp_path / "cache"
+    store = jobs.open_store(load_settings(environ={}, overrides={"cache.dir": str(cache)}))
+    store.save_library(make_library())
+    store.update_manifest(user_id="me", fetched_at="2026-03-02T10:00:00+00:00")
+    env = {"RECOMMENDER_CACHE_DIR": str(cache), "RECOMMENDER_MUSICBRAINZ_URL": mb_standin.base_url}
+    before = run(["status", "--offline"], env)
+    assert before.exit_code == 0, before.stderr
+    assert "`recommend enrich genres` looks up 9 more" in " ".join(before.stdout.split())
+    mb.enrich_genres(make_library(), store, make_settings(tmp_path, mb_standin))  # every artist, today
+    after = run(["status", "--offline"], env)
+    said = " ".join(after.stdout.split())
+    assert "every artist is looked up; MusicBrainz gave the others none" in said and "more" not in said, said
+    assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 0

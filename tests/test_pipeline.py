@@ -279,6 +279,9 @@ def test_a_playlist_short_of_max_tracks_says_which_setting_held_the_rest_back(se
                                    now=NOW)
     assert capped.track_ids == ["p1", "d1"]  # p2 shares artist d with p1
     assert "blend.max_per_artist 1 left out 1 more track that scored at least blend.threshold 0;" in capped.short
+    # what to raise is named: "...blend.threshold 0.3; raise it" read as the threshold, which
+    # would make the playlist shorter still
+    assert capped.short.endswith("; raise blend.max_per_artist for a fuller playlist")
     # a known track the mix swapped for a new one (candidates.new_share) left no place empty:
     # the threshold is named, never a per-artist cap that is off
     mixed = build_recommendations(make_library(), with_(s, candidates__new_share=0.5, blend__max_per_artist=3),
