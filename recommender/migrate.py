@@ -182,14 +182,7 @@ def _newest(path: Path) -> float:
 def clear_unfinished(cache: Path) -> list[Path]:
     """Delete the copies a killed move left (``unfinished_moves``: made only by a run holding
     the lock, so never in use by the one that calls this, holding it). Returns them."""
-    removed = []
-    for path in unfinished_moves(cache):
-        try:
-            paths.delete(path)
-        except OSError as exc:
-            log.warning("could not remove the leftover %s (%s)", path, exc)
-            continue
-        removed.append(path)
+    removed = paths.delete_leftovers(unfinished_moves(cache))
     if removed:
         log.info("removed %d unfinished cop%s of a killed move: %s", len(removed), "y" if len(removed) == 1 else "ies",
                  ", ".join(str(p.relative_to(cache)) for p in removed))

@@ -29,8 +29,10 @@ directory. This module imports nothing of ours (a foundation module, like ``erro
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,3 +276,19 @@ def delete(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def delete_leftovers(found: Iterable[Path], keep: Callable[[Path], bool] | None = None) -> list[Path]:
+    """``delete`` each path of ``found`` (a killed run's leftovers) but those ``keep`` says to
+    keep; one that cannot be deleted (or looked at) is logged and left. Returns the deleted."""
+    removed = []
+    for path in found:
+        try:
+            if keep is not None and keep(path):
+                continue
+            delete(path)
+        except OSError as exc:
+            logging.getLogger(__name__).warning("could not remove the leftover %s (%s)", path, exc)
+            continue
+        removed.append(path)
+    return removed

@@ -234,17 +234,8 @@ class Store:
         than ``min_age`` seconds are left alone (a command that needs no lock, refreshing the
         login token, may be writing one right now). Returns what was removed."""
         import time
-        removed: list[Path] = []
         leftovers = {tmp for d in {self.dir, self.frames_dir} if d.is_dir() for tmp in d.glob(TMP_GLOB)}
-        for tmp in sorted(leftovers):
-            try:
-                if time.time() - tmp.stat().st_mtime < min_age:
-                    continue
-                paths.delete(tmp)
-            except OSError as exc:
-                log.warning("could not remove the leftover %s (%s)", tmp, exc)
-                continue
-            removed.append(tmp)
+        removed = paths.delete_leftovers(sorted(leftovers), keep=lambda tmp: time.time() - tmp.stat().st_mtime < min_age)
         if removed:
             log.info("removed %d leftover temporary file(s) of a killed write: %s", len(removed),
                      ", ".join(p.name for p in removed))
