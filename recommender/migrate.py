@@ -130,8 +130,9 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     from the cache directory ``cache`` (frames, open-data answers, search indexes:
     ``paths.refetchable``; versions of 29 Nov 2026 kept all of the data in the state directory),
     so that an upgrade re-asks nothing. When both hold a copy, the newer one (by modification
-    time) is kept and the other deleted, a directory both hold entry by entry (``_merge``):
-    going back to such a version and forward again keeps what each pulled. Nothing is deleted
+    time) is kept and the other deleted, a directory both hold entry by entry (``_merge``:
+    going back to such a version and forward again keeps each file either pulled, the newer
+    of two copies of one answer file whole). Nothing is deleted
     through another name of itself (a symlink, a bind mount: ``paths.same_place``), and a copy
     onto another filesystem goes to ``.NAME.moving`` first (``_move_over``). Call it holding the
     run lock. Returns the names moved (a directory: some of its entries)."""

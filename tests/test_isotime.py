@@ -53,15 +53,24 @@ def test_saved_after_recommended_reads_both_columns_whatever_their_shape():
     assert saved_after_recommended(lib, "m") == ["a", "b", "c"]
 
 
-def test_a_naive_time_in_the_manifest_or_the_discovery_state_is_utc_not_a_crash(tmp_path):
+def test_a_naive_time_in_the_manifest_or_the_discovery_state_is_utc_not_a_crash(tmp_path, monkeypatch):
     # a hand-edited fetched_at or discovery "checked" time without a zone: aware minus naive
     # raised TypeError from build-playlist (the cache age) and every refresh (discovery)
+    import time
+
     from recommender.isotime import younger_than
     from recommender.store import Store
-    naive = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(tzinfo=None).isoformat()
-    store = Store(tmp_path)
-    store.update_manifest(fetched_at=naive)
-    assert 1.9 < store.age_hours() < 2.1
-    assert younger_than(naive, 0.09) and not younger_than(naive, 0.08)  # about 2 hours: UTC, not local
-    store.update_manifest(fetched_at="not a time")
-    assert store.age_hours() is None and not younger_than("not a time", 10_000)
+    # a machine clock 5 h east of UTC: on a UTC machine "UTC, not local" below could not fail
+    monkeypatch.setenv("TZ", "PKT-5")
+    time.tzset()
+    try:
+        naive = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(tzinfo=None).isoformat()
+        store = Store(tmp_path)
+        store.update_manifest(fetched_at=naive)
+        assert 1.9 < store.age_hours() < 2.1
+        assert younger_than(naive, 0.09) and not younger_than(naive, 0.08)  # about 2 hours: UTC, not local
+        store.update_manifest(fetched_at="not a time")
+        assert store.age_hours() is None and not younger_than("not a time", 10_000)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -172,6 +172,7 @@ class StubContext:
         return f"+{HOSTILE[0]}"
 
     cache = {"fetched_at": None}
+    warnings: list[str] = []
 
     def runs(self):
         return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": self.cache, "login": {"state": "ok"}, "playlist": None,
@@ -181,7 +182,7 @@ class StubContext:
                                            "exit_code": 0, "dry_run": True, "added": 50, "requests": 31},
                                           {"when": "2026-11-30 06:30 UTC", "command": "build-playlist",
                                            "exit_code": 0, "trigger": "schedule"}],
-                "evaluation": None}
+                "evaluation": None, "warnings": self.warnings}
 
 
 @pytest.fixture(scope="module")
@@ -442,6 +443,18 @@ def test_runs_page_with_an_unreadable_fetched_at(session, server):
     finally:
         del ctx.cache
     assert r.status_code == 200 and "(fetched last tuesday, age unknown)" in r.text
+
+
+def test_runs_page_says_the_status_warnings(session, server):
+    # `recommend status` warned that the login and removals lie where cache cleaners empty;
+    # the Runs page (the web app's status) dropped the warning
+    ctx, _, base = server
+    ctx.warnings = [f"the data directory {HOSTILE[0]} lies inside the folder cache cleaners empty"]
+    try:
+        html = session.get(base + "/runs", timeout=10).text
+    finally:
+        del ctx.warnings
+    assert '<p class="error warning">warning: the data directory &lt;script&gt;' in html
 
 
 def test_non_ascii_tokens_are_refused_not_a_crash(session, server):
