@@ -200,7 +200,7 @@ def _echo_wrapped(line: str) -> None:
     """One line of text wrapped to the terminal at its spaces (``tables.wrap_joined``: a number
     ``joined`` to what it counts stays beside it, a path or a link is never split)."""
     from .tables import wrap_joined
-    typer.echo(wrap_joined(line, _term_width()))
+    _echo(wrap_joined(line, _term_width()))  # names from strangers (a config path too) made safe, as _echo does
 
 
 FILE_ONLY = {"file_only": True}  # log records the stderr handler skips (the CLI prints its own line)

@@ -155,7 +155,7 @@ def mixed_top_positions(values: np.ndarray, mix: ArtistMix, codes: np.ndarray, s
     tiebreak)``: ``ArtistMix.top`` of the one row (mixing only its head, exact), NaN left out."""
     v = np.asarray(values, dtype=float)
     if n <= 0:
-        return np.flatnonzero(~np.isnan(v))[:0]
+        return np.empty(0, dtype=np.intp)
     pos = mix.top(v[None, :], codes, share, n, length=length, tiebreak=tiebreak).positions[0]
     return pos[~np.isnan(v[pos])]
 

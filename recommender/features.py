@@ -152,7 +152,8 @@ class FeatureValues:
     def refuse_percent_columns(self, path: Path | str, names: dict[str, str]) -> None:
         """Raise DataError naming the file and its column (``names``: ours -> the file's) of the
         first 0-to-1 feature written on a 0-to-100 scale in rows that are not."""
-        for c, (low, high) in self.percent_columns.items():
+        if self.percent_columns:
+            c, (low, high) = next(iter(self.percent_columns.items()))
             raise DataError(f"{path}: column {names[c]!r} runs from {low:g} to {high:g}; {c} is 0 to 1 "
                             "(divide the column by 100)")
 

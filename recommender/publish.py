@@ -891,8 +891,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         baseline = list(state.current)
     if same and previous.get("left_public") and not public:
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
+    kept_pins = set(pinned)
     info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
-            "not_yours": [t for t in state.not_yours if t in set(pinned)],
+            "not_yours": [t for t in state.not_yours if t in kept_pins],
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}

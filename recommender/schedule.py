@@ -600,8 +600,6 @@ def _expression(line: str) -> str | None:
         return None
 
 
-
-
 def upcoming(expr: str, after: datetime, zone: tzinfo | None = None) -> tuple[datetime, str | None] | None:
     """When cron next starts the expression after ``after`` (aware; a naive time is local wall
     time), as an aware time, with a note when a clock change moves or repeats that run; None

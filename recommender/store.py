@@ -116,7 +116,6 @@ def now_iso() -> str:
     return utc_now().replace(microsecond=0).isoformat()
 
 
-
 def file_stat(path: Path) -> tuple | None:
     """(modification time, size, inode) of ``path``, None when absent or unreadable."""
     try:
@@ -124,6 +123,7 @@ def file_stat(path: Path) -> tuple | None:
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size, st.st_ino
+
 
 class Store:
     """Manifest (in ``dir``, the state directory) and frames (in ``frames_dir``, re-fetchable;

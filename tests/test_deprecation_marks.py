@@ -35,6 +35,7 @@ def test_pandas_chained_assignment_from_our_code_fails_the_test():
 
 def test_a_librarys_own_deprecation_stays_a_warning():
     with warnings.catch_warnings(record=True) as seen:  # keeps the mark's filters
-        warnings.filterwarnings("always", category=DeprecationWarning, module="matplotlib")
+        # after the mark's filters (append): one that turned a library's warning into an error wins
+        warnings.filterwarnings("always", category=DeprecationWarning, module="matplotlib", append=True)
         _warn_from("matplotlib._mathtext", DeprecationWarning)
     assert [w.category for w in seen] == [DeprecationWarning]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import ConfigError, UsageError
-from ..isotime import shown, time_or_none, utc_now
+from ..isotime import remembered_until, shown, time_or_none, utc_now
 
 
 # (key, label, what it does, the answer kinds of opendata/ it asks, its settings)
@@ -61,9 +61,10 @@ def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[
 
 
 def _albums_recheck(manifest: dict, days: float) -> str | None:
-    checked = [time_or_none(v) for v in (manifest.get("discovery") or {}).get("artists_checked", {}).values()]
-    checked = [c for c in checked if c is not None]
-    return shown(min(checked) + timedelta(days=days)) if checked else None
+    # the albums source's own rule (``isotime.younger_than``): the first artist whose memory ends
+    ends = [remembered_until(v, days) for v in (manifest.get("discovery") or {}).get("artists_checked", {}).values()]
+    ends = [e for e in ends if e is not None]
+    return shown(min(ends)) if ends else None
 
 
 def _count_ids(store, frame: str, source: str | None = None) -> int:

@@ -54,7 +54,7 @@ def ctrl_c_kept() -> Iterator[Callable[[], bool]]:
     interrupt.kept = lambda: bool(pressed)
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        yield lambda: bool(pressed)
+        yield interrupt.kept
     finally:
         signal.signal(signal.SIGINT, previous)
 
