@@ -1136,6 +1136,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     settings = _settings(config)
     store = open_store(settings)
     manifest = store.read_manifest()
+    genres_file = store.frame_stats(["artist_genres"])  # stat-ed before the library's read of it
     library = store.load_library()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
                   frames_dir=settings.frames_dir, schedule=schedule.status())
@@ -1146,7 +1147,10 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
     if info["genres"] and info["genres"]["artists"]:  # what `enrich genres` would look up now
         from .enrich.musicbrainz import due_counts
-        info["genres"]["to_look_up"] = due_counts(library, store, settings)[0]
+        # the genres the library was read with, unless `enrich genres` saved others since
+        same = store.frame_stats(["artist_genres"]) == genres_file
+        info["genres"]["to_look_up"] = due_counts(library, store, settings,
+                                                  stored=library.frames["artist_genres"] if same else None)[0]
     if as_json:
         _print_json(info)
         return

@@ -135,13 +135,29 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     of two copies of one answer file whole). Nothing is deleted
     through another name of itself (a symlink, a bind mount: ``paths.same_place``), and a copy
     onto another filesystem goes to ``.NAME.moving`` first (``_move_over``). Call it holding the
-    run lock. Returns the names moved (a directory: some of its entries)."""
-    clear_unfinished(cache)
-    if paths.same_place(state, cache) or not state.is_dir():
-        return []
-    moved = [old.name for old in sorted(state.iterdir()) if paths.refetchable(old.name) and _merge(old, cache / old.name)]
+    run lock. Returns the names moved (a directory: some of its entries).
+
+    Leftovers only follow a move: ``paths.MOVE_UNDER_WAY`` is written in ``cache`` before one
+    and removed after it, so a run finding it (the last move was killed) clears them at every
+    depth, and any other run only looks at ``cache`` itself (one listing, never a walk of the
+    open-data answers)."""
+    marker = cache / paths.MOVE_UNDER_WAY
+    killed = os.path.lexists(marker)
+    clear_unfinished(cache, deep=killed)
+    olds = [] if paths.same_place(state, cache) or not state.is_dir() else \
+        [old for old in sorted(state.iterdir()) if paths.refetchable(old.name)]
+    if olds:
+        with contextlib.suppress(OSError):  # (a cache that cannot be written: every move fails, and says so)
+            cache.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+    moved = [old.name for old in olds if _merge(old, cache / old.name)]
     if moved:
         log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), state, cache)
+    if olds:
+        clear_unfinished(cache)  # the partial copies of moves that failed (a full disk): their old copy is kept
+    if olds or killed:
+        with contextlib.suppress(OSError):
+            marker.unlink(missing_ok=True)
     return moved
 
 
@@ -180,34 +196,45 @@ def _newest(path: Path) -> float:
     return newest
 
 
-def clear_unfinished(cache: Path) -> list[Path]:
+def clear_unfinished(cache: Path, deep: bool = True) -> list[Path]:
     """Delete the copies a killed move left (``unfinished_moves``: made only by a run holding
-    the lock, so never in use by the one that calls this, holding it). Returns them."""
-    removed = paths.delete_leftovers(unfinished_moves(cache))
+    the lock, so never in use by the one that calls this, holding it); not ``deep``: only those
+    in ``cache`` itself. Returns them."""
+    removed = paths.delete_leftovers(unfinished_moves(cache, deep))
     if removed:
         log.info("removed %d unfinished cop%s of a killed move: %s", len(removed), "y" if len(removed) == 1 else "ies",
                  ", ".join(str(p.relative_to(cache)) for p in removed))
     return removed
 
 
-def unfinished_moves(cache: Path) -> list[Path]:
+def unfinished_moves(cache: Path, deep: bool = True) -> list[Path]:
     """The copies ``_move_over`` left unfinished in ``cache`` (a run killed meanwhile): the
-    ``.NAME.moving`` entries in it and, at any depth, in the directories ``_merge`` merges."""
+    ``.NAME.moving`` entries in it and (``deep``), at any depth, in the directories ``_merge``
+    merges."""
     found: list[Path] = []
+    if not deep:
+        try:
+            return [cache / name for name in sorted(os.listdir(cache)) if _unfinished(name)]
+        except OSError:  # no cache yet
+            return found
     if not cache.is_dir():
         return found
     for root, dirs, files in os.walk(cache):
         here = Path(root)
-        found += [here / name for name in dirs + files if name.startswith(".") and name.endswith(paths.MOVING)]
+        found += [here / name for name in dirs + files if _unfinished(name)]
         dirs[:] = [name for name in dirs if not name.endswith(paths.MOVING) and (here != cache or paths.refetchable(name))]
     return found
+
+
+def _unfinished(name: str) -> bool:
+    return name.startswith(".") and name.endswith(paths.MOVING)
 
 
 def _move_over(old: Path, new: Path) -> None:
     """Put ``old`` at ``new`` (replacing what is there), then delete ``old``: in one rename on
     one filesystem, else copied to ``.NAME.moving`` beside ``new`` and renamed into place, so
     that a run killed half way leaves ``old`` whole and no partial ``new`` (the leftovers are
-    cleared by the next move: ``clear_unfinished``)."""
+    cleared by the next run holding the lock: ``clear_unfinished``)."""
     moving = new.with_name(f".{new.name}{paths.MOVING}")
     stale = new.with_name(f".{new.name}.stale{paths.MOVING}")
     for leftover in (moving, stale):

@@ -49,8 +49,12 @@ REFETCHABLE_SUFFIX = ".parquet"
 # ... but for the frames no refresh makes (store.MADE_BY: imported audio features, looked-up genres)
 STATE_FRAMES = ("audio_features.parquet", "artist_genres.parquet")
 # What ``migrate.move_refetchable`` copies onto another filesystem is ``.NAME.moving`` until it
-# is whole (a leftover of a killed run is cleared by the next move: ``migrate.clear_unfinished``).
+# is whole (a killed run's leftover is cleared by the next run holding the lock:
+# ``migrate.clear_unfinished``).
 MOVING = ".moving"
+# In the cache directory while ``migrate.move_refetchable`` moves entries into it (a run killed
+# meanwhile leaves it): the next run looks for ``.NAME.moving`` leftovers at every depth only then.
+MOVE_UNDER_WAY = ".move-under-way"
 # Left in a checkout's old cache/ by `recommend config migrate`: where its files went.
 MOVED_MARKER = "moved.json"
 

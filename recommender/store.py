@@ -280,8 +280,14 @@ class Store:
         return (file_stat(self.manifest_path), *self.frame_stats(schema.FRAMES))
 
     def frame_stats(self, names) -> tuple:
-        """The stats of the files the frames ``names`` are read from (``data_version``'s)."""
-        return tuple(file_stat(self.frame_path(name)) for name in names)
+        """The stats of the files the frames ``names`` are read from (``data_version``'s), from
+        the stats ``frame_path`` decides by: each place stat-ed once, the file picked not again."""
+        out = []
+        for name in names:
+            home, legacy = self._home(name), self._before_the_move(name)
+            old = None if legacy == home else file_stat(legacy)
+            out.append(file_stat(home) if old is None else _newer(home, legacy, old)[1])
+        return tuple(out)
 
     # ----- frames ----------------------------------------------------------------------
     def _home(self, name: str) -> Path:
@@ -300,18 +306,9 @@ class Store:
         """Where a frame is read from: its home, or for a frame an older version saved in the
         other directory (``_before_the_move``), that copy until the next save when it is the
         only one or the newer one (written by that version after this one's: gone back to it)."""
-        home = self._home(name)
-        legacy = self._before_the_move(name)
-        if legacy == home:
-            return home
-        try:
-            written = legacy.stat().st_mtime
-        except OSError:
-            return home
-        try:
-            return legacy if written > home.stat().st_mtime else home
-        except OSError:
-            return legacy
+        home, legacy = self._home(name), self._before_the_move(name)
+        old = None if legacy == home else file_stat(legacy)
+        return home if old is None else _newer(home, legacy, old)[0]
 
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)
@@ -451,6 +448,13 @@ class Store:
         if message not in self.problems:
             self.problems.append(message)
             log.warning(message)
+
+
+def _newer(home: Path, legacy: Path, old: tuple) -> tuple[Path, tuple | None]:
+    """Of a frame's ``home`` and the copy from before the move ``legacy`` (its stat: ``old``),
+    the one it is read from (``Store.frame_path``: the newer) and that one's stat."""
+    new = file_stat(home)
+    return (legacy, old) if new is None or old[0] > new[0] else (home, new)
 
 
 def _earlier(marked: Any, started: Any) -> bool:

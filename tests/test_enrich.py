@@ -517,3 +517,34 @@ def test_status_says_when_enrich_genres_has_no_artist_left_to_look_up(tmp_path, 
     said = " ".join(after.stdout.split())
     assert "every artist is looked up; MusicBrainz gave the others none" in said and "more" not in said, said
     assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 0
+
+
+def test_status_reads_the_genres_once_unless_enrich_saves_them_meanwhile(tmp_path, mb_standin, monkeypatch):
+    """`recommend status` read artist_genres.parquet twice: for the library (the coverage line)
+    and again for the number of artists `enrich genres` would look up. It reads it once now, and
+    again only when `enrich genres` saved it after the library was read (the count is the new
+    file's)."""
+    import json
+
+    from test_cli import run
+    from recommender import jobs, runlog
+    cache = tmp_path / "cache"
+    store = jobs.open_store(load_settings(environ={}, overrides={"cache.dir": str(cache)}))
+    store.save_library(make_library())
+    store.update_manifest(user_id="me", fetched_at="2026-03-02T10:00:00+00:00")
+    env = {"RECOMMENDER_CACHE_DIR": str(cache), "RECOMMENDER_MUSICBRAINZ_URL": mb_standin.base_url}
+    reads = []
+    read = Store._read_frame
+    monkeypatch.setattr(Store, "_read_frame", staticmethod(lambda name, path: reads.append(name) or read(name, path)))
+    assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 9
+    assert reads.count("artist_genres") == 1
+    coverage = runlog.status
+
+    def then_enriched(*args, **kw):  # `enrich genres` in another terminal saves while status runs
+        out = coverage(*args, **kw)
+        mb.enrich_genres(make_library(), store, make_settings(tmp_path, mb_standin))
+        reads.clear()
+        return out
+    monkeypatch.setattr(runlog, "status", then_enriched)
+    assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 0
+    assert reads == ["artist_genres"]

@@ -168,3 +168,30 @@ def test_a_write_error_that_names_the_temporary_copy_names_the_real_file(tmp_pat
         atomic_write(target, fail)
     assert str(err.value).startswith(f"cannot write {target}: Failed to write local file '{target}'.")
     assert ".tmp" not in str(err.value) and list(tmp_path.iterdir()) == []
+
+
+def test_the_data_version_stats_each_place_of_a_frame_once(tmp_path, monkeypatch):
+    """`recommend web` asks the data version before every Next playlist, evaluation and weights
+    preview: with a copy an older version left in the other directory, each frame's two files
+    were stat-ed to pick the one it is read from and the picked one once more. Each is stat-ed
+    once now, and the version still follows the file the frame is read from."""
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    store = Store(state, cache)
+    for name in ("tracks", "audio_features"):
+        store.save_frame(name, pd.DataFrame({"track_id": ["a" * 22]}))
+        legacy = store._before_the_move(name)
+        legacy.parent.mkdir(parents=True, exist_ok=True)
+        legacy.write_bytes(store.frame_path(name).read_bytes())  # an older version's copy
+        os.utime(legacy, (time.time() - 3600,) * 2)
+    stats = []
+    real = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **kw: stats.append(str(path)) or real(path, *a, **kw))
+    before = store.frame_stats(["tracks", "audio_features"])
+    assert len(stats) == 4 and len(set(stats)) == 4, stats
+    monkeypatch.setattr(os, "stat", real)
+    assert before == tuple(store.frame_stats([n])[0] for n in ("tracks", "audio_features"))
+    os.utime(state / "tracks.parquet")  # the older version ran again: its copy is the newer, read from now
+    assert store.frame_path("tracks") == state / "tracks.parquet"
+    after = store.frame_stats(["tracks", "audio_features"])
+    assert after[0] == (os.stat(state / "tracks.parquet").st_mtime_ns, os.stat(state / "tracks.parquet").st_size,
+                        os.stat(state / "tracks.parquet").st_ino) and after[1] == before[1]

@@ -374,6 +374,60 @@ def test_unfinished_copies_whose_source_has_gone_are_cleared(tmp_path):
     assert not (cache / ".tracks.parquet.moving").exists()
 
 
+def test_a_run_after_no_move_does_not_walk_the_open_data_answers(monkeypatch):
+    """Every command holding the run lock walked the cache directory's open-data answers (one
+    file per question asked: thousands) looking for a killed move's .NAME.moving copies, which
+    only a move makes: it now lists the cache directory alone, and walks only after a move."""
+    import os
+
+    from recommender import jobs
+    settings = load_settings(environ={})
+    for name in ("a.json", "deep/b.json"):
+        (settings.frames_dir / "opendata" / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings.frames_dir / "opendata" / name).write_text("{}")
+    (settings.frames_dir / ".tracks.parquet.moving").write_text("half")  # left by a killed move of an older version
+    walked = []
+    walk = os.walk
+    monkeypatch.setattr(os, "walk", lambda top, *a, **kw: walked.append(top) or walk(top, *a, **kw))
+    with jobs.writing(settings, "refresh"):
+        pass
+    assert walked == [] and not (settings.frames_dir / ".tracks.parquet.moving").exists()
+    assert sorted(p.name for p in settings.frames_dir.iterdir()) == ["opendata"]
+
+
+def test_a_move_killed_after_its_old_copy_went_is_cleared_by_the_next_run(tmp_path, monkeypatch):
+    """A move killed between putting the state directory's entry in place and deleting the
+    copy it replaced (.NAME.stale.moving, deep in opendata/) may leave nothing to move: the
+    next run still clears it, as the move had left its mark in the cache directory."""
+    import os
+
+    from recommender.migrate import move_refetchable
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.json").write_text("state's")
+    (cache / "opendata" / "deep").mkdir(parents=True)
+    (cache / "opendata" / "deep" / "x.json").write_text("cache's")
+    _age(cache / "opendata", 48)
+    (state / "opendata").mkdir(parents=True)
+    os.symlink(tmp_path / "elsewhere", state / "opendata" / "deep")  # not merged: put in place whole
+    delete = paths.delete
+
+    def killed(path):
+        if path.name.endswith(".stale.moving"):
+            raise KeyboardInterrupt
+        delete(path)
+    monkeypatch.setattr(paths, "delete", killed)
+    with pytest.raises(KeyboardInterrupt):
+        move_refetchable(state, cache)
+    monkeypatch.setattr(paths, "delete", delete)
+    stale = cache / "opendata" / ".deep.stale.moving"
+    assert stale.is_dir() and not (state / "opendata" / "deep").exists()
+    (state / "opendata").rmdir()  # emptied by the move: deleted by hand, or by the next move
+    assert move_refetchable(state, cache) == [] and not stale.exists()
+    assert (cache / "opendata" / "deep" / "x.json").read_text() == "state's"
+    assert sorted(p.name for p in cache.iterdir()) == ["opendata"]  # the mark gone too
+
+
 def test_a_frame_moved_between_its_look_up_and_its_read_is_read_from_its_new_place(tmp_path, monkeypatch):
     """`recommend web` and `status` read without the lock: a frame the run holding it moves
     after the reader looked for it and before it opened it was read as absent."""

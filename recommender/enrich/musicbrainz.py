@@ -331,7 +331,10 @@ def look_up_artist(client: MusicBrainzClient, name: str, isrcs: list[str],
 
 def _stored_rows(store: Store) -> dict[str, dict[str, Any]]:
     stored = store.load_frame("artist_genres")
-    stored = schema.empty_frame("artist_genres") if stored is None else stored
+    return _rows(schema.empty_frame("artist_genres") if stored is None else stored)
+
+
+def _rows(stored: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return {str(r["artist_id"]): r for r in stored.to_dict("records")}
 
 
@@ -348,10 +351,12 @@ def _ages(settings: Settings) -> tuple[int, int]:
 
 
 def due_counts(library: Library, store: Store, settings: Settings, limit: int | None = None,
-               today: date | None = None) -> tuple[int, int]:
+               today: date | None = None, stored: pd.DataFrame | None = None) -> tuple[int, int]:
     """(artists ``enrich_genres`` would look up now, how many of them are re-checks by MBID), for
-    the CLI's time estimate: ``estimate_seconds(*due_counts(...), rate=settings.enrich.rate)``."""
-    rows = _stored_rows(store)
+    the CLI's time estimate: ``estimate_seconds(*due_counts(...), rate=settings.enrich.rate)``.
+    ``stored``: the ``artist_genres`` frame ``store`` holds now, when the caller has read it
+    (None: it is read here; ``library``'s may be older than the store's)."""
+    rows = _stored_rows(store) if stored is None else _rows(stored)
     due = _due(library_artists(library), rows, today or local_today(), *_ages(settings))
     aids = list(due["artist_id"] if limit is None else due["artist_id"].iloc[:limit])
     return len(aids), sum(_stored_mbid(rows.get(a)) is not None for a in aids)
