@@ -522,7 +522,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
 class Scoring:
     """What a build computes before it uses the weights: the seeds, the candidates (their
     track ``rows``), and each scorer's raw and normalised scores of them, added the first time
-    a weight turns the scorer on (``scores``). Not thread-safe: one ``recommend`` at a time."""
+    a weight turns the scorer on (``score_with``). Not thread-safe: one ``recommend`` at a time."""
 
     library: Library
     mode: str
@@ -538,15 +538,17 @@ class Scoring:
     raw: dict[str, np.ndarray] = field(default_factory=dict)  # scorer name -> raw scores of the candidates
     normalised: dict = field(default_factory=dict)  # (scorer name, method) -> normalised scores
 
-    def scores(self, name: str, scorer, fit: bool) -> np.ndarray:
-        """``scorer``'s raw scores of the candidates (fitted on the library first when ``fit``)."""
-        if self.scorers.get(name) is not scorer:
-            if fit:
-                scorer.fit(self.library)
-            self.raw[name] = _raw_scores(scorer, self.seeds, self.candidates, self.rows, self.library.track_ids)
-            self.scorers[name] = scorer
-            self.normalised = {k: v for k, v in self.normalised.items() if k[0] != name}
-        return self.raw[name]
+    def score_with(self, name: str, scorer, fit: bool) -> bool:
+        """Score the candidates with ``scorer`` (fitted on the library first when ``fit``) as
+        column ``name``, unless this very instance already did; whether it ran."""
+        if self.scorers.get(name) is scorer:
+            return False
+        if fit:
+            scorer.fit(self.library)
+        self.raw[name] = _raw_scores(scorer, self.seeds, self.candidates, self.rows, self.library.track_ids)
+        self.scorers[name] = scorer
+        self.normalised = {k: v for k, v in self.normalised.items() if k[0] != name}
+        return True
 
 
 def candidate_scoring(library: Library, settings, *, seed_playlist: str | None = None,
@@ -610,8 +612,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
         return Recommendations(table=table, reason=reason, **common)
 
     for name, scorer in scorers.items():
-        if w.get(name, 0) > 0 and scoring.scorers.get(name) is not scorer:
-            scoring.scores(name, scorer, fit)
+        if w.get(name, 0) > 0 and scoring.score_with(name, scorer, fit):
             clock.lap(f"fit {name}")
     factors = weight_factors(w, scorers)
     cfg = settings.blend
