@@ -343,12 +343,6 @@ def _example(df: pd.DataFrame, i: Any, id_col: str, columns: dict[str, str], why
 
 
 # ----- Spotify's /audio-features (extended-quota apps only) ----------------------------------
-def features_forbidden(store: Store, today: date | None = None) -> bool:
-    """True while a 403 from /audio-features is younger than ``FORBIDDEN_DAYS`` days."""
-    when = store.read_manifest().get(FORBIDDEN_KEY)
-    return bool(when) and younger_than(str(when)[:10], FORBIDDEN_DAYS, today or local_today())
-
-
 def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
                            today: date | None = None, batch_size: int = BATCH_SIZE) -> pd.DataFrame | None:
     """Fetch audio features of the ``track_ids`` not in the store yet and merge them in.
@@ -360,9 +354,11 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     returned None. Other SpotifyErrors propagate; batches fetched before are saved first.
     """
     today = today or local_today()
-    if features_forbidden(store, today):
+    manifest = store.read_manifest()
+    refused_on = manifest.get(FORBIDDEN_KEY)  # a 403 is remembered FORBIDDEN_DAYS days
+    if refused_on and younger_than(str(refused_on)[:10], FORBIDDEN_DAYS, today):
         log.info("audio features: Spotify refused them recently; not asking again before %s",
-                 remembered_until(str(store.read_manifest()[FORBIDDEN_KEY])[:10], FORBIDDEN_DAYS).date())
+                 remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS).date())
         return None
     old = store.load_frame("audio_features")
     have = set() if old is None else set(old["track_id"].astype(str))
@@ -389,8 +385,7 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     merged = _merge_fetched(store, old, got)
     if refused or unavailable:
         return None
-    manifest = store.read_manifest()
-    if FORBIDDEN_KEY in manifest:  # it works again: forget the old refusal
+    if FORBIDDEN_KEY in manifest:  # it works again: forget the old refusal (nothing here wrote the manifest since)
         del manifest[FORBIDDEN_KEY]
         store.write_manifest(manifest)
     return merged

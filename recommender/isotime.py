@@ -48,8 +48,10 @@ def shown(moment: datetime) -> str:
 
 
 def parse_time(value: Any) -> datetime:
-    """``value`` (an ISO-8601 text) as an aware UTC datetime; ValueError naming the value when
-    it is not one (None, a number, an empty or unreadable text)."""
+    """``value`` (an ISO-8601 text, or a datetime) as an aware UTC datetime; ValueError naming
+    the value when it is not one (None, a number, an empty or unreadable text)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -78,18 +80,29 @@ def remembered_until(stamp: Any, days: float) -> datetime | None:
     return None if then is None else then + timedelta(days=days)
 
 
+# how far ahead of "now" a stamp is still believed: a clock set back a little, a date written in
+# another time zone (a local date, after a flight west); further ahead, the clock was wrong
+TRUSTED_AHEAD = timedelta(days=1)
+
+
 def younger_than(stamp: Any, days: float, now: datetime | date | None = None) -> bool:
-    """Whether something remembered at ``stamp`` (an ISO time, or a date: its midnight UTC) is
-    still remembered: less than ``days`` days before ``now`` (a date: its midnight; default
-    ``utc_now``). A missing or unreadable stamp is remembered no longer. The one rule of every
-    "not again for N days" memory (a 403 of /audio-features, a pick greyed out in Spotify, the
-    genre probe of artists, discovery's albums re-check, MusicBrainz genre look-ups)."""
-    until = remembered_until(stamp, days)
-    if until is None:
+    """Whether something remembered at ``stamp`` (an ISO time or a datetime, or a date: its
+    midnight UTC) is still remembered: less than ``days`` days before ``now`` (a date: its
+    midnight; default ``utc_now``). A missing or unreadable stamp is remembered no longer, and so
+    is one more than ``TRUSTED_AHEAD`` after ``now``: written by a clock that was wrong, its age
+    is as unknown as an unreadable one's, and believed it would last as long as the clock was
+    off (years, for a clock set years ahead); asked again, it is stamped anew. The one rule of
+    every "not again for N days" memory (a 403 of /audio-features, a pick greyed out in Spotify,
+    the genre probe of artists, discovery's albums re-check, MusicBrainz genre look-ups) and of
+    the open-data cache's TTLs (``services.cache.AnswerCache.fresh``)."""
+    then = time_or_none(stamp)
+    if then is None:
         return False
     if isinstance(now, date) and not isinstance(now, datetime):
         now = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
-    return (now or utc_now()) < until
+    now = now or utc_now()
+    age = max(now - then, timedelta(0))  # a stamp believed ahead: just now
+    return then - now <= TRUSTED_AHEAD and age < timedelta(days=days)
 
 
 def utc_times(column):

@@ -31,6 +31,7 @@ from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
 from .library import as_arrow as _arrow
+from .titles import normalised_codes
 
 log = logging.getLogger(__name__)
 
@@ -193,58 +194,7 @@ def isin(values, lookup) -> np.ndarray:
     return pc.fill_null(pc.is_in(arr, value_set=look), False).to_numpy(zero_copy_only=False)
 
 
-# ----- normalised titles and dedupe -------------------------------------------------------
-# RE2 syntax (pyarrow.compute): \p{L}/\p{N} are Unicode letters/digits.
-_VERSION = (r"re-?master(?:ed)?|mono|stereo|single version|album version|original version|radio edit"
-            r"|deluxe(?: edition| version)?|bonus track|explicit(?: version)?|clean(?: version)?"
-            r"|anniversary(?: edition)?|expanded edition")
-_VERSION_SUFFIXES = "|".join([
-    # " - Remastered 2011", " - 2011 Remaster", " - Radio Edit", " - Mono Version"
-    rf"\s+-\s+[^-]*\b(?:{_VERSION})\b[^-]*$",
-    # "(feat. X)", "[ft. X]", "(with X)"
-    r"\s*[\(\[](?:feat\.?|ft\.?|featuring|with)\s[^\)\]]*[\)\]]",
-    # "(Remastered 2009)", "[Deluxe Edition]"
-    rf"\s*[\(\[][^\)\]]*\b(?:{_VERSION})\b[^\)\]]*[\)\]]",
-    # trailing "feat. X" without brackets
-    r"\s+(?:feat\.|ft\.|featuring)\s.*$",
-])
-_PATTERNS = [
-    (_VERSION_SUFFIXES, ""),
-    (r"\p{Mn}+", ""),  # accents, after NFKD
-    (r"[^\p{L}\p{N}]+", " "),  # runs of punctuation and spaces -> one space
-]
-
-
-def normalise_titles(names) -> pa.Array:
-    """Vectorised title normalisation (Arrow): lowercase, NFKD without accents, version
-    suffixes ("- Remastered 2011", "(feat. X)", "[Deluxe Edition]") and punctuation removed.
-    Each distinct title is normalised once; nulls become ""."""
-    arr = pc.fill_null(_arrow(names), "")
-    enc = pc.dictionary_encode(arr)
-    return pc.take(_normalise_distinct(enc.dictionary), enc.indices)
-
-
-def _normalise_distinct(titles: pa.Array) -> pa.Array:
-    """``normalise_titles`` of an Arrow array without nulls, string by string."""
-    d = pc.utf8_normalize(pc.utf8_lower(titles), "NFKD")
-    for pattern, repl in _PATTERNS:
-        d = pc.replace_substring_regex(d, pattern, repl)
-    return pc.utf8_trim_whitespace(d)
-
-
-def normalise_title(name: str) -> str:
-    """One title: 'Song X (feat. Y) - Remastered 2011' -> 'song x'."""
-    return normalise_titles([name])[0].as_py()
-
-
-def _normalised_codes(codes: np.ndarray, distinct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, an int code of its normalised string (equal codes = equal normalised
-    strings), from a dictionary-encoded column; and a bool per row: normalised to ""."""
-    enc = pc.dictionary_encode(_normalise_distinct(distinct))
-    norm = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    empty = pc.equal(enc.dictionary, "").to_numpy(zero_copy_only=False)
-    return norm[codes], empty[norm][codes]
-
+# ----- dedupe (titles compared as titles.normalise_title does) ----------------------------
 
 def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per track row, integer codes of its ISRC (upper-case) and of its normalised
@@ -260,10 +210,10 @@ def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     isrc = pc.if_else(pc.equal(isrc, ""), pa.scalar(None, pa.large_string()), isrc)
     isrc_codes = pc.fill_null(pc.dictionary_encode(isrc).indices, -1).to_numpy(zero_copy_only=False)
     # title + artist: each distinct string is normalised once; the key is the pair of codes
-    title, no_title = _normalised_codes(*library.text_codes("tracks", "name"))
+    title, no_title = normalised_codes(*library.text_codes("tracks", "name"))
     first = pc.fill_null(first_of_lists(library.list_arrow("tracks", "artist_names")), "")
     enc = pc.dictionary_encode(first)
-    artist, _ = _normalised_codes(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
+    artist, _ = normalised_codes(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
     has = ~no_title
     pair = title[has] * (int(artist.max(initial=0)) + 1) + artist[has]
     key_codes = np.full(len(title), -1, dtype=np.int64)
@@ -572,7 +522,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
 class Scoring:
     """What a build computes before it uses the weights: the seeds, the candidates (their
     track ``rows``), and each scorer's raw and normalised scores of them, added the first time
-    a weight turns the scorer on (``scores``). Not thread-safe: one ``recommend`` at a time."""
+    a weight turns the scorer on (``score_with``). Not thread-safe: one ``recommend`` at a time."""
 
     library: Library
     mode: str
@@ -588,15 +538,17 @@ class Scoring:
     raw: dict[str, np.ndarray] = field(default_factory=dict)  # scorer name -> raw scores of the candidates
     normalised: dict = field(default_factory=dict)  # (scorer name, method) -> normalised scores
 
-    def scores(self, name: str, scorer, fit: bool) -> np.ndarray:
-        """``scorer``'s raw scores of the candidates (fitted on the library first when ``fit``)."""
-        if self.scorers.get(name) is not scorer:
-            if fit:
-                scorer.fit(self.library)
-            self.raw[name] = _raw_scores(scorer, self.seeds, self.candidates, self.rows, self.library.track_ids)
-            self.scorers[name] = scorer
-            self.normalised = {k: v for k, v in self.normalised.items() if k[0] != name}
-        return self.raw[name]
+    def score_with(self, name: str, scorer, fit: bool) -> bool:
+        """Score the candidates with ``scorer`` (fitted on the library first when ``fit``) as
+        column ``name``, unless this very instance already did; whether it ran."""
+        if self.scorers.get(name) is scorer:
+            return False
+        if fit:
+            scorer.fit(self.library)
+        self.raw[name] = _raw_scores(scorer, self.seeds, self.candidates, self.rows, self.library.track_ids)
+        self.scorers[name] = scorer
+        self.normalised = {k: v for k, v in self.normalised.items() if k[0] != name}
+        return True
 
 
 def candidate_scoring(library: Library, settings, *, seed_playlist: str | None = None,
@@ -660,8 +612,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
         return Recommendations(table=table, reason=reason, **common)
 
     for name, scorer in scorers.items():
-        if w.get(name, 0) > 0 and scoring.scorers.get(name) is not scorer:
-            scoring.scores(name, scorer, fit)
+        if w.get(name, 0) > 0 and scoring.score_with(name, scorer, fit):
             clock.lap(f"fit {name}")
     factors = weight_factors(w, scorers)
     cfg = settings.blend

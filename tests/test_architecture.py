@@ -78,6 +78,7 @@ def test_foundation_modules_import_at_most_errors_and_schema():
     assert allowed_only("recommender.namewords", set()) == []
     assert allowed_only("recommender.config", base | {"recommender.paths"}) == []
     assert allowed_only("recommender.library", base) == []
+    assert allowed_only("recommender.titles", base | {"recommender.library"}) == []
     # paths (a foundation too): one directory under two names, the leftovers of a move
     assert allowed_only("recommender.store", base | {"recommender.library", "recommender.isotime",
                                                      "recommender.paths"}) == []
@@ -98,6 +99,18 @@ def test_scoring_never_talks_to_spotify_or_publishes():
                          "recommender.tune", "recommender.dataset")):
             bad = [n for n in internal(names) if n.startswith(("recommender.spotify", "recommender.publish",
                                                                  "recommender.jobs"))]
+            assert bad == [], (m, bad)
+
+
+def test_discovery_sources_never_import_the_pipeline():
+    """The sources and their id resolver sit under the pipeline that uses what they find: the
+    resolver's title rule is ``titles``', which both import (a lazy import of the pipeline's
+    ``normalise_title`` made ``sources/base`` depend on the orchestrator). ``sources/run``, which
+    runs them during a refresh, takes the pipeline's taste seeds when given none."""
+    for m, names in MODULES.items():
+        if m.startswith("recommender.sources") and m != "recommender.sources.run":
+            bad = [n for n in internal(names) if n.startswith(("recommender.pipeline", "recommender.scorers",
+                                                                 "recommender.blend", "recommender.jobs"))]
             assert bad == [], (m, bad)
 
 

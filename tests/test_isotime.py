@@ -74,3 +74,41 @@ def test_a_naive_time_in_the_manifest_or_the_discovery_state_is_utc_not_a_crash(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+# stamps of "not again for N days" memories and open-data answers, against a clock at UTC8
+AHEAD = [("2026-11-29T08:00:00Z", True),  # a day old
+         ("2026-11-30T10:00:00Z", True),  # two hours ahead: a clock set back a little
+         ("2026-12-01T08:00:00Z", True),  # a day ahead: a local date written in another time zone
+         ("2026-12-01T08:00:01Z", False),  # further ahead: the clock that wrote it was wrong
+         ("2031-01-01T00:00:00Z", False),  # years ahead: believed, it lasted years
+         ("2026-10-30T08:00:00Z", False)]  # 31 days old
+
+
+@pytest.mark.parametrize("stamp, remembered", AHEAD)
+def test_a_stamp_far_ahead_of_the_clock_is_remembered_no_longer(stamp, remembered):
+    """Before, a memory stamped in the future (a 403 of /audio-features, a greyed-out pick, a
+    MusicBrainz look-up) lasted until that future plus its days: years, after a clock set years
+    ahead; while the open-data cache asked again an answer stamped a minute ahead. One rule
+    now: up to a day ahead a stamp counts as just now, further ahead it is not believed."""
+    from recommender.isotime import younger_than
+    assert younger_than(stamp, 30, UTC8) is remembered
+
+
+def test_a_stamp_a_little_ahead_is_no_memory_of_zero_days():
+    from recommender.isotime import younger_than
+    assert not younger_than("2026-11-30T10:00:00Z", 0, UTC8)
+    assert younger_than("2026-12-01", 30, UTC8.date()) and not younger_than("2026-12-02", 30, UTC8.date())
+
+
+@pytest.mark.parametrize("stamp, remembered", AHEAD)
+def test_the_open_data_cache_keeps_an_answer_by_the_same_rule(tmp_path, stamp, remembered):
+    """``AnswerCache.fresh`` is ``younger_than`` (before, its own rule: an answer stamped a
+    minute ahead, by a clock set back a little, was asked again)."""
+    import json
+
+    from recommender.services.cache import MISSING, AnswerCache
+    (tmp_path / "isrc.json").write_text(json.dumps({"X": [stamp, {"recordings": []}]}))
+    cache = AnswerCache(tmp_path, {"isrc": 30}, now=UTC8)
+    assert (cache.get("isrc", "X") is not MISSING) is remembered
+    assert cache.fresh("isrc", parse_time(stamp)) is remembered  # as the Discovery page counts them

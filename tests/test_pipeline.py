@@ -14,9 +14,9 @@ import pytest
 from recommender.config import load_settings
 from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
-from recommender.pipeline import (build_recommendations, dedupe_codes, find_candidates, normalise_title,
-                                  taste_seeds)
+from recommender.pipeline import build_recommendations, dedupe_codes, find_candidates, taste_seeds
 from recommender.scorers.base import Scorer
+from recommender.titles import normalise_title
 from deprecation_marks import DEPRECATIONS_OF_OURS
 
 pytestmark = DEPRECATIONS_OF_OURS

@@ -13,22 +13,24 @@ from spotify_helpers import api_requests, save_login
 from test_cli import env_for, run
 
 
-def test_frames_and_open_data_answers_kept_in_the_state_directory_are_read_and_moved(standin, tmp_path):
+def test_frames_and_open_data_answers_kept_in_the_state_directory_are_read_and_moved(standin, tmp_path,
+                                                                                     monkeypatch):
     """The 0.1.0 versions of before the cache directory kept everything in the state directory
     (~/.local/state/recommend), and their crontab line named it (RECOMMENDER_CACHE_DIR=<it>).
     After the upgrade every read-only command said "no cached library ... run `recommend
     refresh`", the refresh by hand said "tracks.parquet is missing", pulled the whole library
     again and asked ListenBrainz and MusicBrainz every answer again (minutes at MusicBrainz's
     pace), and from then on the nightly runs and yours kept a cache each."""
+    import json
     import shutil
+
+    from recommender.standins.musicbrainz import MusicBrainzStandIn
     state, cache = paths.user_data_dir(), paths.user_cache_dir()
     one = tmp_path / "one-folder"
     save_login(standin, one)
     assert run(["refresh", "--quiet"], env_for(standin, one)).exit_code == 0
-    answers = one / "opendata" / "similar_artists.json"
-    answers.parent.mkdir(exist_ok=True)
-    if not answers.exists():
-        answers.write_text("{}")
+    answers = one / "opendata" / "isrc.json"  # MusicBrainz's answer per ISRC, a miss too
+    assert json.loads(answers.read_text())  # the refresh asked MusicBrainz and kept its answers
     kept = answers.read_bytes()
     shutil.copytree(one, state, dirs_exist_ok=True)  # where the older version kept all of it
     nightly = env_for(standin, state)  # its crontab line
@@ -36,6 +38,8 @@ def test_frames_and_open_data_answers_kept_in_the_state_directory_are_read_and_m
 
     store = Store.from_settings(load_settings(environ={}))
     assert store.load_library() is not None and store.problems == []  # a read-only command
+    heard: list = []
+    monkeypatch.setattr(MusicBrainzStandIn, "heard", heard)
     for env in (by_hand, nightly, by_hand):
         before = len(api_requests(standin))
         result = run(["refresh"], env)
@@ -44,7 +48,8 @@ def test_frames_and_open_data_answers_kept_in_the_state_directory_are_read_and_m
         asked = [r.path for r in api_requests(standin)[before:]]
         assert not [p for p in asked if p.startswith("/v1/playlists/")], asked  # no playlist pulled again
         assert f"Cache: {cache}" in " ".join(result.stdout.split())
-    assert (cache / "opendata" / "similar_artists.json").read_bytes() == kept
+    assert [h.target for h in heard] == []  # no ISRC asked again: the answers were read where they were kept
+    assert (cache / "opendata" / "isrc.json").read_bytes() == kept
     assert (cache / "tracks.parquet").exists()
     assert sorted(p.name for p in state.iterdir() if paths.refetchable(p.name)) == []
     assert (state / "manifest.json").exists() and (state / "spotify-token.json").exists()
@@ -113,11 +118,15 @@ def test_a_second_tune_undo_says_the_change_was_undone_already(tmp_path):
 
 
 @pytest.mark.parametrize("linked", ["cache", "state"])
-def test_a_cache_directory_that_is_the_state_directory_by_a_symlink_is_one_directory(standin, tmp_path, linked):
+def test_a_cache_directory_that_is_the_state_directory_by_a_symlink_is_one_directory(standin, tmp_path, linked,
+                                                                                    monkeypatch):
     """~/.cache/recommend made a symlink to ~/.local/state/recommend (or the reverse): each
     frame was written through one name and deleted through the other, and the open-data
     answers deleted as "the stale copy": every run pulled the whole library again."""
+    import json
     import os
+
+    from recommender.standins.musicbrainz import MusicBrainzStandIn
     state, cache = paths.user_data_dir(), paths.user_cache_dir()
     real, link = (state, cache) if linked == "cache" else (cache, state)
     real.mkdir(parents=True)
@@ -126,15 +135,19 @@ def test_a_cache_directory_that_is_the_state_directory_by_a_symlink_is_one_direc
     save_login(standin, state)
     by_hand = {k: v for k, v in env_for(standin, state).items() if k != "RECOMMENDER_CACHE_DIR"}
     assert run(["refresh", "--quiet"], by_hand).exit_code == 0
-    (real / "opendata").mkdir(exist_ok=True)
-    (real / "opendata" / "isrc.json").write_text("{}")
+    answers = real / "opendata" / "isrc.json"
+    assert json.loads(answers.read_text())  # the refresh asked MusicBrainz and kept its answers
+    kept = answers.read_bytes()
+    heard: list = []
+    monkeypatch.setattr(MusicBrainzStandIn, "heard", heard)
     before = len(api_requests(standin))
     result = run(["refresh"], by_hand)
     assert result.exit_code == 0, result.output
     assert "missing" not in result.output and "re-pulled" not in result.output
     asked = [r.path for r in api_requests(standin)[before:]]
     assert not [p for p in asked if p.startswith("/v1/playlists/")], asked
-    assert (real / "tracks.parquet").exists() and (real / "opendata" / "isrc.json").exists()
+    assert (real / "tracks.parquet").exists() and answers.read_bytes() == kept
+    assert [h.target for h in heard] == []  # no ISRC asked again
     assert paths.resolve_data_dirs(None).single
 
 

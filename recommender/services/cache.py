@@ -2,7 +2,8 @@
 
 Every answer is kept with the time it was fetched, misses (None, empty lists) too, and is
 used while younger than its kind's TTL (similar artists 7 days, recordings and id mappings
-30 days by default; an entry dated in the future or without a time zone is stale).
+30 days by default), by ``isotime.younger_than``: an entry with an unreadable date, or dated
+more than a day in the future (a clock that was wrong), is stale; a date without a time zone is UTC.
 Writes are atomic and happen every ``save_every`` new answers and on
 ``close()``, so an interrupted run resumes with what it had already fetched. A corrupt file
 is ignored (the answers are fetched again).
@@ -13,12 +14,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import make_dirs
-from ..isotime import time_or_none, utc_now
+from ..isotime import time_or_none, utc_now, younger_than
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,13 @@ class AnswerCache:
     def peek(self, kind: str, key: str) -> Any:
         """``get`` without counting a hit or miss (for a note kept beside the answers)."""
         entry = self._load(kind).get(key)
-        return entry[1] if entry is not None and self.fresh(kind, time_or_none(entry[0])) else MISSING
+        return entry[1] if entry is not None and self.fresh(kind, entry[0]) else MISSING
 
-    def fresh(self, kind: str, when: datetime | None) -> bool:
+    def fresh(self, kind: str, when: datetime | str | None) -> bool:
         """Whether an answer of ``kind`` fetched at ``when`` is still used: younger than the
-        kind's TTL (an unreadable time: its age is unknown; a future date: a wrong clock)."""
-        ttl = timedelta(days=float(self.ttl_days.get(kind, 30)))
-        return when is not None and timedelta(0) <= self.now - when < ttl
+        kind's TTL, by the rule of every memory (``isotime.younger_than``: an unreadable time
+        or one more than a day ahead is not)."""
+        return younger_than(when, float(self.ttl_days.get(kind, 30)), self.now)
 
     def fetched(self, kind: str) -> list[datetime | None]:
         """When each kept answer of ``kind`` was fetched (None: an unreadable time)."""

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..library import Library
 from ..services.cache import MISSING
+from ..titles import normalise_title
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,8 @@ class Resolver:
         recs = (body or {}).get("recordings") or []
         if not recs:
             return None, [], {}
-        from ..pipeline import normalise_title  # a title's version suffixes ("- 2015 Remaster") are no other song
         keys = {_norm(a) for a in artists}
-        title = normalise_title(name or "")
+        title = normalise_title(name or "")  # a title's version suffixes ("- 2015 Remaster") are no other song
 
         def fit(rec: dict) -> tuple:
             credit = {_norm(c.get("name") or "") for c in rec.get("artist-credit") or []}

@@ -199,21 +199,19 @@ def _run_web(settings, demo: bool, port: int, ready: Callable[[str], None] | Non
     try:
         if ready:
             ready(f"http://{HOST}:{security.port}/?token={security.token}")
+        # a press Python lost (``ctrl_c_kept``) is looked at again before each step of seconds:
+        # the imports and the cache (with --demo: the stand-ins and the login), the demo's pull,
+        # and serving (``_serve_until_interrupted``; uvicorn's ``capture_signals`` after that)
         stop_if_pressed(pressed)
         from .. import jobs
         from .context import WebContext
         if not demo:
-            ctx = WebContext(settings)
-            stop_if_pressed(pressed)
-            _serve_until_interrupted(ctx, sock, security, pressed)
+            _serve_until_interrupted(WebContext(settings), sock, security, pressed)
             return
         with jobs.demo_environment(settings) as (demo_settings, _server):
-            stop_if_pressed(pressed)
             jobs.demo_login(demo_settings)
             stop_if_pressed(pressed)
-            ctx = demo_context(demo_settings)
-            stop_if_pressed(pressed)
-            _serve_until_interrupted(ctx, sock, security, pressed)
+            _serve_until_interrupted(demo_context(demo_settings), sock, security, pressed)
     finally:
         sock.close()
 
@@ -236,6 +234,7 @@ def demo_context(demo_settings):
 
 
 def _serve_until_interrupted(ctx, sock, security, pressed: Callable[[], bool]) -> None:
+    stop_if_pressed(pressed)  # still starting: "interrupted" (exit 130), not the server's stop
     try:
         serve(ctx, sock, security, pressed=pressed)
     except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
