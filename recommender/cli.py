@@ -999,14 +999,14 @@ def standin_cmd(
     stack = ExitStack()
     lb, mb, prepare = stack.enter_context(open_data_standins(*((0, 0) if port == 0 else (port + 1, port + 2))))
     try:
-        def ready(server) -> None:
+        def ready(server) -> None:  # the export line alone on stdout (a script reads it); the rest on stderr
             _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
-                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:\n"
-                 f"  export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
-                 f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
-                 f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
-                 f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}\n"
-                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
+                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:")
+            _echo(f"export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
+                  f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
+                  f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
+                  f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}")
+            _err("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
                  + ("that account's library." if account else "the sample library."))
         run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
                     prepare=prepare)  # until Ctrl-C: a clean stop of the Spotify stand-in
