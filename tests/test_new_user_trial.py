@@ -193,7 +193,7 @@ def test_the_example_configs_placeholder_client_id_is_refused_before_the_login_p
 
 def test_web_without_its_extra_names_the_package_to_install(tmp_path, monkeypatch):
     # the hint said `pip install -e '.[web]'`, which works only inside a source checkout
-    import recommender
+    import recommender.web  # (also binds recommender): the attribute put back below must exist when run alone
     monkeypatch.setitem(sys.modules, "starlette", None)  # as if the extra were not installed
     # the command imports recommender.web (for its Ctrl-C guard) anew: the package attribute too
     # is put back after, or the other tests would find a recommender.web without its modules
