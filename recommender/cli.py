@@ -819,15 +819,26 @@ def evaluate_cmd(
         return
     n = result.top_n
     keys = [f"p@{n}", f"r@{n}", f"ndcg@{n}", "rprec", "coverage", "catalogue_coverage", "diversity"]
-    rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
-    from .config import weights_text
+    off = [name for name in result.metrics if name in result.weights and not result.weights[name]]
+    rows = [[name, _weight_cell(result.weights.get(name), name in off)]
+            + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
     from .tables import joined
-    _console().print(_table(f"{joined(result.targets, 'targets')} from {setup.source}; blend weights "
-                            f"{weights_text(result.weights)}; "
-                            f"{joined(f'{result.seconds:.1f}', 's')}", ["method"] + keys, rows,
-                            drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec")))
+    _console().print(_table(f"{joined(result.targets, 'targets')} from {setup.source}; "
+                            f"{joined(f'{result.seconds:.1f}', 's')}", ["method", "weight"] + keys, rows,
+                            drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec"), text=("weight",)))
+    if off:  # their rows are each scorer alone: what it would bring, not what it brings
+        one = len(off) == 1
+        names = off[0] if one else f"{', '.join(off[:-1])} and {off[-1]}"
+        rows_say = "its row shows how well it" if one else "their rows show how well each"
+        _echo_wrapped(f"{names} {'is' if one else 'are'} off (weight 0), not in the blend; {rows_say} would do "
+                      "alone (to use one, set scorers.NAME.weight, or let `recommend tune` search the weights)")
     if report:
         typer.echo(f"report written to {report}")
+
+
+def _weight_cell(weight: float | None, off: bool) -> str:
+    """``evaluate``'s weight column: the blend's row has none, a scorer at weight 0 is 'off'."""
+    return "" if weight is None else "0 (off)" if off else f"{weight:g}"
 
 
 def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process) -> None:
@@ -999,14 +1010,14 @@ def standin_cmd(
     stack = ExitStack()
     lb, mb, prepare = stack.enter_context(open_data_standins(*((0, 0) if port == 0 else (port + 1, port + 2))))
     try:
-        def ready(server) -> None:
+        def ready(server) -> None:  # the export line alone on stdout (a script reads it); the rest on stderr
             _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
-                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:\n"
-                 f"  export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
-                 f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
-                 f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
-                 f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}\n"
-                 "then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
+                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:")
+            _echo(f"export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
+                  f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
+                  f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
+                  f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}")
+            _err("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
                  + ("that account's library." if account else "the sample library."))
         run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
                     prepare=prepare)  # until Ctrl-C: a clean stop of the Spotify stand-in

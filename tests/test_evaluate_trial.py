@@ -322,3 +322,22 @@ def test_tune_write_keeps_the_current_weights_when_the_gain_is_within_the_spread
     assert result.exit_code == 0 and "nothing to change" not in result.stdout
     assert "note: your current weights are the best of the search" in result.stdout
     assert "weights written to" in result.stdout  # the file held other weights (the fake's current ones differ)
+
+
+def test_a_scorer_at_weight_0_is_marked_off_in_the_table_and_kept_in_the_json(tmp_path, env):
+    """The table listed the scorers at weight 0 among the others (their weights only in the title,
+    cut short on a narrow terminal), so a row of collaborative at p@10 0.46 read as part of the
+    blend. Each row now shows its weight, a scorer at weight 0 says "0 (off)" and a line under the
+    table says its row is that scorer alone; --json keeps every scorer with its weight, as before."""
+    config = tmp_path / "config.yaml"
+    config.write_text("scorers:\n  collaborative: {weight: 0}\n  popularity: {weight: 0.3}\n  content: {weight: 1.5}\n")
+    table = run(["evaluate", "--dataset", SMALL, "--config", str(config)], {**env, "COLUMNS": "200"})
+    assert table.exit_code == 0, table.stderr
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
+            for line in table.stdout.splitlines() if line.startswith("│")}
+    assert rows["collaborative"][0] == "0 (off)" and rows["content"][0] == "1.5" and rows["blend"][0] == ""
+    assert [name for name, cells in rows.items() if cells[0].endswith("(off)")] == ["collaborative"]
+    assert ("collaborative is off (weight 0), not in the blend; its row shows how well it would do alone"
+            in " ".join(table.stdout.split()))
+    out = json.loads(run(["evaluate", "--dataset", SMALL, "--json", "--config", str(config)], env).stdout)
+    assert out["weights"]["collaborative"] == 0 and "p@10" in out["scorers"]["collaborative"]

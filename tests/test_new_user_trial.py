@@ -115,31 +115,66 @@ def test_seeding_from_the_managed_playlist_right_after_it_was_created_says_why(l
         assert result.exit_code == 2 and "written by this tool" in result.stderr, ref
 
 
-def test_a_spotify_address_left_in_the_config_is_named_when_it_cannot_be_reached(tmp_path):
-    # after the trial, `schedule install` had written the stand-in's addresses into the config
-    # file; once the stand-in was stopped every run said only "Spotify is unavailable (...); try
-    # again later", not where it had asked
+def unreachable_spotify(tmp_path, retries: str) -> tuple:
+    """(port, config file, cache): a config naming Spotify's addresses on a port where nothing
+    listens (``retries``: the rest of its spotify section), and a saved login (``expire`` it)."""
     import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here
     config = tmp_path / "config.yaml"
     config.write_text(f"spotify:\n  client_id: any\n  api_url: http://127.0.0.1:{port}/v1/\n"
-                      f"  accounts_url: http://127.0.0.1:{port}\n  max_retries: 0\n")
+                      f"  accounts_url: http://127.0.0.1:{port}\n{retries}")
     cache = tmp_path / "state"
     cache.mkdir()
+    save_token(cache, expires_at=2 ** 40)
+    return port, config, cache
+
+
+def save_token(cache, expires_at: int) -> None:
     from recommender.spotify.auth import scopes
     token = {"access_token": "a", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r",
-             "scope": scopes()}
-    (cache / "spotify-token.json").write_text(json.dumps({**token, "expires_at": 2 ** 40}))
+             "scope": scopes(), "expires_at": expires_at}
+    (cache / "spotify-token.json").write_text(json.dumps(token))
+
+
+def test_a_spotify_address_left_in_the_config_is_named_when_it_cannot_be_reached(tmp_path):
+    # after the trial, `schedule install` had written the stand-in's addresses into the config
+    # file; once the stand-in was stopped every run said only "Spotify is unavailable (...); try
+    # again later", not where it had asked
+    port, config, cache = unreachable_spotify(tmp_path, "  max_retries: 0\n")
     env = {"RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_ID": ""}
     result = run(["refresh", "--config", str(config)], env)
     assert result.exit_code == 5
     assert f"at http://127.0.0.1:{port}/v1/ (spotify.api_url, from {config})" in result.stderr
-    (cache / "spotify-token.json").write_text(json.dumps({**token, "expires_at": 1}))  # expired: a refresh
+    save_token(cache, expires_at=1)  # expired: a refresh
     result = run(["refresh", "--config", str(config)], env)
     assert result.exit_code == 5
     assert f"at http://127.0.0.1:{port} (spotify.accounts_url, from {config})" in result.stderr
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["api", "accounts"])
+def test_an_unreachable_spotify_is_said_when_the_retries_start_not_only_at_the_end(tmp_path, expired):
+    # `build-playlist --refresh` with Spotify unreachable retried about 8 s with nothing on the
+    # terminal, then exited 5: a person saw a command that hung. The first retry now says, in one
+    # line, what failed, where it asked and how long the retries may take; --quiet (cron) only the error
+    port, config, cache = unreachable_spotify(tmp_path, "  max_retries: 2\n  max_retry_wait: 0.01\n")
+    if expired:
+        save_token(cache, expires_at=1)
+    env = {"RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_ID": ""}
+    result = run(["build-playlist", "--refresh", "--config", str(config)], env)
+    assert result.exit_code == 5
+    lines = result.stderr.splitlines()
+    key, url = ("spotify.accounts_url", f"http://127.0.0.1:{port}") if expired else ("spotify.api_url",
+                                                                                      f"http://127.0.0.1:{port}/v1/")
+    said = [i for i, line in enumerate(lines) if "connection refused" in line and "trying again 2 more times" in line]
+    error = [i for i, line in enumerate(lines) if line.startswith("error:")]
+    assert len(said) == 1 and error and said[0] < error[0], result.stderr
+    for i in (said[0], error[0]):
+        assert f"at {url} ({key}, from {config})" in lines[i], lines[i]
+    assert "Spotify" in lines[error[0]]
+    quiet = run(["build-playlist", "--refresh", "--quiet", "--config", str(config)], env)
+    assert quiet.exit_code == 5 and "trying again" not in quiet.stderr and quiet.stderr.startswith("error:")
 
 
 def test_the_example_configs_placeholder_client_id_is_refused_before_the_login_page(tmp_path):
@@ -158,7 +193,7 @@ def test_the_example_configs_placeholder_client_id_is_refused_before_the_login_p
 
 def test_web_without_its_extra_names_the_package_to_install(tmp_path, monkeypatch):
     # the hint said `pip install -e '.[web]'`, which works only inside a source checkout
-    import recommender
+    import recommender.web  # (also binds recommender): the attribute put back below must exist when run alone
     monkeypatch.setitem(sys.modules, "starlette", None)  # as if the extra were not installed
     # the command imports recommender.web (for its Ctrl-C guard) anew: the package attribute too
     # is put back after, or the other tests would find a recommender.web without its modules

@@ -66,20 +66,27 @@ def all_released(*urls: str) -> None:
 
 
 def test_standin_command_prints_the_exports_and_stops_cleanly_on_ctrl_c():
+    """The export line is on stdout, alone (it used to be on stderr with the rest): a script can
+    read it (`recommend standin --port 0 > standin.env &`, then `. standin.env`); what a person
+    reads around it is on stderr."""
     proc = standin_process()
     try:
-        lines = [proc.stderr.readline() for _ in range(3)]
+        lines = [proc.stderr.readline() for _ in range(2)]
         first = lines[0]
         m = re.fullmatch(r"Stand-ins on 127\.0\.0\.1 \(Ctrl-C to stop\): Spotify (http://127\.0\.0\.1:(\d+)), "
                          r"ListenBrainz (http://127\.0\.0\.1:(\d+))/1, labs \3/labs, "
                          r"MusicBrainz (http://127\.0\.0\.1:\d+)/ws/2/\. Point the tool at them with:\n", first)
         assert m, lines
         spotify, lb, mb = m.group(1), m.group(3), m.group(5)
-        assert lines[1] == (f"  export RECOMMENDER_SPOTIFY_API_URL={spotify}/v1/ RECOMMENDER_SPOTIFY_ACCOUNTS_URL="
-                            f"{spotify} SPOTIPY_CLIENT_ID=any RECOMMENDER_LISTENBRAINZ_API_URL={lb}/1 "
-                            f"RECOMMENDER_LISTENBRAINZ_LABS_URL={lb}/labs RECOMMENDER_MUSICBRAINZ_URL={mb}/ws/2/\n")
-        assert lines[2] == ("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the "
+        assert lines[1] == ("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the "
                             "sample library.\n")
+        exports = proc.stdout.readline()
+        assert exports == (f"export RECOMMENDER_SPOTIFY_API_URL={spotify}/v1/ RECOMMENDER_SPOTIFY_ACCOUNTS_URL="
+                           f"{spotify} SPOTIPY_CLIENT_ID=any RECOMMENDER_LISTENBRAINZ_API_URL={lb}/1 "
+                           f"RECOMMENDER_LISTENBRAINZ_LABS_URL={lb}/labs RECOMMENDER_MUSICBRAINZ_URL={mb}/ws/2/\n")
+        sourced = subprocess.run(["sh", "-c", exports + 'echo "$RECOMMENDER_SPOTIFY_API_URL $SPOTIPY_CLIENT_ID"'],
+                                 capture_output=True, text=True, timeout=DEADLINE)
+        assert sourced.stdout == f"{spotify}/v1/ any\n"  # as the shell reads it
         # all three answer while it runs
         assert requests.get(f"{spotify}/v1/me", timeout=5).status_code == 401  # no token: the API is up
         assert requests.get(f"{lb}/1/nothing", timeout=5).status_code == 404
@@ -97,7 +104,7 @@ import recommender.cli as cli
 real_err = cli._err
 def err(message):
     real_err(message)
-    if message.startswith("Stand-ins on"):
+    if message.startswith("then `recommend auth`"):  # the last of the lines
         os.kill(os.getpid(), signal.SIGINT)
 cli._err = err
 sys.argv = ["recommend", "standin", "--port", "0"]
@@ -110,8 +117,8 @@ def test_standin_command_ctrl_c_as_the_lines_print_is_a_clean_stop_too():
     as "interrupted", exit 130 (seen under load: the Ctrl-C test above failed that way)."""
     proc = standin_process(CTRL_C_AS_THE_LINES_PRINT)
     out, err = proc.communicate(timeout=DEADLINE)  # its own Ctrl-C stops it (the killer if not)
-    assert (proc.returncode, out) == (0, ""), err
-    assert err.startswith("Stand-ins on 127.0.0.1") and err.count("\n") == 3, err  # the lines, nothing else
+    assert proc.returncode == 0 and out.startswith("export RECOMMENDER_SPOTIFY_API_URL=") and out.count("\n") == 1, err
+    assert err.startswith("Stand-ins on 127.0.0.1") and err.count("\n") == 2, err  # the lines, nothing else
     all_released(*re.findall(r"(http://127\.0\.0\.1:\d+)", err.splitlines()[0]))
 
 
@@ -132,8 +139,8 @@ def test_standin_command_a_second_ctrl_c_as_the_open_data_stand_ins_stop_is_a_cl
     and MusicBrainz ones stopped came out as "interrupted", exit 130."""
     proc = standin_process(CTRL_C_AGAIN_AS_THE_OPEN_DATA_STAND_INS_STOP)
     out, err = proc.communicate(timeout=DEADLINE)
-    assert (proc.returncode, out) == (0, ""), err
-    assert err.startswith("Stand-ins on 127.0.0.1") and err.count("\n") == 3, err
+    assert proc.returncode == 0 and out.startswith("export RECOMMENDER_SPOTIFY_API_URL=") and out.count("\n") == 1, err
+    assert err.startswith("Stand-ins on 127.0.0.1") and err.count("\n") == 2, err
     all_released(*re.findall(r"(http://127\.0\.0\.1:\d+)", err.splitlines()[0]))
 
 

@@ -11,6 +11,7 @@ import re
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -108,7 +109,7 @@ class StubContext:
 
     def moods(self):
         return {"points": [{"id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "valence": 0.2, "energy": 0.9,
-                            "mood": "energetic"}], "with_audio": 1, "total": 2,
+                            "mood": "energetic"}], "with_audio": 1, "total": 2, "with_audio_yours": 1, "total_yours": 1,
                 "thresholds": {"valence": 0.5, "energy": 0.5},
                 "counts": [{"mood": "energetic", "audio": 1, "predicted": 0, "total": 1}], "classifier": None}
 
@@ -185,10 +186,10 @@ class StubContext:
                 "evaluation": None, "warnings": self.warnings}
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextmanager
+def serving(ctx):
+    """The app over ``ctx`` in a real uvicorn server on 127.0.0.1: (security, base URL)."""
     import uvicorn
-    ctx = StubContext()
     sock = bind(0)
     sec = Security()
     sec.port = sock.getsockname()[1]
@@ -198,19 +199,33 @@ def server():
     deadline = time.monotonic() + 10
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.02)
-    yield ctx, sec, f"http://127.0.0.1:{sec.port}"
-    srv.should_exit = True
-    thread.join(10)
-    sock.close()
+    try:
+        yield sec, f"http://127.0.0.1:{sec.port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
-@pytest.fixture
-def session(server):
-    ctx, sec, base = server
+@pytest.fixture(scope="module")
+def server():
+    ctx = StubContext()
+    with serving(ctx) as (sec, base):
+        yield ctx, sec, base
+
+
+def entered(sec, base) -> requests.Session:
+    """A session that has opened the printed URL (its token): the pages answer it."""
     s = requests.Session()
     r = s.get(f"{base}/?token={sec.token}", allow_redirects=False, timeout=10)
     assert r.status_code == 200 and 'data-page="enter"' in r.text and s.cookies.get(sec.cookie) == sec.session
     return s
+
+
+@pytest.fixture
+def session(server):
+    _, sec, base = server
+    return entered(sec, base)
 
 
 PAGES = ["/next", "/weights", "/discovery", "/map", "/moods", "/search", "/similar", "/runs"]
@@ -921,3 +936,34 @@ def test_text_colours_are_readable():
         assert _contrast(r["color"], r["background"]) >= 4.5, selector
     for fg in ("muted", "ok", "bad", "fg"):
         assert _contrast(colours[fg], colours["bg"]) >= 4.5 and _contrast(colours[fg], "#ffffff") >= 4.5, fg
+
+
+def test_the_taste_map_and_the_moods_page_say_which_tracks_they_count(tmp_path):
+    """The taste map said "995 shown of 1424" and the moods page "1000 shown of 1555" (its table
+    adding up to 1644), each of "your tracks": the map counts your playlists and saved tracks,
+    the moods page every cached track (also top tracks not saved and the new music a refresh
+    found). Each page now says what it counts, and the moods page how many of them are the map's."""
+    from recommender.config import load_settings
+    from recommender.web.context import WebContext
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=6)  # 24 tracks with audio features
+    ids = [r["track_id"] for r in rows]
+    lib = make_library(rows, {"p" * 22: ids[:14]})
+    lib = lib.replace(saved_tracks=pd.DataFrame({"track_id": ids[12:18], "added_at": "2026-01-01T00:00:00Z"}))
+    ctx = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    ctx._cache["library"] = lib  # 18 yours (14 in a playlist, 4 more saved), 6 only in the cache
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        taste_map = s.get(base + "/map", timeout=30).text
+        moods = s.get(base + "/moods", timeout=30).text
+
+    def said(html, id_):
+        return " ".join(re.sub(r"<[^>]+>", "", re.search(rf'id="{id_}"[^>]*>(.*?)</p>', html, re.S).group(1)).split())
+    assert said(taste_map, "map-counted").startswith(
+        "Your 18 tracks (those of your playlists, and your saved tracks; not the other tracks of the cache, which "
+        "the Moods page counts too)"), said(taste_map, "map-counted")
+    assert said(moods, "moods-counted").startswith(
+        "The tracks of the cache with audio features by valence (sad to happy, left to right) and energy (calm to "
+        "intense, bottom to top): 24, 18 of them yours (your playlists and saved tracks, as on the taste map) and 6 "
+        "others (top tracks you have not saved, new music a refresh found)."), said(moods, "moods-counted")
+    assert said(moods, "counts-counted") == "Every track of the cache, each recording once: 24, 18 of them yours, 6 others."

@@ -29,7 +29,7 @@ from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, Spo
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
 from ..store import atomic_write_text
-from .gateway import configured_at, oauth_error_code
+from .gateway import configured_at, failure, oauth_error_code, retry_notice, slow_down_notice
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class _NonInteractive:
     max_retry_wait = 60.0
     backoff = 0.5
     where = ""  # gateway.configured_at: named when the accounts service cannot be reached
+    announced = False  # the first retry was said on stderr (gateway.retry_notice)
 
     def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401
         cached = self.cache_handler.get_cached_token()
@@ -147,6 +148,7 @@ class _NonInteractive:
     def _with_retries(self, call: Callable[[], Any]) -> Any:
         attempt = 0
         while True:
+            per_try = 0.0  # how long one try may take (a timeout's): in the first retry's notice
             try:
                 return call()
             except SpotifyOauthError as exc:
@@ -166,9 +168,9 @@ class _NonInteractive:
                         from .gateway import when
                         raise RateLimited(f"the Spotify accounts service is rate-limiting the login refresh; "
                                           f"try again {when(wait)} (your saved login is kept)", retry_after=wait) from None
-                    what = "429 from the accounts service"
+                    what, said = "429 from the accounts service", ""
                 else:
-                    what = f"{status} from the accounts service"
+                    what, said = f"{status} from the accounts service", f"answered {status} to the login refresh"
                     if attempt >= self.max_retries:
                         raise SpotifyUnavailable(f"the Spotify accounts service is unavailable ({what}, {attempt + 1} "
                                                  f"attempts){self.where}; try again later (your saved login is kept)"
@@ -181,6 +183,14 @@ class _NonInteractive:
                                              f"{attempt + 1} attempts){self.where}; try again later (your saved login "
                                              "is kept)") from None
                 wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
+                said = f"did not answer the login refresh ({failure(exc, self.requests_timeout)})"
+                per_try = self.requests_timeout if isinstance(exc, requests.Timeout) else 0.0
+            if not self.announced:  # the first retry is said on stderr: a person sees why nothing happens
+                self.announced = True
+                later = [min(self.backoff * 2 ** a, self.max_retry_wait) for a in range(attempt + 1, self.max_retries)]
+                service = f"the Spotify accounts service{self.where}"
+                log.warning(retry_notice(service, said, [wait] + later, per_try) if said else
+                            slow_down_notice(service, "429 to the login refresh", wait, self.max_retries - attempt))
             log.info("token refresh: %s; retrying in %.1f s", what, wait)
             _sleep(wait)
             attempt += 1

@@ -93,6 +93,30 @@ def configured_at(settings, key: str) -> str:
     return f" at {getattr(getattr(settings, section), name)} ({key}, from {source})"
 
 
+def retry_notice(service: str, said: str, waits: list[float], per_try: float = 0.0) -> str:
+    """The one line said when a run first starts retrying ``service``, so that a person at a
+    terminal knows why nothing happens: what went wrong (``said``: 'did not answer (connection
+    refused on GET me)'), how many more tries and how long at most (the back-off ``waits`` still
+    ahead, plus ``per_try`` for each try that may itself time out)."""
+    bound = sum(waits) + per_try * len(waits)
+    tries = f"{len(waits)} more time{'s' if len(waits) != 1 else ''}"
+    return f"{service} {said}; trying again {tries} for up to {bound:.0f} s"
+
+
+def slow_down_notice(service: str, said: str, wait: float, tries: int) -> str:
+    """``retry_notice`` for a 429: the wait asked for now (each later 429 names its own)."""
+    return f"{service} asks us to slow down ({said}); waiting {wait:.0f} s, then trying again (at most {tries} more times)"
+
+
+def failure(exc: Exception, timeout: float | None) -> str:
+    """A request's failure in a person's words: 'connection refused', 'no answer within 10 s'."""
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {timeout:g} s" if timeout else "no answer in time"
+    if isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower():
+        return "connection refused"
+    return type(exc).__name__
+
+
 def build_client(auth_manager, settings) -> spotipy.Spotify:
     """A spotipy client with its retry adapter off, a timeout, and our base URL."""
     sp = spotipy.Spotify(auth_manager=auth_manager, requests_session=requests.Session(),
@@ -115,6 +139,7 @@ class Gateway:
         self.requests_made = 0
         self.lowered: dict[str, int] = {}  # listing (ids replaced by {id}) -> page size Spotify took
         self._me: dict | None = None  # who is logged in, once asked (``me``)
+        self.announced = False  # the first retry of the run was said on stderr (``retry_notice``)
 
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
@@ -160,12 +185,16 @@ class Gateway:
                     if attempt >= self.max_retries:
                         raise RateLimited(f"Spotify kept answering 429 (rate limited) for {url}; try again {when(wait)}",
                                           retry_after=wait) from None
+                    if not self.announced:
+                        self.announced = True
+                        log.warning(slow_down_notice(f"Spotify{self.where}", f"429 on {method} {url}", wait,
+                                                     self.max_retries - attempt))
                     log.info("429 on %s %s: waiting %.1f s", method, url, wait)
                     self.sleep(wait)
                     attempt += 1
                     continue
                 if status >= 500:
-                    self._transient(attempt, idempotent, f"{status} on {method} {url}")
+                    self._transient(attempt, idempotent, f"{status} on {method} {url}", f"answered {status} to {method} {url}")
                     attempt += 1
                     continue
                 message = plain_text(str(getattr(exc, "msg", "") or "").partition("\n")[2])  # after "URL:\n"
@@ -178,26 +207,36 @@ class Gateway:
                 raise AuthError(f"Spotify refused the saved login ({oauth_error_code(exc)}): run `recommend auth`") from None
             except (requests.Timeout, requests.ConnectionError,  # also a connection broken mid-body:
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                self._transient(attempt, idempotent, f"{type(exc).__name__} on {method} {url}")
+                timeout = getattr(self.client, "requests_timeout", None)
+                self._transient(attempt, idempotent, f"{type(exc).__name__} on {method} {url}",
+                                f"did not answer ({failure(exc, timeout)} on {method} {url})",
+                                timeout if isinstance(exc, requests.Timeout) else 0.0)
                 attempt += 1
                 continue
             if result is None and not empty_ok:
-                self._transient(attempt, idempotent, f"unreadable answer to {method} {url}")
+                self._transient(attempt, idempotent, f"unreadable answer to {method} {url}",
+                                f"sent an unreadable answer to {method} {url}")
                 attempt += 1
                 continue
             return result
 
-    def _transient(self, attempt: int, idempotent: bool, what: str) -> None:
+    def _transient(self, attempt: int, idempotent: bool, what: str, said: str, per_try: float = 0.0) -> None:
         """A failure that may pass: wait and let the caller retry, or raise.
 
         A write is never retried here (``AmbiguousWrite``: the caller re-reads and reconciles);
-        a read is retried until ``max_retries``, then ``SpotifyUnavailable``.
+        a read is retried until ``max_retries``, then ``SpotifyUnavailable``. The run's first
+        retry is said on stderr (one warning, ``retry_notice``: ``said`` is the failure in words,
+        ``per_try`` how long each try may take when the failure was a timeout).
         """
         if not idempotent:
             raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied")
         if attempt >= self.max_retries:
             reason = f"{what}, {attempt + 1} attempts"
             raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason)
+        if not self.announced:
+            self.announced = True
+            waits = [min(self.backoff * 2 ** a, self.max_retry_wait) for a in range(attempt, self.max_retries)]
+            log.warning(retry_notice(f"Spotify{self.where}", said, waits, per_try))
         self.backoff_sleep(attempt, what)
 
     def backoff_sleep(self, attempt: int, what: str) -> None:

@@ -80,6 +80,15 @@ def _missing(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
+def your_tracks(lib) -> list[str]:
+    """The tracks of your playlists, then your saved tracks not in them (each once, cached
+    ones only): the taste map's tracks, and what the moods page counts as yours (the cache holds
+    the new music a refresh found too, which has moods but is not your taste)."""
+    known = set(lib.track_ids)
+    return [t for t in dict.fromkeys(list(lib.playlist_items["track_id"].astype(str)) +
+                                     list(lib.saved_tracks["track_id"].astype(str))) if t in known]
+
+
 class WebContext:
     """The app's state: settings (reloaded after a save), a cache of computed results, a lock.
 
@@ -430,9 +439,7 @@ class WebContext:
         # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         lib = jobs.taste_library(self.settings, self.library())
         items = lib.playlist_items
-        known = set(lib.track_ids)
-        ids = [t for t in dict.fromkeys(list(items["track_id"].astype(str)) +
-                                        list(lib.saved_tracks["track_id"].astype(str))) if t in known]
+        ids = your_tracks(lib)
         total = len(ids)  # the library's tracks: the page says "N shown of total"
         if len(ids) > MAP_MAX_TRACKS:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
@@ -551,7 +558,10 @@ class WebContext:
                    "valence": _num(v), "energy": _num(e), "mood": mood}
                   for t, v, e, mood in zip(ids, sel["valence"], sel["energy"], moods)]
         report = classified.attrs.get("report")
+        yours = set(your_tracks(lib))  # the taste map's tracks; the others: new music a refresh found
         return {"points": points, "with_audio": int(len(feats)), "total": int(len(classified)),
+                "with_audio_yours": int(feats.index.isin(yours).sum()),
+                "total_yours": int(classified["track_id"].isin(yours).sum()),
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
                 "counts": mood_counts(classified), "classifier": report.to_dict() if report else None}
 
