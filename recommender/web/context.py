@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import jobs
+from ..config import off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..store import file_stat
 
@@ -37,6 +38,7 @@ EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlis
 SEARCH_LIMIT = 20
 RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
+TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
 
 
 def _num(value: Any) -> float | None:
@@ -399,6 +401,9 @@ class WebContext:
                                lambda basis: basis.result(settings))
         out = res.to_dict()
         out["top_n"] = res.top_n
+        # a scorer at weight 0 is off, as `recommend evaluate` says it: its row is that scorer alone
+        out["weight_cells"] = {name: weight_cell(res.weights, name) for name in res.metrics}
+        out["off"] = off_line(res.weights, TURN_ON_HERE)
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
         out["when"] = shown_time(None)  # now, in UTC as the run log's times
         self.last_evaluation = out
