@@ -819,26 +819,17 @@ def evaluate_cmd(
         return
     n = result.top_n
     keys = [f"p@{n}", f"r@{n}", f"ndcg@{n}", "rprec", "coverage", "catalogue_coverage", "diversity"]
-    off = [name for name in result.metrics if name in result.weights and not result.weights[name]]
-    rows = [[name, _weight_cell(result.weights.get(name), name in off)]
-            + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
+    from .config import off_line, weight_cell
+    rows = [[name, weight_cell(result.weights, name)] + [f"{met.get(k, float('nan')):.4f}" for k in keys]
+            for name, met in result.metrics.items()]
     from .tables import joined
     _console().print(_table(f"{joined(result.targets, 'targets')} from {setup.source}; "
                             f"{joined(f'{result.seconds:.1f}', 's')}", ["method", "weight"] + keys, rows,
                             drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec"), text=("weight",)))
-    if off:  # their rows are each scorer alone: what it would bring, not what it brings
-        one = len(off) == 1
-        names = off[0] if one else f"{', '.join(off[:-1])} and {off[-1]}"
-        rows_say = "its row shows how well it" if one else "their rows show how well each"
-        _echo_wrapped(f"{names} {'is' if one else 'are'} off (weight 0), not in the blend; {rows_say} would do "
-                      "alone (to use one, set scorers.NAME.weight, or let `recommend tune` search the weights)")
+    if off := off_line(result.weights):  # their rows are each scorer alone: what it would bring, not what it brings
+        _echo_wrapped(off)
     if report:
         typer.echo(f"report written to {report}")
-
-
-def _weight_cell(weight: float | None, off: bool) -> str:
-    """``evaluate``'s weight column: the blend's row has none, a scorer at weight 0 is 'off'."""
-    return "" if weight is None else "0 (off)" if off else f"{weight:g}"
 
 
 def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features, protocol, in_process) -> None:

@@ -179,6 +179,31 @@ def weights_text(weights: Mapping[str, float], factors: Mapping[str, float] | No
                      for k, v in weights.items())
 
 
+# evaluate's table, its HTML report and the web app's Weights page say the scorers at weight 0 alike
+TURN_ON = "set scorers.NAME.weight, or let `recommend tune` search the weights"
+
+
+def weight_cell(weights: Mapping[str, float], name: str) -> str:
+    """A row's weight as evaluate's table, the HTML report and the Weights page show it: the
+    blend's row (no scorer of ``weights``) none, a scorer at weight 0 ``0 (off)``."""
+    if name not in weights:
+        return ""
+    return "0 (off)" if not weights[name] else f"{float(weights[name]):g}"
+
+
+def off_line(weights: Mapping[str, float], turn_on: str = TURN_ON) -> str:
+    """The line under those tables naming the scorers at weight 0 ('' when none is): their rows
+    are each scorer alone, what it would bring, not what it brings; ``turn_on``: how to use one."""
+    off = [name for name, w in weights.items() if not w]
+    if not off:
+        return ""
+    one = len(off) == 1
+    names = off[0] if one else f"{', '.join(off[:-1])} and {off[-1]}"
+    rows_say = "its row shows how well it" if one else "their rows show how well each"
+    return (f"{names} {'is' if one else 'are'} off (weight 0), not in the blend; {rows_say} would do "
+            f"alone (to use one, {turn_on})")
+
+
 def _thaw(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import weights_text
+from .config import off_line, weight_cell, weights_text
 from .evaluate import BLEND, EvalResult
 from .safetext import html_safe
 from .store import atomic_write_text
@@ -44,7 +44,9 @@ def _precision_chart(plt, result: EvalResult) -> str:
     fig, ax = plt.subplots(figsize=(7, 4))
     for method in result.hits:
         curve = result.precision_curve(method)
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=method, lw=2.5 if method == BLEND else 1.2)
+        off = method in result.weights and not result.weights[method]  # alone, not in the blend
+        ax.plot(np.arange(1, len(curve) + 1), curve, label=f"{method} (off)" if off else method,
+                lw=2.5 if method == BLEND else 1.2, ls=":" if off else "-")
     ax.set_xlabel("N")
     ax.set_ylabel("precision@N")
     ax.set_title("precision@N per scorer and the blend")
@@ -97,8 +99,10 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
     if tuned is not None:
         charts.append(("tuning", _tune_chart(plt, tuned)))
     rows = "".join(
-        f"<tr><td>{html_safe(name)}</td>" + "".join(f"<td>{v:.4f}</td>" for k, v in met.items()) + "</tr>"
+        f"<tr><td>{html_safe(name)}</td><td>{html_safe(weight_cell(result.weights, name))}</td>"
+        + "".join(f"<td>{v:.4f}</td>" for k, v in met.items()) + "</tr>"
         for name, met in result.metrics.items())
+    off = off_line(result.weights)  # as evaluate's table says it: their rows are each scorer alone
     head = "".join(f"<th>{html_safe(k)}</th>" for k in next(iter(result.metrics.values())))
     imgs = "".join(f"<h2>{html_safe(t)}</h2><img alt='{html_safe(t)}' src='data:image/png;base64,{b}'>"
                    for t, b in charts)
@@ -108,7 +112,8 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
            f"<style>body{{font-family:sans-serif;max-width:60em;margin:auto}}td,th{{padding:2px 8px;"
            f"text-align:right}}</style></head><body><h1>Evaluation</h1>"
            f"<p>{result.targets} target playlists, top {result.top_n}, {result.seconds:.1f} s, "
-           f"blend weights {html_safe(weights_text(result.weights))}</p>"
-           f"<table><tr><th>method</th>{head}</tr>{rows}</table>{imgs}{tune_json}</body></html>")
+           f"blend weights {html_safe(weights_text({k: w for k, w in result.weights.items() if w}))}</p>"
+           f"<table><tr><th>method</th><th>weight</th>{head}</tr>{rows}</table>"
+           + (f"<p id='off'>{html_safe(off)}</p>" if off else "") + f"{imgs}{tune_json}</body></html>")
     atomic_write_text(path, doc)
     return path

@@ -245,6 +245,26 @@ def test_write_report_embeds_charts(settings, tmp_path):
     assert "blend weights content 1</p>" in text and "{" not in text.split("<body>")[1].split("</p>")[0]
 
 
+def test_the_report_marks_a_scorer_at_weight_0_off_as_evaluate_does(settings, tmp_path):
+    """The HTML report listed popularity at weight 0 among the blend's weights and its row among
+    the others, as if it were in the blend, after `recommend evaluate`'s table had come to mark it
+    "0 (off)". The report now has the table's weight column and the line under it, in the same
+    words (config.weight_cell, config.off_line), and its chart calls the curve "(off)"."""
+    pytest.importorskip("matplotlib")
+    from recommender.report import write_report
+
+    lib = themed_library()
+    hidden = hide_random(lib, fraction=0.5, seed=2, min_tracks=10)
+    res = evaluate(lib, hidden, settings, scorers={"content": ContentScorer(), "popularity": PopularityScorer()},
+                   weights={"content": 1.5, "popularity": 0.0}, top_n=5)
+    text = write_report(res, tmp_path / "r.html").read_text()
+    assert "blend weights content 1.5</p>" in text  # popularity is not in the blend
+    assert "<tr><td>popularity</td><td>0 (off)</td>" in text and "<tr><td>content</td><td>1.5</td>" in text
+    assert "<tr><td>blend</td><td></td>" in text and "<th>method</th><th>weight</th>" in text
+    assert ("<p id='off'>popularity is off (weight 0), not in the blend; its row shows how well it would do alone "
+            "(to use one, set scorers.NAME.weight, or let `recommend tune` search the weights)</p>") in text
+
+
 def test_a_seeds_other_release_is_no_candidate_as_in_build_playlist(settings):
     """build-playlist never offers another release of a seed's song (same ISRC, or the same
     normalised title and first artist: ``pipeline.dedupe``); evaluate (and tune, through

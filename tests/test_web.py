@@ -967,3 +967,34 @@ def test_the_taste_map_and_the_moods_page_say_which_tracks_they_count(tmp_path):
         "intense, bottom to top): 24, 18 of them yours (your playlists and saved tracks, as on the taste map) and 6 "
         "others (top tracks you have not saved, new music a refresh found)."), said(moods, "moods-counted")
     assert said(moods, "counts-counted") == "Every track of the cache, each recording once: 24, 18 of them yours, 6 others."
+
+
+@pytest.mark.parametrize("cap, no_audio, says", [
+    (12, 0, "12 of your 24 tracks (those of your playlists, and your saved tracks; not the other tracks of the cache, "
+            "which the Moods page counts too; 2 are another copy of a recording the map draws once; the map draws "
+            "at most 12, evenly spread over the other 22)"),
+    (1000, 2, "20 of your 24 tracks (those of your playlists, and your saved tracks; not the other tracks of the "
+              "cache, which the Moods page counts too; 2 are another copy of a recording the map draws once; 2 have "
+              "no audio features, by which the map places the others)")])
+def test_the_taste_map_says_why_it_shows_fewer_than_your_tracks(tmp_path, monkeypatch, cap, no_audio, says):
+    """The demo's taste map said "995 of your 1424 tracks" with nothing saying why 995: the map
+    draws at most 1,000 tracks, evenly spread over yours, and 5 of that sample were another copy of
+    a recording drawn once (same ISRC, or same title and first artist), so left out after the
+    sample had taken them. The copies are now left out first (the demo's map has its 1,000 points)
+    and the page says each reason: the copies, the sample, the tracks without audio features."""
+    from recommender.config import load_settings
+    from recommender.web import context as web_context
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=6)
+    rows[1]["name"] = rows[2]["name"] = rows[0]["name"]  # two more copies of the first recording
+    for r in rows[-no_audio:] if no_audio else []:
+        del r["valence"], r["energy"]
+    lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    monkeypatch.setattr(web_context, "MAP_MAX_TRACKS", cap)
+    ctx = web_context.WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}),
+                                 config_file=tmp_path / "u.yaml")
+    ctx._cache["library"] = lib
+    with serving(ctx) as (sec, base):
+        taste_map = entered(sec, base).get(base + "/map", timeout=30).text
+    said = " ".join(re.sub(r"<[^>]+>", "", re.search(r'id="map-counted"[^>]*>(.*?)</p>', taste_map, re.S).group(1)).split())
+    assert said.startswith(says + " in two dimensions"), said

@@ -223,6 +223,9 @@ def test_weights_page_evaluates_and_previews(page, demo):
     expect(page.locator("#preview")).not_to_have_text(first_top)
     expect(page.locator("#status")).to_have_text(re.compile(r"^updated"))
     assert "artist_walk counts x" in page.inner_text("#preview-note")  # the walk's shrinkage is said
+    # content at 0 is off, said as `recommend evaluate` says it: its row's weight, the line under the table
+    expect(page.locator("#metrics tbody tr", has_text="content alone").locator("td").nth(1)).to_have_text("0 (off)")
+    assert "content" in page.inner_text("#eval-off") and "off (weight 0), not in the blend" in page.inner_text("#eval-off")
     # a slider's value is read once, by the slider: the number beside it (an <output>, a live
     # region) is hidden from a screen reader, and the slider says the value shown
     assert page.locator("#sliders").get_by_role("status").count() == 0

@@ -126,6 +126,21 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
 
 
+def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):
+    """The Weights page listed "collaborative alone" at weight 0 among the others, as if it were
+    in the blend, after `recommend evaluate`'s table had come to mark it "0 (off)". Its evaluation
+    now gives each row's weight as that table's column does, and the table's line under it (how
+    to use one: the page's slider)."""
+    out = ctx.weights_preview({**{name: 0.0 for name in ctx.weights()}, "content": 1.5, "year": 0.0})["evaluation"]
+    cells = out["weight_cells"]
+    assert cells["blend"] == "" and cells["content"] == "1.5" and cells["year"] == "0 (off)"
+    assert [name for name, cell in cells.items() if cell != "0 (off)"] == ["blend", "content"]
+    off = [name for name in out["scorers"] if name != "content"]
+    assert out["off"] == (f"{', '.join(off[:-1])} and {off[-1]} are off (weight 0), not in the blend; their rows "
+                          "show how well each would do alone (to use one, move its slider above 0)")
+    assert ctx.weights_preview({name: 1.0 for name in ctx.weights()})["evaluation"]["off"] == ""  # none off
+
+
 def test_a_short_playlist_says_why_in_the_weights_preview_as_in_the_cli(ctx):
     ctx.config_file.write_text("blend:\n  threshold: 0.6\n  min_tracks: 0\n  max_per_artist: 0\n")
     ctx.reload_settings()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import jobs
+from ..config import off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..store import file_stat
 
@@ -37,6 +38,7 @@ EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlis
 SEARCH_LIMIT = 20
 RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
+TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
 
 
 def _num(value: Any) -> float | None:
@@ -87,6 +89,21 @@ def your_tracks(lib) -> list[str]:
     known = set(lib.track_ids)
     return [t for t in dict.fromkeys(list(lib.playlist_items["track_id"].astype(str)) +
                                      list(lib.saved_tracks["track_id"].astype(str))) if t in known]
+
+
+def _left_out(total: int, recordings: int, without_audio: int) -> list[str]:
+    """Why the taste map shows fewer than your ``total`` tracks, one phrase per reason: the copies
+    of a recording (drawn once), the sample of ``MAP_MAX_TRACKS`` of the ``recordings`` left, the
+    tracks of the sample with no audio features when the map places tracks by them."""
+    copies = total - recordings
+    out = [f"{copies} {'is' if copies == 1 else 'are'} another copy of a recording the map draws once"] if copies else []
+    if recordings > MAP_MAX_TRACKS:
+        out.append(f"the map draws at most {MAP_MAX_TRACKS}, evenly spread over "
+                   f"{'the other' if copies else 'all'} {recordings}")
+    if without_audio:
+        out.append(f"{without_audio} {'has' if without_audio == 1 else 'have'} no audio features, "
+                   "by which the map places the others")
+    return out
 
 
 class WebContext:
@@ -399,6 +416,9 @@ class WebContext:
                                lambda basis: basis.result(settings))
         out = res.to_dict()
         out["top_n"] = res.top_n
+        # a scorer at weight 0 is off, as `recommend evaluate` says it: its row is that scorer alone
+        out["weight_cells"] = {name: weight_cell(res.weights, name) for name in res.metrics}
+        out["off"] = off_line(res.weights, TURN_ON_HERE)
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
         out["when"] = shown_time(None)  # now, in UTC as the run log's times
         self.last_evaluation = out
@@ -435,12 +455,17 @@ class WebContext:
         import numpy as np
         import pandas as pd
 
+        from ..explore import distinct_recordings
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
         # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         lib = jobs.taste_library(self.settings, self.library())
         items = lib.playlist_items
         ids = your_tracks(lib)
-        total = len(ids)  # the library's tracks: the page says "N shown of total"
+        total = len(ids)  # the library's tracks: the page says "N of your total tracks" and why not all
+        # each recording once (clustering keeps one of its copies), before the sample: a copy in the
+        # sample took the place of a track shown (the demo's 1,424 tracks gave 995 points, not 1,000)
+        ids = [t for t, keep in zip(ids, distinct_recordings(lib, ids)) if keep]
+        recordings = len(ids)
         if len(ids) > MAP_MAX_TRACKS:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
         pl = lib.playlists
@@ -480,7 +505,8 @@ class WebContext:
             radar_features = []
         return {"basis": res.basis, "k": res.k, "silhouette": _num(res.silhouette), "points": points,
                 "clusters": clusters, "features": radar_features, "playlists": playlists,
-                "explained": [_num(v) for v in res.explained_variance], "axes": list(res.axes), "total": total}
+                "explained": [_num(v) for v in res.explained_variance], "axes": list(res.axes), "total": total,
+                "left_out": _left_out(total, recordings, int((res.tracks["cluster"] < 0).sum()))}
 
     def export_cluster(self, cluster: int) -> dict[str, Any]:
         """Write one mood cluster to its own private playlist, managed like the main one."""

@@ -214,16 +214,20 @@ function showPreview(out) {
   body.replaceChildren();
   const ev = out.evaluation || {};
   const note = document.getElementById("eval-note");
+  const off = document.getElementById("eval-off");  // the scorers at weight 0, as `recommend evaluate` names them
+  off.textContent = visibleText(ev.off || "");
   if (ev.error) { note.textContent = visibleText(ev.error); return; }
   const n = ev.top_n;
-  const row = (name, m) => {
+  const cells = ev.weight_cells || {};  // as `recommend evaluate`'s weight column: a scorer at weight 0 is "0 (off)"
+  const row = (name, label, m) => {
     const tr = el("tr");
-    tr.append(el("td", {}, name), el("td", { class: "num" }, fmt(m["p@" + n], 4)), el("td", { class: "num" }, fmt(m["r@" + n], 4)),
-      el("td", { class: "num" }, fmt(m["ndcg@" + n], 4)), el("td", { class: "num" }, fmt(m.rprec, 4)));
+    tr.append(el("td", {}, label), el("td", {}, cells[name] || ""), el("td", { class: "num" }, fmt(m["p@" + n], 4)),
+      el("td", { class: "num" }, fmt(m["r@" + n], 4)), el("td", { class: "num" }, fmt(m["ndcg@" + n], 4)),
+      el("td", { class: "num" }, fmt(m.rprec, 4)));
     body.appendChild(tr);
   };
-  row("blend", ev);
-  for (const [name, m] of Object.entries(ev.scorers || {})) row(name + " alone", m);
+  row("blend", "blend", ev);
+  for (const [name, m] of Object.entries(ev.scorers || {})) row(name, name + " alone", m);
   note.textContent = `N = ${n}; ${ev.targets} playlists with hidden tracks; evaluated in ${fmt(ev.seconds, 2)} s`;
 }
 
