@@ -42,7 +42,10 @@ TRIGGER_VAR = "RECOMMENDER_TRIGGER"
 SCHEDULED = "schedule"
 MANUAL = "manual"
 SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI does not repeat them as notes
-FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+# every line's time in UTC, said so, as every message and `recommend status` show times
+# (isotime.shown): a run by hand with TZ set, or a night the clock changes, never writes
+# lines that seem to go back hours beside the scheduled run's
+FILE_FORMAT = "%(asctime)s UTC %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
 REDACTED = "***"
 MAX_MESSAGE_CHARS = 1000          # a log message (e.g. a response body at -v) is cut to this many characters
@@ -253,8 +256,15 @@ def _file_handler(path: Path, max_bytes: int, backups: int, verbose: bool) -> lo
     handler = PrivateRotatingFileHandler(
         path, maxBytes=max(0, int(max_bytes)), backupCount=max(0, int(backups)), encoding="utf-8")
     handler.setLevel(logging.DEBUG if verbose else logging.INFO)
-    handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    handler.setFormatter(_utc_formatter())
     return handler
+
+
+def _utc_formatter() -> logging.Formatter:
+    """FILE_FORMAT with ``asctime`` in UTC ('2026-12-01 07:00:02,113 UTC INFO ...')."""
+    formatter = logging.Formatter(FILE_FORMAT)
+    formatter.converter = time.gmtime
+    return formatter
 
 
 def _remember_said(record: logging.LogRecord) -> bool:
