@@ -133,6 +133,26 @@ def test_a_revoked_login_still_exits_3_at_once(expired_login):
     assert (cache / "spotify-token.json").read_bytes() == before
 
 
+def test_a_login_whose_access_was_removed_says_why_and_a_new_login_mends_the_next_night(expired_login, monkeypatch):
+    """The user removed the app on their account's Apps page: the nightly run said "run
+    `recommend auth` to log in to Spotify (or try `recommend build-playlist --demo`)", a new
+    user's hint, to a user whose nightly runs had worked for months, and dropped Spotify's
+    reason. It now says what Spotify said and why that happens to a working login."""
+    server, env, cache, sleeps = expired_login
+    monkeypatch.setenv("RECOMMENDER_TRIGGER", "schedule")
+    server.revoke_refresh_tokens()
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 3 and result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line and "--demo" not in line
+    assert "Refresh token revoked" in line and "spotify.com/account/apps" in line
+    assert "run `recommend auth` to log in again" in line
+    assert runs_of(cache)[-1]["message"] in line
+    save_login(server, cache)  # `recommend auth`
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert runs_of(cache)[-1]["exit_code"] == 0
+
+
 def test_an_access_token_rejected_mid_run_is_refreshed_through_the_outage(expired_login):
     server, env, cache, sleeps = expired_login
     assert run(["refresh", "--quiet", "--no-input"], env).exit_code == 0
