@@ -1180,6 +1180,14 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
+    if info.get("stopped"):
+        from .isotime import shown, time_or_none
+        from .lock import UNFINISHED
+        stopped = info["stopped"]
+        when = time_or_none(stopped.get("started"))
+        lines.append(f"warning:  the run '{visible(str(stopped.get('command')))}' (pid {stopped.get('pid')}"
+                     + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it"
+                     " and finishes its work")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     _echo_labelled(lines)
