@@ -1257,7 +1257,9 @@ def _check_login(settings) -> dict[str, Any]:
     try:  # one attempt: a status check should not sit through the retry back-off
         me = jobs.connect(settings.with_overrides({"spotify.max_retries": 0})).get("me") or {}
     except AuthError as exc:
-        return {"state": "refused", "checked": True, "message": str(exc)}
+        # no "access token until": the saved token's time says nothing once Spotify refused the login
+        return {"state": "refused", "checked": True, "message": str(exc), "expires_at": None,
+                "expires_in_minutes": None}
     except RecommenderError as exc:
         return {"checked": False, "message": f"not checked with Spotify: {exc}"}
     from .runlog import login_status

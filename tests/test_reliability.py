@@ -153,6 +153,17 @@ def test_a_login_whose_access_was_removed_says_why_and_a_new_login_mends_the_nex
     assert runs_of(cache)[-1]["exit_code"] == 0
 
 
+def test_status_of_a_refused_login_does_not_say_until_when_its_access_token_lasts(logged_in):
+    """After the user removed the app's access, `recommend status` said "login: refused, access
+    token until <an hour on>": a time the login does not work until."""
+    server, env, cache = logged_in
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    result = run(["status"], env)
+    login = next(line for line in result.stdout.splitlines() if line.startswith("login:"))
+    assert result.exit_code == 0 and "refused" in login and "until" not in login
+
+
 def test_an_access_token_rejected_mid_run_is_refreshed_through_the_outage(expired_login):
     server, env, cache, sleeps = expired_login
     assert run(["refresh", "--quiet", "--no-input"], env).exit_code == 0
