@@ -1186,6 +1186,14 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
+    if info.get("stopped"):
+        from .isotime import shown, time_or_none
+        from .lock import UNFINISHED
+        stopped = info["stopped"]
+        when = time_or_none(stopped.get("started"))
+        lines.append(f"warning:  the run '{visible(str(stopped.get('command')))}' (pid {stopped.get('pid')}"
+                     + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it"
+                     " and finishes its work")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     _echo_labelled(lines)
@@ -1255,7 +1263,9 @@ def _check_login(settings) -> dict[str, Any]:
     try:  # one attempt: a status check should not sit through the retry back-off
         me = jobs.connect(settings.with_overrides({"spotify.max_retries": 0})).get("me") or {}
     except AuthError as exc:
-        return {"state": "refused", "checked": True, "message": str(exc)}
+        # no "access token until": the saved token's time says nothing once Spotify refused the login
+        return {"state": "refused", "checked": True, "message": str(exc), "expires_at": None,
+                "expires_in_minutes": None}
     except RecommenderError as exc:
         return {"checked": False, "message": f"not checked with Spotify: {exc}"}
     from .runlog import login_status

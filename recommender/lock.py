@@ -54,6 +54,7 @@ class RunLock:
         self.wait = max(0.0, float(wait))
         self.command = command if command is not None else _default_command()
         self._fd: int | None = None
+        self.took_over: dict[str, Any] | None = None  # the record a run that did not finish left
 
     @property
     def held(self) -> bool:
@@ -76,6 +77,8 @@ class RunLock:
         while True:
             holder = self._try_acquire()
             if holder is None:
+                if self.took_over:
+                    record_unfinished(self.path.parent, self.took_over)
                 return self
             if time.monotonic() >= deadline:
                 raise LockHeld(f"{self.path}: another run holds the lock ({_describe(holder)}); "
@@ -124,6 +127,7 @@ class RunLock:
                 if previous:
                     log.info("taking over the stale lock %s left by a run that did not finish "
                              "(%s)", self.path, _describe(previous))
+                    self.took_over = previous
                 try:
                     self._write_info(fd)
                 except OSError as exc:
@@ -148,8 +152,10 @@ class RunLock:
             raise RecommenderError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
 
     def _write_info(self, fd: int) -> None:
+        from .runlog import run_trigger
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
-                "started": system_now().replace(microsecond=0).isoformat()}  # vs /proc: _pid_reused
+                "started": system_now().replace(microsecond=0).isoformat(),  # vs /proc: _pid_reused
+                "trigger": run_trigger()}  # the record of a run killed holding it: scheduled or not
         data = (json.dumps(info) + "\n").encode("utf-8")
         os.ftruncate(fd, 0)
         os.pwrite(fd, data, 0)
@@ -192,6 +198,35 @@ def _dir_guard(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(dir_fd)
+
+
+UNFINISHED = ("did not finish: its process was killed (kill -9, out of memory) or the computer stopped "
+              "before it could record how it ended")
+
+
+def record_unfinished(directory: Path, info: dict[str, Any]) -> None:
+    """A run that ended holding the lock recorded nothing in runs.jsonl: the run that takes the
+    lock over records it (when it started, its command, ``"unfinished": true``), so that
+    `recommend status` and the history show that night. A record that cannot be written is
+    logged, never a failure of this run."""
+    if "pid" not in info:
+        return
+    from .runlog import append_run
+    try:
+        append_run(directory, {"when": info.get("started"), "command": info.get("command"), "unfinished": True,
+                               "trigger": info.get("trigger") or "unknown", "message": UNFINISHED})
+    except OSError as exc:
+        log.warning("the run that did not finish (%s) could not be recorded in runs.jsonl (%s)",
+                    _describe(info), exc.strerror or exc)
+
+
+def stopped_holder(path: Path | str) -> dict[str, Any] | None:
+    """The record a run that ended holding the lock left (its process gone, ``running_holder``
+    None), until the next run takes the lock over; None when the lock is free or held."""
+    info = read_holder(path)
+    if not info or "pid" not in info or not (_is_dead(info) or _pid_reused(info)):
+        return None
+    return info
 
 
 def read_holder(path: Path | str) -> dict[str, Any] | None:

@@ -188,6 +188,7 @@ class ManagedState:
     snapshot: str | None = None     # snapshot id of ``current``
     public: bool = False            # as listed: writing a public playlist needs playlist-modify-public
     name: str | None = None         # the playlist's configured name
+    listed_name: str | None = None  # its name as Spotify lists it now (you may have renamed it)
     slot: str = MAIN
     messages: list[str] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # episodes / local files in it: a rewrite drops them
@@ -457,7 +458,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     unplayable = {**unplayable, **{t: unplayable[stored] for t, stored in written_as.items() if stored in unplayable}}
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
-                        public=bool(public), name=name, slot=slot,
+                        public=bool(public), name=name, slot=slot, listed_name=(listed.get(pid) or {}).get("name"),
                         messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
                         not_yours=not_yours, unplayable=unplayable)
 
@@ -794,7 +795,9 @@ def _is_public(gateway: Gateway, pid: str) -> bool:
 
 def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
     if exc.status == 403 and state.public:
-        return AuthError(f"the managed playlist {state.name!r} was made public, and changing a public playlist "
+        # named as Spotify shows it: one you renamed is not found under the configured name
+        return AuthError(f"the managed playlist {state.listed_name or state.name!r} ({state.playlist_id}) was made "
+                         "public, and changing a public playlist "
                          "needs the playlist-modify-public permission this login lacks: make it private again in "
                          "Spotify, or set playlist.public: true and run `recommend auth`; the next run then updates it")
     return exc

@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import shown, system_now, time_or_none, utc_now
-from .lock import lock_path, open_locked, running_holder, same_file
+from .lock import lock_path, open_locked, running_holder, same_file, stopped_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
 
@@ -42,7 +42,10 @@ TRIGGER_VAR = "RECOMMENDER_TRIGGER"
 SCHEDULED = "schedule"
 MANUAL = "manual"
 SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI does not repeat them as notes
-FILE_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+# every line's time in UTC, said so, as every message and `recommend status` show times
+# (isotime.shown): a run by hand with TZ set, or a night the clock changes, never writes
+# lines that seem to go back hours beside the scheduled run's
+FILE_FORMAT = "%(asctime)s UTC %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(levelname)s: %(message)s"
 REDACTED = "***"
 MAX_MESSAGE_CHARS = 1000          # a log message (e.g. a response body at -v) is cut to this many characters
@@ -253,8 +256,15 @@ def _file_handler(path: Path, max_bytes: int, backups: int, verbose: bool) -> lo
     handler = PrivateRotatingFileHandler(
         path, maxBytes=max(0, int(max_bytes)), backupCount=max(0, int(backups)), encoding="utf-8")
     handler.setLevel(logging.DEBUG if verbose else logging.INFO)
-    handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    handler.setFormatter(_utc_formatter())
     return handler
+
+
+def _utc_formatter() -> logging.Formatter:
+    """FILE_FORMAT with ``asctime`` in UTC ('2026-12-01 07:00:02,113 UTC INFO ...')."""
+    formatter = logging.Formatter(FILE_FORMAT)
+    formatter.converter = time.gmtime
+    return formatter
 
 
 def _remember_said(record: logging.LogRecord) -> bool:
@@ -359,6 +369,8 @@ def describe_run(run: Mapping[str, Any]) -> str:
     when = time_or_none(run.get("when"))
     dry = " (dry run)" if run.get("dry_run") else " (scheduled)" if run.get("trigger") == SCHEDULED else ""
     at = f"{shown(when)} " if when else ""
+    if run.get("unfinished"):  # no exit, no duration: its message says "did not finish" and why
+        return f"{at}{run.get('command') or 'run'}{dry} {run.get('message') or 'did not finish'}"
     parts = [f"{at}{run.get('command') or 'run'}{dry} exit {run.get('exit_code')}"]
     try:  # a hand-edited or damaged line is shown, not a crash of `recommend status`
         parts[0] += f" in {float(run['duration_s']):.1f} s" if run.get("duration_s") is not None else ""
@@ -414,7 +426,8 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
 
     Keys: cache_dir (the state directory), frames_dir (re-fetchable data; ``cache_dir`` unless
     given), warnings (about the places: the state directory inside the folder of caches),
-    running (lock holder or None), last_runs (newest first), cache
+    running (lock holder or None), stopped (the lock record of a run that ended without
+    releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None,
     schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
@@ -428,6 +441,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
         "warnings": _place_warnings(cache_dir),
         "running": running_holder(lock_path(cache_dir)),
+        "stopped": stopped_holder(lock_path(cache_dir)),
         "last_runs": recent[:runs],
         "cache": _cache_status(store_manifest, now),
         "login": login_status(token_info, now),
@@ -494,7 +508,7 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
         runs = [r for r in runs if r.get("trigger") == SCHEDULED and (when := time_or_none(r.get("when")))
                 and (now - when).total_seconds() <= UNMARKED_DAYS * 86400]
     last = last_scheduled_run(runs, marked)
-    if last is not None and last.get("exit_code") not in (0, None):
+    if last is not None and (last.get("exit_code") not in (0, None) or last.get("unfinished")):
         which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND
         warnings.append(f"the last {which} run failed: {describe_run(last)}")
     return {**schedule, "last_run": dict(last) if last is not None else None, "warnings": warnings}

@@ -220,3 +220,34 @@ def test_a_file_system_without_locks_is_exit_7_saying_to_use_a_local_folder(tmp_
     message = str(caught.value)
     assert str(path) in message and "No locks available" in message
     assert "RECOMMENDER_CACHE_DIR" in message and "local disk" in message
+
+
+def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_next_run(tmp_path, monkeypatch):
+    """A nightly run killed half way (kill -9, the OOM killer, the computer switched off) wrote
+    nothing to runs.jsonl: `recommend status` the next morning showed the night before's
+    success as the last scheduled run, and only a log line of the next run said anything."""
+    from recommender import runlog
+    path = lock_path(tmp_path)
+    monkeypatch.setenv("RECOMMENDER_TRIGGER", "schedule")  # the holder runs as our crontab line starts it
+    holder = _spawn(HOLDER.replace("recommend build-playlist --quiet", "build-playlist"), str(path), "kill")
+    monkeypatch.delenv("RECOMMENDER_TRIGGER")
+    dead = holder.pid
+    _finish(holder)
+    stopped = runlog.status(tmp_path, {}, None)["stopped"]
+    assert stopped["pid"] == dead and stopped["command"] == "build-playlist"
+    assert runlog.read_runs(tmp_path) == []
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    shown = CliRunner().invoke(app, ["status", "--offline"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert shown.exit_code == 0 and f"the run 'build-playlist' (pid {dead}, started " in shown.stdout
+    assert "did not finish" in shown.stdout
+    with RunLock(path, command="build-playlist"):  # the next night's run
+        assert runlog.status(tmp_path, {}, None)["stopped"] is None
+    killed, = runlog.read_runs(tmp_path)
+    assert killed["unfinished"] and killed["exit_code"] is None and killed["trigger"] == "schedule"
+    assert killed["command"] == "build-playlist" and killed["when"] == stopped["started"]
+    said = runlog.describe_run(killed)
+    assert "(scheduled) did not finish: its process was killed" in said and "exit None" not in said
+    warnings = runlog.schedule_warnings({"state": "installed"}, [killed])["warnings"]
+    assert warnings and "did not finish" in warnings[0]

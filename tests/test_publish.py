@@ -593,6 +593,24 @@ def test_a_playlist_made_public_says_what_to_do_and_loses_nothing(standin, tmp_p
     assert env.store.read_manifest()["managed_playlist"]["last_written"] == before["managed_playlist"]["last_written"]
 
 
+def test_a_renamed_playlist_made_public_is_named_as_spotify_shows_it(standin, tmp_path):
+    """The user renamed the managed playlist in Spotify ("My nightly mix"), later made it
+    public: the exit-3 line named it by the configured name, 'recommend: for you', which the
+    user's library no longer shows."""
+    from recommender.spotify.auth import scopes
+    env = Env(standin, tmp_path / "cache")
+    env.token = save_login(standin, tmp_path / "cache", scope=scopes(False))
+    env.gateway = gateway_for(env.settings, env.sleeps)
+    tracks = small_ids(standin)
+    pid = env.run(tracks[:5]).playlist_id
+    standin.account.playlist(pid)["name"] = "My nightly mix"
+    standin.account.playlist(pid)["public"] = True
+    with pytest.raises(AuthError) as err:
+        env.run(tracks[1:6])
+    assert f"the managed playlist 'My nightly mix' ({pid}) was made public" in str(err.value)
+    assert env.content(pid) == tracks[:5]
+
+
 # ----- every playlist we managed (issue 10, item 9) ---------------------------------------------
 def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(env):
     tracks = small_ids(env.server)

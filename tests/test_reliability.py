@@ -133,6 +133,37 @@ def test_a_revoked_login_still_exits_3_at_once(expired_login):
     assert (cache / "spotify-token.json").read_bytes() == before
 
 
+def test_a_login_whose_access_was_removed_says_why_and_a_new_login_mends_the_next_night(expired_login, monkeypatch):
+    """The user removed the app on their account's Apps page: the nightly run said "run
+    `recommend auth` to log in to Spotify (or try `recommend build-playlist --demo`)", a new
+    user's hint, to a user whose nightly runs had worked for months, and dropped Spotify's
+    reason. It now says what Spotify said and why that happens to a working login."""
+    server, env, cache, sleeps = expired_login
+    monkeypatch.setenv("RECOMMENDER_TRIGGER", "schedule")
+    server.revoke_refresh_tokens()
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 3 and result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line and "--demo" not in line
+    assert "Refresh token revoked" in line and "spotify.com/account/apps" in line
+    assert "run `recommend auth` to log in again" in line
+    assert runs_of(cache)[-1]["message"] in line
+    save_login(server, cache)  # `recommend auth`
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert runs_of(cache)[-1]["exit_code"] == 0
+
+
+def test_status_of_a_refused_login_does_not_say_until_when_its_access_token_lasts(logged_in):
+    """After the user removed the app's access, `recommend status` said "login: refused, access
+    token until <an hour on>": a time the login does not work until."""
+    server, env, cache = logged_in
+    server.expire_access_tokens()
+    server.revoke_refresh_tokens()
+    result = run(["status"], env)
+    login = next(line for line in result.stdout.splitlines() if line.startswith("login:"))
+    assert result.exit_code == 0 and "refused" in login and "until" not in login
+
+
 def test_an_access_token_rejected_mid_run_is_refreshed_through_the_outage(expired_login):
     server, env, cache, sleeps = expired_login
     assert run(["refresh", "--quiet", "--no-input"], env).exit_code == 0
@@ -143,7 +174,7 @@ def test_an_access_token_rejected_mid_run_is_refreshed_through_the_outage(expire
 
 
 # ----- read-only means read-only --------------------------------------------------------------
-LOGS = {"recommend.log", "runs.jsonl", "spotify-token.json", "recommend.lock"}
+LOGS = {"recommend.log", "runs.jsonl", "spotify-token.json", "recommend.lock", "spotify-wait.json"}
 
 
 def cache_files(cache: Path) -> dict[str, bytes]:
@@ -437,6 +468,60 @@ def test_a_quota_stop_half_way_says_what_the_cache_really_holds(logged_in):
     assert "fetched so far is kept" not in result.stderr
     assert f"nothing of it was saved: the cache still holds the last complete refresh ({fetched})" in result.stderr
     assert cache_files(cache) == before  # and that is true
+
+
+def test_a_day_long_retry_after_is_kept_and_no_run_asks_before_it_is_over(logged_in, monkeypatch):
+    """A 429 with a day's Retry-After at 07:00:02 said "try again in 24.0 h", but the next night's
+    run, at 07:00:00, asked again seconds before the wait was over, and so did every run between
+    (an hourly line, a run by hand): asking during the wait is what Spotify prolongs it for
+    (Nezreka/SoulSync#376, LBC-Innovation/ShareList#23). The wait is kept in the data directory
+    and no run asks Spotify before it is over."""
+    from datetime import datetime, timedelta, timezone
+
+    from spotify_helpers import api_requests
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=429, retry_after=86400, times=1))
+    first = run(["refresh", "--quiet", "--no-input"], env)
+    assert first.exit_code == 4 and "try again in 24.0 h" in first.stderr
+    server.clear_requests()
+    again = run(["build-playlist", "--quiet", "--no-input"], env)  # the fault is gone, the wait is not
+    assert again.exit_code == 4 and api_requests(server) == []
+    assert "nothing is asked before then" in again.stderr and "spotify-wait.json" in again.stderr
+    assert "try again in 24.0 h" in again.stderr and runs_of(cache)[-1]["exit_code"] == 4
+    later = datetime.now(timezone.utc) + timedelta(days=1, minutes=1)
+    monkeypatch.setattr("recommender.spotify.gateway.utc_now", lambda: later)
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0  # the next night
+    assert api_requests(server)
+
+
+def test_the_last_seconds_of_a_kept_wait_are_waited_out_not_a_lost_night(standin, tmp_path, monkeypatch):
+    """The night after a day's Retry-After, our line starts a few seconds before the wait ends:
+    that run waits them out (up to spotify.max_retry_wait, as for a short 429) and goes on."""
+    from datetime import timedelta
+
+    from recommender.errors import RateLimited
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache)  # spotify.max_retry_wait: 5 s
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=429, retry_after=3600, times=1))
+    with pytest.raises(RateLimited):
+        gateway_for(settings).get("me")
+    asked = utc_now()
+    standin.clear_requests()
+    for before_the_end, sleeps_expected in ((60, None), (3, 3)):
+        monkeypatch.setattr("recommender.spotify.gateway.utc_now",
+                            lambda s=before_the_end: asked + timedelta(seconds=3600 - s))
+        sleeps: list[float] = []
+        if sleeps_expected is None:
+            with pytest.raises(RateLimited, match="nothing is asked before then"):
+                gateway_for(settings, sleeps).get("me")
+            assert api_requests(standin) == [] and sleeps == []
+        else:
+            assert gateway_for(settings, sleeps).get("me")["id"]
+            assert len(sleeps) == 1 and 2 <= sleeps[0] <= 4
 
 
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):

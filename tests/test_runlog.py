@@ -400,3 +400,22 @@ def test_no_log_backups_keeps_the_log_within_its_size(logs):
     assert path.stat().st_size < 2000 and "line 199" in path.read_text()
     assert sorted(p.name for p in logs.iterdir()) == ["recommend.log"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_log_lines_carry_utc_times_whatever_the_zone_a_run_is_started_in(logs, monkeypatch):
+    """A run by hand in a shell with TZ set wrote its lines in that zone's time, unmarked, beside
+    the scheduled runs' in the computer's: the log seemed to go back 5 hours, while the same
+    line's run summary said UTC. Every line now says its time in UTC."""
+    import time as clock
+    monkeypatch.setenv("TZ", "America/New_York")
+    clock.tzset()
+    try:
+        path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=True)
+        logging.getLogger("recommender.test").info("a line")
+        runlog.teardown_logging()
+        stamp = path.read_text().split(" INFO ")[0]
+        written = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f UTC").replace(tzinfo=timezone.utc)
+        assert abs((written - datetime.now(timezone.utc)).total_seconds()) < 600
+    finally:
+        monkeypatch.delenv("TZ")
+        clock.tzset()

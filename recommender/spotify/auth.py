@@ -160,7 +160,7 @@ class _NonInteractive:
                     error = oauth_error_code(exc)
                     if error == "invalid_client":  # a new login cannot help: the app's credentials are wrong
                         raise AppAccessRefused(_client_refused(self, exc)) from None
-                    raise AuthError(f"Spotify refused the saved login ({error or 'invalid_grant'}): {NEEDS_LOGIN}") from None
+                    raise AuthError(_login_refused(error, exc)) from None
                 wait = getattr(exc, "retry_after", None)
                 if status == 429:
                     wait = self.backoff * 2 ** attempt if wait is None else wait
@@ -209,6 +209,22 @@ def _client_refused(manager, exc: SpotifyOauthError) -> str:
     source = f" (from {froms[key]})" if froms.get(key) and froms[key] != "override" else ""
     return (f"Spotify does not accept this app's credentials ({said}): check {key}{source} against your app's "
             f"settings at https://developer.spotify.com/dashboard ({what}); until they match, every login is refused")
+
+
+LOGIN_AGAIN = "run `recommend auth` to log in again"
+
+
+def _login_refused(error: str | None, exc: SpotifyOauthError) -> str:
+    """The one line of a saved login Spotify refuses (``invalid_grant``): what Spotify said, why
+    that happens to a login that worked (its access removed on the account's Apps page, or the
+    login too old), and what to do. Not the new user's "or try the demo": the login worked."""
+    from .gateway import plain_text
+    said = error or "invalid_grant"
+    if isinstance(exc.error_description, str) and exc.error_description.strip():
+        said += f": {plain_text(exc.error_description, 80)}"
+    why = ("the app's access was removed on https://www.spotify.com/account/apps/, or the login expired; "
+           if said.startswith("invalid_grant") else "")
+    return f"Spotify refused the saved login ({said}): {why}{LOGIN_AGAIN}"
 
 
 def _oauth_text(exc: SpotifyOauthError) -> str:

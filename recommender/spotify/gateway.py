@@ -9,10 +9,12 @@ they raise ``AmbiguousWrite`` and the caller re-reads and reconciles.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -22,7 +24,8 @@ from spotipy.oauth2 import SpotifyOauthError
 
 from ..errors import (AppAccessRefused, AuthError, RateLimited, SpotifyError, SpotifyUnavailable,
                       development_mode_refusal, wait_seconds)
-from ..isotime import shown, utc_now
+from ..isotime import parse_time, shown, utc_now
+from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ MAX_WRITE = 100
 # Spotify lowered page sizes without notice in 2026 (search, an artist's albums: 10), for newer
 # logins first: a listing refused with "Invalid limit" is asked again this many at a time
 SAFE_PAGE = 10
+WAIT_FILE = "spotify-wait.json"  # in the data directory: a wait Spotify asked for, kept until it is over
 
 
 class AmbiguousWrite(SpotifyUnavailable):
@@ -143,9 +147,54 @@ class Gateway:
 
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
-        return cls(build_client(auth_manager, settings), max_retries=settings.spotify.max_retries,
-                   max_retry_wait=settings.spotify.max_retry_wait,
-                   where=configured_at(settings, "spotify.api_url"), **kwargs)
+        gateway = cls(build_client(auth_manager, settings), max_retries=settings.spotify.max_retries,
+                      max_retry_wait=settings.spotify.max_retry_wait,
+                      where=configured_at(settings, "spotify.api_url"), **kwargs)
+        gateway.wait_file = Path(settings.cache_dir) / WAIT_FILE
+        gateway.app = str(settings.spotify.client_id or "")
+        return gateway
+
+    # ----- a long Retry-After is kept: no run asks before it has passed -----------------------
+    wait_file: Path | None = None  # where a long wait Spotify asked for is kept (from_settings)
+    app = ""  # the client id the wait is for: another app is not rate-limited with this one
+
+    def _asked_to_wait(self) -> None:
+        """RateLimited when a run before this one was told (a long Retry-After, a used-up quota)
+        to wait until a time still ahead: asking again meanwhile is refused the same way, and a
+        run's every night at the same minute would ask seconds before a day's wait is over. What
+        is left of it is slept when it is no longer than ``max_retry_wait`` (that nightly run)."""
+        if self.wait_file is None or self.requests_made:
+            return
+        try:
+            kept = json.loads(self.wait_file.read_text(encoding="utf-8"))
+            until, since = parse_time(kept["until"]), parse_time(kept["since"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return  # none (or unreadable: ask, and Spotify says again)
+        left = (until - utc_now()).total_seconds()
+        if left <= 0 or str(kept.get("app") or "") != self.app:
+            return
+        if left <= self.max_retry_wait:  # a nightly line a few seconds early: wait them out, as for a short 429
+            log.info("Spotify asked at %s to wait until %s: waiting %.1f s", shown(since), shown(until), left)
+            self.sleep(left)
+            return
+        raise RateLimited(f"Spotify asked at {shown(since)} to wait until {shown(until)} (rate limited); "
+                          f"nothing is asked before then (delete {self.wait_file} to ask anyway); try again "
+                          f"{when(left)}", retry_after=left)
+
+    def _keep_wait(self, wait: float) -> None:
+        """Remember a wait too long to sleep through, for the runs that start before it is over."""
+        if self.wait_file is None:
+            return
+        now = utc_now()
+        try:
+            until = now + timedelta(seconds=wait)
+        except OverflowError:
+            return
+        try:
+            atomic_write_text(self.wait_file, json.dumps({"since": now.isoformat(), "until": until.isoformat(),
+                                                          "app": self.app}), mode=0o600)
+        except OSError as exc:  # the run stops with exit 4 all the same
+            log.warning("could not keep Spotify's wait in %s: %s", self.wait_file, exc.strerror or exc)
 
     # ----- the one call path ---------------------------------------------------------------
     def call(self, method: str, url: str, payload: Any = None, idempotent: bool | None = None,
@@ -157,6 +206,7 @@ class Gateway:
         if idempotent is None:
             idempotent = method in {"GET", "PUT", "DELETE"}
         params = {k: v for k, v in params.items() if v is not None}
+        self._asked_to_wait()
         refreshed = False
         attempt = 0
         while True:
@@ -176,10 +226,12 @@ class Gateway:
                     wait = _retry_after(exc)
                     if getattr(exc, "reason", None) == "QUOTA_EXCEEDED":
                         wait = wait if wait is not None else 86400.0
+                        self._keep_wait(wait)
                         raise RateLimited(f"Spotify's daily request quota for this app is used up; try again {when(wait)}",
                                           retry_after=wait) from None
                     wait = self.backoff * 2 ** attempt if wait is None else wait
                     if wait > self.max_retry_wait:
+                        self._keep_wait(wait)
                         raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
                                           f"{self.max_retry_wait:.0f} s); try again {when(wait)}", retry_after=wait) from None
                     if attempt >= self.max_retries:
