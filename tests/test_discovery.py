@@ -264,22 +264,51 @@ def test_an_artist_mbid_musicbrainz_merged_is_asked_of_listenbrainz_by_the_one_i
 
 
 def test_without_a_listenbrainz_token_labs_still_finds_similar_tracks(tmp_path):
-    """Since 2026 ListenBrainz answers its popularity and lb-radio endpoints 401 without a user
-    token ("you need to provide an Auth token for this endpoint": listenbrainz-server
+    """Since 2026 ListenBrainz answers an artist's top recordings 401 without a user token
+    ("you need to provide an Auth token for this endpoint": listenbrainz-server
     api_tools.py ``ensure_user_token_for_expensive_endpoint``,
     https://github.com/metabrainz/listenbrainz-server/pull/3770), and the token is optional
     (none by default). That 401 stopped every open-data question: labs' similar recordings,
     which need no token, were never asked, so a user without a token got no discovery at all.
-    Now only the ListenBrainz API stops asking (once), with the one warning naming the key."""
+    Now only that endpoint stops asking (once), with the one warning naming the key."""
     w = small_world()
     with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
         library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
         assert lb.requests_to("top-recordings") == 1 and lb.requests_to("similar-recordings") == 2
     assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
-    assert report.warnings[0].startswith("discovery went on without ListenBrainz's popular recordings")
     sim_t = library.frames["similar_tracks"]
     assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
-    assert report.by_source == {"similar_recordings": 2}
+    assert report.by_source["similar_recordings"] == 2
+
+
+def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_radio(tmp_path):
+    """ListenBrainz wants a user token for an artist's top recordings only (listenbrainz-server
+    popularity_api.py ``top_recordings_for_artist`` calls ``ensure_user_token_for_expensive_endpoint``,
+    commit 0a119846d, August 2026); its ``lb-radio/artist`` (api.py ``get_artist_radio_recordings``)
+    and listen counts (``popularity/recording``) want none. The first 401 stopped every
+    ListenBrainz API question, so a user without a token (the default) got no similar artists'
+    tracks at all and no listen counts. Now that 401 stops only the top recordings: the similar
+    artists' recordings come from lb-radio, labs' similar artists keep their scores, listen
+    counts are still asked, and the one warning says so and names the key."""
+    w = small_world()
+    with ListenBrainzStandIn(w) as lb, MusicBrainzStandIn(world=w) as mb:
+        with_token, _ = discover_open_data(user_library(), settings_for_open_data(tmp_path / "a", lb, mb))
+    with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path / "b", lb, mb))
+        assert lb.requests_to("top-recordings") == 1  # refused once, not asked again
+        assert lb.requests_to("lb-radio/artist") == 2 and lb.requests_to("popularity/recording") == 1
+    assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
+    assert "lb-radio" in report.warnings[0] and "HTTP 401" in report.warnings[0]
+    assert report.by_source.get("similar_artists", 0) > 0
+
+    def found(lib):
+        d = lib.frames["discovered"]
+        return set(zip(d[d["source"] == "similar_artists"]["track_id"], d[d["source"] == "similar_artists"]["seed_id"]))
+    assert found(library) == found(with_token)
+    sim_a = library.frames["similar_artists"]  # labs' similar artists, with labs' scores
+    assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
+    assert sim_a[sim_a["seed_artist_id"] == "aC"]["score"].iloc[0] == 1.0
+    assert library.frames["recordings"]["listen_count"].notna().any()
 
 
 FAILURES = {
@@ -605,7 +634,8 @@ def test_lb_radio_requests_count_against_the_budget(tmp_path, world_standins):
 
 def test_lb_radio_sends_the_token_and_never_shows_it(tmp_path, world_standins, caplog):
     lb, mb = world_standins
-    lb.token = "sekrit-token"  # the stand-in now refuses lb-radio without it
+    lb.token = "sekrit-token"  # the stand-in now refuses lb-radio without it (the service does not, yet)
+    lb.locked = (*lb.locked, "/1/lb-radio/artist/")
     settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"listenbrainz.token": "sekrit-token"})
     with caplog.at_level("DEBUG"):
         library, report = discover_open_data(user_library(), settings)

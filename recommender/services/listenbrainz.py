@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 LABS = "ListenBrainz labs"
 API = "ListenBrainz"
+# The ListenBrainz API endpoints discovery asks (a 401 of one stops only that one: OpenData._call)
+TOP_RECORDINGS, LB_RADIO, POPULARITY = "top recordings", "lb-radio", "listen counts"
 # An artist MBID MusicBrainz merged -> the MBID it was merged into (a lookup of the old one
 # answers the new one's page; ListenBrainz and labs know the artist by the new one).
 REDIRECTS = "artist_redirects"
@@ -91,7 +93,9 @@ class OpenData:
     similar_recordings_algorithm: str
     requests_by_service: dict[str, int] = field(default_factory=dict)
     failure: ServiceError | None = None  # the first failure of this run
-    token_failure: ServiceError | None = None  # ListenBrainz's 401: only its API stops asking
+    # ListenBrainz's 401 per endpoint: only that endpoint stops asking (TOP_RECORDINGS wants a
+    # user token since August 2026; lb-radio and listen counts do not)
+    refusals: dict[str, ServiceError] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None,
@@ -127,27 +131,33 @@ class OpenData:
         return self.budget.used
 
     # ----- endpoints -------------------------------------------------------------------
-    def _call(self, request, *args: Any, **kw: Any) -> Any:
+    def refused(self, endpoint: str) -> bool:
+        """True when ListenBrainz answered this run's ``endpoint`` (``TOP_RECORDINGS``,
+        ``LB_RADIO``, ``POPULARITY``) 401: it asks for a user token, or refused ours."""
+        return endpoint in self.refusals
+
+    def _call(self, request, *args: Any, endpoint: str = "", **kw: Any) -> Any:
         """One request; after a first failure every uncached question fails at once (the
         sources go on with what the cache knows). A 401 of the ListenBrainz API (no user
-        token, or a refused one) stops only the ListenBrainz API's questions: labs and
-        MusicBrainz need no token, so similar tracks are still found."""
+        token, or a refused one) stops only that ``endpoint``'s questions: since August 2026
+        its artists' top recordings want a token, while lb-radio and listen counts do not, and
+        labs and MusicBrainz need none, so similar tracks and artists are still found."""
         if self.failure is not None:
             raise self.failure
         to_api = getattr(request, "__self__", None) is self.api
-        if to_api and self.token_failure is not None:
-            raise self.token_failure
+        if to_api and endpoint in self.refusals:
+            raise self.refusals[endpoint]
         try:
             return request(*args, **kw)
         except ServiceError as exc:
             if exc.status == 401 and to_api:
-                # "may require Authorization: Token" (since 2026 its popularity and lb-radio
-                # endpoints do): say which setting gives one
+                # "may require Authorization: Token" (since 2026 an artist's top recordings
+                # do): say which setting gives one
                 told = "refused the user token" if "Authorization" in self.api.extra_headers else "asks for a user token"
-                self.token_failure = ServiceError(
-                    f"{API} {told} (HTTP 401): set listenbrainz.token or LISTENBRAINZ_TOKEN to the token of your "
-                    "ListenBrainz account's settings page", 401, API)
-                raise self.token_failure from None
+                self.refusals[endpoint] = ServiceError(
+                    f"{API} {told} for {endpoint or 'its API'} (HTTP 401): set listenbrainz.token or "
+                    "LISTENBRAINZ_TOKEN to the token of your ListenBrainz account's settings page", 401, API)
+                raise self.refusals[endpoint] from None
             if exc.status == 404:
                 # ListenBrainz and labs answer an unknown MBID with an empty list: a 404 is a
                 # wrong address (or a retired endpoint); kept as "nothing found" it would hide
@@ -197,7 +207,7 @@ class OpenData:
         if hit is not MISSING:
             return hit
         path = f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}"
-        body = self._call(self.api.request, "GET", path, accept=list)
+        body = self._call(self.api.request, "GET", path, accept=list, endpoint=TOP_RECORDINGS)
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
@@ -217,7 +227,7 @@ class OpenData:
         if hit is not MISSING:
             return hit
         path = f"lb-radio/artist/{quote(mbid, safe='')}"
-        body = self._call(self.api.request, "GET", path, accept=dict,
+        body = self._call(self.api.request, "GET", path, accept=dict, endpoint=LB_RADIO,
                           params={"mode": "easy", "max_similar_artists": artists,
                                   "max_recordings_per_artist": recordings, "pop_begin": 0, "pop_end": 100})
         out = []
@@ -298,7 +308,7 @@ class OpenData:
         """(total listen count, total user count) per recording MBID; (None, None) if unknown."""
         def fetch(part: list[str]) -> dict[str, list]:
             body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part},
-                              accept=list)
+                              accept=list, endpoint=POPULARITY)
             return {str(r["recording_mbid"]): [r.get("total_listen_count"), r.get("total_user_count")]
                     for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
         got = self._batch("popularity", mbids, chunk, fetch)

@@ -65,6 +65,7 @@ SIMILAR_ARTISTS_ALGORITHM = ("session_based_days_7500_session_300_contribution_5
 SIMILAR_RECORDINGS_ALGORITHM = ("session_based_days_7500_session_300_contribution_5_threshold_15_limit_50_"
                                 "skip_30_top_n_listeners_1000")
 MAX_SIMILAR_ARTISTS = 100
+LOCKED = ("/1/popularity/top-recordings-for-artist/",)  # the API paths that want a user token
 MAX_SIMILAR_RECORDINGS = 50
 LISTENS_PER_PLAYLIST = 10
 SCORE_SCALE = 1_000_000
@@ -456,7 +457,12 @@ class ListenBrainzStandIn(ServedStandIn):
         self.unordered = unordered
         self.host, self.port = host, port
         self.rate_limit, self.rate_window = rate_limit, rate_window
-        self.token = token  # when set, top-recordings-for-artist and lb-radio require it
+        # when set, the endpoints of ``locked`` require it: as the service since August 2026,
+        # an artist's top recordings (and top release groups) only, not lb-radio nor listen counts
+        # (listenbrainz-server popularity_api.py ``ensure_user_token_for_expensive_endpoint``,
+        # commit 0a119846d; api.py's ``lb-radio/artist`` never asks for one)
+        self.token = token
+        self.locked: tuple[str, ...] = LOCKED
         self.seen: list[tuple[str, str]] = []
         self.agents: list[str] = []  # the User-Agent of each request in ``seen``
         self.failures: list[Failure] = []
@@ -576,9 +582,10 @@ class ListenBrainzStandIn(ServedStandIn):
             for r in rows:
                 r["spotify_track_ids"] = list(self.spotify_ids.get(r["spotify_track_ids"][0], r["spotify_track_ids"]))
             return 200, rows
+        if self.token and path.startswith(self.locked) and headers.get("authorization") != f"Token {self.token}":
+            return 401, {"code": 401, "error": "Due to bad actors and AI scrapers causing undue traffic on our sites, "
+                                               "you need to provide an Auth token for this endpoint. Sorry for this mess."}
         if method == "GET" and path.startswith("/1/popularity/top-recordings-for-artist/"):
-            if self.token and headers.get("authorization") != f"Token {self.token}":
-                return 401, {"code": 401, "error": "You need to provide an Authorization header."}
             return 200, w.top_recordings(path.rsplit("/", 1)[1])
         if method == "POST" and path == "/1/popularity/recording":
             mbids = [str(m) for m in data["recording_mbids"]]
@@ -592,8 +599,6 @@ class ListenBrainzStandIn(ServedStandIn):
                 return 400, {"code": 400, "error": f"missing or invalid parameter: {(missing or ['mode'])[0]}"}
             if not 0 <= float(q["pop_begin"]) <= 100 or not 0 <= float(q["pop_end"]) <= 100:
                 return 400, {"code": 400, "error": "pop_begin and pop_end must be between 0 and 100"}
-            if self.token and headers.get("authorization") != f"Token {self.token}":
-                return 401, {"code": 401, "error": "You need to provide an Authorization header."}
             return 200, w.radio(path.rsplit("/", 1)[1], int(q["max_similar_artists"]),
                                 int(q["max_recordings_per_artist"]))
         return 404, {"code": 404, "error": "Not found"}
