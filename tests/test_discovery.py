@@ -311,6 +311,35 @@ def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_ra
     assert library.frames["recordings"]["listen_count"].notna().any()
 
 
+def test_a_seed_whose_isrc_is_another_copy_of_the_song_is_asked_by_its_canonical_recording(tmp_path):
+    """ListenBrainz maps every listen to one canonical recording per artist credit and title
+    (listenbrainz-server mbid_mapping/mapping/canonical_musicbrainz_data.py: the others get a
+    canonical_recording_redirect), so labs' similar recordings are computed between canonical
+    MBIDs, and labs looks the asked MBID up as given (listenbrainz/db/similarity.py ``get``). An
+    ISRC often names another copy of the song on MusicBrainz (a single's or compilation's
+    recording): labs answered it with nothing, so that seed track found no similar tracks. Now
+    the seeds' recordings are first looked up in one labs ``recording-mbid-lookup`` request
+    (its ``canonical_recording_mbid``, cached) and similar recordings asked by that one."""
+    import uuid
+    from recommender.standins.listenbrainz import recording_mbid
+    w = small_world()
+    copy = str(uuid.uuid5(uuid.NAMESPACE_URL, "the single's copy of Song t3"))
+    body = w.isrc_lookup("ZZT3")
+    body["recordings"][0]["id"] = copy  # MusicBrainz knows the ISRC on the single's recording
+    with ListenBrainzStandIn(w, canonical={copy: recording_mbid("t3")}) as lb, MusicBrainzStandIn(world=w) as mb:
+        mb.isrcs["ZZT3"] = body
+        settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_artists.enabled": False})
+        library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == []
+    sim_t = library.frames["similar_tracks"]
+    assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
+    assert lb.requests_to("recording-mbid-lookup") == 1  # both seeds in one request
+    assert lb.requests_to("similar-recordings") == 2
+    recs = library.frames["recordings"].set_index("track_id")
+    assert recs.loc["t3", "recording_mbid"] == recording_mbid("t3")
+    assert recs.loc["t3", "listen_count"] == 20  # ListenBrainz counts the song's listens under the canonical one
+
+
 FAILURES = {
     "MusicBrainz down": ("MusicBrainz", lambda lb, mb: {"enrich.musicbrainz_url": closed_port_url("/ws/2/")}),
     "ListenBrainz down": ("ListenBrainz failed", lambda lb, mb: {"listenbrainz.api_url": closed_port_url("/1")}),

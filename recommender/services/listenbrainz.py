@@ -37,7 +37,7 @@ def ttl_days(settings) -> dict[str, float]:
     # a merge is for good: its note is kept as long as any cached answer may still hold the old MBID
     return {"similar_artists": artists, "lb_radio": artists, REDIRECTS: max(artists, recordings),
             **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
-                                       "popularity", "search", "tracks")}}
+                                       "popularity", "search", "tracks", "canonical")}}
 
 
 def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:
@@ -261,6 +261,27 @@ class OpenData:
                for r in best_once(rows, "recording_mbid") if str(r["recording_mbid"]) != mbid]
         self.cache.put("similar_recordings", key, out)
         return out
+
+    def canonical_recordings(self, mbids: list[str], chunk: int = 100) -> dict[str, str]:
+        """The recording MBID ListenBrainz keeps the listens of each recording MBID under (labs
+        ``recording-mbid-lookup``: MusicBrainz's redirect of a merged one, then its canonical
+        recording), else the MBID itself. ListenBrainz maps listens to one canonical recording
+        per artist credit and title (listenbrainz-server mbid_mapping canonical_musicbrainz_data.py),
+        so its similar recordings are computed between canonical MBIDs and labs looks the asked
+        MBID up as given (db/similarity.py ``get``): an ISRC's recording that is not the canonical
+        one (another release's copy of the song) has no similar recordings of its own."""
+        def fetch(part: list[str]) -> dict[str, str]:
+            body = self._call(self.labs.request, "POST", "recording-mbid-lookup/json", accept=list,
+                              json=[{"recording_mbid": mb} for mb in part])
+            found: dict[str, str] = {}
+            for r in body or []:
+                if isinstance(r, dict) and r.get("original_recording_mbid"):
+                    now = r.get("canonical_recording_mbid") or r.get("recording_mbid")
+                    if now:
+                        found.setdefault(str(r["original_recording_mbid"]), str(now))
+            return found
+        got = self._batch("canonical", mbids, chunk, fetch)
+        return {mb: str(now or mb) for mb, now in got.items()}
 
     def _batch(self, kind: str, mbids: list[str], chunk: int, fetch) -> dict[str, Any]:
         """Cached answer per MBID; the uncached ones are asked ``chunk`` at a time with
