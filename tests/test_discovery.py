@@ -263,6 +263,29 @@ def test_an_artist_mbid_musicbrainz_merged_is_asked_of_listenbrainz_by_the_one_i
     assert [a["name"] for a in OpenData.from_settings(settings).similar_artists(old)] == ["D", "A", "B"]
 
 
+def test_an_artist_similar_to_almost_everyone_is_knocked_down_as_listenbrainz_does(tmp_path, world_standins, monkeypatch):
+    """Labs' similar artists come raw: The Beatles, Radiohead, Pink Floyd ... rank near the top
+    of almost every artist's list, so they took the first of the ``artists_per_seed`` places
+    for seed after seed. ListenBrainz's own lb-radio multiplies their score by 0.3
+    (listenbrainz-server admin/timescale/insert_default_data.sql ``similarity.overhyped_artists``,
+    db/lb_radio_artist.py) and troi divides it by 3 (troi/content_resolver/artist_search.py
+    ``OVERHYPED_SIMILAR_ARTISTS``). Now the labs answer is knocked down the same way before it
+    is sorted. (The stand-in's world has no real MBIDs: its best similar artist of C, D, is made
+    one of them.)"""
+    from recommender.services import listenbrainz
+    from recommender.standins.listenbrainz import artist_mbid
+    assert listenbrainz.OVERHYPED["b10bbbfc-cf9e-42e0-be17-e2c3e1d2600d"] == 0.3  # The Beatles
+    monkeypatch.setattr(listenbrainz, "OVERHYPED", {artist_mbid("D"): 0.3}, raising=False)
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False})
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == []
+    sim_a = library.frames["similar_artists"]
+    mine = sim_a[sim_a["seed_artist_id"] == "aC"]
+    assert list(mine["artist_name"]) == ["A", "B", "D"]  # D (cosine 0.71 x 0.3) after A and B (0.5)
+    assert list(mine["score"].round(3)) == [1.0, 1.0, round(0.707107 * 0.3 / 0.5, 3)]
+
+
 def test_without_a_listenbrainz_token_labs_still_finds_similar_tracks(tmp_path):
     """Since 2026 ListenBrainz answers an artist's top recordings 401 without a user token
     ("you need to provide an Auth token for this endpoint": listenbrainz-server

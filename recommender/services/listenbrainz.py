@@ -30,6 +30,30 @@ REDIRECTS = "artist_redirects"
 ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
 
 
+# Artists similar to almost everyone on ListenBrainz, and the factor their similarity score is
+# multiplied by: ListenBrainz's own lb-radio knocks them down so (listenbrainz-server
+# admin/timescale/insert_default_data.sql, similarity.overhyped_artists, used by
+# db/lb_radio_artist.py), as troi does to labs' similar-artists answers (troi-recommendation-
+# playground troi/content_resolver/artist_search.py OVERHYPED_SIMILAR_ARTISTS); labs answers them raw.
+OVERHYPED = dict.fromkeys((
+    "b10bbbfc-cf9e-42e0-be17-e2c3e1d2600d",  # The Beatles
+    "83d91898-7763-47d7-b03b-b92132375c47",  # Pink Floyd
+    "a74b1b7f-71a5-4011-9441-d0b5e4122711",  # Radiohead
+    "8bfac288-ccc5-448d-9573-c33ea2aa5c30",  # Red Hot Chili Peppers
+    "9c9f1380-2516-4fc9-a3e6-f9f61941d090",  # Muse
+    "cc197bad-dc9c-440d-a5b5-d52ba2e14234",  # Coldplay
+    "65f4f0c5-ef9e-490c-aee3-909e7ae6b2ab",  # Metallica
+    "5b11f4ce-a62d-471e-81fc-a69a8278c7da",  # Nirvana
+    "f59c5520-5f46-4d2c-b2c4-822eabf53419",  # Linkin Park
+    "cc0b7089-c08d-4c10-b6b0-873582c17fd6",  # System of a Down
+    "ebfc1398-8d96-47e3-82c3-f782abcdb13d",  # The Beach Boys
+    "ba0d6274-db14-4ef5-b28d-657ebde1a396",  # The Smashing Pumpkins
+    "87c5dedd-371d-4a53-9f7f-80522fb7f3cb",  # Björk
+    "5441c29d-3602-4898-b1a1-b77fa23b8e50",  # David Bowie
+    "69ee3720-a7cb-4402-b48d-a02c366f2bcf",  # The Cure
+    "ea4dfa26-f633-4da6-a52a-f49ea4897b58",  # R.E.M.
+), 0.3)
+
 def ttl_days(settings) -> dict[str, float]:
     """Days each kind of cached answer (``opendata/<kind>.json``) is reused (``discovery.ttl_*``)."""
     d = settings.discovery
@@ -194,7 +218,9 @@ class OpenData:
                                 params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm})
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("artist_mbid")]
         rows = [r for r in rows if r.get("reference_mbid") in (None, mbid)]
-        out = [{"mbid": str(r["artist_mbid"]), "name": str(r.get("name") or ""), "score": float(r.get("score") or 0)}
+        # an overhyped artist's score is knocked down first, as lb-radio does (OVERHYPED)
+        rows = [{**r, "score": float(r.get("score") or 0) * OVERHYPED.get(str(r["artist_mbid"]), 1.0)} for r in rows]
+        out = [{"mbid": str(r["artist_mbid"]), "name": str(r.get("name") or ""), "score": r["score"]}
                for r in best_once(rows, "artist_mbid") if str(r["artist_mbid"]) != mbid]
         self.cache.put("similar_artists", key, out)
         return out
