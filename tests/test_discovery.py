@@ -363,6 +363,28 @@ def test_a_seed_whose_isrc_is_another_copy_of_the_song_is_asked_by_its_canonical
     assert recs.loc["t3", "listen_count"] == 20  # ListenBrainz counts the song's listens under the canonical one
 
 
+@pytest.mark.parametrize("key, value", [("enrich.contact", "Łukasz Dvořák <lukasz@example.pl>"),
+                                        ("enrich.user_agent", "my-player/1.0 ( 東京@example.jp )"),
+                                        ("enrich.contact", "me@example.org\r\nX-Injected: 1")])
+def test_a_contact_an_http_header_cannot_carry_is_a_config_error_naming_the_key(tmp_path, world_standins, key, value):
+    """MusicBrainz and ListenBrainz want a contact in the User-Agent ("( contact-url or email )"),
+    and users write their name there too; http.client encodes headers as Latin-1, so a contact
+    with "Ł" made every open-data request raise UnicodeEncodeError: the refresh (and `enrich
+    genres`) crashed with a traceback. Now it is a one-line config error naming the key, before
+    any request; "José" (Latin-1) still goes as it did."""
+    from recommender.enrich.musicbrainz import client_from_settings
+    from recommender.errors import ConfigError
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{key: value})
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as told:
+        discover_open_data(user_library(), settings)
+    assert "\n" not in str(told.value) and lb.requests_to("") == 0 and mb.seen == []
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        client_from_settings(settings)
+    fine = settings_for_open_data(tmp_path / "2", lb, mb, **{"enrich.contact": "José <jose@example.es>"})
+    assert discover_open_data(user_library(), fine)[1].warnings == []
+
+
 FAILURES = {
     "MusicBrainz down": ("MusicBrainz", lambda lb, mb: {"enrich.musicbrainz_url": closed_port_url("/ws/2/")}),
     "ListenBrainz down": ("ListenBrainz failed", lambda lb, mb: {"listenbrainz.api_url": closed_port_url("/1")}),
