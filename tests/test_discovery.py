@@ -263,23 +263,126 @@ def test_an_artist_mbid_musicbrainz_merged_is_asked_of_listenbrainz_by_the_one_i
     assert [a["name"] for a in OpenData.from_settings(settings).similar_artists(old)] == ["D", "A", "B"]
 
 
+def test_an_artist_similar_to_almost_everyone_is_knocked_down_as_listenbrainz_does(tmp_path, world_standins, monkeypatch):
+    """Labs' similar artists come raw: The Beatles, Radiohead, Pink Floyd ... rank near the top
+    of almost every artist's list, so they took the first of the ``artists_per_seed`` places
+    for seed after seed. ListenBrainz's own lb-radio multiplies their score by 0.3
+    (listenbrainz-server admin/timescale/insert_default_data.sql ``similarity.overhyped_artists``,
+    db/lb_radio_artist.py) and troi divides it by 3 (troi/content_resolver/artist_search.py
+    ``OVERHYPED_SIMILAR_ARTISTS``). Now the labs answer is knocked down the same way before it
+    is sorted. (The stand-in's world has no real MBIDs: its best similar artist of C, D, is made
+    one of them.)"""
+    from recommender.services import listenbrainz
+    from recommender.standins.listenbrainz import artist_mbid
+    assert listenbrainz.OVERHYPED["b10bbbfc-cf9e-42e0-be17-e2c3e1d2600d"] == 0.3  # The Beatles
+    monkeypatch.setattr(listenbrainz, "OVERHYPED", {artist_mbid("D"): 0.3}, raising=False)
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_recordings.enabled": False})
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == []
+    sim_a = library.frames["similar_artists"]
+    mine = sim_a[sim_a["seed_artist_id"] == "aC"]
+    assert list(mine["artist_name"]) == ["A", "B", "D"]  # D (cosine 0.71 x 0.3) after A and B (0.5)
+    assert list(mine["score"].round(3)) == [1.0, 1.0, round(0.707107 * 0.3 / 0.5, 3)]
+
+
 def test_without_a_listenbrainz_token_labs_still_finds_similar_tracks(tmp_path):
-    """Since 2026 ListenBrainz answers its popularity and lb-radio endpoints 401 without a user
-    token ("you need to provide an Auth token for this endpoint": listenbrainz-server
+    """Since 2026 ListenBrainz answers an artist's top recordings 401 without a user token
+    ("you need to provide an Auth token for this endpoint": listenbrainz-server
     api_tools.py ``ensure_user_token_for_expensive_endpoint``,
     https://github.com/metabrainz/listenbrainz-server/pull/3770), and the token is optional
     (none by default). That 401 stopped every open-data question: labs' similar recordings,
     which need no token, were never asked, so a user without a token got no discovery at all.
-    Now only the ListenBrainz API stops asking (once), with the one warning naming the key."""
+    Now only that endpoint stops asking (once), with the one warning naming the key."""
     w = small_world()
     with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
         library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
         assert lb.requests_to("top-recordings") == 1 and lb.requests_to("similar-recordings") == 2
     assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
-    assert report.warnings[0].startswith("discovery went on without ListenBrainz's popular recordings")
     sim_t = library.frames["similar_tracks"]
     assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
-    assert report.by_source == {"similar_recordings": 2}
+    assert report.by_source["similar_recordings"] == 2
+
+
+def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_radio(tmp_path):
+    """ListenBrainz wants a user token for an artist's top recordings only (listenbrainz-server
+    popularity_api.py ``top_recordings_for_artist`` calls ``ensure_user_token_for_expensive_endpoint``,
+    commit 0a119846d, August 2026); its ``lb-radio/artist`` (api.py ``get_artist_radio_recordings``)
+    and listen counts (``popularity/recording``) want none. The first 401 stopped every
+    ListenBrainz API question, so a user without a token (the default) got no similar artists'
+    tracks at all and no listen counts. Now that 401 stops only the top recordings: the similar
+    artists' recordings come from lb-radio, labs' similar artists keep their scores, listen
+    counts are still asked, and the one warning says so and names the key."""
+    w = small_world()
+    with ListenBrainzStandIn(w) as lb, MusicBrainzStandIn(world=w) as mb:
+        with_token, _ = discover_open_data(user_library(), settings_for_open_data(tmp_path / "a", lb, mb))
+    with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path / "b", lb, mb))
+        assert lb.requests_to("top-recordings") == 1  # refused once, not asked again
+        assert lb.requests_to("lb-radio/artist") == 2 and lb.requests_to("popularity/recording") == 1
+    assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
+    assert "lb-radio" in report.warnings[0] and "HTTP 401" in report.warnings[0]
+    assert report.by_source.get("similar_artists", 0) > 0
+
+    def found(lib):
+        d = lib.frames["discovered"]
+        return set(zip(d[d["source"] == "similar_artists"]["track_id"], d[d["source"] == "similar_artists"]["seed_id"]))
+    assert found(library) == found(with_token)
+    sim_a = library.frames["similar_artists"]  # labs' similar artists, with labs' scores
+    assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
+    assert sim_a[sim_a["seed_artist_id"] == "aC"]["score"].iloc[0] == 1.0
+    assert library.frames["recordings"]["listen_count"].notna().any()
+
+
+def test_a_seed_whose_isrc_is_another_copy_of_the_song_is_asked_by_its_canonical_recording(tmp_path):
+    """ListenBrainz maps every listen to one canonical recording per artist credit and title
+    (listenbrainz-server mbid_mapping/mapping/canonical_musicbrainz_data.py: the others get a
+    canonical_recording_redirect), so labs' similar recordings are computed between canonical
+    MBIDs, and labs looks the asked MBID up as given (listenbrainz/db/similarity.py ``get``). An
+    ISRC often names another copy of the song on MusicBrainz (a single's or compilation's
+    recording): labs answered it with nothing, so that seed track found no similar tracks. Now
+    the seeds' recordings are first looked up in one labs ``recording-mbid-lookup`` request
+    (its ``canonical_recording_mbid``, cached) and similar recordings asked by that one."""
+    import uuid
+    from recommender.standins.listenbrainz import recording_mbid
+    w = small_world()
+    copy = str(uuid.uuid5(uuid.NAMESPACE_URL, "the single's copy of Song t3"))
+    body = w.isrc_lookup("ZZT3")
+    body["recordings"][0]["id"] = copy  # MusicBrainz knows the ISRC on the single's recording
+    with ListenBrainzStandIn(w, canonical={copy: recording_mbid("t3")}) as lb, MusicBrainzStandIn(world=w) as mb:
+        mb.isrcs["ZZT3"] = body
+        settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_artists.enabled": False})
+        library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == []
+    sim_t = library.frames["similar_tracks"]
+    assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
+    assert lb.requests_to("recording-mbid-lookup") == 1  # both seeds in one request
+    assert lb.requests_to("similar-recordings") == 2
+    recs = library.frames["recordings"].set_index("track_id")
+    assert recs.loc["t3", "recording_mbid"] == recording_mbid("t3")
+    assert recs.loc["t3", "listen_count"] == 20  # ListenBrainz counts the song's listens under the canonical one
+
+
+@pytest.mark.parametrize("key, value", [("enrich.contact", "Łukasz Dvořák <lukasz@example.pl>"),
+                                        ("enrich.user_agent", "my-player/1.0 ( 東京@example.jp )"),
+                                        ("enrich.contact", "me@example.org\r\nX-Injected: 1")])
+def test_a_contact_an_http_header_cannot_carry_is_a_config_error_naming_the_key(tmp_path, world_standins, key, value):
+    """MusicBrainz and ListenBrainz want a contact in the User-Agent ("( contact-url or email )"),
+    and users write their name there too; http.client encodes headers as Latin-1, so a contact
+    with "Ł" made every open-data request raise UnicodeEncodeError: the refresh (and `enrich
+    genres`) crashed with a traceback. Now it is a one-line config error naming the key, before
+    any request; "José" (Latin-1) still goes as it did."""
+    from recommender.enrich.musicbrainz import client_from_settings
+    from recommender.errors import ConfigError
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{key: value})
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as told:
+        discover_open_data(user_library(), settings)
+    assert "\n" not in str(told.value) and lb.requests_to("") == 0 and mb.seen == []
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        client_from_settings(settings)
+    fine = settings_for_open_data(tmp_path / "2", lb, mb, **{"enrich.contact": "José <jose@example.es>"})
+    assert discover_open_data(user_library(), fine)[1].warnings == []
 
 
 FAILURES = {
@@ -605,7 +708,8 @@ def test_lb_radio_requests_count_against_the_budget(tmp_path, world_standins):
 
 def test_lb_radio_sends_the_token_and_never_shows_it(tmp_path, world_standins, caplog):
     lb, mb = world_standins
-    lb.token = "sekrit-token"  # the stand-in now refuses lb-radio without it
+    lb.token = "sekrit-token"  # the stand-in now refuses lb-radio without it (the service does not, yet)
+    lb.locked = (*lb.locked, "/1/lb-radio/artist/")
     settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"listenbrainz.token": "sekrit-token"})
     with caplog.at_level("DEBUG"):
         library, report = discover_open_data(user_library(), settings)

@@ -211,7 +211,7 @@ def test_a_client_secret_goes_to_the_accounts_service_only(world, heard, tmp_pat
     ("discovery:\n  similar_artists:\n    enabled: false\n  similar_recordings:\n    enabled: false\n",
      {"/ws/2/", "/1/", "/labs/", "/v1/search", "/v1/tracks/"}),
     ("discovery:\n  similar_artists:\n    enabled: false\n", {"/labs/similar-artists", "/1/popularity/top-recordings"}),
-    ("discovery:\n  similar_recordings:\n    enabled: false\n", {"/labs/similar-recordings"}),
+    ("discovery:\n  similar_recordings:\n    enabled: false\n", {"/labs/similar-recordings", "/labs/recording-mbid-lookup"}),
 ])
 def test_a_switched_off_source_sends_nothing(world, heard, tmp_path, config, silent):
     """`discovery.enabled: false` (or both sources off) asks MusicBrainz and ListenBrainz nothing,

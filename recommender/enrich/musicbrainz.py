@@ -284,11 +284,22 @@ def paced_rate(settings: Settings, url: str | None = None) -> float:
     return max(rate, LOOPBACK_RATE) if urlsplit(url).hostname in LOOPBACK else rate
 
 
+def header_safe(text: str) -> bool:
+    """True when ``text`` can go in an HTTP header as it is: Latin-1 without control characters
+    (http.client encodes headers as Latin-1, so "Łukasz" made every request raise
+    UnicodeEncodeError, and a line break is refused as a header injection)."""
+    return all(" " <= c <= "~" or "\xa0" <= c <= "\xff" for c in text)
+
+
 def client_from_settings(settings: Settings, notice: ContactNotice | None = None) -> MusicBrainzClient:
     """A MusicBrainzClient configured by the ``enrich`` section (validated). ``notice``: the
     run's one missing-contact warning, shared with its other open-data clients (default: its own)."""
-    _setting(settings, "user_agent", lambda v: v is None or isinstance(v, str) and bool(v.strip()),
-             "must name this app and a contact (MusicBrainz asks for it), or be null")
+    _setting(settings, "user_agent", lambda v: v is None or isinstance(v, str) and bool(v.strip()) and header_safe(v),
+             "must name this app and a contact (MusicBrainz asks for it) in characters an HTTP header can carry "
+             "(Latin-1, no control characters), or be null")
+    _setting(settings, "contact", lambda v: v is None or header_safe(str(v)),
+             "goes in the User-Agent header of every MusicBrainz and ListenBrainz request: write it in characters "
+             "an HTTP header can carry (Latin-1, no control characters; an email address or URL is), or null")
     url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
                    "must be an http(s) URL")
     client = MusicBrainzClient(

@@ -21,12 +21,38 @@ log = logging.getLogger(__name__)
 
 LABS = "ListenBrainz labs"
 API = "ListenBrainz"
+# The ListenBrainz API endpoints discovery asks (a 401 of one stops only that one: OpenData._call)
+TOP_RECORDINGS, LB_RADIO, POPULARITY = "top recordings", "lb-radio", "listen counts"
 # An artist MBID MusicBrainz merged -> the MBID it was merged into (a lookup of the old one
 # answers the new one's page; ListenBrainz and labs know the artist by the new one).
 REDIRECTS = "artist_redirects"
 # The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
 ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
 
+
+# Artists similar to almost everyone on ListenBrainz, and the factor their similarity score is
+# multiplied by: ListenBrainz's own lb-radio knocks them down so (listenbrainz-server
+# admin/timescale/insert_default_data.sql, similarity.overhyped_artists, used by
+# db/lb_radio_artist.py), as troi does to labs' similar-artists answers (troi-recommendation-
+# playground troi/content_resolver/artist_search.py OVERHYPED_SIMILAR_ARTISTS); labs answers them raw.
+OVERHYPED = dict.fromkeys((
+    "b10bbbfc-cf9e-42e0-be17-e2c3e1d2600d",  # The Beatles
+    "83d91898-7763-47d7-b03b-b92132375c47",  # Pink Floyd
+    "a74b1b7f-71a5-4011-9441-d0b5e4122711",  # Radiohead
+    "8bfac288-ccc5-448d-9573-c33ea2aa5c30",  # Red Hot Chili Peppers
+    "9c9f1380-2516-4fc9-a3e6-f9f61941d090",  # Muse
+    "cc197bad-dc9c-440d-a5b5-d52ba2e14234",  # Coldplay
+    "65f4f0c5-ef9e-490c-aee3-909e7ae6b2ab",  # Metallica
+    "5b11f4ce-a62d-471e-81fc-a69a8278c7da",  # Nirvana
+    "f59c5520-5f46-4d2c-b2c4-822eabf53419",  # Linkin Park
+    "cc0b7089-c08d-4c10-b6b0-873582c17fd6",  # System of a Down
+    "ebfc1398-8d96-47e3-82c3-f782abcdb13d",  # The Beach Boys
+    "ba0d6274-db14-4ef5-b28d-657ebde1a396",  # The Smashing Pumpkins
+    "87c5dedd-371d-4a53-9f7f-80522fb7f3cb",  # Björk
+    "5441c29d-3602-4898-b1a1-b77fa23b8e50",  # David Bowie
+    "69ee3720-a7cb-4402-b48d-a02c366f2bcf",  # The Cure
+    "ea4dfa26-f633-4da6-a52a-f49ea4897b58",  # R.E.M.
+), 0.3)
 
 def ttl_days(settings) -> dict[str, float]:
     """Days each kind of cached answer (``opendata/<kind>.json``) is reused (``discovery.ttl_*``)."""
@@ -35,7 +61,7 @@ def ttl_days(settings) -> dict[str, float]:
     # a merge is for good: its note is kept as long as any cached answer may still hold the old MBID
     return {"similar_artists": artists, "lb_radio": artists, REDIRECTS: max(artists, recordings),
             **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
-                                       "popularity", "search", "tracks")}}
+                                       "popularity", "search", "tracks", "canonical")}}
 
 
 def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:
@@ -91,7 +117,9 @@ class OpenData:
     similar_recordings_algorithm: str
     requests_by_service: dict[str, int] = field(default_factory=dict)
     failure: ServiceError | None = None  # the first failure of this run
-    token_failure: ServiceError | None = None  # ListenBrainz's 401: only its API stops asking
+    # ListenBrainz's 401 per endpoint: only that endpoint stops asking (TOP_RECORDINGS wants a
+    # user token since August 2026; lb-radio and listen counts do not)
+    refusals: dict[str, ServiceError] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None,
@@ -127,27 +155,33 @@ class OpenData:
         return self.budget.used
 
     # ----- endpoints -------------------------------------------------------------------
-    def _call(self, request, *args: Any, **kw: Any) -> Any:
+    def refused(self, endpoint: str) -> bool:
+        """True when ListenBrainz answered this run's ``endpoint`` (``TOP_RECORDINGS``,
+        ``LB_RADIO``, ``POPULARITY``) 401: it asks for a user token, or refused ours."""
+        return endpoint in self.refusals
+
+    def _call(self, request, *args: Any, endpoint: str = "", **kw: Any) -> Any:
         """One request; after a first failure every uncached question fails at once (the
         sources go on with what the cache knows). A 401 of the ListenBrainz API (no user
-        token, or a refused one) stops only the ListenBrainz API's questions: labs and
-        MusicBrainz need no token, so similar tracks are still found."""
+        token, or a refused one) stops only that ``endpoint``'s questions: since August 2026
+        its artists' top recordings want a token, while lb-radio and listen counts do not, and
+        labs and MusicBrainz need none, so similar tracks and artists are still found."""
         if self.failure is not None:
             raise self.failure
         to_api = getattr(request, "__self__", None) is self.api
-        if to_api and self.token_failure is not None:
-            raise self.token_failure
+        if to_api and endpoint in self.refusals:
+            raise self.refusals[endpoint]
         try:
             return request(*args, **kw)
         except ServiceError as exc:
             if exc.status == 401 and to_api:
-                # "may require Authorization: Token" (since 2026 its popularity and lb-radio
-                # endpoints do): say which setting gives one
+                # "may require Authorization: Token" (since 2026 an artist's top recordings
+                # do): say which setting gives one
                 told = "refused the user token" if "Authorization" in self.api.extra_headers else "asks for a user token"
-                self.token_failure = ServiceError(
-                    f"{API} {told} (HTTP 401): set listenbrainz.token or LISTENBRAINZ_TOKEN to the token of your "
-                    "ListenBrainz account's settings page", 401, API)
-                raise self.token_failure from None
+                self.refusals[endpoint] = ServiceError(
+                    f"{API} {told} for {endpoint or 'its API'} (HTTP 401): set listenbrainz.token or "
+                    "LISTENBRAINZ_TOKEN to the token of your ListenBrainz account's settings page", 401, API)
+                raise self.refusals[endpoint] from None
             if exc.status == 404:
                 # ListenBrainz and labs answer an unknown MBID with an empty list: a 404 is a
                 # wrong address (or a retired endpoint); kept as "nothing found" it would hide
@@ -184,7 +218,9 @@ class OpenData:
                                 params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm})
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("artist_mbid")]
         rows = [r for r in rows if r.get("reference_mbid") in (None, mbid)]
-        out = [{"mbid": str(r["artist_mbid"]), "name": str(r.get("name") or ""), "score": float(r.get("score") or 0)}
+        # an overhyped artist's score is knocked down first, as lb-radio does (OVERHYPED)
+        rows = [{**r, "score": float(r.get("score") or 0) * OVERHYPED.get(str(r["artist_mbid"]), 1.0)} for r in rows]
+        out = [{"mbid": str(r["artist_mbid"]), "name": str(r.get("name") or ""), "score": r["score"]}
                for r in best_once(rows, "artist_mbid") if str(r["artist_mbid"]) != mbid]
         self.cache.put("similar_artists", key, out)
         return out
@@ -197,7 +233,7 @@ class OpenData:
         if hit is not MISSING:
             return hit
         path = f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}"
-        body = self._call(self.api.request, "GET", path, accept=list)
+        body = self._call(self.api.request, "GET", path, accept=list, endpoint=TOP_RECORDINGS)
         rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
@@ -217,7 +253,7 @@ class OpenData:
         if hit is not MISSING:
             return hit
         path = f"lb-radio/artist/{quote(mbid, safe='')}"
-        body = self._call(self.api.request, "GET", path, accept=dict,
+        body = self._call(self.api.request, "GET", path, accept=dict, endpoint=LB_RADIO,
                           params={"mode": "easy", "max_similar_artists": artists,
                                   "max_recordings_per_artist": recordings, "pop_begin": 0, "pop_end": 100})
         out = []
@@ -251,6 +287,27 @@ class OpenData:
                for r in best_once(rows, "recording_mbid") if str(r["recording_mbid"]) != mbid]
         self.cache.put("similar_recordings", key, out)
         return out
+
+    def canonical_recordings(self, mbids: list[str], chunk: int = 100) -> dict[str, str]:
+        """The recording MBID ListenBrainz keeps the listens of each recording MBID under (labs
+        ``recording-mbid-lookup``: MusicBrainz's redirect of a merged one, then its canonical
+        recording), else the MBID itself. ListenBrainz maps listens to one canonical recording
+        per artist credit and title (listenbrainz-server mbid_mapping canonical_musicbrainz_data.py),
+        so its similar recordings are computed between canonical MBIDs and labs looks the asked
+        MBID up as given (db/similarity.py ``get``): an ISRC's recording that is not the canonical
+        one (another release's copy of the song) has no similar recordings of its own."""
+        def fetch(part: list[str]) -> dict[str, str]:
+            body = self._call(self.labs.request, "POST", "recording-mbid-lookup/json", accept=list,
+                              json=[{"recording_mbid": mb} for mb in part])
+            found: dict[str, str] = {}
+            for r in body or []:
+                if isinstance(r, dict) and r.get("original_recording_mbid"):
+                    now = r.get("canonical_recording_mbid") or r.get("recording_mbid")
+                    if now:
+                        found.setdefault(str(r["original_recording_mbid"]), str(now))
+            return found
+        got = self._batch("canonical", mbids, chunk, fetch)
+        return {mb: str(now or mb) for mb, now in got.items()}
 
     def _batch(self, kind: str, mbids: list[str], chunk: int, fetch) -> dict[str, Any]:
         """Cached answer per MBID; the uncached ones are asked ``chunk`` at a time with
@@ -298,7 +355,7 @@ class OpenData:
         """(total listen count, total user count) per recording MBID; (None, None) if unknown."""
         def fetch(part: list[str]) -> dict[str, list]:
             body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part},
-                              accept=list)
+                              accept=list, endpoint=POPULARITY)
             return {str(r["recording_mbid"]): [r.get("total_listen_count"), r.get("total_user_count")]
                     for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
         got = self._batch("popularity", mbids, chunk, fetch)

@@ -88,7 +88,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
         shared_from = dict(open_data.budget.by_service)
         ctx.guarded(_listen_counts, open_data, found)
         if ctx.failures:
-            report.warnings.append(_warning(ctx.failures[0]))
+            report.warnings.append(_warning(ctx.failures[0], open_data))
         new_ids = [r["track_id"] for r in found.discovered]
         try:
             rows = resolver.track_rows(new_ids, progress)
@@ -151,11 +151,16 @@ def _listen_counts(open_data, found: Found) -> None:
             r["listen_count"], r["user_count"] = counts[r["recording_mbid"]]
 
 
-def _warning(exc: ServiceError) -> str:
+def _warning(exc: ServiceError, open_data=None) -> str:
     if isinstance(exc, BudgetExhausted):
         return f"discovery stopped early: {exc}; the playlist uses what was found"
     service = exc.service or "an open-data service"
     if exc.status == 401 and service == "ListenBrainz":  # only its own questions stopped (OpenData._call)
+        from ..services.listenbrainz import LB_RADIO, TOP_RECORDINGS
+        if (open_data is not None and exc is open_data.refusals.get(TOP_RECORDINGS)
+                and open_data.failure is None and not open_data.refused(LB_RADIO)):
+            return ("discovery took similar artists' recordings from ListenBrainz's lb-radio (which needs no "
+                    f"token) instead of their top recordings: {exc}")
         return f"discovery went on without ListenBrainz's popular recordings: {exc}"
     return f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found"
 

@@ -3,10 +3,14 @@
 ``discovery.similar_artists.via`` picks the requests: ``top_recordings`` (labs similar artists,
 then one ``top-recordings-for-artist`` per similar artist) or ``lb_radio`` (one ListenBrainz
 ``lb-radio/artist`` per seed artist, which answers both at once but without a similarity score:
-every similar artist of the answer scores ``LB_RADIO_SCORE``, see ``_seed_radio``)."""
+every similar artist of the answer scores ``LB_RADIO_SCORE``, see ``_seed_radio``). When
+ListenBrainz refuses ``top_recordings`` for want of a user token, the recordings come from
+lb-radio, which wants none (``_radio_recordings``)."""
 
 from __future__ import annotations
 
+from ..services.http import ServiceError
+from ..services.listenbrainz import TOP_RECORDINGS
 from .base import Context, Found, Source
 
 # The similar-artist score of every artist an lb-radio answer lists (labs scores are scaled so
@@ -41,10 +45,33 @@ class SimilarArtists(Source):
         if not similar:
             return
         top = max(s["score"] for s in similar) or 1.0
-        self._add_similar(found, aid, name, [(s, s["score"] / top) for s in similar])
-        recordings = [(r, s["score"] / top) for s in similar
-                      for r in od.top_recordings(s["mbid"])[: int(cfg.recordings_per_artist)]]
-        self._add_recordings(ctx, found, aid, name, recordings)
+        scored = [(s, s["score"] / top) for s in similar]
+        self._add_similar(found, aid, name, scored)
+        if not od.refused(TOP_RECORDINGS):
+            try:
+                recordings = [(r, score) for s, score in scored
+                              for r in od.top_recordings(s["mbid"])[: int(cfg.recordings_per_artist)]]
+                return self._add_recordings(ctx, found, aid, name, recordings)
+            except ServiceError as exc:
+                if not od.refused(TOP_RECORDINGS):
+                    raise
+                ctx.failures.append(exc)  # the one warning names listenbrainz.token
+        self._radio_recordings(ctx, found, aid, name, mbid, scored)
+
+    def _radio_recordings(self, ctx: Context, found: Found, aid: str, name: str, mbid: str,
+                          scored: list[tuple[dict, float]]) -> None:
+        """The recordings of a seed's similar artists when ListenBrainz wants a user token for
+        their top recordings (since August 2026, listenbrainz-server popularity_api.py) and none
+        or a refused one was given: its lb-radio, which wants none, answers the seed's similar
+        artists with some of their popular recordings. Labs' similar artists keep their scores;
+        an artist lb-radio adds scores ``LB_RADIO_SCORE`` (see ``_seed_radio``)."""
+        cfg = ctx.settings.discovery.similar_artists
+        radio = ctx.open_data.lb_radio(mbid, int(cfg.artists_per_seed), int(cfg.recordings_per_artist))
+        labs = {s["mbid"]: score for s, score in scored}
+        self._add_similar(found, aid, name, [(s, LB_RADIO_SCORE) for s in radio if s["mbid"] not in labs],
+                          first_rank=len(scored) + 1)
+        self._add_recordings(ctx, found, aid, name, [(r, labs.get(s["mbid"], LB_RADIO_SCORE))
+                                                     for s in radio for r in s["recordings"]])
 
     def _seed_radio(self, ctx: Context, found: Found, aid: str, name: str, mbid: str) -> None:
         """One lb-radio request: its similar artists and their recordings. lb-radio says only
@@ -60,8 +87,8 @@ class SimilarArtists(Source):
         self._add_recordings(ctx, found, aid, name, [(r, score) for s, score in scored for r in s["recordings"]])
 
     @staticmethod
-    def _add_similar(found: Found, aid: str, name: str, scored: list[tuple[dict, float]]) -> None:
-        for rank, (s, score) in enumerate(scored, start=1):
+    def _add_similar(found: Found, aid: str, name: str, scored: list[tuple[dict, float]], first_rank: int = 1) -> None:
+        for rank, (s, score) in enumerate(scored, start=first_rank):
             found.similar_artists.append({"seed_artist_id": aid, "seed_artist_name": name, "artist_mbid": s["mbid"],
                                           "artist_name": s["name"], "score": score, "rank": rank})
 

@@ -21,7 +21,8 @@ open-data service, and speaks the contract of ``LISTENBRAINZ.md`` over real HTTP
 
 Endpoints (``api_url`` = ``http://127.0.0.1:PORT/1``, ``labs_url`` = ``http://127.0.0.1:PORT/labs``):
 ``GET {labs}/similar-artists/json`` (400 for an unknown algorithm), ``POST
-{labs}/similar-recordings/json``, ``POST {labs}/spotify-id-from-mbid/json``, ``GET
+{labs}/similar-recordings/json``, ``POST {labs}/spotify-id-from-mbid/json``, ``POST
+{labs}/recording-mbid-lookup/json`` (``canonical``: recordings it maps to another), ``GET
 {api}/popularity/top-recordings-for-artist/{mbid}``, ``POST {api}/popularity/recording``,
 ``GET {api}/lb-radio/artist/{mbid}`` (400 without its mode, max_similar_artists,
 max_recordings_per_artist, pop_begin and pop_end). API answers carry ``X-RateLimit-*`` headers.
@@ -65,6 +66,7 @@ SIMILAR_ARTISTS_ALGORITHM = ("session_based_days_7500_session_300_contribution_5
 SIMILAR_RECORDINGS_ALGORITHM = ("session_based_days_7500_session_300_contribution_5_threshold_15_limit_50_"
                                 "skip_30_top_n_listeners_1000")
 MAX_SIMILAR_ARTISTS = 100
+LOCKED = ("/1/popularity/top-recordings-for-artist/",)  # the API paths that want a user token
 MAX_SIMILAR_RECORDINGS = 50
 LISTENS_PER_PLAYLIST = 10
 SCORE_SCALE = 1_000_000
@@ -439,8 +441,13 @@ class ListenBrainzStandIn(ServedStandIn):
     def __init__(self, world: OpenDataWorld, host: str = "127.0.0.1", port: int = 0,
                  rate_limit: int = 1000, rate_window: float = 10.0, token: str | None = None,
                  unordered: bool = False, merged: dict[str, str] | None = None,
-                 spotify_ids: dict[str, list[str]] | None = None) -> None:
+                 spotify_ids: dict[str, list[str]] | None = None, canonical: dict[str, str] | None = None) -> None:
         self.world = world
+        # recordings ListenBrainz maps to another, canonical recording (one per artist credit and
+        # title: listenbrainz-server mbid_mapping canonical_musicbrainz_data.py): MBID -> canonical
+        # MBID. Labs knows their similarity under the canonical one only; ``recording-mbid-lookup``
+        # answers it (db/recording.py load_recordings_from_mbids_with_redirects)
+        self.canonical = dict(canonical or {})
         # the id mapping lists further Spotify ids of a recording (its other releases):
         # Spotify track id of the world -> the ids ``spotify-id-from-mbid`` lists instead, in order
         self.spotify_ids = dict(spotify_ids or {})
@@ -456,7 +463,12 @@ class ListenBrainzStandIn(ServedStandIn):
         self.unordered = unordered
         self.host, self.port = host, port
         self.rate_limit, self.rate_window = rate_limit, rate_window
-        self.token = token  # when set, top-recordings-for-artist and lb-radio require it
+        # when set, the endpoints of ``locked`` require it: as the service since August 2026,
+        # an artist's top recordings (and top release groups) only, not lb-radio nor listen counts
+        # (listenbrainz-server popularity_api.py ``ensure_user_token_for_expensive_endpoint``,
+        # commit 0a119846d; api.py's ``lb-radio/artist`` never asks for one)
+        self.token = token
+        self.locked: tuple[str, ...] = LOCKED
         self.seen: list[tuple[str, str]] = []
         self.agents: list[str] = []  # the User-Agent of each request in ``seen``
         self.failures: list[Failure] = []
@@ -550,6 +562,22 @@ class ListenBrainzStandIn(ServedStandIn):
             name = {"recording_name": w.names[w.by_recording[target]]}
         return {**row, key: target, **name, "reference_mbid": None}
 
+    def _lookup(self, mbid: str) -> dict[str, Any]:
+        """A ``recording-mbid-lookup`` row: the recording a merged MBID redirects to and its
+        canonical recording; every field null but ``original_recording_mbid`` for an unknown one."""
+        now = self.merged.get(mbid, mbid)
+        canonical = self.canonical.get(now, now)
+        i = self.world.by_recording.get(canonical)
+        if i is None and now not in self.canonical:
+            return {"recording_mbid": None, "canonical_recording_mbid": None, "original_recording_mbid": mbid,
+                    "recording_name": None, "artist_credit_name": None, "artist_credit_mbids": None,
+                    "length": None, "release_name": None, "release_mbid": None, "artists": []}
+        a = self.world.artist_of[i] if i is not None else None
+        return {"recording_mbid": now, "canonical_recording_mbid": canonical, "original_recording_mbid": mbid,
+                "recording_name": self.world.names[i] if i is not None else "", "artist_credit_name": a or "",
+                "artist_credit_mbids": [artist_mbid(a)] if a else [], "length": None, "release_name": "",
+                "release_mbid": None, "artists": []}
+
     @staticmethod
     def _json(status: int, body: Any, headers: dict[str, str]) -> tuple[int, dict, bytes]:
         return status, {"Content-Type": "application/json", **headers}, json.dumps(body).encode("utf-8")
@@ -571,14 +599,17 @@ class ListenBrainzStandIn(ServedStandIn):
             for mb in first.get("recording_mbids") or []:
                 out.extend(w.similar_recordings(str(mb)))
             return 200, out
+        if method == "POST" and path == "/labs/recording-mbid-lookup/json":
+            return 200, [self._lookup(str(r["recording_mbid"])) for r in data]
         if method == "POST" and path == "/labs/spotify-id-from-mbid/json":
             rows = w.spotify_ids([str(r["recording_mbid"]) for r in data])
             for r in rows:
                 r["spotify_track_ids"] = list(self.spotify_ids.get(r["spotify_track_ids"][0], r["spotify_track_ids"]))
             return 200, rows
+        if self.token and path.startswith(self.locked) and headers.get("authorization") != f"Token {self.token}":
+            return 401, {"code": 401, "error": "Due to bad actors and AI scrapers causing undue traffic on our sites, "
+                                               "you need to provide an Auth token for this endpoint. Sorry for this mess."}
         if method == "GET" and path.startswith("/1/popularity/top-recordings-for-artist/"):
-            if self.token and headers.get("authorization") != f"Token {self.token}":
-                return 401, {"code": 401, "error": "You need to provide an Authorization header."}
             return 200, w.top_recordings(path.rsplit("/", 1)[1])
         if method == "POST" and path == "/1/popularity/recording":
             mbids = [str(m) for m in data["recording_mbids"]]
@@ -592,8 +623,6 @@ class ListenBrainzStandIn(ServedStandIn):
                 return 400, {"code": 400, "error": f"missing or invalid parameter: {(missing or ['mode'])[0]}"}
             if not 0 <= float(q["pop_begin"]) <= 100 or not 0 <= float(q["pop_end"]) <= 100:
                 return 400, {"code": 400, "error": "pop_begin and pop_end must be between 0 and 100"}
-            if self.token and headers.get("authorization") != f"Token {self.token}":
-                return 401, {"code": 401, "error": "You need to provide an Authorization header."}
             return 200, w.radio(path.rsplit("/", 1)[1], int(q["max_similar_artists"]),
                                 int(q["max_recordings_per_artist"]))
         return 404, {"code": 404, "error": "Not found"}
