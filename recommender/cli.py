@@ -92,8 +92,20 @@ def _argv_config(argv: list[str]) -> Path | None:
 
 
 class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
-    """Typer's group, plus a hint when a command's own option is given before the command, and
-    click's usage errors in one line."""
+    """Typer's group, plus a hint when a command's own option is given before the command or a
+    command is typed by another name (``clierrors.SYNONYMS``: `recommend login`), and click's
+    usage errors in one line."""
+
+    def resolve_command(self, ctx, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:  # click's UsageError "No such command 'login'." (typer vendors its own click)
+            from .clierrors import synonym_hint
+            message = getattr(exc, "message", None)
+            if args and isinstance(message, str) and message.startswith("No such command") and \
+                    (hint := synonym_hint(args[0])):
+                exc.message = f"No such command {args[0]!r}; {hint}"  # typer's close spellings: not what was meant
+            raise
 
     def make_context(self, info_name, args, parent=None, **extra):
         if parent is None:  # the whole command line, for a run whose options cannot be parsed

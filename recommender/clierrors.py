@@ -17,6 +17,26 @@ from typing import Any
 from .errors import UsageError
 
 
+# Commands people type that are another's name here (typer's "did you mean" finds only close
+# spellings: 'stauts' -> 'status', never 'login' -> 'auth'): the command line each means
+SYNONYMS = {
+    **dict.fromkeys(("login", "log-in", "logon", "log-on", "signin", "sign-in", "authorize", "authorise",
+                     "authenticate"), "auth"),
+    **dict.fromkeys(("logout", "log-out", "logoff", "log-off", "signout", "sign-out"), "auth --logout"),
+    **dict.fromkeys(("build", "run", "generate", "make"), "build-playlist"),
+    **dict.fromkeys(("runs", "history", "info"), "status"),
+    "cron": "schedule install",
+    "version": "--version",
+}
+
+
+def synonym_hint(name: str) -> str | None:
+    """'did you mean `recommend auth`?' for a command typed by another name (``SYNONYMS``:
+    any case, ``_`` for ``-``), else None."""
+    meant = SYNONYMS.get(name.strip().lower().replace("_", "-"))
+    return f"did you mean `recommend {meant}`?" if meant else None
+
+
 def usage_error(exc: BaseException) -> UsageError:
     """The one-line error for a click exception, ending with the command's ``-h``."""
     ctx = getattr(exc, "ctx", None)

@@ -45,6 +45,11 @@ DATA_MARKERS = ("manifest.json", "spotify-token.json", "runs.jsonl", "tracks.par
 # Entries of a data directory that can be fetched again (they go to the user cache dir); every
 # other entry is state. Names used by store.py (frames), services/listenbrainz.py and libsource.py.
 REFETCHABLE = ("opendata", "search_index.npz", "datasets")
+# The folders of the cache directory that hold files written one by one, each atomically
+# (``store.atomic_write``: a killed write leaves its ``.NAME.*.tmp`` beside them): open-data
+# answers (one file per kind) and search indexes of data files. Flat, so the run holding the
+# lock clears such leftovers with one listing of each (``Store.remove_leftovers``), never a walk.
+WRITTEN_FOLDERS = ("opendata", "datasets")
 REFETCHABLE_SUFFIX = ".parquet"
 # ... but for the frames no refresh makes (store.MADE_BY: imported audio features, looked-up genres)
 STATE_FRAMES = ("audio_features.parquet", "artist_genres.parquet")

@@ -3,9 +3,10 @@
 
 Every write is atomic (temporary file in the same folder, then ``os.replace``), so a killed
 run leaves either the old file or the new one (and a ``.*.tmp`` file, removed by the next
-writer: ``Store.remove_leftovers``). A corrupt file or a cache written by another schema
-version is reported (``Store.problems``) and treated as absent, so the caller refetches; a
-missing frame counts as corrupt (the cache is re-pulled, never used half).
+writer: ``Store.remove_leftovers``, also from the folder of open-data answers). A corrupt
+file or a cache written by another schema version is reported (``Store.problems``) and
+treated as absent, so the caller refetches; a missing frame counts as corrupt (the cache is
+re-pulled, never used half).
 
 The manifest also holds state only we know (which tracks the user removed from the managed
 playlist, every playlist we ever managed, writes not yet verified). It is written twice, to
@@ -229,16 +230,20 @@ class Store:
             self._kept = json.loads(text)  # what a read would give (JSON types)
 
     def remove_leftovers(self, min_age: float = 60.0) -> list[Path]:
-        """Delete the temporary files of writes killed half way (a killed move's copies are
-        ``migrate.clear_unfinished``'s). Call it holding the run lock; temporary files younger
-        than ``min_age`` seconds are left alone (a command that needs no lock, refreshing the
-        login token, may be writing one right now). Returns what was removed."""
+        """Delete the temporary files of writes killed half way, in ``dir``, ``frames_dir`` and
+        its folders of open-data answers and search indexes (``paths.WRITTEN_FOLDERS``: flat, one
+        listing each; a killed move's copies are ``migrate.clear_unfinished``'s). Call it holding
+        the run lock; temporary files younger than ``min_age`` seconds are left alone (a command
+        that needs no lock, refreshing the login token or building a search index, may be writing
+        one right now). Returns what was removed."""
         import time
-        leftovers = {tmp for d in {self.dir, self.frames_dir} if d.is_dir() for tmp in d.glob(TMP_GLOB)}
+        folders = {self.dir, self.frames_dir, *(self.frames_dir / name for name in paths.WRITTEN_FOLDERS)}
+        leftovers = {tmp for d in folders if d.is_dir() for tmp in d.glob(TMP_GLOB)}
         removed = paths.delete_leftovers(sorted(leftovers), keep=lambda tmp: time.time() - tmp.stat().st_mtime < min_age)
         if removed:
             log.info("removed %d leftover temporary file(s) of a killed write: %s", len(removed),
-                     ", ".join(p.name for p in removed))
+                     ", ".join(p.name if p.parent in (self.dir, self.frames_dir) else f"{p.parent.name}/{p.name}"
+                               for p in removed))
         return removed
 
     def update_manifest(self, **changes: Any) -> dict[str, Any]:

@@ -106,6 +106,41 @@ def test_leftover_temporary_files_are_removed_by_the_next_writer(tmp_path):
     assert keep.exists() and fresh.exists() and store.frame_path("saved_tracks").exists()
 
 
+KILLED_ANSWER_WRITE = """
+import os, signal, sys
+from recommender.services.cache import AnswerCache
+os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # killed between the write and the rename
+AnswerCache(sys.argv[1], {"similar_artists": 7}, save_every=1).put("similar_artists", "mbid", ["answer"])
+"""
+
+
+def test_a_write_of_open_data_answers_killed_half_way_leaves_no_temporary_file_after_the_next_run(tmp_path):
+    """A run killed (kill -9) while it wrote its open-data answers left
+    ``opendata/.similar_artists.json.*.tmp`` for good: the clean-up looked in the top folders only."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    cache = tmp_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(cache)})
+    assert settings.frames_dir == cache
+    repo = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", KILLED_ANSWER_WRITE, str(cache / "opendata")], timeout=120,
+                          env={**os.environ, "PYTHONPATH": repo}, capture_output=True, text=True)
+    assert done.returncode == -9, done.stderr
+    left = list((cache / "opendata").glob(".*.tmp"))
+    assert [p.name.split(".json.")[0] for p in left] == [".similar_artists"]
+    index = cache / "datasets" / ".search-0123456789abcdef.npz.k1ll3d.tmp"  # a search index's, the other such folder
+    index.parent.mkdir()
+    index.write_bytes(b"half written")
+    for p in (*left, index):
+        os.utime(p, (time.time() - 3600, time.time() - 3600))  # from a run killed an hour ago
+    fresh = cache / "opendata" / ".isrc.json.w1p.tmp"  # being written right now
+    fresh.write_text("{}")
+    with jobs.writing(settings, "refresh"):
+        pass
+    assert not any(p.exists() for p in (*left, index)) and fresh.exists()
+
+
 def test_frames_and_manifest_in_separate_directories_and_leftovers_of_both_removed(tmp_path):
     state, cache = tmp_path / "state", tmp_path / "cache"
     store = Store(state, cache)

@@ -60,6 +60,29 @@ def test_a_usage_error_is_one_line_naming_the_option_and_value(args, said, tmp_p
     assert one_line_error(args, tmp_path) == said
 
 
+@pytest.mark.parametrize("typed, meant", [("login", "auth"), ("Sign_In", "auth"), ("logon", "auth"),
+                                           ("logout", "auth --logout"), ("build", "build-playlist"),
+                                           ("runs", "status"), ("cron", "schedule install")])
+def test_a_command_typed_by_another_name_says_which_is_meant(typed, meant, tmp_path):
+    # before: `recommend login` (the command is auth) said only "no such command 'login'"
+    assert one_line_error([typed], tmp_path) == (f"error: no such command {typed!r}; did you mean `recommend {meant}`? "
+                                                 "(see `recommend -h`)")
+    assert one_line_error(["--quiet", typed, "--no-input"], tmp_path).endswith(f"`recommend {meant}`? (see `recommend -h`)")
+
+
+def test_every_command_line_a_synonym_names_exists():
+    from recommender.clierrors import SYNONYMS
+    root = typer.main.get_command(app)
+    for typed, meant in SYNONYMS.items():
+        assert typed not in root.commands, typed  # a synonym never hides a command
+        cmd = root
+        for word in meant.split():
+            if word.startswith("-"):
+                assert word in {o for p in cmd.params for o in p.opts}, (typed, meant)
+            else:
+                cmd = cmd.commands[word]
+
+
 def test_a_bad_value_is_shown_escaped(tmp_path):
     said = one_line_error(["moods", "recommend", "--valence", "\x1b[31m1\u202e"], tmp_path)
     assert "\x1b" not in said and "\u202e" not in said and "\\x1b[31m1" in said

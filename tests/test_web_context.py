@@ -5,6 +5,7 @@ functions as the CLI (dry run, publish with its lock and exit codes, tune --writ
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -663,6 +664,29 @@ def test_runs_say_times_as_status_does_and_keep_the_dry_run_mark(tmp_path):
     run = info["runs"][0]
     assert run["dry_run"] is True and run["requests"] == 31
     assert run["when"].endswith(" UTC") and len(run["when"]) == len("2026-11-30 07:00 UTC"), run["when"]
+
+
+def test_the_runs_page_says_a_run_killed_holding_the_lock_did_not_finish(tmp_path):
+    # before: its exit column said "None" (such a run is recorded with no exit code)
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from recommender.config import load_settings
+    from recommender.lock import record_unfinished
+    from recommender.runlog import record_run
+    from recommender.web.app import HERE, PAGES
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    record_unfinished(tmp_path, {"pid": 4242, "started": "2026-11-30T07:00:00+00:00", "command": "build-playlist",
+                                 "trigger": "schedule"})
+    record_run(tmp_path, "refresh", 0, 0.0)
+    info = WebContext(settings, config_file=tmp_path / "user.yaml").runs()
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
+    html = env.get_template("runs.html").render(pages=PAGES, csrf="x", demo=False, page="runs", info=info, curves=None)
+    killed = html.split("2026-11-30 07:00 UTC", 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", killed)
+    assert cells[1] == "did not finish" and "None" not in killed, killed
+    assert "its process was killed" in cells[-1]  # the message says why, as `recommend status` does
+    finished = html.split("<td>refresh", 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r"<td[^>]*>(.*?)</td>", finished)[0] == "0"  # a run that ended: its exit code
 
 
 def test_the_runs_page_reads_the_run_log_once(tmp_path, monkeypatch):

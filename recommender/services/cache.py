@@ -5,8 +5,10 @@ used while younger than its kind's TTL (similar artists 7 days, recordings and i
 30 days by default), by ``isotime.younger_than``: an entry with an unreadable date, or dated
 more than a day in the future (a clock that was wrong), is stale; a date without a time zone is UTC.
 Writes are atomic and happen every ``save_every`` new answers and on
-``close()``, so an interrupted run resumes with what it had already fetched. A corrupt file
-is ignored (the answers are fetched again).
+``close()``, so an interrupted run resumes with what it had already fetched; the temporary
+file of a write killed half way (``.<kind>.json.*.tmp``, beside the answers) is removed by the
+next run holding the lock (``Store.remove_leftovers`` lists this folder: ``paths.WRITTEN_FOLDERS``).
+A corrupt file is ignored (the answers are fetched again).
 """
 
 from __future__ import annotations
