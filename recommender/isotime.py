@@ -111,11 +111,12 @@ def younger_than(stamp: Any, days: float, now: datetime | date | None = None) ->
     return age is not None and age < days * 86400
 
 
-def remembered_until(stamp: Any, days: float) -> datetime | None:
+def remembered_until(stamp: Any, days: float, now: datetime | date | None = None) -> datetime | None:
     """When a memory stamped at ``stamp`` (an ISO time, or a date: its midnight UTC) ends:
-    ``days`` days later; None for a missing or unreadable stamp (see ``younger_than``)."""
+    ``days`` days later; None for a missing or unreadable stamp and for one ``younger_than``
+    does not believe (more than ``TRUSTED_AHEAD`` after ``now``, default ``utc_now``)."""
     then = time_or_none(stamp)
-    return None if then is None else then + timedelta(days=days)
+    return None if then is None or age_seconds(then, now) is None else then + timedelta(days=days)
 
 
 def utc_times(column):

@@ -134,3 +134,17 @@ def test_the_cache_age_follows_the_same_rule(tmp_path):
             assert runlog.status(tmp_path, {"fetched_at": stamp}, None, now=UTC8)["cache"]["age_hours"] == hours
     finally:
         set_clock(old)
+
+
+def test_the_discovery_page_shows_no_re_check_the_rule_does_not_believe():
+    """The Discovery page's "next re-check" of the albums source took every artist's stamp as
+    it stood: one of 2031 (a clock set years ahead) showed a re-check in 2031, while the
+    source (``younger_than``) re-checks that artist at the next refresh. It now ends only the
+    memories the rule believes (``remembered_until``), as it ignores an unreadable stamp."""
+    from recommender.isotime import remembered_until, shown
+    from recommender.web.discovery import _albums_recheck
+    assert remembered_until("2031-01-01T00:00:00Z", 7, UTC8) is None
+    assert remembered_until("2026-11-30T10:00:00Z", 7, UTC8) == UTC8 + timedelta(days=7, hours=2)
+    checked = {"a": "2031-01-01T00:00:00Z", "b": "2026-11-29T08:00:00Z", "c": "junk"}
+    assert _albums_recheck({"discovery": {"artists_checked": checked}}, 7, UTC8) == shown(UTC8 + timedelta(days=6))
+    assert _albums_recheck({"discovery": {"artists_checked": {"a": "2031-01-01T00:00:00Z"}}}, 7, UTC8) is None
