@@ -191,6 +191,12 @@ def weight_cell(weights: Mapping[str, float], name: str) -> str:
     return "0 (off)" if not weights[name] else f"{float(weights[name]):g}"
 
 
+def curve_label(weights: Mapping[str, float], name: str) -> str:
+    """A precision curve's name in the HTML report and on the Runs page: a scorer at weight 0
+    (drawn dotted: each scorer alone, not in the blend) ``NAME (off)``."""
+    return f"{name} (off)" if name in weights and not weights[name] else name
+
+
 def off_line(weights: Mapping[str, float], turn_on: str = TURN_ON) -> str:
     """The line under those tables naming the scorers at weight 0 ('' when none is): their rows
     are each scorer alone, what it would bring, not what it brings; ``turn_on``: how to use one."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import off_line, weight_cell, weights_text
+from .config import curve_label, off_line, weight_cell, weights_text
 from .evaluate import BLEND, EvalResult
 from .safetext import html_safe
 from .store import atomic_write_text
@@ -44,9 +44,9 @@ def _precision_chart(plt, result: EvalResult) -> str:
     fig, ax = plt.subplots(figsize=(7, 4))
     for method in result.hits:
         curve = result.precision_curve(method)
-        off = method in result.weights and not result.weights[method]  # alone, not in the blend
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=f"{method} (off)" if off else method,
-                lw=2.5 if method == BLEND else 1.2, ls=":" if off else "-")
+        label = curve_label(result.weights, method)  # "(off)": alone, not in the blend
+        ax.plot(np.arange(1, len(curve) + 1), curve, label=label,
+                lw=2.5 if method == BLEND else 1.2, ls="-" if label == method else ":")
     ax.set_xlabel("N")
     ax.set_ylabel("precision@N")
     ax.set_title("precision@N per scorer and the blend")

@@ -142,6 +142,27 @@ def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):
     assert ctx.weights_preview({name: 1.0 for name in ctx.weights()})["evaluation"]["off"] == ""  # none off
 
 
+def test_the_runs_page_marks_a_scorer_at_weight_0_off_as_the_report_does(ctx):
+    """The Runs page's last evaluation listed "weights ... collaborative 0.0" among the blend's
+    and drew that scorer's curve like the others, while the HTML report and the Weights page
+    mark it off. It now lists the blend's weights alone, names those off, and labels their
+    curves "(off)" (drawn dotted) as the report's chart does."""
+    import re
+
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from recommender.web.app import HERE, PAGES
+    out = ctx.weights_preview({**{name: 0.0 for name in ctx.weights()}, "content": 1.5})["evaluation"]
+    off = [name for name in out["scorers"] if name != "content"]
+    assert out["curve_labels"] == {"blend": "blend", "content": "content", **{n: f"{n} (off)" for n in off}}
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
+    info = {**ctx.runs(), "evaluation": out}
+    html = env.get_template("runs.html").render(pages=PAGES, csrf="x", demo=False, page="runs", info=info, curves=out)
+    line = re.search(r"precision@N for N = .*?</p>", html, re.S).group(0)
+    assert "blend weights content 1.5;" in line and "0.0" not in line
+    assert line.split("alone): ", 1)[1].split(")", 1)[0] == ", ".join(sorted(off))
+
+
 def test_a_short_playlist_says_why_in_the_weights_preview_as_in_the_cli(ctx):
     ctx.config_file.write_text("blend:\n  threshold: 0.6\n  min_tracks: 0\n  max_per_artist: 0\n")
     ctx.reload_settings()

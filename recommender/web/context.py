@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import jobs
-from ..config import off_line, weight_cell
+from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..store import file_stat
 
@@ -420,6 +420,7 @@ class WebContext:
         out["weight_cells"] = {name: weight_cell(res.weights, name) for name in res.metrics}
         out["off"] = off_line(res.weights, TURN_ON_HERE)
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
+        out["curve_labels"] = {m: curve_label(res.weights, m) for m in res.hits}  # the Runs page's, as the report's
         out["when"] = shown_time(None)  # now, in UTC as the run log's times
         self.last_evaluation = out
         return out
