@@ -311,6 +311,19 @@ def test_taste_map_and_cluster_export(ctx, standin):
     assert not again["created"] and again["playlist_id"] == out["playlist_id"]
 
 
+def test_the_taste_map_finds_the_copies_of_a_recording_once(ctx, monkeypatch):
+    """The taste map left out the second copies of a recording, then clustered its pseudo
+    playlist, whose clustering left them out again: two reads of the whole library's ISRCs,
+    titles and artists (``pipeline.dedupe_codes``) per page. One helper now does both
+    (``explore.each_recording_once``), on codes built once: the pseudo playlist's library keeps
+    the tracks, and with them the codes (``Library.replace``)."""
+    from recommender import pipeline
+    calls = []
+    real = pipeline.dedupe_codes
+    monkeypatch.setattr(pipeline, "dedupe_codes", lambda library: calls.append(1) or real(library))
+    assert ctx.taste_map()["points"] and len(calls) == 1
+
+
 def test_search_and_similar(ctx):
     name = ctx.library().tracks["name"].iloc[0]
     hits = ctx.search(name)

@@ -456,7 +456,7 @@ class WebContext:
         import numpy as np
         import pandas as pd
 
-        from ..explore import distinct_recordings
+        from ..explore import each_recording_once
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
         # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         lib = jobs.taste_library(self.settings, self.library())
@@ -465,7 +465,7 @@ class WebContext:
         total = len(ids)  # the library's tracks: the page says "N of your total tracks" and why not all
         # each recording once (clustering keeps one of its copies), before the sample: a copy in the
         # sample took the place of a track shown (the demo's 1,424 tracks gave 995 points, not 1,000)
-        ids = [t for t, keep in zip(ids, distinct_recordings(lib, ids)) if keep]
+        ids = each_recording_once(lib, ids)  # as the clustering below does (its library keeps lib's codes)
         recordings = len(ids)
         if len(ids) > MAP_MAX_TRACKS:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
