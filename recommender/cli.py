@@ -1133,7 +1133,7 @@ def config_migrate_cmd(
 
 
 def _age(hours: float | None) -> str:
-    return "age unknown" if hours is None else f"{hours:.1f} h ago"  # None: fetched_at did not parse
+    return "age unknown" if hours is None else f"{hours:.1f} h ago"  # None: fetched_at unreadable, or far ahead of the clock
 
 
 @command("status", examples=("recommend status", "recommend status --offline", "recommend status --json"))

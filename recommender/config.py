@@ -181,6 +181,8 @@ def weights_text(weights: Mapping[str, float], factors: Mapping[str, float] | No
 
 # evaluate's table, its HTML report and the web app's Weights page say the scorers at weight 0 alike
 TURN_ON = "set scorers.NAME.weight, or let `recommend tune` search the weights"
+# `tune --report`'s: tune searched the weights (of the scorers with one: tune.tune) and left these at 0
+TURN_ON_TUNED = "set scorers.NAME.weight yourself: tune searches only scorers with a weight, and may leave one at 0"
 
 
 def weight_cell(weights: Mapping[str, float], name: str) -> str:
@@ -189,6 +191,12 @@ def weight_cell(weights: Mapping[str, float], name: str) -> str:
     if name not in weights:
         return ""
     return "0 (off)" if not weights[name] else f"{float(weights[name]):g}"
+
+
+def curve_label(weights: Mapping[str, float], name: str) -> str:
+    """A precision curve's name in the HTML report and on the Runs page: a scorer at weight 0
+    (drawn dotted: each scorer alone, not in the blend) ``NAME (off)``."""
+    return f"{name} (off)" if name in weights and not weights[name] else name
 
 
 def off_line(weights: Mapping[str, float], turn_on: str = TURN_ON) -> str:

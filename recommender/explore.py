@@ -321,7 +321,7 @@ def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Ite
     """Bool per id of ``track_ids`` (best first): the first of its recording (same ISRC, or
     same normalised title + first artist: ``pipeline.dedupe``) and not a recording of any id
     in ``exclude`` (e.g. the seed). Ids the library does not hold are kept."""
-    from .pipeline import dedupe, dedupe_codes
+    from .pipeline import dedupe, library_codes
 
     ids = library.track_ids
     first_row = pd.Series(np.arange(len(ids)), index=ids)
@@ -330,11 +330,17 @@ def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Ite
     rows = first_row.reindex([str(t) for t in list(exclude) + list(track_ids)]).to_numpy()
     known = ~np.isnan(rows)
     safe = np.where(known, rows, 0).astype(np.int64)
-    codes = [np.where(known, c[safe], -1) for c in dedupe_codes(library)]
+    codes = [np.where(known, c[safe], -1) for c in library_codes(library)]
     banned = np.zeros(len(rows), dtype=bool)
     banned[:len(exclude)] = True
     alive = dedupe(codes, np.zeros(len(rows), dtype=bool), banned)
     return alive[len(exclude):]
+
+
+def each_recording_once(library: Library, track_ids: Sequence[str]) -> list[str]:
+    """``track_ids`` (in order) without later copies of a recording (``distinct_recordings``):
+    the tracks the taste map and the mood clusters place, each recording once."""
+    return [t for t, keep in zip(track_ids, distinct_recordings(library, track_ids)) if keep]
 
 
 def _distinct_songs(library: Library, track_id: str, track_ids: Sequence[str], names: pd.Series,

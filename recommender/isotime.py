@@ -73,36 +73,50 @@ def time_or_none(value: Any) -> datetime | None:
         return None
 
 
-def remembered_until(stamp: Any, days: float) -> datetime | None:
-    """When a memory stamped at ``stamp`` (an ISO time, or a date: its midnight UTC) ends:
-    ``days`` days later; None for a missing or unreadable stamp (see ``younger_than``)."""
-    then = time_or_none(stamp)
-    return None if then is None else then + timedelta(days=days)
-
-
 # how far ahead of "now" a stamp is still believed: a clock set back a little, a date written in
 # another time zone (a local date, after a flight west); further ahead, the clock was wrong
 TRUSTED_AHEAD = timedelta(days=1)
 
 
-def younger_than(stamp: Any, days: float, now: datetime | date | None = None) -> bool:
-    """Whether something remembered at ``stamp`` (an ISO time or a datetime, or a date: its
-    midnight UTC) is still remembered: less than ``days`` days before ``now`` (a date: its
-    midnight; default ``utc_now``). A missing or unreadable stamp is remembered no longer, and so
-    is one more than ``TRUSTED_AHEAD`` after ``now``: written by a clock that was wrong, its age
-    is as unknown as an unreadable one's, and believed it would last as long as the clock was
-    off (years, for a clock set years ahead); asked again, it is stamped anew. The one rule of
-    every "not again for N days" memory (a 403 of /audio-features, a pick greyed out in Spotify,
-    the genre probe of artists, discovery's albums re-check, MusicBrainz genre look-ups) and of
-    the open-data cache's TTLs (``services.cache.AnswerCache.fresh``)."""
+def age_seconds(stamp: Any, now: datetime | date | None = None) -> float | None:
+    """How long before ``now`` (a date: its midnight UTC; default ``utc_now``) ``stamp`` (an ISO
+    time or a datetime, or a date: its midnight UTC) was, in seconds: 0 for a stamp ahead of
+    ``now`` by up to ``TRUSTED_AHEAD`` (believed: just now), None for a missing or unreadable one
+    and for one further ahead (written by a clock that was wrong: its age is as unknown as an
+    unreadable one's). The one age of every stamp read back: the memories' (``younger_than``),
+    the cache's (``Store.age_hours``, ``recommend status``)."""
     then = time_or_none(stamp)
     if then is None:
-        return False
+        return None
     if isinstance(now, date) and not isinstance(now, datetime):
         now = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
     now = now or utc_now()
-    age = max(now - then, timedelta(0))  # a stamp believed ahead: just now
-    return then - now <= TRUSTED_AHEAD and age < timedelta(days=days)
+    if then - now > TRUSTED_AHEAD:
+        return None
+    return max((now - then).total_seconds(), 0.0)
+
+
+def younger_than(stamp: Any, days: float, now: datetime | date | None = None) -> bool:
+    """Whether something remembered at ``stamp`` (an ISO time or a datetime, or a date: its
+    midnight UTC) is still remembered: less than ``days`` days before ``now`` (a date: its
+    midnight; default ``utc_now``), by ``age_seconds``. A missing or unreadable stamp is
+    remembered no longer, and so is one more than ``TRUSTED_AHEAD`` after ``now``: written by a
+    clock that was wrong, its age is as unknown as an unreadable one's, and believed it would
+    last as long as the clock was off (years, for a clock set years ahead); asked again, it is
+    stamped anew. The one rule of every "not again for N days" memory (a 403 of /audio-features,
+    a pick greyed out in Spotify, the genre probe of artists, discovery's albums re-check,
+    MusicBrainz genre look-ups) and of the open-data cache's TTLs
+    (``services.cache.AnswerCache.fresh``)."""
+    age = age_seconds(stamp, now)
+    return age is not None and age < days * 86400
+
+
+def remembered_until(stamp: Any, days: float, now: datetime | date | None = None) -> datetime | None:
+    """When a memory stamped at ``stamp`` (an ISO time, or a date: its midnight UTC) ends:
+    ``days`` days later; None for a missing or unreadable stamp and for one ``younger_than``
+    does not believe (more than ``TRUSTED_AHEAD`` after ``now``, default ``utc_now``)."""
+    then = time_or_none(stamp)
+    return None if then is None or age_seconds(then, now) is None else then + timedelta(days=days)
 
 
 def utc_times(column):

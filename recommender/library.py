@@ -106,6 +106,11 @@ def list_indicator(lists: pa.ListArray, n_rows: int) -> tuple[sp.csr_matrix, np.
     return m, uniques
 
 
+# ``Library.derived`` keys (and ``track_lookup``) computed from the tracks frame alone: the rows'
+# copies of one recording (``pipeline.dedupe_codes``), the id look-up
+FROM_TRACKS = frozenset({("pipeline", "dedupe_codes"), "track_lookup"})
+
+
 @dataclass(frozen=True, eq=False)
 class Library:
     """All frames of one account (or one imported dataset)."""
@@ -133,11 +138,15 @@ class Library:
         raise AttributeError(name)
 
     def replace(self, **frames: pd.DataFrame) -> "Library":
-        """A new Library with some frames replaced (conformed)."""
+        """A new Library with some frames replaced (conformed); one that keeps the tracks frame
+        keeps what was derived from that frame alone (``FROM_TRACKS``), not built again."""
         new = dict(self.frames)
         for name, df in frames.items():
             new[name] = schema.conform(name, df)
-        return Library(frames=new, user_id=self.user_id)
+        out = Library(frames=new, user_id=self.user_id)
+        if "tracks" not in frames:
+            out._cache.update({k: v for k, v in self._cache.items() if k in FROM_TRACKS})
+        return out
 
     # ----- indexes -------------------------------------------------------------------
     @cached_property

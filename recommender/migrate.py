@@ -143,7 +143,7 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     open-data answers)."""
     marker = cache / paths.MOVE_UNDER_WAY
     killed = os.path.lexists(marker)
-    clear_unfinished(cache, deep=killed)
+    cleared = _clear(cache, deep=killed)
     olds = [] if paths.same_place(state, cache) or not state.is_dir() else \
         [old for old in sorted(state.iterdir()) if paths.refetchable(old.name)]
     if olds:
@@ -154,8 +154,8 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     if moved:
         log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), state, cache)
     if olds:
-        clear_unfinished(cache)  # the partial copies of moves that failed (a full disk): their old copy is kept
-    if olds or killed:
+        cleared = _clear(cache)  # the partial copies of moves that failed (a full disk): their old copy is kept
+    if (olds or killed) and cleared:  # a leftover that could not be deleted: the next run looks again
         with contextlib.suppress(OSError):
             marker.unlink(missing_ok=True)
     return moved
@@ -197,14 +197,27 @@ def _newest(path: Path) -> float:
 
 
 def clear_unfinished(cache: Path, deep: bool = True) -> list[Path]:
+    """``_found_and_removed``'s deleted copies."""
+    return _found_and_removed(cache, deep)[1]
+
+
+def _found_and_removed(cache: Path, deep: bool = True) -> tuple[list[Path], list[Path]]:
     """Delete the copies a killed move left (``unfinished_moves``: made only by a run holding
     the lock, so never in use by the one that calls this, holding it); not ``deep``: only those
-    in ``cache`` itself. Returns them."""
-    removed = paths.delete_leftovers(unfinished_moves(cache, deep))
+    in ``cache`` itself. Returns the copies found and those deleted (one that cannot be deleted
+    is logged and left)."""
+    found = unfinished_moves(cache, deep)
+    removed = paths.delete_leftovers(found)
     if removed:
         log.info("removed %d unfinished cop%s of a killed move: %s", len(removed), "y" if len(removed) == 1 else "ies",
                  ", ".join(str(p.relative_to(cache)) for p in removed))
-    return removed
+    return found, removed
+
+
+def _clear(cache: Path, deep: bool = True) -> bool:
+    """``clear_unfinished``: True when it deleted every copy it found (none left to look for)."""
+    found, removed = _found_and_removed(cache, deep)
+    return len(removed) == len(found)
 
 
 def unfinished_moves(cache: Path, deep: bool = True) -> list[Path]:

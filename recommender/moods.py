@@ -31,7 +31,7 @@ import pandas as pd
 
 from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
-from .explore import CACHE, Where, distinct_recordings, fold, resolve_track, track_display
+from .explore import CACHE, Where, distinct_recordings, each_recording_once, fold, resolve_track, track_display
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
 
@@ -330,7 +330,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
                       source: str | None = None, where: Where = CACHE) -> MoodClusters:
     """k-means of the blended tracks of one or more playlists into moods, with a 2-D PCA view.
 
-    The playlists' tracks are pooled, each recording once (``explore.distinct_recordings``);
+    The playlists' tracks are pooled, each recording once (``explore.each_recording_once``);
     ``tracks["playlist"]`` names the first source playlist of each. Each of ``playlist_ids``
     may be an id or an exact (case-insensitive) name. ``basis`` "auto" uses
     audio features when at least ``min_audio_share`` of the tracks have them (standardised;
@@ -368,8 +368,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
                 source_of.setdefault(t, name)
     pname = " + ".join(n for _, n in sources)
     pid = ",".join(p for p, _ in sources)
-    ids = list(source_of)
-    ids = [t for t, keep in zip(ids, distinct_recordings(library, ids)) if keep]
+    ids = each_recording_once(library, list(source_of))
     feats = audio_features(library)
     with_audio = [t for t in ids if t in feats.index]
     share = len(with_audio) / len(ids) if ids else 0.0

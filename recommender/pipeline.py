@@ -221,6 +221,12 @@ def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     return isrc_codes.astype(np.int64), key_codes
 
 
+def library_codes(library: Library) -> tuple[np.ndarray, np.ndarray]:
+    """``dedupe_codes`` of ``library``, built once per Library (and kept by a ``Library.replace``
+    that keeps its tracks: ``library.FROM_TRACKS``)."""
+    return library.derived(("pipeline", "dedupe_codes"), lambda: dedupe_codes(library))
+
+
 def shares_key(codes: Sequence[np.ndarray], banned: np.ndarray) -> np.ndarray:
     """Bool per row: shares a duplicate key (``dedupe_codes``) with a ``banned`` row, other
     than being one itself: another release of a seed's song, for ``banned`` = the seeds.
@@ -339,7 +345,7 @@ def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Ite
     alive_pre = ~banned & ~grey_mask
     if settings.candidates.exclude_known:
         alive_pre &= ~in_library
-    codes = library.derived(("pipeline", "dedupe_codes"), lambda: dedupe_codes(library))
+    codes = library_codes(library)
     alive = dedupe(codes, in_library, banned, grey_mask) & alive_pre
     counts["seeds"] = int(seed_mask.sum())
     counts["pinned"] = int((pinned_mask & ~seed_mask).sum())

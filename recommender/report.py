@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import off_line, weight_cell, weights_text
+from .config import TURN_ON, TURN_ON_TUNED, curve_label, off_line, weight_cell, weights_text
 from .evaluate import BLEND, EvalResult
 from .safetext import html_safe
 from .store import atomic_write_text
@@ -44,9 +44,9 @@ def _precision_chart(plt, result: EvalResult) -> str:
     fig, ax = plt.subplots(figsize=(7, 4))
     for method in result.hits:
         curve = result.precision_curve(method)
-        off = method in result.weights and not result.weights[method]  # alone, not in the blend
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=f"{method} (off)" if off else method,
-                lw=2.5 if method == BLEND else 1.2, ls=":" if off else "-")
+        label = curve_label(result.weights, method)  # "(off)": alone, not in the blend
+        ax.plot(np.arange(1, len(curve) + 1), curve, label=label,
+                lw=2.5 if method == BLEND else 1.2, ls="-" if label == method else ":")
     ax.set_xlabel("N")
     ax.set_ylabel("precision@N")
     ax.set_title("precision@N per scorer and the blend")
@@ -92,7 +92,8 @@ def _tune_chart(plt, tuned: TuneResult) -> str:
 
 
 def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None = None) -> Path:
-    """Write the HTML report to ``path`` (atomically) and return the path."""
+    """Write the HTML report to ``path`` (atomically) and return the path; ``tuned``: the
+    search `tune --report` ran, whose best weights ``result`` was evaluated with."""
     plt = _pyplot()
     path = Path(path)
     charts = [("precision@N", _precision_chart(plt, result)), ("hits per playlist", _hits_chart(plt, result))]
@@ -102,7 +103,8 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
         f"<tr><td>{html_safe(name)}</td><td>{html_safe(weight_cell(result.weights, name))}</td>"
         + "".join(f"<td>{v:.4f}</td>" for k, v in met.items()) + "</tr>"
         for name, met in result.metrics.items())
-    off = off_line(result.weights)  # as evaluate's table says it: their rows are each scorer alone
+    # as evaluate's table says it: their rows are each scorer alone (after tune: not "let tune search")
+    off = off_line(result.weights, TURN_ON if tuned is None else TURN_ON_TUNED)
     head = "".join(f"<th>{html_safe(k)}</th>" for k in next(iter(result.metrics.values())))
     imgs = "".join(f"<h2>{html_safe(t)}</h2><img alt='{html_safe(t)}' src='data:image/png;base64,{b}'>"
                    for t, b in charts)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StorageError, make_dirs, private_mkdirs
-from .isotime import shown, system_now, time_or_none, utc_now
+from .isotime import age_seconds, shown, system_now, time_or_none, utc_now
 from .lock import lock_path, open_locked, running_holder, same_file, stopped_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
@@ -516,8 +516,8 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
 
 def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     fetched = manifest.get("fetched_at")
-    then = time_or_none(fetched)
-    return {"fetched_at": fetched, "age_hours": round((now - then).total_seconds() / 3600, 2) if then else None,
+    seconds = age_seconds(fetched, now)  # None: unreadable, or ahead of a clock that was wrong
+    return {"fetched_at": fetched, "age_hours": round(seconds / 3600, 2) if seconds is not None else None,
             "user_id": manifest.get("user_id") or None}  # whose library the cache holds
 
 

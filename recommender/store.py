@@ -36,7 +36,7 @@ import pandas as pd
 
 from . import paths, schema
 from .errors import StorageError, make_dirs
-from .isotime import system_now, time_or_none, utc_now
+from .isotime import age_seconds, system_now, time_or_none, utc_now
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -444,10 +444,10 @@ class Store:
         return Library.from_frames(user_id=manifest.get("user_id", ""), **frames)
 
     def age_hours(self) -> float | None:
-        then = time_or_none(self.read_manifest().get("fetched_at"))  # naive: UTC, as we write
-        if then is None:
-            return None
-        return (utc_now() - then).total_seconds() / 3600
+        """Hours since the last pull (``fetched_at``, by ``isotime.age_seconds``); None, unknown
+        (refresh), when it is missing, unreadable or more than a day ahead of the clock."""
+        seconds = age_seconds(self.read_manifest().get("fetched_at"))  # naive: UTC, as we write
+        return None if seconds is None else seconds / 3600
 
     def _problem(self, message: str) -> None:
         if message not in self.problems:

@@ -315,3 +315,20 @@ def test_a_run_that_recommends_nothing_leaves_the_playlist_as_it_is_even_with_pi
     # every track of --json has the same keys, scored this run or left as it was
     assert set(result.to_json()["tracks"][0]) == set(first.to_json()["tracks"][0])
     assert (result.to_json()["tracks"][0]["new"], result.to_json()["tracks"][0]["source"]) == (None, None)
+
+
+def test_a_cache_stamped_far_ahead_of_the_clock_is_refreshed(small):
+    """After one refresh under a clock set years ahead, ``fetched_at`` said 2031: its age was
+    negative, never above cache.max_age_hours, so no build-playlist (nor nightly run) refreshed
+    until 2031. A stamp more than a day ahead is now an unknown age, refreshed like an
+    unreadable one; up to a day ahead it is just now (fresh)."""
+    from datetime import timedelta
+
+    from recommender.isotime import utc_now
+    server, settings = small
+    build(settings, dry_run=True)
+    store = Store(settings.cache_dir)
+    store.update_manifest(fetched_at="2031-01-01T00:00:00+00:00")
+    assert build(settings, dry_run=True).refreshed
+    store.update_manifest(fetched_at=(utc_now() + timedelta(hours=20)).isoformat())
+    assert not build(settings, dry_run=True).refreshed

@@ -265,6 +265,28 @@ def test_the_report_marks_a_scorer_at_weight_0_off_as_evaluate_does(settings, tm
             "(to use one, set scorers.NAME.weight, or let `recommend tune` search the weights)</p>") in text
 
 
+def test_the_report_of_tune_does_not_say_let_tune_search_the_weights(settings, tmp_path):
+    """`tune --report` evaluates the weights tune found best; for a scorer they leave at 0 the
+    report said "... or let `recommend tune` search the weights", just after tune had. It now
+    says to set the weight yourself: tune searches only scorers with one (a scorer at 0 is not
+    searched) and may leave one at 0 (config.TURN_ON_TUNED); evaluate's report keeps the hint."""
+    pytest.importorskip("matplotlib")
+    from recommender.report import write_report
+    from recommender.tune import tune
+
+    lib = themed_library(n_playlists=4, per=12)
+    scorers = {"content": ContentScorer(), "popularity": PopularityScorer()}
+    tuned = tune(lib, settings, folds=1, grid=[0.0, 1.0], seed=3, top_n=5, scorers=scorers)
+    res = evaluate(lib, hide_random(lib, fraction=0.5, seed=2, min_tracks=10), settings, scorers=scorers,
+                   weights={"content": 1.0, "popularity": 0.0}, top_n=5)
+    text = write_report(res, tmp_path / "r.html", tuned=tuned).read_text()
+    off = text.split("<p id='off'>", 1)[1].split("</p>", 1)[0]
+    assert off == ("popularity is off (weight 0), not in the blend; its row shows how well it would do alone (to use "
+                   "one, set scorers.NAME.weight yourself: tune searches only scorers with a weight, and may leave one "
+                   "at 0)")
+    assert "let `recommend tune` search" in write_report(res, tmp_path / "e.html").read_text()
+
+
 def test_a_seeds_other_release_is_no_candidate_as_in_build_playlist(settings):
     """build-playlist never offers another release of a seed's song (same ISRC, or the same
     normalised title and first artist: ``pipeline.dedupe``); evaluate (and tune, through

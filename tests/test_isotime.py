@@ -112,3 +112,39 @@ def test_the_open_data_cache_keeps_an_answer_by_the_same_rule(tmp_path, stamp, r
     cache = AnswerCache(tmp_path, {"isrc": 30}, now=UTC8)
     assert (cache.get("isrc", "X") is not MISSING) is remembered
     assert cache.fresh("isrc", parse_time(stamp)) is remembered  # as the Discovery page counts them
+
+
+def test_the_cache_age_follows_the_same_rule(tmp_path):
+    """``Store.age_hours`` and `recommend status` computed now - fetched_at by hand: a cache
+    stamped in 2031 (a refresh under a clock set years ahead) was some -36,000 hours old, so
+    never stale and shown with a negative age. Now by ``age_seconds``: unknown (None: refresh)
+    more than a day ahead, 0 up to it."""
+    from recommender import runlog
+    from recommender.isotime import age_seconds, set_clock
+    from recommender.store import Store
+    assert [age_seconds(stamp, UTC8) for stamp, _ in AHEAD] == [86400, 0, 0, None, None, 31 * 86400]
+    assert age_seconds("not a time", UTC8) is None
+    store = Store(tmp_path)
+    old = set_clock(lambda: UTC8)
+    try:
+        for stamp, hours in [("2031-01-01T00:00:00Z", None), ("2026-11-30T10:00:00Z", 0), ("2026-11-30T06:00:00Z", 2)]:
+            store.update_manifest(fetched_at=stamp)
+            store.forget_manifest()
+            assert store.age_hours() == hours
+            assert runlog.status(tmp_path, {"fetched_at": stamp}, None, now=UTC8)["cache"]["age_hours"] == hours
+    finally:
+        set_clock(old)
+
+
+def test_the_discovery_page_shows_no_re_check_the_rule_does_not_believe():
+    """The Discovery page's "next re-check" of the albums source took every artist's stamp as
+    it stood: one of 2031 (a clock set years ahead) showed a re-check in 2031, while the
+    source (``younger_than``) re-checks that artist at the next refresh. It now ends only the
+    memories the rule believes (``remembered_until``), as it ignores an unreadable stamp."""
+    from recommender.isotime import remembered_until, shown
+    from recommender.web.discovery import _albums_recheck
+    assert remembered_until("2031-01-01T00:00:00Z", 7, UTC8) is None
+    assert remembered_until("2026-11-30T10:00:00Z", 7, UTC8) == UTC8 + timedelta(days=7, hours=2)
+    checked = {"a": "2031-01-01T00:00:00Z", "b": "2026-11-29T08:00:00Z", "c": "junk"}
+    assert _albums_recheck({"discovery": {"artists_checked": checked}}, 7, UTC8) == shown(UTC8 + timedelta(days=6))
+    assert _albums_recheck({"discovery": {"artists_checked": {"a": "2031-01-01T00:00:00Z"}}}, 7, UTC8) is None

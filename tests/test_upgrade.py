@@ -460,3 +460,29 @@ def test_a_frame_moved_between_its_look_up_and_its_read_is_read_from_its_new_pla
     monkeypatch.setattr(Store, "frame_path", then_moved)
     store = Store(state, cache)
     assert list(store.load_frame("tracks")["track_id"]) == ["t1"] and store.problems == []
+
+
+def test_a_leftover_that_could_not_be_deleted_is_looked_for_again(tmp_path, monkeypatch):
+    """The move-under-way marker was removed even when a killed move's copy could not be
+    deleted (EACCES, EBUSY): later runs only list the cache directory itself, so a copy deep in
+    the open-data answers stayed for ever. The marker now stays until every copy found is gone."""
+    import errno
+
+    from recommender import paths
+    from recommender.migrate import move_refetchable
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    (cache / "opendata" / "deep").mkdir(parents=True)
+    leftover = cache / "opendata" / "deep" / ".x.json.moving"
+    leftover.write_text("half")
+    (cache / paths.MOVE_UNDER_WAY).touch()
+    state.mkdir()
+    delete = paths.delete
+
+    def refused(path):
+        raise OSError(errno.EACCES, "Permission denied", str(path))
+    monkeypatch.setattr(paths, "delete", refused)
+    move_refetchable(state, cache)
+    assert leftover.exists() and (cache / paths.MOVE_UNDER_WAY).exists()
+    monkeypatch.setattr(paths, "delete", delete)
+    move_refetchable(state, cache)
+    assert not leftover.exists() and not (cache / paths.MOVE_UNDER_WAY).exists()

@@ -424,7 +424,10 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     data = page.evaluate("JSON.parse(document.getElementById('page-data').textContent)")
     n = max(len(c) for c in data["curves"].values())
     table = page.get_by_role("table", name=f"precision@N of each method, N = 1..{n}")
-    assert table.get_by_role("rowheader").all_inner_texts() == list(data["curves"])
+    # a scorer at weight 0 "(off)" and dotted, as the HTML report's chart (its list: the page's data)
+    assert table.get_by_role("rowheader").all_inner_texts() == [data["curve_labels"][k] for k in data["curves"]]
+    dotted = page.locator("#curves polyline[stroke-dasharray]").count()
+    assert dotted == len([k for k, label in data["curve_labels"].items() if label != k])
     row = table.get_by_role("row", name="blend")
     assert row.get_by_role("cell").all_inner_texts() == [to_fixed(v, 3) for v in data["curves"]["blend"]]
     assert_safe(page)

@@ -142,6 +142,27 @@ def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):
     assert ctx.weights_preview({name: 1.0 for name in ctx.weights()})["evaluation"]["off"] == ""  # none off
 
 
+def test_the_runs_page_marks_a_scorer_at_weight_0_off_as_the_report_does(ctx):
+    """The Runs page's last evaluation listed "weights ... collaborative 0.0" among the blend's
+    and drew that scorer's curve like the others, while the HTML report and the Weights page
+    mark it off. It now lists the blend's weights alone, names those off, and labels their
+    curves "(off)" (drawn dotted) as the report's chart does."""
+    import re
+
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from recommender.web.app import HERE, PAGES
+    out = ctx.weights_preview({**{name: 0.0 for name in ctx.weights()}, "content": 1.5})["evaluation"]
+    off = [name for name in out["scorers"] if name != "content"]
+    assert out["curve_labels"] == {"blend": "blend", "content": "content", **{n: f"{n} (off)" for n in off}}
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
+    info = {**ctx.runs(), "evaluation": out}
+    html = env.get_template("runs.html").render(pages=PAGES, csrf="x", demo=False, page="runs", info=info, curves=out)
+    line = re.search(r"precision@N for N = .*?</p>", html, re.S).group(0)
+    assert "blend weights content 1.5;" in line and "0.0" not in line
+    assert line.split("alone): ", 1)[1].split(")", 1)[0] == ", ".join(sorted(off))
+
+
 def test_a_short_playlist_says_why_in_the_weights_preview_as_in_the_cli(ctx):
     ctx.config_file.write_text("blend:\n  threshold: 0.6\n  min_tracks: 0\n  max_per_artist: 0\n")
     ctx.reload_settings()
@@ -288,6 +309,19 @@ def test_taste_map_and_cluster_export(ctx, standin):
     assert standin.account.playlist_track_ids(out["playlist_id"]) == expected
     again = ctx.export_cluster(c["cluster"])  # the same playlist, updated in place
     assert not again["created"] and again["playlist_id"] == out["playlist_id"]
+
+
+def test_the_taste_map_finds_the_copies_of_a_recording_once(ctx, monkeypatch):
+    """The taste map left out the second copies of a recording, then clustered its pseudo
+    playlist, whose clustering left them out again: two reads of the whole library's ISRCs,
+    titles and artists (``pipeline.dedupe_codes``) per page. One helper now does both
+    (``explore.each_recording_once``), on codes built once: the pseudo playlist's library keeps
+    the tracks, and with them the codes (``Library.replace``)."""
+    from recommender import pipeline
+    calls = []
+    real = pipeline.dedupe_codes
+    monkeypatch.setattr(pipeline, "dedupe_codes", lambda library: calls.append(1) or real(library))
+    assert ctx.taste_map()["points"] and len(calls) == 1
 
 
 def test_search_and_similar(ctx):

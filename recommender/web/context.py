@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import jobs
-from ..config import off_line, weight_cell
+from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..store import file_stat
 
@@ -420,6 +420,7 @@ class WebContext:
         out["weight_cells"] = {name: weight_cell(res.weights, name) for name in res.metrics}
         out["off"] = off_line(res.weights, TURN_ON_HERE)
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
+        out["curve_labels"] = {m: curve_label(res.weights, m) for m in res.hits}  # the Runs page's, as the report's
         out["when"] = shown_time(None)  # now, in UTC as the run log's times
         self.last_evaluation = out
         return out
@@ -455,7 +456,7 @@ class WebContext:
         import numpy as np
         import pandas as pd
 
-        from ..explore import distinct_recordings
+        from ..explore import each_recording_once
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
         # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         lib = jobs.taste_library(self.settings, self.library())
@@ -464,7 +465,7 @@ class WebContext:
         total = len(ids)  # the library's tracks: the page says "N of your total tracks" and why not all
         # each recording once (clustering keeps one of its copies), before the sample: a copy in the
         # sample took the place of a track shown (the demo's 1,424 tracks gave 995 points, not 1,000)
-        ids = [t for t, keep in zip(ids, distinct_recordings(lib, ids)) if keep]
+        ids = each_recording_once(lib, ids)  # as the clustering below does (its library keeps lib's codes)
         recordings = len(ids)
         if len(ids) > MAP_MAX_TRACKS:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]

@@ -60,9 +60,10 @@ def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[
     return out
 
 
-def _albums_recheck(manifest: dict, days: float) -> str | None:
+def _albums_recheck(manifest: dict, days: float, now: datetime) -> str | None:
     # the albums source's own rule (``isotime.younger_than``): the first artist whose memory ends
-    ends = [remembered_until(v, days) for v in (manifest.get("discovery") or {}).get("artists_checked", {}).values()]
+    # (a stamp far ahead of the clock, like an unreadable one, is no memory: re-checked next time)
+    ends = [remembered_until(v, days, now) for v in (manifest.get("discovery") or {}).get("artists_checked", {}).values()]
     ends = [e for e in ends if e is not None]
     return shown(min(ends)) if ends else None
 
@@ -111,7 +112,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
             "was_on": None if not last else bool((last.get("sources") or {}).get(key)),
             "tracks": tracks, "in_next": in_next.get(key, 0), "requests": requests,
             "cache": [{"kind": k, **cache[k]} for k in kinds if k in cache],
-            "recheck": _albums_recheck(manifest, float(settings.refresh.discovery_recheck_days)) if key == "albums" else None,
+            "recheck": _albums_recheck(manifest, float(settings.refresh.discovery_recheck_days), now) if key == "albums" else None,
             "fields": [_field(settings, k, lab) for k, lab in fields]})
     return {
         "state": "never" if last is None else "done",

@@ -712,15 +712,19 @@ function initRuns() {
   box.appendChild(svg("text", { x: W - pad, y: H - 8, class: "axis-label", "text-anchor": "end" }, "N"));
   box.appendChild(svg("text", { x: 4, y: pad - 10, class: "axis-label" }, "precision@N (max " + fmt(maxY, 2) + ")"));
   const legend = document.getElementById("curve-legend");
+  // a scorer at weight 0: "NAME (off)" and dotted, as the HTML report draws it (alone, not in the blend)
+  const label = (name) => (data.curve_labels || {})[name] || name;
   series.forEach(([name, c], k) => {
     const pts = c.map((v, i) => `${sx(i).toFixed(1)},${sy(v).toFixed(1)}`).join(" ");
-    const line = svg("polyline", { points: pts, class: "curve", stroke: COLOURS[k % COLOURS.length] });
-    line.appendChild(svg("title", {}, name));
+    const attrs = { points: pts, class: "curve", stroke: COLOURS[k % COLOURS.length] };
+    if (label(name) !== name) attrs["stroke-dasharray"] = "2 4";
+    const line = svg("polyline", attrs);
+    line.appendChild(svg("title", {}, label(name)));
     box.appendChild(line);
-    legend.appendChild(legendItem(COLOURS[k % COLOURS.length], name));
+    legend.appendChild(legendItem(COLOURS[k % COLOURS.length], label(name)));
   });
   dataTable(document.getElementById("curves-table"), "precision@N of each method, N = 1.." + maxN,
-    ["method", ...Array.from({ length: maxN }, (_, i) => "N=" + (i + 1))], series.map(([name, c]) => [name, ...c.map((v) => fmt(v))]));
+    ["method", ...Array.from({ length: maxN }, (_, i) => "N=" + (i + 1))], series.map(([name, c]) => [label(name), ...c.map((v) => fmt(v))]));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
