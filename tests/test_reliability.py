@@ -123,6 +123,43 @@ def test_accounts_rate_limit_with_a_short_wait_is_retried(expired_login):
     assert sleeps == [2.0]
 
 
+def test_the_first_429_is_said_with_a_sub_second_wait_and_one_more_time(standin, tmp_path, monkeypatch, caplog):
+    """The run's first 429 is said in one warning (a person at a terminal sees why nothing
+    happens); a 0.5 s back-off read "waiting 0 s", and one try left "at most 1 more times", from
+    the Web API's gateway and from the accounts service's token refresh alike."""
+    import recommender.spotify.auth as auth
+    from spotipy.exceptions import SpotifyException
+    from spotipy.oauth2 import SpotifyOauthError
+    from spotify_helpers import gateway_for, settings_for
+
+    def answering(*answers):
+        left = list(answers)
+
+        def call(*args, **kwargs):
+            answer = left.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return call
+
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.max_retries": 1})
+    sleeps: list[float] = []
+    gateway = gateway_for(settings, sleeps)
+    monkeypatch.setattr(gateway.client, "_internal_call",
+                        answering(SpotifyException(429, -1, "slow down", headers={"Retry-After": "0.5"}), {"id": "u"}))
+    refused = SpotifyOauthError("slow down", error="rate_limited")
+    refused.http_status, refused.retry_after = 429, 0.5
+    monkeypatch.setattr(auth, "_sleep", sleeps.append)
+    with caplog.at_level(logging.WARNING):
+        assert gateway.get("me") == {"id": "u"}
+        assert gateway.client.auth_manager._with_retries(answering(refused, "token")) == "token"
+    said = [r.getMessage() for r in caplog.records if "slow down" in r.getMessage()]
+    assert sleeps == [0.5, 0.5] and len(said) == 2, said
+    assert said[0].startswith("Spotify at ") and "asks us to slow down (429 on GET me);" in said[0]
+    assert said[1].startswith("the Spotify accounts service at ") and "(429 to the login refresh);" in said[1]
+    assert all(line.endswith("; waiting 0.5 s, then trying again (at most 1 more time)") for line in said), said
+
+
 def test_a_revoked_login_still_exits_3_at_once(expired_login):
     server, env, cache, sleeps = expired_login
     server.revoke_refresh_tokens()

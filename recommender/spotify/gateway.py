@@ -107,9 +107,15 @@ def retry_notice(service: str, said: str, waits: list[float], per_try: float = 0
     return f"{service} {said}; trying again {tries} for up to {bound:.0f} s"
 
 
+def seconds(wait: float) -> str:
+    """A short wait in seconds as a person reads it: '0.5 s', '2 s', '45 s'."""
+    return f"{wait:.2g} s" if wait < 10 else f"{wait:.0f} s"
+
+
 def slow_down_notice(service: str, said: str, wait: float, tries: int) -> str:
     """``retry_notice`` for a 429: the wait asked for now (each later 429 names its own)."""
-    return f"{service} asks us to slow down ({said}); waiting {wait:.0f} s, then trying again (at most {tries} more times)"
+    return (f"{service} asks us to slow down ({said}); waiting {seconds(wait)}, then trying again "
+            f"(at most {tries} more time{'s' if tries != 1 else ''})")
 
 
 def failure(exc: Exception, timeout: float | None) -> str:
