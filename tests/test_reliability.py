@@ -561,6 +561,53 @@ def test_the_last_seconds_of_a_kept_wait_are_waited_out_not_a_lost_night(standin
             assert len(sleeps) == 1 and 2 <= sleeps[0] <= 4
 
 
+def test_a_kept_wait_lasts_at_most_two_days_whatever_the_retry_after(standin, tmp_path, monkeypatch):
+    """A Retry-After of 10^10 s (a proxy's, or a broken one) was kept whole: no run asked
+    Spotify for 317 years. A kept wait now lasts at most 48 h (gateway.MAX_KEPT_WAIT; asking
+    after that only gets the answer again); the message says what Spotify asked."""
+    from datetime import timedelta
+
+    from recommender.errors import RateLimited
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache)
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=429, retry_after=1e10, times=1))
+    with pytest.raises(RateLimited):
+        gateway_for(settings).get("me")
+    asked = utc_now()
+    standin.clear_requests()
+    monkeypatch.setattr("recommender.spotify.gateway.utc_now", lambda: asked + timedelta(hours=47))
+    with pytest.raises(RateLimited, match=r"to wait 2777777\.8 h, kept until .*at most 48 h") as held:
+        gateway_for(settings).get("me")
+    assert api_requests(standin) == [] and held.value.retry_after <= 3600
+    monkeypatch.setattr("recommender.spotify.gateway.utc_now", lambda: asked + timedelta(hours=48, minutes=1))
+    assert gateway_for(settings).get("me")["id"] and api_requests(standin)
+
+
+def kept_wait(cache: Path, since, until, app: str = "test-client") -> None:
+    """A spotify-wait.json as a run before this one kept it."""
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "spotify-wait.json").write_text(json.dumps({"since": since.isoformat(), "until": until.isoformat(),
+                                                         "app": app}))
+
+
+def test_a_wait_kept_by_a_clock_set_ahead_does_not_block_runs(standin, tmp_path):
+    """A wait kept while the computer's clock was days ahead (set by hand, a dead CMOS battery
+    put right later) held every run back until that clock's time came round. One asked more
+    than isotime.TRUSTED_AHEAD in the future is not believed: the run asks Spotify."""
+    from datetime import timedelta
+
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    ahead = utc_now() + timedelta(days=3)
+    kept_wait(cache, ahead, ahead + timedelta(days=1))
+    assert gateway_for(settings_for(standin, cache)).get("me")["id"] and api_requests(standin)
+
+
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     server, env, cache = logged_in
     server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
