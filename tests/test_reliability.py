@@ -608,6 +608,26 @@ def test_a_wait_kept_by_a_clock_set_ahead_does_not_block_runs(standin, tmp_path)
     assert gateway_for(settings_for(standin, cache)).get("me")["id"] and api_requests(standin)
 
 
+def test_a_wait_kept_for_another_client_id_does_not_hold_this_one_back(standin, tmp_path):
+    """Spotify rate-limits an app (a client id), so a wait kept for another one (a config with
+    another spotify.client_id, the stand-in's `any`) lets this one's requests go out."""
+    from datetime import timedelta
+
+    from recommender.errors import RateLimited
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    now = utc_now()
+    kept_wait(cache, now, now + timedelta(hours=20), app="another-client")
+    assert gateway_for(settings_for(standin, cache)).get("me")["id"] and api_requests(standin)
+    kept_wait(cache, now, now + timedelta(hours=20))  # this one's: held back, without a request
+    standin.clear_requests()
+    with pytest.raises(RateLimited, match="nothing is asked before then"):
+        gateway_for(settings_for(standin, cache)).get("me")
+    assert api_requests(standin) == []
+
+
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     server, env, cache = logged_in
     server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
