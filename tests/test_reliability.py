@@ -628,6 +628,35 @@ def test_a_wait_kept_for_another_client_id_does_not_hold_this_one_back(standin, 
     assert api_requests(standin) == []
 
 
+def test_the_last_seconds_of_a_kept_wait_are_said_and_status_never_sleeps_them(logged_in, monkeypatch, caplog):
+    """A run that starts in the last spotify.max_retry_wait seconds of a kept wait sleeps up to
+    a minute: it said so only in the log (INFO), so a person saw nothing happen; it now says it
+    in one warning, as for the other waits. `recommend status` slept it too, to check the
+    login: it never sleeps now, and says the wait instead."""
+    from datetime import timedelta
+
+    from recommender.isotime import utc_now
+    from recommender.spotify.gateway import Gateway
+    from spotify_helpers import api_requests
+    server, env, cache = logged_in
+    sleeps: list[float] = []
+    made = Gateway.from_settings.__func__
+    monkeypatch.setattr(Gateway, "from_settings",
+                        classmethod(lambda cls, *a, **kw: made(cls, *a, sleep=sleeps.append, **kw)))
+    kept_wait(cache, utc_now() - timedelta(hours=24), utc_now() + timedelta(seconds=30))
+    status = run(["status", "--json"], env)
+    assert status.exit_code == 0, status.stderr
+    login = json.loads(status.stdout)["login"]
+    assert sleeps == [] and api_requests(server) == []
+    assert "not checked with Spotify: Spotify asked at" in login["message"], login
+    with caplog.at_level(logging.INFO, logger="recommender"):
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert len(sleeps) == 1 and 20 <= sleeps[0] <= 30
+    said = [r for r in caplog.records if "waiting the last" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING], [r.getMessage() for r in caplog.records]
+    assert said[0].getMessage().endswith("s of it, then going on")
+
+
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     server, env, cache = logged_in
     server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))

@@ -166,6 +166,7 @@ class Gateway:
     # ----- a long Retry-After is kept: no run asks before it has passed -----------------------
     wait_file: Path | None = None  # where a long wait Spotify asked for is kept (from_settings)
     app = ""  # the client id the wait is for: another app is not rate-limited with this one
+    sleeps_kept_wait = True  # False: a check that must not sleep (`recommend status`) is told the wait
 
     def _asked_to_wait(self) -> None:
         """RateLimited when a run before this one was told (a long Retry-After, a used-up quota)
@@ -192,8 +193,8 @@ class Gateway:
         if isinstance(kept.get("asked"), (int, float)) and kept["asked"] > MAX_KEPT_WAIT:  # the whole of it
             asked = (f"Spotify asked at {shown(since)} to wait {kept['asked'] / 3600:.1f} h, kept until {shown(until)} "
                      f"(at most {MAX_KEPT_WAIT / 3600:.0f} h: asking after that only gets the answer again)")
-        if left <= self.max_retry_wait:  # a nightly line a few seconds early: wait them out, as for a short 429
-            log.info("%s: waiting %.1f s", asked, left)
+        if left <= self.max_retry_wait and self.sleeps_kept_wait:  # a nightly line a few seconds early:
+            log.warning("%s: waiting the last %s of it, then going on", asked, seconds(left))  # as for a short 429
             self.sleep(left)
             return
         raise RateLimited(f"{asked} (rate limited); nothing is asked before then (delete {self.wait_file} to ask "
