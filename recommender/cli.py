@@ -1208,7 +1208,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
     if info.get("stopped"):
         from .isotime import shown, time_or_none
-        from .lock import UNFINISHED
+        from .runlog import UNFINISHED
         stopped = info["stopped"]
         when = time_or_none(stopped.get("started"))
         lines.append(f"warning:  the run '{visible(str(stopped.get('command')))}' (pid {stopped.get('pid')}"
