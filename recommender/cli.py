@@ -1212,8 +1212,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         stopped = info["stopped"]
         when = time_or_none(stopped.get("started"))
         lines.append(f"warning:  the run '{visible(str(stopped.get('command')))}' (pid {stopped.get('pid')}"
-                     + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it"
-                     " and finishes its work")
+                     + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     _echo_labelled(lines)

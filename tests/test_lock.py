@@ -244,6 +244,8 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     shown = CliRunner().invoke(app, ["status", "--offline"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert shown.exit_code == 0 and f"the run 'build-playlist' (pid {dead}, started " in shown.stdout
     assert "did not finish" in shown.stdout
+    said = " ".join(shown.stdout.split())  # (wrapped to the terminal)
+    assert "the next run records it" in said and "finishes its work" not in said  # true of a killed auth too
     from recommender import jobs
     from recommender.config import load_settings
     with jobs.writing(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), "build-playlist"):
