@@ -162,6 +162,7 @@ class State:
     quiet = no_input = verbose = as_json = False  # given before the subcommand
     legacy_noted = False
     argv: list[str] = []  # the command line (``_Group.make_context``)
+    stdout: Any = None  # the command's stdout before --quiet silences it (``_result``)
 
 
 _state = State()
@@ -206,6 +207,12 @@ def _note(message: str) -> None:
 def _echo(message: str) -> None:
     """typer.echo for text that may hold names from strangers (see ``safetext``)."""
     typer.echo(terminal_safe(message, keep_newlines=True))
+
+
+def _result(message: str) -> None:
+    """A line that is the command's result (a script reads it), not chatter: on stdout even
+    with --quiet, which silences the rest of stdout."""
+    typer.echo(terminal_safe(message, keep_newlines=True), file=_state.stdout or sys.stdout)
 
 
 def _echo_wrapped(line: str) -> None:
@@ -282,6 +289,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 # --quiet: errors and notes only (stderr), whether the command takes it itself or
                 # not; --json asked for its output
                 silent = (given.get("quiet") or kw.get("quiet")) and not kw.get("as_json")
+                _state.stdout = sys.stdout
                 with contextlib.redirect_stdout(io.StringIO()) if silent else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:
@@ -1016,7 +1024,7 @@ def standin_cmd(
         def ready(server) -> None:  # the export line alone on stdout (a script reads it); the rest on stderr
             _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
                  f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:")
-            _echo(f"export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
+            _result(f"export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
                   f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
                   f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
                   f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}")
@@ -1200,12 +1208,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
     if info.get("stopped"):
         from .isotime import shown, time_or_none
-        from .lock import UNFINISHED
+        from .runlog import UNFINISHED
         stopped = info["stopped"]
         when = time_or_none(stopped.get("started"))
         lines.append(f"warning:  the run '{visible(str(stopped.get('command')))}' (pid {stopped.get('pid')}"
-                     + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it"
-                     " and finishes its work")
+                     + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     _echo_labelled(lines)
@@ -1272,8 +1279,10 @@ def _check_login(settings) -> dict[str, Any]:
     from . import jobs
     from .errors import AuthError
     from .spotify.auth import read_token
-    try:  # one attempt: a status check should not sit through the retry back-off
-        me = jobs.connect(settings.with_overrides({"spotify.max_retries": 0})).get("me") or {}
+    try:  # one attempt: a status check should not sit through the retry back-off, nor a kept wait's end
+        gateway = jobs.connect(settings.with_overrides({"spotify.max_retries": 0}))
+        gateway.sleeps_kept_wait = False
+        me = gateway.get("me") or {}
     except AuthError as exc:
         # no "access token until": the saved token's time says nothing once Spotify refused the login
         return {"state": "refused", "checked": True, "message": str(exc), "expires_at": None,

@@ -40,11 +40,15 @@ def open_store(settings) -> Store:
 
 @contextmanager
 def writing(settings, command: str) -> Iterator[None]:
-    """Hold the run lock for commands that write the cache or Spotify."""
+    """Hold the run lock for commands that write the cache or Spotify; a run that was killed
+    holding it (``RunLock.took_over``) is recorded in runs.jsonl first."""
     from .lock import RunLock, lock_path
     from .migrate import move_refetchable
+    from .runlog import record_unfinished, run_trigger
     make_dirs(settings.cache_dir)
-    with RunLock(lock_path(settings.cache_dir), command=command):
+    with RunLock(lock_path(settings.cache_dir), command=command, trigger=run_trigger()) as lock:
+        if lock.took_over:
+            record_unfinished(settings.cache_dir, lock.took_over)
         open_store(settings).remove_leftovers()  # temporary files of a killed write
         # the frames and open-data answers an older version kept beside the state
         move_refetchable(settings.cache_dir, settings.frames_dir)

@@ -4,7 +4,8 @@ Every command that writes the cache or Spotify holds the lock. The kernel drops 
 its process dies, so a killed run never blocks the next one. The file itself records who
 holds it (pid, host, command, start time) for the "another run holds the lock" message; it is
 emptied on a clean release, so content found by a new holder means the last run was killed
-(logged at INFO as a stale lock taken over). If the flock is still held but the recorded
+(logged at INFO as a stale lock taken over, and kept in ``RunLock.took_over`` for the caller
+to record: ``jobs.writing`` records it in runs.jsonl). If the flock is still held but the recorded
 process is gone (an orphaned child kept the file open), the file is replaced under a second
 flock on the cache directory, so two runs can never both take over.
 """
@@ -46,13 +47,17 @@ class RunLock:
     """Exclusive lock of one cache directory; a context manager.
 
     ``wait`` is how many seconds to keep trying before raising ``LockHeld`` (0 = fail at
-    once). ``command`` is recorded in the file for other runs' messages (default: argv).
+    once). ``command`` is recorded in the file for other runs' messages (default: argv), and
+    ``trigger`` (``runlog.run_trigger``: scheduled or not) for the record of a run killed
+    holding it. ``took_over``: what the last ``acquire`` found left by a run that did not finish.
     """
 
-    def __init__(self, path: Path | str, wait: float = 0.0, command: str | None = None) -> None:
+    def __init__(self, path: Path | str, wait: float = 0.0, command: str | None = None,
+                 trigger: str | None = None) -> None:
         self.path = Path(path)
         self.wait = max(0.0, float(wait))
         self.command = command if command is not None else _default_command()
+        self.trigger = trigger
         self._fd: int | None = None
         self.took_over: dict[str, Any] | None = None  # the record a run that did not finish left
 
@@ -73,15 +78,14 @@ class RunLock:
         if self._fd is not None:
             raise RecommenderError(f"{self.path}: this run already holds the lock")
         make_dirs(self.path.parent)
+        self.took_over = None  # this acquire's, not an earlier one's
         deadline = time.monotonic() + self.wait
         while True:
             holder = self._try_acquire()
             if holder is None:
-                if self.took_over:
-                    record_unfinished(self.path.parent, self.took_over)
                 return self
             if time.monotonic() >= deadline:
-                raise LockHeld(f"{self.path}: another run holds the lock ({_describe(holder)}); "
+                raise LockHeld(f"{self.path}: another run holds the lock ({describe_holder(holder)}); "
                                f"try again when it has finished")
             time.sleep(POLL_SECONDS)
 
@@ -126,7 +130,7 @@ class RunLock:
                 previous = _read_info(fd)
                 if previous:
                     log.info("taking over the stale lock %s left by a run that did not finish "
-                             "(%s)", self.path, _describe(previous))
+                             "(%s)", self.path, describe_holder(previous))
                     self.took_over = previous
                 try:
                     self._write_info(fd)
@@ -152,10 +156,10 @@ class RunLock:
             raise RecommenderError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
 
     def _write_info(self, fd: int) -> None:
-        from .runlog import run_trigger
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
-                "started": system_now().replace(microsecond=0).isoformat(),  # vs /proc: _pid_reused
-                "trigger": run_trigger()}  # the record of a run killed holding it: scheduled or not
+                "started": system_now().replace(microsecond=0).isoformat()}  # vs /proc: _pid_reused
+        if self.trigger is not None:  # the record of a run killed holding it: scheduled or not
+            info["trigger"] = self.trigger
         data = (json.dumps(info) + "\n").encode("utf-8")
         os.ftruncate(fd, 0)
         os.pwrite(fd, data, 0)
@@ -178,7 +182,7 @@ class RunLock:
                 holder = _read_info(fd)
                 if _is_dead(holder):
                     log.info("taking over the lock %s: its holder is gone (%s) but an orphaned "
-                             "process kept it open", self.path, _describe(holder))
+                             "process kept it open", self.path, describe_holder(holder))
                     os.unlink(self.path)
                     return True
                 return False
@@ -198,26 +202,6 @@ def _dir_guard(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(dir_fd)
-
-
-UNFINISHED = ("did not finish: its process was killed (kill -9, out of memory) or the computer stopped "
-              "before it could record how it ended")
-
-
-def record_unfinished(directory: Path, info: dict[str, Any]) -> None:
-    """A run that ended holding the lock recorded nothing in runs.jsonl: the run that takes the
-    lock over records it (when it started, its command, ``"unfinished": true``), so that
-    `recommend status` and the history show that night. A record that cannot be written is
-    logged, never a failure of this run."""
-    if "pid" not in info:
-        return
-    from .runlog import append_run
-    try:
-        append_run(directory, {"when": info.get("started"), "command": info.get("command"), "unfinished": True,
-                               "trigger": info.get("trigger") or "unknown", "message": UNFINISHED})
-    except OSError as exc:
-        log.warning("the run that did not finish (%s) could not be recorded in runs.jsonl (%s)",
-                    _describe(info), exc.strerror or exc)
 
 
 def stopped_holder(path: Path | str) -> dict[str, Any] | None:
@@ -274,7 +258,7 @@ def _parse_info(text: str) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else {"raw": text[:80]}
 
 
-def _describe(info: dict[str, Any] | None) -> str:
+def describe_holder(info: dict[str, Any] | None) -> str:
     if not info:
         return "holder unknown"
     if "pid" not in info:

@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import age_seconds, shown, system_now, time_or_none, utc_now
-from .lock import lock_path, open_locked, running_holder, same_file, stopped_holder
+from .lock import describe_holder, lock_path, open_locked, running_holder, same_file, stopped_holder
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
 
@@ -343,6 +343,25 @@ def record_run(cache_dir: Path | str, command: str, exit_code: int, started: flo
     file cannot be written."""
     return append_run(cache_dir, {"command": command, "exit_code": exit_code,
                                   "duration_s": round(time.monotonic() - started, 2), **summary})
+
+
+UNFINISHED = ("did not finish: its process was killed (kill -9, out of memory) or the computer stopped "
+              "before it could record how it ended")
+
+
+def record_unfinished(directory: Path | str, info: Mapping[str, Any]) -> None:
+    """A run that ended holding the lock recorded nothing in runs.jsonl: the run that takes the
+    lock over (``RunLock.took_over``, which ``jobs.writing`` passes here) records it (when it started, its command, ``"unfinished": true``), so that
+    `recommend status` and the history show that night. A record that cannot be written is
+    logged, never a failure of this run."""
+    if "pid" not in info:
+        return
+    try:
+        append_run(directory, {"when": info.get("started"), "command": info.get("command"), "unfinished": True,
+                               "trigger": info.get("trigger") or "unknown", "message": UNFINISHED})
+    except OSError as exc:
+        log.warning("the run that did not finish (%s) could not be recorded in runs.jsonl (%s)",
+                    describe_holder(info), exc.strerror or exc)
 
 
 def unexpected_message(exc: BaseException) -> str:

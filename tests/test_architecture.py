@@ -84,6 +84,13 @@ def test_foundation_modules_import_at_most_errors_and_schema():
                                                      "recommender.paths"}) == []
 
 
+def test_the_lock_does_not_import_the_run_log():
+    """runlog reads the lock (who runs, who stopped); the lock records nothing in runs.jsonl
+    itself: jobs.writing records a run it took over (an import both ways made every RunLock,
+    migrate's on an old folder too, write runs.jsonl)."""
+    assert not any(n.startswith("recommender.runlog") for n in internal(MODULES["recommender.lock"]))
+
+
 def test_spotify_http_layer_knows_nothing_of_scoring():
     # isotime: the clock (a foundation, stdlib only) for the "try again after" time; paths (a
     # foundation too): where the standard login is, named when a cache.dir has none

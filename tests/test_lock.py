@@ -229,7 +229,9 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     from recommender import runlog
     path = lock_path(tmp_path)
     monkeypatch.setenv("RECOMMENDER_TRIGGER", "schedule")  # the holder runs as our crontab line starts it
-    holder = _spawn(HOLDER.replace("recommend build-playlist --quiet", "build-playlist"), str(path), "kill")
+    holder = _spawn(HOLDER.replace('command="recommend build-playlist --quiet"',  # as jobs.writing takes it
+                                   'command="build-playlist", trigger=__import__("recommender.runlog").runlog.run_trigger()'),
+                    str(path), "kill")
     monkeypatch.delenv("RECOMMENDER_TRIGGER")
     dead = holder.pid
     _finish(holder)
@@ -242,8 +244,12 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     shown = CliRunner().invoke(app, ["status", "--offline"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert shown.exit_code == 0 and f"the run 'build-playlist' (pid {dead}, started " in shown.stdout
     assert "did not finish" in shown.stdout
-    with RunLock(path, command="build-playlist"):  # the next night's run
-        assert runlog.status(tmp_path, {}, None)["stopped"] is None
+    said = " ".join(shown.stdout.split())  # (wrapped to the terminal)
+    assert "the next run records it" in said and "finishes its work" not in said  # true of a killed auth too
+    from recommender import jobs
+    from recommender.config import load_settings
+    with jobs.writing(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), "build-playlist"):
+        assert runlog.status(tmp_path, {}, None)["stopped"] is None  # the next night's run
     killed, = runlog.read_runs(tmp_path)
     assert killed["unfinished"] and killed["exit_code"] is None and killed["trigger"] == "schedule"
     assert killed["command"] == "build-playlist" and killed["when"] == stopped["started"]
@@ -251,3 +257,25 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     assert "(scheduled) did not finish: its process was killed" in said and "exit None" not in said
     warnings = runlog.schedule_warnings({"state": "installed"}, [killed])["warnings"]
     assert warnings and "did not finish" in warnings[0]
+
+
+def test_a_lock_taken_over_once_is_recorded_once_however_often_it_is_taken_again(tmp_path):
+    """RunLock kept what it had taken over for good, and recorded it at every acquire: a lock
+    taken again after a release (acquire, release, acquire) wrote the killed run to runs.jsonl
+    twice. ``took_over`` is now this acquire's only, and RunLock records nothing itself (its
+    caller does: jobs.writing; migrate's lock on an old checkout folder writes no runs.jsonl
+    there)."""
+    from recommender import runlog
+    path = lock_path(tmp_path)
+    path.write_text(json.dumps({"pid": 2 ** 22 + 7, "host": socket.gethostname(), "command": "build-playlist",
+                                "started": "2026-11-30T07:00:00+00:00"}) + "\n")  # a pid no process has
+    lock = RunLock(path, command="refresh")
+    lock.acquire()
+    assert lock.took_over and lock.took_over["command"] == "build-playlist"
+    lock.release()
+    lock.acquire()
+    try:
+        assert lock.took_over is None
+    finally:
+        lock.release()
+    assert runlog.read_runs(tmp_path) == []

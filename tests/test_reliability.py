@@ -123,6 +123,43 @@ def test_accounts_rate_limit_with_a_short_wait_is_retried(expired_login):
     assert sleeps == [2.0]
 
 
+def test_the_first_429_is_said_with_a_sub_second_wait_and_one_more_time(standin, tmp_path, monkeypatch, caplog):
+    """The run's first 429 is said in one warning (a person at a terminal sees why nothing
+    happens); a 0.5 s back-off read "waiting 0 s", and one try left "at most 1 more times", from
+    the Web API's gateway and from the accounts service's token refresh alike."""
+    import recommender.spotify.auth as auth
+    from spotipy.exceptions import SpotifyException
+    from spotipy.oauth2 import SpotifyOauthError
+    from spotify_helpers import gateway_for, settings_for
+
+    def answering(*answers):
+        left = list(answers)
+
+        def call(*args, **kwargs):
+            answer = left.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return call
+
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.max_retries": 1})
+    sleeps: list[float] = []
+    gateway = gateway_for(settings, sleeps)
+    monkeypatch.setattr(gateway.client, "_internal_call",
+                        answering(SpotifyException(429, -1, "slow down", headers={"Retry-After": "0.5"}), {"id": "u"}))
+    refused = SpotifyOauthError("slow down", error="rate_limited")
+    refused.http_status, refused.retry_after = 429, 0.5
+    monkeypatch.setattr(auth, "_sleep", sleeps.append)
+    with caplog.at_level(logging.WARNING):
+        assert gateway.get("me") == {"id": "u"}
+        assert gateway.client.auth_manager._with_retries(answering(refused, "token")) == "token"
+    said = [r.getMessage() for r in caplog.records if "slow down" in r.getMessage()]
+    assert sleeps == [0.5, 0.5] and len(said) == 2, said
+    assert said[0].startswith("Spotify at ") and "asks us to slow down (429 on GET me);" in said[0]
+    assert said[1].startswith("the Spotify accounts service at ") and "(429 to the login refresh);" in said[1]
+    assert all(line.endswith("; waiting 0.5 s, then trying again (at most 1 more time)") for line in said), said
+
+
 def test_a_revoked_login_still_exits_3_at_once(expired_login):
     server, env, cache, sleeps = expired_login
     server.revoke_refresh_tokens()
@@ -522,6 +559,102 @@ def test_the_last_seconds_of_a_kept_wait_are_waited_out_not_a_lost_night(standin
         else:
             assert gateway_for(settings, sleeps).get("me")["id"]
             assert len(sleeps) == 1 and 2 <= sleeps[0] <= 4
+
+
+def test_a_kept_wait_lasts_at_most_two_days_whatever_the_retry_after(standin, tmp_path, monkeypatch):
+    """A Retry-After of 10^10 s (a proxy's, or a broken one) was kept whole: no run asked
+    Spotify for 317 years. A kept wait now lasts at most 48 h (gateway.MAX_KEPT_WAIT; asking
+    after that only gets the answer again); the message says what Spotify asked."""
+    from datetime import timedelta
+
+    from recommender.errors import RateLimited
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache)
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=429, retry_after=1e10, times=1))
+    with pytest.raises(RateLimited):
+        gateway_for(settings).get("me")
+    asked = utc_now()
+    standin.clear_requests()
+    monkeypatch.setattr("recommender.spotify.gateway.utc_now", lambda: asked + timedelta(hours=47))
+    with pytest.raises(RateLimited, match=r"to wait 2777777\.8 h, kept until .*at most 48 h") as held:
+        gateway_for(settings).get("me")
+    assert api_requests(standin) == [] and held.value.retry_after <= 3600
+    monkeypatch.setattr("recommender.spotify.gateway.utc_now", lambda: asked + timedelta(hours=48, minutes=1))
+    assert gateway_for(settings).get("me")["id"] and api_requests(standin)
+
+
+def kept_wait(cache: Path, since, until, app: str = "test-client") -> None:
+    """A spotify-wait.json as a run before this one kept it."""
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "spotify-wait.json").write_text(json.dumps({"since": since.isoformat(), "until": until.isoformat(),
+                                                         "app": app}))
+
+
+def test_a_wait_kept_by_a_clock_set_ahead_does_not_block_runs(standin, tmp_path):
+    """A wait kept while the computer's clock was days ahead (set by hand, a dead CMOS battery
+    put right later) held every run back until that clock's time came round. One asked more
+    than isotime.TRUSTED_AHEAD in the future is not believed: the run asks Spotify."""
+    from datetime import timedelta
+
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    ahead = utc_now() + timedelta(days=3)
+    kept_wait(cache, ahead, ahead + timedelta(days=1))
+    assert gateway_for(settings_for(standin, cache)).get("me")["id"] and api_requests(standin)
+
+
+def test_a_wait_kept_for_another_client_id_does_not_hold_this_one_back(standin, tmp_path):
+    """Spotify rate-limits an app (a client id), so a wait kept for another one (a config with
+    another spotify.client_id, the stand-in's `any`) lets this one's requests go out."""
+    from datetime import timedelta
+
+    from recommender.errors import RateLimited
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    now = utc_now()
+    kept_wait(cache, now, now + timedelta(hours=20), app="another-client")
+    assert gateway_for(settings_for(standin, cache)).get("me")["id"] and api_requests(standin)
+    kept_wait(cache, now, now + timedelta(hours=20))  # this one's: held back, without a request
+    standin.clear_requests()
+    with pytest.raises(RateLimited, match="nothing is asked before then"):
+        gateway_for(settings_for(standin, cache)).get("me")
+    assert api_requests(standin) == []
+
+
+def test_the_last_seconds_of_a_kept_wait_are_said_and_status_never_sleeps_them(logged_in, monkeypatch, caplog):
+    """A run that starts in the last spotify.max_retry_wait seconds of a kept wait sleeps up to
+    a minute: it said so only in the log (INFO), so a person saw nothing happen; it now says it
+    in one warning, as for the other waits. `recommend status` slept it too, to check the
+    login: it never sleeps now, and says the wait instead."""
+    from datetime import timedelta
+
+    from recommender.isotime import utc_now
+    from recommender.spotify.gateway import Gateway
+    from spotify_helpers import api_requests
+    server, env, cache = logged_in
+    sleeps: list[float] = []
+    made = Gateway.from_settings.__func__
+    monkeypatch.setattr(Gateway, "from_settings",
+                        classmethod(lambda cls, *a, **kw: made(cls, *a, sleep=sleeps.append, **kw)))
+    kept_wait(cache, utc_now() - timedelta(hours=24), utc_now() + timedelta(seconds=30))
+    status = run(["status", "--json"], env)
+    assert status.exit_code == 0, status.stderr
+    login = json.loads(status.stdout)["login"]
+    assert sleeps == [] and api_requests(server) == []
+    assert "not checked with Spotify: Spotify asked at" in login["message"], login
+    with caplog.at_level(logging.INFO, logger="recommender"):
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert len(sleeps) == 1 and 20 <= sleeps[0] <= 30
+    said = [r for r in caplog.records if "waiting the last" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING], [r.getMessage() for r in caplog.records]
+    assert said[0].getMessage().endswith("s of it, then going on")
 
 
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):

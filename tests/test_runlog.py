@@ -406,7 +406,9 @@ def test_log_lines_carry_utc_times_whatever_the_zone_a_run_is_started_in(logs, m
     """A run by hand in a shell with TZ set wrote its lines in that zone's time, unmarked, beside
     the scheduled runs' in the computer's: the log seemed to go back 5 hours, while the same
     line's run summary said UTC. Every line now says its time in UTC."""
+    import os
     import time as clock
+    before = os.environ.get("TZ")
     monkeypatch.setenv("TZ", "America/New_York")
     clock.tzset()
     try:
@@ -416,6 +418,27 @@ def test_log_lines_carry_utc_times_whatever_the_zone_a_run_is_started_in(logs, m
         stamp = path.read_text().split(" INFO ")[0]
         written = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f UTC").replace(tzinfo=timezone.utc)
         assert abs((written - datetime.now(timezone.utc)).total_seconds()) < 600
-    finally:
-        monkeypatch.delenv("TZ")
+    finally:  # the zone the tests run in, read again (deleting TZ here left them in UTC until monkeypatch put it back)
+        if before is None:
+            monkeypatch.delenv("TZ")
+        else:
+            monkeypatch.setenv("TZ", before)
         clock.tzset()
+
+
+
+def test_the_zone_test_gives_the_tests_after_it_their_zone_back(tmp_path):
+    """The test above deleted TZ and read the zone again, and monkeypatch later put TZ back
+    without reading it: the tests after it ran in UTC while TZ said another zone."""
+    import subprocess
+    from pathlib import Path
+    (tmp_path / "zone_after.py").write_text(
+        "import time\ndef pytest_sessionfinish(session, exitstatus):\n"
+        "    print('ZONE-AFTER', time.tzname[0])\n")
+    here = Path(__file__).resolve()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q", "-s",
+                           "-p", "zone_after", f"{here}::test_log_lines_carry_utc_times_whatever_the_zone_a_run_is_started_in"],
+                          capture_output=True, text=True, timeout=120, cwd=here.parents[1],
+                          env={**os.environ, "TZ": "Asia/Tokyo",
+                               "PYTHONPATH": os.pathsep.join([str(tmp_path), str(here.parents[1])])})
+    assert "1 passed" in done.stdout and "ZONE-AFTER JST" in done.stdout, done.stdout + done.stderr

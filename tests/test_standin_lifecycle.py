@@ -34,11 +34,12 @@ def busy_port() -> socket.socket:
 DEADLINE = 60  # seconds: a stand-in process or serve_forever still running by then fails its test
 
 
-def standin_process(code: str | None = None) -> subprocess.Popen:
-    """`recommend standin --port 0` (or ``python -c code``) in a subprocess, killed after DEADLINE
-    s so that a read of its output ends (and the test fails) rather than hangs."""
+def standin_process(code: str | None = None, *more: str) -> subprocess.Popen:
+    """`recommend standin --port 0` (with ``more`` arguments, or ``python -c code``) in a
+    subprocess, killed after DEADLINE s so that a read of its output ends (and the test fails)
+    rather than hangs."""
     import threading
-    argv = ["-c", code] if code else ["-m", "recommender", "standin", "--port", "0"]
+    argv = ["-c", code] if code else ["-m", "recommender", "standin", "--port", "0", *more]
     proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     killer = threading.Timer(DEADLINE, proc.kill)
@@ -95,6 +96,21 @@ def test_standin_command_prints_the_exports_and_stops_cleanly_on_ctrl_c():
         out, err = stop_by_ctrl_c(proc)
     assert (proc.returncode, out, err) == (0, "", "")
     all_released(spotify, lb, mb)
+
+
+def test_standin_command_with_quiet_still_prints_the_export_line_on_stdout():
+    """--quiet silences a command's stdout, and took the export line with it: a script reading
+    `recommend standin --port 0 --quiet > standin.env` got an empty file. The line is the
+    command's result, so it is on stdout, alone, with --quiet too."""
+    proc = standin_process(None, "--quiet")
+    try:
+        exports = proc.stdout.readline()
+        assert exports.startswith("export RECOMMENDER_SPOTIFY_API_URL=http://127.0.0.1:"), exports
+        spotify = re.search(r"RECOMMENDER_SPOTIFY_ACCOUNTS_URL=(\S+)", exports).group(1)
+        assert requests.get(f"{spotify}/v1/me", timeout=5).status_code == 401  # it serves while it waits
+    finally:
+        out, err = stop_by_ctrl_c(proc)
+    assert (proc.returncode, out) == (0, ""), err
 
 
 # The user's Ctrl-C the instant the lines are out: a real SIGINT to itself from inside the print.

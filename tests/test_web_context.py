@@ -705,8 +705,7 @@ def test_the_runs_page_says_a_run_killed_holding_the_lock_did_not_finish(tmp_pat
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from recommender.config import load_settings
-    from recommender.lock import record_unfinished
-    from recommender.runlog import record_run
+    from recommender.runlog import record_run, record_unfinished
     from recommender.web.app import HERE, PAGES
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     record_unfinished(tmp_path, {"pid": 4242, "started": "2026-11-30T07:00:00+00:00", "command": "build-playlist",

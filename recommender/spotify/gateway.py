@@ -24,7 +24,7 @@ from spotipy.oauth2 import SpotifyOauthError
 
 from ..errors import (AppAccessRefused, AuthError, RateLimited, SpotifyError, SpotifyUnavailable,
                       development_mode_refusal, wait_seconds)
-from ..isotime import parse_time, shown, utc_now
+from ..isotime import parse_time, shown, utc_now, younger_than
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ MAX_WRITE = 100
 # logins first: a listing refused with "Invalid limit" is asked again this many at a time
 SAFE_PAGE = 10
 WAIT_FILE = "spotify-wait.json"  # in the data directory: a wait Spotify asked for, kept until it is over
+# a kept wait lasts at most this long (a day's Retry-After is the longest Spotify gives): asking
+# after it only gets the answer again, and a proxy's Retry-After of 10^10 s blocks no run for centuries
+MAX_KEPT_WAIT = 48 * 3600.0
 
 
 class AmbiguousWrite(SpotifyUnavailable):
@@ -107,9 +110,15 @@ def retry_notice(service: str, said: str, waits: list[float], per_try: float = 0
     return f"{service} {said}; trying again {tries} for up to {bound:.0f} s"
 
 
+def seconds(wait: float) -> str:
+    """A short wait in seconds as a person reads it: '0.5 s', '2 s', '45 s'."""
+    return f"{wait:.2g} s" if wait < 10 else f"{wait:.0f} s"
+
+
 def slow_down_notice(service: str, said: str, wait: float, tries: int) -> str:
     """``retry_notice`` for a 429: the wait asked for now (each later 429 names its own)."""
-    return f"{service} asks us to slow down ({said}); waiting {wait:.0f} s, then trying again (at most {tries} more times)"
+    return (f"{service} asks us to slow down ({said}); waiting {seconds(wait)}, then trying again "
+            f"(at most {tries} more time{'s' if tries != 1 else ''})")
 
 
 def failure(exc: Exception, timeout: float | None) -> str:
@@ -157,42 +166,50 @@ class Gateway:
     # ----- a long Retry-After is kept: no run asks before it has passed -----------------------
     wait_file: Path | None = None  # where a long wait Spotify asked for is kept (from_settings)
     app = ""  # the client id the wait is for: another app is not rate-limited with this one
+    sleeps_kept_wait = True  # False: a check that must not sleep (`recommend status`) is told the wait
 
     def _asked_to_wait(self) -> None:
         """RateLimited when a run before this one was told (a long Retry-After, a used-up quota)
         to wait until a time still ahead: asking again meanwhile is refused the same way, and a
         run's every night at the same minute would ask seconds before a day's wait is over. What
-        is left of it is slept when it is no longer than ``max_retry_wait`` (that nightly run)."""
+        is left of it is slept when it is no longer than ``max_retry_wait`` (that nightly run).
+        A wait lasts at most ``MAX_KEPT_WAIT`` from when it was asked, and one asked more than
+        ``isotime.TRUSTED_AHEAD`` in the future (a clock that was set ahead) is not believed."""
         if self.wait_file is None or self.requests_made:
             return
         try:
             kept = json.loads(self.wait_file.read_text(encoding="utf-8"))
             until, since = parse_time(kept["until"]), parse_time(kept["since"])
-        except (OSError, ValueError, TypeError, KeyError):
+            until = min(until, since + timedelta(seconds=MAX_KEPT_WAIT))
+        except (OSError, ValueError, TypeError, KeyError, OverflowError):
             return  # none (or unreadable: ask, and Spotify says again)
-        left = (until - utc_now()).total_seconds()
-        if left <= 0 or str(kept.get("app") or "") != self.app:
+        now = utc_now()
+        if str(kept.get("app") or "") != self.app or not younger_than(since, MAX_KEPT_WAIT / 86400, now):
+            return  # another app's; or over, or stamped by a clock that was ahead (its wait unknown: ask)
+        left = (until - now).total_seconds()
+        if left <= 0:
             return
-        if left <= self.max_retry_wait:  # a nightly line a few seconds early: wait them out, as for a short 429
-            log.info("Spotify asked at %s to wait until %s: waiting %.1f s", shown(since), shown(until), left)
+        asked = f"Spotify asked at {shown(since)} to wait until {shown(until)}"
+        if isinstance(kept.get("asked"), (int, float)) and kept["asked"] > MAX_KEPT_WAIT:  # the whole of it
+            asked = (f"Spotify asked at {shown(since)} to wait {kept['asked'] / 3600:.1f} h, kept until {shown(until)} "
+                     f"(at most {MAX_KEPT_WAIT / 3600:.0f} h: asking after that only gets the answer again)")
+        if left <= self.max_retry_wait and self.sleeps_kept_wait:  # a nightly line a few seconds early:
+            log.warning("%s: waiting the last %s of it, then going on", asked, seconds(left))  # as for a short 429
             self.sleep(left)
             return
-        raise RateLimited(f"Spotify asked at {shown(since)} to wait until {shown(until)} (rate limited); "
-                          f"nothing is asked before then (delete {self.wait_file} to ask anyway); try again "
-                          f"{when(left)}", retry_after=left)
+        raise RateLimited(f"{asked} (rate limited); nothing is asked before then (delete {self.wait_file} to ask "
+                          f"anyway); try again {when(left)}", retry_after=left)
 
     def _keep_wait(self, wait: float) -> None:
-        """Remember a wait too long to sleep through, for the runs that start before it is over."""
+        """Remember a wait too long to sleep through, for the runs that start before it is over
+        (at most ``MAX_KEPT_WAIT`` of it)."""
         if self.wait_file is None:
             return
         now = utc_now()
-        try:
-            until = now + timedelta(seconds=wait)
-        except OverflowError:
-            return
+        until = now + timedelta(seconds=min(wait, MAX_KEPT_WAIT))
         try:
             atomic_write_text(self.wait_file, json.dumps({"since": now.isoformat(), "until": until.isoformat(),
-                                                          "app": self.app}), mode=0o600)
+                                                          "asked": wait, "app": self.app}), mode=0o600)
         except OSError as exc:  # the run stops with exit 4 all the same
             log.warning("could not keep Spotify's wait in %s: %s", self.wait_file, exc.strerror or exc)
 
