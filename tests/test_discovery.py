@@ -334,6 +334,28 @@ def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_ra
     assert library.frames["recordings"]["listen_count"].notna().any()
 
 
+@pytest.mark.parametrize("case", ["budget", "labs down"])
+def test_without_a_token_a_real_failure_is_the_warning_and_the_token_a_note_after_it(case, tmp_path):
+    """Without a ListenBrainz token (the default) the similar artists' top recordings are
+    refused (401) at the first seed, every run: that refusal was always the run's first
+    failure, so the one warning named listenbrainz.token and hid what stopped discovery later
+    (the request budget spent, labs down). Now the real failure is the warning, naming its
+    key or service, and the token a short note after it."""
+    w = small_world()
+    with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
+        if case == "labs down":  # labs' similar tracks are asked after the similar artists
+            lb.fail(503, times=100, path="similar-recordings")
+        extra = {"discovery.request_budget": 6} if case == "budget" else {}
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **extra))
+    assert len(report.warnings) == 2, report.warnings
+    assert "discovery stopped early" in report.warnings[0]
+    assert ("discovery.request_budget" if case == "budget" else "ListenBrainz labs") in report.warnings[0]
+    assert "listenbrainz.token" not in report.warnings[0]
+    assert report.warnings[1].startswith("also: ") and "listenbrainz.token" in report.warnings[1]
+    assert "sekrit" not in " ".join(report.warnings)
+    assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}
+
+
 def test_a_seed_whose_isrc_is_another_copy_of_the_song_is_asked_by_its_canonical_recording(tmp_path):
     """ListenBrainz maps every listen to one canonical recording per artist credit and title
     (listenbrainz-server mbid_mapping/mapping/canonical_musicbrainz_data.py: the others get a
