@@ -334,6 +334,29 @@ def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_ra
     assert library.frames["recordings"]["listen_count"].notna().any()
 
 
+def test_cached_top_recordings_are_used_after_the_endpoint_refused_and_lb_radio_asked_only_for_the_rest(tmp_path):
+    """Top recordings are cached for 30 days (a token given once, or before August 2026). After
+    the first 401 of a run the similar-artists source skipped them all and asked lb-radio for
+    every later seed, even one whose similar artists' top recordings were all in the cache.
+    Now the cached ones are used; lb-radio is asked only for a seed with some missing, and
+    stands in only for those."""
+    w = small_world()
+    settings = {"discovery.similar_recordings.enabled": False}
+    with ListenBrainzStandIn(w) as lb, MusicBrainzStandIn(world=w) as mb:  # A's similar artists, cached
+        first, _ = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **settings),
+                                      seed_artist_ids=["aA"])
+    with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **settings))
+        assert lb.requests_to("top-recordings") == 1  # C's similar artist D: refused, not asked again
+        assert lb.requests_to("lb-radio/artist") == 1  # for C's D only; A's are all cached
+    assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
+
+    def found(lib, seed):
+        d = lib.frames["discovered"]
+        return sorted(zip(d[d["seed_id"] == seed]["track_id"], d[d["seed_id"] == seed]["score"]))
+    assert found(library, "aA") == found(first, "aA") != []  # from the cached top recordings, labs' scores
+
+
 @pytest.mark.parametrize("case", ["budget", "labs down"])
 def test_without_a_token_a_real_failure_is_the_warning_and_the_token_a_note_after_it(case, tmp_path):
     """Without a ListenBrainz token (the default) the similar artists' top recordings are
