@@ -408,6 +408,24 @@ def test_a_seed_whose_isrc_is_another_copy_of_the_song_is_asked_by_its_canonical
     assert recs.loc["t3", "listen_count"] == 20  # ListenBrainz counts the song's listens under the canonical one
 
 
+def test_with_the_canonical_look_up_down_cached_similar_recordings_are_still_used(tmp_path, world_standins):
+    """When labs' recording-mbid-lookup failed (labs down, the budget spent), each seed's own
+    look-up of its canonical recording raised too, so the seed found nothing, even with its
+    similar recordings in the cache. Now the seed is asked by its own recording then: the
+    cached answers count, and the one warning names labs."""
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_artists.enabled": False})
+    first, _ = discover_open_data(user_library(), settings)
+    (tmp_path / "cache" / "opendata" / "canonical.json").unlink()  # expired, say
+    lb.fail(503, times=100, path="recording-mbid-lookup")
+    asked = lb.requests_to("similar-recordings")
+    again, report = discover_open_data(user_library(), settings)
+    assert lb.requests_to("similar-recordings") == asked  # from the cache
+    assert len(report.warnings) == 1 and "ListenBrainz labs" in report.warnings[0]
+    pd.testing.assert_frame_equal(again.frames["similar_tracks"], first.frames["similar_tracks"])
+    assert not first.frames["similar_tracks"].empty
+
+
 @pytest.mark.parametrize("key, value", [("enrich.contact", "Łukasz Dvořák <lukasz@example.pl>"),
                                         ("enrich.user_agent", "my-player/1.0 ( 東京@example.jp )"),
                                         ("enrich.contact", "me@example.org\r\nX-Injected: 1")])

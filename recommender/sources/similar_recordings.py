@@ -3,6 +3,7 @@ seed's canonical recording: labs recording-mbid-lookup)."""
 
 from __future__ import annotations
 
+from ..services.http import ServiceError
 from .base import Context, Found, Source
 
 
@@ -38,8 +39,13 @@ class SimilarRecordings(Source):
         rec, artist_mbids, _ = resolver.track_mbids(tid)
         if not rec:
             return
-        # asked by the recording ListenBrainz counts the song's listens under (``canonical_recordings``)
-        rec = od.canonical_recordings([rec]).get(rec) or rec
+        # asked by the recording ListenBrainz counts the song's listens under (``canonical_recordings``);
+        # when that look-up failed (labs down, the run's budget spent) the seed's own recording,
+        # whose similar recordings the cache may still have
+        try:
+            rec = od.canonical_recordings([rec]).get(rec) or rec
+        except ServiceError as exc:
+            ctx.failures.append(exc)
         found.recordings.append({"track_id": tid, "recording_mbid": rec, "artist_mbids": artist_mbids,
                                  "listen_count": None, "user_count": None})
         similar = od.similar_recordings(rec)[: int(cfg.per_seed)]
