@@ -426,6 +426,19 @@ def test_with_the_canonical_look_up_down_cached_similar_recordings_are_still_use
     assert not first.frames["similar_tracks"].empty
 
 
+def test_each_progress_bar_of_discovery_runs_once(tmp_path, world_standins):
+    """The seed tracks' canonical look-ups reported 0..n-1 under the similar tracks' label, then
+    that bar started again at 0 for the seeds themselves: it ran twice. Each stage now has its
+    own bar, which only goes forward and ends full."""
+    lb, mb = world_standins
+    seen: dict[str, list[int]] = {}
+    discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb),
+                       progress=lambda stage, done, total: seen.setdefault(stage, []).append(done))
+    assert seen and "ListenBrainz + MusicBrainz: similar tracks" in seen
+    for stage, done in seen.items():
+        assert done == sorted(done) and done.count(0) <= 1, (stage, done)
+
+
 @pytest.mark.parametrize("key, value", [("enrich.contact", "Łukasz Dvořák <lukasz@example.pl>"),
                                         ("enrich.user_agent", "my-player/1.0 ( 東京@example.jp )"),
                                         ("enrich.contact", "me@example.org\r\nX-Injected: 1")])
