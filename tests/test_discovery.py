@@ -461,6 +461,16 @@ def test_a_contact_an_http_header_cannot_carry_is_a_config_error_naming_the_key(
     assert discover_open_data(user_library(), fine)[1].warnings == []
 
 
+def test_a_contact_the_user_agent_leaves_out_is_not_checked(tmp_path, world_standins):
+    """With enrich.user_agent set, enrich.contact is not sent (the User-Agent goes as written),
+    yet a contact no HTTP header could carry was refused as a config error all the same."""
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"enrich.user_agent": "my-player/1.0 ( me@example.org )",
+                                                          "enrich.contact": "Łukasz Dvořák"})
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and lb.requests_to("") > 0
+
+
 FAILURES = {
     "MusicBrainz down": ("MusicBrainz", lambda lb, mb: {"enrich.musicbrainz_url": closed_port_url("/ws/2/")}),
     "ListenBrainz down": ("ListenBrainz failed", lambda lb, mb: {"listenbrainz.api_url": closed_port_url("/1")}),
