@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from recommender.config import load_settings
+from recommender.errors import ConfigError
 from recommender.library import Library
 from recommender.pipeline import SOURCE_WHY, _mark_sources, mix_new
 from recommender.scorers.opendata import OpenDataScorer
@@ -449,7 +450,6 @@ def test_a_contact_an_http_header_cannot_carry_is_a_config_error_naming_the_key(
     genres`) crashed with a traceback. Now it is a one-line config error naming the key, before
     any request; "José" (Latin-1) still goes as it did."""
     from recommender.enrich.musicbrainz import client_from_settings
-    from recommender.errors import ConfigError
     lb, mb = world_standins
     settings = settings_for_open_data(tmp_path, lb, mb, **{key: value})
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as told:
@@ -469,6 +469,28 @@ def test_a_contact_the_user_agent_leaves_out_is_not_checked(tmp_path, world_stan
                                                           "enrich.contact": "Łukasz Dvořák"})
     library, report = discover_open_data(user_library(), settings)
     assert report.warnings == [] and lb.requests_to("") > 0
+
+
+@pytest.mark.parametrize("where", ["config", "environment"])
+def test_a_token_an_http_header_cannot_carry_is_a_config_error_naming_the_key_not_the_token(tmp_path, world_standins,
+                                                                                           where):
+    """listenbrainz.token goes in the Authorization header unchecked: a line break in it (a token
+    pasted with its newline) was refused by http.client as a header injection and retried as a
+    network failure. Now it is a one-line config error naming the key (or the variable), before
+    any request, and the token itself is never shown."""
+    lb, mb = world_standins
+    token = "sekrit-token\nX-Injected: 1"
+    if where == "config":
+        settings = settings_for_open_data(tmp_path, lb, mb, **{"listenbrainz.token": token})
+    else:
+        settings = load_settings(environ={"LISTENBRAINZ_TOKEN": token}, overrides={
+            "cache.dir": str(tmp_path / "cache"), "listenbrainz.api_url": lb.api_url,
+            "listenbrainz.labs_url": lb.labs_url, "enrich.musicbrainz_url": mb.base_url})
+    with pytest.raises(ConfigError, match=r"listenbrainz\.token") as told:
+        discover_open_data(user_library(), settings)
+    message = str(told.value)
+    assert "\n" not in message and "sekrit" not in message and lb.requests_to("") == 0 and mb.seen == []
+    assert ("LISTENBRAINZ_TOKEN" in message) == (where == "environment")
 
 
 FAILURES = {
