@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from recommender.config import load_settings
+from recommender.errors import ConfigError
 from recommender.library import Library
 from recommender.pipeline import SOURCE_WHY, _mark_sources, mix_new
 from recommender.scorers.opendata import OpenDataScorer
@@ -334,6 +335,51 @@ def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_ra
     assert library.frames["recordings"]["listen_count"].notna().any()
 
 
+def test_cached_top_recordings_are_used_after_the_endpoint_refused_and_lb_radio_asked_only_for_the_rest(tmp_path):
+    """Top recordings are cached for 30 days (a token given once, or before August 2026). After
+    the first 401 of a run the similar-artists source skipped them all and asked lb-radio for
+    every later seed, even one whose similar artists' top recordings were all in the cache.
+    Now the cached ones are used; lb-radio is asked only for a seed with some missing, and
+    stands in only for those."""
+    w = small_world()
+    settings = {"discovery.similar_recordings.enabled": False}
+    with ListenBrainzStandIn(w) as lb, MusicBrainzStandIn(world=w) as mb:  # A's similar artists, cached
+        first, _ = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **settings),
+                                      seed_artist_ids=["aA"])
+    with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **settings))
+        assert lb.requests_to("top-recordings") == 1  # C's similar artist D: refused, not asked again
+        assert lb.requests_to("lb-radio/artist") == 1  # for C's D only; A's are all cached
+    assert len(report.warnings) == 1 and "listenbrainz.token" in report.warnings[0]
+
+    def found(lib, seed):
+        d = lib.frames["discovered"]
+        return sorted(zip(d[d["seed_id"] == seed]["track_id"], d[d["seed_id"] == seed]["score"]))
+    assert found(library, "aA") == found(first, "aA") != []  # from the cached top recordings, labs' scores
+
+
+@pytest.mark.parametrize("case", ["budget", "labs down"])
+def test_without_a_token_a_real_failure_is_the_warning_and_the_token_a_note_after_it(case, tmp_path):
+    """Without a ListenBrainz token (the default) the similar artists' top recordings are
+    refused (401) at the first seed, every run: that refusal was always the run's first
+    failure, so the one warning named listenbrainz.token and hid what stopped discovery later
+    (the request budget spent, labs down). Now the real failure is the warning, naming its
+    key or service, and the token a short note after it."""
+    w = small_world()
+    with ListenBrainzStandIn(w, token="sekrit-token") as lb, MusicBrainzStandIn(world=w) as mb:
+        if case == "labs down":  # labs' similar tracks are asked after the similar artists
+            lb.fail(503, times=100, path="similar-recordings")
+        extra = {"discovery.request_budget": 6} if case == "budget" else {}
+        library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb, **extra))
+    assert len(report.warnings) == 2, report.warnings
+    assert "discovery stopped early" in report.warnings[0]
+    assert ("discovery.request_budget" if case == "budget" else "ListenBrainz labs") in report.warnings[0]
+    assert "listenbrainz.token" not in report.warnings[0]
+    assert report.warnings[1].startswith("also: ") and "listenbrainz.token" in report.warnings[1]
+    assert "sekrit" not in " ".join(report.warnings)
+    assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}
+
+
 def test_a_seed_whose_isrc_is_another_copy_of_the_song_is_asked_by_its_canonical_recording(tmp_path):
     """ListenBrainz maps every listen to one canonical recording per artist credit and title
     (listenbrainz-server mbid_mapping/mapping/canonical_musicbrainz_data.py: the others get a
@@ -363,6 +409,37 @@ def test_a_seed_whose_isrc_is_another_copy_of_the_song_is_asked_by_its_canonical
     assert recs.loc["t3", "listen_count"] == 20  # ListenBrainz counts the song's listens under the canonical one
 
 
+def test_with_the_canonical_look_up_down_cached_similar_recordings_are_still_used(tmp_path, world_standins):
+    """When labs' recording-mbid-lookup failed (labs down, the budget spent), each seed's own
+    look-up of its canonical recording raised too, so the seed found nothing, even with its
+    similar recordings in the cache. Now the seed is asked by its own recording then: the
+    cached answers count, and the one warning names labs."""
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.similar_artists.enabled": False})
+    first, _ = discover_open_data(user_library(), settings)
+    (tmp_path / "cache" / "opendata" / "canonical.json").unlink()  # expired, say
+    lb.fail(503, times=100, path="recording-mbid-lookup")
+    asked = lb.requests_to("similar-recordings")
+    again, report = discover_open_data(user_library(), settings)
+    assert lb.requests_to("similar-recordings") == asked  # from the cache
+    assert len(report.warnings) == 1 and "ListenBrainz labs" in report.warnings[0]
+    pd.testing.assert_frame_equal(again.frames["similar_tracks"], first.frames["similar_tracks"])
+    assert not first.frames["similar_tracks"].empty
+
+
+def test_each_progress_bar_of_discovery_runs_once(tmp_path, world_standins):
+    """The seed tracks' canonical look-ups reported 0..n-1 under the similar tracks' label, then
+    that bar started again at 0 for the seeds themselves: it ran twice. Each stage now has its
+    own bar, which only goes forward and ends full."""
+    lb, mb = world_standins
+    seen: dict[str, list[int]] = {}
+    discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb),
+                       progress=lambda stage, done, total: seen.setdefault(stage, []).append(done))
+    assert seen and "ListenBrainz + MusicBrainz: similar tracks" in seen
+    for stage, done in seen.items():
+        assert done == sorted(done) and done.count(0) <= 1, (stage, done)
+
+
 @pytest.mark.parametrize("key, value", [("enrich.contact", "Łukasz Dvořák <lukasz@example.pl>"),
                                         ("enrich.user_agent", "my-player/1.0 ( 東京@example.jp )"),
                                         ("enrich.contact", "me@example.org\r\nX-Injected: 1")])
@@ -373,7 +450,6 @@ def test_a_contact_an_http_header_cannot_carry_is_a_config_error_naming_the_key(
     genres`) crashed with a traceback. Now it is a one-line config error naming the key, before
     any request; "José" (Latin-1) still goes as it did."""
     from recommender.enrich.musicbrainz import client_from_settings
-    from recommender.errors import ConfigError
     lb, mb = world_standins
     settings = settings_for_open_data(tmp_path, lb, mb, **{key: value})
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as told:
@@ -383,6 +459,38 @@ def test_a_contact_an_http_header_cannot_carry_is_a_config_error_naming_the_key(
         client_from_settings(settings)
     fine = settings_for_open_data(tmp_path / "2", lb, mb, **{"enrich.contact": "José <jose@example.es>"})
     assert discover_open_data(user_library(), fine)[1].warnings == []
+
+
+def test_a_contact_the_user_agent_leaves_out_is_not_checked(tmp_path, world_standins):
+    """With enrich.user_agent set, enrich.contact is not sent (the User-Agent goes as written),
+    yet a contact no HTTP header could carry was refused as a config error all the same."""
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"enrich.user_agent": "my-player/1.0 ( me@example.org )",
+                                                          "enrich.contact": "Łukasz Dvořák"})
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and lb.requests_to("") > 0
+
+
+@pytest.mark.parametrize("where", ["config", "environment"])
+def test_a_token_an_http_header_cannot_carry_is_a_config_error_naming_the_key_not_the_token(tmp_path, world_standins,
+                                                                                           where):
+    """listenbrainz.token goes in the Authorization header unchecked: a line break in it (a token
+    pasted with its newline) was refused by http.client as a header injection and retried as a
+    network failure. Now it is a one-line config error naming the key (or the variable), before
+    any request, and the token itself is never shown."""
+    lb, mb = world_standins
+    token = "sekrit-token\nX-Injected: 1"
+    if where == "config":
+        settings = settings_for_open_data(tmp_path, lb, mb, **{"listenbrainz.token": token})
+    else:
+        settings = load_settings(environ={"LISTENBRAINZ_TOKEN": token}, overrides={
+            "cache.dir": str(tmp_path / "cache"), "listenbrainz.api_url": lb.api_url,
+            "listenbrainz.labs_url": lb.labs_url, "enrich.musicbrainz_url": mb.base_url})
+    with pytest.raises(ConfigError, match=r"listenbrainz\.token") as told:
+        discover_open_data(user_library(), settings)
+    message = str(told.value)
+    assert "\n" not in message and "sekrit" not in message and lb.requests_to("") == 0 and mb.seen == []
+    assert ("LISTENBRAINZ_TOKEN" in message) == (where == "environment")
 
 
 FAILURES = {

@@ -701,19 +701,18 @@ def test_runs_say_times_as_status_does_and_keep_the_dry_run_mark(tmp_path):
 
 
 def test_the_runs_page_says_a_run_killed_holding_the_lock_did_not_finish(tmp_path):
-    # before: its exit column said "None" (such a run is recorded with no exit code)
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
+    # before: its exit column said "None" (such a run is recorded with no exit code); the page as
+    # the app serves it (its own templates and context), not a template rendered apart
+    pytest.importorskip("uvicorn")
     from recommender.config import load_settings
     from recommender.runlog import record_run, record_unfinished
-    from recommender.web.app import HERE, PAGES
+    from test_web import entered, serving
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     record_unfinished(tmp_path, {"pid": 4242, "started": "2026-11-30T07:00:00+00:00", "command": "build-playlist",
                                  "trigger": "schedule"})
     record_run(tmp_path, "refresh", 0, 0.0)
-    info = WebContext(settings, config_file=tmp_path / "user.yaml").runs()
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
-    html = env.get_template("runs.html").render(pages=PAGES, csrf="x", demo=False, page="runs", info=info, curves=None)
+    with serving(WebContext(settings, config_file=tmp_path / "user.yaml")) as (sec, base):
+        html = entered(sec, base).get(base + "/runs", timeout=30).text
     killed = html.split("2026-11-30 07:00 UTC", 1)[1].split("</tr>", 1)[0]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", killed)
     assert cells[1] == "did not finish" and "None" not in killed, killed

@@ -297,7 +297,8 @@ def client_from_settings(settings: Settings, notice: ContactNotice | None = None
     _setting(settings, "user_agent", lambda v: v is None or isinstance(v, str) and bool(v.strip()) and header_safe(v),
              "must name this app and a contact (MusicBrainz asks for it) in characters an HTTP header can carry "
              "(Latin-1, no control characters), or be null")
-    _setting(settings, "contact", lambda v: v is None or header_safe(str(v)),
+    # the contact goes in the User-Agent only when enrich.user_agent is unset (``user_agent``)
+    _setting(settings, "contact", lambda v: v is None or bool(settings.enrich.user_agent) or header_safe(str(v)),
              "goes in the User-Agent header of every MusicBrainz and ListenBrainz request: write it in characters "
              "an HTTP header can carry (Latin-1, no control characters; an email address or URL is), or null")
     url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),

@@ -104,6 +104,21 @@ def best_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return first_once(sorted(rows, key=lambda r: -float(r.get("score") or 0)), key)
 
 
+def _check_token(settings) -> None:
+    """A ``listenbrainz.token`` an HTTP header cannot carry (a line break of a pasted token,
+    letters beyond Latin-1) is a config error naming the key, before any request: http.client
+    refused it as a header injection, retried as a network failure. Its value is never shown."""
+    from ..enrich.musicbrainz import header_safe
+    token = settings.listenbrainz.token
+    if token and not header_safe(str(token)):
+        from ..config import DEFAULT_FILE
+        from ..errors import ConfigError
+        origin = settings.sources.get("listenbrainz.token", str(DEFAULT_FILE))
+        raise ConfigError(f"{origin}: listenbrainz.token goes in the Authorization header of ListenBrainz requests: "
+                          "write it as your ListenBrainz settings page shows it, on one line, without control "
+                          "characters or letters an HTTP header cannot carry (the value is not shown here)")
+
+
 @dataclass
 class OpenData:
     """Clients + cache of one run. Build with ``from_settings``; call ``close()`` at the end."""
@@ -129,6 +144,7 @@ class OpenData:
         from ..enrich.musicbrainz import client_from_settings
         lb = settings.listenbrainz
         d = settings.discovery
+        _check_token(settings)
         budget = budget or Budget(int(d.request_budget))
         ua = user_agent(settings)  # with enrich.contact: ListenBrainz asks for one too since August 2026
         headers = {"Authorization": f"Token {lb.token}"} if lb.token else {}

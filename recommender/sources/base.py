@@ -43,7 +43,7 @@ class Context:
     open_data: Any  # services.listenbrainz.OpenData
     resolver: "Resolver"
     progress: Progress
-    failures: list = field(default_factory=list)  # ServiceErrors met (the first one is reported)
+    failures: list = field(default_factory=list)  # ServiceErrors met (the first real one is reported: run._warnings)
 
     def guarded(self, work, *args) -> None:
         """Run one seed's work; a failing service is noted and the source goes on with the

@@ -58,7 +58,8 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     """Run the enabled open-data sources; return the library with the ``discovered``,
     ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
     metadata added, and a report. A failing service stops the step with one warning line
-    naming it (what was found so far is kept); never raises ServiceError. ``notice``: the
+    naming it (what was found so far is kept; ListenBrainz's refusal for want of a token is
+    a second short note after it, see ``_warnings``); never raises ServiceError. ``notice``: the
     run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
     report = DiscoveryReport()
     d = settings.discovery
@@ -87,16 +88,14 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
                 report.requests_by_source[source.name] = _spent(before, open_data.budget.by_service)
         shared_from = dict(open_data.budget.by_service)
         ctx.guarded(_listen_counts, open_data, found)
-        if ctx.failures:
-            report.warnings.append(_warning(ctx.failures[0], open_data))
         new_ids = [r["track_id"] for r in found.discovered]
         try:
             rows = resolver.track_rows(new_ids, progress)
         except ServiceError as exc:  # the budget ran out while looking up: keep the cached ones
             live = dict.fromkeys(resolver.replaced.get(t, t) for t in new_ids)
             rows = [resolver.metadata[t] for t in live if t in resolver.metadata]
-            if not report.warnings:
-                report.warnings.append(_warning(exc))
+            ctx.failures.append(exc)
+        report.warnings = _warnings(ctx.failures, open_data)
         _follow(found, resolver.replaced)
     finally:
         open_data.close()  # every answer so far is saved, whatever happened
@@ -149,6 +148,23 @@ def _listen_counts(open_data, found: Found) -> None:
     for r in found.recordings:
         if r.get("listen_count") is None and r["recording_mbid"] in counts:
             r["listen_count"], r["user_count"] = counts[r["recording_mbid"]]
+
+
+def _warnings(failures: list[ServiceError], open_data) -> list[str]:
+    """The run's discovery warnings: its first real failure (a service down, the budget spent,
+    a wrong address), named as ``_warning`` does, and, after it, ListenBrainz's refusal for
+    want of a user token as a short note. Without a token (the default) every run meets that
+    refusal first: named first, it hid the failure that did stop discovery."""
+    refusals = [f for f in failures if f.status == 401 and any(f is r for r in open_data.refusals.values())]
+    real = next((f for f in failures if not any(f is r for r in refusals)), None) or open_data.failure
+    if real is None:
+        return [_warning(refusals[0], open_data)] if refusals else []
+    if not refusals:
+        return [_warning(real, open_data)]
+    from ..services.listenbrainz import LB_RADIO, TOP_RECORDINGS
+    stood_in = refusals[0] is open_data.refusals.get(TOP_RECORDINGS) and not open_data.refused(LB_RADIO)
+    return [_warning(real, open_data),
+            f"also: {refusals[0]}" + ("; lb-radio stood in for similar artists' top recordings" if stood_in else "")]
 
 
 def _warning(exc: ServiceError, open_data=None) -> str:

@@ -4,8 +4,8 @@
 then one ``top-recordings-for-artist`` per similar artist) or ``lb_radio`` (one ListenBrainz
 ``lb-radio/artist`` per seed artist, which answers both at once but without a similarity score:
 every similar artist of the answer scores ``LB_RADIO_SCORE``, see ``_seed_radio``). When
-ListenBrainz refuses ``top_recordings`` for want of a user token, the recordings come from
-lb-radio, which wants none (``_radio_recordings``)."""
+ListenBrainz refuses ``top_recordings`` for want of a user token, the recordings the cache
+does not have come from lb-radio, which wants none (``_radio_recordings``)."""
 
 from __future__ import annotations
 
@@ -47,31 +47,39 @@ class SimilarArtists(Source):
         top = max(s["score"] for s in similar) or 1.0
         scored = [(s, s["score"] / top) for s in similar]
         self._add_similar(found, aid, name, scored)
-        if not od.refused(TOP_RECORDINGS):
-            try:
-                recordings = [(r, score) for s, score in scored
-                              for r in od.top_recordings(s["mbid"])[: int(cfg.recordings_per_artist)]]
-                return self._add_recordings(ctx, found, aid, name, recordings)
+        recordings, covered = [], set()
+        for s, score in scored:
+            try:  # cached top recordings answer even once the endpoint refused this run
+                tops = od.top_recordings(s["mbid"])
             except ServiceError as exc:
                 if not od.refused(TOP_RECORDINGS):
                     raise
-                ctx.failures.append(exc)  # the one warning names listenbrainz.token
-        self._radio_recordings(ctx, found, aid, name, mbid, scored)
+                if not any(f is exc for f in ctx.failures):
+                    ctx.failures.append(exc)  # the warning names listenbrainz.token (once)
+                continue
+            covered.add(s["mbid"])
+            recordings += [(r, score) for r in tops[: int(cfg.recordings_per_artist)]]
+        self._add_recordings(ctx, found, aid, name, recordings)
+        if len(covered) < len(scored):
+            self._radio_recordings(ctx, found, aid, name, mbid, scored, covered)
 
     def _radio_recordings(self, ctx: Context, found: Found, aid: str, name: str, mbid: str,
-                          scored: list[tuple[dict, float]]) -> None:
+                          scored: list[tuple[dict, float]], covered: set[str]) -> None:
         """The recordings of a seed's similar artists when ListenBrainz wants a user token for
         their top recordings (since August 2026, listenbrainz-server popularity_api.py) and none
-        or a refused one was given: its lb-radio, which wants none, answers the seed's similar
-        artists with some of their popular recordings. Labs' similar artists keep their scores;
-        an artist lb-radio adds scores ``LB_RADIO_SCORE`` (see ``_seed_radio``)."""
+        or a refused one was given, and the cache does not have them all: its lb-radio, which
+        wants none, answers the seed's similar artists with some of their popular recordings
+        (those of the ``covered`` artists, whose cached top recordings were taken, are skipped).
+        Labs' similar artists keep their scores; an artist lb-radio adds scores
+        ``LB_RADIO_SCORE`` (see ``_seed_radio``)."""
         cfg = ctx.settings.discovery.similar_artists
         radio = ctx.open_data.lb_radio(mbid, int(cfg.artists_per_seed), int(cfg.recordings_per_artist))
         labs = {s["mbid"]: score for s, score in scored}
         self._add_similar(found, aid, name, [(s, LB_RADIO_SCORE) for s in radio if s["mbid"] not in labs],
                           first_rank=len(scored) + 1)
         self._add_recordings(ctx, found, aid, name, [(r, labs.get(s["mbid"], LB_RADIO_SCORE))
-                                                     for s in radio for r in s["recordings"]])
+                                                     for s in radio if s["mbid"] not in covered
+                                                     for r in s["recordings"]])
 
     def _seed_radio(self, ctx: Context, found: Found, aid: str, name: str, mbid: str) -> None:
         """One lb-radio request: its similar artists and their recordings. lb-radio says only

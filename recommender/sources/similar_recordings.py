@@ -3,6 +3,7 @@ seed's canonical recording: labs recording-mbid-lookup)."""
 
 from __future__ import annotations
 
+from ..services.http import ServiceError
 from .base import Context, Found, Source
 
 
@@ -18,19 +19,22 @@ class SimilarRecordings(Source):
         tracks = ctx.library.frames["tracks"]
         names = dict(zip(tracks["track_id"].astype(str), tracks["name"].astype(object)))
         seeds = [str(t) for t in ctx.seed_tracks.sort_values(ascending=False, kind="stable").index][: int(cfg.seed_tracks)]
-        label = "ListenBrainz + MusicBrainz: similar tracks"
-        ctx.guarded(self._canonical, ctx, label, seeds)
-        return self.each_seed(ctx, found, label, [(t, str(names.get(t) or "")) for t in seeds])
+        ctx.guarded(self._canonical, ctx, seeds)
+        return self.each_seed(ctx, found, "ListenBrainz + MusicBrainz: similar tracks",
+                              [(t, str(names.get(t) or "")) for t in seeds])
 
     @staticmethod
-    def _canonical(ctx: Context, label: str, seeds: list[str]) -> None:
+    def _canonical(ctx: Context, seeds: list[str]) -> None:
         """The seeds' recording MBIDs (their ISRC look-ups) and, in one labs request, the
-        canonical recording of each (cached: ``_seed`` reads them back)."""
+        canonical recording of each (cached: ``_seed`` reads them back), with a progress bar
+        of its own (the similar tracks' bar then runs once)."""
+        label = "MusicBrainz + labs: seed tracks' recordings"
         mbids = []
         for k, tid in enumerate(seeds):
             ctx.progress(label, k, len(seeds))
             mbids.append(ctx.resolver.track_mbids(tid)[0])
         ctx.open_data.canonical_recordings([m for m in mbids if m])
+        ctx.progress(label, len(seeds), len(seeds))
 
     def _seed(self, ctx: Context, found: Found, tid: str, seed_name: str) -> None:
         cfg = ctx.settings.discovery.similar_recordings
@@ -38,8 +42,13 @@ class SimilarRecordings(Source):
         rec, artist_mbids, _ = resolver.track_mbids(tid)
         if not rec:
             return
-        # asked by the recording ListenBrainz counts the song's listens under (``canonical_recordings``)
-        rec = od.canonical_recordings([rec]).get(rec) or rec
+        # asked by the recording ListenBrainz counts the song's listens under (``canonical_recordings``);
+        # when that look-up failed (labs down, the run's budget spent) the seed's own recording,
+        # whose similar recordings the cache may still have
+        try:
+            rec = od.canonical_recordings([rec]).get(rec) or rec
+        except ServiceError as exc:
+            ctx.failures.append(exc)
         found.recordings.append({"track_id": tid, "recording_mbid": rec, "artist_mbids": artist_mbids,
                                  "listen_count": None, "user_count": None})
         similar = od.similar_recordings(rec)[: int(cfg.per_seed)]
