@@ -17,6 +17,7 @@ from recommender.library import Library
 from recommender.pipeline import SOURCE_WHY, _mark_sources, mix_new
 from recommender.scorers.opendata import OpenDataScorer
 from recommender.services.cache import MISSING
+from recommender.services.http import ServiceError
 from recommender.services.listenbrainz import OpenData
 from recommender.sources.run import discover_open_data
 from recommender.standins.listenbrainz import ListenBrainzStandIn
@@ -219,6 +220,32 @@ def test_a_merged_artist_or_recording_in_a_labs_answer_takes_no_second_place(tmp
     assert list(library.frames["similar_artists"]["artist_name"]) == ["D", "B"]
     assert list(library.frames["similar_artists"]["rank"]) == [1, 2]
 
+
+@pytest.mark.parametrize("first", ["similar_artists", "similar_recordings"])
+def test_a_later_unknown_algorithm_keeps_the_first_failure_and_its_key(first, tmp_path, world_standins):
+    """Both similarity algorithms unknown to labs: the first 400 names its own key and stays
+    the run's failure; the other endpoint's question then fails with that same failure. The
+    stored failure (a 400) came back through the second endpoint's 400 handling and was
+    replaced by one naming the second endpoint's key."""
+    from recommender.standins.listenbrainz import artist_mbid, recording_mbid
+    lb, mb = world_standins
+    od = OpenData.from_settings(settings_for_open_data(tmp_path, lb, mb, **{
+        "listenbrainz.similar_artists_algorithm": "no_such_artists_algorithm",
+        "listenbrainz.similar_recordings_algorithm": "no_such_recordings_algorithm"}))
+    asks = {"similar_artists": lambda: od.similar_artists(artist_mbid("C")),
+            "similar_recordings": lambda: od.similar_recordings(recording_mbid("t3"))}
+    then = next(k for k in asks if k != first)
+    try:
+        with pytest.raises(ServiceError) as told:
+            asks[first]()
+        message = str(told.value)
+        assert f"listenbrainz.{first}_algorithm" in message and f"no_such_{first[8:]}_algorithm" in message
+        assert f"listenbrainz.{then}_algorithm" not in message
+        with pytest.raises(ServiceError) as again:
+            asks[then]()
+        assert str(again.value) == message and str(od.failure) == message
+    finally:
+        od.close()
 
 def test_an_artist_mbid_musicbrainz_merged_is_asked_of_listenbrainz_by_the_one_it_was_merged_into(
         tmp_path, world_standins):

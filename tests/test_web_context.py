@@ -146,21 +146,21 @@ def test_the_runs_page_marks_a_scorer_at_weight_0_off_as_the_report_does(ctx):
     """The Runs page's last evaluation listed "weights ... collaborative 0.0" among the blend's
     and drew that scorer's curve like the others, while the HTML report and the Weights page
     mark it off. It now lists the blend's weights alone, names those off, and labels their
-    curves "(off)" (drawn dotted) as the report's chart does."""
-    import re
-
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from recommender.web.app import HERE, PAGES
+    curves "(off)" (drawn dotted) as the report's chart does. The page as the app serves it
+    (its own templates and context: the session's last evaluation), not a template rendered apart."""
+    pytest.importorskip("uvicorn")
+    from test_web import entered, serving
     out = ctx.weights_preview({**{name: 0.0 for name in ctx.weights()}, "content": 1.5})["evaluation"]
     off = [name for name in out["scorers"] if name != "content"]
     assert out["curve_labels"] == {"blend": "blend", "content": "content", **{n: f"{n} (off)" for n in off}}
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
-    info = {**ctx.runs(), "evaluation": out}
-    html = env.get_template("runs.html").render(pages=PAGES, csrf="x", demo=False, page="runs", info=info, curves=out)
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/runs", timeout=30).text
     line = re.search(r"precision@N for N = .*?</p>", html, re.S).group(0)
     assert "blend weights content 1.5;" in line and "0.0" not in line
     assert line.split("alone): ", 1)[1].split(")", 1)[0] == ", ".join(sorted(off))
+    # the labels app.js draws the curves with (dotted, "NAME (off)") reach the page
+    data = json.loads(re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S).group(1))
+    assert data["curve_labels"] == out["curve_labels"]
 
 
 def test_a_short_playlist_says_why_in_the_weights_preview_as_in_the_cli(ctx):

@@ -208,11 +208,14 @@ class OpenData:
             raise exc from None
 
     def _similarity(self, method: str, path: str, key: str, **kw: Any) -> Any:
-        """A labs similarity request; its 400 (unknown algorithm) names the config key."""
+        """A labs similarity request; its 400 (unknown algorithm) names the config key. The
+        run's stored first failure, raised again by ``_call``, is kept as it is (a 400 of the
+        other similarity endpoint, or of lb-radio, is not this key's)."""
+        earlier = self.failure
         try:
             return self._call(self.labs.request, method, path, accept=list, **kw)
         except ServiceError as exc:
-            if exc.status == 400:
+            if exc.status == 400 and earlier is None:
                 self.failure = ServiceError(f"{LABS} does not know the algorithm {getattr(self, key)!r} "
                                             f"(listenbrainz.{key})", 400, LABS)
                 raise self.failure from None
