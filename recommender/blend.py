@@ -346,12 +346,13 @@ class ArtistMix:
         candidates, NaN = never, ranked last), best first; with the mix off, of the raw scores
         (``codes`` and ``share`` may then be None). ``length``: the list the mix's factors are
         those of (default ``k``; an evaluation ranks further than its top N). ``tiebreak``: one
-        value per candidate, ties ascending by it (default: by position), as ``factors`` takes
-        it. Only each row's best ``max(8k, 64)`` raw scores (by value, ties by ``tiebreak``:
-        the order the artist ranks count in) are mixed, which is exact: a candidate's rank in
-        its artist depends only on better ones, and a row whose k-th mixed score does not beat
-        every mixed score left out could have (at most the lowest raw score kept, or 0 when
-        that is negative: a factor below 1 raises a negative score) is redone whole.
+        distinct value per candidate, ties ascending by it (default: by position), as
+        ``factors`` takes it. Only each row's best ``max(8k, 64)`` raw scores (by value, ties
+        by ``tiebreak``: the order the artist ranks count in) are mixed, which is exact: a
+        candidate's rank in its artist depends only on better ones, and a row whose k-th mixed
+        score does not beat every mixed score left out could have (at most the lowest raw
+        score kept, or 0 when that is negative: a factor below 1 raises a negative score) is
+        redone with four times as many best scores, and so on up to all of them.
 
         ``sure``, per row: no candidate left out of ``values`` could have entered its list, nor
         moved a listed one. Without ``floor`` none was left out: every row is sure. With
@@ -362,41 +363,93 @@ class ArtistMix:
         n = v.shape[1]
         length = k if length is None else length
         k = min(k, n)
-        tb = np.arange(n) if tiebreak is None else np.asarray(tiebreak)
-        m = min(n, max(8 * k, 64))
+        tb = None if tiebreak is None else np.asarray(tiebreak)  # None: by position
+        limit = None
+        if self.active:  # how many tracks of its artist a candidate may follow at full score
+            codes = np.asarray(codes, dtype=np.int64)
+            s = np.zeros(codes.shape)
+            has = (codes >= 0) & (codes < len(share))
+            s[has] = np.asarray(share, dtype=float)[codes[has]]
+            limit = float(length) * s  # as ``factors`` computes it
+        out = np.zeros((len(v), k), dtype=np.intp)
+        kth = np.full(len(v), -np.inf)
+        rows, m = np.arange(len(v)), min(n, max(8 * k, 64))
+        while k and len(rows):
+            top, row_kth, done = self._head(v[rows], m, k, tb, codes, limit)
+            out[rows[done]], kth[rows[done]] = top[done], row_kth[done]
+            rows, m = rows[~done], min(n, 4 * m)
+        if floor is None:
+            return TopLists(out, np.ones(len(v), dtype=bool), kth)
+        return TopLists(out, (kth > floor) & (k >= length), kth)
+
+    def _head(self, v: np.ndarray, m: int, k: int, tb: np.ndarray | None, codes: np.ndarray | None,
+              limit: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``top`` of rows ``v`` (no NaN) from the best ``m`` raw scores of each: (positions,
+        the k-th mixed score, whether that is exact: it beats every score left out; always
+        when ``m`` covers every candidate)."""
+        n = v.shape[1]
         if m < n:
             part = np.argpartition(-v, m - 1, axis=1)[:, :m]
         else:
             part = np.broadcast_to(np.arange(n), v.shape).copy()
+        # by value, ties by tiebreak (the order ranks use): by tiebreak, then stably by value
+        if tb is None:
+            part.sort(axis=1)
+        else:
+            part = np.take_along_axis(part, np.argsort(tb[part], axis=1, kind="stable"), axis=1)
         pv = np.take_along_axis(v, part, axis=1)
-        keyed = np.lexsort((tb[part], -pv), axis=1)  # by value, ties by tiebreak: the order ranks use
+        keyed = np.argsort(-pv, axis=1, kind="stable")
         part = np.take_along_axis(part, keyed, axis=1)
         pv = np.take_along_axis(pv, keyed, axis=1)
-        if self.active:
-            codes = np.asarray(codes, dtype=np.int64)
-            mixed = _times(pv, self.factors(pv, codes[part], share, length))
+        if limit is not None:
+            excess = np.maximum(0.0, _sorted_group_ranks(codes[part]) + 1 - limit[part])
+            mixed = _times(pv, (1.0 - self.strength) ** excess)  # ``factors``, to the bit
         else:
             mixed = pv
-        order = np.lexsort((tb[part], -mixed), axis=1)[:, :k]
-        out = np.take_along_axis(part, order, axis=1)
-        kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0] if k else np.full(len(v), -np.inf)
-        if m < n:
-            cut = pv[:, -1]  # no score left out is higher (-inf: only never-candidates are left out)
-            bound = np.where(np.isfinite(cut) & (cut < 0), 0.0, cut)
-            for i in np.flatnonzero(kth <= bound):  # equal: a tie with a score left out
-                full = _times(v[i], self.factors(v[i], codes, share, length, tiebreak)) if self.active else v[i]
-                out[i] = np.lexsort((tb, -full))[:k]
-                kth[i] = full[out[i, -1]]
-        if floor is None:
-            return TopLists(out, np.ones(len(v), dtype=bool))
-        return TopLists(out, (kth > floor) & (k >= length))
+        order = _order(mixed, part if tb is None else tb[part], k)
+        top = np.take_along_axis(part, order, axis=1)
+        kth = np.take_along_axis(mixed, order[:, -1:], axis=1)[:, 0]
+        if m >= n:
+            return top, kth, np.ones(len(v), dtype=bool)
+        cut = pv[:, -1]  # no score left out is higher (-inf: only never-candidates are left out)
+        bound = np.where(np.isfinite(cut) & (cut < 0), 0.0, cut)
+        return top, kth, kth > bound  # equal: a tie with a score left out
 
 
 class TopLists(NamedTuple):
-    """What ``ArtistMix.top`` returns: positions (rows x k) and, per row, whether it is sure."""
+    """What ``ArtistMix.top`` returns: positions (rows x k) and, per row, whether it is sure
+    and the k-th mixed score (-inf: fewer than k candidates that rank)."""
 
     positions: np.ndarray
     sure: np.ndarray
+    kth: np.ndarray
+
+
+def _order(values: np.ndarray, tiebreak: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` of ``np.lexsort((tiebreak, -values), axis=1)`` (rows x columns, no
+    NaN): a plain sort of the values, and the lexsort for the rows where two of the first
+    ``k + 1`` sorted values are equal (where the plain sort's order of ties is not the
+    tiebreak's)."""
+    order = np.argsort(-values, axis=1)
+    head = np.take_along_axis(values, order[:, :k + 1], axis=1)
+    tied = np.flatnonzero((head[:, 1:] == head[:, :-1]).any(axis=1))
+    if len(tied):
+        order[tied] = np.lexsort((tiebreak[tied], -values[tied]), axis=1)
+    return order[:, :k]
+
+
+def _sorted_group_ranks(codes: np.ndarray) -> np.ndarray:
+    """``group_ranks`` of rows already in ranking order (best first): each entry's number of
+    earlier entries with its code (a negative code: a group of its own, rank 0)."""
+    r, m = codes.shape
+    pos = np.broadcast_to(np.arange(m), codes.shape)
+    c = np.where(codes < 0, int(codes.max(initial=0)) + 1 + pos, codes)
+    order = np.argsort(c * m + pos, axis=1)  # by code, then position: all distinct
+    sc = np.take_along_axis(c, order, axis=1)
+    start = np.where(np.concatenate([np.ones((r, 1), bool), sc[:, 1:] != sc[:, :-1]], axis=1), pos, 0)
+    ranks = np.empty(codes.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, pos - np.maximum.accumulate(start, axis=1), axis=1)
+    return ranks
 
 
 def _times(values: np.ndarray, factors: np.ndarray) -> np.ndarray:

@@ -134,7 +134,7 @@ BLEND_CELLS = 1 << 21  # combinations x candidates blended at once (float64: 16 
 
 
 SHORTLIST_MARGIN = 1e-9  # far above the rounding of a weighted mean of values in [0, 1]
-SHORTLIST_LEVELS = 20  # a shortlist's cells: each score in twentieths
+SHORTLIST_LEVELS = (40, 20)  # a shortlist's cells: each score in fortieths, else twentieths
 
 
 class _Ranker:
@@ -146,65 +146,157 @@ class _Ranker:
         self._blend = None
 
     def top(self, weights: np.ndarray, floor: float | None):
-        """(positions, their blended values, sure): see ``ArtistMix.top``."""
+        """(positions, their blended values, sure, the k-th mixed score): see ``ArtistMix.top``."""
         if self._blend is None:
             self._blend = blender(self.norm)  # blend_matrix(norm, ...), prepared once for every block
         blended = self._blend(weights)  # combos x candidates
         # NaN (no scorer) ranks as never; the mix's factors are a top_n list's (off: the raw top_n)
         if floor is not None and np.all(floor == -np.inf):  # nothing that could rank was left out
             floor = None
-        top, sure = self.mix.top(blended, self.codes, self.share, self.top_n, floor=floor)
+        top, sure, kth = self.mix.top(blended, self.codes, self.share, self.top_n, floor=floor)
         blended[np.isnan(blended)] = -1.0
-        return top, np.take_along_axis(blended, top, axis=1), sure
+        return top, np.take_along_axis(blended, top, axis=1), sure, kth
 
 
-def shortlists(norm: np.ndarray, combos: np.ndarray, width: int, chunk: int = 64):
+class Cells:
+    """A target's candidates in cells (the same scorers present, each score in the same
+    ``levels``-th): a cell's blend lies between the blends of its members' lowest and highest
+    scores (a blend is a weighted mean: it grows with every score). ``ok``: the scores lie in
+    [0, 1] (normalised: the mix only lowers them), there are more than ``width`` candidates and
+    the cells are few (at most half as many as the candidates; else bounding them costs about
+    what it saves): the finest of ``SHORTLIST_LEVELS`` that gives so few is taken."""
+
+    def __init__(self, norm: np.ndarray, width: int) -> None:
+        self.n = n = len(norm)
+        self.ok = n > width and not (np.nanmin(norm, initial=0.0) < 0 or np.nanmax(norm, initial=0.0) > 1)
+        for levels in SHORTLIST_LEVELS if self.ok else ():
+            cells = np.where(np.isnan(norm), -1, np.minimum((np.nan_to_num(norm) * levels).astype(np.int64),
+                                                            levels - 1))
+            if (levels + 1) ** norm.shape[1] < 1 << 62:  # one number per cell: a 1-d unique
+                key = (cells + 1) @ (levels + 1) ** np.arange(norm.shape[1], dtype=np.int64)
+                _, which, counts = np.unique(key, return_inverse=True, return_counts=True)
+            else:
+                _, which, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+            if len(counts) <= n // 2:
+                break
+        else:
+            self.ok = False
+        if self.ok:
+            self.which, self.counts = which.ravel(), counts
+            self.low = np.full((len(counts), norm.shape[1]), np.inf)
+            self.high = np.full((len(counts), norm.shape[1]), -np.inf)
+            np.minimum.at(self.low, self.which, norm)  # NaN stays NaN: a cell's members share their scorers
+            np.maximum.at(self.high, self.which, norm)
+
+    def highs(self, combos: np.ndarray) -> np.ndarray:
+        """The highest blend of each cell for each of ``combos`` (-inf: never ranked)."""
+        return np.nan_to_num(blend_matrix(self.high, combos), nan=-np.inf)
+
+    def reaching(self, highs: np.ndarray, bar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the candidates of the cells some row of ``highs`` reaches its ``bar`` in, the
+        highest blend a candidate left out could have per row, plus the margin)."""
+        needed = (highs >= bar[:, None]) & np.isfinite(highs)
+        kept_cells = needed.any(axis=0)
+        floor = np.where(kept_cells[None, :], -np.inf, highs).max(axis=1, initial=-np.inf)
+        return np.flatnonzero(kept_cells[self.which]), floor + SHORTLIST_MARGIN
+
+
+def shortlists(norm: np.ndarray | Cells, combos: np.ndarray, width: int, chunk: int = 64):
     """(combination rows, kept candidates or None = all, floor per row) for chunks of ``combos``.
 
-    The candidates are put in cells (the same scorers present, each score in the same twentieth);
-    a cell's blend lies between the blends of its members' lowest and highest scores (a blend
-    is a weighted mean: it grows with every score). For each combination, the cells whose
-    lowest blends hold ``width`` candidates set a bar, and a cell whose highest blend is below
-    it is out of that combination's raw top ``width``; a chunk keeps the candidates some
-    combination of it needs. ``floor`` is the highest blend a left-out candidate could have,
-    per combination: ``ArtistMix.top`` says which lists it settles (the others are ranked
+    ``norm``: the candidates' normalised scores, or their ``Cells``. For each combination, the
+    cells whose lowest blends hold ``width`` candidates set a bar, and a cell whose highest
+    blend is below it is out of that combination's raw top ``width``; a chunk keeps the
+    candidates some combination of it needs. ``floor`` is the highest blend a left-out
+    candidate could have, per combination: ``ArtistMix.top`` says which lists it settles
+    (the others are ranked again over the cells that reach their k-th mixed score, and then
     whole). A combination that needs most candidates (ties) is ranked whole on its own, so it
-    does not widen its chunk's list. A candidate without any weighted scorer ranks as never and may be left out. Scores
-    must lie in [0, 1] (normalised: the mix only lowers them) and the cells be few; otherwise
-    every candidate is kept."""
-    n = len(norm)
-    ok = n > width and not (np.nanmin(norm, initial=0.0) < 0 or np.nanmax(norm, initial=0.0) > 1)
-    if ok:
-        cells = np.where(np.isnan(norm), -1, np.minimum((np.nan_to_num(norm) * SHORTLIST_LEVELS).astype(int),
-                                                        SHORTLIST_LEVELS - 1))
-        _, which, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
-        which = which.ravel()
-        ok = len(counts) <= n // 2  # else bounding the cells costs about what it saves
-    if ok:
-        low = np.full((len(counts), norm.shape[1]), np.inf)
-        high = np.full((len(counts), norm.shape[1]), -np.inf)
-        np.minimum.at(low, which, norm)  # NaN stays NaN: a cell's members share their scorers
-        np.maximum.at(high, which, norm)
+    does not widen its chunk's list. A candidate without any weighted scorer ranks as never
+    and may be left out. Without ``Cells.ok`` every candidate is kept."""
+    cells = norm if isinstance(norm, Cells) else Cells(norm, width)
     for c0 in range(0, len(combos), chunk):
         rows = np.arange(c0, min(c0 + chunk, len(combos)))
-        if not ok:
+        if not cells.ok:
             yield rows, None, None
             continue
-        lows = np.nan_to_num(blend_matrix(low, combos[rows]), nan=-np.inf)  # combos x cells
-        highs = np.nan_to_num(blend_matrix(high, combos[rows]), nan=-np.inf)
-        order = np.argsort(-lows, axis=1, kind="stable")
-        held = np.cumsum(np.where(np.isfinite(np.take_along_axis(lows, order, axis=1)), counts[order], 0), axis=1)
-        at = np.argmax(held >= width, axis=1)
-        bar = np.take_along_axis(lows, np.take_along_axis(order, at[:, None], axis=1), axis=1)[:, 0]
-        bar = np.where(held[:, -1] >= width, bar - SHORTLIST_MARGIN, -np.inf)
-        needed = (highs >= bar[:, None]) & np.isfinite(highs)
-        wide = needed @ counts > n // 2  # ties (a scorer alone that gives most candidates 0): ranked whole
-        if wide.any():
+        lows = np.nan_to_num(blend_matrix(cells.low, combos[rows]), nan=-np.inf)  # combos x cells
+        highs = cells.highs(combos[rows])
+        bar = _bar(lows, cells.counts, width)
+        wide = ((highs >= bar[:, None]) & np.isfinite(highs)) @ cells.counts > cells.n // 2  # ties (a scorer
+        if wide.any():  # alone that gives most candidates 0): ranked whole
             yield rows[wide], None, None
         if not wide.all():
-            kept_cells = needed[~wide].any(axis=0)
-            floor = np.where(kept_cells[None, :], -np.inf, highs[~wide]).max(axis=1, initial=-np.inf)
-            yield rows[~wide], np.flatnonzero(kept_cells[which]), floor + SHORTLIST_MARGIN
+            yield rows[~wide], *cells.reaching(highs[~wide], bar[~wide])
+
+
+def _bar(lows: np.ndarray, counts: np.ndarray, width: int) -> np.ndarray:
+    """Per row of ``lows`` (combos x cells, -inf: never), the highest value such that the cells
+    whose ``lows`` reach it hold ``width`` candidates (``counts`` per cell), less the margin;
+    -inf when all the finite cells hold fewer. Every cell holds a candidate, so the ``width``
+    best cells of a row hold that many: only those are sorted (the value the count crosses
+    ``width`` at is the same whichever of a tie's cells the partition keeps)."""
+    if lows.shape[1] > width:
+        best = np.argpartition(-lows, width - 1, axis=1)[:, :width]
+    else:
+        best = np.broadcast_to(np.arange(lows.shape[1]), lows.shape)
+    values = np.take_along_axis(lows, best, axis=1)
+    order = np.argsort(-values, axis=1)
+    values = np.take_along_axis(values, order, axis=1)
+    held = np.cumsum(np.where(np.isfinite(values), counts[np.take_along_axis(best, order, axis=1)], 0), axis=1)
+    bar = np.take_along_axis(values, np.argmax(held >= width, axis=1)[:, None], axis=1)[:, 0]
+    return np.where(held[:, -1] >= width, bar - SHORTLIST_MARGIN, -np.inf)
+
+
+def _again(cells: Cells, whole: _Ranker, weights: np.ndarray, kth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, their blended values) of the lists a shortlist did not settle (the artist
+    mix pushed their k-th pick, ``kth``, below what a candidate left out could have): over
+    the cells that reach that score (mixed scores are at most the raw ones, so no other
+    candidate could have made the list), and the lists that does not settle either over
+    every candidate. The very lists ranking every candidate gives (``ArtistMix.top``'s floor)."""
+    top, vals = np.zeros((len(weights), whole.top_n), dtype=np.intp), np.zeros((len(weights), whole.top_n))
+    done = np.zeros(len(weights), dtype=bool)
+    again = np.flatnonzero(np.isfinite(kth) & (kth > 0))
+    if len(again):
+        kept, floor = cells.reaching(cells.highs(weights[again]), kth[again] - SHORTLIST_MARGIN)
+        if len(kept) <= cells.n // 2:
+            ranker = _Ranker(whole.norm[kept], None if whole.codes is None else whole.codes[kept], whole.share,
+                             whole.mix, whole.top_n)
+            t, v, sure, _ = ranker.top(weights[again], floor)
+            if sure.any():  # (sure: a list of top_n, as many as every candidate gives)
+                top[again[sure]], vals[again[sure]], done[again[sure]] = kept[t[sure]], v[sure], True
+    if not done.all():
+        top[~done], vals[~done] = whole.top(weights[~done], None)[:2]
+    return top, vals
+
+
+def top_lists(norm: np.ndarray, codes, share, mix: ArtistMix, combos: np.ndarray, top_n: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, their blended values, -1 for never) of the ``top_n`` best candidates of
+    ``norm`` (candidates x scorers, normalised; ``codes`` and ``share``: the artist mix's
+    inputs, None with the mix off) after the artist ``mix``, for every row of ``combos``:
+    combos x top_n (fewer columns when there are fewer candidates), best first, ties by
+    position. Exactly what blending and mixing every candidate for each combination alone
+    gives, computed over shortlists of candidates."""
+    k = min(top_n, len(norm))
+    top, vals = np.zeros((len(combos), k), dtype=np.intp), np.zeros((len(combos), k))
+    whole = _Ranker(norm, codes, share, mix, top_n)  # every candidate: the rows a shortlist cannot settle
+    width = max(8 * top_n, 64)
+    cells = Cells(norm, width)
+    for rows, kept, floor in shortlists(cells, combos, width):
+        ranker = whole if kept is None else _Ranker(norm[kept], None if codes is None else codes[kept],
+                                                    share, mix, top_n)
+        step = max(1, BLEND_CELLS // max(len(ranker.norm), 1))  # combinations per block: bounded memory
+        for lo in range(0, len(rows), step):
+            block = rows[lo:lo + step]
+            t, v, sure, kth = ranker.top(combos[block], None if floor is None else floor[lo:lo + step])
+            if kept is not None:
+                t = kept[t]
+                if not sure.all():  # a candidate left out might have made these lists: rank them again
+                    if t.shape[1] < k:  # fewer kept than the list: no row of them is sure
+                        t, v = np.zeros((len(block), k), dtype=np.intp), np.zeros((len(block), k))
+                    t[~sure], v[~sure] = _again(cells, whole, combos[block[~sure]], kth[~sure])
+            top[block], vals[block] = t, v
+    return top, vals
 
 
 def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, Scorer], combos: np.ndarray,
@@ -228,23 +320,11 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
         norm = normalise_columns(t.scores[names].to_numpy(dtype=float)[perm], method)
         rel = np.asarray(t.candidates.isin(t.relevant))[perm]
         t_codes, share = mix_inputs(visible, t.rows[perm], t.seeds) if mix.active else (None, None)
-        whole = _Ranker(norm, t_codes, share, mix, top_n)  # every candidate: the rows a shortlist cannot settle
-        for rows, kept, floor in shortlists(norm, combos, max(8 * top_n, 64)):
-            ranker = whole if kept is None else _Ranker(norm[kept], None if t_codes is None else t_codes[kept],
-                                                        share, mix, top_n)
-            step = max(1, BLEND_CELLS // max(len(ranker.norm), 1))  # combinations per block: bounded memory
-            for lo in range(0, len(rows), step):
-                block = rows[lo:lo + step]
-                # combos x k, best first, ties by position
-                top, vals, sure = ranker.top(combos[block], None if floor is None else floor[lo:lo + step])
-                if kept is not None:
-                    top = kept[top]
-                    if not sure.all():  # a candidate left out might have made these lists: rank them whole
-                        top[~sure], vals[~sure] = whole.top(combos[block[~sure]], None)[:2]
-                hits = rel[top] & (vals > -0.5)  # combos x k (k < top_n: fewer candidates; still / top_n)
-                n_rel = np.full(hits.shape[0], len(t.relevant))
-                p_sum[block] += precision(hits, top_n)
-                n_sum[block] += ndcg(hits, n_rel, top_n)
+        top, vals = top_lists(norm, t_codes, share, mix, combos, top_n)
+        hits = rel[top] & (vals > -0.5)  # combos x k (k < top_n: fewer candidates; still / top_n)
+        n_rel = np.full(hits.shape[0], len(t.relevant))
+        p_sum += precision(hits, top_n)
+        n_sum += ndcg(hits, n_rel, top_n)
         n_targets += 1
         if tick:
             tick()

@@ -222,3 +222,44 @@ def test_top_uses_the_list_length_when_a_row_has_fewer_candidates():
     codes, share = np.array([0, 0, 1]), np.array([0.2, 0.0])  # artist 0: 2 of a list of 10
     mixed = values[0] * mix.factors(values[0], codes, share, 10)
     assert mix.top(values, codes, share, 10).positions[0].tolist() == np.lexsort((np.arange(3), -mixed)).tolist() == [0, 1, 2]
+
+
+def reference_top(mix, values, codes, share, k, floor=None, length=None, tiebreak=None):
+    """``ArtistMix.top`` the plain way: every candidate mixed, the whole row ranked."""
+    n = values.shape[1]
+    length = k if length is None else length
+    tb = np.arange(n) if tiebreak is None else tiebreak
+    positions, kth = [], []
+    for v in values:
+        mixed = np.where(np.isnan(v), -np.inf, v * mix.factors(v, codes, share, length, tiebreak))
+        order = np.lexsort((tb, -mixed))[:min(k, n)]
+        positions.append(order)
+        kth.append(mixed[order[-1]] if len(order) else -np.inf)
+    sure = np.ones(len(values), bool) if floor is None else (np.array(kth) > floor) & (min(k, n) >= length)
+    return np.array(positions).reshape(len(values), min(k, n)), sure
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_top_equals_ranking_every_mixed_score_however_deep_the_mix_reaches(seed):
+    """`recommend tune` ranks 7,472 weight combinations per target with ``top``, which mixes
+    only each row's best raw scores and takes more of them (four times as many, and so on)
+    where the mix pushed the k-th pick below the best one left out: the lists, and whether
+    a floor settles them, must be those of mixing and ranking every candidate, for strong
+    and weak mixes, ties, NaN, negative scores, a tiebreak, a list longer than k."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([40, 300, 3000]))
+    n_artists = int(rng.choice([1, 5, 50]))
+    mix = ArtistMix(float(rng.choice([0.05, 0.3, 0.9])))
+    values = rng.random((40, n))
+    values[:10] = np.round(values[:10], 2)  # ties, also across the partial cut
+    values[10:15] = 1 - 10.0 ** -rng.integers(1, 4, (5, n)) * rng.random((5, n))  # a dense top
+    values[15, rng.random(n) < 0.9] = np.nan  # fewer scored candidates than k in some rows
+    values[16] = -values[16]  # a factor below 1 raises a negative score
+    codes = rng.integers(-1, n_artists, n)
+    share = rng.dirichlet(np.ones(n_artists)) * rng.random()
+    floor = rng.random(len(values)) * 0.9
+    for k, length, tiebreak in [(10, None, None), (5, 20, None), (10, None, rng.permutation(n))]:
+        got = mix.top(values, codes, share, k, floor, length=length, tiebreak=tiebreak)
+        want_positions, want_sure = reference_top(mix, values, codes, share, k, floor, length, tiebreak)
+        assert np.array_equal(got.positions, want_positions)
+        assert np.array_equal(got.sure, want_sure)
