@@ -562,7 +562,7 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     if not quiet:
         who = (f" as {visible(me.get('display_name') or me.get('id', '?'))} ({visible(me.get('id', '?'))})"
                if done.me is not None else f" (could not ask Spotify who you are: {done.error})")
-        typer.echo(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
+        _echo_wrapped(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
 
 
 @command("refresh", record=True, examples=("recommend refresh", "recommend refresh --quiet --no-input"))
@@ -583,11 +583,14 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        typer.echo(f"{report.playlists} playlist{'' if report.playlists == 1 else 's'} ({report.playlists_fetched} "
-                   f"fetched, {report.playlists_unchanged} "
-                   f"unchanged, {len(report.playlists_forbidden)} not readable), {report.tracks} tracks "
-                   f"({report.discovery_tracks} from discovery albums, {report.open_data_tracks} from open data); "
-                   f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
+        from .tables import joined
+        _echo_wrapped(f"{joined(report.playlists, 'playlist' + ('' if report.playlists == 1 else 's'))} "
+                      f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
+                      f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, 'tracks')} "
+                      f"({joined(report.discovery_tracks, 'from')} discovery albums, "
+                      f"{joined(report.open_data_tracks, 'from')} open data); "
+                      f"{joined(report.requests, 'Spotify', 'requests')}, "
+                      f"{joined(report.open_data_requests, 'for')} discovery. Cache: {settings.frames_dir}")
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,
@@ -1305,25 +1308,27 @@ def enrich_genres_cmd(
     """Look up artist genres on MusicBrainz (1 request/second; resumable, cached per artist)."""
     from . import jobs
     from .enrich.musicbrainz import due_counts, enrich_genres
+    from .tables import joined, wrap_joined
     settings = _settings(config)
     _logging(settings, quiet, verbose)
     library = jobs.require_library(settings)
     store = jobs.open_store(settings)
     due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:
-        _err(_enrich_estimate(settings, due, rechecks))
+        _err(wrap_joined(_enrich_estimate(settings, due, rechecks), _term_width()))
     with jobs.writing(settings, "enrich genres"), _Bar(_interactive(quiet, as_json)) as bar:
         report = enrich_genres(library, store, settings, limit=limit,
                                progress=lambda done, total, eta: bar("MusicBrainz artists", done, total))
     if as_json:
         _print_json(vars(report))
     elif not quiet:
-        typer.echo(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
-                   f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
-                   f"({report.ambiguous} ambiguous)"
-                   + (f"; {report.rechecked} re-checked by MBID ({report.merged} merged into another, "
-                      f"{report.gone} gone)" if report.rechecked else "")
-                   + f"; {report.remaining} left for later; {report.requests} requests in {report.seconds:.0f} s")
+        _echo_wrapped(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
+                      f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
+                      f"({report.ambiguous} ambiguous)"
+                      + (f"; {report.rechecked} re-checked by MBID ({report.merged} merged into another, "
+                         f"{report.gone} gone)" if report.rechecked else "")
+                      + f"; {report.remaining} left for later; {report.requests} requests in "
+                      + joined(f"{report.seconds:.0f}", "s"))
 
 
 @command("features", parent=import_app, writes=True, examples=("recommend import features features.csv.gz",))
