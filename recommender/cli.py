@@ -522,7 +522,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
 
 
 # ----- login and data ----------------------------------------------------------------------------
-@command("auth", examples=("recommend auth", "recommend auth --no-browser", "recommend auth --logout"))
+@command("auth", writes=True, examples=("recommend auth", "recommend auth --no-browser", "recommend auth --logout"))
 def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: QuietOpt = False,
              verbose: VerboseOpt = False,
              no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the login URL instead.")] = False,
