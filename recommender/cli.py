@@ -51,11 +51,31 @@ class _ErrorsNameTheirCommand:
             raise
 
 
-class _Command(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
+class _HelpKeepsLongWords:
+    """A word of help text longer than its column (a setting's name, "tt-continuation-v1" at 60
+    columns) goes on over the next line, rather than being cut short with an ellipsis."""
+
+    def format_help(self, ctx, formatter):
+        from unittest import mock
+
+        from rich.text import Text
+        from typer import rich_utils
+        make = rich_utils._make_rich_text
+
+        def folded(*args, **kwargs):
+            text = make(*args, **kwargs)
+            if isinstance(text, Text):
+                text.overflow = "fold"
+            return text
+        with mock.patch.object(rich_utils, "_make_rich_text", folded):
+            return super().format_help(ctx, formatter)
+
+
+class _Command(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
     pass
 
 
-class _SubGroup(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
+class _SubGroup(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
     pass
 
 
