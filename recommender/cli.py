@@ -558,8 +558,8 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
             raise UsageError("--logout and --no-browser cannot be combined: --logout deletes the saved login")
         path, had = jobs.logout(settings)
         if not quiet:
-            typer.echo(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
-            typer.echo(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
+            _echo_wrapped(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
+            _echo_wrapped(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
         return
     if no_input or not sys.stdin.isatty() and not no_browser:
         raise UsageError("`recommend auth` needs a person at a browser; run it in a terminal "
