@@ -1625,16 +1625,17 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
+    named = str(dataset) if dataset is not None else "the sample library" if demo else None  # None: "your"
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's
-            raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=str(dataset))}")
+            raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=named)}")
         if not library.frames["playlists"]["name"].notna().any():  # none at all: nothing to choose from
-            raise UsageError(f"no playlist to cluster{playlist_examples(library)}")
-        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
+            raise UsageError(f"no playlist to cluster{playlist_examples(library, source=named)}")
+        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=named)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
-                            source=None if dataset is None else str(dataset), where=_where(demo, dataset),
+                            source=named, where=_where(demo, dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line

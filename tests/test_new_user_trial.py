@@ -265,3 +265,13 @@ def test_refresh_auth_and_enrich_lines_fit_a_60_column_terminal(logged_in, monke
     assert run(["auth", "--no-browser"], env).exit_code == 0
     refreshed = run(["refresh"], env).stdout
     assert f"Cache: {cache}" in " ".join(refreshed.split()) and re.search(r"\d+ Spotify requests", refreshed)
+
+
+def test_moods_cluster_demo_names_the_sample_librarys_playlists_not_yours(tmp_path):
+    # `recommend moods cluster --demo` with no playlist (or an unknown one) said "choose among
+    # your 32 playlists": they are the sample library's, not the user's
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    for args in (["moods", "cluster", "--demo"], ["moods", "cluster", "--demo", "zzzz"]):
+        result = run(args, env)
+        assert result.exit_code == 2, result.stderr
+        assert "your" not in result.stderr and "playlists of the sample library (e.g. " in result.stderr, result.stderr
