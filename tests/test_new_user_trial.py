@@ -275,3 +275,11 @@ def test_moods_cluster_demo_names_the_sample_librarys_playlists_not_yours(tmp_pa
         result = run(args, env)
         assert result.exit_code == 2, result.stderr
         assert "your" not in result.stderr and "playlists of the sample library (e.g. " in result.stderr, result.stderr
+
+
+def test_build_playlist_demo_names_the_sample_librarys_playlists_not_yours(tmp_path):
+    # `recommend build-playlist --demo --seed-playlist nope` said "no playlist named "nope" among
+    # your 32 playlists": they are the sample library's
+    result = run(["build-playlist", "--demo", "--dry-run", "--seed-playlist", "zzzz"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2, result.stderr
+    assert "your" not in result.stderr and "playlists of the sample library (e.g. " in result.stderr, result.stderr
