@@ -51,11 +51,31 @@ class _ErrorsNameTheirCommand:
             raise
 
 
-class _Command(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
+class _HelpKeepsLongWords:
+    """A word of help text longer than its column (a setting's name, "tt-continuation-v1" at 60
+    columns) goes on over the next line, rather than being cut short with an ellipsis."""
+
+    def format_help(self, ctx, formatter):
+        from unittest import mock
+
+        from rich.text import Text
+        from typer import rich_utils
+        make = rich_utils._make_rich_text
+
+        def folded(*args, **kwargs):
+            text = make(*args, **kwargs)
+            if isinstance(text, Text):
+                text.overflow = "fold"
+            return text
+        with mock.patch.object(rich_utils, "_make_rich_text", folded):
+            return super().format_help(ctx, formatter)
+
+
+class _Command(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
     pass
 
 
-class _SubGroup(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
+class _SubGroup(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
     pass
 
 
@@ -522,7 +542,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
 
 
 # ----- login and data ----------------------------------------------------------------------------
-@command("auth", examples=("recommend auth", "recommend auth --no-browser", "recommend auth --logout"))
+@command("auth", writes=True, examples=("recommend auth", "recommend auth --no-browser", "recommend auth --logout"))
 def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: QuietOpt = False,
              verbose: VerboseOpt = False,
              no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the login URL instead.")] = False,
@@ -538,8 +558,8 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
             raise UsageError("--logout and --no-browser cannot be combined: --logout deletes the saved login")
         path, had = jobs.logout(settings)
         if not quiet:
-            typer.echo(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
-            typer.echo(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
+            _echo_wrapped(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
+            _echo_wrapped(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
         return
     if no_input or not sys.stdin.isatty() and not no_browser:
         raise UsageError("`recommend auth` needs a person at a browser; run it in a terminal "
@@ -562,7 +582,7 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     if not quiet:
         who = (f" as {visible(me.get('display_name') or me.get('id', '?'))} ({visible(me.get('id', '?'))})"
                if done.me is not None else f" (could not ask Spotify who you are: {done.error})")
-        typer.echo(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
+        _echo_wrapped(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
 
 
 @command("refresh", record=True, examples=("recommend refresh", "recommend refresh --quiet --no-input"))
@@ -583,11 +603,14 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        typer.echo(f"{report.playlists} playlist{'' if report.playlists == 1 else 's'} ({report.playlists_fetched} "
-                   f"fetched, {report.playlists_unchanged} "
-                   f"unchanged, {len(report.playlists_forbidden)} not readable), {report.tracks} tracks "
-                   f"({report.discovery_tracks} from discovery albums, {report.open_data_tracks} from open data); "
-                   f"{report.requests} Spotify requests, {report.open_data_requests} for discovery. Cache: {settings.frames_dir}")
+        from .tables import joined
+        _echo_wrapped(f"{joined(report.playlists, 'playlist' + ('' if report.playlists == 1 else 's'))} "
+                      f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
+                      f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, 'tracks')} "
+                      f"({joined(report.discovery_tracks, 'from')} discovery albums, "
+                      f"{joined(report.open_data_tracks, 'from')} open data); "
+                      f"{joined(report.requests, 'Spotify', 'requests')}, "
+                      f"{joined(report.open_data_requests, 'for')} discovery. Cache: {settings.frames_dir}")
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,
@@ -1305,25 +1328,27 @@ def enrich_genres_cmd(
     """Look up artist genres on MusicBrainz (1 request/second; resumable, cached per artist)."""
     from . import jobs
     from .enrich.musicbrainz import due_counts, enrich_genres
+    from .tables import joined, wrap_joined
     settings = _settings(config)
     _logging(settings, quiet, verbose)
     library = jobs.require_library(settings)
     store = jobs.open_store(settings)
     due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:
-        _err(_enrich_estimate(settings, due, rechecks))
+        _err(wrap_joined(_enrich_estimate(settings, due, rechecks), _term_width()))
     with jobs.writing(settings, "enrich genres"), _Bar(_interactive(quiet, as_json)) as bar:
         report = enrich_genres(library, store, settings, limit=limit,
                                progress=lambda done, total, eta: bar("MusicBrainz artists", done, total))
     if as_json:
         _print_json(vars(report))
     elif not quiet:
-        typer.echo(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
-                   f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
-                   f"({report.ambiguous} ambiguous)"
-                   + (f"; {report.rechecked} re-checked by MBID ({report.merged} merged into another, "
-                      f"{report.gone} gone)" if report.rechecked else "")
-                   + f"; {report.remaining} left for later; {report.requests} requests in {report.seconds:.0f} s")
+        _echo_wrapped(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
+                      f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
+                      f"({report.ambiguous} ambiguous)"
+                      + (f"; {report.rechecked} re-checked by MBID ({report.merged} merged into another, "
+                         f"{report.gone} gone)" if report.rechecked else "")
+                      + f"; {report.remaining} left for later; {report.requests} requests in "
+                      + joined(f"{report.seconds:.0f}", "s"))
 
 
 @command("features", parent=import_app, writes=True, examples=("recommend import features features.csv.gz",))
@@ -1600,16 +1625,17 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
+    named = str(dataset) if dataset is not None else "the sample library" if demo else None  # None: "your"
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's
-            raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=str(dataset))}")
+            raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=named)}")
         if not library.frames["playlists"]["name"].notna().any():  # none at all: nothing to choose from
-            raise UsageError(f"no playlist to cluster{playlist_examples(library)}")
-        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library)}; "
+            raise UsageError(f"no playlist to cluster{playlist_examples(library, source=named)}")
+        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=named)}; "
                          f"`recommend playlists{' --demo' if demo else ''}` lists them all")
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
-                            source=None if dataset is None else str(dataset), where=_where(demo, dataset),
+                            source=named, where=_where(demo, dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
     if plot:
         _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line

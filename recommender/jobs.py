@@ -373,9 +373,10 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
 
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
-                   progress: Progress | None = None, notice=None) -> BuildResult:
+                   progress: Progress | None = None, notice=None, playlists_of: str | None = None) -> BuildResult:
     """Refresh when stale, score, and write the managed playlist (unless ``dry_run``).
-    ``notice``: as ``discover``'s. Your playlists are listed once: by the refresh when there is
+    ``notice``: as ``discover``'s; ``playlists_of``: whose playlists an unknown ``seed_playlist``'s
+    error names (None: the user's; "the sample library" for the demo's). Your playlists are listed once: by the refresh when there is
     one, else by ``publish.managed_state``.
 
     Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
@@ -388,7 +389,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         if not dry_run:
             held.enter_context(writing(settings, "build-playlist"))
         basis = _build_basis(held, settings, gateway, dry_run=dry_run, seed_playlist=seed_playlist,
-                             force_refresh=force_refresh, progress=progress, notice=notice)
+                             force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of)
         result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist)
     result.seconds = time.monotonic() - started
     return result
@@ -432,7 +433,8 @@ def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
 
 
 def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_playlist: str | None = None,
-                 force_refresh: bool = False, progress: Progress | None = None, notice=None) -> BuildBasis:
+                 force_refresh: bool = False, progress: Progress | None = None, notice=None,
+                 playlists_of: str | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring
     store = open_store(settings)
@@ -474,7 +476,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     basis.library, basis.state = library, state
     basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=seed_playlist,
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
-                                      positive=positive)
+                                      positive=positive, playlists_of=playlists_of)
     return basis
 
 
@@ -617,7 +619,7 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     with demo_environment(settings) as (demo, server):
         demo_login(demo)
         result = build_playlist(demo, dry_run=dry_run, seed_playlist=seed_playlist, new_playlist=new_playlist,
-                                force_refresh=True, progress=progress)
+                                force_refresh=True, progress=progress, playlists_of="the sample library")
         held = []
         if result.playlist_id and not dry_run:
             acct = server.account

@@ -560,14 +560,15 @@ class Scoring:
 def candidate_scoring(library: Library, settings, *, seed_playlist: str | None = None,
                       exclude: Sequence[str] = (), pinned: Sequence[str] = (), positive: Sequence[str] = (),
                       now: datetime | None = None, managed_playlist_id: str | None = None,
-                      unplayable: Sequence[str] = ()) -> Scoring:
-    """``build_recommendations``' seeds and candidates, no scorer run yet (see there)."""
+                      unplayable: Sequence[str] = (), playlists_of: str | None = None) -> Scoring:
+    """``build_recommendations``' seeds and candidates, no scorer run yet (see there);
+    ``playlists_of``: as ``resolve_playlist``'s ``source`` (None: the user's playlists)."""
     clock = _Clock()
     library = _strip_playlist(library, managed_playlist_id)
     target: str | None = None
     if seed_playlist is not None:
         mode = "playlist"
-        pid = resolve_playlist(library, seed_playlist)
+        pid = resolve_playlist(library, seed_playlist, playlists_of)
         target = str(library.frames["playlists"].set_index("playlist_id")["name"].get(pid, pid))
         seeds = playlist_seeds(library, pid)
         also_banned = library.playlist_tracks(pid)

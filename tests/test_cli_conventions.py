@@ -50,6 +50,17 @@ def test_every_command_help_has_examples(command):
     assert "Examples:" in result.stdout and f"recommend {' '.join(command)}" in result.stdout
 
 
+@pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)
+def test_help_at_60_columns_cuts_no_word_short(command):
+    # `recommend similar -h` at COLUMNS=60 said "(default: similar.same_ar…)" and `evaluate -h`
+    # "tt-continuation…": a word longer than the help column was cut with an ellipsis; it now
+    # continues on the next line
+    result = run([*command, "--help"], {"COLUMNS": "60"})
+    assert result.exit_code == 0
+    described = [line for line in result.stdout.splitlines() if not line.lstrip("│ ").startswith("-")]
+    assert not [line for line in described if "…" in line], result.stdout
+
+
 def test_shell_completion_is_offered():
     assert "--install-completion" in run(["--help"], {}).stdout
 
@@ -208,7 +219,7 @@ def test_auth_logout_deletes_the_saved_login_and_keeps_the_cache(standin, tmp_pa
     assert held.exit_code == 6 and token.exists()
     out = run(["auth", "--logout"], env)
     assert out.exit_code == 0, out.stderr
-    assert f"Logged out: deleted {token}." in out.stdout and "spotify.com/account/apps" in out.stdout
+    assert f"Logged out: deleted {token}." in " ".join(out.stdout.split()) and "spotify.com/account/apps" in out.stdout
     assert not token.exists() and (cache / "manifest.json").exists()  # the cache stays
     assert run(["build-playlist", "--no-input", "--quiet"], env).exit_code == 3  # logged out: needs a login
     again = run(["auth", "--logout"], env)

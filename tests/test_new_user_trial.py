@@ -247,3 +247,39 @@ def test_moods_cluster_on_an_exportify_file_without_a_playlist_names_its_one_pla
     assert result.exit_code == 2
     assert f'among the one playlist of {data} ("My Mix")' in result.stderr, result.stderr
     assert "1 playlists" not in result.stderr and "e.g." not in result.stderr
+
+
+def test_refresh_auth_and_enrich_lines_fit_a_60_column_terminal(logged_in, monkeypatch):
+    # at COLUMNS=60 `refresh` printed its summary as one 201-character line, `enrich genres` its
+    # estimate and summary as 161 and 141, and `auth` "Logged in as ... Token saved in <path>"
+    # as one line (and `auth --logout` its two): they now wrap between words, a path kept whole on a line of its own
+    server, env, cache = logged_in
+    env = {**env, "COLUMNS": "60"}
+    monkeypatch.setattr("recommender.spotify.auth.login",
+                        lambda settings, open_url=None, **kw: save_login(server, cache))
+    for args in (["auth", "--no-browser"], ["refresh"], ["enrich", "genres"], ["auth", "--logout"]):
+        result = run(args, env)
+        assert result.exit_code == 0, result.stderr
+        for line in (result.stdout + result.stderr).splitlines():
+            assert len(line) <= 60 or re.fullmatch(r"\S+", line), (args, line)
+    assert run(["auth", "--no-browser"], env).exit_code == 0
+    refreshed = run(["refresh"], env).stdout
+    assert f"Cache: {cache}" in " ".join(refreshed.split()) and re.search(r"\d+ Spotify requests", refreshed)
+
+
+def test_moods_cluster_demo_names_the_sample_librarys_playlists_not_yours(tmp_path):
+    # `recommend moods cluster --demo` with no playlist (or an unknown one) said "choose among
+    # your 32 playlists": they are the sample library's, not the user's
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    for args in (["moods", "cluster", "--demo"], ["moods", "cluster", "--demo", "zzzz"]):
+        result = run(args, env)
+        assert result.exit_code == 2, result.stderr
+        assert "your" not in result.stderr and "playlists of the sample library (e.g. " in result.stderr, result.stderr
+
+
+def test_build_playlist_demo_names_the_sample_librarys_playlists_not_yours(tmp_path):
+    # `recommend build-playlist --demo --seed-playlist nope` said "no playlist named "nope" among
+    # your 32 playlists": they are the sample library's
+    result = run(["build-playlist", "--demo", "--dry-run", "--seed-playlist", "zzzz"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2, result.stderr
+    assert "your" not in result.stderr and "playlists of the sample library (e.g. " in result.stderr, result.stderr

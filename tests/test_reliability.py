@@ -826,6 +826,39 @@ def test_sigterm_during_a_mood_export_is_unwound_like_ctrl_c(tmp_path):
         assert (cache / "recommend.lock").read_text() == ""  # released, not left holding the dead run
 
 
+def test_sigterm_while_auth_waits_for_the_login_is_unwound_not_reported_as_a_kill_9(tmp_path):
+    """`timeout 30 recommend auth` (or any SIGTERM while it waited for Spotify's redirect) ended
+    it at once holding the lock: the next run said "the run 'auth' ... did not finish: its
+    process was killed (kill -9, out of memory)". It is unwound like Ctrl-C now (exit 143)."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from recommender.standins.spotify import Account, StandinServer
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        config = tmp_path / "config.yaml"
+        config.write_text(f"spotify:\n  redirect_uri: http://127.0.0.1:{port}/callback\n")
+        env = {**os.environ, "PYTHONPATH": str(REPO), **env_for(server, cache), "RECOMMENDER_CONFIG": str(config)}
+        child = subprocess.Popen([sys.executable, "-m", "recommender", "auth", "--no-browser"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            for line in child.stderr:  # waiting for the redirect once the URL is out
+                if "/authorize?" in line:
+                    break
+            child.send_signal(signal.SIGTERM)
+            _, stderr = child.communicate(timeout=60)
+        finally:
+            child.kill()
+        assert child.returncode == 143, stderr
+        assert "terminated" in stderr and "Traceback" not in stderr, stderr
+        assert (cache / "recommend.lock").read_text() == ""  # released, not left holding the dead run
+
+
 # ----- disk full ------------------------------------------------------------------------------
 def no_space(*args, **kwargs):
     import errno

@@ -117,6 +117,17 @@ def test_json_before_a_command_that_has_none_is_refused(tmp_path):
     assert fine.exit_code == 0 and strict_json(fine.stdout)["data"] == str(tmp_path)
 
 
+def test_json_after_a_command_that_has_none_says_so_as_before_it(tmp_path):
+    # `recommend auth --json` said "no such option: --json", as if the option were mistyped,
+    # where `recommend --json auth` says the command prints no JSON
+    for args in (["config", "migrate", "--dry-run", "--json"], ["schedule", "show", "--json"],
+                 ["auth", "--no-browser", "--json"]):
+        result = runner.invoke(app, args, env={"RECOMMENDER_CACHE_DIR": str(tmp_path)}, prog_name="recommend")
+        assert result.exit_code == 2 and result.stdout == "", (args, result.stdout)
+        path = " ".join(a for a in args if not a.startswith("-"))
+        assert result.stderr.startswith(f"error: `recommend {path}` prints no JSON: leave out --json"), result.stderr
+
+
 def test_status_with_a_file_where_the_data_directory_goes_is_no_bug(tmp_path):
     # RECOMMENDER_CACHE_DIR naming a file (or a path below one): `status` died with exit 1,
     # "unexpected error: NotADirectoryError" (the run log could not be read); it has nothing to
