@@ -56,19 +56,22 @@ class _HelpKeepsLongWords:
     columns) goes on over the next line, rather than being cut short with an ellipsis."""
 
     def format_help(self, ctx, formatter):
-        from unittest import mock
-
         from rich.text import Text
         from typer import rich_utils
-        make = rich_utils._make_rich_text
+        make = getattr(rich_utils, "_make_rich_text", None)  # typer's own, private: help as typer
+        if make is None:                                       # prints it when a release drops it
+            return super().format_help(ctx, formatter)
 
         def folded(*args, **kwargs):
             text = make(*args, **kwargs)
             if isinstance(text, Text):
                 text.overflow = "fold"
             return text
-        with mock.patch.object(rich_utils, "_make_rich_text", folded):
+        rich_utils._make_rich_text = folded
+        try:
             return super().format_help(ctx, formatter)
+        finally:
+            rich_utils._make_rich_text = make
 
 
 class _Command(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
