@@ -561,6 +561,8 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
             raise UsageError("--logout and --no-browser cannot be combined: --logout deletes the saved login")
         path, had = jobs.logout(settings)
         if not quiet:
+            from .tables import whole
+            path = whole(path)  # a copy of it stays whole, spaces and all
             _echo_wrapped(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
             _echo_wrapped(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
         return
@@ -585,7 +587,8 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     if not quiet:
         who = (f" as {visible(me.get('display_name') or me.get('id', '?'))} ({visible(me.get('id', '?'))})"
                if done.me is not None else f" (could not ask Spotify who you are: {done.error})")
-        _echo_wrapped(f"Logged in{who}. Token saved in {settings.cache_dir}/spotify-token.json")
+        from .tables import whole
+        _echo_wrapped(f"Logged in{who}. Token saved in {whole(settings.cache_dir / 'spotify-token.json')}")
 
 
 @command("refresh", record=True, examples=("recommend refresh", "recommend refresh --quiet --no-input"))
@@ -606,14 +609,14 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        from .tables import joined
+        from .tables import joined, whole
         _echo_wrapped(f"{joined(report.playlists, 'playlist' + ('' if report.playlists == 1 else 's'))} "
                       f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
                       f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, 'tracks')} "
                       f"({joined(report.discovery_tracks, 'from')} discovery albums, "
                       f"{joined(report.open_data_tracks, 'from')} open data); "
                       f"{joined(report.requests, 'Spotify', 'requests')}, "
-                      f"{joined(report.open_data_requests, 'for')} discovery. Cache: {settings.frames_dir}")
+                      f"{joined(report.open_data_requests, 'for')} discovery. Cache: {whole(settings.frames_dir)}")
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,
@@ -955,18 +958,19 @@ def tune_cmd(
     if as_json:
         _print_json(out)
         return
+    from .tables import whole
+    written = whole(out.get("written", ""))  # the config file written: a copy of its path stays whole
     if write and result.within_spread:
-        _echo_wrapped(f"{out['written']} keeps its weights: the best weights' gain is within the spread over "
+        _echo_wrapped(f"{written} keeps its weights: the best weights' gain is within the spread over "
                       "folds (set them by hand to use them anyway)")
     elif write and diff:
         from .config import weights_text
         _echo(diff)
-        from .tables import NBSP
-        undo = _undo_command(config).replace(" ", NBSP)  # whole on its line, to copy
-        _echo_wrapped(f"weights written to {out['written']}; `{undo}` puts back what they "
+        undo = whole(_undo_command(config))  # whole on its line, to copy
+        _echo_wrapped(f"weights written to {written}; `{undo}` puts back what they "
                       f"were: {weights_text(out['defaults']['weights'])}")
     elif write:
-        _echo_wrapped(f"nothing written to {out['written']}: the best weights are the ones in effect")
+        _echo_wrapped(f"nothing written to {written}: the best weights are the ones in effect")
     if report:
         typer.echo(f"report written to {report}")
 

@@ -180,6 +180,12 @@ def joined(*words: Any) -> str:
     return NBSP.join(str(w) for w in words)
 
 
+def whole(text: Any) -> str:
+    """A path or a command kept on one line by ``wrap_joined`` whatever spaces it holds
+    ("~/Library/Application Support/recommend", "C:\\Users\\Anna Smith"), so a copy of it is whole."""
+    return str(text).replace(" ", NBSP)
+
+
 def wrap_joined(line: str, width: int) -> str:
     """Plain text wrapped to ``width`` cells at its spaces only (``hanging`` with no indent):
     the non-breaking joins of ``joined`` stay on one line and are printed as plain spaces."""

@@ -267,6 +267,23 @@ def test_refresh_auth_and_enrich_lines_fit_a_60_column_terminal(logged_in, monke
     assert f"Cache: {cache}" in " ".join(refreshed.split()) and re.search(r"\d+ Spotify requests", refreshed)
 
 
+def test_a_path_with_spaces_is_never_split_by_the_wrapping(standin, tmp_path, monkeypatch):
+    # the wrapped lines broke a path at its spaces: "deleted .../Application" then
+    # "Support/recommend/spotify-token.json" (macOS's ~/Library/Application Support, a Windows
+    # home "C:\\Users\\Anna Smith"), a copy of which named no file
+    cache = tmp_path / "Application Support with a long name" / "recommend"
+    save_login(standin, cache)
+    env = {**env_for(standin, cache), "COLUMNS": "60"}
+    monkeypatch.setattr("recommender.spotify.auth.login",
+                        lambda settings, open_url=None, **kw: save_login(standin, cache))
+    token = str(cache / "spotify-token.json")
+    for args, path in ((["auth", "--no-browser"], token), (["refresh"], str(cache)),
+                       (["auth", "--logout"], token), (["auth", "--logout"], token)):
+        result = run(args, env)
+        assert result.exit_code == 0, result.stderr
+        assert any(path in line for line in result.stdout.splitlines()), (args, result.stdout)
+
+
 def test_moods_cluster_demo_names_the_sample_librarys_playlists_not_yours(tmp_path):
     # `recommend moods cluster --demo` with no playlist (or an unknown one) said "choose among
     # your 32 playlists": they are the sample library's, not the user's
