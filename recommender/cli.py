@@ -788,10 +788,15 @@ def _enrich_estimate(settings, due: int, rechecks: int) -> str:
     """`enrich genres`' first line: how many artists and about how long, at the pace the client
     keeps (a MusicBrainz on this machine, the stand-in, is not held to 1 request/s)."""
     from .enrich.musicbrainz import estimate_seconds, paced_rate
+    if not due:  # not "0 artists ...: about 0 s (interrupt any time ...)", then "looked up 0 artists ..."
+        from .tables import joined
+        return ("nothing to look up on MusicBrainz: every artist was looked up lately (one without genres is asked "
+                f"again after {joined(settings.enrich['retry_misses_days'], 'days')}, one with genres after "
+                f"{joined(settings.enrich['refresh_days'], 'days')})")
     rate = paced_rate(settings)
     seconds = estimate_seconds(due, rechecks, rate=rate)
-    # 5 artists: "about 10 s", not "0 min"; at least 1 s, unless there is nothing to look up
-    about = f"{max(seconds, 1 if due else 0):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    # 5 artists: "about 10 s", not "0 min"; at least 1 s
+    about = f"{max(seconds, 1):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
     pace = f"at {rate:g} request/s" if rate == float(settings.enrich.rate) else "(a MusicBrainz on this machine: not paced)"
     return (f"{due} artists to look up on MusicBrainz: about {about} {pace} (interrupt any time: the next run "
             "resumes; --limit N does a part now)")
@@ -1348,7 +1353,7 @@ def enrich_genres_cmd(
                                progress=lambda done, total, eta: bar("MusicBrainz artists", done, total))
     if as_json:
         _print_json(vars(report))
-    elif not quiet:
+    elif not quiet and (due or report.looked_up):  # nothing due: the first line said so
         _echo_wrapped(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
                       f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
                       f"({report.ambiguous} ambiguous)"

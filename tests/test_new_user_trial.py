@@ -235,7 +235,23 @@ def test_enrich_genres_says_a_short_look_up_in_seconds_not_0_min(logged_in):
     real = load_settings(config_file=None, environ={}, overrides={"enrich.musicbrainz_url": "https://musicbrainz.org/ws/2/"})
     assert _enrich_estimate(real, 5, 0).startswith("5 artists to look up on MusicBrainz: about 12 s at 1 request/s ")
     assert " about 37 min at 1 request/s " in _enrich_estimate(real, 877, 0)
-    assert _enrich_estimate(real, 0, 0).startswith("0 artists to look up on MusicBrainz: about 0 s ")
+    assert _enrich_estimate(real, 0, 0).startswith("nothing to look up on MusicBrainz: ")
+
+
+def test_enrich_genres_with_nothing_left_to_look_up_says_so_in_one_line(logged_in):
+    # a second `recommend enrich genres` printed "0 artists to look up on MusicBrainz: about 0 s ...
+    # (interrupt any time: the next run resumes; --limit N does a part now)", then "looked up 0 artists:
+    # 0 found (0 by ISRC, 0 by name) ... 0 requests in 0 s"
+    server, env, _ = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert run(["enrich", "genres", "--quiet"], env).exit_code == 0
+    result = run(["enrich", "genres"], env)
+    assert result.exit_code == 0, result.stderr
+    said = " ".join((result.stdout + result.stderr).split())
+    assert said == ("nothing to look up on MusicBrainz: every artist was looked up lately (one without genres "
+                    "is asked again after 90 days, one with genres after 180 days)"), said
+    report = json.loads(run(["enrich", "genres", "--json"], env).stdout)  # --json: the report, as before
+    assert report["looked_up"] == 0 and report["remaining"] == 0 and "candidates" in report
 
 
 def test_moods_cluster_on_an_exportify_file_without_a_playlist_names_its_one_playlist(tmp_path):
