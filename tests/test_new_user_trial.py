@@ -316,3 +316,25 @@ def test_build_playlist_demo_names_the_sample_librarys_playlists_not_yours(tmp_p
     result = run(["build-playlist", "--demo", "--dry-run", "--seed-playlist", "zzzz"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 2, result.stderr
     assert "your" not in result.stderr and "playlists of the sample library (e.g. " in result.stderr, result.stderr
+
+
+def test_note_lines_and_schedule_show_fit_a_60_column_terminal(tmp_path):
+    # at COLUMNS=60 `schedule install` printed its notes (a proxy holding a password, the CRON_TZ above
+    # ours) as lines of 200 characters and more, and `schedule show` "no schedule installed (see
+    # `recommend schedule install --help`)" as one of 64: they now wrap between words like the
+    # summaries, the cron expression and the command kept whole
+    tab = tmp_path / "tab"
+    tab.write_text("CRON_TZ=Asia/Tokyo\n")
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "60",
+           "HTTPS_PROXY": "http://me:secret@proxy.invalid:3128"}
+    installed = run(["schedule", "install", "--at", "0 7 * * *", "--tabfile", str(tab)], env)
+    assert installed.exit_code == 0, installed.stderr
+    notes = installed.stderr.splitlines()
+    assert sum(line.startswith("note: ") for line in notes) == 2 and len(notes) > 2, notes
+    assert all(len(line) <= 60 for line in notes), notes
+    assert any("0 7 * * *" in line for line in notes), notes
+    said = " ".join(notes)
+    assert "HTTPS_PROXY in your environment holds a password" in said and "CRON_TZ=Asia/Tokyo above ours" in said
+    assert run(["schedule", "remove", "--tabfile", str(tab)], env).exit_code == 0
+    shown = run(["schedule", "show", "--tabfile", str(tab)], env).stdout.splitlines()
+    assert shown == ["no schedule installed (see", "`recommend schedule install --help`)"], shown
