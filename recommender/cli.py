@@ -221,10 +221,27 @@ def _say(exc: RecommenderError) -> int:
 
 
 def _note(message: str) -> None:
-    """'note: ...' on stderr, unless the log's stderr handler already printed that message."""
+    """'note: ...' on stderr, unless the log's stderr handler already printed that message, wrapped
+    as ``_echo_wrapped`` wraps (a path ``tables.whole`` in it stays on one line) when the width is
+    known (``_stderr_width``); to a pipe or a file (cron's mail, a script's log) one line, for grep."""
     from .runlog import SAID_ON_STDERR
+    from .tables import wrap_joined
     if message not in SAID_ON_STDERR:
-        _err(f"note: {message}")
+        width = _stderr_width()
+        _err(f"note: {message}" if width is None else wrap_joined(f"note: {message}", width))
+
+
+def _stderr_width() -> int | None:
+    """The width of the terminal stderr is: ``$COLUMNS`` when set, else the terminal's own;
+    None when stderr is no terminal (a pipe, a file) and ``$COLUMNS`` is not set."""
+    import os
+    from .tables import MIN_WIDTH
+    if os.environ.get("COLUMNS", "").strip().isdigit():
+        return _term_width()
+    try:
+        return max(MIN_WIDTH, os.get_terminal_size(sys.stderr.fileno()).columns) if sys.stderr.isatty() else None
+    except (AttributeError, OSError, ValueError):  # no real file behind it (a test's capture)
+        return None
 
 
 def _echo(message: str) -> None:
@@ -411,18 +428,19 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     _state.legacy_noted = True
     import os
     from .paths import CONFIG_ENV, Legacy, legacy_places, moved_config, moved_dirs
+    from .tables import whole
     named = ((settings.get_path("cache.dir"), moved_dirs), (explicit_config or os.environ.get(CONFIG_ENV), moved_config))
     moved = [str(place) for place, follow in named if place and follow(place)]
     if moved:
-        _err(f"note: {' and '.join(moved)} moved to the standard places (`recommend config migrate`), which are "
-             "used instead; run `recommend schedule install` again so your crontab names them")
+        _note(f"{' and '.join(whole(m) for m in moved)} moved to the standard places (`recommend config migrate`), "
+              "which are used instead; run `recommend schedule install` again so your crontab names them")
     old = legacy_places()
     used = Legacy(old.config if old.config == settings.user_file else None,
                   old.cache if old.cache == settings.cache_dir else None)
     if used.config or used.cache:
-        _err(f"note: using {used.describe()} from the source checkout; `recommend config migrate` moves "
-             f"{'them' if used.config and used.cache else 'it'} to the standard places (`recommend config path` "
-             "shows where)")
+        _note(f"using {' and '.join(whole(p) for p in (used.config, used.cache) if p)} from the source checkout; `recommend config migrate` moves "
+              f"{'them' if used.config and used.cache else 'it'} to the standard places (`recommend config path` "
+              "shows where)")
 
 
 def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
@@ -631,7 +649,7 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
     from .runlog import record_failure
     note = record_failure(settings.cache_dir, command_name, exit_code, started, message)
     if note:  # e.g. the disk is full: say so where cron's mail shows it
-        _err(f"note: {note}")
+        _note(note)
 
 
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
@@ -788,10 +806,15 @@ def _enrich_estimate(settings, due: int, rechecks: int) -> str:
     """`enrich genres`' first line: how many artists and about how long, at the pace the client
     keeps (a MusicBrainz on this machine, the stand-in, is not held to 1 request/s)."""
     from .enrich.musicbrainz import estimate_seconds, paced_rate
+    if not due:  # not "0 artists ...: about 0 s (interrupt any time ...)", then "looked up 0 artists ..."
+        from .tables import joined
+        return ("nothing to look up on MusicBrainz: every artist was looked up lately (one without genres is asked "
+                f"again after {joined(settings.enrich['retry_misses_days'], 'days')}, one with genres after "
+                f"{joined(settings.enrich['refresh_days'], 'days')})")
     rate = paced_rate(settings)
     seconds = estimate_seconds(due, rechecks, rate=rate)
-    # 5 artists: "about 10 s", not "0 min"; at least 1 s, unless there is nothing to look up
-    about = f"{max(seconds, 1 if due else 0):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    # 5 artists: "about 10 s", not "0 min"; at least 1 s
+    about = f"{max(seconds, 1):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
     pace = f"at {rate:g} request/s" if rate == float(settings.enrich.rate) else "(a MusicBrainz on this machine: not paced)"
     return (f"{due} artists to look up on MusicBrainz: about {about} {pace} (interrupt any time: the next run "
             "resumes; --limit N does a part now)")
@@ -1348,7 +1371,7 @@ def enrich_genres_cmd(
                                progress=lambda done, total, eta: bar("MusicBrainz artists", done, total))
     if as_json:
         _print_json(vars(report))
-    elif not quiet:
+    elif not quiet and (due or report.looked_up):  # nothing due: the first line said so
         _echo_wrapped(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
                       f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "
                       f"({report.ambiguous} ambiguous)"
@@ -1476,7 +1499,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
             return ((page or {}).get("tracks") or {}).get("items") or []
         df = search_tracks(library, text, limit=limit, remote=remote, index=index)
         if df.attrs.get("remote_error"):
-            _err(f"note: Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
+            _note(f"Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
         rows = json.loads(df.to_json(orient="records"))
     if as_json:
         _print_json(rows)
@@ -1820,7 +1843,7 @@ def schedule_install_cmd(
     cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
     carried, proxy_notes = schedule.proxy_environment()
     for note in notes + proxy_notes:
-        _err(f"note: {note}")
+        _note(note)
     if written:
         _echo(f"wrote {', '.join(written)} to {cfg}: the scheduled run does not see your shell's environment")
     carried = {**schedule.xdg_environment(settings.data_dirs), **carried}
@@ -1839,8 +1862,9 @@ def schedule_install_cmd(
     line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
     if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
-        _err(f"note: the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {expr} in that "
-             "zone (Debian's and Ubuntu's cron ignore it); `recommend status` shows when it runs")
+        from .tables import whole
+        _note(f"the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {whole(expr)} in that "
+              "zone (Debian's and Ubuntu's cron ignore it); `recommend status` shows when it runs")
 
 
 @command("show", parent=schedule_app, examples=("recommend schedule show",))
@@ -1850,7 +1874,11 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     timer = schedule.timer_status()
     line = _crontab_beside(timer, lambda: schedule.show(tabfile))
     if line or not timer:
-        _echo(line if line else "no schedule installed (see `recommend schedule install --help`)")
+        if line:
+            _echo(line)  # a crontab line: whole, as it is in the crontab
+        else:
+            from .tables import whole
+            _echo_wrapped(f"no schedule installed (see {whole('`recommend schedule install --help`')})")
     if timer:
         _echo(f"systemd user timer: {timer['path']}" + (f" (OnCalendar={timer['on_calendar']})" if timer["on_calendar"] else ""))
     gone = schedule.missing_program(line) if line else None

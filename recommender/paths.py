@@ -160,10 +160,6 @@ class Legacy:
     config: Path | None
     cache: Path | None
 
-    def describe(self) -> str:
-        parts = [str(p) for p in (self.config, self.cache) if p is not None]
-        return " and ".join(parts)
-
 
 def legacy_places(cwd: Path | None = None) -> Legacy:
     """The checkout's ``config/user.yaml`` and ``cache/`` when they hold something and the

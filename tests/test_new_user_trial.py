@@ -235,7 +235,23 @@ def test_enrich_genres_says_a_short_look_up_in_seconds_not_0_min(logged_in):
     real = load_settings(config_file=None, environ={}, overrides={"enrich.musicbrainz_url": "https://musicbrainz.org/ws/2/"})
     assert _enrich_estimate(real, 5, 0).startswith("5 artists to look up on MusicBrainz: about 12 s at 1 request/s ")
     assert " about 37 min at 1 request/s " in _enrich_estimate(real, 877, 0)
-    assert _enrich_estimate(real, 0, 0).startswith("0 artists to look up on MusicBrainz: about 0 s ")
+    assert _enrich_estimate(real, 0, 0).startswith("nothing to look up on MusicBrainz: ")
+
+
+def test_enrich_genres_with_nothing_left_to_look_up_says_so_in_one_line(logged_in):
+    # a second `recommend enrich genres` printed "0 artists to look up on MusicBrainz: about 0 s ...
+    # (interrupt any time: the next run resumes; --limit N does a part now)", then "looked up 0 artists:
+    # 0 found (0 by ISRC, 0 by name) ... 0 requests in 0 s"
+    server, env, _ = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert run(["enrich", "genres", "--quiet"], env).exit_code == 0
+    result = run(["enrich", "genres"], env)
+    assert result.exit_code == 0, result.stderr
+    said = " ".join((result.stdout + result.stderr).split())
+    assert said == ("nothing to look up on MusicBrainz: every artist was looked up lately (one without genres "
+                    "is asked again after 90 days, one with genres after 180 days)"), said
+    report = json.loads(run(["enrich", "genres", "--json"], env).stdout)  # --json: the report, as before
+    assert report["looked_up"] == 0 and report["remaining"] == 0 and "candidates" in report
 
 
 def test_moods_cluster_on_an_exportify_file_without_a_playlist_names_its_one_playlist(tmp_path):
@@ -300,3 +316,25 @@ def test_build_playlist_demo_names_the_sample_librarys_playlists_not_yours(tmp_p
     result = run(["build-playlist", "--demo", "--dry-run", "--seed-playlist", "zzzz"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 2, result.stderr
     assert "your" not in result.stderr and "playlists of the sample library (e.g. " in result.stderr, result.stderr
+
+
+def test_note_lines_and_schedule_show_fit_a_60_column_terminal(tmp_path):
+    # at COLUMNS=60 `schedule install` printed its notes (a proxy holding a password, the CRON_TZ above
+    # ours) as lines of 200 characters and more, and `schedule show` "no schedule installed (see
+    # `recommend schedule install --help`)" as one of 64: they now wrap between words like the
+    # summaries, the cron expression and the command kept whole
+    tab = tmp_path / "tab"
+    tab.write_text("CRON_TZ=Asia/Tokyo\n")
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "60",
+           "HTTPS_PROXY": "http://me:secret@proxy.invalid:3128"}
+    installed = run(["schedule", "install", "--at", "0 7 * * *", "--tabfile", str(tab)], env)
+    assert installed.exit_code == 0, installed.stderr
+    notes = installed.stderr.splitlines()
+    assert sum(line.startswith("note: ") for line in notes) == 2 and len(notes) > 2, notes
+    assert all(len(line) <= 60 for line in notes), notes
+    assert any("0 7 * * *" in line for line in notes), notes
+    said = " ".join(notes)
+    assert "HTTPS_PROXY in your environment holds a password" in said and "CRON_TZ=Asia/Tokyo above ours" in said
+    assert run(["schedule", "remove", "--tabfile", str(tab)], env).exit_code == 0
+    shown = run(["schedule", "show", "--tabfile", str(tab)], env).stdout.splitlines()
+    assert shown == ["no schedule installed (see", "`recommend schedule install --help`)"], shown

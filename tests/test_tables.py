@@ -230,6 +230,9 @@ def test_hanging_wraps_at_spaces_under_the_value_and_never_splits_a_word():
     out = hanging(line, 30, 10).splitlines()
     assert out[0] == "cache:    /a/very/long/path/that/does/not/fit/anywhere"  # the path whole, by its label
     assert out[1:] == ["          (fetched 2026-11-30,", "          1 h ago)"]
+    # a later word longer than the room left: on a line of its own (README, "Output")
+    later = hanging("data:     none (see /a/very/long/path/that/does/not/fit/anywhere)", 30, 10).splitlines()
+    assert later == ["data:     none (see", "          /a/very/long/path/that/does/not/fit/anywhere)"]
     assert hanging("short: fits", 30, 10) == "short: fits"
     assert hanging("", 30, 10) == "" and hanging("   ", 30, 10) == "   "  # were AttributeError (no match)
     wide = hanging("playlist: 'ドラマ ドラマ ドラマ ドラマ ドラマ'", 24, 10).splitlines()  # CJK: 2 cells each
