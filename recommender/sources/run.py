@@ -10,6 +10,7 @@ import pandas as pd
 from .. import schema
 from ..library import Library
 from ..services.http import BudgetExhausted, ServiceError
+from ..services.listenbrainz import LB_RADIO, TOP_RECORDINGS
 from .base import Context, Found, Progress, Resolver
 from .similar_artists import SimilarArtists
 from .similar_recordings import SimilarRecordings
@@ -161,7 +162,6 @@ def _warnings(failures: list[ServiceError], open_data) -> list[str]:
         return [_warning(refusals[0], open_data)] if refusals else []
     if not refusals:
         return [_warning(real, open_data)]
-    from ..services.listenbrainz import LB_RADIO, TOP_RECORDINGS
     stood_in = refusals[0] is open_data.refusals.get(TOP_RECORDINGS) and not open_data.refused(LB_RADIO)
     return [_warning(real, open_data),
             f"also: {refusals[0]}" + ("; lb-radio stood in for similar artists' top recordings" if stood_in else "")]
@@ -172,7 +172,6 @@ def _warning(exc: ServiceError, open_data=None) -> str:
         return f"discovery stopped early: {exc}; the playlist uses what was found"
     service = exc.service or "an open-data service"
     if exc.status == 401 and service == "ListenBrainz":  # only its own questions stopped (OpenData._call)
-        from ..services.listenbrainz import LB_RADIO, TOP_RECORDINGS
         if (open_data is not None and exc is open_data.refusals.get(TOP_RECORDINGS)
                 and open_data.failure is None and not open_data.refused(LB_RADIO)):
             return ("discovery took similar artists' recordings from ListenBrainz's lb-radio (which needs no "
