@@ -204,15 +204,6 @@ def _dir_guard(directory: Path) -> Iterator[None]:
         os.close(dir_fd)
 
 
-def stopped_holder(path: Path | str) -> dict[str, Any] | None:
-    """The record a run that ended holding the lock left (its process gone, ``running_holder``
-    None), until the next run takes the lock over; None when the lock is free or held."""
-    info = read_holder(path)
-    if not info or "pid" not in info or not (_is_dead(info) or _pid_reused(info)):
-        return None
-    return info
-
-
 def read_holder(path: Path | str) -> dict[str, Any] | None:
     """What the lock file records (pid, host, command, started), or None when empty/absent."""
     try:
@@ -222,16 +213,23 @@ def read_holder(path: Path | str) -> dict[str, Any] | None:
     return _parse_info(text)
 
 
+def holders(path: Path | str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(``running_holder``, the record a run that ended holding the lock left: its process
+    gone, kept until the next run takes the lock over), from one read of the lock file."""
+    info = read_holder(path)
+    if not info or "pid" not in info:
+        return None, None
+    gone = _is_dead(info) or _pid_reused(info)
+    return (None, info) if gone else (info, None)
+
+
 def running_holder(path: Path | str) -> dict[str, Any] | None:
     """Who holds the lock right now (pid, host, command, started), or None.
 
     Reads the record only (a probing flock could make a starting run fail): a record left
     by a killed run on this host, whose pid is gone, counts as not running.
     """
-    info = read_holder(path)
-    if not info or "pid" not in info or _is_dead(info) or _pid_reused(info):
-        return None
-    return info
+    return holders(path)[0]
 
 
 def _default_command() -> str:

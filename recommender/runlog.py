@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import age_seconds, shown, system_now, time_or_none, utc_now
-from .lock import describe_holder, lock_path, open_locked, running_holder, same_file, stopped_holder
+from .lock import describe_holder, holders, lock_path, open_locked, same_file
 from .safetext import json_safe, terminal_safe
 from .store import atomic_write_text
 
@@ -455,12 +455,13 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     """
     now = now or utc_now()
     recent = read_runs(cache_dir, max(runs, SCHEDULED_SCAN) if schedule is not None else runs)
+    running, stopped = holders(lock_path(cache_dir))  # one read of the lock file for both
     return {
         "cache_dir": str(cache_dir),
         "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
         "warnings": _place_warnings(cache_dir),
-        "running": running_holder(lock_path(cache_dir)),
-        "stopped": stopped_holder(lock_path(cache_dir)),
+        "running": running,
+        "stopped": stopped,
         "last_runs": recent[:runs],
         "cache": _cache_status(store_manifest, now),
         "login": login_status(token_info, now),
