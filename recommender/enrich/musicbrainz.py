@@ -38,7 +38,8 @@ from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
 from ..isotime import local_today, younger_than
 from ..library import Library
-from ..services.http import LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
+from ..services.http import (LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, header_safe, needs_contact,
+                             user_agent)
 from ..services.listenbrainz import answer_cache, current_artist, note_merge
 from ..store import Store
 
@@ -282,13 +283,6 @@ def paced_rate(settings: Settings, url: str | None = None) -> float:
                           "must be an http(s) URL")
     rate = _setting(settings, "rate", lambda v: v > 0, "must be positive")
     return max(rate, LOOPBACK_RATE) if urlsplit(url).hostname in LOOPBACK else rate
-
-
-def header_safe(text: str) -> bool:
-    """True when ``text`` can go in an HTTP header as it is: Latin-1 without control characters
-    (http.client encodes headers as Latin-1, so "Łukasz" made every request raise
-    UnicodeEncodeError, and a line break is refused as a header injection)."""
-    return all(" " <= c <= "~" or "\xa0" <= c <= "\xff" for c in text)
 
 
 def client_from_settings(settings: Settings, notice: ContactNotice | None = None) -> MusicBrainzClient:

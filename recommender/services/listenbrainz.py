@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..errors import ConfigError
 from .cache import MISSING, AnswerCache
-from .http import Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
+from .http import Budget, ContactNotice, JsonService, ServiceError, header_safe, needs_contact, user_agent
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,9 @@ def _check_token(settings) -> None:
     """A ``listenbrainz.token`` an HTTP header cannot carry (a line break of a pasted token,
     letters beyond Latin-1) is a config error naming the key, before any request: http.client
     refused it as a header injection, retried as a network failure. Its value is never shown."""
-    from ..enrich.musicbrainz import header_safe
     token = settings.listenbrainz.token
     if token and not header_safe(str(token)):
         from ..config import DEFAULT_FILE
-        from ..errors import ConfigError
         origin = settings.sources.get("listenbrainz.token", str(DEFAULT_FILE))
         raise ConfigError(f"{origin}: listenbrainz.token goes in the Authorization header of ListenBrainz requests: "
                           "write it as your ListenBrainz settings page shows it, on one line, without control "
