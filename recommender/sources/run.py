@@ -162,9 +162,13 @@ def _warnings(failures: list[ServiceError], open_data) -> list[str]:
         return [_warning(refusals[0], open_data)] if refusals else []
     if not refusals:
         return [_warning(real, open_data)]
-    stood_in = refusals[0] is open_data.refusals.get(TOP_RECORDINGS) and not open_data.refused(LB_RADIO)
-    return [_warning(real, open_data),
-            f"also: {refusals[0]}" + ("; lb-radio stood in for similar artists' top recordings" if stood_in else "")]
+    return [_warning(real, open_data), f"also: {refusals[0]}"
+            + ("; lb-radio stood in for similar artists' top recordings" if _radio_stood_in(refusals[0], open_data) else "")]
+
+
+def _radio_stood_in(exc: ServiceError, open_data) -> bool:
+    """``exc`` is the refusal of artists' top recordings, and lb-radio was asked in their place."""
+    return exc is open_data.refusals.get(TOP_RECORDINGS) and not open_data.refused(LB_RADIO)
 
 
 def _warning(exc: ServiceError, open_data=None) -> str:
@@ -172,8 +176,7 @@ def _warning(exc: ServiceError, open_data=None) -> str:
         return f"discovery stopped early: {exc}; the playlist uses what was found"
     service = exc.service or "an open-data service"
     if exc.status == 401 and service == "ListenBrainz":  # only its own questions stopped (OpenData._call)
-        if (open_data is not None and exc is open_data.refusals.get(TOP_RECORDINGS)
-                and open_data.failure is None and not open_data.refused(LB_RADIO)):
+        if open_data is not None and open_data.failure is None and _radio_stood_in(exc, open_data):
             return ("discovery took similar artists' recordings from ListenBrainz's lb-radio (which needs no "
                     f"token) instead of their top recordings: {exc}")
         return f"discovery went on without ListenBrainz's popular recordings: {exc}"
