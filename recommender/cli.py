@@ -429,16 +429,19 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     import os
     from .paths import CONFIG_ENV, Legacy, legacy_places, moved_config, moved_dirs
     from .tables import whole
+
+    def places(paths) -> str:  # "A and B", each path whole on its line
+        return " and ".join(whole(p) for p in paths if p)
     named = ((settings.get_path("cache.dir"), moved_dirs), (explicit_config or os.environ.get(CONFIG_ENV), moved_config))
     moved = [str(place) for place, follow in named if place and follow(place)]
     if moved:
-        _note(f"{' and '.join(whole(m) for m in moved)} moved to the standard places (`recommend config migrate`), "
+        _note(f"{places(moved)} moved to the standard places (`recommend config migrate`), "
               "which are used instead; run `recommend schedule install` again so your crontab names them")
     old = legacy_places()
     used = Legacy(old.config if old.config == settings.user_file else None,
                   old.cache if old.cache == settings.cache_dir else None)
     if used.config or used.cache:
-        _note(f"using {' and '.join(whole(p) for p in (used.config, used.cache) if p)} from the source checkout; `recommend config migrate` moves "
+        _note(f"using {places((used.config, used.cache))} from the source checkout; `recommend config migrate` moves "
               f"{'them' if used.config and used.cache else 'it'} to the standard places (`recommend config path` "
               "shows where)")
 
@@ -1039,23 +1042,22 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
                             f"{took} mean ± spread over folds",
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
-    say = _echo_wrapped
     if out["folds"] > 1 and best.get(f"p@{n}_folds"):  # the one number a later `evaluate` can confirm
         first = joined(f"p@{n}", f"{best[f'p@{n}_folds'][0]:.4f}")
-        say(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
-            f"(the table's mean is over {joined(out['folds'], 'folds')})")
+        _echo_wrapped(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
+                      f"(the table's mean is over {joined(out['folds'], 'folds')})")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
     if len(best["weights"]) == 1:  # "as good as far as this library can tell" of a search of nothing
-        say(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
-            "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
-            "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
+        _echo_wrapped(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
+                      "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
+                      "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")
     elif best["weights"] == cur["weights"] and write:  # the write says what it did (a file of defaults gets them)
-        say("note: your current weights are the best of the search")
+        _echo_wrapped("note: your current weights are the best of the search")
     elif best["weights"] == cur["weights"]:
-        say("note: your current weights are the best of the search: nothing to change")
+        _echo_wrapped("note: your current weights are the best of the search: nothing to change")
     elif out["within_spread"]:
-        say(f"note: the best weights gain {joined(f'{gain:+.4f}', f'p@{n}')}, within the spread over folds: "
-            "your current weights are as good as far as this library can tell")
+        _echo_wrapped(f"note: the best weights gain {joined(f'{gain:+.4f}', f'p@{n}')}, within the spread over folds: "
+                      "your current weights are as good as far as this library can tell")
 
 
 @command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))
