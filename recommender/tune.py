@@ -145,6 +145,11 @@ class _Ranker:
         self.norm, self.codes, self.share, self.mix, self.top_n = norm, codes, share, mix, top_n
         self._blend = None
 
+    def subset(self, kept: np.ndarray) -> "_Ranker":
+        """The same ranking over the candidates ``kept`` only (a shortlist)."""
+        return _Ranker(self.norm[kept], None if self.codes is None else self.codes[kept], self.share, self.mix,
+                       self.top_n)
+
     def top(self, weights: np.ndarray, floor: float | None):
         """(positions, their blended values, sure, the k-th mixed score): see ``ArtistMix.top``."""
         if self._blend is None:
@@ -259,8 +264,7 @@ def _again(cells: Cells, whole: _Ranker, weights: np.ndarray, kth: np.ndarray) -
     if len(again):
         kept, floor = cells.reaching(cells.highs(weights[again]), kth[again] - SHORTLIST_MARGIN)
         if len(kept) <= cells.n // 2:
-            ranker = _Ranker(whole.norm[kept], None if whole.codes is None else whole.codes[kept], whole.share,
-                             whole.mix, whole.top_n)
+            ranker = whole.subset(kept)
             t, v, sure, _ = ranker.top(weights[again], floor)
             if sure.any():  # (sure: a list of top_n, as many as every candidate gives)
                 top[again[sure]], vals[again[sure]], done[again[sure]] = kept[t[sure]], v[sure], True
@@ -283,8 +287,7 @@ def top_lists(norm: np.ndarray, codes, share, mix: ArtistMix, combos: np.ndarray
     width = max(8 * top_n, 64)
     cells = Cells(norm, width)
     for rows, kept, floor in shortlists(cells, combos, width):
-        ranker = whole if kept is None else _Ranker(norm[kept], None if codes is None else codes[kept],
-                                                    share, mix, top_n)
+        ranker = whole if kept is None else whole.subset(kept)
         step = max(1, BLEND_CELLS // max(len(ranker.norm), 1))  # combinations per block: bounded memory
         for lo in range(0, len(rows), step):
             block = rows[lo:lo + step]
