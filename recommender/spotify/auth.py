@@ -29,7 +29,7 @@ from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, Spo
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
 from ..store import atomic_write_text
-from .gateway import configured_at, failure, oauth_error_code, retry_notice, slow_down_notice
+from .gateway import backoff_wait, configured_at, failure, oauth_error_code, retry_notice, slow_down_notice
 
 log = logging.getLogger(__name__)
 
@@ -175,19 +175,19 @@ class _NonInteractive:
                         raise SpotifyUnavailable(f"the Spotify accounts service is unavailable ({what}, {attempt + 1} "
                                                  f"attempts){self.where}; try again later (your saved login is kept)"
                                                  ) from None
-                    wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
+                    wait = backoff_wait(self.backoff, self.max_retry_wait, attempt)
             except requests.RequestException as exc:
                 what = f"{type(exc).__name__} from the accounts service"
                 if attempt >= self.max_retries:
                     raise SpotifyUnavailable(f"cannot reach the Spotify accounts service ({type(exc).__name__}, "
                                              f"{attempt + 1} attempts){self.where}; try again later (your saved login "
                                              "is kept)") from None
-                wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
+                wait = backoff_wait(self.backoff, self.max_retry_wait, attempt)
                 said = f"did not answer the login refresh ({failure(exc, self.requests_timeout)})"
                 per_try = self.requests_timeout if isinstance(exc, requests.Timeout) else 0.0
             if not self.announced:  # the first retry is said on stderr: a person sees why nothing happens
                 self.announced = True
-                later = [min(self.backoff * 2 ** a, self.max_retry_wait) for a in range(attempt + 1, self.max_retries)]
+                later = [backoff_wait(self.backoff, self.max_retry_wait, a) for a in range(attempt + 1, self.max_retries)]
                 service = f"the Spotify accounts service{self.where}"
                 log.warning(retry_notice(service, said, [wait] + later, per_try) if said else
                             slow_down_notice(service, "429 to the login refresh", wait, self.max_retries - attempt))

@@ -121,6 +121,11 @@ def slow_down_notice(service: str, said: str, wait: float, tries: int) -> str:
             f"(at most {tries} more time{'s' if tries != 1 else ''})")
 
 
+def backoff_wait(backoff: float, max_wait: float, attempt: int) -> float:
+    """The wait before retry ``attempt`` (from 0): ``backoff`` doubled each time, at most ``max_wait``."""
+    return min(backoff * 2 ** attempt, max_wait)
+
+
 def failure(exc: Exception, timeout: float | None) -> str:
     """A request's failure in a person's words: 'connection refused', 'no answer within 10 s'."""
     if isinstance(exc, requests.Timeout):
@@ -304,13 +309,13 @@ class Gateway:
             raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason)
         if not self.announced:
             self.announced = True
-            waits = [min(self.backoff * 2 ** a, self.max_retry_wait) for a in range(attempt, self.max_retries)]
+            waits = [backoff_wait(self.backoff, self.max_retry_wait, a) for a in range(attempt, self.max_retries)]
             log.warning(retry_notice(f"Spotify{self.where}", said, waits, per_try))
         self.backoff_sleep(attempt, what)
 
     def backoff_sleep(self, attempt: int, what: str) -> None:
         """Wait before retry ``attempt`` (from 0) of ``what``: the back-off, at most ``max_retry_wait``."""
-        wait = min(self.backoff * 2 ** attempt, self.max_retry_wait)
+        wait = backoff_wait(self.backoff, self.max_retry_wait, attempt)
         log.info("%s: retrying in %.1f s", what, wait)
         self.sleep(wait)
 
