@@ -287,12 +287,7 @@ class Store:
     def frame_stats(self, names) -> tuple:
         """The stats of the files the frames ``names`` are read from (``data_version``'s), from
         the stats ``frame_path`` decides by: each place stat-ed once, the file picked not again."""
-        out = []
-        for name in names:
-            home, legacy = self._home(name), self._before_the_move(name)
-            old = None if legacy == home else file_stat(legacy)
-            out.append(file_stat(home) if old is None else _newer(home, legacy, old)[1])
-        return tuple(out)
+        return tuple(self._source(name)[1] for name in names)
 
     # ----- frames ----------------------------------------------------------------------
     def _home(self, name: str) -> Path:
@@ -311,9 +306,13 @@ class Store:
         """Where a frame is read from: its home, or for a frame an older version saved in the
         other directory (``_before_the_move``), that copy until the next save when it is the
         only one or the newer one (written by that version after this one's: gone back to it)."""
+        return self._source(name)[0]
+
+    def _source(self, name: str) -> tuple[Path, tuple | None]:
+        """(``frame_path``, its stat: None when absent), each place stat-ed once."""
         home, legacy = self._home(name), self._before_the_move(name)
         old = None if legacy == home else file_stat(legacy)
-        return home if old is None else _newer(home, legacy, old)[0]
+        return (home, file_stat(home)) if old is None else _newer(home, legacy, old)
 
     def save_frame(self, name: str, df: pd.DataFrame) -> None:
         df = schema.conform(name, df)
@@ -332,10 +331,10 @@ class Store:
         vanished while read (moved by a run holding the lock: ``migrate.move_refetchable``) is
         read once more from where it is now."""
         self.unreadable.discard(name)
-        path = self.frame_path(name)
-        if not path.exists():
-            path = self.frame_path(name)  # moved since it was looked for
-            if not path.exists():
+        path, stat = self._source(name)
+        if stat is None:
+            path, stat = self._source(name)  # moved since it was looked for
+            if stat is None:
                 return None
         try:
             return self._read_frame(name, path)
