@@ -1335,8 +1335,7 @@ def _check_login(settings) -> dict[str, Any]:
     from .errors import AuthError
     from .spotify.auth import read_token
     try:  # one attempt: a status check should not sit through the retry back-off, nor a kept wait's end
-        gateway = jobs.connect(settings.with_overrides({"spotify.max_retries": 0}))
-        gateway.sleeps_kept_wait = False
+        gateway = jobs.connect(settings.with_overrides({"spotify.max_retries": 0}), sleeps_kept_wait=False)
         me = gateway.get("me") or {}
     except AuthError as exc:
         # no "access token until": the saved token's time says nothing once Spotify refused the login
