@@ -1262,10 +1262,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
     if info.get("stopped"):
-        from .isotime import shown, time_or_none
+        from .isotime import shown
+        from .lock import started_at
         from .runlog import UNFINISHED
         stopped = info["stopped"]
-        when = time_or_none(stopped.get("started"))
+        when = started_at(stopped)
         lines.append(f"warning:  the run '{visible(str(stopped.get('command')))}' (pid {stopped.get('pid')}"
                      + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
@@ -1335,8 +1336,7 @@ def _check_login(settings) -> dict[str, Any]:
     from .errors import AuthError
     from .spotify.auth import read_token
     try:  # one attempt: a status check should not sit through the retry back-off, nor a kept wait's end
-        gateway = jobs.connect(settings.with_overrides({"spotify.max_retries": 0}))
-        gateway.sleeps_kept_wait = False
+        gateway = jobs.connect(settings.with_overrides({"spotify.max_retries": 0}), sleeps_kept_wait=False)
         me = gateway.get("me") or {}
     except AuthError as exc:
         # no "access token until": the saved token's time says nothing once Spotify refused the login

@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, SpotifyError
-from .isotime import local_today, remembered_until, younger_than
+from .isotime import local_today, remembered_until
 from .library import Library
 from .store import Store
 
@@ -355,10 +355,11 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     """
     today = today or local_today()
     manifest = store.read_manifest()
-    refused_on = manifest.get(FORBIDDEN_KEY)  # a 403 is remembered FORBIDDEN_DAYS days
-    if refused_on and younger_than(str(refused_on)[:10], FORBIDDEN_DAYS, today):
-        log.info("audio features: Spotify refused them recently; not asking again before %s",
-                 remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS).date())
+    # a 403 is remembered FORBIDDEN_DAYS days from its date's midnight (isotime's rule, as of ``today``)
+    refused_on = manifest.get(FORBIDDEN_KEY)
+    until = remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS, today) if refused_on else None
+    if until is not None and today < until.date():  # (a midnight: ``younger_than`` of the date)
+        log.info("audio features: Spotify refused them recently; not asking again before %s", until.date())
         return None
     old = store.load_frame("audio_features")
     have = set() if old is None else set(old["track_id"].astype(str))

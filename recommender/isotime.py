@@ -119,6 +119,17 @@ def remembered_until(stamp: Any, days: float, now: datetime | date | None = None
     return None if then is None or age_seconds(then, now) is None else then + timedelta(days=days)
 
 
+def believed_time(stamp: Any, now: datetime | None = None) -> datetime | None:
+    """``stamp`` (an ISO time or a datetime) as the time it says, for a time shown or counted
+    back from ``now`` (default ``utc_now``): ``now`` for a stamp ahead of it by up to
+    ``TRUSTED_AHEAD`` (believed: just now, never shown as a time to come), None for a missing
+    or unreadable one and for one further ahead (written by a clock that was wrong: unknown),
+    by ``age_seconds``."""
+    then = time_or_none(stamp)
+    now = now or utc_now()
+    return None if then is None or age_seconds(then, now) is None else min(then, now)
+
+
 def utc_times(column):
     """A pandas column of ISO-8601 texts as UTC timestamps, by the same rule (any mix of
     shapes: pandas otherwise takes the first row's shape for all and drops the rest); NaT where

@@ -55,13 +55,14 @@ def writing(settings, command: str) -> Iterator[None]:
         yield
 
 
-def connect(settings):
-    """A Gateway using the cached login (refreshed silently); AuthError when there is none."""
+def connect(settings, **kwargs):
+    """A Gateway using the cached login (refreshed silently); AuthError when there is none.
+    ``kwargs`` go to the Gateway (``sleeps_kept_wait``...)."""
     from .spotify.auth import make_auth_manager
     from .spotify.gateway import Gateway
     manager = make_auth_manager(settings)
     manager.get_access_token()  # raises AuthError now rather than half way through a pull
-    return Gateway.from_settings(manager, settings)
+    return Gateway.from_settings(manager, settings, **kwargs)
 
 
 @dataclass

@@ -22,12 +22,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from .errors import LockHeld, RecommenderError, StorageError, make_dirs
-from .isotime import parse_time, system_now
+from .isotime import believed_time, parse_time, shown, system_now
 
 log = logging.getLogger(__name__)
 
@@ -267,8 +268,16 @@ def describe_holder(info: dict[str, Any] | None) -> str:
     if info.get("command"):
         parts.append(f"'{info['command']}'")
     if info.get("started"):
-        parts.append(f"since {info['started']}")
+        when = started_at(info)
+        parts.append(f"since {shown(when)}" if when else f"start unknown (recorded as {info['started']!r})")
     return ", ".join(parts)
+
+
+def started_at(info: dict[str, Any]) -> datetime | None:
+    """When the run of a lock record started, by the machine's clock that wrote it
+    (``isotime.believed_time``: a start up to a day ahead is now; further ahead, or unreadable,
+    unknown: None)."""
+    return believed_time(info.get("started"), system_now())
 
 
 def _is_dead(info: dict[str, Any] | None) -> bool:

@@ -522,11 +522,13 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     # no line or timer of ours (a timer of the user's own elsewhere, a crontab that cannot be
     # read): marked runs of the last UNMARKED_DAYS only, so that a line
     # removed (`schedule remove`) after a failed night is not warned about for ever; such a
-    # timer's failed night is as worth a warning as cron's
+    # timer's failed night is as worth a warning as cron's. A run whose time is unknown
+    # (``isotime.age_seconds``: unreadable, or more than a day ahead of the clock) is not recent:
+    # stamped by a clock set ahead, it would be warned about until that clock's date came round
     if not ours:
         now = now or utc_now()
-        runs = [r for r in runs if r.get("trigger") == SCHEDULED and (when := time_or_none(r.get("when")))
-                and (now - when).total_seconds() <= UNMARKED_DAYS * 86400]
+        runs = [r for r in runs if r.get("trigger") == SCHEDULED
+                and (age := age_seconds(r.get("when"), now)) is not None and age <= UNMARKED_DAYS * 86400]
     last = last_scheduled_run(runs, marked)
     if last is not None and (last.get("exit_code") not in (0, None) or last.get("unfinished")):
         which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND

@@ -183,6 +183,25 @@ def test_403_is_remembered_for_30_days(tmp_path):
     assert ft.FORBIDDEN_KEY not in store.read_manifest()  # it works again: forgotten
 
 
+def test_a_403_stamped_a_day_ahead_is_remembered_from_the_date_of_the_run(tmp_path, monkeypatch, caplog):
+    """A refusal stamped with tomorrow's date (a clock a day ahead that night), read on a morning
+    east of UTC (the local date a day ahead of the UTC one): the stamp is believed as of the
+    run's date, but its end was worked out from the UTC clock, which believed it no longer, and
+    the run crashed ('NoneType' object has no attribute 'date'). Both come from one reading of
+    the stamp, as of the run's date."""
+    import logging
+    from datetime import datetime, timezone
+
+    from recommender import isotime
+    store = Store(tmp_path)
+    store.update_manifest(**{ft.FORBIDDEN_KEY: "2026-03-03"})
+    monkeypatch.setattr(isotime, "_clock", lambda: datetime(2026, 3, 1, 15, tzinfo=timezone.utc))
+    fetch = FakeFetch()
+    with caplog.at_level(logging.INFO, logger="recommender"):
+        assert ft.fetch_spotify_features(fetch, many_ids(3), store, today=TODAY) is None
+    assert fetch.calls == [] and "not asking again before 2026-04-02" in caplog.text
+
+
 def test_other_spotify_errors_propagate_after_saving_earlier_batches(tmp_path):
     store = Store(tmp_path)
     failing = FakeFetch(fail_with=SpotifyError("Bad request", status=400), fail_on_call=2)

@@ -259,6 +259,33 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     assert warnings and "did not finish" in warnings[0]
 
 
+def test_a_lock_record_stamped_ahead_of_the_clock_is_never_shown_as_a_time_to_come(tmp_path):
+    """A run killed while the computer's clock was two days ahead (put right since) left a lock
+    record that `recommend status` showed as started in two days' time, and a held lock's
+    message said "since" a time to come. isotime's rule: a start more than a day ahead is
+    unknown (not shown; the message quotes the record), one up to a day ahead is just now."""
+    from datetime import timedelta
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.isotime import system_now
+    from recommender.lock import describe_holder
+    path = lock_path(tmp_path)
+    ahead = (system_now() + timedelta(days=2)).replace(microsecond=0).isoformat()
+    record = {"pid": _dead_pid(), "host": socket.gethostname(), "command": "build-playlist", "started": ahead}
+    path.write_text(json.dumps(record) + "\n")
+    shown = CliRunner().invoke(app, ["status", "--offline"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    said = " ".join(shown.stdout.split())
+    assert shown.exit_code == 0 and f"the run 'build-playlist' (pid {record['pid']}) did not finish" in said
+    assert describe_holder(record).endswith(f"start unknown (recorded as {ahead!r})")
+    from recommender.lock import started_at
+    soon = {**record, "started": (system_now() + timedelta(hours=1)).isoformat()}
+    before = system_now()
+    assert before <= started_at(soon) <= system_now()  # just now
+    assert "since " in describe_holder(soon)
+
+
 def test_a_lock_taken_over_once_is_recorded_once_however_often_it_is_taken_again(tmp_path):
     """RunLock kept what it had taken over for good, and recorded it at every acquire: a lock
     taken again after a release (acquire, release, acquire) wrote the killed run to runs.jsonl

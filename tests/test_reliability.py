@@ -628,6 +628,34 @@ def test_a_wait_kept_for_another_client_id_does_not_hold_this_one_back(standin, 
     assert api_requests(standin) == []
 
 
+def test_a_kept_wait_is_looked_at_once_per_gateway_even_after_a_failed_first_request(standin, tmp_path):
+    """The kept wait is looked at before a Gateway's first request, once: a first request that
+    failed (a 500) does not make the next one look again, whereas a look that held the run back
+    (RateLimited) is made again on the next call, which asks nothing either."""
+    from datetime import timedelta
+
+    from recommender.errors import RateLimited, SpotifyUnavailable
+    from recommender.isotime import utc_now
+    from spotify_helpers import api_requests, gateway_for, settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache, **{"spotify.max_retries": 0})
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=500, times=1))
+    gateway = gateway_for(settings)
+    with pytest.raises(SpotifyUnavailable):
+        gateway.get("me")
+    now = utc_now()
+    kept_wait(cache, now, now + timedelta(hours=20))  # kept by another run meanwhile
+    standin.clear_requests()
+    assert gateway.get("me")["id"] and api_requests(standin)  # this gateway has looked already
+    held = gateway_for(settings)
+    standin.clear_requests()
+    for _ in range(2):
+        with pytest.raises(RateLimited, match="nothing is asked before then"):
+            held.get("me")
+    assert api_requests(standin) == []
+
+
 def test_the_last_seconds_of_a_kept_wait_are_said_and_status_never_sleeps_them(logged_in, monkeypatch, caplog):
     """A run that starts in the last spotify.max_retry_wait seconds of a kept wait sleeps up to
     a minute: it said so only in the log (INFO), so a person saw nothing happen; it now says it

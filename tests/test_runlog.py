@@ -345,6 +345,19 @@ def test_status_reports_a_running_holder_but_not_a_killed_one(tmp_path):
     assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
 
 
+def test_a_scheduled_run_stamped_days_ahead_is_not_among_the_recent_ones():
+    """With no line or timer of ours, a failed scheduled run of the last 8 days is warned about,
+    older ones not. One recorded by a clock two days ahead (put right since) counted as recent
+    until 8 days after that clock's date, and one years ahead for years: its time is unknown
+    (isotime's rule), so it is not recent; one up to a day ahead counts as just now."""
+    from datetime import timedelta
+    failed = {"command": "build-playlist", "exit_code": 5, "trigger": runlog.SCHEDULED}
+    for ahead, counted in ((timedelta(days=2), False), (timedelta(days=3650), False), (timedelta(hours=12), True)):
+        run = {**failed, "when": (NOW + ahead).isoformat()}
+        said = runlog.schedule_warnings({"state": "not installed"}, [run], NOW)
+        assert (said["last_run"] is not None, bool(said["warnings"])) == (counted, counted), ahead
+
+
 def test_playlist_shapes():
     assert runlog.status("/nonexistent", {"managed_playlist": "PL9"}, None, now=NOW)["playlist"] == \
         {"id": "PL9", "name": None, "tracks": None}

@@ -147,9 +147,18 @@ class Gateway:
     """Thin, counted wrapper over a spotipy client."""
 
     def __init__(self, client: spotipy.Spotify, max_retries: int = 4, max_retry_wait: float = 60.0,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep, where: str = "") -> None:
+                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep, where: str = "",
+                 wait_file: Path | None = None, app: str = "", sleeps_kept_wait: bool = True) -> None:
+        """``wait_file``: where a long wait Spotify asked for is kept (None: none is kept nor
+        read); ``app``: the client id the wait is for (another app is not rate-limited with this
+        one); ``sleeps_kept_wait`` False: a check that must not sleep (`recommend status`) is
+        told the last seconds of a kept wait instead of waiting them out."""
         self.client = client
         self.where = where  # configured_at: named when Spotify cannot be reached
+        self.wait_file = wait_file
+        self.app = app
+        self.sleeps_kept_wait = sleeps_kept_wait
+        self._wait_checked = False  # the kept wait was looked at (``_asked_to_wait``), once per Gateway
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
         self.backoff = backoff
@@ -161,18 +170,12 @@ class Gateway:
 
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
-        gateway = cls(build_client(auth_manager, settings), max_retries=settings.spotify.max_retries,
-                      max_retry_wait=settings.spotify.max_retry_wait,
-                      where=configured_at(settings, "spotify.api_url"), **kwargs)
-        gateway.wait_file = Path(settings.cache_dir) / WAIT_FILE
-        gateway.app = str(settings.spotify.client_id or "")
-        return gateway
+        return cls(build_client(auth_manager, settings), max_retries=settings.spotify.max_retries,
+                   max_retry_wait=settings.spotify.max_retry_wait,
+                   where=configured_at(settings, "spotify.api_url"), wait_file=Path(settings.cache_dir) / WAIT_FILE,
+                   app=str(settings.spotify.client_id or ""), **kwargs)
 
     # ----- a long Retry-After is kept: no run asks before it has passed -----------------------
-    wait_file: Path | None = None  # where a long wait Spotify asked for is kept (from_settings)
-    app = ""  # the client id the wait is for: another app is not rate-limited with this one
-    sleeps_kept_wait = True  # False: a check that must not sleep (`recommend status`) is told the wait
-
     def _asked_to_wait(self) -> None:
         """RateLimited when a run before this one was told (a long Retry-After, a used-up quota)
         to wait until a time still ahead: asking again meanwhile is refused the same way, and a
@@ -180,7 +183,7 @@ class Gateway:
         is left of it is slept when it is no longer than ``max_retry_wait`` (that nightly run).
         A wait lasts at most ``MAX_KEPT_WAIT`` from when it was asked, and one asked more than
         ``isotime.TRUSTED_AHEAD`` in the future (a clock that was set ahead) is not believed."""
-        if self.wait_file is None or self.requests_made:
+        if self.wait_file is None:
             return
         try:
             kept = json.loads(self.wait_file.read_text(encoding="utf-8"))
@@ -228,7 +231,9 @@ class Gateway:
         if idempotent is None:
             idempotent = method in {"GET", "PUT", "DELETE"}
         params = {k: v for k, v in params.items() if v is not None}
-        self._asked_to_wait()
+        if not self._wait_checked:  # once per Gateway, before its first request
+            self._asked_to_wait()  # (RateLimited while a kept wait is on: looked at again on the next call)
+            self._wait_checked = True
         refreshed = False
         attempt = 0
         while True:
