@@ -634,20 +634,26 @@ def test_a_hand_edited_last_discovery_shows_the_page_not_a_crash(tmp_path, recor
 def test_the_discovery_cache_state_is_judged_as_the_open_data_cache_uses_its_answers(tmp_path):
     """The page's counts are the cache's own rule: fresh = younger than the kind's TTL (a future
     date, an unreadable time and an old one are not), the next question at the oldest fresh
-    answer plus the TTL; a damaged file says so; a kind never asked is left out."""
+    answer plus the TTL (``isotime.remembered_until``: an answer stamped a few hours ahead of the
+    clock ends the TTL after its stamp); a damaged file says so; a kind never asked is left out."""
     import json
     from datetime import datetime, timezone
 
+    from recommender.isotime import remembered_until, shown
     from recommender.services.cache import MISSING, AnswerCache
     from recommender.web.discovery import cache_state
     now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
     answers = {"a": ["2026-11-28T12:00:00+00:00", 1], "b": ["2026-11-20T12:00:00Z", 2],
                "c": ["2026-12-30T00:00:00Z", 3], "d": ["yesterday", 4]}
     (tmp_path / "similar_artists.json").write_text(json.dumps(answers), encoding="utf-8")
+    (tmp_path / "lb_radio.json").write_text(json.dumps({"e": ["2026-11-30T18:00:00Z", 5]}), encoding="utf-8")
     (tmp_path / "isrc.json").write_text("{not json", encoding="utf-8")
-    ttl = {"similar_artists": 7.0, "isrc": 30.0, "tracks": 30.0}
+    ttl = {"similar_artists": 7.0, "lb_radio": 7.0, "isrc": 30.0, "tracks": 30.0}
     state = cache_state(tmp_path, ttl, now)
     assert state["similar_artists"] == {"answers": 4, "fresh": 1, "ttl_days": 7.0, "next": "2026-12-05 12:00 UTC"}
+    ahead = "2026-12-07 18:00 UTC"  # 6 hours ahead: fresh (it counts as now), and ends 7 days after its stamp
+    assert state["lb_radio"] == {"answers": 1, "fresh": 1, "ttl_days": 7.0, "next": ahead}
+    assert shown(remembered_until("2026-11-30T18:00:00Z", 7.0, now)) == ahead  # the rule every memory ends by
     assert state["isrc"]["unreadable"] is True and "tracks" not in state
     cache = AnswerCache(tmp_path, ttl, now=now)  # the answers the page calls fresh are the ones a refresh reuses
     assert [k for k in answers if cache.get("similar_artists", k) is not MISSING] == ["a"]

@@ -9,7 +9,7 @@ the open-data answers (``opendata/<kind>.json``, reused for ``discovery.ttl_*`` 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ..errors import ConfigError, UsageError
@@ -43,7 +43,8 @@ KEYS = {key: label for _, _, _, _, fields in SOURCES for key, label in fields} |
 def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[str, Any]]:
     """Per answer kind: how many answers are kept, how many are still fresh, and when the
     oldest fresh one expires (then the next refresh asks that question again); read and judged
-    by the open-data cache itself (``services.cache.AnswerCache``)."""
+    by the open-data cache itself (``services.cache.AnswerCache``), each answer's end by the rule
+    of every memory (``isotime.remembered_until``)."""
     from ..services.cache import AnswerCache
     cache = AnswerCache(folder, ttl, now=now)
     out: dict[str, dict[str, Any]] = {}
@@ -56,7 +57,7 @@ def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[
             continue
         fresh = [w for w in whens if cache.fresh(kind, w)]
         out[kind] = {"answers": len(whens), "fresh": len(fresh), "ttl_days": days,
-                     "next": shown(min(fresh) + timedelta(days=days)) if fresh else None}
+                     "next": shown(min(remembered_until(w, days, now) for w in fresh)) if fresh else None}
     return out
 
 
