@@ -513,6 +513,19 @@ def test_discovery_page_shows_what_the_last_refresh_did(demo_discovery):
     assert data["hint"]["command"] == "recommend web --demo" and data["config_file"] == str(ctx.config_file)
 
 
+def test_the_discovery_page_reads_each_found_frame_once(demo_discovery, monkeypatch):
+    # the two open-data sources each read the whole `discovered` frame to count their tracks
+    from recommender.store import Store
+    ctx, data = demo_discovery
+    ctx.preview()  # kept: only the page's own reads are counted
+    reads, load = [], Store.load_frame
+    monkeypatch.setattr(Store, "load_frame", lambda self, name: reads.append(name) or load(self, name))
+    ctx.invalidate("discovery")
+    again = ctx.discovery()
+    assert sorted(reads) == ["discovered", "discovery"]
+    assert [s["tracks"] for s in again["sources"]] == [s["tracks"] for s in data["sources"]]
+
+
 def test_discovery_page_reads_no_service(ctx, monkeypatch):
     import recommender.services.listenbrainz as lb
     ctx.invalidate("discovery")

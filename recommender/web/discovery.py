@@ -69,8 +69,8 @@ def _albums_recheck(manifest: dict, days: float, now: datetime) -> str | None:
     return shown(min(ends)) if ends else None
 
 
-def _count_ids(store, frame: str, source: str | None = None) -> int:
-    df = store.load_frame(frame)
+def _count_ids(df, source: str | None = None) -> int:
+    """The tracks of a found frame (``df``: None when absent), of one ``source`` when given."""
     if df is None or not len(df):
         return 0
     if source is not None:
@@ -102,10 +102,11 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
         in_next = {str(k): int(v) for k, v in preview.table["source"].astype(str).value_counts().items()}
     by_source = (last or {}).get("requests_by_source") or {}
     running = sources_on(settings)
+    found = {name: store.load_frame(name) for name in ("discovery", "discovered")}  # read once: two sources share one
     sources = []
     for key, label, what, kinds, fields in SOURCES:
         on = running[key]
-        tracks = _count_ids(store, "discovery") if key == "albums" else _count_ids(store, "discovered", key)
+        tracks = _count_ids(found["discovery"]) if key == "albums" else _count_ids(found["discovered"], key)
         requests = ({"Spotify (with the rest of the refresh)": int(last.get("spotify_requests", 0))} if key == "albums"
                     and last else dict(by_source.get(key) or {}))
         sources.append({
