@@ -324,6 +324,22 @@ def test_the_taste_map_finds_the_copies_of_a_recording_once(ctx, monkeypatch):
     assert ctx.taste_map()["points"] and len(calls) == 1
 
 
+def test_the_taste_map_reads_the_audio_features_once(tmp_path, monkeypatch):
+    # its clustering read the audio features of the map's library, then the page read them
+    # again from the library it was made from for the clusters' radar: the same frame twice
+    from recommender import moods
+    from recommender.config import load_settings
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=4)
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    calls, read = [], moods._read_audio_features
+    monkeypatch.setattr(moods, "_read_audio_features", lambda library: calls.append(1) or read(library))
+    data = c.taste_map()
+    assert data["basis"] == "audio" and data["features"] and all(cl["radar"] for cl in data["clusters"])
+    assert len(calls) == 1
+
+
 def test_search_and_similar(ctx):
     name = ctx.library().tracks["name"].iloc[0]
     hits = ctx.search(name)

@@ -490,8 +490,9 @@ class WebContext:
             points.append({"id": r["track_id"], "name": str(r["name"]), "artists": str(r["artists"]),
                            "x": _num(r["x"]), "y": _num(r["y"]), "cluster": int(r["cluster"]),
                            "playlist": colour.get(p, -1)})
-        # radar: each cluster's mean audio features (those on a 0..1 scale), whatever the basis
-        feats = audio_features(lib)
+        # radar: each cluster's mean audio features (those on a 0..1 scale), whatever the basis; of
+        # ``pseudo``, whose clustering has read them (the same tracks and features as ``lib``'s)
+        feats = audio_features(pseudo)
         radar_features = [f for f in CLUSTER_FEATURES if f in feats.columns and feats[f].notna().any()
                           and feats[f].dropna().between(0, 1).all()]
         means = (feats.reindex(t["track_id"])[radar_features].assign(cluster=t["cluster"].to_numpy())
