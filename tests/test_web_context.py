@@ -44,6 +44,19 @@ def test_next_playlist_is_the_cli_dry_run(ctx):
     assert all(isinstance(r["new"], bool) and r["source"] for r in rows)  # every row has its badge and source
 
 
+def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
+    # the dry run read the cached library, then the page's rows read it again (every frame
+    # file twice for the first Next page, and for the warm-up at start)
+    from recommender.store import Store
+    loads, load = [], Store.load_library
+    monkeypatch.setattr(Store, "load_library", lambda self: loads.append(1) or load(self))
+    rows = ctx.next_rows(ctx.preview())
+    assert rows and len(loads) == 1
+    jobs.open_store(ctx.settings).update_manifest(fetched_at="2026-12-01T00:00:00+00:00")  # a refresh in a terminal
+    ctx.sync_settings()  # before the next page: it shows that library
+    assert "library" not in ctx._cache
+
+
 def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):
     result = ctx.preview()
     table = result.table.copy()

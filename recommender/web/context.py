@@ -296,9 +296,21 @@ class WebContext:
     def _dry_run(self, settings):
         """``jobs.build_playlist(settings, dry_run=True)``, from the basis (seeds, candidates,
         every scorer's scores) kept for these settings but the weights (``_with_basis``)."""
-        return self._with_basis("preview_basis", settings,
-                                lambda: jobs.dry_run_basis(settings, gateway=self._gateway(settings)),
+        return self._with_basis("preview_basis", settings, lambda: self._dry_run_basis(settings),
                                 lambda basis: jobs.dry_run_with(basis, settings))
+
+    def _dry_run_basis(self, settings):
+        """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
+        pages' library when they have none yet: the Next page's rows, and the first pages after
+        the start, use the library the dry run read instead of reading it again."""
+        version = self.library_version()  # read first, as library() does
+        basis = jobs.dry_run_basis(settings, gateway=self._gateway(settings))
+        if basis.refreshed:  # its own refresh wrote the cache: the library it holds
+            version = self.library_version()
+        with self._lock:
+            if "library" not in self._cache:
+                self._cache["library"], self.loaded_library = basis.library, version
+        return basis
 
     def preview(self):
         """What `build-playlist --dry-run` shows now (a jobs.BuildResult)."""
