@@ -86,6 +86,21 @@ def test_remove_and_pin_shape_the_next_run_and_publish(ctx, standin):
     assert run["command"] == "build-playlist (web)" and run["exit_code"] == 0
 
 
+def test_a_publish_in_a_terminal_shows_on_the_next_page(ctx, standin):
+    # the page kept its playlist until a refresh: after a `build-playlist` in a terminal (its
+    # cache fresh, so not refreshed) it still offered to add the tracks that run had just added
+    assert ctx.preview().added_ids
+    shown = ctx.library_version()
+    jobs.build_playlist(ctx.settings)  # in a terminal: writes the manifest only
+    assert ctx.library_version() == shown  # the same library: the pages that show it keep it
+    ctx.sync_settings()  # what every page does first
+    after = ctx.preview()
+    assert not after.added_ids and not after.removed_ids and after.kept == len(after.table)
+    assert "library" in ctx._cache
+    ctx.sync_settings()  # nothing written since: the page keeps it
+    assert ctx.preview() is after
+
+
 def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
     with RunLock(ctx.settings.cache_dir / "recommend.lock", command="test holder"):
         out = ctx.publish()
