@@ -275,10 +275,6 @@ class WebContext:
             self._manifest_seen = (seen, (manifest.get("user_id"), manifest.get("fetched_at")))
         return self._manifest_seen[1]
 
-    def scorer_names(self) -> list[str]:
-        from ..scorers import blend_weights
-        return list(blend_weights(self.settings))
-
     def weights(self) -> dict[str, float]:
         from ..scorers import blend_weights
         return blend_weights(self.settings)
@@ -291,19 +287,18 @@ class WebContext:
         if not isinstance(weights or {}, dict):
             raise UsageError("weights must be an object of scorer name -> number")
         changes: dict[str, Any] = {}
-        known = set(self.scorer_names())
+        blend = self.weights()  # then with the given ones
         for name, w in (weights or {}).items():
-            if name not in known:
-                raise UsageError(f"unknown scorer {name!r} (known: {', '.join(sorted(known))})")
+            if name not in blend:
+                raise UsageError(f"unknown scorer {name!r} (known: {', '.join(sorted(blend))})")
             if not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):
                 raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
-            changes[f"scorers.{name}.weight"] = float(w)
+            changes[f"scorers.{name}.weight"] = blend[name] = float(w)
         if new_share is not None:
             if isinstance(new_share, bool) or not isinstance(new_share, (int, float)) or not 0 <= new_share <= 1:
                 raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
             changes["candidates.new_share"] = float(new_share)
-        if changes and not any(v > 0 for k, v in {**{f"scorers.{n}.weight": w for n, w in self.weights().items()},
-                                                    **changes}.items() if k.startswith("scorers.")):
+        if changes and not any(w > 0 for w in blend.values()):
             raise UsageError("at least one weight must be above 0")
         return self.settings.with_overrides(changes) if changes else self.settings
 
