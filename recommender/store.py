@@ -282,7 +282,12 @@ class Store:
         """The stats (modification time, size, inode) of the manifest and of every frame's file,
         where it is read from (None: absent): changes with every write of the cached data,
         whichever command made it (a refresh, a steer, `import features`, `enrich genres`)."""
-        return (file_stat(self.manifest_path), *self.frame_stats(schema.FRAMES))
+        manifest, frames = self.data_stats()
+        return (manifest, *frames.values())
+
+    def data_stats(self) -> tuple[tuple | None, dict[str, tuple | None]]:
+        """``data_version``'s stats: the manifest's, and each frame's file's by frame name."""
+        return file_stat(self.manifest_path), dict(zip(schema.FRAMES, self.frame_stats(schema.FRAMES)))
 
     def frame_stats(self, names) -> tuple:
         """The stats of the files the frames ``names`` are read from (``data_version``'s), from

@@ -44,6 +44,19 @@ def test_next_playlist_is_the_cli_dry_run(ctx):
     assert all(isinstance(r["new"], bool) and r["source"] for r in rows)  # every row has its badge and source
 
 
+def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
+    # the dry run read the cached library, then the page's rows read it again (every frame
+    # file twice for the first Next page, and for the warm-up at start)
+    from recommender.store import Store
+    loads, load = [], Store.load_library
+    monkeypatch.setattr(Store, "load_library", lambda self: loads.append(1) or load(self))
+    rows = ctx.next_rows(ctx.preview())
+    assert rows and len(loads) == 1
+    jobs.open_store(ctx.settings).update_manifest(fetched_at="2026-12-01T00:00:00+00:00")  # a refresh in a terminal
+    ctx.sync_settings()  # before the next page: it shows that library
+    assert "library" not in ctx._cache
+
+
 def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):
     result = ctx.preview()
     table = result.table.copy()
@@ -71,6 +84,21 @@ def test_remove_and_pin_shape_the_next_run_and_publish(ctx, standin):
     assert ids_of(ctx.preview())[0] == first[-1]  # still first: kept like a track added by hand
     run = read_runs(ctx.settings.cache_dir, 1)[0]
     assert run["command"] == "build-playlist (web)" and run["exit_code"] == 0
+
+
+def test_a_publish_in_a_terminal_shows_on_the_next_page(ctx, standin):
+    # the page kept its playlist until a refresh: after a `build-playlist` in a terminal (its
+    # cache fresh, so not refreshed) it still offered to add the tracks that run had just added
+    assert ctx.preview().added_ids
+    shown = ctx.library_version()
+    jobs.build_playlist(ctx.settings)  # in a terminal: writes the manifest only
+    assert ctx.library_version() == shown  # the same library: the pages that show it keep it
+    ctx.sync_settings()  # what every page does first
+    after = ctx.preview()
+    assert not after.added_ids and not after.removed_ids and after.kept == len(after.table)
+    assert "library" in ctx._cache
+    ctx.sync_settings()  # nothing written since: the page keeps it
+    assert ctx.preview() is after
 
 
 def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
@@ -324,6 +352,22 @@ def test_the_taste_map_finds_the_copies_of_a_recording_once(ctx, monkeypatch):
     assert ctx.taste_map()["points"] and len(calls) == 1
 
 
+def test_the_taste_map_reads_the_audio_features_once(tmp_path, monkeypatch):
+    # its clustering read the audio features of the map's library, then the page read them
+    # again from the library it was made from for the clusters' radar: the same frame twice
+    from recommender import moods
+    from recommender.config import load_settings
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=4)
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    calls, read = [], moods._read_audio_features
+    monkeypatch.setattr(moods, "_read_audio_features", lambda library: calls.append(1) or read(library))
+    data = c.taste_map()
+    assert data["basis"] == "audio" and data["features"] and all(cl["radar"] for cl in data["clusters"])
+    assert len(calls) == 1
+
+
 def test_search_and_similar(ctx):
     name = ctx.library().tracks["name"].iloc[0]
     hits = ctx.search(name)
@@ -513,6 +557,19 @@ def test_discovery_page_shows_what_the_last_refresh_did(demo_discovery):
     assert data["hint"]["command"] == "recommend web --demo" and data["config_file"] == str(ctx.config_file)
 
 
+def test_the_discovery_page_reads_each_found_frame_once(demo_discovery, monkeypatch):
+    # the two open-data sources each read the whole `discovered` frame to count their tracks
+    from recommender.store import Store
+    ctx, data = demo_discovery
+    ctx.preview()  # kept: only the page's own reads are counted
+    reads, load = [], Store.load_frame
+    monkeypatch.setattr(Store, "load_frame", lambda self, name: reads.append(name) or load(self, name))
+    ctx.invalidate("discovery")
+    again = ctx.discovery()
+    assert sorted(reads) == ["discovered", "discovery"]
+    assert [s["tracks"] for s in again["sources"]] == [s["tracks"] for s in data["sources"]]
+
+
 def test_discovery_page_reads_no_service(ctx, monkeypatch):
     import recommender.services.listenbrainz as lb
     ctx.invalidate("discovery")
@@ -634,20 +691,26 @@ def test_a_hand_edited_last_discovery_shows_the_page_not_a_crash(tmp_path, recor
 def test_the_discovery_cache_state_is_judged_as_the_open_data_cache_uses_its_answers(tmp_path):
     """The page's counts are the cache's own rule: fresh = younger than the kind's TTL (a future
     date, an unreadable time and an old one are not), the next question at the oldest fresh
-    answer plus the TTL; a damaged file says so; a kind never asked is left out."""
+    answer plus the TTL (``isotime.remembered_until``: an answer stamped a few hours ahead of the
+    clock ends the TTL after its stamp); a damaged file says so; a kind never asked is left out."""
     import json
     from datetime import datetime, timezone
 
+    from recommender.isotime import remembered_until, shown
     from recommender.services.cache import MISSING, AnswerCache
     from recommender.web.discovery import cache_state
     now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
     answers = {"a": ["2026-11-28T12:00:00+00:00", 1], "b": ["2026-11-20T12:00:00Z", 2],
                "c": ["2026-12-30T00:00:00Z", 3], "d": ["yesterday", 4]}
     (tmp_path / "similar_artists.json").write_text(json.dumps(answers), encoding="utf-8")
+    (tmp_path / "lb_radio.json").write_text(json.dumps({"e": ["2026-11-30T18:00:00Z", 5]}), encoding="utf-8")
     (tmp_path / "isrc.json").write_text("{not json", encoding="utf-8")
-    ttl = {"similar_artists": 7.0, "isrc": 30.0, "tracks": 30.0}
+    ttl = {"similar_artists": 7.0, "lb_radio": 7.0, "isrc": 30.0, "tracks": 30.0}
     state = cache_state(tmp_path, ttl, now)
     assert state["similar_artists"] == {"answers": 4, "fresh": 1, "ttl_days": 7.0, "next": "2026-12-05 12:00 UTC"}
+    ahead = "2026-12-07 18:00 UTC"  # 6 hours ahead: fresh (it counts as now), and ends 7 days after its stamp
+    assert state["lb_radio"] == {"answers": 1, "fresh": 1, "ttl_days": 7.0, "next": ahead}
+    assert shown(remembered_until("2026-11-30T18:00:00Z", 7.0, now)) == ahead  # the rule every memory ends by
     assert state["isrc"]["unreadable"] is True and "tracks" not in state
     cache = AnswerCache(tmp_path, ttl, now=now)  # the answers the page calls fresh are the ones a refresh reuses
     assert [k for k in answers if cache.get("similar_artists", k) is not MISSING] == ["a"]

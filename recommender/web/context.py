@@ -25,7 +25,6 @@ from typing import Any, Callable
 from .. import jobs
 from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
-from ..store import file_stat
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +130,7 @@ class WebContext:
         self.loaded_version = self.config_version()  # the config file the settings were read from
         self.loaded_library: tuple | None = None  # library_version() of the library the pages show
         self._manifest_seen: tuple = (None, None)  # (the manifest file's stat, library_version() read from it)
+        self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -152,17 +152,19 @@ class WebContext:
         if "preview" in keys:  # the Discovery page counts each source's tracks in the Next playlist
             keys = (*keys, "discovery", "preview_basis")
         with self._lock:
+            if not keys or "preview" in keys:
+                self._preview_data = None
             if not keys:
                 self._cache.clear()
             for k in keys:
                 self._cache.pop(k, None)
 
-    def _with_basis(self, name: str, settings, build: Callable[[], Any], use: Callable[[Any], Any]) -> Any:
-        """``use(basis)``, ``basis`` being ``build()`` kept under ``name`` for as long as the
-        cached data (``data_version``: a refresh, a steer, `import features`, a run in a
-        terminal) and ``settings`` but for the weights stay the same, so that a weight slider's
-        move only blends again. One ``use`` of a name at a time (a basis fills in scorers as
-        weights turn them on)."""
+    def _with_basis(self, name: str, settings, build: Callable[[], Any], use: Callable[[Any], Any]) -> tuple:
+        """(the ``data_version`` of the basis, ``use(basis)``), ``basis`` being ``build()`` kept
+        under ``name`` for as long as the cached data (``data_version``: a refresh, a steer,
+        `import features`, a run in a terminal) and ``settings`` but for the weights stay the
+        same, so that a weight slider's move only blends again. One ``use`` of a name at a time
+        (a basis fills in scorers as weights turn them on)."""
         with self._lock:
             lock = self._key_locks.setdefault(name, threading.Lock())
         with lock:
@@ -176,7 +178,7 @@ class WebContext:
                 entry = (key, basis)
                 with self._lock:
                     self._cache[name] = entry
-            return use(entry[1])
+            return entry[0][0], use(entry[1])
 
     def data_version(self) -> tuple:
         """``Store.data_version``: the stats of the manifest and of every frame file the scorers
@@ -203,15 +205,21 @@ class WebContext:
         return hashlib.sha256(data).hexdigest()[:16]
 
     def sync_settings(self) -> None:
-        """Reload the settings when the config file changed since they were read (an edit by
-        hand, another program), before a page shows them; a bad file is config.py's one-line
-        ConfigError (the page shows it, the old settings stay until the file is mended)."""
+        """Before a page shows them: reload the settings when the config file changed since they
+        were read (an edit by hand, another program; a bad file is config.py's one-line
+        ConfigError: the page shows it, the old settings stay until the file is mended), and drop
+        what writes of the cache elsewhere made stale (``versions``, one look at its files): a
+        refresh, login or import every page's, any other write (a `build-playlist` in a terminal)
+        the Next playlist's and what follows it (``invalidate``)."""
         if self.config_version() != self.loaded_version:
             self.reload_settings()
             self.invalidate()
-        elif self.loaded_library is not None and self.library_version() != self.loaded_library:
+        data, library = self.versions()
+        if self.loaded_library is not None and library != self.loaded_library:
             self.invalidate()  # refreshed (or another account's) elsewhere: the pages show that library
             self.loaded_library = None
+        elif self._preview_data is not None and data != self._preview_data:
+            self.invalidate("preview")  # published or steered elsewhere: the playlist and its diff
 
     def check_version(self, version: Any) -> None:
         """Refuse a save from a page opened before the config file last changed (``version``:
@@ -249,20 +257,23 @@ class WebContext:
         ``fetched_at``), and the frames no refresh makes (``store.MADE_BY``): a `recommend
         refresh`, `recommend auth`, `import features` or `enrich genres` in a terminal changes it
         (a steer, which writes only the manifest, does not)."""
+        return self.versions()[1]
+
+    def versions(self) -> tuple[tuple, tuple]:
+        """(``data_version()``, ``library_version()``) from one look at the files, each stat-ed
+        once: what every page asks first (``sync_settings``)."""
         from ..store import MADE_BY
         store = jobs.open_store(self.settings)
-        return self._manifest_version(store) + store.frame_stats(MADE_BY)
+        manifest, frames = store.data_stats()
+        return (manifest, *frames.values()), self._manifest_version(store, manifest) + tuple(frames[n] for n in MADE_BY)
 
-    def _manifest_version(self, store) -> tuple:
-        seen = file_stat(store.manifest_path)  # asked before every page: parsed again only when the file changed
+    def _manifest_version(self, store, seen: tuple | None) -> tuple:
+        """The manifest's account and pull time; ``seen``: its file's stat (asked before every
+        page: the file is parsed again only when it changed)."""
         if seen is None or seen != self._manifest_seen[0]:
             manifest = store.read_manifest()
             self._manifest_seen = (seen, (manifest.get("user_id"), manifest.get("fetched_at")))
         return self._manifest_seen[1]
-
-    def scorer_names(self) -> list[str]:
-        from ..scorers import blend_weights
-        return list(blend_weights(self.settings))
 
     def weights(self) -> dict[str, float]:
         from ..scorers import blend_weights
@@ -276,33 +287,49 @@ class WebContext:
         if not isinstance(weights or {}, dict):
             raise UsageError("weights must be an object of scorer name -> number")
         changes: dict[str, Any] = {}
-        known = set(self.scorer_names())
+        blend = self.weights()  # then with the given ones
         for name, w in (weights or {}).items():
-            if name not in known:
-                raise UsageError(f"unknown scorer {name!r} (known: {', '.join(sorted(known))})")
+            if name not in blend:
+                raise UsageError(f"unknown scorer {name!r} (known: {', '.join(sorted(blend))})")
             if not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):
                 raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
-            changes[f"scorers.{name}.weight"] = float(w)
+            changes[f"scorers.{name}.weight"] = blend[name] = float(w)
         if new_share is not None:
             if isinstance(new_share, bool) or not isinstance(new_share, (int, float)) or not 0 <= new_share <= 1:
                 raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
             changes["candidates.new_share"] = float(new_share)
-        if changes and not any(v > 0 for k, v in {**{f"scorers.{n}.weight": w for n, w in self.weights().items()},
-                                                    **changes}.items() if k.startswith("scorers.")):
+        if changes and not any(w > 0 for w in blend.values()):
             raise UsageError("at least one weight must be above 0")
         return self.settings.with_overrides(changes) if changes else self.settings
 
     # ----- Next playlist ------------------------------------------------------------------
-    def _dry_run(self, settings):
-        """``jobs.build_playlist(settings, dry_run=True)``, from the basis (seeds, candidates,
-        every scorer's scores) kept for these settings but the weights (``_with_basis``)."""
-        return self._with_basis("preview_basis", settings,
-                                lambda: jobs.dry_run_basis(settings, gateway=self._gateway(settings)),
+    def _dry_run(self, settings) -> tuple:
+        """(the data version, ``jobs.build_playlist(settings, dry_run=True)``), from the basis
+        (seeds, candidates, every scorer's scores) kept for these settings but the weights
+        (``_with_basis``)."""
+        return self._with_basis("preview_basis", settings, lambda: self._dry_run_basis(settings),
                                 lambda basis: jobs.dry_run_with(basis, settings))
 
+    def _dry_run_basis(self, settings):
+        """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
+        pages' library when they have none yet: the Next page's rows, and the first pages after
+        the start, use the library the dry run read instead of reading it again."""
+        version = self.library_version()  # read first, as library() does
+        basis = jobs.dry_run_basis(settings, gateway=self._gateway(settings))
+        if basis.refreshed:  # its own refresh wrote the cache: the library it holds
+            version = self.library_version()
+        with self._lock:
+            if "library" not in self._cache:
+                self._cache["library"], self.loaded_library = basis.library, version
+        return basis
+
     def preview(self):
-        """What `build-playlist --dry-run` shows now (a jobs.BuildResult)."""
-        return self._cached("preview", lambda: self._dry_run(self.settings))
+        """What `build-playlist --dry-run` shows now (a jobs.BuildResult), kept until the cached
+        data it was computed from changes (``sync_settings``)."""
+        def build():
+            self._preview_data, result = self._dry_run(self.settings)
+            return result
+        return self._cached("preview", build)
 
     def next_rows(self, result) -> list[dict[str, Any]]:
         """The preview's table as rows for the page: shares, new/source when present, artists."""
@@ -390,7 +417,7 @@ class WebContext:
         settings = self._with(weights, new_share)
         with ThreadPoolExecutor(2) as pool:  # the dry run and the evaluation are independent
             evaluation = pool.submit(self._evaluation_or_error, settings)
-            result = self._dry_run(settings)
+            _data, result = self._dry_run(settings)
             out_eval = evaluation.result()
         rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
                  "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
@@ -411,9 +438,9 @@ class WebContext:
     def evaluate(self, settings=None) -> dict[str, Any]:
         """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves."""
         settings = settings or self.settings
-        res = self._with_basis("eval_basis", settings,
-                               lambda: jobs.weights_evaluation(settings, self._evaluation_setup(settings)),
-                               lambda basis: basis.result(settings))
+        _data, res = self._with_basis("eval_basis", settings,
+                                      lambda: jobs.weights_evaluation(settings, self._evaluation_setup(settings)),
+                                      lambda basis: basis.result(settings))
         out = res.to_dict()
         out["top_n"] = res.top_n
         # a scorer at weight 0 is off, as `recommend evaluate` says it: its row is that scorer alone
@@ -490,8 +517,9 @@ class WebContext:
             points.append({"id": r["track_id"], "name": str(r["name"]), "artists": str(r["artists"]),
                            "x": _num(r["x"]), "y": _num(r["y"]), "cluster": int(r["cluster"]),
                            "playlist": colour.get(p, -1)})
-        # radar: each cluster's mean audio features (those on a 0..1 scale), whatever the basis
-        feats = audio_features(lib)
+        # radar: each cluster's mean audio features (those on a 0..1 scale), whatever the basis; of
+        # ``pseudo``, whose clustering has read them (the same tracks and features as ``lib``'s)
+        feats = audio_features(pseudo)
         radar_features = [f for f in CLUSTER_FEATURES if f in feats.columns and feats[f].notna().any()
                           and feats[f].dropna().between(0, 1).all()]
         means = (feats.reindex(t["track_id"])[radar_features].assign(cluster=t["cluster"].to_numpy())

@@ -9,7 +9,7 @@ the open-data answers (``opendata/<kind>.json``, reused for ``discovery.ttl_*`` 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ..errors import ConfigError, UsageError
@@ -43,7 +43,8 @@ KEYS = {key: label for _, _, _, _, fields in SOURCES for key, label in fields} |
 def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[str, Any]]:
     """Per answer kind: how many answers are kept, how many are still fresh, and when the
     oldest fresh one expires (then the next refresh asks that question again); read and judged
-    by the open-data cache itself (``services.cache.AnswerCache``)."""
+    by the open-data cache itself (``services.cache.AnswerCache``), each answer's end by the rule
+    of every memory (``isotime.remembered_until``)."""
     from ..services.cache import AnswerCache
     cache = AnswerCache(folder, ttl, now=now)
     out: dict[str, dict[str, Any]] = {}
@@ -56,7 +57,7 @@ def cache_state(folder, ttl: dict[str, float], now: datetime) -> dict[str, dict[
             continue
         fresh = [w for w in whens if cache.fresh(kind, w)]
         out[kind] = {"answers": len(whens), "fresh": len(fresh), "ttl_days": days,
-                     "next": shown(min(fresh) + timedelta(days=days)) if fresh else None}
+                     "next": shown(min(remembered_until(w, days, now) for w in fresh)) if fresh else None}
     return out
 
 
@@ -68,8 +69,8 @@ def _albums_recheck(manifest: dict, days: float, now: datetime) -> str | None:
     return shown(min(ends)) if ends else None
 
 
-def _count_ids(store, frame: str, source: str | None = None) -> int:
-    df = store.load_frame(frame)
+def _count_ids(df, source: str | None = None) -> int:
+    """The tracks of a found frame (``df``: None when absent), of one ``source`` when given."""
     if df is None or not len(df):
         return 0
     if source is not None:
@@ -101,10 +102,11 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
         in_next = {str(k): int(v) for k, v in preview.table["source"].astype(str).value_counts().items()}
     by_source = (last or {}).get("requests_by_source") or {}
     running = sources_on(settings)
+    found = {name: store.load_frame(name) for name in ("discovery", "discovered")}  # read once: two sources share one
     sources = []
     for key, label, what, kinds, fields in SOURCES:
         on = running[key]
-        tracks = _count_ids(store, "discovery") if key == "albums" else _count_ids(store, "discovered", key)
+        tracks = _count_ids(found["discovery"]) if key == "albums" else _count_ids(found["discovered"], key)
         requests = ({"Spotify (with the rest of the refresh)": int(last.get("spotify_requests", 0))} if key == "albums"
                     and last else dict(by_source.get(key) or {}))
         sources.append({
