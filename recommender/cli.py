@@ -144,12 +144,36 @@ class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
         try:
             return super().parse_args(ctx, args)
         except Exception as exc:  # click's NoSuchOption (typer vendors its own click)
-            if (type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str)
-                    and not getattr(exc, "possibilities", None)):  # else a typo'd common option: did you mean
-                sub = next((a for a in args if not a.startswith("-") and a in self.commands), None)
-                exc.message += (f" before the command; a command's own options go after it: "
-                                f"`recommend {sub or 'COMMAND'} {exc.option_name}`")
+            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
+                words = _command_words(self, args)
+                takes = bool(words) and _takes_option(self, words, exc.option_name)
+                # a typo'd common option gets click's "did you mean", unless the command typed after
+                # it has that very option (`--top-n 3 evaluate`: not "did you mean --json?")
+                if takes or not getattr(exc, "possibilities", None):
+                    exc.possibilities = None
+                    exc.message += (f" before the command; a command's own options go after it: "
+                                    f"`recommend {' '.join(words) or 'COMMAND'} {exc.option_name}`")
             raise
+
+
+def _command_words(group, args: list[str]) -> list[str]:
+    """The command a command line names after its leading options (`moods recommend`), as words."""
+    words: list[str] = []
+    for arg in args:
+        commands = getattr(group, "commands", None)
+        if commands is None:
+            break
+        if not arg.startswith("-") and arg in commands:
+            words.append(arg)
+            group = commands[arg]
+    return words
+
+
+def _takes_option(group, words: list[str], option: str) -> bool:
+    command = group
+    for word in words:
+        command = command.commands[word]
+    return any(option in p.opts or option in p.secondary_opts for p in command.params)
 
 
 HELP = {"help_option_names": ["-h", "--help"]}
