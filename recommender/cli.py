@@ -238,6 +238,13 @@ def _err(message: str) -> None:
     typer.echo(terminal_safe(message, keep_newlines=True), err=True)
 
 
+def _say_unless_quiet(message: str) -> None:
+    """A line on stderr that is neither an error nor a note (what a long-running command is
+    doing): left out with --quiet, which prints only those and the result."""
+    if not _state.quiet:
+        _err(message)
+
+
 def _say(exc: RecommenderError) -> int:
     """The one way an error reaches the user: 'error: ...' on stderr; returns its exit code."""
     _err(f"error: {terminal_safe(exc)}")
@@ -1101,13 +1108,13 @@ def standin_cmd(
     lb, mb, prepare = stack.enter_context(open_data_standins(*((0, 0) if port == 0 else (port + 1, port + 2))))
     try:
         def ready(server) -> None:  # the export line alone on stdout (a script reads it); the rest on stderr
-            _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
+            _say_unless_quiet(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
                  f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:")
             _result(f"export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
                   f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
                   f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
                   f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}")
-            _err("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
+            _say_unless_quiet("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
                  + ("that account's library." if account else "the sample library."))
         run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
                     prepare=prepare)  # until Ctrl-C: a clean stop of the Spotify stand-in
@@ -1144,7 +1151,7 @@ def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: 
 
     def ready(url: str) -> None:
         print(url, file=sys.__stdout__, flush=True)  # first on stdout, even with --quiet (as Jupyter does)
-        _err("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
+        _say_unless_quiet("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
         _logging(settings, quiet, verbose, demo)  # after the URL: the log's set-up imports pandas
         if not no_browser:
             from .web.server import open_browser
