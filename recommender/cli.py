@@ -1538,7 +1538,8 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         _print_json(rows)
         return
     if not rows:
-        typer.echo(f"No match for {text!r} in {source.label} (nothing scored {min_score:g} or more).")
+        place = "the sample library" if demo else source.label  # not the demo's folder, as similar says it
+        typer.echo(f"No match for {text!r} in {place} (nothing scored {min_score:g} or more).")
         return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
     _print_rows(rows, f"Tracks matching {text!r}", cols, {"name", "artists", "album", "track_id"},
