@@ -1575,7 +1575,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     m = managed if isinstance(managed, dict) else {}
-    late = [(h["id"], h.get("name"), None) for h in managed_history(store) if roles.get(h["id"]) == "earlier"]
+    late = [(h["id"], h.get("name"), None) for h in managed_history(store, since_refresh=True)
+            if roles.get(h["id"]) == "earlier"]
     late += [(p["id"], p["name"], p["tracks"]) for p in mood_playlists(store, since_refresh=True)]
     late += [(managed_id, m.get("name"), len(m.get("last_written") or []))] if managed_id else []
     shown = {r["id"] for r in rows}
