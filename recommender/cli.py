@@ -8,6 +8,7 @@ work there for every command; the common ones (--config, --quiet, --no-input, --
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import io
@@ -630,7 +631,9 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     done = jobs.login(settings, open_url=show)
     me = done.me or {}
     if done.set_aside:
-        left = ", ".join(f"'{visible(n)}'" for n in done.left)
+        counts = collections.Counter(done.left)  # three under one name said "'X', 'X', 'X'"
+        left = ", ".join(f"'{visible(n)}'" + (f" ({k} playlists of that name)" if k > 1 else "")
+                         for n, k in counts.items())
         _note(f"the cache held the library of {visible(done.set_aside)}, not {visible(me.get('id', '?'))}: the next "
               f"run pulls this account's library; {set_aside(visible(done.set_aside))}"
               + (f"; the playlists made there ({left}) stay in "
