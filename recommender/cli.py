@@ -8,6 +8,7 @@ work there for every command; the common ones (--config, --quiet, --no-input, --
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import io
@@ -144,12 +145,36 @@ class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
         try:
             return super().parse_args(ctx, args)
         except Exception as exc:  # click's NoSuchOption (typer vendors its own click)
-            if (type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str)
-                    and not getattr(exc, "possibilities", None)):  # else a typo'd common option: did you mean
-                sub = next((a for a in args if not a.startswith("-") and a in self.commands), None)
-                exc.message += (f" before the command; a command's own options go after it: "
-                                f"`recommend {sub or 'COMMAND'} {exc.option_name}`")
+            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
+                words = _command_words(self, args)
+                takes = bool(words) and _takes_option(self, words, exc.option_name)
+                # a typo'd common option gets click's "did you mean", unless the command typed after
+                # it has that very option (`--top-n 3 evaluate`: not "did you mean --json?")
+                if takes or not getattr(exc, "possibilities", None):
+                    exc.possibilities = None
+                    exc.message += (f" before the command; a command's own options go after it: "
+                                    f"`recommend {' '.join(words) or 'COMMAND'} {exc.option_name}`")
             raise
+
+
+def _command_words(group, args: list[str]) -> list[str]:
+    """The command a command line names after its leading options (`moods recommend`), as words."""
+    words: list[str] = []
+    for arg in args:
+        commands = getattr(group, "commands", None)
+        if commands is None:
+            break
+        if not arg.startswith("-") and arg in commands:
+            words.append(arg)
+            group = commands[arg]
+    return words
+
+
+def _takes_option(group, words: list[str], option: str) -> bool:
+    command = group
+    for word in words:
+        command = command.commands[word]
+    return any(option in p.opts or option in p.secondary_opts for p in command.params)
 
 
 HELP = {"help_option_names": ["-h", "--help"]}
@@ -212,6 +237,13 @@ def _root(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOp
 
 def _err(message: str) -> None:
     typer.echo(terminal_safe(message, keep_newlines=True), err=True)
+
+
+def _say_unless_quiet(message: str) -> None:
+    """A line on stderr that is neither an error nor a note (what a long-running command is
+    doing): left out with --quiet, which prints only those and the result."""
+    if not _state.quiet:
+        _err(message)
 
 
 def _say(exc: RecommenderError) -> int:
@@ -599,7 +631,9 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
     done = jobs.login(settings, open_url=show)
     me = done.me or {}
     if done.set_aside:
-        left = ", ".join(f"'{visible(n)}'" for n in done.left)
+        counts = collections.Counter(done.left)  # three under one name said "'X', 'X', 'X'"
+        left = ", ".join(f"'{visible(n)}'" + (f" ({k} playlists of that name)" if k > 1 else "")
+                         for n, k in counts.items())
         _note(f"the cache held the library of {visible(done.set_aside)}, not {visible(me.get('id', '?'))}: the next "
               f"run pulls this account's library; {set_aside(visible(done.set_aside))}"
               + (f"; the playlists made there ({left}) stay in "
@@ -1077,13 +1111,13 @@ def standin_cmd(
     lb, mb, prepare = stack.enter_context(open_data_standins(*((0, 0) if port == 0 else (port + 1, port + 2))))
     try:
         def ready(server) -> None:  # the export line alone on stdout (a script reads it); the rest on stderr
-            _err(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
+            _say_unless_quiet(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
                  f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:")
             _result(f"export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
                   f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
                   f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "
                   f"RECOMMENDER_MUSICBRAINZ_URL={mb.base_url}")
-            _err("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
+            _say_unless_quiet("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls "
                  + ("that account's library." if account else "the sample library."))
         run_standin(port=port, extended=extended, account_path=str(account) if account else None, ready=ready,
                     prepare=prepare)  # until Ctrl-C: a clean stop of the Spotify stand-in
@@ -1120,7 +1154,7 @@ def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: 
 
     def ready(url: str) -> None:
         print(url, file=sys.__stdout__, flush=True)  # first on stdout, even with --quiet (as Jupyter does)
-        _err("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
+        _say_unless_quiet("recommend web: open the URL above; it holds the secret token (Ctrl-C to stop)")
         _logging(settings, quiet, verbose, demo)  # after the URL: the log's set-up imports pandas
         if not no_browser:
             from .web.server import open_browser
@@ -1507,7 +1541,8 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         _print_json(rows)
         return
     if not rows:
-        typer.echo(f"No match for {text!r} in {source.label} (nothing scored {min_score:g} or more).")
+        place = "the sample library" if demo else source.label  # not the demo's folder, as similar says it
+        typer.echo(f"No match for {text!r} in {place} (nothing scored {min_score:g} or more).")
         return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
     _print_rows(rows, f"Tracks matching {text!r}", cols, {"name", "artists", "album", "track_id"},
@@ -1543,7 +1578,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     m = managed if isinstance(managed, dict) else {}
-    late = [(h["id"], h.get("name"), None) for h in managed_history(store) if roles.get(h["id"]) == "earlier"]
+    late = [(h["id"], h.get("name"), None) for h in managed_history(store, since_refresh=True)
+            if roles.get(h["id"]) == "earlier"]
     late += [(p["id"], p["name"], p["tracks"]) for p in mood_playlists(store, since_refresh=True)]
     late += [(managed_id, m.get("name"), len(m.get("last_written") or []))] if managed_id else []
     shown = {r["id"] for r in rows}

@@ -229,7 +229,9 @@ def resolve_data_dirs(configured: str | None, cwd: Path | None = None) -> DataDi
     ``cache/``), else a checkout's used ``cache/`` (one directory for both), else the user state
     dir and the user cache dir."""
     if configured:
-        one = Path(configured).expanduser()
+        # a relative RECOMMENDER_CACHE_DIR: beside the current directory, as the shell would, and
+        # shown so (`config path`, `status`: it printed the bare name)
+        one = Path(configured).expanduser().absolute()
         if same_place(one, user_data_dir()):
             # the crontab line `schedule install` wrote before the cache dir named the state dir
             # so: the standard places, or its nightly runs and yours would keep two caches

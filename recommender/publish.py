@@ -74,9 +74,26 @@ def _history(manifest: dict) -> list[dict]:
     return hist
 
 
-def managed_history(store: Store) -> list[dict]:
-    """Every playlist the tool ever managed (``id``, ``name``), oldest first."""
-    return _history(store.read_manifest())
+def managed_history(store: Store, since_refresh: bool = False) -> list[dict]:
+    """Every playlist the tool ever managed (``id``, ``name``), oldest first. ``since_refresh``:
+    only those it began to manage since the cache's last refresh read your playlists, which the
+    cache cannot hold yet; one managed before it and not in the cache was deleted since. (A
+    ``since`` in whole seconds, as versions before this one wrote it, in that refresh's own
+    second counts as since.)"""
+    manifest = store.read_manifest()
+    listed = _last_listing(manifest)
+    if not since_refresh or listed is None:
+        return _history(manifest)
+
+    def since(h: dict) -> bool:
+        t = time_or_none(h.get("since"))
+        return t is None or t >= (listed if "." in str(h.get("since")) else listed.replace(microsecond=0))
+    return [h for h in _history(manifest) if since(h)]
+
+
+def _last_listing(manifest: dict):
+    """When the cache's last refresh read your playlists (None: never, or a time unreadable)."""
+    return time_or_none(manifest.get("listed_at")) or time_or_none(manifest.get("fetched_at"))
 
 
 def managed_playlist_ids(store: Store) -> list[str]:
@@ -120,7 +137,7 @@ def mood_playlists(store: Store, since_refresh: bool = False) -> list[dict]:
     an export never overlap, both hold the run lock) and a write time as exact, no second is
     shared (a quick test wrote, refreshed and listed again within one)."""
     manifest = store.read_manifest()
-    fetched = time_or_none(manifest.get("listed_at")) or time_or_none(manifest.get("fetched_at"))
+    fetched = _last_listing(manifest)
     out = []
     for info in _mood_slots(manifest):
         written_at = time_or_none(info.get("updated_at"))
@@ -849,7 +866,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         result.playlist_id = pid
         result.messages.append(f"created the managed playlist {name!r} ({pid})")
         result.messages.extend([note] if note else [])
-        history.append({"id": pid, "name": name, "slot": state.slot, "since": now_iso()})
+        # to the microsecond, as the refresh's listed_at: made since that listing or not (playlists)
+        history.append({"id": pid, "name": name, "slot": state.slot, "since": utc_now().isoformat()})
         then = f"{again} makes it private and fills it"
         try:
             if not public and created.get("public") is None:

@@ -182,6 +182,20 @@ def test_playlists_shows_an_earlier_managed_playlist_created_since_the_last_refr
     assert len(rows) == 1 and rows[0]["tracks"] == len(server.playlist_track_ids(first))
 
 
+def test_playlists_leaves_out_an_earlier_managed_playlist_deleted_before_the_last_refresh(logged_in):
+    """A managed playlist you delete in Spotify, replaced since (by --new-playlist, or by the
+    next run's new one), is gone from the next refresh's listing: `recommend playlists` still
+    listed it, as "earlier" with no track count, for good, as if it were one made since."""
+    server, env, _ = logged_in
+    first = json.loads(run(["build-playlist", "--json"], env).stdout)["playlist_id"]
+    second = json.loads(run(["build-playlist", "--new-playlist", "--json"], env).stdout)["playlist_id"]
+    server.account.playlist(first)["followed"] = False  # you delete the old one in Spotify
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    listed = [r["id"] for r in json.loads(run(["playlists", "--json"], env).stdout)]
+    assert first not in listed and second in listed and len(listed) == len(set(listed))
+    assert first not in run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+
+
 def test_status_names_the_user_and_checks_the_login_for_real(logged_in):
     server, env, _ = logged_in
     assert run(["build-playlist", "--quiet", "--dry-run"], env).exit_code == 0

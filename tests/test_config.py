@@ -111,7 +111,7 @@ def test_a_relative_cache_dir_in_a_config_file_is_beside_that_file(tmp_path, mon
         monkeypatch.chdir(cwd)
         assert load_settings(f, environ={}).cache_dir == f.parent / "relcache"
     monkeypatch.chdir(tmp_path.parent)  # the environment's is the shell's: relative to where it runs
-    assert load_settings(f, environ={"RECOMMENDER_CACHE_DIR": "envcache"}).cache_dir == Path("envcache")
+    assert load_settings(f, environ={"RECOMMENDER_CACHE_DIR": "envcache"}).cache_dir == tmp_path.parent / "envcache"
     assert load_settings(write(tmp_path, "cache:\n  dir: /abs/c\n"), environ={}).cache_dir == Path("/abs/c")
 
 

@@ -416,6 +416,27 @@ def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_pat
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
+def test_a_browsers_other_requests_to_the_callback_do_not_end_the_login(tmp_path):
+    """A browser opens connections it may never use (Chrome's preconnect) and asks for
+    /favicon.ico. The callback served one request and stopped: a connection before the redirect
+    ended `recommend auth` at once with "no answer from the Spotify login page within 300 s"
+    (and a stray GET was taken for the answer: "state mismatch"). Now it waits for the redirect."""
+    import socket
+
+    from recommender.spotify import auth
+    port = _free_port()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+        login = _browser()
+
+        def browser(url: str) -> None:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()  # a preconnect, unused
+            assert requests.get(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).status_code == 404
+            login(url)
+        token = auth.login(settings, open_url=browser, timeout=10)
+    assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
+
+
 def test_the_demos_login_listens_on_a_port_it_holds_from_the_start(tmp_path):
     # the demo chose a free port, let it go, and bound it at the login: another program (a
     # parallel test's stand-in) could take it in between, and the demo failed now and then

@@ -128,6 +128,10 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
                            if "recommend: sad" in line)
     clustered = run(["moods", "cluster", named, "--demo", "--json"], env)
     assert clustered.exit_code == 0 and json.loads(clustered.stdout)["k"] >= 2, clustered.stderr
+    # a search of the demo that finds nothing named the demo's folder ("in the cache in
+    # .../demo"), where similar and the mood commands say "the sample library"
+    nothing = run(["search", "xyzzyqq", "--demo"], env)
+    assert nothing.exit_code == 0 and "No match for 'xyzzyqq' in the sample library (" in nothing.stdout, nothing.stdout
 
 
 def test_evaluate_and_tune_work_on_the_demo_and_tune_never_writes_its_weights(tmp_path):

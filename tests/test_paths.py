@@ -84,6 +84,23 @@ def test_environment_and_flag_override_the_config_file(tmp_path):
         load_settings(environ={"RECOMMENDER_CONFIG": str(tmp_path / "nope.yaml")})
 
 
+def test_a_relative_cache_dir_in_the_environment_is_beside_the_current_directory(tmp_path, monkeypatch):
+    """README: a relative RECOMMENDER_CACHE_DIR is beside the current directory, as the shell
+    would. `recommend config path` and `status` printed it bare ("data: rel"), a place a person
+    cannot find again from another directory; it is the absolute folder now."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    monkeypatch.chdir(tmp_path)
+    s = load_settings(environ={"RECOMMENDER_CACHE_DIR": "rel"})
+    assert s.cache_dir == s.frames_dir == tmp_path / "rel"
+    out = CliRunner().invoke(app, ["config", "path", "--json"], env={"RECOMMENDER_CACHE_DIR": "rel"})
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["data"] == str(tmp_path / "rel")
+
+
 def make_checkout(root: Path, user_config: bool = True, used_cache: bool = True) -> Path:
     (root / "recommender").mkdir(parents=True)
     (root / "recommender" / "paths.py").write_text("")

@@ -111,6 +111,9 @@ def test_standin_command_with_quiet_still_prints_the_export_line_on_stdout():
     finally:
         out, err = stop_by_ctrl_c(proc)
     assert (proc.returncode, out) == (0, ""), err
+    # --quiet prints only errors, notes and the result (README): the lines around the export line,
+    # for a person at the terminal, went to stderr all the same
+    assert "Stand-ins on 127.0.0.1" not in err and "recommend auth" not in err, err
 
 
 # The user's Ctrl-C the instant the lines are out: a real SIGINT to itself from inside the print.

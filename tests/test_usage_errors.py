@@ -53,6 +53,13 @@ def one_line_error(args: list[str], tmp_path) -> str:
     (["refesh"], "error: no such command 'refesh'; did you mean 'refresh'? (see `recommend -h`)"),
     (["--limit", "3", "search", "x"], "error: no such option: --limit before the command; a command's own options "
                                       "go after it: `recommend search --limit` (see `recommend -h`)"),
+    # the command after it has the option: the hint, not click's "did you mean --json?" (it said that)
+    (["--top-n", "3", "evaluate"], "error: no such option: --top-n before the command; a command's own options "
+                                   "go after it: `recommend evaluate --top-n` (see `recommend -h`)"),
+    # a subcommand's option names the whole command (it said `recommend moods --mood`)
+    (["--mood", "happy", "moods", "recommend"], "error: no such option: --mood before the command; a command's own "
+                                                "options go after it: `recommend moods recommend --mood` "
+                                                "(see `recommend -h`)"),
     (["--verbos", "refresh"], "error: no such option: --verbos; did you mean --verbose or --version? "
                               "(see `recommend -h`)"),
 ])

@@ -605,6 +605,30 @@ def test_a_text_mode_browser_never_holds_up_the_server(tmp_path, chosen):
     assert "Traceback" not in err
 
 
+def test_quiet_prints_the_url_alone(tmp_path):
+    """README: --quiet prints only errors, `note:` lines and the result, for every command.
+    `recommend web --quiet` printed its URL (the result, on stdout) and, on stderr, "recommend web:
+    open the URL above ... (Ctrl-C to stop)" all the same."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIPY_", "RECOMMENDER_"))}
+    env.update(RECOMMENDER_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.Popen([sys.executable, "-m", "recommender", "web", "--quiet", "--no-browser"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and "token=" in url
+        assert requests.get(url, timeout=30).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+    err = proc.stderr.read()
+    assert "open the URL above" not in err and "Traceback" not in err, err
+
+
 SLOW_PUBLISH_SERVER = """
 import logging, os, sys, time
 logging.basicConfig(level=logging.WARNING, format="%(message)s")

@@ -309,8 +309,13 @@ def _authorize_refusal(url: str, redirect_uri: str, settings) -> str | None:
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
+    timeout = 5  # a connection that sends nothing (a browser's preconnect) holds up the redirect no longer
+
     def do_GET(self) -> None:  # noqa: N802
         query = parse_qs(urlparse(self.path).query)
+        if not {"state", "code", "error"} & set(query):  # not Spotify's redirect (a browser's /favicon.ico)
+            self.send_error(404)
+            return
         self.server.result = {k: v[0] for k, v in query.items()}  # type: ignore[attr-defined]
         ok = "code" in query
         self.send_response(200 if ok else 400)
@@ -377,7 +382,20 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     if refused:
         server.server_close()
         raise ConfigError(refused)
-    thread = threading.Thread(target=server.handle_request, daemon=True)
+
+    def answered() -> None:
+        """Serve until Spotify's redirect comes: a connection that brings no request (a browser's
+        preconnect) or another request ends nothing; one request ended the login at once, said
+        as 'no answer within 300 s'."""
+        deadline = time.monotonic() + timeout
+        while server.result is None and (left := deadline - time.monotonic()) > 0:  # type: ignore[attr-defined]
+            server.timeout = left
+            try:
+                server.handle_request()
+            except (OSError, ValueError):  # closed by the login giving up
+                return
+
+    thread = threading.Thread(target=answered, daemon=True)
     thread.start()
     try:
         (open_url or webbrowser.open)(url)
