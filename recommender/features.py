@@ -102,10 +102,41 @@ def rule_text(column: str) -> str:
     return f"{column} must be {kind} in {low:g}..{high:g}"
 
 
+# How files write a missing value: R's write.csv "NA", pandas' na_rep "NaN", SQL and JSON
+# exports "NULL", a spreadsheet "#N/A". Such a cell is a blank (the value is unknown, the row's
+# other values kept), not a bad value that skips the row.
+MISSING = frozenset({"na", "n/a", "nan", "-nan", "null", "none", "#n/a", "<na>"})
+
+
 def _is_blank(value: Any) -> bool:
     if isinstance(value, str):
-        return not value.strip()
+        return not value.strip() or value.strip().casefold() in MISSING
     return value is None or bool(pd.isna(value))
+
+
+# Keys and modes written as names (Kaggle's "SpotifyFeatures.csv": key "C#", mode "Major"),
+# read as Spotify numbers them: pitch class 0 (C) to 11 (B), mode 1 major, 0 minor.
+_PITCH = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+_ACCIDENTAL = {"": 0, "#": 1, "♯": 1, "b": -1, "♭": -1}
+_MODES = {"major": 1, "maj": 1, "minor": 0, "min": 0}
+
+
+def _named(column: str, cells: np.ndarray) -> np.ndarray:
+    """``cells`` of the key or mode column with names ("C#", "Db", "Major") replaced by their
+    numbers; other cells (numbers, blanks, unknown words) as they are."""
+    if column not in ("key", "mode"):
+        return cells
+
+    def number(cell: Any) -> Any:
+        if not isinstance(cell, str):
+            return cell
+        word = cell.strip()
+        if column == "mode":
+            return _MODES.get(word.casefold(), cell)
+        if 1 <= len(word) <= 2 and word[0].casefold() in _PITCH and word[1:] in _ACCIDENTAL:
+            return (_PITCH[word[0].casefold()] + _ACCIDENTAL[word[1:]]) % 12
+        return cell
+    return pd.Series(cells, dtype=object).map({c: number(c) for c in pd.unique(cells)}).to_numpy(dtype=object)
 
 
 SEPARATORS = (",", ";", "\t")
@@ -167,7 +198,7 @@ def read_features(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool
     the 0-to-1 columns still written in percent are told apart (``_percent_column``)."""
     columns = list(columns)
     n = len(raw)
-    num = {c: numbers(raw[c].to_numpy(dtype=object), decimal_comma) for c in columns}
+    num = {c: numbers(_named(c, raw[c].to_numpy(dtype=object)), decimal_comma) for c in columns}
     ratios = [c for c in columns if c in RATIOS]
     rows = _percent_rows([num[c] for c in ratios], n) if percent else np.zeros(n, dtype=bool)
     if rows.any():

@@ -305,3 +305,34 @@ def test_a_0_to_1_column_in_percent_is_refused_naming_file_and_column_a_lone_val
         f"{tid(n)},{e},{v}\n" for n, (e, v) in enumerate([(1.7, 0.4), ("", 0.5), ("", 0.2)])))
     report = ft.import_features(lone, None, store)
     assert report.imported == 2 and report.skipped == {"energy must be a number in 0..1": 1}
+
+
+def test_keys_and_modes_written_as_names_are_read_as_spotify_numbers(tmp_path):
+    """Kaggle's "SpotifyFeatures.csv" writes key "C#" and mode "Major": every one of its rows
+    was skipped as "key must be a whole number", so nothing was imported from it."""
+    path = tmp_path / "SpotifyFeatures.csv"
+    path.write_text("genre,artist_name,track_name,track_id,popularity,energy,key,mode,time_signature,valence\n"
+                    f"Pop,A,x,{tid(1)},50,0.8,C#,Major,4/4,0.6\n"
+                    f"Pop,A,y,{tid(2)},50,0.3,Bb,Minor,4/4,0.2\n"
+                    f"Pop,A,z,{tid(3)},50,0.5,B,minor,3/4,0.4\n"
+                    f"Pop,A,w,{tid(4)},50,0.5,H,Major,4/4,0.4\n", encoding="utf-8")
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.imported == 3 and report.skipped == {"key must be a whole number in -1..11": 1}
+    got = stored(store)
+    assert got.loc[[tid(1), tid(2), tid(3)], "key"].tolist() == [1, 10, 11]
+    assert got.loc[[tid(1), tid(2), tid(3)], "mode"].tolist() == [1, 0, 0]
+
+
+@pytest.mark.parametrize("marker", ["NA", "NaN", "nan", "NULL", "#N/A", "None"])
+def test_a_missing_value_marker_is_a_blank_not_a_bad_value(tmp_path, marker):
+    """R's write.csv writes a missing valence as "NA", pandas' na_rep "NaN": the whole row was
+    skipped as "valence must be a number in 0..1" (its energy and tempo lost with it)."""
+    path = tmp_path / "r.csv"
+    path.write_text(f"track_id,valence,energy,tempo\n{tid(1)},{marker},0.7,120\n{tid(2)},0.4,0.3,90\n",
+                    encoding="utf-8")
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.imported == 2 and report.skipped == {}
+    got = stored(store)
+    assert pd.isna(got.loc[tid(1), "valence"]) and got.loc[tid(1), "energy"] == pytest.approx(0.7)
