@@ -168,7 +168,8 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     """The ``n`` library tracks closest to the mood's target point in (valence, energy), each
     recording once (the closest copy: ``explore.distinct_recordings``).
 
-    The target is the centre of the mood's quadrant; with ``seeds`` (track ids, or a Series
+    The mood's own tracks come first, then (when it has fewer than ``n``) the nearest of the
+    others. The target is the centre of the mood's quadrant; with ``seeds`` (track ids, or a Series
     of positive weights indexed by id) it moves ``seed_bias`` (0..1) of the way toward the
     seeds' weighted mean, clipped into the quadrant ("sad, but like what I play"). Nothing
     is excluded (seeds and known tracks included). Columns: rank, track_id, name, artists,
@@ -197,7 +198,7 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
             te = (1 - seed_bias) * te + seed_bias * float(np.clip(se, e_lo, e_hi))
         else:
             log.info("no seed has audio features: using the centre of the %s quadrant", mood)
-    out = _nearest(library, feats, (tv, te), n, (), valence_threshold, energy_threshold)
+    out = _nearest(library, feats, (tv, te), n, (), valence_threshold, energy_threshold, mood=mood)
     out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
     out.attrs["target"] = (tv, te)
     return out
@@ -228,13 +229,18 @@ def _no_features(library: Library, where: Where, so: str) -> NotEnoughData:
 
 
 def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], n: int, exclude: Sequence[str],
-             valence_threshold: float, energy_threshold: float) -> pd.DataFrame:
+             valence_threshold: float, energy_threshold: float, mood: str | None = None) -> pd.DataFrame:
     """The ``n`` tracks of ``feats`` nearest to ``point`` (valence, energy), each recording
     once and none of ``exclude``'s recordings: rank, track_id, name, artists, mood, valence,
-    energy, distance."""
+    energy, distance. With ``mood``, that mood's tracks come first (a happy track on the edge
+    of the calm quadrant is nearer its centre than a calm track in its corner), then the
+    nearest of the others."""
     others = feats.drop(index=[t for t in exclude if t in feats.index])
     dist = np.hypot(others["valence"] - point[0], others["energy"] - point[1])
-    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy()}).sort_values(["distance", "track_id"])
+    outside = np.zeros(len(others), dtype=bool) if mood is None else (
+        quadrant(others["valence"], others["energy"], valence_threshold, energy_threshold) != mood)
+    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy(), "outside": outside})
+    ranked = ranked.sort_values(["outside", "distance", "track_id"])
     ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=exclude)].head(max(n, 0))
     display = track_display(library, ranked["track_id"]).drop_duplicates("track_id").set_index("track_id", drop=False)
     out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)

@@ -97,6 +97,19 @@ def test_mood_recommend_returns_the_mood_quadrant_first():
         assert ((out["score"] > 0) & (out["score"] <= 1)).all()
 
 
+def test_a_moods_own_tracks_come_before_nearer_tracks_of_another_mood():
+    """A happy track on the calm quadrant's edge is nearer the calm centre (0.75, 0.25) than a
+    calm track in its corner: `moods recommend --mood calm -n 50` on the sample account listed
+    (and exported as "recommend: calm") 3 tracks of other moods from rank 43 while 20 calm
+    ones were left out."""
+    rows = [{"track_id": tid(0), "name": "corner", "artist": "x", "valence": 0.98, "energy": 0.02},  # calm
+            {"track_id": tid(1), "name": "edge", "artist": "y", "valence": 0.75, "energy": 0.52},  # happy
+            {"track_id": tid(2), "name": "far", "artist": "z", "valence": 0.1, "energy": 0.9}]  # energetic
+    out = mood_recommend(make_library(rows), "calm", n=3)
+    assert out["track_id"].tolist() == [tid(0), tid(1), tid(2)]  # the mood's own, then the nearest others
+    assert out["mood"].tolist() == ["calm", "happy", "energetic"]
+
+
 def test_mood_recommend_moves_toward_seeds_within_the_quadrant():
     rows = [
         {"track_id": tid(0), "name": "a", "artist": "x", "valence": 0.9, "energy": 0.6},  # happy, calmer
@@ -655,3 +668,4 @@ def test_text_cluster_labels_prefer_genres_and_stay_short():
     cut = piano.split("like ")[1].split(", ")[0]
     assert len(cut) == ARTIST_CHARS and cut.endswith("…") and "\n" not in piano
     assert piano.endswith(", Quiet\\x1b[2J Hands") and "\x1b" not in piano
+
