@@ -867,7 +867,8 @@ class ClassifierReport:
 def evaluate_classifier(library: Library, classifier: MoodClassifier | None = None, test_size: float = 0.25,
                         margin: float = 0.05, alpha: float = 0.01, where: Where = CACHE) -> ClassifierReport:
     """Train a copy of ``classifier`` (default ``MoodClassifier()``) on a seeded,
-    mood-stratified ``1 - test_size`` of the tracks with audio features, and report its
+    mood-stratified ``1 - test_size`` of the tracks with audio features (each recording once,
+    so that no copy of a held-out track is learnt from), and report its
     accuracy on the rest beside the majority baseline (the training set's largest mood, as
     often as it occurs in the test set), the binomial test and the confusion matrix.
     Raises NotEnoughData below 8 labelled tracks or 2 moods (saying how ``where``'s tracks get
@@ -877,6 +878,9 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
 
     clf = classifier or MoodClassifier()
     y = clf._labels(library)
+    # each recording once: a copy (a single and its album release, same ISRC or title + artist)
+    # held out while the other trains is told by its own name and artist, not predicted
+    y = y[distinct_recordings(library, list(y.index))]
     if len(y) < 8 or y.nunique() < 2:
         raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
                             f"got {len(y)} in {y.nunique()} mood{'' if y.nunique() == 1 else 's'}; {where.features}")
