@@ -14,6 +14,7 @@ import io
 import inspect
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -1402,20 +1403,24 @@ def import_features_cmd(
         return
     if quiet:
         return
-    _echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
-          f"{report.updated} updated; columns: {', '.join(report.columns)})"
-          + (f"; {report.in_library} of them are in your library" if report.in_library is not None else "")
-          + f"; {report.total} tracks have features now")
+    from .tables import joined, whole
+    # wrapped to the terminal at spaces, a count beside what it counts, the path and "line 7" whole
+    _echo_wrapped(f"{whole(file)}: {joined(_rows(report.rows))}, {joined(_rows(report.imported, 'track'))} imported "
+                  f"({joined(report.added, 'new')}, {joined(report.updated, 'updated')}; columns: "
+                  f"{', '.join(report.columns)})"
+                  + (f"; {joined(report.in_library)} of them are in your library" if report.in_library is not None else "")
+                  + f"; {joined(_rows(report.total, 'track'))} {'has' if report.total == 1 else 'have'} features now")
     if report.percent_rows:
-        _echo(f"read {_rows(report.percent_rows)} written on a 0-to-100 scale as percentages (their "
-              f"{', '.join(c for c in report.columns if c in RATIOS)} divided by 100)")
+        _echo_wrapped(f"read {joined(_rows(report.percent_rows))} written on a 0-to-100 scale as percentages (their "
+                      f"{', '.join(c for c in report.columns if c in RATIOS)} divided by 100)")
     for reason, n in report.skipped.items():
-        examples = "; ".join(report.examples.get(reason, [])[:3])
-        _echo(f"skipped {_rows(n)}: {reason} (e.g. {examples})")
+        examples = "; ".join(re.sub(r"^line (\d+):", lambda m: joined("line", m[1] + ":"), e)
+                             for e in report.examples.get(reason, [])[:3])
+        _echo_wrapped(f"skipped {joined(_rows(n))}: {reason} (e.g. {examples})")
 
 
-def _rows(n: int) -> str:
-    return f"{n} row" if n == 1 else f"{n} rows"
+def _rows(n: int, word: str = "row") -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _library_settings(config: Path | None):

@@ -336,3 +336,25 @@ def test_a_missing_value_marker_is_a_blank_not_a_bad_value(tmp_path, marker):
     assert report.imported == 2 and report.skipped == {}
     got = stored(store)
     assert pd.isna(got.loc[tid(1), "valence"]) and got.loc[tid(1), "energy"] == pytest.approx(0.7)
+
+
+def test_the_import_summary_fits_a_60_column_terminal(tmp_path):
+    """At COLUMNS=60 `import features` printed its summary as one 250-character line and each
+    skip reason with its examples as another, cut by the terminal inside words and ids."""
+    import re
+
+    from test_cli import run
+    path = tmp_path / "with a space" / "kaggle features.csv"
+    path.parent.mkdir()
+    path.write_text("track_id,danceability,energy,valence,tempo\n"
+                    f"{tid(1)},0.5,0.6,0.7,120\n{tid(2)},0.5,1.7,0.4,90\n{tid(3)},0.5,1.9,0.2,90\n"
+                    "not-an-id,0.1,0.2,0.3,100\n", encoding="utf-8")
+    result = run(["import", "features", str(path)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "60"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{path}:"  # the path whole, spaces and all, on a line of its own
+    assert all(len(line) <= 60 or re.fullmatch(r"\S+", line) for line in lines[1:]), lines
+    assert "1 track imported" in " ".join(lines)
+    text = " ".join(result.stdout.split())
+    assert "skipped 2 rows: energy must be a number in 0..1 (e.g. line 3: " in text
+    assert not any(line.endswith("line") for line in lines)
