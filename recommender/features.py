@@ -289,7 +289,7 @@ def _wanted_header(header: str) -> bool:
 
 def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
     try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, compression="infer",
+        return pd.read_csv(path, sep=sep, dtype="string[pyarrow]", keep_default_na=False, compression="infer",
                            usecols=lambda h: _wanted_header(str(h)))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
@@ -302,16 +302,25 @@ def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
 
 def merge_features(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
     """``old`` updated by ``new`` (both audio_features-shaped): per track and column, a value
-    of ``new`` wins; a blank in ``new`` keeps the old value. Conformed, sorted by old order."""
-    new = schema.conform("audio_features", new).set_index("track_id")
+    of ``new`` wins; a blank in ``new`` keeps the old value. Conformed, in old order, then the
+    new tracks in new order. Column by column in numpy: pandas' combine_first and a membership
+    test per id took 15 of the 30 seconds of a 1.2-million-track import."""
+    new = schema.conform("audio_features", new)
     if old is None or old.empty:
-        merged = new
-    else:
-        old = schema.conform("audio_features", old).set_index("track_id")
-        old = old[~old.index.duplicated(keep="last")]
-        merged = new.combine_first(old)
-        merged = merged.loc[list(old.index) + [t for t in new.index if t not in old.index]]
-    return schema.conform("audio_features", merged.reset_index())
+        return schema.conform("audio_features", new.reset_index(drop=True))
+    old = schema.conform("audio_features", old)
+    old = old[~old["track_id"].duplicated(keep="last").to_numpy()].reset_index(drop=True)
+    pos = pd.Index(old["track_id"].to_numpy(dtype=object)).get_indexer(new["track_id"].to_numpy(dtype=object))
+    hit = pos >= 0
+    out = {"track_id": np.concatenate([old["track_id"].to_numpy(dtype=object),
+                                       new["track_id"].to_numpy(dtype=object)[~hit]])}
+    for c in schema.AUDIO_COLUMNS:
+        merged = old[c].to_numpy(dtype="float64", na_value=np.nan).copy()
+        given = new[c].to_numpy(dtype="float64", na_value=np.nan)
+        known = hit & ~np.isnan(given)
+        merged[pos[known]] = given[known]
+        out[c] = np.concatenate([merged, given[~hit]])
+    return schema.conform("audio_features", pd.DataFrame(out))
 
 
 def import_features(path: Path | str, library: Library | None, store: Store) -> ImportReport:
