@@ -1652,15 +1652,18 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
                       plot: Annotated[Optional[Path], typer.Option("--plot", dir_okay=False, help="Write a PNG scatter (PCA; "
-                                                                                "a marker per playlist).")] = None,
+                                                                                "a marker per playlist; .svg or "
+                                                                                ".pdf for those).")] = None,
                       export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
                                                                            "private playlist 'recommend: <mood>', "
                                                                            "updated in place.")] = False,
                       dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
-    from .moods import cluster_playlists, plot_clusters
+    from .moods import cluster_playlists, plot_clusters, plot_format
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
+    if plot:
+        plot_format(plot)  # an ending it cannot write: refused before the work
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
     named = str(dataset) if dataset is not None else "the sample library" if demo else None  # None: "your"
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)

@@ -623,6 +623,14 @@ def _mpl(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def _chart_text(text, width: int) -> str:
+    """A stranger's name (or a label or title holding one) as the chart shows it: its control
+    characters as visible escapes, as in a table ("\\x1b[31m": a raw ESC was a box in a PNG and
+    made an SVG no reader opens), wrapped to ``width``, "$" kept from starting mathtext."""
+    from .safetext import terminal_safe
+    return _mpl(_wrap(terminal_safe(text), width))
+
+
 def _wrap(text: str, width: int) -> str:
     """``text`` wrapped onto lines at most ``width`` Latin letters wide, measured as the tables
     measure them (rich's ``cell_len``: a Chinese or Japanese character counts two, an emoji
@@ -633,16 +641,32 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(wrap_cells(str(text), width, cell_len)) or str(text)
 
 
+# The chart's format by its file's ending (none: PNG). "moods.svg" was PNG data under that
+# name, which no SVG reader opens.
+PLOT_FORMATS = {"": "png", ".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def plot_format(path: str | Path) -> str:
+    """The format ``plot_clusters`` writes ``path`` in; UsageError for an ending it cannot write."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PLOT_FORMATS:
+        raise UsageError(f"{path}: the mood chart is written as PNG, SVG or PDF, chosen by the file's "
+                         f"ending (.png, .svg, .pdf), not {suffix}")
+    return PLOT_FORMATS[suffix]
+
+
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
-    """Write a PNG scatter of the clusters (PCA x, y; one colour per cluster, labelled in
-    the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
+    """Write a scatter of the clusters (PCA x, y; one colour per cluster, labelled in the
+    legend), as PNG, SVG or PDF by the file's ending (``plot_format``). Needs matplotlib
+    (optional: ``pip install matplotlib``). Returns the path."""
+    kind = plot_format(path)
     fig = cluster_figure(result, title)
     path = Path(path)
     from .plotfonts import quiet_glyphs
     from .store import atomic_write
     # a run stopped half way keeps the old plot; "tight" keeps the legend beside the axes in the image
     with quiet_glyphs():
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, bbox_inches="tight"))
     return path
 
 
@@ -672,21 +696,21 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
                 colours.setdefault(c, pts.get_facecolor()[0])
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
-                      label=_mpl(_wrap(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34)))
+                      label=_chart_text(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34))
                for c in sorted(colours)]
-    names = [_mpl(_wrap(p, 34)) for p in sources] if len(sources) > 1 else []
+    names = [_chart_text(p, 34) for p in sources] if len(sources) > 1 else []
     handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)
                 for p, name in zip(sources, names)]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
-    ax.set_title(_mpl(_wrap(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70)),
+    ax.set_title(_chart_text(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
     # Hebrew or Arabic names read right to left, the words around them in order
-    keep_left_to_right(fig, [_mpl(p) for p in sources if p is not None] + names)
+    keep_left_to_right(fig, [_chart_text(p, 10 ** 6) for p in sources if p is not None] + names)
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
     with quiet_glyphs():
         fig.tight_layout()

@@ -474,6 +474,41 @@ def test_plot_marks_each_source_playlist_and_shows_names_as_text(tmp_path, names
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_chart_is_written_in_the_format_its_file_ends_in(tmp_path):
+    """`--plot moods.svg` wrote PNG data under that name, which no SVG reader opens."""
+    pytest.importorskip("matplotlib")
+    lib, _, _ = two_group_audio_library()
+    res = cluster_playlist(lib, "p" * 22)
+    assert plot_clusters(res, tmp_path / "m.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert plot_clusters(res, tmp_path / "m.PDF").read_bytes()[:5] == b"%PDF-"
+    assert plot_clusters(res, tmp_path / "m").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(UsageError, match=r"m\.jpg: the mood chart is written as PNG, SVG or PDF"):
+        plot_clusters(res, tmp_path / "m.jpg")
+    assert not (tmp_path / "m.jpg").exists()
+
+
+def test_a_names_control_characters_are_escapes_in_the_chart(tmp_path):
+    """A playlist named with a terminal escape ("\\x1b[31m") was drawn with a box for the raw
+    ESC, and in an SVG the raw character made a file no reader opens (not well-formed XML)."""
+    pytest.importorskip("matplotlib")
+    import xml.dom.minidom
+
+    from recommender.moods import cluster_figure, cluster_playlists
+    lib, party, ballads = two_group_audio_library()
+    names = ["\x1b[31mRed\x1b[0m <b>", "Bell\x07 --><script>"]
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": names})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
+    fig = cluster_figure(res)
+    shown = [fig.axes[0].get_title()] + [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert not any(c in text for text in shown for c in "\x1b\x07"), shown
+    assert any("\\x1b[31mRed\\x1b[0m" in " ".join(text.split()) for text in shown), shown
+    svg = plot_clusters(res, tmp_path / "m.svg")
+    xml.dom.minidom.parse(str(svg))  # well-formed
+    assert "<script>" not in svg.read_text(encoding="utf-8")
+
+
 def test_a_playlist_name_two_playlists_share_is_refused_naming_their_ids():
     # before: the first "Mix" was clustered silently, whichever the user meant
     from recommender.moods import cluster_playlists
