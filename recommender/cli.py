@@ -1410,6 +1410,9 @@ def import_features_cmd(
                   f"{', '.join(report.columns)})"
                   + (f"; {joined(report.in_library)} of them are in your library" if report.in_library is not None else "")
                   + f"; {joined(_rows(report.total, 'track'))} {'has' if report.total == 1 else 'have'} features now")
+    if report.duplicates:  # why the tracks are fewer than the rows (a Kaggle file lists a track per playlist)
+        _echo_wrapped(f"{joined(_rows(report.duplicates))} gave a track an earlier row gave too: "
+                      "the later row's values are kept")
     if report.percent_rows:
         _echo_wrapped(f"read {joined(_rows(report.percent_rows))} written on a 0-to-100 scale as percentages (their "
                       f"{', '.join(c for c in report.columns if c in RATIOS)} divided by 100)")
