@@ -143,12 +143,30 @@ SEPARATORS = (",", ";", "\t")
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
 
 
+def csv_encoding(path: Path | str) -> str:
+    """"utf-16" for a file (plain or gzip) that starts with a UTF-16 byte-order mark (a
+    spreadsheet's "Unicode text", tab-separated: it was "cannot read as CSV ('utf-8' codec
+    can't decode byte 0xff)"), else "utf-8" (whose own mark ``read_csv`` skips). A file that
+    cannot be read is left to ``read_csv`` to say so."""
+    import gzip
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+        if head == b"\x1f\x8b":
+            with gzip.open(path, "rb") as f:
+                head = f.read(2)
+    except (OSError, EOFError):
+        return "utf-8"
+    return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+
+
 def csv_separator(path: Path | str) -> str:
     """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
     (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
     A file that cannot be read is left to ``read_csv`` to say so."""
     try:
         line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression="infer",
+                           encoding=csv_encoding(path),
                            quoting=csv.QUOTE_NONE, encoding_errors="replace", keep_default_na=False)
         header = str(line.iat[0, 0]) if line.shape[1] == 1 and len(line) else ""
     except (OSError, ValueError, UnicodeDecodeError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError):
@@ -290,6 +308,7 @@ def _wanted_header(header: str) -> bool:
 def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
     try:
         return pd.read_csv(path, sep=sep, dtype="string[pyarrow]", keep_default_na=False, compression="infer",
+                           encoding=csv_encoding(path),
                            usecols=lambda h: _wanted_header(str(h)))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None

@@ -373,3 +373,21 @@ def test_the_import_says_when_rows_repeat_a_track(tmp_path):
     assert "3 rows, 2 tracks imported" in text
     assert "1 row gave a track an earlier row gave too: the later row's values are kept" in text
     assert stored(Store(tmp_path / "c")).loc[tid(1), "valence"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_spreadsheets_unicode_text_file_is_read(tmp_path, gz):
+    """Excel's "Unicode Text" save is UTF-16 with a byte-order mark, tab-separated (in a
+    comma-decimal locale "0,5"): it was "cannot read as CSV ('utf-8' codec can't decode byte
+    0xff in position 0)"."""
+    import gzip
+    text = f"Track URI\tValence\tEnergy\nspotify:track:{tid(1)}\t0,3\t0,9\n{tid(2)}\t0.5\t0.25\n"
+    path = tmp_path / ("features.txt.gz" if gz else "features.txt")
+    data = text.encode("utf-16")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.imported == 2 and report.skipped == {}
+    got = stored(store)
+    assert got.loc[tid(1), ["valence", "energy"]].tolist() == [0.3, 0.9]
+    assert got.loc[tid(2), ["valence", "energy"]].tolist() == [0.5, 0.25]
