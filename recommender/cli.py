@@ -1259,6 +1259,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                 "every artist is looked up; MusicBrainz gave the others none (asked again after "
                 "enrich.retry_misses_days)")
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); {more}")
+    f = info.get("audio_features")
+    if f and f["tracks"]:  # valence and energy, which the mood commands need
+        cov = f"{f['with_features']} of {f['tracks']} tracks ({f['coverage']:.0%})" if f["with_features"] else "none"
+        lines.append(f"features: {cov} with valence and energy, which the mood commands need "
+                     "(`recommend import features FILE.csv`)")
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
