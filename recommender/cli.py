@@ -1718,6 +1718,12 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))
+    left_out = int((res.tracks["cluster"] < 0).sum())  # clustered on audio: the tracks without features
+    if left_out:
+        from .tables import joined
+        _echo_wrapped(f"{joined(left_out)} of the {joined(len(res.tracks), 'tracks')} have no audio features, so "
+                      f"they are in no mood{' and in none of the playlists' if export else ''}; "
+                      f"{_where(demo, dataset).features}")
     _print_exported(exported, demo)
     if plot:
         typer.echo(f"plot written to {plot}")
