@@ -40,8 +40,14 @@ FORBIDDEN_DAYS = 30
 BATCH_SIZE = 100  # Spotify's /audio-features takes at most 100 ids
 MAX_EXAMPLES = 3
 
-# Accepted id column headers, in order of preference (compared case-insensitively).
-ID_COLUMNS = ("track_id", "id", "track id", "track uri", "uri", "spotify uri")
+# Accepted id column headers, in order of preference (compared case-insensitively, "_" as a
+# space: "track_uri" is "Track URI"); "spotify_id" is Kaggle's "Top Spotify Songs in 73 Countries".
+ID_COLUMNS = ("track_id", "id", "track id", "track uri", "uri", "spotify uri", "spotify id", "spotify track id")
+
+
+def _id_header(header: str) -> str:
+    """A header as ``ID_COLUMNS`` are compared: case folded, "_" and runs of spaces one space."""
+    return " ".join(str(header).replace("_", " ").casefold().split())
 # Extra header spellings (Exportify and friends) of the feature columns.
 ALIASES = {"duration (ms)": "duration_ms", "track duration (ms)": "duration_ms"}
 
@@ -287,9 +293,12 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
     folded: dict[str, str] = {}
     for h in header:
         folded.setdefault(str(h).strip().casefold(), h)
-    id_col = next((folded[c] for c in ID_COLUMNS if c in folded), None)
+    ids: dict[str, str] = {}
+    for h in header:
+        ids.setdefault(_id_header(h), h)
+    id_col = next((ids[_id_header(c)] for c in ID_COLUMNS if _id_header(c) in ids), None)
     if id_col is None:
-        raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri)")
+        raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri, spotify_id)")
     features = {c: folded[c] for c in schema.AUDIO_COLUMNS if c in folded}
     for alias, c in ALIASES.items():
         if alias in folded and c not in features:
@@ -302,7 +311,7 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
 def _wanted_header(header: str) -> bool:
     """Only id and feature columns are read (a big export has many others)."""
     h = header.strip().casefold()
-    return h in ID_COLUMNS or h in schema.AUDIO_COLUMNS or h in ALIASES
+    return _id_header(h) in {_id_header(c) for c in ID_COLUMNS} or h in schema.AUDIO_COLUMNS or h in ALIASES
 
 
 def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:

@@ -391,3 +391,14 @@ def test_a_spreadsheets_unicode_text_file_is_read(tmp_path, gz):
     got = stored(store)
     assert got.loc[tid(1), ["valence", "energy"]].tolist() == [0.3, 0.9]
     assert got.loc[tid(2), ["valence", "energy"]].tolist() == [0.5, 0.25]
+
+
+@pytest.mark.parametrize("header", ["spotify_id", "track_uri", "Spotify_URI", "TRACK ID"])
+def test_an_id_column_spelt_with_underscores_or_spotify_id_is_found(tmp_path, header):
+    """Kaggle's "Top Spotify Songs in 73 Countries" keys its rows by "spotify_id", other exports
+    by "track_uri": both were "no track id column (expected one of track_id, id, Track URI, uri)"."""
+    path = tmp_path / "f.csv"
+    path.write_text(f"{header},name,daily_rank,valence,energy\nspotify:track:{tid(1)},x,1,0.5,0.6\n", encoding="utf-8")
+    store = Store(tmp_path / "cache")
+    assert ft.import_features(path, None, store).imported == 1
+    assert stored(store).loc[tid(1), "energy"] == pytest.approx(0.6)
