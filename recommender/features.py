@@ -149,30 +149,40 @@ SEPARATORS = (",", ";", "\t")
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
 
 
+# the first bytes of a spreadsheet's own file: an .xlsx, .ods or .numbers (a zip), an old .xls
+_WORKBOOK = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
 def csv_encoding(path: Path | str) -> str:
     """"utf-16" for a file (plain or gzip) that starts with a UTF-16 byte-order mark (a
     spreadsheet's "Unicode text", tab-separated: it was "cannot read as CSV ('utf-8' codec
-    can't decode byte 0xff)"), else "utf-8" (whose own mark ``read_csv`` skips). A file that
-    cannot be read is left to ``read_csv`` to say so."""
+    can't decode byte 0xff)"), else "utf-8" (whose own mark ``read_csv`` skips). DataError for
+    a spreadsheet's workbook (an .xlsx: "can't decode byte 0xb2"), which is no CSV (a ``.zip``
+    is left to ``read_csv``, which reads a zipped CSV). A file that cannot be read is left to
+    ``read_csv`` to say so."""
     import gzip
     try:
         with open(path, "rb") as f:
-            head = f.read(2)
-        if head == b"\x1f\x8b":
+            head = f.read(4)
+        if head[:2] == b"\x1f\x8b":
             with gzip.open(path, "rb") as f:
-                head = f.read(2)
+                head = f.read(4)
     except (OSError, EOFError):
         return "utf-8"
-    return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    if head in _WORKBOOK and Path(path).suffix.lower() != ".zip":
+        raise DataError(f"{path}: a spreadsheet's workbook, not a CSV file: save it from the spreadsheet "
+                        "as CSV (\"CSV UTF-8\" in Excel) and give that file")
+    return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
 def csv_separator(path: Path | str) -> str:
     """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
     (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
     A file that cannot be read is left to ``read_csv`` to say so."""
+    encoding = csv_encoding(path)
     try:
         line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression="infer",
-                           encoding=csv_encoding(path),
+                           encoding=encoding,
                            quoting=csv.QUOTE_NONE, encoding_errors="replace", keep_default_na=False)
         header = str(line.iat[0, 0]) if line.shape[1] == 1 and len(line) else ""
     except (OSError, ValueError, UnicodeDecodeError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError):

@@ -402,3 +402,18 @@ def test_an_id_column_spelt_with_underscores_or_spotify_id_is_found(tmp_path, he
     store = Store(tmp_path / "cache")
     assert ft.import_features(path, None, store).imported == 1
     assert stored(store).loc[tid(1), "energy"] == pytest.approx(0.6)
+
+
+def test_a_spreadsheets_workbook_is_refused_saying_to_save_it_as_csv(tmp_path):
+    """An .xlsx given for a CSV was "cannot read as CSV ('utf-8' codec can't decode byte 0xb2 in
+    position 10: invalid start byte)", which told a user nothing of what to do."""
+    import zipfile
+
+    from recommender.dataset import load_dataset
+    book = tmp_path / "features.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<?xml version='1.0'?><Types/>" * 40)
+        z.writestr("xl/workbook.xml", "<workbook/>" * 40)
+    for read in (lambda: ft.import_features(book, None, Store(tmp_path / "cache")), lambda: load_dataset(book)):
+        with pytest.raises(DataError, match=r"features\.xlsx: a spreadsheet's workbook, not a CSV file: save it"):
+            read()
