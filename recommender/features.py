@@ -376,6 +376,12 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
     read = read_features(raw, columns, decimal_comma=sep != ",")
     read.refuse_percent_columns(path, columns)
+    if len(df) and read.values.isna().all(axis=None) and not read.bad.any(axis=None):
+        # every row "no feature values": not bad rows, a file without features (the user's next step differs)
+        raise DataError(f"{path}: its audio feature columns ({', '.join(columns.values())}) are empty in every row "
+                        "(an Exportify export made since Spotify stopped giving apps audio features, in November "
+                        "2024, has them empty); import a file that has them, such as a data set keyed by "
+                        "Spotify track id")
     report.percent_rows, values, reason = int(read.percent_rows.sum()), read.values, read.reason
     ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
     blank_id = df[id_col].astype(str).str.strip() == ""

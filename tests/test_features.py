@@ -417,3 +417,18 @@ def test_a_spreadsheets_workbook_is_refused_saying_to_save_it_as_csv(tmp_path):
     for read in (lambda: ft.import_features(book, None, Store(tmp_path / "cache")), lambda: load_dataset(book)):
         with pytest.raises(DataError, match=r"features\.xlsx: a spreadsheet's workbook, not a CSV file: save it"):
             read()
+
+
+def test_a_file_whose_feature_columns_are_all_empty_says_why(tmp_path):
+    """An Exportify export made since November 2024 has its audio feature columns empty: the
+    import said "0 tracks imported ... skipped 2 rows: no feature values", exit 0, which left a
+    Development Mode user guessing; a single empty row among others is still a skipped row."""
+    path = tmp_path / "exportify.csv"
+    path.write_text("Track URI,Track Name,Danceability,Energy,Valence,Tempo\n"
+                    f"spotify:track:{tid(1)},a,,,,\nspotify:track:{tid(2)},b,,,,\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"exportify\.csv: its audio feature columns \(Danceability, Energy, "
+                                         r"Valence, Tempo\) are empty in every row \(an Exportify export"):
+        ft.import_features(path, None, Store(tmp_path / "cache"))
+    path.write_text(path.read_text(encoding="utf-8") + f"spotify:track:{tid(3)},c,0.5,0.5,0.5,120\n", encoding="utf-8")
+    report = ft.import_features(path, None, Store(tmp_path / "cache"))
+    assert report.imported == 1 and report.skipped == {"no feature values": 2}
