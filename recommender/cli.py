@@ -15,6 +15,7 @@ import io
 import inspect
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -1292,6 +1293,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                 "every artist is looked up; MusicBrainz gave the others none (asked again after "
                 "enrich.retry_misses_days)")
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); {more}")
+    f = info.get("audio_features")
+    if f and f["tracks"]:  # valence and energy, which the mood commands need
+        cov = f"{f['with_features']} of {f['tracks']} tracks ({f['coverage']:.0%})" if f["with_features"] else "none"
+        lines.append(f"features: {cov} with valence and energy, which the mood commands need "
+                     "(`recommend import features FILE.csv`)")
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
         lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
@@ -1436,20 +1442,27 @@ def import_features_cmd(
         return
     if quiet:
         return
-    _echo(f"{file}: {report.rows} rows, {report.imported} tracks imported ({report.added} new, "
-          f"{report.updated} updated; columns: {', '.join(report.columns)})"
-          + (f"; {report.in_library} of them are in your library" if report.in_library is not None else "")
-          + f"; {report.total} tracks have features now")
+    from .tables import joined, whole
+    # wrapped to the terminal at spaces, a count beside what it counts, the path and "line 7" whole
+    _echo_wrapped(f"{whole(file)}: {joined(_rows(report.rows))}, {joined(_rows(report.imported, 'track'))} imported "
+                  f"({joined(report.added, 'new')}, {joined(report.updated, 'updated')}; columns: "
+                  f"{', '.join(report.columns)})"
+                  + (f"; {joined(report.in_library)} of them are in your library" if report.in_library is not None else "")
+                  + f"; {joined(_rows(report.total, 'track'))} {'has' if report.total == 1 else 'have'} features now")
+    if report.duplicates:  # why the tracks are fewer than the rows (a Kaggle file lists a track per playlist)
+        _echo_wrapped(f"{joined(_rows(report.duplicates))} gave a track an earlier row gave too: "
+                      "the later row's values are kept")
     if report.percent_rows:
-        _echo(f"read {_rows(report.percent_rows)} written on a 0-to-100 scale as percentages (their "
-              f"{', '.join(c for c in report.columns if c in RATIOS)} divided by 100)")
+        _echo_wrapped(f"read {joined(_rows(report.percent_rows))} written on a 0-to-100 scale as percentages (their "
+                      f"{', '.join(c for c in report.columns if c in RATIOS)} divided by 100)")
     for reason, n in report.skipped.items():
-        examples = "; ".join(report.examples.get(reason, [])[:3])
-        _echo(f"skipped {_rows(n)}: {reason} (e.g. {examples})")
+        examples = "; ".join(re.sub(r"^line (\d+):", lambda m: joined("line", m[1] + ":"), e)
+                             for e in report.examples.get(reason, [])[:3])
+        _echo_wrapped(f"skipped {joined(_rows(n))}: {reason} (e.g. {examples})")
 
 
-def _rows(n: int) -> str:
-    return f"{n} row" if n == 1 else f"{n} rows"
+def _rows(n: int, word: str = "row") -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _library_settings(config: Path | None):
@@ -1683,15 +1696,18 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
                       plot: Annotated[Optional[Path], typer.Option("--plot", dir_okay=False, help="Write a PNG scatter (PCA; "
-                                                                                "a marker per playlist).")] = None,
+                                                                                "a marker per playlist; .svg or "
+                                                                                ".pdf for those).")] = None,
                       export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
                                                                            "private playlist 'recommend: <mood>', "
                                                                            "updated in place.")] = False,
                       dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
-    from .moods import cluster_playlists, plot_clusters
+    from .moods import cluster_playlists, plot_clusters, plot_format
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
+    if plot:
+        plot_format(plot)  # an ending it cannot write: refused before the work
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
     named = str(dataset) if dataset is not None else "the sample library" if demo else None  # None: "your"
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
@@ -1738,6 +1754,12 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))
+    left_out = int((res.tracks["cluster"] < 0).sum())  # clustered on audio: the tracks without features
+    if left_out:
+        from .tables import joined
+        _echo_wrapped(f"{joined(left_out)} of the {joined(len(res.tracks), 'tracks')} have no audio features, so "
+                      f"they are in no mood{' and in none of the playlists' if export else ''}; "
+                      f"{_where(demo, dataset).features}")
     _print_exported(exported, demo)
     if plot:
         typer.echo(f"plot written to {plot}")

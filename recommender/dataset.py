@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import csv_separator, read_features, rule_text
+from .features import csv_encoding, csv_separator, read_features, rule_text
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ def _bare_id(value: str) -> str:
 
 def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
     try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], compression="infer")
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], compression="infer",
+                           encoding=csv_encoding(path))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:

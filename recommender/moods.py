@@ -168,7 +168,8 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
     """The ``n`` library tracks closest to the mood's target point in (valence, energy), each
     recording once (the closest copy: ``explore.distinct_recordings``).
 
-    The target is the centre of the mood's quadrant; with ``seeds`` (track ids, or a Series
+    The mood's own tracks come first, then (when it has fewer than ``n``) the nearest of the
+    others. The target is the centre of the mood's quadrant; with ``seeds`` (track ids, or a Series
     of positive weights indexed by id) it moves ``seed_bias`` (0..1) of the way toward the
     seeds' weighted mean, clipped into the quadrant ("sad, but like what I play"). Nothing
     is excluded (seeds and known tracks included). Columns: rank, track_id, name, artists,
@@ -197,7 +198,7 @@ def mood_recommend(library: Library, mood: str, n: int = 20, seeds: pd.Series | 
             te = (1 - seed_bias) * te + seed_bias * float(np.clip(se, e_lo, e_hi))
         else:
             log.info("no seed has audio features: using the centre of the %s quadrant", mood)
-    out = _nearest(library, feats, (tv, te), n, (), valence_threshold, energy_threshold)
+    out = _nearest(library, feats, (tv, te), n, (), valence_threshold, energy_threshold, mood=mood)
     out["score"] = 1.0 - out["distance"] / np.sqrt(2.0)
     out.attrs["target"] = (tv, te)
     return out
@@ -228,13 +229,18 @@ def _no_features(library: Library, where: Where, so: str) -> NotEnoughData:
 
 
 def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], n: int, exclude: Sequence[str],
-             valence_threshold: float, energy_threshold: float) -> pd.DataFrame:
+             valence_threshold: float, energy_threshold: float, mood: str | None = None) -> pd.DataFrame:
     """The ``n`` tracks of ``feats`` nearest to ``point`` (valence, energy), each recording
     once and none of ``exclude``'s recordings: rank, track_id, name, artists, mood, valence,
-    energy, distance."""
+    energy, distance. With ``mood``, that mood's tracks come first (a happy track on the edge
+    of the calm quadrant is nearer its centre than a calm track in its corner), then the
+    nearest of the others."""
     others = feats.drop(index=[t for t in exclude if t in feats.index])
     dist = np.hypot(others["valence"] - point[0], others["energy"] - point[1])
-    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy()}).sort_values(["distance", "track_id"])
+    outside = np.zeros(len(others), dtype=bool) if mood is None else (
+        quadrant(others["valence"], others["energy"], valence_threshold, energy_threshold) != mood)
+    ranked = pd.DataFrame({"track_id": others.index, "distance": dist.to_numpy(), "outside": outside})
+    ranked = ranked.sort_values(["outside", "distance", "track_id"])
     ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=exclude)].head(max(n, 0))
     display = track_display(library, ranked["track_id"]).drop_duplicates("track_id").set_index("track_id", drop=False)
     out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
@@ -617,6 +623,14 @@ def _mpl(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def _chart_text(text, width: int) -> str:
+    """A stranger's name (or a label or title holding one) as the chart shows it: its control
+    characters as visible escapes, as in a table ("\\x1b[31m": a raw ESC was a box in a PNG and
+    made an SVG no reader opens), wrapped to ``width``, "$" kept from starting mathtext."""
+    from .safetext import terminal_safe
+    return _mpl(_wrap(terminal_safe(text), width))
+
+
 def _wrap(text: str, width: int) -> str:
     """``text`` wrapped onto lines at most ``width`` Latin letters wide, measured as the tables
     measure them (rich's ``cell_len``: a Chinese or Japanese character counts two, an emoji
@@ -627,16 +641,32 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(wrap_cells(str(text), width, cell_len)) or str(text)
 
 
+# The chart's format by its file's ending (none: PNG). "moods.svg" was PNG data under that
+# name, which no SVG reader opens.
+PLOT_FORMATS = {"": "png", ".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def plot_format(path: str | Path) -> str:
+    """The format ``plot_clusters`` writes ``path`` in; UsageError for an ending it cannot write."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PLOT_FORMATS:
+        raise UsageError(f"{path}: the mood chart is written as PNG, SVG or PDF, chosen by the file's "
+                         f"ending (.png, .svg, .pdf), not {suffix}")
+    return PLOT_FORMATS[suffix]
+
+
 def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = None) -> Path:
-    """Write a PNG scatter of the clusters (PCA x, y; one colour per cluster, labelled in
-    the legend). Needs matplotlib (optional: ``pip install matplotlib``). Returns the path."""
+    """Write a scatter of the clusters (PCA x, y; one colour per cluster, labelled in the
+    legend), as PNG, SVG or PDF by the file's ending (``plot_format``). Needs matplotlib
+    (optional: ``pip install matplotlib``). Returns the path."""
+    kind = plot_format(path)
     fig = cluster_figure(result, title)
     path = Path(path)
     from .plotfonts import quiet_glyphs
     from .store import atomic_write
     # a run stopped half way keeps the old plot; "tight" keeps the legend beside the axes in the image
     with quiet_glyphs():
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, bbox_inches="tight"))
     return path
 
 
@@ -666,21 +696,21 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
                 colours.setdefault(c, pts.get_facecolor()[0])
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
-                      label=_mpl(_wrap(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34)))
+                      label=_chart_text(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34))
                for c in sorted(colours)]
-    names = [_mpl(_wrap(p, 34)) for p in sources] if len(sources) > 1 else []
+    names = [_chart_text(p, 34) for p in sources] if len(sources) > 1 else []
     handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)
                 for p, name in zip(sources, names)]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
-    ax.set_title(_mpl(_wrap(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70)),
+    ax.set_title(_chart_text(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
     # Hebrew or Arabic names read right to left, the words around them in order
-    keep_left_to_right(fig, [_mpl(p) for p in sources if p is not None] + names)
+    keep_left_to_right(fig, [_chart_text(p, 10 ** 6) for p in sources if p is not None] + names)
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
     with quiet_glyphs():
         fig.tight_layout()
@@ -861,7 +891,8 @@ class ClassifierReport:
 def evaluate_classifier(library: Library, classifier: MoodClassifier | None = None, test_size: float = 0.25,
                         margin: float = 0.05, alpha: float = 0.01, where: Where = CACHE) -> ClassifierReport:
     """Train a copy of ``classifier`` (default ``MoodClassifier()``) on a seeded,
-    mood-stratified ``1 - test_size`` of the tracks with audio features, and report its
+    mood-stratified ``1 - test_size`` of the tracks with audio features (each recording once,
+    so that no copy of a held-out track is learnt from), and report its
     accuracy on the rest beside the majority baseline (the training set's largest mood, as
     often as it occurs in the test set), the binomial test and the confusion matrix.
     Raises NotEnoughData below 8 labelled tracks or 2 moods (saying how ``where``'s tracks get
@@ -871,6 +902,9 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
 
     clf = classifier or MoodClassifier()
     y = clf._labels(library)
+    # each recording once: a copy (a single and its album release, same ISRC or title + artist)
+    # held out while the other trains is told by its own name and artist, not predicted
+    y = y[distinct_recordings(library, list(y.index))]
     if len(y) < 8 or y.nunique() < 2:
         raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
                             f"got {len(y)} in {y.nunique()} mood{'' if y.nunique() == 1 else 's'}; {where.features}")

@@ -449,6 +449,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None,
+    audio_features {tracks, with_features, coverage} or None,
     schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
     ``schedule_warnings``) or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
@@ -467,6 +468,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "login": login_status(token_info, now),
         "playlist": _playlist_status(store_manifest),
         "genres": genre_coverage(library) if library is not None else None,
+        "audio_features": feature_coverage(library) if library is not None else None,
         "schedule": schedule_warnings(schedule, recent, now) if schedule is not None else None,
     }
 
@@ -596,6 +598,17 @@ def genre_coverage(library: Any) -> dict[str, Any]:
     with_genres = int(sum(1 for g in genres if _non_empty(g)))
     return {"artists": total, "with_genres": with_genres,
             "coverage": round(with_genres / total, 4) if total else None}
+
+
+def feature_coverage(library: Any) -> dict[str, Any]:
+    """Share of the library's tracks that have a valence and an energy (imported with
+    `recommend import features`), what the mood commands need."""
+    ids = set(library.frames["tracks"]["track_id"].astype(str))
+    af = library.frames["audio_features"]
+    known = af["valence"].notna() & af["energy"].notna()
+    with_features = len(ids & set(af.loc[known, "track_id"].astype(str)))
+    return {"tracks": len(ids), "with_features": with_features,
+            "coverage": round(with_features / len(ids), 4) if ids else None}
 
 
 def _non_empty(value: Any) -> bool:

@@ -324,3 +324,130 @@ def test_a_0_to_1_column_in_percent_is_refused_naming_file_and_column_a_lone_val
         f"{tid(n)},{e},{v}\n" for n, (e, v) in enumerate([(1.7, 0.4), ("", 0.5), ("", 0.2)])))
     report = ft.import_features(lone, None, store)
     assert report.imported == 2 and report.skipped == {"energy must be a number in 0..1": 1}
+
+
+def test_keys_and_modes_written_as_names_are_read_as_spotify_numbers(tmp_path):
+    """Kaggle's "SpotifyFeatures.csv" writes key "C#" and mode "Major": every one of its rows
+    was skipped as "key must be a whole number", so nothing was imported from it."""
+    path = tmp_path / "SpotifyFeatures.csv"
+    path.write_text("genre,artist_name,track_name,track_id,popularity,energy,key,mode,time_signature,valence\n"
+                    f"Pop,A,x,{tid(1)},50,0.8,C#,Major,4/4,0.6\n"
+                    f"Pop,A,y,{tid(2)},50,0.3,Bb,Minor,4/4,0.2\n"
+                    f"Pop,A,z,{tid(3)},50,0.5,B,minor,3/4,0.4\n"
+                    f"Pop,A,w,{tid(4)},50,0.5,H,Major,4/4,0.4\n", encoding="utf-8")
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.imported == 3 and report.skipped == {"key must be a whole number in -1..11": 1}
+    got = stored(store)
+    assert got.loc[[tid(1), tid(2), tid(3)], "key"].tolist() == [1, 10, 11]
+    assert got.loc[[tid(1), tid(2), tid(3)], "mode"].tolist() == [1, 0, 0]
+
+
+@pytest.mark.parametrize("marker", ["NA", "NaN", "nan", "NULL", "#N/A", "None"])
+def test_a_missing_value_marker_is_a_blank_not_a_bad_value(tmp_path, marker):
+    """R's write.csv writes a missing valence as "NA", pandas' na_rep "NaN": the whole row was
+    skipped as "valence must be a number in 0..1" (its energy and tempo lost with it)."""
+    path = tmp_path / "r.csv"
+    path.write_text(f"track_id,valence,energy,tempo\n{tid(1)},{marker},0.7,120\n{tid(2)},0.4,0.3,90\n",
+                    encoding="utf-8")
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.imported == 2 and report.skipped == {}
+    got = stored(store)
+    assert pd.isna(got.loc[tid(1), "valence"]) and got.loc[tid(1), "energy"] == pytest.approx(0.7)
+
+
+def test_the_import_summary_fits_a_60_column_terminal(tmp_path):
+    """At COLUMNS=60 `import features` printed its summary as one 250-character line and each
+    skip reason with its examples as another, cut by the terminal inside words and ids."""
+    import re
+
+    from test_cli import run
+    path = tmp_path / "with a space" / "kaggle features.csv"
+    path.parent.mkdir()
+    path.write_text("track_id,danceability,energy,valence,tempo\n"
+                    f"{tid(1)},0.5,0.6,0.7,120\n{tid(2)},0.5,1.7,0.4,90\n{tid(3)},0.5,1.9,0.2,90\n"
+                    "not-an-id,0.1,0.2,0.3,100\n", encoding="utf-8")
+    result = run(["import", "features", str(path)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "60"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{path}:"  # the path whole, spaces and all, on a line of its own
+    assert all(len(line) <= 60 or re.fullmatch(r"\S+", line) for line in lines[1:]), lines
+    assert "1 track imported" in " ".join(lines)
+    text = " ".join(result.stdout.split())
+    assert "skipped 2 rows: energy must be a number in 0..1 (e.g. line 3: " in text
+    assert not any(line.endswith("line") for line in lines)
+
+
+def test_the_import_says_when_rows_repeat_a_track(tmp_path):
+    """Kaggle's spotify_songs.csv lists a track once per playlist: "32833 rows, 28356 tracks
+    imported" left the user to guess where 4477 rows went, and which of two differing rows won."""
+    from test_cli import run
+    path = tmp_path / "songs.csv"
+    path.write_text(f"track_id,valence,energy\n{tid(1)},0.2,0.3\n{tid(2)},0.5,0.5\n{tid(1)},0.8,0.3\n",
+                    encoding="utf-8")
+    result = run(["import", "features", str(path)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "3 rows, 2 tracks imported" in text
+    assert "1 row gave a track an earlier row gave too: the later row's values are kept" in text
+    assert stored(Store(tmp_path / "c")).loc[tid(1), "valence"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_spreadsheets_unicode_text_file_is_read(tmp_path, gz):
+    """Excel's "Unicode Text" save is UTF-16 with a byte-order mark, tab-separated (in a
+    comma-decimal locale "0,5"): it was "cannot read as CSV ('utf-8' codec can't decode byte
+    0xff in position 0)"."""
+    import gzip
+    text = f"Track URI\tValence\tEnergy\nspotify:track:{tid(1)}\t0,3\t0,9\n{tid(2)}\t0.5\t0.25\n"
+    path = tmp_path / ("features.txt.gz" if gz else "features.txt")
+    data = text.encode("utf-16")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    store = Store(tmp_path / "cache")
+    report = ft.import_features(path, None, store)
+    assert report.imported == 2 and report.skipped == {}
+    got = stored(store)
+    assert got.loc[tid(1), ["valence", "energy"]].tolist() == [0.3, 0.9]
+    assert got.loc[tid(2), ["valence", "energy"]].tolist() == [0.5, 0.25]
+
+
+@pytest.mark.parametrize("header", ["spotify_id", "track_uri", "Spotify_URI", "TRACK ID"])
+def test_an_id_column_spelt_with_underscores_or_spotify_id_is_found(tmp_path, header):
+    """Kaggle's "Top Spotify Songs in 73 Countries" keys its rows by "spotify_id", other exports
+    by "track_uri": both were "no track id column (expected one of track_id, id, Track URI, uri)"."""
+    path = tmp_path / "f.csv"
+    path.write_text(f"{header},name,daily_rank,valence,energy\nspotify:track:{tid(1)},x,1,0.5,0.6\n", encoding="utf-8")
+    store = Store(tmp_path / "cache")
+    assert ft.import_features(path, None, store).imported == 1
+    assert stored(store).loc[tid(1), "energy"] == pytest.approx(0.6)
+
+
+def test_a_spreadsheets_workbook_is_refused_saying_to_save_it_as_csv(tmp_path):
+    """An .xlsx given for a CSV was "cannot read as CSV ('utf-8' codec can't decode byte 0xb2 in
+    position 10: invalid start byte)", which told a user nothing of what to do."""
+    import zipfile
+
+    from recommender.dataset import load_dataset
+    book = tmp_path / "features.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<?xml version='1.0'?><Types/>" * 40)
+        z.writestr("xl/workbook.xml", "<workbook/>" * 40)
+    for read in (lambda: ft.import_features(book, None, Store(tmp_path / "cache")), lambda: load_dataset(book)):
+        with pytest.raises(DataError, match=r"features\.xlsx: a spreadsheet's workbook, not a CSV file: save it"):
+            read()
+
+
+def test_a_file_whose_feature_columns_are_all_empty_says_why(tmp_path):
+    """An Exportify export made since November 2024 has its audio feature columns empty: the
+    import said "0 tracks imported ... skipped 2 rows: no feature values", exit 0, which left a
+    Development Mode user guessing; a single empty row among others is still a skipped row."""
+    path = tmp_path / "exportify.csv"
+    path.write_text("Track URI,Track Name,Danceability,Energy,Valence,Tempo\n"
+                    f"spotify:track:{tid(1)},a,,,,\nspotify:track:{tid(2)},b,,,,\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"exportify\.csv: its audio feature columns \(Danceability, Energy, "
+                                         r"Valence, Tempo\) are empty in every row \(an Exportify export"):
+        ft.import_features(path, None, Store(tmp_path / "cache"))
+    path.write_text(path.read_text(encoding="utf-8") + f"spotify:track:{tid(3)},c,0.5,0.5,0.5,120\n", encoding="utf-8")
+    report = ft.import_features(path, None, Store(tmp_path / "cache"))
+    assert report.imported == 1 and report.skipped == {"no feature values": 2}

@@ -5,6 +5,7 @@ stand-ins on 127.0.0.1."""
 from __future__ import annotations
 
 import errno
+import json
 import types
 
 import pytest
@@ -85,7 +86,7 @@ def test_import_features_says_how_many_of_the_imported_tracks_are_yours(refreshe
     assert run(["import", "features", str(first)], env).exit_code == 0
     result = run(["import", "features", str(second)], env)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip().endswith("(1 new, 0 updated; columns: energy); 0 of them are in your library; "
+    assert " ".join(result.stdout.split()).endswith("(1 new, 0 updated; columns: energy); 0 of them are in your library; "
                                           "3 tracks have features now")
 
 
@@ -391,3 +392,20 @@ def test_import_features_says_which_rows_it_read_in_percent(refreshed, tmp_path)
             in result.stdout)
     assert "skipped" not in result.stdout
     assert run(["import", "features", str(joined), "--json"], env).stdout.count('"percent_rows": 1') == 1
+
+
+def test_status_says_how_many_tracks_have_audio_features(refreshed, tmp_path):
+    """After `import features`, `recommend status` said nothing of audio features (only of
+    genres), so a user could not see how many tracks the mood commands can place."""
+    server, env, cache = refreshed
+    before = " ".join(run(["status", "--offline"], env).stdout.split())
+    assert ("features: none with valence and energy, which the mood commands need "
+            "(`recommend import features FILE.csv`)") in before
+    f = tmp_path / "f.csv"
+    f.write_text("track_id,valence,energy\nsmallTrack000000000001,0.5,0.7\nsmallTrack000000000002,0.4,\n"
+                 "0000000000000000000000,0.1,0.2\n")
+    assert run(["import", "features", str(f)], env).exit_code == 0
+    after = json.loads(run(["status", "--offline", "--json"], env).stdout)["audio_features"]
+    assert after["with_features"] == 1 and after["tracks"] > 2  # no energy: not placed; not in the library: not counted
+    shown = " ".join(run(["status", "--offline"], env).stdout.split())
+    assert f"features: 1 of {after['tracks']} tracks (" in shown
