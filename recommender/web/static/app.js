@@ -64,6 +64,19 @@ async function postJSON(url, data) {
   return body;
 }
 
+// A Save that runs once at a time: a second click (a double click, Enter pressed twice) while the
+// first is under way is dropped. It was sent with the page's old version of the config file and
+// refused ("changed since this page was opened"), and its error hid the save that had worked.
+function oneSave(button, save) {
+  let busy = false;
+  return async () => {
+    if (busy) return;
+    busy = true;
+    button.setAttribute("aria-disabled", "true");
+    try { await save(); } finally { busy = false; button.removeAttribute("aria-disabled"); }
+  };
+}
+
 function debounce(fn, ms) {
   let t = null;
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
@@ -178,7 +191,8 @@ function initWeights() {
   }
   // the save's outcome has a line of its own: a preview ending later must not overwrite it
   const saved = document.getElementById("save-status");
-  document.getElementById("save").addEventListener("click", async () => {
+  const save = document.getElementById("save");
+  save.addEventListener("click", oneSave(save, async () => {
     saved.className = "muted";
     saved.textContent = "saving…";
     try {
@@ -192,7 +206,7 @@ function initWeights() {
       saved.className = "error";
       saved.textContent = visibleText("error: " + err.message);
     }
-  });
+  }));
   refresh();
 }
 
@@ -669,8 +683,7 @@ function initDiscovery() {
   };
   const named = (message) => inputs.filter((i) => message.includes(i.dataset.key))
     .sort((a, b) => b.dataset.key.length - a.dataset.key.length)[0];  // the longest key the message names
-  form.addEventListener("submit", async (ev) => {  // the Save button, or Enter in a field
-    ev.preventDefault();
+  const save = oneSave(document.getElementById("save"), async () => {
     const values = {};
     for (const input of inputs) {
       if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
@@ -694,6 +707,7 @@ function initDiscovery() {
       mark(named(err.message));
     }
   });
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); save(); });  // the Save button, or Enter in a field
 }
 
 // ----- Runs: precision curves of the last evaluation ------------------------------------------------
