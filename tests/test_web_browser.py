@@ -600,6 +600,45 @@ def test_a_double_click_on_save_saves_once_and_says_it_saved(page, demo):
     assert page.problems == []  # no refused (409) save
 
 
+def test_a_tab_opened_before_a_removal_in_another_does_not_pin_the_removed_track(page, demo):
+    # The older page pinned it, "pinned: the next run puts it first", and the next run left it out
+    # (a removed track is never recommended again)
+    other = page.context.new_page()
+    other.problems = []
+    other.on("pageerror", lambda e: other.problems.append(f"pageerror: {e}"))
+    page.goto(demo["base"] + "/next")
+    other.goto(demo["base"] + "/next")
+    track = page.locator("#next-table tbody tr").nth(3).get_attribute("data-track")
+    page.locator(f'tr[data-track="{track}"] button[value=remove]').click()
+    page.locator("#message", has_text="removed").wait_for()
+    other.locator(f'tr[data-track="{track}"] button[value=pin]').click()
+    other.locator("#message", has_text="not pinned: you removed this track").wait_for()
+    manifest = json.loads((demo["web_cache"] / "demo" / "manifest.json").read_text())
+    assert track in manifest["user_removed"] and track not in manifest.get("pin_requests", [])
+    other.close()
+    assert page.problems == [] and other.problems == []
+
+
+def test_a_reload_or_back_and_forward_after_a_steer_does_not_say_it_again(page, demo):
+    # "removed: it will not be recommended again" was shown again at each, as if done again
+    page.goto(demo["base"] + "/next")
+    page.locator("#next-table tbody tr").nth(2).locator("button[value=pin]").click()
+    page.locator("#message", has_text="pinned").wait_for()
+    assert page.url == demo["base"] + "/next"  # the message is not kept in the address
+    page.reload()
+    page.wait_for_selector("#next-table")
+    assert page.locator("#message").count() == 0
+    page.go_back()
+    page.wait_for_selector("#next-table")
+    assert page.locator("#message").count() == 0
+    page.go_forward()
+    page.wait_for_selector("#next-table")
+    assert page.locator("#message").count() == 0
+    page.locator("#next-table button[value=unpin]").first.click()  # the tests after this one start unpinned
+    page.locator("#message", has_text="unpinned").wait_for()
+    assert page.problems == []
+
+
 def test_no_page_asks_anything_of_another_origin(page, demo):
     """README (web app): no font, script, style or image from anywhere else, no album art from
     Spotify's image servers (they would learn what you browse): every request of every page,

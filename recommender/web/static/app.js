@@ -99,6 +99,9 @@ function shareBar(shares, names) {
 // ----- Next playlist: confirm before publishing (the diff is on the page) ---------------------
 function initNext() {
   keepSteerFocus();
+  // the steer's message is said once: a reload, or Back and Forward, showed "removed: ..." again
+  // as if it had just been done again (the 303's /next?msg=... stayed in the address and history)
+  if (new URLSearchParams(window.location.search).has("msg")) history.replaceState(null, "", "/next" + window.location.hash);
   const published = document.getElementById("published");
   if (published && window.location.hash === "#published") published.focus();  // its outcome is read out
   const form = document.querySelector("form.publish");
