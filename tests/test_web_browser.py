@@ -639,6 +639,44 @@ def test_a_reload_or_back_and_forward_after_a_steer_does_not_say_it_again(page, 
     assert page.problems == []
 
 
+def entered_page(browser, demo, width: int = 1300):
+    """A page of a new browser context that has opened the printed URL."""
+    pg = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    pg.goto(demo["url"])
+    pg.wait_for_url(demo["base"] + "/next")
+    return pg
+
+
+def test_a_slow_answer_says_searching_instead_of_the_last_querys_count(browser, demo):
+    # a slow answer (the app busy) left the last query's "N tracks" standing over the new query
+    pg = entered_page(browser, demo)
+    pg.goto(demo["base"] + "/search")
+    pg.fill("#q", "love")
+    pg.locator("#status", has_text="tracks").wait_for()
+    held = []
+    pg.route(re.compile(r"/api/search\?"), lambda route: held.append(route))
+    pg.fill("#q", "cranberries")
+    expect(pg.locator("#status")).to_have_text("searching…")
+    held[0].continue_()
+    expect(pg.locator("#status")).to_have_text(re.compile(r"^\d+ tracks$"))
+    pg.context.close()
+
+
+def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
+    # with the app stopped (Ctrl-C, its terminal closed) a slider move, a search or a Save said
+    # the browser's bare "Failed to fetch"
+    pg = entered_page(browser, demo)
+    stopped = "recommend web is not answering (was it stopped?): start it again, then reload this page"
+    pg.goto(demo["base"] + "/search")
+    pg.route("**/api/**", lambda route: route.abort("connectionrefused"))  # as a stopped app refuses
+    pg.fill("#q", "love")
+    expect(pg.locator("#status")).to_have_text(stopped)
+    pg.goto(demo["base"] + "/weights")
+    pg.locator("#w-year").fill("0.5")
+    expect(pg.locator("#status")).to_have_text("error: " + stopped)
+    pg.context.close()
+
+
 def test_no_page_asks_anything_of_another_origin(page, demo):
     """README (web app): no font, script, style or image from anywhere else, no album art from
     Spotify's image servers (they would learn what you browse): every request of every page,

@@ -46,22 +46,25 @@ function pageData() {
 
 function fmt(v, digits) { return v === null || v === undefined ? "-" : Number(v).toFixed(digits === undefined ? 3 : digits); }
 
-async function getJSON(url) {
-  const r = await fetch(url, { credentials: "same-origin" });
+// The app's JSON answer, or its {"error"} as an Error. A stopped app (Ctrl-C, the terminal closed)
+// was said as the browser's bare "Failed to fetch", which told nobody what to do.
+async function askJSON(url, options) {
+  let r;
+  try {
+    r = await fetch(url, Object.assign({ credentials: "same-origin" }, options));
+  } catch (err) {
+    throw new Error("recommend web is not answering (was it stopped?): start it again, then reload this page");
+  }
   const body = await r.json();
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
 }
 
-async function postJSON(url, data) {
-  const r = await fetch(url, {
-    method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-    body: JSON.stringify(data),
-  });
-  const body = await r.json();
-  if (!r.ok) throw new Error(body.error || r.statusText);
-  return body;
+function getJSON(url) { return askJSON(url); }
+
+function postJSON(url, data) {
+  return askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+                        body: JSON.stringify(data) });
 }
 
 // A Save that runs once at a time: a second click (a double click, Enter pressed twice) while the
@@ -483,6 +486,7 @@ function liveQuery(url, delay, render, clear) {
     const text = q.value.trim();
     const mine = ++seq;
     if (!text) { clear(); status.textContent = ""; return; }
+    status.textContent = "searching…";  // a slow answer (the app busy) left the last query's count standing
     try {
       const out = await getJSON(url + encodeURIComponent(text));
       if (mine === seq) status.textContent = visibleText(render(out));
