@@ -677,6 +677,24 @@ def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
     pg.context.close()
 
 
+def test_the_steer_buttons_keep_their_words_whole_at_375_px(browser, demo):
+    # At 375 px (a phone) and at 200 % zoom the steer column was squeezed to 50 px: "remove" and
+    # "pin" broke one letter a line and a "block ARTIST" button ran down the page
+    pg = entered_page(browser, demo, width=375)
+    pg.wait_for_selector("#next-table")
+    lines = pg.eval_on_selector_all("#next-table td.steer button", """els => els.map(e => {
+        const r = document.createRange(), t = e.firstChild;
+        r.setStart(t, 0); r.setEnd(t, e.value === "block" ? "block".length : t.length);
+        return r.getClientRects().length; })""")
+    assert lines and set(lines) == {1}, lines  # "remove", "pin" and the word "block" on one line each
+    sources = pg.eval_on_selector_all("#next-table td.source", "els => els.map(e => { const r = document.createRange(); "
+                                      "r.selectNodeContents(e); return r.getClientRects().length; })")
+    assert sources and set(sources) == {1}, sources  # "albums" broke as "album / s"
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(pg, "next-375")
+    pg.context.close()
+
+
 def test_no_page_asks_anything_of_another_origin(page, demo):
     """README (web app): no font, script, style or image from anywhere else, no album art from
     Spotify's image servers (they would learn what you browse): every request of every page,
