@@ -567,6 +567,8 @@ def test_the_keyboard_alone_picks_a_point_a_spot_on_the_mood_plane_and_steers(pa
     page.keyboard.press("Enter")
     page.wait_for_selector("#message")
     # the focus is on the remove button of the track now in that row, which the message describes
+    # (given by the page's script once loaded: #message may be there a moment before)
+    expect(page.locator(f'#next-table tr[data-track="{tracks[2]}"] button[value=remove]')).to_be_focused()
     assert page.evaluate("document.activeElement.closest('tr')?.dataset.track") == tracks[2]
     assert page.evaluate("[document.activeElement.value, document.activeElement.getAttribute('aria-describedby')]") == ["remove", "message"]
     assert page.get_attribute("#message", "role") == "status"
