@@ -626,7 +626,7 @@ def test_a_reload_or_back_and_forward_after_a_steer_does_not_say_it_again(page, 
     page.goto(demo["base"] + "/next")
     page.locator("#next-table tbody tr").nth(2).locator("button[value=pin]").click()
     page.locator("#message", has_text="pinned").wait_for()
-    assert page.url == demo["base"] + "/next"  # the message is not kept in the address
+    expect(page).to_have_url(demo["base"] + "/next")  # the message is not kept in the address
     page.reload()
     page.wait_for_selector("#next-table")
     assert page.locator("#message").count() == 0
