@@ -203,9 +203,12 @@ def test_steering_remove_hides_the_track(page, demo):
     page.goto(demo["base"] + "/next")
     first = page.locator("#next-table tbody tr").first
     track = first.get_attribute("data-track")
+    name, artists = first.locator(".name").inner_text(), first.locator(".artists").inner_text()
     first.locator("button[value=remove]").click()
     page.wait_for_selector("#message")
-    assert "removed" in page.inner_text("#message")
+    # the message names the track (the focus is then on the next row's button, which it describes:
+    # "removed: it will not be recommended again" read as if said of that other track)
+    assert page.inner_text("#message") == f"{name} by {artists}: removed: it will not be recommended again"
     assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 0
     manifest = json.loads((demo["web_cache"] / "demo" / "manifest.json").read_text())
     assert track in manifest["user_removed"]

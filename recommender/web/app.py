@@ -216,6 +216,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                                           str(form.get("artist", "")))
         except RecommenderError as exc:
             msg = f"error: {exc}"
+        else:  # which track or artist: the focus is then on the row now in its place, which names another
+            label = str(form.get("label") or form.get("artist") or "").strip()
+            msg = f"{label}: {msg}" if label else msg
         from urllib.parse import quote
         return RedirectResponse(f"/next?msg={quote(msg)}", status_code=303)
 
