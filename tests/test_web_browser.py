@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RECOMMEND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("RECOMMEND_WEB_SCREENSHOTS", ROOT / "artifacts" / "web-screenshots"))
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
+PHONE = 375  # px: the narrowest phone in common use
 PAGES = ["next", "weights", "discovery", "map", "moods", "search", "similar", "runs"]
 LONG = "Longname" * 40  # one unbroken word of 320 characters
 RTL = "\u202eevil"  # a right-to-left override: it turned the rest of its line around (the why, the artist after it)
@@ -685,7 +686,7 @@ def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
 def test_the_steer_buttons_keep_their_words_whole_at_375_px(browser, demo):
     # At 375 px (a phone) and at 200 % zoom the steer column was squeezed to 50 px: "remove" and
     # "pin" broke one letter a line and a "block ARTIST" button ran down the page
-    pg = entered_page(browser, demo, width=375)
+    pg = entered_page(browser, demo, width=PHONE)
     pg.wait_for_selector("#next-table")
     lines = pg.eval_on_selector_all("#next-table td.steer button", """els => els.map(e => {
         const r = document.createRange(), t = e.firstChild;
@@ -716,7 +717,7 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     # At 390 px the nav ran off the right edge (Runs could not be reached), the Next table
     # squeezed a track's name to one letter per line, and the page scrolled sideways; the
     # seventh scorer's share (coverage) was drawn black: no colour class past s5
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context = browser.new_context(viewport={"width": PHONE, "height": 844})
     pg = context.new_page()
     pg.goto(demo["url"])
     pg.wait_for_url(demo["base"] + "/next")
@@ -726,7 +727,7 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
         pg.wait_for_load_state("networkidle")
         assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         right = pg.eval_on_selector_all("nav a", "els => els.map(e => e.getBoundingClientRect().right)")
-        assert len(right) == 8 and max(right) <= 390, (path, right)
+        assert len(right) == 8 and max(right) <= PHONE, (path, right)
     pg.goto(demo["base"] + "/next")
     widths = pg.eval_on_selector_all("#next-table td.track", "els => els.map(e => e.getBoundingClientRect().width)")
     assert widths and min(widths) >= 120, widths  # room for words, not a letter per line
@@ -739,7 +740,7 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.fill("#q", "cranberries")
     pg.wait_for_selector("#results tbody td.why")
     # the why is in view without scrolling the table (the shares bar gives way below 700 px)
-    assert pg.evaluate("document.querySelector('#results tbody td.why').getBoundingClientRect().right") <= 390
+    assert pg.evaluate("document.querySelector('#results tbody td.why').getBoundingClientRect().right") <= PHONE
     pg.goto(demo["base"] + "/map")  # a long cluster label (text moods: "words, like A, B") wraps, never
     pg.wait_for_selector("#clusters li span")  # the word "export" of its button ("expo / rt" beside one)
     pg.eval_on_selector("#clusters li span", "e => { e.textContent = 'ecopac / going, like Martin Garrix "
@@ -754,11 +755,11 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     pg.goto(demo["base"] + "/discovery")  # each setting's input stays in view beside its label
     inputs = pg.eval_on_selector_all("#discovery-form input", "els => els.map(e => e.getBoundingClientRect().right)")
-    assert len(inputs) == 11 and max(inputs) <= 390, inputs
+    assert len(inputs) == 11 and max(inputs) <= PHONE, inputs
     # the sources are cards: every cell in view, no sideways scroll in the table's box (it hid
     # the tracks found, the requests and the cache of every source behind a scroll)
     cells = pg.eval_on_selector_all("#sources td[data-label]", "els => els.map(e => e.getBoundingClientRect().right)")
-    assert cells and max(cells) <= 390, cells
+    assert cells and max(cells) <= PHONE, cells
     assert pg.evaluate("(b => b.scrollWidth <= b.clientWidth)(document.querySelector('#sources').parentElement)")
     shot(pg, "discovery-phone")
     pg.goto(demo["base"] + "/runs")
