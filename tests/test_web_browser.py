@@ -680,6 +680,11 @@ def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
     pg.goto(demo["base"] + "/weights")
     pg.locator("#w-year").fill("0.5")
     expect(pg.locator("#status")).to_have_text("error: " + stopped)
+    # behind an editor's port forwarding a stopped app is a 502 page, not JSON ("Unexpected token '<'")
+    pg.unroute("**/api/**")
+    pg.route("**/api/**", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>"))
+    pg.locator("#w-year").fill("0.55")
+    expect(pg.locator("#status")).to_have_text("error: 502 Bad Gateway: " + stopped)
     pg.context.close()
 
 

@@ -49,13 +49,18 @@ function fmt(v, digits) { return v === null || v === undefined ? "-" : Number(v)
 // The app's JSON answer, or its {"error"} as an Error. A stopped app (Ctrl-C, the terminal closed)
 // was said as the browser's bare "Failed to fetch", which told nobody what to do.
 async function askJSON(url, options) {
-  let r;
+  const stopped = "recommend web is not answering (was it stopped?): start it again, then reload this page";
+  let r, body;
   try {
     r = await fetch(url, Object.assign({ credentials: "same-origin" }, options));
   } catch (err) {
-    throw new Error("recommend web is not answering (was it stopped?): start it again, then reload this page");
+    throw new Error(stopped);
   }
-  const body = await r.json();
+  try {
+    body = await r.json();
+  } catch (err) {  // not the app's JSON: an editor's port forwarding answers "502 Bad Gateway" for a stopped app
+    throw new Error(`${r.status} ${r.statusText}: ${stopped}`);
+  }
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
 }
