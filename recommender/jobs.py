@@ -529,6 +529,9 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
     store = open_store(settings)
     with writing(settings, "web steer"):
         manifest = store.read_manifest()
+        if set(pin) & set(manifest.get("user_removed", [])):  # a page opened before its removal (another tab)
+            raise UsageError("not pinned: you removed this track (in another tab?), and a removed track is never "
+                             "recommended again")
         removed = list(dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)))
         drop = set(remove) | set(unpin)
         pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin)) if t not in drop]

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from urllib.parse import quote, unquote
 
 import pandas as pd
 import pytest
@@ -929,6 +930,17 @@ def test_the_search_field_has_a_label(session, server, path):
     html = session.get(base + path, timeout=10).text
     assert re.search(r'<label for="q"[^>]*>[^<]+</label><input type="search" id="q"', html)
     assert '<p id="status" class="muted" role="status">' in html  # the result count is announced
+
+
+def test_a_steers_message_names_the_track_or_artist(session, server):
+    # it said "removed: it will not be recommended again" beside the next track's button (the focus)
+    _, sec, base = server
+    for form, said in [({"action": "remove", "track": "t1", "label": "Song by Band"}, "Song by Band: ok"),
+                       ({"action": "block", "artist": HOSTILE[0]}, f"{HOSTILE[0]}: ok")]:
+        r = session.post(base + "/next/steer", data={"csrf": sec.csrf, **form}, allow_redirects=False, timeout=10)
+        assert r.status_code == 303 and unquote(r.headers["location"]) == f"/next?msg={said}"
+    html = session.get(base + "/next?msg=" + quote(f"{HOSTILE[0]}: ok"), timeout=10).text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;: ok" in html  # shown as text
 
 
 def test_the_steer_buttons_name_their_track(session, server):

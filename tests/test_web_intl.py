@@ -43,19 +43,52 @@ EDGES = """(sel) => [...document.querySelectorAll(sel)].map(e => {
   return {text: e.textContent, first: x(0), last: x(t.length - 1)}; })"""
 
 
-def test_a_right_to_left_name_reads_right_to_left_in_its_own_direction(browser, rtl_demo):  # noqa: F811
-    # In the page's left-to-right flow "שלום עכשיו!" was drawn with its "!" at the right end, where a
-    # reader of Hebrew starts, and "2 להקות" with the 2 at the left, where such a reader ends.
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    base = rtl_demo.split("/?")[0]
-    page.goto(rtl_demo)
+def searched(browser, url):  # noqa: F811
+    """A page that opened the printed URL and searched for NAME: (page, base URL)."""
+    page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    base = url.split("/?")[0]
+    page.goto(url)
     page.wait_for_url(base + "/next")
     page.goto(base + "/search")
     page.fill("#q", "שלום עכשיו")
+    return page, base
+
+
+def test_a_right_to_left_name_reads_right_to_left_in_its_own_direction(browser, rtl_demo):  # noqa: F811
+    # In the page's left-to-right flow "שלום עכשיו!" was drawn with its "!" at the right end, where a
+    # reader of Hebrew starts, and "2 להקות" with the 2 at the left, where such a reader ends.
+    page, base = searched(browser, rtl_demo)
     page.wait_for_selector("#results tbody tr")
     [name] = [e for e in page.evaluate(EDGES, "#results span.name") if e["text"] == NAME]
     [artist] = [e for e in page.evaluate(EDGES, "#results span.artists") if e["text"] == ARTIST]
     assert name["last"] < name["first"]    # "!" left of the "ש" it follows
     assert artist["first"] > artist["last"]  # "2" right of the word after it
-    context.close()
+    page.context.close()
+
+
+# x of the first and last character of `text` (logical order) where it is drawn in the element
+SPAN = """([sel, text]) => { const root = document.querySelector(sel);
+  const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT); let t;
+  while ((t = w.nextNode()) && !t.data.includes(text)) {}
+  const i = t.data.indexOf(text), r = document.createRange();
+  const x = (k) => { r.setStart(t, k); r.setEnd(t, k + 1); return r.getBoundingClientRect().x; };
+  return {first: x(i), last: x(i + text.length - 1)}; }"""
+
+
+def test_the_next_pages_diff_shows_a_right_to_left_name_before_its_artists(browser, rtl_demo):  # noqa: F811
+    # The Added list's "NAME - ARTISTS" took the direction of its first letter: a Hebrew name turned
+    # the whole line right to left, its artists first (on the left) and the line pushed to the right
+    page, base = searched(browser, rtl_demo)
+    link = page.locator("#results tbody tr", has=page.locator("span.name", has_text=NAME)).first.locator("a")
+    track = link.get_attribute("href").split("track=")[1]
+    page.goto(base + "/next")
+    csrf = page.get_attribute('meta[name="csrf-token"]', "content")
+    page.request.post(base + "/next/steer", form={"csrf": csrf, "action": "pin", "track": track})  # placed first
+    page.goto(base + "/next")
+    line = "#diff ul.added li:first-child"
+    assert NAME in page.inner_text(line) and ARTIST in page.inner_text(line)
+    name, artist = page.evaluate(SPAN, [line, NAME]), page.evaluate(SPAN, [line, ARTIST])
+    assert name["last"] < name["first"] and artist["last"] < artist["first"]  # each reads right to left
+    assert max(name.values()) < min(artist.values())  # the name first, on the left, as on every other line
+    page.request.post(base + "/next/steer", form={"csrf": csrf, "action": "unpin", "track": track})
+    page.context.close()

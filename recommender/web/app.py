@@ -194,8 +194,14 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return render(request, "next.html", error=str(exc), exit_code=exc.exit_code, rows=[],
                           published=ctx.last_publish, message=request.query_params.get("msg", ""))
         scorers = [c[len("contrib_"):] for c in result.table.columns if c.startswith("contrib_")]
-        diff = {"added": [result.labels.get(t, t) for t in result.added_ids],
-                "removed": [result.labels.get(t, t) for t in result.removed_ids], "kept": result.kept}
+        # (name, artists) of each track, each name isolated in its own direction on the page: a line
+        # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
+        # its artists first); a removed track not in the table keeps its one label
+        shown = {r["track_id"]: (r["name"], r["artists"]) for r in rows}
+
+        def parts(ids: list[str]) -> list[tuple[str, str]]:
+            return [shown.get(t, (result.labels.get(t, t), "")) for t in ids]
+        diff = {"added": parts(result.added_ids), "removed": parts(result.removed_ids), "kept": result.kept}
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
         return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
@@ -210,6 +216,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                                           str(form.get("artist", "")))
         except RecommenderError as exc:
             msg = f"error: {exc}"
+        else:  # which track or artist: the focus is then on the row now in its place, which names another
+            label = str(form.get("label") or form.get("artist") or "").strip()
+            msg = f"{label}: {msg}" if label else msg
         from urllib.parse import quote
         return RedirectResponse(f"/next?msg={quote(msg)}", status_code=303)
 

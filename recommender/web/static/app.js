@@ -46,22 +46,43 @@ function pageData() {
 
 function fmt(v, digits) { return v === null || v === undefined ? "-" : Number(v).toFixed(digits === undefined ? 3 : digits); }
 
-async function getJSON(url) {
-  const r = await fetch(url, { credentials: "same-origin" });
-  const body = await r.json();
+// The app's JSON answer, or its {"error"} as an Error. A stopped app (Ctrl-C, the terminal closed)
+// was said as the browser's bare "Failed to fetch", which told nobody what to do.
+async function askJSON(url, options) {
+  const stopped = "recommend web is not answering (was it stopped?): start it again, then reload this page";
+  let r, body;
+  try {
+    r = await fetch(url, Object.assign({ credentials: "same-origin" }, options));
+  } catch (err) {
+    throw new Error(stopped);
+  }
+  try {
+    body = await r.json();
+  } catch (err) {  // not the app's JSON: an editor's port forwarding answers "502 Bad Gateway" for a stopped app
+    throw new Error(`${r.status} ${r.statusText}: ${stopped}`);
+  }
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
 }
 
-async function postJSON(url, data) {
-  const r = await fetch(url, {
-    method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-    body: JSON.stringify(data),
-  });
-  const body = await r.json();
-  if (!r.ok) throw new Error(body.error || r.statusText);
-  return body;
+function getJSON(url) { return askJSON(url); }
+
+function postJSON(url, data) {
+  return askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+                        body: JSON.stringify(data) });
+}
+
+// A Save that runs once at a time: a second click (a double click, Enter pressed twice) while the
+// first is under way is dropped. It was sent with the page's old version of the config file and
+// refused ("changed since this page was opened"), and its error hid the save that had worked.
+function oneSave(button, save) {
+  let busy = false;
+  return async () => {
+    if (busy) return;
+    busy = true;
+    button.setAttribute("aria-disabled", "true");
+    try { await save(); } finally { busy = false; button.removeAttribute("aria-disabled"); }
+  };
 }
 
 function debounce(fn, ms) {
@@ -86,6 +107,9 @@ function shareBar(shares, names) {
 // ----- Next playlist: confirm before publishing (the diff is on the page) ---------------------
 function initNext() {
   keepSteerFocus();
+  // the steer's message is said once: a reload, or Back and Forward, showed "removed: ..." again
+  // as if it had just been done again (the 303's /next?msg=... stayed in the address and history)
+  if (new URLSearchParams(window.location.search).has("msg")) history.replaceState(null, "", "/next" + window.location.hash);
   const published = document.getElementById("published");
   if (published && window.location.hash === "#published") published.focus();  // its outcome is read out
   const form = document.querySelector("form.publish");
@@ -178,7 +202,8 @@ function initWeights() {
   }
   // the save's outcome has a line of its own: a preview ending later must not overwrite it
   const saved = document.getElementById("save-status");
-  document.getElementById("save").addEventListener("click", async () => {
+  const save = document.getElementById("save");
+  save.addEventListener("click", oneSave(save, async () => {
     saved.className = "muted";
     saved.textContent = "saving…";
     try {
@@ -192,7 +217,7 @@ function initWeights() {
       saved.className = "error";
       saved.textContent = visibleText("error: " + err.message);
     }
-  });
+  }));
   refresh();
 }
 
@@ -466,6 +491,7 @@ function liveQuery(url, delay, render, clear) {
     const text = q.value.trim();
     const mine = ++seq;
     if (!text) { clear(); status.textContent = ""; return; }
+    status.textContent = "searching…";  // a slow answer (the app busy) left the last query's count standing
     try {
       const out = await getJSON(url + encodeURIComponent(text));
       if (mine === seq) status.textContent = visibleText(render(out));
@@ -669,8 +695,7 @@ function initDiscovery() {
   };
   const named = (message) => inputs.filter((i) => message.includes(i.dataset.key))
     .sort((a, b) => b.dataset.key.length - a.dataset.key.length)[0];  // the longest key the message names
-  form.addEventListener("submit", async (ev) => {  // the Save button, or Enter in a field
-    ev.preventDefault();
+  const save = oneSave(document.getElementById("save"), async () => {
     const values = {};
     for (const input of inputs) {
       if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
@@ -694,6 +719,7 @@ function initDiscovery() {
       mark(named(err.message));
     }
   });
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); save(); });  // the Save button, or Enter in a field
 }
 
 // ----- Runs: precision curves of the last evaluation ------------------------------------------------
