@@ -688,6 +688,30 @@ def test_a_hand_edited_last_discovery_shows_the_page_not_a_crash(tmp_path, recor
     assert ('id="never"' in html) is (not isinstance(record, dict))
 
 
+@pytest.mark.parametrize("when, shown", [
+    ("2026-12-01T18:00:00+00:00", "2026-12-01 09:00 UTC"),  # 9 h ahead (a clock set back a little): now
+    ("2028-12-01T09:00:00Z", "unknown (recorded as '2028-12-01T09:00:00Z')"),  # a clock set years ahead
+    ("2026-11-30T06:30:00+00:00", "2026-11-30 06:30 UTC"), ("yesterday", "yesterday")])
+def test_the_discovery_pages_last_refresh_is_never_a_time_to_come(tmp_path, when, shown):
+    """The page showed the record's time whatever the clock said: a refresh under a clock set
+    ahead (put right since) was shown as made in two years' time. A stamp read back is believed
+    up to a day ahead (now), unknown further ahead (isotime.believed_time, as the lock's start)."""
+    from datetime import datetime, timezone
+
+    from recommender import isotime
+    from recommender.config import load_settings
+    from recommender.store import Store
+    from recommender.web.discovery import discovery_page
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    store = Store(tmp_path)
+    store.update_manifest(**{jobs.LAST_DISCOVERY: {"when": when}})
+    old = isotime.set_clock(lambda: datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    try:
+        assert discovery_page(settings, store, None)["when"] == shown
+    finally:
+        isotime.set_clock(old)
+
+
 def test_the_discovery_cache_state_is_judged_as_the_open_data_cache_uses_its_answers(tmp_path):
     """The page's counts are the cache's own rule: fresh = younger than the kind's TTL (a future
     date, an unreadable time and an old one are not), the next question at the oldest fresh
