@@ -463,9 +463,9 @@ def test_a_bad_new_share_is_a_usage_error(tmp_path, share):
     assert not (tmp_path / "u.yaml").exists()  # nothing written
 
 
-def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
-    # before: the managed playlist (our recommendations) and the mood playlists were drawn as
-    # "your library" and coloured as your playlists, and a cluster export could feed them back
+def with_our_playlist(tmp_path) -> tuple[WebContext, list[str]]:
+    """An app whose library has one playlist of yours ("Mine") and the managed one ("Recommended"),
+    12 tracks each; and the tracks of yours."""
     import pandas as pd
 
     from recommender.config import load_settings
@@ -478,9 +478,35 @@ def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
     Store(tmp_path).update_manifest(managed_playlist={"id": "m" * 22, "name": "Recommended"})
     c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
     c._cache["library"] = lib
+    return c, mine
+
+
+def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
+    # before: the managed playlist (our recommendations) and the mood playlists were drawn as
+    # "your library" and coloured as your playlists, and a cluster export could feed them back
+    c, mine = with_our_playlist(tmp_path)
     data = c.taste_map()
     assert data["playlists"] == ["Mine"]
     assert {p["id"] for p in data["points"]} == set(mine) and data["total"] == len(mine)
+
+
+def test_the_moods_and_taste_map_pages_build_the_library_without_our_playlists_once(tmp_path, monkeypatch):
+    # the Moods page, each of its lists (every click on the plane), each export and the taste map
+    # built the library without the tool's playlists anew (the manifest read, every frame
+    # filtered, what the moods derive from it computed again): once per library now
+    c, mine = with_our_playlist(tmp_path)
+    builds, real = [], jobs.taste_library
+    monkeypatch.setattr(jobs, "taste_library", lambda *a, **kw: builds.append(1) or real(*a, **kw))
+    monkeypatch.setattr("recommender.web.export.export_mood", lambda s, g, mood, ids, **kw: {})
+    c._gateway = lambda settings: None
+    assert c.taste_map()["playlists"] == ["Mine"] and c.moods()["total_yours"] == len(mine)
+    c.mood_tracks(mood="sad"), c.mood_tracks(valence="0.9", energy="0.1"), c.export_mood(mood="calm")
+    assert builds == [1]
+    lib = c.library()
+    c.invalidate()  # a refresh elsewhere (sync_settings): the new library's
+    c._cache["library"] = lib
+    c.mood_tracks(mood="sad")
+    assert builds == [1, 1]
 
 
 def test_next_rows_carry_the_artist_mix_factor(ctx):

@@ -252,6 +252,13 @@ class WebContext:
             return library
         return self._cached("library", load)
 
+    def taste(self):
+        """The pages' library without every playlist this tool wrote (``jobs.taste_library``: our
+        output is never your taste): what the Taste map, Moods (its lists and their export) and
+        Similar read, built once per library (a playlist the tool makes meanwhile is not in it
+        until the refresh that loads a new one)."""
+        return self._cached("taste", lambda: jobs.taste_library(self.settings, self.library()))
+
     def library_version(self) -> tuple:
         """Whose library the cache holds and when it was pulled (the manifest's ``user_id`` and
         ``fetched_at``), and the frames no refresh makes (``store.MADE_BY``): a `recommend
@@ -485,8 +492,7 @@ class WebContext:
 
         from ..explore import each_recording_once
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
-        # the playlists we wrote (the managed one, mood exports) are our output, not your taste
-        lib = jobs.taste_library(self.settings, self.library())
+        lib = self.taste()  # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         items = lib.playlist_items
         ids = your_tracks(lib)
         total = len(ids)  # the library's tracks: the page says "N of your total tracks" and why not all
@@ -583,7 +589,7 @@ class WebContext:
     def _similar_setup(self):
         """``recommend similar``'s scorers (fitted once), weights and extra sources."""
         from ..explore import similar_setup
-        lib = jobs.taste_library(self.settings, self.library())  # our playlists are not evidence
+        lib = self.taste()  # our playlists are not evidence
         scorers, weights, extra = similar_setup(self.settings, lib)
         return {name: s.fit(lib) for name, s in scorers.items()}, weights, extra
 
@@ -597,7 +603,7 @@ class WebContext:
         import numpy as np
 
         from ..moods import audio_features, classify_library, mood_counts, quadrant
-        lib = jobs.taste_library(self.settings, self.library())
+        lib = self.taste()
         m = self.settings.moods
         classified = classify_library(lib, test_size=m.holdout, margin=m.classifier_margin,
                                       valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
@@ -634,7 +640,7 @@ class WebContext:
         and ``playlist`` name the list and the playlist an export writes it to (the page says
         them as given: a point's name rounded here, as `moods recommend --export` rounds it)."""
         from ..moodexport import playlist_name
-        lib = jobs.taste_library(self.settings, self.library())  # as the CLI's: our playlists are not yours
+        lib = self.taste()  # as the CLI's: our playlists are not yours
 
         def number(key: str, text: str) -> float:
             try:
