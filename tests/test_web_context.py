@@ -57,6 +57,35 @@ def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
     assert "library" not in ctx._cache
 
 
+def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(ctx, monkeypatch):
+    # a cold Weights preview (or the warm-up's evaluation, or a slider's move after a steer) read
+    # the whole cached library twice, at the same time: the dry run, and the evaluation's set-up
+    from recommender.errors import AuthError
+    from recommender.store import Store
+    loads, load = [], Store.load_library
+    monkeypatch.setattr(Store, "load_library", lambda self: loads.append(1) or load(self))
+    first = ctx.weights_preview({"content": 1.0})
+    assert len(loads) == 1 and "error" not in first["evaluation"] and first["tracks"]
+    ctx.steer("pin", ids_of(ctx.preview())[-1])  # the data change, not the library
+    ctx.sync_settings()
+    loads.clear()
+    ctx.weights_preview({"content": 0.5})
+    assert len(loads) == 1  # the dry run's; the evaluation's library is the pages'
+    ctx.invalidate()
+    loads.clear()
+    ctx.warm_up()
+    assert len(loads) == 1
+    fresh_ctx = fresh(ctx)  # a dry run that fails before it reads the library: the evaluation reads it
+
+    def refuse(settings):
+        raise AuthError("run `recommend auth`")
+    fresh_ctx._gateway = refuse
+    loads.clear()
+    with pytest.raises(AuthError):
+        fresh_ctx.weights_preview({"content": 1.0})
+    assert len(loads) == 1 and fresh_ctx.evaluate()["targets"]
+
+
 def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):
     result = ctx.preview()
     table = result.table.copy()
