@@ -416,12 +416,14 @@ class BuildBasis:
     grey_notes: list[str] = field(default_factory=list)  # picks found greyed out: said when they leave
 
 
-def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
+def dry_run_basis(settings, *, gateway=None, loaded: Callable[[BuildBasis], None] | None = None) -> BuildBasis:
     """What ``build_playlist(settings, dry_run=True)`` computes before the weights (a refresh
-    too when the cache is stale); ``dry_run_with`` finishes it for any weights."""
+    too when the cache is stale); ``dry_run_with`` finishes it for any weights. ``loaded``:
+    called with the basis as soon as its ``library`` is read or refreshed (``refreshed``), before
+    the requests to Spotify and the scoring (`recommend web` hands that library to its pages)."""
     gateway = gateway or connect(settings)
     with ExitStack() as held:
-        return _build_basis(held, settings, gateway, dry_run=True)
+        return _build_basis(held, settings, gateway, dry_run=True, loaded=loaded)
 
 
 def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
@@ -435,7 +437,7 @@ def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
 
 def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_playlist: str | None = None,
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
-                 playlists_of: str | None = None) -> BuildBasis:
+                 playlists_of: str | None = None, loaded: Callable[[BuildBasis], None] | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring
     store = open_store(settings)
@@ -451,10 +453,14 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         library, pulled = pull(gateway, store, settings, progress, notice=notice)
         basis.warnings = [*pulled.switched, *pulled.warnings]
         basis.open_data = dict(pulled.requests_by_service)
-        basis.refreshed, basis.listing = True, pulled.listing
+        basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
+        if loaded is not None:
+            loaded(basis)
         return library
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
         library = refresh_now()
+    elif loaded is not None:
+        loaded(basis)
     try:
         state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
     except OtherAccount:  # a fresh cache of another account than the login's: pull this one's

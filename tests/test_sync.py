@@ -202,6 +202,35 @@ def test_revoked_refresh_token_asks_for_login(env):
     assert err.value.exit_code == 3
 
 
+def test_a_run_reads_the_saved_login_once(env, monkeypatch):
+    # spotipy asks for the token before every request: the file was read and parsed each time
+    # (a dry run of the small account read it 3 times, a refresh once per request)
+    from spotipy.cache_handler import CacheFileHandler
+    server, settings, gateway, store, _ = env
+    reads, real = [], CacheFileHandler.get_cached_token
+    monkeypatch.setattr(CacheFileHandler, "get_cached_token", lambda self: reads.append(1) or real(self))
+    from recommender import jobs
+    jobs.refresh(settings)
+    assert len(reads) == 1
+    reads.clear()
+    result = jobs.build_playlist(settings, dry_run=True)
+    assert result.requests >= 1 and len(reads) == 1
+
+
+def test_a_login_another_process_refreshed_during_a_run_is_used_at_the_next_request(env):
+    """A token refreshed meanwhile by another run (the scheduled one; Spotify may replace the
+    refresh token too) is read at this run's next request, as every request read the file."""
+    from recommender.store import atomic_write_text
+    server, settings, gateway, store, _ = env
+    assert gateway.get("me")["id"]
+    server.expire_access_tokens()  # what this run read no longer works...
+    server.revoke_refresh_tokens()
+    token = server.issue_token(client_id="test-client")  # ...the other run's does
+    atomic_write_text(store.dir / "spotify-token.json", json.dumps(token))
+    assert gateway.get("me")["id"]
+    assert not any(r.path == "/api/token" for r in server.requests)
+
+
 def test_no_token_means_login_needed(standin, tmp_path):
     from recommender import jobs
     settings = settings_for(standin, tmp_path / "empty")

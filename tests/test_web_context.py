@@ -57,6 +57,35 @@ def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
     assert "library" not in ctx._cache
 
 
+def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(ctx, monkeypatch):
+    # a cold Weights preview (or the warm-up's evaluation, or a slider's move after a steer) read
+    # the whole cached library twice, at the same time: the dry run, and the evaluation's set-up
+    from recommender.errors import AuthError
+    from recommender.store import Store
+    loads, load = [], Store.load_library
+    monkeypatch.setattr(Store, "load_library", lambda self: loads.append(1) or load(self))
+    first = ctx.weights_preview({"content": 1.0})
+    assert len(loads) == 1 and "error" not in first["evaluation"] and first["tracks"]
+    ctx.steer("pin", ids_of(ctx.preview())[-1])  # the data change, not the library
+    ctx.sync_settings()
+    loads.clear()
+    ctx.weights_preview({"content": 0.5})
+    assert len(loads) == 1  # the dry run's; the evaluation's library is the pages'
+    ctx.invalidate()
+    loads.clear()
+    ctx.warm_up()
+    assert len(loads) == 1
+    fresh_ctx = fresh(ctx)  # a dry run that fails before it reads the library: the evaluation reads it
+
+    def refuse(settings):
+        raise AuthError("run `recommend auth`")
+    fresh_ctx._gateway = refuse
+    loads.clear()
+    with pytest.raises(AuthError):
+        fresh_ctx.weights_preview({"content": 1.0})
+    assert len(loads) == 1 and fresh_ctx.evaluate()["targets"]
+
+
 def test_new_and_source_columns_are_shown_when_the_table_has_them(ctx):
     result = ctx.preview()
     table = result.table.copy()
@@ -463,9 +492,9 @@ def test_a_bad_new_share_is_a_usage_error(tmp_path, share):
     assert not (tmp_path / "u.yaml").exists()  # nothing written
 
 
-def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
-    # before: the managed playlist (our recommendations) and the mood playlists were drawn as
-    # "your library" and coloured as your playlists, and a cluster export could feed them back
+def with_our_playlist(tmp_path) -> tuple[WebContext, list[str]]:
+    """An app whose library has one playlist of yours ("Mine") and the managed one ("Recommended"),
+    12 tracks each; and the tracks of yours."""
     import pandas as pd
 
     from recommender.config import load_settings
@@ -478,9 +507,35 @@ def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
     Store(tmp_path).update_manifest(managed_playlist={"id": "m" * 22, "name": "Recommended"})
     c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
     c._cache["library"] = lib
+    return c, mine
+
+
+def test_taste_map_leaves_out_the_playlists_the_tool_wrote(tmp_path):
+    # before: the managed playlist (our recommendations) and the mood playlists were drawn as
+    # "your library" and coloured as your playlists, and a cluster export could feed them back
+    c, mine = with_our_playlist(tmp_path)
     data = c.taste_map()
     assert data["playlists"] == ["Mine"]
     assert {p["id"] for p in data["points"]} == set(mine) and data["total"] == len(mine)
+
+
+def test_the_moods_and_taste_map_pages_build_the_library_without_our_playlists_once(tmp_path, monkeypatch):
+    # the Moods page, each of its lists (every click on the plane), each export and the taste map
+    # built the library without the tool's playlists anew (the manifest read, every frame
+    # filtered, what the moods derive from it computed again): once per library now
+    c, mine = with_our_playlist(tmp_path)
+    builds, real = [], jobs.taste_library
+    monkeypatch.setattr(jobs, "taste_library", lambda *a, **kw: builds.append(1) or real(*a, **kw))
+    monkeypatch.setattr("recommender.web.export.export_mood", lambda s, g, mood, ids, **kw: {})
+    c._gateway = lambda settings: None
+    assert c.taste_map()["playlists"] == ["Mine"] and c.moods()["total_yours"] == len(mine)
+    c.mood_tracks(mood="sad"), c.mood_tracks(valence="0.9", energy="0.1"), c.export_mood(mood="calm")
+    assert builds == [1]
+    lib = c.library()
+    c.invalidate()  # a refresh elsewhere (sync_settings): the new library's
+    c._cache["library"] = lib
+    c.mood_tracks(mood="sad")
+    assert builds == [1, 1]
 
 
 def test_next_rows_carry_the_artist_mix_factor(ctx):
@@ -686,6 +741,30 @@ def test_a_hand_edited_last_discovery_shows_the_page_not_a_crash(tmp_path, recor
                                                      data=data, error=None)
     assert 'id="discovery-form"' in html
     assert ('id="never"' in html) is (not isinstance(record, dict))
+
+
+@pytest.mark.parametrize("when, shown", [
+    ("2026-12-01T18:00:00+00:00", "2026-12-01 09:00 UTC"),  # 9 h ahead (a clock set back a little): now
+    ("2028-12-01T09:00:00Z", "unknown (recorded as '2028-12-01T09:00:00Z')"),  # a clock set years ahead
+    ("2026-11-30T06:30:00+00:00", "2026-11-30 06:30 UTC"), ("yesterday", "yesterday")])
+def test_the_discovery_pages_last_refresh_is_never_a_time_to_come(tmp_path, when, shown):
+    """The page showed the record's time whatever the clock said: a refresh under a clock set
+    ahead (put right since) was shown as made in two years' time. A stamp read back is believed
+    up to a day ahead (now), unknown further ahead (isotime.believed_time, as the lock's start)."""
+    from datetime import datetime, timezone
+
+    from recommender import isotime
+    from recommender.config import load_settings
+    from recommender.store import Store
+    from recommender.web.discovery import discovery_page
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    store = Store(tmp_path)
+    store.update_manifest(**{jobs.LAST_DISCOVERY: {"when": when}})
+    old = isotime.set_clock(lambda: datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    try:
+        assert discovery_page(settings, store, None)["when"] == shown
+    finally:
+        isotime.set_clock(old)
 
 
 def test_the_discovery_cache_state_is_judged_as_the_open_data_cache_uses_its_answers(tmp_path):

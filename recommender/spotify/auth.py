@@ -8,6 +8,7 @@ raise ``AuthError`` ("run `recommend auth`"), never a prompt.
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import logging
@@ -28,7 +29,7 @@ from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, SpotifyUnavailable,
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
-from ..store import atomic_write_text
+from ..store import atomic_write_text, file_stat
 from .gateway import backoff_wait, configured_at, failure, oauth_error_code, retry_notice, slow_down_notice
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,22 @@ def token_path(cache_dir: Path) -> Path:
 
 
 class AtomicCacheFileHandler(CacheFileHandler):
-    """spotipy's cache format, written atomically with mode 0600."""
+    """spotipy's cache format, written atomically with mode 0600.
+
+    spotipy asks for the token before every request; the file is read again only when its stat
+    (``store.file_stat``: modification time, size, inode) changed since it was last read: a run
+    reads it once, and a token another process wrote meanwhile (a scheduled run's refresh, a
+    `recommend auth`), or our own refresh's, is read at the next request, as before."""
+
+    _seen: tuple | None = None  # (the file's stat, the token read from it)
+
+    def get_cached_token(self) -> dict[str, Any] | None:
+        stat = file_stat(Path(self.cache_path))
+        if stat is not None and self._seen is not None and self._seen[0] == stat:
+            return copy.deepcopy(self._seen[1])
+        token = super().get_cached_token()
+        self._seen = (stat, copy.deepcopy(token)) if stat is not None and token is not None else None
+        return token
 
     def save_token_to_cache(self, token_info: dict[str, Any]) -> None:
         atomic_write_text(Path(self.cache_path), json.dumps(token_info), mode=0o600)

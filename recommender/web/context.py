@@ -19,6 +19,8 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -129,8 +131,10 @@ class WebContext:
         self.last_evaluation: dict[str, Any] | None = None
         self.loaded_version = self.config_version()  # the config file the settings were read from
         self.loaded_library: tuple | None = None  # library_version() of the library the pages show
+        self._loaded_frames: tuple | None = None  # and the stats of the frame files it was read from
         self._manifest_seen: tuple = (None, None)  # (the manifest file's stat, library_version() read from it)
         self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
+        self._library_promised: threading.Event | None = None  # _one_library_read's: set when its dry run read it
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -246,11 +250,18 @@ class WebContext:
 
     def library(self):
         def load():
-            version = self.library_version()  # read first: a refresh while loading is seen next time
+            data, version = self.versions()  # read first: a refresh while loading is seen next time
             library = jobs.require_library(self.settings)
-            self.loaded_library = version
+            self.loaded_library, self._loaded_frames = version, data[1:]
             return library
         return self._cached("library", load)
+
+    def taste(self):
+        """The pages' library without every playlist this tool wrote (``jobs.taste_library``: our
+        output is never your taste): what the Taste map, Moods (its lists and their export) and
+        Similar read, built once per library (a playlist the tool makes meanwhile is not in it
+        until the refresh that loads a new one)."""
+        return self._cached("taste", lambda: jobs.taste_library(self.settings, self.library()))
 
     def library_version(self) -> tuple:
         """Whose library the cache holds and when it was pulled (the manifest's ``user_id`` and
@@ -312,16 +323,48 @@ class WebContext:
 
     def _dry_run_basis(self, settings):
         """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
-        pages' library when they have none yet: the Next page's rows, and the first pages after
-        the start, use the library the dry run read instead of reading it again."""
-        version = self.library_version()  # read first, as library() does
-        basis = jobs.dry_run_basis(settings, gateway=self._gateway(settings))
-        if basis.refreshed:  # its own refresh wrote the cache: the library it holds
-            version = self.library_version()
+        pages' library when they have none yet, as soon as it is read: the Next page's rows, the
+        first pages after the start and the Weights page's evaluation beside it
+        (``_one_library_read``) use the library the dry run read instead of reading it again."""
+        versions = self.versions()  # read first, as library() does
+        handed = None  # the library this dry run gave the pages
+
+        def loaded(basis) -> None:
+            nonlocal handed
+            data, at = self.versions() if basis.refreshed else versions  # its own refresh: the library it holds
+            with self._lock:
+                if self._cache.get("library", handed) is handed:  # none yet, or the one it gave before a refresh
+                    self._cache["library"] = handed = basis.library
+                    self.loaded_library, self._loaded_frames = at, data[1:]
+            self._library_read()
+        return jobs.dry_run_basis(settings, gateway=self._gateway(settings), loaded=loaded)
+
+    @contextmanager
+    def _one_library_read(self) -> Iterator[None]:
+        """Within, when the pages have no library yet: the evaluation's set-up (``_evaluation_setup``,
+        beside the Weights page's dry run) waits for the library the dry run started within reads
+        (``_dry_run_basis``) rather than reading the cache at the same time; it reads it itself
+        when the dry run ended without one (an error), at the latest when this block ends. The
+        other pages do not wait: a dry run may first refresh the cache, or wait out Spotify."""
         with self._lock:
-            if "library" not in self._cache:
-                self._cache["library"], self.loaded_library = basis.library, version
-        return basis
+            promise = None
+            if "library" not in self._cache and self._library_promised is None:
+                promise = self._library_promised = threading.Event()
+        try:
+            yield
+        finally:
+            if promise is not None:
+                self._library_read(promise)
+
+    def _library_read(self, promise: threading.Event | None = None) -> None:
+        """Let the evaluation's set-up go on: a dry run has read the library (``promise`` None:
+        whichever is waited for), or the ``_one_library_read`` that made ``promise`` ended."""
+        with self._lock:
+            promise = self._library_promised if promise is None else promise
+            if promise is not None and promise is self._library_promised:
+                self._library_promised = None
+        if promise is not None:
+            promise.set()
 
     def preview(self):
         """What `build-playlist --dry-run` shows now (a jobs.BuildResult), kept until the cached
@@ -416,8 +459,9 @@ class WebContext:
         t0 = time.perf_counter()
         settings = self._with(weights, new_share)
         with ThreadPoolExecutor(2) as pool:  # the dry run and the evaluation are independent
-            evaluation = pool.submit(self._evaluation_or_error, settings)
-            _data, result = self._dry_run(settings)
+            with self._one_library_read():  # but for the library, read once (by the dry run)
+                evaluation = pool.submit(self._evaluation_or_error, settings)
+                _data, result = self._dry_run(settings)
             out_eval = evaluation.result()
         rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
                  "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
@@ -456,7 +500,14 @@ class WebContext:
         """`recommend evaluate`'s hiding, on at most EVAL_MAX_TARGETS playlists (evenly spread over
         the sorted playlist ids), so that the page's first evaluation is quick."""
         import dataclasses
-        setup = jobs.evaluation_setup(settings)
+        promised = self._library_promised
+        if promised is not None:  # the Weights page's dry run beside it reads the library (_one_library_read)
+            promised.wait()
+        self.library()
+        with self._lock:  # the pages' library, not read again; unless a frame file changed since it was read
+            library, read = self._cache.get("library"), (self._loaded_frames, self.loaded_library)
+        data, version = self.versions()  # (a refresh in a terminal: a slider's move reloads no page)
+        setup = jobs.evaluation_setup(settings, library=library if read == (data[1:], version) else None)
         pids = sorted(setup.hidden["playlist_id"].astype(str).unique())
         if len(pids) > EVAL_MAX_TARGETS:
             keep = set(pids[i] for i in range(0, len(pids), -(-len(pids) // EVAL_MAX_TARGETS)))
@@ -485,8 +536,7 @@ class WebContext:
 
         from ..explore import each_recording_once
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
-        # the playlists we wrote (the managed one, mood exports) are our output, not your taste
-        lib = jobs.taste_library(self.settings, self.library())
+        lib = self.taste()  # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         items = lib.playlist_items
         ids = your_tracks(lib)
         total = len(ids)  # the library's tracks: the page says "N of your total tracks" and why not all
@@ -583,7 +633,7 @@ class WebContext:
     def _similar_setup(self):
         """``recommend similar``'s scorers (fitted once), weights and extra sources."""
         from ..explore import similar_setup
-        lib = jobs.taste_library(self.settings, self.library())  # our playlists are not evidence
+        lib = self.taste()  # our playlists are not evidence
         scorers, weights, extra = similar_setup(self.settings, lib)
         return {name: s.fit(lib) for name, s in scorers.items()}, weights, extra
 
@@ -597,7 +647,7 @@ class WebContext:
         import numpy as np
 
         from ..moods import audio_features, classify_library, mood_counts, quadrant
-        lib = jobs.taste_library(self.settings, self.library())
+        lib = self.taste()
         m = self.settings.moods
         classified = classify_library(lib, test_size=m.holdout, margin=m.classifier_margin,
                                       valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
@@ -634,7 +684,7 @@ class WebContext:
         and ``playlist`` name the list and the playlist an export writes it to (the page says
         them as given: a point's name rounded here, as `moods recommend --export` rounds it)."""
         from ..moodexport import playlist_name
-        lib = jobs.taste_library(self.settings, self.library())  # as the CLI's: our playlists are not yours
+        lib = self.taste()  # as the CLI's: our playlists are not yours
 
         def number(key: str, text: str) -> float:
             try:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ConfigError, UsageError
-from ..isotime import remembered_until, shown, time_or_none, utc_now
+from ..isotime import believed_time, remembered_until, shown, time_or_none, utc_now
 
 
 # (key, label, what it does, the answer kinds of opendata/ it asks, its settings)
@@ -126,7 +126,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
         "in_next_catalogue": in_next.get("catalogue", 0),
         "ttl": {"similar_artists": float(settings.discovery.ttl_similar_artists_days),
                 "recordings": float(settings.discovery.ttl_recordings_days)},
-        "hint": refresh_hint(demo), "when": _when(last),
+        "hint": refresh_hint(demo), "when": _when(last, now),
     }
 
 
@@ -140,11 +140,17 @@ def _record(last: Any) -> dict[str, Any] | None:
     return {**last, **{k: kind() for k, kind in shapes.items() if not isinstance(last.get(k), kind)}}
 
 
-def _when(last: dict | None) -> str | None:
+def _when(last: dict | None, now: datetime) -> str | None:
+    """When the last refresh's discovery ran, as a stamp read back is shown
+    (``isotime.believed_time``): up to a day ahead of ``now``, now; further ahead (a clock that
+    was set ahead), unknown, quoting the record; a value that is no time (a hand edit) as it is."""
     if not last:
         return None
-    moment = time_or_none(last.get("when"))
-    return shown(moment) if moment else str(last.get("when"))  # a hand-edited value as it is
+    value = last.get("when")
+    moment = believed_time(value, now)
+    if moment:
+        return shown(moment)
+    return f"unknown (recorded as {value!r})" if time_or_none(value) else str(value)
 
 
 def _field(settings, key: str, label: str) -> dict[str, Any]:
