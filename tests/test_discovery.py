@@ -649,6 +649,20 @@ def test_mix_makes_room_for_new_tracks_and_keeps_score_order():
     assert mix_new(["p"] + chosen, blended, is_new, {"p"}, 0.5, artist_of)[0] == "p"  # pinned stay first
 
 
+def test_mix_takes_only_new_tracks_with_evidence_and_a_swap_within_one_artist_keeps_the_cap():
+    # a new track scored 0 (no evidence at all) never takes a known track's place
+    blended = pd.Series([0.9, 0.8, 0.7, 0.6, 0.3, 0.0], index=["k1", "k2", "k3", "k4", "n1", "n2"])
+    is_new = np.array([False, False, False, False, True, True])
+    own = {t: t for t in blended.index}
+    assert mix_new(["k1", "k2", "k3", "k4"], blended, is_new, set(), 0.5, own) == ["k1", "k2", "k3", "n1"]
+    # max_per_artist 1: n1 by B may replace k2 by B (B keeps one track); n1 by A (k1's) may not
+    blended = pd.Series([0.9, 0.8, 0.3], index=["k1", "k2", "n1"])
+    is_new = np.array([False, False, True])
+    by = {"k1": "A", "k2": "B", "n1": "B"}
+    assert mix_new(["k1", "k2"], blended, is_new, set(), 0.5, by, max_per_artist=1) == ["k1", "n1"]
+    assert mix_new(["k1", "k2"], blended, is_new, set(), 0.5, {**by, "n1": "A"}, max_per_artist=1) == ["k1", "k2"]
+
+
 def test_a_new_tracks_why_names_its_source_and_keeps_the_scorers_reason():
     lib = user_library()
     new = pd.DataFrame([{"track_id": t, "name": f"Song {t}", "artist_ids": [f"a{t}"], "artist_names": [t.upper()]}
