@@ -411,6 +411,16 @@ def test_dedupe_codes_never_join_two_songs_that_differ_in_title_or_first_artist(
     assert len(set(key.tolist())) == len(pairs) and key.min() == 0
 
 
+def test_two_copies_alone_are_one_candidate_the_library_one():
+    """The smallest case: two rows with one key and nothing else; every library of these tests
+    had more keyed rows, so a dedupe that let exactly two copies through passed."""
+    from recommender.pipeline import dedupe
+    two = [np.array([0, 0])]
+    no = np.zeros(2, dtype=bool)
+    assert dedupe(two, preferred=np.array([False, True]), banned=no).tolist() == [False, True]
+    assert dedupe(two, preferred=no, banned=no).tolist() == [True, False]
+
+
 def test_dedupe_codes_read_an_isrc_with_hyphens_or_in_lower_case_as_the_same_recording():
     """Spotify gives some ISRCs as "US-UAN-13-00012" or in lower case (the shapes MusicBrainz
     refused with 400 "Invalid isrc."): the same recording as "USUAN1300012", so one of them."""
