@@ -633,6 +633,21 @@ def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(
 
 
 # ----- state only we know survives one damaged file (issue 10, item 2) ---------------------------
+def test_an_old_managed_playlist_you_kept_is_not_adopted_when_the_current_one_is_unfollowed(env):
+    """After --new-playlist the old playlist is yours to keep: when the current one is
+    unfollowed, the next run creates another; it never adopts and rewrites the old one, although
+    it has the name and the marker. (Only the lost-manifest case was tested, where the history
+    is lost too: adopting a playlist of the history passed every test.)"""
+    tracks = small_ids(env.server)
+    old = env.run(tracks[:4]).playlist_id
+    new = env.run(tracks[4:8], new_playlist=True).playlist_id
+    env.server.account.playlist(new)["followed"] = False
+    result = env.run(tracks[8:12])
+    assert result.created and result.playlist_id not in (old, new)
+    assert env.content(old) == tracks[:4] and env.content(result.playlist_id) == tracks[8:12]
+    assert publish.managed_playlist_ids(env.store) == [old, new, result.playlist_id]
+
+
 def test_garbage_in_the_manifest_does_not_bring_removed_tracks_back(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:6]).playlist_id
