@@ -192,14 +192,19 @@ def test_content_rows_are_unit_length(lib):
     assert np.allclose(nonzero, 1.0, atol=1e-5)
 
 
-def test_collaborative_matches_dense_item_cosine(lib):
-    sc = CollaborativeScorer(artist_weight=0.0, idf=False).fit(lib)
+@pytest.mark.parametrize("idf", [False, True])
+def test_collaborative_matches_dense_item_cosine(lib, idf):
+    # idf=True was never compared, and the seeds s1, s4 touch only columns of equal document
+    # frequency: dropping the idf weights, or making them constant, passed
+    sc = CollaborativeScorer(artist_weight=0.0, idf=idf).fit(lib)
     X, _ = lib.track_playlist_matrix()
     X = X.toarray()
+    if idf:
+        X = X * (np.log((1.0 + X.shape[0]) / (1.0 + X.sum(axis=0))) + 1.0)
     norms = np.linalg.norm(X, axis=1)
     norms[norms == 0] = 1
     sim = (X / norms[:, None]) @ (X / norms[:, None]).T
-    seeds = pd.Series({"s1": 1.0, "s4": 2.0})
+    seeds = pd.Series({"s1": 1.0, "s4": 2.0, "f2": 1.0})  # f2: in p3 (3 tracks) and saved (1): idf tells them apart
     rows = lib.track_rows(seeds.index)
     expected = sim[:, rows] @ seeds.to_numpy() / seeds.sum()
     got = sc.score(seeds, lib.track_ids)
