@@ -435,6 +435,19 @@ def test_dry_run_sends_no_write(env):
     assert env.managed()["last_written"] == tracks[:5]
 
 
+def test_emptying_the_playlist_by_hand_removes_every_track(env):
+    """Removing every track we wrote (and adding one of your own) are your edits, not another
+    computer's rewrite: that test ("every track of ours still there has a new date") is empty
+    when none of ours is left, and must then say no, or the removals are forgotten."""
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:4]).playlist_id
+    remove_by_hand(env.gateway, pid, tracks[:4])
+    add_by_hand(env.gateway, pid, [tracks[20]])
+    state = env.state()
+    assert sorted(state.user_removed) == tracks[:4] and state.pinned == [tracks[20]]
+    assert not [m for m in state.messages if "rewritten" in m]
+
+
 def test_a_track_the_user_adds_back_is_no_longer_removed(env):
     tracks = small_ids(env.server)
     pid = env.run(tracks[:5]).playlist_id
