@@ -284,6 +284,21 @@ def test_a_quota_stop_at_the_first_write_says_the_playlist_was_not_changed(big):
     assert big.content(pid) == BULK_IDS[:30]
 
 
+def test_a_quota_stop_after_the_last_write_says_the_playlist_holds_its_new_tracks(big):
+    """Every write done, the stop comes on the read-back: the message must not say the list is
+    half written (only stops part way through the writes were tested, so "holds only the first
+    250 of its 250 new tracks" passed)."""
+    pid = big.run(BULK_IDS[:30]).playlist_id
+    state = big.state()
+    playlist = rf"^/v1/playlists/{pid}$"
+    big.server.add_fault(Fault(method="GET", path=playlist, times=1))  # the check for edits made meanwhile
+    big.server.add_fault(Fault(method="GET", path=playlist, status=429, reason="QUOTA_EXCEEDED", times=1))
+    with pytest.raises(RateLimited) as err:
+        publish.publish(big.gateway, big.store, big.settings, state, BULK_IDS[50:300], WEIGHTS)
+    assert big.content(pid) == BULK_IDS[50:300]
+    assert str(err.value).endswith("; the managed playlist holds its new tracks; the next run checks them")
+
+
 # ----- the user's edits ------------------------------------------------------------------------
 def test_user_removals_are_remembered_and_user_additions_pinned_first(env):
     # Through the build: the test used to make the list itself (its pins first, its removal left
