@@ -392,6 +392,8 @@ def test_coverage_prefers_the_artist_the_seeds_cover_most():
     assert smoothed["S3"] == pytest.approx(2 / 4) and smoothed["B3"] == pytest.approx(2 / 40)
     heavy = pd.Series({"S0": 9.0, "S2": 1.0, "B0": 1.0, "B2": 1.0})  # weights are not counts
     assert "2 of the 4 tracks by Small" in sc.explain(heavy, ["S3"])["S3"]
+    # the mean seed weighs 1: seed weights all three times as large score the same
+    pd.testing.assert_series_equal(sc.score(heavy * 3, pd.Index(["S3", "B3"])), sc.score(heavy, pd.Index(["S3", "B3"])))
 
 
 def test_coverage_album_part_and_unknowns():
@@ -399,6 +401,9 @@ def test_coverage_album_part_and_unknowns():
     sc = CoverageScorer(artist_weight=0.0).fit(lib)
     s = sc.score(pd.Series({"B0": 1.0}), pd.Index(["B1", "B2"]))
     assert s["B1"] == pytest.approx(1.0) and s["B2"] == 0  # B1 shares B0's album, B2 does not
+    # the library's first album (code 0) too: an "album code > 0" test took it for no album
+    assert sc.score(pd.Series({"S0": 1.0}), pd.Index(["S1"]))["S1"] == pytest.approx(1.0)
+    assert sc.explain(pd.Series({"S0": 1.0}), ["S1"])["S1"] == "your seed is one of the 2 tracks of “Small-al0”"
     # one seed (`similar`, a one-track playlist) is "your seed", not "your seeds hold 1 of ..."
     assert sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"] == "your seed is one of the 2 tracks of “Big-al0”"
     assert sc.explain(pd.Series({"B0": 1.0, "S0": 1.0}), ["B1"])["B1"] == \
