@@ -178,6 +178,26 @@ def test_frames_and_manifest_in_separate_directories_and_leftovers_of_both_remov
     assert not any(p.exists() for p in left)
 
 
+def test_a_save_removes_the_copy_an_older_version_left_in_the_other_directory(tmp_path):
+    """A frame an older version kept in the state directory (before the state/cache split) is
+    read until the next save; that save writes its home and removes the stale copy, which an
+    older version run again would otherwise take for the newer data (untested: a save that kept
+    it, or removed it by the wrong rule, passed)."""
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    store = Store(state, cache)
+    state.mkdir()
+    old = pd.DataFrame({"track_id": ["a"], "added_at": ["2026-01-01"]})
+    old.to_parquet(state / "saved_tracks.parquet", index=False)  # an older version's copy
+    assert store.frame_path("saved_tracks") == state / "saved_tracks.parquet"
+    store.save_frame("saved_tracks", pd.DataFrame({"track_id": ["b"], "added_at": ["2026-02-02"]}))
+    assert not (state / "saved_tracks.parquet").exists()
+    assert store.frame_path("saved_tracks") == cache / "saved_tracks.parquet"
+    assert list(Store(state, cache).load_frame("saved_tracks")["track_id"]) == ["b"]
+    one = Store(tmp_path / "one")  # one directory for both: the file just written is never removed
+    one.save_frame("saved_tracks", old)
+    assert list(one.load_frame("saved_tracks")["track_id"]) == ["a"]
+
+
 def test_a_missing_frame_means_no_cached_library(tmp_path):
     store = Store(tmp_path)
     store.write_manifest({"fetched_at": "2026-01-01T00:00:00+00:00", "user_id": "u"})
