@@ -332,6 +332,32 @@ def test_artist_walk_reaches_artists_through_shared_playlists(lib):
     assert "Kilo" in sc.explain(pd.Series({"s1": 1.0}), ["s4"])["s4"]
 
 
+@pytest.mark.parametrize("alpha, beta", [(0.5, 1.0), (1.0, 0.5)])
+def test_artist_walk_matches_the_formula_of_its_docstring(lib, alpha, beta):
+    """s_a = seed share ** alpha; u_p = sum_a s_a (A[a,p]/deg a) ** alpha; art_b = sum_p u_p
+    (A[p,b]/deg p) ** alpha / deg b ** beta over the binary artists x columns A; a track: the
+    mean over its artists. Only "> 0" and "== 0" were checked, so dropping the transition
+    probabilities, counting an artist's tracks instead of its appearances, or the degree
+    penalty's sign passed."""
+    seeds = pd.Series({"s1": 1.0, "f1": 2.0})
+    got = ArtistWalkScorer(alpha=alpha, beta=beta).fit(lib).score(seeds, lib.track_ids).to_numpy()
+    X, _ = lib.track_playlist_matrix()
+    TA, _ = lib.track_artist_matrix()
+    X, TA = X.toarray(), TA.toarray()
+    A = (TA.T @ X > 0).astype(float)  # Nova Pilots: two tracks in p1, one appearance
+
+    def rows_pow(m):
+        total = m.sum(axis=1, keepdims=True)
+        return np.power(np.divide(m, total, out=np.zeros_like(m), where=total > 0), alpha)
+    s = np.zeros(len(lib.track_ids))
+    s[lib.track_rows(seeds.index)] = seeds.to_numpy()
+    start = np.power(TA.T @ (s / s.sum()), alpha)
+    deg = A.sum(axis=1)
+    art = rows_pow(A.T).T @ (rows_pow(A).T @ start) / np.power(np.maximum(deg, 1), beta)
+    want = (TA / np.maximum(TA.sum(axis=1), 1)[:, None]) @ art
+    assert np.allclose(got, want, atol=1e-9) and (want > 0).sum() >= 4
+
+
 def test_artist_walk_never_rewards_missing_evidence(lib):
     """Adding a membership that links a candidate's artist to the seeds never lowers its score
     below an artist the walk cannot reach (PROTOCOL.md: monotone in evidence)."""
