@@ -666,6 +666,14 @@ def test_mix_takes_only_new_tracks_with_evidence_and_a_swap_within_one_artist_ke
     is_new = np.array([False, False, False, True, True])
     by = {"k1": "A", "k2": "B", "k3": "C", "n1": "D", "n2": "D"}
     assert mix_new(["k1", "k2", "k3"], blended, is_new, set(), 0.6, by, max_per_artist=1) == ["k1", "k2", "n1"]
+    # the known track a new one replaced gives its artist's place back: n2 by C may follow k3 by C out
+    by = {"k1": "A", "k2": "B", "k3": "C", "n1": "D", "n2": "C"}
+    assert mix_new(["k1", "k2", "k3"], blended, is_new, set(), 0.6, by, max_per_artist=1) == ["k1", "n1", "n2"]
+    # no more new tracks than the share asks for, the best of them
+    blended = pd.Series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3], index=["k1", "k2", "k3", "k4", "n1", "n2", "n3"])
+    is_new = np.array([False] * 4 + [True] * 3)
+    assert mix_new(["k1", "k2", "k3", "k4"], blended, is_new, set(), 0.5, {t: t for t in blended.index}) == \
+        ["k1", "k2", "n1", "n2"]
 
 
 def test_the_librarys_first_track_is_marked_new_like_any_other():
