@@ -267,6 +267,14 @@ def test_popularity_counts_top_saved_and_spotify(lib):
     assert with_spotify["s1"] == pytest.approx(s["s1"] + 0.8)
     assert with_spotify["s3"] == pytest.approx(s["s3"])  # popularity absent: no made-up value
     assert "2 of your playlists" in sc.explain(pd.Series(dtype=float), ["s3"])["s3"]
+    # saved and top tracks are counted once, as such, not also as playlists (the pseudo-playlist
+    # columns of the collaborative scorer), and the library's first track (row 0) can be a top one
+    assert sc.explain(pd.Series(dtype=float), ["f2", "f3"]) == {
+        "f2": "in 1 of your playlists, saved", "f3": "in 1 of your playlists, one of your top tracks"}
+    first_top = lib.replace(top_tracks=pd.DataFrame({"track_id": ["s1"], "time_range": ["short_term"], "rank": [1]}))
+    assert lib.track_ids[0] == "s1"
+    assert PopularityScorer(spotify_weight=0.0).fit(first_top).explain(pd.Series(dtype=float), ["s1"]) == \
+        {"s1": "in 1 of your playlists, one of your top tracks"}
 
 
 @pytest.mark.parametrize("k", [0, 2])
