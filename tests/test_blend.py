@@ -87,8 +87,9 @@ def _scores(**kw: float) -> pd.Series:
 
 
 def test_threshold_keeps_only_passing_tracks_in_score_order():
-    s = _scores(a=0.2, b=0.9, c=0.6, d=0.55, e=NAN)
-    assert select_tracks(s, threshold=0.5, min_tracks=0, max_tracks=10) == ["b", "c", "d"]
+    s = _scores(a=0.2, b=0.9, c=0.6, d=0.55, e=NAN, f=0.5)
+    # f sits on the threshold: "score >= blend.threshold" (README) keeps it
+    assert select_tracks(s, threshold=0.5, min_tracks=0, max_tracks=10) == ["b", "c", "d", "f"]
 
 
 def test_min_tracks_fills_with_the_best_of_the_rest():
@@ -141,6 +142,32 @@ def test_more_pinned_than_max_tracks_keeps_the_first_ones():
 def test_pinned_count_toward_min_tracks():
     s = _scores(a=0.9, b=0.3, c=0.2)
     assert select_tracks(s, threshold=0.5, min_tracks=3, max_tracks=10, pinned=["p"]) == ["p", "a", "b"]
+
+
+def test_a_long_ranking_with_ties_is_chosen_as_a_full_sort_would():
+    """select_tracks sorts a long ranking in blocks of max(4 * max_tracks, 256): the block edge
+    falls inside a run of equal scores, and every block must come out whole, best first, ties
+    in input order. (Each test above ranks a handful of tracks: the blocks went untested.)"""
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 40, 2000) / 39.0  # 40 distinct scores: every block edge is a tie
+    values[rng.integers(0, 2000, 100)] = NAN
+    s = pd.Series(values, index=[f"t{i}" for i in range(2000)])
+    expected = list(s.dropna().sort_values(ascending=False, kind="stable").index)
+    assert select_tracks(s, threshold=0.0, max_tracks=2000) == expected
+    assert select_tracks(s, threshold=0.0, max_tracks=70) == expected[:70]
+    flat = pd.Series(0.5, index=[f"t{i}" for i in range(600)])  # one tie longer than a block (256)
+    assert select_tracks(flat, threshold=0.0, max_tracks=50) == list(flat.index[:50])
+
+
+def test_no_weighted_scorer_blends_every_candidate_to_nan():
+    scores = pd.DataFrame({"x": [1.0, 0.0], "y": [0.5, 0.2]}, index=list("ab"))
+    blended, contrib = blend_scores(scores, {"x": 0.0, "y": 0.0}, "rank")
+    assert blended.isna().all() and contrib.isna().all().all() and list(contrib.columns) == ["x", "y"]
+
+
+def test_an_unknown_method_is_refused_also_for_a_scorer_that_scored_nothing():
+    with pytest.raises(ValueError, match="zscore"):
+        normalise(pd.Series([NAN, NAN]), "zscore")
 
 
 def test_select_tracks_never_chooses_a_track_twice():

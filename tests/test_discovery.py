@@ -649,6 +649,48 @@ def test_mix_makes_room_for_new_tracks_and_keeps_score_order():
     assert mix_new(["p"] + chosen, blended, is_new, {"p"}, 0.5, artist_of)[0] == "p"  # pinned stay first
 
 
+def test_mix_takes_only_new_tracks_with_evidence_and_a_swap_within_one_artist_keeps_the_cap():
+    # a new track scored 0 (no evidence at all) never takes a known track's place
+    blended = pd.Series([0.9, 0.8, 0.7, 0.6, 0.3, 0.0], index=["k1", "k2", "k3", "k4", "n1", "n2"])
+    is_new = np.array([False, False, False, False, True, True])
+    own = {t: t for t in blended.index}
+    assert mix_new(["k1", "k2", "k3", "k4"], blended, is_new, set(), 0.5, own) == ["k1", "k2", "k3", "n1"]
+    # max_per_artist 1: n1 by B may replace k2 by B (B keeps one track); n1 by A (k1's) may not
+    blended = pd.Series([0.9, 0.8, 0.3], index=["k1", "k2", "n1"])
+    is_new = np.array([False, False, True])
+    by = {"k1": "A", "k2": "B", "n1": "B"}
+    assert mix_new(["k1", "k2"], blended, is_new, set(), 0.5, by, max_per_artist=1) == ["k1", "n1"]
+    assert mix_new(["k1", "k2"], blended, is_new, set(), 0.5, {**by, "n1": "A"}, max_per_artist=1) == ["k1", "k2"]
+    # two new tracks of one artist: the first one swapped in counts toward the cap of the second
+    blended = pd.Series([0.9, 0.8, 0.7, 0.3, 0.2], index=["k1", "k2", "k3", "n1", "n2"])
+    is_new = np.array([False, False, False, True, True])
+    by = {"k1": "A", "k2": "B", "k3": "C", "n1": "D", "n2": "D"}
+    assert mix_new(["k1", "k2", "k3"], blended, is_new, set(), 0.6, by, max_per_artist=1) == ["k1", "k2", "n1"]
+    # the known track a new one replaced gives its artist's place back: n2 by C may follow k3 by C out
+    by = {"k1": "A", "k2": "B", "k3": "C", "n1": "D", "n2": "C"}
+    assert mix_new(["k1", "k2", "k3"], blended, is_new, set(), 0.6, by, max_per_artist=1) == ["k1", "n1", "n2"]
+    # no more new tracks than the share asks for, the best of them
+    blended = pd.Series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3], index=["k1", "k2", "k3", "k4", "n1", "n2", "n3"])
+    is_new = np.array([False] * 4 + [True] * 3)
+    assert mix_new(["k1", "k2", "k3", "k4"], blended, is_new, set(), 0.5, {t: t for t in blended.index}) == \
+        ["k1", "k2", "n1", "n2"]
+
+
+def test_the_librarys_first_track_is_marked_new_like_any_other():
+    """A new track in the first row of the tracks frame (position 0): a "position > 0" test
+    called it a library track, its source and why lost."""
+    lib = user_library()
+    first = pd.DataFrame([{"track_id": "n1", "name": "Song n1", "artist_ids": ["an1"], "artist_names": ["N1"]}])
+    lib = lib.replace(tracks=pd.concat([first, lib.frames["tracks"]], ignore_index=True),
+                      discovered=pd.DataFrame([{"track_id": "n1", "source": "similar_artists", "seed_id": "aC",
+                                                "seed_name": "C", "score": 1.0}]))
+    assert lib.track_ids[0] == "n1"
+    table = pd.DataFrame({"track_id": ["n1", "t1"], "pinned": [False, False], "why": ["", "in 'Mine' with your seeds"]})
+    _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]))
+    assert table["new"].tolist() == [True, False] and table["source"].tolist() == ["similar_artists", "library"]
+    assert table["why"].tolist() == ["similar to C on ListenBrainz", "in 'Mine' with your seeds"]
+
+
 def test_a_new_tracks_why_names_its_source_and_keeps_the_scorers_reason():
     lib = user_library()
     new = pd.DataFrame([{"track_id": t, "name": f"Song {t}", "artist_ids": [f"a{t}"], "artist_names": [t.upper()]}

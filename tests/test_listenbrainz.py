@@ -59,6 +59,7 @@ def test_spotify_mapping_leaves_out_unresolvable_recordings():
     assert len(small_world(0.0).spotify_ids(every)) == 5
     assert small_world(1.0).spotify_ids(every) == []
     some = small_world(0.5).spotify_ids(every)
+    assert 0 < len(some) < 5  # (an empty answer passed the check below)
     assert all(r["spotify_track_ids"] == [r["track_name"].split()[-1]] for r in some)
 
 

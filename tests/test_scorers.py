@@ -134,7 +134,7 @@ def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
     assert "acousticness" not in why["s2"] or "low acousticness" in why["s2"]
     assert "tempo" not in why["s2"]  # a tempo reads "fast" or "slow", not "high tempo"
     assert "s4" not in why  # no audio features: nothing to say
-    assert "high energy" not in why.get("f1", "")
+    assert "f1" not in why  # leans the other way on every feature: no reason (a wrong one passed "not high energy")
     both = sc.explain(pd.Series({"s1": 1.0, "s3": 1.0}), ["s2"])["s2"]
     assert both.startswith("sounds like your seeds: ")
     fast = AudioScorer(features=("tempo", "time_signature")).fit(lib.replace(audio_features=lib.audio_features.assign(
@@ -192,18 +192,45 @@ def test_content_rows_are_unit_length(lib):
     assert np.allclose(nonzero, 1.0, atol=1e-5)
 
 
-def test_collaborative_matches_dense_item_cosine(lib):
-    sc = CollaborativeScorer(artist_weight=0.0, idf=False).fit(lib)
+@pytest.mark.parametrize("idf", [False, True])
+def test_collaborative_matches_dense_item_cosine(lib, idf):
+    # idf=True was never compared, and the seeds s1, s4 touch only columns of equal document
+    # frequency: dropping the idf weights, or making them constant, passed
+    sc = CollaborativeScorer(artist_weight=0.0, idf=idf).fit(lib)
     X, _ = lib.track_playlist_matrix()
     X = X.toarray()
+    if idf:
+        X = X * (np.log((1.0 + X.shape[0]) / (1.0 + X.sum(axis=0))) + 1.0)
     norms = np.linalg.norm(X, axis=1)
     norms[norms == 0] = 1
     sim = (X / norms[:, None]) @ (X / norms[:, None]).T
-    seeds = pd.Series({"s1": 1.0, "s4": 2.0})
+    seeds = pd.Series({"s1": 1.0, "s4": 2.0, "f2": 1.0})  # f2: in p3 (3 tracks) and saved (1): idf tells them apart
     rows = lib.track_rows(seeds.index)
     expected = sim[:, rows] @ seeds.to_numpy() / seeds.sum()
     got = sc.score(seeds, lib.track_ids)
     assert np.allclose(got.to_numpy(), expected, atol=1e-6)
+
+
+def test_collaborative_artist_part_matches_dense_artist_cosine(lib):
+    """The artist level: artists x playlists, binary (Nova Pilots has two tracks in p1: one
+    appearance), idf-weighted, cosine; a track gets the mean over its artists. Only "> 0" was
+    checked of it, so counting an artist's tracks instead of its appearances passed."""
+    seeds = pd.Series({"s1": 1.0, "f2": 2.0})
+    track = CollaborativeScorer(artist_weight=0.0).fit(lib).score(seeds, lib.track_ids).to_numpy()
+    both = CollaborativeScorer(artist_weight=0.5).fit(lib).score(seeds, lib.track_ids).to_numpy()
+    X, _ = lib.track_playlist_matrix()
+    TA, _ = lib.track_artist_matrix()
+    X, TA = X.toarray(), TA.toarray()
+    A = (TA.T @ X > 0).astype(float)
+    A = A * (np.log((1.0 + A.shape[0]) / (1.0 + A.sum(axis=0))) + 1.0)
+    norms = np.linalg.norm(A, axis=1)
+    An = A / np.where(norms == 0, 1, norms)[:, None]
+    s = np.zeros(len(lib.track_ids))
+    s[lib.track_rows(seeds.index)] = seeds.to_numpy()
+    art = An @ (An.T @ (TA.T @ s))
+    per_track = (TA / np.maximum(TA.sum(axis=1), 1)[:, None]) @ art
+    assert np.allclose(both - track, 0.5 * per_track / s.sum(), atol=1e-6)
+    assert (per_track > 0).sum() >= 3  # the check above is about something
 
 
 def test_collaborative_no_evidence_is_zero_or_nan(lib):
@@ -240,6 +267,14 @@ def test_popularity_counts_top_saved_and_spotify(lib):
     assert with_spotify["s1"] == pytest.approx(s["s1"] + 0.8)
     assert with_spotify["s3"] == pytest.approx(s["s3"])  # popularity absent: no made-up value
     assert "2 of your playlists" in sc.explain(pd.Series(dtype=float), ["s3"])["s3"]
+    # saved and top tracks are counted once, as such, not also as playlists (the pseudo-playlist
+    # columns of the collaborative scorer), and the library's first track (row 0) can be a top one
+    assert sc.explain(pd.Series(dtype=float), ["f2", "f3"]) == {
+        "f2": "in 1 of your playlists, saved", "f3": "in 1 of your playlists, one of your top tracks"}
+    first_top = lib.replace(top_tracks=pd.DataFrame({"track_id": ["s1"], "time_range": ["short_term"], "rank": [1]}))
+    assert lib.track_ids[0] == "s1"
+    assert PopularityScorer(spotify_weight=0.0).fit(first_top).explain(pd.Series(dtype=float), ["s1"]) == \
+        {"s1": "in 1 of your playlists, one of your top tracks"}
 
 
 @pytest.mark.parametrize("k", [0, 2])
@@ -305,6 +340,32 @@ def test_artist_walk_reaches_artists_through_shared_playlists(lib):
     assert "Kilo" in sc.explain(pd.Series({"s1": 1.0}), ["s4"])["s4"]
 
 
+@pytest.mark.parametrize("alpha, beta", [(0.5, 1.0), (1.0, 0.5)])
+def test_artist_walk_matches_the_formula_of_its_docstring(lib, alpha, beta):
+    """s_a = seed share ** alpha; u_p = sum_a s_a (A[a,p]/deg a) ** alpha; art_b = sum_p u_p
+    (A[p,b]/deg p) ** alpha / deg b ** beta over the binary artists x columns A; a track: the
+    mean over its artists. Only "> 0" and "== 0" were checked, so dropping the transition
+    probabilities, counting an artist's tracks instead of its appearances, or the degree
+    penalty's sign passed."""
+    seeds = pd.Series({"s1": 1.0, "f1": 2.0})
+    got = ArtistWalkScorer(alpha=alpha, beta=beta).fit(lib).score(seeds, lib.track_ids).to_numpy()
+    X, _ = lib.track_playlist_matrix()
+    TA, _ = lib.track_artist_matrix()
+    X, TA = X.toarray(), TA.toarray()
+    A = (TA.T @ X > 0).astype(float)  # Nova Pilots: two tracks in p1, one appearance
+
+    def rows_pow(m):
+        total = m.sum(axis=1, keepdims=True)
+        return np.power(np.divide(m, total, out=np.zeros_like(m), where=total > 0), alpha)
+    s = np.zeros(len(lib.track_ids))
+    s[lib.track_rows(seeds.index)] = seeds.to_numpy()
+    start = np.power(TA.T @ (s / s.sum()), alpha)
+    deg = A.sum(axis=1)
+    art = rows_pow(A.T).T @ (rows_pow(A).T @ start) / np.power(np.maximum(deg, 1), beta)
+    want = (TA / np.maximum(TA.sum(axis=1), 1)[:, None]) @ art
+    assert np.allclose(got, want, atol=1e-9) and (want > 0).sum() >= 4
+
+
 def test_artist_walk_never_rewards_missing_evidence(lib):
     """Adding a membership that links a candidate's artist to the seeds never lowers its score
     below an artist the walk cannot reach (PROTOCOL.md: monotone in evidence)."""
@@ -365,6 +426,8 @@ def test_coverage_prefers_the_artist_the_seeds_cover_most():
     assert smoothed["S3"] == pytest.approx(2 / 4) and smoothed["B3"] == pytest.approx(2 / 40)
     heavy = pd.Series({"S0": 9.0, "S2": 1.0, "B0": 1.0, "B2": 1.0})  # weights are not counts
     assert "2 of the 4 tracks by Small" in sc.explain(heavy, ["S3"])["S3"]
+    # the mean seed weighs 1: seed weights all three times as large score the same
+    pd.testing.assert_series_equal(sc.score(heavy * 3, pd.Index(["S3", "B3"])), sc.score(heavy, pd.Index(["S3", "B3"])))
 
 
 def test_coverage_album_part_and_unknowns():
@@ -372,6 +435,9 @@ def test_coverage_album_part_and_unknowns():
     sc = CoverageScorer(artist_weight=0.0).fit(lib)
     s = sc.score(pd.Series({"B0": 1.0}), pd.Index(["B1", "B2"]))
     assert s["B1"] == pytest.approx(1.0) and s["B2"] == 0  # B1 shares B0's album, B2 does not
+    # the library's first album (code 0) too: an "album code > 0" test took it for no album
+    assert sc.score(pd.Series({"S0": 1.0}), pd.Index(["S1"]))["S1"] == pytest.approx(1.0)
+    assert sc.explain(pd.Series({"S0": 1.0}), ["S1"])["S1"] == "your seed is one of the 2 tracks of “Small-al0”"
     # one seed (`similar`, a one-track playlist) is "your seed", not "your seeds hold 1 of ..."
     assert sc.explain(pd.Series({"B0": 1.0}), ["B1"])["B1"] == "your seed is one of the 2 tracks of “Big-al0”"
     assert sc.explain(pd.Series({"B0": 1.0, "S0": 1.0}), ["B1"])["B1"] == \

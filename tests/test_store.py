@@ -38,10 +38,26 @@ def test_a_damaged_manifest_is_recovered_from_its_second_copy_and_said_once(tmp_
     assert len(fresh.problems) == 1
     line = fresh.problems[0]
     assert "\n" not in line and "manifest.json" in line and "manifest.backup.json" in line
+    assert line.startswith(f"{store.manifest_path} was " + ("missing;" if damage is None else "unreadable ("))
     assert "the managed playlist P1, 2 tracks you removed, 2 playlists managed so far" in line
     fresh.update_manifest(fetched_at="2026-02-02")  # the next write restores both copies
     assert json.loads(store.manifest_path.read_text())["user_removed"] == ["c", "d"]
     assert Store(tmp_path).read_manifest()["fetched_at"] == "2026-02-02" and Store(tmp_path).problems == []
+
+
+def test_a_manifest_of_another_schema_version_keeps_only_what_cannot_be_pulled_again(tmp_path):
+    """An upgrade that changes the cache's schema rebuilds the cache: the manifest's pulled
+    state goes, the state only we know (the managed playlists of every slot, your removals) stays."""
+    from recommender import schema
+    store = Store(tmp_path)
+    mood = {"id": "M1", "name": "m", "last_written": [], "pending": None}
+    old = {**own_state(), "managed_playlist:mood:happy": mood, "user_removed:mood:happy": ["e"],
+           "accounts": {"other": {"user_removed": ["z"]}}, "snapshots": {"P1": "s"}, "user_id": "u",
+           "schema_version": schema.SCHEMA_VERSION - 1}
+    store.manifest_path.write_text(json.dumps(old))
+    kept = Store(tmp_path).read_manifest()
+    assert kept == {k: old[k] for k in ("managed_playlist", "user_removed", "managed_history",
+                                        "managed_playlist:mood:happy", "user_removed:mood:happy", "accounts")}
 
 
 def test_a_damaged_backup_alone_loses_nothing(tmp_path):
@@ -75,7 +91,13 @@ def test_one_read_keeps_the_manifest_and_every_write_still_makes_both_copies(tmp
         assert store.read_manifest()["user_removed"] == ["x"]  # ... until forgotten
     reads.clear()
     store.read_manifest()
-    assert reads == ["manifest.json"]  # outside a run every read goes to disk
+    store.read_manifest()  # (one read alone would pass with the first one kept)
+    assert reads == ["manifest.json"] * 2  # outside a run every read goes to disk
+    never_in_a_run = Store(tmp_path)
+    reads.clear()
+    never_in_a_run.read_manifest()
+    never_in_a_run.read_manifest()
+    assert reads == ["manifest.json"] * 2
 
 
 def test_both_copies_damaged_is_reported_not_fatal(tmp_path):
@@ -154,6 +176,26 @@ def test_frames_and_manifest_in_separate_directories_and_leftovers_of_both_remov
         os.utime(p, (time.time() - 3600, time.time() - 3600))
     assert sorted(store.remove_leftovers()) == sorted(left)
     assert not any(p.exists() for p in left)
+
+
+def test_a_save_removes_the_copy_an_older_version_left_in_the_other_directory(tmp_path):
+    """A frame an older version kept in the state directory (before the state/cache split) is
+    read until the next save; that save writes its home and removes the stale copy, which an
+    older version run again would otherwise take for the newer data (untested: a save that kept
+    it, or removed it by the wrong rule, passed)."""
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    store = Store(state, cache)
+    state.mkdir()
+    old = pd.DataFrame({"track_id": ["a"], "added_at": ["2026-01-01"]})
+    old.to_parquet(state / "saved_tracks.parquet", index=False)  # an older version's copy
+    assert store.frame_path("saved_tracks") == state / "saved_tracks.parquet"
+    store.save_frame("saved_tracks", pd.DataFrame({"track_id": ["b"], "added_at": ["2026-02-02"]}))
+    assert not (state / "saved_tracks.parquet").exists()
+    assert store.frame_path("saved_tracks") == cache / "saved_tracks.parquet"
+    assert list(Store(state, cache).load_frame("saved_tracks")["track_id"]) == ["b"]
+    one = Store(tmp_path / "one")  # one directory for both: the file just written is never removed
+    one.save_frame("saved_tracks", old)
+    assert list(one.load_frame("saved_tracks")["track_id"]) == ["a"]
 
 
 def test_a_missing_frame_means_no_cached_library(tmp_path):
