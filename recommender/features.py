@@ -434,9 +434,10 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
 
     ``fetch(ids)`` (at most ``batch_size`` ids) returns Spotify audio-features objects
     (``None`` entries for unknown ids are fine), or None when the endpoint is not available.
-    Returns the whole stored ``audio_features`` frame after the merge, or None when Spotify
-    refused (403, remembered in the manifest and not asked again for 30 days) or ``fetch``
-    returned None. Other SpotifyErrors propagate; batches fetched before are saved first.
+    Returns the stored ``audio_features`` rows of ``track_ids`` after the merge (the stored
+    frame is read whole only when Spotify gave features to add), or None when Spotify refused
+    (403, remembered in the manifest and not asked again for 30 days) or ``fetch`` returned
+    None. Other SpotifyErrors propagate; batches fetched before are saved first.
     """
     today = today or local_today()
     manifest = store.read_manifest()
@@ -446,9 +447,10 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     if until is not None and today < until.date():  # (a midnight: ``younger_than`` of the date)
         log.info("audio features: Spotify refused them recently; not asking again before %s", until.date())
         return None
-    old = store.load_frame("audio_features")
-    have = set() if old is None else set(old["track_id"].astype(str))
-    wanted = [t for t in dict.fromkeys(str(t) for t in track_ids) if t not in have]
+    ids = list(dict.fromkeys(str(t) for t in track_ids))
+    known = store.load_frame("audio_features", only=ids)  # the rows of these tracks alone
+    have = set() if known is None else set(known["track_id"].astype(str))
+    wanted = [t for t in ids if t not in have]
     got: list[dict[str, Any]] = []
     refused = unavailable = False
     try:
@@ -460,28 +462,30 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
             got.extend(item for item in batch if item)
     except SpotifyError as exc:
         if exc.status != 403:
-            _merge_fetched(store, old, got)
+            _merge_fetched(store, got)
             raise
         log.info("audio features: Spotify answered 403 (normal for a Development Mode app); not asking again for %d days", FORBIDDEN_DAYS)
         store.update_manifest(**{FORBIDDEN_KEY: today.isoformat()})
         refused = True
     except BaseException:
-        _merge_fetched(store, old, got)
+        _merge_fetched(store, got)
         raise
-    merged = _merge_fetched(store, old, got)
+    merged = _merge_fetched(store, got)
     if refused or unavailable:
         return None
     if FORBIDDEN_KEY in manifest:  # it works again: forget the old refusal (nothing here wrote the manifest since)
         del manifest[FORBIDDEN_KEY]
         store.write_manifest(manifest)
-    return merged
+    if merged is None:
+        return known if known is not None else schema.empty_frame("audio_features")
+    return merged[merged["track_id"].isin(ids).to_numpy()].reset_index(drop=True)
 
 
-def _merge_fetched(store: Store, old: pd.DataFrame | None, items: list[dict[str, Any]]) -> pd.DataFrame:
-    """Validate Spotify's objects, merge them into ``old``, save when there are any; the
-    frame now stored (``old`` itself, or an empty frame, when nothing was fetched)."""
+def _merge_fetched(store: Store, items: list[dict[str, Any]]) -> pd.DataFrame | None:
+    """Validate Spotify's objects, merge them into the stored frame (read whole: every row
+    of it is kept) and save; the frame now stored, or None when there were no objects."""
     if not items:
-        return old if old is not None else schema.empty_frame("audio_features")
+        return None
     raw = pd.DataFrame(items)
     ids = raw["id"] if "id" in raw.columns else pd.Series([None] * len(raw), index=raw.index)
     raw["track_id"] = ids.map(parse_track_id)
@@ -492,6 +496,6 @@ def _merge_fetched(store: Store, old: pd.DataFrame | None, items: list[dict[str,
     if (~keep).any():
         log.warning("audio features: dropped %d object(s) with a bad id or values", int((~keep).sum()))
     new = values[keep].assign(track_id=raw.loc[keep, "track_id"])
-    merged = merge_features(old, new.drop_duplicates("track_id", keep="last"))
+    merged = merge_features(store.load_frame("audio_features"), new.drop_duplicates("track_id", keep="last"))
     store.save_frame("audio_features", merged)
     return merged

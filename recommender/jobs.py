@@ -170,8 +170,10 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     open-data services again after this (a scheduled run's genre look-ups)."""
     from . import schema
     from .sources.run import discover_open_data
+    before = library
     library, found = discover_open_data(library, settings, gateway, progress, notice=notice)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
+    library = store.with_features(library, before)  # the new candidates' audio features too
     report.open_data_tracks = found.tracks
     report.tracks = len(library.track_ids)  # the total the cache holds, the open-data tracks included
     report.open_data_requests = found.requests

@@ -67,3 +67,16 @@ def test_a_cache_frame_written_under_another_pandas_reads_the_same(written_by, p
     got = store.load_frame(name)
     assert store.problems == []
     pd.testing.assert_frame_equal(got, schema.conform(name, pd.DataFrame(EXPECTED[name])))
+
+
+@pytest.mark.parametrize("written_by", ["pandas2", "pandas3"])
+def test_the_features_of_some_tracks_read_alone_are_those_rows_of_the_whole_frame(written_by):
+    """A library reads the audio features of its own tracks alone (``load_frame(only=...)``: the
+    file's batches filtered by pyarrow); from a file saved under either pandas, the very rows the
+    whole frame's read gives."""
+    store = Store(FIXTURES / written_by)
+    ids = ["1abcdefghijklmnopqrstu", "2abcdefghijklmnopqrstu"]  # the second has no features
+    whole = store.load_frame("audio_features")
+    got = store.load_frame("audio_features", only=ids)
+    assert store.problems == []
+    pd.testing.assert_frame_equal(got, whole[whole["track_id"].isin(ids)].reset_index(drop=True))

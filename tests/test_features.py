@@ -163,7 +163,8 @@ def test_fetch_in_batches_of_100_only_missing_ids(tmp_path):
     frame = ft.fetch_spotify_features(fetch, ids, store, today=TODAY)
     assert [len(c) for c in fetch.calls] == [100, 50]
     assert tid(1) not in sum(fetch.calls, [])  # already had features
-    assert len(frame) == 3 + 150 - 2  # two "unknown" ids (…000, …100) answered null
+    assert len(frame) == 150 - 2 + 1  # the asked tracks' rows: two "unknown" ids (…000, …100) answered null
+    assert len(stored(store)) == 3 + 150 - 2  # the file's other tracks kept
     assert stored(store).loc[many_ids(2)[1], "tempo"] == pytest.approx(118.0)
     assert stored(store).loc[tid(1), "energy"] == pytest.approx(0.916)  # not overwritten
 
@@ -451,3 +452,27 @@ def test_a_file_whose_feature_columns_are_all_empty_says_why(tmp_path):
     path.write_text(path.read_text(encoding="utf-8") + f"spotify:track:{tid(3)},c,0.5,0.5,0.5,120\n", encoding="utf-8")
     report = ft.import_features(path, None, Store(tmp_path / "cache"))
     assert report.imported == 1 and report.skipped == {"no feature values": 2}
+
+
+def test_a_library_reads_the_features_of_its_tracks_alone_and_a_save_of_it_loses_no_other_row(tmp_path):
+    """An import keeps every row of its file (1.2 million for Kaggle's "Spotify 1.2M+ Songs"), and
+    every later command read them all with the library: 2.5 s and ~450 MB more each, `status` and
+    the nightly `build-playlist` too. The library now reads the rows of its own tracks alone; a
+    save of the library (a refresh's), which wrote the frame it held, no longer writes it, so no
+    row is lost, and a track that joins the library later has its features at once."""
+    from recommender.store import now_iso
+    store = Store(tmp_path)
+
+    def save(ids: list[str]) -> None:
+        store.save_library(Library.from_frames(user_id="me", tracks=pd.DataFrame({"track_id": ids})))
+        store.update_manifest(fetched_at=now_iso())
+    save([tid(1), tid(2)])
+    ft.import_features(FIXTURES / "good.csv", store.load_library(), store)  # tracks 1, 2 and 3
+    library = store.load_library()
+    assert sorted(library.audio_features["track_id"]) == [tid(1), tid(2)]  # not the other track's row
+    store.save_library(library)  # what a refresh does with the library it loaded
+    assert sorted(stored(store).index) == [tid(1), tid(2), tid(3)]
+    save([tid(1), tid(2), tid(3)])  # track 3 joins the library
+    got = store.load_library().audio_features.set_index("track_id")
+    assert sorted(got.index) == [tid(1), tid(2), tid(3)]
+    assert got.loc[tid(3), "mode"] == 0 and got.loc[tid(1), "energy"] == pytest.approx(0.916)

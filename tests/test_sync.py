@@ -511,3 +511,26 @@ def test_a_playlist_listed_without_snapshot_id_is_read_again_every_time(env):
     gateway.add_items(owned["id"], [f"spotify:track:{added}"])
     library, report = refresh_library(gateway, store, settings)
     assert added in library.playlist_tracks(owned["id"])
+
+
+def test_a_refresh_after_an_import_holds_its_tracks_features_and_keeps_the_others(standin, tmp_path):
+    """After `import features` of a file of many more tracks than the library (the 1.2 million of
+    Kaggle's "Spotify 1.2M+ Songs"), each refresh loaded every row and saved them all again. The
+    refreshed library holds the features of its own tracks alone; the stored frame keeps every row."""
+    from recommender import jobs
+    from recommender.features import import_features
+    settings = settings_for(standin, tmp_path / "c")
+    save_login(standin, tmp_path / "c")
+    library, _ = jobs.refresh(settings, gateway=gateway_for(settings))
+    ours = sorted(library.track_ids)
+    others = [f"5ouMYWpwJ422jRcDAS{i:04d}" for i in range(300)]
+    csv = tmp_path / "features.csv"
+    csv.write_text("track_id,energy,valence\n" + "".join(f"{t},0.5,0.25\n" for t in ours + others))
+    store = Store(settings.cache_dir)
+    import_features(csv, store.load_library(), store)
+    tracks = store.load_frame("tracks")
+    store.save_frame("tracks", tracks[tracks["track_id"] != ours[0]])  # a track this refresh brings anew
+    library, _ = jobs.refresh(settings, gateway=gateway_for(settings))
+    assert sorted(library.audio_features["track_id"]) == ours  # the new track's features too
+    assert len(Store(settings.cache_dir).load_frame("audio_features")) == len(ours) + len(others)
+    assert sorted(Store(settings.cache_dir).load_library().audio_features["track_id"]) == ours

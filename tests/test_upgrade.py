@@ -486,3 +486,26 @@ def test_a_leftover_that_could_not_be_deleted_is_looked_for_again(tmp_path, monk
     monkeypatch.setattr(paths, "delete", delete)
     move_refetchable(state, cache)
     assert not leftover.exists() and not (cache / paths.MOVE_UNDER_WAY).exists()
+
+
+def test_a_features_file_an_older_version_saved_whole_is_read_for_the_librarys_tracks_and_left_as_it_was(tmp_path):
+    """Versions of before 1 Dec 2026 loaded every imported row with the library and a refresh saved
+    them all again (one row group of up to a million rows). That file is read as it is, the rows
+    of the library's tracks alone, and the refresh's save leaves it untouched: nothing to migrate."""
+    import pandas as pd
+
+    from recommender import schema
+    from recommender.library import Library
+    from recommender.store import now_iso
+    ours, others = ["a" * 22, "b" * 22], [f"{i:022d}" for i in range(2000)]
+    store = Store(tmp_path)
+    store.save_library(Library.from_frames(user_id="me", tracks=pd.DataFrame({"track_id": ours})))
+    store.update_manifest(fetched_at=now_iso())
+    path = tmp_path / "audio_features.parquet"
+    frame = pd.DataFrame({"track_id": ours + others, "energy": 0.5, "valence": 0.25})
+    schema.conform("audio_features", frame).to_parquet(path, index=False)  # as Store.save_frame wrote it
+    written = path.read_bytes()
+    library = store.load_library()
+    assert sorted(library.audio_features["track_id"]) == ours and store.problems == []
+    store.save_library(library)
+    assert path.read_bytes() == written

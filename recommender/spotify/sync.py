@@ -239,11 +239,10 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     artists = pd.DataFrame(list(artist_rows.values()), columns=list(schema.FRAMES["artists"]))
     if len(old_artists):
         artists = pd.concat([schema.conform("artists", artists), old_artists], ignore_index=True)
-    extra = {}
-    for name in ("audio_features", "artist_genres"):  # not from Spotify: carried over, even from a damaged cache
-        frame = cached.frames[name] if cached is not None else store.load_frame(name)
-        if frame is not None:
-            extra[name] = frame
+    # not from Spotify: carried over (never saved by the refresh: by their own commands), even from
+    # a damaged cache; the audio features of this library's tracks, new ones included (below)
+    genres = cached.frames["artist_genres"] if cached is not None else store.load_frame("artist_genres")
+    extra = {} if genres is None else {"artist_genres": genres}
     # a canonical row order (by id): the same account gives the same frames whatever order the
     # listings came in, so that a run on an unchanged library changes nothing (ties break by id)
     tracks = tracks.drop_duplicates("track_id").sort_values("track_id", kind="stable")
@@ -257,6 +256,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         top_artists=pd.DataFrame(top_artists, columns=["artist_id", "time_range", "rank"]),
         saved_tracks=pd.DataFrame(saved, columns=["track_id", "added_at"]),
         followed_artists=pd.DataFrame(followed, columns=["artist_id"]), discovery=discovery, **extra)
+    library = store.with_features(library, cached)
     store.save_library(_with_last_discovery(library, cached))
     report.tracks = len(library.tracks)
     report.discovery_tracks = discovery["track_id"].nunique()
