@@ -92,8 +92,14 @@ def managed_history(store: Store, since_refresh: bool = False) -> list[dict]:
 
 
 def _last_listing(manifest: dict):
-    """When the cache's last refresh read your playlists (None: never, or a time unreadable)."""
-    return time_or_none(manifest.get("listed_at")) or time_or_none(manifest.get("fetched_at"))
+    """When the cache's last refresh read your playlists (None: never, or a time unreadable, or
+    one ahead of the clock). A stamp ahead of now was written by a clock that was wrong then or
+    is now: when the refresh really ran is unknown, and a playlist made since, stamped by the
+    clock set right, falls before it. Believed as now (``isotime.believed_time``'s rule for a
+    time shown) it would still be hidden; so, as for a time further ahead, every playlist is
+    listed (the callers skip those the cache holds) until the next refresh stamps anew."""
+    then = time_or_none(manifest.get("listed_at")) or time_or_none(manifest.get("fetched_at"))
+    return then if then is not None and then <= utc_now() else None
 
 
 def managed_playlist_ids(store: Store) -> list[str]:
@@ -129,7 +135,7 @@ def mood_playlists(store: Store, since_refresh: bool = False) -> list[dict]:
     """Every exported mood playlist as the manifest knows it: ``id``, ``name`` and ``tracks``
     (how many we last wrote; None when unknown), in export order. ``since_refresh``: only those
     written since the cache's last refresh (``fetched_at``; all when never refreshed or a time
-    is unreadable): `recommend playlists` lists those from here, since the cache cannot hold
+    is unreadable or ahead of the clock: ``_last_listing``): `recommend playlists` lists those from here, since the cache cannot hold
     them yet (with --demo: since the demo's one pull). One written before that refresh and not
     in the cache was deleted since, and is not listed. Times are whole seconds: one written in
     the refresh's own second counts as since (the caller skips ids the cache holds); with the

@@ -412,17 +412,15 @@ def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_pat
                                 **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
         forged = _browser(lambda loc: re.sub(r"state=[^&]+", "state=forged", loc))
         with pytest.raises(AuthError, match="state mismatch"):
-            auth.login(settings, open_url=forged, timeout=10)
+            auth.login(settings, open_url=forged, timeout=2)  # (it waits for its own answer until then)
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
-def test_a_browsers_other_requests_to_the_callback_do_not_end_the_login(tmp_path):
-    """A browser opens connections it may never use (Chrome's preconnect) and asks for
-    /favicon.ico. The callback served one request and stopped: a connection before the redirect
-    ended `recommend auth` at once with "no answer from the Spotify login page within 300 s"
-    (and a stray GET was taken for the answer: "state mismatch"). Now it waits for the redirect."""
-    import socket
-
+def test_an_earlier_logins_answer_does_not_end_the_login_waiting_now(tmp_path):
+    """A tab of an earlier `recommend auth` reloaded (or any page's request with ?code, ?error or
+    ?state, on any path) was taken for the answer: the login waiting now ended at once with
+    "state mismatch". Now only its own redirect (its path, its state) ends it; the others are
+    answered 400 (404 off the redirect's path) and it keeps waiting."""
     from recommender.spotify import auth
     port = _free_port()
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
@@ -430,11 +428,78 @@ def test_a_browsers_other_requests_to_the_callback_do_not_end_the_login(tmp_path
         login = _browser()
 
         def browser(url: str) -> None:
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()  # a preconnect, unused
-            assert requests.get(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).status_code == 404
+            stale = requests.get(f"http://127.0.0.1:{port}/callback?code=old&state=earlier", timeout=10)
+            assert stale.status_code == 400 and "earlier login" in stale.text
+            assert requests.get(f"http://127.0.0.1:{port}/callback?error=access_denied", timeout=10).status_code == 400
+            state = re.search(r"state=([^&]+)", url).group(1)
+            assert requests.get(f"http://127.0.0.1:{port}/other?code=x&state={state}", timeout=10).status_code == 404
             login(url)
         token = auth.login(settings, open_url=browser, timeout=10)
     assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
+    from recommender.spotify import auth
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        denied = _browser(lambda loc: re.sub(r"code=[^&]*", "error=access_denied", loc))
+        with pytest.raises(AuthError, match=r"^Spotify login was refused \(access_denied\)$"):
+            auth.login(settings, open_url=denied, timeout=10)
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_a_browsers_other_requests_to_the_callback_do_not_end_the_login(tmp_path):
+    """A browser opens connections it may never use (Chrome's preconnect) and asks for
+    /favicon.ico. The callback served one request and stopped: a connection before the redirect
+    ended `recommend auth` at once with "no answer from the Spotify login page within 300 s"
+    (and a stray GET was taken for the answer: "state mismatch"). Now it waits for the redirect.
+    A preconnect kept open and idle (the browser's, until it closes the tab) is dropped after
+    5 s: it held up the redirect behind it until the login's own timeout."""
+    import socket
+
+    from recommender.spotify import auth
+    port = _free_port()
+    held = []
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+        login = _browser()
+
+        def browser(url: str) -> None:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()  # a preconnect, unused
+            assert requests.get(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).status_code == 404
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))  # idle, open till the end
+            login(url)
+        try:
+            token = auth.login(settings, open_url=browser, timeout=20)
+        finally:
+            for connection in held:
+                connection.close()
+    assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_a_connection_reset_mid_request_prints_no_traceback(tmp_path, capfd):
+    # a tab closed while its request was on its way: socketserver printed a Python traceback on
+    # stderr in the middle of `recommend auth`; now it is a DEBUG line, and the login goes on
+    import socket
+    import struct
+
+    from recommender.spotify import auth
+    for host in ("127.0.0.1", "::1"):
+        port = _free_port()
+        where = f"[{host}]" if ":" in host else host
+        with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+            settings = settings_for(server, tmp_path / "cache",
+                                    **{"spotify.redirect_uri": f"http://{where}:{port}/callback"})
+
+            def browser(url: str) -> None:
+                with socket.create_connection((host, port), timeout=5) as s:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+                    s.send(b"GET /callback?code=")
+                _browser()(url)
+            token = auth.login(settings, open_url=browser, timeout=10)
+        assert token["access_token"]
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_the_demos_login_listens_on_a_port_it_holds_from_the_start(tmp_path):

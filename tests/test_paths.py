@@ -358,3 +358,24 @@ def test_status_warns_when_the_data_directory_lies_in_the_folder_cache_cleaners_
     text = " ".join(result.stdout.split())
     inside = layout in ("state a symlink into the cache", "bind mount", "cache.dir in the caches")
     assert text.count("warning: the data directory") == text.count("which cache cleaners empty") == inside, text
+
+
+@pytest.mark.parametrize("how", ["environment", "option"])
+def test_a_relative_config_file_is_shown_as_the_absolute_file(tmp_path, monkeypatch, how):
+    """`RECOMMENDER_CONFIG=rel.yaml` or `--config rel.yaml`: `recommend config path` printed
+    "config: rel.yaml" (and errors named the bare name), unlike the data folder beside it, made
+    absolute; the file read is the one beside the current directory, named whole."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rel.yaml").write_text("playlist:\n  name: Mine\n")
+    env, args = ({"RECOMMENDER_CONFIG": "rel.yaml"}, []) if how == "environment" else ({}, ["--config", "rel.yaml"])
+    s = load_settings(*(args[1:] or [None]), environ=env)
+    assert s.user_file == tmp_path / "rel.yaml" and s.playlist.name == "Mine"
+    assert s.sources["playlist.name"] == str(tmp_path / "rel.yaml")
+    out = CliRunner().invoke(app, ["config", "path", "--json", *args], env=env)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["config"] == str(tmp_path / "rel.yaml")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -1074,3 +1075,36 @@ def test_an_outage_while_a_new_playlist_is_waited_for_says_what_it_holds(tmp_pat
         assert "was just made and may hold part of its new list; the next run fills it" in str(stop.value)
     finally:
         server.stop()
+
+
+def test_a_whole_second_since_in_the_listings_own_second_counts_as_made_since(tmp_path):
+    # versions before the listing's microseconds wrote `since` in whole seconds: a playlist begun
+    # in the refresh's own second (a script's --new-playlist right after a refresh) is after it
+    store = Store(tmp_path)
+    store.update_manifest(listed_at="2026-11-30T10:00:00.500000+00:00", managed_history=[
+        {"id": "same", "name": "a", "since": "2026-11-30T10:00:00+00:00"},  # older manifest's stamp
+        {"id": "before", "name": "b", "since": "2026-11-30T09:59:59+00:00"},
+        {"id": "exact", "name": "c", "since": "2026-11-30T10:00:00.400000+00:00"},  # to the microsecond: before
+        {"id": "after", "name": "d", "since": "2026-11-30T10:00:00.600000+00:00"}])
+    assert [h["id"] for h in publish.managed_history(store, since_refresh=True)] == ["same", "after"]
+    assert len(publish.managed_history(store)) == 4
+
+
+@pytest.mark.parametrize("ahead", [timedelta(hours=2), timedelta(days=3)])
+def test_a_listing_stamped_ahead_of_the_clock_hides_no_playlist_made_since(tmp_path, ahead):
+    # a refresh by a clock set ahead (set right since) stamped its listing in the future: every
+    # playlist made after it, stamped by the right clock, fell before it, and `recommend
+    # playlists` hid it until the next refresh. When the refresh ran is unknown: all are listed
+    from recommender.isotime import utc_now
+    now = utc_now()
+    store = Store(tmp_path)
+    made = (now - timedelta(minutes=1)).isoformat()
+    store.update_manifest(listed_at=(now + ahead).isoformat(), fetched_at=(now + ahead).isoformat(),
+                          managed_history=[{"id": "new", "name": "n", "since": made}],
+                          **{"managed_playlist:happy": {"id": "mood", "name": "recommend: happy", "updated_at": made}})
+    assert [h["id"] for h in publish.managed_history(store, since_refresh=True)] == ["new", "mood"]
+    assert [p["id"] for p in publish.mood_playlists(store, since_refresh=True)] == ["mood"]
+    # a listing stamped by a right clock still hides what came before it (deleted since)
+    store.update_manifest(listed_at=now.isoformat())
+    assert "new" not in [h["id"] for h in publish.managed_history(store, since_refresh=True)]
+    assert publish.mood_playlists(store, since_refresh=True) == []

@@ -62,6 +62,19 @@ def one_line_error(args: list[str], tmp_path) -> str:
                                                 "(see `recommend -h`)"),
     (["--verbos", "refresh"], "error: no such option: --verbos; did you mean --verbose or --version? "
                               "(see `recommend -h`)"),
+    # the hint was not true: `recommend evaluate --top-m` fails too, status has no --demo, a group
+    # needs its command, and an option's value is no command (`recommend status --seed-playlist`)
+    (["--top-m", "3", "evaluate"], "error: no such option: --top-m, and `recommend evaluate` has no --top-m "
+                                   "either; did you mean `recommend evaluate --top-n`? (see `recommend -h`)"),
+    (["--demo", "status"], "error: no such option: --demo, and `recommend status` has no --demo either "
+                           "(see `recommend -h`)"),
+    (["--mood", "happy", "moods"], "error: no such option: --mood before the command; a command's own options go "
+                                   "after it: `recommend moods COMMAND --mood` (see `recommend -h`)"),
+    (["--seed-playlist", "status", "build-playlist"], "error: no such option: --seed-playlist before the command; "
+                                                      "a command's own options go after it: `recommend build-playlist "
+                                                      "--seed-playlist` (see `recommend -h`)"),
+    (["--playlist-name", "status", "build-playlist"], "error: no such option: --playlist-name, and `recommend "
+                                                      "build-playlist` has no --playlist-name either (see `recommend -h`)"),
 ])
 def test_a_usage_error_is_one_line_naming_the_option_and_value(args, said, tmp_path):
     assert one_line_error(args, tmp_path) == said

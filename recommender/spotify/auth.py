@@ -328,24 +328,42 @@ class _CallbackHandler(BaseHTTPRequestHandler):
     timeout = 5  # a connection that sends nothing (a browser's preconnect) holds up the redirect no longer
 
     def do_GET(self) -> None:  # noqa: N802
-        query = parse_qs(urlparse(self.path).query)
-        if not {"state", "code", "error"} & set(query):  # not Spotify's redirect (a browser's /favicon.ico)
+        address = urlparse(self.path)
+        if address.path != self.server.path:  # type: ignore[attr-defined]  # a browser's /favicon.ico
             self.send_error(404)
             return
-        self.server.result = {k: v[0] for k, v in query.items()}  # type: ignore[attr-defined]
+        query = {k: v[0] for k, v in parse_qs(address.query).items()}
+        if query.get("state") != self.server.state:  # type: ignore[attr-defined]
+            # not this login's answer: a tab of an earlier `recommend auth` reloaded, or any page's
+            # request; this login keeps waiting for its own
+            self.server.stale |= bool({"state", "code", "error"} & set(query))  # type: ignore[attr-defined]
+            self._page(400, "this is the answer to an earlier login, not to the one waiting now: close this tab")
+            return
+        self.server.result = query  # type: ignore[attr-defined]
         ok = "code" in query
-        self.send_response(200 if ok else 400)
+        # the error comes from the address: escaped, as every name is
+        self._page(200 if ok else 400, "Logged in: you can close this tab." if ok
+                   else "Login failed: " + query.get("error", "?"))
+
+    def _page(self, status: int, text: str) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.end_headers()
-        text = "Logged in: you can close this tab." if ok else "Login failed: " + query.get("error", ["?"])[0]
-        # the error comes from the address, which any page can make: escaped, as every name is
         self.wfile.write(f"<html><body><p>recommend: {html.escape(text)}</p></body></html>".encode())
 
     def log_message(self, *args) -> None:
         pass
 
 
-class _CallbackServer6(HTTPServer):
+class _CallbackServer(HTTPServer):
+    """The login's callback server on the IPv4 loopback address."""
+
+    def handle_error(self, request, client_address) -> None:
+        # a connection reset mid-request (a tab closed): socketserver printed a traceback on stderr
+        log.debug("login callback: request from %s failed", client_address, exc_info=True)
+
+
+class _CallbackServer6(_CallbackServer):
     """The login's callback server on the IPv6 loopback address (Spotify takes both
     http://127.0.0.1:PORT and http://[::1]:PORT; HTTPServer listens on IPv4 only)."""
 
@@ -376,16 +394,18 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
                           f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
     host = f"[{redirect.hostname}]" if ":" in redirect.hostname else redirect.hostname
     try:
-        server_class = _CallbackServer6 if ":" in redirect.hostname else HTTPServer
+        server_class = _CallbackServer6 if ":" in redirect.hostname else _CallbackServer
         server = server_class((redirect.hostname, 0 if any_port else port), _CallbackHandler)
     except OSError as exc:
         raise ConfigError(f"spotify.redirect_uri: cannot listen on {host}:{port} ({exc.strerror})") from None
     if any_port:  # bound, so no other process can take the port between choosing and listening
         manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
     server.result = None  # type: ignore[attr-defined]
+    server.stale = False  # type: ignore[attr-defined]  # an answer for another login came (a stale tab)
     server.timeout = timeout
     import secrets
     state = secrets.token_urlsafe(16)
+    server.state, server.path = state, urlparse(manager.redirect_uri).path or "/"  # type: ignore[attr-defined]
     manager.state = state
     if isinstance(manager, SpotifyPKCE):
         manager.get_pkce_handshake_parameters()
@@ -400,9 +420,9 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         raise ConfigError(refused)
 
     def answered() -> None:
-        """Serve until Spotify's redirect comes: a connection that brings no request (a browser's
-        preconnect) or another request ends nothing; one request ended the login at once, said
-        as 'no answer within 300 s'."""
+        """Serve until Spotify's redirect for this login (its path, its state) comes: a connection
+        that brings no request (a browser's preconnect), another request or another login's
+        answer ends nothing; one request ended the login at once, said as 'no answer within 300 s'."""
         deadline = time.monotonic() + timeout
         while server.result is None and (left := deadline - time.monotonic()) > 0:  # type: ignore[attr-defined]
             server.timeout = left
@@ -419,11 +439,13 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     finally:
         server.server_close()
     result = server.result  # type: ignore[attr-defined]
+    if not result and server.stale:  # type: ignore[attr-defined]
+        raise AuthError(f"no answer for this login within {timeout:.0f} s, only one for another login attempt "
+                        "(state mismatch: a tab of an earlier `recommend auth`?); run `recommend auth` again and "
+                        "log in from the page it opens")
     if not result:
         raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: if it said INVALID_CLIENT, "
                         f"{_register(manager.redirect_uri, settings)}; then run `recommend auth` again")
-    if result.get("state") != state:
-        raise AuthError("the login answer did not match this login attempt (state mismatch); run `recommend auth` again")
     if "code" not in result:
         raise AuthError(f"Spotify login was refused ({result.get('error', 'unknown error')})")
     try:
