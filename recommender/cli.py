@@ -1449,6 +1449,9 @@ def import_features_cmd(
                   f"{', '.join(report.columns)})"
                   + (f"; {joined(report.in_library)} of them are in your library" if report.in_library is not None else "")
                   + f"; {joined(_rows(report.total, 'track'))} {'has' if report.total == 1 else 'have'} features now")
+    if report.imported and not report.moods:  # e.g. Exportify's durations only: no mood can be told from them
+        _echo_wrapped("the file gives none of its tracks both a valence and an energy, which the mood commands "
+                      "(`recommend moods`) need")
     if report.duplicates:  # why the tracks are fewer than the rows (a Kaggle file lists a track per playlist)
         _echo_wrapped(f"{joined(_rows(report.duplicates))} gave a track an earlier row gave too: "
                       "the later row's values are kept")

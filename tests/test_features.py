@@ -438,6 +438,44 @@ def test_a_spreadsheets_workbook_is_refused_saying_to_save_it_as_csv(tmp_path):
             read()
 
 
+# Exportify's header as it exports a playlist today (https://github.com/pavelkomarov/exportify)
+EXPORTIFY_HEADER = ("Track URI,Track Name,Album Name,Artist Name(s),Release Date,Duration (ms),Popularity,Explicit,"
+                    "Added By,Added At,Genres,Record Label,Danceability,Energy,Key,Loudness,Mode,Speechiness,"
+                    "Acousticness,Instrumentalness,Liveness,Valence,Tempo,Time Signature")
+
+
+def test_an_exportify_export_with_its_durations_but_no_features_is_refused(tmp_path):
+    """Exportify fills "Duration (ms)" (read as duration_ms) but leaves every audio feature empty
+    since November 2024: the durations made the file look not empty, and the import said "2 tracks
+    imported ... 2 tracks have features now", exit 0, though no mood could come of it."""
+    path = tmp_path / "exportify.csv"
+    path.write_text(EXPORTIFY_HEADER + "\n" + "".join(
+        f"spotify:track:{tid(i)},Song {i},Alb,Art,2020-01-01,{180000 + i},50,false,,2024-12-01T00:00:00Z,pop,Lbl"
+        + "," * 12 + "\n" for i in (1, 2)), encoding="utf-8")
+    with pytest.raises(DataError, match=r"exportify\.csv: its audio feature columns \(Danceability, Energy, Key, "
+                                         r"Loudness, Mode, Speechiness, Acousticness, Instrumentalness, Liveness, "
+                                         r"Valence, Tempo\) are empty in every row \(an Exportify export"):
+        ft.import_features(path, None, Store(tmp_path / "cache"))
+    assert Store(tmp_path / "cache").load_frame("audio_features") is None
+
+
+def test_an_import_without_a_valence_and_an_energy_says_the_moods_cannot_use_it(tmp_path):
+    """A file of tempos and durations is imported (the audio scorer uses them) but tells no
+    mood: the import says so rather than leave `recommend moods` to find out."""
+    from test_cli import run
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    path = tmp_path / "f.csv"
+    path.write_text(f"track_id,tempo,Duration (ms),energy\n{tid(1)},120,200000,\n{tid(2)},90,,0.4\n", encoding="utf-8")
+    result = run(["import", "features", str(path)], env)
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert "2 tracks imported" in said
+    assert "the file gives none of its tracks both a valence and an energy, which the mood commands" in said
+    path.write_text(f"track_id,valence,energy\n{tid(3)},0.5,0.4\n", encoding="utf-8")
+    result = run(["import", "features", str(path)], env)
+    assert result.exit_code == 0 and "valence and an energy" not in result.stdout
+
+
 def test_a_file_whose_feature_columns_are_all_empty_says_why(tmp_path):
     """An Exportify export made since November 2024 has its audio feature columns empty: the
     import said "0 tracks imported ... skipped 2 rows: no feature values", exit 0, which left a
