@@ -265,3 +265,14 @@ def test_a_narrow_mood_list_keeps_the_mood_column_when_it_holds_other_moods(data
     out = runner.invoke(app, ["moods", "recommend", "--mood", "happy", "-n", "3", "--dataset", str(data)], env=env)
     assert out.exit_code == 0 and "the rest are" not in out.stdout
     assert "mood" not in next(line for line in out.stdout.splitlines() if "name" in line)
+
+
+def test_a_chart_ending_it_cannot_write_is_refused_before_the_work(tmp_path):
+    """`moods cluster --plot moods.jpg` is refused before the library is read and clustered (a
+    big library's minutes of work, then the refusal): with a data file that is not there, the
+    chart's ending is what it says, not the missing file."""
+    out = run(["moods", "cluster", "Party", "--plot", str(tmp_path / "moods.jpg"),
+               "--dataset", str(tmp_path / "missing.csv")], tmp_path)
+    assert out.exit_code == 2
+    said = " ".join(out.stderr.split())
+    assert "moods.jpg: the mood chart is written as PNG, SVG or PDF" in said and "missing.csv" not in said
