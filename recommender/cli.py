@@ -1498,6 +1498,9 @@ def import_features_cmd(
                   f"{', '.join(report.columns)})"
                   + (f"; {joined(report.in_library)} of them are in your library" if report.in_library is not None else "")
                   + f"; {joined(_rows(report.total, 'track'))} {'has' if report.total == 1 else 'have'} features now")
+    if report.imported and not report.moods:  # e.g. Exportify's durations only: no mood can be told from them
+        _echo_wrapped("the file gives none of its tracks both a valence and an energy, which the mood commands "
+                      "(`recommend moods`) need")
     if report.duplicates:  # why the tracks are fewer than the rows (a Kaggle file lists a track per playlist)
         _echo_wrapped(f"{joined(_rows(report.duplicates))} gave a track an earlier row gave too: "
                       "the later row's values are kept")
@@ -1873,9 +1876,15 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     if as_json:  # a list of tracks; with --export, the tracks and what the export did
         _print_json({"tracks": rows, "exported": _exported_json(exported)} if export else rows)
         return
+    # a mood with fewer tracks than asked for is followed by the nearest of the others: their
+    # moods stay in view at any width (valence and energy go first), and a line says where they start
+    own = len(df) if point else int((df["mood"] == name).sum())
     _print_rows(df.to_dict("records"), title,
                 ["rank", "name", "artists", "mood", "valence", "energy", "score"], {"name", "artists"},
-                drop=("rank", "mood", "energy", "valence"))
+                drop=("rank", "mood", "energy", "valence") if own == len(df) else ("rank", "energy", "valence", "mood"))
+    if own < len(df):
+        from .tables import joined
+        _echo_wrapped(f"{name} has {joined(_rows(own, 'track'))}; the rest are the nearest of other moods")
     _print_exported(exported, demo)
 
 

@@ -86,6 +86,7 @@ class ImportReport:
     examples: dict[str, list[str]] = field(default_factory=dict)  # reason -> first few rows
     in_library: int | None = None  # imported tracks that are in the library (None: no library)
     total: int = 0  # tracks with features in the store after the merge
+    moods: int = 0  # imported tracks the file gives both a valence and an energy (what the mood commands need)
 
     @property
     def skipped_rows(self) -> int:
@@ -376,9 +377,10 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
     read = read_features(raw, columns, decimal_comma=sep != ",")
     read.refuse_percent_columns(path, columns)
-    if len(df) and read.values.isna().all(axis=None) and not read.bad.any(axis=None):
-        # every row "no feature values": not bad rows, a file without features (the user's next step differs)
-        raise DataError(f"{path}: its audio feature columns ({', '.join(columns.values())}) are empty in every row "
+    proper = [c for c in columns if c != "duration_ms"]  # Exportify fills its "Duration (ms)" still
+    if len(df) and proper and read.values[proper].isna().all(axis=None) and not read.bad[proper].any(axis=None):
+        # every row without features: not bad rows, a file without features (the user's next step differs)
+        raise DataError(f"{path}: its audio feature columns ({', '.join(columns[c] for c in proper)}) are empty in every row "
                         "(an Exportify export made since Spotify stopped giving apps audio features, in November "
                         "2024, has them empty); import a file that has them, such as a data set keyed by "
                         "Spotify track id")
@@ -398,6 +400,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     # later rows of the same track win, column by column (groupby.last skips blanks)
     new = values.groupby("track_id", sort=False).last().reset_index()
     report.imported = len(new)
+    report.moods = int(new.reindex(columns=["valence", "energy"]).notna().all(axis=1).sum())
     for why, n in report.skipped.items():
         log.info("%s: skipped %d row(s): %s", path, n, why)
 

@@ -895,7 +895,7 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     so that no copy of a held-out track is learnt from), and report its
     accuracy on the rest beside the majority baseline (the training set's largest mood, as
     often as it occurs in the test set), the binomial test and the confusion matrix.
-    Raises NotEnoughData below 8 labelled tracks or 2 moods (saying how ``where``'s tracks get
+    Raises NotEnoughData below 8 labelled recordings or 2 moods (saying how ``where``'s tracks get
     audio features)."""
     from scipy.stats import binomtest
     from sklearn.model_selection import train_test_split
@@ -906,8 +906,9 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     # held out while the other trains is told by its own name and artist, not predicted
     y = y[distinct_recordings(library, list(y.index))]
     if len(y) < 8 or y.nunique() < 2:
-        raise NotEnoughData(f"a held-out score needs at least 8 tracks with audio features in 2 moods, "
-                            f"got {len(y)} in {y.nunique()} mood{'' if y.nunique() == 1 else 's'}; {where.features}")
+        raise NotEnoughData(f"a held-out score needs at least 8 recordings with audio features in 2 moods (copies "
+                            f"of one recording count once), got {len(y)} in {y.nunique()} "
+                            f"mood{'' if y.nunique() == 1 else 's'}; {where.features}")
     # the held-out count as sklearn rounds it (ceil), kept within 1..n-1 (a holdout of 0 or 1
     # would leave one side empty); stratified only when both sides can hold every mood
     n_test = min(max(int(np.ceil(test_size * len(y))), 1), len(y) - 1)

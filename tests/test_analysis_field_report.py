@@ -158,7 +158,8 @@ def test_a_classifier_that_cannot_be_tested_on_a_file_says_what_the_file_lacks(t
     result = run_on(export_folder(tmp_path, rows), ["moods", "classify"], tmp_path, columns=300)
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stdout.split())
-    assert "needs at least 8 tracks with audio features in 2 moods, got 10 in 1 mood; fill in the file's " \
+    assert "needs at least 8 recordings with audio features in 2 moods (copies of one recording count once), " \
+           "got 10 in 1 mood; fill in the file's " \
            "valence and energy columns" in said
 
 

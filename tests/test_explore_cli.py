@@ -246,3 +246,33 @@ def test_moods_cluster_says_which_tracks_without_audio_features_it_left_out(data
     assert "2 of the 11 tracks have no audio features, so they are in no mood; fill in the file's valence" in said
     full = run(["moods", "cluster", "Gloom", "--dataset", str(data), "--k", "2"], tmp_path)
     assert "no audio features" not in full.stdout
+
+
+def test_a_narrow_mood_list_keeps_the_mood_column_when_it_holds_other_moods(data, tmp_path):
+    """A mood's own tracks come first, then the nearest of the others: at 60 columns the `mood`
+    column was the first left out, so nothing showed where calm's own tracks ended
+    (`COLUMNS=60 recommend moods recommend --mood calm -n 76 --demo`). Now valence and energy go
+    first and a line says how many are the mood's own; a list of the mood alone is as it was."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "50"}
+    out = runner.invoke(app, ["moods", "recommend", "--mood", "calm", "-n", "5", "--dataset", str(data)], env=env)
+    assert out.exit_code == 0, out.stderr
+    header = next(line for line in out.stdout.splitlines() if "name" in line)
+    assert "mood" in header and "valence" not in header, out.stdout
+    own = sum(t["mood"] == "calm" for t in json.loads(runner.invoke(
+        app, ["moods", "recommend", "--mood", "calm", "-n", "5", "--dataset", str(data), "--json"], env=env).stdout))
+    assert 0 < own < 5
+    assert f"calm has {own} track{'s' if own > 1 else ''}; the rest are the nearest of other moods" in " ".join(out.stdout.split())
+    out = runner.invoke(app, ["moods", "recommend", "--mood", "happy", "-n", "3", "--dataset", str(data)], env=env)
+    assert out.exit_code == 0 and "the rest are" not in out.stdout
+    assert "mood" not in next(line for line in out.stdout.splitlines() if "name" in line)
+
+
+def test_a_chart_ending_it_cannot_write_is_refused_before_the_work(tmp_path):
+    """`moods cluster --plot moods.jpg` is refused before the library is read and clustered (a
+    big library's minutes of work, then the refusal): with a data file that is not there, the
+    chart's ending is what it says, not the missing file."""
+    out = run(["moods", "cluster", "Party", "--plot", str(tmp_path / "moods.jpg"),
+               "--dataset", str(tmp_path / "missing.csv")], tmp_path)
+    assert out.exit_code == 2
+    said = " ".join(out.stderr.split())
+    assert "moods.jpg: the mood chart is written as PNG, SVG or PDF" in said and "missing.csv" not in said

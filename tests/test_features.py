@@ -335,12 +335,14 @@ def test_keys_and_modes_written_as_names_are_read_as_spotify_numbers(tmp_path):
                     f"Pop,A,x,{tid(1)},50,0.8,C#,Major,4/4,0.6\n"
                     f"Pop,A,y,{tid(2)},50,0.3,Bb,Minor,4/4,0.2\n"
                     f"Pop,A,z,{tid(3)},50,0.5,B,minor,3/4,0.4\n"
-                    f"Pop,A,w,{tid(4)},50,0.5,H,Major,4/4,0.4\n", encoding="utf-8")
+                    f"Pop,A,w,{tid(4)},50,0.5,H,Major,4/4,0.4\n"
+                    f"Pop,A,v,{tid(5)},50,0.5,Cb,Major,4/4,0.4\n"  # C flat is B (11), not -1 ("no key")
+                    f"Pop,A,u,{tid(6)},50,0.5,B#,Major,4/4,0.4\n", encoding="utf-8")  # B sharp is C (0), not 12
     store = Store(tmp_path / "cache")
     report = ft.import_features(path, None, store)
-    assert report.imported == 3 and report.skipped == {"key must be a whole number in -1..11": 1}
+    assert report.imported == 5 and report.skipped == {"key must be a whole number in -1..11": 1}
     got = stored(store)
-    assert got.loc[[tid(1), tid(2), tid(3)], "key"].tolist() == [1, 10, 11]
+    assert got.loc[[tid(1), tid(2), tid(3), tid(5), tid(6)], "key"].tolist() == [1, 10, 11, 11, 0]
     assert got.loc[[tid(1), tid(2), tid(3)], "mode"].tolist() == [1, 0, 0]
 
 
@@ -395,15 +397,17 @@ def test_the_import_says_when_rows_repeat_a_track(tmp_path):
     assert stored(Store(tmp_path / "c")).loc[tid(1), "valence"] == pytest.approx(0.8)
 
 
-@pytest.mark.parametrize("gz", [False, True])
-def test_a_spreadsheets_unicode_text_file_is_read(tmp_path, gz):
+@pytest.mark.parametrize("gz, encoding", [(False, "utf-16"), (True, "utf-16"), (False, "utf-16-be")])
+def test_a_spreadsheets_unicode_text_file_is_read(tmp_path, gz, encoding):
     """Excel's "Unicode Text" save is UTF-16 with a byte-order mark, tab-separated (in a
     comma-decimal locale "0,5"): it was "cannot read as CSV ('utf-8' codec can't decode byte
     0xff in position 0)"."""
     import gzip
     text = f"Track URI\tValence\tEnergy\nspotify:track:{tid(1)}\t0,3\t0,9\n{tid(2)}\t0.5\t0.25\n"
     path = tmp_path / ("features.txt.gz" if gz else "features.txt")
-    data = text.encode("utf-16")
+    # Python's "utf-16" writes the machine's order (little-endian here) with its mark; a file
+    # from a big-endian machine or program starts with FE FF
+    data = text.encode("utf-16") if encoding == "utf-16" else b"\xfe\xff" + text.encode(encoding)
     path.write_bytes(gzip.compress(data) if gz else data)
     store = Store(tmp_path / "cache")
     report = ft.import_features(path, None, store)
@@ -437,6 +441,79 @@ def test_a_spreadsheets_workbook_is_refused_saying_to_save_it_as_csv(tmp_path):
     for read in (lambda: ft.import_features(book, None, Store(tmp_path / "cache")), lambda: load_dataset(book)):
         with pytest.raises(DataError, match=r"features\.xlsx: a spreadsheet's workbook, not a CSV file: save it"):
             read()
+
+
+# Exportify's header as it exports a playlist today (https://github.com/pavelkomarov/exportify)
+EXPORTIFY_HEADER = ("Track URI,Track Name,Album Name,Artist Name(s),Release Date,Duration (ms),Popularity,Explicit,"
+                    "Added By,Added At,Genres,Record Label,Danceability,Energy,Key,Loudness,Mode,Speechiness,"
+                    "Acousticness,Instrumentalness,Liveness,Valence,Tempo,Time Signature")
+
+
+def test_an_exportify_export_with_its_durations_but_no_features_is_refused(tmp_path):
+    """Exportify fills "Duration (ms)" (read as duration_ms) but leaves every audio feature empty
+    since November 2024: the durations made the file look not empty, and the import said "2 tracks
+    imported ... 2 tracks have features now", exit 0, though no mood could come of it."""
+    path = tmp_path / "exportify.csv"
+    path.write_text(EXPORTIFY_HEADER + "\n" + "".join(
+        f"spotify:track:{tid(i)},Song {i},Alb,Art,2020-01-01,{180000 + i},50,false,,2024-12-01T00:00:00Z,pop,Lbl"
+        + "," * 12 + "\n" for i in (1, 2)), encoding="utf-8")
+    with pytest.raises(DataError, match=r"exportify\.csv: its audio feature columns \(Danceability, Energy, Key, "
+                                         r"Loudness, Mode, Speechiness, Acousticness, Instrumentalness, Liveness, "
+                                         r"Valence, Tempo\) are empty in every row \(an Exportify export"):
+        ft.import_features(path, None, Store(tmp_path / "cache"))
+    assert Store(tmp_path / "cache").load_frame("audio_features") is None
+
+
+def test_an_import_without_a_valence_and_an_energy_says_the_moods_cannot_use_it(tmp_path):
+    """A file of tempos and durations is imported (the audio scorer uses them) but tells no
+    mood: the import says so rather than leave `recommend moods` to find out."""
+    from test_cli import run
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    path = tmp_path / "f.csv"
+    path.write_text(f"track_id,tempo,Duration (ms),energy\n{tid(1)},120,200000,\n{tid(2)},90,,0.4\n", encoding="utf-8")
+    result = run(["import", "features", str(path)], env)
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert "2 tracks imported" in said
+    assert "the file gives none of its tracks both a valence and an energy, which the mood commands" in said
+    path.write_text(f"track_id,valence,energy\n{tid(3)},0.5,0.4\n", encoding="utf-8")
+    result = run(["import", "features", str(path)], env)
+    assert result.exit_code == 0 and "valence and an energy" not in result.stdout
+
+
+def test_a_file_whose_every_row_has_a_bad_value_is_not_called_empty(tmp_path):
+    """Rows whose only values are bad ("loud", -0.5) are skipped rows, said with their reason
+    and examples, not refused as a file whose feature columns are empty."""
+    path = tmp_path / "bad.csv"
+    path.write_text("Track URI,Track Name,Danceability,Energy,Valence,Tempo\n"
+                    f"spotify:track:{tid(1)},a,,loud,,\nspotify:track:{tid(2)},b,,-0.5,,\n", encoding="utf-8")
+    report = ft.import_features(path, None, Store(tmp_path / "cache"))
+    assert report.imported == 0 and report.skipped == {"energy must be a number in 0..1": 2}
+
+
+def test_a_stored_frame_holding_a_track_twice_merges_as_its_later_row():
+    """A stored frame can hold a track twice (written by an older version, or joined by hand):
+    the merge keeps its later row, once, and the file's values update that row."""
+    old = pd.DataFrame({"track_id": [tid(1), tid(2), tid(1)], "valence": [0.1, 0.2, 0.3],
+                        "energy": [0.4, 0.5, 0.6]})
+    new = pd.DataFrame({"track_id": [tid(1), tid(3)], "valence": [np.nan, 0.9], "energy": [0.7, 0.8]})
+    merged = ft.merge_features(old, new)
+    assert merged["track_id"].tolist() == [tid(2), tid(1), tid(3)]
+    got = merged.set_index("track_id")
+    assert got.loc[tid(1), ["valence", "energy"]].tolist() == [0.3, 0.7]  # the later row's valence kept
+
+
+def test_an_import_that_adds_nothing_still_counts_the_stored_tracks_once(tmp_path):
+    """A file whose every row is skipped changes nothing: "0 tracks imported; N tracks have
+    features now" must still count the store's tracks (each once), not say 0."""
+    store = Store(tmp_path / "cache")
+    store.save_frame("audio_features", pd.DataFrame({"track_id": [tid(1), tid(2), tid(1)], "valence": [0.1, 0.2, 0.3],
+                                                     "energy": [0.4, 0.5, 0.6]}))
+    path = tmp_path / "bad.csv"
+    path.write_text(f"track_id,valence,energy\n{tid(3)},7,0.5\nnot-an-id,0.5,0.5\n", encoding="utf-8")
+    report = ft.import_features(path, None, store)
+    assert report.imported == 0 and report.skipped_rows == 2
+    assert report.total == 2
 
 
 def test_a_file_whose_feature_columns_are_all_empty_says_why(tmp_path):

@@ -722,3 +722,16 @@ def test_the_held_out_score_never_tests_a_copy_of_a_track_it_learnt_from():
     report = evaluate_classifier(make_library(rows))
     assert not report.useful and report.p_value > 0.01
     assert report.n_train + report.n_test == 60
+
+
+def test_too_few_to_test_the_classifier_counts_recordings_and_says_so():
+    """The held-out score counts each recording once (a copy held out would be told by its own
+    name): 10 tracks, two copies each of 5 recordings, were "needs at least 8 tracks ..., got 5",
+    which a user with 10 tracks could not square."""
+    from recommender.moods import evaluate_classifier
+    rows = [dict(r, track_id=tid(i + 20 * copy)) for copy in (0, 1) for i, r in enumerate(corner_rows(per_mood=2)[:5])]
+    lib = make_library(rows)
+    assert len(lib.track_ids) == 10
+    with pytest.raises(NotEnoughData, match=r"a held-out score needs at least 8 recordings with audio features in "
+                                            r"2 moods \(copies of one recording count once\), got 5 in 3 moods"):
+        evaluate_classifier(lib)

@@ -299,6 +299,20 @@ def test_genre_coverage_counts_the_artists_enrich_looks_up():
     assert len(library_artists(lib)) == cov["artists"] - 1
 
 
+def test_feature_coverage_counts_the_tracks_the_mood_commands_place():
+    """Status counted "tracks with a valence and an energy" by its own reading, beside the mood
+    commands' (``moods.audio_features``): a track whose later row lost its valence counted as
+    placed though no mood command could place it. Both now read it one way."""
+    from recommender.moods import audio_features
+    tracks = pd.DataFrame({"track_id": ["t1", "t2", "t3"], "name": ["a", "b", "c"],
+                           "artist_ids": [["a1"]] * 3, "artist_names": [["A"]] * 3})
+    af = pd.DataFrame({"track_id": ["t1", "t2", "t2", "t9"], "valence": [0.5, 0.4, None, 0.1],
+                       "energy": [0.6, 0.3, 0.3, 0.2]})  # t2's later row wins; t9 is not in the library
+    lib = Library.from_frames(tracks=tracks, audio_features=af)
+    assert runlog.feature_coverage(lib) == {"tracks": 3, "with_features": 1, "coverage": round(1 / 3, 4)}
+    assert len(audio_features(lib)) == 1
+
+
 def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})
     manifest = {"fetched_at": (NOW - timedelta(hours=5)).isoformat(), "user_id": "me-1",

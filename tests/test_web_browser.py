@@ -370,6 +370,23 @@ def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo
     assert page.inner_text("#title").startswith("Tracks for a sad mood")
     moods = page.eval_on_selector_all("#results tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)")
     assert len(moods) == 20 and set(moods) == {"sad"}, moods
+    # a mood's list is its own tracks first (then, when it has fewer, the nearest of the others):
+    # it said "20 tracks, nearest first", as for a point of the plane
+    assert page.inner_text("#status") == "20 sad tracks, nearest first"
+
+    def fewer_calm(route):  # the sample's calm has more than 20: its last 3 as other moods' tracks
+        answer = route.fetch()
+        out = answer.json()
+        for t in out["tracks"][-3:]:
+            t["mood"] = "happy"
+        route.fulfill(response=answer, json=out)
+    page.route("**/api/moods?mood=calm", fewer_calm)
+    page.click('button[data-mood="calm"]')
+    page.locator("#status", has_text="ones first").wait_for()
+    assert page.inner_text("#status") == "20 tracks: the 17 calm ones first, then the nearest of other moods"
+    page.unroute("**/api/moods?mood=calm", fewer_calm)
+    page.click('button[data-mood="sad"]')
+    page.locator("#status", has_text="20 sad tracks").wait_for()
     page.click("#mood-export")  # the confirm dialog is accepted by the fixture
     page.locator("#export-status", has_text='created "recommend: sad"').wait_for()
     first = page.inner_text("#export-status")

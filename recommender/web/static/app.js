@@ -586,7 +586,7 @@ function initMoods() {
   const exportRow = document.getElementById("export-row");
   const exportStatus = document.getElementById("export-status");
   let seq = 0, shown = null;  // shown: the query of the list on the page (what export writes)
-  async function show(query, label) {
+  async function show(query, label, said) {
     const mine = ++seq;
     status.textContent = "…";
     exportRow.hidden = true;
@@ -607,15 +607,21 @@ function initMoods() {
           el("td", { class: "num" }, fmt(t.energy)), el("td", { class: "num" }, fmt(t.score)));
         body.appendChild(tr);
       }
-      status.textContent = `${out.tracks.length} tracks, nearest first`;
+      status.textContent = said(out);
     } catch (err) {
       if (mine === seq) { body.replaceChildren(); setHeading(title, ""); status.textContent = visibleText(err.message); }
     }
   }
+  // a mood's own tracks come first, then (when it has fewer) the nearest of the other moods
+  const moodSaid = (out) => {
+    const own = out.tracks.filter((t) => t.mood === out.mood).length;
+    return own === out.tracks.length ? `${own} ${out.mood} tracks, nearest first`
+      : `${out.tracks.length} tracks: the ${own} ${out.mood} ones first, then the nearest of other moods`;
+  };
   const point = (out) => `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`;
   document.querySelectorAll("button.mood").forEach((b) => b.addEventListener("click", () => {
     const mood = b.dataset.mood;
-    show({ mood: mood }, (out) => `Tracks for a ${mood} mood (${point(out)})`);
+    show({ mood: mood }, (out) => `Tracks for a ${mood} mood (${point(out)})`, moodSaid);
   }));
   document.getElementById("mood-export").addEventListener("click", async () => {
     if (!shown) return;
@@ -630,7 +636,8 @@ function initMoods() {
     }
   });
   const clamp = (v) => Math.min(1, Math.max(0, v));
-  const ask = (v, e) => show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${out.mood}`);
+  const ask = (v, e) => show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${out.mood}`,
+                             (out) => `${out.tracks.length} tracks, nearest first`);
   plane.addEventListener("click", (ev) => {
     const box = plane.getBoundingClientRect();
     const v = clamp(((ev.clientX - box.left) * (S / box.width) - pad) / span);
