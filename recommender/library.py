@@ -167,6 +167,18 @@ class Library:
             self._cache[key] = build()
         return self._cache[key]
 
+    def placed_audio_features(self) -> pd.DataFrame:
+        """The audio features rows of the library's tracks that have a valence and an energy
+        (what the mood commands place on their plane), one per track (the last imported row
+        wins), indexed by track id; once per Library: callers must not modify it."""
+        def build() -> pd.DataFrame:
+            af = self.frames["audio_features"]
+            ids = pd.Index(af["track_id"].astype(str).to_numpy(dtype=object), dtype=object, name="track_id")
+            keep = ids.isin(pd.Index(self.track_ids.to_numpy(dtype=object), dtype=object)) & ~ids.duplicated(keep="last")
+            af = af[keep].set_axis(ids[keep], axis=0)
+            return af[af["valence"].notna().to_numpy() & af["energy"].notna().to_numpy()]
+        return self.derived("placed_audio_features", build)
+
     def track_positions(self, ids) -> np.ndarray:
         """Row number of each of ``ids`` (-1 where unknown), same length and order.
 

@@ -121,13 +121,9 @@ def audio_features(library: Library) -> pd.DataFrame:
 
 
 def _read_audio_features(library: Library) -> pd.DataFrame:
-    af = library.frames["audio_features"]
-    ids = pd.Index(af["track_id"].astype(str).to_numpy(dtype=object), dtype=object, name="track_id")
-    keep = ids.isin(pd.Index(library.track_ids.to_numpy(dtype=object), dtype=object)) & ~ids.duplicated(keep="last")
-    af = af[keep].set_axis(ids[keep], axis=0)
+    af = library.placed_audio_features()
     cols = [c for c in CLUSTER_FEATURES + ("mode", "key") if c in af.columns]
-    out = af[cols].astype("float64")
-    return out.dropna(subset=["valence", "energy"])
+    return af[cols].astype("float64")
 
 
 def track_texts(library: Library, track_ids: Sequence[str] | None = None) -> pd.Series:

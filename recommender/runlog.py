@@ -603,10 +603,9 @@ def genre_coverage(library: Any) -> dict[str, Any]:
 def feature_coverage(library: Any) -> dict[str, Any]:
     """Share of the library's tracks that have a valence and an energy (imported with
     `recommend import features`), what the mood commands need: counted on their own reading
-    (``moods.audio_features``), so status never counts a track they cannot place."""
-    from .moods import audio_features
+    (``Library.placed_audio_features``), so status never counts a track they cannot place."""
     ids = set(library.frames["tracks"]["track_id"].astype(str))
-    with_features = len(audio_features(library))
+    with_features = len(library.placed_audio_features())
     return {"tracks": len(ids), "with_features": with_features,
             "coverage": round(with_features / len(ids), 4) if ids else None}
 
