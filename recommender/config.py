@@ -64,7 +64,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "scorers.popularity.saved_weight": (0, None), "scorers.popularity.spotify_weight": (0, None),
     "scorers.audio.k": (0, None),
     "scorers.coverage.artist_weight": (0, None), "scorers.coverage.album_weight": (0, None),
-    "scorers.coverage.smoothing": (0, None),
+    "scorers.coverage.smoothing": (0, None), "scorers.release.smoothing": (0, None),
     "scorers.opendata.track_weight": (0, None), "scorers.opendata.artist_weight": (0, None),
     "scorers.opendata.listen_weight": (0, None),
     "scorers.artist_walk.alpha": ((0, False), None), "scorers.artist_walk.beta": (0, None),

@@ -65,6 +65,7 @@ def test_command_line_overrides_everything(tmp_path):
     ("scorers:\n  content:\n    weight: -1\n", "scorers.content.weight must not be negative"),
     ("scorers:\n  coverage:\n    smoothing: -1\n", "scorers.coverage.smoothing must be at least 0"),
     ("scorers:\n  coverage:\n    per: album\n", "scorers.coverage.per must be one of"),
+    ("scorers:\n  release:\n    smoothing: -1\n", "scorers.release.smoothing must be at least 0"),
     ("scorers:\n  opendata:\n    listen_weight: -0.5\n", "scorers.opendata.listen_weight must be at least 0"),
     ("scorers:\n  artist_walk:\n    alpha: 0\n", "scorers.artist_walk.alpha must be"),
     ("spotify:\n  redirect_uri: http://localhost:8888/callback\n", "127.0.0.1, not localhost"),

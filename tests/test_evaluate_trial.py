@@ -269,7 +269,7 @@ def test_tune_with_one_scorer_on_says_there_was_nothing_to_tune(config, env):
     """After a `tune --write` that set every scorer but one to 0, the next tune searched one
     combination and said "your current weights are as good as far as this library can tell",
     though nothing had been compared: a scorer at 0 stays out of the search."""
-    zeros = "".join(f"  {name}:\n    weight: 0\n" for name in ("content", "opendata", "year", "coverage"))
+    zeros = "".join(f"  {name}:\n    weight: 0\n" for name in ("content", "opendata", "year", "coverage", "release"))
     config.write_text(f"scorers:\n{zeros}  artist_walk:\n    weight: 0.1\n")
     result = run(["tune", "--dataset", SMALL, "--folds", "2", "--config", str(config)], env)
     assert result.exit_code == 0, result.stderr

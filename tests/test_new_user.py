@@ -140,7 +140,7 @@ def test_evaluate_and_tune_work_on_the_demo_and_tune_never_writes_its_weights(tm
     env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")}
     config = tmp_path / "user.yaml"
     config.write_text("scorers:\n  artist_walk: {weight: 0}\n  opendata: {weight: 0}\n"
-                      "  coverage: {weight: 0}\n  audio: {weight: 0.1}\n")  # three scorers on: a quick grid
+                      "  coverage: {weight: 0}\n  release: {weight: 0}\n  audio: {weight: 0.1}\n")  # three scorers on: a quick grid
     before = config.read_text()
     result = run(["evaluate", "--demo", "--json", "--config", str(config)], env)
     assert result.exit_code == 0, result.stderr

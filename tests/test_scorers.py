@@ -11,7 +11,7 @@ from recommender.config import load_settings
 from recommender.library import Library
 from recommender.scorers import (REGISTRY, ArtistWalkScorer, AudioScorer, CollaborativeScorer, ContentScorer,
                                  CoverageScorer,
-                                 PopularityScorer, YearScorer, blend_weights, make_scorers)
+                                 PopularityScorer, ReleaseScorer, YearScorer, blend_weights, make_scorers)
 from recommender.scorers.opendata import OpenDataScorer
 from deprecation_marks import DEPRECATIONS_OF_OURS
 
@@ -51,7 +51,7 @@ def make_library() -> Library:
 
 
 ALL = [ContentScorer, CollaborativeScorer, PopularityScorer, AudioScorer, ArtistWalkScorer, YearScorer,
-       CoverageScorer]
+       CoverageScorer, ReleaseScorer]
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +288,8 @@ def test_audio_similarity_and_nan_without_features(lib, k):
 def test_make_scorers_and_weights():
     settings = load_settings(config_file=None, environ={})
     scorers = make_scorers(settings)
-    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year", "coverage"}
+    assert set(scorers) == {"content", "collaborative", "popularity", "opendata", "artist_walk", "year", "coverage",
+                            "release"}
     assert blend_weights(settings)["content"] == settings.scorers.content.weight
     # coverage ships in its form without a catalogue count: the album's share of the seeds
     assert scorers["coverage"].per == "seeds" and scorers["coverage"].artist_weight == 0.0
@@ -553,3 +554,34 @@ def test_artist_walk_why_names_the_seeds_own_artist_as_such(lib):
     many = sc.explain(pd.Series({"s1": 1.0, "f1": 1.0}), ["s2", "s4"])
     assert many["s2"] == "by Nova Pilots, one of your seeds' artists"
     assert many["s4"] == "Kilo shares playlists with your seeds' artists"
+
+
+def _releases() -> Library:
+    """Singles (the album is the song, whatever its version marks), album tracks, a compilation
+    track and a track without an album name."""
+    tracks = pd.DataFrame({
+        "track_id": ["s1", "s2", "s3", "a1", "a2", "a3", "c1", "u1"],
+        "name": ["Glow", "Run (feat. Mo)", "Rain - Radio Edit", "Tide", "Shore", "Wave", "Glow", "Dust"],
+        "artist_ids": [["a"]] * 8, "artist_names": [["Ana"]] * 8,
+        "album_id": ["S1", "S2", "S3", "A", "A", "A", "C", "U"],
+        "album_name": ["Glow", "Run", "Rain", "Coastline", "Coastline", "Coastline", "The Best of Ana", None],
+        "release_date": ["2020"] * 8})
+    return Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": [], "name": []}),
+                               playlist_items=pd.DataFrame({"playlist_id": [], "track_id": [], "position": []}))
+
+
+def test_release_follows_the_seeds_kind_of_release():
+    """A playlist of singles ranks singles first, one of album tracks album tracks; a compilation
+    track is its own kind; a track without an album name is unknown (NaN)."""
+    sc = ReleaseScorer().fit(_releases())
+    assert list(sc.kinds_) == [0, 0, 0, 2, 2, 2, 1, -1]
+    candidates = pd.Index(["s3", "a3", "c1", "u1"])
+    singles = sc.score(pd.Series({"s1": 1.0, "s2": 1.0}), candidates)
+    assert singles["s3"] > singles["a3"] and singles["s3"] > singles["c1"] and np.isnan(singles["u1"])
+    assert singles["s3"] == pytest.approx(3 / 5)  # (2 seeds + 1) / (2 + 3 x 1)
+    albums = sc.score(pd.Series({"a1": 1.0, "a2": 1.0}), candidates)
+    assert albums["a3"] > albums["s3"] and albums["a3"] > albums["c1"]
+    best = sc.score(pd.Series({"c1": 1.0}), candidates)
+    assert best["c1"] > best["s3"] == best["a3"]
+    assert sc.explain(pd.Series({"s1": 1.0, "s2": 1.0}), ["s3", "a3"]) == {"s3": "a single, like most of your seeds"}
+    assert sc.score(pd.Series({"u1": 1.0}), candidates).isna().all()  # no seed has a kind: says nothing

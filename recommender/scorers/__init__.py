@@ -17,6 +17,7 @@ from .content import ContentScorer
 from .coverage import CoverageScorer
 from .opendata import OpenDataScorer
 from .popularity import PopularityScorer
+from .release import ReleaseScorer
 from .walk import ArtistWalkScorer
 from .year import YearScorer
 
@@ -29,11 +30,12 @@ REGISTRY: dict[str, type[Scorer]] = {
     "artist_walk": ArtistWalkScorer,
     "year": YearScorer,
     "coverage": CoverageScorer,
+    "release": ReleaseScorer,
 }
 OPTIONAL = {"audio", "coverage"}  # only built when their weight is positive
 
 __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "PopularityScorer",
-           "AudioScorer", "OpenDataScorer", "ArtistWalkScorer", "YearScorer", "CoverageScorer", "make_scorers", "blend_weights",
+           "AudioScorer", "OpenDataScorer", "ArtistWalkScorer", "YearScorer", "CoverageScorer", "ReleaseScorer", "make_scorers", "blend_weights",
            "scorer_params"]
 
 

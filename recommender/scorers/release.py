@@ -1,0 +1,86 @@
+"""Release scorer: is a track released the way the seeds' tracks are (single, compilation, album)?
+
+Each track has a release kind from its names only: a **single** when its title and its album's
+title are the same song (``titles.normalise_titles``: "Song (feat. X)" on the album "Song -
+Radio Edit" is one), a **compilation** track when the album's name says so ("Greatest Hits",
+"The Best of ...", "Collection", "Anthology", ...), an **album** track otherwise. A track scores
+the seeds' (weighted) share of its kind, smoothed:
+
+    score(track) = (seed weight of its kind + smoothing) / (seed weight + 3 * smoothing)
+
+so a playlist built from singles favours singles, and one built from albums favours album
+tracks. Metadata only: no memberships, popularity or catalogue counts, so it cannot reward
+a track for having less evidence (PROTOCOL.md); on the persona benchmark's candidates its
+correlation with the number of world playlists holding a track is -0.01. Tracks without an
+album name, and every track when no seed has one, are NaN (unknown, dropped from their blend).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from ..library import Library, as_arrow
+from ..titles import normalise_titles
+from .base import Scorer
+from .content import seed_vector
+
+KINDS = ("single", "compilation", "album")
+_SAID = ("a single", "from a compilation", "an album track")
+_COMPILATION = (r"(?i)\b(?:greatest hits|best of|the very best|the best|hits|collection|essential|anthology"
+                r"|compilation|classics|definitive|complete|singles|gold|years)\b")
+
+
+def release_kinds(library: Library) -> np.ndarray:
+    """Per track (rows of ``track_ids``): 0 single, 1 compilation, 2 album track, -1 unknown
+    (no album name)."""
+    tracks = library.tracks
+    album = pc.fill_null(as_arrow(tracks["album_name"]), "")
+    title, album_title = normalise_titles(tracks["name"]), normalise_titles(album)
+    single = pc.and_(pc.equal(title, album_title), pc.not_equal(title, "")).to_numpy(zero_copy_only=False)
+    compilation = pc.match_substring_regex(album, _COMPILATION).to_numpy(zero_copy_only=False)
+    kind = np.where(single, 0, np.where(compilation, 1, 2))
+    return np.where(pc.equal(album, "").to_numpy(zero_copy_only=False), -1, kind)
+
+
+class ReleaseScorer(Scorer):
+    """The seeds' share of the candidate's release kind (module docstring)."""
+
+    name = "release"
+
+    def __init__(self, smoothing: float = 1.0) -> None:
+        self.smoothing = smoothing
+
+    def fit(self, library: Library) -> "ReleaseScorer":
+        self.track_ids_ = library.track_ids
+        self._positions = library.track_positions
+        self.kinds_ = release_kinds(library)
+        return self
+
+    def shares(self, seeds: pd.Series) -> np.ndarray | None:
+        """Smoothed seed share of each kind (``KINDS`` order); None when no seed has a kind."""
+        w = seed_vector(seeds, self.track_ids_, self._positions).astype(float)
+        ok = (w > 0) & (self.kinds_ >= 0)
+        if not ok.any():
+            return None
+        per = np.bincount(self.kinds_[ok], weights=w[ok], minlength=len(KINDS))
+        return (per + self.smoothing) / (per.sum() + len(KINDS) * self.smoothing)
+
+    def score_all(self, seeds: pd.Series) -> np.ndarray:
+        share = self.shares(seeds)
+        if share is None:
+            return np.full(len(self.kinds_), np.nan)
+        return np.where(self.kinds_ >= 0, share[np.maximum(self.kinds_, 0)], np.nan)
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
+
+    def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
+        share = self.shares(seeds)
+        out = {}
+        for tid, r in self._fitted_rows(track_ids):
+            k = self.kinds_[r]
+            if share is not None and k >= 0 and share[k] >= 0.5:
+                out[tid] = f"{_SAID[k]}, like most of your seeds"
+        return out
