@@ -531,11 +531,12 @@ def test_status_reads_the_genres_once_unless_enrich_saves_them_meanwhile(tmp_pat
     cache = tmp_path / "cache"
     store = jobs.open_store(load_settings(environ={}, overrides={"cache.dir": str(cache)}))
     store.save_library(make_library())
+    store.save_frame("artist_genres", make_library().frames["artist_genres"])  # only enrich writes it
     store.update_manifest(user_id="me", fetched_at="2026-03-02T10:00:00+00:00")
     env = {"RECOMMENDER_CACHE_DIR": str(cache), "RECOMMENDER_MUSICBRAINZ_URL": mb_standin.base_url}
     reads = []
     read = Store._read_frame
-    monkeypatch.setattr(Store, "_read_frame", staticmethod(lambda name, path: reads.append(name) or read(name, path)))
+    monkeypatch.setattr(Store, "_read_frame", staticmethod(lambda name, path, *only: reads.append(name) or read(name, path, *only)))
     assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 9
     assert reads.count("artist_genres") == 1
     coverage = runlog.status
