@@ -323,18 +323,19 @@ class WebContext:
 
     def _dry_run_basis(self, settings):
         """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
-        pages' library when they have none yet, as soon as it is read: the Next page's rows, the
-        first pages after the start and the Weights page's evaluation beside it
-        (``_one_library_read``) use the library the dry run read instead of reading it again."""
+        pages' library when they have none yet, once it is known to be the login's account's
+        (before the scoring): the Next page's rows, the first pages after the start and the
+        Weights page's evaluation beside it (``_one_library_read``) use the library the dry run
+        read instead of reading it again. Not sooner: a cache of another account (a `recommend
+        auth` as someone else) is refreshed first, and a page built from it meanwhile (Moods,
+        Search, the evaluation) would show that account's tracks until the next refresh."""
         versions = self.versions()  # read first, as library() does
-        handed = None  # the library this dry run gave the pages
 
         def loaded(basis) -> None:
-            nonlocal handed
             data, at = self.versions() if basis.refreshed else versions  # its own refresh: the library it holds
             with self._lock:
-                if self._cache.get("library", handed) is handed:  # none yet, or the one it gave before a refresh
-                    self._cache["library"] = handed = basis.library
+                if "library" not in self._cache:
+                    self._cache["library"] = basis.library
                     self.loaded_library, self._loaded_frames = at, data[1:]
             self._library_read()
         return jobs.dry_run_basis(settings, gateway=self._gateway(settings), loaded=loaded)
