@@ -543,16 +543,21 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         return store.update_manifest(user_removed=removed, **{PIN_REQUESTS: pins})
 
 
-def _labels(library: Library, ids: list[str]) -> dict[str, str]:
+def label_parts(library: Library, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """(name, artists) of each track of ``ids`` the library holds: `recommend web` shows each in
+    its own direction (a right-to-left name before its artists)."""
     tracks = library.tracks.set_index("track_id")
     out = {}
     for tid in ids:
         if tid in tracks.index:
             row = tracks.loc[tid]
-            out[tid] = f"{row['name']} - {', '.join(row['artist_names'])}"
-        else:
-            out[tid] = tid
+            out[tid] = (str(row["name"]), ", ".join(row["artist_names"]))
     return out
+
+
+def _labels(library: Library, ids: list[str]) -> dict[str, str]:
+    parts = label_parts(library, ids)
+    return {tid: f"{parts[tid][0]} - {parts[tid][1]}" if tid in parts else tid for tid in ids}
 
 
 # ----- the demo: everything against the built-in stand-in -------------------------------------

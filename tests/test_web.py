@@ -66,6 +66,9 @@ class StubContext:
                                  "blend.threshold 0.3 (the best: 0.250); lower it, or raise blend.min_tracks, for a "
                                  "fuller playlist")
 
+    def track_names(self, ids):  # the removed track's name and artists in the library
+        return {t: (HOSTILE[1], "plain \u202eevil") for t in ids if t == "t9"}
+
     def next_rows(self, result):
         return [{"rank": r["rank"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
                  "artist_list": [("a1", HOSTILE[1]), ("a2", "plain \u202eevil")], "score": r["score"],
@@ -373,6 +376,8 @@ def test_next_page_shows_names_as_text(session, server):
            'class="block">block plain \\u202eevil</button>' in html
     assert '<span class="badge new">new</span>' in html and '<span class="badge known">known</span>' in html
     assert "<th>source</th>" in html and "&#34;&gt;&lt;img src=x" in html
+    assert '<ul class="removed" aria-labelledby="removed-title"><li><bdi>&#34;&gt;&lt;img src=x onerror=&#34;' \
+           'window.__pwned=2&#34;&gt;</bdi> - <bdi>plain \\u202eevil</bdi></li></ul>' in html
     # a score the artist mix lowered shows its factor, and the legend says what it is
     assert re.search(r'title="lowered by the artist mix \(blend.artist_mix\)">&times;0\.95</span>', html)
     assert "the artist mix lowered the score" in html
