@@ -80,6 +80,9 @@ class StubContext:
     def steer(self, action, track_id="", artist=""):
         if action == "full-disk":
             raise OSError(28, "No space left on device", "/x/manifest.json")
+        if action == "pin" and track_id == "removed":  # removed in another tab
+            from recommender.errors import UsageError
+            raise UsageError("not pinned: you removed this track")
         self.calls.append(("steer", action, track_id, artist))
         return "ok"
 
@@ -362,7 +365,7 @@ def test_pages_escape_hostile_names_and_send_csp(session, server, path):
     assert re.search(r"\son\w+=", html.replace('onerror=\\"', "").replace("onerror=&#34;", "")) is None
     assert html.split("</head>", 1)[0].count("</title>") == 1
     # a bidi override in a name is shown as "\\u202e", as the CLI shows it; a form sends the name back as it is
-    assert "\u202e" not in re.sub(r'<input type="hidden" name="artist" value="[^"]*">', "", html)
+    assert "\u202e" not in re.sub(r'<input type="hidden" name="(artist|name|by)" value="[^"]*">', "", html)
 
 
 def test_next_page_shows_names_as_text(session, server):
@@ -938,14 +941,25 @@ def test_the_search_field_has_a_label(session, server, path):
 
 
 def test_a_steers_message_names_the_track_or_artist(session, server):
-    # it said "removed: it will not be recommended again" beside the next track's button (the focus)
+    # it said "removed: it will not be recommended again" beside the next track's button (the focus);
+    # then "NAME by ARTISTS: removed: ..." in one left-to-right line (a Hebrew name drawn after its
+    # artists), and a refused pin named nothing. Name and artists now come apart, each isolated
+    from urllib.parse import parse_qsl, urlencode, urlsplit
     _, sec, base = server
-    for form, said in [({"action": "remove", "track": "t1", "label": "Song by Band"}, "Song by Band: ok"),
-                       ({"action": "block", "artist": HOSTILE[0]}, f"{HOSTILE[0]}: ok")]:
+    for form, said in [({"action": "remove", "track": "t1", "name": "Song", "by": "Band"},
+                        {"msg": "ok", "name": "Song", "by": "Band"}),
+                       ({"action": "block", "artist": HOSTILE[0]}, {"msg": "ok", "name": HOSTILE[0]}),
+                       ({"action": "pin", "track": "removed", "name": "Song", "by": "Band"},
+                        {"msg": "error: not pinned: you removed this track", "name": "Song", "by": "Band"})]:
         r = session.post(base + "/next/steer", data={"csrf": sec.csrf, **form}, allow_redirects=False, timeout=10)
-        assert r.status_code == 303 and unquote(r.headers["location"]) == f"/next?msg={said}"
-    html = session.get(base + "/next?msg=" + quote(f"{HOSTILE[0]}: ok"), timeout=10).text
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;: ok" in html  # shown as text
+        where = urlsplit(r.headers["location"])
+        assert r.status_code == 303 and where.path == "/next" and dict(parse_qsl(where.query)) == said
+    html = session.get(base + "/next?" + urlencode({"msg": "ok", "name": HOSTILE[0], "by": "plain \u202eevil"}),
+                       timeout=10).text
+    assert ('<p class="note" id="message" role="status"><bdi>&lt;script&gt;window.__pwned=1&lt;/script&gt;</bdi> by '
+            '<bdi>plain \\u202eevil</bdi>: ok</p>') in html  # as text, each name in its own direction
+    html = session.get(base + "/next?" + urlencode({"msg": "ok", "name": "Band"}), timeout=10).text
+    assert '<p class="note" id="message" role="status"><bdi>Band</bdi>: ok</p>' in html
 
 
 def test_the_steer_buttons_name_their_track(session, server):
@@ -954,6 +968,9 @@ def test_the_steer_buttons_name_their_track(session, server):
     # and its artists: two tracks of the same title were two identical buttons to a screen reader
     assert 'aria-label="remove &lt;script&gt;window.__pwned=1&lt;/script&gt; by &#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;"' in html
     assert 'aria-label="pin &lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt; by plain \\u202eevil"' in html
+    # sent back as they are, for the message to name them (escaped once, here)
+    assert ('<input type="hidden" name="name" value="&lt;script&gt;window.__pwned=1&lt;/script&gt;"><input '
+            'type="hidden" name="by" value="&#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;">') in html
 
 
 def _contrast(fg: str, bg: str) -> float:
