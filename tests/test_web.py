@@ -88,7 +88,8 @@ class StubContext:
 
     def publish(self):
         self.calls.append(("publish",))
-        self.last_publish = {"exit_code": 6, "message": f"another run holds the lock {HOSTILE[0]}"}
+        self.last_publish = {"exit_code": 6, "message": f"another run holds the lock {HOSTILE[0]}",
+                             "when": "2026-12-01 07:00 UTC"}
         return self.last_publish
 
     def weights(self):
@@ -434,7 +435,7 @@ def test_every_post_route_is_in_the_csrf_list():
 def test_publish_failure_shows_exit_code(session, server):
     ctx, sec, base = server
     r = session.post(base + "/next/publish", data={"csrf": sec.csrf}, timeout=10)
-    assert r.status_code == 200 and "Publish failed (exit 6)" in r.text
+    assert r.status_code == 200 and "Publish failed (exit 6) at 2026-12-01 07:00 UTC" in r.text
     assert "&lt;script&gt;" in r.text
 
 

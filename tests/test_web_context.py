@@ -57,6 +57,14 @@ def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
     assert "library" not in ctx._cache
 
 
+def test_the_published_box_says_when_the_web_apps_publish_ran(ctx):
+    # the Next page kept its "Published" box, the web app's own last publish, after a
+    # `build-playlist` in a terminal had written the playlist since: it now says when it ran
+    out = ctx.publish()
+    assert out["exit_code"] == 0 and ctx.last_publish is out
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", out["when"])  # as the Runs page says its times
+
+
 def test_a_page_computed_while_its_data_changed_is_computed_again(ctx, monkeypatch):
     # a value built before an invalidate() (weights saved in another tab, a refresh seen by
     # another page) was kept after it: the Next playlist kept the old weights' tracks

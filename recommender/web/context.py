@@ -480,6 +480,7 @@ class WebContext:
             record_run(self.settings.cache_dir, PUBLISH_COMMAND, 0, started, playlist_id=result.playlist_id,
                        added=result.added, removed=result.removed, kept=result.kept,
                        requests=result.requests, dry_run=False)
+        outcome["when"] = shown_time(None)  # the page says when: a run in a terminal may have written it since
         self.last_publish = outcome
         self.invalidate()
         return outcome
