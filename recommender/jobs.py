@@ -421,8 +421,9 @@ class BuildBasis:
 def dry_run_basis(settings, *, gateway=None, loaded: Callable[[BuildBasis], None] | None = None) -> BuildBasis:
     """What ``build_playlist(settings, dry_run=True)`` computes before the weights (a refresh
     too when the cache is stale); ``dry_run_with`` finishes it for any weights. ``loaded``:
-    called with the basis as soon as its ``library`` is read or refreshed (``refreshed``), before
-    the requests to Spotify and the scoring (`recommend web` hands that library to its pages)."""
+    called with the basis as soon as its ``library`` (read or refreshed: ``refreshed``) is known
+    to be the login's account's (``publish.managed_state`` took it; a cache of another account is
+    refreshed first), before the scoring (`recommend web` hands that library to its pages)."""
     gateway = gateway or connect(settings)
     with ExitStack() as held:
         return _build_basis(held, settings, gateway, dry_run=True, loaded=loaded)
@@ -456,18 +457,16 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         basis.warnings = [*pulled.switched, *pulled.warnings]
         basis.open_data = dict(pulled.requests_by_service)
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
-        if loaded is not None:
-            loaded(basis)
         return library
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
         library = refresh_now()
-    elif loaded is not None:
-        loaded(basis)
     try:
         state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
     except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
         library = refresh_now()
         state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
+    if loaded is not None:  # not before: a cache of another account is no library to show
+        loaded(basis)
     requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
     state.pinned = list(dict.fromkeys(state.pinned + requested))
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]
@@ -546,16 +545,21 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         return store.update_manifest(user_removed=removed, **{PIN_REQUESTS: pins})
 
 
-def _labels(library: Library, ids: list[str]) -> dict[str, str]:
+def label_parts(library: Library, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """(name, artists) of each track of ``ids`` the library holds: `recommend web` shows each in
+    its own direction (a right-to-left name before its artists)."""
     tracks = library.tracks.set_index("track_id")
     out = {}
     for tid in ids:
         if tid in tracks.index:
             row = tracks.loc[tid]
-            out[tid] = f"{row['name']} - {', '.join(row['artist_names'])}"
-        else:
-            out[tid] = tid
+            out[tid] = (str(row["name"]), ", ".join(row["artist_names"]))
     return out
+
+
+def _labels(library: Library, ids: list[str]) -> dict[str, str]:
+    parts = label_parts(library, ids)
+    return {tid: f"{parts[tid][0]} - {parts[tid][1]}" if tid in parts else tid for tid in ids}
 
 
 # ----- the demo: everything against the built-in stand-in -------------------------------------

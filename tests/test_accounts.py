@@ -273,3 +273,49 @@ def test_a_pick_greyed_out_for_one_account_is_not_hidden_from_another(standin, s
     assert grey in second.account.playlist_track_ids(theirs)  # plays for the second account: a pick there
     manifest = Store.from_settings(settings_for(second, cache)).read_manifest()
     assert "not_playable" not in manifest and grey in manifest["accounts"]["small-user"]["not_playable"]
+
+
+def test_the_web_apps_pages_never_show_the_library_of_the_account_before_a_login(standin, second, tmp_path,
+                                                                                 monkeypatch):
+    """Review of the web app's one library read: its dry run handed the cached library to the
+    pages as soon as it was read, before it knew the library was the login's account's. After a
+    `recommend auth` as another account (a fresh cache of the first one), the dry run then
+    refreshed and handed the second account's library, but a Moods page, a search or the Weights
+    page's evaluation opened meanwhile had been built from the first one's, and kept showing its
+    tracks until the next refresh. The library is handed over once its account is the login's."""
+    import threading
+
+    from recommender import jobs, publish
+    from recommender.web.context import WebContext
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["refresh", "--quiet"], env_for(standin, cache)).exit_code == 0
+    save_login(second, cache)  # `recommend auth` as the second account: the cache is still the first's
+    ctx = WebContext(settings_for(second, cache), config_file=tmp_path / "u.yaml")
+    tastes, evaluated, released = [], threading.Event(), []
+    read = ctx._library_read
+
+    def library_read(promise=None):  # a Moods page opened the moment the dry run hands its library over
+        tastes.append(ctx.taste())
+        released.append(1)
+        return read(promise)
+    monkeypatch.setattr(ctx, "_library_read", library_read)
+    real_setup, set_up = jobs.evaluation_setup, []
+
+    def evaluation_setup(settings, library=None):
+        set_up.append(library)
+        evaluated.set()
+        return real_setup(settings, library=library)
+    monkeypatch.setattr(jobs, "evaluation_setup", evaluation_setup)
+    real_state = publish.managed_state
+
+    def managed_state(*a, **kw):  # the evaluation, let go, reads its library before the account is known
+        if released and not evaluated.is_set():
+            evaluated.wait(60)
+        return real_state(*a, **kw)
+    monkeypatch.setattr(publish, "managed_state", managed_state)
+    ctx.weights_preview({"content": 1.0})
+    ctx.sync_settings()  # the next page
+    assert ctx.library().user_id == "second-user"
+    assert tastes and {t.user_id for t in tastes} == {"second-user"} and ctx.taste().user_id == "second-user"
+    assert set_up and all(lib is None or lib.user_id == "second-user" for lib in set_up)

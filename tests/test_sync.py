@@ -231,6 +231,31 @@ def test_a_login_another_process_refreshed_during_a_run_is_used_at_the_next_requ
     assert not any(r.path == "/api/token" for r in server.requests)
 
 
+def test_a_login_replaced_with_the_same_size_and_time_is_still_read_again(env):
+    """The saved login is read again when its stat changed: its inode too, not only its time and
+    size. Another process's atomic replace (a new file renamed over it) of the same size, with its
+    modification time set back (a copy that keeps times, `cp -p`, `rsync -t`), is read at the next
+    request, not taken for the token read before."""
+    import os
+
+    from recommender.store import atomic_write_text
+    server, settings, gateway, store, _ = env
+    path = store.dir / "spotify-token.json"
+    size = 4096  # both logins of one size (JSON ends in any white space)
+    atomic_write_text(path, path.read_text().ljust(size))
+    assert gateway.get("me")["id"]  # this run reads its login
+    before = path.stat()
+    server.expire_access_tokens()  # what this run read no longer works...
+    server.revoke_refresh_tokens()
+    new = json.dumps(server.issue_token(client_id="test-client"))  # ...the other run's does
+    atomic_write_text(path, new.ljust(size))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert gateway.get("me")["id"]
+    assert not any(r.path == "/api/token" for r in server.requests)
+
+
 def test_no_token_means_login_needed(standin, tmp_path):
     from recommender import jobs
     settings = settings_for(standin, tmp_path / "empty")

@@ -66,6 +66,9 @@ class StubContext:
                                  "blend.threshold 0.3 (the best: 0.250); lower it, or raise blend.min_tracks, for a "
                                  "fuller playlist")
 
+    def track_names(self, ids):  # the removed track's name and artists in the library
+        return {t: (HOSTILE[1], "plain \u202eevil") for t in ids if t == "t9"}
+
     def next_rows(self, result):
         return [{"rank": r["rank"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
                  "artist_list": [("a1", HOSTILE[1]), ("a2", "plain \u202eevil")], "score": r["score"],
@@ -77,12 +80,16 @@ class StubContext:
     def steer(self, action, track_id="", artist=""):
         if action == "full-disk":
             raise OSError(28, "No space left on device", "/x/manifest.json")
+        if action == "pin" and track_id == "removed":  # removed in another tab
+            from recommender.errors import UsageError
+            raise UsageError("not pinned: you removed this track")
         self.calls.append(("steer", action, track_id, artist))
         return "ok"
 
     def publish(self):
         self.calls.append(("publish",))
-        self.last_publish = {"exit_code": 6, "message": f"another run holds the lock {HOSTILE[0]}"}
+        self.last_publish = {"exit_code": 6, "message": f"another run holds the lock {HOSTILE[0]}",
+                             "when": "2026-12-01 07:00 UTC"}
         return self.last_publish
 
     def weights(self):
@@ -359,7 +366,7 @@ def test_pages_escape_hostile_names_and_send_csp(session, server, path):
     assert re.search(r"\son\w+=", html.replace('onerror=\\"', "").replace("onerror=&#34;", "")) is None
     assert html.split("</head>", 1)[0].count("</title>") == 1
     # a bidi override in a name is shown as "\\u202e", as the CLI shows it; a form sends the name back as it is
-    assert "\u202e" not in re.sub(r'<input type="hidden" name="artist" value="[^"]*">', "", html)
+    assert "\u202e" not in re.sub(r'<input type="hidden" name="(artist|name|by)" value="[^"]*">', "", html)
 
 
 def test_next_page_shows_names_as_text(session, server):
@@ -373,6 +380,8 @@ def test_next_page_shows_names_as_text(session, server):
            'class="block">block plain \\u202eevil</button>' in html
     assert '<span class="badge new">new</span>' in html and '<span class="badge known">known</span>' in html
     assert "<th>source</th>" in html and "&#34;&gt;&lt;img src=x" in html
+    assert '<ul class="removed" aria-labelledby="removed-title"><li><bdi>&#34;&gt;&lt;img src=x onerror=&#34;' \
+           'window.__pwned=2&#34;&gt;</bdi> - <bdi>plain \\u202eevil</bdi></li></ul>' in html
     # a score the artist mix lowered shows its factor, and the legend says what it is
     assert re.search(r'title="lowered by the artist mix \(blend.artist_mix\)">&times;0\.95</span>', html)
     assert "the artist mix lowered the score" in html
@@ -426,7 +435,7 @@ def test_every_post_route_is_in_the_csrf_list():
 def test_publish_failure_shows_exit_code(session, server):
     ctx, sec, base = server
     r = session.post(base + "/next/publish", data={"csrf": sec.csrf}, timeout=10)
-    assert r.status_code == 200 and "Publish failed (exit 6)" in r.text
+    assert r.status_code == 200 and "Publish failed (exit 6) at 2026-12-01 07:00 UTC" in r.text
     assert "&lt;script&gt;" in r.text
 
 
@@ -933,14 +942,25 @@ def test_the_search_field_has_a_label(session, server, path):
 
 
 def test_a_steers_message_names_the_track_or_artist(session, server):
-    # it said "removed: it will not be recommended again" beside the next track's button (the focus)
+    # it said "removed: it will not be recommended again" beside the next track's button (the focus);
+    # then "NAME by ARTISTS: removed: ..." in one left-to-right line (a Hebrew name drawn after its
+    # artists), and a refused pin named nothing. Name and artists now come apart, each isolated
+    from urllib.parse import parse_qsl, urlencode, urlsplit
     _, sec, base = server
-    for form, said in [({"action": "remove", "track": "t1", "label": "Song by Band"}, "Song by Band: ok"),
-                       ({"action": "block", "artist": HOSTILE[0]}, f"{HOSTILE[0]}: ok")]:
+    for form, said in [({"action": "remove", "track": "t1", "name": "Song", "by": "Band"},
+                        {"msg": "ok", "name": "Song", "by": "Band"}),
+                       ({"action": "block", "artist": HOSTILE[0]}, {"msg": "ok", "name": HOSTILE[0]}),
+                       ({"action": "pin", "track": "removed", "name": "Song", "by": "Band"},
+                        {"msg": "error: not pinned: you removed this track", "name": "Song", "by": "Band"})]:
         r = session.post(base + "/next/steer", data={"csrf": sec.csrf, **form}, allow_redirects=False, timeout=10)
-        assert r.status_code == 303 and unquote(r.headers["location"]) == f"/next?msg={said}"
-    html = session.get(base + "/next?msg=" + quote(f"{HOSTILE[0]}: ok"), timeout=10).text
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;: ok" in html  # shown as text
+        where = urlsplit(r.headers["location"])
+        assert r.status_code == 303 and where.path == "/next" and dict(parse_qsl(where.query)) == said
+    html = session.get(base + "/next?" + urlencode({"msg": "ok", "name": HOSTILE[0], "by": "plain \u202eevil"}),
+                       timeout=10).text
+    assert ('<p class="note" id="message" role="status"><bdi>&lt;script&gt;window.__pwned=1&lt;/script&gt;</bdi> by '
+            '<bdi>plain \\u202eevil</bdi>: ok</p>') in html  # as text, each name in its own direction
+    html = session.get(base + "/next?" + urlencode({"msg": "ok", "name": "Band"}), timeout=10).text
+    assert '<p class="note" id="message" role="status"><bdi>Band</bdi>: ok</p>' in html
 
 
 def test_the_steer_buttons_name_their_track(session, server):
@@ -949,6 +969,9 @@ def test_the_steer_buttons_name_their_track(session, server):
     # and its artists: two tracks of the same title were two identical buttons to a screen reader
     assert 'aria-label="remove &lt;script&gt;window.__pwned=1&lt;/script&gt; by &#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;"' in html
     assert 'aria-label="pin &lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt; by plain \\u202eevil"' in html
+    # sent back as they are, for the message to name them (escaped once, here)
+    assert ('<input type="hidden" name="name" value="&lt;script&gt;window.__pwned=1&lt;/script&gt;"><input '
+            'type="hidden" name="by" value="&#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;">') in html
 
 
 def _contrast(fg: str, bg: str) -> float:

@@ -685,6 +685,11 @@ def test_a_slow_answer_says_searching_instead_of_the_last_querys_count(browser, 
     pg.context.close()
 
 
+def proxy_page(status: int):
+    """A route's handler: an answer of ``status`` that is an HTML page, not the app's JSON."""
+    return lambda route: route.fulfill(status=status, content_type="text/html", body="<h1>a proxy's page</h1>")
+
+
 def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
     # with the app stopped (Ctrl-C, its terminal closed) a slider move, a search or a Save said
     # the browser's bare "Failed to fetch"
@@ -702,6 +707,14 @@ def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
     pg.route("**/api/**", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>"))
     pg.locator("#w-year").fill("0.55")
     expect(pg.locator("#status")).to_have_text("error: 502 Bad Gateway: " + stopped)
+    # any other answer that is not the app's JSON said the same, "was it stopped?", of an app that was not
+    for move, (status, said) in enumerate([(503, re.compile(r"^error: 503 .*: " + re.escape(stopped) + "$")),
+                         (504, re.compile(r"^error: unexpected answer 504\b")),
+                         (200, re.compile(r"^error: unexpected answer 200\b"))]):
+        pg.unroute("**/api/**")
+        pg.route("**/api/**", proxy_page(status))
+        pg.locator("#w-year").fill(f"{0.6 + move / 10:.1f}")
+        expect(pg.locator("#status")).to_have_text(said)
     pg.context.close()
 
 

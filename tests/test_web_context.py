@@ -57,6 +57,43 @@ def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
     assert "library" not in ctx._cache
 
 
+def test_the_published_box_says_when_the_web_apps_publish_ran(ctx):
+    # the Next page kept its "Published" box, the web app's own last publish, after a
+    # `build-playlist` in a terminal had written the playlist since: it now says when it ran
+    out = ctx.publish()
+    assert out["exit_code"] == 0 and ctx.last_publish is out
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", out["when"])  # as the Runs page says its times
+
+
+def test_a_page_computed_while_its_data_changed_is_computed_again(ctx, monkeypatch):
+    # a value built before an invalidate() (weights saved in another tab, a refresh seen by
+    # another page) was kept after it: the Next playlist kept the old weights' tracks
+    ctx.invalidate()
+    real, runs = jobs.dry_run_with, []
+
+    def dry_run_with(basis, settings):
+        runs.append(1)
+        if len(runs) == 1:
+            ctx.save_weights({"year": 0.6})  # in another tab, while this dry run goes on
+        return real(basis, settings)
+    monkeypatch.setattr(jobs, "dry_run_with", dry_run_with)
+    before = ctx.preview().weights  # the page that asked shows what it computed
+    ctx.sync_settings()
+    after = ctx.preview().weights
+    assert after != before and after == jobs.build_playlist(ctx.settings, dry_run=True).weights
+    real_taste, tastes = jobs.taste_library, []
+
+    def taste_library(settings, library):
+        tastes.append(1)
+        if len(tastes) == 1:
+            ctx.invalidate()  # a refresh (or a login as another account) seen by another page
+        return real_taste(settings, library)
+    monkeypatch.setattr(jobs, "taste_library", taste_library)
+    ctx.taste()
+    ctx.taste()
+    assert len(tastes) == 2
+
+
 def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(ctx, monkeypatch):
     # a cold Weights preview (or the warm-up's evaluation, or a slider's move after a steer) read
     # the whole cached library twice, at the same time: the dry run, and the evaluation's set-up

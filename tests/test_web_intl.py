@@ -15,6 +15,7 @@ from test_web_browser import ROOT, browser, env_for  # noqa: F401  (browser: a f
 pytestmark = pytest.mark.slow
 
 NAME, ARTIST = "שלום עכשיו!", "2 להקות"  # a neutral "!" at the end, a number first
+PICK, PICK_WAS = "ילדה מתוקה", "Promises"  # the demo's first pick, by a left-to-right artist
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,8 @@ def rtl_demo(tmp_path_factory):
     tid = sorted(acct.tracks)[0]
     acct.tracks[tid]["name"] = NAME
     acct.artists[acct.tracks[tid]["artist_ids"][0]]["name"] = ARTIST
+    [pick] = [t for t in acct.tracks.values() if t["name"] == PICK_WAS]
+    pick["name"] = PICK
     (cache / "demo").mkdir()
     (cache / "demo" / "standin-account.json").write_text(json.dumps(acct.to_dict()))
     proc = subprocess.Popen([sys.executable, "-m", "recommender", "web", "--demo", "--no-browser", "--port", "0"],
@@ -91,4 +94,26 @@ def test_the_next_pages_diff_shows_a_right_to_left_name_before_its_artists(brows
     assert name["last"] < name["first"] and artist["last"] < artist["first"]  # each reads right to left
     assert max(name.values()) < min(artist.values())  # the name first, on the left, as on every other line
     page.request.post(base + "/next/steer", form={"csrf": csrf, "action": "unpin", "track": track})
+    page.context.close()
+
+
+def test_the_next_pages_diff_shows_a_removed_right_to_left_name_before_its_artists(browser, rtl_demo):  # noqa: F811
+    # The Removed list kept "NAME - ARTISTS" in one piece after the Added list's fix: a Hebrew name
+    # drew its artists first. The first pick, published, then removed: it leaves the playlist and the table.
+    page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    base = rtl_demo.split("/?")[0]
+    page.goto(rtl_demo)
+    page.wait_for_url(base + "/next")
+    csrf = page.get_attribute('meta[name="csrf-token"]', "content")
+    page.request.post(base + "/next/publish", form={"csrf": csrf})
+    page.goto(base + "/next")
+    track = page.locator("#next-table tbody tr", has=page.locator("span.name", has_text=PICK)).get_attribute("data-track")
+    page.request.post(base + "/next/steer", form={"csrf": csrf, "action": "remove", "track": track})
+    page.goto(base + "/next")
+    line = "#diff ul.removed li:first-child"
+    artists = page.inner_text(line).split(PICK)[1].strip(" -")
+    assert artists and page.locator("#diff ul.removed li").count() == 1
+    name, artist = page.evaluate(SPAN, [line, PICK]), page.evaluate(SPAN, [line, artists])
+    assert name["last"] < name["first"]  # the name reads right to left
+    assert max(name.values()) < min(artist.values())  # the name first, on the left, as on every other line
     page.context.close()

@@ -186,18 +186,24 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         response.set_cookie(sec.cookie, sec.session, httponly=True, samesite="strict", path="/")
         return response
 
+    def steered(request: Request) -> dict[str, str]:
+        """The last steer's message, and the track (its name, ``by`` its artists) or artist it names."""
+        q = request.query_params
+        return {"message": q.get("msg", ""), "named": q.get("name", ""), "by": q.get("by", "")}
+
     async def next_page(request: Request) -> Response:
         try:
             result = await run_in_threadpool(ctx.preview)
             rows = await run_in_threadpool(ctx.next_rows, result)
+            removed = await run_in_threadpool(ctx.track_names, result.removed_ids)
         except RecommenderError as exc:
             return render(request, "next.html", error=str(exc), exit_code=exc.exit_code, rows=[],
-                          published=ctx.last_publish, message=request.query_params.get("msg", ""))
+                          published=ctx.last_publish, **steered(request))
         scorers = [c[len("contrib_"):] for c in result.table.columns if c.startswith("contrib_")]
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
         # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
-        # its artists first); a removed track not in the table keeps its one label
-        shown = {r["track_id"]: (r["name"], r["artists"]) for r in rows}
+        # its artists first); a removed track, not in the table, from the library
+        shown = {**removed, **{r["track_id"]: (r["name"], r["artists"]) for r in rows}}
 
         def parts(ids: list[str]) -> list[tuple[str, str]]:
             return [shown.get(t, (result.labels.get(t, t), "")) for t in ids]
@@ -205,7 +211,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
         return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
-                      has_source=has_source, published=ctx.last_publish, message=request.query_params.get("msg", ""))
+                      has_source=has_source, published=ctx.last_publish, **steered(request))
 
     async def steer(request: Request) -> Response:
         if refusal := await refused_post(request):
@@ -216,11 +222,13 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                                           str(form.get("artist", "")))
         except RecommenderError as exc:
             msg = f"error: {exc}"
-        else:  # which track or artist: the focus is then on the row now in its place, which names another
-            label = str(form.get("label") or form.get("artist") or "").strip()
-            msg = f"{label}: {msg}" if label else msg
-        from urllib.parse import quote
-        return RedirectResponse(f"/next?msg={quote(msg)}", status_code=303)
+        # which track (name, by: its artists) or artist, refused or not: the focus is then on the row now
+        # in its place, which names another. Apart from the message, each name in its own isolate
+        named = str(form.get("name") or form.get("artist") or "").strip()
+        by = str(form.get("by") or "").strip() if named else ""
+        from urllib.parse import quote, urlencode
+        query = {"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {})}
+        return RedirectResponse(f"/next?{urlencode(query, quote_via=quote)}", status_code=303)
 
     async def publish(request: Request) -> Response:
         if refusal := await refused_post(request):

@@ -127,6 +127,8 @@ class WebContext:
         self._key_locks: dict[str, threading.Lock] = {}
         self._similar_lock = threading.Lock()  # the fitted scorers are shared: one query at a time
         self._cache: dict[str, Any] = {}
+        self._invalidated = 0  # invalidate()s of every key, and of each key alone: no value built before
+        self._dropped: dict[str, int] = {}  # one of them is kept after it (_cached)
         self.last_publish: dict[str, Any] | None = None
         self.last_evaluation: dict[str, Any] | None = None
         self.loaded_version = self.config_version()  # the config file the settings were read from
@@ -137,8 +139,10 @@ class WebContext:
         self._library_promised: threading.Event | None = None  # _one_library_read's: set when its dry run read it
 
     # ----- plumbing -----------------------------------------------------------------------
-    def _cached(self, key: str, build: Callable[[], Any]) -> Any:
-        """``build()`` once per key; one key's build does not hold up the others' pages."""
+    def _cached(self, key: str, build: Callable[[], Any], kept: Callable[[], None] | None = None) -> Any:
+        """``build()`` once per key; one key's build does not hold up the others' pages. A value
+        whose build began before an ``invalidate`` of its key is returned but not kept (it may be
+        of the data the invalidate dropped); ``kept``: called, under the lock, when it is kept."""
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
@@ -147,10 +151,18 @@ class WebContext:
             with self._lock:
                 if key in self._cache:
                     return self._cache[key]
+                began = self._generation(key)
             value = build()
             with self._lock:
-                self._cache[key] = value
+                if self._generation(key) == began:
+                    self._cache[key] = value
+                    if kept is not None:
+                        kept()
             return value
+
+    def _generation(self, key: str) -> tuple[int, int]:
+        """How many times ``invalidate`` dropped everything, and ``key`` alone (under the lock)."""
+        return self._invalidated, self._dropped.get(key, 0)
 
     def invalidate(self, *keys: str) -> None:
         if "preview" in keys:  # the Discovery page counts each source's tracks in the Next playlist
@@ -160,8 +172,10 @@ class WebContext:
                 self._preview_data = None
             if not keys:
                 self._cache.clear()
+                self._invalidated += 1
             for k in keys:
                 self._cache.pop(k, None)
+                self._dropped[k] = self._dropped.get(k, 0) + 1
 
     def _with_basis(self, name: str, settings, build: Callable[[], Any], use: Callable[[Any], Any]) -> tuple:
         """(the ``data_version`` of the basis, ``use(basis)``), ``basis`` being ``build()`` kept
@@ -249,12 +263,18 @@ class WebContext:
                 log.exception("warm-up failed")
 
     def library(self):
+        read: tuple = ()
+
         def load():
+            nonlocal read
             data, version = self.versions()  # read first: a refresh while loading is seen next time
             library = jobs.require_library(self.settings)
-            self.loaded_library, self._loaded_frames = version, data[1:]
+            read = version, data[1:]
             return library
-        return self._cached("library", load)
+
+        def kept() -> None:
+            self.loaded_library, self._loaded_frames = read
+        return self._cached("library", load, kept)
 
     def taste(self):
         """The pages' library without every playlist this tool wrote (``jobs.taste_library``: our
@@ -323,18 +343,19 @@ class WebContext:
 
     def _dry_run_basis(self, settings):
         """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
-        pages' library when they have none yet, as soon as it is read: the Next page's rows, the
-        first pages after the start and the Weights page's evaluation beside it
-        (``_one_library_read``) use the library the dry run read instead of reading it again."""
+        pages' library when they have none yet, once it is known to be the login's account's
+        (before the scoring): the Next page's rows, the first pages after the start and the
+        Weights page's evaluation beside it (``_one_library_read``) use the library the dry run
+        read instead of reading it again. Not sooner: a cache of another account (a `recommend
+        auth` as someone else) is refreshed first, and a page built from it meanwhile (Moods,
+        Search, the evaluation) would show that account's tracks until the next refresh."""
         versions = self.versions()  # read first, as library() does
-        handed = None  # the library this dry run gave the pages
 
         def loaded(basis) -> None:
-            nonlocal handed
             data, at = self.versions() if basis.refreshed else versions  # its own refresh: the library it holds
             with self._lock:
-                if self._cache.get("library", handed) is handed:  # none yet, or the one it gave before a refresh
-                    self._cache["library"] = handed = basis.library
+                if "library" not in self._cache:
+                    self._cache["library"] = basis.library
                     self.loaded_library, self._loaded_frames = at, data[1:]
             self._library_read()
         return jobs.dry_run_basis(settings, gateway=self._gateway(settings), loaded=loaded)
@@ -369,10 +390,16 @@ class WebContext:
     def preview(self):
         """What `build-playlist --dry-run` shows now (a jobs.BuildResult), kept until the cached
         data it was computed from changes (``sync_settings``)."""
+        data = None
+
         def build():
-            self._preview_data, result = self._dry_run(self.settings)
+            nonlocal data
+            data, result = self._dry_run(self.settings)
             return result
-        return self._cached("preview", build)
+
+        def kept() -> None:
+            self._preview_data = data
+        return self._cached("preview", build, kept)
 
     def next_rows(self, result) -> list[dict[str, Any]]:
         """The preview's table as rows for the page: shares, new/source when present, artists."""
@@ -398,6 +425,11 @@ class WebContext:
                 "why": str(r.get("why") or ""), "pinned": bool(r.get("pinned", False)), "pin_requested": tid in pins,
             })
         return rows
+
+    def track_names(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """(name, artists) of each track of ``ids`` in the pages' library (``jobs.label_parts``):
+        the Next page's diff names a removed track, not in the table, as it names the others."""
+        return jobs.label_parts(self.library(), ids)
 
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
         """remove / pin / unpin a track, or block an artist; returns a one-line message."""
@@ -448,6 +480,7 @@ class WebContext:
             record_run(self.settings.cache_dir, PUBLISH_COMMAND, 0, started, playlist_id=result.playlist_id,
                        added=result.added, removed=result.removed, kept=result.kept,
                        requests=result.requests, dry_run=False)
+        outcome["when"] = shown_time(None)  # the page says when: a run in a terminal may have written it since
         self.last_publish = outcome
         self.invalidate()
         return outcome

@@ -58,8 +58,10 @@ async function askJSON(url, options) {
   }
   try {
     body = await r.json();
-  } catch (err) {  // not the app's JSON: an editor's port forwarding answers "502 Bad Gateway" for a stopped app
-    throw new Error(`${r.status} ${r.statusText}: ${stopped}`);
+  } catch (err) {  // not the app's JSON: an editor's port forwarding answers "502 Bad Gateway" (or 503) for a
+    // stopped app; any other such answer (a proxy's 504, a page of its own) is said as it is, not as a stop
+    const status = `${r.status}${r.statusText ? " " + r.statusText : ""}`;
+    throw new Error(r.status === 502 || r.status === 503 ? `${status}: ${stopped}` : `unexpected answer ${status}`);
   }
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
