@@ -542,7 +542,13 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         removed = list(dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)))
         drop = set(remove) | set(unpin)
         pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin)) if t not in drop]
-        return store.update_manifest(user_removed=removed, **{PIN_REQUESTS: pins})
+        changes = {"user_removed": removed, PIN_REQUESTS: pins}
+        info = manifest.get("managed_playlist")
+        if isinstance(info, dict) and drop & set(info.get("pinned") or []):
+            # a pin the playlist's record keeps (published) outlives an unpin or a removal (a track
+            # added back is wanted again, publish.managed_state): both end it there too
+            changes["managed_playlist"] = {**info, "pinned": [t for t in info["pinned"] if t not in drop]}
+        return store.update_manifest(**changes)
 
 
 def label_parts(library: Library, ids: list[str]) -> dict[str, tuple[str, str]]:

@@ -332,3 +332,39 @@ def test_a_cache_stamped_far_ahead_of_the_clock_is_refreshed(small):
     assert build(settings, dry_run=True).refreshed
     store.update_manifest(fetched_at=(utc_now() + timedelta(hours=20)).isoformat())
     assert not build(settings, dry_run=True).refreshed
+
+
+def test_a_pinned_track_removed_in_the_web_app_leaves_the_playlist_and_stays_out(small):
+    """`recommend web`'s remove on a pinned track already in the playlist said "removed: it will
+    not be recommended again" and did nothing: the pin kept in the playlist's record outlived the
+    removal (managed_state drops any removal of a pinned track, a track added back by hand being
+    wanted again), so the next run kept it, pinned, first. A removal now ends the pin too."""
+    server, settings = small
+    first = build(settings)
+    pick = "smallTrack000000000023"
+    jobs.steer(settings, pin=[pick])
+    build(settings)
+    assert pick in server.playlist_track_ids(first.playlist_id)
+    assert pick in Store(settings.cache_dir).read_manifest()["managed_playlist"]["pinned"]
+    jobs.steer(settings, remove=[pick])
+    build(settings)
+    assert pick not in server.playlist_track_ids(first.playlist_id)
+    manifest = Store(settings.cache_dir).read_manifest()
+    assert pick in manifest["user_removed"] and pick not in manifest["managed_playlist"]["pinned"]
+    build(settings)
+    assert pick not in server.playlist_track_ids(first.playlist_id)
+
+
+def test_a_published_pin_unpinned_in_the_web_app_is_no_longer_pinned(small):
+    """Unpin in `recommend web` ended only the pin request: once a run had published the pin,
+    the playlist's record kept it pinned, placed first run after run. Unpin ends it there too."""
+    server, settings = small
+    build(settings)
+    pick = "smallTrack000000000023"
+    jobs.steer(settings, pin=[pick])
+    build(settings)
+    assert pick in Store(settings.cache_dir).read_manifest()["managed_playlist"]["pinned"]
+    jobs.steer(settings, unpin=[pick])
+    result = build(settings)
+    assert pick not in Store(settings.cache_dir).read_manifest()["managed_playlist"]["pinned"]
+    assert pick not in set(result.table.loc[result.table["pinned"].astype(bool), "track_id"])
