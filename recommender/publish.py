@@ -40,7 +40,7 @@ from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, Recommen
 from .isotime import time_or_none, utc_now
 from .safetext import cut
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
-from .store import Store, now_iso
+from .store import Store
 
 log = logging.getLogger(__name__)
 
