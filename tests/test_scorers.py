@@ -583,5 +583,31 @@ def test_release_follows_the_seeds_kind_of_release():
     assert albums["a3"] > albums["s3"] and albums["a3"] > albums["c1"]
     best = sc.score(pd.Series({"c1": 1.0}), candidates)
     assert best["c1"] > best["s3"] == best["a3"]
-    assert sc.explain(pd.Series({"s1": 1.0, "s2": 1.0}), ["s3", "a3"]) == {"s3": "a single, like most of your seeds"}
+    assert sc.explain(pd.Series({"s1": 1.0, "s2": 1.0}), ["s3", "a3"]) == {
+        "s3": "a single or title track, like most of your seeds"}
+    assert sc.explain(pd.Series({"c1": 1.0}), ["c1"]) == {"c1": "from a compilation, like most of your seeds"}
+    # "most" is more than half of the seeds' weight, unsmoothed: one of two is not most
+    assert sc.explain(pd.Series({"s1": 1.0, "a1": 1.0}), ["s3", "a3"]) == {}
+    # the seeds' weights count: a heavy album-track seed outweighs a light single
+    weighted = sc.score(pd.Series({"s1": 1.0, "a1": 3.0}), candidates)
+    assert weighted["a3"] == pytest.approx((3 + 1) / (4 + 3)) and weighted["s3"] == pytest.approx((1 + 1) / (4 + 3))
     assert sc.score(pd.Series({"u1": 1.0}), candidates).isna().all()  # no seed has a kind: says nothing
+
+
+def test_release_kinds_of_real_album_names():
+    """A title track or an album Spotify marks "- Single" is a single, before any compilation
+    word (the single "Gold" on "Gold"); "Gold", "Years" and "Complete" in a studio album's name
+    make no compilation ("Mellow Gold", "Dog Years", "Dua Lipa (Complete Edition)"); "Greatest
+    Hits", "The Best of", "Collection" do; an empty title is no single of an empty album name."""
+    from recommender.scorers.release import release_kinds
+    rows = [("Gold", "Gold"), ("Loser", "Mellow Gold"), ("Rain", "Dog Years"),
+            ("New Rules", "Dua Lipa (Complete Edition)"), ("Levitating", "Levitating - Single"),
+            ("Africa", "Greatest Hits"), ("Hello", "The Best of Adele"), ("Yesterday", "The Beatles Collection"),
+            ("", "Some Album")]
+    tracks = pd.DataFrame({"track_id": [f"t{i}" for i in range(len(rows))], "name": [r[0] for r in rows],
+                           "artist_ids": [["a"]] * len(rows), "artist_names": [["A"]] * len(rows),
+                           "album_id": [f"A{i}" for i in range(len(rows))], "album_name": [r[1] for r in rows],
+                           "release_date": ["2020"] * len(rows)})
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": [], "name": []}),
+                              playlist_items=pd.DataFrame({"playlist_id": [], "track_id": [], "position": []}))
+    assert list(release_kinds(lib)) == [0, 2, 2, 2, 0, 1, 1, 1, 2]

@@ -27,9 +27,12 @@ from .base import Scorer
 from .content import seed_vector
 
 KINDS = ("single", "compilation", "album")
-_SAID = ("a single", "from a compilation", "an album track")
-_COMPILATION = (r"(?i)\b(?:greatest hits|best of|the very best|the best|hits|collection|essential|anthology"
-                r"|compilation|classics|definitive|complete|singles|gold|years)\b")
+_SAID = ("a single or title track", "from a compilation", "an album track")
+# words that make an album a compilation; not "gold", "years" or "complete", which name as
+# many studio albums as compilations ("Mellow Gold", "Dog Years", "... (Complete Edition)")
+_COMPILATION = (r"(?i)\b(?:greatest hits|best of|the very best|hits|collection|essential|anthology"
+                r"|compilation|classics|definitive|singles)\b")
+_SINGLE_MARK = r"(?i)\s+-\s+single\s*$"  # Spotify's own "Song - Single" album name
 
 
 def release_kinds(library: Library) -> np.ndarray:
@@ -37,8 +40,9 @@ def release_kinds(library: Library) -> np.ndarray:
     (no album name)."""
     tracks = library.tracks
     album = pc.fill_null(as_arrow(tracks["album_name"]), "")
-    title, album_title = normalise_titles(tracks["name"]), normalise_titles(album)
-    single = pc.and_(pc.equal(title, album_title), pc.not_equal(title, "")).to_numpy(zero_copy_only=False)
+    title, album_title = normalise_titles(tracks["name"]), normalise_titles(pc.replace_substring_regex(album, _SINGLE_MARK, ""))
+    single = pc.or_(pc.and_(pc.equal(title, album_title), pc.not_equal(title, "")),
+                    pc.match_substring_regex(album, _SINGLE_MARK)).to_numpy(zero_copy_only=False)
     compilation = pc.match_substring_regex(album, _COMPILATION).to_numpy(zero_copy_only=False)
     kind = np.where(single, 0, np.where(compilation, 1, 2))
     return np.where(pc.equal(album, "").to_numpy(zero_copy_only=False), -1, kind)
@@ -58,13 +62,19 @@ class ReleaseScorer(Scorer):
         self.kinds_ = release_kinds(library)
         return self
 
-    def shares(self, seeds: pd.Series) -> np.ndarray | None:
-        """Smoothed seed share of each kind (``KINDS`` order); None when no seed has a kind."""
+    def seed_weights(self, seeds: pd.Series) -> np.ndarray | None:
+        """The seeds' weight of each kind (``KINDS`` order); None when no seed has a kind."""
         w = seed_vector(seeds, self.track_ids_, self._positions).astype(float)
         ok = (w > 0) & (self.kinds_ >= 0)
         if not ok.any():
             return None
-        per = np.bincount(self.kinds_[ok], weights=w[ok], minlength=len(KINDS))
+        return np.bincount(self.kinds_[ok], weights=w[ok], minlength=len(KINDS))
+
+    def shares(self, seeds: pd.Series) -> np.ndarray | None:
+        """Smoothed seed share of each kind (``KINDS`` order); None when no seed has a kind."""
+        per = self.seed_weights(seeds)
+        if per is None:
+            return None
         return (per + self.smoothing) / (per.sum() + len(KINDS) * self.smoothing)
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
@@ -77,10 +87,10 @@ class ReleaseScorer(Scorer):
         return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
-        share = self.shares(seeds)
+        per = self.seed_weights(seeds)  # "most": more than half of the seeds' own weight, unsmoothed
         out = {}
         for tid, r in self._fitted_rows(track_ids):
             k = self.kinds_[r]
-            if share is not None and k >= 0 and share[k] >= 0.5:
+            if per is not None and k >= 0 and per[k] > per.sum() / 2:
                 out[tid] = f"{_SAID[k]}, like most of your seeds"
         return out
