@@ -357,8 +357,15 @@ def test_the_login_callback_page_escapes_what_the_address_says(tmp_path):
     port = free_port()
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "spotify.client_id": "x",
                                                     "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+    from urllib.parse import parse_qs, quote, urlparse
     pages = []
     attack = f"http://127.0.0.1:{port}/callback?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+
+    def answer(url: str) -> None:  # without the login's state (another page), then with it
+        pages.append(requests.get(attack, timeout=10).text)
+        state = parse_qs(urlparse(url).query)["state"][0]
+        pages.append(requests.get(f"{attack}&state={quote(state)}", timeout=10).text)
     with pytest.raises(AuthError):
-        login(settings, open_url=lambda url: pages.append(requests.get(attack, timeout=10).text), timeout=10)
-    assert "<script>" not in pages[0] and "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0]
+        login(settings, open_url=answer, timeout=10)
+    assert "<script>" not in pages[0] and "alert" not in pages[0]  # another login's answer: not echoed
+    assert "<script>" not in pages[1] and "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[1]
