@@ -120,6 +120,8 @@ def main() -> None:
     store = Store(cache)
     if args.cache is None or args.audio > 0:
         store.save_library(library)
+        if args.audio > 0:  # a save of the library never writes them (only `import features` does)
+            store.save_frame("audio_features", library.audio_features)
         store.update_manifest(fetched_at=now_iso(), user_id=library.user_id)
     settings = default_settings().with_overrides({"cache.dir": str(cache), "cache.max_age_hours": 1e9})
 

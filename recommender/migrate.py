@@ -135,7 +135,8 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     of two copies of one answer file whole). Nothing is deleted
     through another name of itself (a symlink, a bind mount: ``paths.same_place``), and a copy
     onto another filesystem goes to ``.NAME.moving`` first (``_move_over``). Call it holding the
-    run lock. Returns the names moved (a directory: some of its entries).
+    run lock. Returns the names moved (a directory: some of its entries), and those of the
+    frames moved the other way (``_move_state_frames``).
 
     Leftovers only follow a move: ``paths.MOVE_UNDER_WAY`` is written in ``cache`` before one
     and removed after it, so a run finding it (the last move was killed) clears them at every
@@ -158,6 +159,28 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
     if (olds or killed) and cleared:  # a leftover that could not be deleted: the next run looks again
         with contextlib.suppress(OSError):
             marker.unlink(missing_ok=True)
+    return moved + _move_state_frames(cache, state)
+
+
+def _move_state_frames(cache: Path, state: Path) -> list[str]:
+    """Move into the state directory ``state`` the frames no refresh makes (``paths.STATE_FRAMES``:
+    the imported audio features, the genres looked up) that versions of 29-30 Nov 2026 kept in
+    the cache directory ``cache``, which a cache cleaner may empty (a refresh of those versions
+    rewrote them into ``state``; one of this version never writes them). A rename, the newer copy
+    kept when both hold one (``_merge``); a copy onto another filesystem that a killed run left
+    (``.NAME.moving`` in ``state``) is deleted, and the move made again while the old copy is there."""
+    if paths.same_place(state, cache):
+        return []
+    moved = []
+    for name in paths.STATE_FRAMES:
+        old, leftover = cache / name, state / f".{name}{paths.MOVING}"
+        if os.path.lexists(old) and _merge(old, state / name):
+            moved.append(name)
+        elif os.path.lexists(leftover) and not os.path.lexists(old):
+            with contextlib.suppress(OSError):
+                paths.delete(leftover)
+    if moved:
+        log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), cache, state)
     return moved
 
 

@@ -504,10 +504,28 @@ def _rows_of(file, key: str, ids: Iterable[str]) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
     arrow = file.schema_arrow
-    wanted = pa.array([str(i) for i in ids], type=pa.string()).cast(arrow.field(key).type)
-    batches = [b.filter(pc.is_in(b.column(key), value_set=wanted))
-               for b in file.iter_batches(batch_size=8192, use_threads=False)]
+    wanted = [str(i) for i in ids]
+    # the ids compared as text: a file this tool did not write may hold them as a dictionary,
+    # integers or string_view (``_as_text``); one whose column is no text at all is read whole
+    kind = arrow.field(key).type
+    text = kind if kind in (pa.string(), pa.large_string()) else pa.large_string()
+    value_set = pa.array(wanted, type=text)
+    try:
+        batches = [b.filter(pc.is_in(_as_text(b.column(key), text), value_set=value_set))
+                   for b in file.iter_batches(batch_size=8192, use_threads=False)]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        df = file.read(use_threads=False).to_pandas()
+        return df[df[key].astype(str).isin(set(wanted)).to_numpy()]
     return pa.Table.from_batches(batches, schema=arrow).to_pandas()
+
+
+def _as_text(column, text):
+    """``column`` as the text type ``text``: a dictionary decoded, any other type cast (a string
+    column as it is)."""
+    import pyarrow as pa
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    return column if column.type == text else column.cast(text)
 
 
 def _newer(home: Path, legacy: Path, old: tuple) -> tuple[Path, tuple | None]:

@@ -1147,3 +1147,24 @@ def test_refresh_counts_the_tracks_open_data_added_in_its_total(tmp_path):
         library, report = jobs.refresh(demo)
     assert report.open_data_tracks > 0
     assert report.tracks == len(library.track_ids) == len(jobs.open_store(demo).load_frame("tracks"))
+
+
+def test_a_track_open_data_discovers_comes_with_the_audio_features_imported_for_it(tmp_path):
+    """A refresh reads the audio features of the tracks it pulled; the tracks open-data discovery
+    adds after that pull have their imported rows read too, so the audio scorer and the mood
+    commands see the features of a new candidate that `import features` had for it."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        first, _ = jobs.refresh(demo)
+        pulled = set().union(*(set(first.frames[name]["track_id"].astype(str))
+                               for name in ("playlist_items", "top_tracks", "saved_tracks", "discovery")))
+        found = sorted(set(first.frames["discovered"]["track_id"].astype(str)) - pulled)
+        assert found
+        store = jobs.open_store(demo)
+        store.save_frame("audio_features", pd.DataFrame({"track_id": found[:1], "energy": [0.5], "valence": [0.25]}))
+        library, _ = jobs.refresh(demo)
+    assert found[0] in set(library.track_ids) and found[0] in set(library.audio_features["track_id"])
+    held = library.audio_features.set_index("track_id")
+    assert held.loc[found[0], "energy"] == 0.5 and held.loc[found[0], "valence"] == 0.25

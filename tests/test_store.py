@@ -272,3 +272,34 @@ def test_the_data_version_stats_each_place_of_a_frame_once(tmp_path, monkeypatch
     after = store.frame_stats(["tracks", "audio_features"])
     assert after[0] == (os.stat(state / "tracks.parquet").st_mtime_ns, os.stat(state / "tracks.parquet").st_size,
                         os.stat(state / "tracks.parquet").st_ino) and after[1] == before[1]
+
+
+@pytest.mark.parametrize("kind", ["dictionary", "int64", "string_view", "large_string", "no text"])
+def test_features_of_another_tools_file_are_read_for_the_librarys_tracks_whatever_the_id_column_type(tmp_path, kind,
+                                                                                                     monkeypatch):
+    """A features file this tool did not write (put in place by hand, saved by pandas with a
+    categorical track_id: a dictionary column) was read as "unreadable cache file" by a library's
+    read of its tracks' rows, which cast the wanted ids to the column's type: the features were
+    dropped. The column is now read as text, whatever its type."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    if not hasattr(pa, "string_view") and kind == "string_view":
+        pytest.skip("no string_view in this pyarrow")
+    ids = ["11", "22", "33"] if kind == "int64" else ["a" * 22, "b" * 22, "c" * 22]
+    column = {"dictionary": lambda: pa.array(ids).dictionary_encode(), "int64": lambda: pa.array([int(i) for i in ids]),
+              "string_view": lambda: pa.array(ids, type=pa.string_view()),
+              "large_string": lambda: pa.array(ids, type=pa.large_string()), "no text": lambda: pa.array(ids)}[kind]()
+    if kind == "no text":  # a column arrow cannot cast to text: the file is read whole, then filtered
+        from recommender import store as store_module
+
+        def refused(column, text):
+            raise pa.ArrowNotImplementedError(f"Unsupported cast from {column.type} to {text}")
+        monkeypatch.setattr(store_module, "_as_text", refused)
+    from recommender.schema import FRAMES
+    values = {name: [1, 1, 1] if dtype == "Int64" else [0.5, 0.5, 0.5]
+              for name, dtype in FRAMES["audio_features"].items() if name != "track_id"}
+    pq.write_table(pa.table({"track_id": column, **values, "energy": [0.1, 0.2, 0.3]}), tmp_path / "audio_features.parquet")
+    store = Store(tmp_path)
+    got = store.load_frame("audio_features", only=[ids[2], ids[0], "x" * 22])
+    assert store.problems == [] and "audio_features" not in store.unreadable
+    assert list(got["track_id"]) == [ids[0], ids[2]] and list(got["energy"]) == [0.1, 0.3]

@@ -559,3 +559,22 @@ def test_a_refresh_after_an_import_holds_its_tracks_features_and_keeps_the_other
     assert sorted(library.audio_features["track_id"]) == ours  # the new track's features too
     assert len(Store(settings.cache_dir).load_frame("audio_features")) == len(ours) + len(others)
     assert sorted(Store(settings.cache_dir).load_library().audio_features["track_id"]) == ours
+
+
+def test_a_refresh_carries_over_the_genres_enrich_genres_looked_up(env):
+    """The genres `enrich genres` looked up (MusicBrainz's, not Spotify's) are no refresh's to
+    pull: the refreshed library holds the stored ones, from a whole cache and from a damaged one
+    (pulled again), so the genre scorers of the run that refreshed see them."""
+    import pandas as pd
+    server, settings, gateway, store, _ = env
+    library, _ = refresh_library(gateway, store, settings)
+    artist = str(library.artists["artist_id"].iloc[0])
+    store.save_frame("artist_genres", pd.DataFrame({"artist_id": [artist], "mbid": ["m1"], "genres": [["jazz", "soul"]],
+                                                    "counts": [[3, 1]], "looked_up": ["2026-11-30"], "miss": [False]}))
+    stored = Store(store.dir).load_frame("artist_genres")
+    for damaged in (False, True):
+        if damaged:
+            (store.dir / "tracks.parquet").write_bytes(b"not parquet")
+        library, _ = refresh_library(gateway, Store(store.dir), settings)
+        pd.testing.assert_frame_equal(library.frames["artist_genres"].reset_index(drop=True), stored.reset_index(drop=True))
+        assert list(library.artist_genres()[artist]) == ["jazz", "soul"]

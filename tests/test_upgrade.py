@@ -509,3 +509,38 @@ def test_a_features_file_an_older_version_saved_whole_is_read_for_the_librarys_t
     assert sorted(library.audio_features["track_id"]) == ours and store.problems == []
     store.save_library(library)
     assert path.read_bytes() == written
+
+
+def test_features_and_genres_an_older_version_kept_in_the_cache_directory_survive_a_cache_cleaner(tmp_path):
+    """Versions of 29-30 Nov 2026 kept the imported audio features and the genres looked up in the
+    cache directory, and their next refresh's save rewrote both into the state directory; a
+    save no longer writes them, so they stayed in the directory README calls safe to delete and
+    a cache cleaner took them. The next run holding the lock moves them (the newer copy of a
+    frame both directories hold wins; a killed copy's leftover with nothing left to move goes)."""
+    import shutil
+
+    import pandas as pd
+
+    from recommender import jobs
+    settings = load_settings(environ={})
+    state, cache = settings.cache_dir, settings.frames_dir
+    assert not paths.same_place(state, cache)
+    features = pd.DataFrame({"track_id": ["a" * 22, "b" * 22], "energy": [0.5, 0.25]})
+    genres = pd.DataFrame({"artist_id": ["x" * 22], "genres": [["jazz"]], "counts": [[3]]})
+    older = Store(cache)  # one folder: where those versions wrote both
+    older.save_frame("audio_features", features)
+    older.save_frame("artist_genres", genres)
+    Store(state).save_frame("artist_genres", genres.assign(genres=[["stale"]]))
+    _age(state / "artist_genres.parquet", 2)
+    (state / ".audio_features.parquet.moving").write_text("half")  # a killed copy onto another filesystem
+    with jobs.writing(settings, "refresh"):
+        pass
+    shutil.rmtree(cache)  # a cache cleaner
+    store = Store.from_settings(settings)
+    assert store.load_frame("audio_features")["track_id"].tolist() == ["a" * 22, "b" * 22]
+    assert store.load_frame("artist_genres")["genres"].map(list).tolist() == [["jazz"]]
+    (state / ".artist_genres.parquet.moving").write_text("half")  # a killed copy, and the cache cleaned since
+    with jobs.writing(settings, "refresh"):
+        pass
+    assert sorted(p.name for p in state.iterdir() if p.suffix == ".parquet" or p.name.endswith(".moving")) == [
+        "artist_genres.parquet", "audio_features.parquet"]
