@@ -544,10 +544,15 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin)) if t not in drop]
         changes = {"user_removed": removed, PIN_REQUESTS: pins}
         info = manifest.get("managed_playlist")
-        if isinstance(info, dict) and drop & set(info.get("pinned") or []):
-            # a pin the playlist's record keeps (published) outlives an unpin or a removal (a track
-            # added back is wanted again, publish.managed_state): both end it there too
-            changes["managed_playlist"] = {**info, "pinned": [t for t in info["pinned"] if t not in drop]}
+        if isinstance(info, dict) and drop:
+            # a pin outlives an unpin or a removal (a track added back is wanted again,
+            # publish.managed_state): both end it, published (the playlist's record keeps it) or
+            # not yet (a track you added by hand since the last run, found again by the next)
+            from .publish import ENDED_PINS
+            ended = list(info.get(ENDED_PINS) or [])
+            known = set(info.get("last_written") or []) | set(ended)
+            changes["managed_playlist"] = {**info, "pinned": [t for t in info.get("pinned") or [] if t not in drop],
+                                           ENDED_PINS: ended + [t for t in dict.fromkeys(drop) if t not in known]}
         return store.update_manifest(**changes)
 
 

@@ -53,6 +53,9 @@ MAX_DESCRIPTION = 300
 # the most tracks a playlist holds: an add past it is refused, 400 "Playlist size limit reached"
 MAX_PLAYLIST = 10_000
 MAIN = "main"  # the manifest slot of the one main managed playlist
+# the managed playlist's record: tracks whose pin you ended in `recommend web` (remove, unpin)
+# that our last write did not put there, not taken as added by hand; the next publish drops it
+ENDED_PINS = "ended_pins"
 
 
 def _keys(slot: str) -> tuple[str, str]:
@@ -448,6 +451,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     pending = info.get("pending")
     unsettled = [w for w in info.get("unsettled") or [] if isinstance(w, dict)]
     known = set(last) | set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}
+    known |= set(info.get(ENDED_PINS) or [])  # not added by hand: you ended its pin in `recommend web`
     # another writer (the same account on another computer) replaced the list since our verified
     # write: what it dropped or added is not the user's edit (it would ban its replacements
     # forever and pin its picks); only what this computer knew stands
@@ -923,7 +927,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "not_yours": [t for t in state.not_yours if t in kept_pins],
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),
-            "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat()}
+            "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat(),
+            ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else []}  # until the write is verified
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
     if left_public:  # kept in the manifest: the next run fills this one, never a second
         if unseen is not None:
@@ -965,6 +970,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             result.messages.append(f"Spotify put {n} track{'s' if n > 1 else ''} in the playlist under another id "
                                    "(the same song from another release); kept as Spotify has them")
     in_list = set(plan.desired)
+    info.pop(ENDED_PINS)  # the playlist holds what we wrote: an ended pin is either ours now or gone
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
                 written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())

@@ -15,7 +15,7 @@ from recommender import jobs, publish
 from recommender.standins.spotify import Account, StandinServer
 from recommender.store import Store
 
-from spotify_helpers import gateway_for, save_login, settings_for
+from spotify_helpers import add_by_hand, gateway_for, remove_by_hand, save_login, settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -368,3 +368,53 @@ def test_a_published_pin_unpinned_in_the_web_app_is_no_longer_pinned(small):
     result = build(settings)
     assert pick not in Store(settings.cache_dir).read_manifest()["managed_playlist"]["pinned"]
     assert pick not in set(result.table.loc[result.table["pinned"].astype(bool), "track_id"])
+
+
+def pinned_ids(result: jobs.BuildResult) -> set[str]:
+    return set(result.table.loc[result.table["pinned"].astype(bool), "track_id"])
+
+
+def test_a_track_added_by_hand_then_removed_in_the_web_app_leaves_the_playlist(small):
+    """A track added by hand in Spotify since the last run shows in `recommend web` as pinned,
+    kept by you; its remove said "removed: it will not be recommended again" and did nothing:
+    the pin was not in the playlist's record yet, so the next run found the hand-added track
+    again, pinned it, and dropped the removal (a track added back is wanted again). The
+    removal now ends that pin too; the user's other hand pins stay pinned."""
+    server, settings = small
+    first = build(settings)
+    pid = first.playlist_id
+    mine, other = "smallTrack000000000019", "smallTrack000000000021"
+    assert mine not in server.playlist_track_ids(pid) and other not in server.playlist_track_ids(pid)
+    add_by_hand(gateway_for(settings), pid, [mine, other])
+    assert {mine, other} <= pinned_ids(build(settings, dry_run=True))
+    jobs.steer(settings, remove=[mine])
+    assert mine not in set(build(settings, dry_run=True).table["track_id"])
+    build(settings)
+    assert mine not in server.playlist_track_ids(pid) and other in server.playlist_track_ids(pid)
+    manifest = Store(settings.cache_dir).read_manifest()
+    assert mine in manifest["user_removed"] and mine not in manifest["managed_playlist"]["pinned"]
+    assert other in manifest["managed_playlist"]["pinned"]
+    build(settings)
+    assert mine not in server.playlist_track_ids(pid)
+
+
+def test_a_track_added_by_hand_then_unpinned_in_the_web_app_is_ranked_like_any_other(small):
+    """Unpin of a track added by hand since the last run did nothing: the next run found it
+    again, added by hand, and pinned it. It is now ranked like any other track (not removed),
+    and added again by hand after that run, it is pinned again."""
+    server, settings = small
+    pid = build(settings).playlist_id
+    mine, other = "smallTrack000000000019", "smallTrack000000000021"
+    add_by_hand(gateway_for(settings), pid, [mine, other])
+    jobs.steer(settings, unpin=[mine])
+    assert mine not in pinned_ids(build(settings, dry_run=True))
+    result = build(settings)
+    assert mine not in pinned_ids(result) and other in pinned_ids(result)
+    manifest = Store(settings.cache_dir).read_manifest()
+    assert mine not in manifest["user_removed"] and mine not in manifest["managed_playlist"]["pinned"]
+    if mine in server.playlist_track_ids(pid):  # kept as a recommendation: take it out to add it back
+        remove_by_hand(gateway_for(settings), pid, [mine])
+        build(settings)
+        assert mine in Store(settings.cache_dir).read_manifest()["user_removed"]
+    add_by_hand(gateway_for(settings), pid, [mine])
+    assert mine in pinned_ids(build(settings, dry_run=True))

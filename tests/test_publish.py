@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from recommender import publish
+from recommender import jobs, publish
 from recommender.errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable
 from recommender.standins.spotify import Account, Fault, StandinServer, base62_id
 from recommender.store import Store
@@ -304,7 +304,6 @@ def test_a_quota_stop_after_the_last_write_says_the_playlist_holds_its_new_track
 def test_user_removals_are_remembered_and_user_additions_pinned_first(env):
     # Through the build: the test used to make the list itself (its pins first, its removal left
     # out) and hand it to publish, so it passed whether or not a build honours either edit.
-    from recommender import jobs
     pid = jobs.build_playlist(env.settings, gateway=env.gateway).playlist_id
     ours = env.content(pid)
     removed = ours[0]  # the build's best pick: the next build would choose it again
@@ -489,6 +488,23 @@ def test_a_stop_right_after_adopting_does_not_pin_the_adopted_content(big):
     assert state.playlist_id == pid and state.pinned == [] and state.user_removed == []
     publish.publish(big.gateway, big.store, big.settings, state, BULK_IDS[100:150], WEIGHTS)
     assert big.content(pid) == BULK_IDS[100:150]
+
+
+def test_a_pin_ended_in_the_web_app_stays_ended_after_a_write_that_stopped(big):
+    """A track added by hand, then unpinned in `recommend web`, is not pinned again by the run
+    after one whose write stopped before changing the playlist: the unpin is kept until a write
+    is verified (the stopped run's record dropped it, and the next found the track added by hand)."""
+    pid = big.run(BULK_IDS[:30]).playlist_id
+    mine = BULK_IDS[40]
+    add_by_hand(big.gateway, pid, [mine])
+    jobs.steer(big.settings, unpin=[mine])
+    big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
+    with pytest.raises(RateLimited):
+        big.run(BULK_IDS[50:80])
+    assert mine in big.content(pid)
+    assert mine not in big.state().pinned
+    big.run(BULK_IDS[50:80])
+    assert mine not in big.content(pid) and publish.ENDED_PINS not in big.managed()
 
 
 # ----- writes Spotify applies after we gave up (issue 10, item 1) ------------------------------

@@ -974,6 +974,48 @@ def test_the_steer_buttons_name_their_track(session, server):
             'type="hidden" name="by" value="&#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;">') in html
 
 
+def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
+    """After a publish, a pinned row showed the "pinned" badge and a "pin" button ("unpin" only
+    while a pin request was pending): a published pin, or a track added by hand in Spotify,
+    could not be unpinned from the page. Such a row now offers "unpin", which ends the pin:
+    the next dry run ranks the track like any other."""
+    from recommender import jobs
+    from recommender.web.context import WebContext
+    from spotify_helpers import add_by_hand, gateway_for, save_login, settings_for
+    cache = tmp_path / "cache"
+    settings = settings_for(standin, cache)
+    save_login(standin, cache)
+    ctx = WebContext(settings, config_file=tmp_path / "user.yaml", overrides={k: settings.get_path(k) for k in (
+        "spotify.api_url", "spotify.accounts_url", "spotify.client_id", "cache.dir")})
+    ctx.reload_settings()
+    pick = list(ctx.preview().table["track_id"])[-1]
+    ctx.steer("pin", pick)
+    assert ctx.publish()["exit_code"] == 0
+    hand = next(t for t in sorted(standin.account.tracks) if t not in set(ctx.preview().table["track_id"]))
+    add_by_hand(gateway_for(ctx.settings), jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"], [hand])
+    ctx.invalidate("preview")
+
+    def pinned() -> set[str]:
+        table = ctx.preview().table
+        return set(table.loc[table["pinned"].astype(bool), "track_id"])
+
+    def row(html: str, track: str) -> str:
+        return re.search(rf'<tr data-track="{track}">(.*?)</tr>', html, re.S).group(1)
+    assert {pick, hand} <= pinned() and not jobs.pin_requests(jobs.open_store(ctx.settings))
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        html = s.get(base + "/next", timeout=60).text
+        for track in (pick, hand):
+            assert 'class="badge pin">pinned<' in row(html, track)
+            assert 'name="action" value="unpin"' in row(html, track) and 'value="pin"' not in row(html, track)
+        r = s.post(base + "/next/steer", data={"action": "unpin", "track": pick, "csrf": sec.csrf}, timeout=60)
+        assert r.status_code == 200 and "unpinned" in unquote(r.url)
+        html = s.get(base + "/next", timeout=60).text
+    assert pick not in pinned() and hand in pinned()
+    if pick in html:
+        assert 'name="action" value="pin"' in row(html, pick) and "badge pin" not in row(html, pick)
+
+
 def _contrast(fg: str, bg: str) -> float:
     def lum(h: str) -> float:
         r, g, b = (int(h.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
