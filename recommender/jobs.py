@@ -221,8 +221,14 @@ class BuildResult:
     seconds: float = 0.0
     added_ids: list[str] = field(default_factory=list)
     removed_ids: list[str] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)  # track id -> "name - artists" for the diff
+    # track id -> (name, artists) of the diff's tracks and a left playlist's (``label_parts``)
+    label_parts: dict[str, tuple[str, str]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Track id -> "name - artists" (the CLI's diff lines)."""
+        return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}
 
     def to_json(self) -> dict[str, Any]:
         contrib_cols = [c for c in self.table.columns if c.startswith("contrib_")]
@@ -502,7 +508,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
         return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
-                           refreshed=basis.refreshed, unchanged=state.current, labels=_labels(library, state.current),
+                           refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
     if not dry_run and basis.grey != store.read_manifest().get(NOT_PLAYABLE, {}):
         store.update_manifest(**{NOT_PLAYABLE: basis.grey})
@@ -518,7 +524,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed,
-                       labels=_labels(library, plan.added + plan.removed))
+                       label_parts=label_parts(library, plan.added + plan.removed))
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----
@@ -566,11 +572,6 @@ def label_parts(library: Library, ids: list[str]) -> dict[str, tuple[str, str]]:
             row = tracks.loc[tid]
             out[tid] = (str(row["name"]), ", ".join(row["artist_names"]))
     return out
-
-
-def _labels(library: Library, ids: list[str]) -> dict[str, str]:
-    parts = label_parts(library, ids)
-    return {tid: f"{parts[tid][0]} - {parts[tid][1]}" if tid in parts else tid for tid in ids}
 
 
 # ----- the demo: everything against the built-in stand-in -------------------------------------

@@ -195,18 +195,17 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         try:
             result = await run_in_threadpool(ctx.preview)
             rows = await run_in_threadpool(ctx.next_rows, result)
-            removed = await run_in_threadpool(ctx.track_names, result.removed_ids)
         except RecommenderError as exc:
             return render(request, "next.html", error=str(exc), exit_code=exc.exit_code, rows=[],
                           published=ctx.last_publish, **steered(request))
         scorers = [c[len("contrib_"):] for c in result.table.columns if c.startswith("contrib_")]
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
         # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
-        # its artists first); a removed track, not in the table, from the library
-        shown = {**removed, **{r["track_id"]: (r["name"], r["artists"]) for r in rows}}
+        # its artists first); a removed track, not in the table, as the run's library names it
+        shown = {**result.label_parts, **{r["track_id"]: (r["name"], r["artists"]) for r in rows}}
 
         def parts(ids: list[str]) -> list[tuple[str, str]]:
-            return [shown.get(t, (result.labels.get(t, t), "")) for t in ids]
+            return [shown.get(t, (t, "")) for t in ids]
         diff = {"added": parts(result.added_ids), "removed": parts(result.removed_ids), "kept": result.kept}
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns

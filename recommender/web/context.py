@@ -426,11 +426,6 @@ class WebContext:
             })
         return rows
 
-    def track_names(self, ids: list[str]) -> dict[str, tuple[str, str]]:
-        """(name, artists) of each track of ``ids`` in the pages' library (``jobs.label_parts``):
-        the Next page's diff names a removed track, not in the table, as it names the others."""
-        return jobs.label_parts(self.library(), ids)
-
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
         """remove / pin / unpin a track, or block an artist; returns a one-line message."""
         if action in ("remove", "pin", "unpin"):
