@@ -60,10 +60,10 @@ def _bare_id(value: str) -> str:
     return value
 
 
-def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
+def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     try:
         return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], compression="infer",
-                           encoding=csv_encoding(path))
+                           encoding=encoding)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
@@ -303,8 +303,9 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
         raise DataError(f"{path}: file not found")
     tidy, export = [], []
     for f in files:
-        sep = csv_separator(f)
-        df = _read_csv(f, sep)
+        encoding = csv_encoding(f)  # (the file's first bytes, looked at once)
+        sep = csv_separator(f, encoding)
+        df = _read_csv(f, sep, encoding)
         fmt = detect_format(df.columns)
         if fmt == "tidytuesday":
             tidy.append(_from_tidytuesday(df, f, features, sep))

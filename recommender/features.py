@@ -176,11 +176,12 @@ def csv_encoding(path: Path | str) -> str:
     return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
-def csv_separator(path: Path | str) -> str:
+def csv_separator(path: Path | str, encoding: str | None = None) -> str:
     """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
     (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
-    A file that cannot be read is left to ``read_csv`` to say so."""
-    encoding = csv_encoding(path)
+    A file that cannot be read is left to ``read_csv`` to say so. ``encoding``: ``csv_encoding``'s
+    answer when the caller has it."""
+    encoding = encoding or csv_encoding(path)
     try:
         line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression="infer",
                            encoding=encoding,
@@ -325,10 +326,10 @@ def _wanted_header(header: str) -> bool:
     return _id_header(h) in {_id_header(c) for c in ID_COLUMNS} or h in schema.AUDIO_COLUMNS or h in ALIASES
 
 
-def _read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
+def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     try:
         return pd.read_csv(path, sep=sep, dtype="string[pyarrow]", keep_default_na=False, compression="infer",
-                           encoding=csv_encoding(path),
+                           encoding=encoding,
                            usecols=lambda h: _wanted_header(str(h)))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
@@ -370,8 +371,9 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     cannot be read or has no id column or no feature column.
     """
     path = Path(path)
-    sep = csv_separator(path)
-    df = _read_csv(path, sep)
+    encoding = csv_encoding(path)  # (the file's first bytes, looked at once)
+    sep = csv_separator(path, encoding)
+    df = _read_csv(path, sep, encoding)
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
