@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -28,6 +28,7 @@ from recommender.errors import LockHeld  # noqa: E402
 from recommender.jobs import BuildResult  # noqa: E402
 from recommender.web.app import Security, create_app  # noqa: E402
 from recommender.web.server import bind  # noqa: E402
+from recommender.web.context import plan_of  # noqa: E402
 
 HOSTILE = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=2">', '</title><b id="pwned">x</b>']
 
@@ -83,8 +84,11 @@ class StubContext:
         self.calls.append(("steer", action, track_id, artist))
         return "ok"
 
-    def publish(self):
-        self.calls.append(("publish",))
+    def publish(self, plan=None):
+        if plan == "stale":
+            from recommender.web.context import StalePlan
+            raise StalePlan(f"not published: {HOSTILE[0]} changed")
+        self.calls.append(("publish", plan))
         self.last_publish = {"exit_code": 6, "message": f"another run holds the lock {HOSTILE[0]}",
                              "when": "2026-12-01 07:00 UTC"}
         return self.last_publish
@@ -431,9 +435,21 @@ def test_every_post_route_is_in_the_csrf_list():
 
 def test_publish_failure_shows_exit_code(session, server):
     ctx, sec, base = server
-    r = session.post(base + "/next/publish", data={"csrf": sec.csrf}, timeout=10)
+    r = session.post(base + "/next/publish", data={"csrf": sec.csrf, "plan": "p1"}, timeout=10)
+    assert ctx.calls[-1] == ("publish", "p1")  # the page's plan, for the context to check
     assert r.status_code == 200 and "Publish failed (exit 6) at 2026-12-01 07:00 UTC" in r.text
     assert "&lt;script&gt;" in r.text
+
+
+def test_a_publish_refused_as_out_of_date_shows_the_new_diff_and_says_why(session, server):
+    ctx, sec, base = server
+    page = session.get(base + "/next", timeout=10).text
+    assert f'name="plan" value="{plan_of(ctx.preview())}"' in page  # what the page's Publish sends
+    r = session.post(base + "/next/publish", data={"csrf": sec.csrf, "plan": "stale"}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["location"].startswith("/next?msg=not%20published")
+    assert r.headers["location"].endswith("#diff") and ("publish", "stale") not in ctx.calls
+    shown = session.get(base + r.headers["location"], timeout=10).text
+    assert 'id="message"' in shown and "not published: &lt;script&gt;" in shown and "Published" not in shown
 
 
 def test_api_errors_are_json_with_exit_code(session, server):
@@ -648,7 +664,7 @@ class Ctx:  # a publish that runs until the test releases it
     last_publish = None
     def sync_settings(self):
         pass
-    def publish(self):
+    def publish(self, plan=None):
         print("publishing", flush=True)
         deadline = time.monotonic() + 15
         while not os.path.exists(release) and time.monotonic() < deadline:

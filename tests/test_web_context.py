@@ -167,6 +167,27 @@ def test_a_publish_in_a_terminal_shows_on_the_next_page(ctx, standin):
     assert ctx.preview() is after
 
 
+def test_a_publish_from_a_page_whose_diff_is_out_of_date_publishes_nothing(ctx, standin):
+    # a Next page opened before a `build-playlist` in a terminal kept its diff (and its confirm,
+    # "add 23 and remove 0 tracks?"); its Publish then published whatever a run did by then.
+    # The page's plan is checked: nothing is written, and the page's own (current) plan publishes
+    from recommender.web.context import StalePlan, plan_of
+    shown = plan_of(ctx.preview())
+    jobs.build_playlist(ctx.settings)  # in a terminal; no page is opened before the Publish
+    playlist = jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"]
+    held = standin.account.playlist_track_ids(playlist)
+    runs = len(read_runs(ctx.settings.cache_dir, 100))
+    with pytest.raises(StalePlan, match="not published"):
+        ctx.publish(shown)
+    assert standin.account.playlist_track_ids(playlist) == held and ctx.last_publish is None
+    assert len(read_runs(ctx.settings.cache_dir, 100)) == runs  # no run: nothing to record
+    ctx.steer("remove", held[0])  # then the page shows the new diff, and its Publish publishes it
+    now = ctx.preview()
+    assert held[0] in now.removed_ids
+    assert ctx.publish(plan_of(now))["exit_code"] == 0
+    assert held[0] not in standin.account.playlist_track_ids(playlist)
+
+
 def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
     with RunLock(ctx.settings.cache_dir / "recommend.lock", command="test holder"):
         out = ctx.publish()

@@ -105,7 +105,7 @@ def test_the_next_pages_diff_shows_a_removed_right_to_left_name_before_its_artis
     page.goto(rtl_demo)
     page.wait_for_url(base + "/next")
     csrf = page.get_attribute('meta[name="csrf-token"]', "content")
-    page.request.post(base + "/next/publish", form={"csrf": csrf})
+    page.request.post(base + "/next/publish", form={"csrf": csrf, "plan": page.get_attribute('input[name="plan"]', "value")})
     page.goto(base + "/next")
     track = page.locator("#next-table tbody tr", has=page.locator("span.name", has_text=PICK)).get_attribute("data-track")
     page.request.post(base + "/next/steer", form={"csrf": csrf, "action": "remove", "track": track})

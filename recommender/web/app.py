@@ -102,6 +102,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     from markupsafe import Markup
 
     from ..safetext import terminal_safe
+    from .context import StalePlan, plan_of
     sec = security or Security()
 
     def visible_controls(value: Any) -> Any:
@@ -210,7 +211,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
         return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
-                      has_source=has_source, published=ctx.last_publish, **steered(request))
+                      has_source=has_source, published=ctx.last_publish, plan=plan_of(result), **steered(request))
 
     async def steer(request: Request) -> Response:
         if refusal := await refused_post(request):
@@ -232,7 +233,12 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def publish(request: Request) -> Response:
         if refusal := await refused_post(request):
             return refusal
-        await run_in_threadpool(one_at_a_time(ctx.publish))
+        form = await request.form()
+        try:
+            await run_in_threadpool(one_at_a_time(ctx.publish), str(form.get("plan", "")))
+        except StalePlan as exc:  # the page's diff is out of date: the new one, with the reason
+            from urllib.parse import quote, urlencode
+            return RedirectResponse(f"/next?{urlencode({'msg': str(exc)}, quote_via=quote)}#diff", status_code=303)
         return RedirectResponse("/next#published", status_code=303)
 
     async def weights_page(request: Request) -> Response:

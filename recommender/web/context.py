@@ -77,6 +77,20 @@ class StaleConfig(UsageError):
     http_status = 409  # the web app's answer: Conflict
 
 
+class StalePlan(UsageError):
+    """A Publish from a page whose diff is no longer what a run would do (a run in a terminal,
+    the nightly run or a refresh changed it since): refused, so that the tracks published are
+    those the page listed and its confirm counted."""
+
+
+def plan_of(result) -> str:
+    """A short fingerprint of what publishing ``result`` would do: its playlist, the tracks it adds
+    and those it removes (the diff a Next page shows and its confirm counts)."""
+    import hashlib
+    text = "\n".join([str(result.playlist_id or ""), ",".join(result.added_ids), ",".join(result.removed_ids)])
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
 def _missing(value: Any) -> bool:
     """None, NaN or pandas' NA (the discovery columns may be absent or empty)."""
     import pandas as pd
@@ -446,12 +460,19 @@ class WebContext:
             return f"blocked the artist in {self.config_file} (candidates.blocklist_artists)"
         raise UsageError(f"unknown action {action!r}")
 
-    def publish(self) -> dict[str, Any]:
+    def publish(self, plan: str | None = None) -> dict[str, Any]:
         """`recommend build-playlist`: the same function, lock, errors and exit codes; the run is
         recorded in the run log as the CLI records it (``runlog.record_run``), failures included:
-        a RecommenderError with its exit code, a full disk as exit 7, a bug as exit 1 (logged)."""
+        a RecommenderError with its exit code, a full disk as exit 7, a bug as exit 1 (logged).
+        ``plan``, from a page, is the fingerprint (``plan_of``) of the diff it showed: when a run
+        now would add or remove other tracks, nothing is published (StalePlan)."""
         from ..errors import StorageError
         from ..runlog import record_failure, record_run, unexpected_message
+        now = self._plan_now() if plan is not None else None
+        if now is not None and plan != now:
+            raise StalePlan("not published: what Publish would change is no longer what the page showed "
+                            "(a run in a terminal, the nightly run or a refresh changed it since); "
+                            "here it is now: check it and publish again")
         started = time.monotonic()
         try:
             result = jobs.build_playlist(self.settings, gateway=self._gateway(self.settings))
@@ -479,6 +500,15 @@ class WebContext:
         self.last_publish = outcome
         self.invalidate()
         return outcome
+
+    def _plan_now(self) -> str | None:
+        """``plan_of`` what a run would do now, writes elsewhere seen (a POST is not synced as a page
+        is); None when that cannot be computed: the publish then meets the same error and says it."""
+        try:
+            self.sync_settings()
+            return plan_of(self.preview())
+        except RecommenderError:
+            return None
 
     # ----- Weights --------------------------------------------------------------------------
     def weights_preview(self, weights: dict[str, float] | None, new_share: float | None = None) -> dict[str, Any]:
