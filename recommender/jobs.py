@@ -558,12 +558,16 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         if isinstance(info, dict) and drop:
             # a pin outlives an unpin or a removal (a track added back is wanted again,
             # publish.managed_state): both end it, published (the playlist's record keeps it) or
-            # not yet (a track you added by hand since the last run, found again by the next)
-            from .publish import ENDED_PINS
+            # not yet (a track you added by hand since the last run, found again by the next);
+            # a removal's time tells a track you add by hand after it (kept) from one added before
+            from .isotime import utc_now
+            from .publish import ENDED_PINS, REMOVED_AT
             ended = list(info.get(ENDED_PINS) or [])
             known = set(info.get("last_written") or []) | set(ended)
+            removed_at = info.get(REMOVED_AT) if isinstance(info.get(REMOVED_AT), dict) else {}
             changes["managed_playlist"] = {**info, "pinned": [t for t in info.get("pinned") or [] if t not in drop],
-                                           ENDED_PINS: ended + [t for t in dict.fromkeys(drop) if t not in known]}
+                                           ENDED_PINS: ended + [t for t in dict.fromkeys(drop) if t not in known],
+                                           REMOVED_AT: {**removed_at, **dict.fromkeys(remove, utc_now().isoformat())}}
         return store.update_manifest(**changes)
 
 

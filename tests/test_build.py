@@ -430,6 +430,38 @@ def test_a_track_added_by_hand_then_removed_in_the_web_app_leaves_the_playlist(s
     assert mine not in server.playlist_track_ids(pid)
 
 
+@pytest.mark.parametrize("published", [False, True])
+def test_a_track_removed_in_the_web_app_then_added_by_hand_is_kept_as_a_hand_add(small, monkeypatch, published):
+    """A track removed in `recommend web` and then added to the managed playlist by hand in
+    Spotify before the next run was taken as the removal: the next run dropped it again. The
+    later action wins: added after the removal (Spotify's added_at), it is a hand add, pinned
+    and kept, its removal forgotten; a track added by hand before its removal stays removed
+    (test_a_track_added_by_hand_then_removed_in_the_web_app_leaves_the_playlist). ``published``:
+    the track was in the playlist already (the hand add is a second entry of it), else not."""
+    from datetime import timedelta
+
+    from recommender import isotime
+    server, settings = small
+    pid = build(settings).playlist_id
+    before = server.playlist_track_ids(pid)
+    pick = before[-1] if published else "smallTrack000000000019"
+    assert (pick in before) == published
+    clock = [isotime.utc_now()]
+    monkeypatch.setattr(isotime, "_clock", lambda: clock[0])
+    jobs.steer(settings, remove=[pick])
+    assert pick not in set(build(settings, dry_run=True).table["track_id"])
+    clock[0] += timedelta(minutes=2)  # the user turns to Spotify
+    add_by_hand(gateway_for(settings), pid, [pick])
+    assert pick in pinned_ids(build(settings, dry_run=True))
+    result = build(settings)
+    assert pick in pinned_ids(result) and server.playlist_track_ids(pid).count(pick) == 1
+    manifest = Store(settings.cache_dir).read_manifest()
+    assert pick not in manifest["user_removed"] and pick in manifest["managed_playlist"]["pinned"]
+    assert publish.REMOVED_AT not in manifest["managed_playlist"]
+    build(settings)
+    assert pick in server.playlist_track_ids(pid)
+
+
 def test_a_track_added_by_hand_then_unpinned_in_the_web_app_is_ranked_like_any_other(small):
     """Unpin of a track added by hand since the last run did nothing: the next run found it
     again, added by hand, and pinned it. It is now ranked like any other track (not removed),
