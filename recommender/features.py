@@ -215,6 +215,8 @@ class FeatureValues:
     reason: pd.Series  # per row: the first bad column's rule, "no feature values", or None
     percent_rows: np.ndarray  # per row: read in percent (see ``_percent_rows``)
     percent_columns: dict[str, tuple[float, float]]  # 0-to-1 column -> (lowest, highest): see ``_percent_column``
+    unread: pd.DataFrame  # per cell: text that is no number at all ("120 BPM"), a subset of ``bad``
+    numeric: dict[str, int]  # column -> cells read as a number (in its range or not)
 
     def refuse_percent_columns(self, path: Path | str, names: dict[str, str]) -> None:
         """Raise DataError naming the file and its column (``names``: ours -> the file's) of the
@@ -241,12 +243,14 @@ def read_features(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool
         num.update({c: np.where(rows, num[c] / 100, num[c]) for c in ratios})
     values: dict[str, np.ndarray] = {}
     bad: dict[str, np.ndarray] = {}
+    unread_cells: dict[str, np.ndarray] = {}
     reason = np.full(n, None, dtype=object)
     for c in columns:
         cells = raw[c].to_numpy(dtype=object)
         unread = np.flatnonzero(np.isnan(num[c]))  # blank, or text that is not a number
         wrong = np.zeros(n, dtype=bool)
         wrong[unread] = [not _is_blank(cells[i]) for i in unread]
+        unread_cells[c] = wrong.copy()
         low, high, whole, exclusive = RULES[c]
         with np.errstate(invalid="ignore"):
             wrong |= (num[c] <= low) if exclusive else (num[c] < low)
@@ -264,7 +268,9 @@ def read_features(raw: pd.DataFrame, columns: Iterable[str], decimal_comma: bool
         if _percent_column(finite):
             in_percent[c] = (float(finite.min()), float(finite.max()))
     return FeatureValues(frame, pd.DataFrame(bad, index=raw.index, columns=columns),
-                         pd.Series(reason, index=raw.index, dtype=object), rows, in_percent)
+                         pd.Series(reason, index=raw.index, dtype=object), rows, in_percent,
+                         pd.DataFrame(unread_cells, index=raw.index, columns=columns),
+                         {c: int((~np.isnan(num[c])).sum()) for c in columns})
 
 
 def _percent_rows(ratios: list[np.ndarray], n: int) -> np.ndarray:
@@ -368,7 +374,8 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
 
     Rows with a bad id or an out-of-range value are skipped and counted per reason (with the
     first few as examples: file line, id, value). Raises DataError naming the file when it
-    cannot be read or has no id column or no feature column.
+    cannot be read, has no id column or no feature column, or a column that reads in none of
+    its filled rows (``_refuse_unreadable_column``).
     """
     path = Path(path)
     encoding = csv_encoding(path)  # (the file's first bytes, looked at once)
@@ -389,6 +396,9 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     report.percent_rows, values, reason = int(read.percent_rows.sum()), read.values, read.reason
     ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
     blank_id = df[id_col].astype(str).str.strip() == ""
+    _refuse_unreadable_column(path, df, {**{c: (read.unread[c], read.numeric[c]) for c in columns},
+                                         "track_id": (ids.isna() & ~blank_id, int(ids.notna().sum()))},
+                              {**columns, "track_id": id_col})
     reason = reason.mask(ids.isna() & ~blank_id, "not a Spotify track id")
     reason = reason.mask(blank_id, "missing track id")
 
@@ -422,6 +432,26 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     else:
         report.total = before.nunique()
     return report
+
+
+def _refuse_unreadable_column(path: Path, df: pd.DataFrame, cells: dict[str, tuple[pd.Series, int]],
+                              names: dict[str, str]) -> None:
+    """Raise DataError naming the file, the column (``names``: ours -> the file's) and its first
+    cell when a column is unreadable in every row that fills it. ``cells``: column -> (per row,
+    is the cell filled with text that does not read; how many cells read: as a number, in its
+    range or not, or for "track_id" as a Spotify track id). Refused: two or more such cells and
+    not one that reads. Such a column ("120 BPM" for a tempo, a file keyed by another service's
+    ids) skipped every row, exit 0; a column with one cell that reads, or a single bad cell,
+    keeps its bad rows skipped and reported."""
+    for c, (unread, numeric) in cells.items():
+        if numeric or int(unread.sum()) < 2:
+            continue
+        first = unread.index[unread.to_numpy(dtype=bool)][0]
+        line = int(df.index.get_loc(first)) + 2
+        noun, rule = (("Spotify track id", "an id is 22 letters and digits, a spotify:track: URI or an "
+                       "open.spotify.com link") if c == "track_id" else ("number", rule_text(c)))
+        raise DataError(f"{path}: column {names[c]!r} holds no {noun} in any of its {int(unread.sum())} filled "
+                        f"rows (e.g. {df.at[first, names[c]]!r} on line {line}); {rule}: nothing was imported")
 
 
 def _example(df: pd.DataFrame, i: Any, id_col: str, columns: dict[str, str], why: str) -> str:

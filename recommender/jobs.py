@@ -130,15 +130,16 @@ def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool
         return pull(gateway, open_store(settings), settings, progress)
 
 
-def pull(gateway, store: Store, settings, progress: Progress | None = None, notice=None):
+def pull(gateway, store: Store, settings, progress: Progress | None = None, notice=None,
+         cached: Library | None = None):
     """The incremental pull, then audio features for new tracks when Spotify still serves
     them (extended-quota apps; a 403 is remembered for 30 days and costs one request), then
-    ``discover`` (``notice``: as there)."""
+    ``discover`` (``notice``: as there; ``cached``: as ``refresh_library``'s)."""
     from .errors import RateLimited, SpotifyError
     from .features import fetch_spotify_features
     from .spotify.sync import refresh_library
     try:
-        library, report = refresh_library(gateway, store, settings, progress)
+        library, report = refresh_library(gateway, store, settings, progress, cached=cached)
     except RateLimited as exc:  # say what is true of the cache: a pull is saved only when complete
         fetched = store.read_manifest().get("fetched_at")
         kept = (f"the cache still holds the last complete refresh ({fetched})" if fetched
@@ -451,6 +452,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     from .pipeline import candidate_scoring
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
+    version = store.data_version()
     library = store.load_library()
     age = store.age_hours()
     basis = BuildBasis(store, library, None, None, gateway)
@@ -459,7 +461,10 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         if dry_run:  # the refresh writes the cache: a writer like any other
             held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
             store.forget_manifest()  # read before the lock: another run may have written it since
-        library, pulled = pull(gateway, store, settings, progress, notice=notice)
+        # the library read above is the pull's starting point unless the cache changed since
+        # (another run saved it before this one took the lock): not read twice
+        cached = basis.library if store.data_version() == version else None
+        library, pulled = pull(gateway, store, settings, progress, notice=notice, cached=cached)
         basis.warnings = [*pulled.switched, *pulled.warnings]
         basis.open_data = dict(pulled.requests_by_service)
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
@@ -553,12 +558,16 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         if isinstance(info, dict) and drop:
             # a pin outlives an unpin or a removal (a track added back is wanted again,
             # publish.managed_state): both end it, published (the playlist's record keeps it) or
-            # not yet (a track you added by hand since the last run, found again by the next)
-            from .publish import ENDED_PINS
+            # not yet (a track you added by hand since the last run, found again by the next);
+            # a removal's time tells a track you add by hand after it (kept) from one added before
+            from .isotime import utc_now
+            from .publish import ENDED_PINS, REMOVED_AT
             ended = list(info.get(ENDED_PINS) or [])
             known = set(info.get("last_written") or []) | set(ended)
+            removed_at = info.get(REMOVED_AT) if isinstance(info.get(REMOVED_AT), dict) else {}
             changes["managed_playlist"] = {**info, "pinned": [t for t in info.get("pinned") or [] if t not in drop],
-                                           ENDED_PINS: ended + [t for t in dict.fromkeys(drop) if t not in known]}
+                                           ENDED_PINS: ended + [t for t in dict.fromkeys(drop) if t not in known],
+                                           REMOVED_AT: {**removed_at, **dict.fromkeys(remove, utc_now().isoformat())}}
         return store.update_manifest(**changes)
 
 

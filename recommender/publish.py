@@ -56,6 +56,10 @@ MAIN = "main"  # the manifest slot of the one main managed playlist
 # the managed playlist's record: tracks whose pin you ended in `recommend web` (remove, unpin)
 # that our last write did not put there, not taken as added by hand; the next publish drops it
 ENDED_PINS = "ended_pins"
+# the managed playlist's record: when you removed each track in `recommend web` (UTC, ISO), until
+# the next verified write: a track added to the playlist by hand after that is a hand add (the
+# later action wins), before it the removal stands
+REMOVED_AT = "removed_at"
 
 
 def _keys(slot: str) -> tuple[str, str]:
@@ -269,10 +273,12 @@ class PublishResult:
 
 
 def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None,
-         adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None) -> list[str]:
+         adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None,
+         latest: dict[str, str] | None = None) -> list[str]:
     """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
     user put there ("episode", "local file"; an unavailable, null entry is not counted);
-    ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one);
+    ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one), of
+    its first entry, ``latest`` of its last added (a duplicate added by hand);
     ``adders`` each track's ``added_by`` id ("" when Spotify does not say); ``unplayable`` the
     tracks Spotify says do not play for you (entries read with a market), with the reason."""
     from .spotify.parse import entry_object, entry_track, playable, restriction
@@ -285,6 +291,8 @@ def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None
                 unplayable.setdefault(obj["id"], restriction(entry_object(entry)))
             if stamps is not None and isinstance(entry, dict):
                 stamps.setdefault(obj["id"], str(entry.get("added_at")))
+            if latest is not None and isinstance(entry, dict) and entry.get("added_at"):
+                latest[obj["id"]] = max(latest.get(obj["id"], ""), str(entry["added_at"]))
             if adders is not None and isinstance(entry, dict):
                 by = entry.get("added_by")
                 adders.setdefault(obj["id"], str((by.get("id") if isinstance(by, dict) else None) or ""))
@@ -306,20 +314,20 @@ def _market(unplayable: dict | None) -> dict[str, str]:
 
 def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
                stamps: dict[str, str] | None = None, adders: dict[str, str] | None = None,
-               unplayable: dict[str, str] | None = None) -> list[str]:
+               unplayable: dict[str, str] | None = None, latest: dict[str, str] | None = None) -> list[str]:
     """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``);
     with ``unplayable`` read with a market (see ``read_playlist``)."""
     return _ids(gateway.pages(f"playlists/{playlist_id}/items", **_market(unplayable)), others, stamps, adders,
-                unplayable)
+                unplayable, latest)
 
 
 def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
                   stamps: dict[str, str] | None = None, details: dict | None = None,
-                  adders: dict[str, str] | None = None,
-                  unplayable: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
+                  adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None,
+                  latest: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
     and the first page of items, the rest follows ``next``. ``details`` gets its ``public``;
-    ``others``, ``stamps`` and ``adders`` as ``_ids``; with ``unplayable`` it is read as your
+    ``others``, ``stamps``, ``adders`` and ``latest`` as ``_ids``; with ``unplayable`` it is read as your
     country sees it (a market: a relinked entry still counts under its stored id) and that list
     gets the tracks that do not play there."""
     obj = gateway.get(f"playlists/{playlist_id}", **_market(unplayable)) or {}
@@ -328,13 +336,13 @@ def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None =
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
-        return snapshot, read_items(gateway, playlist_id, others, stamps, adders, unplayable)
+        return snapshot, read_items(gateway, playlist_id, others, stamps, adders, unplayable, latest)
     entries: list = []
     while page:
         entries.extend(page.get("items") or [])
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
-    return snapshot, _ids(entries, others, stamps, adders, unplayable)
+    return snapshot, _ids(entries, others, stamps, adders, unplayable, latest)
 
 
 def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> bool:
@@ -435,8 +443,9 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     details: dict = {}
     adders: dict[str, str] = {}
     unplayable: dict[str, str] = {}
+    latest: dict[str, str] = {}
     try:
-        snapshot, current = read_playlist(gateway, pid, others, stamps, details, adders, unplayable)
+        snapshot, current = read_playlist(gateway, pid, others, stamps, details, adders, unplayable, latest)
     except SpotifyError as exc:  # another account's login can list a playlist of ours it follows, never read it
         if exc.status in (403, 404) and user_id:
             _check_account(gateway, user_id)
@@ -450,7 +459,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     last = list(info["last_written"])
     pending = info.get("pending")
     unsettled = [w for w in info.get("unsettled") or [] if isinstance(w, dict)]
-    known = set(last) | set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}
+    in_flight = set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}  # writes of unknown fate
+    known = set(last) | in_flight
     known |= set(info.get(ENDED_PINS) or [])  # not added by hand: you ended its pin in `recommend web`
     # another writer (the same account on another computer) replaced the list since our verified
     # write: what it dropped or added is not the user's edit (it would ban its replacements
@@ -461,6 +471,8 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         messages.append(rewritten_note(slot, name))
         log.info(messages[-1])
         known |= set(current)
+    else:  # removed in `recommend web`, then added to the playlist by hand: the later action wins
+        known -= added_after_removal(info, latest, in_flight)
     pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
              [t for t in info.get("pinned", []) if t in set(current) or other]  # the other writer may drop a pin
     pinned = list(dict.fromkeys(pinned))
@@ -488,6 +500,19 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                         public=bool(public), name=name, slot=slot, listed_name=(listed.get(pid) or {}).get("name"),
                         messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
                         not_yours=not_yours, unplayable=unplayable)
+
+
+def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> set[str]:
+    """The tracks of the playlist (``latest``: each one's last ``added_at``) you added by hand
+    after you removed them in `recommend web` (the record's ``REMOVED_AT``); not one a write of
+    ours whose fate is unknown may have put there (``ours``)."""
+    removed_at = info.get(REMOVED_AT) if isinstance(info.get(REMOVED_AT), dict) else {}
+    out = set()
+    for t, when in removed_at.items():
+        added, removed = time_or_none(latest.get(t)), time_or_none(when)
+        if added is not None and removed is not None and added > removed and t not in ours:
+            out.add(t)
+    return out
 
 
 def description(settings, weights: dict[str, float]) -> str:
@@ -928,7 +953,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),
             "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat(),
-            ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else []}  # until the write is verified
+            ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else [],  # until the write is verified
+            REMOVED_AT: (previous.get(REMOVED_AT) or {}) if same else {}}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
     if left_public:  # kept in the manifest: the next run fills this one, never a second
         if unseen is not None:
@@ -971,6 +997,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
                                    "(the same song from another release); kept as Spotify has them")
     in_list = set(plan.desired)
     info.pop(ENDED_PINS)  # the playlist holds what we wrote: an ended pin is either ours now or gone
+    info.pop(REMOVED_AT)  # and a removal in `recommend web` is in it or undone: a later add is a hand add
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
                 written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())

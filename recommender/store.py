@@ -548,6 +548,7 @@ MANIFEST_SHAPE: dict[str, Any] = {
     "managed_playlist": (dict, None), "user_removed": IDS, "user_liked": IDS, "pin_requests": IDS, "managed_history": list,
     "fetched_at": (str, None), "user_id": str, "snapshots": dict, SAVING: str}
 PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "pinned": IDS, "ended_pins": IDS,
+                                  "removed_at": dict,
                                   "pending": (IDS, None), "snapshot": (str, None), "unsettled": list}
 
 

@@ -553,3 +553,32 @@ def test_a_library_reads_the_features_of_its_tracks_alone_and_a_save_of_it_loses
     got = store.load_library().audio_features.set_index("track_id")
     assert sorted(got.index) == [tid(1), tid(2), tid(3)]
     assert got.loc[tid(3), "mode"] == 0 and got.loc[tid(1), "energy"] == pytest.approx(0.916)
+
+
+def test_a_column_that_reads_in_no_row_is_refused_naming_file_column_and_value(tmp_path):
+    """A tempo written "120 BPM" in every row (or a file keyed by another service's ids) had
+    every row skipped, the skip named, exit 0, nothing useful imported. A column none of whose
+    filled cells (two or more) reads is refused in one line naming the file, the column and a
+    value, exit 2, nothing written; one cell that reads keeps the others skipped rows."""
+    from test_cli import run
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    path = tmp_path / "bpm.csv"
+    path.write_text("track_id,Energy,Tempo\n" + "".join(
+        f"{tid(n)},0.5,{t}\n" for n, t in enumerate(["120 BPM", "", "98 BPM", "140 bpm"])), encoding="utf-8")
+    result = run(["import", "features", str(path)], env)
+    assert result.exit_code == 2, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bpm.csv: column 'Tempo' holds no number in any of its 3 filled rows " \
+        "(e.g. '120 BPM' on line 2); tempo must be a number in 0..300: nothing was imported" in lines[0]
+    assert not list((tmp_path / "c").glob("audio_features*"))
+    ids = tmp_path / "ids.csv"
+    ids.write_text("id,energy\n123456,0.5\n123457,0.6\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"ids\.csv: column 'id' holds no Spotify track id in any of its 2 filled "
+                                        r"rows \(e\.g\. '123456' on line 2\); an id is 22 letters"):
+        ft.import_features(ids, None, Store(tmp_path / "c"))
+    # partial damage stays skipped rows: one tempo reads (even out of range), or a single bad cell
+    for text, skipped in ((path.read_text(encoding="utf-8") + f"{tid(9)},0.5,400\n", 4),
+                          (f"track_id,energy,tempo\n{tid(1)},0.5,120 BPM\n{tid(2)},0.6,\n", 1)):
+        path.write_text(text, encoding="utf-8")
+        report = ft.import_features(path, None, Store(tmp_path / "c"))
+        assert report.imported == 1 and report.skipped == {"tempo must be a number in 0..300": skipped}

@@ -62,12 +62,15 @@ class RefreshReport:
         return {k: v for k, v in vars(self).items() if k != "listing"}
 
 
-def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None) -> tuple[Library, RefreshReport]:
-    """Pull everything, reuse what is unchanged, save atomically. Returns (library, report)."""
+def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None,
+                    cached: Library | None = None) -> tuple[Library, RefreshReport]:
+    """Pull everything, reuse what is unchanged, save atomically. Returns (library, report).
+    ``cached``: the store's library as the caller read it, the cache unchanged since (not read
+    again: a scan of every row of a big features import); None: read here."""
     progress = progress or _no_progress
     start_requests = gateway.requests_made
     manifest = store.read_manifest()
-    cached = store.load_library()
+    cached = cached if cached is not None else store.load_library()
     problems = list(store.problems)
     old_snapshots: dict[str, str] = manifest.get("snapshots", {}) if cached is not None else {}
 
