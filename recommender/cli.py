@@ -1292,6 +1292,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     (checked with Spotify), the managed playlist and genre coverage."""
     from . import schedule
     from .jobs import open_store
+    from .isotime import shown_text
     from .runlog import describe_run, status
     from .spotify.auth import read_token
     settings = _settings(config)
@@ -1324,11 +1325,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
              f"then {set_aside(visible(owner))})" if owner and login.get("user_id")
              and str(login["user_id"]) != str(owner) else "")
     lines = [f"cache:    {info['frames_dir']}"
-             + (f" ({whose}fetched {cache['fetched_at']}, {_age(cache['age_hours'])})" if cache["fetched_at"]
+             + (f" ({whose}fetched {visible(shown_text(cache['fetched_at']))}, {_age(cache['age_hours'])})" if cache["fetched_at"]
                 else " (empty)"),
              *(f"warning:  {visible(w)}" for w in info["warnings"]),
              f"login:    {login['state']}{who}"
-             + (f", access token until {login['expires_at']}" if login.get("expires_at") else "")
+             + (f", access token until {shown_text(login['expires_at'])}" if login.get("expires_at") else "")
              + (f" ({login['message']})" if login.get("message") else "") + other]
     pl = info["playlist"]
     lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"

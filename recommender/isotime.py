@@ -47,6 +47,13 @@ def shown(moment: datetime) -> str:
     return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
 
 
+def shown_text(value: Any) -> str:
+    """``shown`` of a stored time (ISO text, a datetime); text that reads as no time (a file
+    edited by hand) as it is, None as ''."""
+    moment = time_or_none(value)
+    return shown(moment) if moment is not None else ("" if value is None else str(value))
+
+
 def parse_time(value: Any) -> datetime:
     """``value`` (an ISO-8601 text, or a datetime) as an aware UTC datetime; ValueError naming
     the value when it is not one (None, a number, an empty or unreadable text)."""

@@ -188,6 +188,15 @@ def test_a_publish_from_a_page_whose_diff_is_out_of_date_publishes_nothing(ctx, 
     assert held[0] not in standin.account.playlist_track_ids(playlist)
 
 
+def test_the_runs_page_shows_the_fetch_and_the_token_expiry_as_it_shows_run_times(ctx):
+    # the Runs page showed the manifest's and the token's raw ISO text beside runs in UTC minutes
+    jobs.open_store(ctx.settings).update_manifest(fetched_at="2026-11-30T08:00:00.123456+01:00")
+    info = ctx.runs()
+    assert info["cache"]["fetched_at"] == "2026-11-30 07:00 UTC"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", info["login"]["expires_at"])
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", r["when"]) for r in info["runs"])
+
+
 def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
     with RunLock(ctx.settings.cache_dir / "recommend.lock", command="test holder"):
         out = ctx.publish()

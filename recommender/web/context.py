@@ -27,6 +27,7 @@ from typing import Any, Callable
 from .. import jobs
 from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
+from ..isotime import shown, shown_text, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +49,6 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(v) else round(v, 4)
-
-
-def shown_time(value: Any, default: Any = "") -> str:
-    """A time as `recommend status` says it ('2026-11-30 07:00 UTC'); ``value`` None: now. A
-    value that is no time (a hand-edited run log) is shown as it is (``default``)."""
-    from ..isotime import shown, time_or_none, utc_now
-    moment = utc_now() if value is None else time_or_none(value)
-    return shown(moment) if moment else str(default if default is not None else "")
 
 
 def settings_key(settings) -> str:
@@ -496,7 +489,7 @@ class WebContext:
             record_run(self.settings.cache_dir, PUBLISH_COMMAND, 0, started, playlist_id=result.playlist_id,
                        added=result.added, removed=result.removed, kept=result.kept,
                        requests=result.requests, dry_run=False)
-        outcome["when"] = shown_time(None)  # the page says when: a run in a terminal may have written it since
+        outcome["when"] = shown(utc_now())  # the page says when: a run in a terminal may have written it since
         self.last_publish = outcome
         self.invalidate()
         return outcome
@@ -550,7 +543,7 @@ class WebContext:
         out["off"] = off_line(res.weights, TURN_ON_HERE)
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
         out["curve_labels"] = {m: curve_label(res.weights, m) for m in res.hits}  # the Runs page's, as the report's
-        out["when"] = shown_time(None)  # now, in UTC as the run log's times
+        out["when"] = shown(utc_now())  # now, in UTC as the run log's times
         self.last_evaluation = out
         return out
 
@@ -799,6 +792,8 @@ class WebContext:
         info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib,
                       frames_dir=self.settings.frames_dir, runs=RUNS_SHOWN)  # runs.jsonl read once
         # as `recommend status` says them: UTC minutes, dry runs marked (the template), requests
-        info["runs"] = [{**r, "when": shown_time(r.get("when"), r.get("when"))} for r in info.pop("last_runs")]
+        info["runs"] = [{**r, "when": shown_text(r.get("when"))} for r in info.pop("last_runs")]
+        info["cache"]["fetched_at"] = shown_text(info["cache"]["fetched_at"])
+        info["login"]["expires_at"] = shown_text(info["login"]["expires_at"])
         info["evaluation"] = self.last_evaluation
         return info
