@@ -275,6 +275,27 @@ def test_quota_stop_half_way_then_a_rerun_converges(big):
     assert big.state().user_removed == []
 
 
+@pytest.mark.parametrize("failing, holds", [
+    ("POST", "the managed playlist holds only the first 100 of its 250 new tracks until the next run writes the rest"),
+    ("PUT", "the managed playlist was not changed")])
+def test_writes_failing_all_run_say_what_the_playlist_holds(big, failing, holds):
+    """Spotify answering 5xx to every write of the run (an outage on the playlist endpoints):
+    after its rounds of re-reading the run exits 5. Its line said only "could not bring the
+    managed playlist to the planned state", not that the playlist held the first 100 of the new
+    list (or its old one), as a stop by the quota or Ctrl-C at the same place says."""
+    pid = big.run(BULK_IDS[:30]).playlist_id
+    desired = BULK_IDS[50:300]
+    big.server.add_fault(Fault(method=failing, path=ITEMS, status=503, times=None))
+    with pytest.raises(SpotifyUnavailable) as err:
+        big.run(desired)
+    assert err.value.exit_code == 5
+    assert big.content(pid) == (desired[:100] if failing == "POST" else BULK_IDS[:30])
+    assert str(err.value).endswith(f"(Spotify kept failing writes); {holds}")
+    big.server.clear_faults()
+    big.run(desired)  # the next run finishes it
+    assert big.content(pid) == desired
+
+
 def test_a_quota_stop_at_the_first_write_says_the_playlist_was_not_changed(big):
     pid = big.run(BULK_IDS[:30]).playlist_id
     big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
