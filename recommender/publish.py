@@ -927,7 +927,10 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     if same and previous.get("left_public") and not public:
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     kept_pins = set(pinned)
-    info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
+    # the name Spotify shows (you may have renamed it), for `recommend status`; ``name`` stays the configured one
+    listed_name = state.listed_name if pid == state.playlist_id and state.listed_name else name
+    info = {"id": pid, "name": name, "listed_name": listed_name, "last_written": baseline, "pinned": pinned,
+            "pending": plan.desired,
             "not_yours": [t for t in state.not_yours if t in kept_pins],
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),

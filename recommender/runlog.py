@@ -584,7 +584,9 @@ def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
         tracks = len(tracks)
     # a write begun and never verified (a run stopped or killed while writing, or writing now):
     # the playlist may hold part of the new list, not the ``tracks`` last written
-    return {"id": managed.get("id") or managed.get("playlist_id"), "name": managed.get("name"),
+    listed = managed.get("listed_name")  # as Spotify showed it at the last run: you may have renamed it
+    return {"id": managed.get("id") or managed.get("playlist_id"),
+            "name": listed if isinstance(listed, str) and listed else managed.get("name"),
             "tracks": tracks, "unfinished": isinstance(managed.get("pending"), list)}
 
 

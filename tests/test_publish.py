@@ -679,6 +679,22 @@ def test_a_renamed_playlist_made_public_is_named_as_spotify_shows_it(standin, tm
     assert env.content(pid) == tracks[:5]
 
 
+def test_status_names_the_managed_playlist_as_the_user_renamed_it(env):
+    """Renamed in Spotify ("My nightly mix"), the managed playlist kept the user's name, but
+    `recommend status` went on naming it 'recommend: for you', a playlist the user's library no
+    longer shows."""
+    from recommender import runlog
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+        "recommend: for you"
+    env.server.account.playlist(pid)["name"] = "My nightly mix"
+    env.run(tracks[1:6])
+    assert env.server.account.playlist(pid)["name"] == "My nightly mix"
+    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+        "My nightly mix"
+
+
 # ----- every playlist we managed (issue 10, item 9) ---------------------------------------------
 def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(env):
     tracks = small_ids(env.server)
