@@ -715,6 +715,24 @@ def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(
 
 
 # ----- state only we know survives one damaged file (issue 10, item 2) ---------------------------
+def test_after_you_delete_the_managed_playlist_your_removals_stay_and_your_pins_go_with_it(env):
+    """README's decision for a deleted managed playlist: what you removed from it stays out,
+    what you had added by hand to it is no longer pinned (nor your feedback) in the new one."""
+    tracks = small_ids(env.server)
+    old = env.run(tracks[:4]).playlist_id
+    remove_by_hand(env.gateway, old, [tracks[1]])
+    add_by_hand(env.gateway, old, [tracks[9]])
+    seen = env.state()  # a night's run sees both edits, and writes your pin first, without the removed track
+    assert seen.pinned == [tracks[9]] and seen.user_removed == [tracks[1]]
+    env.run([tracks[9], tracks[0], tracks[2], tracks[3]])
+    env.server.account.playlist(old)["followed"] = False  # deleted in Spotify
+    state = env.state()
+    assert state.playlist_id is None and state.pinned == [] and state.user_removed == [tracks[1]]
+    result = publish.publish(env.gateway, env.store, env.settings, state, tracks[4:9], WEIGHTS)
+    assert result.created and env.content(result.playlist_id) == tracks[4:9]
+    assert env.state().user_removed == [tracks[1]] and env.state().pinned == []
+
+
 def test_an_old_managed_playlist_you_kept_is_not_adopted_when_the_current_one_is_unfollowed(env):
     """After --new-playlist the old playlist is yours to keep: when the current one is
     unfollowed, the next run creates another; it never adopts and rewrites the old one, although
