@@ -1334,6 +1334,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     pl = info["playlist"]
     lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"
                  + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
+    if pl and pl.get("unfinished") and not info["running"]:
+        lines.append("warning:  the last write to the managed playlist did not finish (its run failed, was stopped "
+                     "or killed): it may hold part of its new list until the next build-playlist finishes it")
     g = info["genres"]
     if g and not g["artists"]:  # a new account: nothing to look up
         lines.append("genres:   no artists in the cache")

@@ -589,9 +589,13 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         if isinstance(exc, SpotifyError):
             exc.unsure_writes = bool(ambiguous)  # a write whose fate is unknown may still land
         raise
-    if applied is None:
-        raise SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
-                                 f"(Spotify kept failing writes); {again} will finish it")
+    if not isinstance(applied, Applied):  # what the last read-back found: say it, as a stop does
+        held, old = applied, list(plan.current)
+        prefix = len(held) if held != old and held and held == desired[:len(held)] else None
+        stop = SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
+                                  "(Spotify kept failing writes)")
+        raise SpotifyUnavailable(_left_behind(stop, prefix, None, len(desired), held != old and prefix is None,
+                                              label, again))
     applied.replaced = replaced[0]
     return applied
 
@@ -618,9 +622,9 @@ def _left_behind(exc: BaseException, done: int | None, flight: int | None, total
 
 def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], current: list[str], ours: set[str],
                   ambiguous: list[dict], user_added: list[str], settle: float, write,
-                  written_as: dict[str, str]) -> Applied | None:
-    """``apply_plan``'s loop: write, re-read, reconcile, settle (see there); None when it did
-    not converge within MAX_ROUNDS."""
+                  written_as: dict[str, str]) -> Applied | list[str]:
+    """``apply_plan``'s loop: write, re-read, reconcile, settle (see there); when it did not
+    converge within MAX_ROUNDS, the playlist's content as last read back."""
     snapshot = None
     stamps: dict[str, str] = {}
     settled = 0  # ambiguous writes already waited for
@@ -665,7 +669,7 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
             user_added += extra
             ours |= set(extra)
             desired = list(dict.fromkeys(extra + desired))
-    return None
+    return current
 
 
 def _stored_as(desired: list[str], current: list[str], ours: set[str]) -> dict[str, str]:
@@ -948,7 +952,10 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     if same and previous.get("left_public") and not public:
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     kept_pins = set(pinned)
-    info = {"id": pid, "name": name, "last_written": baseline, "pinned": pinned, "pending": plan.desired,
+    # the name Spotify shows (you may have renamed it), for `recommend status`; ``name`` stays the configured one
+    listed_name = state.listed_name if pid == state.playlist_id and state.listed_name else name
+    info = {"id": pid, "name": name, "listed_name": listed_name, "last_written": baseline, "pinned": pinned,
+            "pending": plan.desired,
             "not_yours": [t for t in state.not_yours if t in kept_pins],
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),

@@ -448,7 +448,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     running (lock holder or None), stopped (the lock record of a run that ended without
     releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
-    playlist {id, name, tracks} or None, genres {artists, with_genres, coverage} or None,
+    playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage} or None,
     audio_features {tracks, with_features, coverage} or None,
     schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
     ``schedule_warnings``) or None.
@@ -573,7 +573,7 @@ def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
     if not managed:
         return None
     if isinstance(managed, str):
-        return {"id": managed, "name": None, "tracks": None}
+        return {"id": managed, "name": None, "tracks": None, "unfinished": False}
     if not isinstance(managed, Mapping):
         return None
     tracks = managed.get("track_count", managed.get("tracks"))
@@ -582,8 +582,12 @@ def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
             tracks = managed[key]
     if isinstance(tracks, (list, tuple)):
         tracks = len(tracks)
-    return {"id": managed.get("id") or managed.get("playlist_id"), "name": managed.get("name"),
-            "tracks": tracks}
+    # a write begun and never verified (a run stopped or killed while writing, or writing now):
+    # the playlist may hold part of the new list, not the ``tracks`` last written
+    listed = managed.get("listed_name")  # as Spotify showed it at the last run: you may have renamed it
+    return {"id": managed.get("id") or managed.get("playlist_id"),
+            "name": listed if isinstance(listed, str) and listed else managed.get("name"),
+            "tracks": tracks, "unfinished": isinstance(managed.get("pending"), list)}
 
 
 def genre_coverage(library: Any) -> dict[str, Any]:

@@ -275,6 +275,27 @@ def test_quota_stop_half_way_then_a_rerun_converges(big):
     assert big.state().user_removed == []
 
 
+@pytest.mark.parametrize("failing, holds", [
+    ("POST", "the managed playlist holds only the first 100 of its 250 new tracks until the next run writes the rest"),
+    ("PUT", "the managed playlist was not changed")])
+def test_writes_failing_all_run_say_what_the_playlist_holds(big, failing, holds):
+    """Spotify answering 5xx to every write of the run (an outage on the playlist endpoints):
+    after its rounds of re-reading the run exits 5. Its line said only "could not bring the
+    managed playlist to the planned state", not that the playlist held the first 100 of the new
+    list (or its old one), as a stop by the quota or Ctrl-C at the same place says."""
+    pid = big.run(BULK_IDS[:30]).playlist_id
+    desired = BULK_IDS[50:300]
+    big.server.add_fault(Fault(method=failing, path=ITEMS, status=503, times=None))
+    with pytest.raises(SpotifyUnavailable) as err:
+        big.run(desired)
+    assert err.value.exit_code == 5
+    assert big.content(pid) == (desired[:100] if failing == "POST" else BULK_IDS[:30])
+    assert str(err.value).endswith(f"(Spotify kept failing writes); {holds}")
+    big.server.clear_faults()
+    big.run(desired)  # the next run finishes it
+    assert big.content(pid) == desired
+
+
 def test_a_quota_stop_at_the_first_write_says_the_playlist_was_not_changed(big):
     pid = big.run(BULK_IDS[:30]).playlist_id
     big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
@@ -658,6 +679,22 @@ def test_a_renamed_playlist_made_public_is_named_as_spotify_shows_it(standin, tm
     assert env.content(pid) == tracks[:5]
 
 
+def test_status_names_the_managed_playlist_as_the_user_renamed_it(env):
+    """Renamed in Spotify ("My nightly mix"), the managed playlist kept the user's name, but
+    `recommend status` went on naming it 'recommend: for you', a playlist the user's library no
+    longer shows."""
+    from recommender import runlog
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+        "recommend: for you"
+    env.server.account.playlist(pid)["name"] = "My nightly mix"
+    env.run(tracks[1:6])
+    assert env.server.account.playlist(pid)["name"] == "My nightly mix"
+    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+        "My nightly mix"
+
+
 # ----- every playlist we managed (issue 10, item 9) ---------------------------------------------
 def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(env):
     tracks = small_ids(env.server)
@@ -678,6 +715,24 @@ def test_after_new_playlist_and_a_lost_manifest_the_old_playlist_is_not_adopted(
 
 
 # ----- state only we know survives one damaged file (issue 10, item 2) ---------------------------
+def test_after_you_delete_the_managed_playlist_your_removals_stay_and_your_pins_go_with_it(env):
+    """README's decision for a deleted managed playlist: what you removed from it stays out,
+    what you had added by hand to it is no longer pinned (nor your feedback) in the new one."""
+    tracks = small_ids(env.server)
+    old = env.run(tracks[:4]).playlist_id
+    remove_by_hand(env.gateway, old, [tracks[1]])
+    add_by_hand(env.gateway, old, [tracks[9]])
+    seen = env.state()  # a night's run sees both edits, and writes your pin first, without the removed track
+    assert seen.pinned == [tracks[9]] and seen.user_removed == [tracks[1]]
+    env.run([tracks[9], tracks[0], tracks[2], tracks[3]])
+    env.server.account.playlist(old)["followed"] = False  # deleted in Spotify
+    state = env.state()
+    assert state.playlist_id is None and state.pinned == [] and state.user_removed == [tracks[1]]
+    result = publish.publish(env.gateway, env.store, env.settings, state, tracks[4:9], WEIGHTS)
+    assert result.created and env.content(result.playlist_id) == tracks[4:9]
+    assert env.state().user_removed == [tracks[1]] and env.state().pinned == []
+
+
 def test_an_old_managed_playlist_you_kept_is_not_adopted_when_the_current_one_is_unfollowed(env):
     """After --new-playlist the old playlist is yours to keep: when the current one is
     unfollowed, the next run creates another; it never adopts and rewrites the old one, although

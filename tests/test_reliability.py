@@ -813,6 +813,31 @@ def test_a_run_stopped_during_the_playlist_write_says_what_is_left_and_is_record
         assert server.playlist_track_ids(pid) == planned  # the next run finished it
 
 
+def test_status_warns_while_a_write_of_the_managed_playlist_is_left_unfinished(tmp_path):
+    """A run stopped between the replace of the first 100 tracks and the add of the rest (here
+    the quota; Ctrl-C, SIGTERM and kill -9 leave the same): `recommend status` showed the
+    playlist with the tracks last written (0 on the first run, the previous list's count later),
+    nothing about the write left half done, beside a last run saying it holds only the first 100."""
+    from recommender.standins.spotify import Account, StandinServer
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        config = tmp_path / "config.yaml"
+        config.write_text("blend:\n  max_tracks: 150\n")
+        env = {**env_for(server, cache), "RECOMMENDER_CONFIG": str(config)}
+        server.add_fault(Fault(method="POST", path=r"^/v1/playlists/[^/]+/items$", status=429,
+                               reason="QUOTA_EXCEEDED", times=1))
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 4
+        said = " ".join(run(["status", "--offline"], env).stdout.split())
+        assert "warning: the last write to the managed playlist did not finish" in said
+        assert "it may hold part of its new list until the next build-playlist finishes it" in said
+        assert json.loads(run(["status", "--offline", "--json"], env).stdout)["playlist"]["unfinished"] is True
+        (cache / "spotify-wait.json").unlink()  # the quota's day is over
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+        assert "the last write to the managed playlist" not in run(["status", "--offline"], env).stdout
+        assert json.loads(run(["status", "--offline", "--json"], env).stdout)["playlist"]["unfinished"] is False
+
+
 def test_sigterm_during_a_mood_export_is_unwound_like_ctrl_c(tmp_path):
     """`moods recommend --export` writes a playlist as build-playlist does, yet SIGTERM killed it
     at once (README: 'other commands ... write nothing that needs unwinding'): no word of what

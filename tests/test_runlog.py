@@ -324,7 +324,7 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0, "user_id": "me-1"}
     assert st["login"]["state"] == "valid" and st["login"]["expires_in_minutes"] == 30.0
     assert st["login"]["expires_at"] == "2026-03-01T12:30:00+00:00"
-    assert st["playlist"] == {"id": "PL1", "name": "recommend: for you", "tracks": 3}
+    assert st["playlist"] == {"id": "PL1", "name": "recommend: for you", "tracks": 3, "unfinished": False}
     assert st["genres"] == {"artists": 4, "with_genres": 2, "coverage": 0.5}
     assert st["running"] is None
     text = json.dumps(st)                              # JSON-ready, and no token in it
@@ -374,9 +374,9 @@ def test_a_scheduled_run_stamped_days_ahead_is_not_among_the_recent_ones():
 
 def test_playlist_shapes():
     assert runlog.status("/nonexistent", {"managed_playlist": "PL9"}, None, now=NOW)["playlist"] == \
-        {"id": "PL9", "name": None, "tracks": None}
+        {"id": "PL9", "name": None, "tracks": None, "unfinished": False}
     assert runlog.status("/nonexistent", {"managed_playlist": {"playlist_id": "P", "track_count": 7}},
-                         None, now=NOW)["playlist"] == {"id": "P", "name": None, "tracks": 7}
+                         None, now=NOW)["playlist"] == {"id": "P", "name": None, "tracks": 7, "unfinished": False}
 
 
 def test_status_does_not_report_a_killed_run_whose_pid_now_belongs_to_another_process(tmp_path):
