@@ -155,76 +155,48 @@ class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
             raise
 
 
-def _command_paths(group, args: list[str]) -> list[tuple[int, list[str]]]:
-    """Every command a command line may name after its leading options, as (where its first word
-    is, its words: `moods recommend`), in order: a word may be an option's value
-    (`--playlist-name status build-playlist`), so each command word starts one."""
-    takes_value = {o for p in group.params if not getattr(p, "is_flag", False) and not getattr(p, "count", False)
-                   for o in p.opts + p.secondary_opts}
-    paths, skip = [], False
-    for at, arg in enumerate(args):
-        if skip or arg.startswith("-"):
-            skip = not skip and arg in takes_value
-            continue
-        if arg in group.commands:
-            words, command = [arg], group.commands[arg]
-            for later in args[at + 1:]:
-                sub = getattr(command, "commands", None)
-                if sub is None or later not in sub:
-                    break
-                words.append(later)
-                command = sub[later]
-            paths.append((at, words))
-    return paths
-
-
-def _command_of(group, words: list[str]):
-    command = group
-    for word in words:
-        command = command.commands[word]
-    return command
-
-
-def _options_of(command) -> list[str]:
-    return [o for p in command.params for o in p.opts + p.secondary_opts if o.startswith("--")]
-
-
-def _takes_option(command, option: str) -> bool:
-    subs = getattr(command, "commands", None)
-    if subs is not None:  # a group: one of its commands
-        return any(_takes_option(sub, option) for sub in subs.values())
-    return any(option in p.opts or option in p.secondary_opts for p in command.params)
-
-
 def _option_hint(group, args: list[str], option: str, close_root: bool) -> str:
     """What to add to "no such option: --x" for an option typed before the command: the command
     (of those typed) that has it, or its closest option of the command typed, or plainly that the
-    command typed has none; "" for a typo of a common option click has a "did you mean" for."""
+    command typed has none; "" for a typo of a common option click has a "did you mean" for.
+    Every command word after the leading options may be the command (as its words: `moods
+    recommend`): a word may be an option's value (`--playlist-name status build-playlist`)."""
     import difflib
-    paths = _command_paths(group, args)
+
+    def has(command) -> bool:  # a group: one of its commands
+        subs = getattr(command, "commands", None)
+        return any(map(has, subs.values())) if subs is not None else any(option in p.opts + p.secondary_opts
+                                                                          for p in command.params)
+    takes_value = {o for p in group.params if not (p.is_flag or p.count) for o in p.opts + p.secondary_opts}
+    typed, skip = [], False  # (where its first word is, its words, the command)
+    for at, arg in enumerate(args):
+        if skip or arg.startswith("-"):
+            skip = not skip and arg in takes_value
+        elif arg in group.commands:
+            words, command = [arg], group.commands[arg]
+            for later in args[at + 1:]:
+                if later not in (getattr(command, "commands", None) or {}):
+                    break
+                words, command = [*words, later], command.commands[later]
+            typed.append((at, " ".join(words), command))
+    having = [(name, command) for _, name, command in typed if has(command)]
     after = args.index(option) + 1 if option in args else -1
-    having = [words for _, words in paths if _takes_option(_command_of(group, words), option)]
     # an option's value is no command when another command was typed (`--playlist-name status build-playlist`)
-    typed = having or [words for at, words in paths if at != after] or [words for _, words in paths]
-    if not typed:
-        return "" if close_root else (f" before the command; a command's own options go after it: "
-                                      f"`recommend COMMAND {option}`")
-    words = typed[0]
-    command = _command_of(group, words)
-    name = " ".join(words)
-    if having:
-        if getattr(command, "commands", None) is not None:  # `--mood happy moods`: the group's commands
-            return f" before the command; a command's own options go after it: `recommend {name} COMMAND {option}`"
-        return f" before the command; a command's own options go after it: `recommend {name} {option}`"
-    if close_root:
+    meant = having or [(n, c) for at, n, c in typed if at != after] or [(n, c) for _, n, c in typed]
+    name, command = meant[0] if meant else ("COMMAND", None)
+    group_of = getattr(command, "commands", None) is not None  # `--mood happy moods`: the group's commands
+    if close_root and not having:
         return ""  # a typo of a common option (`--verbos refresh`): click's "did you mean --verbose?"
-    if getattr(command, "commands", None) is not None:
+    if having or not meant:
+        return (" before the command; a command's own options go after it: "
+                f"`recommend {name}{' COMMAND' if group_of else ''} {option}`")
+    if group_of:
         return f", and no command of `recommend {name}` has it"
     # a typo only (--top-m for --top-n), not another option sharing a word (--new-playlist for --playlist-name)
-    close = difflib.get_close_matches(option, _options_of(command), n=1, cutoff=0.8)
-    if close:
-        return f", and `recommend {name}` has no {option} either; did you mean `recommend {name} {close[0]}`?"
-    return f", and `recommend {name}` has no {option} either"
+    close = difflib.get_close_matches(option, [o for p in command.params for o in p.opts + p.secondary_opts
+                                               if o.startswith("--")], n=1, cutoff=0.8)
+    return f", and `recommend {name}` has no {option} either" + (
+        f"; did you mean `recommend {name} {close[0]}`?" if close else "")
 
 
 HELP = {"help_option_names": ["-h", "--help"]}

@@ -425,15 +425,14 @@ class BuildBasis:
     grey_notes: list[str] = field(default_factory=list)  # picks found greyed out: said when they leave
 
 
-def dry_run_basis(settings, *, gateway=None, loaded: Callable[[BuildBasis], None] | None = None) -> BuildBasis:
+def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
     """What ``build_playlist(settings, dry_run=True)`` computes before the weights (a refresh
-    too when the cache is stale); ``dry_run_with`` finishes it for any weights. ``loaded``:
-    called with the basis as soon as its ``library`` (read or refreshed: ``refreshed``) is known
-    to be the login's account's (``publish.managed_state`` took it; a cache of another account is
-    refreshed first), before the scoring (`recommend web` hands that library to its pages)."""
+    too when the cache is stale); ``dry_run_with`` finishes it for any weights. Its ``library``
+    (read or refreshed: ``refreshed``) is the login's account's: a cache of another account
+    (``publish.managed_state`` refused it) was refreshed first."""
     gateway = gateway or connect(settings)
     with ExitStack() as held:
-        return _build_basis(held, settings, gateway, dry_run=True, loaded=loaded)
+        return _build_basis(held, settings, gateway, dry_run=True)
 
 
 def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
@@ -447,7 +446,7 @@ def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
 
 def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_playlist: str | None = None,
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
-                 playlists_of: str | None = None, loaded: Callable[[BuildBasis], None] | None = None) -> BuildBasis:
+                 playlists_of: str | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring
     store = open_store(settings)
@@ -476,8 +475,6 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
         library = refresh_now()
         state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
-    if loaded is not None:  # not before: a cache of another account is no library to show
-        loaded(basis)
     requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
     state.pinned = list(dict.fromkeys(state.pinned + requested))
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]

@@ -98,6 +98,7 @@ def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(
     # a cold Weights preview (or the warm-up's evaluation, or a slider's move after a steer) read
     # the whole cached library twice, at the same time: the dry run, and the evaluation's set-up
     from recommender.errors import AuthError
+    from recommender.isotime import utc_now
     from recommender.store import Store
     loads, load = [], Store.load_library
     monkeypatch.setattr(Store, "load_library", lambda self: loads.append(1) or load(self))
@@ -108,6 +109,10 @@ def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(
     loads.clear()
     ctx.weights_preview({"content": 0.5})
     assert len(loads) == 1  # the dry run's; the evaluation's library is the pages'
+    jobs.open_store(ctx.settings).update_manifest(fetched_at=utc_now().isoformat())  # a refresh in a terminal
+    loads.clear()
+    ctx.weights_preview({"content": 0.7})  # a slider's move reloads no page: the pages' library is not it
+    assert len(loads) == 1  # the dry run's, which the evaluation takes
     ctx.invalidate()
     loads.clear()
     ctx.warm_up()

@@ -19,8 +19,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -140,10 +138,8 @@ class WebContext:
         self.last_evaluation: dict[str, Any] | None = None
         self.loaded_version = self.config_version()  # the config file the settings were read from
         self.loaded_library: tuple | None = None  # library_version() of the library the pages show
-        self._loaded_frames: tuple | None = None  # and the stats of the frame files it was read from
         self._manifest_seen: tuple = (None, None)  # (the manifest file's stat, library_version() read from it)
         self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
-        self._library_promised: threading.Event | None = None  # _one_library_read's: set when its dry run read it
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any], kept: Callable[[], None] | None = None) -> Any:
@@ -270,17 +266,15 @@ class WebContext:
                 log.exception("warm-up failed")
 
     def library(self):
-        read: tuple = ()
+        read = None
 
         def load():
             nonlocal read
-            data, version = self.versions()  # read first: a refresh while loading is seen next time
-            library = jobs.require_library(self.settings)
-            read = version, data[1:]
-            return library
+            read = self.library_version()  # read first: a refresh while loading is seen next time
+            return jobs.require_library(self.settings)
 
         def kept() -> None:
-            self.loaded_library, self._loaded_frames = read
+            self.loaded_library = read
         return self._cached("library", load, kept)
 
     def taste(self):
@@ -341,58 +335,28 @@ class WebContext:
         return self.settings.with_overrides(changes) if changes else self.settings
 
     # ----- Next playlist ------------------------------------------------------------------
-    def _dry_run(self, settings) -> tuple:
+    def _dry_run(self, settings, use: Callable[[Any], Any] | None = None) -> tuple:
         """(the data version, ``jobs.build_playlist(settings, dry_run=True)``), from the basis
         (seeds, candidates, every scorer's scores) kept for these settings but the weights
-        (``_with_basis``)."""
+        (``_with_basis``); ``use``: what to take of the basis instead of the dry run."""
         return self._with_basis("preview_basis", settings, lambda: self._dry_run_basis(settings),
-                                lambda basis: jobs.dry_run_with(basis, settings))
+                                use or (lambda basis: jobs.dry_run_with(basis, settings)))
 
     def _dry_run_basis(self, settings):
         """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
-        pages' library when they have none yet, once it is known to be the login's account's
-        (before the scoring): the Next page's rows, the first pages after the start and the
-        Weights page's evaluation beside it (``_one_library_read``) use the library the dry run
-        read instead of reading it again. Not sooner: a cache of another account (a `recommend
-        auth` as someone else) is refreshed first, and a page built from it meanwhile (Moods,
+        pages' library when they have none yet: the Next page's rows and the first pages after
+        the start use the library the dry run read instead of reading it again. Only once the
+        basis is made, its account known to be the login's: a cache of another account (a
+        `recommend auth` as someone else) is refreshed first, and a page built from it (Moods,
         Search, the evaluation) would show that account's tracks until the next refresh."""
-        versions = self.versions()  # read first, as library() does
-
-        def loaded(basis) -> None:
-            data, at = self.versions() if basis.refreshed else versions  # its own refresh: the library it holds
-            with self._lock:
-                if "library" not in self._cache:
-                    self._cache["library"] = basis.library
-                    self.loaded_library, self._loaded_frames = at, data[1:]
-            self._library_read()
-        return jobs.dry_run_basis(settings, gateway=self._gateway(settings), loaded=loaded)
-
-    @contextmanager
-    def _one_library_read(self) -> Iterator[None]:
-        """Within, when the pages have no library yet: the evaluation's set-up (``_evaluation_setup``,
-        beside the Weights page's dry run) waits for the library the dry run started within reads
-        (``_dry_run_basis``) rather than reading the cache at the same time; it reads it itself
-        when the dry run ended without one (an error), at the latest when this block ends. The
-        other pages do not wait: a dry run may first refresh the cache, or wait out Spotify."""
+        version = self.library_version()  # read first, as library() does
+        basis = jobs.dry_run_basis(settings, gateway=self._gateway(settings))
+        if basis.refreshed:  # its own refresh wrote the cache: the library it holds
+            version = self.library_version()
         with self._lock:
-            promise = None
-            if "library" not in self._cache and self._library_promised is None:
-                promise = self._library_promised = threading.Event()
-        try:
-            yield
-        finally:
-            if promise is not None:
-                self._library_read(promise)
-
-    def _library_read(self, promise: threading.Event | None = None) -> None:
-        """Let the evaluation's set-up go on: a dry run has read the library (``promise`` None:
-        whichever is waited for), or the ``_one_library_read`` that made ``promise`` ended."""
-        with self._lock:
-            promise = self._library_promised if promise is None else promise
-            if promise is not None and promise is self._library_promised:
-                self._library_promised = None
-        if promise is not None:
-            promise.set()
+            if "library" not in self._cache:
+                self._cache["library"], self.loaded_library = basis.library, version
+        return basis
 
     def preview(self):
         """What `build-playlist --dry-run` shows now (a jobs.BuildResult), kept until the cached
@@ -509,10 +473,13 @@ class WebContext:
         from concurrent.futures import ThreadPoolExecutor
         t0 = time.perf_counter()
         settings = self._with(weights, new_share)
-        with ThreadPoolExecutor(2) as pool:  # the dry run and the evaluation are independent
-            with self._one_library_read():  # but for the library, read once (by the dry run)
-                evaluation = pool.submit(self._evaluation_or_error, settings)
-                _data, result = self._dry_run(settings)
+        library = None
+        with ThreadPoolExecutor(2) as pool:  # the dry run and the evaluation are independent but for the library:
+            try:  # the dry run's basis reads it (its account the login's) and the evaluation takes it,
+                _data, library = self._dry_run(settings, use=lambda basis: basis.library)
+            finally:  # or reads it itself when the dry run failed first
+                evaluation = pool.submit(self._evaluation_or_error, settings, library)
+            _data, result = self._dry_run(settings)
             out_eval = evaluation.result()
         rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
                  "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
@@ -524,17 +491,18 @@ class WebContext:
         out["seconds"] = round(time.perf_counter() - t0, 3)
         return out
 
-    def _evaluation_or_error(self, settings) -> dict[str, Any]:
+    def _evaluation_or_error(self, settings, library=None) -> dict[str, Any]:
         try:
-            return self.evaluate(settings)
+            return self.evaluate(settings, library)
         except RecommenderError as exc:
             return {"error": str(exc)}
 
-    def evaluate(self, settings=None) -> dict[str, Any]:
-        """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves."""
+    def evaluate(self, settings=None, library=None) -> dict[str, Any]:
+        """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves.
+        ``library``: the one the dry run beside it read (None: the pages')."""
         settings = settings or self.settings
         _data, res = self._with_basis("eval_basis", settings,
-                                      lambda: jobs.weights_evaluation(settings, self._evaluation_setup(settings)),
+                                      lambda: jobs.weights_evaluation(settings, self._evaluation_setup(settings, library)),
                                       lambda basis: basis.result(settings))
         out = res.to_dict()
         out["top_n"] = res.top_n
@@ -547,18 +515,12 @@ class WebContext:
         self.last_evaluation = out
         return out
 
-    def _evaluation_setup(self, settings):
-        """`recommend evaluate`'s hiding, on at most EVAL_MAX_TARGETS playlists (evenly spread over
-        the sorted playlist ids), so that the page's first evaluation is quick."""
+    def _evaluation_setup(self, settings, library=None):
+        """`recommend evaluate`'s hiding of ``library`` (None: the pages'), on at most
+        EVAL_MAX_TARGETS playlists (evenly spread over the sorted playlist ids), so that the
+        page's first evaluation is quick."""
         import dataclasses
-        promised = self._library_promised
-        if promised is not None:  # the Weights page's dry run beside it reads the library (_one_library_read)
-            promised.wait()
-        self.library()
-        with self._lock:  # the pages' library, not read again; unless a frame file changed since it was read
-            library, read = self._cache.get("library"), (self._loaded_frames, self.loaded_library)
-        data, version = self.versions()  # (a refresh in a terminal: a slider's move reloads no page)
-        setup = jobs.evaluation_setup(settings, library=library if read == (data[1:], version) else None)
+        setup = jobs.evaluation_setup(settings, library=self.library() if library is None else library)
         pids = sorted(setup.hidden["playlist_id"].astype(str).unique())
         if len(pids) > EVAL_MAX_TARGETS:
             keep = set(pids[i] for i in range(0, len(pids), -(-len(pids) // EVAL_MAX_TARGETS)))
