@@ -611,3 +611,17 @@ def test_release_kinds_of_real_album_names():
     lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": [], "name": []}),
                               playlist_items=pd.DataFrame({"playlist_id": [], "track_id": [], "position": []}))
     assert list(release_kinds(lib)) == [0, 2, 2, 2, 0, 1, 1, 1, 2]
+
+
+@pytest.mark.parametrize("cls", [*ALL, OpenDataScorer])
+def test_fit_never_writes_into_the_librarys_cached_matrices(cls):
+    """The Library builds its matrices once and every scorer of a run shares them ("callers must
+    not modify them"): the collaborative scorer's fit set the data of the cached track x playlist
+    matrix to 1 in place, a write that only did no harm while the cache happened to be binary."""
+    lib = make_library()
+    cached = [lib.track_playlist_matrix(extra_sources=True)[0], lib.track_playlist_matrix(extra_sources=False)[0],
+              lib.track_artist_matrix()[0]]
+    for m in cached:
+        for a in (m.data, m.indices, m.indptr):
+            a.flags.writeable = False  # a write raises
+    cls().fit(lib)
