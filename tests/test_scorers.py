@@ -638,3 +638,13 @@ def test_fit_never_writes_into_the_librarys_cached_matrices(cls):
         for a in (m.data, m.indices, m.indptr):
             a.flags.writeable = False  # a write raises
     cls().fit(lib)
+
+
+def test_year_centre_is_the_seeds_weighted_median(lib):
+    """The centre is the weighted median of the seeds' years: a mean, or a median that forgot
+    the weights, passed the test above (its seeds all weigh 1 and sit within four years)."""
+    sc = YearScorer().fit(lib)
+    assert sc.centre(pd.Series({"f1": 1.0, "s1": 3.0})) == 2019  # 1971 (weight 1), 2019 (3): not 1995 nor 2007
+    assert sc.centre(pd.Series({"f1": 1.0, "f3": 1.0, "s1": 1.0})) == 1975  # the middle year, not the mean 1988.3
+    s = sc.score(pd.Series({"f1": 1.0, "s1": 3.0}), pd.Index(["x1", "s3", "f2"]))
+    assert s.tolist() == [0.0, -1.0, -48.0]
