@@ -648,3 +648,12 @@ def test_year_centre_is_the_seeds_weighted_median(lib):
     assert sc.centre(pd.Series({"f1": 1.0, "f3": 1.0, "s1": 1.0})) == 1975  # the middle year, not the mean 1988.3
     s = sc.score(pd.Series({"f1": 1.0, "s1": 3.0}), pd.Index(["x1", "s3", "f2"]))
     assert s.tolist() == [0.0, -1.0, -48.0]
+
+
+def test_popularity_top_rank_decays(lib):
+    """A top track at rank r counts 1 / (1 + rank_decay * (r - 1)) per time range: the other
+    tests only had rank 1, where any decay gives 1."""
+    top = pd.DataFrame({"track_id": ["s1", "s1"], "time_range": ["short_term", "long_term"], "rank": [11, 1]})
+    sc = PopularityScorer(rank_decay=0.05, saved_weight=0.0, spotify_weight=0.0).fit(lib.replace(top_tracks=top))
+    s1 = sc.score(pd.Series(dtype=float), pd.Index(["s1"]))["s1"]
+    assert s1 == pytest.approx(np.log1p(1) + 1 / 1.5 + 1.0)  # one playlist; rank 11 and rank 1
