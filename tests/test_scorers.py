@@ -657,3 +657,21 @@ def test_popularity_top_rank_decays(lib):
     sc = PopularityScorer(rank_decay=0.05, saved_weight=0.0, spotify_weight=0.0).fit(lib.replace(top_tracks=top))
     s1 = sc.score(pd.Series(dtype=float), pd.Index(["s1"]))["s1"]
     assert s1 == pytest.approx(np.log1p(1) + 1 / 1.5 + 1.0)  # one playlist; rank 11 and rank 1
+
+
+def test_audio_k_nearest_seeds_is_not_the_centroid(lib):
+    """With k > 0 a track scores the mean cosine to its k most similar seeds (standardised
+    features over the library's tracks that have them); with k = 0, the cosine to the seeds'
+    centroid. Both forms were tested only with seeds alike, where they rank the same."""
+    af = lib.audio_features.set_index("track_id")[["danceability", "energy", "tempo", "acousticness"]].astype(float)
+    z = (af - af.mean()) / af.std(ddof=0)
+    z = z.div(np.linalg.norm(z, axis=1), axis=0)
+    seeds = pd.Series({"s1": 1.0, "f1": 1.0, "f2": 1.0})  # one synth seed, two folk ones
+    features = ("danceability", "energy", "tempo", "acousticness")
+    cos = z.loc[["s2", "s3"]] @ z.loc[list(seeds.index)].T
+    knn = AudioScorer(k=2, features=features).fit(lib).score(seeds, pd.Index(["s2", "s3"]))
+    want = np.sort(cos.to_numpy(), axis=1)[:, -2:].mean(axis=1)
+    assert np.allclose(knn.to_numpy(), want, atol=1e-5)
+    centroid = AudioScorer(k=0, features=features).fit(lib).score(seeds, pd.Index(["s2", "s3"]))
+    assert np.allclose(centroid.to_numpy(), (z.loc[["s2", "s3"]] @ z.loc[list(seeds.index)].mean()).to_numpy(), atol=1e-5)
+    assert not np.allclose(knn.to_numpy(), centroid.to_numpy(), atol=1e-3)
