@@ -675,3 +675,15 @@ def test_audio_k_nearest_seeds_is_not_the_centroid(lib):
     centroid = AudioScorer(k=0, features=features).fit(lib).score(seeds, pd.Index(["s2", "s3"]))
     assert np.allclose(centroid.to_numpy(), (z.loc[["s2", "s3"]] @ z.loc[list(seeds.index)].mean()).to_numpy(), atol=1e-5)
     assert not np.allclose(knn.to_numpy(), centroid.to_numpy(), atol=1e-3)
+
+
+def test_content_rare_shared_words_count_more_than_common_ones():
+    """TF-IDF: an album word few tracks share ("moon") says more than one most tracks share
+    ("blue"); dropping the idf weights passed every other content test."""
+    albums = ["Blue Moon", "Blue Sky", "Dark Moon", "Blue Days", "Blue Nights", "Blue Hour"]
+    ids = [f"t{i}" for i in range(len(albums))]
+    tracks = pd.DataFrame({"track_id": ids, "name": ids, "artist_ids": [[i] for i in ids], "artist_names": [[i] for i in ids],
+                           "album_id": ids, "album_name": albums})
+    sc = ContentScorer(fields={"album": 1.0}, word_ngrams=(1, 1), min_df=1).fit(Library.from_frames(tracks=tracks))
+    s = sc.score(pd.Series({"t0": 1.0}), pd.Index(["t1", "t2"]))
+    assert s["t2"] > s["t1"] > 0
