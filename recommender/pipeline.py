@@ -402,7 +402,7 @@ def explain_rows(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.Da
 
 # ----- orchestration --------------------------------------------------------------------
 
-def _no_candidates_reason(mode: str, counts: Mapping[str, int], settings, target: str | None) -> str:
+def _no_candidates_reason(mode: str, counts: Mapping[str, int], target: str | None) -> str:
     if counts.get("known", 0) == 0:
         return "no candidates: the library has no tracks (refresh first)"
     what = "seeds" if mode == "taste" else f'in playlist "{target}"'
@@ -611,7 +611,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     common = dict(seeds=seeds, mode=scoring.mode, weights=w, n_candidates=len(candidates),
                   seed_playlist_id=scoring.playlist_id, removed=scoring.counts, timings=clock.laps)
     if len(candidates) == 0:
-        reason = _no_candidates_reason(scoring.mode, scoring.counts, settings, scoring.target)
+        reason = _no_candidates_reason(scoring.mode, scoring.counts, scoring.target)
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
         if len(table):
