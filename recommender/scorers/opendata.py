@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..library import Library
+from ..library import Library, normalise_name
 from .base import Scorer
 from .content import seed_vector
 
 
 def _key(name: str) -> str:
-    from ..enrich.musicbrainz import normalise_name
     return normalise_name(str(name or ""))
 
 
