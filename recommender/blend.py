@@ -230,7 +230,7 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
         per_artist[key(tid)] += 1
     taken = set(chosen)
     values = blended.to_numpy(dtype=float, na_value=np.nan)
-    for pos in _best_first(values, max(4 * max_tracks, 256)):
+    for pos in best_first(values, max(4 * max_tracks, 256)):
         for tid, value in zip(blended.index[pos].to_numpy(dtype=object), values[pos]):
             if len(chosen) >= max_tracks or (value < threshold and len(chosen) >= min_tracks):
                 return chosen
@@ -246,7 +246,7 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
     return chosen
 
 
-def _best_first(values: np.ndarray, chunk: int):
+def best_first(values: np.ndarray, chunk: int):
     """Positions of the non-NaN ``values`` by descending value (ties: by position), yielded
     in blocks of about ``chunk``, so that a long ranking is never fully sorted."""
     remaining = np.flatnonzero(~np.isnan(values))

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .artists import artist_key, mix_inputs
-from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
+from .blend import ArtistMix, best_first, blend_scores, fitted_weights, select_tracks, weight_factors
 from . import schema
 from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
@@ -755,38 +755,54 @@ def mix_new(chosen: list[str], blended: pd.Series, is_new: np.ndarray, pinned: s
     """``chosen`` with at least ``ceil(share * n)`` of its ``n`` unpinned tracks new (``is_new``
     per candidate of ``blended``), when enough new candidates score above ``threshold`` (0:
     any evidence at all): the weakest known tracks make room for the best new ones. Pinned tracks stay first; the
-    rest stays in blended-score order."""
+    rest stays in blended-score order. Only the chosen tracks are looked up and the new
+    candidates are read best first (``blend.best_first``), as many as it takes: no set of every
+    new candidate's id, no sort of them all."""
     import math
     unpinned = [t for t in chosen if t not in pinned]
-    new_ids = set(blended.index[is_new])
-    have = [t for t in unpinned if t in new_ids]
+    index = blended.index
+    values = blended.to_numpy(dtype=float, na_value=np.nan)
+    at = np.flatnonzero(isin(index, unpinned))  # Arrow's is_in: no hash table of every candidate id
+    score = dict(zip(index[at].to_numpy(dtype=object), values[at]))
+    new_chosen = set(index[at[is_new[at]]].to_numpy(dtype=object))
+    have = [t for t in unpinned if t in new_chosen]
     need = math.ceil(share * len(unpinned) - 1e-9)
     if len(have) >= need:
         return chosen
-    pool = blended[is_new & (blended.to_numpy(dtype=float, na_value=np.nan) > threshold)]  # scored at all
+    with np.errstate(invalid="ignore"):
+        pool = np.where(is_new & (values > threshold), values, np.nan)  # scored at all
     taken = set(chosen)
     counts: dict[str, int] = {}
     for t in chosen:
         counts[artist_of[t]] = counts.get(artist_of[t], 0) + 1
-    known = [t for t in unpinned if t not in new_ids]
+    known = [t for t in unpinned if t not in new_chosen]
     extra: list[str] = []
-    for tid in pool.sort_values(ascending=False, kind="stable").index:
+    for block in best_first(pool, max(4 * need, 256)):
         if len(have) + len(extra) >= need or not known:
             break
-        if tid in taken:
-            continue
-        a = artist_of[tid]
-        dropped = artist_of[known[-1]]
-        if max_per_artist and counts.get(a, 0) - (a == dropped) >= max_per_artist:
-            continue
-        counts[dropped] -= 1
-        counts[a] = counts.get(a, 0) + 1
-        known.pop()
-        extra.append(tid)
+        for tid, value in zip(index[block].to_numpy(dtype=object), values[block]):
+            if len(have) + len(extra) >= need or not known:
+                break
+            if tid in taken:
+                continue
+            a = artist_of[tid]
+            dropped = artist_of[known[-1]]
+            if max_per_artist and counts.get(a, 0) - (a == dropped) >= max_per_artist:
+                continue
+            counts[dropped] -= 1
+            counts[a] = counts.get(a, 0) + 1
+            known.pop()
+            extra.append(tid)
+            score[tid] = value
     keep = set(known) | set(have) | set(extra)
-    rest = blended.reindex([t for t in unpinned + extra if t in keep])
-    ordered = list(rest.sort_values(ascending=False, kind="stable").index)
+    rest = [t for t in unpinned + extra if t in keep]
+    ordered = sorted(rest, key=lambda t: _descending(score.get(t, np.nan)))  # stable: ties keep their order
     return [t for t in chosen if t in pinned] + ordered
+
+
+def _descending(value: float) -> tuple[bool, float]:
+    """Sort key of a score, best first, NaN (unscored) last: as pandas' descending sort."""
+    return (bool(np.isnan(value)), 0.0 if np.isnan(value) else -value)
 
 
 def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray) -> None:

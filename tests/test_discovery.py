@@ -678,6 +678,18 @@ def test_mix_takes_only_new_tracks_with_evidence_and_a_swap_within_one_artist_ke
         ["k1", "k2", "n1", "n2"]
 
 
+def test_mix_reads_a_long_ranking_of_new_tracks_best_first_past_its_first_block():
+    """The mix reads the new candidates best first in blocks (no sort of them all): 600 new
+    tracks of the known artist A come first and are all skipped by the cap; the best new one
+    of another artist is found past the first block, ties kept in candidate order."""
+    ids = ["k1", "k2"] + [f"a{i}" for i in range(600)] + ["c1", "c2", "c3"]
+    values = [0.9, 0.8] + [0.5] * 600 + [0.2, 0.3, 0.3]
+    blended = pd.Series(values, index=ids)
+    is_new = np.array([False, False] + [True] * 603)
+    by = {**{t: "A" for t in ids}, "k2": "B", "c1": "C", "c2": "D", "c3": "E"}
+    assert mix_new(["k1", "k2"], blended, is_new, set(), 0.5, by, max_per_artist=1) == ["k1", "c2"]
+
+
 def test_the_librarys_first_track_is_marked_new_like_any_other():
     """A new track in the first row of the tracks frame (position 0): a "position > 0" test
     called it a library track, its source and why lost."""
