@@ -29,7 +29,7 @@ from .blend import ArtistMix, best_first, blend_scores, fitted_weights, select_t
 from . import schema
 from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
-from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
+from .library import TOP_COLUMN_PREFIX, Library, as_list_arrow, first_of_lists
 from .library import as_arrow as _arrow
 from .titles import normalised_codes
 
@@ -272,10 +272,12 @@ def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarra
 
 # ----- candidates -----------------------------------------------------------------------
 
-def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
+def _blocked(tracks: pd.DataFrame, settings, list_of=None) -> np.ndarray:
     """Bool per track row: on the blocklist (artist id/name or track id/name), compared as
     ``library.name_key`` compares playlist names: NFKC ("Björk" in the config blocks the "Björk"
-    Spotify spells with a separate accent), then case-folded ("STRASSE" blocks "Straße")."""
+    Spotify spells with a separate accent), then case-folded ("STRASSE" blocks "Straße").
+    ``list_of(column)``: the ``artist_ids`` / ``artist_names`` column of ``tracks`` as an Arrow
+    list array, when the caller has it (the Library's cached one); else it is built here."""
     from .library import name_key
     artists = {name_key(str(a)) for a in settings.candidates.blocklist_artists}
     titles = {name_key(str(t)) for t in settings.candidates.blocklist_tracks}
@@ -295,7 +297,7 @@ def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
             out |= hits(_arrow(tracks[col]), titles)
     if artists:
         for col in ("artist_ids", "artist_names"):
-            lists = pa.array(list(tracks[col]), type=pa.list_(pa.large_string()))
+            lists = list_of(col) if list_of is not None else as_list_arrow(tracks[col])
             hit = hits(pc.list_flatten(lists), artists)
             parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
             out[parent[hit]] = True
@@ -339,7 +341,7 @@ def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Ite
     pinned_mask = isin(ids_arrow, [str(t) for t in pinned])
     removed_mask = isin(ids_arrow, [str(t) for t in exclude]) & ~seed_mask & ~pinned_mask
     grey_mask = isin(ids_arrow, [str(t) for t in unplayable]) & ~seed_mask & ~pinned_mask & ~removed_mask
-    blocked = _blocked(tracks, settings) & ~seed_mask
+    blocked = _blocked(tracks, settings, lambda col: library.list_arrow("tracks", col)) & ~seed_mask
     in_library = library.derived(("pipeline", "in_library"), lambda: _in_library(library))
     banned = seed_mask | removed_mask | pinned_mask | blocked
     alive_pre = ~banned & ~grey_mask
