@@ -31,7 +31,7 @@ from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, as_list_arrow, first_of_lists
 from .library import as_arrow as _arrow
-from .titles import normalised_codes
+from .titles import normalised_codes, track_titles
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     isrc = pc.if_else(pc.equal(isrc, ""), pa.scalar(None, pa.large_string()), isrc)
     isrc_codes = pc.fill_null(pc.dictionary_encode(isrc).indices, -1).to_numpy(zero_copy_only=False)
     # title + artist: each distinct string is normalised once; the key is the pair of codes
-    title, no_title = normalised_codes(*library.text_codes("tracks", "name"))
+    title, no_title = normalised_codes(*track_titles(library), normalised=True)
     first = pc.fill_null(first_of_lists(library.list_arrow("tracks", "artist_names")), "")
     enc = pc.dictionary_encode(first)
     artist, _ = normalised_codes(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
