@@ -687,3 +687,30 @@ def test_content_rare_shared_words_count_more_than_common_ones():
     sc = ContentScorer(fields={"album": 1.0}, word_ngrams=(1, 1), min_df=1).fit(Library.from_frames(tracks=tracks))
     s = sc.score(pd.Series({"t0": 1.0}), pd.Index(["t1", "t2"]))
     assert s["t2"] > s["t1"] > 0
+
+
+def test_audio_scoring_on_a_big_library_copies_no_feature_matrix(lib):
+    # score_all copied every track's features twice (np.where, then astype) for each target it
+    # scored: an evaluation or a tune over hundreds of playlists made those copies each time.
+    # (k > 0 works in blocks of CHUNK candidates x seeds: bounded, measured by its own size.)
+    import tracemalloc
+    n, cols = 200_000, 8
+    F = np.random.default_rng(0).standard_normal((n, cols)).astype(np.float32)
+    has = np.ones(n, dtype=bool)
+    has[::3] = False
+    F[~has] = 0.0  # as fit leaves a track without audio features
+    seeds = pd.Series(1.0, index=[f"t{i}" for i in range(1, 400, 3)])
+    sc = AudioScorer().fit(lib)
+    sc.columns_ = [f"feature{j}" for j in range(cols)]
+    sc.F_, sc.has_ = F, has
+    sc.track_ids_ = pd.Index([f"t{i}" for i in range(n)])
+    sc._positions = lambda ids: np.array([int(str(t)[1:]) for t in ids])
+    tracemalloc.start()
+    try:
+        out = sc.score_all(seeds)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.isnan(out[~has]).all() and not np.isnan(out[has]).any()
+    # the rows with features once (2/3 of F) and the scores; two whole copies were 2.4 x F
+    assert peak < 1.6 * F.nbytes, (peak, F.nbytes)
