@@ -368,3 +368,32 @@ def test_the_persona_blend_is_the_pipelines_blend_with_its_weight_factors_and_ar
         np.testing.assert_array_equal(blended(t, weights, method, mix, 10), want)
     assert mixed > 0  # the mix lowered some candidate: the check is about something
 
+
+def test_discovery_evidence_sums_each_seeds_answers(split):
+    """``discover``'s evidence per catalogue row: a recording's similar-recording scores summed
+    over the seeds; an artist's share of the seeds plus, for each of the first seed artists,
+    that artist's share times its similarity. The persona tests passed with the recording
+    evidence zeroed or the similar artists' shares dropped."""
+    from collections import defaultdict
+
+    from recommender.persona import discover, seed_artist_counts
+    cat = Catalogue(split)
+    p = build_personas(split, cat)[0]
+    pid = sorted(set(p.hidden["playlist_id"]))[0]
+    seeds = p.library.playlist_items[p.library.playlist_items["playlist_id"] == pid]["track_id"]
+    rows = [int(r) for r in cat.library.track_positions(list(dict.fromkeys(seeds))) if r >= 0]
+    caps = DiscoveryCaps(similar_artists_of=2)
+    ev = discover(Service(cat, p.world_columns), rows, caps)
+    answers = Service(cat, p.world_columns)  # the same answers, asked again
+    recording, artist = defaultdict(float), defaultdict(float)
+    for seed in rows:
+        for t, s in answers.similar_recordings(seed):
+            recording[t] += s
+    share = seed_artist_counts(cat, rows) / len(rows)
+    for a, w in share.items():
+        artist[int(a)] += w
+    for a, w in list(share.items())[:2]:
+        for b, s in answers.similar_artists(int(a))[:caps.similar_artists]:
+            artist[b] += w * s
+    assert len(recording) and any(artist[int(a)] > w + 1e-9 for a, w in share.items())  # similar artists add
+    assert dict(ev.recording) == pytest.approx(dict(recording)) and dict(ev.artist) == pytest.approx(dict(artist))
