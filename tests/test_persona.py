@@ -147,6 +147,8 @@ def test_evaluation_reports_the_protocol_metrics_and_library_only_has_nothing_ne
     assert {"content", "artist_walk", "similar_recordings", "similar_artists"} <= set(out["scorers"])
     lib_only, _ = evaluate_personas(split, settings, caps=DiscoveryCaps.library_only(), singles=False)
     assert lib_only.requests == 0 and lib_only.metrics["blend"]["new@10"] == 0 and lib_only.reach == 0
+    assert lib_only.metrics["blend"]["known@10"] == 1.0  # only P's own tracks to rank: every one known
+    assert out["known@10"] < 1.0  # discovery brings tracks P does not know
 
 
 def test_a_given_catalogue_is_used_not_built_again(split, monkeypatch):
