@@ -79,6 +79,10 @@ def test_sources_find_similar_artists_and_tracks_and_cache_every_answer(tmp_path
     assert sim_a[sim_a["seed_artist_id"] == "aC"]["score"].iloc[0] == 1.0
     sim_t = library.frames["similar_tracks"]  # t4, t2 have no Spotify metadata without a gateway: dropped
     assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
+    # each seed's labs scores scaled so that its best is 1 (t4 for t3, t2 for t1: dropped here),
+    # ranked among the recordings that map to a Spotify id
+    assert set(zip(sim_t["seed_track_id"], sim_t["score"].round(6), sim_t["rank"])) == {("t3", 0.707107, 2),
+                                                                                          ("t1", 0.5, 2)}
     recs = library.frames["recordings"].set_index("track_id")
     assert recs.loc["t1", "listen_count"] == 20  # two world playlists
     assert recs.loc["t3", "listen_count"] == 20  # a seed: counted by popularity/recording
@@ -352,9 +356,10 @@ def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_ra
     assert "lb-radio" in report.warnings[0] and "HTTP 401" in report.warnings[0]
     assert report.by_source.get("similar_artists", 0) > 0
 
-    def found(lib):
+    def found(lib):  # (track, seed, score): lb-radio's recordings of labs' similar artists keep labs' scores
         d = lib.frames["discovered"]
-        return set(zip(d[d["source"] == "similar_artists"]["track_id"], d[d["source"] == "similar_artists"]["seed_id"]))
+        d = d[d["source"] == "similar_artists"]
+        return set(zip(d["track_id"], d["seed_id"], d["score"].round(9)))
     assert found(library) == found(with_token)
     sim_a = library.frames["similar_artists"]  # labs' similar artists, with labs' scores
     assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
