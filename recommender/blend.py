@@ -230,7 +230,7 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
         per_artist[key(tid)] += 1
     taken = set(chosen)
     values = blended.to_numpy(dtype=float, na_value=np.nan)
-    for pos in _best_first(values, max(4 * max_tracks, 256)):
+    for pos in best_first(values, max(4 * max_tracks, 256)):
         for tid, value in zip(blended.index[pos].to_numpy(dtype=object), values[pos]):
             if len(chosen) >= max_tracks or (value < threshold and len(chosen) >= min_tracks):
                 return chosen
@@ -246,7 +246,7 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
     return chosen
 
 
-def _best_first(values: np.ndarray, chunk: int):
+def best_first(values: np.ndarray, chunk: int):
     """Positions of the non-NaN ``values`` by descending value (ties: by position), yielded
     in blocks of about ``chunk``, so that a long ranking is never fully sorted."""
     remaining = np.flatnonzero(~np.isnan(values))
@@ -332,10 +332,7 @@ class ArtistMix:
         if not self.active or v.shape[-1] == 0:
             return np.ones(v.shape)
         codes = np.asarray(codes, dtype=np.int64)
-        s = np.zeros(codes.shape)
-        has = (codes >= 0) & (codes < len(share))
-        s[has] = np.asarray(share, dtype=float)[codes[has]]
-        excess = np.maximum(0.0, group_ranks(v, codes, tiebreak) + 1 - float(length) * s)
+        excess = np.maximum(0.0, group_ranks(v, codes, tiebreak) + 1 - _full_score_tracks(codes, share, length))
         return (1.0 - self.strength) ** excess
 
     def top(self, values: np.ndarray, codes: np.ndarray, share: np.ndarray, k: int,
@@ -367,10 +364,7 @@ class ArtistMix:
         limit = None
         if self.active:  # how many tracks of its artist a candidate may follow at full score
             codes = np.asarray(codes, dtype=np.int64)
-            s = np.zeros(codes.shape)
-            has = (codes >= 0) & (codes < len(share))
-            s[has] = np.asarray(share, dtype=float)[codes[has]]
-            limit = float(length) * s  # as ``factors`` computes it
+            limit = _full_score_tracks(codes, share, length)
         out = np.zeros((len(v), k), dtype=np.intp)
         kth = np.full(len(v), -np.inf)
         rows, m = np.arange(len(v)), min(n, max(8 * k, 64))
@@ -414,6 +408,16 @@ class ArtistMix:
         cut = pv[:, -1]  # no score left out is higher (-inf: only never-candidates are left out)
         bound = np.where(np.isfinite(cut) & (cut < 0), 0.0, cut)
         return top, kth, kth > bound  # equal: a tie with a score left out
+
+
+def _full_score_tracks(codes: np.ndarray, share: np.ndarray, length: int) -> np.ndarray:
+    """Per candidate, ``length`` times its artist's share of the seeds (``share`` by artist
+    code; 0 without an artist): how many of its artist's tracks keep their full score in a
+    list of ``length`` (``ArtistMix.factors`` and ``top`` alike)."""
+    s = np.zeros(codes.shape)
+    has = (codes >= 0) & (codes < len(share))
+    s[has] = np.asarray(share, dtype=float)[codes[has]]
+    return float(length) * s
 
 
 class TopLists(NamedTuple):

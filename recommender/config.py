@@ -123,7 +123,7 @@ class Settings(Mapping):
         return node
 
     def to_dict(self) -> dict:
-        return _thaw(self._data)
+        return thaw(self._data)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """A new Settings with dotted-key overrides applied and validated."""
@@ -212,11 +212,12 @@ def off_line(weights: Mapping[str, float], turn_on: str = TURN_ON) -> str:
             f"alone (to use one, {turn_on})")
 
 
-def _thaw(value: Any) -> Any:
+def thaw(value: Any) -> Any:
+    """A settings value as plain data: nested mappings (``Settings`` too) as dicts, tuples as lists."""
     if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
+        return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_thaw(v) for v in value]
+        return [thaw(v) for v in value]
     return value
 
 

@@ -45,6 +45,22 @@ def loose_name_key(name: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", name_key(name)) if not unicodedata.combining(c))
 
 
+def normalise_name(name: str) -> str:
+    """An artist or track name as the open-data look-ups match it (MusicBrainz credits, labs and
+    Spotify search answers, the open-data scorer's similar artists): a loose key, accents and
+    case folded, '&' = 'and', punctuation and a leading 'the' dropped ("The Beatles" ==
+    "beatles", "Beyoncé" == "BEYONCE"). A name of punctuation only ("!!!", "+/-") keeps its
+    characters (spaces dropped): dropping them made every such name "", one artist for the
+    matching and none for the ISRC credit."""
+    import unicodedata
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    words = re.findall(r"\w+", text.replace("&", " and "))
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return " ".join(words) if words else "".join(text.split())
+
+
 # Pseudo-playlists that join the real ones as columns of the track x playlist matrix.
 SAVED_COLUMN = "~saved"
 TOP_COLUMN_PREFIX = "~top:"

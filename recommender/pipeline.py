@@ -25,13 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .artists import artist_key, mix_inputs
-from .blend import ArtistMix, blend_scores, fitted_weights, select_tracks, weight_factors
+from .blend import ArtistMix, best_first, blend_scores, fitted_weights, select_tracks, weight_factors
 from . import schema
 from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
-from .library import TOP_COLUMN_PREFIX, Library, first_of_lists
+from .library import TOP_COLUMN_PREFIX, Library, as_list_arrow, first_of_lists
 from .library import as_arrow as _arrow
-from .titles import normalised_codes
+from .titles import normalised_codes, track_titles
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def dedupe_codes(library: Library | pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     isrc = pc.if_else(pc.equal(isrc, ""), pa.scalar(None, pa.large_string()), isrc)
     isrc_codes = pc.fill_null(pc.dictionary_encode(isrc).indices, -1).to_numpy(zero_copy_only=False)
     # title + artist: each distinct string is normalised once; the key is the pair of codes
-    title, no_title = normalised_codes(*library.text_codes("tracks", "name"))
+    title, no_title = normalised_codes(*track_titles(library), normalised=True)
     first = pc.fill_null(first_of_lists(library.list_arrow("tracks", "artist_names")), "")
     enc = pc.dictionary_encode(first)
     artist, _ = normalised_codes(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
@@ -272,10 +272,12 @@ def dedupe(codes: Sequence[np.ndarray], preferred: np.ndarray, banned: np.ndarra
 
 # ----- candidates -----------------------------------------------------------------------
 
-def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
+def _blocked(tracks: pd.DataFrame, settings, list_of=None) -> np.ndarray:
     """Bool per track row: on the blocklist (artist id/name or track id/name), compared as
     ``library.name_key`` compares playlist names: NFKC ("Björk" in the config blocks the "Björk"
-    Spotify spells with a separate accent), then case-folded ("STRASSE" blocks "Straße")."""
+    Spotify spells with a separate accent), then case-folded ("STRASSE" blocks "Straße").
+    ``list_of(column)``: the ``artist_ids`` / ``artist_names`` column of ``tracks`` as an Arrow
+    list array, when the caller has it (the Library's cached one); else it is built here."""
     from .library import name_key
     artists = {name_key(str(a)) for a in settings.candidates.blocklist_artists}
     titles = {name_key(str(t)) for t in settings.candidates.blocklist_tracks}
@@ -295,7 +297,7 @@ def _blocked(tracks: pd.DataFrame, settings) -> np.ndarray:
             out |= hits(_arrow(tracks[col]), titles)
     if artists:
         for col in ("artist_ids", "artist_names"):
-            lists = pa.array(list(tracks[col]), type=pa.list_(pa.large_string()))
+            lists = list_of(col) if list_of is not None else as_list_arrow(tracks[col])
             hit = hits(pc.list_flatten(lists), artists)
             parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
             out[parent[hit]] = True
@@ -339,7 +341,7 @@ def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Ite
     pinned_mask = isin(ids_arrow, [str(t) for t in pinned])
     removed_mask = isin(ids_arrow, [str(t) for t in exclude]) & ~seed_mask & ~pinned_mask
     grey_mask = isin(ids_arrow, [str(t) for t in unplayable]) & ~seed_mask & ~pinned_mask & ~removed_mask
-    blocked = _blocked(tracks, settings) & ~seed_mask
+    blocked = _blocked(tracks, settings, lambda col: library.list_arrow("tracks", col)) & ~seed_mask
     in_library = library.derived(("pipeline", "in_library"), lambda: _in_library(library))
     banned = seed_mask | removed_mask | pinned_mask | blocked
     alive_pre = ~banned & ~grey_mask
@@ -402,7 +404,7 @@ def explain_rows(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.Da
 
 # ----- orchestration --------------------------------------------------------------------
 
-def _no_candidates_reason(mode: str, counts: Mapping[str, int], settings, target: str | None) -> str:
+def _no_candidates_reason(mode: str, counts: Mapping[str, int], target: str | None) -> str:
     if counts.get("known", 0) == 0:
         return "no candidates: the library has no tracks (refresh first)"
     what = "seeds" if mode == "taste" else f'in playlist "{target}"'
@@ -611,7 +613,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     common = dict(seeds=seeds, mode=scoring.mode, weights=w, n_candidates=len(candidates),
                   seed_playlist_id=scoring.playlist_id, removed=scoring.counts, timings=clock.laps)
     if len(candidates) == 0:
-        reason = _no_candidates_reason(scoring.mode, scoring.counts, settings, scoring.target)
+        reason = _no_candidates_reason(scoring.mode, scoring.counts, scoring.target)
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
         if len(table):
@@ -755,38 +757,54 @@ def mix_new(chosen: list[str], blended: pd.Series, is_new: np.ndarray, pinned: s
     """``chosen`` with at least ``ceil(share * n)`` of its ``n`` unpinned tracks new (``is_new``
     per candidate of ``blended``), when enough new candidates score above ``threshold`` (0:
     any evidence at all): the weakest known tracks make room for the best new ones. Pinned tracks stay first; the
-    rest stays in blended-score order."""
+    rest stays in blended-score order. Only the chosen tracks are looked up and the new
+    candidates are read best first (``blend.best_first``), as many as it takes: no set of every
+    new candidate's id, no sort of them all."""
     import math
     unpinned = [t for t in chosen if t not in pinned]
-    new_ids = set(blended.index[is_new])
-    have = [t for t in unpinned if t in new_ids]
+    index = blended.index
+    values = blended.to_numpy(dtype=float, na_value=np.nan)
+    at = np.flatnonzero(isin(index, unpinned))  # Arrow's is_in: no hash table of every candidate id
+    score = dict(zip(index[at].to_numpy(dtype=object), values[at]))
+    new_chosen = set(index[at[is_new[at]]].to_numpy(dtype=object))
+    have = [t for t in unpinned if t in new_chosen]
     need = math.ceil(share * len(unpinned) - 1e-9)
     if len(have) >= need:
         return chosen
-    pool = blended[is_new & (blended.to_numpy(dtype=float, na_value=np.nan) > threshold)]  # scored at all
+    with np.errstate(invalid="ignore"):
+        pool = np.where(is_new & (values > threshold), values, np.nan)  # scored at all
     taken = set(chosen)
     counts: dict[str, int] = {}
     for t in chosen:
         counts[artist_of[t]] = counts.get(artist_of[t], 0) + 1
-    known = [t for t in unpinned if t not in new_ids]
+    known = [t for t in unpinned if t not in new_chosen]
     extra: list[str] = []
-    for tid in pool.sort_values(ascending=False, kind="stable").index:
+    for block in best_first(pool, max(4 * need, 256)):
         if len(have) + len(extra) >= need or not known:
             break
-        if tid in taken:
-            continue
-        a = artist_of[tid]
-        dropped = artist_of[known[-1]]
-        if max_per_artist and counts.get(a, 0) - (a == dropped) >= max_per_artist:
-            continue
-        counts[dropped] -= 1
-        counts[a] = counts.get(a, 0) + 1
-        known.pop()
-        extra.append(tid)
+        for tid, value in zip(index[block].to_numpy(dtype=object), values[block]):
+            if len(have) + len(extra) >= need or not known:
+                break
+            if tid in taken:
+                continue
+            a = artist_of[tid]
+            dropped = artist_of[known[-1]]
+            if max_per_artist and counts.get(a, 0) - (a == dropped) >= max_per_artist:
+                continue
+            counts[dropped] -= 1
+            counts[a] = counts.get(a, 0) + 1
+            known.pop()
+            extra.append(tid)
+            score[tid] = value
     keep = set(known) | set(have) | set(extra)
-    rest = blended.reindex([t for t in unpinned + extra if t in keep])
-    ordered = list(rest.sort_values(ascending=False, kind="stable").index)
+    rest = [t for t in unpinned + extra if t in keep]
+    ordered = sorted(rest, key=lambda t: _descending(score.get(t, np.nan)))  # stable: ties keep their order
     return [t for t in chosen if t in pinned] + ordered
+
+
+def _descending(value: float) -> tuple[bool, float]:
+    """Sort key of a score, best first, NaN (unscored) last: as pandas' descending sort."""
+    return (bool(np.isnan(value)), 0.0 if np.isnan(value) else -value)
 
 
 def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray) -> None:

@@ -56,11 +56,22 @@ def normalise_title(name: str) -> str:
     return normalise_titles([name])[0].as_py()
 
 
-def normalised_codes(codes: np.ndarray, distinct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def normalised_codes(codes: np.ndarray, distinct: pa.Array, normalised: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per row, an int code of its normalised string (equal codes = equal normalised
     strings), from a dictionary-encoded column (``codes`` into ``distinct``, which has no
-    nulls); and a bool per row: normalised to ""."""
-    enc = pc.dictionary_encode(_normalise_distinct(distinct))
+    nulls; ``normalised``: its strings are normalised already, as ``track_titles`` gives
+    them); and a bool per row: normalised to ""."""
+    enc = pc.dictionary_encode(distinct if normalised else _normalise_distinct(distinct))
     norm = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     empty = pc.equal(enc.dictionary, "").to_numpy(zero_copy_only=False)
     return norm[codes], empty[norm][codes]
+
+
+def track_titles(library) -> tuple[np.ndarray, pa.Array]:
+    """The tracks' names as ``library.text_codes("tracks", "name")`` gives them (a code per
+    row, the distinct names), each distinct name normalised (``normalise_titles``): once per
+    Library, for the dedupe and the release scorer of one build alike."""
+    def build() -> tuple[np.ndarray, pa.Array]:
+        codes, distinct = library.text_codes("tracks", "name")
+        return codes, _normalise_distinct(distinct)
+    return library.derived(("titles", "name"), build)

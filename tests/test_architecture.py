@@ -109,6 +109,17 @@ def test_scoring_never_talks_to_spotify_or_publishes():
             assert bad == [], (m, bad)
 
 
+def test_scoring_never_imports_the_open_data_clients():
+    """Scoring reads what discovery stored, never the HTTP clients: the open-data scorer imported
+    the MusicBrainz client module (and with it requests, the store, the HTTP layer) for one name
+    rule, which lives with the Library's other name keys."""
+    for m, names in MODULES.items():
+        if m.startswith(("recommender.scorers", "recommender.blend", "recommender.pipeline", "recommender.evaluate",
+                         "recommender.tune")):
+            bad = [n for n in internal(names) if n.startswith(("recommender.enrich", "recommender.services"))]
+            assert bad == [], (m, bad)
+
+
 def test_discovery_sources_never_import_the_pipeline():
     """The sources and their id resolver sit under the pipeline that uses what they find: the
     resolver's title rule is ``titles``', which both import (a lazy import of the pipeline's

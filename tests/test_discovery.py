@@ -79,6 +79,10 @@ def test_sources_find_similar_artists_and_tracks_and_cache_every_answer(tmp_path
     assert sim_a[sim_a["seed_artist_id"] == "aC"]["score"].iloc[0] == 1.0
     sim_t = library.frames["similar_tracks"]  # t4, t2 have no Spotify metadata without a gateway: dropped
     assert set(zip(sim_t["seed_track_id"], sim_t["track_id"])) == {("t3", "t1"), ("t1", "t3")}
+    # each seed's labs scores scaled so that its best is 1 (t4 for t3, t2 for t1: dropped here),
+    # ranked among the recordings that map to a Spotify id
+    assert set(zip(sim_t["seed_track_id"], sim_t["score"].round(6), sim_t["rank"])) == {("t3", 0.707107, 2),
+                                                                                          ("t1", 0.5, 2)}
     recs = library.frames["recordings"].set_index("track_id")
     assert recs.loc["t1", "listen_count"] == 20  # two world playlists
     assert recs.loc["t3", "listen_count"] == 20  # a seed: counted by popularity/recording
@@ -352,9 +356,10 @@ def test_without_a_listenbrainz_token_similar_artists_recordings_come_from_lb_ra
     assert "lb-radio" in report.warnings[0] and "HTTP 401" in report.warnings[0]
     assert report.by_source.get("similar_artists", 0) > 0
 
-    def found(lib):
+    def found(lib):  # (track, seed, score): lb-radio's recordings of labs' similar artists keep labs' scores
         d = lib.frames["discovered"]
-        return set(zip(d[d["source"] == "similar_artists"]["track_id"], d[d["source"] == "similar_artists"]["seed_id"]))
+        d = d[d["source"] == "similar_artists"]
+        return set(zip(d["track_id"], d["seed_id"], d["score"].round(9)))
     assert found(library) == found(with_token)
     sim_a = library.frames["similar_artists"]  # labs' similar artists, with labs' scores
     assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
@@ -630,11 +635,13 @@ def test_opendata_explains_listens_only_when_they_count():
 
 
 def test_opendata_scorer_never_rises_for_less_evidence():
+    # "<=" alone passed with a scorer that returned 0 for every track: t2 loses real evidence
+    # here, so its score must fall
     lib = scored_library()
     seeds = pd.Series({"t3": 1.0})
     full = OpenDataScorer().fit(lib).score(seeds, pd.Index(["t2"]))["t2"]
     fewer = lib.replace(similar_artists=lib.frames["similar_artists"].iloc[0:0])  # t2 loses its artist evidence
-    assert OpenDataScorer().fit(fewer).score(seeds, pd.Index(["t2"]))["t2"] <= full
+    assert OpenDataScorer().fit(fewer).score(seeds, pd.Index(["t2"]))["t2"] < full
 
 
 # ----- the mix ------------------------------------------------------------------------------------
@@ -674,6 +681,18 @@ def test_mix_takes_only_new_tracks_with_evidence_and_a_swap_within_one_artist_ke
     is_new = np.array([False] * 4 + [True] * 3)
     assert mix_new(["k1", "k2", "k3", "k4"], blended, is_new, set(), 0.5, {t: t for t in blended.index}) == \
         ["k1", "k2", "n1", "n2"]
+
+
+def test_mix_reads_a_long_ranking_of_new_tracks_best_first_past_its_first_block():
+    """The mix reads the new candidates best first in blocks (no sort of them all): 600 new
+    tracks of the known artist A come first and are all skipped by the cap; the best new one
+    of another artist is found past the first block, ties kept in candidate order."""
+    ids = ["k1", "k2"] + [f"a{i}" for i in range(600)] + ["c1", "c2", "c3"]
+    values = [0.9, 0.8] + [0.5] * 600 + [0.2, 0.3, 0.3]
+    blended = pd.Series(values, index=ids)
+    is_new = np.array([False, False] + [True] * 603)
+    by = {**{t: "A" for t in ids}, "k2": "B", "c1": "C", "c2": "D", "c3": "E"}
+    assert mix_new(["k1", "k2"], blended, is_new, set(), 0.5, by, max_per_artist=1) == ["k1", "c2"]
 
 
 def test_the_librarys_first_track_is_marked_new_like_any_other():

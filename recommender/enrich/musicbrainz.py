@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +36,7 @@ from .. import schema
 from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
 from ..isotime import local_today, younger_than
-from ..library import Library
+from ..library import Library, normalise_name
 from ..services.http import (LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, header_safe, needs_contact,
                              user_agent)
 from ..services.listenbrainz import answer_cache, current_artist, note_merge
@@ -138,19 +137,6 @@ def isrc_code(value: Any) -> str | None:
         return None
     code = re.sub(schema.ISRC_SEPARATORS, "", value).upper()
     return code if code.isascii() and code.isalnum() else None
-
-
-def normalise_name(name: str) -> str:
-    """A loose comparison key: accents and case folded, '&' = 'and', punctuation and a
-    leading 'the' dropped ("The Beatles" == "beatles", "Beyoncé" == "BEYONCE"). A name of
-    punctuation only ("!!!", "+/-") keeps its characters (spaces dropped): dropping them
-    made every such name "", one artist for the matching and none for the ISRC credit."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    words = re.findall(r"\w+", text.replace("&", " and "))
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    return " ".join(words) if words else "".join(text.split())
 
 
 def match_isrc_credit(body: dict[str, Any] | None, name: str) -> str | None:

@@ -7,9 +7,9 @@ parameter); ``blend_weights(settings)`` gives the blend weight of each.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from ..config import thaw
 from .audio import AudioScorer
 from .base import Scorer
 from .collaborative import CollaborativeScorer
@@ -39,18 +39,10 @@ __all__ = ["REGISTRY", "Scorer", "ContentScorer", "CollaborativeScorer", "Popula
            "scorer_params"]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def scorer_params(settings, name: str) -> dict[str, Any]:
     """Constructor parameters of scorer ``name`` from ``settings.scorers.<name>`` (no weight)."""
     section = settings["scorers"][name] if name in settings["scorers"] else {}
-    return {k: _plain(v) for k, v in section.items() if k != "weight"}
+    return {k: thaw(v) for k, v in section.items() if k != "weight"}
 
 
 def blend_weights(settings) -> dict[str, float]:

@@ -34,7 +34,8 @@ class AudioScorer(Scorer):
         self.features = tuple(features)
 
     def fit(self, library: Library) -> "AudioScorer":
-        """Learn ``F_`` (tracks x features, z-scored, unit rows; NaN rows where missing)."""
+        """Learn ``F_`` (tracks x features, z-scored, unit rows; rows of 0 where a track has no
+        audio features, ``has_`` False)."""
         ids = library.track_ids
         af = library.audio_features.drop_duplicates("track_id").set_index(
             library.audio_features.drop_duplicates("track_id")["track_id"].astype(str))
@@ -47,15 +48,18 @@ class AudioScorer(Scorer):
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         z = (z / norms).astype(np.float32)
-        F = np.full((len(ids), len(cols)), np.nan, dtype=np.float32)
+        # zeros where missing, so that scoring reads F_ as it is (a copy per target was the cost)
+        F = np.zeros((len(ids), len(cols)), dtype=np.float32)
         pos = ids.get_indexer(af.index)
         ok = (pos >= 0) & ~np.isnan(f).all(axis=1)  # a row without any value: no audio features
         F[pos[ok]] = z[ok]
+        has = np.zeros(len(ids), dtype=bool)
+        has[pos[ok]] = len(cols) > 0
         self.track_ids_ = ids
         self._positions = library.track_positions  # id -> row lookups without rereading every id
         self.F_ = F
         self.columns_ = list(cols)
-        self.has_ = ~np.isnan(F).any(axis=1) & (len(cols) > 0)
+        self.has_ = has
         return self
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
@@ -64,7 +68,7 @@ class AudioScorer(Scorer):
         out = np.full(len(self.track_ids_), np.nan)
         if s.sum() <= 0:
             return out
-        F = np.where(self.has_[:, None], self.F_, 0).astype(np.float32)
+        F = self.F_
         if self.k <= 0:
             centroid = (F.T @ s) / s.sum()
             out[self.has_] = F[self.has_] @ centroid

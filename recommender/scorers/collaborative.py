@@ -66,9 +66,7 @@ class CollaborativeScorer(Scorer):
 
     def fit(self, library: Library) -> "CollaborativeScorer":
         """Learn ``Xn_`` (tracks x columns) and ``An_`` (artists x columns), cosine-normalised."""
-        X, cols = library.track_playlist_matrix(extra_sources=self.extra_sources)
-        X = sp.csr_matrix(X)
-        X.data[:] = 1.0
+        X, cols = library.track_playlist_matrix(extra_sources=self.extra_sources)  # binary; shared: read only
         self.track_ids_ = library.track_ids
         self._positions = library.track_positions  # id -> row lookups without rereading every id
         self.columns_ = cols

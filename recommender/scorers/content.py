@@ -202,11 +202,6 @@ def coded_text_counts(codes: np.ndarray, uniques: pa.Array, ngram_range=(1, 1), 
     return sp.csr_matrix(m), terms
 
 
-def list_array(lists: pd.Series) -> pa.ListArray:
-    """A pyarrow list<string> array from a Series of lists (anything else = empty list)."""
-    return as_list_arrow(lists)
-
-
 def list_counts(lists, n_rows: int) -> tuple[sp.csr_matrix, np.ndarray]:
     """rows x tokens indicator matrix from a Series of lists of tokens (None = no tokens),
     or from an Arrow list array."""

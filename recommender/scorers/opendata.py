@@ -14,7 +14,8 @@ library, then weighted:
 Every term is a sum of non-negative evidence, so a track never scores higher for having less
 evidence (PROTOCOL.md). A track without any evidence scores 0 (not NaN: NaN would let the
 blend renormalise it above tracks with weak evidence); when the library has no open data at
-all the scorer says nothing (NaN everywhere) and drops out of the blend. No learned model.
+all, or no seed is a track of the library, the scorer says nothing (NaN everywhere) and drops
+out of the blend. No learned model.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..library import Library
+from ..library import Library, normalise_name
 from .base import Scorer
 from .content import seed_vector
 
 
 def _key(name: str) -> str:
-    from ..enrich.musicbrainz import normalise_name
     return normalise_name(str(name or ""))
 
 
@@ -115,7 +115,9 @@ class OpenDataScorer(Scorer):
         n = len(self.track_ids_)
         if not self.has_data_:
             return np.full(n, np.nan)
-        track, artist, _, _ = self._terms(seeds)
+        track, artist, _, w = self._terms(seeds)
+        if not w.any():  # no seed it knows: nothing to say (the contract), not the listen prior alone
+            return np.full(n, np.nan)
         out = np.zeros(n)
         for weight, term in ((self.track_weight, track), (self.artist_weight, artist)):
             top = term.max(initial=0.0)

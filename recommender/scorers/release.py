@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..library import Library, as_arrow
-from ..titles import normalise_titles
+from ..library import Library
+from ..titles import normalise_titles, track_titles
 from .base import Scorer
 from .content import seed_vector
 
@@ -38,14 +39,17 @@ _SINGLE_MARK = r"(?i)\s+-\s+single\s*$"  # Spotify's own "Song - Single" album n
 def release_kinds(library: Library) -> np.ndarray:
     """Per track (rows of ``track_ids``): 0 single, 1 compilation, 2 album track, -1 unknown
     (no album name)."""
-    tracks = library.tracks
-    album = pc.fill_null(as_arrow(tracks["album_name"]), "")
-    title, album_title = normalise_titles(tracks["name"]), normalise_titles(pc.replace_substring_regex(album, _SINGLE_MARK, ""))
-    single = pc.or_(pc.and_(pc.equal(title, album_title), pc.not_equal(title, "")),
-                    pc.match_substring_regex(album, _SINGLE_MARK)).to_numpy(zero_copy_only=False)
-    compilation = pc.match_substring_regex(album, _COMPILATION).to_numpy(zero_copy_only=False)
+    # each distinct name and album name is read once (the Library's codes; the titles normalised
+    # once per Library, shared with the pipeline's dedupe), then taken per track
+    codes, titles = track_titles(library)
+    a_codes, albums = library.text_codes("tracks", "album_name")
+    title = pc.take(titles, pa.array(codes))
+    album_title = pc.take(normalise_titles(pc.replace_substring_regex(albums, _SINGLE_MARK, "")), pa.array(a_codes))
+    same = pc.and_(pc.equal(title, album_title), pc.not_equal(title, "")).to_numpy(zero_copy_only=False)
+    single = same | pc.match_substring_regex(albums, _SINGLE_MARK).to_numpy(zero_copy_only=False)[a_codes]
+    compilation = pc.match_substring_regex(albums, _COMPILATION).to_numpy(zero_copy_only=False)[a_codes]
     kind = np.where(single, 0, np.where(compilation, 1, 2))
-    return np.where(pc.equal(album, "").to_numpy(zero_copy_only=False), -1, kind)
+    return np.where(pc.equal(albums, "").to_numpy(zero_copy_only=False)[a_codes], -1, kind)
 
 
 class ReleaseScorer(Scorer):

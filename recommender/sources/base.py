@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..library import Library
+from ..library import Library, normalise_name
 from ..services.cache import MISSING
 from ..titles import normalise_title
 
@@ -74,7 +74,6 @@ class Source:
 
 
 def _norm(text: str) -> str:
-    from ..enrich.musicbrainz import normalise_name
     return normalise_name(text or "")
 
 
