@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .errors import UsageError, make_dirs
+from .errors import UsageError, make_dirs, private_mkdirs
 from .lock import RunLock
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,12 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
                 raise UsageError(f"{folder} is not empty; move the files of {src} yourself")
     if m.config is not None:
         config_src, config_dst = m.config
-        config_dst.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(config_dst.parent)
         shutil.copy2(config_src, config_dst)
         log.info("copied %s to %s", config_src, config_dst)
     if m.cache is not None:
         for folder in targets:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dirs(folder)
         with RunLock(src / "recommend.lock", command="config migrate"):
             for name in m.entries:
                 shutil.move(str(src / name), str(m.destination(name)))
@@ -149,8 +149,8 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
         [old for old in sorted(state.iterdir()) if paths.refetchable(old.name)]
     if olds:
         with contextlib.suppress(OSError):  # (a cache that cannot be written: every move fails, and says so)
-            cache.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            private_mkdirs(cache)
+            marker.touch(mode=0o600)
     moved = [old.name for old in olds if _merge(old, cache / old.name)]
     if moved:
         log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), state, cache)
