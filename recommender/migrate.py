@@ -71,17 +71,22 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
     """Copy the old config file and move the old cache; returns what was done."""
     m = plan(legacy)
     m.dry_run = dry_run
-    if dry_run or m.nothing:
+    if m.nothing:
         return m
-    # every refusal before anything changes: a refused cache move must not leave the config copied
+    # every refusal before anything changes: a refused cache move must not leave the config
+    # copied; and in a dry run too, so that it never promises a move the real run refuses
     if m.config is not None and m.config[1].exists():
         raise UsageError(f"{m.config[1]} exists already; not overwriting it with {m.config[0]}")
     if m.cache is not None:
         src, dst = m.cache
         targets = sorted({m.destination(name).parent for name in m.entries} | {dst})
         for folder in targets:
-            if folder.exists() and any(folder.iterdir()):
-                raise UsageError(f"{folder} is not empty; move the files of {src} yourself")
+            held = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+            if held:
+                shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+                raise UsageError(f"{folder} is not empty (it holds {shown}); move the files of {src} yourself")
+    if dry_run:
+        return m
     if m.config is not None:
         config_src, config_dst = m.config
         make_dirs(config_dst.parent)

@@ -279,6 +279,23 @@ def test_the_folders_an_upgrade_creates_are_private(tmp_path):
     assert (paths.user_data_dir() / "manifest.json").exists() and (cache / "tracks.parquet").exists()
 
 
+def test_a_dry_run_says_the_migration_would_be_refused(tmp_path):
+    """README says `config migrate --dry-run` first: it said "would move 7 entries ..." where
+    the migration itself then refused (a state folder already holding something, such as the
+    demo's folder of another install), so the dry run promised what could not be done. It is
+    refused the same way now, naming what is in the way."""
+    from recommender import migrate
+    from recommender.errors import UsageError
+    old = make_checkout(tmp_path / "src")
+    (paths.user_data_dir() / "demo").mkdir(parents=True)
+    legacy = paths.Legacy(old / "config" / "user.yaml", old / "cache")
+    for dry_run in (True, False):
+        with pytest.raises(UsageError, match=r"recommend is not empty \(it holds demo\); move the files of "):
+            migrate.migrate(legacy, dry_run=dry_run)
+    assert not paths.user_config_file().exists() and (old / "cache" / "manifest.json").exists()
+    assert migrate.migrate(paths.Legacy(old / "config" / "user.yaml", None), dry_run=True).config is not None
+
+
 def test_a_run_from_a_deleted_directory_still_finds_its_places(tmp_path, monkeypatch):
     """Path.cwd() raised FileNotFoundError outside the OSError guard: every command run
     from a directory removed since (a build folder, a temp dir) died with exit 1."""
