@@ -1271,12 +1271,8 @@ def config_migrate_cmd(
         if m.refetchable:
             typer.echo(f"{verb} move {len(m.refetchable)} re-fetchable entries (library frames, open-data answers, "
                        f"search index) -> {m.cache_dest}")
-        try:
-            line = schedule.show()
-        except (RecommenderError, OSError):
-            line = None
-        if line and str(m.cache[0]) in line:
-            typer.echo("your crontab entry still names the old cache: run `recommend schedule install` again")
+    for line in schedule.still_naming([pair[0] for pair in (m.cache, m.config) if pair]):
+        typer.echo(line)
 
 
 def _age(hours: float | None) -> str:

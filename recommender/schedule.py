@@ -812,6 +812,30 @@ def timer_status(directory: Path | None = None) -> dict[str, Any] | None:
             "cron": cron, "marked": marked, "missing_program": str(gone) if gone else None}
 
 
+def still_naming(places: list[Path | str], tabfile: Path | str | None = None,
+                 directory: Path | None = None) -> list[str]:
+    """Which of our installed schedules (the crontab line, the systemd unit) still name one of
+    ``places`` (a checkout's old cache or config file after `recommend config migrate`), each
+    as a line saying what replaces it. Neither need be readable."""
+    words = [str(p) for p in places]
+    found = []
+    try:
+        line = show(tabfile)
+    except (RecommenderError, OSError):
+        line = None
+    if line and any(w in line for w in words):
+        found.append("your crontab entry still names the old places: run `recommend schedule install` again")
+    service = (unit_dir() if directory is None else directory) / f"{UNIT_NAME}.service"
+    try:
+        text = service.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    if any(w in text for w in words):
+        found.append(f"your systemd unit {service} still names the old places: replace it with the one "
+                     "`recommend schedule install --print` prints")
+    return found
+
+
 def _unit_program(exec_start: str) -> Path | None:
     """The program of an ExecStart= value (quoted as :func:`systemd_quote` does), or None."""
     try:

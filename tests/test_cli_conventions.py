@@ -118,6 +118,27 @@ def test_config_migrate_moves_a_checkout_config_and_cache(tmp_path, monkeypatch)
     assert "nothing to migrate" in run(["config", "migrate"], {}).stdout
 
 
+def test_config_migrate_names_a_systemd_unit_that_still_names_the_old_places(tmp_path, monkeypatch):
+    """An old version's `schedule install --print` gave a systemd unit naming the checkout's
+    cache (Environment=RECOMMENDER_CACHE_DIR) and config file (--config): `config migrate` said
+    to install the schedule again only for a crontab line, so a timer user was never told."""
+    from recommender import schedule
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
+    units = schedule.unit_dir()
+    units.mkdir(parents=True)
+    (units / "recommend.service").write_text(
+        f'[Service]\nType=oneshot\nEnvironment="RECOMMENDER_CACHE_DIR={old / "cache"}"\n'
+        f"ExecStart=/usr/bin/recommend build-playlist --quiet --no-input --config {old / 'config' / 'user.yaml'}\n")
+    for args in (["config", "migrate", "--dry-run"], ["config", "migrate"]):
+        out = run(args, {})
+        assert out.exit_code == 0, out.stderr
+        assert (f"your systemd unit {units / 'recommend.service'} still names the old places: replace it with the one "
+                "`recommend schedule install --print` prints") in out.stdout
+        assert "crontab" not in out.stdout  # (the tests' crontab is empty)
+
+
 def test_build_playlist_prints_the_playlist_link(logged_in):
     server, env, _ = logged_in
     text = run(["build-playlist"], env)
