@@ -504,8 +504,9 @@ def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
 
 def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     """Once per run: say that a source checkout's old config file or cache is in use, or that
-    the old places named (an old crontab line) were moved by `config migrate` and are followed."""
-    if _state.legacy_noted or _state.quiet:
+    the old places named (an old crontab line) were moved by `config migrate` and are followed:
+    that one with --quiet too, as every such line runs (cron mails it: the one place it reaches)."""
+    if _state.legacy_noted:
         return
     _state.legacy_noted = True
     import os
@@ -519,6 +520,8 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     if moved:
         _note(f"{places(moved)} moved to the standard places (`recommend config migrate`), "
               "which are used instead; run `recommend schedule install` again so your crontab names them")
+    if _state.quiet:
+        return
     old = legacy_places()
     used = Legacy(old.config if old.config == settings.user_file else None,
                   old.cache if old.cache == settings.cache_dir else None)

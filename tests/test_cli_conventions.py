@@ -311,6 +311,21 @@ def test_an_old_crontab_line_after_a_migration_says_where_it_runs(tmp_path):
     assert "`recommend schedule install` again" in result.stderr
 
 
+def test_an_old_quiet_crontab_line_after_a_migration_says_so_too(tmp_path):
+    """Every crontab line an old version wrote runs `build-playlist --quiet --no-input`, and
+    --quiet silenced the note README promises such a line after `config migrate` (re-run
+    `recommend schedule install`): cron mailed nothing, night after night."""
+    from recommender import migrate
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", old / "cache"))
+    result = run(["build-playlist", "--quiet", "--no-input", "--config", str(old / "config" / "user.yaml")],
+                 {"RECOMMENDER_CACHE_DIR": str(old / "cache"), "SPOTIPY_CLIENT_ID": "test-client"})
+    assert f"note: {old / 'cache'} and {old / 'config' / 'user.yaml'} moved to the standard places" in result.stderr
+    assert "`recommend schedule install` again" in result.stderr
+    assert "from the source checkout" not in result.stderr
+
+
 def column_text(text: str, index: int) -> str:
     """One column of a rich table, its wrapped cells joined (rows start with a border)."""
     cells = [line.split("│")[index].strip() for line in text.splitlines() if line.startswith("│")]
