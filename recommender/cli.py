@@ -520,6 +520,12 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     if moved:
         _note(f"{places(moved)} moved to the standard places (`recommend config migrate`), "
               "which are used instead; run `recommend schedule install` again so your crontab names them")
+    from .config import old_relative_cache_dir
+    relative = old_relative_cache_dir(settings)
+    if relative:
+        _note(f"cache.dir {relative[0]!r} in {whole(settings.user_file)} is now the folder beside that file, "
+              f"{whole(relative[1])}, which holds nothing; {whole(relative[2])}, which versions before 29 Nov 2026 "
+              "took it for (from the directory they ran in), holds your data: write that whole path as cache.dir")
     if _state.quiet:
         return
     old = legacy_places()

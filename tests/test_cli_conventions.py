@@ -326,6 +326,32 @@ def test_an_old_quiet_crontab_line_after_a_migration_says_so_too(tmp_path):
     assert "from the source checkout" not in result.stderr
 
 
+def test_a_relative_cache_dir_an_older_version_read_from_the_current_directory_is_named(tmp_path, monkeypatch):
+    """Versions before 29 Nov 2026 took a relative cache.dir from the directory they ran in
+    (a checkout's), this one from the config file's folder: after the upgrade the cache, login
+    and manifest seemed gone ('cache: .../config/mycache (empty)', 'needs login'), nothing said
+    where they were, and a new login would have started afresh without your removals."""
+    root = tmp_path / "src"
+    (root / "config").mkdir(parents=True)
+    config = root / "config" / "user.yaml"
+    config.write_text("cache:\n  dir: mycache   # mine\n")
+    (root / "mycache").mkdir()
+    (root / "mycache" / "manifest.json").write_text("{}")
+    monkeypatch.chdir(root)
+    result = run(["config", "path", "--config", str(config)], {})
+    assert result.exit_code == 0, result.stderr
+    note = " ".join(result.stderr.split())
+    assert (f"note: cache.dir 'mycache' in {config} is now the folder beside that file, {root / 'config' / 'mycache'}, "
+            f"which holds nothing; {root / 'mycache'}, which versions before 29 Nov 2026 took it for") in note
+    assert "holds your data: write that whole path as cache.dir" in note
+    config.write_text(f"cache:\n  dir: {root / 'mycache'}\n")  # done as it says: no note
+    assert "note:" not in run(["config", "path", "--config", str(config)], {}).stderr
+    config.write_text("cache:\n  dir: mycache\n")
+    (root / "config" / "mycache").mkdir()
+    (root / "config" / "mycache" / "manifest.json").write_text("{}")  # in use beside the file: no note
+    assert "note:" not in run(["config", "path", "--config", str(config)], {}).stderr
+
+
 def column_text(text: str, index: int) -> str:
     """One column of a rich table, its wrapped cells joined (rows start with a border)."""
     cells = [line.split("│")[index].strip() for line in text.splitlines() if line.startswith("│")]
