@@ -2008,6 +2008,9 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     gone = schedule.missing_program(line) if line else None
     if gone:
         _err(f"warning: {schedule.program_gone(gone)}")
+    config = schedule.missing_config(line) if line else None
+    if config:
+        _err(f"warning: {schedule.config_gone(config)}")
 
 
 @command("remove", parent=schedule_app, examples=("recommend schedule remove",))
