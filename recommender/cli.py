@@ -1985,6 +1985,9 @@ def schedule_install_cmd(
         return
     line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
+    timer = schedule.timer_status()
+    if timer and timer["enabled"]:  # a timer made from an older `--print`, say: both would run
+        _note(schedule.two_schedules(timer))
     if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
         from .tables import whole
         _note(f"the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {whole(expr)} in that "

@@ -527,8 +527,7 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
     if timer is None:
         return found
     if found["state"] == "installed":
-        both = [f"the systemd timer {timer['path']} starts {SCHEDULED_COMMAND} too: two schedules (keep one: "
-                f"`recommend schedule remove`, or `systemctl --user disable --now {UNIT_NAME}.timer`)"]
+        both = [two_schedules(timer)]
         return {**found, "timer": timer, "warnings": found["warnings"] + (both if timer["enabled"] else [])}
     # no working line of ours in the crontab (or none to read): the timer `schedule install --print` made
     warnings = [] if timer["enabled"] else [
@@ -541,6 +540,13 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
             "marked": timer["marked"], "missing_program": timer["missing_program"],
             "missing_config": timer["missing_config"], "message": None,
             "warnings": warnings}
+
+
+def two_schedules(timer: dict[str, Any]) -> str:
+    """What `status` and `schedule install` say when our crontab line and our enabled systemd
+    timer (:func:`timer_status`) both start the scheduled build."""
+    return (f"the systemd timer {timer['path']} starts {SCHEDULED_COMMAND} too: two schedules (keep one: "
+            f"`recommend schedule remove`, or `systemctl --user disable --now {UNIT_NAME}.timer`)")
 
 
 def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: datetime | None) -> dict[str, Any]:

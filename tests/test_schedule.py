@@ -828,6 +828,31 @@ def test_a_timer_and_a_crontab_line_both_running_are_two_schedules(tmp_path, mon
     assert data["source"] == "systemd" and data["cron"] == "30 6 * * *" and data["warnings"] == []
 
 
+def test_installing_the_crontab_line_beside_an_enabled_timer_says_there_are_two_schedules(tmp_path, monkeypatch,
+                                                                                          fake_crontab):
+    """A user with a systemd timer made from an older version's `--print`, told to run
+    `recommend schedule install` again, got a crontab line beside it and only "installed: ...":
+    two schedules, each night's build run twice, said only by a later `recommend status`."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    exe = _script(tmp_path / "exe")
+    folder = _install_units(exe)
+    monkeypatch.setattr(sys, "argv", [str(exe), "schedule", "install"])
+    (tmp_path / "u.yaml").write_text("")
+    result = CliRunner().invoke(app, ["schedule", "install", "--config", str(tmp_path / "u.yaml")],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.stderr
+    assert (f"note: the systemd timer {folder / 'recommend.timer'} starts build-playlist too: two schedules (keep one: "
+            "`recommend schedule remove`, or `systemctl --user disable --now recommend.timer`)") in " ".join(result.stderr.split())
+    (folder / "timers.target.wants" / "recommend.timer").unlink()  # disabled: nothing to say
+    again = CliRunner().invoke(app, ["schedule", "install", "--config", str(tmp_path / "u.yaml")],
+                               env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert again.exit_code == 0 and "two schedules" not in again.stderr
+
+
 def test_print_names_the_unit_folder_status_reads(tmp_path, monkeypatch):
     """`--print` said ~/.config/systemd/user whatever XDG_CONFIG_HOME said; systemd (and
     `status`) look in $XDG_CONFIG_HOME/systemd/user when it is set."""
