@@ -476,8 +476,9 @@ def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
 
 def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     """Once per run: say that a source checkout's old config file or cache is in use, or that
-    the old places named (an old crontab line) were moved by `config migrate` and are followed."""
-    if _state.legacy_noted or _state.quiet:
+    the old places named (an old crontab line) were moved by `config migrate` and are followed:
+    that one with --quiet too, as every such line runs (cron mails it: the one place it reaches)."""
+    if _state.legacy_noted:
         return
     _state.legacy_noted = True
     import os
@@ -491,6 +492,14 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     if moved:
         _note(f"{places(moved)} moved to the standard places (`recommend config migrate`), "
               "which are used instead; run `recommend schedule install` again so your crontab names them")
+    from .config import old_relative_cache_dir
+    relative = old_relative_cache_dir(settings)
+    if relative:
+        _note(f"cache.dir {relative[0]!r} in {whole(settings.user_file)} is now the folder beside that file, "
+              f"{whole(relative[1])}, which holds nothing; {whole(relative[2])}, which versions before 29 Nov 2026 "
+              "took it for (from the directory they ran in), holds your data: write that whole path as cache.dir")
+    if _state.quiet:
+        return
     old = legacy_places()
     used = Legacy(old.config if old.config == settings.user_file else None,
                   old.cache if old.cache == settings.cache_dir else None)
@@ -1243,12 +1252,8 @@ def config_migrate_cmd(
         if m.refetchable:
             typer.echo(f"{verb} move {len(m.refetchable)} re-fetchable entries (library frames, open-data answers, "
                        f"search index) -> {m.cache_dest}")
-        try:
-            line = schedule.show()
-        except (RecommenderError, OSError):
-            line = None
-        if line and str(m.cache[0]) in line:
-            typer.echo("your crontab entry still names the old cache: run `recommend schedule install` again")
+    for line in schedule.still_naming([pair[0] for pair in (m.cache, m.config) if pair]):
+        typer.echo(line)
 
 
 def _age(hours: float | None) -> str:
@@ -1955,6 +1960,9 @@ def schedule_install_cmd(
         return
     line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
     typer.echo(f"installed: {line}")
+    timer = schedule.timer_status()
+    if timer and timer["enabled"]:  # a timer made from an older `--print`, say: both would run
+        _note(schedule.two_schedules(timer))
     if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
         from .tables import whole
         _note(f"the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {whole(expr)} in that "
@@ -1978,6 +1986,9 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     gone = schedule.missing_program(line) if line else None
     if gone:
         _err(f"warning: {schedule.program_gone(gone)}")
+    config = schedule.missing_config(line) if line else None
+    if config:
+        _err(f"warning: {schedule.config_gone(config)}")
 
 
 @command("remove", parent=schedule_app, examples=("recommend schedule remove",))

@@ -681,6 +681,24 @@ def _anchor_to_file(data: dict, user_file: Path) -> None:
         data["cache"]["dir"] = str(Path(user_file).expanduser().absolute().parent / value)
 
 
+def old_relative_cache_dir(settings: Settings, cwd: Path | None = None) -> tuple[str, Path, Path] | None:
+    """A relative ``cache.dir`` of the user file is a folder beside that file (``_anchor_to_file``,
+    since 29 Nov 2026); earlier versions took it from the directory they ran in. (the value, the
+    folder used now, the folder it was) when only the one it was holds data; else None."""
+    user_file = settings.user_file
+    if user_file is None or settings.sources.get("cache.dir") != str(user_file):
+        return None
+    try:
+        value = (_read_yaml(user_file).get("cache") or {}).get("dir")
+        was = (Path.cwd() if cwd is None else cwd) / value
+        now = Path(settings.get_path("cache.dir"))
+        if not isinstance(value, str) or Path(value).expanduser().is_absolute() or was.absolute() == now.absolute():
+            return None
+        return (value, now, was) if paths.holds_data(was) and not paths.holds_data(now) else None
+    except (ConfigError, OSError, TypeError, AttributeError):
+        return None
+
+
 def default_settings() -> Settings:
     """The package defaults alone: no user file, no environment (benchmarks, tests)."""
     defaults = _read_defaults()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .errors import UsageError, make_dirs
+from .errors import UsageError, make_dirs, private_mkdirs
 from .lock import RunLock
 
 log = logging.getLogger(__name__)
@@ -71,25 +71,30 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
     """Copy the old config file and move the old cache; returns what was done."""
     m = plan(legacy)
     m.dry_run = dry_run
-    if dry_run or m.nothing:
+    if m.nothing:
         return m
-    # every refusal before anything changes: a refused cache move must not leave the config copied
+    # every refusal before anything changes: a refused cache move must not leave the config
+    # copied; and in a dry run too, so that it never promises a move the real run refuses
     if m.config is not None and m.config[1].exists():
         raise UsageError(f"{m.config[1]} exists already; not overwriting it with {m.config[0]}")
     if m.cache is not None:
         src, dst = m.cache
         targets = sorted({m.destination(name).parent for name in m.entries} | {dst})
         for folder in targets:
-            if folder.exists() and any(folder.iterdir()):
-                raise UsageError(f"{folder} is not empty; move the files of {src} yourself")
+            held = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+            if held:
+                shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+                raise UsageError(f"{folder} is not empty (it holds {shown}); move the files of {src} yourself")
+    if dry_run:
+        return m
     if m.config is not None:
         config_src, config_dst = m.config
-        config_dst.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(config_dst.parent)
         shutil.copy2(config_src, config_dst)
         log.info("copied %s to %s", config_src, config_dst)
     if m.cache is not None:
         for folder in targets:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dirs(folder)
         with RunLock(src / "recommend.lock", command="config migrate"):
             for name in m.entries:
                 shutil.move(str(src / name), str(m.destination(name)))
@@ -149,8 +154,8 @@ def move_refetchable(state: Path, cache: Path) -> list[str]:
         [old for old in sorted(state.iterdir()) if paths.refetchable(old.name)]
     if olds:
         with contextlib.suppress(OSError):  # (a cache that cannot be written: every move fails, and says so)
-            cache.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            private_mkdirs(cache)
+            marker.touch(mode=0o600)
     moved = [old.name for old in olds if _merge(old, cache / old.name)]
     if moved:
         log.info("moved %s from %s (where an older version kept them) to %s", ", ".join(moved), state, cache)

@@ -149,7 +149,8 @@ def checkout_roots(cwd: Path | None = None) -> list[Path]:
     return roots
 
 
-def _used(*data_dirs: Path) -> bool:
+def holds_data(*data_dirs: Path) -> bool:
+    """Whether one of ``data_dirs`` is a used data directory (``DATA_MARKERS``)."""
     return any((d / m).exists() for d in data_dirs for m in DATA_MARKERS)
 
 
@@ -169,7 +170,7 @@ def legacy_places(cwd: Path | None = None) -> Legacy:
     for root in checkout_roots(cwd):
         if config is None and not new_config.exists() and (root / "config" / "user.yaml").is_file():
             config = root / "config" / "user.yaml"
-        if cache is None and not _used(*new_data) and _used(root / "cache"):
+        if cache is None and not holds_data(*new_data) and holds_data(root / "cache"):
             cache = root / "cache"
     return Legacy(config, cache)
 

@@ -512,6 +512,9 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     if schedule.get("missing_program"):
         from .schedule import program_gone
         warnings.append(program_gone(schedule["missing_program"]))
+    if schedule.get("missing_config"):
+        from .schedule import config_gone
+        warnings.append(config_gone(schedule["missing_config"]))
     ours = schedule.get("state") in ("installed", "disabled")
     marked = bool(schedule.get("marked", True)) or not ours
     if not marked:

@@ -269,6 +269,30 @@ def missing_program(line: str) -> Path | None:
     return _gone(line_program(line))
 
 
+def config_gone(path: Path | str) -> str:
+    """What `schedule show` and `status` say of a scheduled run whose --config file is gone."""
+    return (f"the scheduled run's config file {path} no longer exists (a checkout deleted after `recommend config "
+            "migrate`?): every scheduled run stops with exit 2; run "
+            "`recommend schedule install` again")
+
+
+def missing_config(line: str) -> Path | None:
+    """The --config file our crontab line names when it no longer exists; None when it is there
+    (or the line names none)."""
+    for job in CronTab(tab=line.rstrip("\r\n")):
+        return _config_gone(_command_words(job.command)[1])
+    return None
+
+
+def _config_gone(words: list[str]) -> Path | None:
+    named = [value for flag, value in zip(words, words[1:]) if flag in ("--config", "-c")]
+    named += [word.partition("=")[2] for word in words if word.startswith("--config=")]
+    if not named or not named[-1]:
+        return None
+    path = Path(named[-1].replace("%%", "%")).expanduser()
+    return path if path.is_absolute() and not path.exists() else None
+
+
 def _gone(program: Path | None) -> Path | None:
     if program is None or not program.is_absolute():
         return None
@@ -492,18 +516,18 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
     it, see :func:`upcoming`), next_run_note (what a clock change does to that run, and with
     CRON_TZ when a cron that ignores it would start it; or None), line, marked (the line marks its
     runs as scheduled: False for a line an older version installed), missing_program (the
-    program our line runs when it is gone, see :func:`missing_program`), message (why the state
+    program our line runs when it is gone, see :func:`missing_program`), missing_config (the
+    --config file it names when that is gone, :func:`missing_config`), message (why the state
     is unknown) and warnings."""
     found: dict[str, Any] = {"state": "unknown", "source": None, "cron": None, "cron_tz": None, "next_run": None,
                              "next_run_note": None, "line": None, "marked": None, "missing_program": None,
-                             "message": None, "warnings": [], "timer": None}
+                             "missing_config": None, "message": None, "warnings": [], "timer": None}
     timer = timer_status()
     found = _crontab_status(found, tabfile, now)
     if timer is None:
         return found
     if found["state"] == "installed":
-        both = [f"the systemd timer {timer['path']} starts {SCHEDULED_COMMAND} too: two schedules (keep one: "
-                f"`recommend schedule remove`, or `systemctl --user disable --now {UNIT_NAME}.timer`)"]
+        both = [two_schedules(timer)]
         return {**found, "timer": timer, "warnings": found["warnings"] + (both if timer["enabled"] else [])}
     # no working line of ours in the crontab (or none to read): the timer `schedule install --print` made
     warnings = [] if timer["enabled"] else [
@@ -513,8 +537,16 @@ def status(tabfile: Path | str | None = None, now: datetime | None = None) -> di
         warnings.append(f"{timer['path']} has no OnCalendar= line, so it never starts a run: write one "
                         "(see the NOTE in the file)")
     return {**found, "state": "installed", "source": "systemd", "cron": timer["cron"], "timer": timer,
-            "marked": timer["marked"], "missing_program": timer["missing_program"], "message": None,
+            "marked": timer["marked"], "missing_program": timer["missing_program"],
+            "missing_config": timer["missing_config"], "message": None,
             "warnings": warnings}
+
+
+def two_schedules(timer: dict[str, Any]) -> str:
+    """What `status` and `schedule install` say when our crontab line and our enabled systemd
+    timer (:func:`timer_status`) both start the scheduled build."""
+    return (f"the systemd timer {timer['path']} starts {SCHEDULED_COMMAND} too: two schedules (keep one: "
+            f"`recommend schedule remove`, or `systemctl --user disable --now {UNIT_NAME}.timer`)")
 
 
 def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: datetime | None) -> dict[str, Any]:
@@ -532,8 +564,9 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
     job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
     expr = _expression(line) or " ".join(str(s) for s in job.slices)
     assigned = _command_words(job.command)[0]
-    gone = _gone(_program(job.command))
+    gone, config = _gone(_program(job.command)), _config_gone(_command_words(job.command)[1])
     found.update(line=line, cron=expr, missing_program=str(gone) if gone else None,
+                 missing_config=str(config) if config else None,
                  marked=assigned.get(TRIGGER_VAR) == SCHEDULED,
                  state="installed" if job.is_enabled() else "disabled")
     if job.is_enabled():
@@ -784,7 +817,8 @@ def timer_status(directory: Path | None = None) -> dict[str, Any] | None:
     file), on_calendar (its OnCalendar= values joined by '; ', None when it has none), enabled
     (linked into timers.target.wants, as `systemctl --user enable` does), cron (the expression our
     ``# cron:`` comment names, or None), marked (the service sets RECOMMENDER_TRIGGER=schedule)
-    and missing_program (the program the service's ExecStart= runs, when it is gone)."""
+    missing_program (the program the service's ExecStart= runs, when it is gone) and missing_config
+    (the --config file it names, when that is gone)."""
     directory = unit_dir() if directory is None else directory
     path = directory / f"{UNIT_NAME}.timer"
     try:
@@ -807,18 +841,49 @@ def timer_status(directory: Path | None = None) -> dict[str, Any] | None:
     marked = any(name == "Environment" and f"{TRIGGER_VAR}={SCHEDULED}" in value for name, _, value in settings)
     starts = [value for name, _, value in settings if name == "ExecStart" and value.strip()]
     gone = _gone(_unit_program(starts[-1])) if starts else None
+    config = _config_gone(_unit_words(starts[-1])) if starts else None
     return {"path": str(path), "on_calendar": "; ".join(calendar) or None,
             "enabled": os.path.lexists(directory / "timers.target.wants" / f"{UNIT_NAME}.timer"),
-            "cron": cron, "marked": marked, "missing_program": str(gone) if gone else None}
+            "cron": cron, "marked": marked, "missing_program": str(gone) if gone else None,
+            "missing_config": str(config) if config else None}
+
+
+def still_naming(places: list[Path | str], tabfile: Path | str | None = None,
+                 directory: Path | None = None) -> list[str]:
+    """Which of our installed schedules (the crontab line, the systemd unit) still name one of
+    ``places`` (a checkout's old cache or config file after `recommend config migrate`), each
+    as a line saying what replaces it. Neither need be readable."""
+    words = [str(p) for p in places]
+    found = []
+    try:
+        line = show(tabfile)
+    except (RecommenderError, OSError):
+        line = None
+    if line and any(w in line for w in words):
+        found.append("your crontab entry still names the old places: run `recommend schedule install` again")
+    service = (unit_dir() if directory is None else directory) / f"{UNIT_NAME}.service"
+    try:
+        text = service.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    if any(w in text for w in words):
+        found.append(f"your systemd unit {service} still names the old places: replace it with the one "
+                     "`recommend schedule install --print` prints")
+    return found
 
 
 def _unit_program(exec_start: str) -> Path | None:
     """The program of an ExecStart= value (quoted as :func:`systemd_quote` does), or None."""
-    try:
-        words = shlex.split(exec_start.strip().lstrip("-@:+!"))
-    except ValueError:
-        return None
+    words = _unit_words(exec_start)
     return Path(words[0].replace("%%", "%").replace("$$", "$")) if words else None
+
+
+def _unit_words(exec_start: str) -> list[str]:
+    """The words of an ExecStart= value ([] when it cannot be split)."""
+    try:
+        return shlex.split(exec_start.strip().lstrip("-@:+!"))
+    except ValueError:
+        return []
 
 
 def systemd_quote(word: str, dollar: bool = False, always: bool = False) -> str:

@@ -118,6 +118,27 @@ def test_config_migrate_moves_a_checkout_config_and_cache(tmp_path, monkeypatch)
     assert "nothing to migrate" in run(["config", "migrate"], {}).stdout
 
 
+def test_config_migrate_names_a_systemd_unit_that_still_names_the_old_places(tmp_path, monkeypatch):
+    """An old version's `schedule install --print` gave a systemd unit naming the checkout's
+    cache (Environment=RECOMMENDER_CACHE_DIR) and config file (--config): `config migrate` said
+    to install the schedule again only for a crontab line, so a timer user was never told."""
+    from recommender import schedule
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [old])
+    units = schedule.unit_dir()
+    units.mkdir(parents=True)
+    (units / "recommend.service").write_text(
+        f'[Service]\nType=oneshot\nEnvironment="RECOMMENDER_CACHE_DIR={old / "cache"}"\n'
+        f"ExecStart=/usr/bin/recommend build-playlist --quiet --no-input --config {old / 'config' / 'user.yaml'}\n")
+    for args in (["config", "migrate", "--dry-run"], ["config", "migrate"]):
+        out = run(args, {})
+        assert out.exit_code == 0, out.stderr
+        assert (f"your systemd unit {units / 'recommend.service'} still names the old places: replace it with the one "
+                "`recommend schedule install --print` prints") in out.stdout
+        assert "crontab" not in out.stdout  # (the tests' crontab is empty)
+
+
 def test_build_playlist_prints_the_playlist_link(logged_in):
     server, env, _ = logged_in
     text = run(["build-playlist"], env)
@@ -288,6 +309,47 @@ def test_an_old_crontab_line_after_a_migration_says_where_it_runs(tmp_path):
     assert result.exit_code == 0 and f"data:     {paths.user_data_dir()}" in result.stdout
     assert f"note: {old / 'cache'} and {old / 'config' / 'user.yaml'} moved to the standard places" in result.stderr
     assert "`recommend schedule install` again" in result.stderr
+
+
+def test_an_old_quiet_crontab_line_after_a_migration_says_so_too(tmp_path):
+    """Every crontab line an old version wrote runs `build-playlist --quiet --no-input`, and
+    --quiet silenced the note README promises such a line after `config migrate` (re-run
+    `recommend schedule install`): cron mailed nothing, night after night."""
+    from recommender import migrate
+    from test_paths import make_checkout
+    old = make_checkout(tmp_path / "src")
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", old / "cache"))
+    result = run(["build-playlist", "--quiet", "--no-input", "--config", str(old / "config" / "user.yaml")],
+                 {"RECOMMENDER_CACHE_DIR": str(old / "cache"), "SPOTIPY_CLIENT_ID": "test-client"})
+    assert f"note: {old / 'cache'} and {old / 'config' / 'user.yaml'} moved to the standard places" in result.stderr
+    assert "`recommend schedule install` again" in result.stderr
+    assert "from the source checkout" not in result.stderr
+
+
+def test_a_relative_cache_dir_an_older_version_read_from_the_current_directory_is_named(tmp_path, monkeypatch):
+    """Versions before 29 Nov 2026 took a relative cache.dir from the directory they ran in
+    (a checkout's), this one from the config file's folder: after the upgrade the cache, login
+    and manifest seemed gone ('cache: .../config/mycache (empty)', 'needs login'), nothing said
+    where they were, and a new login would have started afresh without your removals."""
+    root = tmp_path / "src"
+    (root / "config").mkdir(parents=True)
+    config = root / "config" / "user.yaml"
+    config.write_text("cache:\n  dir: mycache   # mine\n")
+    (root / "mycache").mkdir()
+    (root / "mycache" / "manifest.json").write_text("{}")
+    monkeypatch.chdir(root)
+    result = run(["config", "path", "--config", str(config)], {})
+    assert result.exit_code == 0, result.stderr
+    note = " ".join(result.stderr.split())
+    assert (f"note: cache.dir 'mycache' in {config} is now the folder beside that file, {root / 'config' / 'mycache'}, "
+            f"which holds nothing; {root / 'mycache'}, which versions before 29 Nov 2026 took it for") in note
+    assert "holds your data: write that whole path as cache.dir" in note
+    config.write_text(f"cache:\n  dir: {root / 'mycache'}\n")  # done as it says: no note
+    assert "note:" not in run(["config", "path", "--config", str(config)], {}).stderr
+    config.write_text("cache:\n  dir: mycache\n")
+    (root / "config" / "mycache").mkdir()
+    (root / "config" / "mycache" / "manifest.json").write_text("{}")  # in use beside the file: no note
+    assert "note:" not in run(["config", "path", "--config", str(config)], {}).stderr
 
 
 def column_text(text: str, index: int) -> str:

@@ -255,6 +255,47 @@ def test_a_refused_migration_changes_nothing(tmp_path):
     assert (old / "cache" / "manifest.json").exists()
 
 
+def test_the_folders_an_upgrade_creates_are_private(tmp_path):
+    """`recommend config migrate` made the config, state and cache folders (and the ones above
+    them) with `mkdir -p`, 0755 under the usual umask, and so did the first run moving an older
+    version's frames into a cache folder not made yet: every local user could list the login's,
+    the log's and the run history's names and times, where a fresh install makes them 0700."""
+    import os
+    import stat
+    from recommender import migrate
+    old = make_checkout(tmp_path / "src")
+    (old / "cache" / "tracks.parquet").write_text("frames")
+    mask = os.umask(0o022)
+    try:
+        migrate.migrate(paths.Legacy(old / "config" / "user.yaml", old / "cache"))
+        state, cache = tmp_path / "old-state", tmp_path / "home" / ".cache2" / "recommend"
+        state.mkdir()
+        (state / "tracks.parquet").write_text("frames")
+        assert migrate.move_refetchable(state, cache) == ["tracks.parquet"]
+    finally:
+        os.umask(mask)
+    made = [paths.user_config_file().parent, paths.user_data_dir(), paths.user_cache_dir(), cache, cache.parent]
+    assert {str(d): oct(stat.S_IMODE(d.stat().st_mode)) for d in made} == {str(d): "0o700" for d in made}
+    assert (paths.user_data_dir() / "manifest.json").exists() and (cache / "tracks.parquet").exists()
+
+
+def test_a_dry_run_says_the_migration_would_be_refused(tmp_path):
+    """README says `config migrate --dry-run` first: it said "would move 7 entries ..." where
+    the migration itself then refused (a state folder already holding something, such as the
+    demo's folder of another install), so the dry run promised what could not be done. It is
+    refused the same way now, naming what is in the way."""
+    from recommender import migrate
+    from recommender.errors import UsageError
+    old = make_checkout(tmp_path / "src")
+    (paths.user_data_dir() / "demo").mkdir(parents=True)
+    legacy = paths.Legacy(old / "config" / "user.yaml", old / "cache")
+    for dry_run in (True, False):
+        with pytest.raises(UsageError, match=r"recommend is not empty \(it holds demo\); move the files of "):
+            migrate.migrate(legacy, dry_run=dry_run)
+    assert not paths.user_config_file().exists() and (old / "cache" / "manifest.json").exists()
+    assert migrate.migrate(paths.Legacy(old / "config" / "user.yaml", None), dry_run=True).config is not None
+
+
 def test_a_run_from_a_deleted_directory_still_finds_its_places(tmp_path, monkeypatch):
     """Path.cwd() raised FileNotFoundError outside the OSError guard: every command run
     from a directory removed since (a build folder, a temp dir) died with exit 1."""

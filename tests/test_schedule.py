@@ -376,7 +376,9 @@ def test_show_warns_when_the_scheduled_program_is_gone(tmp_path):
     exe.write_text("#!/bin/sh\nexit 0\n")
     exe.chmod(0o755)
     tab = tmp_path / "tab"
-    schedule.install("0 6 * * *", exe, CONFIG, CACHE, tabfile=tab)
+    config = tmp_path / "user.yaml"  # there (a config file gone is warned about too)
+    config.write_text("")
+    schedule.install("0 6 * * *", exe, config, CACHE, tabfile=tab)
     runner = CliRunner()
     shown = runner.invoke(app, ["schedule", "show", "--tabfile", str(tab)])
     assert shown.exit_code == 0 and "warning" not in shown.stderr
@@ -775,13 +777,44 @@ def test_status_shows_the_systemd_timer_made_from_print(tmp_path, monkeypatch):
     data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
     assert (data["state"], data["source"], data["cron"], data["marked"]) == ("installed", "systemd", "0 7 * * *", True)
     assert data["timer"] == {"path": str(folder / "recommend.timer"), "on_calendar": "*-*-* 07:00:00", "enabled": True,
-                             "cron": "0 7 * * *", "marked": True, "missing_program": None}
+                             "cron": "0 7 * * *", "marked": True, "missing_program": None, "missing_config": None}
     assert data["next_run"] is None and data["warnings"] == []
     (folder / "timers.target.wants" / "recommend.timer").unlink()  # `systemctl --user disable`
     exe.unlink()
     warnings = json.loads(_status(tmp_path, "--json").stdout)["schedule"]["warnings"]
     assert "recommend.timer is not enabled" in warnings[0] and "systemctl --user enable --now recommend.timer" in warnings[0]
     assert f"{exe} no longer exists" in warnings[1]
+
+
+def test_a_schedule_whose_config_file_is_gone_is_warned_about(tmp_path, monkeypatch):
+    """The checkout deleted after `recommend config migrate` (its line never installed again):
+    every night the line's --config named a file that was gone, the run stopped with exit 2 and
+    was recorded in the deleted checkout's cache/ (made again for it), and `recommend status`
+    and `schedule show` said nothing (a line of this version marks its runs: no other warning)."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    gone = tmp_path / "checkout" / "config" / "user.yaml"
+    schedule.install("0 7 * * *", exe, gone, tmp_path / "checkout" / "cache", tabfile=tab)
+    said = f"the scheduled run's config file {gone} no longer exists"
+    warnings = json.loads(_status(tmp_path, "--json").stdout)["schedule"]["warnings"]
+    assert len(warnings) == 1 and said in warnings[0] and "`recommend schedule install` again" in warnings[0]
+    shown = CliRunner().invoke(app, ["schedule", "show", "--tabfile", str(tab)])
+    assert f"warning: {said}" in shown.stderr
+    gone.parent.mkdir(parents=True)
+    gone.write_text("")
+    assert json.loads(_status(tmp_path, "--json").stdout)["schedule"]["warnings"] == []
+    tab.write_text("")  # the same for the systemd unit `--print` gave
+    folder = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user"
+    folder.mkdir(parents=True)
+    for name, text in schedule.systemd_units("0 7 * * *", exe, tmp_path / "elsewhere.yaml", None).items():
+        (folder / name).write_text(text)
+    (folder / "timers.target.wants").mkdir()
+    (folder / "timers.target.wants" / "recommend.timer").symlink_to(folder / "recommend.timer")
+    data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
+    assert data["source"] == "systemd" and data["timer"]["missing_config"] == str(tmp_path / "elsewhere.yaml")
+    assert [w for w in data["warnings"] if "elsewhere.yaml no longer exists" in w]
 
 
 def test_a_timer_and_a_crontab_line_both_running_are_two_schedules(tmp_path, monkeypatch):
@@ -793,6 +826,31 @@ def test_a_timer_and_a_crontab_line_both_running_are_two_schedules(tmp_path, mon
     tab.write_text("# " + tab.read_text())  # our line commented out: the timer is the schedule
     data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
     assert data["source"] == "systemd" and data["cron"] == "30 6 * * *" and data["warnings"] == []
+
+
+def test_installing_the_crontab_line_beside_an_enabled_timer_says_there_are_two_schedules(tmp_path, monkeypatch,
+                                                                                          fake_crontab):
+    """A user with a systemd timer made from an older version's `--print`, told to run
+    `recommend schedule install` again, got a crontab line beside it and only "installed: ...":
+    two schedules, each night's build run twice, said only by a later `recommend status`."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    exe = _script(tmp_path / "exe")
+    folder = _install_units(exe)
+    monkeypatch.setattr(sys, "argv", [str(exe), "schedule", "install"])
+    (tmp_path / "u.yaml").write_text("")
+    result = CliRunner().invoke(app, ["schedule", "install", "--config", str(tmp_path / "u.yaml")],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.stderr
+    assert (f"note: the systemd timer {folder / 'recommend.timer'} starts build-playlist too: two schedules (keep one: "
+            "`recommend schedule remove`, or `systemctl --user disable --now recommend.timer`)") in " ".join(result.stderr.split())
+    (folder / "timers.target.wants" / "recommend.timer").unlink()  # disabled: nothing to say
+    again = CliRunner().invoke(app, ["schedule", "install", "--config", str(tmp_path / "u.yaml")],
+                               env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert again.exit_code == 0 and "two schedules" not in again.stderr
 
 
 def test_print_names_the_unit_folder_status_reads(tmp_path, monkeypatch):
