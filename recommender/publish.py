@@ -505,12 +505,18 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
 def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> set[str]:
     """The tracks of the playlist (``latest``: each one's last ``added_at``) you added by hand
     after you removed them in `recommend web` (the record's ``REMOVED_AT``); not one a write of
-    ours whose fate is unknown may have put there (``ours``)."""
+    ours whose fate is unknown may have put there (``ours``), nor the entry our last verified
+    write put there (its ``added_at`` as the record keeps it): the removal's time is this
+    computer's clock, ``added_at`` Spotify's, and a clock behind Spotify's made a track removed
+    soon after a publish look added after its removal."""
     removed_at = info.get(REMOVED_AT) if isinstance(info.get(REMOVED_AT), dict) else {}
+    written = info.get("added_at") if isinstance(info.get("added_at"), dict) else {}
     out = set()
     for t, when in removed_at.items():
+        if t in ours or (t in written and str(written[t]) == latest.get(t)):
+            continue
         added, removed = time_or_none(latest.get(t)), time_or_none(when)
-        if added is not None and removed is not None and added > removed and t not in ours:
+        if added is not None and removed is not None and added > removed:
             out.add(t)
     return out
 
