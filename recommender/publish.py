@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
@@ -867,10 +868,13 @@ def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
 
 def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desired: list[str],
             weights: dict[str, float], dry_run: bool = False, new_playlist: bool = False, *,
-            text: str | None = None, public: bool | None = None) -> PublishResult:
+            text: str | None = None, public: bool | None = None,
+            expect: Callable[[str | None, Plan], None] | None = None) -> PublishResult:
     """Create the managed playlist of ``state.slot`` if needed (named ``state.name``, private
     unless ``public``/``playlist.public``), then apply the plan (unless ``dry_run``).
-    ``text``: the description (default: ``playlist.description`` with the weights)."""
+    ``text``: the description (default: ``playlist.description`` with the weights); ``expect``:
+    called with the playlist id (None: one to create) and the plan before anything is written
+    (a dry run's result holds the same), to refuse it by raising."""
     start = gateway.requests_made
     name = fit_name(state.name or settings.playlist.name)
     public = settings.playlist.public if public is None else public
@@ -892,6 +896,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     text = text if text is not None else description(settings, weights)  # a bad template fails the dry run too
     if dry_run:
         return result
+    if expect is not None:
+        expect(pid, plan)
     manifest = store.read_manifest()
     history = _history(manifest)
     text = fit_description(text)
