@@ -383,11 +383,13 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
 
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
-                   progress: Progress | None = None, notice=None, playlists_of: str | None = None) -> BuildResult:
+                   progress: Progress | None = None, notice=None, playlists_of: str | None = None,
+                   expect=None) -> BuildResult:
     """Refresh when stale, score, and write the managed playlist (unless ``dry_run``).
     ``notice``: as ``discover``'s; ``playlists_of``: whose playlists an unknown ``seed_playlist``'s
     error names (None: the user's; "the sample library" for the demo's). Your playlists are listed once: by the refresh when there is
-    one, else by ``publish.managed_state``.
+    one, else by ``publish.managed_state``. ``expect``: as ``publish.publish``'s (a run that
+    recommends nothing writes nothing and does not call it).
 
     Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
@@ -400,7 +402,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             held.enter_context(writing(settings, "build-playlist"))
         basis = _build_basis(held, settings, gateway, dry_run=dry_run, seed_playlist=seed_playlist,
                              force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of)
-        result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist)
+        result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist, expect=expect)
     result.seconds = time.monotonic() - started
     return result
 
@@ -496,7 +498,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     return basis
 
 
-def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool) -> BuildResult:
+def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None) -> BuildResult:
     from . import publish
     from .pipeline import recommend
     store, library, state, gateway = basis.store, basis.library, basis.state, basis.gateway
@@ -512,11 +514,15 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
                            refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
-    if not dry_run and basis.grey != store.read_manifest().get(NOT_PLAYABLE, {}):
-        store.update_manifest(**{NOT_PLAYABLE: basis.grey})
+
+    def before_writes(playlist_id, plan) -> None:  # the greyed picks found, once the plan is not refused
+        if expect is not None:
+            expect(playlist_id, plan)
+        if basis.grey != store.read_manifest().get(NOT_PLAYABLE, {}):
+            store.update_manifest(**{NOT_PLAYABLE: basis.grey})
     desired = list(table["track_id"])
     pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
-                          new_playlist=new_playlist)
+                          new_playlist=new_playlist, expect=before_writes)
     plan = pub.plan
     if not dry_run:  # the requested pins are now recorded with the playlist (state.pinned)
         store.update_manifest(**{PIN_REQUESTS: []})

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
@@ -505,12 +506,18 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
 def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> set[str]:
     """The tracks of the playlist (``latest``: each one's last ``added_at``) you added by hand
     after you removed them in `recommend web` (the record's ``REMOVED_AT``); not one a write of
-    ours whose fate is unknown may have put there (``ours``)."""
+    ours whose fate is unknown may have put there (``ours``), nor the entry our last verified
+    write put there (its ``added_at`` as the record keeps it): the removal's time is this
+    computer's clock, ``added_at`` Spotify's, and a clock behind Spotify's made a track removed
+    soon after a publish look added after its removal."""
     removed_at = info.get(REMOVED_AT) if isinstance(info.get(REMOVED_AT), dict) else {}
+    written = info.get("added_at") if isinstance(info.get("added_at"), dict) else {}
     out = set()
     for t, when in removed_at.items():
+        if t in ours or (t in written and str(written[t]) == latest.get(t)):
+            continue
         added, removed = time_or_none(latest.get(t)), time_or_none(when)
-        if added is not None and removed is not None and added > removed and t not in ours:
+        if added is not None and removed is not None and added > removed:
             out.add(t)
     return out
 
@@ -861,10 +868,13 @@ def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
 
 def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desired: list[str],
             weights: dict[str, float], dry_run: bool = False, new_playlist: bool = False, *,
-            text: str | None = None, public: bool | None = None) -> PublishResult:
+            text: str | None = None, public: bool | None = None,
+            expect: Callable[[str | None, Plan], None] | None = None) -> PublishResult:
     """Create the managed playlist of ``state.slot`` if needed (named ``state.name``, private
     unless ``public``/``playlist.public``), then apply the plan (unless ``dry_run``).
-    ``text``: the description (default: ``playlist.description`` with the weights)."""
+    ``text``: the description (default: ``playlist.description`` with the weights); ``expect``:
+    called with the playlist id (None: one to create) and the plan before anything is written
+    (a dry run's result holds the same), to refuse it by raising."""
     start = gateway.requests_made
     name = fit_name(state.name or settings.playlist.name)
     public = settings.playlist.public if public is None else public
@@ -886,6 +896,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     text = text if text is not None else description(settings, weights)  # a bad template fails the dry run too
     if dry_run:
         return result
+    if expect is not None:
+        expect(pid, plan)
     manifest = store.read_manifest()
     history = _history(manifest)
     text = fit_description(text)

@@ -462,6 +462,31 @@ def test_a_track_removed_in_the_web_app_then_added_by_hand_is_kept_as_a_hand_add
     assert pick in server.playlist_track_ids(pid)
 
 
+def test_a_track_removed_in_the_web_app_soon_after_a_publish_stays_removed_on_a_clock_behind_spotifys(
+        small, monkeypatch):
+    """The removal's time is this computer's clock, a track's ``added_at`` Spotify's: with the
+    clock two minutes behind, a track removed in `recommend web` a minute after the publish that
+    wrote it looked added after its removal, a hand add, kept and pinned, its removal dropped.
+    The entry our verified write put there is never a hand add, whatever the clocks say."""
+    from datetime import timedelta
+
+    from recommender import isotime
+    server, settings = small
+    spotify = [isotime.utc_now()]
+    monkeypatch.setattr(isotime, "_clock", lambda: spotify[0])
+    pid = build(settings).playlist_id  # written at Spotify's time
+    pick = server.playlist_track_ids(pid)[-1]
+    spotify[0] += timedelta(minutes=1)
+    here = spotify[0] - timedelta(minutes=2)  # this computer's clock, behind Spotify's
+    monkeypatch.setattr(isotime, "_clock", lambda: here)
+    jobs.steer(settings, remove=[pick])
+    monkeypatch.setattr(isotime, "_clock", lambda: spotify[0])
+    assert pick not in set(build(settings, dry_run=True).table["track_id"])
+    build(settings)
+    assert pick not in server.playlist_track_ids(pid)
+    assert pick in Store(settings.cache_dir).read_manifest()["user_removed"]
+
+
 def test_a_track_added_by_hand_then_unpinned_in_the_web_app_is_ranked_like_any_other(small):
     """Unpin of a track added by hand since the last run did nothing: the next run found it
     again, added by hand, and pinned it. It is now ranked like any other track (not removed),

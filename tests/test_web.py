@@ -441,6 +441,14 @@ def test_publish_failure_shows_exit_code(session, server):
     assert "&lt;script&gt;" in r.text
 
 
+def test_a_publish_posted_without_a_plan_is_not_checked_against_one(session, server):
+    # a POST without the page's plan (a script, a bookmarklet) was checked against "" and
+    # always refused as out of date; with no page's diff there is nothing to check
+    ctx, sec, base = server
+    session.post(base + "/next/publish", data={"csrf": sec.csrf}, timeout=10)
+    assert ctx.calls[-1] == ("publish", None)
+
+
 def test_a_publish_refused_as_out_of_date_shows_the_new_diff_and_says_why(session, server):
     ctx, sec, base = server
     page = session.get(base + "/next", timeout=10).text

@@ -193,6 +193,46 @@ def test_a_publish_from_a_page_whose_diff_is_out_of_date_publishes_nothing(ctx, 
     assert held[0] not in standin.account.playlist_track_ids(playlist)
 
 
+def test_a_publish_after_an_edit_of_the_playlist_in_spotify_publishes_nothing_the_page_did_not_show(ctx, standin):
+    # the plan was checked against the kept Next playlist, which knows nothing of the playlist's
+    # edits in Spotify: a track removed by hand after the page was opened made the run add a
+    # replacement the page never listed (nor its confirm counted). The run checks its own plan
+    from spotify_helpers import remove_by_hand
+    from recommender.web.context import StalePlan, plan_of
+    ctx.publish()
+    playlist = jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"]
+    shown = ctx.preview()
+    assert not shown.added_ids and not shown.removed_ids  # nothing to change: the page says so
+    gone = standin.account.playlist_track_ids(playlist)[0]
+    remove_by_hand(ctx._gateway(ctx.settings), playlist, [gone])  # in Spotify, the page left open
+    held = standin.account.playlist_track_ids(playlist)
+    runs = len(read_runs(ctx.settings.cache_dir, 100))
+    with pytest.raises(StalePlan, match="not published"):
+        ctx.publish(plan_of(shown))
+    assert standin.account.playlist_track_ids(playlist) == held
+    assert len(read_runs(ctx.settings.cache_dir, 100)) == runs
+    now = ctx.preview()  # the page then shows what the run would do: the replacement
+    assert now.added_ids and gone not in now.added_ids
+    assert ctx.publish(plan_of(now))["exit_code"] == 0
+    assert set(now.added_ids) <= set(standin.account.playlist_track_ids(playlist))
+
+
+def test_a_publish_refused_as_out_of_date_keeps_the_note_of_a_pick_greyed_out_since(ctx, standin):
+    # a refused publish is no run: it recorded the pick Spotify greyed out since the page was
+    # opened as seen, so neither the new page nor the publish after it said why it left
+    from recommender.web.context import StalePlan, plan_of
+    ctx.publish()
+    playlist = jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"]
+    shown = ctx.preview()
+    standin.account.unplayable = [standin.account.playlist_track_ids(playlist)[0]]
+    with pytest.raises(StalePlan):
+        ctx.publish(plan_of(shown))
+    assert not jobs.open_store(ctx.settings).read_manifest().get(jobs.NOT_PLAYABLE)
+    now = ctx.preview()
+    assert any("does not play" in m for m in now.messages)
+    assert "does not play" in ctx.publish(plan_of(now))["message"]
+
+
 def test_the_runs_page_shows_the_fetch_and_the_token_expiry_as_it_shows_run_times(ctx):
     # the Runs page showed the manifest's and the token's raw ISO text beside runs in UTC minutes
     jobs.open_store(ctx.settings).update_manifest(fetched_at="2026-11-30T08:00:00.123456+01:00")

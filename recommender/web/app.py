@@ -235,7 +235,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return refusal
         form = await request.form()
         try:
-            await run_in_threadpool(one_at_a_time(ctx.publish), str(form.get("plan", "")))
+            plan = form.get("plan")  # None: a script's POST, no page's diff to check
+            await run_in_threadpool(one_at_a_time(ctx.publish), None if plan is None else str(plan))
         except StalePlan as exc:  # the page's diff is out of date: the new one, with the reason
             from urllib.parse import quote, urlencode
             return RedirectResponse(f"/next?{urlencode({'msg': str(exc)}, quote_via=quote)}#diff", status_code=303)

@@ -77,8 +77,12 @@ class StalePlan(UsageError):
 def plan_of(result) -> str:
     """A short fingerprint of what publishing ``result`` would do: its playlist, the tracks it adds
     and those it removes (the diff a Next page shows and its confirm counts)."""
+    return _fingerprint(result.playlist_id, result.added_ids, result.removed_ids)
+
+
+def _fingerprint(playlist_id: str | None, added: list[str], removed: list[str]) -> str:
     import hashlib
-    text = "\n".join([str(result.playlist_id or ""), ",".join(result.added_ids), ",".join(result.removed_ids)])
+    text = "\n".join([str(playlist_id or ""), ",".join(added), ",".join(removed)])
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -421,18 +425,29 @@ class WebContext:
         """`recommend build-playlist`: the same function, lock, errors and exit codes; the run is
         recorded in the run log as the CLI records it (``runlog.record_run``), failures included:
         a RecommenderError with its exit code, a full disk as exit 7, a bug as exit 1 (logged).
-        ``plan``, from a page, is the fingerprint (``plan_of``) of the diff it showed: when a run
-        now would add or remove other tracks, nothing is published (StalePlan)."""
+        ``plan``, from a page, is the fingerprint (``plan_of``) of the diff it showed: when the run
+        would add or remove other tracks, it writes nothing (StalePlan). Checked by the run itself,
+        once it has read the playlist and scored, before its first write (``expect``): a kept
+        Next playlist knows nothing of an edit of the playlist in Spotify, nor of the refresh a
+        cache gone stale since the page gets from the run."""
         from ..errors import StorageError
         from ..runlog import record_failure, record_run, unexpected_message
-        now = self._plan_now() if plan is not None else None
-        if now is not None and plan != now:
-            raise StalePlan("not published: what Publish would change is no longer what the page showed "
-                            "(a run in a terminal, the nightly run or a refresh changed it since); "
-                            "here it is now: check it and publish again")
+        try:
+            self.sync_settings()  # the config file as a page would read it (a POST is not synced as a page is)
+        except RecommenderError:
+            pass  # a config file broken since: the settings read before stay, as for a page
+
+        def expect(playlist_id, planned) -> None:
+            if plan is not None and _fingerprint(playlist_id, planned.added, planned.removed) != plan:
+                raise StalePlan("not published: what Publish would change is no longer what the page showed "
+                                "(a run in a terminal, the nightly run, an edit of the playlist in Spotify or "
+                                "a refresh changed it since); here it is now: check it and publish again")
         started = time.monotonic()
         try:
-            result = jobs.build_playlist(self.settings, gateway=self._gateway(self.settings))
+            result = jobs.build_playlist(self.settings, gateway=self._gateway(self.settings), expect=expect)
+        except StalePlan:
+            self.invalidate("preview")  # the page shows what the run found, not the kept playlist
+            raise
         except Exception as exc:  # noqa: BLE001 - the page shows it in one line, as the CLI would
             if StorageError.matches(exc):
                 exc = StorageError.from_os_error(exc)
@@ -457,15 +472,6 @@ class WebContext:
         self.last_publish = outcome
         self.invalidate()
         return outcome
-
-    def _plan_now(self) -> str | None:
-        """``plan_of`` what a run would do now, writes elsewhere seen (a POST is not synced as a page
-        is); None when that cannot be computed: the publish then meets the same error and says it."""
-        try:
-            self.sync_settings()
-            return plan_of(self.preview())
-        except RecommenderError:
-            return None
 
     # ----- Weights --------------------------------------------------------------------------
     def weights_preview(self, weights: dict[str, float] | None, new_share: float | None = None) -> dict[str, Any]:
