@@ -216,6 +216,18 @@ def test_the_runs_page_shows_the_fetch_and_the_token_expiry_as_it_shows_run_time
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", r["when"]) for r in info["runs"])
 
 
+def test_the_runs_page_shows_a_run_without_a_time_without_one(ctx):
+    # a run record without a time (a run taken over whose lock said no start) showed the
+    # current time, then 'None'; one edited by hand shows its text as it is
+    from recommender.runlog import runs_path
+    runs_path(ctx.settings.cache_dir).parent.mkdir(parents=True, exist_ok=True)
+    with runs_path(ctx.settings.cache_dir).open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"when": None, "command": "build-playlist", "exit_code": 1}) + "\n")
+        f.write(json.dumps({"when": "last tuesday", "command": "refresh", "exit_code": 0}) + "\n")
+    info = ctx.runs()
+    assert [r["when"] for r in info["runs"][:2]] == ["last tuesday", ""]
+
+
 def test_a_publish_whose_plan_cannot_be_checked_fails_as_the_run_fails(tmp_path, monkeypatch):
     # when what a run would do cannot be computed (the login expired), the page's Publish is not
     # refused as out of date: it runs, meets the same error and says it, recorded as the CLI records it
