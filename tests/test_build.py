@@ -487,6 +487,70 @@ def test_a_track_removed_in_the_web_app_soon_after_a_publish_stays_removed_on_a_
     assert pick in Store(settings.cache_dir).read_manifest()["user_removed"]
 
 
+def removed_in_the_web_app(small, monkeypatch, count: int = 1):
+    """Build, then remove the playlist's last ``count`` tracks in `recommend web`, one steer each a
+    minute apart; returns (pid, the removed tracks, a hand add of tracks two minutes later)."""
+    from datetime import timedelta
+
+    from recommender import isotime
+    server, settings = small
+    pid = build(settings).playlist_id
+    picks = server.playlist_track_ids(pid)[-count:]
+    clock = [isotime.utc_now()]
+    monkeypatch.setattr(isotime, "_clock", lambda: clock[0])
+    for pick in picks:
+        jobs.steer(settings, remove=[pick])
+        clock[0] += timedelta(minutes=1)
+
+    def add_later(tracks: list[str]) -> None:
+        clock[0] += timedelta(minutes=2)  # the user turns to Spotify
+        add_by_hand(gateway_for(settings), pid, tracks)
+    return pid, picks, add_later
+
+
+def test_each_removal_in_the_web_app_keeps_its_time_until_the_next_run(small, monkeypatch):
+    """Two removals in `recommend web` before a run: a second steer that kept only its own
+    removal's time would make a hand add of the first track, after its removal, a removal again."""
+    _, settings = small
+    _, (first, second), add_later = removed_in_the_web_app(small, monkeypatch, 2)
+    add_later([first])
+    result = build(settings, dry_run=True)
+    assert first in pinned_ids(result) and second not in set(result.table["track_id"])
+
+
+def test_a_removal_in_the_web_app_keeps_its_time_through_a_run_stopped_while_writing(small, monkeypatch):
+    """A run stopped while writing the playlist (Spotify's daily quota) leaves its write pending:
+    the removal's time must outlast it, else a hand add of the track after the removal, before
+    the next run, is taken as the removal again and the track leaves the playlist."""
+    from recommender.errors import RateLimited
+    from recommender.standins.spotify import Fault
+    server, settings = small
+    _, [pick], add_later = removed_in_the_web_app(small, monkeypatch)
+    server.add_fault(Fault(method="*", path=r"^/v1/playlists/[^/]+/items$", status=429, reason="QUOTA_EXCEEDED",
+                           times=1))
+    with pytest.raises(RateLimited):
+        build(settings)
+    assert Store(settings.cache_dir).read_manifest()["managed_playlist"]["pending"] is not None
+    server.clear_faults()
+    (settings.cache_dir / "spotify-wait.json").unlink()  # the quota's day has passed
+    add_later([pick])
+    assert pick in pinned_ids(build(settings, dry_run=True))
+
+
+def test_a_removed_track_that_a_write_of_ours_put_back_is_no_hand_add(small, monkeypatch):
+    """A run begun before your removal in `recommend web` (its write pending, its fate unknown:
+    stopped, killed) may put the track in the playlist after the removal: that add is ours, not
+    yours, and the removal stands."""
+    _, settings = small
+    _, [pick], add_later = removed_in_the_web_app(small, monkeypatch)
+    store = Store(settings.cache_dir)
+    info = store.read_manifest()["managed_playlist"]
+    store.update_manifest(managed_playlist={**info, "pending": list(info["last_written"])})  # the run began before
+    add_later([pick])  # its write lands after the removal
+    result = build(settings, dry_run=True)
+    assert pick not in pinned_ids(result) and pick not in set(result.table["track_id"])
+
+
 def test_a_track_added_by_hand_then_unpinned_in_the_web_app_is_ranked_like_any_other(small):
     """Unpin of a track added by hand since the last run did nothing: the next run found it
     again, added by hand, and pinned it. It is now ranked like any other track (not removed),

@@ -202,16 +202,17 @@ def test_status_with_an_unreadable_fetched_at_says_so(tmp_path):
 def test_status_shows_the_fetch_and_the_token_expiry_as_every_message_shows_a_time(tmp_path):
     # status printed the manifest's and the token's raw ISO text ("2026-11-30T08:00:00.123456+01:00"),
     # where runs, the lock and every other message say "2026-11-30 07:00 UTC"; a hand-edited value
-    # that reads as no time is shown as it is, its control characters made visible
+    # that reads as no time is shown as it is, its control characters made visible, and its
+    # invisible ones too (a zero-width space), as every name in status is
     from recommender.spotify.auth import token_path
     from recommender.store import Store
     Store(tmp_path).update_manifest(fetched_at="2026-11-30T08:00:00.123456+01:00")
     token_path(tmp_path).write_text(json.dumps({"access_token": "a", "refresh_token": "r", "expires_at": 1764489600}))
     out = run(["status", "--offline"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)}).stdout
     assert "(fetched 2026-11-30 07:00 UTC, " in out and "access token until 2025-11-30 08:00 UTC" in out
-    Store(tmp_path).update_manifest(fetched_at="last\x1b[2J tuesday")
+    Store(tmp_path).update_manifest(fetched_at="last\x1b[2J tues\u200bday")
     out = run(["status", "--offline"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)}).stdout
-    assert "(fetched last\\x1b[2J tuesday, age unknown)" in out and "\x1b" not in out
+    assert "(fetched last\\x1b[2J tues\\u200bday," in out and "\x1b" not in out and "\u200b" not in out
 
 
 def test_every_command_is_documented_in_the_readme():

@@ -654,6 +654,10 @@ def test_mix_makes_room_for_new_tracks_and_keeps_score_order():
     assert mix_new(chosen, blended, is_new, set(), 0.0, artist_of) == chosen
     assert mix_new(chosen, blended, is_new, set(), 1.0, artist_of) == ["k1", "k2", "n1", "n2"]  # only 2 new exist
     assert mix_new(["p"] + chosen, blended, is_new, {"p"}, 0.5, artist_of)[0] == "p"  # pinned stay first
+    # a new track that scores above known ones (another artist's cap kept it out) goes among them by score
+    blended = pd.Series([0.9, 0.5, 0.4, 0.3, 0.7], index=["k1", "k2", "k3", "k4", "n1"])
+    is_new = np.array([False, False, False, False, True])
+    assert mix_new(chosen, blended, is_new, set(), 0.25, artist_of) == ["k1", "n1", "k2", "k3"]
 
 
 def test_mix_takes_only_new_tracks_with_evidence_and_a_swap_within_one_artist_keeps_the_cap():

@@ -400,6 +400,19 @@ def test_dedupe_codes_group_equal_normalised_title_and_first_artist():
     assert isrc[ids.index("d4")] == isrc[ids.index("p1")] and isrc.min() == 0
 
 
+def test_the_dedupe_and_the_release_scorer_normalise_the_titles_once_per_library(monkeypatch):
+    # one build normalised every distinct title twice: for the dedupe, then for the release scorer
+    from recommender import titles
+    from recommender.scorers.release import ReleaseScorer
+    lib = make_library()
+    calls = []
+    real = titles._normalise_distinct
+    monkeypatch.setattr(titles, "_normalise_distinct", lambda distinct: calls.append(len(distinct)) or real(distinct))
+    dedupe_codes(lib)
+    ReleaseScorer().fit(lib)
+    assert calls.count(len(lib.text_codes("tracks", "name")[1])) == 1, calls
+
+
 def test_dedupe_codes_never_join_two_songs_that_differ_in_title_or_first_artist():
     """The key is one integer made of a title code and an artist code: every pair of five titles
     and five artists is a song of its own (a multiplier one too small made "title 1 by the last

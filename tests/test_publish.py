@@ -296,6 +296,18 @@ def test_writes_failing_all_run_say_what_the_playlist_holds(big, failing, holds)
     assert big.content(pid) == desired
 
 
+def test_adds_failing_all_run_after_the_old_list_say_the_playlist_was_not_changed(big):
+    """A new list that starts with the old one is written as adds only: when every add fails, the
+    playlist holds its old list, which is also the first tracks of the new one. It was not
+    changed, and says so; not "holds only the first 120 of its 270 new tracks"."""
+    pid = big.run(BULK_IDS[:120]).playlist_id
+    big.server.add_fault(Fault(method="POST", path=ITEMS, status=503, times=None))
+    with pytest.raises(SpotifyUnavailable) as err:
+        big.run(BULK_IDS[:120] + BULK_IDS[150:300])
+    assert big.content(pid) == BULK_IDS[:120]
+    assert str(err.value).endswith("(Spotify kept failing writes); the managed playlist was not changed")
+
+
 def test_a_quota_stop_at_the_first_write_says_the_playlist_was_not_changed(big):
     pid = big.run(BULK_IDS[:30]).playlist_id
     big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
@@ -693,6 +705,19 @@ def test_status_names_the_managed_playlist_as_the_user_renamed_it(env):
     assert env.server.account.playlist(pid)["name"] == "My nightly mix"
     assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
         "My nightly mix"
+
+
+def test_status_names_a_new_managed_playlist_by_its_own_name_not_the_renamed_ones(env):
+    """After you renamed the managed playlist, a run with --new-playlist makes another one with
+    the configured name: status names that one, not the name you gave the old one."""
+    from recommender import runlog
+    tracks = small_ids(env.server)
+    old = env.run(tracks[:5]).playlist_id
+    env.server.account.playlist(old)["name"] = "My nightly mix"
+    new = env.run(tracks[1:6], new_playlist=True).playlist_id
+    assert new != old and env.server.account.playlist(new)["name"] == "recommend: for you"
+    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+        "recommend: for you"
 
 
 # ----- every playlist we managed (issue 10, item 9) ---------------------------------------------

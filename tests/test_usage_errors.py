@@ -68,6 +68,8 @@ def one_line_error(args: list[str], tmp_path) -> str:
                                    "either; did you mean `recommend evaluate --top-n`? (see `recommend -h`)"),
     (["--demo", "status"], "error: no such option: --demo, and `recommend status` has no --demo either "
                            "(see `recommend -h`)"),
+    (["--frobnicate", "moods"], "error: no such option: --frobnicate, and no command of `recommend moods` has it "
+                                "(see `recommend -h`)"),
     (["--mood", "happy", "moods"], "error: no such option: --mood before the command; a command's own options go "
                                    "after it: `recommend moods COMMAND --mood` (see `recommend -h`)"),
     (["--seed-playlist", "status", "build-playlist"], "error: no such option: --seed-playlist before the command; "

@@ -233,6 +233,20 @@ def test_a_publish_refused_as_out_of_date_keeps_the_note_of_a_pick_greyed_out_si
     assert "does not play" in ctx.publish(plan_of(now))["message"]
 
 
+@pytest.mark.parametrize("now", [dict(playlist_id="p2"), dict(added_ids=["a"]), dict(added_ids=["a", "b", "x"]),
+                                 dict(removed_ids=[]), dict(removed_ids=["c", "d"]),
+                                 dict(added_ids=["a"], removed_ids=["b", "c"])])
+def test_a_plan_that_adds_or_removes_other_tracks_is_another_plan(now):
+    # the test above changes the playlist itself (none -> created): a fingerprint of the playlist
+    # alone passed it. The page's confirm counts adds and removals: either differing is stale
+    from types import SimpleNamespace
+
+    from recommender.web.context import plan_of
+    shown = dict(playlist_id="p1", added_ids=["a", "b"], removed_ids=["c"])
+    assert plan_of(SimpleNamespace(**shown)) == plan_of(SimpleNamespace(**shown))
+    assert plan_of(SimpleNamespace(**{**shown, **now})) != plan_of(SimpleNamespace(**shown))
+
+
 def test_the_runs_page_shows_the_fetch_and_the_token_expiry_as_it_shows_run_times(ctx):
     # the Runs page showed the manifest's and the token's raw ISO text beside runs in UTC minutes
     jobs.open_store(ctx.settings).update_manifest(fetched_at="2026-11-30T08:00:00.123456+01:00")
@@ -240,6 +254,36 @@ def test_the_runs_page_shows_the_fetch_and_the_token_expiry_as_it_shows_run_time
     assert info["cache"]["fetched_at"] == "2026-11-30 07:00 UTC"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", info["login"]["expires_at"])
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", r["when"]) for r in info["runs"])
+
+
+def test_the_runs_page_shows_a_run_without_a_time_without_one(ctx):
+    # a run record without a time (a run taken over whose lock said no start) showed the
+    # current time, then 'None'; one edited by hand shows its text as it is
+    from recommender.runlog import runs_path
+    runs_path(ctx.settings.cache_dir).parent.mkdir(parents=True, exist_ok=True)
+    with runs_path(ctx.settings.cache_dir).open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"when": None, "command": "build-playlist", "exit_code": 1}) + "\n")
+        f.write(json.dumps({"when": "last tuesday", "command": "refresh", "exit_code": 0}) + "\n")
+    info = ctx.runs()
+    assert [r["when"] for r in info["runs"][:2]] == ["last tuesday", ""]
+
+
+def test_a_publish_whose_plan_cannot_be_checked_fails_as_the_run_fails(tmp_path, monkeypatch):
+    # when what a run would do cannot be computed (the login expired), the page's Publish is not
+    # refused as out of date: it runs, meets the same error and says it, recorded as the CLI records it
+    from recommender.config import load_settings
+    from recommender.errors import AuthError
+
+    def expired(*args, **kwargs):
+        raise AuthError("the login expired: run `recommend auth`")
+
+    monkeypatch.setattr(jobs, "build_playlist", expired)
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    c = WebContext(settings, config_file=tmp_path / "user.yaml", gateway=lambda s: None)
+    monkeypatch.setattr(c, "preview", expired)
+    out = c.publish("the plan the page showed")
+    assert out["exit_code"] == 3 and "the login expired" in out["message"]
+    assert read_runs(settings.cache_dir, 1)[0]["exit_code"] == 3
 
 
 def test_publish_while_another_run_holds_the_lock_exits_6(ctx, standin):
