@@ -269,7 +269,8 @@ def tune_dev(data: Path, features: str, folds: int, normalisation: str | None,
              grid: list[float] | None = None, names: list[str] | None = None) -> dict:
     """Tune the blend weights on the dev split only: fold f hides the protocol's way with
     salt ``f + 1`` (never the evaluation's salt 42, never holdout). ``names``: tune only these
-    scorers (the others stay out of the blend); ``grid`` overrides ``tune.grid`` (the grid is
+    scorers (the others stay out of the blend); every scorer given is searched (``tune.fixed``
+    is `recommend tune`'s: the benchmarks are where release's weight was chosen); ``grid`` overrides ``tune.grid`` (the grid is
     combinations ** scorers: keep it small, every combination is a candidates-long row)."""
     from recommender.tune import tune
 

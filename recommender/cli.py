@@ -1044,7 +1044,7 @@ def tune_cmd(
     if write and result.within_spread:  # no change on noise: the current weights stay
         out["written"], out["changed"] = str(target), False
     elif write:
-        path, diff = jobs.write_tuned_weights(settings, result.best_weights, target)
+        path, diff = jobs.write_tuned_weights(settings, result.tuned_weights, target)  # never tune.fixed's
         out["written"], out["changed"] = str(path), bool(diff)
     if as_json:
         _print_json(out)
@@ -1094,10 +1094,11 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
     """tune's table (current and best weights, mean ± spread over folds), what `recommend
     evaluate` will show for the best weights, and whether the gain is within the spread."""
     from .config import weights_text
+    fixed = out.get("fixed", {})
     rows = []
     for key, label in (("defaults", "current"), ("best", "best")):
         r = out[key]
-        w = weights_text(r["weights"])
+        w = ", ".join(weights_text({k: v}) + (" (fixed)" if k in fixed else "") for k, v in r["weights"].items())
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
     from .tables import joined
@@ -1111,8 +1112,17 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         first = joined(f"p@{n}", f"{best[f'p@{n}_folds'][0]:.4f}")
         _echo_wrapped(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
                       f"(the table's mean is over {joined(out['folds'], 'folds')})")
+    if fixed:  # why they did not move
+        names = " and ".join(fixed) if len(fixed) < 3 else ", ".join(fixed)
+        _echo_wrapped(f"(fixed): tune.fixed keeps {names} at your config's "
+                      f"{'weight' if len(fixed) == 1 else 'weights'} in every combination tried, and --write "
+                      "never changes them (`tune.fixed: []` searches them too)")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
-    if len(best["weights"]) == 1:  # "as good as far as this library can tell" of a search of nothing
+    searched = [k for k in best["weights"] if k not in fixed]
+    if not searched:
+        _echo_wrapped(f"note: every scorer that is on is in tune.fixed ({', '.join(fixed)}): there was nothing to "
+                      "tune; `tune.fixed: []` searches them too")
+    elif len(best["weights"]) == 1:  # "as good as far as this library can tell" of a search of nothing
         _echo_wrapped(f"note: only {next(iter(best['weights']))} is on, and one scorer ranks alike at any weight: "
                       "there was nothing to tune. A scorer at weight 0 (an earlier `tune --write` may have set it "
                       "so) joins the search once your config gives it a weight again (scorers.NAME.weight)")

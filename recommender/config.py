@@ -576,7 +576,8 @@ def _get(data: dict, dotted: str) -> Any:
 
 def _validate_bounds(data: dict, where) -> None:
     """Every numeric key within its BOUNDS; n-gram ranges [min, max] with 1 <= min <= max;
-    tune.grid a non-empty list of non-negative numbers; a non-empty playlist name."""
+    tune.grid a non-empty list of non-negative numbers; tune.fixed a list of scorer names; a
+    non-empty playlist name."""
     for pattern, (low, high) in BOUNDS.items():
         for dotted in _expand(data, pattern):
             value = _get(data, dotted)
@@ -610,6 +611,11 @@ def _validate_bounds(data: dict, where) -> None:
     if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in grid):
         raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of non-negative numbers, "
                           f"got {grid!r}")
+    known = sorted(data["scorers"])
+    bad = [v for v in data["tune"]["fixed"] if not isinstance(v, str) or v not in known]
+    if bad:  # a typo would tune the scorer meant to stay, silently
+        raise ConfigError(f"{where('tune.fixed')}: tune.fixed must be a list of scorer names ({', '.join(known)}), "
+                          f"got {bad[0]!r} in {data['tune']['fixed']!r}")
     if not str(data["playlist"]["name"]).strip():
         raise ConfigError(f"{where('playlist.name')}: playlist.name must not be empty")
     log_file = data["schedule"]["log_file"]

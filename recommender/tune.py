@@ -35,15 +35,25 @@ log = logging.getLogger(__name__)
 Hider = Callable[[Library, int], pd.DataFrame]  # (library, fold) -> hidden pairs
 
 
-def weight_grid(names: Sequence[str], grid: Sequence[float]) -> np.ndarray:
-    """All combinations of ``grid`` values (not all zero), one per ranking: combinations that
-    are multiples of each other rank identically and are kept once. combos x names."""
+def weight_grid(names: Sequence[str], grid: Sequence[float], fixed: Mapping[str, float] | None = None
+                ) -> np.ndarray:
+    """All combinations of ``grid`` values (not all zero) for the ``names`` not in ``fixed``;
+    the scorers of ``fixed`` keep their weight in every row (a constant column). combos x names.
+
+    A blend divides by the sum of the weights present, so a multiple of a combination ranks
+    alike and is kept once, but only while the fixed weights are all 0: with a fixed part f,
+    (c w.n + f n_f) / (c sum w + f) weighs the fixed scorers 1/c as much, another ranking."""
+    fixed = dict(fixed or {})
+    tuned = [i for i, n in enumerate(names) if n not in fixed]
+    base = np.asarray([float(fixed.get(n, 0.0)) for n in names])
+    drop_multiples = not base.any()
     seen, rows = set(), []
-    for combo in itertools.product(*[list(grid)] * len(names)):
-        w = np.asarray(combo, dtype=float)
+    for combo in itertools.product(*[list(grid)] * len(tuned)):
+        w = base.copy()
+        w[tuned] = combo
         if w.sum() <= 0:
             continue
-        key = tuple(np.round(w / w.sum(), 6))
+        key = tuple(np.round(w / w.sum(), 6)) if drop_multiples else tuple(w)
         if key not in seen:
             seen.add(key)
             rows.append(w)
@@ -62,6 +72,13 @@ class TuneResult:
     defaults: dict[str, float]
     seconds: float = 0.0
     targets: list[int] = field(default_factory=list)
+    fixed: dict[str, float] = field(default_factory=dict)  # scorers at their configured weight in every row
+
+    @property
+    def tuned_weights(self) -> dict[str, float]:
+        """The best weights of the scorers tune searched (not those of ``fixed``): what
+        `tune --write` may write."""
+        return {n: w for n, w in self.best_weights.items() if n not in self.fixed}
 
     def _index(self, weights: Mapping[str, float]) -> int:
         """The row of ``weights``: the very weights if tried (what evaluate ranks with them,
@@ -125,7 +142,7 @@ class TuneResult:
         def row(weights: Mapping[str, float]) -> dict:
             return {"weights": dict(weights), **(self.summary(weights) or {}), **self.per_fold(weights)}
         return {"folds": int(self.precision.shape[0]), "combinations": int(len(self.combos)),
-                "targets": self.targets, "seconds": round(self.seconds, 2),
+                "targets": self.targets, "seconds": round(self.seconds, 2), "fixed": dict(self.fixed),
                 "best": row(self.best_weights), "defaults": row(self.defaults), "within_spread": self.within_spread}
 
 
@@ -338,14 +355,17 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
 
 def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | None = None, seed: int = 42,
          progress: Progress | None = None, scorers: Mapping[str, Scorer] | None = None,
-         hider: Hider | None = None, top_n: int | None = None) -> TuneResult:
+         hider: Hider | None = None, top_n: int | None = None, fixed: Sequence[str] | None = None) -> TuneResult:
     """Cross-validated grid search of the blend weights.
 
     Fold ``f`` hides ``hider(library, f)`` (default: ``hide_random`` with
     ``evaluate.hide_fraction``, ``evaluate.min_tracks`` and seed ``seed + f``). ``grid``
     defaults to ``tune.grid``; every scorer of ``make_scorers(settings)`` with a positive
-    weight gets a weight from it (a scorer at 0 joins once you give it a weight: each one
-    multiplies the grid by its length). ``scorers`` given: exactly those.
+    weight is in the blend (a scorer at 0 joins once you give it a weight) and gets a weight
+    from the grid (each one multiplies it by its length), but those named in ``fixed``
+    (default ``tune.fixed``): they keep their configured weight in every combination.
+    ``scorers`` given (the benchmark's ``--tune --scorers``): exactly those are in the blend,
+    and all of them are searched unless ``fixed`` is given too.
     """
     t0 = time.perf_counter()
     grid = list(settings["tune"]["grid"] if grid is None else grid)
@@ -355,12 +375,14 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
     method = settings["blend"]["normalisation"]
     configured = blend_weights(settings)
     if scorers is None:  # the scorers that are on: a positive weight (all of them if none has one)
+        fixed = settings["tune"]["fixed"] if fixed is None else fixed
         built = make_scorers(settings)
         scorers = {n: sc for n, sc in built.items() if configured.get(n, 0.0) > 0} or built
     scorers = dict(scorers)
     names = list(scorers)
     defaults = {n: configured.get(n, 0.0) for n in names}
-    combos = weight_grid(names, grid)
+    kept = {n: defaults[n] for n in names if n in (fixed or ())}  # in the blend at their weight, not searched
+    combos = weight_grid(names, grid, kept)
     default_row = np.asarray([defaults[n] for n in names])
     if default_row.sum() > 0 and not np.all(combos == default_row, axis=1).any():
         combos = np.vstack([combos, default_row])  # your weights themselves, not a multiple of them
@@ -390,7 +412,8 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
         targets.append(k)
         log.info("fold %d: %d targets, best p@%d %.4f", f, k, top_n, p.max())
     return TuneResult(names=names, combos=combos, precision=np.vstack(precision), ndcg=np.vstack(ndcg),
-                      top_n=top_n, defaults=defaults, seconds=time.perf_counter() - t0, targets=targets)
+                      top_n=top_n, defaults=defaults, seconds=time.perf_counter() - t0, targets=targets,
+                      fixed=kept)
 
 
 def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share: float | None = None,

@@ -177,6 +177,50 @@ def test_tune_undo_keeps_a_weight_edited_since_the_write(config, env, tune_finds
     assert "opendata" not in line  # tune kept it at its default: not written, nothing to undo
 
 
+@pytest.fixture
+def less_open_data_wins(monkeypatch):
+    """The real search runs, then the combination with the lowest open-data weight tried (the
+    first such) scores 0.05 p@N higher in every fold: on your own playlists, whose hidden
+    tracks are yours, open data's weight shows only how it reorders them (0 was the best on the
+    sample library), not what it is for."""
+    import numpy as np
+
+    from recommender import jobs
+    real = jobs.tune
+
+    def tune(*args, **kwargs):
+        result = real(*args, **kwargs)
+        j = result.names.index("opendata")
+        result.precision[:, np.lexsort((np.arange(len(result.combos)), result.combos[:, j]))[0]] += 0.05
+        return result
+    monkeypatch.setattr(jobs, "tune", tune)
+
+
+def test_tune_write_leaves_the_fixed_scorers_weights_as_configured(config, env, less_open_data_wins):
+    """`tune --write` searched the open-data weight on your own playlists, which cannot measure
+    it (tracks you do not have yet), and could write 0: discovery's open-data evidence switched
+    off. tune.fixed (opendata, release) keeps them at the configured weight in every combination
+    tried, shown as fixed, and --write leaves them; `tune.fixed: []` searches them too."""
+    result = run(tune_args(config, "--json"), env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["fixed"] == {"opendata": 0.1, "release": 0.1} and out["changed"]
+    assert out["best"]["weights"]["opendata"] == 0.1 and out["best"]["weights"]["release"] == 0.1
+    text = config.read_text()
+    assert "content" in text and "opendata" not in text and "release" not in text
+    shown = " ".join(run(tune_args(config), env).stdout.split())  # the others are at 0 now: off
+    assert "opendata 0.1 (fixed)" in shown and "release 0.1 (fixed)" in shown
+    assert ("note: every scorer that is on is in tune.fixed (opendata, release): there was nothing to tune; "
+            "`tune.fixed: []` searches them too") in shown
+    assert ("(fixed): tune.fixed keeps opendata and release at your config's weights in every combination "
+            "tried, and --write never changes them (`tune.fixed: []` searches them too)") in shown
+    config.write_text(CONFIG + "tune:\n  fixed: []\n  grid: [0, 0.1, 1]\n")
+    everything = run(tune_args(config, "--json"), env)
+    assert everything.exit_code == 0, everything.stderr
+    assert json.loads(everything.stdout)["fixed"] == {}
+    assert "opendata:\n    weight: 0.0\n" in config.read_text()
+
+
 def test_tune_undo_searches_nothing_and_takes_no_search_options(config, env, monkeypatch):
     from recommender import jobs
     monkeypatch.setattr(jobs, "tune", no_search)

@@ -384,3 +384,89 @@ def test_tune_s_lists_are_those_of_mixing_and_ranking_every_candidate(seed):
         want = np.lexsort((np.arange(n), -mixed))[:top_n]
         assert top[i].tolist() == want.tolist(), w
         assert np.array_equal(vals[i], np.where(np.isnan(blended[want]), -1.0, blended[want]))
+
+
+# ----- tune.fixed: scorers in the blend at their configured weight, never searched ---------------
+
+def test_weight_grid_keeps_a_fixed_scorers_weight_and_the_multiples_it_makes_rank_otherwise():
+    """A fixed scorer is a constant column; the others get every grid value, the all-zero row of
+    them included (the fixed scorers alone). A blend divides by the sum of the weights present,
+    so without a fixed weight a multiple ranks alike and is dropped, but with one it weighs the
+    fixed scorer less and ranks otherwise: kept."""
+    combos = weight_grid(["a", "f", "b"], [0.0, 1.0, 2.0], {"f": 0.5})
+    assert len(combos) == 3 ** 2 and np.all(combos[:, 1] == 0.5)
+    assert {(0.0, 0.5, 0.0), (1.0, 0.5, 0.0), (2.0, 0.5, 0.0), (2.0, 0.5, 2.0)} <= {tuple(r) for r in combos}
+    norm = np.array([[1.0, 0.0, np.nan], [0.6, 1.0, np.nan]])  # two candidates x (a, f, b)
+    once, twice = blend_matrix(norm, np.array([[1.0, 0.5, 0.0], [2.0, 0.5, 0.0]]))
+    assert np.argmax(once) == 1 and np.argmax(twice) == 0  # a multiple of a's weight: another ranking
+    alike = blend_matrix(norm[:, [0, 2]], np.array([[1.0, 0.0], [2.0, 0.0]]))
+    assert np.array_equal(np.argsort(alike[0]), np.argsort(alike[1]))  # no fixed part: the same ranking
+    assert len(weight_grid(["a", "f", "b"], [0.0, 1.0, 2.0], {"f": 0.0})) == 5  # a fixed 0: as without it
+    assert len(weight_grid(["f"], [0.0, 1.0], {"f": 0.5})) == 1  # nothing to search: the fixed row alone
+
+
+def test_tune_keeps_the_fixed_scorers_as_configured_and_grids_the_others(settings):
+    """tune.fixed (opendata, release) was not there: yesterday's release scorer made six scorers
+    on, 6^6 combinations (45,802 without multiples, three times the time), and tune set open
+    data's weight by how it reorders your own tracks (0 on the sample library), which is not
+    what it is for. Now they stay at their configured weight in every combination: 6^k for the
+    k searched scorers, your own weights beside; `tune.fixed: []` searches them too."""
+    lib = themed_library(n_playlists=4, per=12)
+    weights = settings_weights(settings)
+    on = [n for n, w in weights.items() if w > 0]
+    fixed = {n: weights[n] for n in settings.tune.fixed}
+    assert set(fixed) == {"opendata", "release"} and set(fixed) < set(on) and all(fixed.values())
+    res = tune(lib, settings, folds=1, seed=3, top_n=5)
+    searched = [n for n in res.names if n not in fixed]
+    assert len(searched) == 4 and res.fixed == fixed and res.to_dict()["fixed"] == fixed
+    default_row = [weights[n] for n in res.names]
+    assert not np.all(np.isin(default_row, settings.tune.grid))  # artist_walk 1.15: off the grid
+    assert len(res.combos) == len(settings.tune.grid) ** len(searched) + 1
+    for name, w in fixed.items():
+        assert np.all(res.combos[:, res.names.index(name)] == w) and res.best_weights[name] == w
+    assert set(res.tuned_weights) == set(searched)
+    everything = tune(lib, settings.with_overrides({"tune.fixed": []}), folds=1, grid=[0.0, 1.0], seed=3, top_n=5)
+    assert everything.fixed == {} and set(everything.names) == set(on)
+    assert set(everything.combos[:, everything.names.index("opendata")]) == {0.0, 1.0, 0.1}  # 0.1: your row
+
+
+def test_tune_with_a_fixed_scorer_gives_what_evaluate_gives_for_every_combination(settings, monkeypatch):
+    """With a fixed scorer in the blend, every combination tune tries (a multiple of another
+    among them, the fixed scorer alone) still ranks as `recommend evaluate` ranks those weights,
+    to the bit: the number tune shows for the weights --write stores is evaluate's."""
+    import recommender.tune as tune_module
+    from recommender.dataset import hide_random
+    lib = themed_library(n_playlists=4, per=12)
+    rng = np.random.default_rng(7)
+    ids = list(lib.track_ids)
+    tables = {n: {t: float(rng.random()) for t in ids} for n in ("content", "year")}
+    tables["opendata"] = {t: (float(rng.random()) if i % 3 == 0 else np.nan) for i, t in enumerate(ids)}
+
+    def scorers():
+        return {n: FixedScorer(tables[n]) for n in ("content", "opendata", "year")}
+    monkeypatch.setattr(tune_module, "make_scorers", lambda s: scorers())
+    s = settings.with_overrides({"scorers.opendata.weight": 0.3, "scorers.artist_walk.weight": 0.0,
+                                 "scorers.coverage.weight": 0.0, "scorers.release.weight": 0.0,
+                                 "blend.normalisation": "minmax"})
+    hidden = hide_random(lib, fraction=0.5, seed=4, min_tracks=10)
+    res = tune(lib, s, folds=1, grid=[0.0, 0.5, 1.0, 2.0], top_n=3, hider=lambda library, fold: hidden)
+    assert res.names == ["content", "opendata", "year"] and res.fixed == {"opendata": 0.3}
+    assert len(res.combos) == 4 ** 2 + 1 and np.all(res.combos[:, 1] == 0.3)
+    for i, row in enumerate(res.combos):
+        ev = evaluate(lib, hidden, s, scorers=scorers(), weights=dict(zip(res.names, row)), top_n=3)
+        assert res.precision[0, i] == precision(ev.hits["blend"], 3).mean(), row
+        assert res.ndcg[0, i] == ndcg(ev.hits["blend"], ev.n_relevant, 3).mean(), row
+
+
+@pytest.mark.parametrize("text", ["tune:\n  fixed: [opendata, relase]\n", "tune:\n  fixed: [3]\n"])
+def test_tune_fixed_takes_only_scorer_names(tmp_path, text):
+    path = tmp_path / "user.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(config_file=path, environ={})
+    bad = text.split("[", 1)[1].split("]")[0].split(", ")[-1]
+    assert str(err.value).startswith(f"{path}: line 2: tune.fixed must be a list of scorer names (artist_walk, "
+                                     f"audio, collaborative, content, coverage, opendata, popularity, release, "
+                                     f"year), got {bad if bad == '3' else repr(bad)} in ")
+    assert "\n" not in str(err.value)
+    assert load_settings(config_file=None, environ={}).with_overrides({"tune.fixed": []}).tune.fixed == []
