@@ -369,7 +369,7 @@ class ContentScorer(Scorer):
             # ("shares artist 'The Cranberries', artist 'cranberries'")
             shared = {w for field, _, token in features if field == "artist"
                       for w in _words(str(artist_names.get(token, token)))}
-            parts = []
+            parts, filler = [], []
             for field, _, token in features:
                 if len(parts) == top:
                     break
@@ -379,6 +379,7 @@ class ContentScorer(Scorer):
                 if field == "artist_words" and set(_words(token)) <= shared:
                     continue
                 if field in _WORD_FIELDS and set(_words(token)) <= _FILLER_WORDS:
+                    filler.extend(w for w in _words(token) if w not in filler)
                     continue  # it scored, but "album 'the'" explains nothing to a person
                 if self.split_cjk and field in _WORD_FIELDS and all(_KANA_PARTICLE.match(w) for w in token.split()):
                     continue  # "name 'の'": the same
@@ -390,4 +391,7 @@ class ContentScorer(Scorer):
                 parts.append(f"{label} '{token}'")
             if parts:
                 out[tid] = SHARES + ", ".join(parts)
+            elif filler:  # only "the" of "The Police" and "The Cranberries": say so, not "similar artists"
+                out[tid] = f"{SHARES}only the common word{'s' if len(filler) > 1 else ''} " + \
+                    ", ".join(f"'{w}'" for w in filler[:3]) + " with your seeds"
         return out
