@@ -415,6 +415,11 @@ def test_year_prefers_the_seeds_years(lib):
     assert s["f3"] > s["s1"]
     assert np.isnan(s["n1"])  # no release date
     assert sc.explain(pd.Series({"f1": 1.0}), ["f2"])["f2"] == "from 1971, like your seeds"
+    # farther than two years it had no reason, and a track the year scorer chose (its only
+    # evidence) read "high year score" (the demo's --seed-playlist 'Big Room House', 5 tracks)
+    assert sc.explain(pd.Series({"f1": 1.0, "s1": 3.0}), ["f2"])["f2"] == \
+        "from 1971, 48 years before your seeds' median year 2019"
+    assert sc.explain(pd.Series({"f1": 1.0}), ["s1"])["s1"] == "from 2019, 48 years after your seeds' median year 1971"
 
 
 def _catalogue(small: int, big: int) -> Library:
