@@ -50,7 +50,11 @@ _NOT_FILLER = {
     "four", "front", "full", "give", "hundred", "interest", "keep", "last", "made", "mill", "move", "name",
     "never", "nine", "one", "part", "put", "see", "serious", "show", "side", "sincere", "six", "sixty",
     "system", "take", "ten", "thick", "thin", "third", "three", "together", "top", "twelve", "twenty", "two"}
-_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | NAME_FILLER
+# The pieces the word fields split an English contraction into ("That's" -> "that", "s";
+# "Don't" -> "don", "t"): "name 's'", "name 'don'" is half a word, no reason.
+_CONTRACTION_PIECES = frozenset(
+    "s t d ll m re ve don won isn aren wasn weren didn doesn hasn haven hadn couldn wouldn shouldn ain".split())
+_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | NAME_FILLER | _CONTRACTION_PIECES
 
 
 def _words(text: str) -> list[str]:
