@@ -149,6 +149,17 @@ def test_content_why_leaves_out_the_pieces_of_a_contraction():
     assert "'don'" not in why and "'t'" not in why and "'s'" not in why
 
 
+def test_content_why_leaves_out_the_packaging_words_of_a_name():
+    # the demo's --seed-playlist 'Big Room House' explained "Savior - Radio Edit" with "name 'edit'"
+    # and "Derp - Original Mix" with "name 'original'": every radio edit shares them
+    lib = _names_library(["Blue Sky - Radio Edit", "Blue Moon - Radio Edit", "Derp - Original Mix", "Up - Original Mix"],
+                         ["r", "s", "t", "u"])
+    sc = ContentScorer(fields={"name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
+    why = sc.explain(pd.Series({"a": 1.0, "d": 1.0}), ["b", "c"], top=5)
+    assert why["b"] == "shares name 'blue'"
+    assert why["c"].startswith("shares only the common words ") and "'original'" in why["c"]
+
+
 def test_content_why_keeps_the_content_words_of_the_stop_word_list():
     # scikit-learn's English stop words hold "fire", "cry", "alone", "one": a track that shares
     # its title word "fire" with the seeds got no reason at all

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
-from ..namewords import CJK_LETTERS, NAME_FILLER, strip_packaging
+from ..namewords import CJK_LETTERS, NAME_FILLER, PACKAGING_WORDS, strip_packaging
 from .base import Scorer
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,9 @@ _NOT_FILLER = {
 # "Don't" -> "don", "t"): "name 's'", "name 'don'" is half a word, no reason.
 _CONTRACTION_PIECES = frozenset(
     "s t d ll m re ve don won isn aren wasn weren didn doesn hasn haven hadn couldn wouldn shouldn ain".split())
-_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | NAME_FILLER | _CONTRACTION_PIECES
+# And the packaging words of a name's decoration ("- Radio Edit", "- Original Mix"): build-playlist
+# scores them (as benchmarked), but "shares name 'edit'" is no likeness to show.
+_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | NAME_FILLER | _CONTRACTION_PIECES | PACKAGING_WORDS
 
 
 def _words(text: str) -> list[str]:
