@@ -617,7 +617,8 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
         if len(table):
-            _mark_sources(library, table, library.derived(("pipeline", "new_rows"), lambda: ~_known(library)))
+            _mark_sources(library, table, library.derived(("pipeline", "new_rows"), lambda: ~_known(library)),
+                          seeds, scoring.mode == "playlist")
         return Recommendations(table=table, reason=reason, **common)
 
     for name, scorer in scorers.items():
@@ -653,7 +654,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
     why = explain_rows(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
     table = _table(library, chosen, pinned_set, blended, contrib, why, names, mixed)
-    _mark_sources(library, table, new_rows)
+    _mark_sources(library, table, new_rows, seeds, scoring.mode == "playlist")
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
     return Recommendations(table=table, reason=reason, weight_factors=factors, short=short, **common)
@@ -807,19 +808,47 @@ def _descending(value: float) -> tuple[bool, float]:
     return (bool(np.isnan(value)), 0.0 if np.isnan(value) else -value)
 
 
-def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray) -> None:
+def _evidence_of_run(library: Library, disc: pd.DataFrame, seeds: pd.Series | None, playlist: bool) -> np.ndarray:
+    """Bool per row of ``disc`` (the discovered frame): its seed is one of this run's. A
+    similar-tracks find names a seed track ("often played with X"): X must be a seed; a
+    similar-artists find names one of your main artists, which in a ``--seed-playlist`` run
+    must be an artist of the playlist's tracks (discovery asked for your taste's seeds, not
+    the playlist's). ``seeds`` None: every row."""
+    ok = np.ones(len(disc), dtype=bool)
+    if seeds is None:
+        return ok
+    src = disc["source"].astype(str).to_numpy()
+    seed_ids = disc["seed_id"].astype(str).to_numpy()
+    keys = [str(t) for t in seeds.index]
+    ok[src == "similar_recordings"] = isin(seed_ids[src == "similar_recordings"], keys)
+    if playlist:
+        tracks = library.frames["tracks"]
+        at = library.track_positions(keys)
+        artists = {str(a) for ids in tracks["artist_ids"].iloc[at[at >= 0]] for a in (ids if ids is not None else ())}
+        ok[src == "similar_artists"] = isin(seed_ids[src == "similar_artists"], sorted(artists))
+    return ok
+
+
+def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
+                  seeds: pd.Series | None = None, playlist: bool = False) -> None:
     """Add ``new`` (bool) and ``source`` columns to ``table``; a new (unpinned) track's "why"
-    names its source's evidence and keeps its top scorer's reason (``source_why``)."""
+    names its source's evidence and keeps its top scorer's reason (``source_why``). With
+    ``seeds``, only evidence of this run's seeds is named (``_evidence_of_run``): a find whose
+    every seed is another is marked by its source and explained by its scorer alone."""
     ids = list(table["track_id"])
     pos = library.track_positions(ids)
     table["new"] = [bool(p >= 0 and new_rows[p]) for p in pos]
     found: dict[str, tuple[str, str]] = {}
     disc = library.frames["discovered"]
     if len(disc):
-        best = disc.sort_values("score", ascending=False, kind="stable").drop_duplicates("track_id")
-        best = best[best["track_id"].isin(ids)]
-        for t, src, seed in zip(best["track_id"].astype(str), best["source"].astype(str), best["seed_name"].astype(object)):
-            found[t] = (src, str(seed or ""))
+        disc = disc[disc["track_id"].isin(ids)]
+        ours = _evidence_of_run(library, disc, seeds, playlist)
+        # the best find of this run's seeds first, then any other (its source, no evidence named)
+        best = disc.assign(_ours=ours).sort_values(["_ours", "score"], ascending=False, kind="stable")
+        best = best.drop_duplicates("track_id")
+        for t, src, seed, mine in zip(best["track_id"].astype(str), best["source"].astype(str),
+                                      best["seed_name"].astype(object), best["_ours"]):
+            found[t] = (src, str(seed or "") if mine else None)
     albums = library.frames["discovery"]
     if len(albums):
         names = dict(zip(library.frames["artists"]["artist_id"].astype(str), library.frames["artists"]["name"].astype(object)))
@@ -830,7 +859,8 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray) -
     for t, is_new, why, pinned in zip(ids, table["new"], table["why"], table["pinned"]):
         src, seed = found.get(t, ("catalogue", "")) if is_new else ("library", "")
         sources.append(src)
-        whys.append(source_why(src, seed, str(why or "")) if is_new and not pinned else why)
+        named = is_new and not pinned and seed is not None  # None: the find's seed is not this run's
+        whys.append(source_why(src, seed, str(why or "")) if named else why)
     table["source"] = sources
     table["why"] = whys
 

@@ -1191,3 +1191,33 @@ def test_a_track_open_data_discovers_comes_with_the_audio_features_imported_for_
     assert found[0] in set(library.track_ids) and found[0] in set(library.audio_features["track_id"])
     held = library.audio_features.set_index("track_id")
     assert held.loc[found[0], "energy"] == 0.5 and held.loc[found[0], "valence"] == 0.25
+
+
+def test_a_seed_playlist_runs_why_names_only_listenbrainz_evidence_of_that_playlists_seeds():
+    """Discovery asks ListenBrainz for your taste's seeds; a `--seed-playlist` run said "often
+    played with Song t3" and "similar to C" for a playlist holding neither t3 nor an artist C.
+    Now a find is explained by its evidence only when that names one of the run's seeds (or,
+    for similar artists, their artists); else by its scorer alone, its source kept."""
+    from recommender.pipeline import build_recommendations
+    lib = user_library()
+    new = pd.DataFrame([{"track_id": t, "name": f"Song {t}", "artist_ids": ["aA"], "artist_names": ["A"],
+                         "album_id": t, "album_name": t.upper()} for t in ("n1", "n2", "n3")])
+    lib = lib.replace(
+        tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
+        playlists=pd.DataFrame([{"playlist_id": "mine", "name": "Mine"}, {"playlist_id": "aonly", "name": "Only A"}]),
+        playlist_items=pd.DataFrame([{"playlist_id": p, "track_id": t, "position": i}
+                                     for p, ts in (("mine", ["t1", "t3"]), ("aonly", ["t1"])) for i, t in enumerate(ts)]),
+        discovered=pd.DataFrame([
+            {"track_id": "n1", "source": "similar_recordings", "seed_id": "t3", "seed_name": "Song t3", "score": 1.0},
+            {"track_id": "n2", "source": "similar_artists", "seed_id": "aC", "seed_name": "C", "score": 1.0},
+            {"track_id": "n3", "source": "similar_recordings", "seed_id": "t1", "seed_name": "Song t1", "score": 0.5},
+            {"track_id": "n3", "source": "similar_artists", "seed_id": "aC", "seed_name": "C", "score": 1.0}]))
+    taste = build_recommendations(lib, load_settings()).table.set_index("track_id")
+    assert taste.loc["n1", "why"].startswith("often played with Song t3 on ListenBrainz")
+    assert taste.loc["n2", "why"].startswith("similar to C on ListenBrainz")
+    table = build_recommendations(lib, load_settings(), seed_playlist="Only A").table.set_index("track_id")
+    assert "ListenBrainz" not in table.loc["n1", "why"] and "Song t3" not in table.loc["n1", "why"]
+    assert "ListenBrainz" not in table.loc["n2", "why"] and table.loc["n2", "why"]
+    assert table.loc["n3", "why"].startswith("often played with Song t1 on ListenBrainz")
+    assert table.loc[["n1", "n2", "n3"], "source"].tolist() == ["similar_recordings", "similar_artists",
+                                                                "similar_recordings"]

@@ -61,6 +61,12 @@ class YearScorer(Scorer):
         c = self.centre(seeds)
         out = {}
         for tid, r in self._fitted_rows(track_ids):
-            if not np.isnan(c) and not np.isnan(self.years_[r]) and abs(self.years_[r] - c) <= 2:
-                out[tid] = f"from {int(self.years_[r])}, like your seeds"
+            if np.isnan(c) or np.isnan(self.years_[r]):
+                continue
+            year, gap = int(self.years_[r]), int(self.years_[r] - c)
+            if abs(gap) <= 2:
+                out[tid] = f"from {year}, like your seeds"
+            else:  # farther: the year is still its only evidence; say how far, not "like"
+                out[tid] = (f"from {year}, {abs(gap)} years {'after' if gap > 0 else 'before'} "
+                            f"your seeds' median year {int(c)}")
         return out
