@@ -38,7 +38,9 @@ Hider = Callable[[Library, int], pd.DataFrame]  # (library, fold) -> hidden pair
 def weight_grid(names: Sequence[str], grid: Sequence[float], fixed: Mapping[str, float] | None = None
                 ) -> np.ndarray:
     """All combinations of ``grid`` values (not all zero) for the ``names`` not in ``fixed``;
-    the scorers of ``fixed`` keep their weight in every row (a constant column). combos x names.
+    the scorers of ``fixed`` keep their weight in every row (a constant column), never alone
+    (unless nothing is searched): tune cannot measure them, and that row would write 0 to
+    every searched scorer. combos x names.
 
     A blend divides by the sum of the weights present, so a multiple of a combination ranks
     alike and is kept once, but only while the fixed weights are all 0: with a fixed part f,
@@ -51,7 +53,7 @@ def weight_grid(names: Sequence[str], grid: Sequence[float], fixed: Mapping[str,
     for combo in itertools.product(*[list(grid)] * len(tuned)):
         w = base.copy()
         w[tuned] = combo
-        if w.sum() <= 0:
+        if w.sum() <= 0 or (tuned and not any(combo)):
             continue
         key = tuple(np.round(w / w.sum(), 6)) if drop_multiples else tuple(w)
         if key not in seen:

@@ -208,12 +208,17 @@ def test_tune_write_leaves_the_fixed_scorers_weights_as_configured(config, env, 
     assert out["best"]["weights"]["opendata"] == 0.1 and out["best"]["weights"]["release"] == 0.1
     text = config.read_text()
     assert "content" in text and "opendata" not in text and "release" not in text
-    shown = " ".join(run(tune_args(config), env).stdout.split())  # the others are at 0 now: off
+    import yaml
+    assert any(v["weight"] for v in yaml.safe_load(text)["scorers"].values())  # never the fixed ones alone
+    shown = " ".join(run(tune_args(config), env).stdout.split())
     assert "opendata 0.1 (fixed)" in shown and "release 0.1 (fixed)" in shown
-    assert ("note: every scorer that is on is in tune.fixed (opendata, release): there was nothing to tune; "
-            "`tune.fixed: []` searches them too") in shown
     assert ("(fixed): tune.fixed keeps opendata and release at your config's weights in every combination "
             "tried, and --write never changes them (`tune.fixed: []` searches them too)") in shown
+    off = "".join(f"  {n}:\n    weight: 0\n" for n in ("content", "artist_walk", "year", "coverage"))
+    config.write_text(CONFIG + "scorers:\n" + off)  # only the fixed ones on
+    shown = " ".join(run(tune_args(config), env).stdout.split())
+    assert ("note: every scorer that is on is in tune.fixed (opendata, release): there was nothing to tune; "
+            "`tune.fixed: []` searches them too") in shown
     config.write_text(CONFIG + "tune:\n  fixed: []\n  grid: [0, 0.1, 1]\n")
     everything = run(tune_args(config, "--json"), env)
     assert everything.exit_code == 0, everything.stderr

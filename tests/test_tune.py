@@ -389,13 +389,13 @@ def test_tune_s_lists_are_those_of_mixing_and_ranking_every_candidate(seed):
 # ----- tune.fixed: scorers in the blend at their configured weight, never searched ---------------
 
 def test_weight_grid_keeps_a_fixed_scorers_weight_and_the_multiples_it_makes_rank_otherwise():
-    """A fixed scorer is a constant column; the others get every grid value, the all-zero row of
-    them included (the fixed scorers alone). A blend divides by the sum of the weights present,
+    """A fixed scorer is a constant column; the others get every grid value but all zero (the
+    fixed scorers alone: test_tune_never_offers_the_fixed_scorers_alone). A blend divides by the sum of the weights present,
     so without a fixed weight a multiple ranks alike and is dropped, but with one it weighs the
     fixed scorer less and ranks otherwise: kept."""
     combos = weight_grid(["a", "f", "b"], [0.0, 1.0, 2.0], {"f": 0.5})
-    assert len(combos) == 3 ** 2 and np.all(combos[:, 1] == 0.5)
-    assert {(0.0, 0.5, 0.0), (1.0, 0.5, 0.0), (2.0, 0.5, 0.0), (2.0, 0.5, 2.0)} <= {tuple(r) for r in combos}
+    assert len(combos) == 3 ** 2 - 1 and np.all(combos[:, 1] == 0.5)
+    assert {(0.0, 0.5, 1.0), (1.0, 0.5, 0.0), (2.0, 0.5, 0.0), (2.0, 0.5, 2.0)} <= {tuple(r) for r in combos}
     norm = np.array([[1.0, 0.0, np.nan], [0.6, 1.0, np.nan]])  # two candidates x (a, f, b)
     once, twice = blend_matrix(norm, np.array([[1.0, 0.5, 0.0], [2.0, 0.5, 0.0]]))
     assert np.argmax(once) == 1 and np.argmax(twice) == 0  # a multiple of a's weight: another ranking
@@ -409,8 +409,8 @@ def test_tune_keeps_the_fixed_scorers_as_configured_and_grids_the_others(setting
     """tune.fixed (opendata, release) was not there: yesterday's release scorer made six scorers
     on, 6^6 combinations (45,802 without multiples, three times the time), and tune set open
     data's weight by how it reorders your own tracks (0 on the sample library), which is not
-    what it is for. Now they stay at their configured weight in every combination: 6^k for the
-    k searched scorers, your own weights beside; `tune.fixed: []` searches them too."""
+    what it is for. Now they stay at their configured weight in every combination: 6^k - 1 for
+    the k searched scorers (not all 0), your own weights beside; `tune.fixed: []` searches them too."""
     lib = themed_library(n_playlists=4, per=12)
     weights = settings_weights(settings)
     on = [n for n, w in weights.items() if w > 0]
@@ -421,7 +421,7 @@ def test_tune_keeps_the_fixed_scorers_as_configured_and_grids_the_others(setting
     assert len(searched) == 4 and res.fixed == fixed and res.to_dict()["fixed"] == fixed
     default_row = [weights[n] for n in res.names]
     assert not np.all(np.isin(default_row, settings.tune.grid))  # artist_walk 1.15: off the grid
-    assert len(res.combos) == len(settings.tune.grid) ** len(searched) + 1
+    assert len(res.combos) == len(settings.tune.grid) ** len(searched) - 1 + 1
     for name, w in fixed.items():
         assert np.all(res.combos[:, res.names.index(name)] == w) and res.best_weights[name] == w
     assert set(res.tuned_weights) == set(searched)
@@ -432,7 +432,7 @@ def test_tune_keeps_the_fixed_scorers_as_configured_and_grids_the_others(setting
 
 def test_tune_with_a_fixed_scorer_gives_what_evaluate_gives_for_every_combination(settings, monkeypatch):
     """With a fixed scorer in the blend, every combination tune tries (a multiple of another
-    among them, the fixed scorer alone) still ranks as `recommend evaluate` ranks those weights,
+    among them) still ranks as `recommend evaluate` ranks those weights,
     to the bit: the number tune shows for the weights --write stores is evaluate's."""
     import recommender.tune as tune_module
     from recommender.dataset import hide_random
@@ -451,11 +451,37 @@ def test_tune_with_a_fixed_scorer_gives_what_evaluate_gives_for_every_combinatio
     hidden = hide_random(lib, fraction=0.5, seed=4, min_tracks=10)
     res = tune(lib, s, folds=1, grid=[0.0, 0.5, 1.0, 2.0], top_n=3, hider=lambda library, fold: hidden)
     assert res.names == ["content", "opendata", "year"] and res.fixed == {"opendata": 0.3}
-    assert len(res.combos) == 4 ** 2 + 1 and np.all(res.combos[:, 1] == 0.3)
+    assert len(res.combos) == 4 ** 2 - 1 + 1 and np.all(res.combos[:, 1] == 0.3)
     for i, row in enumerate(res.combos):
         ev = evaluate(lib, hidden, s, scorers=scorers(), weights=dict(zip(res.names, row)), top_n=3)
         assert res.precision[0, i] == precision(ev.hits["blend"], 3).mean(), row
         assert res.ndcg[0, i] == ndcg(ev.hits["blend"], ev.n_relevant, 3).mean(), row
+
+
+def test_tune_never_offers_the_fixed_scorers_alone(settings, monkeypatch):
+    """With a fixed scorer the grid held the row where every searched weight is 0: the fixed
+    scorers alone. Open data is fixed because tune cannot measure it on your own tracks, yet
+    where open data alone ranked them best, that row won and --write set every searched scorer
+    to 0 (a blend of open data and release only, and no scorer left for a later tune to search)."""
+    import recommender.tune as tune_module
+    from recommender.dataset import hide_random
+    lib = themed_library(n_playlists=4, per=12)
+    hidden = hide_random(lib, fraction=0.5, seed=4, min_tracks=10)
+    found = set(hidden["track_id"])
+    rng = np.random.default_rng(7)
+    ids = list(lib.track_ids)
+    tables = {n: {t: float(rng.random()) for t in ids} for n in ("content", "year")}
+    tables["opendata"] = {t: 1.0 if t in found else 0.1 * float(rng.random()) for t in ids}  # knows the hidden ones
+    monkeypatch.setattr(tune_module, "make_scorers",
+                        lambda s: {n: FixedScorer(tables[n]) for n in ("content", "opendata", "year")})
+    s = settings.with_overrides({"scorers.opendata.weight": 0.3, "scorers.artist_walk.weight": 0.0,
+                                 "scorers.coverage.weight": 0.0, "scorers.release.weight": 0.0})
+    res = tune(lib, s, folds=1, grid=[0.0, 0.5, 1.0], top_n=3, hider=lambda library, fold: hidden)
+    assert res.fixed == {"opendata": 0.3}
+    assert not any(np.all(res.combos[:, [0, 2]] == 0, axis=1))  # content and year both 0: never tried
+    assert any(res.tuned_weights.values())  # what --write stores leaves a scorer to search
+    assert len(weight_grid(["a", "f", "b"], [0.0, 1.0], {"f": 0.5})) == 2 ** 2 - 1
+    assert len(weight_grid(["f"], [0.0, 1.0], {"f": 0.5})) == 1  # nothing to search: the fixed row alone
 
 
 @pytest.mark.parametrize("text", ["tune:\n  fixed: [opendata, relase]\n", "tune:\n  fixed: [3]\n"])
