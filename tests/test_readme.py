@@ -94,7 +94,7 @@ def test_the_defaults_readme_states_are_the_shipped_ones():
         "refresh.discovery_artists": 20, "refresh.discovery_albums_per_artist": 5,
         "refresh.discovery_recheck_days": 7, "discovery.ttl_similar_artists_days": 7,
         "discovery.ttl_recordings_days": 30, "playlist.public": False, "discovery.enabled": True,
-        "scorers.content.drop_packaging": False, "scorers.content.split_cjk": False,
+        "scorers.content.drop_packaging": False, "scorers.content.split_cjk": False, "scorers.content.skip_filler": False,
     }
     assert {k: keys[k] for k in stated} == stated
     # and README says so where it names them

@@ -11,7 +11,8 @@ from recommender.config import load_settings
 from recommender.library import Library
 from recommender.scorers import (REGISTRY, ArtistWalkScorer, AudioScorer, CollaborativeScorer, ContentScorer,
                                  CoverageScorer,
-                                 PopularityScorer, ReleaseScorer, YearScorer, blend_weights, make_scorers)
+                                 PopularityScorer, ReleaseScorer, YearScorer, blend_weights, make_scorers,
+                                 scorer_params)
 from recommender.scorers.opendata import OpenDataScorer
 from deprecation_marks import DEPRECATIONS_OF_OURS
 
@@ -577,6 +578,28 @@ def test_no_usable_seed_says_nothing(cls, lib, seeds):
     never a made-up 0 (which the blend would still average in, at 0.5 for every track)."""
     out = cls().fit(lib).score(seeds, pd.Index(["s2", "f1", "n1"]))
     assert out.isna().all()
+
+
+def test_content_word_fields_leave_out_filler_words_when_asked():
+    # the demo's build-playlist --seed-playlist 'The Cranberries Best Of' ranked The Police and
+    # The Time high (content ~0.7) only because their names share "the" with The Cranberries
+    tracks = pd.DataFrame({"track_id": ["a", "b", "c", "d"], "name": ["Linger", "Roxanne", "Zombie", "Dreams"],
+                           "artist_ids": [["x"], ["y"], ["x"], ["z"]],
+                           "artist_names": [["The Cranberries"], ["The Police"], ["The Cranberries"], ["Cranberries Tribute"]],
+                           "album_id": ["A", "B", "C", "D"], "album_name": ["The Best", "The Hits", "No Need", "Of Dreams"]})
+    lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["P"]}),
+                              playlist_items=pd.DataFrame({"playlist_id": ["p"], "track_id": ["a"], "position": [0]}))
+    fields = {"artist_words": 1.0, "album": 1.0, "name": 1.0}
+    seeds, cands = pd.Series({"a": 1.0, "c": 1.0}), pd.Index(["b", "d"])
+    on = ContentScorer(fields=fields, word_ngrams=(1, 2), min_df=1, skip_filler=True).fit(lib)
+    s = on.score(seeds, cands)
+    assert s["b"] == 0  # "the" alone links The Police to no seed...
+    assert s["d"] > 0  # ...a real word still does
+    assert on.explain(seeds, ["b"]) == {}
+    params = scorer_params(load_settings(config_file=None, environ={}), "content")
+    assert not params["skip_filler"]  # off by default (measured: no gain)...
+    off = ContentScorer(**{**params, "fields": fields, "min_df": 1}).fit(lib)
+    assert off.score(seeds, cands)["b"] > 0  # ...and then "the" scores, as before
 
 
 def test_content_why_skips_every_function_word_the_moods_skip_too():

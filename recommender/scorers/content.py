@@ -57,6 +57,9 @@ _CONTRACTION_PIECES = frozenset(
 # And the packaging words of a name's decoration ("- Radio Edit", "- Original Mix"): build-playlist
 # scores them (as benchmarked), but "shares name 'edit'" is no likeness to show.
 _FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | NAME_FILLER | _CONTRACTION_PIECES | PACKAGING_WORDS
+# The words ``skip_filler`` leaves out of the word fields' features: the same but the packaging
+# words, which ``drop_packaging`` decides (and only in a name's decoration)
+_SKIPPED_WORDS = _FILLER_WORDS - PACKAGING_WORDS
 
 
 def _words(text: str) -> list[str]:
@@ -239,15 +242,20 @@ class ContentScorer(Scorer):
     decorations ("X - 2011 Remaster", "(Deluxe Edition)": ``namewords.strip_packaging``);
     ``split_cjk``: the name, album and playlist word fields count each Chinese, Japanese or
     Korean letter as a word (see ``_word_ngrams``). `similar` sets both, build-playlist
-    neither (see ``explore.similar_setup``)."""
+    neither (see ``explore.similar_setup``). ``skip_filler``: the word fields (name, album,
+    artist_words, playlists) leave out every term made of filler words only (``_SKIPPED_WORDS``:
+    "the", "of", "feat", the "s" of "That's", ...; not the packaging words), so "The Police" shares nothing
+    with "The Cranberries"; "the police" as a pair of words stays. Off by default (the config key
+    ``scorers.content.skip_filler``: measured, no gain; see its comment in config/default.yaml)."""
 
     name = "content"
 
     def __init__(self, fields: Mapping[str, float] | None = None, word_ngrams=(1, 2),
                  char_ngrams=(3, 4), min_df: int = 2, sublinear_tf: bool = True,
-                 drop_packaging: bool = False, split_cjk: bool = False) -> None:
+                 drop_packaging: bool = False, split_cjk: bool = False, skip_filler: bool = False) -> None:
         self.fields = dict(DEFAULT_FIELDS if fields is None else fields)
         self.drop_packaging = drop_packaging
+        self.skip_filler = skip_filler
         self.split_cjk = split_cjk
         self.word_ngrams = tuple(word_ngrams)
         self.char_ngrams = tuple(char_ngrams)
@@ -320,6 +328,9 @@ class ContentScorer(Scorer):
             if weight <= 0:
                 continue
             counts, terms = self._field_counts(library, field)
+            if self.skip_filler and field in _WORD_FIELDS and len(terms):
+                keep = np.flatnonzero([not set(_words(str(t))) <= _SKIPPED_WORDS for t in terms])
+                counts, terms = sp.csr_matrix(counts[:, keep]), np.asarray(terms)[keep]
             if counts.shape[1] == 0:
                 continue
             block = row_normalise(idf_weight(counts, self.sublinear_tf), copy=False)  # a fresh matrix
