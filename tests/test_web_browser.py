@@ -642,6 +642,29 @@ def test_a_tab_opened_before_a_removal_in_another_does_not_pin_the_removed_track
     assert page.problems == [] and other.problems == []
 
 
+def test_a_publish_from_a_tab_older_than_a_steer_in_another_publishes_nothing_and_shows_the_new_diff(page, demo):
+    # The older tab's confirm counted its own diff ("add 0 and remove 0 tracks?"); its Publish then
+    # published the run's other one (here: without the track removed in the newer tab since)
+    runs = demo["web_cache"] / "demo" / "runs.jsonl"
+    recorded = len(runs.read_text().splitlines())
+    other = page.context.new_page()
+    page.goto(demo["base"] + "/next")
+    before = page.inner_text("#published")  # the earlier publish's outcome, with its time
+    other.goto(demo["base"] + "/next")
+    row = other.locator("#next-table tbody tr").nth(4)
+    track, name = row.get_attribute("data-track"), row.locator("span.name").inner_text()
+    row.locator("button[value=remove]").click()
+    other.locator("#message", has_text="removed").wait_for()
+    other.close()
+    page.click("#publish")  # the confirm dialog is accepted
+    page.locator("#message", has_text="not published").wait_for()
+    assert page.inner_text("#published") == before and len(runs.read_text().splitlines()) == recorded  # no run
+    assert page.locator(f'tr[data-track="{track}"]').count() == 0  # the page now shows the run's plan
+    assert name in page.inner_text("#diff ul.removed")
+    expect(page).to_have_url(demo["base"] + "/next#diff")  # the message is not kept in the address
+    assert page.problems == []
+
+
 def test_a_reload_or_back_and_forward_after_a_steer_does_not_say_it_again(page, demo):
     # "removed: it will not be recommended again" was shown again at each, as if done again
     page.goto(demo["base"] + "/next")
