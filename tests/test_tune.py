@@ -251,6 +251,20 @@ def test_tune_summary_of_your_weights_is_for_those_very_weights(settings):
     assert res._index({"content": 0.3, "popularity": 0.1}) != mine[0]
 
 
+def test_a_multiple_of_a_row_is_that_row_only_while_no_fixed_scorer_weighs():
+    # with a fixed scorer in every row, 2 x (content 1) is another ranking than content 1 (the
+    # fixed part weighs half as much): its row is not that one's, whose numbers it would report
+    from recommender.tune import TuneResult
+    combos = np.asarray([[1.0, 0.1], [0.5, 0.1]])
+    scores = np.asarray([[0.4, 0.3]])
+    fixed = TuneResult(["content", "release"], combos, scores, scores, 10, {"content": 1.0, "release": 0.1},
+                       fixed={"release": 0.1})
+    assert fixed._index({"content": 1.0, "release": 0.1}) == 0
+    assert fixed._index({"content": 2.0, "release": 0.2}) == -1
+    free = TuneResult(["content", "release"], combos, scores, scores, 10, {"content": 1.0, "release": 0.1})
+    assert free._index({"content": 2.0, "release": 0.2}) == 0
+
+
 def test_tune_write_leaves_a_weight_it_did_not_change_to_the_default(tmp_path):
     """`tune --write` (and the web app's Save) write only what differs from the weights in
     effect: a weight the search left at the package default is not pinned in the user's
