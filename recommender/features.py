@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, SpotifyError
-from .isotime import local_today, remembered_until
+from .isotime import local_today, remembered_until, younger_than
 from .library import Library
 from .store import Store
 
@@ -476,11 +476,10 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     """
     today = today or local_today()
     manifest = store.read_manifest()
-    # a 403 is remembered FORBIDDEN_DAYS days from its date's midnight (isotime's rule, as of ``today``)
-    refused_on = manifest.get(FORBIDDEN_KEY)
-    until = remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS, today) if refused_on else None
-    if until is not None and today < until.date():  # (a midnight: ``younger_than`` of the date)
-        log.info("audio features: Spotify refused them recently; not asking again before %s", until.date())
+    refused_on = manifest.get(FORBIDDEN_KEY)  # a 403 is remembered FORBIDDEN_DAYS days from its date, as of ``today``
+    if refused_on and younger_than(str(refused_on)[:10], FORBIDDEN_DAYS, today):
+        log.info("audio features: Spotify refused them recently; not asking again before %s",
+                 remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS, today).date())
         return None
     ids = list(dict.fromkeys(str(t) for t in track_ids))
     known = store.load_frame("audio_features", only=ids)  # the rows of these tracks alone
