@@ -176,12 +176,11 @@ def csv_encoding(path: Path | str) -> str:
     return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
-def csv_separator(path: Path | str, encoding: str | None = None) -> str:
+def csv_separator(path: Path | str, encoding: str) -> str:
     """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
     (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
     A file that cannot be read is left to ``read_csv`` to say so. ``encoding``: ``csv_encoding``'s
-    answer when the caller has it."""
-    encoding = encoding or csv_encoding(path)
+    answer (every caller has it: the file's first bytes are looked at once)."""
     try:
         line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression="infer",
                            encoding=encoding,
