@@ -48,6 +48,9 @@ ID_COLUMNS = ("track_id", "id", "track id", "track uri", "uri", "spotify uri", "
 def _id_header(header: str) -> str:
     """A header as ``ID_COLUMNS`` are compared: case folded, "_" and runs of spaces one space."""
     return " ".join(str(header).replace("_", " ").casefold().split())
+
+
+_ID_HEADERS = tuple(dict.fromkeys(map(_id_header, ID_COLUMNS)))  # ``ID_COLUMNS`` as compared, in order
 # Extra header spellings (Exportify and friends) of the feature columns.
 ALIASES = {"duration (ms)": "duration_ms", "track duration (ms)": "duration_ms"}
 
@@ -313,7 +316,7 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
     ids: dict[str, str] = {}
     for h in header:
         ids.setdefault(_id_header(h), h)
-    id_col = next((ids[_id_header(c)] for c in ID_COLUMNS if _id_header(c) in ids), None)
+    id_col = next((ids[c] for c in _ID_HEADERS if c in ids), None)
     if id_col is None:
         raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri, spotify_id)")
     features = {c: folded[c] for c in schema.AUDIO_COLUMNS if c in folded}
@@ -328,7 +331,7 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
 def _wanted_header(header: str) -> bool:
     """Only id and feature columns are read (a big export has many others)."""
     h = header.strip().casefold()
-    return _id_header(h) in {_id_header(c) for c in ID_COLUMNS} or h in schema.AUDIO_COLUMNS or h in ALIASES
+    return _id_header(h) in _ID_HEADERS or h in schema.AUDIO_COLUMNS or h in ALIASES
 
 
 def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
