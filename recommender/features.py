@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, SpotifyError
-from .isotime import local_today, remembered_until
+from .isotime import local_today, remembered_until, younger_than
 from .library import Library
 from .store import Store
 
@@ -48,6 +48,9 @@ ID_COLUMNS = ("track_id", "id", "track id", "track uri", "uri", "spotify uri", "
 def _id_header(header: str) -> str:
     """A header as ``ID_COLUMNS`` are compared: case folded, "_" and runs of spaces one space."""
     return " ".join(str(header).replace("_", " ").casefold().split())
+
+
+_ID_HEADERS = tuple(dict.fromkeys(map(_id_header, ID_COLUMNS)))  # ``ID_COLUMNS`` as compared, in order
 # Extra header spellings (Exportify and friends) of the feature columns.
 ALIASES = {"duration (ms)": "duration_ms", "track duration (ms)": "duration_ms"}
 
@@ -176,12 +179,11 @@ def csv_encoding(path: Path | str) -> str:
     return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
-def csv_separator(path: Path | str, encoding: str | None = None) -> str:
+def csv_separator(path: Path | str, encoding: str) -> str:
     """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
     (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
     A file that cannot be read is left to ``read_csv`` to say so. ``encoding``: ``csv_encoding``'s
-    answer when the caller has it."""
-    encoding = encoding or csv_encoding(path)
+    answer (every caller has it: the file's first bytes are looked at once)."""
     try:
         line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression="infer",
                            encoding=encoding,
@@ -314,7 +316,7 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
     ids: dict[str, str] = {}
     for h in header:
         ids.setdefault(_id_header(h), h)
-    id_col = next((ids[_id_header(c)] for c in ID_COLUMNS if _id_header(c) in ids), None)
+    id_col = next((ids[c] for c in _ID_HEADERS if c in ids), None)
     if id_col is None:
         raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri, spotify_id)")
     features = {c: folded[c] for c in schema.AUDIO_COLUMNS if c in folded}
@@ -329,7 +331,7 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
 def _wanted_header(header: str) -> bool:
     """Only id and feature columns are read (a big export has many others)."""
     h = header.strip().casefold()
-    return _id_header(h) in {_id_header(c) for c in ID_COLUMNS} or h in schema.AUDIO_COLUMNS or h in ALIASES
+    return _id_header(h) in _ID_HEADERS or h in schema.AUDIO_COLUMNS or h in ALIASES
 
 
 def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
@@ -476,11 +478,10 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     """
     today = today or local_today()
     manifest = store.read_manifest()
-    # a 403 is remembered FORBIDDEN_DAYS days from its date's midnight (isotime's rule, as of ``today``)
-    refused_on = manifest.get(FORBIDDEN_KEY)
-    until = remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS, today) if refused_on else None
-    if until is not None and today < until.date():  # (a midnight: ``younger_than`` of the date)
-        log.info("audio features: Spotify refused them recently; not asking again before %s", until.date())
+    refused_on = manifest.get(FORBIDDEN_KEY)  # a 403 is remembered FORBIDDEN_DAYS days from its date, as of ``today``
+    if refused_on and younger_than(str(refused_on)[:10], FORBIDDEN_DAYS, today):
+        log.info("audio features: Spotify refused them recently; not asking again before %s",
+                 remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS, today).date())
         return None
     ids = list(dict.fromkeys(str(t) for t in track_ids))
     known = store.load_frame("audio_features", only=ids)  # the rows of these tracks alone
