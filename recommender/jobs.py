@@ -246,7 +246,8 @@ class BuildResult:
                 "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
-            tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
+            labels = self.labels  # built once, not once per track
+            tracks = [{"id": t, "name": labels.get(t, t), "artists": "", "score": None, "contributions": {},
                        "why": "left as it was", "pinned": False, "artist_mix": None, "new": None, "source": None}
                       for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
