@@ -246,7 +246,8 @@ class BuildResult:
                 "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
-            tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
+            labels = self.labels  # built once, not once per track
+            tracks = [{"id": t, "name": labels.get(t, t), "artists": "", "score": None, "contributions": {},
                        "why": "left as it was", "pinned": False, "artist_mix": None, "new": None, "source": None}
                       for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
@@ -564,10 +565,10 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
             # not yet (a track you added by hand since the last run, found again by the next);
             # a removal's time tells a track you add by hand after it (kept) from one added before
             from .isotime import utc_now
-            from .publish import ENDED_PINS, REMOVED_AT
+            from .publish import ENDED_PINS, REMOVED_AT, removal_times
             ended = list(info.get(ENDED_PINS) or [])
             known = set(info.get("last_written") or []) | set(ended)
-            removed_at = info.get(REMOVED_AT) if isinstance(info.get(REMOVED_AT), dict) else {}
+            removed_at = removal_times(info)
             changes["managed_playlist"] = {**info, "pinned": [t for t in info.get("pinned") or [] if t not in drop],
                                            ENDED_PINS: ended + [t for t in dict.fromkeys(drop) if t not in known],
                                            REMOVED_AT: {**removed_at, **dict.fromkeys(remove, utc_now().isoformat())}}

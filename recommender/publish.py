@@ -503,6 +503,12 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                         not_yours=not_yours, unplayable=unplayable)
 
 
+def removal_times(info: dict) -> dict[str, str]:
+    """The managed playlist record's ``REMOVED_AT`` (track id -> when; a damaged one: none)."""
+    value = info.get(REMOVED_AT)
+    return value if isinstance(value, dict) else {}
+
+
 def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> set[str]:
     """The tracks of the playlist (``latest``: each one's last ``added_at``) you added by hand
     after you removed them in `recommend web` (the record's ``REMOVED_AT``); not one a write of
@@ -510,7 +516,7 @@ def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> s
     write put there (its ``added_at`` as the record keeps it): the removal's time is this
     computer's clock, ``added_at`` Spotify's, and a clock behind Spotify's made a track removed
     soon after a publish look added after its removal."""
-    removed_at = info.get(REMOVED_AT) if isinstance(info.get(REMOVED_AT), dict) else {}
+    removed_at = removal_times(info)
     written = info.get("added_at") if isinstance(info.get("added_at"), dict) else {}
     out = set()
     for t, when in removed_at.items():

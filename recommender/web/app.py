@@ -192,6 +192,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         q = request.query_params
         return {"message": q.get("msg", ""), "named": q.get("name", ""), "by": q.get("by", "")}
 
+    def to_next(query: dict[str, str], fragment: str = "") -> RedirectResponse:
+        """A 303 to the Next page with ``query`` (the message, the names a steer named)."""
+        from urllib.parse import quote, urlencode
+        return RedirectResponse(f"/next?{urlencode(query, quote_via=quote)}{fragment}", status_code=303)
+
     async def next_page(request: Request) -> Response:
         try:
             result = await run_in_threadpool(ctx.preview)
@@ -226,9 +231,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         # in its place, which names another. Apart from the message, each name in its own isolate
         named = str(form.get("name") or form.get("artist") or "").strip()
         by = str(form.get("by") or "").strip() if named else ""
-        from urllib.parse import quote, urlencode
-        query = {"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {})}
-        return RedirectResponse(f"/next?{urlencode(query, quote_via=quote)}", status_code=303)
+        return to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {})})
 
     async def publish(request: Request) -> Response:
         if refusal := await refused_post(request):
@@ -238,8 +241,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             plan = form.get("plan")  # None: a script's POST, no page's diff to check
             await run_in_threadpool(one_at_a_time(ctx.publish), None if plan is None else str(plan))
         except StalePlan as exc:  # the page's diff is out of date: the new one, with the reason
-            from urllib.parse import quote, urlencode
-            return RedirectResponse(f"/next?{urlencode({'msg': str(exc)}, quote_via=quote)}#diff", status_code=303)
+            return to_next({"msg": str(exc)}, "#diff")
         return RedirectResponse("/next#published", status_code=303)
 
     async def weights_page(request: Request) -> Response:
