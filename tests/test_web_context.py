@@ -243,7 +243,8 @@ def test_a_plan_that_adds_or_removes_other_tracks_is_another_plan(now):
 
     from recommender.web.context import plan_of
     shown = dict(playlist_id="p1", added_ids=["a", "b"], removed_ids=["c"])
-    assert plan_of(SimpleNamespace(**shown)) == plan_of(SimpleNamespace(**shown))
+    # what the confirm does not count (the kept tracks, the scores) is no other plan: no false refusal
+    assert plan_of(SimpleNamespace(**shown, kept=3, seconds=1.0)) == plan_of(SimpleNamespace(**shown, kept=5, seconds=2.0))
     assert plan_of(SimpleNamespace(**{**shown, **now})) != plan_of(SimpleNamespace(**shown))
 
 
