@@ -230,20 +230,26 @@ def select_tracks(blended: pd.Series, artist_of: Mapping[str, str] | None = None
         per_artist[key(tid)] += 1
     taken = set(chosen)
     values = blended.to_numpy(dtype=float, na_value=np.nan)
-    for pos in best_first(values, max(4 * max_tracks, 256)):
-        for tid, value in zip(blended.index[pos].to_numpy(dtype=object), values[pos]):
-            if len(chosen) >= max_tracks or (value < threshold and len(chosen) >= min_tracks):
-                return chosen
-            if tid in taken:
+    for tid, value in best_items(blended.index, values, max(4 * max_tracks, 256)):
+        if len(chosen) >= max_tracks or (value < threshold and len(chosen) >= min_tracks):
+            return chosen
+        if tid in taken:
+            continue
+        if cap:
+            k = key(tid)
+            if per_artist[k] >= cap:
                 continue
-            if cap:
-                k = key(tid)
-                if per_artist[k] >= cap:
-                    continue
-                per_artist[k] += 1
-            chosen.append(tid)
-            taken.add(tid)  # an id listed twice in ``blended`` is chosen once
+            per_artist[k] += 1
+        chosen.append(tid)
+        taken.add(tid)  # an id listed twice in ``blended`` is chosen once
     return chosen
+
+
+def best_items(index: pd.Index, values: np.ndarray, chunk: int):
+    """(id of ``index``, value) of the non-NaN ``values``, best first, one at a time
+    (``best_first``'s order and blocks)."""
+    for pos in best_first(values, chunk):
+        yield from zip(index[pos].to_numpy(dtype=object), values[pos])
 
 
 def best_first(values: np.ndarray, chunk: int):

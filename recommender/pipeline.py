@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .artists import artist_key, mix_inputs
-from .blend import ArtistMix, best_first, blend_scores, fitted_weights, select_tracks, weight_factors
+from .blend import ArtistMix, best_items, blend_scores, fitted_weights, select_tracks, weight_factors
 from . import schema
 from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
@@ -759,7 +759,7 @@ def mix_new(chosen: list[str], blended: pd.Series, is_new: np.ndarray, pinned: s
     per candidate of ``blended``), when enough new candidates score above ``threshold`` (0:
     any evidence at all): the weakest known tracks make room for the best new ones. Pinned tracks stay first; the
     rest stays in blended-score order. Only the chosen tracks are looked up and the new
-    candidates are read best first (``blend.best_first``), as many as it takes: no set of every
+    candidates are read best first (``blend.best_items``), as many as it takes: no set of every
     new candidate's id, no sort of them all."""
     import math
     unpinned = [t for t in chosen if t not in pinned]
@@ -780,23 +780,20 @@ def mix_new(chosen: list[str], blended: pd.Series, is_new: np.ndarray, pinned: s
         counts[artist_of[t]] = counts.get(artist_of[t], 0) + 1
     known = [t for t in unpinned if t not in new_chosen]
     extra: list[str] = []
-    for block in best_first(pool, max(4 * need, 256)):
+    for tid, value in best_items(index, pool, max(4 * need, 256)):
         if len(have) + len(extra) >= need or not known:
             break
-        for tid, value in zip(index[block].to_numpy(dtype=object), values[block]):
-            if len(have) + len(extra) >= need or not known:
-                break
-            if tid in taken:
-                continue
-            a = artist_of[tid]
-            dropped = artist_of[known[-1]]
-            if max_per_artist and counts.get(a, 0) - (a == dropped) >= max_per_artist:
-                continue
-            counts[dropped] -= 1
-            counts[a] = counts.get(a, 0) + 1
-            known.pop()
-            extra.append(tid)
-            score[tid] = value
+        if tid in taken:
+            continue
+        a = artist_of[tid]
+        dropped = artist_of[known[-1]]
+        if max_per_artist and counts.get(a, 0) - (a == dropped) >= max_per_artist:
+            continue
+        counts[dropped] -= 1
+        counts[a] = counts.get(a, 0) + 1
+        known.pop()
+        extra.append(tid)
+        score[tid] = value
     keep = set(known) | set(have) | set(extra)
     rest = [t for t in unpinned + extra if t in keep]
     ordered = sorted(rest, key=lambda t: _descending(score.get(t, np.nan)))  # stable: ties keep their order

@@ -88,8 +88,10 @@ class TuneResult:
         scorer weighs: see ``weight_grid``); -1 if none."""
         w = np.asarray([float(weights.get(n, 0.0)) for n in self.names])
         exact = np.flatnonzero(np.all(self.combos == w, axis=1))
-        if len(exact) or any(self.fixed.values()):
-            return int(exact[0]) if len(exact) else -1
+        if len(exact):
+            return int(exact[0])
+        if any(self.fixed.values()):  # a multiple weighs the fixed scorers otherwise
+            return -1
         w = w / w.sum() if w.sum() > 0 else w
         c = self.combos / self.combos.sum(axis=1, keepdims=True)
         hit = np.flatnonzero(np.all(np.isclose(c, w, atol=1e-6), axis=1))
