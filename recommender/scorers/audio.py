@@ -84,9 +84,6 @@ class AudioScorer(Scorer):
             out[block] = top.mean(axis=1)
         return out
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str], top: int = 2) -> dict[str, str]:
         """The features on which a track and the seeds lean the same way most ("sounds like
         your seeds: high energy, low acousticness, fast"; "sounds alike: ..." for one seed, as

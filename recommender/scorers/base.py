@@ -19,15 +19,20 @@ from ..library import Library
 
 
 class Scorer:
-    """Base class. Subclasses set ``name`` and implement ``fit`` and ``score``."""
+    """Base class. Subclasses set ``name`` and implement ``fit`` and ``score_all`` (a score per
+    fitted track, ``track_ids_`` order; ``score`` aligns it to the candidates) or ``score``."""
 
     name: str = "scorer"
 
     def fit(self, library: Library) -> "Scorer":
         raise NotImplementedError
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+    def score_all(self, seeds: pd.Series):
         raise NotImplementedError
+
+    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
+        """``score_all`` aligned to ``candidates`` (NaN for a track the scorer was not fitted on)."""
+        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         return {}

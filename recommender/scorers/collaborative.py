@@ -106,10 +106,6 @@ class CollaborativeScorer(Scorer):
             raise ValueError(f"no_evidence must be 'zero' or 'nan', got {self.no_evidence!r}")
         return score
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        s = pd.Series(self.score_all(seeds), index=self.track_ids_)
-        return s.reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str], top: int = 2) -> dict[str, str]:
         """The playlists shared with the seeds that drove the score."""
         u_track, _, _ = self._profiles(seeds)

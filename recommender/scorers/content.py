@@ -368,10 +368,6 @@ class ContentScorer(Scorer):
             return np.full(len(self.track_ids_), np.nan)
         return np.asarray(self.X_ @ self._profile(v)).ravel()
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        s = pd.Series(self.score_all(seeds), index=self.track_ids_)
-        return s.reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str], top: int = 3) -> dict[str, str]:
         """The features a track shares with the seed profile that contribute most."""
         prof = self.profile(seeds)

@@ -111,9 +111,6 @@ class CoverageScorer(Scorer):
         alb[has] = albv[self.album_codes_[has]]
         return self.artist_weight * best_artist + self.album_weight * alb
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         """"your seeds hold 3 of the 11 tracks by Portishead and all 4 tracks of “Dummy”" when
         the seeds hold some of the track's artist or album (each part only when its weight is

@@ -127,9 +127,6 @@ class OpenDataScorer(Scorer):
             out += self.listen_weight * self.listens_
         return out
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         """"often played with <seed track>" / "similar to <seed artist> on ListenBrainz" /
         "popular on ListenBrainz"; the strongest piece of evidence of each track."""

@@ -87,9 +87,6 @@ class ReleaseScorer(Scorer):
             return np.full(len(self.kinds_), np.nan)
         return np.where(self.kinds_ >= 0, share[np.maximum(self.kinds_, 0)], np.nan)
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         per = self.seed_weights(seeds)  # "most": more than half of the seeds' own weight, unsmoothed
         out = {}

@@ -111,9 +111,6 @@ class ArtistWalkScorer(Scorer):
             return np.full(len(self.track_ids_), np.nan)
         return np.asarray(self.track_artist_mean_ @ art).ravel()
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         """Names the track's artist when the walk from the seeds reaches it (``own_artist_reason``
         when that is a seed's own artist)."""

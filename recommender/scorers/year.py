@@ -54,9 +54,6 @@ class YearScorer(Scorer):
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         return -np.abs(self.years_ - self.centre(seeds))
 
-    def score(self, seeds: pd.Series, candidates: pd.Index) -> pd.Series:
-        return pd.Series(self.score_all(seeds), index=self.track_ids_).reindex(candidates).astype(float)
-
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
         c = self.centre(seeds)
         out = {}
