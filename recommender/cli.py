@@ -1994,10 +1994,11 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
             _echo_wrapped(f"no schedule installed (see {whole('`recommend schedule install --help`')})")
     if timer:
         _echo(f"systemd user timer: {timer['path']}" + (f" (OnCalendar={timer['on_calendar']})" if timer["on_calendar"] else ""))
-    gone = schedule.missing_program(line) if line else None
+    words = schedule.line_words(line) if line else []  # parsed once
+    gone = schedule.missing_program(words)
     if gone:
         _err(f"warning: {schedule.program_gone(gone)}")
-    config = schedule.missing_config(line) if line else None
+    config = schedule.missing_config(words)
     if config:
         _err(f"warning: {schedule.config_gone(config)}")
 

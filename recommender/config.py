@@ -86,14 +86,17 @@ NGRAM_KEYS = ("scorers.content.word_ngrams", "scorers.content.char_ngrams")
 
 
 class Settings(Mapping):
-    """Read-only nested settings with attribute access: ``settings.blend.threshold``."""
+    """Read-only nested settings with attribute access: ``settings.blend.threshold``.
+    ``relative_cache_dir``: the user file's relative ``cache.dir`` as written there, before
+    ``_anchor_to_file`` made it the folder beside the file (``old_relative_cache_dir``)."""
 
     def __init__(self, data: Mapping[str, Any], path: str = "", sources: Mapping[str, str] | None = None,
-                 user_file: Path | None = None) -> None:
+                 user_file: Path | None = None, relative_cache_dir: str | None = None) -> None:
         object.__setattr__(self, "_data", MappingProxyType(dict(data)))
         object.__setattr__(self, "_path", path)
         object.__setattr__(self, "sources", sources or {})
         object.__setattr__(self, "user_file", user_file)
+        object.__setattr__(self, "relative_cache_dir", relative_cache_dir)
 
     def __getitem__(self, key: str) -> Any:
         value = self._data[key]
@@ -134,7 +137,7 @@ class Settings(Mapping):
             _set_path(data, dotted, value, defaults, "override")
             sources[dotted] = "override"
         _validate(data, sources)
-        return Settings(data, sources=sources, user_file=self.user_file)
+        return Settings(data, sources=sources, user_file=self.user_file, relative_cache_dir=self.relative_cache_dir)
 
     def redacted(self) -> dict:
         """The merged settings as a dict with secrets replaced by '***'."""
@@ -639,6 +642,7 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
     data = copy.deepcopy(defaults)
     sources: dict[str, str] = {}
     lines: dict[str, int] = {}  # the user file's keys -> their lines, for the errors
+    relative_cache_dir = None
     env = os.environ if environ is None else environ
     _known_home(config_file, "--config")
     _known_home(env.get(paths.CONFIG_ENV), f"environment {paths.CONFIG_ENV}")
@@ -649,7 +653,7 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
         user_file = user_file.absolute()
         named_by = f" (named by {paths.CONFIG_ENV})" if config_file is None and env.get(paths.CONFIG_ENV) else ""
         _merge(data, _read_yaml(user_file, named_by, lines), defaults, str(user_file), sources, lines=lines)
-        _anchor_to_file(data, user_file)
+        relative_cache_dir = _anchor_to_file(data, user_file)
     for var, dotted in ENVIRONMENT.items():
         if env.get(var):
             _set_path(data, dotted, env[var], defaults, f"environment {var}")
@@ -658,7 +662,7 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
         _set_path(data, dotted, value, defaults, "command line")
         sources[dotted] = "command line"
     _validate(data, sources, {str(user_file): lines} if user_file is not None else None)
-    return Settings(data, sources=sources, user_file=user_file)
+    return Settings(data, sources=sources, user_file=user_file, relative_cache_dir=relative_cache_dir)
 
 
 def exposed_secrets(settings: Settings) -> str:
@@ -679,29 +683,31 @@ def exposed_secrets(settings: Settings) -> str:
             f"(mode {mode:04o}); run `chmod 600 {user_file}`")
 
 
-def _anchor_to_file(data: dict, user_file: Path) -> None:
+def _anchor_to_file(data: dict, user_file: Path) -> str | None:
     """A relative ``cache.dir`` in a config file means a folder beside that file, not one in
-    whatever directory the command happens to run from (cron's is $HOME)."""
+    whatever directory the command happens to run from (cron's is $HOME). Returns that
+    relative value as written (None when there is none)."""
     value = (data.get("cache") or {}).get("dir")
     if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
         data["cache"]["dir"] = str(Path(user_file).expanduser().absolute().parent / value)
+        return value
+    return None
 
 
 def old_relative_cache_dir(settings: Settings, cwd: Path | None = None) -> tuple[str, Path, Path] | None:
     """A relative ``cache.dir`` of the user file is a folder beside that file (``_anchor_to_file``,
     since 29 Nov 2026); earlier versions took it from the directory they ran in. (the value, the
     folder used now, the folder it was) when only the one it was holds data; else None."""
-    user_file = settings.user_file
-    if user_file is None or settings.sources.get("cache.dir") != str(user_file):
+    value = settings.relative_cache_dir
+    if value is None or settings.sources.get("cache.dir") != str(settings.user_file):
         return None
     try:
-        value = (_read_yaml(user_file).get("cache") or {}).get("dir")
         was = (Path.cwd() if cwd is None else cwd) / value
         now = Path(settings.get_path("cache.dir"))
-        if not isinstance(value, str) or Path(value).expanduser().is_absolute() or was.absolute() == now.absolute():
+        if was.absolute() == now.absolute():
             return None
         return (value, now, was) if paths.holds_data(was) and not paths.holds_data(now) else None
-    except (ConfigError, OSError, TypeError, AttributeError):
+    except OSError:
         return None
 
 

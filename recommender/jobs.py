@@ -426,6 +426,7 @@ class BuildBasis:
     listing: list[dict] | None = None  # your playlists as the refresh listed them: not listed twice
     grey: dict[str, Any] = field(default_factory=dict)  # the manifest's not_playable after this run
     grey_notes: list[str] = field(default_factory=list)  # picks found greyed out: said when they leave
+    liked: list[str] = field(default_factory=list)  # liked_tracks: recorded by a run that is not refused
 
 
 def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
@@ -486,9 +487,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store)
     scoring_library = _without_playlist(library, *ours)
-    liked = liked_tracks(store, library, state)
-    if not dry_run and liked != list(store.read_manifest().get(USER_LIKED, [])):
-        store.update_manifest(**{USER_LIKED: liked})
+    liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)
     basis.grey_notes = not_playable_notes(newly_grey)
@@ -509,16 +508,23 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     # the playlist is left exactly as it is
     if not (~table["pinned"].astype(bool)).any() and len(table) < settings.blend.max_tracks:
         table = table.iloc[0:0]
+
+    def record_liked() -> None:
+        if basis.liked != list(store.read_manifest().get(USER_LIKED, [])):
+            store.update_manifest(**{USER_LIKED: basis.liked})
     if table.empty:  # greyed picks stay too: remembered and said by the run that replaces them
+        if not dry_run:
+            record_liked()
         return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
                            refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
 
-    def before_writes(playlist_id, plan) -> None:  # the greyed picks found, once the plan is not refused
+    def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
         if expect is not None:
             expect(playlist_id, plan)
+        record_liked()
         if basis.grey != store.read_manifest().get(NOT_PLAYABLE, {}):
             store.update_manifest(**{NOT_PLAYABLE: basis.grey})
     desired = list(table["track_id"])

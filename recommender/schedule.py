@@ -243,15 +243,20 @@ def _command_words(command: str) -> tuple[dict[str, str], list[str]]:
     return assigned, words
 
 
+def line_words(line: str) -> list[str]:
+    """The command of a crontab line of ours after its NAME=value words, as words ([] when it
+    has none): parsed once for :func:`missing_program` and :func:`missing_config`."""
+    for job in CronTab(tab=line.rstrip("\r\n")):
+        return _command_words(job.command)[1]
+    return []
+
+
 def line_program(line: str) -> Path | None:
     """The program a crontab line of ours runs (after its NAME=value words), or None."""
-    for job in CronTab(tab=line.rstrip("\r\n")):
-        return _program(job.command)
-    return None
+    return _program(line_words(line))
 
 
-def _program(command: str) -> Path | None:
-    words = _command_words(command)[1]
+def _program(words: list[str]) -> Path | None:
     return Path(words[0]) if words else None
 
 
@@ -262,11 +267,11 @@ def program_gone(program: Path | str) -> str:
             "`recommend` you use now")
 
 
-def missing_program(line: str) -> Path | None:
-    """The program our line runs when it no longer exists or cannot be run (a virtualenv
-    deleted, moved or rebuilt elsewhere, a checkout removed): cron then fails before the tool
-    starts, so nothing reaches recommend.log or runs.jsonl. None when it is there."""
-    return _gone(line_program(line))
+def missing_program(words: list[str]) -> Path | None:
+    """The program our line runs (its :func:`line_words`) when it no longer exists or cannot be
+    run (a virtualenv deleted, moved or rebuilt elsewhere, a checkout removed): cron then fails
+    before the tool starts, so nothing reaches recommend.log or runs.jsonl. None when it is there."""
+    return _gone(_program(words))
 
 
 def config_gone(path: Path | str) -> str:
@@ -276,15 +281,9 @@ def config_gone(path: Path | str) -> str:
             "`recommend schedule install` again")
 
 
-def missing_config(line: str) -> Path | None:
-    """The --config file our crontab line names when it no longer exists; None when it is there
-    (or the line names none)."""
-    for job in CronTab(tab=line.rstrip("\r\n")):
-        return _config_gone(_command_words(job.command)[1])
-    return None
-
-
-def _config_gone(words: list[str]) -> Path | None:
+def missing_config(words: list[str]) -> Path | None:
+    """The --config file a scheduled command (our crontab line's :func:`line_words`, our unit's
+    ExecStart=) names when it no longer exists; None when it is there (or it names none)."""
     named = [value for flag, value in zip(words, words[1:]) if flag in ("--config", "-c")]
     named += [word.partition("=")[2] for word in words if word.startswith("--config=")]
     if not named or not named[-1]:
@@ -563,8 +562,8 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
     found = {**found, "source": "crontab"}
     job = next(iter(CronTab(tab=line)))  # parsed once: the program, the mark, enabled or not
     expr = _expression(line) or " ".join(str(s) for s in job.slices)
-    assigned = _command_words(job.command)[0]
-    gone, config = _gone(_program(job.command)), _config_gone(_command_words(job.command)[1])
+    assigned, words = _command_words(job.command)
+    gone, config = missing_program(words), missing_config(words)
     found.update(line=line, cron=expr, missing_program=str(gone) if gone else None,
                  missing_config=str(config) if config else None,
                  marked=assigned.get(TRIGGER_VAR) == SCHEDULED,
@@ -841,7 +840,7 @@ def timer_status(directory: Path | None = None) -> dict[str, Any] | None:
     marked = any(name == "Environment" and f"{TRIGGER_VAR}={SCHEDULED}" in value for name, _, value in settings)
     starts = [value for name, _, value in settings if name == "ExecStart" and value.strip()]
     gone = _gone(_unit_program(starts[-1])) if starts else None
-    config = _config_gone(_unit_words(starts[-1])) if starts else None
+    config = missing_config(_unit_words(starts[-1])) if starts else None
     return {"path": str(path), "on_calendar": "; ".join(calendar) or None,
             "enabled": os.path.lexists(directory / "timers.target.wants" / f"{UNIT_NAME}.timer"),
             "cron": cron, "marked": marked, "missing_program": str(gone) if gone else None,

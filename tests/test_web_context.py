@@ -233,6 +233,27 @@ def test_a_publish_refused_as_out_of_date_keeps_the_note_of_a_pick_greyed_out_si
     assert "does not play" in ctx.publish(plan_of(now))["message"]
 
 
+def test_a_publish_refused_as_out_of_date_records_no_liked_track(ctx, standin):
+    # a refused publish is no run: it wrote the pick you saved since the page was opened to the
+    # manifest's user_liked all the same, before its plan was checked
+    from datetime import datetime, timedelta, timezone
+
+    from recommender.web.context import StalePlan, plan_of
+    ctx.publish()
+    playlist = jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"]
+    shown = ctx.preview()
+    saved = standin.account.playlist_track_ids(playlist)[0]  # saved in Spotify, the page left open
+    later = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    standin.account.saved_tracks.append({"id": saved, "added_at": later})
+    jobs.refresh(ctx.settings)  # in a terminal
+    before = jobs.open_store(ctx.settings).read_manifest().get(jobs.USER_LIKED, [])
+    with pytest.raises(StalePlan):
+        ctx.publish(plan_of(shown))
+    assert jobs.open_store(ctx.settings).read_manifest().get(jobs.USER_LIKED, []) == before
+    assert ctx.publish(plan_of(ctx.preview()))["exit_code"] == 0  # the publish the new page shows records it
+    assert saved in jobs.open_store(ctx.settings).read_manifest()[jobs.USER_LIKED]
+
+
 @pytest.mark.parametrize("now", [dict(playlist_id="p2"), dict(added_ids=["a"]), dict(added_ids=["a", "b", "x"]),
                                  dict(removed_ids=[]), dict(removed_ids=["c", "d"]),
                                  dict(added_ids=["a"], removed_ids=["b", "c"])])
