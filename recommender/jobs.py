@@ -184,6 +184,62 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     return library
 
 
+def _open_data_on(settings) -> bool:
+    d = settings.discovery
+    return bool(d.enabled and (d.similar_artists.enabled or d.similar_recordings.enabled))
+
+
+def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool) -> bool:
+    """Whether this run may write the open-data answer cache: a run that writes (or a dry run
+    that refreshed) holds the run lock; another dry run takes it, and while another run holds
+    it goes on without asking (a warning says so), as a dry run on a fresh cache reads beside
+    a busy scheduled run."""
+    from .errors import LockHeld
+    if not dry_run or basis.refreshed:
+        return True
+    try:
+        held.enter_context(writing(settings, "build-playlist --dry-run (discovery)"))
+    except LockHeld as exc:
+        basis.warnings.append(f"this dry run asked no open-data service about the playlist, so it ranks what "
+                              f"the last refresh found: {exc}")
+        return False
+    return True
+
+
+def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", ref: str, *,
+                          playlists_of: str | None = None, progress: Progress | None = None,
+                          notice=None) -> Library:
+    """A ``--seed-playlist`` run's own discovery: the open-data sources asked about the
+    playlist ``ref``'s tracks and main artists (the refresh's caps), with what the budget
+    has left after this run's refresh (``basis.open_data``). Returns ``library`` with these
+    finds beside the last refresh's, for this run only: the cache's found frames stay the
+    refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
+    playlist asks nothing). Warnings and requests are added to ``basis``."""
+    from .pipeline import playlist_seeds, resolve_playlist
+    from .services.http import Budget
+    from .sources.run import artists_of_seeds, discover_open_data
+    seeds = playlist_seeds(library, resolve_playlist(library, ref, playlists_of))
+    if seeds.empty:  # candidate_scoring says so
+        return library
+    limit = settings.discovery.request_budget
+    spent = sum(basis.open_data.values())
+    budget = Budget(None if limit is None else max(0, int(limit) - spent))
+    before = library
+    if progress is not None:  # bars of their own, after the refresh's bars of the same services
+        progress = _labelled(progress, " (playlist)")
+    found_library, found = discover_open_data(library, settings, gateway, progress, seed_tracks=seeds,
+                                              seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
+                                              keep=True, budget=budget)
+    basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
+    for service, n in found.requests_by_service.items():
+        basis.open_data[service] = basis.open_data.get(service, 0) + n
+    return store.with_features(found_library, before)
+
+
+def _labelled(progress: Progress, suffix: str) -> Progress:
+    return lambda stage, done, total: progress(stage + suffix, done, total)
+
+
 LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`recommend web`)
 
 
@@ -217,7 +273,7 @@ class BuildResult:
     weight_factors: dict[str, float] = field(default_factory=dict)  # scorer -> weight_factor() when not 1
     messages: list[str] = field(default_factory=list)
     requests: int = 0  # to Spotify
-    open_data_requests: dict[str, int] = field(default_factory=dict)  # discovery's, by service (when refreshed)
+    open_data_requests: dict[str, int] = field(default_factory=dict)  # discovery's, by service (a refresh's, a --seed-playlist run's)
     refreshed: bool = False
     seconds: float = 0.0
     added_ids: list[str] = field(default_factory=list)
@@ -487,6 +543,10 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store)
     scoring_library = _without_playlist(library, *ours)
+    if seed_playlist is not None and _open_data_on(settings) and _may_cache_answers(held, settings, basis, dry_run):
+        library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
+                                        playlists_of=playlists_of, progress=progress, notice=notice)
+        scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)

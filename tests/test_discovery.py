@@ -1221,3 +1221,118 @@ def test_a_seed_playlist_runs_why_names_only_listenbrainz_evidence_of_that_playl
     assert table.loc["n3", "why"].startswith("often played with Song t1 on ListenBrainz")
     assert table.loc[["n1", "n2", "n3"], "source"].tolist() == ["similar_recordings", "similar_artists",
                                                                 "similar_recordings"]
+
+
+# ----- a --seed-playlist run's own discovery ----------------------------------------------------------
+ELECTROPOP = "Electropop 80/90s"  # the sample library's playlist of artists the sample user's taste does not lead to
+
+
+def _playlist_names(library: Library, name: str) -> tuple[set[str], set[str]]:
+    """(artist names, track names) of the sample library's playlist ``name``."""
+    pid = library.find_playlist(name)
+    tracks = library.tracks.set_index("track_id").loc[library.playlist_tracks(pid)]
+    return {a for names in tracks["artist_names"] for a in names}, set(tracks["name"])
+
+
+def test_a_seed_playlist_run_asks_open_data_about_that_playlists_own_artists_and_tracks(tmp_path):
+    """`build-playlist --seed-playlist` ranked only what the last refresh found for your taste's
+    seeds: a playlist of artists your taste does not lead to (Depeche Mode, Erasure) got no
+    evidence of its own. Its run now asks the open-data sources about the playlist's main
+    artists and tracks; the finds are this run's (the cache keeps the refresh's), and a second
+    run of the same playlist asks nothing (the answers and look-ups are cached)."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        library, _ = jobs.refresh(demo)
+        store = jobs.open_store(demo)
+        refreshed = store.load_library().frames["discovered"]
+        asked, mb = server.open_data.requests_to(""), len(server.musicbrainz.seen)
+        first = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") > asked and len(server.musicbrainz.seen) > mb
+        assert first.open_data_requests.get("ListenBrainz labs", 0) > 0
+        artists, titles = _playlist_names(library, ELECTROPOP)
+        new = first.table[first.table["new"]]
+        named = [w for w in new["why"] if any(w.startswith(f"similar to {a} on ListenBrainz") for a in artists)
+                 or any(w.startswith(f"often played with {t} on ListenBrainz") for t in titles)]
+        assert len(named) >= 5, list(new["why"])
+        assert first.table["track_id"].head(10).isin(new["track_id"]).sum() >= 5  # they lead the playlist
+        # the cache's finds stay the refresh's: the default build is not steered by this playlist
+        pd.testing.assert_frame_equal(store.load_library().frames["discovered"], refreshed)
+        asked, mb = server.open_data.requests_to(""), len(server.musicbrainz.seen)
+        second = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") == asked and len(server.musicbrainz.seen) == mb
+        assert second.table["track_id"].tolist() == first.table["track_id"].tolist()
+        assert not any(second.open_data_requests.get(s) for s in ("ListenBrainz", "ListenBrainz labs", "MusicBrainz"))
+
+
+def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_it_while_another_run_holds_it(
+        tmp_path):
+    """Its answers are cached, so a dry run that asks the open-data services about its seed
+    playlist takes the run lock; while another run holds it (the nightly build), the dry run
+    still works, as one on a fresh cache does: it asks nothing, ranks what the last refresh
+    found, and one warning names the lock's holder."""
+    from recommender import jobs
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        asked = server.open_data.requests_to("")
+        with RunLock(lock_path(demo.cache_dir), command="test holder"):
+            busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+            assert server.open_data.requests_to("") == asked
+        warned = [m for m in busy.messages if "asked no open-data service" in m]
+        assert len(warned) == 1 and "test holder" in warned[0] and len(busy.table)
+        free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") > asked and not any("asked no" in m for m in free.messages)
+
+
+def test_a_seed_playlist_runs_discovery_spends_what_the_refresh_left_of_the_budget(tmp_path):
+    """One run, one request budget: a build that refreshes and then asks about its seed
+    playlist sends at most ``discovery.request_budget`` open-data requests in all, and says
+    when the budget stopped the playlist's discovery; the playlist is still built."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        spent = sum(jobs.build_playlist(demo, dry_run=True, force_refresh=True).open_data_requests.values())
+    budget = spent + 20  # the refresh's discovery fits, the playlist's does not
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / "again"),
+                                                    "discovery.request_budget": budget})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        result = jobs.build_playlist(demo, dry_run=True, force_refresh=True, seed_playlist=ELECTROPOP)
+    assert sum(result.open_data_requests.values()) == budget
+    assert any("request budget" in m and "discovery.request_budget" in m for m in result.messages)
+    assert len(result.table) > 0
+
+
+def test_a_seed_playlist_run_goes_on_with_one_warning_when_listenbrainz_fails(tmp_path):
+    """ListenBrainz down while a `--seed-playlist` run asks about the playlist: one warning
+    naming it, and the playlist built from what the last refresh found."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        server.open_data.fail(503, times=10**6)
+        result = jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
+    warned = [m for m in result.messages if "discovery stopped early" in m]
+    assert len(warned) == 1 and "ListenBrainz" in warned[0]
+    assert result.playlist_id and len(result.table) > 0
+
+
+def test_a_refreshing_seed_playlist_runs_progress_bars_each_run_once(tmp_path):
+    """A build that refreshes and then asks about its seed playlist runs the discovery stages
+    twice: the playlist's have bars of their own, so no bar starts again at 0."""
+    from recommender import jobs
+    seen: dict[str, list[int]] = {}
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.build_playlist(demo, dry_run=True, force_refresh=True, seed_playlist=ELECTROPOP,
+                            progress=lambda stage, done, total: seen.setdefault(stage, []).append(done))
+    assert "ListenBrainz + MusicBrainz: similar artists (playlist)" in seen
+    for stage, done in seen.items():  # none goes back
+        assert done == sorted(done), (stage, done)

@@ -39,14 +39,19 @@ def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
     ranked = ranked_artists([{"artist_id": str(a), "time_range": str(t), "rank": int(r)}
                              for a, t, r in zip(top["artist_id"], top["time_range"], top["rank"])],
                             [{"artist_id": str(a)} for a in library.frames["followed_artists"]["artist_id"]])
+    return list(dict.fromkeys(ranked + artists_of_seeds(library, seed_tracks)))
+
+
+def artists_of_seeds(library: Library, seed_tracks: pd.Series) -> list[str]:
+    """Spotify artist ids of the seed tracks' first artists, by summed seed weight (ties: in
+    the seeds' order): a ``--seed-playlist`` run's seed artists, that playlist's main artists."""
     weight: dict[str, float] = {}
     tracks = library.frames["tracks"].set_index("track_id")
     for tid, w in seed_tracks.items():
         if tid in tracks.index:
             for a in list(tracks.at[tid, "artist_ids"])[:1]:
                 weight[str(a)] = weight.get(str(a), 0.0) + float(w)
-    by_seed = sorted(weight, key=lambda a: -weight[a])
-    return list(dict.fromkeys(ranked + by_seed))
+    return sorted(weight, key=lambda a: -weight[a])
 
 
 def _no_progress(stage: str, done: int, total: int | None) -> None:
@@ -55,10 +60,14 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 
 def discover_open_data(library: Library, settings, gateway=None, progress: Progress | None = None,
                        open_data=None, seed_tracks: pd.Series | None = None,
-                       seed_artist_ids: list[str] | None = None, notice=None) -> tuple[Library, DiscoveryReport]:
+                       seed_artist_ids: list[str] | None = None, notice=None, keep: bool = False,
+                       budget=None) -> tuple[Library, DiscoveryReport]:
     """Run the enabled open-data sources; return the library with the ``discovered``,
     ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
-    metadata added, and a report. A failing service stops the step with one warning line
+    metadata added, and a report. The frames hold this run's finds only (a refresh's), or with
+    ``keep`` the library's earlier finds beside them (a ``--seed-playlist`` run's, added to the
+    last refresh's). ``budget``: the run's ``services.http.Budget`` when the run already spent
+    part of it (default: a fresh one of ``discovery.request_budget``). A failing service stops the step with one warning line
     naming it (what was found so far is kept; ListenBrainz's refusal for want of a token is
     a second short note after it, see ``_warnings``); never raises ServiceError. ``notice``: the
     run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
@@ -69,7 +78,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     progress = progress or _no_progress
     if open_data is None:
         from ..services.listenbrainz import OpenData
-        open_data = OpenData.from_settings(settings, notice=notice)
+        open_data = OpenData.from_settings(settings, notice=notice, budget=budget)
     if seed_tracks is None:
         from ..pipeline import taste_seeds
         seed_tracks = taste_seeds(library, settings)
@@ -102,8 +111,10 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
         open_data.close()  # every answer so far is saved, whatever happened
         if shared_from is not None:
             report.requests_by_source["shared"] = _spent(shared_from, open_data.budget.by_service)
-    library = fold(library, found, rows)
+    library = fold(library, found, rows, keep=keep)
     disc = library.frames["discovered"]
+    if keep:  # the report counts this run's finds
+        disc = disc[disc["track_id"].isin({r["track_id"] for r in found.discovered})]
     report.tracks = int(disc["track_id"].nunique())
     report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
     report.requests = open_data.budget.used
@@ -183,9 +194,10 @@ def _warning(exc: ServiceError, open_data=None) -> str:
     return f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found"
 
 
-def fold(library: Library, found: Found, new_track_rows: list[dict]) -> Library:
+def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool = False) -> Library:
     """The library with the found frames (deduplicated) and the new tracks added; discovered
-    tracks without metadata are dropped."""
+    tracks without metadata are dropped. ``keep``: the library's own found frames stay, after
+    the new finds (which win a duplicate key)."""
     tracks = library.frames["tracks"]
     known = set(tracks["track_id"].astype(str))
     new = [r for r in new_track_rows if r.get("track_id") and r["track_id"] not in known]
@@ -195,8 +207,11 @@ def fold(library: Library, found: Found, new_track_rows: list[dict]) -> Library:
     have = set(tracks["track_id"].astype(str))
 
     def frame(name: str, rows: list[dict], key: list[str]) -> pd.DataFrame:
-        df = pd.DataFrame(rows, columns=list(schema.FRAMES[name])) if rows else schema.empty_frame(name)
-        return schema.conform(name, df).drop_duplicates(key)
+        df = schema.conform(name, pd.DataFrame(rows, columns=list(schema.FRAMES[name])) if rows
+                            else schema.empty_frame(name))
+        if keep:
+            df = pd.concat([df, schema.conform(name, library.frames[name])], ignore_index=True)
+        return df.drop_duplicates(key)
 
     disc = frame("discovered", found.discovered, ["track_id", "source", "seed_id"])
     disc = disc[disc["track_id"].isin(have)]
