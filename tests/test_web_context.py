@@ -514,6 +514,60 @@ def test_a_basis_that_refreshed_a_stale_cache_is_kept_for_the_next_move(ctx, mon
     assert builds == [1] and first["tracks"]  # the second move only blended again
 
 
+def test_a_weights_preview_makes_its_dry_runs_basis_once_while_the_cache_is_written(ctx, monkeypatch):
+    """A Weights preview took the kept basis twice, once for the library its evaluation takes and
+    once to blend: a write of the cached data while the first was made (a steer, a run in a
+    terminal, the nightly run) made the second score everything anew (every scorer fitted again:
+    seconds on a large account), its list of other data than the evaluation's library. It takes
+    the basis once; the next move scores the data written meanwhile."""
+    track = jobs.open_store(ctx.settings).load_library().track_ids[0]
+    real, builds = jobs.dry_run_basis, []
+
+    def dry_run_basis(settings, **kw):
+        builds.append(1)
+        basis = real(settings, **kw)
+        if len(builds) == 1:
+            jobs.steer(ctx.settings, pin=[track])  # in a terminal, while this basis was made
+        return basis
+    monkeypatch.setattr(jobs, "dry_run_basis", dry_run_basis)
+    out = ctx.weights_preview({"content": 1.0})
+    assert builds == [1] and out["tracks"] and "error" not in out["evaluation"]
+    ctx.weights_preview({"content": 0.5})
+    assert builds == [1, 1]
+
+
+def test_the_library_a_dry_run_read_before_the_pages_data_was_dropped_is_not_theirs(ctx, standin, monkeypatch):
+    """The dry run handed the library it read to the pages outside their cache: read before a
+    refresh in a terminal that another page saw meanwhile (dropping what the pages kept), it
+    became the pages' library after it, until the next page's check. The pages' library now
+    comes through their cache, which does not keep a value read before a drop."""
+    from datetime import timedelta
+
+    from recommender.isotime import utc_now
+    from spotify_helpers import add_by_hand, gateway_for
+    earlier = (utc_now() - timedelta(minutes=5)).isoformat()  # the refresh below: in another second
+    jobs.open_store(ctx.settings).update_manifest(fetched_at=earlier)
+    ctx.library()  # the pages hold the library
+    lib = jobs.open_store(ctx.settings).load_library()
+    playlist = str(lib.playlists["playlist_id"].iloc[0])
+    mine = set(lib.playlist_items.loc[lib.playlist_items["playlist_id"] == playlist, "track_id"])
+    added = next(t for t in lib.track_ids if t not in mine)
+    real, builds = jobs.dry_run_basis, []
+
+    def dry_run_basis(settings, **kw):
+        builds.append(1)
+        basis = real(settings, **kw)
+        add_by_hand(gateway_for(ctx.settings), playlist, [added])
+        jobs.refresh(ctx.settings)  # in a terminal, while this basis was made
+        ctx.sync_settings()  # another page opened meanwhile: the pages show the refreshed library
+        return basis
+    monkeypatch.setattr(jobs, "dry_run_basis", dry_run_basis)
+    ctx.preview()
+    items = ctx.library().playlist_items
+    assert builds == [1] and added in set(items.loc[items["playlist_id"] == playlist, "track_id"])
+    assert ctx.loaded_library == ctx.library_version()
+
+
 def test_save_weights_writes_the_weights_and_the_new_share_in_one_write(tmp_path, monkeypatch):
     from recommender import configfile
     from recommender.config import load_settings

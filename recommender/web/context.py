@@ -146,10 +146,13 @@ class WebContext:
         self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
 
     # ----- plumbing -----------------------------------------------------------------------
-    def _cached(self, key: str, build: Callable[[], Any], kept: Callable[[], None] | None = None) -> Any:
+    def _cached(self, key: str, build: Callable[[], Any], kept: Callable[[], None] | None = None,
+                began: tuple[int, int] | None = None) -> Any:
         """``build()`` once per key; one key's build does not hold up the others' pages. A value
         whose build began before an ``invalidate`` of its key is returned but not kept (it may be
-        of the data the invalidate dropped); ``kept``: called, under the lock, when it is kept."""
+        of the data the invalidate dropped); ``kept``: called, under the lock, when it is kept.
+        ``began``: the key's ``_generation`` when the work ``build`` returns began, when that was
+        before this call (the library a dry run read)."""
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
@@ -158,7 +161,8 @@ class WebContext:
             with self._lock:
                 if key in self._cache:
                     return self._cache[key]
-                began = self._generation(key)
+                if began is None:
+                    began = self._generation(key)
             value = build()
             with self._lock:
                 if self._generation(key) == began:
@@ -270,16 +274,25 @@ class WebContext:
                 log.exception("warm-up failed")
 
     def library(self):
-        read = None
+        """The library the pages show: read from the cache, or the one the Next playlist's dry run
+        read (``_dry_run_basis``), whichever comes first (``_pages_library``)."""
+        return self._pages_library(lambda: (self.library_version(),  # read first: a refresh while loading is seen next time
+                                            jobs.require_library(self.settings)))
+
+    def _pages_library(self, read: Callable[[], tuple], began: tuple[int, int] | None = None):
+        """The pages' library, kept with its ``library_version`` (``loaded_library``, which
+        ``sync_settings`` compares) when they have none yet: ``read()`` gives (the version, the
+        library); ``began``: as ``_cached``'s."""
+        version = None
 
         def load():
-            nonlocal read
-            read = self.library_version()  # read first: a refresh while loading is seen next time
-            return jobs.require_library(self.settings)
+            nonlocal version
+            version, library = read()
+            return library
 
         def kept() -> None:
-            self.loaded_library = read
-        return self._cached("library", load, kept)
+            self.loaded_library = version
+        return self._cached("library", load, kept, began)
 
     def taste(self):
         """The pages' library without every playlist this tool wrote (``jobs.taste_library``: our
@@ -348,18 +361,20 @@ class WebContext:
 
     def _dry_run_basis(self, settings):
         """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
-        pages' library when they have none yet: the Next page's rows and the first pages after
-        the start use the library the dry run read instead of reading it again. Only once the
-        basis is made, its account known to be the login's: a cache of another account (a
-        `recommend auth` as someone else) is refreshed first, and a page built from it (Moods,
-        Search, the evaluation) would show that account's tracks until the next refresh."""
+        pages' library when they have none yet (``_pages_library``, as ``library()`` reads it;
+        not when the pages' data was dropped while the basis was made): the Next page's rows and
+        the first pages after the start use the library the dry run read instead of reading it
+        again. Only once the basis is made, its account known to be the login's: a cache of
+        another account (a `recommend auth` as someone else) is refreshed first, and a page built
+        from it (Moods, Search, the evaluation) would show that account's tracks until the next
+        refresh."""
+        with self._lock:  # an invalidate while the basis is made: its library may be of the data dropped
+            began = self._generation("library")
         version = self.library_version()  # read first, as library() does
         basis = jobs.dry_run_basis(settings, gateway=self._gateway(settings))
         if basis.refreshed:  # its own refresh wrote the cache: the library it holds
             version = self.library_version()
-        with self._lock:
-            if "library" not in self._cache:
-                self._cache["library"], self.loaded_library = basis.library, version
+        self._pages_library(lambda: (version, basis.library), began)
         return basis
 
     def preview(self):
@@ -480,13 +495,17 @@ class WebContext:
         from concurrent.futures import ThreadPoolExecutor
         t0 = time.perf_counter()
         settings = self._with(weights, new_share)
-        library = None
+        evaluation = None
         with ThreadPoolExecutor(2) as pool:  # the dry run and the evaluation are independent but for the library:
-            try:  # the dry run's basis reads it (its account the login's) and the evaluation takes it,
-                _data, library = self._dry_run(settings, use=lambda basis: basis.library)
+            def blend(basis):  # the dry run's basis reads it (its account the login's) and the evaluation,
+                nonlocal evaluation  # beside the blend, takes it: one use of the basis, as the Next page's
+                evaluation = pool.submit(self._evaluation_or_error, settings, basis.library)
+                return jobs.dry_run_with(basis, settings)
+            try:
+                _data, result = self._dry_run(settings, use=blend)
             finally:  # or reads it itself when the dry run failed first
-                evaluation = pool.submit(self._evaluation_or_error, settings, library)
-            _data, result = self._dry_run(settings)
+                if evaluation is None:
+                    evaluation = pool.submit(self._evaluation_or_error, settings, None)
             out_eval = evaluation.result()
         rows = [{"rank": int(r["rank"]), "name": str(r["name"]), "artists": str(r["artists"]),
                  "score": _num(r["score"])} for r in result.table.head(PREVIEW_ROWS).to_dict("records")]
