@@ -18,6 +18,7 @@ import time
 import webbrowser
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -325,21 +326,25 @@ def _authorize_refusal(url: str, redirect_uri: str, settings) -> str | None:
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
-    timeout = 5  # a connection that sends nothing (a browser's preconnect) holds up the redirect no longer
+    timeout = 5  # a connection that sends nothing (a browser's preconnect) is let go after that
 
     def do_GET(self) -> None:  # noqa: N802
+        server: _CallbackServer = self.server  # type: ignore[assignment]
         address = urlparse(self.path)
-        if address.path != self.server.path:  # type: ignore[attr-defined]  # a browser's /favicon.ico
+        if address.path != server.path:  # a browser's /favicon.ico
             self.send_error(404)
             return
         query = {k: v[0] for k, v in parse_qs(address.query).items()}
-        if query.get("state") != self.server.state:  # type: ignore[attr-defined]
+        if query.get("state") != server.state:
             # not this login's answer: a tab of an earlier `recommend auth` reloaded, or any page's
             # request; this login keeps waiting for its own
-            self.server.stale |= bool({"state", "code", "error"} & set(query))  # type: ignore[attr-defined]
+            server.saw_stale(query)
             self._page(400, "this is the answer to an earlier login, not to the one waiting now: close this tab")
             return
-        self.server.result = query  # type: ignore[attr-defined]
+        if not server.take(query):  # a reload, or a second tab: the first answer stays the login's
+            self._page(200, "this login already has its answer from Spotify: the terminal says how it ends; "
+                            "you can close this tab.")
+            return
         ok = "code" in query
         # the error comes from the address: escaped, as every name is
         self._page(200 if ok else 400, "Logged in: you can close this tab." if ok
@@ -355,8 +360,36 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         pass
 
 
-class _CallbackServer(HTTPServer):
-    """The login's callback server on the IPv4 loopback address."""
+class _CallbackServer(ThreadingMixIn, HTTPServer):
+    """The login's callback server on the IPv4 loopback address.
+
+    Each connection is served in a thread of its own: a browser's preconnect left idle, a
+    request sent half (another program's, a port scanner's) or slowly held up every connection
+    behind it, Spotify's redirect too. The first answer with this login's state is taken
+    (``answered`` is set); later ones leave it as it is."""
+
+    daemon_threads = True  # a connection still open at the end keeps no one waiting
+
+    def __init__(self, address, path: str = "/", state: str = "") -> None:
+        super().__init__(address, _CallbackHandler)
+        self.path, self.state = path, state
+        self.result: dict[str, str] | None = None
+        self.stale = False  # an answer for another login came (a stale tab)
+        self.answered = threading.Event()
+        self._lock = threading.Lock()
+
+    def take(self, query: dict[str, str]) -> bool:
+        """Keep ``query`` as the login's answer, unless one came before it."""
+        with self._lock:
+            if self.result is not None:
+                return False
+            self.result = query
+        self.answered.set()
+        return True
+
+    def saw_stale(self, query: dict[str, str]) -> None:
+        with self._lock:
+            self.stale |= bool({"state", "code", "error"} & set(query))
 
     def handle_error(self, request, client_address) -> None:
         # a connection reset mid-request (a tab closed): socketserver printed a traceback on stderr
@@ -393,19 +426,16 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
                           "takes Spotify's answer on its own plain-http page, on the loopback address (127.0.0.1 "
                           f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
     host = f"[{redirect.hostname}]" if ":" in redirect.hostname else redirect.hostname
+    import secrets
+    state = secrets.token_urlsafe(16)
     try:
         server_class = _CallbackServer6 if ":" in redirect.hostname else _CallbackServer
-        server = server_class((redirect.hostname, 0 if any_port else port), _CallbackHandler)
+        server = server_class((redirect.hostname, 0 if any_port else port), state=state)
     except OSError as exc:
         raise ConfigError(f"spotify.redirect_uri: cannot listen on {host}:{port} ({exc.strerror})") from None
     if any_port:  # bound, so no other process can take the port between choosing and listening
         manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
-    server.result = None  # type: ignore[attr-defined]
-    server.stale = False  # type: ignore[attr-defined]  # an answer for another login came (a stale tab)
-    server.timeout = timeout
-    import secrets
-    state = secrets.token_urlsafe(16)
-    server.state, server.path = state, urlparse(manager.redirect_uri).path or "/"  # type: ignore[attr-defined]
+    server.path = urlparse(manager.redirect_uri).path or "/"
     manager.state = state
     if isinstance(manager, SpotifyPKCE):
         manager.get_pkce_handshake_parameters()
@@ -419,27 +449,20 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         server.server_close()
         raise ConfigError(refused)
 
-    def answered() -> None:
-        """Serve until Spotify's redirect for this login (its path, its state) comes: a connection
-        that brings no request (a browser's preconnect), another request or another login's
-        answer ends nothing; one request ended the login at once, said as 'no answer within 300 s'."""
-        deadline = time.monotonic() + timeout
-        while server.result is None and (left := deadline - time.monotonic()) > 0:  # type: ignore[attr-defined]
-            server.timeout = left
-            try:
-                server.handle_request()
-            except (OSError, ValueError):  # closed by the login giving up
-                return
-
-    thread = threading.Thread(target=answered, daemon=True)
-    thread.start()
+    # served until Spotify's redirect for this login (its path, its state) comes: a connection
+    # that brings no request (a browser's preconnect), another request or another login's
+    # answer ends nothing; one request ended the login at once, said as 'no answer within 300 s'
+    deadline = time.monotonic() + timeout
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    serving.start()
     try:
         (open_url or webbrowser.open)(url)
-        thread.join(timeout)
+        server.answered.wait(max(0.0, deadline - time.monotonic()))
     finally:
+        server.shutdown()
         server.server_close()
-    result = server.result  # type: ignore[attr-defined]
-    if not result and server.stale:  # type: ignore[attr-defined]
+    result = server.result
+    if not result and server.stale:
         raise AuthError(f"no answer for this login within {timeout:.0f} s, only one for another login attempt "
                         "(state mismatch: a tab of an earlier `recommend auth`?); run `recommend auth` again and "
                         "log in from the page it opens")
