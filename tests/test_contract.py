@@ -555,6 +555,30 @@ def test_a_connection_reset_mid_request_prints_no_traceback(tmp_path, capfd):
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.mark.parametrize("fault, said", [
+    (dict(status=503, times=None), r"^the Spotify accounts service at \S+ \(spotify.accounts_url, from [^)]+\) "
+                                   r"answered 503 to the login code: nothing was saved"),
+    (dict(status=None, delay=3.0), r"^cannot reach the Spotify accounts service at .* to finish the login \(no answer "
+                                   r"within 0.5 s\): nothing was saved"),
+])
+def test_an_accounts_outage_while_the_code_is_exchanged_is_said_as_one(tmp_path, fault, said):
+    """Spotify's redirect came, and the accounts service then failed to exchange its code: a 5xx
+    was said as "Spotify refused the login code (None)" (exit 3, as if the login were refused),
+    and no answer (a timeout, a connection refused) ended `recommend auth` in a Python
+    traceback. Both are an outage now (exit 5), saying to run `recommend auth` again."""
+    from recommender.errors import SpotifyUnavailable
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        server.add_fault(Fault(method="POST", path=r"^/api/token$", **fault))
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
+                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        with pytest.raises(SpotifyUnavailable, match=said) as err:
+            auth.login(settings, open_url=_browser(), timeout=10)
+    assert str(err.value).endswith("; run `recommend auth` again in a moment")
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
 def test_the_demos_login_listens_on_a_port_it_holds_from_the_start(tmp_path):
     # the demo chose a free port, let it go, and bound it at the login: another program (a
     # parallel test's stand-in) could take it in between, and the demo failed now and then

@@ -18,8 +18,8 @@ import time
 import webbrowser
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from socketserver import ThreadingMixIn
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -403,6 +403,9 @@ class _CallbackServer6(_CallbackServer):
     address_family = socket.AF_INET6
 
 
+_AGAIN = "nothing was saved; run `recommend auth` again in a moment"
+
+
 def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
           timeout: float = 300.0, any_port: bool = False) -> dict[str, Any]:
     """Interactive login: start the loopback callback server, open the authorize URL,
@@ -482,7 +485,18 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
             raise AppAccessRefused(refusal) from None
         if exc.error == "invalid_client":
             raise AppAccessRefused(_client_refused(manager, exc)) from None
-        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc)})") from None
+        status = getattr(exc, "http_status", None)
+        if status == 429 or (status or 0) >= 500:  # an outage, not a refusal: the code is not retried (it
+            # may have been used), a new login is the way
+            outage = f"answered {status} to the login code"
+            if status == 429:
+                raise RateLimited(f"the Spotify accounts service{manager.where} {outage} (rate-limited): "
+                                  f"{_AGAIN}", retry_after=getattr(exc, "retry_after", None)) from None
+            raise SpotifyUnavailable(f"the Spotify accounts service{manager.where} {outage}: {_AGAIN}") from None
+        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc) or f'HTTP {status}'})") from None
+    except requests.RequestException as exc:  # it was a traceback
+        raise SpotifyUnavailable(f"cannot reach the Spotify accounts service{manager.where} to finish the login "
+                                 f"({failure(exc, manager.requests_timeout)}): {_AGAIN}") from None
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token
