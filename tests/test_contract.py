@@ -555,6 +555,34 @@ def test_a_connection_reset_mid_request_prints_no_traceback(tmp_path, capfd):
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.mark.parametrize("secret, page", [
+    ("s3cret", "recommend: Logged in: you can close this tab."),
+    ("rotated", "recommend: Login failed: Spotify does not accept this app&#x27;s credentials (invalid_client: Invalid "
+                "client secret): check spotify.client_secret"),
+])
+def test_the_callback_page_says_how_the_login_ended(tmp_path, secret, page):
+    """The callback page said "Logged in: you can close this tab." as soon as Spotify's redirect
+    came, before its code was exchanged: when the exchange was refused (a secret rotated in the
+    dashboard, an outage), the browser said logged in while the terminal said it was not. The
+    page now waits for the exchange and says its outcome, the terminal's words."""
+    from recommender.errors import AppAccessRefused
+    from recommender.spotify import auth
+    pages = []
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json"), client_secret="s3cret") as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.client_secret": secret,
+                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+
+        def browser(url: str) -> None:
+            location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
+            pages.append(requests.get(location, timeout=10).text)
+        if secret == "s3cret":
+            assert auth.login(settings, open_url=browser, timeout=10)["access_token"]
+        else:
+            with pytest.raises(AppAccessRefused):
+                auth.login(settings, open_url=browser, timeout=10)
+    assert len(pages) == 1 and page in pages[0]
+
+
 @pytest.mark.parametrize("fault, said", [
     (dict(status=503, times=None), r"^the Spotify accounts service at \S+ \(spotify.accounts_url, from [^)]+\) "
                                    r"answered 503 to the login code: nothing was saved"),

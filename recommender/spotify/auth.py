@@ -27,7 +27,7 @@ import requests
 from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, SpotifyUnavailable,
+from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, RecommenderError, SpotifyUnavailable,
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
 from ..store import atomic_write_text, file_stat
@@ -345,10 +345,17 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             self._page(200, "this login already has its answer from Spotify: the terminal says how it ends; "
                             "you can close this tab.")
             return
-        ok = "code" in query
-        # the error comes from the address: escaped, as every name is
-        self._page(200 if ok else 400, "Logged in: you can close this tab." if ok
-                   else "Login failed: " + query.get("error", "?"))
+        if "code" not in query:  # the error comes from the address: escaped, as every name is
+            self._page(400, "Login failed: " + query.get("error", "?"))
+            return
+        # the page says how the login ended: it said "Logged in" before the code was exchanged,
+        # while the terminal could then say the exchange failed
+        ended = server.ended.wait(server.finish_wait)
+        try:
+            self._page(200 if server.logged_in else 400, server.ending if ended else
+                       "Spotify approved the login: the terminal says whether it was saved; you can close this tab.")
+        finally:
+            server.page_sent.set()
 
     def _page(self, status: int, text: str) -> None:
         self.send_response(status)
@@ -377,6 +384,10 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
         self.stale = False  # an answer for another login came (a stale tab)
         self.answered = threading.Event()
         self._lock = threading.Lock()
+        # how the login ended (``finish``), for the page of the answer that brought its code
+        self.ending, self.logged_in = "", False
+        self.ended, self.page_sent = threading.Event(), threading.Event()
+        self.finish_wait = 300.0  # the longest that page waits for it
 
     def take(self, query: dict[str, str]) -> bool:
         """Keep ``query`` as the login's answer, unless one came before it."""
@@ -386,6 +397,11 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
             self.result = query
         self.answered.set()
         return True
+
+    def finish(self, text: str, logged_in: bool = False) -> None:
+        """Say ``text`` on the page of the answer that brought the code (it waits for it)."""
+        self.ending, self.logged_in = text, logged_in
+        self.ended.set()
 
     def saw_stale(self, query: dict[str, str]) -> None:
         with self._lock:
@@ -456,14 +472,53 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     # that brings no request (a browser's preconnect), another request or another login's
     # answer ends nothing; one request ended the login at once, said as 'no answer within 300 s'
     deadline = time.monotonic() + timeout
+    server.finish_wait = timeout
+    opened: list[BaseException] = []
+
+    def open_page() -> None:
+        # in a thread of its own: a browser that returns only once closed (a text-mode one, a
+        # test's) follows the redirect meanwhile, and that page waits for the exchange below
+        try:
+            (open_url or webbrowser.open)(url)
+        except BaseException as exc:  # noqa: BLE001  # raised again in the login's own thread
+            opened.append(exc)
+            server.answered.set()
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    opener = threading.Thread(target=open_page, daemon=True)
     serving.start()
+    ending, logged_in = "the login was stopped: the terminal says why; you can close this tab.", False
+    ended = False  # on its own, not stopped (Ctrl-C, SIGTERM): then the browser's opening is waited for
     try:
-        (open_url or webbrowser.open)(url)
+        opener.start()
         server.answered.wait(max(0.0, deadline - time.monotonic()))
+        if opened:
+            raise opened[0]
+        try:
+            _exchange(manager, server, timeout, settings)
+        except RecommenderError as exc:
+            ending, ended = f"Login failed: {exc}", True
+            raise
+        ending, logged_in, ended = "Logged in: you can close this tab.", True, True
     finally:
-        server.shutdown()
-        server.server_close()
+        server.finish(ending, logged_in)
+        try:
+            if ended:
+                opener.join()
+            if server.result and "code" in server.result:
+                server.page_sent.wait(5)  # written before `recommend auth` ends
+        finally:
+            server.shutdown()
+            server.server_close()
+    if opened:
+        raise opened[0]
+    token = manager.cache_handler.get_cached_token()
+    log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
+    return token
+
+
+def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, timeout: float, settings) -> None:
+    """Exchange the code of the login's answer for its token (saved by ``manager``); or say why
+    there is none."""
     result = server.result
     if not result and server.stale:
         raise AuthError(f"no answer for this login within {timeout:.0f} s, only one for another login attempt "
@@ -497,6 +552,3 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     except requests.RequestException as exc:  # it was a traceback
         raise SpotifyUnavailable(f"cannot reach the Spotify accounts service{manager.where} to finish the login "
                                  f"({failure(exc, manager.requests_timeout)}): {_AGAIN}") from None
-    token = manager.cache_handler.get_cached_token()
-    log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
-    return token
