@@ -555,6 +555,27 @@ def test_a_connection_reset_mid_request_prints_no_traceback(tmp_path, capfd):
     assert "Traceback" not in capfd.readouterr().err
 
 
+def test_a_login_whose_redirect_never_comes_says_where_the_browser_must_be(tmp_path):
+    """`recommend auth --no-browser` is there to open the URL elsewhere, but Spotify sends the
+    browser back to the loopback address of the machine the browser runs on: from a laptop, for
+    a tool on a server, the redirect never came, and the timeout said only to register the
+    redirect URI (already registered). It now says the browser must run on this machine, or
+    reach it through a forwarded port, and how."""
+    from recommender.spotify import auth
+    port = _free_port()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+
+        def elsewhere(url: str) -> None:  # approved on Spotify's page; the redirect goes to another machine
+            assert requests.get(url, allow_redirects=False, timeout=10).status_code == 302
+        with pytest.raises(AuthError) as err:
+            auth.login(settings, open_url=elsewhere, timeout=0.01)
+    said = str(err.value)
+    assert said.startswith("no answer from the Spotify login page within 0 s: log in on that page in a browser on "
+                           f"this machine, which it sends back to http://127.0.0.1:{port}/callback")
+    assert f"ssh -L {port}:127.0.0.1:{port} to this machine" in said and said.endswith("run `recommend auth` again")
+
+
 @pytest.mark.parametrize("secret, page", [
     ("s3cret", "recommend: Logged in: you can close this tab."),
     ("rotated", "recommend: Login failed: Spotify does not accept this app&#x27;s credentials (invalid_client: Invalid "

@@ -525,8 +525,14 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
                         "(state mismatch: a tab of an earlier `recommend auth`?); run `recommend auth` again and "
                         "log in from the page it opens")
     if not result:
-        raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: if it said INVALID_CLIENT, "
-                        f"{_register(manager.redirect_uri, settings)}; then run `recommend auth` again")
+        # a browser on another machine (`--no-browser`, over ssh) sends the redirect to its own loopback
+        where = urlparse(manager.redirect_uri)
+        host = f"[{where.hostname}]" if ":" in (where.hostname or "") else where.hostname
+        raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: log in on that page in a "
+                        f"browser on this machine, which it sends back to {manager.redirect_uri} (a browser on "
+                        f"another one reaches it once you forward the port: ssh -L {where.port}:{host}:{where.port} "
+                        f"to this machine); if it said INVALID_CLIENT, {_register(manager.redirect_uri, settings)}; "
+                        "then run `recommend auth` again")
     if "code" not in result:
         raise AuthError(f"Spotify login was refused ({result.get('error', 'unknown error')})")
     try:
