@@ -449,33 +449,86 @@ def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
-def test_a_browsers_other_requests_to_the_callback_do_not_end_the_login(tmp_path):
-    """A browser opens connections it may never use (Chrome's preconnect) and asks for
-    /favicon.ico. The callback served one request and stopped: a connection before the redirect
-    ended `recommend auth` at once with "no answer from the Spotify login page within 300 s"
-    (and a stray GET was taken for the answer: "state mismatch"). Now it waits for the redirect.
-    A preconnect kept open and idle (the browser's, until it closes the tab) is dropped after
-    5 s: it held up the redirect behind it until the login's own timeout."""
+def _login_past(tmp_path, others) -> dict:
+    """A login whose browser first does ``others(port, held)`` at the callback's port
+    (connections put in ``held`` stay open until the login has ended), then the redirect."""
     import socket
 
     from recommender.spotify import auth
     port = _free_port()
-    held = []
+    held: list[socket.socket] = []
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
         login = _browser()
 
         def browser(url: str) -> None:
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()  # a preconnect, unused
-            assert requests.get(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).status_code == 404
-            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))  # idle, open till the end
+            others(port, held)
             login(url)
         try:
-            token = auth.login(settings, open_url=browser, timeout=20)
+            return auth.login(settings, open_url=browser, timeout=10)
         finally:
             for connection in held:
                 connection.close()
+
+
+def test_a_browsers_other_requests_to_the_callback_do_not_end_the_login(tmp_path):
+    """A browser opens connections it may never use (Chrome's preconnect) and asks for
+    /favicon.ico. The callback served one request and stopped: a connection before the redirect
+    ended `recommend auth` at once with "no answer from the Spotify login page within 300 s"
+    (and a stray GET was taken for the answer: "state mismatch"). Now it waits for the redirect."""
+    import socket
+
+    def others(port: int, held: list) -> None:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()  # a preconnect, unused
+        assert requests.get(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).status_code == 404
+        held.append(socket.create_connection(("127.0.0.1", port), timeout=5))  # idle, open till the end
+    token = _login_past(tmp_path, others)
     assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_connections_left_idle_or_half_sent_do_not_hold_up_the_redirect(tmp_path, monkeypatch):
+    """The callback served one connection at a time: a browser's preconnect left idle (Chrome
+    keeps one open, sending nothing), or another program's half request line, held Spotify's
+    redirect behind it, 5 s each, and one sending a byte now and then for the whole login ("no
+    answer from the Spotify login page within 300 s", the browser's tab spinning). Each
+    connection is served on its own now: the redirect is answered while they stay open (here
+    kept open longer than the login waits) and ends the login; garbage is answered 400."""
+    import socket
+
+    from recommender.spotify import auth
+    monkeypatch.setattr(auth._CallbackHandler, "timeout", 60)  # longer than the login waits
+
+    def others(port: int, held: list) -> None:
+        held.append(socket.create_connection(("127.0.0.1", port), timeout=10))  # a preconnect, idle
+        held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        held[-1].sendall(b"GET /callb")  # half a request line
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as scanner:
+            scanner.sendall(b"\x16\x03\x01\x02\x00garbage\r\n\r\n")
+            assert b"Bad request" in scanner.makefile("rb").read()
+    token = _login_past(tmp_path, others)
+    assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_a_second_answer_after_the_first_keeps_the_first_and_says_so(tmp_path):
+    """A reloaded callback tab, or a second tab with this login's state, after Spotify's
+    redirect: it waited unanswered (the callback had stopped serving) until the login closed
+    it. It is answered now, and the login keeps the first answer, its code."""
+    from recommender.spotify import auth
+    port = _free_port()
+    pages = []
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+
+        def browser(url: str) -> None:
+            location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
+            pages.append(requests.get(location, timeout=10))
+            state = re.search(r"state=([^&]+)", url).group(1)
+            pages.append(requests.get(location, timeout=5))  # reloaded
+            pages.append(requests.get(f"http://127.0.0.1:{port}/callback?error=access_denied&state={state}", timeout=5))
+        token = auth.login(settings, open_url=browser, timeout=10)
+    assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    assert all("already has its answer from Spotify" in p.text for p in pages[1:]), [p.text for p in pages]
 
 
 def test_a_connection_reset_mid_request_prints_no_traceback(tmp_path, capfd):
@@ -500,6 +553,79 @@ def test_a_connection_reset_mid_request_prints_no_traceback(tmp_path, capfd):
             token = auth.login(settings, open_url=browser, timeout=10)
         assert token["access_token"]
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_login_whose_redirect_never_comes_says_where_the_browser_must_be(tmp_path):
+    """`recommend auth --no-browser` is there to open the URL elsewhere, but Spotify sends the
+    browser back to the loopback address of the machine the browser runs on: from a laptop, for
+    a tool on a server, the redirect never came, and the timeout said only to register the
+    redirect URI (already registered). It now says the browser must run on this machine, or
+    reach it through a forwarded port, and how."""
+    from recommender.spotify import auth
+    port = _free_port()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+
+        def elsewhere(url: str) -> None:  # approved on Spotify's page; the redirect goes to another machine
+            assert requests.get(url, allow_redirects=False, timeout=10).status_code == 302
+        with pytest.raises(AuthError) as err:
+            auth.login(settings, open_url=elsewhere, timeout=0.01)
+    said = str(err.value)
+    assert said.startswith("no answer from the Spotify login page within 0 s: log in on that page in a browser on "
+                           f"this machine, which it sends back to http://127.0.0.1:{port}/callback")
+    assert f"ssh -L {port}:127.0.0.1:{port} to this machine" in said and said.endswith("run `recommend auth` again")
+
+
+@pytest.mark.parametrize("secret, page", [
+    ("s3cret", "recommend: Logged in: you can close this tab."),
+    ("rotated", "recommend: Login failed: Spotify does not accept this app&#x27;s credentials (invalid_client: Invalid "
+                "client secret): check spotify.client_secret"),
+])
+def test_the_callback_page_says_how_the_login_ended(tmp_path, secret, page):
+    """The callback page said "Logged in: you can close this tab." as soon as Spotify's redirect
+    came, before its code was exchanged: when the exchange was refused (a secret rotated in the
+    dashboard, an outage), the browser said logged in while the terminal said it was not. The
+    page now waits for the exchange and says its outcome, the terminal's words."""
+    from recommender.errors import AppAccessRefused
+    from recommender.spotify import auth
+    pages = []
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json"), client_secret="s3cret") as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.client_secret": secret,
+                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+
+        def browser(url: str) -> None:
+            location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
+            pages.append(requests.get(location, timeout=10).text)
+        if secret == "s3cret":
+            assert auth.login(settings, open_url=browser, timeout=10)["access_token"]
+        else:
+            with pytest.raises(AppAccessRefused):
+                auth.login(settings, open_url=browser, timeout=10)
+    assert len(pages) == 1 and page in pages[0]
+
+
+@pytest.mark.parametrize("fault, said", [
+    (dict(status=503, times=None), r"^the Spotify accounts service at \S+ \(spotify.accounts_url, from [^)]+\) "
+                                   r"answered 503 to the login code: nothing was saved"),
+    (dict(status=None, delay=3.0), r"^cannot reach the Spotify accounts service at .* to finish the login \(no answer "
+                                   r"within 0.5 s\): nothing was saved"),
+])
+def test_an_accounts_outage_while_the_code_is_exchanged_is_said_as_one(tmp_path, fault, said):
+    """Spotify's redirect came, and the accounts service then failed to exchange its code: a 5xx
+    was said as "Spotify refused the login code (None)" (exit 3, as if the login were refused),
+    and no answer (a timeout, a connection refused) ended `recommend auth` in a Python
+    traceback. Both are an outage now (exit 5), saying to run `recommend auth` again."""
+    from recommender.errors import SpotifyUnavailable
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        server.add_fault(Fault(method="POST", path=r"^/api/token$", **fault))
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
+                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        with pytest.raises(SpotifyUnavailable, match=said) as err:
+            auth.login(settings, open_url=_browser(), timeout=10)
+    assert str(err.value).endswith("; run `recommend auth` again in a moment")
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
 def test_the_demos_login_listens_on_a_port_it_holds_from_the_start(tmp_path):

@@ -19,6 +19,7 @@ import webbrowser
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -26,7 +27,7 @@ import requests
 from spotipy.cache_handler import CacheFileHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, SpotifyUnavailable,
+from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, RecommenderError, SpotifyUnavailable,
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import user_data_dir
 from ..store import atomic_write_text, file_stat
@@ -325,25 +326,36 @@ def _authorize_refusal(url: str, redirect_uri: str, settings) -> str | None:
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
-    timeout = 5  # a connection that sends nothing (a browser's preconnect) holds up the redirect no longer
+    timeout = 5  # a connection that sends nothing (a browser's preconnect) is let go after that
 
     def do_GET(self) -> None:  # noqa: N802
+        server: _CallbackServer = self.server  # type: ignore[assignment]
         address = urlparse(self.path)
-        if address.path != self.server.path:  # type: ignore[attr-defined]  # a browser's /favicon.ico
+        if address.path != server.path:  # a browser's /favicon.ico
             self.send_error(404)
             return
         query = {k: v[0] for k, v in parse_qs(address.query).items()}
-        if query.get("state") != self.server.state:  # type: ignore[attr-defined]
+        if query.get("state") != server.state:
             # not this login's answer: a tab of an earlier `recommend auth` reloaded, or any page's
             # request; this login keeps waiting for its own
-            self.server.stale |= bool({"state", "code", "error"} & set(query))  # type: ignore[attr-defined]
+            server.saw_stale(query)
             self._page(400, "this is the answer to an earlier login, not to the one waiting now: close this tab")
             return
-        self.server.result = query  # type: ignore[attr-defined]
-        ok = "code" in query
-        # the error comes from the address: escaped, as every name is
-        self._page(200 if ok else 400, "Logged in: you can close this tab." if ok
-                   else "Login failed: " + query.get("error", "?"))
+        if not server.take(query):  # a reload, or a second tab: the first answer stays the login's
+            self._page(200, "this login already has its answer from Spotify: the terminal says how it ends; "
+                            "you can close this tab.")
+            return
+        if "code" not in query:  # the error comes from the address: escaped, as every name is
+            self._page(400, "Login failed: " + query.get("error", "?"))
+            return
+        # the page says how the login ended: it said "Logged in" before the code was exchanged,
+        # while the terminal could then say the exchange failed
+        ended = server.ended.wait(server.finish_wait)
+        try:
+            self._page(200 if server.logged_in else 400, server.ending if ended else
+                       "Spotify approved the login: the terminal says whether it was saved; you can close this tab.")
+        finally:
+            server.page_sent.set()
 
     def _page(self, status: int, text: str) -> None:
         self.send_response(status)
@@ -355,8 +367,45 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         pass
 
 
-class _CallbackServer(HTTPServer):
-    """The login's callback server on the IPv4 loopback address."""
+class _CallbackServer(ThreadingMixIn, HTTPServer):
+    """The login's callback server on the IPv4 loopback address.
+
+    Each connection is served in a thread of its own: a browser's preconnect left idle, a
+    request sent half (another program's, a port scanner's) or slowly held up every connection
+    behind it, Spotify's redirect too. The first answer with this login's state is taken
+    (``answered`` is set); later ones leave it as it is."""
+
+    daemon_threads = True  # a connection still open at the end keeps no one waiting
+
+    def __init__(self, address, path: str = "/", state: str = "") -> None:
+        super().__init__(address, _CallbackHandler)
+        self.path, self.state = path, state
+        self.result: dict[str, str] | None = None
+        self.stale = False  # an answer for another login came (a stale tab)
+        self.answered = threading.Event()
+        self._lock = threading.Lock()
+        # how the login ended (``finish``), for the page of the answer that brought its code
+        self.ending, self.logged_in = "", False
+        self.ended, self.page_sent = threading.Event(), threading.Event()
+        self.finish_wait = 300.0  # the longest that page waits for it
+
+    def take(self, query: dict[str, str]) -> bool:
+        """Keep ``query`` as the login's answer, unless one came before it."""
+        with self._lock:
+            if self.result is not None:
+                return False
+            self.result = query
+        self.answered.set()
+        return True
+
+    def finish(self, text: str, logged_in: bool = False) -> None:
+        """Say ``text`` on the page of the answer that brought the code (it waits for it)."""
+        self.ending, self.logged_in = text, logged_in
+        self.ended.set()
+
+    def saw_stale(self, query: dict[str, str]) -> None:
+        with self._lock:
+            self.stale |= bool({"state", "code", "error"} & set(query))
 
     def handle_error(self, request, client_address) -> None:
         # a connection reset mid-request (a tab closed): socketserver printed a traceback on stderr
@@ -368,6 +417,9 @@ class _CallbackServer6(_CallbackServer):
     http://127.0.0.1:PORT and http://[::1]:PORT; HTTPServer listens on IPv4 only)."""
 
     address_family = socket.AF_INET6
+
+
+_AGAIN = "nothing was saved; run `recommend auth` again in a moment"
 
 
 def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
@@ -393,19 +445,16 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
                           "takes Spotify's answer on its own plain-http page, on the loopback address (127.0.0.1 "
                           f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
     host = f"[{redirect.hostname}]" if ":" in redirect.hostname else redirect.hostname
+    import secrets
+    state = secrets.token_urlsafe(16)
     try:
         server_class = _CallbackServer6 if ":" in redirect.hostname else _CallbackServer
-        server = server_class((redirect.hostname, 0 if any_port else port), _CallbackHandler)
+        server = server_class((redirect.hostname, 0 if any_port else port), state=state)
     except OSError as exc:
         raise ConfigError(f"spotify.redirect_uri: cannot listen on {host}:{port} ({exc.strerror})") from None
     if any_port:  # bound, so no other process can take the port between choosing and listening
         manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
-    server.result = None  # type: ignore[attr-defined]
-    server.stale = False  # type: ignore[attr-defined]  # an answer for another login came (a stale tab)
-    server.timeout = timeout
-    import secrets
-    state = secrets.token_urlsafe(16)
-    server.state, server.path = state, urlparse(manager.redirect_uri).path or "/"  # type: ignore[attr-defined]
+    server.path = urlparse(manager.redirect_uri).path or "/"
     manager.state = state
     if isinstance(manager, SpotifyPKCE):
         manager.get_pkce_handshake_parameters()
@@ -419,33 +468,71 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         server.server_close()
         raise ConfigError(refused)
 
-    def answered() -> None:
-        """Serve until Spotify's redirect for this login (its path, its state) comes: a connection
-        that brings no request (a browser's preconnect), another request or another login's
-        answer ends nothing; one request ended the login at once, said as 'no answer within 300 s'."""
-        deadline = time.monotonic() + timeout
-        while server.result is None and (left := deadline - time.monotonic()) > 0:  # type: ignore[attr-defined]
-            server.timeout = left
-            try:
-                server.handle_request()
-            except (OSError, ValueError):  # closed by the login giving up
-                return
+    # served until Spotify's redirect for this login (its path, its state) comes: a connection
+    # that brings no request (a browser's preconnect), another request or another login's
+    # answer ends nothing; one request ended the login at once, said as 'no answer within 300 s'
+    deadline = time.monotonic() + timeout
+    server.finish_wait = timeout
+    opened: list[BaseException] = []
 
-    thread = threading.Thread(target=answered, daemon=True)
-    thread.start()
+    def open_page() -> None:
+        # in a thread of its own: a browser that returns only once closed (a text-mode one, a
+        # test's) follows the redirect meanwhile, and that page waits for the exchange below
+        try:
+            (open_url or webbrowser.open)(url)
+        except BaseException as exc:  # noqa: BLE001  # raised again in the login's own thread
+            opened.append(exc)
+            server.answered.set()
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    opener = threading.Thread(target=open_page, daemon=True)
+    serving.start()
+    ending, logged_in = "the login was stopped: the terminal says why; you can close this tab.", False
+    ended = False  # on its own, not stopped (Ctrl-C, SIGTERM): then the browser's opening is waited for
     try:
-        (open_url or webbrowser.open)(url)
-        thread.join(timeout)
+        opener.start()
+        server.answered.wait(max(0.0, deadline - time.monotonic()))
+        if opened:
+            raise opened[0]
+        try:
+            _exchange(manager, server, timeout, settings)
+        except RecommenderError as exc:
+            ending, ended = f"Login failed: {exc}", True
+            raise
+        ending, logged_in, ended = "Logged in: you can close this tab.", True, True
     finally:
-        server.server_close()
-    result = server.result  # type: ignore[attr-defined]
-    if not result and server.stale:  # type: ignore[attr-defined]
+        server.finish(ending, logged_in)
+        try:
+            if ended:
+                opener.join()
+            if server.result and "code" in server.result:
+                server.page_sent.wait(5)  # written before `recommend auth` ends
+        finally:
+            server.shutdown()
+            server.server_close()
+    if opened:
+        raise opened[0]
+    token = manager.cache_handler.get_cached_token()
+    log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
+    return token
+
+
+def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, timeout: float, settings) -> None:
+    """Exchange the code of the login's answer for its token (saved by ``manager``); or say why
+    there is none."""
+    result = server.result
+    if not result and server.stale:
         raise AuthError(f"no answer for this login within {timeout:.0f} s, only one for another login attempt "
                         "(state mismatch: a tab of an earlier `recommend auth`?); run `recommend auth` again and "
                         "log in from the page it opens")
     if not result:
-        raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: if it said INVALID_CLIENT, "
-                        f"{_register(manager.redirect_uri, settings)}; then run `recommend auth` again")
+        # a browser on another machine (`--no-browser`, over ssh) sends the redirect to its own loopback
+        where = urlparse(manager.redirect_uri)
+        host = f"[{where.hostname}]" if ":" in (where.hostname or "") else where.hostname
+        raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: log in on that page in a "
+                        f"browser on this machine, which it sends back to {manager.redirect_uri} (a browser on "
+                        f"another one reaches it once you forward the port: ssh -L {where.port}:{host}:{where.port} "
+                        f"to this machine); if it said INVALID_CLIENT, {_register(manager.redirect_uri, settings)}; "
+                        "then run `recommend auth` again")
     if "code" not in result:
         raise AuthError(f"Spotify login was refused ({result.get('error', 'unknown error')})")
     try:
@@ -459,7 +546,15 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
             raise AppAccessRefused(refusal) from None
         if exc.error == "invalid_client":
             raise AppAccessRefused(_client_refused(manager, exc)) from None
-        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc)})") from None
-    token = manager.cache_handler.get_cached_token()
-    log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
-    return token
+        status = getattr(exc, "http_status", None)
+        if status == 429 or (status or 0) >= 500:  # an outage, not a refusal: the code is not retried (it
+            # may have been used), a new login is the way
+            outage = f"answered {status} to the login code"
+            if status == 429:
+                raise RateLimited(f"the Spotify accounts service{manager.where} {outage} (rate-limited): "
+                                  f"{_AGAIN}", retry_after=getattr(exc, "retry_after", None)) from None
+            raise SpotifyUnavailable(f"the Spotify accounts service{manager.where} {outage}: {_AGAIN}") from None
+        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc) or f'HTTP {status}'})") from None
+    except requests.RequestException as exc:  # it was a traceback
+        raise SpotifyUnavailable(f"cannot reach the Spotify accounts service{manager.where} to finish the login "
+                                 f"({failure(exc, manager.requests_timeout)}): {_AGAIN}") from None
