@@ -180,6 +180,7 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     report.open_data_requests = found.requests
     report.requests_by_service = found.requests_by_service
     report.warnings = list(found.warnings)
+    report.open_data = found.open_data
     store.update_manifest(**{LAST_DISCOVERY: last_discovery(settings, library, found, report.requests)})
     return library
 
@@ -208,28 +209,25 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", ref: str, *,
                           playlists_of: str | None = None, progress: Progress | None = None,
-                          notice=None) -> Library:
+                          notice=None, open_data=None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the open-data sources asked about the
-    playlist ``ref``'s tracks and main artists (the refresh's caps), with what the budget
-    has left after this run's refresh (``basis.open_data``). Returns ``library`` with these
+    playlist ``ref``'s tracks and main artists (the refresh's caps). ``open_data``: this run's
+    refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what it
+    left, and a service that failed there is not asked again (nor said twice). Returns ``library`` with these
     finds beside the last refresh's, for this run only: the cache's found frames stay the
     refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
     playlist asks nothing). Warnings and requests are added to ``basis``."""
     from .pipeline import playlist_seeds, resolve_playlist
-    from .services.http import Budget
     from .sources.run import artists_of_seeds, discover_open_data
     seeds = playlist_seeds(library, resolve_playlist(library, ref, playlists_of))
     if seeds.empty:  # candidate_scoring says so
         return library
-    limit = settings.discovery.request_budget
-    spent = sum(basis.open_data.values())
-    budget = Budget(None if limit is None else max(0, int(limit) - spent))
     before = library
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
-    found_library, found = discover_open_data(library, settings, gateway, progress, seed_tracks=seeds,
+    found_library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
                                               seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
-                                              keep=True, budget=budget)
+                                              keep=True)
     basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
     for service, n in found.requests_by_service.items():
         basis.open_data[service] = basis.open_data.get(service, 0) + n
@@ -515,8 +513,10 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     library = store.load_library()
     age = store.age_hours()
     basis = BuildBasis(store, library, None, None, gateway)
+    open_data = None  # the refresh's open-data clients: the seed playlist's discovery goes on with them
 
     def refresh_now() -> Library:
+        nonlocal open_data
         if dry_run:  # the refresh writes the cache: a writer like any other
             held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
             store.forget_manifest()  # read before the lock: another run may have written it since
@@ -525,7 +525,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         cached = basis.library if store.data_version() == version else None
         library, pulled = pull(gateway, store, settings, progress, notice=notice, cached=cached)
         basis.warnings = [*pulled.switched, *pulled.warnings]
-        basis.open_data = dict(pulled.requests_by_service)
+        basis.open_data, open_data = dict(pulled.requests_by_service), pulled.open_data
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
         return library
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
@@ -545,7 +545,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     scoring_library = _without_playlist(library, *ours)
     if seed_playlist is not None and _open_data_on(settings) and _may_cache_answers(held, settings, basis, dry_run):
         library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
-                                        playlists_of=playlists_of, progress=progress, notice=notice)
+                                        playlists_of=playlists_of, progress=progress, notice=notice,
+                                        open_data=open_data)
         scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added

@@ -1336,3 +1336,36 @@ def test_a_refreshing_seed_playlist_runs_progress_bars_each_run_once(tmp_path):
     assert "ListenBrainz + MusicBrainz: similar artists (playlist)" in seen
     for stage, done in seen.items():  # none goes back
         assert done == sorted(done), (stage, done)
+
+
+def test_a_refreshing_seed_playlist_run_spends_one_budget_and_says_it_once(tmp_path):
+    """A build that refreshes and then asks about its seed playlist is one run with one budget:
+    when the refresh spent ``discovery.request_budget``, the playlist's discovery said so a
+    second time, as "the request budget of 0 per run", a budget nobody set."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "discovery.request_budget": 5})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        result = jobs.build_playlist(demo, dry_run=True, force_refresh=True, seed_playlist=ELECTROPOP)
+    budget = [m for m in result.messages if "request budget" in m]
+    assert budget == ["discovery stopped early: the request budget of 5 per run is spent (discovery.request_budget); "
+                      "the playlist uses what was found"], result.messages
+    assert sum(result.open_data_requests.values()) == 5
+
+
+def test_a_service_the_refresh_found_failing_is_not_asked_again_about_the_seed_playlist(tmp_path):
+    """MusicBrainz down during a build that refreshes and then asks about its seed playlist: the
+    refresh's discovery stops with one warning, and the playlist's asked MusicBrainz again
+    (its retries, its waits) and gave a second warning of the same failure."""
+    from recommender import jobs
+    seen = {}
+    for seed in (None, ELECTROPOP):
+        settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / str(seed is None))})
+        with jobs.demo_environment(settings) as (demo, server):
+            jobs.demo_login(demo)
+            server.musicbrainz.fail(503, times=10**6)
+            result = jobs.build_playlist(demo, dry_run=True, force_refresh=True, seed_playlist=seed)
+            seen[seed] = len(server.musicbrainz.seen)
+        warned = [m for m in result.messages if "discovery stopped early" in m]
+        assert len(warned) == 1 and "MusicBrainz" in warned[0], result.messages
+    assert seen[ELECTROPOP] == seen[None] > 0  # the refresh's attempts, no more

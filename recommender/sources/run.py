@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -29,6 +30,9 @@ class DiscoveryReport:
     requests_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     cached_answers: int = 0
     warnings: list[str] = field(default_factory=list)
+    # the step's ``OpenData`` (budget, first failure, refusals, answers read): a later step of
+    # the same run (a ``--seed-playlist`` run's own discovery) goes on with it
+    open_data: Any = field(default=None, repr=False)
 
 
 def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
@@ -60,14 +64,15 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 
 def discover_open_data(library: Library, settings, gateway=None, progress: Progress | None = None,
                        open_data=None, seed_tracks: pd.Series | None = None,
-                       seed_artist_ids: list[str] | None = None, notice=None, keep: bool = False,
-                       budget=None) -> tuple[Library, DiscoveryReport]:
+                       seed_artist_ids: list[str] | None = None, notice=None,
+                       keep: bool = False) -> tuple[Library, DiscoveryReport]:
     """Run the enabled open-data sources; return the library with the ``discovered``,
     ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
     metadata added, and a report. The frames hold this run's finds only (a refresh's), or with
     ``keep`` the library's earlier finds beside them (a ``--seed-playlist`` run's, added to the
-    last refresh's). ``budget``: the run's ``services.http.Budget`` when the run already spent
-    part of it (default: a fresh one of ``discovery.request_budget``). A failing service stops the step with one warning line
+    last refresh's). ``open_data``: an earlier step's of the same run (``DiscoveryReport.open_data``:
+    one budget, and a service that failed there is not asked again); the report counts this
+    step's requests and answers. A failing service stops the step with one warning line
     naming it (what was found so far is kept; ListenBrainz's refusal for want of a token is
     a second short note after it, see ``_warnings``); never raises ServiceError. ``notice``: the
     run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
@@ -78,7 +83,9 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     progress = progress or _no_progress
     if open_data is None:
         from ..services.listenbrainz import OpenData
-        open_data = OpenData.from_settings(settings, notice=notice, budget=budget)
+        open_data = OpenData.from_settings(settings, notice=notice)
+    report.open_data = open_data
+    start = (open_data.budget.used, dict(open_data.budget.by_service), open_data.cache.hits)
     if seed_tracks is None:
         from ..pipeline import taste_seeds
         seed_tracks = taste_seeds(library, settings)
@@ -117,9 +124,9 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
         disc = disc[disc["track_id"].isin({r["track_id"] for r in found.discovered})]
     report.tracks = int(disc["track_id"].nunique())
     report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
-    report.requests = open_data.budget.used
-    report.requests_by_service = dict(open_data.budget.by_service)
-    report.cached_answers = open_data.cache.hits
+    report.requests = open_data.budget.used - start[0]
+    report.requests_by_service = _spent(start[1], open_data.budget.by_service)
+    report.cached_answers = open_data.cache.hits - start[2]
     for w in report.warnings:
         log.info(w)  # the caller shows it (one line: the CLI's note, the web page); the log file keeps it
     return library, report
