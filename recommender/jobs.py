@@ -579,7 +579,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
         return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
-                           refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current),
+                           refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current, state.labels),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
 
     def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
@@ -600,7 +600,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed,
-                       label_parts=label_parts(library, plan.added + plan.removed))
+                       label_parts=label_parts(library, plan.added + plan.removed, state.labels))
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----
@@ -642,15 +642,19 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         return store.update_manifest(**changes)
 
 
-def label_parts(library: Library, ids: list[str]) -> dict[str, tuple[str, str]]:
-    """(name, artists) of each track of ``ids`` the library holds: `recommend web` shows each in
-    its own direction (a right-to-left name before its artists)."""
+def label_parts(library: Library, ids: list[str], read: dict[str, tuple[str, str]] | None = None
+                ) -> dict[str, tuple[str, str]]:
+    """(name, artists) of each track of ``ids`` the library holds, else as ``read`` (the managed
+    playlist's read, ``ManagedState.labels``) gives it: `recommend web` shows each in its own
+    direction (a right-to-left name before its artists)."""
     tracks = library.tracks.set_index("track_id")
     out = {}
     for tid in ids:
         if tid in tracks.index:
             row = tracks.loc[tid]
             out[tid] = (str(row["name"]), ", ".join(row["artist_names"]))
+        elif read and tid in read:
+            out[tid] = read[tid]
     return out
 
 

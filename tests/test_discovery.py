@@ -1369,3 +1369,21 @@ def test_a_service_the_refresh_found_failing_is_not_asked_again_about_the_seed_p
         warned = [m for m in result.messages if "discovery stopped early" in m]
         assert len(warned) == 1 and "MusicBrainz" in warned[0], result.messages
     assert seen[ELECTROPOP] == seen[None] > 0  # the refresh's attempts, no more
+
+
+def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_path):
+    """A `--seed-playlist` run publishes finds the cache does not keep (its finds are that
+    run's); the next default build removes them, and its diff showed them as bare Spotify ids
+    ("would remove 10: 3xYz...; Come Undone - Duran Duran; ..."). It names them as the
+    managed playlist's read gives them."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        first = jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
+        unknown = set(first.added_ids) - set(jobs.open_store(demo).load_library().track_ids)
+        assert unknown  # finds of the playlist's own discovery, not in the cache
+        after = jobs.build_playlist(demo, dry_run=True)
+    assert unknown <= set(after.removed_ids)
+    assert {t: after.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
