@@ -192,9 +192,9 @@ def _open_data_on(settings) -> bool:
 
 def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool) -> bool:
     """Whether this run may write the open-data answer cache: a run that writes (or a dry run
-    that refreshed) holds the run lock; another dry run takes it, and while another run holds
-    it goes on without asking (a warning says so), as a dry run on a fresh cache reads beside
-    a busy scheduled run."""
+    that refreshed) holds the run lock; another dry run takes it into ``held`` (for its
+    discovery alone), and while another run holds it goes on without asking (a warning says
+    so), as a dry run on a fresh cache reads beside a busy scheduled run."""
     from .errors import LockHeld
     if not dry_run or basis.refreshed:
         return True
@@ -542,12 +542,13 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store)
+    if seed_playlist is not None and _open_data_on(settings):
+        with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
+            if _may_cache_answers(asking, settings, basis, dry_run):
+                library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
+                                                playlists_of=playlists_of, progress=progress, notice=notice,
+                                                open_data=open_data)
     scoring_library = _without_playlist(library, *ours)
-    if seed_playlist is not None and _open_data_on(settings) and _may_cache_answers(held, settings, basis, dry_run):
-        library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
-                                        playlists_of=playlists_of, progress=progress, notice=notice,
-                                        open_data=open_data)
-        scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)

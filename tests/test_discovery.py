@@ -1387,3 +1387,27 @@ def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_p
         after = jobs.build_playlist(demo, dry_run=True)
     assert unknown <= set(after.removed_ids)
     assert {t: after.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
+
+
+def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path, monkeypatch):
+    """A dry run on a fresh cache takes the run lock only to cache its seed playlist's answers:
+    it held it on through the scoring to its end, and a scheduled run starting meanwhile
+    (or a Publish in `recommend web`) was refused (exit 6) by a run that writes nothing."""
+    from recommender import jobs, pipeline
+    from recommender.lock import RunLock, lock_path
+    free = []
+    scoring = pipeline.candidate_scoring
+
+    def probe(*args, **kw):
+        with RunLock(lock_path(demo.cache_dir), command="the nightly build"):  # LockHeld while the dry run holds it
+            free.append(True)
+        return scoring(*args, **kw)
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        asked = server.open_data.requests_to("")
+        monkeypatch.setattr(pipeline, "candidate_scoring", probe)
+        result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") > asked  # it did ask, under the lock
+    assert free == [True] and len(result.table)
