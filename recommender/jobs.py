@@ -448,7 +448,9 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
 
     Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
-    any writer before pulling, and exits 6 while another run holds it.
+    any writer before pulling, and exits 6 while another run holds it; with ``seed_playlist`` it
+    also takes it while it asks open data about that playlist (``_may_cache_answers``: while
+    another run holds it, it asks nothing and says so).
     """
     started = time.monotonic()
     gateway = gateway or connect(settings)
