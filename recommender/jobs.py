@@ -185,11 +185,6 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     return library
 
 
-def _open_data_on(settings) -> bool:
-    d = settings.discovery
-    return bool(d.enabled and (d.similar_artists.enabled or d.similar_recordings.enabled))
-
-
 def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool) -> bool:
     """Whether this run may write the open-data answer cache: a run that writes (or a dry run
     that refreshed) holds the run lock; another dry run takes it into ``held`` (for its
@@ -509,6 +504,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring
+    from .sources.run import open_data_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
     version = store.data_version()
@@ -544,7 +540,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store)
-    if seed_playlist is not None and _open_data_on(settings):
+    if seed_playlist is not None and open_data_on(settings):
         with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
             if _may_cache_answers(asking, settings, basis, dry_run):
                 library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,

@@ -78,7 +78,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
     report = DiscoveryReport()
     d = settings.discovery
-    if not d.enabled or not (d.similar_artists.enabled or d.similar_recordings.enabled):
+    if not open_data_on(settings):
         return library, report
     progress = progress or _no_progress
     if open_data is None:
@@ -141,6 +141,12 @@ def sources_on(settings) -> dict[str, bool]:
     return {"albums": int(r.discovery_artists) > 0 and int(r.discovery_albums_per_artist) > 0,
             "similar_artists": bool(d.enabled and d.similar_artists.enabled),
             "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)}
+
+
+def open_data_on(settings) -> bool:
+    """Whether a run asks the open-data services: one of their sources is on (``sources_on``)."""
+    on = sources_on(settings)
+    return on["similar_artists"] or on["similar_recordings"]
 
 
 def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
