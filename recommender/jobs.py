@@ -180,20 +180,16 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     report.open_data_requests = found.requests
     report.requests_by_service = found.requests_by_service
     report.warnings = list(found.warnings)
+    report.open_data = found.open_data
     store.update_manifest(**{LAST_DISCOVERY: last_discovery(settings, library, found, report.requests)})
     return library
 
 
-def _open_data_on(settings) -> bool:
-    d = settings.discovery
-    return bool(d.enabled and (d.similar_artists.enabled or d.similar_recordings.enabled))
-
-
 def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool) -> bool:
     """Whether this run may write the open-data answer cache: a run that writes (or a dry run
-    that refreshed) holds the run lock; another dry run takes it, and while another run holds
-    it goes on without asking (a warning says so), as a dry run on a fresh cache reads beside
-    a busy scheduled run."""
+    that refreshed) holds the run lock; another dry run takes it into ``held`` (for its
+    discovery alone), and while another run holds it goes on without asking (a warning says
+    so), as a dry run on a fresh cache reads beside a busy scheduled run."""
     from .errors import LockHeld
     if not dry_run or basis.refreshed:
         return True
@@ -208,28 +204,25 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", ref: str, *,
                           playlists_of: str | None = None, progress: Progress | None = None,
-                          notice=None) -> Library:
+                          notice=None, open_data=None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the open-data sources asked about the
-    playlist ``ref``'s tracks and main artists (the refresh's caps), with what the budget
-    has left after this run's refresh (``basis.open_data``). Returns ``library`` with these
+    playlist ``ref``'s tracks and main artists (the refresh's caps). ``open_data``: this run's
+    refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what it
+    left, and a service that failed there is not asked again (nor said twice). Returns ``library`` with these
     finds beside the last refresh's, for this run only: the cache's found frames stay the
     refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
     playlist asks nothing). Warnings and requests are added to ``basis``."""
     from .pipeline import playlist_seeds, resolve_playlist
-    from .services.http import Budget
     from .sources.run import artists_of_seeds, discover_open_data
     seeds = playlist_seeds(library, resolve_playlist(library, ref, playlists_of))
     if seeds.empty:  # candidate_scoring says so
         return library
-    limit = settings.discovery.request_budget
-    spent = sum(basis.open_data.values())
-    budget = Budget(None if limit is None else max(0, int(limit) - spent))
     before = library
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
-    found_library, found = discover_open_data(library, settings, gateway, progress, seed_tracks=seeds,
+    found_library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
                                               seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
-                                              keep=True, budget=budget)
+                                              keep=True)
     basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
     for service, n in found.requests_by_service.items():
         basis.open_data[service] = basis.open_data.get(service, 0) + n
@@ -450,7 +443,9 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
 
     Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
-    any writer before pulling, and exits 6 while another run holds it.
+    any writer before pulling, and exits 6 while another run holds it; with ``seed_playlist`` it
+    also takes it while it asks open data about that playlist (``_may_cache_answers``: while
+    another run holds it, it asks nothing and says so).
     """
     started = time.monotonic()
     gateway = gateway or connect(settings)
@@ -509,14 +504,17 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring
+    from .sources.run import open_data_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
     version = store.data_version()
     library = store.load_library()
     age = store.age_hours()
     basis = BuildBasis(store, library, None, None, gateway)
+    open_data = None  # the refresh's open-data clients: the seed playlist's discovery goes on with them
 
     def refresh_now() -> Library:
+        nonlocal open_data
         if dry_run:  # the refresh writes the cache: a writer like any other
             held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
             store.forget_manifest()  # read before the lock: another run may have written it since
@@ -525,7 +523,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         cached = basis.library if store.data_version() == version else None
         library, pulled = pull(gateway, store, settings, progress, notice=notice, cached=cached)
         basis.warnings = [*pulled.switched, *pulled.warnings]
-        basis.open_data = dict(pulled.requests_by_service)
+        basis.open_data, open_data = dict(pulled.requests_by_service), pulled.open_data
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
         return library
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
@@ -542,11 +540,13 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store)
+    if seed_playlist is not None and open_data_on(settings):
+        with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
+            if _may_cache_answers(asking, settings, basis, dry_run):
+                library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
+                                                playlists_of=playlists_of, progress=progress, notice=notice,
+                                                open_data=open_data)
     scoring_library = _without_playlist(library, *ours)
-    if seed_playlist is not None and _open_data_on(settings) and _may_cache_answers(held, settings, basis, dry_run):
-        library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
-                                        playlists_of=playlists_of, progress=progress, notice=notice)
-        scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)
@@ -578,7 +578,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
         return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
-                           refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current),
+                           refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current, state.labels),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
 
     def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
@@ -599,7 +599,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed,
-                       label_parts=label_parts(library, plan.added + plan.removed))
+                       label_parts=label_parts(library, plan.added + plan.removed, state.labels))
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----
@@ -641,15 +641,19 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         return store.update_manifest(**changes)
 
 
-def label_parts(library: Library, ids: list[str]) -> dict[str, tuple[str, str]]:
-    """(name, artists) of each track of ``ids`` the library holds: `recommend web` shows each in
-    its own direction (a right-to-left name before its artists)."""
+def label_parts(library: Library, ids: list[str], read: dict[str, tuple[str, str]] | None = None
+                ) -> dict[str, tuple[str, str]]:
+    """(name, artists) of each track of ``ids`` the library holds, else as ``read`` (the managed
+    playlist's read, ``ManagedState.labels``) gives it: `recommend web` shows each in its own
+    direction (a right-to-left name before its artists)."""
     tracks = library.tracks.set_index("track_id")
     out = {}
     for tid in ids:
         if tid in tracks.index:
             row = tracks.loc[tid]
             out[tid] = (str(row["name"]), ", ".join(row["artist_names"]))
+        elif read and tid in read:
+            out[tid] = read[tid]
     return out
 
 

@@ -230,6 +230,9 @@ class ManagedState:
     not_yours: list[str] = field(default_factory=list)
     # tracks in it that Spotify says do not play for you (greyed out), with the reason: no candidates
     unplayable: dict[str, str] = field(default_factory=dict)  # track -> Spotify's restrictions.reason
+    # track -> (name, artists) as this read gives them: a diff names a track the cache does not
+    # hold (a --seed-playlist run's find, which the cache does not keep)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def own_pins(self) -> list[str]:
@@ -275,19 +278,23 @@ class PublishResult:
 
 def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None,
          adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None,
-         latest: dict[str, str] | None = None) -> list[str]:
+         latest: dict[str, str] | None = None, labels: dict | None = None) -> list[str]:
     """Track ids of playlist entries; ``others`` collects what a rewrite would drop that the
     user put there ("episode", "local file"; an unavailable, null entry is not counted);
     ``stamps`` collects each track's ``added_at`` (a replace gives every entry a new one), of
     its first entry, ``latest`` of its last added (a duplicate added by hand);
     ``adders`` each track's ``added_by`` id ("" when Spotify does not say); ``unplayable`` the
-    tracks Spotify says do not play for you (entries read with a market), with the reason."""
+    tracks Spotify says do not play for you (entries read with a market), with the reason;
+    ``labels`` each track's (name, artists)."""
     from .spotify.parse import entry_object, entry_track, playable, restriction
     out = []
     for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
+            if labels is not None:
+                labels.setdefault(obj["id"], (str(obj.get("name") or ""), ", ".join(
+                    str(a.get("name") or "") for a in obj.get("artists") or [] if isinstance(a, dict))))
             if unplayable is not None and not playable(entry_object(entry)):
                 unplayable.setdefault(obj["id"], restriction(entry_object(entry)))
             if stamps is not None and isinstance(entry, dict):
@@ -315,20 +322,21 @@ def _market(unplayable: dict | None) -> dict[str, str]:
 
 def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
                stamps: dict[str, str] | None = None, adders: dict[str, str] | None = None,
-               unplayable: dict[str, str] | None = None, latest: dict[str, str] | None = None) -> list[str]:
+               unplayable: dict[str, str] | None = None, latest: dict[str, str] | None = None,
+               labels: dict | None = None) -> list[str]:
     """Track ids of a playlist, in order (null/episode/local entries skipped, see ``_ids``);
     with ``unplayable`` read with a market (see ``read_playlist``)."""
     return _ids(gateway.pages(f"playlists/{playlist_id}/items", **_market(unplayable)), others, stamps, adders,
-                unplayable, latest)
+                unplayable, latest, labels)
 
 
 def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
                   stamps: dict[str, str] | None = None, details: dict | None = None,
                   adders: dict[str, str] | None = None, unplayable: dict[str, str] | None = None,
-                  latest: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
+                  latest: dict[str, str] | None = None, labels: dict | None = None) -> tuple[str | None, list[str]]:
     """(snapshot id, track ids in order) of a playlist: the playlist object carries its snapshot
     and the first page of items, the rest follows ``next``. ``details`` gets its ``public``;
-    ``others``, ``stamps``, ``adders`` and ``latest`` as ``_ids``; with ``unplayable`` it is read as your
+    ``others``, ``stamps``, ``adders``, ``latest`` and ``labels`` as ``_ids``; with ``unplayable`` it is read as your
     country sees it (a market: a relinked entry still counts under its stored id) and that list
     gets the tracks that do not play there."""
     obj = gateway.get(f"playlists/{playlist_id}", **_market(unplayable)) or {}
@@ -337,13 +345,13 @@ def read_playlist(gateway: Gateway, playlist_id: str, others: list[str] | None =
     snapshot = obj.get("snapshot_id")
     page = obj.get("items") if isinstance(obj.get("items"), dict) else obj.get("tracks")
     if not isinstance(page, dict) or "items" not in page:  # a bare {href, total}: no items embedded
-        return snapshot, read_items(gateway, playlist_id, others, stamps, adders, unplayable, latest)
+        return snapshot, read_items(gateway, playlist_id, others, stamps, adders, unplayable, latest, labels)
     entries: list = []
     while page:
         entries.extend(page.get("items") or [])
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
-    return snapshot, _ids(entries, others, stamps, adders, unplayable, latest)
+    return snapshot, _ids(entries, others, stamps, adders, unplayable, latest, labels)
 
 
 def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> bool:
@@ -445,8 +453,9 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     adders: dict[str, str] = {}
     unplayable: dict[str, str] = {}
     latest: dict[str, str] = {}
+    labels: dict[str, tuple[str, str]] = {}
     try:
-        snapshot, current = read_playlist(gateway, pid, others, stamps, details, adders, unplayable, latest)
+        snapshot, current = read_playlist(gateway, pid, others, stamps, details, adders, unplayable, latest, labels)
     except SpotifyError as exc:  # another account's login can list a playlist of ours it follows, never read it
         if exc.status in (403, 404) and user_id:
             _check_account(gateway, user_id)
@@ -500,7 +509,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                         description=listed_description, snapshot=snapshot,
                         public=bool(public), name=name, slot=slot, listed_name=(listed.get(pid) or {}).get("name"),
                         messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
-                        not_yours=not_yours, unplayable=unplayable)
+                        not_yours=not_yours, unplayable=unplayable, labels=labels)
 
 
 def removal_times(info: dict) -> dict[str, str]:

@@ -1263,7 +1263,8 @@ def test_a_seed_playlist_run_asks_open_data_about_that_playlists_own_artists_and
         second = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         assert server.open_data.requests_to("") == asked and len(server.musicbrainz.seen) == mb
         assert second.table["track_id"].tolist() == first.table["track_id"].tolist()
-        assert not any(second.open_data_requests.get(s) for s in ("ListenBrainz", "ListenBrainz labs", "MusicBrainz"))
+        # nor Spotify: the tracks a Spotify search found were looked up again (their metadata not cached)
+        assert second.open_data_requests == {}, second.open_data_requests
 
 
 def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_it_while_another_run_holds_it(
@@ -1336,3 +1337,78 @@ def test_a_refreshing_seed_playlist_runs_progress_bars_each_run_once(tmp_path):
     assert "ListenBrainz + MusicBrainz: similar artists (playlist)" in seen
     for stage, done in seen.items():  # none goes back
         assert done == sorted(done), (stage, done)
+
+
+def test_a_refreshing_seed_playlist_run_spends_one_budget_and_says_it_once(tmp_path):
+    """A build that refreshes and then asks about its seed playlist is one run with one budget:
+    when the refresh spent ``discovery.request_budget``, the playlist's discovery said so a
+    second time, as "the request budget of 0 per run", a budget nobody set."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "discovery.request_budget": 5})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        result = jobs.build_playlist(demo, dry_run=True, force_refresh=True, seed_playlist=ELECTROPOP)
+    budget = [m for m in result.messages if "request budget" in m]
+    assert budget == ["discovery stopped early: the request budget of 5 per run is spent (discovery.request_budget); "
+                      "the playlist uses what was found"], result.messages
+    assert sum(result.open_data_requests.values()) == 5
+
+
+def test_a_service_the_refresh_found_failing_is_not_asked_again_about_the_seed_playlist(tmp_path):
+    """MusicBrainz down during a build that refreshes and then asks about its seed playlist: the
+    refresh's discovery stops with one warning, and the playlist's asked MusicBrainz again
+    (its retries, its waits) and gave a second warning of the same failure."""
+    from recommender import jobs
+    seen = {}
+    for seed in (None, ELECTROPOP):
+        settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / str(seed is None))})
+        with jobs.demo_environment(settings) as (demo, server):
+            jobs.demo_login(demo)
+            server.musicbrainz.fail(503, times=10**6)
+            result = jobs.build_playlist(demo, dry_run=True, force_refresh=True, seed_playlist=seed)
+            seen[seed] = len(server.musicbrainz.seen)
+        warned = [m for m in result.messages if "discovery stopped early" in m]
+        assert len(warned) == 1 and "MusicBrainz" in warned[0], result.messages
+    assert seen[ELECTROPOP] == seen[None] > 0  # the refresh's attempts, no more
+
+
+def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_path):
+    """A `--seed-playlist` run publishes finds the cache does not keep (its finds are that
+    run's); the next default build removes them, and its diff showed them as bare Spotify ids
+    ("would remove 10: 3xYz...; Come Undone - Duran Duran; ..."). It names them as the
+    managed playlist's read gives them."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        first = jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
+        unknown = set(first.added_ids) - set(jobs.open_store(demo).load_library().track_ids)
+        assert unknown  # finds of the playlist's own discovery, not in the cache
+        after = jobs.build_playlist(demo, dry_run=True)
+    assert unknown <= set(after.removed_ids)
+    assert {t: after.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
+
+
+def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path, monkeypatch):
+    """A dry run on a fresh cache takes the run lock only to cache its seed playlist's answers:
+    it held it on through the scoring to its end, and a scheduled run starting meanwhile
+    (or a Publish in `recommend web`) was refused (exit 6) by a run that writes nothing."""
+    from recommender import jobs, pipeline
+    from recommender.lock import RunLock, lock_path
+    free = []
+    scoring = pipeline.candidate_scoring
+
+    def probe(*args, **kw):
+        with RunLock(lock_path(demo.cache_dir), command="the nightly build"):  # LockHeld while the dry run holds it
+            free.append(True)
+        return scoring(*args, **kw)
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        asked = server.open_data.requests_to("")
+        monkeypatch.setattr(pipeline, "candidate_scoring", probe)
+        result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") > asked  # it did ask, under the lock
+    assert free == [True] and len(result.table)

@@ -211,6 +211,9 @@ class Resolver:
             if _norm(obj.get("name") or "") == _norm(name) and (not artist or _norm(artist) in names):
                 found = str(obj["id"])
                 self.metadata.setdefault(found, _track_row(obj))
+                # kept like a look-up's: the next run takes the id from the search's answer and
+                # would look the track up again
+                self.od.cache.put("tracks", found, self.metadata[found])
                 break
         self.od.cache.put("search", key, found)
         return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -29,6 +30,9 @@ class DiscoveryReport:
     requests_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     cached_answers: int = 0
     warnings: list[str] = field(default_factory=list)
+    # the step's ``OpenData`` (budget, first failure, refusals, answers read): a later step of
+    # the same run (a ``--seed-playlist`` run's own discovery) goes on with it
+    open_data: Any = field(default=None, repr=False)
 
 
 def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
@@ -60,25 +64,28 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 
 def discover_open_data(library: Library, settings, gateway=None, progress: Progress | None = None,
                        open_data=None, seed_tracks: pd.Series | None = None,
-                       seed_artist_ids: list[str] | None = None, notice=None, keep: bool = False,
-                       budget=None) -> tuple[Library, DiscoveryReport]:
+                       seed_artist_ids: list[str] | None = None, notice=None,
+                       keep: bool = False) -> tuple[Library, DiscoveryReport]:
     """Run the enabled open-data sources; return the library with the ``discovered``,
     ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
     metadata added, and a report. The frames hold this run's finds only (a refresh's), or with
     ``keep`` the library's earlier finds beside them (a ``--seed-playlist`` run's, added to the
-    last refresh's). ``budget``: the run's ``services.http.Budget`` when the run already spent
-    part of it (default: a fresh one of ``discovery.request_budget``). A failing service stops the step with one warning line
+    last refresh's). ``open_data``: an earlier step's of the same run (``DiscoveryReport.open_data``:
+    one budget, and a service that failed there is not asked again); the report counts this
+    step's requests and answers. A failing service stops the step with one warning line
     naming it (what was found so far is kept; ListenBrainz's refusal for want of a token is
     a second short note after it, see ``_warnings``); never raises ServiceError. ``notice``: the
     run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
     report = DiscoveryReport()
     d = settings.discovery
-    if not d.enabled or not (d.similar_artists.enabled or d.similar_recordings.enabled):
+    if not open_data_on(settings):
         return library, report
     progress = progress or _no_progress
     if open_data is None:
         from ..services.listenbrainz import OpenData
-        open_data = OpenData.from_settings(settings, notice=notice, budget=budget)
+        open_data = OpenData.from_settings(settings, notice=notice)
+    report.open_data = open_data
+    start = (open_data.budget.used, dict(open_data.budget.by_service), open_data.cache.hits)
     if seed_tracks is None:
         from ..pipeline import taste_seeds
         seed_tracks = taste_seeds(library, settings)
@@ -117,9 +124,9 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
         disc = disc[disc["track_id"].isin({r["track_id"] for r in found.discovered})]
     report.tracks = int(disc["track_id"].nunique())
     report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
-    report.requests = open_data.budget.used
-    report.requests_by_service = dict(open_data.budget.by_service)
-    report.cached_answers = open_data.cache.hits
+    report.requests = open_data.budget.used - start[0]
+    report.requests_by_service = _spent(start[1], open_data.budget.by_service)
+    report.cached_answers = open_data.cache.hits - start[2]
     for w in report.warnings:
         log.info(w)  # the caller shows it (one line: the CLI's note, the web page); the log file keeps it
     return library, report
@@ -134,6 +141,12 @@ def sources_on(settings) -> dict[str, bool]:
     return {"albums": int(r.discovery_artists) > 0 and int(r.discovery_albums_per_artist) > 0,
             "similar_artists": bool(d.enabled and d.similar_artists.enabled),
             "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)}
+
+
+def open_data_on(settings) -> bool:
+    """Whether a run asks the open-data services: one of their sources is on (``sources_on``)."""
+    on = sources_on(settings)
+    return on["similar_artists"] or on["similar_recordings"]
 
 
 def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

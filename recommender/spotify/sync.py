@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,9 +58,12 @@ class RefreshReport:
     # your playlists as the pull listed them (``me/playlists``, read whole): the same run's
     # ``publish.managed_state`` takes them rather than listing them again; not in ``to_dict``
     listing: list[dict] | None = field(default=None, repr=False)
+    # discovery's open-data clients (``DiscoveryReport.open_data``): the same run's
+    # ``--seed-playlist`` discovery goes on with them (one budget); not in ``to_dict``
+    open_data: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "listing"}
+        return {k: v for k, v in vars(self).items() if k not in ("listing", "open_data")}
 
 
 def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None,
