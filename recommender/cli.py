@@ -948,7 +948,7 @@ def evaluate_cmd(
         raise UsageError("--in-process is for --protocol persona (its open data); leave it out here")
     if report:
         from .report import check_available
-        check_available()
+        check_available(report)
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
@@ -1024,13 +1024,12 @@ def tune_cmd(
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
                          "would overwrite your config's; tune on your own library to write them")
+    if report:  # what would fail at the end fails now, before minutes of search: a report without
+        from .report import check_available  # matplotlib, or one named as another format
+        check_available(report)
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
-    # what would fail at the end fails now, before minutes of search: a config file that cannot
-    # be written, a report without matplotlib
+    # and a config file that cannot be written
     target = jobs.tuned_weights_file(settings, config or _state.config, check=True) if write else None
-    if report:
-        from .report import check_available
-        check_available()
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.tune(settings, setup, folds=folds, progress=bar)
     out = result.to_dict()
