@@ -102,7 +102,8 @@ def _usage_errors_in_one_line():
         if name in RECORDED:  # a scheduled line an upgrade broke shows in `recommend status`
             argv = _state.argv
             _state.legacy_noted = True  # the error is the one line this run prints
-            _record_failure(name, code, time.monotonic(), str(error), demo="--demo" in argv, config=_argv_config(argv))
+            _record_failure(name, code, time.monotonic(), str(error), demo="--demo" in argv, config=_argv_config(argv),
+                            dry_run="--dry-run" in argv)
         raise typer.Exit(code) from None
 
 
@@ -363,12 +364,13 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 _state.config = given["config"]
             started = time.monotonic()
             demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
+            dry_run = bool(kw.get("dry_run"))  # and a failed dry run as a dry run
 
             def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
                 _say(exc)
                 if record:
-                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo)
+                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo, dry_run=dry_run)
                 return typer.Exit(exc.exit_code)
 
             stack = contextlib.ExitStack()
@@ -395,7 +397,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
                 _err(message)
                 if record:  # `recommend status` shows the stop, not the run before it as the last one
-                    _record_failure(name or fn.__name__, code, started, message, demo=demo)
+                    _record_failure(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
                 raise typer.Exit(code) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
@@ -409,7 +411,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"{redact(unexpected_message(exc))} (details in the log; please report it)")  # pasted in reports
                 if record:
-                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo)
+                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo, dry_run=dry_run)
                 raise typer.Exit(1) from None
             finally:
                 stack.close()
@@ -706,7 +708,7 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,
-                    config: Path | None = None) -> None:
+                    config: Path | None = None, dry_run: bool = False) -> None:
     try:
         settings = _settings(config)
         if demo:  # where and as what a --demo run that succeeds is recorded
@@ -715,7 +717,7 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
     except RecommenderError:
         return  # a config error: no cache dir to record in
     from .runlog import record_failure
-    note = record_failure(settings.cache_dir, command_name, exit_code, started, message)
+    note = record_failure(settings.cache_dir, command_name, exit_code, started, message, dry_run=dry_run)
     if note:  # e.g. the disk is full: say so where cron's mail shows it
         _note(note)
 
