@@ -1663,9 +1663,9 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
 def _where(demo: bool, dataset: Path | None):
     """The library `similar` and the mood commands read, for their messages (a track not found
     there, or no audio features)."""
-    from .explore import CACHE, Where, dataset_where
+    from .explore import CACHE, DEMO, dataset_where
     if demo:
-        return Where("the sample library", "recommend search --demo")
+        return DEMO
     import shlex
     return CACHE if dataset is None else dataset_where(str(dataset), f"recommend search --dataset "
                                                                      f"{shlex.quote(str(dataset))}")

@@ -215,6 +215,7 @@ def dataset_where(path: str, search: str) -> Where:
 
 
 CACHE = Where()
+DEMO = Where("the sample library", "recommend search --demo")  # `--demo`, and `recommend web --demo`
 
 
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,
