@@ -379,6 +379,19 @@ def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_lib
     assert _where(True, None)[:2] == ("the sample library", "recommend search --demo")
 
 
+def test_a_demo_track_without_audio_features_does_not_send_you_to_import_them(tmp_path):
+    """`moods near "take it easy eagles" --demo` (a sample track without audio features) said
+    "import audio features with `recommend import features FILE.csv`": that fills your own
+    cache, which --demo never reads, so the import changed nothing. It now says so."""
+    env = {"HOME": str(tmp_path), "RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    result = run(["moods", "near", "DddHvq97D7ThSp9PQIMKK6", "--demo"], env)  # Take It Easy - 2013 Remaster
+    assert result.exit_code == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "(DddHvq97D7ThSp9PQIMKK6) has no valence/energy, so it has no mood neighbours; the sample library has " \
+           "the audio features it ships with (`recommend import features` fills your own cache, which --demo does " \
+           "not read)" in said
+
+
 def test_import_features_says_which_rows_it_read_in_percent(refreshed, tmp_path):
     """A features file joined from two exports, one in percent: its percent rows were skipped
     as out of range; now they are read, and one line says how many and which columns."""
