@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
 DEMO_ACCOUNT = "standin-account.json"
+# held while a demo run's stand-in serves the sample account (a build, an export, `web --demo`
+# for its whole life): two at once logged in over each other's token and saved over each
+# other's account, so the one started first met "Spotify refused the saved login"
+DEMO_LOCK = "standin.lock"
 
 
 def open_store(settings) -> Store:
@@ -597,14 +601,24 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     The demo uses its own cache directory (``<cache>/demo``) and a demo client id, so a
     real account's cache and token are never touched.
     """
+    from .errors import LockHeld
+    from .lock import RunLock, describe_holder, read_holder
     from .standins.listenbrainz import open_data_standins
     from .standins.spotify import Account, StandinServer
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
+    stack = ExitStack()
+    lock = demo_dir(settings.cache_dir) / DEMO_LOCK
+    try:
+        stack.enter_context(RunLock(lock))
+    except LockHeld:
+        raise LockHeld(f"another demo run is using the sample account ({describe_holder(read_holder(lock))}): "
+                       "demo runs share its stand-in's login and playlists, so one runs at a time; stop that one "
+                       "(a `recommend web --demo` with Ctrl-C, or use its pages) and run this again") from None
     try:
         account = Account.from_file(state) if state.exists() else Account.sample()
     except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
+        stack.close()
         raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
-    stack = ExitStack()
     try:
         lb, mb, prepare = stack.enter_context(open_data_standins())
         prepare(account)  # the tracks the open data can point to
