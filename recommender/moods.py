@@ -83,7 +83,14 @@ def normalise_mood(mood: str) -> str:
     m = (mood or "").strip().casefold()
     m = MOOD_ALIASES.get(m, m)
     if m not in MOODS:
-        raise UsageError(f"unknown mood {mood!r}: choose one of {', '.join(MOODS)}")
+        import difflib
+        if m == "angry":  # README, Genres and audio features: refused, not guessed
+            why = ("; valence and energy cannot tell angry music from merely intense music, so there is no angry "
+                   "mood (energetic holds both)")
+        else:
+            close = difflib.get_close_matches(m, [*MOODS, *MOOD_ALIASES], n=1, cutoff=0.6)
+            why = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"unknown mood {mood!r}: choose one of {', '.join(MOODS)}{why}")
     return m
 
 
