@@ -458,6 +458,18 @@ def test_mood_lists_hold_each_recording_once():
     assert len(out) == len(set(out["name"] + out["artists"]))
 
 
+@pytest.mark.parametrize("size, said", [(1, "has 1 track;"),
+                                         (2, "has 2 tracks;")])
+def test_a_playlist_too_small_to_cluster_counts_its_tracks_in_words(size, said):
+    # `moods cluster Solo` (a one-track playlist) said "playlist 'Solo' has 1 tracks"
+    from recommender.moods import cluster_playlists
+    rows = corner_rows(per_mood=1)[:size]
+    lib = make_library(rows, playlists={"p" * 22: [r["track_id"] for r in rows]})
+    with pytest.raises(NotEnoughData) as small:
+        cluster_playlists(lib, ["p" * 22])
+    assert f"playlist 'List {'p' * 22}' {said} clustering needs at least 4" in str(small.value)
+
+
 # ----- several playlists ----------------------------------------------------------------------
 def test_cluster_playlists_blends_several_playlists_and_lists_each_cluster():
     from recommender.moods import cluster_playlists
