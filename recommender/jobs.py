@@ -32,6 +32,8 @@ DEMO_ACCOUNT = "standin-account.json"
 # for its whole life): two at once logged in over each other's token and saved over each
 # other's account, so the one started first met "Spotify refused the saved login"
 DEMO_LOCK = "standin.lock"
+# how a command with no library cached says to try the sample one (one that takes --demo: "add --demo")
+TRY_DEMO = "`recommend build-playlist --demo`"
 
 
 def open_store(settings) -> Store:
@@ -685,12 +687,13 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     return result, held
 
 
-def require_library(settings) -> Library:
-    """The cached library, or NotEnoughData saying how to get one."""
+def require_library(settings, demo: str = TRY_DEMO) -> Library:
+    """The cached library, or NotEnoughData saying how to get one (``demo``: how the command
+    run tries the sample library instead: "add --demo" where it takes that option)."""
     library = open_store(settings).load_library()
     if library is None:
         raise NotEnoughData(f"no cached library in {settings.frames_dir}: run `recommend refresh` first "
-                            "(or `recommend build-playlist --demo`)")
+                            f"(or {demo})")
     return library
 
 
@@ -717,13 +720,15 @@ def mood_list(settings, library: Library, mood: str | None = None, valence: floa
     return mood_recommend(library, mood, seeds=seeds, seed_bias=m.seed_bias, **kwargs), normalise_mood(mood)
 
 
-def taste_library(settings, library: Library | None = None, refs: Iterable[str] = ()) -> Library:
+def taste_library(settings, library: Library | None = None, refs: Iterable[str] = (),
+                  demo: str = TRY_DEMO) -> Library:
     """The cached library (or ``library``) without every playlist this tool ever wrote (the
     managed playlist, old ones, mood exports): our own output is never taste, evidence or a
     target. The tracks stay (search still finds them). A playlist named in ``refs`` that is one
-    of ours is a UsageError saying so (not a riddling "no playlist named")."""
+    of ours is a UsageError saying so (not a riddling "no playlist named"); ``demo``: as
+    ``require_library``'s."""
     from .publish import our_playlist_ids
-    library = require_library(settings) if library is None else library
+    library = require_library(settings, demo) if library is None else library
     store = open_store(settings)
     ours = our_playlist_ids(store, library.playlists)
     for ref in refs:
@@ -744,11 +749,11 @@ class EvalSetup:
 
 def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
                      features: str = "restricted", owner: str = "your library",
-                     library: Library | None = None) -> EvalSetup:
+                     library: Library | None = None, demo: str = TRY_DEMO) -> EvalSetup:
     """The user's cached library (``library`` when the caller has read it already) with a
     seeded random hiding, or a playlist CSV with the benchmark protocol's sha1 split and
     hiding (``bench/protocols/PROTOCOL.md``); ``owner`` names the cached library in the
-    source line."""
+    source line; ``demo``: as ``require_library``'s, when no library is cached."""
     from .dataset import hide_random, hide_tracks, load_dataset, split_library
     from .errors import UsageError
     ev = settings.evaluate
@@ -766,7 +771,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         hidden = hide_tracks(library, min_tracks=ev.min_tracks)
         source = f"{dataset} ({split} split, {features} features, protocol hiding)"
     else:
-        library = taste_library(settings, library)  # the playlists we wrote: never a target to predict
+        library = taste_library(settings, library, demo=demo)  # the playlists we wrote: never a target to predict
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
         source = (f"{owner} in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")
