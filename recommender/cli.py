@@ -1837,7 +1837,11 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                                                  "recommend moods recommend --valence 0.2 --energy 0.9",
                                                  "recommend moods recommend --mood sad --export"))
 def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,
-                        config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
+                        config: ConfigOpt = None,
+                        as_json: Annotated[bool, typer.Option("--json", help="Print the rows as one JSON list (for "
+                                                              "scripts). With --export: one object, tracks and "
+                                                              "exported.")] = False,
+                        quiet: QuietOpt = False,
                         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
                         valence: Annotated[Optional[float], typer.Option(
                             "--valence", min=0.0, max=1.0, help="Instead of --mood: a point of the mood plane, "

@@ -502,3 +502,6 @@ def test_a_mood_exports_json_gives_each_playlists_link_as_its_text_does(logged_i
     assert exported[0]["playlist_url"] == f"https://open.spotify.com/playlist/{exported[0]['playlist_id']}"
     assert exported[0]["playlist_url"] in text.stdout + text.stderr
     assert settings.playlist.name not in [e["name"] for e in exported]
+    # and its help says so: it said "Print the rows as one JSON list", which --export does not give
+    said = " ".join(run(["moods", "recommend", "-h"], {**env, "COLUMNS": "200"}).stdout.replace("│", " ").split())
+    assert "Print the rows as one JSON list (for scripts). With --export: one object, tracks and exported." in said
