@@ -102,7 +102,8 @@ def _usage_errors_in_one_line():
         if name in RECORDED:  # a scheduled line an upgrade broke shows in `recommend status`
             argv = _state.argv
             _state.legacy_noted = True  # the error is the one line this run prints
-            _record_failure(name, code, time.monotonic(), str(error), demo="--demo" in argv, config=_argv_config(argv))
+            _record_failure(name, code, time.monotonic(), str(error), demo="--demo" in argv, config=_argv_config(argv),
+                            dry_run="--dry-run" in argv)
         raise typer.Exit(code) from None
 
 
@@ -363,12 +364,13 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 _state.config = given["config"]
             started = time.monotonic()
             demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
+            dry_run = bool(kw.get("dry_run"))  # and a failed dry run as a dry run
 
             def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
                 _say(exc)
                 if record:
-                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo)
+                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo, dry_run=dry_run)
                 return typer.Exit(exc.exit_code)
 
             stack = contextlib.ExitStack()
@@ -395,7 +397,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
                 _err(message)
                 if record:  # `recommend status` shows the stop, not the run before it as the last one
-                    _record_failure(name or fn.__name__, code, started, message, demo=demo)
+                    _record_failure(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
                 raise typer.Exit(code) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
@@ -409,7 +411,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"{redact(unexpected_message(exc))} (details in the log; please report it)")  # pasted in reports
                 if record:
-                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo)
+                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo, dry_run=dry_run)
                 raise typer.Exit(1) from None
             finally:
                 stack.close()
@@ -706,7 +708,7 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,
-                    config: Path | None = None) -> None:
+                    config: Path | None = None, dry_run: bool = False) -> None:
     try:
         settings = _settings(config)
         if demo:  # where and as what a --demo run that succeeds is recorded
@@ -715,7 +717,7 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
     except RecommenderError:
         return  # a config error: no cache dir to record in
     from .runlog import record_failure
-    note = record_failure(settings.cache_dir, command_name, exit_code, started, message)
+    note = record_failure(settings.cache_dir, command_name, exit_code, started, message, dry_run=dry_run)
     if note:  # e.g. the disk is full: say so where cron's mail shows it
         _note(note)
 
@@ -909,7 +911,8 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
         settings, library = source.settings, with_sample_features(source, source.load())
     _logging(settings, quiet, verbose)
     return settings, jobs.evaluation_setup(settings, dataset, split, features, library=library,
-                                           owner="the sample library" if demo else "your library")
+                                           owner="the sample library" if demo else "your library",
+                                           demo="add --demo")  # none cached: evaluate and tune take --demo
 
 
 @command("evaluate", examples=("recommend evaluate", "recommend evaluate --demo",
@@ -948,7 +951,7 @@ def evaluate_cmd(
         raise UsageError("--in-process is for --protocol persona (its open data); leave it out here")
     if report:
         from .report import check_available
-        check_available()
+        check_available(report)
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
@@ -1024,13 +1027,12 @@ def tune_cmd(
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
                          "would overwrite your config's; tune on your own library to write them")
+    if report:  # what would fail at the end fails now, before minutes of search: a report without
+        from .report import check_available  # matplotlib, or one named as another format
+        check_available(report)
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
-    # what would fail at the end fails now, before minutes of search: a config file that cannot
-    # be written, a report without matplotlib
+    # and a config file that cannot be written
     target = jobs.tuned_weights_file(settings, config or _state.config, check=True) if write else None
-    if report:
-        from .report import check_available
-        check_available()
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.tune(settings, setup, folds=folds, progress=bar)
     out = result.to_dict()
@@ -1512,7 +1514,7 @@ def _rows(n: int, word: str = "row") -> str:
 def _library_settings(config: Path | None):
     from . import jobs
     settings = _settings(config)
-    return settings, jobs.require_library(settings)
+    return settings, jobs.require_library(settings, "add --demo")  # (playlists takes --demo)
 
 
 ExploreDatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist data file (the "
@@ -1662,9 +1664,9 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
 def _where(demo: bool, dataset: Path | None):
     """The library `similar` and the mood commands read, for their messages (a track not found
     there, or no audio features)."""
-    from .explore import CACHE, Where, dataset_where
+    from .explore import CACHE, DEMO, dataset_where
     if demo:
-        return Where("the sample library", "recommend search --demo")
+        return DEMO
     import shlex
     return CACHE if dataset is None else dataset_where(str(dataset), f"recommend search --dataset "
                                                                      f"{shlex.quote(str(dataset))}")
@@ -1835,7 +1837,11 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                                                  "recommend moods recommend --valence 0.2 --energy 0.9",
                                                  "recommend moods recommend --mood sad --export"))
 def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,
-                        config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
+                        config: ConfigOpt = None,
+                        as_json: Annotated[bool, typer.Option("--json", help="Print the rows as one JSON list (for "
+                                                              "scripts). With --export: one object, tracks and "
+                                                              "exported.")] = False,
+                        quiet: QuietOpt = False,
                         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 20,
                         valence: Annotated[Optional[float], typer.Option(
                             "--valence", min=0.0, max=1.0, help="Instead of --mood: a point of the mood plane, "

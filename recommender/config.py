@@ -183,7 +183,8 @@ def weights_text(weights: Mapping[str, float], factors: Mapping[str, float] | No
 
 
 # evaluate's table, its HTML report and the web app's Weights page say the scorers at weight 0 alike
-TURN_ON = "set scorers.NAME.weight, or let `recommend tune` search the weights"
+# (not "or let tune search the weights": tune searches only the scorers that have a weight)
+TURN_ON = "set scorers.NAME.weight above 0; `recommend tune` then searches its weight too"
 # `tune --report`'s: tune searched the weights (of the scorers with one: tune.tune) and left these at 0
 TURN_ON_TUNED = "set scorers.NAME.weight yourself: tune searches only scorers with a weight, and may leave one at 0"
 

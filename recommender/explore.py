@@ -215,6 +215,9 @@ def dataset_where(path: str, search: str) -> Where:
 
 
 CACHE = Where()
+DEMO = Where("the sample library", "recommend search --demo",  # `--demo`, and `recommend web --demo`
+             "the sample library has the audio features it ships with (`recommend import features` fills "
+             "your own cache, which --demo does not read)")
 
 
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,

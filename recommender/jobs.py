@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
 DEMO_ACCOUNT = "standin-account.json"
+# held while a demo run's stand-in serves the sample account (a build, an export, `web --demo`
+# for its whole life): two at once logged in over each other's token and saved over each
+# other's account, so the one started first met "Spotify refused the saved login"
+DEMO_LOCK = "standin.lock"
+# how a command with no library cached says to try the sample one (one that takes --demo: "add --demo")
+TRY_DEMO = "`recommend build-playlist --demo`"
 
 
 def open_store(settings) -> Store:
@@ -667,14 +673,24 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
     The demo uses its own cache directory (``<cache>/demo``) and a demo client id, so a
     real account's cache and token are never touched.
     """
+    from .errors import LockHeld
+    from .lock import RunLock, describe_holder, read_holder
     from .standins.listenbrainz import open_data_standins
     from .standins.spotify import Account, StandinServer
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
+    stack = ExitStack()
+    lock = demo_dir(settings.cache_dir) / DEMO_LOCK
+    try:
+        stack.enter_context(RunLock(lock))
+    except LockHeld:
+        raise LockHeld(f"another demo run is using the sample account ({describe_holder(read_holder(lock))}): "
+                       "demo runs share its stand-in's login and playlists, so one runs at a time; stop that one "
+                       "(a `recommend web --demo` with Ctrl-C, or use its pages) and run this again") from None
     try:
         account = Account.from_file(state) if state.exists() else Account.sample()
     except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
+        stack.close()
         raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
-    stack = ExitStack()
     try:
         lb, mb, prepare = stack.enter_context(open_data_standins())
         prepare(account)  # the tracks the open data can point to
@@ -741,12 +757,13 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     return result, held
 
 
-def require_library(settings) -> Library:
-    """The cached library, or NotEnoughData saying how to get one."""
+def require_library(settings, demo: str = TRY_DEMO) -> Library:
+    """The cached library, or NotEnoughData saying how to get one (``demo``: how the command
+    run tries the sample library instead: "add --demo" where it takes that option)."""
     library = open_store(settings).load_library()
     if library is None:
         raise NotEnoughData(f"no cached library in {settings.frames_dir}: run `recommend refresh` first "
-                            "(or `recommend build-playlist --demo`)")
+                            f"(or {demo})")
     return library
 
 
@@ -773,13 +790,15 @@ def mood_list(settings, library: Library, mood: str | None = None, valence: floa
     return mood_recommend(library, mood, seeds=seeds, seed_bias=m.seed_bias, **kwargs), normalise_mood(mood)
 
 
-def taste_library(settings, library: Library | None = None, refs: Iterable[str] = ()) -> Library:
+def taste_library(settings, library: Library | None = None, refs: Iterable[str] = (),
+                  demo: str = TRY_DEMO) -> Library:
     """The cached library (or ``library``) without every playlist this tool ever wrote (the
     managed playlist, old ones, mood exports): our own output is never taste, evidence or a
     target. The tracks stay (search still finds them). A playlist named in ``refs`` that is one
-    of ours is a UsageError saying so (not a riddling "no playlist named")."""
+    of ours is a UsageError saying so (not a riddling "no playlist named"); ``demo``: as
+    ``require_library``'s."""
     from .publish import our_playlist_ids
-    library = require_library(settings) if library is None else library
+    library = require_library(settings, demo) if library is None else library
     store = open_store(settings)
     ours = our_playlist_ids(store, library.playlists)
     for ref in refs:
@@ -800,11 +819,11 @@ class EvalSetup:
 
 def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
                      features: str = "restricted", owner: str = "your library",
-                     library: Library | None = None) -> EvalSetup:
+                     library: Library | None = None, demo: str = TRY_DEMO) -> EvalSetup:
     """The user's cached library (``library`` when the caller has read it already) with a
     seeded random hiding, or a playlist CSV with the benchmark protocol's sha1 split and
     hiding (``bench/protocols/PROTOCOL.md``); ``owner`` names the cached library in the
-    source line."""
+    source line; ``demo``: as ``require_library``'s, when no library is cached."""
     from .dataset import hide_random, hide_tracks, load_dataset, split_library
     from .errors import UsageError
     ev = settings.evaluate
@@ -822,7 +841,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         hidden = hide_tracks(library, min_tracks=ev.min_tracks)
         source = f"{dataset} ({split} split, {features} features, protocol hiding)"
     else:
-        library = taste_library(settings, library)  # the playlists we wrote: never a target to predict
+        library = taste_library(settings, library, demo=demo)  # the playlists we wrote: never a target to predict
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
         source = (f"{owner} in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")

@@ -24,6 +24,20 @@ _PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/
                             r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 
+# the escapes the tool shows a name's invisible and control characters as (``safetext.visible``:
+# "\\u200b", "\\U000e0067", "\\x1b"), so that a name copied from `recommend playlists` is found
+_SHOWN_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2}))")
+
+
+def unescape_shown(text: str) -> str:
+    """``text`` with the ``\\uXXXX``, ``\\UXXXXXXXX`` and ``\\xXX`` escapes the tool shows a name's
+    invisible characters as turned back into those characters (an escape of no character kept)."""
+    def char(m: re.Match) -> str:
+        code = int(next(g for g in m.groups() if g), 16)
+        return chr(code) if code <= 0x10FFFF else m.group(0)
+    return _SHOWN_ESCAPE.sub(char, text)
+
+
 def playlist_ref_id(ref: str) -> str:
     """The playlist id a ``spotify:playlist:`` URI or open.spotify.com link names, else ``ref``."""
     link = _PLAYLIST_LINK.match(ref.strip())
@@ -279,7 +293,9 @@ class Library:
     def find_playlist(self, name_or_id: str) -> str | None:
         """Playlist id by exact id (or its ``spotify:playlist:`` URI or open.spotify.com link, as
         Spotify's "Share" copies it), else case-insensitive name (``name_key``: NFC or NFD,
-        full- or half-width alike), else the name without its accents (``loose_name_key``); UsageError when several
+        full- or half-width alike), else the name without its accents (``loose_name_key``); each
+        also as the tool shows the name, its invisible characters as ``\\u200b`` escapes
+        (``unescape_shown``); UsageError when several
         playlists have that name (naming their ids: the user picks one)."""
         pl = self.frames["playlists"]
         link = _PLAYLIST_LINK.match(name_or_id.strip())
@@ -288,10 +304,15 @@ class Library:
         if (pl["playlist_id"] == name_or_id).any():
             return name_or_id
         names = pl["name"].fillna("").astype(str)
-        hit = list(dict.fromkeys(pl.loc[names.map(name_key) == name_key(name_or_id), "playlist_id"].astype(str)))
-        if not hit:  # "Cafe Musik" for "Café Müsik", when no name is spelled that way
-            hit = list(dict.fromkeys(pl.loc[names.map(loose_name_key) == loose_name_key(name_or_id),
-                                            "playlist_id"].astype(str)))
+        # as typed, then as `recommend playlists` shows it ("Crossfit\\u200b" copied from its table)
+        typed = list(dict.fromkeys((name_or_id, unescape_shown(name_or_id))))
+        hit = []
+        for key in (name_key, loose_name_key):  # "Cafe Musik" for "Café Müsik", when no name is spelled that way
+            keys = names.map(key)
+            for text in typed:
+                hit = hit or list(dict.fromkeys(pl.loc[keys == key(text), "playlist_id"].astype(str)))
+            if hit:
+                break
         if len(hit) > 1:
             from .errors import UsageError
             raise UsageError(f"{len(hit)} playlists are named {name_or_id!r} ({', '.join(hit)}): give the id of "

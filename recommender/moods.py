@@ -83,7 +83,14 @@ def normalise_mood(mood: str) -> str:
     m = (mood or "").strip().casefold()
     m = MOOD_ALIASES.get(m, m)
     if m not in MOODS:
-        raise UsageError(f"unknown mood {mood!r}: choose one of {', '.join(MOODS)}")
+        import difflib
+        if m == "angry":  # README, Genres and audio features: refused, not guessed
+            why = ("; valence and energy cannot tell angry music from merely intense music, so there is no angry "
+                   "mood (energetic holds both)")
+        else:
+            close = difflib.get_close_matches(m, [*MOODS, *MOOD_ALIASES], n=1, cutoff=0.6)
+            why = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"unknown mood {mood!r}: choose one of {', '.join(MOODS)}{why}")
     return m
 
 
@@ -378,8 +385,8 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {where.features}")
     use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= 4)
     used = with_audio if use_audio else ids
-    if len(used) < 4:
-        what = "tracks with audio features" if use_audio else "tracks"
+    if len(used) < 4:  # "has 1 track", not "1 tracks"
+        what = f"track{'' if len(used) == 1 else 's'}{' with audio features' if use_audio else ''}"
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
         raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4{why}")
     if k is not None and not 1 <= k <= len(used):

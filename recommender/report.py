@@ -20,9 +20,19 @@ from .store import atomic_write_text
 from .tune import TuneResult
 
 
-def check_available() -> None:
+REPORT_ENDINGS = ("", ".html", ".htm")  # the report is one HTML page, whatever the file is called
+
+
+def check_available(path: Path | str) -> None:
     """The UsageError ``write_report`` would end with when matplotlib is missing, raised before
-    the evaluation or the tuning it reports on (minutes of it, for `tune --report`)."""
+    the evaluation or the tuning it reports on (minutes of it, for `tune --report`); and one
+    for a ``path`` whose ending names another format ("report.png", "report.pdf": HTML there is
+    a file no image viewer or PDF reader opens)."""
+    from .errors import UsageError
+    suffix = Path(path).suffix.lower()
+    if suffix not in REPORT_ENDINGS:
+        raise UsageError(f"{path}: the report is an HTML page (its charts inside it): give a file ending "
+                         f"in .html, not {Path(path).suffix}")
     from .plotfonts import import_matplotlib
     import_matplotlib("the report")  # pyplot itself is imported when the charts are drawn
 

@@ -371,11 +371,12 @@ def unexpected_message(exc: BaseException) -> str:
 
 
 def record_failure(cache_dir: Path | str, command: str, exit_code: int, started: float,
-                   message: str) -> str | None:
-    """``record_run`` for a failed run. A disk that cannot take the record is not a second
-    failure: returns the one-line note that says so (for the user), else None."""
+                   message: str, dry_run: bool = False) -> str | None:
+    """``record_run`` for a failed run (``dry_run``: marked as the dry run it was, as a dry run
+    that succeeds is). A disk that cannot take the record is not a second failure: returns the
+    one-line note that says so (for the user), else None."""
     try:
-        record_run(cache_dir, command, exit_code, started, message=message)
+        record_run(cache_dir, command, exit_code, started, message=message, **({"dry_run": True} if dry_run else {}))
     except OSError as exc:
         return (f"this failure could not be recorded in {runs_path(cache_dir)} ({exc.strerror or exc}), "
                 "so `recommend status` does not show it")

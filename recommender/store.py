@@ -89,10 +89,8 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
         mode = path.stat().st_mode & 0o7777
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        if StorageError.matches(exc):
-            raise StorageError.from_os_error(exc, path) from None
-        raise
+    except OSError as exc:  # no file can be made in that folder (read-only, gone since, /proc): name it
+        raise StorageError.from_os_error(exc, path) from None
     os.close(fd)
     try:
         if mode is not None:

@@ -233,6 +233,22 @@ def test_status_names_the_user_and_checks_the_login_for_real(logged_in):
     assert "checked" not in offline["login"]
 
 
+@pytest.mark.parametrize("args", [["--seed-playlist", "No Such Playlist"], ["--seed-playlist"]])
+def test_a_failed_dry_run_is_recorded_as_a_dry_run(logged_in, args):
+    """`build-playlist --dry-run --seed-playlist "No Such Playlist"` (or a command line that does
+    not parse) was recorded as a failed `build-playlist`, without the "(dry run)" a dry run that
+    succeeds has: `recommend status` and the web app's Runs page showed a real build that failed,
+    where nothing had been written or tried."""
+    server, env, _ = logged_in
+    assert run(["build-playlist", "--dry-run", *args], env).exit_code == 2
+    last = json.loads(run(["status", "--json", "--offline"], env).stdout)["last_runs"][0]  # newest first
+    assert last["command"] == "build-playlist" and last["exit_code"] == 2 and last["dry_run"] is True
+    assert "(dry run) exit 2" in run(["status", "--offline"], {**env, "COLUMNS": "200"}).stdout
+    assert run(["build-playlist", "--seed-playlist", "No Such Playlist"], env).exit_code == 2  # a real run's stays
+    last = json.loads(run(["status", "--json", "--offline"], env).stdout)["last_runs"][0]  # newest first
+    assert last["exit_code"] == 2 and "dry_run" not in last
+
+
 def test_auth_says_who_logged_in(standin, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None, **kw: save_login(standin, cache))

@@ -262,14 +262,15 @@ def test_the_report_marks_a_scorer_at_weight_0_off_as_evaluate_does(settings, tm
     assert "<tr><td>popularity</td><td>0 (off)</td>" in text and "<tr><td>content</td><td>1.5</td>" in text
     assert "<tr><td>blend</td><td></td>" in text and "<th>method</th><th>weight</th>" in text
     assert ("<p id='off'>popularity is off (weight 0), not in the blend; its row shows how well it would do alone "
-            "(to use one, set scorers.NAME.weight, or let `recommend tune` search the weights)</p>") in text
+            "(to use one, set scorers.NAME.weight above 0; `recommend tune` then searches its weight too)</p>") in text
 
 
 def test_the_report_of_tune_does_not_say_let_tune_search_the_weights(settings, tmp_path):
     """`tune --report` evaluates the weights tune found best; for a scorer they leave at 0 the
     report said "... or let `recommend tune` search the weights", just after tune had. It now
     says to set the weight yourself: tune searches only scorers with one (a scorer at 0 is not
-    searched) and may leave one at 0 (config.TURN_ON_TUNED); evaluate's report keeps the hint."""
+    searched) and may leave one at 0 (config.TURN_ON_TUNED); evaluate's report says to set the
+    weight, then tune searches it."""
     pytest.importorskip("matplotlib")
     from recommender.report import write_report
     from recommender.tune import tune
@@ -284,7 +285,27 @@ def test_the_report_of_tune_does_not_say_let_tune_search_the_weights(settings, t
     assert off == ("popularity is off (weight 0), not in the blend; its row shows how well it would do alone (to use "
                    "one, set scorers.NAME.weight yourself: tune searches only scorers with a weight, and may leave one "
                    "at 0)")
-    assert "let `recommend tune` search" in write_report(res, tmp_path / "e.html").read_text()
+    assert "`recommend tune` then searches its weight too" in write_report(res, tmp_path / "e.html").read_text()
+
+
+def test_the_line_about_a_scorer_at_weight_0_does_not_say_tune_would_turn_it_on(settings):
+    """`recommend evaluate` (its table, its report) said of the scorers at weight 0 "to use one, set
+    scorers.NAME.weight, or let `recommend tune` search the weights"; but tune searches only the
+    scorers that have a weight: it never turns one at 0 on. It now says to set the weight above 0,
+    after which tune searches it too."""
+    from recommender.config import off_line
+    from recommender.tune import tune
+
+    lib = themed_library(n_playlists=4, per=12)
+    off = settings.with_overrides({"scorers.popularity.weight": 0.0, "scorers.content.weight": 1.0})
+    on = settings.with_overrides({"scorers.popularity.weight": 0.5, "scorers.content.weight": 1.0})
+    searched = {name: set(tune(lib, s, folds=1, grid=[0.0, 1.0], seed=3, top_n=5, fixed=()).best_weights)
+                for name, s in (("off", off), ("on", on))}
+    assert "popularity" not in searched["off"] and "popularity" in searched["on"]  # what the line must say
+    line = off_line({"content": 1.0, "popularity": 0.0})
+    assert "let `recommend tune` search" not in line
+    assert line.endswith("(to use one, set scorers.NAME.weight above 0; `recommend tune` then searches its "
+                         "weight too)")
 
 
 def test_a_seeds_other_release_is_no_candidate_as_in_build_playlist(settings):

@@ -107,6 +107,23 @@ def test_a_report_without_matplotlib_is_refused_before_the_work(config, env, mon
     assert config.read_text() == CONFIG and not (config.parent / "r.html").exists()
 
 
+@pytest.mark.parametrize("command", ["tune", "evaluate"])
+@pytest.mark.parametrize("name", ["r.png", "r.PDF"])
+def test_a_report_named_as_another_format_is_refused_before_the_work(config, env, monkeypatch, command, name):
+    """`evaluate --report r.png` wrote the HTML page into r.png (no image viewer opens it) and said
+    "report written to r.png", where `moods cluster --plot moods.jpg` is refused for its ending;
+    `tune --report r.pdf` did so after the search. Refused now, exit 2, before any work."""
+    from recommender import jobs
+    monkeypatch.setattr(jobs, command, no_search)
+    args = tune_args(config) if command == "tune" else ["evaluate", "--dataset", SMALL]
+    result = run([*args, "--report", str(config.parent / name)], env)
+    assert result.exit_code == 2, result.stderr
+    suffix = name[1:]
+    assert f"the report is an HTML page (its charts inside it): give a file ending in .html, not {suffix}" in \
+        " ".join(result.stderr.split())
+    assert config.read_text() == CONFIG and not (config.parent / name).exists()
+
+
 def test_a_report_that_cannot_be_written_leaves_the_config_as_it_was(config, env, monkeypatch):
     """`tune --write --report PATH` wrote the config, then failed on the report (exit 7): a failed
     run had changed the config, and its diff was never shown."""

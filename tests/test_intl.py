@@ -48,6 +48,29 @@ def test_the_exact_spelling_wins_over_the_accentless_one_and_two_accentless_twin
         lib.find_playlist("cafe")
 
 
+@pytest.mark.parametrize("stored", [
+    "Crossfit\u200f\u200f\u200b\u200b   \u200d",  # the sample library's: zero-width and bidi marks
+    "Evil \x1b[2J list",                              # a control character, shown as \x1b
+    "Road Trip \U000e0067",                           # beyond U+FFFF, shown as \U000e0067
+])
+def test_a_playlist_is_found_by_its_name_as_recommend_playlists_shows_it(stored):
+    # `recommend playlists --demo` shows "Crossfit\u200f\u200f\u200b\u200b   \u200d" (safetext.visible:
+    # "so that a name can be told apart and typed back"); `moods cluster` given that name said
+    # 'no playlist named "Crossfit\u200f..."', the very text the table showed
+    from recommender.safetext import visible
+    lib = library_with_playlists(["Other", stored])
+    shown = visible(stored)
+    assert shown != stored and "\\" in shown
+    assert lib.find_playlist(shown) == "p1"
+    assert lib.find_playlist(visible(stored.upper())) == "p1"  # case ignored, as for any name
+    assert lib.find_playlist(stored) == "p1"  # the name itself, as before
+
+
+def test_a_name_spelled_with_a_backslash_is_still_found_as_spelled():
+    lib = library_with_playlists(["a\u200bb", "a\\u200bb"])  # one with the character, one with the text
+    assert lib.find_playlist("a\\u200bb") == "p1" and lib.find_playlist("a\u200bb") == "p0"
+
+
 def test_a_plot_of_cjk_playlists_warns_once_not_once_per_glyph(tmp_path, caplog):
     # `moods cluster 夜のドライブ שירים --plot` printed 48 lines of "UserWarning: Glyph 39333
     # (\N{CJK UNIFIED IDEOGRAPH-99A5}) missing from font(s) DejaVu Sans." with their source lines

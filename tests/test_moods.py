@@ -3,6 +3,7 @@ libraries whose right answer is known."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -83,6 +84,23 @@ def test_mood_targets_and_names():
     # valence/energy cannot tell angry from merely intense: "angry" is not a class
     with pytest.raises(UsageError, match="angry"):
         normalise_mood("angry")
+
+
+def test_an_unknown_mood_says_why_angry_is_none_and_what_a_typo_meant():
+    # `moods recommend --mood angry` said only "unknown mood 'angry': choose one of happy, energetic,
+    # calm, sad", as if the tool had forgotten it, where README says why it is refused; `--mood
+    # hapy` got no "did you mean", which a misspelt playlist or command gets
+    with pytest.raises(UsageError) as angry:
+        normalise_mood("Angry")
+    assert str(angry.value) == ("unknown mood 'Angry': choose one of happy, energetic, calm, sad; valence and energy "
+                                "cannot tell angry music from merely intense music, so there is no angry mood "
+                                "(energetic holds both)")
+    for typed, meant in (("hapy", "happy"), ("energtic", "energetic"), ("chil", "chill"), ("sadd", "sad")):
+        with pytest.raises(UsageError, match=re.escape(f"; did you mean {meant!r}?")):
+            normalise_mood(typed)
+    with pytest.raises(UsageError) as far:
+        normalise_mood("grumpy")
+    assert str(far.value) == "unknown mood 'grumpy': choose one of happy, energetic, calm, sad"
 
 
 # ----- mood recommender ---------------------------------------------------------------------
@@ -438,6 +456,18 @@ def test_mood_lists_hold_each_recording_once():
     rows.append({**rows[0], "track_id": tid(99)})  # the same happy song under another id
     out = mood_recommend(make_library(rows), "happy", n=10)
     assert len(out) == len(set(out["name"] + out["artists"]))
+
+
+@pytest.mark.parametrize("size, said", [(1, "has 1 track;"),
+                                         (2, "has 2 tracks;")])
+def test_a_playlist_too_small_to_cluster_counts_its_tracks_in_words(size, said):
+    # `moods cluster Solo` (a one-track playlist) said "playlist 'Solo' has 1 tracks"
+    from recommender.moods import cluster_playlists
+    rows = corner_rows(per_mood=1)[:size]
+    lib = make_library(rows, playlists={"p" * 22: [r["track_id"] for r in rows]})
+    with pytest.raises(NotEnoughData) as small:
+        cluster_playlists(lib, ["p" * 22])
+    assert f"playlist 'List {'p' * 22}' {said} clustering needs at least 4" in str(small.value)
 
 
 # ----- several playlists ----------------------------------------------------------------------

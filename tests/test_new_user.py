@@ -301,6 +301,16 @@ def test_search_with_spotify_says_a_failed_remote_search_once(logged_in):
     assert "HTTP Error" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("args", [["playlists"], ["evaluate"], ["tune"], ["search", "x"]])
+def test_a_command_with_no_library_cached_says_to_add_demo_when_it_takes_it(tmp_path, args):
+    # `recommend evaluate` (and tune, playlists) with nothing cached said "run `recommend refresh`
+    # first (or `recommend build-playlist --demo`)": that run fills no cache of yours, while
+    # `evaluate --demo` was what to try; search, similar and moods said "(or add --demo)"
+    result = run(args, {"HOME": str(tmp_path), "RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()).endswith("run `recommend refresh` first (or add --demo)"), result.stderr
+
+
 def test_search_with_spotify_on_the_demo_is_refused_before_any_work(tmp_path):
     # `recommend search zombie --demo --spotify` pulled the demo, then said "Spotify refused the
     # saved login (invalid_grant): run `recommend auth`" twice: no login could ever help
@@ -492,3 +502,6 @@ def test_a_mood_exports_json_gives_each_playlists_link_as_its_text_does(logged_i
     assert exported[0]["playlist_url"] == f"https://open.spotify.com/playlist/{exported[0]['playlist_id']}"
     assert exported[0]["playlist_url"] in text.stdout + text.stderr
     assert settings.playlist.name not in [e["name"] for e in exported]
+    # and its help says so: it said "Print the rows as one JSON list", which --export does not give
+    said = " ".join(run(["moods", "recommend", "-h"], {**env, "COLUMNS": "200"}).stdout.replace("│", " ").split())
+    assert "Print the rows as one JSON list (for scripts). With --export: one object, tracks and exported." in said

@@ -493,6 +493,24 @@ def test_atomic_write_keeps_an_existing_mode_and_makes_new_files_private(tmp_pat
     assert mode(shared) == 0o600
 
 
+def test_a_file_that_cannot_be_made_in_its_folder_is_named_not_a_crash(tmp_path, monkeypatch):
+    # `evaluate --report /proc/r.html` (a folder where no file can be made), or a folder deleted
+    # between its creation and the write: "unexpected error: FileNotFoundError ... please report
+    # it" (exit 1); it is a file that cannot be written, exit 7, named
+    import tempfile
+
+    from recommender.errors import StorageError
+    from recommender.store import atomic_write_text
+
+    def gone(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", str(tmp_path / ".r.html.x.tmp"))
+    monkeypatch.setattr(tempfile, "mkstemp", gone)
+    with pytest.raises(StorageError) as refused:
+        atomic_write_text(tmp_path / "r.html", "x")
+    assert str(refused.value) == f"cannot write {tmp_path / 'r.html'}: No such file or directory"
+    assert refused.value.exit_code == 7
+
+
 # ----- quota during a refresh -----------------------------------------------------------------
 def test_a_quota_stop_half_way_says_what_the_cache_really_holds(logged_in):
     server, env, cache = logged_in

@@ -379,6 +379,43 @@ def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_lib
     assert _where(True, None)[:2] == ("the sample library", "recommend search --demo")
 
 
+def test_a_demo_track_without_audio_features_does_not_send_you_to_import_them(tmp_path):
+    """`moods near "take it easy eagles" --demo` (a sample track without audio features) said
+    "import audio features with `recommend import features FILE.csv`": that fills your own
+    cache, which --demo never reads, so the import changed nothing. It now says so."""
+    env = {"HOME": str(tmp_path), "RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    result = run(["moods", "near", "DddHvq97D7ThSp9PQIMKK6", "--demo"], env)  # Take It Easy - 2013 Remaster
+    assert (result.exit_code, " ".join(result.stderr.split()).split("; ", 1)[1]) == (
+        2, "the sample library has the audio features it ships with (`recommend import features` fills your own "
+           "cache, which --demo does not read)")
+    assert "(DddHvq97D7ThSp9PQIMKK6) has no valence/energy" in result.stderr
+
+
+def test_a_second_demo_run_while_one_serves_the_sample_account_is_refused_not_logged_in_over_it(tmp_path):
+    """With `recommend web --demo` open, `recommend build-playlist --demo` (or a mood export with
+    --demo) in another terminal logged in to its own stand-in over the web app's saved login and
+    saved its own copy of the sample account: the web app's next Publish or export said "Spotify
+    refused the saved login (invalid_grant) ... run `recommend auth`", and the run stopped last
+    saved over the other's playlists. One demo run serves the sample account at a time: the
+    second is refused (exit 6) naming the first, and the first goes on working."""
+    from recommender import jobs
+    from recommender.config import load_settings
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    env = {"HOME": str(tmp_path), "RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    with jobs.demo_environment(settings) as (demo, _server):  # as `recommend web --demo` holds it
+        jobs.demo_login(demo)
+        for args in (["build-playlist", "--demo", "--dry-run"],
+                     ["moods", "recommend", "--mood", "happy", "--demo", "--export"]):
+            result = run(args, env)
+            assert result.exit_code == 6, (args, result.stderr)
+            said = " ".join(result.stderr.split())
+            assert said.startswith("error: another demo run is using the sample account (pid ") and \
+                "so one runs at a time; stop that one" in said, said
+        assert jobs.connect(demo).get("me")["id"]  # its login was not replaced
+    result = run(["build-playlist", "--demo", "--dry-run", "--quiet"], env)  # once it stopped
+    assert result.exit_code == 0, result.stderr
+
+
 def test_import_features_says_which_rows_it_read_in_percent(refreshed, tmp_path):
     """A features file joined from two exports, one in percent: its percent rows were skipped
     as out of range; now they are read, and one line says how many and which columns."""

@@ -43,6 +43,9 @@ def one_line_error(args: list[str], tmp_path) -> str:
      "error: --limit/-n must be a whole number of at least 1, got 'ten' (see `recommend search -h`)"),
     (["web", "--port", "99999"], "error: --port must be a whole number from 0 to 65535, got '99999' (see `recommend web -h`)"),
     (["moods", "recommend", "--valence"], "error: --valence needs a value (see `recommend moods recommend -h`)"),
+    # an empty file name (a variable that was not set) said "file '' is a directory"
+    (["moods", "cluster", "x", "--plot", ""], "error: --plot needs a file name, got '' (see `recommend moods cluster -h`)"),
+    (["evaluate", "--report", ""], "error: --report needs a file name, got '' (see `recommend evaluate -h`)"),
     (["similar"], "error: missing the track argument: track id, spotify:track: URI, link or search text "
                   "(see `recommend similar -h`)"),
     (["refresh", "--dry-rn"], "error: no such option: --dry-rn (see `recommend refresh -h`)"),

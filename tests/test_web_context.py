@@ -639,6 +639,20 @@ def test_search_and_similar(ctx):
     assert info["login"]["state"] and "runs" in info
 
 
+@pytest.mark.parametrize("demo", [False, True])
+def test_a_track_the_similar_page_does_not_find_is_said_of_the_library_the_app_shows(ctx, demo):
+    # `recommend web --demo`'s Similar page said "no track in the cached library matches 'zzzqqq';
+    # try `recommend search`" (the user's own cache, empty), where `recommend similar --demo` says
+    # "the sample library" and `recommend search --demo`
+    ctx.demo = demo  # as `recommend web --demo` makes it
+    place, search = ("the sample library", "recommend search --demo") if demo else ("the cached library",
+                                                                                    "recommend search")
+    with pytest.raises(UsageError, match=re.escape(f"no track in {place} matches 'zzzqqq'; try `{search}`")):
+        ctx.similar("zzzqqq")
+    with pytest.raises(UsageError, match=re.escape(f"is not in {place}")):
+        ctx.similar("0000000000000000000000")
+
+
 def test_taste_map_colours_two_playlists_of_the_same_name_apart(tmp_path):
     # before: points were coloured by the playlist's *name*, so every point of the second
     # "Chill" got the first one's colour and the second legend entry coloured nothing

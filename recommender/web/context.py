@@ -652,14 +652,15 @@ class WebContext:
                  "album": str(r["album"]), "score": _num(r["score"])} for r in df.to_dict("records")]
 
     def similar(self, text: str) -> dict[str, Any]:
-        from ..explore import resolve_track, similar_tracks
+        from ..explore import CACHE, DEMO, resolve_track, similar_tracks
         lib = self.library()
-        tid = resolve_track(lib, text, index=self.search_index())
+        where = DEMO if self.demo else CACHE  # a track not found: in the library the app shows
+        tid = resolve_track(lib, text, index=self.search_index(), where=where)
         with self._similar_lock:  # the scorers are fitted once and shared
             scorers, weights, extra = self._cached("similar_setup", self._similar_setup)
             df = similar_tracks(lib, tid, scorers, weights, n=SEARCH_LIMIT,
                                 normalisation=self.settings.blend.normalisation,
-                                same_artist=self.settings.similar.same_artist, extra=extra)
+                                same_artist=self.settings.similar.same_artist, extra=extra, where=where)
         row = lib.tracks[lib.tracks["track_id"] == tid]
         title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
         names = [c for c in df.columns if c not in ("rank", "track_id", "name", "artists", "score", "why")]
