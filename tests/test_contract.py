@@ -604,6 +604,49 @@ def test_the_callback_page_says_how_the_login_ended(tmp_path, secret, page):
     assert len(pages) == 1 and page in pages[0]
 
 
+def test_a_browser_that_gives_up_on_the_page_after_the_redirect_does_not_undo_the_login(tmp_path):
+    """The callback page waits for the code's exchange; the demo's browser (an HTTP client with a
+    10 s timeout) gave up on it while a slow exchange went on, and the login, which then saved
+    its token, ended in that browser's ReadTimeout: `recommend build-playlist --demo` said
+    "unexpected error". An error of the browser counts only when no answer came."""
+    import threading
+
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    gave_up = threading.Event()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        # the exchange is answered once the browser has given up on the page
+        server.add_fault(Fault(method="POST", path=r"^/api/token$", before=lambda account: gave_up.wait(10)))
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+
+        def browser(url: str) -> None:  # as jobs.demo_login's, with a shorter timeout
+            try:
+                requests.get(url, timeout=(10, 0.2))
+            finally:
+                gave_up.set()
+        token = auth.login(settings, open_url=browser, timeout=10)
+    assert gave_up.is_set() and token["access_token"]
+    assert json.loads((tmp_path / "cache" / "spotify-token.json").read_text())["access_token"] == token["access_token"]
+
+
+def test_a_browser_that_fails_before_the_redirect_ends_the_login_with_its_error_and_frees_the_port(tmp_path):
+    # the demo's browser (an HTTP client) meeting a stand-in that is gone, in the browser's thread
+    import socket
+
+    from recommender.spotify import auth
+    port = _free_port()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+
+        def gone(url: str) -> None:
+            raise requests.ConnectionError("the stand-in is gone")
+        with pytest.raises(requests.ConnectionError, match="the stand-in is gone"):
+            auth.login(settings, open_url=gone, timeout=10)
+    with socket.socket() as again:  # the next `recommend auth` listens there
+        again.bind(("127.0.0.1", port))
+
+
 @pytest.mark.parametrize("fault, said", [
     (dict(status=503, times=None), r"^the Spotify accounts service at \S+ \(spotify.accounts_url, from [^)]+\) "
                                    r"answered 503 to the login code: nothing was saved"),

@@ -481,6 +481,8 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         try:
             (open_url or webbrowser.open)(url)
         except BaseException as exc:  # noqa: BLE001  # raised again in the login's own thread
+            # (when no answer came: one that came is the login's, whatever the browser does after)
+            log.debug("login: opening the login page failed", exc_info=True)
             opened.append(exc)
             server.answered.set()
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -491,7 +493,7 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     try:
         opener.start()
         server.answered.wait(max(0.0, deadline - time.monotonic()))
-        if opened:
+        if opened and server.result is None:
             raise opened[0]
         try:
             _exchange(manager, server, timeout, settings)
@@ -509,8 +511,6 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         finally:
             server.shutdown()
             server.server_close()
-    if opened:
-        raise opened[0]
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token
