@@ -449,6 +449,53 @@ def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
+def test_the_page_of_a_refusal_is_written_before_the_login_ends(tmp_path, monkeypatch):
+    """A refusal on Spotify's page ("Login failed: access_denied" in the callback tab): the login
+    ended as soon as it was taken, without waiting for its page, and `recommend auth` exited,
+    so a page its thread had not written yet never came (the tab showed a reset connection).
+    Here that thread is slow to write: the login now waits for it before closing."""
+    import threading
+
+    from recommender.spotify import auth
+    go, closing, written = threading.Event(), threading.Event(), []
+    page, shutdown, init = auth._CallbackHandler._page, auth._CallbackServer.shutdown, auth._CallbackServer.__init__
+
+    class Awaited(threading.Event):
+        def wait(self, timeout=None):
+            go.set()  # the login waits for the page
+            return super().wait(timeout)
+
+    def late_page(self, status: int, text: str) -> None:  # written only once the login waits for it, or closes
+        go.wait(10)
+        written.append((closing.is_set(), text))
+        page(self, status, text)
+
+    def closed(self) -> None:
+        closing.set()
+        go.set()
+        shutdown(self)
+
+    def made(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        self.page_sent = Awaited()
+    monkeypatch.setattr(auth._CallbackHandler, "_page", late_page)
+    monkeypatch.setattr(auth._CallbackServer, "shutdown", closed)
+    monkeypatch.setattr(auth._CallbackServer, "__init__", made)
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        tab = []
+
+        def browser(url: str) -> None:  # a browser of its own, as webbrowser.open starts: it returns at once
+            tab.append(threading.Thread(target=_browser(lambda loc: re.sub(r"code=[^&]*", "error=access_denied", loc)),
+                                        args=(url,)))
+            tab[0].start()
+        with pytest.raises(AuthError, match=r"^Spotify login was refused \(access_denied\)$"):
+            auth.login(settings, open_url=browser, timeout=10)
+        tab[0].join()
+    assert written == [(False, "Login failed: access_denied")]  # before the login closed its server
+
+
 def _login_past(tmp_path, others) -> dict:
     """A login whose browser first does ``others(port, held)`` at the callback's port
     (connections put in ``held`` stay open until the login has ended), then the redirect."""

@@ -345,13 +345,13 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             self._page(200, "this login already has its answer from Spotify: the terminal says how it ends; "
                             "you can close this tab.")
             return
-        if "code" not in query:  # the error comes from the address: escaped, as every name is
-            self._page(400, "Login failed: " + query.get("error", "?"))
-            return
-        # the page says how the login ended: it said "Logged in" before the code was exchanged,
-        # while the terminal could then say the exchange failed
-        ended = server.ended.wait(server.finish_wait)
-        try:
+        try:  # the login ends once this page is written
+            if "code" not in query:  # the error comes from the address: escaped, as every name is
+                self._page(400, "Login failed: " + query.get("error", "?"))
+                return
+            # the page says how the login ended: it said "Logged in" before the code was exchanged,
+            # while the terminal could then say the exchange failed
+            ended = server.ended.wait(server.finish_wait)
             self._page(200 if server.logged_in else 400, server.ending if ended else
                        "Spotify approved the login: the terminal says whether it was saved; you can close this tab.")
         finally:
@@ -506,7 +506,7 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         try:
             if ended:
                 opener.join()
-            if server.result and "code" in server.result:
+            if server.result is not None:  # (a refusal's page too)
                 server.page_sent.wait(5)  # written before `recommend auth` ends
         finally:
             server.shutdown()
