@@ -556,6 +556,35 @@ def test_connections_left_idle_or_half_sent_do_not_hold_up_the_redirect(tmp_path
     assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
 
 
+def test_no_connection_or_thread_of_the_login_outlives_it(tmp_path, monkeypatch):
+    """Connections the browser left open (a preconnect idle, a request sent half) were still held,
+    each by a thread of the callback, after the login had returned, until the callback's
+    5 s idle timeout: in the process that logged in (`recommend web --demo`, a test) threads and
+    sockets outlived the login. The login now ends them when it closes its callback."""
+    import socket
+    import threading
+
+    from recommender.spotify import auth
+    monkeypatch.setattr(auth._CallbackHandler, "timeout", 60)  # longer than the login waits
+    port = _free_port()
+    held: list[socket.socket] = []
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+
+        def browser(url: str) -> None:
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))  # a preconnect, idle
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            held[-1].sendall(b"GET /callb")  # half a request line
+            _browser()(url)
+        try:
+            assert auth.login(settings, open_url=browser, timeout=10)["access_token"]
+            assert [connection.recv(1) for connection in held] == [b"", b""]  # closed by the login
+        finally:
+            for connection in held:
+                connection.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("login ")]
+
+
 def test_a_second_answer_after_the_first_keeps_the_first_and_says_so(tmp_path):
     """A reloaded callback tab, or a second tab with this login's state, after Spotify's
     redirect: it waited unanswered (the callback had stopped serving) until the login closed

@@ -373,21 +373,50 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
     Each connection is served in a thread of its own: a browser's preconnect left idle, a
     request sent half (another program's, a port scanner's) or slowly held up every connection
     behind it, Spotify's redirect too. The first answer with this login's state is taken
-    (``answered`` is set); later ones leave it as it is."""
+    (``answered`` is set); later ones leave it as it is. ``server_close`` ends the connections
+    still open (a preconnect left idle, a request sent half) and their threads: none outlives
+    the login."""
 
-    daemon_threads = True  # a connection still open at the end keeps no one waiting
+    daemon_threads = True  # (joined in server_close, which ends their connections first)
 
     def __init__(self, address, path: str = "/", state: str = "") -> None:
-        super().__init__(address, _CallbackHandler)
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()  # the ones still open
+        self._handlers: list[threading.Thread] = []  # the threads serving them
+        super().__init__(address, _CallbackHandler)  # (which calls server_close when it cannot listen)
         self.path, self.state = path, state
         self.result: dict[str, str] | None = None
         self.stale = False  # an answer for another login came (a stale tab)
         self.answered = threading.Event()
-        self._lock = threading.Lock()
         # how the login ended (``finish``), for the page of the answer that brought its code
         self.ending, self.logged_in = "", False
         self.ended, self.page_sent = threading.Event(), threading.Event()
         self.finish_wait = 300.0  # the longest that page waits for it
+
+    def process_request(self, request, client_address) -> None:
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True,
+                                  name=f"login callback {client_address[1]}")
+        with self._lock:
+            self._connections.add(request)
+            self._handlers = [t for t in self._handlers if t.is_alive()] + [thread]
+        thread.start()
+
+    def shutdown_request(self, request) -> None:
+        with self._lock:  # (not while server_close shuts it)
+            self._connections.discard(request)
+            super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            for request in self._connections:  # an idle or half-sent one: its handler's read ends at once
+                try:
+                    request.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            threads = list(self._handlers)
+        for thread in threads:
+            thread.join(5)  # (each ends at once: its connection is over, and the login's ending said)
 
     def take(self, query: dict[str, str]) -> bool:
         """Keep ``query`` as the login's answer, unless one came before it."""
@@ -485,8 +514,9 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
             log.debug("login: opening the login page failed", exc_info=True)
             opened.append(exc)
             server.answered.set()
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    opener = threading.Thread(target=open_page, daemon=True)
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+                               name="login callback")
+    opener = threading.Thread(target=open_page, daemon=True, name="login browser")
     serving.start()
     ending, logged_in = "the login was stopped: the terminal says why; you can close this tab.", False
     ended = False  # on its own, not stopped (Ctrl-C, SIGTERM): then the browser's opening is waited for
@@ -510,6 +540,7 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
                 server.page_sent.wait(5)  # written before `recommend auth` ends
         finally:
             server.shutdown()
+            serving.join()
             server.server_close()
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
