@@ -452,13 +452,15 @@ _AGAIN = "nothing was saved; run `recommend auth` again in a moment"
 
 
 def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
-          timeout: float = 300.0, any_port: bool = False) -> dict[str, Any]:
+          timeout: float = 300.0, any_port: bool = False, check: Callable[[], Any] | None = None) -> dict[str, Any]:
     """Interactive login: start the loopback callback server, open the authorize URL,
     wait for the redirect, exchange the code (PKCE or secret) and save the token.
 
     ``open_url`` receives the authorize URL (default: the web browser). ``any_port``: the
     callback listens on a free port and the redirect URI names it (the demo's stand-in takes
-    any; Spotify takes only the registered one). Returns token info.
+    any; Spotify takes only the registered one). ``check()`` is called once the token is
+    saved, before the browser's page says how the login ended: a RecommenderError it raises
+    ends the login (the page says it). Returns token info.
     """
     manager = make_auth_manager(settings, cache_dir)
     redirect = urlparse(settings.spotify.redirect_uri)
@@ -527,6 +529,8 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
             raise opened[0]
         try:
             _exchange(manager, server, timeout, settings)
+            if check is not None:
+                check()
         except RecommenderError as exc:
             ending, ended = f"Login failed: {exc}", True
             raise
