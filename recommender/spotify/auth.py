@@ -170,14 +170,11 @@ class _NonInteractive:
                 return call()
             except SpotifyOauthError as exc:
                 status = getattr(exc, "http_status", None)
-                refusal = development_mode_refusal(_oauth_text(exc))
-                if refusal:  # (an app whose owner has no Premium: whatever the status, no retry helps)
-                    raise AppAccessRefused(refusal) from None
-                if status != 429 and (status is None or status < 500):
-                    error = oauth_error_code(exc)
-                    if error == "invalid_client":  # a new login cannot help: the app's credentials are wrong
-                        raise AppAccessRefused(_client_refused(self, exc)) from None
-                    raise AuthError(_login_refused(error, exc)) from None
+                refused = _app_refused(self, exc)
+                if refused:
+                    raise refused from None
+                if not _outage(status):
+                    raise AuthError(_login_refused(oauth_error_code(exc), exc)) from None
                 wait = getattr(exc, "retry_after", None)
                 if status == 429:
                     wait = self.backoff * 2 ** attempt if wait is None else wait
@@ -211,6 +208,23 @@ class _NonInteractive:
             log.info("token refresh: %s; retrying in %.1f s", what, wait)
             _sleep(wait)
             attempt += 1
+
+
+def _app_refused(manager, exc: SpotifyOauthError) -> AppAccessRefused | None:
+    """The accounts service's refusal of the app or the account, whatever the status (an app
+    whose owner has no Premium, an account not on its list, ``invalid_client``): no retry and no
+    new login helps. None for any other answer."""
+    refusal = development_mode_refusal(_oauth_text(exc))
+    if refusal:
+        return AppAccessRefused(refusal)
+    if oauth_error_code(exc) == "invalid_client":  # the app's credentials are wrong
+        return AppAccessRefused(_client_refused(manager, exc))
+    return None
+
+
+def _outage(status: int | None) -> bool:
+    """An accounts service's answer of this HTTP status is an outage (429, 5xx), not a refusal."""
+    return status == 429 or (status or 0) >= 500
 
 
 def _client_refused(manager, exc: SpotifyOauthError) -> str:
@@ -576,14 +590,11 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
         else:
             SpotifyOAuth.get_access_token(manager, code=result["code"], as_dict=False, check_cache=False)
     except SpotifyOauthError as exc:
-        refusal = development_mode_refusal(_oauth_text(exc))
-        if refusal:
-            raise AppAccessRefused(refusal) from None
-        if exc.error == "invalid_client":
-            raise AppAccessRefused(_client_refused(manager, exc)) from None
+        refused = _app_refused(manager, exc)
+        if refused:
+            raise refused from None
         status = getattr(exc, "http_status", None)
-        if status == 429 or (status or 0) >= 500:  # an outage, not a refusal: the code is not retried (it
-            # may have been used), a new login is the way
+        if _outage(status):  # the code is not retried (it may have been used): a new login is the way
             outage = f"answered {status} to the login code"
             if status == 429:
                 raise RateLimited(f"the Spotify accounts service{manager.where} {outage} (rate-limited): "
