@@ -87,23 +87,31 @@ def login(settings, open_url=None, any_port: bool = False) -> Login:
     cache holds sets that one aside (``Store.switch_account``), so that the next run pulls the
     new account's library rather than writing the other's recommendations into it.
     ``any_port``: as ``spotify.auth.login`` (the demo's)."""
-    from .errors import AppAccessRefused, RecommenderError
     from .spotify.auth import login as _login
     with writing(settings, "auth"):  # (which makes the data folder)
-        _login(settings, open_url=open_url, any_port=any_port)
-        try:
-            me = connect(settings).me()
-        except AppAccessRefused:  # the login is saved, but no request will pass until that is fixed
-            raise
-        except RecommenderError as exc:  # logged in all the same; a refresh checks the account
-            return Login(None, str(exc))
-        store = open_store(settings)
-        before, manifest = store.switch_account(str(me.get("id") or ""))
-        from .publish import _history
-        from .store import ACCOUNTS
-        aside = ((manifest.get(ACCOUNTS) or {}).get(before) or {}) if before else {}
-        left = [str(h.get("name") or h["id"]) for h in _history(aside)]  # every one made there, not only the current
-        return Login(me, set_aside=before, left=left)
+        # asked before the browser's page says how the login ended: an account Spotify does not
+        # let use the app was said there as "Logged in" while the terminal said what to do
+        done: list[Login] = []
+        _login(settings, open_url=open_url, any_port=any_port, check=lambda: done.append(_logged_in(settings)))
+        return done[0] if done else _logged_in(settings)  # (a login that did not call check)
+
+
+def _logged_in(settings) -> Login:
+    """Who the saved login is, and the cache set aside when it is another account's."""
+    from .errors import AppAccessRefused, RecommenderError
+    try:
+        me = connect(settings).me()
+    except AppAccessRefused:  # the login is saved, but no request will pass until that is fixed
+        raise
+    except RecommenderError as exc:  # logged in all the same; a refresh checks the account
+        return Login(None, str(exc))
+    store = open_store(settings)
+    before, manifest = store.switch_account(str(me.get("id") or ""))
+    from .publish import _history
+    from .store import ACCOUNTS
+    aside = ((manifest.get(ACCOUNTS) or {}).get(before) or {}) if before else {}
+    left = [str(h.get("name") or h["id"]) for h in _history(aside)]  # every one made there, not only the current
+    return Login(me, set_aside=before, left=left)
 
 
 SPOTIFY_APPS_PAGE = "https://www.spotify.com/account/apps/"  # where a person removes an app's access

@@ -449,6 +449,53 @@ def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
+def test_the_page_of_a_refusal_is_written_before_the_login_ends(tmp_path, monkeypatch):
+    """A refusal on Spotify's page ("Login failed: access_denied" in the callback tab): the login
+    ended as soon as it was taken, without waiting for its page, and `recommend auth` exited,
+    so a page its thread had not written yet never came (the tab showed a reset connection).
+    Here that thread is slow to write: the login now waits for it before closing."""
+    import threading
+
+    from recommender.spotify import auth
+    go, closing, written = threading.Event(), threading.Event(), []
+    page, shutdown, init = auth._CallbackHandler._page, auth._CallbackServer.shutdown, auth._CallbackServer.__init__
+
+    class Awaited(threading.Event):
+        def wait(self, timeout=None):
+            go.set()  # the login waits for the page
+            return super().wait(timeout)
+
+    def late_page(self, status: int, text: str) -> None:  # written only once the login waits for it, or closes
+        go.wait(10)
+        written.append((closing.is_set(), text))
+        page(self, status, text)
+
+    def closed(self) -> None:
+        closing.set()
+        go.set()
+        shutdown(self)
+
+    def made(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        self.page_sent = Awaited()
+    monkeypatch.setattr(auth._CallbackHandler, "_page", late_page)
+    monkeypatch.setattr(auth._CallbackServer, "shutdown", closed)
+    monkeypatch.setattr(auth._CallbackServer, "__init__", made)
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        tab = []
+
+        def browser(url: str) -> None:  # a browser of its own, as webbrowser.open starts: it returns at once
+            tab.append(threading.Thread(target=_browser(lambda loc: re.sub(r"code=[^&]*", "error=access_denied", loc)),
+                                        args=(url,)))
+            tab[0].start()
+        with pytest.raises(AuthError, match=r"^Spotify login was refused \(access_denied\)$"):
+            auth.login(settings, open_url=browser, timeout=10)
+        tab[0].join()
+    assert written == [(False, "Login failed: access_denied")]  # before the login closed its server
+
+
 def _login_past(tmp_path, others) -> dict:
     """A login whose browser first does ``others(port, held)`` at the callback's port
     (connections put in ``held`` stay open until the login has ended), then the redirect."""
@@ -507,6 +554,35 @@ def test_connections_left_idle_or_half_sent_do_not_hold_up_the_redirect(tmp_path
             assert b"Bad request" in scanner.makefile("rb").read()
     token = _login_past(tmp_path, others)
     assert token["access_token"] and (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_no_connection_or_thread_of_the_login_outlives_it(tmp_path, monkeypatch):
+    """Connections the browser left open (a preconnect idle, a request sent half) were still held,
+    each by a thread of the callback, after the login had returned, until the callback's
+    5 s idle timeout: in the process that logged in (`recommend web --demo`, a test) threads and
+    sockets outlived the login. The login now ends them when it closes its callback."""
+    import socket
+    import threading
+
+    from recommender.spotify import auth
+    monkeypatch.setattr(auth._CallbackHandler, "timeout", 60)  # longer than the login waits
+    port = _free_port()
+    held: list[socket.socket] = []
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+
+        def browser(url: str) -> None:
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))  # a preconnect, idle
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            held[-1].sendall(b"GET /callb")  # half a request line
+            _browser()(url)
+        try:
+            assert auth.login(settings, open_url=browser, timeout=10)["access_token"]
+            assert [connection.recv(1) for connection in held] == [b"", b""]  # closed by the login
+        finally:
+            for connection in held:
+                connection.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("login ")]
 
 
 def test_a_second_answer_after_the_first_keeps_the_first_and_says_so(tmp_path):
@@ -602,6 +678,49 @@ def test_the_callback_page_says_how_the_login_ended(tmp_path, secret, page):
             with pytest.raises(AppAccessRefused):
                 auth.login(settings, open_url=browser, timeout=10)
     assert len(pages) == 1 and page in pages[0]
+
+
+def test_a_browser_that_gives_up_on_the_page_after_the_redirect_does_not_undo_the_login(tmp_path):
+    """The callback page waits for the code's exchange; the demo's browser (an HTTP client with a
+    10 s timeout) gave up on it while a slow exchange went on, and the login, which then saved
+    its token, ended in that browser's ReadTimeout: `recommend build-playlist --demo` said
+    "unexpected error". An error of the browser counts only when no answer came."""
+    import threading
+
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    gave_up = threading.Event()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        # the exchange is answered once the browser has given up on the page
+        server.add_fault(Fault(method="POST", path=r"^/api/token$", before=lambda account: gave_up.wait(10)))
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+
+        def browser(url: str) -> None:  # as jobs.demo_login's, with a shorter timeout
+            try:
+                requests.get(url, timeout=(10, 0.2))
+            finally:
+                gave_up.set()
+        token = auth.login(settings, open_url=browser, timeout=10)
+    assert gave_up.is_set() and token["access_token"]
+    assert json.loads((tmp_path / "cache" / "spotify-token.json").read_text())["access_token"] == token["access_token"]
+
+
+def test_a_browser_that_fails_before_the_redirect_ends_the_login_with_its_error_and_frees_the_port(tmp_path):
+    # the demo's browser (an HTTP client) meeting a stand-in that is gone, in the browser's thread
+    import socket
+
+    from recommender.spotify import auth
+    port = _free_port()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+
+        def gone(url: str) -> None:
+            raise requests.ConnectionError("the stand-in is gone")
+        with pytest.raises(requests.ConnectionError, match="the stand-in is gone"):
+            auth.login(settings, open_url=gone, timeout=10)
+    with socket.socket() as again:  # the next `recommend auth` listens there
+        again.bind(("127.0.0.1", port))
 
 
 @pytest.mark.parametrize("fault, said", [

@@ -122,3 +122,21 @@ def test_recommend_auth_with_an_account_not_on_the_apps_list_says_what_to_do(sta
         jobs.login(settings, open_url=_browser)
     assert err.value.exit_code == 3
     assert (tmp_path / "cache" / "spotify-token.json").exists()  # kept: it works once the account is added
+
+
+def test_the_login_page_of_an_account_not_on_the_apps_list_says_the_login_failed(standin, tmp_path):
+    """The browser's page said "Logged in: you can close this tab." while `recommend auth` said
+    that Spotify does not let this account use the app (exit 3): the page was written once the
+    token was saved, before the tool asked Spotify who logged in. It now says the terminal's words."""
+    from recommender import jobs
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri":
+                                                           f"http://127.0.0.1:{_free_port()}/callback"})
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=403, message=NOT_LISTED, times=None))
+    pages = []
+
+    def browser(url: str) -> None:
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        pages.append(requests.get(answer.headers["Location"], timeout=10).text)
+    with pytest.raises(AppAccessRefused, match="User Management"):
+        jobs.login(settings, open_url=browser)
+    assert len(pages) == 1 and "recommend: Login failed: Spotify does not let this account use your app" in pages[0]

@@ -170,14 +170,11 @@ class _NonInteractive:
                 return call()
             except SpotifyOauthError as exc:
                 status = getattr(exc, "http_status", None)
-                refusal = development_mode_refusal(_oauth_text(exc))
-                if refusal:  # (an app whose owner has no Premium: whatever the status, no retry helps)
-                    raise AppAccessRefused(refusal) from None
-                if status != 429 and (status is None or status < 500):
-                    error = oauth_error_code(exc)
-                    if error == "invalid_client":  # a new login cannot help: the app's credentials are wrong
-                        raise AppAccessRefused(_client_refused(self, exc)) from None
-                    raise AuthError(_login_refused(error, exc)) from None
+                refused = _app_refused(self, exc)
+                if refused:
+                    raise refused from None
+                if not _outage(status):
+                    raise AuthError(_login_refused(oauth_error_code(exc), exc)) from None
                 wait = getattr(exc, "retry_after", None)
                 if status == 429:
                     wait = self.backoff * 2 ** attempt if wait is None else wait
@@ -211,6 +208,23 @@ class _NonInteractive:
             log.info("token refresh: %s; retrying in %.1f s", what, wait)
             _sleep(wait)
             attempt += 1
+
+
+def _app_refused(manager, exc: SpotifyOauthError) -> AppAccessRefused | None:
+    """The accounts service's refusal of the app or the account, whatever the status (an app
+    whose owner has no Premium, an account not on its list, ``invalid_client``): no retry and no
+    new login helps. None for any other answer."""
+    refusal = development_mode_refusal(_oauth_text(exc))
+    if refusal:
+        return AppAccessRefused(refusal)
+    if oauth_error_code(exc) == "invalid_client":  # the app's credentials are wrong
+        return AppAccessRefused(_client_refused(manager, exc))
+    return None
+
+
+def _outage(status: int | None) -> bool:
+    """An accounts service's answer of this HTTP status is an outage (429, 5xx), not a refusal."""
+    return status == 429 or (status or 0) >= 500
 
 
 def _client_refused(manager, exc: SpotifyOauthError) -> str:
@@ -345,13 +359,13 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             self._page(200, "this login already has its answer from Spotify: the terminal says how it ends; "
                             "you can close this tab.")
             return
-        if "code" not in query:  # the error comes from the address: escaped, as every name is
-            self._page(400, "Login failed: " + query.get("error", "?"))
-            return
-        # the page says how the login ended: it said "Logged in" before the code was exchanged,
-        # while the terminal could then say the exchange failed
-        ended = server.ended.wait(server.finish_wait)
-        try:
+        try:  # the login ends once this page is written
+            if "code" not in query:  # the error comes from the address: escaped, as every name is
+                self._page(400, "Login failed: " + query.get("error", "?"))
+                return
+            # the page says how the login ended: it said "Logged in" before the code was exchanged,
+            # while the terminal could then say the exchange failed
+            ended = server.ended.wait(server.finish_wait)
             self._page(200 if server.logged_in else 400, server.ending if ended else
                        "Spotify approved the login: the terminal says whether it was saved; you can close this tab.")
         finally:
@@ -373,21 +387,50 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
     Each connection is served in a thread of its own: a browser's preconnect left idle, a
     request sent half (another program's, a port scanner's) or slowly held up every connection
     behind it, Spotify's redirect too. The first answer with this login's state is taken
-    (``answered`` is set); later ones leave it as it is."""
+    (``answered`` is set); later ones leave it as it is. ``server_close`` ends the connections
+    still open (a preconnect left idle, a request sent half) and their threads: none outlives
+    the login."""
 
-    daemon_threads = True  # a connection still open at the end keeps no one waiting
+    daemon_threads = True  # (joined in server_close, which ends their connections first)
 
     def __init__(self, address, path: str = "/", state: str = "") -> None:
-        super().__init__(address, _CallbackHandler)
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()  # the ones still open
+        self._handlers: list[threading.Thread] = []  # the threads serving them
+        super().__init__(address, _CallbackHandler)  # (which calls server_close when it cannot listen)
         self.path, self.state = path, state
         self.result: dict[str, str] | None = None
         self.stale = False  # an answer for another login came (a stale tab)
         self.answered = threading.Event()
-        self._lock = threading.Lock()
         # how the login ended (``finish``), for the page of the answer that brought its code
         self.ending, self.logged_in = "", False
         self.ended, self.page_sent = threading.Event(), threading.Event()
         self.finish_wait = 300.0  # the longest that page waits for it
+
+    def process_request(self, request, client_address) -> None:
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True,
+                                  name=f"login callback {client_address[1]}")
+        with self._lock:
+            self._connections.add(request)
+            self._handlers = [t for t in self._handlers if t.is_alive()] + [thread]
+        thread.start()
+
+    def shutdown_request(self, request) -> None:
+        with self._lock:  # (not while server_close shuts it)
+            self._connections.discard(request)
+            super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            for request in self._connections:  # an idle or half-sent one: its handler's read ends at once
+                try:
+                    request.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            threads = list(self._handlers)
+        for thread in threads:
+            thread.join(5)  # (each ends at once: its connection is over, and the login's ending said)
 
     def take(self, query: dict[str, str]) -> bool:
         """Keep ``query`` as the login's answer, unless one came before it."""
@@ -423,13 +466,15 @@ _AGAIN = "nothing was saved; run `recommend auth` again in a moment"
 
 
 def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
-          timeout: float = 300.0, any_port: bool = False) -> dict[str, Any]:
+          timeout: float = 300.0, any_port: bool = False, check: Callable[[], Any] | None = None) -> dict[str, Any]:
     """Interactive login: start the loopback callback server, open the authorize URL,
     wait for the redirect, exchange the code (PKCE or secret) and save the token.
 
     ``open_url`` receives the authorize URL (default: the web browser). ``any_port``: the
     callback listens on a free port and the redirect URI names it (the demo's stand-in takes
-    any; Spotify takes only the registered one). Returns token info.
+    any; Spotify takes only the registered one). ``check()`` is called once the token is
+    saved, before the browser's page says how the login ended: a RecommenderError it raises
+    ends the login (the page says it). Returns token info.
     """
     manager = make_auth_manager(settings, cache_dir)
     redirect = urlparse(settings.spotify.redirect_uri)
@@ -481,20 +526,25 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         try:
             (open_url or webbrowser.open)(url)
         except BaseException as exc:  # noqa: BLE001  # raised again in the login's own thread
+            # (when no answer came: one that came is the login's, whatever the browser does after)
+            log.debug("login: opening the login page failed", exc_info=True)
             opened.append(exc)
             server.answered.set()
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    opener = threading.Thread(target=open_page, daemon=True)
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+                               name="login callback")
+    opener = threading.Thread(target=open_page, daemon=True, name="login browser")
     serving.start()
     ending, logged_in = "the login was stopped: the terminal says why; you can close this tab.", False
     ended = False  # on its own, not stopped (Ctrl-C, SIGTERM): then the browser's opening is waited for
     try:
         opener.start()
         server.answered.wait(max(0.0, deadline - time.monotonic()))
-        if opened:
+        if opened and server.result is None:
             raise opened[0]
         try:
             _exchange(manager, server, timeout, settings)
+            if check is not None:
+                check()
         except RecommenderError as exc:
             ending, ended = f"Login failed: {exc}", True
             raise
@@ -504,13 +554,12 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         try:
             if ended:
                 opener.join()
-            if server.result and "code" in server.result:
+            if server.result is not None:  # (a refusal's page too)
                 server.page_sent.wait(5)  # written before `recommend auth` ends
         finally:
             server.shutdown()
+            serving.join()
             server.server_close()
-    if opened:
-        raise opened[0]
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token
@@ -541,14 +590,11 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
         else:
             SpotifyOAuth.get_access_token(manager, code=result["code"], as_dict=False, check_cache=False)
     except SpotifyOauthError as exc:
-        refusal = development_mode_refusal(_oauth_text(exc))
-        if refusal:
-            raise AppAccessRefused(refusal) from None
-        if exc.error == "invalid_client":
-            raise AppAccessRefused(_client_refused(manager, exc)) from None
+        refused = _app_refused(manager, exc)
+        if refused:
+            raise refused from None
         status = getattr(exc, "http_status", None)
-        if status == 429 or (status or 0) >= 500:  # an outage, not a refusal: the code is not retried (it
-            # may have been used), a new login is the way
+        if _outage(status):  # the code is not retried (it may have been used): a new login is the way
             outage = f"answered {status} to the login code"
             if status == 429:
                 raise RateLimited(f"the Spotify accounts service{manager.where} {outage} (rate-limited): "
