@@ -1789,7 +1789,8 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         note = f" (the tracks' {res.basis} features are too alike to split into moods)"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
     moods = "1 mood" if res.k == 1 else f"{res.k} moods"
-    title = f"{res.playlist_name}: {moods} from {res.basis} features, silhouette {sil}{note}"
+    # the playlists' names as `recommend playlists` shows them (invisible characters as escapes)
+    title = f"{visible(res.playlist_name)}: {moods} from {res.basis} features, silhouette {sil}{note}"
     # a mood in words and in the numbers behind them: the cluster's mean valence and energy
     cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
     _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))
@@ -1797,6 +1798,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
     for r in tracks:
         r["mood"] = labels.get(int(r["cluster"]), "")
+        r["playlist"] = visible(r["playlist"])
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))

@@ -701,19 +701,20 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
                       label=_chart_text(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34))
                for c in sorted(colours)]
-    names = [_chart_text(p, 34) for p in sources] if len(sources) > 1 else []
+    from .safetext import visible  # the playlists' names as `recommend playlists` shows them
+    names = [_chart_text(visible(p), 34) for p in sources] if len(sources) > 1 else []
     handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)
                 for p, name in zip(sources, names)]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
-    ax.set_title(_chart_text(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70),
+    ax.set_title(_chart_text(title or f"{visible(result.playlist_name)}: {result.k} moods ({result.basis} features)", 70),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
     # Hebrew or Arabic names read right to left, the words around them in order
-    keep_left_to_right(fig, [_chart_text(p, 10 ** 6) for p in sources if p is not None] + names)
+    keep_left_to_right(fig, [_chart_text(visible(p), 10 ** 6) for p in sources if p is not None] + names)
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
     with quiet_glyphs():
         fig.tight_layout()

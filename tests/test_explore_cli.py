@@ -276,3 +276,21 @@ def test_a_chart_ending_it_cannot_write_is_refused_before_the_work(tmp_path):
     assert out.exit_code == 2
     said = " ".join(out.stderr.split())
     assert "moods.jpg: the mood chart is written as PNG, SVG or PDF" in said and "missing.csv" not in said
+
+
+def test_moods_cluster_shows_invisible_characters_of_a_name_as_recommend_playlists_does(data, tmp_path):
+    # the sample library's "Crossfit\u200f\u200f\u200b\u200b   \u200d": `moods cluster` escaped its
+    # bidi marks but printed the zero-width characters raw in its title and playlist column, where
+    # `recommend playlists` shows them all as escapes (the name as it can be typed back)
+    from recommender.safetext import visible
+    name = "Crossfit\u200f\u200f\u200b\u200b   \u200d"
+    odd = tmp_path / "odd.csv"
+    odd.write_text(data.read_text(encoding="utf-8").replace(",Gloom,", f",{name},"), encoding="utf-8")
+    out = runner.invoke(app, ["moods", "cluster", "Party", visible(name), "--dataset", str(odd), "--k", "2"],
+                        env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"},
+                        catch_exceptions=False)
+    assert out.exit_code == 0, out.stderr
+    assert not re.search("[\u200b\u200d\u200f]", out.stdout), out.stdout
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith(f"Party + {visible(name)}: 2 moods"), lines[0]
+    assert sum(f"│ {visible(name)} │" in line for line in lines) == 5, out.stdout  # Gloom's five songs
