@@ -139,7 +139,8 @@ class StubContext:
     def search(self, q):
         if q == "bug":
             raise RuntimeError("boom")
-        return [{"track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "album": HOSTILE[2], "score": 1.0}]
+        return {"query": q, "min_score": 0.35,
+                "tracks": [{"track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "album": HOSTILE[2], "score": 1.0}]}
 
     def similar(self, text):
         raise LockHeld("nothing")

@@ -422,6 +422,8 @@ def test_search_and_similar_as_you_type(page, demo):
     page.goto(demo["base"] + "/search")
     page.fill("#q", "zzqxjv")
     page.locator("#status", has_text='No match for "zzqxjv"').wait_for()
+    # as `recommend search` says it: the number, not the setting's name ("search.min_score")
+    assert page.inner_text("#status") == 'No match for "zzqxjv" (nothing scored 0.35 or more)'
     page.fill("#q", "cranberries")
     page.wait_for_selector("#results tbody tr")
     assert "Cranberries" in page.inner_text("#results")

@@ -631,8 +631,10 @@ def test_the_taste_map_reads_the_audio_features_once(tmp_path, monkeypatch):
 
 def test_search_and_similar(ctx):
     name = ctx.library().tracks["name"].iloc[0]
-    hits = ctx.search(name)
+    hits = ctx.search(name)["tracks"]
     assert hits and hits[0]["name"] == name
+    # nothing found: the answer names the score none reached, as `recommend search` says it
+    assert ctx.search("zzqxjvzzqxjv") == {"query": "zzqxjvzzqxjv", "min_score": ctx.settings.search.min_score, "tracks": []}
     sim = ctx.similar(hits[0]["track_id"])
     assert sim["track_id"] == hits[0]["track_id"] and sim["tracks"]
     info = ctx.runs()

@@ -324,12 +324,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return await json_action(request, lambda b: ctx.export_cluster(whole(b.get("cluster"), "cluster")))
 
     async def api_search(request: Request) -> Response:
-        q = request.query_params.get("q", "")
         try:
-            rows = await run_in_threadpool(ctx.search, q)
+            out = await run_in_threadpool(ctx.search, request.query_params.get("q", ""))
         except RecommenderError as exc:
             return error_json(exc)
-        return JSONResponse({"query": q, "tracks": rows})
+        return JSONResponse(out)
 
     async def api_similar(request: Request) -> Response:
         try:
