@@ -289,9 +289,11 @@ class MoodClusters:
 
     ``tracks``: track_id, name, artists, playlist (the first source playlist holding it; a
     recording in several is listed once), cluster (0 = largest; -1 = left out: no audio
-    features on an audio basis), x, y (2-D PCA coordinates), plus valence, energy, mood on an
-    audio basis. ``clusters``: cluster, size, label (+ mood on an audio basis), then the centroid: mean of each raw
-    audio feature (audio basis) or the top terms (text basis).
+    features on an audio basis), mood (its cluster's name, ``names``: the table's and the
+    export's; None when left out), x, y (2-D PCA coordinates), plus valence, energy and
+    quadrant (the track's own valence/energy mood) on an audio basis. ``clusters``: cluster,
+    size, label (+ quadrant, of the mean valence/energy, on an audio basis), then the centroid:
+    mean of each raw audio feature (audio basis) or the top terms (text basis).
     """
 
     playlist_id: str  # the source playlists' ids, comma-joined
@@ -426,14 +428,17 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         af = feats.reindex(tracks["track_id"])
         tracks["valence"] = af["valence"].to_numpy()
         tracks["energy"] = af["energy"].to_numpy()
-        tracks["mood"] = quadrant(tracks["valence"], tracks["energy"], valence_threshold, energy_threshold)
+        tracks["quadrant"] = quadrant(tracks["valence"], tracks["energy"], valence_threshold, energy_threshold)
         clusters = _audio_clusters(raw, X, labels, feature_names, valence_threshold, energy_threshold)
     else:
         clusters = _text_clusters(raw, labels, library, used)
-    return MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
-                        silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
-                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
-                        axes=axes)
+    res = MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
+                       silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
+                       explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
+                       axes=axes)
+    # a track's mood is its cluster's, as the table and an export name it (None: left out)
+    tracks.insert(tracks.columns.get_loc("cluster") + 1, "mood", tracks["cluster"].map(res.names()))
+    return res
 
 
 def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
@@ -591,7 +596,7 @@ def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: 
             if word and word not in CONTRADICTS.get(mood, ()):
                 words.append(word)
         label = ", ".join([MOOD_LABELS[mood]] + words)
-        rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "mood": mood, **mean.to_dict()})
+        rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "quadrant": mood, **mean.to_dict()})
     return pd.DataFrame(rows)
 
 

@@ -294,3 +294,20 @@ def test_moods_cluster_shows_invisible_characters_of_a_name_as_recommend_playlis
     lines = out.stdout.splitlines()
     assert lines[0].startswith(f"Party + {visible(name)}: 2 moods"), lines[0]
     assert sum(f"│ {visible(name)} │" in line for line in lines) == 5, out.stdout  # Gloom's five songs
+
+
+def test_moods_cluster_json_gives_each_track_the_mood_the_table_shows(data, tmp_path):
+    # a track's "mood" in --json was its own valence/energy quadrant ("sad"), while the table's
+    # mood column (and the playlist --export writes it to) is its cluster's ("happy/upbeat"): a
+    # script sorting tracks by "mood" got other moods than the table showed
+    args = ["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2"]
+    res = json.loads(run([*args, "--json"], tmp_path).stdout)
+    names = {c["cluster"]: c["label"] for c in res["clusters"]}
+    assert all(t["mood"] == names[t["cluster"]] for t in res["tracks"]), res["tracks"]
+    bury = next(t for t in res["tracks"] if t["name"] == "bury a friend")  # valence 0.2 among the party songs
+    assert bury["quadrant"] == "sad" and bury["mood"] != "sad", bury
+    assert all("quadrant" in c and "mood" not in c for c in res["clusters"]), res["clusters"]
+    table = runner.invoke(app, args, env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"},
+                          catch_exceptions=False).stdout
+    row = next(line for line in table.splitlines() if "bury a friend" in line)
+    assert [c.strip() for c in row.split("│")][2] == bury["mood"], row
