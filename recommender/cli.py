@@ -802,8 +802,7 @@ def _print_build(result, held) -> None:
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
         return
-    contrib = [c for c in result.table.columns
-               if c.startswith("contrib_") and result.weights.get(c[len("contrib_"):], 0) > 0]
+    contrib = [f"contrib_{name}" for name in result.sharing]
     narrow = bool(contrib) and _term_width() < NARROW  # room for track, artist and the why first
     contrib = [] if narrow else contrib
     rows = []
@@ -1684,7 +1683,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
     features when present); each song once, never another version of the seed."""
     from . import libsource
-    from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
+    from .explore import TrackIndex, resolve_track, sharing, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     with _Bar(_interactive(quiet, as_json), lazy=True) as bar:
         index = TrackIndex().from_index(libsource.search_index(source, library, bar))
@@ -1706,8 +1705,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table;
     # a narrower one leaves out the score before name, artists or the why
     shown = [{SHORT.get(c, c): v for c, v in r.items()} for r in df.to_dict("records")]
-    scorer_cols = [SHORT.get(c, c) for c in df.columns
-                   if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
+    scorer_cols = [SHORT.get(c, c) for c in sharing(df, weights)]
     if _term_width() < NARROW:
         scorer_cols = []
         title += f" ({NARROW_NOTE})"

@@ -282,6 +282,13 @@ class BuildResult:
     unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
 
     @property
+    def sharing(self) -> list[str]:
+        """The scorers whose share of each score the table and the Next page show: those with a
+        ``contrib_`` column and a weight that counts (a scorer at weight 0 has no share)."""
+        return [c[len("contrib_"):] for c in self.table.columns
+                if c.startswith("contrib_") and self.weights.get(c[len("contrib_"):], 0) > 0]
+
+    @property
     def labels(self) -> dict[str, str]:
         """Track id -> "name - artists" (the CLI's diff lines)."""
         return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}

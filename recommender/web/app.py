@@ -204,7 +204,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         except RecommenderError as exc:
             return render(request, "next.html", error=str(exc), exit_code=exc.exit_code, rows=[],
                           published=ctx.last_publish, **steered(request))
-        scorers = [c[len("contrib_"):] for c in result.table.columns if c.startswith("contrib_")]
+        scorers = result.sharing  # a scorer at weight 0 left out, as `recommend build-playlist` leaves it out
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
         # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
         # its artists first); a removed track, not in the table, as the run's library names it

@@ -656,7 +656,7 @@ class WebContext:
                             "album": str(r["album"]), "score": _num(r["score"])} for r in df.to_dict("records")]}
 
     def similar(self, text: str) -> dict[str, Any]:
-        from ..explore import CACHE, DEMO, resolve_track, similar_tracks
+        from ..explore import CACHE, DEMO, resolve_track, sharing, similar_tracks
         lib = self.library()
         where = DEMO if self.demo else CACHE  # a track not found: in the library the app shows
         tid = resolve_track(lib, text, index=self.search_index(), where=where)
@@ -667,7 +667,7 @@ class WebContext:
                                 same_artist=self.settings.similar.same_artist, extra=extra, where=where)
         row = lib.tracks[lib.tracks["track_id"] == tid]
         title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
-        names = [c for c in df.columns if c not in ("rank", "track_id", "name", "artists", "score", "why")]
+        names = sharing(df, weights)  # a scorer at weight 0 left out, as `recommend similar` leaves it out
         return {"track_id": tid, "title": title, "scorers": names,
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "score": _num(r["score"]),
