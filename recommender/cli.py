@@ -802,8 +802,7 @@ def _print_build(result, held) -> None:
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
         return
-    contrib = [c for c in result.table.columns
-               if c.startswith("contrib_") and result.weights.get(c[len("contrib_"):], 0) > 0]
+    contrib = [f"contrib_{name}" for name in result.sharing]
     narrow = bool(contrib) and _term_width() < NARROW  # room for track, artist and the why first
     contrib = [] if narrow else contrib
     rows = []
@@ -1684,7 +1683,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
     features when present); each song once, never another version of the seed."""
     from . import libsource
-    from .explore import TrackIndex, resolve_track, similar_setup, similar_tracks
+    from .explore import TrackIndex, resolve_track, sharing, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     with _Bar(_interactive(quiet, as_json), lazy=True) as bar:
         index = TrackIndex().from_index(libsource.search_index(source, library, bar))
@@ -1706,8 +1705,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     # get a (short-named) column when the terminal has NARROW columns, as build-playlist's table;
     # a narrower one leaves out the score before name, artists or the why
     shown = [{SHORT.get(c, c): v for c, v in r.items()} for r in df.to_dict("records")]
-    scorer_cols = [SHORT.get(c, c) for c in df.columns
-                   if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
+    scorer_cols = [SHORT.get(c, c) for c in sharing(df, weights)]
     if _term_width() < NARROW:
         scorer_cols = []
         title += f" ({NARROW_NOTE})"
@@ -1789,14 +1787,14 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         note = f" (the tracks' {res.basis} features are too alike to split into moods)"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
     moods = "1 mood" if res.k == 1 else f"{res.k} moods"
-    title = f"{res.playlist_name}: {moods} from {res.basis} features, silhouette {sil}{note}"
+    # the playlists' names as `recommend playlists` shows them (invisible characters as escapes)
+    title = f"{visible(res.playlist_name)}: {moods} from {res.basis} features, silhouette {sil}{note}"
     # a mood in words and in the numbers behind them: the cluster's mean valence and energy
     cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
     _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))
-    labels = res.names()
     tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
-    for r in tracks:
-        r["mood"] = labels.get(int(r["cluster"]), "")
+    for r in tracks:  # "mood": the cluster's name, as --json has it
+        r["playlist"] = visible(r["playlist"])
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))

@@ -395,6 +395,14 @@ def similarity_sources(settings, library: Library) -> dict[str, SimilaritySource
     return {}
 
 
+def sharing(similar: pd.DataFrame, weights: dict[str, float]) -> list[str]:
+    """The scorer columns of a ``similar_tracks`` frame whose weight counts (``weights``: as
+    ``similar_setup`` gives them): a scorer at weight 0 has no share of any score, and neither
+    the CLI's table nor the web page's legend lists it."""
+    return [c for c in similar.columns
+            if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
+
+
 def similar_setup(settings, library: Library) -> tuple[dict[str, Scorer], dict[str, float], dict[str, SimilaritySource]]:
     """(scorers, weights, extra sources) for `similar`: the build-playlist scorers and blend
     weights, plus the audio-feature scorer weighted ``similar.audio_weight`` when the library

@@ -290,6 +290,13 @@ class BuildResult:
     unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
 
     @property
+    def sharing(self) -> list[str]:
+        """The scorers whose share of each score the table and the Next page show: those with a
+        ``contrib_`` column and a weight that counts (a scorer at weight 0 has no share)."""
+        return [c[len("contrib_"):] for c in self.table.columns
+                if c.startswith("contrib_") and self.weights.get(c[len("contrib_"):], 0) > 0]
+
+    @property
     def labels(self) -> dict[str, str]:
         """Track id -> "name - artists" (the CLI's diff lines)."""
         return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}
@@ -430,10 +437,13 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
                            playlist_items=items[~items["playlist_id"].isin(drop)])
 
 
-def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], store: Store) -> None:
+def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], store: Store,
+                         playlists_of: str | None = None) -> None:
     """UsageError naming the reason when a command names a playlist this tool writes
     (`recommend playlists` lists it, so "no playlist named" would be a riddle), also one created
-    since the last refresh (not in the cached library yet: `recommend playlists` adds it)."""
+    since the last refresh (not in the cached library yet: `recommend playlists` adds it).
+    ``playlists_of``: as ``build_playlist``'s (the sample library's are listed by `recommend
+    playlists --demo`, the command the error names in the demo)."""
     from .library import name_key, playlist_ref_id
     from .publish import managed_history
     pid = library.find_playlist(ref)
@@ -441,8 +451,10 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
         pid = next((h["id"] for h in managed_history(store) if h["id"] == playlist_ref_id(ref)
                     or name_key(str(h.get("name") or "")) == name_key(ref)), None)
     if pid is not None and pid in ours:
+        mine = "your own playlists (`recommend playlists`)" if playlists_of is None else \
+            f"the playlists of {playlists_of} (`recommend playlists --demo`)"
         raise UsageError(f'playlist "{ref}" is written by this tool (its output, never your taste): '
-                         "pick one of your own playlists (`recommend playlists`)")
+                         f"pick one of {mine}")
 
 
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
@@ -553,7 +565,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     # every playlist we ever managed is our output, never the user's taste
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
     if seed_playlist is not None:
-        _refuse_our_playlist(library, seed_playlist, ours, store)
+        _refuse_our_playlist(library, seed_playlist, ours, store, playlists_of)
     if seed_playlist is not None and open_data_on(settings):
         with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
             if _may_cache_answers(asking, settings, basis, dry_run):
@@ -799,18 +811,18 @@ def mood_list(settings, library: Library, mood: str | None = None, valence: floa
 
 
 def taste_library(settings, library: Library | None = None, refs: Iterable[str] = (),
-                  demo: str = TRY_DEMO) -> Library:
+                  demo: str = TRY_DEMO, playlists_of: str | None = None) -> Library:
     """The cached library (or ``library``) without every playlist this tool ever wrote (the
     managed playlist, old ones, mood exports): our own output is never taste, evidence or a
     target. The tracks stay (search still finds them). A playlist named in ``refs`` that is one
     of ours is a UsageError saying so (not a riddling "no playlist named"); ``demo``: as
-    ``require_library``'s."""
+    ``require_library``'s; ``playlists_of``: as ``build_playlist``'s."""
     from .publish import our_playlist_ids
     library = require_library(settings, demo) if library is None else library
     store = open_store(settings)
     ours = our_playlist_ids(store, library.playlists)
     for ref in refs:
-        _refuse_our_playlist(library, ref, ours, store)
+        _refuse_our_playlist(library, ref, ours, store, playlists_of)
     return _without_playlist(library, *ours)
 
 

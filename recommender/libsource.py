@@ -33,11 +33,13 @@ INDEX_FILE = "search_index.npz"
 @dataclass
 class LibrarySource:
     """One library to explore: ``settings`` (for the demo: the demo's, whose cache is
-    ``<cache>/demo``) and ``dataset`` (a data file) or None (the cache)."""
+    ``<cache>/demo``) and ``dataset`` (a data file) or None (the cache); ``demo``: the cache is
+    the sample library's (its errors name `recommend playlists --demo`)."""
 
     settings: Any
     dataset: Path | None = None
     features: str = "full"
+    demo: bool = False
 
     @property
     def frames_dir(self) -> Path:
@@ -74,7 +76,7 @@ class LibrarySource:
             from .dataset import load_dataset
             return load_dataset(self.dataset, features=self.features)
         from .jobs import taste_library
-        return taste_library(self.settings, refs=refs)
+        return taste_library(self.settings, refs=refs, playlists_of="the sample library" if self.demo else None)
 
 
 def open_source(settings, dataset: Path | None = None, demo: bool = False, progress=None) -> LibrarySource:
@@ -88,7 +90,7 @@ def open_source(settings, dataset: Path | None = None, demo: bool = False, progr
     if not demo:
         return LibrarySource(settings)
     from .paths import demo_settings
-    source = LibrarySource(demo_settings(settings))
+    source = LibrarySource(demo_settings(settings), demo=True)
     if not source.fingerprint():
         _pull_demo(settings, progress)
     return source

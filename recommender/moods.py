@@ -289,9 +289,11 @@ class MoodClusters:
 
     ``tracks``: track_id, name, artists, playlist (the first source playlist holding it; a
     recording in several is listed once), cluster (0 = largest; -1 = left out: no audio
-    features on an audio basis), x, y (2-D PCA coordinates), plus valence, energy, mood on an
-    audio basis. ``clusters``: cluster, size, label (+ mood on an audio basis), then the centroid: mean of each raw
-    audio feature (audio basis) or the top terms (text basis).
+    features on an audio basis), mood (its cluster's name, ``names``: the table's and the
+    export's; None when left out), x, y (2-D PCA coordinates), plus valence, energy and
+    quadrant (the track's own valence/energy mood) on an audio basis. ``clusters``: cluster,
+    size, label (+ quadrant, of the mean valence/energy, on an audio basis), then the centroid:
+    mean of each raw audio feature (audio basis) or the top terms (text basis).
     """
 
     playlist_id: str  # the source playlists' ids, comma-joined
@@ -426,14 +428,17 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         af = feats.reindex(tracks["track_id"])
         tracks["valence"] = af["valence"].to_numpy()
         tracks["energy"] = af["energy"].to_numpy()
-        tracks["mood"] = quadrant(tracks["valence"], tracks["energy"], valence_threshold, energy_threshold)
+        tracks["quadrant"] = quadrant(tracks["valence"], tracks["energy"], valence_threshold, energy_threshold)
         clusters = _audio_clusters(raw, X, labels, feature_names, valence_threshold, energy_threshold)
     else:
         clusters = _text_clusters(raw, labels, library, used)
-    return MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
-                        silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
-                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
-                        axes=axes)
+    res = MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
+                       silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
+                       explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
+                       axes=axes)
+    # a track's mood is its cluster's, as the table and an export name it (None: left out)
+    tracks.insert(tracks.columns.get_loc("cluster") + 1, "mood", tracks["cluster"].map(res.names()))
+    return res
 
 
 def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
@@ -591,7 +596,7 @@ def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: 
             if word and word not in CONTRADICTS.get(mood, ()):
                 words.append(word)
         label = ", ".join([MOOD_LABELS[mood]] + words)
-        rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "mood": mood, **mean.to_dict()})
+        rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "quadrant": mood, **mean.to_dict()})
     return pd.DataFrame(rows)
 
 
@@ -701,19 +706,20 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
                       label=_chart_text(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34))
                for c in sorted(colours)]
-    names = [_chart_text(p, 34) for p in sources] if len(sources) > 1 else []
+    from .safetext import visible  # the playlists' names as `recommend playlists` shows them
+    names = [_chart_text(visible(p), 34) for p in sources] if len(sources) > 1 else []
     handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)
                 for p, name in zip(sources, names)]
     ev = result.explained_variance
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
-    ax.set_title(_chart_text(title or f"{result.playlist_name}: {result.k} moods ({result.basis} features)", 70),
+    ax.set_title(_chart_text(title or f"{visible(result.playlist_name)}: {result.k} moods ({result.basis} features)", 70),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
     # Hebrew or Arabic names read right to left, the words around them in order
-    keep_left_to_right(fig, [_chart_text(p, 10 ** 6) for p in sources if p is not None] + names)
+    keep_left_to_right(fig, [_chart_text(visible(p), 10 ** 6) for p in sources if p is not None] + names)
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
     with quiet_glyphs():
         fig.tight_layout()

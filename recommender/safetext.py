@@ -109,6 +109,18 @@ def html_safe(value: Any) -> str:
 
 
 _ESCAPE_TAIL = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?$")
+# one whole escape of ``terminal_safe`` or ``visible`` (or of an encoding's backslashreplace)
+_ESCAPE_AT = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+
+def _pieces(word: str) -> Iterable[str]:
+    """``word``'s characters, each escape (``\\u200f``) one piece: a line never breaks inside it."""
+    i = 0
+    while i < len(word):
+        m = _ESCAPE_AT.match(word, i)
+        j = m.end() if m else i + 1
+        yield word[i:j]
+        i = j
 
 
 def _joins(prev: str, c: str) -> bool:
@@ -124,7 +136,8 @@ def wrap_cells(text: str, width: int, cells: Callable[[str], int]) -> list[str]:
     ``cell_len``: a terminal's columns, near enough for a chart's font too), broken at spaces;
     a word wider than that (a Japanese title has no spaces) is broken between characters, never
     inside one drawn from several code points (a letter and its accent, an emoji joined by
-    ZWJ). ``textwrap`` counts code points: a line of 34 Chinese characters was twice as wide as
+    ZWJ) nor inside an escape ("\\u200f" broken as "\\u200" and "f" reads as another character).
+    ``textwrap`` counts code points: a line of 34 Chinese characters was twice as wide as
     one of 34 letters."""
     lines: list[str] = []
     line = ""
@@ -135,8 +148,8 @@ def wrap_cells(text: str, width: int, cells: Callable[[str], int]) -> list[str]:
         if line:
             lines.append(line)
         line = ""
-        for c in word:  # a word of its own: broken only where it must be
-            if line and cells(line + c) > width and not _joins(line[-1], c):
+        for c in _pieces(word):  # a word of its own: broken only where it must be
+            if line and cells(line + c) > width and not _joins(line[-1], c[0]):
                 lines.append(line)
                 line = ""
             line += c

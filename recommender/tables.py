@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Collection, Sequence
 
-from .safetext import LRM, RTL, left_to_right, terminal_safe
+from .safetext import LRM, RTL, left_to_right, terminal_safe, wrap_cells
 
 MIN_WIDTH = 32  # a narrower terminal gets the 32-column layout: an id (22 characters) is never cut
 MIN_TEXT = 10   # a text column narrower than this is worse than leaving a column out ...
@@ -86,6 +86,32 @@ def fit_columns(columns: Sequence[str], cells: Sequence[Sequence[str]], width: i
     return kept, {i: cap.get(i, need[i]) for i in kept}, whole
 
 
+def fold(text: str, width: int) -> str:
+    """A wrapped cell's text with its line breaks put where rich's ``overflow="fold"`` puts
+    them (at spaces; a word wider than the column on a line of its own, broken between
+    characters), but never inside an escape (``wrap_cells``): a name shown as
+    "Crossfit\\u200f\\u200f\\u200b" in a narrow column was "\\u200" on one line and "f" on the
+    next. Spaces inside a line are kept as they are."""
+    import re
+
+    from rich.cells import cell_len
+    out: list[str] = []
+    for text_line in text.split("\n"):
+        line = ""
+        for token in re.findall(r"\s+|\S+", text_line):
+            if token.isspace() or cell_len(line + token) <= width:
+                line += token
+                continue
+            if line.strip():
+                out.append(line.rstrip())
+            line = token
+            if cell_len(token) > width:
+                *full, line = wrap_cells(token, width, cell_len)
+                out.extend(full)
+        out.append(line.rstrip() if cell_len(line) > width else line)
+    return "\n".join(out)
+
+
 def encodable(text: str, encoding: str | None) -> str:
     """``text`` as a terminal of ``encoding`` shows it (None: any, UTF-8): in NFC when that
     encodes ("Cafe" + a combining accent is the Latin-1 "é"), else what it cannot encode as the
@@ -119,6 +145,8 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     heading = Text(left_to_right(encodable(wrap_joined(title.plain if hasattr(title, "plain") else str(title), width),
                                            encoding)))
     if widths is None:  # one block of "column  value" lines per row
+        from rich.cells import cell_len
+        label = width - max(cell_len(columns[i]) for i in kept) - 1  # the values' width, beside the column names
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column(overflow="fold")
@@ -126,7 +154,7 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
             if n:
                 grid.add_row()
             for i in kept:
-                grid.add_row(columns[i], Text(r[i]))
+                grid.add_row(columns[i], Text(fold(r[i], label)))
         return LeftToRight(Group(*[x for x in (heading, grid, note) if x is not None]))
     # the title above the table, not rich's own (wrapped to the table's width: a narrow table's
     # title ran down the left third of a wide terminal, "Confusion matrix (rows: true mood from audio")
@@ -137,7 +165,7 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
         t.add_column(columns[i], justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
                      min_width=widths[i] if i in whole else None, max_width=widths[i])
     for r in cells:
-        t.add_row(*[Text(r[i]) for i in kept])
+        t.add_row(*[Text(r[i] if i in whole else fold(r[i], widths[i])) for i in kept])
     return LeftToRight(Group(heading, t) if heading.plain else t)
 
 

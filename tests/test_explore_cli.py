@@ -276,3 +276,38 @@ def test_a_chart_ending_it_cannot_write_is_refused_before_the_work(tmp_path):
     assert out.exit_code == 2
     said = " ".join(out.stderr.split())
     assert "moods.jpg: the mood chart is written as PNG, SVG or PDF" in said and "missing.csv" not in said
+
+
+def test_moods_cluster_shows_invisible_characters_of_a_name_as_recommend_playlists_does(data, tmp_path):
+    # the sample library's "Crossfit\u200f\u200f\u200b\u200b   \u200d": `moods cluster` escaped its
+    # bidi marks but printed the zero-width characters raw in its title and playlist column, where
+    # `recommend playlists` shows them all as escapes (the name as it can be typed back)
+    from recommender.safetext import visible
+    name = "Crossfit\u200f\u200f\u200b\u200b   \u200d"
+    odd = tmp_path / "odd.csv"
+    odd.write_text(data.read_text(encoding="utf-8").replace(",Gloom,", f",{name},"), encoding="utf-8")
+    out = runner.invoke(app, ["moods", "cluster", "Party", visible(name), "--dataset", str(odd), "--k", "2"],
+                        env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"},
+                        catch_exceptions=False)
+    assert out.exit_code == 0, out.stderr
+    assert not re.search("[\u200b\u200d\u200f]", out.stdout), out.stdout
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith(f"Party + {visible(name)}: 2 moods"), lines[0]
+    assert sum(f"│ {visible(name)} │" in line for line in lines) == 5, out.stdout  # Gloom's five songs
+
+
+def test_moods_cluster_json_gives_each_track_the_mood_the_table_shows(data, tmp_path):
+    # a track's "mood" in --json was its own valence/energy quadrant ("sad"), while the table's
+    # mood column (and the playlist --export writes it to) is its cluster's ("happy/upbeat"): a
+    # script sorting tracks by "mood" got other moods than the table showed
+    args = ["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2"]
+    res = json.loads(run([*args, "--json"], tmp_path).stdout)
+    names = {c["cluster"]: c["label"] for c in res["clusters"]}
+    assert all(t["mood"] == names[t["cluster"]] for t in res["tracks"]), res["tracks"]
+    bury = next(t for t in res["tracks"] if t["name"] == "bury a friend")  # valence 0.2 among the party songs
+    assert bury["quadrant"] == "sad" and bury["mood"] != "sad", bury
+    assert all("quadrant" in c and "mood" not in c for c in res["clusters"]), res["clusters"]
+    table = runner.invoke(app, args, env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"},
+                          catch_exceptions=False).stdout
+    row = next(line for line in table.splitlines() if "bury a friend" in line)
+    assert [c.strip() for c in row.split("│")][2] == bury["mood"], row

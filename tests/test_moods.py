@@ -170,6 +170,16 @@ def two_group_audio_library() -> tuple[Library, list[str], list[str]]:
     return make_library(rows, {"p" * 22: ids}), ids[:10], ids[10:]
 
 
+def two_named_playlists(names: list[str]) -> Library:
+    """``two_group_audio_library`` with its party songs in a playlist named ``names[0]`` (id
+    "a" * 22) and its ballads in one named ``names[1]`` ("b" * 22)."""
+    lib, party, ballads = two_group_audio_library()
+    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": names})
+    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
+                          "position": range(18)})
+    return lib.replace(playlists=pl, playlist_items=items)
+
+
 def test_cluster_playlist_finds_two_obvious_audio_clusters():
     lib, party, ballads = two_group_audio_library()
     res = cluster_playlist(lib, "List " + "p" * 22)  # by name, case as stored
@@ -524,12 +534,8 @@ def test_a_names_control_characters_are_escapes_in_the_chart(tmp_path):
     import xml.dom.minidom
 
     from recommender.moods import cluster_figure, cluster_playlists
-    lib, party, ballads = two_group_audio_library()
-    names = ["\x1b[31mRed\x1b[0m <b>", "Bell\x07 --><script>"]
-    pl = pd.DataFrame({"playlist_id": ["a" * 22, "b" * 22], "name": names})
-    items = pd.DataFrame({"playlist_id": ["a" * 22] * 10 + ["b" * 22] * 8, "track_id": party + ballads,
-                          "position": range(18)})
-    res = cluster_playlists(lib.replace(playlists=pl, playlist_items=items), ["a" * 22, "b" * 22], k=2)
+    res = cluster_playlists(two_named_playlists(["\x1b[31mRed\x1b[0m <b>", "Bell\x07 --><script>"]),
+                            ["a" * 22, "b" * 22], k=2)
     fig = cluster_figure(res)
     shown = [fig.axes[0].get_title()] + [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert not any(c in text for text in shown for c in "\x1b\x07"), shown
@@ -765,3 +771,20 @@ def test_too_few_to_test_the_classifier_counts_recordings_and_says_so():
     with pytest.raises(NotEnoughData, match=r"a held-out score needs at least 8 recordings with audio features in "
                                             r"2 moods \(copies of one recording count once\), got 5 in 3 moods"):
         evaluate_classifier(lib)
+
+
+def test_a_names_invisible_characters_are_escapes_in_the_chart_as_in_recommend_playlists():
+    """The sample library's "Crossfit\\u200f\\u200f\\u200b\\u200b   \\u200d": the chart's title and
+    legend escaped its bidi marks but drew the zero-width characters raw (nothing to see), where
+    `recommend playlists` shows them all as escapes."""
+    pytest.importorskip("matplotlib")
+    from recommender.moods import cluster_figure, cluster_playlists
+    from recommender.safetext import visible
+    names = ["Crossfit\u200f\u200f\u200b\u200b   \u200d", "Ballads"]
+    fig = cluster_figure(cluster_playlists(two_named_playlists(names), ["a" * 22, "b" * 22], k=2))
+    title = fig.axes[0].get_title()
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert not any(c in text for text in [title, *legend] for c in "\u200b\u200d\u200f"), [title, legend]
+    shown = " ".join(visible(names[0]).split())  # wrapped: its spaces are where lines break
+    assert " ".join(title.split()).startswith(shown), title
+    assert any(shown in " ".join(text.split()) for text in legend), legend

@@ -128,6 +128,13 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
                            if "recommend: sad" in line)
     clustered = run(["moods", "cluster", named, "--demo", "--json"], env)
     assert clustered.exit_code == 0 and json.loads(clustered.stdout)["k"] >= 2, clustered.stderr
+    # naming that mood playlist (ours) in the demo sent the user to `recommend playlists`, which
+    # lists their own account's, not the sample library's
+    for args in (["moods", "cluster", "recommend: sad", "--demo"],
+                 ["build-playlist", "--demo", "--dry-run", "--seed-playlist", "recommend: sad"]):
+        refused = run(args, env)
+        assert refused.exit_code == 2 and "written by this tool" in refused.stderr, refused.stderr
+        assert "`recommend playlists --demo`" in refused.stderr and "your own" not in refused.stderr, refused.stderr
     # a search of the demo that finds nothing named the demo's folder ("in the cache in
     # .../demo"), where similar and the mood commands say "the sample library"
     nothing = run(["search", "xyzzyqq", "--demo"], env)

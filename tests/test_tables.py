@@ -267,3 +267,27 @@ def test_a_narrow_tables_title_wraps_at_the_terminal_not_at_the_table():
     assert text.splitlines()[0].strip() == title
     narrow = render(fit_table(title, ["true", "happy", "sad"], rows, 40), 40)
     assert max(cell_len(line) for line in narrow.splitlines()) <= 40 and squash(title) in squash(narrow)
+
+
+BROKEN_ESCAPE = re.compile(r"\\(?![xuU])|\\x(?![0-9a-f]{2})|\\u(?![0-9a-f]{4})|\\U(?![0-9a-f]{8})")
+
+
+@pytest.mark.parametrize("name", ["Crossfit\u200f\u200f\u200b\u200b   \u200d",  # the sample library's
+                                  "Evil\x1b[2J\x07\x00list", "Road Trip \U000e0067\U000e0062", "日本" * 12])
+def test_a_narrow_table_never_wraps_inside_an_escape(name):
+    # `COLUMNS=60 recommend playlists --demo` printed "Crossfit\u200f\u200f\" on one line and
+    # "u200b\u200b   \u200d" on the next: the wrap split an escape, which then read as nothing
+    from recommender.safetext import visible
+    shown = visible(name)
+    for width in range(MIN_WIDTH, 80):  # the table, then (below 40 or so) a block per row
+        for encoding in (None, "ascii"):  # a terminal that is not UTF-8 gets escapes of its own
+            text = render(fit_table("playlists", ["name", "id", "owner"], [[shown, ID, "demo-user"], ["Other", ID, "x"]],
+                                    width, wide="name", text=("name", "owner"), encoding=encoding), width)
+            assert not BROKEN_ESCAPE.search(text), (width, encoding, text)
+            assert widest(text) <= width, (width, text)
+            if encoding is None:
+                assert field(text, "name") == squash(shown) + "Other", (width, text)  # nothing lost
+    from recommender.safetext import wrap_cells
+    for width in range(10, 40):  # a mood chart's title and legend wrap the same way
+        lines = wrap_cells(shown, width, cell_len)
+        assert not any(BROKEN_ESCAPE.search(line) for line in lines) and squash("".join(lines)) == squash(shown), lines

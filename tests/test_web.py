@@ -62,6 +62,7 @@ class StubContext:
                               "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
         return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"],
+                           weights={"content": 1.0, "collaborative": 0.5},
                            label_parts={"t1": (HOSTILE[0], ""), "t9": (HOSTILE[1], "plain \u202eevil")},
                            short="2 of blend.max_tracks 50 places filled: the other 7 scored candidates scored below "
                                  "blend.threshold 0.3 (the best: 0.250); lower it, or raise blend.min_tracks, for a "
@@ -139,7 +140,8 @@ class StubContext:
     def search(self, q):
         if q == "bug":
             raise RuntimeError("boom")
-        return [{"track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "album": HOSTILE[2], "score": 1.0}]
+        return {"query": q, "min_score": 0.35,
+                "tracks": [{"track_id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "album": HOSTILE[2], "score": 1.0}]}
 
     def similar(self, text):
         raise LockHeld("nothing")

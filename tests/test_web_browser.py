@@ -422,6 +422,8 @@ def test_search_and_similar_as_you_type(page, demo):
     page.goto(demo["base"] + "/search")
     page.fill("#q", "zzqxjv")
     page.locator("#status", has_text='No match for "zzqxjv"').wait_for()
+    # as `recommend search` says it: the number, not the setting's name ("search.min_score")
+    assert page.inner_text("#status") == 'No match for "zzqxjv" (nothing scored 0.35 or more)'
     page.fill("#q", "cranberries")
     page.wait_for_selector("#results tbody tr")
     assert "Cranberries" in page.inner_text("#results")
@@ -843,8 +845,19 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
         "#next-table svg.shares rect",
         "els => els.map(e => [e.getAttribute('class'), getComputedStyle(e).fill])")
     classes = {c for c, _ in fills}
-    assert len(classes) >= 7, classes  # every scorer of the blend has a segment class
+    # a segment class per scorer that counts (those at weight 0 have no share and are not drawn)
+    assert len(classes) == len(pg.query_selector_all("p.legend span.key")) >= 6, classes
     assert all(fill != "rgb(0, 0, 0)" for _, fill in fills), fills
+    # every scorer of the blend has a colour of its own, for a config that turns them all on
+    from recommender.config import load_settings
+    from recommender.scorers import blend_weights
+    n = len(blend_weights(load_settings(environ={})))
+    colours = pg.evaluate("""n => { const box = document.querySelector('#next-table svg.shares');
+        return [...Array(n).keys()].map(i => {
+          const r = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+          r.setAttribute('class', 's' + i); box.appendChild(r);
+          const fill = getComputedStyle(r).fill; r.remove(); return fill; }); }""", n)
+    assert len(set(colours)) == n and "rgb(0, 0, 0)" not in colours, colours
     wide.close()
 
 

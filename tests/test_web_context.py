@@ -377,6 +377,27 @@ def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):
     assert ctx.weights_preview({name: 1.0 for name in ctx.weights()})["evaluation"]["off"] == ""  # none off
 
 
+def test_the_similar_and_next_pages_leave_out_a_scorer_at_weight_0_as_the_cli_does(ctx):
+    """The Similar page's "shares:" legend, and the Next page's, listed the scorers at weight 0
+    (collaborative, popularity, audio: no share of any score), where `recommend similar` and
+    `build-playlist` leave them out of their columns."""
+    pytest.importorskip("uvicorn")
+    from recommender.scorers import blend_weights
+    from test_web import entered, serving
+    off = {name for name, w in blend_weights(ctx.settings).items() if w == 0}
+    assert {"collaborative", "popularity"} <= off
+    sim = ctx.similar(ctx.library().tracks["track_id"].iloc[0])
+    assert sim["scorers"] and not off & set(sim["scorers"]), sim["scorers"]
+    assert all(set(t["shares"]) == set(sim["scorers"]) for t in sim["tracks"])
+    assert "content" in sim["scorers"]
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/next", timeout=60).text
+    legend = re.search(r'<p class="legend">(.*?)· shares', html, re.S).group(1)
+    listed = re.findall(r'</span>(\w+) ', legend)
+    assert "content" in listed and not off & set(listed), listed
+    assert listed == ctx.preview().sharing
+
+
 def test_the_runs_page_marks_a_scorer_at_weight_0_off_as_the_report_does(ctx):
     """The Runs page's last evaluation listed "weights ... collaborative 0.0" among the blend's
     and drew that scorer's curve like the others, while the HTML report and the Weights page
@@ -631,8 +652,10 @@ def test_the_taste_map_reads_the_audio_features_once(tmp_path, monkeypatch):
 
 def test_search_and_similar(ctx):
     name = ctx.library().tracks["name"].iloc[0]
-    hits = ctx.search(name)
+    hits = ctx.search(name)["tracks"]
     assert hits and hits[0]["name"] == name
+    # nothing found: the answer names the score none reached, as `recommend search` says it
+    assert ctx.search("zzqxjvzzqxjv") == {"query": "zzqxjvzzqxjv", "min_score": ctx.settings.search.min_score, "tracks": []}
     sim = ctx.similar(hits[0]["track_id"])
     assert sim["track_id"] == hits[0]["track_id"] and sim["tracks"]
     info = ctx.runs()

@@ -204,7 +204,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         except RecommenderError as exc:
             return render(request, "next.html", error=str(exc), exit_code=exc.exit_code, rows=[],
                           published=ctx.last_publish, **steered(request))
-        scorers = [c[len("contrib_"):] for c in result.table.columns if c.startswith("contrib_")]
+        scorers = result.sharing  # a scorer at weight 0 left out, as `recommend build-playlist` leaves it out
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
         # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
         # its artists first); a removed track, not in the table, as the run's library names it
@@ -324,12 +324,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return await json_action(request, lambda b: ctx.export_cluster(whole(b.get("cluster"), "cluster")))
 
     async def api_search(request: Request) -> Response:
-        q = request.query_params.get("q", "")
         try:
-            rows = await run_in_threadpool(ctx.search, q)
+            out = await run_in_threadpool(ctx.search, request.query_params.get("q", ""))
         except RecommenderError as exc:
             return error_json(exc)
-        return JSONResponse({"query": q, "tracks": rows})
+        return JSONResponse(out)
 
     async def api_similar(request: Request) -> Response:
         try:

@@ -645,14 +645,18 @@ class WebContext:
         return self._cached("search_index", lambda: TrackIndex(min_score=self.settings.search.min_score).from_index(
             search_index(LibrarySource(self.settings), self.library())))
 
-    def search(self, query: str) -> list[dict[str, Any]]:
+    def search(self, query: str) -> dict[str, Any]:
+        """The Search page's answer: the query, its tracks and ``min_score``, the score none of
+        them reached when there are none (the page says the number, as `recommend search` does)."""
         from ..explore import search_tracks
-        df = search_tracks(self.library(), query, limit=SEARCH_LIMIT, index=self.search_index())
-        return [{"track_id": str(r["track_id"]), "name": str(r["name"]), "artists": str(r["artists"]),
-                 "album": str(r["album"]), "score": _num(r["score"])} for r in df.to_dict("records")]
+        index = self.search_index()
+        df = search_tracks(self.library(), query, limit=SEARCH_LIMIT, index=index)
+        return {"query": query, "min_score": index.min_score,
+                "tracks": [{"track_id": str(r["track_id"]), "name": str(r["name"]), "artists": str(r["artists"]),
+                            "album": str(r["album"]), "score": _num(r["score"])} for r in df.to_dict("records")]}
 
     def similar(self, text: str) -> dict[str, Any]:
-        from ..explore import CACHE, DEMO, resolve_track, similar_tracks
+        from ..explore import CACHE, DEMO, resolve_track, sharing, similar_tracks
         lib = self.library()
         where = DEMO if self.demo else CACHE  # a track not found: in the library the app shows
         tid = resolve_track(lib, text, index=self.search_index(), where=where)
@@ -663,7 +667,7 @@ class WebContext:
                                 same_artist=self.settings.similar.same_artist, extra=extra, where=where)
         row = lib.tracks[lib.tracks["track_id"] == tid]
         title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
-        names = [c for c in df.columns if c not in ("rank", "track_id", "name", "artists", "score", "why")]
+        names = sharing(df, weights)  # a scorer at weight 0 left out, as `recommend similar` leaves it out
         return {"track_id": tid, "title": title, "scorers": names,
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "score": _num(r["score"]),

@@ -524,7 +524,7 @@ function initSearch() {
       body.appendChild(tr);
     }
     // as `recommend search` says it ("0 tracks" over an empty table read like a broken page)
-    return out.tracks.length ? `${out.tracks.length} tracks` : `No match for "${out.query}" (nothing scored search.min_score or more)`;
+    return out.tracks.length ? `${out.tracks.length} tracks` : `No match for "${out.query}" (nothing scored ${out.min_score} or more)`;
   }, () => body.replaceChildren());
 }
 
