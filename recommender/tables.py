@@ -141,9 +141,11 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)
     # a title joins names with our words ("A + B: 2 moods"): each name marked (``left_to_right``)
-    # wrapped here at its spaces only, so a number stays beside what it counts ("0.2 s", ``joined``)
-    heading = Text(left_to_right(encodable(wrap_joined(title.plain if hasattr(title, "plain") else str(title), width),
-                                           encoding)))
+    # wrapped here at its spaces only, so a number stays beside what it counts ("0.2 s", ``joined``);
+    # a line still wider (a name longer than the terminal, or as long once a terminal that is not
+    # UTF-8 spells it in escapes) is folded as a cell is, never inside an escape
+    heading = Text(left_to_right(fold(encodable(wrap_joined(title.plain if hasattr(title, "plain") else str(title),
+                                                            width), encoding), width)))
     if widths is None:  # one block of "column  value" lines per row
         from rich.cells import cell_len
         label = width - max(cell_len(columns[i]) for i in kept) - 1  # the values' width, beside the column names

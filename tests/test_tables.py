@@ -291,3 +291,22 @@ def test_a_narrow_table_never_wraps_inside_an_escape(name):
     for width in range(10, 40):  # a mood chart's title and legend wrap the same way
         lines = wrap_cells(shown, width, cell_len)
         assert not any(BROKEN_ESCAPE.search(line) for line in lines) and squash("".join(lines)) == squash(shown), lines
+
+
+@pytest.mark.parametrize("name", ["Crossfit\u200f\u200f\u200b\u200b\u200b\u200b\u200b\u200b", "日本のヒット曲ベスト",
+                                  "Evil\x1b[2J\x07\x00\x1b[2J\x07\x00list"])
+def test_a_narrow_tables_title_never_wraps_inside_an_escape(name):
+    # `moods cluster` titles its table with the playlists' names ("A + B: 2 moods ..."), `similar`
+    # with the track's: on a terminal that is not UTF-8 a Japanese name of 8 characters is 48 of
+    # escapes, one word, which rich broke as "\u65e5\u672c\u306e\u30d2\u" and "30c3..."
+    from recommender.safetext import visible
+    shown = visible(name)
+    title = f"{shown} + Other: 2 moods from audio features, silhouette 0.24"
+    for width in range(MIN_WIDTH, 80):
+        for encoding in (None, "ascii"):
+            text = render(fit_table(title, ["cluster", "size", "label"], [[0, 79, "energetic/intense"]], width,
+                                    encoding=encoding), width)
+            assert not BROKEN_ESCAPE.search(text), (width, encoding, text)
+            assert widest(text) <= width, (width, text)
+            if encoding is None:
+                assert squash(title) in squash(text), (width, text)  # nothing lost
