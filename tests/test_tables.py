@@ -310,3 +310,21 @@ def test_a_narrow_tables_title_never_wraps_inside_an_escape(name):
             assert widest(text) <= width, (width, text)
             if encoding is None:
                 assert squash(title) in squash(text), (width, text)  # nothing lost
+
+
+def test_a_narrow_table_never_wraps_inside_a_flag():
+    # a flag is two regional letters ("🇯🇵" is J and P): a run of flags wider than its column was
+    # broken between the two letters of one at an odd width, so both lines showed a lone letter
+    # and every flag after it was misread ("🇦" + "🇺🇳🇱..." read as UN, LS...)
+    from recommender.safetext import wrap_cells
+    flags = "🇯🇵🇺🇸🇫🇷🇩🇪🇬🇧🇮🇹🇪🇸🇨🇦🇧🇷🇦🇺🇳🇱🇸🇪"
+    name = f"Flags {flags} Collective"
+    regional = re.compile("[\U0001f1e6-\U0001f1ff]+")
+    for width in range(MIN_WIDTH, 110):
+        text = render(fit_table("playlists", ["name", "id", "owner"], [[name, ID, "demo-user"]], width, wide="name",
+                                text=("name", "owner")), width)
+        assert all(len(run) % 2 == 0 for run in regional.findall(text)), (width, text)
+        assert widest(text) <= width and field(text, "name") == squash(name), (width, text)
+    for width in range(3, 30):  # a mood chart's title and legend
+        lines = wrap_cells(name, width, cell_len)
+        assert all(len(run) % 2 == 0 for line in lines for run in regional.findall(line)) and squash("".join(lines)) == squash(name)
