@@ -163,9 +163,10 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     heading.style = "table.title"
     t = Table(show_lines=False, caption=note, caption_justify="left")
     numeric = {i for i in whole if not is_id(columns[i])}
-    for i in kept:
+    for i in kept:  # each column its share, all of it: a wrapped one is as wide as rich made it before
+        # ``fold`` made its lines, often shorter (the table shrank, and its caption wrapped narrower)
         t.add_column(columns[i], justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
-                     min_width=widths[i] if i in whole else None, max_width=widths[i])
+                     min_width=widths[i], max_width=widths[i])
     for r in cells:
         t.add_row(*[Text(r[i] if i in whole else fold(r[i], widths[i])) for i in kept])
     return LeftToRight(Group(heading, t) if heading.plain else t)

@@ -328,3 +328,31 @@ def test_a_narrow_table_never_wraps_inside_a_flag():
     for width in range(3, 30):  # a mood chart's title and legend
         lines = wrap_cells(name, width, cell_len)
         assert all(len(run) % 2 == 0 for line in lines for run in regional.findall(line)) and squash("".join(lines)) == squash(name)
+
+
+def test_the_left_out_caption_wraps_at_the_terminal_not_at_a_table_narrower_than_its_share():
+    # a wrapped column is as wide as its share of the terminal, though its lines (made by the
+    # table, to keep escapes whole) are shorter: the table shrank to them, and its "left out"
+    # caption with it, so `COLUMNS=87 recommend moods cluster ...` printed "left out at 87
+    # columns: playlist, valence, energy (a wider terminal or --json" and "has them" on two lines
+    columns = ["#", "track_id", "track", "artist", "source", "why"]
+    rows = [[i, ID, "Bohemian Rhapsody - Remastered 2011", "The Cranberries", "similar artists",
+             "from a new album by Tujamo, one of your seeds' artists"] for i in range(3)]
+    tables = 0
+    for width in range(60, 130):
+        text = render(fit_table("t", columns, rows, width, wide="why", drop=("source", "#"), text=("track", "artist")),
+                      width)
+        lines = text.splitlines()
+        if "┃" not in text or "left out" not in text:
+            continue
+        tables += 1
+        from recommender.tables import BORDER, fit_columns
+        kept, widths, _ = fit_columns(columns, [[str(v) for v in r] for r in rows], width, "why", ("source", "#"),
+                                      ("track", "artist"))
+        assert cell_len(lines[1]) == BORDER * len(kept) + 1 + sum(widths.values()), (width, text)  # its share, all of it
+        caption = [line.rstrip() for line in lines if line.startswith("left out")]
+        full = f"left out at {width} columns: " + ("#, source" if "┃ #" not in text else "source")
+        assert caption and caption[0].startswith(full), (width, text)
+        if cell_len(full + " (a wider terminal or --json has them)") <= width:  # so it is on one line
+            assert caption[0].endswith("(a wider terminal or --json has them)"), (width, text)
+    assert tables > 10
