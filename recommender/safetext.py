@@ -113,12 +113,22 @@ _ESCAPE_TAIL = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?$")
 _ESCAPE_AT = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
+def _regional(c: str) -> bool:
+    return 0x1F1E6 <= ord(c) <= 0x1F1FF  # a flag is a pair of these regional letters ("🇯🇵": J, P)
+
+
 def _pieces(word: str) -> Iterable[str]:
-    """``word``'s characters, each escape (``\\u200f``) one piece: a line never breaks inside it."""
+    """``word``'s characters, each escape (``\\u200f``) and each flag (a pair of regional
+    letters, taken in pairs from the start of their run) one piece: a line never breaks inside it."""
     i = 0
     while i < len(word):
         m = _ESCAPE_AT.match(word, i)
-        j = m.end() if m else i + 1
+        if m:
+            j = m.end()
+        elif _regional(word[i]) and i + 1 < len(word) and _regional(word[i + 1]):
+            j = i + 2
+        else:
+            j = i + 1
         yield word[i:j]
         i = j
 
@@ -136,7 +146,7 @@ def wrap_cells(text: str, width: int, cells: Callable[[str], int]) -> list[str]:
     ``cell_len``: a terminal's columns, near enough for a chart's font too), broken at spaces;
     a word wider than that (a Japanese title has no spaces) is broken between characters, never
     inside one drawn from several code points (a letter and its accent, an emoji joined by
-    ZWJ) nor inside an escape ("\\u200f" broken as "\\u200" and "f" reads as another character).
+    ZWJ, a flag) nor inside an escape ("\\u200f" broken as "\\u200" and "f" reads as another character).
     ``textwrap`` counts code points: a line of 34 Chinese characters was twice as wide as
     one of 34 letters."""
     lines: list[str] = []
@@ -170,7 +180,7 @@ def cut(text: str, limit: int, mark: str = "…") -> str:
     while 0 < end < len(text) and _joins(text[end - 1], text[end]):
         end -= 1
     regional = 0
-    while end - regional - 1 >= 0 and 0x1F1E6 <= ord(text[end - regional - 1]) <= 0x1F1FF:
+    while end - regional - 1 >= 0 and _regional(text[end - regional - 1]):
         regional += 1
     end -= regional % 2  # a flag is a pair of regional letters: not half of one
     tail = _ESCAPE_TAIL.search(text[:end])

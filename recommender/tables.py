@@ -141,9 +141,11 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     note = (Text(f"left out at {width} columns: {', '.join(c or '(unnamed)' for c in left_out)} "
                  "(a wider terminal or --json has them)") if left_out else None)
     # a title joins names with our words ("A + B: 2 moods"): each name marked (``left_to_right``)
-    # wrapped here at its spaces only, so a number stays beside what it counts ("0.2 s", ``joined``)
-    heading = Text(left_to_right(encodable(wrap_joined(title.plain if hasattr(title, "plain") else str(title), width),
-                                           encoding)))
+    # wrapped here at its spaces only, so a number stays beside what it counts ("0.2 s", ``joined``);
+    # a line still wider (a name longer than the terminal, or as long once a terminal that is not
+    # UTF-8 spells it in escapes) is folded as a cell is, never inside an escape
+    heading = Text(left_to_right(fold(encodable(wrap_joined(title.plain if hasattr(title, "plain") else str(title),
+                                                            width), encoding), width)))
     if widths is None:  # one block of "column  value" lines per row
         from rich.cells import cell_len
         label = width - max(cell_len(columns[i]) for i in kept) - 1  # the values' width, beside the column names
@@ -161,9 +163,10 @@ def fit_table(title: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     heading.style = "table.title"
     t = Table(show_lines=False, caption=note, caption_justify="left")
     numeric = {i for i in whole if not is_id(columns[i])}
-    for i in kept:
+    for i in kept:  # each column its share, all of it: a wrapped one is as wide as rich made it before
+        # ``fold`` made its lines, often shorter (the table shrank, and its caption wrapped narrower)
         t.add_column(columns[i], justify="right" if i in numeric else "left", overflow="fold", no_wrap=i in whole,
-                     min_width=widths[i] if i in whole else None, max_width=widths[i])
+                     min_width=widths[i], max_width=widths[i])
     for r in cells:
         t.add_row(*[Text(r[i] if i in whole else fold(r[i], widths[i])) for i in kept])
     return LeftToRight(Group(heading, t) if heading.plain else t)

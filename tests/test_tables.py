@@ -291,3 +291,68 @@ def test_a_narrow_table_never_wraps_inside_an_escape(name):
     for width in range(10, 40):  # a mood chart's title and legend wrap the same way
         lines = wrap_cells(shown, width, cell_len)
         assert not any(BROKEN_ESCAPE.search(line) for line in lines) and squash("".join(lines)) == squash(shown), lines
+
+
+@pytest.mark.parametrize("name", ["Crossfit\u200f\u200f\u200b\u200b\u200b\u200b\u200b\u200b", "日本のヒット曲ベスト",
+                                  "Evil\x1b[2J\x07\x00\x1b[2J\x07\x00list"])
+def test_a_narrow_tables_title_never_wraps_inside_an_escape(name):
+    # `moods cluster` titles its table with the playlists' names ("A + B: 2 moods ..."), `similar`
+    # with the track's: on a terminal that is not UTF-8 a Japanese name of 8 characters is 48 of
+    # escapes, one word, which rich broke as "\u65e5\u672c\u306e\u30d2\u" and "30c3..."
+    from recommender.safetext import visible
+    shown = visible(name)
+    title = f"{shown} + Other: 2 moods from audio features, silhouette 0.24"
+    for width in range(MIN_WIDTH, 80):
+        for encoding in (None, "ascii"):
+            text = render(fit_table(title, ["cluster", "size", "label"], [[0, 79, "energetic/intense"]], width,
+                                    encoding=encoding), width)
+            assert not BROKEN_ESCAPE.search(text), (width, encoding, text)
+            assert widest(text) <= width, (width, text)
+            if encoding is None:
+                assert squash(title) in squash(text), (width, text)  # nothing lost
+
+
+def test_a_narrow_table_never_wraps_inside_a_flag():
+    # a flag is two regional letters ("🇯🇵" is J and P): a run of flags wider than its column was
+    # broken between the two letters of one at an odd width, so both lines showed a lone letter
+    # and every flag after it was misread ("🇦" + "🇺🇳🇱..." read as UN, LS...)
+    from recommender.safetext import wrap_cells
+    flags = "🇯🇵🇺🇸🇫🇷🇩🇪🇬🇧🇮🇹🇪🇸🇨🇦🇧🇷🇦🇺🇳🇱🇸🇪"
+    name = f"Flags {flags} Collective"
+    regional = re.compile("[\U0001f1e6-\U0001f1ff]+")
+    for width in range(MIN_WIDTH, 110):
+        text = render(fit_table("playlists", ["name", "id", "owner"], [[name, ID, "demo-user"]], width, wide="name",
+                                text=("name", "owner")), width)
+        assert all(len(run) % 2 == 0 for run in regional.findall(text)), (width, text)
+        assert widest(text) <= width and field(text, "name") == squash(name), (width, text)
+    for width in range(3, 30):  # a mood chart's title and legend
+        lines = wrap_cells(name, width, cell_len)
+        assert all(len(run) % 2 == 0 for line in lines for run in regional.findall(line)) and squash("".join(lines)) == squash(name)
+
+
+def test_the_left_out_caption_wraps_at_the_terminal_not_at_a_table_narrower_than_its_share():
+    # a wrapped column is as wide as its share of the terminal, though its lines (made by the
+    # table, to keep escapes whole) are shorter: the table shrank to them, and its "left out"
+    # caption with it, so `COLUMNS=87 recommend moods cluster ...` printed "left out at 87
+    # columns: playlist, valence, energy (a wider terminal or --json" and "has them" on two lines
+    columns = ["#", "track_id", "track", "artist", "source", "why"]
+    rows = [[i, ID, "Bohemian Rhapsody - Remastered 2011", "The Cranberries", "similar artists",
+             "from a new album by Tujamo, one of your seeds' artists"] for i in range(3)]
+    tables = 0
+    for width in range(60, 130):
+        text = render(fit_table("t", columns, rows, width, wide="why", drop=("source", "#"), text=("track", "artist")),
+                      width)
+        lines = text.splitlines()
+        if "┃" not in text or "left out" not in text:
+            continue
+        tables += 1
+        from recommender.tables import BORDER, fit_columns
+        kept, widths, _ = fit_columns(columns, [[str(v) for v in r] for r in rows], width, "why", ("source", "#"),
+                                      ("track", "artist"))
+        assert cell_len(lines[1]) == BORDER * len(kept) + 1 + sum(widths.values()), (width, text)  # its share, all of it
+        caption = [line.rstrip() for line in lines if line.startswith("left out")]
+        full = f"left out at {width} columns: " + ("#, source" if "┃ #" not in text else "source")
+        assert caption and caption[0].startswith(full), (width, text)
+        if cell_len(full + " (a wider terminal or --json has them)") <= width:  # so it is on one line
+            assert caption[0].endswith("(a wider terminal or --json has them)"), (width, text)
+    assert tables > 10
