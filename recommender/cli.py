@@ -704,7 +704,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
                       f"({joined(report.discovery_tracks, 'from')} discovery albums, "
                       f"{joined(report.open_data_tracks, 'from')} open data); "
                       f"{joined(report.requests, 'Spotify', 'requests')}, "
-                      f"{joined(report.open_data_requests, 'for')} discovery. Cache: {whole(settings.frames_dir)}")
+                      f"{joined(report.open_data_requests, 'open-data', 'request' + ('' if report.open_data_requests == 1 else 's'))} "
+                      f"for discovery. Cache: {whole(settings.frames_dir)}")
 
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,

@@ -139,6 +139,17 @@ def test_refresh_then_second_refresh_is_incremental(logged_in):
     assert (cache / "tracks.parquet").exists()
 
 
+def test_refreshs_summary_says_which_requests_went_to_open_data(logged_in):
+    """`recommend refresh` ended "196 Spotify requests, 285 for discovery.": read as 285 of the
+    Spotify requests, more than all of them, while they were the requests to ListenBrainz and
+    MusicBrainz. The line names them open-data requests now."""
+    server, env, cache = logged_in
+    result = run(["refresh"], env)
+    assert result.exit_code == 0, result.stderr
+    line = " ".join(result.stdout.split())  # (as one line, however wrapped)
+    assert re.search(r"\d+ Spotify requests, \d+ open-data requests? for discovery\.", line), line
+
+
 def test_build_playlist_json_shape_and_in_place_update(logged_in):
     server, env, cache = logged_in
     first = run(["build-playlist", "--json"], env)

@@ -416,6 +416,26 @@ def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_pat
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
+def test_the_callback_opened_by_hand_is_not_called_an_earlier_logins_answer(tmp_path):
+    """The redirect URI opened in a browser by hand (copied from README or the app's settings)
+    while `recommend auth` waits: its page said "this is the answer to an earlier login", which it
+    is not. It now says to open the login URL; the login goes on waiting for its own answer."""
+    from recommender.spotify import auth
+    port = _free_port()
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
+        login = _browser()
+        pages = []
+
+        def browser(url: str) -> None:
+            pages.append(requests.get(f"http://127.0.0.1:{port}/callback", timeout=10))
+            login(url)
+        token = auth.login(settings, open_url=browser, timeout=10)
+    assert token["access_token"]
+    assert pages[0].status_code == 400 and "earlier login" not in pages[0].text
+    assert "open the login URL" in pages[0].text
+
+
 def test_an_earlier_logins_answer_does_not_end_the_login_waiting_now(tmp_path):
     """A tab of an earlier `recommend auth` reloaded (or any page's request with ?code, ?error or
     ?state, on any path) was taken for the answer: the login waiting now ended at once with

@@ -443,6 +443,31 @@ def test_publish_failure_shows_exit_code(session, server):
     assert "&lt;script&gt;" in r.text
 
 
+def test_a_failed_publish_whose_page_fails_for_the_same_reason_says_it_once():
+    """Publish after `recommend auth --logout` (or any refusal the page's own dry run meets too):
+    the page said "Publish failed (exit 3) ... not logged in ..." and, under it, "error (exit 3):
+    not logged in ..." again. The reason is said once now; another reason still shows."""
+    from recommender.errors import AuthError
+
+    class LoggedOut(StubContext):
+        reason = "not logged in to Spotify: run `recommend auth`"
+
+        def preview(self):
+            raise AuthError(self.reason)
+
+        def publish(self, plan=None):
+            self.last_publish = {"exit_code": 3, "message": self.reason, "when": "2026-12-01 07:00 UTC"}
+            return self.last_publish
+    ctx = LoggedOut()
+    with serving(ctx) as (sec, base):
+        session = entered(sec, base)
+        r = session.post(base + "/next/publish", data={"csrf": sec.csrf, "plan": "p1"}, timeout=10)
+        assert "Publish failed (exit 3)" in r.text and r.text.count("not logged in to Spotify") == 1, r.text
+        ctx.reason = "the Spotify Web API is unavailable"  # the page's dry run now fails otherwise
+        r = session.get(base + "/next", timeout=10)
+        assert "not logged in to Spotify" in r.text and "error (exit 3): the Spotify Web API is unavailable" in r.text
+
+
 def test_a_publish_posted_without_a_plan_is_not_checked_against_one(session, server):
     # a POST without the page's plan (a script, a bookmarklet) was checked against "" and
     # always refused as out of date; with no page's diff there is nothing to check

@@ -44,6 +44,26 @@ def test_next_playlist_is_the_cli_dry_run(ctx):
     assert all(isinstance(r["new"], bool) and r["source"] for r in rows)  # every row has its badge and source
 
 
+def test_a_stale_cache_the_next_page_refreshes_is_in_the_run_log(ctx, standin):
+    """`recommend web` started on an empty or stale cache pulled the library for its Next page
+    (a dry run that refreshes, as `build-playlist --dry-run` does), hundreds of requests, and
+    recorded nothing: `recommend status` and the Runs page showed no run, while the cache line
+    said it had just been fetched. That pull is recorded now as `refresh (web)`, once."""
+    store = jobs.open_store(ctx.settings)
+    manifest = store.read_manifest()
+    manifest["fetched_at"] = "2020-01-01T00:00:00+00:00"  # stale
+    store.write_manifest(manifest)
+    before = len(read_runs(ctx.settings.cache_dir, 100))
+    ctx.preview()
+    runs = read_runs(ctx.settings.cache_dir, 100)
+    assert len(runs) == before + 1, runs
+    assert runs[0]["command"] == "refresh (web)" and runs[0]["exit_code"] == 0 and runs[0]["requests"] > 0
+    assert runs[0]["tracks"] > 0
+    ctx.invalidate()
+    ctx.preview()  # fresh now: nothing pulled, nothing recorded
+    assert len(read_runs(ctx.settings.cache_dir, 100)) == before + 1
+
+
 def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
     # the dry run read the cached library, then the page's rows read it again (every frame
     # file twice for the first Next page, and for the warm-up at start)

@@ -349,6 +349,11 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         query = {k: v[0] for k, v in parse_qs(address.query).items()}
+        if not {"state", "code", "error"} & set(query):
+            # the redirect URI opened by hand (copied from the app's settings), no answer at all
+            self._page(400, "this page takes the answer of Spotify's login page: open the login URL that "
+                            "`recommend auth` prints (or opened) instead")
+            return
         if query.get("state") != server.state:
             # not this login's answer: a tab of an earlier `recommend auth` reloaded, or any page's
             # request; this login keeps waiting for its own

@@ -38,6 +38,7 @@ EVAL_MAX_TARGETS = 30  # the Weights page evaluates on at most this many playlis
 SEARCH_LIMIT = 20
 RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
+REFRESH_COMMAND = "refresh (web)"  # a page's dry run that refreshed a stale cache, in the run log
 TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
 
 
@@ -371,11 +372,24 @@ class WebContext:
         with self._lock:  # an invalidate while the basis is made: its library may be of the data dropped
             began = self._generation("library")
         version = self.library_version()  # read first, as library() does
+        started = time.monotonic()
         basis = jobs.dry_run_basis(settings, gateway=self._gateway(settings))
         if basis.refreshed:  # its own refresh wrote the cache: the library it holds
             version = self.library_version()
+            self._record_refresh(basis, started)
         self._pages_library(lambda: (version, basis.library), began)
         return basis
+
+    def _record_refresh(self, basis, started: float) -> None:
+        """The pull a page's dry run made (a stale cache: the warm-up's, the Next page's) in the run
+        log, as a `refresh` records it: else `recommend status` and the Runs page showed none of its
+        requests. A record that cannot be written is logged, never the page's failure."""
+        from ..runlog import record_run
+        try:
+            record_run(self.settings.cache_dir, REFRESH_COMMAND, 0, started,
+                       requests=getattr(basis.gateway, "requests_made", None), tracks=len(basis.library.track_ids))
+        except OSError as exc:
+            log.warning("the web app's refresh could not be recorded in runs.jsonl (%s)", exc.strerror or exc)
 
     def preview(self):
         """What `build-playlist --dry-run` shows now (a jobs.BuildResult), kept until the cached
