@@ -1372,11 +1372,12 @@ def test_a_service_the_refresh_found_failing_is_not_asked_again_about_the_seed_p
     assert seen[ELECTROPOP] == seen[None] > 0  # the refresh's attempts, no more
 
 
-def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_path):
+def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_path, recommends_nothing):
     """A `--seed-playlist` run publishes finds the cache does not keep (its finds are that
     run's); the next default build removes them, and its diff showed them as bare Spotify ids
     ("would remove 10: 3xYz...; Come Undone - Duran Duran; ..."). It names them as the
-    managed playlist's read gives them."""
+    managed playlist's read gives them; so does a build with nothing to recommend, which
+    leaves the playlist as it is and lists what it holds (--json's unchanged, the Next page)."""
     from recommender import jobs
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     with jobs.demo_environment(settings) as (demo, server):
@@ -1386,8 +1387,12 @@ def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_p
         unknown = set(first.added_ids) - set(jobs.open_store(demo).load_library().track_ids)
         assert unknown  # finds of the playlist's own discovery, not in the cache
         after = jobs.build_playlist(demo, dry_run=True)
+        recommends_nothing()
+        kept = jobs.build_playlist(demo, dry_run=True)
     assert unknown <= set(after.removed_ids)
     assert {t: after.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
+    assert kept.table.empty and unknown <= set(kept.unchanged)
+    assert {t: kept.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
 
 
 def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path, monkeypatch):
