@@ -133,3 +133,16 @@ def tune_finds_better(monkeypatch):
         result.precision[:, alike] += 0.05
         return result
     monkeypatch.setattr(jobs, "tune", tune)
+
+
+@pytest.fixture
+def recommends_nothing(monkeypatch):
+    """Call it to make a build find nothing to recommend (the playlist left as it is)."""
+    from recommender import pipeline
+    recommend = pipeline.recommend
+
+    def nothing(*args, **kw):
+        recs = recommend(*args, **kw)
+        recs.table = recs.table.iloc[0:0]
+        return recs
+    return lambda: monkeypatch.setattr(pipeline, "recommend", nothing)

@@ -342,11 +342,9 @@ def test_an_old_quiet_crontab_line_after_a_migration_says_so_too(tmp_path):
     assert "from the source checkout" not in result.stderr
 
 
-def test_a_relative_cache_dir_an_older_version_read_from_the_current_directory_is_named(tmp_path, monkeypatch):
-    """Versions before 29 Nov 2026 took a relative cache.dir from the directory they ran in
-    (a checkout's), this one from the config file's folder: after the upgrade the cache, login
-    and manifest seemed gone ('cache: .../config/mycache (empty)', 'needs login'), nothing said
-    where they were, and a new login would have started afresh without your removals."""
+def _relative_cache_dir_of_an_older_version(tmp_path, monkeypatch):
+    """A config file in src/config whose cache.dir is 'mycache', with the data in src/mycache
+    (where versions before 29 Nov 2026 took it from, run in src); (src, the config file)."""
     root = tmp_path / "src"
     (root / "config").mkdir(parents=True)
     config = root / "config" / "user.yaml"
@@ -354,6 +352,15 @@ def test_a_relative_cache_dir_an_older_version_read_from_the_current_directory_i
     (root / "mycache").mkdir()
     (root / "mycache" / "manifest.json").write_text("{}")
     monkeypatch.chdir(root)
+    return root, config
+
+
+def test_a_relative_cache_dir_an_older_version_read_from_the_current_directory_is_named(tmp_path, monkeypatch):
+    """Versions before 29 Nov 2026 took a relative cache.dir from the directory they ran in
+    (a checkout's), this one from the config file's folder: after the upgrade the cache, login
+    and manifest seemed gone ('cache: .../config/mycache (empty)', 'needs login'), nothing said
+    where they were, and a new login would have started afresh without your removals."""
+    root, config = _relative_cache_dir_of_an_older_version(tmp_path, monkeypatch)
     result = run(["config", "path", "--config", str(config)], {})
     assert result.exit_code == 0, result.stderr
     note = " ".join(result.stderr.split())
@@ -366,6 +373,15 @@ def test_a_relative_cache_dir_an_older_version_read_from_the_current_directory_i
     (root / "config" / "mycache").mkdir()
     (root / "config" / "mycache" / "manifest.json").write_text("{}")  # in use beside the file: no note
     assert "note:" not in run(["config", "path", "--config", str(config)], {}).stderr
+
+
+def test_a_cache_dir_set_by_the_environment_gets_no_note_of_the_config_files_relative_one(tmp_path, monkeypatch):
+    """RECOMMENDER_CACHE_DIR wins over the config file's relative cache.dir: the folder that
+    value named in the directory run from is no data of this run's, and no note says it is."""
+    _, config = _relative_cache_dir_of_an_older_version(tmp_path, monkeypatch)
+    result = run(["config", "path", "--config", str(config)], {"RECOMMENDER_CACHE_DIR": str(tmp_path / "elsewhere")})
+    assert result.exit_code == 0, result.stderr
+    assert "note:" not in result.stderr, result.stderr
 
 
 def column_text(text: str, index: int) -> str:

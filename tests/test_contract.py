@@ -875,3 +875,37 @@ def test_playlist_names_with_bidi_marks_and_escapes_are_listed_literally(tmp_pat
     assert not RAW_MARKS.search(shown.stdout) and "\\u200f" in shown.stdout and "\\x1b[2J" in shown.stdout
     assert not RAW_MARKS.search(listed.stdout)  # escaped in the JSON text, the name itself intact
     assert hostile in [p["name"] for p in json.loads(listed.stdout)]
+
+
+@pytest.mark.parametrize("status, raised, said", [
+    (500, "SpotifyUnavailable", r"^the Spotify accounts service at \S+ \(spotify.accounts_url, from [^)]+\) answered 500 "
+                                r"to the login code: nothing was saved"),
+    (429, "RateLimited", r"^the Spotify accounts service at \S+ \(spotify.accounts_url, from [^)]+\) answered 429 "
+                         r"to the login code \(rate-limited\): nothing was saved"),
+])
+def test_a_500_or_a_429_from_the_code_exchange_is_an_outage_not_a_refusal(tmp_path, status, raised, said):
+    """Every 5xx answer to the code's exchange, 500 too, is an outage (exit 5), and a 429 a rate
+    limit (exit 4): neither is "Spotify refused the login code" (exit 3, as if refused)."""
+    from recommender import errors
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        server.add_fault(Fault(method="POST", path=r"^/api/token$", status=status, times=None))
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
+                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        with pytest.raises(getattr(errors, raised), match=said) as err:
+            auth.login(settings, open_url=_browser(), timeout=10)
+    assert err.value.exit_code == (5 if status == 500 else 4)
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_a_refused_code_exchange_without_an_oauth_error_code_names_its_status(tmp_path):
+    # a 4xx without an OAuth error code was said "Spotify refused the login code (None)"
+    from recommender.spotify import auth
+    from recommender.standins.spotify import Fault
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        server.add_fault(Fault(method="POST", path=r"^/api/token$", status=400, times=None))
+        settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
+                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+        with pytest.raises(AuthError, match=r"^Spotify refused the login code \(HTTP 400\)$"):
+            auth.login(settings, open_url=_browser(), timeout=10)

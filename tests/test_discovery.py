@@ -1372,11 +1372,12 @@ def test_a_service_the_refresh_found_failing_is_not_asked_again_about_the_seed_p
     assert seen[ELECTROPOP] == seen[None] > 0  # the refresh's attempts, no more
 
 
-def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_path):
+def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_path, recommends_nothing):
     """A `--seed-playlist` run publishes finds the cache does not keep (its finds are that
     run's); the next default build removes them, and its diff showed them as bare Spotify ids
     ("would remove 10: 3xYz...; Come Undone - Duran Duran; ..."). It names them as the
-    managed playlist's read gives them."""
+    managed playlist's read gives them; so does a build with nothing to recommend, which
+    leaves the playlist as it is and lists what it holds (--json's unchanged, the Next page)."""
     from recommender import jobs
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     with jobs.demo_environment(settings) as (demo, server):
@@ -1386,8 +1387,12 @@ def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_p
         unknown = set(first.added_ids) - set(jobs.open_store(demo).load_library().track_ids)
         assert unknown  # finds of the playlist's own discovery, not in the cache
         after = jobs.build_playlist(demo, dry_run=True)
+        recommends_nothing()
+        kept = jobs.build_playlist(demo, dry_run=True)
     assert unknown <= set(after.removed_ids)
     assert {t: after.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
+    assert kept.table.empty and unknown <= set(kept.unchanged)
+    assert {t: kept.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
 
 
 def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path, monkeypatch):
@@ -1412,3 +1417,63 @@ def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path
         result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         assert server.open_data.requests_to("") > asked  # it did ask, under the lock
     assert free == [True] and len(result.table)
+
+
+def test_a_seed_playlist_runs_finds_are_about_its_own_artists_beside_the_refreshs_with_their_features(tmp_path):
+    """A `--seed-playlist` run's own discovery asks about that playlist's main artists (not your
+    taste's, which the refresh asked about), keeps the refresh's finds beside its own for the
+    run, and its new tracks come with the audio features `import features` has for them."""
+    from recommender import jobs
+    from recommender.pipeline import playlist_seeds, resolve_playlist
+    from recommender.sources.run import artists_of_seeds
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        store = jobs.open_store(demo)
+        library = store.load_library()
+        refreshed = library.frames["discovered"]
+        basis = jobs.BuildBasis(store, library, None, None, jobs.connect(demo))
+        found = jobs.discover_for_playlist(basis.gateway, store, demo, library, basis, ELECTROPOP)
+        seeds = playlist_seeds(library, resolve_playlist(library, ELECTROPOP, None))
+        by_artist = found.frames["discovered"]
+        by_artist = by_artist[by_artist["source"] == "similar_artists"]
+        assert len(set(by_artist["seed_id"]) & set(artists_of_seeds(library, seeds))) >= 3
+        key = ["track_id", "source", "seed_id"]
+        kept = refreshed[key].merge(found.frames["discovered"][key], how="left", indicator=True)
+        assert len(refreshed) and (kept["_merge"] == "both").all()  # the refresh's finds are there too
+        new = sorted(set(found.track_ids) - set(library.track_ids))
+        assert new
+        store.save_frame("audio_features", pd.DataFrame({"track_id": new[:1], "energy": [0.5], "valence": [0.25]}))
+        again = jobs.discover_for_playlist(basis.gateway, store, demo, library, basis, ELECTROPOP)
+    held = again.audio_features.set_index("track_id")
+    assert new[0] in held.index and held.loc[new[0], "energy"] == 0.5
+
+
+def test_a_seed_playlist_dry_run_with_discovery_off_takes_no_lock_and_says_nothing_of_open_data(tmp_path):
+    """With discovery off a `--seed-playlist` run asks no open-data service: its dry run, while
+    another run holds the lock, neither waits for it nor warns that it asked nothing."""
+    from recommender import jobs
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "discovery.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        with RunLock(lock_path(demo.cache_dir), command="test holder"):
+            busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+    assert not [m for m in busy.messages if "open-data" in m or "test holder" in m], busy.messages
+    assert len(busy.table)
+
+
+def test_a_seed_playlists_main_artists_are_its_tracks_first_artists_by_their_weight():
+    """The artists a `--seed-playlist` run asks about (up to the cap) are the playlist's main
+    ones: each track's first artist (not the one it features), the most weighted first, ties in
+    the seeds' order."""
+    from recommender.sources.run import artists_of_seeds
+    tracks = pd.DataFrame([
+        {"track_id": t, "name": t, "artist_ids": ids, "artist_names": ids, "isrc": "", "album_id": "x",
+         "album_name": "X", "duration_ms": 1000}
+        for t, ids in (("t1", ["aA", "aF"]), ("t2", ["aB"]), ("t3", ["aB", "aF"]), ("t4", ["aC"]))])
+    library = Library.from_frames(user_id="u", tracks=tracks)
+    seeds = pd.Series({"t1": 1.0, "t2": 0.75, "t3": 0.75, "t4": 1.0})
+    assert artists_of_seeds(library, seeds) == ["aB", "aA", "aC"]

@@ -124,6 +124,13 @@ def test_a_report_named_as_another_format_is_refused_before_the_work(config, env
     assert config.read_text() == CONFIG and not (config.parent / name).exists()
 
 
+@pytest.mark.parametrize("name", ["r.html", "r.htm", "R.HTML", "report"])
+def test_a_report_named_as_an_html_page_or_with_no_ending_is_taken(name):
+    pytest.importorskip("matplotlib")
+    from recommender.report import check_available
+    check_available(name)  # no UsageError
+
+
 def test_a_report_that_cannot_be_written_leaves_the_config_as_it_was(config, env, monkeypatch):
     """`tune --write --report PATH` wrote the config, then failed on the report (exit 7): a failed
     run had changed the config, and its diff was never shown."""

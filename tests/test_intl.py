@@ -71,6 +71,12 @@ def test_a_name_spelled_with_a_backslash_is_still_found_as_spelled():
     assert lib.find_playlist("a\\u200bb") == "p1" and lib.find_playlist("a\u200bb") == "p0"
 
 
+def test_an_escape_of_no_character_is_looked_up_as_typed_not_a_crash():
+    # "\\U00110000" is past the last character: a lookup by it is a name not found, as typed
+    lib = library_with_playlists(["Other", "x\\U00110000"])
+    assert lib.find_playlist("x\\U00110000") == "p1" and lib.find_playlist("y\\U00110000") is None
+
+
 def test_a_plot_of_cjk_playlists_warns_once_not_once_per_glyph(tmp_path, caplog):
     # `moods cluster 夜のドライブ שירים --plot` printed 48 lines of "UserWarning: Glyph 39333
     # (\N{CJK UNIFIED IDEOGRAPH-99A5}) missing from font(s) DejaVu Sans." with their source lines

@@ -274,6 +274,24 @@ def test_a_publish_refused_as_out_of_date_records_no_liked_track(ctx, standin):
     assert saved in jobs.open_store(ctx.settings).read_manifest()[jobs.USER_LIKED]
 
 
+def test_a_dry_run_that_recommends_nothing_records_no_liked_track(ctx, standin, recommends_nothing):
+    # a dry run writes nothing: one with nothing to recommend (the playlist left as it is)
+    # recorded the picks you saved since in the manifest's user_liked all the same
+    from datetime import datetime, timedelta, timezone
+    ctx.publish()
+    playlist = jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"]
+    saved = standin.account.playlist_track_ids(playlist)[0]
+    later = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    standin.account.saved_tracks.append({"id": saved, "added_at": later})
+    jobs.refresh(ctx.settings)
+    before = jobs.open_store(ctx.settings).read_manifest().get(jobs.USER_LIKED, [])
+    recommends_nothing()
+    assert jobs.build_playlist(ctx.settings, dry_run=True).table.empty
+    assert jobs.open_store(ctx.settings).read_manifest().get(jobs.USER_LIKED, []) == before
+    jobs.build_playlist(ctx.settings)  # a run that writes records it
+    assert saved in jobs.open_store(ctx.settings).read_manifest()[jobs.USER_LIKED]
+
+
 @pytest.mark.parametrize("now", [dict(playlist_id="p2"), dict(added_ids=["a"]), dict(added_ids=["a", "b", "x"]),
                                  dict(removed_ids=[]), dict(removed_ids=["c", "d"]),
                                  dict(added_ids=["a"], removed_ids=["b", "c"])])
