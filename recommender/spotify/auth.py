@@ -543,7 +543,7 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     ended = False  # on its own, not stopped (Ctrl-C, SIGTERM): then the browser's opening is waited for
     try:
         opener.start()
-        server.answered.wait(max(0.0, deadline - time.monotonic()))
+        _waiting(server.answered.wait, deadline - time.monotonic())
         if opened and server.result is None:
             raise opened[0]
         try:
@@ -558,9 +558,9 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         server.finish(ending, logged_in)
         try:
             if ended:
-                opener.join()
+                _waiting(lambda t: opener.join(t) or not opener.is_alive(), None)
             if server.result is not None:  # (a refusal's page too)
-                server.page_sent.wait(5)  # written before `recommend auth` ends
+                _waiting(server.page_sent.wait, 5)  # written before `recommend auth` ends
         finally:
             server.shutdown()
             serving.join()
@@ -568,6 +568,22 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token
+
+
+WAIT_SLICE = 0.1  # seconds: how soon the login's own thread runs a Ctrl-C or SIGTERM another thread got
+
+
+def _waiting(wait: Callable[[float], bool], seconds: float | None) -> None:
+    """``wait(t)`` (true once what is waited for came) in slices of ``WAIT_SLICE`` until it
+    came or ``seconds`` passed (None: no limit). The kernel hands a process's Ctrl-C or SIGTERM
+    to any of its threads, and Python runs the handler in the main thread only once a wait of
+    its own returns: a wait of 300 s kept a signal that reached the callback's thread pending
+    (`recommend auth` ignored SIGTERM, now and then, until the login's timeout)."""
+    end = None if seconds is None else time.monotonic() + seconds
+    while True:
+        left = WAIT_SLICE if end is None else min(WAIT_SLICE, end - time.monotonic())
+        if left <= 0 or wait(left):
+            return
 
 
 def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, timeout: float, settings) -> None:
