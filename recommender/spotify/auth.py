@@ -396,8 +396,6 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
     still open (a preconnect left idle, a request sent half) and their threads: none outlives
     the login."""
 
-    daemon_threads = True  # (joined in server_close, which ends their connections first)
-
     def __init__(self, address, path: str = "/", state: str = "") -> None:
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()  # the ones still open
@@ -413,6 +411,8 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
         self.finish_wait = 300.0  # the longest that page waits for it
 
     def process_request(self, request, client_address) -> None:
+        # (not ThreadingMixIn's: its daemon_threads and _threads are unused; these threads are
+        # daemons, and server_close ends their connections, then joins them)
         thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True,
                                   name=f"login callback {client_address[1]}")
         with self._lock:
@@ -499,12 +499,11 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     state = secrets.token_urlsafe(16)
     try:
         server_class = _CallbackServer6 if ":" in redirect.hostname else _CallbackServer
-        server = server_class((redirect.hostname, 0 if any_port else port), state=state)
+        server = server_class((redirect.hostname, 0 if any_port else port), redirect.path or "/", state)
     except OSError as exc:
         raise ConfigError(f"spotify.redirect_uri: cannot listen on {host}:{port} ({exc.strerror})") from None
     if any_port:  # bound, so no other process can take the port between choosing and listening
         manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
-    server.path = urlparse(manager.redirect_uri).path or "/"
     manager.state = state
     if isinstance(manager, SpotifyPKCE):
         manager.get_pkce_handshake_parameters()
