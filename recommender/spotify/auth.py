@@ -370,9 +370,13 @@ class _CallbackHandler(BaseHTTPRequestHandler):
                 return
             # the page says how the login ended: it said "Logged in" before the code was exchanged,
             # while the terminal could then say the exchange failed
-            ended = server.ended.wait(server.finish_wait)
-            self._page(200 if server.logged_in else 400, server.ending if ended else
-                       "Spotify approved the login: the terminal says whether it was saved; you can close this tab.")
+            # ``logged_in`` is read only once ``ended`` is set (``finish`` writes it first): read
+            # after a wait that gave up, a login ending meanwhile gave the "approved" page its status
+            if server.ended.wait(server.finish_wait):
+                self._page(200 if server.logged_in else 400, server.ending)
+            else:
+                self._page(400, "Spotify approved the login: the terminal says whether it was saved; "
+                                "you can close this tab.")
         finally:
             server.page_sent.set()
 
