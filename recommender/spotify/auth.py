@@ -471,6 +471,11 @@ class _CallbackServer6(_CallbackServer):
     address_family = socket.AF_INET6
 
 
+def _url_host(hostname: str) -> str:
+    """``hostname`` as a URL (or ``ssh -L``) names it: an IPv6 address in brackets ("[::1]")."""
+    return f"[{hostname}]" if ":" in hostname else hostname
+
+
 _AGAIN = "nothing was saved; run `recommend auth` again in a moment"
 
 
@@ -498,7 +503,7 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         raise ConfigError(f"spotify.redirect_uri must be {said}, got {settings.spotify.redirect_uri!r}: the tool "
                           "takes Spotify's answer on its own plain-http page, on the loopback address (127.0.0.1 "
                           f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
-    host = f"[{redirect.hostname}]" if ":" in redirect.hostname else redirect.hostname
+    host = _url_host(redirect.hostname)
     import secrets
     state = secrets.token_urlsafe(16)
     try:
@@ -600,7 +605,7 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
     if not result:
         # a browser on another machine (`--no-browser`, over ssh) sends the redirect to its own loopback
         where = urlparse(manager.redirect_uri)
-        host = f"[{where.hostname}]" if ":" in (where.hostname or "") else where.hostname
+        host = _url_host(where.hostname or "")
         raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: log in on that page in a "
                         f"browser on this machine, which it sends back to {manager.redirect_uri} (a browser on "
                         f"another one reaches it once you forward the port: ssh -L {where.port}:{host}:{where.port} "
