@@ -1794,8 +1794,8 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
     _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))
     tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
-    for r in tracks:  # "mood": the cluster's name, as --json has it
-        r["playlist"] = visible(r["playlist"])
+    for r in tracks:  # the playlist's name as the title and `recommend playlists` show it ("mood": the
+        r["playlist"] = visible(r["playlist"])  # cluster's name, set by cluster_playlists, as --json has it)
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))

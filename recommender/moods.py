@@ -290,7 +290,7 @@ class MoodClusters:
     ``tracks``: track_id, name, artists, playlist (the first source playlist holding it; a
     recording in several is listed once), cluster (0 = largest; -1 = left out: no audio
     features on an audio basis), mood (its cluster's name, ``names``: the table's and the
-    export's; None when left out), x, y (2-D PCA coordinates), plus valence, energy and
+    export's; NaN, null in --json, when left out), x, y (2-D PCA coordinates), plus valence, energy and
     quadrant (the track's own valence/energy mood) on an audio basis. ``clusters``: cluster,
     size, label (+ quadrant, of the mean valence/energy, on an audio basis), then the centroid:
     mean of each raw audio feature (audio basis) or the top terms (text basis).
@@ -436,7 +436,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
                        silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
                        axes=axes)
-    # a track's mood is its cluster's, as the table and an export name it (None: left out)
+    # a track's mood is its cluster's, as the table and an export name it (NaN: left out)
     tracks.insert(tracks.columns.get_loc("cluster") + 1, "mood", tracks["cluster"].map(res.names()))
     return res
 

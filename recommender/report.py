@@ -24,17 +24,21 @@ REPORT_ENDINGS = ("", ".html", ".htm")  # the report is one HTML page, whatever 
 
 
 def check_available(path: Path | str) -> None:
-    """The UsageError ``write_report`` would end with when matplotlib is missing, raised before
-    the evaluation or the tuning it reports on (minutes of it, for `tune --report`); and one
-    for a ``path`` whose ending names another format ("report.png", "report.pdf": HTML there is
-    a file no image viewer or PDF reader opens)."""
-    from .errors import UsageError
-    suffix = Path(path).suffix.lower()
-    if suffix not in REPORT_ENDINGS:
-        raise UsageError(f"{path}: the report is an HTML page (its charts inside it): give a file ending "
-                         f"in .html, not {Path(path).suffix}")
+    """The UsageError ``write_report`` would end with, raised before the evaluation or the
+    tuning it reports on (minutes of it, for `tune --report`): matplotlib missing, or a
+    ``path`` whose ending names another format (``_check_ending``)."""
+    _check_ending(path)
     from .plotfonts import import_matplotlib
     import_matplotlib("the report")  # pyplot itself is imported when the charts are drawn
+
+
+def _check_ending(path: Path | str) -> None:
+    """UsageError for a ``path`` whose ending names another format ("report.png", "report.pdf":
+    HTML there is a file no image viewer or PDF reader opens)."""
+    from .errors import UsageError
+    if Path(path).suffix.lower() not in REPORT_ENDINGS:
+        raise UsageError(f"{path}: the report is an HTML page (its charts inside it): give a file ending "
+                         f"in .html, not {Path(path).suffix}")
 
 
 def _pyplot():
@@ -104,6 +108,7 @@ def _tune_chart(plt, tuned: TuneResult) -> str:
 def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None = None) -> Path:
     """Write the HTML report to ``path`` (atomically) and return the path; ``tuned``: the
     search `tune --report` ran, whose best weights ``result`` was evaluated with."""
+    _check_ending(path)
     plt = _pyplot()
     path = Path(path)
     charts = [("precision@N", _precision_chart(plt, result)), ("hits per playlist", _hits_chart(plt, result))]

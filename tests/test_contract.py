@@ -909,3 +909,36 @@ def test_a_refused_code_exchange_without_an_oauth_error_code_names_its_status(tm
                                 "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
         with pytest.raises(AuthError, match=r"^Spotify refused the login code \(HTTP 400\)$"):
             auth.login(settings, open_url=_browser(), timeout=10)
+
+
+def test_the_callback_page_that_gave_up_waiting_reads_no_ending_written_after(monkeypatch):
+    """The page of the answer that brought the code waits for the login's ending; when that
+    wait gives up it says "Spotify approved the login" (status 400, as no ending is known). Its
+    status was read from ``logged_in`` after the wait, without the ending's event: a login
+    ending in that moment (another thread) made the page a 200 that its text did not say.
+    Here the ending is written just as the wait gives up."""
+    import threading
+
+    import requests
+
+    from recommender.spotify import auth
+    server = auth._CallbackServer(("127.0.0.1", 0), "/callback", "s1")
+
+    class GaveUp:  # the wait returns False; the login's thread ends it in that moment
+        def wait(self, timeout=None):
+            server.ending, server.logged_in = "Logged in: you can close this tab.", True
+            return False
+
+        def set(self):
+            pass
+    server.ended = GaveUp()
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    serving.start()
+    try:
+        page = requests.get(f"http://127.0.0.1:{server.server_port}/callback?state=s1&code=c", timeout=10)
+    finally:
+        server.shutdown()
+        serving.join()
+        server.server_close()
+    assert "Spotify approved the login" in page.text
+    assert page.status_code == 400

@@ -231,6 +231,22 @@ def test_evaluate_needs_targets(settings):
         evaluate(lib, everything, settings, scorers={"content": ContentScorer()}, weights={"content": 1.0})
 
 
+def test_write_report_itself_refuses_a_file_named_as_another_format(settings, tmp_path):
+    """`evaluate --report r.png` is refused by the CLI before the work (``check_available``), but
+    ``write_report`` itself, which ``check_available`` says it stands in for, wrote the HTML page
+    into r.png for any other caller; it refuses it too now, as ``plot_clusters`` does its ending."""
+    pytest.importorskip("matplotlib")
+    from recommender.errors import UsageError
+    from recommender.report import write_report
+
+    lib = themed_library()
+    hidden = hide_random(lib, fraction=0.5, seed=2, min_tracks=10)
+    res = evaluate(lib, hidden, settings, scorers={"content": ContentScorer()}, weights={"content": 1.0}, top_n=5)
+    with pytest.raises(UsageError, match="the report is an HTML page"):
+        write_report(res, tmp_path / "r.png")
+    assert not (tmp_path / "r.png").exists()
+
+
 def test_write_report_embeds_charts(settings, tmp_path):
     pytest.importorskip("matplotlib")
     from recommender.report import write_report

@@ -370,9 +370,13 @@ class _CallbackHandler(BaseHTTPRequestHandler):
                 return
             # the page says how the login ended: it said "Logged in" before the code was exchanged,
             # while the terminal could then say the exchange failed
-            ended = server.ended.wait(server.finish_wait)
-            self._page(200 if server.logged_in else 400, server.ending if ended else
-                       "Spotify approved the login: the terminal says whether it was saved; you can close this tab.")
+            # ``logged_in`` is read only once ``ended`` is set (``finish`` writes it first): read
+            # after a wait that gave up, a login ending meanwhile gave the "approved" page its status
+            if server.ended.wait(server.finish_wait):
+                self._page(200 if server.logged_in else 400, server.ending)
+            else:
+                self._page(400, "Spotify approved the login: the terminal says whether it was saved; "
+                                "you can close this tab.")
         finally:
             server.page_sent.set()
 
@@ -396,8 +400,6 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
     still open (a preconnect left idle, a request sent half) and their threads: none outlives
     the login."""
 
-    daemon_threads = True  # (joined in server_close, which ends their connections first)
-
     def __init__(self, address, path: str = "/", state: str = "") -> None:
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()  # the ones still open
@@ -413,6 +415,8 @@ class _CallbackServer(ThreadingMixIn, HTTPServer):
         self.finish_wait = 300.0  # the longest that page waits for it
 
     def process_request(self, request, client_address) -> None:
+        # (not ThreadingMixIn's: its daemon_threads and _threads are unused; these threads are
+        # daemons, and server_close ends their connections, then joins them)
         thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True,
                                   name=f"login callback {client_address[1]}")
         with self._lock:
@@ -467,6 +471,11 @@ class _CallbackServer6(_CallbackServer):
     address_family = socket.AF_INET6
 
 
+def _url_host(hostname: str) -> str:
+    """``hostname`` as a URL (or ``ssh -L``) names it: an IPv6 address in brackets ("[::1]")."""
+    return f"[{hostname}]" if ":" in hostname else hostname
+
+
 _AGAIN = "nothing was saved; run `recommend auth` again in a moment"
 
 
@@ -494,17 +503,16 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         raise ConfigError(f"spotify.redirect_uri must be {said}, got {settings.spotify.redirect_uri!r}: the tool "
                           "takes Spotify's answer on its own plain-http page, on the loopback address (127.0.0.1 "
                           f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
-    host = f"[{redirect.hostname}]" if ":" in redirect.hostname else redirect.hostname
+    host = _url_host(redirect.hostname)
     import secrets
     state = secrets.token_urlsafe(16)
     try:
         server_class = _CallbackServer6 if ":" in redirect.hostname else _CallbackServer
-        server = server_class((redirect.hostname, 0 if any_port else port), state=state)
+        server = server_class((redirect.hostname, 0 if any_port else port), redirect.path or "/", state)
     except OSError as exc:
         raise ConfigError(f"spotify.redirect_uri: cannot listen on {host}:{port} ({exc.strerror})") from None
     if any_port:  # bound, so no other process can take the port between choosing and listening
         manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
-    server.path = urlparse(manager.redirect_uri).path or "/"
     manager.state = state
     if isinstance(manager, SpotifyPKCE):
         manager.get_pkce_handshake_parameters()
@@ -597,7 +605,7 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
     if not result:
         # a browser on another machine (`--no-browser`, over ssh) sends the redirect to its own loopback
         where = urlparse(manager.redirect_uri)
-        host = f"[{where.hostname}]" if ":" in (where.hostname or "") else where.hostname
+        host = _url_host(where.hostname or "")
         raise AuthError(f"no answer from the Spotify login page within {timeout:.0f} s: log in on that page in a "
                         f"browser on this machine, which it sends back to {manager.redirect_uri} (a browser on "
                         f"another one reaches it once you forward the port: ssh -L {where.port}:{host}:{where.port} "
