@@ -251,11 +251,6 @@ def line_words(line: str) -> list[str]:
     return []
 
 
-def line_program(line: str) -> Path | None:
-    """The program a crontab line of ours runs (after its NAME=value words), or None."""
-    return _program(line_words(line))
-
-
 def _program(words: list[str]) -> Path | None:
     return Path(words[0]) if words else None
 
