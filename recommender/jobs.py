@@ -32,8 +32,9 @@ DEMO_ACCOUNT = "standin-account.json"
 # for its whole life): two at once logged in over each other's token and saved over each
 # other's account, so the one started first met "Spotify refused the saved login"
 DEMO_LOCK = "standin.lock"
-# how a command with no library cached says to try the sample one (one that takes --demo: "add --demo")
+# how a command with no library cached says to try the sample one (``no_library``)
 TRY_DEMO = "`recommend build-playlist --demo`"
+ADD_DEMO = "add --demo"  # a command that takes --demo itself
 
 
 def open_store(settings) -> Store:
@@ -777,13 +778,18 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     return result, held
 
 
+def no_library(frames_dir, demo: str = TRY_DEMO) -> NotEnoughData:
+    """The error of a command that found no cached library in ``frames_dir``, saying how to get
+    one (``demo``: how the command run tries the sample library instead: ``ADD_DEMO`` where it
+    takes that option)."""
+    return NotEnoughData(f"no cached library in {frames_dir}: run `recommend refresh` first (or {demo})")
+
+
 def require_library(settings, demo: str = TRY_DEMO) -> Library:
-    """The cached library, or NotEnoughData saying how to get one (``demo``: how the command
-    run tries the sample library instead: "add --demo" where it takes that option)."""
+    """The cached library, or NotEnoughData saying how to get one (``no_library``)."""
     library = open_store(settings).load_library()
     if library is None:
-        raise NotEnoughData(f"no cached library in {settings.frames_dir}: run `recommend refresh` first "
-                            f"(or {demo})")
+        raise no_library(settings.frames_dir, demo)
     return library
 
 
