@@ -707,12 +707,11 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         raise LockHeld(f"another demo run is using the sample account ({describe_holder(read_holder(lock))}): "
                        "demo runs share its stand-in's login and playlists, so one runs at a time; stop that one "
                        "(a `recommend web --demo` with Ctrl-C, or use its pages) and run this again") from None
-    try:
-        account = Account.from_file(state) if state.exists() else Account.sample()
-    except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
-        stack.close()
-        raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
-    try:
+    try:  # (the lock is let go however this ends, also when the account cannot be read)
+        try:
+            account = Account.from_file(state) if state.exists() else Account.sample()
+        except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
+            raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
         lb, mb, prepare = stack.enter_context(open_data_standins())
         prepare(account)  # the tracks the open data can point to
         server = stack.enter_context(StandinServer(account))
