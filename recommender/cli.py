@@ -912,7 +912,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
     _logging(settings, quiet, verbose)
     return settings, jobs.evaluation_setup(settings, dataset, split, features, library=library,
                                            owner="the sample library" if demo else "your library",
-                                           demo="add --demo")  # none cached: evaluate and tune take --demo
+                                           demo=jobs.ADD_DEMO)  # none cached: evaluate and tune take --demo
 
 
 @command("evaluate", examples=("recommend evaluate", "recommend evaluate --demo",
@@ -1514,7 +1514,7 @@ def _rows(n: int, word: str = "row") -> str:
 def _library_settings(config: Path | None):
     from . import jobs
     settings = _settings(config)
-    return settings, jobs.require_library(settings, "add --demo")  # (playlists takes --demo)
+    return settings, jobs.require_library(settings, jobs.ADD_DEMO)  # (playlists takes --demo)
 
 
 ExploreDatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Use a playlist data file (the "

@@ -32,8 +32,9 @@ DEMO_ACCOUNT = "standin-account.json"
 # for its whole life): two at once logged in over each other's token and saved over each
 # other's account, so the one started first met "Spotify refused the saved login"
 DEMO_LOCK = "standin.lock"
-# how a command with no library cached says to try the sample one (one that takes --demo: "add --demo")
+# how a command with no library cached says to try the sample one (``no_library``)
 TRY_DEMO = "`recommend build-playlist --demo`"
+ADD_DEMO = "add --demo"  # a command that takes --demo itself
 
 
 def open_store(settings) -> Store:
@@ -706,12 +707,11 @@ def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
         raise LockHeld(f"another demo run is using the sample account ({describe_holder(read_holder(lock))}): "
                        "demo runs share its stand-in's login and playlists, so one runs at a time; stop that one "
                        "(a `recommend web --demo` with Ctrl-C, or use its pages) and run this again") from None
-    try:
-        account = Account.from_file(state) if state.exists() else Account.sample()
-    except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
-        stack.close()
-        raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
-    try:
+    try:  # (the lock is let go however this ends, also when the account cannot be read)
+        try:
+            account = Account.from_file(state) if state.exists() else Account.sample()
+        except DataError as exc:  # the demo's own state, damaged: say how to start the demo afresh
+            raise DataError(f"{exc}; delete it to start the demo afresh (its playlist goes with it)") from None
         lb, mb, prepare = stack.enter_context(open_data_standins())
         prepare(account)  # the tracks the open data can point to
         server = stack.enter_context(StandinServer(account))
@@ -777,13 +777,18 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     return result, held
 
 
+def no_library(frames_dir, demo: str = TRY_DEMO) -> NotEnoughData:
+    """The error of a command that found no cached library in ``frames_dir``, saying how to get
+    one (``demo``: how the command run tries the sample library instead: ``ADD_DEMO`` where it
+    takes that option)."""
+    return NotEnoughData(f"no cached library in {frames_dir}: run `recommend refresh` first (or {demo})")
+
+
 def require_library(settings, demo: str = TRY_DEMO) -> Library:
-    """The cached library, or NotEnoughData saying how to get one (``demo``: how the command
-    run tries the sample library instead: "add --demo" where it takes that option)."""
+    """The cached library, or NotEnoughData saying how to get one (``no_library``)."""
     library = open_store(settings).load_library()
     if library is None:
-        raise NotEnoughData(f"no cached library in {settings.frames_dir}: run `recommend refresh` first "
-                            f"(or {demo})")
+        raise no_library(settings.frames_dir, demo)
     return library
 
 

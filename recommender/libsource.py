@@ -23,7 +23,6 @@ from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import NotEnoughData
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +148,8 @@ def require_tracks(source: LibrarySource) -> None:
         if source.dataset is not None:
             from .errors import DataError
             raise DataError(f"{source.dataset}: file not found")
-        raise NotEnoughData(f"no cached library in {source.frames_dir}: run `recommend refresh` first "
-                            "(or add --demo)")
+        from .jobs import ADD_DEMO, no_library
+        raise no_library(source.frames_dir, ADD_DEMO)
 
 
 def search(source: LibrarySource, query: str, limit: int = 10, min_score: float | None = None,

@@ -286,15 +286,15 @@ def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None
     ``adders`` each track's ``added_by`` id ("" when Spotify does not say); ``unplayable`` the
     tracks Spotify says do not play for you (entries read with a market), with the reason;
     ``labels`` each track's (name, artists)."""
-    from .spotify.parse import entry_object, entry_track, playable, restriction
+    from .spotify.parse import entry_object, entry_track, playable, restriction, track_row
     out = []
     for entry in entries:
         obj = entry_track(entry)
         if obj is not None:
             out.append(obj["id"])
             if labels is not None:
-                labels.setdefault(obj["id"], (str(obj.get("name") or ""), ", ".join(
-                    str(a.get("name") or "") for a in obj.get("artists") or [] if isinstance(a, dict))))
+                row = track_row(obj)  # as the cache's tracks frame holds it: label_parts' spelling
+                labels.setdefault(obj["id"], (str(row["name"]), ", ".join(row["artist_names"])))
             if unplayable is not None and not playable(entry_object(entry)):
                 unplayable.setdefault(obj["id"], restriction(entry_object(entry)))
             if stamps is not None and isinstance(entry, dict):

@@ -251,11 +251,6 @@ def line_words(line: str) -> list[str]:
     return []
 
 
-def line_program(line: str) -> Path | None:
-    """The program a crontab line of ours runs (after its NAME=value words), or None."""
-    return _program(line_words(line))
-
-
 def _program(words: list[str]) -> Path | None:
     return Path(words[0]) if words else None
 
@@ -839,8 +834,8 @@ def timer_status(directory: Path | None = None) -> dict[str, Any] | None:
     settings = [t.strip().partition("=") for t in service]
     marked = any(name == "Environment" and f"{TRIGGER_VAR}={SCHEDULED}" in value for name, _, value in settings)
     starts = [value for name, _, value in settings if name == "ExecStart" and value.strip()]
-    gone = _gone(_unit_program(starts[-1])) if starts else None
-    config = missing_config(_unit_words(starts[-1])) if starts else None
+    words = _unit_words(starts[-1]) if starts else []  # parsed once, as a crontab line's (line_words)
+    gone, config = _gone(_unit_program(words)), missing_config(words)
     return {"path": str(path), "on_calendar": "; ".join(calendar) or None,
             "enabled": os.path.lexists(directory / "timers.target.wants" / f"{UNIT_NAME}.timer"),
             "cron": cron, "marked": marked, "missing_program": str(gone) if gone else None,
@@ -871,9 +866,9 @@ def still_naming(places: list[Path | str], tabfile: Path | str | None = None,
     return found
 
 
-def _unit_program(exec_start: str) -> Path | None:
-    """The program of an ExecStart= value (quoted as :func:`systemd_quote` does), or None."""
-    words = _unit_words(exec_start)
+def _unit_program(words: list[str]) -> Path | None:
+    """The program of an ExecStart= value's words (:func:`_unit_words`; quoted as
+    :func:`systemd_quote` does), or None."""
     return Path(words[0].replace("%%", "%").replace("$$", "$")) if words else None
 
 

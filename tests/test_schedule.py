@@ -389,10 +389,12 @@ def test_show_warns_when_the_scheduled_program_is_gone(tmp_path):
     assert f"warning: {exe} no longer exists" in shown.stderr and "recommend schedule install" in shown.stderr
 
 
-def test_line_program_skips_the_variables_the_line_sets():
+def test_a_lines_words_skip_the_variables_the_line_sets():
+    # `recommend schedule print` checks the program and --config of these words
     line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE, {"HTTPS_PROXY": "http://proxy:3128"})
     assert "HTTPS_PROXY=http://proxy:3128 " in line
-    assert schedule.line_program(line) == Path(EXE)
+    words = schedule.line_words(line)
+    assert words[0] == EXE and schedule.missing_program(words) == Path(EXE)  # (not on this machine)
 
 
 def test_print_says_a_user_timer_needs_lingering_to_run_while_logged_out(tmp_path, monkeypatch):

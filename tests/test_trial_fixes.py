@@ -446,3 +446,28 @@ def test_status_says_how_many_tracks_have_audio_features(refreshed, tmp_path):
     assert after["with_features"] == 1 and after["tracks"] > 2  # no energy: not placed; not in the library: not counted
     shown = " ".join(run(["status", "--offline"], env).stdout.split())
     assert f"features: 1 of {after['tracks']} tracks (" in shown
+
+
+def test_a_demo_run_whose_sample_account_cannot_be_read_lets_the_demo_lock_go(tmp_path, monkeypatch):
+    """A demo run that failed to read the sample account's saved state for a reason other than
+    a damaged file (a permission refused, an unreadable disk) kept the demo lock it had just
+    taken: in the same process (`recommend web --demo`'s, the tests') every later demo run was
+    refused as "another demo run is using the sample account", naming itself."""
+    from recommender import jobs
+    from recommender.config import load_settings
+    from recommender.standins.spotify import Account
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    state = jobs.demo_dir(settings.cache_dir) / jobs.DEMO_ACCOUNT
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("{}")
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(Account, "from_file", staticmethod(unreadable))
+    with pytest.raises(PermissionError):
+        with jobs.demo_environment(settings):
+            pass
+    monkeypatch.undo()
+    state.unlink()
+    with jobs.demo_environment(settings) as (demo, _server):  # the lock was let go
+        assert demo.cache_dir

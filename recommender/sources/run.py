@@ -78,7 +78,9 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
     report = DiscoveryReport()
     d = settings.discovery
-    if not open_data_on(settings):
+    on = sources_on(settings)
+    sources = [s for s in (SimilarArtists(), SimilarRecordings()) if on[s.name]]
+    if not sources:  # (``open_data_on``)
         return library, report
     progress = progress or _no_progress
     if open_data is None:
@@ -93,8 +95,6 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     resolver = Resolver(library, open_data, gateway, int(d.search_fallback))
     ctx = Context(library, seed_tracks, artists, settings, open_data, resolver, progress)
     found = Found()
-    sources = [s for s, on in ((SimilarArtists(), d.similar_artists.enabled),
-                               (SimilarRecordings(), d.similar_recordings.enabled)) if on]
     shared_from: dict[str, int] | None = None
     try:
         for source in sources:
