@@ -596,12 +596,16 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     if not (~table["pinned"].astype(bool)).any() and len(table) < settings.blend.max_tracks:
         table = table.iloc[0:0]
 
-    def record_liked() -> None:
-        if basis.liked != list(store.read_manifest().get(USER_LIKED, [])):
-            store.update_manifest(**{USER_LIKED: basis.liked})
+    def record_found(grey: bool = True) -> None:  # the liked (and greyed) picks, in one manifest write
+        manifest = store.read_manifest()
+        changes = {USER_LIKED: basis.liked} if basis.liked != list(manifest.get(USER_LIKED, [])) else {}
+        if grey and basis.grey != manifest.get(NOT_PLAYABLE, {}):
+            changes[NOT_PLAYABLE] = basis.grey
+        if changes:
+            store.update_manifest(**changes)
     if table.empty:  # greyed picks stay too: remembered and said by the run that replaces them
         if not dry_run:
-            record_liked()
+            record_found(grey=False)
         return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
@@ -611,9 +615,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
         if expect is not None:
             expect(playlist_id, plan)
-        record_liked()
-        if basis.grey != store.read_manifest().get(NOT_PLAYABLE, {}):
-            store.update_manifest(**{NOT_PLAYABLE: basis.grey})
+        record_found()
     desired = list(table["track_id"])
     pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
                           new_playlist=new_playlist, expect=before_writes)
