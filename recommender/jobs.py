@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -297,9 +298,10 @@ class BuildResult:
         return [c[len("contrib_"):] for c in self.table.columns
                 if c.startswith("contrib_") and self.weights.get(c[len("contrib_"):], 0) > 0]
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, str]:
-        """Track id -> "name - artists" (the CLI's diff lines)."""
+        """Track id -> "name - artists" (the CLI's diff lines); built once (``label_parts`` is
+        set when the result is made)."""
         return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}
 
     def to_json(self) -> dict[str, Any]:
@@ -317,8 +319,7 @@ class BuildResult:
                 "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
-            labels = self.labels  # built once, not once per track
-            tracks = [{"id": t, "name": labels.get(t, t), "artists": "", "score": None, "contributions": {},
+            tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
                        "why": "left as it was", "pinned": False, "artist_mix": None, "new": None, "source": None}
                       for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
