@@ -823,10 +823,9 @@ def _print_build(result, held) -> None:
                          rows, wide="why", drop=(*shares[::-1], "source", "new", "#"),
                          text=("track", "artist", "source", "why")))
     if result.dry_run:
-        labels = result.labels  # built once, not once per track
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
             if ids:
-                shown = "; ".join(labels.get(t, t) for t in ids[:8])
+                shown = "; ".join(result.labels.get(t, t) for t in ids[:8])
                 console.print(f"{label} {len(ids)}: {shown}{' ...' if len(ids) > 8 else ''}")
     add, remove, keep = ("would add", "remove", "keep") if result.dry_run else ("added", "removed", "kept")
     where = result.playlist_id or "(a new playlist)"

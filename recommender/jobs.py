@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -297,9 +298,10 @@ class BuildResult:
         return [c[len("contrib_"):] for c in self.table.columns
                 if c.startswith("contrib_") and self.weights.get(c[len("contrib_"):], 0) > 0]
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, str]:
-        """Track id -> "name - artists" (the CLI's diff lines)."""
+        """Track id -> "name - artists" (the CLI's diff lines); built once (``label_parts`` is
+        set when the result is made)."""
         return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}
 
     def to_json(self) -> dict[str, Any]:
@@ -317,8 +319,7 @@ class BuildResult:
                 "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
-            labels = self.labels  # built once, not once per track
-            tracks = [{"id": t, "name": labels.get(t, t), "artists": "", "score": None, "contributions": {},
+            tracks = [{"id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
                        "why": "left as it was", "pinned": False, "artist_mix": None, "new": None, "source": None}
                       for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
@@ -596,12 +597,16 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     if not (~table["pinned"].astype(bool)).any() and len(table) < settings.blend.max_tracks:
         table = table.iloc[0:0]
 
-    def record_liked() -> None:
-        if basis.liked != list(store.read_manifest().get(USER_LIKED, [])):
-            store.update_manifest(**{USER_LIKED: basis.liked})
+    def record_found(grey: bool = True) -> None:  # the liked (and greyed) picks, in one manifest write
+        manifest = store.read_manifest()
+        changes = {USER_LIKED: basis.liked} if basis.liked != list(manifest.get(USER_LIKED, [])) else {}
+        if grey and basis.grey != manifest.get(NOT_PLAYABLE, {}):
+            changes[NOT_PLAYABLE] = basis.grey
+        if changes:
+            store.update_manifest(**changes)
     if table.empty:  # greyed picks stay too: remembered and said by the run that replaces them
         if not dry_run:
-            record_liked()
+            record_found(grey=False)
         return BuildResult(state.playlist_id, dry_run, table, 0, 0, len(state.current),
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
@@ -611,9 +616,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
         if expect is not None:
             expect(playlist_id, plan)
-        record_liked()
-        if basis.grey != store.read_manifest().get(NOT_PLAYABLE, {}):
-            store.update_manifest(**{NOT_PLAYABLE: basis.grey})
+        record_found()
     desired = list(table["track_id"])
     pub = publish.publish(gateway, store, settings, state, desired, dict(recs.weights), dry_run=dry_run,
                           new_playlist=new_playlist, expect=before_writes)

@@ -490,10 +490,9 @@ class WebContext:
             outcome = {"exit_code": code, "message": message + (" (details in the log; please report it)" if bug else "")
                        + (f"; {note}" if note else "")}
         else:
-            labels = result.labels  # built once, not once per track
             outcome = {"exit_code": 0, "message": "; ".join(result.messages), "playlist_id": result.playlist_id,
-                       "added": [labels.get(t, t) for t in result.added_ids],
-                       "removed": [labels.get(t, t) for t in result.removed_ids],
+                       "added": [result.labels.get(t, t) for t in result.added_ids],
+                       "removed": [result.labels.get(t, t) for t in result.removed_ids],
                        "kept": result.kept, "reason": result.reason}
             record_run(self.settings.cache_dir, PUBLISH_COMMAND, 0, started, playlist_id=result.playlist_id,
                        added=result.added, removed=result.removed, kept=result.kept,
