@@ -479,9 +479,10 @@ def fetch_spotify_features(fetch: Fetch, track_ids: Iterable[str], store: Store,
     today = today or local_today()
     manifest = store.read_manifest()
     refused_on = manifest.get(FORBIDDEN_KEY)  # a 403 is remembered FORBIDDEN_DAYS days from its date, as of ``today``
-    if refused_on and younger_than(str(refused_on)[:10], FORBIDDEN_DAYS, today):
+    refused_day = str(refused_on)[:10] if refused_on else None
+    if refused_day and younger_than(refused_day, FORBIDDEN_DAYS, today):
         log.info("audio features: Spotify refused them recently; not asking again before %s",
-                 remembered_until(str(refused_on)[:10], FORBIDDEN_DAYS, today).date())
+                 remembered_until(refused_day, FORBIDDEN_DAYS, today).date())
         return None
     ids = list(dict.fromkeys(str(t) for t in track_ids))
     known = store.load_frame("audio_features", only=ids)  # the rows of these tracks alone

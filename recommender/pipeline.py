@@ -817,12 +817,14 @@ def _evidence_of_run(library: Library, disc: pd.DataFrame, seeds: pd.Series | No
     src = disc["source"].astype(str).to_numpy()
     seed_ids = disc["seed_id"].astype(str).to_numpy()
     keys = [str(t) for t in seeds.index]
-    ok[src == "similar_recordings"] = isin(seed_ids[src == "similar_recordings"], keys)
+    by_track = src == "similar_recordings"
+    ok[by_track] = isin(seed_ids[by_track], keys)
     if playlist:
         tracks = library.frames["tracks"]
         at = library.track_positions(keys)
         artists = {str(a) for ids in tracks["artist_ids"].iloc[at[at >= 0]] for a in (ids if ids is not None else ())}
-        ok[src == "similar_artists"] = isin(seed_ids[src == "similar_artists"], sorted(artists))
+        by_artist = src == "similar_artists"
+        ok[by_artist] = isin(seed_ids[by_artist], sorted(artists))
     return ok
 
 

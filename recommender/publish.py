@@ -495,8 +495,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
     kept = set(pinned)  # a track the user added back is wanted again
     user_removed = [t for t in user_removed if t not in kept]
-    written_as = {str(k): str(v) for k, v in (info.get("written_as") or {}).items()} \
-        if isinstance(info.get("written_as"), dict) else {}
+    written_as = {str(k): str(v) for k, v in _record_map(info, "written_as").items()}
     gone = set(user_removed)  # removing the song Spotify stored removes the one we recommended
     user_removed += [t for t, stored in written_as.items() if stored in gone and t not in gone]
     # added by another user (a collaborator): kept like your own, but not your feedback ("" unknown: yours);
@@ -512,10 +511,15 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                         not_yours=not_yours, unplayable=unplayable, labels=labels)
 
 
+def _record_map(info: dict, key: str) -> dict:
+    """The managed playlist record's mapping at ``key`` (a damaged or missing one: {})."""
+    value = info.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def removal_times(info: dict) -> dict[str, str]:
     """The managed playlist record's ``REMOVED_AT`` (track id -> when; a damaged one: none)."""
-    value = info.get(REMOVED_AT)
-    return value if isinstance(value, dict) else {}
+    return _record_map(info, REMOVED_AT)
 
 
 def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> set[str]:
@@ -526,7 +530,7 @@ def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> s
     computer's clock, ``added_at`` Spotify's, and a clock behind Spotify's made a track removed
     soon after a publish look added after its removal."""
     removed_at = removal_times(info)
-    written = info.get("added_at") if isinstance(info.get("added_at"), dict) else {}
+    written = _record_map(info, "added_at")
     out = set()
     for t, when in removed_at.items():
         if t in ours or (t in written and str(written[t]) == latest.get(t)):
