@@ -218,19 +218,20 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
     return True
 
 
-def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", ref: str, *,
-                          playlists_of: str | None = None, progress: Progress | None = None,
-                          notice=None, open_data=None) -> Library:
+def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", playlist_id: str,
+                          *, progress: Progress | None = None, notice=None, open_data=None,
+                          on: dict[str, bool] | None = None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the open-data sources asked about the
-    playlist ``ref``'s tracks and main artists (the refresh's caps). ``open_data``: this run's
+    playlist ``playlist_id``'s tracks and main artists (the refresh's caps); the caller resolved
+    the name the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this run's
     refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what it
     left, and a service that failed there is not asked again (nor said twice). Returns ``library`` with these
     finds beside the last refresh's, for this run only: the cache's found frames stay the
     refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
     playlist asks nothing). Warnings and requests are added to ``basis``."""
-    from .pipeline import playlist_seeds, resolve_playlist
+    from .pipeline import playlist_seeds
     from .sources.run import artists_of_seeds, discover_open_data
-    seeds = playlist_seeds(library, resolve_playlist(library, ref, playlists_of))
+    seeds = playlist_seeds(library, playlist_id)
     if seeds.empty:  # candidate_scoring says so
         return library
     before = library
@@ -238,7 +239,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
         progress = _labelled(progress, " (playlist)")
     found_library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
                                               seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
-                                              keep=True)
+                                              keep=True, on=on)
     basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
     for service, n in found.requests_by_service.items():
         basis.open_data[service] = basis.open_data.get(service, 0) + n
@@ -531,8 +532,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
-    from .pipeline import candidate_scoring
-    from .sources.run import open_data_on
+    from .pipeline import candidate_scoring, resolve_playlist
+    from .sources.run import open_data_on, sources_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
     version = store.data_version()
@@ -566,21 +567,24 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]
     # every playlist we ever managed is our output, never the user's taste
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
+    pid = None  # the seed playlist, resolved once: its discovery and its scoring use the id
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store, playlists_of)
-    if seed_playlist is not None and open_data_on(settings):
-        with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-            if _may_cache_answers(asking, settings, basis, dry_run):
-                library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
-                                                playlists_of=playlists_of, progress=progress, notice=notice,
-                                                open_data=open_data)
+        # among the playlists it may be (not ours: "did you mean" never names one it would refuse)
+        pid = resolve_playlist(_without_playlist(library, *ours), seed_playlist, playlists_of)
+        on = sources_on(settings)
+        if open_data_on(on):
+            with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
+                if _may_cache_answers(asking, settings, basis, dry_run):
+                    library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
+                                                    notice=notice, open_data=open_data, on=on)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)
     basis.grey_notes = not_playable_notes(newly_grey)
     basis.library, basis.state = library, state
-    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=seed_playlist,
+    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid,
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
                                       positive=positive, playlists_of=playlists_of)
     return basis

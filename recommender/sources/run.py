@@ -65,7 +65,7 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 def discover_open_data(library: Library, settings, gateway=None, progress: Progress | None = None,
                        open_data=None, seed_tracks: pd.Series | None = None,
                        seed_artist_ids: list[str] | None = None, notice=None,
-                       keep: bool = False) -> tuple[Library, DiscoveryReport]:
+                       keep: bool = False, on: dict[str, bool] | None = None) -> tuple[Library, DiscoveryReport]:
     """Run the enabled open-data sources; return the library with the ``discovered``,
     ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
     metadata added, and a report. The frames hold this run's finds only (a refresh's), or with
@@ -75,10 +75,11 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     step's requests and answers. A failing service stops the step with one warning line
     naming it (what was found so far is kept; ListenBrainz's refusal for want of a token is
     a second short note after it, see ``_warnings``); never raises ServiceError. ``notice``: the
-    run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
+    run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None).
+    ``on``: ``sources_on(settings)``, when the caller has it already."""
     report = DiscoveryReport()
     d = settings.discovery
-    on = sources_on(settings)
+    on = sources_on(settings) if on is None else on
     sources = [s for s in (SimilarArtists(), SimilarRecordings()) if on[s.name]]
     if not sources:  # (``open_data_on``)
         return library, report
@@ -143,9 +144,9 @@ def sources_on(settings) -> dict[str, bool]:
             "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)}
 
 
-def open_data_on(settings) -> bool:
-    """Whether a run asks the open-data services: one of their sources is on (``sources_on``)."""
-    on = sources_on(settings)
+def open_data_on(on: dict[str, bool]) -> bool:
+    """Whether a run asks the open-data services: one of their sources is on (``on``: as
+    ``sources_on`` gives it)."""
     return on["similar_artists"] or on["similar_recordings"]
 
 
