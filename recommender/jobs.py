@@ -230,7 +230,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
     playlist asks nothing). Warnings and requests are added to ``basis``."""
     from .pipeline import playlist_seeds
-    from .sources.run import artists_of_seeds, discover_open_data
+    from .sources.run import artists_of_seeds, discover_open_data, tally
     seeds = playlist_seeds(library, playlist_id)
     if seeds.empty:  # candidate_scoring says so
         return library
@@ -241,8 +241,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
                                               seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
                                               keep=True, on=on)
     basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
-    for service, n in found.requests_by_service.items():
-        basis.open_data[service] = basis.open_data.get(service, 0) + n
+    basis.open_data = tally(basis.open_data, found.requests_by_service)
     return store.with_features(found_library, before)
 
 

@@ -103,7 +103,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
             try:
                 source.find(ctx, found)
             finally:
-                report.requests_by_source[source.name] = _spent(before, open_data.budget.by_service)
+                report.requests_by_source[source.name] = tally(open_data.budget.by_service, before, -1)
         shared_from = dict(open_data.budget.by_service)
         ctx.guarded(_listen_counts, open_data, found)
         new_ids = [r["track_id"] for r in found.discovered]
@@ -118,7 +118,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     finally:
         open_data.close()  # every answer so far is saved, whatever happened
         if shared_from is not None:
-            report.requests_by_source["shared"] = _spent(shared_from, open_data.budget.by_service)
+            report.requests_by_source["shared"] = tally(open_data.budget.by_service, shared_from, -1)
     library = fold(library, found, rows, keep=keep)
     disc = library.frames["discovered"]
     if keep:  # the report counts this run's finds
@@ -126,7 +126,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     report.tracks = int(disc["track_id"].nunique())
     report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
     report.requests = open_data.budget.used - start[0]
-    report.requests_by_service = _spent(start[1], open_data.budget.by_service)
+    report.requests_by_service = tally(open_data.budget.by_service, start[1], -1)
     report.cached_answers = open_data.cache.hits - start[2]
     for w in report.warnings:
         log.info(w)  # the caller shows it (one line: the CLI's note, the web page); the log file keeps it
@@ -150,9 +150,12 @@ def open_data_on(on: dict[str, bool]) -> bool:
     return on["similar_artists"] or on["similar_recordings"]
 
 
-def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """Requests per service sent between two snapshots of the budget's counts."""
-    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0}
+def tally(counts: dict[str, int], more: dict[str, int], sign: int = 1) -> dict[str, int]:
+    """Requests per service, the services above 0: ``counts`` plus ``more`` (two steps of one
+    run), or with ``sign`` -1 minus ``more`` (sent between the budget's counts ``more`` and
+    the later ``counts``)."""
+    out = {k: counts.get(k, 0) + sign * more.get(k, 0) for k in dict.fromkeys([*counts, *more])}
+    return {k: v for k, v in out.items() if v > 0}
 
 
 def _follow(found: Found, replaced: dict[str, str]) -> None:
