@@ -803,9 +803,10 @@ def _print_build(result, held) -> None:
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
         return
-    contrib = [f"contrib_{name}" for name in result.sharing]
-    narrow = bool(contrib) and _term_width() < NARROW  # room for track, artist and the why first
-    contrib = [] if narrow else contrib
+    shared = result.share_columns  # scorer -> its column
+    narrow = bool(shared) and _term_width() < NARROW  # room for track, artist and the why first
+    shared = {} if narrow else shared
+    contrib = list(shared.values())
     rows = []
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
@@ -818,7 +819,7 @@ def _print_build(result, held) -> None:
     mix = f"the artist mix lowered {lowered} of the {len(result.table)} scores (blend.artist_mix); " if lowered else ""
     title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; {mix}"
              + (f"{NARROW_NOTE})" if narrow else "columns = each scorer's share of the score)"))
-    shares = [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib]
+    shares = [SHORT.get(name, name) for name in shared]
     console.print(_table(title, ["#", "track", "artist", "score"] + shares + ["new", "source", "why"],
                          rows, wide="why", drop=(*shares[::-1], "source", "new", "#"),
                          text=("track", "artist", "source", "why")))

@@ -292,11 +292,21 @@ class BuildResult:
     unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
 
     @property
+    def contributions(self) -> dict[str, str]:
+        """Scorer -> the table's column of its share of each score (``contrib_<scorer>``), in
+        the table's order: the one place that maps the two."""
+        return {c[len("contrib_"):]: c for c in self.table.columns if c.startswith("contrib_")}
+
+    @property
+    def share_columns(self) -> dict[str, str]:
+        """The ``contributions`` the table and the Next page show: those of a scorer whose weight
+        counts (a scorer at weight 0 has no share)."""
+        return {name: c for name, c in self.contributions.items() if self.weights.get(name, 0) > 0}
+
+    @property
     def sharing(self) -> list[str]:
-        """The scorers whose share of each score the table and the Next page show: those with a
-        ``contrib_`` column and a weight that counts (a scorer at weight 0 has no share)."""
-        return [c[len("contrib_"):] for c in self.table.columns
-                if c.startswith("contrib_") and self.weights.get(c[len("contrib_"):], 0) > 0]
+        """The scorers of ``share_columns``."""
+        return list(self.share_columns)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -305,15 +315,15 @@ class BuildResult:
         return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}
 
     def to_json(self) -> dict[str, Any]:
-        contrib_cols = [c for c in self.table.columns if c.startswith("contrib_")]
+        contributions = self.contributions
         tracks = []
         for row in self.table.itertuples(index=False):
             r = row._asdict()
             tracks.append({
                 "id": r["track_id"], "name": r["name"], "artists": r["artists"],
                 "score": None if pd.isna(r["score"]) else round(float(r["score"]), 4),
-                "contributions": {c[len("contrib_"):]: (None if pd.isna(r[c]) else round(float(r[c]), 4))
-                                  for c in contrib_cols},
+                "contributions": {name: (None if pd.isna(r[c]) else round(float(r[c]), 4))
+                                  for name, c in contributions.items()},
                 "why": r.get("why", ""), "pinned": bool(r.get("pinned", False)),
                 "new": bool(r.get("new", False)), "source": r.get("source", "library"),
                 "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),

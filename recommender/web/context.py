@@ -411,7 +411,7 @@ class WebContext:
         lib = self.library()
         positions = dict(zip(table["track_id"].astype(str), lib.track_positions(list(table["track_id"].astype(str)))))
         pins = set(jobs.pin_requests(jobs.open_store(self.settings)))
-        contrib = [c for c in table.columns if c.startswith("contrib_")]
+        contributions = result.contributions  # scorer -> its column
         rows = []
         for r in table.to_dict("records"):
             tid = str(r["track_id"])
@@ -423,7 +423,7 @@ class WebContext:
                 "rank": int(r["rank"]), "track_id": tid, "name": str(r["name"]), "artists": str(r["artists"]),
                 "artist_list": artists, "score": _num(r["score"]),
                 "artist_mix": _num(r.get("artist_mix")),  # the factor the artist mix gave the score (None: pinned)
-                "shares": {c[len("contrib_"):]: _num(r[c]) for c in contrib},
+                "shares": {name: _num(r[c]) for name, c in contributions.items()},
                 "new": None if _missing(r.get("new")) else bool(r["new"]),
                 "source": None if _missing(r.get("source")) else str(r["source"]),
                 "why": str(r.get("why") or ""), "pinned": bool(r.get("pinned", False)), "pin_requested": tid in pins,
