@@ -376,9 +376,9 @@ NOT_PLAYABLE_DAYS = 30  # then it is a candidate again (licences change both way
 # Spotify shows a track of that reason playing for you (you changed the setting)
 LASTING = ("explicit", "product")
 LASTING_DAYS = 180
-_GREY_WHY = {"market": "do{es} not play in your country",
+_GREY_WHY = {"market": "{do} not play in your country",
              "explicit": "{are} explicit, and your account does not play explicit tracks",
-             "product": "do{es} not play with your Spotify subscription"}
+             "product": "{do} not play with your Spotify subscription"}
 _GREY_BACK = {"explicit": "once Spotify plays an explicit track for you",
               "product": "once one of them plays for you"}
 
@@ -429,13 +429,14 @@ def not_playable(store: Store, state, library: Library | None = None) -> tuple[d
 
 def not_playable_notes(new: dict[str, str]) -> list[str]:
     """One note per reason of the picks this run found greyed out (``not_playable``'s new)."""
+    from .tables import plural
     notes = []
     for why in dict.fromkeys(new.values()):
         n = sum(1 for w in new.values() if w == why)
-        text = _GREY_WHY.get(why, _GREY_WHY["market"]).format(es="es" if n == 1 else "", are="is" if n == 1 else "are")
+        text = _GREY_WHY.get(why, _GREY_WHY["market"]).format(do=plural(n, "does", "do"), are=plural(n, "is", "are"))
         later = (f"asked again after {LASTING_DAYS} days or {_GREY_BACK[why]}; add one back to the playlist by hand "
                  "to keep it") if why in LASTING else f"asked again after {NOT_PLAYABLE_DAYS} days"
-        notes.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist {text} (greyed out in Spotify): "
+        notes.append(f"{n} {plural(n, 'pick')} of the managed playlist {text} (greyed out in Spotify): "
                      f"left out, {later}")
     return notes
 

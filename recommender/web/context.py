@@ -26,6 +26,7 @@ from .. import jobs
 from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..isotime import shown, shown_text, utc_now
+from ..tables import plural
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +108,12 @@ def _left_out(total: int, recordings: int, without_audio: int) -> list[str]:
     of a recording (drawn once), the sample of ``MAP_MAX_TRACKS`` of the ``recordings`` left, the
     tracks of the sample with no audio features when the map places tracks by them."""
     copies = total - recordings
-    out = [f"{copies} {'is' if copies == 1 else 'are'} another copy of a recording the map draws once"] if copies else []
+    out = [f"{copies} {plural(copies, 'is', 'are')} another copy of a recording the map draws once"] if copies else []
     if recordings > MAP_MAX_TRACKS:
         out.append(f"the map draws at most {MAP_MAX_TRACKS}, evenly spread over "
                    f"{'the other' if copies else 'all'} {recordings}")
     if without_audio:
-        out.append(f"{without_audio} {'has' if without_audio == 1 else 'have'} no audio features, "
+        out.append(f"{without_audio} {plural(without_audio, 'has', 'have')} no audio features, "
                    "by which the map places the others")
     return out
 
