@@ -485,10 +485,10 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     _state.legacy_noted = True
     import os
     from .paths import CONFIG_ENV, Legacy, legacy_places, moved_config, moved_dirs
-    from .tables import whole
+    from .tables import and_list, whole
 
     def places(paths) -> str:  # "A and B", each path whole on its line
-        return " and ".join(whole(p) for p in paths if p)
+        return and_list(whole(p) for p in paths if p)
     named = ((settings.get_path("cache.dir"), moved_dirs), (explicit_config or os.environ.get(CONFIG_ENV), moved_config))
     moved = [str(place) for place, follow in named if place and follow(place)]
     if moved:
@@ -697,14 +697,14 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        from .tables import joined, whole
-        _echo_wrapped(f"{joined(report.playlists, 'playlist' + ('' if report.playlists == 1 else 's'))} "
+        from .tables import joined, plural, whole
+        _echo_wrapped(f"{joined(report.playlists, plural(report.playlists, 'playlist'))} "
                       f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
                       f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, 'tracks')} "
                       f"({joined(report.discovery_tracks, 'from')} discovery albums, "
                       f"{joined(report.open_data_tracks, 'from')} open data); "
-                      f"{joined(report.requests, 'Spotify', 'requests')}, "
-                      f"{joined(report.open_data_requests, 'open-data', 'request' + ('' if report.open_data_requests == 1 else 's'))} "
+                      f"{joined(report.requests, 'Spotify', plural(report.requests, 'request'))}, "
+                      f"{joined(report.open_data_requests, 'open-data', plural(report.open_data_requests, 'request'))} "
                       f"for discovery. Cache: {whole(settings.frames_dir)}")
 
 
@@ -798,14 +798,15 @@ def _exported_json(exported) -> list[dict]:
 
 def _print_build(result, held) -> None:
     from .config import weights_text
-    from .tables import joined, wrap_joined
+    from .tables import joined, plural, wrap_joined
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
         return
-    contrib = [f"contrib_{name}" for name in result.sharing]
-    narrow = bool(contrib) and _term_width() < NARROW  # room for track, artist and the why first
-    contrib = [] if narrow else contrib
+    shared = result.share_columns  # scorer -> its column
+    narrow = bool(shared) and _term_width() < NARROW  # room for track, artist and the why first
+    shared = {} if narrow else shared
+    contrib = list(shared.values())
     rows = []
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
@@ -818,7 +819,7 @@ def _print_build(result, held) -> None:
     mix = f"the artist mix lowered {lowered} of the {len(result.table)} scores (blend.artist_mix); " if lowered else ""
     title = (f"Recommendations ({result.mode} profile; blend weights: {weights}; {mix}"
              + (f"{NARROW_NOTE})" if narrow else "columns = each scorer's share of the score)"))
-    shares = [SHORT.get(c[len('contrib_'):], c[len('contrib_'):]) for c in contrib]
+    shares = [SHORT.get(name, name) for name in shared]
     console.print(_table(title, ["#", "track", "artist", "score"] + shares + ["new", "source", "why"],
                          rows, wide="why", drop=(*shares[::-1], "source", "new", "#"),
                          text=("track", "artist", "source", "why")))
@@ -838,7 +839,7 @@ def _print_build(result, held) -> None:
         summary(f"{result.short}.")
     summary(f"Managed playlist {where}: {joined(add, result.added)}, {joined(remove, result.removed)}, "
             f"{joined(keep, result.kept)}" + (" (dry run: nothing written)" if result.dry_run else "")
-            + f"; {joined(result.requests, 'Spotify', 'request' + ('' if result.requests == 1 else 's'))}, "
+            + f"; {joined(result.requests, 'Spotify', plural(result.requests, 'request'))}, "
             + f"{joined(f'{result.seconds:.1f}', 's.')}")
     if result.playlist_id and not result.dry_run:
         # the link whole on its own line (never broken, so a copy gets all of it); remarks wrap
@@ -1103,8 +1104,8 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = ", ".join(weights_text({k: v}) + (" (fixed)" if k in fixed else "") for k, v in r["weights"].items())
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    from .tables import joined
-    folds = joined(out["folds"], "fold" if out["folds"] == 1 else "folds")
+    from .tables import joined, plural
+    folds = joined(out["folds"], plural(out["folds"], "fold"))
     took = joined(f"({out['seconds']:.0f}", "s);")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
                             f"{took} mean ± spread over folds",
@@ -1117,7 +1118,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
     if fixed:  # why they did not move
         names = " and ".join(fixed) if len(fixed) < 3 else ", ".join(fixed)
         _echo_wrapped(f"(fixed): tune.fixed keeps {names} at your config's "
-                      f"{'weight' if len(fixed) == 1 else 'weights'} in every combination tried, and --write "
+                      f"{plural(len(fixed), 'weight')} in every combination tried, and --write "
                       "never changes them (`tune.fixed: []` searches them too)")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
     searched = [k for k in best["weights"] if k not in fixed]
@@ -1484,13 +1485,13 @@ def import_features_cmd(
         return
     if quiet:
         return
-    from .tables import joined, whole
+    from .tables import joined, plural, whole
     # wrapped to the terminal at spaces, a count beside what it counts, the path and "line 7" whole
     _echo_wrapped(f"{whole(file)}: {joined(_rows(report.rows))}, {joined(_rows(report.imported, 'track'))} imported "
                   f"({joined(report.added, 'new')}, {joined(report.updated, 'updated')}; columns: "
                   f"{', '.join(report.columns)})"
                   + (f"; {joined(report.in_library)} of them are in your library" if report.in_library is not None else "")
-                  + f"; {joined(_rows(report.total, 'track'))} {'has' if report.total == 1 else 'have'} features now")
+                  + f"; {joined(_rows(report.total, 'track'))} {plural(report.total, 'has', 'have')} features now")
     if report.imported and not report.moods:  # e.g. Exportify's durations only: no mood can be told from them
         _echo_wrapped("the file gives none of its tracks both a valence and an energy, which the mood commands "
                       "(`recommend moods`) need")
@@ -1507,7 +1508,8 @@ def import_features_cmd(
 
 
 def _rows(n: int, word: str = "row") -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    from .tables import plural
+    return f"{n} {plural(n, word)}"
 
 
 def _library_settings(config: Path | None):
@@ -1654,7 +1656,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
               r["role"] or ""] for r in rows]
-    _console().print(_table(f"{len(rows)} playlist{'' if len(rows) == 1 else 's'} (ids are whole: copy them into "
+    from .tables import plural
+    _console().print(_table(f"{len(rows)} {plural(len(rows), 'playlist')} (ids are whole: copy them into "
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
                             drop=("owner", "tracks", "managed"), text=("name", "owner")))
@@ -1786,7 +1789,8 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if res.k == 1:  # every track alike (the same audio features): no second mood to split off
         note = f" (the tracks' {res.basis} features are too alike to split into moods)"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
-    moods = "1 mood" if res.k == 1 else f"{res.k} moods"
+    from .tables import plural
+    moods = f"{res.k} {plural(res.k, 'mood')}"
     # the playlists' names as `recommend playlists` shows them (invisible characters as escapes)
     title = f"{visible(res.playlist_name)}: {moods} from {res.basis} features, silhouette {sil}{note}"
     # a mood in words and in the numbers behind them: the cluster's mean valence and energy

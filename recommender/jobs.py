@@ -218,19 +218,20 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
     return True
 
 
-def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", ref: str, *,
-                          playlists_of: str | None = None, progress: Progress | None = None,
-                          notice=None, open_data=None) -> Library:
+def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", playlist_id: str,
+                          *, progress: Progress | None = None, notice=None, open_data=None,
+                          on: dict[str, bool] | None = None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the open-data sources asked about the
-    playlist ``ref``'s tracks and main artists (the refresh's caps). ``open_data``: this run's
+    playlist ``playlist_id``'s tracks and main artists (the refresh's caps); the caller resolved
+    the name the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this run's
     refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what it
     left, and a service that failed there is not asked again (nor said twice). Returns ``library`` with these
     finds beside the last refresh's, for this run only: the cache's found frames stay the
     refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
     playlist asks nothing). Warnings and requests are added to ``basis``."""
-    from .pipeline import playlist_seeds, resolve_playlist
-    from .sources.run import artists_of_seeds, discover_open_data
-    seeds = playlist_seeds(library, resolve_playlist(library, ref, playlists_of))
+    from .pipeline import playlist_seeds
+    from .sources.run import artists_of_seeds, discover_open_data, tally
+    seeds = playlist_seeds(library, playlist_id)
     if seeds.empty:  # candidate_scoring says so
         return library
     before = library
@@ -238,10 +239,9 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
         progress = _labelled(progress, " (playlist)")
     found_library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
                                               seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
-                                              keep=True)
+                                              keep=True, on=on)
     basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
-    for service, n in found.requests_by_service.items():
-        basis.open_data[service] = basis.open_data.get(service, 0) + n
+    basis.open_data = tally(basis.open_data, found.requests_by_service)
     return store.with_features(found_library, before)
 
 
@@ -292,11 +292,21 @@ class BuildResult:
     unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
 
     @property
+    def contributions(self) -> dict[str, str]:
+        """Scorer -> the table's column of its share of each score (``contrib_<scorer>``), in
+        the table's order: the one place that maps the two."""
+        return {c[len("contrib_"):]: c for c in self.table.columns if c.startswith("contrib_")}
+
+    @property
+    def share_columns(self) -> dict[str, str]:
+        """The ``contributions`` the table and the Next page show: those of a scorer whose weight
+        counts (a scorer at weight 0 has no share)."""
+        return {name: c for name, c in self.contributions.items() if self.weights.get(name, 0) > 0}
+
+    @property
     def sharing(self) -> list[str]:
-        """The scorers whose share of each score the table and the Next page show: those with a
-        ``contrib_`` column and a weight that counts (a scorer at weight 0 has no share)."""
-        return [c[len("contrib_"):] for c in self.table.columns
-                if c.startswith("contrib_") and self.weights.get(c[len("contrib_"):], 0) > 0]
+        """The scorers of ``share_columns``."""
+        return list(self.share_columns)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -305,15 +315,15 @@ class BuildResult:
         return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}
 
     def to_json(self) -> dict[str, Any]:
-        contrib_cols = [c for c in self.table.columns if c.startswith("contrib_")]
+        contributions = self.contributions
         tracks = []
         for row in self.table.itertuples(index=False):
             r = row._asdict()
             tracks.append({
                 "id": r["track_id"], "name": r["name"], "artists": r["artists"],
                 "score": None if pd.isna(r["score"]) else round(float(r["score"]), 4),
-                "contributions": {c[len("contrib_"):]: (None if pd.isna(r[c]) else round(float(r[c]), 4))
-                                  for c in contrib_cols},
+                "contributions": {name: (None if pd.isna(r[c]) else round(float(r[c]), 4))
+                                  for name, c in contributions.items()},
                 "why": r.get("why", ""), "pinned": bool(r.get("pinned", False)),
                 "new": bool(r.get("new", False)), "source": r.get("source", "library"),
                 "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),
@@ -366,9 +376,9 @@ NOT_PLAYABLE_DAYS = 30  # then it is a candidate again (licences change both way
 # Spotify shows a track of that reason playing for you (you changed the setting)
 LASTING = ("explicit", "product")
 LASTING_DAYS = 180
-_GREY_WHY = {"market": "do{es} not play in your country",
+_GREY_WHY = {"market": "{do} not play in your country",
              "explicit": "{are} explicit, and your account does not play explicit tracks",
-             "product": "do{es} not play with your Spotify subscription"}
+             "product": "{do} not play with your Spotify subscription"}
 _GREY_BACK = {"explicit": "once Spotify plays an explicit track for you",
               "product": "once one of them plays for you"}
 
@@ -419,13 +429,14 @@ def not_playable(store: Store, state, library: Library | None = None) -> tuple[d
 
 def not_playable_notes(new: dict[str, str]) -> list[str]:
     """One note per reason of the picks this run found greyed out (``not_playable``'s new)."""
+    from .tables import plural
     notes = []
     for why in dict.fromkeys(new.values()):
         n = sum(1 for w in new.values() if w == why)
-        text = _GREY_WHY.get(why, _GREY_WHY["market"]).format(es="es" if n == 1 else "", are="is" if n == 1 else "are")
+        text = _GREY_WHY.get(why, _GREY_WHY["market"]).format(do=plural(n, "does", "do"), are=plural(n, "is", "are"))
         later = (f"asked again after {LASTING_DAYS} days or {_GREY_BACK[why]}; add one back to the playlist by hand "
                  "to keep it") if why in LASTING else f"asked again after {NOT_PLAYABLE_DAYS} days"
-        notes.append(f"{n} pick{'s' if n > 1 else ''} of the managed playlist {text} (greyed out in Spotify): "
+        notes.append(f"{n} {plural(n, 'pick')} of the managed playlist {text} (greyed out in Spotify): "
                      f"left out, {later}")
     return notes
 
@@ -531,8 +542,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
-    from .pipeline import candidate_scoring
-    from .sources.run import open_data_on
+    from .pipeline import candidate_scoring, resolve_playlist
+    from .sources.run import open_data_on, sources_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
     version = store.data_version()
@@ -566,21 +577,24 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]
     # every playlist we ever managed is our output, never the user's taste
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
+    pid = None  # the seed playlist, resolved once: its discovery and its scoring use the id
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store, playlists_of)
-    if seed_playlist is not None and open_data_on(settings):
-        with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-            if _may_cache_answers(asking, settings, basis, dry_run):
-                library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
-                                                playlists_of=playlists_of, progress=progress, notice=notice,
-                                                open_data=open_data)
+        # among the playlists it may be (not ours: "did you mean" never names one it would refuse)
+        pid = resolve_playlist(_without_playlist(library, *ours), seed_playlist, playlists_of)
+        on = sources_on(settings)
+        if open_data_on(on):
+            with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
+                if _may_cache_answers(asking, settings, basis, dry_run):
+                    library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
+                                                    notice=notice, open_data=open_data, on=on)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)
     basis.grey_notes = not_playable_notes(newly_grey)
     basis.library, basis.state = library, state
-    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=seed_playlist,
+    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid,
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
                                       positive=positive, playlists_of=playlists_of)
     return basis

@@ -237,7 +237,8 @@ def _found_and_removed(cache: Path, deep: bool = True) -> tuple[list[Path], list
     found = unfinished_moves(cache, deep)
     removed = paths.delete_leftovers(found)
     if removed:
-        log.info("removed %d unfinished cop%s of a killed move: %s", len(removed), "y" if len(removed) == 1 else "ies",
+        from .tables import plural
+        log.info("removed %d unfinished %s of a killed move: %s", len(removed), plural(len(removed), "copy", "copies"),
                  ", ".join(str(p.relative_to(cache)) for p in removed))
     return found, removed
 

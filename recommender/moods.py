@@ -34,6 +34,7 @@ from .errors import NotEnoughData, UsageError
 from .explore import CACHE, Where, distinct_recordings, each_recording_once, fold, resolve_track, track_display
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
+from .tables import plural
 
 log = logging.getLogger(__name__)
 
@@ -388,7 +389,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= 4)
     used = with_audio if use_audio else ids
     if len(used) < 4:  # "has 1 track", not "1 tracks"
-        what = f"track{'' if len(used) == 1 else 's'}{' with audio features' if use_audio else ''}"
+        what = f"{plural(len(used), 'track')}{' with audio features' if use_audio else ''}"
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
         raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4{why}")
     if k is not None and not 1 <= k <= len(used):
@@ -917,7 +918,7 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     if len(y) < 8 or y.nunique() < 2:
         raise NotEnoughData(f"a held-out score needs at least 8 recordings with audio features in 2 moods (copies "
                             f"of one recording count once), got {len(y)} in {y.nunique()} "
-                            f"mood{'' if y.nunique() == 1 else 's'}; {where.features}")
+                            f"{plural(y.nunique(), 'mood')}; {where.features}")
     # the held-out count as sklearn rounds it (ceil), kept within 1..n-1 (a holdout of 0 or 1
     # would leave one side empty); stratified only when both sides can hold every mood
     n_test = min(max(int(np.ceil(test_size * len(y))), 1), len(y) - 1)

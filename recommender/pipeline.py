@@ -31,6 +31,7 @@ from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, as_list_arrow, first_of_lists
 from .library import as_arrow as _arrow
+from .tables import plural
 from .titles import normalised_codes, track_titles
 
 log = logging.getLogger(__name__)
@@ -702,10 +703,10 @@ def _short_reason(blended: pd.Series, chosen: list[str], swapped: set[str], cfg)
         return ""
     if capped:
         return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: blend.max_per_artist "
-                f"{cap} left out {capped} more track{'s' if capped != 1 else ''} that scored "
+                f"{cap} left out {capped} more {plural(capped, 'track')} that scored "
                 f"at least blend.threshold {threshold:g}; raise blend.max_per_artist for a fuller playlist")
     return (f"{len(chosen)} of blend.max_tracks {int(cfg.max_tracks)} places filled: the other {below} "
-            f"scored candidate{'s' if below != 1 else ''} scored below blend.threshold {threshold:g} (the best: "
+            f"scored {plural(below, 'candidate')} scored below blend.threshold {threshold:g} (the best: "
             f"{np.nanmax(np.where(out, values, np.nan)):.3f}); lower it, or raise blend.min_tracks, for a fuller playlist")
 
 

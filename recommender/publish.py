@@ -42,6 +42,7 @@ from .isotime import time_or_none, utc_now
 from .safetext import cut
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store
+from .tables import and_list, plural
 
 log = logging.getLogger(__name__)
 
@@ -773,7 +774,7 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
             refused = exc
     applied.replaced = applied.replaced or len(left) < len(state.others)  # the first replace dropped them
     named = [t for t in plan.added if t in gone]
-    note = (f"left out {len(named)} track{'s' if len(named) > 1 else ''} Spotify no longer has "
+    note = (f"left out {len(named)} {plural(len(named), 'track')} Spotify no longer has "
             f"({', '.join(named[:3])}{', ...' if len(named) > 3 else ''})")
     return applied, Plan(current=plan.current, desired=desired), note
 
@@ -814,7 +815,7 @@ def _once_known(gateway: Gateway, pid: str, step, then: str, made_now: bool = Tr
                 raise
             if attempt >= gateway.max_retries:
                 exc.args = (f"{exc}: Spotify did not know yet the playlist it had just made ({attempt + 1} "
-                            f"attempt{'s' if attempt else ''}); {then}",)
+                            f"{plural(attempt + 1, 'attempt')}); {then}",)
                 raise
             gateway.backoff_sleep(attempt, f"404 on the playlist {pid} just created")
         attempt += 1
@@ -823,7 +824,7 @@ def _once_known(gateway: Gateway, pid: str, step, then: str, made_now: bool = Tr
 def _dropped(others: list[str], name: str) -> str:
     """The message for the episodes and local files a rewrite of the playlist ``name`` removed."""
     counts = {kind: others.count(kind) for kind in dict.fromkeys(others)}
-    what = " and ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items())
+    what = and_list(f"{n} {plural(n, kind)}" for kind, n in counts.items())
     return (f"removed {what} you had put in {name!r}: it holds tracks only (Spotify's API cannot "
             "write local files back); keep them in a playlist of your own")
 
@@ -1031,7 +1032,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         if applied.written_as:
             written_as.update(applied.written_as)
             n = len(applied.written_as)
-            result.messages.append(f"Spotify put {n} track{'s' if n > 1 else ''} in the playlist under another id "
+            result.messages.append(f"Spotify put {n} {plural(n, 'track')} in the playlist under another id "
                                    "(the same song from another release); kept as Spotify has them")
     in_list = set(plan.desired)
     info.pop(ENDED_PINS)  # the playlist holds what we wrote: an ended pin is either ours now or gone

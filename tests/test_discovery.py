@@ -1434,8 +1434,9 @@ def test_a_seed_playlist_runs_finds_are_about_its_own_artists_beside_the_refresh
         library = store.load_library()
         refreshed = library.frames["discovered"]
         basis = jobs.BuildBasis(store, library, None, None, jobs.connect(demo))
-        found = jobs.discover_for_playlist(basis.gateway, store, demo, library, basis, ELECTROPOP)
-        seeds = playlist_seeds(library, resolve_playlist(library, ELECTROPOP, None))
+        pid = resolve_playlist(library, ELECTROPOP, None)  # as build_playlist resolves it, once
+        found = jobs.discover_for_playlist(basis.gateway, store, demo, library, basis, pid)
+        seeds = playlist_seeds(library, pid)
         by_artist = found.frames["discovered"]
         by_artist = by_artist[by_artist["source"] == "similar_artists"]
         assert len(set(by_artist["seed_id"]) & set(artists_of_seeds(library, seeds))) >= 3
@@ -1445,7 +1446,7 @@ def test_a_seed_playlist_runs_finds_are_about_its_own_artists_beside_the_refresh
         new = sorted(set(found.track_ids) - set(library.track_ids))
         assert new
         store.save_frame("audio_features", pd.DataFrame({"track_id": new[:1], "energy": [0.5], "valence": [0.25]}))
-        again = jobs.discover_for_playlist(basis.gateway, store, demo, library, basis, ELECTROPOP)
+        again = jobs.discover_for_playlist(basis.gateway, store, demo, library, basis, pid)
     held = again.audio_features.set_index("track_id")
     assert new[0] in held.index and held.loc[new[0], "energy"] == 0.5
 

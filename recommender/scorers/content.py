@@ -26,6 +26,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
 from ..namewords import CJK_LETTERS, NAME_FILLER, PACKAGING_WORDS, strip_packaging
+from ..tables import plural
 from .base import Scorer
 
 log = logging.getLogger(__name__)
@@ -405,6 +406,6 @@ class ContentScorer(Scorer):
             if parts:
                 out[tid] = SHARES + ", ".join(parts)
             elif filler:  # only "the" of "The Police" and "The Cranberries": say so, not "similar artists"
-                out[tid] = f"{SHARES}only the common word{'s' if len(filler) > 1 else ''} " + \
+                out[tid] = f"{SHARES}only the common {plural(len(filler), 'word')} " + \
                     ", ".join(f"'{w}'" for w in filler[:3]) + " with your seeds"
         return out

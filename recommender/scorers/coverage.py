@@ -33,6 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..library import Library
+from ..tables import and_list
 from .base import Scorer
 from .content import seed_vector
 
@@ -137,8 +138,8 @@ class CoverageScorer(Scorer):
                                  f"of “{album}”" if isinstance(album, str) and album else "of its album"))
             if parts:
                 # one seed (`similar`, a one-track playlist): "your seed is one of the 13 tracks of …"
-                out[tid] = ("your seed is " + " and ".join(p.replace("1 of the", "one of the", 1) for p in parts)
-                            if k["n"] == 1 else "your seeds hold " + " and ".join(parts))
+                out[tid] = ("your seed is " + and_list(p.replace("1 of the", "one of the", 1) for p in parts)
+                            if k["n"] == 1 else "your seeds hold " + and_list(parts))
         return out
 
 

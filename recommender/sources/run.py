@@ -65,7 +65,7 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 def discover_open_data(library: Library, settings, gateway=None, progress: Progress | None = None,
                        open_data=None, seed_tracks: pd.Series | None = None,
                        seed_artist_ids: list[str] | None = None, notice=None,
-                       keep: bool = False) -> tuple[Library, DiscoveryReport]:
+                       keep: bool = False, on: dict[str, bool] | None = None) -> tuple[Library, DiscoveryReport]:
     """Run the enabled open-data sources; return the library with the ``discovered``,
     ``recordings``, ``similar_artists`` and ``similar_tracks`` frames and the new tracks'
     metadata added, and a report. The frames hold this run's finds only (a refresh's), or with
@@ -75,10 +75,11 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     step's requests and answers. A failing service stops the step with one warning line
     naming it (what was found so far is kept; ListenBrainz's refusal for want of a token is
     a second short note after it, see ``_warnings``); never raises ServiceError. ``notice``: the
-    run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None)."""
+    run's missing-contact warning, for ``OpenData.from_settings`` (when ``open_data`` is None).
+    ``on``: ``sources_on(settings)``, when the caller has it already."""
     report = DiscoveryReport()
     d = settings.discovery
-    on = sources_on(settings)
+    on = sources_on(settings) if on is None else on
     sources = [s for s in (SimilarArtists(), SimilarRecordings()) if on[s.name]]
     if not sources:  # (``open_data_on``)
         return library, report
@@ -102,7 +103,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
             try:
                 source.find(ctx, found)
             finally:
-                report.requests_by_source[source.name] = _spent(before, open_data.budget.by_service)
+                report.requests_by_source[source.name] = tally(open_data.budget.by_service, before, -1)
         shared_from = dict(open_data.budget.by_service)
         ctx.guarded(_listen_counts, open_data, found)
         new_ids = [r["track_id"] for r in found.discovered]
@@ -117,7 +118,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     finally:
         open_data.close()  # every answer so far is saved, whatever happened
         if shared_from is not None:
-            report.requests_by_source["shared"] = _spent(shared_from, open_data.budget.by_service)
+            report.requests_by_source["shared"] = tally(open_data.budget.by_service, shared_from, -1)
     library = fold(library, found, rows, keep=keep)
     disc = library.frames["discovered"]
     if keep:  # the report counts this run's finds
@@ -125,7 +126,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     report.tracks = int(disc["track_id"].nunique())
     report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
     report.requests = open_data.budget.used - start[0]
-    report.requests_by_service = _spent(start[1], open_data.budget.by_service)
+    report.requests_by_service = tally(open_data.budget.by_service, start[1], -1)
     report.cached_answers = open_data.cache.hits - start[2]
     for w in report.warnings:
         log.info(w)  # the caller shows it (one line: the CLI's note, the web page); the log file keeps it
@@ -143,15 +144,18 @@ def sources_on(settings) -> dict[str, bool]:
             "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)}
 
 
-def open_data_on(settings) -> bool:
-    """Whether a run asks the open-data services: one of their sources is on (``sources_on``)."""
-    on = sources_on(settings)
+def open_data_on(on: dict[str, bool]) -> bool:
+    """Whether a run asks the open-data services: one of their sources is on (``on``: as
+    ``sources_on`` gives it)."""
     return on["similar_artists"] or on["similar_recordings"]
 
 
-def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """Requests per service sent between two snapshots of the budget's counts."""
-    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0}
+def tally(counts: dict[str, int], more: dict[str, int], sign: int = 1) -> dict[str, int]:
+    """Requests per service, the services above 0: ``counts`` plus ``more`` (two steps of one
+    run), or with ``sign`` -1 minus ``more`` (sent between the budget's counts ``more`` and
+    the later ``counts``)."""
+    out = {k: counts.get(k, 0) + sign * more.get(k, 0) for k in dict.fromkeys([*counts, *more])}
+    return {k: v for k, v in out.items() if v > 0}
 
 
 def _follow(found: Found, replaced: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ from .. import jobs
 from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..isotime import shown, shown_text, utc_now
+from ..tables import plural
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +108,12 @@ def _left_out(total: int, recordings: int, without_audio: int) -> list[str]:
     of a recording (drawn once), the sample of ``MAP_MAX_TRACKS`` of the ``recordings`` left, the
     tracks of the sample with no audio features when the map places tracks by them."""
     copies = total - recordings
-    out = [f"{copies} {'is' if copies == 1 else 'are'} another copy of a recording the map draws once"] if copies else []
+    out = [f"{copies} {plural(copies, 'is', 'are')} another copy of a recording the map draws once"] if copies else []
     if recordings > MAP_MAX_TRACKS:
         out.append(f"the map draws at most {MAP_MAX_TRACKS}, evenly spread over "
                    f"{'the other' if copies else 'all'} {recordings}")
     if without_audio:
-        out.append(f"{without_audio} {'has' if without_audio == 1 else 'have'} no audio features, "
+        out.append(f"{without_audio} {plural(without_audio, 'has', 'have')} no audio features, "
                    "by which the map places the others")
     return out
 
@@ -411,7 +412,7 @@ class WebContext:
         lib = self.library()
         positions = dict(zip(table["track_id"].astype(str), lib.track_positions(list(table["track_id"].astype(str)))))
         pins = set(jobs.pin_requests(jobs.open_store(self.settings)))
-        contrib = [c for c in table.columns if c.startswith("contrib_")]
+        contributions = result.contributions  # scorer -> its column
         rows = []
         for r in table.to_dict("records"):
             tid = str(r["track_id"])
@@ -423,7 +424,7 @@ class WebContext:
                 "rank": int(r["rank"]), "track_id": tid, "name": str(r["name"]), "artists": str(r["artists"]),
                 "artist_list": artists, "score": _num(r["score"]),
                 "artist_mix": _num(r.get("artist_mix")),  # the factor the artist mix gave the score (None: pinned)
-                "shares": {c[len("contrib_"):]: _num(r[c]) for c in contrib},
+                "shares": {name: _num(r[c]) for name, c in contributions.items()},
                 "new": None if _missing(r.get("new")) else bool(r["new"]),
                 "source": None if _missing(r.get("source")) else str(r["source"]),
                 "why": str(r.get("why") or ""), "pinned": bool(r.get("pinned", False)), "pin_requested": tid in pins,
