@@ -700,7 +700,7 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
         from .tables import joined, plural, whole
         _echo_wrapped(f"{joined(report.playlists, plural(report.playlists, 'playlist'))} "
                       f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
-                      f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, 'tracks')} "
+                      f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, plural(report.tracks, 'track'))} "
                       f"({joined(report.discovery_tracks, 'from')} discovery albums, "
                       f"{joined(report.open_data_tracks, 'from')} open data); "
                       f"{joined(report.requests, 'Spotify', plural(report.requests, 'request'))}, "
@@ -1284,6 +1284,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from .jobs import open_store
     from .isotime import shown_text
     from .runlog import describe_run, status
+    from .tables import plural
     from .spotify.auth import read_token
     settings = _settings(config)
     store = open_store(settings)
@@ -1322,7 +1323,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
              + (f", access token until {shown_text(login['expires_at'])}" if login.get("expires_at") else "")
              + (f" ({login['message']})" if login.get("message") else "") + other]
     pl = info["playlist"]
-    lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} tracks"
+    lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} {plural(pl['tracks'], 'track')}"
                  + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
     if pl and pl.get("unfinished") and not info["running"]:
         lines.append("warning:  the last write to the managed playlist did not finish (its run failed, was stopped "

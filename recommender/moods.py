@@ -809,7 +809,8 @@ class MoodClassifier:
             y = y[y.index.isin([str(t) for t in track_ids])]
         if len(y) < 4 or y.nunique() < 2:
             raise NotEnoughData(f"the mood classifier needs at least 4 tracks with audio features in at least "
-                                f"2 moods, got {len(y)} track(s) in {y.nunique()} mood(s); {where.features}")
+                                f"2 moods, got {len(y)} {plural(len(y), 'track')} in {y.nunique()} "
+                                f"{plural(y.nunique(), 'mood')}; {where.features}")
         ids = list(y.index)
         feats = audio_features(library).loc[ids]
         self.train_values_ = {t: (float(v), float(e)) for t, v, e in zip(ids, feats["valence"], feats["energy"])}

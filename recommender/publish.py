@@ -1027,8 +1027,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             plan = result.plan = Plan(current=plan.current, desired=applied.desired)
         if applied.user_added:
             pinned = list(dict.fromkeys(applied.user_added + pinned))
-            result.messages.append(f"kept {len(applied.user_added)} track(s) you added to the playlist while it "
-                                   "was being written")
+            n = len(applied.user_added)
+            result.messages.append(f"kept {n} {plural(n, 'track')} you added to the playlist while it was being written")
         if applied.written_as:
             written_as.update(applied.written_as)
             n = len(applied.written_as)

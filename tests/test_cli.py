@@ -155,12 +155,13 @@ def test_refreshs_summary_puts_one_request_in_the_singular(monkeypatch, tmp_path
     agreed with their number): every count of the line now does."""
     from recommender import jobs
     from recommender.spotify.sync import RefreshReport
-    report = RefreshReport("u", playlists=1, tracks=2, requests=1, open_data_requests=1)
+    report = RefreshReport("u", playlists=1, tracks=1, requests=1, open_data_requests=1)
     monkeypatch.setattr(jobs, "refresh", lambda *args, **kw: (None, report))
     result = run(["refresh"], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.stderr
     line = " ".join(result.stdout.split())
     assert line.startswith("1 playlist (") and "; 1 Spotify request, 1 open-data request for discovery." in line, line
+    assert "), 1 track (" in line, line
 
 
 def test_build_playlist_json_shape_and_in_place_update(logged_in):

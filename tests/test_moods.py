@@ -360,7 +360,7 @@ def test_the_classifier_says_how_the_library_in_use_gets_audio_features():
     assert out.attrs["untested"].startswith("the mood classifier needs at least 4 tracks")
     assert out.attrs["untested"].endswith("; " + where.features)
     happy = [{"track_id": tid(i), "name": f"x {i}", "artist": "a", "valence": 0.9, "energy": 0.9} for i in range(6)]
-    with pytest.raises(NotEnoughData, match=r"2 moods, got 6 track\(s\) in 1 mood\(s\); fill in the file's valence"):
+    with pytest.raises(NotEnoughData, match=r"2 moods, got 6 tracks in 1 mood; fill in the file's valence"):
         MoodClassifier().fit(make_library(happy), where=where)
 
 
