@@ -202,47 +202,70 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
 
 
 def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool) -> bool:
-    """Whether this run may write the open-data answer cache: a run that writes (or a dry run
-    that refreshed) holds the run lock; another dry run takes it into ``held`` (for its
-    discovery alone), and while another run holds it goes on without asking (a warning says
-    so), as a dry run on a fresh cache reads beside a busy scheduled run."""
+    """Whether this run may write the open-data answer cache (the open-data answers and the
+    albums of its seed playlist's artists): a run that writes (or a dry run that refreshed)
+    holds the run lock; another dry run takes it into ``held`` (for its discovery alone), and
+    while another run holds it goes on without asking (a warning says so; the albums already
+    read are used), as a dry run on a fresh cache reads beside a busy scheduled run."""
     from .errors import LockHeld
+    from .sources.albums import albums_on
+    from .sources.run import open_data_on
     if not dry_run or basis.refreshed:
         return True
     try:
         held.enter_context(writing(settings, "build-playlist --dry-run (discovery)"))
     except LockHeld as exc:
-        basis.warnings.append(f"this dry run asked no open-data service about the playlist, so it ranks what "
-                              f"the last refresh found: {exc}")
+        asked = ["asked no open-data service about the playlist"] if open_data_on(settings) else []
+        also = ""
+        if albums_on(settings):
+            whose = "its" if asked else "the playlist's"
+            asked.append(f"read no new album of {whose} artists from Spotify")
+            also = " (and the albums of its artists an earlier run read)"
+        basis.warnings.append(f"this dry run {' and '.join(asked)}, so it ranks what the last refresh "
+                              f"found{also}: {exc}")
         return False
     return True
 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", ref: str, *,
                           playlists_of: str | None = None, progress: Progress | None = None,
-                          notice=None, open_data=None) -> Library:
-    """A ``--seed-playlist`` run's own discovery: the open-data sources asked about the
-    playlist ``ref``'s tracks and main artists (the refresh's caps). ``open_data``: this run's
-    refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what it
-    left, and a service that failed there is not asked again (nor said twice). Returns ``library`` with these
-    finds beside the last refresh's, for this run only: the cache's found frames stay the
-    refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
-    playlist asks nothing). Warnings and requests are added to ``basis``."""
+                          notice=None, open_data=None, ask: bool = True) -> Library:
+    """A ``--seed-playlist`` run's own discovery: the newest albums of the playlist ``ref``'s
+    main artists (``albums.playlist_albums``), then the open-data sources asked about its
+    tracks and main artists (the refresh's caps). ``open_data``: this run's refresh's clients
+    (``RefreshReport.open_data``), when it refreshed: one budget, what it left, and a service
+    that failed there is not asked again (nor said twice). ``ask`` False (a dry run while
+    another run holds the lock): no request, only the albums already read. Returns ``library``
+    with these finds beside the last refresh's, for this run only: the cache's found frames
+    stay the refresh's (the albums read, the answers and the new tracks' look-ups are cached,
+    so the next run of the same playlist asks nothing). Warnings and open-data requests are
+    added to ``basis``; a Spotify error other than a gone artist or album is raised, as the
+    refresh's albums source raises it."""
     from .pipeline import playlist_seeds, resolve_playlist
-    from .sources.run import artists_of_seeds, discover_open_data
+    from .services.listenbrainz import answer_cache
+    from .sources.albums import playlist_albums
+    from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on
     seeds = playlist_seeds(library, resolve_playlist(library, ref, playlists_of))
     if seeds.empty:  # candidate_scoring says so
         return library
     before = library
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
-    found_library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
-                                              seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
-                                              keep=True)
-    basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
-    for service, n in found.requests_by_service.items():
-        basis.open_data[service] = basis.open_data.get(service, 0) + n
-    return store.with_features(found_library, before)
+    artists = artists_of_seeds(library, seeds)
+    cache = answer_cache(settings)
+    try:
+        rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress)
+    finally:
+        if ask:  # what was read so far is kept, whatever happened
+            cache.close()
+    library = fold_albums(library, rows, tracks)
+    if ask and open_data_on(settings):
+        library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
+                                            seed_artist_ids=artists, notice=notice, keep=True)
+        basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
+        for service, n in found.requests_by_service.items():
+            basis.open_data[service] = basis.open_data.get(service, 0) + n
+    return library if library is before else store.with_features(library, before)
 
 
 def _labelled(progress: Progress, suffix: str) -> Progress:
@@ -472,8 +495,9 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
     Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
     any writer before pulling, and exits 6 while another run holds it; with ``seed_playlist`` it
-    also takes it while it asks open data about that playlist (``_may_cache_answers``: while
-    another run holds it, it asks nothing and says so).
+    also takes it while it reads the albums of that playlist's artists and asks open data about
+    it (``_may_cache_answers``: while another run holds it, it asks nothing, uses the albums
+    already read and says so).
     """
     started = time.monotonic()
     gateway = gateway or connect(settings)
@@ -532,6 +556,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring
+    from .sources.albums import albums_on
     from .sources.run import open_data_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
@@ -568,12 +593,12 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store, playlists_of)
-    if seed_playlist is not None and open_data_on(settings):
+    if seed_playlist is not None and (open_data_on(settings) or albums_on(settings)):
         with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-            if _may_cache_answers(asking, settings, basis, dry_run):
-                library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
-                                                playlists_of=playlists_of, progress=progress, notice=notice,
-                                                open_data=open_data)
+            ask = _may_cache_answers(asking, settings, basis, dry_run)
+            library = discover_for_playlist(gateway, store, settings, library, basis, seed_playlist,
+                                            playlists_of=playlists_of, progress=progress, notice=notice,
+                                            open_data=open_data, ask=ask)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
