@@ -201,48 +201,73 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     return library
 
 
-def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool) -> bool:
-    """Whether this run may write the open-data answer cache: a run that writes (or a dry run
-    that refreshed) holds the run lock; another dry run takes it into ``held`` (for its
-    discovery alone), and while another run holds it goes on without asking (a warning says
-    so), as a dry run on a fresh cache reads beside a busy scheduled run."""
+def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool, on: dict[str, bool]) -> bool:
+    """Whether this run may write the open-data answer cache (the open-data answers and the
+    albums of its seed playlist's artists): a run that writes (or a dry run that refreshed)
+    holds the run lock; another dry run takes it into ``held`` (for its discovery alone), and
+    while another run holds it goes on without asking (a warning says so; the albums already
+    read are used), as a dry run on a fresh cache reads beside a busy scheduled run. ``on``:
+    ``sources_on(settings)``."""
     from .errors import LockHeld
+    from .sources.run import open_data_on
+    from .tables import and_list
     if not dry_run or basis.refreshed:
         return True
     try:
         held.enter_context(writing(settings, "build-playlist --dry-run (discovery)"))
     except LockHeld as exc:
-        basis.warnings.append(f"this dry run asked no open-data service about the playlist, so it ranks what "
-                              f"the last refresh found: {exc}")
+        asked = ["asked no open-data service about the playlist"] if open_data_on(on) else []
+        also = ""
+        if on["albums"]:
+            whose = "its" if asked else "the playlist's"
+            asked.append(f"read no new album of {whose} artists from Spotify")
+            also = " (and the albums of its artists an earlier run read)"
+        basis.warnings.append(f"this dry run {and_list(asked)}, so it ranks what the last refresh "
+                              f"found{also}: {exc}")
         return False
     return True
 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", playlist_id: str,
                           *, progress: Progress | None = None, notice=None, open_data=None,
-                          on: dict[str, bool] | None = None) -> Library:
-    """A ``--seed-playlist`` run's own discovery: the open-data sources asked about the
-    playlist ``playlist_id``'s tracks and main artists (the refresh's caps); the caller resolved
-    the name the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this run's
-    refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what it
-    left, and a service that failed there is not asked again (nor said twice). Returns ``library`` with these
-    finds beside the last refresh's, for this run only: the cache's found frames stay the
-    refresh's (the answers and new tracks' look-ups are cached, so the next run of the same
-    playlist asks nothing). Warnings and requests are added to ``basis``."""
+                          on: dict[str, bool] | None = None, ask: bool = True) -> Library:
+    """A ``--seed-playlist`` run's own discovery: the newest albums of the playlist
+    ``playlist_id``'s main artists (``albums.playlist_albums``), then the open-data sources
+    asked about its tracks and main artists (the refresh's caps); the caller resolved the name
+    the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this
+    run's refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what
+    it left, and a service that failed there is not asked again (nor said twice). ``ask`` False
+    (a dry run while another run holds the lock): no request, only the albums already read.
+    Returns ``library`` with these finds beside the last refresh's, for this run only: the
+    cache's found frames stay the refresh's (the albums read, the answers and the new tracks'
+    look-ups are cached, so the next run of the same playlist asks nothing). Warnings and
+    open-data requests are added to ``basis``; a Spotify error other than a gone artist or
+    album is raised, as the refresh's albums source raises it."""
     from .pipeline import playlist_seeds
-    from .sources.run import artists_of_seeds, discover_open_data, tally
+    from .services.listenbrainz import answer_cache
+    from .sources.albums import playlist_albums
+    from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
+    on = on if on is not None else sources_on(settings)
     seeds = playlist_seeds(library, playlist_id)
     if seeds.empty:  # candidate_scoring says so
         return library
     before = library
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
-    found_library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
-                                              seed_artist_ids=artists_of_seeds(library, seeds), notice=notice,
-                                              keep=True, on=on)
-    basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
-    basis.open_data = tally(basis.open_data, found.requests_by_service)
-    return store.with_features(found_library, before)
+    artists = artists_of_seeds(library, seeds)
+    cache = answer_cache(settings)
+    try:
+        rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress)
+    finally:
+        if ask:  # what was read so far is kept, whatever happened
+            cache.close()
+    library = fold_albums(library, rows, tracks)
+    if ask and open_data_on(on):
+        library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
+                                            seed_artist_ids=artists, notice=notice, keep=True, on=on)
+        basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
+        basis.open_data = tally(basis.open_data, found.requests_by_service)
+    return library if library is before else store.with_features(library, before)
 
 
 def _labelled(progress: Progress, suffix: str) -> Progress:
@@ -483,8 +508,9 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
     Every run that writes takes the run lock. A dry run writes nothing (no lock) unless the
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
     any writer before pulling, and exits 6 while another run holds it; with ``seed_playlist`` it
-    also takes it while it asks open data about that playlist (``_may_cache_answers``: while
-    another run holds it, it asks nothing and says so).
+    also takes it while it reads the albums of that playlist's artists and asks open data about
+    it (``_may_cache_answers``: while another run holds it, it asks nothing, uses the albums
+    already read and says so).
     """
     started = time.monotonic()
     gateway = gateway or connect(settings)
@@ -583,11 +609,11 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         # among the playlists it may be (not ours: "did you mean" never names one it would refuse)
         pid = resolve_playlist(_without_playlist(library, *ours), seed_playlist, playlists_of)
         on = sources_on(settings)
-        if open_data_on(on):
+        if open_data_on(on) or on["albums"]:
             with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-                if _may_cache_answers(asking, settings, basis, dry_run):
-                    library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
-                                                    notice=notice, open_data=open_data, on=on)
+                ask = _may_cache_answers(asking, settings, basis, dry_run, on)
+                library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
+                                                notice=notice, open_data=open_data, on=on, ask=ask)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added

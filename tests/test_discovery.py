@@ -1452,11 +1452,13 @@ def test_a_seed_playlist_runs_finds_are_about_its_own_artists_beside_the_refresh
 
 
 def test_a_seed_playlist_dry_run_with_discovery_off_takes_no_lock_and_says_nothing_of_open_data(tmp_path):
-    """With discovery off a `--seed-playlist` run asks no open-data service: its dry run, while
-    another run holds the lock, neither waits for it nor warns that it asked nothing."""
+    """With discovery off (the open-data sources and the albums of your artists) a
+    `--seed-playlist` run asks nothing: its dry run, while another run holds the lock, neither
+    waits for it nor warns that it asked nothing."""
     from recommender import jobs
     from recommender.lock import RunLock, lock_path
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "discovery.enabled": False})
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "discovery.enabled": False,
+                                                    "refresh.discovery_artists": 0})
     with jobs.demo_environment(settings) as (demo, server):
         jobs.demo_login(demo)
         jobs.refresh(demo)
@@ -1478,3 +1480,165 @@ def test_a_seed_playlists_main_artists_are_its_tracks_first_artists_by_their_wei
     library = Library.from_frames(user_id="u", tracks=tracks)
     seeds = pd.Series({"t1": 1.0, "t2": 0.75, "t3": 0.75, "t4": 1.0})
     assert artists_of_seeds(library, seeds) == ["aB", "aA", "aC"]
+
+
+# ----- a --seed-playlist run's albums of the playlist's artists ----------------------------------------
+def _album_reads(server, since: int = 0) -> dict[str, list[str]]:
+    """The Spotify stand-in's album requests from the ``since``-th request on: {"artists": the
+    artist ids whose albums were listed, "albums": the album ids whose tracks were read}."""
+    import re
+    out: dict[str, list[str]] = {"artists": [], "albums": []}
+    for r in server.requests[since:]:
+        hit = re.fullmatch(r"/v1/artists/([^/]+)/albums", r.path)
+        if hit:
+            out["artists"].append(hit.group(1))
+        hit = re.fullmatch(r"/v1/albums/([^/]+)/tracks", r.path)
+        if hit:
+            out["albums"].append(hit.group(1))
+    return out
+
+
+def _electropop_artists(demo) -> list[str]:
+    """The main artists of the sample library's "Electropop 80/90s" (``artists_of_seeds``)."""
+    from recommender import jobs
+    from recommender.pipeline import playlist_seeds, resolve_playlist
+    from recommender.sources.run import artists_of_seeds
+    library = jobs.open_store(demo).load_library()
+    return artists_of_seeds(library, playlist_seeds(library, resolve_playlist(library, ELECTROPOP)))
+
+
+def _album_tracks_of(server, artist_ids) -> set[str]:
+    """The stand-in catalogue's tracks on albums of ``artist_ids``."""
+    acct = server.account
+    albums = {a for a, al in acct.albums.items() if set(al.get("artist_ids", [])) & set(artist_ids)}
+    return {t for t, row in acct.tracks.items() if row.get("album_id") in albums}
+
+
+def test_a_seed_playlist_run_reads_the_newest_albums_of_its_artists_for_that_run_and_once(tmp_path):
+    """Most hits of a playlist continuation are its artists' own other tracks, but a
+    `--seed-playlist` run read no album of them: the albums source was the refresh's, for your
+    top and followed artists, so "Electropop 80/90s" (Erasure, Pet Shop Boys ...) got none.
+    Its run now reads the newest albums of the playlist's main artists the refresh does not
+    read (Erasure, made a top artist here, it does): their tracks are candidates, new,
+    explained as the refresh's album finds are; the requests count in the run's and have a
+    " (playlist)" bar. The finds are that run's: the cache's discovery stays the refresh's and
+    the default build is unchanged; what was read is cached, so the same playlist again sends
+    no album request."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        acct = server.account
+        erasure = next(a for a, row in acct.artists.items() if row["name"] == "Erasure")
+        acct.top_artists["short_term"].insert(0, erasure)
+        jobs.refresh(demo)
+        store = jobs.open_store(demo)
+        refreshed = store.load_library().frames["discovery"]
+        assert erasure in set(refreshed["source_artist_id"])  # the refresh read Erasure's albums
+        default = jobs.build_playlist(demo, dry_run=True)
+        artists = _electropop_artists(demo)
+        start, stages = len(server.requests), set()
+        first = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP,
+                                    progress=lambda stage, done, total: stages.add(stage))
+        read = _album_reads(server, start)
+        assert set(read["artists"]) == set(artists) - {erasure} and read["albums"]  # not Erasure again
+        assert "discovery (playlist)" in stages
+        api = [r for r in server.requests[start:] if r.path.startswith("/v1/")]
+        assert first.requests == len(api)  # the album requests among them
+        names = {a: row["name"] for a, row in acct.artists.items()}
+        theirs = _album_tracks_of(server, set(artists) - {erasure})
+        found = first.table[first.table["track_id"].isin(theirs) & (first.table["source"] == "albums")]
+        assert len(found) >= 2 and found["new"].all(), first.table[["name", "source", "why"]]
+        for why, ids in zip(found["why"], found["track_id"]):
+            artist = names[acct.tracks[ids]["artist_ids"][0]]
+            assert why.startswith(f"from a new album by {artist}, one of your"), why
+        # the cache's discovery stays the refresh's, and the tracks only this run found are not
+        # in the cache: the default build is as it was
+        pd.testing.assert_frame_equal(store.load_library().frames["discovery"], refreshed)
+        assert set(found["track_id"]) - set(store.load_library().track_ids)
+        after = jobs.build_playlist(demo, dry_run=True)
+        assert after.table[["track_id", "why"]].equals(default.table[["track_id", "why"]])
+        start = len(server.requests)
+        second = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert _album_reads(server, start) == {"artists": [], "albums": []}
+        assert second.table["track_id"].tolist() == first.table["track_id"].tolist()
+
+
+def test_a_seed_playlist_dry_run_reads_albums_under_the_run_lock_and_only_cached_ones_while_another_holds_it(
+        tmp_path):
+    """A dry run reads (and caches) the albums of its seed playlist's artists under the run
+    lock, as it asks open data; while another run holds it, it reads none and uses the albums
+    an earlier run read, and its one warning says so."""
+    from recommender import jobs
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        theirs = _album_tracks_of(server, _electropop_artists(demo))
+        holder = RunLock(lock_path(demo.cache_dir), command="test holder")
+
+        def found(result) -> set[str]:
+            table = result.table
+            return set(table.loc[table["track_id"].isin(theirs) & (table["source"] == "albums"), "track_id"])
+        start = len(server.requests)
+        with holder:
+            busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert _album_reads(server, start) == {"artists": [], "albums": []} and not found(busy)
+        warned = [m for m in busy.messages if "read no new album" in m]
+        assert len(warned) == 1 and "test holder" in warned[0], busy.messages
+        free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert found(free) and not any("read no" in m for m in free.messages)
+        start = len(server.requests)
+        with holder:
+            cached = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert _album_reads(server, start) == {"artists": [], "albums": []} and found(cached)
+
+
+def test_a_seed_playlist_runs_albums_are_off_with_either_cap_at_0(tmp_path):
+    """``refresh.discovery_artists: 0`` or ``discovery_albums_per_artist: 0`` turns the albums
+    of a seed playlist's artists off, as for the refresh; on, they are read."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        for key in ("refresh.discovery_artists", "refresh.discovery_albums_per_artist"):
+            start = len(server.requests)
+            result = jobs.build_playlist(demo.with_overrides({key: 0}), dry_run=True, seed_playlist=ELECTROPOP)
+            assert _album_reads(server, start) == {"artists": [], "albums": []}, key
+            assert len(result.table)
+        start = len(server.requests)
+        jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert _album_reads(server, start)["artists"]
+
+
+def test_a_seed_playlist_run_skips_a_gone_artist_or_album_and_stops_on_other_spotify_errors_before_writing(
+        tmp_path):
+    """An artist or album of the playlist's that Spotify answers 404 or 403 is skipped, as in the
+    refresh; another error (Spotify failing) stops the run as it stops a refresh, before anything is
+    written to the managed playlist, and what was read before it is not read again."""
+    from recommender import jobs
+    from recommender.errors import SpotifyUnavailable
+    from recommender.standins.spotify import Fault
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "spotify.max_retries": 0})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        artists = _electropop_artists(demo)
+        acct = server.account
+        second_albums = sorted(a for a, al in acct.albums.items() if artists[1] in al.get("artist_ids", []))
+        server.add_fault(Fault(path=f"^/v1/artists/{artists[0]}/albums$", status=404, times=None))
+        server.add_fault(Fault(path=f"^/v1/albums/{second_albums[0]}/tracks$", status=403, times=None))
+        server.add_fault(Fault(path=f"^/v1/artists/{artists[2]}/albums$", status=502, times=1))
+        playlists = len(acct.playlists)
+        start = len(server.requests)
+        with pytest.raises(SpotifyUnavailable):
+            jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
+        assert len(acct.playlists) == playlists and not jobs.open_store(demo).read_manifest().get("managed_playlist")
+        assert artists[1] in _album_reads(server, start)["artists"]
+        start = len(server.requests)
+        result = jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
+        again = _album_reads(server, start)
+        assert artists[1] not in again["artists"] and second_albums[0] not in again["albums"]  # cached; the 403 not
+        assert artists[2] in again["artists"] and result.playlist_id and len(result.table)

@@ -29,6 +29,10 @@ TOP_RECORDINGS, LB_RADIO, POPULARITY = "top recordings", "lb-radio", "listen cou
 REDIRECTS = "artist_redirects"
 # The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
 ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
+# What ``--seed-playlist`` runs read of Spotify's albums of the playlist's artists
+# (``sources/albums.py``): an artist's newest album ids, kept ``refresh.discovery_recheck_days``
+# like the refresh's, and an album's playable tracks, kept like the other Spotify look-ups.
+ARTIST_ALBUMS, ALBUM_TRACKS = "artist_albums", "album_tracks"
 
 
 # Artists similar to almost everyone on ListenBrainz, and the factor their similarity score is
@@ -61,8 +65,9 @@ def ttl_days(settings) -> dict[str, float]:
     artists, recordings = float(d.ttl_similar_artists_days), float(d.ttl_recordings_days)
     # a merge is for good: its note is kept as long as any cached answer may still hold the old MBID
     return {"similar_artists": artists, "lb_radio": artists, REDIRECTS: max(artists, recordings),
+            ARTIST_ALBUMS: float(settings.refresh.discovery_recheck_days),
             **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
-                                       "popularity", "search", "tracks", "canonical")}}
+                                       "popularity", "search", "tracks", "canonical", ALBUM_TRACKS)}}
 
 
 def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:

@@ -7,7 +7,8 @@ score), the evidence (``recordings``, ``similar_artists``, ``similar_tracks`` ro
 ``schema.py``) and the metadata rows of new tracks (``tracks`` frame). Sources, one module each:
 
 - ``albums``: albums of your top and followed artists (Spotify catalogue; run by the pull
-  itself, it fills the ``discovery`` frame; ``refresh.discovery_*``);
+  itself, it fills the ``discovery`` frame; ``refresh.discovery_*``), and of a seed playlist's
+  main artists for a ``--seed-playlist`` run (``playlist_albums``, cached with the open-data answers);
 - ``similar_artists``: similar artists of your main artists (labs) -> their popular
   recordings (ListenBrainz popularity) (``discovery.similar_artists.*``);
 - ``similar_recordings``: recordings often played with your seed tracks (labs)

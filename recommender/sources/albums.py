@@ -4,7 +4,9 @@ Run by the pull itself (``spotify/sync.py``), because it reads the catalogue thr
 same gateway and fills the ``discovery`` frame: the newest ``refresh.discovery_albums_per_artist``
 albums of the ``refresh.discovery_artists`` highest-ranked artists (0 turns it off). Albums
 already pulled are not pulled again; an artist's album list is re-read at most every
-``refresh.discovery_recheck_days`` days.
+``refresh.discovery_recheck_days`` days. A ``--seed-playlist`` run reads those of the
+playlist's main artists the same way (``playlist_albums``), for that run only, remembered in
+the open-data answer cache.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import logging
 from .. import schema
 from ..errors import SpotifyError
 from ..isotime import younger_than
+from ..services.cache import MISSING
+from ..services.listenbrainz import ALBUM_TRACKS, ARTIST_ALBUMS
 from ..spotify import parse
 from ..store import now_iso
 
@@ -54,26 +58,105 @@ def ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
     return ranked
 
 
-def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list[dict],
-              followed: list[dict], add_track, progress) -> tuple[list[dict], dict]:
-    n_artists = settings.refresh.discovery_artists
-    n_albums = settings.refresh.discovery_albums_per_artist
-    state = manifest.get("discovery", {}) if cached is not None else {}
-    checked: dict[str, str] = dict(state.get("artists_checked", {}))
-    albums_by_artist: dict[str, list[str]] = dict(state.get("albums_by_artist", {}))
-    if n_artists == 0 or n_albums == 0:
-        return [], {}
-    old = cached.discovery if cached is not None else schema.empty_frame("discovery")
-    # the cached tracks as a set and the cached albums' rows grouped once: a pandas look-up per
-    # album (isin on an arrow string index) cost a daily run about 2 s on the sample library
-    old_tracks = set(cached.tracks["track_id"].astype(str)) if cached is not None else None
-    old_albums = {str(a): g for a, g in old.groupby("album_id", sort=False)} if len(old) else {}
+def library_ranked_artists(library) -> list[str]:
+    """``ranked_artists`` of a library's ``top_artists`` and ``followed_artists`` frames."""
+    top = library.frames["top_artists"]
+    return ranked_artists([{"artist_id": str(a), "time_range": str(t), "rank": int(r)}
+                           for a, t, r in zip(top["artist_id"], top["time_range"], top["rank"])],
+                          [{"artist_id": str(a)} for a in library.frames["followed_artists"]["artist_id"]])
+
+
+def albums_on(settings) -> bool:
+    """Whether the albums source runs: ``refresh.discovery_artists`` and ``_albums_per_artist`` above 0."""
+    r = settings.refresh
+    return int(r.discovery_artists) > 0 and int(r.discovery_albums_per_artist) > 0
+
+
+class _RefreshMemory:
+    """What the refresh remembers of the albums it read: the manifest's ``discovery`` state
+    (each artist's album ids and when they were read) and the cached ``discovery`` frame (the
+    albums' tracks, pulled again only when the cache lost one of them)."""
+
+    def __init__(self, manifest: dict, cached, recheck: float, add_track) -> None:
+        state = manifest.get("discovery", {}) if cached is not None else {}
+        self.checked: dict[str, str] = dict(state.get("artists_checked", {}))
+        self.albums_by_artist: dict[str, list[str]] = dict(state.get("albums_by_artist", {}))
+        self.recheck, self.add_track = recheck, add_track
+        old = cached.discovery if cached is not None else schema.empty_frame("discovery")
+        # the cached tracks as a set and the cached albums' rows grouped once: a pandas look-up per
+        # album (isin on an arrow string index) cost a daily run about 2 s on the sample library
+        self.old_tracks = set(cached.tracks["track_id"].astype(str)) if cached is not None else None
+        self.old_albums = {str(a): g for a, g in old.groupby("album_id", sort=False)} if len(old) else {}
+
+    def album_ids(self, artist_id: str) -> list[str] | None:
+        if younger_than(self.checked.get(artist_id), self.recheck) and artist_id in self.albums_by_artist:
+            return self.albums_by_artist[artist_id]
+        return None
+
+    def keep_albums(self, artist_id: str, album_ids: list[str]) -> None:
+        self.albums_by_artist[artist_id] = album_ids
+        self.checked[artist_id] = now_iso()
+
+    def rows(self, album_id: str, artist_id: str) -> list[dict] | None:
+        known = self.old_albums.get(album_id)
+        if known is None or not len(known) or self.old_tracks is None \
+                or not all(str(t) in self.old_tracks for t in known["track_id"]):
+            return None
+        return known.assign(source_artist_id=artist_id).to_dict("records")
+
+    def add(self, album_id: str, artist_id: str, objs: list[dict], album: dict) -> list[dict]:
+        return [{"track_id": self.add_track(obj, album), "album_id": album_id, "source_artist_id": artist_id}
+                for obj in objs]
+
+    def state(self) -> dict:
+        return {"artists_checked": self.checked, "albums_by_artist": self.albums_by_artist}
+
+
+class _CachedMemory:
+    """What ``--seed-playlist`` runs remember of the albums they read, in the open-data answer
+    cache: each artist's album ids (``ARTIST_ALBUMS``, kept ``refresh.discovery_recheck_days``)
+    and each album's playable tracks as tracks-frame rows (``ALBUM_TRACKS``, kept as long as
+    the other Spotify look-ups). ``tracks``: the rows of every album read or remembered."""
+
+    def __init__(self, cache) -> None:
+        self.cache = cache
+        self.tracks: dict[str, dict] = {}
+
+    def album_ids(self, artist_id: str) -> list[str] | None:
+        hit = self.cache.get(ARTIST_ALBUMS, artist_id)
+        return None if hit is MISSING else [str(a) for a in hit or []]
+
+    def keep_albums(self, artist_id: str, album_ids: list[str]) -> None:
+        self.cache.put(ARTIST_ALBUMS, artist_id, album_ids)
+
+    def rows(self, album_id: str, artist_id: str) -> list[dict] | None:
+        hit = self.cache.get(ALBUM_TRACKS, album_id)
+        return None if hit is MISSING else self._rows(album_id, artist_id, hit or [])
+
+    def add(self, album_id: str, artist_id: str, objs: list[dict], album: dict) -> list[dict]:
+        from .base import _track_row
+        found = [_track_row(obj, album) for obj in objs]
+        self.cache.put(ALBUM_TRACKS, album_id, found)
+        return self._rows(album_id, artist_id, found)
+
+    def _rows(self, album_id: str, artist_id: str, found: list[dict]) -> list[dict]:
+        for row in found:
+            self.tracks.setdefault(str(row["track_id"]), row)
+        return [{"track_id": str(r["track_id"]), "album_id": album_id, "source_artist_id": artist_id} for r in found]
+
+
+def read_albums(gateway, memory, artists: list[str], n_albums: int, progress) -> list[dict]:
+    """``discovery`` rows of the ``n_albums`` newest albums of each of ``artists``: each
+    artist's album list and each album's tracks as ``memory`` remembers them, else read from
+    Spotify (``gateway`` None: only what ``memory`` holds). An artist or album Spotify answers
+    ``GONE`` is skipped; any other SpotifyError is raised."""
     rows: list[dict] = []
-    artists = ranked_artists(top_artists, followed)[:n_artists]
-    recheck = settings.refresh.discovery_recheck_days
     for i, artist_id in enumerate(artists):
         progress("discovery", i, len(artists))
-        if not younger_than(checked.get(artist_id), recheck) or artist_id not in albums_by_artist:
+        album_ids, album_objs = memory.album_ids(artist_id), {}
+        if album_ids is None:
+            if gateway is None:
+                continue
             try:
                 albums = newest_albums(gateway, artist_id, n_albums)
             except SpotifyError as exc:
@@ -81,15 +164,15 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
                     raise
                 log.info("discovery: the albums of artist %s are not readable (%s), skipped", artist_id, exc.status)
                 continue
-            albums_by_artist[artist_id] = [a["id"] for a in albums]
-            checked[artist_id] = now_iso()
+            album_ids = [a["id"] for a in albums]
+            memory.keep_albums(artist_id, album_ids)
             album_objs = {a["id"]: a for a in albums}
-        else:
-            album_objs = {}
-        for album_id in albums_by_artist[artist_id]:
-            known = old_albums.get(album_id, old.iloc[0:0])
-            if len(known) and old_tracks is not None and all(str(t) in old_tracks for t in known["track_id"]):
-                rows.extend(known.assign(source_artist_id=artist_id).to_dict("records"))
+        for album_id in album_ids:
+            known = memory.rows(album_id, artist_id)
+            if known is not None:
+                rows.extend(known)
+                continue
+            if gateway is None:
                 continue
             album = album_objs.get(album_id) or {"id": album_id}
             try:
@@ -101,8 +184,36 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
                     raise
                 log.info("discovery: album %s is not readable (%s), skipped", album_id, exc.status)
                 continue
-            for obj in found:
-                tid = add_track(obj, album)
-                rows.append({"track_id": tid, "album_id": album_id, "source_artist_id": artist_id})
+            rows.extend(memory.add(album_id, artist_id, found, album))
     progress("discovery", len(artists), len(artists))
-    return rows, {"artists_checked": checked, "albums_by_artist": albums_by_artist}
+    return rows
+
+
+def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list[dict],
+              followed: list[dict], add_track, progress) -> tuple[list[dict], dict]:
+    """The refresh's albums: ``discovery`` rows of the top and followed artists' newest albums
+    (their tracks through ``add_track``) and the manifest's new ``discovery`` state."""
+    if not albums_on(settings):
+        return [], {}
+    memory = _RefreshMemory(manifest, cached, settings.refresh.discovery_recheck_days, add_track)
+    artists = ranked_artists(top_artists, followed)[:settings.refresh.discovery_artists]
+    rows = read_albums(gateway, memory, artists, settings.refresh.discovery_albums_per_artist, progress)
+    return rows, memory.state()
+
+
+def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, progress=None
+                    ) -> tuple[list[dict], list[dict]]:
+    """A ``--seed-playlist`` run's albums: those of the first ``refresh.discovery_artists`` of
+    the playlist's main artists ``artist_ids`` that the refresh's albums source does not read
+    (your top and followed artists it reads are in the ``discovery`` frame already), the
+    refresh's caps, remembered in the answer ``cache`` (``_CachedMemory``; ``gateway`` None:
+    only what it holds). Returns (``discovery`` rows, tracks-frame rows of their tracks)."""
+    if not albums_on(settings):
+        return [], []
+    n_artists = int(settings.refresh.discovery_artists)
+    covered = set(library_ranked_artists(library)[:n_artists])
+    artists = [a for a in artist_ids[:n_artists] if a not in covered]
+    memory = _CachedMemory(cache)
+    rows = read_albums(gateway, memory, artists, int(settings.refresh.discovery_albums_per_artist),
+                       progress or (lambda stage, done, total: None))
+    return rows, list(memory.tracks.values())

@@ -274,8 +274,9 @@ class Resolver:
         return row
 
 
-def _track_row(obj: dict) -> dict:
-    """A tracks-frame row (JSON-friendly) from a Spotify track object."""
+def _track_row(obj: dict, album: dict | None = None) -> dict:
+    """A tracks-frame row (JSON-friendly) from a Spotify track object (``album``: a simplified
+    track's, as ``parse.track_row``)."""
     from ..spotify import parse
-    row = parse.track_row(obj)
+    row = parse.track_row(obj, album)
     return {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in row.items()}

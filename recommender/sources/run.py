@@ -38,12 +38,8 @@ class DiscoveryReport:
 def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
     """Spotify artist ids: top artists (best rank first), followed artists, then the artists
     of the seed tracks by summed seed weight."""
-    from .albums import ranked_artists
-    top = library.frames["top_artists"]
-    ranked = ranked_artists([{"artist_id": str(a), "time_range": str(t), "rank": int(r)}
-                             for a, t, r in zip(top["artist_id"], top["time_range"], top["rank"])],
-                            [{"artist_id": str(a)} for a in library.frames["followed_artists"]["artist_id"]])
-    return list(dict.fromkeys(ranked + artists_of_seeds(library, seed_tracks)))
+    from .albums import library_ranked_artists
+    return list(dict.fromkeys(library_ranked_artists(library) + artists_of_seeds(library, seed_tracks)))
 
 
 def artists_of_seeds(library: Library, seed_tracks: pd.Series) -> list[str]:
@@ -138,8 +134,9 @@ def sources_on(settings) -> dict[str, bool]:
     (``refresh.discovery_artists`` and ``_albums_per_artist`` both above 0) and each open-data
     source (``discovery.enabled`` and its own ``enabled``). The refresh's record and the web
     app's Discovery page both ask here."""
-    d, r = settings.discovery, settings.refresh
-    return {"albums": int(r.discovery_artists) > 0 and int(r.discovery_albums_per_artist) > 0,
+    from .albums import albums_on
+    d = settings.discovery
+    return {"albums": albums_on(settings),
             "similar_artists": bool(d.enabled and d.similar_artists.enabled),
             "similar_recordings": bool(d.enabled and d.similar_recordings.enabled)}
 
@@ -215,12 +212,7 @@ def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool 
     """The library with the found frames (deduplicated) and the new tracks added; discovered
     tracks without metadata are dropped. ``keep``: the library's own found frames stay, after
     the new finds (which win a duplicate key)."""
-    tracks = library.frames["tracks"]
-    known = set(tracks["track_id"].astype(str))
-    new = [r for r in new_track_rows if r.get("track_id") and r["track_id"] not in known]
-    if new:
-        tracks = pd.concat([tracks, schema.conform("tracks", pd.DataFrame(new).drop_duplicates("track_id"))],
-                           ignore_index=True)
+    tracks = _with_tracks(library.frames["tracks"], new_track_rows)
     have = set(tracks["track_id"].astype(str))
 
     def frame(name: str, rows: list[dict], key: list[str]) -> pd.DataFrame:
@@ -239,3 +231,24 @@ def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool 
     sim_a = frame("similar_artists", found.similar_artists, ["seed_artist_id", "artist_mbid"])
     return library.replace(tracks=tracks, discovered=disc, recordings=recs, similar_tracks=sim_t,
                            similar_artists=sim_a)
+
+
+def _with_tracks(tracks: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+    """The tracks frame with the rows of the tracks it does not have added."""
+    known = set(tracks["track_id"].astype(str))
+    new = [r for r in rows if r.get("track_id") and r["track_id"] not in known]
+    if not new:
+        return tracks
+    return pd.concat([tracks, schema.conform("tracks", pd.DataFrame(new).drop_duplicates("track_id"))],
+                     ignore_index=True)
+
+
+def fold_albums(library: Library, rows: list[dict], track_rows: list[dict]) -> Library:
+    """The library with a ``--seed-playlist`` run's album finds (``albums.playlist_albums``):
+    their tracks added, their ``discovery`` rows after the refresh's (this run's library only)."""
+    if not rows:
+        return library
+    tracks = _with_tracks(library.frames["tracks"], track_rows)
+    found = schema.conform("discovery", pd.DataFrame(rows, columns=list(schema.FRAMES["discovery"])))
+    disc = pd.concat([schema.conform("discovery", library.frames["discovery"]), found], ignore_index=True)
+    return library.replace(tracks=tracks, discovery=disc.drop_duplicates())
