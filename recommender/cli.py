@@ -1875,7 +1875,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit, where=_where(demo, dataset))
     # the names the list is exported under: "calm" for --mood chill or Calm, never "-0" for --valence -0
-    title = f"Tracks nearest {name}" if point else f"Tracks for a {name} mood"
+    title = f"Tracks nearest {name}" if point else f"Tracks for {'an' if name[:1] in 'aeiou' else 'a'} {name} mood"
     exported = []
     if export:
         from .moodexport import export_job
