@@ -1994,8 +1994,12 @@ def schedule_install_cmd(
         _note(schedule.two_schedules(timer))
     if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
         from .tables import whole
-        _note(f"the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {whole(expr)} in that "
-              "zone (Debian's and Ubuntu's cron ignore it); `recommend status` shows when it runs")
+        unknown = schedule.cron_zone(zone)[1] is not None  # cronie reads a name it does not know as UTC
+        _note(f"the line CRON_TZ={visible(zone)} above ours in the crontab "
+              + (f"names no time zone this computer knows, so cronie reads {whole(expr)} as UTC (Debian's and "
+                 "Ubuntu's cron ignore it); correct it with `crontab -e`" if unknown else
+                 f"makes cronie read {whole(expr)} in that zone (Debian's and Ubuntu's cron ignore it); "
+                 "`recommend status` shows when it runs"))
 
 
 @command("show", parent=schedule_app, examples=("recommend schedule show",))
