@@ -205,11 +205,25 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=Fal
                   help="recommend: a personal hybrid recommender that writes a private Spotify playlist.",
                   epilog="Examples: `recommend build-playlist --demo` (no account needed) · "
                          "`recommend build-playlist --dry-run` · `recommend COMMAND -h`")
-config_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Show the configuration and where files live.")
-schedule_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Run build-playlist from cron.")
-enrich_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Add data Spotify no longer gives (genres).")
-import_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Import data from files (audio features).")
-moods_app = typer.Typer(cls=_SubGroup, no_args_is_help=True, help="Moods: clusters, mood playlists, classifier.")
+
+
+def _examples(*examples: str) -> str:
+    """The line that ends a command's (or a group's) help: ``Examples: `a` · `b```."""
+    return "Examples: " + " · ".join(f"`{e}`" for e in examples)
+
+
+def _group(text: str, *examples: str) -> typer.Typer:
+    """A command group (``recommend moods``...), whose help ends with examples as every command's does."""
+    return typer.Typer(cls=_SubGroup, no_args_is_help=True, help=text, epilog=_examples(*examples))
+
+
+config_app = _group("Show the configuration and where files live.", "recommend config path", "recommend config show")
+schedule_app = _group("Run build-playlist from cron.", 'recommend schedule install --at "0 7 * * *"',
+                      "recommend schedule show", "recommend schedule remove")
+enrich_app = _group("Add data Spotify no longer gives (genres).", "recommend enrich genres --limit 100")
+import_app = _group("Import data from files (audio features).", "recommend import features features.csv.gz")
+moods_app = _group("Moods: clusters, mood playlists, classifier.", "recommend moods recommend --mood calm",
+                   "recommend moods cluster 'Road Trip' --plot moods.png", "recommend moods classify")
 app.add_typer(config_app, name="config")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(enrich_app, name="enrich")
@@ -342,7 +356,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     if record:
         RECORDED.add(name)
     if examples:
-        kwargs.setdefault("epilog", "Examples: " + " · ".join(f"`{e}`" for e in examples))
+        kwargs.setdefault("epilog", _examples(*examples))
         kwargs.setdefault("context_settings", HELP)
 
     def decorate(fn: Callable) -> Callable:
@@ -1866,7 +1880,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit, where=_where(demo, dataset))
     # the names the list is exported under: "calm" for --mood chill or Calm, never "-0" for --valence -0
-    title = f"Tracks nearest {name}" if point else f"Tracks for a {name} mood"
+    title = f"Tracks nearest {name}" if point else f"Tracks for {'an' if name[:1] in 'aeiou' else 'a'} {name} mood"
     exported = []
     if export:
         from .moodexport import export_job
@@ -1985,8 +1999,12 @@ def schedule_install_cmd(
         _note(schedule.two_schedules(timer))
     if zone and zone.strip():  # the user's own CRON_TZ line now applies to ours too
         from .tables import whole
-        _note(f"the line CRON_TZ={visible(zone)} above ours in the crontab makes cronie read {whole(expr)} in that "
-              "zone (Debian's and Ubuntu's cron ignore it); `recommend status` shows when it runs")
+        unknown = schedule.cron_zone(zone)[1] is not None  # cronie reads a name it does not know as UTC
+        _note(f"the line CRON_TZ={visible(zone)} above ours in the crontab "
+              + (f"names no time zone this computer knows, so cronie reads {whole(expr)} as UTC (Debian's and "
+                 "Ubuntu's cron ignore it); correct it with `crontab -e`" if unknown else
+                 f"makes cronie read {whole(expr)} in that zone (Debian's and Ubuntu's cron ignore it); "
+                 "`recommend status` shows when it runs"))
 
 
 @command("show", parent=schedule_app, examples=("recommend schedule show",))

@@ -564,7 +564,7 @@ def _crontab_status(found: dict[str, Any], tabfile: Path | str | None, now: date
                  marked=assigned.get(TRIGGER_VAR) == SCHEDULED,
                  state="installed" if job.is_enabled() else "disabled")
     if job.is_enabled():
-        zone, warning = _zone(zone_name)
+        zone, warning = cron_zone(zone_name)
         found["cron_tz"] = zone.key if zone is not None else None
         found["warnings"] = [warning] if warning else []
         split = state_dir_cron_misses({**env, **assigned})  # cron's environment lines, then the line's own
@@ -602,7 +602,7 @@ def environment(lines: list[str]) -> dict[str, str]:
     return found
 
 
-def _zone(name: str | None) -> tuple[ZoneInfo | None, str | None]:
+def cron_zone(name: str | None) -> tuple[ZoneInfo | None, str | None]:
     """The zone a CRON_TZ value names (None: the computer's own), and a warning when it names
     none this computer knows."""
     key = (name or "").strip().lstrip(":")  # glibc's ":Europe/Berlin" form

@@ -50,6 +50,16 @@ def test_every_command_help_has_examples(command):
     assert "Examples:" in result.stdout and f"recommend {' '.join(command)}" in result.stdout
 
 
+@pytest.mark.parametrize("group", sorted(name for name, cmd in typer.main.get_command(app).commands.items()
+                                          if hasattr(cmd, "commands")))
+def test_every_command_group_help_has_examples(group):
+    # README: "-h on every command (each help ends with examples)"; `recommend moods -h`,
+    # `config -h`, `schedule -h`, `enrich -h` and `import -h` ended with their command list alone
+    result = run([group, "--help"], {"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and f"`recommend {group} " in result.stdout
+
+
 @pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)
 def test_help_at_60_columns_cuts_no_word_short(command):
     # `recommend similar -h` at COLUMNS=60 said "(default: similar.same_ar…)" and `evaluate -h`

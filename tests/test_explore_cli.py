@@ -203,6 +203,14 @@ def test_moods_recommend_titles_the_list_by_the_name_it_is_exported_under(data, 
     assert point_name(-0.0, 1.0) == point_name(0.0, 1.0) == "valence 0.00, energy 1.00"
 
 
+def test_the_energetic_list_is_titled_an_energetic_mood(data, tmp_path):
+    # before: "Tracks for a energetic mood" (also for --mood intense, which is energetic)
+    for typed in ("energetic", "intense"):
+        out = run(["moods", "recommend", "--mood", typed, "--dataset", str(data)], tmp_path)
+        assert out.exit_code == 0, out.stderr
+        assert "Tracks for an energetic mood" in out.stdout and "a energetic" not in out.stdout
+
+
 def test_moods_cluster_shows_each_moods_mean_valence_and_energy(data, tmp_path):
     # before: the moods table said "energetic/intense" and "energetic/intense, quiet" with no
     # number behind the words; --json had the means, the table did not

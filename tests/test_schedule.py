@@ -891,6 +891,13 @@ def test_install_below_a_users_cron_tz_line_says_that_zone_applies_to_ours(tmp_p
     tab.write_text("0 9 * * * /usr/bin/backup\n")
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 0 and "CRON_TZ" not in result.stderr
+    # a CRON_TZ naming no zone: cronie reads our times as UTC, not "in that zone" (as status says)
+    tab.write_text("CRON_TZ=Mars/Olympus\n0 9 * * * /usr/bin/backup\n")
+    result = CliRunner().invoke(app, args, env=env)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 0, result.stderr
+    assert "CRON_TZ=Mars/Olympus above ours in the crontab names no time zone this computer knows" in said
+    assert "cronie reads 0 7 * * * as UTC" in said and "in that zone" not in said
 
 
 def test_schedule_show_and_remove_name_the_systemd_timer(tmp_path, monkeypatch):

@@ -373,6 +373,8 @@ def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo
     # a mood's list is its own tracks first (then, when it has fewer, the nearest of the others):
     # it said "20 tracks, nearest first", as for a point of the plane
     assert page.inner_text("#status") == "20 sad tracks, nearest first"
+    page.click('button[data-mood="energetic"]')  # it said "Tracks for a energetic mood"
+    expect(page.locator("#title")).to_contain_text("Tracks for an energetic mood")
 
     def fewer_calm(route):  # the sample's calm has more than 20: its last 3 as other moods' tracks
         answer = route.fetch()

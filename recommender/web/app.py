@@ -151,6 +151,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if not sec.origin_ok(request):
             message = (f"refused: this request came from another site ({request.headers.get('origin')!r}), "
                        "not from a page of recommend web; nothing was changed")
+        elif not given:  # a script's POST: every page of the app sends its token
+            message = ("refused: this request carries no CSRF token, which every page of recommend web sends with "
+                       "its forms and clicks (a script takes it from a page's csrf-token meta tag); nothing was changed")
         elif not _same(given, sec.csrf):
             message = ("this page is older than the running recommend web (it was restarted since you opened the page): "
                        "nothing was changed; reload the page and do it again")

@@ -623,7 +623,7 @@ function initMoods() {
   const point = (out) => `valence ${fmt(out.target.valence, 2)}, energy ${fmt(out.target.energy, 2)}`;
   document.querySelectorAll("button.mood").forEach((b) => b.addEventListener("click", () => {
     const mood = b.dataset.mood;
-    show({ mood: mood }, (out) => `Tracks for a ${mood} mood (${point(out)})`, moodSaid);
+    show({ mood: mood }, (out) => `Tracks for ${/^[aeiou]/.test(mood) ? "an" : "a"} ${mood} mood (${point(out)})`, moodSaid);
   }));
   document.getElementById("mood-export").addEventListener("click", async () => {
     if (!shown) return;
