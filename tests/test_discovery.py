@@ -1562,6 +1562,11 @@ def test_a_seed_playlist_run_reads_the_newest_albums_of_its_artists_for_that_run
         second = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         assert _album_reads(server, start) == {"artists": [], "albums": []}
         assert second.table["track_id"].tolist() == first.table["track_id"].tolist()
+        # the web app's Discovery page counts those kept answers under the albums source
+        from recommender.web.context import WebContext
+        page = WebContext(demo, config_file=tmp_path / "user.yaml", demo=True).discovery()
+        kept = {c["kind"]: c["answers"] for s in page["sources"] if s["key"] == "albums" for c in s["cache"]}
+        assert kept.get("artist_albums") == len(set(read["artists"])) and kept.get("album_tracks", 0) > 0, kept
 
 
 def test_a_seed_playlist_dry_run_reads_albums_under_the_run_lock_and_only_cached_ones_while_another_holds_it(
