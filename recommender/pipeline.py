@@ -716,6 +716,9 @@ SOURCE_WHY = {
     "similar_artists": "similar to {seed} on ListenBrainz",
     "similar_recordings": "often played with {seed} on ListenBrainz",
     "albums": "from a new album by {seed}, one of your artists",
+    # a --seed-playlist run's album find of an artist of that playlist who is not one of your
+    # top or followed artists (``sources.albums.playlist_albums``): not "one of your artists"
+    "playlist_albums": "from a new album by {seed}, one of the playlist's artists",
 }
 WHY_JOIN = " · "  # between a new track's source evidence and its top scorer's reason
 
@@ -725,14 +728,14 @@ def source_why(source: str, seed: str, scorer_why: str) -> str:
     source's kind of evidence (the open-data scorer's "similar to X on ListenBrainz" for a
     similar-artists find), else the source's evidence first and the scorer's reason after
     ("similar to X on ListenBrainz · shares album 'Y'"); the source's alone when no scorer said
-    anything. An album find whose scorer reason is the walk's "by X, one of your seeds' artists"
+    anything. ``source`` "playlist_albums": an album find worded as the playlist's artist's. An album find whose scorer reason is the walk's "by X, one of your seeds' artists"
     for the same X says it once: "from a new album by X, one of your seeds' artists", and
     content's "shares ... artist 'X'" drops that part (``content.without_artist``). A source
     without a text (the catalogue) leaves the scorer's reason as it is."""
     template = SOURCE_WHY.get(source)
     if template is None:
         return scorer_why
-    if source == "albums":  # the walk names the same artist: one sentence, not "by X" twice
+    if source in ("albums", "playlist_albums"):  # the walk names the same artist: one sentence, not "by X" twice
         from .scorers.content import without_artist
         from .scorers.walk import own_artist_reason
         for one in (False, True):
@@ -850,17 +853,25 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
                                       best["seed_name"].astype(object), best["_ours"]):
             found[t] = (src, str(seed or "") if mine else None)
     albums = library.frames["discovery"]
+    worded: dict[str, str] = {}  # track -> the SOURCE_WHY of its album find, when not its source's
     if len(albums):
         names = dict(zip(library.frames["artists"]["artist_id"].astype(str), library.frames["artists"]["name"].astype(object)))
+        # the refresh reads the albums of your top and followed artists; a --seed-playlist run
+        # those of the playlist's other main artists too, whose finds are the playlist's
+        yours = {str(a) for name in ("top_artists", "followed_artists")
+                 for a in library.frames[name]["artist_id"]} if playlist else None
         sub = albums[albums["track_id"].isin(ids)].drop_duplicates("track_id")
         for t, a in zip(sub["track_id"].astype(str), sub["source_artist_id"].astype(str)):
-            found.setdefault(t, ("albums", str(names.get(a) or "your artist")))
+            if t not in found:
+                found[t] = ("albums", str(names.get(a) or "your artist"))
+                if yours is not None and a not in yours:
+                    worded[t] = "playlist_albums"
     sources, whys = [], []
     for t, is_new, why, pinned in zip(ids, table["new"], table["why"], table["pinned"]):
         src, seed = found.get(t, ("catalogue", "")) if is_new else ("library", "")
         sources.append(src)
         named = is_new and not pinned and seed is not None  # None: the find's seed is not this run's
-        whys.append(source_why(src, seed, str(why or "")) if named else why)
+        whys.append(source_why(worded.get(t, src), seed, str(why or "")) if named else why)
     table["source"] = sources
     table["why"] = whys
 

@@ -746,6 +746,33 @@ def test_a_new_tracks_why_names_its_source_and_keeps_the_scorers_reason():
                                         "similar_artists", "library"]
 
 
+def test_a_seed_playlist_runs_album_find_of_the_playlists_own_artist_is_worded_as_the_playlists():
+    """A `--seed-playlist` run reads the albums of the playlist's main artists who are not your
+    top or followed artists: its find said "from a new album by P, one of your artists" of an
+    artist you never listened to outside that playlist. It now says "one of the playlist's
+    artists"; an album find of your top artist A keeps "one of your artists", and the default
+    build (no playlist) words every album find as before."""
+    lib = user_library()
+    new = pd.DataFrame([{"track_id": t, "name": f"Song {t}", "artist_ids": [a], "artist_names": [a[1:]]}
+                        for t, a in (("n1", "aA"), ("n2", "aP"))])
+    lib = lib.replace(tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
+                      artists=pd.concat([lib.frames["artists"], pd.DataFrame([{"artist_id": "aP", "name": "P",
+                                                                               "genres": []}])], ignore_index=True),
+                      discovery=pd.DataFrame([{"track_id": "n1", "album_id": "z", "source_artist_id": "aA"},
+                                              {"track_id": "n2", "album_id": "w", "source_artist_id": "aP"}]))
+    is_new = np.array([t.startswith("n") for t in lib.track_ids])
+    whys = {}
+    for playlist in (True, False):
+        table = pd.DataFrame({"track_id": ["n1", "n2"], "pinned": [False, False], "why": ["", "shares year '2001'"]})
+        _mark_sources(lib, table, is_new, playlist=playlist)
+        assert table["source"].tolist() == ["albums", "albums"]
+        whys[playlist] = table["why"].tolist()
+    assert whys[True] == ["from a new album by A, one of your artists",
+                          "from a new album by P, one of the playlist's artists · shares year '2001'"]
+    assert whys[False] == ["from a new album by A, one of your artists",
+                           "from a new album by P, one of your artists · shares year '2001'"]
+
+
 def test_an_album_finds_why_names_its_artist_once():
     from recommender.pipeline import source_why
     # the walk's reason names the album's artist: one sentence, not "by Tujamo" twice
@@ -1535,6 +1562,7 @@ def test_a_seed_playlist_run_reads_the_newest_albums_of_its_artists_for_that_run
         store = jobs.open_store(demo)
         refreshed = store.load_library().frames["discovery"]
         assert erasure in set(refreshed["source_artist_id"])  # the refresh read Erasure's albums
+        record = store.read_manifest()["discovery"]  # the refresh's artists_checked, albums_by_artist
         default = jobs.build_playlist(demo, dry_run=True)
         artists = _electropop_artists(demo)
         start, stages = len(server.requests), set()
@@ -1549,12 +1577,14 @@ def test_a_seed_playlist_run_reads_the_newest_albums_of_its_artists_for_that_run
         theirs = _album_tracks_of(server, set(artists) - {erasure})
         found = first.table[first.table["track_id"].isin(theirs) & (first.table["source"] == "albums")]
         assert len(found) >= 2 and found["new"].all(), first.table[["name", "source", "why"]]
-        for why, ids in zip(found["why"], found["track_id"]):
+        for why, ids in zip(found["why"], found["track_id"]):  # artists of the playlist alone
             artist = names[acct.tracks[ids]["artist_ids"][0]]
-            assert why.startswith(f"from a new album by {artist}, one of your"), why
+            assert why.startswith((f"from a new album by {artist}, one of the playlist's artists",
+                                   f"from a new album by {artist}, one of your seeds' artists")), why
         # the cache's discovery stays the refresh's, and the tracks only this run found are not
         # in the cache: the default build is as it was
         pd.testing.assert_frame_equal(store.load_library().frames["discovery"], refreshed)
+        assert store.read_manifest()["discovery"] == record
         assert set(found["track_id"]) - set(store.load_library().track_ids)
         after = jobs.build_playlist(demo, dry_run=True)
         assert after.table[["track_id", "why"]].equals(default.table[["track_id", "why"]])
@@ -1621,8 +1651,9 @@ def test_a_seed_playlist_runs_albums_are_off_with_either_cap_at_0(tmp_path):
 def test_a_seed_playlist_run_skips_a_gone_artist_or_album_and_stops_on_other_spotify_errors_before_writing(
         tmp_path):
     """An artist or album of the playlist's that Spotify answers 404 or 403 is skipped, as in the
-    refresh; another error (Spotify failing) stops the run as it stops a refresh, before anything is
-    written to the managed playlist, and what was read before it is not read again."""
+    refresh, and not asked again by the next run; another error (Spotify failing) stops the run as
+    it stops a refresh, before anything is written to the managed playlist, and what was read
+    before it is not read again."""
     from recommender import jobs
     from recommender.errors import SpotifyUnavailable
     from recommender.standins.spotify import Fault
@@ -1632,7 +1663,10 @@ def test_a_seed_playlist_run_skips_a_gone_artist_or_album_and_stops_on_other_spo
         jobs.refresh(demo)
         artists = _electropop_artists(demo)
         acct = server.account
-        second_albums = sorted(a for a, al in acct.albums.items() if artists[1] in al.get("artist_ids", []))
+        # its newest album, one the run reads (a compilation it does not list)
+        second_albums = sorted((a for a, al in acct.albums.items() if artists[1] in al.get("artist_ids", [])
+                                and al.get("album_type", "album") in ("album", "single")),
+                               key=lambda a: str(acct.albums[a].get("release_date") or ""), reverse=True)
         server.add_fault(Fault(path=f"^/v1/artists/{artists[0]}/albums$", status=404, times=None))
         server.add_fault(Fault(path=f"^/v1/albums/{second_albums[0]}/tracks$", status=403, times=None))
         server.add_fault(Fault(path=f"^/v1/artists/{artists[2]}/albums$", status=502, times=1))
@@ -1641,9 +1675,104 @@ def test_a_seed_playlist_run_skips_a_gone_artist_or_album_and_stops_on_other_spo
         with pytest.raises(SpotifyUnavailable):
             jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
         assert len(acct.playlists) == playlists and not jobs.open_store(demo).read_manifest().get("managed_playlist")
-        assert artists[1] in _album_reads(server, start)["artists"]
+        read = _album_reads(server, start)
+        assert artists[1] in read["artists"] and second_albums[0] in read["albums"]  # the 403 was met
         start = len(server.requests)
         result = jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
         again = _album_reads(server, start)
-        assert artists[1] not in again["artists"] and second_albums[0] not in again["albums"]  # cached; the 403 not
+        # what was read is not read again, nor the gone artist or album (kept as misses)
+        assert artists[1] not in again["artists"] and second_albums[0] not in again["albums"]
+        assert artists[0] not in again["artists"]
         assert artists[2] in again["artists"] and result.playlist_id and len(result.table)
+
+
+class _AlbumsGateway:
+    """A Spotify gateway of albums alone: ``albums`` artist id -> its album objects (newest
+    first), ``tracks`` album id -> its track objects, ``gone`` the paths answered 403; ``asked``
+    the paths asked, in order."""
+
+    def __init__(self, albums: dict[str, list[dict]], tracks: dict[str, list[dict]], gone=()) -> None:
+        self.albums, self.tracks, self.gone, self.asked = albums, tracks, set(gone), []
+
+    def pages(self, path: str, **params):
+        from recommender.errors import SpotifyError
+        self.asked.append(path)
+        if path in self.gone:
+            raise SpotifyError(f"403 on GET {path}", 403)
+        kind, key, _ = path.split("/")
+        if kind == "artists":
+            return iter([a for a in self.albums.get(key, []) if a["album_type"] == params["include_groups"]])
+        return iter(self.tracks.get(key, []))
+
+
+def _albums_world(tmp_path):
+    """Two playlist artists (aX, aY), one album each, and the settings and answer cache of a
+    ``--seed-playlist`` run's albums (``playlist_albums``)."""
+    from recommender.services.listenbrainz import answer_cache
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    albums = {a: [{"id": f"al{a}", "name": f"Album {a}", "album_type": "album", "release_date": "2026-01-01"}]
+              for a in ("aX", "aY")}
+    tracks = {f"al{a}": [{"id": f"t{a}{i}", "name": f"{a} {i}", "artists": [{"id": a, "name": a}]} for i in (1, 2)]
+              for a in ("aX", "aY")}
+    return settings, albums, tracks, (lambda: answer_cache(settings))
+
+
+def test_a_seed_playlist_runs_albums_read_again_what_a_damaged_answer_cache_holds(tmp_path):
+    """The answer cache's album answers are read as this version writes them: a damaged one
+    (an artist's album list that is a number or a string, an album's tracks without ids) is
+    read again from Spotify, as a missing one; it stopped the run with an unexpected TypeError."""
+    import json
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    library = Library.from_frames(user_id="u")
+    cache = cache_of()
+    rows, _ = playlist_albums(_AlbumsGateway(albums, tracks), settings, library, ["aX", "aY"], cache)
+    cache.close()
+    assert {r["track_id"] for r in rows} == {"taX1", "taX2", "taY1", "taY2"}
+    folder = settings.frames_dir / "opendata"
+    lists = json.loads((folder / "artist_albums.json").read_text())
+    lists["aX"][1], lists["aY"][1] = 5, "alaY"
+    (folder / "artist_albums.json").write_text(json.dumps(lists))
+    listed = json.loads((folder / "album_tracks.json").read_text())
+    listed["alaY"][1] = [{"name": "no id"}]
+    (folder / "album_tracks.json").write_text(json.dumps(listed))
+    gateway = _AlbumsGateway(albums, tracks)
+    rows, found = playlist_albums(gateway, settings, library, ["aX", "aY"], cache_of())
+    assert {r["track_id"] for r in rows} == {"taX1", "taX2", "taY1", "taY2"}
+    assert {r["track_id"] for r in found} == {"taX1", "taX2", "taY1", "taY2"}
+    assert "albums/alaY/tracks" in gateway.asked and "albums/alaX/tracks" not in gateway.asked
+
+
+def test_a_seed_playlist_runs_albums_keep_a_gone_artist_or_album_as_an_empty_answer(tmp_path):
+    """An artist or album Spotify answers 403 or 404 is skipped and kept as an empty answer,
+    as the answer cache keeps every miss: the same playlist again asks neither (it was asked
+    again at every run); the refresh's own record keeps none (asked again next refresh)."""
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    albums["aY"].append({"id": "alaY2", "name": "Gone", "album_type": "single", "release_date": "2026-02-01"})
+    library = Library.from_frames(user_id="u")
+    gone = {"artists/aX/albums", "albums/alaY2/tracks"}
+    gateway = _AlbumsGateway(albums, tracks, gone)
+    cache = cache_of()
+    rows, _ = playlist_albums(gateway, settings, library, ["aX", "aY"], cache)
+    cache.close()
+    assert gone <= set(gateway.asked) and {r["track_id"] for r in rows} == {"taY1", "taY2"}
+    again = _AlbumsGateway(albums, tracks, gone)
+    rows, _ = playlist_albums(again, settings, library, ["aX", "aY"], cache_of())
+    assert again.asked == [] and {r["track_id"] for r in rows} == {"taY1", "taY2"}
+
+
+def test_a_seed_playlist_whose_artists_the_refresh_reads_shows_no_albums_bar(tmp_path):
+    """A playlist whose main artists are all your top artists (the refresh reads their
+    albums) has no album of its own to read: its run showed an empty "discovery (playlist)"
+    bar (0/0) and asked nothing; it now shows none."""
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    library = user_library()  # aC and aA are its top artists
+    gateway, stages = _AlbumsGateway(albums, tracks), []
+    rows, found = playlist_albums(gateway, settings, library, ["aC", "aA"], cache_of(),
+                                  lambda stage, done, total: stages.append((stage, done, total)))
+    assert (rows, found, gateway.asked, stages) == ([], [], [], [])
+    rows, _ = playlist_albums(gateway, settings, library, ["aC", "aX"], cache_of(),
+                              lambda stage, done, total: stages.append((stage, done, total)))
+    assert gateway.asked[0] == "artists/aX/albums" and stages[-1] == ("discovery", 1, 1)

@@ -902,6 +902,18 @@ def test_discovery_page_shows_the_last_run_and_its_warning_as_text(session, serv
     assert "recommend refresh" in html
 
 
+def test_discovery_pages_albums_row_shows_the_albums_kept_for_seed_playlist_runs(session, server):
+    """The albums source's cache cell showed the refresh's album-list re-check alone, so the
+    artist_albums and album_tracks answers --seed-playlist runs keep (which the page's data
+    counts) were never on the page; they are now shown under it, escaped like every kind."""
+    import re
+    _, _, base = server
+    html = session.get(base + "/discovery", timeout=10).text
+    row = re.search(r'<tr data-source="albums">.*?</tr>', html, re.S).group(0)
+    assert "no album list read yet" in row and "kept for --seed-playlist runs:" in row
+    assert "&#34;&gt;&lt;img src=x onerror" in row and "1/2 fresh; asked again from 2026-12-07" in row, row
+
+
 def test_discovery_save_answers_the_diff_or_the_one_line_error(session, server):
     ctx, sec, base = server
     ok = session.post(base + "/api/discovery/save", json={"values": {"discovery.enabled": False}}, timeout=10,

@@ -16,7 +16,6 @@ import logging
 from .. import schema
 from ..errors import SpotifyError
 from ..isotime import younger_than
-from ..services.cache import MISSING
 from ..services.listenbrainz import ALBUM_TRACKS, ARTIST_ALBUMS
 from ..spotify import parse
 from ..store import now_iso
@@ -108,6 +107,9 @@ class _RefreshMemory:
         return [{"track_id": self.add_track(obj, album), "album_id": album_id, "source_artist_id": artist_id}
                 for obj in objs]
 
+    def gone(self, kind: str, key: str) -> None:
+        pass  # the refresh's record keeps no gone artist or album: asked again next refresh
+
     def state(self) -> dict:
         return {"artists_checked": self.checked, "albums_by_artist": self.albums_by_artist}
 
@@ -116,7 +118,8 @@ class _CachedMemory:
     """What ``--seed-playlist`` runs remember of the albums they read, in the open-data answer
     cache: each artist's album ids (``ARTIST_ALBUMS``, kept ``refresh.discovery_recheck_days``)
     and each album's playable tracks as tracks-frame rows (``ALBUM_TRACKS``, kept as long as
-    the other Spotify look-ups). ``tracks``: the rows of every album read or remembered."""
+    the other Spotify look-ups); an artist or album Spotify answered ``GONE`` is kept as an
+    empty answer, for as long. ``tracks``: the rows of every album read or remembered."""
 
     def __init__(self, cache) -> None:
         self.cache = cache
@@ -124,14 +127,22 @@ class _CachedMemory:
 
     def album_ids(self, artist_id: str) -> list[str] | None:
         hit = self.cache.get(ARTIST_ALBUMS, artist_id)
-        return None if hit is MISSING else [str(a) for a in hit or []]
+        # an answer not of the shape this version writes (a damaged file): read again
+        ok = isinstance(hit, list) and all(isinstance(a, str) and a for a in hit)
+        return hit if ok else None
 
     def keep_albums(self, artist_id: str, album_ids: list[str]) -> None:
         self.cache.put(ARTIST_ALBUMS, artist_id, album_ids)
 
+    def gone(self, kind: str, key: str) -> None:
+        # a miss is kept like any answer (the cache's rule): the next run does not ask again
+        self.cache.put(ALBUM_TRACKS if kind == "album" else ARTIST_ALBUMS, key, [])
+
     def rows(self, album_id: str, artist_id: str) -> list[dict] | None:
         hit = self.cache.get(ALBUM_TRACKS, album_id)
-        return None if hit is MISSING else self._rows(album_id, artist_id, hit or [])
+        ok = isinstance(hit, list) and all(isinstance(r, dict) and isinstance(r.get("track_id"), str)
+                                           and r["track_id"] for r in hit)
+        return self._rows(album_id, artist_id, hit) if ok else None
 
     def add(self, album_id: str, artist_id: str, objs: list[dict], album: dict) -> list[dict]:
         from .base import _track_row
@@ -149,7 +160,7 @@ def read_albums(gateway, memory, artists: list[str], n_albums: int, progress) ->
     """``discovery`` rows of the ``n_albums`` newest albums of each of ``artists``: each
     artist's album list and each album's tracks as ``memory`` remembers them, else read from
     Spotify (``gateway`` None: only what ``memory`` holds). An artist or album Spotify answers
-    ``GONE`` is skipped; any other SpotifyError is raised."""
+    ``GONE`` is skipped (``memory.gone``: remembered, or asked again); any other SpotifyError is raised."""
     rows: list[dict] = []
     for i, artist_id in enumerate(artists):
         progress("discovery", i, len(artists))
@@ -163,6 +174,7 @@ def read_albums(gateway, memory, artists: list[str], n_albums: int, progress) ->
                 if exc.status not in GONE:
                     raise
                 log.info("discovery: the albums of artist %s are not readable (%s), skipped", artist_id, exc.status)
+                memory.gone("artist", artist_id)
                 continue
             album_ids = [a["id"] for a in albums]
             memory.keep_albums(artist_id, album_ids)
@@ -183,6 +195,7 @@ def read_albums(gateway, memory, artists: list[str], n_albums: int, progress) ->
                 if exc.status not in GONE:
                     raise
                 log.info("discovery: album %s is not readable (%s), skipped", album_id, exc.status)
+                memory.gone("album", album_id)
                 continue
             rows.extend(memory.add(album_id, artist_id, found, album))
     progress("discovery", len(artists), len(artists))
@@ -213,6 +226,8 @@ def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, pr
     n_artists = int(settings.refresh.discovery_artists)
     covered = set(library_ranked_artists(library)[:n_artists])
     artists = [a for a in artist_ids[:n_artists] if a not in covered]
+    if not artists:  # every one is read by the refresh: no bar of nothing to read
+        return [], []
     memory = _CachedMemory(cache)
     rows = read_albums(gateway, memory, artists, int(settings.refresh.discovery_albums_per_artist),
                        progress or (lambda stage, done, total: None))
