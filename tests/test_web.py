@@ -163,7 +163,7 @@ class StubContext:
                              "fields": [_field(settings, key, lab) for key, lab in fields]}
                             for k, label, _, _, fields in SOURCES],
                 "shared": {"requests": {}, "cache": []}, "common": [_field(settings, k, lab) for k, lab in COMMON],
-                "in_next_total": 2, "in_next_catalogue": 0, "ttl": {"similar_artists": 7.0, "recordings": 30.0}}
+                "in_next_total": 2, "in_next_catalogue": 0, "ttl": {"similar_artists": 7.0, "recordings": 30.0, "albums": 14.0}}
 
     discovery_as = None  # "never": no refresh recorded yet; "off": discovery.enabled false
 
@@ -912,6 +912,8 @@ def test_discovery_pages_albums_row_shows_the_albums_kept_for_seed_playlist_runs
     row = re.search(r'<tr data-source="albums">.*?</tr>', html, re.S).group(0)
     assert "no album list read yet" in row and "kept for --seed-playlist runs:" in row
     assert "&#34;&gt;&lt;img src=x onerror" in row and "1/2 fresh; asked again from 2026-12-07" in row, row
+    # and how long those album lists are kept: the recheck days, not the open-data answers' ttl
+    assert "the album lists of <code>--seed-playlist</code> runs 14 days" in html
 
 
 def test_discovery_save_answers_the_diff_or_the_one_line_error(session, server):

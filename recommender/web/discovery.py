@@ -126,7 +126,8 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
         "in_next_total": int(len(preview.table)) if preview is not None else None,
         "in_next_catalogue": in_next.get("catalogue", 0),
         "ttl": {"similar_artists": float(settings.discovery.ttl_similar_artists_days),
-                "recordings": float(settings.discovery.ttl_recordings_days)},
+                "recordings": float(settings.discovery.ttl_recordings_days),
+                "albums": float(settings.refresh.discovery_recheck_days)},
         "hint": refresh_hint(demo), "when": _when(last, now),
     }
 
