@@ -584,6 +584,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     current = list(plan.current)
     ours = set(plan.current) | set(desired)  # anything else that appears is the user's
     ambiguous: list[dict] = []
+    failures: list[str] = []  # each ambiguous write's failure ("503 on PUT playlists/…/items")
     user_added: list[str] = []
     # for the message of a run stopped here: the leading tracks of `desired` the writes put in
     # place (None: none yet, the old list is untouched), and where a write in flight would end
@@ -597,8 +598,9 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
                 gateway.replace_items(playlist_id, [uri(t) for t in ids])
             else:
                 gateway.add_items(playlist_id, [uri(t) for t in ids])
-        except AmbiguousWrite:
+        except AmbiguousWrite as exc:
             ambiguous.append({"op": op, "ids": list(ids)})
+            failures.append(exc.reason or str(exc))
             raise
         except RecommenderError as exc:  # a definite refusal (quota, login, a gone track): not applied
             done[1] = None
@@ -618,10 +620,12 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     if not isinstance(applied, Applied):  # what the last read-back found: say it, as a stop does
         held, old = applied, list(plan.current)
         prefix = len(held) if held != old and held and held == desired[:len(held)] else None
-        stop = SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
-                                  "(Spotify kept failing writes)")
+        # the last failure, as an outage of reads names it ("503 on GET me/playlists, 5 attempts"), and where
+        failed = f"{failures[-1]}, {len(failures)} failed writes" if failures else None
+        stop = SpotifyUnavailable(f"could not bring {label} to the planned state in this run (Spotify kept "
+                                  f"failing writes{': ' + failed if failed else ''}){getattr(gateway, 'where', '')}")
         raise SpotifyUnavailable(_left_behind(stop, prefix, None, len(desired), held != old and prefix is None,
-                                              label, again))
+                                              label, again) + "; try again later", reason=failed)
     applied.replaced = replaced[0]
     return applied
 

@@ -990,6 +990,62 @@ def test_disk_full_is_one_clear_line_exit_7_and_a_recorded_failure(logged_in, mo
     assert "build-playlist exit 7" in status.stdout
 
 
+def test_a_night_of_failing_playlist_writes_names_the_failure_and_says_to_try_again(tmp_path):
+    """Spotify answering 500 to every write of the managed playlist one night (its reads fine):
+    the scheduled run's one line, its log's error and its record said only "(Spotify kept
+    failing writes); the managed playlist was not changed": not which request failed with
+    what, nor where, nor what to do, where a night of failing reads says "503 on GET ..., 5
+    attempts" at the address and "try again later". The next night writes the list."""
+    from recommender.standins.spotify import Account, StandinServer
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        config = tmp_path / "config.yaml"
+        config.write_text("blend:\n  max_tracks: 150\n")
+        env = {**env_for(server, cache), "RECOMMENDER_CONFIG": str(config), "RECOMMENDER_TRIGGER": "schedule"}
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+        pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+        before = server.playlist_track_ids(pid)
+        config.write_text("blend:\n  max_tracks: 150\n  max_per_artist: 2\n")  # another list tonight
+        server.add_fault(Fault(method="PUT", path=r"^/v1/playlists/[^/]+/items$", status=500, times=None))
+        result = run(["build-playlist", "--quiet", "--no-input"], env)
+        assert result.exit_code == 5
+        line = result.stderr.strip()
+        assert len(line.splitlines()) == 1 and line.startswith("error: could not bring the managed playlist")
+        assert f"(Spotify kept failing writes: 500 on PUT playlists/{pid}/items, " in line, line
+        assert f"at {server.api_url} (spotify.api_url, from environment RECOMMENDER_SPOTIFY_API_URL)" in line
+        assert line.endswith("; the managed playlist was not changed; try again later")
+        assert server.playlist_track_ids(pid) == before
+        assert runs_of(cache)[-1]["message"] == line.removeprefix("error: ")
+        server.clear_faults()
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+        assert server.playlist_track_ids(pid) != before
+        assert server.playlist_track_ids(pid) == json.loads((cache / "manifest.json").read_text()
+                                                            )["managed_playlist"]["last_written"]
+
+
+def test_a_file_system_gone_read_only_during_the_run_says_what_to_do(logged_in, monkeypatch):
+    """The disk under the data folder remounted read-only (an I/O error) between two nights:
+    the scheduled run's exit-7 line said only "(the file system is read-only; the previous
+    version is kept)", where a full disk says to free some space and run again: nothing a
+    person reading cron's mail could act on."""
+    import errno
+
+    import pandas as pd
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", read_only)
+    result = run(["build-playlist", "--refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 7, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: cannot write ") and ".parquet: Read-only file system (" in line
+    assert "make it writable again" in line and "`cache.dir`" in line and "run again" in line
+    assert runs_of(cache)[-1]["exit_code"] == 7
+
+
 @pytest.mark.parametrize("where", ["a file", "below a file"])
 def test_a_data_directory_that_cannot_be_created_is_exit_7_naming_it_not_a_crash(tmp_path, where):
     """RECOMMENDER_CACHE_DIR (or cache.dir) naming a file, or a folder below one: every command
