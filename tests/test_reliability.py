@@ -990,6 +990,37 @@ def test_disk_full_is_one_clear_line_exit_7_and_a_recorded_failure(logged_in, mo
     assert "build-playlist exit 7" in status.stdout
 
 
+@pytest.mark.parametrize("typo", ["playlist:\n  name: \"recommend: for you\n", "playlist:\n  nmae: x\n",
+                                  "blend:\n  threshold: abc\n"])
+def test_a_config_typo_fails_the_scheduled_run_in_its_log_and_run_history(logged_in, tmp_path, typo):
+    """A config file edited with a typo (bad YAML, an unknown key, a weight "abc") between two
+    nights: the scheduled run exited 2 with its one line for cron's mail, and wrote nothing to
+    `recommend.log` nor to `runs.jsonl` (a config error: "no cache dir to record in"), so on a
+    computer without a mail server the nights failed without a trace, the log's last line the
+    last good run. Our line names the data folder, so the failure is logged and recorded there;
+    a run by hand (its line on the terminal) still records nothing."""
+    server, env, cache = logged_in
+    config = tmp_path / "config.yaml"
+    config.write_text("blend:\n  max_tracks: 20\n")
+    env = {**env, "RECOMMENDER_CONFIG": str(config), "RECOMMENDER_TRIGGER": "schedule"}
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    config.write_text("blend:\n  max_tracks: 20\n" + typo if not typo.startswith("blend") else typo)
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.startswith(f"error: {config}: line ")
+    last = runs_of(cache)[-1]
+    assert (last["command"], last["exit_code"], last["trigger"]) == ("build-playlist", 2, "schedule")
+    assert last["message"] == line.removeprefix("error: ")
+    assert f"build-playlist failed: {config}: line " in (cache / "recommend.log").read_text()
+    by_hand = {k: v for k, v in env.items() if k != "RECOMMENDER_TRIGGER"}
+    assert run(["build-playlist", "--quiet", "--no-input"], by_hand).exit_code == 2
+    assert len(runs_of(cache)) == 2  # not recorded: the line is on the person's terminal
+    config.write_text("blend:\n  max_tracks: 20\n")  # fixed: status shows the night that failed
+    said = " ".join(run(["status", "--offline"], env).stdout.split())
+    assert "warning: the last scheduled run failed:" in said and "exit 2" in said and str(config) in said
+
+
 def test_a_night_of_failing_playlist_writes_names_the_failure_and_says_to_try_again(tmp_path):
     """Spotify answering 500 to every write of the managed playlist one night (its reads fine):
     the scheduled run's one line, its log's error and its record said only "(Spotify kept
