@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
-                     SpotifyUnavailable)
+                     SpotifyUnavailable, StorageError)
 from .isotime import time_or_none, utc_now
 from .safetext import cut
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
@@ -1043,7 +1043,13 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
                 written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
-    store.update_manifest(**{pkey: info, rkey: user_removed})
+    try:
+        store.update_manifest(**{pkey: info, rkey: user_removed})
+    except StorageError as exc:  # a full disk after the writes: the line must not read as if they failed
+        if not result.written:
+            raise
+        raise StorageError(f"{exc}; the managed playlist holds its new list all the same, and the next run "
+                           "records it") from None
     # the tracks are in place and recorded: a failing description update only earns a message
     if not result.created and html.unescape(state.description or "") != text:
         try:

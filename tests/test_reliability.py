@@ -1055,6 +1055,48 @@ def test_a_night_of_failing_playlist_writes_names_the_failure_and_says_to_try_ag
                                                             )["managed_playlist"]["last_written"]
 
 
+def test_a_disk_full_after_the_playlist_is_written_says_the_playlist_holds_its_new_list(tmp_path, monkeypatch):
+    """The disk filling up while the run wrote the managed playlist: Spotify took the whole new
+    list, then the manifest could not record it, and the run's one line was "cannot write
+    manifest.json: No space left on device (...; the previous version is kept)", as if the
+    playlist had not been written; it had. The line now says so, and the next run records it
+    without writing again."""
+    import errno
+
+    from recommender.standins.spotify import Account, StandinServer
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        config = tmp_path / "config.yaml"
+        config.write_text("blend:\n  max_tracks: 150\n")
+        env = {**env_for(server, cache), "RECOMMENDER_CONFIG": str(config)}
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+        pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+        full = []  # set once Spotify has the new list's last write
+        server.add_fault(Fault(method="POST", path=r"^/v1/playlists/[^/]+/items$", apply_first=False,
+                               before=lambda account: full.append(True)))
+        real = os.replace
+
+        def replace(src, dst, *args, **kwargs):  # the disk full from then on, for the manifest
+            if full and Path(dst).name.startswith("manifest"):
+                raise OSError(errno.ENOSPC, "No space left on device", str(src))
+            return real(src, dst, *args, **kwargs)
+        monkeypatch.setattr(os, "replace", replace)
+        config.write_text("blend:\n  max_tracks: 150\n  max_per_artist: 2\n")  # another list tonight
+        result = run(["build-playlist", "--quiet", "--no-input"], env)
+        assert result.exit_code == 7, result.stderr
+        line = result.stderr.strip().splitlines()[-1]
+        assert line.startswith(f"error: cannot write {cache / 'manifest.json'}: No space left on device")
+        assert line.endswith("; the managed playlist holds its new list all the same, and the next run records it")
+        planned = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["pending"]
+        assert server.playlist_track_ids(pid) == planned
+        monkeypatch.setattr(os, "replace", real)
+        server.clear_requests()
+        assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+        assert not [r for r in server.requests if r.method in ("PUT", "POST") and r.path.endswith("/items")]
+        assert json.loads((cache / "manifest.json").read_text())["managed_playlist"]["last_written"] == planned
+
+
 def test_a_file_system_gone_read_only_during_the_run_says_what_to_do(logged_in, monkeypatch):
     """The disk under the data folder remounted read-only (an I/O error) between two nights:
     the scheduled run's exit-7 line said only "(the file system is read-only; the previous
