@@ -724,17 +724,42 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
 
 def _record_failure(command_name: str, exit_code: int, started: float, message: str, demo: bool = False,
                     config: Path | None = None, dry_run: bool = False) -> None:
+    from .errors import ConfigError
     try:
         settings = _settings(config)
         if demo:  # where and as what a --demo run that succeeds is recorded
             from .paths import demo_settings
             settings, command_name = demo_settings(settings), f"{command_name} --demo"
+    except ConfigError:
+        settings = None if demo else _scheduled_settings_without_config()
+        if settings is None:
+            return  # a config error in a run by hand: it is on the terminal, and no data folder is sure
+        _logging(settings, quiet=True, verbose=False)
+        log.error("%s failed: %s", command_name, message, extra=FILE_ONLY)
     except RecommenderError:
-        return  # a config error: no cache dir to record in
+        return
     from .runlog import record_failure
     note = record_failure(settings.cache_dir, command_name, exit_code, started, message, dry_run=dry_run)
     if note:  # e.g. the disk is full: say so where cron's mail shows it
         _note(note)
+
+
+def _scheduled_settings_without_config():
+    """The settings of a scheduled run whose config file is refused (a typo made since): the
+    environment's alone (no config file), when its data folder exists. Our crontab line and unit
+    name that folder (``RECOMMENDER_CACHE_DIR``, when it is not the standard one), so the failure
+    is logged and recorded where `recommend status` and the log are read: cron's mail, its one
+    other trace, goes nowhere on a computer without a mail server. None otherwise."""
+    import os
+    from .config import load_settings
+    from .runlog import SCHEDULED, run_trigger
+    if run_trigger() != SCHEDULED:
+        return None
+    try:
+        settings = load_settings(os.devnull)
+    except RecommenderError:  # the environment's own settings are refused too
+        return None
+    return settings if Path(settings.cache_dir).is_dir() else None
 
 
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:

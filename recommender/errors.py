@@ -164,7 +164,9 @@ class StorageError(RecommenderError):
     STORAGE_ERRNOS = frozenset({28, 122, 30, 13, 1})  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
     HINTS = {28: "the disk is full: free some space and run again",
              122: "the disk quota is used up: free some space and run again",
-             30: "the file system is read-only",
+             30: "the file system is read-only: make it writable again (a disk the system remounted "
+                 "read-only after an error needs a check first), or set `cache.dir` to a folder on a "
+                 "writable disk (then `recommend schedule install` again), and run again",
              13: "check the permissions of the folder", 1: "check the permissions of the folder"}
 
     @classmethod

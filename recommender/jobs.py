@@ -189,6 +189,9 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     from .sources.run import discover_open_data
     before = library
     library, found = discover_open_data(library, settings, gateway, progress, notice=notice)
+    if found.failed:  # a service down: the last discovery's finds stay beside what it could ask, or
+        from .spotify.sync import with_last_discovery  # their picks would leave the playlist for a day
+        library = with_last_discovery(library, store.load_library(), beside=True)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     library = store.with_features(library, before)  # the new candidates' audio features too
     report.open_data_tracks = found.tracks

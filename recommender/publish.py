@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
-                     SpotifyUnavailable)
+                     SpotifyUnavailable, StorageError)
 from .isotime import time_or_none, utc_now
 from .safetext import cut
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
@@ -585,6 +585,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     current = list(plan.current)
     ours = set(plan.current) | set(desired)  # anything else that appears is the user's
     ambiguous: list[dict] = []
+    failures: list[str] = []  # each ambiguous write's failure ("503 on PUT playlists/…/items")
     user_added: list[str] = []
     # for the message of a run stopped here: the leading tracks of `desired` the writes put in
     # place (None: none yet, the old list is untouched), and where a write in flight would end
@@ -598,8 +599,9 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
                 gateway.replace_items(playlist_id, [uri(t) for t in ids])
             else:
                 gateway.add_items(playlist_id, [uri(t) for t in ids])
-        except AmbiguousWrite:
+        except AmbiguousWrite as exc:
             ambiguous.append({"op": op, "ids": list(ids)})
+            failures.append(exc.reason or str(exc))
             raise
         except RecommenderError as exc:  # a definite refusal (quota, login, a gone track): not applied
             done[1] = None
@@ -619,10 +621,12 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     if not isinstance(applied, Applied):  # what the last read-back found: say it, as a stop does
         held, old = applied, list(plan.current)
         prefix = len(held) if held != old and held and held == desired[:len(held)] else None
-        stop = SpotifyUnavailable(f"could not bring {label} to the planned state in this run "
-                                  "(Spotify kept failing writes)")
+        # the last failure, as an outage of reads names it ("503 on GET me/playlists, 5 attempts"), and where
+        failed = f"{failures[-1]}, {len(failures)} failed writes" if failures else None
+        stop = SpotifyUnavailable(f"could not bring {label} to the planned state in this run (Spotify kept "
+                                  f"failing writes{': ' + failed if failed else ''}){getattr(gateway, 'where', '')}")
         raise SpotifyUnavailable(_left_behind(stop, prefix, None, len(desired), held != old and prefix is None,
-                                              label, again))
+                                              label, again) + "; try again later", reason=failed)
     applied.replaced = replaced[0]
     return applied
 
@@ -1040,7 +1044,13 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
                 written_as={t: v for t, v in written_as.items() if v in in_list},
                 added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
-    store.update_manifest(**{pkey: info, rkey: user_removed})
+    try:
+        store.update_manifest(**{pkey: info, rkey: user_removed})
+    except StorageError as exc:  # a full disk after the writes: the line must not read as if they failed
+        if not result.written:
+            raise
+        raise StorageError(f"{exc}; the managed playlist holds its new list all the same, and the next run "
+                           "records it") from None
     # the tracks are in place and recorded: a failing description update only earns a message
     if not result.created and html.unescape(state.description or "") != text:
         try:

@@ -12,6 +12,9 @@ import pandas as pd
 
 SCHEMA_VERSION = 1
 OPEN_DATA_FRAMES = ("discovered", "recordings", "similar_artists", "similar_tracks")
+# what makes a row of each open-data frame one find (a later find of the same key replaces it)
+FOUND_KEYS = {"discovered": ["track_id", "source", "seed_id"], "recordings": ["track_id"],
+              "similar_tracks": ["seed_track_id", "track_id"], "similar_artists": ["seed_artist_id", "artist_mbid"]}
 
 LIST = "list"  # marker: object column holding lists of str
 

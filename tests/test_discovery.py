@@ -1776,3 +1776,56 @@ def test_a_seed_playlist_whose_artists_the_refresh_reads_shows_no_albums_bar(tmp
     rows, _ = playlist_albums(gateway, settings, library, ["aC", "aX"], cache_of(),
                               lambda stage, done, total: stages.append((stage, done, total)))
     assert gateway.asked[0] == "artists/aX/albums" and stages[-1] == ("discovery", 1, 1)
+
+
+def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(tmp_path):
+    """The nightly run on a day the open-data answers expire (here: every day, TTL 0) while
+    ListenBrainz is down: discovery stopped early, and the frames it saved held only what that
+    night found, so the last discovery's new tracks left the cache and their picks left the
+    playlist (+14 -4 on the sample library, back the next night). A failed step now keeps the
+    last discovery's finds beside its own, as a step stopped by Ctrl-C or the quota does."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.standins.listenbrainz import open_data_standins
+    from recommender.standins.spotify import Account, StandinServer
+    from spotify_helpers import save_login
+    cache, config = tmp_path / "cache", tmp_path / "config.yaml"
+    config.write_text("cache:\n  max_age_hours: 0\n"
+                      "listenbrainz:\n  max_retry_wait: 0.05\n  max_retries: 0\n"
+                      "discovery:\n  ttl_similar_artists_days: 0\n  ttl_recordings_days: 0\n")
+    with open_data_standins() as (lb, mb, prepare):
+        account = Account.sample(features=False)
+        prepare(account)
+        with StandinServer(account) as spotify:
+            save_login(spotify, cache, expires_in=10**8)
+            env = {"RECOMMENDER_SPOTIFY_API_URL": spotify.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": spotify.accounts_url,
+                   "SPOTIPY_CLIENT_ID": "test-client", "SPOTIPY_CLIENT_SECRET": "", "RECOMMENDER_CACHE_DIR": str(cache),
+                   "RECOMMENDER_CONFIG": str(config), "RECOMMENDER_LISTENBRAINZ_API_URL": lb.api_url,
+                   "RECOMMENDER_LISTENBRAINZ_LABS_URL": lb.labs_url, "RECOMMENDER_MUSICBRAINZ_URL": mb.base_url}
+
+            said = []
+
+            def night() -> tuple[list[str], set[str]]:
+                done = CliRunner().invoke(app, ["build-playlist", "--quiet", "--no-input"], env=env,
+                                          catch_exceptions=False)
+                assert done.exit_code == 0, done.output
+                said.append(done.stderr)
+                pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+                found = set(jobs.open_store(load_settings(environ=env)).load_library()
+                            .frames["discovered"]["track_id"].astype(str))
+                return spotify.playlist_track_ids(pid), found
+            from recommender import jobs
+            playlist, found = night()
+            assert found and set(playlist) & found  # open-data picks in the playlist
+            lb.fail(503, times=10**6)  # ListenBrainz and labs down all night
+            down, kept = night()
+            assert kept >= found  # the last discovery's new tracks are still in the cache
+            assert down == playlist  # and the playlist keeps its picks
+            assert "discovery stopped early: ListenBrainz" in said[-1]
+            assert said[-1].rstrip().endswith("the playlist uses what was found and the last discovery's new tracks")
+            lb.failures.clear()
+            again, refound = night()
+            assert again == playlist and refound == found  # the next night's discovery replaces them

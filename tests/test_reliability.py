@@ -990,6 +990,137 @@ def test_disk_full_is_one_clear_line_exit_7_and_a_recorded_failure(logged_in, mo
     assert "build-playlist exit 7" in status.stdout
 
 
+@pytest.mark.parametrize("typo", ["playlist:\n  name: \"recommend: for you\n", "playlist:\n  nmae: x\n",
+                                  "blend:\n  threshold: abc\n"])
+def test_a_config_typo_fails_the_scheduled_run_in_its_log_and_run_history(logged_in, tmp_path, typo):
+    """A config file edited with a typo (bad YAML, an unknown key, a weight "abc") between two
+    nights: the scheduled run exited 2 with its one line for cron's mail, and wrote nothing to
+    `recommend.log` nor to `runs.jsonl` (a config error: "no cache dir to record in"), so on a
+    computer without a mail server the nights failed without a trace, the log's last line the
+    last good run. Our line names the data folder, so the failure is logged and recorded there;
+    a run by hand (its line on the terminal) still records nothing."""
+    server, env, cache = logged_in
+    config = tmp_path / "config.yaml"
+    config.write_text("blend:\n  max_tracks: 20\n")
+    env = {**env, "RECOMMENDER_CONFIG": str(config), "RECOMMENDER_TRIGGER": "schedule"}
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    config.write_text("blend:\n  max_tracks: 20\n" + typo if not typo.startswith("blend") else typo)
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.startswith(f"error: {config}: line ")
+    last = runs_of(cache)[-1]
+    assert (last["command"], last["exit_code"], last["trigger"]) == ("build-playlist", 2, "schedule")
+    assert last["message"] == line.removeprefix("error: ")
+    assert f"build-playlist failed: {config}: line " in (cache / "recommend.log").read_text()
+    by_hand = {k: v for k, v in env.items() if k != "RECOMMENDER_TRIGGER"}
+    assert run(["build-playlist", "--quiet", "--no-input"], by_hand).exit_code == 2
+    assert len(runs_of(cache)) == 2  # not recorded: the line is on the person's terminal
+    config.write_text("blend:\n  max_tracks: 20\n")  # fixed: status shows the night that failed
+    said = " ".join(run(["status", "--offline"], env).stdout.split())
+    assert "warning: the last scheduled run failed:" in said and "exit 2" in said and str(config) in said
+
+
+@pytest.fixture
+def long_list(tmp_path):
+    """The sample account on a stand-in of its own, logged in, with a config file asking for 150
+    tracks (a managed playlist written in two requests): (server, env, cache, config)."""
+    from recommender.standins.spotify import Account, StandinServer
+    with StandinServer(Account.sample()) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        config = tmp_path / "config.yaml"
+        config.write_text("blend:\n  max_tracks: 150\n")
+        yield server, {**env_for(server, cache), "RECOMMENDER_CONFIG": str(config)}, cache, config
+
+
+def test_a_night_of_failing_playlist_writes_names_the_failure_and_says_to_try_again(long_list):
+    """Spotify answering 500 to every write of the managed playlist one night (its reads fine):
+    the scheduled run's one line, its log's error and its record said only "(Spotify kept
+    failing writes); the managed playlist was not changed": not which request failed with
+    what, nor where, nor what to do, where a night of failing reads says "503 on GET ..., 5
+    attempts" at the address and "try again later". The next night writes the list."""
+    server, env, cache, config = long_list
+    env = {**env, "RECOMMENDER_TRIGGER": "schedule"}
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+    before = server.playlist_track_ids(pid)
+    config.write_text("blend:\n  max_tracks: 150\n  max_per_artist: 2\n")  # another list tonight
+    server.add_fault(Fault(method="PUT", path=r"^/v1/playlists/[^/]+/items$", status=500, times=None))
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 5
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.startswith("error: could not bring the managed playlist")
+    assert f"(Spotify kept failing writes: 500 on PUT playlists/{pid}/items, " in line, line
+    assert f"at {server.api_url} (spotify.api_url, from environment RECOMMENDER_SPOTIFY_API_URL)" in line
+    assert line.endswith("; the managed playlist was not changed; try again later")
+    assert server.playlist_track_ids(pid) == before
+    assert runs_of(cache)[-1]["message"] == line.removeprefix("error: ")
+    server.clear_faults()
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert server.playlist_track_ids(pid) != before
+    assert server.playlist_track_ids(pid) == json.loads((cache / "manifest.json").read_text()
+                                                        )["managed_playlist"]["last_written"]
+
+
+def test_a_disk_full_after_the_playlist_is_written_says_the_playlist_holds_its_new_list(long_list, monkeypatch):
+    """The disk filling up while the run wrote the managed playlist: Spotify took the whole new
+    list, then the manifest could not record it, and the run's one line was "cannot write
+    manifest.json: No space left on device (...; the previous version is kept)", as if the
+    playlist had not been written; it had. The line now says so, and the next run records it
+    without writing again."""
+    import errno
+
+    server, env, cache, config = long_list
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+    full = []  # set once Spotify has the new list's last write
+    server.add_fault(Fault(method="POST", path=r"^/v1/playlists/[^/]+/items$",
+                           before=lambda account: full.append(True)))
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):  # the disk full from then on, for the manifest
+        if full and Path(dst).name.startswith("manifest"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(src))
+        return real(src, dst, *args, **kwargs)
+    monkeypatch.setattr(os, "replace", replace)
+    config.write_text("blend:\n  max_tracks: 150\n  max_per_artist: 2\n")  # another list tonight
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 7, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: cannot write {cache / 'manifest.json'}: No space left on device")
+    assert line.endswith("; the managed playlist holds its new list all the same, and the next run records it")
+    planned = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["pending"]
+    assert server.playlist_track_ids(pid) == planned
+    monkeypatch.setattr(os, "replace", real)
+    server.clear_requests()
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert not [r for r in server.requests if r.method in ("PUT", "POST") and r.path.endswith("/items")]
+    assert json.loads((cache / "manifest.json").read_text())["managed_playlist"]["last_written"] == planned
+
+
+def test_a_file_system_gone_read_only_during_the_run_says_what_to_do(logged_in, monkeypatch):
+    """The disk under the data folder remounted read-only (an I/O error) between two nights:
+    the scheduled run's exit-7 line said only "(the file system is read-only; the previous
+    version is kept)", where a full disk says to free some space and run again: nothing a
+    person reading cron's mail could act on."""
+    import errno
+
+    import pandas as pd
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", read_only)
+    result = run(["build-playlist", "--refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 7, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: cannot write ") and ".parquet: Read-only file system (" in line
+    assert "make it writable again" in line and "`cache.dir`" in line and "run again" in line
+    assert runs_of(cache)[-1]["exit_code"] == 7
+
+
 @pytest.mark.parametrize("where", ["a file", "below a file"])
 def test_a_data_directory_that_cannot_be_created_is_exit_7_naming_it_not_a_crash(tmp_path, where):
     """RECOMMENDER_CACHE_DIR (or cache.dir) naming a file, or a folder below one: every command

@@ -30,6 +30,9 @@ class DiscoveryReport:
     requests_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     cached_answers: int = 0
     warnings: list[str] = field(default_factory=list)
+    # a service failed (not the budget, not ListenBrainz's refusal for want of a token): the step
+    # did not ask all it meant to, so its finds are fewer than a day's (``jobs.discover``)
+    failed: bool = False
     # the step's ``OpenData`` (budget, first failure, refusals, answers read): a later step of
     # the same run (a ``--seed-playlist`` run's own discovery) goes on with it
     open_data: Any = field(default=None, repr=False)
@@ -110,6 +113,7 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
             rows = [resolver.metadata[t] for t in live if t in resolver.metadata]
             ctx.failures.append(exc)
         report.warnings = _warnings(ctx.failures, open_data)
+        report.failed = _failed(ctx.failures, open_data)
         _follow(found, resolver.replaced)
     finally:
         open_data.close()  # every answer so far is saved, whatever happened
@@ -191,6 +195,15 @@ def _warnings(failures: list[ServiceError], open_data) -> list[str]:
             + ("; lb-radio stood in for similar artists' top recordings" if _radio_stood_in(refusals[0], open_data) else "")]
 
 
+def _failed(failures: list[ServiceError], open_data) -> bool:
+    """A service failed in this step (down, slow, a long Retry-After, a wrong address): not the
+    budget running out (the step asked what a day's budget allows), nor ListenBrainz's refusal
+    of a question for want of a token (every run without one meets it, and lb-radio stands in)."""
+    refusals = list(open_data.refusals.values())
+    return any(not isinstance(f, BudgetExhausted) and not any(f is r for r in refusals)
+               for f in [*failures, *([open_data.failure] if open_data.failure is not None else [])])
+
+
 def _radio_stood_in(exc: ServiceError, open_data) -> bool:
     """``exc`` is the refusal of artists' top recordings, and lb-radio was asked in their place."""
     return exc is open_data.refusals.get(TOP_RECORDINGS) and not open_data.refused(LB_RADIO)
@@ -205,7 +218,8 @@ def _warning(exc: ServiceError, open_data=None) -> str:
             return ("discovery took similar artists' recordings from ListenBrainz's lb-radio (which needs no "
                     f"token) instead of their top recordings: {exc}")
         return f"discovery went on without ListenBrainz's popular recordings: {exc}"
-    return f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found"
+    return (f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found and "
+            "the last discovery's new tracks")
 
 
 def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool = False) -> Library:
@@ -222,13 +236,14 @@ def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool 
             df = pd.concat([df, schema.conform(name, library.frames[name])], ignore_index=True)
         return df.drop_duplicates(key)
 
-    disc = frame("discovered", found.discovered, ["track_id", "source", "seed_id"])
+    keys = schema.FOUND_KEYS
+    disc = frame("discovered", found.discovered, keys["discovered"])
     disc = disc[disc["track_id"].isin(have)]
-    recs = frame("recordings", found.recordings, ["track_id"])
+    recs = frame("recordings", found.recordings, keys["recordings"])
     recs = recs[recs["track_id"].isin(have)]
-    sim_t = frame("similar_tracks", found.similar_tracks, ["seed_track_id", "track_id"])
+    sim_t = frame("similar_tracks", found.similar_tracks, keys["similar_tracks"])
     sim_t = sim_t[sim_t["track_id"].isin(have)]
-    sim_a = frame("similar_artists", found.similar_artists, ["seed_artist_id", "artist_mbid"])
+    sim_a = frame("similar_artists", found.similar_artists, keys["similar_artists"])
     return library.replace(tracks=tracks, discovered=disc, recordings=recs, similar_tracks=sim_t,
                            similar_artists=sim_a)
 

@@ -308,7 +308,7 @@ class Gateway:
         ``per_try`` how long each try may take when the failure was a timeout).
         """
         if not idempotent:
-            raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied")
+            raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied", reason=what)
         if attempt >= self.max_retries:
             reason = f"{what}, {attempt + 1} attempts"
             raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason)

@@ -264,7 +264,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         saved_tracks=pd.DataFrame(saved, columns=["track_id", "added_at"]),
         followed_artists=pd.DataFrame(followed, columns=["artist_id"]), discovery=discovery, **extra)
     library = store.with_features(library, cached)
-    store.save_library(_with_last_discovery(library, cached))
+    store.save_library(with_last_discovery(library, cached))
     report.tracks = len(library.tracks)
     report.discovery_tracks = discovery["track_id"].nunique()
     report.requests = gateway.requests_made - start_requests
@@ -345,14 +345,16 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     return saved, total
 
 
-def _with_last_discovery(library: Library, cached: Library | None) -> Library:
+def with_last_discovery(library: Library, cached: Library | None, beside: bool = False) -> Library:
     """What the pull saves: ``library`` plus the cached open-data frames and their new tracks.
 
     The pull is saved (and dated) before the open-data step (``jobs.discover``) runs; that step
     replaces these frames when it finishes. One that does not (Ctrl-C, Spotify's quota, an
     outage) so leaves the last discovery in the cache, not a fresh-looking cache without any
     new track until it goes stale. The returned library (the one discovery starts from) is
-    not changed.
+    not changed. ``beside``: ``library``'s own open-data frames stay, the cached ones after
+    them (a step a failing service stopped: its finds win a duplicate key, the last
+    discovery's fill in what it could not ask).
     """
     if cached is None or not len(cached.frames["discovered"]):
         return library
@@ -362,6 +364,10 @@ def _with_last_discovery(library: Library, cached: Library | None) -> Library:
     tracks = pd.concat([schema.conform("tracks", tracks), keep], ignore_index=True).sort_values("track_id", kind="stable")
     have = set(tracks["track_id"].astype(str))
     frames = {name: cached.frames[name] for name in schema.OPEN_DATA_FRAMES}
+    if beside:
+        frames = {name: pd.concat([schema.conform(name, library.frames[name]), schema.conform(name, frame)],
+                                  ignore_index=True).drop_duplicates(schema.FOUND_KEYS[name])
+                  for name, frame in frames.items()}
     for name in ("discovered", "recordings", "similar_tracks"):
         frames[name] = frames[name][frames[name]["track_id"].isin(have)]
     return library.replace(tracks=tracks, **frames)
