@@ -16,9 +16,10 @@
 - A write we gave up on (timeout, 5xx, unreadable answer) may still be applied later. It is
   settled before any read is trusted: wait, re-read by snapshot id, reconcile; and the writes
   whose fate stayed unknown are remembered (``unsettled``), so that the next run does not take
-  their late effect for the user's edits. A removal counts as the user's only when it is seen
-  between two snapshots (ours, verified, and the current one) and no write of ours can
-  explain it. A track the user adds while we write is kept (pinned).
+  their late effect for the user's edits; so are those a stopped run left on their way
+  (``cut_off``; a run killed outright: any write of its list), by the run that finishes its
+  list. A removal counts as the user's only when it is seen between two snapshots (ours,
+  verified, and the current one) and no write of ours can explain it. A track the user adds while we write is kept (pinned).
 - Every playlist ever managed is remembered (``managed_history``): never taste, never adopted
   again after a lost manifest.
 - Spotify's own rules are kept: a name and description on one line, at most 100 and 300
@@ -62,6 +63,9 @@ ENDED_PINS = "ended_pins"
 # the next verified write: a track added to the playlist by hand after that is a hand add (the
 # later action wins), before it the removal stands
 REMOVED_AT = "removed_at"
+# the managed playlist's record, written by a run stopped while writing (quota, outage, Ctrl-C,
+# SIGTERM): the writes it left of unknown fate (cut off on their way, or their answer lost)
+CUT_OFF = "cut_off"
 
 
 def _keys(slot: str) -> tuple[str, str]:
@@ -234,6 +238,10 @@ class ManagedState:
     # track -> (name, artists) as this read gives them: a diff names a track the cache does not
     # hold (a --seed-playlist run's find, which the cache does not keep)
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the writes a run stopped while writing (killed, Ctrl-C, an outage) may have left on their
+    # way (its ``pending``): of unknown fate, remembered as ``unsettled`` by the run after it
+    cut_off: list[dict] = field(default_factory=list)
+    in_flight: set[str] = field(default_factory=set)  # the tracks of every write of unknown fate: never added by hand
 
     @property
     def own_pins(self) -> list[str]:
@@ -319,6 +327,13 @@ def _market(unplayable: dict | None) -> dict[str, str]:
     """The query of a read that fills ``unplayable``: as your country sees the playlist."""
     from .spotify.parse import MARKET
     return {"market": MARKET} if unplayable is not None else {}
+
+
+def _writes_of(desired: list[str]) -> list[dict]:
+    """The writes that put ``desired`` in a playlist, as ``unsettled`` records them: a replace
+    with the first 100, then adds of 100."""
+    return [{"op": "PUT" if i == 0 else "POST", "ids": list(desired[i:i + MAX_WRITE])}
+            for i in range(0, max(len(desired), 1), MAX_WRITE)]
 
 
 def read_items(gateway: Gateway, playlist_id: str, others: list[str] | None = None,
@@ -505,11 +520,17 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     not_yours = [t for t in pinned if t in theirs or (adders.get(t) and user_id and adders[t] != user_id)]
     # what does not play for you, also under the id we recommended it by (jobs.not_playable keeps your pins)
     unplayable = {**unplayable, **{t: unplayable[stored] for t, stored in written_as.items() if stored in unplayable}}
+    # a stopped run's write may land after the next run has finished the job: that run remembers
+    # it as of unknown fate, or the run after it takes its tracks for your adds (pins, your likes);
+    # what it left on their way as its stop recorded it (CUT_OFF), else (killed outright) any write
+    cut_off = [] if not isinstance(pending, list) else \
+        [w for w in info[CUT_OFF] if isinstance(w, dict)] if isinstance(info.get(CUT_OFF), list) else _writes_of(pending)
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool(public), name=name, slot=slot, listed_name=(listed.get(pid) or {}).get("name"),
                         messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
-                        not_yours=not_yours, unplayable=unplayable, labels=labels)
+                        not_yours=not_yours, unplayable=unplayable, labels=labels, cut_off=cut_off,
+                        in_flight=in_flight)
 
 
 def _record_map(info: dict, key: str) -> dict:
@@ -571,7 +592,8 @@ class Applied:
 
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0,
-               label: str = "the managed playlist", again: str = "the next run") -> Applied:
+               label: str = "the managed playlist", again: str = "the next run",
+               in_flight: set[str] = frozenset()) -> Applied:
     """Make the playlist hold exactly ``plan.desired`` in order (plus, first, any track the user
     adds meanwhile). Returns what was verified.
 
@@ -583,7 +605,9 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     """
     desired = list(plan.desired)
     current = list(plan.current)
-    ours = set(plan.current) | set(desired)  # anything else that appears is the user's
+    # anything else that appears is the user's; not a track of an earlier write of unknown fate
+    # (``in_flight``: a stopped run's, landing now)
+    ours = set(plan.current) | set(desired) | set(in_flight)
     ambiguous: list[dict] = []
     failures: list[str] = []  # each ambiguous write's failure ("503 on PUT playlists/…/items")
     user_added: list[str] = []
@@ -591,23 +615,28 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     # place (None: none yet, the old list is untouched), and where a write in flight would end
     done: list[int | None] = [None, None]
     replaced = [False]
+    flying: list[dict] = []  # the write on its way when the run is stopped (Ctrl-C, SIGTERM)
 
     def write(op: str, ids: list[str], end: int) -> None:
         done[1] = end
+        flying[:] = [{"op": op, "ids": list(ids)}]
         try:
             if op == "PUT":
                 gateway.replace_items(playlist_id, [uri(t) for t in ids])
             else:
                 gateway.add_items(playlist_id, [uri(t) for t in ids])
         except AmbiguousWrite as exc:
+            flying.clear()
             ambiguous.append({"op": op, "ids": list(ids)})
             failures.append(exc.reason or str(exc))
             raise
         except RecommenderError as exc:  # a definite refusal (quota, login, a gone track): not applied
+            flying.clear()
             done[1] = None
             if isinstance(exc, SpotifyError):
                 exc.refused_ids = list(ids)  # a 400 for a gone track: the culprit is among these
             raise
+        flying.clear()
         done[:] = [end, None]
         replaced[0] = replaced[0] or op == "PUT"
 
@@ -617,6 +646,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
         if isinstance(exc, SpotifyError):
             exc.unsure_writes = bool(ambiguous)  # a write whose fate is unknown may still land
+        exc.cut_off = ambiguous + flying  # recorded by publish (CUT_OFF) for the runs after
         raise
     if not isinstance(applied, Applied):  # what the last read-back found: say it, as a stop does
         held, old = applied, list(plan.current)
@@ -625,8 +655,10 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         failed = f"{failures[-1]}, {len(failures)} failed writes" if failures else None
         stop = SpotifyUnavailable(f"could not bring {label} to the planned state in this run (Spotify kept "
                                   f"failing writes{': ' + failed if failed else ''}){getattr(gateway, 'where', '')}")
-        raise SpotifyUnavailable(_left_behind(stop, prefix, None, len(desired), held != old and prefix is None,
-                                              label, again) + "; try again later", reason=failed)
+        stop = SpotifyUnavailable(_left_behind(stop, prefix, None, len(desired), held != old and prefix is None,
+                                               label, again) + "; try again later", reason=failed)
+        stop.cut_off = list(ambiguous)  # recorded by publish (CUT_OFF) for the runs after
+        raise stop
     applied.replaced = replaced[0]
     return applied
 
@@ -719,6 +751,24 @@ def _stored_as(desired: list[str], current: list[str], ours: set[str]) -> dict[s
     return {}
 
 
+def _record_cut_off(store: Store, pkey: str, info: dict, writes: list[dict]) -> None:
+    """Record, for the runs after, the writes a stopped run left of unknown fate (``CUT_OFF``);
+    when that fails too (a full disk), the next run takes any write of the list as possible."""
+    try:
+        store.update_manifest(**{pkey: {**info, CUT_OFF: list(writes)}})
+    except StorageError as exc:
+        log.warning("could not record the writes the stopped run left on their way: %s", exc)
+
+
+def _unsettled(*writes: list[dict]) -> list[dict]:
+    """The writes of unknown fate, each once."""
+    out: list[dict] = []
+    for w in (w for ws in writes for w in ws):
+        if isinstance(w, dict) and w not in out:
+            out.append(w)
+    return out
+
+
 def _full(exc: SpotifyError) -> bool:
     """Whether a refused write was refused for the playlist being full (400 "Playlist size limit
     reached"): no track of it is gone, none is looked up."""
@@ -770,7 +820,7 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
         desired = [t for t in plan.desired if t not in gone]
         try:
             applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label,
-                                 again=again)
+                                 again=again, in_flight=state.in_flight)
             break
         except SpotifyError as exc:
             if exc.status != 400 or _full(exc):
@@ -784,7 +834,7 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
 
 
 def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str, again: str,
-              made_now: bool) -> Applied:
+              made_now: bool, in_flight: set[str] = frozenset()) -> Applied:
     """``apply_plan``; to a playlist made in this run (``made_now``), written again while
     Spotify does not know it yet (``_once_known``), from what the playlist holds (a 404 is a
     refusal: nothing of that write was applied)."""
@@ -799,7 +849,7 @@ def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str,
                     raise
                 now = []  # not known yet: the whole list is written again (a replace, whatever landed)
             plan = Plan(current=now, desired=plan.desired)
-        return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again)
+        return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again, in_flight=in_flight)
     return _once_known(gateway, pid, write, f"{again} fills it", made_now)
 
 
@@ -958,12 +1008,13 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             left_public, unseen = True, exc  # recorded below, and the next run asks again
     user_removed = list(state.user_removed)
     pinned = list(state.pinned)
+    carried = state.cut_off if pid == state.playlist_id else []  # a stopped run's writes: fate unknown
     if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
         # the user may have edited the playlist since we read it (while we scored): their edits win
         if snapshot_of(gateway, pid) != state.snapshot:
             now_stamps: dict[str, str] = {}
             _, now = read_playlist(gateway, pid, stamps=now_stamps)
-            added = [t for t in dict.fromkeys(now) if t not in set(state.current)]
+            added = [t for t in dict.fromkeys(now) if t not in set(state.current) and t not in state.in_flight]
             gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
             if state.stamps and rewritten_since(state.stamps, now_stamps, now):  # another writer: not edits
                 result.messages.append(rewritten_note(state.slot, name))
@@ -995,7 +1046,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "not_yours": [t for t in state.not_yours if t in kept_pins],
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),
-            "unsettled": (previous.get("unsettled") or []) if same else [], "updated_at": utc_now().isoformat(),
+            "unsettled": _unsettled(previous.get("unsettled") or [], carried) if same else [],
+            "updated_at": utc_now().isoformat(),
             ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else [],  # until the write is verified
             REMOVED_AT: (previous.get(REMOVED_AT) or {}) if same else {}}
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
@@ -1005,13 +1057,14 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         raise AuthError(f"Spotify created the playlist {name!r} ({pid}) public although a private one was asked, "
                         "and did not make it private when asked again; nothing was put in it: make it private in "
                         f"Spotify (... > Make private), and {again} fills it")
-    snapshot, unsettled, stamps = state.snapshot, [], state.stamps
+    snapshot, unsettled, stamps = state.snapshot, list(carried), state.stamps
     if not plan.unchanged:
         try:
             # twice the client's timeout, but never a sleep longer than the configured maximum
             settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
             try:
-                applied = _apply_to(gateway, pid, plan, settle, label, again, made_now=result.created)
+                applied = _apply_to(gateway, pid, plan, settle, label, again, made_now=result.created,
+                                    in_flight=state.in_flight if pid == state.playlist_id else set())
             except SpotifyError as exc:
                 # a full playlist is no gone track: never a look-up per track for it
                 retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again) \
@@ -1021,12 +1074,15 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
                 applied, plan, note = retried
                 result.plan = plan
                 result.messages.append(note)
-        except SpotifyError as exc:  # RateLimited / SpotifyUnavailable leave `pending` set
-            raise _not_writable(state, exc) from None
+        except (RecommenderError, KeyboardInterrupt) as exc:  # stopped: `pending` stays set
+            _record_cut_off(store, pkey, info, getattr(exc, "cut_off", []))
+            if isinstance(exc, SpotifyError):
+                raise _not_writable(state, exc) from None
+            raise
         result.written = True
         if state.others and pid == state.playlist_id and applied.replaced:  # only adding keeps them
             result.messages.append(_dropped(state.others, name))
-        snapshot, unsettled, stamps = applied.snapshot, applied.ambiguous, applied.stamps
+        snapshot, unsettled, stamps = applied.snapshot, _unsettled(applied.ambiguous, carried), applied.stamps
         if applied.user_added or applied.written_as:
             plan = result.plan = Plan(current=plan.current, desired=applied.desired)
         if applied.user_added:

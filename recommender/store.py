@@ -547,7 +547,8 @@ MANIFEST_SHAPE: dict[str, Any] = {
     "fetched_at": (str, None), "user_id": str, "snapshots": dict, SAVING: str}
 PLAYLIST_SHAPE: dict[str, Any] = {"id": str, "name": str, "last_written": IDS, "pinned": IDS, "ended_pins": IDS,
                                   "removed_at": dict,
-                                  "pending": (IDS, None), "snapshot": (str, None), "unsettled": list}
+                                  "pending": (IDS, None), "snapshot": (str, None), "unsettled": list,
+                                  "cut_off": list}
 
 
 def _check_manifest(data: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ import requests
 
 from recommender import jobs, publish
 from recommender.errors import AuthError, RateLimited, SpotifyError, SpotifyUnavailable
+from recommender.spotify.gateway import AmbiguousWrite
 from recommender.standins.spotify import Account, Fault, StandinServer, base62_id
 from recommender.store import Store
 
@@ -620,6 +621,64 @@ def test_a_write_applied_after_the_run_is_not_taken_for_the_users_edit(tmp_path,
         assert env.state().user_removed == [user_drop]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("killed", [False, True])
+def test_a_write_of_a_stopped_run_landing_after_the_next_run_is_not_taken_for_the_users_adds(tmp_path, killed):
+    """A nightly run stopped (SIGTERM, Ctrl-C) while its second write was on its way; the next
+    night finished the job; the stopped write landed after that (the stand-in applied it 30 s
+    late). The night after, its tracks that the list no longer held were taken as added by
+    hand: pinned, and counted as your likes, so the seeds rose by 4 (109 to 113) with no
+    change of yours. The stopped write is remembered as of unknown fate, as a lost answer is;
+    a run killed outright (no record of what it left on its way): any write of its list."""
+    server, env = late_env(tmp_path, real_sleep=False)
+    try:
+        night = BULK_IDS[:140]
+        pid = env.run(night).playlist_id
+        stopped = BULK_IDS[:100] + BULK_IDS[130:140] + BULK_IDS[200:204]  # other picks
+        server.add_fault(late_write("POST", late=60))
+        add_items = env.gateway.add_items
+
+        def stopped_while_waiting(playlist_id, uris):  # the signal comes while the answer is awaited
+            try:
+                return add_items(playlist_id, uris)
+            except AmbiguousWrite:
+                raise KeyboardInterrupt from None
+        env.gateway.add_items = stopped_while_waiting
+        with pytest.raises(KeyboardInterrupt):
+            env.run(stopped)
+        env.gateway.add_items = add_items
+        assert env.managed()["pending"] == stopped
+        if killed:  # kill -9: the stop recorded nothing
+            env.store.update_manifest(managed_playlist={k: v for k, v in env.managed().items() if k != "cut_off"})
+        else:
+            assert env.managed()["cut_off"] == [{"op": "POST", "ids": stopped[100:]}]
+        env.run(night)  # the next night: finishes the job, the stopped write still on its way
+        assert env.content(pid) == night and env.managed()["pending"] is None
+        server.wait_late(now=True)  # it lands: 10 tracks again, 4 the list no longer holds
+        assert env.content(pid) == night + BULK_IDS[130:140] + BULK_IDS[200:204]
+
+        state = env.state()  # the night after: nothing of it is yours
+        assert state.pinned == [] and state.own_pins == [] and state.user_removed == []
+        env.run(night)
+        assert env.content(pid) == night  # put back: no duplicate, none of the 4 kept
+        assert env.state().pinned == [] and env.managed()["unsettled"] == []
+    finally:
+        server.stop()
+
+
+def test_a_write_refused_by_the_quota_leaves_no_write_of_unknown_fate(big):
+    """A stop on a refused write (the quota) left nothing on its way: the run that finishes the
+    list remembers no write of unknown fate, and the next removal by hand is yours as ever."""
+    pid = big.run(BULK_IDS[:150]).playlist_id
+    big.server.add_fault(Fault(method="POST", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
+    with pytest.raises(RateLimited):
+        big.run(BULK_IDS[50:200])
+    assert big.managed()["cut_off"] == []
+    big.run(BULK_IDS[50:200])
+    assert big.managed()["unsettled"] == [] and "cut_off" not in big.managed()
+    remove_by_hand(big.gateway, pid, [BULK_IDS[180]])  # not among the stopped run's first 100
+    assert big.state().user_removed == [BULK_IDS[180]]
 
 
 # ----- the user edits while we write (issue 10, item 10) ---------------------------------------
