@@ -1383,7 +1383,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                      "(`recommend import features FILE.csv`)")
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
-        lines.append(f"running:  pid {info['running'].get('pid')} ({info['running'].get('command')})")
+        from .isotime import shown
+        from .lock import waiting_until
+        until = waiting_until(info["running"])
+        lines.append(f"running:  pid {info['running'].get('pid')} ({visible(str(info['running'].get('command')))})"
+                     + (f", waiting for Spotify's rate limit until {shown(until)}" if until else ""))
     if info.get("stopped"):
         from .isotime import shown
         from .lock import started_at

@@ -52,6 +52,7 @@ UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_sh
 # Strict bounds: (value, False) means the bound itself is excluded.
 BOUNDS: dict[str, tuple[Any, Any]] = {
     "spotify.timeout": ((0, False), None), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, None),
+    "spotify.max_total_wait": (0, None),
     "cache.max_age_hours": (0, None),
     "listenbrainz.timeout": ((0, False), None),
     "refresh.discovery_artists": (0, None), "refresh.discovery_albums_per_artist": (0, None),

@@ -65,11 +65,16 @@ def writing(settings, command: str) -> Iterator[None]:
 
 def connect(settings, **kwargs):
     """A Gateway using the cached login (refreshed silently); AuthError when there is none.
-    ``kwargs`` go to the Gateway (``sleeps_kept_wait``...)."""
+    ``kwargs`` go to the Gateway (``sleeps_kept_wait``...). A long wait for Spotify's rate limit
+    is recorded in the run lock this process holds (``lock.record_wait``), for `recommend status`
+    and another run's exit 6."""
+    from .lock import lock_path, record_wait
     from .spotify.auth import make_auth_manager
     from .spotify.gateway import Gateway
     manager = make_auth_manager(settings)
     manager.get_access_token()  # raises AuthError now rather than half way through a pull
+    held = lock_path(settings.cache_dir)  # a long wait for the rate limit is in its record while on
+    kwargs.setdefault("on_wait", lambda seconds: record_wait(held, seconds))
     return Gateway.from_settings(manager, settings, **kwargs)
 
 
@@ -523,6 +528,9 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         basis = _build_basis(held, settings, gateway, dry_run=dry_run, seed_playlist=seed_playlist,
                              force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of)
         result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist, expect=expect)
+    waited = gateway.waited_note()  # why a night's run took that long, in cron's mail
+    if waited:
+        result.messages.append(waited)
     result.seconds = time.monotonic() - started
     return result
 

@@ -2,7 +2,8 @@
 
 Every command that writes the cache or Spotify holds the lock. The kernel drops a flock when
 its process dies, so a killed run never blocks the next one. The file itself records who
-holds it (pid, host, command, start time) for the "another run holds the lock" message; it is
+holds it (pid, host, command, start time; while the run waits for Spotify's rate limit, until
+when: ``record_wait``) for the "another run holds the lock" message and `recommend status`; it is
 emptied on a clean release, so content found by a new holder means the last run was killed
 (logged at INFO as a stale lock taken over, and kept in ``RunLock.took_over`` for the caller
 to record: ``jobs.writing`` records it in runs.jsonl). If the flock is still held but the recorded
@@ -22,7 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,6 +38,7 @@ LOCK_NAME = "recommend.lock"
 # ENOLCK; a FUSE or SMB mount without locks): a setting to change, not a bug (exit 7, not 1)
 NO_LOCKING = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL})
 POLL_SECONDS = 0.05
+_HELD: dict[str, "RunLock"] = {}  # the locks this process holds, by path (``record_wait``)
 
 
 def lock_path(cache_dir: Path | str) -> Path:
@@ -60,6 +62,7 @@ class RunLock:
         self.command = command if command is not None else _default_command()
         self.trigger = trigger
         self._fd: int | None = None
+        self._info: dict[str, Any] = {}  # what this run recorded in the file
         self.took_over: dict[str, Any] | None = None  # the record a run that did not finish left
 
     @property
@@ -95,6 +98,8 @@ class RunLock:
         fd, self._fd = self._fd, None
         if fd is None:
             return
+        if _HELD.get(str(self.path)) is self:
+            del _HELD[str(self.path)]
         try:
             os.ftruncate(fd, 0)
         except OSError:  # the lock still goes away with the descriptor
@@ -146,6 +151,7 @@ class RunLock:
             os.close(fd)
             return self._try_acquire()
         self._fd = fd
+        _HELD[str(self.path)] = self
         return None
 
     def _open(self) -> int:
@@ -161,10 +167,30 @@ class RunLock:
                 "started": system_now().replace(microsecond=0).isoformat()}  # vs /proc: _pid_reused
         if self.trigger is not None:  # the record of a run killed holding it: scheduled or not
             info["trigger"] = self.trigger
+        self._info = info
         data = (json.dumps(info) + "\n").encode("utf-8")
         os.ftruncate(fd, 0)
         os.pwrite(fd, data, 0)
         os.fsync(fd)
+
+    def record_wait(self, seconds: float | None) -> None:
+        """Add to the record that this run waits ``seconds`` for Spotify's rate limit from now
+        (``waiting_until``; None: no longer). Written over the old record in one write, padded
+        with spaces (a reader never finds the file empty meanwhile); a failing write is logged
+        only (the run goes on; its wait is then not shown)."""
+        if self._fd is None:
+            return
+        info = {k: v for k, v in self._info.items() if k != WAITING_UNTIL}
+        if seconds is not None:
+            until = system_now() + timedelta(seconds=seconds)
+            info[WAITING_UNTIL] = until.replace(microsecond=0).isoformat()
+        self._info = info
+        data = json.dumps(info).encode("utf-8")
+        try:
+            size = os.fstat(self._fd).st_size
+            os.pwrite(self._fd, data.ljust(max(size - 1, len(data))) + b"\n", 0)
+        except OSError as exc:
+            log.warning("could not record the wait in the lock file %s: %s", self.path, exc.strerror or exc)
 
     def _replace_orphaned_file(self) -> bool:
         """Unlink a lock file whose flock outlived its recorded process; True if done.
@@ -203,6 +229,27 @@ def _dir_guard(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(dir_fd)
+
+
+WAITING_UNTIL = "waiting_until"  # in the record: the holder waits for Spotify's rate limit until then
+
+
+def record_wait(path: Path | str, seconds: float | None) -> None:
+    """``RunLock.record_wait`` of the lock this process holds on ``path``; nothing when it
+    holds none (a dry run that takes no lock)."""
+    held = _HELD.get(str(Path(path)))
+    if held is not None:
+        held.record_wait(seconds)
+
+
+def waiting_until(info: dict[str, Any] | None) -> datetime | None:
+    """Until when the holder of a lock record waits for Spotify's rate limit, by the machine's
+    clock; None when it does not (no such wait recorded, or one already over)."""
+    try:
+        until = parse_time((info or {})[WAITING_UNTIL])
+    except (KeyError, ValueError, TypeError, OverflowError):
+        return None
+    return until if until > system_now() else None
 
 
 def read_holder(path: Path | str) -> dict[str, Any] | None:
@@ -270,6 +317,9 @@ def describe_holder(info: dict[str, Any] | None) -> str:
     if info.get("started"):
         when = started_at(info)
         parts.append(f"since {shown(when)}" if when else f"start unknown (recorded as {info['started']!r})")
+    until = waiting_until(info)
+    if until is not None:
+        parts.append(f"waiting for Spotify's rate limit until {shown(until)}")
     return ", ".join(parts)
 
 

@@ -200,7 +200,10 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
                   secrets: Iterable[str] = ()) -> Path:
     """Log every run to a rotating file under the cache dir; return the file's path.
 
-    File: INFO (DEBUG with verbose). stderr: WARNING (INFO with verbose), nothing with quiet.
+    File: INFO (DEBUG with verbose). stderr: WARNING (INFO with verbose); with quiet, only the
+    records marked ``note`` (``extra={"note": True}``: a long wait for Spotify's rate limit, said
+    as it starts) and only on a terminal (cron's mail gets the run's one line about them at its
+    end instead). A record marked ``note`` reads 'note: ...' there.
     ``secrets`` (e.g. the configured client secret) are redacted verbatim on top of the
     patterns. Calling it again replaces the handlers installed the first time. A log file that
     cannot be opened for writing (a read-only data directory, a full disk, not ours) is warned
@@ -223,12 +226,14 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         unwritable = f"cannot write the log {path}: {exc.strerror or exc}; this run goes on without it"
     else:
         unwritable = ""
-    if not quiet:
+    if not quiet or _terminal(sys.stderr):
         err_handler = logging.StreamHandler(sys.stderr)
         err_handler.setLevel(logging.INFO if verbose else logging.WARNING)
-        err_handler.setFormatter(logging.Formatter(STDERR_FORMAT))
+        err_handler.setFormatter(_StderrFormatter(STDERR_FORMAT))
         # the CLI prints its own one-line error; records marked file_only (with tracebacks) stay in the file
         err_handler.addFilter(lambda record: not getattr(record, "file_only", False))
+        if quiet:  # on a terminal: the notes only (a long wait for Spotify's rate limit, as it starts)
+            err_handler.addFilter(lambda record: getattr(record, "note", False))
         err_handler.addFilter(_remember_said)
         handlers.append(err_handler)
     root = logging.getLogger()
@@ -240,6 +245,22 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     if unwritable:
         log.warning(unwritable)
     return path
+
+
+def _terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed, or no real file behind it
+        return False
+
+
+class _StderrFormatter(logging.Formatter):
+    """STDERR_FORMAT, except for records marked ``note``: 'note: ...', as the CLI's notes read."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "note", False):
+            return f"note: {record.getMessage()}"
+        return super().format(record)
 
 
 def _file_handler(path: Path, max_bytes: int, backups: int, verbose: bool) -> logging.Handler:

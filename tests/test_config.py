@@ -69,6 +69,8 @@ def test_command_line_overrides_everything(tmp_path):
     ("scorers:\n  opendata:\n    listen_weight: -0.5\n", "scorers.opendata.listen_weight must be at least 0"),
     ("scorers:\n  artist_walk:\n    alpha: 0\n", "scorers.artist_walk.alpha must be"),
     ("spotify:\n  redirect_uri: http://localhost:8888/callback\n", "127.0.0.1, not localhost"),
+    ("spotify:\n  max_total_wait: -1\n", "spotify.max_total_wait must be at least 0, got -1"),
+    ("spotify:\n  max_total_wait: soon\n", "spotify.max_total_wait must be a number, got 'soon'"),
     ("blend:\n  normalisation: zscore\n", "blend.normalisation must be one of"),
     ("blend: [1, 2\n", "line"),
 ])

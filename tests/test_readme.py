@@ -90,7 +90,7 @@ def test_the_defaults_readme_states_are_the_shipped_ones():
         "search.min_score": 0.35, "schedule.cron": "30 6 * * *", "schedule.enrich_limit": 0,
         "evaluate.top_n": 10, "evaluate.seed": 42, "tune.folds": 3, "discovery.request_budget": 600,
         "discovery.similar_artists.via": "top_recordings", "listenbrainz.max_retry_wait": 30,
-        "spotify.max_retry_wait": 60, "spotify.timeout": 10, "cache.max_age_hours": 12,
+        "spotify.max_retry_wait": 60, "spotify.max_total_wait": 600, "spotify.timeout": 10, "cache.max_age_hours": 12,
         "refresh.discovery_artists": 20, "refresh.discovery_albums_per_artist": 5,
         "refresh.discovery_recheck_days": 7, "discovery.ttl_similar_artists_days": 7,
         "discovery.ttl_recordings_days": 30, "playlist.public": False, "discovery.enabled": True,

@@ -682,13 +682,9 @@ def test_the_last_seconds_of_a_kept_wait_are_said_and_status_never_sleeps_them(l
     from datetime import timedelta
 
     from recommender.isotime import utc_now
-    from recommender.spotify.gateway import Gateway
     from spotify_helpers import api_requests
     server, env, cache = logged_in
-    sleeps: list[float] = []
-    made = Gateway.from_settings.__func__
-    monkeypatch.setattr(Gateway, "from_settings",
-                        classmethod(lambda cls, *a, **kw: made(cls, *a, sleep=sleeps.append, **kw)))
+    sleeps = recorded_sleeps(monkeypatch)
     kept_wait(cache, utc_now() - timedelta(hours=24), utc_now() + timedelta(seconds=30))
     status = run(["status", "--json"], env)
     assert status.exit_code == 0, status.stderr
@@ -700,7 +696,144 @@ def test_the_last_seconds_of_a_kept_wait_are_said_and_status_never_sleeps_them(l
     assert len(sleeps) == 1 and 20 <= sleeps[0] <= 30
     said = [r for r in caplog.records if "waiting the last" in r.getMessage()]
     assert [r.levelno for r in said] == [logging.WARNING], [r.getMessage() for r in caplog.records]
-    assert said[0].getMessage().endswith("s of it, then going on")
+    assert "s of it, then going on; the wait ends at " in said[0].getMessage()
+
+
+def recorded_sleeps(monkeypatch) -> list[float]:
+    """Every Gateway the CLI makes records its sleeps here instead of sleeping them."""
+    from recommender.spotify.gateway import Gateway
+    sleeps: list[float] = []
+    made = Gateway.from_settings.__func__
+    monkeypatch.setattr(Gateway, "from_settings",
+                        classmethod(lambda cls, *a, **kw: made(cls, *a, sleep=sleeps.append, **kw)))
+    return sleeps
+
+
+def test_a_throttled_night_stops_at_spotify_max_total_wait_and_the_next_run_finishes_the_write(long_list, monkeypatch):
+    """Each 429 wait stayed under spotify.max_retry_wait, but nothing bounded their sum: a
+    throttled night of 30-second Retry-Afters stretched one run over hours, into the next night's
+    (which exited 6). A wait that would take the run past spotify.max_total_wait stops it (exit
+    4) saying how long it waited in all and when to try again; stopped between the playlist's
+    writes, it says what the playlist holds, and the next run finishes it."""
+    server, env, cache, config = long_list
+    sleeps = recorded_sleeps(monkeypatch)
+    config.write_text("blend:\n  max_tracks: 150\nspotify:\n  max_total_wait: 60\n")
+    for method in ("PUT", "POST"):  # the replace of the first 100 tracks, then the add of the rest
+        server.add_fault(Fault(method=method, path=r"^/v1/playlists/[^/]+/items$", status=429, retry_after=40))
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 4, result.stderr
+    assert sleeps == [40.0]  # the second 40 s would have made 80 s: not slept
+    said = " ".join(result.stderr.split())
+    assert "Spotify kept rate-limiting this run: it waited 40 s in all, and Spotify asks for 40 s more (429 on " \
+           "POST playlists/" in said
+    assert "which would pass spotify.max_total_wait = 60 s; try again in 40 s (after " in said
+    assert runs_of(cache)[-1]["exit_code"] == 4
+    pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+    planned = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["pending"]
+    assert server.playlist_track_ids(pid) == planned[:100] and len(planned) > 100
+    assert said.endswith(f"the managed playlist holds only the first 100 of its {len(planned)} new tracks until "
+                         "the next run writes the rest"), said
+    sleeps.clear()
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert server.playlist_track_ids(pid) == planned  # the next run finished it
+    assert len(sleeps) <= 1 and sum(sleeps) <= 40  # at most what is left of the kept 40 s
+
+
+def test_a_long_max_retry_wait_is_still_bounded_by_max_total_wait(logged_in, monkeypatch):
+    """A user who raised spotify.max_retry_wait to 100000 had a cron run sleep a Retry-After of
+    a day with nothing said: spotify.max_total_wait (600 s by default) stops it at once."""
+    server, env, cache = logged_in
+    sleeps = recorded_sleeps(monkeypatch)
+    config = cache.parent / "config.yaml"
+    config.write_text("spotify:\n  max_retry_wait: 100000\n")
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=429, retry_after=86400))
+    result = run(["build-playlist", "--quiet", "--no-input"], {**env, "RECOMMENDER_CONFIG": str(config)})
+    assert result.exit_code == 4 and sleeps == [], result.stderr
+    said = " ".join(result.stderr.split())
+    assert "Spotify asks us to wait 86400 s (429 on GET me/playlists), more than spotify.max_total_wait = 600 s; " \
+           "try again in 24.0 h" in said, said
+
+
+def test_a_night_that_waited_long_for_the_rate_limit_says_so_in_one_line_for_crons_mail(logged_in, monkeypatch):
+    """A run that sat through minutes of 429 waits said nothing of it on stderr (only the log
+    did), so cron's mail could not tell why the run took that long. Off a terminal (cron's mail)
+    it now ends with one note of the total, and no line per wait."""
+    server, env, cache = logged_in
+    sleeps = recorded_sleeps(monkeypatch)
+    for path in (r"^/v1/me/playlists$", r"^/v1/me/tracks$"):
+        server.add_fault(Fault(method="GET", path=path, status=429, retry_after=40))
+    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    assert sleeps == [40.0, 40.0]
+    notes = [line for line in result.stderr.splitlines() if "rate limit" in line]
+    assert notes == ["note: this run waited 80 s in all for Spotify's rate limit (429 answers), of at most "
+                     "spotify.max_total_wait = 600 s"], result.stderr
+
+
+def test_a_long_wait_is_said_as_it_starts_on_a_terminal_even_with_quiet(standin, tmp_path, monkeypatch):
+    """A person at a terminal saw nothing while a run slept a 30 s Retry-After with --quiet (and
+    only the first 429 of the run without it): a wait of 10 s or more is a note as it starts,
+    with the time it ends; off a terminal (cron's mail) it is not, only in the log."""
+    import io
+    import sys
+
+    from recommender.runlog import log_path, setup_logging, teardown_logging
+    from spotify_helpers import gateway_for, settings_for
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache, **{"spotify.max_retry_wait": 60.0})
+    for stream in (Terminal(), io.StringIO()):
+        monkeypatch.setattr(sys, "stderr", stream)
+        setup_logging(cache, quiet=True)
+        try:
+            standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=429, retry_after=30))
+            standin.add_fault(Fault(method="GET", path=r"^/v1/me/following$", status=429, retry_after=2))
+            gateway = gateway_for(settings)
+            assert gateway.get("me")["id"] and gateway.get("me/following", type="artist") is not None
+        finally:
+            teardown_logging()
+        lines = stream.getvalue().splitlines()
+        if isinstance(stream, Terminal):
+            assert len(lines) == 1 and lines[0].startswith("note: Spotify at "), lines  # the 2 s wait: not said
+            assert "asks us to slow down (429 on GET me); waiting 30 s, then trying again" in lines[0]
+            assert "the wait ends at " in lines[0] and "this run has waited 30 s for Spotify's rate limit (at most " \
+                   "spotify.max_total_wait = 600 s)" in lines[0]
+        else:
+            assert lines == []
+    assert log_path(cache, "recommend.log").read_text().count("the wait ends at ") == 2
+
+
+def test_status_and_a_second_run_say_that_the_run_waits_for_spotifys_rate_limit(standin, tmp_path):
+    """While a run slept a long Retry-After, `recommend status` showed only "running: pid ...",
+    and the next night's run exited 6 with "another run holds the lock", not saying why it was
+    still running. The lock's record says until when it waits, and both say so."""
+    from recommender import jobs
+    from recommender.errors import LockHeld
+    from recommender.lock import RunLock, lock_path, read_holder
+    from spotify_helpers import settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache, **{"spotify.max_retry_wait": 60.0})
+    env = env_for(standin, cache)
+    seen: dict[str, str] = {}
+
+    def meanwhile(seconds: float) -> None:
+        with pytest.raises(LockHeld) as held:
+            RunLock(lock_path(cache), command="build-playlist").acquire()
+        seen["exit 6"] = str(held.value)
+        seen["status"] = " ".join(run(["status", "--offline"], env).stdout.split())
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=429, retry_after=45))
+    with jobs.writing(settings, "build-playlist"):
+        assert jobs.connect(settings, sleep=meanwhile).get("me")["id"]
+        after = read_holder(lock_path(cache))
+    assert "another run holds the lock (pid " in seen["exit 6"]
+    assert "'build-playlist', since " in seen["exit 6"] and ", waiting for Spotify's rate limit until " in seen["exit 6"]
+    assert f"running: pid {os.getpid()} (build-playlist), waiting for Spotify's rate limit until " in seen["status"]
+    assert "waiting_until" not in after  # the wait is over: no longer said
 
 
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):

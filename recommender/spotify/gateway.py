@@ -2,7 +2,8 @@
 
 spotipy's own retry adapter is off (it would sleep a day on a quota 429 and retry POSTs).
 Idempotent calls (GET, and PUT/DELETE of a whole state) are retried a bounded number of
-times on 429 (honouring Retry-After up to ``max_retry_wait``), 5xx, timeouts and unreadable
+times on 429 (honouring Retry-After up to ``max_retry_wait``, and ``max_total_wait`` in all for
+one run's Gateway), 5xx, timeouts and unreadable
 bodies (spotipy returns ``None`` for those). Non-idempotent writes are never retried here:
 they raise ``AmbiguousWrite`` and the caller re-reads and reconciles.
 """
@@ -38,6 +39,12 @@ WAIT_FILE = "spotify-wait.json"  # in the data directory: a wait Spotify asked f
 # a kept wait lasts at most this long (a day's Retry-After is the longest Spotify gives): asking
 # after it only gets the answer again, and a proxy's Retry-After of 10^10 s blocks no run for centuries
 MAX_KEPT_WAIT = 48 * 3600.0
+# a rate-limit wait this long or longer is said as it starts (a warning marked as a note: on a
+# terminal even with --quiet) and recorded in the run lock's record (``on_wait``)
+LONG_WAIT = 10.0
+# a run that waited this long in all for Spotify's rate limit says so when it ends (``waited_note``:
+# in cron's mail, why the night's run took that long)
+NOTED_TOTAL_WAIT = 60.0
 
 
 class AmbiguousWrite(SpotifyUnavailable):
@@ -148,11 +155,15 @@ class Gateway:
 
     def __init__(self, client: spotipy.Spotify, max_retries: int = 4, max_retry_wait: float = 60.0,
                  backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep, where: str = "",
-                 wait_file: Path | None = None, app: str = "", sleeps_kept_wait: bool = True) -> None:
+                 wait_file: Path | None = None, app: str = "", sleeps_kept_wait: bool = True,
+                 max_total_wait: float = 600.0, on_wait: Callable[[float | None], None] | None = None) -> None:
         """``wait_file``: where a long wait Spotify asked for is kept (None: none is kept nor
         read); ``app``: the client id the wait is for (another app is not rate-limited with this
         one); ``sleeps_kept_wait`` False: a check that must not sleep (`recommend status`) is
-        told the last seconds of a kept wait instead of waiting them out."""
+        told the last seconds of a kept wait instead of waiting them out. ``max_total_wait``:
+        the most this Gateway (one run's) sleeps for Spotify's rate limit in all; ``on_wait``:
+        told the seconds of each long wait as it starts, and None when it is over (the run
+        lock's record, for `recommend status` and another run's exit 6)."""
         self.client = client
         self.where = where  # configured_at: named when Spotify cannot be reached
         self.wait_file = wait_file
@@ -163,6 +174,9 @@ class Gateway:
         self.max_retry_wait = max_retry_wait
         self.backoff = backoff
         self.sleep = sleep
+        self.max_total_wait = max_total_wait
+        self.on_wait = on_wait
+        self.waited = 0.0  # seconds slept for Spotify's rate limit so far (``max_total_wait``)
         self.requests_made = 0
         self.lowered: dict[str, int] = {}  # listing (ids replaced by {id}) -> page size Spotify took
         self._me: dict | None = None  # who is logged in, once asked (``me``)
@@ -171,7 +185,7 @@ class Gateway:
     @classmethod
     def from_settings(cls, auth_manager, settings, **kwargs) -> "Gateway":
         return cls(build_client(auth_manager, settings), max_retries=settings.spotify.max_retries,
-                   max_retry_wait=settings.spotify.max_retry_wait,
+                   max_retry_wait=settings.spotify.max_retry_wait, max_total_wait=settings.spotify.max_total_wait,
                    where=configured_at(settings, "spotify.api_url"), wait_file=Path(settings.cache_dir) / WAIT_FILE,
                    app=str(settings.spotify.client_id or ""), **kwargs)
 
@@ -201,9 +215,9 @@ class Gateway:
         if isinstance(kept.get("asked"), (int, float)) and kept["asked"] > MAX_KEPT_WAIT:  # the whole of it
             asked = (f"Spotify asked at {shown(since)} to wait {kept['asked'] / 3600:.1f} h, kept until {shown(until)} "
                      f"(at most {MAX_KEPT_WAIT / 3600:.0f} h: asking after that only gets the answer again)")
-        if left <= self.max_retry_wait and self.sleeps_kept_wait:  # a nightly line a few seconds early:
-            log.warning("%s: waiting the last %s of it, then going on", asked, seconds(left))  # as for a short 429
-            self.sleep(left)
+        if left <= min(self.max_retry_wait, self.max_total_wait) and self.sleeps_kept_wait:  # a nightly line a
+            self._rate_sleep(left, f"{asked}: waiting the last {seconds(left)} of it, then going on",  # few seconds early:
+                             warn=True)  # said as for a short 429
             return
         raise RateLimited(f"{asked} (rate limited); nothing is asked before then (delete {self.wait_file} to ask "
                           f"anyway); try again {when(left)}", retry_after=left)
@@ -264,12 +278,13 @@ class Gateway:
                     if attempt >= self.max_retries:
                         raise RateLimited(f"Spotify kept answering 429 (rate limited) for {url}; try again {when(wait)}",
                                           retry_after=wait) from None
-                    if not self.announced:
-                        self.announced = True
-                        log.warning(slow_down_notice(f"Spotify{self.where}", f"429 on {method} {url}", wait,
-                                                     self.max_retries - attempt))
-                    log.info("429 on %s %s: waiting %.1f s", method, url, wait)
-                    self.sleep(wait)
+                    if self.waited + wait > self.max_total_wait:
+                        self._keep_wait(wait)
+                        raise RateLimited(self._past_total(wait, f"429 on {method} {url}"), retry_after=wait) from None
+                    said = slow_down_notice(f"Spotify{self.where}", f"429 on {method} {url}", wait,
+                                            self.max_retries - attempt)
+                    self._rate_sleep(wait, said, warn=not self.announced)
+                    self.announced = True
                     attempt += 1
                     continue
                 if status >= 500:
@@ -298,6 +313,49 @@ class Gateway:
                 attempt += 1
                 continue
             return result
+
+    def _rate_sleep(self, wait: float, said: str, warn: bool) -> None:
+        """Sleep ``wait`` seconds Spotify's rate limit asks for, counted in ``waited``. ``said``
+        (the wait in words) is a warning when ``warn`` (the run's first 429) or the wait is
+        ``LONG_WAIT`` or more, else logged at INFO. A long wait's warning also says until when
+        and how much of ``max_total_wait`` the run has used, marked ``note`` (the log's stderr
+        handler shows it as a note, on a terminal even with --quiet), and ``on_wait`` is told its
+        seconds, then None."""
+        long = wait >= LONG_WAIT
+        if long:
+            said += (f"; the wait ends at {shown(utc_now() + timedelta(seconds=wait))}, and with it this run has waited "
+                     f"{self.waited + wait:.0f} s for Spotify's rate limit (at most spotify.max_total_wait = "
+                     f"{self.max_total_wait:.0f} s)")
+            log.warning(said, extra={"note": True})
+        elif warn:
+            log.warning(said)
+        else:
+            log.info(said)
+        if long and self.on_wait is not None:
+            self.on_wait(wait)
+        try:
+            self.sleep(wait)
+        finally:
+            self.waited += wait
+            if long and self.on_wait is not None:
+                self.on_wait(None)
+
+    def _past_total(self, wait: float, what: str) -> str:
+        """The RateLimited message of a wait that would take the run past ``max_total_wait``."""
+        bound = f"spotify.max_total_wait = {self.max_total_wait:.0f} s"
+        if not self.waited:
+            return f"Spotify asks us to wait {wait:.0f} s ({what}), more than {bound}; try again {when(wait)}"
+        return (f"Spotify kept rate-limiting this run: it waited {self.waited:.0f} s in all, and Spotify asks for "
+                f"{wait:.0f} s more ({what}), which would pass {bound}; try again {when(wait)}")
+
+    def waited_note(self) -> str | None:
+        """What the CLI notes at the end of a run that waited ``NOTED_TOTAL_WAIT`` or more in all
+        for Spotify's rate limit (else None): why it took that long, and how close it came to
+        stopping."""
+        if self.waited < NOTED_TOTAL_WAIT:
+            return None
+        return (f"this run waited {self.waited:.0f} s in all for Spotify's rate limit (429 answers), of at most "
+                f"spotify.max_total_wait = {self.max_total_wait:.0f} s")
 
     def _transient(self, attempt: int, idempotent: bool, what: str, said: str, per_try: float = 0.0) -> None:
         """A failure that may pass: wait and let the caller retry, or raise.
