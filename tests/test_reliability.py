@@ -836,6 +836,34 @@ def test_status_and_a_second_run_say_that_the_run_waits_for_spotifys_rate_limit(
     assert "waiting_until" not in after  # the wait is over: no longer said
 
 
+def test_a_wait_of_another_thread_is_not_recorded_as_the_lock_holders(standin, tmp_path):
+    """`recommend web`: a publish held the lock while a page's dry run (another thread, no
+    lock) slept a long Retry-After; the dry run's wait was written into the publish's lock
+    record ("waiting for Spotify's rate limit" in `recommend status` and a second run's exit 6
+    while the publish was not waiting), and its end erased a wait of the publish's. Only the
+    waits of the thread that took the lock are recorded."""
+    import threading
+
+    from recommender import jobs
+    from recommender.lock import lock_path, read_holder
+    from spotify_helpers import settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache, **{"spotify.max_retry_wait": 60.0})
+    seen: list = []
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=429, retry_after=45))
+
+    def page() -> None:  # the dry run's gateway, as the web app makes it (jobs.connect)
+        gateway = jobs.connect(settings, sleep=lambda s: seen.append(read_holder(lock_path(cache))))
+        seen.append(gateway.get("me")["id"])
+    with jobs.writing(settings, "build-playlist (web publish)"):
+        thread = threading.Thread(target=page)
+        thread.start()
+        thread.join()
+    assert len(seen) == 2 and seen[1]  # it waited, then went on
+    assert seen[0]["command"] == "build-playlist (web publish)" and "waiting_until" not in seen[0]
+
+
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     server, env, cache = logged_in
     server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
