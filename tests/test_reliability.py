@@ -1182,6 +1182,27 @@ def test_a_config_typo_fails_the_scheduled_run_in_its_log_and_run_history(logged
     assert "warning: the last scheduled run failed:" in said and "exit 2" in said and str(config) in said
 
 
+def test_a_failure_of_a_run_given_config_after_the_command_is_recorded_in_that_configs_folder(tmp_path):
+    """`recommend build-playlist --config FILE` (our crontab line gives --config after the
+    command) whose FILE names its data folder (cache.dir): a run that failed (here not logged
+    in, exit 3) was recorded in the standard data folder instead, created for it, so
+    `recommend status --config FILE` did not show it; and a typo in FILE, run by hand, was
+    recorded there too. Both now follow the FILE the command was given."""
+    import os
+
+    from recommender.config import load_settings
+    data, config = tmp_path / "data", tmp_path / "config.yaml"
+    config.write_text(f"cache:\n  dir: {data}\n")
+    standard = load_settings(os.devnull).cache_dir
+    env = {"SPOTIPY_CLIENT_ID": "test-client", "SPOTIPY_CLIENT_SECRET": ""}
+    assert run(["build-playlist", "--quiet", "--no-input", "--config", str(config)], env).exit_code == 3
+    assert [r["exit_code"] for r in runs_of(data)] == [3]
+    config.write_text(f"cache:\n  dir: {data}\nplaylist:\n  nmae: x\n")
+    assert run(["build-playlist", "--quiet", "--no-input", "--config", str(config)], env).exit_code == 2
+    assert [r["exit_code"] for r in runs_of(data)] == [3]  # by hand: the line is on the terminal
+    assert not Path(standard).exists()
+
+
 @pytest.fixture
 def long_list(tmp_path):
     """The sample account on a stand-in of its own, logged in, with a config file asking for 150
