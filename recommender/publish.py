@@ -522,8 +522,9 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     unplayable = {**unplayable, **{t: unplayable[stored] for t, stored in written_as.items() if stored in unplayable}}
     # a stopped run's write may land after the next run has finished the job: that run remembers
     # it as of unknown fate, or the run after it takes its tracks for your adds (pins, your likes);
-    # what it left on their way as its stop recorded it (CUT_OFF), else (killed outright) any write
-    cut_off = [] if not isinstance(pending, list) else \
+    # what it left on their way as its stop recorded it (CUT_OFF), else (killed outright) any write;
+    # none when the playlist holds its whole list (each write landed: stopped after them, a full disk)
+    cut_off = [] if not isinstance(pending, list) or current == pending else \
         _unsettled(info[CUT_OFF]) if isinstance(info.get(CUT_OFF), list) else _writes_of(pending)
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,

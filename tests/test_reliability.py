@@ -1250,7 +1250,10 @@ def test_a_disk_full_after_the_playlist_is_written_says_the_playlist_holds_its_n
     list, then the manifest could not record it, and the run's one line was "cannot write
     manifest.json: No space left on device (...; the previous version is kept)", as if the
     playlist had not been written; it had. The line now says so, and the next run records it
-    without writing again."""
+    without writing again. That run took every write of the list for one of unknown fate (as
+    for a run killed outright), so a track removed by hand the day after, beyond the first 100,
+    was not read as removed and was put back; the playlist holding the whole list, no write of
+    it is in flight."""
     import errno
 
     server, env, cache, config = long_list
@@ -1279,6 +1282,15 @@ def test_a_disk_full_after_the_playlist_is_written_says_the_playlist_holds_its_n
     assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
     assert not [r for r in server.requests if r.method in ("PUT", "POST") and r.path.endswith("/items")]
     assert json.loads((cache / "manifest.json").read_text())["managed_playlist"]["last_written"] == planned
+    # no write of it is of unknown fate (the playlist held the whole list): a track you remove
+    # by hand then is your removal, not one a late write of that run may have caused (it was
+    # put back the next night, beyond the first 100 of the list)
+    assert json.loads((cache / "manifest.json").read_text())["managed_playlist"]["unsettled"] == []
+    from recommender.config import load_settings
+    from spotify_helpers import gateway_for, remove_by_hand
+    remove_by_hand(gateway_for(load_settings(environ=env)), pid, [planned[-1]])
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert len(planned) > 100 and planned[-1] not in server.playlist_track_ids(pid)
 
 
 def test_a_file_system_gone_read_only_during_the_run_says_what_to_do(logged_in, monkeypatch):
