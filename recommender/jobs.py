@@ -195,8 +195,10 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     before = library
     library, found = discover_open_data(library, settings, gateway, progress, notice=notice)
     if found.failed:  # a service down: the last discovery's finds stay beside what it could ask, or
-        from .spotify.sync import with_last_discovery  # their picks would leave the playlist for a day
-        library = with_last_discovery(library, store.load_library(), beside=True)
+        from .sources.run import sources_on  # their picks would leave the playlist for a day; not
+        from .spotify.sync import with_last_discovery  # a source's that asked all, nor one turned off since
+        kept = {name: on and name not in found.finished for name, on in sources_on(settings).items()}
+        library = with_last_discovery(library, store.load_library(), beside=True, sources=kept)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     library = store.with_features(library, before)  # the new candidates' audio features too
     report.open_data_tracks = found.tracks

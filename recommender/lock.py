@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,6 +64,7 @@ class RunLock:
         self.trigger = trigger
         self._fd: int | None = None
         self._info: dict[str, Any] = {}  # what this run recorded in the file
+        self._thread: int | None = None  # the thread that took it: its run's waits are recorded (``record_wait``)
         self.took_over: dict[str, Any] | None = None  # the record a run that did not finish left
 
     @property
@@ -151,6 +153,7 @@ class RunLock:
             os.close(fd)
             return self._try_acquire()
         self._fd = fd
+        self._thread = threading.get_ident()
         _HELD[str(self.path)] = self
         return None
 
@@ -235,10 +238,12 @@ WAITING_UNTIL = "waiting_until"  # in the record: the holder waits for Spotify's
 
 
 def record_wait(path: Path | str, seconds: float | None) -> None:
-    """``RunLock.record_wait`` of the lock this process holds on ``path``; nothing when it
-    holds none (a dry run that takes no lock)."""
+    """``RunLock.record_wait`` of the lock this process holds on ``path``, when this thread
+    took it; nothing when it holds none (a dry run that takes no lock), or when another thread
+    did (`recommend web`: a page's dry run waiting beside a publish is not the publish's wait,
+    and its end would erase the publish's)."""
     held = _HELD.get(str(Path(path)))
-    if held is not None:
+    if held is not None and held._thread == threading.get_ident():
         held.record_wait(seconds)
 
 

@@ -484,7 +484,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         info = {**info, "last_written": list(current), "snapshot": snapshot}
     last = list(info["last_written"])
     pending = info.get("pending")
-    unsettled = [w for w in info.get("unsettled") or [] if isinstance(w, dict)]
+    unsettled = _unsettled(info.get("unsettled") or [])
     in_flight = set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}  # writes of unknown fate
     known = set(last) | in_flight
     known |= set(info.get(ENDED_PINS) or [])  # not added by hand: you ended its pin in `recommend web`
@@ -522,9 +522,10 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     unplayable = {**unplayable, **{t: unplayable[stored] for t, stored in written_as.items() if stored in unplayable}}
     # a stopped run's write may land after the next run has finished the job: that run remembers
     # it as of unknown fate, or the run after it takes its tracks for your adds (pins, your likes);
-    # what it left on their way as its stop recorded it (CUT_OFF), else (killed outright) any write
-    cut_off = [] if not isinstance(pending, list) else \
-        [w for w in info[CUT_OFF] if isinstance(w, dict)] if isinstance(info.get(CUT_OFF), list) else _writes_of(pending)
+    # what it left on their way as its stop recorded it (CUT_OFF), else (killed outright) any write;
+    # none when the playlist holds its whole list (each write landed: stopped after them, a full disk)
+    cut_off = [] if not isinstance(pending, list) or current == pending else \
+        _unsettled(info[CUT_OFF]) if isinstance(info.get(CUT_OFF), list) else _writes_of(pending)
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
                         public=bool(public), name=name, slot=slot, listed_name=(listed.get(pid) or {}).get("name"),
@@ -761,11 +762,14 @@ def _record_cut_off(store: Store, pkey: str, info: dict, writes: list[dict]) -> 
 
 
 def _unsettled(*writes: list[dict]) -> list[dict]:
-    """The writes of unknown fate, each once."""
+    """The writes of unknown fate, each once; a damaged record of one (no list of track ids)
+    is left out: it names no track, and read as one it stopped every run after."""
     out: list[dict] = []
     for w in (w for ws in writes for w in ws):
-        if isinstance(w, dict) and w not in out:
-            out.append(w)
+        if isinstance(w, dict) and isinstance(w.get("ids"), list):
+            w = {**w, "ids": [t for t in w["ids"] if isinstance(t, str)]}
+            if w not in out:
+                out.append(w)
     return out
 
 

@@ -1778,24 +1778,29 @@ def test_a_seed_playlist_whose_artists_the_refresh_reads_shows_no_albums_bar(tmp
     assert gateway.asked[0] == "artists/aX/albums" and stages[-1] == ("discovery", 1, 1)
 
 
-def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(tmp_path):
-    """The nightly run on a day the open-data answers expire (here: every day, TTL 0) while
-    ListenBrainz is down: discovery stopped early, and the frames it saved held only what that
-    night found, so the last discovery's new tracks left the cache and their picks left the
-    playlist (+14 -4 on the sample library, back the next night). A failed step now keeps the
-    last discovery's finds beside its own, as a step stopped by Ctrl-C or the quota does."""
+
+NIGHTS_CONFIG = ("cache:\n  max_age_hours: 0\nlistenbrainz:\n  max_retry_wait: 0.05\n  max_retries: 0\n"
+                 "discovery:\n  ttl_similar_artists_days: 0\n  ttl_recordings_days: 0\n")
+
+
+@pytest.fixture
+def nights(tmp_path):
+    """Nightly `build-playlist --quiet --no-input` runs of the sample account on the Spotify and
+    open-data stand-ins, open-data answers expiring every day (``NIGHTS_CONFIG``, in the file
+    ``config``): (lb, config, store, night); ``night()`` asserts exit 0 and returns (the
+    cache's discovered frame, the run's stderr, the managed playlist's tracks)."""
     import json
+    from types import SimpleNamespace
 
     from typer.testing import CliRunner
 
+    from recommender import jobs
     from recommender.cli import app
     from recommender.standins.listenbrainz import open_data_standins
     from recommender.standins.spotify import Account, StandinServer
     from spotify_helpers import save_login
     cache, config = tmp_path / "cache", tmp_path / "config.yaml"
-    config.write_text("cache:\n  max_age_hours: 0\n"
-                      "listenbrainz:\n  max_retry_wait: 0.05\n  max_retries: 0\n"
-                      "discovery:\n  ttl_similar_artists_days: 0\n  ttl_recordings_days: 0\n")
+    config.write_text(NIGHTS_CONFIG)
     with open_data_standins() as (lb, mb, prepare):
         account = Account.sample(features=False)
         prepare(account)
@@ -1805,27 +1810,69 @@ def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(tmp_path):
                    "SPOTIPY_CLIENT_ID": "test-client", "SPOTIPY_CLIENT_SECRET": "", "RECOMMENDER_CACHE_DIR": str(cache),
                    "RECOMMENDER_CONFIG": str(config), "RECOMMENDER_LISTENBRAINZ_API_URL": lb.api_url,
                    "RECOMMENDER_LISTENBRAINZ_LABS_URL": lb.labs_url, "RECOMMENDER_MUSICBRAINZ_URL": mb.base_url}
+            store = jobs.open_store(load_settings(environ=env))
 
-            said = []
-
-            def night() -> tuple[list[str], set[str]]:
+            def night() -> tuple[pd.DataFrame, str, list[str]]:
                 done = CliRunner().invoke(app, ["build-playlist", "--quiet", "--no-input"], env=env,
                                           catch_exceptions=False)
                 assert done.exit_code == 0, done.output
-                said.append(done.stderr)
                 pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
-                found = set(jobs.open_store(load_settings(environ=env)).load_library()
-                            .frames["discovered"]["track_id"].astype(str))
-                return spotify.playlist_track_ids(pid), found
-            from recommender import jobs
-            playlist, found = night()
-            assert found and set(playlist) & found  # open-data picks in the playlist
-            lb.fail(503, times=10**6)  # ListenBrainz and labs down all night
-            down, kept = night()
-            assert kept >= found  # the last discovery's new tracks are still in the cache
-            assert down == playlist  # and the playlist keeps its picks
-            assert "discovery stopped early: ListenBrainz" in said[-1]
-            assert said[-1].rstrip().endswith("the playlist uses what was found and the last discovery's new tracks")
-            lb.failures.clear()
-            again, refound = night()
-            assert again == playlist and refound == found  # the next night's discovery replaces them
+                return store.load_library().frames["discovered"], done.stderr, spotify.playlist_track_ids(pid)
+            yield SimpleNamespace(lb=lb, config=config, store=store, night=night)
+
+
+def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(nights):
+    """The nightly run on a day the open-data answers expire (here: every day, TTL 0) while
+    ListenBrainz is down: discovery stopped early, and the frames it saved held only what that
+    night found, so the last discovery's new tracks left the cache and their picks left the
+    playlist (+14 -4 on the sample library, back the next night). A failed step now keeps the
+    last discovery's finds beside its own, as a step stopped by Ctrl-C or the quota does."""
+    def night() -> tuple[list[str], set[str], str]:
+        disc, said, playlist = nights.night()
+        return playlist, set(disc["track_id"].astype(str)), said
+    playlist, found, _ = night()
+    assert found and set(playlist) & found  # open-data picks in the playlist
+    nights.lb.fail(503, times=10**6)  # ListenBrainz and labs down all night
+    down, kept, said = night()
+    assert kept >= found  # the last discovery's new tracks are still in the cache
+    assert down == playlist  # and the playlist keeps its picks
+    assert "discovery stopped early: ListenBrainz" in said
+    assert said.rstrip().endswith("the playlist uses what was found and the last discovery's new tracks")
+    nights.lb.failures.clear()
+    again, refound, _ = night()
+    assert again == playlist and refound == found  # the next night's discovery replaces them
+
+
+def test_a_night_open_data_is_down_keeps_no_finds_of_a_source_turned_off_since(nights):
+    """The user turns similar artists off (discovery.similar_artists.enabled: false), and that
+    night ListenBrainz is down: the last discovery's finds kept beside the failed step's were
+    all of them, so the similar-artist picks the user had just turned off came back into the
+    cache and the playlist until a night discovery got through. Only the sources still on are
+    kept."""
+    found, _, _ = nights.night()
+    assert set(found["source"]) == {"similar_artists", "similar_recordings"}
+    nights.config.write_text(NIGHTS_CONFIG + "  similar_artists:\n    enabled: false\n")
+    nights.lb.fail(503, times=10**6)  # ListenBrainz and labs down all night
+    kept, _, _ = nights.night()
+    assert len(kept) and set(kept["source"]) == {"similar_recordings"}  # the other source's finds stay
+    assert nights.store.load_library().frames["similar_artists"].empty
+
+
+def test_a_night_one_source_fails_keeps_no_old_finds_of_the_source_that_asked_all(nights):
+    """Labs' similar recordings down for weeks while similar artists answer: each night kept
+    the last discovery's finds of both sources beside its own, so similar-artist finds piled
+    up night after night (an artist no longer among your main artists kept its finds until
+    the outage ended), though that source asked all it meant to. Only the finds of a source
+    the failure stopped are kept."""
+    found, _, _ = nights.night()
+    # a find of an earlier night's main artist, no longer among them
+    library = nights.store.load_library()
+    disc = library.frames["discovered"]
+    old = disc[disc["source"] == "similar_artists"].iloc[[0]].assign(seed_id="an-artist-of-last-month")
+    nights.store.save_library(library.replace(discovered=pd.concat([disc, old], ignore_index=True)), ["discovered"])
+    nights.lb.fail(503, times=10**6, path="similar-recordings")  # labs' similar recordings down
+    kept, said, _ = nights.night()
+    assert "discovery stopped early" in said
+    assert "an-artist-of-last-month" not in set(kept["seed_id"])  # similar artists asked all
+    mine = found[found["source"] == "similar_recordings"]
+    assert len(mine) and set(mine["track_id"]) <= set(kept["track_id"])  # the stopped source's stay

@@ -1264,3 +1264,18 @@ def test_a_listing_stamped_ahead_of_the_clock_hides_no_playlist_made_since(tmp_p
     store.update_manifest(listed_at=now.isoformat())
     assert "new" not in [h["id"] for h in publish.managed_history(store, since_refresh=True)]
     assert publish.mood_playlists(store, since_refresh=True) == []
+
+
+def test_a_damaged_record_of_writes_of_unknown_fate_stops_no_run(big):
+    """A manifest whose record of a stopped run's writes is damaged (a write without its list
+    of tracks: a hand edit, a disk error) stopped every run after with a crash (TypeError in
+    reading the playlist's state), the next night and every night, until the manifest was
+    mended by hand. Such a write is left out: it names no track."""
+    pid = big.run(BULK_IDS[:20]).playlist_id
+    big.store.update_manifest(managed_playlist={**big.managed(), "pending": BULK_IDS[5:25],
+                                                "cut_off": [{"op": "POST", "ids": None}, "junk",
+                                                            {"op": "POST", "ids": [BULK_IDS[24], 7]}]})
+    big.run(BULK_IDS[5:25])  # finishes the stopped run's list
+    assert big.content(pid) == BULK_IDS[5:25]
+    big.run(BULK_IDS[:20])  # and the night after
+    assert big.content(pid) == BULK_IDS[:20] and big.state().pinned == []

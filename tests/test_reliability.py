@@ -836,6 +836,34 @@ def test_status_and_a_second_run_say_that_the_run_waits_for_spotifys_rate_limit(
     assert "waiting_until" not in after  # the wait is over: no longer said
 
 
+def test_a_wait_of_another_thread_is_not_recorded_as_the_lock_holders(standin, tmp_path):
+    """`recommend web`: a publish held the lock while a page's dry run (another thread, no
+    lock) slept a long Retry-After; the dry run's wait was written into the publish's lock
+    record ("waiting for Spotify's rate limit" in `recommend status` and a second run's exit 6
+    while the publish was not waiting), and its end erased a wait of the publish's. Only the
+    waits of the thread that took the lock are recorded."""
+    import threading
+
+    from recommender import jobs
+    from recommender.lock import lock_path, read_holder
+    from spotify_helpers import settings_for
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    settings = settings_for(standin, cache, **{"spotify.max_retry_wait": 60.0})
+    seen: list = []
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=429, retry_after=45))
+
+    def page() -> None:  # the dry run's gateway, as the web app makes it (jobs.connect)
+        gateway = jobs.connect(settings, sleep=lambda s: seen.append(read_holder(lock_path(cache))))
+        seen.append(gateway.get("me")["id"])
+    with jobs.writing(settings, "build-playlist (web publish)"):
+        thread = threading.Thread(target=page)
+        thread.start()
+        thread.join()
+    assert len(seen) == 2 and seen[1]  # it waited, then went on
+    assert seen[0]["command"] == "build-playlist (web publish)" and "waiting_until" not in seen[0]
+
+
 def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     server, env, cache = logged_in
     server.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=429, reason="QUOTA_EXCEEDED", times=None))
@@ -1154,6 +1182,27 @@ def test_a_config_typo_fails_the_scheduled_run_in_its_log_and_run_history(logged
     assert "warning: the last scheduled run failed:" in said and "exit 2" in said and str(config) in said
 
 
+def test_a_failure_of_a_run_given_config_after_the_command_is_recorded_in_that_configs_folder(tmp_path):
+    """`recommend build-playlist --config FILE` (our crontab line gives --config after the
+    command) whose FILE names its data folder (cache.dir): a run that failed (here not logged
+    in, exit 3) was recorded in the standard data folder instead, created for it, so
+    `recommend status --config FILE` did not show it; and a typo in FILE, run by hand, was
+    recorded there too. Both now follow the FILE the command was given."""
+    import os
+
+    from recommender.config import load_settings
+    data, config = tmp_path / "data", tmp_path / "config.yaml"
+    config.write_text(f"cache:\n  dir: {data}\n")
+    standard = load_settings(os.devnull).cache_dir
+    env = {"SPOTIPY_CLIENT_ID": "test-client", "SPOTIPY_CLIENT_SECRET": ""}
+    assert run(["build-playlist", "--quiet", "--no-input", "--config", str(config)], env).exit_code == 3
+    assert [r["exit_code"] for r in runs_of(data)] == [3]
+    config.write_text(f"cache:\n  dir: {data}\nplaylist:\n  nmae: x\n")
+    assert run(["build-playlist", "--quiet", "--no-input", "--config", str(config)], env).exit_code == 2
+    assert [r["exit_code"] for r in runs_of(data)] == [3]  # by hand: the line is on the terminal
+    assert not Path(standard).exists()
+
+
 @pytest.fixture
 def long_list(tmp_path):
     """The sample account on a stand-in of its own, logged in, with a config file asking for 150
@@ -1201,7 +1250,10 @@ def test_a_disk_full_after_the_playlist_is_written_says_the_playlist_holds_its_n
     list, then the manifest could not record it, and the run's one line was "cannot write
     manifest.json: No space left on device (...; the previous version is kept)", as if the
     playlist had not been written; it had. The line now says so, and the next run records it
-    without writing again."""
+    without writing again. That run took every write of the list for one of unknown fate (as
+    for a run killed outright), so a track removed by hand the day after, beyond the first 100,
+    was not read as removed and was put back; the playlist holding the whole list, no write of
+    it is in flight."""
     import errno
 
     server, env, cache, config = long_list
@@ -1230,6 +1282,15 @@ def test_a_disk_full_after_the_playlist_is_written_says_the_playlist_holds_its_n
     assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
     assert not [r for r in server.requests if r.method in ("PUT", "POST") and r.path.endswith("/items")]
     assert json.loads((cache / "manifest.json").read_text())["managed_playlist"]["last_written"] == planned
+    # no write of it is of unknown fate (the playlist held the whole list): a track you remove
+    # by hand then is your removal, not one a late write of that run may have caused (it was
+    # put back the next night, beyond the first 100 of the list)
+    assert json.loads((cache / "manifest.json").read_text())["managed_playlist"]["unsettled"] == []
+    from recommender.config import load_settings
+    from spotify_helpers import gateway_for, remove_by_hand
+    remove_by_hand(gateway_for(load_settings(environ=env)), pid, [planned[-1]])
+    assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
+    assert len(planned) > 100 and planned[-1] not in server.playlist_track_ids(pid)
 
 
 def test_a_file_system_gone_read_only_during_the_run_says_what_to_do(logged_in, monkeypatch):

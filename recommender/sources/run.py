@@ -33,6 +33,9 @@ class DiscoveryReport:
     # a service failed (not the budget, not ListenBrainz's refusal for want of a token): the step
     # did not ask all it meant to, so its finds are fewer than a day's (``jobs.discover``)
     failed: bool = False
+    # the sources that asked all they meant to (no service failed them, nor before them): the
+    # last discovery's finds of these are not kept beside theirs (``jobs.discover``)
+    finished: list[str] = field(default_factory=list)
     # the step's ``OpenData`` (budget, first failure, refusals, answers read): a later step of
     # the same run (a ``--seed-playlist`` run's own discovery) goes on with it
     open_data: Any = field(default=None, repr=False)
@@ -103,6 +106,9 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
                 source.find(ctx, found)
             finally:
                 report.requests_by_source[source.name] = tally(open_data.budget.by_service, before, -1)
+            if not _failed(ctx.failures, open_data):  # (after a failure before it, it read the cache only)
+                report.finished.append(source.name)
+        asked = not _failed(ctx.failures, open_data)  # every source asked all it meant to
         shared_from = dict(open_data.budget.by_service)
         ctx.guarded(_listen_counts, open_data, found)
         new_ids = [r["track_id"] for r in found.discovered]
@@ -114,6 +120,8 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
             ctx.failures.append(exc)
         report.warnings = _warnings(ctx.failures, open_data)
         report.failed = _failed(ctx.failures, open_data)
+        if report.failed and asked:  # the listen counts or the look-ups of every source's new tracks failed
+            report.finished = []
         _follow(found, resolver.replaced)
     finally:
         open_data.close()  # every answer so far is saved, whatever happened

@@ -345,7 +345,8 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     return saved, total
 
 
-def with_last_discovery(library: Library, cached: Library | None, beside: bool = False) -> Library:
+def with_last_discovery(library: Library, cached: Library | None, beside: bool = False,
+                        sources: dict[str, bool] | None = None) -> Library:
     """What the pull saves: ``library`` plus the cached open-data frames and their new tracks.
 
     The pull is saved (and dated) before the open-data step (``jobs.discover``) runs; that step
@@ -354,8 +355,12 @@ def with_last_discovery(library: Library, cached: Library | None, beside: bool =
     new track until it goes stale. The returned library (the one discovery starts from) is
     not changed. ``beside``: ``library``'s own open-data frames stay, the cached ones after
     them (a step a failing service stopped: its finds win a duplicate key, the last
-    discovery's fill in what it could not ask).
+    discovery's fill in what it could not ask). ``sources`` (source name -> bool, as
+    ``sources_on`` gives it): the last discovery's finds of a source False there are not kept
+    (one turned off since, or one that asked all it meant to this time).
     """
+    if cached is not None and sources is not None:
+        cached = _of_sources(cached, sources)
     if cached is None or not len(cached.frames["discovered"]):
         return library
     tracks = library.frames["tracks"]
@@ -371,3 +376,18 @@ def with_last_discovery(library: Library, cached: Library | None, beside: bool =
     for name in ("discovered", "recordings", "similar_tracks"):
         frames[name] = frames[name][frames[name]["track_id"].isin(have)]
     return library.replace(tracks=tracks, **frames)
+
+
+# the open-data frame only the source of that name reads (``discovered`` says its source per row)
+_FRAME_OF_SOURCE = {"similar_artists": "similar_artists", "similar_recordings": "similar_tracks"}
+
+
+def _of_sources(cached: Library, sources: dict[str, bool]) -> Library:
+    """``cached`` without the open-data finds of the sources ``sources`` says are off."""
+    off = [name for name in _FRAME_OF_SOURCE if not sources.get(name, True)]
+    if not off:
+        return cached
+    disc = cached.frames["discovered"]
+    frames = {"discovered": disc[~disc["source"].astype(str).isin(off)]}
+    frames.update({_FRAME_OF_SOURCE[name]: cached.frames[_FRAME_OF_SOURCE[name]].iloc[0:0] for name in off})
+    return cached.replace(**frames)
