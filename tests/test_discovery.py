@@ -1776,3 +1776,52 @@ def test_a_seed_playlist_whose_artists_the_refresh_reads_shows_no_albums_bar(tmp
     rows, _ = playlist_albums(gateway, settings, library, ["aC", "aX"], cache_of(),
                               lambda stage, done, total: stages.append((stage, done, total)))
     assert gateway.asked[0] == "artists/aX/albums" and stages[-1] == ("discovery", 1, 1)
+
+
+def test_a_seed_playlist_dry_run_beside_a_busy_run_uses_an_album_list_whose_tracks_were_never_read(tmp_path):
+    """A run stopped by Spotify after it listed an artist's albums keeps the list but not the
+    albums' tracks. A dry run of the same playlist while another run holds the lock reads
+    nothing from Spotify: it uses the albums it has and skips that artist's unread albums
+    (without a request, and without stopping with an unexpected error)."""
+    from recommender.services.listenbrainz import ARTIST_ALBUMS
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    library = Library.from_frames(user_id="u")
+    cache = cache_of()
+    rows, _ = playlist_albums(_AlbumsGateway(albums, tracks), settings, library, ["aY"], cache)
+    cache.put(ARTIST_ALBUMS, "aX", ["alaX"])  # listed, its album's tracks never read
+    cache.close()
+    rows, found = playlist_albums(None, settings, library, ["aX", "aY"], cache_of())
+    assert {r["track_id"] for r in rows} == {r["track_id"] for r in found} == {"taY1", "taY2"}
+
+
+def test_a_seed_playlist_runs_albums_read_the_first_capped_artists_and_your_top_artists_past_the_refreshs_cap(
+        tmp_path):
+    """The albums of the first ``refresh.discovery_artists`` of the playlist's main artists are
+    read (README: all of them, no more), leaving out only the top artists the refresh reads,
+    its first ``refresh.discovery_artists``: a playlist of your second top artist, past a cap
+    of 1, gets that artist's new albums (no run read them before); of each artist, the
+    ``refresh.discovery_albums_per_artist`` newest albums."""
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    for a in ("aA", "aZ"):
+        albums[a] = [{"id": f"al{a}", "name": f"Album {a}", "album_type": "album", "release_date": "2026-01-01"}]
+        tracks[f"al{a}"] = [{"id": f"t{a}1", "name": f"{a} 1", "artists": [{"id": a, "name": a}]}]
+    library = user_library()  # top artists: aC, then aA
+
+    def listed(cap: int, artists: list[str]) -> list[str]:
+        gateway = _AlbumsGateway(albums, tracks)
+        playlist_albums(gateway, settings.with_overrides({"refresh.discovery_artists": cap}), library, artists,
+                        cache_of())  # a fresh cache each time (not closed: nothing kept)
+        return list(dict.fromkeys(p.split("/")[1] for p in gateway.asked if p.endswith("/albums")))
+    assert listed(2, ["aX", "aY", "aZ"]) == ["aX", "aY"]  # the first 2, not 1 or 3
+    assert listed(2, ["aC", "aX", "aY"]) == ["aX"]  # of the first 2, the one the refresh does not read
+    assert listed(1, ["aA"]) == ["aA"]  # your second top artist: a cap of 1 leaves it to this run
+    # and refresh.discovery_albums_per_artist newest albums of each (not discovery_artists of them)
+    albums["aY"].insert(0, {"id": "alaY2", "name": "Newer", "album_type": "album", "release_date": "2026-03-01"})
+    tracks["alaY2"] = [{"id": "taY3", "name": "aY 3", "artists": [{"id": "aY", "name": "aY"}]}]
+    gateway = _AlbumsGateway(albums, tracks)
+    rows, _ = playlist_albums(gateway, settings.with_overrides({"refresh.discovery_artists": 3,
+                                                                "refresh.discovery_albums_per_artist": 1}),
+                              library, ["aY"], cache_of())
+    assert [p for p in gateway.asked if p.startswith("albums/")] == ["albums/alaY2/tracks"]
