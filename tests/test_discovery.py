@@ -1825,3 +1825,33 @@ def test_a_seed_playlist_runs_albums_read_the_first_capped_artists_and_your_top_
                                                                 "refresh.discovery_albums_per_artist": 1}),
                               library, ["aY"], cache_of())
     assert [p for p in gateway.asked if p.startswith("albums/")] == ["albums/alaY2/tracks"]
+
+
+def test_a_seed_playlist_dry_run_beside_a_busy_run_says_what_it_did_not_ask_of_the_sources_that_are_on(tmp_path):
+    """A dry run of a seed playlist while another run holds the lock asks nothing, and its one
+    warning names only what it would have asked: open data and the playlist's artists' albums,
+    or either alone when the other is off (it named an open-data service with discovery off);
+    it does not ask (and keeps no answer) in any case."""
+    from contextlib import ExitStack
+    from types import SimpleNamespace
+    from recommender.jobs import _may_cache_answers
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    said = {}
+    with RunLock(lock_path(settings.cache_dir), command="test holder"):
+        for albums, open_data in ((True, True), (True, False), (False, True)):
+            basis = SimpleNamespace(refreshed=False, warnings=[])
+            on = {"albums": albums, "similar_artists": open_data, "similar_recordings": False}
+            with ExitStack() as held:
+                assert _may_cache_answers(held, settings, basis, True, on) is False
+            (said[albums, open_data],) = basis.warnings
+    found = "so it ranks what the last refresh found"
+    assert said[True, True].startswith(
+        "this dry run asked no open-data service about the playlist and read no new album of its artists "
+        f"from Spotify, {found} (and the albums of its artists an earlier run read): ")
+    assert said[True, False].startswith(
+        f"this dry run read no new album of the playlist's artists from Spotify, {found} (and the albums of its "
+        "artists an earlier run read): ")
+    assert said[False, True].startswith(f"this dry run asked no open-data service about the playlist, {found}: ")
+    assert all("test holder" in s for s in said.values()), said
