@@ -1855,3 +1855,17 @@ def test_a_seed_playlist_dry_run_beside_a_busy_run_says_what_it_did_not_ask_of_t
         "artists an earlier run read): ")
     assert said[False, True].startswith(f"this dry run asked no open-data service about the playlist, {found}: ")
     assert all("test holder" in s for s in said.values()), said
+
+
+def test_a_seed_playlist_runs_albums_leave_out_a_followed_artist_the_refresh_reads(tmp_path):
+    """An artist you follow (not a top artist) is among those the refresh reads the albums of:
+    a seed playlist of that artist does not read them a second time, and the open-data
+    sources' seeds of your taste name it after your top artists."""
+    from recommender.sources.albums import playlist_albums
+    from recommender.sources.run import seed_artists
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    library = user_library().replace(followed_artists=pd.DataFrame([{"artist_id": "aX"}]))
+    gateway = _AlbumsGateway(albums, tracks)
+    rows, _ = playlist_albums(gateway, settings, library, ["aX", "aY"], cache_of())
+    assert {p.split("/")[1] for p in gateway.asked if p.endswith("/albums")} == {"aY"}
+    assert seed_artists(library, pd.Series(dtype=float)) == ["aC", "aA", "aX"]
