@@ -1869,3 +1869,20 @@ def test_a_seed_playlist_runs_albums_leave_out_a_followed_artist_the_refresh_rea
     rows, _ = playlist_albums(gateway, settings, library, ["aX", "aY"], cache_of())
     assert {p.split("/")[1] for p in gateway.asked if p.endswith("/albums")} == {"aY"}
     assert seed_artists(library, pd.Series(dtype=float)) == ["aC", "aA", "aX"]
+
+
+def test_a_seed_playlist_run_reads_its_artists_albums_with_the_open_data_sources_off(tmp_path):
+    """The albums of a seed playlist's artists are the albums source's (``refresh.discovery_*``),
+    not open data's: with ``discovery.enabled: false`` a `--seed-playlist` run still reads them
+    (and asks no open-data service)."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "discovery.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        asked = server.open_data.requests_to("")
+        start = len(server.requests)
+        result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert _album_reads(server, start)["artists"] and server.open_data.requests_to("") == asked
+        theirs = _album_tracks_of(server, _electropop_artists(demo))
+        assert (result.table["track_id"].isin(theirs) & (result.table["source"] == "albums")).any()
