@@ -799,6 +799,20 @@ def test_an_album_finds_why_names_its_artist_once():
         "similar to Deorro on ListenBrainz · shares artist 'Deorro'"
 
 
+def test_a_seed_playlist_runs_album_finds_why_names_its_artist_once():
+    """The album find of a seed playlist's own artist ("one of the playlist's artists") says its
+    artist once too: it read "from a new album by Tujamo, one of the playlist's artists · by
+    Tujamo, one of your seeds' artists" had it not been merged with the walk's reason as the
+    refresh's album finds are; content's "artist 'X'" part goes as well."""
+    from recommender.pipeline import source_why
+    assert source_why("playlist_albums", "Tujamo", "by Tujamo, one of your seeds' artists") == \
+        "from a new album by Tujamo, one of your seeds' artists"
+    assert source_why("playlist_albums", "Deorro", "shares year '2019', artist 'Deorro'") == \
+        "from a new album by Deorro, one of the playlist's artists · shares year '2019'"
+    assert source_why("playlist_albums", "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
+        "from a new album by Tujamo, one of the playlist's artists · by Ummet Ozcan, one of your seeds' artists"
+
+
 # ----- the demo (issue 9's done-when) ---------------------------------------------------------------
 def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is_cached(tmp_path):
     from recommender import jobs
