@@ -773,6 +773,22 @@ def test_a_seed_playlist_runs_album_find_of_the_playlists_own_artist_is_worded_a
                            "from a new album by P, one of your artists · shares year '2001'"]
 
 
+def test_a_seed_playlist_runs_album_find_of_an_artist_you_follow_is_worded_as_yours():
+    """An album find of an artist you follow (the refresh reads their albums) is "one of your
+    artists" in a `--seed-playlist` run too, as of a top artist: calling it "one of the
+    playlist's artists" would say you do not follow them."""
+    lib = user_library()
+    new = pd.DataFrame([{"track_id": "n1", "name": "Song n1", "artist_ids": ["aF"], "artist_names": ["F"]}])
+    lib = lib.replace(tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
+                      artists=pd.concat([lib.frames["artists"], pd.DataFrame([{"artist_id": "aF", "name": "F",
+                                                                               "genres": []}])], ignore_index=True),
+                      followed_artists=pd.DataFrame([{"artist_id": "aF"}]),
+                      discovery=pd.DataFrame([{"track_id": "n1", "album_id": "z", "source_artist_id": "aF"}]))
+    table = pd.DataFrame({"track_id": ["n1"], "pinned": [False], "why": [""]})
+    _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
+    assert table["why"].tolist() == ["from a new album by F, one of your artists"]
+
+
 def test_an_album_finds_why_names_its_artist_once():
     from recommender.pipeline import source_why
     # the walk's reason names the album's artist: one sentence, not "by Tujamo" twice
