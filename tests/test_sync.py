@@ -333,6 +333,22 @@ def test_discovery_reads_an_artists_album_list_again_after_the_recheck_days_and_
     assert listed() == first
 
 
+def test_discovery_pulls_again_an_album_whose_tracks_the_cache_lost(env):
+    """An album the refresh read before is reused only while the cache still holds its tracks:
+    when the tracks frame lost one (a damaged or older cache), the album's tracks are read
+    again, so its finds keep their names and artists."""
+    server, settings, gateway, store, _ = env
+    library, _ = refresh_library(gateway, store, settings)
+    lost = str(library.discovery["track_id"].iloc[0])
+    album = str(library.discovery["album_id"].iloc[0])
+    tracks = library.tracks
+    store.save_frame("tracks", tracks[tracks["track_id"].astype(str) != lost].reset_index(drop=True))
+    server.clear_requests()
+    again, _ = refresh_library(gateway, store, settings)
+    assert f"/v1/albums/{album}/tracks" in {r.path for r in api_requests(server)}
+    assert lost in set(again.tracks["track_id"].astype(str)) and lost in set(again.discovery["track_id"].astype(str))
+
+
 def test_discovery_off_when_cap_is_zero(standin, tmp_path):
     settings = settings_for(standin, tmp_path / "c", **{"refresh.discovery_artists": 0})
     save_login(standin, tmp_path / "c")
