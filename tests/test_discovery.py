@@ -1916,3 +1916,31 @@ def test_a_seed_playlist_run_reads_its_artists_albums_with_the_open_data_sources
         assert _album_reads(server, start)["artists"] and server.open_data.requests_to("") == asked
         theirs = _album_tracks_of(server, _electropop_artists(demo))
         assert (result.table["track_id"].isin(theirs) & (result.table["source"] == "albums")).any()
+
+
+def test_a_seed_playlist_runs_album_lists_are_read_again_after_the_recheck_days(tmp_path):
+    """A seed playlist's artist's album list is kept ``refresh.discovery_recheck_days`` (as the
+    refresh keeps your artists'), not the open-data answers' ``discovery.ttl_recordings_days``:
+    kept that long, an album released this week would be missed for a month or more. The
+    albums' tracks (which do not change) are kept as long as the other Spotify look-ups (that
+    ttl too, not a fixed 30 days)."""
+    import json
+    from datetime import timedelta
+    from recommender.isotime import utc_now
+    from recommender.services.listenbrainz import answer_cache
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, _ = _albums_world(tmp_path)
+    settings = settings.with_overrides({"refresh.discovery_recheck_days": 3, "discovery.ttl_recordings_days": 60})
+    library = Library.from_frames(user_id="u")
+    cache = answer_cache(settings)  # this one's days
+    playlist_albums(_AlbumsGateway(albums, tracks), settings, library, ["aX"], cache)
+    cache.close()
+    folder = settings.frames_dir / "opendata"
+    forty_days = (utc_now() - timedelta(days=40)).replace(microsecond=0).isoformat()
+    for kind in ("artist_albums", "album_tracks"):
+        kept = json.loads((folder / f"{kind}.json").read_text())
+        (folder / f"{kind}.json").write_text(json.dumps({k: [forty_days, v] for k, (_, v) in kept.items()}))
+    gateway = _AlbumsGateway(albums, tracks)
+    rows, _ = playlist_albums(gateway, settings, library, ["aX"], answer_cache(settings))
+    assert "artists/aX/albums" in gateway.asked and "albums/alaX/tracks" not in gateway.asked
+    assert {r["track_id"] for r in rows} == {"taX1", "taX2"}
