@@ -1944,3 +1944,13 @@ def test_a_seed_playlist_runs_album_lists_are_read_again_after_the_recheck_days(
     rows, _ = playlist_albums(gateway, settings, library, ["aX"], answer_cache(settings))
     assert "artists/aX/albums" in gateway.asked and "albums/alaX/tracks" not in gateway.asked
     assert {r["track_id"] for r in rows} == {"taX1", "taX2"}
+
+
+def test_the_requests_per_service_name_only_the_services_asked():
+    """The requests a run sent per service (the Discovery page's "requests (ListenBrainz 3)",
+    the --json's open_data_requests) name the services asked: a step that asked MusicBrainz
+    nothing, or two steps' sum, lists no "MusicBrainz 0"."""
+    from recommender.sources.run import tally
+    assert tally({"listenbrainz": 5, "musicbrainz": 2}, {"listenbrainz": 2, "musicbrainz": 2}, -1) == {"listenbrainz": 3}
+    assert tally({"listenbrainz": 1}, {"spotify": 2}) == {"listenbrainz": 1, "spotify": 2}
+    assert tally({}, {"musicbrainz": 0}) == {}
