@@ -1954,3 +1954,17 @@ def test_the_requests_per_service_name_only_the_services_asked():
     assert tally({"listenbrainz": 5, "musicbrainz": 2}, {"listenbrainz": 2, "musicbrainz": 2}, -1) == {"listenbrainz": 3}
     assert tally({"listenbrainz": 1}, {"spotify": 2}) == {"listenbrainz": 1, "spotify": 2}
     assert tally({}, {"musicbrainz": 0}) == {}
+
+
+@pytest.mark.parametrize("off", ["discovery.similar_artists.enabled", "discovery.similar_recordings.enabled"])
+def test_a_seed_playlist_run_asks_the_one_open_data_source_left_on(tmp_path, off):
+    """With one of the two open-data sources turned off, a `--seed-playlist` run still asks the
+    other about the playlist (it took both to be on for the run to ask any)."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), off: False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        asked = server.open_data.requests_to("")
+        jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") > asked
