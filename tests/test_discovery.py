@@ -1968,3 +1968,20 @@ def test_a_seed_playlist_run_asks_the_one_open_data_source_left_on(tmp_path, off
         asked = server.open_data.requests_to("")
         jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         assert server.open_data.requests_to("") > asked
+
+
+def test_a_track_both_the_refresh_and_a_seed_playlist_run_found_on_an_album_is_your_artists_find():
+    """A track on an album of one of your artists and of a playlist's artist (a duet album)
+    that the refresh found and a `--seed-playlist` run found again is explained by the
+    refresh's find, "one of your artists": the run's album finds come after the refresh's."""
+    from recommender.sources.run import fold_albums
+    lib = user_library()
+    new = pd.DataFrame([{"track_id": "n1", "name": "Duet", "artist_ids": ["aA", "aP"], "artist_names": ["A", "P"]}])
+    lib = lib.replace(tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
+                      artists=pd.concat([lib.frames["artists"], pd.DataFrame([{"artist_id": "aP", "name": "P",
+                                                                               "genres": []}])], ignore_index=True),
+                      discovery=pd.DataFrame([{"track_id": "n1", "album_id": "z", "source_artist_id": "aA"}]))
+    lib = fold_albums(lib, [{"track_id": "n1", "album_id": "z", "source_artist_id": "aP"}], [])
+    table = pd.DataFrame({"track_id": ["n1"], "pinned": [False], "why": [""]})
+    _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
+    assert table["why"].tolist() == ["from a new album by A, one of your artists"]
