@@ -773,6 +773,22 @@ def test_a_seed_playlist_runs_album_find_of_the_playlists_own_artist_is_worded_a
                            "from a new album by P, one of your artists · shares year '2001'"]
 
 
+def test_a_seed_playlist_runs_album_find_of_an_artist_you_follow_is_worded_as_yours():
+    """An album find of an artist you follow (the refresh reads their albums) is "one of your
+    artists" in a `--seed-playlist` run too, as of a top artist: calling it "one of the
+    playlist's artists" would say you do not follow them."""
+    lib = user_library()
+    new = pd.DataFrame([{"track_id": "n1", "name": "Song n1", "artist_ids": ["aF"], "artist_names": ["F"]}])
+    lib = lib.replace(tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
+                      artists=pd.concat([lib.frames["artists"], pd.DataFrame([{"artist_id": "aF", "name": "F",
+                                                                               "genres": []}])], ignore_index=True),
+                      followed_artists=pd.DataFrame([{"artist_id": "aF"}]),
+                      discovery=pd.DataFrame([{"track_id": "n1", "album_id": "z", "source_artist_id": "aF"}]))
+    table = pd.DataFrame({"track_id": ["n1"], "pinned": [False], "why": [""]})
+    _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
+    assert table["why"].tolist() == ["from a new album by F, one of your artists"]
+
+
 def test_an_album_finds_why_names_its_artist_once():
     from recommender.pipeline import source_why
     # the walk's reason names the album's artist: one sentence, not "by Tujamo" twice
@@ -797,6 +813,20 @@ def test_an_album_finds_why_names_its_artist_once():
         "from a new album by Deorro, one of your artists · shares artist 'Deorro & Friends'"
     assert source_why("similar_artists", "Deorro", "shares artist 'Deorro'") == \
         "similar to Deorro on ListenBrainz · shares artist 'Deorro'"
+
+
+def test_a_seed_playlist_runs_album_finds_why_names_its_artist_once():
+    """The album find of a seed playlist's own artist ("one of the playlist's artists") says its
+    artist once too: it read "from a new album by Tujamo, one of the playlist's artists · by
+    Tujamo, one of your seeds' artists" had it not been merged with the walk's reason as the
+    refresh's album finds are; content's "artist 'X'" part goes as well."""
+    from recommender.pipeline import source_why
+    assert source_why("playlist_albums", "Tujamo", "by Tujamo, one of your seeds' artists") == \
+        "from a new album by Tujamo, one of your seeds' artists"
+    assert source_why("playlist_albums", "Deorro", "shares year '2019', artist 'Deorro'") == \
+        "from a new album by Deorro, one of the playlist's artists · shares year '2019'"
+    assert source_why("playlist_albums", "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
+        "from a new album by Tujamo, one of the playlist's artists · by Ummet Ozcan, one of your seeds' artists"
 
 
 # ----- the demo (issue 9's done-when) ---------------------------------------------------------------
@@ -1777,6 +1807,184 @@ def test_a_seed_playlist_whose_artists_the_refresh_reads_shows_no_albums_bar(tmp
                               lambda stage, done, total: stages.append((stage, done, total)))
     assert gateway.asked[0] == "artists/aX/albums" and stages[-1] == ("discovery", 1, 1)
 
+
+def test_a_seed_playlist_dry_run_beside_a_busy_run_uses_an_album_list_whose_tracks_were_never_read(tmp_path):
+    """A run stopped by Spotify after it listed an artist's albums keeps the list but not the
+    albums' tracks. A dry run of the same playlist while another run holds the lock reads
+    nothing from Spotify: it uses the albums it has and skips that artist's unread albums
+    (without a request, and without stopping with an unexpected error)."""
+    from recommender.services.listenbrainz import ARTIST_ALBUMS
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    library = Library.from_frames(user_id="u")
+    cache = cache_of()
+    rows, _ = playlist_albums(_AlbumsGateway(albums, tracks), settings, library, ["aY"], cache)
+    cache.put(ARTIST_ALBUMS, "aX", ["alaX"])  # listed, its album's tracks never read
+    cache.close()
+    rows, found = playlist_albums(None, settings, library, ["aX", "aY"], cache_of())
+    assert {r["track_id"] for r in rows} == {r["track_id"] for r in found} == {"taY1", "taY2"}
+
+
+def test_a_seed_playlist_runs_albums_read_the_first_capped_artists_and_your_top_artists_past_the_refreshs_cap(
+        tmp_path):
+    """The albums of the first ``refresh.discovery_artists`` of the playlist's main artists are
+    read (README: all of them, no more), leaving out only the top artists the refresh reads,
+    its first ``refresh.discovery_artists``: a playlist of your second top artist, past a cap
+    of 1, gets that artist's new albums (no run read them before); of each artist, the
+    ``refresh.discovery_albums_per_artist`` newest albums."""
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    for a in ("aA", "aZ"):
+        albums[a] = [{"id": f"al{a}", "name": f"Album {a}", "album_type": "album", "release_date": "2026-01-01"}]
+        tracks[f"al{a}"] = [{"id": f"t{a}1", "name": f"{a} 1", "artists": [{"id": a, "name": a}]}]
+    library = user_library()  # top artists: aC, then aA
+
+    def listed(cap: int, artists: list[str]) -> list[str]:
+        gateway = _AlbumsGateway(albums, tracks)
+        playlist_albums(gateway, settings.with_overrides({"refresh.discovery_artists": cap}), library, artists,
+                        cache_of())  # a fresh cache each time (not closed: nothing kept)
+        return list(dict.fromkeys(p.split("/")[1] for p in gateway.asked if p.endswith("/albums")))
+    assert listed(2, ["aX", "aY", "aZ"]) == ["aX", "aY"]  # the first 2, not 1 or 3
+    assert listed(2, ["aC", "aX", "aY"]) == ["aX"]  # of the first 2, the one the refresh does not read
+    assert listed(1, ["aA"]) == ["aA"]  # your second top artist: a cap of 1 leaves it to this run
+    # and refresh.discovery_albums_per_artist newest albums of each (not discovery_artists of them)
+    albums["aY"].insert(0, {"id": "alaY2", "name": "Newer", "album_type": "album", "release_date": "2026-03-01"})
+    tracks["alaY2"] = [{"id": "taY3", "name": "aY 3", "artists": [{"id": "aY", "name": "aY"}]}]
+    gateway = _AlbumsGateway(albums, tracks)
+    rows, _ = playlist_albums(gateway, settings.with_overrides({"refresh.discovery_artists": 3,
+                                                                "refresh.discovery_albums_per_artist": 1}),
+                              library, ["aY"], cache_of())
+    assert [p for p in gateway.asked if p.startswith("albums/")] == ["albums/alaY2/tracks"]
+
+
+def test_a_seed_playlist_dry_run_beside_a_busy_run_says_what_it_did_not_ask_of_the_sources_that_are_on(tmp_path):
+    """A dry run of a seed playlist while another run holds the lock asks nothing, and its one
+    warning names only what it would have asked: open data and the playlist's artists' albums,
+    or either alone when the other is off (it named an open-data service with discovery off);
+    it does not ask (and keeps no answer) in any case."""
+    from contextlib import ExitStack
+    from types import SimpleNamespace
+    from recommender.jobs import _may_cache_answers
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    said = {}
+    with RunLock(lock_path(settings.cache_dir), command="test holder"):
+        for albums, open_data in ((True, True), (True, False), (False, True)):
+            basis = SimpleNamespace(refreshed=False, warnings=[])
+            on = {"albums": albums, "similar_artists": open_data, "similar_recordings": False}
+            with ExitStack() as held:
+                assert _may_cache_answers(held, settings, basis, True, on) is False
+            (said[albums, open_data],) = basis.warnings
+    found = "so it ranks what the last refresh found"
+    assert said[True, True].startswith(
+        "this dry run asked no open-data service about the playlist and read no new album of its artists "
+        f"from Spotify, {found} (and the albums of its artists an earlier run read): ")
+    assert said[True, False].startswith(
+        f"this dry run read no new album of the playlist's artists from Spotify, {found} (and the albums of its "
+        "artists an earlier run read): ")
+    assert said[False, True].startswith(f"this dry run asked no open-data service about the playlist, {found}: ")
+    assert all("test holder" in s for s in said.values()), said
+
+
+def test_a_seed_playlist_runs_albums_leave_out_a_followed_artist_the_refresh_reads(tmp_path):
+    """An artist you follow (not a top artist) is among those the refresh reads the albums of:
+    a seed playlist of that artist does not read them a second time, and the open-data
+    sources' seeds of your taste name it after your top artists."""
+    from recommender.sources.albums import playlist_albums
+    from recommender.sources.run import seed_artists
+    settings, albums, tracks, cache_of = _albums_world(tmp_path)
+    library = user_library().replace(followed_artists=pd.DataFrame([{"artist_id": "aX"}]))
+    gateway = _AlbumsGateway(albums, tracks)
+    rows, _ = playlist_albums(gateway, settings, library, ["aX", "aY"], cache_of())
+    assert {p.split("/")[1] for p in gateway.asked if p.endswith("/albums")} == {"aY"}
+    assert seed_artists(library, pd.Series(dtype=float)) == ["aC", "aA", "aX"]
+
+
+def test_a_seed_playlist_run_reads_its_artists_albums_with_the_open_data_sources_off(tmp_path):
+    """The albums of a seed playlist's artists are the albums source's (``refresh.discovery_*``),
+    not open data's: with ``discovery.enabled: false`` a `--seed-playlist` run still reads them
+    (and asks no open-data service)."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "discovery.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        asked = server.open_data.requests_to("")
+        start = len(server.requests)
+        result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert _album_reads(server, start)["artists"] and server.open_data.requests_to("") == asked
+        theirs = _album_tracks_of(server, _electropop_artists(demo))
+        assert (result.table["track_id"].isin(theirs) & (result.table["source"] == "albums")).any()
+
+
+def test_a_seed_playlist_runs_album_lists_are_read_again_after_the_recheck_days(tmp_path):
+    """A seed playlist's artist's album list is kept ``refresh.discovery_recheck_days`` (as the
+    refresh keeps your artists'), not the open-data answers' ``discovery.ttl_recordings_days``:
+    kept that long, an album released this week would be missed for a month or more. The
+    albums' tracks (which do not change) are kept as long as the other Spotify look-ups (that
+    ttl too, not a fixed 30 days)."""
+    import json
+    from datetime import timedelta
+    from recommender.isotime import utc_now
+    from recommender.services.listenbrainz import answer_cache
+    from recommender.sources.albums import playlist_albums
+    settings, albums, tracks, _ = _albums_world(tmp_path)
+    settings = settings.with_overrides({"refresh.discovery_recheck_days": 3, "discovery.ttl_recordings_days": 60})
+    library = Library.from_frames(user_id="u")
+    cache = answer_cache(settings)  # this one's days
+    playlist_albums(_AlbumsGateway(albums, tracks), settings, library, ["aX"], cache)
+    cache.close()
+    folder = settings.frames_dir / "opendata"
+    forty_days = (utc_now() - timedelta(days=40)).replace(microsecond=0).isoformat()
+    for kind in ("artist_albums", "album_tracks"):
+        kept = json.loads((folder / f"{kind}.json").read_text())
+        (folder / f"{kind}.json").write_text(json.dumps({k: [forty_days, v] for k, (_, v) in kept.items()}))
+    gateway = _AlbumsGateway(albums, tracks)
+    rows, _ = playlist_albums(gateway, settings, library, ["aX"], answer_cache(settings))
+    assert "artists/aX/albums" in gateway.asked and "albums/alaX/tracks" not in gateway.asked
+    assert {r["track_id"] for r in rows} == {"taX1", "taX2"}
+
+
+def test_the_requests_per_service_name_only_the_services_asked():
+    """The requests a run sent per service (the Discovery page's "requests (ListenBrainz 3)",
+    the --json's open_data_requests) name the services asked: a step that asked MusicBrainz
+    nothing, or two steps' sum, lists no "MusicBrainz 0"."""
+    from recommender.sources.run import tally
+    assert tally({"listenbrainz": 5, "musicbrainz": 2}, {"listenbrainz": 2, "musicbrainz": 2}, -1) == {"listenbrainz": 3}
+    assert tally({"listenbrainz": 1}, {"spotify": 2}) == {"listenbrainz": 1, "spotify": 2}
+    assert tally({}, {"musicbrainz": 0}) == {}
+
+
+@pytest.mark.parametrize("off", ["discovery.similar_artists.enabled", "discovery.similar_recordings.enabled"])
+def test_a_seed_playlist_run_asks_the_one_open_data_source_left_on(tmp_path, off):
+    """With one of the two open-data sources turned off, a `--seed-playlist` run still asks the
+    other about the playlist (it took both to be on for the run to ask any)."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), off: False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        asked = server.open_data.requests_to("")
+        jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") > asked
+
+
+def test_a_track_both_the_refresh_and_a_seed_playlist_run_found_on_an_album_is_your_artists_find():
+    """A track on an album of one of your artists and of a playlist's artist (a duet album)
+    that the refresh found and a `--seed-playlist` run found again is explained by the
+    refresh's find, "one of your artists": the run's album finds come after the refresh's."""
+    from recommender.sources.run import fold_albums
+    lib = user_library()
+    new = pd.DataFrame([{"track_id": "n1", "name": "Duet", "artist_ids": ["aA", "aP"], "artist_names": ["A", "P"]}])
+    lib = lib.replace(tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
+                      artists=pd.concat([lib.frames["artists"], pd.DataFrame([{"artist_id": "aP", "name": "P",
+                                                                               "genres": []}])], ignore_index=True),
+                      discovery=pd.DataFrame([{"track_id": "n1", "album_id": "z", "source_artist_id": "aA"}]))
+    lib = fold_albums(lib, [{"track_id": "n1", "album_id": "z", "source_artist_id": "aP"}], [])
+    table = pd.DataFrame({"track_id": ["n1"], "pinned": [False], "why": [""]})
+    _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
+    assert table["why"].tolist() == ["from a new album by A, one of your artists"]
 
 
 NIGHTS_CONFIG = ("cache:\n  max_age_hours: 0\nlistenbrainz:\n  max_retry_wait: 0.05\n  max_retries: 0\n"

@@ -77,6 +77,10 @@ def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_say
         result = run(["moods", "cluster", name], env)
         assert result.exit_code == 2
         assert "written by this tool" in result.stderr and "no playlist named" not in result.stderr
+    # a name close to ours: "did you mean" never names a playlist the run would refuse
+    result = run(["build-playlist", "--dry-run", "--seed-playlist", "recommend: happy/upbet"], env)
+    assert result.exit_code == 2 and "no playlist named" in result.stderr
+    assert "recommend: happy/upbeat" not in result.stderr, result.stderr
     server.account.playlist(mood["id"])["followed"] = False  # you delete it in Spotify: gone at the next refresh
     assert run(["refresh", "--quiet"], env).exit_code == 0
     assert "recommend: happy/upbeat" not in [r["name"] for r in json.loads(run(["playlists", "--json"], env).stdout)]

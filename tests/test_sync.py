@@ -304,6 +304,51 @@ def test_discovery_pulls_albums_once(env):
     assert set(library2.discovery["track_id"]) == set(library.discovery["track_id"])
 
 
+def test_discovery_reads_an_artists_album_list_again_after_the_recheck_days_and_at_most_the_capped_artists(
+        standin, tmp_path):
+    """Your artists' new albums are found: an artist's album list is read again once it is
+    older than ``refresh.discovery_recheck_days`` (a refresh that never read it again would
+    never find an album released since), and only the ``refresh.discovery_artists`` first
+    artists' lists are read."""
+    import re
+    from datetime import datetime, timedelta, timezone
+    settings = settings_for(standin, tmp_path / "c", **{"refresh.discovery_artists": 2})
+    save_login(standin, tmp_path / "c")
+    gateway, store = gateway_for(settings), Store(settings.cache_dir)
+
+    def listed() -> set[str]:
+        return {m.group(1) for r in api_requests(standin) if (m := re.fullmatch(r"/v1/artists/([^/]+)/albums", r.path))}
+    refresh_library(gateway, store, settings)
+    first = listed()
+    assert len(first) == 2
+    standin.clear_requests()
+    refresh_library(gateway, store, settings)
+    assert not listed()  # read 0 days ago
+    m = json.loads(store.manifest_path.read_text())
+    old = (datetime.now(timezone.utc) - timedelta(days=8)).isoformat()
+    m["discovery"]["artists_checked"] = {a: old for a in m["discovery"]["artists_checked"]}
+    store.manifest_path.write_text(json.dumps(m))
+    standin.clear_requests()
+    refresh_library(gateway, store, settings)
+    assert listed() == first
+
+
+def test_discovery_pulls_again_an_album_whose_tracks_the_cache_lost(env):
+    """An album the refresh read before is reused only while the cache still holds its tracks:
+    when the tracks frame lost one (a damaged or older cache), the album's tracks are read
+    again, so its finds keep their names and artists."""
+    server, settings, gateway, store, _ = env
+    library, _ = refresh_library(gateway, store, settings)
+    lost = str(library.discovery["track_id"].iloc[0])
+    album = str(library.discovery["album_id"].iloc[0])
+    tracks = library.tracks
+    store.save_frame("tracks", tracks[tracks["track_id"].astype(str) != lost].reset_index(drop=True))
+    server.clear_requests()
+    again, _ = refresh_library(gateway, store, settings)
+    assert f"/v1/albums/{album}/tracks" in {r.path for r in api_requests(server)}
+    assert lost in set(again.tracks["track_id"].astype(str)) and lost in set(again.discovery["track_id"].astype(str))
+
+
 def test_discovery_off_when_cap_is_zero(standin, tmp_path):
     settings = settings_for(standin, tmp_path / "c", **{"refresh.discovery_artists": 0})
     save_login(standin, tmp_path / "c")

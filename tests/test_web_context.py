@@ -919,6 +919,18 @@ def test_discovery_page_shows_what_the_last_refresh_did(demo_discovery):
     assert data["hint"]["command"] == "recommend web --demo" and data["config_file"] == str(ctx.config_file)
 
 
+def test_the_discovery_page_says_the_album_lists_of_seed_playlist_runs_are_kept_the_recheck_days(demo_discovery):
+    """The page tells how long each kind of answer is kept: the album lists --seed-playlist runs
+    keep are read again after ``refresh.discovery_recheck_days`` (as the answer cache keeps
+    them), not after the open-data answers' days."""
+    ctx, data = demo_discovery
+    s = ctx.settings
+    assert data["ttl"] == {"similar_artists": float(s.discovery.ttl_similar_artists_days),
+                           "recordings": float(s.discovery.ttl_recordings_days),
+                           "albums": float(s.refresh.discovery_recheck_days)}
+    assert data["ttl"]["albums"] != data["ttl"]["recordings"]  # the check tells the two apart
+
+
 def test_the_discovery_page_reads_each_found_frame_once(demo_discovery, monkeypatch):
     # the two open-data sources each read the whole `discovered` frame to count their tracks
     from recommender.store import Store
