@@ -1145,7 +1145,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = ", ".join(weights_text({k: v}) + (" (fixed)" if k in fixed else "") for k, v in r["weights"].items())
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    from .tables import joined, plural
+    from .tables import and_list, joined, plural
     folds = joined(out["folds"], plural(out["folds"], "fold"))
     took = joined(f"({out['seconds']:.0f}", "s);")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
@@ -1157,8 +1157,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         _echo_wrapped(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
                       f"(the table's mean is over {joined(out['folds'], 'folds')})")
     if fixed:  # why they did not move
-        names = " and ".join(fixed) if len(fixed) < 3 else ", ".join(fixed)
-        _echo_wrapped(f"(fixed): tune.fixed keeps {names} at your config's "
+        _echo_wrapped(f"(fixed): tune.fixed keeps {and_list(fixed)} at your config's "
                       f"{plural(len(fixed), 'weight')} in every combination tried, and --write "
                       "never changes them (`tune.fixed: []` searches them too)")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
