@@ -1384,11 +1384,10 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                      "(`recommend import features FILE.csv`)")
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
-        from .isotime import shown
-        from .lock import waiting_until
-        until = waiting_until(info["running"])
+        from .lock import waiting_text
+        waiting = waiting_text(info["running"])
         lines.append(f"running:  pid {info['running'].get('pid')} ({visible(str(info['running'].get('command')))})"
-                     + (f", waiting for Spotify's rate limit until {shown(until)}" if until else ""))
+                     + (f", {waiting}" if waiting else ""))
     if info.get("stopped"):
         from .isotime import shown
         from .lock import started_at
