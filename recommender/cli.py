@@ -376,8 +376,9 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             _state.quiet = bool(_state.quiet or kw.get("quiet") or given.get("quiet"))
             # the command's own --config (our crontab line's, after the command) too: a failure
             # is recorded in that config's data folder, a typo in it nowhere by hand (_record_failure)
-            if (given.get("config") or kw.get("config")) is not None:
-                _state.config = given.get("config") or kw.get("config")
+            config = given.get("config") or kw.get("config")
+            if config is not None:
+                _state.config = config
             started = time.monotonic()
             demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
             dry_run = bool(kw.get("dry_run"))  # and a failed dry run as a dry run
