@@ -376,8 +376,9 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             _state.quiet = bool(_state.quiet or kw.get("quiet") or given.get("quiet"))
             # the command's own --config (our crontab line's, after the command) too: a failure
             # is recorded in that config's data folder, a typo in it nowhere by hand (_record_failure)
-            if (given.get("config") or kw.get("config")) is not None:
-                _state.config = given.get("config") or kw.get("config")
+            config = given.get("config") or kw.get("config")
+            if config is not None:
+                _state.config = config
             started = time.monotonic()
             demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
             dry_run = bool(kw.get("dry_run"))  # and a failed dry run as a dry run
@@ -1145,7 +1146,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = ", ".join(weights_text({k: v}) + (" (fixed)" if k in fixed else "") for k, v in r["weights"].items())
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    from .tables import joined, plural
+    from .tables import and_list, joined, plural
     folds = joined(out["folds"], plural(out["folds"], "fold"))
     took = joined(f"({out['seconds']:.0f}", "s);")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
@@ -1157,8 +1158,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         _echo_wrapped(f"`recommend evaluate` gives {first} with the best weights: it hides what the first fold hides "
                       f"(the table's mean is over {joined(out['folds'], 'folds')})")
     if fixed:  # why they did not move
-        names = " and ".join(fixed) if len(fixed) < 3 else ", ".join(fixed)
-        _echo_wrapped(f"(fixed): tune.fixed keeps {names} at your config's "
+        _echo_wrapped(f"(fixed): tune.fixed keeps {and_list(fixed)} at your config's "
                       f"{plural(len(fixed), 'weight')} in every combination tried, and --write "
                       "never changes them (`tune.fixed: []` searches them too)")
     gain = best.get(f"p@{n}", 0.0) - cur.get(f"p@{n}", 0.0)
@@ -1385,11 +1385,10 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                      "(`recommend import features FILE.csv`)")
     lines += _schedule_lines(info["schedule"])
     if info["running"]:
-        from .isotime import shown
-        from .lock import waiting_until
-        until = waiting_until(info["running"])
+        from .lock import waiting_text
+        waiting = waiting_text(info["running"])
         lines.append(f"running:  pid {info['running'].get('pid')} ({visible(str(info['running'].get('command')))})"
-                     + (f", waiting for Spotify's rate limit until {shown(until)}" if until else ""))
+                     + (f", {waiting}" if waiting else ""))
     if info.get("stopped"):
         from .isotime import shown
         from .lock import started_at

@@ -191,13 +191,14 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     run's one missing-contact warning (``services.http.ContactNotice``), when the run asks the
     open-data services again after this (a scheduled run's genre look-ups)."""
     from . import schema
-    from .sources.run import discover_open_data
+    from .sources.run import discover_open_data, sources_on
     before = library
-    library, found = discover_open_data(library, settings, gateway, progress, notice=notice)
+    on = sources_on(settings)
+    library, found = discover_open_data(library, settings, gateway, progress, notice=notice, on=on)
     if found.failed:  # a service down: the last discovery's finds stay beside what it could ask, or
-        from .sources.run import sources_on  # their picks would leave the playlist for a day; not
-        from .spotify.sync import with_last_discovery  # a source's that asked all, nor one turned off since
-        kept = {name: on and name not in found.finished for name, on in sources_on(settings).items()}
+        # their picks would leave the playlist for a day; not a source's that asked all, nor one turned off since
+        from .spotify.sync import with_last_discovery
+        kept = {name: is_on and name not in found.finished for name, is_on in on.items()}
         library = with_last_discovery(library, store.load_library(), beside=True, sources=kept)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     library = store.with_features(library, before)  # the new candidates' audio features too

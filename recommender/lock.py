@@ -257,6 +257,13 @@ def waiting_until(info: dict[str, Any] | None) -> datetime | None:
     return until if until > system_now() else None
 
 
+def waiting_text(info: dict[str, Any] | None) -> str:
+    """"waiting for Spotify's rate limit until <time>" while the holder of a lock record waits
+    for it (``waiting_until``), else "": how the exit-6 message and `recommend status` say it."""
+    until = waiting_until(info)
+    return f"waiting for Spotify's rate limit until {shown(until)}" if until is not None else ""
+
+
 def read_holder(path: Path | str) -> dict[str, Any] | None:
     """What the lock file records (pid, host, command, started), or None when empty/absent."""
     try:
@@ -322,10 +329,8 @@ def describe_holder(info: dict[str, Any] | None) -> str:
     if info.get("started"):
         when = started_at(info)
         parts.append(f"since {shown(when)}" if when else f"start unknown (recorded as {info['started']!r})")
-    until = waiting_until(info)
-    if until is not None:
-        parts.append(f"waiting for Spotify's rate limit until {shown(until)}")
-    return ", ".join(parts)
+    parts.append(waiting_text(info))
+    return ", ".join(p for p in parts if p)
 
 
 def started_at(info: dict[str, Any]) -> datetime | None:

@@ -417,7 +417,9 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                   slot: str = MAIN, listing: list[dict] | None = None) -> ManagedState:
     """Find the managed playlist of ``slot`` (manifest, else adopt one of ours by ``name`` +
     marker; default name: ``playlist.name``) and infer the user's edits since our last
-    verified write. Makes no write.
+    verified write. Makes no write. The tracks of the writes of unknown fate (``pending``,
+    ``unsettled``) are in ``in_flight``: never your adds; the writes a stopped run left on their
+    way are in ``cut_off``, for the run that finishes its list to remember as ``unsettled``.
 
     ``user_id`` is the cached library's account (empty: unknown, taken as the login's). A
     playlist about to be created (none remembered, or the remembered one not among your
@@ -596,13 +598,15 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
                label: str = "the managed playlist", again: str = "the next run",
                in_flight: set[str] = frozenset()) -> Applied:
     """Make the playlist hold exactly ``plan.desired`` in order (plus, first, any track the user
-    adds meanwhile). Returns what was verified.
+    adds meanwhile: not one of ``in_flight``, the tracks of an earlier run's writes of unknown
+    fate, which may land now). Returns what was verified.
 
     Replace with the first 100, add the rest in chunks; after an ambiguous write, re-read and
     continue from what is there. Once the content is right, a write whose fate was unknown is
     settled: wait ``settle`` seconds, and if the snapshot moved (it landed late) reconcile again.
     Raises SpotifyUnavailable when it cannot converge. A stop (quota, outage, Ctrl-C) says
-    what ``label`` holds now and that ``again`` finishes it.
+    what ``label`` holds now and that ``again`` finishes it; its exception's ``cut_off`` lists
+    the writes it left of unknown fate (for ``publish`` to record as ``CUT_OFF``).
     """
     desired = list(plan.desired)
     current = list(plan.current)
@@ -794,7 +798,8 @@ def _gone_from_catalogue(gateway: Gateway, tracks: list[str]) -> list[str]:
 
 
 def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedState, refused: SpotifyError,
-                        settle: float, label: str, again: str) -> tuple[Applied, Plan, str] | None:
+                        settle: float, label: str, again: str,
+                        in_flight: set[str] = frozenset()) -> tuple[Applied, Plan, str] | None:
     """After a write ``refused`` with 400 ("non-existing ID": a track Spotify dropped is still in
     our cache): the plan written again without the new tracks Spotify no longer has, from what
     the refused run left (over 100 tracks, its first replace went through). Returns (what was
@@ -802,7 +807,7 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
     tracks left out); None when no new track is gone (the refusal stands). A quota or outage
     while looking stops with its own error, plus what the refused write left. Only the tracks
     of the refused write (at most 100) are looked up; a write refused later for another gone
-    track is handled the same way."""
+    track is handled the same way. ``in_flight``: as ``apply_plan``'s."""
     gone: set[str] = set()
     looked: set[str] = set()
     while True:
@@ -824,7 +829,7 @@ def _write_without_gone(gateway: Gateway, pid: str, plan: Plan, state: ManagedSt
         desired = [t for t in plan.desired if t not in gone]
         try:
             applied = apply_plan(gateway, pid, Plan(current=now, desired=desired), settle=settle, label=label,
-                                 again=again, in_flight=state.in_flight)
+                                 again=again, in_flight=in_flight)
             break
         except SpotifyError as exc:
             if exc.status != 400 or _full(exc):
@@ -1012,13 +1017,14 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             left_public, unseen = True, exc  # recorded below, and the next run asks again
     user_removed = list(state.user_removed)
     pinned = list(state.pinned)
-    carried = state.cut_off if pid == state.playlist_id else []  # a stopped run's writes: fate unknown
+    # a stopped run's writes to this playlist, of unknown fate (none to a playlist made now)
+    carried, in_flight = (state.cut_off, state.in_flight) if pid == state.playlist_id else ([], set())
     if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
         # the user may have edited the playlist since we read it (while we scored): their edits win
         if snapshot_of(gateway, pid) != state.snapshot:
             now_stamps: dict[str, str] = {}
             _, now = read_playlist(gateway, pid, stamps=now_stamps)
-            added = [t for t in dict.fromkeys(now) if t not in set(state.current) and t not in state.in_flight]
+            added = [t for t in dict.fromkeys(now) if t not in set(state.current) and t not in in_flight]
             gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
             if state.stamps and rewritten_since(state.stamps, now_stamps, now):  # another writer: not edits
                 result.messages.append(rewritten_note(state.slot, name))
@@ -1068,10 +1074,10 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
             try:
                 applied = _apply_to(gateway, pid, plan, settle, label, again, made_now=result.created,
-                                    in_flight=state.in_flight if pid == state.playlist_id else set())
+                                    in_flight=in_flight)
             except SpotifyError as exc:
                 # a full playlist is no gone track: never a look-up per track for it
-                retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again) \
+                retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again, in_flight) \
                     if exc.status == 400 and not _full(exc) else None
                 if retried is None:
                     raise

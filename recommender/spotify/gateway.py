@@ -194,7 +194,8 @@ class Gateway:
         """RateLimited when a run before this one was told (a long Retry-After, a used-up quota)
         to wait until a time still ahead: asking again meanwhile is refused the same way, and a
         run's every night at the same minute would ask seconds before a day's wait is over. What
-        is left of it is slept when it is no longer than ``max_retry_wait`` (that nightly run).
+        is left of it is slept when it is no longer than ``max_retry_wait`` nor ``max_total_wait``
+        (that nightly run; counted in ``waited`` as any wait for the rate limit).
         A wait lasts at most ``MAX_KEPT_WAIT`` from when it was asked, and one asked more than
         ``isotime.TRUSTED_AHEAD`` in the future (a clock that was set ahead) is not believed."""
         if self.wait_file is None:

@@ -91,7 +91,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     """Everything the Discovery page shows (``preview``: the Next playlist's BuildResult, or
     None when it failed)."""
     from ..jobs import LAST_DISCOVERY
-    from ..services.listenbrainz import ttl_days
+    from ..services.listenbrainz import ARTIST_ALBUMS, ttl_days
     from ..sources.run import sources_on
     now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
     manifest = store.read_manifest()
@@ -125,9 +125,9 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
         "common": [_field(settings, k, lab) for k, lab in COMMON],
         "in_next_total": int(len(preview.table)) if preview is not None else None,
         "in_next_catalogue": in_next.get("catalogue", 0),
-        "ttl": {"similar_artists": float(settings.discovery.ttl_similar_artists_days),
-                "recordings": float(settings.discovery.ttl_recordings_days),
-                "albums": float(settings.refresh.discovery_recheck_days)},
+        # how long the cache keeps each kind (``ttl_days``, the one place): what the page says
+        "ttl": {"similar_artists": ttl["similar_artists"], "recordings": ttl["similar_recordings"],
+                "albums": ttl[ARTIST_ALBUMS]},
         "hint": refresh_hint(demo), "when": _when(last, now),
     }
 
