@@ -502,7 +502,8 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     _state.legacy_noted = True
     import os
     from .paths import CONFIG_ENV, Legacy, legacy_places, moved_config, moved_dirs
-    from .tables import and_list, whole
+    from .tables import whole
+    from .wording import and_list
 
     def places(paths) -> str:  # "A and B", each path whole on its line
         return and_list(whole(p) for p in paths if p)
@@ -714,7 +715,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        from .tables import joined, plural, whole
+        from .tables import joined, whole
+        from .wording import plural
         _echo_wrapped(f"{joined(report.playlists, plural(report.playlists, 'playlist'))} "
                       f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
                       f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, plural(report.tracks, 'track'))} "
@@ -840,7 +842,8 @@ def _exported_json(exported) -> list[dict]:
 
 def _print_build(result, held) -> None:
     from .config import weights_text
-    from .tables import joined, plural, wrap_joined
+    from .tables import joined, wrap_joined
+    from .wording import plural
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
@@ -1146,7 +1149,8 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = ", ".join(weights_text({k: v}) + (" (fixed)" if k in fixed else "") for k, v in r["weights"].items())
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    from .tables import and_list, joined, plural
+    from .tables import joined
+    from .wording import and_list, plural
     folds = joined(out["folds"], plural(out["folds"], "fold"))
     took = joined(f"({out['seconds']:.0f}", "s);")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
@@ -1325,7 +1329,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from .jobs import open_store
     from .isotime import shown_text
     from .runlog import describe_run, status
-    from .tables import plural
+    from .wording import plural
     from .spotify.auth import read_token
     settings = _settings(config)
     store = open_store(settings)
@@ -1530,7 +1534,8 @@ def import_features_cmd(
         return
     if quiet:
         return
-    from .tables import joined, plural, whole
+    from .tables import joined, whole
+    from .wording import plural
     # wrapped to the terminal at spaces, a count beside what it counts, the path and "line 7" whole
     _echo_wrapped(f"{whole(file)}: {joined(_rows(report.rows))}, {joined(_rows(report.imported, 'track'))} imported "
                   f"({joined(report.added, 'new')}, {joined(report.updated, 'updated')}; columns: "
@@ -1553,7 +1558,7 @@ def import_features_cmd(
 
 
 def _rows(n: int, word: str = "row") -> str:
-    from .tables import plural
+    from .wording import plural
     return f"{n} {plural(n, word)}"
 
 
@@ -1701,7 +1706,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
               r["role"] or ""] for r in rows]
-    from .tables import plural
+    from .wording import plural
     _console().print(_table(f"{len(rows)} {plural(len(rows), 'playlist')} (ids are whole: copy them into "
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
@@ -1834,7 +1839,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if res.k == 1:  # every track alike (the same audio features): no second mood to split off
         note = f" (the tracks' {res.basis} features are too alike to split into moods)"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
-    from .tables import plural
+    from .wording import plural
     moods = f"{res.k} {plural(res.k, 'mood')}"
     # the playlists' names as `recommend playlists` shows them (invisible characters as escapes)
     title = f"{visible(res.playlist_name)}: {moods} from {res.basis} features, silhouette {sil}{note}"

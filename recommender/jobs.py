@@ -221,7 +221,7 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
     ``sources_on(settings)``."""
     from .errors import LockHeld
     from .sources.run import open_data_on
-    from .tables import and_list
+    from .wording import and_list
     if not dry_run or basis.refreshed:
         return True
     try:
@@ -465,7 +465,7 @@ def not_playable(store: Store, state, library: Library | None = None) -> tuple[d
 
 def not_playable_notes(new: dict[str, str]) -> list[str]:
     """One note per reason of the picks this run found greyed out (``not_playable``'s new)."""
-    from .tables import plural
+    from .wording import plural
     notes = []
     for why in dict.fromkeys(new.values()):
         n = sum(1 for w in new.values() if w == why)

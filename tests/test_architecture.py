@@ -76,7 +76,9 @@ def test_foundation_modules_import_at_most_errors_and_schema():
     assert allowed_only("recommender.paths", set()) == []
     assert allowed_only("recommender.isotime", set()) == []
     assert allowed_only("recommender.namewords", set()) == []
-    assert allowed_only("recommender.config", base | {"recommender.paths"}) == []
+    # wording (plural, and_list): how every message counts and lists, config's too
+    assert allowed_only("recommender.wording", set()) == []
+    assert allowed_only("recommender.config", base | {"recommender.paths", "recommender.wording"}) == []
     assert allowed_only("recommender.library", base) == []
     assert allowed_only("recommender.titles", base | {"recommender.library"}) == []
     # paths (a foundation too): one directory under two names, the leftovers of a move

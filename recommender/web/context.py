@@ -26,7 +26,7 @@ from .. import jobs
 from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..isotime import shown, shown_text, utc_now
-from ..tables import plural
+from ..wording import plural
 
 log = logging.getLogger(__name__)
 
