@@ -949,6 +949,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
     ``demo``, the sample library (pulled once, as search/similar/moods --demo do) and settings
     pointed at the demo's directory (your weights and other keys are kept)."""
     from . import jobs
+    from .paths import SAMPLE_LIBRARY
     settings, library = _settings(config), None
     if demo:  # the sample's audio features too, as search/similar/moods --demo have them
         from .libsource import with_sample_features
@@ -956,7 +957,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
         settings, library = source.settings, with_sample_features(source, source.load())
     _logging(settings, quiet, verbose)
     return settings, jobs.evaluation_setup(settings, dataset, split, features, library=library,
-                                           owner="the sample library" if demo else "your library",
+                                           owner=SAMPLE_LIBRARY if demo else "your library",
                                            demo=jobs.ADD_DEMO)  # none cached: evaluate and tune take --demo
 
 
@@ -1651,7 +1652,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         _print_json(rows)
         return
     if not rows:
-        place = "the sample library" if demo else source.label  # not the demo's folder, as similar says it
+        place = source.label  # the demo by name, not by its folder, as similar says it
         typer.echo(f"No match for {text!r} in {place} (nothing scored {min_score:g} or more).")
         return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])

@@ -24,6 +24,7 @@ from .artists import first_artist_keys
 from .blend import blend_scores, fitted_weights
 from .errors import RecommenderError, UsageError
 from .library import Library
+from .paths import SAMPLE_LIBRARY
 from .searchindex import MIN_SCORE, SearchIndex, core_title, fold
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
@@ -215,8 +216,8 @@ def dataset_where(path: str, search: str) -> Where:
 
 
 CACHE = Where()
-DEMO = Where("the sample library", "recommend search --demo",  # `--demo`, and `recommend web --demo`
-             "the sample library has the audio features it ships with (`recommend import features` fills "
+DEMO = Where(SAMPLE_LIBRARY, "recommend search --demo",  # `--demo`, and `recommend web --demo`
+             f"{SAMPLE_LIBRARY} has the audio features it ships with (`recommend import features` fills "
              "your own cache, which --demo does not read)")
 
 

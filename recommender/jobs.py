@@ -22,7 +22,7 @@ import pandas as pd
 from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
-from .paths import demo_dir, demo_settings
+from .paths import SAMPLE_LIBRARY, demo_dir, demo_settings
 from .store import Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
@@ -823,7 +823,7 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     with demo_environment(settings) as (demo, server):
         demo_login(demo)
         result = build_playlist(demo, dry_run=dry_run, seed_playlist=seed_playlist, new_playlist=new_playlist,
-                                force_refresh=True, progress=progress, playlists_of="the sample library")
+                                force_refresh=True, progress=progress, playlists_of=SAMPLE_LIBRARY)
         held = []
         if result.playlist_id and not dry_run:
             acct = server.account

@@ -117,6 +117,9 @@ class DataDirs:
         return self.state == self.cache
 
 
+SAMPLE_LIBRARY = "the sample library"  # what messages call the library `--demo` reads (explore.DEMO's)
+
+
 def demo_dir(data_dir: Path | str) -> Path:
     """Where ``--demo`` keeps its own cache: below the data directory, never in the real one."""
     return Path(data_dir) / "demo"
