@@ -19,23 +19,10 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from . import schema
+from .safetext import unescape_shown
 
 _PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?playlist/)"
                             r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
-
-
-# the escapes the tool shows a name's invisible and control characters as (``safetext.visible``:
-# "\\u200b", "\\U000e0067", "\\x1b"), so that a name copied from `recommend playlists` is found
-_SHOWN_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2}))")
-
-
-def unescape_shown(text: str) -> str:
-    """``text`` with the ``\\uXXXX``, ``\\UXXXXXXXX`` and ``\\xXX`` escapes the tool shows a name's
-    invisible characters as turned back into those characters (an escape of no character kept)."""
-    def char(m: re.Match) -> str:
-        code = int(next(g for g in m.groups() if g), 16)
-        return chr(code) if code <= 0x10FFFF else m.group(0)
-    return _SHOWN_ESCAPE.sub(char, text)
 
 
 def playlist_ref_id(ref: str) -> str:
