@@ -41,7 +41,10 @@ def name_key(name: str) -> str:
 
 
 def loose_name_key(name: str) -> str:
-    """``name_key`` without accents and other combining marks ("cafe" and "Café")."""
+    """``name_key`` without accents and other combining marks ("cafe" and "Café"). Not
+    ``normalise_name``, though both fold accents: this finds a playlist *you* named, so its
+    punctuation and a leading "The" still count ("Rock" and "Rock!", "Chill" and "The Chill"
+    are two playlists a name given must tell apart, not one ambiguous name)."""
     import unicodedata
     return "".join(c for c in unicodedata.normalize("NFD", name_key(name)) if not unicodedata.combining(c))
 
@@ -52,7 +55,9 @@ def normalise_name(name: str) -> str:
     case folded, '&' = 'and', punctuation and a leading 'the' dropped ("The Beatles" ==
     "beatles", "Beyoncé" == "BEYONCE"). A name of punctuation only ("!!!", "+/-") keeps its
     characters (spaces dropped): dropping them made every such name "", one artist for the
-    matching and none for the ISRC credit."""
+    matching and none for the ISRC credit. Looser than ``loose_name_key`` (playlist names) on
+    purpose: services spell one artist differently ("The Beatles" and "Beatles", "Guns N'
+    Roses" and "Guns N Roses"), while two playlists of yours that differ so are two."""
     import unicodedata
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
