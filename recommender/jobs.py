@@ -22,7 +22,7 @@ import pandas as pd
 from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
-from .paths import SAMPLE_LIBRARY, demo_dir, demo_settings
+from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
 from .store import Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,6 @@ DEMO_ACCOUNT = "standin-account.json"
 # for its whole life): two at once logged in over each other's token and saved over each
 # other's account, so the one started first met "Spotify refused the saved login"
 DEMO_LOCK = "standin.lock"
-# how a command with no library cached says to try the sample one (``no_library``)
-TRY_DEMO = "`recommend build-playlist --demo`"
 ADD_DEMO = "add --demo"  # a command that takes --demo itself
 
 
@@ -837,7 +835,7 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
 def no_library(frames_dir, demo: str = TRY_DEMO) -> NotEnoughData:
     """The error of a command that found no cached library in ``frames_dir``, saying how to get
     one (``demo``: how the command run tries the sample library instead: ``ADD_DEMO`` where it
-    takes that option)."""
+    takes that option; ``paths.TRY_DEMO``, which the web app words as its own, elsewhere)."""
     return NotEnoughData(f"no cached library in {frames_dir}: run `recommend refresh` first (or {demo})")
 
 

@@ -26,6 +26,7 @@ from .. import jobs
 from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..isotime import shown, shown_text, utc_now
+from ..paths import TRY_DEMO, WEB_DEMO
 from ..wording import plural
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,13 @@ RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
 REFRESH_COMMAND = "refresh (web)"  # a page's dry run that refreshed a stale cache, in the run log
 TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
+
+
+def web_words(message: str) -> str:
+    """An error's message as a page says it: the sample library is tried with `recommend web
+    --demo` there, not with the CLI's `build-playlist --demo` (``paths.TRY_DEMO``) that jobs
+    and the login name in their errors."""
+    return message.replace(TRY_DEMO, WEB_DEMO)
 
 
 def _num(value: Any) -> float | None:
@@ -488,7 +496,7 @@ class WebContext:
             note = record_failure(self.settings.cache_dir, PUBLISH_COMMAND, code, started, message)
             if note:
                 log.warning("%s", note)
-            outcome = {"exit_code": code, "message": message + (" (details in the log; please report it)" if bug else "")
+            outcome = {"exit_code": code, "message": web_words(message) + (" (details in the log; please report it)" if bug else "")
                        + (f"; {note}" if note else "")}
         else:
             outcome = {"exit_code": 0, "message": "; ".join(result.messages), "playlist_id": result.playlist_id,
@@ -535,7 +543,7 @@ class WebContext:
         try:
             return self.evaluate(settings, library)
         except RecommenderError as exc:
-            return {"error": str(exc)}
+            return {"error": web_words(str(exc))}
 
     def evaluate(self, settings=None, library=None) -> dict[str, Any]:
         """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves.
