@@ -549,6 +549,7 @@ class BuildBasis:
     scoring: Any  # pipeline.Scoring
     gateway: Any
     refreshed: bool = False
+    refresh_requests: int = 0  # its refresh's Spotify requests, as `refresh` counts them (not the run's others)
     warnings: list[str] = field(default_factory=list)
     open_data: dict[str, int] = field(default_factory=dict)
     listing: list[dict] | None = None  # your playlists as the refresh listed them: not listed twice
@@ -602,6 +603,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         basis.warnings = [*pulled.switched, *pulled.warnings]
         basis.open_data, open_data = dict(pulled.requests_by_service), pulled.open_data
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
+        basis.refresh_requests += pulled.requests
         return library
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
         library = refresh_now()

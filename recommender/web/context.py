@@ -391,12 +391,13 @@ class WebContext:
 
     def _record_refresh(self, basis, started: float) -> None:
         """The pull a page's dry run made (a stale cache: the warm-up's, the Next page's) in the run
-        log, as a `refresh` records it: else `recommend status` and the Runs page showed none of its
-        requests. A record that cannot be written is logged, never the page's failure."""
+        log, as a `refresh` records it (the pull's requests: not the dry run's reads of the managed
+        playlist after it): else `recommend status` and the Runs page showed none of its requests.
+        A record that cannot be written is logged, never the page's failure."""
         from ..runlog import record_run
         try:
             record_run(self.settings.cache_dir, REFRESH_COMMAND, 0, started,
-                       requests=getattr(basis.gateway, "requests_made", None), tracks=len(basis.library.track_ids))
+                       requests=basis.refresh_requests, tracks=len(basis.library.track_ids))
         except OSError as exc:
             log.warning("the web app's refresh could not be recorded in runs.jsonl (%s)", exc.strerror or exc)
 
