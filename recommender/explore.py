@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .artists import first_artist_keys
-from .blend import blend_scores, fitted_weights
+from .blend import blend_scores, fitted_weights, in_blend
 from .errors import RecommenderError, UsageError
 from .library import Library
 from .paths import SAMPLE_LIBRARY
@@ -398,10 +398,10 @@ def similarity_sources(settings, library: Library) -> dict[str, SimilaritySource
 
 def sharing(similar: pd.DataFrame, weights: dict[str, float]) -> list[str]:
     """The scorer columns of a ``similar_tracks`` frame whose weight counts (``weights``: as
-    ``similar_setup`` gives them): a scorer at weight 0 has no share of any score, and neither
-    the CLI's table nor the web page's legend lists it."""
-    return [c for c in similar.columns
-            if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
+    ``similar_setup`` gives them; ``blend.in_blend``): a scorer at weight 0, or with none, has
+    no share of any score, and neither the CLI's table nor the web page's legend lists it."""
+    scorers = [c for c in similar.columns if c not in ("track_id", "name", "artists", "score", "rank", "why")]
+    return in_blend(weights, scorers)
 
 
 def similar_setup(settings, library: Library) -> tuple[dict[str, Scorer], dict[str, float], dict[str, SimilaritySource]]:

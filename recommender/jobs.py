@@ -335,7 +335,9 @@ class BuildResult:
     def share_columns(self) -> dict[str, str]:
         """The ``contributions`` the table and the Next page show: those of a scorer whose weight
         counts (a scorer at weight 0 has no share)."""
-        return {name: c for name, c in self.contributions.items() if self.weights.get(name, 0) > 0}
+        from .blend import in_blend
+        contributions = self.contributions
+        return {name: contributions[name] for name in in_blend(self.weights, contributions)}
 
     @property
     def sharing(self) -> list[str]:
