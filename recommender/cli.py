@@ -55,13 +55,16 @@ class _ErrorsNameTheirCommand:
 
 class _HelpKeepsLongWords:
     """A word of help text longer than its column (a setting's name, "tt-continuation-v1" at 60
-    columns) goes on over the next line, rather than being cut short with an ellipsis."""
+    columns) goes on over the next line, rather than being cut short with an ellipsis; an
+    option's name is never cut ("--install-completi…" at 60 columns): the help beside it wraps
+    narrower instead."""
 
     def format_help(self, ctx, formatter):
         from rich.text import Text
         from typer import rich_utils
         make = getattr(rich_utils, "_make_rich_text", None)  # typer's own, private: help as typer
-        if make is None:                                       # prints it when a release drops it
+        table = getattr(rich_utils, "Table", None)             # prints it when a release drops it
+        if make is None or table is None:
             return super().format_help(ctx, formatter)
 
         def folded(*args, **kwargs):
@@ -69,11 +72,21 @@ class _HelpKeepsLongWords:
             if isinstance(text, Text):
                 text.overflow = "fold"
             return text
-        rich_utils._make_rich_text = folded
+
+        class NamesWhole(table):
+            def __rich_console__(self, console, options):
+                # the columns of option names ("--config", "-c"; "" where a row has none): never
+                # wrapped or cut, so that rich narrows the help column instead
+                for column in self.columns[:-1]:
+                    cells = list(column.cells)
+                    if cells and all(isinstance(c, Text) and (not c.plain or c.plain.startswith("-")) for c in cells):
+                        column.no_wrap = True
+                return super().__rich_console__(console, options)
+        rich_utils._make_rich_text, rich_utils.Table = folded, NamesWhole
         try:
             return super().format_help(ctx, formatter)
         finally:
-            rich_utils._make_rich_text = make
+            rich_utils._make_rich_text, rich_utils.Table = make, table
 
 
 class _Command(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
@@ -117,7 +130,7 @@ def _argv_config(argv: list[str]) -> Path | None:
     return None
 
 
-class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
+class _Group(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
     """Typer's group, plus a hint when a command's own option is given before the command or a
     command is typed by another name (``clierrors.SYNONYMS``: `recommend login`), and click's
     usage errors in one line."""
