@@ -268,6 +268,22 @@ def test_auth_says_who_logged_in(standin, tmp_path, monkeypatch):
     assert f"Logged in as {standin.account.user['display_name']} ({standin.account.user['id']})" in result.stdout
 
 
+
+def test_the_login_url_is_on_stderr_with_quiet_too(standin, tmp_path, monkeypatch):
+    """README: the login URL is a message, not a result: on stderr, with `--quiet` too (it is
+    what the person must open), and never on stdout, which a script reads."""
+    cache = tmp_path / "cache"
+    url = "https://accounts.example/authorize?client_id=x&state=y"
+
+    def login(settings, open_url=None, **kw):
+        open_url(url)
+        return save_login(standin, cache)
+    monkeypatch.setattr("recommender.spotify.auth.login", login)
+    for args in (["auth", "--no-browser"], ["auth", "--no-browser", "--quiet"]):
+        result = run(args, env_for(standin, cache))
+        assert result.exit_code == 0, result.stderr
+        assert url in result.stderr and url not in result.stdout, args
+
 def test_auth_logout_deletes_the_saved_login_and_keeps_the_cache(standin, tmp_path):
     from recommender.lock import RunLock
     cache = tmp_path / "cache"
