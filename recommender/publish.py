@@ -1061,7 +1061,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "unsettled": _unsettled(previous.get("unsettled") or [], carried) if same else [],
             "updated_at": utc_now().isoformat(),
             ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else [],  # until the write is verified
-            REMOVED_AT: (previous.get(REMOVED_AT) or {}) if same else {}}
+            REMOVED_AT: removal_times(previous) if same else {}}  # a damaged one: none, as it is read
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
     if left_public:  # kept in the manifest: the next run fills this one, never a second
         if unseen is not None:
