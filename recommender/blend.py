@@ -163,6 +163,13 @@ def blender(norm: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
 _BLEND_CHUNK = 1 << 14  # cells per pass of blend_matrix (3 arrays of 128 kB)
 
 
+def in_blend(weights: Mapping[str, float], names) -> list[str]:
+    """Those of ``names`` the blend uses: a weight above 0. A scorer with no weight given is
+    not blended (as weight 0), so it has no share of any score: the one rule of the blend, the
+    tables' and pages' share columns and `recommend similar`'s legend."""
+    return [n for n in names if weights.get(n, 0) > 0]
+
+
 def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str = "rank",
                  normalised: dict | None = None) -> tuple[pd.Series, pd.DataFrame]:
     """Blend the columns of ``scores`` (candidates x scorers).
@@ -179,7 +186,8 @@ def blend_scores(scores: pd.DataFrame, weights: Mapping[str, float], method: str
     n = len(scores)
     contrib = np.full((n, len(scores.columns)), np.nan)
     blended = np.full(n, np.nan)
-    used = [(j, c) for j, c in enumerate(scores.columns) if weights.get(c, 0) > 0]
+    counted = set(in_blend(weights, scores.columns))
+    used = [(j, c) for j, c in enumerate(scores.columns) if c in counted]
     if used and n:
         norm = np.column_stack([_normalised(scores, c, method, normalised) for _, c in used])
         w = np.array([float(weights[c]) for _, c in used])

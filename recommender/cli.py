@@ -55,13 +55,16 @@ class _ErrorsNameTheirCommand:
 
 class _HelpKeepsLongWords:
     """A word of help text longer than its column (a setting's name, "tt-continuation-v1" at 60
-    columns) goes on over the next line, rather than being cut short with an ellipsis."""
+    columns) goes on over the next line, rather than being cut short with an ellipsis; an
+    option's name is never cut ("--install-completi…" at 60 columns): the help beside it wraps
+    narrower instead."""
 
     def format_help(self, ctx, formatter):
         from rich.text import Text
         from typer import rich_utils
         make = getattr(rich_utils, "_make_rich_text", None)  # typer's own, private: help as typer
-        if make is None:                                       # prints it when a release drops it
+        table = getattr(rich_utils, "Table", None)             # prints it when a release drops it
+        if make is None or table is None:
             return super().format_help(ctx, formatter)
 
         def folded(*args, **kwargs):
@@ -69,11 +72,21 @@ class _HelpKeepsLongWords:
             if isinstance(text, Text):
                 text.overflow = "fold"
             return text
-        rich_utils._make_rich_text = folded
+
+        class NamesWhole(table):
+            def __rich_console__(self, console, options):
+                # the columns of option names ("--config", "-c"; "" where a row has none): never
+                # wrapped or cut, so that rich narrows the help column instead
+                for column in self.columns[:-1]:
+                    cells = list(column.cells)
+                    if cells and all(isinstance(c, Text) and (not c.plain or c.plain.startswith("-")) for c in cells):
+                        column.no_wrap = True
+                return super().__rich_console__(console, options)
+        rich_utils._make_rich_text, rich_utils.Table = folded, NamesWhole
         try:
             return super().format_help(ctx, formatter)
         finally:
-            rich_utils._make_rich_text = make
+            rich_utils._make_rich_text, rich_utils.Table = make, table
 
 
 class _Command(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
@@ -117,7 +130,7 @@ def _argv_config(argv: list[str]) -> Path | None:
     return None
 
 
-class _Group(_ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
+class _Group(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
     """Typer's group, plus a hint when a command's own option is given before the command or a
     command is typed by another name (``clierrors.SYNONYMS``: `recommend login`), and click's
     usage errors in one line."""
@@ -502,7 +515,8 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     _state.legacy_noted = True
     import os
     from .paths import CONFIG_ENV, Legacy, legacy_places, moved_config, moved_dirs
-    from .tables import and_list, whole
+    from .tables import whole
+    from .wording import and_list
 
     def places(paths) -> str:  # "A and B", each path whole on its line
         return and_list(whole(p) for p in paths if p)
@@ -714,7 +728,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:
-        from .tables import joined, plural, whole
+        from .tables import joined, whole
+        from .wording import plural
         _echo_wrapped(f"{joined(report.playlists, plural(report.playlists, 'playlist'))} "
                       f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
                       f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, plural(report.tracks, 'track'))} "
@@ -840,7 +855,8 @@ def _exported_json(exported) -> list[dict]:
 
 def _print_build(result, held) -> None:
     from .config import weights_text
-    from .tables import joined, plural, wrap_joined
+    from .tables import joined, wrap_joined
+    from .wording import plural
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
@@ -946,6 +962,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
     ``demo``, the sample library (pulled once, as search/similar/moods --demo do) and settings
     pointed at the demo's directory (your weights and other keys are kept)."""
     from . import jobs
+    from .paths import SAMPLE_LIBRARY
     settings, library = _settings(config), None
     if demo:  # the sample's audio features too, as search/similar/moods --demo have them
         from .libsource import with_sample_features
@@ -953,7 +970,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
         settings, library = source.settings, with_sample_features(source, source.load())
     _logging(settings, quiet, verbose)
     return settings, jobs.evaluation_setup(settings, dataset, split, features, library=library,
-                                           owner="the sample library" if demo else "your library",
+                                           owner=SAMPLE_LIBRARY if demo else "your library",
                                            demo=jobs.ADD_DEMO)  # none cached: evaluate and tune take --demo
 
 
@@ -1146,7 +1163,8 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
         w = ", ".join(weights_text({k: v}) + (" (fixed)" if k in fixed else "") for k, v in r["weights"].items())
         rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
                      f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
-    from .tables import and_list, joined, plural
+    from .tables import joined
+    from .wording import and_list, plural
     folds = joined(out["folds"], plural(out["folds"], "fold"))
     took = joined(f"({out['seconds']:.0f}", "s);")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
@@ -1325,7 +1343,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from .jobs import open_store
     from .isotime import shown_text
     from .runlog import describe_run, status
-    from .tables import plural
+    from .wording import plural
     from .spotify.auth import read_token
     settings = _settings(config)
     store = open_store(settings)
@@ -1530,7 +1548,8 @@ def import_features_cmd(
         return
     if quiet:
         return
-    from .tables import joined, plural, whole
+    from .tables import joined, whole
+    from .wording import plural
     # wrapped to the terminal at spaces, a count beside what it counts, the path and "line 7" whole
     _echo_wrapped(f"{whole(file)}: {joined(_rows(report.rows))}, {joined(_rows(report.imported, 'track'))} imported "
                   f"({joined(report.added, 'new')}, {joined(report.updated, 'updated')}; columns: "
@@ -1553,7 +1572,7 @@ def import_features_cmd(
 
 
 def _rows(n: int, word: str = "row") -> str:
-    from .tables import plural
+    from .wording import plural
     return f"{n} {plural(n, word)}"
 
 
@@ -1646,7 +1665,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         _print_json(rows)
         return
     if not rows:
-        place = "the sample library" if demo else source.label  # not the demo's folder, as similar says it
+        place = source.label  # the demo by name, not by its folder, as similar says it
         typer.echo(f"No match for {text!r} in {place} (nothing scored {min_score:g} or more).")
         return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
@@ -1701,7 +1720,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         return
     table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
               r["role"] or ""] for r in rows]
-    from .tables import plural
+    from .wording import plural
     _console().print(_table(f"{len(rows)} {plural(len(rows), 'playlist')} (ids are whole: copy them into "
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
@@ -1834,7 +1853,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if res.k == 1:  # every track alike (the same audio features): no second mood to split off
         note = f" (the tracks' {res.basis} features are too alike to split into moods)"
     sil = "-" if res.silhouette is None else f"{res.silhouette:.2f}"
-    from .tables import plural
+    from .wording import plural
     moods = f"{res.k} {plural(res.k, 'mood')}"
     # the playlists' names as `recommend playlists` shows them (invisible characters as escapes)
     title = f"{visible(res.playlist_name)}: {moods} from {res.basis} features, silhouette {sil}{note}"

@@ -23,6 +23,7 @@ import yaml
 
 from . import paths
 from .errors import ConfigError
+from .wording import and_list
 
 DEFAULT_FILE = paths.default_config_path()
 
@@ -211,7 +212,7 @@ def off_line(weights: Mapping[str, float], turn_on: str = TURN_ON) -> str:
     if not off:
         return ""
     one = len(off) == 1
-    names = off[0] if one else f"{', '.join(off[:-1])} and {off[-1]}"
+    names = and_list(off)
     rows_say = "its row shows how well it" if one else "their rows show how well each"
     return (f"{names} {'is' if one else 'are'} off (weight 0), not in the blend; {rows_say} would do "
             f"alone (to use one, {turn_on})")
@@ -681,7 +682,7 @@ def exposed_secrets(settings: Settings) -> str:
         return ""
     if not held or not mode & 0o077:
         return ""
-    return (f"{user_file} holds {' and '.join(held)} and other users of this computer can read it "
+    return (f"{user_file} holds {and_list(held)} and other users of this computer can read it "
             f"(mode {mode:04o}); run `chmod 600 {user_file}`")
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .artists import mix_inputs
-from .blend import ArtistMix, blend_matrix, blend_scores, fitted_weights, normalise_columns
+from .blend import ArtistMix, blend_matrix, blend_scores, fitted_weights, in_blend, normalise_columns
 from .errors import NotEnoughData
 from .library import Library
 from .scorers import Scorer, blend_weights, make_scorers
@@ -390,7 +390,7 @@ class Evaluation:
         fitted = {name: self.fitted[name] for name in scorers}
         weights, _ = _weights(settings, fitted, weights, self.method)
         blend_w = fitted_weights(weights, fitted)
-        used = [name for name in fitted if blend_w.get(name, 0) > 0]  # as blend_scores blends them
+        used = in_blend(blend_w, fitted)  # as blend_scores blends them
         w = np.array([[float(blend_w[name]) for name in used]])
         mix = ArtistMix.from_settings(settings)
         blend = _Ranked(self.visible, self.keep_n, self.top_n)

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from .artists import first_artist_keys
-from .blend import blend_scores, fitted_weights
+from .blend import blend_scores, fitted_weights, in_blend
 from .errors import RecommenderError, UsageError
 from .library import Library
+from .paths import SAMPLE_LIBRARY
 from .searchindex import MIN_SCORE, SearchIndex, core_title, fold
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
@@ -215,8 +216,8 @@ def dataset_where(path: str, search: str) -> Where:
 
 
 CACHE = Where()
-DEMO = Where("the sample library", "recommend search --demo",  # `--demo`, and `recommend web --demo`
-             "the sample library has the audio features it ships with (`recommend import features` fills "
+DEMO = Where(SAMPLE_LIBRARY, "recommend search --demo",  # `--demo`, and `recommend web --demo`
+             f"{SAMPLE_LIBRARY} has the audio features it ships with (`recommend import features` fills "
              "your own cache, which --demo does not read)")
 
 
@@ -397,10 +398,10 @@ def similarity_sources(settings, library: Library) -> dict[str, SimilaritySource
 
 def sharing(similar: pd.DataFrame, weights: dict[str, float]) -> list[str]:
     """The scorer columns of a ``similar_tracks`` frame whose weight counts (``weights``: as
-    ``similar_setup`` gives them): a scorer at weight 0 has no share of any score, and neither
-    the CLI's table nor the web page's legend lists it."""
-    return [c for c in similar.columns
-            if c not in ("track_id", "name", "artists", "score", "rank", "why") and weights.get(c, 1.0) > 0]
+    ``similar_setup`` gives them; ``blend.in_blend``): a scorer at weight 0, or with none, has
+    no share of any score, and neither the CLI's table nor the web page's legend lists it."""
+    scorers = [c for c in similar.columns if c not in ("track_id", "name", "artists", "score", "rank", "why")]
+    return in_blend(weights, scorers)
 
 
 def similar_setup(settings, library: Library) -> tuple[dict[str, Scorer], dict[str, float], dict[str, SimilaritySource]]:

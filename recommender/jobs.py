@@ -22,7 +22,7 @@ import pandas as pd
 from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
-from .paths import demo_dir, demo_settings
+from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
 from .store import Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,6 @@ DEMO_ACCOUNT = "standin-account.json"
 # for its whole life): two at once logged in over each other's token and saved over each
 # other's account, so the one started first met "Spotify refused the saved login"
 DEMO_LOCK = "standin.lock"
-# how a command with no library cached says to try the sample one (``no_library``)
-TRY_DEMO = "`recommend build-playlist --demo`"
 ADD_DEMO = "add --demo"  # a command that takes --demo itself
 
 
@@ -221,7 +219,7 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
     ``sources_on(settings)``."""
     from .errors import LockHeld
     from .sources.run import open_data_on
-    from .tables import and_list
+    from .wording import and_list
     if not dry_run or basis.refreshed:
         return True
     try:
@@ -337,7 +335,9 @@ class BuildResult:
     def share_columns(self) -> dict[str, str]:
         """The ``contributions`` the table and the Next page show: those of a scorer whose weight
         counts (a scorer at weight 0 has no share)."""
-        return {name: c for name, c in self.contributions.items() if self.weights.get(name, 0) > 0}
+        from .blend import in_blend
+        contributions = self.contributions
+        return {name: contributions[name] for name in in_blend(self.weights, contributions)}
 
     @property
     def sharing(self) -> list[str]:
@@ -465,7 +465,7 @@ def not_playable(store: Store, state, library: Library | None = None) -> tuple[d
 
 def not_playable_notes(new: dict[str, str]) -> list[str]:
     """One note per reason of the picks this run found greyed out (``not_playable``'s new)."""
-    from .tables import plural
+    from .wording import plural
     notes = []
     for why in dict.fromkeys(new.values()):
         n = sum(1 for w in new.values() if w == why)
@@ -551,6 +551,7 @@ class BuildBasis:
     scoring: Any  # pipeline.Scoring
     gateway: Any
     refreshed: bool = False
+    refresh_requests: int = 0  # its refresh's Spotify requests, as `refresh` counts them (not the run's others)
     warnings: list[str] = field(default_factory=list)
     open_data: dict[str, int] = field(default_factory=dict)
     listing: list[dict] | None = None  # your playlists as the refresh listed them: not listed twice
@@ -604,6 +605,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         basis.warnings = [*pulled.switched, *pulled.warnings]
         basis.open_data, open_data = dict(pulled.requests_by_service), pulled.open_data
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
+        basis.refresh_requests += pulled.requests
         return library
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
         library = refresh_now()
@@ -823,7 +825,7 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     with demo_environment(settings) as (demo, server):
         demo_login(demo)
         result = build_playlist(demo, dry_run=dry_run, seed_playlist=seed_playlist, new_playlist=new_playlist,
-                                force_refresh=True, progress=progress, playlists_of="the sample library")
+                                force_refresh=True, progress=progress, playlists_of=SAMPLE_LIBRARY)
         held = []
         if result.playlist_id and not dry_run:
             acct = server.account
@@ -837,7 +839,7 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
 def no_library(frames_dir, demo: str = TRY_DEMO) -> NotEnoughData:
     """The error of a command that found no cached library in ``frames_dir``, saying how to get
     one (``demo``: how the command run tries the sample library instead: ``ADD_DEMO`` where it
-    takes that option)."""
+    takes that option; ``paths.TRY_DEMO``, which the web app words as its own, elsewhere)."""
     return NotEnoughData(f"no cached library in {frames_dir}: run `recommend refresh` first (or {demo})")
 
 

@@ -19,23 +19,10 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from . import schema
+from .safetext import unescape_shown
 
 _PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?playlist/)"
                             r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
-
-
-# the escapes the tool shows a name's invisible and control characters as (``safetext.visible``:
-# "\\u200b", "\\U000e0067", "\\x1b"), so that a name copied from `recommend playlists` is found
-_SHOWN_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2}))")
-
-
-def unescape_shown(text: str) -> str:
-    """``text`` with the ``\\uXXXX``, ``\\UXXXXXXXX`` and ``\\xXX`` escapes the tool shows a name's
-    invisible characters as turned back into those characters (an escape of no character kept)."""
-    def char(m: re.Match) -> str:
-        code = int(next(g for g in m.groups() if g), 16)
-        return chr(code) if code <= 0x10FFFF else m.group(0)
-    return _SHOWN_ESCAPE.sub(char, text)
 
 
 def playlist_ref_id(ref: str) -> str:
@@ -54,7 +41,10 @@ def name_key(name: str) -> str:
 
 
 def loose_name_key(name: str) -> str:
-    """``name_key`` without accents and other combining marks ("cafe" and "Café")."""
+    """``name_key`` without accents and other combining marks ("cafe" and "Café"). Not
+    ``normalise_name``, though both fold accents: this finds a playlist *you* named, so its
+    punctuation and a leading "The" still count ("Rock" and "Rock!", "Chill" and "The Chill"
+    are two playlists a name given must tell apart, not one ambiguous name)."""
     import unicodedata
     return "".join(c for c in unicodedata.normalize("NFD", name_key(name)) if not unicodedata.combining(c))
 
@@ -65,7 +55,9 @@ def normalise_name(name: str) -> str:
     case folded, '&' = 'and', punctuation and a leading 'the' dropped ("The Beatles" ==
     "beatles", "Beyoncé" == "BEYONCE"). A name of punctuation only ("!!!", "+/-") keeps its
     characters (spaces dropped): dropping them made every such name "", one artist for the
-    matching and none for the ISRC credit."""
+    matching and none for the ISRC credit. Looser than ``loose_name_key`` (playlist names) on
+    purpose: services spell one artist differently ("The Beatles" and "Beatles", "Guns N'
+    Roses" and "Guns N Roses"), while two playlists of yours that differ so are two."""
     import unicodedata
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()

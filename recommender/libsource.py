@@ -23,6 +23,8 @@ from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
 
+from .paths import SAMPLE_LIBRARY
+
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,10 @@ class LibrarySource:
 
     @property
     def label(self) -> str:
-        return str(self.dataset) if self.dataset is not None else f"the cache in {self.frames_dir}"
+        """The library read, as messages name it (the demo's by what it is, not by its folder)."""
+        if self.dataset is not None:
+            return str(self.dataset)
+        return SAMPLE_LIBRARY if self.demo else f"the cache in {self.frames_dir}"
 
     def _file(self) -> Path:
         return self.dataset if self.dataset is not None else self.frames_dir / "tracks.parquet"
@@ -75,7 +80,7 @@ class LibrarySource:
             from .dataset import load_dataset
             return load_dataset(self.dataset, features=self.features)
         from .jobs import taste_library
-        return taste_library(self.settings, refs=refs, playlists_of="the sample library" if self.demo else None)
+        return taste_library(self.settings, refs=refs, playlists_of=SAMPLE_LIBRARY if self.demo else None)
 
 
 def open_source(settings, dataset: Path | None = None, demo: bool = False, progress=None) -> LibrarySource:

@@ -24,6 +24,7 @@ from pathlib import Path
 from . import paths
 from .errors import UsageError, make_dirs, private_mkdirs
 from .lock import RunLock
+from .wording import and_list, plural
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
         with RunLock(src / "recommend.lock", command="config migrate"):
             for name in m.entries:
                 shutil.move(str(src / name), str(m.destination(name)))
-        log.info("moved %d entries from %s to %s", len(m.entries), src, " and ".join(map(str, targets)))
+        log.info("moved %d %s from %s to %s", len(m.entries), plural(len(m.entries), "entry", "entries"), src,
+                 and_list(targets))
     _leave_marker(m)
     return m
 
@@ -237,7 +239,6 @@ def _found_and_removed(cache: Path, deep: bool = True) -> tuple[list[Path], list
     found = unfinished_moves(cache, deep)
     removed = paths.delete_leftovers(found)
     if removed:
-        from .tables import plural
         log.info("removed %d unfinished %s of a killed move: %s", len(removed), plural(len(removed), "copy", "copies"),
                  ", ".join(str(p.relative_to(cache)) for p in removed))
     return found, removed

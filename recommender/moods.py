@@ -34,7 +34,7 @@ from .errors import NotEnoughData, UsageError
 from .explore import CACHE, Where, distinct_recordings, each_recording_once, fold, resolve_track, track_display
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
-from .tables import plural
+from .wording import plural
 
 log = logging.getLogger(__name__)
 

@@ -117,6 +117,13 @@ class DataDirs:
         return self.state == self.cache
 
 
+SAMPLE_LIBRARY = "the sample library"  # what messages call the library `--demo` reads (explore.DEMO's)
+# how an error tells you to try the sample library instead (no library cached, not logged in); the
+# web app says WEB_DEMO in its place (``web.context.web_words``): its user is in a browser
+TRY_DEMO = "`recommend build-playlist --demo`"
+WEB_DEMO = "`recommend web --demo`"
+
+
 def demo_dir(data_dir: Path | str) -> Path:
     """Where ``--demo`` keeps its own cache: below the data directory, never in the real one."""
     return Path(data_dir) / "demo"

@@ -31,8 +31,8 @@ from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, as_list_arrow, first_of_lists
 from .library import as_arrow as _arrow
-from .tables import plural
 from .titles import normalised_codes, track_titles
+from .wording import plural
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from .isotime import time_or_none, utc_now
 from .safetext import cut
 from .spotify.gateway import MAX_WRITE, AmbiguousWrite, Gateway
 from .store import Store
-from .tables import and_list, plural
+from .wording import and_list, plural
 
 log = logging.getLogger(__name__)
 
@@ -727,13 +727,15 @@ def _apply_rounds(gateway: Gateway, playlist_id: str, desired: list[str], curren
         snapshot, current = read_playlist(gateway, playlist_id, stamps=stamps)
         swapped = _stored_as(desired, current, ours)
         if swapped:  # Spotify keeps those songs under other ids: take its list as written
-            log.info("Spotify stored %d track(s) under another id; keeping them as stored", len(swapped))
+            log.info("Spotify stored %d %s under another id; keeping them as stored", len(swapped),
+                     plural(len(swapped), "track"))
             written_as.update(swapped)
             ours |= set(swapped.values())
             desired = list(current)
         extra = [t for t in dict.fromkeys(current) if t not in ours]
         if extra:  # added by the user while we were writing: keep them, first, like any pin
-            log.info("keeping %d track(s) added to the managed playlist during the write", len(extra))
+            log.info("keeping %d %s added to the managed playlist during the write", len(extra),
+                     plural(len(extra), "track"))
             user_added += extra
             ours |= set(extra)
             desired = list(dict.fromkeys(extra + desired))
@@ -1059,7 +1061,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "unsettled": _unsettled(previous.get("unsettled") or [], carried) if same else [],
             "updated_at": utc_now().isoformat(),
             ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else [],  # until the write is verified
-            REMOVED_AT: (previous.get(REMOVED_AT) or {}) if same else {}}
+            REMOVED_AT: removal_times(previous) if same else {}}  # a damaged one: none, as it is read
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
     if left_public:  # kept in the manifest: the next run fills this one, never a second
         if unseen is not None:

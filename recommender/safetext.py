@@ -109,8 +109,19 @@ def html_safe(value: Any) -> str:
 
 
 _ESCAPE_TAIL = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?$")
-# one whole escape of ``terminal_safe`` or ``visible`` (or of an encoding's backslashreplace)
-_ESCAPE_AT = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+# one whole escape of ``terminal_safe`` or ``visible`` (or of an encoding's backslashreplace):
+# "\\x1b", "\\u200b", "\\U000e0067"; any case of hex digits, as a user may type one back
+_ESCAPE_AT = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
+
+
+def unescape_shown(text: str) -> str:
+    """``text`` with the ``\\uXXXX``, ``\\UXXXXXXXX`` and ``\\xXX`` escapes ``terminal_safe`` and
+    ``visible`` show a name's invisible characters as turned back into those characters (an
+    escape of no character kept), so that a name copied from `recommend playlists` is found."""
+    def char(m: re.Match) -> str:
+        code = int(next(g for g in m.groups() if g), 16)
+        return chr(code) if code <= 0x10FFFF else m.group(0)
+    return _ESCAPE_AT.sub(char, text)
 
 
 def _regional(c: str) -> bool:

@@ -18,7 +18,7 @@ stays light).
 
 from __future__ import annotations
 
-from typing import Any, Collection, Iterable, Sequence
+from typing import Any, Collection, Sequence
 
 from .safetext import LRM, RTL, left_to_right, terminal_safe, wrap_cells
 
@@ -246,18 +246,3 @@ def hanging(line: str, width: int, indent: int) -> str:
         current = candidate
     out.append(current)
     return "\n".join(out)
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``word`` as it goes with the count ``n``: itself for 1, else ``many`` (``word`` + "s"
-    unless given): "1 request", "0 requests", "2 copies", "1 has", "3 have". The one place our
-    messages make a word agree with a number."""
-    if n == 1:
-        return word
-    return word + "s" if many is None else many
-
-
-def and_list(items: Iterable[Any]) -> str:
-    """Words joined as a sentence lists them: "A", "A and B", "A, B and C"."""
-    words = [str(i) for i in items]
-    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -76,12 +76,16 @@ def test_foundation_modules_import_at_most_errors_and_schema():
     assert allowed_only("recommender.paths", set()) == []
     assert allowed_only("recommender.isotime", set()) == []
     assert allowed_only("recommender.namewords", set()) == []
-    assert allowed_only("recommender.config", base | {"recommender.paths"}) == []
-    assert allowed_only("recommender.library", base) == []
-    assert allowed_only("recommender.titles", base | {"recommender.library"}) == []
+    # wording (plural, and_list): how every message counts and lists, config's too
+    assert allowed_only("recommender.wording", set()) == []
+    assert allowed_only("recommender.config", base | {"recommender.paths", "recommender.wording"}) == []
+    # safetext (stdlib only): library reads a name back as the tool shows it (safetext.unescape_shown)
+    assert allowed_only("recommender.safetext", set()) == []
+    assert allowed_only("recommender.library", base | {"recommender.safetext"}) == []
+    assert allowed_only("recommender.titles", base | {"recommender.library", "recommender.safetext"}) == []
     # paths (a foundation too): one directory under two names, the leftovers of a move
     assert allowed_only("recommender.store", base | {"recommender.library", "recommender.isotime",
-                                                     "recommender.paths"}) == []
+                                                     "recommender.paths", "recommender.safetext"}) == []
 
 
 def test_the_lock_does_not_import_the_run_log():

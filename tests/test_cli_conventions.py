@@ -60,11 +60,12 @@ def test_every_command_group_help_has_examples(group):
     assert "Examples:" in result.stdout and f"`recommend {group} " in result.stdout
 
 
-@pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)
+@pytest.mark.parametrize("command", [[], *all_commands()], ids=lambda c: " ".join(c) or "recommend")
 def test_help_at_60_columns_cuts_no_word_short(command):
     # `recommend similar -h` at COLUMNS=60 said "(default: similar.same_ar…)" and `evaluate -h`
     # "tt-continuation…": a word longer than the help column was cut with an ellipsis; it now
-    # continues on the next line
+    # continues on the next line. `recommend -h` said "--install-completi…": an option's name
+    # is never cut, the help beside it wraps narrower
     result = run([*command, "--help"], {"COLUMNS": "60"})
     assert result.exit_code == 0
     assert not [line for line in result.stdout.splitlines() if "…" in line], result.stdout
@@ -266,6 +267,22 @@ def test_auth_says_who_logged_in(standin, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert f"Logged in as {standin.account.user['display_name']} ({standin.account.user['id']})" in result.stdout
 
+
+
+def test_the_login_url_is_on_stderr_with_quiet_too(standin, tmp_path, monkeypatch):
+    """README: the login URL is a message, not a result: on stderr, with `--quiet` too (it is
+    what the person must open), and never on stdout, which a script reads."""
+    cache = tmp_path / "cache"
+    url = "https://accounts.example/authorize?client_id=x&state=y"
+
+    def login(settings, open_url=None, **kw):
+        open_url(url)
+        return save_login(standin, cache)
+    monkeypatch.setattr("recommender.spotify.auth.login", login)
+    for args in (["auth", "--no-browser"], ["auth", "--no-browser", "--quiet"]):
+        result = run(args, env_for(standin, cache))
+        assert result.exit_code == 0, result.stderr
+        assert url in result.stderr and url not in result.stdout, args
 
 def test_auth_logout_deletes_the_saved_login_and_keeps_the_cache(standin, tmp_path):
     from recommender.lock import RunLock

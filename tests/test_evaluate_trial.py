@@ -419,7 +419,7 @@ def test_a_scorer_at_weight_0_is_marked_off_in_the_table_and_kept_in_the_json(tm
 def test_three_fixed_scorers_are_named_as_a_sentence_lists_them(capsys):
     """tune's line about tune.fixed joined two scorers with "and" but three or more with commas
     alone ("keeps opendata, release, year at your config's weights"); it lists them as every
-    other message does (tables.and_list): "opendata, release and year"."""
+    other message does (wording.and_list): "opendata, release and year"."""
     from recommender import cli
     weights = {"content": 0.5, "opendata": 0.1, "release": 0.1, "year": 0.1}
     scores = {"p@10": 0.2, "p@10_std": 0.01, "ndcg@10": 0.3, "ndcg@10_std": 0.01}

@@ -551,3 +551,17 @@ def test_the_index_build_gives_each_track_the_rows_of_the_formula_and_reports_pr
                 want[i] /= np.linalg.norm(want[i])
         assert np.allclose(dense(csc), want, atol=1e-6)
     assert [h["track_id"] for h in idx.query("halo beyonce", 2)] == ["a", "b"]
+
+
+def test_a_scorer_with_no_weight_has_no_share_in_similar_as_in_build_playlist():
+    """``explore.sharing`` (`recommend similar`'s columns, the web page's legend) listed a scorer
+    column whose weight was not given (as weight 1) while ``BuildResult.sharing`` (build-playlist's
+    table, the Next page) and the blend itself take it as weight 0, no share of any score. One
+    rule now (``blend.in_blend``)."""
+    from recommender.explore import sharing
+    from recommender.jobs import BuildResult
+    weights = {"content": 1.0, "popularity": 0.0}  # no weight for walk
+    similar = pd.DataFrame(columns=["track_id", "name", "artists", "score", "rank", "why", "content", "popularity", "walk"])
+    built = BuildResult(None, True, pd.DataFrame(columns=["contrib_content", "contrib_popularity", "contrib_walk"]),
+                        0, 0, 0, weights=weights)
+    assert sharing(similar, weights) == built.sharing == ["content"]

@@ -995,13 +995,14 @@ def test_a_new_playlist_made_public_is_made_private_once_spotify_knows_it(env, t
     assert env.server.account.playlist(result.playlist_id)["public"] is False
 
 
-def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run(big):
+def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run(big, caplog):
     """spotipy #1097 (2024-05): "sending an add to playlist request using the old ID adds the
     new ID" (the same song from another release). The read-back never matched the plan: every
     run replaced the playlist four times and stopped with exit 5 ("Spotify kept failing
     writes"), the playlist held the song twice, and the new id was taken for a track you had
     added (pinned for good). Now the list Spotify stored is taken as written, the next run
     writes nothing, and removing that song in the app removes the one we recommended."""
+    caplog.set_level("INFO", logger="recommender.publish")
     old, new = BULK_IDS[130], BULK_IDS[299]  # past the first 100: written by an add, not the replace
     big.server.written_as = {old: new}
     desired = BULK_IDS[:150]
@@ -1009,6 +1010,7 @@ def test_a_track_spotify_stores_under_another_id_is_kept_not_rewritten_every_run
     stored = [new if t == old else t for t in desired]
     assert result.written and big.content(result.playlist_id) == stored
     assert any("under another id" in m for m in result.messages)
+    assert "Spotify stored 1 track under another id" in caplog.text  # not "1 track(s)"
     assert [m for m, u, _ in big.sent if u.endswith("/items")] == ["PUT", "POST"]  # once, no rounds
     state = big.state()
     assert state.pinned == [] and state.user_removed == []

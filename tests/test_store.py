@@ -22,8 +22,10 @@ def own_state() -> dict:
             "user_removed": ["c", "d"], "managed_history": [{"id": "P0"}, {"id": "P1"}], "fetched_at": "2026-01-01"}
 
 
-@pytest.mark.parametrize("damage", [b"{\"managed_playlist\": {\"id\": ", b"\x00\xff garbage", b"[1, 2]", None],
-                         ids=["truncated", "binary", "not-an-object", "deleted"])
+@pytest.mark.parametrize("damage", [b"{\"managed_playlist\": {\"id\": ", b"\x00\xff garbage", b"[1, 2]", None,
+                                    # a field publish reads as a map (track -> when): never carried on as it is
+                                    b"{\"managed_playlist\": {\"id\": \"P1\", \"removed_at\": [\"a\"]}}"],
+                         ids=["truncated", "binary", "not-an-object", "deleted", "removed_at-not-a-map"])
 def test_a_damaged_manifest_is_recovered_from_its_second_copy_and_said_once(tmp_path, damage):
     store = Store(tmp_path)
     store.write_manifest(own_state())

@@ -1171,3 +1171,22 @@ def test_the_taste_map_says_why_it_shows_fewer_than_your_tracks(tmp_path, monkey
         taste_map = entered(sec, base).get(base + "/map", timeout=30).text
     said = " ".join(re.sub(r"<[^>]+>", "", re.search(r'id="map-counted"[^>]*>(.*?)</p>', taste_map, re.S).group(1)).split())
     assert said.startswith(says + " in two dimensions"), said
+
+
+def test_a_page_with_no_library_or_login_says_to_try_the_web_apps_demo_not_the_clis(tmp_path):
+    """Before any login or refresh, the Next playlist said "or try everything on the built-in
+    sample library with `recommend build-playlist --demo`" and the Taste map, Moods and the
+    Weights page's evaluation "no cached library ... (or `recommend build-playlist --demo`)": a
+    command that leaves the browser for a terminal run with nothing to look at. The pages now
+    name the web app's own demo, `recommend web --demo`."""
+    import html
+    from recommender.config import load_settings
+    from recommender.web.context import WebContext
+    ctx = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        pages = {p: html.unescape(s.get(base + p, timeout=30).text) for p in ("/next", "/map", "/moods")}
+        evaluation = ctx._evaluation_or_error(ctx.settings)
+    assert "not connected to Spotify" in pages["/next"] and "no cached library" in pages["/map"] + pages["/moods"]
+    for page, text in {**pages, "evaluation": evaluation["error"]}.items():
+        assert "`recommend web --demo`" in text and "build-playlist --demo" not in text, page

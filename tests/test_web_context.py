@@ -64,6 +64,31 @@ def test_a_stale_cache_the_next_page_refreshes_is_in_the_run_log(ctx, standin):
     assert len(read_runs(ctx.settings.cache_dir, 100)) == before + 1
 
 
+
+def test_the_web_apps_refresh_record_counts_the_pulls_requests_as_refresh_does(ctx, monkeypatch):
+    """`refresh (web)` recorded every request of the page's dry run, the reads of the managed
+    playlist after the pull among them, where `recommend refresh` records the pull's alone: the
+    same pull counted more in the web app. Both now count what the pull asked Spotify."""
+    assert ctx.publish()["exit_code"] == 0  # a managed playlist, which the dry run reads after the pull
+    store = jobs.open_store(ctx.settings)
+    manifest = store.read_manifest()
+    manifest["fetched_at"] = "2020-01-01T00:00:00+00:00"  # stale
+    store.write_manifest(manifest)
+    pulls, gateways, pull, connect = [], [], jobs.pull, ctx._gateway
+
+    def counted(*args, **kw):
+        library, report = pull(*args, **kw)
+        pulls.append(report)
+        return library, report
+    monkeypatch.setattr(jobs, "pull", counted)
+    ctx._gateway = lambda settings: gateways.append(connect(settings)) or gateways[-1]
+    ctx.invalidate()
+    ctx.preview()
+    record = read_runs(ctx.settings.cache_dir, 100)[0]
+    assert record["command"] == "refresh (web)" and len(pulls) == 1
+    assert record["requests"] == pulls[0].requests > 0  # what `recommend refresh` records of a pull
+    assert gateways[-1].requests_made > record["requests"]  # the dry run's own reads are not the refresh's
+
 def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
     # the dry run read the cached library, then the page's rows read it again (every frame
     # file twice for the first Next page, and for the warm-up at start)

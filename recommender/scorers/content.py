@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
 from ..namewords import CJK_LETTERS, NAME_FILLER, PACKAGING_WORDS, strip_packaging
-from ..tables import plural
+from ..wording import plural
 from .base import Scorer
 
 log = logging.getLogger(__name__)

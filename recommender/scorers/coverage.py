@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..library import Library
-from ..tables import and_list
+from ..wording import and_list
 from .base import Scorer
 from .content import seed_vector
 

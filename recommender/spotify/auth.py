@@ -29,7 +29,7 @@ from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
 from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, RecommenderError, SpotifyUnavailable,
                       development_mode_refusal, make_dirs, wait_seconds)
-from ..paths import user_data_dir
+from ..paths import TRY_DEMO, user_data_dir
 from ..store import atomic_write_text, file_stat
 from .gateway import backoff_wait, configured_at, failure, oauth_error_code, retry_notice, slow_down_notice
 
@@ -45,7 +45,7 @@ BASE_SCOPES = (
     "user-follow-read",
     "playlist-modify-private",
 )
-NEEDS_LOGIN = "run `recommend auth` to log in to Spotify (or try `recommend build-playlist --demo`)"
+NEEDS_LOGIN = f"run `recommend auth` to log in to Spotify (or try {TRY_DEMO})"
 
 
 def scopes(public_playlist: bool = False) -> str:
@@ -284,7 +284,7 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
         raise AuthError("not connected to Spotify: set spotify.client_id in your config file (`recommend config path` "
                         "shows where) or SPOTIPY_CLIENT_ID "
                         "(create an app at https://developer.spotify.com/dashboard), then run `recommend auth`; "
-                        "or try everything on the built-in sample library with `recommend build-playlist --demo`")
+                        f"or try everything on the built-in sample library with {TRY_DEMO}")
     cache_dir = Path(cache_dir or settings.cache_dir)
     make_dirs(cache_dir)
     handler = AtomicCacheFileHandler(cache_path=str(token_path(cache_dir)))

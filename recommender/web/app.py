@@ -102,7 +102,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     from markupsafe import Markup
 
     from ..safetext import terminal_safe
-    from .context import StalePlan, plan_of
+    from .context import StalePlan, plan_of, web_words
     sec = security or Security()
 
     def visible_controls(value: Any) -> Any:
@@ -178,7 +178,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return run
 
     def error_json(exc: RecommenderError) -> JSONResponse:
-        return JSONResponse({"error": str(exc), "exit_code": exc.exit_code},
+        return JSONResponse({"error": web_words(str(exc)), "exit_code": exc.exit_code},
                             status_code=getattr(exc, "http_status", 400))
 
     # ----- pages ---------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             result = await run_in_threadpool(ctx.preview)
             rows = await run_in_threadpool(ctx.next_rows, result)
         except RecommenderError as exc:
-            return render(request, "next.html", error=str(exc), exit_code=exc.exit_code, rows=[],
+            return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
                           published=ctx.last_publish, **steered(request))
         scorers = result.sharing  # a scorer at weight 0 left out, as `recommend build-playlist` leaves it out
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
@@ -229,7 +229,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             msg = await run_in_threadpool(one_at_a_time(ctx.steer), str(form.get("action", "")), str(form.get("track", "")),
                                           str(form.get("artist", "")))
         except RecommenderError as exc:
-            msg = f"error: {exc}"
+            msg = f"error: {web_words(str(exc))}"
         # which track (name, by: its artists) or artist, refused or not: the focus is then on the row now
         # in its place, which names another. Apart from the message, each name in its own isolate
         named = str(form.get("name") or form.get("artist") or "").strip()
@@ -257,7 +257,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         try:
             data = await run_in_threadpool(compute)
         except RecommenderError as exc:
-            return render(request, template, error=str(exc), data=None)
+            return render(request, template, error=web_words(str(exc)), data=None)
         return render(request, template, data=data, error=None, version=ctx.loaded_version)
 
     async def discovery_page(request: Request) -> Response:

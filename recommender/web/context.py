@@ -26,7 +26,8 @@ from .. import jobs
 from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..isotime import shown, shown_text, utc_now
-from ..tables import plural
+from ..paths import TRY_DEMO, WEB_DEMO
+from ..wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,13 @@ RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
 REFRESH_COMMAND = "refresh (web)"  # a page's dry run that refreshed a stale cache, in the run log
 TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
+
+
+def web_words(message: str) -> str:
+    """An error's message as a page says it: the sample library is tried with `recommend web
+    --demo` there, not with the CLI's `build-playlist --demo` (``paths.TRY_DEMO``) that jobs
+    and the login name in their errors."""
+    return message.replace(TRY_DEMO, WEB_DEMO)
 
 
 def _num(value: Any) -> float | None:
@@ -383,12 +391,13 @@ class WebContext:
 
     def _record_refresh(self, basis, started: float) -> None:
         """The pull a page's dry run made (a stale cache: the warm-up's, the Next page's) in the run
-        log, as a `refresh` records it: else `recommend status` and the Runs page showed none of its
-        requests. A record that cannot be written is logged, never the page's failure."""
+        log, as a `refresh` records it (the pull's requests: not the dry run's reads of the managed
+        playlist after it): else `recommend status` and the Runs page showed none of its requests.
+        A record that cannot be written is logged, never the page's failure."""
         from ..runlog import record_run
         try:
             record_run(self.settings.cache_dir, REFRESH_COMMAND, 0, started,
-                       requests=getattr(basis.gateway, "requests_made", None), tracks=len(basis.library.track_ids))
+                       requests=basis.refresh_requests, tracks=len(basis.library.track_ids))
         except OSError as exc:
             log.warning("the web app's refresh could not be recorded in runs.jsonl (%s)", exc.strerror or exc)
 
@@ -488,7 +497,7 @@ class WebContext:
             note = record_failure(self.settings.cache_dir, PUBLISH_COMMAND, code, started, message)
             if note:
                 log.warning("%s", note)
-            outcome = {"exit_code": code, "message": message + (" (details in the log; please report it)" if bug else "")
+            outcome = {"exit_code": code, "message": web_words(message) + (" (details in the log; please report it)" if bug else "")
                        + (f"; {note}" if note else "")}
         else:
             outcome = {"exit_code": 0, "message": "; ".join(result.messages), "playlist_id": result.playlist_id,
@@ -535,7 +544,7 @@ class WebContext:
         try:
             return self.evaluate(settings, library)
         except RecommenderError as exc:
-            return {"error": str(exc)}
+            return {"error": web_words(str(exc))}
 
     def evaluate(self, settings=None, library=None) -> dict[str, Any]:
         """`recommend evaluate` on the user's library (seeded random hiding): metrics and curves.

@@ -1,0 +1,24 @@
+"""How our messages count and list things in English: ``plural`` and ``and_list``.
+
+A foundation module (stdlib only, imports nothing of ours), so that ``config`` and the other
+foundations word their messages as the CLI's tables and the pipeline do.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``word`` as it goes with the count ``n``: itself for 1, else ``many`` (``word`` + "s"
+    unless given): "1 request", "0 requests", "2 copies", "1 has", "3 have". The one place our
+    messages make a word agree with a number."""
+    if n == 1:
+        return word
+    return word + "s" if many is None else many
+
+
+def and_list(items: Iterable[Any]) -> str:
+    """Words joined as a sentence lists them: "A", "A and B", "A, B and C"."""
+    words = [str(i) for i in items]
+    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
