@@ -78,13 +78,20 @@ def test_new_saves_are_read_down_to_the_newest_cached_one(server, tmp_path):
     _same_as_a_clean_pull(server, tmp_path, library)
 
 
-def test_an_old_track_unsaved_is_noticed_by_the_count_and_the_list_read_in_full(server, tmp_path):
+@pytest.mark.parametrize("places, pages_read", [
+    ([100], 3),  # an old one, on the last page: the list is read to the end
+    ([3], 1),  # a song liked last week (a heavy user's common case): read past it, not the whole list
+    ([70, 5], 2),  # on two pages: read down to the lower one
+])
+def test_an_unsaved_track_is_noticed_by_the_count_and_the_list_read_down_past_it(server, tmp_path, places, pages_read):
     _pull(server, tmp_path / "c")
-    gone = server.account.saved_tracks.pop(100)["id"]  # on the third page
+    gone = [server.account.saved_tracks.pop(p)["id"] for p in places]
+    again = server.account.saved_tracks.pop(10)  # and one saved again, listed first with a new date
+    server.account.saved_tracks.append({"id": again["id"], "added_at": days_ago_iso(1, "again")})
     server.account.saved_tracks.append({"id": base62_id(f"saved:{SAVED}"), "added_at": days_ago_iso(1, "new")})
     library, pages = _pull(server, tmp_path / "c")
-    assert pages == 3
-    assert gone not in set(_saved(library)["track_id"]) and len(_saved(library)) == SAVED
+    assert pages == pages_read
+    assert not set(gone) & set(_saved(library)["track_id"]) and len(_saved(library)) == SAVED + 1 - len(places)
     _same_as_a_clean_pull(server, tmp_path, library)
 
 
@@ -117,3 +124,16 @@ def test_a_refresh_rewrites_only_the_frames_that_changed(server, tmp_path):
     assert now["saved_tracks.parquet"] != first["saved_tracks.parquet"]
     assert now["playlist_items.parquet"] == first["playlist_items.parquet"]
     assert Store(cache).load_library().frames["saved_tracks"].equals(library.frames["saved_tracks"])
+
+
+def test_unsaves_among_tracks_saved_at_the_same_second_are_not_missed(server, tmp_path):
+    # an album saved at once: its tracks share one added_at, which Spotify may list in any order
+    when = days_ago_iso(40, "album")
+    for s in server.account.saved_tracks[20:80]:
+        s["added_at"] = when
+    _pull(server, tmp_path / "c")
+    server.account.saved_tracks.pop(50)
+    server.account.saved_tracks[20:79] = server.account.saved_tracks[20:79][::-1]  # listed in another order
+    library, _ = _pull(server, tmp_path / "c")
+    assert len(_saved(library)) == SAVED - 1
+    _same_as_a_clean_pull(server, tmp_path, library)
