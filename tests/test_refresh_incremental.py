@@ -157,3 +157,23 @@ def test_unsaves_among_tracks_saved_at_the_same_second_are_not_missed(server, tm
     library, _ = _pull(server, tmp_path / "c")
     assert len(_saved(library)) == SAVED - 1
     _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_the_audio_features_carried_over_are_looked_up_by_arrow_not_a_scalar_per_track(server, tmp_path, monkeypatch):
+    # pandas' isin on the string id columns made one pyarrow scalar per track, twice a refresh:
+    # 0.2 s each on 20,000 tracks, a fifth of a quiet refresh's own time
+    import pyarrow as pa
+
+    from recommender import schema
+    library, _ = _pull(server, tmp_path / "c")
+    ids = list(library.track_ids[:3])
+    features = schema.conform("audio_features", pd.DataFrame(
+        {"track_id": ids + ["gone-from-the-library"], **{c: [0.5] * 4 for c in ("energy", "valence")}}))
+    held = library.replace(audio_features=features)
+    smaller = library.replace(tracks=library.frames["tracks"][library.frames["tracks"]["track_id"] != ids[0]])
+    made = []
+    real = pa.scalar
+    monkeypatch.setattr(pa, "scalar", lambda *a, **k: made.append(1) or real(*a, **k))
+    got = Store(tmp_path / "c").with_features(smaller, held)
+    assert list(got.frames["audio_features"]["track_id"]) == ids[1:]
+    assert len(made) < len(library.track_ids) / 10
