@@ -257,6 +257,8 @@ def format_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
+        import os
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # as `recommend` does (cli.main)
         logging.basicConfig(level=logging.WARNING)
         print(json.dumps(child(argv[1], argv[2], Path(argv[3]))))
         return 0

@@ -13,6 +13,7 @@ failing (the cached list is kept); each is one line in ``RefreshReport.problems`
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -312,33 +313,49 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     """The saved tracks (newest first, as Spotify lists them) and Spotify's ``total``.
 
     Incremental: pages are read only down to the first entry already cached (same track,
-    same ``added_at``); the rest is the cached list. That is the whole truth only when nothing
-    older was removed, which the counts tell: the cached count plus the new entries (less
-    the re-saved ones, listed twice otherwise) must equal ``total``; else (a track unsaved,
-    or a cache of another version) the reading simply goes on to the last page.
+    same ``added_at``) from which on the rest of Spotify's list is the rest of the cached one;
+    that rest is then taken from the cache. The counts tell where that is: below a cached entry
+    Spotify lists nothing new (what is saved since is above it, newest first), so its list from
+    there is the cached one less what was unsaved (or saved again, listed above with a new date)
+    since; when the entries Spotify has left to list are as many as the cached ones left
+    (``total`` less those read, against the last pull's ``total`` less the cached entry's place,
+    less those of them read already: saved again, or tied in date), none was unsaved below it. A track unsaved is so read past, not
+    a reason to read the whole list: the reading stops at the first cached entry below the last
+    one unsaved (or a cache of another version: the last page).
     """
-    known: set[tuple[str, str]] = set()
+    index: dict[tuple[str, str], int] = {}  # a cached entry -> its place in the cached list
+    old_place: dict[str, int] = {}  # a cached track -> its place
     if cached is not None and isinstance(old_total, int):
         old = cached.frames["saved_tracks"]
-        known = set(zip(old["track_id"].astype(str), old["added_at"].astype(str)))
+        dates = [str(d) for d in old["added_at"]]
+        if all(a >= b for a, b in zip(dates, dates[1:])):  # newest first, as Spotify lists them
+            # a place below a tie of dates is not one: Spotify may list tied entries in another order
+            index = {key: j for j, key in enumerate(zip(old["track_id"].astype(str), dates))
+                     if j == 0 or dates[j - 1] != dates[j]}
+            old_place = {tid: j for j, tid in enumerate(old["track_id"].astype(str))}
     saved: list[dict] = []
     entries = 0  # every entry read, skipped ones (episodes, null) too
     new_ids: set[str] = set()
+    read: list[int] = []  # the cached places of the tracks read so far, sorted
     page = gateway.first_page("me/tracks")
     total = page.get("total") if page else None
     while page:
         for entry in page.get("items") or []:
             obj = parse.entry_track(entry)
-            if obj is not None and (str(obj["id"]), str(entry.get("added_at"))) in known:
-                rest = old[~_among(old["track_id"], new_ids)]
-                if isinstance(total, int) and old_total + entries - (len(old) - len(rest)) == total:
-                    log.info("saved tracks: %d new, %d cached", len(saved), len(rest))
-                    return saved + rest[["track_id", "added_at"]].to_dict("records"), total
-                known = set()  # something older changed: read on to the end
+            key = (str(obj["id"]), str(entry.get("added_at"))) if obj is not None else None
+            j = index.get(key) if key is not None else None
+            if j is not None and isinstance(total, int) \
+                    and total - entries == old_total - j - (len(read) - bisect.bisect_left(read, j)):
+                rest = old.iloc[j:]
+                rest = rest[~_among(rest["track_id"], new_ids)]
+                log.info("saved tracks: %d read, %d cached", len(saved), len(rest))
+                return saved + rest[["track_id", "added_at"]].to_dict("records"), total
             entries += 1
             if obj is not None:
                 tid = add_track(obj)
                 new_ids.add(tid)
+                if tid in old_place:
+                    bisect.insort(read, old_place[tid])
                 saved.append({"track_id": tid, "added_at": entry.get("added_at")})
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
