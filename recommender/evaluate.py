@@ -350,7 +350,7 @@ class Evaluation:
     """``evaluate`` of one hiding for many weights: what the weights do not change (the
     scorers fitted on the visible library, every target's candidates and each scorer's
     normalised scores of them, each scorer's own rankings) is computed once, when a scorer is
-    first asked for (an optional one, the first time its weight is positive), so that
+    first asked for (each `recommend evaluate` shows, those at weight 0 too), so that
     evaluating other weights only blends and ranks. Every target's normalised scores are held
     (``method``: the normalisation): for a few targets (the web app's Weights page evaluates on
     30), not `recommend evaluate`'s hundreds. Build one per library, hiding and non-weight
@@ -383,7 +383,7 @@ class Evaluation:
         """What ``evaluate(library, hidden, settings, top_n=top_n, weights=weights,
         method=method)`` gives (``settings``: the basis's but for the weights)."""
         t0 = time.perf_counter()
-        scorers = make_scorers(settings)
+        scorers = make_scorers(settings, off_for=self.visible)  # the rows `recommend evaluate` shows
         for name, scorer in scorers.items():
             if name not in self.fitted:
                 self._add(name, scorer)

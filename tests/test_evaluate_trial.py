@@ -416,6 +416,31 @@ def test_a_scorer_at_weight_0_is_marked_off_in_the_table_and_kept_in_the_json(tm
     assert out["weights"]["collaborative"] == 0 and "p@10" in out["scorers"]["collaborative"]
 
 
+def test_the_scorers_built_only_with_a_weight_have_their_row_at_weight_0_too(tmp_path, env):
+    """README: a scorer at weight 0 keeps its row, "0 (off)", to show whether it is worth turning
+    on. The audio scorer (0 by default) and coverage at 0 were not built at all: a user who
+    imported audio features had no row to tell what audio alone does. Both have their row now,
+    out of the blend (its numbers unchanged); audio only where the library has audio features
+    (without, it scores nothing)."""
+    config = tmp_path / "config.yaml"
+    config.write_text("scorers:\n  coverage: {weight: 0}\n")
+    runs = {features: json.loads(run(["evaluate", "--dataset", SMALL, "--features", features, "--json",
+                                      "--config", str(config)], env).stdout) for features in ("full", "restricted")}
+    full, restricted = runs["full"], runs["restricted"]
+    assert full["weights"]["audio"] == 0 and full["weights"]["coverage"] == 0
+    assert "p@10" in full["scorers"]["audio"] and "p@10" in full["scorers"]["coverage"]
+    assert "audio" not in restricted["scorers"] and "coverage" in restricted["scorers"]
+    on = tmp_path / "on.yaml"
+    on.write_text("scorers:\n  coverage: {weight: 0}\n  audio: {weight: 0.0001}\n")
+    alone = json.loads(run(["evaluate", "--dataset", SMALL, "--features", "full", "--json", "--config", str(on)],
+                           env).stdout)
+    assert full["scorers"]["audio"] == alone["scorers"]["audio"]  # what it would do alone, as when it is on
+    table = run(["evaluate", "--dataset", SMALL, "--features", "full", "--config", str(config)], {**env, "COLUMNS": "200"})
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.stdout.splitlines()
+            if line.startswith("│")}
+    assert rows["audio"] == "0 (off)" and rows["coverage"] == "0 (off)"
+
+
 def test_three_fixed_scorers_are_named_as_a_sentence_lists_them(capsys):
     """tune's line about tune.fixed joined two scorers with "and" but three or more with commas
     alone ("keeps opendata, release, year at your config's weights"); it lists them as every
