@@ -1813,7 +1813,7 @@ def test_a_seed_playlist_dry_run_beside_a_busy_run_uses_an_album_list_whose_trac
     albums' tracks. A dry run of the same playlist while another run holds the lock reads
     nothing from Spotify: it uses the albums it has and skips that artist's unread albums
     (without a request, and without stopping with an unexpected error)."""
-    from recommender.services.listenbrainz import ARTIST_ALBUMS
+    from recommender.services.cache import ARTIST_ALBUMS
     from recommender.sources.albums import playlist_albums
     settings, albums, tracks, cache_of = _albums_world(tmp_path)
     library = Library.from_frames(user_id="u")

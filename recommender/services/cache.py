@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 
 MISSING = object()
 
+# What ``--seed-playlist`` runs read of Spotify's albums of the playlist's artists
+# (``sources/albums.py``), kept beside the open-data answers: an artist's newest album ids, kept
+# ``refresh.discovery_recheck_days`` like the refresh's, and an album's playable tracks, kept
+# like the other Spotify look-ups (``listenbrainz.ttl_days``).
+ARTIST_ALBUMS, ALBUM_TRACKS = "artist_albums", "album_tracks"
+
 
 class AnswerCache:
     """``get(kind, key)`` -> cached value or ``MISSING``; ``put(kind, key, value)``."""

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ConfigError
-from .cache import MISSING, AnswerCache
+from .cache import ALBUM_TRACKS, ARTIST_ALBUMS, MISSING, AnswerCache
 from .http import Budget, ContactNotice, JsonService, ServiceError, header_safe, needs_contact, user_agent
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ TOP_RECORDINGS, LB_RADIO, POPULARITY = "top recordings", "lb-radio", "listen cou
 REDIRECTS = "artist_redirects"
 # The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
 ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
-# What ``--seed-playlist`` runs read of Spotify's albums of the playlist's artists
-# (``sources/albums.py``): an artist's newest album ids, kept ``refresh.discovery_recheck_days``
-# like the refresh's, and an album's playable tracks, kept like the other Spotify look-ups.
-ARTIST_ALBUMS, ALBUM_TRACKS = "artist_albums", "album_tracks"
 
 
 # Artists similar to almost everyone on ListenBrainz, and the factor their similarity score is

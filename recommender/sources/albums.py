@@ -16,7 +16,7 @@ import logging
 from .. import schema
 from ..errors import SpotifyError
 from ..isotime import younger_than
-from ..services.listenbrainz import ALBUM_TRACKS, ARTIST_ALBUMS
+from ..services.cache import ALBUM_TRACKS, ARTIST_ALBUMS
 from ..spotify import parse
 from ..store import now_iso
 

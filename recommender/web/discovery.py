@@ -91,7 +91,8 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     """Everything the Discovery page shows (``preview``: the Next playlist's BuildResult, or
     None when it failed)."""
     from ..jobs import LAST_DISCOVERY
-    from ..services.listenbrainz import ARTIST_ALBUMS, ttl_days
+    from ..services.cache import ARTIST_ALBUMS
+    from ..services.listenbrainz import ttl_days
     from ..sources.run import sources_on
     now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
     manifest = store.read_manifest()
