@@ -19,6 +19,7 @@ from ..isotime import younger_than
 from ..services.cache import ALBUM_TRACKS, ARTIST_ALBUMS
 from ..spotify import parse
 from ..store import now_iso
+from .base import json_track_row
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,7 @@ class _CachedMemory:
         return self._rows(album_id, artist_id, hit) if ok else None
 
     def add(self, album_id: str, artist_id: str, objs: list[dict], album: dict) -> list[dict]:
-        from .base import _track_row
-        found = [_track_row(obj, album) for obj in objs]
+        found = [json_track_row(obj, album) for obj in objs]
         self.cache.put(ALBUM_TRACKS, album_id, found)
         return self._rows(album_id, artist_id, found)
 

@@ -210,7 +210,7 @@ class Resolver:
             names = {_norm(a.get("name") or "") for a in obj.get("artists") or []}
             if _norm(obj.get("name") or "") == _norm(name) and (not artist or _norm(artist) in names):
                 found = str(obj["id"])
-                self.metadata.setdefault(found, _track_row(obj))
+                self.metadata.setdefault(found, json_track_row(obj))
                 # kept like a look-up's: the next run takes the id from the search's answer and
                 # would look the track up again
                 self.od.cache.put("tracks", found, self.metadata[found])
@@ -259,7 +259,7 @@ class Resolver:
                     # a track that does not play in your country (another market's release) is
                     # no candidate, as one Spotify no longer has: the recording's next ids are tried;
                     # a relinked one (the playable copy answered) keeps the id asked for
-                    row = (_track_row(parse.stored_track(obj))
+                    row = (json_track_row(parse.stored_track(obj))
                            if obj and obj.get("id") and parse.playable(obj) else None)
                     if obj and obj.get("id") and not parse.playable(obj):
                         log.info("discovery: track %s does not play in your country, skipped", tid)
@@ -274,9 +274,10 @@ class Resolver:
         return row
 
 
-def _track_row(obj: dict, album: dict | None = None) -> dict:
-    """A tracks-frame row (JSON-friendly) from a Spotify track object (``album``: a simplified
-    track's, as ``parse.track_row``)."""
+def json_track_row(obj: dict, album: dict | None = None) -> dict:
+    """A tracks-frame row (JSON-friendly: kept in the answer cache) from a Spotify track object
+    (``album``: a simplified track's, as ``parse.track_row``): the resolver's look-ups and the
+    albums of ``--seed-playlist`` runs (``albums._CachedMemory``)."""
     from ..spotify import parse
     row = parse.track_row(obj, album)
     return {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in row.items()}
