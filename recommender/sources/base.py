@@ -44,6 +44,18 @@ class Context:
     resolver: "Resolver"
     progress: Progress
     failures: list = field(default_factory=list)  # ServiceErrors met (the first real one is reported: run._warnings)
+    # a service failed in this step (``service_failed``), or in an earlier step of the same
+    # run whose ``open_data`` this one goes on with: kept up to date by ``note``
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        earlier = self.open_data.failure
+        self.failed = earlier is not None and service_failed(earlier, self.open_data)
+
+    def note(self, exc) -> None:
+        """Keep a failure met (``failures``), and whether it is a service's own (``failed``)."""
+        self.failures.append(exc)
+        self.failed = self.failed or service_failed(exc, self.open_data)
 
     def guarded(self, work, *args) -> None:
         """Run one seed's work; a failing service is noted and the source goes on with the
@@ -52,7 +64,16 @@ class Context:
         try:
             work(*args)
         except ServiceError as exc:
-            self.failures.append(exc)
+            self.note(exc)
+
+
+def service_failed(exc, open_data) -> bool:
+    """``exc`` is a service's own failure (down, slow, a long Retry-After, a wrong address): not
+    the budget running out (the step asked what a day's budget allows), nor ListenBrainz's
+    refusal of a question for want of a token (every run without one meets it, and lb-radio
+    stands in; ``open_data.refusals``, kept before the refusal is raised)."""
+    from ..services.http import BudgetExhausted
+    return not isinstance(exc, BudgetExhausted) and not any(exc is r for r in open_data.refusals.values())
 
 
 class Source:
