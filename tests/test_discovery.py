@@ -789,44 +789,36 @@ def test_a_seed_playlist_runs_album_find_of_an_artist_you_follow_is_worded_as_yo
     assert table["why"].tolist() == ["from a new album by F, one of your artists"]
 
 
-def test_an_album_finds_why_names_its_artist_once():
+@pytest.mark.parametrize("source, whose", [("albums", "one of your artists"),
+                                           ("playlist_albums", "one of the playlist's artists")])
+def test_an_album_finds_why_names_its_artist_once(source, whose):
+    """An album find's why names its artist once, the refresh's ("one of your artists") and a
+    `--seed-playlist` run's of the playlist's own artist ("one of the playlist's artists") alike:
+    merged with the walk's reason when that names the same artist (it read "from a new album by
+    Tujamo, ... · by Tujamo, one of your seeds' artists"), and content's "artist 'X'" part goes."""
     from recommender.pipeline import source_why
     # the walk's reason names the album's artist: one sentence, not "by Tujamo" twice
-    assert source_why("albums", "Tujamo", "by Tujamo, one of your seeds' artists") == \
+    assert source_why(source, "Tujamo", "by Tujamo, one of your seeds' artists") == \
         "from a new album by Tujamo, one of your seeds' artists"
-    assert source_why("albums", "Tujamo", "by Tujamo, your seed's artist") == \
+    assert source_why(source, "Tujamo", "by Tujamo, your seed's artist") == \
         "from a new album by Tujamo, your seed's artist"
     # another artist, or another kind of reason: both said
-    assert source_why("albums", "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
-        "from a new album by Tujamo, one of your artists · by Ummet Ozcan, one of your seeds' artists"
+    assert source_why(source, "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
+        f"from a new album by Tujamo, {whose} · by Ummet Ozcan, one of your seeds' artists"
     assert source_why("similar_artists", "Tujamo", "by Tujamo, one of your seeds' artists") == \
         "similar to Tujamo on ListenBrainz · by Tujamo, one of your seeds' artists"
     # content's reason names the album's artist too: that part goes, the rest stays
-    assert source_why("albums", "Deorro", "shares year '2019', artist 'Deorro', album 'like'") == \
-        "from a new album by Deorro, one of your artists · shares year '2019', album 'like'"
-    assert source_why("albums", "Deorro", "shares artist 'Deorro', year '2019'") == \
-        "from a new album by Deorro, one of your artists · shares year '2019'"
-    assert source_why("albums", "Deorro", "shares year '2019', artist 'Deorro'") == \
-        "from a new album by Deorro, one of your artists · shares year '2019'"
-    assert source_why("albums", "Deorro", "shares artist 'Deorro'") == "from a new album by Deorro, one of your artists"
-    assert source_why("albums", "Deorro", "shares artist 'Deorro & Friends'") == \
-        "from a new album by Deorro, one of your artists · shares artist 'Deorro & Friends'"
+    assert source_why(source, "Deorro", "shares year '2019', artist 'Deorro', album 'like'") == \
+        f"from a new album by Deorro, {whose} · shares year '2019', album 'like'"
+    assert source_why(source, "Deorro", "shares artist 'Deorro', year '2019'") == \
+        f"from a new album by Deorro, {whose} · shares year '2019'"
+    assert source_why(source, "Deorro", "shares year '2019', artist 'Deorro'") == \
+        f"from a new album by Deorro, {whose} · shares year '2019'"
+    assert source_why(source, "Deorro", "shares artist 'Deorro'") == f"from a new album by Deorro, {whose}"
+    assert source_why(source, "Deorro", "shares artist 'Deorro & Friends'") == \
+        f"from a new album by Deorro, {whose} · shares artist 'Deorro & Friends'"
     assert source_why("similar_artists", "Deorro", "shares artist 'Deorro'") == \
         "similar to Deorro on ListenBrainz · shares artist 'Deorro'"
-
-
-def test_a_seed_playlist_runs_album_finds_why_names_its_artist_once():
-    """The album find of a seed playlist's own artist ("one of the playlist's artists") says its
-    artist once too: it read "from a new album by Tujamo, one of the playlist's artists · by
-    Tujamo, one of your seeds' artists" had it not been merged with the walk's reason as the
-    refresh's album finds are; content's "artist 'X'" part goes as well."""
-    from recommender.pipeline import source_why
-    assert source_why("playlist_albums", "Tujamo", "by Tujamo, one of your seeds' artists") == \
-        "from a new album by Tujamo, one of your seeds' artists"
-    assert source_why("playlist_albums", "Deorro", "shares year '2019', artist 'Deorro'") == \
-        "from a new album by Deorro, one of the playlist's artists · shares year '2019'"
-    assert source_why("playlist_albums", "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
-        "from a new album by Tujamo, one of the playlist's artists · by Ummet Ozcan, one of your seeds' artists"
 
 
 # ----- the demo (issue 9's done-when) ---------------------------------------------------------------
