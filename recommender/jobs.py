@@ -193,13 +193,14 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     from . import schema
     from .sources.run import discover_open_data, sources_on
     before = library
+    saved, report.saved = report.saved, None  # the pull's, as it saved it (held no longer than needed)
     on = sources_on(settings)
     library, found = discover_open_data(library, settings, gateway, progress, notice=notice, on=on)
     if found.failed:  # a service down: the last discovery's finds stay beside what it could ask, or
         # their picks would leave the playlist for a day; not a source's that asked all, nor one turned off since
         from .spotify.sync import with_last_discovery
         kept = {name: is_on and name not in found.finished for name, is_on in on.items()}
-        library = with_last_discovery(library, store.load_library(), beside=True, sources=kept)
+        library = with_last_discovery(library, saved, beside=True, sources=kept)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     library = store.with_features(library, before)  # the new candidates' audio features too
     report.open_data_tracks = found.tracks

@@ -2021,26 +2021,33 @@ def nights(tmp_path):
             yield SimpleNamespace(lb=lb, config=config, store=store, night=night)
 
 
-def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(nights):
+def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(nights, monkeypatch):
     """The nightly run on a day the open-data answers expire (here: every day, TTL 0) while
     ListenBrainz is down: discovery stopped early, and the frames it saved held only what that
     night found, so the last discovery's new tracks left the cache and their picks left the
     playlist (+14 -4 on the sample library, back the next night). A failed step now keeps the
-    last discovery's finds beside its own, as a step stopped by Ctrl-C or the quota does."""
-    def night() -> tuple[list[str], set[str], str]:
+    last discovery's finds beside its own, as a step stopped by Ctrl-C or the quota does; it
+    takes them from the library the refresh saved, not from the whole cache read again."""
+    from recommender.store import Store
+    reads, load = [], Store.load_library
+    monkeypatch.setattr(Store, "load_library", lambda self, *a, **kw: reads.append(1) or load(self, *a, **kw))
+
+    def night() -> tuple[list[str], set[str], str, int]:
+        reads.clear()
         disc, said, playlist = nights.night()
-        return playlist, set(disc["track_id"].astype(str)), said
-    playlist, found, _ = night()
+        return playlist, set(disc["track_id"].astype(str)), said, len(reads) - 1  # (the test's own read)
+    playlist, found, _, _ = night()
     assert found and set(playlist) & found  # open-data picks in the playlist
     nights.lb.fail(503, times=10**6)  # ListenBrainz and labs down all night
-    down, kept, said = night()
+    down, kept, said, down_reads = night()
     assert kept >= found  # the last discovery's new tracks are still in the cache
     assert down == playlist  # and the playlist keeps its picks
     assert "discovery stopped early: ListenBrainz" in said
     assert said.rstrip().endswith("the playlist uses what was found and the last discovery's new tracks")
     nights.lb.failures.clear()
-    again, refound, _ = night()
+    again, refound, _, reads_again = night()
     assert again == playlist and refound == found  # the next night's discovery replaces them
+    assert down_reads == reads_again == 1  # the build's own read: the failed night read the cache no more
 
 
 def test_a_night_open_data_is_down_keeps_no_finds_of_a_source_turned_off_since(nights):
