@@ -248,7 +248,8 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     asked about its tracks and main artists (the refresh's caps); the caller resolved the name
     the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this
     run's refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what
-    it left, and a service that failed there is not asked again (nor said twice). ``ask`` False
+    it left, and a service that failed there is not asked again (nor said twice); else made
+    here, before the albums are read, whose answer cache keeps them too. ``ask`` False
     (a dry run while another run holds the lock): no request, only the albums already read.
     Returns ``library`` with these finds beside the last refresh's, for this run only: the
     cache's found frames stay the refresh's (the albums read, the answers and the new tracks'
@@ -256,7 +257,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     open-data requests are added to ``basis``; a Spotify error other than a gone artist or
     album is raised, as the refresh's albums source raises it."""
     from .pipeline import playlist_seeds
-    from .services.listenbrainz import answer_cache
+    from .services.listenbrainz import OpenData, answer_cache
     from .sources.albums import playlist_albums
     from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
     on = on if on is not None else sources_on(settings)
@@ -267,14 +268,17 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
     artists = artists_of_seeds(library, seeds)
-    cache = answer_cache(settings)
+    asking = ask and open_data_on(on)
+    if asking and open_data is None:  # made first: its answer cache keeps the albums read too (one cache)
+        open_data = OpenData.from_settings(settings, notice=notice)
+    cache = open_data.cache if open_data is not None else answer_cache(settings)
     try:
         rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress)
     finally:
         if ask:  # what was read so far is kept, whatever happened
             cache.close()
     library = fold_albums(library, rows, tracks)
-    if ask and open_data_on(on):
+    if asking:
         library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
                                             seed_artist_ids=artists, notice=notice, keep=True, on=on)
         basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))

@@ -1621,6 +1621,33 @@ def test_a_seed_playlist_run_reads_the_newest_albums_of_its_artists_for_that_run
         assert kept.get("artist_albums") == len(set(read["artists"])) and kept.get("album_tracks", 0) > 0, kept
 
 
+def test_a_seed_playlist_run_keeps_its_albums_and_its_answers_in_one_answer_cache(tmp_path, monkeypatch):
+    """A `--seed-playlist` run opened a second answer cache on opendata/ for the albums of the
+    playlist's artists, beside its open-data client's (or the refresh's): two readers of the
+    same folder in one run. The client is now made first and its cache keeps the albums too,
+    whether the run refreshes or not; what is read and cached is unchanged."""
+    from recommender import jobs
+    from recommender.services.cache import AnswerCache
+    opened, init = [], AnswerCache.__init__
+
+    def counting(self, folder, *args, **kw):
+        opened.append(str(folder))
+        init(self, folder, *args, **kw)
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        monkeypatch.setattr(AnswerCache, "__init__", counting)
+        for refresh in (False, True):
+            opened.clear()
+            start = len(server.requests)
+            result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP, force_refresh=refresh)
+            assert opened == [str(demo.frames_dir / "opendata")], (refresh, opened)
+            assert bool(_album_reads(server, start)["artists"]) is not refresh  # read once, then kept
+            assert (result.table["source"] == "albums").any()
+        assert (demo.frames_dir / "opendata" / "artist_albums.json").exists()
+
+
 def test_a_seed_playlist_dry_run_reads_albums_under_the_run_lock_and_only_cached_ones_while_another_holds_it(
         tmp_path):
     """A dry run reads (and caches) the albums of its seed playlist's artists under the run
