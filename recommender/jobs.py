@@ -242,7 +242,8 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", playlist_id: str,
                           *, progress: Progress | None = None, notice=None, open_data=None,
-                          on: dict[str, bool] | None = None, ask: bool = True) -> Library:
+                          on: dict[str, bool] | None = None, ask: bool = True,
+                          seeds: pd.Series | None = None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the newest albums of the playlist
     ``playlist_id``'s main artists (``albums.playlist_albums``), then the open-data sources
     asked about its tracks and main artists (the refresh's caps); the caller resolved the name
@@ -255,13 +256,14 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     cache's found frames stay the refresh's (the albums read, the answers and the new tracks'
     look-ups are cached, so the next run of the same playlist asks nothing). Warnings and
     open-data requests are added to ``basis``; a Spotify error other than a gone artist or
-    album is raised, as the refresh's albums source raises it."""
+    album is raised, as the refresh's albums source raises it. ``seeds``: the playlist's
+    ``pipeline.playlist_seeds``, when the caller built them (its scoring takes the same)."""
     from .pipeline import playlist_seeds
     from .services.listenbrainz import OpenData, answer_cache
     from .sources.albums import playlist_albums
     from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
     on = on if on is not None else sources_on(settings)
-    seeds = playlist_seeds(library, playlist_id)
+    seeds = playlist_seeds(library, playlist_id) if seeds is None else seeds
     if seeds.empty:  # candidate_scoring says so
         return library
     before = library
@@ -587,7 +589,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
-    from .pipeline import candidate_scoring, resolve_playlist
+    from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
     from .sources.run import open_data_on, sources_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
@@ -622,24 +624,26 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]
     # every playlist we ever managed is our output, never the user's taste
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
-    pid = None  # the seed playlist, resolved once: its discovery and its scoring use the id
+    pid = seeds = None  # the seed playlist, resolved once, and its seeds, built once: its discovery and
+    # its scoring use them (the discovery adds only tracks the library did not have: the same seeds after it)
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store, playlists_of)
         # among the playlists it may be (not ours: "did you mean" never names one it would refuse)
         pid = resolve_playlist(_without_playlist(library, *ours), seed_playlist, playlists_of)
+        seeds = playlist_seeds(library, pid)
         on = sources_on(settings)
         if open_data_on(on) or on["albums"]:
             with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
                 ask = _may_cache_answers(asking, settings, basis, dry_run, on)
                 library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
-                                                notice=notice, open_data=open_data, on=on, ask=ask)
+                                                notice=notice, open_data=open_data, on=on, ask=ask, seeds=seeds)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)
     basis.grey_notes = not_playable_notes(newly_grey)
     basis.library, basis.state = library, state
-    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid,
+    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid, seeds=seeds,
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
                                       positive=positive, playlists_of=playlists_of)
     return basis

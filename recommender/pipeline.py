@@ -563,9 +563,13 @@ class Scoring:
 def candidate_scoring(library: Library, settings, *, seed_playlist: str | None = None,
                       exclude: Sequence[str] = (), pinned: Sequence[str] = (), positive: Sequence[str] = (),
                       now: datetime | None = None, managed_playlist_id: str | None = None,
-                      unplayable: Sequence[str] = (), playlists_of: str | None = None) -> Scoring:
+                      unplayable: Sequence[str] = (), playlists_of: str | None = None,
+                      seeds: pd.Series | None = None) -> Scoring:
     """``build_recommendations``' seeds and candidates, no scorer run yet (see there);
-    ``playlists_of``: as ``resolve_playlist``'s ``source`` (None: the user's playlists)."""
+    ``playlists_of``: as ``resolve_playlist``'s ``source`` (None: the user's playlists).
+    ``seeds``: with ``seed_playlist``, its ``playlist_seeds`` when the caller built them already
+    (a ``--seed-playlist`` run's discovery adds only tracks the library did not have: the
+    seeds of the library before it are these)."""
     clock = _Clock()
     library = _strip_playlist(library, managed_playlist_id)
     target: str | None = None
@@ -573,7 +577,7 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
         mode = "playlist"
         pid = resolve_playlist(library, seed_playlist, playlists_of)
         target = str(library.frames["playlists"].set_index("playlist_id")["name"].get(pid, pid))
-        seeds = playlist_seeds(library, pid)
+        seeds = playlist_seeds(library, pid) if seeds is None else seeds
         also_banned = library.playlist_tracks(pid)
         if seeds.empty:
             raise NotEnoughData(f'playlist "{target}" has no tracks to use as seeds{library.unreadable_note(pid)}')
