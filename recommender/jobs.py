@@ -213,36 +213,38 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     return library
 
 
-def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool, on: dict[str, bool]) -> bool:
-    """Whether this run may write the open-data answer cache (the open-data answers and the
-    albums of its seed playlist's artists): a run that writes (or a dry run that refreshed)
-    holds the run lock; another dry run takes it into ``held`` (for its discovery alone), and
-    while another run holds it goes on without asking (a warning says so; the albums already
-    read are used), as a dry run on a fresh cache reads beside a busy scheduled run. ``on``:
-    ``sources_on(settings)``."""
+def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool, open_data: bool,
+                       albums: bool) -> bool:
+    """Whether this run may ask what its seed playlist's discovery would ask (``open_data``: the
+    open-data services; ``albums``: Spotify, for the albums of artists the refresh does not read)
+    and write the answer cache: a run that writes (or a dry run that refreshed) holds the run
+    lock; another dry run takes it into ``held`` (for its discovery alone), and while another
+    run holds it goes on with what the cache holds, asking nothing (one warning says what it
+    did not ask), as a dry run on a fresh cache reads beside a busy scheduled run."""
     from .errors import LockHeld
-    from .sources.run import open_data_on
     from .tables import and_list
     if not dry_run or basis.refreshed:
         return True
     try:
         held.enter_context(writing(settings, "build-playlist --dry-run (discovery)"))
     except LockHeld as exc:
-        asked = ["asked no open-data service about the playlist"] if open_data_on(on) else []
-        also = ""
-        if on["albums"]:
+        asked, cached = [], []
+        if open_data:
+            asked.append("asked no open-data service about the playlist")
+            cached.append("answers")
+        if albums:
             whose = "its" if asked else "the playlist's"
             asked.append(f"read no new album of {whose} artists from Spotify")
-            also = " (and the albums of its artists an earlier run read)"
-        basis.warnings.append(f"this dry run {and_list(asked)}, so it ranks what the last refresh "
-                              f"found{also}: {exc}")
+            cached.append("albums")
+        basis.warnings.append(f"this dry run {and_list(asked)}, so it ranks what the last refresh found and the "
+                              f"{and_list(cached)} earlier runs cached: {exc}")
         return False
     return True
 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", playlist_id: str,
                           *, progress: Progress | None = None, notice=None, open_data=None,
-                          on: dict[str, bool] | None = None, ask: bool = True,
+                          on: dict[str, bool] | None = None, may_ask: Callable[[bool, bool], bool] | None = None,
                           seeds: pd.Series | None = None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the newest albums of the playlist
     ``playlist_id``'s main artists (``albums.playlist_albums``), then the open-data sources
@@ -250,9 +252,10 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this
     run's refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what
     it left, and a service that failed there is not asked again (nor said twice); else made
-    here, before the albums are read, whose answer cache keeps them too. ``ask`` False
-    (a dry run while another run holds the lock): no request, only the albums already read.
-    Returns ``library`` with these finds beside the last refresh's, for this run only: the
+    here, before the albums are read, whose answer cache keeps them too. ``may_ask(open_data,
+    albums)``: whether it may ask what it would (``_may_cache_answers``; None: it may); False (a
+    dry run while another run holds the lock): no request and no write, what the cache holds
+    (the albums and open-data answers earlier runs kept) is used all the same. Returns ``library`` with these finds beside the last refresh's, for this run only: the
     cache's found frames stay the refresh's (the albums read, the answers and the new tracks'
     look-ups are cached, so the next run of the same playlist asks nothing). Warnings and
     open-data requests are added to ``basis``; a Spotify error other than a gone artist or
@@ -260,7 +263,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     ``pipeline.playlist_seeds``, when the caller built them (its scoring takes the same)."""
     from .pipeline import playlist_seeds
     from .services.listenbrainz import OpenData, answer_cache
-    from .sources.albums import playlist_albums
+    from .sources.albums import playlist_album_artists, playlist_albums
     from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
     on = on if on is not None else sources_on(settings)
     seeds = playlist_seeds(library, playlist_id) if seeds is None else seeds
@@ -270,9 +273,12 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
     artists = artists_of_seeds(library, seeds)
-    asking = ask and open_data_on(on)
-    if asking and open_data is None:  # made first: its answer cache keeps the albums read too (one cache)
-        open_data = OpenData.from_settings(settings, notice=notice)
+    asks, reads = open_data_on(on), bool(playlist_album_artists(settings, library, artists))
+    if not (asks or reads):
+        return library
+    ask = may_ask is None or may_ask(asks, reads)
+    if asks and open_data is None:  # made first: its answer cache keeps the albums read too (one cache)
+        open_data = OpenData.from_settings(settings, notice=notice, ask=ask)
     cache = open_data.cache if open_data is not None else answer_cache(settings)
     try:
         rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress)
@@ -280,11 +286,12 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
         if ask:  # what was read so far is kept, whatever happened
             cache.close()
     library = fold_albums(library, rows, tracks)
-    if asking:
-        library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
-                                            seed_artist_ids=artists, notice=notice, keep=True, on=on)
-        basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
-        basis.open_data = tally(basis.open_data, found.requests_by_service)
+    if asks:
+        library, found = discover_open_data(library, settings, gateway if ask else None, progress, open_data,
+                                            seed_tracks=seeds, seed_artist_ids=artists, notice=notice, keep=True, on=on)
+        if ask:  # (else the one warning is _may_cache_answers')
+            basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
+            basis.open_data = tally(basis.open_data, found.requests_by_service)
     return library if library is before else store.with_features(library, before)
 
 
@@ -527,8 +534,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
     any writer before pulling, and exits 6 while another run holds it; with ``seed_playlist`` it
     also takes it while it reads the albums of that playlist's artists and asks open data about
-    it (``_may_cache_answers``: while another run holds it, it asks nothing, uses the albums
-    already read and says so).
+    it (``_may_cache_answers``: while another run holds it, it asks nothing, uses what earlier
+    runs cached of those and says so).
     """
     started = time.monotonic()
     gateway = gateway or connect(settings)
@@ -634,9 +641,10 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         on = sources_on(settings)
         if open_data_on(on) or on["albums"]:
             with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-                ask = _may_cache_answers(asking, settings, basis, dry_run, on)
+                def may_ask(asks: bool, reads: bool) -> bool:
+                    return _may_cache_answers(asking, settings, basis, dry_run, asks, reads)
                 library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
-                                                notice=notice, open_data=open_data, on=on, ask=ask, seeds=seeds)
+                                                notice=notice, open_data=open_data, on=on, may_ask=may_ask, seeds=seeds)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added

@@ -1321,7 +1321,8 @@ def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_i
     """Its answers are cached, so a dry run that asks the open-data services about its seed
     playlist takes the run lock; while another run holds it (the nightly build), the dry run
     still works, as one on a fresh cache does: it asks nothing, ranks what the last refresh
-    found, and one warning names the lock's holder."""
+    found (and what earlier runs cached of the playlist: none here), and one warning names the
+    lock's holder."""
     from recommender import jobs
     from recommender.lock import RunLock, lock_path
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
@@ -1336,6 +1337,34 @@ def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_i
         assert len(warned) == 1 and "test holder" in warned[0] and len(busy.table)
         free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         assert server.open_data.requests_to("") > asked and not any("asked no" in m for m in free.messages)
+
+
+def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_the_answers_earlier_runs_cached(tmp_path):
+    """A dry run of a seed playlist while another run holds the lock used the albums earlier
+    runs read but not their open-data answers about the playlist: it ranked what the last
+    refresh found for your taste, a list without the playlist's ListenBrainz evidence, though
+    reading the cache asks no service. It now ranks with what the cache holds: the same
+    playlist as the run that cached them, still asking nothing and writing nothing."""
+    from recommender import jobs
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        folder = demo.frames_dir / "opendata"
+        files = {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
+        asked, mb, start = server.open_data.requests_to(""), len(server.musicbrainz.seen), len(server.requests)
+        with RunLock(lock_path(demo.cache_dir), command="test holder"):
+            busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") == asked and len(server.musicbrainz.seen) == mb
+        assert not [r.path for r in server.requests[start:] if "/tracks/" in r.path or "/search" in r.path
+                    or "/albums" in r.path]  # nor Spotify's look-ups, searches or albums
+        assert {f.name: f.stat().st_mtime_ns for f in folder.iterdir()} == files
+    assert busy.table[["track_id", "why"]].equals(free.table[["track_id", "why"]])
+    assert busy.table["why"].str.contains("on ListenBrainz").any()
+    (warned,) = [m for m in busy.messages if "test holder" in m]
+    assert "answers and albums earlier runs cached" in warned
 
 
 def test_a_seed_playlist_runs_discovery_spends_what_the_refresh_left_of_the_budget(tmp_path):
@@ -1879,8 +1908,10 @@ def test_a_seed_playlist_runs_albums_read_the_first_capped_artists_and_your_top_
 def test_a_seed_playlist_dry_run_beside_a_busy_run_says_what_it_did_not_ask_of_the_sources_that_are_on(tmp_path):
     """A dry run of a seed playlist while another run holds the lock asks nothing, and its one
     warning names only what it would have asked: open data and the playlist's artists' albums,
-    or either alone when the other is off (it named an open-data service with discovery off);
-    it does not ask (and keeps no answer) in any case."""
+    or either alone when the other is off (it named an open-data service with discovery off)
+    or has nothing to ask (the refresh reads every one of the playlist's artists); what it ranks
+    beside the last refresh's finds is what earlier runs cached of those; it does not ask (and
+    keeps no answer) in any case."""
     from contextlib import ExitStack
     from types import SimpleNamespace
     from recommender.jobs import _may_cache_answers
@@ -1889,21 +1920,44 @@ def test_a_seed_playlist_dry_run_beside_a_busy_run_says_what_it_did_not_ask_of_t
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     said = {}
     with RunLock(lock_path(settings.cache_dir), command="test holder"):
-        for albums, open_data in ((True, True), (True, False), (False, True)):
+        for open_data, albums in ((True, True), (False, True), (True, False)):
             basis = SimpleNamespace(refreshed=False, warnings=[])
-            on = {"albums": albums, "similar_artists": open_data, "similar_recordings": False}
             with ExitStack() as held:
-                assert _may_cache_answers(held, settings, basis, True, on) is False
-            (said[albums, open_data],) = basis.warnings
-    found = "so it ranks what the last refresh found"
+                assert _may_cache_answers(held, settings, basis, True, open_data, albums) is False
+            (said[open_data, albums],) = basis.warnings
+    found = "so it ranks what the last refresh found and the"
     assert said[True, True].startswith(
         "this dry run asked no open-data service about the playlist and read no new album of its artists "
-        f"from Spotify, {found} (and the albums of its artists an earlier run read): ")
+        f"from Spotify, {found} answers and albums earlier runs cached: ")
+    assert said[False, True].startswith(
+        f"this dry run read no new album of the playlist's artists from Spotify, {found} albums earlier runs cached: ")
     assert said[True, False].startswith(
-        f"this dry run read no new album of the playlist's artists from Spotify, {found} (and the albums of its "
-        "artists an earlier run read): ")
-    assert said[False, True].startswith(f"this dry run asked no open-data service about the playlist, {found}: ")
+        f"this dry run asked no open-data service about the playlist, {found} answers earlier runs cached: ")
     assert all("test holder" in s for s in said.values()), said
+
+
+def test_a_seed_playlist_run_asks_to_read_albums_only_of_artists_the_refresh_does_not_read(tmp_path):
+    """A dry run beside a busy run said it "read no new album of its artists" also of a
+    playlist whose artists the refresh reads already, where it had no album to read. A
+    `--seed-playlist` run now asks leave (``may_ask``) for what it would ask: the albums only
+    when some artist of the playlist is not read by the refresh; nothing at all when neither
+    the albums nor open data has anything to ask."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    store, asked = jobs.open_store(settings), []
+
+    def refused(asks: bool, reads: bool) -> bool:
+        asked.append((asks, reads))
+        return False
+    covered = user_library()  # "Mine": t1 (A) and t3 (C), both top artists
+    mine = covered.replace(top_artists=covered.frames["top_artists"].iloc[:1])  # C only: A's albums to read
+    for library, config in ((covered, settings), (mine, settings),
+                            (covered, settings.with_overrides({"discovery.enabled": False}))):
+        basis = jobs.BuildBasis(store, library, None, None, None)
+        found = jobs.discover_for_playlist(None, store, config, library, basis, "mine", may_ask=refused)
+        assert set(found.track_ids) == set(library.track_ids)  # nothing cached: nothing found
+    assert asked == [(True, False), (True, True)]  # and none of the third: nothing to ask
+    assert not (settings.frames_dir / "opendata").exists()  # nothing was written
 
 
 def test_a_seed_playlist_runs_albums_leave_out_a_followed_artist_the_refresh_reads(tmp_path):

@@ -214,6 +214,17 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
     return rows, memory.state()
 
 
+def playlist_album_artists(settings, library, artist_ids: list[str]) -> list[str]:
+    """The artists of ``artist_ids`` (a ``--seed-playlist`` run's, main first) whose albums that
+    run reads: of the first ``refresh.discovery_artists``, those the refresh's albums source
+    does not read (none when the source is off)."""
+    if not albums_on(settings):
+        return []
+    n_artists = int(settings.refresh.discovery_artists)
+    covered = set(library_ranked_artists(library)[:n_artists])
+    return [a for a in artist_ids[:n_artists] if a not in covered]
+
+
 def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, progress=None
                     ) -> tuple[list[dict], list[dict]]:
     """A ``--seed-playlist`` run's albums: those of the first ``refresh.discovery_artists`` of
@@ -221,12 +232,8 @@ def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, pr
     (your top and followed artists it reads are in the ``discovery`` frame already), the
     refresh's caps, remembered in the answer ``cache`` (``_CachedMemory``; ``gateway`` None:
     only what it holds). Returns (``discovery`` rows, tracks-frame rows of their tracks)."""
-    if not albums_on(settings):
-        return [], []
-    n_artists = int(settings.refresh.discovery_artists)
-    covered = set(library_ranked_artists(library)[:n_artists])
-    artists = [a for a in artist_ids[:n_artists] if a not in covered]
-    if not artists:  # every one is read by the refresh: no bar of nothing to read
+    artists = playlist_album_artists(settings, library, artist_ids)
+    if not artists:  # every one is read by the refresh (or the source is off): no bar of nothing to read
         return [], []
     memory = _CachedMemory(cache)
     rows = read_albums(gateway, memory, artists, int(settings.refresh.discovery_albums_per_artist),

@@ -205,16 +205,14 @@ class Resolver:
         return out
 
     def _search(self, name: str, artist: str) -> str | None:
-        if not name or self.gateway is None:
-            return None
         # the limit counts cached searches too, so every run resolves the same recordings
-        if self.searches >= self.search_limit:
+        if not name or self.searches >= self.search_limit:
             return None
         self.searches += 1
         key = f"{_norm(name)}|{_norm(artist)}"
         hit = self.od.cache.get("search", key)
-        if hit is not MISSING:
-            return hit
+        if hit is not MISSING or self.gateway is None:  # (no Spotify: what the cache holds)
+            return None if hit is MISSING else hit
         from ..errors import SpotifyError
         from ..spotify import parse
         self.od.budget.spend("Spotify")
