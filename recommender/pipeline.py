@@ -860,10 +860,10 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
     worded: dict[str, str] = {}  # track -> the SOURCE_WHY of its album find, when not its source's
     if len(albums):
         names = dict(zip(library.frames["artists"]["artist_id"].astype(str), library.frames["artists"]["name"].astype(object)))
-        # the refresh reads the albums of your top and followed artists; a --seed-playlist run
-        # those of the playlist's other main artists too, whose finds are the playlist's
-        yours = {str(a) for name in ("top_artists", "followed_artists")
-                 for a in library.frames[name]["artist_id"]} if playlist else None
+        # the refresh reads the albums of your top and followed artists (the first
+        # refresh.discovery_artists); a --seed-playlist run those of the playlist's other main
+        # artists too, whose finds are the playlist's unless one is yours all the same
+        yours = set(library.your_artists()) if playlist else None
         sub = albums[albums["track_id"].isin(ids)].drop_duplicates("track_id")
         for t, a in zip(sub["track_id"].astype(str), sub["source_artist_id"].astype(str)):
             if t not in found:

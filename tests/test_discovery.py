@@ -773,17 +773,25 @@ def test_a_seed_playlist_runs_album_find_of_the_playlists_own_artist_is_worded_a
                            "from a new album by P, one of your artists · shares year '2001'"]
 
 
-def test_a_seed_playlist_runs_album_find_of_an_artist_you_follow_is_worded_as_yours():
-    """An album find of an artist you follow (the refresh reads their albums) is "one of your
-    artists" in a `--seed-playlist` run too, as of a top artist: calling it "one of the
-    playlist's artists" would say you do not follow them."""
-    lib = user_library()
+def test_your_artists_are_all_your_top_and_followed_artists_not_only_those_the_refresh_reads(tmp_path):
+    """"One of your artists" is one of your top or followed artists, any of them: an album find
+    of an artist you follow is "one of your artists" in a `--seed-playlist` run too, as of a top
+    artist (calling it "one of the playlist's artists" would say you do not follow them), also
+    beyond the first ``refresh.discovery_artists`` whose albums the refresh reads (a cost, not
+    who is yours): such a run reads that artist's albums itself. The Discovery page's "Albums of
+    your artists" (your top and followed artists) reads it so; one definition serves the run's
+    why and the albums source (``Library.your_artists``)."""
+    from recommender.sources.albums import playlist_album_artists
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "refresh.discovery_artists": 2})
+    lib = user_library()  # top artists C, A
     new = pd.DataFrame([{"track_id": "n1", "name": "Song n1", "artist_ids": ["aF"], "artist_names": ["F"]}])
     lib = lib.replace(tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
                       artists=pd.concat([lib.frames["artists"], pd.DataFrame([{"artist_id": "aF", "name": "F",
                                                                                "genres": []}])], ignore_index=True),
                       followed_artists=pd.DataFrame([{"artist_id": "aF"}]),
                       discovery=pd.DataFrame([{"track_id": "n1", "album_id": "z", "source_artist_id": "aF"}]))
+    assert lib.your_artists() == ["aC", "aA", "aF"]
+    assert playlist_album_artists(settings, lib, ["aF", "aC"]) == ["aF"]  # beyond the refresh's 2: the run reads it
     table = pd.DataFrame({"track_id": ["n1"], "pinned": [False], "why": [""]})
     _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
     assert table["why"].tolist() == ["from a new album by F, one of your artists"]

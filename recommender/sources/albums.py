@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from .. import schema
+from ..library import ranked_artists
 from ..errors import SpotifyError
 from ..isotime import younger_than
 from ..services.cache import ALBUM_TRACKS, ARTIST_ALBUMS
@@ -43,27 +44,6 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
         albums += [obj for obj in islice(listing, max(n, 1)) if obj and obj.get("id")]
     albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
     return list({a["id"]: a for a in albums}.values())[:n]
-
-
-def ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
-    """Top artists by best rank (short term first on ties), then followed artists."""
-    order = {t: i for i, t in enumerate(schema.TIME_RANGES)}
-    best: dict[str, tuple[int, int]] = {}
-    for r in top_artists:
-        key = (r["rank"], order[r["time_range"]])
-        if r["artist_id"] not in best or key < best[r["artist_id"]]:
-            best[r["artist_id"]] = key
-    ranked = sorted(best, key=best.__getitem__)
-    ranked += [f["artist_id"] for f in followed if f["artist_id"] not in best]
-    return ranked
-
-
-def library_ranked_artists(library) -> list[str]:
-    """``ranked_artists`` of a library's ``top_artists`` and ``followed_artists`` frames."""
-    top = library.frames["top_artists"]
-    return ranked_artists([{"artist_id": str(a), "time_range": str(t), "rank": int(r)}
-                           for a, t, r in zip(top["artist_id"], top["time_range"], top["rank"])],
-                          [{"artist_id": str(a)} for a in library.frames["followed_artists"]["artist_id"]])
 
 
 def albums_on(settings) -> bool:
@@ -221,7 +201,7 @@ def playlist_album_artists(settings, library, artist_ids: list[str]) -> list[str
     if not albums_on(settings):
         return []
     n_artists = int(settings.refresh.discovery_artists)
-    covered = set(library_ranked_artists(library)[:n_artists])
+    covered = set(library.your_artists()[:n_artists])
     return [a for a in artist_ids[:n_artists] if a not in covered]
 
 

@@ -44,8 +44,7 @@ class DiscoveryReport:
 def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
     """Spotify artist ids: top artists (best rank first), followed artists, then the artists
     of the seed tracks by summed seed weight."""
-    from .albums import library_ranked_artists
-    return list(dict.fromkeys(library_ranked_artists(library) + artists_of_seeds(library, seed_tracks)))
+    return list(dict.fromkeys(library.your_artists() + artists_of_seeds(library, seed_tracks)))
 
 
 def artists_of_seeds(library: Library, seed_tracks: pd.Series) -> list[str]:
