@@ -255,7 +255,8 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     here, before the albums are read, whose answer cache keeps them too. ``may_ask(open_data,
     albums)``: whether it may ask what it would (``_may_cache_answers``; None: it may); False (a
     dry run while another run holds the lock): no request and no write, what the cache holds
-    (the albums and open-data answers earlier runs kept) is used all the same. Returns ``library`` with these finds beside the last refresh's, for this run only: the
+    (the albums and open-data answers earlier runs kept) is used all the same. Returns
+    ``library`` with these finds beside the last refresh's, for this run only: the
     cache's found frames stay the refresh's (the albums read, the answers and the new tracks'
     look-ups are cached, so the next run of the same playlist asks nothing). Warnings and
     open-data requests are added to ``basis``; a Spotify error other than a gone artist or
