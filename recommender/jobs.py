@@ -191,13 +191,14 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     from . import schema
     from .sources.run import discover_open_data, sources_on
     before = library
+    saved, report.saved = report.saved, None  # the pull's, as it saved it (held no longer than needed)
     on = sources_on(settings)
     library, found = discover_open_data(library, settings, gateway, progress, notice=notice, on=on)
     if found.failed:  # a service down: the last discovery's finds stay beside what it could ask, or
         # their picks would leave the playlist for a day; not a source's that asked all, nor one turned off since
         from .spotify.sync import with_last_discovery
         kept = {name: is_on and name not in found.finished for name, is_on in on.items()}
-        library = with_last_discovery(library, store.load_library(), beside=True, sources=kept)
+        library = with_last_discovery(library, saved, beside=True, sources=kept)
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     library = store.with_features(library, before)  # the new candidates' audio features too
     report.open_data_tracks = found.tracks
@@ -210,72 +211,86 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     return library
 
 
-def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool, on: dict[str, bool]) -> bool:
-    """Whether this run may write the open-data answer cache (the open-data answers and the
-    albums of its seed playlist's artists): a run that writes (or a dry run that refreshed)
-    holds the run lock; another dry run takes it into ``held`` (for its discovery alone), and
-    while another run holds it goes on without asking (a warning says so; the albums already
-    read are used), as a dry run on a fresh cache reads beside a busy scheduled run. ``on``:
-    ``sources_on(settings)``."""
+def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool, open_data: bool,
+                       albums: bool) -> bool:
+    """Whether this run may ask what its seed playlist's discovery would ask (``open_data``: the
+    open-data services; ``albums``: Spotify, for the albums of artists the refresh does not read)
+    and write the answer cache: a run that writes (or a dry run that refreshed) holds the run
+    lock; another dry run takes it into ``held`` (for its discovery alone), and while another
+    run holds it goes on with what the cache holds, asking nothing (one warning says what it
+    did not ask), as a dry run on a fresh cache reads beside a busy scheduled run."""
     from .errors import LockHeld
-    from .sources.run import open_data_on
     from .wording import and_list
     if not dry_run or basis.refreshed:
         return True
     try:
         held.enter_context(writing(settings, "build-playlist --dry-run (discovery)"))
     except LockHeld as exc:
-        asked = ["asked no open-data service about the playlist"] if open_data_on(on) else []
-        also = ""
-        if on["albums"]:
+        asked, cached = [], []
+        if open_data:
+            asked.append("asked no open-data service about the playlist")
+            cached.append("answers")
+        if albums:
             whose = "its" if asked else "the playlist's"
             asked.append(f"read no new album of {whose} artists from Spotify")
-            also = " (and the albums of its artists an earlier run read)"
-        basis.warnings.append(f"this dry run {and_list(asked)}, so it ranks what the last refresh "
-                              f"found{also}: {exc}")
+            cached.append("albums")
+        basis.warnings.append(f"this dry run {and_list(asked)}, so it ranks what the last refresh found and the "
+                              f"{and_list(cached)} earlier runs cached: {exc}")
         return False
     return True
 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", playlist_id: str,
                           *, progress: Progress | None = None, notice=None, open_data=None,
-                          on: dict[str, bool] | None = None, ask: bool = True) -> Library:
+                          on: dict[str, bool] | None = None, may_ask: Callable[[bool, bool], bool] | None = None,
+                          seeds: pd.Series | None = None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the newest albums of the playlist
     ``playlist_id``'s main artists (``albums.playlist_albums``), then the open-data sources
     asked about its tracks and main artists (the refresh's caps); the caller resolved the name
     the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this
     run's refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what
-    it left, and a service that failed there is not asked again (nor said twice). ``ask`` False
-    (a dry run while another run holds the lock): no request, only the albums already read.
-    Returns ``library`` with these finds beside the last refresh's, for this run only: the
+    it left, and a service that failed there is not asked again (nor said twice); else made
+    here, before the albums are read, whose answer cache keeps them too. ``may_ask(open_data,
+    albums)``: whether it may ask what it would (``_may_cache_answers``; None: it may); False (a
+    dry run while another run holds the lock): no request and no write, what the cache holds
+    (the albums and open-data answers earlier runs kept) is used all the same. Returns
+    ``library`` with these finds beside the last refresh's, for this run only: the
     cache's found frames stay the refresh's (the albums read, the answers and the new tracks'
     look-ups are cached, so the next run of the same playlist asks nothing). Warnings and
     open-data requests are added to ``basis``; a Spotify error other than a gone artist or
-    album is raised, as the refresh's albums source raises it."""
+    album is raised, as the refresh's albums source raises it. ``seeds``: the playlist's
+    ``pipeline.playlist_seeds``, when the caller built them (its scoring takes the same)."""
     from .pipeline import playlist_seeds
-    from .services.listenbrainz import answer_cache
-    from .sources.albums import playlist_albums
+    from .services.listenbrainz import OpenData, answer_cache
+    from .sources.albums import playlist_album_artists, playlist_albums
     from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
     on = on if on is not None else sources_on(settings)
-    seeds = playlist_seeds(library, playlist_id)
+    seeds = playlist_seeds(library, playlist_id) if seeds is None else seeds
     if seeds.empty:  # candidate_scoring says so
         return library
     before = library
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
     artists = artists_of_seeds(library, seeds)
-    cache = answer_cache(settings)
+    asks, reads = open_data_on(on), bool(playlist_album_artists(settings, library, artists))
+    if not (asks or reads):
+        return library
+    ask = may_ask is None or may_ask(asks, reads)
+    if asks and open_data is None:  # made first: its answer cache keeps the albums read too (one cache)
+        open_data = OpenData.from_settings(settings, notice=notice, ask=ask)
+    cache = open_data.cache if open_data is not None else answer_cache(settings)
     try:
         rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress)
     finally:
         if ask:  # what was read so far is kept, whatever happened
             cache.close()
     library = fold_albums(library, rows, tracks)
-    if ask and open_data_on(on):
-        library, found = discover_open_data(library, settings, gateway, progress, open_data, seed_tracks=seeds,
-                                            seed_artist_ids=artists, notice=notice, keep=True, on=on)
-        basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
-        basis.open_data = tally(basis.open_data, found.requests_by_service)
+    if asks:
+        library, found = discover_open_data(library, settings, gateway if ask else None, progress, open_data,
+                                            seed_tracks=seeds, seed_artist_ids=artists, notice=notice, keep=True, on=on)
+        if ask:  # (else the one warning is _may_cache_answers')
+            basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
+            basis.open_data = tally(basis.open_data, found.requests_by_service)
     return library if library is before else store.with_features(library, before)
 
 
@@ -520,8 +535,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
     cache must be refreshed (stale, missing or ``force_refresh``): then it takes the lock like
     any writer before pulling, and exits 6 while another run holds it; with ``seed_playlist`` it
     also takes it while it reads the albums of that playlist's artists and asks open data about
-    it (``_may_cache_answers``: while another run holds it, it asks nothing, uses the albums
-    already read and says so).
+    it (``_may_cache_answers``: while another run holds it, it asks nothing, uses what earlier
+    runs cached of those and says so).
     """
     started = time.monotonic()
     gateway = gateway or connect(settings)
@@ -583,7 +598,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
-    from .pipeline import candidate_scoring, resolve_playlist
+    from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
     from .sources.run import open_data_on, sources_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
@@ -619,24 +634,27 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]
     # every playlist we ever managed is our output, never the user's taste
     ours = [*publish.our_playlist_ids(store, library.playlists), state.playlist_id]
-    pid = None  # the seed playlist, resolved once: its discovery and its scoring use the id
+    pid = seeds = None  # the seed playlist, resolved once, and its seeds, built once: its discovery and
+    # its scoring use them (the discovery adds only tracks the library did not have: the same seeds after it)
     if seed_playlist is not None:
         _refuse_our_playlist(library, seed_playlist, ours, store, playlists_of)
         # among the playlists it may be (not ours: "did you mean" never names one it would refuse)
         pid = resolve_playlist(_without_playlist(library, *ours), seed_playlist, playlists_of)
+        seeds = playlist_seeds(library, pid)
         on = sources_on(settings)
         if open_data_on(on) or on["albums"]:
             with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-                ask = _may_cache_answers(asking, settings, basis, dry_run, on)
+                def may_ask(asks: bool, reads: bool) -> bool:
+                    return _may_cache_answers(asking, settings, basis, dry_run, asks, reads)
                 library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
-                                                notice=notice, open_data=open_data, on=on, ask=ask)
+                                                notice=notice, open_data=open_data, on=on, may_ask=may_ask, seeds=seeds)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
     basis.grey, newly_grey = not_playable(store, state, library)
     basis.grey_notes = not_playable_notes(newly_grey)
     basis.library, basis.state = library, state
-    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid,
+    basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid, seeds=seeds,
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
                                       positive=positive, playlists_of=playlists_of)
     return basis

@@ -133,6 +133,19 @@ def list_indicator(lists: pa.ListArray, n_rows: int) -> tuple[sp.csr_matrix, np.
 FROM_TRACKS = frozenset({("pipeline", "dedupe_codes"), "track_lookup"})
 
 
+def ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
+    """Top artists by best rank (short term first on ties), then followed artists."""
+    order = {t: i for i, t in enumerate(schema.TIME_RANGES)}
+    best: dict[str, tuple[int, int]] = {}
+    for r in top_artists:
+        key = (r["rank"], order[r["time_range"]])
+        if r["artist_id"] not in best or key < best[r["artist_id"]]:
+            best[r["artist_id"]] = key
+    ranked = sorted(best, key=best.__getitem__)
+    ranked += [f["artist_id"] for f in followed if f["artist_id"] not in best]
+    return ranked
+
+
 @dataclass(frozen=True, eq=False)
 class Library:
     """All frames of one account (or one imported dataset)."""
@@ -265,6 +278,16 @@ class Library:
     @cached_property
     def playlist_ids(self) -> pd.Index:
         return pd.Index(self.frames["playlists"]["playlist_id"].astype(str), name="playlist_id")
+
+    def your_artists(self) -> list[str]:
+        """Your artists, best first (``ranked_artists``): your top artists of every time range,
+        then the artists you follow. Each is "one of your artists" where a new track's why says
+        so (``pipeline._mark_sources``), not only the first ``refresh.discovery_artists`` the
+        refresh reads the albums of (``sources.albums``)."""
+        top = self.frames["top_artists"]
+        return ranked_artists([{"artist_id": str(a), "time_range": str(t), "rank": int(r)}
+                               for a, t, r in zip(top["artist_id"], top["time_range"], top["rank"])],
+                              [{"artist_id": str(a)} for a in self.frames["followed_artists"]["artist_id"]])
 
     def playlist_tracks(self, playlist_id: str) -> list[str]:
         """Track ids of one playlist in playlist order (duplicates removed)."""

@@ -563,9 +563,13 @@ class Scoring:
 def candidate_scoring(library: Library, settings, *, seed_playlist: str | None = None,
                       exclude: Sequence[str] = (), pinned: Sequence[str] = (), positive: Sequence[str] = (),
                       now: datetime | None = None, managed_playlist_id: str | None = None,
-                      unplayable: Sequence[str] = (), playlists_of: str | None = None) -> Scoring:
+                      unplayable: Sequence[str] = (), playlists_of: str | None = None,
+                      seeds: pd.Series | None = None) -> Scoring:
     """``build_recommendations``' seeds and candidates, no scorer run yet (see there);
-    ``playlists_of``: as ``resolve_playlist``'s ``source`` (None: the user's playlists)."""
+    ``playlists_of``: as ``resolve_playlist``'s ``source`` (None: the user's playlists).
+    ``seeds``: with ``seed_playlist``, its ``playlist_seeds`` when the caller built them already
+    (a ``--seed-playlist`` run's discovery adds only tracks the library did not have: the
+    seeds of the library before it are these)."""
     clock = _Clock()
     library = _strip_playlist(library, managed_playlist_id)
     target: str | None = None
@@ -573,7 +577,7 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
         mode = "playlist"
         pid = resolve_playlist(library, seed_playlist, playlists_of)
         target = str(library.frames["playlists"].set_index("playlist_id")["name"].get(pid, pid))
-        seeds = playlist_seeds(library, pid)
+        seeds = playlist_seeds(library, pid) if seeds is None else seeds
         also_banned = library.playlist_tracks(pid)
         if seeds.empty:
             raise NotEnoughData(f'playlist "{target}" has no tracks to use as seeds{library.unreadable_note(pid)}')
@@ -856,10 +860,10 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
     worded: dict[str, str] = {}  # track -> the SOURCE_WHY of its album find, when not its source's
     if len(albums):
         names = dict(zip(library.frames["artists"]["artist_id"].astype(str), library.frames["artists"]["name"].astype(object)))
-        # the refresh reads the albums of your top and followed artists; a --seed-playlist run
-        # those of the playlist's other main artists too, whose finds are the playlist's
-        yours = {str(a) for name in ("top_artists", "followed_artists")
-                 for a in library.frames[name]["artist_id"]} if playlist else None
+        # the refresh reads the albums of your top and followed artists (the first
+        # refresh.discovery_artists); a --seed-playlist run those of the playlist's other main
+        # artists too, whose finds are the playlist's unless one is yours all the same
+        yours = set(library.your_artists()) if playlist else None
         sub = albums[albums["track_id"].isin(ids)].drop_duplicates("track_id")
         for t, a in zip(sub["track_id"].astype(str), sub["source_artist_id"].astype(str)):
             if t not in found:

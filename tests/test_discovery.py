@@ -773,60 +773,60 @@ def test_a_seed_playlist_runs_album_find_of_the_playlists_own_artist_is_worded_a
                            "from a new album by P, one of your artists · shares year '2001'"]
 
 
-def test_a_seed_playlist_runs_album_find_of_an_artist_you_follow_is_worded_as_yours():
-    """An album find of an artist you follow (the refresh reads their albums) is "one of your
-    artists" in a `--seed-playlist` run too, as of a top artist: calling it "one of the
-    playlist's artists" would say you do not follow them."""
-    lib = user_library()
+def test_your_artists_are_all_your_top_and_followed_artists_not_only_those_the_refresh_reads(tmp_path):
+    """"One of your artists" is one of your top or followed artists, any of them: an album find
+    of an artist you follow is "one of your artists" in a `--seed-playlist` run too, as of a top
+    artist (calling it "one of the playlist's artists" would say you do not follow them), also
+    beyond the first ``refresh.discovery_artists`` whose albums the refresh reads (a cost, not
+    who is yours): such a run reads that artist's albums itself. The Discovery page's "Albums of
+    your artists" (your top and followed artists) reads it so; one definition serves the run's
+    why and the albums source (``Library.your_artists``)."""
+    from recommender.sources.albums import playlist_album_artists
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "refresh.discovery_artists": 2})
+    lib = user_library()  # top artists C, A
     new = pd.DataFrame([{"track_id": "n1", "name": "Song n1", "artist_ids": ["aF"], "artist_names": ["F"]}])
     lib = lib.replace(tracks=pd.concat([lib.frames["tracks"], new], ignore_index=True),
                       artists=pd.concat([lib.frames["artists"], pd.DataFrame([{"artist_id": "aF", "name": "F",
                                                                                "genres": []}])], ignore_index=True),
                       followed_artists=pd.DataFrame([{"artist_id": "aF"}]),
                       discovery=pd.DataFrame([{"track_id": "n1", "album_id": "z", "source_artist_id": "aF"}]))
+    assert lib.your_artists() == ["aC", "aA", "aF"]
+    assert playlist_album_artists(settings, lib, ["aF", "aC"]) == ["aF"]  # beyond the refresh's 2: the run reads it
     table = pd.DataFrame({"track_id": ["n1"], "pinned": [False], "why": [""]})
     _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
     assert table["why"].tolist() == ["from a new album by F, one of your artists"]
 
 
-def test_an_album_finds_why_names_its_artist_once():
+@pytest.mark.parametrize("source, whose", [("albums", "one of your artists"),
+                                           ("playlist_albums", "one of the playlist's artists")])
+def test_an_album_finds_why_names_its_artist_once(source, whose):
+    """An album find's why names its artist once, the refresh's ("one of your artists") and a
+    `--seed-playlist` run's of the playlist's own artist ("one of the playlist's artists") alike:
+    merged with the walk's reason when that names the same artist (it read "from a new album by
+    Tujamo, ... · by Tujamo, one of your seeds' artists"), and content's "artist 'X'" part goes."""
     from recommender.pipeline import source_why
     # the walk's reason names the album's artist: one sentence, not "by Tujamo" twice
-    assert source_why("albums", "Tujamo", "by Tujamo, one of your seeds' artists") == \
+    assert source_why(source, "Tujamo", "by Tujamo, one of your seeds' artists") == \
         "from a new album by Tujamo, one of your seeds' artists"
-    assert source_why("albums", "Tujamo", "by Tujamo, your seed's artist") == \
+    assert source_why(source, "Tujamo", "by Tujamo, your seed's artist") == \
         "from a new album by Tujamo, your seed's artist"
     # another artist, or another kind of reason: both said
-    assert source_why("albums", "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
-        "from a new album by Tujamo, one of your artists · by Ummet Ozcan, one of your seeds' artists"
+    assert source_why(source, "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
+        f"from a new album by Tujamo, {whose} · by Ummet Ozcan, one of your seeds' artists"
     assert source_why("similar_artists", "Tujamo", "by Tujamo, one of your seeds' artists") == \
         "similar to Tujamo on ListenBrainz · by Tujamo, one of your seeds' artists"
     # content's reason names the album's artist too: that part goes, the rest stays
-    assert source_why("albums", "Deorro", "shares year '2019', artist 'Deorro', album 'like'") == \
-        "from a new album by Deorro, one of your artists · shares year '2019', album 'like'"
-    assert source_why("albums", "Deorro", "shares artist 'Deorro', year '2019'") == \
-        "from a new album by Deorro, one of your artists · shares year '2019'"
-    assert source_why("albums", "Deorro", "shares year '2019', artist 'Deorro'") == \
-        "from a new album by Deorro, one of your artists · shares year '2019'"
-    assert source_why("albums", "Deorro", "shares artist 'Deorro'") == "from a new album by Deorro, one of your artists"
-    assert source_why("albums", "Deorro", "shares artist 'Deorro & Friends'") == \
-        "from a new album by Deorro, one of your artists · shares artist 'Deorro & Friends'"
+    assert source_why(source, "Deorro", "shares year '2019', artist 'Deorro', album 'like'") == \
+        f"from a new album by Deorro, {whose} · shares year '2019', album 'like'"
+    assert source_why(source, "Deorro", "shares artist 'Deorro', year '2019'") == \
+        f"from a new album by Deorro, {whose} · shares year '2019'"
+    assert source_why(source, "Deorro", "shares year '2019', artist 'Deorro'") == \
+        f"from a new album by Deorro, {whose} · shares year '2019'"
+    assert source_why(source, "Deorro", "shares artist 'Deorro'") == f"from a new album by Deorro, {whose}"
+    assert source_why(source, "Deorro", "shares artist 'Deorro & Friends'") == \
+        f"from a new album by Deorro, {whose} · shares artist 'Deorro & Friends'"
     assert source_why("similar_artists", "Deorro", "shares artist 'Deorro'") == \
         "similar to Deorro on ListenBrainz · shares artist 'Deorro'"
-
-
-def test_a_seed_playlist_runs_album_finds_why_names_its_artist_once():
-    """The album find of a seed playlist's own artist ("one of the playlist's artists") says its
-    artist once too: it read "from a new album by Tujamo, one of the playlist's artists · by
-    Tujamo, one of your seeds' artists" had it not been merged with the walk's reason as the
-    refresh's album finds are; content's "artist 'X'" part goes as well."""
-    from recommender.pipeline import source_why
-    assert source_why("playlist_albums", "Tujamo", "by Tujamo, one of your seeds' artists") == \
-        "from a new album by Tujamo, one of your seeds' artists"
-    assert source_why("playlist_albums", "Deorro", "shares year '2019', artist 'Deorro'") == \
-        "from a new album by Deorro, one of the playlist's artists · shares year '2019'"
-    assert source_why("playlist_albums", "Tujamo", "by Ummet Ozcan, one of your seeds' artists") == \
-        "from a new album by Tujamo, one of the playlist's artists · by Ummet Ozcan, one of your seeds' artists"
 
 
 # ----- the demo (issue 9's done-when) ---------------------------------------------------------------
@@ -1329,7 +1329,8 @@ def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_i
     """Its answers are cached, so a dry run that asks the open-data services about its seed
     playlist takes the run lock; while another run holds it (the nightly build), the dry run
     still works, as one on a fresh cache does: it asks nothing, ranks what the last refresh
-    found, and one warning names the lock's holder."""
+    found (and what earlier runs cached of the playlist: none here), and one warning names the
+    lock's holder."""
     from recommender import jobs
     from recommender.lock import RunLock, lock_path
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
@@ -1344,6 +1345,34 @@ def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_i
         assert len(warned) == 1 and "test holder" in warned[0] and len(busy.table)
         free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         assert server.open_data.requests_to("") > asked and not any("asked no" in m for m in free.messages)
+
+
+def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_the_answers_earlier_runs_cached(tmp_path):
+    """A dry run of a seed playlist while another run holds the lock used the albums earlier
+    runs read but not their open-data answers about the playlist: it ranked what the last
+    refresh found for your taste, a list without the playlist's ListenBrainz evidence, though
+    reading the cache asks no service. It now ranks with what the cache holds: the same
+    playlist as the run that cached them, still asking nothing and writing nothing."""
+    from recommender import jobs
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        folder = demo.frames_dir / "opendata"
+        files = {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
+        asked, mb, start = server.open_data.requests_to(""), len(server.musicbrainz.seen), len(server.requests)
+        with RunLock(lock_path(demo.cache_dir), command="test holder"):
+            busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") == asked and len(server.musicbrainz.seen) == mb
+        assert not [r.path for r in server.requests[start:] if "/tracks/" in r.path or "/search" in r.path
+                    or "/albums" in r.path]  # nor Spotify's look-ups, searches or albums
+        assert {f.name: f.stat().st_mtime_ns for f in folder.iterdir()} == files
+    assert busy.table[["track_id", "why"]].equals(free.table[["track_id", "why"]])
+    assert busy.table["why"].str.contains("on ListenBrainz").any()
+    (warned,) = [m for m in busy.messages if "test holder" in m]
+    assert "answers and albums earlier runs cached" in warned
 
 
 def test_a_seed_playlist_runs_discovery_spends_what_the_refresh_left_of_the_budget(tmp_path):
@@ -1629,6 +1658,33 @@ def test_a_seed_playlist_run_reads_the_newest_albums_of_its_artists_for_that_run
         assert kept.get("artist_albums") == len(set(read["artists"])) and kept.get("album_tracks", 0) > 0, kept
 
 
+def test_a_seed_playlist_run_keeps_its_albums_and_its_answers_in_one_answer_cache(tmp_path, monkeypatch):
+    """A `--seed-playlist` run opened a second answer cache on opendata/ for the albums of the
+    playlist's artists, beside its open-data client's (or the refresh's): two readers of the
+    same folder in one run. The client is now made first and its cache keeps the albums too,
+    whether the run refreshes or not; what is read and cached is unchanged."""
+    from recommender import jobs
+    from recommender.services.cache import AnswerCache
+    opened, init = [], AnswerCache.__init__
+
+    def counting(self, folder, *args, **kw):
+        opened.append(str(folder))
+        init(self, folder, *args, **kw)
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        monkeypatch.setattr(AnswerCache, "__init__", counting)
+        for refresh in (False, True):
+            opened.clear()
+            start = len(server.requests)
+            result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP, force_refresh=refresh)
+            assert opened == [str(demo.frames_dir / "opendata")], (refresh, opened)
+            assert bool(_album_reads(server, start)["artists"]) is not refresh  # read once, then kept
+            assert (result.table["source"] == "albums").any()
+        assert (demo.frames_dir / "opendata" / "artist_albums.json").exists()
+
+
 def test_a_seed_playlist_dry_run_reads_albums_under_the_run_lock_and_only_cached_ones_while_another_holds_it(
         tmp_path):
     """A dry run reads (and caches) the albums of its seed playlist's artists under the run
@@ -1813,7 +1869,7 @@ def test_a_seed_playlist_dry_run_beside_a_busy_run_uses_an_album_list_whose_trac
     albums' tracks. A dry run of the same playlist while another run holds the lock reads
     nothing from Spotify: it uses the albums it has and skips that artist's unread albums
     (without a request, and without stopping with an unexpected error)."""
-    from recommender.services.listenbrainz import ARTIST_ALBUMS
+    from recommender.services.cache import ARTIST_ALBUMS
     from recommender.sources.albums import playlist_albums
     settings, albums, tracks, cache_of = _albums_world(tmp_path)
     library = Library.from_frames(user_id="u")
@@ -1860,8 +1916,10 @@ def test_a_seed_playlist_runs_albums_read_the_first_capped_artists_and_your_top_
 def test_a_seed_playlist_dry_run_beside_a_busy_run_says_what_it_did_not_ask_of_the_sources_that_are_on(tmp_path):
     """A dry run of a seed playlist while another run holds the lock asks nothing, and its one
     warning names only what it would have asked: open data and the playlist's artists' albums,
-    or either alone when the other is off (it named an open-data service with discovery off);
-    it does not ask (and keeps no answer) in any case."""
+    or either alone when the other is off (it named an open-data service with discovery off)
+    or has nothing to ask (the refresh reads every one of the playlist's artists); what it ranks
+    beside the last refresh's finds is what earlier runs cached of those; it does not ask (and
+    keeps no answer) in any case."""
     from contextlib import ExitStack
     from types import SimpleNamespace
     from recommender.jobs import _may_cache_answers
@@ -1870,21 +1928,44 @@ def test_a_seed_playlist_dry_run_beside_a_busy_run_says_what_it_did_not_ask_of_t
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     said = {}
     with RunLock(lock_path(settings.cache_dir), command="test holder"):
-        for albums, open_data in ((True, True), (True, False), (False, True)):
+        for open_data, albums in ((True, True), (False, True), (True, False)):
             basis = SimpleNamespace(refreshed=False, warnings=[])
-            on = {"albums": albums, "similar_artists": open_data, "similar_recordings": False}
             with ExitStack() as held:
-                assert _may_cache_answers(held, settings, basis, True, on) is False
-            (said[albums, open_data],) = basis.warnings
-    found = "so it ranks what the last refresh found"
+                assert _may_cache_answers(held, settings, basis, True, open_data, albums) is False
+            (said[open_data, albums],) = basis.warnings
+    found = "so it ranks what the last refresh found and the"
     assert said[True, True].startswith(
         "this dry run asked no open-data service about the playlist and read no new album of its artists "
-        f"from Spotify, {found} (and the albums of its artists an earlier run read): ")
+        f"from Spotify, {found} answers and albums earlier runs cached: ")
+    assert said[False, True].startswith(
+        f"this dry run read no new album of the playlist's artists from Spotify, {found} albums earlier runs cached: ")
     assert said[True, False].startswith(
-        f"this dry run read no new album of the playlist's artists from Spotify, {found} (and the albums of its "
-        "artists an earlier run read): ")
-    assert said[False, True].startswith(f"this dry run asked no open-data service about the playlist, {found}: ")
+        f"this dry run asked no open-data service about the playlist, {found} answers earlier runs cached: ")
     assert all("test holder" in s for s in said.values()), said
+
+
+def test_a_seed_playlist_run_asks_to_read_albums_only_of_artists_the_refresh_does_not_read(tmp_path):
+    """A dry run beside a busy run said it "read no new album of its artists" also of a
+    playlist whose artists the refresh reads already, where it had no album to read. A
+    `--seed-playlist` run now asks leave (``may_ask``) for what it would ask: the albums only
+    when some artist of the playlist is not read by the refresh; nothing at all when neither
+    the albums nor open data has anything to ask."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    store, asked = jobs.open_store(settings), []
+
+    def refused(asks: bool, reads: bool) -> bool:
+        asked.append((asks, reads))
+        return False
+    covered = user_library()  # "Mine": t1 (A) and t3 (C), both top artists
+    mine = covered.replace(top_artists=covered.frames["top_artists"].iloc[:1])  # C only: A's albums to read
+    for library, config in ((covered, settings), (mine, settings),
+                            (covered, settings.with_overrides({"discovery.enabled": False}))):
+        basis = jobs.BuildBasis(store, library, None, None, None)
+        found = jobs.discover_for_playlist(None, store, config, library, basis, "mine", may_ask=refused)
+        assert set(found.track_ids) == set(library.track_ids)  # nothing cached: nothing found
+    assert asked == [(True, False), (True, True)]  # and none of the third: nothing to ask
+    assert not (settings.frames_dir / "opendata").exists()  # nothing was written
 
 
 def test_a_seed_playlist_runs_albums_leave_out_a_followed_artist_the_refresh_reads(tmp_path):
@@ -2029,26 +2110,33 @@ def nights(tmp_path):
             yield SimpleNamespace(lb=lb, config=config, store=store, night=night)
 
 
-def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(nights):
+def test_a_night_open_data_is_down_keeps_the_last_discoverys_finds(nights, monkeypatch):
     """The nightly run on a day the open-data answers expire (here: every day, TTL 0) while
     ListenBrainz is down: discovery stopped early, and the frames it saved held only what that
     night found, so the last discovery's new tracks left the cache and their picks left the
     playlist (+14 -4 on the sample library, back the next night). A failed step now keeps the
-    last discovery's finds beside its own, as a step stopped by Ctrl-C or the quota does."""
-    def night() -> tuple[list[str], set[str], str]:
+    last discovery's finds beside its own, as a step stopped by Ctrl-C or the quota does; it
+    takes them from the library the refresh saved, not from the whole cache read again."""
+    from recommender.store import Store
+    reads, load = [], Store.load_library
+    monkeypatch.setattr(Store, "load_library", lambda self, *a, **kw: reads.append(1) or load(self, *a, **kw))
+
+    def night() -> tuple[list[str], set[str], str, int]:
+        reads.clear()
         disc, said, playlist = nights.night()
-        return playlist, set(disc["track_id"].astype(str)), said
-    playlist, found, _ = night()
+        return playlist, set(disc["track_id"].astype(str)), said, len(reads) - 1  # (the test's own read)
+    playlist, found, _, _ = night()
     assert found and set(playlist) & found  # open-data picks in the playlist
     nights.lb.fail(503, times=10**6)  # ListenBrainz and labs down all night
-    down, kept, said = night()
+    down, kept, said, down_reads = night()
     assert kept >= found  # the last discovery's new tracks are still in the cache
     assert down == playlist  # and the playlist keeps its picks
     assert "discovery stopped early: ListenBrainz" in said
     assert said.rstrip().endswith("the playlist uses what was found and the last discovery's new tracks")
     nights.lb.failures.clear()
-    again, refound, _ = night()
+    again, refound, _, reads_again = night()
     assert again == playlist and refound == found  # the next night's discovery replaces them
+    assert down_reads == reads_again == 1  # the build's own read: the failed night read the cache no more
 
 
 def test_a_night_open_data_is_down_keeps_no_finds_of_a_source_turned_off_since(nights):

@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 
 MISSING = object()
 
+# What ``--seed-playlist`` runs read of Spotify's albums of the playlist's artists
+# (``sources/albums.py``), kept beside the open-data answers: an artist's newest album ids, kept
+# ``refresh.discovery_recheck_days`` like the refresh's, and an album's playable tracks, kept
+# like the other Spotify look-ups (``listenbrainz.ttl_days``).
+ARTIST_ALBUMS, ALBUM_TRACKS = "artist_albums", "album_tracks"
+
 
 class AnswerCache:
     """``get(kind, key)`` -> cached value or ``MISSING``; ``put(kind, key, value)``."""
@@ -43,6 +49,8 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
         self.unreadable: set[str] = set()  # kinds whose file could not be read (asked again)
+        # read, never written: a run that does not hold the run lock (``OpenData.from_settings``'s ask False)
+        self.read_only = False
 
     def _load(self, kind: str) -> dict[str, list]:
         if kind not in self._data:
@@ -99,6 +107,8 @@ class AnswerCache:
         return len(gone)
 
     def _save(self, kind: str) -> None:
+        if self.read_only:
+            return
         make_dirs(self.folder)
         atomic_write_text(self.folder / f"{kind}.json", json.dumps(self._data[kind], separators=(",", ":")))
         self._dirty[kind] = 0

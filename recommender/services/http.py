@@ -119,15 +119,16 @@ class BudgetExhausted(ServiceError):
 class Budget:
     """A per-run request budget shared by every service client (None = unlimited)."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None, source: str = "discovery.request_budget") -> None:
         self.limit = limit
+        self.source = source  # where the limit comes from, for the message
         self.used = 0
         self.by_service: dict[str, int] = {}
 
     def spend(self, service: str) -> None:
         if self.limit is not None and self.used >= self.limit:
             raise BudgetExhausted(f"the request budget of {self.limit} per run is spent "
-                                  f"(discovery.request_budget)", service=service)
+                                  f"({self.source})", service=service)
         self.used += 1
         self.by_service[service] = self.by_service.get(service, 0) + 1
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ConfigError
-from .cache import MISSING, AnswerCache
+from .cache import ALBUM_TRACKS, ARTIST_ALBUMS, MISSING, AnswerCache
 from .http import Budget, ContactNotice, JsonService, ServiceError, header_safe, needs_contact, user_agent
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ TOP_RECORDINGS, LB_RADIO, POPULARITY = "top recordings", "lb-radio", "listen cou
 REDIRECTS = "artist_redirects"
 # The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
 ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
-# What ``--seed-playlist`` runs read of Spotify's albums of the playlist's artists
-# (``sources/albums.py``): an artist's newest album ids, kept ``refresh.discovery_recheck_days``
-# like the refresh's, and an album's playable tracks, kept like the other Spotify look-ups.
-ARTIST_ALBUMS, ALBUM_TRACKS = "artist_albums", "album_tracks"
 
 
 # Artists similar to almost everyone on ListenBrainz, and the factor their similarity score is
@@ -142,14 +138,18 @@ class OpenData:
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None,
-                      notice: ContactNotice | None = None) -> "OpenData":
+                      notice: ContactNotice | None = None, ask: bool = True) -> "OpenData":
         """The three clients of a run (``notice``: the run's one missing-contact warning, when
-        the run has other open-data clients; default: one for these three)."""
+        the run has other open-data clients; default: one for these three). ``ask`` False:
+        clients that answer from the cache alone and write nothing to it (a dry run while
+        another run holds the run lock): a budget of 0 stops the first question the cache
+        cannot answer, and then every other (``_call``), and the cache is read-only."""
         from ..enrich.musicbrainz import client_from_settings
         lb = settings.listenbrainz
         d = settings.discovery
         _check_token(settings)
-        budget = budget or Budget(int(d.request_budget))
+        budget = Budget(0, "a dry run beside a run holding the run lock asks nothing") if not ask \
+            else budget or Budget(int(d.request_budget))
         ua = user_agent(settings)  # with enrich.contact: ListenBrainz asks for one too since August 2026
         headers = {"Authorization": f"Token {lb.token}"} if lb.token else {}
         common = dict(timeout=float(lb.timeout), max_retries=int(lb.max_retries),
@@ -165,6 +165,7 @@ class OpenData:
         for client in (api, labs):
             client.contact_notice = notice if needs_contact(settings, client.base_url) else None
         cache = answer_cache(settings, cache_dir)
+        cache.read_only = not ask
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
 
     def close(self) -> None:

@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 
 from .. import schema
+from ..library import ranked_artists
 from ..errors import SpotifyError
 from ..isotime import younger_than
-from ..services.listenbrainz import ALBUM_TRACKS, ARTIST_ALBUMS
+from ..services.cache import ALBUM_TRACKS, ARTIST_ALBUMS
 from ..spotify import parse
 from ..store import now_iso
+from .base import json_track_row
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +44,6 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
         albums += [obj for obj in islice(listing, max(n, 1)) if obj and obj.get("id")]
     albums.sort(key=lambda a: a.get("release_date") or "", reverse=True)
     return list({a["id"]: a for a in albums}.values())[:n]
-
-
-def ranked_artists(top_artists: list[dict], followed: list[dict]) -> list[str]:
-    """Top artists by best rank (short term first on ties), then followed artists."""
-    order = {t: i for i, t in enumerate(schema.TIME_RANGES)}
-    best: dict[str, tuple[int, int]] = {}
-    for r in top_artists:
-        key = (r["rank"], order[r["time_range"]])
-        if r["artist_id"] not in best or key < best[r["artist_id"]]:
-            best[r["artist_id"]] = key
-    ranked = sorted(best, key=best.__getitem__)
-    ranked += [f["artist_id"] for f in followed if f["artist_id"] not in best]
-    return ranked
-
-
-def library_ranked_artists(library) -> list[str]:
-    """``ranked_artists`` of a library's ``top_artists`` and ``followed_artists`` frames."""
-    top = library.frames["top_artists"]
-    return ranked_artists([{"artist_id": str(a), "time_range": str(t), "rank": int(r)}
-                           for a, t, r in zip(top["artist_id"], top["time_range"], top["rank"])],
-                          [{"artist_id": str(a)} for a in library.frames["followed_artists"]["artist_id"]])
 
 
 def albums_on(settings) -> bool:
@@ -145,8 +126,7 @@ class _CachedMemory:
         return self._rows(album_id, artist_id, hit) if ok else None
 
     def add(self, album_id: str, artist_id: str, objs: list[dict], album: dict) -> list[dict]:
-        from .base import _track_row
-        found = [_track_row(obj, album) for obj in objs]
+        found = [json_track_row(obj, album) for obj in objs]
         self.cache.put(ALBUM_TRACKS, album_id, found)
         return self._rows(album_id, artist_id, found)
 
@@ -214,6 +194,17 @@ def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list
     return rows, memory.state()
 
 
+def playlist_album_artists(settings, library, artist_ids: list[str]) -> list[str]:
+    """The artists of ``artist_ids`` (a ``--seed-playlist`` run's, main first) whose albums that
+    run reads: of the first ``refresh.discovery_artists``, those the refresh's albums source
+    does not read (none when the source is off)."""
+    if not albums_on(settings):
+        return []
+    n_artists = int(settings.refresh.discovery_artists)
+    covered = set(library.your_artists()[:n_artists])
+    return [a for a in artist_ids[:n_artists] if a not in covered]
+
+
 def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, progress=None
                     ) -> tuple[list[dict], list[dict]]:
     """A ``--seed-playlist`` run's albums: those of the first ``refresh.discovery_artists`` of
@@ -221,12 +212,8 @@ def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, pr
     (your top and followed artists it reads are in the ``discovery`` frame already), the
     refresh's caps, remembered in the answer ``cache`` (``_CachedMemory``; ``gateway`` None:
     only what it holds). Returns (``discovery`` rows, tracks-frame rows of their tracks)."""
-    if not albums_on(settings):
-        return [], []
-    n_artists = int(settings.refresh.discovery_artists)
-    covered = set(library_ranked_artists(library)[:n_artists])
-    artists = [a for a in artist_ids[:n_artists] if a not in covered]
-    if not artists:  # every one is read by the refresh: no bar of nothing to read
+    artists = playlist_album_artists(settings, library, artist_ids)
+    if not artists:  # every one is read by the refresh (or the source is off): no bar of nothing to read
         return [], []
     memory = _CachedMemory(cache)
     rows = read_albums(gateway, memory, artists, int(settings.refresh.discovery_albums_per_artist),

@@ -44,6 +44,18 @@ class Context:
     resolver: "Resolver"
     progress: Progress
     failures: list = field(default_factory=list)  # ServiceErrors met (the first real one is reported: run._warnings)
+    # a service failed in this step (``service_failed``), or in an earlier step of the same
+    # run whose ``open_data`` this one goes on with: kept up to date by ``note``
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        earlier = self.open_data.failure
+        self.failed = earlier is not None and service_failed(earlier, self.open_data)
+
+    def note(self, exc) -> None:
+        """Keep a failure met (``failures``), and whether it is a service's own (``failed``)."""
+        self.failures.append(exc)
+        self.failed = self.failed or service_failed(exc, self.open_data)
 
     def guarded(self, work, *args) -> None:
         """Run one seed's work; a failing service is noted and the source goes on with the
@@ -52,7 +64,16 @@ class Context:
         try:
             work(*args)
         except ServiceError as exc:
-            self.failures.append(exc)
+            self.note(exc)
+
+
+def service_failed(exc, open_data) -> bool:
+    """``exc`` is a service's own failure (down, slow, a long Retry-After, a wrong address): not
+    the budget running out (the step asked what a day's budget allows), nor ListenBrainz's
+    refusal of a question for want of a token (every run without one meets it, and lb-radio
+    stands in; ``open_data.refusals``, kept before the refusal is raised)."""
+    from ..services.http import BudgetExhausted
+    return not isinstance(exc, BudgetExhausted) and not any(exc is r for r in open_data.refusals.values())
 
 
 class Source:
@@ -184,16 +205,14 @@ class Resolver:
         return out
 
     def _search(self, name: str, artist: str) -> str | None:
-        if not name or self.gateway is None:
-            return None
         # the limit counts cached searches too, so every run resolves the same recordings
-        if self.searches >= self.search_limit:
+        if not name or self.searches >= self.search_limit:
             return None
         self.searches += 1
         key = f"{_norm(name)}|{_norm(artist)}"
         hit = self.od.cache.get("search", key)
-        if hit is not MISSING:
-            return hit
+        if hit is not MISSING or self.gateway is None:  # (no Spotify: what the cache holds)
+            return None if hit is MISSING else hit
         from ..errors import SpotifyError
         from ..spotify import parse
         self.od.budget.spend("Spotify")
@@ -210,7 +229,7 @@ class Resolver:
             names = {_norm(a.get("name") or "") for a in obj.get("artists") or []}
             if _norm(obj.get("name") or "") == _norm(name) and (not artist or _norm(artist) in names):
                 found = str(obj["id"])
-                self.metadata.setdefault(found, _track_row(obj))
+                self.metadata.setdefault(found, json_track_row(obj))
                 # kept like a look-up's: the next run takes the id from the search's answer and
                 # would look the track up again
                 self.od.cache.put("tracks", found, self.metadata[found])
@@ -259,7 +278,7 @@ class Resolver:
                     # a track that does not play in your country (another market's release) is
                     # no candidate, as one Spotify no longer has: the recording's next ids are tried;
                     # a relinked one (the playable copy answered) keeps the id asked for
-                    row = (_track_row(parse.stored_track(obj))
+                    row = (json_track_row(parse.stored_track(obj))
                            if obj and obj.get("id") and parse.playable(obj) else None)
                     if obj and obj.get("id") and not parse.playable(obj):
                         log.info("discovery: track %s does not play in your country, skipped", tid)
@@ -274,9 +293,10 @@ class Resolver:
         return row
 
 
-def _track_row(obj: dict, album: dict | None = None) -> dict:
-    """A tracks-frame row (JSON-friendly) from a Spotify track object (``album``: a simplified
-    track's, as ``parse.track_row``)."""
+def json_track_row(obj: dict, album: dict | None = None) -> dict:
+    """A tracks-frame row (JSON-friendly: kept in the answer cache) from a Spotify track object
+    (``album``: a simplified track's, as ``parse.track_row``): the resolver's look-ups and the
+    albums of ``--seed-playlist`` runs (``albums._CachedMemory``)."""
     from ..spotify import parse
     row = parse.track_row(obj, album)
     return {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in row.items()}

@@ -44,8 +44,7 @@ class DiscoveryReport:
 def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
     """Spotify artist ids: top artists (best rank first), followed artists, then the artists
     of the seed tracks by summed seed weight."""
-    from .albums import library_ranked_artists
-    return list(dict.fromkeys(library_ranked_artists(library) + artists_of_seeds(library, seed_tracks)))
+    return list(dict.fromkeys(library.your_artists() + artists_of_seeds(library, seed_tracks)))
 
 
 def artists_of_seeds(library: Library, seed_tracks: pd.Series) -> list[str]:
@@ -106,9 +105,9 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
                 source.find(ctx, found)
             finally:
                 report.requests_by_source[source.name] = tally(open_data.budget.by_service, before, -1)
-            if not _failed(ctx.failures, open_data):  # (after a failure before it, it read the cache only)
+            if not ctx.failed:  # (after a failure before it, it read the cache only)
                 report.finished.append(source.name)
-        asked = not _failed(ctx.failures, open_data)  # every source asked all it meant to
+        asked = not ctx.failed  # every source asked all it meant to
         shared_from = dict(open_data.budget.by_service)
         ctx.guarded(_listen_counts, open_data, found)
         new_ids = [r["track_id"] for r in found.discovered]
@@ -117,9 +116,9 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
         except ServiceError as exc:  # the budget ran out while looking up: keep the cached ones
             live = dict.fromkeys(resolver.replaced.get(t, t) for t in new_ids)
             rows = [resolver.metadata[t] for t in live if t in resolver.metadata]
-            ctx.failures.append(exc)
+            ctx.note(exc)
         report.warnings = _warnings(ctx.failures, open_data)
-        report.failed = _failed(ctx.failures, open_data)
+        report.failed = ctx.failed
         if report.failed and asked:  # the listen counts or the look-ups of every source's new tracks failed
             report.finished = []
         _follow(found, resolver.replaced)
@@ -201,15 +200,6 @@ def _warnings(failures: list[ServiceError], open_data) -> list[str]:
         return [_warning(real, open_data)]
     return [_warning(real, open_data), f"also: {refusals[0]}"
             + ("; lb-radio stood in for similar artists' top recordings" if _radio_stood_in(refusals[0], open_data) else "")]
-
-
-def _failed(failures: list[ServiceError], open_data) -> bool:
-    """A service failed in this step (down, slow, a long Retry-After, a wrong address): not the
-    budget running out (the step asked what a day's budget allows), nor ListenBrainz's refusal
-    of a question for want of a token (every run without one meets it, and lb-radio stands in)."""
-    refusals = list(open_data.refusals.values())
-    return any(not isinstance(f, BudgetExhausted) and not any(f is r for r in refusals)
-               for f in [*failures, *([open_data.failure] if open_data.failure is not None else [])])
 
 
 def _radio_stood_in(exc: ServiceError, open_data) -> bool:

@@ -55,7 +55,7 @@ class SimilarArtists(Source):
                 if not od.refused(TOP_RECORDINGS):
                     raise
                 if not any(f is exc for f in ctx.failures):
-                    ctx.failures.append(exc)  # the warning names listenbrainz.token (once)
+                    ctx.note(exc)  # the warning names listenbrainz.token (once)
                 continue
             covered.add(s["mbid"])
             recordings += [(r, score) for r in tops[: int(cfg.recordings_per_artist)]]

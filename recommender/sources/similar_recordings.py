@@ -48,7 +48,7 @@ class SimilarRecordings(Source):
         try:
             rec = od.canonical_recordings([rec]).get(rec) or rec
         except ServiceError as exc:
-            ctx.failures.append(exc)
+            ctx.note(exc)
         found.recordings.append({"track_id": tid, "recording_mbid": rec, "artist_mbids": artist_mbids,
                                  "listen_count": None, "user_count": None})
         similar = od.similar_recordings(rec)[: int(cfg.per_seed)]

@@ -62,9 +62,13 @@ class RefreshReport:
     # discovery's open-data clients (``DiscoveryReport.open_data``): the same run's
     # ``--seed-playlist`` discovery goes on with them (one budget); not in ``to_dict``
     open_data: Any = field(default=None, repr=False)
+    # the library as the pull saved it (with the last discovery's finds: ``with_last_discovery``):
+    # a discovery step a service stopped keeps those finds from it (``jobs.discover``, which
+    # lets it go), not from the cache read again; not in ``to_dict``
+    saved: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k not in ("listing", "open_data")}
+        return {k: v for k, v in vars(self).items() if k not in ("listing", "open_data", "saved")}
 
 
 def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None,
@@ -265,7 +269,8 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         saved_tracks=pd.DataFrame(saved, columns=["track_id", "added_at"]),
         followed_artists=pd.DataFrame(followed, columns=["artist_id"]), discovery=discovery, **extra)
     library = store.with_features(library, cached)
-    store.save_library(with_last_discovery(library, cached))
+    report.saved = with_last_discovery(library, cached)
+    store.save_library(report.saved)
     report.tracks = len(library.tracks)
     report.discovery_tracks = discovery["track_id"].nunique()
     report.requests = gateway.requests_made - start_requests

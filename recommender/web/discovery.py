@@ -19,8 +19,8 @@ from ..isotime import believed_time, remembered_until, shown, time_or_none, utc_
 # (key, label, what it does, the answer kinds of opendata/ it asks, its settings)
 SOURCES = [
     ("albums", "Albums of your artists",
-     "the newest albums of your top and followed artists, from Spotify (and of a seed playlist's "
-     "main artists in a build-playlist --seed-playlist run, kept with the answers)",
+     "the newest albums of your top and followed artists, the best ranked first, from Spotify (and of a "
+     "seed playlist's other main artists in a build-playlist --seed-playlist run, kept with the answers)",
      ["artist_albums", "album_tracks"], [("refresh.discovery_artists", "artists to look at (0 = off)"),
           ("refresh.discovery_albums_per_artist", "newest albums of each")]),
     ("similar_artists", "Similar artists",
@@ -91,7 +91,8 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     """Everything the Discovery page shows (``preview``: the Next playlist's BuildResult, or
     None when it failed)."""
     from ..jobs import LAST_DISCOVERY
-    from ..services.listenbrainz import ARTIST_ALBUMS, ttl_days
+    from ..services.cache import ARTIST_ALBUMS
+    from ..services.listenbrainz import ttl_days
     from ..sources.run import sources_on
     now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
     manifest = store.read_manifest()
