@@ -66,6 +66,12 @@ def test_a_playlist_is_found_by_its_name_as_recommend_playlists_shows_it(stored)
     assert lib.find_playlist(stored) == "p1"  # the name itself, as before
 
 
+def test_an_escape_typed_back_in_capitals_finds_the_name_too():
+    # `recommend playlists` shows "\\u200b"; a person copying it by hand may type "\\u200B"
+    lib = library_with_playlists(["Other", "Crossfit\u200b"])
+    assert lib.find_playlist("Crossfit\\u200B") == lib.find_playlist("crossfit\\u200b") == "p1"
+
+
 def test_a_name_spelled_with_a_backslash_is_still_found_as_spelled():
     lib = library_with_playlists(["a\u200bb", "a\\u200bb"])  # one with the character, one with the text
     assert lib.find_playlist("a\\u200bb") == "p1" and lib.find_playlist("a\u200bb") == "p0"

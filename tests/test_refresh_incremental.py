@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recommender.standins.spotify import Account, StandinServer, base62_id, days_ago_iso
+from recommender.standins.spotify import Account, Fault, StandinServer, base62_id, days_ago_iso
 from recommender.spotify.sync import refresh_library
 from recommender.store import Store
 
@@ -177,3 +177,130 @@ def test_the_audio_features_carried_over_are_looked_up_by_arrow_not_a_scalar_per
     got = Store(tmp_path / "c").with_features(smaller, held)
     assert list(got.frames["audio_features"]["track_id"]) == ids[1:]
     assert len(made) < len(library.track_ids) / 10
+
+
+def _save(server, i, days=1):
+    server.account.saved_tracks.append({"id": base62_id(f"saved:{i}"), "added_at": days_ago_iso(days, f"n{i}")})
+
+
+def _unsave(server, place):
+    """The track at ``place`` of Liked Songs as Spotify lists it (newest first) unsaved; its id."""
+    listed = sorted(server.account.saved_tracks, key=lambda s: s["added_at"], reverse=True)
+    gone = listed[place]["id"]
+    server.account.saved_tracks = [s for s in server.account.saved_tracks if s["id"] != gone]
+    return gone
+
+
+def _resave(server, place):
+    """The track at ``place`` unsaved and saved again in the app: listed first, with today's date."""
+    tid = _unsave(server, place)
+    server.account.saved_tracks.append({"id": tid, "added_at": days_ago_iso(0, f"again:{tid}")})
+
+
+@pytest.mark.parametrize("edits", [
+    pytest.param([lambda s: (_save(s, SAVED), _save(s, SAVED + 1), _unsave(s, 5), _unsave(s, 60))],
+                 id="two-saved-two-unsaved-count-unchanged"),
+    pytest.param([lambda s: (_unsave(s, 120), _save(s, SAVED))], id="an-old-one-unsaved-a-new-one-saved"),
+    pytest.param([lambda s: (_unsave(s, 0), _save(s, SAVED))], id="the-newest-unsaved-a-new-one-saved"),
+    pytest.param([lambda s: _unsave(s, SAVED - 1)], id="the-oldest-unsaved"),
+    pytest.param([lambda s: _resave(s, 40)], id="one-saved-again"),
+    pytest.param([lambda s: (_resave(s, 40), _unsave(s, 90))], id="one-saved-again-one-unsaved-below-it"),
+    pytest.param([lambda s: (_resave(s, 90), _unsave(s, 40))], id="one-saved-again-one-unsaved-above-it"),
+    pytest.param([lambda s: _unsave(s, 40), lambda s: s.account.saved_tracks.append(
+        {"id": base62_id("saved:40"), "added_at": days_ago_iso(0, "back")})], id="unsaved-then-saved-back-next-run"),
+    pytest.param([lambda s: _unsave(s, 3), lambda s: _unsave(s, 3), lambda s: _save(s, SAVED)],
+                 id="one-unsave-a-run-three-runs"),
+    pytest.param([lambda s: [_unsave(s, 0) for _ in range(SAVED - 1)], lambda s: _save(s, SAVED)], id="all-but-one-unsaved-then-one-saved"),
+])
+def test_after_any_mix_of_saves_and_unsaves_the_cache_is_the_account(server, tmp_path, edits):
+    _pull(server, tmp_path / "c")
+    for run, edit in enumerate(edits):
+        edit(server)
+        library, _ = _pull(server, tmp_path / "c")
+        assert sorted(_saved(library)["track_id"]) == sorted(s["id"] for s in server.account.saved_tracks)
+        _same_as_a_clean_pull(server, tmp_path / str(run), library)
+
+
+def test_a_list_shorter_than_a_page_is_kept_right(tmp_path):
+    account = _account()
+    account.saved_tracks = account.saved_tracks[:7]
+    with StandinServer(account) as server:
+        _pull(server, tmp_path / "c")
+        _unsave(server, 2)
+        _save(server, SAVED)
+        library, pages = _pull(server, tmp_path / "c")
+        assert pages == 1 and len(_saved(library)) == 7
+        _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_a_saved_page_that_fails_midway_keeps_the_last_list_and_the_next_refresh_catches_up(server, tmp_path):
+    _pull(server, tmp_path / "c")
+    _unsave(server, 70)  # on the second page: the reading must go there
+    _save(server, SAVED)
+    # the first page answers, then every page after fails (as a very large list does)
+    server.add_fault(Fault(path=r"^/v1/me/tracks$", times=1, before=lambda a: server.add_fault(
+        Fault(path=r"^/v1/me/tracks$", status=502, times=None))))
+    library, _ = _pull(server, tmp_path / "c")
+    assert len(_saved(library)) == SAVED  # the last refresh's list, whole
+    server.clear_faults()
+    library, _ = _pull(server, tmp_path / "c")
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+@pytest.mark.parametrize("edit", [
+    pytest.param(lambda s: _save(s, SAVED), id="saved"),  # the entry at a page's end comes again at the next's top
+    pytest.param(lambda s: _unsave(s, 10), id="unsaved"),  # the entry at the next page's top is passed over
+])
+def test_a_song_saved_while_the_list_is_read_is_not_kept_twice(server, tmp_path, edit):
+    # a save or unsave on the phone while a refresh reads the pages shifts them
+    _pull(server, tmp_path / "c")
+    _unsave(server, 120)  # the reading goes to the last page
+    server.add_fault(Fault(path=r"^/v1/me/tracks$", times=1, before=lambda a: server.add_fault(
+        Fault(path=r"^/v1/me/tracks$", times=1, before=lambda a: edit(server)))))
+    library, _ = _pull(server, tmp_path / "c")
+    assert list(_saved(library)["track_id"]) == [s["id"] for s in sorted(
+        server.account.saved_tracks, key=lambda s: s["added_at"], reverse=True)]
+    _unsave(server, 3)  # and a later refresh, after one more unsave, reads only down past it
+    library, _ = _pull(server, tmp_path / "c")
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_a_count_that_lags_behind_the_list_is_not_taken_for_the_list(server, tmp_path, monkeypatch):
+    # Spotify's total can trail its list for a moment: a song just unsaved already counted out
+    # while still listed; what the cache holds is the list read, and the next refresh must
+    # compare with that, or it never sees the song gone from the list
+    real = server._saved
+
+    def counted_out(*a, **k):
+        reply = real(*a, **k)
+        reply.body["total"] -= 1
+        return reply
+    monkeypatch.setattr(server, "_saved", counted_out)
+    _pull(server, tmp_path / "c")
+    monkeypatch.setattr(server, "_saved", real)
+    _unsave(server, 60)  # the list catches up with its count
+    library, _ = _pull(server, tmp_path / "c")
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_a_list_that_never_holds_still_is_kept_without_doubles_and_read_whole_next_time(server, tmp_path):
+    _pull(server, tmp_path / "c")
+    _unsave(server, 120)
+    more = iter(range(SAVED, SAVED + 20))
+    server.add_fault(Fault(path=r"^/v1/me/tracks$", times=None, before=lambda a: _save(server, next(more))))
+    library, _ = _pull(server, tmp_path / "c")
+    assert _saved(library)["track_id"].is_unique
+    server.clear_faults()
+    library, pages = _pull(server, tmp_path / "c")
+    assert pages == 3
+    _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_a_song_listed_below_the_newest_cached_one_is_read_too(server, tmp_path):
+    # a save whose date is older than the newest ones cached (made on a phone offline, listed
+    # once it synced): Spotify lists it below them, and the count says one is new
+    _pull(server, tmp_path / "c")
+    server.account.saved_tracks.append({"id": base62_id(f"saved:{SAVED}"), "added_at": days_ago_iso(10 + 60, "late")})
+    library, pages = _pull(server, tmp_path / "c")
+    assert pages == 2  # down to it, not the whole list
+    _same_as_a_clean_pull(server, tmp_path, library)

@@ -1187,6 +1187,9 @@ def test_a_page_with_no_library_or_login_says_to_try_the_web_apps_demo_not_the_c
         s = entered(sec, base)
         pages = {p: html.unescape(s.get(base + p, timeout=30).text) for p in ("/next", "/map", "/moods")}
         evaluation = ctx._evaluation_or_error(ctx.settings)
+        # the Search page's answer, and Publish pressed before a login
+        pages["/api/search"] = s.get(base + "/api/search", params={"q": "a"}, timeout=30).json()["error"]
+        pages["publish"] = ctx.publish()["message"]
     assert "not connected to Spotify" in pages["/next"] and "no cached library" in pages["/map"] + pages["/moods"]
     for page, text in {**pages, "evaluation": evaluation["error"]}.items():
         assert "`recommend web --demo`" in text and "build-playlist --demo" not in text, page

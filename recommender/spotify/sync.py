@@ -327,9 +327,14 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     less those of them read already: saved again, or tied in date), none was unsaved below it. A track unsaved is so read past, not
     a reason to read the whole list: the reading stops at the first cached entry below the last
     one unsaved (or a cache of another version: the last page).
+
+    A save or unsave while the pages are read shifts them (an entry comes twice or is passed
+    over): the pages' ``total`` differ, and the list is read again (``SAVED_TRIES`` in all; one
+    that never holds still is kept without doubles, its count None: read whole next time).
     """
     index: dict[tuple[str, str], int] = {}  # a cached entry -> its place in the cached list
     old_place: dict[str, int] = {}  # a cached track -> its place
+    old = None
     if cached is not None and isinstance(old_total, int):
         old = cached.frames["saved_tracks"]
         dates = [str(d) for d in old["added_at"]]
@@ -338,13 +343,40 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
             index = {key: j for j, key in enumerate(zip(old["track_id"].astype(str), dates))
                      if j == 0 or dates[j - 1] != dates[j]}
             old_place = {tid: j for j, tid in enumerate(old["track_id"].astype(str))}
+    for _ in range(SAVED_TRIES):
+        saved, objs, total, totals = _read_saved(gateway, old, index, old_place, old_total)
+        if len(set(totals)) <= 1:
+            break
+        # a song saved or unsaved while the pages were read shifted them: one entry came twice
+        # (or was passed over), and the count it was read against is not the list's
+        log.info("saved tracks changed while they were read (total %s): reading them again", totals)
+    else:
+        seen: set[str] = set()
+        saved = [s for s in saved if not (s["track_id"] in seen or seen.add(s["track_id"]))]
+        total = None  # the next refresh reads the list whole
+    for obj in objs:
+        add_track(obj)
+    return saved, total
+
+
+SAVED_TRIES = 3  # readings of the saved tracks when they change while read
+
+
+def _read_saved(gateway: Gateway, old: pd.DataFrame | None, index: dict, old_place: dict,
+                old_total) -> tuple[list[dict], list[dict], int | None, list]:
+    """One reading of the saved tracks (``_pull_saved``): the entries, the track objects read,
+    their count (Spotify's ``total``, or the entries read when read to the end) and the
+    ``total`` of each page read."""
     saved: list[dict] = []
+    objs: list[dict] = []
     entries = 0  # every entry read, skipped ones (episodes, null) too
     new_ids: set[str] = set()
     read: list[int] = []  # the cached places of the tracks read so far, sorted
     page = gateway.first_page("me/tracks")
     total = page.get("total") if page else None
+    totals = []
     while page:
+        totals.append(page.get("total"))
         for entry in page.get("items") or []:
             obj = parse.entry_track(entry)
             key = (str(obj["id"]), str(entry.get("added_at"))) if obj is not None else None
@@ -354,17 +386,20 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
                 rest = old.iloc[j:]
                 rest = rest[~_among(rest["track_id"], new_ids)]
                 log.info("saved tracks: %d read, %d cached", len(saved), len(rest))
-                return saved + rest[["track_id", "added_at"]].to_dict("records"), total
+                return saved + rest[["track_id", "added_at"]].to_dict("records"), objs, total, totals
             entries += 1
             if obj is not None:
-                tid = add_track(obj)
+                tid = obj["id"]  # as add_track (parse.track_row) stores it
+                objs.append(obj)
                 new_ids.add(tid)
                 if tid in old_place:
                     bisect.insort(read, old_place[tid])
                 saved.append({"track_id": tid, "added_at": entry.get("added_at")})
         nxt = page.get("next")
         page = gateway.get(nxt) if nxt else None
-    return saved, total
+    # read to the end: the count of what was read, which the cache now holds (Spotify's total
+    # can trail its list a moment, and the next refresh compares with the cache)
+    return saved, objs, entries if totals else total, totals
 
 
 def with_last_discovery(library: Library, cached: Library | None, beside: bool = False,
