@@ -76,6 +76,9 @@ class StubContext:
                  "artist_mix": r["artist_mix"]}
                 for r in result.table.to_dict("records")]
 
+    def names_of(self, track_id, artist_id=""):
+        return {}  # a track the library does not hold: the form's names are shown
+
     def steer(self, action, track_id="", artist=""):
         if action == "full-disk":
             raise OSError(28, "No space left on device", "/x/manifest.json")
@@ -1041,20 +1044,27 @@ def test_the_steer_buttons_name_their_track(session, server):
             'type="hidden" name="by" value="&#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;">') in html
 
 
-def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
-    """After a publish, a pinned row showed the "pinned" badge and a "pin" button ("unpin" only
-    while a pin request was pending): a published pin, or a track added by hand in Spotify,
-    could not be unpinned from the page. Such a row now offers "unpin", which ends the pin:
-    the next dry run ranks the track like any other."""
-    from recommender import jobs
+def standin_context(standin, tmp_path):
+    """A real WebContext over ``standin``'s account (logged in, its own cache and config file)."""
     from recommender.web.context import WebContext
-    from spotify_helpers import add_by_hand, gateway_for, save_login, settings_for
+    from spotify_helpers import save_login, settings_for
     cache = tmp_path / "cache"
     settings = settings_for(standin, cache)
     save_login(standin, cache)
     ctx = WebContext(settings, config_file=tmp_path / "user.yaml", overrides={k: settings.get_path(k) for k in (
         "spotify.api_url", "spotify.accounts_url", "spotify.client_id", "cache.dir")})
     ctx.reload_settings()
+    return ctx
+
+
+def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
+    """After a publish, a pinned row showed the "pinned" badge and a "pin" button ("unpin" only
+    while a pin request was pending): a published pin, or a track added by hand in Spotify,
+    could not be unpinned from the page. Such a row now offers "unpin", which ends the pin:
+    the next dry run ranks the track like any other."""
+    from recommender import jobs
+    from spotify_helpers import add_by_hand, gateway_for
+    ctx = standin_context(standin, tmp_path)
     pick = list(ctx.preview().table["track_id"])[-1]
     ctx.steer("pin", pick)
     assert ctx.publish()["exit_code"] == 0
@@ -1081,6 +1091,34 @@ def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
     assert pick not in pinned() and hand in pinned()
     if pick in html:
         assert 'name="action" value="pin"' in row(html, pick) and "badge pin" not in row(html, pick)
+
+
+def test_blocking_an_artist_whose_name_holds_a_line_break_blocks_that_artist(standin, tmp_path):
+    """A browser sends a form's values with every line break made CR LF: the block button of an
+    artist named "Band\\nName" wrote "Band\\r\\nName" to the blocklist, which blocks no one, and the
+    page said "blocked" above the artist's tracks, still there (its message showed a "\\x0d" too).
+    The page's forms now name the track and artist by id; the names are the library's."""
+    import html as htmlmod
+    for artist in standin.account.artists.values():
+        artist["name"] = artist["name"] + "\nName"
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    blocked = ctx.library().tracks.set_index("track_id").loc[first, "artist_names"][0]
+    assert "\n" in blocked
+
+    def sent(form_html: str) -> dict[str, str]:  # what a browser posts: each value's line breaks as CR LF
+        return {n: re.sub(r"\r\n|\r|\n", "\r\n", htmlmod.unescape(v))
+                for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form_html)}
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        page = s.get(base + "/next", timeout=60).text
+        form = next(f for f in re.findall(r'<form method="post" action="/next/steer">(.*?)</form>', page, re.S)
+                    if 'value="block"' in f and blocked in htmlmod.unescape(f))
+        r = s.post(base + "/next/steer", data={**sent(form), "action": "block"}, timeout=60)
+        assert r.status_code == 200
+        assert f'<p class="note" id="message" role="status"><bdi>{htmlmod.escape(blocked)}</bdi>: blocked the artist' in r.text
+        assert blocked not in htmlmod.unescape(r.text.split('id="next-table"', 1)[1])  # none of its tracks left
+    assert ctx.settings.candidates.blocklist_artists == [blocked]
 
 
 def _contrast(fg: str, bg: str) -> float:

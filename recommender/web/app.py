@@ -225,15 +225,23 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if refusal := await refused_post(request):
             return refusal
         form = await request.form()
+        action, track = str(form.get("action", "")), str(form.get("track", ""))
+        try:  # the names as the library holds them (a form's values come back with their line breaks made CR LF)
+            known = await run_in_threadpool(ctx.names_of, track, str(form.get("artist_id", "")))
+        except RecommenderError:
+            known = {}
+        artist = known.get("artist") or str(form.get("artist", ""))
         try:
-            msg = await run_in_threadpool(one_at_a_time(ctx.steer), str(form.get("action", "")), str(form.get("track", "")),
-                                          str(form.get("artist", "")))
+            msg = await run_in_threadpool(one_at_a_time(ctx.steer), action, "" if action == "block" else track, artist)
         except RecommenderError as exc:
             msg = f"error: {exc}"
         # which track (name, by: its artists) or artist, refused or not: the focus is then on the row now
         # in its place, which names another. Apart from the message, each name in its own isolate
-        named = str(form.get("name") or form.get("artist") or "").strip()
-        by = str(form.get("by") or "").strip() if named else ""
+        if action == "block":
+            named, by = artist.strip(), ""
+        else:
+            named = (known.get("name") or str(form.get("name") or form.get("artist") or "")).strip()
+            by = (known.get("by") or str(form.get("by") or "")).strip() if named else ""
         return to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {})})
 
     async def publish(request: Request) -> Response:

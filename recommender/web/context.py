@@ -431,6 +431,21 @@ class WebContext:
             })
         return rows
 
+    def names_of(self, track_id: str, artist_id: str = "") -> dict[str, str]:
+        """The library's names of a track of the Next page (``name``; ``by``: its artists as the
+        page shows them) and of one of its artists (``artist``, by id), {} for a track it does not
+        hold: a steer's form sends them back, and a browser sends a form's values with every line
+        break made CR LF, so an artist whose name holds a newline was blocked under another name
+        (it stayed in the playlist, "blocked" said above it)."""
+        lib = self.library()
+        pos = int(lib.track_positions([track_id])[0]) if track_id else -1
+        if pos < 0:
+            return {}
+        t = lib.tracks.iloc[pos]
+        out = {"name": str(t["name"]), "by": ", ".join(str(n) for n in t["artist_names"])}
+        out.update({"artist": str(n) for i, n in zip(t["artist_ids"], t["artist_names"]) if artist_id and str(i) == artist_id})
+        return out
+
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
         """remove / pin / unpin a track, or block an artist; returns a one-line message."""
         if action in ("remove", "pin", "unpin"):
