@@ -157,6 +157,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         elif not _same(given, sec.csrf):
             message = ("this page is older than the running recommend web (it was restarted since you opened the page): "
                        "nothing was changed; reload the page and do it again")
+            if request.url.path.startswith("/api/"):  # the script takes the new token from a page and asks again
+                return JSONResponse({"error": message, "stale_token": True}, status_code=403)
         else:
             return None
         if request.url.path.startswith("/api/"):

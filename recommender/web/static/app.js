@@ -63,15 +63,44 @@ async function askJSON(url, options) {
     const status = `${r.status}${r.statusText ? " " + r.statusText : ""}`;
     throw new Error(r.status === 502 || r.status === 503 ? `${status}: ${stopped}` : `unexpected answer ${status}`);
   }
-  if (!r.ok) throw new Error(body.error || r.statusText);
+  if (!r.ok) {
+    const err = new Error(body.error || r.statusText);
+    err.staleToken = body.stale_token === true;
+    throw err;
+  }
   return body;
 }
 
 function getJSON(url) { return askJSON(url); }
 
-function postJSON(url, data) {
-  return askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-                        body: JSON.stringify(data) });
+// A page opened before `recommend web` was restarted holds the old server's CSRF token: its next
+// slider move, Save or export was refused with "reload the page", and the reload lost what the
+// page held (the sliders moved, the fields typed). The new token is read from a page of the app
+// as it serves it now (the session's cookie is the new one once its printed URL was opened), and
+// the request is sent once more.
+async function renewToken() {
+  try {
+    const r = await fetch("/search", { credentials: "same-origin" });
+    if (!r.ok) return false;
+    const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    const meta = doc.querySelector('meta[name="csrf-token"]');
+    if (!meta || !meta.content || meta.content === csrf()) return false;
+    document.querySelector('meta[name="csrf-token"]').content = meta.content;
+    return true;
+  } catch (err) {
+    return false;
+  }
+}
+
+async function postJSON(url, data) {
+  const send = () => askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+                                    body: JSON.stringify(data) });
+  try {
+    return await send();
+  } catch (err) {
+    if (!err.staleToken || !(await renewToken())) throw err;
+    return send();
+  }
 }
 
 // A Save that runs once at a time: a second click (a double click, Enter pressed twice) while the
