@@ -776,6 +776,28 @@ def test_a_page_older_than_a_restart_keeps_what_it_holds_and_saves_it(browser, d
     pg.context.close()
 
 
+def test_back_from_similar_tracks_or_a_reload_keeps_the_search(browser, demo):
+    # Search, then a result's "similar", then Back: the search box and its results came back empty
+    pg = entered_page(browser, demo)
+    pg.goto(demo["base"] + "/search")
+    pg.fill("#q", "cranberries")
+    pg.locator("#status", has_text="tracks").wait_for()
+    found = pg.locator("#results tbody tr").count()
+    pg.locator("#results tbody a").first.click()
+    pg.wait_for_url(re.compile(r"/similar\?track="))
+    pg.locator("#status", has_text="tracks").wait_for()
+    pg.go_back()
+    expect(pg.locator("#q")).to_have_value("cranberries")
+    expect(pg.locator("#results tbody tr")).to_have_count(found)
+    pg.goto(demo["base"] + "/similar")
+    pg.fill("#q", "Zombie")
+    pg.locator("#status", has_text="tracks").wait_for()
+    pg.reload()
+    expect(pg.locator("#q")).to_have_value("Zombie")
+    pg.locator("#status", has_text="tracks").wait_for()
+    pg.context.close()
+
+
 def test_the_steer_buttons_keep_their_words_whole_at_375_px(browser, demo):
     # At 375 px (a phone) and at 200 % zoom the steer column was squeezed to 50 px: "remove" and
     # "pin" broke one letter a line and a "block ARTIST" button ran down the page

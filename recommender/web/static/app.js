@@ -513,14 +513,18 @@ function radar(data) {
 }
 
 // ----- Search and Similar ------------------------------------------------------------------------
-// Ask `url + encoded text` as the user types (debounced); only the latest answer is shown.
+// Ask `url + encoded text` as the user types (debounced); only the latest answer is shown. The
+// text is kept in the page's address (/search?q=...), as the page reads it: Back from a track's
+// similar tracks, or a reload, shows the same search again (it came back empty, the query lost).
 function liveQuery(url, delay, render, clear) {
   const q = document.getElementById("q");
   const status = document.getElementById("status");
+  const param = new URL(url, window.location.href).searchParams.keys().next().value;
   let seq = 0;
   const run = debounce(async () => {
     const text = q.value.trim();
     const mine = ++seq;
+    history.replaceState(null, "", window.location.pathname + (text ? "?" + new URLSearchParams({ [param]: text }) : ""));
     if (!text) { clear(); status.textContent = ""; return; }
     status.textContent = "searching…";  // a slow answer (the app busy) left the last query's count standing
     try {
