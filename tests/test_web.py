@@ -1057,6 +1057,24 @@ def standin_context(standin, tmp_path):
     return ctx
 
 
+def test_the_taste_maps_playlists_show_invisible_characters_as_recommend_playlists_does(standin, tmp_path):
+    # "Chill" and "Chill\u200b" (a zero-width space) were two colours of the same name on the map
+    # (coloured by playlist); `recommend playlists` shows the second as "Chill\\u200b"
+    import json
+
+    from recommender.safetext import visible
+    for i, pl in enumerate(standin.account.playlists):
+        pl["name"] = f"Chill\u200b{i}\ufeff"
+    ctx = standin_context(standin, tmp_path)
+    ctx.preview()  # the refresh
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/map", timeout=60).text
+    assert 'id="page-data"' in html, re.findall(r'<p class="error">.*?</p>', html)
+    data = json.loads(html.split('id="page-data">', 1)[1].split("</script>", 1)[0])
+    assert data["playlists"] and all(re.fullmatch(r"Chill\\u200b\d+\\ufeff", n) for n in data["playlists"])
+    assert data["playlists"][0] == visible(data["playlists"][0])  # shown as the CLI shows it, and no further escaped
+
+
 def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
     """After a publish, a pinned row showed the "pinned" badge and a "pin" button ("unpin" only
     while a pin request was pending): a published pin, or a track added by hand in Spotify,

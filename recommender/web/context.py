@@ -604,6 +604,7 @@ class WebContext:
 
         from ..explore import each_recording_once
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
+        from ..safetext import visible
         lib = self.taste()  # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         items = lib.playlist_items
         ids = your_tracks(lib)
@@ -626,7 +627,9 @@ class WebContext:
         names = pl.set_index("playlist_id")["name"].astype(str).to_dict()
         first = items.drop_duplicates("track_id").set_index("track_id")["playlist_id"].astype(str).to_dict()
         top = list(items["playlist_id"].astype(str).value_counts().index[:MAP_TOP_PLAYLISTS])
-        playlists = [names.get(p, p) for p in top]
+        # each name's invisible characters as escapes, as `recommend playlists` shows it ("Chill" and
+        # "Chill\u200b" are two playlists, and the name can be typed back): they drew as one
+        playlists = [visible(names.get(p, p)) for p in top]
         colour = {p: i for i, p in enumerate(top)}  # by id: two playlists may share a name
         t = res.tracks[res.tracks["cluster"] >= 0]
         points = []
