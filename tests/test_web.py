@@ -334,27 +334,34 @@ def test_a_foreign_host_name_is_refused_with_the_address_that_works_and_no_csrf_
 
 @pytest.mark.parametrize("path,form", [("/next/steer", {"action": "remove", "track": "t1"}), ("/next/publish", {}),
                                        ("/api/weights/save", None)])
-def test_a_page_older_than_a_restart_says_to_reload_not_a_bare_403(session, server, path, form):
+def test_a_page_older_than_a_restart_says_so_not_a_bare_403(session, server, path, form):
     """`recommend web --port 8080` stopped and started again: the new URL logs the browser in again,
     and a tab left open from before still carries the old server's CSRF token. Its next click
     answered a bare `{"error": "CSRF check failed"}` (a form's shown as raw JSON). Reported shapes:
     https://github.com/jhipster/generator-jhipster/issues/1832 (stop, start, the next POST is a 403),
     https://github.com/jjdejong/phpip/issues/24 ("We need at least better messages about what fails"),
-    https://github.com/zammad/zammad/issues/5949 (say it clearly and invite a reload)."""
+    https://github.com/zammad/zammad/issues/5949 (say it clearly and invite a reload).
+    A form's refusal was then a page answering the POST, saying "reload the page": the reload sent
+    the same old token again, refused again. It is now the Next page as it is, saying so."""
+    from urllib.parse import parse_qsl, urlsplit
     ctx, sec, base = server
     before = list(ctx.calls)
     old = Security().csrf  # what the page of the previous server holds
     if form is not None:
         r = session.post(base + path, data={**form, "csrf": old}, allow_redirects=False, timeout=10)
-        assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
-        text = r.text
-        assert "Nothing was changed" in text and 'href="/next"' in text  # a page, with the menu back
-        assert sec.csrf not in text  # a refusal never hands out the token (it could be another site's request)
+        assert refused_form(r)  # a GET: a reload asks nothing again
+        text = dict(parse_qsl(urlsplit(r.headers["location"]).query))["msg"]
+        assert "do it again here" in text
+        html = session.get(base + r.headers["location"], timeout=10).text
+        assert sec.csrf in html  # its forms are the running app's
+        r = session.get(base + path, allow_redirects=False, timeout=10)  # the address typed again, or from the history
+        assert r.status_code == 303 and r.headers["location"] == "/next"  # not a bare "Method Not Allowed"
     else:
         r = session.post(base + path, json={"weights": {"content": 1}}, headers={"X-CSRF-Token": old}, timeout=10)
-        assert r.status_code == 403
+        assert r.status_code == 403 and r.json()["stale_token"] is True
         text = r.json()["error"]
-    assert "restarted" in text and "reload the page" in text and "CSRF check failed" not in text
+        assert "reload the page" in text
+    assert "restarted" in text and "CSRF check failed" not in text
     assert ctx.calls == before
 
 
@@ -410,6 +417,13 @@ POSTS = [("/next/steer", {"action": "remove", "track": "t1"}), ("/next/publish",
          ("/api/moods/export", None), ("/api/discovery/save", None)]
 
 
+def refused_form(r) -> bool:
+    """``r`` (a form's POST with a token not the running app's) is the Next page, saying nothing was changed."""
+    from urllib.parse import parse_qsl, urlsplit
+    where = urlsplit(r.headers.get("location", ""))
+    return r.status_code == 303 and where.path == "/next" and "nothing was changed" in dict(parse_qsl(where.query))["msg"]
+
+
 @pytest.mark.parametrize("path,form", POSTS)
 def test_every_post_needs_the_csrf_token(session, server, path, form):
     ctx, sec, base = server
@@ -424,7 +438,8 @@ def test_every_post_needs_the_csrf_token(session, server, path, form):
     bad = dict(kwargs)
     if form is not None:
         bad["data"] = {**form, "csrf": "wrong"}
-    assert session.post(base + path, timeout=10, headers={"X-CSRF-Token": "wrong"}, **bad).status_code == 403
+    wrong = session.post(base + path, timeout=10, headers={"X-CSRF-Token": "wrong"}, allow_redirects=False, **bad)
+    assert wrong.status_code == 403 if form is None else refused_form(wrong)  # a form's: the Next page, saying so
     # the CSRF token without the session (cookie) is refused too
     assert requests.post(base + path, timeout=10, headers={"X-CSRF-Token": sec.csrf}, **kwargs).status_code == 403
     # a cross-origin request with the right token (e.g. a leaked one) is refused
@@ -548,7 +563,7 @@ def test_non_ascii_tokens_are_refused_not_a_crash(session, server):
     assert r.status_code == 403
     r = session.post(base + "/next/steer", data={"csrf": "\u00e9t\u00e9", "action": "remove", "track": "t1"},
                      allow_redirects=False, timeout=10)
-    assert r.status_code == 403
+    assert refused_form(r)
 
 
 def test_a_full_disk_is_said_in_one_line_like_the_cli_says_it(session, server):
