@@ -124,7 +124,8 @@ class StubContext:
         return {"points": [{"id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "valence": 0.2, "energy": 0.9,
                             "mood": "energetic"}], "with_audio": 1, "total": 2, "with_audio_yours": 1, "total_yours": 1,
                 "thresholds": {"valence": 0.5, "energy": 0.5},
-                "counts": [{"mood": "energetic", "audio": 1, "predicted": 0, "total": 1}], "classifier": None}
+                "counts": [{"mood": "energetic", "audio": 1, "predicted": 0, "total": 1}], "classifier": None,
+                "all_audio": False}
 
     def mood_tracks(self, mood="", valence="", energy=""):
         self.calls.append(("moods", mood, valence, energy))
@@ -1088,6 +1089,30 @@ def test_the_taste_maps_playlists_show_invisible_characters_as_recommend_playlis
     data = json.loads(html.split('id="page-data">', 1)[1].split("</script>", 1)[0])
     assert data["playlists"] and all(re.fullmatch(r"Chill\\u200b\d+\\ufeff", n) for n in data["playlists"])
     assert data["playlists"][0] == visible(data["playlists"][0])  # shown as the CLI shows it, and no further escaped
+
+
+def test_the_moods_page_says_every_track_has_audio_features_as_moods_classify_does(standin, tmp_path):
+    # every track with audio features, two copies of one recording among them (the sample library
+    # has some): the page compared the tracks with features, every copy counted, with the recordings
+    # counted once, and said "Too few tracks with audio features to test a classifier: the others
+    # have no mood", where `recommend moods classify` says every track has them
+    from recommender import jobs
+    from recommender.features import import_features
+    ctx = standin_context(standin, tmp_path)
+    ctx.preview()  # the refresh
+    store = jobs.open_store(ctx.settings)
+    ids = list(store.load_library().track_ids)
+    csv = tmp_path / "features.csv"
+    csv.write_text("track_id,energy,valence\n" + "".join(f"{t},0.{i % 9 + 1},0.{(i * 7) % 9 + 1}\n"
+                                                         for i, t in enumerate(ids)))
+    import_features(csv, store.load_library(), store)
+    ctx.sync_settings()  # what every page does first
+    data = ctx.moods()
+    assert data["with_audio"] > data["total"]  # a recording's copies: each has its features
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/moods", timeout=60).text
+    said = re.search(r'<p id="classifier" class="muted">(.*?)</p>', html).group(1)
+    assert said == "Every track has audio features: no mood to predict."
 
 
 def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):

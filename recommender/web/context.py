@@ -744,7 +744,9 @@ class WebContext:
                 "with_audio_yours": int(feats.index.isin(yours).sum()),
                 "total_yours": int(classified["track_id"].isin(yours).sum()),
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
-                "counts": mood_counts(classified), "classifier": report.to_dict() if report else None}
+                "counts": mood_counts(classified), "classifier": report.to_dict() if report else None,
+                # as `recommend moods classify` decides it: each recording once (with_audio counts every copy)
+                "all_audio": bool((classified["source"] == "audio").all())}
 
     def export_mood(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
         """The list ``mood_tracks`` gives for the same query, to ``"recommend: <mood>"`` (a point:
