@@ -1115,6 +1115,25 @@ def test_the_moods_page_says_every_track_has_audio_features_as_moods_classify_do
     assert said == "Every track has audio features: no mood to predict."
 
 
+def test_a_tab_opened_before_a_block_in_another_does_not_pin_the_blocked_artists_track(standin, tmp_path):
+    # The older page pinned it ("pinned: the next run puts it first"), and no run placed it: a
+    # blocked artist's track never is
+    from urllib.parse import parse_qsl, urlsplit
+
+    from recommender import jobs
+    ctx = standin_context(standin, tmp_path)
+    track = ctx.preview().table["track_id"].iloc[0]
+    artist = ctx.names_of(track)["by"].split(", ")[0]
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "artist": artist}, timeout=60)
+        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "pin", "track": track}, allow_redirects=False,
+                   timeout=60)
+    said = dict(parse_qsl(urlsplit(r.headers["location"]).query))["msg"]
+    assert said.startswith("error: not pinned: this track is on your blocklist")
+    assert track not in jobs.pin_requests(jobs.open_store(ctx.settings))
+
+
 def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
     """After a publish, a pinned row showed the "pinned" badge and a "pin" button ("unpin" only
     while a pin request was pending): a published pin, or a track added by hand in Spotify,

@@ -451,6 +451,12 @@ class WebContext:
         if action in ("remove", "pin", "unpin"):
             if not track_id:
                 raise UsageError(f"{action}: no track given")
+            if action == "pin":
+                from ..pipeline import unblocked
+                if not unblocked(self.library(), self.settings, [track_id]):  # a page opened before the block (another tab)
+                    raise UsageError("not pinned: this track is on your blocklist (its artist or title: "
+                                     "candidates.blocklist_artists, candidates.blocklist_tracks), and no run places a "
+                                     "blocked track")
             jobs.steer(self.settings, **{action: [track_id]})
             self.invalidate("preview")
             return {"remove": "removed: it will not be recommended again",
