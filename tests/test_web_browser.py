@@ -216,6 +216,23 @@ def test_steering_remove_hides_the_track(page, demo):
     assert page.problems == []
 
 
+def put_back(config: Path, before: str | None) -> None:
+    """The demo's config file as it was (``before``: its text, None when there was none)."""
+    if before is None:
+        config.unlink()
+    else:
+        config.write_text(before)
+
+
+def save_weight(pg, demo, scorer: str, value: str) -> None:
+    """On a Weights page opened now, ``scorer``'s slider to ``value``, then Save (and its outcome)."""
+    pg.goto(demo["base"] + "/weights")
+    pg.wait_for_selector("#metrics tbody tr")
+    pg.locator(f"#w-{scorer}").fill(value)
+    pg.click("#save")
+    pg.locator("#save-status", has_text="saved to").wait_for()
+
+
 def test_weights_page_evaluates_and_previews(page, demo):
     page.goto(demo["base"] + "/weights")
     page.wait_for_selector("#metrics tbody tr")
@@ -243,11 +260,7 @@ def test_weights_page_evaluates_and_previews(page, demo):
     config = demo["web_cache"] / "demo" / "web-config.yaml"
     before = config.read_text() if config.exists() else None
     other = page.context.new_page()
-    other.goto(demo["base"] + "/weights")
-    other.wait_for_selector("#metrics tbody tr")
-    other.locator("#w-year").fill("0.6")
-    other.click("#save")
-    other.locator("#save-status", has_text="saved to").wait_for()
+    save_weight(other, demo, "year", "0.6")
     page.click("#save")
     page.locator("#save-status", has_text="changed since this page was opened").wait_for()
     saved = config.read_text()
@@ -259,10 +272,7 @@ def test_weights_page_evaluates_and_previews(page, demo):
     other.wait_for_selector("#metrics tbody tr")
     assert other.locator("#w-content").get_attribute("max") == "3" and other.input_value("#w-content") == "3"
     other.close()
-    if before is None:  # the demo is shared by the tests after this one: put its settings back
-        config.unlink()
-    else:
-        config.write_text(before)
+    put_back(config, before)  # the demo is shared by the tests after this one
     said = [p for p in page.problems if "status of 409" in p]  # the browser logs the refused save
     assert len(said) == 1
     page.problems[:] = [p for p in page.problems if p not in said]
@@ -620,10 +630,7 @@ def test_a_double_click_on_save_saves_once_and_says_it_saved(page, demo):
     assert "saved to" in page.inner_text("#status")
     saved = config.read_text()
     assert "weight: 0.45" in saved and "request_budget: 550" in saved, saved
-    if before is None:  # the demo is shared by the tests after this one: put its settings back
-        config.unlink()
-    else:
-        config.write_text(before)
+    put_back(config, before)  # the demo is shared by the tests after this one
     assert page.problems == []  # no refused (409) save
 
 
@@ -769,11 +776,47 @@ def test_a_page_older_than_a_restart_keeps_what_it_holds_and_saves_it(browser, d
     assert "year:\n    weight: 0.7" in config.read_text()
     assert pg.input_value("#w-year") == "0.7"
     assert sorted(u.split("/api/")[1] for u in refused) == ["weights/preview", "weights/save"]  # each refused once, sent again
-    if before is None:  # the demo is shared by the tests after this one: put its settings back
-        config.unlink()
-    else:
-        config.write_text(before)
+    put_back(config, before)  # the demo is shared by the tests after this one
     pg.context.close()
+
+
+def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(browser, demo):
+    # A Save from a page older than the config file (a Save in another tab) is refused, so that its
+    # old values do not undo that change; it said "reload the page to see its values", and the
+    # reload lost the sliders moved and the fields typed. The page now shows the file's values with
+    # its own changes kept, and the next Save writes both.
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    mine, other = entered_page(browser, demo), entered_page(browser, demo)
+    mine.goto(demo["base"] + "/weights")
+    mine.wait_for_selector("#metrics tbody tr")
+    mine.locator("#w-content").fill("0.3")
+    save_weight(other, demo, "year", "0.6")
+    mine.click("#save")
+    mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
+    expect(mine.locator("#w-year")).to_have_value("0.6")  # the other tab's
+    assert mine.input_value("#w-content") == "0.3"  # this page's, kept
+    mine.click("#save")
+    mine.locator("#save-status", has_text="saved to").wait_for()
+    saved = config.read_text()
+    assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 0.3" in saved, saved
+    mine.goto(demo["base"] + "/discovery")
+    mine.fill("[data-key='discovery.request_budget']", "123")
+    other.goto(demo["base"] + "/discovery")
+    other.uncheck("[data-key='discovery.similar_artists.enabled']")
+    other.click("#save")
+    other.locator("#status", has_text="saved to").wait_for()
+    mine.click("#save")
+    mine.locator("#status", has_text="not saved: the config file changed").wait_for()
+    assert not mine.is_checked("[data-key='discovery.similar_artists.enabled']")  # the other tab's
+    assert mine.input_value("[data-key='discovery.request_budget']") == "123"  # typed here, kept
+    mine.click("#save")
+    mine.locator("#status", has_text="saved to").wait_for()
+    saved = config.read_text()
+    assert "request_budget: 123" in saved and "enabled: false" in saved, saved
+    put_back(config, before)  # the demo is shared by the tests after this one
+    mine.context.close()
+    other.context.close()
 
 
 def test_back_from_similar_tracks_or_a_reload_keeps_the_search(browser, demo):

@@ -66,6 +66,7 @@ async function askJSON(url, options) {
   if (!r.ok) {
     const err = new Error(body.error || r.statusText);
     err.staleToken = body.stale_token === true;
+    err.status = r.status;
     throw err;
   }
   return body;
@@ -79,18 +80,30 @@ function getJSON(url) { return askJSON(url); }
 // as it serves it now (the session's cookie is the new one once its printed URL was opened), and
 // the request is sent once more.
 async function renewToken() {
+  const doc = await freshPage("/search");
+  const meta = doc && doc.querySelector('meta[name="csrf-token"]');
+  if (!meta || !meta.content || meta.content === csrf()) return false;
+  document.querySelector('meta[name="csrf-token"]').content = meta.content;
+  return true;
+}
+
+// A page of the app as it is served now, parsed (never run), or null.
+async function freshPage(path) {
   try {
-    const r = await fetch("/search", { credentials: "same-origin" });
-    if (!r.ok) return false;
-    const doc = new DOMParser().parseFromString(await r.text(), "text/html");
-    const meta = doc.querySelector('meta[name="csrf-token"]');
-    if (!meta || !meta.content || meta.content === csrf()) return false;
-    document.querySelector('meta[name="csrf-token"]').content = meta.content;
-    return true;
+    const r = await fetch(path, { credentials: "same-origin" });
+    return r.ok ? new DOMParser().parseFromString(await r.text(), "text/html") : null;
   } catch (err) {
-    return false;
+    return null;
   }
 }
+
+// A Save refused because the config file changed since the page was opened (409: a Save in
+// another tab, a blocked artist, an edit by hand) said "reload the page to see its values", and
+// the reload lost what had been set on the page. The page now takes the file's values as they
+// are now, keeps the ones set here (``mine``: key -> value, only those changed on this page), and
+// says so; the next Save writes them (never the page's old values of the others).
+const STALE_SAVED = "not saved: the config file changed since this page was opened (a Save in another tab, a blocked " +
+  "artist or an edit by hand); this page now shows its values, with what you changed here kept: Save again to write it";
 
 async function postJSON(url, data) {
   const send = () => askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
@@ -190,6 +203,7 @@ function initWeights() {
   const form = document.getElementById("sliders");
   const values = Object.assign({}, data.weights);
   let newShare = data.new_share;
+  let opened = { weights: Object.assign({}, data.weights), new_share: data.new_share };  // what the file held
   const addSlider = (label, id, value, max, step, onInput) => {
     const row = el("div", { class: "slider" });
     const lab = el("label", { for: id }, label);
@@ -197,6 +211,12 @@ function initWeights() {
     // only (an <output> is a live region: each move was read twice)
     const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value, "aria-valuetext": fmt(value, 2) });
     const out = el("output", { for: id, "aria-hidden": "true" }, fmt(value, 2));
+    input.show = (v) => {  // a value set by the page (the file's, after a refused Save)
+      input.max = Math.max(Number(input.max), Math.ceil(v));
+      input.value = v;
+      out.textContent = fmt(v, 2);
+      input.setAttribute("aria-valuetext", fmt(v, 2));
+    };
     input.addEventListener("input", () => {
       out.textContent = fmt(input.value, 2);
       input.setAttribute("aria-valuetext", fmt(input.value, 2));
@@ -247,8 +267,31 @@ function initWeights() {
     } catch (err) {
       saved.className = "error";
       saved.textContent = visibleText("error: " + err.message);
+      if (err.status === 409) await takeTheFiles();
     }
   }));
+  // after a refused Save: the file's weights and share now, but those moved on this page
+  async function takeTheFiles() {
+    const doc = await freshPage("/weights");
+    const node = doc && doc.getElementById("page-data");
+    if (!node) return;
+    const now = JSON.parse(node.textContent);
+    for (const [name, w] of Object.entries(now.weights)) {
+      if (!(name in values) || values[name] === opened.weights[name]) {
+        values[name] = w;
+        const input = document.getElementById("w-" + name);
+        if (input) input.show(w);
+      }
+    }
+    if (newShare === opened.new_share) {
+      newShare = now.new_share;
+      document.getElementById("new-share").show(newShare);
+    }
+    opened = { weights: Object.assign({}, now.weights), new_share: now.new_share };
+    data.version = now.version;
+    saved.textContent = STALE_SAVED;
+    update();
+  }
   refresh();
 }
 
@@ -726,6 +769,7 @@ function initDiscovery() {
   const status = document.getElementById("status");
   const read = (input) => input.type === "checkbox" ? input.checked : Number(input.value);
   const inputs = Array.from(form.querySelectorAll("input[data-key]"));
+  let opened = new Map(inputs.map((i) => [i.dataset.key, read(i)]));  // what the file held
   // a refused save: the field it names is marked invalid, described by the status line and
   // focused (the focus stayed on Save, and the keyboard had to look for the field)
   const mark = (input) => {
@@ -758,9 +802,26 @@ function initDiscovery() {
       mark(null);
     } catch (err) {
       status.textContent = visibleText("error: " + err.message);
-      mark(named(err.message));
+      if (err.status === 409 && await takeTheFiles()) status.textContent = STALE_SAVED;
+      else mark(named(err.message));
     }
   });
+  // after a refused Save: the file's settings now, but those changed on this page
+  async function takeTheFiles() {
+    const doc = await freshPage("/discovery");
+    const now = doc && doc.getElementById("discovery-form");
+    if (!now) return false;
+    const theirs = new Map(Array.from(now.querySelectorAll("input[data-key]")).map((i) => [i.dataset.key, read(i)]));
+    for (const input of inputs) {
+      const key = input.dataset.key;
+      if (!theirs.has(key) || read(input) !== opened.get(key)) continue;
+      if (input.type === "checkbox") input.checked = theirs.get(key);
+      else input.value = theirs.get(key);
+    }
+    opened = theirs;
+    form.dataset.version = now.dataset.version;
+    return true;
+  }
   form.addEventListener("submit", (ev) => { ev.preventDefault(); save(); });  // the Save button, or Enter in a field
 }
 
