@@ -505,16 +505,16 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     expect(seeds).to_be_focused()
     assert seeds.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-invalid") is None
     page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "5")
-    page.fill('input[data-key="discovery.request_budget"]', "450")
+    page.fill('input[data-key="discovery.request_budget"]', "460")
     page.click("#save")
     page.locator("#status", has_text="saved to").wait_for()
     assert page.locator("#discovery-form [aria-invalid]").count() == 0  # a save that worked clears the mark
     said = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused save
     assert len(said) == 1
     page.problems[:] = [p for p in page.problems if p not in said]
-    assert "request_budget: 450" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
+    assert "request_budget: 460" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
     page.reload()  # the page shows the saved settings; the source is off from the next refresh
-    assert page.locator('input[data-key="discovery.request_budget"]').input_value() == "450"
+    assert page.locator('input[data-key="discovery.request_budget"]').input_value() == "460"
     assert "on in the last refresh" in page.inner_text('#sources tr[data-source="similar_recordings"]')
     assert_safe(page)
     shot(page, "discovery")
@@ -817,6 +817,20 @@ def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(br
     put_back(config, before)  # the demo is shared by the tests after this one
     mine.context.close()
     other.context.close()
+
+
+def test_a_save_that_changes_nothing_says_so(browser, demo):
+    # it said "saved to FILE" (and, on Discovery, "takes effect at the next refresh") of a file it left as it was
+    pg = entered_page(browser, demo)
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    for path, status in (("/weights", "#save-status"), ("/discovery", "#status")):
+        pg.goto(demo["base"] + path)
+        pg.click("#save")
+        expect(pg.locator(status)).to_have_text(f"nothing to save: {config} already holds these values")
+        expect(pg.locator("#diff")).to_have_text("(no change)")
+    assert (config.read_text() if config.exists() else None) == before
+    pg.context.close()
 
 
 def test_back_from_similar_tracks_or_a_reload_keeps_the_search(browser, demo):

@@ -116,6 +116,9 @@ async function postJSON(url, data) {
   }
 }
 
+// A Save that changed nothing said "saved to FILE" as if it had written it.
+function unchanged(path) { return `nothing to save: ${path} already holds these values`; }
+
 // A Save that runs once at a time: a second click (a double click, Enter pressed twice) while the
 // first is under way is dropped. It was sent with the page's old version of the config file and
 // refused ("changed since this page was opened"), and its error hid the save that had worked.
@@ -263,7 +266,7 @@ function initWeights() {
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)");
-      saved.textContent = "saved to " + out.path;
+      saved.textContent = out.diff ? "saved to " + out.path : unchanged(out.path);
     } catch (err) {
       saved.className = "error";
       saved.textContent = visibleText("error: " + err.message);
@@ -798,7 +801,7 @@ function initDiscovery() {
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)");
-      status.textContent = "saved to " + out.path + ": takes effect at the next refresh";
+      status.textContent = out.diff ? "saved to " + out.path + ": takes effect at the next refresh" : unchanged(out.path);
       mark(null);
     } catch (err) {
       status.textContent = visibleText("error: " + err.message);
