@@ -594,7 +594,7 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
                                    also_banned=also_banned, unplayable=unplayable)
     candidates = library.track_ids[alive]
-    pinned = _unblocked(library, settings, pinned)
+    pinned = unblocked(library, settings, pinned)
     clock.lap("seeds+candidates")
     log.info("%s mode: %d seeds, %d candidates (%s)", mode, len(seeds), len(candidates), counts)
     return Scoring(library, mode, target, pid, seeds, candidates, np.flatnonzero(alive), counts, pinned, clock.laps)
@@ -893,7 +893,7 @@ class _Clock:
         self._last = now
 
 
-def _unblocked(library: Library, settings, ids: list[str]) -> list[str]:
+def unblocked(library: Library, settings, ids: list[str]) -> list[str]:
     """``ids`` without those on the blocklist (order kept; unknown ids are kept)."""
     if not ids:
         return ids

@@ -76,6 +76,9 @@ class StubContext:
                  "artist_mix": r["artist_mix"]}
                 for r in result.table.to_dict("records")]
 
+    def names_of(self, track_id, artist_id=""):
+        return {}  # a track the library does not hold: the form's names are shown
+
     def steer(self, action, track_id="", artist=""):
         if action == "full-disk":
             raise OSError(28, "No space left on device", "/x/manifest.json")
@@ -121,7 +124,8 @@ class StubContext:
         return {"points": [{"id": "t1", "name": HOSTILE[0], "artists": HOSTILE[1], "valence": 0.2, "energy": 0.9,
                             "mood": "energetic"}], "with_audio": 1, "total": 2, "with_audio_yours": 1, "total_yours": 1,
                 "thresholds": {"valence": 0.5, "energy": 0.5},
-                "counts": [{"mood": "energetic", "audio": 1, "predicted": 0, "total": 1}], "classifier": None}
+                "counts": [{"mood": "energetic", "audio": 1, "predicted": 0, "total": 1}], "classifier": None,
+                "all_audio": False}
 
     def mood_tracks(self, mood="", valence="", energy=""):
         self.calls.append(("moods", mood, valence, energy))
@@ -331,27 +335,34 @@ def test_a_foreign_host_name_is_refused_with_the_address_that_works_and_no_csrf_
 
 @pytest.mark.parametrize("path,form", [("/next/steer", {"action": "remove", "track": "t1"}), ("/next/publish", {}),
                                        ("/api/weights/save", None)])
-def test_a_page_older_than_a_restart_says_to_reload_not_a_bare_403(session, server, path, form):
+def test_a_page_older_than_a_restart_says_so_not_a_bare_403(session, server, path, form):
     """`recommend web --port 8080` stopped and started again: the new URL logs the browser in again,
     and a tab left open from before still carries the old server's CSRF token. Its next click
     answered a bare `{"error": "CSRF check failed"}` (a form's shown as raw JSON). Reported shapes:
     https://github.com/jhipster/generator-jhipster/issues/1832 (stop, start, the next POST is a 403),
     https://github.com/jjdejong/phpip/issues/24 ("We need at least better messages about what fails"),
-    https://github.com/zammad/zammad/issues/5949 (say it clearly and invite a reload)."""
+    https://github.com/zammad/zammad/issues/5949 (say it clearly and invite a reload).
+    A form's refusal was then a page answering the POST, saying "reload the page": the reload sent
+    the same old token again, refused again. It is now the Next page as it is, saying so."""
+    from urllib.parse import parse_qsl, urlsplit
     ctx, sec, base = server
     before = list(ctx.calls)
     old = Security().csrf  # what the page of the previous server holds
     if form is not None:
         r = session.post(base + path, data={**form, "csrf": old}, allow_redirects=False, timeout=10)
-        assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
-        text = r.text
-        assert "Nothing was changed" in text and 'href="/next"' in text  # a page, with the menu back
-        assert sec.csrf not in text  # a refusal never hands out the token (it could be another site's request)
+        assert refused_form(r)  # a GET: a reload asks nothing again
+        text = dict(parse_qsl(urlsplit(r.headers["location"]).query))["msg"]
+        assert "do it again here" in text
+        html = session.get(base + r.headers["location"], timeout=10).text
+        assert sec.csrf in html  # its forms are the running app's
+        r = session.get(base + path, allow_redirects=False, timeout=10)  # the address typed again, or from the history
+        assert r.status_code == 303 and r.headers["location"] == "/next"  # not a bare "Method Not Allowed"
     else:
         r = session.post(base + path, json={"weights": {"content": 1}}, headers={"X-CSRF-Token": old}, timeout=10)
-        assert r.status_code == 403
+        assert r.status_code == 403 and r.json()["stale_token"] is True
         text = r.json()["error"]
-    assert "restarted" in text and "reload the page" in text and "CSRF check failed" not in text
+        assert "reload the page" in text
+    assert "restarted" in text and "CSRF check failed" not in text
     assert ctx.calls == before
 
 
@@ -407,6 +418,13 @@ POSTS = [("/next/steer", {"action": "remove", "track": "t1"}), ("/next/publish",
          ("/api/moods/export", None), ("/api/discovery/save", None)]
 
 
+def refused_form(r) -> bool:
+    """``r`` (a form's POST with a token not the running app's) is the Next page, saying nothing was changed."""
+    from urllib.parse import parse_qsl, urlsplit
+    where = urlsplit(r.headers.get("location", ""))
+    return r.status_code == 303 and where.path == "/next" and "nothing was changed" in dict(parse_qsl(where.query))["msg"]
+
+
 @pytest.mark.parametrize("path,form", POSTS)
 def test_every_post_needs_the_csrf_token(session, server, path, form):
     ctx, sec, base = server
@@ -421,7 +439,8 @@ def test_every_post_needs_the_csrf_token(session, server, path, form):
     bad = dict(kwargs)
     if form is not None:
         bad["data"] = {**form, "csrf": "wrong"}
-    assert session.post(base + path, timeout=10, headers={"X-CSRF-Token": "wrong"}, **bad).status_code == 403
+    wrong = session.post(base + path, timeout=10, headers={"X-CSRF-Token": "wrong"}, allow_redirects=False, **bad)
+    assert wrong.status_code == 403 if form is None else refused_form(wrong)  # a form's: the Next page, saying so
     # the CSRF token without the session (cookie) is refused too
     assert requests.post(base + path, timeout=10, headers={"X-CSRF-Token": sec.csrf}, **kwargs).status_code == 403
     # a cross-origin request with the right token (e.g. a leaked one) is refused
@@ -545,7 +564,7 @@ def test_non_ascii_tokens_are_refused_not_a_crash(session, server):
     assert r.status_code == 403
     r = session.post(base + "/next/steer", data={"csrf": "\u00e9t\u00e9", "action": "remove", "track": "t1"},
                      allow_redirects=False, timeout=10)
-    assert r.status_code == 403
+    assert refused_form(r)
 
 
 def test_a_full_disk_is_said_in_one_line_like_the_cli_says_it(session, server):
@@ -1041,20 +1060,88 @@ def test_the_steer_buttons_name_their_track(session, server):
             'type="hidden" name="by" value="&#34;&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;">') in html
 
 
-def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
-    """After a publish, a pinned row showed the "pinned" badge and a "pin" button ("unpin" only
-    while a pin request was pending): a published pin, or a track added by hand in Spotify,
-    could not be unpinned from the page. Such a row now offers "unpin", which ends the pin:
-    the next dry run ranks the track like any other."""
-    from recommender import jobs
+def standin_context(standin, tmp_path):
+    """A real WebContext over ``standin``'s account (logged in, its own cache and config file)."""
     from recommender.web.context import WebContext
-    from spotify_helpers import add_by_hand, gateway_for, save_login, settings_for
+    from spotify_helpers import save_login, settings_for
     cache = tmp_path / "cache"
     settings = settings_for(standin, cache)
     save_login(standin, cache)
     ctx = WebContext(settings, config_file=tmp_path / "user.yaml", overrides={k: settings.get_path(k) for k in (
         "spotify.api_url", "spotify.accounts_url", "spotify.client_id", "cache.dir")})
     ctx.reload_settings()
+    return ctx
+
+
+def test_the_taste_maps_playlists_show_invisible_characters_as_recommend_playlists_does(standin, tmp_path):
+    # "Chill" and "Chill\u200b" (a zero-width space) were two colours of the same name on the map
+    # (coloured by playlist); `recommend playlists` shows the second as "Chill\\u200b"
+    import json
+
+    from recommender.safetext import visible
+    for i, pl in enumerate(standin.account.playlists):
+        pl["name"] = f"Chill\u200b{i}\ufeff"
+    ctx = standin_context(standin, tmp_path)
+    ctx.preview()  # the refresh
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/map", timeout=60).text
+    assert 'id="page-data"' in html, re.findall(r'<p class="error">.*?</p>', html)
+    data = json.loads(html.split('id="page-data">', 1)[1].split("</script>", 1)[0])
+    assert data["playlists"] and all(re.fullmatch(r"Chill\\u200b\d+\\ufeff", n) for n in data["playlists"])
+    assert data["playlists"][0] == visible(data["playlists"][0])  # shown as the CLI shows it, and no further escaped
+
+
+def test_the_moods_page_says_every_track_has_audio_features_as_moods_classify_does(standin, tmp_path):
+    # every track with audio features, two copies of one recording among them (the sample library
+    # has some): the page compared the tracks with features, every copy counted, with the recordings
+    # counted once, and said "Too few tracks with audio features to test a classifier: the others
+    # have no mood", where `recommend moods classify` says every track has them
+    from recommender import jobs
+    from recommender.features import import_features
+    ctx = standin_context(standin, tmp_path)
+    ctx.preview()  # the refresh
+    store = jobs.open_store(ctx.settings)
+    ids = list(store.load_library().track_ids)
+    csv = tmp_path / "features.csv"
+    csv.write_text("track_id,energy,valence\n" + "".join(f"{t},0.{i % 9 + 1},0.{(i * 7) % 9 + 1}\n"
+                                                         for i, t in enumerate(ids)))
+    import_features(csv, store.load_library(), store)
+    ctx.sync_settings()  # what every page does first
+    data = ctx.moods()
+    assert data["with_audio"] > data["total"]  # a recording's copies: each has its features
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/moods", timeout=60).text
+    said = re.search(r'<p id="classifier" class="muted">(.*?)</p>', html).group(1)
+    assert said == "Every track has audio features: no mood to predict."
+
+
+def test_a_tab_opened_before_a_block_in_another_does_not_pin_the_blocked_artists_track(standin, tmp_path):
+    # The older page pinned it ("pinned: the next run puts it first"), and no run placed it: a
+    # blocked artist's track never is
+    from urllib.parse import parse_qsl, urlsplit
+
+    from recommender import jobs
+    ctx = standin_context(standin, tmp_path)
+    track = ctx.preview().table["track_id"].iloc[0]
+    artist = ctx.names_of(track)["by"].split(", ")[0]
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "artist": artist}, timeout=60)
+        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "pin", "track": track}, allow_redirects=False,
+                   timeout=60)
+    said = dict(parse_qsl(urlsplit(r.headers["location"]).query))["msg"]
+    assert said.startswith("error: not pinned: this track is on your blocklist")
+    assert track not in jobs.pin_requests(jobs.open_store(ctx.settings))
+
+
+def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
+    """After a publish, a pinned row showed the "pinned" badge and a "pin" button ("unpin" only
+    while a pin request was pending): a published pin, or a track added by hand in Spotify,
+    could not be unpinned from the page. Such a row now offers "unpin", which ends the pin:
+    the next dry run ranks the track like any other."""
+    from recommender import jobs
+    from spotify_helpers import add_by_hand, gateway_for
+    ctx = standin_context(standin, tmp_path)
     pick = list(ctx.preview().table["track_id"])[-1]
     ctx.steer("pin", pick)
     assert ctx.publish()["exit_code"] == 0
@@ -1081,6 +1168,34 @@ def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
     assert pick not in pinned() and hand in pinned()
     if pick in html:
         assert 'name="action" value="pin"' in row(html, pick) and "badge pin" not in row(html, pick)
+
+
+def test_blocking_an_artist_whose_name_holds_a_line_break_blocks_that_artist(standin, tmp_path):
+    """A browser sends a form's values with every line break made CR LF: the block button of an
+    artist named "Band\\nName" wrote "Band\\r\\nName" to the blocklist, which blocks no one, and the
+    page said "blocked" above the artist's tracks, still there (its message showed a "\\x0d" too).
+    The page's forms now name the track and artist by id; the names are the library's."""
+    import html as htmlmod
+    for artist in standin.account.artists.values():
+        artist["name"] = artist["name"] + "\nName"
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    blocked = ctx.library().tracks.set_index("track_id").loc[first, "artist_names"][0]
+    assert "\n" in blocked
+
+    def sent(form_html: str) -> dict[str, str]:  # what a browser posts: each value's line breaks as CR LF
+        return {n: re.sub(r"\r\n|\r|\n", "\r\n", htmlmod.unescape(v))
+                for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form_html)}
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        page = s.get(base + "/next", timeout=60).text
+        form = next(f for f in re.findall(r'<form method="post" action="/next/steer">(.*?)</form>', page, re.S)
+                    if 'value="block"' in f and blocked in htmlmod.unescape(f))
+        r = s.post(base + "/next/steer", data={**sent(form), "action": "block"}, timeout=60)
+        assert r.status_code == 200
+        assert f'<p class="note" id="message" role="status"><bdi>{htmlmod.escape(blocked)}</bdi>: blocked the artist' in r.text
+        assert blocked not in htmlmod.unescape(r.text.split('id="next-table"', 1)[1])  # none of its tracks left
+    assert ctx.settings.candidates.blocklist_artists == [blocked]
 
 
 def _contrast(fg: str, bg: str) -> float:

@@ -216,6 +216,23 @@ def test_steering_remove_hides_the_track(page, demo):
     assert page.problems == []
 
 
+def put_back(config: Path, before: str | None) -> None:
+    """The demo's config file as it was (``before``: its text, None when there was none)."""
+    if before is None:
+        config.unlink()
+    else:
+        config.write_text(before)
+
+
+def save_weight(pg, demo, scorer: str, value: str) -> None:
+    """On a Weights page opened now, ``scorer``'s slider to ``value``, then Save (and its outcome)."""
+    pg.goto(demo["base"] + "/weights")
+    pg.wait_for_selector("#metrics tbody tr")
+    pg.locator(f"#w-{scorer}").fill(value)
+    pg.click("#save")
+    pg.locator("#save-status", has_text="saved to").wait_for()
+
+
 def test_weights_page_evaluates_and_previews(page, demo):
     page.goto(demo["base"] + "/weights")
     page.wait_for_selector("#metrics tbody tr")
@@ -243,11 +260,7 @@ def test_weights_page_evaluates_and_previews(page, demo):
     config = demo["web_cache"] / "demo" / "web-config.yaml"
     before = config.read_text() if config.exists() else None
     other = page.context.new_page()
-    other.goto(demo["base"] + "/weights")
-    other.wait_for_selector("#metrics tbody tr")
-    other.locator("#w-year").fill("0.6")
-    other.click("#save")
-    other.locator("#save-status", has_text="saved to").wait_for()
+    save_weight(other, demo, "year", "0.6")
     page.click("#save")
     page.locator("#save-status", has_text="changed since this page was opened").wait_for()
     saved = config.read_text()
@@ -259,10 +272,7 @@ def test_weights_page_evaluates_and_previews(page, demo):
     other.wait_for_selector("#metrics tbody tr")
     assert other.locator("#w-content").get_attribute("max") == "3" and other.input_value("#w-content") == "3"
     other.close()
-    if before is None:  # the demo is shared by the tests after this one: put its settings back
-        config.unlink()
-    else:
-        config.write_text(before)
+    put_back(config, before)  # the demo is shared by the tests after this one
     said = [p for p in page.problems if "status of 409" in p]  # the browser logs the refused save
     assert len(said) == 1
     page.problems[:] = [p for p in page.problems if p not in said]
@@ -495,16 +505,16 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     expect(seeds).to_be_focused()
     assert seeds.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-invalid") is None
     page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "5")
-    page.fill('input[data-key="discovery.request_budget"]', "450")
+    page.fill('input[data-key="discovery.request_budget"]', "460")
     page.click("#save")
     page.locator("#status", has_text="saved to").wait_for()
     assert page.locator("#discovery-form [aria-invalid]").count() == 0  # a save that worked clears the mark
     said = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused save
     assert len(said) == 1
     page.problems[:] = [p for p in page.problems if p not in said]
-    assert "request_budget: 450" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
+    assert "request_budget: 460" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
     page.reload()  # the page shows the saved settings; the source is off from the next refresh
-    assert page.locator('input[data-key="discovery.request_budget"]').input_value() == "450"
+    assert page.locator('input[data-key="discovery.request_budget"]').input_value() == "460"
     assert "on in the last refresh" in page.inner_text('#sources tr[data-source="similar_recordings"]')
     assert_safe(page)
     shot(page, "discovery")
@@ -620,10 +630,7 @@ def test_a_double_click_on_save_saves_once_and_says_it_saved(page, demo):
     assert "saved to" in page.inner_text("#status")
     saved = config.read_text()
     assert "weight: 0.45" in saved and "request_budget: 550" in saved, saved
-    if before is None:  # the demo is shared by the tests after this one: put its settings back
-        config.unlink()
-    else:
-        config.write_text(before)
+    put_back(config, before)  # the demo is shared by the tests after this one
     assert page.problems == []  # no refused (409) save
 
 
@@ -745,6 +752,106 @@ def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
         pg.route("**/api/**", proxy_page(status))
         pg.locator("#w-year").fill(f"{0.6 + move / 10:.1f}")
         expect(pg.locator("#status")).to_have_text(said)
+    pg.context.close()
+
+
+def test_a_page_older_than_a_restart_keeps_what_it_holds_and_saves_it(browser, demo):
+    # `recommend web` restarted on the same --port, its new URL opened: a tab left open holds the old
+    # server's CSRF token. Its next slider move and Save said "reload the page and do it again", and
+    # the reload lost the sliders moved. The page now takes the new token and goes on.
+    pg = entered_page(browser, demo)
+    refused = []
+    pg.on("response", lambda r: refused.append(r.url) if r.status == 403 else None)
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    pg.goto(demo["base"] + "/weights")
+    pg.wait_for_selector("#metrics tbody tr")
+    pg.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'the-token-of-the-server-before'")
+    with pg.expect_response(lambda r: r.url.endswith("/api/weights/preview") and r.status == 200):
+        pg.locator("#w-year").fill("0.7")
+    expect(pg.locator("#status")).to_have_text(re.compile(r"^updated"))
+    pg.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'the-token-of-the-server-before'")
+    pg.click("#save")
+    pg.locator("#save-status", has_text="saved to").wait_for()
+    assert "year:\n    weight: 0.7" in config.read_text()
+    assert pg.input_value("#w-year") == "0.7"
+    assert sorted(u.split("/api/")[1] for u in refused) == ["weights/preview", "weights/save"]  # each refused once, sent again
+    put_back(config, before)  # the demo is shared by the tests after this one
+    pg.context.close()
+
+
+def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(browser, demo):
+    # A Save from a page older than the config file (a Save in another tab) is refused, so that its
+    # old values do not undo that change; it said "reload the page to see its values", and the
+    # reload lost the sliders moved and the fields typed. The page now shows the file's values with
+    # its own changes kept, and the next Save writes both.
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    mine, other = entered_page(browser, demo), entered_page(browser, demo)
+    mine.goto(demo["base"] + "/weights")
+    mine.wait_for_selector("#metrics tbody tr")
+    mine.locator("#w-content").fill("0.3")
+    save_weight(other, demo, "year", "0.6")
+    mine.click("#save")
+    mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
+    expect(mine.locator("#w-year")).to_have_value("0.6")  # the other tab's
+    assert mine.input_value("#w-content") == "0.3"  # this page's, kept
+    mine.click("#save")
+    mine.locator("#save-status", has_text="saved to").wait_for()
+    saved = config.read_text()
+    assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 0.3" in saved, saved
+    mine.goto(demo["base"] + "/discovery")
+    mine.fill("[data-key='discovery.request_budget']", "123")
+    other.goto(demo["base"] + "/discovery")
+    other.uncheck("[data-key='discovery.similar_artists.enabled']")
+    other.click("#save")
+    other.locator("#status", has_text="saved to").wait_for()
+    mine.click("#save")
+    mine.locator("#status", has_text="not saved: the config file changed").wait_for()
+    assert not mine.is_checked("[data-key='discovery.similar_artists.enabled']")  # the other tab's
+    assert mine.input_value("[data-key='discovery.request_budget']") == "123"  # typed here, kept
+    mine.click("#save")
+    mine.locator("#status", has_text="saved to").wait_for()
+    saved = config.read_text()
+    assert "request_budget: 123" in saved and "enabled: false" in saved, saved
+    put_back(config, before)  # the demo is shared by the tests after this one
+    mine.context.close()
+    other.context.close()
+
+
+def test_a_save_that_changes_nothing_says_so(browser, demo):
+    # it said "saved to FILE" (and, on Discovery, "takes effect at the next refresh") of a file it left as it was
+    pg = entered_page(browser, demo)
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    for path, status in (("/weights", "#save-status"), ("/discovery", "#status")):
+        pg.goto(demo["base"] + path)
+        pg.click("#save")
+        expect(pg.locator(status)).to_have_text(f"nothing to save: {config} already holds these values")
+        expect(pg.locator("#diff")).to_have_text("(no change)")
+    assert (config.read_text() if config.exists() else None) == before
+    pg.context.close()
+
+
+def test_back_from_similar_tracks_or_a_reload_keeps_the_search(browser, demo):
+    # Search, then a result's "similar", then Back: the search box and its results came back empty
+    pg = entered_page(browser, demo)
+    pg.goto(demo["base"] + "/search")
+    pg.fill("#q", "cranberries")
+    pg.locator("#status", has_text="tracks").wait_for()
+    found = pg.locator("#results tbody tr").count()
+    pg.locator("#results tbody a").first.click()
+    pg.wait_for_url(re.compile(r"/similar\?track="))
+    pg.locator("#status", has_text="tracks").wait_for()
+    pg.go_back()
+    expect(pg.locator("#q")).to_have_value("cranberries")
+    expect(pg.locator("#results tbody tr")).to_have_count(found)
+    pg.goto(demo["base"] + "/similar")
+    pg.fill("#q", "Zombie")
+    pg.locator("#status", has_text="tracks").wait_for()
+    pg.reload()
+    expect(pg.locator("#q")).to_have_value("Zombie")
+    pg.locator("#status", has_text="tracks").wait_for()
     pg.context.close()
 
 

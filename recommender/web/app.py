@@ -144,6 +144,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         """None when the POST carries this server's CSRF token and comes from one of its pages; else
         the refusal, saying why and what to do: a page opened before `recommend web` was restarted
         (on the same --port) carries the old server's token, and its next click was a bare 403."""
+        api = request.url.path.startswith("/api/")
         given = request.headers.get("x-csrf-token", "")
         if not given and "form" in request.headers.get("content-type", ""):
             form = await request.form()
@@ -155,11 +156,17 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             message = ("refused: this request carries no CSRF token, which every page of recommend web sends with "
                        "its forms and clicks (a script takes it from a page's csrf-token meta tag); nothing was changed")
         elif not _same(given, sec.csrf):
-            message = ("this page is older than the running recommend web (it was restarted since you opened the page): "
-                       "nothing was changed; reload the page and do it again")
+            if api:  # the script takes the new token from a page and asks again
+                return JSONResponse({"error": "this page is older than the running recommend web (it was restarted "
+                                     "since you opened the page): nothing was changed; reload the page and do it again",
+                                     "stale_token": True}, status_code=403)
+            # a form's (a steer, Publish): the Next page as it is now, with forms of the running app, saying
+            # so. A page answering the POST itself was reloaded by sending the same old token again
+            return to_next({"msg": "nothing was changed: the page you clicked on was older than the running "
+                                   "recommend web (it was restarted since); do it again here"})
         else:
             return None
-        if request.url.path.startswith("/api/"):
+        if api:
             return JSONResponse({"error": message}, status_code=403)
         return render(request, "problem.html", status=403, csrf="", heading="Nothing was changed", message=message,
                       advice="Reload the page (or open the Next playlist again) and do it again.")
@@ -225,16 +232,29 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if refusal := await refused_post(request):
             return refusal
         form = await request.form()
+        action, track = str(form.get("action", "")), str(form.get("track", ""))
+        try:  # the names as the library holds them (a form's values come back with their line breaks made CR LF)
+            known = await run_in_threadpool(ctx.names_of, track, str(form.get("artist_id", "")))
+        except RecommenderError:
+            known = {}
+        artist = known.get("artist") or str(form.get("artist", ""))
         try:
-            msg = await run_in_threadpool(one_at_a_time(ctx.steer), str(form.get("action", "")), str(form.get("track", "")),
-                                          str(form.get("artist", "")))
+            msg = await run_in_threadpool(one_at_a_time(ctx.steer), action, "" if action == "block" else track, artist)
         except RecommenderError as exc:
             msg = f"error: {web_words(str(exc))}"
         # which track (name, by: its artists) or artist, refused or not: the focus is then on the row now
         # in its place, which names another. Apart from the message, each name in its own isolate
-        named = str(form.get("name") or form.get("artist") or "").strip()
-        by = str(form.get("by") or "").strip() if named else ""
+        if action == "block":
+            named, by = artist.strip(), ""
+        else:
+            named = (known.get("name") or str(form.get("name") or form.get("artist") or "")).strip()
+            by = (known.get("by") or str(form.get("by") or "")).strip() if named else ""
         return to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {})})
+
+    async def to_next_page(request: Request) -> Response:
+        """A GET of a steer's or Publish's address (typed, or from the history): the Next page, not
+        a bare "Method Not Allowed"."""
+        return RedirectResponse("/next", status_code=303)
 
     async def publish(request: Request) -> Response:
         if refusal := await refused_post(request):
@@ -350,7 +370,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
     routes = [
         Route("/", index), Route("/next", next_page), Route("/next/steer", steer, methods=["POST"]),
-        Route("/next/publish", publish, methods=["POST"]), Route("/weights", weights_page),
+        Route("/next/publish", publish, methods=["POST"]), Route("/next/steer", to_next_page), Route("/next/publish", to_next_page),
+        Route("/weights", weights_page),
         Route("/discovery", discovery_page), Route("/map", map_page), Route("/moods", moods_page), Route("/search", search_page), Route("/similar", similar_page),
         Route("/runs", runs_page),
         Route("/api/weights/preview", api_weights_preview, methods=["POST"]),

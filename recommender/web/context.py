@@ -440,11 +440,32 @@ class WebContext:
             })
         return rows
 
+    def names_of(self, track_id: str, artist_id: str = "") -> dict[str, str]:
+        """The library's names of a track of the Next page (``name``; ``by``: its artists as the
+        page shows them) and of one of its artists (``artist``, by id), {} for a track it does not
+        hold: a steer's form sends them back, and a browser sends a form's values with every line
+        break made CR LF, so an artist whose name holds a newline was blocked under another name
+        (it stayed in the playlist, "blocked" said above it)."""
+        lib = self.library()
+        pos = int(lib.track_positions([track_id])[0]) if track_id else -1
+        if pos < 0:
+            return {}
+        t = lib.tracks.iloc[pos]
+        out = {"name": str(t["name"]), "by": ", ".join(str(n) for n in t["artist_names"])}
+        out.update({"artist": str(n) for i, n in zip(t["artist_ids"], t["artist_names"]) if artist_id and str(i) == artist_id})
+        return out
+
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
         """remove / pin / unpin a track, or block an artist; returns a one-line message."""
         if action in ("remove", "pin", "unpin"):
             if not track_id:
                 raise UsageError(f"{action}: no track given")
+            if action == "pin":
+                from ..pipeline import unblocked
+                if not unblocked(self.library(), self.settings, [track_id]):  # a page opened before the block (another tab)
+                    raise UsageError("not pinned: this track is on your blocklist (its artist or title: "
+                                     "candidates.blocklist_artists, candidates.blocklist_tracks), and no run places a "
+                                     "blocked track")
             jobs.steer(self.settings, **{action: [track_id]})
             self.invalidate("preview")
             return {"remove": "removed: it will not be recommended again",
@@ -598,6 +619,7 @@ class WebContext:
 
         from ..explore import each_recording_once
         from ..moods import CLUSTER_FEATURES, audio_features, cluster_playlist
+        from ..safetext import visible
         lib = self.taste()  # the playlists we wrote (the managed one, mood exports) are our output, not your taste
         items = lib.playlist_items
         ids = your_tracks(lib)
@@ -620,7 +642,9 @@ class WebContext:
         names = pl.set_index("playlist_id")["name"].astype(str).to_dict()
         first = items.drop_duplicates("track_id").set_index("track_id")["playlist_id"].astype(str).to_dict()
         top = list(items["playlist_id"].astype(str).value_counts().index[:MAP_TOP_PLAYLISTS])
-        playlists = [names.get(p, p) for p in top]
+        # each name's invisible characters as escapes, as `recommend playlists` shows it ("Chill" and
+        # "Chill\u200b" are two playlists, and the name can be typed back): they drew as one
+        playlists = [visible(names.get(p, p)) for p in top]
         colour = {p: i for i, p in enumerate(top)}  # by id: two playlists may share a name
         t = res.tracks[res.tracks["cluster"] >= 0]
         points = []
@@ -735,7 +759,9 @@ class WebContext:
                 "with_audio_yours": int(feats.index.isin(yours).sum()),
                 "total_yours": int(classified["track_id"].isin(yours).sum()),
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
-                "counts": mood_counts(classified), "classifier": report.to_dict() if report else None}
+                "counts": mood_counts(classified), "classifier": report.to_dict() if report else None,
+                # as `recommend moods classify` decides it: each recording once (with_audio counts every copy)
+                "all_audio": bool((classified["source"] == "audio").all())}
 
     def export_mood(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
         """The list ``mood_tracks`` gives for the same query, to ``"recommend: <mood>"`` (a point:

@@ -63,16 +63,61 @@ async function askJSON(url, options) {
     const status = `${r.status}${r.statusText ? " " + r.statusText : ""}`;
     throw new Error(r.status === 502 || r.status === 503 ? `${status}: ${stopped}` : `unexpected answer ${status}`);
   }
-  if (!r.ok) throw new Error(body.error || r.statusText);
+  if (!r.ok) {
+    const err = new Error(body.error || r.statusText);
+    err.staleToken = body.stale_token === true;
+    err.status = r.status;
+    throw err;
+  }
   return body;
 }
 
 function getJSON(url) { return askJSON(url); }
 
-function postJSON(url, data) {
-  return askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-                        body: JSON.stringify(data) });
+// A page opened before `recommend web` was restarted holds the old server's CSRF token: its next
+// slider move, Save or export was refused with "reload the page", and the reload lost what the
+// page held (the sliders moved, the fields typed). The new token is read from a page of the app
+// as it serves it now (the session's cookie is the new one once its printed URL was opened), and
+// the request is sent once more.
+async function renewToken() {
+  const doc = await freshPage("/search");
+  const meta = doc && doc.querySelector('meta[name="csrf-token"]');
+  if (!meta || !meta.content || meta.content === csrf()) return false;
+  document.querySelector('meta[name="csrf-token"]').content = meta.content;
+  return true;
 }
+
+// A page of the app as it is served now, parsed (never run), or null.
+async function freshPage(path) {
+  try {
+    const r = await fetch(path, { credentials: "same-origin" });
+    return r.ok ? new DOMParser().parseFromString(await r.text(), "text/html") : null;
+  } catch (err) {
+    return null;
+  }
+}
+
+// A Save refused because the config file changed since the page was opened (409: a Save in
+// another tab, a blocked artist, an edit by hand) said "reload the page to see its values", and
+// the reload lost what had been set on the page. The page now takes the file's values as they
+// are now, keeps the ones set here (``mine``: key -> value, only those changed on this page), and
+// says so; the next Save writes them (never the page's old values of the others).
+const STALE_SAVED = "not saved: the config file changed since this page was opened (a Save in another tab, a blocked " +
+  "artist or an edit by hand); this page now shows its values, with what you changed here kept: Save again to write it";
+
+async function postJSON(url, data) {
+  const send = () => askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+                                    body: JSON.stringify(data) });
+  try {
+    return await send();
+  } catch (err) {
+    if (!err.staleToken || !(await renewToken())) throw err;
+    return send();
+  }
+}
+
+// A Save that changed nothing said "saved to FILE" as if it had written it.
+function unchanged(path) { return `nothing to save: ${path} already holds these values`; }
 
 // A Save that runs once at a time: a second click (a double click, Enter pressed twice) while the
 // first is under way is dropped. It was sent with the page's old version of the config file and
@@ -161,6 +206,7 @@ function initWeights() {
   const form = document.getElementById("sliders");
   const values = Object.assign({}, data.weights);
   let newShare = data.new_share;
+  let opened = { weights: Object.assign({}, data.weights), new_share: data.new_share };  // what the file held
   const addSlider = (label, id, value, max, step, onInput) => {
     const row = el("div", { class: "slider" });
     const lab = el("label", { for: id }, label);
@@ -168,6 +214,12 @@ function initWeights() {
     // only (an <output> is a live region: each move was read twice)
     const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value, "aria-valuetext": fmt(value, 2) });
     const out = el("output", { for: id, "aria-hidden": "true" }, fmt(value, 2));
+    input.show = (v) => {  // a value set by the page (the file's, after a refused Save)
+      input.max = Math.max(Number(input.max), Math.ceil(v));
+      input.value = v;
+      out.textContent = fmt(v, 2);
+      input.setAttribute("aria-valuetext", fmt(v, 2));
+    };
     input.addEventListener("input", () => {
       out.textContent = fmt(input.value, 2);
       input.setAttribute("aria-valuetext", fmt(input.value, 2));
@@ -214,12 +266,35 @@ function initWeights() {
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)");
-      saved.textContent = "saved to " + out.path;
+      saved.textContent = out.diff ? "saved to " + out.path : unchanged(out.path);
     } catch (err) {
       saved.className = "error";
       saved.textContent = visibleText("error: " + err.message);
+      if (err.status === 409) await takeTheFiles();
     }
   }));
+  // after a refused Save: the file's weights and share now, but those moved on this page
+  async function takeTheFiles() {
+    const doc = await freshPage("/weights");
+    const node = doc && doc.getElementById("page-data");
+    if (!node) return;
+    const now = JSON.parse(node.textContent);
+    for (const [name, w] of Object.entries(now.weights)) {
+      if (!(name in values) || values[name] === opened.weights[name]) {
+        values[name] = w;
+        const input = document.getElementById("w-" + name);
+        if (input) input.show(w);
+      }
+    }
+    if (newShare === opened.new_share) {
+      newShare = now.new_share;
+      document.getElementById("new-share").show(newShare);
+    }
+    opened = { weights: Object.assign({}, now.weights), new_share: now.new_share };
+    data.version = now.version;
+    saved.textContent = STALE_SAVED;
+    update();
+  }
   refresh();
 }
 
@@ -484,14 +559,18 @@ function radar(data) {
 }
 
 // ----- Search and Similar ------------------------------------------------------------------------
-// Ask `url + encoded text` as the user types (debounced); only the latest answer is shown.
+// Ask `url + encoded text` as the user types (debounced); only the latest answer is shown. The
+// text is kept in the page's address (/search?q=...), as the page reads it: Back from a track's
+// similar tracks, or a reload, shows the same search again (it came back empty, the query lost).
 function liveQuery(url, delay, render, clear) {
   const q = document.getElementById("q");
   const status = document.getElementById("status");
+  const param = new URL(url, window.location.href).searchParams.keys().next().value;
   let seq = 0;
   const run = debounce(async () => {
     const text = q.value.trim();
     const mine = ++seq;
+    history.replaceState(null, "", window.location.pathname + (text ? "?" + new URLSearchParams({ [param]: text }) : ""));
     if (!text) { clear(); status.textContent = ""; return; }
     status.textContent = "searching…";  // a slow answer (the app busy) left the last query's count standing
     try {
@@ -693,6 +772,7 @@ function initDiscovery() {
   const status = document.getElementById("status");
   const read = (input) => input.type === "checkbox" ? input.checked : Number(input.value);
   const inputs = Array.from(form.querySelectorAll("input[data-key]"));
+  let opened = new Map(inputs.map((i) => [i.dataset.key, read(i)]));  // what the file held
   // a refused save: the field it names is marked invalid, described by the status line and
   // focused (the focus stayed on Save, and the keyboard had to look for the field)
   const mark = (input) => {
@@ -721,13 +801,30 @@ function initDiscovery() {
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)");
-      status.textContent = "saved to " + out.path + ": takes effect at the next refresh";
+      status.textContent = out.diff ? "saved to " + out.path + ": takes effect at the next refresh" : unchanged(out.path);
       mark(null);
     } catch (err) {
       status.textContent = visibleText("error: " + err.message);
-      mark(named(err.message));
+      if (err.status === 409 && await takeTheFiles()) status.textContent = STALE_SAVED;
+      else mark(named(err.message));
     }
   });
+  // after a refused Save: the file's settings now, but those changed on this page
+  async function takeTheFiles() {
+    const doc = await freshPage("/discovery");
+    const now = doc && doc.getElementById("discovery-form");
+    if (!now) return false;
+    const theirs = new Map(Array.from(now.querySelectorAll("input[data-key]")).map((i) => [i.dataset.key, read(i)]));
+    for (const input of inputs) {
+      const key = input.dataset.key;
+      if (!theirs.has(key) || read(input) !== opened.get(key)) continue;
+      if (input.type === "checkbox") input.checked = theirs.get(key);
+      else input.value = theirs.get(key);
+    }
+    opened = theirs;
+    form.dataset.version = now.dataset.version;
+    return true;
+  }
   form.addEventListener("submit", (ev) => { ev.preventDefault(); save(); });  // the Save button, or Enter in a field
 }
 
