@@ -1308,3 +1308,125 @@ def test_a_page_with_no_library_or_login_says_to_try_the_web_apps_demo_not_the_c
     assert "not connected to Spotify" in pages["/next"] and "no cached library" in pages["/map"] + pages["/moods"]
     for page, text in {**pages, "evaluation": evaluation["error"]}.items():
         assert "`recommend web --demo`" in text and "build-playlist --demo" not in text, page
+
+
+@pytest.mark.parametrize("tail", [" ", "\n"])
+def test_blocking_an_artist_whose_name_ends_in_a_space_or_line_break_blocks_that_artist(standin, tmp_path, tail):
+    # The block wrote the library's name with its ends trimmed ("Band", not "Band " or "Band\n"),
+    # which blocks no one (the blocklist compares whole names): the page said "blocked the artist"
+    # above that artist's tracks, still there
+    import html as htmlmod
+    for artist in standin.account.artists.values():
+        artist["name"] = artist["name"] + tail
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    t = ctx.library().tracks.set_index("track_id").loc[first]
+    aid, blocked = str(t["artist_ids"][0]), str(t["artist_names"][0])
+    assert blocked.endswith(tail)
+    with serving(ctx) as (sec, base):
+        s = entered(sec, base)
+        r = s.post(base + "/next/steer", data={"csrf": sec.csrf, "action": "block", "track": first, "artist_id": aid,
+                                               "artist": blocked.replace("\n", "\r\n")}, timeout=60)
+        assert "blocked the artist" in r.text
+        assert htmlmod.escape(blocked.strip()) not in htmlmod.unescape(r.text.split('id="next-table"', 1)[1])
+    assert ctx.settings.candidates.blocklist_artists == [blocked]
+
+
+def test_a_block_from_a_page_whose_track_left_the_library_still_blocks_the_artist_by_its_id(standin, tmp_path):
+    # The page was opened, then the track left the cache (a refresh): the block took the form's
+    # name, which a browser sends with each line break made CR LF, and blocked no one. The artist
+    # is now named by its id from any track the library holds; an id it does not know, by the form
+    ctx = standin_context(standin, tmp_path)
+    first = ctx.preview().table["track_id"].iloc[0]
+    t = ctx.library().tracks.set_index("track_id").loc[first]
+    aid, name = str(t["artist_ids"][0]), str(t["artist_names"][0])
+    assert ctx.names_of("gone-from-the-library", aid) == {"artist": name}
+    assert ctx.names_of(first, aid) == {"name": str(t["name"]), "by": ", ".join(t["artist_names"]), "artist": name}
+    assert ctx.names_of("gone-from-the-library", "no-such-artist") == {}
+    assert "artist" not in ctx.names_of(first, "no-such-artist") and "artist" not in ctx.names_of(first)
+
+
+def test_the_page_an_old_tab_takes_the_new_token_from_hands_it_to_no_other_site(session, server):
+    # A page older than a restart reads the new CSRF token from /search (a same-origin fetch) and
+    # sends its request again. No other site may read that token: no CORS header invites one, a
+    # browser without the session (another site's request: the cookie is SameSite=Strict) gets no
+    # token, nor does a name that is no loopback one (DNS rebinding); a foreign page is never told
+    # to fetch a new token, and a steer's or Publish's address asked by GET changes nothing
+    ctx, sec, base = server
+    before = list(ctx.calls)
+    evil = {"Origin": "http://evil.example"}
+    r = session.get(base + "/search", headers=evil, timeout=10)
+    assert sec.csrf in r.text and not [h for h in r.headers if h.lower().startswith("access-control-")]
+    pre = session.options(base + "/search", headers={**evil, "Access-Control-Request-Method": "GET"}, timeout=10)
+    assert "access-control-allow-origin" not in {h.lower() for h in pre.headers}
+    assert sec.csrf not in requests.get(base + "/search", headers=evil, timeout=10).text
+    assert sec.csrf not in session.get(base + "/search", headers={"Host": "rebound.evil.example"}, timeout=10).text
+    stale = session.post(base + "/api/weights/save", json={"weights": {"content": 1}},
+                         headers={**evil, "X-CSRF-Token": Security().csrf}, timeout=10)
+    assert stale.status_code == 403 and "stale_token" not in stale.json() and "another site" in stale.json()["error"]
+    form = session.post(base + "/next/steer", data={"csrf": Security().csrf, "action": "remove", "track": "t1"},
+                        headers=evil, allow_redirects=False, timeout=10)
+    assert form.status_code == 403 and "another site" in form.text
+    for path, query in (("/next/steer", f"?csrf={sec.csrf}&action=remove&track=t1"), ("/next/publish", f"?csrf={sec.csrf}")):
+        for ask in (session.get, session.head):
+            r = ask(base + path + query, allow_redirects=False, timeout=10)
+            assert r.status_code == 303 and r.headers["location"] == "/next"
+    assert ctx.calls == before
+
+
+@pytest.mark.parametrize("path,param", [("/search", "q"), ("/similar", "track")])
+def test_the_search_text_in_the_address_comes_back_as_text(session, server, path, param):
+    # /search?q=... (kept in the address for Back and a reload) fills the field: a text that closes
+    # the attribute or the tag stays text, as does a line break or a bidi override in it
+    import html as htmlmod
+    from urllib.parse import quote
+    _, _, base = server
+    text = '"><script>window.__pwned=1</script>\' onfocus=alert(1) x="\u202e'
+    html = session.get(f"{base}{path}?{param}={quote(text)}", timeout=10).text
+    field = re.search(r'<input type="search" id="q" value="([^"]*)"', html)
+    assert field and htmlmod.unescape(field.group(1)) == text
+    assert "<script>window.__pwned" not in html
+
+
+def test_a_block_names_the_artist_of_its_button_as_the_clicked_track_names_it():
+    # The block button of a track's second artist blocks that artist, under the name its button
+    # shows (the clicked track's): an artist the library holds under two names (renamed between
+    # two refreshes) is named as on the track clicked; a track gone from the library, as on another
+    import pandas as pd
+
+    from recommender.web.context import WebContext
+
+    class Lib:
+        tracks = pd.DataFrame({"track_id": ["a", "b"], "name": ["Song", "Older song"],
+                               "artist_ids": [["x", "y"], ["y"]], "artist_names": [["X", "Y\nName"], ["Y (old name)"]]})
+
+        def track_positions(self, ids):
+            return [list(self.tracks["track_id"]).index(i) if i in list(self.tracks["track_id"]) else -1 for i in ids]
+
+    class Ctx:
+        def library(self):
+            return Lib()
+    names = lambda track, artist: WebContext.names_of(Ctx(), track, artist)  # noqa: E731
+    assert names("a", "y") == {"name": "Song", "by": "X, Y\nName", "artist": "Y\nName"}
+    assert names("a", "x")["artist"] == "X"
+    assert names("b", "y")["artist"] == "Y (old name)"
+    assert names("gone", "y") == {"artist": "Y\nName"}
+
+
+def test_the_moods_page_says_too_few_tracks_have_audio_features_when_only_some_do(standin, tmp_path):
+    # the other side of "every track has audio features": a few tracks with them, the classifier
+    # not tested, and the page says why the others have no mood, not that every track has features
+    from recommender import jobs
+    from recommender.features import import_features
+    ctx = standin_context(standin, tmp_path)
+    ctx.preview()  # the refresh
+    store = jobs.open_store(ctx.settings)
+    ids = list(store.load_library().track_ids)[:3]
+    csv = tmp_path / "features.csv"
+    csv.write_text("track_id,energy,valence\n" + "".join(f"{t},0.{i + 2},0.{i + 5}\n" for i, t in enumerate(ids)))
+    import_features(csv, store.load_library(), store)
+    ctx.sync_settings()
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/moods", timeout=60).text
+    said = re.search(r'<p id="classifier" class="muted">(.*?)</p>', html).group(1)
+    assert said == "Too few tracks with audio features to test a classifier: the others have no mood."

@@ -791,15 +791,17 @@ def test_a_save_refused_as_older_than_the_file_keeps_what_was_set_on_the_page(br
     mine.goto(demo["base"] + "/weights")
     mine.wait_for_selector("#metrics tbody tr")
     mine.locator("#w-content").fill("0.3")
+    share = "0.05" if mine.input_value("#new-share") != "0.05" else "0.1"  # the new-music share too
+    mine.locator("#new-share").fill(share)
     save_weight(other, demo, "year", "0.6")
     mine.click("#save")
     mine.locator("#save-status", has_text="not saved: the config file changed since this page was opened").wait_for()
     expect(mine.locator("#w-year")).to_have_value("0.6")  # the other tab's
-    assert mine.input_value("#w-content") == "0.3"  # this page's, kept
+    assert mine.input_value("#w-content") == "0.3" and mine.input_value("#new-share") == share  # this page's, kept
     mine.click("#save")
     mine.locator("#save-status", has_text="saved to").wait_for()
     saved = config.read_text()
-    assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 0.3" in saved, saved
+    assert "year:\n    weight: 0.6" in saved and "content:\n    weight: 0.3" in saved and f"new_share: {share}" in saved, saved
     mine.goto(demo["base"] + "/discovery")
     mine.fill("[data-key='discovery.request_budget']", "123")
     other.goto(demo["base"] + "/discovery")
@@ -970,6 +972,41 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     wide.close()
 
 
+def test_a_save_whose_answer_is_lost_is_sent_once_and_a_stale_one_once_more(browser, demo):
+    # A page older than a restart sends a refused request once more with the new token. Only that
+    # refusal (nothing done) is sent again: a Save the app wrote whose answer never came back (a
+    # connection dropped) is not sent a second time, and says the app is not answering
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    pg = entered_page(browser, demo)
+    pg.goto(demo["base"] + "/weights")
+    pg.wait_for_selector("#metrics tbody tr")
+    sent = []
+
+    def lose_the_answer(route):
+        sent.append(route.request.headers.get("x-csrf-token"))
+        route.fetch()  # the app saves
+        route.abort("connectionreset")
+    pg.route("**/api/weights/save", lose_the_answer)
+    pg.locator("#w-year").fill("0.8")
+    pg.click("#save")
+    pg.locator("#save-status", has_text="not answering").wait_for()
+    assert "year:\n    weight: 0.8" in config.read_text() and len(sent) == 1
+    pg.unroute("**/api/weights/save")
+    token = pg.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content")
+    pg.route("**/api/weights/save", lambda route: (sent.append(route.request.headers.get("x-csrf-token")), route.continue_()))
+    pg.goto(demo["base"] + "/weights")  # the file's version now (the lost Save wrote it)
+    pg.wait_for_selector("#metrics tbody tr")
+    pg.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'the-token-of-the-server-before'")
+    pg.locator("#w-year").fill("0.9")
+    pg.click("#save")
+    pg.locator("#save-status", has_text="saved to").wait_for()
+    assert sent[1:] == ["the-token-of-the-server-before", token]  # refused once, then sent with the new token
+    assert "year:\n    weight: 0.9" in config.read_text()
+    put_back(config, before)
+    pg.context.close()
+
+
 def test_ctrl_c_stops_cleanly_and_publish_matched_the_cli(demo):
     from recommender.standins.spotify import Account
     proc = demo["proc"]
@@ -985,3 +1022,4 @@ def test_ctrl_c_stops_cleanly_and_publish_matched_the_cli(demo):
                          env=env_for(demo["cli_cache"]), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert [t["id"] for t in json.loads(out.stdout)["tracks"]] == held_web  # and what the CLI writes
+

@@ -15,6 +15,7 @@ Results are cached until something changes them (a publish, a steer, saved weigh
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -442,17 +443,22 @@ class WebContext:
 
     def names_of(self, track_id: str, artist_id: str = "") -> dict[str, str]:
         """The library's names of a track of the Next page (``name``; ``by``: its artists as the
-        page shows them) and of one of its artists (``artist``, by id), {} for a track it does not
-        hold: a steer's form sends them back, and a browser sends a form's values with every line
+        page shows them) and of one of its artists (``artist``, by id; from another track when the
+        library no longer holds this one), {} for what it does not hold: a steer's form sends them back, and a browser sends a form's values with every line
         break made CR LF, so an artist whose name holds a newline was blocked under another name
         (it stayed in the playlist, "blocked" said above it)."""
         lib = self.library()
         pos = int(lib.track_positions([track_id])[0]) if track_id else -1
-        if pos < 0:
-            return {}
-        t = lib.tracks.iloc[pos]
-        out = {"name": str(t["name"]), "by": ", ".join(str(n) for n in t["artist_names"])}
-        out.update({"artist": str(n) for i, n in zip(t["artist_ids"], t["artist_names"]) if artist_id and str(i) == artist_id})
+        out: dict[str, str] = {}
+        pairs = []  # (ids, names) of the track, then of every track: one gone from the library since the
+        if pos >= 0:  # page was opened (a refresh) blocked its artist under the form's name, line breaks made CR LF
+            t = lib.tracks.iloc[pos]
+            out = {"name": str(t["name"]), "by": ", ".join(str(n) for n in t["artist_names"])}
+            pairs.append((t["artist_ids"], t["artist_names"]))
+        for ids, names in itertools.chain(pairs, zip(lib.tracks["artist_ids"], lib.tracks["artist_names"])) if artist_id else ():
+            if artist_id in (found := {str(i): str(n) for i, n in zip(ids, names)}):
+                out["artist"] = found[artist_id]
+                break
         return out
 
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
@@ -475,7 +481,8 @@ class WebContext:
                 raise UsageError("block: no artist given")
             from .configfile import add_to_list
             with jobs.writing(self.settings, "web block"):
-                add_to_list(self.config_file, "candidates.blocklist_artists", artist.strip())
+                # the name whole: the blocklist compares whole names, and "Band " trimmed blocked no one
+                add_to_list(self.config_file, "candidates.blocklist_artists", artist)
             self.reload_settings()
             self.invalidate("preview", "similar_setup")
             return f"blocked the artist in {self.config_file} (candidates.blocklist_artists)"
