@@ -617,7 +617,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         # (another run saved it before this one took the lock): not read twice
         cached = basis.library if store.data_version() == version else None
         library, pulled = pull(gateway, store, settings, progress, notice=notice, cached=cached)
-        basis.warnings = [*pulled.switched, *pulled.warnings]
+        # what the refresh had to recover (a listing kept from the last one, a cache set aside), as `refresh` says it
+        basis.warnings = list(dict.fromkeys([*pulled.problems, *pulled.warnings]))
         basis.open_data, open_data = dict(pulled.requests_by_service), pulled.open_data
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
         basis.refresh_requests += pulled.requests

@@ -447,11 +447,28 @@ def read_runs(cache_dir: Path | str, n: int = 10) -> list[dict[str, Any]]:
         try:
             run = json.loads(text)
         except ValueError:
-            log.debug("%s line %d is not JSON; skipped", path, number + 1)
-            continue
+            run = _cut_record(text)
+            if run is None:
+                log.debug("%s line %d is not JSON; skipped", path, number + 1)
+                continue
         if isinstance(run, dict):
             runs.append(run)
     return runs
+
+
+# the start of a record as ``append_run`` writes it (json.dumps, RUN_FIELDS' order)
+_CUT = re.compile(r'\{"when": "([^"\\]+)", "command": "([^"\\]+)", "exit_code": (-?\d+)[,}]')
+
+
+def _cut_record(text: str) -> dict[str, Any] | None:
+    """A record a full disk cut short (a write that ran out of space half way: the run itself
+    failed on it, exit 7): its time, command and exit code, when they were written, so that
+    ``status`` shows that run rather than the one before as the last; else None."""
+    found = _CUT.match(text)
+    if found is None:
+        return None
+    return {"when": found[1], "command": found[2], "exit_code": int(found[3]),
+            "trigger": "unknown", "message": "its record in runs.jsonl was cut short (the disk was full?)"}
 
 
 def _trim(path: Path) -> None:

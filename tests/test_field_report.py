@@ -269,6 +269,28 @@ def test_a_liked_songs_list_spotify_cannot_serve_does_not_stop_every_refresh(sta
     assert [r for r in standin.requests if r.path == "/v1/me/tracks" and r.status == 200]
 
 
+def test_the_nightly_build_says_when_liked_songs_or_followed_artists_were_kept_from_the_last_refresh(standin, tmp_path):
+    """`recommend refresh` says in a `note:` line that Spotify kept failing the Liked Songs (or
+    followed artists) and the last refresh's list stands in; `build-playlist`, the command cron
+    runs, refreshes the same way but dropped that note: a night whose Liked Songs pages answered
+    500 exit 0 with nothing said, the playlist ranked on yesterday's saved tracks, and the cron
+    mail (`--quiet`) stayed empty, night after night."""
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\ncache:\n  max_age_hours: 0\n")
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    assert run(["build-playlist", "--quiet", "--no-input", "--config", str(config)], env).exit_code == 0
+    kept = len(_library(standin, cache).saved_tracks)
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me/tracks$", status=500, message="Server error", times=None))
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me/following$", status=502, times=None))
+    result = run(["build-playlist", "--quiet", "--no-input", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert "note: Spotify kept failing the list of your saved tracks (Liked Songs) (500" in result.stderr
+    assert f"kept the {kept} of the last refresh" in result.stderr
+    assert "note: Spotify kept failing the list of artists you follow (502" in result.stderr
+
+
 class _Quiet:
     """A session that answers every request with nothing found (MusicBrainz: an object, the others:
     a list), keeping the User-Agent it was sent."""

@@ -469,3 +469,20 @@ def test_the_zone_test_gives_the_tests_after_it_their_zone_back(tmp_path):
                           env={**os.environ, "TZ": "Asia/Tokyo",
                                "PYTHONPATH": os.pathsep.join([str(tmp_path), str(here.parents[1])])})
     assert "1 passed" in done.stdout and "ZONE-AFTER JST" in done.stdout, done.stdout + done.stderr
+
+def test_a_record_a_full_disk_cut_short_still_shows_that_run_failed(tmp_path):
+    """A nightly run stopped by a full disk (exit 7) had its own line in runs.jsonl cut half way
+    (the write ran out of space mid-line; played against the stand-ins on a filled tmpfs), and
+    `recommend status` skipped the line as not JSON: its last runs began with the night before,
+    exit 0, as if nothing had failed. The line's time, command and exit code are now shown."""
+    runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0, "added": 1, "removed": 0, "kept": 9})
+    whole = json.dumps({"when": "2026-12-01T19:34:09+00:00", "command": "build-playlist", "exit_code": 7,
+                        "added": None, "message": "cannot write recommend.lock: No space left on device"})
+    with open(runlog.runs_path(tmp_path), "a", encoding="utf-8") as f:
+        f.write(whole[: len(whole) // 2 + 20])  # no end of line: the disk was full
+    last = runlog.read_runs(tmp_path, 5)
+    assert [r["exit_code"] for r in last] == [7, 0]
+    shown = runlog.describe_run(last[0])
+    assert "2026-12-01 19:34 UTC build-playlist exit 7" in shown and "cut short" in shown
+    runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})  # the next night, space again
+    assert [r["exit_code"] for r in runlog.read_runs(tmp_path, 5)] == [0, 7, 0]
