@@ -279,6 +279,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     if asks and open_data is None:  # made first: its answer cache keeps the albums read too (one cache)
         open_data = OpenData.from_settings(settings, notice=notice, ask=ask)
     cache = open_data.cache if open_data is not None else answer_cache(settings)
+    cache.read_only = cache.read_only or not ask  # (not asking: every album it holds, however old)
     try:
         rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress)
     finally:

@@ -134,6 +134,7 @@ def test_refresh_then_second_refresh_is_incremental(logged_in):
     assert first.exit_code == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["playlists_fetched"] > 0
+    assert not {"listing", "open_data", "saved"} & set(report)  # the run's own objects, not the report's
     second = json.loads(run(["refresh", "--json"], env).stdout)
     assert second["playlists_fetched"] == 0 and second["requests"] < report["requests"]
     assert (cache / "tracks.parquet").exists()

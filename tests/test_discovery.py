@@ -1343,6 +1343,8 @@ def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_i
             assert server.open_data.requests_to("") == asked
         warned = [m for m in busy.messages if "asked no open-data service" in m]
         assert len(warned) == 1 and "test holder" in warned[0] and len(busy.table)
+        # that one warning alone: not also the stop of a budget of 0 the run never had
+        assert not [m for m in busy.messages if "stopped early" in m or "request budget" in m], busy.messages
         free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         assert server.open_data.requests_to("") > asked and not any("asked no" in m for m in free.messages)
 
@@ -2172,3 +2174,81 @@ def test_a_night_one_source_fails_keeps_no_old_finds_of_the_source_that_asked_al
     assert "an-artist-of-last-month" not in set(kept["seed_id"])  # similar artists asked all
     mine = found[found["source"] == "similar_recordings"]
     assert len(mine) and set(mine["track_id"]) <= set(kept["track_id"])  # the stopped source's stay
+
+
+def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_answers_older_than_their_ttl(tmp_path, monkeypatch):
+    """A dry run that may not ask (another run holds the lock) dropped every cached answer
+    older than its TTL as a run that asks does (to ask again): it could ask nothing in their
+    place, so it ranked without the playlist's albums and ListenBrainz evidence, another list
+    than the run that cached them though its warning said it ranked with what earlier runs
+    cached. It now ranks with every answer the cache holds, however old."""
+    from datetime import timedelta
+    from recommender import jobs
+    from recommender.lock import RunLock, lock_path
+    from recommender.services import cache
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        asked, start = server.open_data.requests_to(""), len(server.requests)
+        later = cache.utc_now() + timedelta(days=40)  # every answer older than its TTL (the library is not)
+        monkeypatch.setattr(cache, "utc_now", lambda: later)
+        with RunLock(lock_path(demo.cache_dir), command="test holder"):
+            busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+        assert server.open_data.requests_to("") == asked
+        assert not [r.path for r in server.requests[start:] if "/albums" in r.path or "/tracks/" in r.path]
+    assert busy.table[["track_id", "why"]].equals(free.table[["track_id", "why"]])
+    assert busy.table["why"].str.contains("on ListenBrainz").any()
+
+
+def test_a_night_the_request_budget_stops_is_no_failed_night(nights):
+    """A night whose discovery.request_budget runs out asked what a day's budget allows: its
+    warning says the playlist uses what was found, and the cache holds that, not the last
+    discovery's finds beside it as after a night a service was down (a mutation audit of the
+    failed flag could count the budget as a failure with every test passing)."""
+    found, _, _ = nights.night()
+    nights.config.write_text(NIGHTS_CONFIG + "  request_budget: 40\n")
+    fewer, said, _ = nights.night()
+    assert "discovery stopped early: the request budget of 40" in said
+    assert said.rstrip().endswith("the playlist uses what was found")
+    assert 0 < fewer["track_id"].nunique() < found["track_id"].nunique()
+
+
+def test_a_seed_playlist_dry_run_with_open_data_off_says_only_that_it_read_no_album(tmp_path):
+    """With both open-data sources off, a `--seed-playlist` dry run beside a run holding the
+    lock asks no open-data service in any case: its one warning says what it did not do (read
+    the albums of the playlist's artists), not that it asked no open-data service."""
+    from recommender import jobs
+    from recommender.lock import RunLock, lock_path
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path),
+                                                    "discovery.similar_artists.enabled": False,
+                                                    "discovery.similar_recordings.enabled": False})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+        with RunLock(lock_path(demo.cache_dir), command="test holder"):
+            busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
+    (warned,) = [m for m in busy.messages if "test holder" in m]
+    assert "read no new album of the playlist's artists" in warned and "open-data" not in warned
+    assert "the albums earlier runs cached" in warned and "answers" not in warned
+
+
+def test_clients_that_may_ask_nothing_write_no_answer_even_one_they_found_without_asking(tmp_path):
+    """``OpenData.from_settings(ask=False)`` (a dry run beside a run holding the lock) asks
+    nothing: a budget of 0 stops every question before its answer could be kept. One answer
+    needs no question: an artist none of whose library tracks has an ISRC has no MBID, and the
+    resolver keeps that miss. Kept in a read-only cache it is never written: the files stay
+    those of the run that holds the lock (a mutation audit found the read-only cache untested)."""
+    from recommender.services.listenbrainz import OpenData
+    from recommender.sources.base import Resolver
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    od = OpenData.from_settings(settings, ask=False)
+    assert Resolver(user_library(), od).artist_mbid("aNoTracks", "Nobody") is None  # (no ISRC to look up)
+    assert od.cache.peek("artists", "aNoTracks") is None and od.requests == 0
+    od.close()
+    assert not (settings.frames_dir / "opendata").exists()
+    writer = OpenData.from_settings(settings)  # a run that may ask keeps it
+    Resolver(user_library(), writer).artist_mbid("aNoTracks", "Nobody")
+    writer.close()
+    assert (settings.frames_dir / "opendata" / "artists.json").exists()

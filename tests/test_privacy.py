@@ -369,3 +369,28 @@ def test_the_login_callback_page_escapes_what_the_address_says(tmp_path):
         login(settings, open_url=answer, timeout=10)
     assert "<script>" not in pages[0] and "alert" not in pages[0]  # another login's answer: not echoed
     assert "<script>" not in pages[1] and "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[1]
+
+
+def test_clients_that_may_ask_nothing_do_not_say_they_ask_without_a_contact(tmp_path, caplog):
+    """A `--seed-playlist` dry run beside a run holding the lock answers from the cache alone
+    (``OpenData.from_settings(ask=False)``: a budget of 0). Its first question the cache could
+    not answer said "MusicBrainz and ListenBrainz ask every client ... until then they are asked
+    without one" though no request went out (the budget stopped it): the warning is said once a
+    request is sent, and a client that sends none says nothing."""
+    from recommender.config import load_settings
+    from recommender.services.http import BudgetExhausted, ServiceError
+    from recommender.services.listenbrainz import OpenData
+    settings = load_settings(environ={}, overrides={
+        "cache.dir": str(tmp_path), "enrich.musicbrainz_url": "https://musicbrainz.org/ws/2/",
+        "listenbrainz.api_url": "https://api.listenbrainz.org/1/", "listenbrainz.labs_url": "https://labs.api.listenbrainz.org/"})
+    od = OpenData.from_settings(settings, ask=False)
+    sessions = [_Session(), _Session(), _Session()]
+    od.api.session, od.labs.session, od.musicbrainz.session = sessions
+    with caplog.at_level(logging.WARNING):
+        for ask in (lambda: od.similar_artists("8538e728-ca0b-4321-b7e5-cff6565dd4c0"), lambda: od.isrc("USRC17607839"),
+                    lambda: od.popularity(["0f2a1e6d-0000-4000-8000-000000000001"])):
+            with pytest.raises(ServiceError) as stopped:
+                ask()
+            assert isinstance(stopped.value, BudgetExhausted)
+    assert not [s.sent for s in sessions if s.sent]
+    assert not [r for r in caplog.records if "enrich.contact" in r.getMessage()]

@@ -433,6 +433,8 @@ def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):
     out = ctx.weights_preview({**{name: 0.0 for name in ctx.weights()}, "content": 1.5, "year": 0.0})["evaluation"]
     cells = out["weight_cells"]
     assert cells["blend"] == "" and cells["content"] == "1.5" and cells["year"] == "0 (off)"
+    # a scorer built only with a weight has its row at 0 too, as in `recommend evaluate`
+    assert cells["coverage"] == "0 (off)"
     assert [name for name, cell in cells.items() if cell != "0 (off)"] == ["blend", "content"]
     off = [name for name in out["scorers"] if name != "content"]
     assert out["off"] == (f"{', '.join(off[:-1])} and {off[-1]} are off (weight 0), not in the blend; their rows "

@@ -4,6 +4,7 @@ Every answer is kept with the time it was fetched, misses (None, empty lists) to
 used while younger than its kind's TTL (similar artists 7 days, recordings and id mappings
 30 days by default), by ``isotime.younger_than``: an entry with an unreadable date, or dated
 more than a day in the future (a clock that was wrong), is stale; a date without a time zone is UTC.
+A ``read_only`` cache (a run that may ask nothing) uses the stale ones too, and writes nothing.
 Writes are atomic and happen every ``save_every`` new answers and on
 ``close()``, so an interrupted run resumes with what it had already fetched; the temporary
 file of a write killed half way (``.<kind>.json.*.tmp``, beside the answers) is removed by the
@@ -49,7 +50,8 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
         self.unreadable: set[str] = set()  # kinds whose file could not be read (asked again)
-        # read, never written: a run that does not hold the run lock (``OpenData.from_settings``'s ask False)
+        # read, never written: a run that does not hold the run lock (``OpenData.from_settings``'s
+        # ask False); it asks nothing, so an answer older than its TTL is used, not dropped (``peek``)
         self.read_only = False
 
     def _load(self, kind: str) -> dict[str, list]:
@@ -76,9 +78,12 @@ class AnswerCache:
         return value
 
     def peek(self, kind: str, key: str) -> Any:
-        """``get`` without counting a hit or miss (for a note kept beside the answers)."""
+        """``get`` without counting a hit or miss (for a note kept beside the answers). A
+        ``read_only`` cache answers with every answer it holds, fresh or not: it stands for a
+        run that may ask nothing, for which an old answer is better than none (it is what the
+        run that cached it ranked with)."""
         entry = self._load(kind).get(key)
-        return entry[1] if entry is not None and self.fresh(kind, entry[0]) else MISSING
+        return entry[1] if entry is not None and (self.read_only or self.fresh(kind, entry[0])) else MISSING
 
     def fresh(self, kind: str, when: datetime | str | None) -> bool:
         """Whether an answer of ``kind`` fetched at ``when`` is still used: younger than the

@@ -223,8 +223,6 @@ class JsonService:
                 accept: type | tuple[type, ...] = (dict, list)) -> Any:
         """One request with pacing and bounded retries: the JSON body, None on 404."""
         url = urljoin(self.base_url, path)
-        if self.contact_notice is not None:
-            self.contact_notice.say()
         headers = {"User-Agent": self.user_agent, "Accept": "application/json", **self.extra_headers}
         if self.session is None:
             self.session = requests.Session()
@@ -234,6 +232,8 @@ class JsonService:
             self._wait_turn()
             if self.budget is not None:
                 self.budget.spend(self.name)
+            if self.contact_notice is not None:  # (once a request goes out: not one the budget stopped)
+                self.contact_notice.say()
             response = None
             try:
                 self.requests_sent += 1
