@@ -955,9 +955,8 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
 
 def evaluate(settings, setup: EvalSetup, top_n: int | None = None, progress: Progress | None = None):
     from .evaluate import evaluate as _evaluate
-    from .scorers import make_scorers
     n = top_n or settings.evaluate.top_n
-    return _evaluate(setup.library, setup.hidden, settings, make_scorers(settings, off_for=setup.library), top_n=n,
+    return _evaluate(setup.library, setup.hidden, settings, top_n=n,
                      progress=(lambda d, t: progress("targets", d, t)) if progress else None)
 
 
