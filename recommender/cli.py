@@ -1820,7 +1820,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if plot:
         plot_format(plot)  # an ending it cannot write: refused before the work
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
-    named = str(dataset) if dataset is not None else "the sample library" if demo else None  # None: "your"
+    named = source.label if dataset is not None or demo else None  # None: "your"
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
         from .pipeline import playlist_examples
         if dataset is not None:  # `recommend playlists` lists your account's, not the file's

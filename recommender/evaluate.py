@@ -253,12 +253,14 @@ def evaluate(library: Library, hidden: pd.DataFrame, settings, scorers: Mapping[
              method: str | None = None) -> EvalResult:
     """Hide ``hidden`` (playlist_id, track_id) pairs, fit once, rank per target; see module doc.
 
-    ``weights`` default to ``blend_weights(settings)``; ``method`` to ``settings.blend.normalisation``.
+    ``scorers`` default to every scorer `recommend evaluate` shows (``make_scorers``' ``off_for``:
+    those at weight 0 too); ``weights`` to ``blend_weights(settings)``; ``method`` to
+    ``settings.blend.normalisation``.
     Raises NotEnoughData when no target has visible tracks left. One target's scores are
     held at a time (``Evaluation`` keeps them all, to evaluate many weights).
     """
     t0 = time.perf_counter()
-    scorers = dict(make_scorers(settings) if scorers is None else scorers)
+    scorers = dict(make_scorers(settings, off_for=library) if scorers is None else scorers)  # every row evaluate shows
     weights, method = _weights(settings, scorers, weights, method)
     visible, fitted = fit_scorers(library, hidden, scorers)
     blend_w = fitted_weights(weights, fitted)

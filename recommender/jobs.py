@@ -242,12 +242,13 @@ def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: 
 
 def discover_for_playlist(gateway, store: Store, settings, library: Library, basis: "BuildBasis", playlist_id: str,
                           *, progress: Progress | None = None, notice=None, open_data=None,
-                          on: dict[str, bool] | None = None, may_ask: Callable[[bool, bool], bool] | None = None,
+                          may_ask: Callable[[bool, bool], bool] | None = None,
                           seeds: pd.Series | None = None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the newest albums of the playlist
     ``playlist_id``'s main artists (``albums.playlist_albums``), then the open-data sources
     asked about its tracks and main artists (the refresh's caps); the caller resolved the name
-    the user gave. ``on``: ``sources_on(settings)``, as the caller has it. ``open_data``: this
+    the user gave; it asks nothing when neither has anything to ask (the sources off, every
+    artist's albums read by the refresh), so callers need not check. ``open_data``: this
     run's refresh's clients (``RefreshReport.open_data``), when it refreshed: one budget, what
     it left, and a service that failed there is not asked again (nor said twice); else made
     here, before the albums are read, whose answer cache keeps them too. ``may_ask(open_data,
@@ -264,7 +265,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     from .services.listenbrainz import OpenData, answer_cache
     from .sources.albums import playlist_album_artists, playlist_albums
     from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
-    on = on if on is not None else sources_on(settings)
+    on = sources_on(settings)
     seeds = playlist_seeds(library, playlist_id) if seeds is None else seeds
     if seeds.empty:  # candidate_scoring says so
         return library
@@ -600,7 +601,6 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
-    from .sources.run import open_data_on, sources_on
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
     version = store.data_version()
@@ -643,13 +643,12 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         # among the playlists it may be (not ours: "did you mean" never names one it would refuse)
         pid = resolve_playlist(_without_playlist(library, *ours), seed_playlist, playlists_of)
         seeds = playlist_seeds(library, pid)
-        on = sources_on(settings)
-        if open_data_on(on) or on["albums"]:
-            with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-                def may_ask(asks: bool, reads: bool) -> bool:
-                    return _may_cache_answers(asking, settings, basis, dry_run, asks, reads)
-                library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
-                                                notice=notice, open_data=open_data, on=on, may_ask=may_ask, seeds=seeds)
+        # (it decides whether there is anything to ask: the sources on, artists the refresh does not read)
+        with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
+            def may_ask(asks: bool, reads: bool) -> bool:
+                return _may_cache_answers(asking, settings, basis, dry_run, asks, reads)
+            library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
+                                            notice=notice, open_data=open_data, may_ask=may_ask, seeds=seeds)
     scoring_library = _without_playlist(library, *ours)
     liked = basis.liked = liked_tracks(store, library, state)
     positive = list(dict.fromkeys(state.own_pins + liked))  # not the tracks another user added
@@ -956,9 +955,8 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
 
 def evaluate(settings, setup: EvalSetup, top_n: int | None = None, progress: Progress | None = None):
     from .evaluate import evaluate as _evaluate
-    from .scorers import make_scorers
     n = top_n or settings.evaluate.top_n
-    return _evaluate(setup.library, setup.hidden, settings, make_scorers(settings, off_for=setup.library), top_n=n,
+    return _evaluate(setup.library, setup.hidden, settings, top_n=n,
                      progress=(lambda d, t: progress("targets", d, t)) if progress else None)
 
 

@@ -268,7 +268,6 @@ def test_auth_says_who_logged_in(standin, tmp_path, monkeypatch):
     assert f"Logged in as {standin.account.user['display_name']} ({standin.account.user['id']})" in result.stdout
 
 
-
 def test_the_login_url_is_on_stderr_with_quiet_too(standin, tmp_path, monkeypatch):
     """README: the login URL is a message, not a result: on stderr, with `--quiet` too (it is
     what the person must open), and never on stdout, which a script reads."""
@@ -283,6 +282,7 @@ def test_the_login_url_is_on_stderr_with_quiet_too(standin, tmp_path, monkeypatc
         result = run(args, env_for(standin, cache))
         assert result.exit_code == 0, result.stderr
         assert url in result.stderr and url not in result.stdout, args
+
 
 def test_auth_logout_deletes_the_saved_login_and_keeps_the_cache(standin, tmp_path):
     from recommender.lock import RunLock

@@ -470,6 +470,7 @@ def test_the_zone_test_gives_the_tests_after_it_their_zone_back(tmp_path):
                                "PYTHONPATH": os.pathsep.join([str(tmp_path), str(here.parents[1])])})
     assert "1 passed" in done.stdout and "ZONE-AFTER JST" in done.stdout, done.stdout + done.stderr
 
+
 def test_a_record_a_full_disk_cut_short_still_shows_that_run_failed(tmp_path):
     """A nightly run stopped by a full disk (exit 7) had its own line in runs.jsonl cut half way
     (the write ran out of space mid-line; played against the stand-ins on a filled tmpfs), and

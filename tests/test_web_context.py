@@ -64,7 +64,6 @@ def test_a_stale_cache_the_next_page_refreshes_is_in_the_run_log(ctx, standin):
     assert len(read_runs(ctx.settings.cache_dir, 100)) == before + 1
 
 
-
 def test_the_web_apps_refresh_record_counts_the_pulls_requests_as_refresh_does(ctx, monkeypatch):
     """`refresh (web)` recorded every request of the page's dry run, the reads of the managed
     playlist after the pull among them, where `recommend refresh` records the pull's alone: the
@@ -88,6 +87,7 @@ def test_the_web_apps_refresh_record_counts_the_pulls_requests_as_refresh_does(c
     assert record["command"] == "refresh (web)" and len(pulls) == 1
     assert record["requests"] == pulls[0].requests > 0  # what `recommend refresh` records of a pull
     assert gateways[-1].requests_made > record["requests"]  # the dry run's own reads are not the refresh's
+
 
 def test_the_next_page_reads_the_library_once(ctx, monkeypatch):
     # the dry run read the cached library, then the page's rows read it again (every frame

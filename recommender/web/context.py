@@ -444,9 +444,10 @@ class WebContext:
     def names_of(self, track_id: str, artist_id: str = "") -> dict[str, str]:
         """The library's names of a track of the Next page (``name``; ``by``: its artists as the
         page shows them) and of one of its artists (``artist``, by id; from another track when the
-        library no longer holds this one), {} for what it does not hold: a steer's form sends them back, and a browser sends a form's values with every line
-        break made CR LF, so an artist whose name holds a newline was blocked under another name
-        (it stayed in the playlist, "blocked" said above it)."""
+        library no longer holds this one), {} for what it does not hold: a steer's form sends them
+        back, and a browser sends a form's values with every line break made CR LF, so an artist
+        whose name holds a newline was blocked under another name (it stayed in the playlist,
+        "blocked" said above it)."""
         lib = self.library()
         pos = int(lib.track_positions([track_id])[0]) if track_id else -1
         out: dict[str, str] = {}
