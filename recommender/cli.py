@@ -1637,8 +1637,9 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     from . import libsource
     settings = _settings(config)
     if spotify and demo:  # the demo's login belongs to a stand-in that is gone once the pull is done
+        from .paths import SAMPLE_LIBRARY
         raise UsageError("--spotify and --demo cannot be combined: the demo has no Spotify account to "
-                         "search; drop --spotify to search the sample library")
+                         f"search; drop --spotify to search {SAMPLE_LIBRARY}")
     source = _source(settings, dataset, demo, quiet, as_json)
     min_score = settings.search.min_score
     if not spotify:

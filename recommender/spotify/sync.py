@@ -324,9 +324,10 @@ def _pull_saved(gateway: Gateway, cached: Library | None, old_total, add_track) 
     there is the cached one less what was unsaved (or saved again, listed above with a new date)
     since; when the entries Spotify has left to list are as many as the cached ones left
     (``total`` less those read, against the last pull's ``total`` less the cached entry's place,
-    less those of them read already: saved again, or tied in date), none was unsaved below it. A track unsaved is so read past, not
-    a reason to read the whole list: the reading stops at the first cached entry below the last
-    one unsaved (or a cache of another version: the last page).
+    less those of them read already: saved again, or tied in date), none was unsaved below it.
+    A track unsaved is so read past, not a reason to read the whole list: the reading stops at
+    the first cached entry below the last one unsaved (or a cache of another version: the last
+    page).
 
     A save or unsave while the pages are read shifts them (an entry comes twice or is passed
     over): the pages' ``total`` differ, and the list is read again (``SAVED_TRIES`` in all; one

@@ -103,7 +103,7 @@ async function freshPage(path) {
 // are now, keeps the ones set here (``mine``: key -> value, only those changed on this page), and
 // says so; the next Save writes them (never the page's old values of the others).
 const STALE_SAVED = "not saved: the config file changed since this page was opened (a Save in another tab, a blocked " +
-  "artist or an edit by hand); this page now shows its values, with what you changed here kept: Save again to write it";
+  "artist or an edit by hand); this page now shows its values, with what you changed here kept: Save again to write them";
 
 async function postJSON(url, data) {
   const send = () => askJSON(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
