@@ -410,6 +410,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 if record or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
                                                                       else writes if isinstance(writes, tuple) else ())):
                     stack.enter_context(_sigterm_as_interrupt())
+                _check_text_arguments(kw)
                 if "config" in given:
                     _settings(None)  # every command rejects a bad config file (exit 2)
                 # --quiet: errors and notes only (stderr), whether the command takes it itself or
@@ -452,6 +453,21 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _check_text_arguments(kw: dict) -> None:
+    """UsageError for a text argument holding bytes that are not UTF-8 (a name typed on a
+    Latin-1 terminal, "Caf\\xe9"): Python keeps them as lone surrogates, which no cache, log
+    or terminal can write, and the run stopped with "unexpected error: UnicodeEncodeError"."""
+    for value in kw.values():
+        for text in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(text, str) and _UNDECODED.search(text):
+                shown = _UNDECODED.sub(lambda m: f"\\x{ord(m.group(0)) - 0xdc00:02x}", terminal_safe(text))
+                raise UsageError(f"'{shown}' is not UTF-8 text, as the locale says the terminal sends: "
+                                 "set the terminal's character encoding to UTF-8 and type it again")
 
 
 def _command_path(parent: typer.Typer, name: str) -> str:

@@ -103,6 +103,26 @@ def json_safe(text: str) -> str:
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_characters(data: Any) -> Any:
+    """``data`` decoded from JSON with every lone surrogate in its strings (JSON's ``"\\ud800"``
+    with no partner: a name Spotify or MusicBrainz holds) made U+FFFD, the replacement
+    character: no file, table or terminal can write one (UTF-8 has no such character; a refresh
+    stopped on the first, "surrogates not allowed"). A pair, one character, is not a surrogate
+    once decoded. Dicts and lists are rebuilt only where they hold one."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data) if _SURROGATE.search(data) else data
+    if isinstance(data, dict):
+        fixed = {k: whole_characters(v) for k, v in data.items()}
+        return data if all(fixed[k] is v for k, v in data.items()) else fixed
+    if isinstance(data, list):
+        fixed = [whole_characters(v) for v in data]
+        return data if all(a is b for a, b in zip(fixed, data)) else fixed
+    return data
+
+
 def html_safe(value: Any) -> str:
     """Text for an HTML page (element content or a quoted attribute value)."""
     return html.escape(terminal_safe(value), quote=True)

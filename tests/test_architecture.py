@@ -97,9 +97,10 @@ def test_the_lock_does_not_import_the_run_log():
 
 def test_spotify_http_layer_knows_nothing_of_scoring():
     # isotime: the clock (a foundation, stdlib only) for the "try again after" time; paths (a
-    # foundation too): where the standard login is, named when a cache.dir has none
+    # foundation too): where the standard login is, named when a cache.dir has none; safetext
+    # (stdlib only): a name's lone surrogate made U+FFFD as the answer is read
     base = {"recommender.errors", "recommender.schema", "recommender.store", "recommender.spotify",
-            "recommender.isotime", "recommender.paths"}
+            "recommender.isotime", "recommender.paths", "recommender.safetext"}
     for m in ("recommender.spotify.gateway", "recommender.spotify.auth", "recommender.spotify.parse"):
         assert allowed_only(m, base) == [], m
 

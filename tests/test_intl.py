@@ -364,3 +364,22 @@ def test_a_chart_measures_an_emoji_family_as_wide_as_the_tables_do():
     name = " ".join([family] * 11)
     assert cell_len(name) == 32 and _wrap(name, 34) == name
     assert _wrap(name, 12) == "\n".join([" ".join([family] * 4)] * 2 + [" ".join([family] * 3)])
+
+
+def test_a_name_typed_in_another_encoding_than_the_locales_is_a_usage_error_not_a_crash(tmp_path):
+    # "Reggaetón" typed on a Latin-1 terminal under a UTF-8 locale: Python keeps the byte
+    # 0xf3 as a lone surrogate, which the cache could not hold: "unexpected error:
+    # UnicodeEncodeError", exit 1; now one line naming the value, the byte as an escape, exit 2
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIPY_", "RECOMMENDER_", "LC_"))}
+    env.update(RECOMMENDER_CACHE_DIR=str(tmp_path), PYTHONPATH=str(root), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    out = subprocess.run([sys.executable, "-m", "recommender", "build-playlist", "--demo", "--dry-run",
+                          "--seed-playlist", b"Academia Reggaet\xf3n"], capture_output=True, env=env, cwd=root,
+                         timeout=300)
+    err = out.stderr.decode("utf-8")
+    assert out.returncode == 2, err
+    assert err.count("\n") == 1 and "'Academia Reggaet\\xf3n' is not UTF-8 text" in err

@@ -119,3 +119,28 @@ def test_json_output_keeps_the_names_and_escapes_what_a_terminal_would_act_on(ho
     assert not RAW.search(result.stdout)
     names = [t["name"] for t in json.loads(result.stdout)["tracks"]]
     assert names and all(HOSTILE in n for n in names)  # the data itself is intact for scripts
+
+
+def test_a_lone_surrogate_in_a_name_is_a_replacement_character_not_a_crash(tmp_path):
+    """JSON may carry a lone surrogate ("\\ud800", no partner), which no file or terminal can
+    write: a track, artist or playlist so named stopped `recommend refresh` with exit 1
+    ("surrogates not allowed", writing the cache); it is now U+FFFD, the rest of the name kept."""
+    data = json.loads((FIXTURES / "small_account.json").read_text())
+    track = next(iter(data["tracks"].values()))
+    track["name"] = "Sur\ud800lone"
+    next(iter(data["artists"].values()))["name"] = "Art\udfffist"
+    data["playlists"][0]["name"] = "Play\ud83dlist"
+    with StandinServer(Account.from_dict(data)) as server:
+        cache = tmp_path / "cache"
+        save_login(server, cache)
+        env = {"RECOMMENDER_SPOTIFY_API_URL": server.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": server.accounts_url,
+               "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": ""}
+        result = run(["refresh", "--quiet"], env)
+        assert result.exit_code == 0, result.stderr
+        result = run(["playlists", "--json"], env)
+        assert "Play\ufffdlist" in [p["name"] for p in json.loads(result.stdout)]
+        result = run(["search", "Sur lone", "--json"], env)
+        found = json.loads(result.stdout)
+        assert any(t["name"] == "Sur\ufffdlone" for t in (found if isinstance(found, list) else found["tracks"]))
+        result = run(["search", "Sur lone"], env)
+        assert result.exit_code == 0 and "Sur\ufffdlone" in result.stdout

@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ..errors import RecommenderError, wait_seconds
+from ..safetext import whole_characters
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ class JsonService:
                 status = response.status_code
                 if status == 200:
                     try:
-                        data = response.json()
+                        data = whole_characters(response.json())
                         if isinstance(data, accept):
                             return data
                         problem = "a body of the wrong shape"

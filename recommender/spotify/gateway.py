@@ -26,6 +26,7 @@ from spotipy.oauth2 import SpotifyOauthError
 from ..errors import (AppAccessRefused, AuthError, RateLimited, SpotifyError, SpotifyUnavailable,
                       development_mode_refusal, wait_seconds)
 from ..isotime import parse_time, shown, utc_now, younger_than
+from ..safetext import whole_characters
 from ..store import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,7 @@ class Gateway:
                                 f"sent an unreadable answer to {method} {url}")
                 attempt += 1
                 continue
-            return result
+            return whole_characters(result)
 
     def _rate_sleep(self, wait: float, said: str, warn: bool) -> None:
         """Sleep ``wait`` seconds Spotify's rate limit asks for, counted in ``waited``. ``said``

@@ -1489,7 +1489,11 @@ def _encode(reply: _Reply) -> tuple[int, dict[str, str], bytes]:
         if payload:
             headers.setdefault("Content-Type", reply.content_type)
     else:
-        payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+        text = json.dumps(reply.body, ensure_ascii=False)
+        try:
+            payload = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in a name: JSON's \ud800, as Spotify may send it
+            payload = json.dumps(reply.body).encode("ascii")
         headers.setdefault("Content-Type", "application/json; charset=utf-8")
     return reply.status, headers, payload
 
