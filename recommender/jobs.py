@@ -601,6 +601,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                  playlists_of: str | None = None) -> BuildBasis:
     from . import publish
     from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
+    from .sources.run import tally
     store = open_store(settings)
     held.enter_context(store.one_read())  # the manifest is read once per run
     version = store.data_version()
@@ -611,16 +612,18 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
 
     def refresh_now() -> Library:
         nonlocal open_data
-        if dry_run:  # the refresh writes the cache: a writer like any other
+        if dry_run and not basis.refreshed:  # the refresh writes the cache: a writer like any other (once)
             held.enter_context(writing(settings, "build-playlist --dry-run (refresh)"))
             store.forget_manifest()  # read before the lock: another run may have written it since
         # the library read above is the pull's starting point unless the cache changed since
         # (another run saved it before this one took the lock): not read twice
         cached = basis.library if store.data_version() == version else None
         library, pulled = pull(gateway, store, settings, progress, notice=notice, cached=cached)
-        # what the refresh had to recover (a listing kept from the last one, a cache set aside), as `refresh` says it
-        basis.warnings = list(dict.fromkeys([*pulled.problems, *pulled.warnings]))
-        basis.open_data, open_data = dict(pulled.requests_by_service), pulled.open_data
+        # what the refresh had to recover (a listing kept from the last one, a cache set aside), as `refresh`
+        # says it; a second pull (the login's account not the first one's) adds to the first's, whose
+        # saved cache, set-aside state and requests were as real as its own
+        basis.warnings = list(dict.fromkeys([*basis.warnings, *pulled.problems, *pulled.warnings]))
+        basis.open_data, open_data = tally(basis.open_data, pulled.requests_by_service), pulled.open_data
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
         basis.refresh_requests += pulled.requests
         return library

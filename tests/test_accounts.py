@@ -307,3 +307,35 @@ def test_the_web_apps_pages_never_show_the_library_of_the_account_before_a_login
     ctx.sync_settings()  # the next page
     assert ctx.library().user_id == "second-user" and ctx.taste().user_id == "second-user"
     assert evaluated and set(evaluated) <= {None, "second-user"}
+
+
+def test_a_build_that_pulls_twice_says_what_each_pull_had_to_recover(standin, tmp_path, monkeypatch):
+    """A build pulls a second time when the managed playlist's check finds the library it has
+    is another account's than the login's. A dry run's second pull took the cache's lock its
+    first held (LockHeld: "this run already holds the lock"), and the basis kept only the second
+    pull's warnings (a cache set aside by the first: gone) while it counted both pulls' requests.
+    Both pulls saved the cache: the lock is taken once, what each had to recover is said."""
+    from recommender import jobs, publish
+    from recommender.errors import OtherAccount
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    real_pull, pulls = jobs.pull, []
+
+    def pull(*a, **kw):
+        library, report = real_pull(*a, **kw)
+        pulls.append(report.requests)
+        report.warnings = [*report.warnings, f"pull {len(pulls)}'s warning"]
+        return library, report
+    real_state, checks = publish.managed_state, []
+
+    def managed_state(*a, **kw):
+        checks.append(1)
+        if len(checks) == 1:  # the first pull's library found another account's
+            raise OtherAccount("small-user", "second-user")
+        return real_state(*a, **kw)
+    monkeypatch.setattr(jobs, "pull", pull)
+    monkeypatch.setattr(publish, "managed_state", managed_state)
+    basis = jobs.dry_run_basis(settings_for(standin, cache))
+    assert len(pulls) == 2 and basis.refreshed
+    assert "pull 1's warning" in basis.warnings and "pull 2's warning" in basis.warnings
+    assert basis.refresh_requests == sum(pulls)

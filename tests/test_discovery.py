@@ -1081,7 +1081,7 @@ def test_a_seed_track_without_duration_is_resolved_by_its_isrc():
     assert resolver.track_mbids("t1") == (None, [], {})
 
 
-def test_an_isrc_musicbrainz_knows_for_another_artists_song_seeds_nothing(tmp_path, world_standins):
+def test_an_isrc_musicbrainz_knows_for_another_artists_song_seeds_nothing(tmp_path, world_standins, caplog):
     """Labels reuse and mistype ISRCs: a track can carry the code of another artist's song
     (https://github.com/mholzi/beatify/issues/2905, September 2026: FLOW's "Sign" carries Mawon's
     "Good Sign"; https://github.com/mholzi/beatify/pull/2289: a Coldplay remix with another
@@ -1092,14 +1092,18 @@ def test_an_isrc_musicbrainz_knows_for_another_artists_song_seeds_nothing(tmp_pa
     other artist's song: tracks "often played with" it were another artist's neighbours, and
     its artist MBIDs that artist's. Now a recording must credit one of the track's artists or
     bear its title; none does: the seed is skipped (among several recordings of the track's
-    artist, the one with its title is taken before the closest length)."""
+    artist, the one with its title is taken before the closest length). The skip is logged
+    once (similar recordings asked the seed's recording twice, and `-v` said it twice)."""
+    import logging
     from recommender.standins.listenbrainz import artist_mbid, recording_mbid
+    caplog.set_level(logging.INFO)
     lb, mb = world_standins
     wrong = {"recordings": [{"id": recording_mbid("t4"), "title": "Song t4", "length": 1000,
                              "artist-credit": [{"name": "D", "artist": {"id": artist_mbid("D"), "name": "D"}}]}]}
     mb.isrcs["ZZT1"] = wrong  # t1 (by A, "Song t1") carries the ISRC of D's "Song t4"
     library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
     assert report.warnings == []
+    assert len([r for r in caplog.records if "another song's" in r.getMessage()]) == 1
     recs = library.frames["recordings"]
     assert not ((recs["track_id"] == "t1") & (recs["recording_mbid"] == recording_mbid("t4"))).any()
     assert not [m for ms in recs[recs["track_id"] == "t1"]["artist_mbids"] for m in ms if m == artist_mbid("D")]

@@ -421,3 +421,22 @@ def test_an_evaluation_kept_for_many_weights_gives_what_evaluate_gives(settings)
             got, want = kept.result(s), evaluate(lib, hidden, s, top_n=5)
             assert got.to_dict() | {"seconds": 0} == want.to_dict() | {"seconds": 0}
             assert all(np.array_equal(got.hits[m], want.hits[m]) for m in want.hits) and got.hits.keys() == want.hits.keys()
+
+
+def test_the_kept_evaluation_and_evaluate_both_show_the_audio_row_at_weight_0(settings):
+    """On a library with audio features `recommend evaluate` shows audio at weight 0 as a row,
+    "0 (off)" (what it would do alone); the web app's kept ``Evaluation`` shows the same row with
+    the same numbers (the test above turns audio on, on a library without audio features)."""
+    from recommender.evaluate import Evaluation
+    lib = themed_library(n_playlists=8, per=14)
+    rng = np.random.default_rng(3)
+    ids = list(lib.track_ids)
+    lib = lib.replace(audio_features=pd.DataFrame({"track_id": ids, "valence": rng.random(len(ids)),
+                                                    "energy": rng.random(len(ids)), "tempo": 80 + 80 * rng.random(len(ids))}))
+    hidden = hide_random(lib, fraction=0.3, seed=1, min_tracks=5)
+    assert settings.scorers.audio.weight == 0
+    kept = Evaluation(lib, hidden, top_n=5, method=settings.blend.normalisation)  # as the web app makes it
+    got, want = kept.result(settings), evaluate(lib, hidden, settings, top_n=5)
+    for result in (got.to_dict(), want.to_dict()):
+        assert result["weights"]["audio"] == 0 and "p@5" in result["scorers"]["audio"]
+    assert got.to_dict() | {"seconds": 0} == want.to_dict() | {"seconds": 0}

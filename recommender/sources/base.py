@@ -118,6 +118,7 @@ class Resolver:
         self.metadata: dict[str, dict] = {}
         self.alternatives: dict[str, list[str]] = {}  # first mapped id -> the mapping's next ids
         self.replaced: dict[str, str] = {}  # a gone id -> the next id of its recording that lives
+        self._track_mbids: dict[str, tuple[str | None, list[str], dict[str, str]]] = {}
         # the artist MBIDs `recommend enrich genres` found (misses have none)
         genres = library.frames["artist_genres"]
         self._stored_mbids = {str(a): str(m) for a, m in zip(genres["artist_id"], genres["mbid"])
@@ -125,7 +126,15 @@ class Resolver:
 
     # ----- Spotify -> MusicBrainz --------------------------------------------------------
     def track_mbids(self, track_id: str) -> tuple[str | None, list[str], dict[str, str]]:
-        """(recording MBID, artist MBIDs, artist name -> MBID) of a library track, by ISRC."""
+        """(recording MBID, artist MBIDs, artist name -> MBID) of a library track, by ISRC;
+        worked out once a run (similar recordings asks twice per seed: its canonical recording,
+        then its neighbours), so a skipped ISRC is logged once."""
+        if track_id not in self._track_mbids:
+            self._track_mbids[track_id] = self._find_track_mbids(track_id)
+        rec, mbids, names = self._track_mbids[track_id]
+        return rec, list(mbids), dict(names)
+
+    def _find_track_mbids(self, track_id: str) -> tuple[str | None, list[str], dict[str, str]]:
         row = self._tracks.get(track_id)
         if row is None:
             return None, [], {}
