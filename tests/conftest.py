@@ -111,6 +111,10 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("RECOMMENDER_TRIGGER", raising=False)  # a run by hand unless a test says otherwise
     # `recommend status` reads this empty crontab, never the user's (schedule.TEST_TABFILE_VAR)
     monkeypatch.setenv("RECOMMENDER_TEST_CRONTAB", str(home / "crontab"))
+    # no width of the terminal pytest runs in: a developer's exported COLUMNS, or the 80 that
+    # pytest-xdist's workers have, wrapped the notes tests read whole (a test sets its own)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     from recommender import paths
     monkeypatch.setattr(paths, "checkout_roots", lambda cwd=None: [])
 
