@@ -1015,7 +1015,8 @@ def test_cli_exits_0_with_one_warning_when_lb_radio_answers_503(tmp_path, monkey
         return started
     monkeypatch.setattr(ListenBrainzStandIn, "start", failing_start)
     config = tmp_path / "lb.yaml"
-    config.write_text("discovery:\n  similar_artists:\n    via: lb_radio\n")
+    # (a back-off of 0.05 s, not seconds, before each retry of the 503)
+    config.write_text("discovery:\n  similar_artists:\n    via: lb_radio\nlistenbrainz:\n  max_retry_wait: 0.05\n")
     result = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--json", "--config", str(config)],
                                 env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}, catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
@@ -1288,6 +1289,29 @@ def test_a_seed_playlist_runs_why_names_only_listenbrainz_evidence_of_that_playl
 ELECTROPOP = "Electropop 80/90s"  # the sample library's playlist of artists the sample user's taste does not lead to
 
 
+@pytest.fixture(scope="module")
+def _refreshed_demo_cache(tmp_path_factory):
+    """A demo cache as a login and a refresh on the default settings leave it, made once."""
+    from recommender import jobs
+    cache = tmp_path_factory.mktemp("refreshed-demo")
+    settings = load_settings(environ={}, overrides={"cache.dir": str(cache)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+    return cache
+
+
+@pytest.fixture
+def refreshed_demo(_refreshed_demo_cache, tmp_path):
+    """Settings on a copy (in ``tmp_path``) of a demo cache the default refresh filled: what a
+    test that logs in and refreshes first would have (the frames, the open-data answers, the
+    albums read, the stand-in account), without that refresh's seconds in every test. The demo's
+    stand-ins start afresh, their request logs empty: a test logs in and counts from there."""
+    import shutil
+    shutil.copytree(_refreshed_demo_cache, tmp_path, dirs_exist_ok=True)
+    return load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+
+
 def _playlist_names(library: Library, name: str) -> tuple[set[str], set[str]]:
     """(artist names, track names) of the sample library's playlist ``name``."""
     pid = library.find_playlist(name)
@@ -1295,17 +1319,16 @@ def _playlist_names(library: Library, name: str) -> tuple[set[str], set[str]]:
     return {a for names in tracks["artist_names"] for a in names}, set(tracks["name"])
 
 
-def test_a_seed_playlist_run_asks_open_data_about_that_playlists_own_artists_and_tracks(tmp_path):
+def test_a_seed_playlist_run_asks_open_data_about_that_playlists_own_artists_and_tracks(refreshed_demo):
     """`build-playlist --seed-playlist` ranked only what the last refresh found for your taste's
     seeds: a playlist of artists your taste does not lead to (Depeche Mode, Erasure) got no
     evidence of its own. Its run now asks the open-data sources about the playlist's main
     artists and tracks; the finds are this run's (the cache keeps the refresh's), and a second
     run of the same playlist asks nothing (the answers and look-ups are cached)."""
     from recommender import jobs
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        library, _ = jobs.refresh(demo)
+        library = jobs.open_store(demo).load_library()
         store = jobs.open_store(demo)
         refreshed = store.load_library().frames["discovered"]
         asked, mb = server.open_data.requests_to(""), len(server.musicbrainz.seen)
@@ -1329,7 +1352,7 @@ def test_a_seed_playlist_run_asks_open_data_about_that_playlists_own_artists_and
 
 
 def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_it_while_another_run_holds_it(
-        tmp_path):
+        refreshed_demo):
     """Its answers are cached, so a dry run that asks the open-data services about its seed
     playlist takes the run lock; while another run holds it (the nightly build), the dry run
     still works, as one on a fresh cache does: it asks nothing, ranks what the last refresh
@@ -1337,10 +1360,8 @@ def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_i
     lock's holder."""
     from recommender import jobs
     from recommender.lock import RunLock, lock_path
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         asked = server.open_data.requests_to("")
         with RunLock(lock_path(demo.cache_dir), command="test holder"):
             busy = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
@@ -1353,7 +1374,7 @@ def test_a_seed_playlist_dry_run_asks_open_data_under_the_run_lock_and_without_i
         assert server.open_data.requests_to("") > asked and not any("asked no" in m for m in free.messages)
 
 
-def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_the_answers_earlier_runs_cached(tmp_path):
+def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_the_answers_earlier_runs_cached(refreshed_demo):
     """A dry run of a seed playlist while another run holds the lock used the albums earlier
     runs read but not their open-data answers about the playlist: it ranked what the last
     refresh found for your taste, a list without the playlist's ListenBrainz evidence, though
@@ -1361,10 +1382,8 @@ def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_the_answers_earlie
     playlist as the run that cached them, still asking nothing and writing nothing."""
     from recommender import jobs
     from recommender.lock import RunLock, lock_path
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         folder = demo.frames_dir / "opendata"
         files = {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
@@ -1401,14 +1420,13 @@ def test_a_seed_playlist_runs_discovery_spends_what_the_refresh_left_of_the_budg
     assert len(result.table) > 0
 
 
-def test_a_seed_playlist_run_goes_on_with_one_warning_when_listenbrainz_fails(tmp_path):
+def test_a_seed_playlist_run_goes_on_with_one_warning_when_listenbrainz_fails(refreshed_demo):
     """ListenBrainz down while a `--seed-playlist` run asks about the playlist: one warning
     naming it, and the playlist built from what the last refresh found."""
     from recommender import jobs
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    quick = refreshed_demo.with_overrides({"listenbrainz.max_retry_wait": 0.05})  # its back-off, not seconds
+    with jobs.demo_environment(quick) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         server.open_data.fail(503, times=10**6)
         result = jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
     warned = [m for m in result.messages if "discovery stopped early" in m]
@@ -1453,7 +1471,8 @@ def test_a_service_the_refresh_found_failing_is_not_asked_again_about_the_seed_p
     from recommender import jobs
     seen = {}
     for seed in (None, ELECTROPOP):
-        settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / str(seed is None))})
+        settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path / str(seed is None)),
+                                                        "enrich.max_retry_wait": 0.05})  # back-off, not seconds
         with jobs.demo_environment(settings) as (demo, server):
             jobs.demo_login(demo)
             server.musicbrainz.fail(503, times=10**6)
@@ -1464,17 +1483,15 @@ def test_a_service_the_refresh_found_failing_is_not_asked_again_about_the_seed_p
     assert seen[ELECTROPOP] == seen[None] > 0  # the refresh's attempts, no more
 
 
-def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_path, recommends_nothing):
+def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(refreshed_demo, recommends_nothing):
     """A `--seed-playlist` run publishes finds the cache does not keep (its finds are that
     run's); the next default build removes them, and its diff showed them as bare Spotify ids
     ("would remove 10: 3xYz...; Come Undone - Duran Duran; ..."). It names them as the
     managed playlist's read gives them; so does a build with nothing to recommend, which
     leaves the playlist as it is and lists what it holds (--json's unchanged, the Next page)."""
     from recommender import jobs
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         first = jobs.build_playlist(demo, seed_playlist=ELECTROPOP)
         unknown = set(first.added_ids) - set(jobs.open_store(demo).load_library().track_ids)
         assert unknown  # finds of the playlist's own discovery, not in the cache
@@ -1487,7 +1504,7 @@ def test_the_next_runs_diff_names_the_tracks_a_seed_playlist_run_published(tmp_p
     assert {t: kept.labels.get(t) for t in unknown} == {t: first.labels[t] for t in unknown}
 
 
-def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path, monkeypatch):
+def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(refreshed_demo, monkeypatch):
     """A dry run on a fresh cache takes the run lock only to cache its seed playlist's answers:
     it held it on through the scoring to its end, and a scheduled run starting meanwhile
     (or a Publish in `recommend web`) was refused (exit 6) by a run that writes nothing."""
@@ -1500,10 +1517,8 @@ def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path
         with RunLock(lock_path(demo.cache_dir), command="the nightly build"):  # LockHeld while the dry run holds it
             free.append(True)
         return scoring(*args, **kw)
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         asked = server.open_data.requests_to("")
         monkeypatch.setattr(pipeline, "candidate_scoring", probe)
         result = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
@@ -1511,17 +1526,15 @@ def test_a_seed_playlist_dry_run_lets_the_run_lock_go_once_it_has_asked(tmp_path
     assert free == [True] and len(result.table)
 
 
-def test_a_seed_playlist_runs_finds_are_about_its_own_artists_beside_the_refreshs_with_their_features(tmp_path):
+def test_a_seed_playlist_runs_finds_are_about_its_own_artists_beside_the_refreshs_with_their_features(refreshed_demo):
     """A `--seed-playlist` run's own discovery asks about that playlist's main artists (not your
     taste's, which the refresh asked about), keeps the refresh's finds beside its own for the
     run, and its new tracks come with the audio features `import features` has for them."""
     from recommender import jobs
     from recommender.pipeline import playlist_seeds, resolve_playlist
     from recommender.sources.run import artists_of_seeds
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         store = jobs.open_store(demo)
         library = store.load_library()
         refreshed = library.frames["discovered"]
@@ -1664,7 +1677,7 @@ def test_a_seed_playlist_run_reads_the_newest_albums_of_its_artists_for_that_run
         assert kept.get("artist_albums") == len(set(read["artists"])) and kept.get("album_tracks", 0) > 0, kept
 
 
-def test_a_seed_playlist_run_keeps_its_albums_and_its_answers_in_one_answer_cache(tmp_path, monkeypatch):
+def test_a_seed_playlist_run_keeps_its_albums_and_its_answers_in_one_answer_cache(refreshed_demo, monkeypatch):
     """A `--seed-playlist` run opened a second answer cache on opendata/ for the albums of the
     playlist's artists, beside its open-data client's (or the refresh's): two readers of the
     same folder in one run. The client is now made first and its cache keeps the albums too,
@@ -1676,10 +1689,8 @@ def test_a_seed_playlist_run_keeps_its_albums_and_its_answers_in_one_answer_cach
     def counting(self, folder, *args, **kw):
         opened.append(str(folder))
         init(self, folder, *args, **kw)
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         monkeypatch.setattr(AnswerCache, "__init__", counting)
         for refresh in (False, True):
             opened.clear()
@@ -1692,16 +1703,14 @@ def test_a_seed_playlist_run_keeps_its_albums_and_its_answers_in_one_answer_cach
 
 
 def test_a_seed_playlist_dry_run_reads_albums_under_the_run_lock_and_only_cached_ones_while_another_holds_it(
-        tmp_path):
+        refreshed_demo):
     """A dry run reads (and caches) the albums of its seed playlist's artists under the run
     lock, as it asks open data; while another run holds it, it reads none and uses the albums
     an earlier run read, and its one warning says so."""
     from recommender import jobs
     from recommender.lock import RunLock, lock_path
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         theirs = _album_tracks_of(server, _electropop_artists(demo))
         holder = RunLock(lock_path(demo.cache_dir), command="test holder")
 
@@ -1722,14 +1731,12 @@ def test_a_seed_playlist_dry_run_reads_albums_under_the_run_lock_and_only_cached
         assert _album_reads(server, start) == {"artists": [], "albums": []} and found(cached)
 
 
-def test_a_seed_playlist_runs_albums_are_off_with_either_cap_at_0(tmp_path):
+def test_a_seed_playlist_runs_albums_are_off_with_either_cap_at_0(refreshed_demo):
     """``refresh.discovery_artists: 0`` or ``discovery_albums_per_artist: 0`` turns the albums
     of a seed playlist's artists off, as for the refresh; on, they are read."""
     from recommender import jobs
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         for key in ("refresh.discovery_artists", "refresh.discovery_albums_per_artist"):
             start = len(server.requests)
             result = jobs.build_playlist(demo.with_overrides({key: 0}), dry_run=True, seed_playlist=ELECTROPOP)
@@ -2180,7 +2187,7 @@ def test_a_night_one_source_fails_keeps_no_old_finds_of_the_source_that_asked_al
     assert len(mine) and set(mine["track_id"]) <= set(kept["track_id"])  # the stopped source's stay
 
 
-def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_answers_older_than_their_ttl(tmp_path, monkeypatch):
+def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_answers_older_than_their_ttl(refreshed_demo, monkeypatch):
     """A dry run that may not ask (another run holds the lock) dropped every cached answer
     older than its TTL as a run that asks does (to ask again): it could ask nothing in their
     place, so it ranked without the playlist's albums and ListenBrainz evidence, another list
@@ -2190,10 +2197,8 @@ def test_a_seed_playlist_dry_run_beside_a_busy_run_ranks_with_answers_older_than
     from recommender import jobs
     from recommender.lock import RunLock, lock_path
     from recommender.services import cache
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
-    with jobs.demo_environment(settings) as (demo, server):
+    with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         free = jobs.build_playlist(demo, dry_run=True, seed_playlist=ELECTROPOP)
         asked, start = server.open_data.requests_to(""), len(server.requests)
         later = cache.utc_now() + timedelta(days=40)  # every answer older than its TTL (the library is not)
