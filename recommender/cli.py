@@ -1751,8 +1751,8 @@ def _where(demo: bool, dataset: Path | None):
     if demo:
         return DEMO
     import shlex
-    return CACHE if dataset is None else dataset_where(str(dataset), f"recommend search --dataset "
-                                                                     f"{shlex.quote(str(dataset))}")
+    return CACHE if dataset is None else dataset_where(str(dataset), f"`recommend search --dataset "
+                                                                     f"{shlex.quote(str(dataset))}`")
 
 
 @command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",

@@ -200,11 +200,12 @@ IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` 
 
 class Where(NamedTuple):
     """For messages about a track not found or without audio features: the library looked in,
-    the search that reads it and how its tracks get audio features (``--demo`` and ``--dataset
-    FILE`` read another library than your cache: features imported into the cache are not theirs)."""
+    the search that reads it, as a message names it (a command in backticks, or the web app's
+    Search page), and how its tracks get audio features (``--demo`` and ``--dataset FILE`` read
+    another library than your cache: features imported into the cache are not theirs)."""
 
     library: str = "the cached library"
-    search: str = "recommend search"
+    search: str = "`recommend search`"
     features: str = IMPORT_HINT
 
 
@@ -216,7 +217,7 @@ def dataset_where(path: str, search: str) -> Where:
 
 
 CACHE = Where()
-DEMO = Where(SAMPLE_LIBRARY, "recommend search --demo",  # `--demo`, and `recommend web --demo`
+DEMO = Where(SAMPLE_LIBRARY, "`recommend search --demo`",  # `--demo`, and `recommend web --demo`
              f"{SAMPLE_LIBRARY} has the audio features it ships with (`recommend import features` fills "
              "your own cache, which --demo does not read)")
 
@@ -237,7 +238,7 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
     hits = search_tracks(library, text, limit=1, index=index)
     if hits.empty or hits["score"].iloc[0] < min_score:
         raise UsageError(f"no track in {where.library} matches {text!r}; "
-                         f"try `{where.search}` or a Spotify track URL")
+                         f"try {where.search} or a Spotify track URL")
     return str(hits["track_id"].iloc[0])
 
 
@@ -277,8 +278,8 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     ids = library.track_ids
     if track_id not in ids:
         raise UsageError(f"track {track_id} is not in {where.library}; "
-                         + ("run `recommend refresh` or " if where == CACHE else "")
-                         + f"pick one with `{where.search}`")
+                         + ("run `recommend refresh` or " if where.library == CACHE.library else "")
+                         + f"pick one with {where.search}")
     extra = dict(extra or {})
     names = list(scorers) + [k for k in extra if k not in scorers]
     weights = {name: 1.0 for name in scorers} if weights is None else dict(weights)

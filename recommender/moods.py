@@ -269,7 +269,7 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     track_id = resolve_track(library, track, where=where)
     feats = audio_features(library)
     if track_id not in set(library.track_ids):
-        raise UsageError(f"track {track_id} is not in {where.library}; pick one with `{where.search}`")
+        raise UsageError(f"track {track_id} is not in {where.library}; pick one with {where.search}")
     if track_id not in feats.index:  # named: free text may have found another track than the one meant
         t = track_display(library, [track_id]).iloc[0]
         raise NotEnoughData(f"track {t['name']!r} by {t['artists'] or 'no artist'} ({track_id}) has no "

@@ -376,7 +376,7 @@ def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_lib
                                                                      f"{data}; pick one with {quoted}")):
         result = run([*args, "--dataset", str(data)], env)
         assert result.exit_code == 2 and result.stderr.strip() == said, args
-    assert _where(True, None)[:2] == ("the sample library", "recommend search --demo")
+    assert _where(True, None)[:2] == ("the sample library", "`recommend search --demo`")
 
 
 def test_a_demo_track_without_audio_features_does_not_send_you_to_import_them(tmp_path):

@@ -731,13 +731,15 @@ def test_search_and_similar(ctx):
 def test_a_track_the_similar_page_does_not_find_is_said_of_the_library_the_app_shows(ctx, demo):
     # `recommend web --demo`'s Similar page said "no track in the cached library matches 'zzzqqq';
     # try `recommend search`" (the user's own cache, empty), where `recommend similar --demo` says
-    # "the sample library" and `recommend search --demo`
+    # "the sample library"; and either named a command to search with (`recommend search --demo`)
+    # where the app's own Search page, a tab away, does it
     ctx.demo = demo  # as `recommend web --demo` makes it
-    place, search = ("the sample library", "recommend search --demo") if demo else ("the cached library",
-                                                                                    "recommend search")
-    with pytest.raises(UsageError, match=re.escape(f"no track in {place} matches 'zzzqqq'; try `{search}`")):
+    place = "the sample library" if demo else "the cached library"
+    with pytest.raises(UsageError, match=re.escape(f"no track in {place} matches 'zzzqqq'; try the Search page "
+                                                   "or a Spotify track URL")):
         ctx.similar("zzzqqq")
-    with pytest.raises(UsageError, match=re.escape(f"is not in {place}")):
+    refresh = "" if demo else "run `recommend refresh` or "  # (the sample library needs none)
+    with pytest.raises(UsageError, match=re.escape(f"is not in {place}; {refresh}pick one with the Search page")):
         ctx.similar("0000000000000000000000")
 
 

@@ -713,7 +713,8 @@ class WebContext:
     def similar(self, text: str) -> dict[str, Any]:
         from ..explore import CACHE, DEMO, resolve_track, sharing, similar_tracks
         lib = self.library()
-        where = DEMO if self.demo else CACHE  # a track not found: in the library the app shows
+        # a track not found: in the library the app shows, found with the app's own Search page
+        where = (DEMO if self.demo else CACHE)._replace(search="the Search page")
         tid = resolve_track(lib, text, index=self.search_index(), where=where)
         with self._similar_lock:  # the scorers are fitted once and shared
             scorers, weights, extra = self._cached("similar_setup", self._similar_setup)
