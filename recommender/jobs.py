@@ -143,10 +143,16 @@ def logout(settings) -> tuple[Path, bool]:
 
 
 def refresh(settings, gateway=None, progress: Progress | None = None, lock: bool = True):
-    """Pull the account into the cache. Returns (library, RefreshReport)."""
+    """Pull the account into the cache. Returns (library, RefreshReport); a refresh that waited
+    long for Spotify's rate limit says so in its ``problems`` (the notes `recommend refresh`
+    prints), as a build does in its messages."""
     gateway = gateway or connect(settings)
     with writing(settings, "refresh") if lock else nullcontext():
-        return pull(gateway, open_store(settings), settings, progress)
+        library, report = pull(gateway, open_store(settings), settings, progress)
+    waited = gateway.waited_note()
+    if waited:
+        report.problems.append(waited)
+    return library, report
 
 
 def pull(gateway, store: Store, settings, progress: Progress | None = None, notice=None,

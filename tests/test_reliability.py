@@ -770,6 +770,27 @@ def test_a_night_that_waited_long_for_the_rate_limit_says_so_in_one_line_for_cro
                      "spotify.max_total_wait = 600 s"], result.stderr
 
 
+def test_a_refresh_that_waited_long_for_the_rate_limit_says_so_too(logged_in, monkeypatch):
+    """Only `build-playlist` said at its end that it sat through minutes of 429 waits; a
+    `recommend refresh` (by hand, or a cron line of its own) ended as if nothing had happened.
+    It now ends with the same one note (and --json has it in "problems")."""
+    import json
+    server, env, cache = logged_in
+    sleeps = recorded_sleeps(monkeypatch)
+    for path in (r"^/v1/me/playlists$", r"^/v1/me/tracks$"):
+        server.add_fault(Fault(method="GET", path=path, status=429, retry_after=40))
+    result = run(["refresh", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    assert sleeps == [40.0, 40.0]
+    note = ("note: this run waited 80 s in all for Spotify's rate limit (429 answers), of at most "
+            "spotify.max_total_wait = 600 s")
+    assert [line for line in result.stderr.splitlines() if "rate limit" in line] == [note], result.stderr
+    server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=429, retry_after=5))
+    quick = run(["refresh", "--json", "--no-input"], env)  # a short wait: no note
+    assert quick.exit_code == 0 and "rate limit" not in quick.stderr, quick.stderr
+    assert not [p for p in json.loads(quick.stdout)["problems"] if "rate limit" in p]
+
+
 def test_a_long_wait_is_said_as_it_starts_on_a_terminal_even_with_quiet(standin, tmp_path, monkeypatch):
     """A person at a terminal saw nothing while a run slept a 30 s Retry-After with --quiet (and
     only the first 429 of the run without it): a wait of 10 s or more is a note as it starts,
