@@ -111,14 +111,31 @@ def whole_characters(data: Any) -> Any:
     with no partner: a name Spotify or MusicBrainz holds) made U+FFFD, the replacement
     character: no file, table or terminal can write one (UTF-8 has no such character; a refresh
     stopped on the first, "surrogates not allowed"). A pair, one character, is not a surrogate
-    once decoded. Dicts and lists are rebuilt only where they hold one."""
+    once decoded. Dicts and lists are rebuilt only where they hold one.
+
+    Every answer of every service passes here, nearly all without a lone surrogate: the answer
+    written out again by the C encoder (which keeps a lone surrogate as it is, with
+    ``ensure_ascii=False``) and encoded as UTF-8 (which refuses one) tells, and only an answer
+    holding one is walked in Python: about half the time (a 50-track page of a playlist's items:
+    1.1 ms, walked 2.0 ms)."""
+    if isinstance(data, (dict, list)):
+        import json
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+            return data
+        except (UnicodeEncodeError, TypeError, ValueError):  # a lone surrogate (or not JSON's types)
+            pass
+    return _whole(data)
+
+
+def _whole(data: Any) -> Any:
     if isinstance(data, str):
         return _SURROGATE.sub("\ufffd", data) if _SURROGATE.search(data) else data
     if isinstance(data, dict):
-        fixed = {k: whole_characters(v) for k, v in data.items()}
+        fixed = {k: _whole(v) for k, v in data.items()}
         return data if all(fixed[k] is v for k, v in data.items()) else fixed
     if isinstance(data, list):
-        fixed = [whole_characters(v) for v in data]
+        fixed = [_whole(v) for v in data]
         return data if all(a is b for a, b in zip(fixed, data)) else fixed
     return data
 

@@ -144,3 +144,17 @@ def test_a_lone_surrogate_in_a_name_is_a_replacement_character_not_a_crash(tmp_p
         assert any(t["name"] == "Sur\ufffdlone" for t in (found if isinstance(found, list) else found["tracks"]))
         result = run(["search", "Sur lone"], env)
         assert result.exit_code == 0 and "Sur\ufffdlone" in result.stdout
+
+
+def test_whole_characters_mends_only_an_answer_holding_a_lone_surrogate():
+    """Every answer passes `whole_characters`: one without a lone surrogate comes back as the
+    very object given (none copied, however deep); in one with a lone surrogate, however deep,
+    it is U+FFFD, and a pair (an emoji, one character) is kept."""
+    from recommender.safetext import whole_characters
+    clean = json.loads('{"items": [{"name": "x\\ud83d\\ude00", "n": 1.5, "ok": true, "none": null}], "a": []}')
+    assert whole_characters(clean) is clean
+    lone = json.loads('{"items": [{"track": {"artists": [{"name": "A\\udc00B"}]}, "name": "\\ud83d\\ude00"}]}')
+    mended = whole_characters(lone)
+    assert mended["items"][0]["track"]["artists"][0]["name"] == "A\ufffdB"
+    assert mended["items"][0]["name"] == "\U0001f600"
+    assert whole_characters(["\ud800"]) == ["\ufffd"] and whole_characters("\udfff!") == "\ufffd!"
