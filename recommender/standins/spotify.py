@@ -24,6 +24,7 @@ import argparse
 import base64
 import copy
 import csv
+import functools
 import gzip
 import hashlib
 import io
@@ -1398,12 +1399,10 @@ class StandinServer(ServedStandIn):
         extra = {"q": text, "type": ",".join(types), "market": q.get("market")}
         for typ in types:
             if typ == "track":
-                def track_words(tid: str) -> dict[str, set[str]]:
+                def track_words(tid: str) -> dict[str, frozenset[str]]:
                     t = acc.tracks[tid]
-                    return {"track": _words(t["name"]),
-                            "artist": set().union(*(_words(acc.artists[a]["name"]) for a in t.get("artist_ids", []))),
-                            "album": _words(acc.albums[t["album_id"]]["name"]),
-                            "isrc": {str(t.get("isrc") or "").casefold()}}
+                    return _track_words(t["name"], tuple(acc.artists[a]["name"] for a in t.get("artist_ids", [])),
+                                        acc.albums[t["album_id"]]["name"], str(t.get("isrc") or ""))
                 market = bool(q.get("market"))  # Spotify then finds only what plays in that market
                 hits = [tid for tid in acc.tracks if _matches(track_words(tid), free, fields)
                         and not (market and tid in acc.unplayable)]
@@ -1425,8 +1424,9 @@ class StandinServer(ServedStandIn):
         return _Reply(200, out)
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", str(text or "").casefold()))
+@functools.lru_cache(maxsize=1 << 16)  # a search reads every name of the catalogue: each once
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", str(text or "").casefold()))
 
 
 _FIELD_RE = re.compile(r'(\w+):(?:"([^"]*)"|(\S+))')
@@ -1446,13 +1446,24 @@ def _parse_query(text: str) -> tuple[list[str], dict[str, list[str]]]:
     return free, fields
 
 
-def _matches(words: dict[str, set[str]], free: list[str], fields: dict[str, list[str]]) -> bool:
+@functools.lru_cache(maxsize=1 << 16)
+def _track_words(name: str, artists: tuple[str, ...], album: str, isrc: str) -> dict[str, frozenset[str]]:
+    """A track's words by search field, and all but its ISRC under ``""`` (free words)."""
+    words = {"track": _words(name), "artist": frozenset().union(*map(_words, artists)), "album": _words(album)}
+    return {**words, "isrc": frozenset({isrc.casefold()}), "": frozenset().union(*words.values())}
+
+
+def _matches(words: dict[str, frozenset[str]], free: list[str], fields: dict[str, list[str]]) -> bool:
     for name, wanted in fields.items():
         have = words.get(name)
         if have is None or not all(w in have for w in wanted):
             return False
-    everything = set().union(*(v for k, v in words.items() if k != "isrc"))
-    return all(w in everything for w in free) and bool(free or fields)
+    if not free:
+        return bool(fields)
+    everything = words.get("")
+    if everything is None:
+        everything = frozenset().union(*(v for k, v in words.items() if k != "isrc"))
+    return all(w in everything for w in free)
 
 
 # (methods, path regex, handler name); the first matching path wins.
