@@ -78,6 +78,7 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
 
 
+@functools.lru_cache(maxsize=1 << 17)  # each demo start makes the sample world's 21,000 ids again
 def base62_id(text: str) -> str:
     """A deterministic 22-character base-62 id from the sha1 of ``text`` (UTF-8)."""
     n = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % (62**22)
