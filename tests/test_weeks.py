@@ -243,7 +243,7 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
              and j["day"] not in ALBUM_RECHECK_DAYS | {31, 32} and j["day"] not in (REMOVE, SAVE, HAND_ADD)]
     assert max(quiet) <= 25 and journal[0]["spotify"] > 300
     assert len(list(cache.glob("recommend.log*"))) == LOG_BACKUPS  # rotated once in 40 days at 20 kB
-    # the README's requests per day ("Over weeks"): `pytest tests/test_weeks.py -s` prints them
+    # the README's requests per day ("Over weeks"): `pytest tests/test_weeks.py -s -n 0` prints them
     print("\nday exit spotify listenbrainz musicbrainz")
     for j in journal:
         print(f"{j['day']:>3} {j['exit']:>4} {j['spotify']:>7} {j['listenbrainz']:>12} {j['musicbrainz']:>11}")
