@@ -754,41 +754,29 @@ def test_a_long_max_retry_wait_is_still_bounded_by_max_total_wait(logged_in, mon
            "try again in 24.0 h" in said, said
 
 
-def test_a_night_that_waited_long_for_the_rate_limit_says_so_in_one_line_for_crons_mail(logged_in, monkeypatch):
+@pytest.mark.parametrize("command", ["build-playlist", "refresh"])
+def test_a_night_that_waited_long_for_the_rate_limit_says_so_in_one_line_for_crons_mail(command, logged_in,
+                                                                                        monkeypatch):
     """A run that sat through minutes of 429 waits said nothing of it on stderr (only the log
-    did), so cron's mail could not tell why the run took that long. Off a terminal (cron's mail)
-    it now ends with one note of the total, and no line per wait."""
+    did), so cron's mail could not tell why the run took that long; `recommend refresh` (by hand,
+    or a cron line of its own) still ended so after `build-playlist` had its note. Off a terminal
+    (cron's mail) both now end with one note of the total, and no line per wait; a short wait
+    gives none (nor does --json: refresh's "problems", build-playlist's "messages")."""
     server, env, cache = logged_in
     sleeps = recorded_sleeps(monkeypatch)
     for path in (r"^/v1/me/playlists$", r"^/v1/me/tracks$"):
         server.add_fault(Fault(method="GET", path=path, status=429, retry_after=40))
-    result = run(["build-playlist", "--quiet", "--no-input"], env)
+    result = run([command, "--quiet", "--no-input"], env)
     assert result.exit_code == 0, result.stderr
     assert sleeps == [40.0, 40.0]
     notes = [line for line in result.stderr.splitlines() if "rate limit" in line]
     assert notes == ["note: this run waited 80 s in all for Spotify's rate limit (429 answers), of at most "
                      "spotify.max_total_wait = 600 s"], result.stderr
-
-
-def test_a_refresh_that_waited_long_for_the_rate_limit_says_so_too(logged_in, monkeypatch):
-    """Only `build-playlist` said at its end that it sat through minutes of 429 waits; a
-    `recommend refresh` (by hand, or a cron line of its own) ended as if nothing had happened.
-    It now ends with the same one note (and --json has it in "problems")."""
-    import json
-    server, env, cache = logged_in
-    sleeps = recorded_sleeps(monkeypatch)
-    for path in (r"^/v1/me/playlists$", r"^/v1/me/tracks$"):
-        server.add_fault(Fault(method="GET", path=path, status=429, retry_after=40))
-    result = run(["refresh", "--quiet", "--no-input"], env)
-    assert result.exit_code == 0, result.stderr
-    assert sleeps == [40.0, 40.0]
-    note = ("note: this run waited 80 s in all for Spotify's rate limit (429 answers), of at most "
-            "spotify.max_total_wait = 600 s")
-    assert [line for line in result.stderr.splitlines() if "rate limit" in line] == [note], result.stderr
     server.add_fault(Fault(method="GET", path=r"^/v1/me/playlists$", status=429, retry_after=5))
-    quick = run(["refresh", "--json", "--no-input"], env)  # a short wait: no note
+    quick = run([command, "--json", "--no-input"], env)
     assert quick.exit_code == 0 and "rate limit" not in quick.stderr, quick.stderr
-    assert not [p for p in json.loads(quick.stdout)["problems"] if "rate limit" in p]
+    said = json.loads(quick.stdout)["problems" if command == "refresh" else "messages"]
+    assert sleeps[2:] == [5.0] and not [m for m in said if "rate limit" in m], said
 
 
 def test_a_long_wait_is_said_as_it_starts_on_a_terminal_even_with_quiet(standin, tmp_path, monkeypatch):
