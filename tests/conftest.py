@@ -56,6 +56,20 @@ def no_real_open_data() -> Iterator[None]:
                     os.environ[k] = v
 
 
+@pytest.fixture(scope="session")
+def refreshed_demo_cache(tmp_path_factory) -> Path:
+    """A demo cache (``cache.dir``) as a login and a refresh on the default settings leave it,
+    made once: tests copy it rather than refresh the demo each (about 2.5 s each). Read-only!"""
+    from recommender import jobs
+    from recommender.config import load_settings
+    cache = tmp_path_factory.mktemp("refreshed-demo")
+    settings = load_settings(environ={}, overrides={"cache.dir": str(cache)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        jobs.refresh(demo)
+    return cache
+
+
 @pytest.fixture
 def small_account() -> Account:
     """tests/fixtures/small_account.json: 3 owned playlists + 1 followed (owner spotify),

@@ -1289,26 +1289,14 @@ def test_a_seed_playlist_runs_why_names_only_listenbrainz_evidence_of_that_playl
 ELECTROPOP = "Electropop 80/90s"  # the sample library's playlist of artists the sample user's taste does not lead to
 
 
-@pytest.fixture(scope="module")
-def _refreshed_demo_cache(tmp_path_factory):
-    """A demo cache as a login and a refresh on the default settings leave it, made once."""
-    from recommender import jobs
-    cache = tmp_path_factory.mktemp("refreshed-demo")
-    settings = load_settings(environ={}, overrides={"cache.dir": str(cache)})
-    with jobs.demo_environment(settings) as (demo, server):
-        jobs.demo_login(demo)
-        jobs.refresh(demo)
-    return cache
-
-
 @pytest.fixture
-def refreshed_demo(_refreshed_demo_cache, tmp_path):
+def refreshed_demo(refreshed_demo_cache, tmp_path):
     """Settings on a copy (in ``tmp_path``) of a demo cache the default refresh filled: what a
     test that logs in and refreshes first would have (the frames, the open-data answers, the
     albums read, the stand-in account), without that refresh's seconds in every test. The demo's
     stand-ins start afresh, their request logs empty: a test logs in and counts from there."""
     import shutil
-    shutil.copytree(_refreshed_demo_cache, tmp_path, dirs_exist_ok=True)
+    shutil.copytree(refreshed_demo_cache, tmp_path, dirs_exist_ok=True)
     return load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
 
 

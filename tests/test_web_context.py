@@ -913,14 +913,16 @@ def test_the_moods_page_reads_the_audio_features_once(tmp_path):
 
 # ----- Discovery ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo_discovery(tmp_path_factory):
+def demo_discovery(tmp_path_factory, refreshed_demo_cache):
     """The Discovery page of the demo (its sample library finds tracks through the stand-ins)."""
+    import shutil
+
     from recommender.config import load_settings
     tmp = tmp_path_factory.mktemp("demo")
+    shutil.copytree(refreshed_demo_cache, tmp, dirs_exist_ok=True)  # (a login and a refresh, once)
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp)})
     with jobs.demo_environment(settings) as (demo, _server):
         jobs.demo_login(demo)
-        jobs.refresh(demo)
         c = WebContext(demo, config_file=tmp / "user.yaml", demo=True)
         yield c, c.discovery()
 

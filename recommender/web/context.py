@@ -449,17 +449,20 @@ class WebContext:
         whose name holds a newline was blocked under another name (it stayed in the playlist,
         "blocked" said above it)."""
         lib = self.library()
+        tracks = lib.tracks
         pos = int(lib.track_positions([track_id])[0]) if track_id else -1
         out: dict[str, str] = {}
-        pairs = []  # (ids, names) of the track, then of every track: one gone from the library since the
-        if pos >= 0:  # page was opened (a refresh) blocked its artist under the form's name, line breaks made CR LF
-            t = lib.tracks.iloc[pos]
+        own = []  # the track's (artist ids, names)
+        if pos >= 0:
+            t = tracks.iloc[pos]
             out = {"name": str(t["name"]), "by": ", ".join(str(n) for n in t["artist_names"])}
-            pairs.append((t["artist_ids"], t["artist_names"]))
-        for ids, names in itertools.chain(pairs, zip(lib.tracks["artist_ids"], lib.tracks["artist_names"])) if artist_id else ():
-            if artist_id in (found := {str(i): str(n) for i, n in zip(ids, names)}):
-                out["artist"] = found[artist_id]
-                break
+            own = [(t["artist_ids"], t["artist_names"])]
+        if artist_id:  # its own artists first, then any track's: one gone since the page was opened (a refresh)
+            for ids, names in itertools.chain(own, zip(tracks["artist_ids"], tracks["artist_names"])):
+                found = {str(i): str(n) for i, n in zip(ids, names)}
+                if artist_id in found:
+                    out["artist"] = found[artist_id]
+                    break
         return out
 
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
