@@ -201,25 +201,29 @@ IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` 
 class Where(NamedTuple):
     """For messages about a track not found or without audio features: the library looked in,
     the search that reads it, as a message names it (a command in backticks, or the web app's
-    Search page), and how its tracks get audio features (``--demo`` and ``--dataset FILE`` read
-    another library than your cache: features imported into the cache are not theirs)."""
+    Search page), how its tracks get audio features (``--demo`` and ``--dataset FILE`` read
+    another library than your cache: features imported into the cache are not theirs) and
+    whether a refresh can add a track to it (only to your cache)."""
 
     library: str = "the cached library"
     search: str = "`recommend search`"
     features: str = IMPORT_HINT
+    refreshed: bool = True  # `recommend refresh` fills it
 
 
 def dataset_where(path: str, search: str) -> Where:
     """``Where`` for a playlist data file (``--dataset FILE``): its own columns hold the features."""
-    return Where(path, search, "fill in the file's valence and energy columns (0 to 1; an Exportify export made "
-                               "since Spotify stopped giving apps audio features, in November 2024, has them empty), "
-                               "or use your cache with features imported by `recommend import features FILE.csv`")
+    return Where(path, search,
+                 "fill in the file's valence and energy columns (0 to 1; an Exportify export made since "
+                 "Spotify stopped giving apps audio features, in November 2024, has them empty), or use "
+                 "your cache with features imported by `recommend import features FILE.csv`",
+                 refreshed=False)
 
 
 CACHE = Where()
 DEMO = Where(SAMPLE_LIBRARY, "`recommend search --demo`",  # `--demo`, and `recommend web --demo`
              f"{SAMPLE_LIBRARY} has the audio features it ships with (`recommend import features` fills "
-             "your own cache, which --demo does not read)")
+             "your own cache, which --demo does not read)", refreshed=False)
 
 
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,
@@ -278,7 +282,7 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     ids = library.track_ids
     if track_id not in ids:
         raise UsageError(f"track {track_id} is not in {where.library}; "
-                         + ("run `recommend refresh` or " if where.library == CACHE.library else "")
+                         + ("run `recommend refresh` or " if where.refreshed else "")
                          + f"pick one with {where.search}")
     extra = dict(extra or {})
     names = list(scorers) + [k for k in extra if k not in scorers]

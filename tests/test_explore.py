@@ -223,6 +223,21 @@ def test_similar_tracks_unknown_track_is_a_usage_error(lib):
         similar_tracks(lib, "x" * 22, {"t": TableScorer()})
 
 
+def test_only_a_track_missing_from_the_cache_is_sent_to_refresh(lib):
+    """A refresh can add a track to your cache, not to a data file: a file that happened to be
+    named like the cache's label ("the cached library") got the cache's refresh hint."""
+    from recommender.explore import CACHE, DEMO, dataset_where
+    said = {}
+    for name, where in (("cache", CACHE), ("demo", DEMO),
+                        ("file", dataset_where("the cached library", "`recommend search --dataset x.csv`"))):
+        with pytest.raises(UsageError) as caught:
+            similar_tracks(lib, "x" * 22, {"t": TableScorer()}, where=where)
+        said[name] = str(caught.value)
+    assert "run `recommend refresh` or pick one with `recommend search`" in said["cache"]
+    assert "refresh" not in said["demo"] and "refresh" not in said["file"]
+    assert said["file"].endswith("is not in the cached library; pick one with `recommend search --dataset x.csv`")
+
+
 # ----- title and artist both weigh; a floor; the cached index --------------------------------
 MAD = [  # (name, artist, album): five "Mad World"s and an artist whose name rhymes with "Rules"
     ("Mad World", "Tears For Fears", "The Hurting"),
