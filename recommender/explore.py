@@ -46,6 +46,11 @@ _URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
 _URL_RE = re.compile(r"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?track/([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 
+def is_track_id(text: str) -> bool:
+    """Whether ``text`` is a bare Spotify track id (22 letters and digits)."""
+    return bool(_ID_RE.fullmatch(text))
+
+
 def _join_names(value) -> str:
     """Artist names as one display string from a list (or a plain string)."""
     if isinstance(value, str):

@@ -202,6 +202,25 @@ def test_remove_and_pin_shape_the_next_run_and_publish(ctx, standin):
     assert run["command"] == "build-playlist (web)" and run["exit_code"] == 0
 
 
+def test_a_steer_refuses_a_track_id_no_page_shows_and_keeps_nothing_of_it(ctx, standin):
+    # a form's track value, sent by a script: "pinned: the next run puts it first" for any text,
+    # kept in the manifest (100 KB of it too), and every Publish after failed (Spotify: "Invalid
+    # track uri") until it was unpinned
+    store = jobs.open_store(ctx.settings)
+    before = store.read_manifest()
+    for action, track, said in (("pin", "NoSuchTrack1234567890A", "not pinned: the track is neither in your library "
+                                                                   "nor on the Next playlist (reload the page)"),
+                                ("pin", "x" * 100_000, "not pinned: 'xxxxxxxx"),
+                                ("remove", "<script>alert(1)</script>", "not removed: '<script>alert(1)</script>' is "
+                                                                        "not a Spotify track id"),
+                                ("unpin", ids_of(ctx.preview())[0] + "\n", "not unpinned: ")):
+        with pytest.raises(UsageError, match=re.escape(said)) as caught:
+            ctx.steer(action, track)
+        assert len(str(caught.value)) < 200
+    assert store.read_manifest() == before
+    assert ctx.publish()["exit_code"] == 0
+
+
 def test_a_publish_in_a_terminal_shows_on_the_next_page(ctx, standin):
     # the page kept its playlist until a refresh: after a `build-playlist` in a terminal (its
     # cache fresh, so not refreshed) it still offered to add the tracks that run had just added

@@ -28,6 +28,7 @@ from ..config import curve_label, off_line, weight_cell
 from ..errors import RecommenderError, UsageError
 from ..isotime import shown, shown_text, utc_now
 from ..paths import TRY_DEMO, WEB_DEMO
+from ..safetext import cut
 from ..wording import plural
 
 log = logging.getLogger(__name__)
@@ -441,6 +442,13 @@ class WebContext:
             })
         return rows
 
+    def _on_next_page(self, track_id: str) -> bool:
+        """Whether the library holds the track or the Next playlist shows it (a row may be neither
+        a library track nor a candidate: one you added to the playlist by hand)."""
+        if int(self.library().track_positions([track_id])[0]) >= 0:
+            return True
+        return track_id in set(self.preview().table["track_id"].astype(str))
+
     def names_of(self, track_id: str, artist_id: str = "") -> dict[str, str]:
         """The library's names of a track of the Next page (``name``; ``by``: its artists as the
         page shows them) and of one of its artists (``artist``, by id; from another track when the
@@ -470,6 +478,14 @@ class WebContext:
         if action in ("remove", "pin", "unpin"):
             if not track_id:
                 raise UsageError(f"{action}: no track given")
+            from ..explore import is_track_id
+            if not is_track_id(track_id):  # a form's value, or a script's: never kept in the manifest
+                raise UsageError(f"not {action}{'ned' if action.endswith('pin') else 'd'}: {cut(track_id, 40)!r} "
+                                 "is not a Spotify track id")
+            if action == "pin" and not self._on_next_page(track_id):
+                # a pin is sent to Spotify by every later run: an id it does not know failed each Publish
+                raise UsageError("not pinned: the track is neither in your library nor on the Next playlist "
+                                 "(reload the page)")
             if action == "pin":
                 from ..pipeline import unblocked
                 if not unblocked(self.library(), self.settings, [track_id]):  # a page opened before the block (another tab)
