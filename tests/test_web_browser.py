@@ -252,8 +252,31 @@ def test_weights_page_evaluates_and_previews(page, demo):
     assert page.locator("#sliders").get_by_role("status").count() == 0
     assert page.get_attribute("#w-content", "aria-valuetext") == "0.00"  # follows the move, as shown
     assert page.get_by_role("slider", name="content", exact=True).count() == 1
+    # each score on its own track's row (floated after a name that filled its line, it fell onto the next)
+    rows = page.eval_on_selector_all("#preview li", """els => els.map(li => {
+        const s = li.querySelector('.score').getBoundingClientRect(), r = li.getBoundingClientRect();
+        return s.top >= r.top && s.bottom <= r.bottom; })""")
+    assert rows and all(rows), rows
     assert_safe(page)
     shot(page, "weights")
+    # every weight at 0: the page said the error, yet went on showing the last list and evaluation
+    # as the sliders' own ("publishing these weights would add 7 and remove 7 tracks")
+    shown = {name: page.input_value(f"#w-{name}") for name in page.evaluate(
+        "JSON.parse(document.getElementById('page-data').textContent).weights")}
+    for name in shown:
+        page.locator(f"#w-{name}").fill("0")
+    expect(page.locator("#status")).to_have_text("error: at least one weight must be above 0")
+    expect(page.locator("#preview-note")).to_have_text(re.compile(r"^not updated: the list below is for the last weights"))
+    expect(page.locator("#eval-note")).to_have_text(re.compile(r"^not updated: the evaluation above"))
+    assert page.eval_on_selector_all("#preview.stale, #metrics.stale", "els => els.length") == 2
+    for name, value in shown.items():  # back as they were: computed again, no longer greyed out
+        page.locator(f"#w-{name}").fill(value)
+    expect(page.locator("#status")).to_have_text(re.compile(r"^updated"))
+    assert page.eval_on_selector_all(".stale", "els => els.length") == 0
+    assert page.inner_text("#eval-note").startswith("N = ")
+    refused = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused preview
+    assert refused
+    page.problems[:] = [p for p in page.problems if p not in refused]
     # a second tab saves first: this page's Save is refused (409) instead of writing its old
     # values of every weight back over that change, and says so on its own line (a preview
     # ending after the save overwrote the save's message)
@@ -871,6 +894,15 @@ def test_the_steer_buttons_keep_their_words_whole_at_375_px(browser, demo):
                                       "r.selectNodeContents(e); return r.getClientRects().length; })")
     assert sources and set(sources) == {1}, sources  # "albums" broke as "album / s"
     assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # README: the "why" stays in view. As columns, the why and the steer buttons started past the
+    # right edge (the why at 424 px of 375), out of sight in the table's own scroll box; each
+    # track is now one card, every cell of it inside the window and readable
+    outside = pg.eval_on_selector_all("#next-table td.why, #next-table td.steer button, #next-table td.source",
+                                      """els => els.filter(e => { const r = e.getBoundingClientRect();
+                                          return r.left < 0 || r.right > window.innerWidth || r.width < 40; })
+                                          .map(e => e.outerHTML.slice(0, 80))""")
+    assert outside == []
+    assert pg.eval_on_selector("#next-table", "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
     shot(pg, "next-375")
     pg.context.close()
 

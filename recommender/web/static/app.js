@@ -249,6 +249,7 @@ function initWeights() {
       }
     } catch (err) {
       status.textContent = visibleText("error: " + err.message);
+      if (!again) markStale();
     } finally {
       busy = false;
       if (again) { again = false; refresh(); }
@@ -298,13 +299,25 @@ function initWeights() {
   refresh();
 }
 
+// the sliders' weights could not be computed (all at 0, the app stopped): the list and the
+// evaluation are greyed out and say whose they are (they read as the sliders' own)
+const STALE_PREVIEW = "not updated: the list below is for the last weights that could be computed";
+const STALE_EVAL = "not updated: the evaluation above is for the last weights that could be computed";
+function markStale() {
+  for (const id of ["preview", "metrics"]) document.getElementById(id).classList.add("stale");
+  document.getElementById("preview-note").textContent = STALE_PREVIEW;
+  document.getElementById("eval-note").textContent = STALE_EVAL;
+}
+
 function showPreview(out) {
   const list = document.getElementById("preview");
   list.replaceChildren();
+  for (const id of ["preview", "metrics"]) document.getElementById(id).classList.remove("stale");
   for (const t of out.tracks) {
     const li = el("li");
-    li.append(el("span", { class: "name" }, t.name), document.createTextNode(" · "),
-      el("span", { class: "artists" }, t.artists), el("span", { class: "num score" }, fmt(t.score)));
+    // the score first, floated right: after a name that filled its line it fell onto the next row
+    li.append(el("span", { class: "num score" }, fmt(t.score)), el("span", { class: "name" }, t.name),
+      document.createTextNode(" · "), el("span", { class: "artists" }, t.artists));
     list.appendChild(li);
   }
   const factors = Object.entries(out.weight_factors || {})
