@@ -428,7 +428,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
                 _err(message)
                 if record:  # `recommend status` shows the stop, not the run before it as the last one
-                    _record_failure(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
+                    _record_stop(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
                 raise typer.Exit(code) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
@@ -776,6 +776,27 @@ def _record_failure(command_name: str, exit_code: int, started: float, message: 
     note = record_failure(settings.cache_dir, command_name, exit_code, started, message, dry_run=dry_run)
     if note:  # e.g. the disk is full: say so where cron's mail shows it
         _note(note)
+
+
+def _record_stop(command_name: str, exit_code: int, started: float, message: str, **how: Any) -> None:
+    """``_record_failure`` for a Ctrl-C or SIGTERM: a second one meanwhile (a double Ctrl-C) no
+    longer stops the recording half way (the stop went unrecorded, once with a traceback), and a
+    stop that came during the first imports, which leaves a module half-loaded (pandas, numpy,
+    yaml cannot be imported again in this process), ends in its one line, unrecorded, instead of
+    a hundred lines of ImportError or RecursionError and exit 1."""
+    import signal
+    import threading
+    held = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            held[sig] = signal.signal(sig, signal.SIG_IGN)
+    try:
+        _record_failure(command_name, exit_code, started, message, **how)
+    except Exception as exc:  # noqa: BLE001 - a half-imported module; the stop is said already
+        log.debug("the stop was not recorded: %s", exc)
+    finally:
+        for sig, previous in held.items():
+            signal.signal(sig, signal.SIG_DFL if previous is None else previous)
 
 
 def _scheduled_settings_without_config():

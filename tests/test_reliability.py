@@ -1427,6 +1427,44 @@ def test_a_failed_demo_run_is_recorded_with_the_demos_runs_not_yours(tmp_path, m
     assert "build-playlist" not in status.stdout
 
 
+def test_a_ctrl_c_while_the_stop_is_recorded_is_ignored_and_one_in_the_first_imports_ends_in_one_line(
+        tmp_path, monkeypatch, capfd):
+    """A Ctrl-C or SIGTERM in a run's first second, while pandas, numpy or yaml were being
+    imported, left them half-loaded: recording the stop imported them again and ended in a
+    hundred lines of ImportError or RecursionError and exit 1. And a second Ctrl-C while the first
+    one's stop was recorded broke the recording off (the stop missing from `recommend status`,
+    once with a traceback): it is ignored for those few milliseconds."""
+    import signal
+
+    from recommender import cli, jobs
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt()
+    monkeypatch.setattr(jobs, "build_playlist", stopped)
+    cache = tmp_path / "state"
+    env = {"RECOMMENDER_CACHE_DIR": str(cache)}
+    real = cli._record_failure
+    held = []
+
+    def recording(*args, **kwargs):
+        held.append((signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(cli, "_record_failure", recording)
+    before = signal.getsignal(signal.SIGINT)
+    result = run(["build-playlist"], env)
+    assert result.exit_code == 130 and held == [(signal.SIG_IGN, signal.SIG_IGN)]
+    assert signal.getsignal(signal.SIGINT) is before  # put back after
+    assert [(r["command"], r["exit_code"]) for r in runs_of(cache)] == [("build-playlist", 130)]
+
+    def half_loaded(*args, **kwargs):
+        raise ImportError("cannot import name 'error' from partially initialized module 'yaml'")
+    monkeypatch.setattr(cli, "_record_failure", half_loaded)
+    capfd.readouterr()
+    result = run(["build-playlist"], env)
+    assert result.exit_code == 130 and result.stderr.strip() == "interrupted"
+    assert len(runs_of(cache)) == 1  # not recorded: nothing could be
+
+
 def test_every_reliability_line_of_the_readme_names_existing_tests():
     import re
     readme = (REPO / "README.md").read_text(encoding="utf-8")
