@@ -1381,7 +1381,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from .isotime import shown_text
     from .runlog import describe_run, status
     from .wording import plural
-    from .spotify.auth import read_token
+    from .spotify.auth import read_token, unusable_token
     settings = _settings(config)
     store = open_store(settings)
     manifest = store.read_manifest()
@@ -1389,6 +1389,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     library = store.load_library()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
                   frames_dir=settings.frames_dir, schedule=schedule.status())
+    if info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
+        info["login"]["message"] = damaged  # named: not taken for a login never made
     if not offline and info["login"]["state"] != "needs login":
         _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))

@@ -547,18 +547,27 @@ def test_a_dropped_in_token_without_expires_at_is_refreshed_and_without_refresh_
         gateway_for(settings).get("me/")
 
 
-@pytest.mark.parametrize("content", ["[1]", '"a token"', "5", "{not json", "{}", '{"token_type": "Bearer"}'])
+@pytest.mark.parametrize("content", ["[1]", '"a token"', "5", "{not json", "{}", '{"token_type": "Bearer"}',
+                                     b"\xff\xfe garbage"])
 def test_a_dropped_in_token_file_that_is_no_login_names_the_file_and_asks_for_login(env, content):
     """Valid JSON that is not an object crashed ('list' object has no attribute 'get', exit 1);
     a damaged file was reported as 'not logged in', as if there were none; an object with no
-    token in it was 'the saved login has expired', the file unnamed."""
+    token in it was 'the saved login has expired', the file unnamed; bytes that are not UTF-8
+    were "unexpected error: UnicodeDecodeError" (exit 1, a cron run's "please report it"), and
+    `recommend status` said "needs login (run `recommend auth`)", the file unnamed."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
     server, settings, gateway, store, _ = env
     path = store.dir / "spotify-token.json"
-    path.write_text(content)
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     with pytest.raises(AuthError) as err:
         gateway_for(settings).get("me/")
     assert err.value.exit_code == 3
     assert str(err.value).startswith(f"the saved login {path} cannot be used (") and "recommend auth" in str(err.value)
+    said = CliRunner().invoke(app, ["status", "--offline", "--json"], env={"RECOMMENDER_CACHE_DIR": str(store.dir)})
+    login = json.loads(said.stdout)["login"]
+    assert login["state"] == "needs login" and login["message"] == str(err.value)
 
 
 def test_a_playlist_listed_without_snapshot_id_is_read_again_every_time(env):

@@ -71,7 +71,10 @@ class AtomicCacheFileHandler(CacheFileHandler):
         stat = file_stat(Path(self.cache_path))
         if stat is not None and self._seen is not None and self._seen[0] == stat:
             return copy.deepcopy(self._seen[1])
-        token = super().get_cached_token()
+        try:
+            token = super().get_cached_token()
+        except ValueError:  # bytes that are not UTF-8 text (spotipy catches only a JSON error): no login
+            token = None
         self._seen = (stat, copy.deepcopy(token)) if stat is not None and token is not None else None
         return token
 
@@ -87,6 +90,17 @@ def read_token(cache_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def unusable_token(cache_dir: Path) -> str | None:
+    """Why the saved login file of ``cache_dir``, which exists, cannot be used (damaged, not a
+    login, no permission), with what to do; None when it is absent or a login."""
+    path = token_path(cache_dir)
+    token = read_token(cache_dir)
+    if not path.exists() or (token is not None and any(isinstance(token.get(k), str) and token[k]
+                                                       for k in ("access_token", "refresh_token"))):
+        return None
+    return f"{_unreadable_token(path)}{NEEDS_LOGIN}"
 
 
 def _unreadable_token(path: Path) -> str:
@@ -106,6 +120,8 @@ def _unreadable_token(path: Path) -> str:
         why = "not a saved Spotify login"
     except OSError as exc:
         why = exc.strerror or str(exc)
+    except UnicodeDecodeError:
+        why = "not text"
     except ValueError:
         why = "not JSON"
     return f"the saved login {path} cannot be used ({why}): "
