@@ -2053,7 +2053,7 @@ def schedule_install_cmd(
     """Add (or replace) our one crontab entry running `build-playlist --quiet --no-input`."""
     from . import schedule
     settings = _settings(config)
-    expr = schedule.validate_cron(at) if at else schedule.configured_cron(settings)
+    expr = schedule.validate_cron(at) if at is not None else schedule.configured_cron(settings)
     exe = schedule.default_executable()
     cfg = (config or _state.config or settings.user_file)
     cfg = Path(cfg).resolve() if cfg else None

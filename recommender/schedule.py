@@ -84,17 +84,30 @@ def validate_cron(expr: str) -> str:
             raise UsageError(f"invalid cron expression {expr!r}: use five fields or one of "
                              f"{', '.join(sorted(SPECIALS))}")
         return text.lower()
+    if not text:
+        raise UsageError(f"invalid cron expression {expr!r}: it is empty (five fields: minute hour "
+                         "day-of-month month day-of-week, e.g. \"30 6 * * *\")")
     if len(fields) != 5:
         raise UsageError(f"invalid cron expression {expr!r}: expected 5 fields "
                          f"(minute hour day-of-month month day-of-week), got {len(fields)}")
     if not all(set(f) <= ALLOWED_FIELD_CHARS for f in fields):
         raise UsageError(f"invalid cron expression {expr!r}: unexpected character")
     try:
-        CronSlices(text)
+        slices = CronSlices(text)
     except (ValueError, KeyError) as exc:
         reason = exc.args[0] if exc.args else type(exc).__name__
         raise UsageError(f"invalid cron expression {expr!r}: {reason}") from None
+    days, months = (set(s) for s in list(slices)[2:4])
+    # a day-of-month no month it names has ("31 2": 31 February) never runs, unless a restricted
+    # day-of-week may run it instead (cron runs a day that matches either when both are restricted)
+    if (fields[2].startswith("*") or fields[4].startswith("*")) and not any(
+            d <= _LONGEST.get(m, 31) for m in months for d in days):
+        raise UsageError(f"invalid cron expression {expr!r}: it would never run (none of its months has "
+                         f"day {', '.join(map(str, sorted(days)))})")
     return text
+
+
+_LONGEST = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}  # days of each month at most (29 February in leap years)
 
 
 def configured_cron(settings) -> str:

@@ -109,11 +109,16 @@ def test_lock_held_exits_6_naming_the_lock(logged_in):
     assert "recommend.lock" in result.stderr
 
 
-def test_invalid_cron_exits_2(tmp_path):
-    result = run(["schedule", "install", "--at", "61 * * * *", "--tabfile", str(tmp_path / "tab")],
-                 {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+@pytest.mark.parametrize("at, said", [("61 * * * *", "'61 * * * *'"),
+                                       # installed with no next run, no warning: it never ran
+                                       ("0 7 31 2 *", "'0 7 31 2 *': it would never run"),
+                                       ("", "'': it is empty")])  # installed the default time, unsaid
+def test_invalid_cron_exits_2(tmp_path, at, said):
+    tab = tmp_path / "tab"
+    result = run(["schedule", "install", "--at", at, "--tabfile", str(tab)], {"RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 2
-    assert "61 * * * *" in result.stderr
+    assert result.stderr.startswith(f"error: invalid cron expression {said}")
+    assert not tab.exists()
 
 
 def test_schedule_install_show_remove_keeps_other_lines(tmp_path):

@@ -68,6 +68,9 @@ def _foreign_lines(text: str) -> list[str]:
     ("*/15 * * * *", "*/15 * * * *"),
     ("@Daily", "@daily"),
     ("0 5 * * 7", "0 5 * * 7"),
+    ("0 7 29 2 *", "0 7 29 2 *"),  # leap years
+    ("0 7 31 feb mon", "0 7 31 feb mon"),  # day-of-month or day-of-week: every Monday of February
+    ("0 7 31 */2 *", "0 7 31 */2 *"),
 ])
 def test_validate_cron_accepts_and_normalises(expr, expected):
     assert schedule.validate_cron(expr) == expected
@@ -75,7 +78,9 @@ def test_validate_cron_accepts_and_normalises(expr, expected):
 
 @pytest.mark.parametrize("expr", ["61 * * * *", "* * * *", "* * * * * *", "@reboot", "@often",
                                   "*/0 * * * *", "5-1 * * * *", "0 5 * * funday", "0 5 * * 8",
-                                  "0 5 ~ * *", "", "0 24 * * *", "0 0 0 * *"])
+                                  "0 5 ~ * *", "", "0 24 * * *", "0 0 0 * *",
+                                  # never runs: no month it names has the day (was installed, no next run)
+                                  "0 7 31 2 *", "0 7 30 feb *", "0 7 31 4,6 *", "0 7 31 2 */1"])
 def test_validate_cron_rejects_with_usage_error_naming_the_expression(expr):
     with pytest.raises(UsageError) as err:
         schedule.validate_cron(expr)
