@@ -518,7 +518,16 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
     playlists --demo`, the command the error names in the demo)."""
     from .library import name_key, playlist_ref_id
     from .publish import managed_history
-    pid = library.find_playlist(ref)
+    try:
+        if _without_playlist(library, *ours).find_playlist(ref) is not None:
+            return  # one of yours: a playlist of ours of the same name is never a seed, so not "2 playlists"
+    except UsageError:
+        return  # several of yours have the name: resolve_playlist asks which one
+    pl = library.playlists
+    try:
+        pid = library.replace(playlists=pl[pl["playlist_id"].isin([p for p in ours if p])]).find_playlist(ref)
+    except UsageError:  # two of ours share the name (an earlier managed playlist)
+        pid = next(p for p in ours if p)
     if pid is None:
         pid = next((h["id"] for h in managed_history(store) if h["id"] == playlist_ref_id(ref)
                     or name_key(str(h.get("name") or "")) == name_key(ref)), None)

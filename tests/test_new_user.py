@@ -81,6 +81,17 @@ def test_playlists_marks_every_playlist_the_tool_writes_and_seeding_from_one_say
     result = run(["build-playlist", "--dry-run", "--seed-playlist", "recommend: happy/upbet"], env)
     assert result.exit_code == 2 and "no playlist named" in result.stderr
     assert "recommend: happy/upbeat" not in result.stderr, result.stderr
+    # a playlist of yours with the name of one of ours is the one a name means: ours is never a
+    # seed (it was "2 playlists are named ...: give the id", both ids listed)
+    yours = next(p for p in server.account.playlists if p["owner"] == server.account.user["id"]
+                 and p["id"] not in (main["id"], mood["id"]) and p.get("items"))
+    yours["name"], before = "recommend: happy/upbeat", yours["name"]
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    for args in (["build-playlist", "--dry-run", "--json", "--seed-playlist"], ["moods", "cluster", "--json"]):
+        result = run([*args, "recommend: happy/upbeat"], env)
+        assert result.exit_code == 0, (args, result.stderr)
+    assert json.loads(result.stdout)["playlist_id"] == yours["id"]
+    yours["name"] = before
     server.account.playlist(mood["id"])["followed"] = False  # you delete it in Spotify: gone at the next refresh
     assert run(["refresh", "--quiet"], env).exit_code == 0
     assert "recommend: happy/upbeat" not in [r["name"] for r in json.loads(run(["playlists", "--json"], env).stdout)]
