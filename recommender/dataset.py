@@ -118,6 +118,22 @@ def _audio_frame(df: pd.DataFrame, mapping: dict[str, str], path: Path, sep: str
     return af
 
 
+MAX_DURATION_MS = 2 ** 31 - 1  # about 24.8 days: Spotify's longest tracks are hours
+
+
+def _whole_numbers(values: pd.Series, low: int, high: int, path: Path, column: str, say: bool = True) -> pd.Series:
+    """``values`` as whole numbers (nullable Int64); a cell that is no number, or one outside
+    ``low``..``high`` (1e30, inf, a negative popularity), is unknown, with one warning line: a
+    cell of 1e30 stopped every command that read the file ("cannot safely cast non-equivalent
+    float64 to int64")."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    bad = numbers.notna() & ~numbers.between(low, high)
+    if say and bad.any():
+        log.warning("%s: %d value(s) of column %r out of range, read as unknown (%d to %d; e.g. %r)", path,
+                    int(bad.sum()), column, low, high, values[bad].iloc[0])
+    return numbers.mask(bad).round().astype("Int64")
+
+
 def _from_tidytuesday(df: pd.DataFrame, path: Path, features: str, sep: str = ",") -> dict[str, pd.DataFrame]:
     _require(df, TIDY_REQUIRED, path)
     df = df.dropna(subset=["track_id", "playlist_id"])
@@ -135,9 +151,10 @@ def _from_tidytuesday(df: pd.DataFrame, path: Path, features: str, sep: str = ",
     })
     if features == "full":
         if "track_popularity" in df.columns:
-            tr["popularity"] = pd.to_numeric(df["track_popularity"], errors="coerce").round().astype("Int64")
+            tr["popularity"] = _whole_numbers(df["track_popularity"], 0, 100, path, "track_popularity")
         if "duration_ms" in df.columns:
-            tr["duration_ms"] = pd.to_numeric(df["duration_ms"], errors="coerce").round().astype("Int64")
+            # (said once, by the audio features' read of the same column)
+            tr["duration_ms"] = _whole_numbers(df["duration_ms"], 1, MAX_DURATION_MS, path, "duration_ms", say=False)
     keep = tr.drop_duplicates("track_id").index
     tracks = tr.loc[keep]
     artists = pd.DataFrame({"artist_id": artist_ids, "name": artist})
@@ -233,10 +250,10 @@ def _from_exportify(df: pd.DataFrame, path: Path, features: str, sep: str = ",")
     if features == "full":
         pop = _first_column(df, "Popularity")
         if pop is not None:
-            tr["popularity"] = pd.to_numeric(pop, errors="coerce").round().astype("Int64")
+            tr["popularity"] = _whole_numbers(pop, 0, 100, path, "Popularity")
     dur = _first_column(df, "Duration (ms)", "Track Duration (ms)")
     if dur is not None:
-        tr["duration_ms"] = pd.to_numeric(dur, errors="coerce").round().astype("Int64")
+        tr["duration_ms"] = _whole_numbers(dur, 1, MAX_DURATION_MS, path, dur.name or "Duration (ms)")
     genres = _first_column(df, "Genres")
     art_rows = []
     for i, (ids, parts) in enumerate(zip(artist_ids, artist_names)):

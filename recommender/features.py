@@ -63,7 +63,7 @@ RULES: dict[str, tuple[float, float, bool, bool]] = {
     "mode": (0, 1, True, False),
     "loudness": (-60.0, 5.0, False, False),
     "tempo": (0.0, 300.0, False, False),
-    "duration_ms": (0, np.inf, True, True),
+    "duration_ms": (0, 2 ** 31 - 1, True, True),  # 1e30 passed, then stopped the import in its int cast
 }
 
 _TRACK_ID = re.compile(
@@ -106,8 +106,9 @@ def parse_track_id(value: Any) -> str | None:
 
 def rule_text(column: str) -> str:
     low, high, whole, exclusive = RULES[column]
-    if exclusive and np.isinf(high):
-        return f"{column} must be {'a whole number ' if whole else ''}above {low:g}"
+    if exclusive:
+        return (f"{column} must be {'a whole number ' if whole else ''}above {low:g}"
+                + ("" if np.isinf(high) else f" and at most {high:.0f}"))
     kind = "a whole number" if whole else "a number"
     return f"{column} must be {kind} in {low:g}..{high:g}"
 

@@ -216,6 +216,32 @@ def test_a_lone_value_above_1_is_unknown_even_when_it_is_its_columns_only_value(
            "in 0..1; e.g. '1.7')" in caplog.text
 
 
+def test_a_number_too_big_for_its_column_is_unknown_not_the_end_of_every_command(tmp_path, caplog):
+    """A duration or popularity cell of 1e30, inf or 99999999999999999999 stopped every command
+    that read the file ("unexpected error: TypeError: cannot safely cast non-equivalent float64
+    to int64", exit 1); it is unknown now, with one warning, like a negative one."""
+    n = len(pd.read_csv(TIDY))
+    odd = ["1e30", "inf", "-5", "99999999999999999999", "-inf"]
+    duration = (odd + ["200000"] * n)[:n]
+    popularity = (["1e308", "-3", "101"] + ["40"] * n)[:n]
+    lib = load_dataset(_copy_with(TIDY, tmp_path / "big.csv", duration_ms=duration, track_popularity=popularity),
+                       features="full")
+    tracks = lib.tracks.set_index("track_id")
+    ids = list(pd.read_csv(TIDY)["track_id"][:5])  # the first rows: five tracks
+    assert tracks.loc[ids, "duration_ms"].isna().all() and tracks.drop(index=ids)["duration_ms"].eq(200000).all()
+    assert tracks.loc[ids[:3], "popularity"].isna().all() and tracks.drop(index=ids[:3])["popularity"].eq(40).all()
+    assert caplog.text.count("5 value(s) of column 'duration_ms' out of range") == 1  # said once (audio's rule)
+    assert "big.csv: 3 value(s) of column 'track_popularity' out of range, read as unknown (0 to 100; " \
+           "e.g. '1e308')" in caplog.text
+    export = pd.read_csv(EXPORT, dtype=str, keep_default_na=False)  # an Exportify file alike
+    export.loc[0, "Track Duration (ms)"], export.loc[1, "Popularity"] = "1e30", "inf"
+    export.to_csv(tmp_path / "Road Trip.csv", index=False)
+    lib = load_dataset(tmp_path / "Road Trip.csv", features="full")
+    read = lib.tracks.set_index("track_id")
+    assert pd.isna(read.loc["ex00000000000000000001", "duration_ms"]) and read["duration_ms"].notna().sum() >= 2
+    assert pd.isna(read.loc["ex00000000000000000002", "popularity"]) and read.loc["ex00000000000000000001", "popularity"] == 61
+
+
 def _copy_with(src: Path, dest: Path, **changes) -> Path:
     df = pd.read_csv(src, dtype=str, keep_default_na=False)
     for column, values in changes.items():

@@ -54,6 +54,16 @@ def test_import_gzip_with_uris_and_exportify_headers(tmp_path):
     assert pd.isna(got.loc[tid(1), "valence"])  # not in the file: unknown, not zero
 
 
+def test_a_duration_too_big_for_a_whole_number_is_skipped_not_the_end_of_the_import(tmp_path):
+    # 1e30 passed "a whole number above 0", then stopped the import in its int cast (exit 1)
+    path = tmp_path / "f.csv"
+    path.write_text("track_id,valence,energy,duration_ms\n"
+                    f"{tid(1)},0.5,0.6,1e30\n{tid(2)},0.5,0.6,99999999999999999999\n{tid(3)},0.5,0.6,200000\n")
+    report = ft.import_features(path, None, Store(tmp_path / "c"))
+    assert report.skipped == {"duration_ms must be a whole number above 0 and at most 2147483647": 2}
+    assert report.imported == 1
+
+
 def test_bad_rows_are_skipped_with_reasons_and_examples(tmp_path):
     store = Store(tmp_path)
     report = ft.import_features(FIXTURES / "mixed.csv", None, store)
@@ -64,7 +74,7 @@ def test_bad_rows_are_skipped_with_reasons_and_examples(tmp_path):
         "mode must be a whole number in 0..1": 1,
         "loudness must be a number in -60..5": 1,
         "tempo must be a number in 0..300": 1,
-        "duration_ms must be a whole number above 0": 1,
+        "duration_ms must be a whole number above 0 and at most 2147483647": 1,
         "not a Spotify track id": 1,
         "missing track id": 1,
         "no feature values": 1,
