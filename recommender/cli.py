@@ -439,8 +439,10 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 if StorageError.matches(exc):  # disk full, read-only...: not a bug
                     raise fail(StorageError.from_os_error(exc)) from None
                 from .runlog import redact, unexpected_message
+                logged = _log_for_a_crash(demo)
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
-                _err(f"{redact(unexpected_message(exc))} (details in the log; please report it)")  # pasted in reports
+                _err(f"{redact(unexpected_message(exc))} ({'details in the log; ' if logged else ''}"  # pasted in reports
+                     "please report it)")
                 if record:
                     _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo, dry_run=dry_run)
                 raise typer.Exit(1) from None
@@ -578,6 +580,19 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
     exposed = exposed_secrets(settings)
     if exposed:
         log.warning(exposed)
+
+
+def _log_for_a_crash(demo: bool) -> bool:
+    """Whether the log file takes the traceback of a crash: set up now for a command that only
+    reads and had not set it up (`search`, `similar`, `moods`: their crash said "details in the
+    log", and the log held nothing of it)."""
+    from .runlog import logging_to_file
+    if not logging_to_file():
+        try:
+            _logging(_settings(_state.config), quiet=True, verbose=False, demo=demo)
+        except Exception:  # noqa: BLE001 - a config file broken too: the crash's one line is all there is
+            return False
+    return logging_to_file()
 
 
 def _interactive(quiet: bool, as_json: bool) -> bool:

@@ -294,6 +294,13 @@ def _remember_said(record: logging.LogRecord) -> bool:
     return True
 
 
+def logging_to_file() -> bool:
+    """Whether ``setup_logging``'s log file is receiving records (a command that only reads, such
+    as `recommend search`, sets it up only when it crashes)."""
+    return any(getattr(h, "_recommend", False) and isinstance(h, logging.FileHandler)
+               for h in logging.getLogger().handlers)
+
+
 def teardown_logging() -> None:
     """Remove and close the handlers ``setup_logging`` installed (tests, repeated calls)."""
     root = logging.getLogger()

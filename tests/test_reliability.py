@@ -1406,6 +1406,26 @@ def test_a_crash_is_recorded_as_a_failure_too(logged_in, monkeypatch):
     assert runs_of(cache)[-1]["exit_code"] == 1
 
 
+def test_a_crash_of_a_command_that_only_reads_is_in_the_log_its_line_names(tmp_path, monkeypatch):
+    """`recommend search` (and similar, moods) never set up the log: a crash said "details in
+    the log; please report it", and the log held nothing of it to paste into a report."""
+    from conftest import FIXTURES
+
+    from recommender import libsource
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("a bug in search")
+    monkeypatch.setattr(libsource, "search", boom)
+    from recommender.runlog import teardown_logging
+    teardown_logging()  # a fresh process: an earlier test's command left its log set up
+    cache = tmp_path / "state"
+    result = run(["search", "love", "--dataset", str(FIXTURES / "tidy_small.csv")], {"RECOMMENDER_CACHE_DIR": str(cache)})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "unexpected error: RuntimeError: a bug in search (details in the log; please report it)"
+    logged = (cache / "recommend.log").read_text()
+    assert "unexpected error in search" in logged and "Traceback" in logged and "a bug in search" in logged
+
+
 @pytest.mark.parametrize("failure", ["outage", "Ctrl-C"])
 def test_a_failed_demo_run_is_recorded_with_the_demos_runs_not_yours(tmp_path, monkeypatch, failure):
     """A --demo run that failed (or was stopped) went into your own runs.jsonl as a failed
