@@ -582,6 +582,15 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
         log.warning(exposed)
 
 
+def _at_most(option: str, value: int | None, limit: str) -> None:
+    """UsageError for an option above the bound ``config.<limit>`` its config key has (an
+    evaluation's N of 100,000,000 ran out of memory, tune's folds ran for hours)."""
+    from . import config
+    most = getattr(config, limit)
+    if value is not None and value > most:
+        raise UsageError(f"{option} {value} is more than {most}, the most it can be")
+
+
 def _log_for_a_crash(demo: bool) -> bool:
     """Whether the log file takes the traceback of a crash: set up now for a command that only
     reads and had not set it up (`search`, `similar`, `moods`: their crash said "details in the
@@ -1048,6 +1057,7 @@ def evaluate_cmd(
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
+    _at_most("--top-n", top_n, "MAX_TOP_N")
     if protocol != "continuation":
         if demo:
             raise UsageError("--protocol persona reads a playlist data file (--dataset FILE), not --demo")
@@ -1127,6 +1137,7 @@ def tune_cmd(
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
+    _at_most("--folds", folds, "MAX_FOLDS")
     if undo:
         given = [o for o, on in (("--write", write), ("--demo", demo), ("--dataset", dataset is not None),
                                  ("--report", report is not None), ("--folds", folds is not None),

@@ -51,6 +51,10 @@ UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_sh
 # Bounds of numeric keys (low, high; None = open), checked on the merged settings so that a value
 # that passes the type check cannot crash a command later. "*" matches one level of keys.
 # Strict bounds: (value, False) means the bound itself is excluded.
+# an evaluation's N and tune's folds: more is no better measure (N past a playlist's length counts
+# nothing more), only memory (100,000,000 was an out-of-memory kill) and hours
+MAX_TOP_N, MAX_FOLDS = 1000, 20
+
 BOUNDS: dict[str, tuple[Any, Any]] = {
     "spotify.timeout": ((0, False), None), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, None),
     "spotify.max_total_wait": (0, None),
@@ -73,8 +77,8 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "scorers.artist_walk.shrink": (0, None),
     "blend.max_tracks": (1, 10000), "blend.max_per_artist": (0, None), "blend.min_tracks": (0, 10000),
     "blend.artist_mix": (0, (1, False)),
-    "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, None), "evaluate.top_n": (1, None),
-    "tune.folds": (1, None),
+    "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, None), "evaluate.top_n": (1, MAX_TOP_N),
+    "tune.folds": (1, MAX_FOLDS),
     "schedule.log_max_bytes": (0, None), "schedule.log_backups": (0, None), "schedule.enrich_limit": (0, None),
     "enrich.rate": ((0, False), None), "enrich.min_score": (0, 100), "enrich.timeout": ((0, False), None),
     "enrich.max_retries": (0, None), "enrich.max_retry_wait": (0, None), "enrich.save_every": (1, None),

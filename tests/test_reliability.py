@@ -886,6 +886,8 @@ def test_a_quota_stop_on_the_first_refresh_says_the_cache_is_empty(logged_in):
     ("tune:\n  folds: 0\n", "tune.folds"),
     ("moods:\n  max_clusters: 1\n", "moods.max_clusters"),
     ("evaluate:\n  top_n: 0\n", "evaluate.top_n"),
+    ("evaluate:\n  top_n: 100000000\n", "evaluate.top_n"),  # an out-of-memory kill
+    ("tune:\n  folds: 1000000\n", "tune.folds"),
     ("spotify:\n  timeout: 0\n", "spotify.timeout"),
     ("listenbrainz:\n  timeout: 0\n", "listenbrainz.timeout"),  # was exit 1 (requests' ValueError) at the first request
     ("evaluate:\n  hide_fraction: 1.0\n", "evaluate.hide_fraction"),

@@ -39,6 +39,11 @@ def one_line_error(args: list[str], tmp_path) -> str:
      "error: --valence must be a number from 0 to 1, got '1.5' (see `recommend moods recommend -h`)"),
     (["search", "x", "-n", "0"],
      "error: --limit/-n must be a whole number of at least 1, got '0' (see `recommend search -h`)"),
+    # an evaluation's N of 100,000,000 was an out-of-memory kill (exit 137, nothing said), one past
+    # a C long a crash; tune's folds ran for hours
+    (["evaluate", "-n", "100000000"], "error: --top-n 100000000 is more than 1000, the most it can be"),
+    (["evaluate", "-n", "99999999999999999999"], "error: --top-n 99999999999999999999 is more than 1000, the most it can be"),
+    (["tune", "--folds", "21"], "error: --folds 21 is more than 20, the most it can be"),
     (["search", "x", "--limit", "ten"],
      "error: --limit/-n must be a whole number of at least 1, got 'ten' (see `recommend search -h`)"),
     (["web", "--port", "99999"], "error: --port must be a whole number from 0 to 65535, got '99999' (see `recommend web -h`)"),
