@@ -1156,11 +1156,16 @@ def tune_cmd(
     # and a config file that cannot be written
     target = jobs.tuned_weights_file(settings, config or _state.config, check=True) if write else None
     with _Bar(_interactive(quiet, as_json)) as bar:
-        result = jobs.tune(settings, setup, folds=folds, progress=bar)
+        result = jobs.tune(settings, setup, folds=folds, progress=bar, config_file=config or _state.config)
     out = result.to_dict()
     n = result.top_n
+    out["searched_again"] = [s for s in jobs.tuned_off(settings, config or _state.config) if s in result.names]
     if not as_json:  # the result first: a write or a report that fails then loses nothing
         _print_tuned(out, n, setup.source, write)
+        if out["searched_again"]:
+            from .wording import and_list
+            _echo_wrapped(f"{and_list(out['searched_again'])} at weight 0 since an earlier `recommend tune --write`: "
+                          "searched again (a scorer you set to 0 yourself stays off)")
     if report:  # before the config: a report that cannot be written leaves the config as it was
         from .report import write_report
         best = settings.with_overrides({f"scorers.{k}.weight": v for k, v in result.best_weights.items()})
@@ -1169,7 +1174,7 @@ def tune_cmd(
     if write and result.within_spread:  # no change on noise: the current weights stay
         out["written"], out["changed"] = str(target), False
     elif write:
-        path, diff = jobs.write_tuned_weights(settings, result.tuned_weights, target)  # never tune.fixed's
+        path, diff = jobs.write_tuned_weights(settings, result.tuned_weights, target, by_tune=True)  # never tune.fixed's
         out["written"], out["changed"] = str(path), bool(diff)
     if as_json:
         _print_json(out)

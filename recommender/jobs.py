@@ -1008,8 +1008,11 @@ def evaluate_persona(settings, dataset: Path | None, split: str, features: str, 
     return result
 
 
-def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progress | None = None):
-    """Cross-validated weight search; folds hide with seeds evaluate.seed + fold."""
+def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progress | None = None,
+         config_file: Path | None = None):
+    """Cross-validated weight search; folds hide with seeds evaluate.seed + fold. The scorers
+    an earlier `tune --write` of ``config_file`` (else the user's) turned off are searched
+    again (``tuned_off``)."""
     from .dataset import hide_random
     from .tune import tune as _tune
     ev = settings.evaluate
@@ -1019,7 +1022,7 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
         return hide_tracks(lib, min_tracks=ev.min_tracks) if fold == 0 else \
             hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + fold, min_tracks=ev.min_tracks)
     return _tune(setup.library, settings, folds=folds or settings.tune.folds, seed=ev.seed,
-                 hider=protocol_hider if setup.protocol else None,
+                 hider=protocol_hider if setup.protocol else None, searched_at_0=tuned_off(settings, config_file),
                  progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
 
 
@@ -1036,15 +1039,74 @@ def tuned_weights_file(settings, path: Path | None = None, check: bool = False) 
 
 
 TUNE_UNDO = "tune-undo.json"  # in the data directory: what the last weights write replaced, per config file
+# in the data directory: per config file, the scorers a `tune --write` set to 0 and the file's
+# fingerprint then; the next tune searches them again while the file is as tune left it (a scorer
+# tune was not asked about at 0 stayed off for good: a weekly `tune --write` turned scorers off one
+# noisy week at a time and never back on). An edit of the file since makes its zeros yours.
+TUNE_OFF = "tune-off.json"
+
+
+def _tune_off_records(settings) -> dict[str, dict]:
+    try:
+        data = json.loads((Path(settings.cache_dir) / TUNE_OFF).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or damaged: no scorer is taken for one tune turned off
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict) and isinstance(v.get("off"), list)
+            and all(isinstance(n, str) for n in v["off"]) and isinstance(v.get("sha256"), str)}
+
+
+def _file_sha256(path: Path) -> str | None:
+    import hashlib
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def tuned_off(settings, path: Path | None = None) -> list[str]:
+    """The scorers a `tune --write` into the config file ``path`` (else the user's) set to 0, at
+    0 still, the file unchanged since that write: a scorer set to 0 by hand, or with the web
+    app's Save, is not."""
+    from .scorers import blend_weights
+    current = blend_weights(settings)
+    return [n for n in _off_as_left(settings, tuned_weights_file(settings, path)) if current.get(n, 0.0) == 0]
+
+
+def _off_as_left(settings, target: Path) -> list[str]:
+    """The scorers tune set to 0 in ``target``, while the file is as its last write left it."""
+    import os
+    record = _tune_off_records(settings).get(os.path.realpath(target))
+    return list(record["off"]) if record and _file_sha256(target) == record["sha256"] else []
+
+
+def _record_tuned_off(settings, target: Path, written: dict[str, float], by_tune: bool, earlier: list[str]) -> None:
+    """After a write of weights: ``earlier`` (``_off_as_left`` before it) less the ones written,
+    plus, ``by_tune``, the ones it set to 0; a Save by you makes every zero yours."""
+    import os
+    records = _tune_off_records(settings)
+    key = os.path.realpath(target)
+    off = [n for n in earlier if n not in written] if by_tune else []  # a weight written since is that write's
+    off += [n for n, w in written.items() if by_tune and float(w) == 0 and n not in off]
+    if off:
+        records[key] = {"off": off, "sha256": _file_sha256(target)}
+    elif key in records:
+        del records[key]
+    else:
+        return
+    atomic_write_text(Path(settings.cache_dir) / TUNE_OFF, json.dumps(records, indent=1))
 
 
 def write_tuned_weights(settings, weights: dict[str, float], path: Path | None = None,
-                        new_share: float | None = None) -> tuple[Path, str]:
+                        new_share: float | None = None, by_tune: bool = False) -> tuple[Path, str]:
     """Store ``weights`` (and ``candidates.new_share`` when given) in the user's config in one
     write (comments and other keys kept), keeping what they replace for ``undo_tuned_weights``
     (``tune-undo.json`` in the data directory); returns (path, diff). Only values that differ
     from the ones ``settings`` has in effect are written: a weight left where it was (a
-    package default, say) is not pinned in the file, so a later default still reaches it."""
+    package default, say) is not pinned in the file, so a later default still reaches it.
+    ``by_tune``: written by `tune --write` (a weight of 0 is then one the next tune searches
+    again, ``tuned_off``), not by you (the web app's Save)."""
     from .scorers import blend_weights
     from .tune import write_weights
     current = blend_weights(settings)
@@ -1053,7 +1115,9 @@ def write_tuned_weights(settings, weights: dict[str, float], path: Path | None =
         new_share = None
     target = tuned_weights_file(settings, path)
     with writing(settings, "tune --write"):
+        earlier = _off_as_left(settings, target)
         diff = write_weights(target, weights, new_share, undo_file=Path(settings.cache_dir) / TUNE_UNDO)
+        _record_tuned_off(settings, target, weights, by_tune, earlier)
     return target, diff
 
 

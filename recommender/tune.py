@@ -360,7 +360,8 @@ def _fold_metrics(visible: Library, hidden: pd.DataFrame, fitted: Mapping[str, S
 
 def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | None = None, seed: int = 42,
          progress: Progress | None = None, scorers: Mapping[str, Scorer] | None = None,
-         hider: Hider | None = None, top_n: int | None = None, fixed: Sequence[str] | None = None) -> TuneResult:
+         hider: Hider | None = None, top_n: int | None = None, fixed: Sequence[str] | None = None,
+         searched_at_0: Sequence[str] = ()) -> TuneResult:
     """Cross-validated grid search of the blend weights.
 
     Fold ``f`` hides ``hider(library, f)`` (default: ``hide_random`` with
@@ -370,7 +371,9 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
     from the grid (each one multiplies it by its length), but those named in ``fixed``
     (default ``tune.fixed``): they keep their configured weight in every combination.
     ``scorers`` given (the benchmark's ``--tune --scorers``): exactly those are in the blend,
-    and all of them are searched unless ``fixed`` is given too.
+    and all of them are searched unless ``fixed`` is given too. ``searched_at_0``: scorers at
+    weight 0 searched all the same (those an earlier ``tune --write`` turned off:
+    ``jobs.tuned_off``).
     """
     t0 = time.perf_counter()
     grid = list(settings["tune"]["grid"] if grid is None else grid)
@@ -381,8 +384,9 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
     configured = blend_weights(settings)
     if scorers is None:  # the scorers that are on: a positive weight (all of them if none has one)
         fixed = settings["tune"]["fixed"] if fixed is None else fixed
-        built = make_scorers(settings)
-        scorers = {n: sc for n, sc in built.items() if configured.get(n, 0.0) > 0} or built
+        built = make_scorers(settings, also=searched_at_0)
+        scorers = {n: sc for n, sc in built.items()
+                   if configured.get(n, 0.0) > 0 or (n in searched_at_0 and n not in fixed)} or built
     scorers = dict(scorers)
     names = list(scorers)
     defaults = {n: configured.get(n, 0.0) for n in names}

@@ -330,6 +330,43 @@ def test_tune_write_keeps_comments_and_other_keys(tmp_path, tune_finds_better):
     assert load_settings(cfg, environ={}).blend.max_tracks == 30
 
 
+def test_a_scorer_tune_turned_off_is_searched_again_and_one_you_turned_off_is_not(tmp_path):
+    """tune searches only the scorers that are on: a `tune --write` that set one to 0 turned it
+    off for good (a weekly `tune --write` turned scorers off one noisy week at a time, never back
+    on). A scorer tune set to 0 is searched again while the file is as tune left it; once you
+    edit the file or Save weights on the web app, its zeros are yours."""
+    from recommender import jobs
+    from recommender.config import load_settings
+    cfg, cache = tmp_path / "user.yaml", tmp_path / "c"
+    cfg.write_text("# mine\n")
+    env = {"RECOMMENDER_CACHE_DIR": str(cache)}
+    args = ["tune", "--dataset", str(FIXTURES / "tidy_small.csv"), "--folds", "1", "--config", str(cfg)]
+
+    def write(weights, by_tune=True):  # as `tune --write` does (by_tune), or the web app's Save
+        jobs.write_tuned_weights(load_settings(cfg, environ=env), weights, cfg, by_tune=by_tune)
+
+    def again():
+        out = json.loads(run([*args, "--json"], env).stdout)
+        assert set(out["searched_again"]) <= set(out["best"]["weights"])
+        return out["searched_again"], set(out["best"]["weights"])
+    assert "content" in again()[1]
+    write({"content": 0.0, "coverage": 0.0})
+    assert again()[0] == ["content", "coverage"]
+    said = run(args, {**env, "COLUMNS": "200"}).stdout
+    assert "content and coverage at weight 0 since an earlier `recommend tune --write`: searched again (a scorer you " \
+           "set to 0 yourself stays off)" in said
+    write({"content": 0.5})
+    assert again()[0] == ["coverage"]  # on again: no longer tune's to bring back
+    cfg.write_text(cfg.read_text() + "# edited by hand\n")
+    searched, names = again()
+    assert searched == [] and "coverage" not in names  # your file now: its zeros are yours
+    write({"year": 0.0})
+    assert again()[0] == ["year"]
+    write({"content": 0.3}, by_tune=False)  # a Save on the web app's Weights page, year at 0 on it
+    searched, names = again()
+    assert searched == [] and "year" not in names
+
+
 def test_unexpected_error_exits_1_with_one_line(monkeypatch, tmp_path):
     from recommender import jobs
 

@@ -458,7 +458,7 @@ def test_tune_with_a_fixed_scorer_gives_what_evaluate_gives_for_every_combinatio
 
     def scorers():
         return {n: FixedScorer(tables[n]) for n in ("content", "opendata", "year")}
-    monkeypatch.setattr(tune_module, "make_scorers", lambda s: scorers())
+    monkeypatch.setattr(tune_module, "make_scorers", lambda s, **kw: scorers())
     s = settings.with_overrides({"scorers.opendata.weight": 0.3, "scorers.artist_walk.weight": 0.0,
                                  "scorers.coverage.weight": 0.0, "scorers.release.weight": 0.0,
                                  "blend.normalisation": "minmax"})
@@ -487,7 +487,7 @@ def test_tune_never_offers_the_fixed_scorers_alone(settings, monkeypatch):
     tables = {n: {t: float(rng.random()) for t in ids} for n in ("content", "year")}
     tables["opendata"] = {t: 1.0 if t in found else 0.1 * float(rng.random()) for t in ids}  # knows the hidden ones
     monkeypatch.setattr(tune_module, "make_scorers",
-                        lambda s: {n: FixedScorer(tables[n]) for n in ("content", "opendata", "year")})
+                        lambda s, **kw: {n: FixedScorer(tables[n]) for n in ("content", "opendata", "year")})
     s = settings.with_overrides({"scorers.opendata.weight": 0.3, "scorers.artist_walk.weight": 0.0,
                                  "scorers.coverage.weight": 0.0, "scorers.release.weight": 0.0})
     res = tune(lib, s, folds=1, grid=[0.0, 0.5, 1.0], top_n=3, hider=lambda library, fold: hidden)

@@ -7,6 +7,7 @@ parameter); ``blend_weights(settings)`` gives the blend weight of each.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..config import thaw
@@ -50,17 +51,18 @@ def blend_weights(settings) -> dict[str, float]:
     return {name: float(section["weight"]) for name, section in settings["scorers"].items()}
 
 
-def make_scorers(settings, off_for=None) -> dict[str, Scorer]:
+def make_scorers(settings, off_for=None, also: Iterable[str] = ()) -> dict[str, Scorer]:
     """Unfitted scorers named by their registry name: content, collaborative, popularity,
     opendata, artist_walk, year, and the optional ones (audio, coverage) when their weight is
     positive (an unused scorer would only slow ``recommend tune``'s grid down). ``off_for``: a
     Library whose `recommend evaluate` shows every scorer, those at weight 0 as what each would
     do alone: the optional ones at 0 too, audio when that library has audio features (without,
-    it scores nothing; the user who imported them had no row to tell whether to turn it on)."""
+    it scores nothing; the user who imported them had no row to tell whether to turn it on).
+    ``also``: scorers built at weight 0 too (those tune searches again: ``jobs.tuned_off``)."""
     weights = blend_weights(settings)
     out: dict[str, Scorer] = {}
     for name, cls in REGISTRY.items():
-        if name in OPTIONAL and weights.get(name, 0.0) <= 0 and (
+        if name in OPTIONAL and weights.get(name, 0.0) <= 0 and name not in also and (
                 off_for is None or name == "audio" and off_for.frames["audio_features"].empty):
             continue
         out[name] = cls(**scorer_params(settings, name)) if name in settings["scorers"] else cls()
