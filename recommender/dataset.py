@@ -62,12 +62,14 @@ def _bare_id(value: str) -> str:
 
 def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     try:
+        # index_col=False: rows that end in a separator (a trailing comma) are not shifted onto an index
         return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], compression="infer",
-                           encoding=encoding)
+                           encoding=encoding, index_col=False)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read as CSV ({type(exc).__name__})") from None
+        from .features import first_line  # pandas' own words name the line ("Expected 23 fields in line 30, saw 25")
+        raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
 

@@ -337,16 +337,22 @@ def _wanted_header(header: str) -> bool:
 
 def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     try:
+        # index_col=False: rows that end in a separator (a trailing comma) were shifted onto an
+        # index, and their track ids refused as "0.5"
         return pd.read_csv(path, sep=sep, dtype="string[pyarrow]", keep_default_na=False, compression="infer",
-                           encoding=encoding,
+                           encoding=encoding, index_col=False,
                            usecols=lambda h: _wanted_header(str(h)))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read as CSV ({first})") from None
+        raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (pandas' names the line of the file), else its type."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def merge_features(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:

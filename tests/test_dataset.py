@@ -242,6 +242,15 @@ def test_a_number_too_big_for_its_column_is_unknown_not_the_end_of_every_command
     assert pd.isna(read.loc["ex00000000000000000002", "popularity"]) and read.loc["ex00000000000000000001", "popularity"] == 61
 
 
+def test_a_row_with_fields_too_many_is_named_by_its_line(tmp_path):
+    # it said only "cannot read as CSV (ParserError)": which of 30,000 lines?
+    lines = TIDY.read_text().splitlines()
+    lines[5] += ",x,y"
+    (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"bad\.csv: cannot read as CSV \(.*Expected \d+ fields in line 6, saw \d+\)$"):
+        load_dataset(tmp_path / "bad.csv")
+
+
 def _copy_with(src: Path, dest: Path, **changes) -> Path:
     df = pd.read_csv(src, dtype=str, keep_default_na=False)
     for column, values in changes.items():

@@ -64,6 +64,15 @@ def test_a_duration_too_big_for_a_whole_number_is_skipped_not_the_end_of_the_imp
     assert report.imported == 1
 
 
+def test_rows_that_end_in_a_separator_are_read_as_their_header_says(tmp_path):
+    # "0000...0200,0.5,0.6," (a trailing comma): pandas took the ids for an index and the refusal
+    # blamed track_id: "holds no Spotify track id in any of its 2 filled rows (e.g. '0.5')"
+    path = tmp_path / "f.csv"
+    path.write_text(f"track_id,valence,energy\n{tid(1)},0.5,0.6,\n{tid(2)},0.4,0.2,\n")
+    report = ft.import_features(path, None, Store(tmp_path / "c"))
+    assert report.imported == 2 and report.skipped == {}
+
+
 def test_bad_rows_are_skipped_with_reasons_and_examples(tmp_path):
     store = Store(tmp_path)
     report = ft.import_features(FIXTURES / "mixed.csv", None, store)
