@@ -19,6 +19,7 @@ from typing import Any
 
 from .config import SECRET_KEYS
 from .errors import ConfigError, StorageError
+from .wording import and_list
 from .store import atomic_write_text
 
 _SECRET_LINE = re.compile(r"^([ +-]\s*(?:%s)\s*:).*$" % "|".join(sorted({k.rsplit(".", 1)[1] for k in SECRET_KEYS})),
@@ -125,6 +126,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     if data is None:
         data = CommentedMap()
     secrets = _secret_values(data)
+    places = _places(data)
     for dotted, value in values.items():
         *parents, last = dotted.split(".")
         node, trail = data, []
@@ -136,6 +138,12 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
                 child = node[part] = CommentedMap()
             if not isinstance(child, dict):
                 raise ConfigError(f"{path}: {'.'.join(parents[:depth + 1])} must be a mapping")
+            shared = places.get(id(child), [])
+            if len(shared) > 1:  # an anchor and its aliases: one mapping, written under every name
+                here = ".".join(parents[:depth + 1])
+                raise ConfigError(f"{path}: {here} is the same YAML mapping as {and_list(p for p in shared if p != here)} "
+                                  f"(an anchor & and an alias *): changing {dotted} would change them all; "
+                                  "write each out in full, then run this again; nothing was changed")
             trail.append((node, part))
             node = child
         else:
@@ -160,6 +168,21 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     for secret in sorted(set(secrets + _secret_values(data)), key=len, reverse=True):
         diff = diff.replace(secret, "***")
     return _SECRET_LINE.sub(lambda m: m.group(1) + " ***", diff)
+
+
+def _places(data: Any, where: str = "", out: dict[int, list[str]] | None = None) -> dict[int, list[str]]:
+    """Every dotted place of each mapping of the file, by the mapping's id: more than one for a
+    mapping an alias repeats (``year: *w`` after ``content: &w``)."""
+    out = {} if out is None else out
+    if isinstance(data, dict):
+        for key, child in data.items():
+            if isinstance(child, dict):
+                place = f"{where}.{key}" if where else str(key)
+                seen = id(child) in out
+                out.setdefault(id(child), []).append(place)
+                if not seen:  # an alias of a mapping above it would go round for ever
+                    _places(child, place, out)
+    return out
 
 
 def _secret_values(data: Any) -> list[str]:

@@ -153,6 +153,21 @@ def test_undo_weights_restores_a_new_file_and_a_failed_write_keeps_the_earlier_u
     assert undo.read_text() == recorded
 
 
+def test_write_weights_refuses_a_weight_an_alias_shares_and_changes_nothing(tmp_path):
+    # `content: &w {weight: 0.5}` and `year: *w` are one mapping: tune's best (content 0, year
+    # 0.1) was written as whichever came last for both, and the diff and message said otherwise
+    path = tmp_path / "shared.yaml"
+    text = "scorers:\n  content: &w\n    weight: 0.5\n  year: *w\n"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"shared\.yaml: scorers\.content is the same YAML mapping as scorers\.year "
+                                          r"\(an anchor & and an alias \*\): changing scorers\.content\.weight would "
+                                          r"change them all; write each out in full, then run this again; nothing was changed"):
+        write_weights(path, {"artist_walk": 1.0, "content": 0.0, "year": 0.1})
+    assert path.read_text() == text
+    write_weights(path, {"artist_walk": 1.0})  # a key no alias shares is written as ever
+    assert path.read_text() == text + "  artist_walk:\n    weight: 1.0\n"
+
+
 def test_write_weights_refuses_a_non_mapping(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("- a\n- b\n")
