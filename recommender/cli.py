@@ -1579,7 +1579,7 @@ def enrich_genres_cmd(
     from .tables import joined, wrap_joined
     settings = _settings(config)
     _logging(settings, quiet, verbose)
-    library = jobs.require_library(settings)
+    library = jobs.require_library(settings, demo=None)  # the demo has its own cache: no genres to add there
     store = jobs.open_store(settings)
     due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:

@@ -873,14 +873,17 @@ def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = Non
     return result, held
 
 
-def no_library(frames_dir, demo: str = TRY_DEMO) -> NotEnoughData:
+def no_library(frames_dir, demo: str | None = TRY_DEMO) -> NotEnoughData:
     """The error of a command that found no cached library in ``frames_dir``, saying how to get
     one (``demo``: how the command run tries the sample library instead: ``ADD_DEMO`` where it
-    takes that option; ``paths.TRY_DEMO``, which the web app words as its own, elsewhere)."""
-    return NotEnoughData(f"no cached library in {frames_dir}: run `recommend refresh` first (or {demo})")
+    takes that option; ``paths.TRY_DEMO``, which the web app words as its own, elsewhere; None
+    for a command that works on your cache only: `enrich genres`, which the demo's run left
+    where it was)."""
+    return NotEnoughData(f"no cached library in {frames_dir}: run `recommend refresh` first"
+                         + (f" (or {demo})" if demo else ""))
 
 
-def require_library(settings, demo: str = TRY_DEMO) -> Library:
+def require_library(settings, demo: str | None = TRY_DEMO) -> Library:
     """The cached library, or NotEnoughData saying how to get one (``no_library``)."""
     library = open_store(settings).load_library()
     if library is None:

@@ -367,6 +367,16 @@ def test_a_scorer_tune_turned_off_is_searched_again_and_one_you_turned_off_is_no
     assert searched == [] and "year" not in names
 
 
+def test_without_a_cache_each_command_says_the_way_that_works_for_it(tmp_path):
+    # `enrich genres` said "(or `recommend build-playlist --demo`)": the demo keeps its own cache,
+    # enrich has no --demo, and the same error came back
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    enrich = run(["enrich", "genres"], env)
+    assert enrich.exit_code == 2 and enrich.stderr.strip().endswith("run `recommend refresh` first"), enrich.stderr
+    similar = run(["similar", "x"], env)
+    assert similar.exit_code == 2 and similar.stderr.strip().endswith("run `recommend refresh` first (or add --demo)")
+
+
 def test_unexpected_error_exits_1_with_one_line(monkeypatch, tmp_path):
     from recommender import jobs
 
