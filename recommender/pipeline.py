@@ -158,7 +158,7 @@ def playlist_examples(library: Library, n: int = 5, source: str | None = None) -
     names = [str(x) for x in library.frames["playlists"]["name"].dropna().unique()]
     if not names:
         return ": the library has no playlists (refresh first?)" if source is None else f": {source} has no playlists"
-    some = ", ".join(f'"{x}"' for x in sorted(names, key=str.casefold)[:n])
+    some = ", ".join(_hint(library, x) for x in sorted(names, key=str.casefold)[:n])  # "Rock \u200b Mix" (id ...)
     if len(names) == 1:  # an Exportify file holds one playlist: not "the 1 playlists of ... (e.g. ...)"
         return f" among {'your one playlist' if source is None else f'the one playlist of {source}'} ({some})"
     whose = f"your {len(names)} playlists" if source is None else f"the {len(names)} playlists of {source}"

@@ -34,6 +34,10 @@ def test_did_you_mean_shows_invisible_characters_and_the_id(logged_in):
     assert "\u200b" not in result.stderr and "\u200d" not in result.stderr
     assert '"Road\\u200bTrip\\u200d"' in result.stderr and f"(id {first['id']})" in result.stderr
     assert run(["build-playlist", "--dry-run", "--seed-playlist", first["id"]], env).exit_code == 0
+    # and so do the examples of a name nothing is close to (they were printed raw)
+    result = run(["build-playlist", "--dry-run", "--seed-playlist", "zzzzzz"], env)
+    assert result.exit_code == 2 and "\u200b" not in result.stderr, result.stderr
+    assert '"Road\\u200bTrip\\u200d"' in result.stderr and f"(id {first['id']})" in result.stderr
 
 
 def test_a_mood_export_in_the_same_second_as_the_refresh_is_listed(tmp_path):
