@@ -12,6 +12,7 @@ import copy
 import datetime
 import math
 import os
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -618,7 +619,10 @@ def _validate_bounds(data: dict, where) -> None:
         raise ConfigError(f"{where(dotted)}: {dotted} must be one of ['nan', 'zero'], "
                           f"got {data['scorers']['collaborative']['no_evidence']!r}")
     grid = data["tune"]["grid"]
-    if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in grid):
+    if isinstance(grid, list):  # "1e0": YAML 1.1 reads an exponent without a dot as text, as for one number
+        grid = data["tune"]["grid"] = [_exponent_text(v) for v in grid]
+    if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+                           for v in grid):
         raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of non-negative numbers, "
                           f"got {grid!r}")
     known = sorted(data["scorers"])
@@ -636,6 +640,13 @@ def _validate_bounds(data: dict, where) -> None:
         bad = [v for v in _get(data, dotted) if isinstance(v, bool) or not isinstance(v, (str, int, float))]
         if bad:  # a mapping or an empty entry would block nothing (or an artist named "None"), silently
             raise ConfigError(f"{where(dotted)}: {dotted} must be a list of ids or names, got {bad[0]!r} in it")
+
+
+def _exponent_text(value: Any) -> Any:
+    """``value``, or the number a text such as "1e0" or "5E-1" is (YAML 1.1 reads those as text)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+\s*", value):
+        return float(value)
+    return value
 
 
 def load_settings(config_file: Path | str | None = None, overrides: Mapping[str, Any] | None = None,

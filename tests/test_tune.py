@@ -94,6 +94,17 @@ def test_tune_rejects_a_bad_grid(settings):
         tune(themed_library(), settings, grid=[-1.0, 1.0])
 
 
+def test_a_grid_value_written_with_an_exponent_is_a_number(tmp_path):
+    # YAML 1.1 reads 1e0 as text: "tune.grid must be ... numbers, got [0, '1e0']", where a weight
+    # of 1e0 was taken as a number
+    path = tmp_path / "c.yaml"
+    path.write_text("tune:\n  grid: [0, 1e0, 5E-1]\n")
+    assert load_settings(config_file=path, environ={}).tune.grid == [0, 1.0, 0.5]
+    path.write_text("tune:\n  grid: [0, 1e400]\n")  # inf is still no weight
+    with pytest.raises(ConfigError, match="tune.grid must be a non-empty list of non-negative numbers"):
+        load_settings(config_file=path, environ={})
+
+
 USER_YAML = """\
 # my settings
 scorers:
