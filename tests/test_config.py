@@ -233,7 +233,7 @@ def test_a_path_in_the_home_folder_of_an_unknown_user_is_a_config_error(tmp_path
     # a type error deep in a section, below comments and other keys
     ("# mine\nblend:\n  threshold: 0.2\n\n  max_tracks: 2.5\n", 5, "blend.max_tracks must be a whole number, got 2.5"),
     # a rule checked on the merged settings (a bound), not while reading
-    ("tune:\n  folds: 0\n", 2, "tune.folds must be at least 1, got 0"),
+    ("tune:\n  folds: 0\n", 2, "tune.folds must be between 1 and 20, got 0"),
     ("scorers:\n  content:\n    weight: 1\n  year:\n    weight: -2\n", 5, "scorers.year.weight must not be negative"),
     # an unknown key, and a section that is no mapping
     ("blend:\n  threshold: 0.2\n  treshold: 1\n", 3, "unknown key blend.treshold"),
