@@ -31,6 +31,7 @@ from . import schema
 from .errors import DataError, SpotifyError
 from .isotime import local_today, remembered_until, younger_than
 from .library import Library
+from .safetext import cut
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -460,15 +461,16 @@ def _refuse_unreadable_column(path: Path, df: pd.DataFrame, cells: dict[str, tup
         noun, rule = (("Spotify track id", "an id is 22 letters and digits, a spotify:track: URI or an "
                        "open.spotify.com link") if c == "track_id" else ("number", rule_text(c)))
         raise DataError(f"{path}: column {names[c]!r} holds no {noun} in any of its {int(unread.sum())} filled "
-                        f"rows (e.g. {df.at[first, names[c]]!r} on line {line}); {rule}: nothing was imported")
+                        f"rows (e.g. {cut(str(df.at[first, names[c]]), 60)!r} on line {line}); {rule}: nothing was imported")
 
 
 def _example(df: pd.DataFrame, i: Any, id_col: str, columns: dict[str, str], why: str) -> str:
-    """'line 7: <id> energy=1.7' (line numbers count the header as line 1)."""
+    """'line 7: <id> energy=1.7' (line numbers count the header as line 1; a cell is cut at 60
+    characters: a 100,000-character id was printed whole)."""
     line = int(df.index.get_loc(i)) + 2
     column = next((c for c in columns if why.startswith(c + " ")), None)
-    shown = f" {columns[column]}={df.at[i, columns[column]]!r}" if column else ""
-    return f"line {line}: {df.at[i, id_col] or '(blank)'}{shown}"
+    shown = f" {columns[column]}={cut(str(df.at[i, columns[column]]), 60)!r}" if column else ""
+    return f"line {line}: {cut(str(df.at[i, id_col] or '(blank)'), 60)}{shown}"
 
 
 # ----- Spotify's /audio-features (extended-quota apps only) ----------------------------------

@@ -73,6 +73,16 @@ def test_rows_that_end_in_a_separator_are_read_as_their_header_says(tmp_path):
     assert report.imported == 2 and report.skipped == {}
 
 
+def test_an_example_of_a_skipped_row_shows_a_long_cell_cut(tmp_path):
+    # a 100,000-character id was printed whole in the "skipped" line
+    path = tmp_path / "f.csv"
+    path.write_text(f"track_id,valence,energy\n{'x' * 100_000},0.5,0.6\n{tid(1)},0.5,{'9' * 1000}\n{tid(2)},0.5,0.6\n")
+    report = ft.import_features(path, None, Store(tmp_path / "c"))
+    shown = [e for examples in report.examples.values() for e in examples]
+    assert len(shown) == 2 and all(len(e) < 160 for e in shown), shown
+    assert shown[0].startswith("line 2: xxxx") and shown[0].endswith("…")
+
+
 def test_bad_rows_are_skipped_with_reasons_and_examples(tmp_path):
     store = Store(tmp_path)
     report = ft.import_features(FIXTURES / "mixed.csv", None, store)
