@@ -1088,7 +1088,8 @@ def evaluate_cmd(
     rows = [[name, weight_cell(result.weights, name)] + [f"{met.get(k, float('nan')):.4f}" for k in keys]
             for name, met in result.metrics.items()]
     from .tables import joined
-    _console().print(_table(f"{joined(result.targets, 'targets')} from {setup.source}; "
+    from .wording import plural
+    _console().print(_table(f"{joined(result.targets, plural(result.targets, 'target'))} from {setup.source}; "
                             f"{joined(f'{result.seconds:.1f}', 's')}", ["method", "weight"] + keys, rows,
                             drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec"), text=("weight",)))
     if off := off_line(result.weights):  # their rows are each scorer alone: what it would bring, not what it brings
@@ -1112,7 +1113,9 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
     keys = ["p@10", "ndcg@10", "rprec", "new@10", "known@10"]
     rows = [[name] + [f"{met.get(k, float('nan')):.4f}" for k in keys] for name, met in result.metrics.items()]
     from .tables import joined
-    _console().print(_table(f"{joined(result.targets, 'targets')} of {joined(result.personas, 'personas')} ({split} "
+    from .wording import plural
+    _console().print(_table(f"{joined(result.targets, plural(result.targets, 'target'))} of "
+                            f"{joined(result.personas, plural(result.personas, 'persona'))} ({split} "
                             f"split); reach {result.reach:.4f}, {joined(f'{result.requests:.0f}', 'look-ups')} per "
                             f"person; {joined(f'{result.seconds:.1f}', 's')}",
                             ["method"] + keys, rows, drop=("known@10", "new@10", "rprec")))

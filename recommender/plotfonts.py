@@ -127,8 +127,10 @@ def use_glyph_fonts(fig) -> None:
             t.set_fontfamily(families)
     if missing:
         some = "".join(missing[:8]) + ("…" if len(missing) > 8 else "")
-        log.warning("the plot shows %d characters as empty boxes (%s): no installed font has them; "
-                    "install one that does (e.g. Noto Sans CJK for Chinese, Japanese, Korean)", len(missing), some)
+        from .wording import plural
+        log.warning("the plot shows %d %s as empty boxes (%s): no installed font has %s; install one that does "
+                    "(e.g. Noto Sans CJK for Chinese, Japanese, Korean)", len(missing),
+                    plural(len(missing), "character"), some, "it" if len(missing) == 1 else "them")
 
 
 def lays_out_bidi() -> bool:
