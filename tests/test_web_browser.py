@@ -319,8 +319,12 @@ def test_taste_map_draws_points_and_clusters(page, demo):
         "-" if v is None else f"{v:.2f}" for v in drawn[0]["radar"]]
     axes = page.inner_text("#axes")  # what the two axes mean (the map had no axis labels at all)
     assert axes.startswith("Left to right (") and "Bottom to top (" in axes and axes.count("← →") == 2, axes
+    assert page.inner_text("#legend-title") == "Clusters"
     page.check('input[value="playlist"]')
     assert any(h in page.inner_text("#clusters") for h in HOSTILE)  # playlist names as text
+    assert page.inner_text("#legend-title") == "Playlists"  # (it said "Clusters" over the playlists)
+    # a count agrees with its noun, as the CLI's ("1 tracks" on Search and Similar)
+    assert page.evaluate("[tracksText(1), tracksText(0), tracksText(2)]") == ["1 track", "0 tracks", "2 tracks"]
     assert_safe(page)
     shot(page, "map")
     assert page.problems == []
@@ -741,7 +745,7 @@ def test_a_slow_answer_says_searching_instead_of_the_last_querys_count(browser, 
     pg.fill("#q", "cranberries")
     expect(pg.locator("#status")).to_have_text("searching…")
     held[0].continue_()
-    expect(pg.locator("#status")).to_have_text(re.compile(r"^\d+ tracks$"))
+    expect(pg.locator("#status")).to_have_text(re.compile(r"^\d+ tracks?$"))
     pg.context.close()
 
 

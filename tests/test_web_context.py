@@ -442,6 +442,9 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
     assert ctx.weights()["content"] == 0.2
     with pytest.raises(UsageError, match="at least one weight"):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
+    for wrong in (True, "1", None, -1, 101):  # true was taken for 1.0 (a script's JSON)
+        with pytest.raises(UsageError, match=f"weight of content must be a number from 0 to 100, got {wrong!r}"):
+            ctx.save_weights({"content": wrong})
 
 
 def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):
@@ -1003,6 +1006,14 @@ def test_discovery_page_reads_no_service(ctx, monkeypatch):
     monkeypatch.setattr(lb.OpenData, "from_settings", classmethod(refuse))
     monkeypatch.setattr(lb.JsonService, "get", refuse, raising=False)
     assert ctx.discovery()["state"] == "done"
+
+
+def test_a_discovery_setting_sent_as_text_is_saved_as_the_number_it_is(ctx):
+    # {"refresh.discovery_artists": "5"} from a script was written as the text '5'
+    ctx.save_discovery({"refresh.discovery_artists": "5", "discovery.enabled": True})
+    text = ctx.config_file.read_text()
+    assert "discovery_artists: 5\n" in text and "'5'" not in text
+    assert ctx.settings.refresh.discovery_artists == 5
 
 
 def test_discovery_page_of_a_library_never_refreshed_says_so(tmp_path):

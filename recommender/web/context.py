@@ -352,7 +352,7 @@ class WebContext:
         for name, w in (weights or {}).items():
             if name not in blend:
                 raise UsageError(f"unknown scorer {name!r} (known: {', '.join(sorted(blend))})")
-            if not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):
+            if isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):  # true is no weight
                 raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
             changes[f"scorers.{name}.weight"] = blend[name] = float(w)
         if new_share is not None:

@@ -170,7 +170,10 @@ def check_values(settings, values: Any) -> dict[str, Any]:
         if key not in KEYS:
             raise UsageError(f"{key!r} is not a discovery setting (known: {', '.join(KEYS)})")
     try:
-        settings.with_overrides(values)
+        checked = settings.with_overrides(values)
     except ConfigError as exc:
         raise ConfigError(str(exc).removeprefix("override: ")) from None
+    # as config.py reads them: "5" is the number 5 (written as the text '5', it read back as a number
+    # only because config.py takes one)
+    values = {k: checked.get_path(k) for k in values}
     return {k: v for k, v in values.items() if settings.get_path(k) != v or type(settings.get_path(k)) is not type(v)}

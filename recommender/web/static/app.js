@@ -44,6 +44,8 @@ function pageData() {
   return node ? JSON.parse(node.textContent) : null;
 }
 
+// "1 track", "2 tracks": as the CLI's wording.plural
+function tracksText(n) { return `${n} track${n === 1 ? "" : "s"}`; }
 function fmt(v, digits) { return v === null || v === undefined ? "-" : Number(v).toFixed(digits === undefined ? 3 : digits); }
 
 // The app's JSON answer, or its {"error"} as an Error. A stopped app (Ctrl-C, the terminal closed)
@@ -392,6 +394,7 @@ function initMap() {
       dots[i].setAttribute("fill", k >= 0 ? COLOURS[k % COLOURS.length] : OTHER);
     });
     legend.replaceChildren();
+    document.getElementById("legend-title").textContent = byPlaylist() ? "Playlists" : "Clusters";
     if (byPlaylist()) {
       data.playlists.forEach((name, i) => legend.appendChild(legendItem(COLOURS[i % COLOURS.length], name)));
       legend.appendChild(legendItem(OTHER, "other playlists"));
@@ -538,7 +541,7 @@ async function exportCluster(c) {
   status.textContent = "exporting…";
   try {
     const out = await postJSON("/api/map/export", { cluster: c.cluster });
-    status.textContent = visibleText(`${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`);
+    status.textContent = visibleText(`${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${tracksText(out.tracks)}`);
   } catch (err) {
     status.textContent = visibleText("error: " + err.message);
   }
@@ -616,7 +619,7 @@ function initSearch() {
       body.appendChild(tr);
     }
     // as `recommend search` says it ("0 tracks" over an empty table read like a broken page)
-    return out.tracks.length ? `${out.tracks.length} tracks` : `No match for "${out.query}" (nothing scored ${out.min_score} or more)`;
+    return out.tracks.length ? tracksText(out.tracks.length) : `No match for "${out.query}" (nothing scored ${out.min_score} or more)`;
   }, () => body.replaceChildren());
 }
 
@@ -634,7 +637,7 @@ function initSimilar() {
         el("td", { class: "why" }, t.why));
       body.appendChild(tr);
     }
-    return `${out.tracks.length} tracks; shares: ${out.scorers.join(", ")}`;
+    return `${tracksText(out.tracks.length)}; shares: ${out.scorers.join(", ")}`;
   }, () => { body.replaceChildren(); setHeading(title, ""); });
 }
 
@@ -724,7 +727,7 @@ function initMoods() {
     exportStatus.textContent = "exporting…";
     try {
       const out = await postJSON("/api/moods/export", target.query);
-      exportStatus.textContent = visibleText(`${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${out.tracks} tracks`);
+      exportStatus.textContent = visibleText(`${out.created ? "created" : "updated"} "${out.name}" (${out.playlist_id}) with ${tracksText(out.tracks)}`);
     } catch (err) {
       exportStatus.textContent = visibleText("error: " + err.message);
     }
