@@ -297,6 +297,20 @@ def test_host_header_must_be_loopback(server):
     assert r.status_code == 400
 
 
+def test_an_address_no_page_has_is_a_page_of_the_app_saying_so(session, server):
+    # a typo or an old bookmark got a bare "Not Found" in plain text, no way back but the URL bar
+    _, sec, base = server
+    r = session.get(base + "/wieghts?x=<b>", timeout=10, allow_redirects=False)
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+    assert "No such page" in r.text and "&#39;/wieghts&#39; is no page of recommend web" in r.text
+    assert 'href="/weights"' in r.text and "<b>" not in r.text  # the menu, to go on
+    api = session.get(base + "/api/nosuch", timeout=10)
+    assert api.status_code == 404 and api.json() == {"error": "'/api/nosuch' is no page of recommend web"}
+    slash = session.get(base + "/weights/", timeout=10, allow_redirects=False)
+    assert slash.status_code == 307 and slash.headers["location"].endswith("/weights")
+    assert requests.get(base + "/wieghts", timeout=10).status_code == 403  # without the session: refused first
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1:9000", "localhost:9000", "[::1]:9000", "LOCALHOST"])
 def test_a_forwarded_port_opens_the_app_and_its_pages_can_steer(server, host):
     """Through an SSH tunnel or an editor's port forwarding the browser reaches the app at another
@@ -1194,6 +1208,7 @@ def test_blocking_an_artist_whose_name_holds_a_line_break_blocks_that_artist(sta
         r = s.post(base + "/next/steer", data={**sent(form), "action": "block"}, timeout=60)
         assert r.status_code == 200
         assert f'<p class="note" id="message" role="status"><bdi>{htmlmod.escape(blocked)}</bdi>: blocked the artist' in r.text
+        assert "take the name out of that list to unblock it" in r.text  # how to undo it (nothing said)
         assert blocked not in htmlmod.unescape(r.text.split('id="next-table"', 1)[1])  # none of its tracks left
     assert ctx.settings.candidates.blocklist_artists == [blocked]
 

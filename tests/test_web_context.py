@@ -246,7 +246,7 @@ def test_a_publish_from_a_page_whose_diff_is_out_of_date_publishes_nothing(ctx, 
     playlist = jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"]
     held = standin.account.playlist_track_ids(playlist)
     runs = len(read_runs(ctx.settings.cache_dir, 100))
-    with pytest.raises(StalePlan, match="not published"):
+    with pytest.raises(StalePlan, match=r"not published: .* \(a steer or Publish in another tab, a run in a terminal"):
         ctx.publish(shown)
     assert standin.account.playlist_track_ids(playlist) == held and ctx.last_publish is None
     assert len(read_runs(ctx.settings.cache_dir, 100)) == runs  # no run: nothing to record

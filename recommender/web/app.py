@@ -251,6 +251,18 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             by = (known.get("by") or str(form.get("by") or "")).strip() if named else ""
         return to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {})})
 
+    async def not_found(request: Request) -> Response:
+        """An address no page has (a typo, an old bookmark): a page of the app saying so, with
+        its menu, not a bare "Not Found"; the scripts' JSON under /api/."""
+        path = request.url.path
+        if len(path) > 1 and path.endswith("/"):  # "/next/": the page, as Starlette's own redirect did
+            return RedirectResponse(path.rstrip("/") or "/", status_code=307)
+        message = f"{path!r} is no page of recommend web"
+        if path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=404)
+        return render(request, "problem.html", status=404, heading="No such page", message=message,
+                      advice="Pick a page in the menu above.")
+
     async def to_next_page(request: Request) -> Response:
         """A GET of a steer's or Publish's address (typed, or from the history): the Next page, not
         a bare "Method Not Allowed"."""
@@ -381,6 +393,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         Route("/api/map/export", api_export, methods=["POST"]),
         Route("/api/moods/export", api_mood_export, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route("/{path:path}", not_found),  # last: what no route above answers
     ]
     async def guard(request: Request, call_next):
         started = time.perf_counter()

@@ -505,7 +505,8 @@ class WebContext:
                 add_to_list(self.config_file, "candidates.blocklist_artists", artist)
             self.reload_settings()
             self.invalidate("preview", "similar_setup")
-            return f"blocked the artist in {self.config_file} (candidates.blocklist_artists)"
+            return (f"blocked the artist in {self.config_file} (candidates.blocklist_artists; take the name out of "
+                    "that list to unblock it)")
         raise UsageError(f"unknown action {action!r}")
 
     def publish(self, plan: str | None = None) -> dict[str, Any]:
@@ -527,8 +528,9 @@ class WebContext:
         def expect(playlist_id, planned) -> None:
             if plan is not None and _fingerprint(playlist_id, planned.added, planned.removed) != plan:
                 raise StalePlan("not published: what Publish would change is no longer what the page showed "
-                                "(a run in a terminal, the nightly run, an edit of the playlist in Spotify or "
-                                "a refresh changed it since); here it is now: check it and publish again")
+                                "(a steer or Publish in another tab, a run in a terminal, the nightly run, an edit "
+                                "of the playlist in Spotify or a refresh changed it since); here it is now: check "
+                                "it and publish again")
         started = time.monotonic()
         try:
             result = jobs.build_playlist(self.settings, gateway=self._gateway(self.settings), expect=expect)
