@@ -1271,7 +1271,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
 @command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))
 def standin_cmd(
     port: Annotated[int, typer.Option("--port", min=0, max=65533, help="Port on 127.0.0.1 (0 = any free port); ListenBrainz and MusicBrainz take the next two.")] = 8765,
-    extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres).")] = False,
+    extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres, audio features).")] = False,
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:
     """Run the local stand-ins: Spotify, ListenBrainz + labs and MusicBrainz (offline trial, tests)."""
