@@ -199,6 +199,8 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     before = library
     saved, report.saved = report.saved, None  # the pull's, as it saved it (held no longer than needed)
     on = sources_on(settings)
+    if any(on.values()):  # a run stopped from here on left a fresh pull without its finds: the next one finishes them
+        store.update_manifest(**{DISCOVERING: now_iso()})
     library, found = discover_open_data(library, settings, gateway, progress, notice=notice, on=on)
     if found.failed:  # a service down: the last discovery's finds stay beside what it could ask, or
         # their picks would leave the playlist for a day; not a source's that asked all, nor one turned off since
@@ -213,7 +215,8 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     report.requests_by_service = found.requests_by_service
     report.warnings = list(found.warnings)
     report.open_data = found.open_data
-    store.update_manifest(**{LAST_DISCOVERY: last_discovery(settings, library, found, report.requests)})
+    store.update_manifest(**{LAST_DISCOVERY: last_discovery(settings, library, found, report.requests),
+                             DISCOVERING: None})
     return library
 
 
@@ -307,6 +310,9 @@ def _labelled(progress: Progress, suffix: str) -> Progress:
 
 
 LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`recommend web`)
+# manifest key: when the last refresh's discovery began, until it ends (a Ctrl-C, a kill, a crash
+# in between left a fresh cache without the finds, and no run asked again for 12 hours)
+DISCOVERING = "discovering"
 
 
 def last_discovery(settings, library: Library, found, spotify_requests: int) -> dict[str, Any]:
@@ -642,7 +648,11 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         basis.refreshed, basis.listing, basis.library = True, pulled.listing, library
         basis.refresh_requests += pulled.requests
         return library
-    if library is None or force_refresh or age is None or age > settings.cache.max_age_hours:
+    unfinished = library is not None and bool(store.read_manifest().get(DISCOVERING))
+    if unfinished and not (force_refresh or age is None or age > settings.cache.max_age_hours):
+        basis.warnings.append("the last refresh was stopped during its discovery: this run refreshes again to "
+                              "finish it (the answers it had saved are kept)")
+    if library is None or force_refresh or age is None or age > settings.cache.max_age_hours or unfinished:
         library = refresh_now()
     try:
         state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)

@@ -597,6 +597,34 @@ def test_the_refresh_records_each_sources_tracks_and_requests(tmp_path):
         == last["requests_by_service"]
 
 
+def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, monkeypatch):
+    """A Ctrl-C during the first refresh's discovery left the pull saved and the cache fresh:
+    the next runs, for 12 hours (cache.max_age_hours), found nothing new and said nothing."""
+    from recommender import jobs
+    from recommender.sources import run as sources_run
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    real = sources_run.discover_open_data
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+
+        def stopped(*args, **kwargs):
+            raise KeyboardInterrupt
+        monkeypatch.setattr(sources_run, "discover_open_data", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            jobs.build_playlist(demo, dry_run=True)
+        store = jobs.open_store(demo)
+        assert store.read_manifest()["fetched_at"] and store.read_manifest()[jobs.DISCOVERING]
+        monkeypatch.setattr(sources_run, "discover_open_data", real)
+        result = jobs.build_playlist(demo, dry_run=True)
+        assert result.refreshed and sum(result.open_data_requests.values()) > 0
+        assert result.table["new"].any()
+        assert "the last refresh was stopped during its discovery: this run refreshes again to finish it " \
+               "(the answers it had saved are kept)" in result.messages
+        assert not store.read_manifest().get(jobs.DISCOVERING)
+        again = jobs.build_playlist(demo, dry_run=True)  # finished: the cache is fresh again
+        assert not again.refreshed and not any("stopped during its discovery" in m for m in again.messages)
+
+
 # ----- the scorer ---------------------------------------------------------------------------------
 def scored_library() -> Library:
     lib = user_library()
