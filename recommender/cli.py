@@ -886,14 +886,14 @@ def build_playlist_cmd(
             requests=result.requests, dry_run=dry_run)
     if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:
         _background_enrich(settings, notice)
+    for m in result.messages:  # on stderr, with --json too (its messages hold them for a script): a cron's mail
+        _note(m)
     if as_json:
         out = result.to_json()
         if result.playlist_id:
             out["playlist_url"] = playlist_url(result.playlist_id)
         _print_json(out)
         return
-    for m in result.messages:
-        _note(m)
     if quiet:
         return
     _print_build(result, held)

@@ -779,6 +779,16 @@ def test_a_night_that_waited_long_for_the_rate_limit_says_so_in_one_line_for_cro
     assert sleeps[2:] == [5.0] and not [m for m in said if "rate limit" in m], said
 
 
+def test_a_build_with_json_says_its_notes_on_stderr_too(logged_in):
+    """README: with --json, notes go to stderr. build-playlist --json put them only in its JSON's
+    messages: a cron line with --json --quiet mailed nothing of a playlist created anew."""
+    server, env, cache = logged_in
+    result = run(["build-playlist", "--json", "--quiet", "--no-input"], env)
+    assert result.exit_code == 0, result.stderr
+    created = [m for m in json.loads(result.stdout)["messages"] if m.startswith("created the managed playlist")]
+    assert len(created) == 1 and f"note: {created[0]}" in result.stderr.splitlines()
+
+
 def test_a_long_wait_is_said_as_it_starts_on_a_terminal_even_with_quiet(standin, tmp_path, monkeypatch):
     """A person at a terminal saw nothing while a run slept a 30 s Retry-After with --quiet (and
     only the first 429 of the run without it): a wait of 10 s or more is a note as it starts,
