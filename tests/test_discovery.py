@@ -533,6 +533,10 @@ FAILURES = {
     "429": ("ListenBrainz failed", lambda lb, mb: lb.fail(429, reset_in=3600, times=100, path="top-recordings") and {}),
     "503": ("ListenBrainz labs", lambda lb, mb: lb.fail(503, times=100, path="/labs") and {}),
     "MusicBrainz 503": ("MusicBrainz", lambda lb, mb: mb.fail(503, times=100, retry_after=0) or {}),
+    # a longer wait than enrich.max_retry_wait stops the step at once (it held a run 3 x 30 s);
+    # the test's 15 s bound below is shorter than one such wait
+    "MusicBrainz 503, wait 1000 s": ("wait 1000 s", lambda lb, mb: mb.fail(503, times=100, retry_after=1000) or
+                                     {"enrich.max_retry_wait": 20.0}),
     "malformed": ("ListenBrainz labs", lambda lb, mb: lb.fail(None, malformed=True, times=100, path="/labs") and {}),
     "unknown algorithm": ("listenbrainz.similar_artists_algorithm",
                           lambda lb, mb: {"listenbrainz.similar_artists_algorithm": "no_such_algorithm"}),

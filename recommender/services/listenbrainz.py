@@ -162,6 +162,9 @@ class OpenData:
         notice = notice or ContactNotice()  # one warning for the three services
         mb = client_from_settings(settings, notice)
         mb.budget = budget
+        # a wait MusicBrainz asks for beyond enrich.max_retry_wait stops the step, as ListenBrainz's
+        # does (`enrich genres` cuts it instead): a 503 with Retry-After 1000 held a run 3 x 30 s
+        mb.long_wait = "stop"
         for client in (api, labs):
             client.contact_notice = notice if needs_contact(settings, client.base_url) else None
         cache = answer_cache(settings, cache_dir)
