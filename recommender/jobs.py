@@ -211,11 +211,16 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     library = store.with_features(library, before)  # the new candidates' audio features too
     report.open_data_tracks = found.tracks
     report.tracks = len(library.track_ids)  # the total the cache holds, the open-data tracks included
-    report.open_data_requests = found.requests
+    pulled = report.requests
+    # the new tracks' look-ups are Spotify requests, as build-playlist counts them (they were "open-data
+    # requests" here, and left out of the Spotify ones); requests_by_service still says how many
+    lookups = int(found.requests_by_service.get("Spotify", 0))
+    report.requests = pulled + lookups
+    report.open_data_requests = found.requests - lookups
     report.requests_by_service = found.requests_by_service
     report.warnings = list(found.warnings)
     report.open_data = found.open_data
-    store.update_manifest(**{LAST_DISCOVERY: last_discovery(settings, library, found, report.requests),
+    store.update_manifest(**{LAST_DISCOVERY: last_discovery(settings, library, found, pulled),
                              DISCOVERING: None})
     return library
 

@@ -601,6 +601,22 @@ def test_the_refresh_records_each_sources_tracks_and_requests(tmp_path):
         == last["requests_by_service"]
 
 
+def test_the_refresh_counts_the_new_tracks_look_ups_as_spotify_requests_as_the_build_does(tmp_path):
+    """`recommend refresh` said "196 Spotify requests, 286 open-data requests": the 180 look-ups
+    of the tracks discovery found, Spotify's, were counted as open data and not as Spotify's,
+    where build-playlist counts the same run as 384 Spotify requests."""
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        server.clear_requests()
+        _, report = jobs.refresh(demo)
+        spotify = [r for r in server.requests if r.path.startswith("/v1/")]
+    by_service = report.requests_by_service
+    assert by_service.get("Spotify", 0) > 0 and report.requests == len(spotify)
+    assert report.open_data_requests == sum(n for service, n in by_service.items() if service != "Spotify") > 0
+
+
 def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, monkeypatch):
     """A Ctrl-C during the first refresh's discovery left the pull saved and the cache fresh:
     the next runs, for 12 hours (cache.max_age_hours), found nothing new and said nothing."""
