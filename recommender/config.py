@@ -478,6 +478,8 @@ def _merge(base: dict, over: dict, defaults: dict, origin: str, sources: dict, p
             if not isinstance(value, dict):
                 first = value.split()[0] if isinstance(value, str) and value.split() else ""
                 colon = f"; write `{first}: ...`, a colon and a space after the key" if first in defaults[key] else ""
+                if isinstance(value, bool) and "enabled" in defaults[key]:  # `similar_artists: false`
+                    colon = f"; to turn it {'on' if value else 'off'}, write `{dotted}.enabled: {str(value).lower()}`"
                 raise ConfigError(f"{here}: {dotted} must be a mapping, got {_shown(value, dotted)}{colon}")
             _merge(base[key], value, defaults[key], origin, sources, dotted + ".", lines)
         else:

@@ -238,6 +238,9 @@ def test_a_path_in_the_home_folder_of_an_unknown_user_is_a_config_error(tmp_path
     # an unknown key, and a section that is no mapping
     ("blend:\n  threshold: 0.2\n  treshold: 1\n", 3, "unknown key blend.treshold"),
     ("playlist: 3\n", 1, "playlist must be a mapping"),
+    # a source switched off as if it were a switch (it said only "must be a mapping, got false")
+    ("discovery:\n  similar_artists: false\n", 2, "discovery.similar_artists must be a mapping, got false; to turn "
+                                                   "it off, write `discovery.similar_artists.enabled: false`"),
 ])
 def test_a_bad_value_in_a_file_is_named_with_its_line(tmp_path, text, line, message):
     """A config error named the file and the key but not the line: a long file with the same key
