@@ -207,6 +207,9 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
         from .spotify.sync import with_last_discovery
         kept = {name: is_on and name not in found.finished for name, is_on in on.items()}
         library = with_last_discovery(library, saved, beside=True, sources=kept)
+        if saved is None or not len(saved.frames["discovered"]):  # a first discovery: no last one to use
+            from .sources.run import LAST_FINDS
+            found.warnings = [w.replace(LAST_FINDS, "") for w in found.warnings]
     store.save_library(library, ["tracks", *schema.OPEN_DATA_FRAMES])
     library = store.with_features(library, before)  # the new candidates' audio features too
     report.open_data_tracks = found.tracks

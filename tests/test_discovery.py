@@ -575,6 +575,8 @@ def test_build_playlist_goes_on_when_open_data_fails(standin, tmp_path):
     result = jobs.build_playlist(settings)
     assert result.playlist_id and len(result.table) > 0
     assert any("MusicBrainz" in m and "discovery stopped early" in m for m in result.messages)
+    # the first discovery: no last one whose new tracks it could use (it said it used them)
+    assert not any("last discovery" in m for m in result.messages), result.messages
     # the refresh records what discovery did, its warning included (the web app's Discovery page)
     last = jobs.open_store(settings).read_manifest()[jobs.LAST_DISCOVERY]
     assert last["warnings"] == [m for m in result.messages if "discovery stopped early" in m]

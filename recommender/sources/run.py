@@ -216,8 +216,10 @@ def _warning(exc: ServiceError, open_data=None) -> str:
             return ("discovery took similar artists' recordings from ListenBrainz's lb-radio (which needs no "
                     f"token) instead of their top recordings: {exc}")
         return f"discovery went on without ListenBrainz's popular recordings: {exc}"
-    return (f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found and "
-            "the last discovery's new tracks")
+    return f"discovery stopped early: {service} failed ({exc}); the playlist uses what was found{LAST_FINDS}"
+
+
+LAST_FINDS = " and the last discovery's new tracks"  # words of a warning, left out when there is no last discovery
 
 
 def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool = False) -> Library:
