@@ -308,7 +308,12 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
         library, found = discover_open_data(library, settings, gateway if ask else None, progress, open_data,
                                             seed_tracks=seeds, seed_artist_ids=artists, notice=notice, keep=True, on=on)
         if ask:  # (else the one warning is _may_cache_answers')
-            basis.warnings = list(dict.fromkeys([*basis.warnings, *found.warnings]))
+            # a failure the refresh's discovery said already is not said twice (there without the
+            # last discovery's new tracks, when it was the first)
+            from .sources.run import LAST_FINDS
+            said = {w.replace(LAST_FINDS, "") for w in basis.warnings}
+            basis.warnings = list(dict.fromkeys([*basis.warnings, *(w for w in found.warnings
+                                                                    if w.replace(LAST_FINDS, "") not in said)]))
             basis.open_data = tally(basis.open_data, found.requests_by_service)
     return library if library is before else store.with_features(library, before)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -617,6 +618,29 @@ def test_the_refresh_counts_the_new_tracks_look_ups_as_spotify_requests_as_the_b
     by_service = report.requests_by_service
     assert by_service.get("Spotify", 0) > 0 and report.requests == len(spotify)
     assert report.open_data_requests == sum(n for service, n in by_service.items() if service != "Spotify") > 0
+
+
+def test_a_musicbrainz_address_that_knows_no_isrc_is_said_and_its_misses_are_not_kept(tmp_path):
+    """enrich.musicbrainz_url with a wrong path (/ws/3/) answers every ISRC 404, as MusicBrainz
+    answers an unknown one: discovery found nothing and said nothing, and kept every ISRC as
+    unknown for 30 days, so the mended address was not asked either."""
+    import json as jsonlib
+
+    from recommender import jobs
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    with jobs.demo_environment(settings) as (demo, server):
+        jobs.demo_login(demo)
+        right = demo.enrich.musicbrainz_url
+        wrong = demo.with_overrides({"enrich.musicbrainz_url": right.replace("/ws/2/", "/ws/3/")})
+        result = jobs.build_playlist(wrong, dry_run=True, force_refresh=True)
+        [said] = [m for m in result.messages if "MusicBrainz knew none of the" in m]
+        assert "ISRCs asked (none found to start from): if enrich.musicbrainz_url (" in said and "/ws/3/" in said
+        isrcs = Path(demo.frames_dir) / "opendata" / "isrc.json"
+        assert isrcs.exists() and jsonlib.loads(isrcs.read_text()) == {}  # no ISRC kept as unknown
+        asked = len(server.musicbrainz.seen)
+        mended = jobs.build_playlist(demo, dry_run=True, force_refresh=True)
+        assert len(server.musicbrainz.seen) > asked and not any("knew none" in m for m in mended.messages)
+        assert mended.table["source"].isin(["similar_artists", "similar_recordings"]).any()
 
 
 def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, monkeypatch):

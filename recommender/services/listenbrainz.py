@@ -135,6 +135,22 @@ class OpenData:
     # ListenBrainz's 401 per endpoint: only that endpoint stops asking (TOP_RECORDINGS wants a
     # user token since August 2026; lb-radio and listen counts do not)
     refusals: dict[str, ServiceError] = field(default_factory=dict)
+    # the ISRCs MusicBrainz was asked this run: known, and the unknown ones (``unknown_isrcs_note``)
+    isrc_known: int = 0
+    isrc_unknown: list[str] = field(default_factory=list)
+
+    def unknown_isrcs_note(self, at_least: int = 10) -> str | None:
+        """When MusicBrainz knew none of ``at_least`` or more ISRCs asked this run (an address that
+        is not its /ws/2/ answers every one 404, as an unknown ISRC is answered): a warning naming
+        enrich.musicbrainz_url, and those answers are not kept (they were, as "unknown", for 30
+        days, after the address was mended too). None otherwise."""
+        if self.isrc_known or len(self.isrc_unknown) < at_least:
+            return None
+        asked = set(self.isrc_unknown)
+        self.cache.drop("isrc", asked.__contains__)
+        return (f"MusicBrainz knew none of the {len(asked)} ISRCs asked (none found to start from): if "
+                f"enrich.musicbrainz_url ({self.musicbrainz.base_url}) is not MusicBrainz's /ws/2/ address, "
+                "mend it; they are asked again next time")
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None, budget: Budget | None = None,
@@ -399,6 +415,10 @@ class OpenData:
             return hit
         body = self._call(self.musicbrainz.isrc, key)
         slim = None
+        if body:
+            self.isrc_known += 1
+        else:
+            self.isrc_unknown.append(key)
         if body:
             slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),
                                     "artist-credit": [{"name": c.get("name"), "artist": {

@@ -118,6 +118,8 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
             rows = [resolver.metadata[t] for t in live if t in resolver.metadata]
             ctx.note(exc)
         report.warnings = _warnings(ctx.failures, open_data)
+        if unknown := open_data.unknown_isrcs_note():
+            report.warnings.append(unknown)
         report.failed = ctx.failed
         if report.failed and asked:  # the listen counts or the look-ups of every source's new tracks failed
             report.finished = []
