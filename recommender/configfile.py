@@ -19,8 +19,8 @@ from typing import Any
 
 from .config import SECRET_KEYS
 from .errors import ConfigError, StorageError
-from .wording import and_list
 from .store import atomic_write_text
+from .wording import and_list
 
 _SECRET_LINE = re.compile(r"^([ +-]\s*(?:%s)\s*:).*$" % "|".join(sorted({k.rsplit(".", 1)[1] for k in SECRET_KEYS})),
                           re.MULTILINE)

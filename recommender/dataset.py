@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import csv_encoding, csv_separator, read_features, rule_text
+from .features import MAX_DURATION_MS, csv_encoding, csv_separator, first_line, read_features, rule_text
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
-        from .features import first_line  # pandas' own words name the line ("Expected 23 fields in line 30, saw 25")
+        # pandas' own words name the line ("Expected 23 fields in line 30, saw 25")
         raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
@@ -118,9 +118,6 @@ def _audio_frame(df: pd.DataFrame, mapping: dict[str, str], path: Path, sep: str
         if c in af.columns:
             af[c] = af[c].round().astype("Int64")
     return af
-
-
-MAX_DURATION_MS = 2 ** 31 - 1  # about 24.8 days: Spotify's longest tracks are hours
 
 
 def _whole_numbers(values: pd.Series, low: int, high: int, path: Path, column: str, say: bool = True) -> pd.Series:

@@ -57,6 +57,7 @@ ALIASES = {"duration (ms)": "duration_ms", "track duration (ms)": "duration_ms"}
 
 RATIOS = ("danceability", "energy", "speechiness", "acousticness", "instrumentalness",
           "liveness", "valence")
+MAX_DURATION_MS = 2 ** 31 - 1  # about 24.8 days: Spotify's longest tracks are hours
 # column -> (low, high, whole number?, low bound exclusive?)
 RULES: dict[str, tuple[float, float, bool, bool]] = {
     **{c: (0.0, 1.0, False, False) for c in RATIOS},
@@ -64,7 +65,7 @@ RULES: dict[str, tuple[float, float, bool, bool]] = {
     "mode": (0, 1, True, False),
     "loudness": (-60.0, 5.0, False, False),
     "tempo": (0.0, 300.0, False, False),
-    "duration_ms": (0, 2 ** 31 - 1, True, True),  # 1e30 passed, then stopped the import in its int cast
+    "duration_ms": (0, MAX_DURATION_MS, True, True),  # 1e30 passed, then stopped the import in its int cast
 }
 
 _TRACK_ID = re.compile(

@@ -415,11 +415,10 @@ class OpenData:
             return hit
         body = self._call(self.musicbrainz.isrc, key)
         slim = None
-        if body:
-            self.isrc_known += 1
-        else:
+        if not body:
             self.isrc_unknown.append(key)
-        if body:
+        else:
+            self.isrc_known += 1
             slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),
                                     "artist-credit": [{"name": c.get("name"), "artist": {
                                         "id": (c.get("artist") or {}).get("id"),
