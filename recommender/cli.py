@@ -1450,6 +1450,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     lines = [f"cache:    {info['frames_dir']}"
              + (f" ({whose}fetched {visible(shown_text(cache['fetched_at']))}, {_age(cache['age_hours'])})" if cache["fetched_at"]
                 else " (empty)"),
+             *(["warning:  the last refresh was stopped during its discovery: the next build-playlist or refresh "
+                "finishes it"] if cache.get("discovery_unfinished") else []),
              *(f"warning:  {visible(w)}" for w in info["warnings"]),
              f"login:    {login['state']}{who}"
              + (f", access token until {shown_text(login['expires_at'])}" if login.get("expires_at") else "")

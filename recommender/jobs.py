@@ -23,7 +23,7 @@ from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dir
 from .isotime import utc_times
 from .library import Library
 from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
-from .store import Store, atomic_write_text, now_iso
+from .store import DISCOVERING, Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -323,9 +323,6 @@ def _labelled(progress: Progress, suffix: str) -> Progress:
 
 
 LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`recommend web`)
-# manifest key: when the last refresh's discovery began, until it ends (a Ctrl-C, a kill, a crash
-# in between left a fresh cache without the finds, and no run asked again for 12 hours)
-DISCOVERING = "discovering"
 
 
 def last_discovery(settings, library: Library, found, spotify_requests: int) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import age_seconds, shown, system_now, time_or_none, utc_now
 from .lock import describe_holder, holders, lock_path, open_locked, same_file
 from .safetext import json_safe, terminal_safe
-from .store import atomic_write_text
+from .store import DISCOVERING, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -591,7 +591,9 @@ def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     fetched = manifest.get("fetched_at")
     seconds = age_seconds(fetched, now)  # None: unreadable, or ahead of a clock that was wrong
     return {"fetched_at": fetched, "age_hours": round(seconds / 3600, 2) if seconds is not None else None,
-            "user_id": manifest.get("user_id") or None}  # whose library the cache holds
+            "user_id": manifest.get("user_id") or None,  # whose library the cache holds
+            # a refresh stopped during its discovery: the next build refreshes again to finish it
+            "discovery_unfinished": bool(manifest.get(DISCOVERING))}
 
 
 def login_status(token_info: Mapping[str, Any] | None, now: datetime | None = None) -> dict[str, Any]:

@@ -71,6 +71,9 @@ BY_TRACK = ("audio_features",)
 BY_TRACK_GROUP = 65536  # rows per row group of their files: what a filtered read decodes at a time
 TMP_GLOB = ".*.tmp"  # what atomic_write leaves behind when killed between create and replace
 SAVING = "saving"  # manifest key set while ``save_library`` writes its frames (one unit)
+# manifest key: when the last refresh's discovery began, until it ends (a Ctrl-C, a kill, a crash
+# in between left a fresh cache without the finds, and no run asked again for 12 hours)
+DISCOVERING = "discovering"
 SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to end
 _SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into
 

@@ -4,6 +4,7 @@ the open-data scorer, the new-track mix and the demo's done-when."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -624,8 +625,6 @@ def test_a_musicbrainz_address_that_knows_no_isrc_is_said_and_its_misses_are_not
     """enrich.musicbrainz_url with a wrong path (/ws/3/) answers every ISRC 404, as MusicBrainz
     answers an unknown one: discovery found nothing and said nothing, and kept every ISRC as
     unknown for 30 days, so the mended address was not asked either."""
-    import json as jsonlib
-
     from recommender import jobs
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     with jobs.demo_environment(settings) as (demo, server):
@@ -636,7 +635,7 @@ def test_a_musicbrainz_address_that_knows_no_isrc_is_said_and_its_misses_are_not
         [said] = [m for m in result.messages if "MusicBrainz knew none of the" in m]
         assert "ISRCs asked (none found to start from): if enrich.musicbrainz_url (" in said and "/ws/3/" in said
         isrcs = Path(demo.frames_dir) / "opendata" / "isrc.json"
-        assert isrcs.exists() and jsonlib.loads(isrcs.read_text()) == {}  # no ISRC kept as unknown
+        assert isrcs.exists() and json.loads(isrcs.read_text()) == {}  # no ISRC kept as unknown
         asked = len(server.musicbrainz.seen)
         mended = jobs.build_playlist(demo, dry_run=True, force_refresh=True)
         assert len(server.musicbrainz.seen) > asked and not any("knew none" in m for m in mended.messages)
@@ -660,6 +659,13 @@ def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, mon
             jobs.build_playlist(demo, dry_run=True)
         store = jobs.open_store(demo)
         assert store.read_manifest()["fetched_at"] and store.read_manifest()[jobs.DISCOVERING]
+        # `recommend status` says so too
+        from typer.testing import CliRunner
+
+        from recommender.cli import app
+        said = CliRunner().invoke(app, ["status", "--offline"], env={"RECOMMENDER_CACHE_DIR": str(demo.cache_dir)})
+        assert ("warning: the last refresh was stopped during its discovery: the next build-playlist or refresh "
+                "finishes it") in " ".join(said.stdout.split()), said.stdout
         monkeypatch.setattr(sources_run, "discover_open_data", real)
         result = jobs.build_playlist(demo, dry_run=True)
         assert result.refreshed and sum(result.open_data_requests.values()) > 0
@@ -667,6 +673,8 @@ def test_a_run_stopped_during_discovery_has_the_next_run_finish_it(tmp_path, mon
         assert "the last refresh was stopped during its discovery: this run refreshes again to finish it " \
                "(the answers it had saved are kept)" in result.messages
         assert not store.read_manifest().get(jobs.DISCOVERING)
+        said = CliRunner().invoke(app, ["status", "--offline", "--json"], env={"RECOMMENDER_CACHE_DIR": str(demo.cache_dir)})
+        assert json.loads(said.stdout)["cache"]["discovery_unfinished"] is False
         again = jobs.build_playlist(demo, dry_run=True)  # finished: the cache is fresh again
         assert not again.refreshed and not any("stopped during its discovery" in m for m in again.messages)
 

@@ -321,7 +321,8 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
              "expires_at": int((NOW + timedelta(minutes=30)).timestamp())}
     st = runlog.status(tmp_path, manifest, token, library=_library(), now=NOW)
     assert st["last_runs"][0]["command"] == "build-playlist"
-    assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0, "user_id": "me-1"}
+    assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0, "user_id": "me-1",
+                           "discovery_unfinished": False}
     assert st["login"]["state"] == "valid" and st["login"]["expires_in_minutes"] == 30.0
     assert st["login"]["expires_at"] == "2026-03-01T12:30:00+00:00"
     assert st["playlist"] == {"id": "PL1", "name": "recommend: for you", "tracks": 3, "unfinished": False}
@@ -334,7 +335,7 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
 def test_status_without_anything(tmp_path):
     st = runlog.status(tmp_path, {}, None, now=NOW)
     assert st["last_runs"] == [] and st["playlist"] is None and st["genres"] is None
-    assert st["cache"] == {"fetched_at": None, "age_hours": None, "user_id": None}
+    assert st["cache"] == {"fetched_at": None, "age_hours": None, "user_id": None, "discovery_unfinished": False}
     assert st["login"]["state"] == "needs login"
 
 
