@@ -1158,11 +1158,12 @@ def tune_cmd(
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
     # and a config file that cannot be written
     target = jobs.tuned_weights_file(settings, config or _state.config, check=True) if write else None
+    again = jobs.tuned_off(settings, config or _state.config)  # read once: the search and the output's note
     with _Bar(_interactive(quiet, as_json)) as bar:
-        result = jobs.tune(settings, setup, folds=folds, progress=bar, config_file=config or _state.config)
+        result = jobs.tune(settings, setup, folds=folds, progress=bar, searched_at_0=again)
     out = result.to_dict()
     n = result.top_n
-    out["searched_again"] = [s for s in jobs.tuned_off(settings, config or _state.config) if s in result.names]
+    out["searched_again"] = [s for s in again if s in result.names]
     if not as_json:  # the result first: a write or a report that fails then loses nothing
         _print_tuned(out, n, setup.source, write)
         if out["searched_again"]:

@@ -1032,10 +1032,10 @@ def evaluate_persona(settings, dataset: Path | None, split: str, features: str, 
 
 
 def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progress | None = None,
-         config_file: Path | None = None):
-    """Cross-validated weight search; folds hide with seeds evaluate.seed + fold. The scorers
-    an earlier `tune --write` of ``config_file`` (else the user's) turned off are searched
-    again (``tuned_off``)."""
+         searched_at_0: list[str] = ()):
+    """Cross-validated weight search; folds hide with seeds evaluate.seed + fold.
+    ``searched_at_0``: scorers at weight 0 searched all the same (``tuned_off``: those an
+    earlier `tune --write` turned off)."""
     from .dataset import hide_random
     from .tune import tune as _tune
     ev = settings.evaluate
@@ -1045,7 +1045,7 @@ def tune(settings, setup: EvalSetup, folds: int | None = None, progress: Progres
         return hide_tracks(lib, min_tracks=ev.min_tracks) if fold == 0 else \
             hide_random(lib, fraction=ev.hide_fraction, seed=ev.seed + fold, min_tracks=ev.min_tracks)
     return _tune(setup.library, settings, folds=folds or settings.tune.folds, seed=ev.seed,
-                 hider=protocol_hider if setup.protocol else None, searched_at_0=tuned_off(settings, config_file),
+                 hider=protocol_hider if setup.protocol else None, searched_at_0=searched_at_0,
                  progress=(lambda d, t: progress("tuning folds x targets", d, t)) if progress else None)
 
 
