@@ -403,6 +403,16 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo, dry_run=dry_run)
                 return typer.Exit(exc.exit_code)
 
+            def stopped(exc: KeyboardInterrupt) -> typer.Exit:
+                code = 143 if isinstance(exc, Terminated) else 130
+                said = "terminated" if code == 143 else "interrupted"
+                message = f"{said}: {exc}" if str(exc) else said
+                log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
+                _err(message)
+                if record:  # `recommend status` shows the stop, not the run before it as the last one
+                    _record_stop(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
+                return typer.Exit(code)
+
             stack = contextlib.ExitStack()
             try:
                 if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
@@ -422,20 +432,17 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             except RecommenderError as exc:
                 raise fail(exc) from None
             except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (cron's or systemd's stop, `timeout`)
-                code = 143 if isinstance(exc, Terminated) else 130
-                said = "terminated" if code == 143 else "interrupted"
-                message = f"{said}: {exc}" if str(exc) else said
-                log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
-                _err(message)
-                if record:  # `recommend status` shows the stop, not the run before it as the last one
-                    _record_stop(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
-                raise typer.Exit(code) from None
+                raise stopped(exc) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
                 raise typer.Exit(0) from None
             except typer.Exit:
                 raise
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
+                stop = _stop_behind(exc)
+                if stop is not None:  # raised by a stop's unwinding: the stop is what happened
+                    log.debug("%s: %r while a stop unwound", name or fn.__name__, exc, extra=FILE_ONLY)
+                    raise stopped(stop) from None
                 if StorageError.matches(exc):  # disk full, read-only...: not a bug
                     raise fail(StorageError.from_os_error(exc)) from None
                 from .runlog import redact, unexpected_message
@@ -475,6 +482,21 @@ def _check_text_arguments(kw: dict) -> None:
 def _command_path(parent: typer.Typer, name: str) -> str:
     group = next((g.name for g in app.registered_groups if g.typer_instance is parent), None)
     return " ".join(["recommend"] + ([group] if group else []) + [name])
+
+
+def _stop_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM (``Terminated``) whose unwinding raised ``exc``, or None. A stop
+    that lands inside a lock's wait (``Thread.start`` as the login's browser opener starts) is
+    raised before the lock is taken back, and the ``with`` around the wait then raises
+    "RuntimeError: release unlocked lock" in its place: that was a crash report, exit 1."""
+    seen: set[int] = set()
+    cause = exc.__context__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__context__
+    return None
 
 
 class Terminated(KeyboardInterrupt):

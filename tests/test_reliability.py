@@ -1112,6 +1112,26 @@ def test_sigterm_while_auth_waits_for_the_login_is_unwound_not_reported_as_a_kil
         assert (cache / "recommend.lock").read_text() == ""  # released, not left holding the dead run
 
 
+@pytest.mark.parametrize("stop, code, said", [("Terminated", 143, "terminated"), ("KeyboardInterrupt", 130, "interrupted")])
+def test_an_error_a_stop_raises_as_it_unwinds_is_that_stop_not_a_crash(monkeypatch, standin, tmp_path, stop, code, said):
+    """A SIGTERM or Ctrl-C that lands inside a lock's wait (the login's ``Thread.start`` as the
+    URL is shown) raises before the lock is taken back, and the ``with`` around it then raises
+    "RuntimeError: release unlocked lock": that was "unexpected error ... please report it", exit 1."""
+    from recommender import cli, jobs
+
+    def login(settings, open_url=None):
+        try:
+            raise cli.Terminated() if stop == "Terminated" else KeyboardInterrupt()
+        finally:
+            raise RuntimeError("release unlocked lock")
+    monkeypatch.setattr(jobs, "login", login)
+    cache = tmp_path / "cache"
+    result = runner.invoke(app, ["auth", "--no-browser"], env=env_for(standin, cache))
+    assert result.exit_code == code, result.output
+    assert result.output.strip() == said, result.output
+    assert "report it" not in result.output
+
+
 def test_a_ctrl_c_the_kernel_hands_to_another_thread_of_the_login_still_stops_it(tmp_path):
     """A Ctrl-C or SIGTERM goes to any thread of the process; one that reached a thread of the
     login (its browser's or its callback's) was run only once the login's 300 s wait was over:
