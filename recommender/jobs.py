@@ -525,6 +525,25 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
                            playlist_items=items[~items["playlist_id"].isin(drop)])
 
 
+def only_ours(library: Library, ours: Iterable[str | None]) -> list[str]:
+    """The tracks that only the playlists ``ours`` (this tool's output) hold: in none of your
+    other playlists, not saved, not a top track and found by no discovery. The cache keeps them
+    (the refresh reads every playlist of yours), but they are in nothing of yours: a track left
+    only in an exported mood playlist after you deleted its playlist was picked as "new to you"."""
+    drop = {str(p) for p in ours if p}
+    items = library.playlist_items
+    if not drop or not len(items):
+        return []
+    in_ours = items["playlist_id"].astype(str).isin(drop).to_numpy(dtype=bool)
+    if not in_ours.any():
+        return []
+    f = library.frames
+    elsewhere = set(items.loc[~in_ours, "track_id"].astype(str))
+    for name in ("top_tracks", "saved_tracks", "discovery", "discovered"):
+        elsewhere.update(f[name]["track_id"].astype(str))
+    return [t for t in dict.fromkeys(items.loc[in_ours, "track_id"].astype(str)) if t not in elsewhere]
+
+
 def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], store: Store,
                          playlists_of: str | None = None) -> None:
     """UsageError naming the reason when a command names a playlist this tool writes
@@ -695,7 +714,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     basis.library, basis.state = library, state
     basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid, seeds=seeds,
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
-                                      positive=positive, playlists_of=playlists_of)
+                                      positive=positive, playlists_of=playlists_of, only_ours=only_ours(library, ours))
     return basis
 
 

@@ -333,7 +333,7 @@ def find_candidates(library: Library, settings, seeds: pd.Series, *, exclude: It
 
 def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Iterable[str] = (),
                    pinned: Iterable[str] = (), also_banned: Iterable[str] = (),
-                   unplayable: Iterable[str] = ()) -> tuple[np.ndarray, dict[str, int]]:
+                   unplayable: Iterable[str] = (), only_ours: Iterable[str] = ()) -> tuple[np.ndarray, dict[str, int]]:
     """``find_candidates`` as a bool mask over the rows of ``library.track_ids``."""
     tracks = library.frames["tracks"]
     ids_arrow = library.track_ids_arrow()
@@ -342,20 +342,22 @@ def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Ite
     pinned_mask = isin(ids_arrow, [str(t) for t in pinned])
     removed_mask = isin(ids_arrow, [str(t) for t in exclude]) & ~seed_mask & ~pinned_mask
     grey_mask = isin(ids_arrow, [str(t) for t in unplayable]) & ~seed_mask & ~pinned_mask & ~removed_mask
+    ours_mask = isin(ids_arrow, [str(t) for t in only_ours]) & ~seed_mask & ~pinned_mask & ~removed_mask & ~grey_mask
     blocked = _blocked(tracks, settings, lambda col: library.list_arrow("tracks", col)) & ~seed_mask
     in_library = library.derived(("pipeline", "in_library"), lambda: _in_library(library))
     banned = seed_mask | removed_mask | pinned_mask | blocked
-    alive_pre = ~banned & ~grey_mask
+    alive_pre = ~banned & ~grey_mask & ~ours_mask
     if settings.candidates.exclude_known:
         alive_pre &= ~in_library
     codes = library_codes(library)
-    alive = dedupe(codes, in_library, banned, grey_mask) & alive_pre
+    alive = dedupe(codes, in_library, banned, grey_mask | ours_mask) & alive_pre
     counts["seeds"] = int(seed_mask.sum())
     counts["pinned"] = int((pinned_mask & ~seed_mask).sum())
     counts["removed_by_you"] = int(removed_mask.sum())
     counts["not_playable"] = int((grey_mask & ~blocked).sum())
+    counts["only_ours"] = int((ours_mask & ~blocked).sum())
     counts["blocklist"] = int((blocked & ~removed_mask & ~pinned_mask).sum())
-    counts["known_excluded"] = int((~banned & ~grey_mask & in_library).sum()) if settings.candidates.exclude_known else 0
+    counts["known_excluded"] = int((~banned & ~grey_mask & ~ours_mask & in_library).sum()) if settings.candidates.exclude_known else 0
     counts["duplicates"] = int((alive_pre & ~alive).sum())
     return alive, counts
 
@@ -412,6 +414,7 @@ def _no_candidates_reason(mode: str, counts: Mapping[str, int], target: str | No
     bits = [f"{counts.get('seeds', 0)} are {what}"]
     for key, text in (("pinned", "kept by you"), ("removed_by_you", "removed by you earlier"),
                       ("not_playable", "greyed out in Spotify for you"),
+                      ("only_ours", "only in playlists this tool wrote"),
                       ("blocklist", "blocked in config (candidates.blocklist_*)"),
                       ("known_excluded", "already in your playlists or saved (candidates.exclude_known is true)"),
                       ("duplicates", "duplicates of other tracks")):
@@ -564,9 +567,11 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
                       exclude: Sequence[str] = (), pinned: Sequence[str] = (), positive: Sequence[str] = (),
                       now: datetime | None = None, managed_playlist_id: str | None = None,
                       unplayable: Sequence[str] = (), playlists_of: str | None = None,
-                      seeds: pd.Series | None = None) -> Scoring:
+                      seeds: pd.Series | None = None, only_ours: Sequence[str] = ()) -> Scoring:
     """``build_recommendations``' seeds and candidates, no scorer run yet (see there);
     ``playlists_of``: as ``resolve_playlist``'s ``source`` (None: the user's playlists).
+    ``only_ours``: tracks that only the playlists this tool wrote hold (``jobs.only_ours``): no
+    candidates, as ``unplayable`` (their copies elsewhere are).
     ``seeds``: with ``seed_playlist``, its ``playlist_seeds`` when the caller built them already
     (a ``--seed-playlist`` run's discovery adds only tracks the library did not have: the
     seeds of the library before it are these)."""
@@ -592,7 +597,7 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
                 "or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)")
     pinned = [str(t) for t in dict.fromkeys(pinned)]
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
-                                   also_banned=also_banned, unplayable=unplayable)
+                                   also_banned=also_banned, unplayable=unplayable, only_ours=only_ours)
     candidates = library.track_ids[alive]
     pinned = unblocked(library, settings, pinned)
     clock.lap("seeds+candidates")

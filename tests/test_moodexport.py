@@ -98,3 +98,28 @@ def test_the_web_export_answers_the_name_the_playlist_was_created_with(standin, 
     out = export_tracks(settings, gateway, "x", asked, tracks[:2], USER)
     made = standin.account.playlist(out["playlist_id"])["name"]
     assert out["name"] == made and len(made) <= publish.MAX_NAME < len(asked)
+
+
+def test_a_track_left_only_in_a_mood_playlist_is_never_a_pick(standin, tmp_path):
+    """A mood export holds tracks of your playlists; the refresh caches every playlist of yours,
+    ours too. Once you deleted a playlist (or removed a track from it), its tracks were held only
+    by the mood playlist and came back in the managed playlist as "new to you" (source
+    "catalogue"): our own output is no evidence of anything."""
+    from recommender import jobs
+    _, gateway, store = _env(standin, tmp_path)
+    # no discovery: every track of the small account is on an album of one of its top artists
+    settings = settings_for(standin, tmp_path / "cache", **{"refresh.discovery_artists": 0, "discovery.enabled": False})
+    acc = standin.account
+    gone = "smallPlaylist000000003"
+    elsewhere = {t for p in acc.playlists if p["id"] != gone for t in standin.playlist_track_ids(p["id"])}
+    elsewhere |= {s["id"] for s in acc.saved_tracks} | {t for ids in acc.top_tracks.values() for t in ids}
+    only_there = [t for t in standin.playlist_track_ids(gone) if t not in elsewhere]
+    assert only_there  # the fixture has tracks that only this playlist holds
+    before = jobs.build_playlist(settings, dry_run=True, gateway=gateway)
+    moodexport.export_moods(gateway, store, settings, USER, {"happy/upbeat": sorted(acc.tracks)}, "all")
+    gateway.client._delete(f"me/library?uris=spotify:playlist:{gone}")  # you delete the playlist
+    after = jobs.build_playlist(settings, dry_run=True, gateway=gateway, force_refresh=True)
+    picked = set(after.table["track_id"])
+    assert not picked & set(only_there), after.table[["track_id", "name", "new", "source"]].to_string()
+    assert not after.table["new"].any() and len(after.table)  # nothing new without discovery; yours still
+    assert not before.table["new"].any()
