@@ -322,6 +322,13 @@ def _labelled(progress: Progress, suffix: str) -> Progress:
     return lambda stage, done, total: progress(stage + suffix, done, total)
 
 
+def _new_on_albums(settings, library: Library) -> int:
+    """The albums' finds new to you (``sources.albums.new_to_you``), the tool's playlists aside."""
+    from .publish import our_playlist_ids
+    from .sources.albums import new_to_you
+    return new_to_you(library.frames["discovery"], library.frames, our_playlist_ids(open_store(settings), library.playlists))
+
+
 LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`recommend web`)
 
 
@@ -332,7 +339,7 @@ def last_discovery(settings, library: Library, found, spotify_requests: int) -> 
     the cache gave, and the warning line of a service that failed."""
     from .sources.run import sources_on
     return {"when": now_iso(), "enabled": bool(settings.discovery.enabled), "sources": sources_on(settings),
-            "tracks": {"albums": int(library.frames["discovery"]["track_id"].nunique()), **found.by_source},
+            "tracks": {"albums": _new_on_albums(settings, library), **found.by_source},
             "requests_by_service": dict(found.requests_by_service), "requests": int(found.requests),
             "requests_by_source": {k: dict(v) for k, v in found.requests_by_source.items()},
             "spotify_requests": int(spotify_requests), "cached_answers": int(found.cached_answers),

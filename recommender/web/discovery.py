@@ -79,6 +79,13 @@ def _count_ids(df, source: str | None = None) -> int:
     return int(df["track_id"].nunique())
 
 
+def _new_on_albums(store, found, yours: dict) -> int:
+    """The albums' finds new to you (``sources.albums.new_to_you``), as the refresh counts them."""
+    from ..publish import our_playlist_ids
+    from ..sources.albums import new_to_you
+    return new_to_you(found, yours, our_playlist_ids(store, yours.get("playlists")))
+
+
 def refresh_hint(demo: bool) -> dict[str, str]:
     """The command that applies saved changes (the app runs no refresh itself), and a note."""
     if demo:
@@ -105,10 +112,11 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     by_source = (last or {}).get("requests_by_source") or {}
     running = sources_on(settings)
     found = {name: store.load_frame(name) for name in ("discovery", "discovered")}  # read once: two sources share one
+    yours = {name: store.load_frame(name) for name in ("playlists", "playlist_items", "saved_tracks", "top_tracks")}
     sources = []
     for key, label, what, kinds, fields in SOURCES:
         on = running[key]
-        tracks = _count_ids(found["discovery"]) if key == "albums" else _count_ids(found["discovered"], key)
+        tracks = _new_on_albums(store, found["discovery"], yours) if key == "albums" else _count_ids(found["discovered"], key)
         requests = ({"Spotify (with the rest of the refresh)": int(last.get("spotify_requests", 0))} if key == "albums"
                     and last else dict(by_source.get(key) or {}))
         sources.append({
