@@ -87,6 +87,10 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     search index, stays valid).
     """
     path = Path(path)
+    if path.is_symlink():  # a link stays one, its target is written (a report or config a dotfiles repo links)
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():  # `--report /dev/null` as root replaced the device by a file
+        raise StorageError(f"cannot write {path}: not a regular file (a device, a pipe or a folder); name a file")
     make_dirs(path.parent)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777

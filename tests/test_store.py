@@ -305,3 +305,29 @@ def test_features_of_another_tools_file_are_read_for_the_librarys_tracks_whateve
     got = store.load_frame("audio_features", only=[ids[2], ids[0], "x" * 22])
     assert store.problems == [] and "audio_features" not in store.unreadable
     assert list(got["track_id"]) == [ids[0], ids[2]] and list(got["energy"]) == [0.1, 0.3]
+
+
+def test_a_write_to_a_link_writes_its_target_and_never_replaces_a_device_or_a_pipe(tmp_path):
+    """`recommend evaluate --report /dev/null` (as root: a Docker container, root's crontab)
+    replaced the system's /dev/null with an HTML file, mode 0666; a FIFO or a dotfiles repo's
+    link was replaced by a plain file alike. A link stays one and its target is written; a
+    device, a pipe or a folder is refused in one line, left as it is."""
+    import os
+
+    from recommender.errors import StorageError
+    from recommender.store import atomic_write_text
+    target = tmp_path / "reports" / "target.html"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "link.html"
+    link.symlink_to(target)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path / "reports"):
+        with pytest.raises(StorageError) as err:
+            atomic_write_text(path, "x")
+        assert str(err.value).startswith(f"cannot write {path}: not a regular file")
+    assert fifo.is_fifo() and (tmp_path / "reports").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.html", "pipe.html", "reports"]
