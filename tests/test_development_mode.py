@@ -140,3 +140,21 @@ def test_the_login_page_of_an_account_not_on_the_apps_list_says_the_login_failed
     with pytest.raises(AppAccessRefused, match="User Management"):
         jobs.login(settings, open_url=browser)
     assert len(pages) == 1 and "recommend: Login failed: Spotify does not let this account use your app" in pages[0]
+
+
+def test_a_login_spotify_refuses_keeps_the_login_that_worked(standin, tmp_path):
+    """Logged in and running from cron, then `recommend auth` with an account not on the app's
+    list: the refused account's token replaced the one that worked, and every cron run failed
+    from then on, telling the app's owner to add "this account". The earlier login stays."""
+    from recommender import jobs
+    cache = tmp_path / "cache"
+    settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+    save_login(standin, cache)
+    working = (cache / "spotify-token.json").read_text()
+    assert jobs.connect(settings).me()["id"]
+    standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=403, message=NOT_LISTED, times=1))
+    with pytest.raises(AppAccessRefused, match="User Management") as err:
+        jobs.login(settings, open_url=_browser)
+    assert str(err.value).endswith("; the login saved before this one is kept") and err.value.exit_code == 3
+    assert (cache / "spotify-token.json").read_text() == working
+    assert jobs.connect(settings).me()["id"]  # the next run works as before

@@ -571,9 +571,18 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         if opened and server.result is None:
             raise opened[0]
         try:
+            saved = token_path(cache_dir or settings.cache_dir)
+            before = _read_login(saved)  # the login that worked until now
             _exchange(manager, server, timeout, settings)
             if check is not None:
-                check()
+                try:
+                    check()
+                except RecommenderError as exc:  # (an account Spotify does not let use the app)
+                    if before is None:  # kept: it works once the account is added, as nothing else does
+                        raise
+                    # the login that worked stays: cron's runs failed with the refused one from then on
+                    _put_back(saved, before)
+                    raise type(exc)(f"{exc}; the login saved before this one is kept") from None
         except RecommenderError as exc:
             ending, ended = f"Login failed: {exc}", True
             raise
@@ -592,6 +601,19 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token
+
+
+def _read_login(path: Path) -> str | None:
+    """The saved login file's text, None when there is none (or it cannot be read)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _put_back(path: Path, text: str) -> None:
+    """The saved login as it was before a login that ``check`` refused."""
+    atomic_write_text(path, text, mode=0o600)
 
 
 WAIT_SLICE = 0.1  # seconds: how soon the login's own thread runs a Ctrl-C or SIGTERM another thread got
