@@ -56,6 +56,40 @@ def no_real_open_data() -> Iterator[None]:
                     os.environ[k] = v
 
 
+_ASKED_BEYOND_LOOPBACK: list[str] = []  # host names a test's own process tried to resolve
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", ""})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_beyond_loopback() -> Iterator[None]:
+    """No test reaches past 127.0.0.1: any other host name a test's process resolves is refused
+    as an offline machine refuses it (``socket.gaierror``) and fails that test (``_only_loopback``).
+    A test that asked the real accounts.spotify.com passed here only because it was offline."""
+    import socket
+    real = socket.getaddrinfo
+    here = _LOOPBACK_NAMES | {socket.gethostname().lower()}  # (this machine's own name: its own addresses)
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name.strip("[]").lower() not in here and not name.startswith("127."):
+            _ASKED_BEYOND_LOOPBACK.append(name)
+            raise socket.gaierror(socket.EAI_NONAME, f"the tests reach 127.0.0.1 only, not {name}")
+        return real(host, *args, **kwargs)
+    socket.getaddrinfo = getaddrinfo
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real
+
+
+@pytest.fixture(autouse=True)
+def _only_loopback() -> Iterator[None]:
+    start = len(_ASKED_BEYOND_LOOPBACK)
+    yield
+    asked = _ASKED_BEYOND_LOOPBACK[start:]
+    assert not asked, f"the test asked for {sorted(set(asked))}: tests reach 127.0.0.1 only"
+
+
 @pytest.fixture(scope="session")
 def refreshed_demo_cache(tmp_path_factory) -> Path:
     """A demo cache (``cache.dir``) as a login and a refresh on the default settings leave it,

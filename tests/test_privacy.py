@@ -348,14 +348,16 @@ def test_folders_the_tool_creates_are_private(tmp_path):
     assert stat.S_IMODE((tmp_path / "home").stat().st_mode) == 0o755
 
 
-def test_the_login_callback_page_escapes_what_the_address_says(tmp_path):
+def test_the_login_callback_page_escapes_what_the_address_says(standin, tmp_path):
     """The callback page wrote the `error` of its address into HTML as it was: any page could
-    open http://127.0.0.1:8888/callback?error=<script>... while a login waits."""
+    open http://127.0.0.1:8888/callback?error=<script>... while a login waits. (The login page
+    is the stand-in's: the test asked the real accounts.spotify.com for it.)"""
     from recommender.config import load_settings
     from recommender.errors import AuthError
     from recommender.spotify.auth import login
     port = free_port()
-    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "spotify.client_id": "x",
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "spotify.client_id": "test-client",
+                                                    "spotify.accounts_url": standin.accounts_url,
                                                     "spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
     from urllib.parse import parse_qs, quote, urlparse
     pages = []
