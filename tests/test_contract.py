@@ -464,8 +464,11 @@ def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
         settings = settings_for(server, tmp_path / "cache",
                                 **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
         denied = _browser(lambda loc: re.sub(r"code=[^&]*", "error=access_denied", loc))
-        with pytest.raises(AuthError, match=r"^Spotify login was refused \(access_denied\)$"):
+        with pytest.raises(AuthError) as err:  # what Cancel means, and what to do
             auth.login(settings, open_url=denied, timeout=10)
+        assert str(err.value) == ("Spotify login was refused (access_denied: Cancel was chosen on Spotify's page); "
+                                  "nothing was saved (a login saved before still works): run `recommend auth` "
+                                  "again and choose Agree")
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
@@ -510,7 +513,7 @@ def test_the_page_of_a_refusal_is_written_before_the_login_ends(tmp_path, monkey
             tab.append(threading.Thread(target=_browser(lambda loc: re.sub(r"code=[^&]*", "error=access_denied", loc)),
                                         args=(url,)))
             tab[0].start()
-        with pytest.raises(AuthError, match=r"^Spotify login was refused \(access_denied\)$"):
+        with pytest.raises(AuthError, match=r"^Spotify login was refused \(access_denied: Cancel was chosen "):
             auth.login(settings, open_url=browser, timeout=10)
         tab[0].join()
     assert written == [(False, "Login failed: access_denied")]  # before the login closed its server
@@ -778,8 +781,10 @@ def test_the_demos_login_listens_on_a_port_it_holds_from_the_start(tmp_path):
         busy.listen()
         taken = busy.getsockname()[1]
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{taken}/callback"})
-        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{taken}"):
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{taken}") as err:
             auth.login(settings, open_url=_browser(), timeout=10)  # a real login: the registered port only
+        # what holds it and the two ways out (it said only "Address already in use")
+        assert "another program holds that port" in str(err.value) and "set spotify.redirect_uri" in str(err.value)
         token = auth.login(settings, open_url=_browser(), timeout=10, any_port=True)
         asked = next(r for r in server.requests if r.path == "/authorize").query
     port = int(asked["redirect_uri"].split(":")[2].split("/")[0])
@@ -907,7 +912,8 @@ def test_a_refused_code_exchange_without_an_oauth_error_code_names_its_status(tm
         server.add_fault(Fault(method="POST", path=r"^/api/token$", status=400, times=None))
         settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
                                 "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
-        with pytest.raises(AuthError, match=r"^Spotify refused the login code \(HTTP 400\)$"):
+        with pytest.raises(AuthError, match=r"^Spotify refused the login code \(HTTP 400\); nothing was saved: "
+                                            r"run `recommend auth` again$"):
             auth.login(settings, open_url=_browser(), timeout=10)
 
 

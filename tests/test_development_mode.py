@@ -158,3 +158,29 @@ def test_a_login_spotify_refuses_keeps_the_login_that_worked(standin, tmp_path):
     assert str(err.value).endswith("; the login saved before this one is kept") and err.value.exit_code == 3
     assert (cache / "spotify-token.json").read_text() == working
     assert jobs.connect(settings).me()["id"]  # the next run works as before
+
+
+def test_recommend_auth_that_cannot_reach_the_login_page_says_so_at_once_naming_the_address(tmp_path):
+    """Offline, or a stand-in's address left behind after a trial: `recommend auth` waited its
+    whole 300 s for a redirect that could not come, then blamed the browser and the redirect
+    URI. The login page is asked first anyway: it now stops there, exit 5, naming the address
+    and what set it, with the port let go."""
+    import socket
+    import time
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    port = _free_port()
+    env = {"RECOMMENDER_SPOTIFY_API_URL": f"{dead}/v1/", "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": dead,
+           "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"),
+           "SPOTIPY_CLIENT_SECRET": "", "SPOTIPY_REDIRECT_URI": f"http://127.0.0.1:{port}/callback"}
+    started = time.monotonic()
+    result = runner.invoke(app, ["auth", "--no-browser"], env=env)
+    assert result.exit_code == 5, result.output
+    assert time.monotonic() - started < 60
+    said = result.output.strip().splitlines()[-1]
+    assert said.startswith(f"error: cannot reach the Spotify accounts service at {dead} (spotify.accounts_url, "
+                           "from environment RECOMMENDER_SPOTIFY_ACCOUNTS_URL) for its login page (connection refused)")
+    with socket.socket() as s:  # the callback's port is free again
+        s.bind(("127.0.0.1", port))
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()

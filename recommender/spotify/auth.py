@@ -203,14 +203,14 @@ class _NonInteractive:
                     what, said = f"{status} from the accounts service", f"answered {status} to the login refresh"
                     if attempt >= self.max_retries:
                         raise SpotifyUnavailable(f"the Spotify accounts service is unavailable ({what}, {attempt + 1} "
-                                                 f"attempts){self.where}; try again later (your saved login is kept)"
+                                                 f"{_attempts(attempt + 1)}){self.where}; try again later (your saved login is kept)"
                                                  ) from None
                     wait = backoff_wait(self.backoff, self.max_retry_wait, attempt)
             except requests.RequestException as exc:
                 what = f"{type(exc).__name__} from the accounts service"
                 if attempt >= self.max_retries:
                     raise SpotifyUnavailable(f"cannot reach the Spotify accounts service ({type(exc).__name__}, "
-                                             f"{attempt + 1} attempts){self.where}; try again later (your saved login "
+                                             f"{attempt + 1} {_attempts(attempt + 1)}){self.where}; try again later (your saved login "
                                              "is kept)") from None
                 wait = backoff_wait(self.backoff, self.max_retry_wait, attempt)
                 said = f"did not answer the login refresh ({failure(exc, self.requests_timeout)})"
@@ -335,10 +335,16 @@ def _authorize_refusal(url: str, redirect_uri: str, settings) -> str | None:
     ``Insecure redirect URI``, ``Invalid client``, answered 4xx), asked before the browser opens:
     the page shows it to the person, never to us, and the login used to wait its whole timeout
     for a redirect that could not come. None when the page answers otherwise, or cannot be asked
-    (the browser will tell)."""
+    (the browser will tell). A page this machine cannot reach (offline, a stand-in's address left
+    behind) is SpotifyUnavailable naming the address: the login waited 300 s for a redirect that
+    could not come, then blamed the browser."""
     import re
     try:
         answer = requests.get(url, allow_redirects=False, timeout=settings.spotify.timeout)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise SpotifyUnavailable(f"cannot reach the Spotify accounts service{configured_at(settings, 'spotify.accounts_url')} "
+                                 f"for its login page ({failure(exc, settings.spotify.timeout)}): the login needs it; "
+                                 "check the network (or that address), then run `recommend auth` again") from None
     except requests.RequestException:
         return None
     # only an error status counts: a login page (a redirect, or 200) may carry such words in its scripts
@@ -526,7 +532,12 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         server_class = _CallbackServer6 if ":" in redirect.hostname else _CallbackServer
         server = server_class((redirect.hostname, 0 if any_port else port), redirect.path or "/", state)
     except OSError as exc:
-        raise ConfigError(f"spotify.redirect_uri: cannot listen on {host}:{port} ({exc.strerror})") from None
+        source = settings.sources.get("spotify.redirect_uri")
+        source = f", from {source}" if source and source != "override" else ""
+        raise ConfigError(f"spotify.redirect_uri{source}: cannot listen on {host}:{port} ({exc.strerror}): another "
+                          f"program holds that port (another `recommend auth`, a notebook server): stop it, or list "
+                          f"http://127.0.0.1:PORT/callback with a free PORT in your app's settings ({DASHBOARD}) and "
+                          "set spotify.redirect_uri to it") from None
     if any_port:  # bound, so no other process can take the port between choosing and listening
         manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
     manager.state = state
@@ -537,7 +548,11 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
         # the login page then shows which account the browser is signed in to, with "Not you?":
         # without it Spotify approves at once for an account that approved the app before
         url += "&show_dialog=true"
-    refused = _authorize_refusal(url, manager.redirect_uri, settings)
+    try:
+        refused = _authorize_refusal(url, manager.redirect_uri, settings)
+    except RecommenderError:
+        server.server_close()
+        raise
     if refused:
         server.server_close()
         raise ConfigError(refused)
@@ -603,6 +618,11 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     return token
 
 
+def _attempts(n: int) -> str:
+    from ..wording import plural
+    return plural(n, "attempt")
+
+
 def _read_login(path: Path) -> str | None:
     """The saved login file's text, None when there is none (or it cannot be read)."""
     try:
@@ -650,7 +670,11 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
                         f"to this machine); if it said INVALID_CLIENT, {_register(manager.redirect_uri, settings)}; "
                         "then run `recommend auth` again")
     if "code" not in result:
-        raise AuthError(f"Spotify login was refused ({result.get('error', 'unknown error')})")
+        error = str(result.get("error") or "unknown error")
+        if error == "access_denied":  # the person chose Cancel on Spotify's page
+            raise AuthError("Spotify login was refused (access_denied: Cancel was chosen on Spotify's page); nothing "
+                            "was saved (a login saved before still works): run `recommend auth` again and choose Agree")
+        raise AuthError(f"Spotify login was refused ({error}); nothing was saved: run `recommend auth` again")
     try:
         if isinstance(manager, SpotifyPKCE):
             SpotifyPKCE.get_access_token(manager, code=result["code"], check_cache=False)
@@ -667,7 +691,9 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
                 raise RateLimited(f"the Spotify accounts service{manager.where} {outage} (rate-limited): "
                                   f"{_AGAIN}", retry_after=getattr(exc, "retry_after", None)) from None
             raise SpotifyUnavailable(f"the Spotify accounts service{manager.where} {outage}: {_AGAIN}") from None
-        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc) or f'HTTP {status}'})") from None
+        said = getattr(exc, "error_description", None) or ""
+        raise AuthError(f"Spotify refused the login code ({oauth_error_code(exc) or f'HTTP {status}'}"
+                        f"{': ' + str(said) if said else ''}); nothing was saved: run `recommend auth` again") from None
     except requests.RequestException as exc:  # it was a traceback
         raise SpotifyUnavailable(f"cannot reach the Spotify accounts service{manager.where} to finish the login "
                                  f"({failure(exc, manager.requests_timeout)}): {_AGAIN}") from None
