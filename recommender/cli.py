@@ -1028,7 +1028,8 @@ def _enrich_estimate(settings, due: int, rechecks: int) -> str:
     # 5 artists: "about 10 s", not "0 min"; at least 1 s
     about = f"{max(seconds, 1):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
     pace = f"at {rate:g} request/s" if rate == float(settings.enrich.rate) else "(a MusicBrainz on this machine: not paced)"
-    return (f"{due} artists to look up on MusicBrainz: about {about} {pace} (interrupt any time: the next run "
+    from .wording import plural
+    return (f"{due} {plural(due, 'artist')} to look up on MusicBrainz: about {about} {pace} (interrupt any time: the next run "
             "resumes; --limit N does a part now)")
 
 
@@ -1781,7 +1782,10 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     from .publish import managed_history, managed_playlist_roles, mood_playlists
     if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
         source = _source(_settings(config), None, True, False, as_json)
-        settings, library = source.settings, source.load()
+        # all of them, ours too (the taste library leaves ours out: a mood exported before the
+        # demo's next pull was no longer listed)
+        settings = source.settings
+        library = jobs.require_library(settings)
     else:
         settings, library = _library_settings(config)
     store = jobs.open_store(settings)

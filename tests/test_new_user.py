@@ -154,6 +154,11 @@ def test_the_mood_commands_work_on_the_demo(tmp_path):
         refused = run(args, env)
         assert refused.exit_code == 2 and "written by this tool" in refused.stderr, refused.stderr
         assert "`recommend playlists --demo`" in refused.stderr and "your own" not in refused.stderr, refused.stderr
+    # after the demo's next pull (--refresh) the mood playlist is in its cache: it was listed no
+    # more (the listing took the library without our playlists, then added only those made since)
+    assert run(["build-playlist", "--demo", "--refresh", "--dry-run", "--quiet"], env).exit_code == 0
+    sad = [p for p in json.loads(run(["playlists", "--demo", "--json"], env).stdout) if p["name"] == "recommend: sad"]
+    assert [(p["id"], p["role"], p["tracks"]) for p in sad] == [(pid, "mood", 6)], sad
     # a search of the demo that finds nothing named the demo's folder ("in the cache in
     # .../demo"), where similar and the mood commands say "the sample library"
     nothing = run(["search", "xyzzyqq", "--demo"], env)
