@@ -749,11 +749,20 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
         raise UsageError("`recommend auth` needs a person at a browser; run it in a terminal "
                          "(use --no-browser to get the URL to open elsewhere)")
 
+    from .paths import graphical_display
+    start_browser = not no_browser and graphical_display()
+
     def show(url: str) -> None:
         _err(f"Open this URL to log in (waiting for the redirect to {settings.spotify.redirect_uri}):\n{url}")
-        if not no_browser:
+        if start_browser:
             import webbrowser
             webbrowser.open(url)
+        elif not no_browser:  # an SSH session: webbrowser.open started lynx or w3m in the terminal, which
+            from urllib.parse import urlparse  # cannot run Spotify's login page
+            port = urlparse(settings.spotify.redirect_uri).port
+            _err(f"no browser opened (no graphical display here: an SSH session?): open the URL above in a "
+                 f"browser on this machine, or on yours through an SSH tunnel (ssh -L {port}:127.0.0.1:{port} "
+                 "THIS-MACHINE first)")
     done = jobs.login(settings, open_url=show)
     me = done.me or {}
     if done.set_aside:

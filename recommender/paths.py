@@ -307,3 +307,17 @@ def delete_leftovers(found: Iterable[Path], keep: Callable[[Path], bool] | None 
             continue
         removed.append(path)
     return removed
+
+
+def graphical_display(environ=None, platform: str | None = None) -> bool:
+    """Whether a browser started here can show a page to a person: Windows and macOS, or a
+    graphical display on Linux and the BSDs (DISPLAY, WAYLAND_DISPLAY), or a ``BROWSER`` the
+    person chose. Without one (an SSH session, a headless server) Python's ``webbrowser``
+    starts a text-mode browser (lynx, w3m) in the terminal, which runs no script: Spotify's
+    login page and the web app's pages need one that does."""
+    import os
+    import sys
+    environ = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    return bool(platform.startswith(("win", "darwin", "cygwin")) or environ.get("DISPLAY")
+                or environ.get("WAYLAND_DISPLAY") or environ.get("BROWSER"))

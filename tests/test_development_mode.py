@@ -184,3 +184,41 @@ def test_recommend_auth_that_cannot_reach_the_login_page_says_so_at_once_naming_
     with socket.socket() as s:  # the callback's port is free again
         s.bind(("127.0.0.1", port))
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
+def test_auth_on_a_machine_without_a_display_starts_no_text_mode_browser(standin, tmp_path, monkeypatch):
+    """`recommend auth` in an SSH session started lynx or w3m in the terminal (Python's
+    webbrowser does, without a display), where Spotify's login page cannot run: the person was
+    stuck in it. As `recommend web` does, it now starts none there and says how to log in."""
+    import sys
+    import types
+    import webbrowser
+
+    from recommender import cli, jobs
+    opened, shown = [], []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+
+    class Terminal:  # a person at a terminal (the runner's stdin is none)
+        stdin = types.SimpleNamespace(isatty=lambda: True)
+
+        def __getattr__(self, name):
+            return getattr(sys, name)
+    monkeypatch.setattr(cli, "sys", Terminal())
+
+    def login(settings, open_url=None):
+        open_url("http://127.0.0.1:1/authorize?x")
+        shown.append(True)
+        return jobs.Login({"id": "small-user", "display_name": "Small"})
+    monkeypatch.setattr(jobs, "login", login)
+    env = {"RECOMMENDER_SPOTIFY_API_URL": standin.api_url, "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": standin.accounts_url,
+           "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}
+    for display, started in ((None, False), (":0", True)):
+        for var in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+            monkeypatch.delenv(var, raising=False)
+        if display:
+            monkeypatch.setenv("DISPLAY", display)
+        opened.clear()
+        result = runner.invoke(app, ["auth"], env=env)
+        assert result.exit_code == 0 and shown, result.output
+        assert bool(opened) == started
+        assert ("no browser opened (no graphical display here" in result.output) == (not started), result.output

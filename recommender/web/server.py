@@ -147,14 +147,10 @@ def open_browser(url: str, directory, say: Callable[[str], None], environ=None,
     hung in the text browser. Without a graphical display on Linux and the BSDs (an SSH session,
     a headless server) and no ``BROWSER`` chosen, no browser is started (the pages need one that
     runs their script and draws SVG) and ``say`` tells what to do, as when none could be started."""
-    import os
-    import sys
     import webbrowser
-    environ = os.environ if environ is None else environ
-    platform = platform or sys.platform
-    graphical = (platform.startswith(("win", "darwin", "cygwin")) or environ.get("DISPLAY")
-                 or environ.get("WAYLAND_DISPLAY") or environ.get("BROWSER"))
-    if not graphical:
+
+    from ..paths import graphical_display
+    if not graphical_display(environ, platform):
         say(no_browser(url, "no graphical display here: an SSH session?"))
         return None
 
