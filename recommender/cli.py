@@ -803,7 +803,9 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
         from .wording import plural
         _echo_wrapped(f"{joined(report.playlists, plural(report.playlists, 'playlist'))} "
                       f"({joined(report.playlists_fetched, 'fetched')}, {joined(report.playlists_unchanged, 'unchanged')}, "
-                      f"{joined(len(report.playlists_forbidden), 'not', 'readable')}), {joined(report.tracks, plural(report.tracks, 'track'))} "
+                      f"{joined(len(report.playlists_forbidden), 'not', 'readable')}"
+                      + (f", {joined(report.playlists_ours, 'written')} by this tool, not read" if report.playlists_ours else "")
+                      + f"), {joined(report.tracks, plural(report.tracks, 'track'))} "
                       f"({joined(report.discovery_tracks, 'new', 'from')} discovery albums, "
                       f"{joined(report.open_data_tracks, 'from')} open data); "
                       f"{joined(report.requests, 'Spotify', plural(report.requests, 'request'))}, "

@@ -123,3 +123,25 @@ def test_a_track_left_only_in_a_mood_playlist_is_never_a_pick(standin, tmp_path)
     assert not picked & set(only_there), after.table[["track_id", "name", "new", "source"]].to_string()
     assert not after.table["new"].any() and len(after.table)  # nothing new without discovery; yours still
     assert not before.table["new"].any()
+
+
+def test_a_refresh_reads_no_item_of_a_mood_playlist_and_still_lists_it(standin, tmp_path):
+    """Every export rewrites its mood playlist, so the next refresh read it page by page (about
+    150 requests on a big library after each export) for items nothing uses: our output is never
+    taste nor a candidate. Its items are not read now; it is still listed as ours."""
+    from recommender.spotify.sync import refresh_library
+    settings, gateway, store = _env(standin, tmp_path)
+    tracks = sorted(standin.account.tracks)
+    refresh_library(gateway, store, settings)
+    made = moodexport.export_moods(gateway, store, settings, USER, {"calm": tracks[:4]}, "x")[0]
+    for chosen in (tracks[4:8], tracks[8:12]):  # a refresh after each of two exports
+        moodexport.export_moods(gateway, store, settings, USER, {"calm": chosen}, "x")
+        standin.clear_requests()
+        library, report = refresh_library(gateway, store, settings)
+        assert not [r for r in api_requests(standin, "GET") if made.playlist_id in r.path]
+        assert report.playlists_ours == 1 and made.playlist_id in set(library.playlists["playlist_id"])
+        assert made.playlist_id not in set(library.playlist_items["playlist_id"])
+    assert publish.managed_playlist_roles(store, library.playlists)[made.playlist_id] == "mood"
+    # the user's own playlists are read as before (the first refresh read them; unchanged since)
+    assert report.playlists_unchanged == len([p for p in standin.account.playlists if p["owner"] == USER
+                                              and p["id"] != made.playlist_id])

@@ -46,6 +46,7 @@ class RefreshReport:
     playlists: int = 0
     playlists_fetched: int = 0
     playlists_unchanged: int = 0
+    playlists_ours: int = 0  # the tool's own but the managed one: listed, their items not read (``_unread``)
     playlists_forbidden: list[str] = field(default_factory=list)
     tracks: int = 0
     discovery_tracks: int = 0
@@ -69,6 +70,19 @@ class RefreshReport:
 
     def to_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k not in ("listing", "open_data", "saved")}
+
+
+def _unread(store: Store, playlist_rows: list[dict]) -> set[str]:
+    """The tool's own playlists but the managed one (mood exports, those managed before a
+    --new-playlist, those another computer wrote): never taste, evidence or a candidate, so their
+    items are not read; a mood export's rewrite had every later refresh read it page by page
+    (about 150 requests on a big library). The managed playlist's are read: which of its tracks
+    you saved after we put them there is feedback (``jobs.saved_after_recommended``)."""
+    from ..publish import our_playlist_ids
+    main = store.read_manifest().get("managed_playlist")
+    main_id = main.get("id") if isinstance(main, dict) else main
+    frame = pd.DataFrame(playlist_rows, columns=list(schema.FRAMES["playlists"]))
+    return set(our_playlist_ids(store, frame)) - {main_id}
 
 
 def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress | None = None,
@@ -130,9 +144,14 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     no_items = old_items.iloc[:0]
     item_frames: list[pd.DataFrame] = []
     snapshots: dict[str, str] = {}
+    unread = _unread(store, playlist_rows)
     for i, row in enumerate(playlist_rows):
         pid = row["playlist_id"]
         progress("playlists", i, len(playlist_rows))
+        if pid in unread:  # no snapshot kept: one that stops being ours is read whole
+            row["readable"] = True
+            report.playlists_ours += 1
+            continue
         snapshots[pid] = row["snapshot_id"]
         was_readable = (bool(old_playlists.loc[pid, "readable"])
                         if old_playlists is not None and pid in old_playlists.index else True)
