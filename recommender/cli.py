@@ -1458,6 +1458,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     library = store.load_library()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
                   frames_dir=settings.frames_dir, schedule=schedule.status())
+    if library is None and (damaged := store.damaged()):  # (its genre and feature rows were left out, unsaid)
+        info["warnings"].append(f"the cached library cannot be read ({damaged}): the next refresh or "
+                                "build-playlist pulls it again; until then the other commands stop")
     if info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
         info["login"]["message"] = damaged  # named: not taken for a login never made
     if not offline and info["login"]["state"] != "needs login":

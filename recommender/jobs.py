@@ -930,9 +930,14 @@ def no_library(frames_dir, demo: str | None = TRY_DEMO) -> NotEnoughData:
 
 
 def require_library(settings, demo: str | None = TRY_DEMO) -> Library:
-    """The cached library, or NotEnoughData saying how to get one (``no_library``)."""
-    library = open_store(settings).load_library()
+    """The cached library, or NotEnoughData saying how to get one (``no_library``), or that a
+    file of it is missing or damaged (it said "no cached library" of a cache that lacked one file)."""
+    store = open_store(settings)
+    library = store.load_library()
     if library is None:
+        damaged = store.damaged()
+        if damaged:
+            raise NotEnoughData(f"the cached library cannot be read ({damaged}): `recommend refresh` pulls it again")
         raise no_library(settings.frames_dir, demo)
     return library
 

@@ -137,6 +137,9 @@ def file_stat(path: Path) -> tuple | None:
     return st.st_mtime_ns, st.st_size, st.st_ino
 
 
+RE_PULLED = "; the cache will be re-pulled"  # the end of a problem a refresh mends (``Store.damaged``)
+
+
 class Store:
     """Manifest (in ``dir``, the state directory) and frames (in ``frames_dir``, re-fetchable;
     ``dir`` unless given)."""
@@ -384,7 +387,7 @@ class Store:
             self._problem(f"{path}: {what}; a refresh does not make it: "
                           f"run `{MADE_BY[name]}` again (until then the tool works without it)")
         else:
-            self._problem(f"{path}: {what}; the cache will be re-pulled")
+            self._problem(f"{path}: {what}{RE_PULLED}")
 
     def with_features(self, library: Library, known: Library | None = None) -> Library:
         """``library`` with the stored rows of its tracks of the ``BY_TRACK`` frames: ``known``'s
@@ -479,7 +482,7 @@ class Store:
             if df is None and self.frame_path(name).exists() and name not in MADE_BY:
                 return None
             if df is None and name in PULLED_FRAMES:
-                self._problem(f"{self.frame_path(name)} is missing; the cache will be re-pulled")
+                self._problem(f"{self.frame_path(name)} is missing{RE_PULLED}")
                 return None
             if df is not None:
                 frames[name] = df
@@ -490,6 +493,12 @@ class Store:
         (refresh), when it is missing, unreadable or more than a day ahead of the clock."""
         seconds = age_seconds(self.read_manifest().get("fetched_at"))  # naive: UTC, as we write
         return None if seconds is None else seconds / 3600
+
+    def damaged(self) -> str | None:
+        """What a cache that was pulled (``fetched_at``) but could not be loaded lacks ("...
+        artists.parquet is missing"), as ``load_library`` found it; None when nothing is amiss."""
+        said = [p[: -len(RE_PULLED)] for p in self.problems if p.endswith(RE_PULLED)]
+        return said[0] if said and self.read_manifest().get("fetched_at") else None
 
     def _problem(self, message: str) -> None:
         if message not in self.problems:

@@ -331,3 +331,33 @@ def test_a_write_to_a_link_writes_its_target_and_never_replaces_a_device_or_a_pi
         assert str(err.value).startswith(f"cannot write {path}: not a regular file")
     assert fifo.is_fifo() and (tmp_path / "reports").is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.html", "pipe.html", "reports"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_cache_with_one_file_missing_or_damaged_is_said_so_not_called_absent(refreshed_demo_cache, tmp_path, damage):
+    """One frame of a pulled cache missing or damaged: `playlists` and `similar` said "no cached
+    library in ...: run `recommend refresh` first" of a cache that was there, and `status` gave
+    no warning (its genre and feature rows just left out). Both now name the file."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    cache = tmp_path / "cache"
+    shutil.copytree(refreshed_demo_cache / "demo", cache)  # the demo's pulled cache, as a cache of yours
+    broken = cache / "artists.parquet"
+    if damage == "missing":
+        broken.unlink()
+    else:
+        broken.write_bytes(b"garbage")
+    env = {"RECOMMENDER_CACHE_DIR": str(cache)}
+    for args in (["playlists"], ["similar", "anything"]):
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 2, result.output
+        line = result.output.strip().splitlines()[-1]
+        assert line.startswith("error: the cached library cannot be read (") and str(broken) in line, line
+        assert line.endswith("`recommend refresh` pulls it again"), line
+    shown = CliRunner().invoke(app, ["--json", "status", "--offline"], env=env)
+    warned = [w for w in json.loads(shown.stdout)["warnings"] if str(broken) in w]
+    assert len(warned) == 1 and warned[0].startswith("the cached library cannot be read ("), shown.stdout
