@@ -745,7 +745,11 @@ def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: Quie
             _echo_wrapped(f"Logged out: deleted {path}." if had else f"No saved login to delete ({path} does not exist).")
             _echo_wrapped(f"Spotify keeps this app's access to your account until you remove it: {jobs.SPOTIFY_APPS_PAGE}")
         return
-    if no_input or not sys.stdin.isatty() and not no_browser:
+    if no_input:  # what --no-input says it does when a login is needed (exit 3), and why
+        from .errors import AuthError
+        raise AuthError("`recommend auth` is the login, which needs a person at a browser: --no-input (never "
+                        "prompt) forbids it; run `recommend auth` without it")
+    if not sys.stdin.isatty() and not no_browser:
         raise UsageError("`recommend auth` needs a person at a browser; run it in a terminal "
                          "(use --no-browser to get the URL to open elsewhere)")
 
@@ -1463,6 +1467,13 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                                 "build-playlist pulls it again; until then the other commands stop")
     if info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
         info["login"]["message"] = damaged  # named: not taken for a login never made
+    elif info["login"]["state"] == "needs login":  # "run `recommend auth`" sent you to a command that fails
+        from .errors import AuthError
+        from .spotify.auth import make_auth_manager
+        try:  # (no client id, or config/example.yaml's placeholder: it says what to set)
+            make_auth_manager(settings)
+        except AuthError as exc:
+            info["login"]["message"] = str(exc)
     if not offline and info["login"]["state"] != "needs login":
         _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))

@@ -222,3 +222,24 @@ def test_auth_on_a_machine_without_a_display_starts_no_text_mode_browser(standin
         assert result.exit_code == 0 and shown, result.output
         assert bool(opened) == started
         assert ("no browser opened (no graphical display here" in result.output) == (not started), result.output
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-browser"]])
+def test_auth_with_no_input_exits_3_as_no_input_says_and_names_it(standin, tmp_path, extra):
+    """`recommend auth --no-input` was a usage error (exit 2) telling to use --no-browser, also
+    when given; --no-input's help says "exit 3 if a login is needed", and auth is the login."""
+    result = runner.invoke(app, ["auth", "--no-input", *extra], env=env_for(standin, tmp_path / "cache"))
+    assert result.exit_code == 3, result.output
+    line = result.output.strip()
+    assert "--no-input (never prompt) forbids it" in line and "--no-browser" not in line, line
+
+
+def test_status_without_a_client_id_says_to_set_one_not_to_run_auth(tmp_path, monkeypatch):
+    """`status` said "login: needs login (run `recommend auth`)" with no client id set, where
+    `recommend auth` can only fail: it names the setting now, as auth does."""
+    import json
+    monkeypatch.delenv("SPOTIPY_CLIENT_ID", raising=False)
+    result = runner.invoke(app, ["--json", "status", "--offline"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")})
+    login = json.loads(result.stdout)["login"]
+    assert login["state"] == "needs login" and login["message"].startswith("not connected to Spotify: set "
+                                                                           "spotify.client_id"), login
