@@ -143,6 +143,15 @@ class SpotifyError(RecommenderError):
         self.unsure_writes = False
 
 
+class MissingScope(SpotifyError):
+    """Spotify refused a request for a permission the saved login lacks (403 "Insufficient
+    client scope"): a login granted fewer scopes than asked, or made for fewer. No retry mends
+    it, a new login does: exit 3, as a login problem (it was exit 5, "Spotify unavailable",
+    which a cron job retries every night)."""
+
+    exit_code = 3
+
+
 class LockHeld(RecommenderError):
     """Another run holds the lock file."""
 

@@ -243,3 +243,21 @@ def test_status_without_a_client_id_says_to_set_one_not_to_run_auth(tmp_path, mo
     login = json.loads(result.stdout)["login"]
     assert login["state"] == "needs login" and login["message"].startswith("not connected to Spotify: set "
                                                                            "spotify.client_id"), login
+
+
+def test_a_login_that_lacks_a_permission_is_a_login_problem_not_an_outage(standin, tmp_path):
+    """A login granted fewer scopes than asked (spotipy's secret flow saves the scopes it asked
+    for, so the tool cannot see it): `refresh` said "Spotify refused GET me/following (403:
+    Insufficient client scope)", exit 5 ("Spotify unavailable": cron tries again every night,
+    for ever), with no next step. It is exit 3 now, saying to log in again."""
+    import json
+    cache = tmp_path / "cache"
+    token = save_login(standin, cache, scope="playlist-read-private user-top-read user-library-read "
+                                                  "playlist-modify-private")  # no user-follow-read
+    from recommender.spotify.auth import scopes
+    (cache / "spotify-token.json").write_text(json.dumps({**token, "scope": scopes()}))  # as spotipy saved it
+    result = run(["refresh", "--no-input"], env_for(standin, cache))
+    assert result.exit_code == 3, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert "(403: Insufficient client scope): the saved login lacks a permission this needs; run `recommend auth`" \
+        in line, line

@@ -23,7 +23,7 @@ import spotipy
 from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyOauthError
 
-from ..errors import (AppAccessRefused, AuthError, RateLimited, SpotifyError, SpotifyUnavailable,
+from ..errors import (AppAccessRefused, AuthError, MissingScope, RateLimited, SpotifyError, SpotifyUnavailable,
                       development_mode_refusal, wait_seconds)
 from ..isotime import parse_time, shown, utc_now, younger_than
 from ..safetext import whole_characters
@@ -297,6 +297,10 @@ class Gateway:
                 refusal = development_mode_refusal(message) if status == 403 else None
                 if refusal:  # every call would answer the same: stop, and say what to change
                     raise AppAccessRefused(refusal) from None
+                if status == 403 and "insufficient client scope" in message.lower():
+                    raise MissingScope(f"Spotify refused {method} {url} (403: {message}): the saved login lacks a "
+                                       "permission this needs; run `recommend auth` and approve all that Spotify's "
+                                       "page asks", status=status) from None
                 raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})",
                                    status=status) from None
             except SpotifyOauthError as exc:
