@@ -103,11 +103,11 @@ def login(settings, open_url=None, any_port: bool = False) -> Login:
 
 def _logged_in(settings) -> Login:
     """Who the saved login is, and the cache set aside when it is another account's."""
-    from .errors import AppAccessRefused, RecommenderError
+    from .errors import AppAccessRefused, AuthError, RecommenderError
     try:
         me = connect(settings).me()
-    except AppAccessRefused:  # the login is saved, but no request will pass until that is fixed
-        raise
+    except (AppAccessRefused, AuthError):  # the login is saved, but no request will pass until that is
+        raise  # fixed (a login granted fewer scopes than asked said "Logged in", exit 0, and every run failed)
     except RecommenderError as exc:  # logged in all the same; a refresh checks the account
         return Login(None, str(exc))
     store = open_store(settings)

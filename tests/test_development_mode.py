@@ -261,3 +261,23 @@ def test_a_login_that_lacks_a_permission_is_a_login_problem_not_an_outage(standi
     line = result.output.strip().splitlines()[-1]
     assert "(403: Insufficient client scope): the saved login lacks a permission this needs; run `recommend auth`" \
         in line, line
+
+
+def test_a_login_granted_fewer_scopes_than_asked_fails_naming_them(standin, tmp_path):
+    """The login page approved without user-follow-read: `recommend auth` said "Logged in (could
+    not ask Spotify who you are: the saved login lacks the scopes ...)", exit 0, and every run
+    then failed. The login fails now (exit 3), naming the missing scope; a login saved before stays."""
+    import re
+
+    from recommender import jobs
+    from recommender.errors import AuthError
+    cache = tmp_path / "cache"
+    settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+    save_login(standin, cache)
+    working = (cache / "spotify-token.json").read_text()
+
+    def browser(url: str) -> None:  # the person's page approved less than asked
+        _browser(re.sub(r"\+?user-follow-read", "", url))
+    with pytest.raises(AuthError, match=r"lacks the scopes this tool needs \(user-follow-read\)"):
+        jobs.login(settings, open_url=browser)
+    assert (cache / "spotify-token.json").read_text() == working

@@ -158,7 +158,10 @@ class _NonInteractive:
             raise AuthError(f"the saved login has expired and has no refresh token: {NEEDS_LOGIN}")
         token = self._with_retries(lambda: self.validate_token(cached))
         if token is None:
-            raise AuthError(f"the saved login lacks the scopes this tool needs: {NEEDS_LOGIN}")
+            granted = set(str(cached.get("scope") or "").split())
+            missing = " ".join(s for s in str(self.scope or "").split() if s not in granted)
+            raise AuthError(f"the saved login lacks the scopes this tool needs ({missing or 'unknown'}): {NEEDS_LOGIN} "
+                            "and approve all that Spotify's page asks")
         return token if as_dict else token["access_token"]
 
     def force_refresh(self) -> None:
