@@ -2255,6 +2255,17 @@ def main() -> None:
             _silence_closed_output()
             raise SystemExit(0) from None
         raise
+    except OSError as exc:  # help or the version written to a full disk (`> /dev/full`): a traceback, exit 1
+        from .errors import StorageError
+        if not StorageError.matches(exc):
+            raise
+        error = StorageError.from_os_error(exc)
+        try:
+            os.write(2, f"error: {error}\n".encode())
+        except OSError:
+            pass
+        _silence_closed_output()  # (nothing more goes to that output, not even the flush at exit)
+        raise SystemExit(error.exit_code) from None
 
 
 def _reader_left(before) -> bool:

@@ -185,9 +185,11 @@ class StorageError(RecommenderError):
     @classmethod
     def from_os_error(cls, exc: OSError, path: object = None) -> "StorageError":
         import os
-        where = path if path is not None else (exc.filename or "a local file")
+        where = path if path is not None else exc.filename
         reason = exc.strerror or os.strerror(exc.errno or 0)
         hint = cls.HINTS.get(exc.errno, "")
+        if where is None:  # no file named: the command's output (`> /dev/full`) as well as a file
+            return cls(f"cannot write the output or a local file: {reason}" + (f" ({hint})" if hint else ""))
         return cls(f"cannot write {where}: {reason}" + (f" ({hint}; the previous version is kept)" if hint else ""))
 
 

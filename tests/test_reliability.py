@@ -1617,3 +1617,19 @@ def test_the_sigterm_handler_keeps_an_ignored_sigterm_and_puts_back_one_not_set_
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--version"], ["-h"], ["config", "path"]])
+def test_output_to_a_full_disk_is_one_line_and_exit_7(args, tmp_path):
+    """`recommend --version > /dev/full` (or -h) ended in a traceback, exit 1; a command's said
+    "cannot write a local file ... (the previous version is kept)", of its output."""
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "recommender", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=60)
+    assert done.returncode == 7, done.stderr
+    assert done.stderr == ("error: cannot write the output or a local file: No space left on device (the disk is "
+                           "full: free some space and run again)\n"), done.stderr
