@@ -535,8 +535,9 @@ def _without_playlist(library: Library, *playlist_ids: str | None) -> Library:
 def only_ours(library: Library, ours: Iterable[str | None]) -> list[str]:
     """The tracks that only the playlists ``ours`` (this tool's output) hold: in none of your
     other playlists, not saved, not a top track and found by no discovery. The cache keeps them
-    (the refresh reads every playlist of yours), but they are in nothing of yours: a track left
-    only in an exported mood playlist after you deleted its playlist was picked as "new to you"."""
+    (the managed playlist's items; a cache of an older version, the mood exports' too), but they
+    are in nothing of yours: a track left only in an exported mood playlist after you deleted
+    its playlist was picked as "new to you"."""
     drop = {str(p) for p in ours if p}
     items = library.playlist_items
     if not drop or not len(items):

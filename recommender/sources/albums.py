@@ -49,8 +49,9 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
 def new_to_you(found, frames, ours=()) -> int:
     """How many tracks of ``found`` (a frame with ``track_id``: the albums' finds) are new to
     you: in none of your playlists (``ours``, the tool's own, do not count), not saved, not a
-    top track (``frames``: a library's, or the cache's; a frame missing is empty). Your artists' albums hold the songs you have as well: counting those, a refresh
-    said "125 from discovery albums" of 5 new ones."""
+    top track (``frames``: a library's, or the cache's; a frame missing is empty). Your artists'
+    albums hold the songs you have as well: counting those, a refresh said "125 from discovery
+    albums" of 5 new ones."""
     if found is None or not len(found):
         return 0
     drop = {str(p) for p in ours if p}

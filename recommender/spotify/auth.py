@@ -600,7 +600,8 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
                         raise
                     # the login that worked stays: cron's runs failed with the refused one from then on
                     _put_back(saved, before)
-                    raise type(exc)(f"{exc}; the login saved before this one is kept") from None
+                    exc.args = (f"{exc}; the login saved before this one is kept",)  # (its class and fields kept)
+                    raise
         except RecommenderError as exc:
             ending, ended = f"Login failed: {exc}", True
             raise
