@@ -1023,6 +1023,12 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
                   f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")
     if hidden.empty:
         raise NotEnoughData(f"no playlist with at least {ev.min_tracks} tracks to evaluate on in {source}")
+    items = library.playlist_items
+    if items["playlist_id"].nunique() < 2 and set(library.track_ids) <= set(items["track_id"]):
+        # the hidden tracks would be the only candidates: every scorer at 1.0 (and tune: every weighting)
+        raise NotEnoughData(f"{source} holds one playlist and no other track: the tracks hidden from it would be "
+                            "the only candidates, and every scorer would find them all (a perfect score that says "
+                            "nothing); evaluate a file of several playlists")
     return EvalSetup(library, hidden, source, protocol=dataset is not None)
 
 

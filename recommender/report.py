@@ -7,6 +7,7 @@ target playlist; with a TuneResult, mean p@N over folds of every weight combinat
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 from pathlib import Path
@@ -36,6 +37,8 @@ def _check_ending(path: Path | str) -> None:
     """UsageError for a ``path`` whose ending names another format ("report.png", "report.pdf":
     HTML there is a file no image viewer or PDF reader opens)."""
     from .errors import UsageError
+    if str(path).endswith(("/", "\\")):  # a folder: `--report out/` wrote a file named "out"
+        raise UsageError(f"{path}: names a folder; give the report's file name (report.html)")
     if Path(path).suffix.lower() not in REPORT_ENDINGS:
         raise UsageError(f"{path}: the report is an HTML page (its charts inside it): give a file ending "
                          f"in .html, not {Path(path).suffix}")
@@ -105,9 +108,11 @@ def _tune_chart(plt, tuned: TuneResult) -> str:
     return out
 
 
-def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None = None) -> Path:
+def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None = None,
+                 source: str | None = None) -> Path:
     """Write the HTML report to ``path`` (atomically) and return the path; ``tuned``: the
-    search `tune --report` ran, whose best weights ``result`` was evaluated with."""
+    search `tune --report` ran, whose best weights ``result`` was evaluated with; ``source``:
+    what was measured, as the terminal's title says it (the library or file, split, hiding)."""
     _check_ending(path)
     plt = _pyplot()
     path = Path(path)
@@ -123,13 +128,21 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
     head = "".join(f"<th>{html_safe(k)}</th>" for k in next(iter(result.metrics.values())))
     imgs = "".join(f"<h2>{html_safe(t)}</h2><img alt='{html_safe(t)}' src='data:image/png;base64,{b}'>"
                    for t, b in charts)
-    tune_json = (f"<h2>tuning summary</h2><pre>{html_safe(json.dumps(tuned.to_dict(), indent=2))}</pre>"
+    # (html.escape alone: html_safe wrote each line break as a visible "\x0a"; json.dumps escapes the rest)
+    tune_json = (f"<h2>tuning summary</h2><pre>{html.escape(json.dumps(tuned.to_dict(), indent=2))}</pre>"
                  if tuned is not None else "")
+    from .store import now_iso
+    measured = f" from {html_safe(source)}" if source else ""
+    # a tune's report: the numbers of its best weights, and whether tune takes them
+    whose = ("" if tuned is None else "<p id='whose'>These are the numbers of tune's best weights"
+             + ("; tune keeps your current weights: the gain is within the spread of the folds" if tuned.within_spread
+                else "") + ".</p>")
     doc = (f"<!doctype html><html><head><meta charset='utf-8'><title>recommend: evaluation</title>"
            f"<style>body{{font-family:sans-serif;max-width:60em;margin:auto}}td,th{{padding:2px 8px;"
            f"text-align:right}}</style></head><body><h1>Evaluation</h1>"
-           f"<p>{result.targets} target playlists, top {result.top_n}, {result.seconds:.1f} s, "
-           f"blend weights {html_safe(weights_text({k: w for k, w in result.weights.items() if w}))}</p>"
+           f"<p>{result.targets} target playlists{measured}, top {result.top_n}, {result.seconds:.1f} s, "
+           f"blend weights {html_safe(weights_text({k: w for k, w in result.weights.items() if w}))}; "
+           f"measured {now_iso()} UTC</p>{whose}"
            f"<table><tr><th>method</th><th>weight</th>{head}</tr>{rows}</table>"
            + (f"<p id='off'>{html_safe(off)}</p>" if off else "") + f"{imgs}{tune_json}</body></html>")
     atomic_write_text(path, doc)

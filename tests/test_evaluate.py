@@ -254,11 +254,14 @@ def test_write_report_embeds_charts(settings, tmp_path):
     lib = themed_library()
     hidden = hide_random(lib, fraction=0.5, seed=2, min_tracks=10)
     res = evaluate(lib, hidden, settings, scorers={"content": ContentScorer()}, weights={"content": 1.0}, top_n=5)
-    out = write_report(res, tmp_path / "r.html")
+    out = write_report(res, tmp_path / "r.html", source="sample.csv (dev split, protocol hiding)")
     text = out.read_text()
     assert text.count("data:image/png;base64,") == 2
     assert "<td>content</td>" in text
-    assert "blend weights content 1</p>" in text and "{" not in text.split("<body>")[1].split("</p>")[0]
+    # what was measured and when, as the terminal's title says it (it said only "40 target playlists")
+    head = text.split("<body>")[1].split("</p>")[0]
+    assert "target playlists from sample.csv (dev split, protocol hiding), top 5, " in head
+    assert "blend weights content 1; measured 20" in head and head.endswith(" UTC") and "{" not in head
 
 
 def test_the_report_marks_a_scorer_at_weight_0_off_as_evaluate_does(settings, tmp_path):
@@ -274,7 +277,7 @@ def test_the_report_marks_a_scorer_at_weight_0_off_as_evaluate_does(settings, tm
     res = evaluate(lib, hidden, settings, scorers={"content": ContentScorer(), "popularity": PopularityScorer()},
                    weights={"content": 1.5, "popularity": 0.0}, top_n=5)
     text = write_report(res, tmp_path / "r.html").read_text()
-    assert "blend weights content 1.5</p>" in text  # popularity is not in the blend
+    assert "blend weights content 1.5; measured " in text  # popularity is not in the blend
     assert "<tr><td>popularity</td><td>0 (off)</td>" in text and "<tr><td>content</td><td>1.5</td>" in text
     assert "<tr><td>blend</td><td></td>" in text and "<th>method</th><th>weight</th>" in text
     assert ("<p id='off'>popularity is off (weight 0), not in the blend; its row shows how well it would do alone "
@@ -302,6 +305,21 @@ def test_the_report_of_tune_does_not_say_let_tune_search_the_weights(settings, t
                    "one, set scorers.NAME.weight yourself: tune searches only scorers with a weight, and may leave one "
                    "at 0)")
     assert "`recommend tune` then searches its weight too" in write_report(res, tmp_path / "e.html").read_text()
+    # the tuning summary's lines are lines (each break was a visible "\x0a"), and the numbers say whose they are
+    summary = text.split("<h2>tuning summary</h2><pre>", 1)[1].split("</pre>", 1)[0]
+    assert "\\x0a" not in summary and summary.count("\n") > 5 and "&quot;folds&quot;: 1" in summary
+    whose = text.split("<p id='whose'>", 1)[1].split("</p>", 1)[0]
+    assert whose.startswith("These are the numbers of tune's best weights")
+    assert ("tune keeps your current weights" in whose) == tuned.within_spread
+    assert "<p id='whose'>" not in write_report(res, tmp_path / "e.html").read_text()
+
+
+def test_a_report_named_as_a_folder_is_refused():
+    """`--report out/` wrote the report to a file named "out"."""
+    from recommender.errors import UsageError
+    from recommender.report import check_available
+    with pytest.raises(UsageError, match=r"^out/: names a folder; give the report's file name"):
+        check_available("out/")
 
 
 def test_the_line_about_a_scorer_at_weight_0_does_not_say_tune_would_turn_it_on(settings):

@@ -453,3 +453,20 @@ def test_three_fixed_scorers_are_named_as_a_sentence_lists_them(capsys):
     cli._print_tuned(out, 10, "your playlists")
     shown = " ".join(capsys.readouterr().out.split())
     assert "tune.fixed keeps opendata, release and year at your config's weights" in shown
+
+
+def test_a_file_of_one_playlist_is_refused_not_scored_perfect(tmp_path):
+    """`evaluate --dataset` of one exported playlist gave p@10, NDCG and R-precision 1.0 to every
+    scorer (the hidden tracks were the only candidates), and `tune` found every weighting alike."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    rows = ["Track URI,Track Name,Artist URI(s),Artist Name(s),Album URI,Album Name"]  # one Exportify export
+    rows += [f"spotify:track:tr{i:020d},Song {i},spotify:artist:ar{i % 7:020d},Artist {i % 7},"
+             f"spotify:album:al{i % 9:020d},Album {i % 9}" for i in range(40)]
+    data = tmp_path / "Mine.csv"
+    data.write_text("\n".join(rows) + "\n")
+    for command in ("evaluate", "tune"):
+        result = CliRunner().invoke(app, [command, "--dataset", str(data)])
+        assert result.exit_code == 2, result.output
+        assert "holds one playlist and no other track" in result.output and "1.0000" not in result.output
