@@ -470,3 +470,17 @@ def test_a_file_of_one_playlist_is_refused_not_scored_perfect(tmp_path):
         result = CliRunner().invoke(app, [command, "--dataset", str(data)])
         assert result.exit_code == 2, result.output
         assert "holds one playlist and no other track" in result.output and "1.0000" not in result.output
+
+
+@pytest.mark.parametrize("split, noted", [("all", True), ("dev", False)])
+def test_tune_on_a_data_file_says_when_it_tunes_on_the_holdout_split(split, noted):
+    """`tune --dataset FILE` tuned on every playlist (its default split, all), holdout included,
+    without a word; `evaluate --split holdout` then measured weights on playlists they were fit to."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from pathlib import Path
+    data = Path(__file__).parent / "fixtures" / "tidy_small.csv"
+    result = CliRunner().invoke(app, ["tune", "--dataset", str(data), "--split", split, "--folds", "1", "--json"])
+    said = "no longer measures weights on playlists they never saw" in result.stderr
+    assert said == noted, result.stderr
