@@ -1194,12 +1194,12 @@ def tune_cmd(
         from .report import check_available  # matplotlib, or one named as another format
         check_available(report)
     settings, setup = _evaluation_setup(config, quiet, verbose, dataset, split, features, demo, as_json)
+    # and a config file that cannot be written
+    target = jobs.tuned_weights_file(settings, config or _state.config, check=True) if write else None
     if dataset is not None and split != "dev":  # tuned on holdout, its numbers measure nothing any more
         _note(f"tuning on {'the holdout split' if split == 'holdout' else 'every playlist of the file, its holdout split too'}: "
               "`evaluate --split holdout` then no longer measures weights on playlists they never saw; "
               "tune with --split dev and report holdout once")
-    # and a config file that cannot be written
-    target = jobs.tuned_weights_file(settings, config or _state.config, check=True) if write else None
     again = jobs.tuned_off(settings, config or _state.config)  # read once: the search and the output's note
     with _Bar(_interactive(quiet, as_json)) as bar:
         result = jobs.tune(settings, setup, folds=folds, progress=bar, searched_at_0=again)
