@@ -98,9 +98,10 @@ def test_the_lock_does_not_import_the_run_log():
 def test_spotify_http_layer_knows_nothing_of_scoring():
     # isotime: the clock (a foundation, stdlib only) for the "try again after" time; paths (a
     # foundation too): where the standard login is, named when a cache.dir has none; safetext
-    # (stdlib only): a name's lone surrogate made U+FFFD as the answer is read
+    # (stdlib only): a name's lone surrogate made U+FFFD as the answer is read; wording (stdlib
+    # only): "1 attempt"
     base = {"recommender.errors", "recommender.schema", "recommender.store", "recommender.spotify",
-            "recommender.isotime", "recommender.paths", "recommender.safetext"}
+            "recommender.isotime", "recommender.paths", "recommender.safetext", "recommender.wording"}
     for m in ("recommender.spotify.gateway", "recommender.spotify.auth", "recommender.spotify.parse"):
         assert allowed_only(m, base) == [], m
 
