@@ -67,7 +67,10 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
                            encoding=encoding, index_col=False)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
+    except UnicodeDecodeError:  # Excel's plain "CSV" (Windows-1252): "byte 0xf1 in position 14" of a buffer
+        raise DataError(f"{path}: not UTF-8 text (a spreadsheet's plain \"CSV\" is in its own code page): save it "
+                        "again as \"CSV UTF-8\" (Excel: Save As) and give that file") from None
+    except (OSError, pd.errors.ParserError, EOFError) as exc:
         # pandas' own words name the line ("Expected 23 fields in line 30, saw 25")
         raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
     except pd.errors.EmptyDataError:

@@ -270,3 +270,16 @@ def test_a_file_whose_0_to_1_features_are_all_in_percent_is_read_as_percentages(
     plain = load_dataset(TIDY, features="full").frames["audio_features"]
     for c in ratios + ("tempo",):
         pd.testing.assert_series_equal(got[c], plain[c])
+
+
+def test_a_csv_in_a_windows_code_page_says_to_save_it_as_utf8(tmp_path):
+    """Excel's plain "CSV" is Windows-1252: the error named a byte "in position 14" of a read
+    buffer (no place in the file) and gave no way out, where a workbook gets one."""
+    from recommender.dataset import load_dataset
+    from recommender.errors import DataError
+    path = tmp_path / "mine.csv"
+    path.write_bytes("Track URI,Track Name,Artist Name(s)\nspotify:track:a,Año,Niño\n".encode("cp1252"))
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    assert str(err.value) == (f"{path}: not UTF-8 text (a spreadsheet's plain \"CSV\" is in its own code page): save it "
+                              'again as "CSV UTF-8" (Excel: Save As) and give that file')
