@@ -467,13 +467,14 @@ def undo_weights(user_file: Path | str, undo_file: Path | str) -> tuple[str, dic
         weights = {f"scorers.{name}.weight": v["weight"] for name, v in (scorers or {}).items()
                    if isinstance(v, dict) and isinstance(v.get("weight"), (int, float))} \
             if isinstance(scorers, dict) else {}
+        elsewhere = _other_record(records)
         if weights:  # set by hand, or by a `tune --write` from before this record was kept
             raise UsageError(f"nothing to undo: no `recommend tune --write` recorded the weights {user_file} sets "
                              f"({_record_text(weights)}) (or its change was undone already); one by an older version kept "
                              "no record (it printed the weights it replaced): set those back by hand, or delete the "
-                             "`weight:` lines to take the shipped weights")
+                             f"`weight:` lines to take the shipped weights{elsewhere}")
         raise UsageError(f"nothing to undo: no `recommend tune --write` has changed the weights of {user_file} "
-                         "(or its change was undone already)")
+                         f"(or its change was undone already){elsewhere}")
     now = get_values(user_file, record["after"])
     edited = [k for k, v in record["after"].items() if now.get(k) != v]
     if edited:
@@ -496,6 +497,16 @@ def _record_text(values: Mapping[str, object]) -> str:
         name = dotted.split(".")[1] if dotted.startswith("scorers.") else dotted
         parts.append(f"{name} {'(not set: the default)' if v is None else f'{float(v):g}'}")
     return ", ".join(parts)
+
+
+def _other_record(records: dict) -> str:
+    """The words naming the config file the last recorded `tune --write` changed, for an undo of
+    another file (a write with --config, an undo without it: "nothing to undo" named neither)."""
+    if not records:
+        return ""
+    path = max(records, key=lambda k: str(records[k].get("at") or ""))
+    from .safetext import visible
+    return f"; the last recorded one changed {visible(path)}: `recommend tune --undo --config {visible(path)}`"
 
 
 def _undo_key(user_file: Path | str) -> str:

@@ -536,3 +536,17 @@ def test_tune_fixed_takes_only_scorer_names(tmp_path, text):
                                      f"year), got {bad if bad == '3' else repr(bad)} in ")
     assert "\n" not in str(err.value)
     assert load_settings(config_file=None, environ={}).with_overrides({"tune.fixed": []}).tune.fixed == []
+
+
+def test_an_undo_of_another_config_file_names_the_one_the_last_write_changed(tmp_path):
+    """`tune --write --config other.yaml`, then `tune --undo` without --config: "nothing to undo"
+    named neither the file written nor how to undo it."""
+    from recommender.errors import UsageError
+    from recommender.tune import undo_weights
+    other, mine, undo = tmp_path / "other.yaml", tmp_path / "config.yaml", tmp_path / "state" / "tune-undo.json"
+    mine.write_text("# mine\n")
+    write_weights(other, {"content": 0.7}, undo_file=undo)
+    with pytest.raises(UsageError) as err:
+        undo_weights(mine, undo)
+    assert str(err.value).endswith(f"; the last recorded one changed {other}: `recommend tune --undo --config {other}`")
+    undo_weights(other, undo)  # (and that one undoes it)
