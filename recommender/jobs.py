@@ -322,13 +322,6 @@ def _labelled(progress: Progress, suffix: str) -> Progress:
     return lambda stage, done, total: progress(stage + suffix, done, total)
 
 
-def _new_on_albums(settings, library: Library) -> int:
-    """The albums' finds new to you (``sources.albums.new_to_you``), the tool's playlists aside."""
-    from .publish import our_playlist_ids
-    from .sources.albums import new_to_you
-    return new_to_you(library.frames["discovery"], library.frames, our_playlist_ids(open_store(settings), library.playlists))
-
-
 LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`recommend web`)
 
 
@@ -337,9 +330,10 @@ def last_discovery(settings, library: Library, found, spotify_requests: int) -> 
     requests per service, in all and per open-data source ("shared": listen counts and look-ups
     of the new tracks; the albums source's are among the refresh's Spotify requests), answers
     the cache gave, and the warning line of a service that failed."""
+    from .sources.albums import new_to_you
     from .sources.run import sources_on
     return {"when": now_iso(), "enabled": bool(settings.discovery.enabled), "sources": sources_on(settings),
-            "tracks": {"albums": _new_on_albums(settings, library), **found.by_source},
+            "tracks": {"albums": new_to_you(library.frames, open_store(settings)), **found.by_source},
             "requests_by_service": dict(found.requests_by_service), "requests": int(found.requests),
             "requests_by_source": {k: dict(v) for k, v in found.requests_by_source.items()},
             "spotify_requests": int(spotify_requests), "cached_answers": int(found.cached_answers),

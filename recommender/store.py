@@ -137,9 +137,6 @@ def file_stat(path: Path) -> tuple | None:
     return st.st_mtime_ns, st.st_size, st.st_ino
 
 
-RE_PULLED = "; the cache will be re-pulled"  # the end of a problem a refresh mends (``Store.damaged``)
-
-
 class Store:
     """Manifest (in ``dir``, the state directory) and frames (in ``frames_dir``, re-fetchable;
     ``dir`` unless given)."""
@@ -149,6 +146,7 @@ class Store:
         self.frames_dir = self.dir if frames_dir is None else Path(frames_dir)
         self.problems: list[str] = []
         self.unreadable: set[str] = set()  # frames whose file ``load_frame`` could not read
+        self.lost: str | None = None  # a pulled frame's file missing or damaged ("... is missing": ``damaged``)
         self._keeping = False  # inside ``one_read``: the manifest read once is kept in memory
         self._kept: dict[str, Any] | None = None
         # who holds the run lock of ``dir`` now (``lock.running_holder``; ``jobs.open_store`` sets
@@ -387,7 +385,8 @@ class Store:
             self._problem(f"{path}: {what}; a refresh does not make it: "
                           f"run `{MADE_BY[name]}` again (until then the tool works without it)")
         else:
-            self._problem(f"{path}: {what}{RE_PULLED}")
+            self.lost = f"{path}: {what}"
+            self._problem(f"{self.lost}; the cache will be re-pulled")
 
     def with_features(self, library: Library, known: Library | None = None) -> Library:
         """``library`` with the stored rows of its tracks of the ``BY_TRACK`` frames: ``known``'s
@@ -482,7 +481,8 @@ class Store:
             if df is None and self.frame_path(name).exists() and name not in MADE_BY:
                 return None
             if df is None and name in PULLED_FRAMES:
-                self._problem(f"{self.frame_path(name)} is missing{RE_PULLED}")
+                self.lost = f"{self.frame_path(name)} is missing"
+                self._problem(f"{self.lost}; the cache will be re-pulled")
                 return None
             if df is not None:
                 frames[name] = df
@@ -497,8 +497,7 @@ class Store:
     def damaged(self) -> str | None:
         """What a cache that was pulled (``fetched_at``) but could not be loaded lacks ("...
         artists.parquet is missing"), as ``load_library`` found it; None when nothing is amiss."""
-        said = [p[: -len(RE_PULLED)] for p in self.problems if p.endswith(RE_PULLED)]
-        return said[0] if said and self.read_manifest().get("fetched_at") else None
+        return self.lost if self.lost and self.read_manifest().get("fetched_at") else None
 
     def _problem(self, message: str) -> None:
         if message not in self.problems:

@@ -46,15 +46,17 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
     return list({a["id"]: a for a in albums}.values())[:n]
 
 
-def new_to_you(found, frames, ours=()) -> int:
-    """How many tracks of ``found`` (a frame with ``track_id``: the albums' finds) are new to
-    you: in none of your playlists (``ours``, the tool's own, do not count), not saved, not a
-    top track (``frames``: a library's, or the cache's; a frame missing is empty). Your artists'
+def new_to_you(frames, store) -> int:
+    """How many tracks of the albums' finds (``frames["discovery"]``) are new to you: in none of
+    your playlists (the tool's own, which ``store`` knows, do not count), not saved, not a top
+    track (``frames``: a library's, or the cache's; a frame missing is empty). Your artists'
     albums hold the songs you have as well: counting those, a refresh said "125 from discovery
     albums" of 5 new ones."""
+    found = frames.get("discovery")
     if found is None or not len(found):
         return 0
-    drop = {str(p) for p in ours if p}
+    from ..publish import our_playlist_ids
+    drop = set(our_playlist_ids(store, frames.get("playlists")))
     yours: set[str] = set()
     items = frames.get("playlist_items")
     if items is not None and len(items):

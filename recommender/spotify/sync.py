@@ -291,9 +291,8 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     report.saved = with_last_discovery(library, cached)
     store.save_library(report.saved)
     report.tracks = len(library.tracks)
-    from ..publish import our_playlist_ids
     from ..sources.albums import new_to_you
-    report.discovery_tracks = new_to_you(discovery, library.frames, our_playlist_ids(store, library.playlists))
+    report.discovery_tracks = new_to_you(library.frames, store)
     report.requests = gateway.requests_made - start_requests
     report.problems = problems
     store.update_manifest(user_id=user_id, fetched_at=now_iso(), listed_at=listed_at, snapshots=snapshots,

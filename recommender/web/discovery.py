@@ -79,13 +79,6 @@ def _count_ids(df, source: str | None = None) -> int:
     return int(df["track_id"].nunique())
 
 
-def _new_on_albums(store, found, yours: dict) -> int:
-    """The albums' finds new to you (``sources.albums.new_to_you``), as the refresh counts them."""
-    from ..publish import our_playlist_ids
-    from ..sources.albums import new_to_you
-    return new_to_you(found, yours, our_playlist_ids(store, yours.get("playlists")))
-
-
 def refresh_hint(demo: bool) -> dict[str, str]:
     """The command that applies saved changes (the app runs no refresh itself), and a note."""
     if demo:
@@ -100,6 +93,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     from ..jobs import LAST_DISCOVERY
     from ..services.cache import ARTIST_ALBUMS
     from ..services.listenbrainz import ttl_days
+    from ..sources.albums import new_to_you
     from ..sources.run import sources_on
     now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
     manifest = store.read_manifest()
@@ -116,7 +110,8 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     sources = []
     for key, label, what, kinds, fields in SOURCES:
         on = running[key]
-        tracks = _new_on_albums(store, found["discovery"], yours) if key == "albums" else _count_ids(found["discovered"], key)
+        # the albums' finds new to you, as the refresh counts them
+        tracks = new_to_you({**found, **yours}, store) if key == "albums" else _count_ids(found["discovered"], key)
         requests = ({"Spotify (with the rest of the refresh)": int(last.get("spotify_requests", 0))} if key == "albums"
                     and last else dict(by_source.get(key) or {}))
         sources.append({
