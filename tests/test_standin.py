@@ -356,6 +356,33 @@ def test_search_tokens_fields_isrc_and_limit(standin_spotify):
     assert err.value.http_status == 400
 
 
+def test_the_search_index_finds_what_matching_every_track_finds():
+    """The track search reads a word index; its hits are the tracks that match the query one by
+    one (``_matches``), in catalogue order, for free words, fields, ISRCs and empty filters."""
+    from recommender.standins.spotify import _matches, _parse_query, _track_words
+    acc = Account.sample()
+    server = StandinServer(acc)
+    ids = list(acc.tracks)
+    first, other = acc.tracks[ids[0]], acc.tracks[ids[-1]]
+    artist = acc.artists[first["artist_ids"][0]]["name"]
+    queries = [first["name"], f"track:{first['name']} artist:{artist}", f'artist:"{artist}"',
+               f"album:{acc.albums[other['album_id']]['name']}", "love", "the love", f"isrc:{first.get('isrc')}",
+               'track:"!!"', "track:zzzznothing", "year:1999 love", "!!"]
+    for text in queries:
+        free, fields = _parse_query(text)
+
+        def words(tid):
+            t = acc.tracks[tid]
+            return _track_words(t["name"], tuple(acc.artists[a]["name"] for a in t["artist_ids"]),
+                                acc.albums[t["album_id"]]["name"], str(t.get("isrc") or ""))
+        assert server._track_hits(free, fields) == [tid for tid in ids if _matches(words(tid), free, fields)], text
+    assert len(server._track_hits(*_parse_query("love"))) > 1
+    new = dict(first, name="Zzyzx Road")  # a track added after a search is found by the next
+    acc.tracks["zzyzx"] = new
+    assert server._track_hits(*_parse_query("zzyzx")) == ["zzyzx"]
+    assert "zzyzx" in server._album_tracks_ids(first["album_id"])
+
+
 # ----- removed endpoints and extended mode -------------------------------------------------
 @pytest.mark.parametrize("method,path,status", [
     ("GET", f"/v1/artists/?ids={ARTIST_KESTREL}", 403),

@@ -519,6 +519,7 @@ class StandinServer(ServedStandIn):
         self._refresh: dict[str, dict[str, Any]] = {}
         self._codes: dict[str, dict[str, Any]] = {}
         self._created = 0
+        self._index: tuple | None = None  # the catalogue's search index (_track_hits)
         # True: Spotify's playlists that stay public whatever is asked (spotipy #1072, 2024;
         # news-bulletin-playlist #135, 2026): a create with "public": false makes a public
         # playlist, and a change of details to "public": false answers 200 and changes nothing
@@ -883,7 +884,7 @@ class StandinServer(ServedStandIn):
         date = str(al.get("release_date") or "")
         return {
             "album_type": al.get("album_type", "album"),
-            "total_tracks": int(al.get("total_tracks") or sum(1 for t in self.account.tracks.values() if t["album_id"] == alid)),
+            "total_tracks": int(al.get("total_tracks") or len(self._catalogue_index()[2].get(alid, []))),
             "external_urls": {"spotify": f"https://open.spotify.com/album/{alid}"},
             "href": f"{self.api_url}albums/{alid}", "id": alid, "images": [], "name": al["name"],
             "release_date": date, "release_date_precision": al.get("release_date_precision") or _precision(date),
@@ -1358,7 +1359,7 @@ class StandinServer(ServedStandIn):
         return bool(ids) and all(t in self.account.unplayable for t in ids)
 
     def _album_tracks_ids(self, alid: str) -> list[str]:
-        ids = [tid for tid, t in self.account.tracks.items() if t["album_id"] == alid]
+        ids = self._catalogue_index()[2].get(alid, [])
         return sorted(ids, key=lambda tid: (int(self.account.tracks[tid].get("disc_number", 1)),
                                             int(self.account.tracks[tid].get("track_number", 1)), tid))
 
@@ -1383,6 +1384,40 @@ class StandinServer(ServedStandIn):
         self._known(self.account.tracks, tid)
         return _Reply(200, self._relinked_track(tid, bool(q.get("market"))))
 
+    def _catalogue_index(self) -> tuple[dict[str, int], dict[str, dict[str, set[str]]], dict[str, list[str]]]:
+        """The catalogue's track order, its word index by search field and each album's tracks,
+        built at first use and again when the catalogue's dicts are replaced or change size (a
+        name or album changed in place after a first search is not seen: tests change them
+        before they serve the account)."""
+        acc = self.account
+        key = tuple((id(d), len(d)) for d in (acc.tracks, acc.artists, acc.albums))
+        if self._index is None or self._index[0] != key:
+            order: dict[str, int] = {}
+            words_of: dict[str, dict[str, set[str]]] = {}
+            albums: dict[str, list[str]] = {}
+            for i, (tid, t) in enumerate(acc.tracks.items()):
+                order[tid] = i
+                albums.setdefault(t["album_id"], []).append(tid)
+                words = _track_words(t["name"], tuple(acc.artists[a]["name"] for a in t.get("artist_ids", [])),
+                                     acc.albums[t["album_id"]]["name"], str(t.get("isrc") or ""))
+                for field, found in words.items():
+                    for w in found:
+                        words_of.setdefault(field, {}).setdefault(w, set()).add(tid)
+            self._index = (key, order, words_of, albums)
+        return self._index[1:]
+
+    def _track_hits(self, free: list[str], fields: dict[str, list[str]]) -> list[str]:
+        """The catalogue's tracks that match a query, in catalogue order (the tracks ``_matches``
+        finds one by one), from the word index."""
+        order, index, _ = self._catalogue_index()
+        if not free and not fields:
+            return []
+        sets = [index.get(name, {}).get(w, set()) for name, wanted in fields.items() for w in wanted]
+        sets += [index.get("", {}).get(w, set()) for w in free]
+        if not sets:  # field filters without a word in them: every track, as _matches says
+            return list(order)
+        return sorted(set.intersection(*sorted(sets, key=len)), key=order.__getitem__)
+
     def _search(self, method: str, q: dict, body: bytes, token: dict) -> _Reply:
         text = q.get("q", "").strip()
         if not text:
@@ -1400,13 +1435,8 @@ class StandinServer(ServedStandIn):
         extra = {"q": text, "type": ",".join(types), "market": q.get("market")}
         for typ in types:
             if typ == "track":
-                def track_words(tid: str) -> dict[str, frozenset[str]]:
-                    t = acc.tracks[tid]
-                    return _track_words(t["name"], tuple(acc.artists[a]["name"] for a in t.get("artist_ids", [])),
-                                        acc.albums[t["album_id"]]["name"], str(t.get("isrc") or ""))
                 market = bool(q.get("market"))  # Spotify then finds only what plays in that market
-                hits = [tid for tid in acc.tracks if _matches(track_words(tid), free, fields)
-                        and not (market and tid in acc.unplayable)]
+                hits = [tid for tid in self._track_hits(free, fields) if not (market and tid in acc.unplayable)]
                 out["tracks"] = self._page("search", hits, limit, offset,
                                            lambda tid: self._playability(self._track_full(tid), market), extra)
             elif typ == "artist":
