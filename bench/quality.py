@@ -100,7 +100,7 @@ def _implicit_anchor(model_factory):
         def score(pid, seeds):
             u = cols.get_loc(pid)
             n = min(n_items, 2000)
-            ids, vals = model.recommend(u, user_items[u], N=n, filter_already_liked_items=True)
+            ids, vals = model.recommend(u, user_items[u:u + 1], N=n, filter_already_liked_items=True)  # (a 2-D CSR row)
             out = np.full(n_items, np.nan)
             out[ids] = vals
             return out

@@ -347,6 +347,9 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
                 "playlist_items": ["playlist_id", "track_id"], "saved_tracks": ["track_id"],
                 "audio_features": ["track_id"]}
         frames = {k: v.drop_duplicates(keys[k]) for k, v in frames.items()}
+    # In id order, as the cache stores them: the evaluation breaks ties by track position, and
+    # the same file with its rows in another order gives the same numbers.
+    frames["tracks"] = frames["tracks"].sort_values("track_id", kind="stable", ignore_index=True)
     lib = Library.from_frames(**frames)
     log.info("loaded %s: %d tracks, %d playlists, %d memberships", path, len(lib.tracks),
              len(lib.playlists), len(lib.playlist_items))

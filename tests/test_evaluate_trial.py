@@ -204,7 +204,7 @@ def test_tune_undo_keeps_a_weight_edited_since_the_write(config, env, tune_finds
 @pytest.fixture
 def less_open_data_wins(monkeypatch):
     """The real search runs, then the combination with the lowest open-data weight tried (the
-    first such) scores 0.05 p@N higher in every fold: on your own playlists, whose hidden
+    first such) scores 0.05 p@N above the best of every fold: on your own playlists, whose hidden
     tracks are yours, open data's weight shows only how it reorders them (0 was the best on the
     sample library), not what it is for."""
     import numpy as np
@@ -215,7 +215,8 @@ def less_open_data_wins(monkeypatch):
     def tune(*args, **kwargs):
         result = real(*args, **kwargs)
         j = result.names.index("opendata")
-        result.precision[:, np.lexsort((np.arange(len(result.combos)), result.combos[:, j]))[0]] += 0.05
+        result.precision[:, np.lexsort((np.arange(len(result.combos)), result.combos[:, j]))[0]] = \
+            result.precision.max(axis=1) + 0.05
         return result
     monkeypatch.setattr(jobs, "tune", tune)
 
