@@ -22,17 +22,13 @@ import pandas as pd
 from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
-from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
+from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_lock, demo_settings
 from .store import DISCOVERING, Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
 DEMO_ACCOUNT = "standin-account.json"
-# held while a demo run's stand-in serves the sample account (a build, an export, `web --demo`
-# for its whole life): two at once logged in over each other's token and saved over each
-# other's account, so the one started first met "Spotify refused the saved login"
-DEMO_LOCK = "standin.lock"
 ADD_DEMO = "add --demo"  # a command that takes --demo itself
 
 
@@ -824,26 +820,20 @@ def label_parts(library: Library, ids: list[str], read: dict[str, tuple[str, str
 # ----- the demo: everything against the built-in stand-in -------------------------------------
 DEMO_REDIRECT = "http://127.0.0.1:8888/callback"  # in the demo's settings; its login takes a free port
 @contextmanager
-def demo_environment(settings) -> Iterator[tuple[Any, Any]]:
+def demo_environment(settings, locked: bool = False) -> Iterator[tuple[Any, Any]]:
     """Start the stand-ins (Spotify on the sample library, ListenBrainz + MusicBrainz on its
-    open-data world) and yield (demo settings, Spotify server).
+    open-data world) and yield (demo settings, Spotify server), under the demo's lock
+    (``paths.demo_lock``; ``locked``: the caller holds it already).
 
     The demo uses its own cache directory (``<cache>/demo``) and a demo client id, so a
     real account's cache and token are never touched.
     """
-    from .errors import LockHeld
-    from .lock import RunLock, describe_holder, read_holder
     from .standins.listenbrainz import open_data_standins
     from .standins.spotify import Account, StandinServer
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
     stack = ExitStack()
-    lock = demo_dir(settings.cache_dir) / DEMO_LOCK
-    try:
-        stack.enter_context(RunLock(lock))
-    except LockHeld:
-        raise LockHeld(f"another demo run is using the sample account ({describe_holder(read_holder(lock))}): "
-                       "demo runs share its stand-in's login and playlists, so one runs at a time; stop that one "
-                       "(a `recommend web --demo` with Ctrl-C, or use its pages) and run this again") from None
+    if not locked:
+        stack.enter_context(demo_lock(settings.cache_dir))
     try:  # (the lock is let go however this ends, also when the account cannot be read)
         try:
             account = Account.from_file(state) if state.exists() else Account.sample()

@@ -416,6 +416,29 @@ def test_a_second_demo_run_while_one_serves_the_sample_account_is_refused_not_lo
     assert result.exit_code == 0, result.stderr
 
 
+def test_a_second_web_demo_says_no_url_and_opens_no_browser_before_it_is_refused(tmp_path):
+    """With one `recommend web --demo` serving, a second printed a fresh URL, opened the browser
+    on it and only then stopped ("another demo run is using the sample account"): the tab it
+    opened met "connection refused". The demo's lock is now taken before the URL."""
+    import os
+    import subprocess
+    import sys
+
+    from recommender.paths import demo_lock
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    browser.chmod(0o755)
+    env = {**os.environ, "HOME": str(tmp_path), "RECOMMENDER_CACHE_DIR": str(tmp_path), "BROWSER": str(browser),
+           "DISPLAY": ":0"}
+    with demo_lock(tmp_path):  # as the first `recommend web --demo` holds it
+        result = subprocess.run([sys.executable, "-m", "recommender", "web", "--demo", "--port", "0"], env=env,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 6, result.stderr
+    assert result.stdout == "" and not opened.exists()
+    assert "another demo run is using the sample account" in result.stderr and "open the URL" not in result.stderr
+
+
 def test_import_features_says_which_rows_it_read_in_percent(refreshed, tmp_path):
     """A features file joined from two exports, one in percent: its percent rows were skipped
     as out of range; now they are read, and one line says how many and which columns."""

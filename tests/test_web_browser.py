@@ -696,7 +696,10 @@ def test_a_publish_from_a_tab_older_than_a_steer_in_another_publishes_nothing_an
     other.close()
     page.click("#publish")  # the confirm dialog is accepted
     page.locator("#message", has_text="not published").wait_for()
-    assert page.inner_text("#published") == before and len(runs.read_text().splitlines()) == recorded  # no run
+    # the earlier publish's box stays, as the last publish: not this click's green "Published"
+    assert before.startswith("Published")
+    assert page.inner_text("#published") == "Last p" + before[1:] and len(runs.read_text().splitlines()) == recorded
+    assert "ok" not in page.get_attribute("#published", "class")
     assert page.locator(f'tr[data-track="{track}"]').count() == 0  # the page now shows the run's plan
     assert name in page.inner_text("#diff ul.removed")
     expect(page).to_have_url(demo["base"] + "/next#diff")  # the message is not kept in the address
@@ -921,6 +924,26 @@ def test_no_page_asks_anything_of_another_origin(page, demo):
     assert len(page.asked) > len(PAGES)
     assert [u for u in page.asked if not u.startswith((demo["base"] + "/", "data:"))] == []
     assert page.locator("img").count() == 0
+
+
+def test_a_config_file_with_a_problem_is_said_on_every_page_without_a_script_error(page, demo):
+    """A config file with a bad value showed its one-line problem on the Weights page, and the
+    page's script then failed ("Cannot read properties of null (reading 'weights')"): it set up
+    sliders the problem page does not have."""
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    kept = config.read_text() if config.exists() else None
+    config.write_text((kept or "") + "\nblend:\n  max_tracks: 2.5\n")
+    try:
+        for name in PAGES:
+            page.goto(f"{demo['base']}/{name}")
+            page.wait_for_load_state("networkidle")
+            assert page.inner_text("h1") == "Your config file has a problem", name
+            assert "max_tracks" in page.inner_text("#problem"), name
+    finally:
+        config.write_text(kept) if kept is not None else config.unlink()
+    page.goto(f"{demo['base']}/weights")
+    page.locator("#sliders input").first.wait_for()  # mended: the page is whole again
+    assert page.problems == []
 
 
 def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, demo):

@@ -198,9 +198,12 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return response
 
     def steered(request: Request) -> dict[str, str]:
-        """The last steer's message, and the track (its name, ``by`` its artists) or artist it names."""
+        """The last steer's message, and the track (its name, ``by`` its artists) or artist it names;
+        ``refused``: the message is a Publish refused (the box of the publish before is then the
+        last one's, not this click's)."""
         q = request.query_params
-        return {"message": q.get("msg", ""), "named": q.get("name", ""), "by": q.get("by", "")}
+        return {"message": q.get("msg", ""), "named": q.get("name", ""), "by": q.get("by", ""),
+                "refused": q.get("refused") == "1"}
 
     def to_next(query: dict[str, str], fragment: str = "") -> RedirectResponse:
         """A 303 to the Next page with ``query`` (the message, the names a steer named)."""
@@ -276,7 +279,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             plan = form.get("plan")  # None: a script's POST, no page's diff to check
             await run_in_threadpool(one_at_a_time(ctx.publish), None if plan is None else str(plan))
         except StalePlan as exc:  # the page's diff is out of date: the new one, with the reason
-            return to_next({"msg": str(exc)}, "#diff")
+            return to_next({"msg": str(exc), "refused": "1"}, "#diff")
         return RedirectResponse("/next#published", status_code=303)
 
     async def weights_page(request: Request) -> Response:

@@ -188,26 +188,30 @@ def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str
 
 def _run_web(settings, demo: bool, port: int, ready: Callable[[str], None] | None,
              pressed: Callable[[], bool]) -> None:
+    from ..paths import demo_lock
     from .app import Security
     sock = bind(port)
     security = Security()
     security.port = sock.getsockname()[1]
     try:
-        if ready:
-            ready(f"http://{HOST}:{security.port}/?token={security.token}")
-        # a press Python lost (``ctrl_c_kept``) is looked at again before each step of seconds:
-        # the imports and the cache (with --demo: the stand-ins and the login), the demo's pull,
-        # and serving (``_serve_until_interrupted``; uvicorn's ``capture_signals`` after that)
-        stop_if_pressed(pressed)
-        from .. import jobs
-        from .context import WebContext
-        if not demo:
-            _serve_until_interrupted(WebContext(settings), sock, security, pressed)
-            return
-        with jobs.demo_environment(settings) as (demo_settings, _server):
-            jobs.demo_login(demo_settings)
+        # the demo's lock before the URL: a second `web --demo` said its URL and opened a
+        # browser on it, then stopped ("another demo run is using the sample account")
+        with demo_lock(settings.cache_dir) if demo else contextlib.nullcontext():
+            if ready:
+                ready(f"http://{HOST}:{security.port}/?token={security.token}")
+            # a press Python lost (``ctrl_c_kept``) is looked at again before each step of seconds:
+            # the imports and the cache (with --demo: the stand-ins and the login), the demo's pull,
+            # and serving (``_serve_until_interrupted``; uvicorn's ``capture_signals`` after that)
             stop_if_pressed(pressed)
-            _serve_until_interrupted(demo_context(demo_settings), sock, security, pressed)
+            from .. import jobs
+            from .context import WebContext
+            if not demo:
+                _serve_until_interrupted(WebContext(settings), sock, security, pressed)
+                return
+            with jobs.demo_environment(settings, locked=True) as (demo_settings, _server):
+                jobs.demo_login(demo_settings)
+                stop_if_pressed(pressed)
+                _serve_until_interrupted(demo_context(demo_settings), sock, security, pressed)
     finally:
         sock.close()
 
