@@ -2241,6 +2241,7 @@ def _crontab_beside(timer: dict[str, Any] | None, call) -> Any:
 
 def main() -> None:
     """Console-script entry point."""
+    _fill_closed_standard_streams()
     _escape_what_the_terminal_cannot_encode()
     import os
     # pyarrow's own allocator (mimalloc) keeps what a parquet read or write used: reading the
@@ -2283,6 +2284,26 @@ def _reader_left(before) -> bool:
     except (OSError, ValueError, io.UnsupportedOperation):
         return False
     return before is not None and (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino)
+
+
+def _fill_closed_standard_streams() -> None:
+    """A run started with its output closed (cron's ``>&-``, ``2>&-``, ``<&-``) reads and writes
+    /dev/null there: Python gave it no ``sys.stdout`` and the run stopped in a traceback, outside
+    the log and the run record; and a file opened later (the log, the lock) could have taken the
+    free descriptor and received what is printed."""
+    import os
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            got = os.open(os.devnull, os.O_RDWR)
+            if got != fd:
+                os.dup2(got, fd)
+                os.close(got)
+        if getattr(sys, name) is None:
+            stream = open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False)
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
 
 
 def _escape_what_the_terminal_cannot_encode() -> None:

@@ -1619,6 +1619,26 @@ def test_the_sigterm_handler_keeps_an_ignored_sigterm_and_puts_back_one_not_set_
         signal.signal(signal.SIGTERM, old)
 
 
+@pytest.mark.parametrize("closed", ["stdout", "all three"])
+def test_a_run_with_its_output_closed_runs_and_is_recorded(closed, tmp_path):
+    """`recommend build-playlist --quiet >&-` (a cron line closing the output it never uses) ended
+    in a traceback ('NoneType' object has no attribute 'fileno'), exit 1, before the run began:
+    nothing in the log or the run record. A closed stream is now /dev/null."""
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}
+    shut = {"stdout": [1], "all three": [0, 1, 2]}[closed]
+
+    def close():
+        for fd in shut:
+            os.close(fd)
+    done = subprocess.run([sys.executable, "-m", "recommender", "build-playlist", "--demo", "--quiet", "--no-input"],
+                          text=True, env=env, timeout=120, preexec_fn=close)
+    assert done.returncode == 0, done.stderr
+    runs = (tmp_path / "cache" / "demo" / "runs.jsonl").read_text().splitlines()
+    assert len(runs) == 1 and json.loads(runs[0])["exit_code"] == 0
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [["--version"], ["-h"], ["config", "path"]])
 def test_output_to_a_full_disk_is_one_line_and_exit_7(args, tmp_path):
