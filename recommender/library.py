@@ -202,6 +202,23 @@ class Library:
             self._cache[key] = build()
         return self._cache[key]
 
+    def artist_names(self) -> pd.Series:
+        """Artist id -> name: the artists frame's, and for an artist it lacks (only the artists
+        of your top lists, playlists' first artists and the followed ones are read whole) the
+        name a track of the library credits it by; once per Library."""
+        def build() -> pd.Series:
+            artists = self.frames["artists"]
+            known = dict(zip(artists["artist_id"].astype(str), artists["name"].astype(str)))
+            tracks = self.frames["tracks"]
+            for ids, names in zip(tracks["artist_ids"], tracks["artist_names"]):
+                if ids is None or names is None or len(ids) != len(names):
+                    continue
+                for a, n in zip(ids, names):
+                    if str(a) not in known and n:
+                        known[str(a)] = str(n)
+            return pd.Series(known, dtype=object, name="name").rename_axis("artist_id")
+        return self.derived("artist_names", build)
+
     def placed_audio_features(self) -> pd.DataFrame:
         """The audio features rows of the library's tracks that have a valence and an energy
         (what the mood commands place on their plane), one per track (the last imported row

@@ -42,6 +42,11 @@ FALLBACK_WHY = {
     "content": "similar names, artists and genres to your seeds",
     "collaborative": "often in playlists with your seeds",
     "popularity": "popular in your library",
+    "artist_walk": "its artist shares playlists with your seeds' artists",
+    "year": "from the years of your seeds",
+    "coverage": "from the albums of your seeds",
+    "release": "released the way your seeds were",
+    "audio": "sounds like your seeds",
 }
 PINNED_WHY = "kept by you"
 
@@ -396,6 +401,12 @@ def explain_rows(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.Da
     scored = contrib.notna().any(axis=1)
     if not scored.any():
         return why
+    # a share that is the same for every row tells them nothing apart (a scorer with no evidence
+    # for these seeds, normalised to its middle): the reason is another's, while one varies
+    varies = [c for c in contrib.columns if contrib[c].nunique(dropna=False) > 1]
+    if varies and len(contrib) > 1:
+        contrib = contrib[varies]
+        scored = contrib.notna().any(axis=1)
     top = contrib[scored].fillna(-np.inf).idxmax(axis=1)
     for name, ids in top.groupby(top).groups.items():
         ids = list(ids)

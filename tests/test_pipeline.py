@@ -475,3 +475,26 @@ def test_pinned_tracks_without_candidates_get_new_and_source_like_any_run(settin
     assert rec.track_ids == ["p1", "d7"] and rec.n_candidates == 0
     assert list(rec.table["new"]) == [False, True]
     assert list(rec.table["source"]) == ["library", "catalogue"]
+
+
+def test_a_why_is_never_a_share_every_row_has_alike():
+    """`similar africa --demo`: TOTO's artist is in no playlist with another, so the walk had no
+    evidence, was normalised to its middle for every candidate and, weighing most, gave ranks 2
+    to 8 the why "high artist_walk score" (the same share on every row, and our jargon). The why
+    is now that of a share that tells the rows apart, in words."""
+    from recommender.pipeline import FALLBACK_WHY, explain_rows
+
+    class Says:
+        def __init__(self, words):
+            self.words = words
+
+        def explain(self, seeds, ids):
+            return {t: self.words for t in ids if t != "b"}
+    contrib = pd.DataFrame({"artist_walk": [0.103, 0.103, 0.103], "content": [0.43, 0.06, 0.05]}, index=["a", "b", "c"])
+    why = explain_rows({"artist_walk": Says("walked"), "content": Says("shares artist 'TOTO'")}, pd.Series({"s": 1.0}),
+                       contrib)
+    assert list(why) == ["shares artist 'TOTO'", FALLBACK_WHY["content"], "shares artist 'TOTO'"]
+    one = pd.DataFrame({"artist_walk": [0.5], "content": [0.1]}, index=["a"])
+    assert list(explain_rows({"artist_walk": Says("walked"), "content": Says("x")}, pd.Series({"s": 1.0}), one)) == \
+        ["walked"]  # one row: the biggest share, as before
+    assert all("_" not in FALLBACK_WHY[n] for n in ("artist_walk", "year", "coverage", "release", "audio"))

@@ -113,6 +113,18 @@ def test_content_why_does_not_repeat_an_artist_as_its_words(lib):
     assert "artist 'nova'" in why["x1"]  # a word shared without the artist still says so
 
 
+def test_a_why_names_an_artist_the_artists_frame_lacks_by_the_name_its_tracks_credit(lib):
+    """The cache reads artists whole only for your top lists, playlists' first artists and the
+    ones you follow: `similar 'last resort papa roach' --demo` said "shares artist
+    'UGUIk5etv5xr2Ae5IXoGKz', artist 'papa', artist 'roach'", the id where the name belongs."""
+    lib = lib.replace(artists=lib.artists[lib.artists["artist_id"] != "aN"])
+    why = ContentScorer(min_df=1).fit(lib).explain(pd.Series({"s1": 1.0}), ["s2"], top=5)["s2"]
+    assert "artist 'Nova Pilots'" in why and "aN" not in why and "'nova'" not in why
+    walk = ArtistWalkScorer().fit(lib)
+    said = " ".join(walk.explain(pd.Series({"f1": 1.0, "s4": 1.0}), ["s1", "s2", "s3"]).values())
+    assert "Nova Pilots shares playlists" in said and "aN " not in said
+
+
 def test_content_why_skips_filler_words():
     # the demo's why read "shares ..., album 'the'"
     tracks = pd.DataFrame({"track_id": ["a", "b", "c"], "name": ["One", "Two", "Three"],

@@ -47,8 +47,9 @@ class Scorer:
         return [(tid, int(r)) for tid, r in zip(track_ids, rows) if r >= 0]
 
     def _artist_names(self) -> pd.Series:
-        """Artist id -> name, from the fitted library's artists (``_artists``)."""
-        return self._artists.drop_duplicates("artist_id").set_index("artist_id")["name"]
+        """Artist id -> name, from the fitted library (``_library``: its artists, and the names its
+        tracks credit an artist the artists frame lacks by: an id is never shown for a name)."""
+        return self._library.artist_names()
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}

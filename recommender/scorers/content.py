@@ -347,7 +347,7 @@ class ContentScorer(Scorer):
         else:
             self.X_ = sp.csr_matrix((n, 0), dtype=np.float32)
             self.feature_names_ = np.array([], dtype=str)
-        self._artists = library.artists  # names for explanations, looked up lazily
+        self._library = library  # names for explanations, looked up lazily
         log.debug("content: %d tracks x %d features, %d non-zeros", *self.X_.shape, self.X_.nnz)
         return self
 

@@ -67,7 +67,7 @@ class CoverageScorer(Scorer):
         self.album_tracks_ = np.bincount(self.album_codes_[has], minlength=len(self.album_ids_)).astype(np.float64)
         self.track_ids_ = library.track_ids
         self._positions = library.track_positions
-        self._artists = library.artists
+        self._library = library
         self._albums = library.tracks["album_name"] if "album_name" in library.tracks else None
         return self
 

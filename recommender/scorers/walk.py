@@ -79,7 +79,7 @@ class ArtistWalkScorer(Scorer):
         self.track_artist_mean_ = sp.diags(1.0 / np.maximum(counts, 1.0)) @ self.track_artist_
         self.track_ids_ = library.track_ids
         self._positions = library.track_positions
-        self._artists = library.artists
+        self._library = library
         return self
 
     def weight_factor(self) -> float:
