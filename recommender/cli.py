@@ -261,6 +261,7 @@ class State:
     legacy_noted = False
     argv: list[str] = []  # the command line (``_Group.make_context``)
     stdout: Any = None  # the command's stdout before --quiet silences it (``_result``)
+    recorded: str | None = None  # the command recorded its run as done (``_record``): what it was
 
 
 _state = State()
@@ -393,11 +394,16 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             if config is not None:
                 _state.config = config
             started = time.monotonic()
+            _state.recorded = None
             demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
             dry_run = bool(kw.get("dry_run"))  # and a failed dry run as a dry run
 
             def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
+                if _state.recorded:  # its output, after the run was done and recorded: one record,
+                    # the run's (a second said the run failed, though the playlist was written)
+                    _say(type(exc)(f"{_state.recorded} is done and recorded, but {exc}"))
+                    return typer.Exit(exc.exit_code)
                 _say(exc)
                 if record:
                     _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo, dry_run=dry_run)
@@ -409,7 +415,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 message = f"{said}: {exc}" if str(exc) else said
                 log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
                 _err(message)
-                if record:  # `recommend status` shows the stop, not the run before it as the last one
+                if record and not _state.recorded:  # `recommend status` shows the stop, not the run before it
                     _record_stop(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
                 return typer.Exit(code)
 
@@ -450,7 +456,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"{redact(unexpected_message(exc))} ({'details in the log; ' if logged else ''}"  # pasted in reports
                      "please report it)")
-                if record:
+                if record and not _state.recorded:
                     _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo, dry_run=dry_run)
                 raise typer.Exit(1) from None
             finally:
@@ -881,6 +887,7 @@ def _scheduled_settings_without_config():
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
     from .runlog import record_run
     record_run(settings.cache_dir, command_name, exit_code, started, **summary)
+    _state.recorded = f"the {command_name.split()[0]} run"
 
 
 @command("build-playlist", record=True, examples=(
@@ -2086,7 +2093,8 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
 
 @command("classify", parent=moods_app, examples=("recommend moods classify --json", "recommend moods classify --evaluate"))
 def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
-                       limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to show.")] = 20,
+                       limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows the table shows "
+                                                                                        "(--json gives every track).")] = 20,
                        evaluate: Annotated[bool, typer.Option("--evaluate", help="Test the classifier even when "
                                                                                 "every track has audio features.")] = False,
                        dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:

@@ -1619,6 +1619,24 @@ def test_the_sigterm_handler_keeps_an_ignored_sigterm_and_puts_back_one_not_set_
         signal.signal(signal.SIGTERM, old)
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_run_whose_output_cannot_be_written_is_recorded_once_as_done(tmp_path):
+    """`recommend build-playlist >> ~/recommend-cron.out` on a full disk: the playlist was written
+    and the run recorded (exit 0), then the output failed and a second record said the run had
+    failed (exit 7), so `recommend status` said the last scheduled run failed. One record now, the
+    run's, and the message says the run is done."""
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "recommender", "build-playlist", "--demo", "--no-input"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    assert done.returncode == 7, done.stderr
+    assert "error: the build-playlist run is done and recorded, but cannot write the output" in done.stderr
+    runs = [json.loads(line) for line in (tmp_path / "cache" / "demo" / "runs.jsonl").read_text().splitlines()]
+    assert [r["exit_code"] for r in runs] == [0] and runs[0]["added"] == 50
+
+
 @pytest.mark.parametrize("closed", ["stdout", "all three"])
 def test_a_run_with_its_output_closed_runs_and_is_recorded(closed, tmp_path):
     """`recommend build-playlist --quiet >&-` (a cron line closing the output it never uses) ended
