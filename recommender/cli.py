@@ -1957,7 +1957,9 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     if plot:
-        plot_format(plot)  # an ending it cannot write: refused before the work
+        from .store import check_output
+        plot_format(plot)  # an ending it cannot write, a folder that cannot be written: refused before the work
+        check_output(plot)
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
     named = source.label if dataset is not None or demo else None  # None: "your"
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)

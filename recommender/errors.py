@@ -182,15 +182,21 @@ class StorageError(RecommenderError):
     def matches(cls, exc: BaseException) -> bool:
         return isinstance(exc, OSError) and exc.errno in cls.STORAGE_ERRNOS
 
+    CHOSEN_HINTS = {30: "the file system is read-only: name a file on a writable disk",
+                    13: "name a file in a folder you can write", 1: "name a file in a folder you can write"}
+
     @classmethod
-    def from_os_error(cls, exc: OSError, path: object = None) -> "StorageError":
+    def from_os_error(cls, exc: OSError, path: object = None, chosen: bool = False) -> "StorageError":
+        """``chosen``: a file you named (``--plot``, ``--report``): its hint is to name another,
+        not to move the tool's data folder."""
         import os
         where = path if path is not None else exc.filename
         reason = exc.strerror or os.strerror(exc.errno or 0)
-        hint = cls.HINTS.get(exc.errno, "")
+        hint = (chosen and cls.CHOSEN_HINTS.get(exc.errno)) or cls.HINTS.get(exc.errno, "")
         if where is None:  # no file named: the command's output (`> /dev/full`) as well as a file
             return cls(f"cannot write the output or a local file: {reason}" + (f" ({hint})" if hint else ""))
-        return cls(f"cannot write {where}: {reason}" + (f" ({hint}; the previous version is kept)" if hint else ""))
+        kept = "; the previous version is kept" if os.path.lexists(str(where)) else ""
+        return cls(f"cannot write {where}: {reason}" + (f" ({hint}{kept})" if hint else ""))
 
 
 def private_mkdirs(folder: Path) -> None:

@@ -675,7 +675,7 @@ def plot_clusters(result: MoodClusters, path: str | Path, title: str | None = No
     from .store import atomic_write
     # a run stopped half way keeps the old plot; "tight" keeps the legend beside the axes in the image
     with quiet_glyphs():
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, bbox_inches="tight"))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, bbox_inches="tight"), chosen=True)
     return path
 
 

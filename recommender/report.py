@@ -17,7 +17,7 @@ import numpy as np
 from .config import TURN_ON, TURN_ON_TUNED, curve_label, off_line, weight_cell, weights_text
 from .evaluate import BLEND, EvalResult
 from .safetext import html_safe
-from .store import atomic_write_text
+from .store import atomic_write
 from .tune import TuneResult
 
 
@@ -27,8 +27,11 @@ REPORT_ENDINGS = ("", ".html", ".htm")  # the report is one HTML page, whatever 
 def check_available(path: Path | str) -> None:
     """The UsageError ``write_report`` would end with, raised before the evaluation or the
     tuning it reports on (minutes of it, for `tune --report`): matplotlib missing, or a
-    ``path`` whose ending names another format (``_check_ending``)."""
+    ``path`` whose ending names another format (``_check_ending``), or in a folder that cannot be
+    written (StorageError, ``store.check_output``)."""
     _check_ending(path)
+    from .store import check_output
+    check_output(path)
     from .plotfonts import import_matplotlib
     import_matplotlib("the report")  # pyplot itself is imported when the charts are drawn
 
@@ -145,5 +148,5 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
            f"measured {now_iso()} UTC</p>{whose}"
            f"<table><tr><th>method</th><th>weight</th>{head}</tr>{rows}</table>"
            + (f"<p id='off'>{html_safe(off)}</p>" if off else "") + f"{imgs}{tune_json}</body></html>")
-    atomic_write_text(path, doc)
+    atomic_write(path, lambda p: p.write_text(doc, encoding="utf-8"), chosen=True)
     return path

@@ -78,13 +78,26 @@ SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to
 _SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into
 
 
-def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None, keep_same: bool = False) -> None:
+def check_output(path: Path | str) -> None:
+    """StorageError (exit 7) for a file you named (``--plot``, ``--report``) that cannot be
+    written, said before the work that makes it: the nearest existing folder on its way is not
+    writable (a read-only disk, another user's folder)."""
+    folder = Path(os.path.realpath(path)).parent
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot write {path}: the folder {folder} is not writable (read-only, or "
+                           f"another user's); name a file in a folder you can write")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = None, keep_same: bool = False,
+                 chosen: bool = False) -> None:
     """Call ``write(tmp_path)`` then move the temporary file over ``path`` atomically.
 
     The file gets ``mode`` when given; else a file that exists keeps its permissions (a 0644
     config stays 0644) and a new one is 0600. ``keep_same``: a file that already holds exactly
     these bytes is left as it is (its modification time too: what is fingerprinted by it, the
-    search index, stays valid).
+    search index, stays valid). ``chosen``: a file you named (errors say to name another).
     """
     path = Path(path)
     if path.is_symlink():  # a link stays one, its target is written (a report or config a dotfiles repo links)
@@ -97,7 +110,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:  # no file can be made in that folder (read-only, gone since, /proc): name it
-        raise StorageError.from_os_error(exc, path) from None
+        raise StorageError.from_os_error(exc, path, chosen=chosen) from None
     os.close(fd)
     try:
         if mode is not None:
@@ -115,7 +128,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
                 raise StorageError(f"cannot write {path}: the file is read-only (mode {mode:04o}); make it "
                                    "writable (chmod u+w) or delete it and run again; the previous version is "
                                    "kept") from None
-            err = StorageError.from_os_error(exc, path)
+            err = StorageError.from_os_error(exc, path, chosen=chosen)
             raise StorageError(str(err).replace(tmp, str(path))) from None  # never name our temporary file
         raise
 

@@ -319,3 +319,29 @@ def test_moods_cluster_json_gives_each_track_the_mood_the_table_shows(data, tmp_
                           catch_exceptions=False).stdout
     row = next(line for line in table.splitlines() if "bury a friend" in line)
     assert [c.strip() for c in row.split("│")][2] == bury["mood"], row
+
+
+def test_a_plot_or_report_in_a_folder_that_cannot_be_written_is_refused_before_the_work(data, tmp_path, monkeypatch):
+    """`moods cluster ... --plot /mnt/ro/a.png` on a read-only disk clustered first, then said
+    "set `cache.dir` to a folder on a writable disk (then `recommend schedule install` again)"
+    and "the previous version is kept" of a file that never was: advice about the tool's own data
+    folder, for a file you named. Now the folder is looked at first, and the advice is to name
+    another file."""
+    import os
+
+    from recommender import moods
+    from recommender.errors import StorageError
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(locked) else real(p, mode, **kw))
+    monkeypatch.setattr(moods, "cluster_playlists", lambda *a, **k: pytest.fail("clustered before the check"))
+    for args in (["moods", "cluster", "Party", "--dataset", str(data), "--plot", str(locked / "sub" / "a.png")],
+                 ["evaluate", "--dataset", str(data), "--report", str(locked / "r.html")]):
+        out = run(args, tmp_path)
+        assert out.exit_code == 7, out.stderr
+        said = " ".join(out.stderr.split())
+        assert f"the folder {locked} is not writable" in said and "name a file in a folder you can write" in said
+    error = str(StorageError.from_os_error(OSError(30, "Read-only file system"), tmp_path / "new.png", chosen=True))
+    assert error.endswith("(the file system is read-only: name a file on a writable disk)"), error
+    assert "cache.dir" not in error and "previous version" not in error
