@@ -1925,6 +1925,9 @@ def _print_exported(exported, demo: bool = False) -> None:
     for e in exported:
         _console().print(_safe(f"{'created' if e.created else 'updated'} {e.name!r} ({e.playlist_id}): added "
                                f"{e.added}, removed {e.removed}, kept {e.kept}; {playlist_url(e.playlist_id)}"))
+    for e in exported:
+        if e.note:
+            _note(e.note)
     if exported and demo:
         _console().print(f"({DEMO_LINKS})")
 
@@ -2075,7 +2078,8 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     if export:
         from .moodexport import export_job
         _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
-        exported = export_job(settings, library, {name: list(df["track_id"])}, "your library", demo=demo,
+        from .moodexport import LIBRARY
+        exported = export_job(settings, library, {name: list(df["track_id"])}, LIBRARY, demo=demo,
                               command="moods recommend --export")
     rows = json.loads(df.to_json(orient="records"))
     if as_json:  # a list of tracks; with --export, the tracks and what the export did

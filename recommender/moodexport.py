@@ -22,6 +22,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 PREFIX = "recommend: "
+LIBRARY = "your library"  # what `moods recommend --export` makes its mood from
 
 
 @dataclass
@@ -34,10 +35,20 @@ class MoodPlaylist:
     added: int
     removed: int
     kept: int
+    replaced: str | None = None  # what the playlist's moods were made from before, when not the same
 
     def to_dict(self) -> dict:
         return {"name": self.name, "playlist_id": self.playlist_id, "created": self.created, "added": self.added,
-                "removed": self.removed, "kept": self.kept}
+                "removed": self.removed, "kept": self.kept, "replaced": self.replaced}
+
+    @property
+    def note(self) -> str:
+        """The line saying this export replaced another source's mood ('' when it did not)."""
+        if not self.replaced:
+            return ""
+        was = self.replaced if self.replaced == LIBRARY else f"'{self.replaced}'"
+        return (f"{self.name!r} held the mood of {was} until now (each mood has one playlist, whatever it "
+                f"is made from): {self.removed} of its tracks removed")
 
 
 def playlist_name(mood: str) -> str:
@@ -55,7 +66,7 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
     (named ``names[mood]``, default ``"recommend: <mood>"``). A failure (SpotifyUnavailable,
     RateLimited) leaves the playlist's write pending for the next export to finish, as for the
     main playlist. Returns one MoodPlaylist per mood."""
-    from .publish import managed_state, publish
+    from .publish import managed_state, publish, slot_record
     date = utc_now().strftime("%Y-%m-%d")
     out = []
     for mood, tracks in moods.items():
@@ -63,11 +74,13 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
         state = managed_state(gateway, store, settings, user_id, name=name, slot=slot(name))
         removed = set(state.user_removed)
         desired = list(dict.fromkeys(list(state.pinned) + [t for t in tracks if t not in removed]))
+        before = slot_record(store.read_manifest(), slot(name)).get("about")
         pub = publish(gateway, store, settings, state, desired, {}, text=f"Mood cluster of {sources}, {date}.",
-                      public=False)
+                      public=False, about=sources)
         plan = pub.plan
+        other = before if before and before != sources and not pub.created and plan.removed else None
         out.append(MoodPlaylist(state.name or name, pub.playlist_id, pub.created, len(plan.added), len(plan.removed),
-                                len(plan.kept)))
+                                len(plan.kept), other))
     return out
 
 

@@ -68,6 +68,11 @@ REMOVED_AT = "removed_at"
 CUT_OFF = "cut_off"
 
 
+def slot_record(manifest: dict, slot: str) -> dict:
+    """The manifest's record of the managed playlist of ``slot`` ({} when there is none)."""
+    return manifest.get(_keys(slot)[0]) or {}
+
+
 def _keys(slot: str) -> tuple[str, str]:
     """Manifest keys (playlist info, tracks the user removed) of a managed-playlist slot."""
     if slot == MAIN:
@@ -954,12 +959,13 @@ def _not_writable(state: ManagedState, exc: SpotifyError) -> RecommenderError:
 def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desired: list[str],
             weights: dict[str, float], dry_run: bool = False, new_playlist: bool = False, *,
             text: str | None = None, public: bool | None = None,
-            expect: Callable[[str | None, Plan], None] | None = None) -> PublishResult:
+            expect: Callable[[str | None, Plan], None] | None = None, about: str | None = None) -> PublishResult:
     """Create the managed playlist of ``state.slot`` if needed (named ``state.name``, private
     unless ``public``/``playlist.public``), then apply the plan (unless ``dry_run``).
     ``text``: the description (default: ``playlist.description`` with the weights); ``expect``:
     called with the playlist id (None: one to create) and the plan before anything is written
-    (a dry run's result holds the same), to refuse it by raising."""
+    (a dry run's result holds the same), to refuse it by raising; ``about``: what the list was
+    made from, kept in the slot's record (a mood playlist's playlists)."""
     start = gateway.requests_made
     name = fit_name(state.name or settings.playlist.name)
     public = settings.playlist.public if public is None else public
@@ -1059,7 +1065,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
             "written_as": dict(written_as),
             "unsettled": _unsettled(previous.get("unsettled") or [], carried) if same else [],
-            "updated_at": utc_now().isoformat(),
+            "updated_at": utc_now().isoformat(), **({"about": about} if about is not None else {}),
             ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else [],  # until the write is verified
             REMOVED_AT: removal_times(previous) if same else {}}  # a damaged one: none, as it is read
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})

@@ -43,12 +43,20 @@ def test_each_mood_gets_its_own_private_playlist_updated_in_place(standin, tmp_p
     assert second[0].playlist_id == first[0].playlist_id and not second[0].created
     assert (second[0].added, second[0].removed, second[0].kept) == (1, 2, 1)
     assert standin.playlist_track_ids(first[0].playlist_id) == [tracks[2], tracks[7]]
+    # another source's clusters took the mood's one playlist: said, not silent (the moods of a
+    # second playlist replaced the first's without a word)
+    assert second[0].replaced == "List A + List B" and second[0].note.startswith(
+        "'recommend: happy/upbeat' held the mood of 'List A + List B' until now")
+    assert "2 of its tracks removed" in second[0].note and "replaced" in second[0].to_dict()
+    assert [e.replaced for e in first] == [None, None]
     writes = [r for r in api_requests(standin) if r.method != "GET"]
     assert writes and all(r.path in (f"/v1/playlists/{first[0].playlist_id}/items",  # its tracks
                                      f"/v1/playlists/{first[0].playlist_id}")  # its description
                           for r in writes)
     # the user's own playlists were never touched
     assert {p: standin.playlist_track_ids(p) for p in others} == others
+    again = moodexport.export_moods(gateway, store, settings, USER, {"happy/upbeat": [tracks[8]]}, "List A")
+    assert again[0].replaced is None and again[0].note == ""  # the same source again: nothing to say
 
 
 def test_a_lost_manifest_adopts_the_mood_playlist_instead_of_making_a_second(standin, tmp_path):
