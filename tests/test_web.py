@@ -1272,6 +1272,24 @@ def test_the_taste_map_and_the_moods_page_say_which_tracks_they_count(tmp_path):
     assert said(moods, "counts-counted") == "Every track of the cache, each recording once: 24, 18 of them yours, 6 others."
 
 
+def test_a_recording_of_yours_counts_as_yours_on_the_moods_page_whichever_copy_has_the_features(tmp_path):
+    """The demo's taste map counted 1417 recordings of yours, the moods page "1411 of them yours":
+    a recording of yours whose other copy (a release a refresh found, with audio features) is the
+    one the moods page keeps was counted among the others. Both now count it as yours."""
+    from recommender.config import load_settings
+    from recommender.web.context import WebContext
+    from test_moods import corner_rows, make_library
+    rows = corner_rows(per_mood=6)
+    ids = [r["track_id"] for r in rows]
+    copy = {**{k: v for k, v in rows[20].items() if k not in ("valence", "energy")}, "track_id": "c" * 22}
+    lib = make_library(rows + [copy], {"p" * 22: ids[:18] + [copy["track_id"]]})  # yours: 18 + the copy
+    ctx = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    ctx._cache["library"] = lib
+    assert ctx.moods()["total"] == 24 and ctx.moods()["total_yours"] == 19
+    taste_map = ctx.taste_map()
+    assert taste_map["total"] == 19 and not any("copy" in why for why in taste_map["left_out"])  # 19 recordings
+
+
 @pytest.mark.parametrize("cap, no_audio, says", [
     (12, 0, "12 of your 24 tracks (those of your playlists, and your saved tracks; not the other tracks of the cache, "
             "which the Moods page counts too; 2 are another copy of a recording the map draws once; the map draws "

@@ -784,10 +784,15 @@ class WebContext:
                    "valence": _num(v), "energy": _num(e), "mood": mood}
                   for t, v, e, mood in zip(ids, sel["valence"], sel["energy"], moods)]
         report = classified.attrs.get("report")
-        yours = set(your_tracks(lib))  # the taste map's tracks; the others: new music a refresh found
+        mine = your_tracks(lib)
+        yours = set(mine)  # the taste map's tracks; the others: new music a refresh found
+        # your recordings, each once, as the taste map counts them: a recording of yours whose kept
+        # copy is another (the copy with audio features) is still yours (the demo said 1411 here
+        # and 1417 on the map)
+        from ..explore import each_recording_once
         return {"points": points, "with_audio": int(len(feats)), "total": int(len(classified)),
                 "with_audio_yours": int(feats.index.isin(yours).sum()),
-                "total_yours": int(classified["track_id"].isin(yours).sum()),
+                "total_yours": min(len(each_recording_once(lib, mine)), int(len(classified))),
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
                 "counts": mood_counts(classified), "classifier": report.to_dict() if report else None,
                 # as `recommend moods classify` decides it: each recording once (with_audio counts every copy)
