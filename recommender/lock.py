@@ -377,6 +377,27 @@ def _pid_reused(info: dict[str, Any], slack_seconds: float = 60.0) -> bool:
     return began > started.timestamp() + slack_seconds
 
 
+def still_held(path: Path | str) -> None:
+    """Before a write of Spotify: the lock this process holds at ``path`` is still the file the
+    path names. Its file deleted by hand (after an exit 6, say) let a second run take a new one
+    and write the same playlist at once; now a deleted file is taken again, and one another run
+    has locked since is LockHeld: this run writes nothing. No lock held here: nothing to check."""
+    lock = _HELD.get(str(Path(path)))
+    if lock is None or lock._fd is None or same_file(lock._fd, lock.path):
+        return
+    old, lock._fd = lock._fd, None
+    del _HELD[str(lock.path)]
+    try:
+        holder = lock._try_acquire()
+    finally:
+        os.close(old)  # (its flock goes with it)
+    if holder is not None:
+        raise LockHeld(f"{lock.path}: the lock file was deleted during this run, and another run has taken the lock "
+                       f"since ({describe_holder(holder)}): this run writes nothing to Spotify; never delete the lock "
+                       f"file (a run killed holding it is taken over by the next)")
+    log.warning("the lock file %s was deleted during this run: taken again", lock.path)
+
+
 def same_file(fd: int, path: Path | str) -> bool:
     """True when ``path`` still names the open file ``fd`` (not renamed, replaced or removed)."""
     try:

@@ -989,6 +989,8 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         return result
     if expect is not None:
         expect(pid, plan)
+    from .lock import lock_path, still_held
+    still_held(lock_path(settings.cache_dir))  # the run lock's file deleted by hand: another run may write too
     manifest = store.read_manifest()
     history = _history(manifest)
     text = fit_description(text)

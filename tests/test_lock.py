@@ -306,3 +306,28 @@ def test_a_lock_taken_over_once_is_recorded_once_however_often_it_is_taken_again
     finally:
         lock.release()
     assert runlog.read_runs(tmp_path) == []
+
+
+def test_a_lock_file_deleted_during_a_run_is_taken_again_or_stops_the_write(tmp_path, caplog):
+    """After an exit 6, deleting recommend.lock let a second run take a new file while the first
+    still ran: both wrote the managed playlist, and each then blamed "another computer". Before
+    it writes to Spotify, a run checks that its lock's file is still the one the path names: a
+    deleted file is taken again; one another run locked since stops this run's write."""
+    from recommender.lock import still_held
+    path = lock_path(tmp_path)
+    still_held(path)  # no lock held here: nothing to check
+    with RunLock(path, command="recommend build-playlist") as first:
+        path.unlink()
+        with caplog.at_level(logging.WARNING, logger="recommender.lock"):
+            still_held(path)  # nobody took it: this run takes it again
+        assert "deleted during this run: taken again" in caplog.text
+        assert read_holder(path)["pid"] == os.getpid() and first.held
+        with pytest.raises(LockHeld, match=f"pid {os.getpid()}"):
+            RunLock(path).acquire()  # exclusive again
+        path.unlink()
+        second = _spawn(HOLDER, str(path), "release")  # another run takes the new file
+        try:
+            with pytest.raises(LockHeld, match="deleted during this run, and another run has taken the lock since"):
+                still_held(path)
+        finally:
+            _finish(second)

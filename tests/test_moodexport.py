@@ -153,3 +153,25 @@ def test_a_refresh_reads_no_item_of_a_mood_playlist_and_still_lists_it(standin, 
     # the user's own playlists are read as before (the first refresh read them; unchanged since)
     assert report.playlists_unchanged == len([p for p in standin.account.playlists if p["owner"] == USER
                                               and p["id"] != made.playlist_id])
+
+
+def test_a_run_whose_lock_file_another_run_took_writes_nothing(standin, tmp_path):
+    """The write checks its lock first (`lock.still_held`): the lock file deleted by hand and taken
+    by another run, this run creates no playlist and writes no track."""
+    import pytest
+
+    from recommender.errors import LockHeld
+    from recommender.lock import RunLock, lock_path
+    from test_lock import HOLDER, _finish, _spawn
+    settings, gateway, store = _env(standin, tmp_path)
+    before = len(standin.account.playlists)
+    with RunLock(lock_path(settings.cache_dir)):
+        lock_path(settings.cache_dir).unlink()
+        other = _spawn(HOLDER, str(lock_path(settings.cache_dir)), "release")
+        try:
+            with pytest.raises(LockHeld, match="this run writes nothing to Spotify"):
+                moodexport.export_moods(gateway, store, settings, USER, {"calm": sorted(standin.account.tracks)[:2]},
+                                        "List A")
+        finally:
+            _finish(other)
+    assert len(standin.account.playlists) == before
