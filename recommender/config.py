@@ -146,6 +146,18 @@ class Settings(Mapping):
         _validate(data, sources)
         return Settings(data, sources=sources, user_file=self.user_file, relative_cache_dir=self.relative_cache_dir)
 
+    def with_layer(self, path: Path | str) -> "Settings":
+        """A new Settings with the keys of the settings file ``path`` on top, checked as a user
+        file's are (an unknown key or bad value names the file and line): the demo's own file
+        (``paths.demo_settings``) over yours."""
+        path = Path(path)
+        data = self.to_dict()
+        sources = dict(self.sources)
+        lines: dict[str, int] = {}
+        _merge(data, _read_yaml(path, "", lines), _read_defaults(), str(path), sources, lines=lines)
+        _validate(data, sources, {str(path): lines})
+        return Settings(data, sources=sources, user_file=self.user_file, relative_cache_dir=self.relative_cache_dir)
+
     def redacted(self) -> dict:
         """The merged settings as a dict with secrets replaced by '***'."""
         data = self.to_dict()

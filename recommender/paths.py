@@ -154,10 +154,19 @@ def demo_lock(data_dir: Path | str) -> Iterator[None]:
         lock.release()
 
 
+DEMO_CONFIG = "web-config.yaml"  # the demo's own settings file: `recommend web --demo`'s Save writes it
+
+
 def demo_settings(settings, overrides: dict | None = None):
     """``settings`` pointed at the demo's own directory (``demo_dir`` of its data directory),
-    with ``overrides`` (dotted keys) on top: what every ``--demo`` path reads and writes."""
-    return settings.with_overrides({"cache.dir": str(demo_dir(settings.cache_dir)), **(overrides or {})})
+    with the demo's own settings file (``DEMO_CONFIG``, what `recommend web --demo` saved:
+    weights, blocked artists, discovery's settings) and then ``overrides`` (dotted keys) on top:
+    what every ``--demo`` path reads and writes, in a terminal as in the web app."""
+    folder = demo_dir(settings.cache_dir)
+    demo = settings.with_overrides({"cache.dir": str(folder)})
+    if (folder / DEMO_CONFIG).is_file():
+        demo = demo.with_layer(folder / DEMO_CONFIG)
+    return demo.with_overrides({"cache.dir": str(folder), **(overrides or {})})
 
 
 def checkout_roots(cwd: Path | None = None) -> list[Path]:

@@ -1074,6 +1074,42 @@ def test_the_demo_restarts_with_the_discovery_settings_saved_and_its_own_service
             assert ctx.settings.get_path(key) == demo.get_path(key) and "127.0.0.1" in demo.get_path(key)
 
 
+def test_the_demo_in_a_terminal_and_in_the_web_app_reads_one_set_of_settings(tmp_path, monkeypatch):
+    """`recommend web --demo` saved its weights, blocks and discovery settings to the demo's own
+    file, which `build-playlist --demo` never read (a blocked artist came back in the terminal,
+    and the two swapped half the playlist in turn); and the web demo read your config file only
+    until its first Save, then the demo's file alone. Every --demo path now reads your file with
+    the demo's on top."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.config import load_settings
+    from recommender.paths import DEMO_CONFIG, demo_dir, demo_settings
+    from recommender.web.server import DEMO_KEYS
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("blend:\n  max_tracks: 30\n")
+    settings = load_settings(mine, environ={}, overrides={"cache.dir": str(tmp_path)})
+    own = demo_dir(tmp_path) / DEMO_CONFIG
+    own.parent.mkdir(parents=True)
+    own.write_text("candidates:\n  blocklist_artists: [The Cranberries]\n")
+    demo = demo_settings(settings)
+    assert demo.blend.max_tracks == 30 and demo.candidates.blocklist_artists == ["The Cranberries"]
+    ctx = WebContext(demo, config_file=own, overrides={k: demo.get_path(k) for k in DEMO_KEYS}, demo=True)
+    own.write_text("candidates:\n  blocklist_artists: [Portishead]\n")  # a Save
+    ctx.reload_settings()
+    assert ctx.settings.blend.max_tracks == 30 and ctx.settings.candidates.blocklist_artists == ["Portishead"]
+    assert ctx.settings.cache_dir == demo.cache_dir
+    own.write_text("blend:\n  max_tracks: 12\n")
+    out = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--json", "--config", str(mine)],
+                             env={"RECOMMENDER_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)})
+    assert out.exit_code == 0, out.stderr
+    assert len(json.loads(out.stdout)["tracks"]) == 12
+    own.write_text("blend:\n  max_trax: 12\n")  # a typo in it: named, file and line
+    bad = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--config", str(mine)],
+                             env={"RECOMMENDER_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)})
+    assert bad.exit_code == 2 and f"{own}" in bad.stderr and "max_trax" in bad.stderr, bad.stderr
+
+
 def test_a_steer_recounts_the_discovery_pages_tracks_in_next(ctx):
     ctx.discovery()
     ctx.steer("remove", str(ctx.preview().table["track_id"].iloc[0]))

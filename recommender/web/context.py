@@ -143,6 +143,7 @@ class WebContext:
         self.config_file = Path(config_file or settings.user_file or user_config_file())
         self.overrides = dict(overrides or {})
         self.demo = demo
+        self.base_file = settings.user_file  # the demo's: your file, under its own (``paths.demo_settings``)
         self._gateway = gateway or jobs.connect
         self._lock = threading.RLock()
         self._key_locks: dict[str, threading.Lock] = {}
@@ -229,8 +230,14 @@ class WebContext:
     def reload_settings(self) -> None:
         from ..config import load_settings
         version = self.config_version()  # read first: a change made while loading is seen next time
-        self.settings = load_settings(self.config_file if self.config_file.exists() else None,
-                                      overrides=self.overrides)
+        if self.demo:  # your file, the demo's own on top, as every --demo command reads them
+            settings = load_settings(self.base_file, overrides=self.overrides)
+            if self.config_file.exists():
+                settings = settings.with_layer(self.config_file).with_overrides(self.overrides)
+            self.settings = settings
+        else:
+            self.settings = load_settings(self.config_file if self.config_file.exists() else None,
+                                          overrides=self.overrides)
         self.loaded_version = version
 
     def config_version(self) -> str:

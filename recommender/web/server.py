@@ -9,6 +9,8 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 
+from ..paths import DEMO_CONFIG  # (re-exported: the demo's own config file, saved weights, blocked artists)
+
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
@@ -171,7 +173,6 @@ def open_browser(url: str, directory, say: Callable[[str], None], environ=None,
 DEMO_KEYS = ("spotify.api_url", "spotify.accounts_url", "spotify.client_id", "spotify.client_secret",
              "spotify.redirect_uri", "cache.dir", "listenbrainz.api_url", "listenbrainz.labs_url",
              "listenbrainz.token", "enrich.musicbrainz_url")
-DEMO_CONFIG = "web-config.yaml"  # the demo's own config file (saved weights, blocked artists)
 
 
 def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str], None] | None = None) -> None:
