@@ -1836,8 +1836,10 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         pid = str(p["playlist_id"])
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
+        readable = p.get("readable")  # False: Spotify refused its items (another's playlist, to a personal app)
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
-                     "tracks": tracks, "managed": pid in roles, "role": roles.get(pid), "url": playlist_url(pid)})
+                     "tracks": tracks, "readable": not (readable is False or readable == 0),
+                     "managed": pid in roles, "role": roles.get(pid), "url": playlist_url(pid)})
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     m = managed if isinstance(managed, dict) else {}
@@ -1849,7 +1851,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     for pid, name, tracks in late:
         if pid not in shown:
             rows.append({"name": name or settings.playlist.name, "id": pid, "owner": library.user_id,
-                         "tracks": tracks, "managed": True, "role": roles.get(pid, "yes"), "url": playlist_url(pid)})
+                         "tracks": tracks, "readable": True, "managed": True, "role": roles.get(pid, "yes"),
+                         "url": playlist_url(pid)})
     if as_json:
         _print_json(rows)
         return
@@ -1857,13 +1860,20 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         typer.echo("No playlists: the last refresh found none in your account; make or follow one in Spotify, "
                    "then `recommend refresh`")
         return
-    table = [[visible(r["name"]), r["id"], visible(r["owner"]), "" if r["tracks"] is None else r["tracks"],
+    table = [[visible(r["name"]), r["id"], visible(r["owner"]),
+              "" if r["tracks"] is None else r["tracks"] if r["readable"] else f"{r['tracks']} (unread)",
               r["role"] or ""] for r in rows]
     from .wording import plural
     _console().print(_table(f"{len(rows)} {plural(len(rows), 'playlist')} (ids are whole: copy them into "
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
                             drop=("owner", "tracks", "managed"), text=("name", "owner")))
+    unread = sum(not r["readable"] for r in rows)
+    if unread:  # listed, but seeding from one or clustering it found no track and said "0 tracks"
+        _echo_wrapped(f"{unread} {plural(unread, 'playlist')} (unread): Spotify does not let this app read "
+                      f"{plural(unread, 'its', 'their')} tracks (a personal app reads only the playlists you own or "
+                      "collaborate on), so --seed-playlist and moods cluster cannot use "
+                      f"{plural(unread, 'it', 'them')}: copy the tracks into a playlist of your own")
 
 
 def _where(demo: bool, dataset: Path | None):

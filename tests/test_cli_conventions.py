@@ -175,6 +175,13 @@ def test_playlists_lists_ids_whole_names_safely_and_the_managed_one(logged_in):
     assert "\x1b" not in text and "\u200b" not in text
     names = "".join(line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│"))
     assert "Road\\u200bTrip\\x1b[31m" in names  # wrapped over lines, but every character visible
+    # Spotify's own playlist, whose tracks a personal app cannot read, was listed with its count as
+    # if --seed-playlist could use it (it then had "0 tracks"): marked, and said why
+    [theirs] = [r for r in rows if r["owner"] == "spotify"]
+    assert theirs["readable"] is False and all(r["readable"] for r in rows if r is not theirs)
+    wide = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
+    assert f"{theirs['tracks']} (unread)" in wide
+    assert "1 playlist (unread): Spotify does not let this app read its tracks" in " ".join(wide.split())
 
 
 def test_playlists_are_listed_by_name(logged_in):
