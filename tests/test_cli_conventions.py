@@ -211,7 +211,7 @@ def test_playlists_shows_an_earlier_managed_playlist_created_since_the_last_refr
     # the shape: the cached playlists, then the earlier one, then the managed one with what we wrote
     assert [r["id"] for r in listed[-2:]] == [first, second] and len(listed) == len(rows)
     assert listed[-1] == {"name": rows[first]["name"], "id": second, "owner": server.account.user["id"],
-                          "tracks": len(server.playlist_track_ids(second)), "managed": True,
+                          "tracks": len(server.playlist_track_ids(second)), "readable": True, "managed": True,
                           "role": "yes", "url": f"https://open.spotify.com/playlist/{second}"}
     text = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
     assert any(first in line and "│ earlier" in line for line in text.splitlines()), text
