@@ -602,6 +602,9 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
     from .config import SECRET_KEYS
     setup_logging(settings.cache_dir, s.log_file, s.log_max_bytes, s.log_backups, quiet=quiet, verbose=verbose,
                   secrets=[settings.get_path(key) or "" for key in sorted(SECRET_KEYS)])  # the client secret, LB token
+    from .runlog import UNWRITABLE
+    if quiet and UNWRITABLE:  # a scheduled run's log that stopped being written: one line in cron's mail
+        _note(UNWRITABLE[0])
     # spotipy logs every HTTP error at ERROR; our own messages say what matters (its bodies at -v)
     logging.getLogger("spotipy").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
     from .config import exposed_secrets

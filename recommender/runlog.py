@@ -242,9 +242,13 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
         handler._recommend = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    if unwritable:
+    UNWRITABLE[:] = [unwritable] if unwritable else []
+    if unwritable and not quiet:  # with quiet, the CLI says it as a note (cron's mail: no handler here)
         log.warning(unwritable)
     return path
+
+
+UNWRITABLE: list[str] = []  # the last setup_logging's "cannot write the log ..." (none: empty)
 
 
 def _terminal(stream) -> bool:
