@@ -22,7 +22,7 @@ import pandas as pd
 from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
-from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_lock, demo_settings
+from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
 from .store import DISCOVERING, Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
@@ -823,7 +823,7 @@ DEMO_REDIRECT = "http://127.0.0.1:8888/callback"  # in the demo's settings; its 
 def demo_environment(settings, locked: bool = False) -> Iterator[tuple[Any, Any]]:
     """Start the stand-ins (Spotify on the sample library, ListenBrainz + MusicBrainz on its
     open-data world) and yield (demo settings, Spotify server), under the demo's lock
-    (``paths.demo_lock``; ``locked``: the caller holds it already).
+    (``lock.demo_lock``; ``locked``: the caller holds it already).
 
     The demo uses its own cache directory (``<cache>/demo``) and a demo client id, so a
     real account's cache and token are never touched.
@@ -833,6 +833,7 @@ def demo_environment(settings, locked: bool = False) -> Iterator[tuple[Any, Any]
     state = demo_dir(settings.cache_dir) / DEMO_ACCOUNT
     stack = ExitStack()
     if not locked:
+        from .lock import demo_lock
         stack.enter_context(demo_lock(settings.cache_dir))
     try:  # (the lock is let go however this ends, also when the account cannot be read)
         try:

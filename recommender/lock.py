@@ -425,3 +425,26 @@ def open_locked(path: Path | str, flags: int, tries: int | None = None) -> int:
         if same_file(fd, path) or (tries is not None and attempt >= tries):
             return fd
         os.close(fd)
+
+
+# held while a demo run's stand-in serves the sample account (a build, an export, `web --demo`
+# for its whole life): two at once logged in over each other's token and saved over each
+# other's account, so the one started first met "Spotify refused the saved login"
+DEMO_LOCK = "standin.lock"
+
+
+@contextmanager
+def demo_lock(data_dir: Path | str) -> Iterator[None]:
+    """Hold the demo's lock (``DEMO_LOCK`` in ``paths.demo_dir``); LockHeld saying who holds it."""
+    from .paths import demo_dir
+    path = demo_dir(data_dir) / DEMO_LOCK
+    try:
+        lock = RunLock(path).acquire()
+    except LockHeld:
+        raise LockHeld(f"another demo run is using the sample account ({describe_holder(read_holder(path))}): "
+                       "demo runs share its stand-in's login and playlists, so one runs at a time; stop that one "
+                       "(a `recommend web --demo` with Ctrl-C, or use its pages) and run this again") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -32,8 +32,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,30 +127,6 @@ WEB_DEMO = "`recommend web --demo`"
 def demo_dir(data_dir: Path | str) -> Path:
     """Where ``--demo`` keeps its own cache: below the data directory, never in the real one."""
     return Path(data_dir) / "demo"
-
-
-# held while a demo run's stand-in serves the sample account (a build, an export, `web --demo`
-# for its whole life): two at once logged in over each other's token and saved over each
-# other's account, so the one started first met "Spotify refused the saved login"
-DEMO_LOCK = "standin.lock"
-
-
-@contextmanager
-def demo_lock(data_dir: Path | str) -> Iterator[None]:
-    """Hold the demo's lock (``DEMO_LOCK`` in ``demo_dir``); LockHeld saying who holds it."""
-    from .errors import LockHeld
-    from .lock import RunLock, describe_holder, read_holder
-    path = demo_dir(data_dir) / DEMO_LOCK
-    try:
-        lock = RunLock(path).acquire()
-    except LockHeld:
-        raise LockHeld(f"another demo run is using the sample account ({describe_holder(read_holder(path))}): "
-                       "demo runs share its stand-in's login and playlists, so one runs at a time; stop that one "
-                       "(a `recommend web --demo` with Ctrl-C, or use its pages) and run this again") from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 DEMO_CONFIG = "web-config.yaml"  # the demo's own settings file: `recommend web --demo`'s Save writes it

@@ -426,7 +426,7 @@ def test_a_second_web_demo_says_no_url_and_opens_no_browser_before_it_is_refused
     import subprocess
     import sys
 
-    from recommender.paths import demo_lock
+    from recommender.lock import demo_lock
     opened = tmp_path / "opened"
     browser = tmp_path / "browser.sh"
     browser.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")

@@ -588,7 +588,7 @@ def test_a_full_disk_is_said_in_one_line_like_the_cli_says_it(session, server):
                      allow_redirects=False, timeout=10)
     assert r.status_code == 507
     assert r.text == "cannot write /x/manifest.json: No space left on device (the disk is full: free some space " \
-                     "and run again; the previous version is kept)"
+                     "and run again)"  # (no file there: no "previous version is kept")
 
 
 @pytest.mark.parametrize("body, status, says", [

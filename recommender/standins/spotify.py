@@ -1400,9 +1400,9 @@ class StandinServer(ServedStandIn):
                 albums.setdefault(t["album_id"], []).append(tid)
                 words = _track_words(t["name"], tuple(acc.artists[a]["name"] for a in t.get("artist_ids", [])),
                                      acc.albums[t["album_id"]]["name"], str(t.get("isrc") or ""))
-                for field, found in words.items():
+                for kind, found in words.items():
                     for w in found:
-                        words_of.setdefault(field, {}).setdefault(w, set()).add(tid)
+                        words_of.setdefault(kind, {}).setdefault(w, set()).add(tid)
             self._index = (key, order, words_of, albums)
         return self._index[1:]
 

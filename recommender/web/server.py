@@ -189,7 +189,7 @@ def run_web(settings, *, demo: bool = False, port: int = 0, ready: Callable[[str
 
 def _run_web(settings, demo: bool, port: int, ready: Callable[[str], None] | None,
              pressed: Callable[[], bool]) -> None:
-    from ..paths import demo_lock
+    from ..lock import demo_lock
     from .app import Security
     sock = bind(port)
     security = Security()
