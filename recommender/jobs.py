@@ -859,7 +859,7 @@ def demo_environment(settings, locked: bool = False) -> Iterator[tuple[Any, Any]
         yield demo, server
         # the stand-in's account (with the managed playlist) persists between demo runs,
         # as a real account would: a second demo run updates the same playlist
-        atomic_write_text(state, json.dumps(server.account.to_dict()))
+        atomic_write_text(state, server.account.to_json())
     finally:
         stack.close()
 

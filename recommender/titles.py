@@ -7,6 +7,8 @@ MusicBrainz gives for an ISRC is the track's when the titles agree). Vectorised 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -51,7 +53,8 @@ def _normalise_distinct(titles: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(d)
 
 
-def normalise_title(name: str) -> str:
+@functools.lru_cache(maxsize=1 << 15)  # one title's Arrow calls cost about a millisecond; the
+def normalise_title(name: str) -> str:  # resolver asks the same seeds' titles every run
     """One title: 'Song X (feat. Y) - Remastered 2011' -> 'song x'."""
     return normalise_titles([name])[0].as_py()
 

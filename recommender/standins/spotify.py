@@ -175,9 +175,11 @@ class Account:
 
     # ----- loading ---------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict[str, Any], now: datetime | None = None) -> "Account":
-        """Build from the dict format above (deep-copied; ``days_ago`` resolved against now)."""
-        data = copy.deepcopy(data)
+    def from_dict(cls, data: dict[str, Any], now: datetime | None = None, *, copied: bool = True) -> "Account":
+        """Build from the dict format above (deep-copied, unless ``copied`` is False: a dict just
+        parsed, that no one else holds; ``days_ago`` resolved against now)."""
+        if copied:
+            data = copy.deepcopy(data)
         fmt = data.get("format", FORMAT)
         if fmt != FORMAT:
             raise ValueError(f"unknown account format {fmt!r} (expected {FORMAT!r})")
@@ -229,7 +231,7 @@ class Account:
             raw = path.read_bytes()
             if raw[:2] == b"\x1f\x8b":
                 raw = gzip.decompress(raw)
-            return cls.from_dict(json.loads(raw.decode("utf-8")))
+            return cls.from_dict(json.loads(raw.decode("utf-8")), copied=False)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             detail = f"missing key {err}" if isinstance(err, KeyError) else str(err).splitlines()[0]
             raise DataError(f"{path}: not a readable stand-in account ({detail})") from err
@@ -239,7 +241,7 @@ class Account:
         """The built-in sample library (recommender/data), with its audio features."""
         data_dir = resources.files("recommender") / "data"
         raw = gzip.decompress((data_dir / SAMPLE_LIBRARY).read_bytes())
-        account = cls.from_dict(json.loads(raw.decode("utf-8")))
+        account = cls.from_dict(json.loads(raw.decode("utf-8")), copied=False)
         if features:
             account.audio_features.update(
                 read_features_csv(gzip.decompress((data_dir / SAMPLE_FEATURES).read_bytes()))
@@ -248,13 +250,22 @@ class Account:
 
     def to_dict(self) -> dict[str, Any]:
         """The dict format (dates resolved to ISO strings); a deep copy."""
+        return copy.deepcopy(self._as_dict())
+
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON, without the copy (a demo run saves its account so: the copy cost
+        it a second)."""
+        return json.dumps(self._as_dict())
+
+    def _as_dict(self) -> dict[str, Any]:
+        """The dict format over the account's own objects (callers copy or serialise it)."""
         playlists = []
         for pl in self.playlists:
             d = {k: pl[k] for k in ("id", "name", "description", "owner", "collaborative",
                                     "public", "followed", "snapshot_id", "version")}
             d["items"] = [_item_to_dict(it) for it in pl["items"]]
             playlists.append(d)
-        return copy.deepcopy({
+        return {
             "format": FORMAT,
             "user": self.user,
             "users": self.users,
@@ -270,7 +281,7 @@ class Account:
             "audio_features": self.audio_features,
             "relinked": self.relinked,
             "unplayable": self.unplayable,
-        })
+        }
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first dangling reference."""
