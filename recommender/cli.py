@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import functools
 import io
 import inspect
@@ -402,7 +403,9 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
                 if _state.recorded:  # its output, after the run was done and recorded: one record,
                     # the run's (a second said the run failed, though the playlist was written)
-                    _say(type(exc)(f"{_state.recorded} is done and recorded, but {exc}"))
+                    said = copy.copy(exc)  # (its class's hints and exit code, whatever its constructor takes)
+                    said.args = (f"{_state.recorded} is done and recorded, but {exc}",)
+                    _say(said)
                     return typer.Exit(exc.exit_code)
                 _say(exc)
                 if record:
