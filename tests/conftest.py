@@ -15,6 +15,17 @@ FIXTURES = Path(__file__).parent / "fixtures"
 OPEN_DATA_ENV = ("RECOMMENDER_LISTENBRAINZ_API_URL", "RECOMMENDER_LISTENBRAINZ_LABS_URL", "RECOMMENDER_MUSICBRAINZ_URL")
 
 
+# the longest files first: pytest-xdist's loadfile hands files out in collection order, and
+# test_weeks.py (one test of 80 to 115 s) collected near the end ran alone on one core while the
+# other had finished: about a minute and a half of the suite's wall time
+LONGEST_FIRST = ("test_weeks.py", "test_web_browser.py", "test_discovery.py", "test_new_user.py", "test_web_intl.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # stable: the rest as collected
+
+
 @pytest.fixture(scope="session", autouse=True)
 def ctrl_c_as_in_a_terminal() -> Iterator[None]:
     """The suite sees Ctrl-C as a terminal run does, however it was started: a shell script's
