@@ -1842,10 +1842,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         pid = str(p["playlist_id"])
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
-        # False: Spotify refused its items (another's playlist, to a personal app); unknown (NA): read
-        unread = p.get("readable") is not None and str(p.get("readable")) in ("False", "0", "0.0")
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
-                     "tracks": tracks, "readable": not unread,
+                     "tracks": tracks, "readable": pid not in library.unreadable(),
                      "managed": pid in roles, "role": roles.get(pid), "url": playlist_url(pid)})
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)

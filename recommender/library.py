@@ -312,12 +312,20 @@ class Library:
         sel = items[items["playlist_id"] == playlist_id].sort_values("position")
         return list(dict.fromkeys(sel["track_id"].astype(str)))
 
+    def unreadable(self) -> set[str]:
+        """The playlists whose items Spotify refused to list (``readable`` false; unknown counts
+        as readable), once per Library."""
+        def build() -> set[str]:
+            pl = self.frames["playlists"]
+            if "readable" not in pl:
+                return set()
+            return {str(p) for p, r in zip(pl["playlist_id"], pl["readable"]) if r is not None and not pd.isna(r)
+                    and not bool(r)}
+        return self.derived("unreadable", build)
+
     def unreadable_note(self, playlist_id: str) -> str:
         """Why a listed playlist has no tracks here, when Spotify refused to list them ('' else)."""
-        pl = self.frames["playlists"]
-        row = pl[pl["playlist_id"] == playlist_id]
-        readable = row["readable"].iloc[0] if len(row) and "readable" in row else None
-        if readable is None or pd.isna(readable) or bool(readable):
+        if playlist_id not in self.unreadable():
             return ""
         return ("; Spotify does not let this app read its tracks (a personal app reads only the playlists you "
                 "own or collaborate on): copy them into a playlist of your own")
