@@ -1012,6 +1012,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         result.messages.extend([note] if note else [])
         # to the microsecond, as the refresh's listed_at: made since that listing or not (playlists)
         history.append({"id": pid, "name": name, "slot": state.slot, "since": utc_now().isoformat()})
+        # kept at once: a run stopped before its playlist is recorded below leaves one of this
+        # computer's ("earlier" in `recommend playlists`), not one of "another computer"
+        store.update_manifest(managed_history=history)
         then = f"{again} makes it private and fills it"
         try:
             if not public and created.get("public") is None:

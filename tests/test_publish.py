@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 
@@ -1281,3 +1282,28 @@ def test_a_damaged_record_of_writes_of_unknown_fate_stops_no_run(big):
     assert big.content(pid) == BULK_IDS[5:25]
     big.run(BULK_IDS[:20])  # and the night after
     assert big.content(pid) == BULK_IDS[:20] and big.state().pinned == []
+
+
+def test_a_new_playlist_is_recorded_as_this_computers_even_when_the_run_stops_right_after_creating_it(env):
+    """A `--new-playlist` run stopped (Ctrl-C, a kill) between Spotify's create and the
+    playlist's record left an empty playlist carrying the marker that no record named, so
+    `recommend playlists` called it "other computer". The create is recorded at once: it is
+    this computer's "earlier" one, and the managed playlist stays the one it was."""
+    tracks = small_ids(env.server)
+    first = env.run(tracks[:4]).playlist_id
+    inner = env.gateway.get
+
+    def stopped(path, *args, **kwargs):  # the read-back of the new playlist's privacy
+        if path.startswith("playlists/") and kwargs.get("fields") == "public":
+            raise KeyboardInterrupt
+        return inner(path, *args, **kwargs)
+
+    env.gateway.get = stopped
+    env.server.keeps_public = True  # made public against our ask: made private, then read back
+    with pytest.raises(KeyboardInterrupt):
+        env.run(tracks[4:8], new_playlist=True)
+    made = [p["id"] for p in env.ours() if p["id"] != first]
+    assert len(made) == 1
+    playlists = [{"playlist_id": p["id"], "description": p.get("description")} for p in env.ours()]
+    roles = publish.managed_playlist_roles(env.store, pd.DataFrame(playlists))
+    assert roles == {first: "yes", made[0]: "earlier"}
