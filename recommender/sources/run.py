@@ -251,13 +251,15 @@ def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool 
 
 
 def _with_tracks(tracks: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
-    """The tracks frame with the rows of the tracks it does not have added."""
+    """The tracks frame with the rows of the tracks it does not have added, in id order as the
+    pull keeps it (``refresh_library``): a refresh that finds the same tracks again then saves
+    the file the pull saved, and leaves it as it was."""
     known = set(tracks["track_id"].astype(str))
     new = [r for r in rows if r.get("track_id") and r["track_id"] not in known]
     if not new:
         return tracks
     return pd.concat([tracks, schema.conform("tracks", pd.DataFrame(new).drop_duplicates("track_id"))],
-                     ignore_index=True)
+                     ignore_index=True).sort_values("track_id", kind="stable", ignore_index=True)
 
 
 def fold_albums(library: Library, rows: list[dict], track_rows: list[dict]) -> Library:
