@@ -1669,3 +1669,18 @@ def test_output_to_a_full_disk_is_one_line_and_exit_7(args, tmp_path):
     assert done.returncode == 7, done.stderr
     assert done.stderr == ("error: cannot write the output or a local file: No space left on device (the disk is "
                            "full: free some space and run again)\n"), done.stderr
+
+
+def test_an_api_address_that_is_not_the_apis_is_named_with_where_it_was_set(long_list):
+    """`RECOMMENDER_SPOTIFY_API_URL` without its /v1/ (a stand-in's address copied by hand):
+    every request answered 404 "Service not found", and the run said only "Spotify refused
+    GET me (404: Service not found)", where an address that did not answer at all is named with
+    where it was set (README, exit 5). A 404 of that kind now names it too."""
+    server, env, cache, _ = long_list
+    wrong = server.api_url.removesuffix("/").removesuffix("v1")
+    for command in (["refresh"], ["build-playlist"]):
+        result = run([*command, "--no-input"], {**env, "RECOMMENDER_SPOTIFY_API_URL": wrong})
+        assert result.exit_code == 5
+        line = result.stderr.strip()
+        assert len(line.splitlines()) == 1 and "(404: Service not found)" in line, (command, line)
+        assert f"at {wrong} (spotify.api_url, from environment RECOMMENDER_SPOTIFY_API_URL): check that address" in line

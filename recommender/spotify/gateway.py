@@ -301,6 +301,11 @@ class Gateway:
                     raise MissingScope(f"Spotify refused {method} {url} (403: {message}): the saved login lacks a "
                                        "permission this needs; run `recommend auth` and approve all that Spotify's "
                                        "page asks", status=status) from None
+                if status == 404 and message == "Service not found" and self.where:  # no such endpoint:
+                    # the address you set is not the API's (its /v1/ left out, a stand-in's port)
+                    raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message}){self.where}: check "
+                                       "that address (Spotify's Web API is https://api.spotify.com/v1/)",
+                                       status=status) from None
                 raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})",
                                    status=status) from None
             except SpotifyOauthError as exc:
