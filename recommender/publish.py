@@ -464,6 +464,13 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         if len(candidates) == 1:
             pid, info = candidates[0]["id"], {"id": candidates[0]["id"], "name": name}
             log.info("adopting existing managed playlist %s", pid)
+            what = "the managed playlist" if slot == MAIN else "the playlist"
+            found = (f"found {what} {name!r} ({pid}) in your playlists, marked as made by recommend (on another "
+                     "computer, or before this one lost its record of it): it is updated, not a new one made")
+            if reason:  # the one remembered is gone: not "a new one will be created" after all
+                reason = f"{reason.removesuffix('; a new one will be created')}; {found}"
+            else:
+                messages.append(found)
         elif candidates:
             messages.append(f"{len(candidates)} of your playlists are named {name!r} and marked as managed; "
                             "none is adopted (one may be an old managed playlist you kept): a new one will be created")

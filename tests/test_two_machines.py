@@ -173,3 +173,30 @@ def test_a_track_removed_and_added_back_by_hand_is_no_rewrite_by_another_compute
     result = a.run(tracks[:2] + tracks[3:7])
     assert not any("rewritten" in m for m in result.messages)
     assert tracks[2] not in a.content(pid) and a.store.read_manifest()["user_removed"] == [tracks[2]]
+
+
+def test_a_playlist_found_by_name_and_marker_is_said_so_not_said_to_be_made_anew(machines):
+    """The second computer's first run found the managed playlist the first one made, and said
+    nothing of it (only the log did). Once the user had unfollowed it and the second computer
+    had made another, the first computer's note said "a new one will be created" and then
+    wrote to the second computer's playlist, which it had found. Each run now says which
+    playlist it found and that it updates it."""
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    pid = a.run(tracks[:6]).playlist_id
+    tick()
+    first = b.run(tracks[2:8])
+    assert first.playlist_id == pid
+    (found,) = [m for m in first.messages if m.startswith("found the managed playlist")]
+    assert f"({pid}) in your playlists" in found and "updated, not a new one made" in found
+    assert not [m for m in b.run(tracks[2:8]).messages if "found the" in m]  # remembered from then on
+    a.server.account.playlist(pid)["followed"] = False  # the user unfollows it
+    tick()
+    made = b.run(tracks[:4])
+    assert made.created and "a new one will be created" in " ".join(made.messages)
+    tick()
+    result = a.run(tracks[1:5])
+    assert result.playlist_id == made.playlist_id and not result.created
+    (note,) = [m for m in result.messages if "no longer in your playlists" in m]
+    assert "a new one will be created" not in note and "found the managed playlist" in note
+    assert f"({made.playlist_id}) in your playlists" in note
