@@ -574,6 +574,13 @@ def _note_legacy(settings, explicit_config: Path | None = None) -> None:
     if moved:
         _note(f"{places(moved)} moved to the standard places (`recommend config migrate`), "
               "which are used instead; run `recommend schedule install` again so your crontab names them")
+    from .paths import data_left_behind
+    left = data_left_behind(settings.cache_dir) if settings.get_path("cache.dir") and not moved else None
+    if left is not None:
+        _note(f"{whole(settings.cache_dir)} (cache.dir, from {settings.sources.get('cache.dir')}) holds no record of "
+              f"the managed playlist, but {whole(left)} does, with your removals, pins and login: to go on with "
+              f"them, move that folder's files into {whole(settings.cache_dir)}; else this folder starts afresh and "
+              "adopts the playlist as it is")
     from .config import old_relative_cache_dir
     relative = old_relative_cache_dir(settings)
     if relative:
@@ -1515,7 +1522,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
              and str(login["user_id"]) != str(owner) else "")
     lines = [f"cache:    {info['frames_dir']}"
              + (f" ({whose}fetched {visible(shown_text(cache['fetched_at']))}, {_age(cache['age_hours'])})" if cache["fetched_at"]
-                else " (empty)"),
+                else " (empty)" if not any(Path(info["frames_dir"]).glob("*.parquet"))
+                else " (no record of a refresh here: the next one pulls the library again)"),
              *(["warning:  the last refresh was stopped during its discovery: the next build-playlist or refresh "
                 "finishes it"] if cache.get("discovery_unfinished") else []),
              *(f"warning:  {visible(w)}" for w in info["warnings"]),

@@ -260,6 +260,17 @@ def resolve_data_dirs(configured: str | None, cwd: Path | None = None) -> DataDi
     return standard_dirs()
 
 
+def data_left_behind(data_dir: Path | str) -> Path | None:
+    """The standard data directory when ``data_dir`` (named by ``cache.dir`` or
+    ``RECOMMENDER_CACHE_DIR``) is another one that holds no manifest while the standard one
+    does: the managed playlist's record, your removals and pins stay there, unused (a cache
+    folder moved and named, the data directory left where it was). None otherwise."""
+    standard = user_data_dir()
+    if same_place(data_dir, standard) or (Path(data_dir) / "manifest.json").exists():
+        return None
+    return standard if (standard / "manifest.json").is_file() else None
+
+
 def same_place(a: Path | str, b: Path | str) -> bool:
     """Whether ``a`` and ``b`` name one file or directory: the same path once symlinks are
     resolved, or (a bind mount) the same device and inode."""

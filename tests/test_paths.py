@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import pandas as pd
+
 from recommender import paths
 from recommender.config import load_settings
 
@@ -420,3 +422,32 @@ def test_a_relative_config_file_is_shown_as_the_absolute_file(tmp_path, monkeypa
     out = CliRunner().invoke(app, ["config", "path", "--json", *args], env=env)
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["config"] == str(tmp_path / "rel.yaml")
+
+
+def test_a_named_folder_without_the_record_the_standard_data_directory_holds_is_said(tmp_path):
+    """The cache folder moved to a bigger disk and named with RECOMMENDER_CACHE_DIR (which names
+    one folder for data and cache): the managed playlist's record, the removals and pins stayed
+    in the standard data directory, and the next build adopted the playlist and put back what
+    the user had removed, without a word. Every run says so until the named folder has a
+    record of its own (with --quiet too: a crontab line runs that way)."""
+    from typer.testing import CliRunner
+    from recommender.cli import app
+    paths.user_data_dir().mkdir(parents=True)
+    (paths.user_data_dir() / "manifest.json").write_text('{"managed_playlist": {"id": "p"}, "user_removed": ["t"]}')
+    moved = tmp_path / "bigdisk"
+    moved.mkdir()
+    env = {"RECOMMENDER_CACHE_DIR": str(moved)}
+    assert "cache:    " + str(moved) + " (empty)" in CliRunner().invoke(app, ["status"], env=env).stdout
+    pd.DataFrame({"track_id": ["t"]}).to_parquet(moved / "tracks.parquet")  # the moved cache's frames
+    for args in (["status"], ["status", "--quiet"]):
+        result = CliRunner().invoke(app, args, env=env)
+        # the frames the folder holds are no "(empty)" cache
+        assert args[-1] == "--quiet" or f"{moved} (no record of a refresh here: the next one pulls the library " \
+            "again)" in " ".join(result.stdout.split())
+        line = " ".join(result.stderr.split())
+        assert f"{moved} (cache.dir, from environment RECOMMENDER_CACHE_DIR) holds no record of the managed " \
+               f"playlist, but {paths.user_data_dir()} does, with your removals" in line, (args, line)
+        assert f"move that folder's files into {moved}" in line
+    assert "holds no record" not in CliRunner().invoke(app, ["status"]).stderr  # the standard places: no note
+    (moved / "manifest.json").write_text("{}")
+    assert "holds no record" not in CliRunner().invoke(app, ["status"], env=env).stderr
