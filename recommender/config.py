@@ -55,25 +55,30 @@ UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_sh
 # an evaluation's N and tune's folds: more is no better measure (N past a playlist's length counts
 # nothing more), only memory (100,000,000 was an out-of-memory kill) and hours
 MAX_TOP_N, MAX_FOLDS = 1000, 20
+# Upper bounds no sensible value reaches, past which a value crashed a command (a day count of
+# 1e12 past pandas' dates, a timeout of 1e10 s past the platform's time_t, weights of 1e308
+# overflowing their sum): a hundred years, a week of seconds, a million times another weight
+MAX_DAYS, MAX_SECONDS, MAX_WEIGHT = 36500, 7 * 86400, 1e6
+SANITY = {MAX_DAYS, MAX_SECONDS, MAX_WEIGHT, MAX_DAYS * 24}
 
 BOUNDS: dict[str, tuple[Any, Any]] = {
-    "spotify.timeout": ((0, False), None), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, None),
-    "spotify.max_total_wait": (0, None),
-    "cache.max_age_hours": (0, None),
-    "listenbrainz.timeout": ((0, False), None),
+    "spotify.timeout": ((0, False), MAX_SECONDS), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, MAX_SECONDS),
+    "spotify.max_total_wait": (0, MAX_SECONDS),
+    "cache.max_age_hours": (0, MAX_DAYS * 24),
+    "listenbrainz.timeout": ((0, False), MAX_SECONDS),
     "refresh.discovery_artists": (0, None), "refresh.discovery_albums_per_artist": (0, None),
-    "refresh.discovery_recheck_days": (0, None),
-    "seeds.time_range_weights.*": (0, None), "seeds.rank_decay": (0, None), "seeds.recent_days": (0, None),
-    "seeds.saved_weight": (0, None),
+    "refresh.discovery_recheck_days": (0, MAX_DAYS),
+    "seeds.time_range_weights.*": (0, MAX_WEIGHT), "seeds.rank_decay": (0, None), "seeds.recent_days": (0, MAX_DAYS),
+    "seeds.saved_weight": (0, MAX_WEIGHT),
     "scorers.content.fields.*": (0, None), "scorers.content.min_df": (1, None),
-    "scorers.collaborative.artist_weight": (0, None),
-    "scorers.popularity.top_weight": (0, None), "scorers.popularity.rank_decay": (0, None),
-    "scorers.popularity.saved_weight": (0, None), "scorers.popularity.spotify_weight": (0, None),
+    "scorers.collaborative.artist_weight": (0, MAX_WEIGHT),
+    "scorers.popularity.top_weight": (0, MAX_WEIGHT), "scorers.popularity.rank_decay": (0, None),
+    "scorers.popularity.saved_weight": (0, MAX_WEIGHT), "scorers.popularity.spotify_weight": (0, MAX_WEIGHT),
     "scorers.audio.k": (0, None),
-    "scorers.coverage.artist_weight": (0, None), "scorers.coverage.album_weight": (0, None),
+    "scorers.coverage.artist_weight": (0, MAX_WEIGHT), "scorers.coverage.album_weight": (0, MAX_WEIGHT),
     "scorers.coverage.smoothing": (0, None), "scorers.release.smoothing": (0, None),
-    "scorers.opendata.track_weight": (0, None), "scorers.opendata.artist_weight": (0, None),
-    "scorers.opendata.listen_weight": (0, None),
+    "scorers.opendata.track_weight": (0, MAX_WEIGHT), "scorers.opendata.artist_weight": (0, MAX_WEIGHT),
+    "scorers.opendata.listen_weight": (0, MAX_WEIGHT),
     "scorers.artist_walk.alpha": ((0, False), None), "scorers.artist_walk.beta": (0, None),
     "scorers.artist_walk.shrink": (0, None),
     "blend.max_tracks": (1, 10000), "blend.max_per_artist": (0, None), "blend.min_tracks": (0, 10000),
@@ -81,13 +86,16 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, None), "evaluate.top_n": (1, MAX_TOP_N),
     "tune.folds": (1, MAX_FOLDS),
     "schedule.log_max_bytes": (0, None), "schedule.log_backups": (0, None), "schedule.enrich_limit": (0, None),
-    "enrich.rate": ((0, False), None), "enrich.min_score": (0, 100), "enrich.timeout": ((0, False), None),
-    "enrich.max_retries": (0, None), "enrich.max_retry_wait": (0, None), "enrich.save_every": (1, None),
-    "enrich.retry_misses_days": (0, None), "enrich.refresh_days": (0, None),
+    "enrich.rate": ((0, False), None), "enrich.min_score": (0, 100), "enrich.timeout": ((0, False), MAX_SECONDS),
+    "enrich.max_retries": (0, None), "enrich.max_retry_wait": (0, MAX_SECONDS), "enrich.save_every": (1, None),
+    "enrich.retry_misses_days": (0, MAX_DAYS), "enrich.refresh_days": (0, MAX_DAYS),
     "moods.valence_threshold": (0, 1), "moods.energy_threshold": (0, 1), "moods.max_clusters": (2, None),
     "moods.min_audio_share": (0, 1), "moods.seed_bias": (0, 1), "moods.classifier_c": ((0, False), None),
     "moods.holdout": (0, (1, False)),
     "evaluate.seed": (0, None),  # numpy's generators take no negative seed (exit 1 in evaluate and tune)
+    "scorers.*.weight": (None, MAX_WEIGHT),  # (negative ones are refused first, by _validate)
+    "listenbrainz.max_retry_wait": (None, MAX_SECONDS), "similar.audio_weight": (None, MAX_WEIGHT),
+    "discovery.ttl_similar_artists_days": (None, MAX_DAYS), "discovery.ttl_recordings_days": (None, MAX_DAYS),
 }
 NGRAM_KEYS = ("scorers.content.word_ngrams", "scorers.content.char_ngrams")
 
@@ -613,6 +621,9 @@ def _validate_bounds(data: dict, where) -> None:
             too_low = lo is not None and (value < lo or (value == lo and not lo_in))
             too_high = hi is not None and (value > hi or (value == hi and not hi_in))
             if too_low or too_high:
+                if hi in SANITY:
+                    # a bound no sensible value reaches is named only when passed ("at least 0" for -1)
+                    lo, hi = (lo, None) if too_low else (None, hi)
                 if hi is None:
                     rule = f"must be {'at least' if lo_in else 'more than'} {lo:g}"
                 elif lo is None:
@@ -635,10 +646,10 @@ def _validate_bounds(data: dict, where) -> None:
     grid = data["tune"]["grid"]
     if isinstance(grid, list):  # "1e0": YAML 1.1 reads an exponent without a dot as text, as for one number
         grid = data["tune"]["grid"] = [_exponent_text(v) for v in grid]
-    if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
-                           for v in grid):
-        raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of non-negative numbers, "
-                          f"got {grid!r}")
+    if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           and 0 <= v <= MAX_WEIGHT for v in grid):
+        raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of numbers from 0 to "
+                          f"{MAX_WEIGHT:g}, got {grid!r}")
     known = sorted(data["scorers"])
     bad = [v for v in data["tune"]["fixed"] if not isinstance(v, str) or v not in known]
     if bad:  # a typo would tune the scorer meant to stay, silently

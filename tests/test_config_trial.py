@@ -311,3 +311,25 @@ def test_a_mirror_of_musicbrainz_may_be_asked_faster(tmp_path):
                       environ={})
     assert s.enrich.rate == 50
     assert load_settings(write(tmp_path, "enrich:\n  rate: 1\n"), environ={}).enrich.rate == 1  # the limit itself
+
+
+@pytest.mark.parametrize("text, key, most", [
+    ("seeds:\n  recent_days: 1e12\n", "seeds.recent_days", "36500"),
+    ("spotify:\n  timeout: 1e10\n", "spotify.timeout", "604800"),
+    ("enrich:\n  refresh_days: 1e12\n", "enrich.refresh_days", "36500"),
+    ("discovery:\n  ttl_recordings_days: 1e12\n", "discovery.ttl_recordings_days", "36500"),
+    ("scorers:\n  content:\n    weight: 1e308\n", "scorers.content.weight", "1e+06"),
+    ("scorers:\n  opendata:\n    listen_weight: 1e308\n", "scorers.opendata.listen_weight", "1e+06"),
+])
+def test_a_value_past_any_sensible_one_is_refused_not_a_crash(tmp_path, text, key, most):
+    """A day count of 1e12 (OutOfBoundsTimedelta) and a timeout of 1e10 s (OverflowError:
+    timestamp out of range) passed the check and crashed the run with exit 1; weights of 1e308
+    overflowed their sum (numpy's RuntimeWarning on stderr) and tune wrote them back. Each key
+    now has an upper bound no sensible value reaches, and the bound itself runs."""
+    message = refused(write(tmp_path, text))
+    assert f"line 3: {key}" in message or f"line 2: {key}" in message
+    assert f" {most}" in message.partition(", got ")[0]
+    value = float(most)
+    top = text.replace(text.split(": ")[-1].strip(), f"{value:g}" if value != int(value) else str(int(value)))
+    settings = load_settings(write(tmp_path, top), environ={})
+    assert settings.get_path(key) == value
