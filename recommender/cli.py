@@ -1492,11 +1492,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     if info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
         info["login"]["message"] = damaged  # named: not taken for a login never made
     elif info["login"]["state"] == "needs login":  # "run `recommend auth`" sent you to a command that fails
-        from .errors import AuthError
+        from .errors import AuthError, StorageError
         from .spotify.auth import make_auth_manager
         try:  # (no client id, or config/example.yaml's placeholder: it says what to set)
             make_auth_manager(settings)
-        except AuthError as exc:
+        except (AuthError, StorageError) as exc:  # or no folder for the login (a file in the way): status still shows
             info["login"]["message"] = str(exc)
     if not offline and info["login"]["state"] != "needs login":
         _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only

@@ -132,13 +132,17 @@ def test_status_with_a_file_where_the_data_directory_goes_is_no_bug(tmp_path):
     # RECOMMENDER_CACHE_DIR naming a file (or a path below one): `status` died with exit 1,
     # "unexpected error: NotADirectoryError" (the run log could not be read); it has nothing to
     # show, as for an empty directory, and the commands that write say exit 7
+    # (and with a client id set, as any real user has: its look for the login folder made it,
+    # and a file in the way stopped status with exit 7; it is the login's message now)
     in_the_way = tmp_path / "file"
     in_the_way.write_text("")
-    for where in (in_the_way, in_the_way / "below"):
-        env = {"RECOMMENDER_CACHE_DIR": str(where)}
+    for where, client in [(w, c) for w in (in_the_way, in_the_way / "below") for c in ("", "x")]:
+        env = {"RECOMMENDER_CACHE_DIR": str(where), "SPOTIPY_CLIENT_ID": client}
         shown = runner.invoke(app, ["status", "--json", "--offline"], env=env)
         assert shown.exit_code == 0, shown.stderr
         assert strict_json(shown.stdout)["last_runs"] == []
+        if client:
+            assert "cannot create the folder" in strict_json(shown.stdout)["login"]["message"]
         refused = runner.invoke(app, ["refresh", "--json", "--no-input"], env=env)
         assert refused.exit_code == 7 and refused.stdout == "" and str(where) in refused.stderr
 
