@@ -553,6 +553,18 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
             ok = False
         if not ok:
             raise ConfigError(f"{where(dotted)}: {dotted} must be an http(s) URL, got {value!r}")
+    # checked here (not at the first open-data request) so that the error names the line, and a
+    # run that asks no open-data service (config show, an enrich with nothing to look up) refuses it too
+    from .safetext import header_safe
+    agent, contact = data["enrich"]["user_agent"], data["enrich"]["contact"]
+    if agent is not None and not (isinstance(agent, str) and agent.strip() and header_safe(agent)):
+        raise ConfigError(f"{where('enrich.user_agent')}: enrich.user_agent must name this app and a contact "
+                          "(MusicBrainz asks for it) in characters an HTTP header can carry (Latin-1, no control "
+                          f"characters), or be null, got {_shown(agent)}")
+    if contact is not None and not agent and not header_safe(str(contact)):
+        raise ConfigError(f"{where('enrich.contact')}: enrich.contact goes in the User-Agent header of every "
+                          "MusicBrainz and ListenBrainz request: write it in characters an HTTP header can carry "
+                          f"(Latin-1, no control characters; an email address or URL is), or null, got {_shown(contact)}")
     mb_host = (urlparse(data["enrich"]["musicbrainz_url"]).hostname or "").lower().rstrip(".")
     if (mb_host == "musicbrainz.org" or mb_host.endswith(".musicbrainz.org")) and data["enrich"]["rate"] > 1:
         raise ConfigError(f"{where('enrich.rate')}: enrich.rate must be at most 1 for {mb_host}, which allows "

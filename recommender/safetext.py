@@ -235,3 +235,10 @@ def cut(text: str, limit: int, mark: str = "…") -> str:
     if tail:
         end = tail.start()
     return text[:end].rstrip() + mark
+
+
+def header_safe(text: str) -> bool:
+    """True when ``text`` can go in an HTTP header as it is: Latin-1 without control characters
+    (http.client encodes headers as Latin-1, so "Łukasz" made every request raise
+    UnicodeEncodeError, and a line break is refused as a header injection)."""
+    return all(" " <= c <= "~" or "\xa0" <= c <= "\xff" for c in text)

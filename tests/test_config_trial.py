@@ -333,3 +333,17 @@ def test_a_value_past_any_sensible_one_is_refused_not_a_crash(tmp_path, text, ke
     top = text.replace(text.split(": ")[-1].strip(), f"{value:g}" if value != int(value) else str(int(value)))
     settings = load_settings(write(tmp_path, top), environ={})
     assert settings.get_path(key) == value
+
+
+def test_a_contact_no_http_header_can_carry_is_named_with_its_line_by_every_command(tmp_path):
+    """`enrich.contact: Łukasz <l@x.pl>`: `config show` took it, `enrich genres` with nothing to
+    look up said "nothing to look up" and then failed, and the error named no line, as it was
+    checked at the first open-data client. It is checked as the file is read."""
+    path = write(tmp_path, "# mine\nenrich:\n  contact: Łukasz <l@x.pl>\n")
+    message = refused(path)
+    assert message.startswith(f"{path}: line 3: enrich.contact goes in the User-Agent header")
+    assert message.endswith("got 'Łukasz <l@x.pl>'")
+    shown = runner.invoke(app, ["config", "show", "--config", str(path)])
+    assert shown.exit_code == 2 and "line 3: enrich.contact" in shown.stderr
+    # not sent when enrich.user_agent is set (the User-Agent goes as written): not refused
+    assert load_settings(write(tmp_path, "enrich:\n  contact: Łukasz\n  user_agent: me/1 ( a@b.c )\n"), environ={})

@@ -481,16 +481,14 @@ def test_a_contact_an_http_header_cannot_carry_is_a_config_error_naming_the_key(
     """MusicBrainz and ListenBrainz want a contact in the User-Agent ("( contact-url or email )"),
     and users write their name there too; http.client encodes headers as Latin-1, so a contact
     with "Ł" made every open-data request raise UnicodeEncodeError: the refresh (and `enrich
-    genres`) crashed with a traceback. Now it is a one-line config error naming the key, before
-    any request; "José" (Latin-1) still goes as it did."""
-    from recommender.enrich.musicbrainz import client_from_settings
+    genres`) crashed with a traceback. Now it is a one-line config error naming the key, as the
+    settings are read (before any request: also a command that asks no service refuses it, where
+    `enrich genres` with nothing to look up said so, then failed); "José" (Latin-1) still goes as
+    it did. A config file's value is named with its line (`test_config_trial.py`)."""
     lb, mb = world_standins
-    settings = settings_for_open_data(tmp_path, lb, mb, **{key: value})
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as told:
-        discover_open_data(user_library(), settings)
+        settings_for_open_data(tmp_path, lb, mb, **{key: value})
     assert "\n" not in str(told.value) and lb.requests_to("") == 0 and mb.seen == []
-    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        client_from_settings(settings)
     fine = settings_for_open_data(tmp_path / "2", lb, mb, **{"enrich.contact": "José <jose@example.es>"})
     assert discover_open_data(user_library(), fine)[1].warnings == []
 

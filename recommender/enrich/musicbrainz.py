@@ -37,7 +37,7 @@ from ..config import DEFAULT_FILE, Settings
 from ..errors import ConfigError
 from ..isotime import local_today, younger_than
 from ..library import Library, normalise_name
-from ..services.http import (LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, header_safe, needs_contact,
+from ..services.http import (LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, needs_contact,
                              user_agent)
 from ..services.listenbrainz import answer_cache, current_artist, note_merge
 from ..store import Store
@@ -274,13 +274,7 @@ def paced_rate(settings: Settings, url: str | None = None) -> float:
 def client_from_settings(settings: Settings, notice: ContactNotice | None = None) -> MusicBrainzClient:
     """A MusicBrainzClient configured by the ``enrich`` section (validated). ``notice``: the
     run's one missing-contact warning, shared with its other open-data clients (default: its own)."""
-    _setting(settings, "user_agent", lambda v: v is None or isinstance(v, str) and bool(v.strip()) and header_safe(v),
-             "must name this app and a contact (MusicBrainz asks for it) in characters an HTTP header can carry "
-             "(Latin-1, no control characters), or be null")
-    # the contact goes in the User-Agent only when enrich.user_agent is unset (``user_agent``)
-    _setting(settings, "contact", lambda v: v is None or bool(settings.enrich.user_agent) or header_safe(str(v)),
-             "goes in the User-Agent header of every MusicBrainz and ListenBrainz request: write it in characters "
-             "an HTTP header can carry (Latin-1, no control characters; an email address or URL is), or null")
+    # enrich.user_agent and enrich.contact are checked as the settings are read (config._validate)
     url = _setting(settings, "musicbrainz_url", lambda v: str(v).startswith(("http://", "https://")),
                    "must be an http(s) URL")
     client = MusicBrainzClient(

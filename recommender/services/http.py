@@ -43,13 +43,6 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}  # a stand-in or your own mirror: no etiquette to follow
 
 
-def header_safe(text: str) -> bool:
-    """True when ``text`` can go in an HTTP header as it is: Latin-1 without control characters
-    (http.client encodes headers as Latin-1, so "Łukasz" made every request raise
-    UnicodeEncodeError, and a line break is refused as a header injection)."""
-    return all(" " <= c <= "~" or "\xa0" <= c <= "\xff" for c in text)
-
-
 def user_agent(settings) -> str:
     """The User-Agent of the open-data requests: ``enrich.user_agent`` as written when set,
     else the tool's name and version (``recommend-playlist/<version>``), followed by

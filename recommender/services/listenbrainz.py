@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 from ..errors import ConfigError
 from .cache import ALBUM_TRACKS, ARTIST_ALBUMS, MISSING, AnswerCache
-from .http import Budget, ContactNotice, JsonService, ServiceError, header_safe, needs_contact, user_agent
+from ..safetext import header_safe
+from .http import Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
 
 log = logging.getLogger(__name__)
 
