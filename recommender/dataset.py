@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import MAX_DURATION_MS, csv_encoding, csv_separator, first_line, read_features, rule_text
+from .features import MAX_DURATION_MS, csv_encoding, csv_separator, first_line, not_utf8, read_features, rule_text
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,7 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except UnicodeDecodeError:  # Excel's plain "CSV" (Windows-1252): "byte 0xf1 in position 14" of a buffer
-        raise DataError(f"{path}: not UTF-8 text (a spreadsheet's plain \"CSV\" is in its own code page): save it "
-                        "again as \"CSV UTF-8\" (Excel: Save As) and give that file") from None
+        raise not_utf8(path) from None
     except (OSError, pd.errors.ParserError, EOFError) as exc:
         # pandas' own words name the line ("Expected 23 fields in line 30, saw 25")
         raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None

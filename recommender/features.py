@@ -348,8 +348,16 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
         raise DataError(f"{path}: file not found") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
+    except UnicodeDecodeError:  # "byte 0xe9 in position 3" of pandas' buffer, not of the file
+        raise not_utf8(path) from None
+    except (pd.errors.ParserError, OSError, EOFError, ValueError) as exc:
         raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
+
+
+def not_utf8(path: Path | str) -> DataError:
+    """The error of a CSV file that is not UTF-8 (Excel's plain "CSV", in its own code page)."""
+    return DataError(f"{path}: not UTF-8 text (a spreadsheet's plain \"CSV\" is in its own code page): save it "
+                     "again as \"CSV UTF-8\" (Excel: Save As) and give that file")
 
 
 def first_line(exc: BaseException) -> str:

@@ -611,3 +611,15 @@ def test_a_column_that_reads_in_no_row_is_refused_naming_file_column_and_value(t
         path.write_text(text, encoding="utf-8")
         report = ft.import_features(path, None, Store(tmp_path / "c"))
         assert report.imported == 1 and report.skipped == {"tempo must be a number in 0..300": skipped}
+
+
+def test_a_file_in_a_spreadsheets_own_code_page_says_to_save_it_as_utf8(tmp_path):
+    """A Windows-1252 byte in a column the import reads: "cannot read as CSV ('utf-8' codec can't
+    decode byte 0xe9 in position 3 ...)", a position in pandas' buffer, not the file, and none
+    of the advice `evaluate --dataset` gives for the same file. The same words now."""
+    path = tmp_path / "features.csv"
+    path.write_bytes(f"id,valence,energy\n{tid(1)},0.5,0.5\ncaf\xe9,0.5,0.5\n".encode("cp1252"))
+    with pytest.raises(DataError) as err:
+        ft.import_features(path, None, Store(tmp_path / "cache"))
+    assert str(err.value) == str(ft.not_utf8(path))
+    assert 'save it again as "CSV UTF-8"' in str(err.value) and "position" not in str(err.value)
