@@ -1291,18 +1291,22 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
     evaluate` will show for the best weights, and whether the gain is within the spread."""
     from .config import weights_text
     fixed = out.get("fixed", {})
+    spread = out["folds"] > 1  # one fold has no spread: not "± 0.0000"
+
+    def cell(r: dict, metric: str) -> str:
+        mean = f"{r.get(metric, float('nan')):.4f}"
+        return f"{mean} ± {r.get(f'{metric}_std', float('nan')):.4f}" if spread else mean
     rows = []
     for key, label in (("defaults", "current"), ("best", "best")):
         r = out[key]
         w = ", ".join(weights_text({k: v}) + (" (fixed)" if k in fixed else "") for k, v in r["weights"].items())
-        rows.append([label, w, f"{r.get(f'p@{n}', float('nan')):.4f} ± {r.get(f'p@{n}_std', float('nan')):.4f}",
-                     f"{r.get(f'ndcg@{n}', float('nan')):.4f} ± {r.get(f'ndcg@{n}_std', float('nan')):.4f}"])
+        rows.append([label, w, cell(r, f"p@{n}"), cell(r, f"ndcg@{n}")])
     from .tables import joined
     from .wording import and_list, plural
     folds = joined(out["folds"], plural(out["folds"], "fold"))
-    took = joined(f"({out['seconds']:.0f}", "s);")
+    took = joined(f"({out['seconds']:.0f}", "s)")
     _console().print(_table(f"{joined(out['combinations'], 'weight', 'combinations')} x {folds} on {source} "
-                            f"{took} mean ± spread over folds",
+                            f"{took}" + ("; mean ± spread over folds" if spread else ""),
                             ["", "weights", f"p@{n}", f"ndcg@{n}"], rows, wide="weights"))
     cur, best = out["defaults"], out["best"]
     if out["folds"] > 1 and best.get(f"p@{n}_folds"):  # the one number a later `evaluate` can confirm

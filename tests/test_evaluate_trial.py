@@ -279,6 +279,9 @@ def test_tune_says_what_evaluate_then_gives(config, env):
     assert len(tuned["best"]["p@10_folds"]) == 2 and round(tuned["best"]["p@10_folds"][0], 4) == p
     one_fold = run(["tune", "--dataset", SMALL, "--folds", "1", "--config", str(config)], env)
     assert "x 1 fold on" in " ".join(one_fold.stdout.split()) and "gives p@10" not in one_fold.stdout
+    # one fold has no spread: neither "mean ± spread over folds" nor "± 0.0000" (a trial's find)
+    assert "±" not in one_fold.stdout and "spread" not in one_fold.stdout
+    assert "mean ± spread over folds" in " ".join(shown.stdout.split())
 
 
 @pytest.mark.parametrize("extra, message", [
