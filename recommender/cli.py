@@ -1254,8 +1254,10 @@ def tune_cmd(
         from .config import weights_text
         _echo(diff)
         undo = whole(_undo_command(config))  # whole on its line, to copy
+        before = out["defaults"]["weights"]  # those the write changed (not tune.fixed's, never written)
+        changed = {k: before.get(k, 0.0) for k, v in result.tuned_weights.items() if before.get(k, 0.0) != v}
         _echo_wrapped(f"weights written to {written}; `{undo}` puts back what they "
-                      f"were: {weights_text(out['defaults']['weights'])}")
+                      f"were: {weights_text(changed or before)}")
     elif write:
         _echo_wrapped(f"nothing written to {written}: the best weights are the ones in effect")
     if report:
