@@ -747,6 +747,10 @@ def test_a_slow_answer_says_searching_instead_of_the_last_querys_count(browser, 
     pg.route(re.compile(r"/api/search\?"), lambda route: held.append(route))
     pg.fill("#q", "cranberries")
     expect(pg.locator("#status")).to_have_text("searching…")
+    for _ in range(100):  # "searching…" shows as the query is typed, its request after the page's pause
+        if held:
+            break
+        pg.wait_for_timeout(50)
     held[0].continue_()
     expect(pg.locator("#status")).to_have_text(re.compile(r"^\d+ tracks?$"))
     pg.context.close()
