@@ -237,7 +237,7 @@ schedule_app = _group("Run build-playlist from cron.", 'recommend schedule insta
 enrich_app = _group("Add data Spotify no longer gives (genres).", "recommend enrich genres --limit 100")
 import_app = _group("Import data from files (audio features).", "recommend import features features.csv.gz")
 moods_app = _group("Moods: clusters, mood playlists, classifier.", "recommend moods recommend --mood calm",
-                   "recommend moods cluster 'Road Trip' --plot moods.png", "recommend moods classify")
+                   "recommend moods cluster --demo 'Alex Workout' --plot moods.png", "recommend moods classify")
 app.add_typer(config_app, name="config")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(enrich_app, name="enrich")
@@ -905,7 +905,7 @@ def _record(settings, command_name: str, exit_code: int, started: float, **summa
 
 @command("build-playlist", record=True, examples=(
     "recommend build-playlist --demo", "recommend build-playlist --dry-run",
-    "recommend build-playlist --seed-playlist 37i9dQZF1DXcBWIGoYBM5M"))
+    "recommend build-playlist --demo --seed-playlist 'Alex Workout'"))
 def build_playlist_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False, as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -1339,7 +1339,7 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
 
 @command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))
 def standin_cmd(
-    port: Annotated[int, typer.Option("--port", min=0, max=65533, help="Port on 127.0.0.1 (0 = any free port); ListenBrainz and MusicBrainz take the next two.")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=0, max=65533, help="Port on 127.0.0.1; ListenBrainz and MusicBrainz take the next two (0: any free ports, as the export line names them).")] = 8765,
     extended: Annotated[bool, typer.Option("--extended", help="Extended-quota fields (popularity, genres, audio features).")] = False,
     account: Annotated[Optional[Path], typer.Option("--account", help="Account fixture JSON (default: the sample).")] = None,
 ) -> None:
@@ -1779,7 +1779,7 @@ def _print_rows(rows: list[dict], title: str, columns: list[str], text: set[str]
     _console().print(_table(_safe(title), columns, cells, wide=wide, drop=drop, text=text))
 
 
-@command("search", examples=("recommend search 'bohemian rapsody'", "recommend search queen --spotify -n 5",
+@command("search", examples=("recommend search --demo 'cranbery zombi'", "recommend search queen --spotify -n 5",
                               "recommend search 'mad world gary jules' --dataset playlists.csv"))
 def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, artist or album.")],
                config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
@@ -1906,7 +1906,7 @@ def _where(demo: bool, dataset: Path | None):
                                                                      f"{shlex.quote(str(dataset))}`")
 
 
-@command("similar", examples=("recommend similar 4u7EnebtmKWzUH433cf5Qv",
+@command("similar", examples=("recommend similar --demo 'zombie cranberries'",
                               "recommend similar 'https://open.spotify.com/track/4u7EnebtmKWzUH433cf5Qv'"))
 def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
                 config: ConfigOpt = None, as_json: JsonRowsOpt = False, quiet: QuietOpt = False,
@@ -1969,7 +1969,7 @@ def _mood_kwargs(settings) -> dict[str, float]:
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
 
 
-@command("cluster", parent=moods_app, writes="export", examples=("recommend moods cluster 'Road Trip' --plot moods.png",
+@command("cluster", parent=moods_app, writes="export", examples=("recommend moods cluster --demo 'Alex Workout' --plot moods.png",
                                                "recommend moods cluster 'Road Trip' Workout --export"))
 def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                           help="Playlist names or ids (one or more: their tracks are blended).",
@@ -2050,7 +2050,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         typer.echo(f"plot written to {plot}")
 
 
-@command("near", parent=moods_app, examples=("recommend moods near 4u7EnebtmKWzUH433cf5Qv -n 5",))
+@command("near", parent=moods_app, examples=("recommend moods near --demo 'linger cranberries' -n 5",))
 def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:track: URI, link or search text.")],
                    config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,

@@ -25,6 +25,12 @@ _PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/
                             r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 
+def playlist_ref(text: str) -> str | None:
+    """The playlist id ``text`` gives as an id, a ``spotify:playlist:`` URI or a link (None: a name)."""
+    link = _PLAYLIST_LINK.match(text.strip())
+    return link.group(1) if link else text.strip() if re.fullmatch(r"[0-9A-Za-z]{22}", text.strip()) else None
+
+
 def playlist_ref_id(ref: str) -> str:
     """The playlist id a ``spotify:playlist:`` URI or open.spotify.com link names, else ``ref``."""
     link = _PLAYLIST_LINK.match(ref.strip())

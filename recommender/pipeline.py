@@ -152,6 +152,9 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
         listed = ", ".join(_hint(library, h) for h in hints)
         where = "" if source is None else f" in {source}"
         raise UsageError(f'no playlist named "{name_or_id}"{where}; did you mean {listed}?')
+    from .library import playlist_ref
+    if playlist_ref(name_or_id):  # a pasted id or link is not "named" that (one of Spotify's own: never read)
+        raise UsageError(f'no playlist with the id {playlist_ref(name_or_id)}{playlist_examples(library, source=source)}')
     raise UsageError(f'no playlist named "{name_or_id}"{playlist_examples(library, source=source)}')
 
 
