@@ -25,16 +25,16 @@ _PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/
                             r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 
-def playlist_ref(text: str) -> str | None:
-    """The playlist id ``text`` gives as an id, a ``spotify:playlist:`` URI or a link (None: a name)."""
-    link = _PLAYLIST_LINK.match(text.strip())
-    return link.group(1) if link else text.strip() if re.fullmatch(r"[0-9A-Za-z]{22}", text.strip()) else None
-
-
 def playlist_ref_id(ref: str) -> str:
     """The playlist id a ``spotify:playlist:`` URI or open.spotify.com link names, else ``ref``."""
     link = _PLAYLIST_LINK.match(ref.strip())
     return link.group(1) if link else ref
+
+
+def playlist_ref(text: str) -> str | None:
+    """The playlist id ``text`` gives as an id, a ``spotify:playlist:`` URI or a link (None: a name)."""
+    ref = playlist_ref_id(text).strip()
+    return ref if re.fullmatch(r"[0-9A-Za-z]{22}", ref) else None
 
 
 def name_key(name: str) -> str:
