@@ -100,6 +100,17 @@ def as_arrow(values) -> pa.Array:
     return arr
 
 
+# pandas' ``isin`` on its Arrow-backed ``str`` dtype builds one Python object per lookup value
+# (seconds for 10^5 values; 0.15 to 0.35 s a call on a 22,000-track library's ids), so
+# membership goes through pyarrow.compute.is_in instead.
+def isin(values, lookup) -> np.ndarray:
+    """Bool per element of ``values``: is it in ``lookup`` (nulls never are)."""
+    arr = as_arrow(values)
+    if len(arr) == 0 or len(lookup) == 0:
+        return np.zeros(len(arr), dtype=bool)
+    return pc.fill_null(pc.is_in(arr, value_set=as_arrow(lookup)), False).to_numpy(zero_copy_only=False)
+
+
 def first_of_lists(lists: pa.ListArray) -> pa.Array:
     """First element of each list (null for empty lists)."""
     head = pc.list_slice(lists, 0, 1)

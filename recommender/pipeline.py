@@ -31,6 +31,7 @@ from .errors import NotEnoughData, UsageError
 from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, as_list_arrow, first_of_lists
 from .library import as_arrow as _arrow
+from .library import isin
 from .titles import normalised_codes, track_titles
 from .wording import plural
 
@@ -188,19 +189,6 @@ def playlist_seeds(library: Library, playlist_id: str) -> pd.Series:
     ids = library.playlist_tracks(playlist_id)
     seeds = pd.Series(1.0, index=pd.Index(ids, dtype=object, name="track_id"), name="weight")
     return seeds[library.track_positions(seeds.index) >= 0]
-
-
-# ----- fast membership tests -------------------------------------------------------------
-# pandas' ``isin`` on its Arrow-backed ``str`` dtype builds one Python object per lookup value
-# (seconds for 10^5 values), so membership goes through pyarrow.compute.is_in instead.
-
-def isin(values, lookup) -> np.ndarray:
-    """Bool per element of ``values``: is it in ``lookup`` (nulls never are)."""
-    arr = _arrow(values)
-    if len(arr) == 0 or len(lookup) == 0:
-        return np.zeros(len(arr), dtype=bool)
-    look = _arrow(lookup)
-    return pc.fill_null(pc.is_in(arr, value_set=look), False).to_numpy(zero_copy_only=False)
 
 
 # ----- dedupe (titles compared as titles.normalise_title does) ----------------------------

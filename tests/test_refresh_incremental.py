@@ -304,3 +304,29 @@ def test_a_song_listed_below_the_newest_cached_one_is_read_too(server, tmp_path)
     library, pages = _pull(server, tmp_path / "c")
     assert pages == 2  # down to it, not the whole list
     _same_as_a_clean_pull(server, tmp_path, library)
+
+
+def test_the_open_data_finds_are_matched_to_the_tracks_by_arrow_not_a_scalar_per_track(server, tmp_path, monkeypatch):
+    """A trial's profile of a quiet refresh of a 22,000-track library: 12 % of it in pandas'
+    isin against a set of every track id (one pyarrow scalar per id, 0.15 to 0.35 s a call,
+    six calls a refresh), where the discovery's finds are folded in and where the last
+    discovery's are carried over. Both ask Arrow once."""
+    import pyarrow as pa
+
+    from recommender.sources.base import Found
+    from recommender.sources.run import fold
+    from recommender.spotify.sync import with_last_discovery
+    library, _ = _pull(server, tmp_path / "c")
+    ids = list(library.track_ids[:2])
+    found = Found(discovered=[{"track_id": t, "source": "similar_artists", "evidence": "x"} for t in ids + ["nowhere"]],
+                  recordings=[{"track_id": ids[0], "recording_mbid": "m"}],
+                  similar_tracks=[{"track_id": ids[1], "seed_track_id": ids[0], "score": 1.0}])
+    made = []
+    real = pa.scalar
+    monkeypatch.setattr(pa, "scalar", lambda *a, **k: made.append(1) or real(*a, **k))
+    folded = fold(library, found, [])
+    assert list(folded.frames["discovered"]["track_id"]) == ids  # a find without a track is dropped
+    carried = with_last_discovery(library.replace(tracks=library.frames["tracks"].iloc[2:]), folded)
+    assert set(ids) <= set(carried.frames["tracks"]["track_id"])
+    assert list(carried.frames["discovered"]["track_id"]) == ids
+    assert len(made) < len(library.track_ids) / 10

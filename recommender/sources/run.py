@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema
-from ..library import Library
+from ..library import Library, isin
 from ..services.http import BudgetExhausted, ServiceError
 from ..services.listenbrainz import LB_RADIO, TOP_RECORDINGS
 from .base import Context, Found, Progress, Resolver
@@ -229,7 +229,7 @@ def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool 
     tracks without metadata are dropped. ``keep``: the library's own found frames stay, after
     the new finds (which win a duplicate key)."""
     tracks = _with_tracks(library.frames["tracks"], new_track_rows)
-    have = set(tracks["track_id"].astype(str))
+    have = tracks["track_id"]
 
     def frame(name: str, rows: list[dict], key: list[str]) -> pd.DataFrame:
         df = schema.conform(name, pd.DataFrame(rows, columns=list(schema.FRAMES[name])) if rows
@@ -240,11 +240,11 @@ def fold(library: Library, found: Found, new_track_rows: list[dict], keep: bool 
 
     keys = schema.FOUND_KEYS
     disc = frame("discovered", found.discovered, keys["discovered"])
-    disc = disc[disc["track_id"].isin(have)]
+    disc = disc[isin(disc["track_id"], have)]
     recs = frame("recordings", found.recordings, keys["recordings"])
-    recs = recs[recs["track_id"].isin(have)]
+    recs = recs[isin(recs["track_id"], have)]
     sim_t = frame("similar_tracks", found.similar_tracks, keys["similar_tracks"])
-    sim_t = sim_t[sim_t["track_id"].isin(have)]
+    sim_t = sim_t[isin(sim_t["track_id"], have)]
     sim_a = frame("similar_artists", found.similar_artists, keys["similar_artists"])
     return library.replace(tracks=tracks, discovered=disc, recordings=recs, similar_tracks=sim_t,
                            similar_artists=sim_a)

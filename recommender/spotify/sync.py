@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import SpotifyError, SpotifyUnavailable, set_aside
-from ..library import Library
+from ..library import Library, isin
 from ..sources.albums import discover_albums as _discover
 from ..isotime import utc_now, younger_than
 from ..store import Store, now_iso
@@ -443,16 +443,16 @@ def with_last_discovery(library: Library, cached: Library | None, beside: bool =
         return library
     tracks = library.frames["tracks"]
     old = cached.frames["tracks"]
-    keep = old[old["track_id"].isin(cached.frames["discovered"]["track_id"]) & ~old["track_id"].isin(tracks["track_id"])]
+    keep = old[isin(old["track_id"], cached.frames["discovered"]["track_id"]) & ~isin(old["track_id"], tracks["track_id"])]
     tracks = pd.concat([schema.conform("tracks", tracks), keep], ignore_index=True).sort_values("track_id", kind="stable")
-    have = set(tracks["track_id"].astype(str))
+    have = tracks["track_id"]
     frames = {name: cached.frames[name] for name in schema.OPEN_DATA_FRAMES}
     if beside:
         frames = {name: pd.concat([schema.conform(name, library.frames[name]), schema.conform(name, frame)],
                                   ignore_index=True).drop_duplicates(schema.FOUND_KEYS[name])
                   for name, frame in frames.items()}
     for name in ("discovered", "recordings", "similar_tracks"):
-        frames[name] = frames[name][frames[name]["track_id"].isin(have)]
+        frames[name] = frames[name][isin(frames[name]["track_id"], have)]
     return library.replace(tracks=tracks, **frames)
 
 
