@@ -113,6 +113,12 @@ def test_content_why_does_not_repeat_an_artist_as_its_words(lib):
     assert "artist 'nova'" in why["x1"]  # a word shared without the artist still says so
 
 
+def test_content_why_does_not_repeat_the_album_it_shares_as_its_words(lib):
+    # a big library's why read "shares artist 'Ummet Ozcan', the same album, album 'athena'"
+    why = ContentScorer(min_df=1).fit(lib).explain(pd.Series({"s1": 1.0}), ["s2"], top=5)["s2"]
+    assert "the same album" in why and "album 'neon'" not in why
+
+
 def test_a_why_names_an_artist_the_artists_frame_lacks_by_the_name_its_tracks_credit(lib):
     """The cache reads artists whole only for your top lists, playlists' first artists and the
     ones you follow: `similar 'last resort papa roach' --demo` said "shares artist

@@ -383,12 +383,16 @@ class ContentScorer(Scorer):
             # ("shares artist 'The Cranberries', artist 'cranberries'")
             shared = {w for field, _, token in features if field == "artist"
                       for w in _words(str(artist_names.get(token, token)))}
+            # nor a word of the album it shares whole ("the same album, album 'athena'")
+            same_album = any(field == "album_id" for field, _, _ in features)
             parts, filler = [], []
             for field, _, token in features:
                 if len(parts) == top:
                     break
                 if field == "album_id":
                     parts.append("the same album")
+                    continue
+                if field == "album" and same_album:
                     continue
                 if field == "artist_words" and set(_words(token)) <= shared:
                     continue
