@@ -1983,6 +1983,8 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                       export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
                                                                            "private playlist 'recommend: <mood>', "
                                                                            "updated in place.")] = False,
+                      limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Tracks of each cluster the "
+                                                         "table lists (0: all; --json gives every track).")] = 25,
                       dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
     from .moods import cluster_playlists, plot_clusters, plot_format
@@ -2033,12 +2035,17 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     # a mood in words and in the numbers behind them: the cluster's mean valence and energy
     cols = [c for c in ("cluster", "size", "label", "valence", "energy") if c in res.clusters.columns]
     _print_rows(res.clusters.to_dict("records"), title, cols, {"label"}, wide="label", drop=("energy", "valence"))
-    tracks = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable").to_dict("records")
+    clustered = res.tracks[res.tracks["cluster"] >= 0].sort_values("cluster", kind="stable")
+    # at most ``limit`` a cluster: 7,590 tracks were 30,000 lines
+    tracks = (clustered.groupby("cluster", sort=False).head(limit) if limit else clustered).to_dict("records")
     for r in tracks:  # the playlist's name as the title and `recommend playlists` show it ("mood": the
         r["playlist"] = visible(r["playlist"])  # cluster's name, set by cluster_playlists, as --json has it)
     cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))
+    if len(tracks) < len(clustered):
+        _echo_wrapped(f"{len(tracks)} of the {len(clustered)} clustered tracks listed, the first {limit} of each "
+                      "cluster: -n 0 lists them all, --json gives every track")
     left_out = int((res.tracks["cluster"] < 0).sum())  # clustered on audio: the tracks without features
     if left_out:
         from .tables import joined

@@ -103,6 +103,24 @@ def test_moods_cluster_blends_playlists_and_lists_tracks(data, tmp_path):
     assert "your" not in said and "recommend playlists" not in said, said
 
 
+def test_moods_cluster_lists_the_first_tracks_of_each_cluster_and_says_how_many_it_left_out(data, tmp_path):
+    """A trial on a big library: 7,590 tracks clustered printed 30,387 lines. The table lists
+    the first ``-n`` (25) of each cluster and says how many it lists; -n 0 lists them all."""
+    args = ["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2"]
+    every = json.loads(run([*args, "--json", "-n", "1"], tmp_path).stdout)["tracks"]  # --json: all, whatever -n
+    clustered = [t for t in every if t["cluster"] is not None and t["cluster"] >= 0]
+    assert len(clustered) > 2
+    one = run([*args, "-n", "1"], tmp_path)
+    assert one.exit_code == 0, one.stderr
+    assert f"2 of the {len(clustered)} clustered tracks listed, the first 1 of each cluster: -n 0 lists them all" \
+        in " ".join(one.stdout.split())
+    listed = run([*args, "-n", "0"], tmp_path).stdout
+    tracks_table = listed.split("Tracks per mood cluster")[1]
+    assert len(re.findall(r"^│\s+\d+ │", tracks_table, flags=re.M)) == len(clustered)  # a row each, wrapped or not
+    assert "clustered tracks listed" not in listed
+    assert "clustered tracks listed" not in run(args, tmp_path).stdout  # 25 a cluster: all of these
+
+
 def test_an_unknown_playlist_of_a_data_file_is_named_in_that_file(data, tmp_path):
     # `moods cluster Nope --dataset FILE` said 'no playlist named "Nope" among your 3 playlists'
     # (and `recommend playlists` for a blank name): the playlists are the file's, not yours
