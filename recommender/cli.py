@@ -1918,12 +1918,20 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
     features when present); each song once, never another version of the seed."""
     from . import libsource
-    from .explore import TrackIndex, resolve_track, sharing, similar_setup, similar_tracks
+    from .explore import TrackIndex, equal_matches, resolve_track, sharing, similar_setup, similar_tracks
+    from .wording import plural
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     with _Bar(_interactive(quiet, as_json), lazy=True) as bar:
         index = TrackIndex().from_index(libsource.search_index(source, library, bar))
     where = _where(demo, dataset)
     track_id = resolve_track(library, track, index=index, where=where)
+    others = equal_matches(library, track, track_id, index=index)
+    if others and not quiet:  # the title (or --json's rows) says which one it took: not that it had a choice
+        import shlex
+        _note(f"{len(others)} other {plural(len(others), 'song')} {'match' if len(others) > 1 else 'matches'} "
+              f"{track!r} as well ("
+              f"{', '.join(repr(o) for o in others[:3])}{', ...' if len(others) > 3 else ''}): give the id of one "
+              f"(`recommend search {shlex.quote(track)}{' --demo' if demo else ''}` lists them) to start from it")
     scorers, weights, extra = similar_setup(settings, library)
     cap = settings.similar.same_artist if same_artist is None else same_artist
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,

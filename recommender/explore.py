@@ -251,6 +251,24 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
     return str(hits["track_id"].iloc[0])
 
 
+def equal_matches(library: Library, text: str, chosen: str, index: TrackIndex | None = None,
+                  limit: int = 50) -> list[str]:
+    """The other songs ("Name - Artists") that free ``text`` matches exactly as well as the
+    track ``resolve_track`` chose (``chosen``): "voice" names several tracks called "Voice".
+    Another release of the chosen song (the same name and artists) is no other match. None for
+    an id, URI or link."""
+    if parse_track_ref(text) is not None or not fold(text):
+        return []
+    hits = search_tracks(library, text, limit=limit, index=index)
+    if hits.empty or chosen not in set(hits["track_id"]):
+        return []
+    top = float(hits.loc[hits["track_id"] == chosen, "score"].iloc[0])
+    label = lambda r: f"{r['name']} - {r['artists']}"  # noqa: E731
+    mine = label(hits[hits["track_id"] == chosen].iloc[0])
+    tied = hits[(hits["score"] >= top - 1e-9)]
+    return [x for x in dict.fromkeys(label(r) for _, r in tied.iterrows()) if x != mine]
+
+
 def _is_fitted(scorer: Scorer) -> bool:
     """scikit-learn's rule: a fitted estimator has public attributes ending in "_"."""
     return any(k.endswith("_") and not k.startswith("_") for k in vars(scorer))

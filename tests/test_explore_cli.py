@@ -363,3 +363,18 @@ def test_a_plot_or_report_in_a_folder_that_cannot_be_written_is_refused_before_t
     error = str(StorageError.from_os_error(OSError(30, "Read-only file system"), tmp_path / "new.png", chosen=True))
     assert error.endswith("(the file system is read-only: name a file on a writable disk)"), error
     assert "cache.dir" not in error and "previous version" not in error
+
+
+def test_similar_says_when_other_songs_match_its_text_as_well():
+    """`similar voice` on a big library took one of four tracks called "Voice" without a word
+    (the title named the one it took, not that there was a choice). A note names the others
+    and how to pick one; an id, or text only one song matches, gets none."""
+    out = runner.invoke(app, ["similar", "--demo", "stay", "-n", "1"])
+    assert out.exit_code == 0, out.stderr
+    note = " ".join(out.stderr.split())
+    assert note.startswith("note: 4 other songs match 'stay' as well ('Stay - ") and ", ...)" in note, note
+    assert "(`recommend search stay --demo` lists them)" in note
+    took = re.search(r"Similar to (.+?) \(", " ".join(out.stdout.split())).group(1)
+    assert f"'{took}'" not in note  # the one it took is not among the others
+    for args in (["similar", "--demo", "zombie cranberries", "-n", "1"], ["similar", "--demo", "stay", "-n", "1", "-q"]):
+        assert "note:" not in runner.invoke(app, args).stderr
