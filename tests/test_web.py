@@ -1018,6 +1018,29 @@ def test_a_config_file_broken_while_the_app_runs_is_said_on_every_page(session, 
     assert api.status_code == 200  # the answers go on with the settings read last
 
 
+def test_no_change_is_made_while_the_config_file_is_broken(session, server):
+    """A Publish (or a steer) clicked after the config file broke wrote the playlist with the
+    settings read before, while the page it landed on showed only the file's problem; a Save said
+    "changed since this page was opened: reload", and the reload showed only that problem. Each
+    is refused now, saying why, as a command refuses to run with that file."""
+    ctx, sec, base = server
+    before = list(ctx.calls)
+    ctx.config_problem = f"user.yaml: line 8: unknown key scorers.blnd {HOSTILE[0]}"
+    try:
+        forms = [session.post(base + path, data={"csrf": sec.csrf, **data}, timeout=10, allow_redirects=False)
+                 for path, data in (("/next/publish", {"plan": "p"}), ("/next/steer", {"action": "remove", "track": "t1"}))]
+        api = session.post(base + "/api/weights/save", json={"weights": {"content": 1}, "version": "v1"}, timeout=10,
+                           headers={"X-CSRF-Token": sec.csrf})
+    finally:
+        ctx.config_problem = None
+    assert ctx.calls == before  # nothing published, steered or saved
+    for r in forms:
+        assert r.status_code == 409 and "Nothing was changed: your config file has a problem" in r.text
+        assert "unknown key scorers.blnd &lt;script&gt;" in r.text and HOSTILE[0] not in r.text
+    assert api.status_code == 409 and api.json()["error"].startswith(
+        "nothing was changed: your config file has a problem: user.yaml: line 8: unknown key scorers.blnd")
+
+
 def test_runs_page_marks_dry_runs_and_says_their_requests(session, server):
     # before: a dry run looked like a publish that added 50 tracks (`recommend status` marks it)
     _, _, base = server

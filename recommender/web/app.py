@@ -165,11 +165,26 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return to_next({"msg": "nothing was changed: the page you clicked on was older than the running "
                                    "recommend web (it was restarted since); do it again here"})
         else:
-            return None
+            return await config_problem(request, api)
         if api:
             return JSONResponse({"error": message}, status_code=403)
         return render(request, "problem.html", status=403, csrf="", heading="Nothing was changed", message=message,
                       advice="Reload the page (or open the Next playlist again) and do it again.")
+
+    async def config_problem(request: Request, api: bool) -> Response | None:
+        """None when the config file reads (the settings reloaded if it changed); else the refusal of
+        a change, as a command refuses to run: a Publish or a steer clicked after the file broke
+        wrote with the settings read before, while the page showed the file's problem alone (and a
+        Save said "changed since this page was opened: reload", which showed only that problem)."""
+        try:
+            await run_in_threadpool(ctx.sync_settings)
+            return None
+        except RecommenderError as exc:
+            if api:
+                return JSONResponse({"error": web_words(f"nothing was changed: your config file has a problem: {exc}"),
+                                     "exit_code": exc.exit_code}, status_code=409)
+            return render(request, "problem.html", status=409, heading="Nothing was changed: your config file has "
+                          "a problem", message=str(exc), advice="Mend it, then reload the page and do it again.")
 
     writes = threading.Lock()
 
