@@ -140,7 +140,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return render(request, "problem.html", status=400, csrf="", heading="Open recommend web at 127.0.0.1",
                       message=message, advice=f"Open the URL that recommend web printed ({here}?token=...).")
 
-    async def refused_post(request: Request) -> Response | None:
+    async def refused_post(request: Request, changes: bool = True) -> Response | None:
         """None when the POST carries this server's CSRF token and comes from one of its pages; else
         the refusal, saying why and what to do: a page opened before `recommend web` was restarted
         (on the same --port) carries the old server's token, and its next click was a bare 403."""
@@ -164,8 +164,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             # so. A page answering the POST itself was reloaded by sending the same old token again
             return to_next({"msg": "nothing was changed: the page you clicked on was older than the running "
                                    "recommend web (it was restarted since); do it again here"})
-        else:
-            return await config_problem(request, api)
+        else:  # a change (not a preview) needs a config file that reads
+            return await config_problem(request, api) if changes else None
         if api:
             return JSONResponse({"error": message}, status_code=403)
         return render(request, "problem.html", status=403, csrf="", heading="Nothing was changed", message=message,
@@ -337,7 +337,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def json_action(request: Request, call, write: bool = True) -> Response:
         """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as
         JSON (bad input: the UsageError of the validation; anything else is a bug, see ``guard``)."""
-        if refusal := await refused_post(request):
+        if refusal := await refused_post(request, changes=write):
             return refusal
         try:
             body = await request.json()
