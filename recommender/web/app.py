@@ -143,7 +143,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def refused_post(request: Request, changes: bool = True) -> Response | None:
         """None when the POST carries this server's CSRF token and comes from one of its pages; else
         the refusal, saying why and what to do: a page opened before `recommend web` was restarted
-        (on the same --port) carries the old server's token, and its next click was a bare 403."""
+        (on the same --port) carries the old server's token, and its next click was a bare 403.
+        ``changes``: the POST changes something, refused too while the config file is broken."""
         api = request.url.path.startswith("/api/")
         given = request.headers.get("x-csrf-token", "")
         if not given and "form" in request.headers.get("content-type", ""):
