@@ -1285,7 +1285,8 @@ def _undo_tuned(config, quiet: bool, verbose: bool, as_json: bool) -> None:
         _echo(diff)
     at = str(record.get("at") or "")
     when = f" ({at[:16].replace('T', ' ')} UTC)" if at.endswith("+00:00") else ""
-    _echo(f"{path} has the weights it had before `recommend tune --write`{when} again")
+    # what wrote them: tune, or a Save in the web app (a record from before 2 Dec 2026 names neither)
+    _echo(f"{path} has the weights it had before {record.get('by') or '`recommend tune --write`'}{when} again")
 
 
 def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:

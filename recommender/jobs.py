@@ -1162,7 +1162,8 @@ def write_tuned_weights(settings, weights: dict[str, float], path: Path | None =
     target = tuned_weights_file(settings, path)
     with writing(settings, "tune --write"):
         earlier = _off_as_left(settings, target)
-        diff = write_weights(target, weights, new_share, undo_file=Path(settings.cache_dir) / TUNE_UNDO)
+        diff = write_weights(target, weights, new_share, undo_file=Path(settings.cache_dir) / TUNE_UNDO,
+                             by="`recommend tune --write`" if by_tune else "a Save in `recommend web`")
         _record_tuned_off(settings, target, weights, by_tune, earlier)
     return target, diff
 

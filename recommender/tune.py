@@ -426,12 +426,12 @@ def tune(library: Library, settings, folds: int = 3, grid: Sequence[float] | Non
 
 
 def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share: float | None = None,
-                  undo_file: Path | str | None = None) -> str:
+                  undo_file: Path | str | None = None, by: str | None = None) -> str:
     """Set ``scorers.<name>.weight`` for each of ``weights`` (and ``candidates.new_share`` when
     given) in ``user_file`` (created when missing), in one write, leaving every other key and
     comment as it was. Returns the unified diff. ``undo_file``: a change is recorded there
-    first (the values the file had, None for a key it did not set, and the ones written), for
-    ``undo_weights``; a write that fails puts the earlier record back."""
+    first (the values the file had, None for a key it did not set, the ones written, and ``by``:
+    what wrote them, in words), for ``undo_weights``; a write that fails puts the earlier record back."""
     from .configfile import get_values, set_values
     values = {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()}
     if new_share is not None:
@@ -443,7 +443,7 @@ def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share
         return set_values(user_file, values)  # nothing changes: the last change stays the one to undo
     records = _undo_records(undo_file, strict=False)
     earlier = dict(records)
-    records[_undo_key(user_file)] = {"before": before, "after": values, "at": now_iso()}
+    records[_undo_key(user_file)] = {"before": before, "after": values, "at": now_iso(), **({"by": by} if by else {})}
     _write_undo_records(undo_file, records)
     try:
         return set_values(user_file, values)

@@ -188,6 +188,20 @@ def test_tune_undo_puts_back_what_tune_write_replaced_comments_kept(config, env,
     assert config.read_text() == original.replace("max_tracks: 30", "max_tracks: 40")
 
 
+def test_tune_undo_after_a_web_save_names_the_save(config, env):
+    """The web app's Save is undone by `tune --undo` as a `tune --write` is (one step), but the
+    undo said "the weights it had before `recommend tune --write`" of the Save's: the user took
+    the tune's earlier weights for restored. It names what it undid."""
+    from recommender import jobs
+    from recommender.config import load_settings
+    settings = load_settings(config, environ=env)
+    jobs.write_tuned_weights(settings, {"content": 0.5}, config)  # what the web app's Save does
+    result = run(["tune", "--undo", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert "has the weights it had before a Save in `recommend web`" in " ".join(result.stdout.split())
+    assert config.read_text() == CONFIG
+
+
 def test_tune_undo_keeps_a_weight_edited_since_the_write(config, env, tune_finds_better):
     """An undo after the user (or the web app's Save) changed a weight that tune had written
     would silently throw that edit away: it is refused, the file unchanged, the old weights named."""
