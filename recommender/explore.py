@@ -255,18 +255,17 @@ def equal_matches(library: Library, text: str, chosen: str, index: TrackIndex | 
                   limit: int = 50) -> list[str]:
     """The other songs ("Name - Artists") that free ``text`` matches exactly as well as the
     track ``resolve_track`` chose (``chosen``): "voice" names several tracks called "Voice".
-    Another release of the chosen song (the same name and artists) is no other match. None for
-    an id, URI or link."""
+    Another release of the chosen song (the same name and artists) is no other match. None at
+    all for an id, URI or link."""
     if parse_track_ref(text) is not None or not fold(text):
         return []
     hits = search_tracks(library, text, limit=limit, index=index)
     if hits.empty or chosen not in set(hits["track_id"]):
         return []
-    top = float(hits.loc[hits["track_id"] == chosen, "score"].iloc[0])
-    label = lambda r: f"{r['name']} - {r['artists']}"  # noqa: E731
-    mine = label(hits[hits["track_id"] == chosen].iloc[0])
-    tied = hits[(hits["score"] >= top - 1e-9)]
-    return [x for x in dict.fromkeys(label(r) for _, r in tied.iterrows()) if x != mine]
+    labels = hits["name"].astype(str) + " - " + hits["artists"].astype(str)
+    mine = hits["track_id"] == chosen
+    tied = labels[hits["score"] >= float(hits.loc[mine, "score"].iloc[0]) - 1e-9]
+    return [x for x in dict.fromkeys(tied) if x != labels[mine].iloc[0]]
 
 
 def _is_fitted(scorer: Scorer) -> bool:
