@@ -2350,3 +2350,48 @@ def test_a_refresh_that_finds_nothing_new_keeps_the_tracks_file_as_it_was(refres
     assert tracks.stat().st_mtime_ns == before
     ids = pd.read_parquet(tracks, columns=["track_id"])["track_id"]
     assert ids.is_monotonic_increasing
+
+
+@pytest.mark.parametrize("answer", ["404", "another shape"])
+def test_a_wrong_musicbrainz_address_keeps_the_last_finds_and_forgets_its_artist_misses(refreshed_demo, answer):
+    """A trial: after a run against a wrong enrich.musicbrainz_url (a 404 for every ISRC, or a
+    server answering 200 with JSON of another shape, which said nothing at all), the similar
+    artists stayed off for weeks once the address was mended: the seed artists were kept as
+    "no MBID", found from the answers the warning said were not kept. That run also dropped the
+    last discovery's finds, which a MusicBrainz down keeps. Now the run warns in both cases,
+    keeps the last finds, and forgets the artists it missed; the mended run finds them again."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from recommender import jobs
+
+    class Other(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body = b'{"foo": [1, 2, 3]}' if answer == "another shape" else b'{"error": "Not Found"}'
+            self.send_response(200 if answer == "another shape" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+    other = HTTPServer(("127.0.0.1", 0), Other)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        with jobs.demo_environment(refreshed_demo) as (demo, server):
+            jobs.demo_login(demo)
+            artists = Path(demo.frames_dir) / "opendata" / "artists.json"
+            (Path(demo.frames_dir) / "opendata" / "isrc.json").unlink()  # as on a first run: every ISRC asked
+            artists.unlink()
+            open_data = {"similar_artists", "similar_recordings"}
+            wrong = demo.with_overrides({"enrich.musicbrainz_url": f"http://127.0.0.1:{other.server_port}/ws/2/"})
+            result = jobs.build_playlist(wrong, dry_run=True, force_refresh=True)
+            assert [m for m in result.messages if "MusicBrainz knew none of the" in m], result.messages
+            assert result.table["source"].isin(open_data).any()  # the last discovery's finds stay
+            assert not any(v is None for v in json.loads(artists.read_text()).values())  # no miss kept
+            mended = jobs.build_playlist(demo, dry_run=True, force_refresh=True)
+            assert not any("knew none" in m for m in mended.messages)
+            assert (mended.table["source"] == "similar_artists").any()
+    finally:
+        other.shutdown()

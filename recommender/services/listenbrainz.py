@@ -139,16 +139,21 @@ class OpenData:
     # the ISRCs MusicBrainz was asked this run: known, and the unknown ones (``unknown_isrcs_note``)
     isrc_known: int = 0
     isrc_unknown: list[str] = field(default_factory=list)
+    # the Spotify artists this run found no MBID for from those answers (``Resolver.artist_mbid``)
+    artist_misses: list[str] = field(default_factory=list)
 
     def unknown_isrcs_note(self, at_least: int = 10) -> str | None:
         """When MusicBrainz knew none of ``at_least`` or more ISRCs asked this run (an address that
-        is not its /ws/2/ answers every one 404, as an unknown ISRC is answered): a warning naming
-        enrich.musicbrainz_url, and those answers are not kept (they were, as "unknown", for 30
-        days, after the address was mended too). None otherwise."""
+        is not its /ws/2/ answers every one 404, as an unknown ISRC is answered, or 200 with
+        JSON of another shape): a warning naming enrich.musicbrainz_url, and those answers are
+        not kept (they were, as "unknown", for 30 days, after the address was mended too), nor
+        the artists found without an MBID from them (similar artists asked nothing for those
+        artists until then). None otherwise."""
         if self.isrc_known or len(self.isrc_unknown) < at_least:
             return None
         asked = set(self.isrc_unknown)
         self.cache.drop("isrc", asked.__contains__)
+        self.cache.drop("artists", set(self.artist_misses).__contains__)
         return (f"MusicBrainz knew none of the {len(asked)} ISRCs asked (none found to start from): if "
                 f"enrich.musicbrainz_url ({self.musicbrainz.base_url}) is not MusicBrainz's /ws/2/ address, "
                 "mend it; they are asked again next time")
@@ -415,16 +420,17 @@ class OpenData:
         if hit is not MISSING:
             return hit
         body = self._call(self.musicbrainz.isrc, key)
+        recordings = body.get("recordings") if isinstance(body, dict) else None
         slim = None
-        if not body:
-            self.isrc_unknown.append(key)
-        else:
+        if isinstance(recordings, list) and any(isinstance(r, dict) and r.get("id") for r in recordings):
             self.isrc_known += 1
             slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),
                                     "artist-credit": [{"name": c.get("name"), "artist": {
                                         "id": (c.get("artist") or {}).get("id"),
                                         "name": (c.get("artist") or {}).get("name")}}
-                                        for c in r.get("artist-credit") or []]}
-                                   for r in body.get("recordings") or [] if r.get("id")]}
+                                        for c in r.get("artist-credit") or [] if isinstance(c, dict)]}
+                                   for r in recordings if isinstance(r, dict) and r.get("id")]}
+        else:  # unknown (404), or an answer of another shape (not MusicBrainz: ``unknown_isrcs_note``)
+            self.isrc_unknown.append(key)
         self.cache.put("isrc", key, slim)
         return slim

@@ -192,6 +192,8 @@ class Resolver:
             found = match_isrc_credit(self.od.isrc(isrc), name)
             if found:
                 break
+        if not found:  # forgotten again if MusicBrainz knew none of this run's ISRCs (a wrong address)
+            self.od.artist_misses.append(artist_id)
         self.od.cache.put("artists", artist_id, found)
         return self.od.current(found) if found else found
 

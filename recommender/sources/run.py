@@ -118,10 +118,12 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
             rows = [resolver.metadata[t] for t in live if t in resolver.metadata]
             ctx.note(exc)
         report.warnings = _warnings(ctx.failures, open_data)
-        if unknown := open_data.unknown_isrcs_note():
+        unknown = open_data.unknown_isrcs_note()
+        if unknown:
             report.warnings.append(unknown)
-        report.failed = ctx.failed
-        if report.failed and asked:  # the listen counts or the look-ups of every source's new tracks failed
+        # MusicBrainz knowing none of the ISRCs is a failure too: the last discovery's finds stay
+        report.failed = ctx.failed or bool(unknown)
+        if report.failed and (asked or unknown):  # the listen counts, the look-ups or MusicBrainz failed
             report.finished = []
         _follow(found, resolver.replaced)
     finally:
