@@ -385,16 +385,21 @@ def _raw_scores(scorer, seeds: pd.Series, candidates: pd.Index, rows: np.ndarray
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
-def explain_rows(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.DataFrame) -> pd.Series:
+def explain_rows(scorers: Mapping[str, object], seeds: pd.Series, contrib: pd.DataFrame,
+                 mix: pd.Series | None = None) -> pd.Series:
     """The top contributing scorer's reason for each row of ``contrib`` ('' if none scored);
-    a column that is no scorer of ``scorers`` (an extra source of `similar`) gets the fallback."""
+    a column that is no scorer of ``scorers`` (an extra source of `similar`) gets the fallback.
+    ``mix``: the artist mix's factor per row, which scaled every share of the row alike."""
     why = pd.Series("", index=contrib.index, dtype=object)
     scored = contrib.notna().any(axis=1)
     if not scored.any():
         return why
     # a share that is the same for every row tells them nothing apart (a scorer with no evidence
-    # for these seeds, normalised to its middle): the reason is another's, while one varies
-    varies = [c for c in contrib.columns if contrib[c].nunique(dropna=False) > 1]
+    # for these seeds, normalised to its middle): the reason is another's, while one varies. The
+    # shares before the artist mix: its factor made a constant share differ ("from the albums of
+    # your seeds" said of a track on no seed's album)
+    unmixed = contrib if mix is None else contrib.div(mix.reindex(contrib.index).where(lambda f: f > 0), axis=0)
+    varies = [c for c in contrib.columns if unmixed[c].round(9).nunique(dropna=False) > 1]
     if varies and len(contrib) > 1:
         contrib = contrib[varies]
         scored = contrib.notna().any(axis=1)
@@ -664,7 +669,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     # the chosen rows of blended and contrib, by position (no hash table of every candidate id)
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
-    why = explain_rows(scorers, seeds, contrib.loc[unpinned]) if unpinned else pd.Series(dtype=object)
+    why = explain_rows(scorers, seeds, contrib.loc[unpinned], mixed) if unpinned else pd.Series(dtype=object)
     table = _table(library, chosen, pinned_set, blended, contrib, why, names, mixed)
     _mark_sources(library, table, new_rows, seeds, scoring.mode == "playlist")
     clock.lap("select+why")

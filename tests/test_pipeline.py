@@ -498,3 +498,10 @@ def test_a_why_is_never_a_share_every_row_has_alike():
     assert list(explain_rows({"artist_walk": Says("walked"), "content": Says("x")}, pd.Series({"s": 1.0}), one)) == \
         ["walked"]  # one row: the biggest share, as before
     assert all("_" not in FALLBACK_WHY[n] for n in ("artist_walk", "year", "coverage", "release", "audio"))
+    # the artist mix scales every share of a row alike: a share the same for every row before it
+    # is still no reason ("from the albums of your seeds" for a track on no seed's album)
+    mix = pd.Series([1.0, 0.5, 0.25], index=["a", "b", "c"])
+    mixed = pd.DataFrame({"coverage": [0.3, 0.3, 0.3], "content": [0.2, 0.25, 0.28]}, index=["a", "b", "c"]).mul(mix, axis=0)
+    said = explain_rows({"coverage": Says("from the albums of your seeds"), "content": Says("shares artist 'TOTO'")},
+                        pd.Series({"s": 1.0}), mixed, mix)
+    assert "from the albums of your seeds" not in list(said)
