@@ -390,7 +390,7 @@ class ContentScorer(Scorer):
                 if len(parts) == top:
                     break
                 if field == "album_id":
-                    parts.append("the same album")
+                    parts.append((None, "the same album"))
                     continue
                 if field == "album" and same_album:
                     continue
@@ -406,10 +406,22 @@ class ContentScorer(Scorer):
                 if field == "artist":
                     token = str(artist_names.get(token, token))
                 label = {"artist_words": "artist", "name_chars": "name", "playlists": "playlist"}.get(field, field)
-                parts.append(f"{label} '{token}'")
+                parts.append((label, token))
             if parts:
-                out[tid] = SHARES + ", ".join(parts)
+                out[tid] = SHARES + _joined_parts(parts)
             elif filler:  # only "the" of "The Police" and "The Cranberries": say so, not "similar artists"
                 out[tid] = f"{SHARES}only the common {plural(len(filler), 'word')} " + \
                     ", ".join(f"'{w}'" for w in filler[:3]) + " with your seeds"
         return out
+
+
+def _joined_parts(parts: list[tuple[str | None, str]]) -> str:
+    """A why's shared features, each label said once before its words, labels in the order of
+    their first (strongest) feature: "name 'personal', 'jesus', artist 'X'", not "name
+    'personal', artist 'X', name 'jesus'"; a part without a label ("the same album") as it is."""
+    order = list(dict.fromkeys(label for label, _ in parts))
+    said = []
+    for label in order:
+        texts = [text for lab, text in parts if lab == label]
+        said.extend(texts if label is None else [f"{label} " + ", ".join(f"'{t}'" for t in texts)])
+    return ", ".join(said)
