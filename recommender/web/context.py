@@ -527,10 +527,8 @@ class WebContext:
         cache gone stale since the page gets from the run."""
         from ..errors import StorageError
         from ..runlog import record_failure, record_run, unexpected_message
-        try:
-            self.sync_settings()  # the config file as a page would read it (a POST is not synced as a page is)
-        except RecommenderError:
-            pass  # a config file broken since: the settings read before stay, as for a page
+        # the config file as a page reads it: the app syncs before every change it is asked for
+        # (``app.config_problem``, which refuses one while the file is broken)
 
         def expect(playlist_id, planned) -> None:
             if plan is not None and _fingerprint(playlist_id, planned.added, planned.removed) != plan:
