@@ -1309,3 +1309,33 @@ def test_the_taste_map_says_how_many_tracks_the_library_has_not_the_sample(tmp_p
     c._cache["library"] = lib
     data = c.taste_map()
     assert len(data["points"]) <= 12 and data["total"] == len(rows) == 24
+
+
+def test_with_spotify_down_the_next_page_keeps_its_playlist_and_says_so(ctx, standin):
+    """Spotify down: after a failed Publish each load of the Next page asked Spotify again (five
+    tries, 8 s) and showed the error alone, the table gone; the Weights page lost its evaluation.
+    A Publish Spotify did not answer keeps what the pages show; a change of the cached data since
+    (a steer) shows the last playlist computed, saying when and that Spotify did not answer."""
+    pytest.importorskip("uvicorn")
+    from recommender.standins.spotify import Fault
+    from test_web import entered, serving
+    with serving(ctx) as (sec, base):
+        session = entered(sec, base)
+        before = session.get(base + "/next", timeout=60).text
+        rows = re.findall(r'<tr data-track="([^"]+)"', before)
+        plan = re.search(r'name="plan" value="([^"]*)"', before).group(1)
+        assert rows and "unreached" not in before
+        down = standin.add_fault(Fault(method="*", status=503, times=None))
+        r = session.post(base + "/next/publish", data={"csrf": sec.csrf, "plan": plan}, timeout=120)
+        assert "Publish failed (exit 5)" in r.text
+        asked = down.hits
+        assert re.findall(r'<tr data-track="([^"]+)"', r.text) == rows  # the page it lands on: the table
+        again = session.get(base + "/next", timeout=60).text
+        assert down.hits == asked and re.findall(r'<tr data-track="([^"]+)"', again) == rows
+        assert session.get(base + "/weights", timeout=60).status_code == 200 and down.hits == asked
+        ctx.steer("remove", rows[0])  # the cached data changes: the page's dry run asks Spotify
+        page = session.get(base + "/next", timeout=60).text
+        assert down.hits > asked
+        assert re.findall(r'<tr data-track="([^"]+)"', page) == rows
+        assert 'id="unreached-note"' in page and "Until Spotify answers again" in page
+        assert "Publish failed (exit 5)" in page

@@ -102,7 +102,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     from markupsafe import Markup
 
     from ..safetext import terminal_safe
-    from .context import StalePlan, plan_of, web_words
+    from .context import UNREACHED, StalePlan, plan_of, web_words
     sec = security or Security()
 
     def visible_controls(value: Any) -> Any:
@@ -227,8 +227,19 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return RedirectResponse(f"/next?{urlencode(query, quote_via=quote)}{fragment}", status_code=303)
 
     async def next_page(request: Request) -> Response:
+        unreached = None  # Spotify did not answer: the last playlist computed, saying so
         try:
             result = await run_in_threadpool(ctx.preview)
+        except UNREACHED as exc:
+            if ctx.last_preview is None:
+                return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
+                              published=ctx.last_publish, **steered(request))
+            result, when = ctx.last_preview
+            unreached = {"error": web_words(str(exc)), "exit_code": exc.exit_code, "when": when}
+        except RecommenderError as exc:
+            return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
+                          published=ctx.last_publish, **steered(request))
+        try:
             rows = await run_in_threadpool(ctx.next_rows, result)
         except RecommenderError as exc:
             return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
@@ -245,7 +256,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
         return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
-                      has_source=has_source, published=ctx.last_publish, plan=plan_of(result), **steered(request))
+                      has_source=has_source, published=ctx.last_publish, plan=plan_of(result), unreached=unreached,
+                      **steered(request))
 
     async def steer(request: Request) -> Response:
         if refusal := await refused_post(request):

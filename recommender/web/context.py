@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from .. import jobs
 from ..config import curve_label, off_line, weight_cell
-from ..errors import RecommenderError, UsageError
+from ..errors import RateLimited, RecommenderError, SpotifyUnavailable, UsageError
 from ..isotime import shown, shown_text, utc_now
 from ..paths import TRY_DEMO, WEB_DEMO
 from ..safetext import cut
@@ -43,6 +43,7 @@ SEARCH_LIMIT = 20
 RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
 REFRESH_COMMAND = "refresh (web)"  # a page's dry run that refreshed a stale cache, in the run log
+UNREACHED = (SpotifyUnavailable, RateLimited)  # Spotify did not answer, or asked to wait: the page's data stands
 TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
 
 
@@ -157,6 +158,8 @@ class WebContext:
         self.loaded_library: tuple | None = None  # library_version() of the library the pages show
         self._manifest_seen: tuple = (None, None)  # (the manifest file's stat, library_version() read from it)
         self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
+        # (the last Next playlist computed, when): shown, saying so, while Spotify cannot be reached
+        self.last_preview: tuple[Any, str] | None = None
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any], kept: Callable[[], None] | None = None,
@@ -418,6 +421,7 @@ class WebContext:
         def build():
             nonlocal data
             data, result = self._dry_run(self.settings)
+            self.last_preview = (result, shown(utc_now()))
             return result
 
         def kept() -> None:
@@ -537,12 +541,14 @@ class WebContext:
                                 "of the playlist in Spotify or a refresh changed it since); here it is now: check "
                                 "it and publish again")
         started = time.monotonic()
+        unreached = False
         try:
             result = jobs.build_playlist(self.settings, gateway=self._gateway(self.settings), expect=expect)
         except StalePlan:
             self.invalidate("preview")  # the page shows what the run found, not the kept playlist
             raise
         except Exception as exc:  # noqa: BLE001 - the page shows it in one line, as the CLI would
+            unreached = isinstance(exc, UNREACHED)
             if StorageError.matches(exc):
                 exc = StorageError.from_os_error(exc)
             bug = not isinstance(exc, RecommenderError)
@@ -564,7 +570,11 @@ class WebContext:
                        requests=result.requests, dry_run=False)
         outcome["when"] = shown(utc_now())  # the page says when: a run in a terminal may have written it since
         self.last_publish = outcome
-        self.invalidate()
+        if not unreached:
+            self.invalidate()
+        # else Spotify did not answer (or asked to wait): the pages keep what they showed, each load
+        # asked it again (five tries, 8 s) to show the error alone; a write of the cache meanwhile
+        # is seen as ever (``sync_settings``), and a Publish checks its plan with Spotify again
         return outcome
 
     # ----- Weights --------------------------------------------------------------------------
