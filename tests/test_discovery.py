@@ -557,6 +557,22 @@ def test_each_failure_gives_one_warning_naming_the_service_and_never_raises(case
     assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the library is intact
 
 
+@pytest.mark.parametrize("case,key", [("MusicBrainz down", "enrich.musicbrainz_url"),
+                                      ("ListenBrainz down", "listenbrainz.api_url"), ("labs down", "listenbrainz.labs_url")])
+def test_an_address_where_nothing_answers_is_said_with_the_key_that_set_it(case, key, tmp_path, world_standins):
+    """A wrong port or host (a typo in the config, a stand-in stopped) said "kept failing
+    (ConnectionError) for http://..." and no key, where a 404 names it; the warning now names
+    the key, beside the other causes nothing answering has (offline, an outage). A service
+    that answers, if badly (503), names no key."""
+    lb, mb = world_standins
+    settings = settings_for_open_data(tmp_path, lb, mb, **FAILURES[case][1](lb, mb))
+    _, report = discover_open_data(user_library(), settings)
+    assert len(report.warnings) == 1 and f"or {key} names the wrong address" in report.warnings[0], report.warnings
+    settings = settings_for_open_data(tmp_path, lb, mb, **FAILURES["503"][1](lb, mb))
+    _, report = discover_open_data(user_library(), settings)
+    assert len(report.warnings) == 1 and "names the wrong address" not in report.warnings[0], report.warnings
+
+
 def test_429_keeps_what_was_found_before(tmp_path, world_standins):
     lb, mb = world_standins
     lb.fail(429, reset_in=3600, times=100, path="top-recordings")

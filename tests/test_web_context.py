@@ -1319,6 +1319,8 @@ def test_with_spotify_down_the_next_page_keeps_its_playlist_and_says_so(ctx, sta
     pytest.importorskip("uvicorn")
     from recommender.standins.spotify import Fault
     from test_web import entered, serving
+    ctx.config_file.write_text(ctx.config_file.read_text() + "spotify:\n  max_retries: 1  # one wait of 0.5 s a question\n")
+    ctx.reload_settings()
     with serving(ctx) as (sec, base):
         session = entered(sec, base)
         before = session.get(base + "/next", timeout=60).text

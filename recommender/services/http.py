@@ -104,6 +104,7 @@ class ServiceError(RecommenderError):
         super().__init__(message)
         self.status = status
         self.service = service
+        self.unreachable = False  # no server answered at the address (refused, no route, no such host)
 
 
 class BudgetExhausted(ServiceError):
@@ -270,6 +271,8 @@ class JsonService:
                 log.info("%s answered %s for %s; retrying in %.1f s", self.name, problem, url, wait)
                 self._pause(wait, problem, asked)
                 self._not_before = None  # that wait covered the rate-limit window too
-        raise self.error_class(
+        err = self.error_class(
             f"{self.name} kept failing ({problem}) for {url} after {self.max_retries + 1} attempts",
             None, self.name)
+        err.unreachable = problem == "ConnectionError"  # nothing answered at that address
+        raise err

@@ -234,6 +234,10 @@ class OpenData:
                 # every discovery for a week, and still after the address is mended
                 key = "labs_url" if exc.service == LABS else "api_url"
                 exc = ServiceError(f"{exc}: check listenbrainz.{key}", 404, exc.service)
+            elif exc.unreachable:  # a wrong port or host named the URL alone; an outage or no network reads the same
+                key = {LABS: "listenbrainz.labs_url", API: "listenbrainz.api_url"}.get(exc.service, "enrich.musicbrainz_url")
+                exc = ServiceError(f"{exc}; no server answered there: this computer is offline, the service is down, "
+                                   f"or {key} names the wrong address", None, exc.service)
             self.failure = exc
             raise exc from None
 
