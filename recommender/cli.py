@@ -1010,7 +1010,8 @@ def _print_build(result, held) -> None:
 
     def summary(line: str) -> None:  # wrapped between its units only: "365 Spotify requests" stays whole
         console.print(wrap_joined(line, _term_width()), soft_wrap=True)
-    summary(f"{joined(n_new, 'of', len(result.table), 'tracks')} are new to you (candidates.new_share).")
+    summary(f"{joined(n_new, 'of', len(result.table), 'tracks')} are new to you"
+            + (f": {result.new_short}." if result.new_short else " (candidates.new_share)."))
     if result.short:  # fewer than blend.max_tracks: say which setting held the rest back
         summary(f"{result.short}.")
     summary(f"Managed playlist {where}: {joined(add, result.added)}, {joined(remove, result.removed)}, "

@@ -348,6 +348,7 @@ class BuildResult:
     mode: str = "taste"
     reason: str | None = None
     short: str = ""  # why fewer than blend.max_tracks tracks were chosen (pipeline.Recommendations.short)
+    new_short: str = ""  # why fewer tracks are new than candidates.new_share asks for (``new_short``)
     weights: dict[str, float] = field(default_factory=dict)
     weight_factors: dict[str, float] = field(default_factory=dict)  # scorer -> weight_factor() when not 1
     messages: list[str] = field(default_factory=list)
@@ -406,7 +407,8 @@ class BuildResult:
                       for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,
                 "added": self.added, "removed": self.removed, "kept": self.kept, "created": self.created,
-                "mode": self.mode, "reason": self.reason, "short": self.short, "weights": self.weights,
+                "mode": self.mode, "reason": self.reason, "short": self.short, "new_short": self.new_short,
+                "weights": self.weights,
                 "weight_factors": {k: round(v, 4) for k, v in self.weight_factors.items()}, "messages": self.messages,
                 "requests": self.requests, "open_data_requests": self.open_data_requests,
                 "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
@@ -716,6 +718,37 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     return basis
 
 
+def new_short(table, new_candidates: int, settings) -> str:
+    """Why fewer of the playlist's (unpinned) tracks are new to you than ``candidates.new_share``
+    asks for, else "": no candidate is new (every discovery source off, or discovery found
+    none), or too few of the ``new_candidates`` could take a place (the mix takes those with a
+    score, within the artist cap). "0 of 50 tracks are new to you (candidates.new_share)" said
+    no more, with every source off too."""
+    import math
+
+    from .sources.run import sources_on
+    share = float(settings.candidates.new_share)
+    if table.empty or share <= 0 or "new" not in table:
+        return ""
+    unpinned = table[~table["pinned"].astype(bool)]
+    need = math.ceil(share * len(unpinned) - 1e-9)
+    have = int(unpinned["new"].astype(bool).sum())
+    if have >= need:
+        return ""
+    asked = f"candidates.new_share {share:g} asks for {need}"
+    n = new_candidates
+    if n == 0 and not any(sources_on(settings).values()):
+        return f"{asked}, but every discovery source is off (discovery.enabled, refresh.discovery_artists)"
+    if n == 0:
+        return f"{asked}, but no candidate is new to you (`recommend status` says what the last discovery found)"
+    if have >= n:  # every one of them taken
+        return (f"{asked}, but only {n} {'candidate is' if n == 1 else 'candidates are'} new to you "
+                "(`recommend status` says what the last discovery found)")
+    return (f"{asked}, but only {have} of the {n} {'candidate' if n == 1 else 'candidates'} new to you could take a "
+            "place (a score above 0, within blend.max_per_artist; `recommend status` says what the last discovery "
+            "found)")
+
+
 def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None) -> BuildResult:
     from . import publish
     from .pipeline import recommend
@@ -754,7 +787,8 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     if not dry_run:  # the requested pins are now recorded with the playlist (state.pinned)
         store.update_manifest(**{PIN_REQUESTS: []})
     return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
-                       created=pub.created, mode=recs.mode, short=recs.short, weights=dict(recs.weights),
+                       created=pub.created, mode=recs.mode, short=recs.short,
+                       new_short=new_short(table, recs.new_candidates, settings), weights=dict(recs.weights),
                        weight_factors=dict(recs.weight_factors),
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,

@@ -79,6 +79,7 @@ class Recommendations:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     weight_factors: dict[str, float] = field(default_factory=dict)
     short: str = ""
+    new_candidates: int = 0  # the candidates new to you: in none of your playlists, not saved, not top
 
     @property
     def track_ids(self) -> list[str]:
@@ -674,7 +675,8 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     _mark_sources(library, table, new_rows, seeds, scoring.mode == "playlist")
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
-    return Recommendations(table=table, reason=reason, weight_factors=factors, short=short, **common)
+    return Recommendations(table=table, reason=reason, weight_factors=factors, short=short,
+                           new_candidates=int(np.count_nonzero(new_rows[rows])), **common)
 
 
 def _blend(scoring: Scoring, scorers: Mapping[str, object], weights: Mapping[str, float], method: str

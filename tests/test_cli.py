@@ -415,6 +415,40 @@ def test_nothing_to_recommend_exits_0_and_leaves_the_playlist(logged_in, tmp_pat
     assert [r for r in server.requests if r.method != "GET" and r.path.startswith("/v1/")] == []
 
 
+def test_a_playlist_with_fewer_new_tracks_than_new_share_asks_says_why(logged_in, tmp_path):
+    """`candidates.new_share: 1` with every discovery source off said "0 of 23 tracks are new
+    to you (candidates.new_share)" and no more: the line now says why, and --json has it."""
+    server, env, _ = logged_in
+    off = tmp_path / "off.yaml"
+    off.write_text("candidates:\n  new_share: 1\ndiscovery:\n  enabled: false\nrefresh:\n  discovery_artists: 0\n")
+    out = json.loads(run(["build-playlist", "--dry-run", "--json", "--config", str(off)], env).stdout)
+    n = len(out["tracks"])
+    assert n and not any(t["new"] for t in out["tracks"])
+    assert out["new_short"] == (f"candidates.new_share 1 asks for {n}, but every discovery source is off "
+                                "(discovery.enabled, refresh.discovery_artists)")
+    text = run(["build-playlist", "--dry-run", "--config", str(off)], env | {"COLUMNS": "300"})
+    assert f"0 of {n} tracks are new to you: candidates.new_share 1 asks for {n}, but every discovery" in text.stdout
+    on = tmp_path / "on.yaml"  # the sources on, and nothing found (this account's artists have no other album)
+    on.write_text("candidates:\n  new_share: 1\n")
+    out = json.loads(run(["build-playlist", "--dry-run", "--json", "--config", str(on)], env).stdout)
+    assert out["new_short"] == (f"candidates.new_share 1 asks for {n}, but no candidate is new to you "
+                                "(`recommend status` says what the last discovery found)")
+    # some new candidates, too few of them chosen (a demo run with the albums alone: 38 of 69)
+    import pandas as pd
+
+    from recommender.config import load_settings
+    from recommender.jobs import new_short
+    table = pd.DataFrame({"pinned": [True, False, False, False, False], "new": [False, True, False, False, False]})
+    settings = load_settings(environ={}, overrides={"candidates.new_share": 0.5})
+    assert new_short(table, 9, settings) == ("candidates.new_share 0.5 asks for 2, but only 1 of the 9 candidates new "
+                                             "to you could take a place (a score above 0, within blend.max_per_artist; "
+                                             "`recommend status` says what the last discovery found)")
+    assert new_short(table.assign(new=[False, True, True, False, False]), 9, settings) == ""  # 2 of the 4 unpinned
+    none = tmp_path / "none.yaml"  # no share asked: nothing to say
+    none.write_text("candidates:\n  new_share: 0\n")
+    assert json.loads(run(["build-playlist", "--dry-run", "--json", "--config", str(none)], env).stdout)["new_short"] == ""
+
+
 def test_a_build_short_of_max_tracks_says_why_in_text_and_json(logged_in, tmp_path):
     """Weights tuned by hand or by tune --write can score lower overall: the playlist went
     from 50 to 24 tracks ("removed 26") with no word of blend.threshold or blend.max_per_artist."""

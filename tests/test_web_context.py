@@ -1341,3 +1341,17 @@ def test_with_spotify_down_the_next_page_keeps_its_playlist_and_says_so(ctx, sta
         assert re.findall(r'<tr data-track="([^"]+)"', page) == rows
         assert 'id="unreached-note"' in page and "Until Spotify answers again" in page
         assert "Publish failed (exit 5)" in page
+
+
+def test_the_next_page_says_why_fewer_tracks_are_new_than_new_share_asks(ctx):
+    pytest.importorskip("uvicorn")
+    from test_web import entered, serving
+    ctx.config_file.write_text(ctx.config_file.read_text() + "candidates:\n  new_share: 1\n")
+    ctx.reload_settings()
+    with serving(ctx) as (sec, base):
+        html = entered(sec, base).get(base + "/next", timeout=60).text
+    assert '<p class="note" id="new-short">Fewer new tracks than asked: candidates.new_share 1 asks for ' in html
+    said = re.search(r'id="new-short">([^<]*)', html).group(1)
+    new = sum(r["new"] for r in ctx.next_rows(ctx.preview()))  # the albums of its artists: every one taken
+    assert said.endswith(f", but only {new} candidates are new to you (`recommend status` says what the last "
+                         "discovery found).") and new, said
