@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import math
 import os
 import re
@@ -252,9 +253,6 @@ def thaw(value: Any) -> Any:
     return value
 
 
-_PARSED_DEFAULTS: dict[str, dict] = {}  # the shipped defaults' text -> its mapping (parsed once a process)
-
-
 def _read_defaults() -> dict:
     """The shipped defaults, read as package data (importlib.resources): a copy of the mapping,
     parsed once per text (22 ms each time: every settings load, override and layer parsed it
@@ -263,12 +261,12 @@ def _read_defaults() -> dict:
         text = paths.default_config_text()
     except OSError as exc:
         raise ConfigError(f"{DEFAULT_FILE}: cannot read the shipped defaults ({exc}); reinstall the package") from None
-    parsed = _PARSED_DEFAULTS.get(text)
-    if parsed is None:
-        parsed = _parse_yaml(text, DEFAULT_FILE)
-        _PARSED_DEFAULTS.clear()
-        _PARSED_DEFAULTS[text] = parsed
-    return copy.deepcopy(parsed)
+    return copy.deepcopy(_parsed_defaults(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed_defaults(text: str) -> dict:
+    return _parse_yaml(text, DEFAULT_FILE)
 
 
 MAX_FILE_BYTES = 16 * 2**20  # a settings file is a few kB; --config naming a video or /dev/zero read it whole

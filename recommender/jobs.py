@@ -739,14 +739,13 @@ def new_short(table, new_candidates: int, settings) -> str:
     n = new_candidates
     if n == 0 and not any(sources_on(settings).values()):
         return f"{asked}, but every discovery source is off (discovery.enabled, refresh.discovery_artists)"
+    status = "`recommend status` says what the last discovery found"
     if n == 0:
-        return f"{asked}, but no candidate is new to you (`recommend status` says what the last discovery found)"
+        return f"{asked}, but no candidate is new to you ({status})"
     if have >= n:  # every one of them taken
-        return (f"{asked}, but only {n} {'candidate is' if n == 1 else 'candidates are'} new to you "
-                "(`recommend status` says what the last discovery found)")
+        return f"{asked}, but only {n} {'candidate is' if n == 1 else 'candidates are'} new to you ({status})"
     return (f"{asked}, but only {have} of the {n} {'candidate' if n == 1 else 'candidates'} new to you could take a "
-            "place (a score above 0, within blend.max_per_artist; `recommend status` says what the last discovery "
-            "found)")
+            f"place (a score above 0, within blend.max_per_artist; {status})")
 
 
 def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None) -> BuildResult:

@@ -44,6 +44,7 @@ catalogue)``); the demo's comes from ``recommender/data/sample_world.json.gz``
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import hashlib
 import json
@@ -402,21 +403,15 @@ def extend_account(account, artists: dict, albums: dict, tracks: dict) -> None:
         account.tracks.setdefault(tid, t)
 
 
-_SAMPLE_WORLD: list = []  # [(world, catalogue)]: made once a process (0.4 s), on the first demo run
-_SAMPLE_WORLD_LOCK = threading.Lock()
-
-
+@functools.lru_cache(maxsize=1)
 def _the_sample_world() -> tuple:
     """(world, (artists, albums, tracks)) of ``sample_world`` for the sample Account, made once a
     process: every demo run (a test suite makes hundreds, the web demo one a reload) built it
     again from the same packaged files. The world is read, never written, by the stand-ins; the
     catalogue is copied by the caller."""
-    with _SAMPLE_WORLD_LOCK:
-        if not _SAMPLE_WORLD:
-            from .spotify import Account
-            world, *catalogue = sample_world(Account.sample(features=False))
-            _SAMPLE_WORLD.append((world, tuple(catalogue)))
-        return _SAMPLE_WORLD[0]
+    from .spotify import Account
+    world, *catalogue = sample_world(Account.sample(features=False))
+    return world, tuple(catalogue)
 
 
 @contextmanager

@@ -229,17 +229,13 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def next_page(request: Request) -> Response:
         unreached = None  # Spotify did not answer: the last playlist computed, saying so
         try:
-            result = await run_in_threadpool(ctx.preview)
-        except UNREACHED as exc:
-            if ctx.last_preview is None:
-                return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
-                              published=ctx.last_publish, **steered(request))
-            result, when = ctx.last_preview
-            unreached = {"error": web_words(str(exc)), "exit_code": exc.exit_code, "when": when}
-        except RecommenderError as exc:
-            return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
-                          published=ctx.last_publish, **steered(request))
-        try:
+            try:
+                result = await run_in_threadpool(ctx.preview)
+            except UNREACHED as exc:
+                if ctx.last_preview is None:
+                    raise
+                result, when = ctx.last_preview
+                unreached = {"error": web_words(str(exc)), "exit_code": exc.exit_code, "when": when}
             rows = await run_in_threadpool(ctx.next_rows, result)
         except RecommenderError as exc:
             return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
