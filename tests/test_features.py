@@ -73,6 +73,32 @@ def test_rows_that_end_in_a_separator_are_read_as_their_header_says(tmp_path):
     assert report.imported == 2 and report.skipped == {}
 
 
+def test_a_row_with_more_fields_than_the_header_is_skipped_not_read_shifted(tmp_path):
+    # a name with an unquoted comma moved the row's values one column on; pandas, told which
+    # columns to read, dropped the extra field and imported danceability 0.5 as the energy
+    path = tmp_path / "f.csv"
+    path.write_text(f"track_id,name,danceability,energy\n{tid(1)},Hello, World,0.5,0.9\n"
+                    f"{tid(2)},Fine,0.3,0.4\n{tid(3)},Short\n{tid(4)},Three,0.1,0.2,,,\n")
+    store = Store(tmp_path / "c")
+    report = ft.import_features(path, None, store)
+    assert report.skipped == {ft.TOO_MANY_FIELDS: 1, "no feature values": 1}  # a row's missing fields are blank
+    assert report.examples[ft.TOO_MANY_FIELDS] == [f"line 2: {tid(1)}"]
+    got = stored(store)
+    assert set(got.index) == {tid(2), tid(4)}
+    assert got.loc[tid(4), "energy"] == pytest.approx(0.2)  # empty fields past the header: read as it says
+
+
+def test_a_feature_column_named_twice_is_refused_naming_it(tmp_path):
+    # the first "valence" was imported and the other left unsaid
+    path = tmp_path / "f.csv"
+    path.write_text(f"track_id,valence,energy,Valence,name,name\n{tid(1)},0.5,0.6,0.9,a,b\n")
+    with pytest.raises(DataError, match=r"f\.csv: the header names column 'Valence' twice \(columns 2 and 4\)"):
+        ft.import_features(path, None, Store(tmp_path / "c"))
+    path.write_text(f"Track ID,track_id,energy\n{tid(1)},{tid(2)},0.6\n")
+    with pytest.raises(DataError, match="column 'track_id' twice"):
+        ft.import_features(path, None, Store(tmp_path / "c"))
+
+
 def test_an_example_of_a_skipped_row_shows_a_long_cell_cut(tmp_path):
     # a 100,000-character id was printed whole in the "skipped" line
     path = tmp_path / "f.csv"
