@@ -388,6 +388,38 @@ def rewritten_since(stamps: dict, now: dict[str, str], tracks: list[str]) -> boo
     return bool(ours) and all(now[t] != stamps[t] for t in ours)
 
 
+# entries whose ``added_at`` are at most this far apart were written by one run (its replace and
+# adds of 100 follow each other within seconds; waits between them are far shorter than a minute)
+WRITE_BURST_SECONDS = 60
+
+
+def added_after_last_write(stamps: dict[str, str], tracks: list[str]) -> list[str]:
+    """The tracks of an adopted playlist (found by name and marker: written by this tool on
+    another computer, or this one's record lost) added after the tool's last write, in order.
+    A run's write gives every entry of a list of up to 100 tracks a new ``added_at`` within
+    seconds (a replace, and adds of 100 after it), so the largest group of entries stamped
+    close together (``WRITE_BURST_SECONDS``; the earliest of groups alike) is that write, and an
+    entry stamped after it is an add by hand: kept and pinned, not dropped by the first run
+    here. Nothing when a stamp is missing or unreadable, or the list is longer than 100 (a run
+    may then add after the first 100 without a replace, and its adds would look like yours).
+    A track added by hand before the tool's last write is in that write, so it counts as the
+    tool's, as before."""
+    if not tracks or len(tracks) > MAX_WRITE:
+        return []
+    times = {t: time_or_none(stamps.get(t)) for t in dict.fromkeys(tracks)}
+    if any(v is None for v in times.values()):
+        return []
+    bursts: list[list] = []  # runs of distinct times, each within WRITE_BURST_SECONDS of the one before
+    for v in sorted(set(times.values())):
+        if bursts and (v - bursts[-1][-1]).total_seconds() <= WRITE_BURST_SECONDS:
+            bursts[-1].append(v)
+        else:
+            bursts.append([v])
+    size = [sum(1 for v in times.values() if burst[0] <= v <= burst[-1]) for burst in bursts]
+    end = bursts[size.index(max(size))][-1]
+    return [t for t in times if times[t] > end]
+
+
 def rewritten_note(slot: str, name: str | None) -> str:
     """The one note of a run that found the playlist rewritten by another writer."""
     what = "the managed playlist" if slot == MAIN else f"the playlist {name!r}"
@@ -494,8 +526,13 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     # "public" when they are not (exportify #56)
     public = details["public"] if isinstance(details.get("public"), bool) else (listed.get(pid) or {}).get("public")
     listed_description = (listed.get(pid) or {}).get("description")
-    if "last_written" not in info:  # adopted (manifest lost): treat its content as ours
-        info = {**info, "last_written": list(current), "snapshot": snapshot}
+    if "last_written" not in info:  # adopted (manifest lost, another computer's): its content is ours
+        # but for what was added after the write that put the rest there (the user's adds)
+        hand = set(added_after_last_write(stamps, current))
+        if hand:
+            messages.append(f"{len(hand)} {plural(len(hand), 'track')} added to it after recommend last wrote it "
+                            f"{plural(len(hand), 'is', 'are')} kept, as added by you")
+        info = {**info, "last_written": [t for t in current if t not in hand], "snapshot": snapshot}
     last = list(info["last_written"])
     pending = info.get("pending")
     unsettled = _unsettled(info.get("unsettled") or [])

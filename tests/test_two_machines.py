@@ -200,3 +200,42 @@ def test_a_playlist_found_by_name_and_marker_is_said_so_not_said_to_be_made_anew
     (note,) = [m for m in result.messages if "no longer in your playlists" in m]
     assert "a new one will be created" not in note and "found the managed playlist" in note
     assert f"({made.playlist_id}) in your playlists" in note
+
+
+def test_the_second_computers_first_run_keeps_a_track_added_by_hand_after_the_first_ones_write(machines):
+    """The second computer took the whole playlist it adopted for the tool's last write, so its
+    first run dropped a track the user had added by hand in Spotify since: the user's add, gone.
+    Entries stamped after the write that put the rest there are adds by hand, kept and pinned."""
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    pid = a.run(tracks[:6]).playlist_id
+    tick()
+    user_adds(a, pid, tracks[20])
+    tick()
+    state = b.state()
+    assert state.pinned == [tracks[20]]
+    assert "1 track added to it after recommend last wrote it is kept, as added by you" in state.messages
+    result = publish.publish(b.gateway, b.store, b.settings, state, state.pinned + tracks[2:8], WEIGHTS)
+    assert a.content(pid) == [tracks[20]] + tracks[2:8] and result.playlist_id == pid
+    tick()
+    assert b.state().pinned == [tracks[20]] and b.state().messages == []  # remembered as a pin from then on
+
+
+def test_an_adopted_playlist_of_one_write_pins_nothing(machines):
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    a.run(tracks[:6])
+    tick()
+    state = b.state()
+    assert state.pinned == [] and not [m for m in state.messages if "as added by you" in m]
+
+
+def test_added_after_last_write_tells_a_write_from_later_adds():
+    at = lambda minute, second=0: f"2026-11-30T07:{minute:02d}:{second:02d}Z"  # noqa: E731
+    write = {f"t{i}": at(0, i // 3) for i in range(9)}  # one run: a replace, then adds, seconds apart
+    assert publish.added_after_last_write({**write, "x": at(30), "y": at(45)}, [*write, "x", "y"]) == ["x", "y"]
+    assert publish.added_after_last_write({**write, "x": at(0, 50)}, [*write, "x"]) == []  # within the write
+    assert publish.added_after_last_write({**write, "x": "?"}, [*write, "x"]) == []  # an unreadable stamp
+    assert publish.added_after_last_write({"a": at(0), "b": at(30)}, ["a", "b"]) == ["b"]  # alike: the earlier is the write
+    many = {f"t{i}": at(0) for i in range(101)}
+    assert publish.added_after_last_write({**many, "x": at(30)}, [*many, "x"]) == []  # over 100: runs may only add
