@@ -56,6 +56,9 @@ class StubContext:
         if version not in (None, self.loaded_version):
             raise StaleConfig(f"{HOSTILE[0]} changed since this page was opened")
 
+    def check_playlist(self):  # (the managed playlist unchanged in Spotify)
+        pass
+
     def preview(self):
         table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": [HOSTILE[0], HOSTILE[2]],
                               "artists": [HOSTILE[1], "plain \u202eevil"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],

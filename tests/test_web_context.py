@@ -281,6 +281,40 @@ def test_a_publish_after_an_edit_of_the_playlist_in_spotify_publishes_nothing_th
     assert set(now.added_ids) <= set(standin.account.playlist_track_ids(playlist))
 
 
+def test_the_next_page_shows_an_edit_of_the_playlist_in_spotify_at_its_next_load(ctx, standin, monkeypatch):
+    """The Next page kept its playlist until a publish, a steer or a refresh: a track removed by
+    hand in Spotify still showed, pinned and kept, and Publish was then refused as out of date.
+    Each load now reads the playlist's snapshot id (one request, no retry) and computes anew when
+    it changed; a check Spotify does not answer keeps the page and pauses the checks."""
+    pytest.importorskip("uvicorn")
+    from spotify_helpers import add_by_hand, remove_by_hand
+    from recommender.standins.spotify import Fault
+    from recommender.web import context
+    from recommender.web.context import plan_of
+    from test_web import entered, serving
+    ctx.publish()
+    playlist = jobs.open_store(ctx.settings).read_manifest()["managed_playlist"]["id"]
+    with serving(ctx) as (sec, base):
+        session = entered(sec, base)
+        session.get(base + "/next", timeout=60)  # the kept playlist: nothing to change
+        gone = standin.account.playlist_track_ids(playlist)[0]
+        remove_by_hand(ctx._gateway(ctx.settings), playlist, [gone])   # in Spotify, the page left open
+        mine = next(t for t in standin.account.tracks if t not in standin.account.playlist_track_ids(playlist))
+        add_by_hand(ctx._gateway(ctx.settings), playlist, [mine])
+        page = session.get(base + "/next", timeout=60).text
+        rows = re.findall(r'<tr data-track="([^"]+)"', page)
+        assert gone not in rows and mine in rows  # the removal stands, the add by hand is pinned
+        assert ctx.publish(plan_of(ctx.preview()))["exit_code"] == 0  # what the page shows is what Publish does
+        assert standin.account.playlist_track_ids(playlist) == rows
+        session.get(base + "/next", timeout=60)
+        down = standin.add_fault(Fault(method="GET", status=503, times=None))
+        monkeypatch.setattr(context, "CHECK_PAUSE_SECONDS", 300.0)
+        again = session.get(base + "/next", timeout=60).text  # Spotify down: the page as it was, one request
+        assert re.findall(r'<tr data-track="([^"]+)"', again) == rows and down.hits == 1
+        session.get(base + "/next", timeout=60)
+        assert down.hits == 1  # no check again before CHECK_PAUSE_SECONDS
+
+
 def test_a_publish_refused_as_out_of_date_keeps_the_note_of_a_pick_greyed_out_since(ctx, standin):
     # a refused publish is no run: it recorded the pick Spotify greyed out since the page was
     # opened as seen, so neither the new page nor the publish after it said why it left

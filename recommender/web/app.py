@@ -230,6 +230,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         unreached = None  # Spotify did not answer: the last playlist computed, saying so
         try:
             try:
+                await run_in_threadpool(ctx.check_playlist)  # edited in Spotify since: computed anew
                 result = await run_in_threadpool(ctx.preview)
             except UNREACHED as exc:
                 if ctx.last_preview is None:

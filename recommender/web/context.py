@@ -44,6 +44,7 @@ RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
 REFRESH_COMMAND = "refresh (web)"  # a page's dry run that refreshed a stale cache, in the run log
 UNREACHED = (SpotifyUnavailable, RateLimited)  # Spotify did not answer, or asked to wait: the page's data stands
+CHECK_PAUSE_SECONDS = 300.0  # a check of the managed playlist that Spotify did not answer: none again before
 TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
 
 
@@ -160,6 +161,7 @@ class WebContext:
         self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
         # (the last Next playlist computed, when): shown, saying so, while Spotify cannot be reached
         self.last_preview: tuple[Any, str] | None = None
+        self._no_check_until = 0.0  # (monotonic) a snapshot check Spotify did not answer: none again before
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any], kept: Callable[[], None] | None = None,
@@ -428,6 +430,36 @@ class WebContext:
             self._preview_data = data
         return self._cached("preview", build, kept)
 
+    def check_playlist(self) -> None:
+        """Before the Next page shows its kept playlist: drop it when the managed playlist changed
+        in Spotify since the playlist was computed (a track removed, added or moved by hand in the
+        app), so that the page shows what a run would do now. One request (the playlist's
+        snapshot id), sent once (no retry); when Spotify does not answer it, the page shows what it
+        kept and no check is made for ``CHECK_PAUSE_SECONDS``."""
+        from .. import publish
+        from ..errors import SpotifyError
+        with self._lock:
+            entry = self._cache.get("preview_basis")
+            if "preview" not in self._cache or entry is None or time.monotonic() < self._no_check_until:
+                return
+            state, data = entry[1].state, self._preview_data
+        if state is None or not state.playlist_id or not state.snapshot:
+            return  # no managed playlist yet (a publish makes it): nothing to compare
+        try:
+            now = publish.snapshot_of(self._gateway(self.settings.with_overrides({"spotify.max_retries": 0})),
+                                      state.playlist_id)
+        except (SpotifyError, *UNREACHED) as exc:  # (a 404: gone; the next computation says so)
+            log.info("the managed playlist's snapshot could not be read (%s): the Next page shows what it kept", exc)
+            if isinstance(exc, UNREACHED):
+                self._no_check_until = time.monotonic() + CHECK_PAUSE_SECONDS
+            else:
+                self.invalidate("preview")
+            return
+        if now and now != state.snapshot:
+            with self._lock:
+                if self._preview_data == data:  # (not computed anew meanwhile)
+                    self.invalidate("preview")
+
     def next_rows(self, result) -> list[dict[str, Any]]:
         """The preview's table as rows for the page: shares, new/source when present, artists."""
         table = result.table
@@ -572,9 +604,10 @@ class WebContext:
         self.last_publish = outcome
         if not unreached:
             self.invalidate()
-        # else Spotify did not answer (or asked to wait): the pages keep what they showed, each load
-        # asked it again (five tries, 8 s) to show the error alone; a write of the cache meanwhile
-        # is seen as ever (``sync_settings``), and a Publish checks its plan with Spotify again
+        else:  # Spotify did not answer (or asked to wait): the pages keep what they showed, each load
+            # asked it again (five tries, 8 s) to show the error alone; a write of the cache meanwhile
+            # is seen as ever (``sync_settings``), and a Publish checks its plan with Spotify again
+            self._no_check_until = time.monotonic() + CHECK_PAUSE_SECONDS  # (``check_playlist``)
         return outcome
 
     # ----- Weights --------------------------------------------------------------------------
