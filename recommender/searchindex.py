@@ -2,12 +2,16 @@
 
 A document is a track's folded "title artists album" text. A query scores each document by
 
-- ``coverage``: the share of the query's trigrams (IDF-weighted, squared) found anywhere in
-  the document: a query naming the title *and* the artist is fully covered only by that
-  recording, an artist's name alone covers all of that artist's tracks;
-- ``field``: the better cosine of the query with the track's core title or with its artist
-  names (TF-IDF), so that a title (or an artist) typed alone prefers that title (artist) over
-  tracks that merely mention the words;
+- ``coverage``: the share of the query's trigrams (IDF-weighted, squared) found in the
+  document, each query word's within one word of it (the word that holds most of them): a
+  query naming the title *and* the artist is fully covered only by that recording, an artist's
+  name alone covers all of that artist's tracks, and "viva" is covered by the album "Ferida
+  Viva", not by "Surviva" beside "Vivegam" (its " vi" taken from one word, its "va " from the
+  other, which ranked it first);
+- ``field``: the best cosine of the query with the track's core title, with its artist names
+  or (times ``ALBUM_SHARE``) with its album's name (TF-IDF), so that a title (or an artist)
+  typed alone prefers that title (artist) over tracks that merely mention the words, and an
+  album's name its tracks, after a title of that name;
 
 ``score = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * field`` (0..1). Ties go to the
 shorter name (the undecorated version), then the track id. Trigrams are taken within words
@@ -38,9 +42,10 @@ from .namewords import CJK_LETTERS, unpackaged
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 2  # 2: each Chinese, Japanese or Korean letter is a gram of its own too
+INDEX_VERSION = 3  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words
 NGRAM = 3
 COVERAGE_WEIGHT = 0.75
+ALBUM_SHARE = 0.5  # an album's name counts for half a title's in ``field``
 # Default score floor: below it a hit is no match (``search.min_score``). Random text scores
 # under 0.2 on the 28k-track data set; "shape of yuo" still finds Shape of You at 0.46.
 MIN_SCORE = 0.35
@@ -132,14 +137,20 @@ class SearchIndex:
     ``query``. ``tracks`` is a list of (track_id, name, artists, album) tuples of plain str."""
 
     def __init__(self, tracks: list[tuple[str, str, str, str]], vocab: np.ndarray, idf: np.ndarray,
-                 doc: tuple[np.ndarray, np.ndarray], title: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 artist: tuple[np.ndarray, np.ndarray, np.ndarray], fingerprint: str = "") -> None:
+                 words: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                 title: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 artist: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 album: tuple[np.ndarray, np.ndarray, np.ndarray], fingerprint: str = "") -> None:
         self.tracks = tracks
         self.vocab = vocab  # sorted trigrams
         self.idf = idf
-        self.doc = doc      # CSC (indptr, rows): which documents hold each trigram
+        # (indptr, words) by trigram column: the distinct words of the documents that hold each
+        # trigram; (indptr, words) by track: the words of each document ("name artists album")
+        self.gram_words = words[:2]
+        self.doc_words = words[2:]
         self.title = title  # CSC (indptr, rows, values): unit TF-IDF rows of the core titles
         self.artist = artist  # the same for the artist names
+        self.album = album  # and the album's name
         self.fingerprint = fingerprint
         self.name_len = np.array([len(t[1]) for t in tracks], dtype=np.int64)
 
@@ -172,13 +183,14 @@ class SearchIndex:
                 folded[text] = out
             return out
 
-        doc_words, title_words, artist_words = [], [], []
+        doc_words, title_words, artist_words, album_words = [], [], [], []
         step = max(1, n // 20)
         for i, (_, name, artists, album) in enumerate(tracks):
-            a = word_numbers(artists)
-            doc_words.append(word_numbers(name) + a + word_numbers(album))  # the words of "name artists album"
+            a, b = word_numbers(artists), word_numbers(album)
+            doc_words.append(word_numbers(name) + a + b)  # the words of "name artists album"
             title_words.append(word_numbers(core_title(name)))
             artist_words.append(a)
+            album_words.append(b)
             if progress is not None and (i + 1) % step == 0:
                 progress(i + 1, n)
         lengths = np.array([len(g) for g in word_grams], dtype=np.int64)
@@ -207,8 +219,7 @@ class SearchIndex:
         column[vocab_of] = np.arange(len(vocab_of))
         m = len(vocab)
         doc_keys, _ = _distinct(column[doc_grams] * max(n, 1) + doc_rows)  # each (trigram, track) once, by column
-        doc_cols = doc_keys // max(n, 1)
-        df = np.bincount(doc_cols, minlength=m)
+        df = np.bincount(doc_keys // max(n, 1), minlength=m)
         idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
 
         def field(per_track: list[list[int]]):
@@ -222,12 +233,22 @@ class SearchIndex:
             vals = np.where(norm[rows] > 0, v / np.where(norm[rows] > 0, norm[rows], 1.0), v)
             return _ptr(cols, m), rows.astype(np.int32), vals.astype(np.float32)
 
-        doc = (_ptr(doc_cols, m), (doc_keys % max(n, 1)).astype(np.int32))
+        # each word's trigrams by column (a word of a core title alone may have none in the vocabulary)
+        wcol = column[flat] if len(flat) else np.zeros(0, dtype=np.int64)
+        wnum = np.repeat(np.arange(len(word_grams), dtype=np.int64), lengths)
+        keep = wcol >= 0
+        gw_keys, _ = _distinct(wcol[keep] * max(len(word_grams), 1) + wnum[keep])
+        gram_words = (_ptr(gw_keys // max(len(word_grams), 1), m), (gw_keys % max(len(word_grams), 1)).astype(np.int32))
+        counts = np.array([len(w) for w in doc_words], dtype=np.int64)
+        doc_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=doc_ptr[1:])
+        doc_word = np.array([k for w in doc_words for k in w], dtype=np.int32)
         title = field(title_words)
         artist = field(artist_words)
+        album = field(album_words)
         if progress is not None:
             progress(n, n)
-        return cls(tracks, vocab, idf, doc, title, artist, fingerprint)
+        return cls(tracks, vocab, idf, (*gram_words, doc_ptr, doc_word), title, artist, album, fingerprint)
 
     # ----- querying ----------------------------------------------------------------------
     def _query_weights(self, query: str) -> tuple[np.ndarray, np.ndarray, float]:
@@ -253,22 +274,61 @@ class SearchIndex:
         """Score (0..1) of every track for ``query``, in ``tracks`` order (``packaging_blend``)."""
         return packaging_blend(query, self._scores)
 
+    def _word_weights(self, query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+        """Per distinct word of the query, (vocabulary columns of its known trigrams, their
+        squared IDF); and the sum of squared IDF over every word's trigrams, unknown ones as the
+        rarest (``_query_weights``): ``coverage``'s parts and whole."""
+        unseen = (math.log(1 + len(self.tracks)) + 1) ** 2
+        parts, total = [], 0.0
+        for word in dict.fromkeys(fold(query).split()):
+            cols = []
+            for g in sorted(set(grams(word))):
+                j = int(np.searchsorted(self.vocab, g)) if len(self.vocab) else 0
+                if j < len(self.vocab) and self.vocab[j] == g:
+                    cols.append(j)
+                else:
+                    total += unseen
+            c = np.array(cols, dtype=np.int64)
+            w2 = self.idf[c].astype(np.float64) ** 2
+            total += float(w2.sum())
+            parts.append((c, w2))
+        return parts, total
+
+    def _coverage(self, query: str) -> np.ndarray:
+        """Each track's ``coverage`` (module docstring): per query word, the best word of the
+        document (the most of its trigrams' squared IDF), summed, over the query's total."""
+        n = len(self.tracks)
+        parts, total = self._word_weights(query)
+        out = np.zeros(n)
+        g_ptr, g_words = self.gram_words
+        d_ptr, d_words = self.doc_words
+        if total <= 0 or not len(d_words):
+            return out
+        nonempty = np.flatnonzero(d_ptr[1:] > d_ptr[:-1])
+        n_words = int(d_words.max()) + 1
+        for cols, w2 in parts:
+            if not len(cols):
+                continue
+            held = np.zeros(n_words)
+            for j, v in zip(cols, w2):
+                held[g_words[g_ptr[j]:g_ptr[j + 1]]] += v
+            out[nonempty] += np.maximum.reduceat(held[d_words], d_ptr[nonempty])
+        return out / total
+
     def _scores(self, query: str) -> np.ndarray:
         n = len(self.tracks)
         cols, w, total = self._query_weights(query)
         if total <= 0 or len(cols) == 0:
             return np.zeros(n)
-        coverage = np.zeros(n)
         title = np.zeros(n)
         artist = np.zeros(n)
+        album = np.zeros(n)
         qnorm = math.sqrt(total)
-        d_ptr, d_rows = self.doc
         for j, wj in zip(cols, w):
-            coverage[d_rows[d_ptr[j]:d_ptr[j + 1]]] += wj * wj
-            for (ptr, rows, vals), acc in ((self.title, title), (self.artist, artist)):
+            for (ptr, rows, vals), acc in ((self.title, title), (self.artist, artist), (self.album, album)):
                 lo, hi = ptr[j], ptr[j + 1]
                 acc[rows[lo:hi]] += vals[lo:hi] * (wj / qnorm)
-        return _combine(coverage / total, np.maximum(title, artist))
+        return _combine(self._coverage(query), np.maximum(np.maximum(title, artist), ALBUM_SHARE * album))
 
     def query(self, query: str, limit: int = 10, min_score: float = MIN_SCORE) -> list[dict]:
         """The best ``limit`` tracks scoring at least ``min_score``, best first (ties: the
@@ -301,10 +361,13 @@ class SearchIndex:
             norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
             return sum(v[j] / norm * qw[j] / math.sqrt(total) for j in v if j in qw)
 
+        parts, word_total = self._word_weights(query)
         for k, (_, n, a, b) in enumerate(tracks):
-            doc = {lookup[g] for g in grams(fold(f"{n} {a} {b}")) if g in lookup}
-            cov = sum(qw[j] ** 2 for j in doc if j in qw) / total
-            out[k] = _combine(np.array([cov]), np.array([max(cosine(core_title(n)), cosine(a))]))[0]
+            words = [{lookup[g] for g in grams(word) if g in lookup} for word in set(fold(f"{n} {a} {b}").split())]
+            held = sum(max((float(w2[np.isin(cols, list(doc))].sum()) for doc in words), default=0.0)
+                       for cols, w2 in parts)
+            cov = held / word_total if word_total > 0 else 0.0
+            out[k] = _combine(np.array([cov]), np.array([max(cosine(core_title(n)), cosine(a), ALBUM_SHARE * cosine(b))]))[0]
         return out
 
     # ----- saving ------------------------------------------------------------------------
@@ -315,9 +378,11 @@ class SearchIndex:
         meta = json.dumps({"version": INDEX_VERSION, "fingerprint": self.fingerprint,
                            "tracks": self.tracks}, ensure_ascii=False).encode("utf-8")
         arrays = {"meta": np.frombuffer(meta, dtype=np.uint8), "vocab": self.vocab, "idf": self.idf,
-                  "doc_ptr": self.doc[0], "doc_rows": self.doc[1], "title_ptr": self.title[0],
+                  "gram_word_ptr": self.gram_words[0], "gram_words": self.gram_words[1],
+                  "doc_word_ptr": self.doc_words[0], "doc_words": self.doc_words[1], "title_ptr": self.title[0],
                   "title_rows": self.title[1], "title_vals": self.title[2], "artist_ptr": self.artist[0],
-                  "artist_rows": self.artist[1], "artist_vals": self.artist[2]}
+                  "artist_rows": self.artist[1], "artist_vals": self.artist[2], "album_ptr": self.album[0],
+                  "album_rows": self.album[1], "album_vals": self.album[2]}
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as fh:
@@ -339,8 +404,10 @@ class SearchIndex:
                 if fingerprint is not None and meta.get("fingerprint") != fingerprint:
                     return None
                 return cls([tuple(t) for t in meta["tracks"]], z["vocab"], z["idf"],
-                           (z["doc_ptr"], z["doc_rows"]), (z["title_ptr"], z["title_rows"], z["title_vals"]),
-                           (z["artist_ptr"], z["artist_rows"], z["artist_vals"]), meta.get("fingerprint", ""))
+                           (z["gram_word_ptr"], z["gram_words"], z["doc_word_ptr"], z["doc_words"]),
+                           (z["title_ptr"], z["title_rows"], z["title_vals"]),
+                           (z["artist_ptr"], z["artist_rows"], z["artist_vals"]),
+                           (z["album_ptr"], z["album_rows"], z["album_vals"]), meta.get("fingerprint", ""))
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:  # empty, truncated
             log.info("search index %s unreadable (%s): rebuilding it", path, exc)
             return None
