@@ -182,13 +182,23 @@ def csv_encoding(path: Path | str) -> str:
     return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
+def csv_compression(path: Path | str) -> str:
+    """"gzip" for a file that starts with gzip's mark, whatever its name ("export.csv" that is
+    gzipped was refused as "not UTF-8 text"), else pandas' "infer" (by the name: .gz, .zip...)."""
+    try:
+        with open(path, "rb") as f:
+            return "gzip" if f.read(2) == b"\x1f\x8b" else "infer"
+    except OSError:
+        return "infer"
+
+
 def csv_separator(path: Path | str, encoding: str) -> str:
     """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
     (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
     A file that cannot be read is left to ``read_csv`` to say so. ``encoding``: ``csv_encoding``'s
     answer (every caller has it: the file's first bytes are looked at once)."""
     try:
-        line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression="infer",
+        line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression=csv_compression(path),
                            encoding=encoding,
                            quoting=csv.QUOTE_NONE, encoding_errors="replace", keep_default_na=False)
         header = str(line.iat[0, 0]) if line.shape[1] == 1 and len(line) else ""
@@ -356,22 +366,25 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     Such a row cannot be read: pandas, told which columns to read, drops the extra fields, so a
     name with an unquoted comma ("Hello, World") gave its energy column the danceability of the
     row. DataError when the file cannot be read or its header names a wanted column twice."""
+    compression = csv_compression(path)
     try:
         header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
-                             compression="infer", encoding=encoding).iloc[0].tolist()
+                             compression=compression, encoding=encoding).iloc[0].tolist()
         n = len(header)
         wanted = [i for i, h in enumerate(header) if _wanted_header(str(h))]
         _refuse_twice_named(path, header, wanted)
-        # the rows under the header, their columns named by position, three more than the
-        # header has, which only a row with extra fields fills. Every column is read, in chunks
-        # (pandas told which columns to read drops a row's extra fields unseen, and refuses
-        # positions past the widest row), and the wanted ones kept: 1.2 million rows of 22
-        # columns took 4.6 s instead of 2.8 s, at the same peak memory
+        # the rows, their columns named by position, three more than the header has, which
+        # only a row with extra fields fills. Every column is read, in chunks (pandas told which
+        # columns to read drops a row's extra fields unseen, and refuses positions past the
+        # widest row), and the wanted ones kept: 1.2 million rows of 22 columns took 4.6 s
+        # instead of 2.8 s, at the same peak memory. The first row read is the header (blank
+        # lines before it are skipped, as everywhere)
         beyond = [n, n + 1, n + 2]
-        chunks = pd.read_csv(path, sep=sep, header=None, skiprows=1, names=range(n + 3), dtype=object,
-                             keep_default_na=False, compression="infer", encoding=encoding,
+        chunks = pd.read_csv(path, sep=sep, header=None, names=range(n + 3), dtype=object,
+                             keep_default_na=False, compression=compression, encoding=encoding,
                              chunksize=CHUNK_ROWS)
         df = pd.concat([c[wanted + beyond].astype("string[pyarrow]") for c in chunks], ignore_index=True)
+        df = df.iloc[1:].reset_index(drop=True)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except pd.errors.EmptyDataError:
@@ -379,6 +392,9 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     except UnicodeDecodeError:  # "byte 0xe9 in position 3" of pandas' buffer, not of the file
         raise not_utf8(path) from None
     except (pd.errors.ParserError, OSError, EOFError, ValueError) as exc:
+        if "EOF inside string" in str(exc):  # pandas' "starting at row 1" counts records, not lines
+            raise DataError(f"{path}: a quoted value is never closed (a \" opens it and no \" ends it before the "
+                            "end of the file): close it, or write a \" inside a value as \"\"") from None
         raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
     extra = (df[beyond].fillna("") != "").any(axis=1).to_numpy(dtype=bool)
     df = df[wanted].set_axis([str(header[i]) for i in wanted], axis=1)
@@ -393,8 +409,10 @@ def _refuse_twice_named(path: Path, header: list, wanted: list[int]) -> None:
     for i in wanted:
         key = _header_key(str(header[i]))
         if key in seen:
-            raise DataError(f"{path}: the header names column {str(header[i]).strip()!r} twice (columns "
-                            f"{seen[key] + 1} and {i + 1}): which one to import cannot be told; keep one")
+            first, second = str(header[seen[key]]).strip(), str(header[i]).strip()
+            spelled = f", {first!r} and {second!r}" if first != second else ""
+            raise DataError(f"{path}: the header names column {first!r} twice (columns {seen[key] + 1} and "
+                            f"{i + 1}{spelled}): which one to import cannot be told; keep one")
         seen[key] = i
 
 
@@ -460,8 +478,13 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     report.percent_rows, values, reason = int(read.percent_rows.sum()), read.values, read.reason
     ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
     blank_id = df[id_col].astype(str).str.strip() == ""
-    _refuse_unreadable_column(path, df, {**{c: (read.unread[c], read.numeric[c]) for c in columns},
-                                         "track_id": (ids.isna() & ~blank_id, int(ids.notna().sum()))},
+    fit = ~too_many.to_numpy(dtype=bool)  # a row with extra fields has its values in other columns: not the column's
+
+    def numeric(c: str) -> int:  # the column's cells that read as a number (in range or not), in rows that fit
+        filled = raw[c].fillna("").astype(str).str.strip().ne("").to_numpy(dtype=bool)
+        return int((filled & ~read.unread[c].to_numpy(dtype=bool) & fit).sum())
+    _refuse_unreadable_column(path, df, {**{c: (read.unread[c] & fit, numeric(c)) for c in columns},
+                                         "track_id": (ids.isna() & ~blank_id & fit, int((ids.notna() & fit).sum()))},
                               {**columns, "track_id": id_col})
     reason = reason.mask(ids.isna() & ~blank_id, "not a Spotify track id")
     reason = reason.mask(blank_id, "missing track id")

@@ -122,8 +122,8 @@ def test_a_request_budget_of_0_says_cached_answers_only_not_stopped_early(tmp_pa
     settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.request_budget": 0})
     library, report = discover_open_data(user_library(), settings)
     assert report.requests == 0 and lb.requests_to("similar-artists") == 0
-    assert report.warnings == ["discovery asked no service (discovery.request_budget is 0): it used the answers "
-                               "cached from earlier runs and left out those too old to reuse"]
+    assert report.warnings == ["discovery asked no service (discovery.request_budget is 0): it used only the "
+                               "answers earlier runs cached, and a question without a fresh one went unasked"]
 
 
 def test_artist_mbids_stored_by_enrich_genres_are_used_without_asking_musicbrainz(tmp_path, world_standins):

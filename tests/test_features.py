@@ -92,11 +92,33 @@ def test_a_feature_column_named_twice_is_refused_naming_it(tmp_path):
     # the first "valence" was imported and the other left unsaid
     path = tmp_path / "f.csv"
     path.write_text(f"track_id,valence,energy,Valence,name,name\n{tid(1)},0.5,0.6,0.9,a,b\n")
-    with pytest.raises(DataError, match=r"f\.csv: the header names column 'Valence' twice \(columns 2 and 4\)"):
+    with pytest.raises(DataError, match=r"f\.csv: the header names column 'valence' twice \(columns 2 and 4, "
+                                        r"'valence' and 'Valence'\)"):
         ft.import_features(path, None, Store(tmp_path / "c"))
     path.write_text(f"Track ID,track_id,energy\n{tid(1)},{tid(2)},0.6\n")
-    with pytest.raises(DataError, match="column 'track_id' twice"):
+    with pytest.raises(DataError, match="column 'Track ID' twice"):
         ft.import_features(path, None, Store(tmp_path / "c"))
+
+
+def test_messy_files_are_read_as_written_or_refused_saying_why(tmp_path):
+    """Found by a trial of the row-width check: blank lines before the header made the header a
+    row ("not a Spotify track id: track_id"); a gzipped file not named .gz was "not UTF-8 text";
+    an unclosed quote was pandas' "EOF inside string starting at row 1"; a file whose every row
+    had an unquoted comma blamed the column its shifted text landed in."""
+    import gzip
+    store = Store(tmp_path / "c")
+    path = tmp_path / "f.csv"
+    path.write_text(f"\n\ntrack_id,valence,energy\n{tid(1)},0.5,0.6\n")
+    report = ft.import_features(path, None, store)
+    assert (report.rows, report.imported, report.skipped) == (1, 1, {})
+    path.write_bytes(gzip.compress(f"track_id,valence,energy\n{tid(2)},0.5,0.6\n".encode()))
+    assert ft.import_features(path, None, store).imported == 1
+    path.write_text(f'track_id,valence,energy\n"{tid(3)},0.5,0.6\n')
+    with pytest.raises(DataError, match=r"f\.csv: a quoted value is never closed"):
+        ft.import_features(path, None, store)
+    path.write_text("track_id,name,danceability,energy\n" + "".join(f"{tid(i)},A, B,0.5,0.6\n" for i in range(4, 7)))
+    assert ft.import_features(path, None, store).skipped == {ft.TOO_MANY_FIELDS: 3}
+    assert set(stored(store).index) == {tid(1), tid(2)}
 
 
 def test_an_example_of_a_skipped_row_shows_a_long_cell_cut(tmp_path):

@@ -214,8 +214,8 @@ def _radio_stood_in(exc: ServiceError, open_data) -> bool:
 def _warning(exc: ServiceError, open_data=None) -> str:
     if isinstance(exc, BudgetExhausted):
         if open_data is not None and open_data.budget.limit == 0:  # set so: cached answers only, nothing stopped
-            return (f"discovery asked no service ({open_data.budget.source} is 0): it used the answers cached "
-                    "from earlier runs and left out those too old to reuse")
+            return (f"discovery asked no service ({open_data.budget.source} is 0): it used only the answers "
+                    "earlier runs cached, and a question without a fresh one went unasked")
         return f"discovery stopped early: {exc}; the playlist uses what was found"
     service = exc.service or "an open-data service"
     if exc.status == 401 and service == "ListenBrainz":  # only its own questions stopped (OpenData._call)
