@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import MAX_DURATION_MS, csv_encoding, csv_separator, first_line, not_utf8, read_features, rule_text
+from .features import MAX_DURATION_MS, csv_compression, csv_encoding, csv_separator, first_line, not_utf8, read_features, rule_text
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,8 @@ def _bare_id(value: str) -> str:
 def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     try:
         # index_col=False: rows that end in a separator (a trailing comma) are not shifted onto an index
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], compression="infer",
-                           encoding=encoding, index_col=False)
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                           compression=csv_compression(path), encoding=encoding, index_col=False)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except UnicodeDecodeError:  # Excel's plain "CSV" (Windows-1252): "byte 0xf1 in position 14" of a buffer

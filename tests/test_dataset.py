@@ -58,6 +58,9 @@ def test_gzip_file(tmp_path):
     with open(TIDY, "rb") as src, gzip.open(gz, "wb") as dst:
         shutil.copyfileobj(src, dst)
     assert len(load_dataset(gz).playlist_items) == 30
+    named = tmp_path / "songs.csv"  # gzipped, not named so: it was "not UTF-8 text", sent to a spreadsheet
+    shutil.copyfile(gz, named)
+    assert len(load_dataset(named).playlist_items) == 30
 
 
 def test_missing_column_names_file_and_column(tmp_path):
