@@ -54,13 +54,97 @@ def check_writable(path: Path | str) -> None:
                            "permissions); nothing was changed")
 
 
-def _yaml():
+def _yaml(indent: int = 2):
     from ruamel.yaml import YAML
 
     y = YAML()  # round-trip: comments, order and quoting survive
     y.preserve_quotes = True
-    y.indent(mapping=2, sequence=4, offset=2)
+    y.indent(mapping=indent, sequence=indent + 2, offset=indent)
     return y
+
+
+def _indent_of(text: str) -> int:
+    """The mapping indent a YAML file uses (the fewest leading spaces of a nested key; 2 when
+    none is nested): a file written with 4 was written back with 2, every line changed."""
+    steps = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()
+             if line.strip() and not line.lstrip().startswith(("#", "- ")) and line.startswith(" ")]
+    return min(steps) if steps and 1 < min(steps) <= 8 else 2
+
+
+def _scalar_text(value: Any, old: str) -> str | None:
+    """How ``value`` is written in place of the scalar written ``old`` (its quotes kept for a
+    string), or None for a value not written on one line."""
+    import json
+    if isinstance(value, str) and old[:1] == '"':
+        return json.dumps(value, ensure_ascii=False)  # (a JSON string is a YAML double-quoted one)
+    if isinstance(value, str) and old[:1] == "'":
+        return "'" + value.replace("'", "''") + "'"
+    buf = io.StringIO()
+    _yaml().dump({"k": value}, buf)
+    text = buf.getvalue()
+    if not text.startswith("k: ") or text.count("\n") != 1:
+        return None
+    return text[3:].rstrip("\n")
+
+
+def _scalar_end(line: str, start: int) -> int | None:
+    """Where the scalar written from ``start`` of ``line`` ends (before a comment), or None
+    for one that does not end on that line or is not a plain or quoted scalar."""
+    rest = line[start:]
+    if not rest or rest[0] in "|>&*!{[":
+        return None
+    if rest[0] == '"':
+        i = 1
+        while i < len(rest):
+            if rest[i] == "\\":
+                i += 2
+                continue
+            if rest[i] == '"':
+                return start + i + 1
+            i += 1
+        return None
+    if rest[0] == "'":
+        i = 1
+        while i < len(rest):
+            if rest[i] == "'":
+                if rest[i + 1:i + 2] == "'":
+                    i += 2
+                    continue
+                return start + i + 1
+            i += 1
+        return None
+    m = re.search(r"\s#", rest)
+    return start + len((rest[:m.start()] if m else rest).rstrip())
+
+
+def _edited_in_place(before: str, edits: list[tuple[Any, str, Any, Any]]) -> str | None:
+    """``before`` with each edit's scalar replaced on its own line, every other character kept
+    (indentation, spacing, comments), or None when an edit is not such a replace (a new key, a
+    key taken out, a mapping, a block or flow value): ``edits`` are (mapping, key, old value,
+    new value) of keys the file already sets."""
+    lines = before.split("\n")
+    changes: dict[int, list[tuple[int, int, str]]] = {}
+    for node, key, old, value in edits:
+        if isinstance(old, (dict, list)) or isinstance(value, (dict, list)):
+            return None
+        flow = getattr(getattr(node, "fa", None), "flow_style", lambda: True)
+        if flow():  # "{weight: 0.1}": its scalars end at a comma or brace
+            return None
+        try:
+            (kline, _), (vline, vcol) = node.lc.key(key), node.lc.value(key)
+        except (AttributeError, KeyError, TypeError):
+            return None
+        if kline != vline or vline >= len(lines):
+            return None
+        end = _scalar_end(lines[vline], vcol)
+        text = None if end is None else _scalar_text(value, lines[vline][vcol:end])
+        if text is None:
+            return None
+        changes.setdefault(vline, []).append((vcol, end, text))
+    for n, spans in changes.items():
+        for start, end, text in sorted(spans, reverse=True):
+            lines[n] = lines[n][:start] + text + lines[n][end:]
+    return "\n".join(lines)
 
 
 class _Delete:
@@ -127,6 +211,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
         data = CommentedMap()
     secrets = _secret_values(data)
     places = _places(data)
+    in_place: list[tuple[Any, str, Any, Any]] | None = []  # (mapping, key, old, new): of keys the file sets
     for dotted, value in values.items():
         *parents, last = dotted.split(".")
         node, trail = data, []
@@ -148,16 +233,27 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
             node = child
         else:
             if value is not DELETE:
-                node[last] = value(node.get(last)) if callable(value) else value
+                new = value(node.get(last)) if callable(value) else value
+                if in_place is not None and last in node:
+                    in_place.append((node, last, node[last], new))
+                else:
+                    in_place = None
+                node[last] = new
             elif last in node:
+                in_place = None
                 del node[last]
                 for parent, part in reversed(trail):  # a section the key leaves empty goes too
                     if parent[part]:
                         break
                     del parent[part]
-    buf = io.StringIO()
-    _yaml().dump(data, buf)
-    after = kept + buf.getvalue()
+    # only values the file already sets, each a scalar on its key's line: those characters alone
+    # change (a file's own spacing and comment columns stay); else the file is written anew from
+    # its parse, in its own indentation (comments and order kept)
+    after = None if in_place is None or kept else _edited_in_place(before, in_place)
+    if after is None:
+        buf = io.StringIO()
+        _yaml(_indent_of(before)).dump(data, buf)
+        after = kept + buf.getvalue()
     if not data:  # every key taken out: the file's comments stay, not a "{}"
         comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
         after = comments.rstrip("\n") + "\n" if comments.strip() else ""

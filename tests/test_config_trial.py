@@ -347,3 +347,27 @@ def test_a_contact_no_http_header_can_carry_is_named_with_its_line_by_every_comm
     assert shown.exit_code == 2 and "line 3: enrich.contact" in shown.stderr
     # not sent when enrich.user_agent is set (the User-Agent goes as written): not refused
     assert load_settings(write(tmp_path, "enrich:\n  contact: Łukasz\n  user_agent: me/1 ( a@b.c )\n"), environ={})
+
+
+def test_tune_write_changes_only_the_values_in_a_file_of_its_own_layout(tmp_path):
+    """`tune --write` wrote the whole file anew from its parse: a file indented by 4 came back
+    indented by 2 (every line in the diff, comments left at 4 above keys at 2), spacing after a
+    colon and comment columns moved, and `--undo` did not give the layout back. A value the
+    file already sets on its key's line is now replaced there, nothing else touched; a new key
+    writes the file in its own indentation."""
+    from recommender.configfile import DELETE, set_values
+    path = tmp_path / "config.yaml"
+    text = ("# mine\ncache:\n    dir:   \"/tmp/lib\"    # copied\nblend:\n    max_tracks: 40   # forty!\n"
+            "scorers:\n    # I like content a lot\n    content:\n        weight: 1.0   # yes\n"
+            "    year: {weight: 0.1}\n")
+    path.write_text(text)
+    diff = set_values(path, {"scorers.content.weight": 0.75, "blend.max_tracks": 35})
+    assert path.read_text() == text.replace("weight: 1.0", "weight: 0.75").replace("max_tracks: 40", "max_tracks: 35")
+    assert len([line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("---", "+++")]) == 4
+    set_values(path, {"scorers.content.weight": 1.0, "blend.max_tracks": 40})  # as `tune --undo` puts them back
+    assert path.read_text() == text
+    set_values(path, {"scorers.walk.weight": 0.5})  # a new key: the file in its own indentation
+    assert path.read_text().endswith("    year: {weight: 0.1}\n    walk:\n        weight: 0.5\n")
+    assert "        weight: 1.0   # yes\n" in path.read_text() and "    # I like content a lot\n    content:\n" in path.read_text()
+    set_values(path, {"scorers.walk.weight": DELETE, "scorers.year.weight": 0.2})  # in a flow mapping: anew
+    assert "    year: {weight: 0.2}\n" in path.read_text() and "walk" not in path.read_text()
