@@ -27,7 +27,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from .errors import RecommenderError, StorageError, UsageError, set_aside
-from .safetext import json_safe, terminal_safe, visible
+from .safetext import cut, json_safe, terminal_safe, visible
 
 
 class _FlagsTakeNoValue:
@@ -1824,10 +1824,10 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         return
     if not rows:
         place = source.label  # the demo by name, not by its folder, as similar says it
-        typer.echo(f"No match for {text!r} in {place} (nothing scored {min_score:g} or more).")
+        typer.echo(f"No match for {cut(text, 80)!r} in {place} (nothing scored {min_score:g} or more).")
         return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
-    _print_rows(rows, f"Tracks matching {text!r}", cols, {"name", "artists", "album", "track_id"},
+    _print_rows(rows, f"Tracks matching {cut(text, 80)!r}", cols, {"name", "artists", "album", "track_id"},
                 drop=("source", "score", "album"))
 
 

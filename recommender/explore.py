@@ -25,7 +25,7 @@ from .blend import blend_scores, fitted_weights, in_blend
 from .errors import RecommenderError, UsageError
 from .library import Library
 from .paths import SAMPLE_LIBRARY
-from .searchindex import MIN_SCORE, SearchIndex, core_title, fold
+from .searchindex import _ID_RE, _URI_RE, MIN_SCORE, SearchIndex, core_title, fold, parse_track_ref
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer
@@ -41,9 +41,6 @@ RESOLVE_MIN_SCORE = 0.5
 # Spotify's 2026 search returns at most 10 items per request.
 REMOTE_LIMIT_MAX = 10
 
-_ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
-_URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
-_URL_RE = re.compile(r"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?track/([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 
 def is_track_id(text: str) -> bool:
@@ -186,17 +183,6 @@ def search_tracks(library: Library, query: str, limit: int = 10,
     both["_order"] = np.arange(len(both))  # stable: remote order breaks ties among remote hits
     both = both.sort_values(["score", "_order"], ascending=[False, True]).head(limit)
     return both.drop(columns="_order").reset_index(drop=True)
-
-
-def parse_track_ref(text: str) -> str | None:
-    """The bare track id in an id, a ``spotify:track:`` URI or an open.spotify.com track URL;
-    None for anything else."""
-    s = (text or "").strip()
-    for rx in (_ID_RE, _URI_RE, _URL_RE):
-        m = rx.match(s)
-        if m:
-            return m.group(1) if m.groups() else m.group(0)
-    return None
 
 
 IMPORT_HINT = ("import audio features with `recommend import features FILE.csv` "

@@ -94,6 +94,22 @@ def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarra
     return (1 - PACKAGING_SHARE) * score(core) + PACKAGING_SHARE * score(query)
 
 
+_ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
+_URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
+_URL_RE = re.compile(r"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?track/([0-9A-Za-z]{22})(?:[/?#].*)?$")
+
+
+def parse_track_ref(text: str) -> str | None:
+    """The bare track id in an id, a ``spotify:track:`` URI or an open.spotify.com track URL;
+    None for anything else."""
+    s = (text or "").strip()
+    for rx in (_ID_RE, _URI_RE, _URL_RE):
+        m = rx.match(s)
+        if m:
+            return m.group(1) if m.groups() else m.group(0)
+    return None
+
+
 # Chinese, Japanese and Korean letters: those scripts write no spaces between words
 _CJK = re.compile(f"[{CJK_LETTERS}]")
 
@@ -333,6 +349,12 @@ class SearchIndex:
     def query(self, query: str, limit: int = 10, min_score: float = MIN_SCORE) -> list[dict]:
         """The best ``limit`` tracks scoring at least ``min_score``, best first (ties: the
         shorter name, then track id): dicts with track_id, name, artists, album, score."""
+        ref = parse_track_ref(query)  # a track's id, URI or link pasted in: that track (as `similar` takes it)
+        if ref is not None and limit > 0:
+            at = next((i for i, t in enumerate(self.tracks) if t[0] == ref), None)
+            if at is not None:
+                return [{"track_id": ref, "name": self.tracks[at][1], "artists": self.tracks[at][2],
+                         "album": self.tracks[at][3], "score": 1.0}]
         s = self.scores(query)
         keep = np.flatnonzero((s >= min_score) & (s > 1e-9))
         if len(keep) == 0 or limit <= 0:

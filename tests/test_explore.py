@@ -601,3 +601,13 @@ def test_a_word_is_found_whole_before_its_trigrams_spread_over_two_words():
     # tracks from elsewhere (a Spotify search's) are scored as the index scores its own
     for q in ("viva", "surviva vivegam", "beijo 2de1", "filler song"):
         assert np.allclose(idx.score_texts(q, tracks), idx.scores(q)), q
+
+
+def test_a_track_id_uri_or_link_searched_for_finds_that_track():
+    """`search` with a pasted id, URI or link said "No match" for a track of the library, where
+    `similar` and `moods near` take them."""
+    from recommender.searchindex import SearchIndex
+    idx = SearchIndex.build([(tid(1), "Zombie", "The Cranberries", "No Need To Argue"), (tid(2), "Linger", "The Cranberries", "X")])
+    for text in (tid(1), f"spotify:track:{tid(1)}", f"https://open.spotify.com/intl-de/track/{tid(1)}?si=abc"):
+        assert [(h["track_id"], h["score"]) for h in idx.query(text)] == [(tid(1), 1.0)], text
+    assert idx.query(tid(3)) == []  # not in the library: no match, not an error
