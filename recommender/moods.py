@@ -437,8 +437,13 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
                        silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
                        axes=axes)
+    # one name per cluster everywhere: the clusters' table, the chart's legend, the tracks' mood
+    # and an export (two clusters labelled alike were "energetic/intense" twice in the table and
+    # the legend, and "energetic/intense 2" in the tracks' table)
+    names = res.names()
+    clusters["label"] = clusters["cluster"].map(names)
     # a track's mood is its cluster's, as the table and an export name it (NaN: left out)
-    tracks.insert(tracks.columns.get_loc("cluster") + 1, "mood", tracks["cluster"].map(res.names()))
+    tracks.insert(tracks.columns.get_loc("cluster") + 1, "mood", tracks["cluster"].map(names))
     return res
 
 
