@@ -141,7 +141,7 @@ def test_content_why_skips_filler_words():
     sc = ContentScorer(fields={"album": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
     assert sc.score(pd.Series({"a": 1.0}), pd.Index(["b"]))["b"] > 0  # "the" still scores...
     why = sc.explain(pd.Series({"a": 1.0}), ["b", "c"])
-    assert why["c"] == "shares album 'wall'"  # ...but is no reason to show next to a real one
+    assert why["c"] == "shares album word 'wall'"  # ...but is no reason to show next to a real one
     # a track that shares nothing else says so: it got no reason of its own, and the build's
     # fallback told a --seed-playlist run from 'The Cranberries Best Of' that The Police had
     # "similar names, artists and genres to your seeds" when only "the" matched
@@ -164,7 +164,7 @@ def test_content_why_leaves_out_the_pieces_of_a_contraction():
     lib = _names_library(["Don't Wait Up", "Don't Wait", "That's Wait"], ["r", "s", "t"])
     sc = ContentScorer(fields={"name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
     why = sc.explain(pd.Series({"a": 1.0, "c": 0.5}), ["b"], top=5)["b"]
-    assert why.startswith("shares name 'wait'")
+    assert why.startswith("shares name word 'wait'")
     assert "'don'" not in why and "'t'" not in why and "'s'" not in why
 
 
@@ -175,7 +175,7 @@ def test_content_why_leaves_out_the_packaging_words_of_a_name():
                          ["r", "s", "t", "u"])
     sc = ContentScorer(fields={"name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
     why = sc.explain(pd.Series({"a": 1.0, "d": 1.0}), ["b", "c"], top=5)
-    assert why["b"] == "shares name 'blue'"
+    assert why["b"] == "shares name word 'blue'"
     assert why["c"].startswith("shares only the common words ") and "'original'" in why["c"]
 
 
@@ -188,8 +188,8 @@ def test_content_why_keeps_the_content_words_of_the_stop_word_list():
     lib = Library.from_frames(tracks=tracks, playlists=pd.DataFrame({"playlist_id": ["p"], "name": ["P"]}),
                               playlist_items=pd.DataFrame({"playlist_id": ["p"], "track_id": ["a"], "position": [0]}))
     sc = ContentScorer(fields={"name": 1.0}, word_ngrams=(1, 1), min_df=1).fit(lib)
-    assert sc.explain(pd.Series({"a": 1.0}), ["b"]) == {"b": "shares name 'fire'"}
-    assert sc.explain(pd.Series({"c": 1.0}), ["d"])["d"] in ("shares name 'cry', 'alone'", "shares name 'alone', 'cry'")
+    assert sc.explain(pd.Series({"a": 1.0}), ["b"]) == {"b": "shares name word 'fire'"}
+    assert sc.explain(pd.Series({"c": 1.0}), ["d"])["d"] in ("shares name words 'cry', 'alone'", "shares name words 'alone', 'cry'")
 
 
 def test_audio_why_names_the_features_a_track_shares_with_the_seeds(lib):
@@ -801,4 +801,4 @@ def test_content_why_says_each_label_once():
     # a trial's why read "shares name 'personal', name 'jesus'"
     from recommender.scorers.content import _joined_parts
     parts = [("name", "personal"), ("artist", "Depeche Mode"), (None, "the same album"), ("name", "jesus")]
-    assert _joined_parts(parts) == "name 'personal', 'jesus', artist 'Depeche Mode', the same album"
+    assert _joined_parts(parts) == "name words 'personal', 'jesus', artist 'Depeche Mode', the same album"

@@ -417,11 +417,17 @@ class ContentScorer(Scorer):
 
 def _joined_parts(parts: list[tuple[str | None, str]]) -> str:
     """A why's shared features, each label said once before its words, labels in the order of
-    their first (strongest) feature: "name 'personal', 'jesus', artist 'X'", not "name
-    'personal', artist 'X', name 'jesus'"; a part without a label ("the same album") as it is."""
+    their first (strongest) feature: "name words 'personal', 'jesus', artist 'X'", not "name
+    word 'personal', artist 'X', name word 'jesus'"; a part without a label ("the same album")
+    as it is."""
     order = list(dict.fromkeys(label for label, _ in parts))
     said = []
     for label in order:
         texts = [text for lab, text in parts if lab == label]
+        if label in _WORDS_OF:  # "album word 'full'": "album 'full'" read as the same album
+            label = f"{label} {plural(len(texts), 'word')}"
         said.extend(texts if label is None else [f"{label} " + ", ".join(f"'{t}'" for t in texts)])
     return ", ".join(said)
+
+
+_WORDS_OF = ("name", "album")  # labels whose parts are words of a name, not the name
