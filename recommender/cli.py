@@ -1137,7 +1137,7 @@ def evaluate_cmd(
         result = jobs.evaluate(settings, setup, top_n=top_n, progress=bar)
     if report:
         from .report import write_report
-        write_report(result, report, source=setup.source)
+        write_report(result, report, source=setup.shared_source)
     if as_json:
         _print_json(result.to_dict())
         return
@@ -1236,7 +1236,7 @@ def tune_cmd(
     if report:  # before the config: a report that cannot be written leaves the config as it was
         from .report import write_report
         best = settings.with_overrides({f"scorers.{k}.weight": v for k, v in result.best_weights.items()})
-        write_report(jobs.evaluate(best, setup), report, tuned=result, source=setup.source)
+        write_report(jobs.evaluate(best, setup), report, tuned=result, source=setup.shared_source)
     diff = None
     if write and result.within_spread:  # no change on noise: the current weights stay
         out["written"], out["changed"] = str(target), False

@@ -1009,6 +1009,8 @@ class EvalSetup:
     hidden: pd.DataFrame
     source: str
     protocol: bool = False  # hidden by the benchmark's sha1 rule (a dataset), else seeded random
+    # ``source`` as a report you may share says it: no folder of this machine (its user's name)
+    shared_source: str = ""
 
 
 def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
@@ -1033,12 +1035,13 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         if split != "all":
             library = split_library(library, split)
         hidden = hide_tracks(library, min_tracks=ev.min_tracks)
-        source = f"{dataset} ({split} split, {features} features, protocol hiding)"
+        how = f"({split} split, {features} features, protocol hiding)"
+        source, shared = f"{dataset} {how}", f"{Path(dataset).name} {how}"
     else:
         library = taste_library(settings, library, demo=demo)  # the playlists we wrote: never a target to predict
         hidden = hide_random(library, fraction=ev.hide_fraction, seed=ev.seed, min_tracks=ev.min_tracks)
-        source = (f"{owner} in {settings.frames_dir} ({ev.hide_fraction:.0%} of each playlist with "
-                  f"{ev.min_tracks}+ tracks hidden, seed {ev.seed})")
+        how = f"({ev.hide_fraction:.0%} of each playlist with {ev.min_tracks}+ tracks hidden, seed {ev.seed})"
+        source, shared = f"{owner} in {settings.frames_dir} {how}", f"{owner} {how}"
     if hidden.empty:
         raise NotEnoughData(f"no playlist with at least {ev.min_tracks} tracks to evaluate on in {source}")
     items = library.playlist_items
@@ -1047,7 +1050,7 @@ def evaluation_setup(settings, dataset: Path | None = None, split: str = "all",
         raise NotEnoughData(f"{source} holds one playlist and no other track: the tracks hidden from it would be "
                             "the only candidates, and every scorer would find them all (a perfect score that says "
                             "nothing); evaluate a file of several playlists")
-    return EvalSetup(library, hidden, source, protocol=dataset is not None)
+    return EvalSetup(library, hidden, source, protocol=dataset is not None, shared_source=shared)
 
 
 def evaluate(settings, setup: EvalSetup, top_n: int | None = None, progress: Progress | None = None):

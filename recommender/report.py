@@ -10,6 +10,7 @@ import base64
 import html
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,11 @@ def _tune_chart(plt, tuned: TuneResult) -> str:
     return out
 
 
+def _code(escaped: str) -> str:
+    """Escaped text whose `commands` (the terminal's words) are shown as code, not as backticks."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escaped)
+
+
 def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None = None,
                  source: str | None = None) -> Path:
     """Write the HTML report to ``path`` (atomically) and return the path; ``tuned``: the
@@ -134,19 +140,20 @@ def write_report(result: EvalResult, path: Path | str, tuned: TuneResult | None 
     # (html.escape alone: html_safe wrote each line break as a visible "\x0a"; json.dumps escapes the rest)
     tune_json = (f"<h2>tuning summary</h2><pre>{html.escape(json.dumps(tuned.to_dict(), indent=2))}</pre>"
                  if tuned is not None else "")
-    from .store import now_iso
+    from .isotime import shown, utc_now
     measured = f" from {html_safe(source)}" if source else ""
     # a tune's report: the numbers of its best weights, and whether tune takes them
     whose = ("" if tuned is None else "<p id='whose'>These are the numbers of tune's best weights"
              + ("; tune keeps your current weights: the gain is within the spread of the folds" if tuned.within_spread
                 else "") + ".</p>")
-    doc = (f"<!doctype html><html><head><meta charset='utf-8'><title>recommend: evaluation</title>"
+    title = "Evaluation" if tuned is None else "Tuning"
+    doc = (f"<!doctype html><html><head><meta charset='utf-8'><title>recommend: {title.lower()}</title>"
            f"<style>body{{font-family:sans-serif;max-width:60em;margin:auto}}td,th{{padding:2px 8px;"
-           f"text-align:right}}</style></head><body><h1>Evaluation</h1>"
+           f"text-align:right}}</style></head><body><h1>{title}</h1>"
            f"<p>{result.targets} target playlists{measured}, top {result.top_n}, {result.seconds:.1f} s, "
            f"blend weights {html_safe(weights_text({k: w for k, w in result.weights.items() if w}))}; "
-           f"measured {now_iso()} UTC</p>{whose}"
+           f"measured {shown(utc_now())}</p>{whose}"
            f"<table><tr><th>method</th><th>weight</th>{head}</tr>{rows}</table>"
-           + (f"<p id='off'>{html_safe(off)}</p>" if off else "") + f"{imgs}{tune_json}</body></html>")
+           + (f"<p id='off'>{_code(html_safe(off))}</p>" if off else "") + f"{imgs}{tune_json}</body></html>")
     atomic_write(path, lambda p: p.write_text(doc, encoding="utf-8"), chosen=True)
     return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import math
 
@@ -262,6 +264,7 @@ def test_write_report_embeds_charts(settings, tmp_path):
     head = text.split("<body>")[1].split("</p>")[0]
     assert "target playlists from sample.csv (dev split, protocol hiding), top 5, " in head
     assert "blend weights content 1; measured 20" in head and head.endswith(" UTC") and "{" not in head
+    assert not re.search(r"\+00:00|T\d\d:", head)  # a time as every page shows it ("+00:00 UTC" said it twice)
 
 
 def test_the_report_marks_a_scorer_at_weight_0_off_as_evaluate_does(settings, tmp_path):
@@ -281,7 +284,7 @@ def test_the_report_marks_a_scorer_at_weight_0_off_as_evaluate_does(settings, tm
     assert "<tr><td>popularity</td><td>0 (off)</td>" in text and "<tr><td>content</td><td>1.5</td>" in text
     assert "<tr><td>blend</td><td></td>" in text and "<th>method</th><th>weight</th>" in text
     assert ("<p id='off'>popularity is off (weight 0), not in the blend; its row shows how well it would do alone "
-            "(to use one, set scorers.NAME.weight above 0; `recommend tune` then searches its weight too)</p>") in text
+            "(to use one, set scorers.NAME.weight above 0; <code>recommend tune</code> then searches its weight too)</p>") in text
 
 
 def test_the_report_of_tune_does_not_say_let_tune_search_the_weights(settings, tmp_path):
@@ -304,7 +307,8 @@ def test_the_report_of_tune_does_not_say_let_tune_search_the_weights(settings, t
     assert off == ("popularity is off (weight 0), not in the blend; its row shows how well it would do alone (to use "
                    "one, set scorers.NAME.weight yourself: tune searches only scorers with a weight, and may leave one "
                    "at 0)")
-    assert "`recommend tune` then searches its weight too" in write_report(res, tmp_path / "e.html").read_text()
+    assert "<code>recommend tune</code> then searches its weight too" in write_report(res, tmp_path / "e.html").read_text()
+    assert "<title>recommend: tuning</title>" in text and "<h1>Tuning</h1>" in text  # (it said "Evaluation")
     # the tuning summary's lines are lines (each break was a visible "\x0a"), and the numbers say whose they are
     summary = text.split("<h2>tuning summary</h2><pre>", 1)[1].split("</pre>", 1)[0]
     assert "\\x0a" not in summary and summary.count("\n") > 5 and "&quot;folds&quot;: 1" in summary
@@ -458,3 +462,12 @@ def test_the_kept_evaluation_and_evaluate_both_show_the_audio_row_at_weight_0(se
     for result in (got.to_dict(), want.to_dict()):
         assert result["weights"]["audio"] == 0 and "p@5" in result["scorers"]["audio"]
     assert got.to_dict() | {"seconds": 0} == want.to_dict() | {"seconds": 0}
+
+
+def test_a_report_names_no_folder_of_this_machine(settings, tmp_path):
+    """An evaluation's title names the data folder ("the sample library in /home/ann/..."); the
+    HTML report, a file to share, said it too, and with it the user's name."""
+    from recommender import jobs
+    setup = jobs.evaluation_setup(settings, library=themed_library())
+    assert str(settings.frames_dir) in setup.source and str(settings.frames_dir) not in setup.shared_source
+    assert setup.shared_source == setup.source.replace(f" in {settings.frames_dir}", "")
