@@ -623,13 +623,13 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
         log.warning(exposed)
 
 
-def _at_most(option: str, value: int | None, limit: str) -> None:
-    """UsageError for an option above the bound ``config.<limit>`` its config key has (an
-    evaluation's N of 100,000,000 ran out of memory, tune's folds ran for hours)."""
-    from . import config
-    most = getattr(config, limit)
+def _at_most(command: str, option: str, value: int | None, most: int, least: int = 1) -> None:
+    """UsageError for an option of ``command`` above ``most``, the bound its config key has too
+    (an evaluation's N of 100,000,000 ran out of memory, tune's folds ran for hours), said as a
+    value below ``least`` is said (``clierrors``: the range, the value, the command's help)."""
     if value is not None and value > most:
-        raise UsageError(f"{option} {value} is more than {most}, the most it can be")
+        raise UsageError(f"{option} must be a whole number from {least} to {most}, got '{value}' "
+                         f"(see `recommend {command} -h`)")
 
 
 def _log_for_a_crash(demo: bool) -> bool:
@@ -1116,7 +1116,8 @@ def evaluate_cmd(
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
-    _at_most("--top-n", top_n, "MAX_TOP_N")
+    from .config import MAX_TOP_N
+    _at_most("evaluate", "--top-n/-n", top_n, MAX_TOP_N)
     if protocol != "continuation":
         if demo:
             raise UsageError("--protocol persona reads a playlist data file (--dataset FILE), not --demo")
@@ -1199,7 +1200,8 @@ def tune_cmd(
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
-    _at_most("--folds", folds, "MAX_FOLDS")
+    from .config import MAX_FOLDS
+    _at_most("tune", "--folds", folds, MAX_FOLDS)
     if undo:
         given = [o for o, on in (("--write", write), ("--demo", demo), ("--dataset", dataset is not None),
                                  ("--report", report is not None), ("--folds", folds is not None),

@@ -100,7 +100,7 @@ def _tune_chart(plt, tuned: TuneResult) -> str:
     ax.fill_between(x, (mean - std)[order], (mean + std)[order], alpha=0.25)
     d = tuned._index(tuned.defaults)
     if d >= 0:
-        ax.axhline(mean[d], color="grey", ls="--", label="defaults")
+        ax.axhline(mean[d], color="grey", ls="--", label="your weights")  # (tune.defaults: the config's)
         ax.legend()
     ax.set_xlabel("weight combinations, sorted by mean p@N")
     ax.set_ylabel(f"p@{tuned.top_n} (mean ± sd over folds)")

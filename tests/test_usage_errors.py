@@ -41,9 +41,11 @@ def one_line_error(args: list[str], tmp_path) -> str:
      "error: --limit/-n must be a whole number of at least 1, got '0' (see `recommend search -h`)"),
     # an evaluation's N of 100,000,000 was an out-of-memory kill (exit 137, nothing said), one past
     # a C long a crash; tune's folds ran for hours
-    (["evaluate", "-n", "100000000"], "error: --top-n 100000000 is more than 1000, the most it can be"),
-    (["evaluate", "-n", "99999999999999999999"], "error: --top-n 99999999999999999999 is more than 1000, the most it can be"),
-    (["tune", "--folds", "21"], "error: --folds 21 is more than 20, the most it can be"),
+    (["evaluate", "-n", "100000000"],
+     "error: --top-n/-n must be a whole number from 1 to 1000, got '100000000' (see `recommend evaluate -h`)"),
+    (["evaluate", "-n", "99999999999999999999"],
+     "error: --top-n/-n must be a whole number from 1 to 1000, got '99999999999999999999' (see `recommend evaluate -h`)"),
+    (["tune", "--folds", "21"], "error: --folds must be a whole number from 1 to 20, got '21' (see `recommend tune -h`)"),
     (["search", "x", "--limit", "ten"],
      "error: --limit/-n must be a whole number of at least 1, got 'ten' (see `recommend search -h`)"),
     (["web", "--port", "99999"], "error: --port must be a whole number from 0 to 65535, got '99999' (see `recommend web -h`)"),
