@@ -129,8 +129,19 @@ def use_glyph_fonts(fig) -> None:
         some = "".join(missing[:8]) + ("…" if len(missing) > 8 else "")
         from .wording import plural
         log.warning("the plot shows %d %s as empty boxes (%s): no installed font has %s; install one that does "
-                    "(e.g. Noto Sans CJK for Chinese, Japanese, Korean)", len(missing),
-                    plural(len(missing), "character"), some, "it" if len(missing) == 1 else "them")
+                    "(e.g. %s)", len(missing), plural(len(missing), "character"), some,
+                    "it" if len(missing) == 1 else "them", _font_hint(missing))
+
+
+def _font_hint(missing: list[str]) -> str:
+    """The fonts to name for the characters no installed font has: an emoji's (an emoji was
+    told to install a font for Chinese, Japanese, Korean), a CJK one's, or both."""
+    import unicodedata
+    emoji = any(unicodedata.category(c) == "So" for c in missing)
+    other = any(unicodedata.category(c) != "So" for c in missing)
+    hints = (["Noto Sans CJK for Chinese, Japanese, Korean"] if other or not emoji else []) + \
+        (["Symbola or Noto Emoji for emoji: a black-and-white one, as matplotlib draws no color font"] if emoji else [])
+    return "; ".join(hints)
 
 
 def lays_out_bidi() -> bool:

@@ -46,7 +46,7 @@ SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI
 # (isotime.shown): a run by hand with TZ set, or a night the clock changes, never writes
 # lines that seem to go back hours beside the scheduled run's
 FILE_FORMAT = "%(asctime)s UTC %(levelname)s [%(process)d] %(name)s: %(message)s"
-STDERR_FORMAT = "%(levelname)s: %(message)s"
+STDERR_FORMAT = "%(message)s"  # after the level in lower case, as the CLI's "error:" and "note:" read
 REDACTED = "***"
 MAX_MESSAGE_CHARS = 1000          # a log message (e.g. a response body at -v) is cut to this many characters
 
@@ -259,12 +259,13 @@ def _terminal(stream) -> bool:
 
 
 class _StderrFormatter(logging.Formatter):
-    """STDERR_FORMAT, except for records marked ``note``: 'note: ...', as the CLI's notes read."""
+    """'warning: ...' (the level in lower case: "WARNING:" beside the CLI's "error:" and
+    "note:" lines), and 'note: ...' for records marked ``note``, as the CLI's notes read."""
 
     def format(self, record: logging.LogRecord) -> str:
         if getattr(record, "note", False):
             return f"note: {record.getMessage()}"
-        return super().format(record)
+        return f"{record.levelname.lower()}: {super().format(record)}"
 
 
 def _file_handler(path: Path, max_bytes: int, backups: int, verbose: bool) -> logging.Handler:

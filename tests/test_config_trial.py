@@ -287,7 +287,7 @@ def test_a_command_warns_about_a_readable_secret_on_stderr_and_in_the_log(tmp_pa
     result = runner.invoke(app, ["--no-input", "refresh", "--config", str(f)], catch_exceptions=False,
                            env={"RECOMMENDER_CACHE_DIR": str(cache), "SPOTIPY_CLIENT_SECRET": "", "SPOTIPY_CLIENT_ID": ""})
     assert result.exit_code == 3  # not logged in: the warning comes first, whatever the command does
-    assert f"WARNING: {f} holds spotify.client_secret" in result.stderr
+    assert f"warning: {f} holds spotify.client_secret" in result.stderr
     assert "cs-secret-2222" not in result.stderr
     log = (cache / "recommend.log").read_text()
     assert "holds spotify.client_secret" in log and "cs-secret-2222" not in log

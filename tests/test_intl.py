@@ -384,3 +384,11 @@ def test_a_name_typed_in_another_encoding_than_the_locales_is_a_usage_error_not_
     err = out.stderr.decode("utf-8")
     assert out.returncode == 2, err
     assert err.count("\n") == 1 and "'Academia Reggaet\\xf3n' is not UTF-8 text" in err
+
+
+def test_the_font_named_for_a_missing_glyph_is_one_for_its_kind():
+    """A plot's missing emoji was told to install "Noto Sans CJK for Chinese, Japanese, Korean"."""
+    from recommender.plotfonts import _font_hint
+    assert "emoji" in _font_hint(["🍹"]) and "CJK" not in _font_hint(["🍹"])
+    assert "CJK" in _font_hint(["夜"]) and "emoji" not in _font_hint(["夜"])
+    assert "CJK" in _font_hint(["夜", "🍹"]) and "emoji" in _font_hint(["夜", "🍹"])
