@@ -1476,11 +1476,14 @@ def _age(hours: float | None) -> str:
     return "age unknown" if hours is None else f"{hours:.1f} h ago"  # None: fetched_at unreadable, or far ahead of the clock
 
 
-@command("status", examples=("recommend status", "recommend status --offline", "recommend status --json"))
+@command("status", examples=("recommend status", "recommend status --offline", "recommend status --json",
+                              "recommend status --demo"))
 def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                offline: Annotated[bool, typer.Option("--offline", help="Do not ask Spotify whether the login "
                                                                       "still works (show the saved token only).")]
-               = False) -> None:
+               = False,
+               demo: Annotated[bool, typer.Option("--demo", help="The sample library's runs, cache and playlist "
+                                                                "(what the --demo commands did).")] = False) -> None:
     """Show the last runs, the schedule (our crontab line, its next run), cache age, login state
     (checked with Spotify), the managed playlist and genre coverage."""
     from . import schedule
@@ -1490,6 +1493,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from .wording import plural
     from .spotify.auth import read_token, unusable_token
     settings = _settings(config)
+    if demo:  # the demo's own directory: its runs, cache and playlist (in the stand-in, gone with it)
+        from .paths import demo_settings
+        settings = demo_settings(settings)
     store = open_store(settings)
     manifest = store.read_manifest()
     genres_file = store.frame_stats(["artist_genres"])  # stat-ed before the library's read of it
@@ -1499,7 +1505,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     if library is None and (damaged := store.damaged()):  # (its genre and feature rows were left out, unsaid)
         info["warnings"].append(f"the cached library cannot be read ({damaged}): the next refresh or "
                                 "build-playlist pulls it again; until then the other commands stop")
-    if info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
+    if demo:  # no account, no schedule: the stand-in the demo pulls through lives as long as its run
+        info["login"] = {"state": "the sample library's", "expires_at": None, "expires_in_minutes": None, "scope": None,
+                         "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}
+        info["schedule"] = None
+    elif info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
         info["login"]["message"] = damaged  # named: not taken for a login never made
     elif info["login"]["state"] == "needs login":  # "run `recommend auth`" sent you to a command that fails
         from .errors import AuthError, StorageError
@@ -1508,10 +1518,10 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
             make_auth_manager(settings)
         except (AuthError, StorageError) as exc:  # or no folder for the login (a file in the way): status still shows
             info["login"]["message"] = str(exc)
-    if not offline and info["login"]["state"] != "needs login":
+    if not offline and not demo and info["login"]["state"] != "needs login":
         _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
         info["login"].update(_check_login(settings))
-    if info["playlist"] and info["playlist"].get("id"):
+    if info["playlist"] and info["playlist"].get("id") and not demo:  # (the demo's is in its stand-in)
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
     if info["genres"] and info["genres"]["artists"]:  # what `enrich genres` would look up now
         from .enrich.musicbrainz import due_counts
@@ -1554,13 +1564,13 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         more = (f"`recommend enrich genres` looks up {g['to_look_up']} more" if g.get("to_look_up", 1) else
                 "every artist is looked up; MusicBrainz gave the others none (asked again after "
                 "enrich.retry_misses_days)")
-        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); {more}")
+        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))
     f = info.get("audio_features")
     if f and f["tracks"]:  # valence and energy, which the mood commands need
         cov = f"{f['with_features']} of {f['tracks']} tracks ({f['coverage']:.0%})" if f["with_features"] else "none"
-        lines.append(f"features: {cov} with valence and energy, which the mood commands need "
-                     "(`recommend import features FILE.csv`)")
-    lines += _schedule_lines(info["schedule"])
+        lines.append(f"features: {cov} with valence and energy, which the mood commands need"
+                     + ("" if demo else " (`recommend import features FILE.csv`)"))
+    lines += _schedule_lines(info["schedule"]) if info["schedule"] is not None else []
     if info["running"]:
         from .lock import waiting_text
         waiting = waiting_text(info["running"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -218,6 +219,14 @@ def test_the_demo_keeps_one_directory_of_its_own_below_the_state_dir():
     # its log too: the real data directory holds nothing but the demo's directory
     assert [p.name for p in paths.user_data_dir().iterdir()] == [demo.name]
     assert (demo / "recommend.log").exists()
+    # `status --demo` shows what the demo did (plain `status`, your own runs: none; there was no --demo)
+    pid = json.loads(result.stdout)["playlist_id"]
+    shown = run(["status", "--demo"], {})
+    assert shown.exit_code == 0, shown.stderr
+    assert f"cache:    {demo} (demo-user's library" in shown.stdout and f"({pid}), 50 tracks" in shown.stdout
+    assert "build-playlist --demo exit 0" in shown.stdout and "schedule:" not in shown.stdout
+    assert "open.spotify.com" not in shown.stdout  # its playlist is in the stand-in, gone with the run
+    assert "last runs: none" in run(["status", "--offline"], {}).stdout
 
 
 def test_a_schedule_passes_one_data_directory_on_its_line_but_not_the_platform_pair(tmp_path):
