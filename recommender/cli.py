@@ -1259,8 +1259,11 @@ def tune_cmd(
         undo = whole(_undo_command(config))  # whole on its line, to copy
         before = out["defaults"]["weights"]  # those the write changed (not tune.fixed's, never written)
         changed = {k: before.get(k, 0.0) for k, v in result.tuned_weights.items() if before.get(k, 0.0) != v}
-        _echo_wrapped(f"weights written to {written}; `{undo}` puts back what they "
-                      f"were: {weights_text(changed or before)}")
+        said = f"weights written to {written}; `{undo}` puts back what they were: {weights_text(changed or before)}"
+        if quiet:  # your config changed: said with --quiet too (cron's mail), as a note
+            _note(said)
+        else:
+            _echo_wrapped(said)
     elif write:
         _echo_wrapped(f"nothing written to {written}: the best weights are the ones in effect")
     if report:

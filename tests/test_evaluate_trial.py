@@ -167,6 +167,10 @@ def test_tune_write_says_what_the_weights_were(config, env, tune_finds_better):
     assert line.startswith(f"; `recommend tune --undo --config {config}` puts back what they were: content 1, "
                            "artist_walk 1.15, year 2, coverage 0.4")
     assert "opendata" not in line and "release" not in line
+    config.write_text(CONFIG + "scorers:\n  year:\n    weight: 2.0   # mine\n")
+    quiet = run(tune_args(config) + ["--quiet"], env)  # your config changed: said with --quiet too, as a note
+    assert quiet.exit_code == 0 and quiet.stdout == "", quiet.stderr
+    assert f"note: weights written to {config}; `recommend tune --undo" in " ".join(quiet.stderr.split())
 
 
 def test_tune_undo_puts_back_what_tune_write_replaced_comments_kept(config, env, tune_finds_better):
