@@ -217,6 +217,11 @@ DEMO = Where(SAMPLE_LIBRARY, "`recommend search --demo`",  # `--demo`, and `reco
              "your own cache, which --demo does not read)", refreshed=False)
 
 
+# a Spotify album, artist, playlist, episode or show link or URI: not a track's
+_OTHER_REF = re.compile(r"^(?:(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?"
+                        r"(album|artist|playlist|episode|show)/|spotify:(album|artist|playlist|episode|show):)")
+
+
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,
                   index: TrackIndex | None = None, where: Where = CACHE) -> str:
     """A track id from an id, a ``spotify:track:`` URI, an open.spotify.com URL or free text.
@@ -230,6 +235,10 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
         return ref
     if not fold(text):
         raise UsageError(f"no track matches {text!r}: give a name, a Spotify track id, URI or URL")
+    other = _OTHER_REF.match(text.strip())
+    if other:  # (searched for as words, it said "no track matches")
+        raise UsageError(f"{text.strip()!r} is a Spotify {other.group(1) or other.group(2)} link, not a track's: "
+                         "give a track's id, URI or link (Share, Copy Song Link), or its name")
     hits = search_tracks(library, text, limit=1, index=index)
     if hits.empty or hits["score"].iloc[0] < min_score:
         raise UsageError(f"no track in {where.library} matches {text!r}; "

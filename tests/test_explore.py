@@ -611,3 +611,14 @@ def test_a_track_id_uri_or_link_searched_for_finds_that_track():
     for text in (tid(1), f"spotify:track:{tid(1)}", f"https://open.spotify.com/intl-de/track/{tid(1)}?si=abc"):
         assert [(h["track_id"], h["score"]) for h in idx.query(text)] == [(tid(1), 1.0)], text
     assert idx.query(tid(3)) == []  # not in the library: no match, not an error
+
+
+def test_an_album_or_playlist_link_given_for_a_track_is_said_to_be_one():
+    """`similar https://open.spotify.com/album/...` said "no track matches" as if it were words."""
+    from recommender.explore import resolve_track
+    lib = make_library([("Zombie", "The Cranberries", "No Need To Argue")])
+    for text, kind in (("https://open.spotify.com/album/0eFHYz8NmK75zSplL5qlfM?si=1", "album"),
+                       ("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", "playlist"),
+                       ("open.spotify.com/intl-de/artist/0eFHYz8NmK75zSplL5qlfM", "artist")):
+        with pytest.raises(UsageError, match=f"is a Spotify {kind} link, not a track's"):
+            resolve_track(lib, text)
