@@ -1075,7 +1075,8 @@ def test_a_steers_message_names_the_track_or_artist(session, server):
     _, sec, base = server
     for form, said in [({"action": "remove", "track": "t1", "name": "Song", "by": "Band"},
                         {"msg": "ok", "name": "Song", "by": "Band"}),
-                       ({"action": "block", "artist": HOSTILE[0]}, {"msg": "ok", "name": HOSTILE[0]}),
+                       ({"action": "block", "artist": HOSTILE[0]}, {"msg": "ok", "name": HOSTILE[0], "undo": "unblock"}),
+                       ({"action": "unblock", "artist": HOSTILE[0]}, {"msg": "ok", "name": HOSTILE[0]}),
                        ({"action": "pin", "track": "removed", "name": "Song", "by": "Band"},
                         {"msg": "error: not pinned: you removed this track", "name": "Song", "by": "Band"})]:
         r = session.post(base + "/next/steer", data={"csrf": sec.csrf, **form}, allow_redirects=False, timeout=10)
@@ -1086,7 +1087,12 @@ def test_a_steers_message_names_the_track_or_artist(session, server):
     assert ('<p class="note" id="message" role="status"><bdi>&lt;script&gt;window.__pwned=1&lt;/script&gt;</bdi> by '
             '<bdi>plain \\u202eevil</bdi>: ok</p>') in html  # as text, each name in its own direction
     html = session.get(base + "/next?" + urlencode({"msg": "ok", "name": "Band"}), timeout=10).text
-    assert '<p class="note" id="message" role="status"><bdi>Band</bdi>: ok</p>' in html
+    assert '<p class="note" id="message" role="status"><bdi>Band</bdi>: ok</p>' in html and "undo-block" not in html
+    # a block's message comes with its Undo, the name sent back as it is (escaped once, here)
+    html = session.get(base + "/next?" + urlencode({"msg": "ok", "name": HOSTILE[0], "undo": "unblock"}), timeout=10).text
+    assert ('<input type="hidden" name="artist" value="&lt;script&gt;window.__pwned=1&lt;/script&gt;"><button '
+            'name="action" value="unblock">Undo: unblock <bdi>&lt;script&gt;window.__pwned=1&lt;/script&gt;</bdi>'
+            '</button>') in html
 
 
 def test_the_steer_buttons_name_their_track(session, server):
@@ -1234,9 +1240,13 @@ def test_blocking_an_artist_whose_name_holds_a_line_break_blocks_that_artist(sta
         r = s.post(base + "/next/steer", data={**sent(form), "action": "block"}, timeout=60)
         assert r.status_code == 200
         assert f'<p class="note" id="message" role="status"><bdi>{htmlmod.escape(blocked)}</bdi>: blocked the artist' in r.text
-        assert "take the name out of that list to unblock it" in r.text  # how to undo it (nothing said)
+        assert "Undo, or take the name out of that list, unblocks it" in r.text  # how to undo it (nothing said)
         assert blocked not in htmlmod.unescape(r.text.split('id="next-table"', 1)[1])  # none of its tracks left
-    assert ctx.settings.candidates.blocklist_artists == [blocked]
+        assert ctx.settings.candidates.blocklist_artists == [blocked]
+        undo = re.search(r'<form method="post" action="/next/steer" id="undo-block">(.*?)</form>', r.text, re.S).group(1)
+        r = s.post(base + "/next/steer", data={**sent(undo), "action": "unblock"}, timeout=60)
+        assert "unblocked the artist" in r.text and 'id="undo-block"' not in r.text
+    assert ctx.settings.candidates.blocklist_artists == []
 
 
 def _contrast(fg: str, bg: str) -> float:

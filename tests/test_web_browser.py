@@ -216,6 +216,27 @@ def test_steering_remove_hides_the_track(page, demo):
     assert page.problems == []
 
 
+def test_a_block_is_undone_from_its_message(page, demo):
+    """A block took an artist out of every playlist at one click; undoing it meant editing the
+    config file by hand. Its message comes with an Undo button that unblocks the artist."""
+    config = demo["web_cache"] / "demo" / "web-config.yaml"
+    before = config.read_text() if config.exists() else None
+    page.goto(demo["base"] + "/next")
+    form = page.locator("#next-table tbody tr").first.locator("form:has(button[value=block])").first
+    artist = form.locator("input[name=artist]").get_attribute("value")
+    form.locator("button[value=block]").click()
+    page.wait_for_selector("#undo-block")
+    assert "blocked the artist" in page.inner_text("#message")
+    shown = page.locator("#next-table").inner_text()
+    page.locator("#undo-block button").click()
+    page.wait_for_selector("#message")
+    assert "unblocked the artist" in page.inner_text("#message") and page.locator("#undo-block").count() == 0
+    assert artist.split(" ")[0] in page.locator("#next-table").inner_text() and page.locator("#next-table").inner_text() != shown
+    assert_safe(page)
+    assert page.problems == []
+    put_back(config, before)
+
+
 def put_back(config: Path, before: str | None) -> None:
     """The demo's config file as it was (``before``: its text, None when there was none)."""
     if before is None:

@@ -461,6 +461,12 @@ def test_block_artist_writes_the_config_and_hides_the_artist(ctx):
     assert "# my settings" in text and "# keep" in text and artist in text
     assert artist in ctx.settings.candidates.blocklist_artists
     assert not any(artist in a.split(", ") for a in ctx.preview().table["artists"])
+    # Undo (unblock): the name out of the list again, the artist back (it took an edit of the file by hand)
+    assert "unblocked the artist" in ctx.steer("unblock", artist=artist.upper())  # compared as the block compares
+    assert artist not in ctx.settings.candidates.blocklist_artists and "# keep" in ctx.config_file.read_text()
+    assert any(artist in a.split(", ") for a in ctx.preview().table["artists"])
+    with pytest.raises(UsageError, match="not unblocked: the artist is not in candidates.blocklist_artists"):
+        ctx.steer("unblock", artist=artist)
 
 
 def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):

@@ -517,7 +517,7 @@ class WebContext:
         return out
 
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
-        """remove / pin / unpin a track, or block an artist; returns a one-line message."""
+        """remove / pin / unpin a track, or block or unblock an artist; returns a one-line message."""
         if action in ("remove", "pin", "unpin"):
             if not track_id:
                 raise UsageError(f"{action}: no track given")
@@ -548,8 +548,19 @@ class WebContext:
                 add_to_list(self.config_file, "candidates.blocklist_artists", artist)
             self.reload_settings()
             self.invalidate("preview", "similar_setup")
-            return (f"blocked the artist in {self.config_file} (candidates.blocklist_artists; take the name out of "
-                    "that list to unblock it)")
+            return (f"blocked the artist in {self.config_file} (candidates.blocklist_artists; Undo, or take the name "
+                    "out of that list, unblocks it)")
+        if action == "unblock":  # the Undo of a block: its name out of the list again
+            if not artist.strip():
+                raise UsageError("unblock: no artist given")
+            from .configfile import remove_from_list
+            with jobs.writing(self.settings, "web unblock"):
+                _, held = remove_from_list(self.config_file, "candidates.blocklist_artists", artist)
+            if not held:
+                raise UsageError(f"not unblocked: the artist is not in candidates.blocklist_artists of {self.config_file}")
+            self.reload_settings()
+            self.invalidate("preview", "similar_setup")
+            return f"unblocked the artist: taken out of candidates.blocklist_artists in {self.config_file}"
         raise UsageError(f"unknown action {action!r}")
 
     def publish(self, plan: str | None = None) -> dict[str, Any]:
