@@ -1442,7 +1442,8 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(info)
         return
-    cfg = info["config"] or f"none (create {info['config_default_place']}; --config or RECOMMENDER_CONFIG override)"
+    cfg = info["config"] or (f"none (`recommend config init` writes a starting one at {info['config_default_place']}; "
+                             "--config or RECOMMENDER_CONFIG override)")
     cache = ("the same directory" if dirs.single else
              "library frames, open-data answers, search index: safe to delete, the next run re-pulls")
     _echo_labelled([f"defaults: {info['defaults']}", f"config:   {cfg}",
@@ -1450,6 +1451,33 @@ def config_path_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
                     f"RECOMMENDER_CACHE_DIR or cache.dir naming another directory than this one puts data and "
                     f"cache in that one)",
                     f"cache:    {info['cache']} ({cache})", f"demo:     {info['demo']}", f"log:      {info['log']}"])
+
+
+@command("init", parent=config_app, writes=True,
+         examples=("recommend config init", "recommend config init --client-id abc123",
+                   "recommend config init --config ./my.yaml"))
+def config_init_cmd(
+    config: ConfigOpt = None,
+    client_id: Annotated[Optional[str], typer.Option("--client-id", help="Your Spotify app's client id, written "
+                                                                          "in place of the placeholder.")] = None,
+) -> None:
+    """Write a starting config file (the commented example) where `recommend config path` says, or
+    at --config PATH; never over a file that exists."""
+    import os
+    from . import paths
+    from .store import atomic_write_text
+    target = Path(config or os.environ.get(paths.CONFIG_ENV) or paths.user_config_file()).expanduser()
+    if target.exists() or target.is_symlink():
+        raise UsageError(f"{target} exists: edit it (nothing was written; `recommend config show` shows what it sets)")
+    text = paths.example_config_path().read_text(encoding="utf-8")
+    if client_id is not None:
+        if not re.fullmatch(r"[0-9A-Za-z]{1,64}", client_id.strip()):
+            raise UsageError(f"--client-id {cut(client_id, 40)!r} is no Spotify client id (letters and digits, "
+                             "as the app's dashboard shows it)")
+        text = text.replace('client_id: "your-client-id"', f'client_id: "{client_id.strip()}"', 1)
+    atomic_write_text(target, text)  # (0600, in folders made 0700: a secret may be added to it)
+    typer.echo(f"wrote {target}" + ("" if client_id else "; replace its spotify.client_id placeholder with your "
+                                    "app's client id (or set SPOTIPY_CLIENT_ID), then run `recommend auth`"))
 
 
 @command("migrate", parent=config_app, examples=("recommend config migrate --dry-run", "recommend config migrate"))

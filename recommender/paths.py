@@ -80,6 +80,12 @@ def default_config_path() -> Path:
     return PACKAGE_DIR / "default.yaml"
 
 
+def example_config_path() -> Path:
+    """The commented starting config (``config/example.yaml``, shipped in the package as
+    ``recommender/example.yaml``), which `recommend config init` copies."""
+    return PACKAGE_DIR / "example.yaml"
+
+
 def user_config_file() -> Path:
     """``$XDG_CONFIG_HOME/recommend/config.yaml`` (or the platform's equivalent)."""
     from platformdirs import user_config_path

@@ -371,3 +371,19 @@ def test_tune_write_changes_only_the_values_in_a_file_of_its_own_layout(tmp_path
     assert "        weight: 1.0   # yes\n" in path.read_text() and "    # I like content a lot\n    content:\n" in path.read_text()
     set_values(path, {"scorers.walk.weight": DELETE, "scorers.year.weight": 0.2})  # in a flow mapping: anew
     assert "    year: {weight: 0.2}\n" in path.read_text() and "walk" not in path.read_text()
+
+
+def test_config_init_writes_the_example_once(tmp_path):
+    """The README said "start from config/example.yaml", which an installed package did not hold
+    and no command wrote: `config init` writes it, with your client id if given, never over a file."""
+    target = tmp_path / "conf" / "config.yaml"
+    result = CliRunner().invoke(app, ["config", "init", "--config", str(target), "--client-id", "abc123"])
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_mode & 0o777 == 0o600 and 'client_id: "abc123"' in target.read_text()
+    assert "# Copy to your config file" in target.read_text()  # the commented example, whole
+    assert load_settings(target, environ={}).spotify.client_id == "abc123"
+    target.write_text("# mine\n")
+    again = CliRunner().invoke(app, ["config", "init", "--config", str(target)])
+    assert again.exit_code == 2 and "exists: edit it" in again.output and target.read_text() == "# mine\n"
+    bad = CliRunner().invoke(app, ["config", "init", "--config", str(tmp_path / "b.yaml"), "--client-id", "a b;c"])
+    assert bad.exit_code == 2 and not (tmp_path / "b.yaml").exists()
