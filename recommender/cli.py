@@ -1362,7 +1362,7 @@ def standin_cmd(
     try:
         def ready(server) -> None:  # the export line alone on stdout (a script reads it); the rest on stderr
             _say_unless_quiet(f"Stand-ins on 127.0.0.1 (Ctrl-C to stop): Spotify {server.base_url}, ListenBrainz "
-                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with:")
+                 f"{lb.api_url}, labs {lb.labs_url}, MusicBrainz {mb.base_url}. Point the tool at them with the export line on standard output:")
             _result(f"export RECOMMENDER_SPOTIFY_API_URL={server.api_url} "
                   f"RECOMMENDER_SPOTIFY_ACCOUNTS_URL={server.accounts_url} SPOTIPY_CLIENT_ID=any "
                   f"RECOMMENDER_LISTENBRAINZ_API_URL={lb.api_url} RECOMMENDER_LISTENBRAINZ_LABS_URL={lb.labs_url} "

@@ -76,7 +76,7 @@ def test_standin_command_prints_the_exports_and_stops_cleanly_on_ctrl_c():
         first = lines[0]
         m = re.fullmatch(r"Stand-ins on 127\.0\.0\.1 \(Ctrl-C to stop\): Spotify (http://127\.0\.0\.1:(\d+)), "
                          r"ListenBrainz (http://127\.0\.0\.1:(\d+))/1, labs \3/labs, "
-                         r"MusicBrainz (http://127\.0\.0\.1:\d+)/ws/2/\. Point the tool at them with:\n", first)
+                         r"MusicBrainz (http://127\.0\.0\.1:\d+)/ws/2/\. Point the tool at them with the export line on standard output:\n", first)
         assert m, lines
         spotify, lb, mb = m.group(1), m.group(3), m.group(5)
         assert lines[1] == ("then `recommend auth` logs in (auto-approved) and `recommend refresh` pulls the "

@@ -379,7 +379,8 @@ class Gateway:
         if not idempotent:
             raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied", reason=what)
         if attempt >= self.max_retries:
-            reason = f"{what}, {attempt + 1} attempts"
+            from ..wording import plural
+            reason = f"{what}, {attempt + 1} {plural(attempt + 1, 'attempt')}"
             raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason)
         if not self.announced:
             self.announced = True
