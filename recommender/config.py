@@ -328,6 +328,20 @@ def _key_lines(node: Any, prefix: str = "", out: dict[str, int] | None = None) -
     return out
 
 
+def _indented_under_a_value(text: str, line: int) -> bool:
+    """Is line ``line`` (0-based) of ``text`` indented more than the line of content above it,
+    which is a key with a value ("  max_tracks: 30" over "   max_per_artist: 2")? PyYAML then
+    says "mapping values are not allowed here", as for a second ': ' on one line."""
+    rows = text.split("\n")
+    if line >= len(rows):
+        return False
+    above = next((r for r in reversed(rows[:line]) if r.strip() and not r.lstrip().startswith("#")), None)
+    if above is None:
+        return False
+    indent = len(rows[line]) - len(rows[line].lstrip(" "))
+    return indent > len(above) - len(above.lstrip(" ")) and bool(re.match(r"^\s*[^#:]+:\s+[^#\s]", above))
+
+
 def _parse_yaml(text: str, path: Path, lines: dict[str, int] | None = None) -> dict:
     """The YAML mapping of ``text``; ``lines``, when given, receives the line of every key
     (``_key_lines``)."""
@@ -356,6 +370,9 @@ def _parse_yaml(text: str, path: Path, lines: dict[str, int] | None = None) -> d
             where, problem = f" line {start.line + 1}", "has a quote that is never closed"
         elif problem.startswith("found character") and "cannot start any token" in problem:
             problem += " (a value starting with @, ` or % needs quotes)"
+        elif problem == "mapping values are not allowed here" and mark and _indented_under_a_value(text, mark.line):
+            problem += (" (the line is indented more than the key above it, which has a value: indent it as "
+                        "that key is)")
         elif problem == "mapping values are not allowed here":
             problem += (" (a second ': ' on the line, whose value then needs quotes, or a key above it "
                         "without its ':')")

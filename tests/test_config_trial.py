@@ -234,6 +234,9 @@ def test_a_date_is_shown_as_written_with_a_hint(tmp_path):
     ("blend:\n  max_tracks: 40\n max_per_artist: 2\n", "line 3 expected <block end>, but found '<block mapping start>' "
                                                        "(the line is indented differently from the lines above it)"),
     ("playlist:\n  name: foo: bar\n", "line 2 mapping values are not allowed here (a second ': ' on the line"),
+    # indented one more than the key above it: it named a second ': ' (the opposite case named the indent)
+    ("blend:\n  max_tracks: 30\n   max_per_artist: 2\n", "line 3 mapping values are not allowed here (the line is "
+                                                          "indented more than the key above it, which has a value"),
     ("playlist:\n  name: @me\n", "(a value starting with @, ` or % needs quotes)"),
 ])
 def test_a_yaml_syntax_error_says_what_to_change(tmp_path, text, expected):
