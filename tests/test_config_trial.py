@@ -4,6 +4,7 @@ each test failed on the code before its fix."""
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -390,3 +391,16 @@ def test_config_init_writes_the_example_once(tmp_path):
     assert again.exit_code == 2 and "exists: edit it" in again.output and target.read_text() == "# mine\n"
     bad = CliRunner().invoke(app, ["config", "init", "--config", str(tmp_path / "b.yaml"), "--client-id", "a b;c"])
     assert bad.exit_code == 2 and not (tmp_path / "b.yaml").exists()
+
+
+def test_an_empty_client_id_names_the_file_that_set_it(tmp_path):
+    """`client_id: ""` said "not connected to Spotify: set spotify.client_id in your config file",
+    a key the file already sets, naming no file, and offered the demo."""
+    from recommender.errors import AuthError
+    from recommender.spotify.auth import make_auth_manager
+    path = tmp_path / "c.yaml"
+    path.write_text('spotify:\n  client_id: ""\n')
+    with pytest.raises(AuthError, match=rf"spotify.client_id is empty \(in {re.escape(str(path))}\): put your app's"):
+        make_auth_manager(load_settings(path, environ={}))
+    with pytest.raises(AuthError, match="not connected to Spotify: set spotify.client_id"):  # set nowhere
+        make_auth_manager(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}))

@@ -299,6 +299,10 @@ def make_auth_manager(settings, cache_dir: Path | None = None) -> SpotifyPKCE | 
                         f"{settings.sources.get('spotify.client_id', 'your config file')}): put your app's client id "
                         "there (https://developer.spotify.com/dashboard) or set SPOTIPY_CLIENT_ID, then run "
                         "`recommend auth`")
+    where = settings.sources.get("spotify.client_id")
+    if not sp.client_id and where and where != "defaults":  # set empty (a file, a variable): name where
+        raise AuthError(f"spotify.client_id is empty (in {where}): put your app's client id there "
+                        "(https://developer.spotify.com/dashboard) or set SPOTIPY_CLIENT_ID, then run `recommend auth`")
     if not sp.client_id:
         raise AuthError("not connected to Spotify: set spotify.client_id in your config file (`recommend config path` "
                         "shows where) or SPOTIPY_CLIENT_ID "
