@@ -76,8 +76,10 @@ def one_line_error(args: list[str], tmp_path) -> str:
     # needs its command, and an option's value is no command (`recommend status --seed-playlist`)
     (["--top-m", "3", "evaluate"], "error: no such option: --top-m, and `recommend evaluate` has no --top-m "
                                    "either; did you mean `recommend evaluate --top-n`? (see `recommend -h`)"),
-    (["--demo", "status"], "error: no such option: --demo, and `recommend status` has no --demo either "
-                           "(see `recommend -h`)"),
+    (["--demo", "auth"], "error: no such option: --demo, and `recommend auth` has no --demo either "
+                         "(see `recommend -h`)"),
+    (["--demo", "status"], "error: no such option: --demo before the command; a command's own options go after "
+                           "it: `recommend status --demo` (see `recommend -h`)"),
     (["--frobnicate", "moods"], "error: no such option: --frobnicate, and no command of `recommend moods` has it "
                                 "(see `recommend -h`)"),
     (["--mood", "happy", "moods"], "error: no such option: --mood before the command; a command's own options go "
