@@ -481,8 +481,8 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     fit = ~too_many.to_numpy(dtype=bool)  # a row with extra fields has its values in other columns: not the column's
 
     def numeric(c: str) -> int:  # the column's cells that read as a number (in range or not), in rows that fit
-        filled = raw[c].fillna("").astype(str).str.strip().ne("").to_numpy(dtype=bool)
-        return int((filled & ~read.unread[c].to_numpy(dtype=bool) & fit).sum())
+        number = read.values[c].notna().to_numpy(dtype=bool) | (read.bad[c] & ~read.unread[c]).to_numpy(dtype=bool)
+        return int((number & fit).sum())
     _refuse_unreadable_column(path, df, {**{c: (read.unread[c] & fit, numeric(c)) for c in columns},
                                          "track_id": (ids.isna() & ~blank_id & fit, int((ids.notna() & fit).sum()))},
                               {**columns, "track_id": id_col})
