@@ -1468,6 +1468,7 @@ def config_init_cmd(
     from .store import atomic_write_text
     target = Path(config or os.environ.get(paths.CONFIG_ENV) or paths.user_config_file()).expanduser()
     if target.exists() or target.is_symlink():
+        _settings(target)  # a file with a problem: that problem first (config.py's one line), as every command says it
         raise UsageError(f"{target} exists: edit it (nothing was written; `recommend config show` shows what it sets)")
     text = paths.example_config_path().read_text(encoding="utf-8")
     if client_id is not None:
