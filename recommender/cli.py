@@ -1538,7 +1538,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         info["warnings"].append(f"the cached library cannot be read ({damaged}): the next refresh or "
                                 "build-playlist pulls it again; until then the other commands stop")
     if demo:  # no account, no schedule: the stand-in the demo pulls through lives as long as its run
-        info["login"] = {"state": "the sample library's", "expires_at": None, "expires_in_minutes": None, "scope": None,
+        info["login"] = {"state": "demo", "expires_at": None, "expires_in_minutes": None, "scope": None,
                          "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}
         info["schedule"] = None
     elif info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
