@@ -231,6 +231,7 @@ def test_a_block_is_undone_from_its_message(page, demo):
     page.locator("#undo-block button").click()
     page.wait_for_selector("#message")
     assert "unblocked the artist" in page.inner_text("#message") and page.locator("#undo-block").count() == 0
+    assert page.evaluate("document.activeElement.id") == "message"  # a keyboard user goes on from there (it was <body>)
     assert artist.split(" ")[0] in page.locator("#next-table").inner_text() and page.locator("#next-table").inner_text() != shown
     assert_safe(page)
     assert page.problems == []
