@@ -497,6 +497,10 @@ def test_search_and_similar_as_you_type(page, demo):
     assert whys and all(whys), whys  # each similar track says why, as on the Next page
     assert_safe(page)
     shot(page, "similar")
+    # a name several songs have ("Stay": five in the sample) says it took one, as the CLI's note does
+    page.fill("#q", "Stay")
+    page.locator("#status", has_text="match it as well").wait_for()
+    assert "the Search page lists them" in page.inner_text("#status")
     assert page.problems == []
 
 

@@ -791,11 +791,13 @@ class WebContext:
                             "album": str(r["album"]), "score": _num(r["score"])} for r in df.to_dict("records")]}
 
     def similar(self, text: str) -> dict[str, Any]:
-        from ..explore import CACHE, DEMO, resolve_track, sharing, similar_tracks
+        from ..explore import CACHE, DEMO, equal_matches, resolve_track, sharing, similar_tracks
         lib = self.library()
         # a track not found: in the library the app shows, found with the app's own Search page
         where = (DEMO if self.demo else CACHE)._replace(search="the Search page")
         tid = resolve_track(lib, text, index=self.search_index(), where=where)
+        # the other songs the text names as well ("Stay": five of them), as `recommend similar` says
+        others = equal_matches(lib, text, tid, index=self.search_index())
         with self._similar_lock:  # the scorers are fitted once and shared
             scorers, weights, extra = self._cached("similar_setup", self._similar_setup)
             df = similar_tracks(lib, tid, scorers, weights, n=SEARCH_LIMIT,
@@ -804,7 +806,7 @@ class WebContext:
         row = lib.tracks[lib.tracks["track_id"] == tid]
         title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
         names = sharing(df, weights)  # a scorer at weight 0 left out, as `recommend similar` leaves it out
-        return {"track_id": tid, "title": title, "scorers": names,
+        return {"track_id": tid, "title": title, "scorers": names, "others": others,
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "score": _num(r["score"]),
                             "shares": {n: _num(r[n]) for n in names}, "why": str(r["why"])}

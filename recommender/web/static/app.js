@@ -639,7 +639,11 @@ function initSimilar() {
         el("td", { class: "why" }, t.why));
       body.appendChild(tr);
     }
-    return `${tracksText(out.tracks.length)}; shares: ${out.scorers.join(", ")}`;
+    // other songs the text names as well: which one it took, and where to pick another (as the CLI's note)
+    const n = (out.others || []).length;
+    const others = !n ? "" : `; ${n} other ${n > 1 ? "songs match" : "song matches"} it as well (`
+      + out.others.slice(0, 3).join(", ") + (n > 3 ? ", …" : "") + "): the Search page lists them, its \"similar\" link starts from one";
+    return `${tracksText(out.tracks.length)}; shares: ${out.scorers.join(", ")}${others}`;
   }, () => { body.replaceChildren(); setHeading(title, ""); });
 }
 
