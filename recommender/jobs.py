@@ -804,20 +804,28 @@ def pin_requests(store: Store, user_removed: list[str] = ()) -> list[str]:
     return [t for t in store.read_manifest().get(PIN_REQUESTS, []) if t not in removed]
 
 
-def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[str] = ()) -> dict:
-    """Remove tracks (remembered like a removal in Spotify: never recommended again) and pin or
-    unpin tracks (placed first by the next run, then kept like tracks you added by hand)."""
+def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[str] = (),
+          restore: list[str] = ()) -> dict:
+    """Remove tracks (remembered like a removal in Spotify: never recommended again), put removed
+    tracks back (``restore``: the Undo of a removal; a pin the removal ended stays ended), and pin
+    or unpin tracks (placed first by the next run, then kept like tracks you added by hand)."""
     store = open_store(settings)
     with writing(settings, "web steer"):
         manifest = store.read_manifest()
         if set(pin) & set(manifest.get("user_removed", [])):  # a page opened before its removal (another tab)
             raise UsageError("not pinned: you removed this track (in another tab?), and a removed track is never "
                              "recommended again")
-        removed = list(dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)))
+        if restore and not set(restore) & set(manifest.get("user_removed", [])):
+            raise UsageError("not put back: this track is not among your removed tracks")
+        removed = [t for t in dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)) if t not in set(restore)]
         drop = set(remove) | set(unpin)
         pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin)) if t not in drop]
         changes = {"user_removed": removed, PIN_REQUESTS: pins}
         info = manifest.get("managed_playlist")
+        if isinstance(info, dict) and restore:  # its removal's time goes too: a later add by hand is plain again
+            from .publish import REMOVED_AT, removal_times
+            info = {**info, REMOVED_AT: {t: w for t, w in removal_times(info).items() if t not in set(restore)}}
+            changes["managed_playlist"] = info
         if isinstance(info, dict) and drop:
             # a pin outlives an unpin or a removal (a track added back is wanted again,
             # publish.managed_state): both end it, published (the playlist's record keeps it) or

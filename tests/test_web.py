@@ -1074,6 +1074,8 @@ def test_a_steers_message_names_the_track_or_artist(session, server):
     from urllib.parse import parse_qsl, urlencode, urlsplit
     _, sec, base = server
     for form, said in [({"action": "remove", "track": "t1", "name": "Song", "by": "Band"},
+                        {"msg": "ok", "name": "Song", "by": "Band", "undo": "restore", "track": "t1"}),
+                       ({"action": "restore", "track": "t1", "name": "Song", "by": "Band"},
                         {"msg": "ok", "name": "Song", "by": "Band"}),
                        ({"action": "block", "artist": HOSTILE[0]}, {"msg": "ok", "name": HOSTILE[0], "undo": "unblock"}),
                        ({"action": "unblock", "artist": HOSTILE[0]}, {"msg": "ok", "name": HOSTILE[0]}),
@@ -1243,7 +1245,7 @@ def test_blocking_an_artist_whose_name_holds_a_line_break_blocks_that_artist(sta
         assert "Undo, or take the name out of that list, unblocks it" in r.text  # how to undo it (nothing said)
         assert blocked not in htmlmod.unescape(r.text.split('id="next-table"', 1)[1])  # none of its tracks left
         assert ctx.settings.candidates.blocklist_artists == [blocked]
-        undo = re.search(r'<form method="post" action="/next/steer" id="undo-block">(.*?)</form>', r.text, re.S).group(1)
+        undo = re.search(r'<form method="post" action="/next/steer" id="undo-block" class="undo">(.*?)</form>', r.text, re.S).group(1)
         r = s.post(base + "/next/steer", data={**sent(undo), "action": "unblock"}, timeout=60)
         assert "unblocked the artist" in r.text and 'id="undo-block"' not in r.text
     assert ctx.settings.candidates.blocklist_artists == []

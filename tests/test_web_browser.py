@@ -216,6 +216,25 @@ def test_steering_remove_hides_the_track(page, demo):
     assert page.problems == []
 
 
+def test_a_removal_is_undone_from_its_message(page, demo):
+    """One mis-click on remove was for ever in the app: its message comes with an Undo."""
+    page.goto(demo["base"] + "/next")
+    row = page.locator("#next-table tbody tr").nth(1)
+    track = row.get_attribute("data-track")
+    row.locator("button[value=remove]").click()
+    page.wait_for_selector("#undo-remove")
+    assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 0
+    page.locator("#undo-remove button").click()
+    page.wait_for_selector("#message")
+    assert page.inner_text("#message").endswith("put back: it may be recommended again")
+    assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 1
+    assert page.evaluate("document.activeElement.id") == "message"
+    manifest = json.loads((demo["web_cache"] / "demo" / "manifest.json").read_text())
+    assert track not in manifest["user_removed"]
+    assert_safe(page)
+    assert page.problems == []
+
+
 def test_a_block_is_undone_from_its_message(page, demo):
     """A block took an artist out of every playlist at one click; undoing it meant editing the
     config file by hand. Its message comes with an Undo button that unblocks the artist."""

@@ -453,6 +453,22 @@ def test_a_publish_that_raises_is_recorded_like_the_cli_records_it(tmp_path, mon
     assert run["duration_s"] is not None
 
 
+def test_a_removal_is_undone_by_putting_the_track_back(ctx):
+    """A removal in the web app was for ever (one mis-click): its Undo puts the track back."""
+    first = ids_of(ctx.preview())[0]
+    ctx.steer("remove", first)
+    assert first not in ids_of(ctx.preview())
+    manifest = jobs.open_store(ctx.settings).read_manifest()
+    assert first in manifest["user_removed"]
+    assert ctx.steer("restore", first) == "put back: it may be recommended again"
+    manifest = jobs.open_store(ctx.settings).read_manifest()
+    assert first not in manifest["user_removed"]
+    assert first not in (manifest.get("managed_playlist") or {}).get("removed_at", {})
+    assert first in ids_of(ctx.preview())
+    with pytest.raises(UsageError, match="not put back: this track is not among your removed tracks"):
+        ctx.steer("restore", first)
+
+
 def test_block_artist_writes_the_config_and_hides_the_artist(ctx):
     table = ctx.preview().table
     artist = table["artists"].iloc[0].split(", ")[0]

@@ -219,7 +219,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         last one's, not this click's)."""
         q = request.query_params
         return {"message": q.get("msg", ""), "named": q.get("name", ""), "by": q.get("by", ""),
-                "refused": q.get("refused") == "1", "undo": q.get("undo") == "unblock"}
+                "refused": q.get("refused") == "1",
+                "undo": q.get("undo") if q.get("undo") in ("unblock", "restore") else "", "undo_track": q.get("track", "")}
 
     def to_next(query: dict[str, str], fragment: str = "") -> RedirectResponse:
         """A 303 to the Next page with ``query`` (the message, the names a steer named)."""
@@ -271,9 +272,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         try:
             msg = await run_in_threadpool(one_at_a_time(ctx.steer), action,
                                           "" if action in ("block", "unblock") else track, artist)
-            undo = action == "block"  # the page offers to undo it
+            undo = {"block": "unblock", "remove": "restore"}.get(action)  # the page offers to undo it
         except RecommenderError as exc:
-            msg, undo = f"error: {web_words(str(exc))}", False
+            msg, undo = f"error: {web_words(str(exc))}", None
         # which track (name, by: its artists) or artist, refused or not: the focus is then on the row now
         # in its place, which names another. Apart from the message, each name in its own isolate
         if action in ("block", "unblock"):
@@ -282,7 +283,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             named = (known.get("name") or str(form.get("name") or form.get("artist") or "")).strip()
             by = (known.get("by") or str(form.get("by") or "")).strip() if named else ""
         return to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {}),
-                        **({"undo": "unblock"} if undo and named else {})})
+                        **({"undo": undo} if undo and named else {}),
+                        **({"track": track} if undo == "restore" and named else {})})
 
     async def not_found(request: Request) -> Response:
         """An address no page has (a typo, an old bookmark): a page of the app saying so, with

@@ -517,8 +517,9 @@ class WebContext:
         return out
 
     def steer(self, action: str, track_id: str = "", artist: str = "") -> str:
-        """remove / pin / unpin a track, or block or unblock an artist; returns a one-line message."""
-        if action in ("remove", "pin", "unpin"):
+        """remove / pin / unpin / restore (put back, the Undo of remove) a track, or block or unblock
+        an artist; returns a one-line message."""
+        if action in ("remove", "pin", "unpin", "restore"):
             if not track_id:
                 raise UsageError(f"{action}: no track given")
             from ..explore import is_track_id
@@ -538,7 +539,8 @@ class WebContext:
             jobs.steer(self.settings, **{action: [track_id]})
             self.invalidate("preview")
             return {"remove": "removed: it will not be recommended again",
-                    "pin": "pinned: the next run puts it first", "unpin": "unpinned"}[action]
+                    "pin": "pinned: the next run puts it first", "unpin": "unpinned",
+                    "restore": "put back: it may be recommended again"}[action]
         if action == "block":
             if not artist.strip():
                 raise UsageError("block: no artist given")

@@ -184,14 +184,15 @@ function keepSteerFocus() {
     const kind = button.classList.contains("block") ? "block" : button.value === "remove" ? "remove" : "pin";
     sessionStorage.setItem("steer", JSON.stringify({ track: tr.dataset.track, row: rows().indexOf(tr), kind: kind }));
   }));
-  const undo = document.getElementById("undo-block");  // a block's Undo: the focus then goes to its message
-  if (undo) undo.addEventListener("submit", () => sessionStorage.setItem("steer", JSON.stringify({ kind: "unblock" })));
+  // a block's or a removal's Undo: the focus then goes to its message
+  document.querySelectorAll("form.undo").forEach((f) => f.addEventListener("submit",
+    () => sessionStorage.setItem("steer", JSON.stringify({ kind: "undo" }))));
   const saved = sessionStorage.getItem("steer");
   sessionStorage.removeItem("steer");
   const message = document.getElementById("message");
   if (!saved || !message) return;
   const was = JSON.parse(saved), all = rows();
-  const tr = was.kind === "unblock" ? null : all.find((r) => r.dataset.track === was.track) || all[Math.min(was.row, all.length - 1)];
+  const tr = was.kind === "undo" ? null : all.find((r) => r.dataset.track === was.track) || all[Math.min(was.row, all.length - 1)];
   const button = !tr ? null : was.kind === "block" ? tr.querySelector("button.block")
     : was.kind === "remove" ? tr.querySelector('button[value="remove"]') : tr.querySelector('button[value="pin"], button[value="unpin"]');
   if (button) {
