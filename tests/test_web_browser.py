@@ -191,6 +191,8 @@ def test_publish_writes_what_the_cli_writes(page, demo):
     expect(page.locator("#published")).to_be_focused()  # the outcome has the focus (it was lost)
     assert "Published" in page.inner_text("#published")
     assert "exit 0" in page.inner_text("#published")
+    # the demo says where it wrote (its "created the managed playlist" read as your Spotify)
+    assert page.inner_text("#demo-written") == "Written to the demo's stand-in of Spotify, not to an account of yours."
     shot(page, "next-published")
     # the page now shows nothing left to change
     assert "0 to add, 0 to remove" in page.inner_text("#diff")
