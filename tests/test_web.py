@@ -62,7 +62,7 @@ class StubContext:
     def preview(self):
         table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": [HOSTILE[0], HOSTILE[2]],
                               "artists": [HOSTILE[1], "plain \u202eevil"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
-                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [1.0, 0.95],
+                              "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [0.997, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
         return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"],
                            weights={"content": 1.0, "collaborative": 0.5},
@@ -415,6 +415,7 @@ def test_next_page_shows_names_as_text(session, server):
            'window.__pwned=2&#34;&gt;</bdi> - <bdi>plain \\u202eevil</bdi></li></ul>' in html
     # a score the artist mix lowered shows its factor, and the legend says what it is
     assert re.search(r'title="lowered by the artist mix \(blend.artist_mix\)">&times;0\.95</span>', html)
+    assert "&times;0.997</span>" in html  # lowered a little: it read "×1.00" beside "lowered by the artist mix"
     assert "the artist mix lowered the score" in html
     # a playlist short of blend.max_tracks says which setting held the rest back, as the CLI does
     assert '<p class="note" id="short">2 of blend.max_tracks 50 places filled: ' in html
