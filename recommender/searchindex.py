@@ -249,16 +249,19 @@ class SearchIndex:
             vals = np.where(norm[rows] > 0, v / np.where(norm[rows] > 0, norm[rows], 1.0), v)
             return _ptr(cols, m), rows.astype(np.int32), vals.astype(np.float32)
 
-        # each word's trigrams by column (a word of a core title alone may have none in the vocabulary)
-        wcol = column[flat] if len(flat) else np.zeros(0, dtype=np.int64)
-        wnum = np.repeat(np.arange(len(word_grams), dtype=np.int64), lengths)
-        keep = wcol >= 0
-        gw_keys, _ = _distinct(wcol[keep] * max(len(word_grams), 1) + wnum[keep])
-        gram_words = (_ptr(gw_keys // max(len(word_grams), 1), m), (gw_keys % max(len(word_grams), 1)).astype(np.int32))
         counts = np.array([len(w) for w in doc_words], dtype=np.int64)
         doc_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=doc_ptr[1:])
         doc_word = np.array([k for w in doc_words for k in w], dtype=np.int32)
+        # the trigrams of each word of the documents, by column (a word of a core title alone,
+        # "abcd" of "ab(x)cd", is in no document: left out, as coverage looks in documents)
+        wcol = column[flat] if len(flat) else np.zeros(0, dtype=np.int64)
+        wnum = np.repeat(np.arange(len(word_grams), dtype=np.int64), lengths)
+        in_docs_word = np.zeros(len(word_grams), dtype=bool)
+        in_docs_word[doc_word] = True
+        keep = (wcol >= 0) & in_docs_word[wnum] if len(wnum) else np.zeros(0, dtype=bool)
+        gw_keys, _ = _distinct(wcol[keep] * max(len(word_grams), 1) + wnum[keep])
+        gram_words = (_ptr(gw_keys // max(len(word_grams), 1), m), (gw_keys % max(len(word_grams), 1)).astype(np.int32))
         title = field(title_words)
         artist = field(artist_words)
         album = field(album_words)
@@ -321,7 +324,7 @@ class SearchIndex:
         if total <= 0 or not len(d_words):
             return out
         nonempty = np.flatnonzero(d_ptr[1:] > d_ptr[:-1])
-        n_words = int(d_words.max()) + 1
+        n_words = int(max(d_words.max(), g_words.max() if len(g_words) else 0)) + 1
         for cols, w2 in parts:
             if not len(cols):
                 continue

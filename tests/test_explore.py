@@ -622,3 +622,12 @@ def test_an_album_or_playlist_link_given_for_a_track_is_said_to_be_one():
                        ("open.spotify.com/intl-de/artist/0eFHYz8NmK75zSplL5qlfM", "artist")):
         with pytest.raises(UsageError, match=f"is a Spotify {kind} link, not a track's"):
             resolve_track(lib, text)
+
+
+def test_a_word_of_a_core_title_alone_does_not_break_a_query():
+    """A core title can make a word no document has ("ab(x)cd" -> "abcd"); the last track's such
+    word was past the end of the word table: the query crashed (IndexError)."""
+    from recommender.searchindex import SearchIndex
+    idx = SearchIndex.build([(tid(1), "Song", "X", "Y"), (tid(2), "ab(x)cd", "Zed", "")])
+    assert idx.query("abcd", min_score=0.0)[0]["track_id"] == tid(2)
+    assert idx.query("song")[0]["track_id"] == tid(1)
