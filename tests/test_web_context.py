@@ -469,6 +469,22 @@ def test_a_removal_is_undone_by_putting_the_track_back(ctx):
         ctx.steer("restore", first)
 
 
+def test_a_block_names_the_pinned_tracks_it_takes_out(ctx):
+    """Blocking an artist dropped a track of theirs you had just pinned, unsaid."""
+    table = ctx.preview().table
+    first = str(table["track_id"].iloc[1])
+    artist = table["artists"].iloc[1].split(", ")[0]
+    name = str(table["name"].iloc[1])
+    ctx.steer("pin", first)
+    said = ctx.steer("block", artist=artist)
+    assert said.endswith(f"; its pinned track {name!r} leaves the playlist too (no run places a blocked track)"), said
+    other = ctx.preview().table
+    assert first not in set(other["track_id"])
+    ctx.steer("unblock", artist=artist)
+    another = next(a.split(", ")[0] for a in other["artists"] if artist not in a.split(", "))
+    assert ctx.steer("block", artist=another).endswith("unblocks it)")  # none of its tracks pinned: nothing more said
+
+
 def test_block_artist_writes_the_config_and_hides_the_artist(ctx):
     table = ctx.preview().table
     artist = table["artists"].iloc[0].split(", ")[0]

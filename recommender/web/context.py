@@ -545,13 +545,18 @@ class WebContext:
             if not artist.strip():
                 raise UsageError("block: no artist given")
             from .configfile import add_to_list
+            leaving = self._pins_blocked_by(artist)  # said: a pin of theirs left the playlist unsaid
             with jobs.writing(self.settings, "web block"):
                 # the name whole: the blocklist compares whole names, and "Band " trimmed blocked no one
                 add_to_list(self.config_file, "candidates.blocklist_artists", artist)
             self.reload_settings()
             self.invalidate("preview", "similar_setup")
+            pins = (f"; {plural(len(leaving), 'its pinned track', 'its pinned tracks')} "
+                    f"{', '.join(repr(n) for n in leaving[:3])}{', ...' if len(leaving) > 3 else ''} "
+                    f"{plural(len(leaving), 'leaves', 'leave')} the playlist too (no run places a blocked track)"
+                    if leaving else "")
             return (f"blocked the artist in {self.config_file} (candidates.blocklist_artists; Undo, or take the name "
-                    "out of that list, unblocks it)")
+                    f"out of that list, unblocks it){pins}")
         if action == "unblock":  # the Undo of a block: its name out of the list again
             if not artist.strip():
                 raise UsageError("unblock: no artist given")
@@ -564,6 +569,23 @@ class WebContext:
             self.invalidate("preview", "similar_setup")
             return f"unblocked the artist: taken out of candidates.blocklist_artists in {self.config_file}"
         raise UsageError(f"unknown action {action!r}")
+
+    def _pins_blocked_by(self, artist: str) -> list[str]:
+        """The names of your pinned tracks (asked here, or kept from a publish) that a block of
+        ``artist`` would take out, matched as the blocklist matches (``pipeline.unblocked``)."""
+        from ..pipeline import unblocked
+        manifest = jobs.open_store(self.settings).read_manifest()
+        info = manifest.get("managed_playlist") if isinstance(manifest.get("managed_playlist"), dict) else {}
+        pinned = [str(t) for t in dict.fromkeys(list(manifest.get(jobs.PIN_REQUESTS) or []) + list(info.get("pinned") or []))]
+        if not pinned:
+            return []
+        lib = self.library()
+        now = set(unblocked(lib, self.settings, pinned))
+        listed = list(self.settings.candidates.blocklist_artists or [])
+        with_it = set(unblocked(lib, self.settings.with_overrides({"candidates.blocklist_artists": listed + [artist]}),
+                                pinned))
+        names = lib.tracks.set_index("track_id")["name"]
+        return [str(names.get(t, t)) for t in pinned if t in now and t not in with_it]
 
     def publish(self, plan: str | None = None) -> dict[str, Any]:
         """`recommend build-playlist`: the same function, lock, errors and exit codes; the run is
