@@ -623,12 +623,13 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
         log.warning(exposed)
 
 
-def _at_most(command: str, option: str, value: int | None, most: int, least: int = 1) -> None:
-    """UsageError for an option of ``command`` above ``most``, the bound its config key has too
-    (an evaluation's N of 100,000,000 ran out of memory, tune's folds ran for hours), said as a
-    value below ``least`` is said (``clierrors``: the range, the value, the command's help)."""
+def _at_most(command: str, option: str, value: int | None, most: int) -> None:
+    """UsageError for an option of ``command`` (at least 1, which click checks) above ``most``,
+    the bound its config key has too (an evaluation's N of 100,000,000 ran out of memory, tune's
+    folds ran for hours), said as click's range errors are (``clierrors``: the range, the value,
+    the command's help)."""
     if value is not None and value > most:
-        raise UsageError(f"{option} must be a whole number from {least} to {most}, got '{value}' "
+        raise UsageError(f"{option} must be a whole number from 1 to {most}, got '{value}' "
                          f"(see `recommend {command} -h`)")
 
 

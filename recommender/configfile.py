@@ -87,32 +87,19 @@ def _scalar_text(value: Any, old: str) -> str | None:
     return text[3:].rstrip("\n")
 
 
+# a YAML double-quoted scalar (backslash escapes) or single-quoted one ('' for a quote)
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'')
+
+
 def _scalar_end(line: str, start: int) -> int | None:
     """Where the scalar written from ``start`` of ``line`` ends (before a comment), or None
     for one that does not end on that line or is not a plain or quoted scalar."""
     rest = line[start:]
     if not rest or rest[0] in "|>&*!{[":
         return None
-    if rest[0] == '"':
-        i = 1
-        while i < len(rest):
-            if rest[i] == "\\":
-                i += 2
-                continue
-            if rest[i] == '"':
-                return start + i + 1
-            i += 1
-        return None
-    if rest[0] == "'":
-        i = 1
-        while i < len(rest):
-            if rest[i] == "'":
-                if rest[i + 1:i + 2] == "'":
-                    i += 2
-                    continue
-                return start + i + 1
-            i += 1
-        return None
+    if rest[0] in "\"'":
+        m = _QUOTED.match(rest)
+        return start + m.end() if m else None
     m = re.search(r"\s#", rest)
     return start + len((rest[:m.start()] if m else rest).rstrip())
 

@@ -25,7 +25,7 @@ from .blend import blend_scores, fitted_weights, in_blend
 from .errors import RecommenderError, UsageError
 from .library import Library
 from .paths import SAMPLE_LIBRARY
-from .searchindex import _ID_RE, _URI_RE, MIN_SCORE, SearchIndex, core_title, fold, parse_track_ref
+from .searchindex import ID_RE, LINK_START, MIN_SCORE, TRACK_URI_RE, SearchIndex, core_title, fold, parse_track_ref
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer
@@ -45,7 +45,7 @@ REMOTE_LIMIT_MAX = 10
 
 def is_track_id(text: str) -> bool:
     """Whether ``text`` is a bare Spotify track id (22 letters and digits)."""
-    return bool(_ID_RE.fullmatch(text))
+    return bool(ID_RE.fullmatch(text))
 
 
 def _join_names(value) -> str:
@@ -130,7 +130,7 @@ def _parse_remote(item: Mapping) -> dict | None:
         item = item["track"]
     tid = item.get("track_id") or item.get("id")
     if not tid and isinstance(item.get("uri"), str):
-        m = _URI_RE.match(item["uri"])
+        m = TRACK_URI_RE.match(item["uri"])
         tid = m.group(1) if m else None
     if not tid:
         return None
@@ -218,8 +218,8 @@ DEMO = Where(SAMPLE_LIBRARY, "`recommend search --demo`",  # `--demo`, and `reco
 
 
 # a Spotify album, artist, playlist, episode or show link or URI: not a track's
-_OTHER_REF = re.compile(r"^(?:(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?"
-                        r"(album|artist|playlist|episode|show)/|spotify:(album|artist|playlist|episode|show):)")
+_OTHER_REF = re.compile(rf"^(?:{LINK_START}(album|artist|playlist|episode|show)/|"
+                        r"spotify:(album|artist|playlist|episode|show):)")
 
 
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,

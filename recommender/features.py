@@ -153,6 +153,7 @@ def _named(column: str, cells: np.ndarray) -> np.ndarray:
 
 
 SEPARATORS = (",", ";", "\t")
+GZIP_MARK = b"\x1f\x8b"  # the first bytes of a gzip file (``csv_encoding``, ``csv_compression``)
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
 
 
@@ -171,7 +172,7 @@ def csv_encoding(path: Path | str) -> str:
     try:
         with open(path, "rb") as f:
             head = f.read(4)
-        if head[:2] == b"\x1f\x8b":
+        if head[:2] == GZIP_MARK:
             with gzip.open(path, "rb") as f:
                 head = f.read(4)
     except (OSError, EOFError):
@@ -187,7 +188,7 @@ def csv_compression(path: Path | str) -> str:
     gzipped was refused as "not UTF-8 text"), else pandas' "infer" (by the name: .gz, .zip...)."""
     try:
         with open(path, "rb") as f:
-            return "gzip" if f.read(2) == b"\x1f\x8b" else "infer"
+            return "gzip" if f.read(2) == GZIP_MARK else "infer"
     except OSError:
         return "infer"
 
@@ -358,11 +359,11 @@ TOO_MANY_FIELDS = ("more fields than the header has columns (a value holding an 
                    "moves the values after it into the wrong columns)")
 
 
-def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
+def _read_csv(path: Path, sep: str, encoding: str) -> tuple[pd.DataFrame, np.ndarray]:
     """The id and feature columns of a CSV file (as strings; a missing or blank cell is ""), and
-    a boolean column ``TOO_MANY_FIELDS``: the rows with a filled field beyond the header's
-    columns (looked for in the next three: empty ones are a row that ends in a separator, as
-    some exports write every row, and a row's missing fields are blank cells).
+    per row whether it has a filled field beyond the header's columns (looked for in the next
+    three: empty ones are a row that ends in a separator, as some exports write every row, and
+    a row's missing fields are blank cells).
     Such a row cannot be read: pandas, told which columns to read, drops the extra fields, so a
     name with an unquoted comma ("Hello, World") gave its energy column the danceability of the
     row. DataError when the file cannot be read or its header names a wanted column twice."""
@@ -376,9 +377,9 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
         # the rows, their columns named by position, three more than the header has, which
         # only a row with extra fields fills. Every column is read, in chunks (pandas told which
         # columns to read drops a row's extra fields unseen, and refuses positions past the
-        # widest row), and the wanted ones kept: 1.2 million rows of 22 columns took 4.6 s
-        # instead of 2.8 s, at the same peak memory. The first row read is the header (blank
-        # lines before it are skipped, as everywhere)
+        # widest row), and the wanted ones kept (bench/features_load.py: the import's time and
+        # peak as before). The first row read is the header (blank lines before it are skipped,
+        # as everywhere)
         beyond = [n, n + 1, n + 2]
         chunks = pd.read_csv(path, sep=sep, header=None, names=range(n + 3), dtype=object,
                              keep_default_na=False, compression=compression, encoding=encoding,
@@ -397,9 +398,7 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
                             "end of the file): close it, or write a \" inside a value as \"\"") from None
         raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
     extra = (df[beyond].fillna("") != "").any(axis=1).to_numpy(dtype=bool)
-    df = df[wanted].set_axis([str(header[i]) for i in wanted], axis=1)
-    df[TOO_MANY_FIELDS] = extra
-    return df
+    return df[wanted].set_axis([str(header[i]) for i in wanted], axis=1), extra
 
 
 def _refuse_twice_named(path: Path, header: list, wanted: list[int]) -> None:
@@ -461,8 +460,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     path = Path(path)
     encoding = csv_encoding(path)  # (the file's first bytes, looked at once)
     sep = csv_separator(path, encoding)
-    df = _read_csv(path, sep, encoding)
-    too_many = df.pop(TOO_MANY_FIELDS)
+    df, too_many = _read_csv(path, sep, encoding)
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
@@ -478,7 +476,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     report.percent_rows, values, reason = int(read.percent_rows.sum()), read.values, read.reason
     ids = df[id_col].astype(str).str.strip().str.extract(_TRACK_ID, expand=False)  # parse_track_id, vectorised
     blank_id = df[id_col].astype(str).str.strip() == ""
-    fit = ~too_many.to_numpy(dtype=bool)  # a row with extra fields has its values in other columns: not the column's
+    fit = ~too_many  # a row with extra fields has its values in other columns: not the column's
 
     def numeric(c: str) -> int:  # the column's cells that read as a number (in range or not), in rows that fit
         number = read.values[c].notna().to_numpy(dtype=bool) | (read.bad[c] & ~read.unread[c]).to_numpy(dtype=bool)
@@ -488,7 +486,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
                               {**columns, "track_id": id_col})
     reason = reason.mask(ids.isna() & ~blank_id, "not a Spotify track id")
     reason = reason.mask(blank_id, "missing track id")
-    reason = reason.mask(too_many, TOO_MANY_FIELDS)  # its values are in the wrong columns
+    reason = reason.mask(pd.Series(too_many, index=reason.index), TOO_MANY_FIELDS)  # its values are in the wrong columns
 
     for why, rows in reason.dropna().groupby(reason.dropna(), sort=False):
         report.skipped[str(why)] = len(rows)

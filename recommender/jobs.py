@@ -815,16 +815,17 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         if set(pin) & set(manifest.get("user_removed", [])):  # a page opened before its removal (another tab)
             raise UsageError("not pinned: you removed this track (in another tab?), and a removed track is never "
                              "recommended again")
-        if restore and not set(restore) & set(manifest.get("user_removed", [])):
+        back = set(restore)
+        if back and not back & set(manifest.get("user_removed", [])):
             raise UsageError("not put back: this track is not among your removed tracks")
-        removed = [t for t in dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)) if t not in set(restore)]
+        removed = [t for t in dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)) if t not in back]
         drop = set(remove) | set(unpin)
         pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin)) if t not in drop]
         changes = {"user_removed": removed, PIN_REQUESTS: pins}
         info = manifest.get("managed_playlist")
-        if isinstance(info, dict) and restore:  # its removal's time goes too: a later add by hand is plain again
+        if isinstance(info, dict) and back:  # its removal's time goes too: a later add by hand is plain again
             from .publish import REMOVED_AT, removal_times
-            info = {**info, REMOVED_AT: {t: w for t, w in removal_times(info).items() if t not in set(restore)}}
+            info = {**info, REMOVED_AT: {t: w for t, w in removal_times(info).items() if t not in back}}
             changes["managed_playlist"] = info
         if isinstance(info, dict) and drop:
             # a pin outlives an unpin or a removal (a track added back is wanted again,

@@ -94,16 +94,18 @@ def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarra
     return (1 - PACKAGING_SHARE) * score(core) + PACKAGING_SHARE * score(query)
 
 
-_ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
-_URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
-_URL_RE = re.compile(r"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?track/([0-9A-Za-z]{22})(?:[/?#].*)?$")
+# a Spotify id, a track's URI, and the start of an open.spotify.com link (any language, embedded)
+ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
+TRACK_URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
+LINK_START = r"(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?"
+_TRACK_LINK_RE = re.compile(rf"^{LINK_START}track/([0-9A-Za-z]{{22}})(?:[/?#].*)?$")
 
 
 def parse_track_ref(text: str) -> str | None:
     """The bare track id in an id, a ``spotify:track:`` URI or an open.spotify.com track URL;
     None for anything else."""
     s = (text or "").strip()
-    for rx in (_ID_RE, _URI_RE, _URL_RE):
+    for rx in (ID_RE, TRACK_URI_RE, _TRACK_LINK_RE):
         m = rx.match(s)
         if m:
             return m.group(1) if m.groups() else m.group(0)

@@ -415,6 +415,9 @@ class ContentScorer(Scorer):
         return out
 
 
+_WORDS_OF = ("name", "album")  # labels whose parts are words of a name, not the name
+
+
 def _joined_parts(parts: list[tuple[str | None, str]]) -> str:
     """A why's shared features, each label said once before its words, labels in the order of
     their first (strongest) feature: "name words 'personal', 'jesus', artist 'X'", not "name
@@ -429,5 +432,3 @@ def _joined_parts(parts: list[tuple[str | None, str]]) -> str:
         said.extend(texts if label is None else [f"{label} " + ", ".join(f"'{t}'" for t in texts)])
     return ", ".join(said)
 
-
-_WORDS_OF = ("name", "album")  # labels whose parts are words of a name, not the name
