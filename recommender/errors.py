@@ -127,6 +127,11 @@ class SpotifyUnavailable(RecommenderError):
         self.reason = reason
 
 
+# Spotify did not answer (5xx, timeouts after our retries), or asked to wait longer than allowed:
+# what a caller that can go on without it (a dry run, the web app's pages) catches
+UNREACHED = (SpotifyUnavailable, RateLimited)
+
+
 class SpotifyError(RecommenderError):
     """Spotify refused a request for a reason that retrying cannot fix (4xx other than 401/429).
 

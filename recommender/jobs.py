@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .errors import DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
+from .errors import UNREACHED, DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import utc_times
 from .library import Library
 from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
@@ -596,7 +596,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         if not dry_run:
             held.enter_context(writing(settings, "build-playlist"))
         basis = _build_basis(held, settings, gateway, dry_run=dry_run, seed_playlist=seed_playlist,
-                             force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of)
+                             force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of,
+                             unreached_ok=dry_run)
         result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist, expect=expect)
     waited = gateway.waited_note()  # why a night's run took that long, in cron's mail
     if waited:
@@ -629,7 +630,7 @@ class BuildBasis:
 
 def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
     """What ``build_playlist(settings, dry_run=True)`` computes before the weights (a refresh
-    too when the cache is stale); ``dry_run_with`` finishes it for any weights. Its ``library``
+    too when the cache is stale; Spotify not answering raises, the web app's pages say it); ``dry_run_with`` finishes it for any weights. Its ``library``
     (read or refreshed: ``refreshed``) is the login's account's: a cache of another account
     (``publish.managed_state`` refused it) was refreshed first."""
     gateway = gateway or connect(settings)
@@ -648,7 +649,11 @@ def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
 
 def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_playlist: str | None = None,
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
-                 playlists_of: str | None = None) -> BuildBasis:
+                 playlists_of: str | None = None, unreached_ok: bool = False) -> BuildBasis:
+    """``unreached_ok`` (a dry run of `build-playlist`): when Spotify does not answer the refresh
+    of a stale cache (not one asked for: ``force_refresh``) or the read of the managed playlist,
+    go on from the cache and the playlist as this computer last wrote it, saying so in a warning
+    (``unreached_note``); else (a real run, the web app's pages, which say it their own way) raise."""
     from . import publish
     from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
     from .sources.run import tally
@@ -681,13 +686,27 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if unfinished and not (force_refresh or age is None or age > settings.cache.max_age_hours):
         basis.warnings.append("the last refresh was stopped during its discovery: this run refreshes again to "
                               "finish it (the answers it had saved are kept)")
+    unreached = None  # a dry run's Spotify that did not answer: it shows what the cache and the record hold
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours or unfinished:
-        library = refresh_now()
-    try:
-        state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
-    except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
-        library = refresh_now()
-        state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
+        try:
+            library = refresh_now()
+        except UNREACHED as exc:
+            if not (unreached_ok and library is not None and not force_refresh):
+                raise
+            unreached, library = exc, store.load_library()  # the last complete refresh (a pull saves only whole)
+    if unreached is None:
+        try:
+            state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
+        except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
+            library = refresh_now()
+            state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
+        except UNREACHED as exc:
+            if not unreached_ok:
+                raise
+            unreached = exc
+    if unreached is not None:
+        state = publish.recorded_state(store, settings)
+        basis.warnings.append(unreached_note(unreached, store))
     requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
     state.pinned = list(dict.fromkeys(state.pinned + requested))
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]
@@ -716,6 +735,20 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
                                       positive=positive, playlists_of=playlists_of, only_ours=only_ours(library, ours))
     return basis
+
+
+def unreached_note(exc: Exception, store: Store) -> str:
+    """What a dry run shows when Spotify did not answer (``exc``, said first): the cache's last
+    refresh and the managed playlist as this computer last wrote it (``publish.recorded_state``)."""
+    from .isotime import shown_text
+    manifest = store.read_manifest()
+    fetched = manifest.get("fetched_at")
+    written = manifest.get("managed_playlist") if isinstance(manifest.get("managed_playlist"), dict) else {}
+    when = written.get("updated_at")
+    return (f"{str(exc).rstrip('.')}; this dry run shows your cache as its last refresh left it"
+            + (f" ({shown_text(fetched)})" if fetched else "")
+            + (f" and the diff against the managed playlist as recommend last wrote it ({shown_text(when)}): edits "
+               "you made to it in Spotify since are not seen" if when else "; the managed playlist was not read"))
 
 
 def new_short(table, new_candidates: int, settings) -> str:

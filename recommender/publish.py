@@ -585,6 +585,30 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                         in_flight=in_flight)
 
 
+def recorded_state(store: Store, settings, *, slot: str = MAIN) -> ManagedState:
+    """The managed playlist of ``slot`` as this computer last wrote it (the manifest's record),
+    read without Spotify: a dry run's state when Spotify does not answer. Your edits in Spotify
+    since that write are not known (no pins found, no removals inferred but those recorded); a
+    playlist never written, or whose record is damaged, is one a run would create."""
+    pkey, rkey = _keys(slot)
+    manifest = store.read_manifest()
+    info = manifest.get(pkey) if isinstance(manifest.get(pkey), dict) else {}
+    removed = manifest.get(rkey)
+    user_removed = [str(t) for t in removed] if isinstance(removed, list) else []
+    name = fit_name(settings.playlist.name) if slot == MAIN else info.get("name")
+    written = info.get("last_written")
+    if not info.get("id") or not isinstance(written, list):
+        return ManagedState(None, [], [], user_removed, name=name, slot=slot)
+    current = list(dict.fromkeys(str(t) for t in written))
+    pins = info.get("pinned")
+    pinned = [str(t) for t in pins if str(t) in set(current)] if isinstance(pins, list) else []
+    theirs = set(info.get("not_yours") or []) if isinstance(info.get("not_yours"), list) else set()
+    return ManagedState(str(info["id"]), current, pinned, [t for t in user_removed if t not in set(pinned)],
+                        name=name, slot=slot, listed_name=info.get("listed_name"),
+                        written_as={str(k): str(v) for k, v in _record_map(info, "written_as").items()},
+                        not_yours=[t for t in pinned if t in theirs])
+
+
 def _record_map(info: dict, key: str) -> dict:
     """The managed playlist record's mapping at ``key`` (a damaged or missing one: {})."""
     value = info.get(key)

@@ -1684,3 +1684,73 @@ def test_an_api_address_that_is_not_the_apis_is_named_with_where_it_was_set(long
         line = result.stderr.strip()
         assert len(line.splitlines()) == 1 and "(404: Service not found)" in line, (command, line)
         assert f"at {wrong} (spotify.api_url, from environment RECOMMENDER_SPOTIFY_API_URL): check that address" in line
+
+
+# ----- a dry run while Spotify does not answer --------------------------------------------------
+def _published(standin, tmp_path, extra: str = ""):
+    """A login, one build that wrote the managed playlist, and a config that never retries."""
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\n" + extra)
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    env = env_for(standin, cache)
+    first = run(["build-playlist", "--json", "--no-input", "--config", str(config)], env)
+    assert first.exit_code == 0, first.stderr
+    return config, cache, env, json.loads(first.stdout)
+
+
+@pytest.mark.parametrize("fault", [dict(status=503), dict(status=429, retry_after=86400)])
+def test_a_dry_run_while_spotify_does_not_answer_shows_the_cached_picks_against_the_playlist_as_last_written(
+        standin, tmp_path, fault):
+    """`build-playlist --dry-run` with Spotify down (or asking to wait a day) failed, exit 5 (4),
+    even on a fresh cache that held all it needs: on a train, "what would tonight's run pick?"
+    had no answer. It shows the picks from the cache and the diff against the playlist as this
+    computer last wrote it, says so (your edits in Spotify since are not seen), writes nothing
+    and exits 0."""
+    config, cache, env, first = _published(standin, tmp_path)
+    standin.add_fault(Fault(method="*", path=".*", times=None, **fault))
+    before = cache_files(cache)
+    result = run(["build-playlist", "--dry-run", "--json", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["dry_run"] is True and out["playlist_id"] == first["playlist_id"]
+    assert [t["id"] for t in out["tracks"]] == [t["id"] for t in first["tracks"]]
+    assert (out["added"], out["removed"], out["kept"]) == (0, 0, len(first["tracks"]))
+    said = " ".join(result.stderr.split())
+    assert said.startswith("note: Spotify ")  # what went wrong first (unavailable, or the rate limit's wait)
+    assert "; this dry run shows your cache as its last refresh left it (" in said
+    assert "the diff against the managed playlist as recommend last wrote it (" in said
+    assert "edits you made to it in Spotify since are not seen" in said
+    assert cache_files(cache) == before
+
+
+def test_a_dry_run_on_a_stale_cache_while_spotify_is_down_shows_the_last_refresh_and_says_when(standin, tmp_path):
+    config, cache, env, first = _published(standin, tmp_path, "cache:\n  max_age_hours: 0\n")
+    from recommender.isotime import shown_text
+    fetched = shown_text(json.loads((cache / "manifest.json").read_text())["fetched_at"])
+    standin.add_fault(Fault(method="*", path=".*", status=502, times=None))
+    result = run(["build-playlist", "--dry-run", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    assert f"your cache as its last refresh left it ({fetched})" in " ".join(result.stderr.split())
+    assert "(dry run: nothing written)" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("args", [["--dry-run", "--refresh"], []])
+def test_a_refresh_asked_for_or_a_real_run_while_spotify_is_down_still_fails(standin, tmp_path, args):
+    """Only a dry run goes on without Spotify: `--refresh` asks for Spotify's data, and a real run
+    would write to a playlist it cannot read."""
+    config, cache, env, first = _published(standin, tmp_path)
+    standin.add_fault(Fault(method="*", path=".*", status=503, times=None))
+    result = run(["build-playlist", "--quiet", "--no-input", "--config", str(config), *args], env)
+    assert result.exit_code == 5, result.stderr
+    assert "did not answer" not in result.stderr
+
+
+def test_a_dry_run_with_no_cache_while_spotify_is_down_still_fails(standin, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\n")
+    cache = tmp_path / "cache"
+    save_login(standin, cache)
+    standin.add_fault(Fault(method="*", path=".*", status=503, times=None))
+    result = run(["build-playlist", "--dry-run", "--quiet", "--config", str(config)], env_for(standin, cache))
+    assert result.exit_code == 5, result.stderr

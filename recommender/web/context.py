@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from .. import jobs
 from ..config import curve_label, off_line, weight_cell
-from ..errors import RateLimited, RecommenderError, SpotifyUnavailable, UsageError
+from ..errors import UNREACHED, RecommenderError, UsageError  # UNREACHED: the page's data stands
 from ..isotime import shown, shown_text, utc_now
 from ..paths import TRY_DEMO, WEB_DEMO
 from ..safetext import cut
@@ -43,7 +43,6 @@ SEARCH_LIMIT = 20
 RUNS_SHOWN = 50  # the Runs page's run log: the newest this many
 PUBLISH_COMMAND = "build-playlist (web)"  # the publish's name in the run log
 REFRESH_COMMAND = "refresh (web)"  # a page's dry run that refreshed a stale cache, in the run log
-UNREACHED = (SpotifyUnavailable, RateLimited)  # Spotify did not answer, or asked to wait: the page's data stands
 CHECK_PAUSE_SECONDS = 300.0  # a check of the managed playlist that Spotify did not answer: none again before
 TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scorer at weight 0 (off_line)
 
