@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -1025,6 +1026,12 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.wait_for_selector("#results tbody td.why")
     # the why is in view without scrolling the table (the shares bar gives way below 700 px)
     assert pg.evaluate("document.querySelector('#results tbody td.why').getBoundingClientRect().right") <= PHONE
+    pg.goto(demo["base"] + "/moods")  # a mood's nearest tracks: every column in view (the score was past the edge)
+    pg.get_by_role("button", name="Happy").click()
+    pg.wait_for_selector("#results tbody tr")
+    assert pg.evaluate("(b => b.scrollWidth <= b.clientWidth)(document.querySelector('#results').parentElement)")
+    widths = pg.eval_on_selector_all("#results td.track", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 100, min(widths)  # and room for a name's words
     pg.goto(demo["base"] + "/map")  # a long cluster label (text moods: "words, like A, B") wraps, never
     pg.wait_for_selector("#clusters li span")  # the word "export" of its button ("expo / rt" beside one)
     pg.eval_on_selector("#clusters li span", "e => { e.textContent = 'ecopac / going, like Martin Garrix "
@@ -1046,6 +1053,8 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     assert cells and max(cells) <= PHONE, cells
     assert pg.evaluate("(b => b.scrollWidth <= b.clientWidth)(document.querySelector('#sources').parentElement)")
     shot(pg, "discovery-phone")
+    from recommender.runlog import record_run  # one run at least (run alone, no other test of the file ran one)
+    record_run(demo["web_cache"] / "demo", "build-playlist --demo", 0, time.monotonic(), dry_run=True)
     pg.goto(demo["base"] + "/runs")
     pg.wait_for_selector("#curve-legend li")
     # the legend of the curves wraps as a whole word per scorer (it broke "artist_walk" per letter)

@@ -857,7 +857,10 @@ class WebContext:
         classified = classify_library(lib, test_size=m.holdout, margin=m.classifier_margin,
                                       valence_threshold=m.valence_threshold, energy_threshold=m.energy_threshold)
         feats = audio_features(lib)
-        ids = list(feats.index)
+        # each recording once, as the table counts them (its copy with audio features kept): the plane
+        # said 1555 tracks with audio features above a table of 1523 tracks in all (the demo's copies)
+        ids = [str(t) for t in classified.loc[classified["source"] == "audio", "track_id"] if t in feats.index]
+        with_audio = list(ids)
         if len(ids) > MAP_MAX_TRACKS:
             ids = [ids[i] for i in np.linspace(0, len(ids) - 1, MAP_MAX_TRACKS).astype(int)]
         names = classified.drop_duplicates("track_id").set_index("track_id")
@@ -868,18 +871,18 @@ class WebContext:
                    "valence": _num(v), "energy": _num(e), "mood": mood}
                   for t, v, e, mood in zip(ids, sel["valence"], sel["energy"], moods)]
         report = classified.attrs.get("report")
-        mine = your_tracks(lib)
-        yours = set(mine)  # the taste map's tracks; the others: new music a refresh found
         # your recordings, each once, as the taste map counts them: a recording of yours whose kept
         # copy is another (the copy with audio features) is still yours (the demo said 1411 here
-        # and 1417 on the map)
-        from ..explore import each_recording_once
-        return {"points": points, "with_audio": int(len(feats)), "total": int(len(classified)),
-                "with_audio_yours": int(feats.index.isin(yours).sum()),
+        # and 1417 on the map); those with audio features: the kept ones that are a recording of yours
+        from ..explore import distinct_recordings, each_recording_once
+        mine = your_tracks(lib)
+        others = int(distinct_recordings(lib, with_audio, exclude=mine).sum()) if with_audio else 0
+        return {"points": points, "with_audio": len(with_audio), "total": int(len(classified)),
+                "with_audio_yours": len(with_audio) - others,
                 "total_yours": min(len(each_recording_once(lib, mine)), int(len(classified))),
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
                 "counts": mood_counts(classified), "classifier": report.to_dict() if report else None,
-                # as `recommend moods classify` decides it: each recording once (with_audio counts every copy)
+                # as `recommend moods classify` decides it: each recording once
                 "all_audio": bool((classified["source"] == "audio").all())}
 
     def export_mood(self, mood: str = "", valence: str = "", energy: str = "") -> dict[str, Any]:
