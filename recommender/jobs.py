@@ -361,6 +361,8 @@ class BuildResult:
     # track id -> (name, artists) of the diff's tracks and a left playlist's (``label_parts``)
     label_parts: dict[str, tuple[str, str]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
+    # a track leaving the playlist -> the pinned track of its artist it made room for (``pipeline.gave_way_to_pins``)
+    gave_way: dict[str, str] = field(default_factory=dict)
 
     @property
     def contributions(self) -> dict[str, str]:
@@ -412,7 +414,7 @@ class BuildResult:
                 "weight_factors": {k: round(v, 4) for k, v in self.weight_factors.items()}, "messages": self.messages,
                 "requests": self.requests, "open_data_requests": self.open_data_requests,
                 "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
-                "diff": {"added": self.added_ids, "removed": self.removed_ids}}
+                "diff": {"added": self.added_ids, "removed": self.removed_ids, "gave_way": self.gave_way}}
 
 
 def saved_after_recommended(library: Library, playlist_id: str | None) -> list[str]:
@@ -781,6 +783,22 @@ def new_short(table, new_candidates: int, settings) -> str:
             f"place (a score above 0, within blend.max_per_artist; {status})")
 
 
+def gave_way_note(gave_way: dict[str, str], labels: dict[str, tuple[str, str]], settings) -> list[str]:
+    """The one note naming the tracks that left the playlist to make room for a pinned track of
+    their artist (``blend.max_per_artist``), each with that pin; [] when none did."""
+    from .wording import plural
+    if not gave_way:
+        return []
+
+    def label(t: str) -> str:
+        name, artists = labels.get(t, (t, ""))
+        return f"{name!r}" + (f" - {artists}" if artists else "")
+    n, cap = len(gave_way), int(settings.blend.max_per_artist)
+    pairs = "; ".join(f"{label(t)} for your pinned {labels.get(p, (p, ''))[0]!r}" for t, p in gave_way.items())
+    return [f"{n} {plural(n, 'track')} made room for a pinned track of the same artist (at most {cap} per "
+            f"artist: blend.max_per_artist): {pairs}"]
+
+
 def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None) -> BuildResult:
     from . import publish
     from .pipeline import recommend
@@ -818,14 +836,17 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     plan = pub.plan
     if not dry_run:  # the requested pins are now recorded with the playlist (state.pinned)
         store.update_manifest(**{PIN_REQUESTS: []})
+    from .pipeline import gave_way_to_pins
+    gave_way = gave_way_to_pins(recs, library, plan.removed, settings.blend)
+    labels = label_parts(library, list(dict.fromkeys(plan.added + plan.removed + list(gave_way.values()))), state.labels)
+    pub.messages.extend(gave_way_note(gave_way, labels, settings))
     return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                        created=pub.created, mode=recs.mode, short=recs.short,
                        new_short=new_short(table, recs.new_candidates, settings), weights=dict(recs.weights),
                        weight_factors=dict(recs.weight_factors),
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
-                       added_ids=plan.added, removed_ids=plan.removed,
-                       label_parts=label_parts(library, plan.added + plan.removed, state.labels))
+                       added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels)
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----

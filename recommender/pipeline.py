@@ -80,6 +80,8 @@ class Recommendations:
     weight_factors: dict[str, float] = field(default_factory=dict)
     short: str = ""
     new_candidates: int = 0  # the candidates new to you: in none of your playlists, not saved, not top
+    # every candidate's blended score (after the artist mix), as the selection read it: None when none was scored
+    blended: pd.Series | None = None
 
     @property
     def track_ids(self) -> list[str]:
@@ -654,6 +656,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
         contrib = contrib.mul(mix_factor, axis=0)
         contrib["artist_mix"] = mix_factor  # not a scorer: carried to the table, left out of the why
     clock.lap("score+blend")
+    scored = blended  # every candidate's (``blended`` becomes the chosen rows' below)
     chosen = select_tracks(blended, _ArtistKeys(library), threshold=float(cfg.threshold),
                            min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
                            max_per_artist=int(cfg.max_per_artist), pinned=pinned)
@@ -676,7 +679,38 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
     return Recommendations(table=table, reason=reason, weight_factors=factors, short=short,
-                           new_candidates=int(np.count_nonzero(new_rows[rows])), **common)
+                           new_candidates=int(np.count_nonzero(new_rows[rows])), blended=scored, **common)
+
+
+def gave_way_to_pins(recs: Recommendations, library: Library, track_ids: Sequence[str], cfg) -> dict[str, str]:
+    """Of ``track_ids`` (the tracks leaving the playlist), those a pinned track of the same artist
+    kept out -> that pinned track: each scored at least ``blend.threshold`` and above the weakest
+    unpinned track chosen (or the playlist has room), its artist's ``blend.max_per_artist``
+    places full with a pin among them. Such a track left unexplained: a higher-scored track of
+    the artist gave way to a pin you asked for."""
+    table, cap = recs.table, int(cfg.max_per_artist)
+    if not cap or recs.blended is None or table.empty or not table["pinned"].astype(bool).any() or not track_ids:
+        return {}
+    keys = _ArtistKeys(library)
+    pinned = table["pinned"].astype(bool).to_numpy()
+    chosen = [str(t) for t in table["track_id"]]
+    pin_of: dict[str, str] = {}
+    for t in np.asarray(chosen, dtype=object)[pinned]:
+        pin_of.setdefault(keys[t], t)
+    per_artist: dict[str, int] = {}
+    for t in chosen:
+        per_artist[keys[t]] = per_artist.get(keys[t], 0) + 1
+    rest = table.loc[~pinned, "score"].to_numpy(dtype=float, na_value=np.nan)
+    floor = -np.inf if len(chosen) < int(cfg.max_tracks) or not np.isfinite(rest).any() else float(np.nanmin(rest))
+    index = recs.blended.index
+    at = np.flatnonzero(isin(index, [str(t) for t in track_ids]))
+    values = recs.blended.to_numpy(dtype=float, na_value=np.nan)[at]
+    out: dict[str, str] = {}
+    for tid, value in zip(index[at].to_numpy(dtype=object), values):
+        k = keys[tid]
+        if k in pin_of and per_artist[k] >= cap and value >= float(cfg.threshold) and value > floor:
+            out[str(tid)] = pin_of[k]
+    return out
 
 
 def _blend(scoring: Scoring, scorers: Mapping[str, object], weights: Mapping[str, float], method: str

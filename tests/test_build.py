@@ -571,3 +571,29 @@ def test_a_track_added_by_hand_then_unpinned_in_the_web_app_is_ranked_like_any_o
         assert mine in Store(settings.cache_dir).read_manifest()["user_removed"]
     add_by_hand(gateway_for(settings), pid, [mine])
     assert mine in pinned_ids(build(settings, dry_run=True))
+
+
+def test_a_track_that_made_room_for_a_pin_of_its_artist_says_so(small):
+    """A pin takes one of its artist's ``blend.max_per_artist`` places: a higher-scored track of
+    that artist left the playlist, and nothing said why (the web app's Removed list, the CLI's
+    diff). The run names it and the pin it made room for; a track that left for another reason
+    is not named."""
+    server, settings = small
+    settings = settings.with_overrides({"blend.max_per_artist": 1})
+    first = build(settings)
+    tracks = Store(settings.cache_dir).load_library().tracks
+    first_artist = {str(t): str(a[0]) for t, a in zip(tracks["track_id"], tracks["artist_names"]) if len(a)}
+    chosen = list(first.table["track_id"])
+    pick, pin = next((a, b) for a in chosen for b in first_artist
+                     if b not in chosen and b != a and first_artist[b] == first_artist.get(a))
+    jobs.steer(settings, pin=[pin])
+    result = build(settings, dry_run=True)
+    assert pin in pinned_ids(result) and pick in result.removed_ids
+    assert result.gave_way == {pick: pin}
+    assert result.to_json()["diff"]["gave_way"] == {pick: pin}
+    note = next(m for m in result.messages if "made room for a pinned track" in m)
+    assert note.startswith("1 track made room for a pinned track of the same artist (at most 1 per artist: "
+                           "blend.max_per_artist): ")
+    assert f"for your pinned {result.label_parts[pin][0]!r}" in note
+    roomier = build(settings.with_overrides({"blend.max_per_artist": 2}), dry_run=True)
+    assert pin in pinned_ids(roomier) and roomier.gave_way == {}  # room for both: nothing made room

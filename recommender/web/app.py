@@ -250,7 +250,10 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
         def parts(ids: list[str]) -> list[tuple[str, str]]:
             return [shown.get(t, (t, "")) for t in ids]
-        diff = {"added": parts(result.added_ids), "removed": parts(result.removed_ids), "kept": result.kept}
+        # a removed track that made room for a pin of its artist says so (blend.max_per_artist): it left unexplained
+        diff = {"added": parts(result.added_ids), "kept": result.kept,
+                "removed": [(*shown.get(t, (t, "")), shown.get(result.gave_way[t], (result.gave_way[t], ""))[0]
+                             if t in result.gave_way else "") for t in result.removed_ids]}
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
         return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
