@@ -250,6 +250,29 @@ def test_a_listenbrainz_401_names_the_token_setting_in_one_warning(tmp_path, tok
     assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the run goes on with what it has
 
 
+
+def test_a_listenbrainz_401_at_an_address_you_set_names_it(tmp_path):
+    """A 401 at a listenbrainz.api_url of your own (another service's address answers 401 too)
+    said only to set a token: the address and where it was set are named, and that it may be
+    the cause; the shipped address's 401 says nothing of it (the test above)."""
+    from recommender.config import load_settings
+    from recommender.standins.listenbrainz import ListenBrainzStandIn
+    from recommender.standins.musicbrainz import MusicBrainzStandIn
+    from test_discovery import settings_for_open_data
+    from test_listenbrainz import small_world
+    world = small_world()
+    with ListenBrainzStandIn(world, token="sekrit-token") as lb, MusicBrainzStandIn(world=world) as mb:
+        base = settings_for_open_data(tmp_path, lb, mb)
+        overrides = {k: base.get_path(k) for k in ("cache.dir", "listenbrainz.labs_url", "enrich.musicbrainz_url",
+                                                   "listenbrainz.max_retry_wait", "listenbrainz.timeout")}
+        settings = load_settings(environ={"RECOMMENDER_LISTENBRAINZ_API_URL": lb.api_url}, overrides=overrides)
+        _library, report = discover_open_data(user_library(), settings)
+    warning = " ".join(report.warnings)
+    assert "HTTP 401" in warning and "listenbrainz.token" in warning
+    assert (f"or the address at {lb.api_url} (listenbrainz.api_url, from environment RECOMMENDER_LISTENBRAINZ_API_URL) "
+            "is not ListenBrainz's API: mend listenbrainz.api_url") in warning
+
+
 # ----- the 2026 keys, their deprecated aliases, or only one of them ---------------------------
 def _pull(server: StandinServer, cache: Path):
     settings = settings_for(server, cache)

@@ -141,6 +141,9 @@ class OpenData:
     isrc_unknown: list[str] = field(default_factory=list)
     # the Spotify artists this run found no MBID for from those answers (``Resolver.artist_mbid``)
     artist_misses: list[str] = field(default_factory=list)
+    # ' at URL (listenbrainz.api_url, from FILE)' when a config file or the environment set the
+    # API's address (``gateway.configured_at``): a 401 names it, as another service's answer
+    api_set_at: str = ""
 
     def unknown_isrcs_note(self, at_least: int = 10) -> str | None:
         """When MusicBrainz knew none of ``at_least`` or more ISRCs asked this run (an address that
@@ -191,7 +194,9 @@ class OpenData:
             client.contact_notice = notice if needs_contact(settings, client.base_url) else None
         cache = answer_cache(settings, cache_dir)
         cache.read_only = not ask
-        return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm)
+        from ..spotify.gateway import configured_at
+        return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm,
+                   api_set_at=configured_at(settings, "listenbrainz.api_url"))
 
     def close(self) -> None:
         self.cache.close()
@@ -224,9 +229,12 @@ class OpenData:
                 # "may require Authorization: Token" (since 2026 an artist's top recordings
                 # do): say which setting gives one
                 told = "refused the user token" if "Authorization" in self.api.extra_headers else "asks for a user token"
+                # an address of your own (a wrong one answers 401 too): named, and that it may be the cause
+                where = (f"; or the address{self.api_set_at} is not ListenBrainz's API: mend listenbrainz.api_url"
+                         if self.api_set_at else "")
                 self.refusals[endpoint] = ServiceError(
                     f"{API} {told} for {endpoint or 'its API'} (HTTP 401): set listenbrainz.token or "
-                    "LISTENBRAINZ_TOKEN to the token of your ListenBrainz account's settings page", 401, API)
+                    f"LISTENBRAINZ_TOKEN to the token of your ListenBrainz account's settings page{where}", 401, API)
                 raise self.refusals[endpoint] from None
             if exc.status == 404:
                 # ListenBrainz and labs answer an unknown MBID with an empty list: a 404 is a
