@@ -118,13 +118,16 @@ class SpotifyUnavailable(RecommenderError):
 
     ``reason`` is the short account of the failure ("502 on GET me/following, 5 attempts") when
     the gateway knows it, for callers that carry on and say why in a note of their own.
+    ``unreached``: no connection could be made at the last attempt (refused, no route, a connect
+    timeout): Spotify, or the network, is down for every call, not failing one listing.
     """
 
     exit_code = 5
 
-    def __init__(self, message: str, reason: str | None = None) -> None:
+    def __init__(self, message: str, reason: str | None = None, unreached: bool = False) -> None:
         super().__init__(message)
         self.reason = reason
+        self.unreached = unreached
 
 
 # Spotify did not answer (5xx, timeouts after our retries), or asked to wait longer than allowed:

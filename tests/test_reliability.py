@@ -1754,3 +1754,29 @@ def test_a_dry_run_with_no_cache_while_spotify_is_down_still_fails(standin, tmp_
     standin.add_fault(Fault(method="*", path=".*", status=503, times=None))
     result = run(["build-playlist", "--dry-run", "--quiet", "--config", str(config)], env_for(standin, cache))
     assert result.exit_code == 5, result.stderr
+
+
+def test_a_refresh_that_loses_its_connection_to_spotify_stops_at_the_first_listing(logged_in, tmp_path, monkeypatch):
+    """Spotify (or the network) gone during a refresh: the saved tracks' and followed artists'
+    stand-ins (the last refresh's lists, for a listing Spotify answers 5xx day after day) took
+    the refused connections for such a listing, and the run went on, retrying each next call in
+    turn: three rounds of retries (24 s) after a warning that said 8 s, for exit 5 all the same.
+    No connection at all stops at the first listing."""
+    import requests
+    server, env, cache = logged_in
+    config = tmp_path / "config.yaml"
+    config.write_text("spotify:\n  max_retries: 0\n")
+    assert run(["refresh", "--quiet", "--config", str(config)], env).exit_code == 0
+    real = requests.Session.request
+    asked: list[str] = []
+
+    def request(self, method, url, *args, **kwargs):
+        if "/v1/me/tracks" in url or asked:  # gone from the saved tracks on
+            asked.append(url)
+            raise requests.ConnectionError("[Errno 111] Connection refused")
+        return real(self, method, url, *args, **kwargs)
+    monkeypatch.setattr(requests.Session, "request", request)
+    result = run(["refresh", "--quiet", "--config", str(config)], env)
+    assert result.exit_code == 5, result.stderr
+    assert asked and all("/v1/me/tracks" in url for url in asked), asked  # nothing asked after it
+    assert "kept failing the list" not in result.stderr

@@ -315,7 +315,9 @@ class Gateway:
                 timeout = getattr(self.client, "requests_timeout", None)
                 self._transient(attempt, idempotent, f"{type(exc).__name__} on {method} {url}",
                                 f"did not answer ({failure(exc, timeout)} on {method} {url})",
-                                timeout if isinstance(exc, requests.Timeout) else 0.0)
+                                timeout if isinstance(exc, requests.Timeout) else 0.0,
+                                unreached=isinstance(exc, requests.ConnectionError)
+                                and not isinstance(exc, requests.exceptions.ReadTimeout))
                 attempt += 1
                 continue
             if result is None and not empty_ok:
@@ -368,20 +370,23 @@ class Gateway:
         return (f"this run waited {self.waited:.0f} s in all for Spotify's rate limit (429 answers), of at most "
                 f"spotify.max_total_wait = {self.max_total_wait:.0f} s")
 
-    def _transient(self, attempt: int, idempotent: bool, what: str, said: str, per_try: float = 0.0) -> None:
+    def _transient(self, attempt: int, idempotent: bool, what: str, said: str, per_try: float = 0.0,
+                   unreached: bool = False) -> None:
         """A failure that may pass: wait and let the caller retry, or raise.
 
         A write is never retried here (``AmbiguousWrite``: the caller re-reads and reconciles);
         a read is retried until ``max_retries``, then ``SpotifyUnavailable``. The run's first
         retry is said on stderr (one warning, ``retry_notice``: ``said`` is the failure in words,
-        ``per_try`` how long each try may take when the failure was a timeout).
+        ``per_try`` how long each try may take when the failure was a timeout; ``unreached``: no
+        connection was made, ``SpotifyUnavailable.unreached``).
         """
         if not idempotent:
             raise AmbiguousWrite(f"Spotify failed a write ({what}); it may or may not have been applied", reason=what)
         if attempt >= self.max_retries:
             from ..wording import plural
             reason = f"{what}, {attempt + 1} {plural(attempt + 1, 'attempt')}"
-            raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason)
+            raise SpotifyUnavailable(f"Spotify is unavailable ({reason}){self.where}; try again later", reason=reason,
+                                     unreached=unreached)
         if not self.announced:
             self.announced = True
             waits = [backoff_wait(self.backoff, self.max_retry_wait, a) for a in range(attempt, self.max_retries)]

@@ -210,7 +210,11 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     except SpotifyUnavailable as exc:
         # Spotify answers 500/502 to every page of a very large Liked Songs list (tens of
         # thousands), even one of a single track, while every other call works: the playlists
-        # and top tracks are still taste; the last refresh's list stands in for the saved ones
+        # and top tracks are still taste; the last refresh's list stands in for the saved ones.
+        # Not when no connection could be made: Spotify (or the network) is down for every call,
+        # and going on met the same failure, retries and all, listing after listing
+        if exc.unreached:
+            raise
         old = schema.empty_frame("saved_tracks") if cached is None else cached.frames["saved_tracks"]
         saved = old[["track_id", "added_at"]].to_dict("records")
         saved_total = manifest.get(SAVED_TOTAL) if cached is not None else None
@@ -227,6 +231,9 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         # Spotify can fail this one listing for an account day after day ("Failed to get followed
         # artists", 502) while every other call works: the artists you follow are a small part
         # of the taste, not worth every refresh; the last refresh's list stands in for them
+        # (not when no connection could be made: as for the saved tracks)
+        if exc.unreached:
+            raise
         followed, note = _followed_kept(followed, cached, exc)
         problems.append(note)
     progress("followed artists", len(followed), len(followed))
