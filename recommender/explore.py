@@ -12,7 +12,6 @@ tracks the cache does not hold; they are scored the same way so both lists rank 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -25,7 +24,8 @@ from .blend import blend_scores, fitted_weights, in_blend
 from .errors import RecommenderError, UsageError
 from .library import Library
 from .paths import SAMPLE_LIBRARY
-from .searchindex import ID_RE, LINK_START, MIN_SCORE, TRACK_URI_RE, SearchIndex, core_title, fold, parse_track_ref
+from .searchindex import (ID_RE, MIN_SCORE, TRACK_URI_RE, SearchIndex, core_title, fold, parse_track_ref,
+                          spotify_ref_kind)
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer
@@ -217,11 +217,6 @@ DEMO = Where(SAMPLE_LIBRARY, "`recommend search --demo`",  # `--demo`, and `reco
              "your own cache, which --demo does not read)", refreshed=False)
 
 
-# a Spotify album, artist, playlist, episode or show link or URI: not a track's
-_OTHER_REF = re.compile(rf"^(?:{LINK_START}(album|artist|playlist|episode|show)/|"
-                        r"spotify:(album|artist|playlist|episode|show):)")
-
-
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,
                   index: TrackIndex | None = None, where: Where = CACHE) -> str:
     """A track id from an id, a ``spotify:track:`` URI, an open.spotify.com URL or free text.
@@ -235,9 +230,9 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
         return ref
     if not fold(text):
         raise UsageError(f"no track matches {text!r}: give a name, a Spotify track id, URI or URL")
-    other = _OTHER_REF.match(text.strip())
-    if other:  # (searched for as words, it said "no track matches")
-        raise UsageError(f"{text.strip()!r} is a Spotify {other.group(1) or other.group(2)} link, not a track's: "
+    other = spotify_ref_kind(text)
+    if other not in (None, "track"):  # (searched for as words, it said "no track matches")
+        raise UsageError(f"{text.strip()!r} is a Spotify {other} link, not a track's: "
                          "give a track's id, URI or link (Share, Copy Song Link), or its name")
     hits = search_tracks(library, text, limit=1, index=index)
     if hits.empty or hits["score"].iloc[0] < min_score:

@@ -139,6 +139,11 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
     pid = library.find_playlist(name_or_id)
     if pid is not None:
         return pid
+    from .searchindex import spotify_ref_kind
+    kind = spotify_ref_kind(name_or_id)
+    if kind not in (None, "playlist"):  # (taken for a name, it was "no playlist named 'https://...album/...'")
+        raise UsageError(f"{name_or_id.strip()!r} is a Spotify {kind} link, not a playlist's: give a playlist's "
+                         "name, id or link" + (" (`recommend playlists` lists them)" if source is None else ""))
     if not name_or_id.strip():
         if source is not None:
             raise UsageError(f'no playlist named "{name_or_id}": give the name or id of one'

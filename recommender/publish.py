@@ -483,7 +483,9 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     reason = None
     messages: list[str] = []
     if pid and pid not in listed:
-        reason = (f"the managed playlist {info.get('name', '')!r} ({pid}) is no longer in your playlists "
+        # by the name you last saw it under (a rename in Spotify), not the configured one
+        shown_as = info.get("listed_name") or info.get("name", "")
+        reason = (f"the managed playlist {shown_as!r} ({pid}) is no longer in your playlists "
                   "(unfollowed?); a new one will be created")
         log.info(reason)
         pid = None

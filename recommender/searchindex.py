@@ -99,6 +99,16 @@ ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
 TRACK_URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
 LINK_START = r"(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?"
 _TRACK_LINK_RE = re.compile(rf"^{LINK_START}track/([0-9A-Za-z]{{22}})(?:[/?#].*)?$")
+_KINDS = "track|album|artist|playlist|episode|show|user"
+_REF_KIND_RE = re.compile(rf"^(?:{LINK_START}({_KINDS})/|spotify:({_KINDS}):)")
+
+
+def spotify_ref_kind(text: str) -> str | None:
+    """What a pasted Spotify link or URI names ("album", "track", "playlist", ...), None for
+    other text: a command asking for one kind says it was given another (searched for as
+    words or a name, an album link was "no match")."""
+    m = _REF_KIND_RE.match(text.strip())
+    return (m.group(1) or m.group(2)) if m else None
 
 
 def parse_track_ref(text: str) -> str | None:

@@ -597,3 +597,16 @@ def test_a_track_that_made_room_for_a_pin_of_its_artist_says_so(small):
     assert f"for your pinned {result.label_parts[pin][0]!r}" in note
     roomier = build(settings.with_overrides({"blend.max_per_artist": 2}), dry_run=True)
     assert pin in pinned_ids(roomier) and roomier.gave_way == {}  # room for both: nothing made room
+
+
+def test_a_renamed_managed_playlist_that_is_gone_is_named_as_you_renamed_it(small):
+    """You renamed the managed playlist in Spotify, then unfollowed it: the next run said "the
+    managed playlist 'recommend: for you' ... is no longer in your playlists", a name you had
+    not seen on it for a while."""
+    server, settings = small
+    pid = build(settings).playlist_id
+    server.account.playlist(pid)["name"] = "My renamed recs"
+    build(settings)  # reads it under its new name
+    server.account.playlist(pid)["followed"] = False
+    (note,) = [m for m in build(settings).messages if "no longer in your playlists" in m]
+    assert note.startswith(f"the managed playlist 'My renamed recs' ({pid}) is no longer in your playlists")

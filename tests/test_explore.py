@@ -631,3 +631,18 @@ def test_a_word_of_a_core_title_alone_does_not_break_a_query():
     idx = SearchIndex.build([(tid(1), "Song", "X", "Y"), (tid(2), "ab(x)cd", "Zed", "")])
     assert idx.query("abcd", min_score=0.0)[0]["track_id"] == tid(2)
     assert idx.query("song")[0]["track_id"] == tid(1)
+
+
+def test_an_album_or_track_link_given_for_a_playlist_is_said_to_be_one():
+    """`build-playlist --seed-playlist https://open.spotify.com/album/...` said "no playlist
+    named 'https://...'", as if the link were a name; `similar` said it of a track's already."""
+    from recommender.pipeline import resolve_playlist
+    lib = make_library([("Zombie", "The Cranberries", "No Need To Argue")])
+    for text, kind in (("https://open.spotify.com/album/0WicovBbxeB0nvQC6IfuaT", "album"),
+                       ("spotify:track:0eFHYz8NmK75zSplL5qlfM", "track"),
+                       ("open.spotify.com/intl-fr/artist/0eFHYz8NmK75zSplL5qlfM?si=x", "artist")):
+        with pytest.raises(UsageError, match=f"is a Spotify {kind} link, not a playlist's: give a playlist's name, "
+                                             r"id or link \(`recommend playlists` lists them\)$"):
+            resolve_playlist(lib, text)
+    with pytest.raises(UsageError, match="no playlist with the id 37i9dQZF1DXcBWIGoYBM5M"):
+        resolve_playlist(lib, "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M")
