@@ -22,3 +22,15 @@ def and_list(items: Iterable[Any]) -> str:
     """Words joined as a sentence lists them: "A", "A and B", "A, B and C"."""
     words = [str(i) for i in items]
     return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def configured_at(settings, key: str) -> str:
+    """' at URL (KEY, from FILE)' when a config file or the environment set that service address
+    (``spotify.api_url``, ``listenbrainz.api_url``, ...), for the messages that say a service cannot
+    be reached or refused: a stand-in's address left behind after an offline trial is then plain
+    to see (empty for the shipped address and the demo's own)."""
+    source = settings.sources.get(key)
+    if not source or source == "override":
+        return ""
+    section, name = key.split(".")
+    return f" at {getattr(getattr(settings, section), name)} ({key}, from {source})"

@@ -142,7 +142,7 @@ class OpenData:
     # the Spotify artists this run found no MBID for from those answers (``Resolver.artist_mbid``)
     artist_misses: list[str] = field(default_factory=list)
     # ' at URL (listenbrainz.api_url, from FILE)' when a config file or the environment set the
-    # API's address (``gateway.configured_at``): a 401 names it, as another service's answer
+    # API's address (``wording.configured_at``): a 401 names it, as another service's answer
     api_set_at: str = ""
 
     def unknown_isrcs_note(self, at_least: int = 10) -> str | None:
@@ -194,7 +194,7 @@ class OpenData:
             client.contact_notice = notice if needs_contact(settings, client.base_url) else None
         cache = answer_cache(settings, cache_dir)
         cache.read_only = not ask
-        from ..spotify.gateway import configured_at
+        from ..wording import configured_at
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm,
                    api_set_at=configured_at(settings, "listenbrainz.api_url"))
 

@@ -31,7 +31,8 @@ from ..errors import (AppAccessRefused, AuthError, ConfigError, RateLimited, Rec
                       development_mode_refusal, make_dirs, wait_seconds)
 from ..paths import TRY_DEMO, user_data_dir
 from ..store import atomic_write_text, file_stat
-from .gateway import backoff_wait, configured_at, failure, oauth_error_code, retry_notice, slow_down_notice
+from ..wording import configured_at
+from .gateway import backoff_wait, failure, oauth_error_code, retry_notice, slow_down_notice
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class _NonInteractive:
     max_retries = 4
     max_retry_wait = 60.0
     backoff = 0.5
-    where = ""  # gateway.configured_at: named when the accounts service cannot be reached
+    where = ""  # wording.configured_at: named when the accounts service cannot be reached
     announced = False  # the first retry was said on stderr (gateway.retry_notice)
 
     def get_access_token(self, code=None, check_cache=True, as_dict=False):  # noqa: D401

@@ -25,6 +25,7 @@ from spotipy.oauth2 import SpotifyOauthError
 
 from ..errors import (AppAccessRefused, AuthError, MissingScope, RateLimited, SpotifyError, SpotifyUnavailable,
                       development_mode_refusal, wait_seconds)
+from ..wording import configured_at
 from ..isotime import parse_time, shown, utc_now, younger_than
 from ..safetext import whole_characters
 from ..store import atomic_write_text
@@ -95,17 +96,6 @@ def when(seconds: float) -> str:
     else:
         span = f"{seconds:.0f} s"
     return f"in {span}{after}"
-
-
-def configured_at(settings, key: str) -> str:
-    """' at URL (KEY, from FILE)' when a config file or the environment set that Spotify address,
-    for the messages that say Spotify cannot be reached: a stand-in's address left behind after
-    an offline trial is then plain to see (empty for the shipped address and the demo's own)."""
-    source = settings.sources.get(key)
-    if not source or source == "override":
-        return ""
-    section, name = key.split(".")
-    return f" at {getattr(getattr(settings, section), name)} ({key}, from {source})"
 
 
 def retry_notice(service: str, said: str, waits: list[float], per_try: float = 0.0) -> str:
