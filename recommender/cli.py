@@ -1538,6 +1538,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     if library is None and (damaged := store.damaged()):  # (its genre and feature rows were left out, unsaid)
         info["warnings"].append(f"the cached library cannot be read ({damaged}): the next refresh or "
                                 "build-playlist pulls it again; until then the other commands stop")
+    # what else the reads found damaged (a manifest with no readable backup, the genres `enrich genres`
+    # looked up): the runs say it, status said "playlist: none yet" and "genres: 0 of 877" unexplained
+    info["warnings"].extend(p for p in store.problems if not (store.lost and p.startswith(store.lost)))
     if demo:  # no account, no schedule: the stand-in the demo pulls through lives as long as its run
         info["login"] = {"state": "demo", "expires_at": None, "expires_in_minutes": None, "scope": None,
                          "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}

@@ -577,3 +577,25 @@ def test_tune_writes_line_fits_the_terminal_its_path_whole(tmp_path, tune_finds_
     whole = [f"{cfg};", f"`recommend tune --undo --config {cfg}`"]  # each on a line of its own, to copy
     assert [line for line in written if str(cfg) in line] == whole, written
     assert all(cell_len(line) <= 60 for line in written if line not in whole), written
+
+
+def test_status_says_what_it_found_damaged(logged_in):
+    """A manifest lost with its backup, or a damaged genres file: `status` showed "playlist: none
+    yet" and "genres: 0 of 877 artists" unexplained (the runs said it: the next build-playlist,
+    `enrich genres`)."""
+    from recommender.config import load_settings
+    from recommender.jobs import open_store
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    store = open_store(load_settings(environ=env))
+    genres = store.frame_path("artist_genres")
+    genres.write_bytes(b"PAR1 not a parquet file")
+    out = json.loads(run(["status", "--json", "--offline"], env).stdout)
+    assert [w for w in out["warnings"] if f"{genres}: unreadable cache file" in w], out["warnings"]
+    store.manifest_path.write_text("{")
+    store.backup_path.write_text("{")
+    result = run(["status", "--offline"], env)
+    assert result.exit_code == 0
+    said = " ".join(result.stdout.split())
+    assert "warning: " + f"{store.manifest_path}: unreadable (" in said
+    assert "manifest and no readable backup; the cache will be rebuilt" in said
