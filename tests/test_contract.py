@@ -269,7 +269,7 @@ def test_a_listenbrainz_401_at_an_address_you_set_names_it(tmp_path):
         _library, report = discover_open_data(user_library(), settings)
     warning = " ".join(report.warnings)
     assert "HTTP 401" in warning and "listenbrainz.token" in warning
-    assert (f"or the address at {lb.api_url} (listenbrainz.api_url, from environment RECOMMENDER_LISTENBRAINZ_API_URL) "
+    assert (f"or the address {lb.api_url.rstrip('/')} (listenbrainz.api_url, from environment RECOMMENDER_LISTENBRAINZ_API_URL) "
             "is not ListenBrainz's API: mend listenbrainz.api_url") in warning
 
 

@@ -579,10 +579,27 @@ def test_an_address_where_nothing_answers_is_said_with_the_key_that_set_it(case,
     lb, mb = world_standins
     settings = settings_for_open_data(tmp_path, lb, mb, **FAILURES[case][1](lb, mb))
     _, report = discover_open_data(user_library(), settings)
-    assert len(report.warnings) == 1 and f"or {key} names the wrong address" in report.warnings[0], report.warnings
+    assert len(report.warnings) == 1, report.warnings  # (set here as a command line's override: said so)
+    assert f"or {key} (from command line) names the wrong address" in report.warnings[0], report.warnings
     settings = settings_for_open_data(tmp_path, lb, mb, **FAILURES["503"][1](lb, mb))
     _, report = discover_open_data(user_library(), settings)
     assert len(report.warnings) == 1 and "names the wrong address" not in report.warnings[0], report.warnings
+
+
+def test_an_address_where_nothing_answers_that_you_set_says_where_you_set_it(tmp_path, world_standins):
+    """Set by an environment variable (a stand-in's export left behind), the key alone sent you
+    to your config file, which did not hold it."""
+    from recommender.config import load_settings
+    lb, mb = world_standins
+    base = settings_for_open_data(tmp_path, lb, mb)
+    keys = ("cache.dir", "listenbrainz.api_url", "enrich.musicbrainz_url", "listenbrainz.max_retry_wait",
+            "listenbrainz.timeout", "enrich.max_retry_wait", "enrich.timeout")
+    settings = load_settings(environ={"RECOMMENDER_LISTENBRAINZ_LABS_URL": closed_port_url("/labs")},
+                             overrides={k: base.get_path(k) for k in keys})
+    _, report = discover_open_data(user_library(), settings)
+    assert len(report.warnings) == 1, report.warnings
+    assert ("or listenbrainz.labs_url (from environment RECOMMENDER_LISTENBRAINZ_LABS_URL) names the wrong address"
+            in report.warnings[0]), report.warnings
 
 
 def test_429_keeps_what_was_found_before(tmp_path, world_standins):

@@ -236,6 +236,21 @@ def test_503_that_does_not_stop_gives_up_after_bounded_retries(tmp_path, mb_stan
     assert len(frame_by_artist(store)) == 2  # what was found before is kept
 
 
+def test_an_address_where_no_musicbrainz_answers_names_the_key_and_where_it_was_set(tmp_path):
+    """`enrich genres` at an address where nothing answers (a stand-in stopped, a typo) said only
+    "kept failing (ConnectionError) for http://..." where discovery names the key: said alike."""
+    from test_discovery import closed_port_url
+    user = tmp_path / "user.yaml"
+    user.write_text("{}\n")
+    settings = load_settings(user, overrides={"enrich.user_agent": UA, "enrich.max_retries": 0},
+                             environ={"RECOMMENDER_MUSICBRAINZ_URL": closed_port_url("/ws/2/")})
+    with pytest.raises(mb.MusicBrainzError) as caught:
+        mb.enrich_genres(make_library(), Store(tmp_path / "cache"), settings, limit=1, today=TODAY)
+    assert str(caught.value).endswith("; no server answered there: this computer is offline, MusicBrainz is down, or "
+                                      "enrich.musicbrainz_url (from environment RECOMMENDER_MUSICBRAINZ_URL) names "
+                                      "the wrong address")
+
+
 def test_musicbrainz_limiting_us_is_named_in_the_message(tmp_path, mb_standin):
     """MusicBrainz's 503 body says why: {"error": "Your requests are exceeding the allowable
     rate limit. ..."} (https://github.com/AzuraCast/AzuraCast/issues/3705; a client that shows

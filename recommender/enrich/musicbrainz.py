@@ -446,6 +446,17 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
             if progress is not None:
                 elapsed = client.clock() - started
                 progress(done, total, elapsed / done * (total - done))
+    except MusicBrainzError as exc:
+        if not exc.unreachable:
+            raise
+        # a wrong port or host named the URL alone: said as discovery says it, with where it was set
+        from ..wording import configured_at
+        key = "enrich.musicbrainz_url"
+        told = f" (from {settings.sources[key]})" if configured_at(settings, key) else ""
+        said = MusicBrainzError(f"{exc}; no server answered there: this computer is offline, MusicBrainz is down, or "
+                                f"{key}{told} names the wrong address", exc.status, exc.service)
+        said.unreachable = True
+        raise said from None
     finally:
         if unsaved:
             save()

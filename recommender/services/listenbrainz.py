@@ -120,6 +120,10 @@ def _check_token(settings) -> None:
                           "characters or letters an HTTP header cannot carry (the value is not shown here)")
 
 
+# each service's address setting, as messages name it
+ADDRESS_KEYS = {API: "listenbrainz.api_url", LABS: "listenbrainz.labs_url", "MusicBrainz": "enrich.musicbrainz_url"}
+
+
 @dataclass
 class OpenData:
     """Clients + cache of one run. Build with ``from_settings``; call ``close()`` at the end."""
@@ -141,9 +145,9 @@ class OpenData:
     isrc_unknown: list[str] = field(default_factory=list)
     # the Spotify artists this run found no MBID for from those answers (``Resolver.artist_mbid``)
     artist_misses: list[str] = field(default_factory=list)
-    # ' at URL (listenbrainz.api_url, from FILE)' when a config file or the environment set the
-    # API's address (``wording.configured_at``): a 401 names it, as another service's answer
-    api_set_at: str = ""
+    # config key -> where it was set (a config file, an environment variable) when it was set, as
+    # ``Settings.sources`` says (``wording.configured_at``): a 401 or an unreachable address names it
+    set_from: dict[str, str] = field(default_factory=dict)
 
     def unknown_isrcs_note(self, at_least: int = 10) -> str | None:
         """When MusicBrainz knew none of ``at_least`` or more ISRCs asked this run (an address that
@@ -196,7 +200,7 @@ class OpenData:
         cache.read_only = not ask
         from ..wording import configured_at
         return cls(api, labs, mb, cache, budget, lb.similar_artists_algorithm, lb.similar_recordings_algorithm,
-                   api_set_at=configured_at(settings, "listenbrainz.api_url"))
+                   set_from={k: settings.sources[k] for k in ADDRESS_KEYS.values() if configured_at(settings, k)})
 
     def close(self) -> None:
         self.cache.close()
@@ -230,8 +234,9 @@ class OpenData:
                 # do): say which setting gives one
                 told = "refused the user token" if "Authorization" in self.api.extra_headers else "asks for a user token"
                 # an address of your own (a wrong one answers 401 too): named, and that it may be the cause
-                where = (f"; or the address{self.api_set_at} is not ListenBrainz's API: mend listenbrainz.api_url"
-                         if self.api_set_at else "")
+                key = ADDRESS_KEYS[API]
+                where = (f"; or the address {self.api.base_url.rstrip('/')} ({key}, from {self.set_from[key]}) is not "
+                         f"ListenBrainz's API: mend {key}" if key in self.set_from else "")
                 self.refusals[endpoint] = ServiceError(
                     f"{API} {told} for {endpoint or 'its API'} (HTTP 401): set listenbrainz.token or "
                     f"LISTENBRAINZ_TOKEN to the token of your ListenBrainz account's settings page{where}", 401, API)
@@ -243,9 +248,10 @@ class OpenData:
                 key = "labs_url" if exc.service == LABS else "api_url"
                 exc = ServiceError(f"{exc}: check listenbrainz.{key}", 404, exc.service)
             elif exc.unreachable:  # a wrong port or host named the URL alone; an outage or no network reads the same
-                key = {LABS: "listenbrainz.labs_url", API: "listenbrainz.api_url"}.get(exc.service, "enrich.musicbrainz_url")
+                key = ADDRESS_KEYS.get(exc.service, "enrich.musicbrainz_url")
+                told = f" (from {self.set_from[key]})" if key in self.set_from else ""  # where you set it
                 exc = ServiceError(f"{exc}; no server answered there: this computer is offline, the service is down, "
-                                   f"or {key} names the wrong address", None, exc.service)
+                                   f"or {key}{told} names the wrong address", None, exc.service)
             self.failure = exc
             raise exc from None
 
