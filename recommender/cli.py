@@ -1714,8 +1714,8 @@ def enrich_genres_cmd(
     from .tables import joined, wrap_joined
     settings = _settings(config)
     _logging(settings, quiet, verbose)
-    library = jobs.require_library(settings, demo=None)  # the demo has its own cache: no genres to add there
-    store = jobs.open_store(settings)
+    store = jobs.open_store(settings)  # one store: a damaged genres file is said once, not by each read of it
+    library = jobs.require_library(settings, demo=None, store=store)  # the demo has its own cache: no genres to add there
     due, rechecks = due_counts(library, store, settings, limit=limit)
     if not quiet and not as_json:
         _err(wrap_joined(_enrich_estimate(settings, due, rechecks), _term_width()))

@@ -1011,10 +1011,11 @@ def no_library(frames_dir, demo: str | None = TRY_DEMO) -> NotEnoughData:
                          + (f" (or {demo})" if demo else ""))
 
 
-def require_library(settings, demo: str | None = TRY_DEMO) -> Library:
+def require_library(settings, demo: str | None = TRY_DEMO, store: Store | None = None) -> Library:
     """The cached library, or NotEnoughData saying how to get one (``no_library``), or that a
-    file of it is missing or damaged (it said "no cached library" of a cache that lacked one file)."""
-    store = open_store(settings)
+    file of it is missing or damaged (it said "no cached library" of a cache that lacked one file).
+    ``store``: the command's own, when it reads the cache again (a damaged file is said once)."""
+    store = store or open_store(settings)
     library = store.load_library()
     if library is None:
         damaged = store.damaged()

@@ -564,3 +564,19 @@ def test_status_reads_the_genres_once_unless_enrich_saves_them_meanwhile(tmp_pat
     monkeypatch.setattr(runlog, "status", then_enriched)
     assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 0
     assert reads == ["artist_genres"]
+
+
+def test_enrich_genres_says_a_damaged_genres_file_once_and_mends_it(tmp_path, mb_standin):
+    """The command read the cache through two stores: the warning came twice, word for word."""
+    from test_cli import run
+    from recommender import jobs
+    cache = tmp_path / "cache"
+    store = jobs.open_store(load_settings(environ={}, overrides={"cache.dir": str(cache)}))
+    store.save_library(make_library())
+    store.update_manifest(user_id="me", fetched_at="2026-03-02T10:00:00+00:00")
+    store.frame_path("artist_genres").write_bytes(b"PAR1 not a parquet file")
+    env = {"RECOMMENDER_CACHE_DIR": str(cache), "RECOMMENDER_MUSICBRAINZ_URL": mb_standin.base_url}
+    result = run(["enrich", "genres"], env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("artist_genres.parquet: unreadable cache file") == 1, result.stderr
+    assert len(frame_by_artist(store)) == 9  # every artist looked up again, the file whole
