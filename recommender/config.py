@@ -487,8 +487,18 @@ def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
     if close:
         return f" (did you mean {prefix}{close[0]}?)"
     name = str(key).lower().replace("-", "_")
-    elsewhere = [dotted for dotted in _all_keys(_read_defaults()) if dotted.rsplit(".", 1)[-1] == name]
-    return f" (did you mean {elsewhere[0]}?)" if len(elsewhere) == 1 else ""
+    every = _all_keys(_read_defaults())
+    for leaf in dict.fromkeys((name, name.removesuffix("s"))):  # "weights": each scorer's "weight"
+        elsewhere = [dotted for dotted in every if dotted.rsplit(".", 1)[-1] == leaf]
+        if len(elsewhere) == 1:
+            return f" (did you mean {elsewhere[0]}?)"
+        # one per entry of a section (scorers.content.weight, scorers.collaborative.weight, ...)
+        sections = {dotted.split(".")[0] for dotted in elsewhere if dotted.count(".") == 2}
+        if len(elsewhere) > 1 and len(sections) == 1 and all(d.count(".") == 2 for d in elsewhere):
+            (section,) = sections
+            each = section.removesuffix("s")
+            return f" (did you mean {section}.<name>.{leaf}? one per {each}: {elsewhere[0]}, ...)"
+    return ""
 
 
 def _all_keys(data: dict, prefix: str = "") -> list[str]:

@@ -108,8 +108,13 @@ def test_a_key_in_the_wrong_section_names_the_right_one(tmp_path, text, suggesti
     assert suggestion in refused(write(tmp_path, text))
 
 
-def test_a_key_of_several_sections_is_not_guessed(tmp_path):
-    assert "did you mean" not in refused(write(tmp_path, "blend:\n  weight: 1\n"))
+def test_a_key_of_several_sections_is_not_guessed_but_one_per_entry_is_named_so(tmp_path):
+    # no one section guessed; a key every entry of one section has (each scorer's weight) is named
+    # as such: `weights:` at the top, where the weights live, had no hint at all
+    for text in ("blend:\n  weight: 1\n", "weights:\n  content: 0.5\n"):
+        said = refused(write(tmp_path, text))
+        assert said.endswith("(did you mean scorers.<name>.weight? one per scorer: scorers.content.weight, ...)"), said
+    assert "did you mean" not in refused(write(tmp_path, "blend:\n  max_retries: 1\n"))  # spotify, enrich, ...
 
 
 @pytest.mark.parametrize("text, expected", [
