@@ -632,8 +632,9 @@ class BuildBasis:
 
 def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
     """What ``build_playlist(settings, dry_run=True)`` computes before the weights (a refresh
-    too when the cache is stale; Spotify not answering raises, the web app's pages say it); ``dry_run_with`` finishes it for any weights. Its ``library``
-    (read or refreshed: ``refreshed``) is the login's account's: a cache of another account
+    too when the cache is stale; Spotify not answering raises, the web app's pages say it);
+    ``dry_run_with`` finishes it for any weights. Its ``library`` (read or refreshed:
+    ``refreshed``) is the login's account's: a cache of another account
     (``publish.managed_state`` refused it) was refreshed first."""
     gateway = gateway or connect(settings)
     with ExitStack() as held:

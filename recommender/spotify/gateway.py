@@ -25,10 +25,10 @@ from spotipy.oauth2 import SpotifyOauthError
 
 from ..errors import (AppAccessRefused, AuthError, MissingScope, RateLimited, SpotifyError, SpotifyUnavailable,
                       development_mode_refusal, wait_seconds)
-from ..wording import configured_at
 from ..isotime import parse_time, shown, utc_now, younger_than
 from ..safetext import whole_characters
 from ..store import atomic_write_text
+from ..wording import configured_at
 
 log = logging.getLogger(__name__)
 
