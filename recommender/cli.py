@@ -1015,6 +1015,9 @@ def _print_build(result, held) -> None:
             + (f": {result.new_short}." if result.new_short else " (candidates.new_share)."))
     if result.short:  # fewer than blend.max_tracks: say which setting held the rest back
         summary(f"{result.short}.")
+    from .jobs import gave_way_note
+    for line in gave_way_note(result.gave_way, result.label_parts):  # (a pin took its artist's place)
+        summary(f"{line}.")
     summary(f"Managed playlist {where}: {joined(add, result.added)}, {joined(remove, result.removed)}, "
             f"{joined(keep, result.kept)}" + (" (dry run: nothing written)" if result.dry_run else "")
             + f"; {joined(result.requests, 'Spotify', plural(result.requests, 'request'))}, "

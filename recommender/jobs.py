@@ -784,9 +784,10 @@ def new_short(table, new_candidates: int, settings) -> str:
             f"place (a score above 0, within blend.max_per_artist; {status})")
 
 
-def gave_way_note(gave_way: dict[str, str], labels: dict[str, tuple[str, str]], settings) -> list[str]:
-    """The one note naming the tracks that left the playlist to make room for a pinned track of
-    their artist (``blend.max_per_artist``), each with that pin; [] when none did."""
+def gave_way_note(gave_way: dict[str, str], labels: dict[str, tuple[str, str]]) -> list[str]:
+    """The one line naming the tracks that left the playlist to make room for a pinned track of
+    their artist (``blend.max_per_artist``), each with that pin; [] when none did. Said under the
+    table, not as a `note:`: the consequence of your own pin, not news for a cron mail."""
     from .wording import plural
     if not gave_way:
         return []
@@ -794,10 +795,10 @@ def gave_way_note(gave_way: dict[str, str], labels: dict[str, tuple[str, str]], 
     def label(t: str) -> str:
         name, artists = labels.get(t, (t, ""))
         return f"{name!r}" + (f" - {artists}" if artists else "")
-    n, cap = len(gave_way), int(settings.blend.max_per_artist)
+    n = len(gave_way)
     pairs = "; ".join(f"{label(t)} for your pinned {labels.get(p, (p, ''))[0]!r}" for t, p in gave_way.items())
-    return [f"{n} {plural(n, 'track')} made room for a pinned track of the same artist (at most {cap} per "
-            f"artist: blend.max_per_artist): {pairs}"]
+    return [f"{n} {plural(n, 'track')} made room for a pinned track of the same artist (blend.max_per_artist "
+            f"caps the tracks per artist): {pairs}"]
 
 
 def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None) -> BuildResult:
@@ -840,7 +841,6 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     from .pipeline import gave_way_to_pins
     gave_way = gave_way_to_pins(recs, library, plan.removed, settings.blend)
     labels = label_parts(library, list(dict.fromkeys(plan.added + plan.removed + list(gave_way.values()))), state.labels)
-    pub.messages.extend(gave_way_note(gave_way, labels, settings))
     return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                        created=pub.created, mode=recs.mode, short=recs.short,
                        new_short=new_short(table, recs.new_candidates, settings), weights=dict(recs.weights),

@@ -599,3 +599,24 @@ def test_status_says_what_it_found_damaged(logged_in):
     said = " ".join(result.stdout.split())
     assert "warning: " + f"{store.manifest_path}: unreadable (" in said
     assert "manifest and no readable backup; the cache will be rebuilt" in said
+
+
+def test_a_track_that_made_room_for_a_pin_is_named_under_the_table_not_in_a_note(logged_in, tmp_path):
+    from recommender import jobs
+    from recommender.config import load_settings
+    server, env, cache = logged_in
+    config = tmp_path / "config.yaml"
+    config.write_text("blend:\n  max_per_artist: 1\n")
+    first = json.loads(run(["build-playlist", "--json", "--config", str(config)], env).stdout)
+    settings = load_settings(config, environ=env)
+    tracks = jobs.open_store(settings).load_library().tracks
+    first_artist = {str(t): str(a[0]) for t, a in zip(tracks["track_id"], tracks["artist_names"]) if len(a)}
+    chosen = [t["id"] for t in first["tracks"]]
+    pick, pin = next((a, b) for a in chosen for b in first_artist
+                     if b not in chosen and b != a and first_artist[b] == first_artist.get(a))
+    jobs.steer(settings, pin=[pin])
+    result = run(["build-playlist", "--dry-run", "--config", str(config)], {**env, "COLUMNS": "200"})
+    assert result.exit_code == 0 and "made room" not in result.stderr, result.stderr
+    said = " ".join(result.stdout.split())
+    assert "1 track made room for a pinned track of the same artist (blend.max_per_artist caps the tracks per " \
+           "artist): " in said, said
