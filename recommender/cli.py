@@ -958,7 +958,6 @@ def build_playlist_cmd(
 
 
 SHORT = {"collaborative": "collab", "popularity": "popular", "opendata": "open"}
-NEW_SOURCE = {"similar_artists": "similar artists", "similar_recordings": "similar tracks"}
 NARROW = 140  # below this many columns the build and similar tables leave out the per-scorer columns
 NARROW_NOTE = f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json"
 
@@ -975,7 +974,7 @@ def _exported_json(exported) -> list[dict]:
 def _print_build(result, held) -> None:
     from .config import weights_text
     from .tables import joined, wrap_joined
-    from .wording import plural
+    from .wording import plural, source_name
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
@@ -988,7 +987,7 @@ def _print_build(result, held) -> None:
     for r in result.table.to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
-                    + ["new" if r.get("new") else "", NEW_SOURCE.get(str(r.get("source", "")), str(r.get("source", "")))]
+                    + ["new" if r.get("new") else "", source_name(r.get("source", ""))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
     factors = result.weight_factors  # artist_walk on few playlists: the blend used weight x factor
     weights = weights_text({k: v for k, v in result.weights.items() if v > 0}, factors)  # scorers that count
@@ -1762,7 +1761,8 @@ def import_features_cmd(
     _echo_wrapped(f"{whole(file)}: {joined(_rows(report.rows))}, {joined(_rows(report.imported, 'track'))} imported "
                   f"({joined(report.added, 'new')}, {joined(report.updated, 'updated')}; columns: "
                   f"{', '.join(report.columns)})"
-                  + (f"; {joined(report.in_library)} of them are in your library" if report.in_library is not None else "")
+                  + (f"; {joined(report.in_library)} of them are in your cache (your library and the tracks discovery "
+                     "found)" if report.in_library is not None else "")
                   + f"; {joined(_rows(report.total, 'track'))} {plural(report.total, 'has', 'have')} features now")
     if report.imported and not report.moods:  # e.g. Exportify's durations only: no mood can be told from them
         _echo_wrapped("the file gives none of its tracks both a valence and an energy, which the mood commands "

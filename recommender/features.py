@@ -510,7 +510,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     if library is not None:
         report.in_library = int(new["track_id"].isin(library.track_ids).sum())
         if report.imported and not report.in_library and len(library.track_ids):
-            log.warning("%s: none of the %d tracks is in your library", path, report.imported)
+            log.warning("%s: none of the %d tracks is in your cache (your library and the tracks discovery found)", path, report.imported)
     if report.imported:
         merged = merge_features(old, new)
         store.save_frame("audio_features", merged)

@@ -34,3 +34,12 @@ def configured_at(settings, key: str) -> str:
         return ""
     section, name = key.split(".")
     return f" at {getattr(getattr(settings, section), name)} ({key}, from {source})"
+
+
+# a discovery source as the tables and pages name it (the others: their own word, "albums")
+SOURCE_NAMES = {"similar_artists": "similar artists", "similar_recordings": "similar tracks"}
+
+
+def source_name(source: object) -> str:
+    """A recommendation's ``source`` as the CLI's table and the web app's Next page show it."""
+    return SOURCE_NAMES.get(str(source), str(source))

@@ -88,7 +88,7 @@ def test_import_features_says_how_many_of_the_imported_tracks_are_yours(refreshe
     assert run(["import", "features", str(first)], env).exit_code == 0
     result = run(["import", "features", str(second)], env)
     assert result.exit_code == 0, result.stderr
-    assert ("(1 new, 0 updated; columns: energy); 0 of them are in your library; 3 tracks have features now"
+    assert ("(1 new, 0 updated; columns: energy); 0 of them are in your cache (your library and the tracks discovery found); 3 tracks have features now"
             in " ".join(result.stdout.split()))
 
 

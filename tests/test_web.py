@@ -65,6 +65,8 @@ class StubContext:
                               "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [0.997, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
         return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"], gave_way={"t9": "t2"},
+                           messages=[f"the managed playlist {HOSTILE[0]!r} (pl0) is no longer in your playlists "
+                                     "(unfollowed?); a new one will be created"],
                            weights={"content": 1.0, "collaborative": 0.5},
                            label_parts={"t1": (HOSTILE[0], ""), "t9": (HOSTILE[1], "plain \u202eevil")},
                            short="2 of blend.max_tracks 50 places filled: the other 7 scored candidates scored below "
@@ -411,6 +413,10 @@ def test_next_page_shows_names_as_text(session, server):
            'class="block">block plain \\u202eevil</button>' in html
     assert '<span class="badge new">new</span>' in html and '<span class="badge known">known</span>' in html
     assert "<th>source</th>" in html and "&#34;&gt;&lt;img src=x" in html
+    # the dry run's notes, as the CLI says them (the page left them out until a Publish)
+    assert ('<ul class="notes" id="run-notes" aria-label="notes of this computation"><li class="note">the managed '
+            "playlist &#39;&lt;script&gt;window.__pwned=1&lt;/script&gt;&#39; (pl0) is no longer in your playlists "
+            "(unfollowed?); a new one will be created</li></ul>") in html
     # a removed track that made room for a pin of its artist says so (it left unexplained)
     assert '<ul class="removed" aria-labelledby="removed-title"><li><bdi>&#34;&gt;&lt;img src=x onerror=&#34;' \
            'window.__pwned=2&#34;&gt;</bdi> - <bdi>plain \\u202eevil</bdi> <span class="muted gave-way">(made room ' \
@@ -530,6 +536,11 @@ def test_a_publish_refused_as_out_of_date_shows_the_new_diff_and_says_why(sessio
     assert r.headers["location"].endswith("#diff") and ("publish", "stale") not in ctx.calls
     shown = session.get(base + r.headers["location"], timeout=10).text
     assert 'id="message"' in shown and "not published: &lt;script&gt;" in shown and "Published" not in shown
+    # an earlier publish of this app's: named as such (a run in a terminal may have written the playlist since)
+    ctx.last_publish = {"exit_code": 0, "message": "", "playlist_id": "pl1", "added": [], "removed": [], "kept": 3,
+                        "when": "2026-12-02 18:25 UTC"}
+    shown = session.get(base + r.headers["location"], timeout=10).text
+    assert '<h2 id="published-title">Last published from this app at 2026-12-02 18:25 UTC</h2>' in shown
 
 
 def test_api_errors_are_json_with_exit_code(session, server):

@@ -222,11 +222,16 @@ def test_steering_remove_hides_the_track(page, demo):
 def test_a_removal_is_undone_from_its_message(page, demo):
     """One mis-click on remove was for ever in the app: its message comes with an Undo."""
     page.goto(demo["base"] + "/next")
-    row = page.locator("#next-table tbody tr").nth(1)
+    row = page.locator("#next-table tbody tr").nth(30)  # far down: the page comes back there
     track = row.get_attribute("data-track")
     row.locator("button[value=remove]").click()
     page.wait_for_selector("#undo-remove")
     assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 0
+    # the message and its Undo in view (they were 2,500 px above it) and the focused button not under them
+    in_view = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    assert page.eval_on_selector("#message", in_view) and page.eval_on_selector("#undo-remove button", in_view)
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= \
+        page.eval_on_selector("#steered", "e => e.getBoundingClientRect().bottom")
     page.locator("#undo-remove button").click()
     page.wait_for_selector("#message")
     assert page.inner_text("#message").endswith("put back: it may be recommended again")
@@ -1026,6 +1031,12 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     pg.wait_for_selector("#results tbody td.why")
     # the why is in view without scrolling the table (the shares bar gives way below 700 px)
     assert pg.evaluate("document.querySelector('#results tbody td.why').getBoundingClientRect().right") <= PHONE
+    pg.goto(demo["base"] + "/weights")  # each method's name breaks between its words only ("conten / t alone")
+    pg.wait_for_selector("#metrics tbody td.method")
+    lines = pg.eval_on_selector_all("#metrics td.method", "els => els.map(e => { const r = document.createRange(); "
+                                    "r.selectNodeContents(e); return [r.getClientRects().length, "
+                                    "e.textContent.split(' ').length]; })")
+    assert lines and all(n <= words for n, words in lines), lines
     pg.goto(demo["base"] + "/moods")  # a mood's nearest tracks: every column in view (the score was past the edge)
     pg.get_by_role("button", name="Happy").click()
     pg.wait_for_selector("#results tbody tr")

@@ -240,6 +240,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                 unreached = {"error": web_words(str(exc)), "exit_code": exc.exit_code, "when": when}
             rows = await run_in_threadpool(ctx.next_rows, result)
         except RecommenderError as exc:
+            if ctx.last_publish is not None:
+                ctx.last_publish["seen"] = True
             return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
                           published=ctx.last_publish, **steered(request))
         scorers = result.sharing  # a scorer at weight 0 left out, as `recommend build-playlist` leaves it out
@@ -256,8 +258,15 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                              if t in result.gave_way else "") for t in result.removed_ids]}
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
+        # what the dry run noted (the managed playlist gone and a new one to be made, a damaged cache
+        # file, greyed-out picks): the CLI's `note:` lines, which the page left out until a Publish
+        notes = [web_words(m) for m in result.messages]
+        published = ctx.last_publish
+        if published is not None:  # shown: a failed one goes once a computation succeeds after it (ctx.preview)
+            published["seen"] = True
         return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
-                      has_source=has_source, published=ctx.last_publish, plan=plan_of(result), unreached=unreached,
+                      has_source=has_source, published=published, plan=plan_of(result), unreached=unreached,
+                      notes=notes,
                       **steered(request))
 
     async def steer(request: Request) -> Response:

@@ -29,7 +29,7 @@ from ..errors import UNREACHED, RecommenderError, UsageError  # UNREACHED: the p
 from ..isotime import shown, shown_text, utc_now
 from ..paths import TRY_DEMO, WEB_DEMO
 from ..safetext import cut
-from ..wording import plural
+from ..wording import plural, source_name
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,13 @@ def web_words(message: str) -> str:
 
 
 def _num(value: Any) -> float | None:
+    """A number for a page: None for NaN; 6 decimals, so that a page's 3 show what the CLI's table
+    shows (rounded to 4 first, 0.82649 became 0.8265, shown 0.827 beside the CLI's 0.826)."""
     try:
         v = float(value)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(v) else round(v, 4)
+    return None if math.isnan(v) else round(v, 6)
 
 
 def settings_key(settings) -> str:
@@ -423,6 +425,11 @@ class WebContext:
             nonlocal data
             data, result = self._dry_run(self.settings)
             self.last_preview = (result, shown(utc_now()))
+            failed = self.last_publish
+            if failed is not None and failed.get("exit_code") != 0 and failed.get("seen"):
+                # a failed Publish the page has shown, and Spotify answered a computation since: its
+                # red box ("Spotify is unavailable") stood above a playlist computed after it
+                self.last_publish = None
             return result
 
         def kept() -> None:
@@ -479,7 +486,7 @@ class WebContext:
                 "artist_mix": _num(r.get("artist_mix")),  # the factor the artist mix gave the score (None: pinned)
                 "shares": {name: _num(r[c]) for name, c in contributions.items()},
                 "new": None if _missing(r.get("new")) else bool(r["new"]),
-                "source": None if _missing(r.get("source")) else str(r["source"]),
+                "source": None if _missing(r.get("source")) else source_name(r["source"]),  # as the CLI names it
                 "why": str(r.get("why") or ""), "pinned": bool(r.get("pinned", False)), "pin_requested": tid in pins,
             })
         return rows

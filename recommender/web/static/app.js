@@ -341,7 +341,7 @@ function showPreview(out) {
   const cells = ev.weight_cells || {};  // as `recommend evaluate`'s weight column: a scorer at weight 0 is "0 (off)"
   const row = (name, label, m) => {
     const tr = el("tr");
-    tr.append(el("td", {}, label), el("td", {}, cells[name] || ""), el("td", { class: "num" }, fmt(m["p@" + n], 4)),
+    tr.append(el("td", { class: "method" }, label), el("td", {}, cells[name] || ""), el("td", { class: "num" }, fmt(m["p@" + n], 4)),
       el("td", { class: "num" }, fmt(m["r@" + n], 4)), el("td", { class: "num" }, fmt(m["ndcg@" + n], 4)),
       el("td", { class: "num" }, fmt(m.rprec, 4)));
     body.appendChild(tr);
