@@ -868,8 +868,8 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
     with writing(settings, "web steer"):
         manifest = store.read_manifest()
         if set(pin) & set(manifest.get("user_removed", [])):  # a page opened before its removal (another tab)
-            raise UsageError("not pinned: you removed this track (in another tab?), and a removed track is never "
-                             "recommended again")
+            raise UsageError("not pinned: you removed this track (on this page or in another tab), and a removed "
+                             "track is never recommended again")
         back = set(restore)
         if back and not back & set(manifest.get("user_removed", [])):
             raise UsageError("not put back: this track is not among your removed tracks")

@@ -239,6 +239,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                 result, when = ctx.last_preview
                 unreached = {"error": web_words(str(exc)), "exit_code": exc.exit_code, "when": when}
             rows = await run_in_threadpool(ctx.next_rows, result)
+            if unreached is not None:  # the kept playlist less what you removed since (it stayed, steerable,
+                gone = await run_in_threadpool(ctx.removed_tracks)  # and its pin said "removed in another tab?")
+                rows = [r for r in rows if r["track_id"] not in gone]
         except RecommenderError as exc:
             if ctx.last_publish is not None:
                 ctx.last_publish["seen"] = True

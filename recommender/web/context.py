@@ -466,6 +466,10 @@ class WebContext:
                 if self._preview_data == data:  # (not computed anew meanwhile)
                     self.invalidate("preview")
 
+    def removed_tracks(self) -> set[str]:
+        """The tracks you removed (in Spotify, or here): never recommended again."""
+        return {str(t) for t in jobs.open_store(self.settings).read_manifest().get("user_removed", [])}
+
     def next_rows(self, result) -> list[dict[str, Any]]:
         """The preview's table as rows for the page: shares, new/source when present, artists."""
         table = result.table
