@@ -1157,6 +1157,9 @@ def evaluate_cmd(
                             drop=("catalogue_coverage", "diversity", "coverage", f"r@{n}", "rprec"), text=("weight",)))
     if off := off_line(result.weights):  # their rows are each scorer alone: what it would bring, not what it brings
         _echo_wrapped(off)
+    from .scorers.audio import idle_note
+    if idle := idle_note(result.weights, setup.library):  # a weight that changes nothing, and why
+        _echo_wrapped(idle)
     if report:
         typer.echo(f"report written to {report}")
 

@@ -620,3 +620,13 @@ def test_a_track_that_made_room_for_a_pin_is_named_under_the_table_not_in_a_note
     said = " ".join(result.stdout.split())
     assert "1 track made room for a pinned track of the same artist (blend.max_per_artist caps the tracks per " \
            "artist): " in said, said
+
+
+def test_evaluate_says_an_audio_weight_changes_nothing_without_audio_features(logged_in, tmp_path):
+    server, env, cache = logged_in
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    config = tmp_path / "config.yaml"
+    config.write_text("scorers:\n  audio:\n    weight: 0.5\nevaluate:\n  min_tracks: 3\n")  # (a small account)
+    result = run(["evaluate", "--config", str(config)], {**env, "COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert "audio has a weight, but no track has audio features to score by" in " ".join(result.stdout.split())

@@ -1449,3 +1449,12 @@ def test_the_next_page_shows_a_score_as_the_cli_table_does():
     for value in (0.82649, 0.52151, 0.12345449, 1.0, 0.0):
         assert f"{_num(value):.3f}" == f"{value:.3f}", value
     assert _num(float("nan")) is None and _num("x") is None
+
+
+def test_an_audio_weight_with_no_audio_features_says_it_changes_nothing(ctx):
+    """The audio slider moved on a library with no audio features: a row of 0s appeared, the
+    playlist stayed the same, and nothing said why."""
+    said = ctx.weights_preview({"content": 1.0, "audio": 0.5})["evaluation"]["off"]
+    assert "audio has a weight, but no track has audio features to score by (`recommend import features FILE` " \
+           "imports them): its weight changes nothing" in said
+    assert "audio has a weight" not in ctx.weights_preview({"content": 1.0, "audio": 0.0})["evaluation"]["off"]

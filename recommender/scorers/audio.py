@@ -24,6 +24,20 @@ FEATURE_WORDS = {"duration_ms": ("short", "long"), "tempo": ("slow", "fast"), "l
 CHUNK = 200_000  # candidate rows per block in k-NN mode (bounds memory: CHUNK x seeds floats)
 
 
+def idle_note(weights, library: Library | None) -> str:
+    """The line saying the audio scorer has a weight but not one track has audio features to
+    score by (its slider moved on the Weights page, its row all 0: nothing said why); ''
+    otherwise."""
+    if not weights.get("audio") or library is None:
+        return ""
+    af = library.audio_features
+    cols = [c for c in FEATURES if c in af.columns]
+    if len(af) and cols and af[cols].notna().any().any():
+        return ""
+    return ("audio has a weight, but no track has audio features to score by (`recommend import features FILE` "
+            "imports them): its weight changes nothing")
+
+
 class AudioScorer(Scorer):
     """Similarity of standardised audio features (centroid cosine or mean of k nearest seeds)."""
 

@@ -701,6 +701,9 @@ class WebContext:
         # a scorer at weight 0 is off, as `recommend evaluate` says it: its row is that scorer alone
         out["weight_cells"] = {name: weight_cell(res.weights, name) for name in res.metrics}
         out["off"] = off_line(res.weights, TURN_ON_HERE)
+        from ..scorers.audio import idle_note
+        idle = idle_note(res.weights, library if library is not None else self.library())
+        out["off"] = "; ".join(line for line in (out["off"], idle) if line)
         out["curves"] = {m: [round(float(v), 4) for v in res.precision_curve(m)] for m in res.hits}
         out["curve_labels"] = {m: curve_label(res.weights, m) for m in res.hits}  # the Runs page's, as the report's
         out["when"] = shown(utc_now())  # now, in UTC as the run log's times
