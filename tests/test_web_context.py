@@ -537,7 +537,9 @@ def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):
     off = [name for name in out["scorers"] if name != "content"]
     assert out["off"] == (f"{', '.join(off[:-1])} and {off[-1]} are off (weight 0), not in the blend; their rows "
                           "show how well each would do alone (to use one, move its slider above 0)")
-    assert ctx.weights_preview({name: 1.0 for name in ctx.weights()})["evaluation"]["off"] == ""  # none off
+    everything = {name: 1.0 for name in ctx.weights()}  # none off (audio's weight says it changes nothing here)
+    assert ctx.weights_preview(everything)["evaluation"]["off"].startswith("audio has a weight, but no track")
+    assert ctx.weights_preview({**everything, "audio": 0.0})["evaluation"]["off"] == ""  # (no audio row: no data)
 
 
 def test_the_similar_and_next_pages_leave_out_a_scorer_at_weight_0_as_the_cli_does(ctx):
