@@ -1093,14 +1093,47 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     # every scorer of the blend has a colour of its own, for a config that turns them all on
     from recommender.config import load_settings
     from recommender.scorers import blend_weights
-    n = len(blend_weights(load_settings(environ={})))
-    colours = pg.evaluate("""n => { const box = document.querySelector('#next-table svg.shares');
-        return [...Array(n).keys()].map(i => {
+    names = list(blend_weights(load_settings(environ={})))
+    colours = pg.evaluate("""names => { const box = document.querySelector('#next-table svg.shares');
+        return names.map(n => {
           const r = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-          r.setAttribute('class', 's' + i); box.appendChild(r);
-          const fill = getComputedStyle(r).fill; r.remove(); return fill; }); }""", n)
-    assert len(set(colours)) == n and "rgb(0, 0, 0)" not in colours, colours
+          r.setAttribute('class', 'sc-' + n); box.appendChild(r);
+          const fill = getComputedStyle(r).fill; r.remove(); return fill; }); }""", names)
+    assert len(set(colours)) == len(names) and "rgb(0, 0, 0)" not in colours, colours
     wide.close()
+
+
+SCORER_FILLS = """sel => Object.fromEntries([...document.querySelectorAll(sel)].map(
+    e => [(e.querySelector('title') || e.nextSibling).textContent.trim().split(' ')[0],
+          getComputedStyle(e).fill !== 'none' && e.tagName === 'rect' ? getComputedStyle(e).fill
+          : getComputedStyle(e).backgroundColor]))"""
+
+
+def test_a_scorer_has_the_same_colour_on_every_page(page, demo):
+    # The share bars were coloured by position among the scorers shown: the Similar page (other
+    # scorers than the Next page's) drew content's share in one page's colour and collaborative's
+    # in another's, and a slider set to 0 shifted every colour after it. Each scorer's colour is its own.
+    page.goto(demo["base"] + "/next")
+    page.wait_for_selector("#next-table svg.shares rect")
+    bars = page.evaluate(SCORER_FILLS, "#next-table svg.shares rect")
+    keys = page.evaluate(SCORER_FILLS, "p.legend span.key")
+    assert bars == keys and len(set(bars.values())) == len(bars) >= 5, (bars, keys)
+    page.goto(demo["base"] + "/similar")
+    expect(page.locator("#results")).to_be_hidden()  # no headers over no rows
+    page.fill("#q", "cranberries")
+    page.wait_for_selector("#results tbody svg.shares rect")
+    similar = page.evaluate(SCORER_FILLS, "#results svg.shares rect")
+    similar_keys = page.evaluate(SCORER_FILLS, "#shares-key span.key")  # and a key says which is which
+    assert similar == similar_keys, (similar, similar_keys)
+    shared = set(similar) & set(bars)
+    assert len(shared) >= 2 and all(similar[n] == bars[n] for n in shared), (bars, similar)
+    assert set(similar) - set(bars), similar  # a scorer the Next page does not show keeps a colour of its own
+    assert not set(similar[n] for n in set(similar) - set(bars)) & set(bars.values()), (bars, similar)
+    page.fill("#q", "zzqxjv")
+    page.locator("#status", has_text="zzqxjv").wait_for()  # no track: said, and nothing of the last one's left
+    expect(page.locator("#results")).to_be_hidden()
+    expect(page.locator("#shares-key")).to_be_hidden()
+    assert [p for p in page.problems if "status of 400" not in p] == []  # the browser logs the no-match 400
 
 
 def test_a_save_whose_answer_is_lost_is_sent_once_and_a_stale_one_once_more(browser, demo):

@@ -143,9 +143,9 @@ function shareBar(shares, names) {
   const box = svg("svg", { class: "shares", width: 120, height: 12, viewBox: "0 0 120 12", role: "img",
                            "aria-label": visibleText("shares: " + names.map((n) => `${n} ${fmt(shares[n] || 0)}`).join(", ")) });
   let x = 0;
-  names.forEach((n, i) => {
+  names.forEach((n) => {
     const v = shares[n] || 0;
-    const rect = svg("rect", { class: "s" + i, x: (x * 120).toFixed(1), y: 0, width: (v * 120).toFixed(1), height: 12 });
+    const rect = svg("rect", { class: "sc-" + n, x: (x * 120).toFixed(1), y: 0, width: (v * 120).toFixed(1), height: 12 });
     rect.appendChild(svg("title", {}, n + " " + fmt(v)));
     box.appendChild(rect);
     x += v;
@@ -626,12 +626,22 @@ function initSearch() {
   }, () => body.replaceChildren());
 }
 
+// the colour of each scorer in the share bars, as the Next page's legend says them
+function sharesKey(key, names) {
+  key.replaceChildren();
+  for (const n of names) key.append(el("span", { class: "key sc-" + n }), n + " ");
+  key.append("· shares: each scorer's part of the score");
+  key.hidden = !names.length;
+}
+
 function initSimilar() {
   const body = document.querySelector("#results tbody");
   const title = document.getElementById("title");
+  const key = document.getElementById("shares-key");
   liveQuery("/api/similar?track=", 250, (out) => {
     setHeading(title, "Similar to " + out.title);
     body.replaceChildren();
+    sharesKey(key, out.tracks.length ? out.scorers : []);
     for (const t of out.tracks) {
       const tr = el("tr");
       const sh = el("td", { class: "shares" });
@@ -644,8 +654,8 @@ function initSimilar() {
     const n = (out.others || []).length;
     const others = !n ? "" : `; ${n} other ${n > 1 ? "songs match" : "song matches"} it as well (`
       + out.others.slice(0, 3).join(", ") + (n > 3 ? ", …" : "") + "): the Search page lists them, its \"similar\" link starts from one";
-    return `${tracksText(out.tracks.length)}; shares: ${out.scorers.join(", ")}${others}`;
-  }, () => { body.replaceChildren(); setHeading(title, ""); });
+    return tracksText(out.tracks.length) + others;
+  }, () => { body.replaceChildren(); setHeading(title, ""); key.hidden = true; });
 }
 
 // ----- Moods: the valence/energy plane, a mood or a point -> the nearest tracks ---------------------
