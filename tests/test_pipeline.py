@@ -149,6 +149,16 @@ def test_blocklist_matches_artist_ids_and_track_ids(settings):
     assert not {"d1", "d2", "p2"} & set(cands)
 
 
+def test_a_blocked_artist_is_never_a_pick_yet_stays_a_seed(settings):
+    # Decided (README, Decisions): a block takes the artist out of the playlist, not out of your
+    # taste; "similar to <that artist>" may still be a pick's why.
+    s = with_(settings, candidates__blocklist_artists=["Alpha"])
+    lib = make_library()
+    seeds = taste_seeds(lib, s, now=NOW)
+    cands, _ = find_candidates(lib, s, seeds)
+    assert "s1" in seeds.index and not {"s1", "d5"} & set(cands)
+
+
 def test_removed_tracks_and_their_copies_are_never_candidates(settings):
     lib = make_library()
     cands, counts = find_candidates(lib, settings, taste_seeds(lib, settings, now=NOW), exclude=["p3", "p1"])
