@@ -783,6 +783,9 @@ def test_taste_map_and_cluster_export(ctx, standin):
     assert out["created"] and out["tracks"] == c["size"]
     expected = [p["id"] for p in data["points"] if p["cluster"] == c["cluster"]]
     assert standin.account.playlist_track_ids(out["playlist_id"]) == expected
+    # decided (README, the Taste map row): numbered, beside the moods `moods cluster --export` writes
+    names = {p["id"]: p["name"] for p in standin.account.playlists}
+    assert names[out["playlist_id"]] == f"recommend: for you - mood {c['cluster'] + 1}: {c['label']}"
     again = ctx.export_cluster(c["cluster"])  # the same playlist, updated in place
     assert not again["created"] and again["playlist_id"] == out["playlist_id"]
 
