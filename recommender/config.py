@@ -283,6 +283,9 @@ def _read_yaml(path: Path, named_by: str = "", lines: dict[str, int] | None = No
                               f"(one is a few kB){named_by}; check the path")
         text = raw.decode("utf-8")
     except FileNotFoundError:
+        if Path(path).name == "-":  # `--config -` looked for a file named "-" in the current folder
+            raise ConfigError(f"{path}: file not found{named_by} ('-' is a file name here: "
+                              "--config /dev/stdin reads the settings from standard input)") from None
         raise ConfigError(f"{path}: file not found{named_by}") from None
     except UnicodeDecodeError as exc:
         line = exc.object[:exc.start].count(b"\n") + 1

@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import MAX_DURATION_MS, csv_compression, csv_encoding, csv_separator, first_line, not_utf8, read_features, rule_text
+from .features import MAX_DURATION_MS, check_input, csv_compression, csv_encoding, csv_separator, first_line, not_utf8, read_features, rule_text
 from .library import Library
 
 log = logging.getLogger(__name__)
@@ -311,6 +311,7 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
     if features not in FEATURE_LEVELS:
         raise DataError(f"features must be one of {list(FEATURE_LEVELS)}, got {features!r}")
     path = Path(path)
+    check_input(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.name.endswith((".csv", ".csv.gz")))
         if not files:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -159,6 +160,24 @@ _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
 
 # the first bytes of a spreadsheet's own file: an .xlsx, .ods or .numbers (a zip), an old .xls
 _WORKBOOK = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def check_input(path: Path | str) -> None:
+    """DataError for an input file that cannot be read more than once: ``-`` (a file named "-"
+    was looked for: "file not found") and a pipe (``/dev/stdin`` from ``|``, ``<(...)``: its
+    first bytes, read to learn its encoding and separator, were gone when its rows were read,
+    and it was said to be empty)."""
+    import stat
+    if str(path) == "-":
+        raise DataError("-: standard input is not read as a data file here (a file is read more than once: its "
+                        "encoding, its separator, then its rows): save it to a file and name that")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # a missing file is said by the reader, as ever
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise DataError(f"{path}: a pipe or a device, not a file (a file is read more than once: its encoding, "
+                        "its separator, then its rows): save it to a file and name that")
 
 
 def csv_encoding(path: Path | str) -> str:
@@ -458,6 +477,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     its filled rows (``_refuse_unreadable_column``).
     """
     path = Path(path)
+    check_input(path)
     encoding = csv_encoding(path)  # (the file's first bytes, looked at once)
     sep = csv_separator(path, encoding)
     df, too_many = _read_csv(path, sep, encoding)

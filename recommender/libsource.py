@@ -148,7 +148,11 @@ def search_index(source: LibrarySource, library=None, progress=None):
 
 
 def require_tracks(source: LibrarySource) -> None:
-    """NotEnoughData when the source has no library file at all (before any work)."""
+    """NotEnoughData when the source has no library file at all (before any work); DataError
+    for a data file that is ``-`` or a pipe (``features.check_input``)."""
+    if source.dataset is not None:
+        from .features import check_input
+        check_input(source.dataset)
     if not source.fingerprint():
         if source.dataset is not None:
             from .errors import DataError

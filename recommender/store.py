@@ -81,7 +81,29 @@ _SAVING_HERE: set[str] = set()  # the data folders a thread of this process is s
 def check_output(path: Path | str) -> None:
     """StorageError (exit 7) for a file you named (``--plot``, ``--report``) that cannot be
     written, said before the work that makes it: the nearest existing folder on its way is not
-    writable (a read-only disk, another user's folder)."""
+    writable (a read-only disk, another user's folder). UsageError for ``-`` (it wrote a file
+    named "-") and for this command's own standard output or error (``/dev/stdout``: the file
+    was moved over the one a ``>`` had opened, and the command's table went to a file no folder
+    lists any more); StorageError for a device or a pipe (said after the work, by the write)."""
+    from .errors import UsageError
+    if str(path) == "-":
+        raise UsageError(f"'-' would be a file named '-' here, not standard output: name the file to write "
+                         "(a report or a chart is a file of its own; the command's output is the table)")
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None:
+        for fd, which in ((1, "standard output"), (2, "standard error")):
+            try:
+                own = os.fstat(fd)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino):
+                raise UsageError(f"{path} is this command's {which}: name a file of its own (the command "
+                                 f"writes its table to {which}; --json gives it to a script)")
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            raise StorageError(f"cannot write {path}: not a regular file (a device, a pipe or a folder); name a file")
     folder = Path(os.path.realpath(path)).parent
     while not folder.exists() and folder.parent != folder:
         folder = folder.parent

@@ -4,6 +4,7 @@ names from strangers stay exact in it, errors keep stdout empty and README's exi
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -161,3 +162,58 @@ def test_a_retry_after_past_the_calendar_exits_4_not_1(standin, tmp_path, path, 
     result = runner.invoke(app, ["refresh", "--json", "--no-input"], env=env)
     assert result.exit_code == 4 and result.stdout == "", result.stderr
     assert "try again in 277777777.8 h" in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+# ----- "-" and pipes where a file is named (a scripting trial: each was "file not found", "the
+# file is empty" after a pipe's first bytes were read for the encoding, or a report moved over
+# the file a `>` had opened, the table lost) -----------------------------------------------------
+
+def test_an_input_named_dash_or_a_pipe_is_refused_saying_to_save_it_first(tmp_path):
+    from recommender.dataset import load_dataset
+    from recommender.errors import DataError
+    from recommender.features import check_input, import_features
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # opened, it would block this test: the check never opens it
+    for path in ("-", fifo):
+        for read in (check_input, load_dataset, lambda p: import_features(p, None, None)):
+            with pytest.raises(DataError, match="save it to a file and name that"):
+                read(path)
+    plain = tmp_path / "f.csv"
+    plain.write_text("track_id,valence\n")
+    check_input(plain)
+    check_input(tmp_path)  # a folder of CSV files is a dataset too
+
+
+@pytest.mark.parametrize("args", [["search", "a"], ["evaluate"]])
+def test_a_dataset_named_dash_is_said_to_be_no_file(tmp_path, args):
+    result = runner.invoke(app, [*args, "--dataset", "-"], env={"HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "-: standard input is not read as a data file here" in result.output
+
+
+def test_config_named_dash_says_how_to_read_standard_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["config", "show", "--config", "-"], env={"HOME": str(tmp_path)})
+    assert result.exit_code == 2 and "--config /dev/stdin reads the settings" in result.output
+
+
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_report_or_chart_to_standard_output_or_dash_is_refused_before_the_work(tmp_path, to_file):
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[1]
+    check = ("import sys\nfrom recommender.errors import RecommenderError\nfrom recommender.store import check_output\n"
+             "for p in sys.argv[1:]:\n    try:\n        check_output(p)\n        print('ok', p, file=sys.stderr)\n"
+             "    except RecommenderError as e:\n        print(type(e).__name__, e, file=sys.stderr)\n")
+    out = tmp_path / "out.txt"
+    with open(out, "w") if to_file else open(os.devnull, "w") as sink:
+        stdout = sink if to_file else subprocess.PIPE
+        done = subprocess.run([sys.executable, "-c", check, "-", "/dev/stdout", "/dev/stderr", str(tmp_path / "r.html")],
+                              stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    said = done.stderr.splitlines()
+    assert said[0].startswith("UsageError '-' would be a file named '-' here, not standard output"), said
+    assert said[1].startswith("UsageError /dev/stdout is this command's standard output"), said
+    assert said[2].startswith("UsageError /dev/stderr is this command's standard error"), said
+    assert said[3] == f"ok {tmp_path / 'r.html'}", said
+    assert not (tmp_path / "-").exists()
