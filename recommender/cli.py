@@ -2373,6 +2373,7 @@ def main() -> None:
         if exc.code == 1 and _reader_left(before):
             _silence_closed_output()
             raise SystemExit(0) from None
+        _late_stops_end_with(exc.code)
         raise
     except OSError as exc:  # help or the version written to a full disk (`> /dev/full`): a traceback, exit 1
         from .errors import StorageError
@@ -2385,6 +2386,30 @@ def main() -> None:
             pass
         _silence_closed_output()  # (nothing more goes to that output, not even the flush at exit)
         raise SystemExit(error.exit_code) from None
+
+
+def _late_stops_end_with(code) -> None:
+    """After the command is done, a Ctrl-C or SIGTERM ends the process at once with the
+    command's own exit code. Python takes about half a second to end after a demo run (its
+    threads joined, its objects freed); a stop then ended the process by the signal (143 or
+    130 to the shell) though the run was done and recorded as exit 0, and a `timeout` or cron
+    wrapper counted a finished run as failed."""
+    import os
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return
+    status = code if isinstance(code, int) else 0 if code is None else 1
+
+    def end(signum, frame) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a closed or full output: the code is what counts
+                pass
+        os._exit(status)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, end)
 
 
 def _reader_left(before) -> bool:
