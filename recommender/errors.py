@@ -172,6 +172,11 @@ class NotEnoughData(RecommenderError):
     exit_code = 2
 
 
+class DamagedCache(NotEnoughData):
+    """A file of the cached library is missing or cannot be read: the next pull replaces it
+    (the demo's explore commands pull the sample again themselves)."""
+
+
 class StorageError(RecommenderError):
     """A local file cannot be written: disk full, quota, read-only file system, permissions.
     Names the path; the file's previous version is kept (writes are atomic)."""

@@ -1021,7 +1021,8 @@ def require_library(settings, demo: str | None = TRY_DEMO, store: Store | None =
     if library is None:
         damaged = store.damaged()
         if damaged:
-            raise NotEnoughData(f"the cached library cannot be read ({damaged}): `recommend refresh` pulls it again")
+            from .errors import DamagedCache
+            raise DamagedCache(f"the cached library cannot be read ({damaged}): `recommend refresh` pulls it again")
         raise no_library(settings.frames_dir, demo)
     return library
 

@@ -41,6 +41,7 @@ class LibrarySource:
     dataset: Path | None = None
     features: str = "full"
     demo: bool = False
+    repull: Any = None  # the demo's: pulls the sample library again (``load``)
 
     @property
     def frames_dir(self) -> Path:
@@ -79,8 +80,16 @@ class LibrarySource:
         if self.dataset is not None:
             from .dataset import load_dataset
             return load_dataset(self.dataset, features=self.features)
+        from .errors import DamagedCache
         from .jobs import taste_library
-        return taste_library(self.settings, refs=refs, playlists_of=SAMPLE_LIBRARY if self.demo else None)
+        try:
+            return taste_library(self.settings, refs=refs, playlists_of=SAMPLE_LIBRARY if self.demo else None)
+        except DamagedCache:  # the demo's pulled again, as a missing one is: the message's
+            if self.repull is None:  # "`recommend refresh` pulls it again" pulls your library, not the demo's
+                raise
+        log.warning("the demo's cache cannot be read: pulling the sample library again")
+        self.repull()
+        return taste_library(self.settings, refs=refs, playlists_of=SAMPLE_LIBRARY)
 
 
 def open_source(settings, dataset: Path | None = None, demo: bool = False, progress=None) -> LibrarySource:
@@ -94,7 +103,7 @@ def open_source(settings, dataset: Path | None = None, demo: bool = False, progr
     if not demo:
         return LibrarySource(settings)
     from .paths import demo_settings
-    source = LibrarySource(demo_settings(settings), demo=True)
+    source = LibrarySource(demo_settings(settings), demo=True, repull=lambda: _pull_demo(settings, progress))
     if not source.fingerprint():
         _pull_demo(settings, progress)
     return source

@@ -378,3 +378,18 @@ def test_similar_says_when_other_songs_match_its_text_as_well():
     assert f"'{took}'" not in note  # the one it took is not among the others
     for args in (["similar", "--demo", "zombie cranberries", "-n", "1"], ["similar", "--demo", "stay", "-n", "1", "-q"]):
         assert "note:" not in runner.invoke(app, args).stderr
+
+
+def test_a_damaged_demo_cache_is_pulled_again_by_the_command_that_meets_it(tmp_path):
+    """A file of the demo's cache unreadable: `search --demo` said "`recommend refresh` pulls it
+    again", which pulls your own library (and refresh has no --demo). The demo pulls its sample
+    again, as it does when there is no cache; your own cache keeps the message."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    assert runner.invoke(app, ["search", "--demo", "cranberries", "-n", "1"], env=env).exit_code == 0
+    frames = [p for p in tmp_path.rglob("tracks.parquet")]
+    assert len(frames) == 1 and "demo" in frames[0].parts
+    frames[0].write_bytes(b"garbage")
+    out = runner.invoke(app, ["search", "--demo", "cranberries", "-n", "1", "--json"], env=env)
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)[0]["artists"] == "The Cranberries"
+    assert "pulling the sample library again" in out.stderr and "recommend refresh" not in out.stderr
