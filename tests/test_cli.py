@@ -180,6 +180,7 @@ def test_build_playlist_json_shape_and_in_place_update(logged_in):
     assert out["dry_run"] is False and out["tracks"]
     track = out["tracks"][0]
     assert set(track) >= {"id", "name", "artists", "score", "contributions", "why"}
+    assert track["track_id"] == track["id"]  # as search, similar and moods name it (a scripting trial)
     assert [t["id"] for t in out["tracks"]] == server.playlist_track_ids(out["playlist_id"])
     created = [r for r in api_requests(server, "POST") if r.path == "/v1/me/playlists"]
     assert len(created) == 1
