@@ -2277,12 +2277,14 @@ def schedule_install_cmd(
     carried = {**schedule.xdg_environment(settings.data_dirs), **carried}
     if carried:
         _echo(f"the scheduled run is given your {', '.join(carried)} (cron and systemd do not see your shell's)")
-    if print_only:
-        typer.echo("# crontab line (crontab -e):")
-        typer.echo(schedule.cron_line(expr, exe, cfg, cache, carried))
+    if print_only:  # what was asked for, so printed with --quiet too (it printed nothing: a script's trap)
+        def result(text: str) -> None:
+            typer.echo(text, file=_state.stdout or sys.stdout)
+        result("# crontab line (crontab -e):")
+        result(schedule.cron_line(expr, exe, cfg, cache, carried))
         for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():
-            typer.echo(f"\n# {_home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
-        typer.echo("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
+            result(f"\n# {_home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
+        result("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
                    "\n# and, unless you stay logged in, let the timer run without a login session"
                    " (it also catches up a run missed while off or asleep: Persistent=true):"
                    '\n#   loginctl enable-linger "$USER"')

@@ -419,6 +419,9 @@ def test_print_says_a_user_timer_needs_lingering_to_run_while_logged_out(tmp_pat
     assert result.exit_code == 0, result.stderr
     assert 'loginctl enable-linger "$USER"' in result.stdout
     assert "Persistent=true" in result.stdout
+    quiet = CliRunner().invoke(app, ["schedule", "install", "--print", "-q", "--config", str(cfg)],
+                               env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")})
+    assert quiet.exit_code == 0 and quiet.stdout == result.stdout  # what was asked for (-q printed nothing)
 
 
 # ----- the schedule in `recommend status` -----------------------------------------------------
