@@ -103,7 +103,7 @@ def open_source(settings, dataset: Path | None = None, demo: bool = False, progr
     if not demo:
         return LibrarySource(settings)
     from .paths import demo_settings
-    source = LibrarySource(demo_settings(settings), demo=True, repull=lambda: _pull_demo(settings, progress))
+    source = LibrarySource(demo_settings(settings), demo=True, repull=lambda: _pull_demo(settings))  # (no bar: the command's has ended by then)
     if not source.fingerprint():
         _pull_demo(settings, progress)
     return source

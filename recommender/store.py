@@ -78,16 +78,20 @@ SAVE_WAIT = 60.0  # seconds a reader waits for another run's save in progress to
 _SAVING_HERE: set[str] = set()  # the data folders a thread of this process is saving frames into
 
 
+def _not_a_file(path: Path | str) -> StorageError:
+    return StorageError(f"cannot write {path}: not a regular file (a device, a pipe or a folder); name a file")
+
+
 def check_output(path: Path | str) -> None:
     """StorageError (exit 7) for a file you named (``--plot``, ``--report``) that cannot be
     written, said before the work that makes it: the nearest existing folder on its way is not
     writable (a read-only disk, another user's folder). UsageError for ``-`` (it wrote a file
     named "-") and for this command's own standard output or error (``/dev/stdout``: the file
     was moved over the one a ``>`` had opened, and the command's table went to a file no folder
-    lists any more); StorageError for a device or a pipe (said after the work, by the write)."""
+    lists any more); StorageError for a device or a pipe (``atomic_write`` would refuse it after the work)."""
     from .errors import UsageError
     if str(path) == "-":
-        raise UsageError(f"'-' would be a file named '-' here, not standard output: name the file to write "
+        raise UsageError("'-' would be a file named '-' here, not standard output: name the file to write "
                          "(a report or a chart is a file of its own; the command's output is the table)")
     try:
         st = os.stat(path)
@@ -103,7 +107,7 @@ def check_output(path: Path | str) -> None:
                 raise UsageError(f"{path} is this command's {which}: name a file of its own (the command "
                                  f"writes its table to {which}; --json gives it to a script)")
         if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-            raise StorageError(f"cannot write {path}: not a regular file (a device, a pipe or a folder); name a file")
+            raise _not_a_file(path)
     folder = Path(os.path.realpath(path)).parent
     while not folder.exists() and folder.parent != folder:
         folder = folder.parent
@@ -125,7 +129,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
     if path.is_symlink():  # a link stays one, its target is written (a report or config a dotfiles repo links)
         path = Path(os.path.realpath(path))
     if path.exists() and not path.is_file():  # `--report /dev/null` as root replaced the device by a file
-        raise StorageError(f"cannot write {path}: not a regular file (a device, a pipe or a folder); name a file")
+        raise _not_a_file(path)
     make_dirs(path.parent)
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
