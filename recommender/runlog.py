@@ -418,9 +418,12 @@ def record_failure(cache_dir: Path | str, command: str, exit_code: int, started:
 
 def describe_run(run: Mapping[str, Any]) -> str:
     """One human line: '2026-11-29 07:00 UTC build-playlist (dry run) exit 0 in 12.3 s: playlist X
-    +5 -3 =42, 57 requests: msg' (time, dry-run and scheduled marks when the record has them)."""
+    +5 -3 =42, 57 requests: msg' (time, a seed playlist, dry-run and scheduled marks when the
+    record has them)."""
     when = time_or_none(run.get("when"))
     dry = " (dry run)" if run.get("dry_run") else " (scheduled)" if run.get("trigger") == SCHEDULED else ""
+    if run.get("seed_playlist"):  # its playlist was written for that playlist, not for your taste
+        dry = f" --seed-playlist '{run['seed_playlist']}'{dry}"
     at = f"{shown(when)} " if when else ""
     if run.get("unfinished"):  # no exit, no duration: its message says "did not finish" and why
         return f"{at}{run.get('command') or 'run'}{dry} {run.get('message') or 'did not finish'}"

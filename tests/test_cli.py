@@ -206,6 +206,16 @@ def test_unknown_seed_playlist_exits_2(logged_in):
     assert "No Such Playlist" in result.stderr
 
 
+def test_a_seed_playlist_run_is_recorded_with_its_playlist(logged_in):
+    # `recommend status` showed "build-playlist" for a run that wrote the managed playlist for
+    # one playlist's continuation, not for your taste: the record names the playlist
+    server, env, cache = logged_in
+    result = run(["build-playlist", "--seed-playlist", "Road Trip", "--dry-run"], env)
+    assert result.exit_code == 0, result.stderr
+    status = run(["status"], env)
+    assert "build-playlist --seed-playlist 'Road Trip' (dry run) exit 0" in " ".join(status.stdout.split())
+
+
 def test_config_show_redacts_the_secret(tmp_path):
     result = run(["config", "show", "--json"], {"SPOTIPY_CLIENT_SECRET": "hunter2", "RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 0

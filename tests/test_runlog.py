@@ -210,6 +210,9 @@ def test_describe_run_shows_the_time_and_marks_dry_runs():
            "added": 2, "removed": 0, "kept": 3}
     assert runlog.describe_run(run).startswith("2026-03-01 07:00 UTC build-playlist (dry run) exit 0")
     assert "(dry run)" not in runlog.describe_run({**run, "dry_run": False})
+    # a run for a seed playlist says so: its playlist is that playlist's continuation, not your taste's
+    seeded = runlog.describe_run({**run, "seed_playlist": "Road Trip"})
+    assert seeded.startswith("2026-03-01 07:00 UTC build-playlist --seed-playlist 'Road Trip' (dry run) exit 0"), seeded
 
 
 def test_read_runs_tolerates_corrupt_and_partial_lines(tmp_path):

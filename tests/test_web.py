@@ -198,7 +198,7 @@ class StubContext:
     def runs(self):
         return {"cache_dir": HOSTILE[2], "frames_dir": HOSTILE[2], "cache": self.cache, "login": {"state": "ok"}, "playlist": None,
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
-                                           "message": HOSTILE[0]},
+                                           "message": HOSTILE[0], "seed_playlist": HOSTILE[1]},
                                           {"when": "2026-11-30 07:00 UTC", "command": "build-playlist --demo",
                                            "exit_code": 0, "dry_run": True, "added": 50, "requests": 31},
                                           {"when": "2026-11-30 06:30 UTC", "command": "build-playlist",
@@ -1073,6 +1073,9 @@ def test_runs_page_marks_dry_runs_and_says_their_requests(session, server):
     assert "<th>requests</th>" in html and '<td class="num">31</td>' in row
     # the login is the saved token's state, not Spotify's answer: said so (it read as checked)
     assert "as <code>recommend status --offline</code> shows it" in html
+    # a seed playlist's run names the playlist, as `recommend status` does (a name from a stranger: escaped)
+    from markupsafe import escape
+    assert f"build-playlist --seed-playlist &#39;<span dir=\"auto\">{escape(HOSTILE[1])}</span>&#39;" in html
 
 
 @pytest.mark.parametrize("path", ["/search", "/similar"])
