@@ -1812,8 +1812,11 @@ def _explore_library(config, dataset, demo, quiet: bool = False, as_json: bool =
     """(settings, source, library) for search/similar/moods (``refs``: playlists the command
     names, refused with a clear line when the tool wrote them)."""
     from .libsource import require_tracks, with_sample_features
+    from .paths import with_demo_layer
     settings = _settings(config)
     source = _source(settings, dataset, demo, quiet, as_json)
+    if demo:  # the weights and settings `recommend web --demo` saved, as every --demo command reads them
+        settings = with_demo_layer(settings)
     require_tracks(source)
     library = source.load(refs)
     return settings, source, (with_sample_features(source, library) if demo else library)
@@ -1852,7 +1855,7 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         raise UsageError("--spotify and --demo cannot be combined: the demo has no Spotify account to "
                          f"search; drop --spotify to search {SAMPLE_LIBRARY}")
     source = _source(settings, dataset, demo, quiet, as_json)
-    min_score = settings.search.min_score
+    min_score = source.settings.search.min_score  # the demo's: with what `recommend web --demo` saved
     if not spotify:
         with _Bar(_interactive(quiet, as_json), lazy=True) as bar:  # the first search builds the index
             rows = libsource.search(source, text, limit, min_score, progress=bar)

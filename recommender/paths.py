@@ -138,6 +138,14 @@ def demo_dir(data_dir: Path | str) -> Path:
 DEMO_CONFIG = "web-config.yaml"  # the demo's own settings file: `recommend web --demo`'s Save writes it
 
 
+def with_demo_layer(settings):
+    """``settings`` with the demo's own settings file on top (what `recommend web --demo` saved),
+    its directories left as they are: for a ``--demo`` command that scores with them and hands
+    them on to code that applies ``demo_settings`` itself (a mood export, the demo's logging)."""
+    file = demo_dir(settings.cache_dir) / DEMO_CONFIG
+    return settings.with_layer(file) if file.is_file() else settings
+
+
 def demo_settings(settings, overrides: dict | None = None):
     """``settings`` pointed at the demo's own directory (``demo_dir`` of its data directory),
     with the demo's own settings file (``DEMO_CONFIG``, what `recommend web --demo` saved:

@@ -393,3 +393,20 @@ def test_a_damaged_demo_cache_is_pulled_again_by_the_command_that_meets_it(tmp_p
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout)[0]["artists"] == "The Cranberries"
     assert "pulling the sample library again" in out.stderr and "recommend refresh" not in out.stderr
+
+
+def test_similar_on_the_demo_uses_the_weights_the_web_app_saved_for_it(tmp_path):
+    """A helper's trial: `recommend web --demo` saved content weight 2 (web-config.yaml in the
+    demo's directory), build-playlist and evaluate --demo used it, `similar --demo` did not (the
+    same track, other scores, order and whys on the two sides)."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "data")}
+    args = ["similar", "--demo", "zombie cranberries", "-n", "5", "--json"]
+    before = runner.invoke(app, args, env=env)
+    assert before.exit_code == 0, before.stderr
+    (tmp_path / "data" / "demo" / "web-config.yaml").write_text("scorers:\n  content:\n    weight: 2\n")
+    saved = runner.invoke(app, args, env=env)
+    (tmp_path / "same.yaml").write_text("scorers:\n  content:\n    weight: 2\n")
+    (tmp_path / "data" / "demo" / "web-config.yaml").unlink()
+    named = runner.invoke(app, [*args, "--config", str(tmp_path / "same.yaml")], env=env)
+    assert saved.exit_code == named.exit_code == 0, (saved.stderr, named.stderr)
+    assert json.loads(saved.stdout) == json.loads(named.stdout) != json.loads(before.stdout)
