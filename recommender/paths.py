@@ -142,7 +142,11 @@ def with_demo_layer(settings):
     """``settings`` with the demo's own settings file on top (what `recommend web --demo` saved),
     its directories left as they are: for a ``--demo`` command that scores with them and hands
     them on to code that applies ``demo_settings`` itself (a mood export, the demo's logging)."""
-    file = demo_dir(settings.cache_dir) / DEMO_CONFIG
+    return _with_demo_file(settings, demo_dir(settings.cache_dir))
+
+
+def _with_demo_file(settings, folder: Path):
+    file = folder / DEMO_CONFIG
     return settings.with_layer(file) if file.is_file() else settings
 
 
@@ -152,9 +156,7 @@ def demo_settings(settings, overrides: dict | None = None):
     weights, blocked artists, discovery's settings) and then ``overrides`` (dotted keys) on top:
     what every ``--demo`` path reads and writes, in a terminal as in the web app."""
     folder = demo_dir(settings.cache_dir)
-    demo = settings.with_overrides({"cache.dir": str(folder)})
-    if (folder / DEMO_CONFIG).is_file():
-        demo = demo.with_layer(folder / DEMO_CONFIG)
+    demo = _with_demo_file(settings.with_overrides({"cache.dir": str(folder)}), folder)
     return demo.with_overrides({"cache.dir": str(folder), **(overrides or {})})
 
 

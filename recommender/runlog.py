@@ -422,8 +422,9 @@ def describe_run(run: Mapping[str, Any]) -> str:
     record has them)."""
     when = time_or_none(run.get("when"))
     dry = " (dry run)" if run.get("dry_run") else " (scheduled)" if run.get("trigger") == SCHEDULED else ""
-    if run.get("seed_playlist"):  # its playlist was written for that playlist, not for your taste
-        dry = f" --seed-playlist '{run['seed_playlist']}'{dry}"
+    # a seed playlist's run wrote the playlist for that playlist, not for your taste
+    seed = f" --seed-playlist '{run['seed_playlist']}'" if run.get("seed_playlist") else ""
+    dry = seed + dry
     at = f"{shown(when)} " if when else ""
     if run.get("unfinished"):  # no exit, no duration: its message says "did not finish" and why
         return f"{at}{run.get('command') or 'run'}{dry} {run.get('message') or 'did not finish'}"
