@@ -272,7 +272,11 @@ def _version(value: bool) -> None:
     if value:
         from . import __version__
         from .paths import DISTRIBUTION
-        typer.echo(f"recommend {__version__} ({DISTRIBUTION}, Python {sys.version.split()[0]})")
+        python = sys.version.split()[0]
+        if "--json" in _state.argv:  # `recommend --version --json` (either order): a script's `| jq` reads it
+            _print_json({"version": __version__, "distribution": DISTRIBUTION, "python": python})
+        else:
+            typer.echo(f"recommend {__version__} ({DISTRIBUTION}, Python {python})")
         raise typer.Exit()
 
 
@@ -695,6 +699,13 @@ def _print_json(data: Any) -> None:
     except (UnicodeEncodeError, LookupError):  # a terminal that is not UTF-8: JSON's own \u escapes
         text = json.dumps(data, indent=2, default=str, ensure_ascii=True)
     typer.echo(text)
+
+
+def _records(df) -> list[dict]:
+    """A frame's rows for ``--json``: floats (scores, shares, distances, the plane's
+    coordinates) to 4 decimals, as build-playlist's scores are (search's came with 16, the
+    others' with pandas' 10)."""
+    return json.loads(df.to_json(orient="records", double_precision=4))
 
 
 def _console():
@@ -1608,7 +1619,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))
     f = info.get("audio_features")
     if f and f["tracks"]:  # valence and energy, which the mood commands need
-        cov = f"{f['with_features']} of {f['tracks']} tracks ({f['coverage']:.0%})" if f["with_features"] else "none"
+        cov = (f"{f['with_features']} of {f['recordings']} recordings ({f['coverage']:.0%})" if f["with_features"]
+               else "none")
         lines.append(f"features: {cov} with valence and energy, which the mood commands need"
                      + ("" if demo else " (`recommend import features FILE.csv`)"))
     lines += _schedule_lines(info["schedule"]) if info["schedule"] is not None else []
@@ -1875,9 +1887,9 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         df = search_tracks(library, text, limit=limit, remote=remote, index=index)
         if df.attrs.get("remote_error"):
             _note(f"Spotify search failed ({df.attrs['remote_error']}); showing cached tracks only")
-        rows = json.loads(df.to_json(orient="records"))
+        rows = _records(df)
     if as_json:
-        _print_json(rows)
+        _print_json([{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rows])
         return
     if not rows:
         place = source.label  # the demo by name, not by its folder, as similar says it
@@ -1996,7 +2008,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
                         same_artist=cap, extra=extra, where=where)
     if as_json:
-        _print_json(json.loads(df.to_json(orient="records")))
+        _print_json(_records(df))
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"
@@ -2084,11 +2096,12 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         names, members = res.names(), res.members()
         exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
     if as_json:
-        _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k, "silhouette": res.silhouette,
+        _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k,
+                     "silhouette": None if res.silhouette is None else round(res.silhouette, 4),
                      "axes": {"x": res.axes[0], "y": res.axes[1]},
                      "playlists": [{"id": i, "name": n} for i, n in res.playlists],
-                     "clusters": json.loads(res.clusters.to_json(orient="records")),
-                     "tracks": json.loads(res.tracks.to_json(orient="records")),
+                     "clusters": _records(res.clusters),
+                     "tracks": _records(res.tracks),
                      "exported": _exported_json(exported)})
         return
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
@@ -2135,7 +2148,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
     df = mood_neighbours(library, track, n=limit, where=_where(demo, dataset), **_mood_kwargs(settings))
     seed = df.attrs["seed"]
     if as_json:
-        _print_json({"seed": seed, "tracks": json.loads(df.to_json(orient="records"))})
+        _print_json({"seed": seed, "tracks": _records(df)})
         return
     title = (f"Nearest in mood to {seed['name']} - {seed['artists']} (valence {seed['valence']:.3f}, "
              f"energy {seed['energy']:.3f}, {seed['mood']})")
@@ -2184,7 +2197,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
         from .moodexport import LIBRARY
         exported = export_job(settings, library, {name: list(df["track_id"])}, LIBRARY, demo=demo,
                               command="moods recommend --export")
-    rows = json.loads(df.to_json(orient="records"))
+    rows = _records(df)
     if as_json:  # a list of tracks; with --export, the tracks and what the export did
         _print_json({"tracks": rows, "exported": _exported_json(exported)} if export else rows)
         return
@@ -2219,7 +2232,7 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
     report, untested = df.attrs.get("report"), df.attrs.get("untested")
     if as_json:
         _print_json({"classifier": report.to_dict() if report else None, "untested": untested,
-                     "tracks": json.loads(df.to_json(orient="records"))})
+                     "tracks": _records(df)})
         return
     if report is None and (df["source"] == "audio").all() and not untested:
         typer.echo("every track has audio features: no mood to predict (--evaluate tests the classifier anyway)")

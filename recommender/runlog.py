@@ -504,7 +504,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage} or None,
-    audio_features {tracks, with_features, coverage} or None,
+    audio_features {tracks, recordings, with_features, coverage} or None,
     schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
     ``schedule_warnings``) or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
@@ -665,13 +665,25 @@ def genre_coverage(library: Any) -> dict[str, Any]:
 
 
 def feature_coverage(library: Any) -> dict[str, Any]:
-    """Share of the library's tracks that have a valence and an energy (imported with
+    """Share of the library's recordings that have a valence and an energy (imported with
     `recommend import features`), what the mood commands need: counted on their own reading
-    (``Library.placed_audio_features``), so status never counts a track they cannot place."""
-    ids = set(library.frames["tracks"]["track_id"].astype(str))
-    with_features = len(library.placed_audio_features())
-    return {"tracks": len(ids), "with_features": with_features,
-            "coverage": round(with_features / len(ids), 4) if ids else None}
+    (``Library.placed_audio_features``), so status never counts a track they cannot place, and
+    each recording once, a copy with features first, as `moods classify` and the web app's Moods
+    page count them (status said 1555 of 1695 tracks where the page said 1523 of 1644: the
+    demo's copies of one recording, an album's and a single's, counted twice). ``tracks``: the
+    library's tracks, copies included."""
+    import numpy as np
+
+    from .explore import distinct_recordings
+    ids = list(dict.fromkeys(library.frames["tracks"]["track_id"].astype(str)))
+    placed = library.placed_audio_features().index
+    has = np.array([t in placed for t in ids], dtype=bool)
+    order = np.argsort(~has, kind="stable")  # the copy with features is the one kept
+    keep = np.zeros(len(ids), dtype=bool)
+    keep[order] = distinct_recordings(library, [ids[i] for i in order]) if ids else keep
+    recordings, with_features = int(keep.sum()), int((keep & has).sum())
+    return {"tracks": len(ids), "recordings": recordings, "with_features": with_features,
+            "coverage": round(with_features / recordings, 4) if recordings else None}
 
 
 def _non_empty(value: Any) -> bool:

@@ -312,8 +312,25 @@ def test_feature_coverage_counts_the_tracks_the_mood_commands_place():
     af = pd.DataFrame({"track_id": ["t1", "t2", "t2", "t9"], "valence": [0.5, 0.4, None, 0.1],
                        "energy": [0.6, 0.3, 0.3, 0.2]})  # t2's later row wins; t9 is not in the library
     lib = Library.from_frames(tracks=tracks, audio_features=af)
-    assert runlog.feature_coverage(lib) == {"tracks": 3, "with_features": 1, "coverage": round(1 / 3, 4)}
+    assert runlog.feature_coverage(lib) == {"tracks": 3, "recordings": 3, "with_features": 1,
+                                            "coverage": round(1 / 3, 4)}
     assert len(audio_features(lib)) == 1
+
+
+def test_feature_coverage_counts_each_recording_once_as_the_moods_page_does():
+    """Status said 1555 of 1695 tracks on the demo where the web app's Moods page (and `moods
+    classify`) said 1523 of 1644: a recording on an album and on a single, two track ids, counted
+    twice. Status counts recordings as they do, a copy with features standing for its recording."""
+    from recommender.moods import classify_library
+    tracks = pd.DataFrame({"track_id": ["t1", "t2", "t3", "t4"], "name": ["Song", "Song", "Other", "Third"],
+                           "artist_ids": [["a1"]] * 4, "artist_names": [["A"]] * 4,
+                           "isrc": ["X1", "X1", "X2", "X3"]})
+    af = pd.DataFrame({"track_id": ["t2", "t3"], "valence": [0.5, 0.4], "energy": [0.6, 0.3]})
+    lib = Library.from_frames(tracks=tracks, audio_features=af)
+    cov = runlog.feature_coverage(lib)
+    assert cov == {"tracks": 4, "recordings": 3, "with_features": 2, "coverage": round(2 / 3, 4)}
+    classified = classify_library(lib)
+    assert (len(classified), int((classified["source"] == "audio").sum())) == (cov["recordings"], cov["with_features"])
 
 
 def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):

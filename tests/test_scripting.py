@@ -76,7 +76,7 @@ def test_every_json_output_is_one_document_with_the_names_exact(hostile):
     assert set(_commands_with_json()) == set(args)  # a new command with --json gets its line here
     names = {item["name"] for kind in ("tracks", "artists", "albums") for item in data[kind].values()}
     names |= {p["name"] for p in data["playlists"]}
-    checked = set()
+    checked, rounded = set(), set()
     for command, extra in args.items():
         result = runner.invoke(app, command.split() + extra + ["--json"], env=env)
         assert result.exit_code in (0, 2), (command, result.stderr)  # 2: evaluate/tune on 3 playlists
@@ -90,8 +90,29 @@ def test_every_json_output_is_one_document_with_the_names_exact(hostile):
                 assert (value in names) if key == "name" else any(n in value for n in names), (command, key, value)
                 checked.add(command)
         assert not RAW.search(result.stderr.replace("\n", "")), command
+        # scores to 4 decimals in every list of tracks, as build-playlist's (search's had 16)
+        listed = doc["tracks"] if command == "moods classify" else doc
+        if command in FOUR_DECIMALS:
+            assert all(f == round(f, 4) for f in _floats(listed)), (command, [f for f in _floats(listed) if f != round(f, 4)][:3])
+            rounded.add(command)
+    assert rounded == FOUR_DECIMALS
     assert checked >= {"build-playlist", "search", "playlists", "similar", "moods cluster", "moods near",
                        "moods recommend", "moods classify"}, checked
+
+
+FOUR_DECIMALS = {"build-playlist", "search", "similar", "moods cluster", "moods near", "moods recommend",
+                 "moods classify"}
+
+
+def _floats(doc):
+    if isinstance(doc, dict):
+        for v in doc.values():
+            yield from _floats(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from _floats(v)
+    elif isinstance(doc, float):
+        yield doc
 
 
 def _strings(doc, key=None):
@@ -217,3 +238,14 @@ def test_a_report_or_chart_to_standard_output_or_dash_is_refused_before_the_work
     assert said[2].startswith("UsageError /dev/stderr is this command's standard error"), said
     assert said[3] == f"ok {tmp_path / 'r.html'}", said
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("args", [["--version", "--json"], ["--json", "--version"]])
+def test_the_version_with_json_is_one_json_document(args):
+    # `recommend --version --json | jq .version` failed: the text line came instead
+    from recommender import __version__
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert strict_json(result.stdout)["version"] == __version__
+    plain = runner.invoke(app, ["--version"])
+    assert plain.stdout.startswith(f"recommend {__version__} (")

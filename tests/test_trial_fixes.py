@@ -468,9 +468,9 @@ def test_status_says_how_many_tracks_have_audio_features(refreshed, tmp_path):
                  "0000000000000000000000,0.1,0.2\n")
     assert run(["import", "features", str(f)], env).exit_code == 0
     after = json.loads(run(["status", "--offline", "--json"], env).stdout)["audio_features"]
-    assert after["with_features"] == 1 and after["tracks"] > 2  # no energy: not placed; not in the library: not counted
+    assert after["with_features"] == 1 and after["recordings"] > 2  # no energy: not placed; not in the library: not counted
     shown = " ".join(run(["status", "--offline"], env).stdout.split())
-    assert f"features: 1 of {after['tracks']} tracks (" in shown
+    assert f"features: 1 of {after['recordings']} recordings (" in shown
 
 
 def test_a_demo_run_whose_sample_account_cannot_be_read_lets_the_demo_lock_go(tmp_path, monkeypatch):
