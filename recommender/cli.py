@@ -952,7 +952,8 @@ def build_playlist_cmd(
     _record(demo_settings(settings) if demo else settings, "build-playlist --demo" if demo else "build-playlist", 0,
             started,
             playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
-            requests=result.requests, dry_run=dry_run, **({"seed_playlist": seed_playlist} if seed_playlist else {}))
+            requests=result.requests, dry_run=dry_run, refreshed=result.refreshed,
+            **({"seed_playlist": seed_playlist} if seed_playlist else {}))
     if not demo and no_input and not dry_run and settings.schedule.enrich_limit > 0:
         _background_enrich(settings, notice)
     for m in result.messages:  # on stderr, with --json too (its messages hold them for a script): a cron's mail

@@ -418,7 +418,7 @@ def record_failure(cache_dir: Path | str, command: str, exit_code: int, started:
 
 def describe_run(run: Mapping[str, Any]) -> str:
     """One human line: '2026-11-29 07:00 UTC build-playlist (dry run) exit 0 in 12.3 s: playlist X
-    +5 -3 =42, 57 requests: msg' (time, a seed playlist, dry-run and scheduled marks when the
+    +5 -3 =42, 57 requests, cache refreshed: msg' (time, a seed playlist, dry-run and scheduled marks when the
     record has them)."""
     when = time_or_none(run.get("when"))
     dry = " (dry run)" if run.get("dry_run") else " (scheduled)" if run.get("trigger") == SCHEDULED else ""
@@ -440,6 +440,8 @@ def describe_run(run: Mapping[str, Any]) -> str:
                                           changes) if p))
     if run.get("requests") is not None:
         parts.append(f"{run['requests']} requests")
+    if run.get("refreshed"):  # the cache pulled again (stale, --refresh, every demo run): what the requests were for
+        parts.append("cache refreshed")
     text = ", ".join(parts)
     if run.get("message"):
         text += f": {run['message']}"

@@ -216,6 +216,20 @@ def test_a_seed_playlist_run_is_recorded_with_its_playlist(logged_in):
     assert "build-playlist --seed-playlist 'Road Trip' (dry run) exit 0" in " ".join(status.stdout.split())
 
 
+def test_a_run_that_refreshed_the_cache_is_recorded_as_such(logged_in):
+    # runs.jsonl said nothing of a run's refresh: `status` showed a --refresh run (hundreds of
+    # requests) like the quick run after it; the record and the line say which pulled the cache
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0  # the first: no cache yet
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0  # a fresh cache: no refresh
+    assert run(["build-playlist", "--quiet", "--refresh"], env).exit_code == 0
+    runs = json.loads(run(["status", "--json", "--offline"], env).stdout)["last_runs"]
+    assert [r.get("refreshed") for r in runs[:3]] == [True, False, True]
+    lines = [" ".join(line.split()) for line in run(["status", "--offline"], env).stdout.split("  20")]
+    shown = [line for line in lines if "build-playlist exit 0" in line]
+    assert ["cache refreshed" in line for line in shown[:3]] == [True, False, True], shown
+
+
 def test_config_show_redacts_the_secret(tmp_path):
     result = run(["config", "show", "--json"], {"SPOTIPY_CLIENT_SECRET": "hunter2", "RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 0

@@ -200,7 +200,7 @@ class StubContext:
                 "running": None, "runs": [{"when": "now", "command": "build-playlist", "exit_code": 0,
                                            "message": HOSTILE[0], "seed_playlist": HOSTILE[1]},
                                           {"when": "2026-11-30 07:00 UTC", "command": "build-playlist --demo",
-                                           "exit_code": 0, "dry_run": True, "added": 50, "requests": 31},
+                                           "exit_code": 0, "dry_run": True, "added": 50, "requests": 31, "refreshed": True},
                                           {"when": "2026-11-30 06:30 UTC", "command": "build-playlist",
                                            "exit_code": 0, "trigger": "schedule"}],
                 "evaluation": None, "warnings": self.warnings}
@@ -1070,7 +1070,10 @@ def test_runs_page_marks_dry_runs_and_says_their_requests(session, server):
     scheduled = html.split("2026-11-30 06:30 UTC", 1)[1].split("</tr>", 1)[0]
     assert 'build-playlist <span class="badge known">scheduled</span>' in scheduled
     assert html.count('<span class="badge known">scheduled</span>') == 1
-    assert "<th>requests</th>" in html and '<td class="num">31</td>' in row
+    assert "<th>requests</th>" in html
+    # a run that pulled the cache again is marked so, as `recommend status` says "cache refreshed"
+    assert '<td class="num">31 <span class="badge known">refreshed</span></td>' in row
+    assert html.count('<span class="badge known">refreshed</span>') == 1
     # the login is the saved token's state, not Spotify's answer: said so (it read as checked)
     assert "as <code>recommend status --offline</code> shows it" in html
     # a seed playlist's run names the playlist, as `recommend status` does (a name from a stranger: escaped)

@@ -644,7 +644,7 @@ class WebContext:
                        "kept": result.kept, "reason": result.reason}
             record_run(self.settings.cache_dir, PUBLISH_COMMAND, 0, started, playlist_id=result.playlist_id,
                        added=result.added, removed=result.removed, kept=result.kept,
-                       requests=result.requests, dry_run=False)
+                       requests=result.requests, dry_run=False, refreshed=result.refreshed)
         outcome["when"] = shown(utc_now())  # the page says when: a run in a terminal may have written it since
         self.last_publish = outcome
         if not unreached:
