@@ -1907,7 +1907,7 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     """Your cached playlists: name (invisible characters shown as \\u escapes), id to copy
     into --seed-playlist, owner, tracks, and which ones this tool writes (yes, mood, earlier, other computer)."""
     from . import jobs
-    from .publish import managed_history, managed_playlist_roles, mood_playlists
+    from .publish import gone_since_listing, managed_history, managed_playlist_roles, mood_playlists
     if demo:  # the sample library's playlists: the names `--seed-playlist` and `moods cluster` take with --demo
         source = _source(_settings(config), None, True, False, as_json)
         # all of them, ours too (the taste library leaves ours out: a mood exported before the
@@ -1922,10 +1922,13 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     roles = managed_playlist_roles(store, library.playlists)  # mood, earlier, another computer's: ours too
     counts = library.playlist_items.groupby("playlist_id").size()
     rows = []
+    gone = gone_since_listing(store)  # ours, found unfollowed by a run since the cache listed them
     # by name (a big account's hundreds of playlists are found by name, not by id), then id
     for p in sorted(library.playlists.to_dict("records"),
                     key=lambda p: (str(p.get("name") or "").casefold(), str(p["playlist_id"]))):
         pid = str(p["playlist_id"])
+        if pid in gone:
+            continue
         tracks = p.get("total")
         tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
         rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),

@@ -95,7 +95,8 @@ def _history(manifest: dict) -> list[dict]:
 def managed_history(store: Store, since_refresh: bool = False) -> list[dict]:
     """Every playlist the tool ever managed (``id``, ``name``), oldest first. ``since_refresh``:
     only those it began to manage since the cache's last refresh read your playlists, which the
-    cache cannot hold yet; one managed before it and not in the cache was deleted since. (A
+    cache cannot hold yet, and that no run found gone since; one managed before it and not in
+    the cache was deleted since. (A
     ``since`` in whole seconds, as versions before this one wrote it, in that refresh's own
     second counts as since.)"""
     manifest = store.read_manifest()
@@ -106,7 +107,17 @@ def managed_history(store: Store, since_refresh: bool = False) -> list[dict]:
     def since(h: dict) -> bool:
         t = time_or_none(h.get("since"))
         return t is None or t >= (listed if "." in str(h.get("since")) else listed.replace(microsecond=0))
-    return [h for h in _history(manifest) if since(h)]
+    return [h for h in _history(manifest) if since(h) and not h.get("gone")]
+
+
+def gone_since_listing(store: Store) -> set[str]:
+    """Ids of playlists the tool managed that a run found gone from your playlists (unfollowed
+    or deleted in Spotify: it made a new one) since the cache's last refresh listed them, which
+    the cache still holds; every such one when that listing's time is unknown."""
+    manifest = store.read_manifest()
+    listed = _last_listing(manifest)
+    return {h["id"] for h in _history(manifest) if h.get("gone")
+            and (listed is None or (time_or_none(h["gone"]) or listed) >= listed)}
 
 
 def _last_listing(manifest: dict):
@@ -1081,7 +1092,11 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         result.messages.append(f"created the managed playlist {name!r} ({pid})")
         result.messages.extend([note] if note else [])
         # to the microsecond, as the refresh's listed_at: made since that listing or not (playlists)
-        history.append({"id": pid, "name": name, "slot": state.slot, "since": utc_now().isoformat()})
+        now = utc_now().isoformat()
+        for h in history:  # not among your playlists as this run listed them: unfollowed or deleted since
+            if h["id"] not in state.listed and not h.get("gone"):
+                h["gone"] = now  # (`recommend playlists` listed it as "earlier" until the next refresh)
+        history.append({"id": pid, "name": name, "slot": state.slot, "since": now})
         # kept at once: a run stopped before its playlist is recorded below leaves one of this
         # computer's ("earlier" in `recommend playlists`), not one of "another computer"
         store.update_manifest(managed_history=history)

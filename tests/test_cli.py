@@ -230,6 +230,28 @@ def test_a_run_that_refreshed_the_cache_is_recorded_as_such(logged_in):
     assert ["cache refreshed" in line for line in shown[:3]] == [True, False, True], shown
 
 
+@pytest.mark.parametrize("refresh_between", [False, True])
+def test_a_managed_playlist_unfollowed_in_spotify_is_not_listed_once_a_run_found_it_gone(logged_in, refresh_between):
+    # `recommend playlists` listed the managed playlist you had unfollowed, as "earlier", until
+    # the next refresh, though the run that made its successor had found it gone. Without a
+    # refresh between: it was listed as made since the last refresh (blank count); with one
+    # (the cache holds it): from the cache.
+    server, env, cache = logged_in
+    first = json.loads(run(["build-playlist", "--json", "--quiet"], env).stdout)["playlist_id"]
+    if refresh_between:
+        assert run(["refresh", "--quiet"], env).exit_code == 0
+    listed = json.loads(run(["playlists", "--json"], env).stdout)
+    assert [r["role"] for r in listed if r["id"] == first] == ["yes"]
+    server.account.playlist(first)["followed"] = False  # unfollowed in Spotify's app
+    second = json.loads(run(["build-playlist", "--json", "--quiet"], env).stdout)
+    assert second["created"] and second["playlist_id"] != first and not second["refreshed"]
+    listed = json.loads(run(["playlists", "--json"], env).stdout)
+    assert first not in {r["id"] for r in listed}, [r for r in listed if r["id"] == first]
+    assert [r["role"] for r in listed if r["id"] == second["playlist_id"]] == ["yes"]
+    assert run(["refresh", "--quiet"], env).exit_code == 0  # and after a refresh, as before
+    assert first not in {r["id"] for r in json.loads(run(["playlists", "--json"], env).stdout)}
+
+
 def test_config_show_redacts_the_secret(tmp_path):
     result = run(["config", "show", "--json"], {"SPOTIPY_CLIENT_SECRET": "hunter2", "RECOMMENDER_CACHE_DIR": str(tmp_path)})
     assert result.exit_code == 0
