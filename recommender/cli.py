@@ -359,7 +359,7 @@ ROOT_FLAGS = ("quiet", "no_input", "verbose", "as_json")  # also accepted before
 RECORDED: set[str | None] = set()  # the commands whose runs, failed ones too, go to the run log
 
 
-def command(name: str | None = None, *, parent: typer.Typer = app, record: bool = False,
+def command(name: str | None = None, *, parent: typer.Typer = app, record: bool | str = False,
             writes: bool | str | tuple[str, ...] = False, examples: tuple[str, ...] = (), **kwargs):
     """Register a command.
 
@@ -367,12 +367,13 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     the subcommand, whether or not its function declares them; undeclared ones are applied
     here, and flags given before the subcommand are merged in. A RecommenderError becomes
     'error: ...' on stderr and the class's exit code; with ``record`` a failed run is also
-    appended to the run log (``recommend status``). ``examples`` end the command's help.
+    appended to the run log (``recommend status``): True, or the name of the option that makes
+    a run write ("export": recorded as "moods cluster --export"). ``examples`` end the command's help.
     SIGTERM is unwound like Ctrl-C (exit 143) in the commands that write: ``record`` ones, and
     ``writes`` ones (True, or the name(s) of the option(s) that make a run write, like "export").
     """
     kwargs.setdefault("cls", _Command)
-    if record:
+    if record is True:
         RECORDED.add(name)
     if examples:
         kwargs.setdefault("epilog", _examples(*examples))
@@ -402,6 +403,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             _state.recorded = None
             demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
             dry_run = bool(kw.get("dry_run"))  # and a failed dry run as a dry run
+            records = record is True or (isinstance(record, str) and bool(kw.get(record)))
+            recorded_as = (name or fn.__name__) if record is True else _recorded_as(parent, name, record)
 
             def fail(exc: RecommenderError) -> typer.Exit:
                 log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
@@ -412,8 +415,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                     _say(said)
                     return typer.Exit(exc.exit_code)
                 _say(exc)
-                if record:
-                    _record_failure(name or fn.__name__, exc.exit_code, started, str(exc), demo=demo, dry_run=dry_run)
+                if records:
+                    _record_failure(recorded_as, exc.exit_code, started, str(exc), demo=demo, dry_run=dry_run)
                 return typer.Exit(exc.exit_code)
 
             def stopped(exc: KeyboardInterrupt) -> typer.Exit:
@@ -422,15 +425,15 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 message = f"{said}: {exc}" if str(exc) else said
                 log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
                 _err(message)
-                if record and not _state.recorded:  # `recommend status` shows the stop, not the run before it
-                    _record_stop(name or fn.__name__, code, started, message, demo=demo, dry_run=dry_run)
+                if records and not _state.recorded:  # `recommend status` shows the stop, not the run before it
+                    _record_stop(recorded_as, code, started, message, demo=demo, dry_run=dry_run)
                 return typer.Exit(code)
 
             stack = contextlib.ExitStack()
             try:
                 if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
                     raise UsageError(f"`{_command_path(parent, name or fn.__name__)}` prints no JSON: leave out --json")
-                if record or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
+                if records or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
                                                                       else writes if isinstance(writes, tuple) else ())):
                     stack.enter_context(_sigterm_as_interrupt())
                 _check_text_arguments(kw)
@@ -463,8 +466,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
                 _err(f"{redact(unexpected_message(exc))} ({'details in the log; ' if logged else ''}"  # pasted in reports
                      "please report it)")
-                if record and not _state.recorded:
-                    _record_failure(name or fn.__name__, 1, started, unexpected_message(exc), demo=demo, dry_run=dry_run)
+                if records and not _state.recorded:
+                    _record_failure(recorded_as, 1, started, unexpected_message(exc), demo=demo, dry_run=dry_run)
                 raise typer.Exit(1) from None
             finally:
                 stack.close()
@@ -490,6 +493,12 @@ def _check_text_arguments(kw: dict) -> None:
                 shown = _UNDECODED.sub(lambda m: f"\\x{ord(m.group(0)) - 0xdc00:02x}", terminal_safe(text))
                 raise UsageError(f"'{shown}' is not UTF-8 text, as the locale says the terminal sends: "
                                  "set the terminal's character encoding to UTF-8 and type it again")
+
+
+def _recorded_as(parent: typer.Typer, name: str | None, option: str | bool) -> str:
+    """The run log's name of a command's run ("moods cluster --export"): its words without
+    "recommend", and the option that made it write."""
+    return " ".join(_command_path(parent, name or "").split()[1:] + ([f"--{option}"] if isinstance(option, str) else []))
 
 
 def _command_path(parent: typer.Typer, name: str) -> str:
@@ -907,6 +916,15 @@ def _scheduled_settings_without_config():
     except RecommenderError:  # the environment's own settings are refused too
         return None
     return settings if Path(settings.cache_dir).is_dir() else None
+
+
+def _record_export(settings, command_name: str, exported: list, started: float, demo: bool) -> None:
+    """A mood export's run in the run log, as a build's is (``moodexport.export_summary``): the
+    demo's in the demo's own, as "... --export --demo"."""
+    from .moodexport import export_summary
+    from .paths import demo_settings
+    _record(demo_settings(settings) if demo else settings, f"{command_name}{' --demo' if demo else ''}", 0,
+            started, **export_summary(exported))
 
 
 def _record(settings, command_name: str, exit_code: int, started: float, **summary: Any) -> None:
@@ -2052,7 +2070,7 @@ def _mood_kwargs(settings) -> dict[str, float]:
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
 
 
-@command("cluster", parent=moods_app, writes="export", examples=("recommend moods cluster --demo 'Alex Workout' --plot moods.png",
+@command("cluster", parent=moods_app, record="export", examples=("recommend moods cluster --demo 'Alex Workout' --plot moods.png",
                                                "recommend moods cluster 'Road Trip' Workout --export"))
 def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                           help="Playlist names or ids (one or more: their tracks are blended).",
@@ -2071,6 +2089,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                       dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
     from .moods import cluster_playlists, plot_clusters, plot_format
+    started = time.monotonic()
     if export and dataset is not None:
         raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
     if plot:
@@ -2099,6 +2118,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
         names, members = res.names(), res.members()
         exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
+        _record_export(settings, "moods cluster --export", exported, started, demo)
     if as_json:
         _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k,
                      "silhouette": None if res.silhouette is None else round(res.silhouette, 4),
@@ -2163,7 +2183,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                 {"name", "artists"}, drop=("rank", "distance", "energy", "valence"))
 
 
-@command("recommend", parent=moods_app, writes="export", examples=("recommend moods recommend --mood calm -n 10",
+@command("recommend", parent=moods_app, record="export", examples=("recommend moods recommend --mood calm -n 10",
                                                  "recommend moods recommend --valence 0.2 --energy 0.9",
                                                  "recommend moods recommend --mood sad --export"))
 def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", help="happy, energetic, calm or sad.")] = None,
@@ -2184,6 +2204,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
                         dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks closest to a valence/energy mood, nudged toward your taste (needs audio features)."""
     from . import jobs
+    started = time.monotonic()
     point = (valence, energy) != (None, None)
     if point == (mood is not None) or (point and None in (valence, energy)):
         raise UsageError("give --mood, or --valence and --energy (a point of the mood plane)"
@@ -2201,6 +2222,7 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
         from .moodexport import LIBRARY
         exported = export_job(settings, library, {name: list(df["track_id"])}, LIBRARY, demo=demo,
                               command="moods recommend --export")
+        _record_export(settings, "moods recommend --export", exported, started, demo)
     rows = _records(df)
     if as_json:  # a list of tracks; with --export, the tracks and what the export did
         _print_json({"tracks": rows, "exported": _exported_json(exported)} if export else rows)

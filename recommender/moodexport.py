@@ -89,6 +89,16 @@ def point_name(valence: float, energy: float) -> str:
     return f"valence {valence + 0.0:.2f}, energy {energy + 0.0:.2f}"  # + 0.0: -0 is 0, one playlist
 
 
+def export_summary(exported: list[MoodPlaylist]) -> dict:
+    """An export's record in the run log (``runlog.record_run``'s summary): its playlists, the
+    one's id as a build's record names it, and what was added, removed and kept in all, so
+    `recommend status` and the web app's Runs page show a write to Spotify that was in no record."""
+    ids = [e.playlist_id for e in exported]
+    return {"playlist_id": ids[0] if len(ids) == 1 else None, "playlists": ids,
+            "added": sum(e.added for e in exported), "removed": sum(e.removed for e in exported),
+            "kept": sum(e.kept for e in exported)}
+
+
 def export_job(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False,
                command: str = "moods cluster --export") -> list[MoodPlaylist]:
     """``export_moods`` for the CLI: the user's account under the run lock (held as

@@ -435,6 +435,8 @@ def describe_run(run: Mapping[str, Any]) -> str:
         parts[0] += f" in {run['duration_s']!r}"
     changes = " ".join(f"{sign}{run[key]}" for sign, key in (("+", "added"), ("-", "removed"), ("=", "kept"))
                        if run.get(key) is not None)
+    if len(run.get("playlists") or ()) > 1 and not run.get("playlist_id"):  # an export of several moods
+        changes = " ".join(p for p in (f"{len(run['playlists'])} playlists", changes) if p)
     if run.get("playlist_id") or changes:
         parts.append(" ".join(p for p in (f"playlist {run['playlist_id']}" if run.get("playlist_id") else "",
                                           changes) if p))

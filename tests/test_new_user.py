@@ -536,3 +536,33 @@ def test_a_mood_exports_json_gives_each_playlists_link_as_its_text_does(logged_i
     # and its help says so: it said "Print the rows as one JSON list", which --export does not give
     said = " ".join(run(["moods", "recommend", "-h"], {**env, "COLUMNS": "200"}).stdout.replace("│", " ").split())
     assert "Print the rows as one JSON list (for scripts). With --export: one object, tracks and exported." in said
+
+
+def test_a_mood_export_is_in_the_run_log_as_a_build_is(logged_in):
+    # `moods recommend --export` and `moods cluster --export` write private playlists to your
+    # account, yet `recommend status` (and the web app's Runs page) showed no trace of them: a
+    # failed export neither. Each is recorded; a list without --export is no write, not recorded.
+    server, env, cache = logged_in
+    features = cache / "features.csv"
+    ids = sorted(server.account.tracks)[:8]
+    features.write_text("track_id,valence,energy\n" + "".join(f"{t},0.{2 + i % 7},0.{9 - i % 5}\n" for i, t in enumerate(ids)))
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert run(["import", "features", str(features), "--quiet"], env).exit_code == 0
+    assert run(["moods", "recommend", "--mood", "happy", "-n", "4", "--quiet"], env).exit_code == 0  # no write
+    made = json.loads(run(["moods", "recommend", "--mood", "happy", "--export", "--json", "-n", "4"], env).stdout)
+    playlist = json.loads(run(["playlists", "--json"], env).stdout)[0]["name"]
+    clustered = run(["moods", "cluster", playlist, "--k", "2", "--export", "--json"], env)
+    assert clustered.exit_code == 0, clustered.stderr
+    (cache / "spotify-token.json").unlink()  # no login: the export fails, exit 3
+    failed = run(["moods", "recommend", "--mood", "happy", "--export", "--no-input", "-n", "4"], env)
+    assert failed.exit_code == 3, failed.stderr
+    runs = json.loads(run(["status", "--json", "--offline"], env).stdout)["last_runs"]
+    assert [r["command"] for r in runs[:4]] == ["moods recommend --export", "moods cluster --export",
+                                                "moods recommend --export", "refresh"], runs
+    assert runs[0]["exit_code"] == 3 and runs[1]["exit_code"] == 0 and runs[2]["exit_code"] == 0
+    exported = json.loads(clustered.stdout)["exported"]
+    assert runs[1]["playlists"] == [e["playlist_id"] for e in exported]
+    assert runs[1]["added"] == sum(e["added"] for e in exported)
+    assert runs[2]["playlist_id"] == made["exported"][0]["playlist_id"] and runs[2]["added"] == 4
+    shown = " ".join(run(["status", "--offline"], env).stdout.split())
+    assert "moods recommend --export exit 0" in shown and f"playlist {runs[2]['playlist_id']} +4 -0 =0" in shown

@@ -788,6 +788,11 @@ def test_taste_map_and_cluster_export(ctx, standin):
     assert names[out["playlist_id"]] == f"recommend: for you - mood {c['cluster'] + 1}: {c['label']}"
     again = ctx.export_cluster(c["cluster"])  # the same playlist, updated in place
     assert not again["created"] and again["playlist_id"] == out["playlist_id"]
+    # each export is in the run log, as the CLI's are: it wrote to Spotify (no record said so)
+    from recommender.runlog import read_runs
+    runs = read_runs(ctx.settings.cache_dir, 2)
+    assert [(r["command"], r["playlist_id"], r["added"], r["exit_code"]) for r in runs] == [
+        ("moods export (web)", out["playlist_id"], 0, 0), ("moods export (web)", out["playlist_id"], c["size"], 0)]
 
 
 def test_the_taste_map_finds_the_copies_of_a_recording_once(ctx, monkeypatch):

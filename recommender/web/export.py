@@ -12,6 +12,8 @@ from typing import Any
 
 from .. import jobs
 
+EXPORT_COMMAND = "moods export (web)"  # an export's name in the run log, as a Publish is "build-playlist (web)"
+
 
 def export_cluster(settings, gateway, label: str, cluster: int, track_ids: list[str], user_id: str) -> dict[str, Any]:
     return export_tracks(settings, gateway, label, f"{settings.playlist.name} - mood {cluster + 1}: {label}", track_ids,
@@ -31,10 +33,16 @@ def export_tracks(settings, gateway, mood: str, name: str, track_ids: list[str],
     the manifest's, which a refresh in a terminal may have handed over): a login of another one is
     caught before anything is created in it (publish.managed_state), rather than this library's
     tracks exported into that account."""
-    from ..moodexport import export_moods
+    import time
+
+    from ..moodexport import export_moods, export_summary
+    from ..runlog import record_run
+    started = time.monotonic()
     store = jobs.open_store(settings)
     with jobs.writing(settings, "web export"):
         done = export_moods(gateway, store, settings, user_id, {mood: list(track_ids)}, "your library",
                             names={mood: name})[0]
+    # in the run log as the CLI's exports and the Publish are (`recommend status`, the Runs page)
+    record_run(settings.cache_dir, EXPORT_COMMAND, 0, started, **export_summary([done]))
     return {"playlist_id": done.playlist_id, "name": done.name, "tracks": done.added + done.kept,  # as created
             "created": done.created}
