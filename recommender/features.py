@@ -420,6 +420,36 @@ def _read_csv(path: Path, sep: str, encoding: str) -> tuple[pd.DataFrame, np.nda
     return df[wanted].set_axis([str(header[i]) for i in wanted], axis=1), extra
 
 
+def _record_lines(path: Path, sep: str, encoding: str) -> Callable[[int], int]:
+    """Row position (0: the first row after the header) -> the file's line where that row
+    starts, as an editor numbers them, worked out on first use (only a skipped row's message
+    needs it). A quoted value holding a line break makes one row of several lines, and blank
+    lines are no rows, so "the row's position + 2" named the wrong line after either. The file
+    is read again the way pandas read it (the same separator, quotes and blank lines skipped);
+    if that fails, positions + 2 it is."""
+    starts: list[int] = []
+
+    def line(position: int) -> int:
+        if not starts:
+            try:
+                from pandas.io.common import get_handle
+                # (pandas' own opening: its compressions, the text read with newline="" as csv needs)
+                with get_handle(path, "r", encoding=encoding, compression=csv_compression(path)) as handle:
+                    reader = csv.reader(handle.handle, delimiter=sep)
+                    before = 0
+                    for row in reader:
+                        if row:
+                            starts.append(before + 1)
+                        before = reader.line_num
+            except Exception as exc:  # noqa: BLE001 - only the numbering is lost
+                log.debug("%s: line numbers by position (%s)", path, exc)
+                starts.append(0)
+        if len(starts) > position + 1 and starts[0] != 0:
+            return starts[position + 1]
+        return position + 2
+    return line
+
+
 def _refuse_twice_named(path: Path, header: list, wanted: list[int]) -> None:
     """DataError naming the file and the column when two wanted columns have one name (as
     compared: "Valence" and "valence"): which one to read cannot be told (the first was read)."""
@@ -481,6 +511,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     encoding = csv_encoding(path)  # (the file's first bytes, looked at once)
     sep = csv_separator(path, encoding)
     df, too_many = _read_csv(path, sep, encoding)
+    lines = _record_lines(path, sep, encoding)
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
@@ -503,7 +534,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
         return int((number & fit).sum())
     _refuse_unreadable_column(path, df, {**{c: (read.unread[c] & fit, numeric(c)) for c in columns},
                                          "track_id": (ids.isna() & ~blank_id & fit, int((ids.notna() & fit).sum()))},
-                              {**columns, "track_id": id_col})
+                              {**columns, "track_id": id_col}, lines)
     reason = reason.mask(ids.isna() & ~blank_id, "not a Spotify track id")
     reason = reason.mask(blank_id, "missing track id")
     reason = reason.mask(pd.Series(too_many, index=reason.index), TOO_MANY_FIELDS)  # its values are in the wrong columns
@@ -511,7 +542,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     for why, rows in reason.dropna().groupby(reason.dropna(), sort=False):
         report.skipped[str(why)] = len(rows)
         report.examples[str(why)] = [
-            _example(df, i, id_col, columns, str(why)) for i in rows.index[:MAX_EXAMPLES]]
+            _example(df, i, id_col, columns, str(why), lines) for i in rows.index[:MAX_EXAMPLES]]
     good = reason.isna()
     values = values[good].assign(track_id=ids[good])
     report.duplicates = int(values["track_id"].duplicated().sum())
@@ -541,9 +572,10 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
 
 
 def _refuse_unreadable_column(path: Path, df: pd.DataFrame, cells: dict[str, tuple[pd.Series, int]],
-                              names: dict[str, str]) -> None:
+                              names: dict[str, str],
+                              lines: Callable[[int], int] = lambda position: position + 2) -> None:
     """Raise DataError naming the file, the column (``names``: ours -> the file's) and its first
-    cell when a column is unreadable in every row that fills it. ``cells``: column -> (per row,
+    cell (on its line of the file: ``lines``) when a column is unreadable in every row that fills it. ``cells``: column -> (per row,
     is the cell filled with text that does not read; how many cells read: as a number, in its
     range or not, or for "track_id" as a Spotify track id). Refused: two or more such cells and
     not one that reads. Such a column ("120 BPM" for a tempo, a file keyed by another service's
@@ -553,17 +585,18 @@ def _refuse_unreadable_column(path: Path, df: pd.DataFrame, cells: dict[str, tup
         if numeric or int(unread.sum()) < 2:
             continue
         first = unread.index[unread.to_numpy(dtype=bool)][0]
-        line = int(df.index.get_loc(first)) + 2
+        line = lines(int(df.index.get_loc(first)))
         noun, rule = (("Spotify track id", "an id is 22 letters and digits, a spotify:track: URI or an "
                        "open.spotify.com link") if c == "track_id" else ("number", rule_text(c)))
         raise DataError(f"{path}: column {names[c]!r} holds no {noun} in any of its {int(unread.sum())} filled "
                         f"rows (e.g. {cut(str(df.at[first, names[c]]), 60)!r} on line {line}); {rule}: nothing was imported")
 
 
-def _example(df: pd.DataFrame, i: Any, id_col: str, columns: dict[str, str], why: str) -> str:
-    """'line 7: <id> energy=1.7' (line numbers count the header as line 1; a cell is cut at 60
-    characters: a 100,000-character id was printed whole)."""
-    line = int(df.index.get_loc(i)) + 2
+def _example(df: pd.DataFrame, i: Any, id_col: str, columns: dict[str, str], why: str,
+             lines: Callable[[int], int] = lambda position: position + 2) -> str:
+    """'line 7: <id> energy=1.7' (``lines``: the file's line of a row, ``_record_lines``; a cell
+    is cut at 60 characters: a 100,000-character id was printed whole)."""
+    line = lines(int(df.index.get_loc(i)))
     column = next((c for c in columns if why.startswith(c + " ")), None)
     shown = f" {columns[column]}={cut(str(df.at[i, columns[column]]), 60)!r}" if column else ""
     return f"line {line}: {cut(str(df.at[i, id_col] or '(blank)'), 60)}{shown}"

@@ -671,3 +671,22 @@ def test_a_file_in_a_spreadsheets_own_code_page_says_to_save_it_as_utf8(tmp_path
         ft.import_features(path, None, Store(tmp_path / "cache"))
     assert str(err.value) == str(ft.not_utf8(path))
     assert 'save it again as "CSV UTF-8"' in str(err.value) and "position" not in str(err.value)
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_skipped_rows_line_is_the_files_line_after_a_value_of_several_lines_or_a_blank_line(tmp_path, gzipped):
+    """The examples named "line <row's position + 2>": after a quoted name holding a line break
+    (an Exportify export's track names may) or a blank line, the line an editor shows was later."""
+    import gzip
+    text = (f"track_id,valence,energy,name\n{tid(1)},0.5,0.5,\"two\nlines\"\n\n{tid(2)},x,0.5,ok\r\n"
+            f"{tid(3)},0.4,0.5,\"three\r\nlines\r\nhere\"\n{tid(4)},0.5,1.7,ok\n")
+    path = tmp_path / ("f.csv.gz" if gzipped else "f.csv")
+    path.write_bytes(gzip.compress(text.encode()) if gzipped else text.encode())
+    report = ft.import_features(path, None, Store(tmp_path / "c"))
+    assert report.examples["valence must be a number in 0..1"] == [f"line 5: {tid(2)} valence='x'"]
+    assert report.examples["energy must be a number in 0..1"] == [f"line 9: {tid(4)} energy='1.7'"]
+    assert report.imported == 2
+    ids = tmp_path / "ids.csv"  # a column refused whole names its first cell's line too
+    ids.write_text('id,energy,name\n\n123456,0.5,"a\nb"\n123457,0.6,c\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"\(e\.g\. '123456' on line 3\)"):
+        ft.import_features(ids, None, Store(tmp_path / "c"))
