@@ -368,6 +368,14 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     - ``allocation_oracle_p@10``: the other half of that bound: each artist's candidates kept in
       the blend's order (before the artist mix), but the list's places shared among the
       artists in the best way with hindsight (how many of its first tracks each artist gets);
+    - ``other_artists``: the hidden tracks by artists none of the target's seeds has (their
+      ``share`` of all hidden tracks), the share of those that discovery ``reached``, the share
+      of the blend's hits that are such tracks (``of_hits``), how many candidates by such artists a
+      target has (``candidates``, mean) and how often the best of them by the blend (before the
+      artist mix) is hidden (``first_pick_hit_rate``), beside how often the blend's tenth place
+      is (``blend_tenth_place_hit_rate``): where the hits cannot come from;
+    - ``p@10_by_seed_artist_spread``: the blend's p@10 by the share of a target's seeds that are
+      distinct artists (targets, p@10, and the share of its hidden tracks by seed artists);
     - ``within_artist_auc``: per scorer and for the blend (before the artist mix), the chance
       that a hidden track of a seed artist scores above another candidate of that artist (ties
       count half), pooled over all such pairs: how well each score makes that choice.
@@ -388,6 +396,11 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
     weightings = [dict(res.weights)] + [{**res.weights, k: v * f} for k, v in res.weights.items() if v > 0
                                         for f in (3.0, 1 / 3)]
     oracle, singles, within, allocation = [], [], [], []
+    seeds_of = {(p.index, pid): list(dict.fromkeys(g["track_id"]))
+                for p in personas for pid, g in p.library.playlist_items[["playlist_id", "track_id"]].astype(str)
+                .groupby("playlist_id")}
+    other = defaultdict(float)  # the hidden tracks by artists no seed has, and the blend's hits
+    spread = []  # (distinct artists / seeds, p@10, share of the hidden tracks by seed artists)
     auc = defaultdict(lambda: [0.0, 0])  # score -> [pairs won, pairs]
     mix = ArtistMix.from_settings(settings)
     for t in targets:
@@ -402,6 +415,7 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
         _within_artist_pairs(t, {**{c: t.scores[c].to_numpy(dtype=float) for c in t.scores.columns},
                                  "blend": unmixed}, auc)
         hit_alone.append(sum(1 for i in top if t.candidates[i] in t.hidden and not world[i]) / 10)
+        _other_artists(t, cat, seeds_of[(t.persona, t.playlist_id)], top, unmixed, other, spread)
         for i in top:
             if t.candidates[i] not in t.hidden:
                 misses += 1
@@ -428,7 +442,59 @@ def persona_diagnosis(data: Path, split: str = "dev") -> dict:
             "best_single_weighting_p@10": round(float(np.mean(singles, axis=0).max()), 4),
             "within_artist_oracle_p@10": round(float(np.mean(within)), 4),
             "allocation_oracle_p@10": round(float(np.mean(allocation)), 4),
+            "other_artists": {"share": round(other["hidden"] / max(other["all_hidden"], 1), 4),
+                              "reached": round(other["reached"] / max(other["hidden"], 1), 4),
+                              "of_hits": round(other["hits"] / max(other["all_hits"], 1), 4),
+                              "candidates": round(other["candidates"] / max(len(targets), 1), 1),
+                              "first_pick_hit_rate": round(other["first_hit"] / max(other["first"], 1), 4),
+                              "blend_tenth_place_hit_rate": round(other["tenth_hit"] / max(len(targets), 1), 4)},
+            "p@10_by_seed_artist_spread": _by_spread(spread),
             "within_artist_auc": {k: round(won / n, 3) for k, (won, n) in auc.items() if n}}
+
+
+def _other_artists(t, cat, seeds: list[str], top: np.ndarray, unmixed: np.ndarray, acc, spread: list) -> None:
+    """Add to ``acc`` one target's hidden tracks by artists no seed has (the catalogue's artist
+    key), how many discovery reached and the blend's ``top`` holds, its candidates by such
+    artists and whether the best of them by ``unmixed`` is hidden; to ``spread`` its seeds'
+    spread over artists, p@10 and the share of its hidden tracks by seed artists."""
+    from recommender.persona import rank
+
+    def artist(ids) -> np.ndarray:
+        rows = cat.library.track_positions(pd.Index(list(ids)))
+        return np.where(rows >= 0, cat.artist_of[np.maximum(rows, 0)], -1)
+    seed_artists = set(artist(seeds).tolist()) - {-1}
+    hidden = sorted(t.hidden)
+    by_other = ~np.isin(artist(hidden), list(seed_artists))
+    candidates = set(t.candidates)
+    acc["all_hidden"] += len(hidden)
+    acc["hidden"] += int(by_other.sum())
+    acc["reached"] += sum(1 for h, o in zip(hidden, by_other) if o and h in candidates)
+    is_hidden = np.isin(t.candidates, hidden)
+    acc["all_hits"] += int(is_hidden[top].sum())
+    mine = ~np.isin(artist(t.candidates), list(seed_artists))
+    acc["hits"] += int((is_hidden & mine)[top].sum())
+    acc["tenth_hit"] += float(is_hidden[top[9]]) if len(top) >= 10 else 0.0
+    pool = mine & ~t.last & ~np.isnan(unmixed)
+    acc["candidates"] += int(pool.sum())
+    if pool.any():
+        acc["first"] += 1
+        best = np.flatnonzero(pool)[rank(np.where(pool, unmixed, np.nan)[pool], t.candidates[pool], 1)[0]]
+        acc["first_hit"] += float(is_hidden[best])
+    spread.append((len(seed_artists) / max(len(seeds), 1), float(is_hidden[top].sum()) / 10,
+                   1 - float(by_other.mean()) if len(hidden) else 0.0))
+
+
+def _by_spread(spread: list) -> dict:
+    """``spread``'s targets in five bands of their seeds' spread over artists ("0.8-1.0": four
+    in five seeds by an artist of their own): targets, mean p@10, mean share of the hidden
+    tracks by seed artists."""
+    out = {}
+    for lo in (0.0, 0.2, 0.4, 0.6, 0.8):
+        band = [(p, s) for x, p, s in spread if lo < x <= lo + 0.2 or (lo == 0.0 and x == 0.0)]
+        if band:
+            out[f"{lo:.1f}-{lo + 0.2:.1f}"] = {"targets": len(band), "p@10": round(float(np.mean([p for p, _ in band])), 4),
+                                               "hidden_by_seed_artists": round(float(np.mean([s for _, s in band])), 4)}
+    return out
 
 
 def _within_artist_pairs(t, scores: dict, acc) -> None:

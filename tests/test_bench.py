@@ -48,3 +48,17 @@ def test_quality_bench_on_a_file_too_small_for_a_persona_says_so(diagnose):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "no persona to evaluate" in proc.stderr and "10 playlists" in proc.stderr
+
+
+def test_the_diagnosis_bands_targets_by_their_seeds_spread_over_artists():
+    # `--diagnose`'s p@10 by spread (README, the personal-library benchmark): every target in
+    # one band, a spread of exactly 1 (every seed its own artist) in the last, 0.2 in the first
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import quality
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    bands = quality._by_spread([(1.0, 0.2, 0.1), (0.9, 0.4, 0.3), (0.2, 0.9, 1.0), (0.5, 0.5, 0.5)])
+    assert bands == {"0.0-0.2": {"targets": 1, "p@10": 0.9, "hidden_by_seed_artists": 1.0},
+                     "0.4-0.6": {"targets": 1, "p@10": 0.5, "hidden_by_seed_artists": 0.5},
+                     "0.8-1.0": {"targets": 2, "p@10": 0.3, "hidden_by_seed_artists": 0.2}}
