@@ -142,6 +142,26 @@ def test_example_config_is_valid():
     assert s.user_file.name == "example.yaml"
 
 
+def test_the_example_config_that_config_init_writes_changes_no_default():
+    # `config init` writes config/example.yaml: its max_tracks 40 and max_per_artist 2 made a
+    # new user's playlist 40 tracks, 2 per artist, where the README says 50 and 3 (the demo's
+    # Electropop example lost 2 of its 10 new tracks)
+    import yaml
+    root = Path(__file__).resolve().parents[1] / "config"
+    default, example = (yaml.safe_load((root / f"{n}.yaml").read_text(encoding="utf-8")) for n in ("default", "example"))
+
+    def leaves(tree, path=()):
+        for key, value in tree.items():
+            yield from leaves(value, path + (key,)) if isinstance(value, dict) else [(path + (key,), value)]
+    for path, value in leaves(example):
+        if path == ("spotify", "client_id"):  # the placeholder you replace
+            continue
+        shipped = default
+        for key in path:
+            shipped = shipped[key]
+        assert value == shipped, (".".join(path), value, shipped)
+
+
 def test_default_settings_ignore_user_file_and_environment(monkeypatch):
     from recommender.config import default_settings
     monkeypatch.setenv("RECOMMENDER_CACHE_DIR", "/nowhere")
