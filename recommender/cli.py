@@ -2317,11 +2317,14 @@ def schedule_install_cmd(
     if written:
         _echo(f"wrote {', '.join(written)} to {cfg}: the scheduled run does not see your shell's environment")
     carried = {**schedule.xdg_environment(settings.data_dirs), **carried}
-    if carried:
-        _echo(f"the scheduled run is given your {', '.join(carried)} (cron and systemd do not see your shell's)")
+    given = f"the scheduled run is given your {', '.join(carried)} (cron and systemd do not see your shell's)"
+    if carried and not print_only:
+        _echo(given)
     if print_only:  # what was asked for, so printed with --quiet too (it printed nothing: a script's trap)
         def result(text: str) -> None:
             typer.echo(text, file=_state.stdout or sys.stdout)
+        if carried:  # a comment of what is pasted (a bare line of it went into a crontab pasted whole)
+            result(f"# {given}")
         result("# crontab line (crontab -e):")
         result(schedule.cron_line(expr, exe, cfg, cache, carried))
         for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():

@@ -213,6 +213,43 @@ def test_schedule_install_carries_the_open_data_services_of_the_environment(logg
     assert settings.enrich.musicbrainz_url == urls["RECOMMENDER_MUSICBRAINZ_URL"]
 
 
+def test_schedule_install_never_replaces_a_value_your_config_file_sets(logged_in, tmp_path):
+    # With the stand-in's exports in the shell (SPOTIPY_CLIENT_ID=test-client here, "any" in the
+    # README's), `schedule install` replaced the file's own client id, saying only "wrote
+    # spotify.client_id": your real app's id was gone. It refuses, naming both values; --print
+    # says so in a note and prints lines that use the file's value.
+    server, env, cache = logged_in
+    user, tab = tmp_path / "user.yaml", tmp_path / "tab"
+    user.write_text("# mine\nspotify:\n  client_id: abc123\n")
+    before = user.read_text()
+    result = run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env)
+    assert result.exit_code == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"{user} sets spotify.client_id to 'abc123' and environment SPOTIPY_CLIENT_ID gives 'test-client'" in said
+    assert "nothing was installed" in said and len(result.stderr.strip().splitlines()) == 1
+    assert user.read_text() == before and not tab.exists()
+    printed = run(["schedule", "install", "--print", "--config", str(user)], env)
+    assert printed.exit_code == 0 and "sets spotify.client_id to 'abc123'" in " ".join(printed.stderr.split())
+    assert "wrote" not in printed.stdout and user.read_text() == before
+    # a file that sets nothing of it still gets what only the shell has, as before
+    user.write_text("# mine\n")
+    assert run(["schedule", "install", "--tabfile", str(tab), "--config", str(user)], env).exit_code == 0
+    assert load_settings(user, environ={}).spotify.client_id == "test-client"
+
+
+def test_schedule_install_prints_a_line_to_paste_and_nothing_else_on_stdout(logged_in, tmp_path):
+    # "the scheduled run is given your XDG_STATE_HOME (...)" came first on `--print`'s stdout, a
+    # bare line that a crontab pasted whole took for a broken entry: it is a comment now
+    server, env, cache = logged_in
+    home = {**env, "RECOMMENDER_CACHE_DIR": None, "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "xs")}
+    printed = run(["schedule", "install", "--print"], home)
+    assert printed.exit_code == 0, printed.stderr
+    lines = [line for line in printed.stdout.splitlines() if line.strip()]
+    assert lines[0].startswith("# the scheduled run is given your XDG_STATE_HOME")
+    entries = [line for line in lines if not line.startswith("#")]
+    assert entries and " build-playlist " in entries[0] and "XDG_STATE_HOME=" in entries[0]
+
+
 def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_crash(logged_in):
     # A Latin-1 terminal (PYTHONIOENCODING, or an ISO-8859-1 locale): `recommend playlists` on
     # the demo crashed with exit 1, "UnicodeEncodeError ... '\U0001f379'" (a cocktail emoji)
