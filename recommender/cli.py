@@ -94,7 +94,29 @@ class _Command(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, 
     pass
 
 
-class _SubGroup(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
+class _OptionsGoAfterTheCommand:
+    """A hint when a command's own option is given before it: "no such option: --demo before
+    the command; a command's own options go after it: `recommend moods recommend --demo`"
+    (``_option_hint``), the root's and every group's (`recommend moods --demo recommend` said
+    only "no such option", and `recommend moods --json recommend` that moods prints no JSON)."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        given = list(args)  # (click's parser takes words off the list it is given)
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except Exception as exc:  # click's NoSuchOption (typer vendors its own click)
+            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
+                hint = _option_hint(self, given, exc.option_name, bool(getattr(exc, "possibilities", None)),
+                                    ctx.command_path if ctx.parent is not None else "recommend")
+                if hint:
+                    exc.possibilities = None
+                    exc.message += hint
+                    exc.hinted = True  # (clierrors: not "prints no JSON" for a --json its command takes)
+            raise
+
+
+class _SubGroup(_HelpKeepsLongWords, _OptionsGoAfterTheCommand, _ErrorsNameTheirCommand, _FlagsTakeNoValue,
+                TyperGroup):
     pass
 
 
@@ -131,7 +153,7 @@ def _argv_config(argv: list[str]) -> Path | None:
     return None
 
 
-class _Group(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
+class _Group(_HelpKeepsLongWords, _OptionsGoAfterTheCommand, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperGroup):
     """Typer's group, plus a hint when a command's own option is given before the command or a
     command is typed by another name (``clierrors.SYNONYMS``: `recommend login`), and click's
     usage errors in one line."""
@@ -157,20 +179,9 @@ class _Group(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, Ty
         with _usage_errors_in_one_line():
             return super().invoke(ctx)
 
-    def parse_args(self, ctx, args: list[str]) -> list[str]:
-        given = list(args)  # (click's parser takes words off the list it is given)
-        try:
-            return super().parse_args(ctx, args)
-        except Exception as exc:  # click's NoSuchOption (typer vendors its own click)
-            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
-                hint = _option_hint(self, given, exc.option_name, bool(getattr(exc, "possibilities", None)))
-                if hint:
-                    exc.possibilities = None
-                    exc.message += hint
-            raise
 
 
-def _option_hint(group, args: list[str], option: str, close_root: bool) -> str:
+def _option_hint(group, args: list[str], option: str, close_root: bool, prefix: str = "recommend") -> str:
     """What to add to "no such option: --x" for an option typed before the command: the command
     (of those typed) that has it, or its closest option of the command typed, or plainly that the
     command typed has none; "" for a typo of a common option click has a "did you mean" for.
@@ -204,14 +215,14 @@ def _option_hint(group, args: list[str], option: str, close_root: bool) -> str:
         return ""  # a typo of a common option (`--verbos refresh`): click's "did you mean --verbose?"
     if having or not meant:
         return (" before the command; a command's own options go after it: "
-                f"`recommend {name}{' COMMAND' if group_of else ''} {option}`")
+                f"`{prefix} {name}{' COMMAND' if group_of else ''} {option}`")
     if group_of:
-        return f", and no command of `recommend {name}` has it"
+        return f", and no command of `{prefix} {name}` has it"
     # a typo only (--top-m for --top-n), not another option sharing a word (--new-playlist for --playlist-name)
     close = difflib.get_close_matches(option, [o for p in command.params for o in p.opts + p.secondary_opts
                                                if o.startswith("--")], n=1, cutoff=0.8)
-    return f", and `recommend {name}` has no {option} either" + (
-        f"; did you mean `recommend {name} {close[0]}`?" if close else "")
+    return f", and `{prefix} {name}` has no {option} either" + (
+        f"; did you mean `{prefix} {name} {close[0]}`?" if close else "")
 
 
 HELP = {"help_option_names": ["-h", "--help"]}

@@ -55,7 +55,8 @@ def _message(exc: BaseException, ctx: Any) -> str:
     if "BadParameter" in kind and param is not None:
         return _bad_value(exc, param, message)
     if "NoSuchOption" in kind:
-        if getattr(exc, "option_name", None) == "--json" and getattr(ctx, "command_path", None):
+        if getattr(exc, "option_name", None) == "--json" and getattr(ctx, "command_path", None) and \
+                not getattr(exc, "hinted", False):  # (a group's: "goes after the command", `_option_hint`)
             return f"`{ctx.command_path}` prints no JSON: leave out --json"  # as `recommend --json auth` says
         said = _first_lower(message)
         close = sorted(getattr(exc, "possibilities", None) or ())

@@ -89,6 +89,18 @@ def one_line_error(args: list[str], tmp_path) -> str:
                                                       "--seed-playlist` (see `recommend -h`)"),
     (["--playlist-name", "status", "build-playlist"], "error: no such option: --playlist-name, and `recommend "
                                                       "build-playlist` has no --playlist-name either (see `recommend -h`)"),
+    # between a group and its command: a bare "no such option", or for --json, that `recommend
+    # moods` prints no JSON, where `moods recommend --json` does
+    (["moods", "--json", "recommend", "--mood", "happy"],
+     "error: no such option: --json before the command; a command's own options go after it: "
+     "`recommend moods recommend --json` (see `recommend moods -h`)"),
+    (["moods", "--demo", "recommend"], "error: no such option: --demo before the command; a command's own options "
+                                       "go after it: `recommend moods recommend --demo` (see `recommend moods -h`)"),
+    (["schedule", "--print", "install"], "error: no such option: --print before the command; a command's own "
+                                         "options go after it: `recommend schedule install --print` "
+                                         "(see `recommend schedule -h`)"),
+    (["config", "--json", "init"], "error: no such option: --json, and `recommend config init` has no --json "
+                                   "either (see `recommend config -h`)"),
 ])
 def test_a_usage_error_is_one_line_naming_the_option_and_value(args, said, tmp_path):
     assert one_line_error(args, tmp_path) == said
