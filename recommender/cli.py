@@ -135,12 +135,23 @@ def _usage_errors_in_one_line():
         code = _say(error)
         ctx = getattr(exc, "ctx", None)
         name = getattr(getattr(ctx, "command", None), "name", None)
-        if name in RECORDED:  # a scheduled line an upgrade broke shows in `recommend status`
+        # a scheduled line an upgrade broke shows in `recommend status`; a typo on a terminal is
+        # seen there, and its record pushed your real runs out of status's short list
+        if name in RECORDED and not _on_a_terminal():
             argv = _state.argv
             _state.legacy_noted = True  # the error is the one line this run prints
             _record_failure(name, code, time.monotonic(), str(error), demo="--demo" in argv, config=_argv_config(argv),
                             dry_run="--dry-run" in argv)
         raise typer.Exit(code) from None
+
+
+def _on_a_terminal() -> bool:
+    """Whether this run's errors reach a person's terminal (stderr is one): not cron's, a
+    unit's or a script's run, whose refused options are recorded for `recommend status`."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream
+        return False
 
 
 def _argv_config(argv: list[str]) -> Path | None:

@@ -201,3 +201,17 @@ def test_a_scheduled_command_refused_for_its_options_is_in_the_run_log(tmp_path)
     assert runner.invoke(app, ["refresh", "--config", str(cfg), "--bogus"], env={}, prog_name="recommend").exit_code == 2
     again = runner.invoke(app, ["status", "--json", "--offline", "--config", str(cfg)], env={}, prog_name="recommend")
     assert [(r["command"], r["exit_code"]) for r in json.loads(again.stdout)["last_runs"]] == [("refresh", 2)]
+
+
+def test_a_command_refused_for_its_options_on_a_terminal_is_not_in_the_run_log(tmp_path, monkeypatch):
+    # a typo by hand (`build-playlist --dryrun`) was recorded as a failed run: seen on the terminal
+    # already, its record pushed real runs out of `status`'s list, where a config typo by hand is
+    # not recorded either (README, Unattended runs)
+    import json
+    from recommender import cli
+    monkeypatch.setattr(cli, "_on_a_terminal", lambda: True, raising=False)
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    for args in (["build-playlist", "--dryrun"], ["refresh", "--jsn"], ["build-playlist", "extra"]):
+        assert runner.invoke(app, args, env=env, prog_name="recommend").exit_code == 2
+    status = runner.invoke(app, ["status", "--json", "--offline"], env=env, prog_name="recommend")
+    assert json.loads(status.stdout)["last_runs"] == []
