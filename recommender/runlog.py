@@ -523,7 +523,9 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "running": running,
         "stopped": stopped,
         "last_runs": recent[:runs],
-        "cache": _cache_status(store_manifest, now),
+        # a refresh's discovery under way (a live run holds the lock) is not one stopped half way
+        "cache": {**(cache := _cache_status(store_manifest, now)),
+                  "discovery_unfinished": cache["discovery_unfinished"] and not running},
         "login": login_status(token_info, now),
         "playlist": _playlist_status(store_manifest),
         "genres": genre_coverage(library) if library is not None else None,

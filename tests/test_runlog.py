@@ -352,6 +352,18 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     assert ACCESS not in text and REFRESH not in text
 
 
+def test_a_refresh_whose_discovery_is_under_way_is_not_said_to_be_stopped(tmp_path):
+    # `recommend status` during a `build-playlist --refresh` said "the last refresh was stopped
+    # during its discovery" beside "running: pid ... (build-playlist)": the mark is set while
+    # discovery runs, and means "stopped" only once no live run holds the lock
+    from recommender.jobs import DISCOVERING
+    manifest = {"fetched_at": (NOW - timedelta(hours=1)).isoformat(), DISCOVERING: True}
+    with RunLock(lock_path(tmp_path), command="recommend build-playlist --refresh"):
+        st = runlog.status(tmp_path, manifest, None, now=NOW)
+        assert st["running"] and st["cache"]["discovery_unfinished"] is False
+    assert runlog.status(tmp_path, manifest, None, now=NOW)["cache"]["discovery_unfinished"] is True
+
+
 def test_status_without_anything(tmp_path):
     st = runlog.status(tmp_path, {}, None, now=NOW)
     assert st["last_runs"] == [] and st["playlist"] is None and st["genres"] is None
