@@ -599,7 +599,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
             held.enter_context(writing(settings, "build-playlist"))
         basis = _build_basis(held, settings, gateway, dry_run=dry_run, seed_playlist=seed_playlist,
                              force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of,
-                             unreached_ok=dry_run)
+                             unreached_ok=dry_run, new_playlist=new_playlist)
         result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist, expect=expect)
     waited = gateway.waited_note()  # why a night's run took that long, in cron's mail
     if waited:
@@ -652,8 +652,11 @@ def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
 
 def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_playlist: str | None = None,
                  force_refresh: bool = False, progress: Progress | None = None, notice=None,
-                 playlists_of: str | None = None, unreached_ok: bool = False) -> BuildBasis:
-    """``unreached_ok`` (a dry run of `build-playlist`): when Spotify does not answer the refresh
+                 playlists_of: str | None = None, unreached_ok: bool = False, new_playlist: bool = False) -> BuildBasis:
+    """``new_playlist`` (`--new-playlist`): the tracks you added by hand to the playlist managed
+    until now stay there, with it, and are neither pinned nor liked in the new one (as after
+    you delete it); your removals and the pins you asked for in `recommend web` carry over.
+    ``unreached_ok`` (a dry run of `build-playlist`): when Spotify does not answer the refresh
     of a stale cache (not one asked for: ``force_refresh``) or the read of the managed playlist,
     go on from the cache and the playlist as this computer last wrote it, saying so in a warning
     (``unreached_note``); else (a real run, the web app's pages, which say it their own way) raise."""
@@ -710,6 +713,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if unreached is not None:
         state = publish.recorded_state(store, settings)
         basis.warnings.append(unreached_note(unreached, store))
+    if new_playlist:  # a fresh playlist: a hand add of the old one was your edit of that one (it copied them)
+        state.pinned, state.not_yours = [], []
     requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
     state.pinned = list(dict.fromkeys(state.pinned + requested))
     state.not_yours = [t for t in state.not_yours if t not in set(requested)]

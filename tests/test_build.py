@@ -611,3 +611,24 @@ def test_a_renamed_managed_playlist_that_is_gone_is_named_as_you_renamed_it(smal
     server.account.playlist(pid)["followed"] = False
     (note,) = [m for m in build(settings).messages if "no longer in your playlists" in m]
     assert note.startswith(f"the managed playlist 'My renamed recs' ({pid}) is no longer in your playlists")
+
+
+def test_a_new_playlist_starts_fresh_without_the_old_ones_hand_adds(small):
+    """README: `--new-playlist` starts a fresh one, the old one kept as it is. The tracks you
+    had added by hand to the old one were copied into the new one, first, pinned "kept by you"
+    (after you delete the managed playlist they are not: the same rule now). Your removals and
+    a pin asked in `recommend web` carry over."""
+    server, settings = small
+    first = build(settings)
+    old = first.playlist_id
+    mine = "smallTrack000000000019"
+    assert mine not in server.playlist_track_ids(old)
+    add_by_hand(gateway_for(settings), old, [mine])
+    assert mine in pinned_ids(build(settings, dry_run=True))  # still the old one: pinned there
+    gone, asked = first.table["track_id"].iloc[0], first.table["track_id"].iloc[-1]
+    jobs.steer(settings, remove=[gone], pin=[asked])
+    fresh = build(settings, new_playlist=True)
+    assert fresh.created and fresh.playlist_id != old
+    assert pinned_ids(fresh) == {asked} and gone not in set(fresh.table["track_id"])
+    assert mine in server.playlist_track_ids(old)  # the old one is left as it is
+    assert mine not in pinned_ids(build(settings, dry_run=True))
