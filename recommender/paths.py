@@ -284,6 +284,8 @@ def data_left_behind(data_dir: Path | str) -> Path | None:
     standard = user_data_dir()
     if same_place(data_dir, standard) or (Path(data_dir) / "manifest.json").exists():
         return None
+    if Path(data_dir).exists() and not Path(data_dir).is_dir():  # a file in its way: no folder to move files into
+        return None  # (the run's error says that: "cannot create the folder ...: a file is in the way")
     return standard if (standard / "manifest.json").is_file() else None
 
 

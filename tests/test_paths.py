@@ -460,3 +460,9 @@ def test_a_named_folder_without_the_record_the_standard_data_directory_holds_is_
     assert "holds no record" not in CliRunner().invoke(app, ["status"]).stderr  # the standard places: no note
     (moved / "manifest.json").write_text("{}")
     assert "holds no record" not in CliRunner().invoke(app, ["status"], env=env).stderr
+    # a file where the folder goes: no "move that folder's files into" a file, only the error
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    refused = CliRunner().invoke(app, ["refresh"], env={"RECOMMENDER_CACHE_DIR": str(afile)})
+    assert refused.exit_code == 7 and "holds no record" not in refused.stderr, refused.stderr
+    assert "a file is in the way" in refused.stderr
