@@ -627,11 +627,35 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
         if node < 0:
             raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {node}")
     _validate_bounds(data, where)
+    said = template_problem(data["playlist"]["description"])  # here, with its line: it said so at the first write
+    if said:
+        raise ConfigError(f"{where('playlist.description')}: playlist.description: {said}")
     if data["blend"]["min_tracks"] > data["blend"]["max_tracks"]:
         key = "blend.max_tracks" if "blend.max_tracks" in sources and "blend.min_tracks" not in sources \
             else "blend.min_tracks"
         raise ConfigError(f"{where(key)}: blend.min_tracks ({data['blend']['min_tracks']}) "
                           f"is larger than blend.max_tracks ({data['blend']['max_tracks']})")
+
+
+def template_problem(template: Any) -> str | None:
+    """What is wrong with a ``playlist.description`` template, in words ("'Hello {user}' names
+    {user}, which it does not know: it may use {date} and {weights}, and {{ }} for a literal
+    brace"), or None when it formats. (It said "(KeyError: 'user')" at the first write.)"""
+    if not isinstance(template, str):
+        return f"must be text, got {template!r}"
+    try:
+        template.format(date="2026-01-01", weights="content 1")
+        return None
+    except KeyError as exc:
+        what = f"names {{{exc.args[0]}}}, which it does not know"
+    except IndexError:
+        what = "has a {} or {0} without a name"
+    except ValueError as exc:
+        what = ("has a { or } that opens or closes nothing" if "'{'" in str(exc) or "'}'" in str(exc)
+                else "has a conversion or format after ! or : that it cannot apply")
+    except (AttributeError, TypeError):
+        what = "asks {date} or {weights} for a part they do not have"
+    return f"{template!r} {what}: it may use {{date}} and {{weights}}, and {{{{ }}}} for a literal brace"
 
 
 def _expand(data: dict, dotted: str) -> list[str]:

@@ -659,10 +659,10 @@ def description(settings, weights: dict[str, float]) -> str:
     template = settings.playlist.description
     try:
         text = template.format(date=date, weights=w)
-    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):  # (settings made without the loader's check)
+        from .config import template_problem
         where = (getattr(settings, "sources", None) or {}).get("playlist.description", DEFAULT_FILE)
-        raise ConfigError(f"{where}: playlist.description: {template!r} is not a valid template ({type(exc).__name__}: "
-                          f"{exc}); it may use {{date}} and {{weights}}, and {{{{ }}}} for a literal brace") from None
+        raise ConfigError(f"{where}: playlist.description: {template_problem(template)}") from None
     return text if MARKER in text else f"{text} {MARKER}"
 
 

@@ -149,15 +149,12 @@ def test_the_description_names_only_the_scorers_that_count():
 @pytest.mark.parametrize("text", ["Mix {mood}. Managed automatically.", "{ oops", "x {0}", "{date.year}", "{weights!z}"])
 def test_a_bad_description_template_is_a_config_error_before_any_write(standin, tmp_path, text):
     # before: KeyError/ValueError/IndexError/AttributeError out of str.format, a crash with
-    # "unexpected error" (exit 1) after the whole build
+    # "unexpected error" (exit 1) after the whole build; then a config error at the first write;
+    # now refused where the settings are read, before any run, as every bad value is (with its file and line)
     from recommender.errors import ConfigError
-    env = Env(standin, tmp_path / "cache", **{"playlist.description": text})
-    with pytest.raises(ConfigError, match=r"playlist\.description"):
-        env.run(small_ids(env.server)[:3], dry_run=True)  # the dry run says so too
     with pytest.raises(ConfigError, match=r"playlist\.description") as err:
-        env.run(small_ids(env.server)[:3])
+        Env(standin, tmp_path / "cache", **{"playlist.description": text})
     assert "{date}" in str(err.value) and "{{" in str(err.value)
-    assert env.writes() == [] and env.ours() == []
 
 
 def test_a_bad_description_template_names_the_file_that_set_it(tmp_path):
@@ -170,8 +167,12 @@ def test_a_bad_description_template_names_the_file_that_set_it(tmp_path):
     result = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--quiet", "--config", str(config)],
                                 env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "state")})
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"error: {config}: playlist.description: 'Mix {{mood}}' is not a valid template "
-                                     "(KeyError: 'mood'); it may use {date} and {weights}, and {{ }} for a literal brace")
+    # its line too, as every other config error, and in words: "(KeyError: 'mood')" said it in Python's
+    assert result.stderr.strip() == (f"error: {config}: line 2: playlist.description: 'Mix {{mood}}' names {{mood}}, "
+                                     "which it does not know: it may use {date} and {weights}, and {{ }} for a "
+                                     "literal brace")
+    shown = CliRunner().invoke(app, ["config", "show", "--config", str(config)])  # refused as any bad value is
+    assert shown.exit_code == 2 and "line 2: playlist.description: 'Mix {mood}' names {mood}" in shown.stderr
 
 
 def test_literal_braces_in_the_description_are_written_as_braces(standin, tmp_path):
