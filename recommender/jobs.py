@@ -363,6 +363,7 @@ class BuildResult:
     unchanged: list[str] = field(default_factory=list)  # the playlist's content when nothing was recommended
     # a track leaving the playlist -> the pinned track of its artist it made room for (``pipeline.gave_way_to_pins``)
     gave_way: dict[str, str] = field(default_factory=dict)
+    playlist_name: str = ""  # the playlist's name as Spotify shows it (or will: one to create)
 
     @property
     def contributions(self) -> dict[str, str]:
@@ -831,6 +832,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                            mode=recs.mode, reason=recs.reason, weights=dict(recs.weights),
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
                            refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current, state.labels),
+                           playlist_name=publish.shown_name(state, settings, state.playlist_id),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
 
     def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
@@ -852,7 +854,8 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        weight_factors=dict(recs.weight_factors),
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
-                       added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels)
+                       added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels,
+                       playlist_name=publish.shown_name(state, settings, pub.playlist_id))
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----

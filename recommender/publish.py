@@ -212,6 +212,14 @@ def fit_name(name: str) -> str:
     return one_line(name, MAX_NAME)
 
 
+def shown_name(state: "ManagedState", settings, playlist_id: str | None) -> str:
+    """The name of the managed playlist ``playlist_id`` as Spotify shows it: as listed when it is
+    ``state``'s (you may have renamed it), else the name it is created with."""
+    if playlist_id == state.playlist_id and state.listed_name:
+        return state.listed_name
+    return fit_name(state.name or settings.playlist.name)
+
+
 def fit_description(text: str) -> str:
     """A managed playlist's description as it is written: one line of at most MAX_DESCRIPTION
     characters, ending with the marker when the text did not hold it or had to be cut."""
@@ -1148,8 +1156,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
     kept_pins = set(pinned)
     # the name Spotify shows (you may have renamed it), for `recommend status`; ``name`` stays the configured one
-    listed_name = state.listed_name if pid == state.playlist_id and state.listed_name else name
-    info = {"id": pid, "name": name, "listed_name": listed_name, "last_written": baseline, "pinned": pinned,
+    info = {"id": pid, "name": name, "listed_name": shown_name(state, settings, pid), "last_written": baseline, "pinned": pinned,
             "pending": plan.desired,
             "not_yours": [t for t in state.not_yours if t in kept_pins],
             "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,

@@ -430,6 +430,26 @@ def test_next_page_shows_names_as_text(session, server):
     assert '<p class="note" id="short">2 of blend.max_tracks 50 places filled: ' in html
 
 
+def test_the_publish_box_and_the_diff_name_the_managed_playlist_by_its_name(session, server, monkeypatch):
+    # the Publish box said "Playlist kLpIEhDFwgrhlicbpf8ltg: 50 added, ...": the playlist by its
+    # Spotify id alone, which names nothing you see in Spotify; now by its name (escaped, in its
+    # own direction), the id beside it
+    ctx, _, base = server
+    named = HOSTILE[2] + " \u202eevil"
+    result = ctx.preview()
+    result.playlist_name = named
+    monkeypatch.setattr(ctx, "preview", lambda: result)
+    monkeypatch.setattr(ctx, "last_publish", {"exit_code": 0, "message": "", "playlist_id": "pl1", "playlist_name": named,
+                                              "added": ["a"], "removed": [], "kept": 3, "when": "2026-12-02 18:25 UTC"})
+    html = session.get(base + "/next", timeout=10).text
+    shown = ('<q class="playlist"><bdi>&lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt; \\u202eevil</bdi></q> '
+             '<span class="muted">(<code>pl1</code>)</span>')
+    box = html.split('id="published"', 1)[1].split("</section>", 1)[0]
+    assert f"<p>Playlist {shown}: 1 added, 0 removed, 3 kept (exit 0)." in box
+    diff = html.split('id="diff"', 1)[1].split("</p>", 1)[0]
+    assert f"1 kept in {shown}." in diff
+
+
 def test_embedded_json_cannot_close_its_script(session, server):
     _, _, base = server
     html = session.get(base + "/map", timeout=10).text

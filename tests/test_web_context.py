@@ -114,6 +114,18 @@ def test_the_published_box_says_when_the_web_apps_publish_ran(ctx):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", out["when"])  # as the Runs page says its times
 
 
+def test_the_next_page_names_the_managed_playlist_as_spotify_shows_it(ctx, standin):
+    # the Publish box and the diff named the playlist by its Spotify id alone
+    assert ctx.preview().playlist_name == ctx.settings.playlist.name  # the one a Publish creates
+    out = ctx.publish()
+    assert out["playlist_name"] == ctx.settings.playlist.name and out["playlist_id"]
+    standin.account.playlist(out["playlist_id"])["name"] = "My renamed recs"  # renamed in Spotify
+    ctx.invalidate()
+    result = ctx.preview()
+    assert (result.playlist_id, result.playlist_name) == (out["playlist_id"], "My renamed recs")
+    assert ctx.publish()["playlist_name"] == "My renamed recs"
+
+
 def test_a_page_computed_while_its_data_changed_is_computed_again(ctx, monkeypatch):
     # a value built before an invalidate() (weights saved in another tab, a refresh seen by
     # another page) was kept after it: the Next playlist kept the old weights' tracks

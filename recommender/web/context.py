@@ -639,7 +639,7 @@ class WebContext:
                        + (f"; {note}" if note else "")}
         else:
             outcome = {"exit_code": 0, "message": "; ".join(result.messages), "playlist_id": result.playlist_id,
-                       "added": [result.labels.get(t, t) for t in result.added_ids],
+                       "playlist_name": result.playlist_name, "added": [result.labels.get(t, t) for t in result.added_ids],
                        "removed": [result.labels.get(t, t) for t in result.removed_ids],
                        "kept": result.kept, "reason": result.reason}
             record_run(self.settings.cache_dir, PUBLISH_COMMAND, 0, started, playlist_id=result.playlist_id,
