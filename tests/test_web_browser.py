@@ -351,6 +351,18 @@ def test_weights_page_evaluates_and_previews(page, demo):
     assert page.problems == []
 
 
+def test_the_weights_page_gives_a_previews_time_only_after_a_move(browser, demo):
+    # it said "updated in 0.14 s" as the page opened, the time of its own first preview, before
+    # any slider had been moved
+    pg = entered_page(browser, demo)
+    pg.goto(demo["base"] + "/weights")
+    pg.wait_for_selector("#metrics tbody tr")  # the first preview is shown
+    expect(pg.locator("#status")).to_have_text("")
+    pg.locator("#w-year").fill("0.5")
+    expect(pg.locator("#status")).to_have_text(re.compile(r"^updated in \d+\.\d\d s$"))
+    pg.context.close()
+
+
 def test_taste_map_draws_points_and_clusters(page, demo):
     page.goto(demo["base"] + "/map")
     assert page.locator("#scatter circle").count() > 100

@@ -234,11 +234,15 @@ function initWeights() {
     form.appendChild(row);
   };
   const update = debounce(refresh, 250);
+  // the status line gives a preview's time once a move made one: at load it said "updated in 0.14 s"
+  // of the page's own first preview, before any slider was touched
+  let moved = false;
+  const move = () => { moved = true; update(); };
   for (const [name, w] of Object.entries(data.weights)) {
     // a saved weight above 2 (a hand edit, tune's grid) widens its slider instead of being cut to 2
-    addSlider(name, "w-" + name, w, Math.max(2, Math.ceil(w)), 0.05, (v) => { values[name] = v; update(); });
+    addSlider(name, "w-" + name, w, Math.max(2, Math.ceil(w)), 0.05, (v) => { values[name] = v; move(); });
   }
-  addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; update(); });
+  addSlider("new-music share", "new-share", newShare, 1, 0.05, (v) => { newShare = v; move(); });
   const status = document.getElementById("status");
   // one request at a time: moves made while one is running are sent together when it ends
   let busy = false, again = false;
@@ -250,7 +254,7 @@ function initWeights() {
       const out = await postJSON("/api/weights/preview", { weights: values, new_share: newShare });
       if (!again) {
         showPreview(out);
-        status.textContent = `updated in ${fmt(out.seconds, 2)} s`;
+        status.textContent = moved ? `updated in ${fmt(out.seconds, 2)} s` : "";
       }
     } catch (err) {
       status.textContent = visibleText("error: " + err.message);
