@@ -194,12 +194,15 @@ class Where(NamedTuple):
     the search that reads it, as a message names it (a command in backticks, or the web app's
     Search page), how its tracks get audio features (``--demo`` and ``--dataset FILE`` read
     another library than your cache: features imported into the cache are not theirs) and
-    whether a refresh can add a track to it (only to your cache)."""
+    whether a refresh can add a track to it (only to your cache), and what else to give when a
+    text matched none of its tracks (in the sample library a Spotify link means nothing: its
+    titles and artists do)."""
 
     library: str = "the cached library"
     search: str = "`recommend search`"
     features: str = IMPORT_HINT
     refreshed: bool = True  # `recommend refresh` fills it
+    other: str = "a Spotify track URL"
 
 
 def dataset_where(path: str, search: str) -> Where:
@@ -214,7 +217,8 @@ def dataset_where(path: str, search: str) -> Where:
 CACHE = Where()
 DEMO = Where(SAMPLE_LIBRARY, "`recommend search --demo`",  # `--demo`, and `recommend web --demo`
              f"{SAMPLE_LIBRARY} has the audio features it ships with (`recommend import features` fills "
-             "your own cache, which --demo does not read)", refreshed=False)
+             "your own cache, which --demo does not read)", refreshed=False,
+             other=f"a title or artist {SAMPLE_LIBRARY} holds, such as 'Zombie' or 'The Cranberries'")
 
 
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,
@@ -237,7 +241,7 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
     hits = search_tracks(library, text, limit=1, index=index)
     if hits.empty or hits["score"].iloc[0] < min_score:
         raise UsageError(f"no track in {where.library} matches {text!r}; "
-                         f"try {where.search} or a Spotify track URL")
+                         f"try {where.search} or {where.other}")
     return str(hits["track_id"].iloc[0])
 
 

@@ -381,6 +381,25 @@ def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_lib
     assert _where(True, None)[:2] == ("the sample library", "`recommend search --demo`")
 
 
+def test_a_demo_track_not_found_is_said_with_names_the_sample_library_holds(tmp_path):
+    """`similar zzzqqq --demo` (and the web demo's Similar page) said "try ... or a Spotify track
+    URL", which finds nothing in the sample library; it names a title and an artist it holds,
+    and each of them finds a track there."""
+    import re
+
+    from recommender.explore import DEMO
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "c")}
+    result = run(["similar", "zzzqqq", "--demo"], env)
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        f"error: no track in the sample library matches 'zzzqqq'; try `recommend search --demo` or {DEMO.other}")
+    assert "URL" not in result.stderr
+    examples = re.findall(r"'([^']+)'", DEMO.other)
+    assert examples == ["Zombie", "The Cranberries"]
+    for text in examples:
+        found = run(["similar", text, "--demo", "--json"], env)
+        assert found.exit_code == 0 and json.loads(found.stdout), (text, found.stderr)
+
+
 def test_a_demo_track_without_audio_features_does_not_send_you_to_import_them(tmp_path):
     """`moods near "take it easy eagles" --demo` (a sample track without audio features) said
     "import audio features with `recommend import features FILE.csv`": that fills your own

@@ -856,9 +856,13 @@ def test_a_track_the_similar_page_does_not_find_is_said_of_the_library_the_app_s
     # where the app's own Search page, a tab away, does it
     ctx.demo = demo  # as `recommend web --demo` makes it
     place = "the sample library" if demo else "the cached library"
+    # a Spotify track URL means nothing in the demo (the sample library): its titles and artists do
+    other = ("a title or artist the sample library holds, such as 'Zombie' or 'The Cranberries'" if demo
+             else "a Spotify track URL")
     with pytest.raises(UsageError, match=re.escape(f"no track in {place} matches 'zzzqqq'; try the Search page "
-                                                   "or a Spotify track URL")):
+                                                   f"or {other}")) as raised:
         ctx.similar("zzzqqq")
+    assert demo == ("URL" not in str(raised.value))
     refresh = "" if demo else "run `recommend refresh` or "  # (the sample library needs none)
     with pytest.raises(UsageError, match=re.escape(f"is not in {place}; {refresh}pick one with the Search page")):
         ctx.similar("0000000000000000000000")
