@@ -155,6 +155,9 @@ class StubContext:
     def similar(self, text):
         raise LockHeld("nothing")
 
+    def track_title(self, text):
+        return f"{HOSTILE[0]} - {HOSTILE[1]} \u202eevil" if text == "t1" else None  # t1: a track's id (a link's)
+
     def discovery(self):
         return self._discovery()
 
@@ -1502,6 +1505,19 @@ def test_the_search_text_in_the_address_comes_back_as_text(session, server, path
     field = re.search(r'<input type="search" id="q" value="([^"]*)"', html)
     assert field and htmlmod.unescape(field.group(1)) == text
     assert "<script>window.__pwned" not in html
+
+
+def test_the_similar_page_opened_from_a_link_shows_the_tracks_name_and_asks_for_its_id(session, server):
+    # /similar?track=ID (a Search result's link) showed the bare id in the box, under a heading
+    # naming the track; the box shows the track as you would type it (escaped), the id going with it
+    _, _, base = server
+    html = session.get(base + "/similar?track=t1", timeout=10).text
+    field = re.search(r'<input type="search" id="q" ([^>]*)>', html).group(1)
+    assert field.startswith('value="&lt;script&gt;window.__pwned=1&lt;/script&gt; - &#34;&gt;&lt;img src=x '
+                            'onerror=&#34;window.__pwned=2&#34;&gt; \\u202eevil" data-track="t1" ')
+    html = session.get(base + "/similar?track=Zombie", timeout=10).text  # a text typed: as it is, no id
+    field = re.search(r'<input type="search" id="q" ([^>]*)>', html).group(1)
+    assert field.startswith('value="Zombie" ') and "data-track" not in field
 
 
 def test_a_block_names_the_artist_of_its_button_as_the_clicked_track_names_it():

@@ -957,6 +957,33 @@ def test_back_from_similar_tracks_or_a_reload_keeps_the_search(browser, demo):
     pg.context.close()
 
 
+def test_the_similar_page_opened_from_a_search_result_names_its_track_and_asks_for_that_one(browser, demo):
+    # a Search result's "similar" opened the page with the bare track id in its box (the heading
+    # named the track); the box now shows it as you would type it, and the id still picks that
+    # very track: "Stay" names several songs, and the name alone would take one of them
+    pg = entered_page(browser, demo)
+    pg.goto(demo["base"] + "/search")
+    pg.fill("#q", "Stay")
+    pg.locator("#status", has_text="tracks").wait_for()
+    row = pg.locator("#results tbody tr").nth(1)
+    named = f"{row.locator('.name').inner_text()} - {row.locator('.artists').inner_text()}"
+    link = row.locator("a")
+    tid = link.get_attribute("href").split("track=", 1)[1]
+    with pg.expect_request(re.compile(r"/api/similar\?")) as asked:
+        link.click()
+    assert asked.value.url.endswith("/api/similar?track=" + tid)
+    expect(pg.locator("#q")).to_have_value(named)
+    pg.locator("#status", has_text="tracks").wait_for()
+    assert "as well" not in pg.inner_text("#status")  # that track, not the best match of a name
+    assert pg.inner_text("#title") == "Similar to " + named
+    assert pg.url.endswith("/similar?track=" + tid)  # a reload, or Back to it, shows that track again
+    pg.fill("#q", "Zombie")  # the box changed: its text is asked, as typed
+    pg.locator("#title", has_text="Similar to Zombie").wait_for()
+    assert pg.url.endswith("/similar?track=Zombie")
+    assert_safe(pg)
+    pg.context.close()
+
+
 def test_the_steer_buttons_keep_their_words_whole_at_375_px(browser, demo):
     # At 375 px (a phone) and at 200 % zoom the steer column was squeezed to 50 px: "remove" and
     # "pin" broke one letter a line and a "block ARTIST" button ran down the page

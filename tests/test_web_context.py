@@ -868,6 +868,18 @@ def test_a_track_the_similar_page_does_not_find_is_said_of_the_library_the_app_s
         ctx.similar("0000000000000000000000")
 
 
+def test_the_similar_pages_box_names_a_track_given_by_its_id_as_you_would_type_it(ctx):
+    # opened from a Search result's link (/similar?track=ID), the box showed the bare id
+    hit = ctx.search(ctx.library().tracks["name"].iloc[0])["tracks"][0]
+    title = f"{hit['name']} - {hit['artists']}"
+    tid = hit["track_id"]
+    for given in (tid, f"spotify:track:{tid}", f"https://open.spotify.com/track/{tid}"):
+        assert ctx.track_title(given) == title
+    assert ctx.similar(tid)["title"] == title  # as the heading names it
+    assert ctx.track_title(hit["name"]) is None  # a text typed stays as it is
+    assert ctx.track_title("0000000000000000000000") is None  # an id the library does not hold
+
+
 def test_taste_map_colours_two_playlists_of_the_same_name_apart(tmp_path):
     # before: points were coloured by the playlist's *name*, so every point of the second
     # "Chill" got the first one's colour and the second legend entry coloured nothing

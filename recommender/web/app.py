@@ -357,9 +357,16 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                       placeholder="title, artist or album (typos forgiven)", columns=["track", "album", "score", ""])
 
     async def similar_page(request: Request) -> Response:
-        return render(request, "lookup.html", page="similar", heading="Similar",
-                      query=request.query_params.get("track", ""), label="Tracks similar to",
-                      placeholder="a track: name, id, spotify:track: URI or link", columns=["#", "track", "score", "shares", "why"])
+        """``?track=``: the text asked for; a track's id (a Search result's link, the taste map's)
+        is shown in the box as its "Name - Artists", and asked for by its id while the box holds that."""
+        query = request.query_params.get("track", "")
+        try:
+            title = await run_in_threadpool(ctx.track_title, query)
+        except RecommenderError:  # no library yet: the box shows the text, and the answer says why
+            title = None
+        return render(request, "lookup.html", page="similar", heading="Similar", query=query, track_title=title,
+                      label="Tracks similar to", placeholder="a track: name, id, spotify:track: URI or link",
+                      columns=["#", "track", "score", "shares", "why"])
 
     async def runs_page(request: Request) -> Response:
         info = await run_in_threadpool(ctx.runs)

@@ -54,6 +54,12 @@ def web_words(message: str) -> str:
     return message.replace(TRY_DEMO, WEB_DEMO)
 
 
+def _title(lib, track_id: str) -> str | None:
+    """A track's "Name - Artists", as the Similar page names it; None when ``lib`` lacks it."""
+    row = lib.tracks[lib.tracks["track_id"] == track_id]
+    return f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else None
+
+
 def _num(value: Any) -> float | None:
     """A number for a page: None for NaN; 6 decimals, so that a page's 3 show what the CLI's table
     shows (rounded to 4 first, 0.82649 became 0.8265, shown 0.827 beside the CLI's 0.826)."""
@@ -840,14 +846,21 @@ class WebContext:
             df = similar_tracks(lib, tid, scorers, weights, n=SEARCH_LIMIT,
                                 normalisation=self.settings.blend.normalisation,
                                 same_artist=self.settings.similar.same_artist, extra=extra, where=where)
-        row = lib.tracks[lib.tracks["track_id"] == tid]
-        title = (f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else tid)
+        title = _title(lib, tid) or tid
         names = sharing(df, weights)  # a scorer at weight 0 left out, as `recommend similar` leaves it out
         return {"track_id": tid, "title": title, "scorers": names, "others": others,
                 "tracks": [{"rank": int(r["rank"]), "track_id": str(r["track_id"]), "name": str(r["name"]),
                             "artists": str(r["artists"]), "score": _num(r["score"]),
                             "shares": {n: _num(r[n]) for n in names}, "why": str(r["why"])}
                            for r in df.to_dict("records")]}
+
+    def track_title(self, text: str) -> str | None:
+        """"Name - Artists" of the track a Spotify id, URI or link names, as the Similar page's box
+        shows it (a Search result's link opens the page with the id, which the box showed bare);
+        None for other text, or a track the library does not hold."""
+        from ..searchindex import parse_track_ref
+        ref = parse_track_ref(text)
+        return _title(self.library(), ref) if ref is not None else None
 
     def _similar_setup(self):
         """``recommend similar``'s scorers (fitted once), weights and extra sources."""

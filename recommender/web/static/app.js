@@ -589,9 +589,12 @@ function liveQuery(url, delay, render, clear) {
   const q = document.getElementById("q");
   const status = document.getElementById("status");
   const param = new URL(url, window.location.href).searchParams.keys().next().value;
+  // a track's link (/similar?track=ID): the box shows its "Name - Artists", and while it holds
+  // that, the id is asked (and kept in the address): that very track, not the best match of its name
+  const exact = q.dataset.track, named = q.value;
   let seq = 0;
   const run = debounce(async () => {
-    const text = q.value.trim();
+    const text = exact && q.value === named ? exact : q.value.trim();
     const mine = ++seq;
     history.replaceState(null, "", window.location.pathname + (text ? "?" + new URLSearchParams({ [param]: text }) : ""));
     if (!text) { clear(); status.textContent = ""; return; }
