@@ -1011,6 +1011,37 @@ def test_the_steer_buttons_keep_their_words_whole_at_375_px(browser, demo):
     pg.context.close()
 
 
+# the words (letters only, up to 30: a line holds them) of the results table that a line break cuts in two
+SPLIT_WORDS = """() => {
+    const split = [], walker = document.createTreeWalker(document.querySelector('#results tbody'), NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      for (const m of n.data.matchAll(/\\p{L}+/gu)) {
+        if (m[0].length > 30) continue;
+        const r = document.createRange();
+        r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+        if (new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size > 1) split.push(m[0]);
+      }
+    }
+    return split; }"""
+
+
+def test_a_name_breaks_between_its_words_on_search_and_similar_at_375_px(browser, demo):
+    # At 375 px Similar gave a track's name 128 px: "Disappointment" broke "Disappointmen / t";
+    # Search's album column had 82 px ("Pandemoni / um"). Each result is a card now, its name as
+    # wide as the card: only a word longer than a whole line (LONG, an artist's here) breaks
+    pg = entered_page(browser, demo, width=PHONE)
+    for path, text in (("/similar", "zombie"), ("/similar", "cranberries"), ("/search", "time"), ("/search", "love")):
+        pg.goto(demo["base"] + path)
+        pg.fill("#q", text)
+        pg.locator("#status", has_text="tracks").wait_for()
+        assert pg.evaluate(SPLIT_WORDS) == [], (path, text)
+        assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (path, text)
+        assert pg.eval_on_selector("#results", "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+    assert LONG in pg.inner_text("#results")  # (the long word was among them, wrapped inside the page)
+    shot(pg, "similar-375")
+    pg.context.close()
+
+
 def test_no_page_asks_anything_of_another_origin(page, demo):
     """README (web app): no font, script, style or image from anywhere else, no album art from
     Spotify's image servers (they would learn what you browse): every request of every page,
