@@ -742,8 +742,16 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     basis.library, basis.state = library, state
     basis.scoring = candidate_scoring(scoring_library, settings, seed_playlist=pid, seeds=seeds,
                                       exclude=state.user_removed, unplayable=list(basis.grey), pinned=state.pinned,
-                                      positive=positive, playlists_of=playlists_of, only_ours=only_ours(library, ours))
+                                      positive=positive, playlists_of=playlists_of, only_ours=only_ours(library, ours),
+                                      new_pins=new_pins(state))
     return basis
+
+
+def new_pins(state) -> list[str]:
+    """The pinned tracks not on the managed playlist yet (pinned in `recommend web` since it was
+    last published, under the id Spotify stores too): "pinned by you", the others "kept by you"."""
+    on = set(state.current)
+    return [t for t in state.pinned if t not in on and state.written_as.get(t) not in on]
 
 
 def unreached_note(exc: Exception, store: Store) -> str:

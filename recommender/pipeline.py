@@ -49,7 +49,8 @@ FALLBACK_WHY = {
     "release": "released the way your seeds were",
     "audio": "sounds like your seeds",
 }
-PINNED_WHY = "kept by you"
+PINNED_WHY = "kept by you"  # a pinned track on the playlist: added there by hand, or pinned and published
+NEW_PIN_WHY = "pinned by you"  # one not on it yet: pinned in `recommend web` since the last publish
 
 
 @dataclass
@@ -454,9 +455,10 @@ def _empty_table(names: Iterable[str]) -> pd.DataFrame:
 
 def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Series,
            contrib: pd.DataFrame, why: pd.Series, names: list[str],
-           mixed: pd.Series | None = None) -> pd.DataFrame:
+           mixed: pd.Series | None = None, new_pins: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The published rows; ``mixed``: each chosen track's artist-mix factor (None: 1, the
-    mix is off; NaN for pinned tracks, which are not scored)."""
+    mix is off; NaN for pinned tracks, which are not scored); ``new_pins``: the pinned tracks
+    not on the playlist yet."""
     if not chosen:
         return _empty_table(names)
     tracks = library.frames["tracks"]
@@ -478,7 +480,8 @@ def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Se
     for n in names:
         table[f"contrib_{n}"] = contrib[n].reindex(chosen).to_numpy(dtype=float) if n in contrib else np.nan
     is_pinned = np.array([t in pinned for t in chosen], dtype=bool)
-    table["why"] = np.where(is_pinned, PINNED_WHY, why.reindex(chosen).fillna("").to_numpy(dtype=object))
+    pinned_why = [NEW_PIN_WHY if t in new_pins else PINNED_WHY for t in chosen]
+    table["why"] = np.where(is_pinned, pinned_why, why.reindex(chosen).fillna("").to_numpy(dtype=object))
     table["pinned"] = is_pinned
     table["artist_mix"] = (mixed.reindex(chosen).to_numpy(dtype=float) if mixed is not None
                            else np.where(is_pinned, np.nan, 1.0))
@@ -516,7 +519,7 @@ def _strip_playlist(library: Library, playlist_id: str | None) -> Library:
 def build_recommendations(library: Library, settings, *, seed_playlist: str | None = None,
                           exclude: Sequence[str] = (), pinned: Sequence[str] = (),
                           positive: Sequence[str] = (), now: datetime | None = None,
-                          unplayable: Sequence[str] = (),
+                          unplayable: Sequence[str] = (), new_pins: Sequence[str] = (),
                           scorers: Mapping[str, object] | None = None,
                           weights: Mapping[str, float] | None = None, fit: bool = True,
                           managed_playlist_id: str | None = None) -> Recommendations:
@@ -526,8 +529,10 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     ``exclude``: ids the user removed from the managed playlist (never recommended again),
     and every copy of them (same ISRC, or normalised title + first artist). ``unplayable``:
     ids Spotify greyed out for the user: no candidates, their copies still are.
-    ``pinned``: ids the user kept by hand (placed first, in order). ``positive``: ids the
-    user added or saved (extra taste seeds, weight 1). ``scorers``: name -> Scorer (default
+    ``pinned``: ids the user kept by hand (placed first, in order); ``new_pins``: those of them
+    not on the playlist yet (pinned in `recommend web` since the last publish), whose why says
+    "pinned by you", not "kept by you". ``positive``: ids the user added or saved (extra taste
+    seeds, weight 1). ``scorers``: name -> Scorer (default
     ``recommender.scorers.make_scorers(settings)``); fitted here unless ``fit`` is False.
     ``weights``: name -> blend weight (default ``scorers.<name>.weight``).
     ``managed_playlist_id``: the playlist this tool writes; its items are ignored (neither
@@ -541,7 +546,7 @@ def build_recommendations(library: Library, settings, *, seed_playlist: str | No
     """
     scoring = candidate_scoring(library, settings, seed_playlist=seed_playlist, exclude=exclude, pinned=pinned,
                                 positive=positive, now=now, managed_playlist_id=managed_playlist_id,
-                                unplayable=unplayable)
+                                unplayable=unplayable, new_pins=new_pins)
     return recommend(scoring, settings, scorers=scorers, weights=weights, fit=fit)
 
 
@@ -564,6 +569,7 @@ class Scoring:
     scorers: dict[str, object] = field(default_factory=dict)  # the instance each column was scored by
     raw: dict[str, np.ndarray] = field(default_factory=dict)  # scorer name -> raw scores of the candidates
     normalised: dict = field(default_factory=dict)  # (scorer name, method) -> normalised scores
+    new_pins: frozenset[str] = frozenset()  # the pins not on the playlist yet: "pinned by you"
 
     def score_with(self, name: str, scorer, fit: bool) -> bool:
         """Score the candidates with ``scorer`` (fitted on the library first when ``fit``) as
@@ -582,7 +588,8 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
                       exclude: Sequence[str] = (), pinned: Sequence[str] = (), positive: Sequence[str] = (),
                       now: datetime | None = None, managed_playlist_id: str | None = None,
                       unplayable: Sequence[str] = (), playlists_of: str | None = None,
-                      seeds: pd.Series | None = None, only_ours: Sequence[str] = ()) -> Scoring:
+                      seeds: pd.Series | None = None, only_ours: Sequence[str] = (),
+                      new_pins: Sequence[str] = ()) -> Scoring:
     """``build_recommendations``' seeds and candidates, no scorer run yet (see there);
     ``playlists_of``: as ``resolve_playlist``'s ``source`` (None: the user's playlists).
     ``only_ours``: tracks that only the playlists this tool wrote hold (``jobs.only_ours``): no
@@ -617,7 +624,8 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
     pinned = unblocked(library, settings, pinned)
     clock.lap("seeds+candidates")
     log.info("%s mode: %d seeds, %d candidates (%s)", mode, len(seeds), len(candidates), counts)
-    return Scoring(library, mode, target, pid, seeds, candidates, np.flatnonzero(alive), counts, pinned, clock.laps)
+    return Scoring(library, mode, target, pid, seeds, candidates, np.flatnonzero(alive), counts, pinned, clock.laps,
+                   new_pins=frozenset(str(t) for t in new_pins))
 
 
 def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | None = None,
@@ -640,7 +648,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     if len(candidates) == 0:
         reason = _no_candidates_reason(scoring.mode, scoring.counts, scoring.target)
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
-                       pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names)
+                       pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names, new_pins=scoring.new_pins)
         if len(table):
             _mark_sources(library, table, library.derived(("pipeline", "new_rows"), lambda: ~_known(library)),
                           seeds, scoring.mode == "playlist")
@@ -679,7 +687,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     blended, contrib = _chosen_rows(library, rows, chosen, blended, contrib)
     mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
     why = explain_rows(scorers, seeds, contrib.loc[unpinned], mixed) if unpinned else pd.Series(dtype=object)
-    table = _table(library, chosen, pinned_set, blended, contrib, why, names, mixed)
+    table = _table(library, chosen, pinned_set, blended, contrib, why, names, mixed, new_pins=scoring.new_pins)
     _mark_sources(library, table, new_rows, seeds, scoring.mode == "playlist")
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))

@@ -406,6 +406,27 @@ def pinned_ids(result: jobs.BuildResult) -> set[str]:
     return set(result.table.loc[result.table["pinned"].astype(bool), "track_id"])
 
 
+def test_a_pin_not_published_yet_is_pinned_by_you_and_a_track_added_by_hand_kept_by_you(small):
+    """A track pinned in `recommend web` and not yet on the published playlist said "kept by
+    you" (the Next page, `build-playlist --dry-run`), as a track you added there by hand: it says
+    "pinned by you" until a publish puts it there."""
+    server, settings = small
+    pid = build(settings).playlist_id
+    mine, pick = "smallTrack000000000019", "smallTrack000000000021"
+    assert mine not in server.playlist_track_ids(pid) and pick not in server.playlist_track_ids(pid)
+    add_by_hand(gateway_for(settings), pid, [mine])
+    jobs.steer(settings, pin=[pick])
+
+    def whys(result: jobs.BuildResult) -> dict[str, str]:
+        return dict(zip(result.table["track_id"], result.table["why"]))
+    assert {mine, pick} <= pinned_ids(build(settings, dry_run=True))
+    assert whys(build(settings, dry_run=True))[pick] == "pinned by you"
+    assert whys(build(settings, dry_run=True))[mine] == "kept by you"
+    published = build(settings)
+    assert pick in server.playlist_track_ids(pid) and whys(published)[pick] == "pinned by you"  # as it was placed
+    assert whys(build(settings, dry_run=True))[pick] == "kept by you"  # on the playlist now
+
+
 def test_a_track_added_by_hand_then_removed_in_the_web_app_leaves_the_playlist(small):
     """A track added by hand in Spotify since the last run shows in `recommend web` as pinned,
     kept by you; its remove said "removed: it will not be recommended again" and did nothing:

@@ -268,6 +268,17 @@ def test_full_run_table_scores_why_and_pinned(settings):
     assert rec.weights == {"content": 3.0, "collaborative": 1.0, "popularity": 0.0}
 
 
+def test_a_pin_not_on_the_playlist_yet_is_pinned_by_you_not_kept(settings):
+    # a track pinned in `recommend web` and not published yet said "kept by you", as a track you
+    # added to the playlist by hand says it: it is not kept, it is pinned
+    content = FixedScorer("content", {"d1": 1.0, "d2": 0.5})
+    rec = build_recommendations(make_library(), settings, now=NOW, pinned=["p1", "p2"], new_pins=["p2"],
+                                scorers={"content": content})
+    t = rec.table.set_index("track_id")
+    assert t.loc["p1", "why"] == "kept by you" and t.loc["p2", "why"] == "pinned by you"
+    assert t.loc[["p1", "p2"], "pinned"].all()
+
+
 def test_per_artist_cap_and_min_tracks_in_the_pipeline(settings):
     s = with_(settings, blend__threshold=0.99, blend__min_tracks=3, blend__max_tracks=10,
               blend__max_per_artist=1, blend__normalisation="minmax")

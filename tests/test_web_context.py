@@ -206,6 +206,8 @@ def test_remove_and_pin_shape_the_next_run_and_publish(ctx, standin):
     after = ctx.preview()
     assert first[0] not in ids_of(after)
     assert ids_of(after)[0] == first[-1] and bool(after.table["pinned"].iloc[0])
+    # not on a published playlist yet: pinned by you, as `build-playlist --dry-run` says it (it said "kept by you")
+    assert ctx.next_rows(after)[0]["why"] == "pinned by you"
     out = ctx.publish()
     assert out["exit_code"] == 0
     manifest = jobs.open_store(ctx.settings).read_manifest()
@@ -214,6 +216,7 @@ def test_remove_and_pin_shape_the_next_run_and_publish(ctx, standin):
     assert manifest[jobs.PIN_REQUESTS] == [] and first[-1] in manifest["managed_playlist"]["pinned"]
     assert first[0] in manifest["user_removed"]
     assert ids_of(ctx.preview())[0] == first[-1]  # still first: kept like a track added by hand
+    assert ctx.next_rows(ctx.preview())[0]["why"] == "kept by you"
     run = read_runs(ctx.settings.cache_dir, 1)[0]
     assert run["command"] == "build-playlist (web)" and run["exit_code"] == 0
 
