@@ -391,6 +391,28 @@ def test_taste_map_draws_points_and_clusters(page, demo):
     assert page.problems == []
 
 
+# the radar's drawing (its bounding box) inside its box, the blank on each side of it in px, and
+# the gap to the line under it
+RADAR_FIT = """e => { const r = e.getBoundingClientRect(), b = e.getBBox(), v = e.viewBox.baseVal, k = r.height / v.height;
+    return {inside: b.x >= v.x && b.y >= v.y && b.x + b.width <= v.x + v.width && b.y + b.height <= v.y + v.height,
+            blank: [b.y - v.y, v.y + v.height - b.y - b.height, b.x - v.x, v.x + v.width - b.x - b.width].map((d) => d * k),
+            gap: document.getElementById('radar-note').getBoundingClientRect().top - r.bottom}; }"""
+
+
+@pytest.mark.parametrize("width", [1300, PHONE])
+def test_the_radar_chart_is_as_big_as_what_it_draws(browser, demo, width):
+    # the radar's fixed 320 x 320 box left 40 px blank under its lowest labels (and 20 above),
+    # and its side labels ran past its left and right edges
+    pg = entered_page(browser, demo, width=width)
+    pg.goto(demo["base"] + "/map")
+    pg.wait_for_selector("#radar polygon.cluster")
+    fit = pg.eval_on_selector("#radar", RADAR_FIT)
+    assert fit["inside"] and max(fit["blank"]) <= 8, fit
+    assert fit["gap"] <= 16, fit  # the paragraph's margin, no line's baseline blank under it
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    pg.context.close()
+
+
 def test_a_screen_reader_meets_the_taste_map_as_one_element_and_its_tracks_as_a_table(page, demo):
     # every point of the map was a button: a screen reader's browse mode read hundreds of
     # "button" items, one per track, before anything after the map

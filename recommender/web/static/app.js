@@ -578,7 +578,18 @@ function radar(data) {
     poly.appendChild(svg("title", {}, c.label));
     box.appendChild(poly);
   }
+  fitToContent(box, 4);
   note.textContent = "Mean audio features of each cluster (0 to 1).";
+}
+
+// A chart drawn on a fixed canvas, cut to what it draws (and ``margin`` around it): the radar left
+// 40 px blank under its lowest labels and 20 above, and its side labels ran past its edges
+function fitToContent(box, margin) {
+  const b = box.getBBox();
+  const w = b.width + 2 * margin, h = b.height + 2 * margin;
+  box.setAttribute("viewBox", [b.x - margin, b.y - margin, w, h].map((v) => v.toFixed(1)).join(" "));
+  box.setAttribute("width", Math.ceil(w));
+  box.setAttribute("height", Math.ceil(h));
 }
 
 // ----- Search and Similar ------------------------------------------------------------------------
