@@ -502,7 +502,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
            frames_dir: Path | str | None = None, schedule: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``recommend status`` shows, JSON-ready (no tokens in it).
 
-    Keys: cache_dir (the state directory), frames_dir (re-fetchable data; ``cache_dir`` unless
+    Keys: data_dir (the state directory; also as cache_dir, its first name), frames_dir (re-fetchable data; ``data_dir`` unless
     given), warnings (about the places: the state directory inside the folder of caches),
     running (lock holder or None), stopped (the lock record of a run that ended without
     releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
@@ -517,7 +517,10 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     recent = read_runs(cache_dir, max(runs, SCHEDULED_SCAN) if schedule is not None else runs)
     running, stopped = holders(lock_path(cache_dir))  # one read of the lock file for both
     return {
+        # the data directory (login, manifest, runs), by the name `--json` readers know it as,
+        # and by its own: "cache_dir" held ~/.local/state/recommend, beside the cache's "frames_dir"
         "cache_dir": str(cache_dir),
+        "data_dir": str(cache_dir),
         "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
         "warnings": _place_warnings(cache_dir),
         "running": running,

@@ -364,6 +364,14 @@ def test_a_refresh_whose_discovery_is_under_way_is_not_said_to_be_stopped(tmp_pa
     assert runlog.status(tmp_path, manifest, None, now=NOW)["cache"]["discovery_unfinished"] is True
 
 
+def test_status_names_the_data_directory_and_the_cache_by_what_they_are(tmp_path):
+    # `status --json` gave the data directory (~/.local/state/recommend: login, manifest, runs)
+    # only as "cache_dir", beside the cache as "frames_dir": it reads as the cache's; kept for scripts
+    st = runlog.status(tmp_path / "state", {}, None, now=NOW, frames_dir=tmp_path / "cache")
+    assert st["data_dir"] == st["cache_dir"] == str(tmp_path / "state")
+    assert st["frames_dir"] == str(tmp_path / "cache")
+
+
 def test_status_without_anything(tmp_path):
     st = runlog.status(tmp_path, {}, None, now=NOW)
     assert st["last_runs"] == [] and st["playlist"] is None and st["genres"] is None
