@@ -732,6 +732,14 @@ def _print_json(data: Any) -> None:
     typer.echo(text)
 
 
+def _as_the_page_rounds(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals as the web app's pages write it (JavaScript's toFixed:
+    a half rounds up), so that a number is the same in both: Python's format rounds a half to
+    even, and the calm mood's 0.625 was 0.62 here, 0.63 on the Moods page."""
+    from decimal import ROUND_HALF_UP, Decimal
+    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def _records(df) -> list[dict]:
     """A frame's rows for ``--json``: floats (scores, shares, distances, the plane's
     coordinates) to 4 decimals, as build-playlist's scores are (search's came with 16, the
@@ -2236,7 +2244,11 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     df, name = jobs.mood_list(settings, library, mood, valence, energy, n=limit, where=_where(demo, dataset))
     # the names the list is exported under: "calm" for --mood chill or Calm, never "-0" for --valence -0
-    title = f"Tracks nearest {name}" if point else f"Tracks for {'an' if name[:1] in 'aeiou' else 'a'} {name} mood"
+    # a mood's list is of the point its quadrant's centre moved toward your taste: named, as the web
+    # app's Moods page names it (the title said only "calm", above tracks of energy 0.35 to 0.45)
+    tv, te = (_as_the_page_rounds(v, 2) for v in df.attrs["target"])
+    title = (f"Tracks nearest {name}" if point else f"Tracks for {'an' if name[:1] in 'aeiou' else 'a'} {name} mood "
+             f"(valence {tv}, energy {te})")
     exported = []
     if export:
         from .moodexport import export_job

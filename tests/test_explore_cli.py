@@ -410,3 +410,18 @@ def test_similar_on_the_demo_uses_the_weights_the_web_app_saved_for_it(tmp_path)
     named = runner.invoke(app, [*args, "--config", str(tmp_path / "same.yaml")], env=env)
     assert saved.exit_code == named.exit_code == 0, (saved.stderr, named.stderr)
     assert json.loads(saved.stdout) == json.loads(named.stdout) != json.loads(before.stdout)
+
+
+def test_a_moods_list_names_the_point_it_is_of_as_the_moods_page_does(tmp_path):
+    # the CLI said only "Tracks for a calm mood" above tracks of energy 0.35 to 0.45 (the quadrant's
+    # centre moved toward your taste), where the web app's Moods page names that point; the same
+    # figures in both (0.625 was 0.62 here, 0.63 on the page: a half rounds up there)
+    from recommender import cli
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path), "COLUMNS": "200"}
+    out = CliRunner().invoke(cli.app, ["moods", "recommend", "--demo", "--mood", "calm"], env=env)
+    assert out.exit_code == 0, out.stderr
+    text = out.stdout
+    title = text.splitlines()[0]
+    assert title.startswith("Tracks for a calm mood (valence ") and ", energy " in title, title
+    assert cli._as_the_page_rounds(0.625, 2) == "0.63" and cli._as_the_page_rounds(0.375, 2) == "0.38"
+    assert cli._as_the_page_rounds(0.1, 2) == "0.10"
