@@ -25,7 +25,7 @@ from .errors import RecommenderError, UsageError
 from .library import Library
 from .paths import SAMPLE_LIBRARY
 from .searchindex import (ID_RE, MIN_SCORE, TRACK_URI_RE, SearchIndex, core_title, fold, parse_track_ref,
-                          spotify_ref_kind)
+                          refuse_other_link, spotify_ref_kind)
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer
@@ -158,6 +158,7 @@ def search_tracks(library: Library, query: str, limit: int = 10,
     """
     if not fold(query):
         raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
+    refuse_other_link(query)
     index = index or TrackIndex().fit(library)
     if min_score is not None and min_score != index.min_score:
         index = TrackIndex(min_score=min_score).from_index(index.index_)

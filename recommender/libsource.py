@@ -176,9 +176,10 @@ def search(source: LibrarySource, query: str, limit: int = 10, min_score: float 
     with track_id, name, artists, album, score; [] when nothing scores ``min_score``
     (default ``searchindex.MIN_SCORE``). UsageError for a query without letters or digits.
     ``progress``: as ``search_index``'s, for a build."""
-    from .searchindex import MIN_SCORE, fold
+    from .searchindex import MIN_SCORE, fold, refuse_other_link
     if not fold(query):
         from .errors import UsageError
         raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
+    refuse_other_link(query)  # an album's link: "No match" said nothing of why
     require_tracks(source)
     return search_index(source, progress=progress).query(query, limit, MIN_SCORE if min_score is None else min_score)

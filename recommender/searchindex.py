@@ -103,6 +103,17 @@ _KINDS = "track|album|artist|playlist|episode|show|user"
 _REF_KIND_RE = re.compile(rf"^(?:{LINK_START}({_KINDS})/|spotify:({_KINDS}):)")
 
 
+def refuse_other_link(text: str) -> None:
+    """UsageError for a Spotify album, artist, playlist, episode... link or URI given where a
+    search takes words or a track: searched for as words, it said "No match" (exit 0) of an
+    album the cache holds."""
+    other = spotify_ref_kind(text)
+    if other not in (None, "track"):
+        from .errors import UsageError
+        raise UsageError(f"{text.strip()!r} is a Spotify {other} link, not a track's: search takes words of a "
+                         "title, artist or album, or a track's id, URI or link (Share, Copy Song Link)")
+
+
 def spotify_ref_kind(text: str) -> str | None:
     """What a pasted Spotify link or URI names ("album", "track", "playlist", ...), None for
     other text: a command asking for one kind says it was given another (searched for as

@@ -624,6 +624,26 @@ def test_an_album_or_playlist_link_given_for_a_track_is_said_to_be_one():
             resolve_track(lib, text)
 
 
+def test_an_album_playlist_or_artist_link_searched_for_is_said_to_be_one(tmp_path):
+    """`search https://open.spotify.com/album/...` (an album the cache holds) said "No match ...
+    (nothing scored 0.35 or more)", exit 0, as the web app's Search page did, where `similar` says
+    what the link is."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.explore import search_tracks
+    lib = make_library([("Zombie", "The Cranberries", "No Need To Argue")])
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    for text, kind in (("https://open.spotify.com/album/0eFHYz8NmK75zSplL5qlfM?si=1", "album"),
+                       ("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", "playlist"),
+                       ("open.spotify.com/intl-de/artist/0eFHYz8NmK75zSplL5qlfM", "artist")):
+        with pytest.raises(UsageError, match=f"is a Spotify {kind} link, not a track's: search takes words"):
+            search_tracks(lib, text)  # the web app's Search page and `search --spotify`
+        said = CliRunner().invoke(app, ["search", "--demo", text], env=env)
+        assert said.exit_code == 2 and f"is a Spotify {kind} link, not a track's" in said.stderr, said.output
+    assert CliRunner().invoke(app, ["search", "--demo", "zombie"], env=env).exit_code == 0
+
+
 def test_a_word_of_a_core_title_alone_does_not_break_a_query():
     """A core title can make a word no document has ("ab(x)cd" -> "abcd"); the last track's such
     word was past the end of the word table: the query crashed (IndexError)."""
