@@ -391,6 +391,9 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     if len(used) < 4:  # "has 1 track", not "1 tracks"
         what = f"{plural(len(used), 'track')}{' with audio features' if use_audio else ''}"
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
+        if not used and why:  # "has 0 tracks" of a playlist `recommend playlists` shows as "16 (unread)"
+            raise NotEnoughData(f"playlist {pname!r} has no tracks this app can read, and clustering needs at least 4"
+                                f"{why}")
         raise NotEnoughData(f"playlist {pname!r} has {len(used)} {what}; clustering needs at least 4{why}")
     if k is not None and not 1 <= k <= len(used):
         what = "tracks with audio features" if use_audio else "tracks"
