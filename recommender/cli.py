@@ -2042,19 +2042,13 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     features when present); each song once, never another version of the seed."""
     from . import libsource
     from .explore import TrackIndex, equal_matches, resolve_track, sharing, similar_setup, similar_tracks
-    from .wording import plural
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     with _Bar(_interactive(quiet, as_json), lazy=True) as bar:
         index = TrackIndex().from_index(libsource.search_index(source, library, bar))
     where = _where(demo, dataset)
     track_id = resolve_track(library, track, index=index, where=where)
-    others = equal_matches(library, track, track_id, index=index)
-    if others and not quiet:  # the title (or --json's rows) says which one it took: not that it had a choice
-        import shlex
-        _note(f"{len(others)} other {plural(len(others), 'song')} {'match' if len(others) > 1 else 'matches'} "
-              f"{track!r} as well ("
-              f"{', '.join(repr(o) for o in others[:3])}{', ...' if len(others) > 3 else ''}): give the id of one "
-              f"(`recommend search {shlex.quote(track)}{' --demo' if demo else ''}` lists them) to start from it")
+    if not quiet:  # the title (or --json's rows) says which one it took: not that it had a choice
+        _other_matches(equal_matches(library, track, track_id, index=index), track, demo)
     scorers, weights, extra = similar_setup(settings, library)
     cap = settings.similar.same_artist if same_artist is None else same_artist
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
@@ -2077,6 +2071,20 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
         title += f" ({NARROW_NOTE})"
     _print_rows(shown, title, ["track_id", "name", "artists", "score"] + scorer_cols + ["why"],
                 {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
+
+
+def _other_matches(others: list[str], text: str, demo: bool) -> None:
+    """The note of a free text that names several songs alike (``explore.equal_matches``), as
+    `similar` and `moods near` start from one of them: which, their titles say."""
+    if not others:
+        return
+    import shlex
+
+    from .wording import plural
+    _note(f"{len(others)} other {plural(len(others), 'song')} {'match' if len(others) > 1 else 'matches'} "
+          f"{text!r} as well ("
+          f"{', '.join(repr(o) for o in others[:3])}{', ...' if len(others) > 3 else ''}): give the id of one "
+          f"(`recommend search {shlex.quote(text)}{' --demo' if demo else ''}` lists them) to start from it")
 
 
 def _print_exported(exported, demo: bool = False) -> None:
@@ -2197,10 +2205,13 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
                    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many tracks.")] = 10,
                    dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
     """Tracks nearest to one track in valence and energy (needs audio features)."""
+    from .explore import equal_matches
     from .moods import mood_neighbours
     settings, _, library = _explore_library(config, dataset, demo, quiet, as_json)
     df = mood_neighbours(library, track, n=limit, where=_where(demo, dataset), **_mood_kwargs(settings))
     seed = df.attrs["seed"]
+    if not quiet:  # as `similar` says it: "stay" took one of five songs, unsaid
+        _other_matches(equal_matches(library, track, seed["track_id"]), track, demo)
     if as_json:
         _print_json({"seed": seed, "tracks": _records(df)})
         return

@@ -378,6 +378,13 @@ def test_similar_says_when_other_songs_match_its_text_as_well():
     assert f"'{took}'" not in note  # the one it took is not among the others
     for args in (["similar", "--demo", "zombie cranberries", "-n", "1"], ["similar", "--demo", "stay", "-n", "1", "-q"]):
         assert "note:" not in runner.invoke(app, args).stderr
+    # `moods near stay` took one of them in silence: the same note
+    near = runner.invoke(app, ["moods", "near", "--demo", "stay", "-n", "1"])
+    assert near.exit_code == 0, near.stderr
+    said = " ".join(near.stderr.split())
+    took = re.search(r"Nearest in mood to (.+?) \(", " ".join(near.stdout.split())).group(1)
+    assert said.startswith("note: 4 other songs match 'stay' as well ('Stay - ") and f"'{took}'" not in said, said
+    assert "note:" not in runner.invoke(app, ["moods", "near", "--demo", "zombie cranberries", "-n", "1"]).stderr
 
 
 def test_a_damaged_demo_cache_is_pulled_again_by_the_command_that_meets_it(tmp_path):
