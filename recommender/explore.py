@@ -278,7 +278,8 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
                    normalisation: str = "rank", exclude_same_song: bool = True,
                    same_artist: int = 0, extra: Mapping[str, SimilaritySource] | None = None,
                    where: Where = CACHE) -> pd.DataFrame:
-    """The ``n`` tracks most like ``track_id``: every scorer seeded with that one track.
+    """The ``n`` tracks most like ``track_id``: every scorer seeded with that track and, with
+    ``exclude_same_song``, every other copy of its recording (``recording_copies``).
 
     Candidates are all other library tracks. With ``exclude_same_song`` another copy of the
     same recording (same ISRC, or same normalised title + first artist: ``pipeline.dedupe``)
@@ -309,7 +310,12 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     display = track_display(library).set_index("track_id", drop=False)
     display = display[~display.index.duplicated()]
     candidates = pd.Index(ids[ids != track_id].unique(), name="track_id")
-    seeds = pd.Series([1.0], index=pd.Index([track_id], name="track_id"))
+    # every copy of the seed's recording seeds it (an album's and a single's: the same ISRC, or
+    # title and artist): from the single copy, which no playlist of yours holds, "Lucid Dreams" had
+    # tracks that only shared its year, from the album's, its peers
+    copies = recording_copies(library, track_id) if exclude_same_song else [track_id]  # (else: candidates)
+    seeds = pd.Series(1.0, index=pd.Index(copies, name="track_id"))
+    candidates = candidates.difference(pd.Index(copies), sort=False)
     columns = {}
     for name, scorer in scorers.items():
         if not _is_fitted(scorer):
@@ -361,6 +367,18 @@ def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Ite
     banned[:len(exclude)] = True
     alive = dedupe(codes, np.zeros(len(rows), dtype=bool), banned)
     return alive[len(exclude):]
+
+
+def recording_copies(library: Library, track_id: str) -> list[str]:
+    """``track_id`` and the other ids of its recording in ``library`` (the same ISRC, or the same
+    normalised title + first artist: ``pipeline.dedupe_codes``), ``track_id`` first."""
+    from .pipeline import library_codes, shares_key
+    ids = library.track_ids
+    seed = np.asarray(ids == track_id, dtype=bool)
+    if not seed.any():
+        return [track_id]
+    others = ids[shares_key(library_codes(library), seed)]
+    return [track_id] + [str(t) for t in dict.fromkeys(others) if str(t) != track_id]
 
 
 def each_recording_once(library: Library, track_ids: Sequence[str]) -> list[str]:

@@ -666,3 +666,24 @@ def test_an_album_or_track_link_given_for_a_playlist_is_said_to_be_one():
             resolve_playlist(lib, text)
     with pytest.raises(UsageError, match="no playlist with the id 37i9dQZF1DXcBWIGoYBM5M"):
         resolve_playlist(lib, "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M")
+
+
+def test_similar_starts_from_every_copy_of_the_recording_whichever_the_text_found():
+    """`similar "lucid dreams"` started from the single's copy, which search happened to find,
+    and listed tracks that shared only its year; from the album's copy (the same ISRC) its
+    peers. Every copy of the recording seeds it now: the same list from either."""
+    from recommender.explore import recording_copies
+    lib = make_library([("Lucid Dreams", "Juice WRLD", "Goodbye & Good Riddance"),
+                        ("Lucid Dreams", "Juice WRLD", "Lucid Dreams"),
+                        ("Drip Too Hard", "Lil Baby", "Drip Harder"), ("Other", "Someone", "Else")])
+    album, single, peer = tid(0), tid(1), tid(2)
+    assert recording_copies(lib, single) == [single, album] and recording_copies(lib, album) == [album, single]
+    seen = []
+
+    class Seeds(TableScorer):
+        def score(self, seeds, candidates):
+            seen.append(sorted(seeds.index))
+            return pd.Series({peer: 1.0 if album in seeds.index else 0.0}).reindex(candidates)
+    lists = [similar_tracks(lib, t, {"t": Seeds()}, n=3)["track_id"].tolist() for t in (single, album)]
+    assert lists[0] == lists[1] and lists[0][0] == peer and album not in lists[0] and single not in lists[1]
+    assert seen == [[album, single], [album, single]]
