@@ -687,3 +687,19 @@ def test_similar_starts_from_every_copy_of_the_recording_whichever_the_text_foun
     lists = [similar_tracks(lib, t, {"t": Seeds()}, n=3)["track_id"].tolist() for t in (single, album)]
     assert lists[0] == lists[1] and lists[0][0] == peer and album not in lists[0] and single not in lists[1]
     assert seen == [[album, single], [album, single]]
+
+
+def test_similar_from_a_recording_with_two_copies_still_speaks_of_one_seed():
+    # seeded with both copies of its recording, similar's whys said "your seeds' artists" and
+    # "sounds like your seeds" of the one song it was asked about
+    from recommender.explore import ONE_SONG, recording_copies
+    from recommender.scorers.walk import ArtistWalkScorer
+    base = make_library([("Lucid Dreams", "Juice WRLD", "Goodbye"), ("Lucid Dreams", "Juice WRLD", "Lucid Dreams"),
+                         ("Bandit", "Juice WRLD", "Bandit")])
+    lib = base.replace(playlists=pd.DataFrame({"playlist_id": ["p1"], "name": ["mine"]}),
+                       playlist_items=pd.DataFrame({"playlist_id": ["p1"] * 3, "track_id": [tid(0), tid(1), tid(2)],
+                                                    "position": [0, 1, 2]}))
+    seeds = pd.Series(1.0, index=pd.Index(recording_copies(lib, tid(1)), name="track_id"))
+    seeds.attrs[ONE_SONG] = True
+    why = ArtistWalkScorer().fit(lib).explain(seeds, [tid(2)])
+    assert why == {tid(2): "by Juice WRLD, your seed's artist"}, why

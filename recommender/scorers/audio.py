@@ -107,7 +107,8 @@ class AudioScorer(Scorer):
         if s.sum() <= 0 or not self.columns_:
             return {}
         seed_rows = np.flatnonzero(s)  # the seeds' rows only: no copy of every track's features
-        lead = "sounds alike: " if len(seed_rows) == 1 else "sounds like your seeds: "  # one seed: `similar`
+        one = len(seed_rows) == 1 or seeds.attrs.get("one_song", False)  # `similar`: one song (its copies)
+        lead = "sounds alike: " if one else "sounds like your seeds: "
         centroid = (self.F_[seed_rows].T @ s[seed_rows]) / s.sum()
         F = self.F_
         words = [FEATURE_WORDS.get(c, (f"low {c}", f"high {c}")) for c in self.columns_]  # once, not per track
