@@ -315,6 +315,7 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     # tracks that only shared its year, from the album's, its peers
     copies = recording_copies(library, track_id) if exclude_same_song else [track_id]  # (else: candidates)
     seeds = pd.Series(1.0, index=pd.Index(copies, name="track_id"))
+    from .scorers.base import ONE_SONG  # (lazy: the scorers' package imports scikit-learn)
     seeds.attrs[ONE_SONG] = True  # the whys say "your seed's artist", "sounds alike": one song, if two ids
     candidates = candidates.difference(pd.Index(copies), sort=False)
     columns = {}
@@ -368,9 +369,6 @@ def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Ite
     banned[:len(exclude)] = True
     alive = dedupe(codes, np.zeros(len(rows), dtype=bool), banned)
     return alive[len(exclude):]
-
-
-ONE_SONG = "one_song"  # seeds.attrs key: the seeds are the copies of one recording (`similar`'s)
 
 
 def recording_copies(library: Library, track_id: str) -> list[str]:

@@ -692,7 +692,8 @@ def test_similar_starts_from_every_copy_of_the_recording_whichever_the_text_foun
 def test_similar_from_a_recording_with_two_copies_still_speaks_of_one_seed():
     # seeded with both copies of its recording, similar's whys said "your seeds' artists" and
     # "sounds like your seeds" of the one song it was asked about
-    from recommender.explore import ONE_SONG, recording_copies
+    from recommender.explore import recording_copies
+    from recommender.scorers.base import ONE_SONG
     from recommender.scorers.walk import ArtistWalkScorer
     base = make_library([("Lucid Dreams", "Juice WRLD", "Goodbye"), ("Lucid Dreams", "Juice WRLD", "Lucid Dreams"),
                          ("Bandit", "Juice WRLD", "Bandit")])

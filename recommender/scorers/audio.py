@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..library import Library
 from ..schema import AUDIO_COLUMNS
-from .base import Scorer
+from .base import ONE_SONG, Scorer
 from .content import seed_vector
 
 FEATURES = tuple(c for c in AUDIO_COLUMNS if c != "key")
@@ -107,7 +107,7 @@ class AudioScorer(Scorer):
         if s.sum() <= 0 or not self.columns_:
             return {}
         seed_rows = np.flatnonzero(s)  # the seeds' rows only: no copy of every track's features
-        one = len(seed_rows) == 1 or seeds.attrs.get("one_song", False)  # `similar`: one song (its copies)
+        one = len(seed_rows) == 1 or seeds.attrs.get(ONE_SONG, False)  # `similar`: one song (its copies)
         lead = "sounds alike: " if one else "sounds like your seeds: "
         centroid = (self.F_[seed_rows].T @ s[seed_rows]) / s.sum()
         F = self.F_

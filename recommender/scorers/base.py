@@ -6,7 +6,8 @@
   higher is better, NaN where the scorer cannot say anything (never a made-up 0).
   ``seeds`` is a Series of positive weights indexed by track id (unknown ids are ignored);
   ``candidates`` is a pandas Index of track ids.
-- ``explain(seeds, track_ids)`` (optional) returns a short human reason per track id.
+- ``explain(seeds, track_ids)`` (optional) returns a short human reason per track id; seeds whose
+  ``attrs[ONE_SONG]`` is true are the copies of one recording (`similar`'s), said as one seed.
 - ``weight_factor()`` (optional, default 1) multiplies the scorer's blend weight for the
   library it was fitted on, for a scorer that knows its evidence is thin there.
 """
@@ -16,6 +17,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..library import Library
+
+ONE_SONG = "one_song"  # seeds.attrs key: the seeds are the copies of one recording (`similar`'s)
 
 
 class Scorer:

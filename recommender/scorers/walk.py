@@ -29,7 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..library import Library
-from .base import Scorer
+from .base import ONE_SONG, Scorer
 from .content import seed_vector
 
 
@@ -118,7 +118,7 @@ class ArtistWalkScorer(Scorer):
         names = self._artist_names()
         s = seed_vector(seeds, self.track_ids_, self._positions).astype(np.float64)
         own = set(np.flatnonzero(np.asarray(self.track_artist_.T @ s).ravel() > 0).tolist())
-        one = int((s > 0).sum()) == 1 or seeds.attrs.get("one_song", False)  # `similar`: one song (its copies)
+        one = int((s > 0).sum()) == 1 or seeds.attrs.get(ONE_SONG, False)  # `similar`: one song (its copies)
         out = {}
         for tid, r in self._fitted_rows(track_ids):
             row = self.track_artist_[r]
