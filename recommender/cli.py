@@ -1942,7 +1942,8 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
         return
     if not rows:
         place = source.label  # the demo by name, not by its folder, as similar says it
-        typer.echo(f"No match for {cut(text, 80)!r} in {place} (nothing scored {min_score:g} or more).")
+        # wrapped to $COLUMNS as every line is (a 70-column line at 40 columns)
+        _echo_wrapped(f"No match for {cut(text, 80)!r} in {place} (nothing scored {min_score:g} or more).")
         return
     cols = ["track_id", "name", "artists", "album", "score"] + (["source"] if spotify else [])
     _print_rows(rows, f"Tracks matching {cut(text, 80)!r}", cols, {"name", "artists", "album", "track_id"},

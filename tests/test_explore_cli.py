@@ -61,6 +61,11 @@ def test_search_on_a_data_file_ranks_title_and_artist_and_says_no_match(data, tm
     assert none.exit_code == 0 and json.loads(none.stdout) == []
     text = run(["search", "xyzzyqq", "--dataset", str(data)], tmp_path)
     assert text.exit_code == 0 and "No match for 'xyzzyqq'" in text.stdout
+    # wrapped to $COLUMNS as every line is (README: no line wider): it was one line of 70 and more
+    narrow = CliRunner().invoke(app, ["search", "xyzzyqq", "--demo"],
+                                env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "n"), "COLUMNS": "40"})
+    assert narrow.exit_code == 0 and "No match for 'xyzzyqq' in the sample library" in " ".join(narrow.stdout.split())
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 40, narrow.stdout
 
 
 def test_names_from_strangers_are_printed_as_text(data, tmp_path):
