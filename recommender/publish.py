@@ -37,7 +37,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import (AuthError, ConfigError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
+from .errors import (AuthError, OtherAccount, RateLimited, RecommenderError, SpotifyError,
                      SpotifyUnavailable, StorageError)
 from .isotime import time_or_none, utc_now
 from .safetext import cut
@@ -661,16 +661,12 @@ def added_after_removal(info: dict, latest: dict[str, str], ours: set[str]) -> s
 
 
 def description(settings, weights: dict[str, float]) -> str:
+    """The managed playlist's description: ``playlist.description`` with its date and weights
+    (a template that does not format is refused where the settings are read: ``config.template_problem``)."""
     date = utc_now().strftime("%Y-%m-%d")
-    from .config import DEFAULT_FILE, weights_text
+    from .config import weights_text
     w = weights_text({k: v for k, v in weights.items() if v > 0})  # the scorers that count, as the table's title
-    template = settings.playlist.description
-    try:
-        text = template.format(date=date, weights=w)
-    except (KeyError, IndexError, ValueError, AttributeError, TypeError):  # (settings made without the loader's check)
-        from .config import template_problem
-        where = (getattr(settings, "sources", None) or {}).get("playlist.description", DEFAULT_FILE)
-        raise ConfigError(f"{where}: playlist.description: {template_problem(template)}") from None
+    text = settings.playlist.description.format(date=date, weights=w)
     return text if MARKER in text else f"{text} {MARKER}"
 
 
@@ -1073,7 +1069,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     if state.recreated_reason:
         result.messages.append(state.recreated_reason)
     result.messages.extend(state.messages)
-    text = text if text is not None else description(settings, weights)  # a bad template fails the dry run too
+    text = text if text is not None else description(settings, weights)
     if dry_run:
         return result
     if expect is not None:
