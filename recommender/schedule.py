@@ -339,14 +339,17 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
     missing = unseen_settings(settings, config_path, cache_dir)
     target = Path(config_path or settings.user_file or user_config_file()).expanduser().absolute()
     notes: list[str] = []
-    clash = _file_sets_otherwise(settings, config_path, missing)
+    from .config import load_settings
+    filed = load_settings(config_path, environ={})  # its sources: the keys the file a scheduled run reads sets
+    in_file = set(filed.sources)
+    clash = _file_sets_otherwise(settings, filed, [k for k in sorted(missing) if k in in_file], missing)
     if clash:  # it replaced your file's client id with a stand-in's "any" from the shell, unsaid
         if write:
             raise UsageError(f"{clash}; a scheduled run reads the file, not your shell: unset the variable, or put the "
                              "value you want in the file, then run `recommend schedule install` again; nothing "
                              "was installed")
         notes.append(f"{clash}: a scheduled run of these lines gets the file's")
-        missing = {k: v for k, v in missing.items() if not _set_in(settings, config_path, k)}
+        missing = {k: v for k, v in missing.items() if k not in in_file}
     if SECRET_KEY in missing:
         source = settings.sources.get(SECRET_KEY, "your environment")
         text = (f"the client secret comes from {source}, which a scheduled run does not see: put "
@@ -376,30 +379,18 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
     return target, (keys if write else []), notes
 
 
-def _set_in(settings, config_path, key: str) -> bool:
-    """Whether the config file a scheduled run reads sets ``key`` itself (not the defaults)."""
-    from .config import load_settings
-    scheduled = load_settings(config_path, environ={})
-    return key in scheduled.sources and scheduled.sources[key] not in ("override", "command line")
-
-
-def _file_sets_otherwise(settings, config_path, missing: dict) -> str | None:
-    """What your environment gives differently from a value the config file sets itself, for
-    the keys a scheduled run would not see (``missing``): "FILE sets spotify.client_id to
-    'abc123' and environment SPOTIPY_CLIENT_ID gives 'any'" (a secret's values unsaid); None
-    when the file sets none of them."""
-    from .config import load_settings
-    scheduled = load_settings(config_path, environ={})
+def _file_sets_otherwise(settings, filed, keys: list[str], missing: dict) -> str | None:
+    """What your environment gives (``missing``: key -> value) differently from a value the
+    config file sets itself (``filed``: that file's settings; ``keys``: those it sets): "FILE
+    sets spotify.client_id to 'abc123' and environment SPOTIPY_CLIENT_ID gives 'any'" (a
+    secret's values unsaid); None for no key."""
     said = []
-    for key in sorted(missing):
-        origin = scheduled.sources.get(key)
-        if origin is None or origin in ("override", "command line"):
-            continue
+    for key in keys:
         ours = settings.sources.get(key, "your environment")
         if key in (SECRET_KEY, OPTIONAL_SECRET_KEY):
-            said.append(f"{origin} sets {key} and {ours} gives another")
+            said.append(f"{filed.sources[key]} sets {key} and {ours} gives another")
         else:
-            said.append(f"{origin} sets {key} to {scheduled.get_path(key)!r} and {ours} gives {missing[key]!r}")
+            said.append(f"{filed.sources[key]} sets {key} to {filed.get_path(key)!r} and {ours} gives {missing[key]!r}")
     return "; ".join(said) or None
 
 
