@@ -383,6 +383,16 @@ def recording_copies(library: Library, track_id: str) -> list[str]:
     return [track_id] + [str(t) for t in dict.fromkeys(others) if str(t) != track_id]
 
 
+def one_copy_each(library: Library, track_ids: Sequence[str], preferred: np.ndarray) -> np.ndarray:
+    """Bool per id of ``track_ids``: the one copy kept of its recording (``distinct_recordings``),
+    a ``preferred`` copy (one with audio features) before the others, else the first."""
+    order = np.argsort(~np.asarray(preferred, dtype=bool), kind="stable")
+    keep = np.zeros(len(track_ids), dtype=bool)
+    if len(track_ids):
+        keep[order] = distinct_recordings(library, [track_ids[i] for i in order])
+    return keep
+
+
 def each_recording_once(library: Library, track_ids: Sequence[str]) -> list[str]:
     """``track_ids`` (in order) without later copies of a recording (``distinct_recordings``):
     the tracks the taste map and the mood clusters place, each recording once."""

@@ -31,7 +31,8 @@ import pandas as pd
 
 from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
-from .explore import CACHE, Where, distinct_recordings, each_recording_once, fold, resolve_track, track_display
+from .explore import (CACHE, Where, distinct_recordings, each_recording_once, fold, one_copy_each, resolve_track,
+                      track_display)
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
 from .wording import plural
@@ -986,9 +987,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
         raise _no_features(library, where, "there is nothing to learn moods from")
     display = track_display(library).drop_duplicates("track_id").reset_index(drop=True)
     # each recording once, a copy with audio features first
-    order = np.argsort(~display["track_id"].isin(labels.index).to_numpy(), kind="stable")
-    keep = np.zeros(len(display), dtype=bool)
-    keep[order] = distinct_recordings(library, display["track_id"].to_numpy()[order])
+    keep = one_copy_each(library, list(display["track_id"]), display["track_id"].isin(labels.index).to_numpy())
     display = display[keep].reset_index(drop=True)
     out = pd.DataFrame({"track_id": display["track_id"]})
     out["mood"] = out["track_id"].map(labels)

@@ -681,15 +681,12 @@ def feature_coverage(library: Any) -> dict[str, Any]:
     page count them (status said 1555 of 1695 tracks where the page said 1523 of 1644: the
     demo's copies of one recording, an album's and a single's, counted twice). ``tracks``: the
     library's tracks, copies included."""
-    import numpy as np
+    import pandas as pd
 
-    from .explore import distinct_recordings
+    from .explore import one_copy_each
     ids = list(dict.fromkeys(library.frames["tracks"]["track_id"].astype(str)))
-    placed = library.placed_audio_features().index
-    has = np.array([t in placed for t in ids], dtype=bool)
-    order = np.argsort(~has, kind="stable")  # the copy with features is the one kept
-    keep = np.zeros(len(ids), dtype=bool)
-    keep[order] = distinct_recordings(library, [ids[i] for i in order]) if ids else keep
+    has = pd.Index(ids, dtype=object).isin(library.placed_audio_features().index)
+    keep = one_copy_each(library, ids, has)  # the copy with features is the one kept, as moods classify keeps it
     recordings, with_features = int(keep.sum()), int((keep & has).sum())
     return {"tracks": len(ids), "recordings": recordings, "with_features": with_features,
             "coverage": round(with_features / recordings, 4) if recordings else None}
