@@ -17,10 +17,12 @@ from .content import seed_vector
 
 FEATURES = tuple(c for c in AUDIO_COLUMNS if c != "key")
 # how a "why" names a feature, (low, high); others read "low X" / "high X". time_signature counts
-# in the score but has no word: "high time signature" tells a person nothing.
+# in the score but has no word: "high time signature" tells a person nothing. Each word means
+# "more (less) than your library's mean": liveness above it is a "live feel", not "live" (which
+# read as a live recording; the library's mean is about 0.2, Spotify's live cue 0.8).
 FEATURE_WORDS = {"duration_ms": ("short", "long"), "tempo": ("slow", "fast"), "loudness": ("quiet", "loud"),
                  "mode": ("minor key", "major key"), "valence": ("sad", "happy"),
-                 "instrumentalness": ("vocal", "instrumental"), "liveness": ("studio", "live"), "time_signature": None}
+                 "instrumentalness": ("vocal", "instrumental"), "liveness": ("studio sound", "live feel"), "time_signature": None}
 CHUNK = 200_000  # candidate rows per block in k-NN mode (bounds memory: CHUNK x seeds floats)
 
 
