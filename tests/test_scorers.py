@@ -13,6 +13,7 @@ from recommender.scorers import (REGISTRY, ArtistWalkScorer, AudioScorer, Collab
                                  CoverageScorer,
                                  PopularityScorer, ReleaseScorer, YearScorer, blend_weights, make_scorers,
                                  scorer_params)
+from recommender.scorers.base import ONE_SONG
 from recommender.scorers.opendata import OpenDataScorer
 from deprecation_marks import DEPRECATIONS_OF_OURS
 
@@ -473,12 +474,21 @@ def test_year_prefers_the_seeds_years(lib):
     s = sc.score(pd.Series({"f1": 1.0, "f2": 1.0, "f3": 1.0}), pd.Index(["f3", "s1", "n1"]))
     assert s["f3"] > s["s1"]
     assert np.isnan(s["n1"])  # no release date
-    assert sc.explain(pd.Series({"f1": 1.0}), ["f2"])["f2"] == "from 1971, like your seeds"
+    # one seed (`similar`): "your seed's year", not "like your seeds"
+    assert sc.explain(pd.Series({"f1": 1.0}), ["f2"])["f2"] == "from 1971, your seed's year"
     # farther than two years it had no reason, and a track the year scorer chose (its only
     # evidence) read "high year score" (the demo's --seed-playlist 'Big Room House', 5 tracks)
     assert sc.explain(pd.Series({"f1": 1.0, "s1": 3.0}), ["f2"])["f2"] == \
         "from 1971, 48 years before your seeds' median year 2019"
-    assert sc.explain(pd.Series({"f1": 1.0}), ["s1"])["s1"] == "from 2019, 48 years after your seeds' median year 1971"
+    assert sc.explain(pd.Series({"f1": 1.0}), ["s1"])["s1"] == "from 2019, 48 years after your seed's year 1971"
+    assert sc.explain(pd.Series({"f1": 1.0, "f2": 1.0}), ["f2"])["f2"] == "from 1971, your seeds' median year"
+    # within two years it said "like your seeds", not how near; copies of one song are one seed
+    near = YearScorer().fit(lib.replace(tracks=lib.tracks.assign(release_date=lib.tracks["release_date"].where(
+        lib.tracks["track_id"] != "s2", "2020-05-01"))))
+    assert near.explain(pd.Series({"s1": 1.0, "s3": 1.0}), ["s2"])["s2"] == "from 2020, a year after your seeds' median year 2019"
+    one = pd.Series({"s1": 1.0, "s3": 1.0})
+    one.attrs[ONE_SONG] = True
+    assert near.explain(one, ["s2"])["s2"] == "from 2020, a year after your seed's year 2019"
 
 
 def _catalogue(small: int, big: int) -> Library:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..library import Library
-from .base import Scorer
+from .base import ONE_SONG, Scorer
 from .content import seed_vector
 
 
@@ -55,15 +55,24 @@ class YearScorer(Scorer):
         return -np.abs(self.years_ - self.centre(seeds))
 
     def explain(self, seeds: pd.Series, track_ids: list[str]) -> dict[str, str]:
+        """How far a track's year is from the seeds' median year, in years: "from 2017, a
+        year after your seeds' median year 2016"; with one seed (`similar`: one song, its
+        copies) "your seed's year" ("like your seeds" said nothing of how near, and spoke of
+        seeds to a person who gave one)."""
         c = self.centre(seeds)
+        if np.isnan(c):
+            return {}
+        w = seed_vector(seeds, self.track_ids_, self._positions)
+        one = int(((w > 0) & ~np.isnan(self.years_)).sum()) == 1 or seeds.attrs.get(ONE_SONG, False)
+        whose = "your seed's year" if one else "your seeds' median year"
         out = {}
         for tid, r in self._fitted_rows(track_ids):
-            if np.isnan(c) or np.isnan(self.years_[r]):
+            if np.isnan(self.years_[r]):
                 continue
             year, gap = int(self.years_[r]), int(self.years_[r] - c)
-            if abs(gap) <= 2:
-                out[tid] = f"from {year}, like your seeds"
-            else:  # farther: the year is still its only evidence; say how far, not "like"
-                out[tid] = (f"from {year}, {abs(gap)} years {'after' if gap > 0 else 'before'} "
-                            f"your seeds' median year {int(c)}")
+            if gap == 0:
+                out[tid] = f"from {year}, {whose}"
+            else:
+                apart = "a year" if abs(gap) == 1 else f"{abs(gap)} years"
+                out[tid] = f"from {year}, {apart} {'after' if gap > 0 else 'before'} {whose} {int(c)}"
         return out
