@@ -2011,9 +2011,13 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
                             "--seed-playlist)",
                             ["name", "id", "owner", "tracks", "managed"], table, wide="name",
                             drop=("owner", "tracks", "managed"), text=("name", "owner")))
-    unread = sum(not r["readable"] for r in rows)
+    unread = [r["name"] for r in rows if not r["readable"]]
     if unread:  # listed, but seeding from one or clustering it found no track and said "0 tracks"
-        _echo_wrapped(f"{unread} {plural(unread, 'playlist')} (unread): Spotify does not let this app read "
+        # named here: a narrow terminal leaves out the tracks column that marks them
+        names = ", ".join(f"'{visible(n)}'" for n in unread[:5]) + (f" and {len(unread) - 5} more"
+                                                                     if len(unread) > 5 else "")
+        unread = len(unread)
+        _echo_wrapped(f"{unread} {plural(unread, 'playlist')} (unread: {names}): Spotify does not let this app read "
                       f"{plural(unread, 'its', 'their')} tracks (a personal app reads only the playlists you own or "
                       "collaborate on), so --seed-playlist and moods cluster cannot use "
                       f"{plural(unread, 'it', 'them')}: copy the tracks into a playlist of your own")

@@ -181,7 +181,11 @@ def test_playlists_lists_ids_whole_names_safely_and_the_managed_one(logged_in):
     assert theirs["readable"] is False and all(r["readable"] for r in rows if r is not theirs)
     wide = run(["playlists"], {**env, "COLUMNS": "200"}).stdout
     assert f"{theirs['tracks']} (unread)" in wide
-    assert "1 playlist (unread): Spotify does not let this app read its tracks" in " ".join(wide.split())
+    said = f"1 playlist (unread: '{theirs['name']}'): Spotify does not let this app read its tracks"
+    assert said in " ".join(wide.split())
+    # at 60 columns the tracks column, which marks it, is left out: the note names it
+    narrow = run(["playlists"], {**env, "COLUMNS": "60"}).stdout
+    assert "(unread)" not in narrow.split("left out at")[0] and said in " ".join(narrow.split())
 
 
 def test_playlists_are_listed_by_name(logged_in):
