@@ -1112,6 +1112,20 @@ def test_the_search_field_has_a_label(session, server, path):
     assert '<p id="status" class="muted" role="status">' in html  # the result count is announced
 
 
+def test_the_similar_box_asks_the_demo_for_a_sample_track_not_a_spotify_link(session, server):
+    # the demo's placeholder asked for a "spotify:track: URI or link", which a person trying the
+    # demo without an account has none of (only the sample library's tracks can be found)
+    ctx, _, base = server
+    placeholder = re.compile(r'<input type="search" id="q"[^>]* placeholder="([^"]*)"')
+    assert placeholder.search(session.get(base + "/similar", timeout=10).text)[1] == \
+        "a track of the sample library: name or id"
+    ctx.demo = False
+    try:
+        assert "spotify:track: URI or link" in placeholder.search(session.get(base + "/similar", timeout=10).text)[1]
+    finally:
+        ctx.demo = True
+
+
 def test_a_steers_message_names_the_track_or_artist(session, server):
     # it said "removed: it will not be recommended again" beside the next track's button (the focus);
     # then "NAME by ARTISTS: removed: ..." in one left-to-right line (a Hebrew name drawn after its

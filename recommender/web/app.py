@@ -365,7 +365,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         except RecommenderError:  # no library yet: the box shows the text, and the answer says why
             title = None
         return render(request, "lookup.html", page="similar", heading="Similar", query=query, track_title=title,
-                      label="Tracks similar to", placeholder="a track: name, id, spotify:track: URI or link",
+                      label="Tracks similar to",
+                      # the demo's tracks are the sample library's: a name or id of those (a Spotify
+                      # link works only for one of them, which a person without an account has not)
+                      placeholder=("a track of the sample library: name or id" if ctx.demo
+                                   else "a track: name, id, spotify:track: URI or link"),
                       columns=["#", "track", "score", "shares", "why"])
 
     async def runs_page(request: Request) -> Response:
