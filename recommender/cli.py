@@ -51,7 +51,17 @@ class _ErrorsNameTheirCommand:
         except Exception as exc:
             if hasattr(exc, "ctx") and exc.ctx is None:
                 exc.ctx = ctx
+            if type(exc).__name__ == "NoSuchOption" and getattr(exc, "possibilities", None):
+                exc.possibilities = _close_options(exc.option_name, exc.possibilities) or None
             raise
+
+
+def _close_options(typed: str, offered: list[str]) -> list[str]:
+    """Click's "did you mean" options, those still close without their dashes: click compares
+    "--bogus" with "--verbose", whose shared "--" made them close ("did you mean --verbose?")."""
+    from difflib import get_close_matches
+    bare = {o.lstrip("-"): o for o in offered}
+    return [bare[b] for b in get_close_matches(typed.lstrip("-"), list(bare))]
 
 
 class _HelpKeepsLongWords:

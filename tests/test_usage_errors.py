@@ -57,6 +57,9 @@ def one_line_error(args: list[str], tmp_path) -> str:
                   "(see `recommend similar -h`)"),
     (["refresh", "--dry-rn"], "error: no such option: --dry-rn (see `recommend refresh -h`)"),
     (["refresh", "--verbos"], "error: no such option: --verbos; did you mean --verbose? (see `recommend refresh -h`)"),
+    # click compares the names with their "--", which made "--bogus" close to "--verbose"
+    (["build-playlist", "--bogus"], "error: no such option: --bogus (see `recommend build-playlist -h`)"),
+    (["search", "--limt", "3", "x"], "error: no such option: --limt; did you mean --limit? (see `recommend search -h`)"),
     (["refresh", "now"], "error: unexpected extra argument: now (see `recommend refresh -h`)"),
     (["search", "mad", "world"], "error: unexpected extra argument: world; the text is one argument: quote it if "
                                  "it has spaces (see `recommend search -h`)"),
