@@ -35,7 +35,9 @@ __all__ = ["SEARCH_COLUMNS", "TrackIndex", "core_title", "distinct_recordings", 
 
 log = logging.getLogger(__name__)
 
-SEARCH_COLUMNS = ["track_id", "name", "artists", "album", "score", "source"]
+SEARCH_COLUMNS = ["track_id", "name", "artists", "artist_names", "album", "score", "source"]
+# a ``similar_tracks`` frame's columns that are no scorer's (the others are: ``sharing``)
+SIMILAR_TRACK_COLUMNS = ("rank", "track_id", "name", "artists", "artist_names", "score", "why")
 # A free-text reference resolves only to a search hit at least this good (0..1).
 RESOLVE_MIN_SCORE = 0.5
 # Spotify's 2026 search returns at most 10 items per request.
@@ -48,20 +50,26 @@ def is_track_id(text: str) -> bool:
     return bool(ID_RE.fullmatch(text))
 
 
-def _join_names(value) -> str:
-    """Artist names as one display string from a list (or a plain string)."""
+def _names(value) -> list[str]:
+    """Artist names one by one from a list (a plain string: one name)."""
     if isinstance(value, str):
-        return value
+        return [value] if value else []
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
+        return []
     if hasattr(value, "tolist"):
         value = value.tolist()
-    return ", ".join(str(v) for v in value if v is not None and v is not pd.NA)
+    return [str(v) for v in value if v is not None and v is not pd.NA]
+
+
+def _join_names(value) -> str:
+    """Artist names as one display string from a list (or a plain string)."""
+    return value if isinstance(value, str) else ", ".join(_names(value))
 
 
 def track_display(library: Library, track_ids=None) -> pd.DataFrame:
     """One row per track of ``library`` (tracks frame order; only ``track_ids`` when given):
-    track_id, name, artists (comma-joined), album; plain ``str`` values, "" when missing."""
+    track_id, name, artists (comma-joined), artist_names (a list: a name may hold a comma,
+    "Earth, Wind & Fire"), album; plain ``str`` values, "" when missing."""
     t = library.frames["tracks"]
     if track_ids is not None:
         wanted = pd.Index([str(i) for i in track_ids], dtype=object)
@@ -70,14 +78,15 @@ def track_display(library: Library, track_ids=None) -> pd.DataFrame:
         "track_id": t["track_id"].astype(str).to_numpy(),
         "name": t["name"].fillna("").astype(str).to_numpy(),
         "artists": [_join_names(v) for v in t["artist_names"]],
+        "artist_names": [_names(v) for v in t["artist_names"]],
         "album": t["album_name"].fillna("").astype(str).to_numpy(),
     })
 
 
-def index_tracks(library: Library) -> list[tuple[str, str, str, str]]:
-    """(track_id, name, artists, album) of each distinct track id, tracks frame order."""
+def index_tracks(library: Library) -> list[tuple[str, str, list[str], str]]:
+    """(track_id, name, artist names, album) of each distinct track id, tracks frame order."""
     d = track_display(library).drop_duplicates("track_id")
-    return list(zip(d["track_id"], d["name"], d["artists"], d["album"]))
+    return list(zip(d["track_id"], d["name"], d["artist_names"], d["album"]))
 
 
 @dataclass
@@ -99,6 +108,7 @@ class TrackIndex:
         self.index_ = index
         self.display_ = pd.DataFrame(index.tracks, columns=["track_id", "name", "artists", "album"],
                                      dtype=object)
+        self.display_.insert(3, "artist_names", pd.Series(index.artist_names, dtype=object))
         return self
 
     def search(self, query: str, limit: int = 10) -> pd.DataFrame:
@@ -135,13 +145,13 @@ def _parse_remote(item: Mapping) -> dict | None:
     if not tid:
         return None
     artists = item.get("artist_names", item.get("artists", []))
-    if isinstance(artists, list):
-        artists = ", ".join(a.get("name", "") if isinstance(a, Mapping) else str(a) for a in artists)
+    names = ([a.get("name", "") if isinstance(a, Mapping) else str(a) for a in artists] if isinstance(artists, list)
+             else [str(artists)] if artists else [])
     album = item.get("album_name", item.get("album", ""))
     if isinstance(album, Mapping):
         album = album.get("name", "")
-    return {"track_id": str(tid), "name": str(item.get("name") or ""), "artists": str(artists or ""),
-            "album": str(album or "")}
+    return {"track_id": str(tid), "name": str(item.get("name") or ""), "artists": ", ".join(names),
+            "artist_names": names, "album": str(album or "")}
 
 
 def search_tracks(library: Library, query: str, limit: int = 10,
@@ -149,7 +159,7 @@ def search_tracks(library: Library, query: str, limit: int = 10,
                   index: TrackIndex | None = None, min_score: float | None = None) -> pd.DataFrame:
     """Free-text search of the cached library, best first.
 
-    Returns at most ``limit`` rows: track_id, name, artists, album, score (0..1, see
+    Returns at most ``limit`` rows: track_id, name, artists, artist_names, album, score (0..1, see
     ``searchindex``), source ("local", or "remote" for tracks only ``remote`` knew); no row
     at all when nothing scores ``min_score`` (default: the index's, ``searchindex.MIN_SCORE``).
     ``remote(query, n)`` is asked for up to 10 results and its failures (RecommenderError) are
@@ -177,7 +187,7 @@ def search_tracks(library: Library, query: str, limit: int = 10,
         return out
     extra = pd.DataFrame(rows).drop_duplicates("track_id")
     scorer = index if len(index.index_.vocab) else TrackIndex().from_index(
-        SearchIndex.build(list(zip(extra["track_id"], extra["name"], extra["artists"], extra["album"]))))
+        SearchIndex.build(list(zip(extra["track_id"], extra["name"], extra["artist_names"], extra["album"]))))
     extra["score"] = scorer.score_texts(query, extra)
     extra["source"] = "remote"  # Spotify's own answers are kept even below the floor: it matched them
     both = pd.concat([out, extra[SEARCH_COLUMNS]], ignore_index=True)
@@ -340,7 +350,7 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     if same_artist and same_artist > 0:
         ranked = ranked[_artist_cap(library, ranked["track_id"], same_artist)]
     ranked = ranked.head(max(n, 0))
-    out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
+    out = display.loc[ranked["track_id"], ["track_id", "name", "artists", "artist_names"]].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out["score"] = ranked["score"].to_numpy()
     for name in names:
@@ -452,7 +462,7 @@ def sharing(similar: pd.DataFrame, weights: dict[str, float]) -> list[str]:
     """The scorer columns of a ``similar_tracks`` frame whose weight counts (``weights``: as
     ``similar_setup`` gives them; ``blend.in_blend``): a scorer at weight 0, or with none, has
     no share of any score, and neither the CLI's table nor the web page's legend lists it."""
-    scorers = [c for c in similar.columns if c not in ("track_id", "name", "artists", "score", "rank", "why")]
+    scorers = [c for c in similar.columns if c not in SIMILAR_TRACK_COLUMNS]
     return in_blend(weights, scorers)
 
 

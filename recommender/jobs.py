@@ -397,6 +397,7 @@ class BuildResult:
             r = row._asdict()
             tracks.append({
                 "id": r["track_id"], "track_id": r["track_id"], "name": r["name"], "artists": r["artists"],
+                "artist_names": list(r["artist_names"]),
                 "score": None if pd.isna(r["score"]) else round(float(r["score"]), 4),
                 "contributions": {name: (None if pd.isna(r[c]) else round(float(r[c]), 4))
                                   for name, c in contributions.items()},
@@ -405,7 +406,7 @@ class BuildResult:
                 "artist_mix": None if pd.isna(r.get("artist_mix", float("nan"))) else round(float(r["artist_mix"]), 4),
             })
         if self.table.empty:  # "tracks" is always the playlist's content after the run
-            tracks = [{"id": t, "track_id": t, "name": self.labels.get(t, t), "artists": "", "score": None, "contributions": {},
+            tracks = [{"id": t, "track_id": t, "name": self.labels.get(t, t), "artists": "", "artist_names": [], "score": None, "contributions": {},
                        "why": "left as it was", "pinned": False, "artist_mix": None, "new": None, "source": None}
                       for t in self.unchanged]  # the same keys as a scored track's; not scored this run: None
         return {"playlist_id": self.playlist_id, "dry_run": self.dry_run, "tracks": tracks,

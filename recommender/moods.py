@@ -248,7 +248,7 @@ def _nearest(library: Library, feats: pd.DataFrame, point: tuple[float, float], 
     ranked = ranked.sort_values(["outside", "distance", "track_id"])
     ranked = ranked[distinct_recordings(library, ranked["track_id"], exclude=exclude)].head(max(n, 0))
     display = track_display(library, ranked["track_id"]).drop_duplicates("track_id").set_index("track_id", drop=False)
-    out = display.loc[ranked["track_id"], ["track_id", "name", "artists"]].reset_index(drop=True)
+    out = display.loc[ranked["track_id"], ["track_id", "name", "artists", "artist_names"]].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     sel = feats.loc[ranked["track_id"]]
     out["mood"] = quadrant(sel["valence"], sel["energy"], valence_threshold, energy_threshold)
@@ -278,7 +278,8 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
     out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
     seed = track_display(library, [track_id]).iloc[0]
-    out.attrs["seed"] = {"track_id": track_id, "name": seed["name"], "artists": seed["artists"], "valence": sv,
+    out.attrs["seed"] = {"track_id": track_id, "name": seed["name"], "artists": seed["artists"],
+                         "artist_names": list(seed["artist_names"]), "valence": sv,
                          "energy": se,
                          "mood": quadrant([sv], [se], valence_threshold, energy_threshold)[0]}
     return out
@@ -417,7 +418,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         axes = _axis_words(raw[0], [f"'{w}'" for w in raw[1]], coords)
 
     display = track_display(library, ids).drop_duplicates("track_id").set_index("track_id", drop=False)
-    tracks = display.loc[ids, ["track_id", "name", "artists"]].reset_index(drop=True)
+    tracks = display.loc[ids, ["track_id", "name", "artists", "artist_names"]].reset_index(drop=True)
     tracks["playlist"] = [source_of[t] for t in ids]
     pos = pd.Series(np.arange(len(used)), index=used)
     row = pos.reindex(tracks["track_id"]).to_numpy()
@@ -1013,6 +1014,7 @@ def classify_library(library: Library, classifier: MoodClassifier | None = None,
             out.loc[sel, "source"] = "predicted"
     out["name"] = display["name"]
     out["artists"] = display["artists"]
+    out["artist_names"] = display["artist_names"]
     out.attrs["report"] = report
     out.attrs["untested"] = untested
     return out

@@ -445,6 +445,7 @@ def _no_candidates_reason(mode: str, counts: Mapping[str, int], target: str | No
 def _empty_table(names: Iterable[str]) -> pd.DataFrame:
     cols = {"rank": pd.Series([], dtype="int64"), "track_id": pd.Series([], dtype=object),
             "name": pd.Series([], dtype=object), "artists": pd.Series([], dtype=object),
+            "artist_names": pd.Series([], dtype=object),
             "score": pd.Series([], dtype=float)}
     cols.update({f"contrib_{n}": pd.Series([], dtype=float) for n in names})
     cols.update({"why": pd.Series([], dtype=object), "pinned": pd.Series([], dtype=bool),
@@ -469,12 +470,17 @@ def _table(library: Library, chosen: list[str], pinned: set[str], blended: pd.Se
     artists = pd.Series("", index=chosen, dtype=object)
     kid = [t for t, k in zip(chosen, known) if k]
     name[kid] = sub["name"].astype(object).fillna("").to_numpy()
-    artists[kid] = [", ".join(str(a) for a in a_list) for a_list in sub["artist_names"]]
+    lists = iter([[str(a) for a in a_list] for a_list in sub["artist_names"]])
+    names_of = np.empty(len(chosen), dtype=object)  # one by one: a name may hold a comma ("Earth, Wind & Fire")
+    for i, k in enumerate(known):
+        names_of[i] = next(lists) if k else []
+    artists[kid] = [", ".join(a) for a in names_of[known]]
     table = pd.DataFrame({
         "rank": np.arange(1, len(chosen) + 1, dtype="int64"),
         "track_id": chosen,
         "name": name.to_numpy(),
         "artists": artists.to_numpy(),
+        "artist_names": names_of,
         "score": blended.reindex(chosen).to_numpy(dtype=float),
     })
     for n in names:

@@ -42,7 +42,7 @@ from .namewords import CJK_LETTERS, unpackaged
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 3  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words
+INDEX_VERSION = 4  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names
 NGRAM = 3
 COVERAGE_WEIGHT = 0.75
 ALBUM_SHARE = 0.5  # an album's name counts for half a title's in ``field``
@@ -173,14 +173,18 @@ def _combine(coverage: np.ndarray, field: np.ndarray) -> np.ndarray:
 
 class SearchIndex:
     """Trigram index over tracks. Build with ``build`` (or ``load`` a saved one), then
-    ``query``. ``tracks`` is a list of (track_id, name, artists, album) tuples of plain str."""
+    ``query``. ``tracks`` is a list of (track_id, name, artists, album) tuples of plain str
+    (artists comma-joined, for display); ``artist_names`` each track's artists one by one (a
+    name may hold a comma: "Earth, Wind & Fire")."""
 
     def __init__(self, tracks: list[tuple[str, str, str, str]], vocab: np.ndarray, idf: np.ndarray,
                  words: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                  title: tuple[np.ndarray, np.ndarray, np.ndarray],
                  artist: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 album: tuple[np.ndarray, np.ndarray, np.ndarray], fingerprint: str = "") -> None:
+                 album: tuple[np.ndarray, np.ndarray, np.ndarray], fingerprint: str = "",
+                 artist_names: list[list[str]] | None = None) -> None:
         self.tracks = tracks
+        self.artist_names = artist_names if artist_names is not None else [[t[2]] if t[2] else [] for t in tracks]
         self.vocab = vocab  # sorted trigrams
         self.idf = idf
         # (indptr, words) by trigram column: the distinct words of the documents that hold each
@@ -197,12 +201,17 @@ class SearchIndex:
     @classmethod
     def build(cls, tracks: Iterable[Sequence[str]], fingerprint: str = "",
               progress: Callable[[int, int], None] | None = None) -> "SearchIndex":
-        """The index of ``tracks``; ``progress(done, total)`` is told the tracks read so far.
+        """The index of ``tracks``; ``progress(done, total)`` is told the tracks read so far. A
+        track's artists may be a list of names (joined with ", " for display and matching).
 
         Each distinct text is folded once and each distinct word cut into trigrams once (a
         library repeats its artists, albums and words); the counts and TF-IDF rows are then
         computed for all tracks at once, as arrays of (trigram, track) pairs."""
-        tracks = [(str(t[0]), str(t[1] or ""), str(t[2] or ""), str(t[3] or "")) for t in tracks]
+        tracks = list(tracks)
+        artist_names = [[str(a) for a in t[2]] if isinstance(t[2], (list, tuple)) else [str(t[2])] if t[2] else []
+                        for t in tracks]
+        tracks = [(str(t[0]), str(t[1] or ""), ", ".join(names), str(t[3] or ""))
+                  for t, names in zip(tracks, artist_names)]
         n = len(tracks)
         words: dict[str, int] = {}  # word -> its number; its trigrams: word_grams[number]
         gram_ids: dict[str, int] = {}  # trigram -> provisional number (first seen)
@@ -290,7 +299,8 @@ class SearchIndex:
         album = field(album_words)
         if progress is not None:
             progress(n, n)
-        return cls(tracks, vocab, idf, (*gram_words, doc_ptr, doc_word), title, artist, album, fingerprint)
+        return cls(tracks, vocab, idf, (*gram_words, doc_ptr, doc_word), title, artist, album, fingerprint,
+                   artist_names)
 
     # ----- querying ----------------------------------------------------------------------
     def _query_weights(self, query: str) -> tuple[np.ndarray, np.ndarray, float]:
@@ -374,21 +384,25 @@ class SearchIndex:
 
     def query(self, query: str, limit: int = 10, min_score: float = MIN_SCORE) -> list[dict]:
         """The best ``limit`` tracks scoring at least ``min_score``, best first (ties: the
-        shorter name, then track id): dicts with track_id, name, artists, album, score."""
+        shorter name, then track id): dicts with track_id, name, artists, artist_names, album,
+        score."""
         ref = parse_track_ref(query)  # a track's id, URI or link pasted in: that track (as `similar` takes it)
         if ref is not None and limit > 0:
             at = next((i for i, t in enumerate(self.tracks) if t[0] == ref), None)
             if at is not None:
-                return [{"track_id": ref, "name": self.tracks[at][1], "artists": self.tracks[at][2],
-                         "album": self.tracks[at][3], "score": 1.0}]
+                return [self._row(at, 1.0)]
         s = self.scores(query)
         keep = np.flatnonzero((s >= min_score) & (s > 1e-9))
         if len(keep) == 0 or limit <= 0:
             return []
         ids = np.array([self.tracks[i][0] for i in keep], dtype=object)
         order = keep[np.lexsort((ids, self.name_len[keep], -np.round(s[keep], 9)))][:limit]
-        return [{"track_id": self.tracks[i][0], "name": self.tracks[i][1], "artists": self.tracks[i][2],
-                 "album": self.tracks[i][3], "score": float(s[i])} for i in order]
+        return [self._row(i, float(s[i])) for i in order]
+
+    def _row(self, i: int, score: float) -> dict:
+        t = self.tracks[i]
+        return {"track_id": t[0], "name": t[1], "artists": t[2], "artist_names": list(self.artist_names[i]),
+                "album": t[3], "score": score}
 
     def score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
         """Scores of other tracks ((id, name, artists, album)) for ``query`` with this
@@ -424,7 +438,8 @@ class SearchIndex:
         from .store import atomic_write
 
         meta = json.dumps({"version": INDEX_VERSION, "fingerprint": self.fingerprint,
-                           "tracks": self.tracks}, ensure_ascii=False).encode("utf-8")
+                           "tracks": self.tracks, "artist_names": self.artist_names},
+                          ensure_ascii=False).encode("utf-8")
         arrays = {"meta": np.frombuffer(meta, dtype=np.uint8), "vocab": self.vocab, "idf": self.idf,
                   "gram_word_ptr": self.gram_words[0], "gram_words": self.gram_words[1],
                   "doc_word_ptr": self.doc_words[0], "doc_words": self.doc_words[1], "title_ptr": self.title[0],
@@ -455,7 +470,8 @@ class SearchIndex:
                            (z["gram_word_ptr"], z["gram_words"], z["doc_word_ptr"], z["doc_words"]),
                            (z["title_ptr"], z["title_rows"], z["title_vals"]),
                            (z["artist_ptr"], z["artist_rows"], z["artist_vals"]),
-                           (z["album_ptr"], z["album_rows"], z["album_vals"]), meta.get("fingerprint", ""))
+                           (z["album_ptr"], z["album_rows"], z["album_vals"]), meta.get("fingerprint", ""),
+                           [list(a) for a in meta["artist_names"]])
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:  # empty, truncated
             log.info("search index %s unreadable (%s): rebuilding it", path, exc)
             return None

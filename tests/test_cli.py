@@ -677,3 +677,21 @@ def test_evaluate_says_an_audio_weight_changes_nothing_without_audio_features(lo
     result = run(["evaluate", "--config", str(config)], {**env, "COLUMNS": "200"})
     assert result.exit_code == 0, result.stderr
     assert "audio has a weight, but no track has audio features to score by" in " ".join(result.stdout.split())
+
+
+def test_json_rows_give_each_artist_whole_where_a_name_holds_a_comma(logged_in):
+    """`artists` is one comma-joined string ("Earth, Wind & Fire, Other" is two artists or
+    three): every --json row with it also has `artist_names`, one name each."""
+    server, env, _ = logged_in
+    aid = next(iter(server.account.artists))
+    server.account.artists[aid]["name"] = "Earth, Wind & Fire"
+    built = run(["build-playlist", "--dry-run", "--json", "--refresh"], env)
+    assert built.exit_code == 0, built.stderr
+    tracks = json.loads(built.stdout)["tracks"]
+    assert all(", ".join(t["artist_names"]) == t["artists"] for t in tracks)
+    found = json.loads(run(["search", "earth wind fire", "--json"], env).stdout)
+    assert found and found[0]["artist_names"][0] == "Earth, Wind & Fire", found[0]
+    assert all(", ".join(r["artist_names"]) == r["artists"] for r in found)
+    similar = json.loads(run(["similar", found[0]["track_id"], "--json"], env).stdout)
+    assert similar and all(", ".join(r["artist_names"]) == r["artists"] for r in similar)
+    assert "Earth, Wind & Fire" in [a for r in tracks + similar for a in r["artist_names"]]

@@ -79,7 +79,7 @@ def test_core_title_strips_version_decorations():
 def test_search_puts_the_intended_track_first(lib, query, expected):
     hits = search_tracks(lib, query, limit=3)
     assert hits["track_id"].iloc[0] == tid(expected)
-    assert list(hits.columns) == ["track_id", "name", "artists", "album", "score", "source"]
+    assert list(hits.columns) == ["track_id", "name", "artists", "artist_names", "album", "score", "source"]
 
 
 def test_search_is_sorted_limited_and_drops_non_matches(lib):
@@ -184,7 +184,7 @@ def test_similar_tracks_blends_scorers_seeded_with_one_track(lib):
     seeds, candidates = strong.calls_[0]
     assert seeds.to_dict() == {tid(0): 1.0}
     assert tid(0) not in candidates and len(candidates) == len(lib.track_ids) - 1
-    assert list(out.columns) == ["rank", "track_id", "name", "artists", "score", "strong", "silent", "why"]
+    assert list(out.columns) == ["rank", "track_id", "name", "artists", "artist_names", "score", "strong", "silent", "why"]
     assert out["why"].tolist()[0] == "high strong score"  # the top scorer's reason (its fallback here)
     assert out["rank"].tolist() == [1, 2, 3]
     assert out["score"].is_monotonic_decreasing
@@ -320,6 +320,16 @@ def test_a_damaged_index_file_loads_as_none(tmp_path, damage):
     path.write_bytes({"empty": b"", "truncated": data[:len(data) // 2], "zip-garbage": b"PK\x03\x04garbage"}[damage])
     assert SearchIndex.load(path, fingerprint="f") is None
     assert SearchIndex.load(good, fingerprint="f").query("halo")[0]["track_id"] == tid(0)
+
+
+def test_a_saved_index_keeps_each_artist_whole(tmp_path):
+    # search --json gave "artists": "Earth, Wind & Fire, X" only: two artists or three
+    from recommender.searchindex import SearchIndex
+    path = tmp_path / "index.npz"
+    SearchIndex.build([(tid(0), "September", ["Earth, Wind & Fire", "X"], "Y")], fingerprint="f").save(path)
+    [row] = SearchIndex.load(path, fingerprint="f").query("september")
+    assert row["artists"] == "Earth, Wind & Fire, X" and row["artist_names"] == ["Earth, Wind & Fire", "X"]
+    assert SearchIndex.load(path, fingerprint="f").query("wind fire")[0]["track_id"] == tid(0)  # still matched
 
 
 def test_grams_match_scikit_learns_char_wb_analyzer():

@@ -246,7 +246,7 @@ def test_full_run_table_scores_why_and_pinned(settings):
                                 scorers={"content": content, "collaborative": collab, "popularity": pop},
                                 weights={"content": 3.0, "collaborative": 1.0, "popularity": 0.0})
     t = rec.table
-    assert list(t.columns) == ["rank", "track_id", "name", "artists", "score", "contrib_content",
+    assert list(t.columns) == ["rank", "track_id", "name", "artists", "artist_names", "score", "contrib_content",
                                "contrib_collaborative", "contrib_popularity", "why", "pinned", "artist_mix", "new",
                                "source"]
     # d1: (3*1 + 1*0)/4 = .75; d2: (3*.5 + 1)/4 = .625; p2: .9; q1: 1 (collab only); o1: 0.
