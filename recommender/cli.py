@@ -324,7 +324,16 @@ def _root(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOp
 
 
 def _err(message: str) -> None:
-    typer.echo(terminal_safe(message, keep_newlines=True), err=True)
+    typer.echo(_shown(message, sys.stderr), err=True)
+
+
+def _shown(message: str, stream) -> str:
+    """``message`` made terminal-safe (``safetext``) and as the stream's encoding can show it
+    (``tables.encodable``): click writes UTF-8 to a stream it finds set to ASCII, where the
+    tables, laid out by rich, escape what it cannot encode (a name's "¡" came out as bytes
+    that stream's reader could not decode)."""
+    from .tables import encodable
+    return encodable(terminal_safe(message, keep_newlines=True), getattr(stream, "encoding", None))
 
 
 def _say_unless_quiet(message: str) -> None:
@@ -366,13 +375,13 @@ def _stderr_width() -> int | None:
 
 def _echo(message: str) -> None:
     """typer.echo for text that may hold names from strangers (see ``safetext``)."""
-    typer.echo(terminal_safe(message, keep_newlines=True))
+    typer.echo(_shown(message, sys.stdout))
 
 
 def _result(message: str) -> None:
     """A line that is the command's result (a script reads it), not chatter: on stdout even
     with --quiet, which silences the rest of stdout."""
-    typer.echo(terminal_safe(message, keep_newlines=True), file=_state.stdout or sys.stdout)
+    typer.echo(_shown(message, _state.stdout or sys.stdout), file=_state.stdout or sys.stdout)
 
 
 def _echo_wrapped(line: str) -> None:
