@@ -902,8 +902,11 @@ class ClassifierReport:
     confusion: pd.DataFrame
 
     def to_dict(self) -> dict:
-        return {"accuracy": self.accuracy, "baseline": self.baseline, "baseline_mood": self.baseline_mood,
-                "n_train": self.n_train, "n_test": self.n_test, "p_value": self.p_value, "margin": self.margin,
+        # four decimals as every other --json rate (0.6666666666666666 read as false precision);
+        # the p-value four significant digits, a tiny one is not rounded to 0
+        return {"accuracy": round(self.accuracy, 4), "baseline": round(self.baseline, 4),
+                "baseline_mood": self.baseline_mood, "n_train": self.n_train, "n_test": self.n_test,
+                "p_value": float(f"{self.p_value:.4g}"), "margin": self.margin,
                 "alpha": self.alpha, "useful": self.useful,
                 "confusion": {str(k): {str(c): int(v) for c, v in row.items()}
                               for k, row in self.confusion.to_dict(orient="index").items()}}

@@ -13,7 +13,7 @@ import pytest
 
 from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
-from recommender.moods import (MoodClassifier, classify_library, cluster_playlist, mood_labels, mood_recommend,
+from recommender.moods import (ClassifierReport, MoodClassifier, classify_library, cluster_playlist, mood_labels, mood_recommend,
                                mood_target, normalise_mood, plot_clusters, quadrant)
 from deprecation_marks import DEPRECATIONS_OF_OURS
 
@@ -352,6 +352,17 @@ def test_classifier_accuracy_is_honest_when_text_says_nothing():
         r["name"], r["artist"], r["album"] = f"same song {i}", "same artist", "same album"
     lib = make_library(rows)
     assert MoodClassifier().holdout_score(lib) <= 0.5
+
+
+def test_the_classifier_report_gives_rates_in_four_decimals_and_keeps_a_tiny_p_value():
+    # before: 'moods classify --json' printed "accuracy": 0.6666666666666666 (false precision)
+    confusion = pd.DataFrame([[2, 1], [0, 0]], index=["happy", "sad"], columns=["happy", "sad"])
+    report = ClassifierReport(accuracy=2 / 3, baseline=1 / 3, baseline_mood="happy", n_train=9, n_test=3,
+                              p_value=1.23456789e-12, margin=0.05, alpha=0.01, useful=True, confusion=confusion)
+    d = report.to_dict()
+    assert d["accuracy"] == 0.6667 and d["baseline"] == 0.3333
+    assert d["p_value"] == 1.235e-12  # four significant digits, not rounded to 0
+    assert d["confusion"] == {"happy": {"happy": 2, "sad": 1}, "sad": {"happy": 0, "sad": 0}}
 
 
 def test_classifier_needs_two_moods():
