@@ -131,6 +131,18 @@ def test_a_report_named_as_an_html_page_or_with_no_ending_is_taken(name):
     check_available(name)  # no UsageError
 
 
+def test_a_report_in_a_folder_not_made_yet_is_written_there_and_the_folder_is_private(env, tmp_path):
+    """Decided: `--report reports/2026/r.html` makes the missing folders (as the cache's are
+    made: 0700, a report names your playlists), where a "No such file or directory" after
+    the work would throw the evaluation away."""
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "reports" / "2026" / "r.html"
+    result = run(["evaluate", "--dataset", SMALL, "--report", str(target)], env)
+    assert result.exit_code == 0, result.stderr
+    assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    assert (target.parent.stat().st_mode & 0o777) == 0o700 and (target.parent.parent.stat().st_mode & 0o777) == 0o700
+
+
 def test_a_report_that_cannot_be_written_leaves_the_config_as_it_was(config, env, monkeypatch):
     """`tune --write --report PATH` wrote the config, then failed on the report (exit 7): a failed
     run had changed the config, and its diff was never shown."""
