@@ -13,8 +13,8 @@ import pytest
 
 from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
-from recommender.moods import (ClassifierReport, MoodClassifier, classify_library, cluster_playlist, mood_labels, mood_recommend,
-                               mood_target, normalise_mood, plot_clusters, quadrant)
+from recommender.moods import (ClassifierReport, MoodClassifier, classify_library, cluster_playlist, mood_labels,
+                               mood_recommend, mood_target, normalise_mood, plot_clusters, quadrant)
 from deprecation_marks import DEPRECATIONS_OF_OURS
 
 pytestmark = DEPRECATIONS_OF_OURS
