@@ -232,8 +232,9 @@ def test_a_removal_is_undone_from_its_message(page, demo):
     assert page.eval_on_selector("#message", in_view) and page.eval_on_selector("#undo-remove button", in_view)
     assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= \
         page.eval_on_selector("#steered", "e => e.getBoundingClientRect().bottom")
-    page.locator("#undo-remove button").click()
-    page.wait_for_selector("#message")
+    # the old page has a #message too: wait for the new one to load (and its script to set the focus)
+    with page.expect_navigation(wait_until="load"):
+        page.locator("#undo-remove button").click()
     assert page.inner_text("#message").endswith("put back: it may be recommended again")
     assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 1
     assert page.evaluate("document.activeElement.id") == "message"
@@ -255,8 +256,8 @@ def test_a_block_is_undone_from_its_message(page, demo):
     page.wait_for_selector("#undo-block")
     assert "blocked the artist" in page.inner_text("#message")
     shown = page.locator("#next-table").inner_text()
-    page.locator("#undo-block button").click()
-    page.wait_for_selector("#message")
+    with page.expect_navigation(wait_until="load"):  # the old page's #message would do for a wait on it
+        page.locator("#undo-block button").click()
     assert "unblocked the artist" in page.inner_text("#message") and page.locator("#undo-block").count() == 0
     assert page.evaluate("document.activeElement.id") == "message"  # a keyboard user goes on from there (it was <body>)
     assert artist.split(" ")[0] in page.locator("#next-table").inner_text() and page.locator("#next-table").inner_text() != shown
