@@ -1051,6 +1051,34 @@ def test_the_moods_page_reads_the_audio_features_once(tmp_path):
     assert Counted.reads == 1
 
 
+def test_the_moods_page_rounds_the_classifiers_accuracy_once(tmp_path, monkeypatch):
+    # the page formatted a whole percent from the --json report, already rounded to four decimals:
+    # 0.134951 became 0.135 and showed "14%", where the exact value (and the CLI's line) gives 13
+    import pandas as pd
+
+    from recommender import moods
+    from recommender.config import load_settings
+    from test_moods import corner_rows, make_library
+    from test_web import entered, serving
+    real = moods.classify_library
+
+    def classified(*args, **kwargs):
+        out = real(*args, **kwargs)
+        out.attrs["report"] = moods.ClassifierReport(
+            accuracy=0.134951, baseline=0.124951, baseline_mood="happy", n_train=3000, n_test=1000, p_value=0.2,
+            margin=0.05, alpha=0.01, useful=False, confusion=pd.DataFrame([[1]], index=["happy"], columns=["happy"]))
+        return out
+    monkeypatch.setattr(moods, "classify_library", classified)
+    rows = corner_rows(per_mood=8)
+    c = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), config_file=tmp_path / "u.yaml")
+    c._cache["library"] = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
+    assert c.moods()["classifier"]["accuracy"] == 0.134951  # unrounded, for the page to round
+    with serving(c) as (sec, base):
+        html = entered(sec, base).get(base + "/moods", timeout=60).text
+    said = re.search(r'<p id="classifier" class="muted">(.*?)</p>', html).group(1)
+    assert "accuracy 13%, always guessing happy 12%" in said
+
+
 # ----- Discovery ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_discovery(tmp_path_factory, refreshed_demo_cache):
