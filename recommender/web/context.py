@@ -56,8 +56,8 @@ def web_words(message: str) -> str:
 
 def _title(lib, track_id: str) -> str | None:
     """A track's "Name - Artists", as the Similar page names it; None when ``lib`` lacks it."""
-    row = lib.tracks[lib.tracks["track_id"] == track_id]
-    return f"{row['name'].iloc[0]} - {', '.join(row['artist_names'].iloc[0])}" if len(row) else None
+    parts = jobs.label_parts(lib, [track_id]).get(track_id)
+    return f"{parts[0]} - {parts[1]}" if parts else None
 
 
 def _num(value: Any) -> float | None:
