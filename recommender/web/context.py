@@ -908,7 +908,8 @@ class WebContext:
                 "with_audio_yours": len(with_audio) - others,
                 "total_yours": min(len(each_recording_once(lib, mine)), int(len(classified))),
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
-                "counts": mood_counts(classified), "classifier": report.to_dict(rounded=False) if report else None,  # the page rounds
+                "counts": mood_counts(classified),
+                "classifier": report.to_dict(rounded=False) if report else None,  # the page rounds, once
                 # as `recommend moods classify` decides it: each recording once
                 "all_audio": bool((classified["source"] == "audio").all())}
 
