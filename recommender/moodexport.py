@@ -36,10 +36,11 @@ class MoodPlaylist:
     removed: int
     kept: int
     replaced: str | None = None  # what the playlist's moods were made from before, when not the same
+    requests: int = 0  # Spotify requests this playlist's export made (reading it, writing it)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "playlist_id": self.playlist_id, "created": self.created, "added": self.added,
-                "removed": self.removed, "kept": self.kept, "replaced": self.replaced}
+                "removed": self.removed, "kept": self.kept, "replaced": self.replaced, "requests": self.requests}
 
     @property
     def note(self) -> str:
@@ -70,6 +71,7 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
     date = utc_now().strftime("%Y-%m-%d")
     out = []
     for mood, tracks in moods.items():
+        start = gateway.requests_made
         name = (names or {}).get(mood) or playlist_name(mood)
         state = managed_state(gateway, store, settings, user_id, name=name, slot=slot(name))
         removed = set(state.user_removed)
@@ -80,7 +82,7 @@ def export_moods(gateway, store: Store, settings, user_id: str, moods: dict[str,
         plan = pub.plan
         other = before if before and before != sources and not pub.created and plan.removed else None
         out.append(MoodPlaylist(state.name or name, pub.playlist_id, pub.created, len(plan.added), len(plan.removed),
-                                len(plan.kept), other))
+                                len(plan.kept), other, gateway.requests_made - start))
     return out
 
 
@@ -91,12 +93,13 @@ def point_name(valence: float, energy: float) -> str:
 
 def export_summary(exported: list[MoodPlaylist]) -> dict:
     """An export's record in the run log (``runlog.record_run``'s summary): its playlists, the
-    one's id as a build's record names it, and what was added, removed and kept in all, so
-    `recommend status` and the web app's Runs page show a write to Spotify that was in no record."""
+    one's id as a build's record names it, what was added, removed and kept in all, and the Spotify
+    requests the writes made, so `recommend status` and the web app's Runs page show a write to
+    Spotify that was in no record (its requests were ``null`` there)."""
     ids = [e.playlist_id for e in exported]
     return {"playlist_id": ids[0] if len(ids) == 1 else None, "playlists": ids,
             "added": sum(e.added for e in exported), "removed": sum(e.removed for e in exported),
-            "kept": sum(e.kept for e in exported)}
+            "kept": sum(e.kept for e in exported), "requests": sum(e.requests for e in exported)}
 
 
 def export_job(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False,

@@ -16,7 +16,7 @@ from recommender import moodexport
 from recommender.config import load_settings
 from recommender.store import Store
 
-from spotify_helpers import gateway_for, settings_for
+from spotify_helpers import api_requests, gateway_for, settings_for
 from test_cli import logged_in, run  # noqa: F401 (a fixture)
 
 SUBPROCESS = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # the checkout under test
@@ -591,8 +591,10 @@ def test_a_mood_export_is_in_the_run_log_as_a_build_is(logged_in):
     assert run(["moods", "recommend", "--mood", "happy", "-n", "4", "--quiet"], env).exit_code == 0  # no write
     made = json.loads(run(["moods", "recommend", "--mood", "happy", "--export", "--json", "-n", "4"], env).stdout)
     playlist = json.loads(run(["playlists", "--json"], env).stdout)[0]["name"]
+    server.clear_requests()
     clustered = run(["moods", "cluster", playlist, "--k", "2", "--export", "--json"], env)
     assert clustered.exit_code == 0, clustered.stderr
+    seen = api_requests(server)  # what the export asked Spotify: the record says how many (it said null)
     (cache / "spotify-token.json").unlink()  # no login: the export fails, exit 3
     failed = run(["moods", "recommend", "--mood", "happy", "--export", "--no-input", "-n", "4"], env)
     assert failed.exit_code == 3, failed.stderr
@@ -603,6 +605,8 @@ def test_a_mood_export_is_in_the_run_log_as_a_build_is(logged_in):
     exported = json.loads(clustered.stdout)["exported"]
     assert runs[1]["playlists"] == [e["playlist_id"] for e in exported]
     assert runs[1]["added"] == sum(e["added"] for e in exported)
+    assert runs[1]["requests"] == sum(e["requests"] for e in exported) == len(seen), [r.path for r in seen]
     assert runs[2]["playlist_id"] == made["exported"][0]["playlist_id"] and runs[2]["added"] == 4
     shown = " ".join(run(["status", "--offline"], env).stdout.split())
     assert "moods recommend --export exit 0" in shown and f"playlist {runs[2]['playlist_id']} +4 -0 =0" in shown
+    assert f"=0, {runs[2]['requests']} requests" in shown and runs[2]["requests"] > 0
