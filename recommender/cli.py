@@ -766,6 +766,15 @@ def _records(df) -> list[dict]:
     return json.loads(df.to_json(orient="records", double_precision=4))
 
 
+def _classifier_json(report) -> dict:
+    """``ClassifierReport.to_dict`` for --json: rates in four decimals, as ``_records`` gives
+    every other rate (0.6666666666666666 read as false precision), the p-value in four
+    significant digits (a tiny one is not rounded to 0)."""
+    d = report.to_dict()
+    return {**d, "accuracy": round(d["accuracy"], 4), "baseline": round(d["baseline"], 4),
+            "p_value": float(f"{d['p_value']:.4g}")}
+
+
 def _console():
     return _safe_console(highlight=False, soft_wrap=False, markup=False, emoji=False, width=_term_width())
 
@@ -2326,7 +2335,7 @@ def moods_classify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False, quiet
         bar("training the mood classifier", 1, 1)
     report, untested = df.attrs.get("report"), df.attrs.get("untested")
     if as_json:
-        _print_json({"classifier": report.to_dict() if report else None, "untested": untested,
+        _print_json({"classifier": _classifier_json(report) if report else None, "untested": untested,
                      "tracks": _records(df)})
         return
     if report is None and (df["source"] == "audio").all() and not untested:

@@ -901,16 +901,10 @@ class ClassifierReport:
     useful: bool
     confusion: pd.DataFrame
 
-    def to_dict(self, rounded: bool = True) -> dict:
-        """The report as plain values; ``rounded`` (for --json): rates in four decimals, as every
-        other --json rate (0.6666666666666666 read as false precision), the p-value in four
-        significant digits (a tiny one is not rounded to 0). A page that formats the rates itself
-        takes them unrounded (rounding twice can move a shown percent by one)."""
-        def rate(x: float) -> float:
-            return round(x, 4) if rounded else x
-        return {"accuracy": rate(self.accuracy), "baseline": rate(self.baseline),
-                "baseline_mood": self.baseline_mood, "n_train": self.n_train, "n_test": self.n_test,
-                "p_value": float(f"{self.p_value:.4g}") if rounded else self.p_value, "margin": self.margin,
+    def to_dict(self) -> dict:
+        """The report as plain values, exact (``cli`` rounds them for --json, a page as it shows them)."""
+        return {"accuracy": self.accuracy, "baseline": self.baseline, "baseline_mood": self.baseline_mood,
+                "n_train": self.n_train, "n_test": self.n_test, "p_value": self.p_value, "margin": self.margin,
                 "alpha": self.alpha, "useful": self.useful,
                 "confusion": {str(k): {str(c): int(v) for c, v in row.items()}
                               for k, row in self.confusion.to_dict(orient="index").items()}}

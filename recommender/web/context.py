@@ -909,7 +909,7 @@ class WebContext:
                 "total_yours": min(len(each_recording_once(lib, mine)), int(len(classified))),
                 "thresholds": {"valence": m.valence_threshold, "energy": m.energy_threshold},
                 "counts": mood_counts(classified),
-                "classifier": report.to_dict(rounded=False) if report else None,  # the page rounds, once
+                "classifier": report.to_dict() if report else None,  # exact: the page rounds, once
                 # as `recommend moods classify` decides it: each recording once
                 "all_audio": bool((classified["source"] == "audio").all())}
 
