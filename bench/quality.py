@@ -289,8 +289,10 @@ def tune_dev(data: Path, features: str, folds: int, normalisation: str | None,
 PERSONA_METRICS = ("p@10", "ndcg@10", "rprec", "new@10", "known@10")
 
 
-def parse_caps(pairs: list[str]):
-    """``--caps similar_artists_of=3 ...`` as the persona method's ``DiscoveryCaps``."""
+def parse_caps(pairs: list[str], settings=None):
+    """``--caps similar_artists_of=3 ...`` as the persona method's ``DiscoveryCaps``; a cap not
+    given is the default's, ``shared_albums`` that of ``settings``' ``refresh.discovery_shared_albums``
+    (so ``--set refresh.discovery_shared_albums=0`` holds)."""
     import dataclasses
 
     import yaml
@@ -302,6 +304,8 @@ def parse_caps(pairs: list[str]):
         if key.strip() not in known:
             raise SystemExit(f"--caps {pair}: the keys are {', '.join(sorted(known))}")
         values[key.strip()] = yaml.safe_load(value)
+    if settings is not None:
+        values.setdefault("shared_albums", int(settings.refresh.discovery_shared_albums))
     return DiscoveryCaps(**values)
 
 
@@ -597,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(persona_diagnosis(args.data, args.splits[0]), indent=2))
         return 0
     if args.protocol == "persona":
-        results = run_persona(args.data, args.splits, parse_caps(args.caps))
+        results = run_persona(args.data, args.splits, parse_caps(args.caps, _settings()))
         print(json.dumps({"protocol": "tt-persona-v1", "results": results}, indent=2) if args.json
               else persona_table(results))
         return 0

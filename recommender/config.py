@@ -68,6 +68,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "cache.max_age_hours": (0, MAX_DAYS * 24),
     "listenbrainz.timeout": ((0, False), MAX_SECONDS),
     "refresh.discovery_artists": (0, None), "refresh.discovery_albums_per_artist": (0, None),
+    "refresh.discovery_shared_albums": (0, None),
     "refresh.discovery_recheck_days": (0, MAX_DAYS),
     "seeds.time_range_weights.*": (0, MAX_WEIGHT), "seeds.rank_decay": (0, None), "seeds.recent_days": (0, MAX_DAYS),
     "seeds.saved_weight": (0, MAX_WEIGHT),
@@ -614,7 +615,8 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
             f"{where('spotify.redirect_uri')}: spotify.redirect_uri must use the loopback IP 127.0.0.1, "
             f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
     for dotted in ("blend.min_tracks", "blend.max_tracks", "blend.max_per_artist", "spotify.max_retries",
-                   "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "evaluate.top_n",
+                   "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "refresh.discovery_shared_albums",
+                   "evaluate.top_n",
                    "tune.folds", "seeds.recent_days", "discovery.request_budget", "discovery.search_fallback",
                    "discovery.ttl_similar_artists_days", "discovery.ttl_recordings_days",
                    "discovery.similar_artists.seed_artists", "discovery.similar_artists.artists_per_seed",

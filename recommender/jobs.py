@@ -227,7 +227,8 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
 def _may_cache_answers(held: ExitStack, settings, basis: "BuildBasis", dry_run: bool, open_data: bool,
                        albums: bool) -> bool:
     """Whether this run may ask what its seed playlist's discovery would ask (``open_data``: the
-    open-data services; ``albums``: Spotify, for the albums of artists the refresh does not read)
+    open-data services; ``albums``: Spotify, for the albums of artists the refresh does not read
+    and the albums the playlist's tracks share)
     and write the answer cache: a run that writes (or a dry run that refreshed) holds the run
     lock; another dry run takes it into ``held`` (for its discovery alone), and while another
     run holds it goes on with what the cache holds, asking nothing (one warning says what it
@@ -258,7 +259,8 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
                           may_ask: Callable[[bool, bool], bool] | None = None,
                           seeds: pd.Series | None = None) -> Library:
     """A ``--seed-playlist`` run's own discovery: the newest albums of the playlist
-    ``playlist_id``'s main artists (``albums.playlist_albums``), then the open-data sources
+    ``playlist_id``'s main artists and the albums its tracks by several artists share
+    (``albums.playlist_albums``, ``albums.shared_albums``), then the open-data sources
     asked about its tracks and main artists (the refresh's caps); the caller resolved the name
     the user gave; it asks nothing when neither has anything to ask (the sources off, every
     artist's albums read by the refresh), so callers need not check. ``open_data``: this
@@ -276,7 +278,7 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     ``pipeline.playlist_seeds``, when the caller built them (its scoring takes the same)."""
     from .pipeline import playlist_seeds
     from .services.listenbrainz import OpenData, answer_cache
-    from .sources.albums import playlist_album_artists, playlist_albums
+    from .sources.albums import playlist_album_artists, playlist_albums, shared_albums
     from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
     on = sources_on(settings)
     seeds = playlist_seeds(library, playlist_id) if seeds is None else seeds
@@ -286,7 +288,8 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     if progress is not None:  # bars of their own, after the refresh's bars of the same services
         progress = _labelled(progress, " (playlist)")
     artists = artists_of_seeds(library, seeds)
-    asks, reads = open_data_on(on), bool(playlist_album_artists(settings, library, artists))
+    shared = shared_albums(settings, library, seeds)
+    asks, reads = open_data_on(on), bool(playlist_album_artists(settings, library, artists) or shared)
     if not (asks or reads):
         return library
     ask = may_ask is None or may_ask(asks, reads)
@@ -295,7 +298,8 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     cache = open_data.cache if open_data is not None else answer_cache(settings)
     cache.read_only = cache.read_only or not ask  # (not asking: every album it holds, however old)
     try:
-        rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress)
+        rows, tracks = playlist_albums(gateway if ask else None, settings, library, artists, cache, progress,
+                                       shared=shared)
     finally:
         if ask:  # what was read so far is kept, whatever happened
             cache.close()

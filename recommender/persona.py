@@ -309,11 +309,13 @@ class DiscoveryCaps:
     top_recordings: int = 20  # top recordings read per similar artist
     seed_artist_tracks: bool = True  # read every seed artist's tracks
     similar_recordings: bool = True  # similar recordings of every seed
+    # albums holding seeds by two or more artists read whole (``refresh.discovery_shared_albums``)
+    shared_albums: int = 5
 
     @classmethod
     def library_only(cls) -> "DiscoveryCaps":
         """No look-ups at all: candidates are P's own library (today's default)."""
-        return cls(similar_artists_of=0, seed_artist_tracks=False, similar_recordings=False)
+        return cls(similar_artists_of=0, seed_artist_tracks=False, similar_recordings=False, shared_albums=0)
 
 
 @dataclass
@@ -335,6 +337,14 @@ def seed_artist_counts(cat: Catalogue, seed_rows: list[int]) -> pd.Series:
     return counts.iloc[np.lexsort((cat.name_order[counts.index.to_numpy()], -counts.to_numpy()))]
 
 
+def shared_albums(cat: Catalogue, seed_rows: list[int], n: int) -> list[str]:
+    """The first ``n`` albums holding seeds by two or more artists, as build-playlist picks them
+    (``sources.albums.shared_albums``: most such artists first, then most seeds, then album id)."""
+    from .sources.albums import most_shared
+    artists = cat.artist_of[seed_rows]
+    return most_shared(cat.album_of[seed_rows], [int(a) if a >= 0 else None for a in artists], n)
+
+
 def discover(service: Service, seed_rows: list[int], caps: DiscoveryCaps) -> Evidence:
     """The look-ups for one seed playlist and the evidence they give (see ``DiscoveryCaps``)."""
     ev = Evidence()
@@ -349,6 +359,8 @@ def discover(service: Service, seed_rows: list[int], caps: DiscoveryCaps) -> Evi
             ev.artist[b] += float(w) * s
             ev.reached.update(service.top_recordings(b)[:caps.top_recordings])
             ev.similar_artists.append((int(a), b, s / similar[0][1], rank_ + 1))
+    for album in shared_albums(service.cat, seed_rows, caps.shared_albums):
+        ev.reached.update(service.album_tracks(album))
     if caps.similar_recordings:
         for seed, similar in service.similar_recordings_many(seed_rows).items():
             for rank_, (t, s) in enumerate(similar):
@@ -554,11 +566,12 @@ def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | N
     data of each persona is served by the ListenBrainz stand-in built from W(P) and read
     through the real client (``StandinService``); False computes it in-process (same
     definitions, faster: for exploring). ``cat``: the split's ``Catalogue`` when the caller
-    has it already (built from ``split`` otherwise)."""
+    has it already (built from ``split`` otherwise). ``caps`` None: ``DiscoveryCaps``' defaults
+    with ``refresh.discovery_shared_albums`` of ``settings`` (build-playlist's)."""
     import tempfile
     from .scorers import blend_weights
     t0 = time.perf_counter()
-    caps = caps or DiscoveryCaps()
+    caps = caps or DiscoveryCaps(shared_albums=int(settings.refresh.discovery_shared_albums))
     cat = cat or Catalogue(split)
     personas = build_personas(split, cat)
     scorers = persona_scorers(settings)

@@ -790,6 +790,9 @@ SOURCE_WHY = {
     # a --seed-playlist run's album find of an artist of that playlist who is not one of your
     # top or followed artists (``sources.albums.playlist_albums``): not "one of your artists"
     "playlist_albums": "from a new album by {seed}, one of the playlist's artists",
+    # a --seed-playlist run's find on an album its tracks by several artists share
+    # (``sources.albums.shared_albums``): {seed} is the album's name
+    "shared_albums": "from the album '{seed}', which holds tracks of several of the playlist's artists",
 }
 WHY_JOIN = " · "  # between a new track's source evidence and its top scorer's reason
 
@@ -931,12 +934,21 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
         # refresh.discovery_artists); a --seed-playlist run those of the playlist's other main
         # artists too, whose finds are the playlist's unless one is yours all the same
         yours = set(library.your_artists()) if playlist else None
+        from .sources.albums import SHARED
         sub = albums[albums["track_id"].isin(ids)].drop_duplicates("track_id")
+        # a shared album's find (its rows' source artist ``SHARED``) is named by its album
+        shared = sub.loc[sub["source_artist_id"].astype(str) == SHARED, "track_id"].astype(str).tolist()
+        at = library.track_positions(shared)
+        album_of = {t: library.frames["tracks"]["album_name"].iloc[p] for t, p in zip(shared, at) if p >= 0}
         for t, a in zip(sub["track_id"].astype(str), sub["source_artist_id"].astype(str)):
-            if t not in found:
-                found[t] = ("albums", str(names.get(a) or "your artist"))
-                if yours is not None and a not in yours:
-                    worded[t] = "playlist_albums"
+            if t in found:
+                continue
+            if a == SHARED and isinstance(album_of.get(t), str) and album_of[t]:
+                found[t], worded[t] = ("albums", album_of[t]), "shared_albums"
+                continue
+            found[t] = ("albums", str(names.get(a) or "your artist"))
+            if yours is not None and a not in yours:
+                worded[t] = "playlist_albums"
     sources, whys = [], []
     for t, is_new, why, pinned in zip(ids, table["new"], table["why"], table["pinned"]):
         src, seed = found.get(t, ("catalogue", "")) if is_new else ("library", "")

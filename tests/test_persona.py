@@ -399,3 +399,28 @@ def test_discovery_evidence_sums_each_seeds_answers(split):
             artist[b] += w * s
     assert len(recording) and any(artist[int(a)] > w + 1e-9 for a, w in share.items())  # similar artists add
     assert dict(ev.recording) == pytest.approx(dict(recording)) and dict(ev.artist) == pytest.approx(dict(artist))
+
+
+def test_the_method_reads_an_album_its_seeds_by_several_artists_share_as_build_playlist_does():
+    """``discover`` reads whole, with one album look-up each, the albums holding seeds by two or
+    more artists (``persona.shared_albums``, build-playlist's ``refresh.discovery_shared_albums``
+    rule): a compilation's track by a third artist is reached; an album of one seed artist's is
+    not looked up (its tracks come with that artist's); ``shared_albums=0`` reads none."""
+    from recommender.library import Library
+    from recommender.persona import discover, shared_albums
+    rows = [("s1", "X", "comp"), ("s2", "Y", "comp"), ("n1", "Z", "comp"), ("s3", "X", "solo"), ("s4", "X", "solo"),
+            ("o1", "W", "other")]
+    tracks = pd.DataFrame({"track_id": [r[0] for r in rows], "name": [r[0] for r in rows],
+                           "artist_ids": [[r[1]] for r in rows], "artist_names": [[r[1]] for r in rows],
+                           "album_id": [r[2] for r in rows]})
+    cat = Catalogue(Library.from_frames(tracks=tracks))
+    seeds = [0, 1, 3, 4]
+    assert shared_albums(cat, seeds, 5) == ["comp"] and shared_albums(cat, seeds, 0) == []
+    caps = DiscoveryCaps(similar_artists_of=0, similar_recordings=False, seed_artist_tracks=False)
+    service = Service(cat, np.arange(0))
+    ev = discover(service, seeds, caps)
+    assert ev.reached == {0, 1, 2} and service.calls == {("album_tracks", "comp")}
+    service = Service(cat, np.arange(0))
+    ev = discover(service, seeds, DiscoveryCaps(similar_artists_of=0, similar_recordings=False,
+                                                seed_artist_tracks=False, shared_albums=0))
+    assert ev.reached == set() and service.requests == 0

@@ -8,7 +8,8 @@ score), the evidence (``recordings``, ``similar_artists``, ``similar_tracks`` ro
 
 - ``albums``: albums of your top and followed artists (Spotify catalogue; run by the pull
   itself, it fills the ``discovery`` frame; ``refresh.discovery_*``), and of a seed playlist's
-  main artists for a ``--seed-playlist`` run (``playlist_albums``, cached with the open-data answers);
+  main artists for a ``--seed-playlist`` run, with the albums its tracks by several artists share
+  (``playlist_albums``, ``shared_albums``, cached with the open-data answers);
 - ``similar_artists``: similar artists of your main artists (labs) -> their popular
   recordings (ListenBrainz popularity) (``discovery.similar_artists.*``);
 - ``similar_recordings``: recordings often played with your seed tracks (labs)

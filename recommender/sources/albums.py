@@ -5,13 +5,16 @@ same gateway and fills the ``discovery`` frame: the newest ``refresh.discovery_a
 albums of the ``refresh.discovery_artists`` highest-ranked artists (0 turns it off). Albums
 already pulled are not pulled again; an artist's album list is re-read at most every
 ``refresh.discovery_recheck_days`` days. A ``--seed-playlist`` run reads those of the
-playlist's main artists the same way (``playlist_albums``), for that run only, remembered in
-the open-data answer cache.
+playlist's main artists the same way (``playlist_albums``), and the albums its tracks by
+several artists share (``shared_albums``), for that run only, remembered in the open-data
+answer cache.
 """
 
 from __future__ import annotations
 
 import logging
+
+import pandas as pd
 
 from .. import schema
 from ..library import ranked_artists
@@ -181,26 +184,31 @@ def read_albums(gateway, memory, artists: list[str], n_albums: int, progress) ->
             memory.keep_albums(artist_id, album_ids)
             album_objs = {a["id"]: a for a in albums}
         for album_id in album_ids:
-            known = memory.rows(album_id, artist_id)
-            if known is not None:
-                rows.extend(known)
-                continue
-            if gateway is None:
-                continue
-            album = album_objs.get(album_id) or {"id": album_id}
-            try:
-                # asked as your country sees the album: a track that does not play there is left out
-                found = [obj for obj in gateway.pages(f"albums/{album_id}/tracks", market=parse.MARKET)
-                         if obj and obj.get("id") and not obj.get("is_local") and parse.playable(obj)]
-            except SpotifyError as exc:
-                if exc.status not in GONE:
-                    raise
-                log.info("discovery: album %s is not readable (%s), skipped", album_id, exc.status)
-                memory.gone("album", album_id)
-                continue
-            rows.extend(memory.add(album_id, artist_id, found, album))
+            rows.extend(_album_rows(gateway, memory, album_id, artist_id, album_objs.get(album_id)))
     progress("discovery", len(artists), len(artists))
     return rows
+
+
+def _album_rows(gateway, memory, album_id: str, artist_id: str, album: dict | None) -> list[dict]:
+    """``discovery`` rows of one album's tracks, as ``memory`` remembers them, else read from
+    Spotify (``gateway`` None: none); an album Spotify answers ``GONE`` gives none
+    (``memory.gone``); any other SpotifyError is raised."""
+    known = memory.rows(album_id, artist_id)
+    if known is not None:
+        return known
+    if gateway is None:
+        return []
+    try:
+        # asked as your country sees the album: a track that does not play there is left out
+        found = [obj for obj in gateway.pages(f"albums/{album_id}/tracks", market=parse.MARKET)
+                 if obj and obj.get("id") and not obj.get("is_local") and parse.playable(obj)]
+    except SpotifyError as exc:
+        if exc.status not in GONE:
+            raise
+        log.info("discovery: album %s is not readable (%s), skipped", album_id, exc.status)
+        memory.gone("album", album_id)
+        return []
+    return memory.add(album_id, artist_id, found, album or {"id": album_id})
 
 
 def discover_albums(gateway, settings, manifest: dict, cached, top_artists: list[dict],
@@ -226,17 +234,57 @@ def playlist_album_artists(settings, library, artist_ids: list[str]) -> list[str
     return [a for a in artist_ids[:n_artists] if a not in covered]
 
 
-def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, progress=None
-                    ) -> tuple[list[dict], list[dict]]:
+def shared_albums(settings, library, seed_tracks) -> list[str]:
+    """The albums a ``--seed-playlist`` run reads whole because its seeds share them: albums
+    holding seed tracks by two or more artists (a track's first artist: a compilation, a split,
+    a soundtrack), most such artists first, then most seeds, then album id; the first
+    ``refresh.discovery_shared_albums`` (0: none)."""
+    n = int(settings.refresh.discovery_shared_albums)
+    if n <= 0 or not len(seed_tracks):
+        return []
+    tracks = library.frames["tracks"]
+    at = library.track_positions(list(seed_tracks.index))
+    sub = tracks.iloc[at[at >= 0]]
+    firsts = [str(a[0]) if a is not None and len(a) else None for a in sub["artist_ids"]]
+    return most_shared(sub["album_id"].astype(object).to_numpy(), firsts, n)
+
+
+def most_shared(albums, artists, n: int) -> list[str]:
+    """Of the seeds' ``albums`` (per seed, its album id; ``artists``: its first artist, any
+    key; a seed without either, None or "", left out), the first ``n`` that hold seeds by two
+    or more artists: most such artists first, then most seeds, then album id (the rule of
+    ``shared_albums``, which the personal-library benchmark's method follows too)."""
+    df = pd.DataFrame({"album": pd.Series(albums, dtype=object), "artist": pd.Series(artists, dtype=object)})
+    df = df[df["album"].notna() & (df["album"] != "") & df["artist"].notna() & (df["artist"] != "")]
+    if df.empty or n <= 0:
+        return []
+    by = df.groupby("album").agg(artists=("artist", "nunique"), seeds=("artist", "size")).reset_index()
+    by = by[by["artists"] >= 2].sort_values(["artists", "seeds", "album"], ascending=[False, False, True],
+                                             kind="stable")
+    return [str(a) for a in by["album"].head(n)]
+
+
+SHARED = ""  # the ``source_artist_id`` of a shared album's rows (``shared_albums``): no one artist's album
+
+
+def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, progress=None,
+                    shared: list[str] = ()) -> tuple[list[dict], list[dict]]:
     """A ``--seed-playlist`` run's albums: those of the first ``refresh.discovery_artists`` of
     the playlist's main artists ``artist_ids`` that the refresh's albums source does not read
     (your top and followed artists it reads are in the ``discovery`` frame already), the
-    refresh's caps, remembered in the answer ``cache`` (``_CachedMemory``; ``gateway`` None:
+    refresh's caps, then the albums ``shared`` (``shared_albums``: their rows' source artist is
+    ``SHARED``), remembered in the answer ``cache`` (``_CachedMemory``; ``gateway`` None:
     only what it holds). Returns (``discovery`` rows, tracks-frame rows of their tracks)."""
     artists = playlist_album_artists(settings, library, artist_ids)
-    if not artists:  # every one is read by the refresh (or the source is off): no bar of nothing to read
+    if not artists and not shared:  # every one is read by the refresh (or the source is off): no bar of nothing to read
         return [], []
     memory = _CachedMemory(cache)
+    progress = progress or (lambda stage, done, total: None)
     rows = read_albums(gateway, memory, artists, int(settings.refresh.discovery_albums_per_artist),
-                       progress or (lambda stage, done, total: None))
+                       progress) if artists else []
+    for i, album_id in enumerate(shared):
+        progress("discovery: shared albums", i, len(shared))
+        rows.extend(_album_rows(gateway, memory, album_id, SHARED, None))
+    if shared:
+        progress("discovery: shared albums", len(shared), len(shared))
     return rows, list(memory.tracks.values())

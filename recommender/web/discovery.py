@@ -20,9 +20,11 @@ from ..isotime import believed_time, remembered_until, shown, time_or_none, utc_
 SOURCES = [
     ("albums", "Albums of your artists",
      "the newest albums of your top and followed artists, the best ranked first, from Spotify (and of a "
-     "seed playlist's other main artists in a build-playlist --seed-playlist run, kept with the answers)",
+     "seed playlist's other main artists in a build-playlist --seed-playlist run, with the albums its "
+     "tracks by several artists share, kept with the answers)",
      ["artist_albums", "album_tracks"], [("refresh.discovery_artists", "artists to look at (0 = off)"),
-          ("refresh.discovery_albums_per_artist", "newest albums of each")]),
+          ("refresh.discovery_albums_per_artist", "newest albums of each"),
+          ("refresh.discovery_shared_albums", "albums a seed playlist's artists share (0 = off)")]),
     ("similar_artists", "Similar artists",
      "your main artists -> their most similar artists on ListenBrainz -> their popular recordings",
      ["similar_artists", "top_recordings", "lb_radio"],
