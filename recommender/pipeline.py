@@ -793,6 +793,7 @@ SOURCE_WHY = {
     # a --seed-playlist run's find on an album its tracks by several artists share
     # (``sources.albums.shared_albums``): {seed} is the album's name
     "shared_albums": "from the album '{seed}', which holds tracks of several of the playlist's artists",
+    "shared_albums_unnamed": "from an album that holds tracks of several of the playlist's artists",
 }
 WHY_JOIN = " · "  # between a new track's source evidence and its top scorer's reason
 
@@ -816,8 +817,8 @@ def source_why(source: str, seed: str, scorer_why: str) -> str:
             if scorer_why == own_artist_reason(seed, one):
                 return f"from a new album {scorer_why}"
         scorer_why = without_artist(scorer_why, seed)  # nor "by X ... shares artist 'X'"
-    prefix, suffix = template.split("{seed}")
-    if scorer_why.startswith(prefix) and scorer_why.endswith(suffix):
+    prefix, named, suffix = template.partition("{seed}")
+    if named and scorer_why.startswith(prefix) and scorer_why.endswith(suffix):
         return scorer_why
     evidence = template.format(seed=seed)
     return f"{evidence}{WHY_JOIN}{scorer_why}" if scorer_why else evidence
@@ -943,8 +944,11 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
         for t, a in zip(sub["track_id"].astype(str), sub["source_artist_id"].astype(str)):
             if t in found:
                 continue
-            if a == SHARED and isinstance(album_of.get(t), str) and album_of[t]:
-                found[t], worded[t] = ("albums", album_of[t]), "shared_albums"
+            if a == SHARED:  # (a name the album's listing did not give: said without it)
+                name = album_of.get(t)
+                named = isinstance(name, str) and bool(name)
+                found[t] = ("albums", name if named else "")
+                worded[t] = "shared_albums" if named else "shared_albums_unnamed"
                 continue
             found[t] = ("albums", str(names.get(a) or "your artist"))
             if yours is not None and a not in yours:

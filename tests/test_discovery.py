@@ -1863,28 +1863,35 @@ def test_a_seed_playlist_runs_albums_are_off_with_either_cap_at_0(refreshed_demo
 
 
 def test_a_seed_playlist_run_reads_its_shared_album_through_spotify_once(refreshed_demo):
-    """Through the Spotify stand-in: a run of the sample library's "1987-1997 OLD SKOOL JAMZ"
-    (two of its artists on the compilation "90s R&B") reads that album's tracks, a second run
-    reads them from the answer cache, and ``refresh.discovery_shared_albums: 0`` reads none (the
-    albums of the playlist's artists off, ``refresh.discovery_artists: 0``: they list it too)."""
+    """Through the Spotify stand-in: a run of the sample library's "Electropop - Pop" (two of
+    its artists on David Guetta's "Nothing but the Beat (Ultimate Edition)") reads that album's
+    tracks, and its new tracks from there are explained by the album, named as the seeds have it
+    (the album's track listing names no album: the why said "from a new album by your artist");
+    a second run reads them from the answer cache, and ``refresh.discovery_shared_albums: 0``
+    reads none (the albums of the playlist's artists off, ``refresh.discovery_artists: 0``:
+    they list it too)."""
     from recommender import jobs
     from recommender.pipeline import playlist_seeds
     from recommender.sources.albums import shared_albums
-    name = "1987-1997 OLD SKOOL JAMZ"
+    name = "Electropop - Pop"
     with jobs.demo_environment(refreshed_demo) as (demo, server):
         jobs.demo_login(demo)
         demo = demo.with_overrides({"refresh.discovery_artists": 0})
         off = demo.with_overrides({"refresh.discovery_shared_albums": 0})
         lib = jobs.open_store(demo).load_library()
         pid = lib.frames["playlists"].set_index("name").at[name, "playlist_id"]
-        shared = shared_albums(demo, lib, playlist_seeds(lib, pid))
+        shared = [a["id"] for a in shared_albums(demo, lib, playlist_seeds(lib, pid))]
         assert len(shared) == 1
         start = len(server.requests)
         assert len(jobs.build_playlist(off, dry_run=True, seed_playlist=name).table)
         assert shared[0] not in _album_reads(server, start)["albums"]
         start = len(server.requests)
-        assert len(jobs.build_playlist(demo, dry_run=True, seed_playlist=name).table)
+        table = jobs.build_playlist(demo, dry_run=True, seed_playlist=name).table
         assert _album_reads(server, start)["albums"].count(shared[0]) == 1
+        album = "Nothing but the Beat (Ultimate Edition)"
+        why = f"from the album '{album}', which holds tracks of several of the playlist's artists"
+        found = table[table["why"].str.startswith(why)]
+        assert len(found) and found["new"].all() and set(found["source"]) == {"albums"}
         start = len(server.requests)
         jobs.build_playlist(demo, dry_run=True, seed_playlist=name)
         assert shared[0] not in _album_reads(server, start)["albums"]
@@ -1983,18 +1990,21 @@ def test_a_seed_playlist_run_reads_the_albums_its_tracks_by_several_artists_shar
     settings, albums, tracks, cache_of = _albums_world(tmp_path)
     library = _shared_library()
     seeds = playlist_seeds(library, "p")
-    assert shared_albums(settings, library, seeds) == ["comp"]
+    shared = shared_albums(settings, library, seeds)
+    assert [(a["id"], a["name"]) for a in shared] == [("comp", "Hits 99")]
     assert shared_albums(settings.with_overrides({"refresh.discovery_shared_albums": 0}), library, seeds) == []
     tracks["comp"] = [{"id": t, "name": f"Song {t}", "artists": [{"id": a, "name": a}]}
                       for t, a in (("s1", "aX"), ("s2", "aY"), ("n1", "aZ"))]
     gateway, cache = _AlbumsGateway(albums, tracks), cache_of()
-    rows, found = playlist_albums(gateway, settings, library, [], cache, shared=["comp"])
+    rows, found = playlist_albums(gateway, settings, library, [], cache, shared=shared)
     cache.close()
     assert gateway.asked == ["albums/comp/tracks"]
     assert {(r["track_id"], r["source_artist_id"]) for r in rows} == {("s1", SHARED), ("s2", SHARED), ("n1", SHARED)}
-    assert "n1" in {r["track_id"] for r in found}
+    # the new track's album as the seeds name it (an album's track listing gives no album)
+    assert {(r["track_id"], r["album_id"], r["album_name"]) for r in found if r["track_id"] == "n1"} == {
+        ("n1", "comp", "Hits 99")}
     again = _AlbumsGateway(albums, tracks)
-    rows, _ = playlist_albums(again, settings, library, [], cache_of(), shared=["comp"])
+    rows, _ = playlist_albums(again, settings, library, [], cache_of(), shared=shared)
     assert again.asked == [] and "n1" in {r["track_id"] for r in rows}
 
 
@@ -2012,6 +2022,13 @@ def test_a_shared_albums_find_is_explained_by_its_album():
     _mark_sources(lib, table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
     assert table["source"].tolist() == ["albums"]
     assert table["why"].tolist() == ["from the album 'Hits 99', which holds tracks of several of the playlist's artists"]
+    # an album without a name is said without one (it was "from a new album by your artist")
+    tracks = lib.frames["tracks"].copy()
+    tracks["album_name"] = tracks["album_name"].where(tracks["track_id"] != "n1", None)
+    table = pd.DataFrame({"track_id": ["n1"], "pinned": [False], "why": ["shares year '1999'"]})
+    _mark_sources(lib.replace(tracks=tracks), table, np.array([t == "n1" for t in lib.track_ids]), playlist=True)
+    assert table["why"].tolist() == ["from an album that holds tracks of several of the playlist's artists · "
+                                     "shares year '1999'"]
 
 
 def test_a_seed_playlist_runs_albums_read_again_what_a_damaged_answer_cache_holds(tmp_path):

@@ -234,11 +234,12 @@ def playlist_album_artists(settings, library, artist_ids: list[str]) -> list[str
     return [a for a in artist_ids[:n_artists] if a not in covered]
 
 
-def shared_albums(settings, library, seed_tracks) -> list[str]:
+def shared_albums(settings, library, seed_tracks) -> list[dict]:
     """The albums a ``--seed-playlist`` run reads whole because its seeds share them: albums
     holding seed tracks by two or more artists (a track's first artist: a compilation, a split,
     a soundtrack), most such artists first, then most seeds, then album id; the first
-    ``refresh.discovery_shared_albums`` (0: none)."""
+    ``refresh.discovery_shared_albums`` (0: none). Each as a simplified album object (id, and
+    the name and release date its seeds have: an album's track listing gives neither)."""
     n = int(settings.refresh.discovery_shared_albums)
     if n <= 0 or not len(seed_tracks):
         return []
@@ -246,7 +247,14 @@ def shared_albums(settings, library, seed_tracks) -> list[str]:
     at = library.track_positions(list(seed_tracks.index))
     sub = tracks.iloc[at[at >= 0]]
     firsts = [str(a[0]) if a is not None and len(a) else None for a in sub["artist_ids"]]
-    return most_shared(sub["album_id"].astype(object).to_numpy(), firsts, n)
+    ids = most_shared(sub["album_id"].astype(object).to_numpy(), firsts, n)
+    first = sub.drop_duplicates("album_id").set_index("album_id")
+    return [{"id": a, "name": _text(first.at[a, "album_name"]), "release_date": _text(first.at[a, "release_date"])}
+            for a in ids]
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def most_shared(albums, artists, n: int) -> list[str]:
@@ -268,11 +276,11 @@ SHARED = ""  # the ``source_artist_id`` of a shared album's rows (``shared_album
 
 
 def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, progress=None,
-                    shared: list[str] = ()) -> tuple[list[dict], list[dict]]:
+                    shared: list[dict] = ()) -> tuple[list[dict], list[dict]]:
     """A ``--seed-playlist`` run's albums: those of the first ``refresh.discovery_artists`` of
     the playlist's main artists ``artist_ids`` that the refresh's albums source does not read
     (your top and followed artists it reads are in the ``discovery`` frame already), the
-    refresh's caps, then the albums ``shared`` (``shared_albums``: their rows' source artist is
+    refresh's caps, then the albums ``shared`` (``shared_albums``' objects: their rows' source artist is
     ``SHARED``), remembered in the answer ``cache`` (``_CachedMemory``; ``gateway`` None:
     only what it holds). Returns (``discovery`` rows, tracks-frame rows of their tracks)."""
     artists = playlist_album_artists(settings, library, artist_ids)
@@ -282,9 +290,9 @@ def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, pr
     progress = progress or (lambda stage, done, total: None)
     rows = read_albums(gateway, memory, artists, int(settings.refresh.discovery_albums_per_artist),
                        progress) if artists else []
-    for i, album_id in enumerate(shared):
+    for i, album in enumerate(shared):
         progress("discovery: shared albums", i, len(shared))
-        rows.extend(_album_rows(gateway, memory, album_id, SHARED, None))
+        rows.extend(_album_rows(gateway, memory, album["id"], SHARED, album))
     if shared:
         progress("discovery: shared albums", len(shared), len(shared))
     return rows, list(memory.tracks.values())
