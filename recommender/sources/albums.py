@@ -291,8 +291,8 @@ def playlist_albums(gateway, settings, library, artist_ids: list[str], cache, pr
     rows = read_albums(gateway, memory, artists, int(settings.refresh.discovery_albums_per_artist),
                        progress) if artists else []
     for i, album in enumerate(shared):
-        progress("discovery: shared albums", i, len(shared))
+        progress("Spotify: shared albums", i, len(shared))
         rows.extend(_album_rows(gateway, memory, album["id"], SHARED, album))
     if shared:
-        progress("discovery: shared albums", len(shared), len(shared))
+        progress("Spotify: shared albums", len(shared), len(shared))
     return rows, list(memory.tracks.values())
