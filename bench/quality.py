@@ -291,8 +291,8 @@ PERSONA_METRICS = ("p@10", "ndcg@10", "rprec", "new@10", "known@10")
 
 def parse_caps(pairs: list[str], settings=None):
     """``--caps similar_artists_of=3 ...`` as the persona method's ``DiscoveryCaps``; a cap not
-    given is the default's, ``shared_albums`` that of ``settings``' ``refresh.discovery_shared_albums``
-    (so ``--set refresh.discovery_shared_albums=0`` holds)."""
+    given is the default's, with ``settings``: ``DiscoveryCaps.from_settings``' (so ``--set
+    refresh.discovery_shared_albums=0`` holds)."""
     import dataclasses
 
     import yaml
@@ -304,9 +304,7 @@ def parse_caps(pairs: list[str], settings=None):
         if key.strip() not in known:
             raise SystemExit(f"--caps {pair}: the keys are {', '.join(sorted(known))}")
         values[key.strip()] = yaml.safe_load(value)
-    if settings is not None:
-        values.setdefault("shared_albums", int(settings.refresh.discovery_shared_albums))
-    return DiscoveryCaps(**values)
+    return DiscoveryCaps(**values) if settings is None else DiscoveryCaps.from_settings(settings, **values)
 
 
 def _needs_a_persona(lib, cat, data: Path, split: str) -> None:

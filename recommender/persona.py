@@ -313,6 +313,12 @@ class DiscoveryCaps:
     shared_albums: int = 5
 
     @classmethod
+    def from_settings(cls, settings, **caps) -> "DiscoveryCaps":
+        """The defaults, ``shared_albums`` as build-playlist reads them (``settings``'
+        ``refresh.discovery_shared_albums``), and ``caps`` given over them."""
+        return cls(**{"shared_albums": int(settings.refresh.discovery_shared_albums), **caps})
+
+    @classmethod
     def library_only(cls) -> "DiscoveryCaps":
         """No look-ups at all: candidates are P's own library (today's default)."""
         return cls(similar_artists_of=0, seed_artist_tracks=False, similar_recordings=False, shared_albums=0)
@@ -566,12 +572,11 @@ def evaluate_personas(split: Library, settings, weights: Mapping[str, float] | N
     data of each persona is served by the ListenBrainz stand-in built from W(P) and read
     through the real client (``StandinService``); False computes it in-process (same
     definitions, faster: for exploring). ``cat``: the split's ``Catalogue`` when the caller
-    has it already (built from ``split`` otherwise). ``caps`` None: ``DiscoveryCaps``' defaults
-    with ``refresh.discovery_shared_albums`` of ``settings`` (build-playlist's)."""
+    has it already (built from ``split`` otherwise). ``caps`` None: ``DiscoveryCaps.from_settings``."""
     import tempfile
     from .scorers import blend_weights
     t0 = time.perf_counter()
-    caps = caps or DiscoveryCaps(shared_albums=int(settings.refresh.discovery_shared_albums))
+    caps = caps or DiscoveryCaps.from_settings(settings)
     cat = cat or Catalogue(split)
     personas = build_personas(split, cat)
     scorers = persona_scorers(settings)

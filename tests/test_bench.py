@@ -37,6 +37,11 @@ def test_quality_bench_caps_set_the_persona_look_ups_and_name_the_keys():
     assert quality.parse_caps([]) == DiscoveryCaps()
     with pytest.raises(SystemExit, match="the keys are .*similar_artists_of"):
         quality.parse_caps(["similar_artist=3"])
+    # the shared albums follow --set refresh.discovery_shared_albums, a --caps over it
+    from recommender.config import default_settings
+    off = default_settings().with_overrides({"refresh.discovery_shared_albums": 0})
+    assert quality.parse_caps([], off) == DiscoveryCaps(shared_albums=0)
+    assert quality.parse_caps(["shared_albums=2"], off).shared_albums == 2
 
 
 @pytest.mark.parametrize("diagnose", [[], ["--diagnose"]])
