@@ -1308,6 +1308,30 @@ def test_a_hand_edited_last_discovery_shows_the_page_not_a_crash(tmp_path, recor
     assert ('id="never"' in html) is (not isinstance(record, dict))
 
 
+@pytest.mark.parametrize("overrides, says", [
+    ({"refresh.discovery_artists": 0}, True), ({"refresh.discovery_albums_per_artist": 0}, True),
+    ({"refresh.discovery_artists": 0, "refresh.discovery_shared_albums": 0}, False), ({}, False)])
+def test_the_discovery_page_says_a_seed_playlist_run_still_reads_shared_albums(tmp_path, overrides, says):
+    """With the albums source off for the refresh the page said only "off", though a
+    ``--seed-playlist`` run still reads the albums its tracks by several artists share (their
+    own key, ``refresh.discovery_shared_albums``): it now says so, and only then."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from recommender.config import load_settings
+    from recommender.store import Store
+    from recommender.web.app import HERE, PAGES
+    from recommender.web.discovery import discovery_page
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), **overrides})
+    data = {**discovery_page(settings, Store(tmp_path), None), "config_file": "user.yaml"}
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
+    html = env.get_template("discovery.html").render(pages=PAGES, csrf="x", demo=False, page="discovery",
+                                                     data=data, error=None)
+    row = html.split('data-source="albums"')[1].split("</tr>")[0]
+    assert ('<span class="badge known">off</span>' in row) is bool(overrides)
+    assert ("--seed-playlist</code> run still reads the albums" in row) is says
+    assert ("refresh.discovery_shared_albums</code>)" in row) is says
+
+
 @pytest.mark.parametrize("when, shown", [
     ("2026-12-01T18:00:00+00:00", "2026-12-01 09:00 UTC"),  # 9 h ahead (a clock set back a little): now
     ("2028-12-01T09:00:00Z", "unknown (recorded as '2028-12-01T09:00:00Z')"),  # a clock set years ahead

@@ -122,7 +122,9 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
             "tracks": tracks, "in_next": in_next.get(key, 0), "requests": requests,
             "cache": [{"kind": k, **cache[k]} for k in kinds if k in cache],
             "recheck": _albums_recheck(manifest, float(settings.refresh.discovery_recheck_days), now) if key == "albums" else None,
-            "fields": [_field(settings, k, lab) for k, lab in fields]})
+            "fields": [_field(settings, k, lab) for k, lab in fields],
+            # off for the refresh, yet a --seed-playlist run still reads its shared albums (own key)
+            "seed_runs": (key == "albums" and not on and int(settings.refresh.discovery_shared_albums) > 0)})
     return {
         "state": "never" if last is None else "done",
         "last": last, "sources": sources,
