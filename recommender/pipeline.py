@@ -935,7 +935,7 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
         # refresh.discovery_artists); a --seed-playlist run those of the playlist's other main
         # artists too, whose finds are the playlist's unless one is yours all the same
         yours = set(library.your_artists()) if playlist else None
-        from .sources.albums import SHARED
+        from .sources.albums import SHARED, text_or_none
         sub = albums[albums["track_id"].isin(ids)].drop_duplicates("track_id")
         # a shared album's find (its rows' source artist ``SHARED``) is named by its album
         shared = sub.loc[sub["source_artist_id"].astype(str) == SHARED, "track_id"].astype(str).tolist()
@@ -945,10 +945,9 @@ def _mark_sources(library: Library, table: pd.DataFrame, new_rows: np.ndarray,
             if t in found:
                 continue
             if a == SHARED:  # (a name the album's listing did not give: said without it)
-                name = album_of.get(t)
-                named = isinstance(name, str) and bool(name)
-                found[t] = ("albums", name if named else "")
-                worded[t] = "shared_albums" if named else "shared_albums_unnamed"
+                name = text_or_none(album_of.get(t))
+                found[t] = ("albums", name or "")
+                worded[t] = "shared_albums" if name else "shared_albums_unnamed"
                 continue
             found[t] = ("albums", str(names.get(a) or "your artist"))
             if yours is not None and a not in yours:

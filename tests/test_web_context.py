@@ -1285,25 +1285,30 @@ def test_the_refresh_record_and_the_page_agree_on_which_sources_are_on(tmp_path,
                                   and settings.refresh.discovery_albums_per_artist > 0)
 
 
+def _discovery_html(settings, store) -> str:
+    """The Discovery page as the app's template renders it (no server, no Next playlist)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from recommender.web.app import HERE, PAGES
+    from recommender.web.discovery import discovery_page
+    data = {**discovery_page(settings, store, None), "config_file": "user.yaml"}
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
+    return env.get_template("discovery.html").render(pages=PAGES, csrf="x", demo=False, page="discovery",
+                                                     data=data, error=None)
+
+
 @pytest.mark.parametrize("record", ["yesterday", ["a"], {"when": "2026-11-30T06:30:00+00:00"},
                                     {"when": 5, "requests_by_service": "many", "warnings": None, "sources": []}])
 def test_a_hand_edited_last_discovery_shows_the_page_not_a_crash(tmp_path, record):
     """The manifest's ``last_discovery`` is read by the page only: a value of another shape (a
     hand edit, a partial record) showed a server error (``.get`` of a text, ``.items()`` of a
     missing part in the template) instead of the page and its settings."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     from recommender.config import load_settings
     from recommender.store import Store
-    from recommender.web.app import HERE, PAGES
-    from recommender.web.discovery import discovery_page
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     store = Store(tmp_path)
     store.update_manifest(**{jobs.LAST_DISCOVERY: record})
-    data = {**discovery_page(settings, store, None), "config_file": "user.yaml"}
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
-    html = env.get_template("discovery.html").render(pages=PAGES, csrf="x", demo=False, page="discovery",
-                                                     data=data, error=None)
+    html = _discovery_html(settings, store)
     assert 'id="discovery-form"' in html
     assert ('id="never"' in html) is (not isinstance(record, dict))
 
@@ -1315,18 +1320,10 @@ def test_the_discovery_page_says_a_seed_playlist_run_still_reads_shared_albums(t
     """With the albums source off for the refresh the page said only "off", though a
     ``--seed-playlist`` run still reads the albums its tracks by several artists share (their
     own key, ``refresh.discovery_shared_albums``): it now says so, and only then."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     from recommender.config import load_settings
     from recommender.store import Store
-    from recommender.web.app import HERE, PAGES
-    from recommender.web.discovery import discovery_page
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), **overrides})
-    data = {**discovery_page(settings, Store(tmp_path), None), "config_file": "user.yaml"}
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(("html",), default=True))
-    html = env.get_template("discovery.html").render(pages=PAGES, csrf="x", demo=False, page="discovery",
-                                                     data=data, error=None)
-    row = html.split('data-source="albums"')[1].split("</tr>")[0]
+    row = _discovery_html(settings, Store(tmp_path)).split('data-source="albums"')[1].split("</tr>")[0]
     assert ('<span class="badge known">off</span>' in row) is bool(overrides)
     assert ("--seed-playlist</code> run still reads the albums" in row) is says
     assert ("refresh.discovery_shared_albums</code>)" in row) is says

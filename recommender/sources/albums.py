@@ -76,6 +76,12 @@ def albums_on(settings) -> bool:
     return int(r.discovery_artists) > 0 and int(r.discovery_albums_per_artist) > 0
 
 
+def shared_albums_on(settings) -> bool:
+    """Whether a ``--seed-playlist`` run reads the albums its tracks share (``shared_albums``):
+    ``refresh.discovery_shared_albums`` above 0, whether or not ``albums_on``."""
+    return int(settings.refresh.discovery_shared_albums) > 0
+
+
 class _RefreshMemory:
     """What the refresh remembers of the albums it read: the manifest's ``discovery`` state
     (each artist's album ids and when they were read) and the cached ``discovery`` frame (the
@@ -240,20 +246,21 @@ def shared_albums(settings, library, seed_tracks) -> list[dict]:
     a soundtrack), most such artists first, then most seeds, then album id; the first
     ``refresh.discovery_shared_albums`` (0: none). Each as a simplified album object (id, and
     the name and release date its seeds have: an album's track listing gives neither)."""
-    n = int(settings.refresh.discovery_shared_albums)
-    if n <= 0 or not len(seed_tracks):
+    if not shared_albums_on(settings) or not len(seed_tracks):
         return []
     tracks = library.frames["tracks"]
     at = library.track_positions(list(seed_tracks.index))
     sub = tracks.iloc[at[at >= 0]]
     firsts = [str(a[0]) if a is not None and len(a) else None for a in sub["artist_ids"]]
-    ids = most_shared(sub["album_id"].astype(object).to_numpy(), firsts, n)
+    ids = most_shared(sub["album_id"].astype(object).to_numpy(), firsts, int(settings.refresh.discovery_shared_albums))
     first = sub.drop_duplicates("album_id").set_index("album_id")
-    return [{"id": a, "name": _text(first.at[a, "album_name"]), "release_date": _text(first.at[a, "release_date"])}
+    return [{"id": a, "name": text_or_none(first.at[a, "album_name"]),
+             "release_date": text_or_none(first.at[a, "release_date"])}
             for a in ids]
 
 
-def _text(value) -> str | None:
+def text_or_none(value) -> str | None:
+    """A frame's text value, or None for an empty or missing one (NaN, None, "")."""
     return value if isinstance(value, str) and value else None
 
 

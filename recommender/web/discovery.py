@@ -95,7 +95,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     from ..jobs import LAST_DISCOVERY
     from ..services.cache import ARTIST_ALBUMS
     from ..services.listenbrainz import ttl_days
-    from ..sources.albums import new_to_you
+    from ..sources.albums import new_to_you, shared_albums_on
     from ..sources.run import sources_on
     now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
     manifest = store.read_manifest()
@@ -124,7 +124,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
             "recheck": _albums_recheck(manifest, float(settings.refresh.discovery_recheck_days), now) if key == "albums" else None,
             "fields": [_field(settings, k, lab) for k, lab in fields],
             # off for the refresh, yet a --seed-playlist run still reads its shared albums (own key)
-            "seed_runs": (key == "albums" and not on and int(settings.refresh.discovery_shared_albums) > 0)})
+            "seed_runs": key == "albums" and not on and shared_albums_on(settings)})
     return {
         "state": "never" if last is None else "done",
         "last": last, "sources": sources,
