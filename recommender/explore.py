@@ -23,9 +23,9 @@ from .artists import first_artist_keys
 from .blend import blend_scores, fitted_weights, in_blend
 from .errors import RecommenderError, UsageError
 from .library import Library
+from .links import ID_RE, TRACK_URI_RE, parse_track_ref, spotify_ref_kind
 from .paths import SAMPLE_LIBRARY
-from .searchindex import (ID_RE, MIN_SCORE, TRACK_URI_RE, SearchIndex, core_title, fold, parse_track_ref,
-                          refuse_other_link, spotify_ref_kind)
+from .searchindex import MIN_SCORE, SearchIndex, core_title, fold, refuse_other_link
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer

@@ -19,15 +19,13 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from . import schema
+from .links import PLAYLIST_LINK_RE
 from .safetext import unescape_shown
-
-_PLAYLIST_LINK = re.compile(r"^(?:spotify:playlist:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?playlist/)"
-                            r"([0-9A-Za-z]{22})(?:[/?#].*)?$")
 
 
 def playlist_ref_id(ref: str) -> str:
     """The playlist id a ``spotify:playlist:`` URI or open.spotify.com link names, else ``ref``."""
-    link = _PLAYLIST_LINK.match(ref.strip())
+    link = PLAYLIST_LINK_RE.match(ref.strip())
     return link.group(1) if link else ref
 
 
@@ -355,7 +353,7 @@ class Library:
         (``unescape_shown``); UsageError when several
         playlists have that name (naming their ids: the user picks one)."""
         pl = self.frames["playlists"]
-        link = _PLAYLIST_LINK.match(name_or_id.strip())
+        link = PLAYLIST_LINK_RE.match(name_or_id.strip())
         if link and (pl["playlist_id"] == link.group(1)).any():
             return link.group(1)
         if (pl["playlist_id"] == name_or_id).any():

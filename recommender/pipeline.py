@@ -140,7 +140,7 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
     pid = library.find_playlist(name_or_id)
     if pid is not None:
         return pid
-    from .searchindex import spotify_ref_kind
+    from .links import spotify_ref_kind
     kind = spotify_ref_kind(name_or_id)
     if kind not in (None, "playlist"):  # (taken for a name, it was "no playlist named 'https://...album/...'")
         raise UsageError(f"{name_or_id.strip()!r} is a Spotify {kind} link, not a playlist's: give a playlist's "

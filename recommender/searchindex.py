@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .links import parse_track_ref, spotify_ref_kind
 from .namewords import CJK_LETTERS, unpackaged
 
 log = logging.getLogger(__name__)
@@ -94,15 +95,6 @@ def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarra
     return (1 - PACKAGING_SHARE) * score(core) + PACKAGING_SHARE * score(query)
 
 
-# a Spotify id, a track's URI, and the start of an open.spotify.com link (any language, embedded)
-ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
-TRACK_URI_RE = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
-LINK_START = r"(?:https?://)?open\.spotify\.com/(?:intl-[a-z-]+/)?(?:embed/)?"
-_TRACK_LINK_RE = re.compile(rf"^{LINK_START}track/([0-9A-Za-z]{{22}})(?:[/?#].*)?$")
-_KINDS = "track|album|artist|playlist|episode|show|user"
-_REF_KIND_RE = re.compile(rf"^(?:{LINK_START}({_KINDS})/|spotify:({_KINDS}):)")
-
-
 def refuse_other_link(text: str) -> None:
     """UsageError for a Spotify album, artist, playlist, episode... link or URI given where a
     search takes words or a track: searched for as words, it said "No match" (exit 0) of an
@@ -112,25 +104,6 @@ def refuse_other_link(text: str) -> None:
         from .errors import UsageError
         raise UsageError(f"{text.strip()!r} is a Spotify {other} link, not a track's: search takes words of a "
                          "title, artist or album, or a track's id, URI or link (Share, Copy Song Link)")
-
-
-def spotify_ref_kind(text: str) -> str | None:
-    """What a pasted Spotify link or URI names ("album", "track", "playlist", ...), None for
-    other text: a command asking for one kind says it was given another (searched for as
-    words or a name, an album link was "no match")."""
-    m = _REF_KIND_RE.match(text.strip())
-    return (m.group(1) or m.group(2)) if m else None
-
-
-def parse_track_ref(text: str) -> str | None:
-    """The bare track id in an id, a ``spotify:track:`` URI or an open.spotify.com track URL;
-    None for anything else."""
-    s = (text or "").strip()
-    for rx in (ID_RE, TRACK_URI_RE, _TRACK_LINK_RE):
-        m = rx.match(s)
-        if m:
-            return m.group(1) if m.groups() else m.group(0)
-    return None
 
 
 # Chinese, Japanese and Korean letters: those scripts write no spaces between words

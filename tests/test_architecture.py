@@ -83,7 +83,10 @@ def test_foundation_modules_import_at_most_errors_and_schema():
                                                       "recommender.safetext"}) == []
     # safetext (stdlib only): library reads a name back as the tool shows it (safetext.unescape_shown)
     assert allowed_only("recommender.safetext", set()) == []
-    assert allowed_only("recommender.library", base | {"recommender.safetext"}) == []
+    # links (stdlib only): the one grammar of pasted Spotify ids, URIs and links (a playlist's link
+    # took only https:// and no embed/ while search took both for a track's)
+    assert allowed_only("recommender.links", set()) == []
+    assert allowed_only("recommender.library", base | {"recommender.safetext", "recommender.links"}) == []
     assert allowed_only("recommender.titles", base | {"recommender.library", "recommender.safetext"}) == []
     # paths (a foundation too): one directory under two names, the leftovers of a move
     assert allowed_only("recommender.store", base | {"recommender.library", "recommender.isotime",

@@ -421,8 +421,11 @@ def test_a_playlist_link_or_uri_names_the_playlist(logged_in):
     server, env, cache = logged_in
     assert run(["refresh", "--quiet"], env).exit_code == 0
     pid = next(p["id"] for p in server.account.playlists if p["name"] == "Road Trip")
+    # as the track search takes a link: without https:// ("open.spotify.com/playlist/ID", as a
+    # browser's address bar copies it) and embedded ("/embed/playlist/ID") were names before
     for ref in (f"https://open.spotify.com/playlist/{pid}?si=0123abcd", f"spotify:playlist:{pid}",
-                f"https://open.spotify.com/intl-de/playlist/{pid}"):
+                f"https://open.spotify.com/intl-de/playlist/{pid}", f"open.spotify.com/playlist/{pid}",
+                f"https://open.spotify.com/embed/playlist/{pid}"):
         result = run(["build-playlist", "--dry-run", "--json", "--seed-playlist", ref], env)
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["mode"] == "playlist"

@@ -858,7 +858,7 @@ class WebContext:
         """"Name - Artists" of the track a Spotify id, URI or link names, as the Similar page's box
         shows it (a Search result's link opens the page with the id, which the box showed bare);
         None for other text, or a track the library does not hold."""
-        from ..searchindex import parse_track_ref
+        from ..links import parse_track_ref
         ref = parse_track_ref(text)
         return _title(self.library(), ref) if ref is not None else None
 
