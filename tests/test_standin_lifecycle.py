@@ -116,6 +116,28 @@ def test_standin_command_with_quiet_still_prints_the_export_line_on_stdout():
     assert "Stand-ins on 127.0.0.1" not in err and "recommend auth" not in err, err
 
 
+def test_a_client_that_drops_its_connection_prints_nothing_on_the_standins_terminal():
+    """A run stopped with Ctrl-C resets its keep-alive connection while the stand-in waits for
+    its next request: socketserver printed "Exception occurred during processing of request",
+    a 15-line ConnectionResetError traceback and a dashed line, for every such stop."""
+    import struct
+    proc = standin_process(None, "--quiet")
+    try:
+        exports = proc.stdout.readline()
+        host, port = re.search(r"RECOMMENDER_SPOTIFY_ACCOUNTS_URL=http://([\d.]+):(\d+)", exports).groups()
+        for _ in range(3):
+            s = socket.create_connection((host, int(port)), timeout=5)
+            s.sendall(b"GET /v1/me HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 401")  # answered; it waits for the next request
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()  # a reset, not a clean close
+        time.sleep(0.5)  # the handler threads meet the resets
+        assert requests.get(f"http://{host}:{port}/v1/me", timeout=5).status_code == 401  # still serving
+    finally:
+        out, err = stop_by_ctrl_c(proc)
+    assert (proc.returncode, err) == (0, ""), err
+
+
 # The user's Ctrl-C the instant the lines are out: a real SIGINT to itself from inside the print.
 CTRL_C_AS_THE_LINES_PRINT = """
 import os, signal, sys
@@ -363,13 +385,13 @@ def test_a_stop_while_it_starts_waits_for_the_start_then_stops_it(kind, monkeypa
     make, path, status = kind
     binding, stop_returned = threading.Event(), threading.Event()
 
-    class SlowToBind(served_module.ThreadingHTTPServer):
+    class SlowToBind(served_module._Server):
         def __init__(self, *args, **kwargs) -> None:
             binding.set()
             stop_returned.wait(0.5)  # the stop's chance to slip in before the bind (it must not)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(served_module, "ThreadingHTTPServer", SlowToBind)
+    monkeypatch.setattr(served_module, "_Server", SlowToBind)
     standin = make()
 
     def stop_as_it_binds() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,19 @@ class StandInHandler(BaseHTTPRequestHandler):
         log.debug(f"{self.standin.label}: {format}", *args)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its connection between two requests (a run stopped with Ctrl-C,
+        a keep-alive socket closed) is no error of the stand-in's: socketserver printed a
+        15-line traceback of it to the terminal of `recommend standin`. Anything else still is."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            log.debug("%s: a client dropped its connection", client_address)
+            return
+        super().handle_error(request, client_address)
+
+
 _LIFECYCLE_LOCK = threading.Lock()  # one start or stop at a time: none sees another half done
 _POLL = 0.1  # seconds between serve_forever's looks at Ctrl-C and at the serving thread
 
@@ -124,10 +138,9 @@ class ServedStandIn:
                 return self
             handler = type(f"{type(self).__name__}Handler", (StandInHandler,), {"standin": self})
             try:
-                server = ThreadingHTTPServer((self.host, self.port), handler)
+                server = _Server((self.host, self.port), handler)
             except OSError as err:
                 raise cannot_listen(f"{self.host}:{self.port}", err) from err
-            server.daemon_threads = True
             self._server, self.port = server, server.server_address[1]
             self._stopping = threading.Event()
             self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
