@@ -2518,7 +2518,15 @@ def _late_stops_end_with(code) -> None:
     command's own exit code. Python takes about half a second to end after a demo run (its
     threads joined, its objects freed); a stop then ended the process by the signal (143 or
     130 to the shell) though the run was done and recorded as exit 0, and a `timeout` or cron
-    wrapper counted a finished run as failed."""
+    wrapper counted a finished run as failed.
+
+    From the exit handlers on, a stop is ignored instead: Python then puts back the default
+    action in place of any handler of ours (no Python code runs any more) while it frees its
+    modules, the slow part of ending, and a stop then still killed the process (130 or 143) a
+    finished run; an ignored signal stays ignored, and the process ends by itself in that
+    half second. (Ours is the last exit handler registered, so the first to run: the stdlib's
+    ones, the log's flush among them, run after it.)"""
+    import atexit
     import os
     import signal
     import threading
@@ -2533,8 +2541,13 @@ def _late_stops_end_with(code) -> None:
             except Exception:  # noqa: BLE001 - a closed or full output: the code is what counts
                 pass
         os._exit(status)
+
+    def ignore() -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, end)
+    atexit.register(ignore)
 
 
 def _reader_left(before) -> bool:

@@ -971,17 +971,48 @@ def test_a_stop_while_python_ends_after_the_run_keeps_the_runs_exit_code(tmp_pat
     """A Ctrl-C or SIGTERM in the half second Python takes to end after a demo run (threads
     joined, objects freed) ended the process by the signal (130 or 143 to the shell), though
     the run was done and recorded as exit 0: a `timeout` wrapper counted it as failed. Here
-    the stop comes from an exit handler, so it always lands in that window."""
+    the stop comes while Python waits for a thread that outlives the command, and ends the
+    process then, with the run's code (the thread's last line is never printed); from an exit
+    handler, it is ignored and Python ends by itself."""
     import subprocess
     import sys
-    code = ("import atexit, os, signal, sys, time\n"
-            f"atexit.register(lambda: (os.kill(os.getpid(), signal.{signame}), time.sleep(5)))\n"
+    code = ("import atexit, os, signal, sys, threading, time\n"
+            "def late():\n"
+            "    while threading.main_thread().is_alive():  # until the command is done and Python waits\n"
+            "        time.sleep(0.01)\n"
+            f"    os.kill(os.getpid(), signal.{signame})\n"
+            "    time.sleep(5)\n"
+            "    print('the thread ended')\n"
+            "threading.Thread(target=late).start()\n"
+            f"atexit.register(lambda: os.kill(os.getpid(), signal.{signame}))\n"
             "sys.argv = ['recommend', 'config', 'path']\n"
             "from recommender.__main__ import run\nrun()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)})
     assert (done.returncode, done.stderr) == (0, ""), done
     assert done.stdout.startswith("defaults: ")  # the whole output, flushed before the end
+    assert "the thread ended" not in done.stdout  # ended at the stop, not after the thread
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_stop_while_python_frees_its_modules_keeps_the_runs_exit_code(tmp_path, signame):
+    """Later still: after the exit handlers Python puts back the default action of every signal
+    it had a handler of ours for, then frees its modules (pandas, pyarrow: the slow part), and a
+    stop there killed a finished run (130 or 143, -2 or -15 here). The stop comes from an object
+    freed as the modules are."""
+    import subprocess
+    import sys
+    code = ("import builtins, os, signal, sys\n"
+            "class Late:\n"
+            f"    def __del__(self, kill=os.kill, pid=os.getpid(), sig=signal.{signame}):\n"
+            "        kill(pid, sig)\n"
+            "builtins._late = Late()\n"
+            "sys.argv = ['recommend', 'config', 'path']\n"
+            "from recommender.__main__ import run\nrun()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (0, ""), done
+    assert done.stdout.startswith("defaults: ")
 
 
 def test_a_ctrl_c_while_the_command_starts_is_one_line_and_130(tmp_path):
