@@ -299,6 +299,21 @@ def test_wrong_token_and_wrong_cookie_are_refused(server):
     assert sec.token not in cookie  # the cookie is a separate session secret
 
 
+@pytest.mark.parametrize("path", ["/weights", "/search?q=love&x=%3Cb%3E"])
+def test_the_token_on_another_page_sets_the_session_and_leaves_the_address_bar(server, path):
+    """The printed URL's token works on any page, but only / set the session cookie: a page opened
+    as /weights?token=... showed, then refused each of its own fetches and clicks ("forbidden"),
+    and the token stayed in the address bar. It enters as / does, then opens that page without it."""
+    _, sec, base = server
+    s = requests.Session()
+    sep = "&" if "?" in path else "?"
+    r = s.get(f"{base}{path}{sep}token={sec.token}", allow_redirects=False, timeout=10)
+    assert r.status_code == 200 and 'data-page="enter"' in r.text and s.cookies.get(sec.cookie) == sec.session
+    assert f'href="{path.replace("&", "&amp;")}" id="enter"' in r.text and sec.token not in r.text
+    assert s.get(base + path, timeout=10).status_code == 200  # the session now opens it
+    assert requests.get(f"{base}{path}{sep}token=nope", timeout=10).status_code == 403
+
+
 def test_host_header_must_be_loopback(server):
     _, sec, base = server
     r = requests.get(f"{base}/next?token={sec.token}", headers={"Host": f"evil.example:{sec.port}"}, timeout=10)
@@ -316,6 +331,13 @@ def test_an_address_no_page_has_is_a_page_of_the_app_saying_so(session, server):
     assert api.status_code == 404 and api.json() == {"error": "'/api/nosuch' is no page of recommend web"}
     slash = session.get(base + "/weights/", timeout=10, allow_redirects=False)
     assert slash.status_code == 307 and slash.headers["location"].endswith("/weights")
+    # the query is kept ("/search/?q=love" lost its search), and a doubled slash stays on this server
+    # ("//next/" went to the host "next", "//evil.example/" to that site)
+    for path, to in (("/search/?q=love%20song", "/search?q=love%20song"), ("//next/", "/next"),
+                     ("//evil.example/", "/evil.example"), ("/%2Fevil.example/", "/evil.example"),
+                     ("/a%20b/", "/a%20b")):
+        r = session.get(base + path, timeout=10, allow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (307, to), path
     assert requests.get(base + "/wieghts", timeout=10).status_code == 403  # without the session: refused first
 
 
@@ -1073,12 +1095,19 @@ def test_no_change_is_made_while_the_config_file_is_broken(session, server):
                  for path, data in (("/next/publish", {"plan": "p"}), ("/next/steer", {"action": "remove", "track": "t1"}))]
         api = session.post(base + "/api/weights/save", json={"weights": {"content": 1}, "version": "v1"}, timeout=10,
                            headers={"X-CSRF-Token": sec.csrf})
+        # a 303 to a page saying so: the page answering the POST itself sent the steer or Publish
+        # again when it was reloaded once the file was mended, as it said to do
+        shown = [session.get(base + r.headers["location"], timeout=10) for r in forms]
     finally:
         ctx.config_problem = None
     assert ctx.calls == before  # nothing published, steered or saved
-    for r in forms:
-        assert r.status_code == 409 and "Nothing was changed: your config file has a problem" in r.text
-        assert "unknown key scorers.blnd &lt;script&gt;" in r.text and HOSTILE[0] not in r.text
+    for r, page in zip(forms, shown):
+        assert r.status_code == 303 and r.headers["location"].startswith("/next?")
+        assert page.status_code == 409 and "Nothing was changed: your config file has a problem" in page.text
+        assert "unknown key scorers.blnd &lt;script&gt;" in page.text and HOSTILE[0] not in page.text
+        mended = session.get(base + r.headers["location"], timeout=10)  # the reload, the file mended
+        assert mended.status_code == 200 and "nothing was changed: your config file had a problem" in mended.text
+    assert ctx.calls == before
     assert api.status_code == 409 and api.json()["error"].startswith(
         "nothing was changed: your config file has a problem: user.yaml: line 8: unknown key scorers.blnd")
 

@@ -47,6 +47,14 @@ PAGES = [("next", "Next playlist"), ("weights", "Weights"), ("discovery", "Disco
 LOOPBACK = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?", re.IGNORECASE)  # a Host header
 
 
+def _here(path: str, query: str = "") -> str:
+    """An address on this server for a path as Starlette gives it (decoded): one leading slash
+    ("//evil.example/" is a path here, where a browser reads it as another site), each part
+    quoted, and the query kept."""
+    from urllib.parse import quote
+    return quote("/" + path.lstrip("/"), safe="/") + (f"?{query}" if query else "")
+
+
 def _same(given: str, secret: str) -> bool:
     """Constant-time comparison of a client's value with a secret (any text: compare_digest
     refuses non-ASCII str, so both are compared as UTF-8 bytes)."""
@@ -184,8 +192,10 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             if api:
                 return JSONResponse({"error": web_words(f"nothing was changed: your config file has a problem: {exc}"),
                                      "exit_code": exc.exit_code}, status_code=409)
-            return render(request, "problem.html", status=409, heading="Nothing was changed: your config file has "
-                          "a problem", message=str(exc), advice="Mend it, then reload the page and do it again.")
+            # a 303 (as every answer to a form): the page answering the POST itself sent the steer or
+            # Publish again when reloaded once the file was mended, as it said to do
+            return to_next({"msg": "nothing was changed: your config file had a problem when you clicked (it reads "
+                                   "now); do it again", "unchanged": "config"})
 
     writes = threading.Lock()
 
@@ -209,7 +219,12 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         """Sets the session cookie; the page then replaces itself (script) by /next. Not a 303:
         when a file:// page started the visit (``server.browser_url``), the browser would not
         send the SameSite=Strict cookie on the redirect, and /next would answer 403."""
-        response = render(request, "enter.html")
+        return enter(request, "/next")
+
+    def enter(request: Request, target: str) -> Response:
+        """The session cookie and a page that replaces itself by ``target`` (an address on this
+        server, without the token)."""
+        response = render(request, "enter.html", target=target)
         response.set_cookie(sec.cookie, sec.session, httponly=True, samesite="strict", path="/")
         return response
 
@@ -306,7 +321,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         its menu, not a bare "Not Found"; the scripts' JSON under /api/."""
         path = request.url.path
         if len(path) > 1 and path.endswith("/"):  # "/next/": the page, as Starlette's own redirect did
-            return RedirectResponse(path.rstrip("/") or "/", status_code=307)
+            # (it sent "//next/" to the host "next" and dropped "/search/?q=love"'s query)
+            return RedirectResponse(_here(path.rstrip("/"), request.url.query), status_code=307)
         message = f"{path!r} is no page of recommend web"
         if path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=404)
@@ -462,12 +478,23 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             return _headers(wrong_host(request), started)
         if not request.url.path.startswith("/static/") and not sec.authed(request):
             return _headers(denied(request), started)
+        if (request.method == "GET" and request.url.path not in ("/", "") and not request.url.path.startswith(
+                ("/static/", "/api/")) and _same(request.query_params.get("token", ""), sec.token)):
+            # the URL's token on another page (/weights?token=...): it showed the page, but set no cookie,
+            # so each of its clicks and fetches was refused, and the token stayed in the address bar
+            from urllib.parse import urlencode
+            rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+            return _headers(enter(request, _here(request.url.path, rest)), started)
         if request.method == "GET" and request.url.path not in ("/", "") and not request.url.path.startswith(("/static/", "/api/")):
             try:  # a page shows the config file as it is now (edited by hand, saved in another tab)
                 await run_in_threadpool(ctx.sync_settings)
             except RecommenderError as exc:
-                return _headers(render(request, "problem.html", heading="Your config file has a problem",
-                                       message=str(exc), page=request.url.path.strip("/")), started)
+                refused = request.query_params.get("unchanged") == "config"  # a steer or Publish sent here
+                return _headers(render(request, "problem.html", status=409 if refused else 200,
+                                       heading=("Nothing was changed: your config file has a problem" if refused
+                                                else "Your config file has a problem"), message=str(exc),
+                                       advice="Mend it, then reload this page and do it again." if refused else "",
+                                       page=request.url.path.strip("/")), started)
         if request.method == "POST":  # a change under way: a Ctrl-C waits for it (server.serve)
             app.state.writing.append(request.url.path)
         try:

@@ -912,6 +912,6 @@ function initRuns() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  const init = { enter: () => window.location.replace("/next"), next: initNext, weights: initWeights, discovery: initDiscovery, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
+  const init = { enter: () => window.location.replace(document.getElementById("enter").getAttribute("href")), next: initNext, weights: initWeights, discovery: initDiscovery, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init && !document.getElementById("problem")) init();  // a page that shows a problem has none of its parts
 });
