@@ -843,12 +843,15 @@ function initDiscovery() {
         mark(input);
         return;
       }
-      values[input.dataset.key] = read(input);
+      // only the fields changed on the page: a number past 2^53 (read back as another number)
+      // was written over a field the user never touched
+      if (read(input) !== opened.get(input.dataset.key)) values[input.dataset.key] = read(input);
     }
     status.textContent = "saving…";
     try {
       const out = await postJSON("/api/discovery/save", { values: values, version: form.dataset.version });
       form.dataset.version = out.version;  // this page now shows what the file holds
+      opened = new Map(inputs.map((i) => [i.dataset.key, read(i)]));
       const pre = document.getElementById("diff");
       pre.hidden = false;
       pre.textContent = visibleText(out.diff || "(no change)");
