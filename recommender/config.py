@@ -614,10 +614,11 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
         raise ConfigError(
             f"{where('spotify.redirect_uri')}: spotify.redirect_uri must use the loopback IP 127.0.0.1, "
             f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
-    for dotted in ("blend.min_tracks", "blend.max_tracks", "blend.max_per_artist", "spotify.max_retries",
+    # (not blend.max_tracks, evaluate.top_n, tune.folds: BOUNDS says "at least 1" of them, where
+    # "must not be negative" of -5 left 0 to be refused by a second edit)
+    for dotted in ("blend.min_tracks", "blend.max_per_artist", "spotify.max_retries",
                    "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "refresh.discovery_shared_albums",
-                   "evaluate.top_n",
-                   "tune.folds", "seeds.recent_days", "discovery.request_budget", "discovery.search_fallback",
+                   "seeds.recent_days", "discovery.request_budget", "discovery.search_fallback",
                    "discovery.ttl_similar_artists_days", "discovery.ttl_recordings_days",
                    "discovery.similar_artists.seed_artists", "discovery.similar_artists.artists_per_seed",
                    "discovery.similar_artists.recordings_per_artist", "discovery.similar_recordings.seed_tracks",
