@@ -199,6 +199,10 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     secrets = _secret_values(data)
     places = _places(data)
     in_place: list[tuple[Any, str, Any, Any]] | None = []  # (mapping, key, old, new): of keys the file sets
+    # the comment lines after a mapping's last line, taken off it as a key is added after that line
+    # or that line is taken out, and given back after all the changes to the line that is then its
+    # last: (the mappings to give them to, first that is not empty, the lines)
+    following: list[tuple[list[Any], str]] = []
     for dotted, value in values.items():
         *parents, last = dotted.split(".")
         node, trail = data, []
@@ -207,6 +211,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
             if child is None:
                 if value is DELETE:
                     break
+                following.append(([node], _take_following(node)))
                 child = node[part] = CommentedMap()
             if not isinstance(child, dict):
                 raise ConfigError(f"{path}: {'.'.join(parents[:depth + 1])} must be a mapping")
@@ -225,14 +230,20 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
                     in_place.append((node, last, node[last], new))
                 else:
                     in_place = None
+                if last not in node:
+                    following.append(([node], _take_following(node)))
                 node[last] = new
             elif last in node:
                 in_place = None
+                if last == next(reversed(node)):
+                    following.append(([node, *(parent for parent, _ in reversed(trail))], _take_following(node)))
                 del node[last]
                 for parent, part in reversed(trail):  # a section the key leaves empty goes too
                     if parent[part]:
                         break
                     del parent[part]
+    for mappings, lines in following:
+        _give_following(next((m for m in mappings if m), data), lines)
     # only values the file already sets, each a scalar on its key's line: those characters alone
     # change (a file's own spacing and comment columns stay); else the file is written anew from
     # its parse, in its own indentation (comments and order kept)
@@ -251,6 +262,50 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     for secret in sorted(set(secrets + _secret_values(data)), key=len, reverse=True):
         diff = diff.replace(secret, "***")
     return _SECRET_LINE.sub(lambda m: m.group(1) + " ***", diff)
+
+
+def _last_line(node: Any) -> tuple[Any, Any] | None:
+    """(mapping, key) of a block mapping's last line (its last key, or that key's own last line
+    when its value is a block mapping too): ruamel keeps the comment and blank lines that follow
+    a mapping on that key. None for an empty mapping."""
+    from ruamel.yaml.comments import CommentedMap
+    while isinstance(node, CommentedMap) and len(node):
+        key = next(reversed(node))
+        child = node[key]
+        if not (isinstance(child, CommentedMap) and len(child) and child.fa.flow_style() is not True):
+            return node, key
+        node = child
+    return None
+
+
+def _take_following(node: Any) -> str:
+    """Take off (and return) the comment and blank lines after ``node``'s last line, keeping a
+    comment on that line itself: a key added after it went in below them ("# --- playlist ---"
+    above `playlist:` then stood over the new key), and a last key taken out took them along."""
+    at = _last_line(node)
+    comment = at[0].ca.items.get(at[1]) if at else None
+    token = comment[2] if comment and len(comment) > 2 else None
+    if token is None or "\n" not in token.value[:-1]:
+        return ""
+    own, rest = token.value.split("\n", 1)
+    token.value = own + "\n"
+    return rest
+
+
+def _give_following(node: Any, lines: str) -> None:
+    """Put ``lines`` (from ``_take_following``) after ``node``'s last line."""
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+    at = _last_line(node)
+    if not lines or at is None:
+        return
+    comment = at[0].ca.items.setdefault(at[1], [None, None, None, None])
+    while len(comment) < 3:
+        comment.append(None)
+    if comment[2] is None:
+        comment[2] = CommentToken("\n" + lines, CommentMark(0), None)
+    else:
+        comment[2].value = comment[2].value.rstrip("\n") + "\n" + lines
 
 
 def _places(data: Any, where: str = "", out: dict[int, list[str]] | None = None) -> dict[int, list[str]]:

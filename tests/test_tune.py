@@ -134,6 +134,32 @@ def test_write_weights_preserves_comments_and_other_keys(tmp_path):
     assert write_weights(path, {"content": 1.0}) == ""  # nothing changed, no diff
 
 
+@pytest.mark.parametrize("text, above", [
+    # a comment over the next section: the new keys went in below it, so it stood over them
+    ('scorers:\n  content:\n    weight: 1.0\n\n# --- playlist settings below ---\nplaylist:\n  name: "mine"\n',
+     "# --- playlist settings below ---\nplaylist:"),
+    # a comment at the end (below a flow mapping), and one over a key with a comment on the line before
+    ("scorers:\n    content:\n        weight: 1.0   # mine\n    year: {weight: 0.2}\n# end comment\n",
+     "        weight: 0.4\n# end comment\n"),
+    ("scorers:\n  content:\n    weight: 1.0  # mine\n  # about year\n  year:\n    weight: 0.2\n# end\n",
+     "  # about year\n  year:"),
+])
+def test_a_write_and_its_undo_keep_the_comments_between_sections_where_they_were(tmp_path, text, above):
+    """`tune --write` added its keys below the comment lines after a section (ruamel keeps them
+    on the section's last line), and `tune --undo`, taking those keys out, took the comment
+    with them: gone from the file for good. Now the comments stay where they stood, and the
+    undo gives back the very file."""
+    from recommender.tune import undo_weights
+    path, undo = tmp_path / "user.yaml", tmp_path / "state" / "tune-undo.json"
+    path.write_text(text)
+    write_weights(path, {"content": 0.9, "artist_walk": 1.15, "coverage": 0.4}, undo_file=undo)
+    written = path.read_text()
+    assert "artist_walk:\n" in written and written.count("#") == text.count("#")
+    assert above in written  # still right above its section, or last
+    undo_weights(path, undo)
+    assert path.read_text() == text
+
+
 def test_write_weights_creates_the_file(tmp_path):
     path = tmp_path / "new.yaml"
     diff = write_weights(path, {"content": 0.7})
