@@ -686,7 +686,7 @@ class Applied:
 
 def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0.0,
                label: str = "the managed playlist", again: str = "the next run",
-               in_flight: set[str] = frozenset()) -> Applied:
+               in_flight: set[str] = frozenset(), made_now: bool = False) -> Applied:
     """Make the playlist hold exactly ``plan.desired`` in order (plus, first, any track the user
     adds meanwhile: not one of ``in_flight``, the tracks of an earlier run's writes of unknown
     fate, which may land now). Returns what was verified.
@@ -738,7 +738,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
     try:
         applied = _apply_rounds(gateway, playlist_id, desired, current, ours, ambiguous, user_added, settle, write, {})
     except (RecommenderError, KeyboardInterrupt) as exc:  # quota, outage, Ctrl-C: say what is left
-        exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again),)
+        exc.args = (_left_behind(exc, *done, len(desired), bool(ambiguous), label, again, made_now),)
         if isinstance(exc, SpotifyError):
             exc.unsure_writes = bool(ambiguous)  # a write whose fate is unknown may still land
         exc.cut_off = ambiguous + flying  # recorded by publish (CUT_OFF) for the runs after
@@ -751,7 +751,7 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
         stop = SpotifyUnavailable(f"could not bring {label} to the planned state in this run (Spotify kept "
                                   f"failing writes{': ' + failed if failed else ''}){getattr(gateway, 'where', '')}")
         stop = SpotifyUnavailable(_left_behind(stop, prefix, None, len(desired), held != old and prefix is None,
-                                               label, again) + "; try again later", reason=failed)
+                                               label, again, made_now) + "; try again later", reason=failed)
         stop.cut_off = list(ambiguous)  # recorded by publish (CUT_OFF) for the runs after
         raise stop
     applied.replaced = replaced[0]
@@ -759,17 +759,19 @@ def apply_plan(gateway: Gateway, playlist_id: str, plan: Plan, settle: float = 0
 
 
 def _left_behind(exc: BaseException, done: int | None, flight: int | None, total: int, unsure: bool,
-                 label: str = "the managed playlist", again: str = "the next run") -> str:
+                 label: str = "the managed playlist", again: str = "the next run", made_now: bool = False) -> str:
     """The stop's message plus what the playlist (``label``) holds now and that ``again``
     finishes it: ``done`` leading new tracks written (None: the old list), a write to
-    ``flight`` cut off."""
+    ``flight`` cut off; ``made_now``: the playlist was made in this run (its old list: none)."""
     if unsure:  # a write whose answer was lost earlier in this run
         left = f"{label} may hold part of its new list until {again} finishes it"
     elif done is None and flight is None:
-        left = f"{label} was not changed"
+        # (made in this run: "was not changed" hid that an empty playlist now stands in your account)
+        left = f"{label} was made in this run and holds no tracks yet; {again} fills it" if made_now \
+            else f"{label} was not changed"
     elif done is None:
-        left = (f"{label} holds its old list, or the first {flight} of its {total} new tracks if the "
-                f"write cut off lands; {again} finishes it")
+        left = (f"{label} holds {'no tracks' if made_now else 'its old list'}, or the first {flight} of its {total} "
+                f"new tracks if the write cut off lands; {again} finishes it")
     elif done < total:
         lands = f" ({flight} if the write cut off lands)" if flight else ""
         left = f"{label} holds only the first {done}{lands} of its {total} new tracks until {again} writes the rest"
@@ -950,7 +952,8 @@ def _apply_to(gateway: Gateway, pid: str, plan: Plan, settle: float, label: str,
                     raise
                 now = []  # not known yet: the whole list is written again (a replace, whatever landed)
             plan = Plan(current=now, desired=plan.desired)
-        return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again, in_flight=in_flight)
+        return apply_plan(gateway, pid, plan, settle=settle, label=label, again=again, in_flight=in_flight,
+                          made_now=made_now and not attempt)
     return _once_known(gateway, pid, write, f"{again} fills it", made_now)
 
 
@@ -1174,7 +1177,9 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             # twice the client's timeout, but never a sleep longer than the configured maximum
             settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
             try:
-                applied = _apply_to(gateway, pid, plan, settle, label, again, made_now=result.created,
+                # one made in this run is named: its "created" note is not printed when the write stops
+                applied = _apply_to(gateway, pid, plan, settle, f"{label} {name!r} ({pid})" if result.created
+                                    and state.slot == MAIN else label, again, made_now=result.created,
                                     in_flight=in_flight)
             except SpotifyError as exc:
                 # a full playlist is no gone track: never a look-up per track for it

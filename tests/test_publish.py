@@ -322,6 +322,20 @@ def test_a_quota_stop_at_the_first_write_says_the_playlist_was_not_changed(big):
     assert big.content(pid) == BULK_IDS[:30]
 
 
+def test_a_stop_at_the_first_write_to_a_playlist_made_in_this_run_names_it_and_says_it_is_empty(big):
+    """The first run made the playlist, then met the quota at its first write: it said "the
+    managed playlist was not changed" (its "created" note is printed only when the run ends
+    well), and an empty private playlist stood in the account, named nowhere but `status`."""
+    big.server.add_fault(Fault(method="PUT", path=ITEMS, status=429, reason="QUOTA_EXCEEDED", times=1))
+    with pytest.raises(RateLimited) as err:
+        big.run(BULK_IDS[50:300])
+    pid = big.managed()["id"]
+    assert big.content(pid) == []
+    assert str(err.value).endswith(f"; the managed playlist 'recommend: for you' ({pid}) was made in this run and "
+                                   "holds no tracks yet; the next run fills it")
+    assert big.run(BULK_IDS[50:300]).playlist_id == pid and big.content(pid) == BULK_IDS[50:300]
+
+
 def test_a_quota_stop_after_the_last_write_says_the_playlist_holds_its_new_tracks(big):
     """Every write done, the stop comes on the read-back: the message must not say the list is
     half written (only stops part way through the writes were tested, so "holds only the first

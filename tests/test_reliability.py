@@ -731,8 +731,8 @@ def test_a_throttled_night_stops_at_spotify_max_total_wait_and_the_next_run_fini
     pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
     planned = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["pending"]
     assert server.playlist_track_ids(pid) == planned[:100] and len(planned) > 100
-    assert said.endswith(f"the managed playlist holds only the first 100 of its {len(planned)} new tracks until "
-                         "the next run writes the rest"), said
+    assert said.endswith(f"the managed playlist 'recommend: for you' ({pid}) holds only the first 100 of its "
+                         f"{len(planned)} new tracks until the next run writes the rest"), said  # made in this run: named
     sleeps.clear()
     assert run(["build-playlist", "--quiet", "--no-input"], env).exit_code == 0
     assert server.playlist_track_ids(pid) == planned  # the next run finished it
@@ -1064,13 +1064,14 @@ def test_a_run_stopped_during_the_playlist_write_says_what_is_left_and_is_record
             child.kill()
         assert child.returncode == code, stderr
         last = stderr.strip().splitlines()[-1]
-        assert last.startswith(f"{said}: the managed playlist holds only the first 100 (")
+        pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
+        # (made in this run: named, as its "created" note is not printed when the run stops)
+        assert last.startswith(f"{said}: the managed playlist 'recommend: for you' ({pid}) holds only the first 100 (")
         assert " if the write cut off lands) of its " in last, stderr
         assert "until the next run writes the rest" in last and "Traceback" not in stderr
         record = runs_of(cache)[-1]
         assert (record["command"], record["exit_code"]) == ("build-playlist", code) and said in record["message"]
         assert (cache / "recommend.lock").read_text() == ""  # released, not left for a takeover
-        pid = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["id"]
         planned = json.loads((cache / "manifest.json").read_text())["managed_playlist"]["pending"]
         assert server.playlist_track_ids(pid) == planned[:100] and len(planned) > 100
         server.clear_faults()
