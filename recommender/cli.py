@@ -2081,7 +2081,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     where = _where(demo, dataset)
     track_id = resolve_track(library, track, index=index, where=where)
     if not quiet:  # the title (or --json's rows) says which one it took: not that it had a choice
-        _other_matches(equal_matches(library, track, track_id, index=index), track, demo)
+        _other_matches(equal_matches(library, track, track_id, index=index), track, where)
     scorers, weights, extra = similar_setup(settings, library)
     cap = settings.similar.same_artist if same_artist is None else same_artist
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
@@ -2106,18 +2106,21 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                 {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
 
-def _other_matches(others: list[str], text: str, demo: bool) -> None:
+def _other_matches(others: list[str], text: str, where) -> None:
     """The note of a free text that names several songs alike (``explore.equal_matches``), as
-    `similar` and `moods near` start from one of them: which, their titles say."""
+    `similar` and `moods near` start from one of them: which, their titles say; the search that
+    lists them reads the library ``where`` names (with --dataset it named your cache's)."""
     if not others:
         return
     import shlex
 
     from .wording import plural
+    search = "recommend search"
+    options = where.search.strip("`").removeprefix(search)  # " --demo", " --dataset FILE" or ""
     _note(f"{len(others)} other {plural(len(others), 'song')} {'match' if len(others) > 1 else 'matches'} "
           f"{text!r} as well ("
           f"{', '.join(repr(o) for o in others[:3])}{', ...' if len(others) > 3 else ''}): give the id of one "
-          f"(`recommend search {shlex.quote(text)}{' --demo' if demo else ''}` lists them) to start from it")
+          f"(`{search} {shlex.quote(text)}{options}` lists them) to start from it")
 
 
 def _print_exported(exported, demo: bool = False) -> None:
@@ -2244,7 +2247,7 @@ def moods_near_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:
     df = mood_neighbours(library, track, n=limit, where=_where(demo, dataset), **_mood_kwargs(settings))
     seed = df.attrs["seed"]
     if not quiet:  # as `similar` says it: "stay" took one of five songs, unsaid
-        _other_matches(equal_matches(library, track, seed["track_id"]), track, demo)
+        _other_matches(equal_matches(library, track, seed["track_id"]), track, _where(demo, dataset))
     if as_json:
         _print_json({"seed": seed, "tracks": _records(df)})
         return

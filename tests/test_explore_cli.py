@@ -52,6 +52,17 @@ def run(args: list[str], tmp_path: Path):
     return runner.invoke(app, args, env={"RECOMMENDER_CACHE_DIR": str(tmp_path / "cache")}, catch_exceptions=False)
 
 
+def test_the_note_of_several_songs_alike_names_the_search_of_the_data_file(data, tmp_path):
+    """`similar` and `moods near` on a data file said "`recommend search 'mad world'` lists them",
+    a search of your cache (in a new home: "run `recommend refresh`"), not of the file."""
+    for command in (["similar"], ["moods", "near"]):
+        out = run([*command, "mad world", "--dataset", str(data), "-n", "1"], tmp_path)
+        assert out.exit_code == 0, out.stderr
+        note = " ".join(out.stderr.split())
+        assert note.startswith("note: 2 other songs match 'mad world' as well"), note
+        assert f"(`recommend search 'mad world' --dataset {data}` lists them)" in note, note
+
+
 def test_search_on_a_data_file_ranks_title_and_artist_and_says_no_match(data, tmp_path):
     out = run(["search", "mad world gary jules", "--dataset", str(data), "--json"], tmp_path)
     assert out.exit_code == 0, out.stderr
