@@ -894,10 +894,8 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
     with _Bar(_interactive(quiet, as_json)) as bar:
         library, report = jobs.refresh(settings, progress=bar)
     _record(settings, "refresh", 0, started, requests=report.requests, tracks=report.tracks)
-    for p in report.problems:
+    for p in [*report.problems, *report.warnings]:  # a service down is a note, as build-playlist says it
         _note(p)
-    for w in report.warnings:
-        _err(f"warning: {w}")
     if as_json:
         _print_json(report.to_dict())
     elif not quiet:

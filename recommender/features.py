@@ -202,14 +202,19 @@ def csv_encoding(path: Path | str) -> str:
     return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
-def csv_compression(path: Path | str) -> str:
+def csv_compression(path: Path | str) -> str | None:
     """"gzip" for a file that starts with gzip's mark, whatever its name ("export.csv" that is
-    gzipped was refused as "not UTF-8 text"), else pandas' "infer" (by the name: .gz, .zip...)."""
+    gzipped was refused as "not UTF-8 text"); None (plain text) for a ``.gz`` file without it
+    (a file unpacked and not renamed was "Not a gzipped file (b'pl')"); else pandas' "infer"
+    (by the name: .zip, .bz2...)."""
     try:
         with open(path, "rb") as f:
-            return "gzip" if f.read(2) == GZIP_MARK else "infer"
+            gzipped = f.read(2) == GZIP_MARK
     except OSError:
         return "infer"
+    if gzipped:
+        return "gzip"
+    return None if Path(path).suffix.lower() == ".gz" else "infer"
 
 
 def csv_separator(path: Path | str, encoding: str) -> str:

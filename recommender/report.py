@@ -85,6 +85,9 @@ def _hits_chart(plt, result: EvalResult) -> str:
     ax.set_xlabel(f"hidden tracks found in the blend's top {result.top_n}")
     ax.set_ylabel("target playlists")
     ax.set_title("hits per target playlist")
+    from matplotlib.ticker import MaxNLocator
+    for axis in (ax.xaxis, ax.yaxis):  # counts: no half a playlist
+        axis.set_major_locator(MaxNLocator(integer=True))
     out = _png(fig)
     plt.close(fig)
     return out

@@ -695,3 +695,24 @@ def test_json_rows_give_each_artist_whole_where_a_name_holds_a_comma(logged_in):
     similar = json.loads(run(["similar", found[0]["track_id"], "--json"], env).stdout)
     assert similar and all(", ".join(r["artist_names"]) == r["artists"] for r in similar)
     assert "Earth, Wind & Fire" in [a for r in tracks + similar for a in r["artist_names"]]
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_refresh_says_a_service_down_as_build_playlist_does(logged_in, tmp_path, quiet):
+    """`refresh --quiet` printed a service that was down as a `warning:` line, which --quiet
+    does not print (README: only errors and `note:` lines), where build-playlist prints the same
+    line as a `note:`; both print it as a note now, with or without --quiet."""
+    import socket
+    _, env, _ = logged_in
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}/ws/2/"  # nothing listens there
+    config = tmp_path / "user.yaml"
+    config.write_text("enrich:\n  max_retries: 1\n  max_retry_wait: 0.01\n")
+    env = {**env, "RECOMMENDER_MUSICBRAINZ_URL": down}
+    said = {}
+    for command in (["refresh"], ["build-playlist", "--refresh"]):
+        result = run([*command, "--config", str(config), *(["--quiet"] if quiet else [])], env)
+        assert result.exit_code == 0, result.stderr
+        said[command[0]] = [line.split(" ", 1)[0] for line in result.stderr.splitlines() if "MusicBrainz" in line]
+    assert said["refresh"] == said["build-playlist"] == ["note:"], said

@@ -61,6 +61,9 @@ def test_gzip_file(tmp_path):
     named = tmp_path / "songs.csv"  # gzipped, not named so: it was "not UTF-8 text", sent to a spreadsheet
     shutil.copyfile(gz, named)
     assert len(load_dataset(named).playlist_items) == 30
+    plain = tmp_path / "unpacked.csv.gz"  # unpacked and not renamed: "cannot read as CSV (Not a gzipped file)"
+    shutil.copyfile(TIDY, plain)
+    assert len(load_dataset(plain).playlist_items) == 30
 
 
 def test_missing_column_names_file_and_column(tmp_path):

@@ -471,3 +471,23 @@ def test_a_report_names_no_folder_of_this_machine(settings, tmp_path):
     setup = jobs.evaluation_setup(settings, library=themed_library())
     assert str(settings.frames_dir) in setup.source and str(settings.frames_dir) not in setup.shared_source
     assert setup.shared_source == setup.source.replace(f" in {settings.frames_dir}", "")
+
+
+def test_the_hits_chart_counts_in_whole_numbers(monkeypatch):
+    """With a few target playlists the "hits per target playlist" chart's y axis read 0.0, 0.5,
+    1.0, 1.5, ...: half a playlist. Both its axes count things and tick at whole numbers."""
+    from recommender import report
+    plt = report._pyplot()
+    seen = {}
+
+    def keep(fig):
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        seen["x"], seen["y"] = list(ax.get_xticks()), list(ax.get_yticks())
+        return ""
+    monkeypatch.setattr(report, "_png", keep)
+    hits = np.zeros((3, 20), dtype=bool)
+    hits[0, :2] = hits[1, :1] = True  # one target finds 2, one 1, one none
+    report._hits_chart(plt, EvalResult(top_n=10, targets=3, seconds=0.1, metrics={}, hits={"blend": hits}))
+    assert seen["y"] and all(float(v).is_integer() for v in seen["y"]), seen
+    assert seen["x"] and all(float(v).is_integer() for v in seen["x"]), seen

@@ -191,9 +191,13 @@ def test_unusable_files_raise_data_error_naming_the_file(tmp_path, name, message
 
 
 def test_broken_gzip_is_a_data_error(tmp_path):
+    import gzip
     path = tmp_path / "broken.csv.gz"
-    path.write_bytes(b"this is not gzip")
+    path.write_bytes(gzip.compress(b"track_id,energy\n" * 50)[:30])  # cut short
     with pytest.raises(DataError, match="cannot read as CSV"):
+        ft.import_features(path, None, Store(tmp_path / "cache"))
+    path.write_bytes(b"this is not gzip")  # plain text under a .gz name: read as the text it is
+    with pytest.raises(DataError, match="no track id column"):
         ft.import_features(path, None, Store(tmp_path / "cache"))
 
 

@@ -268,7 +268,8 @@ class JsonService:
                                            status, self.name)
             if attempt < self.max_retries:
                 wait, asked = self._retry_wait(attempt, response)
-                log.info("%s answered %s for %s; retrying in %.1f s", self.name, problem, url, wait)
+                log.info("%s answered %s for %s; retrying in %.1f s", self.name, problem, url,
+                         min(wait, self.max_retry_wait))
                 self._pause(wait, problem, asked)
                 self._not_before = None  # that wait covered the rate-limit window too
         err = self.error_class(
