@@ -401,7 +401,8 @@ RECORDED: set[str | None] = set()  # the commands whose runs, failed ones too, g
 
 
 def command(name: str | None = None, *, parent: typer.Typer = app, record: bool | str = False,
-            writes: bool | str | tuple[str, ...] = False, examples: tuple[str, ...] = (), **kwargs):
+            writes: bool | str | tuple[str, ...] = False, examples: tuple[str, ...] = (),
+            reads_config: bool = True, **kwargs):
     """Register a command.
 
     Every command accepts the common options (--config, --quiet, --no-input, --verbose) after
@@ -412,6 +413,9 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
     a run write ("export": recorded as "moods cluster --export"). ``examples`` end the command's help.
     SIGTERM is unwound like Ctrl-C (exit 143) in the commands that write: ``record`` ones, and
     ``writes`` ones (True, or the name(s) of the option(s) that make a run write, like "export").
+    A bad config file (``--config``) stops every command, exit 2, but those that never read it
+    (``reads_config=False``: `schedule show` and `remove`, which a user whose scheduled runs fail
+    on that file needs most).
     """
     kwargs.setdefault("cls", _Command)
     if record is True:
@@ -478,8 +482,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                                                                       else writes if isinstance(writes, tuple) else ())):
                     stack.enter_context(_sigterm_as_interrupt())
                 _check_text_arguments(kw)
-                if "config" in given:
-                    _settings(None)  # every command rejects a bad config file (exit 2)
+                if "config" in given and reads_config:
+                    _settings(None)  # every command that reads it rejects a bad config file (exit 2)
                 # --quiet: errors and notes only (stderr), whether the command takes it itself or
                 # not; --json asked for its output
                 silent = (given.get("quiet") or kw.get("quiet")) and not kw.get("as_json")
@@ -2414,6 +2418,8 @@ def schedule_install_cmd(
                    '\n#   loginctl enable-linger "$USER"')
         return
     line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
+    from .runlog import note_installed
+    note_installed(settings.cache_dir, line)  # `status` then tells a line cron never started
     typer.echo(f"installed: {line}")
     timer = schedule.timer_status()
     if timer and timer["enabled"]:  # a timer made from an older `--print`, say: both would run
@@ -2428,7 +2434,7 @@ def schedule_install_cmd(
                  "`recommend status` shows when it runs"))
 
 
-@command("show", parent=schedule_app, examples=("recommend schedule show",))
+@command("show", parent=schedule_app, examples=("recommend schedule show",), reads_config=False)
 def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
     """Print our crontab entry, if any."""
     from . import schedule
@@ -2451,7 +2457,7 @@ def schedule_show_cmd(tabfile: TabfileOpt = None) -> None:
         _err(f"warning: {schedule.config_gone(config)}")
 
 
-@command("remove", parent=schedule_app, examples=("recommend schedule remove",))
+@command("remove", parent=schedule_app, examples=("recommend schedule remove",), reads_config=False)
 def schedule_remove_cmd(tabfile: TabfileOpt = None) -> None:
     """Remove our crontab entry; every other line stays as it is."""
     from . import schedule

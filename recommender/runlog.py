@@ -533,7 +533,8 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "playlist": _playlist_status(store_manifest),
         "genres": genre_coverage(library) if library is not None else None,
         "audio_features": feature_coverage(library) if library is not None else None,
-        "schedule": schedule_warnings(schedule, recent, now) if schedule is not None else None,
+        "schedule": schedule_warnings(schedule, recent, now, installed_at(cache_dir, schedule.get("line")))
+        if schedule is not None else None,
     }
 
 
@@ -564,14 +565,60 @@ def last_scheduled_run(runs: Iterable[Mapping[str, Any]], marked: bool = True) -
 
 
 UNMARKED_DAYS = 8  # with no crontab line of ours, marked runs this recent still show (a weekly timer's)
+INSTALLED_FILE = "schedule-installed.json"  # when `schedule install` wrote our crontab line, and which line
+MISSED_GRACE_S = 3600  # a start cron was due this long ago and no scheduled run since: missed
+
+
+def note_installed(cache_dir: Path | str, line: str, now: datetime | None = None) -> None:
+    """Remember that ``line`` was installed now, so that ``recommend status`` can tell a line
+    cron never started (cron not running, the computer asleep at that time) from one installed
+    since its last run. Best effort: a data directory that cannot be written only loses that."""
+    record = {"line": line, "installed_at": (now or utc_now()).isoformat(timespec="seconds")}
+    try:
+        make_dirs(cache_dir)
+        atomic_write_text(Path(cache_dir) / INSTALLED_FILE, json.dumps(record) + "\n", mode=0o600)
+    except (OSError, StorageError) as exc:
+        log.debug("the install time of the schedule was not kept: %s", exc)
+
+
+def installed_at(cache_dir: Path | str, line: str | None) -> str | None:
+    """When ``line`` was installed (``note_installed``); None for another line (installed by
+    hand, by an older version, or changed since) or no record."""
+    try:
+        record = json.loads((Path(cache_dir) / INSTALLED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record.get("installed_at") if isinstance(record, dict) and line and record.get("line") == line else None
+
+
+def missed_runs(schedule: Mapping[str, Any], since: datetime, now: datetime) -> str | None:
+    """A warning when our crontab line was due to start two runs after ``since`` (its last
+    scheduled run, or its install) and the second is more than ``MISSED_GRACE_S`` past: cron
+    does not run, or the computer is off or asleep at that time (cron does not catch up)."""
+    from zoneinfo import ZoneInfo
+
+    from .schedule import upcoming
+    try:
+        zone = ZoneInfo(schedule["cron_tz"]) if schedule.get("cron_tz") else None
+        first = upcoming(schedule["cron"], since, zone)
+        second = upcoming(schedule["cron"], first[0], zone) if first is not None else None
+    except (KeyError, ValueError, TypeError):
+        return None
+    if second is None or (now - second[0]).total_seconds() <= MISSED_GRACE_S:
+        return None
+    return (f"no scheduled run since {shown(since)}, though cron was due to start one at {shown(first[0])} and at "
+            f"{shown(second[0])}: is cron running (`systemctl status cron`), and is this computer on and awake "
+            "at that time? (cron does not catch up a run it missed; the systemd timer of `recommend schedule "
+            "install --print` does)")
 
 
 def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]],
-                      now: datetime | None = None) -> dict[str, Any]:
+                      now: datetime | None = None, installed: str | None = None) -> dict[str, Any]:
     """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
     ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
-    not marking its runs (installed by an older version), or the last scheduled run failed.
-    ``now``: the status's clock (default: the current time)."""
+    not marking its runs (installed by an older version), the last scheduled run failed, or
+    runs cron was due to start missed (``missed_runs``; ``installed``: when our line was
+    installed, ``installed_at``). ``now``: the status's clock (default: the current time)."""
     warnings: list[str] = list(schedule.get("warnings") or [])  # the schedule's own (a CRON_TZ naming no zone)
     if schedule.get("missing_program"):
         from .schedule import program_gone
@@ -602,6 +649,16 @@ def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]]
     if last is not None and (last.get("exit_code") not in (0, None) or last.get("unfinished")):
         which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND
         warnings.append(f"the last {which} run failed: {describe_run(last)}")
+    # runs cron should have started and did not: only for a marked line of ours in the crontab
+    # (a timer's times are systemd's), from its last run or its install, whichever is later;
+    # with neither known (no run among those read, no install record), nothing is said
+    starts = [t for t in (time_or_none(last.get("when")) if last is not None else None, time_or_none(installed))
+              if t is not None]
+    if (schedule.get("state") == "installed" and schedule.get("source") == "crontab" and schedule.get("marked")
+            and schedule.get("cron") and starts and (last is not None or len(runs) < SCHEDULED_SCAN)):
+        missed = missed_runs(schedule, max(starts), now or utc_now())
+        if missed:
+            warnings.append(missed)
     return {**schedule, "last_run": dict(last) if last is not None else None, "warnings": warnings}
 
 

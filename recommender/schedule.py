@@ -301,9 +301,38 @@ def missing_config(words: list[str]) -> Path | None:
 
 
 def _gone(program: Path | None) -> Path | None:
+    """``program`` when it cannot be run: not there, not executable, or the Python its first
+    line names is gone (a Python upgrade that took away the virtualenv's interpreter: the
+    script is there and cron's shell says "not found")."""
     if program is None or not program.is_absolute():
         return None
-    return None if program.is_file() and os.access(program, os.X_OK) else program
+    if not (program.is_file() and os.access(program, os.X_OK)):
+        return program
+    interpreter = _interpreter(program)
+    return program if interpreter is not None and not os.access(interpreter, os.X_OK) else None
+
+
+def _interpreter(script: Path) -> Path | None:
+    """The absolute interpreter a script's ``#!`` line names, and pip's form for a path too long
+    or with spaces (``#!/bin/sh`` then ``'''exec' "/path/python" "$0" "$@"``); None for a
+    binary, ``#!/usr/bin/env python3`` (found on PATH) or a file that cannot be read."""
+    import shlex
+    try:
+        with open(script, "rb") as f:
+            head = f.read(1024).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    if not head or not head[0].startswith("#!"):
+        return None
+    words = head[0][2:].split()
+    if words and words[0] in ("/bin/sh", "/usr/bin/sh") and len(head) > 1 and head[1].startswith("'''exec' "):
+        try:
+            words = shlex.split(head[1][len("'''exec' "):])
+        except ValueError:
+            return None
+    if not words or not words[0].startswith("/") or Path(words[0]).name == "env":
+        return None
+    return Path(words[0])
 
 
 # ----- the settings a scheduled run sees -------------------------------------------------------

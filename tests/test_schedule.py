@@ -578,7 +578,17 @@ def _runs(cache: Path, *runs: dict) -> None:
     (cache / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs))
 
 
-def test_status_warns_when_the_scheduled_program_is_gone_or_the_last_run_failed(tmp_path, monkeypatch):
+@pytest.fixture
+def runs_day():
+    """`status` read on 2026-11-30 at 12:00 UTC, the day the tests' runs were recorded: from a
+    later day, the daily line's missed runs are warned about too (``runlog.missed_runs``)."""
+    from recommender import isotime
+    old = isotime.set_clock(lambda: datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc))
+    yield
+    isotime.set_clock(old)
+
+
+def test_status_warns_when_the_scheduled_program_is_gone_or_the_last_run_failed(tmp_path, monkeypatch, runs_day):
     """The two ways a nightly run silently stops: the program the line runs is gone (cron fails
     before the tool starts, nothing is recorded), or the last build-playlist run failed (a
     refused login, exit 3). `status` now warns of both; a later success (not a dry run) clears it."""
@@ -608,7 +618,7 @@ def _scheduled(when: str, code: int, trigger: str | None = "schedule") -> dict:
     return run if trigger is None else {**run, "trigger": trigger}
 
 
-def test_status_takes_the_last_scheduled_run_not_one_by_hand(tmp_path, monkeypatch):
+def test_status_takes_the_last_scheduled_run_not_one_by_hand(tmp_path, monkeypatch, runs_day):
     """runs.jsonl did not mark cron's runs, so `status` took the last build-playlist for the
     scheduled one: a run by hand after a failed night hid the failure, and a failed run by hand
     after a good night warned that the schedule failed. Runs are marked now (``trigger``), and
@@ -628,10 +638,10 @@ def test_status_takes_the_last_scheduled_run_not_one_by_hand(tmp_path, monkeypat
     text = " ".join(_status(tmp_path).stdout.split())
     assert "last scheduled run: 2026-11-29 07:00 UTC build-playlist (scheduled) exit 0" in text and "warning" not in text
     # written before the mark existed: the last build-playlist, as before
-    _runs(cache, _scheduled("2026-11-28T07:00:00+00:00", 3, None), _scheduled("2026-11-29T09:00:00+00:00", 0, "manual"))
+    _runs(cache, _scheduled("2026-11-29T07:00:00+00:00", 3, None), _scheduled("2026-11-29T09:00:00+00:00", 0, "manual"))
     data = json.loads(_status(tmp_path, "--json").stdout)["schedule"]
-    assert data["last_run"]["when"] == "2026-11-28T07:00:00+00:00"
-    assert data["warnings"] == ["the last build-playlist run failed: 2026-11-28 07:00 UTC build-playlist exit 3"]
+    assert data["last_run"]["when"] == "2026-11-29T07:00:00+00:00"
+    assert data["warnings"] == ["the last build-playlist run failed: 2026-11-29 07:00 UTC build-playlist exit 3"]
 
 
 def test_status_without_a_crontab_line_still_reports_a_timers_failed_scheduled_run(tmp_path, monkeypatch):
@@ -966,3 +976,101 @@ def test_schedule_show_and_remove_without_a_crontab_program_report_the_timer(tmp
     assert text.startswith("no `crontab` program, so no crontab line; your systemd user timer")
     assert "`systemctl --user disable --now recommend.timer` stops it" in text
     assert (folder / "recommend.timer").exists()  # not ours to remove
+
+
+def test_show_and_remove_work_while_the_config_file_is_broken(tmp_path):
+    """A config edit that breaks the file makes every scheduled run fail, exit 2; `schedule
+    remove` (step 1 of "Stop using it") and `schedule show` refused too, exit 2, on a file
+    neither reads, so the line could not be taken out before the YAML was mended."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.paths import CONFIG_ENV
+    config = tmp_path / "user.yaml"
+    config.write_text("blend:\n\tmax_tracks: 5\n")  # a tab: no YAML
+    tab = tmp_path / "tab"
+    line = schedule.install("0 6 * * *", EXE, config, CACHE, tabfile=tab).line
+    runner = CliRunner()
+    env = {CONFIG_ENV: str(config), "RECOMMENDER_CACHE_DIR": str(tmp_path / "data")}
+    for where in ([], ["--config", str(config)]):
+        shown = runner.invoke(app, ["schedule", "show", "--tabfile", str(tab), *where], env=env)
+        assert shown.exit_code == 0 and line in shown.stdout, shown.stderr
+    removed = runner.invoke(app, ["schedule", "remove", "--tabfile", str(tab)], env=env)
+    assert removed.exit_code == 0 and "removed the schedule" in removed.stdout, removed.stderr
+    assert line not in tab.read_text()
+    assert runner.invoke(app, ["config", "show"], env=env).exit_code == 2  # a command that reads it still refuses
+
+
+def test_a_scripts_python_that_is_gone_is_warned_about(tmp_path):
+    """A Python upgrade took away the virtualenv's interpreter: the `recommend` script is still
+    there, and cron's shell fails on its first line ("not found"), every night, unrecorded;
+    neither `schedule show` nor `status` said so (they checked the script alone). pip writes
+    a path too long or with spaces on the second line, after `#!/bin/sh`."""
+    python = tmp_path / "py" / "python3"
+    python.parent.mkdir()
+    python.write_text("#!/bin/sh\n")
+    python.chmod(0o755)
+    spaced = tmp_path / "a venv" / "python3"
+    spaced.parent.mkdir()
+    spaced.write_text("#!/bin/sh\n")
+    spaced.chmod(0o755)
+    forms = {"direct": f"#!{python}\nimport sys\n", "pip's long form": f"#!/bin/sh\n'''exec' \"{spaced}\" \"$0\" \"$@\"\n' '''\n"}
+    for form, text in forms.items():
+        exe = tmp_path / f"recommend-{form.split()[0]}"
+        exe.write_text(text)
+        exe.chmod(0o755)
+        assert schedule.missing_program([str(exe)]) is None, form
+    python.unlink()
+    spaced.unlink()
+    for form in forms:
+        exe = tmp_path / f"recommend-{form.split()[0]}"
+        assert schedule.missing_program([str(exe)]) == exe, form
+    env = tmp_path / "recommend-env"  # found on PATH when it runs: not ours to judge
+    env.write_text("#!/usr/bin/env python3\n")
+    env.chmod(0o755)
+    assert schedule.missing_program([str(env)]) is None
+
+
+def test_status_warns_when_cron_has_not_started_the_runs_it_was_due_to(tmp_path, monkeypatch):
+    """Cron not running (a WSL or a container that never starts it), or the computer asleep at
+    the line's time: no scheduled run for two weeks, and `status` showed the line, its next run
+    and the last scheduled run, 14 days old, as if all was well. It warns once two starts the
+    line was due to make are over an hour past with no scheduled run, counted from the last one
+    or from `schedule install` when that came later; a line installed since, not yet due twice, is
+    not warned about."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    tab, exe = _crontab_for_status(tmp_path, monkeypatch)
+    cache = tmp_path / "cache"
+    env = {"RECOMMENDER_CACHE_DIR": str(cache)}
+    clock = _status_at
+    _runs(cache, _scheduled("2026-11-20T06:30:05+00:00", 0))
+    monkeypatch.setattr(schedule, "default_executable", lambda: exe)
+    from recommender import isotime
+    old = isotime.set_clock(lambda: datetime(2026, 11, 19, 9, 0, tzinfo=timezone.utc))
+    try:
+        installed = CliRunner().invoke(app, ["schedule", "install", "--at", "30 6 * * *", "--tabfile", str(tab)], env=env)
+    finally:
+        isotime.set_clock(old)
+    assert installed.exit_code == 0, installed.stderr
+    said = " ".join(clock(tmp_path, datetime(2026, 12, 4, 9, 0, tzinfo=timezone.utc)).split())
+    assert ("warning: no scheduled run since 2026-11-20 06:30 UTC, though cron was due to start one at "
+            "2026-11-21 06:30 UTC and at 2026-11-22 06:30 UTC: is cron running") in said, said
+    # one start missed (a night the laptop slept) is not yet a warning; two, an hour past the second, are
+    assert "no scheduled run" not in clock(tmp_path, datetime(2026, 11, 22, 7, 29, tzinfo=timezone.utc))
+    assert "no scheduled run" in clock(tmp_path, datetime(2026, 11, 22, 7, 31, tzinfo=timezone.utc))
+    # installed again since (the line changed): counted from then, not from the old run
+    old = isotime.set_clock(lambda: datetime(2026, 12, 3, 20, 0, tzinfo=timezone.utc))
+    try:
+        assert CliRunner().invoke(app, ["schedule", "install", "--at", "0 7 * * *", "--tabfile", str(tab)],
+                                  env=env).exit_code == 0
+    finally:
+        isotime.set_clock(old)
+    assert "no scheduled run" not in clock(tmp_path, datetime(2026, 12, 5, 7, 59, tzinfo=timezone.utc))
+    assert ("no scheduled run since 2026-12-03 20:00 UTC, though cron was due to start one at 2026-12-04 07:00 UTC"
+            in " ".join(clock(tmp_path, datetime(2026, 12, 5, 8, 1, tzinfo=timezone.utc)).split()))
+    # installed and never started: the same warning, from the install
+    _runs(cache)
+    assert "no scheduled run since 2026-12-03 20:00 UTC" in " ".join(
+        clock(tmp_path, datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)).split())
