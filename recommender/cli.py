@@ -2119,10 +2119,12 @@ def _other_matches(others: list[str], text: str, where) -> None:
     from .wording import plural
     search = "recommend search"
     options = where.search.strip("`").removeprefix(search)  # " --demo", " --dataset FILE" or ""
+    # a text that reads as an option ("--help") is given after `--`, the options before it
+    asked = f"{options} -- {shlex.quote(text)}" if text.startswith("-") else f" {shlex.quote(text)}{options}"
     _note(f"{len(others)} other {plural(len(others), 'song')} {'match' if len(others) > 1 else 'matches'} "
           f"{text!r} as well ("
           f"{', '.join(repr(o) for o in others[:3])}{', ...' if len(others) > 3 else ''}): give the id of one "
-          f"(`{search} {shlex.quote(text)}{options}` lists them) to start from it")
+          f"(`{search}{asked}` lists them) to start from it")
 
 
 def _print_exported(exported, demo: bool = False) -> None:

@@ -448,3 +448,23 @@ def test_a_moods_list_names_the_point_it_is_of_as_the_moods_page_does(tmp_path):
     assert title.startswith("Tracks for a calm mood (valence ") and ", energy " in title, title
     assert cli._as_the_page_rounds(0.625, 2) == "0.63" and cli._as_the_page_rounds(0.375, 2) == "0.38"
     assert cli._as_the_page_rounds(0.1, 2) == "0.10"
+
+
+def test_the_search_a_note_gives_for_a_name_like_an_option_lists_the_songs(tmp_path):
+    """Several songs named "--help": the note said "`recommend search --help` lists them", which
+    prints the help page. The search it gives now takes the name after `--`, and lists them."""
+    path = tmp_path / "songs.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for i, (name, artist) in enumerate([("--help", "A"), ("--help", "B"), ("--help", "C"), ("Rules", "D")]):
+            w.writerow([base62_id(f"t{i}"), name, artist, 50, base62_id(f"al{i}"), "Album", "2019-01-01", "P",
+                        base62_id("P"), "pop", "pop", 0.5, 0.5, 5, -6, 1, 0.05, 0.1, 0.0, 0.1, 0.5, 120, 200000])
+    out = run(["similar", "--dataset", str(path), "-n", "1", "--", "--help"], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    note = " ".join(out.stderr.split())
+    given = re.search(r"\(`recommend (search [^`]*)` lists them\)", note)
+    assert given and given.group(1) == f"search --dataset {path} -- --help", note
+    listed = run(["--json", *given.group(1).split()], tmp_path)
+    assert listed.exit_code == 0, listed.stderr
+    assert sorted(r["artists"] for r in json.loads(listed.stdout)) == ["A", "B", "C"]
