@@ -40,10 +40,12 @@ import numpy as np
 
 from .links import parse_track_ref, spotify_ref_kind
 from .namewords import CJK_LETTERS, unpackaged
+from .safetext import unescape_shown
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 4  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names
+INDEX_VERSION = 5  # 2: each Chinese, Japanese or Korean letter is a gram of its own too; 3: words; 4: artist_names;
+# 5: format characters (zero-width space...) dropped by ``fold``
 NGRAM = 3
 COVERAGE_WEIGHT = 0.75
 ALBUM_SHARE = 0.5  # an album's name counts for half a title's in ``field``
@@ -71,7 +73,9 @@ def fold(text: str) -> str:
     if text.isascii():
         return _NON_WORD.sub(" ", text.casefold()).strip()
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # accents off, and invisible format characters (a zero-width space, a joiner, a byte-order
+    # mark, bidi marks) dropped, not taken for word breaks: "Hel\u200blo" is found by "hello"
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
 
 
@@ -296,8 +300,10 @@ class SearchIndex:
         return np.array(cols, dtype=np.int64), np.array(w), total
 
     def scores(self, query: str) -> np.ndarray:
-        """Score (0..1) of every track for ``query``, in ``tracks`` order (``packaging_blend``)."""
-        return packaging_blend(query, self._scores)
+        """Score (0..1) of every track for ``query``, in ``tracks`` order (``packaging_blend``);
+        the escapes the tables show a name's control characters as (``\x1b``, ``\u202e``) are
+        read as those characters, so a name copied from a table is found."""
+        return packaging_blend(unescape_shown(query), self._scores)
 
     def _word_weights(self, query: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
         """Per distinct word of the query, (vocabulary columns of its known trigrams, their
@@ -380,7 +386,7 @@ class SearchIndex:
     def score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
         """Scores of other tracks ((id, name, artists, album)) for ``query`` with this
         index's IDF, comparable with ``scores`` (used for remote search results)."""
-        return packaging_blend(query, lambda q: self._score_texts(q, tracks))
+        return packaging_blend(unescape_shown(query), lambda q: self._score_texts(q, tracks))
 
     def _score_texts(self, query: str, tracks: Sequence[Sequence[str]]) -> np.ndarray:
         lookup = {g: i for i, g in enumerate(self.vocab.tolist())}

@@ -714,3 +714,17 @@ def test_similar_from_a_recording_with_two_copies_still_speaks_of_one_seed():
     seeds.attrs[ONE_SONG] = True
     why = ArtistWalkScorer().fit(lib).explain(seeds, [tid(2)])
     assert why == {tid(2): "by Juice WRLD, your seed's artist"}, why
+
+
+def test_a_name_with_invisible_or_control_characters_is_found_as_typed_or_as_the_table_shows_it():
+    """A zero-width space split a word for the search ("Hel\\u200blo World" was not found by
+    "hello"), and a name holding an escape sequence, shown in the tables as `\\x1b[31mRED\\x1b[0m`,
+    was not found by that text copied back (`recommend similar` said no track matches)."""
+    from recommender.searchindex import SearchIndex
+    tracks = [(tid(0), "Hel\u200blo\ufeff World\u2060", "Art\u200dist", "A"),
+              (tid(1), "\x1b[31mRED\x1b[0m", "Band", "B"),
+              (tid(2), "Goodbye Moon", "Other", "C")]
+    index = SearchIndex.build(tracks)
+    assert [r["track_id"] for r in index.query("hello world", limit=1)] == [tid(0)]
+    assert [r["track_id"] for r in index.query("artist", limit=1)] == [tid(0)]
+    assert [r["track_id"] for r in index.query("\\x1b[31mRED\\x1b[0m", limit=1)] == [tid(1)]
