@@ -101,16 +101,36 @@ class RateLimited(RecommenderError):
         self.retry_after = retry_after
 
 
-def wait_seconds(value) -> float | None:
+def wait_seconds(value, now: float | None = None) -> float | None:
     """Seconds a server asks us to wait (Retry-After, X-RateLimit-Reset-In): a finite number,
-    at least 0; None for anything else (absent, an HTTP date, garbage, NaN or infinity), so
-    the caller falls back to its own back-off and ``time.sleep`` never gets a bad value."""
+    at least 0, or the time until an HTTP date (RFC 9110's other form of Retry-After: "Fri, 05
+    Dec 2026 09:00:00 GMT", which was taken for no value, so a service asking for a day was
+    asked again within seconds); None for anything else (absent, garbage, NaN or infinity), so
+    the caller falls back to its own back-off and ``time.sleep`` never gets a bad value.
+    ``now``: the clock for a date (default: ``time.time()``)."""
     import math
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        return None
+        seconds = _until_http_date(value, now)
+        if seconds is None:
+            return None
     return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def _until_http_date(value, now: float | None) -> float | None:
+    import time
+    from email.utils import parsedate_to_datetime
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # (an HTTP date is GMT; "-0000" parses naive)
+        from datetime import timezone
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp() - (time.time() if now is None else now)
 
 
 class SpotifyUnavailable(RecommenderError):

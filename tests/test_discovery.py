@@ -2540,3 +2540,45 @@ def test_a_wrong_musicbrainz_address_keeps_the_last_finds_and_forgets_its_artist
             assert (mended.table["source"] == "similar_artists").any()
     finally:
         other.shutdown()
+
+
+def test_answers_with_values_of_the_wrong_type_are_read_leniently(tmp_path, world_standins):
+    """A score "high", an artist list 5, a listen count "lots", an artist credit whose artist is a
+    string: each crashed the run (exit 1, "could not convert string to float"), every run, as
+    nothing was cached before it. Such a value is read as none (LISTENBRAINZ.md: the client is
+    lenient), and the rest of the answer is used."""
+    lb, mb = world_standins
+    w = lb.world
+    sa, sr, top, isrc = w.similar_artists, w.similar_recordings, w.top_recordings, w.isrc_lookup
+    w.similar_artists = lambda mbid: [{**r, "score": "high"} for r in sa(mbid)]
+    w.similar_recordings = lambda mbid: [{**r, "artist_credit_mbids": 5, "score": [1]} for r in sr(mbid)]
+    w.top_recordings = lambda mbid: [{**r, "artist_mbids": "x", "total_listen_count": "lots"} for r in top(mbid)]
+
+    def odd_credit(code):
+        found = isrc(code)
+        if found:
+            found["recordings"][0]["artist-credit"] = [{"name": "A", "artist": "str"}, 3,
+                                                       *found["recordings"][0]["artist-credit"]]
+            found["recordings"][1:] = [{**r, "artist-credit": 7} for r in found["recordings"][1:]]
+        return found
+    w.isrc_lookup = odd_credit
+    library, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
+    assert report.warnings == [], report.warnings
+    assert not library.frames["similar_artists"].empty
+
+
+def test_an_answer_whose_rows_have_another_shape_is_a_failure_not_nothing_found(tmp_path, world_standins):
+    """Labs answering rows with a renamed field ([{"foo": 1}]): every similar-artists answer was
+    kept as "no similar artists" for 7 days, with no warning, and the next run, labs mended,
+    asked nothing. It is one warning naming the service now, and nothing of it is kept."""
+    lb, mb = world_standins
+    real = lb.world.similar_artists
+    lb.world.similar_artists = lambda mbid: [{"foo": 1}]
+    settings = settings_for_open_data(tmp_path, lb, mb)
+    _, report = discover_open_data(user_library(), settings)
+    assert len(report.warnings) == 1 and "ListenBrainz labs answered with rows of another shape" in report.warnings[0]
+    lb.world.similar_artists = real
+    asked = lb.requests_to("similar-artists")
+    library, report = discover_open_data(user_library(), settings)
+    assert report.warnings == [] and lb.requests_to("similar-artists") > asked
+    assert not library.frames["similar_artists"].empty

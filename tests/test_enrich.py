@@ -300,7 +300,7 @@ def test_rate_limiter_uses_injected_clock_and_sleep():
         now[0] += seconds
 
     class Session:  # answers instantly; 0.1 s of "network" per request on the fake clock
-        def get(self, url, params, headers, timeout):
+        def get(self, url, params, headers, timeout, stream=False):
             now[0] += 0.1
             response = requests.Response()
             response.status_code = 200

@@ -200,3 +200,78 @@ def test_cache_entries_with_an_untrustworthy_date_are_asked_again(tmp_path):
     assert c.get("isrc", "FUTURE") is MISSING and c.get("isrc", "GARBAGE") is MISSING
     assert c.get("isrc", "OLD_NAIVE") is MISSING  # 61 days: past the TTL
     assert c.get("isrc", "GOOD") == c.get("isrc", "NAIVE") == {"recordings": []}
+
+
+class _Misbehaving:
+    """A server on 127.0.0.1 answering every GET one way: "drip" (a body promised of 100 kB, one
+    byte each 0.1 s), "huge" (a body past MAX_BODY_BYTES) or "loop" (a redirect to itself)."""
+
+    def __init__(self, mode: str):
+        import http.server
+        import threading
+        outer = self
+        self.hits = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                outer.hits += 1
+                try:
+                    if mode == "loop":
+                        self.send_response(302)
+                        self.send_header("Location", self.path)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    elif mode == "drip":
+                        self.send_response(200)
+                        self.send_header("Content-Length", "100000")
+                        self.end_headers()
+                        for _ in range(100):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                    else:
+                        from recommender.services.http import MAX_BODY_BYTES
+                        self.send_response(200)
+                        block = b"0," * 2 ** 19  # a JSON list of 2 ** 19 zeros a MB, past the cap
+                        n = MAX_BODY_BYTES // len(block) + 1
+                        self.send_header("Content-Length", str(1 + n * len(block) + 2))
+                        self.end_headers()
+                        self.wfile.write(b"[")
+                        for _ in range(n):
+                            self.wfile.write(block)
+                        self.wfile.write(b"0]")
+                except OSError:
+                    pass  # the client left
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("mode, said", [("drip", "gave no answer within"), ("huge", "larger than 32 MB"),
+                                        ("loop", "TooManyRedirects")])
+def test_an_answer_that_never_ends_is_too_big_or_redirects_in_a_loop_is_bounded(mode, said):
+    """A server sending a byte every few seconds held a run for hours (the timeout bounds each
+    wait for the socket, not the answer); a 60 MB body took a gigabyte; a redirect loop sent 30
+    requests the budget counted as one. Each is now a failure of the service within bounds."""
+    server = _Misbehaving(mode)
+    budget = Budget(100)
+    try:
+        c = JsonService(server.url, "test/1", name="ListenBrainz", sleep=lambda s: None, max_retries=1,
+                        max_retry_wait=0.1, timeout=0.3 if mode == "drip" else 10, budget=budget)
+        started = time.monotonic()
+        with pytest.raises(ServiceError, match=said):
+            c.request("GET", "x")
+        assert time.monotonic() - started < 8
+        assert budget.used == server.hits, (budget.used, server.hits)  # every request counted
+        assert server.hits <= 2 * (1 + 3)
+    finally:
+        server.close()

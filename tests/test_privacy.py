@@ -272,7 +272,7 @@ class _Session:
     def __init__(self) -> None:
         self.sent: list[dict] = []
 
-    def get(self, url, params=None, headers=None, timeout=None):
+    def get(self, url, params=None, headers=None, timeout=None, stream=False):
         self.sent.append(headers)
         return _Answer()
 

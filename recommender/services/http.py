@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from ..errors import RecommenderError, wait_seconds
 from ..safetext import whole_characters
@@ -38,6 +39,13 @@ from ..safetext import whole_characters
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# an answer's body is read within this many times the timeout in all (the timeout bounds each
+# wait for the socket: a server sending a byte every few seconds held a run for hours), and up to
+# this size (the largest real answer, a popularity batch of 1,000 recordings, is about 200 kB: a
+# 60 MB body took a gigabyte of memory)
+BODY_TIMEOUTS = 2
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_REDIRECTS = 3  # each hop is a request the budget counts (a redirect loop sent 30 for one)
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}  # a stand-in or your own mirror: no etiquette to follow
@@ -213,6 +221,40 @@ class JsonService:
         header = self._header_seconds(response, *names)
         return (header, True) if header is not None else (2.0 ** attempt, False)
 
+    def _read_body(self, response: requests.Response, url: str) -> None:
+        """Read ``response``'s body (``stream=True``) within ``BODY_TIMEOUTS`` times the timeout
+        in all and up to ``MAX_BODY_BYTES``: a ReadTimeout past the time (retried, as a slow
+        answer is), the service's error past the size. ``response.content`` holds it after."""
+        raw = getattr(response, "raw", None)
+        if raw is None:  # a body already read (a Response made whole, as a test's session gives it)
+            return
+        deadline = time.monotonic() + BODY_TIMEOUTS * self.timeout
+        read = (lambda: raw.read1(65536, decode_content=True)) if hasattr(raw, "read1") else \
+            (lambda: raw.read(1024, decode_content=True))
+        chunks, size = [], 0
+        try:
+            while True:
+                chunk = read()
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise self.error_class(f"{self.name} sent an answer larger than {MAX_BODY_BYTES // 2 ** 20} MB "
+                                           f"for {url}", None, self.name)
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise requests.ReadTimeout(f"the answer took more than {BODY_TIMEOUTS * self.timeout:g} s")
+        except urllib3.exceptions.ReadTimeoutError as exc:  # as requests raises urllib3's errors
+            raise requests.ReadTimeout(str(exc)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if isinstance(exc, requests.RequestException):
+                raise
+            raise requests.ConnectionError(str(exc)) from None
+        finally:
+            response.close()
+        response._content = b"".join(chunks)  # (what requests keeps a read body in: .json(), .text)
+        response._content_consumed = True
+
     # ----- requests ----------------------------------------------------------------------
     def request(self, method: str, path: str, params: Any = None, json: Any = None,
                 accept: type | tuple[type, ...] = (dict, list)) -> Any:
@@ -232,12 +274,22 @@ class JsonService:
             response = None
             try:
                 self.requests_sent += 1
+                self.session.max_redirects = MAX_REDIRECTS
                 if method == "GET":
-                    response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
+                    response = self.session.get(url, params=params, headers=headers, timeout=self.timeout, stream=True)
                 else:
-                    response = self.session.post(url, params=params, json=json, headers=headers, timeout=self.timeout)
+                    response = self.session.post(url, params=params, json=json, headers=headers, timeout=self.timeout,
+                                                 stream=True)
+                if self.budget is not None:
+                    for _ in getattr(response, "history", ()):  # the redirects followed: each one a request
+                        self.budget.spend(self.name)
+                self._read_body(response, url)
             except requests.RequestException as exc:
                 problem = type(exc).__name__
+                hops = getattr(getattr(exc, "response", None), "history", None)
+                if self.budget is not None and hops:  # a redirect loop's requests, counted too
+                    for _ in hops:
+                        self.budget.spend(self.name)
                 if isinstance(exc, requests.ReadTimeout):
                     timeouts += 1
                     if timeouts > self.timeout_retries:

@@ -104,7 +104,36 @@ def first_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 def best_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """Labs similarity rows best score first (stable: the service's order on ties), each MBID
     once (``first_once``)."""
-    return first_once(sorted(rows, key=lambda r: -float(r.get("score") or 0)), key)
+    return first_once(sorted(rows, key=lambda r: -number(r.get("score"))), key)
+
+
+# A service's answer is read leniently (LISTENBRAINZ.md): a value of another type than the
+# contract's ("score": "high", "artist_credit_mbids": 5) is read as no value, never a crash of
+# the run (it was exit 1, every run, as nothing was cached before it)
+def number(value: Any) -> float:
+    """A finite number, else 0."""
+    import math
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return x if math.isfinite(x) else 0.0
+
+
+def count(value: Any) -> int | None:
+    """A listen or user count: a whole number of at least 0, else None (not known)."""
+    x = number(value)
+    return int(x) if x > 0 or value in (0, "0") else None
+
+
+def ids(value: Any) -> list[str]:
+    """A list of MBIDs: the strings of a list, else none."""
+    return [str(v) for v in value if isinstance(v, (str, int))] if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def _check_token(settings) -> None:
@@ -255,6 +284,17 @@ class OpenData:
             self.failure = exc
             raise exc from None
 
+    def _rows(self, body: Any, key: str, service: str) -> list[dict[str, Any]]:
+        """The rows of a list answer that carry ``key``. An answer of rows none of which does (a
+        field renamed) is a failure of the service, not "nothing found": kept, it hid that
+        discovery for the answers' days, and the next run asked nothing, the service mended."""
+        rows = [r for r in body or [] if isinstance(r, dict) and r.get(key)]
+        if body and not rows:
+            self.failure = ServiceError(f"{service} answered with rows of another shape (none has {key!r})",
+                                        None, service)
+            raise self.failure
+        return rows
+
     def _similarity(self, method: str, path: str, key: str, **kw: Any) -> Any:
         """A labs similarity request; its 400 (unknown algorithm) names the config key. The
         run's stored first failure, raised again by ``_call``, is kept as it is (a 400 of the
@@ -283,10 +323,10 @@ class OpenData:
             return hit
         body = self._similarity("GET", "similar-artists/json", "similar_artists_algorithm",
                                 params={"artist_mbids": mbid, "algorithm": self.similar_artists_algorithm})
-        rows = [r for r in body or [] if isinstance(r, dict) and r.get("artist_mbid")]
+        rows = self._rows(body, "artist_mbid", LABS)
         rows = [r for r in rows if r.get("reference_mbid") in (None, mbid)]
         # an overhyped artist's score is knocked down first, as lb-radio does (OVERHYPED)
-        rows = [{**r, "score": float(r.get("score") or 0) * OVERHYPED.get(str(r["artist_mbid"]), 1.0)} for r in rows]
+        rows = [{**r, "score": number(r.get("score")) * OVERHYPED.get(str(r["artist_mbid"]), 1.0)} for r in rows]
         out = [{"mbid": str(r["artist_mbid"]), "name": str(r.get("name") or ""), "score": r["score"]}
                for r in best_once(rows, "artist_mbid") if str(r["artist_mbid"]) != mbid]
         self.cache.put("similar_artists", key, out)
@@ -301,10 +341,10 @@ class OpenData:
             return hit
         path = f"popularity/top-recordings-for-artist/{quote(artist_mbid, safe='')}"
         body = self._call(self.api.request, "GET", path, accept=list, endpoint=TOP_RECORDINGS)
-        rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
+        rows = self._rows(body, "recording_mbid", API)
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
-                "artist": str(r.get("artist_name") or ""), "artist_mbids": [str(a) for a in r.get("artist_mbids") or []],
-                "listens": r.get("total_listen_count"), "users": r.get("total_user_count")}
+                "artist": str(r.get("artist_name") or ""), "artist_mbids": ids(r.get("artist_mbids")),
+                "listens": count(r.get("total_listen_count")), "users": count(r.get("total_user_count"))}
                for r in first_once(rows, "recording_mbid")]
         self.cache.put("top_recordings", artist_mbid, out)
         return out
@@ -332,7 +372,7 @@ class OpenData:
             name = next((str(r["similar_artist_name"]) for r in rows if r.get("similar_artist_name")), "")
             out.append({"mbid": str(other), "name": name,
                         "recordings": [{"mbid": str(r["recording_mbid"]), "artist_mbids": [str(other)],
-                                        "listens": r.get("total_listen_count")} for r in rows][:recordings]})
+                                        "listens": count(r.get("total_listen_count"))} for r in rows][:recordings]})
         out = out[:artists]
         self.cache.put("lb_radio", key, out)
         return out
@@ -346,11 +386,11 @@ class OpenData:
             return hit
         body = self._similarity("POST", "similar-recordings/json", "similar_recordings_algorithm",
                                 json=[{"recording_mbids": [mbid], "algorithm": self.similar_recordings_algorithm}])
-        rows = [r for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")]
+        rows = self._rows(body, "recording_mbid", LABS)
         out = [{"mbid": str(r["recording_mbid"]), "name": str(r.get("recording_name") or ""),
                 "artist": str(r.get("artist_credit_name") or ""),
-                "artist_mbids": [str(a) for a in r.get("artist_credit_mbids") or []],
-                "score": float(r.get("score") or 0)}
+                "artist_mbids": ids(r.get("artist_credit_mbids")),
+                "score": number(r.get("score"))}
                for r in best_once(rows, "recording_mbid") if str(r["recording_mbid"]) != mbid]
         self.cache.put("similar_recordings", key, out)
         return out
@@ -411,19 +451,19 @@ class OpenData:
             found: dict[str, list[str]] = {}
             for r in body or []:
                 if isinstance(r, dict) and r.get("recording_mbid"):
-                    ids = [str(i) for i in r.get("spotify_track_ids") or [] if i]
-                    if ids:
-                        found.setdefault(str(r["recording_mbid"]), list(dict.fromkeys(ids)))
+                    spotify = [i for i in ids(r.get("spotify_track_ids")) if i]
+                    if spotify:
+                        found.setdefault(str(r["recording_mbid"]), list(dict.fromkeys(spotify)))
             return found
         got = self._batch("spotify_ids", mbids, chunk, fetch)
-        return {mb: [ids] if isinstance(ids, str) else (list(ids) if ids else None) for mb, ids in got.items()}
+        return {mb: [kept] if isinstance(kept, str) else (list(kept) if kept else None) for mb, kept in got.items()}
 
     def popularity(self, mbids: list[str], chunk: int = 1000) -> dict[str, tuple[int | None, int | None]]:
         """(total listen count, total user count) per recording MBID; (None, None) if unknown."""
         def fetch(part: list[str]) -> dict[str, list]:
             body = self._call(self.api.request, "POST", "popularity/recording", json={"recording_mbids": part},
                               accept=list, endpoint=POPULARITY)
-            return {str(r["recording_mbid"]): [r.get("total_listen_count"), r.get("total_user_count")]
+            return {str(r["recording_mbid"]): [count(r.get("total_listen_count")), count(r.get("total_user_count"))]
                     for r in body or [] if isinstance(r, dict) and r.get("recording_mbid")}
         got = self._batch("popularity", mbids, chunk, fetch)
         return {mb: (v[0], v[1]) if v else (None, None) for mb, v in got.items()}
@@ -444,9 +484,10 @@ class OpenData:
             self.isrc_known += 1
             slim = {"recordings": [{"id": r.get("id"), "title": r.get("title"), "length": r.get("length"),
                                     "artist-credit": [{"name": c.get("name"), "artist": {
-                                        "id": (c.get("artist") or {}).get("id"),
-                                        "name": (c.get("artist") or {}).get("name")}}
-                                        for c in r.get("artist-credit") or [] if isinstance(c, dict)]}
+                                        "id": mapping(c.get("artist")).get("id"),
+                                        "name": mapping(c.get("artist")).get("name")}}
+                                        for c in (r.get("artist-credit") if isinstance(r.get("artist-credit"), list)
+                                                  else []) if isinstance(c, dict)]}
                                    for r in recordings if isinstance(r, dict) and r.get("id")]}
         else:  # unknown (404), or an answer of another shape (not MusicBrainz: ``unknown_isrcs_note``)
             self.isrc_unknown.append(key)

@@ -167,9 +167,10 @@ class MusicBrainzStandIn(ServedStandIn):
             for rec in body.get("recordings", []):
                 if "artist-credits" not in inc:
                     rec.pop("artist-credit", None)
-                for credit in rec.get("artist-credit") or []:
-                    artist = credit.get("artist") or {}
-                    if artist.get("id") in self.merged:
+                credits = rec.get("artist-credit")
+                for credit in credits if isinstance(credits, list) else []:  # (a test's odd answer: as given)
+                    artist = credit.get("artist") if isinstance(credit, dict) else None
+                    if isinstance(artist, dict) and artist.get("id") in self.merged:
                         artist["id"] = self._merged_into(artist["id"])
             return 200, body, {}
         if parts[0] == "artist" and len(parts) == 2:
