@@ -642,12 +642,17 @@ def _mpl(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+CHART_TEXT_MAX = 160  # characters of one name, label or title on a chart: a name of 2,000 took the whole image
+
+
 def _chart_text(text, width: int) -> str:
     """A stranger's name (or a label or title holding one) as the chart shows it: its control
     characters as visible escapes, as in a table ("\\x1b[31m": a raw ESC was a box in a PNG and
-    made an SVG no reader opens), wrapped to ``width``, "$" kept from starting mathtext."""
-    from .safetext import terminal_safe
-    return _mpl(_wrap(terminal_safe(text), width))
+    made an SVG no reader opens), cut to ``CHART_TEXT_MAX`` characters with "…" (a name of
+    2,000 wrapped to 29 lines of title and 60 of legend, the plot squeezed to a strip), wrapped
+    to ``width``, "$" kept from starting mathtext."""
+    from .safetext import cut, terminal_safe
+    return _mpl(_wrap(cut(terminal_safe(text), CHART_TEXT_MAX), width))
 
 
 def _wrap(text: str, width: int) -> str:
@@ -717,7 +722,7 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[c],
                       label=_chart_text(legend_label(c, labels.get(c, ""), int((t["cluster"] == c).sum())), 34))
                for c in sorted(colours)]
-    from .safetext import visible  # the playlists' names as `recommend playlists` shows them
+    from .safetext import cut, visible  # the playlists' names as `recommend playlists` shows them
     names = [_chart_text(visible(p), 34) for p in sources] if len(sources) > 1 else []
     handles += [Line2D([], [], marker=marker[p], linestyle="", color="grey", label=name)
                 for p, name in zip(sources, names)]
@@ -725,14 +730,18 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     # each axis: its share of the variance, then what grows along it (rotated, "←" points down)
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
-    ax.set_title(_chart_text(title or f"{visible(result.playlist_name)}: {result.k} moods ({result.basis} features)", 70),
+    named = cut(visible(result.playlist_name), CHART_TEXT_MAX - 40)  # its moods said after it whole
+    ax.set_title(_chart_text(title or f"{named}: {result.k} moods ({result.basis} features)", 70),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts
     # Hebrew or Arabic names read right to left, the words around them in order
     keep_left_to_right(fig, [_chart_text(visible(p), 10 ** 6) for p in sources if p is not None] + names)
     use_glyph_fonts(fig)  # CJK or Thai names in a font that has them, else one log line
-    with quiet_glyphs():
+    import warnings
+    with quiet_glyphs(), warnings.catch_warnings():
+        # "Tight layout not applied": the chart is drawn as it is (a warning with our source path, on stderr)
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
         fig.tight_layout()
     return fig
 

@@ -813,3 +813,20 @@ def test_a_names_invisible_characters_are_escapes_in_the_chart_as_in_recommend_p
     shown = " ".join(visible(names[0]).split())  # wrapped: its spaces are where lines break
     assert " ".join(title.split()).startswith(shown), title
     assert any(shown in " ".join(text.split()) for text in legend), legend
+
+
+def test_a_very_long_playlist_name_is_cut_on_the_chart_and_says_no_warning(tmp_path, recwarn):
+    """A playlist named with 2,000 characters wrapped to 29 lines of title and 60 of legend, the
+    plot squeezed to a strip, and matplotlib's "Tight layout not applied" warning came out on
+    stderr with our source path. The name is cut with "…" on the chart (the table has it whole)."""
+    pytest.importorskip("matplotlib")
+    from recommender.moods import CHART_TEXT_MAX, cluster_figure, cluster_playlists
+    long = "Long name " * 200
+    res = cluster_playlists(two_named_playlists([long, "Short"]), ["a" * 22, "b" * 22], k=2)
+    fig = cluster_figure(res)
+    shown = [fig.axes[0].get_title()] + [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert all(len(text.replace("\n", "")) <= CHART_TEXT_MAX for text in shown), [len(t) for t in shown]
+    assert any("…" in text for text in shown)
+    assert "moods" in fig.axes[0].get_title()  # what the title says after the name stays
+    plot_clusters(res, tmp_path / "m.png")
+    assert not [w for w in recwarn if "Tight layout" in str(w.message)]
