@@ -10,10 +10,13 @@ function csrf() { return document.querySelector('meta[name="csrf-token"]').conte
 
 // Control characters and bidi overrides/isolates/marks shown as visible escapes ("\u202e"), as
 // safetext.terminal_safe does for the terminal and the pages' templates: a name holding U+202E
-// would otherwise turn the rest of its line around (the why, an artist after it). Newlines kept.
-const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/g;
-function visibleText(text) {
-  return String(text).replace(UNSAFE, (c) => {
+// would otherwise turn the rest of its line around (the why, an artist after it). A newline too
+// ("\x0a", as the server's pages show a name's), which the page would show as a space; kept only
+// in a text of lines of our own (a config diff: ``keepNewlines``).
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/g;
+const UNSAFE_BUT_NEWLINES = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/g;
+function visibleText(text, keepNewlines) {
+  return String(text).replace(keepNewlines ? UNSAFE_BUT_NEWLINES : UNSAFE, (c) => {
     const code = c.charCodeAt(0);
     return code < 0x100 ? "\\x" + code.toString(16).padStart(2, "0") : "\\u" + code.toString(16).padStart(4, "0");
   });
@@ -275,7 +278,7 @@ function initWeights() {
       data.version = out.version;  // this page now shows what the file holds
       const pre = document.getElementById("diff");
       pre.hidden = false;
-      pre.textContent = visibleText(out.diff || "(no change)");
+      pre.textContent = visibleText(out.diff || "(no change)", true);
       saved.textContent = out.diff ? "saved to " + out.path : unchanged(out.path);
     } catch (err) {
       saved.className = "error";
@@ -854,7 +857,7 @@ function initDiscovery() {
       opened = new Map(inputs.map((i) => [i.dataset.key, read(i)]));
       const pre = document.getElementById("diff");
       pre.hidden = false;
-      pre.textContent = visibleText(out.diff || "(no change)");
+      pre.textContent = visibleText(out.diff || "(no change)", true);
       status.textContent = out.diff ? "saved to " + out.path + ": takes effect at the next refresh" : unchanged(out.path);
       mark(null);
     } catch (err) {
