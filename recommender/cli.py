@@ -2393,8 +2393,7 @@ def schedule_install_cmd(
     # one directory (cache.dir, RECOMMENDER_CACHE_DIR, a checkout's cache/) is passed on the line;
     # the platform state and cache dirs are found again by the scheduled run itself
     cache = Path(settings.cache_dir).resolve() if settings.data_dirs.single else None
-    if not print_only:
-        schedule.show(tabfile)  # no crontab to write (exit 1) fails before the config file is touched
+    before = None if print_only else schedule.show(tabfile)  # no crontab to write fails before the config is touched
     cfg, written, notes = schedule.carry_settings(settings, cfg, cache, write=not print_only)
     carried, proxy_notes = schedule.proxy_environment()
     for note in notes + proxy_notes:
@@ -2423,6 +2422,9 @@ def schedule_install_cmd(
     from .runlog import note_installed
     note_installed(settings.cache_dir, line)  # `status` then tells a line cron never started
     typer.echo(f"installed: {line}")
+    if schedule.is_paused(before):  # said: the line was commented out to pause the runs
+        _note("our crontab line was commented out (the schedule paused); it runs again now: comment it out "
+              "again (`crontab -e`) to pause it, or `recommend schedule remove`")
     timer = schedule.timer_status()
     if timer and timer["enabled"]:  # a timer made from an older `--print`, say: both would run
         _note(schedule.two_schedules(timer))

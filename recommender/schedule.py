@@ -472,6 +472,11 @@ def install(expr: str, executable: Path | str, config_path: Path | str | None,
     return _ours(line, lines[:ours[0] if ours else len(lines) - 1])
 
 
+def is_paused(line: str | None) -> bool:
+    """True for our line commented out (a schedule paused by hand, `crontab -e`)."""
+    return bool(line) and not next(iter(CronTab(tab=line.rstrip("\r\n")))).is_enabled()
+
+
 def find_ours(tabfile: Path | str | None = None) -> Ours:
     """Our crontab line and the CRON_TZ above it, from one read of the crontab (``crontab -l``
     with ``tabfile`` None)."""

@@ -181,6 +181,29 @@ def test_install_also_replaces_a_commented_out_entry_of_ours(tab):
     assert tab.read_text() == FOREIGN + new + "\n"
 
 
+def test_install_over_a_paused_line_says_the_runs_start_again(tmp_path, monkeypatch):
+    """Our line commented out to pause the runs, then `schedule install` (another time, say):
+    the line came back active and nothing said so."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    tab = tmp_path / "crontab"
+    exe = tmp_path / "recommend"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setattr(schedule, "default_executable", lambda: exe)
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path / "data")}
+    args = ["schedule", "install", "--at", "0 9 * * *", "--tabfile", str(tab)]
+    first = CliRunner().invoke(app, args, env=env)
+    assert first.exit_code == 0 and "commented out" not in first.stderr
+    tab.write_text("# " + tab.read_text())
+    again = CliRunner().invoke(app, args, env=env)
+    assert again.exit_code == 0
+    assert "note: our crontab line was commented out (the schedule paused); it runs again now" in " ".join(
+        again.stderr.split())
+    assert not schedule.is_paused(schedule.show(tab))
+
+
 def test_install_into_missing_file_and_file_without_final_newline(tmp_path):
     missing = tmp_path / "new.tab"
     line = schedule.install("0 6 * * *", EXE, None, None, tabfile=missing).line
