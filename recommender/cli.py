@@ -2016,10 +2016,13 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
     m = managed if isinstance(managed, dict) else {}
-    late = [(h["id"], h.get("name"), None) for h in managed_history(store, since_refresh=True)
-            if roles.get(h["id"]) == "earlier"]
+    made_since = managed_history(store, since_refresh=True)
+    late = [(h["id"], h.get("name"), None) for h in made_since if roles.get(h["id"]) == "earlier"]
     late += [(p["id"], p["name"], p["tracks"]) for p in mood_playlists(store, since_refresh=True)]
-    late += [(managed_id, m.get("name"), len(m.get("last_written") or []))] if managed_id else []
+    # the managed playlist when it was made since that refresh: one it listed no more was deleted
+    # in Spotify (it was shown as yours, 50 tracks, until the next build made another)
+    late += ([(managed_id, m.get("name"), len(m.get("last_written") or []))]
+             if managed_id and any(h["id"] == managed_id for h in made_since) else [])
     shown = {r["id"] for r in rows}
     for pid, name, tracks in late:
         if pid not in shown:

@@ -530,7 +530,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "cache": {**(cache := _cache_status(store_manifest, now)),
                   "discovery_unfinished": cache["discovery_unfinished"] and not running},
         "login": login_status(token_info, now),
-        "playlist": _playlist_status(store_manifest),
+        "playlist": _playlist_status(store_manifest, library),
         "genres": genre_coverage(library) if library is not None else None,
         "audio_features": feature_coverage(library) if library is not None else None,
         "schedule": schedule_warnings(schedule, recent, now, installed_at(cache_dir, schedule.get("line")))
@@ -694,7 +694,9 @@ def login_status(token_info: Mapping[str, Any] | None, now: datetime | None = No
             "expires_in_minutes": minutes, "scope": token_info.get("scope"), "message": message}
 
 
-def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+def _playlist_status(manifest: Mapping[str, Any], library: Any = None) -> dict[str, Any] | None:
+    """The managed playlist as `status` shows it: its id, name (as Spotify lists it: the last
+    run's, or the cached library's when a refresh listed it since), tracks and ``unfinished``."""
     managed = manifest.get("managed_playlist")
     if not managed:
         return None
@@ -711,9 +713,25 @@ def _playlist_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
     # a write begun and never verified (a run stopped or killed while writing, or writing now):
     # the playlist may hold part of the new list, not the ``tracks`` last written
     listed = managed.get("listed_name")  # as Spotify showed it at the last run: you may have renamed it
-    return {"id": managed.get("id") or managed.get("playlist_id"),
+    pid = managed.get("id") or managed.get("playlist_id")
+    # a refresh that listed your playlists after that run has the newer name (renamed since:
+    # `status` showed the old one until the next build, beside `recommend playlists`' new one)
+    newer = (library_name(library, pid)
+             if (time_or_none(manifest.get("listed_at")) or datetime.min.replace(tzinfo=timezone.utc))
+             > (time_or_none(managed.get("updated_at")) or datetime.max.replace(tzinfo=timezone.utc)) else None)
+    listed = newer or listed
+    return {"id": pid,
             "name": listed if isinstance(listed, str) and listed else managed.get("name"),
             "tracks": tracks, "unfinished": isinstance(managed.get("pending"), list)}
+
+
+def library_name(library: Any, playlist_id: str | None) -> str | None:
+    """The name the cached library lists a playlist under (None: not there, or no library)."""
+    playlists = getattr(library, "playlists", None)
+    if playlists is None or not playlist_id or "name" not in playlists.columns:
+        return None
+    names = playlists.loc[playlists["playlist_id"] == playlist_id, "name"]
+    return str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) and names.iloc[0] else None
 
 
 def genre_coverage(library: Any) -> dict[str, Any]:

@@ -501,3 +501,27 @@ def test_a_playlist_id_that_is_not_yours_is_said_as_an_id_not_a_name():
     assert result.stderr.startswith("error: no playlist with the id 37i9dQZF1DXcBWIGoYBM5M among the 32 playlists")
     result = run(["moods", "cluster", "--demo", "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M?si=1"], {})
     assert result.exit_code == 2 and "no playlist with the id 37i9dQZF1DXcBWIGoYBM5M" in result.stderr
+
+
+def test_playlists_leaves_out_the_managed_playlist_deleted_before_the_last_refresh(logged_in):
+    """The managed playlist deleted in Spotify, then a refresh that no longer lists it:
+    `recommend playlists` still showed it as "yes" with the 50 tracks last written, until the
+    next build made another."""
+    server, env, _ = logged_in
+    made = json.loads(run(["build-playlist", "--json"], env).stdout)["playlist_id"]
+    assert made in [r["id"] for r in json.loads(run(["playlists", "--json"], env).stdout)]  # made since: shown
+    server.account.playlist(made)["followed"] = False  # you delete it in Spotify
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert made not in [r["id"] for r in json.loads(run(["playlists", "--json"], env).stdout)]
+
+
+def test_status_names_the_managed_playlist_as_the_last_refresh_listed_it(logged_in):
+    """Renamed in Spotify, then a refresh: `recommend playlists` showed the new name and `status`
+    the old one until the next build."""
+    server, env, _ = logged_in
+    made = json.loads(run(["build-playlist", "--json"], env).stdout)["playlist_id"]
+    server.account.playlist(made)["name"] = "My Mix (renamed)"
+    assert json.loads(run(["status", "--json", "--offline"], env).stdout)["playlist"]["name"] != "My Mix (renamed)"
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    assert json.loads(run(["status", "--json", "--offline"], env).stdout)["playlist"]["name"] == "My Mix (renamed)"
+    assert "My Mix (renamed)" in run(["status", "--offline"], {**env, "COLUMNS": "200"}).stdout

@@ -1322,3 +1322,14 @@ def test_a_new_playlist_is_recorded_as_this_computers_even_when_the_run_stops_ri
     playlists = [{"playlist_id": p["id"], "description": p.get("description")} for p in env.ours()]
     roles = publish.managed_playlist_roles(env.store, pd.DataFrame(playlists))
     assert roles == {first: "yes", made[0]: "earlier"}
+
+
+def test_the_note_of_what_a_rewrite_removed_names_local_files_only_when_there_were_some():
+    """A podcast episode put in the managed playlist was removed with "(Spotify's API cannot write
+    local files back)": no local file was there, and episodes can be written."""
+    from recommender.publish import _dropped
+    episode = _dropped(["episode"], "recommend: for you")
+    assert episode == ("removed 1 episode you had put in 'recommend: for you': it holds tracks only; keep them in "
+                       "a playlist of your own")
+    both = _dropped(["local file", "episode", "local file"], "Mix")
+    assert "2 local files and 1 episode" in both and "cannot write local files back" in both

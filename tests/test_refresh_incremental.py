@@ -330,3 +330,23 @@ def test_the_open_data_finds_are_matched_to_the_tracks_by_arrow_not_a_scalar_per
     assert set(ids) <= set(carried.frames["tracks"]["track_id"])
     assert list(carried.frames["discovered"]["track_id"]) == ids
     assert len(made) < len(library.track_ids) / 10
+
+
+def test_your_own_empty_playlist_costs_no_request_and_is_read_once_it_holds_tracks(server, tmp_path):
+    """Twenty empty playlists made in the app cost twenty requests a refresh, each asking for
+    the items the listing said there were none of. Your own empty playlist is taken as the
+    listing gives it; once it holds a track, its new snapshot is read as any other."""
+    from spotify_helpers import add_by_hand
+    cache = tmp_path / "cache"
+    _pull(server, cache)
+    gateway = gateway_for(settings_for(server, cache))
+    made = gateway.create_playlist("Empty for now", False, "")["id"]
+    library, _ = _pull(server, cache)
+    assert made in set(library.playlists["playlist_id"])
+    assert not [r for r in api_requests(server, "GET") if r.path == f"/v1/playlists/{made}/items"]
+    track = str(library.tracks["track_id"].iloc[0])
+    add_by_hand(gateway, made, [track])
+    library, _ = _pull(server, cache)
+    assert [r for r in api_requests(server, "GET") if r.path == f"/v1/playlists/{made}/items"]
+    items = library.playlist_items
+    assert items.loc[items["playlist_id"] == made, "track_id"].tolist() == [track]

@@ -164,6 +164,10 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
             else:
                 report.playlists_unchanged += 1
             continue
+        if row["owned"] and row.get("total") == 0:  # your own empty playlist: nothing to ask (a request each)
+            report.playlists_fetched += 1
+            item_frames.append(no_items)
+            continue
         rows = []
         try:
             for pos, entry in enumerate(gateway.pages(f"playlists/{pid}/items")):
