@@ -1490,12 +1490,18 @@ def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: 
         import jinja2  # noqa: F401
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
+        try:  # the forms' parser (every steer and Publish): without it each POST was a 500
+            import python_multipart  # noqa: F401
+        except ImportError:
+            import multipart  # noqa: F401  (its name before 0.0.13)
 
         from .web.server import run_web
     except ImportError as exc:
         from .paths import install_hint
-        raise UsageError(f"recommend web needs the 'web' extra ({exc.name} is missing): {install_hint('web')} "
-                         "(from a source checkout: pip install '.[web]')") from None
+        hint = install_hint("web")
+        missing = "python-multipart" if exc.name in ("multipart", "python_multipart") else exc.name
+        raise UsageError(f"recommend web needs the 'web' extra ({missing} is missing): {hint}"
+                         + (" (from a source checkout: pip install '.[web]')" if hint.startswith("pip ") else "")) from None
     settings = _settings(config)
 
     def ready(url: str) -> None:

@@ -64,9 +64,32 @@ MOVE_UNDER_WAY = ".move-under-way"
 MOVED_MARKER = "moved.json"
 
 
-def install_hint(extra: str | None = None) -> str:
-    """The pip command that installs this tool (with ``extra``), for error messages."""
+def install_hint(extra: str | None = None, prefix: str | None = None) -> str:
+    """The command that installs this tool (with ``extra``), for error messages: pip's, or, in
+    the virtualenv pipx made for it (``prefix``: ``sys.prefix``), ``pipx inject`` with the
+    extra's packages (pip there installed them into another environment, and the command kept
+    failing)."""
+    import sys
+    prefix = sys.prefix if prefix is None else prefix
+    if extra and "pipx" in Path(prefix).parts:
+        return f"pipx inject {DISTRIBUTION} {' '.join(_extra_requirements(extra)) or repr(DISTRIBUTION + '[' + extra + ']')}"
     return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
+
+
+def _extra_requirements(extra: str) -> list[str]:
+    """The requirements ``extra`` adds, quoted for a shell ("'jinja2>=3.1'"), as installed."""
+    import re
+    from importlib.metadata import PackageNotFoundError, requires
+    try:
+        listed = requires(DISTRIBUTION) or []
+    except PackageNotFoundError:
+        return []
+    out = []
+    for req in listed:
+        spec, _, marker = req.partition(";")
+        if re.search(rf"""extra\s*==\s*["']{re.escape(extra)}["']""", marker):
+            out.append(f"'{spec.strip()}'")
+    return out
 
 
 def default_config_text() -> str:

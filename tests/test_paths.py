@@ -39,6 +39,32 @@ def test_no_install_hint_names_the_other_project():
     assert offenders == []
 
 
+def test_the_install_hint_in_a_pipx_environment_injects_the_extras_packages():
+    """Installed with pipx (the README's way), `recommend web` said `pip install
+    'recommend-playlist[web]'`: pip put the packages in another environment, and the command
+    kept failing. In pipx's environment the hint injects the extra's packages into it."""
+    hint = paths.install_hint("web", prefix="/home/u/.local/share/pipx/venvs/recommend-playlist")
+    assert hint.startswith("pipx inject recommend-playlist ") and "'jinja2>=3.1'" in hint
+    assert "'python-multipart>=0.0.9'" in hint and "'matplotlib" not in hint
+    assert paths.install_hint("web", prefix="/home/u/venv") == "pip install 'recommend-playlist[web]'"
+
+
+def test_web_without_the_forms_parser_says_which_extra_before_it_starts(tmp_path, monkeypatch):
+    """Without python-multipart the app started, and every steer and Publish was a 500 with a
+    traceback (starlette parses forms with it); it says so before it starts, as for the others."""
+    import sys
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.web import server
+    monkeypatch.setattr(server, "run_web", lambda *a, **k: pytest.fail("the app started"))
+    monkeypatch.setitem(sys.modules, "python_multipart", None)
+    monkeypatch.setitem(sys.modules, "multipart", None)
+    result = CliRunner().invoke(app, ["web", "--demo", "--no-browser"], env={"RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "recommend web needs the 'web' extra (python-multipart is missing)" in result.stderr
+
+
 def test_defaults_follow_xdg(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
