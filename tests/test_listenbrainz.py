@@ -219,7 +219,14 @@ class _Misbehaving:
             def do_GET(self):
                 outer.hits += 1
                 try:
-                    if mode == "loop":
+                    if mode == "busy":  # an answer, and no request left in the window for 4 s
+                        self.send_response(200)
+                        self.send_header("Content-Length", "2")
+                        self.send_header("X-RateLimit-Remaining", "0")
+                        self.send_header("X-RateLimit-Reset-In", "4")
+                        self.end_headers()
+                        self.wfile.write(b"[]")
+                    elif mode == "loop":
                         self.send_response(302)
                         self.send_header("Location", self.path)
                         self.send_header("Content-Length", "0")
@@ -275,3 +282,22 @@ def test_an_answer_that_never_ends_is_too_big_or_redirects_in_a_loop_is_bounded(
         assert server.hits <= 2 * (1 + 3)
     finally:
         server.close()
+
+
+def test_the_waits_a_service_asks_for_add_up_to_a_bound_a_run():
+    """ListenBrainz saying "wait 4 s" on every answer (no request left in its window) held a trial
+    run for 164 s, and would for some 40 minutes at the request budget's 600: each wait was under
+    the most a run waits, none was bounded in all. Past ASKED_TOTAL_S the client stops, as on a
+    long wait, and the discovery step goes on with what it has."""
+    from recommender.services.http import ASKED_TOTAL_S
+    sleeps: list[float] = []
+    server = _Misbehaving("busy")
+    try:
+        c = JsonService(server.url, "test/1", name="ListenBrainz", sleep=sleeps.append, max_retries=2,
+                        max_retry_wait=30.0, long_wait="stop")
+        with pytest.raises(ServiceError, match="in all in this run"):
+            for _ in range(200):
+                c.request("GET", "x")
+    finally:
+        server.close()
+    assert ASKED_TOTAL_S - 5 <= sum(sleeps) <= ASKED_TOTAL_S and server.hits < 40, (sleeps, server.hits)

@@ -122,8 +122,12 @@ def number(value: Any) -> float:
 
 def count(value: Any) -> int | None:
     """A listen or user count: a whole number of at least 0, else None (not known)."""
-    x = number(value)
-    return int(x) if x > 0 or value in (0, "0") else None
+    import math
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(x) if math.isfinite(x) and x >= 0 else None
 
 
 def ids(value: Any) -> list[str]:
