@@ -167,6 +167,10 @@ def pull(gateway, store: Store, settings, progress: Progress | None = None, noti
                 else "the cache is still empty")
         raise RateLimited(f"{exc}; this refresh was stopped before the end and nothing of it was saved: {kept}",
                           retry_after=exc.retry_after) from None
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: "interrupted" alone left the cache unsaid
+        fetched = store.read_manifest().get("fetched_at")
+        raise type(exc)(f"the cache holds the last complete refresh ({fetched})" if fetched
+                        else "the cache is still empty") from None
 
     def fetch(ids: list[str]) -> list[dict] | None:
         page = gateway.get("audio-features", ids=",".join(ids))

@@ -724,3 +724,23 @@ def test_refresh_says_a_service_down_as_build_playlist_does(logged_in, tmp_path,
         assert result.exit_code == 0, result.stderr
         said[command[0]] = [line.split(" ", 1)[0] for line in result.stderr.splitlines() if "MusicBrainz" in line]
     assert said["refresh"] == said["build-playlist"] == ["note:"], said
+
+
+def test_a_refresh_stopped_says_what_the_cache_holds(logged_in, monkeypatch):
+    """A refresh stopped with Ctrl-C (or SIGTERM) said "interrupted" alone, where one stopped by
+    the quota says what the cache still holds; a stop says it too now."""
+    from recommender.spotify import sync
+    _, env, _ = logged_in
+    real = sync.refresh_library
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt()
+    monkeypatch.setattr(sync, "refresh_library", stopped)
+    first = run(["refresh"], env)
+    assert first.exit_code == 130 and first.stderr.strip() == "interrupted: the cache is still empty", first.stderr
+    monkeypatch.setattr(sync, "refresh_library", real)
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    monkeypatch.setattr(sync, "refresh_library", stopped)
+    again = run(["refresh"], env)
+    assert again.exit_code == 130
+    assert again.stderr.startswith("interrupted: the cache holds the last complete refresh (20"), again.stderr
