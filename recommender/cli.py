@@ -529,15 +529,25 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def _check_text_arguments(kw: dict) -> None:
-    """UsageError for a text argument holding bytes that are not UTF-8 (a name typed on a
-    Latin-1 terminal, "Caf\\xe9"): Python keeps them as lone surrogates, which no cache, log
-    or terminal can write, and the run stopped with "unexpected error: UnicodeEncodeError"."""
-    for value in kw.values():
-        for text in value if isinstance(value, (list, tuple)) else (value,):
+    """A text argument holding bytes the locale's encoding cannot read, which Python keeps as
+    lone surrogates (no cache, log or terminal can write them: the run stopped with "unexpected
+    error: UnicodeEncodeError"): read as UTF-8 when they are (a UTF-8 terminal under an ASCII
+    locale, ``LC_ALL=C`` with ``PYTHONUTF8=0``: it was refused as "not UTF-8", which it was),
+    else UsageError (a name typed on a Latin-1 terminal, "Caf\\xe9")."""
+    for key, value in kw.items():
+        texts = list(value) if isinstance(value, (list, tuple)) else [value]
+        for i, text in enumerate(texts):
             if isinstance(text, str) and _UNDECODED.search(text):
+                try:
+                    texts[i] = text.encode(sys.getfilesystemencoding(), "surrogateescape").decode("utf-8")
+                    continue
+                except (UnicodeEncodeError, UnicodeDecodeError):
+                    pass
                 shown = _UNDECODED.sub(lambda m: f"\\x{ord(m.group(0)) - 0xdc00:02x}", terminal_safe(text))
                 raise UsageError(f"'{shown}' is not UTF-8 text, as the locale says the terminal sends: "
                                  "set the terminal's character encoding to UTF-8 and type it again")
+        if texts != ([*value] if isinstance(value, (list, tuple)) else [value]):
+            kw[key] = type(value)(texts) if isinstance(value, (list, tuple)) else texts[0]
 
 
 def _recorded_as(parent: typer.Typer, name: str | None, option: str | bool) -> str:
@@ -780,7 +790,11 @@ def _classifier_json(report) -> dict:
 
 
 def _console():
-    return _safe_console(highlight=False, soft_wrap=False, markup=False, emoji=False, width=_term_width())
+    # the height too: rich takes a width given alone as 80 columns on a dumb terminal (TERM=dumb,
+    # Emacs' shell), which cut the tables laid out for the real width and lost their text columns
+    import shutil
+    return _safe_console(highlight=False, soft_wrap=False, markup=False, emoji=False, width=_term_width(),
+                         height=shutil.get_terminal_size((120, 24)).lines)
 
 
 def _safe_console_class():

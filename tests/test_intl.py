@@ -388,6 +388,24 @@ def test_a_name_typed_in_another_encoding_than_the_locales_is_a_usage_error_not_
     assert err.count("\n") == 1 and "'Academia Reggaet\\xf3n' is not UTF-8 text" in err
 
 
+def test_a_utf8_name_typed_under_an_ascii_locale_is_read_as_utf8(tmp_path):
+    """A UTF-8 terminal under an ASCII locale (LC_ALL=C with PYTHONUTF8=0): "café" was refused
+    as "'caf\\xc3\\xa9' is not UTF-8 text", which it was; it is read as UTF-8 now."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIPY_", "RECOMMENDER_", "LC_", "LANG"))}
+    env.update(RECOMMENDER_CACHE_DIR=str(tmp_path), PYTHONPATH=str(root), LC_ALL="C", PYTHONUTF8="0",
+               PYTHONCOERCECLOCALE="0")
+    out = subprocess.run([sys.executable, "-m", "recommender", "search", "--dataset",
+                          str(Path(__file__).parent / "fixtures" / "tidy_small.csv"), "--json", "caf\u00e9".encode()],
+                         capture_output=True, env=env, cwd=root, timeout=300)
+    assert out.returncode == 0, out.stderr.decode("utf-8", "replace")
+    assert b"not UTF-8" not in out.stderr
+
+
 def test_the_font_named_for_a_missing_glyph_is_one_for_its_kind():
     """A plot's missing emoji was told to install "Noto Sans CJK for Chinese, Japanese, Korean"."""
     from recommender.plotfonts import _font_hint

@@ -356,3 +356,17 @@ def test_the_left_out_caption_wraps_at_the_terminal_not_at_a_table_narrower_than
         if cell_len(full + " (a wider terminal or --json has them)") <= width:  # so it is on one line
             assert caption[0].endswith("(a wider terminal or --json has them)"), (width, text)
     assert tables > 10
+
+
+def test_a_dumb_terminal_wider_than_80_columns_gets_tables_of_its_width(monkeypatch):
+    """TERM=dumb on a terminal of 160 columns (Emacs' shell): the tables, laid out for 160, were
+    drawn by rich in 80, their text columns squeezed to nothing and nothing said. Rich takes a
+    width given without a height as 80 columns there; both are given now."""
+    import rich.console
+
+    from recommender.cli import _console
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.delenv("LINES", raising=False)  # (a shell seldom exports it; rich would take it for the height)
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    assert _console().size.width == 160
