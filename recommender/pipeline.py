@@ -169,13 +169,15 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
 
 
 def playlist_examples(library: Library, n: int = 5, source: str | None = None) -> str:
-    """' among your 32 playlists (e.g. "A", "B", ...)' (or ': the library has no playlists
-    (refresh first?)'), for a message about a playlist that was not given or not found;
+    """' among your 32 playlists (e.g. "A", "B", ...)' (or ': the last refresh found no
+    playlists in your account (...)'), for a message about a playlist that was not given or not found;
     ``source``: the data file a library that is not the user's was read from (' among the 3
     playlists of songs.csv (e.g. ...)')."""
     names = [str(x) for x in library.frames["playlists"]["name"].dropna().unique()]
     if not names:
-        return ": the library has no playlists (refresh first?)" if source is None else f": {source} has no playlists"
+        # (a command that reads the cache before any refresh stops earlier, saying to run one)
+        return (": the last refresh found no playlists in your account (make or follow one in Spotify, then "
+                "`recommend refresh`)" if source is None else f": {source} has no playlists")
     some = ", ".join(_hint(library, x) for x in sorted(names, key=str.casefold)[:n])  # "Rock \u200b Mix" (id ...)
     if len(names) == 1:  # an Exportify file holds one playlist: not "the 1 playlists of ... (e.g. ...)"
         return f" among {'your one playlist' if source is None else f'the one playlist of {source}'} ({some})"
@@ -619,10 +621,13 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
         seeds = taste_seeds(library, settings, positive=positive, now=now)
         also_banned = []
         if seeds.empty:
+            has_playlists = not library.frames["playlists"].empty
             raise NotEnoughData(
                 "no seeds: Spotify gave no top tracks and nothing was saved in the last "
                 f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, "
-                "or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)")
+                + ("or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)"
+                   if has_playlists else "or make a playlist in Spotify and build from it (`recommend refresh`, "
+                   "then `recommend build-playlist --seed-playlist NAME`)"))
     pinned = [str(t) for t in dict.fromkeys(pinned)]
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
                                    also_banned=also_banned, unplayable=unplayable, only_ours=only_ours)

@@ -164,12 +164,15 @@ def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(a
     assert run(["playlists", "--json"], env).stdout.strip() == "[]"
     built = run(["build-playlist"], env)
     assert built.exit_code == 2
-    assert built.stderr.strip().endswith("(`recommend build-playlist --seed-playlist NAME`)")
+    # no playlist to build from: it says to make one (it said "build from one of your playlists")
+    assert built.stderr.strip().endswith("or make a playlist in Spotify and build from it (`recommend refresh`, "
+                                         "then `recommend build-playlist --seed-playlist NAME`)"), built.stderr
     status = run(["status", "--offline"], env).stdout  # was "0 of 0 artists (n/a); `recommend enrich genres` adds more"
     assert "genres:   no artists in the cache\n" in status and "adds more" not in status
     clustered = run(["moods", "cluster"], env)  # "...: choose: the library has no playlists (refresh first?);
-    assert clustered.exit_code == 2  # `recommend playlists` lists them all"
-    assert clustered.stderr.strip() == "error: no playlist to cluster: the library has no playlists (refresh first?)"
+    assert clustered.exit_code == 2  # `recommend playlists` lists them all"; then "(refresh first?)" after a refresh
+    assert clustered.stderr.strip() == ("error: no playlist to cluster: the last refresh found no playlists in your "
+                                        "account (make or follow one in Spotify, then `recommend refresh`)")
 
 
 def test_one_playlist_is_one_playlist(account_server, tmp_path):
