@@ -983,7 +983,7 @@ def _dropped(others: list[str], name: str) -> str:
     """The message for the episodes and local files a rewrite of the playlist ``name`` removed."""
     counts = {kind: others.count(kind) for kind in dict.fromkeys(others)}
     what = and_list(f"{n} {plural(n, kind)}" for kind, n in counts.items())
-    why = " (Spotify's API cannot write local files back)" if any("local" in kind for kind in counts) else ""
+    why = " (Spotify's API cannot write local files back)" if "local file" in counts else ""
     return (f"removed {what} you had put in {name!r}: it holds tracks only{why}; keep them in a playlist of "
             "your own")
 

@@ -584,11 +584,13 @@ def note_installed(cache_dir: Path | str, line: str, now: datetime | None = None
 def installed_at(cache_dir: Path | str, line: str | None) -> str | None:
     """When ``line`` was installed (``note_installed``); None for another line (installed by
     hand, by an older version, or changed since) or no record."""
+    if not line:  # no line of ours: nothing to read
+        return None
     try:
         record = json.loads((Path(cache_dir) / INSTALLED_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record.get("installed_at") if isinstance(record, dict) and line and record.get("line") == line else None
+    return record.get("installed_at") if isinstance(record, dict) and record.get("line") == line else None
 
 
 def missed_runs(schedule: Mapping[str, Any], since: datetime, now: datetime) -> str | None:
@@ -716,10 +718,9 @@ def _playlist_status(manifest: Mapping[str, Any], library: Any = None) -> dict[s
     pid = managed.get("id") or managed.get("playlist_id")
     # a refresh that listed your playlists after that run has the newer name (renamed since:
     # `status` showed the old one until the next build, beside `recommend playlists`' new one)
-    newer = (library_name(library, pid)
-             if (time_or_none(manifest.get("listed_at")) or datetime.min.replace(tzinfo=timezone.utc))
-             > (time_or_none(managed.get("updated_at")) or datetime.max.replace(tzinfo=timezone.utc)) else None)
-    listed = newer or listed
+    listed_at, written_at = time_or_none(manifest.get("listed_at")), time_or_none(managed.get("updated_at"))
+    if listed_at is not None and written_at is not None and listed_at > written_at:
+        listed = library_name(library, pid) or listed
     return {"id": pid,
             "name": listed if isinstance(listed, str) and listed else managed.get("name"),
             "tracks": tracks, "unfinished": isinstance(managed.get("pending"), list)}
