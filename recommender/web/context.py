@@ -558,7 +558,7 @@ class WebContext:
                     "pin": "pinned: the next run puts it first", "unpin": "unpinned",
                     "restore": "put back: it may be recommended again"}[action]
         if action == "block":
-            if not artist.strip():
+            if not artist:  # a name of spaces only is a name: the blocklist compares whole names
                 raise UsageError("block: no artist given")
             from .configfile import add_to_list
             leaving = self._pins_blocked_by(artist)  # said: a pin of theirs left the playlist unsaid
@@ -574,7 +574,7 @@ class WebContext:
             return (f"blocked the artist in {self.config_file} (candidates.blocklist_artists; Undo, or take the name "
                     f"out of that list, unblocks it){pins}")
         if action == "unblock":  # the Undo of a block: its name out of the list again
-            if not artist.strip():
+            if not artist:
                 raise UsageError("unblock: no artist given")
             from .configfile import remove_from_list
             with jobs.writing(self.settings, "web unblock"):
