@@ -580,3 +580,18 @@ def test_enrich_genres_says_a_damaged_genres_file_once_and_mends_it(tmp_path, mb
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("artist_genres.parquet: unreadable cache file") == 1, result.stderr
     assert len(frame_by_artist(store)) == 9  # every artist looked up again, the file whole
+
+
+def test_a_library_whose_artists_all_lack_a_name_has_nothing_to_look_up(tmp_path, mb_standin):
+    # An account whose one artist is named " " (none to look up by name): `status` and `enrich
+    # genres` stopped in "unexpected error: KeyError: 'artist_id'", exit 1, on every call (an
+    # empty selection of rows read as an empty selection of columns)
+    store = Store(tmp_path / "cache")
+    settings = make_settings(tmp_path, mb_standin)
+    nameless = Library.from_frames(
+        tracks=pd.DataFrame([{"track_id": "t1", "name": "Song", "artist_ids": ["ar_blank"], "artist_names": [" "],
+                              "isrc": None}]),
+        artists=pd.DataFrame({"artist_id": ["ar_blank"], "name": [" "], "genres": [[]]}))
+    assert mb.due_counts(nameless, store, settings, today=TODAY) == (0, 0)
+    report = mb.enrich_genres(nameless, store, settings, today=TODAY)
+    assert report.looked_up == 0 and mb_standin.seen == []

@@ -327,7 +327,7 @@ def _rows(stored: pd.DataFrame) -> dict[str, dict[str, Any]]:
 def _due(artists: pd.DataFrame, rows: dict[str, dict[str, Any]], today: date, retry_days: int,
          refresh_days: int) -> pd.DataFrame:
     mask = [aid not in rows or _is_due(rows[aid], today, retry_days, refresh_days) for aid in artists["artist_id"]]
-    return artists[mask]
+    return artists.loc[pd.Series(mask, index=artists.index, dtype=bool)]  # [] alone selects columns
 
 
 def _ages(settings: Settings) -> tuple[int, int]:
