@@ -2200,13 +2200,15 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
     named = source.label if dataset is not None or demo else None  # None: "your"
     if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
+        from .moods import MIN_TRACKS
         from .pipeline import playlist_examples
-        if dataset is not None:  # `recommend playlists` lists your account's, not the file's
-            raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=named)}")
-        if not library.frames["playlists"]["name"].notna().any():  # none at all: nothing to choose from
-            raise UsageError(f"no playlist to cluster{playlist_examples(library, source=named)}")
-        raise UsageError(f"no playlist given to cluster: choose{playlist_examples(library, source=named)}; "
-                         f"`recommend playlists{' --demo' if demo else ''}` lists them all")
+        examples = playlist_examples(library, source=named, min_tracks=MIN_TRACKS)
+        if examples.startswith(":"):  # none to choose from ("...: the last refresh found no playlists ...")
+            raise UsageError(f"no playlist to cluster{examples}")
+        # `recommend playlists` lists your account's, not a --dataset file's
+        raise UsageError(f"no playlist given to cluster: choose{examples}"
+                         + ("" if dataset is not None else f"; `recommend playlists{' --demo' if demo else ''}` lists "
+                            "them all"))
     res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
                             source=named, where=_where(demo, dataset),
                             min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))

@@ -64,6 +64,7 @@ CONTRADICTS = {"happy": ("quiet",), "energetic": ("quiet",), "calm": ("loud",), 
 # Without --k, a k whose smallest cluster holds under this share of the tracks (or under 2) is
 # not chosen: a handful of outliers is no mood to name or export.
 MIN_CLUSTER_SHARE = 0.05
+MIN_TRACKS = 4  # a playlist (or several named together) clusters from this many tracks
 # rows a silhouette is computed on: it compares every row with every other (quadratic: a blend of
 # 6,200 tracks spent 2.7 s of its 5.7 s there, 20,000 would spend half a minute), so a bigger
 # playlist's silhouette is that of a sample drawn from every cluster in proportion to its size
@@ -388,9 +389,9 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     share = len(with_audio) / len(ids) if ids else 0.0
     if basis == "audio" and not with_audio:
         raise NotEnoughData(f"none of the {len(ids)} tracks of playlist {pname!r} has audio features; {where.features}")
-    use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= 4)
+    use_audio = basis == "audio" or (basis == "auto" and share >= min_audio_share and len(with_audio) >= MIN_TRACKS)
     used = with_audio if use_audio else ids
-    if len(used) < 4:  # "has 1 track", not "1 tracks"
+    if len(used) < MIN_TRACKS:  # "has 1 track", not "1 tracks"
         what = f"{plural(len(used), 'track')}{' with audio features' if use_audio else ''}"
         why = "".join(dict.fromkeys(library.unreadable_note(p) for p, _ in sources))
         if not used and why:  # "has 0 tracks" of a playlist `recommend playlists` shows as "16 (unread)"

@@ -168,21 +168,43 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
     raise UsageError(f'no playlist named "{name_or_id}"{playlist_examples(library, source=source)}')
 
 
-def playlist_examples(library: Library, n: int = 5, source: str | None = None) -> str:
+def playlist_examples(library: Library, n: int = 5, source: str | None = None, min_tracks: int = 0) -> str:
     """' among your 32 playlists (e.g. "A", "B", ...)' (or ': the last refresh found no
     playlists in your account (...)'), for a message about a playlist that was not given or not found;
     ``source``: the data file a library that is not the user's was read from (' among the 3
-    playlists of songs.csv (e.g. ...)')."""
-    names = [str(x) for x in library.frames["playlists"]["name"].dropna().unique()]
+    playlists of songs.csv (e.g. ...)'). ``min_tracks``: only playlists with that many tracks
+    this app can read are offered (' among your 2 playlists of at least 4 tracks (...)'), or it
+    says none has them: a followed playlist Spotify does not let us read, or one of 3 tracks
+    for clustering, was offered and then refused."""
+    pl = library.frames["playlists"]
+    names = [str(x) for x in pl["name"].dropna().unique()]
     if not names:
         # (a command that reads the cache before any refresh stops earlier, saying to run one)
         return (": the last refresh found no playlists in your account (make or follow one in Spotify, then "
                 "`recommend refresh`)" if source is None else f": {source} has no playlists")
+    size = ""
+    if min_tracks > 0:
+        counts = library.frames["playlist_items"].groupby("playlist_id")["track_id"].nunique()
+        usable = pl.loc[pl["playlist_id"].map(counts).fillna(0).to_numpy() >= min_tracks, "name"]
+        usable_names = [str(x) for x in usable.dropna().unique()]
+        if not usable_names:
+            if source is None:
+                none = "your one playlist does not have" if len(names) == 1 else f"none of your {len(names)} playlists has"
+            else:
+                none = (f"the one playlist of {source} does not have" if len(names) == 1
+                        else f"none of the {len(names)} playlists of {source} has")
+            unread = ("; Spotify does not let this app read the tracks of playlists you only follow (a personal "
+                      "app reads those you own or collaborate on): copy some into a playlist of your own"
+                      if source is None and library.unreadable() else "")
+            return f": {none} {min_tracks} {plural(min_tracks, 'track')} this app can read{unread}"
+        if len(usable_names) < len(names):  # said only when some are left out
+            size = f" that {plural(len(usable_names), 'has', 'have')} at least {min_tracks} tracks"
+        names = usable_names
     some = ", ".join(_hint(library, x) for x in sorted(names, key=str.casefold)[:n])  # "Rock \u200b Mix" (id ...)
     if len(names) == 1:  # an Exportify file holds one playlist: not "the 1 playlists of ... (e.g. ...)"
-        return f" among {'your one playlist' if source is None else f'the one playlist of {source}'} ({some})"
+        return f" among {'your one playlist' if source is None else f'the one playlist of {source}'}{size} ({some})"
     whose = f"your {len(names)} playlists" if source is None else f"the {len(names)} playlists of {source}"
-    return f" among {whose} (e.g. {some})"
+    return f" among {whose}{size} (e.g. {some})"
 
 
 def _hint(library: Library, name: str) -> str:
@@ -621,13 +643,18 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
         seeds = taste_seeds(library, settings, positive=positive, now=now)
         also_banned = []
         if seeds.empty:
-            has_playlists = not library.frames["playlists"].empty
+            listed = len(library.frames["playlists"])
+            make = ("or make a playlist in Spotify and build from it (`recommend refresh`, then `recommend "
+                    "build-playlist --seed-playlist NAME`)")
+            if listed and library.frames["playlist_items"].empty:  # followed ones only: refused as seeds
+                make = make.replace("make a playlist in Spotify", "make a playlist of your own in Spotify (this app "
+                                    f"cannot read the tracks of {'the playlist' if listed == 1 else 'the playlists'} "
+                                    "you only follow)")
             raise NotEnoughData(
                 "no seeds: Spotify gave no top tracks and nothing was saved in the last "
                 f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, "
                 + ("or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)"
-                   if has_playlists else "or make a playlist in Spotify and build from it (`recommend refresh`, "
-                   "then `recommend build-playlist --seed-playlist NAME`)"))
+                   if not library.frames["playlist_items"].empty else make))
     pinned = [str(t) for t in dict.fromkeys(pinned)]
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
                                    also_banned=also_banned, unplayable=unplayable, only_ours=only_ours)

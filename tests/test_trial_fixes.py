@@ -175,6 +175,41 @@ def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(a
                                         "account (make or follow one in Spotify, then `recommend refresh`)")
 
 
+def followed_only_account(data):
+    followed = [p for p in data["playlists"] if p.get("owner") == "spotify"]
+    assert followed
+    new_account(data)
+    data["playlists"] = followed
+
+
+def test_an_account_of_followed_playlists_or_one_small_one_is_offered_only_what_works(account_server, tmp_path):
+    """An account whose playlists are all followed (Spotify lets this app read none of their
+    tracks) was told to build `--seed-playlist NAME` from one, and `moods cluster` offered its
+    playlists by name; each then failed on the playlist offered. A 3-track playlist was offered
+    for clustering, which needs 4."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    for edit in (followed_only_account, tiny_account):
+        server = account_server(edit)
+        cache = tmp_path / edit.__name__
+        save_login(server, cache)
+        env = env_for(server, cache)
+        assert run(["refresh", "--quiet"], env).exit_code == 0
+        built = " ".join(run(["build-playlist"], env).stderr.split())
+        clustered = run(["moods", "cluster"], env)
+        said = " ".join(clustered.stderr.split())
+        assert clustered.exit_code == 2
+        if edit is tiny_account:
+            assert "build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)" in built, built
+            assert said == "error: no playlist to cluster: your one playlist does not have 4 tracks this app can read", said
+        else:
+            assert "--seed-playlist NAME" in built and "build from one of your playlists" not in built, built
+            assert "make a playlist of your own in Spotify (this app cannot read the tracks of the playlist you only " \
+                   "follow)" in built, built
+            assert "this app can read; Spotify does not let this app read the tracks of playlists you only follow" in said
+            assert "Today" not in said, said  # the followed playlist is not offered
+
+
 def test_one_playlist_is_one_playlist(account_server, tmp_path):
     """'1 playlists (1 fetched, ...)' after the refresh of an account with one playlist."""
     from spotify_helpers import save_login
