@@ -405,7 +405,7 @@ class ContentScorer(Scorer):
                     token = cjk_words(token)
                 if field == "artist":
                     token = str(artist_names.get(token, token))
-                label = {"artist_words": "artist", "name_chars": "name", "playlists": "playlist"}.get(field, field)
+                label = {"name_chars": "name", "playlists": "playlist"}.get(field, field)
                 parts.append((label, token))
             if parts:
                 out[tid] = SHARES + _joined_parts(parts)
@@ -415,7 +415,9 @@ class ContentScorer(Scorer):
         return out
 
 
-_WORDS_OF = ("name", "album")  # labels whose parts are words of a name, not the name
+# labels whose parts are words of a name, not the name, and how each is said: "artist word 'x'"
+# for a word two artists' names share, as "artist 'X'" is a seed's artist itself
+_WORDS_OF = {"name": "name", "album": "album", "artist_words": "artist"}
 
 
 def _joined_parts(parts: list[tuple[str | None, str]]) -> str:
@@ -428,7 +430,7 @@ def _joined_parts(parts: list[tuple[str | None, str]]) -> str:
     for label in order:
         texts = [text for lab, text in parts if lab == label]
         if label in _WORDS_OF:  # "album word 'full'": "album 'full'" read as the same album
-            label = f"{label} {plural(len(texts), 'word')}"
+            label = f"{_WORDS_OF[label]} {plural(len(texts), 'word')}"
         said.extend(texts if label is None else [f"{label} " + ", ".join(f"'{t}'" for t in texts)])
     return ", ".join(said)
 
