@@ -1722,6 +1722,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                else "none")
         lines.append(f"features: {cov} with valence and energy, which the mood commands need"
                      + ("" if demo else " (`recommend import features FILE.csv`)"))
+    lines += _discovery_lines(info["discovery"])
     lines += _schedule_lines(info["schedule"]) if info["schedule"] is not None else []
     if info["running"]:
         from .lock import waiting_text
@@ -1739,6 +1740,32 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     _echo_labelled(lines)
+
+
+DISCOVERY_SOURCES = {"albums": "from albums of your artists", "similar_artists": "by similar artists",
+                     "similar_recordings": "similar tracks"}
+
+
+def _discovery_lines(d: dict[str, Any] | None) -> list[str]:
+    """`recommend status`'s discovery line: what the last refresh found new to you, by source,
+    and the open-data requests it made; a warning it gave, as a note."""
+    from .isotime import shown_text
+    from .wording import plural
+    if d is None:
+        return ["discovery: none recorded yet (the next refresh or build-playlist runs it)"]
+    if not any(d["sources"].values()):
+        return ["discovery: off at the last refresh (discovery.enabled, refresh.discovery_artists)"]
+    total = sum(d["tracks"].values())
+    parts = ", ".join(f"{n} {DISCOVERY_SOURCES.get(k, k)}" for k, n in d["tracks"].items()
+                      if d["sources"].get(k, True))
+    when = f" ({shown_text(d['when'])})" if d.get("when") else ""
+    asked = (f"{d['requests']} {plural(d['requests'], 'request')}"
+             + (f" and {d['cached_answers']} {plural(d['cached_answers'], 'answer')} kept from earlier runs"
+                if d["cached_answers"] else ""))
+    return ([f"discovery: the last refresh{when} found {total} {plural(total, 'track')} new to you"
+             + (f" ({parts})" if parts and total else "") + f" with {asked}; `recommend web`'s Discovery page "
+             "shows more"]
+            + [f"note:     the last discovery: {visible(w)}" for w in d["warnings"]])
 
 
 def _schedule_lines(sched: dict[str, Any]) -> list[str]:

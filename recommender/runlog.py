@@ -509,6 +509,8 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage} or None,
     audio_features {tracks, recordings, with_features, coverage} or None,
+    discovery {when, sources (on or off), tracks (new to you, per source), requests (open data),
+    cached_answers, warnings} of the last refresh's discovery, or None before the first,
     schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
     ``schedule_warnings``) or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
@@ -533,6 +535,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         "playlist": _playlist_status(store_manifest, library),
         "genres": genre_coverage(library) if library is not None else None,
         "audio_features": feature_coverage(library) if library is not None else None,
+        "discovery": _discovery_status(store_manifest),
         "schedule": schedule_warnings(schedule, recent, now, installed_at(cache_dir, schedule.get("line")))
         if schedule is not None else None,
     }
@@ -694,6 +697,19 @@ def login_status(token_info: Mapping[str, Any] | None, now: datetime | None = No
                if state == "expired" else None)
     return {"state": state, "expires_at": _iso(expires_at) if expires_at else None,
             "expires_in_minutes": minutes, "scope": token_info.get("scope"), "message": message}
+
+
+def _discovery_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the last refresh's discovery did, as the manifest's ``last_discovery`` records it
+    (``jobs.last_discovery``; the web app's Discovery page shows the rest), or None."""
+    last = manifest.get("last_discovery")
+    if not isinstance(last, Mapping):
+        return None
+    counts = last.get("tracks") if isinstance(last.get("tracks"), Mapping) else {}
+    return {"when": last.get("when"), "sources": dict(last.get("sources") or {}),
+            "tracks": {str(k): int(v) for k, v in counts.items() if isinstance(v, (int, float))},
+            "requests": int(last.get("requests") or 0), "cached_answers": int(last.get("cached_answers") or 0),
+            "warnings": [str(w) for w in last.get("warnings") or []]}
 
 
 def _playlist_status(manifest: Mapping[str, Any], library: Any = None) -> dict[str, Any] | None:

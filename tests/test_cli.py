@@ -268,6 +268,21 @@ def test_status_after_a_run(logged_in):
     assert out["login"]["state"] in {"valid", "expired"}
 
 
+def test_status_says_what_the_last_discovery_found(logged_in):
+    """build-playlist's "no candidate is new to you (`recommend status` says what the last
+    discovery found)" sent you to a status that said nothing of discovery."""
+    server, env, _ = logged_in
+    before = run(["status", "--offline"], env)
+    assert "discovery: none recorded yet (the next refresh or build-playlist runs it)" in before.stdout
+    assert json.loads(run(["status", "--offline", "--json"], env).stdout)["discovery"] is None
+    run(["build-playlist", "--quiet"], {**env, "COLUMNS": "300"})
+    found = json.loads(run(["status", "--offline", "--json"], env).stdout)["discovery"]
+    assert found["sources"]["albums"] is True and found["tracks"]["albums"] > 0 and found["when"]
+    said = " ".join(run(["status", "--offline"], env).stdout.split())
+    total = sum(found["tracks"].values())
+    assert f"found {total} tracks new to you ({found['tracks']['albums']} from albums of your artists" in said, said
+
+
 def test_status_with_an_unreadable_fetched_at_says_so(tmp_path):
     # before: f"{None:.1f}" raised TypeError when the manifest's fetched_at did not parse
     from recommender.store import Store
