@@ -1081,7 +1081,8 @@ def _print_build(result, held) -> None:
     from .wording import plural, source_name
     console = _console()
     if result.table.empty:
-        console.print(f"No recommendations: {result.reason}. The managed playlist was left as it is.")
+        console.print(f"No recommendations: {result.reason}. " + ("The managed playlist was left as it is."
+                      if result.playlist_id else "No playlist was made: there is nothing to put in it yet."))
         return
     shared = result.share_columns  # scorer -> its column
     narrow = bool(shared) and _term_width() < NARROW  # room for track, artist and the why first

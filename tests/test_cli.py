@@ -483,6 +483,21 @@ def test_nothing_to_recommend_exits_0_and_leaves_the_playlist(logged_in, tmp_pat
     assert out["reason"] and out["added"] == 0 and out["removed"] == 0
     assert [t["id"] for t in out["tracks"]] == before == server.playlist_track_ids(first["playlist_id"])
     assert [r for r in server.requests if r.method != "GET" and r.path.startswith("/v1/")] == []
+    said = run(["build-playlist", "--config", str(cfg)], env).stdout
+    assert said.startswith("No recommendations: ") and "The managed playlist was left as it is." in said
+
+
+def test_nothing_to_recommend_before_any_playlist_says_none_was_made(logged_in, tmp_path):
+    # "The managed playlist was left as it is" of an account that had none (status: "none yet")
+    server, env, _ = logged_in
+    cfg = tmp_path / "strict.yaml"
+    names = sorted({a["name"] for a in server.account.artists.values()})
+    cfg.write_text("candidates:\n  blocklist_artists:\n" + "".join(f"    - {json.dumps(n)}\n" for n in names))
+    for args in (["build-playlist"], ["build-playlist", "--dry-run"]):
+        result = run(args + ["--config", str(cfg)], {**env, "COLUMNS": "300"})
+        assert result.exit_code == 0, result.stderr
+        assert "left as it is" not in result.stdout, result.stdout
+        assert "No playlist was made: there is nothing to put in it yet." in result.stdout, result.stdout
 
 
 def test_a_playlist_with_fewer_new_tracks_than_new_share_asks_says_why(logged_in, tmp_path):
