@@ -424,6 +424,11 @@ def hide_random(library: Library, fraction: float = 0.5, seed: int = 42, min_tra
         pick = rng.choice(n, size=k, replace=False)
         parts.append(grp.iloc[np.sort(pick)])
     if not parts:
+        unread = library.unreadable() if playlists is None else library.unreadable() & set(playlists)
+        n = len(unread)
+        why = (f"; Spotify does not let this app read the tracks of the {'playlist' if n == 1 else f'{n} playlists'} "
+               "you only follow (a personal app reads those you own or collaborate on): copy some into a playlist "
+               "of your own" if n else "")
         raise NotEnoughData(f"no playlist has at least {min_tracks} tracks to hide some of "
-                            f"(evaluate.min_tracks)")
+                            f"(evaluate.min_tracks){why}")
     return pd.concat(parts, ignore_index=True)[["playlist_id", "track_id"]]
