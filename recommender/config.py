@@ -605,7 +605,7 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
                           "MusicBrainz and ListenBrainz request: write it in characters an HTTP header can carry "
                           f"(Latin-1, no control characters; an email address or URL is), or null, got {_shown(contact)}")
     mb_host = (urlparse(data["enrich"]["musicbrainz_url"]).hostname or "").lower().rstrip(".")
-    if (mb_host == "musicbrainz.org" or mb_host.endswith(".musicbrainz.org")) and data["enrich"]["rate"] > 1:
+    if is_musicbrainz_org(data["enrich"]["musicbrainz_url"]) and data["enrich"]["rate"] > 1:
         raise ConfigError(f"{where('enrich.rate')}: enrich.rate must be at most 1 for {mb_host}, which allows "
                           f"one request per second from an address (faster gets it blocked); a higher rate "
                           f"needs your own mirror in enrich.musicbrainz_url, got {data['enrich']['rate']:g}")
@@ -740,6 +740,12 @@ def _validate_bounds(data: dict, where) -> None:
         bad = [v for v in _get(data, dotted) if isinstance(v, bool) or not isinstance(v, (str, int, float))]
         if bad:  # a mapping or an empty entry would block nothing (or an artist named "None"), silently
             raise ConfigError(f"{where(dotted)}: {dotted} must be a list of ids or names, got {bad[0]!r} in it")
+
+
+def is_musicbrainz_org(url: str) -> bool:
+    """``url`` is MusicBrainz's own server (musicbrainz.org or a name under it), not a mirror."""
+    host = (urlparse(str(url)).hostname or "").lower().rstrip(".")
+    return host == "musicbrainz.org" or host.endswith(".musicbrainz.org")
 
 
 def _exponent_text(value: Any) -> Any:

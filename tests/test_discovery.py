@@ -2582,3 +2582,25 @@ def test_an_answer_whose_rows_have_another_shape_is_a_failure_not_nothing_found(
     library, report = discover_open_data(user_library(), settings)
     assert report.warnings == [] and lb.requests_to("similar-artists") > asked
     assert not library.frames["similar_artists"].empty
+
+
+def test_musicbrainz_orgs_own_404s_are_isrcs_it_does_not_know(tmp_path):
+    """The check for a wrong enrich.musicbrainz_url (none of 10 or more ISRCs known: warned, the
+    answers not kept) held for musicbrainz.org itself: a library of little-known releases had
+    those ISRCs asked again, and a warning to mend a right address, every night."""
+    from types import SimpleNamespace
+
+    from recommender.services.cache import MISSING, AnswerCache
+    from recommender.services.listenbrainz import OpenData
+
+    def asked(url):
+        cache = AnswerCache(tmp_path / url.split("/")[2], {"isrc": 30, "artists": 30})
+        cache.put("isrc", "USXX10000001", None)
+        data = OpenData(api=None, labs=None, musicbrainz=SimpleNamespace(base_url=url), cache=cache, budget=None,
+                        similar_artists_algorithm="", similar_recordings_algorithm="",
+                        isrc_unknown=[f"USXX1000000{i}" for i in range(10)])
+        return data.unknown_isrcs_note(), cache.get("isrc", "USXX10000001")
+    note, kept = asked("https://musicbrainz.org/ws/2/")
+    assert note is None and kept is not MISSING
+    note, kept = asked("http://127.0.0.1:9/ws/3/")
+    assert "enrich.musicbrainz_url (http://127.0.0.1:9/ws/3/)" in note and kept is MISSING

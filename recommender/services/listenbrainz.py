@@ -188,8 +188,11 @@ class OpenData:
         JSON of another shape): a warning naming enrich.musicbrainz_url, and those answers are
         not kept (they were, as "unknown", for 30 days, after the address was mended too), nor
         the artists found without an MBID from them (similar artists asked nothing for those
-        artists until then). None otherwise."""
-        if self.isrc_known or len(self.isrc_unknown) < at_least:
+        artists until then). None otherwise, and always of musicbrainz.org's own address, whose
+        404 is an ISRC it does not know (a library of little-known releases had its misses asked
+        again, and warned about, every night)."""
+        from ..config import is_musicbrainz_org
+        if self.isrc_known or len(self.isrc_unknown) < at_least or is_musicbrainz_org(self.musicbrainz.base_url):
             return None
         asked = set(self.isrc_unknown)
         self.cache.drop("isrc", asked.__contains__)
