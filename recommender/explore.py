@@ -249,6 +249,9 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
     if other not in (None, "track"):  # (searched for as words, it said "no track matches")
         raise UsageError(f"{text.strip()!r} is a Spotify {other} link, not a track's: "
                          "give a track's id, URI or link (Share, Copy Song Link), or its name")
+    if not len(library.track_ids):  # "no track matches ...; try `recommend search`", which has none either
+        from .libsource import empty_library
+        raise empty_library(where.library, mine=where.refreshed)
     hits = search_tracks(library, text, limit=1, index=index)
     if hits.empty or hits["score"].iloc[0] < min_score:
         raise UsageError(f"no track in {where.library} matches {text!r}; "

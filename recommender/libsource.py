@@ -182,4 +182,15 @@ def search(source: LibrarySource, query: str, limit: int = 10, min_score: float 
         raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
     refuse_other_link(query)  # an album's link: "No match" said nothing of why
     require_tracks(source)
-    return search_index(source, progress=progress).query(query, limit, MIN_SCORE if min_score is None else min_score)
+    index = search_index(source, progress=progress)
+    if not index.tracks:  # "No match ... (nothing scored 0.35 or more)" of a library with no track at all
+        raise empty_library(source.label, mine=source.dataset is None and not source.demo)
+    return index.query(query, limit, MIN_SCORE if min_score is None else min_score)
+
+
+def empty_library(label: str, mine: bool = True):
+    """The error of a search or a look-up in a library that holds no track (a new account's)."""
+    from .errors import NotEnoughData
+    return NotEnoughData(f"{label} holds no tracks to search" + (
+        ": the last refresh found none in your account (save some, or add some to a playlist of your own, "
+        "then `recommend refresh`)" if mine else ""))

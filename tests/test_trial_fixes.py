@@ -173,6 +173,12 @@ def test_a_brand_new_account_gets_sentences_not_an_empty_table_or_a_vague_hint(a
     assert clustered.exit_code == 2  # `recommend playlists` lists them all"; then "(refresh first?)" after a refresh
     assert clustered.stderr.strip() == ("error: no playlist to cluster: the last refresh found no playlists in your "
                                         "account (make or follow one in Spotify, then `recommend refresh`)")
+    # search said "No match for 'love' in the cache in ... (nothing scored 0.35 or more)", and
+    # similar "no track ... matches 'love'; try `recommend search`", which had no track either
+    for args in (["search", "love"], ["similar", "love"]):
+        said = run(args, {**env, "COLUMNS": "300"})
+        assert said.exit_code == 2 and "holds no tracks to search: the last refresh found none in your account" \
+            in said.stderr and "recommend search" not in said.stderr, (args, said.stdout, said.stderr)
 
 
 def followed_only_account(data):
