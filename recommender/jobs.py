@@ -777,6 +777,9 @@ def unreached_note(exc: Exception, store: Store) -> str:
                "you made to it in Spotify since are not seen" if when else "; the managed playlist was not read"))
 
 
+SEE_DISCOVERY = "`recommend status` says what the last discovery found"  # (the web app's: its Discovery page)
+
+
 def new_short(table, new_candidates: int, settings) -> str:
     """Why fewer of the playlist's (unpinned) tracks are new to you than ``candidates.new_share``
     asks for, else "": no candidate is new (every discovery source off, or discovery found
@@ -798,7 +801,7 @@ def new_short(table, new_candidates: int, settings) -> str:
     n = new_candidates
     if n == 0 and not any(sources_on(settings).values()):
         return f"{asked}, but every discovery source is off (discovery.enabled, refresh.discovery_artists)"
-    status = "`recommend status` says what the last discovery found"
+    status = SEE_DISCOVERY
     if n == 0:
         return f"{asked}, but no candidate is new to you ({status})"
     if have >= n:  # every one of them taken

@@ -195,6 +195,9 @@ def test_publish_writes_what_the_cli_writes(page, demo):
     assert "exit 0" in page.inner_text("#published")
     # the demo says where it wrote (its "created the managed playlist" read as your Spotify)
     assert page.inner_text("#demo-written") == "Written to the demo's stand-in of Spotify, not to an account of yours."
+    # its sentences as sentences: "(exit 0). created the managed playlist '...' (id) Written to ..."
+    said = page.inner_text("#published p")
+    assert "(exit 0). Created the managed playlist '" in said and ". Written to the demo's" in said, said
     shot(page, "next-published")
     # the page now shows nothing left to change
     assert "0 to add, 0 to remove" in page.inner_text("#diff")
@@ -583,6 +586,9 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     assert dotted == len([k for k, label in data["curve_labels"].items() if label != k])
     row = table.get_by_role("row", name="blend")
     assert row.get_by_role("cell").all_inner_texts() == [to_fixed(v, 3) for v in data["curves"]["blend"]]
+    # each curve its own colour: the demo's tenth (blend and nine scorers) took the first's again
+    strokes = page.eval_on_selector_all("#curves polyline", "ls => ls.map(l => l.getAttribute('stroke'))")
+    assert len(strokes) == len(data["curves"]) >= 10 and len(set(strokes)) == len(strokes), strokes
     assert_safe(page)
     shot(page, "runs")
     assert page.problems == []
@@ -881,9 +887,11 @@ def proxy_page(status: int):
 
 def test_a_stopped_app_is_said_as_such_not_as_failed_to_fetch(browser, demo):
     # with the app stopped (Ctrl-C, its terminal closed) a slider move, a search or a Save said
-    # the browser's bare "Failed to fetch"
+    # the browser's bare "Failed to fetch"; then "start it again, then reload this page", and a
+    # reload after a restart is refused (the session is the stopped app's), the move not saved lost
     pg = entered_page(browser, demo)
-    stopped = "recommend web is not answering (was it stopped?): start it again, then reload this page"
+    stopped = ("recommend web is not answering (was it stopped?): start it again and open the address it prints in "
+               "a new tab; this page keeps what you set here: move or Save again then")
     pg.goto(demo["base"] + "/search")
     pg.route("**/api/**", lambda route: route.abort("connectionrefused"))  # as a stopped app refuses
     pg.fill("#q", "love")

@@ -1528,7 +1528,8 @@ def test_the_next_page_says_why_fewer_tracks_are_new_than_new_share_asks(ctx):
     assert '<p class="note" id="new-short">Fewer new tracks than asked: candidates.new_share 1 asks for ' in html
     said = re.search(r'id="new-short">([^<]*)', html).group(1)
     new = sum(r["new"] for r in ctx.next_rows(ctx.preview()))  # the albums of its artists: every one taken
-    assert said.endswith(f", but only {new} candidates are new to you (`recommend status` says what the last "
+    # the app's own page, not a command in backticks shown as they are
+    assert said.endswith(f", but only {new} candidates are new to you (the Discovery page says what the last "
                          "discovery found).") and new, said
 
 

@@ -282,7 +282,8 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         published = ctx.last_publish
         if published is not None:  # shown: a failed one goes once a computation succeeds after it (ctx.preview)
             published["seen"] = True
-        return render(request, "next.html", result=result, rows=rows, scorers=scorers, diff=diff, has_new=has_new,
+        return render(request, "next.html", result=result, new_short=web_words(result.new_short), rows=rows,
+                      scorers=scorers, diff=diff, has_new=has_new,
                       has_source=has_source, published=published, plan=plan_of(result), unreached=unreached,
                       notes=notes,
                       **steered(request))

@@ -50,8 +50,9 @@ TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scor
 def web_words(message: str) -> str:
     """An error's message as a page says it: the sample library is tried with `recommend web
     --demo` there, not with the CLI's `build-playlist --demo` (``paths.TRY_DEMO``) that jobs
-    and the login name in their errors."""
-    return message.replace(TRY_DEMO, WEB_DEMO)
+    and the login name in their errors; what the last discovery found is on its Discovery page."""
+    return message.replace(TRY_DEMO, WEB_DEMO).replace(jobs.SEE_DISCOVERY, "the Discovery page says what the last "
+                                                                          "discovery found")
 
 
 def _title(lib, track_id: str) -> str | None:

@@ -3,7 +3,9 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
-const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"];
+// one per curve of the Runs page (the blend and up to 11 scorers: the demo draws 10) and per mood
+const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+  "#17becf", "#bcbd22", "#2f4b7c"];
 const OTHER = "#bab0ac";
 
 function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
@@ -54,7 +56,9 @@ function fmt(v, digits) { return v === null || v === undefined ? "-" : Number(v)
 // The app's JSON answer, or its {"error"} as an Error. A stopped app (Ctrl-C, the terminal closed)
 // was said as the browser's bare "Failed to fetch", which told nobody what to do.
 async function askJSON(url, options) {
-  const stopped = "recommend web is not answering (was it stopped?): start it again, then reload this page";
+  // (a reload after the restart is refused: the page's session is the stopped app's, and a move not saved is lost)
+  const stopped = "recommend web is not answering (was it stopped?): start it again and open the address it prints " +
+    "in a new tab; this page keeps what you set here: move or Save again then";
   let r, body;
   try {
     r = await fetch(url, Object.assign({ credentials: "same-origin" }, options));
