@@ -1754,7 +1754,7 @@ def _discovery_lines(d: dict[str, Any] | None) -> list[str]:
     from .wording import plural
     if d is None:
         return ["discovery: none recorded yet (the next refresh or build-playlist runs it)"]
-    if not any(d["sources"].values()):
+    if d["sources"] and not any(d["sources"].values()):  # (a record older than its "sources" says nothing of them)
         return ["discovery: off at the last refresh (discovery.enabled, refresh.discovery_artists)"]
     total = sum(d["tracks"].values())
     parts = ", ".join(f"{n} {DISCOVERY_SOURCES.get(k, k)}" for k, n in d["tracks"].items()

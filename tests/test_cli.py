@@ -271,7 +271,7 @@ def test_status_after_a_run(logged_in):
 def test_status_says_what_the_last_discovery_found(logged_in):
     """build-playlist's "no candidate is new to you (`recommend status` says what the last
     discovery found)" sent you to a status that said nothing of discovery."""
-    server, env, _ = logged_in
+    server, env, cache = logged_in
     before = run(["status", "--offline"], env)
     assert "discovery: none recorded yet (the next refresh or build-playlist runs it)" in before.stdout
     assert json.loads(run(["status", "--offline", "--json"], env).stdout)["discovery"] is None
@@ -281,6 +281,12 @@ def test_status_says_what_the_last_discovery_found(logged_in):
     said = " ".join(run(["status", "--offline"], env).stdout.split())
     total = sum(found["tracks"].values())
     assert f"found {total} tracks new to you ({found['tracks']['albums']} from albums of your artists" in said, said
+    # a record written before it named its sources (an older version's) is not said to be "off"
+    from recommender.store import Store
+    store = Store(cache)
+    store.update_manifest(last_discovery={**store.read_manifest()["last_discovery"], "sources": {}})
+    said = " ".join(run(["status", "--offline"], env).stdout.split())
+    assert "discovery: off" not in said and f"found {total} tracks new to you (" in said, said
 
 
 def test_status_with_an_unreadable_fetched_at_says_so(tmp_path):
