@@ -536,17 +536,19 @@ def _check_text_arguments(kw: dict) -> None:
     else UsageError (a name typed on a Latin-1 terminal, "Caf\\xe9")."""
     for key, value in kw.items():
         texts = list(value) if isinstance(value, (list, tuple)) else [value]
+        changed = False
         for i, text in enumerate(texts):
             if isinstance(text, str) and _UNDECODED.search(text):
                 try:
                     texts[i] = text.encode(sys.getfilesystemencoding(), "surrogateescape").decode("utf-8")
+                    changed = True
                     continue
                 except (UnicodeEncodeError, UnicodeDecodeError):
                     pass
                 shown = _UNDECODED.sub(lambda m: f"\\x{ord(m.group(0)) - 0xdc00:02x}", terminal_safe(text))
                 raise UsageError(f"'{shown}' is not UTF-8 text, as the locale says the terminal sends: "
                                  "set the terminal's character encoding to UTF-8 and type it again")
-        if texts != ([*value] if isinstance(value, (list, tuple)) else [value]):
+        if changed:
             kw[key] = type(value)(texts) if isinstance(value, (list, tuple)) else texts[0]
 
 

@@ -643,18 +643,17 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
         seeds = taste_seeds(library, settings, positive=positive, now=now)
         also_banned = []
         if seeds.empty:
-            listed = len(library.frames["playlists"])
-            make = ("or make a playlist in Spotify and build from it (`recommend refresh`, then `recommend "
-                    "build-playlist --seed-playlist NAME`)")
-            if listed and library.frames["playlist_items"].empty:  # followed ones only: refused as seeds
-                make = make.replace("make a playlist in Spotify", "make a playlist of your own in Spotify (this app "
-                                    f"cannot read the tracks of {'the playlist' if listed == 1 else 'the playlists'} "
-                                    "you only follow)")
+            if not library.frames["playlist_items"].empty:
+                instead = "or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)"
+            else:
+                listed = len(library.frames["playlists"])  # followed ones only: refused as seeds
+                own = (f" of your own in Spotify (this app cannot read the tracks of the "
+                       f"{'playlist' if listed == 1 else 'playlists'} you only follow)") if listed else " in Spotify"
+                instead = (f"or make a playlist{own} and build from it (`recommend refresh`, then `recommend "
+                           "build-playlist --seed-playlist NAME`)")
             raise NotEnoughData(
                 "no seeds: Spotify gave no top tracks and nothing was saved in the last "
-                f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, "
-                + ("or build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)"
-                   if not library.frames["playlist_items"].empty else make))
+                f"{settings.seeds.recent_days} days (seeds.recent_days); play or save some music, " + instead)
     pinned = [str(t) for t in dict.fromkeys(pinned)]
     alive, counts = candidate_mask(library, settings, seeds, exclude=exclude, pinned=pinned,
                                    also_banned=also_banned, unplayable=unplayable, only_ours=only_ours)
