@@ -308,15 +308,34 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`, PyYAML's own business
                     continue
                 key = self.construct_object(key_node, deep=True)
-                try:
-                    line = first.setdefault(key, key_node.start_mark.line)
+                mark = key_node.start_mark
+                try:  # by place in the text, not line: `content: {weight: 1, weight: 2}` is one line
+                    earlier = first.setdefault(key, mark)
                 except TypeError:  # an unhashable key: the constructor says what is wrong with it
                     continue
-                if line != key_node.start_mark.line:
+                if earlier.index != mark.index:
+                    where = "earlier on the same line" if earlier.line == mark.line else f"of line {earlier.line + 1}"
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"repeats key {key!r} of line {line + 1}: the settings there would be "
-                                    "lost; merge the two", key_node.start_mark)
+                        None, None, f"repeats key {key!r} {where}: the settings there would be "
+                                    "lost; merge the two", mark)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        """YAML 1.2's whole numbers, as ruamel (which writes the file) reads them: `040` is 40,
+        not PyYAML's octal 32 (while `090` was 90), `0o40` is octal; `1:30` is no number (YAML
+        1.1's base 60), so the key's check says what it wants."""
+        text = self.construct_scalar(node).replace("_", "")
+        sign, body = (-1, text[1:]) if text[:1] == "-" else (1, text.lstrip("+"))
+        base = {"0x": 16, "0o": 8}.get(body[:2].lower(), 10)
+        return sign * int(body[2:] if base != 10 else body, base)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
+_UniqueKeyLoader.yaml_implicit_resolvers = {  # YAML 1.2's int pattern in place of 1.1's
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$"), list("-+0123456789"))
 
 
 def _key_lines(node: Any, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:

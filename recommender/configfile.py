@@ -157,8 +157,11 @@ def _load(path: Path) -> tuple[Path, str, bool, str, Any, str]:
     before = original.removeprefix(bom).replace("\r\n", "\n")
     try:
         data = _yaml().load(before) if before.strip() else None
-    except Exception as exc:  # ruamel raises many YAMLError subclasses
-        raise ConfigError(f"{path}: cannot parse YAML ({type(exc).__name__})") from None
+    except Exception as exc:  # ruamel raises many YAMLError subclasses (the reader, PyYAML, refuses most first)
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} cannot parse YAML ({problem or type(exc).__name__}); "
+                          "nothing was changed") from None
     kept = ""
     if data is None:  # a new file, or one of comments only (a commented-out template): keep them
         kept = before.rstrip("\n") + "\n" if before.strip() else ""

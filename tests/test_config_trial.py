@@ -119,7 +119,7 @@ def test_a_key_of_several_sections_is_not_guessed_but_one_per_entry_is_named_so(
 
 @pytest.mark.parametrize("text, expected", [
     ("playlist:\n  name: off\n", "playlist.name must be a string, got false; YAML reads a bare yes, no, on, off"),
-    ("spotify:\n  client_id: 0123\n", "spotify.client_id must be a string, got 83; YAML reads it as a number: "
+    ("spotify:\n  client_id: 0123\n", "spotify.client_id must be a string, got 123; YAML reads it as a number: "
                                       "put the text in quotes"),
     ("playlist:\n  name: null\n", "playlist.name must be a string, got null"),
     ("candidates:\n  exclude_known: null\n", "candidates.exclude_known must be true/false, got null"),
@@ -409,3 +409,16 @@ def test_an_empty_client_id_names_the_file_that_set_it(tmp_path):
         make_auth_manager(load_settings(path, environ={}))
     with pytest.raises(AuthError, match="not connected to Spotify: set spotify.client_id"):  # set nowhere
         make_auth_manager(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}))
+
+
+def test_a_file_the_writer_cannot_parse_is_named_with_its_line_and_problem(tmp_path):
+    """The writer (ruamel) refused a key given twice as "cannot parse YAML (DuplicateKeyError)":
+    no line, no key. It says both, and that the file was left as it was."""
+    config = tmp_path / "config.yaml"
+    text = "blend:\n  threshold: 0.3\nscorers:\n  content: {weight: 1, weight: 2}\n"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        set_values(config, {"scorers.year.weight": 0.5})
+    assert str(caught.value) == (f'{config}: line 4 cannot parse YAML (found duplicate key "weight" with value '
+                                 '"2" (original value: "1")); nothing was changed')
+    assert config.read_text() == text

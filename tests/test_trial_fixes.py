@@ -380,12 +380,33 @@ def test_schedule_print_pairs_each_setting_with_the_variable_it_comes_from(tmp_p
      "line 5 repeats key 'blend' of line 1: the settings there would be lost; merge the two"),
     ("blend:\n  max_tracks: 20\n  max_tracks: 30\n",
      "line 3 repeats key 'max_tracks' of line 2: the settings there would be lost; merge the two"),
+    # one flow mapping on one line: compared by line alone, the second weight silently won
+    ("scorers:\n  content: {weight: 1, weight: 2}\n",
+     "line 2 repeats key 'weight' earlier on the same line: the settings there would be lost; merge the two"),
 ])
 def test_a_section_given_twice_in_the_config_is_an_error_not_a_silent_loss(tmp_path, text, expected):
     """A second `blend:` section further down (a user appending settings) silently replaced the
     first: blend.max_tracks 20 was dropped, the run used 50. `tune --write` on the same file
     failed meanwhile ("cannot parse YAML (DuplicateKeyError)"), so the two readers disagreed."""
     assert config_error(tmp_path, text) == f"error: {expected}"
+
+
+def test_whole_numbers_with_a_leading_zero_are_read_as_written_not_as_octal(tmp_path):
+    """PyYAML reads YAML 1.1, where `040` is octal 32 and `010` is 8, while `090` (no octal
+    number) was 90 and ruamel, which writes the file back, reads 40: a padded `max_tracks: 040`
+    made a 32-track playlist. YAML 1.2's reading: 40, with `0o40` and `0x20` for other bases; a
+    base-60 `1:30` is text, refused by the key's check rather than read as 90."""
+    from recommender.config import load_settings
+    config = tmp_path / "config.yaml"
+    config.write_text("blend:\n  max_tracks: 040\n  max_per_artist: 02\n"
+                      "refresh:\n  discovery_artists: 010\n  discovery_albums_per_artist: 0x10\n"
+                      "  discovery_shared_albums: 0o10\n")
+    settings = load_settings(config, environ={})
+    assert (settings.blend.max_tracks, settings.blend.max_per_artist) == (40, 2)
+    assert (settings.refresh.discovery_artists, settings.refresh.discovery_albums_per_artist,
+            settings.refresh.discovery_shared_albums) == (10, 16, 8)
+    assert config_error(tmp_path, "spotify:\n  timeout: 1:30\n").endswith(
+        "spotify.timeout must be a number, got '1:30'")
 
 
 def test_yaml_merge_keys_and_the_shipped_defaults_still_load(tmp_path):

@@ -533,9 +533,14 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
     assert ctx.weights()["content"] == 0.2
     with pytest.raises(UsageError, match="at least one weight"):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
-    for wrong in (True, "1", None, -1, 101):  # true was taken for 1.0 (a script's JSON)
-        with pytest.raises(UsageError, match=f"weight of content must be a number from 0 to 100, got {wrong!r}"):
+    for wrong in (True, "1", None, -1, 1e6 + 1, float("nan")):  # true was taken for 1.0 (a script's JSON)
+        with pytest.raises(UsageError, match=f"weight of content must be a number from 0 to 1,000,000, got {wrong!r}"):
             ctx.save_weights({"content": wrong})
+    # a weight the config allows (a hand edit, tune's grid) is previewed and saved: above 100 the
+    # page refused every preview and Save while the file held one
+    assert ctx.weights_preview({"content": 150.0})["tracks"]
+    ctx.save_weights({"content": 150.0})
+    assert ctx.weights()["content"] == 150.0
 
 
 def test_the_weights_page_marks_a_scorer_at_weight_0_off_as_evaluate_does(ctx):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import jobs
-from ..config import curve_label, off_line, weight_cell
+from ..config import MAX_WEIGHT, curve_label, off_line, weight_cell
 from ..errors import UNREACHED, RecommenderError, UsageError  # UNREACHED: the page's data stands
 from ..isotime import shown, shown_text, utc_now
 from ..paths import TRY_DEMO, WEB_DEMO
@@ -372,8 +372,10 @@ class WebContext:
         for name, w in (weights or {}).items():
             if name not in blend:
                 raise UsageError(f"unknown scorer {name!r} (known: {', '.join(sorted(blend))})")
-            if isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= float(w) <= 100):  # true is no weight
-                raise UsageError(f"weight of {name} must be a number from 0 to 100, got {w!r}")
+            # true is no weight; the config's bound (a hand edit or tune's grid may save 150: the page
+            # refused to preview or Save anything while the file held it)
+            if isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= float(w) <= MAX_WEIGHT):
+                raise UsageError(f"weight of {name} must be a number from 0 to {MAX_WEIGHT:,.0f}, got {w!r}")
             changes[f"scorers.{name}.weight"] = blend[name] = float(w)
         if new_share is not None:
             if isinstance(new_share, bool) or not isinstance(new_share, (int, float)) or not 0 <= new_share <= 1:
