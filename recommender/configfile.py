@@ -59,6 +59,7 @@ def _yaml(indent: int = 2):
 
     y = YAML()  # round-trip: comments, order and quoting survive
     y.preserve_quotes = True
+    y.width = 4096  # a long text was wrapped at 80 columns when the file was written anew
     y.indent(mapping=indent, sequence=indent + 2, offset=indent)
     return y
 
@@ -134,6 +135,46 @@ def _edited_in_place(before: str, edits: list[tuple[Any, str, Any, Any]]) -> str
     return "\n".join(lines)
 
 
+def _dumped(data: Any, before: str) -> str:
+    """``data`` written out as ruamel writes it, in the indentation of the file ``before``."""
+    buf = io.StringIO()
+    _yaml(_indent_of(before)).dump(data, buf)
+    return buf.getvalue()
+
+
+def _spliced(before: str, again: str, after: str) -> str | None:
+    """``before`` with the changes from ``again`` (``before`` parsed and written out unchanged)
+    to ``after`` (written out with the changes) made to it, every other line as the file has
+    it: writing the file anew redid lines no change touched (a list's indentation, a long text
+    wrapped at 80 columns, `---` and `%YAML` taken out). None when a change falls on a line the
+    writing redid, or the result does not read as ``after`` does: then ``after`` it is."""
+    from difflib import SequenceMatcher
+    old, redone, new = before.splitlines(True), again.splitlines(True), after.splitlines(True)
+    same: dict[int, int] = {}  # a line of `again` -> the same line of the file
+    for block in SequenceMatcher(None, redone, old, autojunk=False).get_matching_blocks():
+        same.update({block.a + k: block.b + k for k in range(block.size)})
+    out = list(old)
+    for tag, i1, i2, j1, j2 in reversed(SequenceMatcher(None, redone, new, autojunk=False).get_opcodes()):
+        if tag == "equal":
+            continue
+        if tag == "insert":  # right after the line before it, else right before the line after it
+            start = end = same[i1 - 1] + 1 if i1 - 1 in same else same.get(i1, -1)
+        else:  # lines taken out or replaced: each one the file has as written, one after the other
+            start, end = same.get(i1, -1), same.get(i2 - 1, -2) + 1
+            if end - start != i2 - i1 or any(i not in same for i in range(i1, i2)):
+                return None
+        if start < 0:  # the change touches a line the writing redid
+            return None
+        out[start:end] = new[j1:j2]
+    text = "".join(out)
+    try:
+        if _yaml().load(text) != _yaml().load(after):
+            return None
+    except Exception:  # (ruamel's many errors)
+        return None
+    return text
+
+
 class _Delete:
     def __repr__(self) -> str:
         return "DELETE"
@@ -201,7 +242,8 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
         data = CommentedMap()
     secrets = _secret_values(data)
     places = _places(data)
-    in_place: list[tuple[Any, str, Any, Any]] | None = []  # (mapping, key, old, new): of keys the file sets
+    in_place: list[tuple[Any, str, Any, Any]] = []  # (mapping, key, old, new): of keys the file sets
+    reshaped = False  # a key added or taken out
     # the comment lines after a mapping's last line, taken off it as a key is added after that line
     # or that line is taken out, and given back after all the changes to the line that is then its
     # last: (the mappings to give them to, first that is not empty, the lines)
@@ -229,15 +271,15 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
         else:
             if value is not DELETE:
                 new = value(node.get(last)) if callable(value) else value
-                if in_place is not None and last in node:
+                if last in node:
                     in_place.append((node, last, node[last], new))
                 else:
-                    in_place = None
+                    reshaped = True
                 if last not in node:
                     following.append(([node], _take_following(node)))
                 node[last] = new
             elif last in node:
-                in_place = None
+                reshaped = True
                 if last == next(reversed(node)):
                     following.append(([node, *(parent for parent, _ in reversed(trail))], _take_following(node)))
                 del node[last]
@@ -247,14 +289,16 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
                     del parent[part]
     for mappings, lines in following:
         _give_following(next((m for m in mappings if m), data), lines)
-    # only values the file already sets, each a scalar on its key's line: those characters alone
-    # change (a file's own spacing and comment columns stay); else the file is written anew from
-    # its parse, in its own indentation (comments and order kept)
-    after = None if in_place is None or kept else _edited_in_place(before, in_place)
+    # values the file already sets, each a scalar on its key's line: those characters alone change
+    # (a file's own spacing and comment columns stay); keys added or taken out: those lines alone
+    # (``_spliced``); else the file is written anew from its parse, in its own indentation
+    # (comments and order kept)
+    edited = None if kept else _edited_in_place(before, in_place)
+    after = edited if not reshaped else None
     if after is None:
-        buf = io.StringIO()
-        _yaml(_indent_of(before)).dump(data, buf)
-        after = kept + buf.getvalue()
+        after = kept + _dumped(data, before)
+        if edited is not None and edited.strip():
+            after = _spliced(edited, _dumped(_yaml().load(edited), edited), after) or after
     if not data:  # every key taken out: the file's comments stay, not a "{}"
         comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
         after = comments.rstrip("\n") + "\n" if comments.strip() else ""

@@ -382,6 +382,28 @@ def test_tune_write_changes_only_the_values_in_a_file_of_its_own_layout(tmp_path
     assert "    year: {weight: 0.2}\n" in path.read_text() and "walk" not in path.read_text()
 
 
+def test_a_key_added_or_taken_out_changes_those_lines_alone(tmp_path):
+    """A key the file did not set (the common case of `tune --write`) wrote the file anew from
+    its parse: a list at the key's own indentation moved in by two, a long text was wrapped at 80
+    columns, `~` became nothing, a value's spacing and a comment's column moved, and `---`,
+    `...` and a `%YAML` line were dropped. Those lines now stay as written; only the added lines
+    (or those taken out) change, and `--undo` gives the file back as it was."""
+    from recommender.configfile import DELETE, set_values
+    path = tmp_path / "config.yaml"
+    text = ("%YAML 1.1\n---\n# mine\ncandidates:\n  blocklist_artists:\n  - Some Artist\n"
+            "  - Another One   # no\nplaylist:\n  description: \"" + "a long description " * 6 + "\"\n"
+            "scorers:\n  content:\n    weight: 1.0   # c\n  year: {weight: 0.4, }   # flow\n"
+            "  popularity: ~\n# --- blend ---\nblend:\n  max_tracks: 40\n...\n")
+    path.write_text(text)
+    diff = set_values(path, {"scorers.coverage.weight": 0.3, "blend.threshold": 0.2, "scorers.content.weight": 2.0})
+    assert path.read_text() == text.replace("weight: 1.0 ", "weight: 2.0 ").replace(
+        "  popularity: ~\n", "  popularity: ~\n  coverage:\n    weight: 0.3\n").replace(
+        "max_tracks: 40\n", "max_tracks: 40\n  threshold: 0.2\n")
+    assert len([line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("---", "+++")]) == 5
+    set_values(path, {"scorers.coverage.weight": DELETE, "blend.threshold": DELETE, "scorers.content.weight": 1.0})
+    assert path.read_text() == text
+
+
 def test_config_init_writes_the_example_once(tmp_path):
     """The README said "start from config/example.yaml", which an installed package did not hold
     and no command wrote: `config init` writes it, with your client id if given, never over a file."""
