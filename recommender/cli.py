@@ -1586,7 +1586,10 @@ def config_init_cmd(
     from . import paths
     from .store import atomic_write_text
     target = Path(config or os.environ.get(paths.CONFIG_ENV) or paths.user_config_file()).expanduser()
-    if target.exists() or target.is_symlink():
+    real = Path(os.path.realpath(target))
+    # a link to a file still to be made (a dotfiles folder's) is written through, to that file;
+    # one going round in a loop is said as such by the read
+    if target.exists() or (target.is_symlink() and real.is_symlink()):
         _settings(target)  # a file with a problem: that problem first (config.py's one line), as every command says it
         raise UsageError(f"{target} exists: edit it (nothing was written; `recommend config show` shows what it sets)")
     text = paths.example_config_path().read_text(encoding="utf-8")
@@ -1595,8 +1598,9 @@ def config_init_cmd(
             raise UsageError(f"--client-id {cut(client_id, 40)!r} is no Spotify client id (letters and digits, "
                              "as the app's dashboard shows it)")
         text = text.replace('client_id: "your-client-id"', f'client_id: "{client_id.strip()}"', 1)
-    atomic_write_text(target, text)  # (0600, in folders made 0700: a secret may be added to it)
-    typer.echo(f"wrote {target}" + ("" if client_id else "; replace its spotify.client_id placeholder with your "
+    atomic_write_text(target, text, chosen=True)  # (0600, in folders made 0700: a secret may be added to it)
+    through = f" (through its link, to {real})" if target.is_symlink() else ""
+    typer.echo(f"wrote {target}{through}" + ("" if client_id else "; replace its spotify.client_id placeholder with your "
                                     "app's client id (or set SPOTIPY_CLIENT_ID), then run `recommend auth`"))
 
 

@@ -43,15 +43,28 @@ def check_writable(path: Path | str) -> None:
     _refuse_a_special_file(path, target)
     if target.exists() and not os.access(target, os.W_OK):
         mode = target.stat().st_mode & 0o7777
-        reason = (f"the file is read-only (mode {mode:04o}); make it writable (chmod u+w)"
+        reason = (READ_ONLY_DISK if _on_a_read_only_disk(target)
+                  else f"the file is read-only (mode {mode:04o}); make it writable (chmod u+w)"
                   if not mode & stat.S_IWUSR else "permission denied (check the file's owner and permissions)")
         raise StorageError(f"cannot write {path}: {reason}; nothing was changed")
     folder = target.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-        raise StorageError(f"cannot write {path}: the folder {folder} is not writable (check its "
-                           "permissions); nothing was changed")
+        reason = READ_ONLY_DISK if _on_a_read_only_disk(folder) else f"the folder {folder} is not writable (check its permissions)"
+        raise StorageError(f"cannot write {path}: {reason}; nothing was changed")
+
+
+READ_ONLY_DISK = "the file system is read-only (make it writable, or give a config file on another disk with --config)"
+
+
+def _on_a_read_only_disk(path: Path) -> bool:
+    """Is ``path`` on a file system mounted read-only? Its permissions then are no reason: the
+    advice to check them (or to chmod) sent a user after the wrong thing."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # (no statvfs on Windows)
+        return False
 
 
 def _yaml(indent: int = 2):
@@ -303,7 +316,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
         comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
         after = comments.rstrip("\n") + "\n" if comments.strip() else ""
     if after != before:
-        atomic_write_text(target, bom + (after.replace("\n", "\r\n") if crlf else after))
+        atomic_write_text(target, bom + (after.replace("\n", "\r\n") if crlf else after), chosen=True)
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=str(path), tofile=str(path)))
     for secret in sorted(set(secrets + _secret_values(data)), key=len, reverse=True):

@@ -375,7 +375,8 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
     if clash:  # it replaced your file's client id with a stand-in's "any" from the shell, unsaid
         if write:
             raise UsageError(f"{clash}; a scheduled run reads the file, not your shell: unset the variable, or put the "
-                             "value you want in the file, then run `recommend schedule install` again; nothing "
+                             "value you want in the file, then run this `recommend schedule install` again (with its "
+                             "--config and --at); nothing "
                              "was installed")
         notes.append(f"{clash}: a scheduled run of these lines gets the file's")
         missing = {k: v for k, v in missing.items() if k not in in_file}
@@ -383,7 +384,7 @@ def carry_settings(settings, config_path: Path | str | None, cache_dir: Path | s
         source = settings.sources.get(SECRET_KEY, "your environment")
         text = (f"the client secret comes from {source}, which a scheduled run does not see: put "
                 f"`spotify.client_secret: ...` in {target} (readable only by you: chmod 600), then run "
-                "`recommend schedule install` again")
+                "this `recommend schedule install` again (with its --config and --at)")
         if write:
             raise UsageError(text + "; nothing was installed")
         notes.append(text)

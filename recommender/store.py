@@ -159,8 +159,8 @@ def atomic_write(path: Path, write: Callable[[Path], None], mode: int | None = N
         raise
 
 
-def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), mode)
+def atomic_write_text(path: Path, text: str, mode: int | None = None, chosen: bool = False) -> None:
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), mode, chosen=chosen)
 
 
 def now_iso() -> str:

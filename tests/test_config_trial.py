@@ -444,3 +444,51 @@ def test_a_file_the_writer_cannot_parse_is_named_with_its_line_and_problem(tmp_p
     assert str(caught.value) == (f'{config}: line 4 cannot parse YAML (found duplicate key "weight" with value '
                                  '"2" (original value: "1")); nothing was changed')
     assert config.read_text() == text
+
+
+def test_config_init_writes_through_a_link_to_a_file_still_to_be_made(tmp_path):
+    """A config path that is a link into a dotfiles folder whose file is not made yet was refused
+    as "file not found" (the link counted as a file that exists): the file it names is written."""
+    real = tmp_path / "dots" / "recommend.yaml"
+    real.parent.mkdir()
+    link = tmp_path / "config.yaml"
+    link.symlink_to(real)
+    result = CliRunner().invoke(app, ["config", "init", "--config", str(link)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {link} (through its link, to {real})" in result.output
+    assert link.is_symlink() and "# Copy to your config file" in real.read_text()
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    looped = CliRunner().invoke(app, ["config", "init", "--config", str(loop)])
+    assert looped.exit_code == 2 and "Too many levels of symbolic links" in looped.output
+
+
+def test_a_config_file_on_a_read_only_disk_is_said_as_such(tmp_path, monkeypatch):
+    """On a file system mounted read-only, writing the config file said to check the file's
+    permissions (or, on the write itself, to set `cache.dir` to another disk and reinstall the
+    schedule: the advice for the data folder): it says the disk is read-only."""
+    import errno
+    import os
+    import types
+
+    from recommender.configfile import check_writable
+    from recommender.errors import StorageError
+    path = tmp_path / "config.yaml"
+    path.write_text("blend:\n  max_tracks: 40\n")
+    real_replace = os.replace
+
+    def refuse(src, dst):
+        if str(dst) == str(path):
+            raise OSError(errno.EROFS, "Read-only file system", str(dst))
+        return real_replace(src, dst)
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(StorageError) as caught:
+        set_values(path, {"blend.max_tracks": 30})
+    assert "the file system is read-only: name a file on a writable disk" in str(caught.value)
+    assert "cache.dir" not in str(caught.value) and path.read_text().endswith("40\n")
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)  # (root may write anything: the disk refuses)
+    monkeypatch.setattr(os, "statvfs", lambda p: types.SimpleNamespace(f_flag=os.ST_RDONLY))
+    with pytest.raises(StorageError) as caught:
+        check_writable(path)
+    assert str(caught.value) == (f"cannot write {path}: the file system is read-only (make it writable, or give "
+                                 "a config file on another disk with --config); nothing was changed")

@@ -227,6 +227,9 @@ def test_schedule_install_never_replaces_a_value_your_config_file_sets(logged_in
     said = " ".join(result.stderr.split())
     assert f"{user} sets spotify.client_id to 'abc123' and environment SPOTIPY_CLIENT_ID gives 'test-client'" in said
     assert "nothing was installed" in said and len(result.stderr.strip().splitlines()) == 1
+    # the command to run again is the one given, its --config too (it said `recommend schedule install`
+    # alone, which then read another file)
+    assert "run this `recommend schedule install` again (with its --config and --at)" in said
     assert user.read_text() == before and not tab.exists()
     printed = run(["schedule", "install", "--print", "--config", str(user)], env)
     assert printed.exit_code == 0 and "sets spotify.client_id to 'abc123'" in " ".join(printed.stderr.split())
