@@ -1727,8 +1727,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     if f and f["tracks"]:  # valence and energy, which the mood commands need
         cov = (f"{f['with_features']} of {f['recordings']} recordings ({f['coverage']:.0%})" if f["with_features"]
                else "none")
-        lines.append(f"features: {cov} with valence and energy, which the mood commands need"
-                     + ("" if demo else " (`recommend import features FILE.csv`)"))
+        # the demo's are the sample's, imported by its first search, similar, moods or web run (not by
+        # build-playlist): "none" alone read as if the sample had none
+        hint = ("" if f["with_features"] else " (the first `--demo` search, similar, moods or web run imports "
+                "the sample's)") if demo else " (`recommend import features FILE.csv`)"
+        lines.append(f"features: {cov} with valence and energy, which the mood commands need{hint}")
     lines += _discovery_lines(info["discovery"])
     lines += _schedule_lines(info["schedule"]) if info["schedule"] is not None else []
     if info["running"]:

@@ -252,6 +252,9 @@ def test_the_demo_keeps_one_directory_of_its_own_below_the_state_dir():
     assert f"cache:    {demo} (demo-user's library" in shown.stdout and f"({pid}), 50 tracks" in shown.stdout
     assert "build-playlist --demo exit 0" in shown.stdout and "schedule:" not in shown.stdout
     assert "open.spotify.com" not in shown.stdout  # its playlist is in the stand-in, gone with the run
+    # build-playlist imports no audio features: "none" alone read as if the sample had none
+    assert ("features: none with valence and energy, which the mood commands need (the first `--demo` search, "
+            "similar, moods or web run imports the sample's)") in " ".join(shown.stdout.split())
     assert "last runs: none" in run(["status", "--offline"], {}).stdout
 
 
