@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from . import schema
 from .links import PLAYLIST_LINK_RE
-from .safetext import unescape_shown
+from .safetext import unescape_shown, visible
 
 
 def playlist_ref_id(ref: str) -> str:
@@ -370,7 +370,11 @@ class Library:
                 break
         if len(hit) > 1:
             from .errors import UsageError
-            raise UsageError(f"{len(hit)} playlists are named {name_or_id!r} ({', '.join(hit)}): give the id of "
+            # each with its name as `recommend playlists` shows it: a name matched loosely may differ
+            # (' ' beside a no-break space, which the message showed as the same blank)
+            named = dict(zip(pl["playlist_id"].astype(str), names))
+            listed = ", ".join(f"{i} ('{visible(named[i])}')" for i in hit)
+            raise UsageError(f"{len(hit)} playlists are named '{visible(name_or_id)}': {listed}; give the id of "
                              "the one you mean")
         return hit[0] if hit else None
 

@@ -581,6 +581,13 @@ def test_a_playlist_name_two_playlists_share_is_refused_naming_their_ids():
     with pytest.raises(UsageError, match=f"2 playlists are named 'Mix'.*{'a' * 22}.*{'b' * 22}"):
         cluster_playlists(lib, ["Mix"])
     assert set(cluster_playlists(lib, ["b" * 22], k=1).tracks["track_id"]) == set(ballads)  # an id is exact
+    # each is listed with its name as `recommend playlists` shows it: a blank and a no-break space
+    # were "2 playlists are named ' '", the same blank twice
+    lib = lib.replace(playlists=pl.assign(name=[" ", "\u00a0"]))
+    with pytest.raises(UsageError) as caught:
+        cluster_playlists(lib, [" "])
+    assert str(caught.value) == (f"2 playlists are named ' ': {'a' * 22} (' '), {'b' * 22} ('\\u00a0'); give the "
+                                 "id of the one you mean")
 
 
 @pytest.mark.parametrize("test_size", [0.25, 0.0])
