@@ -334,10 +334,13 @@ def last_discovery(settings, library: Library, found, spotify_requests: int) -> 
     requests per service, in all and per open-data source ("shared": listen counts and look-ups
     of the new tracks; the albums source's are among the refresh's Spotify requests), answers
     the cache gave, and the warning line of a service that failed."""
-    from .sources.albums import new_to_you
+    from .sources.albums import new_ids
     from .sources.run import sources_on
+    albums = new_ids(library.frames, open_store(settings))
     return {"when": now_iso(), "enabled": bool(settings.discovery.enabled), "sources": sources_on(settings),
-            "tracks": {"albums": new_to_you(library.frames, open_store(settings)), **found.by_source},
+            "tracks": {"albums": len(albums), **found.by_source},
+            # each track once: one two sources found was counted twice in `status`'s total
+            "new_tracks": len(albums | found.track_ids),
             "requests_by_service": dict(found.requests_by_service), "requests": int(found.requests),
             "requests_by_source": {k: dict(v) for k, v in found.requests_by_source.items()},
             "spotify_requests": int(spotify_requests), "cached_answers": int(found.cached_answers),

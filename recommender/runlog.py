@@ -509,8 +509,8 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage} or None,
     audio_features {tracks, recordings, with_features, coverage} or None,
-    discovery {when, sources (on or off), tracks (new to you, per source), requests (open data),
-    cached_answers, warnings} of the last refresh's discovery, or None before the first,
+    discovery {when, sources (on or off), tracks (new to you, per source), new_tracks (each once, or
+    None in an older record), requests (open data), cached_answers, warnings} of the last refresh's discovery, or None before the first,
     schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
     ``schedule_warnings``) or None.
     ``token_info`` is the spotipy token file's JSON (None when there is none).
@@ -708,6 +708,8 @@ def _discovery_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
     counts = last.get("tracks") if isinstance(last.get("tracks"), Mapping) else {}
     return {"when": last.get("when"), "sources": dict(last.get("sources") or {}),
             "tracks": {str(k): int(v) for k, v in counts.items() if isinstance(v, (int, float))},
+            # tracks found, each once (a record written before it had the key: the sum by source)
+            "new_tracks": int(last["new_tracks"]) if isinstance(last.get("new_tracks"), (int, float)) else None,
             "requests": int(last.get("requests") or 0), "cached_answers": int(last.get("cached_answers") or 0),
             "warnings": [str(w) for w in last.get("warnings") or []]}
 

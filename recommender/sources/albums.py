@@ -50,6 +50,11 @@ def newest_albums(gateway, artist_id: str, n: int) -> list[dict]:
 
 
 def new_to_you(frames, store) -> int:
+    """How many tracks of the albums' finds are new to you (``new_ids``)."""
+    return len(new_ids(frames, store))
+
+
+def new_ids(frames, store) -> set[str]:
     """How many tracks of the albums' finds (``frames["discovery"]``) are new to you: in none of
     your playlists (the tool's own, which ``store`` knows, do not count), not saved, not a top
     track (``frames``: a library's, or the cache's; a frame missing is empty). Your artists'
@@ -57,7 +62,7 @@ def new_to_you(frames, store) -> int:
     albums" of 5 new ones."""
     found = frames.get("discovery")
     if found is None or not len(found):
-        return 0
+        return set()
     from ..publish import our_playlist_ids
     drop = set(our_playlist_ids(store, frames.get("playlists")))
     yours: set[str] = set()
@@ -67,7 +72,7 @@ def new_to_you(frames, store) -> int:
     for name in ("saved_tracks", "top_tracks"):
         if frames.get(name) is not None:
             yours.update(frames[name]["track_id"].astype(str))
-    return len(set(found["track_id"].astype(str)) - yours)
+    return set(found["track_id"].astype(str)) - yours
 
 
 def albums_on(settings) -> bool:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class DiscoveryReport:
     tracks: int = 0  # new tracks found by the open-data sources (with metadata)
+    track_ids: set[str] = field(default_factory=set)  # those tracks (two sources may find one: counted once)
     by_source: dict[str, int] = field(default_factory=dict)
     requests: int = 0  # requests sent (open data + Spotify look-ups)
     requests_by_service: dict[str, int] = field(default_factory=dict)
@@ -134,7 +135,8 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     disc = library.frames["discovered"]
     if keep:  # the report counts this run's finds
         disc = disc[disc["track_id"].isin({r["track_id"] for r in found.discovered})]
-    report.tracks = int(disc["track_id"].nunique())
+    report.track_ids = set(disc["track_id"].astype(str))
+    report.tracks = len(report.track_ids)
     report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
     report.requests = open_data.budget.used - start[0]
     report.requests_by_service = tally(open_data.budget.by_service, start[1], -1)
