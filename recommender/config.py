@@ -66,7 +66,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "spotify.timeout": ((0, False), MAX_SECONDS), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, MAX_SECONDS),
     "spotify.max_total_wait": (0, MAX_SECONDS),
     "cache.max_age_hours": (0, MAX_DAYS * 24),
-    "listenbrainz.timeout": ((0, False), MAX_SECONDS),
+    "listenbrainz.timeout": ((0, False), MAX_SECONDS), "discovery.max_seconds": ((0, False), MAX_SECONDS),
     "refresh.discovery_artists": (0, None), "refresh.discovery_albums_per_artist": (0, None),
     "refresh.discovery_shared_albums": (0, None),
     "refresh.discovery_recheck_days": (0, MAX_DAYS),

@@ -5,6 +5,7 @@ the open-data scorer, the new-track mix and the demo's done-when."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -124,6 +125,30 @@ def test_a_request_budget_of_0_says_cached_answers_only_not_stopped_early(tmp_pa
     assert report.requests == 0 and lb.requests_to("similar-artists") == 0
     assert report.warnings == ["discovery asked no service (discovery.request_budget is 0): it used only the "
                                "answers earlier runs cached, and a question without a fresh one went unasked"]
+
+
+def test_services_answering_slowly_stop_the_step_after_its_time_not_the_budget(tmp_path, world_standins):
+    """ListenBrainz answering every request in 10 s (within its 30 s timeout) held a cron run in
+    discovery for as long as the request budget lasted (60 requests in ten minutes, nothing in the
+    log, the run killed by its `timeout` with no playlist). After ``discovery.max_seconds`` the
+    step stops with its note and the run goes on; the answers so far are kept, and the next run
+    asks only the rest."""
+    import time
+    lb, mb = world_standins
+    lb.fail(None, delay=0.4, times=1000)
+    settings = settings_for_open_data(tmp_path, lb, mb, **{"discovery.max_seconds": 1.0})
+    started = time.monotonic()
+    library, report = discover_open_data(user_library(), settings)
+    took = time.monotonic() - started
+    assert took < 1.0 + 2 * 30, took  # (at most one request past the time, bounded by its timeout)
+    (warning,) = report.warnings
+    assert re.fullmatch(r"discovery stopped early: the 1 s it may ask for per run are spent \(discovery.max_seconds; "
+                        r"(ListenBrainz|ListenBrainz labs|MusicBrainz|Spotify) answered slowly\); the next run asks "
+                        r"the rest; the playlist uses what was found", warning), warning
+    assert 0 < report.requests < 8
+    lb.failures.clear()
+    again, report = discover_open_data(user_library(), settings_for_open_data(tmp_path, lb, mb))
+    assert report.warnings == [] and report.cached_answers >= 1  # the answers of the stopped run kept
 
 
 def test_artist_mbids_stored_by_enrich_genres_are_used_without_asking_musicbrainz(tmp_path, world_standins):

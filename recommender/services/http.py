@@ -124,18 +124,27 @@ class BudgetExhausted(ServiceError):
 
 
 class Budget:
-    """A per-run request budget shared by every service client (None = unlimited)."""
+    """A per-run request budget shared by every service client (None = unlimited), and the time
+    the run may spend asking (``seconds`` from the budget's making, None = unlimited): a service
+    answering every request slowly but within its timeout (10 s each) held a cron run for as long
+    as the request budget lasted, 40 minutes and more, with nothing in the log."""
 
-    def __init__(self, limit: int | None = None, source: str = "discovery.request_budget") -> None:
+    def __init__(self, limit: int | None = None, source: str = "discovery.request_budget",
+                 seconds: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.source = source  # where the limit comes from, for the message
         self.used = 0
         self.by_service: dict[str, int] = {}
+        self.seconds, self._clock = seconds, clock
+        self._deadline = None if seconds is None else clock() + seconds
 
     def spend(self, service: str) -> None:
         if self.limit is not None and self.used >= self.limit:
             raise BudgetExhausted(f"the request budget of {self.limit} per run is spent "
                                   f"({self.source})", service=service)
+        if self._deadline is not None and self._clock() >= self._deadline:
+            raise BudgetExhausted(f"the {self.seconds:g} s it may ask for per run are spent (discovery.max_seconds; "
+                                  f"{service} answered slowly); the next run asks the rest", service=service)
         self.used += 1
         self.by_service[service] = self.by_service.get(service, 0) + 1
 

@@ -214,7 +214,7 @@ class OpenData:
         d = settings.discovery
         _check_token(settings)
         budget = Budget(0, "a dry run beside a run holding the run lock asks nothing") if not ask \
-            else budget or Budget(int(d.request_budget))
+            else budget or Budget(int(d.request_budget), seconds=float(d.max_seconds))
         ua = user_agent(settings)  # with enrich.contact: ListenBrainz asks for one too since August 2026
         headers = {"Authorization": f"Token {lb.token}"} if lb.token else {}
         common = dict(timeout=float(lb.timeout), max_retries=int(lb.max_retries),
