@@ -211,7 +211,6 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     write with that write's exit-7 error.
     """
     path = log_path(cache_dir, log_file)
-    make_dirs(path.parent)
     teardown_logging()
     SAID_ON_STDERR.clear()  # one command's
     global _SECRETS
@@ -219,7 +218,13 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     redactor = RedactSecrets(secrets)
     handlers: list[logging.Handler] = []
     try:
+        # (its folder too: one that cannot be made, a `schedule.log_file` on a disk not mounted,
+        # stopped every command with exit 7, `status` included, where a file that cannot be
+        # written is a note)
+        make_dirs(path.parent)
         handlers.append(_file_handler(path, max_bytes, backups, verbose))
+    except StorageError as exc:
+        unwritable = f"cannot write the log {path}: {exc}; this run goes on without it"
     except OSError as exc:
         if not StorageError.matches(exc) and exc.errno != errno.EISDIR:  # schedule.log_file naming a folder
             raise

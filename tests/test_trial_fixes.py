@@ -65,6 +65,24 @@ def test_a_log_that_cannot_be_written_lets_a_reader_run_and_a_writer_still_stops
     assert log.read_bytes() == before
 
 
+def test_a_log_folder_that_cannot_be_made_is_a_note_not_exit_7_for_every_command(refreshed, tmp_path):
+    """`schedule.log_file` in a folder that could not be made (a disk not mounted, a folder above
+    it not writable) stopped every command with exit 7, `status` and the nightly run included, so
+    status could not say why; a log file that cannot be written was a note already."""
+    server, env, cache = refreshed
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")  # a file where a folder of the log's path is needed: no mkdir can succeed
+    config = tmp_path / "config.yaml"
+    config.write_text(f"schedule:\n  log_file: {blocker / 'sub' / 'recommend.log'}\n")
+    assert run(["status", "--offline", "--config", str(config)], env).exit_code == 0
+    for quiet in ([], ["--quiet"]):  # (with --quiet, cron's mail: a note)
+        result = run(["build-playlist", "--dry-run", *quiet, "--config", str(config)], env)
+        assert result.exit_code == 0, result.stderr
+        said = " ".join(result.stderr.split())
+        assert (f"cannot write the log {blocker / 'sub' / 'recommend.log'}: cannot create the folder "
+                f"{blocker / 'sub'}:") in said and "this run goes on without it" in said
+
+
 def test_no_help_shows_a_value_after_a_flag():
     """typer 0.29 printed `--dry-run <bool>`, `--help <bool>` in every help, as if each flag took a
     value (`--write true`); options that take one keep their type."""
