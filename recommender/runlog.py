@@ -218,12 +218,14 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     redactor = RedactSecrets(secrets)
     handlers: list[logging.Handler] = []
     try:
-        # (its folder too: one that cannot be made, a `schedule.log_file` on a disk not mounted,
-        # stopped every command with exit 7, `status` included, where a file that cannot be
-        # written is a note)
+        # a folder of its own too: one that cannot be made (a `schedule.log_file` on a disk not
+        # mounted) stopped every command with exit 7, where a file that cannot be written is a
+        # note; the data directory's is the run's own exit-7 error, first
         make_dirs(path.parent)
         handlers.append(_file_handler(path, max_bytes, backups, verbose))
     except StorageError as exc:
+        if path.parent.absolute().is_relative_to(Path(cache_dir).absolute()):
+            raise
         unwritable = f"cannot write the log {path}: {exc}; this run goes on without it"
     except OSError as exc:
         if not StorageError.matches(exc) and exc.errno != errno.EISDIR:  # schedule.log_file naming a folder

@@ -82,6 +82,17 @@ def oauth_error_code(exc: SpotifyOauthError) -> str | None:
     return f"HTTP {getattr(exc, 'http_status', None) or '?'}: {plain_text(error, 80)}"
 
 
+def again(seconds: float) -> str:
+    """'try again in ...' of a wait the next runs keep (``Gateway._keep_wait``): one longer than
+    ``MAX_KEPT_WAIT`` is kept that long, and the first run after it asks Spotify again (a
+    Retry-After of 10^10 s said "try again in 2777777.8 h (after 2343-10-25 08:51 UTC)", cron's one
+    line, while status said the wait was kept two days)."""
+    if seconds <= MAX_KEPT_WAIT:
+        return f"try again {when(seconds)}"
+    return (f"the next runs ask nothing for {MAX_KEPT_WAIT / 3600:.0f} h (until {shown(utc_now() + timedelta(seconds=MAX_KEPT_WAIT))}), "
+            "then ask Spotify again (a longer wait is kept that long)")
+
+
 def when(seconds: float) -> str:
     """'in 3 min (at 14:05 UTC)' style text for a retry time; no time of day past the calendar's
     end (a Retry-After of 10^12 s raised OverflowError: exit 1 where a 429 exits 4)."""
@@ -260,13 +271,13 @@ class Gateway:
                     if getattr(exc, "reason", None) == "QUOTA_EXCEEDED":
                         wait = wait if wait is not None else 86400.0
                         self._keep_wait(wait)
-                        raise RateLimited(f"Spotify's daily request quota for this app is used up; try again {when(wait)}",
+                        raise RateLimited(f"Spotify's daily request quota for this app is used up; {again(wait)}",
                                           retry_after=wait) from None
                     wait = self.backoff * 2 ** attempt if wait is None else wait
                     if wait > self.max_retry_wait:
                         self._keep_wait(wait)
                         raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
-                                          f"{self.max_retry_wait:.0f} s); try again {when(wait)}", retry_after=wait) from None
+                                          f"{self.max_retry_wait:.0f} s); {again(wait)}", retry_after=wait) from None
                     if attempt >= self.max_retries:
                         raise RateLimited(f"Spotify kept answering 429 (rate limited) for {url}; try again {when(wait)}",
                                           retry_after=wait) from None
@@ -347,9 +358,9 @@ class Gateway:
         """The RateLimited message of a wait that would take the run past ``max_total_wait``."""
         bound = f"spotify.max_total_wait = {self.max_total_wait:.0f} s"
         if not self.waited:
-            return f"Spotify asks us to wait {wait:.0f} s ({what}), more than {bound}; try again {when(wait)}"
+            return f"Spotify asks us to wait {wait:.0f} s ({what}), more than {bound}; {again(wait)}"
         return (f"Spotify kept rate-limiting this run: it waited {self.waited:.0f} s in all, and Spotify asks for "
-                f"{wait:.0f} s more ({what}), which would pass {bound}; try again {when(wait)}")
+                f"{wait:.0f} s more ({what}), which would pass {bound}; {again(wait)}")
 
     def waited_note(self) -> str | None:
         """What the CLI notes at the end of a run that waited ``NOTED_TOTAL_WAIT`` or more in all
