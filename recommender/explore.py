@@ -272,8 +272,15 @@ def equal_matches(library: Library, text: str, chosen: str, index: TrackIndex | 
         return []
     labels = hits["name"].astype(str) + " - " + hits["artists"].astype(str)
     mine = hits["track_id"] == chosen
-    tied = labels[hits["score"] >= float(hits.loc[mine, "score"].iloc[0]) - 1e-9]
-    return [x for x in dict.fromkeys(tied) if x != labels[mine].iloc[0]]
+    # another release is the chosen song in other letters too ("Wind of Change" beside "Wind Of
+    # Change", which `similar` seeds from as one recording): compared case-folded, and by recording
+    same = labels.str.casefold() == labels[mine].iloc[0].casefold()
+    same |= hits["track_id"].isin(recording_copies(library, chosen))
+    tied = labels[(hits["score"] >= float(hits.loc[mine, "score"].iloc[0]) - 1e-9) & ~same]
+    first: dict[str, str] = {}
+    for label in tied:
+        first.setdefault(label.casefold(), label)
+    return list(first.values())
 
 
 def _is_fitted(scorer: Scorer) -> bool:
@@ -352,6 +359,11 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
                                         window=max(300, 30 * n))]
     if same_artist and same_artist > 0:
         ranked = ranked[_artist_cap(library, ranked["track_id"], same_artist)]
+    # the whys are chosen among the first WHY_ROWS (a scorer whose share is the same for every row
+    # tells none apart: ``explain_rows``): among the n shown, a track's why changed with -n and
+    # --same-artist ("sounds alike" with -n 2, "shares artist 'The Cranberries', the same album"
+    # with -n 5, for one row of one score)
+    window = ranked.head(max(n, WHY_ROWS))
     ranked = ranked.head(max(n, 0))
     out = display.loc[ranked["track_id"], ["track_id", "name", "artists", "artist_names"]].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -359,9 +371,12 @@ def similar_tracks(library: Library, track_id: str, scorers: Mapping[str, Scorer
     for name in names:
         out[name] = contrib.loc[ranked["track_id"], name].to_numpy()
     from .pipeline import explain_rows
-    chosen = contrib.loc[ranked["track_id"]]
-    out["why"] = explain_rows(scorers, seeds, chosen).reindex(chosen.index).fillna("").to_numpy()
+    why = explain_rows(scorers, seeds, contrib.loc[window["track_id"]])
+    out["why"] = why.reindex(pd.Index(ranked["track_id"])).fillna("").to_numpy()
     return out
+
+
+WHY_ROWS = 50  # (build-playlist's playlist, blend.max_tracks' default, among which its whys are chosen)
 
 
 def distinct_recordings(library: Library, track_ids: Sequence[str], exclude: Iterable[str] = ()) -> np.ndarray:

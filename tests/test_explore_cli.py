@@ -383,6 +383,24 @@ def test_a_plot_or_report_in_a_folder_that_cannot_be_written_is_refused_before_t
     assert "cache.dir" not in error and "previous version" not in error
 
 
+def test_similars_why_of_a_track_does_not_change_with_how_many_are_shown():
+    """`similar zombie -n 2` explained its first row "sounds alike: low danceability, long" and
+    `-n 5` the same row, of the same score, "shares artist 'The Cranberries', the same album":
+    a scorer whose share was the same in every row shown was left out of the whys, so what was
+    shown decided them. They are chosen among the first 50 now, whatever is shown."""
+    def first_why(*args: str) -> dict[str, str]:
+        out = runner.invoke(app, ["similar", "--demo", *args, "--json"])
+        assert out.exit_code == 0, out.stderr
+        return {row["track_id"]: row["why"] for row in json.loads(out.stdout)}
+    two, five = first_why("zombie", "-n", "2"), first_why("zombie", "-n", "5")
+    assert two == {k: five[k] for k in two}
+    assert "shares artist 'The Cranberries'" in next(iter(two.values()))
+    one, three = first_why("wind of change", "--same-artist", "1"), first_why("wind of change", "--same-artist", "3")
+    assert {k: v for k, v in one.items() if k in three} == {k: three[k] for k in one if k in three}
+    # "Wind of Change" beside the chosen "Wind Of Change" is the same song, not another match
+    assert "note:" not in runner.invoke(app, ["similar", "--demo", "wind of change", "-n", "1"]).stderr
+
+
 def test_similar_says_when_other_songs_match_its_text_as_well():
     """`similar voice` on a big library took one of four tracks called "Voice" without a word
     (the title named the one it took, not that there was a choice). A note names the others
