@@ -2266,6 +2266,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                      "silhouette": None if res.silhouette is None else round(res.silhouette, 4),
                      "axes": {"x": res.axes[0], "y": res.axes[1]},
                      "playlists": [{"id": i, "name": n} for i, n in res.playlists],
+                     "with_audio_features": res.with_audio,
                      "clusters": _records(res.clusters),
                      "tracks": _records(res.tracks),
                      "exported": _exported_json(exported)})
@@ -2292,6 +2293,13 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if len(tracks) < len(clustered):
         _echo_wrapped(f"{len(tracks)} of the {len(clustered)} clustered tracks listed, the first {limit} of each "
                       "cluster: -n 0 lists them all, --json gives every track")
+    if res.basis == "text" and res.with_audio:  # features imported for some: why they were not used
+        from .moods import MIN_TRACKS
+        share = settings.moods.min_audio_share
+        _echo_wrapped(f"{res.with_audio} of the {len(res.tracks)} tracks (each recording once) have audio features, fewer than "
+                      f"moods.min_audio_share ({share:.0%}) asks, so the moods are of the tracks' words"
+                      + (f"; a lower moods.min_audio_share clusters those {res.with_audio} by their sound"
+                         if res.with_audio >= MIN_TRACKS else ""))
     left_out = int((res.tracks["cluster"] < 0).sum())  # clustered on audio: the tracks without features
     if left_out:
         from .tables import joined

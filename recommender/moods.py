@@ -31,8 +31,8 @@ import pandas as pd
 
 from .artists import first_artist_keys
 from .errors import NotEnoughData, UsageError
-from .explore import (CACHE, Where, distinct_recordings, each_recording_once, fold, one_copy_each, resolve_track,
-                      track_display)
+from .explore import (CACHE, Where, distinct_recordings, each_recording_once, fold, one_copy_each, recording_copies,
+                      resolve_track, track_display)
 from .library import Library
 from .namewords import NAME_FILLER, PACKAGING_WORDS
 from .wording import plural
@@ -272,11 +272,14 @@ def mood_neighbours(library: Library, track: str, n: int = 10, valence_threshold
     feats = audio_features(library)
     if track_id not in set(library.track_ids):
         raise UsageError(f"track {track_id} is not in {where.library}; pick one with {where.search}")
-    if track_id not in feats.index:  # named: free text may have found another track than the one meant
+    # another copy of its recording may have them (an album's and a single's id: `search` lists
+    # both, `status` counts the recording as having features, and the id copied was refused)
+    placed = next((c for c in recording_copies(library, track_id) if c in feats.index), None)
+    if placed is None:  # named: free text may have found another track than the one meant
         t = track_display(library, [track_id]).iloc[0]
         raise NotEnoughData(f"track {t['name']!r} by {t['artists'] or 'no artist'} ({track_id}) has no "
                             f"valence/energy, so it has no mood neighbours; {where.features}")
-    sv, se = float(feats.at[track_id, "valence"]), float(feats.at[track_id, "energy"])
+    sv, se = float(feats.at[placed, "valence"]), float(feats.at[placed, "energy"])
     out = _nearest(library, feats, (sv, se), n, [track_id], valence_threshold, energy_threshold)
     seed = track_display(library, [track_id]).iloc[0]
     out.attrs["seed"] = {"track_id": track_id, "name": seed["name"], "artists": seed["artists"],
@@ -312,6 +315,7 @@ class MoodClusters:
     axes: tuple[str, str] = ("", "")  # what grows along x and y ("acousticness ← → energy, loudness")
     silhouettes: dict[int, float] = field(default_factory=dict)  # every k tried -> silhouette
     playlists: tuple[tuple[str, str], ...] = ()  # (id, name) of each source playlist
+    with_audio: int = 0  # how many of the tracks have audio features (some, on a text basis: too few)
 
     def names(self) -> dict[int, str]:
         """A playlist-ready name per cluster, unique: its label, numbered when two clusters
@@ -442,7 +446,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     res = MoodClusters(playlist_id=pid, playlist_name=pname, basis="audio" if use_audio else "text", k=int(k),
                        silhouette=sil, tracks=tracks, clusters=clusters, features=tuple(feature_names),
                        explained_variance=explained, silhouettes=silhouettes, playlists=tuple(sources),
-                       axes=axes)
+                       axes=axes, with_audio=len(with_audio))
     # one name per cluster everywhere: the clusters' table, the chart's legend, the tracks' mood
     # and an export (two clusters labelled alike were "energetic/intense" twice in the table and
     # the legend, and "energetic/intense 2" in the tracks' table)

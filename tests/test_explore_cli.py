@@ -488,3 +488,29 @@ def test_the_search_a_note_gives_for_a_name_like_an_option_lists_the_songs(tmp_p
     listed = run(["--json", *given.group(1).split()], tmp_path)
     assert listed.exit_code == 0, listed.stderr
     assert sorted(r["artists"] for r in json.loads(listed.stdout)) == ["A", "B", "C"]
+
+
+def test_moods_cluster_says_why_the_audio_features_of_some_tracks_were_not_used(tmp_path):
+    """With features for 10 of a playlist's 42 tracks, `moods cluster` said "5 moods from text
+    features" and no more: a user who had just imported features could not tell why they were
+    not used (`moods.min_audio_share`, 50 %)."""
+    import csv as csvmod
+    from conftest import FIXTURES
+    rows = list(csvmod.DictReader((FIXTURES / "tidy_small.csv").open(encoding="utf-8")))  # (16 rows, 14 recordings)
+    synth = [r for r in rows if r["playlist_name"] == "Synth Nights"]
+    for i, r in enumerate(synth):
+        if i >= 5:  # 5 of 16 keep their valence and energy
+            r["valence"] = r["energy"] = ""
+    data = tmp_path / "some.csv"
+    with data.open("w", newline="", encoding="utf-8") as f:
+        w = csvmod.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(synth)
+    out = run(["moods", "cluster", "Synth Nights", "--dataset", str(data)], tmp_path)
+    assert out.exit_code == 0, out.stderr
+    said = " ".join(out.stdout.split())
+    assert "from text features" in said
+    assert ("5 of the 14 tracks (each recording once) have audio features, fewer than moods.min_audio_share (50%) asks, so the moods "
+            "are of the tracks' words; a lower moods.min_audio_share clusters those 5 by their sound") in said, said
+    assert json.loads(run(["moods", "cluster", "Synth Nights", "--dataset", str(data), "--json"],
+                          tmp_path).stdout)["with_audio_features"] == 5

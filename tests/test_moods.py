@@ -692,6 +692,14 @@ def test_mood_neighbours_of_a_track_without_features_names_it():
     rows.append({"track_id": tid(50), "name": "Quiet Storm", "artist": "Nobody Known", "album": "LP"})
     with pytest.raises(NotEnoughData, match=rf"'Quiet Storm' by Nobody Known \({tid(50)}\) has no valence"):
         mood_neighbours(make_library(rows), tid(50))
+    # another copy of its recording with features places it: the single's id, beside the album's
+    # that the features file had, was refused though `search` lists both and `status` counts the
+    # recording as placed
+    rows.append({"track_id": tid(51), "name": "Quiet Storm", "artist": "Nobody Known", "album": "Single",
+                 "valence": 0.2, "energy": 0.3})
+    out = mood_neighbours(make_library(rows), tid(50), n=3)
+    assert out.attrs["seed"]["track_id"] == tid(50) and out.attrs["seed"]["valence"] == 0.2
+    assert tid(51) not in set(out["track_id"])  # (its own copy is no neighbour)
 
 
 def test_a_mood_label_never_pairs_energetic_with_quiet():
