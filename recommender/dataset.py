@@ -76,6 +76,18 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty") from None
 
 
+def _unknown_format(columns) -> str:
+    """Why a CSV is no playlist file, naming what it lacks (a file with `track_id` was said to
+    miss "'track_id'/'playlist_id'"); a file of audio features, the one `import features` reads,
+    is said to be one."""
+    have = {str(c) for c in columns}
+    if "track_id" in have and "playlist_id" not in have:
+        features = " (a file of audio features? `recommend import features FILE` reads it)" \
+            if {c.strip().lower() for c in have} & {"valence", "energy", "danceability"} else ""
+        return f"no column 'playlist_id' beside 'track_id', so no playlist file{features}"
+    return "unknown CSV format (missing column 'track_id'/'playlist_id' or 'Track URI')"
+
+
 def detect_format(columns) -> str:
     """``"tidytuesday"`` or ``"exportify"`` from a header; ``"unknown"`` otherwise."""
     cols = set(columns)
@@ -331,8 +343,7 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
         elif fmt == "exportify":
             export.append(_from_exportify(df, f, features, sep))
         else:
-            raise DataError(f"{f}: unknown CSV format (missing column 'track_id'/'playlist_id' "
-                            f"or 'Track URI')")
+            raise DataError(f"{f}: {_unknown_format(df.columns)}")
     if export:
         tidy.append(_finish_exportify(export))
     if len(tidy) == 1:

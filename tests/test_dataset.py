@@ -78,6 +78,13 @@ def test_unknown_format_and_missing_file(tmp_path):
     odd.write_text("a,b\n1,2\n")
     with pytest.raises(DataError, match="odd.csv: unknown CSV format"):
         load_dataset(odd)
+    # a file of audio features (what `import features` reads) was said to miss 'track_id', which it has
+    features = tmp_path / "features.csv"
+    features.write_text("track_id,valence,energy\n2IZZqH4K02UIYg5EohpNHF,0.5,0.7\n")
+    with pytest.raises(DataError) as caught:
+        load_dataset(features)
+    assert str(caught.value) == (f"{features}: no column 'playlist_id' beside 'track_id', so no playlist file (a file "
+                                 "of audio features? `recommend import features FILE` reads it)")
     with pytest.raises(DataError, match="not_there.csv: file not found"):
         load_dataset(tmp_path / "not_there.csv")
 
