@@ -1914,7 +1914,8 @@ def import_features_cmd(
     _echo_wrapped(f"{whole(file)}: {joined(_rows(report.rows))}, {joined(_rows(report.imported, 'track'))} imported "
                   f"({joined(report.added, 'new')}, {joined(report.updated, 'updated')}; columns: "
                   f"{', '.join(report.columns)})"
-                  + (f"; {joined(report.in_library)} of them are in your cache (your library and the tracks discovery "
+                  + (f"; {joined(report.in_library)} of them {plural(report.in_library, 'is', 'are')} in your cache "
+                     "(your library and the tracks discovery "
                      "found)" if report.in_library is not None else "")
                   + f"; {joined(_rows(report.total, 'track'))} {plural(report.total, 'has', 'have')} features now")
     if report.imported and not report.moods:  # e.g. Exportify's durations only: no mood can be told from them

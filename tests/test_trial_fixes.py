@@ -108,6 +108,10 @@ def test_import_features_says_how_many_of_the_imported_tracks_are_yours(refreshe
     assert result.exit_code == 0, result.stderr
     assert ("(1 new, 0 updated; columns: energy); 0 of them are in your cache (your library and the tracks discovery found); 3 tracks have features now"
             in " ".join(result.stdout.split()))
+    third = tmp_path / "third.csv"
+    third.write_text("track_id,energy\nsmallTrack000000000003,0.5\n")
+    said = " ".join(run(["import", "features", str(third)], env).stdout.split())
+    assert "; 1 of them is in your cache (" in said, said  # (it said "1 of them are")
 
 
 def config_error(tmp_path, text: str) -> str:
