@@ -1920,7 +1920,9 @@ def import_features_cmd(
                   + f"; {joined(_rows(report.total, 'track'))} {plural(report.total, 'has', 'have')} features now")
     if report.imported and not report.moods:  # e.g. Exportify's durations only: no mood can be told from them
         _echo_wrapped("the file gives none of its tracks both a valence and an energy, which the mood commands "
-                      "(`recommend moods`) need")
+                      "(`recommend moods`) need"
+                      + (f"; {joined(report.placed)} of them {plural(report.placed, 'has', 'have')} both from an "
+                         "earlier file, kept" if report.placed else ""))
     if report.duplicates:  # why the tracks are fewer than the rows (a Kaggle file lists a track per playlist)
         _echo_wrapped(f"{joined(_rows(report.duplicates))} gave a track an earlier row gave too: "
                       "the later row's values are kept")

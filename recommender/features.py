@@ -93,6 +93,7 @@ class ImportReport:
     in_library: int | None = None  # imported tracks that are in the library (None: no library)
     total: int = 0  # tracks with features in the store after the merge
     moods: int = 0  # imported tracks the file gives both a valence and an energy (what the mood commands need)
+    placed: int = 0  # imported tracks with both after the merge (an earlier file's kept)
 
     @property
     def skipped_rows(self) -> int:
@@ -571,6 +572,8 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
         merged = merge_features(old, new)
         store.save_frame("audio_features", merged)
         report.total = len(merged)
+        mine = merged[merged["track_id"].astype(str).isin(set(new["track_id"].astype(str)))]
+        report.placed = int(mine.reindex(columns=["valence", "energy"]).notna().all(axis=1).sum())
     else:
         report.total = before.nunique()
     return report

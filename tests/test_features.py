@@ -557,9 +557,15 @@ def test_an_import_without_a_valence_and_an_energy_says_the_moods_cannot_use_it(
     said = " ".join(result.stdout.split())
     assert "2 tracks imported" in said
     assert "the file gives none of its tracks both a valence and an energy, which the mood commands" in said
+    assert "from an earlier file" not in said
     path.write_text(f"track_id,valence,energy\n{tid(3)},0.5,0.4\n", encoding="utf-8")
     result = run(["import", "features", str(path)], env)
     assert result.exit_code == 0 and "valence and an energy" not in result.stdout
+    # a file of tempos for a track an earlier file placed: it keeps its valence and energy, said so
+    path.write_text(f"track_id,tempo\n{tid(3)},100\n", encoding="utf-8")
+    said = " ".join(run(["import", "features", str(path)], env).stdout.split())
+    assert ("the file gives none of its tracks both a valence and an energy, which the mood commands (`recommend "
+            "moods`) need; 1 of them has both from an earlier file, kept") in said, said
 
 
 def test_a_file_whose_every_row_has_a_bad_value_is_not_called_empty(tmp_path):
