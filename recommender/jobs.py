@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 
 from .errors import UNREACHED, DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
-from .isotime import utc_times
+from .isotime import shown_text, utc_times
 from .library import Library
 from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
 from .store import DISCOVERING, Store, atomic_write_text, now_iso
@@ -169,7 +169,7 @@ def pull(gateway, store: Store, settings, progress: Progress | None = None, noti
                           retry_after=exc.retry_after) from None
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: "interrupted" alone left the cache unsaid
         fetched = store.read_manifest().get("fetched_at")
-        raise type(exc)(f"the cache holds the last complete refresh ({fetched})" if fetched
+        raise type(exc)(f"the cache holds the last complete refresh ({shown_text(fetched)})" if fetched
                         else "the cache is still empty") from None
 
     def fetch(ids: list[str]) -> list[dict] | None:
@@ -201,7 +201,12 @@ def discover(gateway, store: Store, settings, library: Library, report, progress
     on = sources_on(settings)
     if any(on.values()):  # a run stopped from here on left a fresh pull without its finds: the next one finishes them
         store.update_manifest(**{DISCOVERING: now_iso()})
-    library, found = discover_open_data(library, settings, gateway, progress, notice=notice, on=on)
+    try:
+        library, found = discover_open_data(library, settings, gateway, progress, notice=notice, on=on)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: "terminated" alone, where a stop in the pull says what was kept
+        fetched = store.read_manifest().get("fetched_at")
+        raise type(exc)(f"stopped during the discovery: the cache holds this refresh's pull ({shown_text(fetched)}), the answers "
+                        "so far kept; the next run finishes the discovery") from None
     if found.failed:  # a service down: the last discovery's finds stay beside what it could ask, or
         # their picks would leave the playlist for a day; not a source's that asked all, nor one turned off since
         from .spotify.sync import with_last_discovery
@@ -769,7 +774,6 @@ def new_pins(state) -> list[str]:
 def unreached_note(exc: Exception, store: Store) -> str:
     """What a dry run shows when Spotify did not answer (``exc``, said first): the cache's last
     refresh and the managed playlist as this computer last wrote it (``publish.recorded_state``)."""
-    from .isotime import shown_text
     manifest = store.read_manifest()
     fetched = manifest.get("fetched_at")
     written = manifest.get("managed_playlist") if isinstance(manifest.get("managed_playlist"), dict) else {}

@@ -779,7 +779,18 @@ def test_a_refresh_stopped_says_what_the_cache_holds(logged_in, monkeypatch):
     monkeypatch.setattr(sync, "refresh_library", stopped)
     again = run(["refresh"], env)
     assert again.exit_code == 130
-    assert again.stderr.startswith("interrupted: the cache holds the last complete refresh (20"), again.stderr
+    assert re.match(r"interrupted: the cache holds the last complete refresh \(20\d\d-\d\d-\d\d \d\d:\d\d UTC\)",
+                    again.stderr), again.stderr
+    # stopped in the discovery after the pull (the exit-143 run said "terminated" alone): the pull
+    # is kept, and the next run finishes the discovery
+    from recommender.sources import run as sources_run
+    monkeypatch.setattr(sync, "refresh_library", real)
+    monkeypatch.setattr(sources_run, "discover_open_data", stopped)
+    late = run(["refresh"], env)
+    assert late.exit_code == 130
+    assert re.match(r"interrupted: stopped during the discovery: the cache holds this refresh's pull \(20\d\d-\d\d-"
+                    r"\d\d \d\d:\d\d UTC\), the answers so far kept; the next run finishes the discovery", late.stderr), \
+        late.stderr
 
 
 def test_status_counts_a_track_two_discovery_sources_found_once():
