@@ -39,7 +39,8 @@ SOURCES = [
 ]
 SHARED_KINDS = ["isrc", "artists", "spotify_ids", "popularity", "search", "tracks"]  # every open-data source's
 COMMON = [("discovery.enabled", "open-data discovery on (both sources above)"),
-          ("discovery.request_budget", "requests per refresh, all services together")]
+          ("discovery.request_budget", "requests per refresh, all services together"),
+          ("discovery.max_seconds", "seconds of asking per refresh (then the next one asks the rest)")]
 KEYS = {key: label for _, _, _, _, fields in SOURCES for key, label in fields} | dict(COMMON)
 
 
