@@ -72,7 +72,7 @@ def _yaml(indent: int = 2):
 
     y = YAML()  # round-trip: comments, order and quoting survive
     y.preserve_quotes = True
-    y.width = 4096  # a long text was wrapped at 80 columns when the file was written anew
+    y.width = 2**30  # a long text was wrapped at 80 columns when the file was written anew
     y.indent(mapping=indent, sequence=indent + 2, offset=indent)
     return y
 
@@ -188,6 +188,23 @@ def _spliced(before: str, again: str, after: str) -> str | None:
     return text
 
 
+def _read_as_text(value: Any) -> Any:
+    """``value``, quoted when it is text the reader (PyYAML, YAML 1.1) would read written plain
+    as something else: `client_id: off` written from SPOTIPY_CLIENT_ID=off was the reader's false,
+    and every command then refused the file (ruamel writes YAML 1.2, where it is text)."""
+    import yaml
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
+
+    from .config import _UniqueKeyLoader
+    if not isinstance(value, str) or isinstance(value, ScalarString):
+        return value
+    try:
+        plain = yaml.load(value, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError:
+        return value  # (ruamel quotes what cannot be written plain)
+    return value if plain == value else DoubleQuotedScalarString(value)
+
+
 class _Delete:
     def __repr__(self) -> str:
         return "DELETE"
@@ -283,7 +300,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
             node = child
         else:
             if value is not DELETE:
-                new = value(node.get(last)) if callable(value) else value
+                new = _read_as_text(value(node.get(last)) if callable(value) else value)
                 if last in node:
                     in_place.append((node, last, node[last], new))
                 else:
@@ -310,8 +327,11 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
     after = edited if not reshaped else None
     if after is None:
         after = kept + _dumped(data, before)
-        if edited is not None and edited.strip():
-            after = _spliced(edited, _dumped(_yaml().load(edited), edited), after) or after
+        # from the file with its values edited in place, else (a value in an anchor, or on a line
+        # of its own) from the file as it was: its lines the writing redid stay as written
+        base = None if kept else edited if edited is not None else before
+        if base is not None and base.strip():
+            after = _spliced(base, _dumped(_yaml().load(base), base), after) or after
     if not data:  # every key taken out: the file's comments stay, not a "{}"
         comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
         after = comments.rstrip("\n") + "\n" if comments.strip() else ""

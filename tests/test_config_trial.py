@@ -492,3 +492,31 @@ def test_a_config_file_on_a_read_only_disk_is_said_as_such(tmp_path, monkeypatch
         check_writable(path)
     assert str(caught.value) == (f"cannot write {path}: the file system is read-only (make it writable, or give "
                                  "a config file on another disk with --config); nothing was changed")
+
+
+def test_a_weight_not_edited_on_its_line_still_changes_that_line_alone(tmp_path):
+    """A weight that cannot be replaced on its own line (with an anchor, `weight: &one 0.01`)
+    wrote the whole file anew: `---`/`...` dropped, a list indented again, a flow list redone,
+    which `--undo` then kept. Only the lines of the change move now."""
+    from recommender.configfile import set_values
+    path = tmp_path / "config.yaml"
+    text = ("---\ncandidates:\n  blocklist_tracks:\n  - a   # x\n  blocklist_artists:   [ \"X\",  Y ]\n"
+            "scorers:\n  content:\n    weight: &one 0.01   # shared\n...\n")
+    path.write_text(text)
+    set_values(path, {"scorers.content.weight": 0.3})
+    changed = [(a, b) for a, b in zip(text.splitlines(), path.read_text().splitlines()) if a != b]
+    assert len(path.read_text().splitlines()) == len(text.splitlines()) and len(changed) == 1, path.read_text()
+    assert changed[0][1].split("#")[0].split() == ["weight:", "0.3"] and changed[0][1].endswith("# shared")
+
+
+def test_text_the_reader_would_take_for_true_false_or_a_number_is_written_quoted(tmp_path):
+    """`schedule install` with SPOTIPY_CLIENT_ID=off wrote `client_id: off`, which ruamel (YAML
+    1.2) writes as text and the reader (PyYAML, YAML 1.1) reads as false: every command then
+    refused the file, the scheduled run too."""
+    from recommender.configfile import set_values
+    path = tmp_path / "config.yaml"
+    path.write_text("# mine\nplaylist:\n  name: x\n")
+    set_values(path, {"spotify.client_id": "off", "playlist.name": "0123", "enrich.contact": "me@example.org"})
+    settings = load_settings(path, environ={})
+    assert (settings.spotify.client_id, settings.playlist.name) == ("off", "0123")
+    assert 'client_id: "off"' in path.read_text() and "contact: me@example.org" in path.read_text()
