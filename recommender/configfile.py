@@ -286,7 +286,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
             if child is None:
                 if value is DELETE:
                     break
-                following.append(([node], _take_following(node)))
+                following.append((_givers(node, data), _take_following(node)))
                 child = node[part] = CommentedMap()
             if not isinstance(child, dict):
                 raise ConfigError(f"{path}: {'.'.join(parents[:depth + 1])} must be a mapping")
@@ -306,7 +306,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
                 else:
                     reshaped = True
                 if last not in node:
-                    following.append(([node], _take_following(node)))
+                    following.append((_givers(node, data), _take_following(node)))
                 node[last] = new
             elif last in node:
                 reshaped = True
@@ -356,6 +356,14 @@ def _last_line(node: Any) -> tuple[Any, Any] | None:
             return node, key
         node = child
     return None
+
+
+def _givers(node: Any, data: Any) -> list[Any]:
+    """Where the comment lines taken off ``node``'s last line go back (``_give_following``): to
+    ``node``'s last line, or, when that line is the file's last, to the file's last line (a
+    `# vim: set ft=yaml` at the end stood above a section the same write added after it)."""
+    at, end = _last_line(node), _last_line(data)
+    return [data] if at is not None and end is not None and at[0] is end[0] and at[1] == end[1] else [node]
 
 
 def _take_following(node: Any) -> str:

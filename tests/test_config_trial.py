@@ -520,3 +520,18 @@ def test_text_the_reader_would_take_for_true_false_or_a_number_is_written_quoted
     settings = load_settings(path, environ={})
     assert (settings.spotify.client_id, settings.playlist.name) == ("off", "0123")
     assert 'client_id: "off"' in path.read_text() and "contact: me@example.org" in path.read_text()
+
+
+def test_a_comment_at_the_end_of_the_file_stays_at_its_end_when_a_section_is_added(tmp_path):
+    """One write adding a key to the last section and a new section after it (the web app's Save
+    of a weight and the new-music share, `schedule install`) put `# vim: set ft=yaml`, the file's
+    last line, above the new section; the undo gives the file back as it was."""
+    from recommender.configfile import DELETE, set_values
+    path = tmp_path / "config.yaml"
+    text = "playlist:\n  name: x\nscorers:\n  content:\n    weight: 1.0\n\n# vim: set ft=yaml\n"
+    path.write_text(text)
+    set_values(path, {"scorers.year.weight": 0.5, "candidates.new_share": 0.6})
+    assert path.read_text().endswith("    weight: 0.5\ncandidates:\n  new_share: 0.6\n\n# vim: set ft=yaml\n"), \
+        path.read_text()
+    set_values(path, {"scorers.year.weight": DELETE, "candidates.new_share": DELETE})
+    assert path.read_text() == text
