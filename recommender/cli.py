@@ -1765,10 +1765,11 @@ def _discovery_lines(d: dict[str, Any] | None) -> list[str]:
         return ["discovery: none recorded yet (the next refresh or build-playlist runs it)"]
     if d["sources"] and not any(d["sources"].values()):  # (a record older than its "sources" says nothing of them)
         return ["discovery: off at the last refresh (discovery.enabled, refresh.discovery_artists)"]
-    total = sum(d["tracks"].values()) if d.get("new_tracks") is None else d["new_tracks"]
+    by_source = sum(d["tracks"].values())
+    total = by_source if d.get("new_tracks") is None else d["new_tracks"]
     parts = ", ".join(f"{n} {DISCOVERY_SOURCES.get(k, k)}" for k, n in d["tracks"].items()
                       if d["sources"].get(k, True))
-    if parts and total < sum(d["tracks"].values()):
+    if parts and total < by_source:
         parts += "; some found by two"
     when = f" ({shown_text(d['when'])})" if d.get("when") else ""
     asked = (f"{d['requests']} {plural(d['requests'], 'request')}"

@@ -130,9 +130,10 @@ class Budget:
     as the request budget lasted, 40 minutes and more, with nothing in the log."""
 
     def __init__(self, limit: int | None = None, source: str = "discovery.request_budget",
-                 seconds: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 seconds: float | None = None, seconds_source: str = "discovery.max_seconds",
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
-        self.source = source  # where the limit comes from, for the message
+        self.source, self.seconds_source = source, seconds_source  # where the limits come from, for the message
         self.used = 0
         self.by_service: dict[str, int] = {}
         self.seconds, self._clock = seconds, clock
@@ -143,7 +144,7 @@ class Budget:
             raise BudgetExhausted(f"the request budget of {self.limit} per run is spent "
                                   f"({self.source})", service=service)
         if self._deadline is not None and self._clock() >= self._deadline:
-            raise BudgetExhausted(f"the {self.seconds:g} s it may ask for per run are spent (discovery.max_seconds; "
+            raise BudgetExhausted(f"the {self.seconds:g} s it may ask for per run are spent ({self.seconds_source}; "
                                   f"{service} answered slowly); the next run asks the rest", service=service)
         self.used += 1
         self.by_service[service] = self.by_service.get(service, 0) + 1

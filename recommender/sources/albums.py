@@ -55,7 +55,7 @@ def new_to_you(frames, store) -> int:
 
 
 def new_ids(frames, store) -> set[str]:
-    """How many tracks of the albums' finds (``frames["discovery"]``) are new to you: in none of
+    """The tracks of the albums' finds (``frames["discovery"]``) that are new to you: in none of
     your playlists (the tool's own, which ``store`` knows, do not count), not saved, not a top
     track (``frames``: a library's, or the cache's; a frame missing is empty). Your artists'
     albums hold the songs you have as well: counting those, a refresh said "125 from discovery

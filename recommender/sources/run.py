@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DiscoveryReport:
-    tracks: int = 0  # new tracks found by the open-data sources (with metadata)
-    track_ids: set[str] = field(default_factory=set)  # those tracks (two sources may find one: counted once)
+    track_ids: set[str] = field(default_factory=set)  # new tracks found by the open-data sources (with metadata)
     by_source: dict[str, int] = field(default_factory=dict)
     requests: int = 0  # requests sent (open data + Spotify look-ups)
     requests_by_service: dict[str, int] = field(default_factory=dict)
@@ -40,6 +39,11 @@ class DiscoveryReport:
     # the step's ``OpenData`` (budget, first failure, refusals, answers read): a later step of
     # the same run (a ``--seed-playlist`` run's own discovery) goes on with it
     open_data: Any = field(default=None, repr=False)
+
+    @property
+    def tracks(self) -> int:
+        """How many new tracks the open-data sources found (two sources finding one: once)."""
+        return len(self.track_ids)
 
 
 def seed_artists(library: Library, seed_tracks: pd.Series) -> list[str]:
@@ -136,7 +140,6 @@ def discover_open_data(library: Library, settings, gateway=None, progress: Progr
     if keep:  # the report counts this run's finds
         disc = disc[disc["track_id"].isin({r["track_id"] for r in found.discovered})]
     report.track_ids = set(disc["track_id"].astype(str))
-    report.tracks = len(report.track_ids)
     report.by_source = {str(k): int(v) for k, v in disc.groupby("source")["track_id"].nunique().items()}
     report.requests = open_data.budget.used - start[0]
     report.requests_by_service = tally(open_data.budget.by_service, start[1], -1)
