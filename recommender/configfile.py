@@ -213,10 +213,33 @@ class _Delete:
 DELETE = _Delete()  # a value for ``set_values``: take the key out of the file (the default applies again)
 
 
-def _load(path: Path) -> tuple[Path, str, bool, str, Any, str]:
-    """(the file written: a symbolic link's target, its byte-order mark, Windows line endings?,
-    its text as read (LF), the parsed mapping or None for a file of comments only or none, the
-    comments-only text to keep)."""
+def _lines(text: str) -> list[str]:
+    """``text``'s lines, each with its ending: split at \\n alone, as the file's lines are counted."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
+def _endings_kept(original: str, before: str, after: str) -> str:
+    """``after`` (LF) with the line endings of the file ``original`` (``before`` is it in LF):
+    each line the write kept ends as it did, a new one as most of the file's lines do. A file
+    with both kinds (edited on two systems) became all Windows endings."""
+    if "\r\n" not in original:
+        return after
+    raw, old, new = _lines(original), _lines(before), _lines(after)
+    ending = "\r\n" if 2 * sum(line.endswith("\r\n") for line in raw) >= len(raw) else "\n"
+    out = [line.removesuffix("\n") + ending if line.endswith("\n") else line for line in new]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out[j1:j2] = raw[i1:i2]
+        elif tag == "replace" and i2 - i1 == j2 - j1:  # lines changed one for one: each ends as it did
+            out[j1:j2] = [line.removesuffix("\n") + raw[i][len(old[i]) - 1:] if line.endswith("\n") else line
+                          for i, line in zip(range(i1, i2), new[j1:j2])]
+    return "".join(out)
+
+
+def _load(path: Path) -> tuple[Path, str, str, str, Any, str]:
+    """(the file written: a symbolic link's target, its byte-order mark, its text as read
+    (without the mark), that text with LF line endings, the parsed mapping or None for a file of
+    comments only or none, the comments-only text to keep)."""
     target = Path(os.path.realpath(path))  # through a symbolic link: the link is kept, its file written
     _refuse_a_special_file(path, target)
     original = ""
@@ -224,8 +247,8 @@ def _load(path: Path) -> tuple[Path, str, bool, str, Any, str]:
         with open(target, encoding="utf-8", newline="") as f:  # newline="": see the \r\n to keep them
             original = f.read()
     bom = "\ufeff" if original.startswith("\ufeff") else ""
-    crlf = "\r\n" in original
-    before = original.removeprefix(bom).replace("\r\n", "\n")
+    original = original.removeprefix(bom)
+    before = original.replace("\r\n", "\n")
     try:
         data = _yaml().load(before) if before.strip() else None
     except Exception as exc:  # ruamel raises many YAMLError subclasses (the reader, PyYAML, refuses most first)
@@ -238,7 +261,7 @@ def _load(path: Path) -> tuple[Path, str, bool, str, Any, str]:
         kept = before.rstrip("\n") + "\n" if before.strip() else ""
     elif not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
-    return target, bom, crlf, before, data, kept
+    return target, bom, original, before, data, kept
 
 
 def get_values(path: Path | str, keys: Iterable[str]) -> dict[str, Any]:
@@ -256,18 +279,32 @@ def _value(data: Any, dotted: str) -> Any:
     return node
 
 
-def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
+def written_empty(path: Path | str, keys: Iterable[str]) -> list[str]:
+    """The sections holding the dotted ``keys`` (`scorers`, `scorers.content` for
+    `scorers.content.weight`) that the file ``path`` writes with nothing in them (`scorers:   #
+    tuned by tune`), for ``set_values``' ``keep_empty``."""
+    data = _load(Path(path))[4] if Path(path).is_file() else None
+    out = []
+    for dotted in sorted({".".join(k.split(".")[:i]) for k in keys for i in range(1, k.count(".") + 1)}):
+        *parents, last = dotted.split(".")
+        node = _value(data, ".".join(parents)) if parents else data
+        if isinstance(node, dict) and last in node and node[last] is None:
+            out.append(dotted)
+    return out
+
+
+def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable[str] = ()) -> str:
     """Set each dotted key of ``values`` in the YAML file ``path`` (created when missing),
     leaving every other key and comment as it was. A callable value is called with the old
     value (None when absent) and its result stored; ``DELETE`` takes the key out (and a section
-    left empty by that). Returns the unified diff ('' if none), with
+    left empty by that, but for the dotted sections of ``keep_empty``: written empty). Returns the unified diff ('' if none), with
     the values of secrets (client secret, ListenBrainz token) shown as ***: the diff is printed.
     A file with Windows line endings or a byte-order mark keeps them; a symlink stays one (its
     target is written)."""
     from ruamel.yaml.comments import CommentedMap
 
     path = Path(path)
-    target, bom, crlf, before, data, kept = _load(path)
+    target, bom, original, before, data, kept = _load(path)
     if data is None:
         data = CommentedMap()
     secrets = _secret_values(data)
@@ -313,8 +350,11 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
                 if last == next(reversed(node)):
                     following.append(([node, *(parent for parent, _ in reversed(trail))], _take_following(node)))
                 del node[last]
-                for parent, part in reversed(trail):  # a section the key leaves empty goes too
+                for depth, (parent, part) in reversed(list(enumerate(trail))):  # a section left empty goes too
                     if parent[part]:
+                        break
+                    if ".".join(parents[:depth + 1]) in keep_empty:
+                        parent[part] = None
                         break
                     del parent[part]
     for mappings, lines in following:
@@ -336,7 +376,7 @@ def set_values(path: Path | str, values: Mapping[str, Any]) -> str:
         comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
         after = comments.rstrip("\n") + "\n" if comments.strip() else ""
     if after != before:
-        atomic_write_text(target, bom + (after.replace("\n", "\r\n") if crlf else after), chosen=True)
+        atomic_write_text(target, bom + _endings_kept(original, before, after), chosen=True)
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=str(path), tofile=str(path)))
     for secret in sorted(set(secrets + _secret_values(data)), key=len, reverse=True):

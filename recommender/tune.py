@@ -431,8 +431,9 @@ def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share
     given) in ``user_file`` (created when missing), in one write, leaving every other key and
     comment as it was. Returns the unified diff. ``undo_file``: a change is recorded there
     first (the values the file had, None for a key it did not set, the ones written, and ``by``:
-    what wrote them, in words), for ``undo_weights``; a write that fails puts the earlier record back."""
-    from .configfile import get_values, set_values
+    what wrote them, in words, and ``empty``: the sections the file wrote with nothing in them,
+    which the undo leaves so), for ``undo_weights``; a write that fails puts the earlier record back."""
+    from .configfile import get_values, set_values, written_empty
     values = {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()}
     if new_share is not None:
         values["candidates.new_share"] = round(float(new_share), 6)
@@ -443,7 +444,9 @@ def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share
         return set_values(user_file, values)  # nothing changes: the last change stays the one to undo
     records = _undo_records(undo_file, strict=False)
     earlier = dict(records)
-    records[_undo_key(user_file)] = {"before": before, "after": values, "at": now_iso(), **({"by": by} if by else {})}
+    empty = written_empty(user_file, values)
+    records[_undo_key(user_file)] = {"before": before, "after": values, "at": now_iso(), **({"by": by} if by else {}),
+                                     **({"empty": empty} if empty else {})}
     _write_undo_records(undo_file, records)
     try:
         return set_values(user_file, values)
@@ -483,7 +486,8 @@ def undo_weights(user_file: Path | str, undo_file: Path | str) -> tuple[str, dic
         raise UsageError(f"{user_file} was edited since `recommend tune --write` ({k} {is_now}, tune wrote "
                          f"{record['after'][k]}): undoing would overwrite that edit, so nothing was changed; set the "
                          f"weights by hand if you want the old ones: {_record_text(record['before'])}")
-    diff = set_values(user_file, {k: DELETE if v is None else v for k, v in record["before"].items()})
+    diff = set_values(user_file, {k: DELETE if v is None else v for k, v in record["before"].items()},
+                      keep_empty=record.get("empty", ()))
     del records[key]
     _write_undo_records(undo_file, records)
     return diff, record

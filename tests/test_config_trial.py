@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from recommender import config as config_module
 from recommender.cli import app
 from recommender.config import load_settings
-from recommender.configfile import set_values
+from recommender.configfile import DELETE, set_values
 from recommender.errors import ConfigError
 from recommender.tune import write_weights
 
@@ -68,6 +68,19 @@ def test_editing_a_windows_file_keeps_its_line_endings_and_bom(tmp_path):
     assert [line for line in diff.splitlines() if line.startswith(("-", "+")) and line[:3] not in {"---", "+++"}] \
         == ["-    weight: 1.0", "+    weight: 0.5"]  # not every line, not an invisible BOM change
     assert load_settings(f, environ={}).scorers.content.weight == 0.5
+
+
+def test_a_file_with_both_kinds_of_line_endings_keeps_each_line_s(tmp_path):
+    """A file edited on two systems has Windows and Unix line endings; a write turned every
+    line into Windows ones (version control then shows the whole file changed)."""
+    f = tmp_path / "config.yaml"
+    text = b"scorers:\r\n  content:\n    weight: 1.0\n  year:\r\n    weight: 0.1\r\n# end\r\n"
+    f.write_bytes(text)
+    set_values(f, {"scorers.content.weight": 0.5, "scorers.coverage.weight": 0.3})
+    assert f.read_bytes() == (b"scorers:\r\n  content:\n    weight: 0.5\n  year:\r\n    weight: 0.1\r\n"
+                              b"  coverage:\r\n    weight: 0.3\r\n# end\r\n")  # new lines as most of the file's
+    set_values(f, {"scorers.content.weight": 1.0, "scorers.coverage.weight": DELETE})
+    assert f.read_bytes() == text
 
 
 def test_the_log_redacts_the_listenbrainz_token(tmp_path):

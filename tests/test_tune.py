@@ -143,6 +143,9 @@ def test_write_weights_preserves_comments_and_other_keys(tmp_path):
      "        weight: 0.4\n# end comment\n"),
     ("scorers:\n  content:\n    weight: 1.0  # mine\n  # about year\n  year:\n    weight: 0.2\n# end\n",
      "  # about year\n  year:"),
+    # sections written empty, for tune to fill: the undo took them out with their comments
+    ("# my config\nscorers:   # tuned by tune\ncandidates:\n  new_share: 0.5\n", "scorers:   # tuned by tune\n"),
+    ("scorers:\n  coverage:   # mine\n  year:\n    weight: 0.2\n", "  coverage:   # mine\n    weight: 0.4\n"),
 ])
 def test_a_write_and_its_undo_keep_the_comments_between_sections_where_they_were(tmp_path, text, above):
     """`tune --write` added its keys below the comment lines after a section (ruamel keeps them
