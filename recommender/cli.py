@@ -927,7 +927,7 @@ def refresh_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoI
                       + (f", {joined(report.playlists_ours, 'written')} by this tool, not read" if report.playlists_ours else "")
                       + f"), {joined(report.tracks, plural(report.tracks, 'track'))} "
                       f"({joined(report.discovery_tracks, 'new', 'from')} discovery albums, "
-                      f"{joined(report.open_data_tracks, 'from')} open data); "
+                      f"{joined(report.open_data_tracks, 'more from')} open data); "
                       f"{joined(report.requests, 'Spotify', plural(report.requests, 'request'))}, "
                       f"{joined(report.open_data_requests, 'open-data', plural(report.open_data_requests, 'request'))} "
                       f"for discovery. Cache: {whole(settings.frames_dir)}")

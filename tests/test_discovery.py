@@ -1384,6 +1384,9 @@ def test_refresh_counts_the_tracks_open_data_added_in_its_total(tmp_path):
         library, report = jobs.refresh(demo)
     assert report.open_data_tracks > 0
     assert report.tracks == len(library.track_ids) == len(jobs.open_store(demo).load_frame("tracks"))
+    # each new track counted once: it said "88 new from discovery albums, 222 from open data" of 308
+    found = jobs.open_store(demo).read_manifest()[jobs.LAST_DISCOVERY]
+    assert report.discovery_tracks + report.open_data_tracks == found["new_tracks"]
 
 
 def test_a_track_open_data_discovers_comes_with_the_audio_features_imported_for_it(tmp_path):

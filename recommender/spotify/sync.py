@@ -52,7 +52,7 @@ class RefreshReport:
     discovery_tracks: int = 0
     requests: int = 0
     problems: list[str] = field(default_factory=list)
-    open_data_tracks: int = 0  # new tracks from the open-data sources (jobs.discover)
+    open_data_tracks: int = 0  # new tracks the open-data sources found and the albums did not (jobs.discover)
     open_data_requests: int = 0
     requests_by_service: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # one line per failed open-data service
