@@ -26,6 +26,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from .config import MAX_FOLDS, MAX_TOP_N  # (the bounds of --folds and --top-n, as of their keys)
 from .errors import RecommenderError, StorageError, UsageError, set_aside
 from .safetext import cut, json_safe, terminal_safe, visible
 
@@ -693,16 +694,6 @@ def _logging(settings, quiet: bool, verbose: bool, demo: bool = False) -> None:
         log.warning(exposed)
 
 
-def _at_most(command: str, option: str, value: int | None, most: int) -> None:
-    """UsageError for an option of ``command`` (at least 1, which click checks) above ``most``,
-    the bound its config key has too (an evaluation's N of 100,000,000 ran out of memory, tune's
-    folds ran for hours), said as click's range errors are (``clierrors``: the range, the value,
-    the command's help)."""
-    if value is not None and value > most:
-        raise UsageError(f"{option} must be a whole number from 1 to {most}, got '{value}' "
-                         f"(see `recommend {command} -h`)")
-
-
 def _log_for_a_crash(demo: bool) -> bool:
     """Whether the log file takes the traceback of a crash: set up now for a command that only
     reads and had not set it up (`search`, `similar`, `moods`: their crash said "details in the
@@ -1210,7 +1201,7 @@ def _evaluation_setup(config, quiet, verbose, dataset, split, features, demo=Fal
 def evaluate_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
-    top_n: Annotated[Optional[int], typer.Option("--top-n", "-n", min=1, help="N of precision@N (default: "
+    top_n: Annotated[Optional[int], typer.Option("--top-n", "-n", min=1, max=MAX_TOP_N, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with plots.")] = None,
     protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, tt-continuation-v1) "
@@ -1226,8 +1217,6 @@ def evaluate_cmd(
 ) -> None:
     """Hide tracks of your playlists and measure how well each scorer and the blend find them."""
     from . import jobs
-    from .config import MAX_TOP_N
-    _at_most("evaluate", "--top-n/-n", top_n, MAX_TOP_N)
     if protocol != "continuation":
         if demo:
             raise UsageError("--protocol persona reads a playlist data file (--dataset FILE), not --demo")
@@ -1299,7 +1288,7 @@ def _evaluate_persona(config, quiet, verbose, as_json, dataset, split, features,
 def tune_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False, verbose: VerboseOpt = False,
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
-    folds: Annotated[Optional[int], typer.Option("--folds", min=1, help="Cross-validation folds (default: "
+    folds: Annotated[Optional[int], typer.Option("--folds", min=1, max=MAX_FOLDS, help="Cross-validation folds (default: "
                                                                         "tune.folds); the first hides what "
                                                                         "`recommend evaluate` hides.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file (the diff "
@@ -1313,8 +1302,6 @@ def tune_cmd(
 ) -> None:
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from . import jobs
-    from .config import MAX_FOLDS
-    _at_most("tune", "--folds", folds, MAX_FOLDS)
     if undo:
         given = [o for o, on in (("--write", write), ("--demo", demo), ("--dataset", dataset is not None),
                                  ("--report", report is not None), ("--folds", folds is not None),

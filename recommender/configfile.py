@@ -13,7 +13,7 @@ import io
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -312,9 +312,9 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
     in_place: list[tuple[Any, str, Any, Any]] = []  # (mapping, key, old, new): of keys the file sets
     reshaped = False  # a key added or taken out
     # the comment lines after a mapping's last line, taken off it as a key is added after that line
-    # or that line is taken out, and given back after all the changes to the line that is then its
-    # last: (the mappings to give them to, first that is not empty, the lines)
-    following: list[tuple[list[Any], str]] = []
+    # or that line is taken out, and given back after all the changes (where to: a function giving
+    # the (mapping, key) of the line they then follow, None for the file's last; the lines)
+    following: list[tuple[Callable[[], tuple[Any, Any] | None], str]] = []
     for dotted, value in values.items():
         *parents, last = dotted.split(".")
         node, trail = data, []
@@ -323,7 +323,7 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
             if child is None:
                 if value is DELETE:
                     break
-                following.append((_givers(node, data), _take_following(node)))
+                following.append((_after_add(node, data), _take_following(node)))
                 child = node[part] = CommentedMap()
             if not isinstance(child, dict):
                 raise ConfigError(f"{path}: {'.'.join(parents[:depth + 1])} must be a mapping")
@@ -343,12 +343,12 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
                 else:
                     reshaped = True
                 if last not in node:
-                    following.append((_givers(node, data), _take_following(node)))
+                    following.append((_after_add(node, data), _take_following(node)))
                 node[last] = new
             elif last in node:
                 reshaped = True
                 if last == next(reversed(node)):
-                    following.append(([node, *(parent for parent, _ in reversed(trail))], _take_following(node)))
+                    following.append((_after_removal([*trail, (node, last)]), _take_following(node)))
                 del node[last]
                 for depth, (parent, part) in reversed(list(enumerate(trail))):  # a section left empty goes too
                     if parent[part]:
@@ -357,8 +357,8 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
                         parent[part] = None
                         break
                     del parent[part]
-    for mappings, lines in following:
-        _give_following(next((m for m in mappings if m), data), lines)
+    for where, lines in following:
+        _give_following(where() or _last_line(data), lines)
     # values the file already sets, each a scalar on its key's line: those characters alone change
     # (a file's own spacing and comment columns stay); keys added or taken out: those lines alone
     # (``_spliced``); else the file is written anew from its parse, in its own indentation
@@ -398,12 +398,39 @@ def _last_line(node: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def _givers(node: Any, data: Any) -> list[Any]:
-    """Where the comment lines taken off ``node``'s last line go back (``_give_following``): to
-    ``node``'s last line, or, when that line is the file's last, to the file's last line (a
-    `# vim: set ft=yaml` at the end stood above a section the same write added after it)."""
+def _after_add(node: Any, data: Any) -> Callable[[], tuple[Any, Any] | None]:
+    """Where the comment lines taken off ``node``'s last line, as a key is added after it, go
+    back (``_give_following``): after ``node``'s new last line, or, when its old one was the
+    file's last, after the file's (a `# vim: set ft=yaml` at the end stood above a section the
+    same write added after it)."""
     at, end = _last_line(node), _last_line(data)
-    return [data] if at is not None and end is not None and at[0] is end[0] and at[1] == end[1] else [node]
+    last = at is not None and end is not None and at[0] is end[0] and at[1] == end[1]
+    return lambda: _last_line(data if last else node)
+
+
+def _after_removal(chain: list[tuple[Any, Any]]) -> Callable[[], tuple[Any, Any] | None]:
+    """Where the comment lines after a key taken out go back: ``chain`` is each (mapping, key)
+    from the file's top down to that key. After the nearest of its sections still there, else
+    after the line before the outermost section the removal emptied: a comment above the next
+    section went to the end of the file with a whole section taken out (`tune --undo`)."""
+    before = [_key_before(mapping, key) for mapping, key in chain]  # (read before the removal)
+
+    def where() -> tuple[Any, Any] | None:
+        for (mapping, key), prev in zip(reversed(chain), reversed(before)):
+            for k in (key, prev):
+                if k is not None and k in mapping:
+                    value = mapping[k]  # a block mapping's last line, else the key's own (a value, {a flow})
+                    block = getattr(value, "fa", None) is not None and value.fa.flow_style() is not True
+                    return (_last_line(value) if block else None) or (mapping, k)
+        return None
+    return where
+
+
+def _key_before(mapping: Any, key: Any) -> Any:
+    """The key before ``key`` in ``mapping``, None for its first."""
+    keys = list(mapping)
+    at = keys.index(key)
+    return keys[at - 1] if at else None
 
 
 def _take_following(node: Any) -> str:
@@ -420,11 +447,10 @@ def _take_following(node: Any) -> str:
     return rest
 
 
-def _give_following(node: Any, lines: str) -> None:
-    """Put ``lines`` (from ``_take_following``) after ``node``'s last line."""
+def _give_following(at: tuple[Any, Any] | None, lines: str) -> None:
+    """Put ``lines`` (from ``_take_following``) after the line of ``at`` (mapping, key)."""
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.tokens import CommentToken
-    at = _last_line(node)
     if not lines or at is None:
         return
     comment = at[0].ca.items.setdefault(at[1], [None, None, None, None])

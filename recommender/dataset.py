@@ -439,7 +439,8 @@ def hide_random(library: Library, fraction: float = 0.5, seed: int = 42, min_tra
         n = len(unread)
         why = (f"; Spotify does not let this app read the tracks of the {'playlist' if n == 1 else f'{n} playlists'} "
                "you only follow (a personal app reads those you own or collaborate on): copy some into a playlist "
-               "of your own" if n else "")
+               "of your own" if n else f": add tracks to one until it has {min_tracks}, or set evaluate.min_tracks lower "
+               "(2 at least)")
         raise NotEnoughData(f"no playlist has at least {min_tracks} tracks to hide some of "
                             f"(evaluate.min_tracks){why}")
     return pd.concat(parts, ignore_index=True)[["playlist_id", "track_id"]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from .isotime import utc_now, utc_times
 from .library import TOP_COLUMN_PREFIX, Library, as_list_arrow, first_of_lists
 from .library import as_arrow as _arrow
 from .library import isin
+from .safetext import visible
 from .titles import normalised_codes, track_titles
 from .wording import plural
 
@@ -159,7 +161,8 @@ def resolve_playlist(library: Library, name_or_id: str, source: str | None = Non
     contains = [f for f in by_fold if name_key(name_or_id) in f and f not in close]
     hints = [by_fold[f] for f in (close + contains)[:5]]
     if hints:
-        listed = ", ".join(_hint(library, h) for h in hints)
+        ids = _ids_by_key(library)
+        listed = ", ".join(_hint(h, ids[name_key(h)] if visible(h) != h else ()) for h in hints)
         where = "" if source is None else f" in {source}"
         raise UsageError(f'no playlist named "{name_or_id}"{where}; did you mean {listed}?')
     from .library import playlist_ref
@@ -176,45 +179,55 @@ def playlist_examples(library: Library, n: int = 5, source: str | None = None, m
     this app can read are offered (' among your 2 playlists of at least 4 tracks (...)'), or it
     says none has them: a followed playlist Spotify does not let us read, or one of 3 tracks
     for clustering, was offered and then refused."""
-    pl = library.frames["playlists"]
-    names = [str(x) for x in pl["name"].dropna().unique()]
-    if not names:
+    pl = library.frames["playlists"].dropna(subset=["name"])
+    rows = list(zip(pl["playlist_id"].astype(str), pl["name"].astype(str)))  # each playlist: two of one name are two
+    if not rows:
         # (a command that reads the cache before any refresh stops earlier, saying to run one)
         return (": the last refresh found no playlists in your account (make or follow one in Spotify, then "
                 "`recommend refresh`)" if source is None else f": {source} has no playlists")
     size = ""
     if min_tracks > 0:
         counts = library.frames["playlist_items"].groupby("playlist_id")["track_id"].nunique()
-        usable = pl.loc[pl["playlist_id"].map(counts).fillna(0).to_numpy() >= min_tracks, "name"]
-        usable_names = [str(x) for x in usable.dropna().unique()]
-        if not usable_names:
+        usable = [(pid, name) for pid, name in rows if counts.get(pid, 0) >= min_tracks]
+        if not usable:
             if source is None:
-                none = "your one playlist does not have" if len(names) == 1 else f"none of your {len(names)} playlists has"
+                none = "your one playlist does not have" if len(rows) == 1 else f"none of your {len(rows)} playlists has"
             else:
-                none = (f"the one playlist of {source} does not have" if len(names) == 1
-                        else f"none of the {len(names)} playlists of {source} has")
+                none = (f"the one playlist of {source} does not have" if len(rows) == 1
+                        else f"none of the {len(rows)} playlists of {source} has")
             unread = ("; Spotify does not let this app read the tracks of playlists you only follow (a personal "
                       "app reads those you own or collaborate on): copy some into a playlist of your own"
                       if source is None and library.unreadable() else "")
             return f": {none} {min_tracks} {plural(min_tracks, 'track')} this app can read{unread}"
-        if len(usable_names) < len(names):  # said only when some are left out
-            size = f" that {plural(len(usable_names), 'has', 'have')} at least {min_tracks} tracks"
-        names = usable_names
-    some = ", ".join(_hint(library, x) for x in sorted(names, key=str.casefold)[:n])  # "Rock \u200b Mix" (id ...)
-    if len(names) == 1:  # an Exportify file holds one playlist: not "the 1 playlists of ... (e.g. ...)"
+        if len(usable) < len(rows):  # said only when some are left out
+            size = f" that {plural(len(usable), 'has', 'have')} at least {min_tracks} tracks"
+        rows = usable
+    from .library import name_key
+    shared = Counter(name_key(name) for _, name in rows)  # one name for several: each shown with its id
+    some = ", ".join(_hint(name, [pid] if shared[name_key(name)] > 1 or visible(name) != name else ())
+                     for pid, name in sorted(rows, key=lambda r: (r[1].casefold(), r[0]))[:n])  # "Rock \u200b Mix" (id ...)
+    if len(rows) == 1:  # an Exportify file holds one playlist: not "the 1 playlists of ... (e.g. ...)"
         return f" among {'your one playlist' if source is None else f'the one playlist of {source}'}{size} ({some})"
-    whose = f"your {len(names)} playlists" if source is None else f"the {len(names)} playlists of {source}"
+    whose = f"your {len(rows)} playlists" if source is None else f"the {len(rows)} playlists of {source}"
     return f" among {whose}{size} (e.g. {some})"
 
 
-def _hint(library: Library, name: str) -> str:
-    """A playlist name for a "did you mean": invisible characters (zero-width spaces...) shown
-    as ``\\uXXXX`` escapes, and then the id too, which can be typed where the name cannot."""
-    from .safetext import visible
-    shown = visible(name)
-    if shown == name:
-        return f'"{name}"'
-    return f'"{shown}" (id {library.find_playlist(name)})'
+def _ids_by_key(library: Library) -> dict[str, list[str]]:
+    """The playlists' ids by their names' ``name_key`` (the names ``find_playlist`` takes for one)."""
+    from .library import name_key
+    pl = library.frames["playlists"].dropna(subset=["name"])
+    out: dict[str, list[str]] = {}
+    for pid, name in zip(pl["playlist_id"].astype(str), pl["name"].astype(str)):
+        out.setdefault(name_key(name), []).append(pid)
+    return out
+
+
+def _hint(name: str, ids: Sequence[str] = ()) -> str:
+    """A playlist name for a "did you mean" or an example: invisible characters (zero-width
+    spaces...) shown as ``\\uXXXX`` escapes, and ``ids`` after it, which can be typed where the
+    name cannot, or where two playlists share it ("Café" typed as one letter or as two)."""
+    shown = f'"{visible(name)}"'
+    return f"{shown} ({'id' if len(ids) == 1 else 'ids'} {', '.join(ids)})" if ids else shown
 
 
 def playlist_seeds(library: Library, playlist_id: str) -> pd.Series:

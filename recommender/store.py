@@ -509,9 +509,10 @@ class Store:
             if saver is not None:
                 self._problem(f"{self.frames_dir}: the cache is being saved by a run in progress (pid "
                               f"{saver.get('pid')}: {saver.get('command', '?')}); try again when it ends")
-            else:
-                self._problem(f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped "
-                              "before its last file; the cache will be re-pulled")
+            else:  # damaged, as a file missing is: `evaluate --demo` said "run `recommend refresh` first"
+                # (your library's pull), where the demo's is pulled again
+                self.lost = f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped before its last file"
+                self._problem(f"{self.lost}; the cache will be re-pulled")
             return None
         frames: dict[str, pd.DataFrame] = {}
         for name in schema.FRAMES:  # the tracks frame first: the ids ``BY_TRACK`` frames are read for

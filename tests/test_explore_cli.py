@@ -438,6 +438,23 @@ def test_a_damaged_demo_cache_is_pulled_again_by_the_command_that_meets_it(tmp_p
     assert "pulling the sample library again" in out.stderr and "recommend refresh" not in out.stderr
 
 
+def test_a_demo_cache_whose_save_stopped_midway_is_pulled_again_by_the_command_that_meets_it(tmp_path):
+    """A first `tune --demo` interrupted while it saved the pulled sample: every later `evaluate
+    --demo` and `tune --demo` said "no cached library ...: run `recommend refresh` first" (your
+    own library's pull), below a warning that it "will be re-pulled", which nothing did."""
+    from recommender.store import SAVING
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    assert runner.invoke(app, ["search", "--demo", "cranberries", "-n", "1"], env=env).exit_code == 0
+    (manifest,) = [p for p in tmp_path.rglob("manifest.json") if "demo" in p.parts]
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, SAVING: "2026-12-04T17:00:00+00:00"}))  # (no run of it alive)
+    out = runner.invoke(app, ["evaluate", "--demo", "--json"], env=env)
+    assert out.exit_code == 0, out.stderr
+    assert "p@10" in json.loads(out.stdout) and "recommend refresh" not in out.stderr
+    assert "stopped before its last file" in out.stderr and "pulling the sample library again" in out.stderr
+    assert SAVING not in json.loads(manifest.read_text()) or not json.loads(manifest.read_text())[SAVING]
+
+
 def test_similar_on_the_demo_uses_the_weights_the_web_app_saved_for_it(tmp_path):
     """A helper's trial: `recommend web --demo` saved content weight 2 (web-config.yaml in the
     demo's directory), build-playlist and evaluate --demo used it, `similar --demo` did not (the

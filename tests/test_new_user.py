@@ -40,6 +40,23 @@ def test_did_you_mean_shows_invisible_characters_and_the_id(logged_in):
     assert '"Road\\u200bTrip\\u200d"' in result.stderr and f"(id {first['id']})" in result.stderr
 
 
+def test_the_examples_count_every_playlist_and_tell_apart_two_of_one_name(logged_in):
+    """Two playlists named "Mix", two "Café" (é as one letter, and as e and its accent):
+    `--seed-playlist Nope` said "among your 3 playlists (e.g. "Café", "Café", "Mix")", counting
+    names, the two Cafés alike. Now 4, each with its playlist's id."""
+    server, env, _ = logged_in
+    named = ["Mix", "Mix", "Caf\u00e9", "Cafe\u0301"]
+    assert len(server.account.playlists) == len(named)
+    for playlist, name in zip(server.account.playlists, named):
+        playlist["name"] = name
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    result = run(["build-playlist", "--dry-run", "--seed-playlist", "Nope"], env)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and "among your 4 playlists (e.g. " in said, said
+    for playlist in server.account.playlists:
+        assert f'"{playlist["name"]}" (id {playlist["id"]})' in said, said
+
+
 def test_a_mood_export_in_the_same_second_as_the_refresh_is_listed(tmp_path):
     # times are whole seconds: an export right after a refresh (as in a fast test, or a script)
     # has the refresh's own time, and `playlists` did not list it until the next refresh

@@ -230,6 +230,10 @@ def test_an_account_of_followed_playlists_or_one_small_one_is_offered_only_what_
         if edit is tiny_account:
             assert "build from one of your playlists (`recommend build-playlist --seed-playlist NAME`)" in built, built
             assert said == "error: no playlist to cluster: your one playlist does not have 4 tracks this app can read", said
+            # evaluate said what was missing, not what to do
+            evaluated = " ".join(run(["evaluate"], env).stderr.split())
+            assert evaluated == ("error: no playlist has at least 10 tracks to hide some of (evaluate.min_tracks): add "
+                                 "tracks to one until it has 10, or set evaluate.min_tracks lower (2 at least)"), evaluated
         else:
             assert "--seed-playlist NAME" in built and "build from one of your playlists" not in built, built
             assert "make a playlist of your own in Spotify (this app cannot read the tracks of the playlist you only " \

@@ -163,6 +163,18 @@ def test_a_write_and_its_undo_keep_the_comments_between_sections_where_they_were
     assert path.read_text() == text
 
 
+def test_an_undo_that_takes_a_section_out_keeps_a_comment_written_below_it_since(tmp_path):
+    """A comment and a section written by hand below the section `tune --write` added: the undo,
+    taking that section out, moved the comment to the end of the file, below the new section."""
+    from recommender.tune import undo_weights
+    path, undo = tmp_path / "user.yaml", tmp_path / "state" / "tune-undo.json"
+    path.write_text("playlist:\n  name: mine\n")
+    write_weights(path, {"content": 0.7}, undo_file=undo)
+    path.write_text(path.read_text() + "# my note\nevaluate:\n  top_n: 20\n")
+    undo_weights(path, undo)
+    assert path.read_text() == "playlist:\n  name: mine\n# my note\nevaluate:\n  top_n: 20\n"
+
+
 def test_write_weights_creates_the_file(tmp_path):
     path = tmp_path / "new.yaml"
     diff = write_weights(path, {"content": 0.7})

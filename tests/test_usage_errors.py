@@ -109,6 +109,18 @@ def test_a_usage_error_is_one_line_naming_the_option_and_value(args, said, tmp_p
     assert one_line_error(args, tmp_path) == said
 
 
+@pytest.mark.parametrize("command, option, shown", [("tune", "--folds", "[1<=x<=20]"),
+                                                  ("evaluate", "--top-n", "[1<=x<=1000]")])
+def test_the_help_gives_the_range_an_option_takes(command, option, shown):
+    """`tune -h` gave `--folds <int range> [x>=1]`, and `--folds 21` was refused "from 1 to 20"."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    out = CliRunner().invoke(app, [command, "-h"], env={"COLUMNS": "200"})
+    (line,) = [line for line in out.stdout.splitlines() if f"│ {option} " in line]
+    assert shown in line, line
+
+
 @pytest.mark.parametrize("typed, meant", [("login", "auth"), ("Sign_In", "auth"), ("logon", "auth"),
                                            ("logout", "auth --logout"), ("build", "build-playlist"),
                                            ("runs", "status"), ("cron", "schedule install")])
