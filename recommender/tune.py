@@ -465,6 +465,8 @@ def undo_weights(user_file: Path | str, undo_file: Path | str) -> tuple[str, dic
     records = _undo_records(undo_file)
     key = _undo_key(user_file)
     record = records.get(key)
+    if record is None and (moved := _moved_record(records, user_file)):
+        key, record = moved
     if record is None:
         scorers = get_values(user_file, ["scorers"])["scorers"] if Path(user_file).is_file() else None
         weights = {f"scorers.{name}.weight": v["weight"] for name, v in (scorers or {}).items()
@@ -503,9 +505,24 @@ def _record_text(values: Mapping[str, object]) -> str:
     return ", ".join(parts)
 
 
+def _moved_record(records: dict, user_file: Path | str) -> tuple[str, dict] | None:
+    """(key, record) of the last recorded write to a config file that is no longer where it was
+    and whose values ``user_file`` holds: the data directory and the config file copied to
+    another computer, or another home folder, where the undo said "nothing to undo" and named
+    the old computer's file."""
+    from .configfile import get_values
+    for k in sorted(records, key=lambda k: str(records[k].get("at") or ""), reverse=True):
+        if not os.path.exists(k) and Path(user_file).is_file() \
+                and get_values(user_file, records[k]["after"]) == records[k]["after"]:
+            return k, records[k]
+    return None
+
+
 def _other_record(records: dict) -> str:
     """The words naming the config file the last recorded `tune --write` changed, for an undo of
-    another file (a write with --config, an undo without it: "nothing to undo" named neither)."""
+    another file (a write with --config, an undo without it: "nothing to undo" named neither);
+    nothing when that file is gone (moved to another computer: no command to offer)."""
+    records = {k: r for k, r in records.items() if os.path.exists(k)}
     if not records:
         return ""
     path = max(records, key=lambda k: str(records[k].get("at") or ""))

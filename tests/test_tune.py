@@ -591,3 +591,29 @@ def test_an_undo_of_another_config_file_names_the_one_the_last_write_changed(tmp
         undo_weights(mine, undo)
     assert str(err.value).endswith(f"; the last recorded one changed {other}: `recommend tune --undo --config {other}`")
     undo_weights(other, undo)  # (and that one undoes it)
+
+
+def test_an_undo_after_moving_to_another_computer_undoes_the_copied_file(tmp_path):
+    """The data directory and the config file copied to another home folder: `tune --undo` said
+    "nothing to undo" (its record names the old file) and offered `--config` with the old
+    computer's path. The copy holding what the write wrote is undone; one edited since is not,
+    and no gone file is offered."""
+    import shutil
+
+    from recommender.errors import UsageError
+    from recommender.tune import undo_weights
+    old, undo = tmp_path / "old" / "config.yaml", tmp_path / "old-state" / "tune-undo.json"
+    old.parent.mkdir()
+    old.write_text("playlist:\n  name: mine\n")
+    write_weights(old, {"content": 0.7}, undo_file=undo)
+    new, moved = tmp_path / "new" / "config.yaml", tmp_path / "new-state" / "tune-undo.json"
+    shutil.copytree(old.parent, new.parent)
+    shutil.copytree(undo.parent, moved.parent)
+    shutil.rmtree(old.parent)
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(new.read_text().replace("0.7", "0.8"))
+    with pytest.raises(UsageError) as err:
+        undo_weights(edited, moved)
+    assert str(err.value).startswith("nothing to undo") and str(old) not in str(err.value)
+    undo_weights(new, moved)
+    assert new.read_text() == "playlist:\n  name: mine\n"
