@@ -1442,6 +1442,11 @@ def _print_tuned(out: dict, n: int, source: str, write: bool = False) -> None:
     elif out["within_spread"]:
         _echo_wrapped(f"note: the best weights gain {joined(f'{gain:+.4f}', f'p@{n}')}, within the spread over folds: "
                       "your current weights are as good as far as this library can tell")
+    elif out["folds"] == 1 and write:  # a one-playlist library's one fold turned two scorers off unsaid
+        targets = sum(out["targets"])
+        _echo_wrapped(f"note: one fold, on {joined(targets, plural(targets, 'playlist'))}: nothing checked the best "
+                      "weights' gain against chance (with --folds 3 or more, --write keeps your weights when the gain "
+                      "is within the spread over folds)")
 
 
 @command("standin", examples=("recommend standin --port 8765", "recommend standin --extended"))

@@ -185,6 +185,18 @@ def test_tune_write_says_what_the_weights_were(config, env, tune_finds_better):
     assert f"note: weights written to {config}; `recommend tune --undo" in " ".join(quiet.stderr.split())
 
 
+def test_a_one_fold_write_says_nothing_checked_its_gain(config, env, tune_finds_better):
+    """With one fold there is no spread to weigh the gain against: a one-playlist library's
+    `tune --folds 1 --write` turned two scorers off, saying nothing of what it rested on."""
+    args = tune_args(config)
+    args[args.index("--folds") + 1] = "1"
+    result = run(args, env)
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 0 and "weights written to" in said, result.stderr
+    assert re.search(r"note: one fold, on \d+ playlists: nothing checked the best weights' gain against chance", said)
+    assert "one fold" not in " ".join(run(tune_args(config), env).stdout.split())  # two folds: the spread checks
+
+
 def test_tune_undo_puts_back_what_tune_write_replaced_comments_kept(config, env, tune_finds_better):
     """`tune --write` printed the old weights and "set them back" by hand: no command put them
     back, and the keys it had added for the defaults stayed. `tune --undo` restores the file as
