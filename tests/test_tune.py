@@ -617,3 +617,14 @@ def test_an_undo_after_moving_to_another_computer_undoes_the_copied_file(tmp_pat
     assert str(err.value).startswith("nothing to undo") and str(old) not in str(err.value)
     undo_weights(new, moved)
     assert new.read_text() == "playlist:\n  name: mine\n"
+
+
+def test_tune_s_json_gives_its_metrics_to_four_decimals_as_evaluate_s():
+    """`tune --json` gave 0.5666666666666665 where `evaluate --json` gives 0.5667."""
+    from recommender.tune import TuneResult
+    p = np.asarray([[0.5, 2 / 3], [0.6, 1 / 3]])  # folds x combinations
+    out = TuneResult(["content"], np.asarray([[0.5], [1.0]]), p, p / 7, 10, {"content": 1.0}).to_dict()
+    for row in (out["best"], out["defaults"]):
+        values = [v for k, vs in row.items() if k != "weights" for v in (vs if isinstance(vs, list) else [vs])]
+        assert len(values) == 8 and all(v == round(v, 4) for v in values), row
+    assert out["defaults"]["p@10"] == 0.5 and out["defaults"]["p@10_folds"] == [0.6667, 0.3333]
