@@ -530,6 +530,12 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     if not pid:
         return ManagedState(None, [], [], user_removed, recreated_reason=reason, name=name, slot=slot,
                             messages=messages, listed=set(listed))
+    listed_name = (listed.get(pid) or {}).get("name")
+    if slot == MAIN and info.get("name") and info["name"] != name and listed_name != name:
+        # said once (the run records the new name): a change of the key was silently ignored
+        messages.append(f"playlist.name is now {name!r}: the managed playlist keeps its name "
+                        f"{listed_name or info['name']!r} (runs never rename it: rename it in Spotify, or "
+                        "`recommend build-playlist --new-playlist` starts a playlist of the new name)")
     others: list[str] = []
     stamps: dict[str, str] = {}
     details: dict = {}
@@ -600,7 +606,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         _unsettled(info[CUT_OFF]) if isinstance(info.get(CUT_OFF), list) else _writes_of(pending)
     return ManagedState(pid, current, pinned, user_removed, recreated_reason=reason,
                         description=listed_description, snapshot=snapshot,
-                        public=bool(public), name=name, slot=slot, listed_name=(listed.get(pid) or {}).get("name"),
+                        public=bool(public), name=name, slot=slot, listed_name=listed_name,
                         messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
                         not_yours=not_yours, unplayable=unplayable, labels=labels, cut_off=cut_off,
                         in_flight=in_flight)

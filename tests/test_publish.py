@@ -783,6 +783,26 @@ def test_status_names_the_managed_playlist_as_the_user_renamed_it(env):
         "My nightly mix"
 
 
+def test_a_new_playlist_name_in_the_config_is_said_once_not_silently_ignored(env):
+    """`playlist.name: "My recs"` set after the first run: later runs never renamed the playlist
+    (decided: a name you gave it in Spotify stays) and said nothing of the key's change."""
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:5]).playlist_id
+    env.settings = env.settings.with_overrides({"playlist.name": "My recs"})
+    said = [m for m in env.state().messages if "playlist.name" in m]
+    assert said == ["playlist.name is now 'My recs': the managed playlist keeps its name 'recommend: for you' (runs "
+                    "never rename it: rename it in Spotify, or `recommend build-playlist --new-playlist` starts a "
+                    "playlist of the new name)"]
+    env.run(tracks[1:6])
+    assert env.server.account.playlist(pid)["name"] == "recommend: for you"
+    assert not [m for m in env.state().messages if "playlist.name" in m]  # once: the run recorded the new name
+    env.server.account.playlist(pid)["name"] = "My recs"  # renamed to it in Spotify: nothing to say either
+    env.settings = env.settings.with_overrides({"playlist.name": "recommend: for you"})
+    env.run(tracks[1:6])
+    env.settings = env.settings.with_overrides({"playlist.name": "My recs"})
+    assert not [m for m in env.state().messages if "playlist.name" in m]
+
+
 def test_status_names_a_new_managed_playlist_by_its_own_name_not_the_renamed_ones(env):
     """After you renamed the managed playlist, a run with --new-playlist makes another one with
     the configured name: status names that one, not the name you gave the old one."""
