@@ -435,8 +435,8 @@ def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share
     given) in ``user_file`` (created when missing), in one write, leaving every other key and
     comment as it was. Returns the unified diff. ``undo_file``: a change is recorded there
     first (the values the file had, None for a key it did not set, the ones written, and ``by``:
-    what wrote them, in words, and ``empty``: the sections the file wrote with nothing in them,
-    which the undo leaves so), for ``undo_weights``; a write that fails puts the earlier record back."""
+    what wrote them, in words, ``empty``: the sections the file wrote with nothing in them,
+    which the undo leaves so, and ``created`` when the write made the file), for ``undo_weights``; a write that fails puts the earlier record back."""
     from .configfile import get_values, set_values, written_empty
     values = {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()}
     if new_share is not None:
@@ -450,7 +450,8 @@ def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share
     earlier = dict(records)
     empty = written_empty(user_file, values)
     records[_undo_key(user_file)] = {"before": before, "after": values, "at": now_iso(), **({"by": by} if by else {}),
-                                     **({"empty": empty} if empty else {})}
+                                     **({"empty": empty} if empty else {}),
+                                     **({"created": True} if not os.path.lexists(user_file) else {})}
     _write_undo_records(undo_file, records)
     try:
         return set_values(user_file, values)
@@ -494,6 +495,8 @@ def undo_weights(user_file: Path | str, undo_file: Path | str) -> tuple[str, dic
                          f"weights by hand if you want the old ones: {_record_text(record['before'])}")
     diff = set_values(user_file, {k: DELETE if v is None else v for k, v in record["before"].items()},
                       keep_empty=record.get("empty", ()))
+    if record.get("created") and not Path(user_file).read_text(encoding="utf-8").strip():
+        os.unlink(os.path.realpath(user_file))  # the file the write made, holding nothing again: gone as it was
     del records[key]
     _write_undo_records(undo_file, records)
     return diff, record

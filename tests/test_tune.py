@@ -194,6 +194,10 @@ def test_undo_weights_restores_a_new_file_and_a_failed_write_keeps_the_earlier_u
     write_weights(path, {"content": 0.7}, undo_file=undo)  # nothing changes: the first write stays undoable
     diff, record = undo_weights(path, undo)
     assert path.read_text() == "# only comments\n" and record["before"] == {"scorers.content.weight": None}
+    made = tmp_path / "made.yaml"  # a file the write made: gone again (an empty file was left)
+    write_weights(made, {"content": 0.7}, undo_file=undo)
+    undo_weights(made, undo)
+    assert not made.exists()
     write_weights(path, {"content": 0.5}, undo_file=undo)
     recorded = undo.read_text()
 
