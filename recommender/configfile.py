@@ -297,8 +297,8 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
     """Set each dotted key of ``values`` in the YAML file ``path`` (created when missing),
     leaving every other key and comment as it was. A callable value is called with the old
     value (None when absent) and its result stored; ``DELETE`` takes the key out (and a section
-    left empty by that, but for the dotted sections of ``keep_empty``: written empty). Returns the unified diff ('' if none), with
-    the values of secrets (client secret, ListenBrainz token) shown as ***: the diff is printed.
+    left empty by that, but for the dotted sections of ``keep_empty``: written empty). Returns
+    the unified diff ('' if none), with the values of secrets (client secret, ListenBrainz token) shown as ***: the diff is printed.
     A file with Windows line endings or a byte-order mark keeps them; a symlink stays one (its
     target is written)."""
     from ruamel.yaml.comments import CommentedMap

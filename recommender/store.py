@@ -511,7 +511,8 @@ class Store:
                               f"{saver.get('pid')}: {saver.get('command', '?')}); try again when it ends")
             else:  # damaged, as a file missing is: `evaluate --demo` said "run `recommend refresh` first"
                 # (your library's pull), where the demo's is pulled again
-                self.lost = f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped before its last file"
+                self.lost = (f"{self.frames_dir}: the save of the cache that began {manifest[SAVING]} stopped before "
+                             "its last file")
                 self._problem(f"{self.lost}; the cache will be re-pulled")
             return None
         frames: dict[str, pd.DataFrame] = {}

@@ -434,9 +434,10 @@ def write_weights(user_file: Path | str, weights: Mapping[str, float], new_share
     """Set ``scorers.<name>.weight`` for each of ``weights`` (and ``candidates.new_share`` when
     given) in ``user_file`` (created when missing), in one write, leaving every other key and
     comment as it was. Returns the unified diff. ``undo_file``: a change is recorded there
-    first (the values the file had, None for a key it did not set, the ones written, and ``by``:
+    first (the values the file had, None for a key it did not set, the ones written, ``by``:
     what wrote them, in words, ``empty``: the sections the file wrote with nothing in them,
-    which the undo leaves so, and ``created`` when the write made the file), for ``undo_weights``; a write that fails puts the earlier record back."""
+    which the undo leaves so, and ``created`` when the write made the file), for
+    ``undo_weights``; a write that fails puts the earlier record back."""
     from .configfile import get_values, set_values, written_empty
     values = {f"scorers.{name}.weight": round(float(w), 6) for name, w in weights.items()}
     if new_share is not None:
