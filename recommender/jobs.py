@@ -888,6 +888,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----
 PIN_REQUESTS = "pin_requests"  # manifest key: tracks pinned in `recommend web`, placed first next run
+REMOVED_PINS = "removed_pins"  # manifest key: the pins a removal in `recommend web` ended, which its Undo pins again
 
 
 def pin_requests(store: Store, user_removed: list[str] = ()) -> list[str]:
@@ -898,7 +899,8 @@ def pin_requests(store: Store, user_removed: list[str] = ()) -> list[str]:
 def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[str] = (),
           restore: list[str] = ()) -> dict:
     """Remove tracks (remembered like a removal in Spotify: never recommended again), put removed
-    tracks back (``restore``: the Undo of a removal; a pin the removal ended stays ended), and pin
+    tracks back (``restore``: the Undo of a removal, which pins again a track the removal
+    unpinned: it put back an unpinned track, which the next run took off the playlist), and pin
     or unpin tracks (placed first by the next run, then kept like tracks you added by hand)."""
     store = open_store(settings)
     with writing(settings, "web steer"):
@@ -911,9 +913,13 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
             raise UsageError("not put back: this track is not among your removed tracks")
         removed = [t for t in dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)) if t not in back]
         drop = set(remove) | set(unpin)
-        pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin)) if t not in drop]
-        changes = {"user_removed": removed, PIN_REQUESTS: pins}
         info = manifest.get("managed_playlist")
+        pinned = set(manifest.get(PIN_REQUESTS, [])) | set(info.get("pinned") or [] if isinstance(info, dict) else [])
+        unpinned = list(manifest.get(REMOVED_PINS) or [])  # by a removal: its Undo pins them again
+        again = [t for t in unpinned if t in back]
+        pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin) + again) if t not in drop]
+        changes = {"user_removed": removed, PIN_REQUESTS: pins,
+                   REMOVED_PINS: [t for t in dict.fromkeys(unpinned + [t for t in remove if t in pinned]) if t not in back]}
         if isinstance(info, dict) and back:  # its removal's time goes too: a later add by hand is plain again
             from .publish import REMOVED_AT, removal_times
             info = {**info, REMOVED_AT: {t: w for t, w in removal_times(info).items() if t not in back}}

@@ -630,6 +630,10 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert seeds.get_attribute("aria-invalid") == "true" and budget.get_attribute("aria-invalid") is None
     page.fill('input[data-key="discovery.similar_artists.seed_artists"]', "5")
     page.fill('input[data-key="discovery.request_budget"]', "460")
+    # seconds may have a fraction: the page refused 90.5 as "must be a whole number", and then, the
+    # file holding it, every Save of any field
+    assert page.locator('input[data-key="discovery.max_seconds"]').input_value() == "300"  # not "300.0"
+    page.fill('input[data-key="discovery.max_seconds"]', "90.5")
     page.click("#save")
     page.locator("#status", has_text="saved to").wait_for()
     assert page.locator("#discovery-form [aria-invalid]").count() == 0  # a save that worked clears the mark
@@ -637,8 +641,14 @@ def test_discovery_page_shows_each_source_and_saves_a_setting(page, demo):
     assert len(said) == 1
     page.problems[:] = [p for p in page.problems if p not in said]
     assert "request_budget: 460" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
+    assert "max_seconds: 90.5" in (demo["web_cache"] / "demo" / "web-config.yaml").read_text()
     page.reload()  # the page shows the saved settings; the source is off from the next refresh
     assert page.locator('input[data-key="discovery.request_budget"]').input_value() == "460"
+    assert page.locator('input[data-key="discovery.max_seconds"]').input_value() == "90.5"
+    page.fill('input[data-key="discovery.request_budget"]', "470")  # a Save beside it, untouched
+    page.click("#save")
+    page.locator("#status", has_text="saved to").wait_for()
+    page.fill('input[data-key="discovery.max_seconds"]', "300")
     assert "on in the last refresh" in page.inner_text('#sources tr[data-source="similar_recordings"]')
     assert_safe(page)
     shot(page, "discovery")

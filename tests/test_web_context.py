@@ -488,6 +488,23 @@ def test_a_removal_is_undone_by_putting_the_track_back(ctx):
         ctx.steer("restore", first)
 
 
+def test_the_undo_of_a_removal_pins_again_a_track_the_removal_unpinned(ctx):
+    """A pinned track removed, then its Undo: the track was put back unpinned, and the diff then
+    listed it as removed (the next Publish took it off the playlist), where an Undo of a block
+    keeps the pins it hid."""
+    second = ids_of(ctx.preview())[1]
+    ctx.steer("pin", second)
+    assert ids_of(ctx.preview())[0] == second
+    ctx.steer("remove", second)
+    assert second not in ids_of(ctx.preview())
+    assert ctx.steer("restore", second) == "put back, and pinned again: the next run puts it first"
+    assert ids_of(ctx.preview())[0] == second
+    assert not jobs.open_store(ctx.settings).read_manifest()[jobs.REMOVED_PINS]  # said once: then a plain removal
+    ctx.steer("unpin", second)
+    ctx.steer("remove", second)
+    assert ctx.steer("restore", second) == "put back: it may be recommended again"
+
+
 def test_a_block_names_the_pinned_tracks_it_takes_out(ctx):
     """Blocking an artist dropped a track of theirs you had just pinned, unsaid."""
     table = ctx.preview().table
@@ -533,6 +550,10 @@ def test_save_weights_writes_like_tune_and_previews_without_saving(ctx):
     assert ctx.weights()["content"] == 0.2
     with pytest.raises(UsageError, match="at least one weight"):
         ctx.weights_preview({name: 0.0 for name in ctx.weights()})
+    saved = ctx.config_file.read_text()  # a weight that rounds to 0 as written (6 decimals) is 0: the
+    with pytest.raises(UsageError, match="at least one weight"):  # file held all at 0, which every page refused
+        ctx.save_weights({**{name: 0.0 for name in ctx.weights()}, "year": 1e-7})
+    assert ctx.config_file.read_text() == saved
     for wrong in (True, "1", None, -1, 1e6 + 1, float("nan")):  # true was taken for 1.0 (a script's JSON)
         with pytest.raises(UsageError, match=f"weight of content must be a number from 0 to 1,000,000, got {wrong!r}"):
             ctx.save_weights({"content": wrong})

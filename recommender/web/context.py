@@ -376,7 +376,8 @@ class WebContext:
             # refused to preview or Save anything while the file held it)
             if isinstance(w, bool) or not (isinstance(w, (int, float)) and 0 <= float(w) <= MAX_WEIGHT):
                 raise UsageError(f"weight of {name} must be a number from 0 to {MAX_WEIGHT:,.0f}, got {w!r}")
-            changes[f"scorers.{name}.weight"] = blend[name] = float(w)
+            # as written (6 decimals): 1e-7 passed "above 0", and the file then held every weight at 0
+            changes[f"scorers.{name}.weight"] = blend[name] = round(float(w), 6)
         if new_share is not None:
             if isinstance(new_share, bool) or not isinstance(new_share, (int, float)) or not 0 <= new_share <= 1:
                 raise UsageError(f"new-music share must be between 0 and 1, got {new_share!r}")
@@ -555,8 +556,12 @@ class WebContext:
                     raise UsageError("not pinned: this track is on your blocklist (its artist or title: "
                                      "candidates.blocklist_artists, candidates.blocklist_tracks), and no run places a "
                                      "blocked track")
+            repin = action == "restore" and track_id in (jobs.open_store(self.settings).read_manifest()
+                                                         .get(jobs.REMOVED_PINS) or [])
             jobs.steer(self.settings, **{action: [track_id]})
             self.invalidate("preview")
+            if repin:
+                return "put back, and pinned again: the next run puts it first"
             return {"remove": "removed: it will not be recommended again",
                     "pin": "pinned: the next run puts it first", "unpin": "unpinned",
                     "restore": "put back: it may be recommended again"}[action]

@@ -166,7 +166,9 @@ def _when(last: dict | None, now: datetime) -> str | None:
 
 def _field(settings, key: str, label: str) -> dict[str, Any]:
     value = settings.get_path(key)
-    return {"key": key, "label": label, "value": value, "kind": "bool" if isinstance(value, bool) else "int"}
+    # seconds may have a fraction (discovery.max_seconds): as a whole number field, 90.5 blocked every Save
+    kind = "bool" if isinstance(value, bool) else "number" if isinstance(value, float) else "int"
+    return {"key": key, "label": label, "value": f"{value:g}" if kind == "number" else value, "kind": kind}
 
 
 def check_values(settings, values: Any) -> dict[str, Any]:

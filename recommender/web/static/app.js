@@ -845,8 +845,10 @@ function initDiscovery() {
   const save = oneSave(document.getElementById("save"), async () => {
     const values = {};
     for (const input of inputs) {
-      if (input.type === "number" && (input.value === "" || !Number.isInteger(Number(input.value)))) {
-        status.textContent = `error: ${input.dataset.key} must be a whole number`;
+      const whole = input.step !== "any";  // seconds may have a fraction (discovery.max_seconds)
+      if (input.type === "number" && (input.value === "" || !Number.isFinite(Number(input.value))
+                                      || (whole && !Number.isInteger(Number(input.value))))) {
+        status.textContent = `error: ${input.dataset.key} must be a ${whole ? "whole " : ""}number`;
         mark(input);
         return;
       }
