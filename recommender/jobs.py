@@ -908,20 +908,25 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         if set(pin) & set(manifest.get("user_removed", [])):  # a page opened before its removal (another tab)
             raise UsageError("not pinned: you removed this track (on this page or in another tab), and a removed "
                              "track is never recommended again")
+        from .publish import ENDED_PINS, REMOVED_AT, removal_times
+        info = manifest.get("managed_playlist")
+        record = info if isinstance(info, dict) else {}
+        pinned = set(manifest.get(PIN_REQUESTS, [])) | set(record.get("pinned") or [])
+        # ours as written, or a pin ended: not pinned (a track added by hand since the last run is a pin no record has yet)
+        settled = set(record.get(ENDED_PINS) or []) | set(record.get("last_written") or [])
+        if unpin and all(t not in pinned and t in settled for t in unpin):  # a page opened before (another tab)
+            raise UsageError("not unpinned: this track is not pinned (unpinned on this page before, or in another tab)")
         back = set(restore)
         if back and not back & set(manifest.get("user_removed", [])):
             raise UsageError("not put back: this track is not among your removed tracks")
         removed = [t for t in dict.fromkeys(list(manifest.get("user_removed", [])) + list(remove)) if t not in back]
         drop = set(remove) | set(unpin)
-        info = manifest.get("managed_playlist")
-        pinned = set(manifest.get(PIN_REQUESTS, [])) | set(info.get("pinned") or [] if isinstance(info, dict) else [])
         unpinned = list(manifest.get(REMOVED_PINS) or [])  # by a removal: its Undo pins them again
         again = [t for t in unpinned if t in back]
         pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin) + again) if t not in drop]
         changes = {"user_removed": removed, PIN_REQUESTS: pins,
                    REMOVED_PINS: [t for t in dict.fromkeys(unpinned + [t for t in remove if t in pinned]) if t not in back]}
         if isinstance(info, dict) and back:  # its removal's time goes too: a later add by hand is plain again
-            from .publish import REMOVED_AT, removal_times
             info = {**info, REMOVED_AT: {t: w for t, w in removal_times(info).items() if t not in back}}
             changes["managed_playlist"] = info
         if isinstance(info, dict) and drop:
@@ -930,7 +935,6 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
             # not yet (a track you added by hand since the last run, found again by the next);
             # a removal's time tells a track you add by hand after it (kept) from one added before
             from .isotime import utc_now
-            from .publish import ENDED_PINS, REMOVED_AT, removal_times
             ended = list(info.get(ENDED_PINS) or [])
             known = set(info.get("last_written") or []) | set(ended)
             removed_at = removal_times(info)

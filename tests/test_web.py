@@ -24,7 +24,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 import requests  # noqa: E402
 
-from recommender.errors import LockHeld  # noqa: E402
+from recommender.errors import LockHeld, UsageError  # noqa: E402
 from recommender.jobs import BuildResult  # noqa: E402
 from recommender.web.app import Security, create_app  # noqa: E402
 from recommender.web.server import bind  # noqa: E402
@@ -1307,6 +1307,13 @@ def test_a_published_pin_is_unpinned_from_the_next_page(standin, tmp_path):
     assert pick not in pinned() and hand in pinned()
     if pick in html:
         assert 'name="action" value="pin"' in row(html, pick) and "badge pin" not in row(html, pick)
+    # a second unpin (a tab opened before the first) said "unpinned" again; a track added by hand since
+    # the last run (a pin no record holds yet) is unpinned, then the same
+    with pytest.raises(UsageError, match=r"not unpinned: this track is not pinned \(unpinned on this page before"):
+        ctx.steer("unpin", pick)
+    assert ctx.steer("unpin", hand) == "unpinned"
+    with pytest.raises(UsageError, match="not unpinned"):
+        ctx.steer("unpin", hand)
 
 
 def test_blocking_an_artist_whose_name_holds_a_line_break_blocks_that_artist(standin, tmp_path):
