@@ -2091,7 +2091,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
         typer.echo("No playlists: the last refresh found none in your account; make or follow one in Spotify, "
                    "then `recommend refresh`")
         return
-    table = [[visible(r["name"]), r["id"], visible(r["owner"]),
+    # a name of spaces only (or none) quoted: its cell was blank, as if the playlist had no name
+    table = [[visible(r["name"]) if r["name"].strip() else f'"{r["name"]}"', r["id"], visible(r["owner"]),
               "" if r["tracks"] is None else r["tracks"] if r["readable"] else f"{r['tracks']} (unread)",
               r["role"] or ""] for r in rows]
     from .wording import plural

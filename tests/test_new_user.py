@@ -57,6 +57,16 @@ def test_the_examples_count_every_playlist_and_tell_apart_two_of_one_name(logged
         assert f'"{playlist["name"]}" (id {playlist["id"]})' in said, said
 
 
+def test_a_playlist_named_with_spaces_only_is_listed_quoted(logged_in):
+    """A playlist named "   " had a blank name cell in `recommend playlists`, as if it had none."""
+    server, env, _ = logged_in
+    server.account.playlists[0]["name"] = "   "
+    assert run(["refresh", "--quiet"], env).exit_code == 0
+    listed = run(["playlists"], {**env, "COLUMNS": "160"})
+    (line,) = [line for line in listed.stdout.splitlines() if server.account.playlists[0]["id"] in line]
+    assert '"   "' in line, listed.stdout
+
+
 def test_a_mood_export_in_the_same_second_as_the_refresh_is_listed(tmp_path):
     # times are whole seconds: an export right after a refresh (as in a fast test, or a script)
     # has the refresh's own time, and `playlists` did not list it until the next refresh
