@@ -588,7 +588,7 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
     for name, w in weights.items():
         if w < 0:
             key = f"scorers.{name}.weight"
-            raise ConfigError(f"{where(key)}: {key} must not be negative, got {w}")
+            raise ConfigError(f"{where(key)}: {key} must not be negative, got {w:g}")  # -1, not -1.0
     if weights and all(w == 0 for w in weights.values()):
         key = next((f"scorers.{n}.weight" for n in weights if f"scorers.{n}.weight" in sources), "scorers.*.weight")
         raise ConfigError(f"{where(key)}: all blend weights are zero; give at least one scorer a positive weight")

@@ -282,3 +282,11 @@ def test_a_value_from_the_environment_is_named_by_its_variable_not_by_a_line_of_
         load_settings(path, environ={"RECOMMENDER_MUSICBRAINZ_URL": "garbage"})
     assert str(err.value) == ("environment RECOMMENDER_MUSICBRAINZ_URL: enrich.musicbrainz_url must be an "
                               "http(s) URL, got 'garbage'")
+
+
+def test_a_negative_weight_is_shown_as_written(tmp_path):
+    """`weight: -1` was refused as "got -1.0", a number the file does not hold."""
+    f = write(tmp_path, "scorers:\n  content:\n    weight: -1\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(f, environ={})
+    assert str(err.value).endswith("scorers.content.weight must not be negative, got -1")
