@@ -1871,7 +1871,7 @@ def enrich_genres_cmd(
         report = enrich_genres(library, store, settings, limit=limit,
                                progress=lambda done, total, eta: bar("MusicBrainz artists", done, total))
     if as_json:
-        _print_json(vars(report))
+        _print_json({**vars(report), "seconds": round(report.seconds, 2)})  # as every other command's (0.02000746...)
     elif not quiet and (due or report.looked_up):  # nothing due: the first line said so
         _echo_wrapped(f"looked up {report.looked_up} artists: {report.found} found ({report.by_isrc} by ISRC, "
                       f"{report.by_name} by name), {report.with_genres} with genres, {report.misses} not found "

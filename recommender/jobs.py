@@ -431,7 +431,10 @@ class BuildResult:
                 "mode": self.mode, "reason": self.reason, "short": self.short, "new_short": self.new_short,
                 "weights": self.weights,
                 "weight_factors": {k: round(v, 4) for k, v in self.weight_factors.items()}, "messages": self.messages,
-                "requests": self.requests, "open_data_requests": self.open_data_requests,
+                # by service: the name refresh --json gives it; "open_data_requests", this dict too, is kept
+                # for scripts written before (refresh's key of that name is a whole number)
+                "requests": self.requests, "requests_by_service": self.open_data_requests,
+                "open_data_requests": self.open_data_requests,
                 "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
                 "diff": {"added": self.added_ids, "removed": self.removed_ids, "gave_way": self.gave_way}}
 

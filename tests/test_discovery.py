@@ -990,6 +990,8 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
         first = jobs.build_playlist(demo, force_refresh=True)
         assert server.open_data.requests_to("") > 0 and len(server.musicbrainz.seen) > 0
         counted = first.to_json()["open_data_requests"]  # what --json reports, per service
+        # under the name refresh --json gives it too (refresh's open_data_requests is a whole number)
+        assert first.to_json()["requests_by_service"] == counted
         assert counted["ListenBrainz"] + counted["ListenBrainz labs"] == server.open_data.requests_to("")
         assert counted["MusicBrainz"] == len(server.musicbrainz.seen)
     table = first.table
