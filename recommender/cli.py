@@ -283,6 +283,8 @@ log = logging.getLogger("recommender")
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="User config file (YAML).",
                                                    show_default=False)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables: only errors, `note:` lines (a recovery, a new playlist) and --json output.")]
+# the same for a command that prints no JSON (its help offered "--json output" it refuses)
+QuietNoJsonOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables: only errors and `note:` lines.")]
 NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt (cron); exit 3 if a login is needed.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
 JsonRowsOpt = Annotated[bool, typer.Option("--json", help="Print the rows as one JSON list (for scripts).")]
@@ -429,7 +431,8 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         if fn.__doc__ and "short_help" not in kwargs:  # the commands list: one paragraph, no hard breaks
             kwargs["short_help"] = " ".join(inspect.cleandoc(fn.__doc__).split("\n\n")[0].split())
         sig = inspect.signature(fn, eval_str=True)
-        extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+        extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d,
+                                   annotation=QuietNoJsonOpt if k == "quiet" and "as_json" not in sig.parameters else a)
                  for k, (a, d) in COMMON_OPTIONS.items() if k not in sig.parameters]
 
         @functools.wraps(fn)
@@ -834,7 +837,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]], wide: str | No
 
 # ----- login and data ----------------------------------------------------------------------------
 @command("auth", writes=True, examples=("recommend auth", "recommend auth --no-browser", "recommend auth --logout"))
-def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: QuietOpt = False,
+def auth_cmd(config: ConfigOpt = None, no_input: NoInputOpt = False, quiet: QuietNoJsonOpt = False,
              verbose: VerboseOpt = False,
              no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the login URL instead.")] = False,
              logout: Annotated[bool, typer.Option("--logout", help="Delete the saved login (the cache stays); "
@@ -1482,7 +1485,7 @@ def standin_cmd(
 
 
 @command("web", examples=("recommend web --demo", "recommend web --port 8080 --no-browser"))
-def web_cmd(config: ConfigOpt = None, quiet: QuietOpt = False, verbose: VerboseOpt = False,
+def web_cmd(config: ConfigOpt = None, quiet: QuietNoJsonOpt = False, verbose: VerboseOpt = False,
             demo: Annotated[bool, typer.Option("--demo", help="The sample library through the Spotify stand-in "
                                                               "(as build-playlist --demo).")] = False,
             port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 = a free port).")] = 0,

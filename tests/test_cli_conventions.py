@@ -525,3 +525,14 @@ def test_status_names_the_managed_playlist_as_the_last_refresh_listed_it(logged_
     assert run(["refresh", "--quiet"], env).exit_code == 0
     assert json.loads(run(["status", "--json", "--offline"], env).stdout)["playlist"]["name"] == "My Mix (renamed)"
     assert "My Mix (renamed)" in run(["status", "--offline"], {**env, "COLUMNS": "200"}).stdout
+
+
+@pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)
+def test_the_help_of_quiet_offers_json_output_only_where_the_command_prints_json(command):
+    # `recommend auth -h`, `standin -h`, `web -h` and `schedule show -h` said --quiet leaves
+    # "--json output", which each of them refuses (`prints no JSON: leave out --json`)
+    result = run([*command, "--help"], {"COLUMNS": "200"})
+    assert result.exit_code == 0
+    quiet_help = next(line for line in result.stdout.splitlines() if "--quiet" in line)
+    takes_json = "--json" in result.stdout.replace(quiet_help, "")
+    assert ("--json" in quiet_help) == takes_json, quiet_help
