@@ -1526,16 +1526,26 @@ def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: 
     run_web(settings, demo=demo, port=port, ready=ready)
 
 
-@command("show", parent=config_app, examples=("recommend config show", "recommend config show --json"))
-def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+@command("show", parent=config_app, examples=("recommend config show", "recommend config show --json",
+                                               "recommend config show --demo"))
+def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
+                    demo: Annotated[bool, typer.Option("--demo", help="The settings the --demo commands use: these "
+                                                                      "with the demo's own file (what `recommend web "
+                                                                      "--demo` saved) on top.")] = False) -> None:
     """Print the merged configuration (secrets redacted)."""
     import yaml
     settings = _settings(config)
+    layers = f"{settings.user_file or '(no user file)'} < environment < flags"
+    if demo:
+        from .paths import DEMO_CONFIG, demo_dir, demo_settings
+        demo_file = demo_dir(settings.cache_dir) / DEMO_CONFIG
+        settings = demo_settings(settings)  # the demo's file on top of everything else (paths.demo_settings)
+        layers += f" < {demo_file}{'' if demo_file.is_file() else ' (none saved yet)'}"
     data = settings.redacted()
     if as_json:
         _print_json(data)
     else:
-        src = f"# defaults < {settings.user_file or '(no user file)'} < environment < flags\n"
+        src = f"# defaults < {layers}\n"
         _echo(src + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
 
 

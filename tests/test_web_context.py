@@ -1276,6 +1276,15 @@ def test_the_demo_in_a_terminal_and_in_the_web_app_reads_one_set_of_settings(tmp
                              env={"RECOMMENDER_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)})
     assert out.exit_code == 0, out.stderr
     assert len(json.loads(out.stdout)["tracks"]) == 12
+    # and `config show --demo` shows them so, naming the demo's file (config show had no --demo,
+    # so nothing showed the settings the demo ran with)
+    shown = CliRunner().invoke(app, ["config", "show", "--demo", "--config", str(mine)],
+                               env={"RECOMMENDER_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)})
+    assert shown.exit_code == 0, shown.stderr
+    assert "max_tracks: 12" in shown.stdout and str(own) in shown.stdout.splitlines()[0], shown.stdout
+    mine_only = CliRunner().invoke(app, ["config", "show", "--json", "--config", str(mine)],
+                                   env={"RECOMMENDER_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)})
+    assert json.loads(mine_only.stdout)["blend"]["max_tracks"] == 30
     own.write_text("blend:\n  max_trax: 12\n")  # a typo in it: named, file and line
     bad = CliRunner().invoke(app, ["build-playlist", "--demo", "--dry-run", "--config", str(mine)],
                              env={"RECOMMENDER_CACHE_DIR": str(tmp_path), "HOME": str(tmp_path)})
