@@ -348,6 +348,17 @@ def test_weights_page_evaluates_and_previews(page, demo):
     other.reload()
     other.wait_for_selector("#metrics tbody tr")
     assert other.locator("#w-content").get_attribute("max") == "3" and other.input_value("#w-content") == "3"
+    # a weight off the slider's 0.05 steps sits where it is (its thumb was at 0.10 beside "0.12"),
+    # and a move puts it back on the steps
+    config.write_text(saved + "  content:\n    weight: 0.123\n")
+    other.reload()
+    other.wait_for_selector("#metrics tbody tr")
+    assert other.input_value("#w-content") == "0.123"
+    assert other.locator("#w-content + output").inner_text() == "0.12"
+    other.locator("#w-content").press("ArrowRight")
+    moved = float(other.input_value("#w-content"))
+    assert moved in (0.1, 0.15, 0.2), moved
+    assert other.locator("#w-content + output").inner_text() == to_fixed(moved, 2)
     other.close()
     put_back(config, before)  # the demo is shared by the tests after this one
     said = [p for p in page.problems if "status of 409" in p]  # the browser logs the refused save

@@ -224,15 +224,23 @@ function initWeights() {
     const lab = el("label", { for: id }, label);
     // the slider says its value (aria-valuetext, as shown); the number beside it is for the eye
     // only (an <output> is a live region: each move was read twice)
-    const input = el("input", { type: "range", id: id, min: 0, max: max, step: step, value: value, "aria-valuetext": fmt(value, 2) });
+    // a value off the slider's steps (0.123 written by hand or by tune) is shown where it is
+    // (step "any": the thumb sat at 0.10 beside "0.12"); the first move puts it back on the steps
+    const stepFor = (v) => Math.abs(v / step - Math.round(v / step)) < 1e-9 ? step : "any";
+    const input = el("input", { type: "range", id: id, min: 0, max: max, step: stepFor(value), value: value, "aria-valuetext": fmt(value, 2) });
     const out = el("output", { for: id, "aria-hidden": "true" }, fmt(value, 2));
     input.show = (v) => {  // a value set by the page (the file's, after a refused Save)
       input.max = Math.max(Number(input.max), Math.ceil(v));
+      input.step = stepFor(v);
       input.value = v;
       out.textContent = fmt(v, 2);
       input.setAttribute("aria-valuetext", fmt(v, 2));
     };
     input.addEventListener("input", () => {
+      if (input.step === "any") {
+        input.step = step;
+        input.value = Number((Math.round(Number(input.value) / step) * step).toFixed(6));
+      }
       out.textContent = fmt(input.value, 2);
       input.setAttribute("aria-valuetext", fmt(input.value, 2));
       onInput(Number(input.value));
