@@ -58,46 +58,53 @@ UNIT_INTERVAL = {"blend.threshold", "evaluate.hide_fraction", "candidates.new_sh
 MAX_TOP_N, MAX_FOLDS = 1000, 20
 # Upper bounds no sensible value reaches, past which a value crashed a command (a day count of
 # 1e12 past pandas' dates, a timeout of 1e10 s past the platform's time_t, weights of 1e308
-# overflowing their sum): a hundred years, a week of seconds, a million times another weight
-MAX_DAYS, MAX_SECONDS, MAX_WEIGHT = 36500, 7 * 86400, 1e6
-SANITY = {MAX_DAYS, MAX_SECONDS, MAX_WEIGHT, MAX_DAYS * 24}
+# overflowing their sum): a hundred years, a week of seconds, a million times another weight;
+# and a million of anything counted (albums per artist, retries, clusters: 10**20 albums per artist
+# crashed a run past sys.maxsize)
+MAX_DAYS, MAX_SECONDS, MAX_WEIGHT, MAX_COUNT = 36500, 7 * 86400, 1e6, 1_000_000
+SANITY = {MAX_DAYS, MAX_SECONDS, MAX_WEIGHT, MAX_COUNT, MAX_DAYS * 24}
 
 BOUNDS: dict[str, tuple[Any, Any]] = {
-    "spotify.timeout": ((0, False), MAX_SECONDS), "spotify.max_retries": (0, None), "spotify.max_retry_wait": (0, MAX_SECONDS),
+    "spotify.timeout": ((0, False), MAX_SECONDS), "spotify.max_retries": (0, MAX_COUNT), "spotify.max_retry_wait": (0, MAX_SECONDS),
     "spotify.max_total_wait": (0, MAX_SECONDS),
     "cache.max_age_hours": (0, MAX_DAYS * 24),
     "listenbrainz.timeout": ((0, False), MAX_SECONDS), "discovery.max_seconds": ((0, False), MAX_SECONDS),
-    "refresh.discovery_artists": (0, None), "refresh.discovery_albums_per_artist": (0, None),
-    "refresh.discovery_shared_albums": (0, None),
+    "refresh.discovery_artists": (0, MAX_COUNT), "refresh.discovery_albums_per_artist": (0, MAX_COUNT),
+    "refresh.discovery_shared_albums": (0, MAX_COUNT),
     "refresh.discovery_recheck_days": (0, MAX_DAYS),
     "seeds.time_range_weights.*": (0, MAX_WEIGHT), "seeds.rank_decay": (0, None), "seeds.recent_days": (0, MAX_DAYS),
     "seeds.saved_weight": (0, MAX_WEIGHT),
-    "scorers.content.fields.*": (0, None), "scorers.content.min_df": (1, None),
+    "scorers.content.fields.*": (0, MAX_WEIGHT), "scorers.content.min_df": (1, MAX_COUNT),
     "scorers.collaborative.artist_weight": (0, MAX_WEIGHT),
     "scorers.popularity.top_weight": (0, MAX_WEIGHT), "scorers.popularity.rank_decay": (0, None),
     "scorers.popularity.saved_weight": (0, MAX_WEIGHT), "scorers.popularity.spotify_weight": (0, MAX_WEIGHT),
-    "scorers.audio.k": (0, None),
+    "scorers.audio.k": (0, MAX_COUNT),
     "scorers.coverage.artist_weight": (0, MAX_WEIGHT), "scorers.coverage.album_weight": (0, MAX_WEIGHT),
     "scorers.coverage.smoothing": (0, None), "scorers.release.smoothing": (0, None),
     "scorers.opendata.track_weight": (0, MAX_WEIGHT), "scorers.opendata.artist_weight": (0, MAX_WEIGHT),
     "scorers.opendata.listen_weight": (0, MAX_WEIGHT),
-    "scorers.artist_walk.alpha": ((0, False), None), "scorers.artist_walk.beta": (0, None),
+    # (a beta of 1e300 overflowed a power of the artists' degrees; a sensible one is 0 to 1)
+    "scorers.artist_walk.alpha": ((0, False), None), "scorers.artist_walk.beta": (0, 10),
     "scorers.artist_walk.shrink": (0, None),
-    "blend.max_tracks": (1, 10000), "blend.max_per_artist": (0, None), "blend.min_tracks": (0, 10000),
+    "blend.max_tracks": (1, 10000), "blend.max_per_artist": (0, MAX_COUNT), "blend.min_tracks": (0, 10000),
     "blend.artist_mix": (0, (1, False)),
-    "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, None), "evaluate.top_n": (1, MAX_TOP_N),
+    "evaluate.hide_fraction": ((0, False), (1, False)), "evaluate.min_tracks": (2, MAX_COUNT), "evaluate.top_n": (1, MAX_TOP_N),
     "tune.folds": (1, MAX_FOLDS),
-    "schedule.log_max_bytes": (0, None), "schedule.log_backups": (0, None), "schedule.enrich_limit": (0, None),
+    # (10**20 backups hung every run, a file looked for per backup)
+    "schedule.log_max_bytes": (0, None), "schedule.log_backups": (0, 1000), "schedule.enrich_limit": (0, MAX_COUNT),
     "enrich.rate": ((0, False), None), "enrich.min_score": (0, 100), "enrich.timeout": ((0, False), MAX_SECONDS),
-    "enrich.max_retries": (0, None), "enrich.max_retry_wait": (0, MAX_SECONDS), "enrich.save_every": (1, None),
+    "enrich.max_retries": (0, MAX_COUNT), "enrich.max_retry_wait": (0, MAX_SECONDS), "enrich.save_every": (1, MAX_COUNT),
     "enrich.retry_misses_days": (0, MAX_DAYS), "enrich.refresh_days": (0, MAX_DAYS),
-    "moods.valence_threshold": (0, 1), "moods.energy_threshold": (0, 1), "moods.max_clusters": (2, None),
+    "moods.valence_threshold": (0, 1), "moods.energy_threshold": (0, 1), "moods.max_clusters": (2, MAX_COUNT),
     "moods.min_audio_share": (0, 1), "moods.seed_bias": (0, 1), "moods.classifier_c": ((0, False), None),
     "moods.holdout": (0, (1, False)),
     "evaluate.seed": (0, None),  # numpy's generators take no negative seed (exit 1 in evaluate and tune)
     "scorers.*.weight": (None, MAX_WEIGHT),  # (negative ones are refused first, by _validate)
     "listenbrainz.max_retry_wait": (None, MAX_SECONDS), "similar.audio_weight": (None, MAX_WEIGHT),
     "discovery.ttl_similar_artists_days": (None, MAX_DAYS), "discovery.ttl_recordings_days": (None, MAX_DAYS),
+    "discovery.request_budget": (None, MAX_COUNT), "discovery.search_fallback": (None, MAX_COUNT),
+    "discovery.similar_artists.*": (None, MAX_COUNT), "discovery.similar_recordings.*": (None, MAX_COUNT),
+    "listenbrainz.max_retries": (None, MAX_COUNT), "similar.same_artist": (None, MAX_COUNT),
 }
 NGRAM_KEYS = ("scorers.content.word_ngrams", "scorers.content.char_ngrams")
 
@@ -701,6 +708,11 @@ def _get(data: dict, dotted: str) -> Any:
     return data
 
 
+def _bound(value: float) -> str:
+    """A bound as a person writes it: 1000000, not 1e+06; 0.5 as 0.5."""
+    return str(int(value)) if float(value).is_integer() else format(value, "g")
+
+
 def _validate_bounds(data: dict, where) -> None:
     """Every numeric key within its BOUNDS; n-gram ranges [min, max] with 1 <= min <= max;
     tune.grid a non-empty list of non-negative numbers; tune.fixed a list of scorer names; a
@@ -719,13 +731,13 @@ def _validate_bounds(data: dict, where) -> None:
                     # a bound no sensible value reaches is named only when passed ("at least 0" for -1)
                     lo, hi = (lo, None) if too_low else (None, hi)
                 if hi is None:
-                    rule = f"must be {'at least' if lo_in else 'more than'} {lo:g}"
+                    rule = f"must be {'at least' if lo_in else 'more than'} {_bound(lo)}"
                 elif lo is None:
-                    rule = f"must be {'at most' if hi_in else 'less than'} {hi:g}"
+                    rule = f"must be {'at most' if hi_in else 'less than'} {_bound(hi)}"
                 else:
-                    rule = (f"must be between {lo:g} and {hi:g}"
-                            + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + format(lo, 'g')}"
-                               f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + format(hi, 'g')})"))
+                    rule = (f"must be between {_bound(lo)} and {_bound(hi)}"
+                            + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + _bound(lo)}"
+                               f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + _bound(hi)})"))
                 raise ConfigError(f"{where(dotted)}: {dotted} {rule}, got {value!r}")
     for dotted in NGRAM_KEYS:
         value = _get(data, dotted)
@@ -743,7 +755,7 @@ def _validate_bounds(data: dict, where) -> None:
     if not grid or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            and 0 <= v <= MAX_WEIGHT for v in grid):
         raise ConfigError(f"{where('tune.grid')}: tune.grid must be a non-empty list of numbers from 0 to "
-                          f"{MAX_WEIGHT:g}, got {grid!r}")
+                          f"{_bound(MAX_WEIGHT)}, got {grid!r}")
     known = sorted(data["scorers"])
     bad = [v for v in data["tune"]["fixed"] if not isinstance(v, str) or v not in known]
     if bad:  # a typo would tune the scorer meant to stay, silently
