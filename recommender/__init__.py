@@ -3,7 +3,7 @@
 Importing the package does no work: no I/O, no network, no config loading.
 """
 
-__version__ = "0.3.0"  # pyproject.toml reads it; every run record names it (runs.jsonl "version")
+__version__ = "0.3.1"
 
 import logging as _logging
 

@@ -1019,6 +1019,8 @@ def build_playlist_cmd(
                                                                                 "open.spotify.com link).")] = None,
     new_playlist: Annotated[bool, typer.Option("--new-playlist", help="Create a new managed playlist.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the cache even if it is fresh.")] = False,
+    rows: Annotated[Optional[int], typer.Option("--rows", min=1, help="Print only the first N rows of the table "
+                                                                      "(the playlist and --json get every track).")] = None,
 ) -> None:
     """Score your library and write the recommendations to the managed private playlist."""
     from . import jobs
@@ -1054,7 +1056,7 @@ def build_playlist_cmd(
         return
     if quiet:
         return
-    _print_build(result, held)
+    _print_build(result, held, rows)
 
 
 SHORT = {"collaborative": "collab", "popularity": "popular", "opendata": "open"}
@@ -1071,7 +1073,8 @@ def _exported_json(exported) -> list[dict]:
     return [{**e.to_dict(), "playlist_url": playlist_url(e.playlist_id)} for e in exported]
 
 
-def _print_build(result, held) -> None:
+def _print_build(result, held, limit: int | None = None) -> None:
+    """The build's table (its first ``limit`` rows: --rows), the diff of a dry run and the summary."""
     from .config import weights_text
     from .tables import joined, wrap_joined
     from .wording import plural, source_name
@@ -1085,7 +1088,7 @@ def _print_build(result, held) -> None:
     shared = {} if narrow else shared
     contrib = list(shared.values())
     rows = []
-    for r in result.table.to_dict("records"):
+    for r in result.table.head(limit).to_dict("records"):
         rows.append([r["rank"], r["name"], r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + ["new" if r.get("new") else "", source_name(r.get("source", ""))]
@@ -1100,6 +1103,9 @@ def _print_build(result, held) -> None:
     console.print(_table(title, ["#", "track", "artist", "score"] + shares + ["new", "source", "why"],
                          rows, wide="why", drop=(*shares[::-1], "source", "new", "#"),
                          text=("track", "artist", "source", "why")))
+    if len(rows) < len(result.table):
+        hidden = len(result.table) - len(rows)
+        console.print(f"({hidden} more {plural(hidden, 'row')} not shown: --rows; --json lists them all)")
     if result.dry_run:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
             if ids:

@@ -438,6 +438,13 @@ def test_the_build_table_at_80_columns_wraps_and_cuts_nothing(logged_in):
         assert t["why"] in whys and t["name"] in tracks
     wide = run(["build-playlist", "--dry-run"], {**env, "COLUMNS": "160"}).stdout
     assert "content" in wide.splitlines()[2] + wide.splitlines()[3]
+    # --rows: the first rows only (blend.max_tracks: 700 printed 700 rows, with no way to see fewer
+    # but --quiet), the rest counted; the summary is the whole run's
+    short = run(["build-playlist", "--dry-run", "--rows", "2"], {**env, "COLUMNS": "160"}).stdout
+    tracks = column_text(short, 2)
+    assert out["tracks"][0]["name"] in tracks and out["tracks"][2]["name"] not in tracks
+    assert f"({len(out['tracks']) - 2} more rows not shown: --rows; --json lists them all)" in short
+    assert f"would add {len(out['tracks'])}" in short
 
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "tidy_small.csv")
