@@ -1077,7 +1077,7 @@ def _print_build(result, held, limit: int | None = None) -> None:
     """The build's table (its first ``limit`` rows: --rows), the diff of a dry run and the summary."""
     from .config import weights_text
     from .tables import joined, wrap_joined
-    from .wording import plural, source_name
+    from .wording import named, plural, source_name
     console = _console()
     if result.table.empty:
         console.print(f"No recommendations: {result.reason}. " + ("The managed playlist was left as it is."
@@ -1089,7 +1089,7 @@ def _print_build(result, held, limit: int | None = None) -> None:
     contrib = list(shared.values())
     rows = []
     for r in result.table.head(limit).to_dict("records"):
-        rows.append([r["rank"], r["name"], r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
+        rows.append([r["rank"], named(r["name"]), r["artists"], "-" if r["score"] != r["score"] else f"{r['score']:.3f}"]
                     + ["-" if r[c] != r[c] else f"{r[c]:.3f}" for c in contrib]
                     + ["new" if r.get("new") else "", source_name(r.get("source", ""))]
                     + [("[pinned] " if r.get("pinned") else "") + str(r.get("why", ""))])
@@ -1730,9 +1730,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         lines.append("genres:   no artists in the cache")
     elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
-        more = (f"`recommend enrich genres` looks up {g['to_look_up']} more" if g.get("to_look_up", 1) else
-                "every artist is looked up; MusicBrainz gave the others none (asked again after "
-                "enrich.retry_misses_days)")
+        nameless = g.get("nameless", 0)
+        unnamed = f" ({nameless} with no name to look up by)" if nameless else ""
+        more = (f"`recommend enrich genres` looks up {g['to_look_up']} more{unnamed}" if g.get("to_look_up", 1) else
+                f"every artist {'with a name ' if nameless else ''}is looked up{unnamed}; MusicBrainz gave the "
+                "others none (asked again after enrich.retry_misses_days)")
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))
     f = info.get("audio_features")
     if f and f["tracks"]:  # valence and energy, which the mood commands need
@@ -2111,7 +2113,8 @@ def playlists_cmd(config: ConfigOpt = None, as_json: JsonRowsOpt = False, demo: 
                    "then `recommend refresh`")
         return
     # a name of spaces only (or none) quoted: its cell was blank, as if the playlist had no name
-    table = [[visible(r["name"]) if r["name"].strip() else f'"{r["name"]}"', r["id"], visible(r["owner"]),
+    from .wording import named
+    table = [[visible(named(r["name"])), r["id"], visible(r["owner"]),
               "" if r["tracks"] is None else r["tracks"] if r["readable"] else f"{r['tracks']} (unread)",
               r["role"] or ""] for r in rows]
     from .wording import plural

@@ -405,7 +405,8 @@ class BuildResult:
     def labels(self) -> dict[str, str]:
         """Track id -> "name - artists" (the CLI's diff lines); built once (``label_parts`` is
         set when the result is made)."""
-        return {t: f"{n} - {a}" if a else n for t, (n, a) in self.label_parts.items()}
+        from .wording import named
+        return {t: f"{named(n)} - {a}" if a else named(n) for t, (n, a) in self.label_parts.items()}
 
     def to_json(self) -> dict[str, Any]:
         contributions = self.contributions

@@ -514,7 +514,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     running (lock holder or None), stopped (the lock record of a run that ended without
     releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
     {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
-    playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage} or None,
+    playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage, nameless (no name to look up by)} or None,
     audio_features {tracks, recordings, with_features, coverage} or None,
     discovery {when, sources (on or off), tracks (new to you, per source), new_tracks (each once, or
     None in an older record), requests (open data), cached_answers, warnings} of the last refresh's discovery, or None before the first,
@@ -767,11 +767,18 @@ def genre_coverage(library: Any) -> dict[str, Any]:
     exceeds the artists counted here."""
     genres = library.artist_genres()
     genres = genres[~genres.index.duplicated(keep="last")]
-    credited = {str(a) for ids in library.frames["tracks"]["artist_ids"] for a in ids}
-    total = int(len(set(genres.index) | credited))
+    tracks, artists = library.frames["tracks"], library.frames["artists"]
+    credited = {str(a) for ids in tracks["artist_ids"] for a in ids}
+    everyone = set(genres.index) | credited
+    total = int(len(everyone))
     with_genres = int(sum(1 for g in genres if _non_empty(g)))
+    # an artist with no name anywhere (a blank one) is one MusicBrainz cannot be asked about
+    named = {str(a) for a, n in zip(artists["artist_id"], artists["name"]) if isinstance(n, str) and n.strip()}
+    named |= {str(a) for ids, names in zip(tracks["artist_ids"], tracks["artist_names"])
+              for a, n in zip(ids, names) if isinstance(n, str) and n.strip()}
     return {"artists": total, "with_genres": with_genres,
-            "coverage": round(with_genres / total, 4) if total else None}
+            "coverage": round(with_genres / total, 4) if total else None,
+            "nameless": int(len(everyone - named))}
 
 
 def feature_coverage(library: Any) -> dict[str, Any]:

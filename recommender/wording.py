@@ -18,6 +18,13 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return word + "s" if many is None else many
 
 
+def named(name: str) -> str:
+    """A name from a stranger as a sentence or a table cell shows it: as it is, or quoted when it
+    has nothing to see (``"   "``, ``""``: a blank read as if the track or playlist had no name,
+    or a gap in the sentence)."""
+    return name if name.strip() else f'"{name}"'
+
+
 def and_list(items: Iterable[Any]) -> str:
     """Words joined as a sentence lists them: "A", "A and B", "A, B and C"."""
     words = [str(i) for i in items]

@@ -776,6 +776,11 @@ def test_opendata_scorer_ranks_by_evidence_and_explains_it():
     only_artists = OpenDataScorer(track_weight=0.0).fit(lib)
     assert only_artists.explain(seeds, ["t2"])["t2"] == "similar to C on ListenBrainz"
     assert OpenDataScorer().fit(user_library()).score(seeds, pd.Index(["t1"])).isna().all()  # no open data
+    # a seed named with spaces only is quoted ("often played with    on ListenBrainz" read as a gap)
+    tracks = lib.frames["tracks"].copy()
+    tracks.loc[tracks["track_id"] == "t3", "name"] = "  "
+    blank = OpenDataScorer().fit(lib.replace(tracks=tracks))
+    assert blank.explain(seeds, ["t4"])["t4"] == 'often played with "  " on ListenBrainz'
 
 
 def test_opendata_explains_listens_only_when_they_count():

@@ -533,6 +533,13 @@ def test_status_says_when_enrich_genres_has_no_artist_left_to_look_up(tmp_path, 
     said = " ".join(after.stdout.split())
     assert "every artist is looked up; MusicBrainz gave the others none" in said and "more" not in said, said
     assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 0
+    # an artist with a blank name is never looked up (nothing to ask MusicBrainz by): "every
+    # artist is looked up; MusicBrainz gave the others none" was said of it too
+    store.save_library(make_library(TRACKS + [("t_blank", [("ar_blank", "  ")], None)]))
+    said = " ".join(run(["status", "--offline"], env).stdout.split())
+    assert ("every artist with a name is looked up (1 with no name to look up by); MusicBrainz gave the others "
+            "none") in said, said
+    assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["nameless"] == 1
 
 
 def test_status_reads_the_genres_once_unless_enrich_saves_them_meanwhile(tmp_path, mb_standin, monkeypatch):

@@ -643,3 +643,20 @@ def test_a_mood_export_is_in_the_run_log_as_a_build_is(logged_in):
     shown = " ".join(run(["status", "--offline"], env).stdout.split())
     assert "moods recommend --export exit 0" in shown and f"playlist {runs[2]['playlist_id']} +4 -0 =0" in shown
     assert f"=0, {runs[2]['requests']} requests" in shown and runs[2]["requests"] > 0
+
+
+def test_a_track_named_with_spaces_only_is_quoted_in_the_table_and_the_diff(logged_in):
+    """A track named "   " left a blank track cell and a gap in the dry run's "would add" line
+    ('would add 30:     - Artist; ...'), as a playlist's blank name did in `playlists`."""
+    from spotify_helpers import save_login
+    from test_cli import env_for
+    server, env, cache = logged_in
+    first = json.loads(run(["build-playlist", "--dry-run", "--json"], env).stdout)["tracks"][0]
+    server.account.tracks[first["track_id"]]["name"] = "   "
+    fresh = cache.parent / "fresh"  # a first pull reads the name (a refresh keeps an unchanged playlist's)
+    save_login(server, fresh)
+    out = run(["build-playlist", "--dry-run"], {**env_for(server, fresh), "COLUMNS": "200"})
+    assert out.exit_code == 0, out.stderr
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("would add")]
+    assert f'"   " - {first["artists"]}' in line, line
+    assert any(f'│ "   " ' in row for row in out.stdout.splitlines()), out.stdout

@@ -297,7 +297,7 @@ def test_genre_coverage_counts_the_artists_enrich_looks_up():
                            "artist_names": [["A", "Feat"]]})
     lib = Library.from_frames(artists=lib.frames["artists"], artist_genres=lib.frames["artist_genres"], tracks=tracks)
     cov = runlog.genre_coverage(lib)
-    assert cov == {"artists": 5, "with_genres": 2, "coverage": 0.4}
+    assert cov == {"artists": 5, "with_genres": 2, "coverage": 0.4, "nameless": 0}
     # the same population: enrich's candidates are every counted artist but a1 (Spotify's genres)
     assert len(library_artists(lib)) == cov["artists"] - 1
 
@@ -346,7 +346,7 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     assert st["login"]["state"] == "valid" and st["login"]["expires_in_minutes"] == 30.0
     assert st["login"]["expires_at"] == "2026-03-01T12:30:00+00:00"
     assert st["playlist"] == {"id": "PL1", "name": "recommend: for you", "tracks": 3, "unfinished": False}
-    assert st["genres"] == {"artists": 4, "with_genres": 2, "coverage": 0.5}
+    assert st["genres"] == {"artists": 4, "with_genres": 2, "coverage": 0.5, "nameless": 0}
     assert st["running"] is None
     text = json.dumps(st)                              # JSON-ready, and no token in it
     assert ACCESS not in text and REFRESH not in text

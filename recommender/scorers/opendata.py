@@ -25,6 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..library import Library, normalise_name
+from ..wording import named
 from .base import Scorer
 from .content import seed_vector
 
@@ -145,11 +146,11 @@ class OpenDataScorer(Scorer):
             if t_part > 0 and t_part >= a_part:
                 row = by_candidate[r]
                 best = row.indices[int(np.argmax(row.data * w[row.indices]))]
-                out[tid] = f"often played with {self.names_[best]} on ListenBrainz"
+                out[tid] = f"often played with {named(self.names_[best])} on ListenBrainz"
             elif a_part > 0:
                 row = artist_by_candidate[r]
                 best = row.indices[int(np.argmax(row.data * artist_w[row.indices]))]
-                out[tid] = f"similar to {self.seed_artist_names_.get(int(best), 'your artists')} on ListenBrainz"
+                out[tid] = f"similar to {named(self.seed_artist_names_.get(int(best), 'your artists'))} on ListenBrainz"
             elif self.listen_weight > 0 and self.listen_counts_[r] > 0:
                 out[tid] = "popular on ListenBrainz"
         return out
