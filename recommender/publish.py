@@ -580,11 +580,18 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
              [t for t in info.get("pinned", []) if t in set(current) or other]  # the other writer may drop a pin
     pinned = list(dict.fromkeys(pinned))
-    if pending is None and not other and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
+    if (pending is None or isinstance(pending, list)) and not other \
+            and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
         # a removal between our verified snapshot and this one, that no write of ours whose
-        # fate stayed unknown can explain (a late replace drops whatever it does not list)
+        # fate stayed unknown can explain (a late replace drops whatever it does not list): an
+        # earlier run's, and a stopped or killed run's (its replace begins its list, after the
+        # tracks you added while it ran, which it puts first: a track past those may be ours)
         cur = set(current)
-        replaced = [set(w.get("ids", [])) for w in unsettled if w.get("op") == "PUT"]
+        stopped = info.get(CUT_OFF) if isinstance(info.get(CUT_OFF), list) else []
+        replaced = [set(w.get("ids", [])) for w in unsettled + _unsettled(stopped) if w.get("op") == "PUT"]
+        if pending is not None:
+            added_meanwhile = sum(1 for t in current if t not in known)
+            replaced.append(set(pending[:max(0, MAX_WRITE - added_meanwhile)]))
         newly_removed = [t for t in last if t not in cur and all(t in r for r in replaced)]
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
     kept = set(pinned)  # a track the user added back is wanted again

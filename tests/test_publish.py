@@ -1353,3 +1353,30 @@ def test_the_note_of_what_a_rewrite_removed_names_local_files_only_when_there_we
                        "a playlist of your own")
     both = _dropped(["local file", "episode", "local file"], "Mix")
     assert "2 local files and 1 episode" in both and "cannot write local files back" in both
+
+
+@pytest.mark.parametrize("landed", [0, 1, 2])
+def test_a_track_removed_by_hand_after_a_killed_run_stays_removed(big, landed):
+    """A run killed outright (kill -9) while writing leaves its list as `pending`; a track you
+    then removed by hand came back with the next run, which inferred no removal while a write
+    of ours was unfinished ("they could be ours"). A track that every write of ours keeps (in
+    the list last verified and in the replace that begins the killed run's list) cannot have
+    left by our doing: its removal is yours, whether the killed run's writes landed (all of
+    them, or the replace only) or not. A track such a write may have dropped is still not
+    taken for yours."""
+    pid = big.run(BULK_IDS[:120]).playlist_id
+    killed = BULK_IDS[5:125] + BULK_IDS[200:240]  # 160 tracks: a replace of 100, then an add of 60
+    big.store.update_manifest(managed_playlist={**big.managed(), "pending": killed})  # kill -9: no cut_off
+    uris = [f"spotify:track:{t}" for t in killed]
+    if landed:
+        big.gateway.replace_items(pid, uris[:100])
+    if landed == 2:
+        big.gateway.add_items(pid, uris[100:])
+    mine = BULK_IDS[10]  # in the list verified and in the killed run's replace
+    remove_by_hand(big.gateway, pid, [mine])
+    state = big.state()
+    assert mine in state.user_removed
+    # dropped by the killed run's replace (BULK_IDS[:5]), or past it (BULK_IDS[105:120]): maybe ours
+    assert not set(state.user_removed) & set(BULK_IDS[:5] + BULK_IDS[105:120])
+    big.run([t for t in killed if t != mine])
+    assert mine not in big.content(pid) and mine in big.state().user_removed  # and the night after
