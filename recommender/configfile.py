@@ -170,8 +170,11 @@ def _spliced(before: str, again: str, after: str) -> str | None:
     for tag, i1, i2, j1, j2 in reversed(SequenceMatcher(None, redone, new, autojunk=False).get_opcodes()):
         if tag == "equal":
             continue
-        if tag == "insert":  # right after the line before it, else right before the line after it
-            start = end = same[i1 - 1] + 1 if i1 - 1 in same else same.get(i1, -1)
+        if tag == "insert":  # right after the line before it, else right before the line after it,
+            # else at the end: after a last line the writing redid (`contact: null` written `contact:`)
+            start = end = same[i1 - 1] + 1 if i1 - 1 in same else same.get(i1, len(out) if i1 == len(redone) else -1)
+            if start == len(out) and out and not out[-1].endswith("\n"):
+                out[-1] += "\n"
         else:  # lines taken out or replaced: each one the file has as written, one after the other
             start, end = same.get(i1, -1), same.get(i2 - 1, -2) + 1
             if end - start != i2 - i1 or any(i not in same for i in range(i1, i2)):

@@ -146,6 +146,10 @@ def test_write_weights_preserves_comments_and_other_keys(tmp_path):
     # sections written empty, for tune to fill: the undo took them out with their comments
     ("# my config\nscorers:   # tuned by tune\ncandidates:\n  new_share: 0.5\n", "scorers:   # tuned by tune\n"),
     ("scorers:\n  coverage:   # mine\n  year:\n    weight: 0.2\n", "  coverage:   # mine\n    weight: 0.4\n"),
+    # a last line the file's writing redoes (`config init`'s file ends so): a new section went in
+    # by writing the whole file anew, as `contact:`, and the undo left it so
+    ("# mine\nenrich:\n  contact: null\n", "  contact: null\nscorers:\n"),
+    ("# mine\nenrich:\n  contact: ~\n", "  contact: ~\nscorers:\n"),
 ])
 def test_a_write_and_its_undo_keep_the_comments_between_sections_where_they_were(tmp_path, text, above):
     """`tune --write` added its keys below the comment lines after a section (ruamel keeps them
