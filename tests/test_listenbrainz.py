@@ -290,6 +290,7 @@ def test_the_waits_a_service_asks_for_add_up_to_a_bound_a_run():
     the most a run waits, none was bounded in all. Past ASKED_TOTAL_S the client stops, as on a
     long wait, and the discovery step goes on with what it has."""
     from recommender.services.http import ASKED_TOTAL_S
+    assert ASKED_TOTAL_S == 120  # README: "add up to at most 120 s a run"
     sleeps: list[float] = []
     server = _Misbehaving("busy")
     try:

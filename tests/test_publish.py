@@ -1380,3 +1380,33 @@ def test_a_track_removed_by_hand_after_a_killed_run_stays_removed(big, landed):
     assert not set(state.user_removed) & set(BULK_IDS[:5] + BULK_IDS[105:120])
     big.run([t for t in killed if t != mine])
     assert mine not in big.content(pid) and mine in big.state().user_removed  # and the night after
+
+
+def test_a_run_whose_lock_file_another_run_took_meanwhile_writes_nothing(env):
+    """README (Unattended runs): a run whose recommend.lock was deleted while it ran checks before
+    it writes to Spotify; it takes the lock again when no other run has, and otherwise writes
+    nothing (exit 6). The check was tested alone; nothing failed with the write's call of it gone."""
+    from recommender.lock import LockHeld, RunLock, lock_path
+
+    from test_lock import HOLDER, _finish, _spawn
+    tracks = small_ids(env.server)
+    pid = env.run(tracks[:4]).playlist_id
+    path = lock_path(env.settings.cache_dir)
+    others = []
+
+    def deleted(playlist_id, plan):  # between the plan and the write
+        path.unlink()
+
+    def taken(playlist_id, plan):  # and another run took the new file
+        path.unlink()
+        others.append(_spawn(HOLDER, str(path), "release"))
+    with RunLock(path, command="recommend build-playlist"):
+        try:
+            with pytest.raises(LockHeld, match="another run has taken the lock since"):
+                env.run(tracks[4:8], expect=taken)
+        finally:
+            _finish(others[0])
+        assert env.content(pid) == tracks[:4]  # nothing written
+    with RunLock(path, command="recommend build-playlist") as held:
+        env.run(tracks[4:8], expect=deleted)  # nobody took it: taken again, written
+        assert env.content(pid) == tracks[4:8] and held.held and path.exists()

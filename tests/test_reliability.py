@@ -215,7 +215,9 @@ LOGS = {"recommend.log", "runs.jsonl", "spotify-token.json", "recommend.lock", "
 
 
 def cache_files(cache: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in cache.iterdir() if p.is_file() and p.name not in LOGS}
+    """Every file of the data directory, those below it (the open-data answers) too, but the logs."""
+    return {str(p.relative_to(cache)): p.read_bytes() for p in sorted(cache.rglob("*"))
+            if p.is_file() and p.name not in LOGS}
 
 
 @pytest.mark.parametrize("args", [["--refresh"], []])
