@@ -753,11 +753,16 @@ class _Bar:
 
 
 def _print_json(data: Any) -> None:
-    text = json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    """``data`` as JSON text: UTF-8 (names as written) on an output that is UTF-8, else ASCII with
+    JSON's own \\u escapes, which every reader reads (PYTHONIOENCODING=latin-1 printed Latin-1
+    bytes, which a JSON reader takes for broken UTF-8)."""
+    import codecs
     try:
-        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
-    except (UnicodeEncodeError, LookupError):  # a terminal that is not UTF-8: JSON's own \u escapes
-        text = json.dumps(data, indent=2, default=str, ensure_ascii=True)
+        utf = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name.startswith("utf")
+    except LookupError:
+        utf = False
+    text = json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False)) if utf else \
+        json.dumps(data, indent=2, default=str, ensure_ascii=True)
     typer.echo(text)
 
 

@@ -4,6 +4,7 @@ using the tool as such a user would (the stand-in serving such an account)."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -241,6 +242,28 @@ def test_a_table_on_a_terminal_that_is_not_utf8_keeps_its_columns(tmp_path, enco
         assert any("Academia Reggaetón" in line for line in table)  # what Latin-1 has is shown as itself
     else:  # the lines under the table too: the unread note's "¡Viva Latino!" came as UTF-8 bytes
         assert "'\\xa1Viva Latino!'" in " ".join(lines)
+    out = subprocess.run([sys.executable, "-m", "recommender", "playlists", "--demo", "--json"], capture_output=True,
+                         env=env, cwd=root, timeout=300)
+    assert out.returncode == 0 and max(out.stdout) < 128, out.stderr
+    assert "Academia Reggaetón" in [p["name"] for p in json.loads(out.stdout.decode("utf-8"))]
+
+
+@pytest.mark.parametrize("encoding, utf8", [("latin-1", False), ("ascii", False), ("utf-8", True)])
+def test_json_is_ascii_escaped_on_an_output_that_is_not_utf8(monkeypatch, encoding, utf8):
+    """--json under PYTHONIOENCODING=latin-1 printed "ó" as the one Latin-1 byte (a name with
+    nothing outside Latin-1): broken UTF-8 to every JSON reader. It is JSON's own \\u escapes
+    on any output that is not UTF-8; names as written on one that is."""
+    import io
+    import sys
+
+    from recommender import cli
+    out = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
+    monkeypatch.setattr(sys, "stdout", out)
+    cli._print_json({"name": "Academia Reggaetón"})
+    out.flush()
+    raw = out.buffer.getvalue()
+    assert json.loads(raw.decode("utf-8")) == {"name": "Academia Reggaetón"}
+    assert ("Reggaetón".encode() in raw) == utf8 and (b"\\u00f3" in raw) != utf8
 
 
 @pytest.mark.parametrize("name", [NFD("Björk Guðmundsdóttir Orchestra"), "The 👨‍👩‍👧‍👦👨‍👩‍👧‍👦👨‍👩‍👧‍👦 Family Band",
