@@ -299,6 +299,25 @@ class Plan:
         return self.current == self.desired
 
 
+DRIFT_PLACES = 2  # a new order moving no track more than this many places is not written
+
+
+def _drift_kept(current: list[str], desired: list[str], pinned: list[str] = ()) -> list[str]:
+    """``desired``, or ``current`` when it holds the same tracks with none more than
+    DRIFT_PLACES places from where ``desired`` puts it and every ``pinned`` one (yours, placed
+    first: a pin asked for in `recommend web` is a move to make) where ``desired`` puts it: a
+    day's drift of the scores (a saved track ageing out of ``seeds.recent_days``) swapped two
+    neighbours, and the rewrite of the whole list gave every entry a new date added in Spotify,
+    on a day nothing else changed."""
+    if len(current) != len(desired) or current == desired or set(current) != set(desired) \
+            or len(set(current)) != len(current):
+        return desired
+    where, pins = {t: i for i, t in enumerate(current)}, set(pinned)
+    if any(where[t] != i for i, t in enumerate(desired) if t in pins):
+        return desired
+    return current if all(abs(where[t] - i) <= DRIFT_PLACES for i, t in enumerate(desired)) else desired
+
+
 @dataclass
 class PublishResult:
     playlist_id: str | None
@@ -1077,7 +1096,7 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     written_as = dict(state.written_as) if pid is not None else {}
     desired = list(dict.fromkeys(written_as.get(t, t) for t in desired))  # as Spotify stores them
     over = len(desired) - MAX_PLAYLIST
-    desired = desired[:MAX_PLAYLIST]
+    desired = _drift_kept(current, desired[:MAX_PLAYLIST], state.pinned)
     plan = Plan(current=current, desired=desired)
     result = PublishResult(playlist_id=pid, plan=plan, written=False)
     if over > 0:

@@ -1410,3 +1410,24 @@ def test_a_run_whose_lock_file_another_run_took_meanwhile_writes_nothing(env):
     with RunLock(path, command="recommend build-playlist") as held:
         env.run(tracks[4:8], expect=deleted)  # nobody took it: taken again, written
         assert env.content(pid) == tracks[4:8] and held.held and path.exists()
+
+
+def test_a_reorder_of_neighbours_is_not_written_a_real_move_or_a_pin_is(env):
+    """On a day nothing changed, the scores' drift (a saved track ageing out of the recent days)
+    swapped two neighbours, and the run replaced the whole list for it: three requests more and a
+    new date added on every entry in Spotify. A new order moving no track more than two places is
+    not written; a larger move is, and so is a pin placed first, however near the top it was."""
+    tracks = small_ids(env.server)[:8]
+    pid = env.run(tracks).playlist_id
+    writes = len(env.writes())
+    drifted = tracks[:3] + [tracks[4], tracks[3]] + tracks[5:]
+    result = env.run(drifted)
+    assert result.plan.unchanged and not result.written and len(env.writes()) == writes
+    assert env.content(pid) == tracks
+    moved = tracks[3:6] + tracks[:3] + tracks[6:]  # three places
+    assert env.run(moved).written and env.content(pid) == moved
+    state = env.state()
+    state.pinned = [moved[1]]  # pinned in `recommend web`: first, one place up
+    pinned_first = [moved[1], moved[0]] + moved[2:]
+    result = publish.publish(env.gateway, env.store, env.settings, state, pinned_first, WEIGHTS)
+    assert result.written and env.content(pid) == pinned_first
