@@ -335,8 +335,10 @@ def _shown(message: str, stream) -> str:
     (``tables.encodable``): click writes UTF-8 to a stream it finds set to ASCII, where the
     tables, laid out by rich, escape what it cannot encode (a name's "¡" came out as bytes
     that stream's reader could not decode)."""
+    from .safetext import redact
     from .tables import encodable
-    return encodable(terminal_safe(message, keep_newlines=True), getattr(stream, "encoding", None))
+    # (credentials a service's answer quoted back, hidden: the message may not have come through the log)
+    return encodable(terminal_safe(redact(message), keep_newlines=True), getattr(stream, "encoding", None))
 
 
 def _say_unless_quiet(message: str) -> None:

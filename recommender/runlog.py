@@ -25,7 +25,7 @@ from typing import Any
 from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import age_seconds, shown, system_now, time_or_none, utc_now
 from .lock import describe_holder, holders, lock_path, open_locked, same_file
-from .safetext import json_safe, terminal_safe
+from .safetext import json_safe, redact, remember_secrets, terminal_safe  # noqa: F401 (redact: runlog.redact too)
 from .store import DISCOVERING, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -47,40 +47,7 @@ SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI
 # lines that seem to go back hours beside the scheduled run's
 FILE_FORMAT = "%(asctime)s UTC %(levelname)s [%(process)d] %(name)s: %(message)s"
 STDERR_FORMAT = "%(message)s"  # after the level in lower case, as the CLI's "error:" and "note:" read
-REDACTED = "***"
 MAX_MESSAGE_CHARS = 1000          # a log message (e.g. a response body at -v) is cut to this many characters
-
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
-_KEY_VALUE = re.compile(
-    r"""(?ix)
-    (["']?\b(?:access_token|refresh_token|client_secret|code_verifier|id_token)\b["']?
-     \s*[:=]\s*["']?)
-    [^"'\s&,;}]+""")
-_AUTH_CODE = re.compile(r"(?i)([?&]code=)[^&\s\"']+")
-_QUOTED_CODE = re.compile(r"""(["']code["']\s*:\s*["'])[^"']+""")  # a form body as a dict (spotipy at -v)
-# any Authorization header's value (ListenBrainz's "Token ...", whatever the scheme)
-_AUTHORIZATION = re.compile(r"""(?i)(\bauthorization\b["']?\s*[:=]\s*["']?)[^"'\r\n,}]+""")
-_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{80,}")  # Spotify tokens and codes are 100+ chars
-
-
-# ----- redaction ----------------------------------------------------------------------------
-_SECRETS: tuple[str, ...] = ()  # the configured secrets of this process (``setup_logging``'s)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with bearer/basic credentials, any Authorization value, token and secret values
-    and authorization codes replaced by ***; ``secrets`` and the configured ones that
-    ``setup_logging`` was given are replaced verbatim."""
-    for secret in (*secrets, *_SECRETS):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    text = _AUTHORIZATION.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _AUTH_CODE.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _QUOTED_CODE.sub(lambda m: m.group(1) + REDACTED, text)
-    return _LONG_TOKEN.sub(REDACTED, text)
-
 
 def cap(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """``text`` cut to ``limit`` characters, saying how much was left out."""
@@ -213,8 +180,7 @@ def setup_logging(cache_dir: Path | str, log_file: str = "recommend.log", max_by
     path = log_path(cache_dir, log_file)
     teardown_logging()
     SAID_ON_STDERR.clear()  # one command's
-    global _SECRETS
-    _SECRETS = tuple(s for s in secrets if s)  # runs.jsonl's messages and the CLI's crash line too
+    remember_secrets(secrets)  # runs.jsonl's messages, every message a service's answer quotes, the CLI's lines
     redactor = RedactSecrets(secrets)
     handlers: list[logging.Handler] = []
     try:

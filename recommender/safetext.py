@@ -11,6 +11,10 @@ Shown among our own words, such names also need: ``left_to_right`` (marks that k
 order around Hebrew or Arabic names), ``wrap_cells`` (lines of a width measured by the caller:
 a Chinese character is two letters wide, an accent none), ``cut`` (never inside a character).
 
+Credentials are strangers' text too where a service's answer quotes them back: ``redact``
+hides them (bearer and basic values, Authorization headers, tokens, codes, the configured
+secrets ``remember_secrets`` was given), for the log and for every message that quotes an answer.
+
 Stdlib only: any module may import it (widths are measured by rich's ``cell_len``, which a
 caller passes in, as ``tables`` measures them).
 """
@@ -21,6 +25,56 @@ import html
 import json
 import re
 from typing import Any, Callable, Iterable
+
+# ----- credentials ---------------------------------------------------------------------------
+REDACTED = "***"
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+_KEY_VALUE = re.compile(
+    r"""(?ix)
+    (["']?\b(?:access_token|refresh_token|client_secret|code_verifier|id_token)\b["']?
+     \s*[:=]\s*["']?)
+    [^"'\s&,;}]+""")
+_AUTH_CODE = re.compile(r"(?i)([?&]code=)[^&\s\"']+")
+_QUOTED_CODE = re.compile(r"""(["']code["']\s*:\s*["'])[^"']+""")  # a form body as a dict (spotipy at -v)
+# any Authorization header's value (ListenBrainz's "Token ...", whatever the scheme)
+_AUTHORIZATION = re.compile(r"""(?i)(\bauthorization\b["']?\s*[:=]\s*["']?)[^"'\r\n,}]+""")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-]{80,}")  # Spotify tokens and codes are 100+ chars
+
+
+_SECRETS: tuple[str, ...] = ()  # the configured secrets of this process (``remember_secrets``)
+
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    """The configured secrets (client secret, ListenBrainz token) ``redact`` replaces verbatim
+    from now on (``runlog.setup_logging`` gives them, as each command sets up its log)."""
+    global _SECRETS
+    _SECRETS = tuple(s for s in secrets if s)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with bearer/basic credentials, any Authorization value, token and secret values
+    and authorization codes replaced by ***; ``secrets`` and the remembered ones
+    (``remember_secrets``) are replaced verbatim. The log's every line goes through it, and so
+    does a service's answer quoted in a message (a server that repeats the request's
+    credentials back printed them in an error line, a note, --json and the manifest)."""
+    for secret in (*secrets, *_SECRETS):
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _AUTHORIZATION.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _AUTH_CODE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _QUOTED_CODE.sub(lambda m: m.group(1) + REDACTED, text)
+    return _LONG_TOKEN.sub(lambda m: m.group(0) if _snake_case(m.group(0)) else REDACTED, text)
+
+
+def _snake_case(run: str) -> bool:
+    """Whether a long run of token characters is words joined by "_" (ListenBrainz's algorithm
+    names, 90 characters: hidden, an unknown one's message named '***'), which no token is:
+    a random 100-character one holds two "_" in all, on average."""
+    parts = run.split("_")
+    return len(parts) >= 5 and max(map(len, parts)) <= 12
+
 
 # C0 controls, DEL, C1 controls; line/paragraph separators; bidi embeddings, overrides and
 # isolates (they reorder what follows them on the line).

@@ -396,3 +396,69 @@ def test_clients_that_may_ask_nothing_do_not_say_they_ask_without_a_contact(tmp_
             assert isinstance(stopped.value, BudgetExhausted)
     assert not [s.sent for s in sessions if s.sent]
     assert not [r for r in caplog.records if "enrich.contact" in r.getMessage()]
+
+
+class _Echo:
+    """A server on 127.0.0.1 that refuses every request with ``status``, its answer repeating the
+    request's Authorization header back (a debugging proxy, an httpbin-like service at a wrong
+    address): ``shape`` "spotify" ({"error": {"status", "message"}}) or "text" ({"error": "..."})."""
+
+    def __init__(self, status: int, shape: str) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                said = "bad auth " + str(self.headers.get("Authorization"))
+                body = {"error": {"status": status, "message": said}} if shape == "spotify" else {"error": said}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            do_GET = do_POST = do_PUT = _answer
+
+            def log_message(self, *args):
+                pass
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_credential_a_server_repeats_back_is_in_no_message_note_json_or_file(world, tmp_path):
+    """A server answering with the request's own Authorization header (a wrong address, a
+    debugging proxy) had it printed whole: the ListenBrainz token in the discovery note, --json's
+    warnings and the manifest (and from there `status` and the web app's Discovery page), the
+    access token in Spotify's refusal. The log alone hid them. A service's answer quoted in a
+    message is redacted as the log is."""
+    from spotify_helpers import save_login
+    spotify, lb, mb = world
+    cache = tmp_path / "cache"
+    token = save_login(spotify, cache, client_id="privacy-client")["access_token"]
+    echo = _Echo(500, "text")
+    try:
+        env = env_of(spotify, lb, mb, cache, LISTENBRAINZ_TOKEN=LB_TOKEN,
+                     RECOMMENDER_LISTENBRAINZ_API_URL=echo.url + "/1")
+        result = run(["refresh", "--json"], env)
+        assert result.exit_code == 0, result.stderr
+        assert "ListenBrainz" in result.stderr and "bad auth" in result.stderr  # the note is there, the token not
+        files = "".join(p.read_text(errors="replace") for p in cache.rglob("*") if p.is_file() and p.suffix != ".parquet"
+                        and p.name != "spotify-token.json")
+        for text in (result.stdout, result.stderr, files, run(["status", "--offline"], env).stdout):
+            assert LB_TOKEN not in text
+    finally:
+        echo.close()
+    for status, shape in ((403, "spotify"), (401, "text")):  # and Spotify's API, in its shape and the other
+        echo = _Echo(status, shape)
+        try:
+            result = run(["refresh"], env_of(spotify, lb, mb, cache, RECOMMENDER_SPOTIFY_API_URL=echo.url + "/v1/"))
+        finally:
+            echo.close()
+        assert result.exit_code in (3, 5), result.stderr  # refused, not "unexpected error" (exit 1)
+        assert token not in result.stderr and "unexpected error" not in result.stderr, result.stderr
+        assert status == 403 or echo.url in result.stderr  # a 401 after a refresh names the address set

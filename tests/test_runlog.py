@@ -54,6 +54,15 @@ def test_redact_removes_tokens_and_secrets(text):
 def test_redact_keeps_ordinary_text():
     text = "fetched 120 tracks for playlist 37i9dQZF1DXcBWIGoYBM5M in 3.2 s (expires_in=3600)"
     assert runlog.redact(text) == text
+    # a ListenBrainz algorithm's name is 90 characters a token may hold, words joined by "_": an
+    # unknown one's message (which the CLI's lines redact too) said it was '***'
+    from recommender.config import load_settings
+    for name in ("similar_artists_algorithm", "similar_recordings_algorithm"):
+        algorithm = load_settings(environ={}).listenbrainz[name] + "_typo"
+        said = f"ListenBrainz labs does not know the algorithm {algorithm!r} (listenbrainz.{name})"
+        assert len(algorithm) >= 80 and runlog.redact(said) == said
+    underscored = "_".join(ACCESS[i:i + 30] for i in range(0, len(ACCESS), 30))  # a token's few "_"
+    assert runlog.redact(f"echoed {underscored}") == "echoed ***"
 
 
 def test_log_file_never_contains_tokens(logs):

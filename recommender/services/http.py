@@ -97,13 +97,13 @@ def said(response: requests.Response) -> str:
     line, at most 160 characters, control characters escaped; "" for any other body (an HTML
     page, nothing). MusicBrainz's 503 says "Your requests are exceeding the allowable rate
     limit"; a bare "HTTP 503" read like an outage."""
-    from ..safetext import cut, terminal_safe
+    from ..safetext import cut, redact, terminal_safe
     try:
         body = response.json()
     except ValueError:
         return ""
     text = next((body[k] for k in ("error", "message") if isinstance(body, dict) and isinstance(body.get(k), str)), "")
-    text = " ".join(text.split())
+    text = redact(" ".join(text.split()))  # (a server may repeat the request's token back)
     return f' "{cut(terminal_safe(text), 160)}"' if text else ""
 
 

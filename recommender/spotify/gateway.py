@@ -26,7 +26,7 @@ from spotipy.oauth2 import SpotifyOauthError
 from ..errors import (AppAccessRefused, AuthError, MissingScope, RateLimited, SpotifyError, SpotifyUnavailable,
                       development_mode_refusal, wait_seconds)
 from ..isotime import parse_time, shown, utc_now, younger_than
-from ..safetext import whole_characters
+from ..safetext import redact, whole_characters
 from ..store import atomic_write_text
 from ..wording import configured_at
 
@@ -61,14 +61,15 @@ def _retry_after(exc: SpotifyException) -> float | None:
 def plain_text(body: object, limit: int = 120) -> str:
     """Spotify's words from an error body in one short line: a proxy's HTML page ("<html>
     <head><title>400 Bad Request</title>...") is read as its title (else its text without
-    tags), whitespace is collapsed, and the whole is cut at ``limit`` characters."""
+    tags), whitespace is collapsed, credentials it repeats back are hidden (``safetext.redact``),
+    and the whole is cut at ``limit`` characters."""
     import re
     text = str(body or "")
     if "<" in text and re.search(r"<\s*(html|head|body|title|!doctype)\b", text, re.I):
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
         text = title.group(1) if title else re.sub(r"<[^>]*>", " ", text)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"  # (safetext is above this layer)
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def oauth_error_code(exc: SpotifyOauthError) -> str | None:
@@ -142,6 +143,26 @@ def failure(exc: Exception, timeout: float | None) -> str:
     if isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower():
         return "connection refused"
     return type(exc).__name__
+
+
+def _spotipy_call(client: spotipy.Spotify, method: str, url: str, payload: Any, params: dict) -> Any:
+    """``client._internal_call``; an error answer whose ``error`` is text, not Spotify's object
+    (``{"error": "invalid_client"}``: the accounts service's shape, from an address set to
+    another service) is a SpotifyException as any refusal: spotipy's own reading of it failed
+    with AttributeError, and the run with "unexpected error"."""
+    try:
+        return client._internal_call(method, url, payload, params)
+    except AttributeError as exc:
+        http = exc.__context__
+        if not isinstance(http, requests.exceptions.HTTPError) or http.response is None:
+            raise
+        try:
+            body = http.response.json()
+        except ValueError:
+            body = None
+        text = body.get("error") if isinstance(body, dict) else None
+        raise SpotifyException(http.response.status_code, -1, f"{http.response.url}:\n {text}",
+                               headers=http.response.headers) from None
 
 
 def build_client(auth_manager, settings) -> spotipy.Spotify:
@@ -256,7 +277,7 @@ class Gateway:
         while True:
             self.requests_made += 1
             try:
-                result = self.client._internal_call(method, url, payload, dict(params))
+                result = _spotipy_call(self.client, method, url, payload, dict(params))
             except SpotifyException as exc:
                 status = exc.http_status
                 if status == 401 and not refreshed:
@@ -265,7 +286,8 @@ class Gateway:
                     self._force_refresh()
                     continue
                 if status == 401:
-                    raise AuthError("Spotify rejected the access token even after a refresh: run `recommend auth`") from None
+                    raise AuthError(f"Spotify rejected the access token even after a refresh{self.where}: "
+                                    "run `recommend auth`") from None
                 if status == 429:
                     wait = _retry_after(exc)
                     if getattr(exc, "reason", None) == "QUOTA_EXCEEDED":
