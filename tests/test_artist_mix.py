@@ -54,6 +54,9 @@ def test_factors_follow_the_seed_share_of_the_list():
     assert f.tolist() == pytest.approx([1, 1, 0.8, 0.8 ** 2, 1, 0.8])  # artist 2: no seed, lowered at once
     assert ArtistMix(0.0).factors(values, codes, share, 10).tolist() == [1.0] * 6
     assert mix.factors(values, codes, share, 20)[:4].tolist() == pytest.approx([1, 1, 1, 1])  # longer list
+    # a fractional L x s (README: 2.5 lowers the 3rd track by (1 - artist_mix)^0.5): 0.25 x 10
+    f = mix.factors(values, codes, np.array([0.25, 0.5, 0.0]), 10)
+    assert f[:4].tolist() == pytest.approx([1, 1, 0.8 ** 0.5, 0.8 ** 1.5])
 
 
 def test_a_track_never_gains_from_less_evidence():

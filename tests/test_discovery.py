@@ -842,6 +842,11 @@ def test_mix_takes_only_new_tracks_with_evidence_and_a_swap_within_one_artist_ke
     is_new = np.array([False] * 4 + [True] * 3)
     assert mix_new(["k1", "k2", "k3", "k4"], blended, is_new, set(), 0.5, {t: t for t in blended.index}) == \
         ["k1", "k2", "n1", "n2"]
+    # at least the share: half of 5 unpinned tracks is 3 new, not 2 (README: "at least that share")
+    blended = pd.Series([0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.4, 0.3], index=["k1", "k2", "k3", "k4", "k5", "n1", "n2", "n3"])
+    is_new = np.array([False] * 5 + [True] * 3)
+    assert mix_new(["k1", "k2", "k3", "k4", "k5"], blended, is_new, set(), 0.5, {t: t for t in blended.index}) == \
+        ["k1", "k2", "n1", "n2", "n3"]
 
 
 def test_mix_reads_a_long_ranking_of_new_tracks_best_first_past_its_first_block():

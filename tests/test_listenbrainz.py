@@ -177,6 +177,28 @@ def test_cache_keeps_answers_and_misses_until_their_ttl(tmp_path):
     assert AnswerCache(tmp_path, {}, now=now).get("spotify_ids", "r") is MISSING
 
 
+def test_each_kind_of_answer_is_kept_as_long_as_its_setting_says(tmp_path):
+    """README: similar artists 7 days, recordings, popularity and id mappings 30 days
+    (discovery.ttl_*). The cache's own test gives its days by hand: the settings could map to
+    the wrong kinds and nothing failed."""
+    from recommender.config import load_settings
+    from recommender.services.listenbrainz import answer_cache, ttl_days
+    days = ttl_days(load_settings(environ={}))
+    assert days["similar_artists"] == days["lb_radio"] == 7
+    assert {days[k] for k in ("similar_recordings", "top_recordings", "popularity", "spotify_ids", "isrc")} == {30}
+    mine = load_settings(environ={}, overrides={"discovery.ttl_similar_artists_days": 2,
+                                                "discovery.ttl_recordings_days": 5, "cache.dir": str(tmp_path)})
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    cache = answer_cache(mine)
+    cache.now = now
+    cache.put("similar_artists", "a", [{"mbid": "b"}])
+    cache.put("popularity", "r", {"count": 1})
+    cache.close()
+    later = answer_cache(mine)
+    later.now = now + timedelta(days=3)  # past 2 days, within 5
+    assert later.get("similar_artists", "a") is MISSING and later.get("popularity", "r") == {"count": 1}
+
+
 def test_cache_saves_every_n_answers_so_a_stopped_run_resumes(tmp_path):
     c = AnswerCache(tmp_path, {}, save_every=2)
     c.put("isrc", "A", None)

@@ -157,6 +157,10 @@ def test_a_blocked_artist_is_never_a_pick_yet_stays_a_seed(settings):
     seeds = taste_seeds(lib, s, now=NOW)
     cands, _ = find_candidates(lib, s, seeds)
     assert "s1" in seeds.index and not {"s1", "d5"} & set(cands)
+    # and so in a whole build (this test called the two steps alone: a build that left the
+    # blocked artist out of the seeds failed nothing)
+    built = build_recommendations(lib, s, now=NOW)
+    assert "s1" in built.seeds.index and not {"s1", "d5"} & set(built.track_ids)
 
 
 def test_removed_tracks_and_their_copies_are_never_candidates(settings):

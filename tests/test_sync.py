@@ -365,6 +365,21 @@ def test_genres_probe_once_then_stop_asking(env):
     server.clear_requests()
     refresh_library(gateway, store, settings)
     assert not [r for r in api_requests(server) if r.path.startswith("/v1/artists/") and r.path.count("/") == 3]
+    # README: "when the API has none, it stops asking for 30 days": 29 days on, still none;
+    # 31 days on, one probe again
+    from datetime import timedelta
+
+    from recommender import isotime
+    start = isotime.utc_now()
+    for days, asked in ((29, 0), (31, 1)):
+        old = isotime.set_clock(lambda: start + timedelta(days=days))
+        try:
+            server.clear_requests()
+            refresh_library(gateway, store, settings)
+        finally:
+            isotime.set_clock(old)
+        probes = [r for r in api_requests(server) if r.path.startswith("/v1/artists/") and r.path.count("/") == 3]
+        assert len(probes) == asked, days
 
 
 def test_extended_mode_fields_are_used(small_account, tmp_path):

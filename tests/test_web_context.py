@@ -1568,13 +1568,17 @@ def test_the_next_page_says_why_fewer_tracks_are_new_than_new_share_asks(ctx):
                          "discovery found).") and new, said
 
 
-def test_the_next_page_shows_a_score_as_the_cli_table_does():
+def test_the_next_page_shows_a_score_as_the_cli_table_does(ctx):
     """Scores rounded to 4 decimals for the page, then shown with 3, differed from the CLI's table
     in the third (0.82649: 0.8265 -> 0.827 where the CLI shows 0.826)."""
     from recommender.web.context import _num
     for value in (0.82649, 0.52151, 0.12345449, 1.0, 0.0):
         assert f"{_num(value):.3f}" == f"{value:.3f}", value
     assert _num(float("nan")) is None and _num("x") is None
+    # the page's rows themselves (the helper alone was tested: rows rounded to 4 again failed nothing)
+    result = ctx.preview()
+    rows = ctx.next_rows(result)
+    assert rows and [r["score"] for r in rows] == [round(float(v), 6) for v in result.table["score"]]
 
 
 def test_an_audio_weight_with_no_audio_features_says_it_changes_nothing(ctx):
