@@ -123,7 +123,7 @@ def main() -> None:
         if args.audio > 0:  # a save of the library never writes them (only `import features` does)
             store.save_frame("audio_features", library.audio_features)
         store.update_manifest(fetched_at=now_iso(), user_id=library.user_id)
-    settings = default_settings().with_overrides({"cache.dir": str(cache), "cache.max_age_hours": 1e9})
+    settings = default_settings().with_overrides({"cache.dir": str(cache), "cache.max_age_hours": 36500 * 24})
 
     url_s, first_s = cli_startup(cache)
     t_start = time.perf_counter()

@@ -39,6 +39,7 @@ import pandas as pd
 
 from .artists import mix_inputs
 from .blend import ArtistMix, weight_factors
+from .config import MAX_COUNT, MAX_SECONDS
 from .evaluate import ndcg_at, precision_at, r_precision
 from .library import Library
 
@@ -229,7 +230,7 @@ class StandinService(Service):
         s = settings.with_overrides({"listenbrainz.api_url": self.server.api_url,
                                      "listenbrainz.labs_url": self.server.labs_url, "listenbrainz.token": None,
                                      # a benchmark measures what is found, not a cron run's time
-                                     "discovery.request_budget": 10**9, "discovery.max_seconds": 7 * 86400.0})
+                                     "discovery.request_budget": MAX_COUNT, "discovery.max_seconds": MAX_SECONDS})
         self.client = OpenData.from_settings(s, cache_dir=cache_dir)
         from .standins.listenbrainz import artist_mbid, recording_mbid
         self._artist_mbid, self._recording_mbid = artist_mbid, recording_mbid
