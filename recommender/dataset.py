@@ -61,19 +61,45 @@ def _bare_id(value: str) -> str:
 
 
 def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
+    import warnings
     try:
         # index_col=False: rows that end in a separator (a trailing comma) are not shifted onto an index
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                           compression=csv_compression(path), encoding=encoding, index_col=False)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                             compression=csv_compression(path), encoding=encoding, index_col=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
+            _refuse_a_row_with_a_field_too_many(path, sep, encoding, len(df.columns))
+        return df
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except UnicodeDecodeError:  # Excel's plain "CSV" (Windows-1252): "byte 0xf1 in position 14" of a buffer
         raise not_utf8(path) from None
-    except (OSError, pd.errors.ParserError, EOFError) as exc:
-        # pandas' own words name the line ("Expected 23 fields in line 30, saw 25")
-        raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
+    except (OSError, pd.errors.ParserError, EOFError, ValueError) as exc:
+        # pandas' own words name the line ("Expected 23 fields in line 30, saw 25"); a zip of
+        # several files or none is a ValueError (it was "unexpected error", exit 1)
+        raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
+
+
+def _refuse_a_row_with_a_field_too_many(path: Path, sep: str, encoding: str, columns: int) -> None:
+    """DataError naming the first line whose row has a filled field past the header's ``columns``
+    (pandas, told ``index_col=False``, dropped it with a warning of its own on stderr, and read the
+    row's values one column on: "Night, Drive 0" unquoted made a playlist named by a date, a
+    track of another's name and album). Empty ones are a row that ends in a separator: read."""
+    import csv
+
+    from pandas.io.common import get_handle
+    with get_handle(path, "r", encoding=encoding, compression=csv_compression(path)) as handle:
+        reader = csv.reader(handle.handle, delimiter=sep)
+        before = 0
+        for row in reader:
+            if len(row) > columns and any(cell.strip() for cell in row[columns:]):
+                raise DataError(f"{path}: line {before + 1} has {len(row)} fields where the header has {columns} "
+                                "columns (a value holding an unquoted separator moves the values after it into the "
+                                "wrong columns): put that value in quotes")
+            before = reader.line_num
 
 
 def _unknown_format(columns) -> str:
@@ -225,7 +251,13 @@ def _from_exportify(df: pd.DataFrame, path: Path, features: str, sep: str = ",")
     if uri is None:
         raise DataError(f"{path}: missing column 'Track URI'")
     _require(df, ("Track Name", "Artist Name(s)"), path)
-    df = df.assign(track_id=uri.fillna("").astype(str).map(_bare_id))
+    # a local file (spotify:local:Artist:Album:Title:200) has no track id: its last part, the
+    # length, made every one of them one track "200", merged without a word
+    local = uri.fillna("").astype(str).str.strip().str.startswith("spotify:local:")
+    if local.any():
+        log.warning("%s: %d local %s left out (no Spotify track id: Spotify's API cannot read them)", path,
+                    int(local.sum()), "file" if int(local.sum()) == 1 else "files")
+    df = df[~local.to_numpy()].assign(track_id=uri[~local].fillna("").astype(str).map(_bare_id))
     df = df[df["track_id"] != ""].reset_index(drop=True)
     if "Playlist" in df.columns:
         pl_names = df["Playlist"].fillna(_name_of_file(path))

@@ -156,7 +156,7 @@ def _named(column: str, cells: np.ndarray) -> np.ndarray:
 
 SEPARATORS = (",", ";", "\t")
 GZIP_MARK = b"\x1f\x8b"  # the first bytes of a gzip file (``csv_encoding``, ``csv_compression``)
-_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")  # "2,33e-05" too (a spreadsheet's tiny values)
 
 
 # the first bytes of a spreadsheet's own file: an .xlsx, .ods or .numbers (a zip), an old .xls

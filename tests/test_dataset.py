@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import shutil
 from pathlib import Path
 
@@ -110,6 +111,20 @@ def test_exportify_folder_with_liked_songs(tmp_path):
     lib = load_dataset(tmp_path)
     assert lib.playlists["name"].tolist() == ["Road Trip"]
     assert lib.saved_tracks["track_id"].tolist() == ["ex00000000000000000001"]
+
+
+def test_exportify_local_files_are_left_out_and_said(tmp_path, caplog):
+    """Exportify writes a local file as spotify:local:Artist:Album:Title:200: its last part, the
+    length, made two local files one track "200", the second gone without a word."""
+    df = pd.read_csv(EXPORT)
+    uri = next(c for c in df.columns if c in ("Track URI", "Spotify ID"))
+    local = df.iloc[:2].copy()
+    local[uri] = ["spotify:local:Local+Artist:Local+Album:My+Song:200", "spotify:local:Other:Album:Other+Song:200"]
+    pd.concat([df, local]).to_csv(tmp_path / "Road_Trip.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        lib = load_dataset(tmp_path / "Road_Trip.csv")
+    assert "200" not in set(lib.tracks["track_id"]) and len(lib.playlist_items) == len(df)
+    assert "2 local files left out (no Spotify track id" in caplog.text
 
 
 def test_exportify_missing_column(tmp_path):
@@ -263,6 +278,35 @@ def test_a_row_with_fields_too_many_is_named_by_its_line(tmp_path):
     (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(DataError, match=r"bad\.csv: cannot read as CSV \(.*Expected \d+ fields in line 6, saw \d+\)$"):
         load_dataset(tmp_path / "bad.csv")
+
+
+def test_a_row_with_one_unquoted_separator_is_named_by_its_line_not_read_shifted(tmp_path):
+    """One field too many (a name with an unquoted comma, "Night, Drive 1") was read one column
+    on, exit 0: a playlist named by a date, the track named "Night", its artist " Drive 1", with
+    pandas' own warning on stderr. A row that ends in a separator (every row, in some exports) is
+    still read."""
+    lines = TIDY.read_text().splitlines()  # (the first row: pandas refuses a later one itself, naming it)
+    lines[1] = lines[1].replace(",", ", and,", 2).replace(", and,", ",", 1)
+    (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"bad\.csv: line 2 has \d+ fields where the header has \d+ columns .*put that "
+                                        r"value in quotes$"):
+        load_dataset(tmp_path / "bad.csv")
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("\n".join(line + ("," if i else "") for i, line in enumerate(TIDY.read_text().splitlines()))
+                        + "\n")
+    assert len(load_dataset(trailing).playlist_items) == 30
+
+
+def test_a_zip_of_several_files_or_none_is_said_not_a_crash(tmp_path):
+    """`--dataset multi.zip`: "unexpected error: ValueError: Multiple files found in ZIP file"
+    (exit 1), where `import features` says it in a line (exit 2)."""
+    import zipfile
+    for name, members in (("multi.zip", ["a.csv", "b.csv"]), ("empty.zip", [])):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            for m in members:
+                z.write(TIDY, m)
+        with pytest.raises(DataError, match=rf"{name}: cannot read as CSV \(.*(Multiple|Zero) files found"):
+            load_dataset(tmp_path / name)
 
 
 def _copy_with(src: Path, dest: Path, **changes) -> Path:

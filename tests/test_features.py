@@ -328,6 +328,8 @@ def test_a_comma_files_number_with_a_comma_is_not_guessed():
     """"1,234" in a ',' file is thousands or decimals: it cannot tell, so it is no number."""
     assert np.isnan(ft.numbers(["1,234"])).all()
     assert ft.numbers(["0,5", "1.5", ""], decimal_comma=True)[:2].tolist() == [0.5, 1.5]
+    # an exponent too: "2,33e-05" was no number, and its row skipped (11,811 of the real 32,833)
+    assert ft.numbers(["2,33e-05", "-1,5E+2"], decimal_comma=True).tolist() == [2.33e-05, -150.0]
 
 
 RATIO_HEADER = "track_id,danceability,energy,speechiness,acousticness,instrumentalness,liveness,valence,tempo"
