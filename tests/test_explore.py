@@ -611,6 +611,12 @@ def test_a_word_is_found_whole_before_its_trigrams_spread_over_two_words():
     # tracks from elsewhere (a Spotify search's) are scored as the index scores its own
     for q in ("viva", "surviva vivegam", "beijo 2de1", "filler song"):
         assert np.allclose(idx.score_texts(q, tracks), idx.scores(q)), q
+    # "half a title's weight": of the score past the word's coverage (whole in both), the album's
+    # match gets half the title's (an album weight of 0 or 2 kept the order above)
+    from recommender.searchindex import COVERAGE_WEIGHT
+    two = SearchIndex.build([("t", "Viva", "Zed", "Songs"), ("a", "Other Thing", "Band", "Viva"), *tracks[3:]])
+    by = {h["track_id"]: h["score"] for h in two.query("viva", 2)}
+    assert (by["a"] - COVERAGE_WEIGHT) / (by["t"] - COVERAGE_WEIGHT) == pytest.approx(0.5)
 
 
 def test_a_track_id_uri_or_link_searched_for_finds_that_track():

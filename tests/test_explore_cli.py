@@ -483,6 +483,14 @@ def test_a_moods_list_names_the_point_it_is_of_as_the_moods_page_does(tmp_path):
     text = out.stdout
     title = text.splitlines()[0]
     assert title.startswith("Tracks for a calm mood (valence ") and ", energy " in title, title
+    # the point named is the one the list is of: each track's distance is from it (the title with
+    # the quadrant's fixed centre instead failed nothing)
+    import re
+    tv, te = (float(x) for x in re.search(r"valence ([\d.]+), energy ([\d.]+)\)", title).groups())
+    rows = json.loads(CliRunner().invoke(cli.app, ["moods", "recommend", "--demo", "--mood", "calm", "--json"],
+                                         env=env).stdout)
+    assert rows and all(abs(r["distance"] - ((r["valence"] - tv) ** 2 + (r["energy"] - te) ** 2) ** 0.5) <= 0.01
+                        for r in rows), (title, rows[:3])
     assert cli._as_the_page_rounds(0.625, 2) == "0.63" and cli._as_the_page_rounds(0.375, 2) == "0.38"
     assert cli._as_the_page_rounds(0.1, 2) == "0.10"
 
@@ -531,3 +539,15 @@ def test_moods_cluster_says_why_the_audio_features_of_some_tracks_were_not_used(
             "are of the tracks' words; a lower moods.min_audio_share clusters those 5 by their sound") in said, said
     assert json.loads(run(["moods", "cluster", "Synth Nights", "--dataset", str(data), "--json"],
                           tmp_path).stdout)["with_audio_features"] == 5
+
+
+def test_a_long_search_query_is_cut_in_the_no_match_line_and_the_tables_title(tmp_path):
+    """README: a query past 80 characters is cut in that line and the table's title (a pasted
+    paragraph filled the terminal twice over); nothing tested it."""
+    from recommender import cli
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path), "COLUMNS": "200"}
+    for query, line in (("zq" * 100, "No match for"), ("Zombie " + "x" * 200, "Tracks matching")):
+        out = CliRunner().invoke(cli.app, ["search", "--demo", query], env=env)
+        assert out.exit_code == 0, out.stderr
+        said = next(row for row in out.stdout.splitlines() if line in row)
+        assert query[:79] in said and query not in said and "…" in said, said

@@ -242,6 +242,17 @@ def test_forty_days_of_daily_runs(world, monkeypatch):
     quiet = [j["spotify"] for j in journal if j["day"] > 2 and j["exit"] == 0
              and j["day"] not in ALBUM_RECHECK_DAYS | {31, 32} and j["day"] not in (REMOVE, SAVE, HAND_ADD)]
     assert max(quiet) <= 25 and journal[0]["spotify"] > 300
+    # and the README's own figures ("Over weeks"; a bound of 25 let a quiet day go from 13 to 19
+    # unseen): day 1 384 Spotify, 81 ListenBrainz/labs, 24 MusicBrainz; a quiet day 13; a day
+    # something changed 16 to 19; a recheck day 53; day 31, when the answers of day 1 expire, 192
+    spotify_of = {j["day"]: j["spotify"] for j in journal if j["exit"] == 0}
+    assert (journal[0]["spotify"], journal[0]["listenbrainz"], journal[0]["musicbrainz"]) == (384, 81, 24)
+    changed = {REMOVE, SAVE, HAND_ADD, NEW_PLAYLIST, EDIT_PLAYLIST}
+    after = {REMOVE + 1, LISTENBRAINZ_DOWN + 1}  # the day after a removal, after open data came back
+    calm = set(spotify_of) - changed - after - ALBUM_RECHECK_DAYS - {1, 31}
+    assert {d: spotify_of[d] for d in calm} == dict.fromkeys(calm, 13)
+    assert all(16 <= spotify_of[d] <= 19 for d in changed | after)
+    assert {spotify_of[d] for d in ALBUM_RECHECK_DAYS - {LISTENBRAINZ_DOWN}} == {53} and spotify_of[31] == 192
     assert len(list(cache.glob("recommend.log*"))) == LOG_BACKUPS  # rotated once in 40 days at 20 kB
     # the README's requests per day ("Over weeks"): `pytest tests/test_weeks.py -s -n 0` prints them
     print("\nday exit spotify listenbrainz musicbrainz")
