@@ -1542,9 +1542,11 @@ def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: 
 @command("show", parent=config_app, examples=("recommend config show", "recommend config show --json",
                                                "recommend config show --demo"))
 def config_show_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
-                    demo: Annotated[bool, typer.Option("--demo", help="The settings the --demo commands use: these "
-                                                                      "with the demo's own file (what `recommend web "
-                                                                      "--demo` saved) on top.")] = False) -> None:
+                    demo: Annotated[bool, typer.Option("--demo", help="The settings the --demo commands start "
+                                                                      "from: these with the demo's own file (what "
+                                                                      "`recommend web --demo` saved) on top (the "
+                                                                      "stand-ins' addresses and client id are set as "
+                                                                      "a demo runs).")] = False) -> None:
     """Print the merged configuration (secrets redacted)."""
     import yaml
     settings = _settings(config)
@@ -1739,7 +1741,9 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
         nameless = g.get("nameless", 0)
         unnamed = f" ({nameless} with no name to look up by)" if nameless else ""
-        more = (f"`recommend enrich genres` looks up {g['to_look_up']} more{unnamed}" if g.get("to_look_up", 1) else
+        more = (f"`recommend enrich genres` looks up {g['to_look_up']} more"
+                + (f"; {nameless} {plural(nameless, 'has', 'have')} no name to look up by" if nameless else "")
+                if g.get("to_look_up", 1) else
                 f"every artist {'with a name ' if nameless else ''}is looked up{unnamed}; MusicBrainz gave the "
                 "others none (asked again after enrich.retry_misses_days)")
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))

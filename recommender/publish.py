@@ -609,8 +609,11 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
         stopped = info.get(CUT_OFF) if isinstance(info.get(CUT_OFF), list) else []
         replaced = [set(w.get("ids", [])) for w in unsettled + _unsettled(stopped) if w.get("op") == "PUT"]
         if pending is not None:
-            added_meanwhile = sum(1 for t in current if t not in known)
-            replaced.append(set(pending[:max(0, MAX_WRITE - added_meanwhile)]))
+            # a track of no write of ours: a hand add, or another computer's pick (its replace,
+            # after our stopped run, drops what it does not list: no removal of yours is told
+            # from it then, as ``other`` tells none while our write is unfinished)
+            foreign = sum(1 for t in current if t not in known)
+            replaced.append(set() if foreign else set(pending[:MAX_WRITE]))
         newly_removed = [t for t in last if t not in cur and all(t in r for r in replaced)]
         user_removed = list(dict.fromkeys(user_removed + newly_removed))
     kept = set(pinned)  # a track the user added back is wanted again

@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterable
 
 # ----- credentials ---------------------------------------------------------------------------
 REDACTED = "***"
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+# (a credential is 16 characters or more: "Basic Beats", a playlist's name, is no header)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]{16,}=*")
 _KEY_VALUE = re.compile(
     r"""(?ix)
     (["']?\b(?:access_token|refresh_token|client_secret|code_verifier|id_token)\b["']?

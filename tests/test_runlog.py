@@ -61,6 +61,10 @@ def test_redact_keeps_ordinary_text():
         algorithm = load_settings(environ={}).listenbrainz[name] + "_typo"
         said = f"ListenBrainz labs does not know the algorithm {algorithm!r} (listenbrainz.{name})"
         assert len(algorithm) >= 80 and runlog.redact(said) == said
+    # names that begin like an Authorization header's scheme stay (every printed line is redacted)
+    for name in ("name: Basic Beats", "Bearer of Bad News - The Band", "basic instinct mix"):
+        assert runlog.redact(name) == name
+    assert runlog.redact("bad auth Basic YW55OkNTRUNSRVRlbnZZWVkxMTEyMjI=") == "bad auth Basic ***"
     underscored = "_".join(ACCESS[i:i + 30] for i in range(0, len(ACCESS), 30))  # a token's few "_"
     assert runlog.redact(f"echoed {underscored}") == "echoed ***"
 

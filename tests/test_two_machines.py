@@ -239,3 +239,19 @@ def test_added_after_last_write_tells_a_write_from_later_adds():
     assert publish.added_after_last_write({"a": at(0), "b": at(30)}, ["a", "b"]) == ["b"]  # alike: the earlier is the write
     many = {f"t{i}": at(0) for i in range(101)}
     assert publish.added_after_last_write({**many, "x": at(30)}, [*many, "x"]) == []  # over 100: runs may only add
+
+
+def test_a_replace_by_the_other_computer_after_a_killed_run_here_is_not_taken_for_removals(machines):
+    """A run here killed (or stopped) while writing leaves its list unfinished; the other
+    computer's cron job then replaces the playlist. Its dropped tracks were taken for your
+    removals, banned for good: a removal is told after a stopped run only while the playlist
+    holds no track of another's write."""
+    a, b, tick = machines
+    tracks = small_ids(a.server)
+    a.run(tracks[:6])
+    tick()
+    a.store.update_manifest(managed_playlist={**a.managed(), "pending": tracks[:8]})  # kill -9: nothing written
+    tick()
+    b.run(tracks[4:10])  # drops tracks[:4]
+    tick()
+    assert not set(a.state().user_removed) & set(tracks[:4])

@@ -160,7 +160,7 @@ def _spotipy_call(client: spotipy.Spotify, method: str, url: str, payload: Any, 
             body = http.response.json()
         except ValueError:
             body = None
-        text = body.get("error") if isinstance(body, dict) else None
+        text = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), str) else ""
         raise SpotifyException(http.response.status_code, -1, f"{http.response.url}:\n {text}",
                                headers=http.response.headers) from None
 
