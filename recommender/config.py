@@ -716,7 +716,9 @@ def _bound(value: float) -> str:
 def _validate_bounds(data: dict, where) -> None:
     """Every numeric key within its BOUNDS; n-gram ranges [min, max] with 1 <= min <= max;
     tune.grid a non-empty list of non-negative numbers; tune.fixed a list of scorer names; a
-    non-empty playlist name."""
+    non-empty playlist name. Every value past its bound is named at once, in file order (an
+    upgrade that brought new bounds had a cron run fail once per value, in the table's order)."""
+    past: list[tuple[str, str]] = []  # (where, the rest of its message)
     for pattern, (low, high) in BOUNDS.items():
         for dotted in _expand(data, pattern):
             value = _get(data, dotted)
@@ -738,7 +740,15 @@ def _validate_bounds(data: dict, where) -> None:
                     rule = (f"must be between {_bound(lo)} and {_bound(hi)}"
                             + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + _bound(lo)}"
                                f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + _bound(hi)})"))
-                raise ConfigError(f"{where(dotted)}: {dotted} {rule}, got {value!r}")
+                past.append((where(dotted), f"{dotted} {rule}, got {value!r}"))
+    if past:
+        def place(at: str) -> tuple[str, int]:  # (origin, line): "FILE: line 7" -> (FILE, 7)
+            origin, _, line = at.rpartition(": line ")
+            return (origin, int(line)) if line.isdigit() else (at, 0)
+        (first_at, first), *more = sorted(past, key=lambda p: place(p[0]))
+        also = "; ".join(f"{f'line {place(at)[1]}' if place(at)[0] == place(first_at)[0] else at}: {what}"
+                         for at, what in more)
+        raise ConfigError(f"{first_at}: {first}" + (f" (also past its bound: {also})" if more else ""))
     for dotted in NGRAM_KEYS:
         value = _get(data, dotted)
         if (not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)

@@ -560,3 +560,14 @@ def test_a_comment_at_the_end_of_the_file_stays_at_its_end_when_a_section_is_add
         path.read_text()
     set_values(path, {"scorers.year.weight": DELETE, "candidates.new_share": DELETE})
     assert path.read_text() == text
+
+
+def test_every_value_past_its_bound_is_named_at_once_in_file_order(tmp_path):
+    """An upgrade that brought new bounds: three values of an older config past them made three
+    failed cron nights, each naming one, not in the file's order."""
+    path = write(tmp_path, "discovery:\n  request_budget: 5000000\nrefresh:\n  discovery_albums_per_artist: 2000000\n"
+                           "schedule:\n  log_backups: 5000\n")
+    assert refused(path) == (
+        f"{path}: line 2: discovery.request_budget must be at most 1000000, got 5000000 (also past its bound: "
+        "line 4: refresh.discovery_albums_per_artist must be at most 1000000, got 2000000; line 6: "
+        "schedule.log_backups must be between 0 and 1000, got 5000)")
