@@ -939,11 +939,10 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
             # not yet (a track you added by hand since the last run, found again by the next);
             # a removal's time tells a track you add by hand after it (kept) from one added before
             from .isotime import utc_now
-            ended = list(info.get(ENDED_PINS) or [])
-            known = set(info.get("last_written") or []) | set(ended)
             removed_at = removal_times(info)
             changes["managed_playlist"] = {**info, "pinned": [t for t in info.get("pinned") or [] if t not in drop],
-                                           ENDED_PINS: ended + [t for t in dict.fromkeys(drop) if t not in known],
+                                           ENDED_PINS: list(info.get(ENDED_PINS) or [])
+                                           + [t for t in dict.fromkeys(drop) if t not in settled],
                                            REMOVED_AT: {**removed_at, **dict.fromkeys(remove, utc_now().isoformat())}}
         return store.update_manifest(**changes)
 

@@ -25,7 +25,7 @@ from typing import Any
 from .errors import StorageError, make_dirs, private_mkdirs
 from .isotime import age_seconds, shown, system_now, time_or_none, utc_now
 from .lock import describe_holder, holders, lock_path, open_locked, same_file
-from .safetext import json_safe, redact, remember_secrets, terminal_safe  # noqa: F401 (redact: runlog.redact too)
+from .safetext import json_safe, redact, remember_secrets, terminal_safe
 from .store import DISCOVERING, atomic_write_text
 
 log = logging.getLogger(__name__)
