@@ -28,8 +28,10 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import MAX_DURATION_MS, check_input, csv_compression, csv_encoding, csv_separator, first_line, not_utf8, read_features, rule_text
+from .features import (MAX_DURATION_MS, check_input, csv_compression, csv_encoding, csv_records, csv_separator,
+                       first_line, not_utf8, read_features, rule_text)
 from .library import Library
+from .wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +90,11 @@ def _refuse_a_row_with_a_field_too_many(path: Path, sep: str, encoding: str, col
     (pandas, told ``index_col=False``, dropped it with a warning of its own on stderr, and read the
     row's values one column on: "Night, Drive 0" unquoted made a playlist named by a date, a
     track of another's name and album). Empty ones are a row that ends in a separator: read."""
-    import csv
-
-    from pandas.io.common import get_handle
-    with get_handle(path, "r", encoding=encoding, compression=csv_compression(path)) as handle:
-        reader = csv.reader(handle.handle, delimiter=sep)
-        before = 0
-        for row in reader:
-            if len(row) > columns and any(cell.strip() for cell in row[columns:]):
-                raise DataError(f"{path}: line {before + 1} has {len(row)} fields where the header has {columns} "
-                                "columns (a value holding an unquoted separator moves the values after it into the "
-                                "wrong columns): put that value in quotes")
-            before = reader.line_num
+    for line, row in csv_records(path, sep, encoding):
+        if len(row) > columns and any(cell.strip() for cell in row[columns:]):
+            raise DataError(f"{path}: line {line} has {len(row)} fields where the header has {columns} columns (a "
+                            "value holding an unquoted separator moves the values after it into the wrong columns): "
+                            "put that value in quotes")
 
 
 def _unknown_format(columns) -> str:
@@ -255,8 +250,9 @@ def _from_exportify(df: pd.DataFrame, path: Path, features: str, sep: str = ",")
     # length, made every one of them one track "200", merged without a word
     local = uri.fillna("").astype(str).str.strip().str.startswith("spotify:local:")
     if local.any():
-        log.warning("%s: %d local %s left out (no Spotify track id: Spotify's API cannot read them)", path,
-                    int(local.sum()), "file" if int(local.sum()) == 1 else "files")
+        n = int(local.sum())
+        log.warning("%s: %d local %s left out (no Spotify track id: Spotify's API cannot read them)", path, n,
+                    plural(n, "file"))
     df = df[~local.to_numpy()].assign(track_id=uri[~local].fillna("").astype(str).map(_bare_id))
     df = df[df["track_id"] != ""].reset_index(drop=True)
     if "Playlist" in df.columns:

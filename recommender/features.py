@@ -19,7 +19,7 @@ import csv
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -426,6 +426,20 @@ def _read_csv(path: Path, sep: str, encoding: str) -> tuple[pd.DataFrame, np.nda
     return df[wanted].set_axis([str(header[i]) for i in wanted], axis=1), extra
 
 
+def csv_records(path: Path, sep: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """Each row of a CSV file with the line it starts on, as an editor numbers them (a quoted
+    value holding a line break makes one row of several lines; blank lines are no rows), the
+    file opened as pandas opens it (its compressions, the text read with newline="" as csv needs)."""
+    from pandas.io.common import get_handle
+    with get_handle(path, "r", encoding=encoding, compression=csv_compression(path)) as handle:
+        reader = csv.reader(handle.handle, delimiter=sep)
+        before = 0
+        for row in reader:
+            if row:
+                yield before + 1, row
+            before = reader.line_num
+
+
 def _record_lines(path: Path, sep: str, encoding: str) -> Callable[[int], int]:
     """Row position (0: the first row after the header) -> the file's line where that row
     starts, as an editor numbers them, worked out on first use (only a skipped row's message
@@ -438,15 +452,7 @@ def _record_lines(path: Path, sep: str, encoding: str) -> Callable[[int], int]:
     def line(position: int) -> int:
         if not starts:
             try:
-                from pandas.io.common import get_handle
-                # (pandas' own opening: its compressions, the text read with newline="" as csv needs)
-                with get_handle(path, "r", encoding=encoding, compression=csv_compression(path)) as handle:
-                    reader = csv.reader(handle.handle, delimiter=sep)
-                    before = 0
-                    for row in reader:
-                        if row:
-                            starts.append(before + 1)
-                        before = reader.line_num
+                starts.extend(start for start, _ in csv_records(path, sep, encoding))
             except Exception as exc:  # noqa: BLE001 - only the numbering is lost
                 log.debug("%s: line numbers by position (%s)", path, exc)
                 starts.append(0)
