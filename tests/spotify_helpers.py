@@ -62,3 +62,27 @@ def add_by_hand(gateway, playlist_id: str, tracks: list[str], position: int | No
 def add_by_collaborator(server, playlist_id: str, tracks: list[str], user: str = "a-friend") -> None:
     """Another user adds tracks to the playlist (made collaborative: ``added_by`` is theirs)."""
     server.add_as(user, playlist_id, tracks)
+
+
+class LocalServer:
+    """An HTTP server of the test's own on 127.0.0.1 (a free port), answering with ``handler``
+    (a ``BaseHTTPRequestHandler`` class) in a thread: ``url`` is its base, without a final "/".
+    A context manager, or ``close()``: a misbehaving service, a proxy, an echo."""
+
+    def __init__(self, handler: type) -> None:
+        import http.server
+        import threading
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> "LocalServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

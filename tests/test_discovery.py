@@ -2545,10 +2545,10 @@ def test_a_wrong_musicbrainz_address_keeps_the_last_finds_and_forgets_its_artist
     "no MBID", found from the answers the warning said were not kept. That run also dropped the
     last discovery's finds, which a MusicBrainz down keeps. Now the run warns in both cases,
     keeps the last finds, and forgets the artists it missed; the mended run finds them again."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     from recommender import jobs
+    from spotify_helpers import LocalServer
 
     class Other(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
@@ -2561,8 +2561,7 @@ def test_a_wrong_musicbrainz_address_keeps_the_last_finds_and_forgets_its_artist
 
         def log_message(self, *args):
             pass
-    other = HTTPServer(("127.0.0.1", 0), Other)
-    threading.Thread(target=other.serve_forever, daemon=True).start()
+    other = LocalServer(Other)
     try:
         with jobs.demo_environment(refreshed_demo) as (demo, server):
             jobs.demo_login(demo)
@@ -2570,7 +2569,7 @@ def test_a_wrong_musicbrainz_address_keeps_the_last_finds_and_forgets_its_artist
             (Path(demo.frames_dir) / "opendata" / "isrc.json").unlink()  # as on a first run: every ISRC asked
             artists.unlink()
             open_data = {"similar_artists", "similar_recordings"}
-            wrong = demo.with_overrides({"enrich.musicbrainz_url": f"http://127.0.0.1:{other.server_port}/ws/2/"})
+            wrong = demo.with_overrides({"enrich.musicbrainz_url": f"{other.url}/ws/2/"})
             result = jobs.build_playlist(wrong, dry_run=True, force_refresh=True)
             assert [m for m in result.messages if "MusicBrainz knew none of the" in m], result.messages
             assert result.table["source"].isin(open_data).any()  # the last discovery's finds stay
@@ -2579,7 +2578,7 @@ def test_a_wrong_musicbrainz_address_keeps_the_last_finds_and_forgets_its_artist
             assert not any("knew none" in m for m in mended.messages)
             assert (mended.table["source"] == "similar_artists").any()
     finally:
-        other.shutdown()
+        other.close()
 
 
 def test_answers_with_values_of_the_wrong_type_are_read_leniently(tmp_path, world_standins):

@@ -230,7 +230,6 @@ class _Misbehaving:
 
     def __init__(self, mode: str):
         import http.server
-        import threading
         outer = self
         self.hits = 0
 
@@ -275,14 +274,12 @@ class _Misbehaving:
                 except OSError:
                     pass  # the client left
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        from spotify_helpers import LocalServer
+        self.local = LocalServer(Handler)
+        self.url = self.local.url + "/"
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.local.close()
 
 
 @pytest.mark.parametrize("mode, said", [("drip", "gave no answer within"), ("huge", "larger than 32 MB"),

@@ -398,36 +398,29 @@ def test_clients_that_may_ask_nothing_do_not_say_they_ask_without_a_contact(tmp_
     assert not [r for r in caplog.records if "enrich.contact" in r.getMessage()]
 
 
-class _Echo:
-    """A server on 127.0.0.1 that refuses every request with ``status``, its answer repeating the
-    request's Authorization header back (a debugging proxy, an httpbin-like service at a wrong
+def _echo(status: int, shape: str):
+    """A server of the test's own that refuses every request with ``status``, its answer repeating
+    the request's Authorization header back (a debugging proxy, an httpbin-like service at a wrong
     address): ``shape`` "spotify" ({"error": {"status", "message"}}) or "text" ({"error": "..."})."""
+    from http.server import BaseHTTPRequestHandler
 
-    def __init__(self, status: int, shape: str) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from spotify_helpers import LocalServer
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                said = "bad auth " + str(self.headers.get("Authorization"))
-                body = {"error": {"status": status, "message": said}} if shape == "spotify" else {"error": said}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            do_GET = do_POST = do_PUT = _answer
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            said = "bad auth " + str(self.headers.get("Authorization"))
+            body = {"error": {"status": status, "message": said}} if shape == "spotify" else {"error": said}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        do_GET = do_POST = do_PUT = _answer
 
-            def log_message(self, *args):
-                pass
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        def log_message(self, *args):
+            pass
+    return LocalServer(Handler)
 
 
 def test_a_credential_a_server_repeats_back_is_in_no_message_note_json_or_file(world, tmp_path):
@@ -440,7 +433,7 @@ def test_a_credential_a_server_repeats_back_is_in_no_message_note_json_or_file(w
     spotify, lb, mb = world
     cache = tmp_path / "cache"
     token = save_login(spotify, cache, client_id="privacy-client")["access_token"]
-    echo = _Echo(500, "text")
+    echo = _echo(500, "text")
     try:
         env = env_of(spotify, lb, mb, cache, LISTENBRAINZ_TOKEN=LB_TOKEN,
                      RECOMMENDER_LISTENBRAINZ_API_URL=echo.url + "/1")
@@ -454,7 +447,7 @@ def test_a_credential_a_server_repeats_back_is_in_no_message_note_json_or_file(w
     finally:
         echo.close()
     for status, shape in ((403, "spotify"), (401, "text")):  # and Spotify's API, in its shape and the other
-        echo = _Echo(status, shape)
+        echo = _echo(status, shape)
         try:
             result = run(["refresh"], env_of(spotify, lb, mb, cache, RECOMMENDER_SPOTIFY_API_URL=echo.url + "/v1/"))
         finally:

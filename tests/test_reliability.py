@@ -309,7 +309,6 @@ class _Proxy:
 
     def __init__(self):
         import http.server
-        import threading
         import urllib.error
         import urllib.request
         proxy = self
@@ -340,13 +339,12 @@ class _Proxy:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        from spotify_helpers import LocalServer
+        self.local = LocalServer(Handler)
+        self.url = self.local.url
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.local.close()
 
 
 def test_a_proxy_set_only_in_the_login_shell_reaches_the_scheduled_run(logged_in, shim, tmp_path):
