@@ -587,6 +587,10 @@ def _blend_weights(data: dict) -> dict[str, float]:
 def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mapping[str, int]] | None = None) -> None:
     """The rules beyond each value's type; every error names where the value came from
     (``sources``) and, for a file, its line (``lines``: file -> key -> line)."""
+    def place(dotted: str) -> tuple[str, int]:  # (the file or variable it came from, its line there or 0)
+        origin = sources.get(dotted, str(DEFAULT_FILE))
+        return origin, ((lines or {}).get(origin) or {}).get(dotted, 0)
+
     def where(dotted: str) -> str:
         origin = sources.get(dotted, str(DEFAULT_FILE))
         return _at(origin, (lines or {}).get(origin), dotted)
@@ -655,7 +659,7 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
             node = node[part]
         if node < 0:
             raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {node}")
-    _validate_bounds(data, where)
+    _validate_bounds(data, where, place)
     said = template_problem(data["playlist"]["description"])  # here, with its line: it said so at the first write
     if said:
         raise ConfigError(f"{where('playlist.description')}: playlist.description: {said}")
@@ -713,12 +717,12 @@ def _bound(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else format(value, "g")
 
 
-def _validate_bounds(data: dict, where) -> None:
+def _validate_bounds(data: dict, where, place) -> None:
     """Every numeric key within its BOUNDS; n-gram ranges [min, max] with 1 <= min <= max;
     tune.grid a non-empty list of non-negative numbers; tune.fixed a list of scorer names; a
     non-empty playlist name. Every value past its bound is named at once, in file order (an
     upgrade that brought new bounds had a cron run fail once per value, in the table's order)."""
-    past: list[tuple[str, str]] = []  # (where, the rest of its message)
+    past: list[tuple[str, str]] = []  # (key, the rest of its message)
     for pattern, (low, high) in BOUNDS.items():
         for dotted in _expand(data, pattern):
             value = _get(data, dotted)
@@ -740,15 +744,16 @@ def _validate_bounds(data: dict, where) -> None:
                     rule = (f"must be between {_bound(lo)} and {_bound(hi)}"
                             + ("" if lo_in and hi_in else f" ({'' if lo_in else 'more than ' + _bound(lo)}"
                                f"{'' if lo_in or hi_in else ', '}{'' if hi_in else 'less than ' + _bound(hi)})"))
-                past.append((where(dotted), f"{dotted} {rule}, got {value!r}"))
+                past.append((dotted, f"{dotted} {rule}, got {value!r}"))
     if past:
-        def place(at: str) -> tuple[str, int]:  # (origin, line): "FILE: line 7" -> (FILE, 7)
-            origin, _, line = at.rpartition(": line ")
-            return (origin, int(line)) if line.isdigit() else (at, 0)
-        (first_at, first), *more = sorted(past, key=lambda p: place(p[0]))
-        also = "; ".join(f"{f'line {place(at)[1]}' if place(at)[0] == place(first_at)[0] else at}: {what}"
-                         for at, what in more)
-        raise ConfigError(f"{first_at}: {first}" + (f" (also past its bound: {also})" if more else ""))
+        (key, first), *more = sorted(past, key=lambda p: place(p[0]))
+        origin = place(key)[0]
+
+        def short(dotted: str) -> str:  # "line 7" in the first one's file, else where it came from
+            at, line = place(dotted)
+            return f"line {line}" if at == origin and line else where(dotted)
+        also = "; ".join(f"{short(d)}: {what}" for d, what in more)
+        raise ConfigError(f"{where(key)}: {first}" + (f" (also past its bound: {also})" if more else ""))
     for dotted in NGRAM_KEYS:
         value = _get(data, dotted)
         if (not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
