@@ -1528,6 +1528,7 @@ def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: 
         raise UsageError(f"recommend web needs the 'web' extra ({missing} is missing): {hint}"
                          + (" (from a source checkout: pip install '.[web]')" if hint.startswith("pip ") else "")) from None
     settings = _settings(config)
+    opened: list[str] = []
 
     def ready(url: str) -> None:
         print(url, file=sys.__stdout__, flush=True)  # first on stdout, even with --quiet (as Jupyter does)
@@ -1535,8 +1536,14 @@ def _web(config, quiet: bool, verbose: bool, demo: bool, port: int, no_browser: 
         _logging(settings, quiet, verbose, demo)  # after the URL: the log's set-up imports pandas
         if not no_browser:
             from .web.server import open_browser
+            opened.append(url)
             open_browser(url, settings.cache_dir, say=_err)  # beside the server: a text browser waits for it
-    run_web(settings, demo=demo, port=port, ready=ready)
+    try:
+        run_web(settings, demo=demo, port=port, ready=ready)
+    finally:
+        if opened:  # the browser's start page holds a token that is dead now
+            from .web.server import remove_browser_page
+            remove_browser_page(opened[0], settings.cache_dir)
 
 
 @command("show", parent=config_app, examples=("recommend config show", "recommend config show --json",

@@ -133,6 +133,20 @@ def browser_url(url: str, directory) -> str:
     return path.resolve().as_uri()
 
 
+def remove_browser_page(url: str, directory) -> None:
+    """Remove ``browser_url``'s page once the app that ``url`` opens has stopped: its token is
+    worth nothing then (it was left behind in the data directory). A page another `recommend web`
+    wrote since, for its own URL, is left to it."""
+    import html
+    from pathlib import Path
+    path = Path(directory) / OPEN_FILE
+    try:
+        if f'url={html.escape(url, quote=True)}"' in path.read_text(encoding="utf-8"):
+            path.unlink()
+    except (OSError, UnicodeDecodeError):
+        pass  # no page (no browser was started), or not ours to remove
+
+
 def no_browser(url: str, why: str) -> str:
     """What to do when no browser was started: open the URL elsewhere, through a tunnel."""
     from urllib.parse import urlsplit
