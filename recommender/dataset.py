@@ -29,7 +29,7 @@ import pandas as pd
 from . import schema
 from .errors import DataError, NotEnoughData
 from .features import (MAX_DURATION_MS, check_input, csv_compression, csv_encoding, csv_records, csv_separator,
-                       first_line, not_utf8, read_features, rule_text)
+                       first_line, not_utf8, read_features, rule_text, sep_line)
 from .library import Library
 from .wording import plural
 
@@ -69,7 +69,8 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                             compression=csv_compression(path), encoding=encoding, index_col=False)
+                             compression=csv_compression(path), encoding=encoding, index_col=False,
+                             skiprows=sep_line(path, encoding))
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
             _refuse_a_row_with_a_field_too_many(path, sep, encoding, len(df.columns))
         return df
@@ -171,6 +172,9 @@ def _whole_numbers(values: pd.Series, low: int, high: int, path: Path, column: s
 def _from_tidytuesday(df: pd.DataFrame, path: Path, features: str, sep: str = ",") -> dict[str, pd.DataFrame]:
     _require(df, TIDY_REQUIRED, path)
     df = df.dropna(subset=["track_id", "playlist_id"])
+    # ids as URIs or links ("spotify:track:ID", a file written by another tool) are their ids
+    df = df.assign(**{c: df[c].map(_bare_id, na_action="ignore") for c in ("track_id", "playlist_id", "track_album_id")})
+    df = df[(df["track_id"] != "") & (df["playlist_id"] != "")]
     df = df.drop_duplicates(["playlist_id", "track_id"]).reset_index(drop=True)
     artist = df["track_artist"].fillna("").astype(str)
     artist_ids = artist.map(artist_id_for)
@@ -215,6 +219,39 @@ EXPORTIFY_AUDIO = {
     "instrumentalness": "Instrumentalness", "liveness": "Liveness", "valence": "Valence",
     "tempo": "Tempo",
 }
+
+
+EXPORTIFY_COLUMNS = (*EXPORTIFY_ID_COLUMNS, "Track Name", "Artist Name(s)", "Playlist", "Artist URI(s)", "Artist IDs",
+                     "Album Name", "Album URI", "Album Release Date", "Release Date", "ISRC", "Explicit", "Explicit?",
+                     "Popularity", "Duration (ms)", "Track Duration (ms)", "Genres", "Added At",
+                     *EXPORTIFY_AUDIO.values())
+TIDY_COLUMNS = (*TIDY_REQUIRED, "track_popularity", "duration_ms", *schema.AUDIO_COLUMNS)
+
+
+def _key(column) -> str:
+    return str(column).strip().casefold()
+
+
+def _known_names(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its columns named as its format names them, whatever their case and the
+    spaces around them ("Track_ID", "track uri " from a hand-made or re-saved file: "unknown CSV
+    format" before). A column already named so is kept, and a second of the same name left as it is."""
+    keys = {_key(c) for c in df.columns}
+    if {"track_id", "playlist_id"} <= keys:
+        known = TIDY_COLUMNS
+    elif keys & {_key(c) for c in EXPORTIFY_ID_COLUMNS}:
+        known = EXPORTIFY_COLUMNS
+    else:
+        return df
+    wanted = {_key(name): name for name in known}
+    taken = set(df.columns)
+    rename = {}
+    for column in df.columns:
+        name = wanted.get(_key(column))
+        if name is not None and name not in taken:
+            rename[column] = name
+            taken.add(name)
+    return df.rename(columns=rename)
 
 
 def _first_column(df: pd.DataFrame, *names: str) -> pd.Series | None:
@@ -353,7 +390,7 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
     path = Path(path)
     check_input(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+        files = sorted(p for p in path.iterdir() if p.name.lower().endswith((".csv", ".csv.gz")))  # "Mix.CSV" too
         if not files:
             raise DataError(f"{path}: no .csv files in this folder")
     elif path.exists():
@@ -364,7 +401,7 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
     for f in files:
         encoding = csv_encoding(f)  # (the file's first bytes, looked at once)
         sep = csv_separator(f, encoding)
-        df = _read_csv(f, sep, encoding)
+        df = _known_names(_read_csv(f, sep, encoding))
         fmt = detect_format(df.columns)
         if fmt == "tidytuesday":
             tidy.append(_from_tidytuesday(df, f, features, sep))

@@ -218,6 +218,22 @@ def csv_compression(path: Path | str) -> str | None:
     return None if Path(path).suffix.lower() == ".gz" else "infer"
 
 
+_SEP_LINE = re.compile(r'"?sep=(.)"?')  # a first line naming the separator, which Excel reads (and some exports write)
+
+
+def sep_line(path: Path | str, encoding: str) -> int:
+    """1 when the file's first line is Excel's "sep=;" (some exports write it so that Excel
+    splits the columns; it was read as the header: "unknown CSV format", "no track id column"),
+    which the readers skip, else 0."""
+    from pandas.io.common import get_handle
+    try:
+        with get_handle(path, "r", encoding=encoding, compression=csv_compression(path), errors="replace") as h:
+            first = h.handle.readline(80)
+    except (OSError, ValueError, EOFError):
+        return 0
+    return int(bool(_SEP_LINE.fullmatch(first.lstrip("\ufeff").strip())))
+
+
 def csv_separator(path: Path | str, encoding: str) -> str:
     """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
     (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
@@ -230,6 +246,9 @@ def csv_separator(path: Path | str, encoding: str) -> str:
         header = str(line.iat[0, 0]) if line.shape[1] == 1 and len(line) else ""
     except (OSError, ValueError, UnicodeDecodeError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return ","
+    named = _SEP_LINE.fullmatch(header.strip())
+    if named:  # Excel's "sep=;" first line
+        return named.group(1)
     counts = {sep: header.count(sep) for sep in SEPARATORS}
     best = max(SEPARATORS, key=lambda sep: counts[sep])
     return best if counts[best] > counts[","] else ","
@@ -393,9 +412,10 @@ def _read_csv(path: Path, sep: str, encoding: str) -> tuple[pd.DataFrame, np.nda
     name with an unquoted comma ("Hello, World") gave its energy column the danceability of the
     row. DataError when the file cannot be read or its header names a wanted column twice."""
     compression = csv_compression(path)
+    skip = sep_line(path, encoding)
     try:
         header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
-                             compression=compression, encoding=encoding).iloc[0].tolist()
+                             compression=compression, encoding=encoding, skiprows=skip).iloc[0].tolist()
         n = len(header)
         wanted = [i for i, h in enumerate(header) if _wanted_header(str(h))]
         _refuse_twice_named(path, header, wanted)
@@ -408,7 +428,7 @@ def _read_csv(path: Path, sep: str, encoding: str) -> tuple[pd.DataFrame, np.nda
         beyond = [n, n + 1, n + 2]
         chunks = pd.read_csv(path, sep=sep, header=None, names=range(n + 3), dtype=object,
                              keep_default_na=False, compression=compression, encoding=encoding,
-                             chunksize=CHUNK_ROWS)
+                             chunksize=CHUNK_ROWS, skiprows=skip)
         df = pd.concat([c[wanted + beyond].astype("string[pyarrow]") for c in chunks], ignore_index=True)
         df = df.iloc[1:].reset_index(drop=True)
     except FileNotFoundError:
@@ -434,6 +454,9 @@ def csv_records(path: Path, sep: str, encoding: str) -> Iterator[tuple[int, list
     with get_handle(path, "r", encoding=encoding, compression=csv_compression(path)) as handle:
         reader = csv.reader(handle.handle, delimiter=sep)
         before = 0
+        if sep_line(path, encoding):
+            next(reader, None)
+            before = reader.line_num
         for row in reader:
             if row:
                 yield before + 1, row

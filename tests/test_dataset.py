@@ -375,3 +375,52 @@ def test_evaluate_dataset_gives_the_same_numbers_whatever_the_files_row_order(tm
     assert results[0].metrics == results[1].metrics
     for method, hits in results[0].hits.items():
         assert (hits == results[1].hits[method]).all(), method
+
+
+def _same_library(got, want) -> None:
+    for name in ("tracks", "artists", "playlists", "playlist_items"):
+        pd.testing.assert_frame_equal(got.frames[name].reset_index(drop=True), want.frames[name].reset_index(drop=True),
+                                      check_dtype=False)
+
+
+def test_a_files_columns_in_another_case_or_spaced_its_ids_as_uris_and_a_CSV_ending_are_read(tmp_path):
+    """A file re-saved or written by another tool: "Track_ID", " Playlist_Name", "TRACK URI";
+    "spotify:track:ID" ids in the benchmark's format; "Mix.CSV" in a folder. Each was refused
+    ("unknown CSV format", "no .csv files in this folder") or, the URIs, read as other tracks
+    than the same file's plain ids."""
+    tidy = pd.read_csv(TIDY, dtype=str, keep_default_na=False)
+    odd = tidy.rename(columns={"track_id": "Track_ID", "playlist_name": " Playlist_Name ", "energy": "ENERGY"})
+    odd["Track_ID"] = "spotify:track:" + odd["Track_ID"]
+    odd["playlist_id"] = "https://open.spotify.com/playlist/" + odd["playlist_id"] + "?si=x"
+    odd.to_csv(tmp_path / "odd.csv", index=False)
+    want = load_dataset(TIDY, features="full")
+    got = load_dataset(tmp_path / "odd.csv", features="full")
+    _same_library(got, want)
+    pd.testing.assert_series_equal(got.frames["audio_features"]["energy"].reset_index(drop=True),
+                                   want.frames["audio_features"]["energy"].reset_index(drop=True))
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    pd.read_csv(EXPORT, dtype=str, keep_default_na=False).rename(
+        columns={"Track URI": "TRACK URI", "Track Name": "track name", "Artist Name(s)": "artist name(s)"}
+    ).to_csv(folder / "Road_Trip.CSV", index=False)
+    _same_library(load_dataset(folder), load_dataset(EXPORT))
+
+
+def test_excels_sep_line_names_the_separator_and_is_no_header(tmp_path):
+    """Some exports begin with Excel's "sep=;" line: it was taken for the header ("unknown CSV
+    format"; `import features`: no track id column), and a bad row's line was one off."""
+    from recommender.features import import_features
+    from recommender.store import Store
+    body = (TIDY.read_text(encoding="utf-8").replace(",", ";"))
+    (tmp_path / "tidy.csv").write_text("sep=;\n" + body, encoding="utf-8")
+    _same_library(load_dataset(tmp_path / "tidy.csv"), load_dataset(TIDY))
+    report = import_features(tmp_path / "tidy.csv", None, Store(tmp_path / "store"))
+    plain = import_features(TIDY, None, Store(tmp_path / "plain"))
+    assert report.imported == plain.imported > 0 and report.skipped == plain.skipped
+    assert report.examples["missing track id"] == ["line 34: (blank)"] == [
+        e.replace("line 33", "line 34") for e in plain.examples["missing track id"]]  # the file's own lines
+    lines = body.splitlines()
+    lines[3] = lines[3] + ";extra"
+    (tmp_path / "bad.csv").write_text("sep=;\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad\.csv: .*\bline 5\b"):
+        load_dataset(tmp_path / "bad.csv")
