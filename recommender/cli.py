@@ -1933,8 +1933,8 @@ def import_features_cmd(
     settings = _settings(config)
     _logging(settings, quiet, verbose)
     store = jobs.open_store(settings)
-    with jobs.writing(settings, "import features"):
-        report = import_features(file, store.load_library(), store)
+    with jobs.writing(settings, "import features"), _Bar(_interactive(quiet, as_json), lazy=True) as bar:
+        report = import_features(file, store.load_library(), store, progress=bar)
     if as_json:
         _print_json({**vars(report), "skipped_rows": report.skipped_rows})
         return

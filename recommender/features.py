@@ -403,7 +403,11 @@ TOO_MANY_FIELDS = ("more fields than the header has columns (a value holding an 
                    "moves the values after it into the wrong columns)")
 
 
-def _read_csv(path: Path, sep: str, encoding: str) -> tuple[pd.DataFrame, np.ndarray]:
+READING = "reading the file"  # the progress stage of ``import_features`` (rows read, no total)
+
+
+def _read_csv(path: Path, sep: str, encoding: str,
+              progress: Callable[[str, int, int | None], None] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """The id and feature columns of a CSV file (as strings; a missing or blank cell is ""), and
     per row whether it has a filled field beyond the header's columns (looked for in the next
     three: empty ones are a row that ends in a separator, as some exports write every row, and
@@ -429,7 +433,13 @@ def _read_csv(path: Path, sep: str, encoding: str) -> tuple[pd.DataFrame, np.nda
         chunks = pd.read_csv(path, sep=sep, header=None, names=range(n + 3), dtype=object,
                              keep_default_na=False, compression=compression, encoding=encoding,
                              chunksize=CHUNK_ROWS, skiprows=skip)
-        df = pd.concat([c[wanted + beyond].astype("string[pyarrow]") for c in chunks], ignore_index=True)
+        parts, rows = [], 0
+        for chunk in chunks:
+            parts.append(chunk[wanted + beyond].astype("string[pyarrow]"))
+            rows += len(chunk)
+            if progress:  # (a file of a million rows takes half a minute)
+                progress(READING, max(rows - 1, 0), None)
+        df = pd.concat(parts, ignore_index=True)
         df = df.iloc[1:].reset_index(drop=True)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
@@ -533,7 +543,8 @@ def merge_features(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
     return schema.conform("audio_features", pd.DataFrame(out))
 
 
-def import_features(path: Path | str, library: Library | None, store: Store) -> ImportReport:
+def import_features(path: Path | str, library: Library | None, store: Store,
+                    progress: Callable[[str, int, int | None], None] | None = None) -> ImportReport:
     """Import audio features from a CSV (plain or .gz) into the store's ``audio_features``.
 
     Rows with a bad id or an out-of-range value are skipped and counted per reason (with the
@@ -545,7 +556,7 @@ def import_features(path: Path | str, library: Library | None, store: Store) -> 
     check_input(path)
     encoding = csv_encoding(path)  # (the file's first bytes, looked at once)
     sep = csv_separator(path, encoding)
-    df, too_many = _read_csv(path, sep, encoding)
+    df, too_many = _read_csv(path, sep, encoding, progress)
     lines = _record_lines(path, sep, encoding)
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))

@@ -702,3 +702,16 @@ def test_a_skipped_rows_line_is_the_files_line_after_a_value_of_several_lines_or
     ids.write_text('id,energy,name\n\n123456,0.5,"a\nb"\n123457,0.6,c\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"\(e\.g\. '123456' on line 3\)"):
         ft.import_features(ids, None, Store(tmp_path / "c"))
+
+
+def test_import_reports_its_progress_by_rows_read(tmp_path, monkeypatch):
+    """A 200 MB file took half a minute without a word on the terminal: the read reports the rows
+    read so far, chunk by chunk, which the command shows as a progress bar."""
+    monkeypatch.setattr(ft, "CHUNK_ROWS", 10)
+    ids = [f"{i:022d}".replace("0", "a", 1) for i in range(35)]
+    path = tmp_path / "f.csv"
+    pd.DataFrame({"track_id": ids, "valence": 0.5, "energy": 0.25}).to_csv(path, index=False)
+    seen = []
+    report = ft.import_features(path, None, Store(tmp_path / "s"), progress=lambda *a: seen.append(a))
+    assert report.rows == 35 and report.imported == 35
+    assert seen == [(ft.READING, 9, None), (ft.READING, 19, None), (ft.READING, 29, None), (ft.READING, 35, None)]
