@@ -1084,6 +1084,7 @@ def _print_build(result, held, limit: int | None = None) -> None:
     """The build's table (its first ``limit`` rows: --rows), the diff of a dry run and the summary."""
     from .config import weights_text
     from .tables import joined, wrap_joined
+    from .publish import DRIFT_PLACES
     from .wording import named, plural, source_name
     console = _console()
     if result.table.empty:
@@ -1132,7 +1133,10 @@ def _print_build(result, held, limit: int | None = None) -> None:
     for line in gave_way_note(result.gave_way, result.label_parts):  # (a pin took its artist's place)
         summary(f"{line}.")
     summary(f"Managed playlist {where}: {joined(add, result.added)}, {joined(remove, result.removed)}, "
-            f"{joined(keep, result.kept)}" + (" (dry run: nothing written)" if result.dry_run else "")
+            f"{joined(keep, result.kept)}"
+            + (f" in the order it had (none of them is more than {DRIFT_PLACES} places from its place in the table)"
+               if result.order_kept else "")
+            + (" (dry run: nothing written)" if result.dry_run else "")
             + f"; {joined(result.requests, 'Spotify', plural(result.requests, 'request'))}, "
             + f"{joined(f'{result.seconds:.1f}', 's.')}")
     if result.playlist_id and not result.dry_run:

@@ -381,6 +381,8 @@ class BuildResult:
     # a track leaving the playlist -> the pinned track of its artist it made room for (``pipeline.gave_way_to_pins``)
     gave_way: dict[str, str] = field(default_factory=dict)
     playlist_name: str = ""  # the playlist's name as Spotify shows it (or will: one to create)
+    # the playlist keeps the order it had, not the table's: no track moved more than publish.DRIFT_PLACES
+    order_kept: bool = False
 
     @property
     def contributions(self) -> dict[str, str]:
@@ -436,7 +438,7 @@ class BuildResult:
                 # for scripts written before (refresh's key of that name is a whole number)
                 "requests": self.requests, "requests_by_service": self.open_data_requests,
                 "open_data_requests": self.open_data_requests,
-                "refreshed": self.refreshed, "seconds": round(self.seconds, 2),
+                "refreshed": self.refreshed, "seconds": round(self.seconds, 2), "order_kept": self.order_kept,
                 "diff": {"added": self.added_ids, "removed": self.removed_ids, "gave_way": self.gave_way}}
 
 
@@ -887,7 +889,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels,
-                       playlist_name=publish.shown_name(state, settings, pub.playlist_id))
+                       playlist_name=publish.shown_name(state, settings, pub.playlist_id), order_kept=pub.order_kept)
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----

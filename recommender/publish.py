@@ -326,6 +326,7 @@ class PublishResult:
     created: bool = False
     messages: list[str] = field(default_factory=list)
     requests: int = 0
+    order_kept: bool = False  # the playlist keeps its order, not the scores' (``_drift_kept``)
 
 
 def _ids(entries, others: list[str] | None = None, stamps: dict[str, str] | None = None,
@@ -1099,9 +1100,10 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     written_as = dict(state.written_as) if pid is not None else {}
     desired = list(dict.fromkeys(written_as.get(t, t) for t in desired))  # as Spotify stores them
     over = len(desired) - MAX_PLAYLIST
-    desired = _drift_kept(current, desired[:MAX_PLAYLIST], state.pinned)
+    scored = desired[:MAX_PLAYLIST]
+    desired = _drift_kept(current, scored, state.pinned)
     plan = Plan(current=current, desired=desired)
-    result = PublishResult(playlist_id=pid, plan=plan, written=False)
+    result = PublishResult(playlist_id=pid, plan=plan, written=False, order_kept=desired != scored)
     if over > 0:
         result.messages.append(f"a Spotify playlist holds at most {MAX_PLAYLIST:,} tracks: {name!r} gets the first "
                                f"{MAX_PLAYLIST:,} of {MAX_PLAYLIST + over:,}")

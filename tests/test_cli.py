@@ -604,6 +604,25 @@ def test_build_table_shows_a_dash_for_a_pinned_tracks_score(capsys):
     assert "nan" not in out.lower()
 
 
+def test_a_playlist_left_in_its_order_is_said_to_differ_from_the_tables(capsys):
+    """A day's drift of the scores is not written (publish._drift_kept): the table listed the
+    tracks in the new order while the playlist kept the old one, and nothing said so."""
+    import pandas as pd
+
+    from recommender.cli import _print_build
+    from recommender.jobs import BuildResult
+    table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": ["One", "Two"], "artists": ["A", "B"],
+                          "artist_names": [["A"], ["B"]],
+                          "score": [0.9, 0.8], "why": ["", ""], "new": [False, False], "source": ["library"] * 2})
+    for kept in (True, False):
+        result = BuildResult("pl1", False, table, 0, 0, 2, weights={"content": 1.0}, order_kept=kept)
+        _print_build(result, None)
+        out = " ".join(capsys.readouterr().out.split())
+        assert ("kept 2 in the order it had (none of them is more than 2 places from its place in the table)"
+                in out) is kept
+        assert result.to_json()["order_kept"] is kept
+
+
 def test_evaluate_title_keeps_each_number_beside_its_unit_at_every_width(tmp_path, monkeypatch):
     """`recommend evaluate`'s title wrapped "…; 0.2" and "s" onto two lines (seen at 120
     columns): a number stays on the line of what it counts, and no non-breaking space (the

@@ -1423,9 +1423,11 @@ def test_a_reorder_of_neighbours_is_not_written_a_real_move_or_a_pin_is(env):
     drifted = tracks[:3] + [tracks[4], tracks[3]] + tracks[5:]
     result = env.run(drifted)
     assert result.plan.unchanged and not result.written and len(env.writes()) == writes
-    assert env.content(pid) == tracks
+    assert env.content(pid) == tracks and result.order_kept  # said: the table's order is not the playlist's
     moved = tracks[3:6] + tracks[:3] + tracks[6:]  # three places
-    assert env.run(moved).written and env.content(pid) == moved
+    result = env.run(moved)
+    assert result.written and env.content(pid) == moved and not result.order_kept
+    assert not env.run(moved).order_kept  # the same order again: nothing kept against the table
     state = env.state()
     state.pinned = [moved[1]]  # pinned in `recommend web`: first, one place up
     pinned_first = [moved[1], moved[0]] + moved[2:]
