@@ -937,7 +937,10 @@ def evaluate_classifier(library: Library, classifier: MoodClassifier | None = No
     from sklearn.model_selection import train_test_split
 
     clf = classifier or MoodClassifier()
-    y = clf._labels(library)
+    # in track id order: the split (and which copy of a recording stands for it) followed the
+    # order of the imported file's rows, so re-saving a file in another order turned a useful
+    # classifier into "NOT used" (50.7 % against 43.0 % on the same tracks)
+    y = clf._labels(library).sort_index(kind="stable")
     # each recording once: a copy (a single and its album release, same ISRC or title + artist)
     # held out while the other trains is told by its own name and artist, not predicted
     y = y[distinct_recordings(library, list(y.index))]
