@@ -291,6 +291,14 @@ JsonRowsOpt = Annotated[bool, typer.Option("--json", help="Print the rows as one
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details to stderr.")]
 
 
+def _file_to_write(value: str) -> Path:
+    """A file a command writes (``--plot``, ``--report``). A folder, or a name ending in "/",
+    which Path forgets ("charts/" wrote a file named charts), is refused, exit 2."""
+    if value.endswith("/") or Path(value).is_dir():
+        raise typer.BadParameter(f"{value!r} names a folder: name the file to write in it")
+    return Path(value)
+
+
 class State:
     config: Path | None = None
     quiet = no_input = verbose = as_json = False  # given before the subcommand
@@ -1223,7 +1231,7 @@ def evaluate_cmd(
     dataset: DatasetOpt = None, split: SplitOpt = "all", features: FeaturesOpt = "restricted",
     top_n: Annotated[Optional[int], typer.Option("--top-n", "-n", min=1, max=MAX_TOP_N, help="N of precision@N (default: "
                                                                          "evaluate.top_n).")] = None,
-    report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with plots.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", parser=_file_to_write, metavar="PATH", help="Write an HTML report with plots.")] = None,
     protocol: Annotated[str, typer.Option("--protocol", help="With --dataset: continuation (pooled, tt-continuation-v1) "
                                                              "or persona (ten playlists per person, tt-persona-v1; "
                                                              "README, Evaluation).")
@@ -1313,7 +1321,7 @@ def tune_cmd(
                                                                         "`recommend evaluate` hides.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Store the best weights in your config file (the diff "
                                                         "is shown).")] = False,
-    report: Annotated[Optional[Path], typer.Option("--report", dir_okay=False, help="Write an HTML report with the tuning "
+    report: Annotated[Optional[Path], typer.Option("--report", parser=_file_to_write, metavar="PATH", help="Write an HTML report with the tuning "
                                                                    "curve.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Tune on the sample library (pulled once through the "
                                                       "built-in stand-in); not with --write.")] = False,
@@ -2259,7 +2267,7 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
                       config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
                       k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
                                                                                 "(default: best silhouette).")] = None,
-                      plot: Annotated[Optional[Path], typer.Option("--plot", dir_okay=False, help="Write a PNG scatter (PCA; "
+                      plot: Annotated[Optional[Path], typer.Option("--plot", parser=_file_to_write, metavar="PATH", help="Write a PNG scatter (PCA; "
                                                                                 "a marker per playlist; .svg or "
                                                                                 ".pdf for those).")] = None,
                       export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
@@ -2337,10 +2345,14 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     if res.basis == "text" and res.with_audio:  # features imported for some: why they were not used
         from .moods import MIN_TRACKS
         share = settings.moods.min_audio_share
-        _echo_wrapped(f"{res.with_audio} of the {len(res.tracks)} tracks (each recording once) have audio features, fewer than "
-                      f"moods.min_audio_share ({share:.0%}) asks, so the moods are of the tracks' words"
-                      + (f"; a lower moods.min_audio_share clusters those {res.with_audio} by their sound"
-                         if res.with_audio >= MIN_TRACKS else ""))
+        have = f"{res.with_audio} of the {len(res.tracks)} tracks (each recording once) {plural(res.with_audio, 'has', 'have')}"
+        if res.with_audio < MIN_TRACKS:  # (whatever the share: "fewer than 1 % asks" of 3 in 42)
+            _echo_wrapped(f"{have} audio features, and clustering by their sound needs at least {MIN_TRACKS}, so the "
+                          "moods are of the tracks' words")
+        else:
+            _echo_wrapped(f"{have} audio features, fewer than moods.min_audio_share ({share:.0%}) asks, so the moods "
+                          f"are of the tracks' words; a lower moods.min_audio_share clusters those {res.with_audio} "
+                          "by their sound")
     left_out = int((res.tracks["cluster"] < 0).sum())  # clustered on audio: the tracks without features
     if left_out:
         from .tables import joined

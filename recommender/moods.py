@@ -736,7 +736,7 @@ def cluster_figure(result: MoodClusters, title: str | None = None):
     ax.set_xlabel(_mpl(f"PC1 ({ev[0]:.0%} of variance)" + (f"\n{result.axes[0]}" if result.axes[0] else "")))
     ax.set_ylabel(_mpl(f"PC2 ({ev[1]:.0%} of variance)" + (f"\n{result.axes[1]}" if result.axes[1] else "")))
     named = cut(visible(result.playlist_name), CHART_TEXT_MAX - 40)  # its moods said after it whole
-    ax.set_title(_chart_text(title or f"{named}: {result.k} moods ({result.basis} features)", 70),
+    ax.set_title(_chart_text(title or f"{named}: {result.k} {plural(result.k, 'mood')} ({result.basis} features)", 70),
                  fontsize=11)
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     from .plotfonts import keep_left_to_right, quiet_glyphs, use_glyph_fonts

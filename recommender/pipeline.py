@@ -198,7 +198,8 @@ def playlist_examples(library: Library, n: int = 5, source: str | None = None, m
             unread = ("; Spotify does not let this app read the tracks of playlists you only follow (a personal "
                       "app reads those you own or collaborate on): copy some into a playlist of your own"
                       if source is None and library.unreadable() else "")
-            return f": {none} {min_tracks} {plural(min_tracks, 'track')} this app can read{unread}"
+            readable = " this app can read" if source is None else ""  # (a file's tracks are all there to read)
+            return f": {none} {min_tracks} {plural(min_tracks, 'track')}{readable}{unread}"
         if len(usable) < len(rows):  # said only when some are left out
             size = f" that {plural(len(usable), 'has', 'have')} at least {min_tracks} tracks"
         rows = usable

@@ -322,6 +322,32 @@ def test_a_chart_ending_it_cannot_write_is_refused_before_the_work(tmp_path):
     assert "moods.jpg: the mood chart is written as PNG, SVG or PDF" in said and "missing.csv" not in said
 
 
+def test_a_data_file_too_small_to_cluster_is_not_said_unreadable_by_this_app(tmp_path):
+    """"the one playlist of tiny.csv does not have 4 tracks this app can read": Spotify's rule for
+    playlists you only follow, where a file's tracks are all there."""
+    from conftest import FIXTURES
+    rows = (FIXTURES / "tidy_small.csv").read_text(encoding="utf-8").splitlines()
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("\n".join(rows[:3]) + "\n", encoding="utf-8")
+    out = run(["moods", "cluster", "--dataset", str(tiny)], tmp_path)
+    assert out.exit_code == 2
+    said = " ".join(out.stderr.split())
+    assert said.endswith("does not have 4 tracks"), said
+
+
+@pytest.mark.parametrize("command", [["moods", "cluster", "Party", "--plot"], ["evaluate", "--report"]])
+def test_a_folder_named_for_a_chart_or_a_report_is_refused_not_written_over(command, tmp_path):
+    """`--plot charts/` (a folder not made yet) wrote the chart as a file named "charts": the
+    slash was lost on the way; a folder that is there was refused. Both are exit 2, before the work."""
+    (tmp_path / "there").mkdir()
+    for name in ("charts/", "there", "there/"):
+        out = run([*command, f"{tmp_path}/{name}", "--dataset", str(tmp_path / "missing.csv")], tmp_path)
+        assert out.exit_code == 2, out.stderr
+        said = " ".join(out.stderr.split())
+        assert f"'{tmp_path}/{name}' names a folder: name the file to write in it" in said and "missing" not in said
+    assert not (tmp_path / "charts").exists() and not any((tmp_path / "there").iterdir())
+
+
 def test_moods_cluster_shows_invisible_characters_of_a_name_as_recommend_playlists_does(data, tmp_path):
     # the sample library's "Crossfit\u200f\u200f\u200b\u200b   \u200d": `moods cluster` escaped its
     # bidi marks but printed the zero-width characters raw in its title and playlist column, where
@@ -539,6 +565,22 @@ def test_moods_cluster_says_why_the_audio_features_of_some_tracks_were_not_used(
             "are of the tracks' words; a lower moods.min_audio_share clusters those 5 by their sound") in said, said
     assert json.loads(run(["moods", "cluster", "Synth Nights", "--dataset", str(data), "--json"],
                           tmp_path).stdout)["with_audio_features"] == 5
+    # one with features, under a share of 1 %: too few to cluster by sound, which is the reason
+    # given (it blamed moods.min_audio_share, "fewer than 1 % asks", and said "1 ... have")
+    for i, r in enumerate(synth):
+        if i >= 1:
+            r["valence"] = r["energy"] = ""
+    with data.open("w", newline="", encoding="utf-8") as f:
+        w = csvmod.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(synth)
+    low = tmp_path / "low.yaml"
+    low.write_text("moods:\n  min_audio_share: 0.01\n", encoding="utf-8")
+    out = run(["moods", "cluster", "Synth Nights", "--dataset", str(data), "--config", str(low)], tmp_path)
+    said = " ".join(out.stdout.split())
+    assert ("1 of the 14 tracks (each recording once) has audio features, and clustering by their sound needs at "
+            "least 4, so the moods are of the tracks' words") in said, said
+    assert "min_audio_share" not in said
 
 
 def test_a_long_search_query_is_cut_in_the_no_match_line_and_the_tables_title(tmp_path):

@@ -866,3 +866,12 @@ def test_a_very_long_playlist_name_is_cut_on_the_chart_and_says_no_warning(tmp_p
     assert "moods" in fig.axes[0].get_title()  # what the title says after the name stays
     plot_clusters(res, tmp_path / "m.png")
     assert not [w for w in recwarn if "Tight layout" in str(w.message)]
+
+
+def test_the_charts_title_counts_one_mood_as_one():
+    """A playlist of alike tracks is one mood: the chart's title said "1 moods" where the table said "1 mood"."""
+    pytest.importorskip("matplotlib")
+    from recommender.moods import cluster_figure, cluster_playlists
+    for k, said in ((1, "Party + Ballads: 1 mood (audio features)"), (2, "Party + Ballads: 2 moods (audio features)")):
+        fig = cluster_figure(cluster_playlists(two_named_playlists(["Party", "Ballads"]), ["a" * 22, "b" * 22], k=k))
+        assert fig.axes[0].get_title() == said
