@@ -612,8 +612,36 @@ def _audio_clusters(raw: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cols: 
             if word and word not in CONTRADICTS.get(mood, ()):
                 words.append(word)
         label = ", ".join([MOOD_LABELS[mood]] + words)
-        rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "quadrant": mood, **mean.to_dict()})
-    return pd.DataFrame(rows)
+        rows.append({"cluster": c, "size": int(sel.sum()), "label": label, "quadrant": mood,
+                     "_z": zmean, **mean.to_dict()})
+    _tell_apart(rows)
+    return pd.DataFrame(rows).drop(columns="_z")
+
+
+# what tells apart clusters labelled alike (one quadrant, the same qualifiers): the higher and the
+# lower in valence or energy, whichever differs more between them
+APART = {"valence": ("brighter", "darker"), "energy": ("more intense", "softer")}
+
+
+def _tell_apart(rows: list[dict]) -> None:
+    """Clusters of one label get a word of the valence or energy that sets them apart, the
+    highest and the lowest of them ("energetic/intense, brighter" and "energetic/intense, darker",
+    where they were "energetic/intense" and "energetic/intense 2", valence 0.67 and 0.51); any
+    still alike (a third between them) are numbered by ``MoodClusters.names``."""
+    by_label: dict[str, list[dict]] = {}
+    for row in rows:
+        by_label.setdefault(row["label"], []).append(row)
+    for label, alike in by_label.items():
+        features = [f for f in APART if f in alike[0]["_z"].index]
+        if len(alike) < 2 or not features:
+            continue
+        spread = {f: max(r["_z"][f] for r in alike) - min(r["_z"][f] for r in alike) for f in features}
+        f = max(features, key=lambda name: spread[name])
+        if not spread[f] > 1e-9:
+            continue
+        ordered = sorted(alike, key=lambda r: r["_z"][f])
+        ordered[-1]["label"] = f"{label}, {APART[f][0]}"
+        ordered[0]["label"] = f"{label}, {APART[f][1]}"
 
 
 def _text_clusters(raw: tuple, labels: np.ndarray, library: Library, ids: list[str]) -> pd.DataFrame:

@@ -204,13 +204,17 @@ def test_cluster_playlist_finds_two_obvious_audio_clusters():
 
 def test_two_clusters_of_one_label_are_told_apart_alike_everywhere():
     """Two clusters labelled alike were "energetic/intense" twice in the clusters' table and the
-    chart's legend, and "energetic/intense 2" in the tracks' table: one name per cluster now."""
+    chart's legend, and "energetic/intense 2" in the tracks' table: one name per cluster now, and
+    a name that says how they differ (a number said nothing of it, in the legend or an export's
+    name: "happy/upbeat 2")."""
     rows = [{"track_id": tid(i), "name": f"song {i}", "artist": "a", "valence": v + 0.01 * (i % 3), "energy": e}
             for i, (v, e) in enumerate([(0.9, 0.9)] * 8 + [(0.65, 0.6)] * 8 + [(0.1, 0.2)] * 8)]
     lib = make_library(rows, {"p" * 22: [r["track_id"] for r in rows]})
     res = cluster_playlist(lib, "p" * 22, k=3, seed=0)
     labels = res.clusters.set_index("cluster")["label"]
-    assert labels.is_unique and labels.str.endswith(" 2").any(), labels.tolist()
+    assert sorted(labels) == ["happy/upbeat, more intense", "happy/upbeat, softer", "sad/melancholic"], labels.tolist()
+    loud = res.tracks.loc[res.tracks["mood"] == "happy/upbeat, more intense", "energy"]
+    assert len(loud) == 8 and (loud == 0.9).all()  # the cluster of the higher energy
     assert labels.to_dict() == res.names()
     assert (res.tracks["mood"] == res.tracks["cluster"].map(labels)).all()
 
