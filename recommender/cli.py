@@ -294,8 +294,12 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug det
 def _file_to_write(value: str) -> Path:
     """A file a command writes (``--plot``, ``--report``). A folder, or a name ending in "/",
     which Path forgets ("charts/" wrote a file named charts), is refused, exit 2."""
-    if value.endswith("/") or Path(value).is_dir():
-        raise typer.BadParameter(f"{value!r} names a folder: name the file to write in it")
+    if not value:
+        raise typer.BadParameter("needs a file name")
+    if Path(value).is_dir():
+        raise typer.BadParameter(f"{value!r} is a directory: name the file to write in it")
+    if value.endswith("/"):
+        raise typer.BadParameter(f"{value!r} ends in '/', so it names a directory: name the file to write in it")
     return Path(value)
 
 

@@ -79,7 +79,7 @@ def _missing(param: Any) -> str:
 
 def _bad_value(exc: BaseException, param: Any, message: str) -> str:
     where = _names(param)
-    if re.match(r"(?i)file '' is a directory", message):  # "" is the current folder to click
+    if re.match(r"(?i)file '' is a directory|needs a file name", message):  # "" is the current folder to click
         return f"{where} needs a file name, got ''"
     value = _given(exc)
     got = f", got {value!r}" if value is not None else ""

@@ -344,7 +344,9 @@ def test_a_folder_named_for_a_chart_or_a_report_is_refused_not_written_over(comm
         out = run([*command, f"{tmp_path}/{name}", "--dataset", str(tmp_path / "missing.csv")], tmp_path)
         assert out.exit_code == 2, out.stderr
         said = " ".join(out.stderr.split())
-        assert f"'{tmp_path}/{name}' names a folder: name the file to write in it" in said and "missing" not in said
+        assert (f"'{tmp_path}/{name}' is a directory: name the file to write in it" in said
+                or f"'{tmp_path}/{name}' ends in '/', so it names a directory: name the file to write in it" in said
+                ) and "missing" not in said, said
     assert not (tmp_path / "charts").exists() and not any((tmp_path / "there").iterdir())
 
 
