@@ -248,6 +248,47 @@ def test_a_removal_is_undone_from_its_message(page, demo):
     assert page.problems == []
 
 
+def test_on_a_phone_the_steered_rows_buttons_are_not_under_the_message(page, demo):
+    """At 360 x 640 a steer's message is three lines or more (the block's names the config file):
+    the focused button, 7em below the top, sat under it, and so did the buttons Shift+Tab went to."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": 640})
+    try:
+        page.goto(demo["base"] + "/next")
+        row = page.locator("#next-table tbody tr").nth(25)
+        track = row.get_attribute("data-track")
+        row.locator("button[value=remove]").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#undo-remove")
+        page.wait_for_function("document.activeElement && document.activeElement.tagName === 'BUTTON'")
+        bottom = page.eval_on_selector("#steered", "e => e.getBoundingClientRect().bottom")
+        assert bottom > 640 * 0.15  # (more than the 7em it was given)
+        for _ in range(3):
+            assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= bottom - 1
+            page.keyboard.press("Shift+Tab")
+        with page.expect_navigation(wait_until="load"):
+            page.locator("#undo-remove button").click()
+        assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 1
+    finally:
+        page.set_viewport_size(before)
+    assert page.problems == []
+
+
+def test_without_javascript_a_page_says_it_needs_it(browser, page, demo):
+    """With JavaScript off the Weights page showed no sliders and a Save that did nothing, and the
+    Discovery page's Save reloaded it with the edits lost, without a word why."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        context.add_cookies(page.context.cookies())  # the session the token set
+        plain = context.new_page()
+        plain.goto(demo["base"] + "/weights")
+        note = plain.locator("main p.note", has_text="These pages need JavaScript")
+        assert note.is_visible()
+        assert page.locator("main p.note", has_text="These pages need JavaScript").count() == 0  # said only then
+    finally:
+        context.close()
+
+
 def test_a_block_is_undone_from_its_message(page, demo):
     """A block took an artist out of every playlist at one click; undoing it meant editing the
     config file by hand. Its message comes with an Undo button that unblocks the artist."""
@@ -320,12 +361,14 @@ def test_weights_page_evaluates_and_previews(page, demo):
     for name in shown:
         page.locator(f"#w-{name}").fill("0")
     expect(page.locator("#status")).to_have_text("error: at least one weight must be above 0")
+    expect(page.locator("#status")).to_have_class(re.compile(r"\berror\b"))  # red, not the grey of a note
     expect(page.locator("#preview-note")).to_have_text(re.compile(r"^not updated: the list below is for the last weights"))
     expect(page.locator("#eval-note")).to_have_text(re.compile(r"^not updated: the evaluation above"))
     assert page.eval_on_selector_all("#preview.stale, #metrics.stale", "els => els.length") == 2
     for name, value in shown.items():  # back as they were: computed again, no longer greyed out
         page.locator(f"#w-{name}").fill(value)
     expect(page.locator("#status")).to_have_text(re.compile(r"^updated"))
+    expect(page.locator("#status")).not_to_have_class(re.compile(r"\berror\b"))
     assert page.eval_on_selector_all(".stale", "els => els.length") == 0
     assert page.inner_text("#eval-note").startswith("N = ")
     refused = [p for p in page.problems if "status of 400" in p]  # the browser logs the refused preview

@@ -197,6 +197,13 @@ function keepSteerFocus() {
   const saved = sessionStorage.getItem("steer");
   sessionStorage.removeItem("steer");
   const message = document.getElementById("message");
+  const steered = document.getElementById("steered");
+  if (steered) {  // a focused row's button comes into view below the message, however tall it is on the screen
+    // (a phone's three lines of it were 200 px, and the 7em margin left the button under them)
+    const room = () => document.documentElement.style.setProperty("--steered", `${Math.ceil(steered.getBoundingClientRect().height) + 8}px`);
+    room();
+    window.addEventListener("resize", room);
+  }
   if (!saved || !message) return;
   const was = JSON.parse(saved), all = rows();
   const tr = was.kind === "undo" ? null : all.find((r) => r.dataset.track === was.track) || all[Math.min(was.row, all.length - 1)];
@@ -930,7 +937,17 @@ function initRuns() {
     ["method", ...Array.from({ length: maxN }, (_, i) => "N=" + (i + 1))], series.map(([name, c]) => [label(name), ...c.map((v) => fmt(v))]));
 }
 
+// a status line saying "error: ..." is shown as an error (red), not in the grey of the notes it
+// says otherwise: the two read alike
+function markErrors() {
+  document.querySelectorAll('[role="status"]').forEach((el) => {
+    const mark = () => el.classList.toggle("error", el.textContent.trim().startsWith("error:"));
+    new MutationObserver(mark).observe(el, { childList: true, characterData: true, subtree: true });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  markErrors();
   const page = document.body.dataset.page;
   const init = { enter: () => window.location.replace(document.getElementById("enter").getAttribute("href")), next: initNext, weights: initWeights, discovery: initDiscovery, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init && !document.getElementById("problem")) init();  // a page that shows a problem has none of its parts
