@@ -91,7 +91,8 @@ def migrate(legacy: paths.Legacy | None = None, dry_run: bool = False) -> Migrat
     if m.config is not None:
         config_src, config_dst = m.config
         make_dirs(config_dst.parent)
-        shutil.copy2(config_src, config_dst)
+        from .store import atomic_write  # a copy cut short (a full disk) left a partial config, then in use
+        atomic_write(config_dst, lambda tmp: shutil.copy2(config_src, tmp))
         log.info("copied %s to %s", config_src, config_dst)
     if m.cache is not None:
         for folder in targets:

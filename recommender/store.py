@@ -42,6 +42,16 @@ from .library import Library
 log = logging.getLogger(__name__)
 
 
+def _damaged_file_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged or foreign frame file raises: pyarrow's several unrelated types
+    (ArrowInvalid is a ValueError, ArrowIOError an OSError...), a frame of columns or types not
+    ours, a file of another version. Not a bug of ours (an AttributeError, a NameError), which
+    was taken for a damaged file too: "the cache will be re-pulled" at every run, exit 0, the bug
+    never said."""
+    import pyarrow as pa
+    return (OSError, EOFError, ValueError, TypeError, KeyError, pa.ArrowException, _OtherVersion)
+
+
 class _OtherVersion(ValueError):
     """A frame file without a column this version's schema has (saved by an older version)."""
 
@@ -394,15 +404,16 @@ class Store:
             path, stat = self._source(name)  # moved since it was looked for
             if stat is None:
                 return None
+        damaged = _damaged_file_errors()
         try:
             return self._read_frame(name, path, only)
-        except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        except damaged as exc:
             moved = self.frame_path(name)
             if isinstance(exc, _OtherVersion) or path.exists() or moved == path or not moved.exists():
                 return self._unreadable(name, path, exc)
         try:
             return self._read_frame(name, moved, only)
-        except Exception as exc:
+        except damaged as exc:
             return self._unreadable(name, moved, exc)
 
     @staticmethod

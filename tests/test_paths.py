@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -293,6 +294,30 @@ def test_a_refused_migration_changes_nothing(tmp_path):
         migrate.migrate(legacy)
     assert not paths.user_config_file().exists()
     assert (old / "cache" / "manifest.json").exists()
+
+
+def test_a_config_copy_cut_short_leaves_no_partial_config(tmp_path, monkeypatch):
+    """A full disk cut the config's copy short: half the file was left at the new place, then
+    read as the config (the settings past the cut lost without a word), and the next
+    `config migrate` said there was nothing to migrate."""
+    import errno
+    import shutil
+    from recommender import migrate
+    from recommender.errors import StorageError
+    old = make_checkout(tmp_path / "src", used_cache=False)
+    real = shutil.copy2
+
+    def full_disk(src, dst, *a, **k):
+        Path(dst).write_bytes(Path(src).read_bytes()[:10])
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(shutil, "copy2", full_disk)
+    with pytest.raises(StorageError, match=f"cannot write {re.escape(str(paths.user_config_file()))}: "):
+        migrate.migrate(paths.Legacy(old / "config" / "user.yaml", None))
+    assert not paths.user_config_file().exists()
+    assert [p.name for p in paths.user_config_file().parent.iterdir()] == []  # nor a temporary file
+    monkeypatch.setattr(shutil, "copy2", real)
+    migrate.migrate(paths.Legacy(old / "config" / "user.yaml", None))  # the next one does it
+    assert paths.user_config_file().read_bytes() == (old / "config" / "user.yaml").read_bytes()
 
 
 def test_the_folders_an_upgrade_creates_are_private(tmp_path):

@@ -361,3 +361,23 @@ def test_a_cache_with_one_file_missing_or_damaged_is_said_so_not_called_absent(r
     shown = CliRunner().invoke(app, ["--json", "status", "--offline"], env=env)
     warned = [w for w in json.loads(shown.stdout)["warnings"] if str(broken) in w]
     assert len(warned) == 1 and warned[0].startswith("the cached library cannot be read ("), shown.stdout
+
+
+def test_a_bug_while_reading_a_frame_is_raised_not_taken_for_a_damaged_file(tmp_path, monkeypatch):
+    """Every error while reading a frame, ours too, was "unreadable cache file; the cache will be
+    re-pulled": a bug made every run pull the whole library again, exit 0, and was never said.
+    A damaged file is still said and left for the refresh to pull again."""
+    from recommender import schema
+    store = Store(tmp_path)
+    store.save_frame("tracks", pd.DataFrame({"track_id": ["t" * 22], "name": ["x"]}))
+    real = schema.conform
+
+    def broken(name, df):
+        raise AttributeError("'NoneType' object has no attribute 'x'")
+    monkeypatch.setattr(schema, "conform", broken)
+    with pytest.raises(AttributeError):
+        store.load_frame("tracks")
+    monkeypatch.setattr(schema, "conform", real)
+    assert store.load_frame("tracks")["name"].tolist() == ["x"]
+    store.frame_path("tracks").write_bytes(b"PAR1 not a parquet file")
+    assert store.load_frame("tracks") is None and "tracks" in store.unreadable

@@ -109,8 +109,3 @@ def playlist_row(obj: dict, user_id: str) -> dict[str, Any]:
         "total": listing.get("total") if isinstance(listing, dict) else None,
         "readable": True,
     }
-
-
-def has_genres_key(artists: list[dict]) -> bool:
-    """True when any artist object carries a non-empty ``genres`` list."""
-    return any(a.get("genres") for a in artists if a)
