@@ -1095,8 +1095,8 @@ def _exported_json(exported) -> list[dict]:
 def _print_build(result, held, limit: int | None = None) -> None:
     """The build's table (its first ``limit`` rows: --rows), the diff of a dry run and the summary."""
     from .config import weights_text
-    from .tables import joined, wrap_joined
     from .publish import DRIFT_PLACES
+    from .tables import joined, wrap_joined
     from .wording import named, plural, source_name
     console = _console()
     if result.table.empty:

@@ -221,24 +221,34 @@ def csv_compression(path: Path | str) -> str | None:
 _SEP_LINE = re.compile(r'"?sep=(.)"?')  # a first line naming the separator, which Excel reads (and some exports write)
 
 
-def sep_line(path: Path | str, encoding: str) -> int:
-    """1 when the file's first line is Excel's "sep=;" (some exports write it so that Excel
-    splits the columns; it was read as the header: "unknown CSV format", "no track id column"),
-    which the readers skip, else 0."""
+def _named_separator(path: Path | str, encoding: str) -> str | None:
+    """The separator the file's first line names when it is Excel's "sep=;" (some exports write
+    it so that Excel splits the columns; it was read as the header: "unknown CSV format", "no
+    track id column"), else None."""
     from pandas.io.common import get_handle
     try:
         with get_handle(path, "r", encoding=encoding, compression=csv_compression(path), errors="replace") as h:
             first = h.handle.readline(80)
     except (OSError, ValueError, EOFError):
-        return 0
-    return int(bool(_SEP_LINE.fullmatch(first.lstrip("\ufeff").strip())))
+        return None
+    named = _SEP_LINE.fullmatch(first.lstrip("\ufeff").strip())
+    return named.group(1) if named else None
+
+
+def sep_line(path: Path | str, encoding: str) -> int:
+    """The lines the readers skip before the header: 1 for Excel's "sep=;" line, else 0."""
+    return int(_named_separator(path, encoding) is not None)
 
 
 def csv_separator(path: Path | str, encoding: str) -> str:
-    """The field separator of a CSV file: ``,`` unless its header line holds more ``;`` or tabs
-    (a spreadsheet saved where the decimal mark is a comma writes ``;``; "Unicode text" tabs).
-    A file that cannot be read is left to ``read_csv`` to say so. ``encoding``: ``csv_encoding``'s
-    answer (every caller has it: the file's first bytes are looked at once)."""
+    """The field separator of a CSV file: the one a first line "sep=;" names, else ``,`` unless
+    its header line holds more ``;`` or tabs (a spreadsheet saved where the decimal mark is a
+    comma writes ``;``; "Unicode text" tabs). A file that cannot be read is left to ``read_csv``
+    to say so. ``encoding``: ``csv_encoding``'s answer (every caller has it: the file's first
+    bytes are looked at once)."""
+    named = _named_separator(path, encoding)
+    if named:
+        return named
     try:
         line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression=csv_compression(path),
                            encoding=encoding,
@@ -246,9 +256,6 @@ def csv_separator(path: Path | str, encoding: str) -> str:
         header = str(line.iat[0, 0]) if line.shape[1] == 1 and len(line) else ""
     except (OSError, ValueError, UnicodeDecodeError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return ","
-    named = _SEP_LINE.fullmatch(header.strip())
-    if named:  # Excel's "sep=;" first line
-        return named.group(1)
     counts = {sep: header.count(sep) for sep in SEPARATORS}
     best = max(SEPARATORS, key=lambda sep: counts[sep])
     return best if counts[best] > counts[","] else ","
