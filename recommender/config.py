@@ -825,8 +825,11 @@ def load_settings(config_file: Path | str | None = None, overrides: Mapping[str,
         _merge(data, _read_yaml(user_file, named_by, lines), defaults, str(user_file), sources, lines=lines)
         relative_cache_dir = _anchor_to_file(data, user_file)
     for var, dotted in ENVIRONMENT.items():
-        if env.get(var):
-            _set_path(data, dotted, env[var], defaults, f"environment {var}")
+        # without the spaces a copy and paste brings along (" abc " went to Spotify: INVALID_CLIENT);
+        # no id, secret, token, address or folder of ours begins or ends with one
+        value = (env.get(var) or "").strip()
+        if value:
+            _set_path(data, dotted, value, defaults, f"environment {var}")
             sources[dotted] = f"environment {var}"
     for dotted, value in (overrides or {}).items():
         _set_path(data, dotted, value, defaults, "command line")

@@ -51,6 +51,15 @@ def test_user_file_overrides_defaults_and_environment_overrides_file(tmp_path):
     assert s.cache_dir == tmp_path / "c"
 
 
+def test_spaces_around_an_environment_value_are_not_part_of_it(tmp_path):
+    """SPOTIPY_CLIENT_ID=" abc " (a copy and paste) sent the spaces to Spotify: INVALID_CLIENT;
+    a value of spaces alone is no value, as an empty one is."""
+    f = write(tmp_path, "spotify:\n  client_id: fromthefile\n")
+    s = load_settings(f, environ={"SPOTIPY_CLIENT_ID": " 0123abcd \n", "LISTENBRAINZ_TOKEN": "\ttok "})
+    assert s.spotify.client_id == "0123abcd" and s.get_path("listenbrainz.token") == "tok"
+    assert load_settings(f, environ={"SPOTIPY_CLIENT_ID": "   "}).spotify.client_id == "fromthefile"
+
+
 def test_command_line_overrides_everything(tmp_path):
     f = write(tmp_path, "blend:\n  max_tracks: 20\n")
     s = load_settings(f, overrides={"blend.max_tracks": 30}, environ={})

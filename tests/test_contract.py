@@ -495,6 +495,29 @@ def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
+def test_an_answer_with_neither_a_code_nor_an_error_is_not_called_a_refusal(tmp_path):
+    """The redirect cut to its state alone: the page said "Login failed: ?" and the terminal
+    "Spotify login was refused (unknown error)", where nothing was refused."""
+    from recommender.spotify import auth
+    pages = []
+
+    def cut(loc: str) -> str:
+        return re.sub(r"code=[^&]*&?", "", loc)
+    with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
+        settings = settings_for(server, tmp_path / "cache",
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+
+        def browser(url: str) -> None:
+            location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
+            pages.append(requests.get(cut(location), timeout=10))
+        with pytest.raises(AuthError) as err:
+            auth.login(settings, open_url=browser, timeout=10)
+    assert str(err.value).startswith("the login's answer came back with neither a code nor an error from Spotify")
+    assert "refused" not in str(err.value)
+    assert pages[0].status_code == 400 and "neither a code nor an error" in pages[0].text and "?<" not in pages[0].text
+    assert not (tmp_path / "cache" / "spotify-token.json").exists()
+
+
 def test_the_page_of_a_refusal_is_written_before_the_login_ends(tmp_path, monkeypatch):
     """A refusal on Spotify's page ("Login failed: access_denied" in the callback tab): the login
     ended as soon as it was taken, without waiting for its page, and `recommend auth` exited,

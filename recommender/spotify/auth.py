@@ -35,6 +35,8 @@ from ..wording import configured_at
 from .gateway import backoff_wait, failure, oauth_error_code, retry_notice, slow_down_notice
 
 log = logging.getLogger(__name__)
+# a redirect to our address that carries neither a code nor an error (typed or cut by hand)
+NO_ANSWER = "neither a code nor an error from Spotify (the address was cut or typed by hand?)"
 
 TOKEN_FILE = "spotify-token.json"
 EXAMPLE_CLIENT_ID = "your-client-id"  # config/example.yaml's placeholder: no app has it
@@ -396,7 +398,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             return
         try:  # the login ends once this page is written
             if "code" not in query:  # the error comes from the address: escaped, as every name is
-                self._page(400, "Login failed: " + query.get("error", "?"))
+                self._page(400, "Login failed: " + query.get("error", NO_ANSWER))  # (it said "?")
                 return
             # the page says how the login ended: it said "Logged in" before the code was exchanged,
             # while the terminal could then say the exchange failed
@@ -679,7 +681,10 @@ def _exchange(manager: SpotifyPKCE | SpotifyOAuth, server: _CallbackServer, time
                         f"to this machine); if it said INVALID_CLIENT, {_register(manager.redirect_uri, settings)}; "
                         "then run `recommend auth` again")
     if "code" not in result:
-        error = str(result.get("error") or "unknown error")
+        if not result.get("error"):  # a redirect without either: nothing was refused ("refused (unknown error)")
+            raise AuthError(f"the login's answer came back with {NO_ANSWER}; nothing was saved: run `recommend auth` "
+                            "again and log in on the page it opens")
+        error = str(result.get("error"))
         if error == "access_denied":  # the person chose Cancel on Spotify's page
             raise AuthError("Spotify login was refused (access_denied: Cancel was chosen on Spotify's page); nothing "
                             "was saved (a login saved before still works): run `recommend auth` again and choose Agree")
