@@ -616,12 +616,16 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
         value = data[section][key]
         try:
             url = urlparse(value)
-            url.port  # noqa: B018 (raises ValueError for a port that is not a number in 0..65535)
             ok = url.scheme in {"http", "https"} and bool(url.hostname)
         except ValueError:  # "http://[::1/": an unclosed IPv6 bracket
             ok = False
         if not ok:
             raise ConfigError(f"{where(dotted)}: {dotted} must be an http(s) URL, got {value!r}")
+        try:
+            url.port  # noqa: B018 (raises ValueError for a port that is not a number in 0..65535)
+        except ValueError:  # it said "must be an http(s) URL" of one, which it is
+            raise ConfigError(f"{where(dotted)}: {dotted} has no port a computer can have (a number from 1 to "
+                              f"65535), got {value!r}") from None
     # checked here (not at the first open-data request) so that the error names the line, and a
     # run that asks no open-data service (config show, an enrich with nothing to look up) refuses it too
     from .safetext import header_safe

@@ -495,6 +495,20 @@ def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
+@pytest.mark.parametrize("uri", ["https://127.0.0.1:8888/callback", "http://10.1.2.3:8888/callback"])
+def test_a_redirect_uri_the_login_cannot_take_names_where_it_was_set(tmp_path, uri):
+    """"spotify.redirect_uri must be ...": a config file with the right address and a shell
+    exporting a wrong one could not tell which was read (localhost's error named it)."""
+    from recommender.config import load_settings
+    from recommender.errors import ConfigError
+    from recommender.spotify import auth
+    settings = load_settings(environ={"SPOTIPY_REDIRECT_URI": uri, "SPOTIPY_CLIENT_ID": "0123abcd",
+                                      "RECOMMENDER_CACHE_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError) as err:
+        auth.login(settings, open_url=lambda url: None, timeout=1)
+    assert str(err.value).startswith("environment SPOTIPY_REDIRECT_URI: spotify.redirect_uri must be http://127.0.0.1")
+
+
 def test_an_answer_with_neither_a_code_nor_an_error_is_not_called_a_refusal(tmp_path):
     """The redirect cut to its state alone: the page said "Login failed: ?" and the terminal
     "Spotify login was refused (unknown error)", where nothing was refused."""

@@ -532,7 +532,9 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
     if not loopback or not port or redirect.scheme != "http":
         # Spotify takes https on the loopback address too, but the callback server speaks plain http
         said = redirect._replace(scheme="http").geturl() if loopback and port else "http://127.0.0.1:PORT/callback"
-        raise ConfigError(f"spotify.redirect_uri must be {said}, got {settings.spotify.redirect_uri!r}: the tool "
+        source = settings.sources.get("spotify.redirect_uri")  # where a wrong value came from: the file or a variable
+        raise ConfigError(f"{source + ': ' if source else ''}spotify.redirect_uri must be {said}, got "
+                          f"{settings.spotify.redirect_uri!r}: the tool "
                           "takes Spotify's answer on its own plain-http page, on the loopback address (127.0.0.1 "
                           f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
     host = _url_host(redirect.hostname)
