@@ -1763,12 +1763,14 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
         nameless = g.get("nameless", 0)
-        more = (f"`recommend enrich genres` looks up {g['to_look_up']} more"
-                + (f"; {nameless} {plural(nameless, 'has', 'have')} no name to look up by" if nameless else "")
-                if g.get("to_look_up", 1) else
-                f"every artist {'with a name ' if nameless else ''}is looked up"
-                + (f" ({nameless} with no name to look up by)" if nameless else "")
-                + "; MusicBrainz gave the others none (asked again after enrich.retry_misses_days)")
+        if g.get("to_look_up", 1):
+            more = f"`recommend enrich genres` looks up {g['to_look_up']} more"
+            if nameless:
+                more += f"; {nameless} {plural(nameless, 'has', 'have')} no name to look up by"
+        else:
+            more = (f"every artist with a name is looked up ({nameless} with no name to look up by)" if nameless
+                    else "every artist is looked up")
+            more += "; MusicBrainz gave the others none (asked again after enrich.retry_misses_days)"
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))
     f = info.get("audio_features")
     if f and f["tracks"]:  # valence and energy, which the mood commands need
