@@ -28,8 +28,8 @@ import pandas as pd
 
 from . import schema
 from .errors import DataError, NotEnoughData
-from .features import (MAX_DURATION_MS, check_input, csv_compression, csv_encoding, csv_records, csv_separator,
-                       first_line, not_utf8, read_features, rule_text, sep_line)
+from .features import (MAX_DURATION_MS, check_input, csv_compression, csv_encoding, csv_layout, csv_records,
+                       first_line, not_utf8, read_features, rule_text)
 from .library import Library
 from .wording import plural
 
@@ -62,7 +62,7 @@ def _bare_id(value: str) -> str:
     return value
 
 
-def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
+def _read_csv(path: Path, sep: str, encoding: str, skip: int = 0) -> pd.DataFrame:
     import warnings
     try:
         # index_col=False: rows that end in a separator (a trailing comma) are not shifted onto an index
@@ -70,9 +70,9 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
                              compression=csv_compression(path), encoding=encoding, index_col=False,
-                             skiprows=sep_line(path, encoding))
+                             skiprows=skip)
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
-            _refuse_a_row_with_a_field_too_many(path, sep, encoding, len(df.columns))
+            _refuse_a_row_with_a_field_too_many(path, sep, encoding, len(df.columns), skip)
         return df
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
@@ -86,12 +86,12 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
         raise DataError(f"{path}: cannot read as CSV ({first_line(exc)})") from None
 
 
-def _refuse_a_row_with_a_field_too_many(path: Path, sep: str, encoding: str, columns: int) -> None:
+def _refuse_a_row_with_a_field_too_many(path: Path, sep: str, encoding: str, columns: int, skip: int = 0) -> None:
     """DataError naming the first line whose row has a filled field past the header's ``columns``
     (pandas, told ``index_col=False``, dropped it with a warning of its own on stderr, and read the
     row's values one column on: "Night, Drive 0" unquoted made a playlist named by a date, a
     track of another's name and album). Empty ones are a row that ends in a separator: read."""
-    for line, row in csv_records(path, sep, encoding):
+    for line, row in csv_records(path, sep, encoding, skip):
         if len(row) > columns and any(cell.strip() for cell in row[columns:]):
             raise DataError(f"{path}: line {line} has {len(row)} fields where the header has {columns} columns (a "
                             "value holding an unquoted separator moves the values after it into the wrong columns): "
@@ -400,8 +400,8 @@ def load_dataset(path: Path | str, features: str = "restricted") -> Library:
     tidy, export = [], []
     for f in files:
         encoding = csv_encoding(f)  # (the file's first bytes, looked at once)
-        sep = csv_separator(f, encoding)
-        df = _known_names(_read_csv(f, sep, encoding))
+        sep, skip = csv_layout(f, encoding)
+        df = _known_names(_read_csv(f, sep, encoding, skip))
         fmt = detect_format(df.columns)
         if fmt == "tidytuesday":
             tidy.append(_from_tidytuesday(df, f, features, sep))

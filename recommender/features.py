@@ -235,30 +235,26 @@ def _named_separator(path: Path | str, encoding: str) -> str | None:
     return named.group(1) if named else None
 
 
-def sep_line(path: Path | str, encoding: str) -> int:
-    """The lines the readers skip before the header: 1 for Excel's "sep=;" line, else 0."""
-    return int(_named_separator(path, encoding) is not None)
-
-
-def csv_separator(path: Path | str, encoding: str) -> str:
-    """The field separator of a CSV file: the one a first line "sep=;" names, else ``,`` unless
-    its header line holds more ``;`` or tabs (a spreadsheet saved where the decimal mark is a
-    comma writes ``;``; "Unicode text" tabs). A file that cannot be read is left to ``read_csv``
-    to say so. ``encoding``: ``csv_encoding``'s answer (every caller has it: the file's first
-    bytes are looked at once)."""
+def csv_layout(path: Path | str, encoding: str) -> tuple[str, int]:
+    """(the field separator, the lines the readers skip before the header) of a CSV file: the
+    separator a first line "sep=;" names, that line skipped; else ``,`` unless the header line
+    holds more ``;`` or tabs (a spreadsheet saved where the decimal mark is a comma writes ``;``;
+    "Unicode text" tabs), nothing skipped. A file that cannot be read is left to ``read_csv`` to
+    say so. ``encoding``: ``csv_encoding``'s answer (every caller has it: the file's first bytes
+    are looked at once)."""
     named = _named_separator(path, encoding)
     if named:
-        return named
+        return named, 1
     try:
         line = pd.read_csv(path, sep="\x01", header=None, nrows=1, dtype=str, compression=csv_compression(path),
                            encoding=encoding,
                            quoting=csv.QUOTE_NONE, encoding_errors="replace", keep_default_na=False)
         header = str(line.iat[0, 0]) if line.shape[1] == 1 and len(line) else ""
     except (OSError, ValueError, UnicodeDecodeError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return ","
+        return ",", 0
     counts = {sep: header.count(sep) for sep in SEPARATORS}
     best = max(SEPARATORS, key=lambda sep: counts[sep])
-    return best if counts[best] > counts[","] else ","
+    return (best if counts[best] > counts[","] else ","), 0
 
 
 def numbers(cells: Any, decimal_comma: bool = False) -> np.ndarray:
@@ -413,7 +409,7 @@ TOO_MANY_FIELDS = ("more fields than the header has columns (a value holding an 
 READING = "reading the file"  # the progress stage of ``import_features`` (rows read, no total)
 
 
-def _read_csv(path: Path, sep: str, encoding: str,
+def _read_csv(path: Path, sep: str, encoding: str, skip: int = 0,
               progress: Callable[[str, int, int | None], None] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """The id and feature columns of a CSV file (as strings; a missing or blank cell is ""), and
     per row whether it has a filled field beyond the header's columns (looked for in the next
@@ -423,7 +419,6 @@ def _read_csv(path: Path, sep: str, encoding: str,
     name with an unquoted comma ("Hello, World") gave its energy column the danceability of the
     row. DataError when the file cannot be read or its header names a wanted column twice."""
     compression = csv_compression(path)
-    skip = sep_line(path, encoding)
     try:
         header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
                              compression=compression, encoding=encoding, skiprows=skip).iloc[0].tolist()
@@ -463,7 +458,7 @@ def _read_csv(path: Path, sep: str, encoding: str,
     return df[wanted].set_axis([str(header[i]) for i in wanted], axis=1), extra
 
 
-def csv_records(path: Path, sep: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def csv_records(path: Path, sep: str, encoding: str, skip: int = 0) -> Iterator[tuple[int, list[str]]]:
     """Each row of a CSV file with the line it starts on, as an editor numbers them (a quoted
     value holding a line break makes one row of several lines; blank lines are no rows), the
     file opened as pandas opens it (its compressions, the text read with newline="" as csv needs)."""
@@ -471,7 +466,7 @@ def csv_records(path: Path, sep: str, encoding: str) -> Iterator[tuple[int, list
     with get_handle(path, "r", encoding=encoding, compression=csv_compression(path)) as handle:
         reader = csv.reader(handle.handle, delimiter=sep)
         before = 0
-        if sep_line(path, encoding):
+        if skip:  # Excel's "sep=;" line (``csv_layout``)
             next(reader, None)
             before = reader.line_num
         for row in reader:
@@ -480,7 +475,7 @@ def csv_records(path: Path, sep: str, encoding: str) -> Iterator[tuple[int, list
             before = reader.line_num
 
 
-def _record_lines(path: Path, sep: str, encoding: str) -> Callable[[int], int]:
+def _record_lines(path: Path, sep: str, encoding: str, skip: int = 0) -> Callable[[int], int]:
     """Row position (0: the first row after the header) -> the file's line where that row
     starts, as an editor numbers them, worked out on first use (only a skipped row's message
     needs it). A quoted value holding a line break makes one row of several lines, and blank
@@ -492,7 +487,7 @@ def _record_lines(path: Path, sep: str, encoding: str) -> Callable[[int], int]:
     def line(position: int) -> int:
         if not starts:
             try:
-                starts.extend(start for start, _ in csv_records(path, sep, encoding))
+                starts.extend(start for start, _ in csv_records(path, sep, encoding, skip))
             except Exception as exc:  # noqa: BLE001 - only the numbering is lost
                 log.debug("%s: line numbers by position (%s)", path, exc)
                 starts.append(0)
@@ -562,9 +557,9 @@ def import_features(path: Path | str, library: Library | None, store: Store,
     path = Path(path)
     check_input(path)
     encoding = csv_encoding(path)  # (the file's first bytes, looked at once)
-    sep = csv_separator(path, encoding)
-    df, too_many = _read_csv(path, sep, encoding, progress)
-    lines = _record_lines(path, sep, encoding)
+    sep, skip = csv_layout(path, encoding)
+    df, too_many = _read_csv(path, sep, encoding, skip, progress)
+    lines = _record_lines(path, sep, encoding, skip)
     id_col, columns = _resolve_columns(list(df.columns), path)
     report = ImportReport(path=str(path), rows=len(df), columns=list(columns))
     raw = pd.DataFrame({c: df[f] for c, f in columns.items()}, index=df.index)
