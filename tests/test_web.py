@@ -1387,6 +1387,11 @@ def test_text_colours_are_readable():
         assert _contrast(r["color"], r["background"]) >= 4.5, selector
     for fg in ("muted", "ok", "bad", "fg"):
         assert _contrast(colours[fg], colours["bg"]) >= 4.5 and _contrast(colours[fg], "#ffffff") >= 4.5, fg
+    # grey text on a code span (a command among grey words: it had 4.45:1), and the edge of a
+    # button or a field, 3:1 as WCAG asks of a control's outline (it had 1.8:1)
+    assert round(_contrast(colours["muted"], rule("code")["background"]), 1) == 4.9
+    assert round(min(_contrast(colours["edge"], "#ffffff"), _contrast(colours["edge"], colours["bg"])), 1) == 3.2
+    assert re.search(r"(?m)^button \{[^}]*border: 1px solid var\(--edge\);", css)
 
 
 def test_the_taste_map_and_the_moods_page_say_which_tracks_they_count(tmp_path):
