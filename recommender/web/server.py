@@ -116,32 +116,35 @@ def browser_url(url: str, directory) -> str:
     ``directory`` that redirects to ``url``, so that the secret token never appears in the
     browser's command line, which every local user can read (``ps``); as Jupyter does.
     ``url`` itself when the page cannot be written."""
-    import html
     from pathlib import Path
 
     from ..errors import RecommenderError
     from ..store import atomic_write_text
     path = Path(directory) / OPEN_FILE
-    target = html.escape(url, quote=True)
     try:
-        atomic_write_text(path, f'<!doctype html>\n<meta charset="utf-8">\n<meta http-equiv="refresh" content="0;url='
-                                f'{target}">\n<title>recommend web</title>\n<p><a href="{target}">Open recommend web</a>'
-                                '</p>\n', mode=0o600)
+        atomic_write_text(path, _start_page(url), mode=0o600)
     except (OSError, RecommenderError) as exc:
         log.warning("could not write %s (%s): the browser gets the URL itself", path, exc)
         return url
     return path.resolve().as_uri()
 
 
+def _start_page(url: str) -> str:
+    """The page ``browser_url`` writes: it sends the browser on to ``url``."""
+    import html
+    target = html.escape(url, quote=True)
+    return (f'<!doctype html>\n<meta charset="utf-8">\n<meta http-equiv="refresh" content="0;url={target}">\n'
+            f'<title>recommend web</title>\n<p><a href="{target}">Open recommend web</a></p>\n')
+
+
 def remove_browser_page(url: str, directory) -> None:
     """Remove ``browser_url``'s page once the app that ``url`` opens has stopped: its token is
     worth nothing then (it was left behind in the data directory). A page another `recommend web`
     wrote since, for its own URL, is left to it."""
-    import html
     from pathlib import Path
     path = Path(directory) / OPEN_FILE
     try:
-        if f'url={html.escape(url, quote=True)}"' in path.read_text(encoding="utf-8"):
+        if path.read_text(encoding="utf-8") == _start_page(url):
             path.unlink()
     except (OSError, UnicodeDecodeError):
         pass  # no page (no browser was started), or not ours to remove
