@@ -29,7 +29,7 @@ import pandas as pd
 from . import schema
 from .errors import DataError, NotEnoughData
 from .features import (MAX_DURATION_MS, check_input, csv_compression, csv_encoding, csv_layout, csv_records,
-                       first_line, not_utf8, read_features, rule_text)
+                       first_line, header_words, not_utf8, read_features, rule_text)
 from .library import Library
 from .wording import plural
 
@@ -228,26 +228,23 @@ EXPORTIFY_COLUMNS = (*EXPORTIFY_ID_COLUMNS, "Track Name", "Artist Name(s)", "Pla
 TIDY_COLUMNS = (*TIDY_REQUIRED, "track_popularity", "duration_ms", *schema.AUDIO_COLUMNS)
 
 
-def _key(column) -> str:
-    return str(column).strip().casefold()
-
-
 def _known_names(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with its columns named as its format names them, whatever their case and the
-    spaces around them ("Track_ID", "track uri " from a hand-made or re-saved file: "unknown CSV
-    format" before). A column already named so is kept, and a second of the same name left as it is."""
-    keys = {_key(c) for c in df.columns}
-    if {"track_id", "playlist_id"} <= keys:
+    """``df`` with its columns named as its format names them, compared as `import features`
+    compares its headers (``features.header_words``: any case, "_" and a space alike: "Track_ID",
+    "track uri " from a hand-made or re-saved file were "unknown CSV format"). A column already
+    named so is kept, and a second of the same name left as it is."""
+    keys = {header_words(c) for c in df.columns}
+    if {header_words("track_id"), header_words("playlist_id")} <= keys:
         known = TIDY_COLUMNS
-    elif keys & {_key(c) for c in EXPORTIFY_ID_COLUMNS}:
+    elif keys & {header_words(c) for c in EXPORTIFY_ID_COLUMNS}:
         known = EXPORTIFY_COLUMNS
     else:
         return df
-    wanted = {_key(name): name for name in known}
+    wanted = {header_words(name): name for name in known}
     taken = set(df.columns)
     rename = {}
     for column in df.columns:
-        name = wanted.get(_key(column))
+        name = wanted.get(header_words(column))
         if name is not None and name not in taken:
             rename[column] = name
             taken.add(name)

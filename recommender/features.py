@@ -47,12 +47,13 @@ MAX_EXAMPLES = 3
 ID_COLUMNS = ("track_id", "id", "track id", "track uri", "uri", "spotify uri", "spotify id", "spotify track id")
 
 
-def _id_header(header: str) -> str:
-    """A header as ``ID_COLUMNS`` are compared: case folded, "_" and runs of spaces one space."""
+def header_words(header: str) -> str:
+    """A header as a file's columns are compared with the names we know (``ID_COLUMNS`` here,
+    the playlist formats' in ``dataset``): case folded, "_" and runs of spaces one space."""
     return " ".join(str(header).replace("_", " ").casefold().split())
 
 
-_ID_HEADERS = tuple(dict.fromkeys(map(_id_header, ID_COLUMNS)))  # ``ID_COLUMNS`` as compared, in order
+_ID_HEADERS = tuple(dict.fromkeys(map(header_words, ID_COLUMNS)))  # ``ID_COLUMNS`` as compared, in order
 # Extra header spellings (Exportify and friends) of the feature columns.
 ALIASES = {"duration (ms)": "duration_ms", "track duration (ms)": "duration_ms"}
 
@@ -376,7 +377,7 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
         folded.setdefault(str(h).strip().casefold(), h)
     ids: dict[str, str] = {}
     for h in header:
-        ids.setdefault(_id_header(h), h)
+        ids.setdefault(header_words(h), h)
     id_col = next((ids[c] for c in _ID_HEADERS if c in ids), None)
     if id_col is None:
         raise DataError(f"{path}: no track id column (expected one of track_id, id, Track URI, uri, spotify_id)")
@@ -392,13 +393,13 @@ def _resolve_columns(header: list[str], path: Path) -> tuple[str, dict[str, str]
 def _wanted_header(header: str) -> bool:
     """Only id and feature columns are read (a big export has many others)."""
     h = header.strip().casefold()
-    return _id_header(h) in _ID_HEADERS or h in schema.AUDIO_COLUMNS or h in ALIASES
+    return header_words(h) in _ID_HEADERS or h in schema.AUDIO_COLUMNS or h in ALIASES
 
 
 def _header_key(header: str) -> str:
-    """What a wanted header is compared by: an id header as ``_id_header``, a feature's folded."""
+    """What a wanted header is compared by: an id header as ``header_words``, a feature's folded."""
     h = header.strip().casefold()
-    return _id_header(h) if _id_header(h) in _ID_HEADERS else h
+    return header_words(h) if header_words(h) in _ID_HEADERS else h
 
 
 CHUNK_ROWS = 50_000

@@ -401,7 +401,7 @@ def test_a_files_columns_in_another_case_or_spaced_its_ids_as_uris_and_a_CSV_end
     folder = tmp_path / "exports"
     folder.mkdir()
     pd.read_csv(EXPORT, dtype=str, keep_default_na=False).rename(
-        columns={"Track URI": "TRACK URI", "Track Name": "track name", "Artist Name(s)": "artist name(s)"}
+        columns={"Track URI": "TRACK URI", "Track Name": "track_name", "Artist Name(s)": "artist name(s)"}
     ).to_csv(folder / "Road_Trip.CSV", index=False)
     _same_library(load_dataset(folder), load_dataset(EXPORT))
 
