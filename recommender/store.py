@@ -501,7 +501,14 @@ class Store:
             ours = holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
             if holder is None or (ours and str(self.dir) not in _SAVING_HERE) \
                     or _earlier(manifest[SAVING], holder.get("started")):
-                return manifest, None  # nobody saving, or marked before the holder began: a stopped save
+                # nobody saving, or marked before the holder began: a stopped save, unless the mark
+                # read before is gone now (the save ended, and its run with it, since that read)
+                self.forget_manifest()
+                now = self.read_manifest()
+                if now.get(SAVING) == manifest[SAVING]:
+                    return manifest, None
+                manifest = now
+                continue
             if time.monotonic() >= deadline:
                 return manifest, holder
             time.sleep(0.1)

@@ -257,6 +257,28 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
         saver.wait(30)
 
 
+def test_a_save_that_ends_between_the_readers_look_at_the_mark_and_at_the_lock_is_not_called_stopped(small):
+    """A reader slowed down (a busy machine) read the ``saving`` mark, and by the time it looked
+    at the run lock the save had ended and its run gone: it called the finished save stopped
+    ('no cached library', a re-pull) from the mark it had read before."""
+    from recommender.store import now_iso
+    server, settings = small
+    build(settings, dry_run=True)
+    Store(settings.cache_dir).update_manifest(saving=now_iso())
+    reader = Store(settings.cache_dir)
+
+    def save_ends_and_its_run_goes():
+        Store(settings.cache_dir)._saved()
+        return None
+    reader.lock_holder = save_ends_and_its_run_goes
+    assert reader.load_library() is not None and not reader.problems, reader.problems
+    # a mark still there once nobody holds the lock is a stopped save, as before
+    Store(settings.cache_dir).update_manifest(saving=now_iso())
+    reader = Store(settings.cache_dir)
+    reader.lock_holder = lambda: None
+    assert reader.load_library() is None and "stopped before its last file" in reader.problems[0]
+
+
 def test_a_cache_another_thread_is_saving_is_waited_for_not_called_stopped(small, monkeypatch):
     """The web app: a page's thread read the library while a publish in another thread of the
     same process (holding the run lock) was saving the refreshed frames: 'stopped', no library."""
