@@ -23,7 +23,7 @@ from .errors import UNREACHED, DataError, NotEnoughData, OtherAccount, UsageErro
 from .isotime import shown_text, utc_times
 from .library import Library
 from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
-from .store import DISCOVERING, Store, atomic_write_text, now_iso
+from .store import DISCOVERING, LAST_DISCOVERY, Store, atomic_write_text, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -330,9 +330,6 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
 
 def _labelled(progress: Progress, suffix: str) -> Progress:
     return lambda stage, done, total: progress(stage + suffix, done, total)
-
-
-LAST_DISCOVERY = "last_discovery"  # manifest key: what the last refresh's discovery did (`recommend web`)
 
 
 def last_discovery(settings, library: Library, found, spotify_requests: int) -> dict[str, Any]:

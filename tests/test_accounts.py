@@ -339,3 +339,21 @@ def test_a_build_that_pulls_twice_says_what_each_pull_had_to_recover(standin, tm
     assert len(pulls) == 2 and basis.refreshed
     assert "pull 1's warning" in basis.warnings and "pull 2's warning" in basis.warnings
     assert basis.refresh_requests == sum(pulls)
+
+
+def test_a_login_as_another_account_forgets_what_the_last_discovery_found_for_the_first(standin, second, tmp_path,
+                                                                                         monkeypatch):
+    """After `recommend auth` as another account, `recommend status` went on saying what the
+    first account's last refresh had found new to it ("found 12 tracks new to you"), for an
+    account whose library was not even pulled yet."""
+    from recommender import jobs
+    cache = tmp_path / "state"
+    save_login(standin, cache)
+    assert run(["build-playlist", "--quiet"], env_for(standin, cache)).exit_code == 0
+    assert "discovery: the last refresh" in run(["status"], env_for(standin, cache)).stdout
+    monkeypatch.setattr("recommender.spotify.auth.login", lambda settings, open_url=None, **kw: save_login(second, cache))
+    assert jobs.login(settings_for(second, cache)).set_aside == "small-user"
+    status = run(["status"], env_for(second, cache))
+    assert status.exit_code == 0 and "discovery: none recorded yet" in status.stdout, status.stdout
+    assert run(["build-playlist", "--quiet"], env_for(second, cache)).exit_code == 0
+    assert "discovery: the last refresh" in run(["status"], env_for(second, cache)).stdout
