@@ -380,7 +380,7 @@ def test_make_scorers_and_weights():
 
 
 def test_seed_vector_same_with_the_library_lookup(lib):
-    from recommender.scorers.content import seed_vector
+    from recommender.scorers.base import seed_vector
 
     seeds = pd.Series([1.0, 2.0, 5.0, -1.0], index=["f1", "s2", "unknown", "x1"])
     plain = seed_vector(seeds, lib.track_ids)

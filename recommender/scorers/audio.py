@@ -12,8 +12,7 @@ import pandas as pd
 
 from ..library import Library
 from ..schema import AUDIO_COLUMNS
-from .base import ONE_SONG, Scorer
-from .content import seed_vector
+from .base import ONE_SONG, Scorer, seed_vector
 
 FEATURES = tuple(c for c in AUDIO_COLUMNS if c != "key")
 # how a "why" names a feature, (low, high); others read "low X" / "high X". time_signature counts

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..library import Library
@@ -61,3 +62,19 @@ class Scorer:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
+
+def seed_vector(seeds: pd.Series, index: pd.Index, positions=None) -> np.ndarray:
+    """Dense float32 vector over ``index`` with the (positive) seed weights; unknown ids dropped,
+    and so are weights that are not finite positive numbers (a NaN or inf weight would turn
+    every score NaN).
+
+    ``positions``: optional faster id -> row function for ``index`` (``Library.track_positions``).
+    """
+    v = np.zeros(len(index), dtype=np.float32)
+    if len(seeds):
+        ids = pd.Index(seeds.index.astype(str))
+        pos = positions(ids) if positions is not None else index.get_indexer(ids)
+        ok = pos >= 0
+        w = np.asarray(seeds.to_numpy(dtype=float, na_value=np.nan), dtype=np.float32)[ok]
+        np.add.at(v, pos[ok], np.where(np.isfinite(w) & (w > 0), w, np.float32(0)))
+    return v

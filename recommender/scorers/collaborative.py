@@ -23,8 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..library import SAVED_COLUMN, TOP_COLUMN_PREFIX, Library
-from .base import Scorer
-from .content import seed_vector
+from .base import Scorer, seed_vector
 
 
 def _cosine_rows(m: sp.csr_matrix, column_weights: np.ndarray | None) -> sp.csr_matrix:

@@ -27,7 +27,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
 from ..namewords import CJK_LETTERS, NAME_FILLER, PACKAGING_WORDS, strip_packaging
 from ..wording import plural
-from .base import Scorer
+from .base import Scorer, seed_vector
+from .year import track_years
 
 log = logging.getLogger(__name__)
 
@@ -219,23 +220,6 @@ def list_counts(lists, n_rows: int) -> tuple[sp.csr_matrix, np.ndarray]:
     return list_indicator(arr, n_rows)
 
 
-def seed_vector(seeds: pd.Series, index: pd.Index, positions=None) -> np.ndarray:
-    """Dense float32 vector over ``index`` with the (positive) seed weights; unknown ids dropped,
-    and so are weights that are not finite positive numbers (a NaN or inf weight would turn
-    every score NaN).
-
-    ``positions``: optional faster id -> row function for ``index`` (``Library.track_positions``).
-    """
-    v = np.zeros(len(index), dtype=np.float32)
-    if len(seeds):
-        ids = pd.Index(seeds.index.astype(str))
-        pos = positions(ids) if positions is not None else index.get_indexer(ids)
-        ok = pos >= 0
-        w = np.asarray(seeds.to_numpy(dtype=float, na_value=np.nan), dtype=np.float32)[ok]
-        np.add.at(v, pos[ok], np.where(np.isfinite(w) & (w > 0), w, np.float32(0)))
-    return v
-
-
 class ContentScorer(Scorer):
     """TF-IDF cosine similarity between each candidate and the weighted mean of the seeds.
 
@@ -294,7 +278,6 @@ class ContentScorer(Scorer):
             codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
             return onehot(codes, len(enc.dictionary)), np.asarray(enc.dictionary.to_pylist(), dtype=object)
         if field in ("year", "decade"):
-            from .year import track_years  # here: year.py imports this module
             per_track = track_years(library)
             if field == "decade":
                 per_track = (per_track // 10) * 10

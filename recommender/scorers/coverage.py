@@ -34,8 +34,7 @@ import scipy.sparse as sp
 
 from ..library import Library
 from ..wording import and_list
-from .base import Scorer
-from .content import seed_vector
+from .base import Scorer, seed_vector
 
 
 def _cover(k: np.ndarray, c: np.ndarray, n: np.ndarray, smoothing: float) -> np.ndarray:

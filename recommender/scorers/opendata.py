@@ -26,8 +26,7 @@ import scipy.sparse as sp
 
 from ..library import Library, normalise_name
 from ..wording import named
-from .base import Scorer
-from .content import seed_vector
+from .base import Scorer, seed_vector
 
 
 def _key(name: str) -> str:

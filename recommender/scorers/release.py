@@ -24,8 +24,7 @@ import pyarrow.compute as pc
 
 from ..library import Library
 from ..titles import normalise_titles, track_titles
-from .base import Scorer
-from .content import seed_vector
+from .base import Scorer, seed_vector
 
 KINDS = ("single", "compilation", "album")
 _SAID = ("a single or title track", "from a compilation", "an album track")

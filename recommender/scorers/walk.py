@@ -29,8 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..library import Library
-from .base import ONE_SONG, Scorer
-from .content import seed_vector
+from .base import ONE_SONG, Scorer, seed_vector
 
 
 def _pow_rows(m: sp.csr_matrix, alpha: float) -> sp.csr_matrix:

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..library import Library
-from .base import ONE_SONG, Scorer
-from .content import seed_vector
+from .base import ONE_SONG, Scorer, seed_vector
 
 
 def track_years(library: Library) -> np.ndarray:
