@@ -1687,7 +1687,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from . import schedule
     from .jobs import open_store
     from .isotime import shown_text
-    from .runlog import describe_run, status
+    from .runlog import describe_run
+    from .status import status
     from .wording import plural
     from .spotify.auth import read_token, unusable_token
     settings = _settings(config)
@@ -1832,7 +1833,8 @@ def _discovery_lines(d: dict[str, Any] | None) -> list[str]:
 
 def _schedule_lines(sched: dict[str, Any]) -> list[str]:
     """`recommend status`'s schedule line, its last run and its warnings."""
-    from .runlog import UNMARKED_DAYS, describe_run
+    from .runlog import describe_run
+    from .status import UNMARKED_DAYS
     if sched["state"] == "unknown":
         text = f"unknown ({visible(sched['message'])})"
     elif sched["state"] == "not installed" and sched.get("last_run"):
@@ -1900,7 +1902,7 @@ def _check_login(settings) -> dict[str, Any]:
                 "expires_in_minutes": None}
     except RecommenderError as exc:
         return {"checked": False, "message": f"not checked with Spotify: {exc}"}
-    from .runlog import login_status
+    from .status import login_status
     saved = login_status(read_token(settings.cache_dir))  # the token may have just been refreshed
     return {"state": "valid", "checked": True, "user_id": me.get("id"),
             "display_name": me.get("display_name") or me.get("id"), "message": None,
@@ -2311,10 +2313,10 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         plot_clusters(res, plot)
     exported = []
     if export:
-        from .moodexport import export_job
+        from .jobs import mood_export
         _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
         names, members = res.names(), res.members()
-        exported = export_job(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
+        exported = mood_export(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
         _record_export(settings, "moods cluster --export", exported, started, demo)
     if as_json:
         _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k,
@@ -2433,10 +2435,10 @@ def moods_recommend_cmd(mood: Annotated[Optional[str], typer.Option("--mood", he
              f"(valence {tv}, energy {te})")
     exported = []
     if export:
-        from .moodexport import export_job
+        from .jobs import mood_export
         _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
         from .moodexport import LIBRARY
-        exported = export_job(settings, library, {name: list(df["track_id"])}, LIBRARY, demo=demo,
+        exported = mood_export(settings, library, {name: list(df["track_id"])}, LIBRARY, demo=demo,
                               command="moods recommend --export")
         _record_export(settings, "moods recommend --export", exported, started, demo)
     rows = _records(df)
@@ -2550,7 +2552,7 @@ def schedule_install_cmd(
                    '\n#   loginctl enable-linger "$USER"')
         return
     line, zone, _ = schedule.install(expr, exe, cfg, cache, tabfile=tabfile, env=carried)
-    from .runlog import note_installed
+    from .status import note_installed
     note_installed(settings.cache_dir, line)  # `status` then tells a line cron never started
     typer.echo(f"installed: {line}")
     if schedule.is_paused(before):  # said: the line was commented out to pause the runs

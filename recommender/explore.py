@@ -25,7 +25,7 @@ from .errors import RecommenderError, UsageError
 from .library import Library
 from .links import ID_RE, TRACK_URI_RE, parse_track_ref, spotify_ref_kind
 from .paths import SAMPLE_LIBRARY
-from .searchindex import MIN_SCORE, SearchIndex, core_title, fold, refuse_other_link
+from .searchindex import MIN_SCORE, SearchIndex, core_title, empty_library, fold, refuse_other_link
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer
@@ -250,7 +250,6 @@ def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SC
         raise UsageError(f"{text.strip()!r} is a Spotify {other} link, not a track's: "
                          "give a track's id, URI or link (Share, Copy Song Link), or its name")
     if not len(library.track_ids):  # "no track matches ...; try `recommend search`", which has none either
-        from .libsource import empty_library
         raise empty_library(where.library, mine=where.refreshed)
     hits = search_tracks(library, text, limit=1, index=index)
     if hits.empty or hits["score"].iloc[0] < min_score:

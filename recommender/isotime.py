@@ -143,3 +143,8 @@ def utc_times(column):
     missing or unreadable."""
     import pandas as pd
     return pd.to_datetime(column.astype(object), utc=True, errors="coerce", format="ISO8601")
+
+
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as the tool writes times: ISO 8601 in UTC, to the second."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()

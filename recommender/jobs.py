@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from .isotime import shown_text, utc_times
 from .library import Library
 from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
 from .store import DISCOVERING, LAST_DISCOVERY, Store, atomic_write_text, now_iso
+
+if TYPE_CHECKING:
+    from .moodexport import MoodPlaylist
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +290,8 @@ def discover_for_playlist(gateway, store: Store, settings, library: Library, bas
     album is raised, as the refresh's albums source raises it. ``seeds``: the playlist's
     ``pipeline.playlist_seeds``, when the caller built them (its scoring takes the same)."""
     from .pipeline import playlist_seeds
-    from .services.listenbrainz import OpenData, answer_cache
+    from .services.cache import answer_cache
+    from .services.listenbrainz import OpenData
     from .sources.albums import playlist_album_artists, playlist_albums, shared_albums
     from .sources.run import artists_of_seeds, discover_open_data, fold_albums, open_data_on, sources_on, tally
     on = sources_on(settings)
@@ -1073,6 +1077,23 @@ def require_library(settings, demo: str | None = TRY_DEMO, store: Store | None =
             raise DamagedCache(f"the cached library cannot be read ({damaged}): `recommend refresh` pulls it again")
         raise no_library(settings.frames_dir, demo)
     return library
+
+
+def mood_export(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False,
+               command: str = "moods cluster --export") -> list[MoodPlaylist]:
+    """``moodexport.export_moods`` for the CLI: the user's account under the run lock (held as
+    ``command``), or with ``demo`` the built-in stand-in (the demo's own cache and account)."""
+    from .moodexport import export_moods
+    if demo:
+        with demo_environment(settings) as (demo_settings, _server):
+            demo_login(demo_settings)
+            gateway = connect(demo_settings)
+            with writing(demo_settings, command):
+                return export_moods(gateway, open_store(demo_settings), demo_settings, library.user_id, moods,
+                                    sources)
+    gateway = connect(settings)
+    with writing(settings, command):
+        return export_moods(gateway, open_store(settings), settings, library.user_id, moods, sources)
 
 
 def mood_list(settings, library: Library, mood: str | None = None, valence: float | None = None,

@@ -176,7 +176,7 @@ def search(source: LibrarySource, query: str, limit: int = 10, min_score: float 
     with track_id, name, artists, album, score; [] when nothing scores ``min_score``
     (default ``searchindex.MIN_SCORE``). UsageError for a query without letters or digits.
     ``progress``: as ``search_index``'s, for a build."""
-    from .searchindex import MIN_SCORE, fold, refuse_other_link
+    from .searchindex import MIN_SCORE, empty_library, fold, refuse_other_link
     if not fold(query):
         from .errors import UsageError
         raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
@@ -186,11 +186,3 @@ def search(source: LibrarySource, query: str, limit: int = 10, min_score: float 
     if not index.tracks:  # "No match ... (nothing scored 0.35 or more)" of a library with no track at all
         raise empty_library(source.label, mine=source.dataset is None and not source.demo)
     return index.query(query, limit, MIN_SCORE if min_score is None else min_score)
-
-
-def empty_library(label: str, mine: bool = True):
-    """The error of a search or a look-up in a library that holds no track (a new account's)."""
-    from .errors import NotEnoughData
-    return NotEnoughData(f"{label} holds no tracks to search" + (
-        ": the last refresh found none in your account (save some, or add some to a playlist of your own, "
-        "then `recommend refresh`)" if mine else ""))

@@ -100,20 +100,3 @@ def export_summary(exported: list[MoodPlaylist]) -> dict:
     return {"playlist_id": ids[0] if len(ids) == 1 else None, "playlists": ids,
             "added": sum(e.added for e in exported), "removed": sum(e.removed for e in exported),
             "kept": sum(e.kept for e in exported), "requests": sum(e.requests for e in exported)}
-
-
-def export_job(settings, library, moods: dict[str, list[str]], sources: str, demo: bool = False,
-               command: str = "moods cluster --export") -> list[MoodPlaylist]:
-    """``export_moods`` for the CLI: the user's account under the run lock (held as
-    ``command``), or with ``demo`` the built-in stand-in (the demo's own cache and account)."""
-    from . import jobs
-    if demo:
-        with jobs.demo_environment(settings) as (demo_settings, _server):
-            jobs.demo_login(demo_settings)
-            gateway = jobs.connect(demo_settings)
-            with jobs.writing(demo_settings, command):
-                return export_moods(gateway, jobs.open_store(demo_settings), demo_settings, library.user_id, moods,
-                                    sources)
-    gateway = jobs.connect(settings)
-    with jobs.writing(settings, command):
-        return export_moods(gateway, jobs.open_store(settings), settings, library.user_id, moods, sources)

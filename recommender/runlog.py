@@ -4,7 +4,7 @@
   warnings to stderr. A filter on both handlers redacts tokens and secrets.
 * ``append_run`` / ``read_runs``: ``<cache>/runs.jsonl``, one object per run; ``record_run`` /
   ``record_failure`` build a command's record (the CLI's and the web app's, one way).
-* ``status``: last runs, cache age, login state, the managed playlist, genre coverage.
+(``status.py`` puts what `recommend status` shows together from these.)
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .errors import StorageError, make_dirs, private_mkdirs
-from .isotime import age_seconds, shown, system_now, time_or_none, utc_now
-from .lock import describe_holder, holders, lock_path, open_locked, same_file
+from .isotime import iso_utc, shown, time_or_none, utc_now
+from .lock import describe_holder, open_locked, same_file
 from .safetext import json_safe, redact, remember_secrets, terminal_safe
-from .store import DISCOVERING, atomic_write_text
+from .store import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +312,7 @@ def append_run(cache_dir: Path | str, summary: Mapping[str, Any]) -> dict[str, A
     if record["duration_s"] is None and "duration" in record:  # accepted alias
         record["duration_s"] = record.pop("duration")
     if not record["when"]:
-        record["when"] = _iso(utc_now())
+        record["when"] = iso_utc(utc_now())
     if not record["version"]:  # which release wrote it: an upgrade's trouble traced to a version
         from . import __version__
         record["version"] = __version__
@@ -470,310 +469,4 @@ def _trim(path: Path) -> None:
 
 
 # ----- status -------------------------------------------------------------------------------
-def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info: Mapping[str, Any] | None,
-           library: Any = None, now: datetime | None = None, runs: int = 5,
-           frames_dir: Path | str | None = None, schedule: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything ``recommend status`` shows, JSON-ready (no tokens in it).
-
-    Keys: data_dir (the state directory; also as cache_dir, its first name), frames_dir (re-fetchable data; ``data_dir`` unless
-    given), warnings (about the places: the state directory inside the folder of caches),
-    running (lock holder or None), stopped (the lock record of a run that ended without
-    releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
-    {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
-    playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage, nameless (no name to look up by)} or None,
-    audio_features {tracks, recordings, with_features, coverage} or None,
-    discovery {when, sources (on or off), tracks (new to you, per source), new_tracks (each once, or
-    None in an older record), requests (open data), cached_answers, warnings} of the last refresh's discovery, or None before the first,
-    schedule (``schedule.status``'s dict given as ``schedule``, with ``last_run`` and ``warnings``:
-    ``schedule_warnings``) or None.
-    ``token_info`` is the spotipy token file's JSON (None when there is none).
-    """
-    now = now or utc_now()
-    recent = read_runs(cache_dir, max(runs, SCHEDULED_SCAN) if schedule is not None else runs)
-    running, stopped = holders(lock_path(cache_dir))  # one read of the lock file for both
-    return {
-        # the data directory (login, manifest, runs), by the name `--json` readers know it as,
-        # and by its own: "cache_dir" held ~/.local/state/recommend, beside the cache's "frames_dir"
-        "cache_dir": str(cache_dir),
-        "data_dir": str(cache_dir),
-        "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
-        "warnings": _place_warnings(cache_dir),
-        "running": running,
-        "stopped": stopped,
-        "last_runs": recent[:runs],
-        # a refresh's discovery under way (a live run holds the lock) is not one stopped half way
-        "cache": {**(cache := _cache_status(store_manifest, now)),
-                  "discovery_unfinished": cache["discovery_unfinished"] and not running},
-        "login": login_status(token_info, now),
-        "playlist": _playlist_status(store_manifest, library),
-        "genres": genre_coverage(library) if library is not None else None,
-        "audio_features": feature_coverage(library) if library is not None else None,
-        "discovery": _discovery_status(store_manifest),
-        "schedule": schedule_warnings(schedule, recent, now, installed_at(cache_dir, schedule.get("line")))
-        if schedule is not None else None,
-    }
-
-
-def _place_warnings(cache_dir: Path | str) -> list[str]:
-    """The data directory lying in the folder of caches (``paths.in_the_caches``)."""
-    from .paths import in_the_caches
-    caches = in_the_caches(cache_dir)
-    return [] if caches is None else [
-        f"the data directory {cache_dir} lies in {caches}, which cache cleaners empty: the login, the managed "
-        "playlist's record and your removals would go with the cache; keep it elsewhere"]
-
-
-SCHEDULED_SCAN = 200  # runs looked through for the last one the schedule's command made
 SCHEDULED_COMMAND = "build-playlist"  # what our crontab line runs (schedule.cron_line)
-
-
-def last_scheduled_run(runs: Iterable[Mapping[str, Any]], marked: bool = True) -> Mapping[str, Any] | None:
-    """The newest (``runs`` newest first) run our schedule started: a ``build-playlist`` recorded
-    with ``"trigger": "schedule"``. A record written before the mark existed (no ``trigger``)
-    counts whatever started it, as does every non-dry ``build-playlist`` when the installed line
-    does not mark its runs (``marked`` False: installed by an older version); dry runs never do."""
-    for run in runs:
-        if run.get("command") != SCHEDULED_COMMAND or run.get("dry_run"):
-            continue
-        if not marked or "trigger" not in run or run.get("trigger") == SCHEDULED:
-            return run
-    return None
-
-
-UNMARKED_DAYS = 8  # with no crontab line of ours, marked runs this recent still show (a weekly timer's)
-INSTALLED_FILE = "schedule-installed.json"  # when `schedule install` wrote our crontab line, and which line
-MISSED_GRACE_S = 3600  # a start cron was due this long ago and no scheduled run since: missed
-
-
-def note_installed(cache_dir: Path | str, line: str, now: datetime | None = None) -> None:
-    """Remember that ``line`` was installed now, so that ``recommend status`` can tell a line
-    cron never started (cron not running, the computer asleep at that time) from one installed
-    since its last run. Best effort: a data directory that cannot be written only loses that."""
-    record = {"line": line, "installed_at": (now or utc_now()).isoformat(timespec="seconds")}
-    try:
-        make_dirs(cache_dir)
-        atomic_write_text(Path(cache_dir) / INSTALLED_FILE, json.dumps(record) + "\n", mode=0o600)
-    except (OSError, StorageError) as exc:
-        log.debug("the install time of the schedule was not kept: %s", exc)
-
-
-def installed_at(cache_dir: Path | str, line: str | None) -> str | None:
-    """When ``line`` was installed (``note_installed``); None for another line (installed by
-    hand, by an older version, or changed since) or no record."""
-    if not line:  # no line of ours: nothing to read
-        return None
-    try:
-        record = json.loads((Path(cache_dir) / INSTALLED_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record.get("installed_at") if isinstance(record, dict) and record.get("line") == line else None
-
-
-def missed_runs(schedule: Mapping[str, Any], since: datetime, now: datetime) -> str | None:
-    """A warning when our crontab line was due to start two runs after ``since`` (its last
-    scheduled run, or its install) and the second is more than ``MISSED_GRACE_S`` past: cron
-    does not run, or the computer is off or asleep at that time (cron does not catch up)."""
-    from zoneinfo import ZoneInfo
-
-    from .schedule import upcoming
-    try:
-        zone = ZoneInfo(schedule["cron_tz"]) if schedule.get("cron_tz") else None
-        first = upcoming(schedule["cron"], since, zone)
-        second = upcoming(schedule["cron"], first[0], zone) if first is not None else None
-    except (KeyError, ValueError, TypeError):
-        return None
-    if second is None or (now - second[0]).total_seconds() <= MISSED_GRACE_S:
-        return None
-    return (f"no scheduled run since {shown(since)}, though cron was due to start one at {shown(first[0])} and at "
-            f"{shown(second[0])}: is cron running (`systemctl status cron`), and is this computer on and awake "
-            "at that time? (cron does not catch up a run it missed; the systemd timer of `recommend schedule "
-            "install --print` does)")
-
-
-def schedule_warnings(schedule: Mapping[str, Any], runs: list[Mapping[str, Any]],
-                      now: datetime | None = None, installed: str | None = None) -> dict[str, Any]:
-    """``schedule`` (``schedule.status``'s dict) with ``last_run`` (``last_scheduled_run`` of
-    ``runs``, newest first) and ``warnings``: the scheduled program gone, the installed line
-    not marking its runs (installed by an older version), the last scheduled run failed, or
-    runs cron was due to start missed (``missed_runs``; ``installed``: when our line was
-    installed, ``installed_at``). ``now``: the status's clock (default: the current time)."""
-    warnings: list[str] = list(schedule.get("warnings") or [])  # the schedule's own (a CRON_TZ naming no zone)
-    if schedule.get("missing_program"):
-        from .schedule import program_gone
-        warnings.append(program_gone(schedule["missing_program"]))
-    if schedule.get("missing_config"):
-        from .schedule import config_gone
-        warnings.append(config_gone(schedule["missing_config"]))
-    ours = schedule.get("state") in ("installed", "disabled")
-    marked = bool(schedule.get("marked", True)) or not ours
-    if not marked:
-        which, again = (("your systemd unit recommend.service was made by an older version",
-                         "replace it with the one `recommend schedule install --print` prints")
-                        if schedule.get("source") == "systemd" else
-                        ("your crontab line was installed by an older version", "run `recommend schedule install` again"))
-        warnings.append(f"{which} and does not mark the runs it starts, so every {SCHEDULED_COMMAND} counts as "
-                        f"the scheduled one, by hand too: {again}")
-    # no line or timer of ours (a timer of the user's own elsewhere, a crontab that cannot be
-    # read): marked runs of the last UNMARKED_DAYS only, so that a line
-    # removed (`schedule remove`) after a failed night is not warned about for ever; such a
-    # timer's failed night is as worth a warning as cron's. A run whose time is unknown
-    # (``isotime.age_seconds``: unreadable, or more than a day ahead of the clock) is not recent:
-    # stamped by a clock set ahead, it would be warned about until that clock's date came round
-    if not ours:
-        now = now or utc_now()
-        runs = [r for r in runs if r.get("trigger") == SCHEDULED
-                and (age := age_seconds(r.get("when"), now)) is not None and age <= UNMARKED_DAYS * 86400]
-    last = last_scheduled_run(runs, marked)
-    if last is not None and (last.get("exit_code") not in (0, None) or last.get("unfinished")):
-        which = "scheduled" if last.get("trigger") == SCHEDULED else SCHEDULED_COMMAND
-        warnings.append(f"the last {which} run failed: {describe_run(last)}")
-    # runs cron should have started and did not: only for a marked line of ours in the crontab
-    # (a timer's times are systemd's), from its last run or its install, whichever is later;
-    # with neither known (no run among those read, no install record), nothing is said
-    starts = [t for t in (time_or_none(last.get("when")) if last is not None else None, time_or_none(installed))
-              if t is not None]
-    if (schedule.get("state") == "installed" and schedule.get("source") == "crontab" and schedule.get("marked")
-            and schedule.get("cron") and starts and (last is not None or len(runs) < SCHEDULED_SCAN)):
-        missed = missed_runs(schedule, max(starts), now or utc_now())
-        if missed:
-            warnings.append(missed)
-    return {**schedule, "last_run": dict(last) if last is not None else None, "warnings": warnings}
-
-
-def _cache_status(manifest: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    fetched = manifest.get("fetched_at")
-    seconds = age_seconds(fetched, now)  # None: unreadable, or ahead of a clock that was wrong
-    return {"fetched_at": fetched, "age_hours": round(seconds / 3600, 2) if seconds is not None else None,
-            "user_id": manifest.get("user_id") or None,  # whose library the cache holds
-            # a refresh stopped during its discovery: the next build refreshes again to finish it
-            "discovery_unfinished": bool(manifest.get(DISCOVERING))}
-
-
-def login_status(token_info: Mapping[str, Any] | None, now: datetime | None = None) -> dict[str, Any]:
-    """State of the saved login: 'needs login' (no token or no refresh token), 'valid' or
-    'expired' (the refresh token renews it on the next run). Never returns a token value."""
-    now = now or system_now()  # spotipy compares the expiry with the system time
-    if not token_info or not token_info.get("refresh_token"):
-        return {"state": "needs login", "expires_at": None, "expires_in_minutes": None, "scope": None,
-                "message": "run `recommend auth`"}
-    expires = token_info.get("expires_at")
-    try:
-        expires_at = datetime.fromtimestamp(float(expires), timezone.utc) if expires is not None else None
-    except (TypeError, ValueError, OverflowError, OSError):
-        expires_at = None
-    if expires_at is None:
-        state, minutes = "expired", None
-    else:
-        minutes = round((expires_at - now).total_seconds() / 60, 1)
-        state = "valid" if minutes > 0 else "expired"
-    message = ("the access token is renewed from the refresh token on the next run"
-               if state == "expired" else None)
-    return {"state": state, "expires_at": _iso(expires_at) if expires_at else None,
-            "expires_in_minutes": minutes, "scope": token_info.get("scope"), "message": message}
-
-
-def _discovery_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
-    """What the last refresh's discovery did, as the manifest's ``last_discovery`` records it
-    (``jobs.last_discovery``; the web app's Discovery page shows the rest), or None."""
-    last = manifest.get("last_discovery")
-    if not isinstance(last, Mapping):
-        return None
-    counts = last.get("tracks") if isinstance(last.get("tracks"), Mapping) else {}
-    return {"when": last.get("when"), "sources": dict(last.get("sources") or {}),
-            "tracks": {str(k): int(v) for k, v in counts.items() if isinstance(v, (int, float))},
-            # tracks found, each once (a record written before it had the key: the sum by source)
-            "new_tracks": int(last["new_tracks"]) if isinstance(last.get("new_tracks"), (int, float)) else None,
-            "requests": int(last.get("requests") or 0), "cached_answers": int(last.get("cached_answers") or 0),
-            "warnings": [str(w) for w in last.get("warnings") or []]}
-
-
-def _playlist_status(manifest: Mapping[str, Any], library: Any = None) -> dict[str, Any] | None:
-    """The managed playlist as `status` shows it: its id, name (as Spotify lists it: the last
-    run's, or the cached library's when a refresh listed it since), tracks and ``unfinished``."""
-    managed = manifest.get("managed_playlist")
-    if not managed:
-        return None
-    if isinstance(managed, str):
-        return {"id": managed, "name": None, "tracks": None, "unfinished": False}
-    if not isinstance(managed, Mapping):
-        return None
-    tracks = managed.get("track_count", managed.get("tracks"))
-    for key in ("last_written", "track_ids"):  # what publish records; older manifests
-        if tracks is None and isinstance(managed.get(key), list):
-            tracks = managed[key]
-    if isinstance(tracks, (list, tuple)):
-        tracks = len(tracks)
-    # a write begun and never verified (a run stopped or killed while writing, or writing now):
-    # the playlist may hold part of the new list, not the ``tracks`` last written
-    listed = managed.get("listed_name")  # as Spotify showed it at the last run: you may have renamed it
-    pid = managed.get("id") or managed.get("playlist_id")
-    # a refresh that listed your playlists after that run has the newer name (renamed since:
-    # `status` showed the old one until the next build, beside `recommend playlists`' new one)
-    listed_at, written_at = time_or_none(manifest.get("listed_at")), time_or_none(managed.get("updated_at"))
-    if listed_at is not None and written_at is not None and listed_at > written_at:
-        listed = library_name(library, pid) or listed
-    return {"id": pid,
-            "name": listed if isinstance(listed, str) and listed else managed.get("name"),
-            "tracks": tracks, "unfinished": isinstance(managed.get("pending"), list)}
-
-
-def library_name(library: Any, playlist_id: str | None) -> str | None:
-    """The name the cached library lists a playlist under (None: not there, or no library)."""
-    playlists = getattr(library, "playlists", None)
-    if playlists is None or not playlist_id or "name" not in playlists.columns:
-        return None
-    names = playlists.loc[playlists["playlist_id"] == playlist_id, "name"]
-    return str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) and names.iloc[0] else None
-
-
-def genre_coverage(library: Any) -> dict[str, Any]:
-    """Share of the library's artists that have at least one genre (Spotify's or enriched).
-    The artists are those of the artists frame and every artist credited on a track (the
-    population `recommend enrich genres` looks up), so its "artists to look up" never
-    exceeds the artists counted here."""
-    genres = library.artist_genres()
-    genres = genres[~genres.index.duplicated(keep="last")]
-    tracks, artists = library.frames["tracks"], library.frames["artists"]
-    credited = {str(a) for ids in tracks["artist_ids"] for a in ids}
-    everyone = set(genres.index) | credited
-    total = int(len(everyone))
-    with_genres = int(sum(1 for g in genres if _non_empty(g)))
-    # an artist with no name anywhere (a blank one) is one MusicBrainz cannot be asked about
-    named = {str(a) for a, n in zip(artists["artist_id"], artists["name"]) if isinstance(n, str) and n.strip()}
-    named |= {str(a) for ids, names in zip(tracks["artist_ids"], tracks["artist_names"])
-              for a, n in zip(ids, names) if isinstance(n, str) and n.strip()}
-    return {"artists": total, "with_genres": with_genres,
-            "coverage": round(with_genres / total, 4) if total else None,
-            "nameless": int(len(everyone - named))}
-
-
-def feature_coverage(library: Any) -> dict[str, Any]:
-    """Share of the library's recordings that have a valence and an energy (imported with
-    `recommend import features`), what the mood commands need: counted on their own reading
-    (``Library.placed_audio_features``), so status never counts a track they cannot place, and
-    each recording once, a copy with features first, as `moods classify` and the web app's Moods
-    page count them (status said 1555 of 1695 tracks where the page said 1523 of 1644: the
-    demo's copies of one recording, an album's and a single's, counted twice). ``tracks``: the
-    library's tracks, copies included."""
-    import pandas as pd
-
-    from .explore import one_copy_each
-    ids = list(dict.fromkeys(library.frames["tracks"]["track_id"].astype(str)))
-    has = pd.Index(ids, dtype=object).isin(library.placed_audio_features().index)
-    keep = one_copy_each(library, ids, has)  # the copy with features is the one kept, as moods classify keeps it
-    recordings, with_features = int(keep.sum()), int((keep & has).sum())
-    return {"tracks": len(ids), "recordings": recordings, "with_features": with_features,
-            "coverage": round(with_features / recordings, 4) if recordings else None}
-
-
-def _non_empty(value: Any) -> bool:
-    if value is None or isinstance(value, float):  # None / NaN
-        return False
-    try:
-        return len(value) > 0
-    except TypeError:
-        return False
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()

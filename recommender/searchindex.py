@@ -454,3 +454,11 @@ class SearchIndex:
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:  # empty, truncated
             log.info("search index %s unreadable (%s): rebuilding it", path, exc)
             return None
+
+
+def empty_library(label: str, mine: bool = True):
+    """The error of a search or a look-up in a library that holds no track (a new account's)."""
+    from .errors import NotEnoughData
+    return NotEnoughData(f"{label} holds no tracks to search" + (
+        ": the last refresh found none in your account (save some, or add some to a playlist of your own, "
+        "then `recommend refresh`)" if mine else ""))

@@ -155,7 +155,7 @@ def test_a_mood_export_with_a_token_of_another_account_creates_nothing_there(sta
     with one line saying whose the cache and the login are, and that `recommend refresh` pulls
     the login's library; nothing is created."""
     from recommender.errors import OtherAccount
-    from recommender.moodexport import export_job
+    from recommender.jobs import mood_export
     from recommender.web.export import export_mood
 
     from spotify_helpers import gateway_for
@@ -170,7 +170,7 @@ def test_a_mood_export_with_a_token_of_another_account_creates_nothing_there(sta
     with pytest.raises(OtherAccount, match="recommend refresh"):
         export_mood(settings, gateway_for(settings), "happy", ids, library.user_id)  # the page's library's account
     with pytest.raises(OtherAccount, match="'second-user'.*'small-user'"):
-        export_job(settings, library, {"happy": ids}, "your library")
+        mood_export(settings, library, {"happy": ids}, "your library")
     assert not api_requests(second, "POST") and not api_requests(second, "PUT")
 
 

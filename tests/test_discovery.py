@@ -327,7 +327,7 @@ def test_an_artist_mbid_musicbrainz_merged_is_asked_of_listenbrainz_by_the_one_i
     assert report.warnings == []
     sim_a = library.frames["similar_artists"]
     assert list(sim_a[sim_a["seed_artist_id"] == "aC"]["artist_name"]) == ["D", "A", "B"]
-    from recommender.services.listenbrainz import answer_cache
+    from recommender.services.cache import answer_cache
     cache = answer_cache(settings)
     algorithm = settings.listenbrainz.similar_artists_algorithm
     assert cache.get("similar_artists", f"{algorithm}:{old}") is MISSING  # one entry per artist
@@ -1997,7 +1997,7 @@ class _AlbumsGateway:
 def _albums_world(tmp_path):
     """Two playlist artists (aX, aY), one album each, and the settings and answer cache of a
     ``--seed-playlist`` run's albums (``playlist_albums``)."""
-    from recommender.services.listenbrainz import answer_cache
+    from recommender.services.cache import answer_cache
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
     albums = {a: [{"id": f"al{a}", "name": f"Album {a}", "album_type": "album", "release_date": "2026-01-01"}]
               for a in ("aX", "aY")}
@@ -2276,7 +2276,7 @@ def test_a_seed_playlist_runs_album_lists_are_read_again_after_the_recheck_days(
     import json
     from datetime import timedelta
     from recommender.isotime import utc_now
-    from recommender.services.listenbrainz import answer_cache
+    from recommender.services.cache import answer_cache
     from recommender.sources.albums import playlist_albums
     settings, albums, tracks, _ = _albums_world(tmp_path)
     settings = settings.with_overrides({"refresh.discovery_recheck_days": 3, "discovery.ttl_recordings_days": 60})

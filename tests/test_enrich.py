@@ -437,7 +437,7 @@ def test_a_found_artist_is_rechecked_by_its_mbid_a_merged_one_takes_the_new_id_a
     assert (report.rechecked, report.merged, report.gone, report.looked_up) == (6, 1, 1, 7)
     assert report.requests == 6 and report.misses == 1 and report.found == 6
 
-    from recommender.services.listenbrainz import REDIRECTS, answer_cache
+    from recommender.services.cache import REDIRECTS, answer_cache
     cache = answer_cache(settings, store.frames_dir)
     assert cache.get(REDIRECTS, RADIOHEAD) == MERGED_INTO
     assert cache.get("similar_artists", f"session_based:{RADIOHEAD}") is MISSING  # no second entry
@@ -550,7 +550,8 @@ def test_status_reads_the_genres_once_unless_enrich_saves_them_meanwhile(tmp_pat
     import json
 
     from test_cli import run
-    from recommender import jobs, runlog
+    from recommender import jobs
+    from recommender import status as statusinfo
     cache = tmp_path / "cache"
     store = jobs.open_store(load_settings(environ={}, overrides={"cache.dir": str(cache)}))
     store.save_library(make_library())
@@ -562,14 +563,14 @@ def test_status_reads_the_genres_once_unless_enrich_saves_them_meanwhile(tmp_pat
     monkeypatch.setattr(Store, "_read_frame", staticmethod(lambda name, path, *only: reads.append(name) or read(name, path, *only)))
     assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 9
     assert reads.count("artist_genres") == 1
-    coverage = runlog.status
+    coverage = statusinfo.status
 
     def then_enriched(*args, **kw):  # `enrich genres` in another terminal saves while status runs
         out = coverage(*args, **kw)
         mb.enrich_genres(make_library(), store, make_settings(tmp_path, mb_standin))
         reads.clear()
         return out
-    monkeypatch.setattr(runlog, "status", then_enriched)
+    monkeypatch.setattr(statusinfo, "status", then_enriched)
     assert json.loads(run(["status", "--offline", "--json"], env).stdout)["genres"]["to_look_up"] == 0
     assert reads == ["artist_genres"]
 

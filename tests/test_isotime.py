@@ -119,7 +119,7 @@ def test_the_cache_age_follows_the_same_rule(tmp_path):
     stamped in 2031 (a refresh under a clock set years ahead) was some -36,000 hours old, so
     never stale and shown with a negative age. Now by ``age_seconds``: unknown (None: refresh)
     more than a day ahead, 0 up to it."""
-    from recommender import runlog
+    from recommender import status as statusinfo
     from recommender.isotime import age_seconds, set_clock
     from recommender.store import Store
     assert [age_seconds(stamp, UTC8) for stamp, _ in AHEAD] == [86400, 0, 0, None, None, 31 * 86400]
@@ -131,7 +131,7 @@ def test_the_cache_age_follows_the_same_rule(tmp_path):
             store.update_manifest(fetched_at=stamp)
             store.forget_manifest()
             assert store.age_hours() == hours
-            assert runlog.status(tmp_path, {"fetched_at": stamp}, None, now=UTC8)["cache"]["age_hours"] == hours
+            assert statusinfo.status(tmp_path, {"fetched_at": stamp}, None, now=UTC8)["cache"]["age_hours"] == hours
     finally:
         set_clock(old)
 

@@ -182,7 +182,7 @@ def test_each_kind_of_answer_is_kept_as_long_as_its_setting_says(tmp_path):
     (discovery.ttl_*). The cache's own test gives its days by hand: the settings could map to
     the wrong kinds and nothing failed."""
     from recommender.config import load_settings
-    from recommender.services.listenbrainz import answer_cache, ttl_days
+    from recommender.services.cache import answer_cache, ttl_days
     days = ttl_days(load_settings(environ={}))
     assert days["similar_artists"] == days["lb_radio"] == 7
     assert {days[k] for k in ("similar_recordings", "top_recordings", "popularity", "spotify_ids", "isrc")} == {30}

@@ -227,6 +227,7 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     nothing to runs.jsonl: `recommend status` the next morning showed the night before's
     success as the last scheduled run, and only a log line of the next run said anything."""
     from recommender import runlog
+    from recommender import status as statusinfo
     path = lock_path(tmp_path)
     monkeypatch.setenv("RECOMMENDER_TRIGGER", "schedule")  # the holder runs as our crontab line starts it
     holder = _spawn(HOLDER.replace('command="recommend build-playlist --quiet"',  # as jobs.writing takes it
@@ -235,7 +236,7 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     monkeypatch.delenv("RECOMMENDER_TRIGGER")
     dead = holder.pid
     _finish(holder)
-    stopped = runlog.status(tmp_path, {}, None)["stopped"]
+    stopped = statusinfo.status(tmp_path, {}, None)["stopped"]
     assert stopped["pid"] == dead and stopped["command"] == "build-playlist"
     assert runlog.read_runs(tmp_path) == []
     from typer.testing import CliRunner
@@ -249,13 +250,13 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     from recommender import jobs
     from recommender.config import load_settings
     with jobs.writing(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), "build-playlist"):
-        assert runlog.status(tmp_path, {}, None)["stopped"] is None  # the next night's run
+        assert statusinfo.status(tmp_path, {}, None)["stopped"] is None  # the next night's run
     killed, = runlog.read_runs(tmp_path)
     assert killed["unfinished"] and killed["exit_code"] is None and killed["trigger"] == "schedule"
     assert killed["command"] == "build-playlist" and killed["when"] == stopped["started"]
     said = runlog.describe_run(killed)
     assert "(scheduled) did not finish: its process was killed" in said and "exit None" not in said
-    warnings = runlog.schedule_warnings({"state": "installed"}, [killed])["warnings"]
+    warnings = statusinfo.schedule_warnings({"state": "installed"}, [killed])["warnings"]
     assert warnings and "did not finish" in warnings[0]
 
 

@@ -771,15 +771,15 @@ def test_status_names_the_managed_playlist_as_the_user_renamed_it(env):
     """Renamed in Spotify ("My nightly mix"), the managed playlist kept the user's name, but
     `recommend status` went on naming it 'recommend: for you', a playlist the user's library no
     longer shows."""
-    from recommender import runlog
+    from recommender import status as statusinfo
     tracks = small_ids(env.server)
     pid = env.run(tracks[:5]).playlist_id
-    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+    assert statusinfo.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
         "recommend: for you"
     env.server.account.playlist(pid)["name"] = "My nightly mix"
     env.run(tracks[1:6])
     assert env.server.account.playlist(pid)["name"] == "My nightly mix"
-    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+    assert statusinfo.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
         "My nightly mix"
 
 
@@ -806,13 +806,13 @@ def test_a_new_playlist_name_in_the_config_is_said_once_not_silently_ignored(env
 def test_status_names_a_new_managed_playlist_by_its_own_name_not_the_renamed_ones(env):
     """After you renamed the managed playlist, a run with --new-playlist makes another one with
     the configured name: status names that one, not the name you gave the old one."""
-    from recommender import runlog
+    from recommender import status as statusinfo
     tracks = small_ids(env.server)
     old = env.run(tracks[:5]).playlist_id
     env.server.account.playlist(old)["name"] = "My nightly mix"
     new = env.run(tracks[1:6], new_playlist=True).playlist_id
     assert new != old and env.server.account.playlist(new)["name"] == "recommend: for you"
-    assert runlog.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
+    assert statusinfo.status(env.settings.cache_dir, env.store.read_manifest(), None)["playlist"]["name"] == \
         "recommend: for you"
 
 

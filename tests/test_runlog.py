@@ -1,4 +1,4 @@
-"""runlog: logging setup and redaction, runs.jsonl, status."""
+"""runlog: logging setup and redaction, runs.jsonl; status (what `recommend status` puts together)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from recommender import runlog
+from recommender import status as statusinfo
 from recommender.library import Library
 from recommender.lock import RunLock, lock_path
 
@@ -258,6 +259,7 @@ WRITER = """
 import sys, time
 from pathlib import Path
 from recommender import runlog
+from recommender import status as statusinfo
 runlog.RUNS_MAX_BYTES, runlog.RUNS_KEEP = 1, 10_000  # every record trims, and keeps every line
 folder, writer, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 (folder / f"ready-{writer}").touch()
@@ -309,7 +311,7 @@ def test_genre_coverage_counts_the_artists_enrich_looks_up():
     tracks = pd.DataFrame({"track_id": ["t1"], "name": ["x"], "artist_ids": [["a1", "f9"]],
                            "artist_names": [["A", "Feat"]]})
     lib = Library.from_frames(artists=lib.frames["artists"], artist_genres=lib.frames["artist_genres"], tracks=tracks)
-    cov = runlog.genre_coverage(lib)
+    cov = statusinfo.genre_coverage(lib)
     assert cov == {"artists": 5, "with_genres": 2, "coverage": 0.4, "nameless": 0}
     # the same population: enrich's candidates are every counted artist but a1 (Spotify's genres)
     assert len(library_artists(lib)) == cov["artists"] - 1
@@ -325,7 +327,7 @@ def test_feature_coverage_counts_the_tracks_the_mood_commands_place():
     af = pd.DataFrame({"track_id": ["t1", "t2", "t2", "t9"], "valence": [0.5, 0.4, None, 0.1],
                        "energy": [0.6, 0.3, 0.3, 0.2]})  # t2's later row wins; t9 is not in the library
     lib = Library.from_frames(tracks=tracks, audio_features=af)
-    assert runlog.feature_coverage(lib) == {"tracks": 3, "recordings": 3, "with_features": 1,
+    assert statusinfo.feature_coverage(lib) == {"tracks": 3, "recordings": 3, "with_features": 1,
                                             "coverage": round(1 / 3, 4)}
     assert len(audio_features(lib)) == 1
 
@@ -340,7 +342,7 @@ def test_feature_coverage_counts_each_recording_once_as_the_moods_page_does():
                            "isrc": ["X1", "X1", "X2", "X3"]})
     af = pd.DataFrame({"track_id": ["t2", "t3"], "valence": [0.5, 0.4], "energy": [0.6, 0.3]})
     lib = Library.from_frames(tracks=tracks, audio_features=af)
-    cov = runlog.feature_coverage(lib)
+    cov = statusinfo.feature_coverage(lib)
     assert cov == {"tracks": 4, "recordings": 3, "with_features": 2, "coverage": round(2 / 3, 4)}
     classified = classify_library(lib)
     assert (len(classified), int((classified["source"] == "audio").sum())) == (cov["recordings"], cov["with_features"])
@@ -352,7 +354,7 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
                 "managed_playlist": {"id": "PL1", "name": "recommend: for you", "track_ids": ["t1", "t2", "t3"]}}
     token = {"access_token": ACCESS, "refresh_token": REFRESH, "scope": "user-top-read",
              "expires_at": int((NOW + timedelta(minutes=30)).timestamp())}
-    st = runlog.status(tmp_path, manifest, token, library=_library(), now=NOW)
+    st = statusinfo.status(tmp_path, manifest, token, library=_library(), now=NOW)
     assert st["last_runs"][0]["command"] == "build-playlist"
     assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0, "user_id": "me-1",
                            "discovery_unfinished": False}
@@ -372,21 +374,21 @@ def test_a_refresh_whose_discovery_is_under_way_is_not_said_to_be_stopped(tmp_pa
     from recommender.jobs import DISCOVERING
     manifest = {"fetched_at": (NOW - timedelta(hours=1)).isoformat(), DISCOVERING: True}
     with RunLock(lock_path(tmp_path), command="recommend build-playlist --refresh"):
-        st = runlog.status(tmp_path, manifest, None, now=NOW)
+        st = statusinfo.status(tmp_path, manifest, None, now=NOW)
         assert st["running"] and st["cache"]["discovery_unfinished"] is False
-    assert runlog.status(tmp_path, manifest, None, now=NOW)["cache"]["discovery_unfinished"] is True
+    assert statusinfo.status(tmp_path, manifest, None, now=NOW)["cache"]["discovery_unfinished"] is True
 
 
 def test_status_names_the_data_directory_and_the_cache_by_what_they_are(tmp_path):
     # `status --json` gave the data directory (~/.local/state/recommend: login, manifest, runs)
     # only as "cache_dir", beside the cache as "frames_dir": it reads as the cache's; kept for scripts
-    st = runlog.status(tmp_path / "state", {}, None, now=NOW, frames_dir=tmp_path / "cache")
+    st = statusinfo.status(tmp_path / "state", {}, None, now=NOW, frames_dir=tmp_path / "cache")
     assert st["data_dir"] == st["cache_dir"] == str(tmp_path / "state")
     assert st["frames_dir"] == str(tmp_path / "cache")
 
 
 def test_status_without_anything(tmp_path):
-    st = runlog.status(tmp_path, {}, None, now=NOW)
+    st = statusinfo.status(tmp_path, {}, None, now=NOW)
     assert st["last_runs"] == [] and st["playlist"] is None and st["genres"] is None
     assert st["cache"] == {"fetched_at": None, "age_hours": None, "user_id": None, "discovery_unfinished": False}
     assert st["login"]["state"] == "needs login"
@@ -398,19 +400,19 @@ def test_status_without_anything(tmp_path):
     ({"access_token": "x", "refresh_token": "r"}, "expired"),
 ])
 def test_login_states(token, state):
-    assert runlog.login_status(token, NOW)["state"] == state
+    assert statusinfo.login_status(token, NOW)["state"] == state
 
 
 def test_status_reports_a_running_holder_but_not_a_killed_one(tmp_path):
     with RunLock(lock_path(tmp_path), command="recommend build-playlist"):
-        running = runlog.status(tmp_path, {}, None, now=NOW)["running"]
+        running = statusinfo.status(tmp_path, {}, None, now=NOW)["running"]
     assert running["pid"] == os.getpid() and running["command"] == "recommend build-playlist"
-    assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
+    assert statusinfo.status(tmp_path, {}, None, now=NOW)["running"] is None
     import subprocess
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     lock_path(tmp_path).write_text(json.dumps({"pid": proc.pid, "host": socket.gethostname()}))
-    assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
+    assert statusinfo.status(tmp_path, {}, None, now=NOW)["running"] is None
 
 
 def test_a_scheduled_run_stamped_days_ahead_is_not_among_the_recent_ones():
@@ -422,14 +424,14 @@ def test_a_scheduled_run_stamped_days_ahead_is_not_among_the_recent_ones():
     failed = {"command": "build-playlist", "exit_code": 5, "trigger": runlog.SCHEDULED}
     for ahead, counted in ((timedelta(days=2), False), (timedelta(days=3650), False), (timedelta(hours=12), True)):
         run = {**failed, "when": (NOW + ahead).isoformat()}
-        said = runlog.schedule_warnings({"state": "not installed"}, [run], NOW)
+        said = statusinfo.schedule_warnings({"state": "not installed"}, [run], NOW)
         assert (said["last_run"] is not None, bool(said["warnings"])) == (counted, counted), ahead
 
 
 def test_playlist_shapes():
-    assert runlog.status("/nonexistent", {"managed_playlist": "PL9"}, None, now=NOW)["playlist"] == \
+    assert statusinfo.status("/nonexistent", {"managed_playlist": "PL9"}, None, now=NOW)["playlist"] == \
         {"id": "PL9", "name": None, "tracks": None, "unfinished": False}
-    assert runlog.status("/nonexistent", {"managed_playlist": {"playlist_id": "P", "track_count": 7}},
+    assert statusinfo.status("/nonexistent", {"managed_playlist": {"playlist_id": "P", "track_count": 7}},
                          None, now=NOW)["playlist"] == {"id": "P", "name": None, "tracks": 7, "unfinished": False}
 
 
@@ -442,10 +444,10 @@ def test_status_does_not_report_a_killed_run_whose_pid_now_belongs_to_another_pr
     try:
         record = {"pid": proc.pid, "host": socket.gethostname(), "command": "recommend build-playlist"}
         lock_path(tmp_path).write_text(json.dumps({**record, "started": "2020-01-01T07:00:00+00:00"}))
-        assert runlog.status(tmp_path, {}, None, now=NOW)["running"] is None
+        assert statusinfo.status(tmp_path, {}, None, now=NOW)["running"] is None
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         lock_path(tmp_path).write_text(json.dumps({**record, "started": now}))
-        assert runlog.status(tmp_path, {}, None, now=NOW)["running"]["pid"] == proc.pid
+        assert statusinfo.status(tmp_path, {}, None, now=NOW)["running"]["pid"] == proc.pid
     finally:
         proc.kill()
         proc.wait()

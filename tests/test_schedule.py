@@ -604,7 +604,7 @@ def _runs(cache: Path, *runs: dict) -> None:
 @pytest.fixture
 def runs_day():
     """`status` read on 2026-11-30 at 12:00 UTC, the day the tests' runs were recorded: from a
-    later day, the daily line's missed runs are warned about too (``runlog.missed_runs``)."""
+    later day, the daily line's missed runs are warned about too (``status.missed_runs``)."""
     from recommender import isotime
     old = isotime.set_clock(lambda: datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc))
     yield

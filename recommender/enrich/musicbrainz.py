@@ -39,7 +39,7 @@ from ..isotime import local_today, younger_than
 from ..library import Library, normalise_name
 from ..services.http import (LOOPBACK, Budget, ContactNotice, JsonService, ServiceError, needs_contact,
                              user_agent)
-from ..services.listenbrainz import answer_cache, current_artist, note_merge
+from ..services.cache import answer_cache, current_artist, note_merge
 from ..store import Store
 
 log = logging.getLogger(__name__)

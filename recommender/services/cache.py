@@ -32,7 +32,7 @@ MISSING = object()
 # What ``--seed-playlist`` runs read of Spotify's albums of the playlist's artists
 # (``sources/albums.py``), kept beside the open-data answers: an artist's newest album ids, kept
 # ``refresh.discovery_recheck_days`` like the refresh's, and an album's playable tracks, kept
-# like the other Spotify look-ups (``listenbrainz.ttl_days``).
+# like the other Spotify look-ups (``ttl_days``).
 ARTIST_ALBUMS, ALBUM_TRACKS = "artist_albums", "album_tracks"
 
 
@@ -123,3 +123,45 @@ class AnswerCache:
         for kind, n in list(self._dirty.items()):
             if n:
                 self._save(kind)
+
+
+# An artist MBID MusicBrainz merged -> the MBID it was merged into (a lookup of the old one
+# answers the new one's page; ListenBrainz and labs know the artist by the new one).
+REDIRECTS = "artist_redirects"
+# The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
+ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
+
+
+def ttl_days(settings) -> dict[str, float]:
+    """Days each kind of cached answer (``opendata/<kind>.json``) is reused (``discovery.ttl_*``)."""
+    d = settings.discovery
+    artists, recordings = float(d.ttl_similar_artists_days), float(d.ttl_recordings_days)
+    # a merge is for good: its note is kept as long as any cached answer may still hold the old MBID
+    return {"similar_artists": artists, "lb_radio": artists, REDIRECTS: max(artists, recordings),
+            ARTIST_ALBUMS: float(settings.refresh.discovery_recheck_days),
+            **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
+                                       "popularity", "search", "tracks", "canonical", ALBUM_TRACKS)}}
+
+
+def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:
+    """The open-data answer cache, ``<frames_dir>/opendata/`` (``settings.frames_dir`` unless given)."""
+    return AnswerCache(Path(frames_dir or settings.frames_dir) / "opendata", ttl_days(settings))
+
+
+def current_artist(cache: AnswerCache, mbid: str) -> str:
+    """The MBID ``mbid`` was merged into (through any chain of merges), else ``mbid``."""
+    seen = {mbid}
+    while True:
+        new = cache.peek(REDIRECTS, mbid)
+        if not isinstance(new, str) or not new or new in seen:
+            return mbid
+        seen.add(new)
+        mbid = new
+
+
+def note_merge(cache: AnswerCache, old: str, new: str) -> None:
+    """Keep that MusicBrainz merged the artist ``old`` into ``new``; forget the answers asked
+    with ``old`` (the next question goes by ``new``: one entry per artist)."""
+    cache.put(REDIRECTS, old, new)
+    for kind in ARTIST_KINDS:
+        cache.drop(kind, lambda key: key.rsplit(":", 1)[-1] == old)

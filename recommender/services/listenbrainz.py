@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ConfigError
-from .cache import ALBUM_TRACKS, ARTIST_ALBUMS, MISSING, AnswerCache
+from .cache import MISSING, AnswerCache, answer_cache, current_artist
 from ..safetext import header_safe
 from .http import Budget, ContactNotice, JsonService, ServiceError, needs_contact, user_agent
 
@@ -25,11 +25,7 @@ LABS = "ListenBrainz labs"
 API = "ListenBrainz"
 # The ListenBrainz API endpoints discovery asks (a 401 of one stops only that one: OpenData._call)
 TOP_RECORDINGS, LB_RADIO, POPULARITY = "top recordings", "lb-radio", "listen counts"
-# An artist MBID MusicBrainz merged -> the MBID it was merged into (a lookup of the old one
-# answers the new one's page; ListenBrainz and labs know the artist by the new one).
-REDIRECTS = "artist_redirects"
-# The answers kept per artist MBID (the key's last ':' part): dropped for an MBID found merged.
-ARTIST_KINDS = ("similar_artists", "lb_radio", "top_recordings")
+
 
 
 # Artists similar to almost everyone on ListenBrainz, and the factor their similarity score is
@@ -55,41 +51,6 @@ OVERHYPED = dict.fromkeys((
     "69ee3720-a7cb-4402-b48d-a02c366f2bcf",  # The Cure
     "ea4dfa26-f633-4da6-a52a-f49ea4897b58",  # R.E.M.
 ), 0.3)
-
-def ttl_days(settings) -> dict[str, float]:
-    """Days each kind of cached answer (``opendata/<kind>.json``) is reused (``discovery.ttl_*``)."""
-    d = settings.discovery
-    artists, recordings = float(d.ttl_similar_artists_days), float(d.ttl_recordings_days)
-    # a merge is for good: its note is kept as long as any cached answer may still hold the old MBID
-    return {"similar_artists": artists, "lb_radio": artists, REDIRECTS: max(artists, recordings),
-            ARTIST_ALBUMS: float(settings.refresh.discovery_recheck_days),
-            **{k: recordings for k in ("similar_recordings", "top_recordings", "spotify_ids", "isrc", "artists",
-                                       "popularity", "search", "tracks", "canonical", ALBUM_TRACKS)}}
-
-
-def answer_cache(settings, frames_dir: Path | str | None = None) -> AnswerCache:
-    """The open-data answer cache, ``<frames_dir>/opendata/`` (``settings.frames_dir`` unless given)."""
-    return AnswerCache(Path(frames_dir or settings.frames_dir) / "opendata", ttl_days(settings))
-
-
-def current_artist(cache: AnswerCache, mbid: str) -> str:
-    """The MBID ``mbid`` was merged into (through any chain of merges), else ``mbid``."""
-    seen = {mbid}
-    while True:
-        new = cache.peek(REDIRECTS, mbid)
-        if not isinstance(new, str) or not new or new in seen:
-            return mbid
-        seen.add(new)
-        mbid = new
-
-
-def note_merge(cache: AnswerCache, old: str, new: str) -> None:
-    """Keep that MusicBrainz merged the artist ``old`` into ``new``; forget the answers asked
-    with ``old`` (the next question goes by ``new``: one entry per artist)."""
-    cache.put(REDIRECTS, old, new)
-    for kind in ARTIST_KINDS:
-        cache.drop(kind, lambda key: key.rsplit(":", 1)[-1] == old)
-
 
 def first_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """``rows`` in their order, each ``key`` MBID once (its first row): a merged MBID comes back

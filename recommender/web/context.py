@@ -984,7 +984,7 @@ class WebContext:
 
     # ----- Runs -----------------------------------------------------------------------------------
     def runs(self) -> dict[str, Any]:
-        from ..runlog import status
+        from ..status import status
         from ..spotify.auth import read_token
         store = jobs.open_store(self.settings)
         manifest = store.read_manifest()

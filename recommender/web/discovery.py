@@ -95,7 +95,7 @@ def discovery_page(settings, store, preview, demo: bool = False) -> dict[str, An
     None when it failed)."""
     from ..jobs import LAST_DISCOVERY
     from ..services.cache import ARTIST_ALBUMS
-    from ..services.listenbrainz import ttl_days
+    from ..services.cache import ttl_days
     from ..sources.albums import new_to_you, shared_albums_on
     from ..sources.run import sources_on
     now = utc_now()  # the one clock (isotime), as the TTLs it shows are computed
