@@ -39,6 +39,7 @@ RUN_FIELDS = ("when", "command", "exit_code", "added", "removed", "kept", "playl
 # MANUAL. Records written before the mark existed have no ``trigger`` at all.
 TRIGGER_VAR = "RECOMMENDER_TRIGGER"
 SCHEDULED = "schedule"
+SCHEDULED_COMMAND = "build-playlist"  # what our crontab line runs (schedule.cron_line)
 MANUAL = "manual"
 SAID_ON_STDERR: set[str] = set()  # messages the stderr handler printed: the CLI does not repeat them as notes
 # every line's time in UTC, said so, as every message and `recommend status` show times
@@ -466,7 +467,3 @@ def _cut_record(text: str) -> dict[str, Any] | None:
 def _trim(path: Path) -> None:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
     atomic_write_text(path, "".join(lines[-RUNS_KEEP:]), mode=0o600)
-
-
-# ----- status -------------------------------------------------------------------------------
-SCHEDULED_COMMAND = "build-playlist"  # what our crontab line runs (schedule.cron_line)

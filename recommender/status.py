@@ -20,6 +20,7 @@ from .store import DISCOVERING, atomic_write_text
 
 log = logging.getLogger(__name__)
 
+
 def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info: Mapping[str, Any] | None,
            library: Any = None, now: datetime | None = None, runs: int = 5,
            frames_dir: Path | str | None = None, schedule: Mapping[str, Any] | None = None) -> dict[str, Any]:
