@@ -435,7 +435,7 @@ def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_pat
                                 **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
         forged = _browser(lambda loc: re.sub(r"state=[^&]+", "state=forged", loc))
         with pytest.raises(AuthError, match="state mismatch"):
-            auth.login(settings, open_url=forged, timeout=5)  # (it waits for its own answer until then; 5 s: time for the forged one on a busy machine)
+            auth.login(settings, open_url=forged, timeout=5)  # (it waits for its own answer; 5 s: a busy machine)
     assert not (tmp_path / "cache" / "spotify-token.json").exists()
 
 
