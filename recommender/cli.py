@@ -1696,9 +1696,11 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         from .paths import demo_settings
         settings = demo_settings(settings)
     store = open_store(settings)
-    manifest = store.read_manifest()
     genres_file = store.frame_stats(["artist_genres"])  # stat-ed before the library's read of it
     library = store.load_library()
+    # read after the library (which can take seconds), just before the run lock is: a run that
+    # ended meanwhile left its marks in a manifest read first, and status called it stopped
+    manifest = store.read_manifest()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
                   frames_dir=settings.frames_dir, schedule=schedule.status())
     if library is None and (damaged := store.damaged()):  # (its genre and feature rows were left out, unsaid)

@@ -827,3 +827,30 @@ def test_status_counts_a_track_two_discovery_sources_found_once():
     # a record an older version wrote, without the total: the sum, as it said then
     (line,) = _discovery_lines({**d, "new_tracks": None, "warnings": []})
     assert f"found {by_source} tracks new to you" in line and "some found by two" not in line
+
+
+def test_a_run_that_ends_while_status_reads_the_library_is_not_said_to_have_stopped(logged_in, monkeypatch):
+    """`recommend status` read the manifest, then the library (seconds, for a big one), then who
+    holds the run lock. A build that ended in between had left its marks in the manifest read
+    first (its discovery under way, its write of the playlist begun) and no holder by the time
+    the lock was read: status said the refresh was stopped during its discovery and that the
+    playlist's last write did not finish, of a run that had just ended well."""
+    from recommender.lock import lock_path
+    from recommender.store import DISCOVERING, Store
+    server, env, cache = logged_in
+    assert run(["build-playlist", "--quiet"], env).exit_code == 0
+    store = Store(cache)
+    managed = store.read_manifest()["managed_playlist"]
+    lock = RunLock(lock_path(cache), command="build-playlist").acquire()  # a cron run, in its discovery and write
+    store.update_manifest(**{DISCOVERING: True, "managed_playlist": {**managed, "pending": managed["last_written"]}})
+    real = Store.load_library
+
+    def the_run_ends_meanwhile(self):
+        library = real(self)
+        Store(cache).update_manifest(**{DISCOVERING: None, "managed_playlist": managed})
+        lock.release()
+        return library
+    monkeypatch.setattr(Store, "load_library", the_run_ends_meanwhile)
+    out = json.loads(run(["status", "--offline", "--json"], env).stdout)
+    assert out["running"] is None and out["cache"]["discovery_unfinished"] is False
+    assert out["playlist"]["unfinished"] is False
