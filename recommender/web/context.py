@@ -9,7 +9,7 @@ Every call into the rest of the product is here, and each is the one the CLI mak
   ``jobs.write_tuned_weights`` (as `tune --write`).
 - Taste map: ``moods.cluster_playlist`` over the library; Moods: ``moods.classify_library``,
   ``moods.mood_recommend`` / ``moods.mood_point``; Search/Similar: ``explore``;
-  Runs: ``runlog``.
+  Runs: ``status`` (over ``runlog``).
 Results are cached until something changes them (a publish, a steer, saved weights).
 """
 
