@@ -232,7 +232,7 @@ def test_a_removal_is_undone_from_its_message(page, demo):
     page.wait_for_selector("#undo-remove")
     assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 0
     # the message and its Undo in view (they were 2,500 px above it) and the focused button not under them
-    in_view = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    in_view = "e => { const r = e.getBoundingClientRect(); return r.top > -1 && r.bottom <= window.innerHeight; }"
     assert page.eval_on_selector("#message", in_view) and page.eval_on_selector("#undo-remove button", in_view)
     assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= \
         page.eval_on_selector("#steered", "e => e.getBoundingClientRect().bottom")
@@ -504,6 +504,35 @@ def test_a_screen_reader_meets_the_taste_map_as_one_element_and_its_tracks_as_a_
     labels = {c["label"] for c in data["clusters"]}
     assert set(table.locator("tbody td:nth-child(3)").all_inner_texts()) <= labels
     assert_safe(page)
+    assert page.problems == []
+
+
+def test_on_a_phone_a_moods_list_is_brought_into_view(page, demo):
+    """At 360 x 640 a mood's list came below the plane and the counts table, two screens down,
+    with nothing on screen to say it had come. A button's pick or a click on the plane now brings
+    its heading into view; the keyboard's pick on the plane leaves the marker where it is."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": 640})
+    in_view = "e => { const r = e.getBoundingClientRect(); return r.top > -1 && r.bottom <= window.innerHeight; }"
+    try:
+        page.goto(demo["base"] + "/moods")
+        page.click('button[data-mood="calm"]')
+        page.locator("#status", has_text="calm tracks").wait_for()
+        assert page.eval_on_selector("#title", in_view)
+        page.evaluate("window.scrollTo(0, 0)")
+        box = page.locator("#plane").bounding_box()
+        page.locator("#plane").click(position={"x": box["width"] * 0.8, "y": box["height"] * 0.2})
+        page.locator("#title", has_text="Tracks nearest").wait_for()
+        assert page.eval_on_selector("#title", in_view)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#plane").focus()
+        page.keyboard.press("ArrowLeft")
+        page.evaluate("document.querySelector('#status').textContent = ''")
+        page.keyboard.press("Enter")
+        page.locator("#status", has_text="nearest first").wait_for()
+        assert page.eval_on_selector("#plane", "e => e.getBoundingClientRect().bottom > 0")
+    finally:
+        page.set_viewport_size(before)
     assert page.problems == []
 
 

@@ -739,8 +739,16 @@ function initMoods() {
   drawing.appendChild(target);
   const exportRow = document.getElementById("export-row");
   const exportStatus = document.getElementById("export-status");
+  // on a phone the list (or the error) comes below the plane and the counts, out of sight: a
+  // button's or a click's pick brings its heading into view (on a wider screen it is in view
+  // already, and nothing moves); not the keyboard's on the plane, whose marker would go with it
+  const toResults = () => {
+    const head = title.hidden ? status : title;
+    const at = head.getBoundingClientRect();
+    if (at.top >= window.innerHeight || at.bottom <= 0) head.scrollIntoView({ block: "start" });
+  };
   let seq = 0, shown = null;  // shown: the query of the list on the page (what export writes)
-  async function show(query, label, said) {
+  async function show(query, label, said, bring = true) {
     const mine = ++seq;
     status.textContent = "…";
     exportRow.hidden = true;
@@ -762,8 +770,12 @@ function initMoods() {
         body.appendChild(tr);
       }
       status.textContent = said(out);
+      if (bring) toResults();
     } catch (err) {
-      if (mine === seq) { body.replaceChildren(); setHeading(title, ""); status.textContent = visibleText(err.message); }
+      if (mine === seq) {
+        body.replaceChildren(); setHeading(title, ""); status.textContent = visibleText(err.message);
+        if (bring) toResults();
+      }
     }
   }
   // a mood's own tracks come first, then (when it has fewer) the nearest of the other moods
@@ -790,15 +802,15 @@ function initMoods() {
     }
   });
   const clamp = (v) => Math.min(1, Math.max(0, v));
-  const ask = (v, e) => show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${out.mood}`,
-                             (out) => `${out.tracks.length} tracks, nearest first`);
+  const ask = (v, e, bring) => show({ valence: v.toFixed(3), energy: e.toFixed(3) }, (out) => `Tracks nearest ${out.mood}`,
+                                    (out) => `${out.tracks.length} tracks, nearest first`, bring);
   plane.addEventListener("click", (ev) => {
     const box = plane.getBoundingClientRect();
     const v = clamp(((ev.clientX - box.left) * (S / box.width) - pad) / span);
     const e = clamp((S - pad - (ev.clientY - box.top) * (S / box.height)) / span);
     cursor.v = v; cursor.e = e;  // the keyboard's marker goes on from the spot clicked
     place();
-    ask(v, e);
+    ask(v, e, true);
   });
   // Keyboard: the plane is one Tab stop; the arrow keys move a marker (0.05, with Shift 0.01),
   // Enter or Space lists the tracks nearest it as a click there does. The hover line, and a live
@@ -831,7 +843,7 @@ function initMoods() {
     } else if (ev.key === "Enter" || ev.key === " ") {
       ev.preventDefault();
       place();
-      ask(cursor.v, cursor.e);
+      ask(cursor.v, cursor.e, false);
     }
   });
   plane.addEventListener("focus", place);
