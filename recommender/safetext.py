@@ -66,15 +66,17 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _AUTH_CODE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _QUOTED_CODE.sub(lambda m: m.group(1) + REDACTED, text)
-    return _LONG_TOKEN.sub(lambda m: m.group(0) if _snake_case(m.group(0)) else REDACTED, text)
+    return _LONG_TOKEN.sub(lambda m: m.group(0) if _no_token(m.group(0)) else REDACTED, text)
 
 
-def _snake_case(run: str) -> bool:
-    """Whether a long run of token characters is words joined by "_" (ListenBrainz's algorithm
-    names, 90 characters: hidden, an unknown one's message named '***'), which no token is:
-    a random 100-character one holds two "_" in all, on average."""
+def _no_token(run: str) -> bool:
+    """Whether a long run of token characters is not one: words joined by "_" (ListenBrainz's
+    algorithm names, 90 characters: hidden, an unknown one's message named '***'), which no
+    token is (a random 100-character one holds two "_" in all, on average), or a run without a
+    digit (a playlist named with 80 letters and no space showed as '***'), which no token of
+    that length is either (a random one lacks digits once in 25 million)."""
     parts = run.split("_")
-    return len(parts) >= 5 and max(map(len, parts)) <= 12
+    return (len(parts) >= 5 and max(map(len, parts)) <= 12) or not any(c.isdigit() for c in run)
 
 
 # C0 controls, DEL, C1 controls; line/paragraph separators; bidi embeddings, overrides and

@@ -68,6 +68,10 @@ def test_redact_keeps_ordinary_text():
     assert runlog.redact("bad auth Basic YW55OkNTRUNSRVRlbnZZWVkxMTEyMjI=") == "bad auth Basic ***"
     underscored = "_".join(ACCESS[i:i + 30] for i in range(0, len(ACCESS), 30))  # a token's few "_"
     assert runlog.redact(f"echoed {underscored}") == "echoed ***"
+    # a name of 80 letters and more with no space: no token has no digit (it was shown as '***')
+    for name in ("Aaaaaaah" + "a" * 90, "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch" * 2):
+        said = f"choose among: '{name}', 'Road Trip'"
+        assert runlog.redact(said) == said
 
 
 def test_log_file_never_contains_tokens(logs):
