@@ -467,11 +467,14 @@ class Store:
         # Library holds only its tracks' rows of the audio features (``BY_TRACK``), and a damaged
         # frame written over would make the next runs forget to say that command must be run again
         names = [n for n in names or list(schema.FRAMES) if n not in MADE_BY]
-        # on the machine's clock: it is compared with the run lock's start (``_await_save``), which is
-        self.update_manifest(**{SAVING: system_now().replace(microsecond=0).isoformat()})
+        # this folder is said to be saving here before the mark is written: a reader in another
+        # thread (the web app's pages) that saw the mark first would call this save a stopped one
+        _SAVING_HERE.add(str(self.dir))
         written = 0
-        _SAVING_HERE.add(str(self.dir))  # for readers in other threads (the web app's pages)
         try:
+            # on the machine's clock: it is compared with the run lock's start (``_await_save``),
+            # which is written on that clock too
+            self.update_manifest(**{SAVING: system_now().replace(microsecond=0).isoformat()})
             for name in names:
                 self.save_frame(name, library.frames[name])
                 written += 1

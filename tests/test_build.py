@@ -202,7 +202,7 @@ def test_a_refresh_stopped_between_two_frames_is_re_pulled_not_used_half(small, 
     assert list(items[items["playlist_id"] == pid].sort_values("position")["track_id"]) == edited
 
 
-def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, monkeypatch):
+def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, monkeypatch, tmp_path):
     """A reader (search, moods, status, the web app, a dry run) that came while a cron refresh
     was writing its frames saw the ``saving`` mark and called the save stopped: 'no cached
     library: run refresh first' and a false 'stopped before its last file', for a save that
@@ -218,27 +218,39 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
     build(settings, dry_run=True)
     store = Store(settings.cache_dir)
     saver = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\n"
+        "import pathlib, sys, time\n"
         "from recommender.lock import RunLock\n"
         "from recommender.store import Store, now_iso\n"
         "with RunLock(sys.argv[1], command='refresh'):\n"
         "    Store(sys.argv[2]).update_manifest(saving=now_iso())  # its save begins\n"
         "    print('held', flush=True)\n"
-        "    time.sleep(float(sys.argv[3]))\n"
-        "    Store(sys.argv[2])._saved()\n"), str(lock_path(settings.cache_dir)), str(settings.cache_dir), "1.5"],
+        "    go = pathlib.Path(sys.argv[3])\n"
+        "    for _ in range(1200):  # its save ends once the reader has seen it going (or 60 s)\n"
+        "        if go.exists():\n"
+        "            break\n"
+        "        time.sleep(0.05)\n"
+        "    Store(sys.argv[2])._saved()\n"), str(lock_path(settings.cache_dir)), str(settings.cache_dir),
+        str(tmp_path / "go")],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     try:
         assert saver.stdout.readline().strip() == "held"
-        started = time.monotonic()
         reader = jobs.open_store(settings)  # knows who holds the run lock
+        looked = reader.lock_holder
+
+        def the_save_ends_once_the_reader_has_seen_it_going():
+            holder = looked()
+            (tmp_path / "go").touch()
+            return holder
+        reader.lock_holder = the_save_ends_once_the_reader_has_seen_it_going
         library = reader.load_library()
-        assert library is not None and len(library.tracks) and time.monotonic() - started >= 0.5
+        assert library is not None and len(library.tracks) and (tmp_path / "go").exists()
         assert not reader.problems
     finally:
+        (tmp_path / "go").touch()
         saver.wait(30)
     # a save still going when the reader gives up is said as such, never as a stopped one
     monkeypatch.setattr(store_module, "SAVE_WAIT", 0.3)
-    saver = subprocess.Popen(saver.args[:-1] + ["5"], stdout=subprocess.PIPE, text=True,
+    saver = subprocess.Popen(saver.args[:-1] + [str(tmp_path / "never")], stdout=subprocess.PIPE, text=True,
                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     try:
         assert saver.stdout.readline().strip() == "held"
@@ -250,7 +262,7 @@ def test_a_cache_another_run_is_saving_is_waited_for_not_called_stopped(small, m
         store.update_manifest(saving="2026-11-30T06:00:00+00:00")
         monkeypatch.setattr(store_module, "SAVE_WAIT", 30)
         reader, started = jobs.open_store(settings), time.monotonic()
-        assert reader.load_library() is None and time.monotonic() - started < 5
+        assert reader.load_library() is None and time.monotonic() - started < 20  # not SAVE_WAIT's 30 s
         assert len(reader.problems) == 1 and "stopped before its last file" in reader.problems[0]
     finally:
         saver.kill()
@@ -308,6 +320,31 @@ def test_a_cache_another_thread_is_saving_is_waited_for_not_called_stopped(small
         assert reader.load_library() is not None and not reader.problems, reader.problems
     finally:
         saver.join(30)
+
+
+def test_a_page_that_reads_just_as_this_process_marks_its_save_does_not_call_it_stopped(small, monkeypatch):
+    """The web app: a page's thread read the ``saving`` mark the moment a publish in another
+    thread of the same process had written it, before that thread said it was saving here: the
+    page called the save stopped ('stopped before its last file', no library)."""
+    from recommender import store as store_module
+    from recommender.lock import RunLock, lock_path
+    server, settings = small
+    build(settings, dry_run=True)
+    library = Store(settings.cache_dir).load_library()
+    real, seen = Store.update_manifest, []
+
+    def a_page_reads_right_after_the_mark(self, **values):
+        real(self, **values)
+        if values.get("saving"):  # another thread's page, at the worst moment
+            reader = jobs.open_store(settings)  # knows who holds the run lock: this process
+            seen.append((reader.load_library(), list(reader.problems)))
+    monkeypatch.setattr(Store, "update_manifest", a_page_reads_right_after_the_mark)
+    monkeypatch.setattr(store_module, "SAVE_WAIT", 0.3)  # the save cannot end while the page waits here
+    with RunLock(lock_path(settings.cache_dir), command="web publish"):
+        Store(settings.cache_dir).save_library(library, ["tracks", "artists"])
+    [(loaded, problems)] = seen
+    assert loaded is None and len(problems) == 1, problems
+    assert "being saved by a run in progress" in problems[0] and "stopped" not in problems[0]
 
 
 @pytest.mark.parametrize("damage", [

@@ -66,8 +66,9 @@ def world_standins():
 def settings_for_open_data(tmp_path, lb, mb, **extra):
     overrides = {"cache.dir": str(tmp_path / "cache"), "listenbrainz.api_url": lb.api_url,
                  "listenbrainz.labs_url": lb.labs_url, "enrich.musicbrainz_url": mb.base_url,
-                 "listenbrainz.max_retry_wait": 0.05, "enrich.max_retry_wait": 0.05, "listenbrainz.timeout": 0.5,
-                 "enrich.timeout": 0.5}
+                 "listenbrainz.max_retry_wait": 0.05, "enrich.max_retry_wait": 0.05,
+                 # long enough for a busy machine: a test of a service too slow sets its own
+                 "listenbrainz.timeout": 10, "enrich.timeout": 10}
     overrides.update(extra)
     return load_settings(environ={}, overrides=overrides)
 
@@ -566,7 +567,8 @@ FAILURES = {
     "MusicBrainz down": ("MusicBrainz", lambda lb, mb: {"enrich.musicbrainz_url": closed_port_url("/ws/2/")}),
     "ListenBrainz down": ("ListenBrainz failed", lambda lb, mb: {"listenbrainz.api_url": closed_port_url("/1")}),
     "labs down": ("ListenBrainz labs", lambda lb, mb: {"listenbrainz.labs_url": closed_port_url("/labs")}),
-    "slow": ("ListenBrainz labs", lambda lb, mb: lb.fail(None, delay=1.0, times=100, path="/labs") and {}),
+    "slow": ("ListenBrainz labs", lambda lb, mb: lb.fail(None, delay=30, times=100, path="/labs") and
+             {"listenbrainz.timeout": 0.5}),
     "429": ("ListenBrainz failed", lambda lb, mb: lb.fail(429, reset_in=3600, times=100, path="top-recordings") and {}),
     "503": ("ListenBrainz labs", lambda lb, mb: lb.fail(503, times=100, path="/labs") and {}),
     "MusicBrainz 503": ("MusicBrainz", lambda lb, mb: mb.fail(503, times=100, retry_after=0) or {}),
@@ -1098,7 +1100,7 @@ LB_RADIO_FAILURES = {
     "503": dict(status=503),
     "malformed": dict(status=None, malformed=True),
     "wrong shape": dict(status=None),  # filled below: a JSON list where an object is due
-    "slow": dict(status=None, delay=1.0),
+    "slow": dict(status=None, delay=30),  # beyond the test's listenbrainz.timeout, 0.5 s
 }
 
 
@@ -1109,7 +1111,7 @@ def test_lb_radio_failure_gives_one_warning_naming_listenbrainz(case, tmp_path, 
         lb.world.radio = lambda mbid, n, m: [{"recording_mbid": "x"}]
     else:
         lb.fail(times=100, path="lb-radio", **LB_RADIO_FAILURES[case])
-    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO)
+    settings = settings_for_open_data(tmp_path, lb, mb, **LB_RADIO, **{"listenbrainz.timeout": 0.5})
     started = time.monotonic()
     library, report = discover_open_data(user_library(), settings)
     assert len(report.warnings) == 1, report.warnings
@@ -1374,7 +1376,7 @@ def test_a_labs_query_that_times_out_is_asked_once_more_then_discovery_stops(tmp
     step gave up, each time re-running a heavy query on a labs already too busy to answer.
     Now once more (about 61 s); a 503 is still retried max_retries times."""
     lb, mb = world_standins
-    lb.fail(None, delay=1.0, times=100, path="/labs")
+    lb.fail(None, delay=30, times=100, path="/labs")
     settings = settings_for_open_data(tmp_path, lb, mb, **{"listenbrainz.timeout": 0.1})
     _, report = discover_open_data(user_library(), settings)
     assert lb.requests_to("/labs") == 2 and report.requests_by_service == {"MusicBrainz": 1, "ListenBrainz labs": 2}
