@@ -342,10 +342,10 @@ def test_a_token_endpoint_that_hangs_is_cut_by_the_timeout_and_retried(standin, 
     from recommender.standins.spotify import Fault
     sleeps: list[float] = []
     monkeypatch.setattr(auth, "_sleep", sleeps.append)
-    settings = settings_for(standin, tmp_path / "cache", **{"spotify.timeout": 0.5})
+    settings = settings_for(standin, tmp_path / "cache", **{"spotify.timeout": 2})
     save_login(standin, tmp_path / "cache")
     standin.expire_access_tokens()
-    hang = standin.add_fault(Fault(method="POST", path=r"^/api/token$", delay=5.0, times=1))
+    hang = standin.add_fault(Fault(method="POST", path=r"^/api/token$", delay=60, times=1))
     library, _ = refresh_library(gateway_for(settings), Store(settings.cache_dir), settings)
     assert len(library.tracks) > 0
     assert hang.hits == 1 and len(sleeps) == 1  # the hanging refresh was given up on once, then redone
@@ -779,9 +779,10 @@ def test_a_browser_that_gives_up_on_the_page_after_the_redirect_does_not_undo_th
         settings = settings_for(server, tmp_path / "cache",
                                 **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
 
-        def browser(url: str) -> None:  # as jobs.demo_login's, with a shorter timeout
+        def browser(url: str) -> None:  # as jobs.demo_login's, giving up on the callback page soon
             try:
-                requests.get(url, timeout=(10, 0.2))
+                consent = requests.get(url, timeout=30, allow_redirects=False)  # a busy machine's time
+                requests.get(consent.headers["Location"], timeout=(10, 0.2))
             finally:
                 gave_up.set()
         token = auth.login(settings, open_url=browser, timeout=10)
