@@ -1371,27 +1371,39 @@ def _contrast(fg: str, bg: str) -> float:
 
 
 def test_text_colours_are_readable():
-    # WCAG AA: 4.5:1 for text; the "known" and "dry run" badges (small text) had 4.48:1
+    # WCAG AA: 4.5:1 for text; the "known" and "dry run" badges (small text) had 4.48:1. Both
+    # palettes, the light one and the dark one a browser set to dark gets (it had none)
     from pathlib import Path
 
     from recommender.web.app import HERE
     css = (Path(HERE) / "static" / "app.css").read_text()
-    colours = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", css))
+    light = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", re.search(r"(?m)^:root \{([^}]*)\}", css).group(1)))
+    dark_block = re.search(r"@media \(prefers-color-scheme: dark\) \{\s*:root \{([^}]*)\}", css).group(1)
+    dark = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", dark_block))
+    assert set(dark) == set(light), set(light) ^ set(dark)  # every colour has its dark one
 
-    def rule(selector: str) -> dict[str, str]:
+    def rule(selector: str, colours: dict[str, str]) -> dict[str, str]:
         body = re.search(re.escape(selector) + r" \{([^}]*)\}", css).group(1)
         props = dict(re.findall(r"([\w-]+): ([^;]+);", body))
         return {k: colours.get(v.removeprefix("var(--").removesuffix(")"), v) for k, v in props.items()}
-    for selector in (".badge.known", ".badge.new", ".badge.pin", ".badge.demo"):
-        r = rule(selector)
-        assert _contrast(r["color"], r["background"]) >= 4.5, selector
-    for fg in ("muted", "ok", "bad", "fg"):
-        assert _contrast(colours[fg], colours["bg"]) >= 4.5 and _contrast(colours[fg], "#ffffff") >= 4.5, fg
-    # grey text on a code span (a command among grey words: it had 4.45:1), and the edge of a
-    # button or a field, 3:1 as WCAG asks of a control's outline (it had 1.8:1)
-    assert round(_contrast(colours["muted"], rule("code")["background"]), 1) == 4.9
-    assert round(min(_contrast(colours["edge"], "#ffffff"), _contrast(colours["edge"], colours["bg"])), 1) == 3.2
+    for colours in (light, dark):
+        for selector in (".badge.known", ".badge.new", ".badge.pin", ".badge.demo"):
+            r = rule(selector, colours)
+            assert _contrast(r["color"], r["background"]) >= 4.5, selector
+        for fg in ("muted", "ok", "bad", "fg", "accent"):  # on the page and on a panel (a table, a card)
+            assert min(_contrast(colours[fg], colours[bg]) for bg in ("bg", "panel")) >= 4.5, fg
+        for fg, bg in (("muted", "soft"), ("fg", "note-bg"), ("ok", "ok-bg"), ("bad", "bad-bg"), ("on-accent", "accent")):
+            assert _contrast(colours[fg], colours[bg]) >= 4.5, (fg, bg)
+        # the edge of a button or a field, 3:1 as WCAG asks of a control's outline (it had 1.8:1)
+        assert min(_contrast(colours["edge"], colours["panel"]), _contrast(colours["edge"], colours["bg"])) >= 3
+    # grey text on a code span (a command among grey words: it had 4.45:1)
+    assert light["panel"] == "#ffffff" and round(_contrast(light["muted"], rule("code", light)["background"]), 1) == 4.9
+    assert round(min(_contrast(light["edge"], "#ffffff"), _contrast(light["edge"], light["bg"])), 1) == 3.2
     assert re.search(r"(?m)^button \{[^}]*border: 1px solid var\(--edge\);", css)
+    # no colour outside the palettes but the scorers' and the moods' (the same in both)
+    literal = re.findall(r"(?<![-\w])(?:background|color|fill|stroke)(?:-color)?: (#[0-9a-f]{3,6})", css)
+    assert set(literal) <= {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
+                            "#ff9da7", "#9c755f"}, literal
 
 
 def test_the_taste_map_and_the_moods_page_say_which_tracks_they_count(tmp_path):

@@ -1400,6 +1400,67 @@ def test_a_save_whose_answer_is_lost_is_sent_once_and_a_stale_one_once_more(brow
     pg.context.close()
 
 
+# every visible text's contrast with what it stands on (WCAG 2: 4.5:1, 3:1 for large text), the
+# way a browser draws it: its colour (an SVG text's fill) over the first background behind it
+# that is mostly opaque; text faded on purpose (a stale preview, the mood plane's far points) and
+# disabled controls are exempt, as WCAG exempts them
+LOW_CONTRAST = """() => {
+  const parse = c => { const m = /rgba?\\(([^)]+)\\)/.exec(c || ""); if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const behind = el => { for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor); if (c && c[3] > 0.5) return c; }
+    return [255, 255, 255, 1]; };
+  const faded = el => { for (let e = el; e; e = e.parentElement) if (parseFloat(getComputedStyle(e).opacity) < 1) return true;
+    return false; };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (!Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    if (!el.getClientRects().length || el.closest(".visually-hidden, :disabled, title, option") || faded(el)) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility !== "visible" || st.display === "none") continue;
+    const inSvg = el instanceof SVGElement;
+    const fg = parse(inSvg ? st.fill : st.color), bg = behind(inSvg ? el.ownerSVGElement : el);
+    if (!fg) continue;
+    const mixed = fg.slice(0, 3).map((v, i) => fg[3] * v + (1 - fg[3]) * bg[i]);
+    const [a, b] = [lum(mixed), lum(bg)];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) low.push(`${el.tagName.toLowerCase()}.${el.getAttribute("class") || ""} '${el.textContent.trim().slice(0, 30)}' ${ratio.toFixed(2)} (${st.color} on ${bg})`);
+  }
+  return low;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_text_can_be_read_in_the_light_and_the_dark(browser, demo, scheme):
+    """The pages had one palette, white panels and dark text: a browser or a system set to dark
+    showed a glaring white page at night (there was no dark theme). Each scheme's text keeps the
+    contrast small text needs, on every page and on what the pages fill in."""
+    pg = browser.new_context(viewport={"width": 1300, "height": 900}, color_scheme=scheme).new_page()
+    pg.goto(demo["url"])
+    pg.wait_for_url(demo["base"] + "/next")
+    dark = pg.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    assert dark == (scheme == "dark")
+    for name in PAGES:
+        pg.goto(f"{demo['base']}/{name}")
+        pg.wait_for_load_state("networkidle")
+        if name in ("search", "similar"):
+            pg.fill("#q", "cranberries")
+            pg.wait_for_selector("#results tbody tr")
+        if name == "moods":
+            pg.locator("button.mood").first.click()
+            pg.wait_for_selector("#results tbody tr")
+        background = pg.evaluate("getComputedStyle(document.body).backgroundColor")
+        level = sum(int(v) for v in re.findall(r"\d+", background)[:3]) / 3
+        assert (level < 60) if scheme == "dark" else (level > 200), (name, background)
+        low = pg.evaluate(LOW_CONTRAST)
+        assert low == [], (name, low[:8])
+    pg.context.close()
+
+
 def test_ctrl_c_stops_cleanly_and_publish_matched_the_cli(demo):
     from recommender.standins.spotify import Account
     proc = demo["proc"]
@@ -1415,4 +1476,3 @@ def test_ctrl_c_stops_cleanly_and_publish_matched_the_cli(demo):
                          env=env_for(demo["cli_cache"]), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert [t["id"] for t in json.loads(out.stdout)["tracks"]] == held_web  # and what the CLI writes
-
