@@ -1688,7 +1688,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     from .jobs import open_store
     from .isotime import shown_text
     from .runlog import describe_run
-    from .status import status
+    from .status import read_warnings, state_warnings, status
     from .wording import plural
     from .spotify.auth import read_token, unusable_token
     settings = _settings(config)
@@ -1703,12 +1703,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     manifest = store.read_manifest()
     info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
                   frames_dir=settings.frames_dir, schedule=schedule.status())
-    if library is None and (damaged := store.damaged()):  # (its genre and feature rows were left out, unsaid)
-        info["warnings"].append(f"the cached library cannot be read ({damaged}): the next refresh or "
-                                "build-playlist pulls it again; until then the other commands stop")
-    # what else the reads found damaged (a manifest with no readable backup, the genres `enrich genres`
-    # looked up): the runs say it, status said "playlist: none yet" and "genres: 0 of 877" unexplained
-    info["warnings"].extend(p for p in store.problems if not (store.lost and p.startswith(store.lost)))
+    info["warnings"] += read_warnings(store, library)
     if demo:  # no account, no schedule: the stand-in the demo pulls through lives as long as its run
         info["login"] = {"state": "demo", "expires_at": None, "expires_in_minutes": None, "scope": None,
                          "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}
@@ -1738,6 +1733,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         return
     login = info["login"]
     cache = info["cache"]
+    half_done = state_warnings(info)
     who = f" as {visible(login['display_name'])} ({visible(login['user_id'])})" if login.get("user_id") else ""
     owner = cache.get("user_id")
     whose = f"{visible(owner)}'s library, " if owner else ""
@@ -1748,8 +1744,7 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
              + (f" ({whose}fetched {visible(shown_text(cache['fetched_at']))}, {_age(cache['age_hours'])})" if cache["fetched_at"]
                 else " (empty)" if not any(Path(info["frames_dir"]).glob("*.parquet"))
                 else " (no record of a refresh here: the next one pulls the library again)"),
-             *(["warning:  the last refresh was stopped during its discovery: the next build-playlist or refresh "
-                "finishes it"] if cache.get("discovery_unfinished") else []),
+             *([f"warning:  {half_done['discovery']}"] if "discovery" in half_done else []),
              *(f"warning:  {visible(w)}" for w in info["warnings"]),
              f"login:    {login['state']}{who}"
              + (f", access token until {shown_text(login['expires_at'])}" if login.get("expires_at") else "")
@@ -1757,9 +1752,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
     pl = info["playlist"]
     lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} {plural(pl['tracks'], 'track')}"
                  + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
-    if pl and pl.get("unfinished") and not info["running"]:
-        lines.append("warning:  the last write to the managed playlist did not finish (its run failed, was stopped "
-                     "or killed): it may hold part of its new list until the next build-playlist finishes it")
+    if "playlist" in half_done:
+        lines.append(f"warning:  {half_done['playlist']}")
     g = info["genres"]
     if g and not g["artists"]:  # a new account: nothing to look up
         lines.append("genres:   no artists in the cache")
@@ -1791,14 +1785,8 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
         waiting = waiting_text(info["running"])
         lines.append(f"running:  pid {info['running'].get('pid')} ({visible(str(info['running'].get('command')))})"
                      + (f", {waiting}" if waiting else ""))
-    if info.get("stopped"):
-        from .isotime import shown
-        from .lock import started_at
-        from .runlog import UNFINISHED
-        stopped = info["stopped"]
-        when = started_at(stopped)
-        lines.append(f"warning:  the run '{visible(str(stopped.get('command')))}' (pid {stopped.get('pid')}"
-                     + (f", started {shown(when)}" if when else "") + f") {UNFINISHED}; the next run records it")
+    if "stopped" in half_done:
+        lines.append(f"warning:  {visible(half_done['stopped'])}")
     lines.append("last runs:" if info["last_runs"] else "last runs: none")
     lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
     _echo_labelled(lines)

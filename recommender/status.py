@@ -65,6 +65,40 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     }
 
 
+def read_warnings(store: Any, library: Any) -> list[str]:
+    """What the reads of ``store`` found amiss, as ``recommend status`` and the web app's Runs
+    page say it: the cached library unreadable (``library`` None: a file of it missing or
+    damaged), and the other problems (a manifest with no readable backup, a damaged genres
+    file), where the runs said "playlist: none yet" and "genres: 0 of 877" unexplained."""
+    warnings = []
+    if library is None and (damaged := store.damaged()):  # (its genre and feature rows were left out, unsaid)
+        warnings.append(f"the cached library cannot be read ({damaged}): the next refresh or "
+                        "build-playlist pulls it again; until then the other commands stop")
+    warnings += [p for p in store.problems if not (store.lost and p.startswith(store.lost))]
+    return warnings
+
+
+def state_warnings(info: Mapping[str, Any]) -> dict[str, str]:
+    """The warnings of a ``status`` dict about work left half done, by what they are about
+    (``discovery``, ``playlist``, ``stopped``): a refresh stopped in its discovery, a write to
+    the managed playlist that did not finish, a run that ended without releasing the lock.
+    Plain text: the CLI and the web app escape it as they show it."""
+    warnings = {}
+    if info["cache"].get("discovery_unfinished"):
+        warnings["discovery"] = ("the last refresh was stopped during its discovery: the next build-playlist or "
+                                 "refresh finishes it")
+    if info["playlist"] and info["playlist"].get("unfinished") and not info["running"]:
+        warnings["playlist"] = ("the last write to the managed playlist did not finish (its run failed, was stopped "
+                                "or killed): it may hold part of its new list until the next build-playlist finishes it")
+    if stopped := info.get("stopped"):
+        from .lock import started_at
+        when = started_at(stopped)
+        warnings["stopped"] = (f"the run '{stopped.get('command')}' (pid {stopped.get('pid')}"
+                               + (f", started {shown(when)}" if when else "") + f") {runlog.UNFINISHED}; "
+                               "the next run records it")
+    return warnings
+
+
 def _place_warnings(cache_dir: Path | str) -> list[str]:
     """The data directory lying in the folder of caches (``paths.in_the_caches``)."""
     from .paths import in_the_caches

@@ -247,6 +247,13 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     assert "did not finish" in shown.stdout
     said = " ".join(shown.stdout.split())  # (wrapped to the terminal)
     assert "the next run records it" in said and "finishes its work" not in said  # true of a killed auth too
+    # the web app's Runs page (its status) said nothing of it
+    from recommender.config import load_settings
+    from recommender.web.context import WebContext
+    page = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}),
+                      config_file=tmp_path / "u.yaml").runs()
+    assert [w for w in page["warnings"] if w.startswith(f"the run 'build-playlist' (pid {dead}, started ")
+            and "did not finish" in w and w.endswith("the next run records it")], page["warnings"]
     from recommender import jobs
     from recommender.config import load_settings
     with jobs.writing(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), "build-playlist"):

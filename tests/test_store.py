@@ -361,6 +361,11 @@ def test_a_cache_with_one_file_missing_or_damaged_is_said_so_not_called_absent(r
     shown = CliRunner().invoke(app, ["--json", "status", "--offline"], env=env)
     warned = [w for w in json.loads(shown.stdout)["warnings"] if str(broken) in w]
     assert len(warned) == 1 and warned[0].startswith("the cached library cannot be read ("), shown.stdout
+    # the web app's Runs page (its status) said "cache: ... (fetched ...)" and nothing of it
+    from recommender.config import load_settings
+    from recommender.web.context import WebContext
+    page = WebContext(load_settings(environ={}, overrides={"cache.dir": str(cache)}), config_file=tmp_path / "u.yaml").runs()
+    assert [w for w in page["warnings"] if str(broken) in w] == warned, page["warnings"]
 
 
 def test_a_bug_while_reading_a_frame_is_raised_not_taken_for_a_damaged_file(tmp_path, monkeypatch):
