@@ -568,6 +568,25 @@ def test_no_page_has_an_empty_heading_or_an_unnamed_control_or_column(page, demo
     assert page.problems == []
 
 
+def test_a_table_that_scrolls_sideways_is_a_named_tab_stop_and_one_that_fits_is_none(browser, demo):
+    """On a phone the Runs page's run log scrolls sideways in its box: Chrome made the box a tab
+    stop with no name (read as "group", or nothing), other browsers none, so a keyboard could not
+    reach its right-hand columns; a box that fits is no tab stop at all."""
+    pg = entered_page(browser, demo, width=PHONE)
+    pg.goto(demo["base"] + "/runs")
+    box = pg.locator(".table-scroll:has(#runs)")
+    expect(box).to_have_attribute("aria-label", "Run log (scrolls sideways)")
+    assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "region"
+    assert pg.evaluate("(b => b.scrollWidth > b.clientWidth)(document.querySelector('.table-scroll'))")
+    box.focus()
+    pg.keyboard.press("ArrowRight")  # the keys scroll it
+    expect(box).not_to_have_js_property("scrollLeft", 0)
+    pg.set_viewport_size({"width": 1300, "height": 900})  # wide enough: the box is no tab stop
+    expect(box).not_to_have_attribute("tabindex", "0")
+    assert box.get_attribute("aria-label") is None and box.get_attribute("role") is None
+    pg.context.close()
+
+
 def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo):
     # the web app showed no mood recommender or classifier (the CLI's `moods recommend`, `classify`)
     page.goto(demo["base"] + "/moods")

@@ -958,8 +958,32 @@ function markErrors() {
   });
 }
 
+// a table wider than its box scrolls sideways in it: the box is then a tab stop (the arrow keys
+// scroll it) named after its table, where Chrome made it an unnamed tab stop and other browsers
+// none (a keyboard could not reach the columns past the edge); a box that fits is neither
+function scrollBoxes() {
+  const name = (table) => {
+    const ids = (table.getAttribute("aria-labelledby") || "").split(/\s+/).filter(Boolean);
+    const text = table.getAttribute("aria-label") || ids.map((id) => (document.getElementById(id) || {}).textContent || "").join(" ").trim();
+    return text || (table.caption && table.caption.textContent.trim()) || "table";
+  };
+  const boxes = Array.from(document.querySelectorAll(".table-scroll")).filter((box) => box.querySelector("table"));
+  const mark = () => boxes.forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", name(box.querySelector("table")) + " (scrolls sideways)");
+    } else {
+      ["tabindex", "role", "aria-label"].forEach((a) => box.removeAttribute(a));
+    }
+  });
+  const watch = new ResizeObserver(mark);  // a window turned or resized, rows filled in by a search
+  boxes.forEach((box) => { watch.observe(box); watch.observe(box.querySelector("table")); });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   markErrors();
+  scrollBoxes();
   const page = document.body.dataset.page;
   const init = { enter: () => window.location.replace(document.getElementById("enter").getAttribute("href")), next: initNext, weights: initWeights, discovery: initDiscovery, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init && !document.getElementById("problem")) init();  // a page that shows a problem has none of its parts
