@@ -1250,6 +1250,13 @@ def test_a_config_file_with_a_problem_is_said_on_every_page_without_a_script_err
     assert page.problems == []
 
 
+# each visible word of a chart (an SVG text) and its size on screen: its font size times the
+# chart's scale (drawn to a viewBox, a chart shrinks with the window)
+CHART_WORDS = """() => Array.from(document.querySelectorAll("svg text")).filter(t => t.getClientRects().length).map(t => {
+  const c = t.ownerSVGElement, vb = c.viewBox.baseVal, k = vb && vb.width ? c.getBoundingClientRect().width / vb.width : 1;
+  return [t.textContent, parseFloat(getComputedStyle(t).fontSize) * k]; })"""
+
+
 def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, demo):
     # At 390 px the nav ran off the right edge (Runs could not be reached), the Next table
     # squeezed a track's name to one letter per line, and the page scrolled sideways; the
@@ -1263,6 +1270,8 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
         pg.goto(demo["base"] + path)
         pg.wait_for_load_state("networkidle")
         assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        small = [t for t in pg.evaluate(CHART_WORDS) if t[1] < 10.9]  # a chart's words, shrunk with it
+        assert small == [], (path, small)
         right = pg.eval_on_selector_all("nav a", "els => els.map(e => e.getBoundingClientRect().right)")
         assert len(right) == 8 and max(right) <= PHONE, (path, right)
     pg.goto(demo["base"] + "/next")
@@ -1315,6 +1324,8 @@ def test_every_page_fits_a_phone_width_and_every_scorer_has_a_colour(browser, de
     record_run(demo["web_cache"] / "demo", "build-playlist --demo", 0, time.monotonic(), dry_run=True)
     pg.goto(demo["base"] + "/runs")
     pg.wait_for_selector("#curve-legend li")
+    words = pg.evaluate(CHART_WORDS)  # the curves' words were 6 px, the mood plane's 8 and 9.6
+    assert len(words) >= 2 and min(px for _, px in words) >= 10.9, words
     # the legend of the curves wraps as a whole word per scorer (it broke "artist_walk" per letter)
     lines = pg.eval_on_selector_all(
         "#curve-legend li", "els => els.map(e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))")

@@ -981,9 +981,23 @@ function scrollBoxes() {
   boxes.forEach((box) => { watch.observe(box); watch.observe(box.querySelector("table")); });
 }
 
+// a chart drawn to its viewBox shrinks with a narrow window, and its words with it (the run
+// curves' to 6 px on a phone): each chart's scale (its width over its viewBox's) is set as --k,
+// which the CSS divides the words' size by, so they stay 11 px or more on screen
+function legibleCharts() {
+  const charts = Array.from(document.querySelectorAll("svg[viewBox]")).filter((c) => c.viewBox.baseVal.width);
+  const scale = () => charts.forEach((c) => {
+    const k = c.getBoundingClientRect().width / c.viewBox.baseVal.width;
+    if (k > 0) c.style.setProperty("--k", Math.min(k, 1).toFixed(3));
+  });
+  const watch = new ResizeObserver(scale);
+  charts.forEach((c) => watch.observe(c));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   markErrors();
   scrollBoxes();
+  legibleCharts();
   const page = document.body.dataset.page;
   const init = { enter: () => window.location.replace(document.getElementById("enter").getAttribute("href")), next: initNext, weights: initWeights, discovery: initDiscovery, map: initMap, moods: initMoods, search: initSearch, similar: initSimilar, runs: initRuns }[page];
   if (init && !document.getElementById("problem")) init();  // a page that shows a problem has none of its parts
