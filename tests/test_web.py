@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import pandas as pd
 import pytest
 from deprecation_marks import DEPRECATIONS_OF_OURS
+from wcag import contrast as _contrast
 
 pytestmark = DEPRECATIONS_OF_OURS
 
@@ -1359,15 +1360,6 @@ def test_blocking_an_artist_whose_name_holds_a_line_break_blocks_that_artist(sta
         r = s.post(base + "/next/steer", data={**sent(undo), "action": "unblock"}, timeout=60)
         assert "unblocked the artist" in r.text and 'id="undo-block"' not in r.text
     assert ctx.settings.candidates.blocklist_artists == []
-
-
-def _contrast(fg: str, bg: str) -> float:
-    def lum(h: str) -> float:
-        r, g, b = (int(h.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
-        f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
-        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
-    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_text_colours_are_readable():

@@ -305,11 +305,12 @@ class WebContext:
             except Exception:  # noqa: BLE001 - a page shows the error when it is opened
                 log.exception("warm-up failed")
 
-    def library(self):
+    def library(self, store=None):
         """The library the pages show: read from the cache, or the one the Next playlist's dry run
-        read (``_dry_run_basis``), whichever comes first (``_pages_library``)."""
+        read (``_dry_run_basis``), whichever comes first (``_pages_library``). ``store``: the
+        caller's, which then holds what its read found amiss (the Runs page says it)."""
         return self._pages_library(lambda: (self.library_version(),  # read first: a refresh while loading is seen next time
-                                            jobs.require_library(self.settings)))
+                                            jobs.require_library(self.settings, store=store)))
 
     def _pages_library(self, read: Callable[[], tuple], began: tuple[int, int] | None = None):
         """The pages' library, kept with its ``library_version`` (``loaded_library``, which
@@ -988,7 +989,7 @@ class WebContext:
         from ..spotify.auth import read_token
         store = jobs.open_store(self.settings)
         try:  # the pages' library (read here with this store when no page has read it yet)
-            lib = self._pages_library(lambda: (self.library_version(), jobs.require_library(self.settings, store=store)))
+            lib = self.library(store)
         except RecommenderError:  # none, or damaged: said below, as `recommend status` says it
             lib = None
         manifest = store.read_manifest()  # after the library, as `recommend status` reads it
