@@ -86,3 +86,22 @@ class LocalServer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def free_port() -> int:
+    """A loopback port for a server the code under test opens itself (the login's redirect).
+
+    Picked at random below Linux's ephemeral range (32768-60999), so a server another test worker
+    opens on port 0 meanwhile cannot be given it, and checked free now; bind(0) handed out ports
+    from that range, which a parallel worker's port-0 server could take before the login bound it."""
+    import random
+    import socket
+    for _ in range(100):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port between 20000 and 32000")

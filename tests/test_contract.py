@@ -21,7 +21,7 @@ from recommender.spotify.sync import refresh_library
 from recommender.standins.spotify import Account, StandinServer, base62_id
 from recommender.store import Store
 
-from spotify_helpers import api_requests, gateway_for, save_login, settings_for
+from spotify_helpers import api_requests, free_port, gateway_for, save_login, settings_for
 from test_discovery import discover_open_data, settings_for_open_data, user_library
 from test_publish import USER, Env, bulk_account, small_ids
 
@@ -385,13 +385,6 @@ def test_more_than_a_page_of_playlists_and_followed_artists_is_read_through_offs
 
 
 # ----- the login itself: PKCE over the loopback redirect ------------------------------------
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _browser(tamper=None):
     """A user's browser: open the authorize URL, accept, follow the redirect to our callback."""
     def open_url(url: str) -> None:
@@ -410,7 +403,7 @@ def test_recommend_auth_logs_in_with_pkce_or_a_secret_over_the_loopback_redirect
     from recommender.spotify import auth
     with StandinServer(Account.from_file(FIXTURES / "small_account.json"), client_id="test-client",
                        client_secret=secret) as server:
-        extra = {"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"}
+        extra = {"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"}
         if secret:
             extra["spotify.client_secret"] = secret
         settings = settings_for(server, tmp_path / "cache", **extra)
@@ -432,7 +425,7 @@ def test_a_login_answer_for_another_attempt_is_refused_and_saves_nothing(tmp_pat
     from recommender.spotify import auth
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache",
-                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
         forged = _browser(lambda loc: re.sub(r"state=[^&]+", "state=forged", loc))
         with pytest.raises(AuthError, match="state mismatch"):
             auth.login(settings, open_url=forged, timeout=5)  # (it waits for its own answer; 5 s: a busy machine)
@@ -444,7 +437,7 @@ def test_the_callback_opened_by_hand_is_not_called_an_earlier_logins_answer(tmp_
     while `recommend auth` waits: its page said "this is the answer to an earlier login", which it
     is not. It now says to open the login URL; the login goes on waiting for its own answer."""
     from recommender.spotify import auth
-    port = _free_port()
+    port = free_port()
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
         login = _browser()
@@ -465,7 +458,7 @@ def test_an_earlier_logins_answer_does_not_end_the_login_waiting_now(tmp_path):
     "state mismatch". Now only its own redirect (its path, its state) ends it; the others are
     answered 400 (404 off the redirect's path) and it keeps waiting."""
     from recommender.spotify import auth
-    port = _free_port()
+    port = free_port()
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
         login = _browser()
@@ -485,7 +478,7 @@ def test_a_refusal_on_spotifys_page_ends_the_login_with_its_reason(tmp_path):
     from recommender.spotify import auth
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache",
-                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
         denied = _browser(lambda loc: re.sub(r"code=[^&]*", "error=access_denied", loc))
         with pytest.raises(AuthError) as err:  # what Cancel means, and what to do
             auth.login(settings, open_url=denied, timeout=10)
@@ -519,7 +512,7 @@ def test_an_answer_with_neither_a_code_nor_an_error_is_not_called_a_refusal(tmp_
         return re.sub(r"code=[^&]*&?", "", loc)
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache",
-                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
 
         def browser(url: str) -> None:
             location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
@@ -566,7 +559,7 @@ def test_the_page_of_a_refusal_is_written_before_the_login_ends(tmp_path, monkey
     monkeypatch.setattr(auth._CallbackServer, "__init__", made)
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache",
-                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
         tab = []
 
         def browser(url: str) -> None:  # a browser of its own, as webbrowser.open starts: it returns at once
@@ -585,7 +578,7 @@ def _login_past(tmp_path, others) -> dict:
     import socket
 
     from recommender.spotify import auth
-    port = _free_port()
+    port = free_port()
     held: list[socket.socket] = []
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
@@ -649,7 +642,7 @@ def test_no_connection_or_thread_of_the_login_outlives_it(tmp_path, monkeypatch)
 
     from recommender.spotify import auth
     monkeypatch.setattr(auth._CallbackHandler, "timeout", 60)  # longer than the login waits
-    port = _free_port()
+    port = free_port()
     held: list[socket.socket] = []
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
@@ -673,7 +666,7 @@ def test_a_second_answer_after_the_first_keeps_the_first_and_says_so(tmp_path):
     redirect: it waited unanswered (the callback had stopped serving) until the login closed
     it. It is answered now, and the login keeps the first answer, its code."""
     from recommender.spotify import auth
-    port = _free_port()
+    port = free_port()
     pages = []
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
@@ -698,7 +691,7 @@ def test_a_connection_reset_mid_request_prints_no_traceback(tmp_path, capfd):
 
     from recommender.spotify import auth
     for host in ("127.0.0.1", "::1"):
-        port = _free_port()
+        port = free_port()
         where = f"[{host}]" if ":" in host else host
         with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
             settings = settings_for(server, tmp_path / "cache",
@@ -721,7 +714,7 @@ def test_a_login_whose_redirect_never_comes_says_where_the_browser_must_be(tmp_p
     redirect URI (already registered). It now says the browser must run on this machine, or
     reach it through a forwarded port, and how."""
     from recommender.spotify import auth
-    port = _free_port()
+    port = free_port()
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
 
@@ -750,7 +743,7 @@ def test_the_callback_page_says_how_the_login_ended(tmp_path, secret, page):
     pages = []
     with StandinServer(Account.from_file(FIXTURES / "small_account.json"), client_secret="s3cret") as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.client_secret": secret,
-                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                "spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
 
         def browser(url: str) -> None:
             location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
@@ -777,7 +770,7 @@ def test_a_browser_that_gives_up_on_the_page_after_the_redirect_does_not_undo_th
         # the exchange is answered once the browser has given up on the page
         server.add_fault(Fault(method="POST", path=r"^/api/token$", before=lambda account: gave_up.wait(10)))
         settings = settings_for(server, tmp_path / "cache",
-                                **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
 
         def browser(url: str) -> None:  # as jobs.demo_login's, giving up on the callback page soon
             try:
@@ -795,7 +788,7 @@ def test_a_browser_that_fails_before_the_redirect_ends_the_login_with_its_error_
     import socket
 
     from recommender.spotify import auth
-    port = _free_port()
+    port = free_port()
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         settings = settings_for(server, tmp_path / "cache", **{"spotify.redirect_uri": f"http://127.0.0.1:{port}/callback"})
 
@@ -824,7 +817,7 @@ def test_an_accounts_outage_while_the_code_is_exchanged_is_said_as_one(tmp_path,
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         server.add_fault(Fault(method="POST", path=r"^/api/token$", **fault))
         settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
-                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                "spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
         with pytest.raises(SpotifyUnavailable, match=said) as err:
             auth.login(settings, open_url=_browser(), timeout=10)
     assert str(err.value).endswith("; run `recommend auth` again in a moment")
@@ -958,7 +951,7 @@ def test_a_500_or_a_429_from_the_code_exchange_is_an_outage_not_a_refusal(tmp_pa
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         server.add_fault(Fault(method="POST", path=r"^/api/token$", status=status, times=None))
         settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
-                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                "spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
         with pytest.raises(getattr(errors, raised), match=said) as err:
             auth.login(settings, open_url=_browser(), timeout=10)
     assert err.value.exit_code == (5 if status == 500 else 4)
@@ -972,7 +965,7 @@ def test_a_refused_code_exchange_without_an_oauth_error_code_names_its_status(tm
     with StandinServer(Account.from_file(FIXTURES / "small_account.json")) as server:
         server.add_fault(Fault(method="POST", path=r"^/api/token$", status=400, times=None))
         settings = settings_for(server, tmp_path / "cache", **{"spotify.timeout": 0.5,
-                                "spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+                                "spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
         with pytest.raises(AuthError, match=r"^Spotify refused the login code \(HTTP 400\); nothing was saved: "
                                             r"run `recommend auth` again$"):
             auth.login(settings, open_url=_browser(), timeout=10)

@@ -5,7 +5,6 @@ what to change (exit 3), and nothing it remembers is spoiled by the refusal."""
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 import requests
@@ -15,7 +14,7 @@ from recommender.cli import app
 from recommender.errors import AppAccessRefused, development_mode_refusal
 from recommender.standins.spotify import Fault
 
-from spotify_helpers import api_requests, save_login, settings_for
+from spotify_helpers import api_requests, free_port, save_login, settings_for
 
 runner = CliRunner()
 
@@ -100,12 +99,6 @@ def test_a_token_refresh_refused_for_premium_says_so_without_retrying(standin, t
     assert fault.hits == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _browser(url: str) -> None:
     answer = requests.get(url, allow_redirects=False, timeout=10)
     requests.get(answer.headers["Location"], timeout=10)
@@ -116,7 +109,7 @@ def test_recommend_auth_with_an_account_not_on_the_apps_list_says_what_to_do(sta
     the user went on to set up cron, whose every run then failed."""
     from recommender import jobs
     settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri":
-                                                           f"http://127.0.0.1:{_free_port()}/callback"})
+                                                           f"http://127.0.0.1:{free_port()}/callback"})
     standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=403, message=NOT_LISTED, times=None))
     with pytest.raises(AppAccessRefused, match="User Management") as err:
         jobs.login(settings, open_url=_browser)
@@ -130,7 +123,7 @@ def test_the_login_page_of_an_account_not_on_the_apps_list_says_the_login_failed
     token was saved, before the tool asked Spotify who logged in. It now says the terminal's words."""
     from recommender import jobs
     settings = settings_for(standin, tmp_path / "cache", **{"spotify.redirect_uri":
-                                                           f"http://127.0.0.1:{_free_port()}/callback"})
+                                                           f"http://127.0.0.1:{free_port()}/callback"})
     standin.add_fault(Fault(method="GET", path=r"^/v1/me$", status=403, message=NOT_LISTED, times=None))
     pages = []
 
@@ -148,7 +141,7 @@ def test_a_login_spotify_refuses_keeps_the_login_that_worked(standin, tmp_path):
     from then on, telling the app's owner to add "this account". The earlier login stays."""
     from recommender import jobs
     cache = tmp_path / "cache"
-    settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+    settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
     save_login(standin, cache)
     working = (cache / "spotify-token.json").read_text()
     assert jobs.connect(settings).me()["id"]
@@ -167,10 +160,8 @@ def test_recommend_auth_that_cannot_reach_the_login_page_says_so_at_once_naming_
     and what set it, with the port let go."""
     import socket
     import time
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
-    port = _free_port()
+    dead = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
+    port = free_port()
     env = {"RECOMMENDER_SPOTIFY_API_URL": f"{dead}/v1/", "RECOMMENDER_SPOTIFY_ACCOUNTS_URL": dead,
            "SPOTIPY_CLIENT_ID": "test-client", "RECOMMENDER_CACHE_DIR": str(tmp_path / "cache"),
            "SPOTIPY_CLIENT_SECRET": "", "SPOTIPY_REDIRECT_URI": f"http://127.0.0.1:{port}/callback"}
@@ -272,7 +263,7 @@ def test_a_login_granted_fewer_scopes_than_asked_fails_naming_them(standin, tmp_
     from recommender import jobs
     from recommender.errors import AuthError
     cache = tmp_path / "cache"
-    settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{_free_port()}/callback"})
+    settings = settings_for(standin, cache, **{"spotify.redirect_uri": f"http://127.0.0.1:{free_port()}/callback"})
     save_login(standin, cache)
     working = (cache / "spotify-token.json").read_text()
 

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import re
-import socket
 import stat
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,18 +19,13 @@ import requests
 from recommender import __version__, jobs
 from recommender.standins.server import ServedStandIn
 
+from spotify_helpers import free_port
 from test_cli import run
 
 LB_TOKEN = "0b5e7c1a-2d4f-4e8a-9c3b-6f1d2e3a4b5c"  # a ListenBrainz user token (a UUID)
 CONTACT = "someone@example.org"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{10}$")  # the sample's are ZZ + 10
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
