@@ -2334,7 +2334,10 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
     tracks = (clustered.groupby("cluster", sort=False).head(limit) if limit else clustered).to_dict("records")
     for r in tracks:  # the playlist's name as the title and `recommend playlists` show it ("mood": the
         r["playlist"] = visible(r["playlist"])  # cluster's name, set by cluster_playlists, as --json has it)
-    cols = ["cluster", "mood", "name", "artists", "playlist"] + [c for c in ("valence", "energy") if c in res.tracks]
+    # one playlist clustered: its name is the title's, not a column repeating it on every row (a long
+    # name wrapped to five lines a track)
+    cols = (["cluster", "mood", "name", "artists"] + (["playlist"] if len(res.playlists) > 1 else [])
+            + [c for c in ("valence", "energy") if c in res.tracks])
     _print_rows(tracks, "Tracks per mood cluster", cols, {"mood", "name", "artists", "playlist"}, wide="name",
                 drop=("energy", "valence", "playlist", "cluster"))
     if len(tracks) < len(clustered):

@@ -109,6 +109,13 @@ def test_moods_cluster_blends_playlists_and_lists_tracks(data, tmp_path):
     assert {t["playlist"] for t in res["tracks"]} == {"Party", "Gloom"}
     table = run(["moods", "cluster", "Party", "Gloom", "--dataset", str(data), "--k", "2"], tmp_path)
     assert table.exit_code == 0 and "Tracks per mood cluster" in table.stdout and "xanny" in table.stdout
+    assert re.search(r"┃ playlist\s+┃", table.stdout.split("Tracks per mood cluster")[1])  # which of the two
+    # one playlist: its name is the title's; a playlist column repeated it on every row (a long name
+    # wrapped each row to five lines)
+    alone = run(["moods", "cluster", "Party", "--dataset", str(data), "--k", "2"], tmp_path)
+    assert alone.exit_code == 0 and alone.stdout.startswith("Party: 2 moods"), alone.stdout
+    listed = alone.stdout.split("Tracks per mood cluster")[1]
+    assert "Rules" in listed and "playlist" not in listed and "Party" not in listed, listed
     bad = run(["moods", "cluster", "Party", "--dataset", str(data), "--export"], tmp_path)
     assert bad.exit_code == 2 and "--dataset" in bad.stderr
     # no playlist given: the error named "your" playlists and `recommend playlists`, which lists
