@@ -1670,10 +1670,6 @@ def config_migrate_cmd(
         typer.echo(line)
 
 
-def _age(hours: float | None) -> str:
-    return "age unknown" if hours is None else f"{hours:.1f} h ago"  # None: fetched_at unreadable, or far ahead of the clock
-
-
 @command("status", examples=("recommend status", "recommend status --offline", "recommend status --json",
                               "recommend status --demo"))
 def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
@@ -1684,189 +1680,18 @@ def status_cmd(config: ConfigOpt = None, as_json: JsonOpt = False,
                                                                 "(what the --demo commands did).")] = False) -> None:
     """Show the last runs, the schedule (our crontab line, its next run), cache age, login state
     (checked with Spotify), the managed playlist and genre coverage."""
-    from . import schedule
-    from .jobs import open_store
-    from .isotime import shown_text
-    from .runlog import describe_run
-    from .status import read_warnings, state_warnings, status
-    from .wording import plural
-    from .spotify.auth import read_token, unusable_token
+    from .jobs import status_report
+    from .status import status_lines
     settings = _settings(config)
-    if demo:  # the demo's own directory: its runs, cache and playlist (in the stand-in, gone with it)
-        from .paths import demo_settings
-        settings = demo_settings(settings)
-    store = open_store(settings)
-    genres_file = store.frame_stats(["artist_genres"])  # stat-ed before the library's read of it
-    library = store.load_library()
-    # read after the library (which can take seconds), just before the run lock is: a run that
-    # ended meanwhile left its marks in a manifest read first, and status called it stopped
-    manifest = store.read_manifest()
-    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
-                  frames_dir=settings.frames_dir, schedule=schedule.status())
-    info["warnings"] += read_warnings(store, library)
-    if demo:  # no account, no schedule: the stand-in the demo pulls through lives as long as its run
-        info["login"] = {"state": "demo", "expires_at": None, "expires_in_minutes": None, "scope": None,
-                         "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}
-        info["schedule"] = None
-    elif info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
-        info["login"]["message"] = damaged  # named: not taken for a login never made
-    elif info["login"]["state"] == "needs login":  # "run `recommend auth`" sent you to a command that fails
-        from .errors import AuthError, StorageError
-        from .spotify.auth import make_auth_manager
-        try:  # (no client id, or config/example.yaml's placeholder: it says what to set)
-            make_auth_manager(settings)
-        except (AuthError, StorageError) as exc:  # or no folder for the login (a file in the way): status still shows
-            info["login"]["message"] = str(exc)
-    if not offline and not demo and info["login"]["state"] != "needs login":
-        _logging(settings, _state.quiet, _state.verbose)  # spotipy's own HTTP error lines go to the log only
-        info["login"].update(_check_login(settings))
+    # spotipy's own HTTP error lines go to the log only
+    info = status_report(settings, demo=demo, offline=offline,
+                         before_check=lambda: _logging(settings, _state.quiet, _state.verbose))
     if info["playlist"] and info["playlist"].get("id") and not demo:  # (the demo's is in its stand-in)
         info["playlist"]["url"] = playlist_url(info["playlist"]["id"])
-    if info["genres"] and info["genres"]["artists"]:  # what `enrich genres` would look up now
-        from .enrich.musicbrainz import due_counts
-        # the genres the library was read with, unless `enrich genres` saved others since
-        same = store.frame_stats(["artist_genres"]) == genres_file
-        info["genres"]["to_look_up"] = due_counts(library, store, settings,
-                                                  stored=library.frames["artist_genres"] if same else None)[0]
     if as_json:
         _print_json(info)
         return
-    login = info["login"]
-    cache = info["cache"]
-    half_done = state_warnings(info)
-    who = f" as {visible(login['display_name'])} ({visible(login['user_id'])})" if login.get("user_id") else ""
-    owner = cache.get("user_id")
-    whose = f"{visible(owner)}'s library, " if owner else ""
-    other = (f" (not the cache's account {visible(owner)}: `recommend refresh` pulls this account's library, "
-             f"then {set_aside(visible(owner))})" if owner and login.get("user_id")
-             and str(login["user_id"]) != str(owner) else "")
-    lines = [f"cache:    {info['frames_dir']}"
-             + (f" ({whose}fetched {visible(shown_text(cache['fetched_at']))}, {_age(cache['age_hours'])})" if cache["fetched_at"]
-                else " (empty)" if not any(Path(info["frames_dir"]).glob("*.parquet"))
-                else " (no record of a refresh here: the next one pulls the library again)"),
-             *([f"warning:  {half_done['discovery']}"] if "discovery" in half_done else []),
-             *(f"warning:  {visible(w)}" for w in info["warnings"]),
-             f"login:    {login['state']}{who}"
-             + (f", access token until {shown_text(login['expires_at'])}" if login.get("expires_at") else "")
-             + (f" ({login['message']})" if login.get("message") else "") + other]
-    pl = info["playlist"]
-    lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} {plural(pl['tracks'], 'track')}"
-                 + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
-    if "playlist" in half_done:
-        lines.append(f"warning:  {half_done['playlist']}")
-    g = info["genres"]
-    if g and not g["artists"]:  # a new account: nothing to look up
-        lines.append("genres:   no artists in the cache")
-    elif g:
-        cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
-        nameless = g.get("nameless", 0)
-        if g.get("to_look_up", 1):
-            more = f"`recommend enrich genres` looks up {g['to_look_up']} more"
-            if nameless:
-                more += f"; {nameless} {plural(nameless, 'has', 'have')} no name to look up by"
-        else:
-            more = (f"every artist with a name is looked up ({nameless} with no name to look up by)" if nameless
-                    else "every artist is looked up")
-            more += "; MusicBrainz gave the others none (asked again after enrich.retry_misses_days)"
-        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))
-    f = info.get("audio_features")
-    if f and f["tracks"]:  # valence and energy, which the mood commands need
-        cov = (f"{f['with_features']} of {f['recordings']} recordings ({f['coverage']:.0%})" if f["with_features"]
-               else "none")
-        # the demo's are the sample's, imported by its first search, similar, moods or web run (not by
-        # build-playlist): "none" alone read as if the sample had none
-        hint = ("" if f["with_features"] else " (the first `--demo` search, similar, moods or web run imports "
-                "the sample's)") if demo else " (`recommend import features FILE.csv`)"
-        lines.append(f"features: {cov} with valence and energy, which the mood commands need{hint}")
-    lines += _discovery_lines(info["discovery"])
-    lines += _schedule_lines(info["schedule"]) if info["schedule"] is not None else []
-    if info["running"]:
-        from .lock import waiting_text
-        waiting = waiting_text(info["running"])
-        lines.append(f"running:  pid {info['running'].get('pid')} ({visible(str(info['running'].get('command')))})"
-                     + (f", {waiting}" if waiting else ""))
-    if "stopped" in half_done:
-        lines.append(f"warning:  {visible(half_done['stopped'])}")
-    lines.append("last runs:" if info["last_runs"] else "last runs: none")
-    lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
-    _echo_labelled(lines)
-
-
-DISCOVERY_SOURCES = {"albums": "from albums of your artists", "similar_artists": "by similar artists",
-                     "similar_recordings": "similar tracks"}
-
-
-def _discovery_lines(d: dict[str, Any] | None) -> list[str]:
-    """`recommend status`'s discovery line: what the last refresh found new to you, by source,
-    and the open-data requests it made; a warning it gave, as a note."""
-    from .isotime import shown_text
-    from .wording import plural
-    if d is None:
-        return ["discovery: none recorded yet (the next refresh or build-playlist runs it)"]
-    if d["sources"] and not any(d["sources"].values()):  # (a record older than its "sources" says nothing of them)
-        return ["discovery: off at the last refresh (discovery.enabled, refresh.discovery_artists)"]
-    by_source = sum(d["tracks"].values())
-    total = by_source if d.get("new_tracks") is None else d["new_tracks"]
-    parts = ", ".join(f"{n} {DISCOVERY_SOURCES.get(k, k)}" for k, n in d["tracks"].items()
-                      if d["sources"].get(k, True))
-    if parts and total < by_source:
-        parts += "; some found by two"
-    when = f" ({shown_text(d['when'])})" if d.get("when") else ""
-    asked = (f"{d['requests']} {plural(d['requests'], 'request')}"
-             + (f" and {d['cached_answers']} {plural(d['cached_answers'], 'answer')} kept from earlier runs"
-                if d["cached_answers"] else ""))
-    return ([f"discovery: the last refresh{when} found {total} {plural(total, 'track')} new to you"
-             + (f" ({parts})" if parts and total else "") + f" with {asked}; `recommend web`'s Discovery page "
-             "shows more"]
-            + [f"note:     the last discovery: {visible(w)}" for w in d["warnings"]])
-
-
-def _schedule_lines(sched: dict[str, Any]) -> list[str]:
-    """`recommend status`'s schedule line, its last run and its warnings."""
-    from .runlog import describe_run
-    from .status import UNMARKED_DAYS
-    if sched["state"] == "unknown":
-        text = f"unknown ({visible(sched['message'])})"
-    elif sched["state"] == "not installed" and sched.get("last_run"):
-        text = (f"no crontab line of ours (a run marked scheduled in the last {UNMARKED_DAYS} days: a systemd "
-                "timer, or a line removed since)")
-    elif sched["state"] == "not installed":
-        text = "not installed (`recommend schedule install` sets one up)"
-    elif sched.get("source") == "systemd":
-        timer = sched["timer"]
-        text = (f"systemd user timer {visible(_home_short(Path(timer['path'])))}"
-                + (f", OnCalendar={visible(timer['on_calendar'])}" if timer["on_calendar"] else "")
-                + " (`systemctl --user list-timers recommend.timer` shows its next run)")
-    else:
-        when = (f", next run {_next_run(sched['next_run'], sched.get('cron_tz'))}"
-                + (f" ({visible(sched['next_run_note'])})" if sched.get("next_run_note") else "")
-                if sched["next_run"] else "")
-        text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
-    run = sched.get("last_run")
-    warned = run and run.get("exit_code") not in (0, None)
-    last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
-    return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
-
-
-def _home_short(path: Path) -> str:
-    """``path`` with the home folder written ``~``."""
-    try:
-        return f"~/{path.relative_to(Path.home())}"
-    except ValueError:
-        return str(path)
-
-
-def _next_run(when: str, zone: str | None) -> str:
-    """A schedule's next run in local time; with a CRON_TZ zone, in that zone's time (the one the
-    crontab line is written in) and this computer's when it differs."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-    moment = datetime.fromisoformat(when)
-    local = moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    if not zone:
-        return local
-    there = moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
-    return f"{there} (CRON_TZ={visible(zone)}" + (f"; {local} here)" if local != there else ")")
+    _echo_labelled(status_lines(info, demo))
 
 
 def _echo_labelled(lines: list[str]) -> None:
@@ -1875,28 +1700,6 @@ def _echo_labelled(lines: list[str]) -> None:
     from .tables import hanging
     width = _term_width()
     _echo("\n".join(hanging(line, width, 4 if line.startswith("  ") else 10) for line in lines))
-
-
-def _check_login(settings) -> dict[str, Any]:
-    """Ask Spotify who is logged in (refreshing the token if needed): the saved token alone
-    cannot tell whether Spotify still accepts the refresh token."""
-    from . import jobs
-    from .errors import AuthError
-    from .spotify.auth import read_token
-    try:  # one attempt: a status check should not sit through the retry back-off, nor a kept wait's end
-        gateway = jobs.connect(settings.with_overrides({"spotify.max_retries": 0}), sleeps_kept_wait=False)
-        me = gateway.get("me") or {}
-    except AuthError as exc:
-        # no "access token until": the saved token's time says nothing once Spotify refused the login
-        return {"state": "refused", "checked": True, "message": str(exc), "expires_at": None,
-                "expires_in_minutes": None}
-    except RecommenderError as exc:
-        return {"checked": False, "message": f"not checked with Spotify: {exc}"}
-    from .status import login_status
-    saved = login_status(read_token(settings.cache_dir))  # the token may have just been refreshed
-    return {"state": "valid", "checked": True, "user_id": me.get("id"),
-            "display_name": me.get("display_name") or me.get("id"), "message": None,
-            "expires_at": saved["expires_at"], "expires_in_minutes": saved["expires_in_minutes"]}
 
 
 @command("genres", parent=enrich_app, writes=True, examples=("recommend enrich genres --limit 100",))
@@ -2511,6 +2314,7 @@ def schedule_install_cmd(
 ) -> None:
     """Add (or replace) our one crontab entry running `build-playlist --quiet --no-input`."""
     from . import schedule
+    from .paths import home_short
     settings = _settings(config)
     expr = schedule.validate_cron(at) if at is not None else schedule.configured_cron(settings)
     exe = schedule.default_executable()
@@ -2538,7 +2342,7 @@ def schedule_install_cmd(
         result("# crontab line (crontab -e):")
         result(schedule.cron_line(expr, exe, cfg, cache, carried))
         for name, text in schedule.systemd_units(expr, exe, cfg, cache, carried).items():
-            result(f"\n# {_home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
+            result(f"\n# {home_short(schedule.unit_dir() / name)}\n{text.rstrip()}")
         result("\n# then: systemctl --user daemon-reload && systemctl --user enable --now recommend.timer"
                    "\n# and, unless you stay logged in, let the timer run without a login session"
                    " (it also catches up a run missed while off or asleep: Persistent=true):"

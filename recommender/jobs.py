@@ -1347,3 +1347,80 @@ def undo_tuned_weights(settings, path: Path | None = None) -> tuple[Path, str, d
     with writing(settings, "tune --undo"):
         diff, record = undo_weights(target, Path(settings.cache_dir) / TUNE_UNDO)
     return target, diff, record
+
+
+# ----- status --------------------------------------------------------------------------------------
+def read_status(settings, store: Store, library: Library | None, runs: int = 5,
+                schedule: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``status.status`` of ``store``, whose ``library`` was just read (None when there is none or
+    it cannot be read), with what reading it found (``status.read_warnings``). The manifest is
+    read after the library (which can take seconds), just before the run lock is: a run that
+    ended meanwhile left its marks in a manifest read first, and status called it stopped.
+    `recommend status` and the web app's Runs page both read it so."""
+    from .spotify.auth import read_token
+    from .status import read_warnings, status
+    manifest = store.read_manifest()
+    info = status(settings.cache_dir, manifest, read_token(settings.cache_dir), library=library,
+                  frames_dir=settings.frames_dir, runs=runs, schedule=schedule)
+    info["warnings"] += read_warnings(store, library)
+    return info
+
+
+def status_report(settings, *, demo: bool = False, offline: bool = False,
+                  before_check: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Everything `recommend status` shows (``read_status`` with the schedule), of ``settings``'
+    data directory or, with ``demo``, the demo's: the login checked with Spotify unless
+    ``offline`` (``before_check()`` just before: the CLI's logging), a login that cannot be made
+    named with why, and the artists `enrich genres` would look up now."""
+    from . import schedule
+    from .spotify.auth import make_auth_manager, unusable_token
+    from .errors import AuthError, StorageError
+    if demo:  # the demo's own directory: its runs, cache and playlist (in the stand-in, gone with it)
+        settings = demo_settings(settings)
+    store = open_store(settings)
+    genres_file = store.frame_stats(["artist_genres"])  # stat-ed before the library's read of it
+    library = store.load_library()
+    info = read_status(settings, store, library, schedule=schedule.status())
+    if demo:  # no account, no schedule: the stand-in the demo pulls through lives as long as its run
+        info["login"] = {"state": "demo", "expires_at": None, "expires_in_minutes": None, "scope": None,
+                         "message": "each --demo run logs in to its own stand-in of Spotify; no account of yours"}
+        info["schedule"] = None
+    elif info["login"]["state"] == "needs login" and (damaged := unusable_token(settings.cache_dir)):
+        info["login"]["message"] = damaged  # named: not taken for a login never made
+    elif info["login"]["state"] == "needs login":  # "run `recommend auth`" sent you to a command that fails
+        try:  # (no client id, or config/example.yaml's placeholder: it says what to set)
+            make_auth_manager(settings)
+        except (AuthError, StorageError) as exc:  # or no folder for the login (a file in the way): status still shows
+            info["login"]["message"] = str(exc)
+    if not offline and not demo and info["login"]["state"] != "needs login":
+        if before_check is not None:
+            before_check()
+        info["login"].update(_check_login(settings))
+    if info["genres"] and info["genres"]["artists"]:  # what `enrich genres` would look up now
+        from .enrich.musicbrainz import due_counts
+        # the genres the library was read with, unless `enrich genres` saved others since
+        same = store.frame_stats(["artist_genres"]) == genres_file
+        info["genres"]["to_look_up"] = due_counts(library, store, settings,
+                                                  stored=library.frames["artist_genres"] if same else None)[0]
+    return info
+
+
+def _check_login(settings) -> dict[str, Any]:
+    """Ask Spotify who is logged in (refreshing the token if needed): the saved token alone
+    cannot tell whether Spotify still accepts the refresh token."""
+    from .errors import AuthError, RecommenderError
+    from .spotify.auth import read_token
+    from .status import login_status
+    try:  # one attempt: a status check should not sit through the retry back-off, nor a kept wait's end
+        gateway = connect(settings.with_overrides({"spotify.max_retries": 0}), sleeps_kept_wait=False)
+        me = gateway.get("me") or {}
+    except AuthError as exc:
+        # no "access token until": the saved token's time says nothing once Spotify refused the login
+        return {"state": "refused", "checked": True, "message": str(exc), "expires_at": None,
+                "expires_in_minutes": None}
+    except RecommenderError as exc:
+        return {"checked": False, "message": f"not checked with Spotify: {exc}"}
+    saved = login_status(read_token(settings.cache_dir))  # the token may have just been refreshed
+    return {"state": "valid", "checked": True, "user_id": me.get("id"),
+            "display_name": me.get("display_name") or me.get("id"), "message": None,
+            "expires_at": saved["expires_at"], "expires_in_minutes": saved["expires_in_minutes"]}

@@ -382,3 +382,11 @@ def graphical_display(environ=None, platform: str | None = None) -> bool:
     platform = platform or sys.platform
     return bool(platform.startswith(("win", "darwin", "cygwin")) or environ.get("DISPLAY")
                 or environ.get("WAYLAND_DISPLAY") or environ.get("BROWSER"))
+
+
+def home_short(path: Path) -> str:
+    """``path`` with the home folder written ``~``."""
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except ValueError:
+        return str(path)

@@ -11,12 +11,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageError, make_dirs
-from .isotime import age_seconds, iso_utc, shown, system_now, time_or_none, utc_now
-from .lock import holders, lock_path
+from .errors import StorageError, make_dirs, set_aside
+from .isotime import age_seconds, iso_utc, shown, shown_text, system_now, time_or_none, utc_now
+from .lock import holders, lock_path, waiting_text
+from .paths import home_short
 from . import runlog
 from .runlog import SCHEDULED, SCHEDULED_COMMAND, describe_run
+from .safetext import visible
 from .store import DISCOVERING, atomic_write_text
+from .wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -357,3 +360,137 @@ def _non_empty(value: Any) -> bool:
         return len(value) > 0
     except TypeError:
         return False
+
+
+# ----- what `recommend status` prints ----------------------------------------------------------
+def _age(hours: float | None) -> str:
+    return "age unknown" if hours is None else f"{hours:.1f} h ago"  # None: fetched_at unreadable, or far ahead of the clock
+
+
+def status_lines(info: Mapping[str, Any], demo: bool = False) -> list[str]:
+    """`recommend status`'s ``label: value`` lines for ``status()``'s dict as the CLI completes it
+    (the login checked, the playlist's link, the artists to look up: ``jobs.status_report``);
+    ``demo``: the sample's, which has no account, schedule or genres to look up. Every name
+    in them comes from strangers and is shown with ``visible``."""
+    login = info["login"]
+    cache = info["cache"]
+    half_done = state_warnings(info)
+    who = f" as {visible(login['display_name'])} ({visible(login['user_id'])})" if login.get("user_id") else ""
+    owner = cache.get("user_id")
+    whose = f"{visible(owner)}'s library, " if owner else ""
+    other = (f" (not the cache's account {visible(owner)}: `recommend refresh` pulls this account's library, "
+             f"then {set_aside(visible(owner))})" if owner and login.get("user_id")
+             and str(login["user_id"]) != str(owner) else "")
+    lines = [f"cache:    {info['frames_dir']}"
+             + (f" ({whose}fetched {visible(shown_text(cache['fetched_at']))}, {_age(cache['age_hours'])})" if cache["fetched_at"]
+                else " (empty)" if not any(Path(info["frames_dir"]).glob("*.parquet"))
+                else " (no record of a refresh here: the next one pulls the library again)"),
+             *([f"warning:  {half_done['discovery']}"] if "discovery" in half_done else []),
+             *(f"warning:  {visible(w)}" for w in info["warnings"]),
+             f"login:    {login['state']}{who}"
+             + (f", access token until {shown_text(login['expires_at'])}" if login.get("expires_at") else "")
+             + (f" ({login['message']})" if login.get("message") else "") + other]
+    pl = info["playlist"]
+    lines.append(f"playlist: '{visible(pl['name'])}' ({pl['id']}), {pl['tracks']} {plural(pl['tracks'], 'track')}"
+                 + (f", {pl['url']}" if pl.get("url") else "") if pl else "playlist: none yet")
+    if "playlist" in half_done:
+        lines.append(f"warning:  {half_done['playlist']}")
+    g = info["genres"]
+    if g and not g["artists"]:  # a new account: nothing to look up
+        lines.append("genres:   no artists in the cache")
+    elif g:
+        cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
+        nameless = g.get("nameless", 0)
+        if g.get("to_look_up", 1):
+            more = f"`recommend enrich genres` looks up {g['to_look_up']} more"
+            if nameless:
+                more += f"; {nameless} {plural(nameless, 'has', 'have')} no name to look up by"
+        else:
+            more = (f"every artist with a name is looked up ({nameless} with no name to look up by)" if nameless
+                    else "every artist is looked up")
+            more += "; MusicBrainz gave the others none (asked again after enrich.retry_misses_days)"
+        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))
+    f = info.get("audio_features")
+    if f and f["tracks"]:  # valence and energy, which the mood commands need
+        cov = (f"{f['with_features']} of {f['recordings']} recordings ({f['coverage']:.0%})" if f["with_features"]
+               else "none")
+        # the demo's are the sample's, imported by its first search, similar, moods or web run (not by
+        # build-playlist): "none" alone read as if the sample had none
+        hint = ("" if f["with_features"] else " (the first `--demo` search, similar, moods or web run imports "
+                "the sample's)") if demo else " (`recommend import features FILE.csv`)"
+        lines.append(f"features: {cov} with valence and energy, which the mood commands need{hint}")
+    lines += discovery_lines(info["discovery"])
+    lines += _schedule_lines(info["schedule"]) if info["schedule"] is not None else []
+    if info["running"]:
+        waiting = waiting_text(info["running"])
+        lines.append(f"running:  pid {info['running'].get('pid')} ({visible(str(info['running'].get('command')))})"
+                     + (f", {waiting}" if waiting else ""))
+    if "stopped" in half_done:
+        lines.append(f"warning:  {visible(half_done['stopped'])}")
+    lines.append("last runs:" if info["last_runs"] else "last runs: none")
+    lines += [f"  {describe_run(r)}" for r in info["last_runs"]]
+    return lines
+
+
+DISCOVERY_SOURCES = {"albums": "from albums of your artists", "similar_artists": "by similar artists",
+                     "similar_recordings": "similar tracks"}
+
+
+def discovery_lines(d: Mapping[str, Any] | None) -> list[str]:
+    """`recommend status`'s discovery line: what the last refresh found new to you, by source,
+    and the open-data requests it made; a warning it gave, as a note."""
+    if d is None:
+        return ["discovery: none recorded yet (the next refresh or build-playlist runs it)"]
+    if d["sources"] and not any(d["sources"].values()):  # (a record older than its "sources" says nothing of them)
+        return ["discovery: off at the last refresh (discovery.enabled, refresh.discovery_artists)"]
+    by_source = sum(d["tracks"].values())
+    total = by_source if d.get("new_tracks") is None else d["new_tracks"]
+    parts = ", ".join(f"{n} {DISCOVERY_SOURCES.get(k, k)}" for k, n in d["tracks"].items()
+                      if d["sources"].get(k, True))
+    if parts and total < by_source:
+        parts += "; some found by two"
+    when = f" ({shown_text(d['when'])})" if d.get("when") else ""
+    asked = (f"{d['requests']} {plural(d['requests'], 'request')}"
+             + (f" and {d['cached_answers']} {plural(d['cached_answers'], 'answer')} kept from earlier runs"
+                if d["cached_answers"] else ""))
+    return ([f"discovery: the last refresh{when} found {total} {plural(total, 'track')} new to you"
+             + (f" ({parts})" if parts and total else "") + f" with {asked}; `recommend web`'s Discovery page "
+             "shows more"]
+            + [f"note:     the last discovery: {visible(w)}" for w in d["warnings"]])
+
+
+def _schedule_lines(sched: Mapping[str, Any]) -> list[str]:
+    """`recommend status`'s schedule line, its last run and its warnings."""
+    if sched["state"] == "unknown":
+        text = f"unknown ({visible(sched['message'])})"
+    elif sched["state"] == "not installed" and sched.get("last_run"):
+        text = (f"no crontab line of ours (a run marked scheduled in the last {UNMARKED_DAYS} days: a systemd "
+                "timer, or a line removed since)")
+    elif sched["state"] == "not installed":
+        text = "not installed (`recommend schedule install` sets one up)"
+    elif sched.get("source") == "systemd":
+        timer = sched["timer"]
+        text = (f"systemd user timer {visible(home_short(Path(timer['path'])))}"
+                + (f", OnCalendar={visible(timer['on_calendar'])}" if timer["on_calendar"] else "")
+                + " (`systemctl --user list-timers recommend.timer` shows its next run)")
+    else:
+        when = (f", next run {_next_run(sched['next_run'], sched.get('cron_tz'))}"
+                + (f" ({visible(sched['next_run_note'])})" if sched.get("next_run_note") else "")
+                if sched["next_run"] else "")
+        text = f"{sched['cron']}{when}" if sched["state"] == "installed" else f"{sched['cron']} (commented out: never runs)"
+    run = sched.get("last_run")
+    warned = run and run.get("exit_code") not in (0, None)
+    last = [f"  last scheduled run: {visible(describe_run(run))}"] if run and not warned else []  # else a warning says it
+    return [f"schedule: {text}"] + last + [f"  warning: {visible(w)}" for w in sched["warnings"]]
+
+
+def _next_run(when: str, zone: str | None) -> str:
+    """A schedule's next run in local time; with a CRON_TZ zone, in that zone's time (the one the
+    crontab line is written in) and this computer's when it differs."""
+    from zoneinfo import ZoneInfo
+    moment = datetime.fromisoformat(when)
+    local = moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    if not zone:
+        return local
+    there = moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{there} (CRON_TZ={visible(zone)}" + (f"; {local} here)" if local != there else ")")

@@ -816,7 +816,7 @@ def test_status_counts_a_track_two_discovery_sources_found_once():
     """The demo's refresh said "88 new from discovery albums, 222 from open data" (310) and
     `status` "found 316 tracks new to you": six tracks found by similar artists and by similar
     tracks were counted twice in the total."""
-    from recommender.cli import _discovery_lines
+    from recommender.status import discovery_lines
     assert run(["build-playlist", "--demo", "--quiet"], {}).exit_code == 0
     d = json.loads(run(["status", "--demo", "--json"], {}).stdout)["discovery"]
     by_source = sum(d["tracks"].values())
@@ -825,7 +825,7 @@ def test_status_counts_a_track_two_discovery_sources_found_once():
     assert f"found {d['new_tracks']} tracks new to you ({d['tracks']['albums']} from albums" in said
     assert "; some found by two)" in said
     # a record an older version wrote, without the total: the sum, as it said then
-    (line,) = _discovery_lines({**d, "new_tracks": None, "warnings": []})
+    (line,) = discovery_lines({**d, "new_tracks": None, "warnings": []})
     assert f"found {by_source} tracks new to you" in line and "some found by two" not in line
 
 

@@ -985,18 +985,15 @@ class WebContext:
 
     # ----- Runs -----------------------------------------------------------------------------------
     def runs(self) -> dict[str, Any]:
-        from ..status import read_warnings, state_warnings, status
-        from ..spotify.auth import read_token
+        from ..status import state_warnings
         store = jobs.open_store(self.settings)
         try:  # the pages' library (read here with this store when no page has read it yet)
             lib = self.library(store)
         except RecommenderError:  # none, or damaged: said below, as `recommend status` says it
             lib = None
-        manifest = store.read_manifest()  # after the library, as `recommend status` reads it
-        info = status(self.settings.cache_dir, manifest, read_token(self.settings.cache_dir), library=lib,
-                      frames_dir=self.settings.frames_dir, runs=RUNS_SHOWN)  # runs.jsonl read once
-        # what `recommend status` warns of too: the cache unreadable or damaged, work left half done
-        info["warnings"] += read_warnings(store, lib) + list(state_warnings(info).values())
+        info = jobs.read_status(self.settings, store, lib, runs=RUNS_SHOWN)  # runs.jsonl read once
+        # what `recommend status` warns of too: work left half done
+        info["warnings"] += list(state_warnings(info).values())
         # as `recommend status` says them: UTC minutes, dry runs marked (the template), requests
         info["runs"] = [{**r, "when": shown_text(r.get("when"))} for r in info.pop("last_runs")]
         info["cache"]["fetched_at"] = shown_text(info["cache"]["fetched_at"])
