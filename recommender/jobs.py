@@ -1349,6 +1349,49 @@ def undo_tuned_weights(settings, path: Path | None = None) -> tuple[Path, str, d
     return target, diff, record
 
 
+# ----- playlists -----------------------------------------------------------------------------------
+def playlist_rows(settings, library: Library) -> list[dict[str, Any]]:
+    """`recommend playlists`' rows: the cached playlists by name, then id (name, id, owner, tracks,
+    readable, managed, role: the tool's own as ``publish.managed_playlist_roles`` says), less the
+    ones of ours a run found unfollowed since, plus ours made since the last refresh (a playlist
+    --new-playlist replaced, the exported moods, the managed one)."""
+    from .publish import gone_since_listing, managed_history, managed_playlist_roles, mood_playlists
+    store = open_store(settings)
+    managed = store.read_manifest().get("managed_playlist")
+    managed_id = managed.get("id") if isinstance(managed, dict) else managed
+    roles = managed_playlist_roles(store, library.playlists)  # mood, earlier, another computer's: ours too
+    counts = library.playlist_items.groupby("playlist_id").size()
+    rows = []
+    gone = gone_since_listing(store)  # ours, found unfollowed by a run since the cache listed them
+    # by name (a big account's hundreds of playlists are found by name, not by id), then id
+    for p in sorted(library.playlists.to_dict("records"),
+                    key=lambda p: (str(p.get("name") or "").casefold(), str(p["playlist_id"]))):
+        pid = str(p["playlist_id"])
+        if pid in gone:
+            continue
+        tracks = p.get("total")
+        tracks = int(tracks) if tracks == tracks and tracks is not None else int(counts.get(pid, 0))
+        rows.append({"name": str(p.get("name") or ""), "id": pid, "owner": str(p.get("owner_id") or ""),
+                     "tracks": tracks, "readable": pid not in library.unreadable(),
+                     "managed": pid in roles, "role": roles.get(pid)})
+    # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
+    # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
+    m = managed if isinstance(managed, dict) else {}
+    made_since = managed_history(store, since_refresh=True)
+    late = [(h["id"], h.get("name"), None) for h in made_since if roles.get(h["id"]) == "earlier"]
+    late += [(p["id"], p["name"], p["tracks"]) for p in mood_playlists(store, since_refresh=True)]
+    # the managed playlist when it was made since that refresh: one it listed no more was deleted
+    # in Spotify (it was shown as yours, 50 tracks, until the next build made another)
+    late += ([(managed_id, m.get("name"), len(m.get("last_written") or []))]
+             if managed_id and any(h["id"] == managed_id for h in made_since) else [])
+    shown = {r["id"] for r in rows}
+    for pid, name, tracks in late:
+        if pid not in shown:
+            rows.append({"name": name or settings.playlist.name, "id": pid, "owner": library.user_id,
+                         "tracks": tracks, "readable": True, "managed": True, "role": roles.get(pid, "yes")})
+    return rows
+
+
 # ----- status --------------------------------------------------------------------------------------
 def read_status(settings, store: Store, library: Library | None, runs: int = 5,
                 schedule: dict[str, Any] | None = None) -> dict[str, Any]:
