@@ -1367,6 +1367,28 @@ SCORER_FILLS = """sel => Object.fromEntries([...document.querySelectorAll(sel)].
           : getComputedStyle(e).backgroundColor]))"""
 
 
+def test_a_charts_words_are_legible_before_the_first_resize_notice(browser, demo):
+    """The charts' words kept 11 px on a phone only once a ResizeObserver first reported the chart's
+    size, at the next frame: a chart drawn before it (the run curves, on a busy CI machine) showed
+    6 px words. Here the observer never reports; the scale set when the page starts must do."""
+    from recommender.runlog import record_run  # a run, so that the Runs page draws its curves
+    record_run(demo["web_cache"] / "demo", "build-playlist --demo", 0, time.monotonic(), dry_run=True)
+    context = browser.new_context(viewport={"width": PHONE, "height": 844})
+    context.add_init_script("window.ResizeObserver = class { observe() {} unobserve() {} disconnect() {} };")
+    pg = context.new_page()
+    pg.goto(demo["url"])  # (the session's key)
+    pg.wait_for_url(demo["base"] + "/next")
+    for path, drawn in (("/moods", "#plane text.quadrant"), ("/runs", "#curve-legend li")):
+        for _ in range(120):  # the Runs page draws the curves of the app's evaluation once it is done
+            pg.goto(demo["base"] + path)
+            if pg.locator(drawn).count():
+                break
+            pg.wait_for_timeout(500)
+        words = pg.evaluate(CHART_WORDS)
+        assert len(words) >= 2 and min(px for _, px in words) >= 10.9, (path, words)
+    context.close()
+
+
 def test_a_scorer_has_the_same_colour_on_every_page(page, demo):
     # The share bars were coloured by position among the scorers shown: the Similar page (other
     # scorers than the Next page's) drew content's share in one page's colour and collaborative's

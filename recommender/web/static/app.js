@@ -983,13 +983,16 @@ function scrollBoxes() {
 
 // a chart drawn to its viewBox shrinks with a narrow window, and its words with it (the run
 // curves' to 6 px on a phone): each chart's scale (its width over its viewBox's) is set as --k,
-// which the CSS divides the words' size by, so they stay 11 px or more on screen
+// which the CSS divides the words' size by, so they stay 11 px or more on screen; set at once
+// (the observer's first call comes with the first frame: a chart drawn before it, the run
+// curves on a busy machine, showed its 6 px words until then), then at every resize
 function legibleCharts() {
   const charts = Array.from(document.querySelectorAll("svg[viewBox]")).filter((c) => c.viewBox.baseVal.width);
   const scale = () => charts.forEach((c) => {
     const k = c.getBoundingClientRect().width / c.viewBox.baseVal.width;
     if (k > 0) c.style.setProperty("--k", Math.min(k, 1).toFixed(3));
   });
+  scale();
   const watch = new ResizeObserver(scale);
   charts.forEach((c) => watch.observe(c));
 }
