@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import StorageError, make_dirs, set_aside
 from .isotime import age_seconds, iso_utc, shown, shown_text, system_now, time_or_none, utc_now
-from .lock import holders, lock_path, waiting_text
+from .lock import holders, lock_path, started_at, waiting_text
 from .paths import home_short
 from . import runlog
 from .runlog import SCHEDULED, SCHEDULED_COMMAND, describe_run
@@ -94,7 +94,6 @@ def state_warnings(info: Mapping[str, Any]) -> dict[str, str]:
         warnings["playlist"] = ("the last write to the managed playlist did not finish (its run failed, was stopped "
                                 "or killed): it may hold part of its new list until the next build-playlist finishes it")
     if stopped := info.get("stopped"):
-        from .lock import started_at
         when = started_at(stopped)
         warnings["stopped"] = (f"the run '{stopped.get('command')}' (pid {stopped.get('pid')}"
                                + (f", started {shown(when)}" if when else "") + f") {runlog.UNFINISHED}; "

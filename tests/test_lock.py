@@ -248,15 +248,14 @@ def test_a_run_killed_holding_the_lock_is_shown_by_status_and_recorded_by_the_ne
     said = " ".join(shown.stdout.split())  # (wrapped to the terminal)
     assert "the next run records it" in said and "finishes its work" not in said  # true of a killed auth too
     # the web app's Runs page (its status) said nothing of it
-    from recommender.config import load_settings
-    from recommender.web.context import WebContext
-    page = WebContext(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}),
-                      config_file=tmp_path / "u.yaml").runs()
-    assert [w for w in page["warnings"] if w.startswith(f"the run 'build-playlist' (pid {dead}, started ")
-            and "did not finish" in w and w.endswith("the next run records it")], page["warnings"]
     from recommender import jobs
     from recommender.config import load_settings
-    with jobs.writing(load_settings(environ={}, overrides={"cache.dir": str(tmp_path)}), "build-playlist"):
+    from recommender.web.context import WebContext
+    settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path)})
+    page = WebContext(settings, config_file=tmp_path / "u.yaml").runs()
+    assert [w for w in page["warnings"] if w.startswith(f"the run 'build-playlist' (pid {dead}, started ")
+            and "did not finish" in w and w.endswith("the next run records it")], page["warnings"]
+    with jobs.writing(settings, "build-playlist"):
         assert statusinfo.status(tmp_path, {}, None)["stopped"] is None  # the next night's run
     killed, = runlog.read_runs(tmp_path)
     assert killed["unfinished"] and killed["exit_code"] is None and killed["trigger"] == "schedule"

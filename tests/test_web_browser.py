@@ -970,9 +970,9 @@ def test_a_reload_or_back_and_forward_after_a_steer_does_not_say_it_again(page, 
     assert page.problems == []
 
 
-def entered_page(browser, demo, width: int = 1300):
-    """A page of a new browser context that has opened the printed URL."""
-    pg = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+def entered_page(browser, demo, width: int = 1300, **options):
+    """A page of a new browser context (``options``: more of its settings) that has opened the printed URL."""
+    pg = browser.new_context(viewport={"width": width, "height": 900}, **options).new_page()
     pg.goto(demo["url"])
     pg.wait_for_url(demo["base"] + "/next")
     return pg
@@ -1373,11 +1373,8 @@ def test_a_charts_words_are_legible_before_the_first_resize_notice(browser, demo
     6 px words. Here the observer never reports; the scale set when the page starts must do."""
     from recommender.runlog import record_run  # a run, so that the Runs page draws its curves
     record_run(demo["web_cache"] / "demo", "build-playlist --demo", 0, time.monotonic(), dry_run=True)
-    context = browser.new_context(viewport={"width": PHONE, "height": 844})
-    context.add_init_script("window.ResizeObserver = class { observe() {} unobserve() {} disconnect() {} };")
-    pg = context.new_page()
-    pg.goto(demo["url"])  # (the session's key)
-    pg.wait_for_url(demo["base"] + "/next")
+    pg = entered_page(browser, demo, width=PHONE)
+    pg.context.add_init_script("window.ResizeObserver = class { observe() {} unobserve() {} disconnect() {} };")
     for path, drawn in (("/moods", "#plane text.quadrant"), ("/runs", "#curve-legend li")):
         for _ in range(120):  # the Runs page draws the curves of the app's evaluation once it is done
             pg.goto(demo["base"] + path)
@@ -1386,7 +1383,7 @@ def test_a_charts_words_are_legible_before_the_first_resize_notice(browser, demo
             pg.wait_for_timeout(500)
         words = pg.evaluate(CHART_WORDS)
         assert len(words) >= 2 and min(px for _, px in words) >= 10.9, (path, words)
-    context.close()
+    pg.context.close()
 
 
 def test_a_scorer_has_the_same_colour_on_every_page(page, demo):
@@ -1488,9 +1485,7 @@ def test_every_page_text_can_be_read_in_the_light_and_the_dark(browser, demo, sc
     """The pages had one palette, white panels and dark text: a browser or a system set to dark
     showed a glaring white page at night (there was no dark theme). Each scheme's text keeps the
     contrast small text needs, on every page and on what the pages fill in."""
-    pg = browser.new_context(viewport={"width": 1300, "height": 900}, color_scheme=scheme).new_page()
-    pg.goto(demo["url"])
-    pg.wait_for_url(demo["base"] + "/next")
+    pg = entered_page(browser, demo, color_scheme=scheme)
     dark = pg.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     assert dark == (scheme == "dark")
     for name in PAGES:

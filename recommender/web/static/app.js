@@ -977,24 +977,28 @@ function scrollBoxes() {
       ["tabindex", "role", "aria-label"].forEach((a) => box.removeAttribute(a));
     }
   });
-  const watch = new ResizeObserver(mark);  // a window turned or resized, rows filled in by a search
-  boxes.forEach((box) => { watch.observe(box); watch.observe(box.querySelector("table")); });
+  // a window turned or resized, rows filled in by a search
+  atEverySize(boxes.flatMap((box) => [box, box.querySelector("table")]), mark);
 }
 
 // a chart drawn to its viewBox shrinks with a narrow window, and its words with it (the run
 // curves' to 6 px on a phone): each chart's scale (its width over its viewBox's) is set as --k,
-// which the CSS divides the words' size by, so they stay 11 px or more on screen; set at once
-// (the observer's first call comes with the first frame: a chart drawn before it, the run
-// curves on a busy machine, showed its 6 px words until then), then at every resize
+// which the CSS divides the words' size by, so they stay 11 px or more on screen
 function legibleCharts() {
   const charts = Array.from(document.querySelectorAll("svg[viewBox]")).filter((c) => c.viewBox.baseVal.width);
-  const scale = () => charts.forEach((c) => {
+  atEverySize(charts, () => charts.forEach((c) => {
     const k = c.getBoundingClientRect().width / c.viewBox.baseVal.width;
     if (k > 0) c.style.setProperty("--k", Math.min(k, 1).toFixed(3));
-  });
-  scale();
-  const watch = new ResizeObserver(scale);
-  charts.forEach((c) => watch.observe(c));
+  }));
+}
+
+// ``update()`` now and whenever one of ``elements`` changes size: a ResizeObserver's first call
+// comes only with the next frame, and what is drawn before it (the run curves, on a busy
+// machine) showed its unscaled 6 px words until then
+function atEverySize(elements, update) {
+  update();
+  const watch = new ResizeObserver(update);
+  elements.forEach((e) => watch.observe(e));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
