@@ -28,9 +28,17 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _all_equal(value: float) -> float:
+    """The normalised score of candidates that all scored ``value``: 0 when that is 0 (the
+    scorer found nothing for any of them, e.g. coverage with no candidate on a seed's album),
+    else 0.5 (evidence that does not rank). A scorer that found nothing adds nothing to a
+    score, its contribution or its why."""
+    return 0.0 if value == 0 else 0.5
+
+
 def _minmax(valid: np.ndarray) -> np.ndarray:
-    """Linear rescale of the finite values onto [0, 1] (all equal: 0.5); +inf maps to 1 and
-    -inf to 0, so one infinite score cannot turn every other score into 0 or NaN."""
+    """Linear rescale of the finite values onto [0, 1] (all equal: ``_all_equal``); +inf maps
+    to 1 and -inf to 0, so one infinite score cannot turn every other score into 0 or NaN."""
     finite = np.isfinite(valid)
     if not finite.any():
         return np.where(valid > 0, 1.0, np.where(valid < 0, 0.0, 0.5))
@@ -38,7 +46,7 @@ def _minmax(valid: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):  # hi - lo may overflow: that is what the check looks at
         if not np.isfinite(hi - lo):  # finite scores further apart than the largest float: halve first
             valid, lo, hi = valid / 2, lo / 2, hi / 2
-        scaled = np.full(len(valid), 0.5) if hi == lo else (valid - lo) / (hi - lo)
+        scaled = np.full(len(valid), _all_equal(hi)) if hi == lo else (valid - lo) / (hi - lo)
     return np.where(valid == np.inf, 1.0, np.where(valid == -np.inf, 0.0, scaled))
 
 
@@ -53,8 +61,8 @@ def _normalise_values(values: np.ndarray, method: str) -> np.ndarray:
         return out
     lo, hi = valid.min(), valid.max()
     if method == "rank":
-        if len(valid) == 1 or lo == hi:
-            out[mask] = 0.5
+        if lo == hi:  # one value, or all equal
+            out[mask] = _all_equal(hi)
         else:
             out[mask] = _average_ranks(valid) / (len(valid) - 1)
     elif method == "minmax":
@@ -68,7 +76,8 @@ def normalise(scores: pd.Series, method: str = "rank") -> pd.Series:
     """Map one scorer's scores for one target onto [0, 1]; NaN stays NaN.
 
     ``rank``: percentile rank (ties share the mean rank); ``minmax``: linear rescale.
-    A constant (all-equal) series maps to 0.5 in both cases: it carries no ranking signal.
+    A constant (all-equal) series carries no ranking signal and maps to 0.5 in both cases, or
+    to 0 when it is all zeros (the scorer found nothing: it adds nothing).
     """
     values = scores.to_numpy(dtype=float, na_value=np.nan)
     return pd.Series(_normalise_values(values, method), index=scores.index, dtype=float)

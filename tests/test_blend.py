@@ -54,6 +54,18 @@ def test_constant_series_carries_no_signal():
     assert normalise(pd.Series([3.0, 3.0], index=list("ab")), "minmax").tolist() == [0.5, 0.5]
 
 
+def test_a_scorer_that_found_nothing_adds_nothing():
+    # `similar` of a track whose album holds no other candidate: coverage scored 0 for all and
+    # showed 0.06 of every row's score (half its weight), as if each shared the seed's album
+    for method in ("rank", "minmax"):
+        assert normalise(pd.Series([0.0, 0.0, NAN], index=list("abc")), method).tolist()[:2] == [0.0, 0.0]
+        assert normalise(pd.Series([0.0]), method).tolist() == [0.0]
+        scores = pd.DataFrame({"content": [0.9, 0.1], "coverage": [0.0, 0.0]}, index=list("ab"))
+        blended, contrib = blend_scores(scores, {"content": 1.0, "coverage": 1.0}, method)
+        assert contrib["coverage"].tolist() == [0.0, 0.0]
+        assert blended.tolist() == [0.5, 0.0]
+
+
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError):
         normalise(pd.Series([1.0, 2.0]), "zscore")

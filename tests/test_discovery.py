@@ -2026,7 +2026,7 @@ def test_a_seed_playlist_run_reads_the_albums_its_tracks_by_several_artists_shar
     (a compilation: "Hits 99" holds aX's and aY's), not an album of one artist's (aX's "Solo", two
     seeds), at most ``refresh.discovery_shared_albums`` of them (0: none), one request each,
     remembered in the answer cache (the next run asks nothing); its rows have no source artist
-    (``SHARED``). On the persona benchmark's dev split it took p@10 from 0.3832 to 0.3870 (README)."""
+    (``SHARED``). On the persona benchmark's dev split it took p@10 from 0.3829 to 0.3866 (README)."""
     from recommender.pipeline import playlist_seeds
     from recommender.sources.albums import SHARED, playlist_albums, shared_albums
     settings, albums, tracks, cache_of = _albums_world(tmp_path)
