@@ -195,6 +195,21 @@ def test_similar_tracks_blends_scorers_seeded_with_one_track(lib):
     assert out["name"].iloc[0] in {"Single Ladies", "Hey Jude - Remastered 2009"}
 
 
+def test_similar_shows_no_share_for_a_scorer_that_found_nothing():
+    # the seed's album ("Doolittle") holds no other track: coverage scores every candidate 0,
+    # and its column showed half its weight on every row, as if each were on the seed's album
+    from recommender.scorers import ContentScorer, CoverageScorer
+    lib = Library.from_frames(tracks=make_library().tracks.assign(album_id=lambda f: f["album_name"]))
+    scorers = {"content": ContentScorer(), "coverage": CoverageScorer(artist_weight=0.0, per="seeds")}
+    weights = {"content": 1.0, "coverage": 0.4}
+    out = similar_tracks(lib, tid(3), scorers, weights, n=5, normalisation="minmax")  # the shipped one
+    assert len(out) == 5 and (out["coverage"] == 0).all()
+    np.testing.assert_allclose(out["content"], out["score"])
+    # where it did find something (Halo's album holds Single Ladies), that row alone has a share
+    out = similar_tracks(lib, tid(0), scorers, weights, n=5, normalisation="minmax")
+    assert out.loc[out["coverage"] > 0, "track_id"].tolist() == [tid(1)]
+
+
 def test_similar_tracks_fits_unfitted_scorers_and_respects_weights(lib):
     a = TableScorer({tid(1): 1.0, tid(2): 0.0, tid(3): 0.5})
     b = TableScorer({tid(1): 0.0, tid(2): 1.0, tid(3): 0.5})
