@@ -33,7 +33,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     given), warnings (about the places: the state directory inside the folder of caches),
     running (lock holder or None), stopped (the lock record of a run that ended without
     releasing it, killed, until the next run takes over and records it; or None), last_runs (newest first), cache
-    {fetched_at, age_hours}, login {state, expires_at, expires_in_minutes, scope},
+    {fetched_at, age_hours, discovery_unfinished, empty (no frame file in ``frames_dir``)}, login {state, expires_at, expires_in_minutes, scope},
     playlist {id, name, tracks (as last written), unfinished (a write begun and not verified)} or None, genres {artists, with_genres, coverage, nameless (no name to look up by)} or None,
     audio_features {tracks, recordings, with_features, coverage} or None,
     discovery {when, sources (on or off), tracks (new to you, per source), new_tracks (each once, or
@@ -43,6 +43,7 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
     ``token_info`` is the spotipy token file's JSON (None when there is none).
     """
     now = now or utc_now()
+    frames = cache_dir if frames_dir is None else frames_dir
     recent = runlog.read_runs(cache_dir, max(runs, SCHEDULED_SCAN) if schedule is not None else runs)
     running, stopped = holders(lock_path(cache_dir))  # one read of the lock file for both
     return {
@@ -50,14 +51,15 @@ def status(cache_dir: Path | str, store_manifest: Mapping[str, Any], token_info:
         # and by its own: "cache_dir" held ~/.local/state/recommend, beside the cache's "frames_dir"
         "cache_dir": str(cache_dir),
         "data_dir": str(cache_dir),
-        "frames_dir": str(cache_dir if frames_dir is None else frames_dir),
+        "frames_dir": str(frames),
         "warnings": _place_warnings(cache_dir),
         "running": running,
         "stopped": stopped,
         "last_runs": recent[:runs],
         # a refresh's discovery under way (a live run holds the lock) is not one stopped half way
         "cache": {**(cache := _cache_status(store_manifest, now)),
-                  "discovery_unfinished": cache["discovery_unfinished"] and not running},
+                  "discovery_unfinished": cache["discovery_unfinished"] and not running,
+                  "empty": not any(Path(frames).glob("*.parquet"))},
         "login": login_status(token_info, now),
         "playlist": _playlist_status(store_manifest, library),
         "genres": genre_coverage(library) if library is not None else None,
@@ -382,7 +384,7 @@ def status_lines(info: Mapping[str, Any], demo: bool = False) -> list[str]:
              and str(login["user_id"]) != str(owner) else "")
     lines = [f"cache:    {info['frames_dir']}"
              + (f" ({whose}fetched {visible(shown_text(cache['fetched_at']))}, {_age(cache['age_hours'])})" if cache["fetched_at"]
-                else " (empty)" if not any(Path(info["frames_dir"]).glob("*.parquet"))
+                else " (empty)" if cache["empty"]
                 else " (no record of a refresh here: the next one pulls the library again)"),
              *([f"warning:  {half_done['discovery']}"] if "discovery" in half_done else []),
              *(f"warning:  {visible(w)}" for w in info["warnings"]),

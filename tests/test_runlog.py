@@ -361,7 +361,7 @@ def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     st = statusinfo.status(tmp_path, manifest, token, library=_library(), now=NOW)
     assert st["last_runs"][0]["command"] == "build-playlist"
     assert st["cache"] == {"fetched_at": manifest["fetched_at"], "age_hours": 5.0, "user_id": "me-1",
-                           "discovery_unfinished": False}
+                           "discovery_unfinished": False, "empty": True}
     assert st["login"]["state"] == "valid" and st["login"]["expires_in_minutes"] == 30.0
     assert st["login"]["expires_at"] == "2026-03-01T12:30:00+00:00"
     assert st["playlist"] == {"id": "PL1", "name": "recommend: for you", "tracks": 3, "unfinished": False}
@@ -394,8 +394,11 @@ def test_status_names_the_data_directory_and_the_cache_by_what_they_are(tmp_path
 def test_status_without_anything(tmp_path):
     st = statusinfo.status(tmp_path, {}, None, now=NOW)
     assert st["last_runs"] == [] and st["playlist"] is None and st["genres"] is None
-    assert st["cache"] == {"fetched_at": None, "age_hours": None, "user_id": None, "discovery_unfinished": False}
+    assert st["cache"] == {"fetched_at": None, "age_hours": None, "user_id": None, "discovery_unfinished": False, "empty": True}
     assert st["login"]["state"] == "needs login"
+    # a frame file with no record of its refresh: not empty (status says the next refresh pulls again)
+    (tmp_path / "tracks.parquet").touch()
+    assert statusinfo.status(tmp_path, {}, None, now=NOW)["cache"]["empty"] is False
 
 
 @pytest.mark.parametrize("token, state", [
