@@ -1966,8 +1966,9 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     cap = settings.similar.same_artist if same_artist is None else same_artist
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
                         same_artist=cap, extra=extra, where=where)
-    if as_json:
-        _print_json(_records(df))
+    if as_json:  # each row's shares also as build-playlist's --json gives them (the flat keys stay)
+        names = [c for c in [*scorers, *extra] if c in df.columns]
+        _print_json([{**r, "contributions": {c: r[c] for c in names}} for r in _records(df)])
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]
     title = f"Similar to {row['name']} - {', '.join(row['artist_names'])}"

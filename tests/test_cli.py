@@ -760,6 +760,25 @@ def test_json_rows_give_each_artist_whole_where_a_name_holds_a_comma(logged_in):
     assert "Earth, Wind & Fire" in [a for r in tracks + similar for a in r["artist_names"]]
 
 
+def test_similar_json_gives_each_rows_shares_as_build_playlists_contributions(logged_in):
+    """A script reading build-playlist's `contributions` found no such object in `similar
+    --json` (its shares were flat keys beside name and why): each row has it now, the same
+    scorers as build-playlist's, adding up to the row's score; the flat keys stay."""
+    server, env, _ = logged_in
+    built = run(["build-playlist", "--dry-run", "--json", "--refresh"], env)
+    assert built.exit_code == 0, built.stderr
+    first = json.loads(built.stdout)["tracks"][0]
+    done = run(["similar", first["track_id"], "--json"], env)
+    assert done.exit_code == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert rows
+    for r in rows:
+        shares = r["contributions"]
+        assert set(first["contributions"]) <= set(shares)
+        assert all(r[k] == v for k, v in shares.items())  # the flat keys, as before
+        assert sum(v for v in shares.values() if v is not None) == pytest.approx(r["score"], abs=0.002)
+
+
 @pytest.mark.parametrize("quiet", [False, True])
 def test_refresh_says_a_service_down_as_build_playlist_does(logged_in, tmp_path, quiet):
     """`refresh --quiet` printed a service that was down as a `warning:` line, which --quiet
