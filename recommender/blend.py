@@ -64,7 +64,11 @@ def _normalise_values(values: np.ndarray, method: str) -> np.ndarray:
         if lo == hi:  # one value, or all equal
             out[mask] = _all_equal(hi)
         else:
-            out[mask] = _average_ranks(valid) / (len(valid) - 1)
+            pct = _average_ranks(valid) / (len(valid) - 1)
+            # the candidates a scorer found nothing for (0, its lowest) add nothing, as when it
+            # found nothing for any: sharing their mean rank showed (and added) part of its
+            # weight on each of them, the open-data share on every row of `similar`
+            out[mask] = np.where(valid == 0, 0.0, pct) if lo == 0 else pct
     elif method == "minmax":
         out[mask] = _minmax(valid)
     else:
@@ -75,7 +79,8 @@ def _normalise_values(values: np.ndarray, method: str) -> np.ndarray:
 def normalise(scores: pd.Series, method: str = "rank") -> pd.Series:
     """Map one scorer's scores for one target onto [0, 1]; NaN stays NaN.
 
-    ``rank``: percentile rank (ties share the mean rank); ``minmax``: linear rescale.
+    ``rank``: percentile rank (ties share the mean rank, except the zeros of a scorer whose
+    lowest score is 0: they map to 0); ``minmax``: linear rescale.
     A constant (all-equal) series carries no ranking signal and maps to 0.5 in both cases, or
     to 0 when it is all zeros (the scorer found nothing: it adds nothing).
     """
