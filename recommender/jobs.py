@@ -782,9 +782,10 @@ def new_pins(state) -> list[str]:
 def unreached_note(exc: Exception, store: Store) -> str:
     """What a dry run shows when Spotify did not answer (``exc``, said first): the cache's last
     refresh and the managed playlist as this computer last wrote it (``publish.recorded_state``)."""
+    from .publish import MAIN, slot_record
     manifest = store.read_manifest()
     fetched = manifest.get("fetched_at")
-    written = manifest.get("managed_playlist") if isinstance(manifest.get("managed_playlist"), dict) else {}
+    written = slot_record(manifest, MAIN)
     when = written.get("updated_at")
     return (f"{str(exc).rstrip('.')}; this dry run shows your cache as its last refresh left it"
             + (f" ({shown_text(fetched)})" if fetched else "")
@@ -1355,10 +1356,10 @@ def playlist_rows(settings, library: Library) -> list[dict[str, Any]]:
     readable, managed, role: the tool's own as ``publish.managed_playlist_roles`` says), less the
     ones of ours a run found unfollowed since, plus ours made since the last refresh (a playlist
     --new-playlist replaced, the exported moods, the managed one)."""
-    from .publish import gone_since_listing, managed_history, managed_playlist_roles, mood_playlists
+    from .publish import MAIN, gone_since_listing, managed_history, managed_playlist_roles, mood_playlists, slot_record
     store = open_store(settings)
-    managed = store.read_manifest().get("managed_playlist")
-    managed_id = managed.get("id") if isinstance(managed, dict) else managed
+    managed = slot_record(store.read_manifest(), MAIN)
+    managed_id = managed.get("id")
     roles = managed_playlist_roles(store, library.playlists)  # mood, earlier, another computer's: ours too
     counts = library.playlist_items.groupby("playlist_id").size()
     rows = []
@@ -1376,13 +1377,12 @@ def playlist_rows(settings, library: Library) -> list[dict[str, Any]]:
                      "managed": pid in roles, "role": roles.get(pid)})
     # ours, created after the last refresh (not cached yet): one replaced by --new-playlist (its
     # tracks unknown), the exported moods, then the managed playlist (the tracks we last wrote)
-    m = managed if isinstance(managed, dict) else {}
     made_since = managed_history(store, since_refresh=True)
     late = [(h["id"], h.get("name"), None) for h in made_since if roles.get(h["id"]) == "earlier"]
     late += [(p["id"], p["name"], p["tracks"]) for p in mood_playlists(store, since_refresh=True)]
     # the managed playlist when it was made since that refresh: one it listed no more was deleted
     # in Spotify (it was shown as yours, 50 tracks, until the next build made another)
-    late += ([(managed_id, m.get("name"), len(m.get("last_written") or []))]
+    late += ([(managed_id, managed.get("name"), len(managed.get("last_written") or []))]
              if managed_id and any(h["id"] == managed_id for h in made_since) else [])
     shown = {r["id"] for r in rows}
     for pid, name, tracks in late:

@@ -194,8 +194,7 @@ def managed_playlist_roles(store: Store, playlists=None) -> dict[str, str]:
     roles.update({h["id"]: "earlier" for h in _history(manifest)})
     for info in _mood_slots(manifest):
         roles[info["id"]] = "mood"
-    main = manifest.get("managed_playlist")
-    main_id = main.get("id") if isinstance(main, dict) else main
+    main_id = slot_record(manifest, MAIN).get("id")
     if main_id:
         roles[str(main_id)] = "yes"
     return roles

@@ -599,8 +599,9 @@ class WebContext:
         """The names of your pinned tracks (asked here, or kept from a publish) that a block of
         ``artist`` would take out, matched as the blocklist matches (``pipeline.unblocked``)."""
         from ..pipeline import unblocked
+        from ..publish import MAIN, slot_record
         manifest = jobs.open_store(self.settings).read_manifest()
-        info = manifest.get("managed_playlist") if isinstance(manifest.get("managed_playlist"), dict) else {}
+        info = slot_record(manifest, MAIN)
         pinned = [str(t) for t in dict.fromkeys(list(manifest.get(jobs.PIN_REQUESTS) or []) + list(info.get("pinned") or []))]
         if not pinned:
             return []
