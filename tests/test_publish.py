@@ -562,13 +562,12 @@ def test_a_pin_ended_in_the_web_app_stays_ended_after_a_write_that_stopped(big):
 LATE_TIMEOUT = 0.5  # the client's timeout in these tests
 
 
-def late_env(tmp_path, real_sleep: bool) -> tuple[StandinServer, Env]:
+def late_env(tmp_path, land_in_wait: bool) -> tuple[StandinServer, Env]:
     server = StandinServer(bulk_account()).start()
     env = Env(server, tmp_path / "cache", **{"spotify.timeout": LATE_TIMEOUT})
-    if real_sleep:  # the settling wait really waits, so that the late write lands inside the run
-        import time
+    if land_in_wait:  # the late write lands during the settling wait, whatever the machine's load
         record = env.gateway.sleep
-        env.gateway.sleep = lambda s: (record(s), time.sleep(s))
+        env.gateway.sleep = lambda s: (record(s), server.wait_late(now=True))
     return server, env
 
 
@@ -579,7 +578,7 @@ def late_write(method: str, late: float = 1.5 * LATE_TIMEOUT) -> Fault:
 
 @pytest.mark.parametrize("method", ["PUT", "POST"])
 def test_a_write_applied_after_our_timeout_is_settled_within_the_run(tmp_path, method):
-    server, env = late_env(tmp_path, real_sleep=True)
+    server, env = late_env(tmp_path, land_in_wait=True)
     try:
         desired = BULK_IDS[:230]
         server.add_fault(late_write(method))
@@ -612,7 +611,7 @@ def test_the_settling_wait_is_never_longer_than_max_retry_wait(tmp_path):
 
 @pytest.mark.parametrize("method", ["PUT", "POST"])
 def test_a_write_applied_after_the_run_is_not_taken_for_the_users_edit(tmp_path, method):
-    server, env = late_env(tmp_path, real_sleep=False)
+    server, env = late_env(tmp_path, land_in_wait=False)
     try:
         desired = BULK_IDS[:230]
         pid = env.run(BULK_IDS[:10]).playlist_id
@@ -647,7 +646,7 @@ def test_a_write_of_a_stopped_run_landing_after_the_next_run_is_not_taken_for_th
     hand: pinned, and counted as your likes, so the seeds rose by 4 (109 to 113) with no
     change of yours. The stopped write is remembered as of unknown fate, as a lost answer is;
     a run killed outright (no record of what it left on its way): any write of its list."""
-    server, env = late_env(tmp_path, real_sleep=False)
+    server, env = late_env(tmp_path, land_in_wait=False)
     try:
         night = BULK_IDS[:140]
         pid = env.run(night).playlist_id
