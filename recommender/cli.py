@@ -1954,7 +1954,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     """Tracks most similar to one track, by the same blended scorers as build-playlist (plus audio
     features when present); each song once, never another version of the seed."""
     from . import libsource
-    from .explore import TrackIndex, equal_matches, resolve_track, sharing, similar_setup, similar_tracks
+    from .explore import TrackIndex, equal_matches, resolve_track, share_columns, sharing, similar_setup, similar_tracks
     settings, source, library = _explore_library(config, dataset, demo, quiet, as_json)
     with _Bar(_interactive(quiet, as_json), lazy=True) as bar:
         index = TrackIndex().from_index(libsource.search_index(source, library, bar))
@@ -1967,7 +1967,7 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
     df = similar_tracks(library, track_id, scorers, weights, n=limit, normalisation=settings.blend.normalisation,
                         same_artist=cap, extra=extra, where=where)
     if as_json:  # each row's shares also as build-playlist's --json gives them (the flat keys stay)
-        names = [c for c in [*scorers, *extra] if c in df.columns]
+        names = share_columns(df)
         _print_json([{**r, "contributions": {c: r[c] for c in names}} for r in _records(df)])
         return
     row = library.tracks[library.tracks["track_id"] == track_id].iloc[0]

@@ -475,12 +475,17 @@ def similarity_sources(settings, library: Library) -> dict[str, SimilaritySource
     return {}
 
 
+def share_columns(similar: pd.DataFrame) -> list[str]:
+    """The contribution columns of a ``similar_tracks`` frame (one per scorer and extra source,
+    in its order): every column but ``SIMILAR_TRACK_COLUMNS``."""
+    return [c for c in similar.columns if c not in SIMILAR_TRACK_COLUMNS]
+
+
 def sharing(similar: pd.DataFrame, weights: dict[str, float]) -> list[str]:
     """The scorer columns of a ``similar_tracks`` frame whose weight counts (``weights``: as
     ``similar_setup`` gives them; ``blend.in_blend``): a scorer at weight 0, or with none, has
     no share of any score, and neither the CLI's table nor the web page's legend lists it."""
-    scorers = [c for c in similar.columns if c not in SIMILAR_TRACK_COLUMNS]
-    return in_blend(weights, scorers)
+    return in_blend(weights, share_columns(similar))
 
 
 def similar_setup(settings, library: Library) -> tuple[dict[str, Scorer], dict[str, float], dict[str, SimilaritySource]]:
