@@ -92,7 +92,9 @@ def normalise_mood(mood: str) -> str:
                    "mood (energetic holds both)")
         else:
             close = difflib.get_close_matches(m, [*MOODS, *MOOD_ALIASES], n=1, cutoff=0.6)
-            why = f"; did you mean {close[0]!r}?" if close else ""
+            # an alias is named with its mood: "did you mean 'intense'?" after a list without it read as a slip
+            meant = [f"{c!r}" + (f" ({MOOD_ALIASES[c]})" if c in MOOD_ALIASES else "") for c in close]
+            why = f"; did you mean {meant[0]}?" if meant else ""
         raise UsageError(f"unknown mood {mood!r}: choose one of {', '.join(MOODS)}{why}")
     return m
 

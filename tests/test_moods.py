@@ -95,8 +95,10 @@ def test_an_unknown_mood_says_why_angry_is_none_and_what_a_typo_meant():
     assert str(angry.value) == ("unknown mood 'Angry': choose one of happy, energetic, calm, sad; valence and energy "
                                 "cannot tell angry music from merely intense music, so there is no angry mood "
                                 "(energetic holds both)")
-    for typed, meant in (("hapy", "happy"), ("energtic", "energetic"), ("chil", "chill"), ("sadd", "sad")):
-        with pytest.raises(UsageError, match=re.escape(f"; did you mean {meant!r}?")):
+    for typed, meant in (("hapy", "'happy'"), ("energtic", "'energetic'"), ("sadd", "'sad'"),
+                         # an alias with the mood it stands for, which the list of moods names
+                         ("chil", "'chill' (calm)"), ("nonsense", "'intense' (energetic)")):
+        with pytest.raises(UsageError, match=re.escape(f"; did you mean {meant}?")):
             normalise_mood(typed)
     with pytest.raises(UsageError) as far:
         normalise_mood("grumpy")
