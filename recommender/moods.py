@@ -90,11 +90,12 @@ def normalise_mood(mood: str) -> str:
         if m == "angry":  # README, Genres and audio features: refused, not guessed
             why = ("; valence and energy cannot tell angry music from merely intense music, so there is no angry "
                    "mood (energetic holds both)")
-        else:
-            close = difflib.get_close_matches(m, [*MOODS, *MOOD_ALIASES], n=1, cutoff=0.6)
+        elif close := difflib.get_close_matches(m, [*MOODS, *MOOD_ALIASES], n=1, cutoff=0.6):
             # an alias is named with its mood: "did you mean 'intense'?" after a list without it read as a slip
-            meant = [f"{c!r}" + (f" ({MOOD_ALIASES[c]})" if c in MOOD_ALIASES else "") for c in close]
-            why = f"; did you mean {meant[0]}?" if meant else ""
+            alias = f" ({MOOD_ALIASES[close[0]]})" if close[0] in MOOD_ALIASES else ""
+            why = f"; did you mean {close[0]!r}{alias}?"
+        else:
+            why = ""
         raise UsageError(f"unknown mood {mood!r}: choose one of {', '.join(MOODS)}{why}")
     return m
 
