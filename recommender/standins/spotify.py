@@ -101,8 +101,10 @@ def _now_iso() -> str:
 
 def days_ago_iso(days: float, salt: str = "", now: datetime | None = None) -> str:
     """ISO timestamp ``days`` days before ``now`` (UTC, hour-floored), minus a stable 0-12 h
-    offset from ``salt`` so that entries of the same day differ. Never in the future."""
-    now = (now or datetime.now(timezone.utc)).replace(minute=0, second=0, microsecond=0)
+    offset from ``salt`` so that entries of the same day differ. Never in the future.
+    ``now``: by default the tool's clock (``isotime.utc_now``), as for a write's date, so an
+    account made under a simulated clock is dated by it, not by the hour the tests run at."""
+    now = (now or utc_now()).replace(minute=0, second=0, microsecond=0)
     offset = int(hashlib.sha1(salt.encode("utf-8")).hexdigest()[:8], 16) % 43200
     return _iso(now - timedelta(days=float(days), seconds=offset))
 
