@@ -1847,7 +1847,9 @@ def search_cmd(text: Annotated[str, typer.Argument(help="Words of the title, art
     """Free-text search over the tracks in your cache (typos and accents forgiven); says so
     when nothing matches."""
     from . import libsource
+    from .searchindex import check_query
     settings = _settings(config)
+    check_query(text)  # before a login is asked for or an index built
     if spotify and demo:  # the demo's login belongs to a stand-in that is gone once the pull is done
         from .paths import SAMPLE_LIBRARY
         raise UsageError("--spotify and --demo cannot be combined: the demo has no Spotify account to "

@@ -25,7 +25,7 @@ from .errors import RecommenderError, UsageError
 from .library import Library
 from .links import ID_RE, TRACK_URI_RE, parse_track_ref, spotify_ref_kind
 from .paths import SAMPLE_LIBRARY
-from .searchindex import MIN_SCORE, SearchIndex, core_title, empty_library, fold, refuse_other_link
+from .searchindex import MIN_SCORE, SearchIndex, check_query, core_title, empty_library, fold
 
 if TYPE_CHECKING:  # the scorers import scikit-learn: a first search (the index build) does not need it
     from .scorers.base import Scorer
@@ -166,9 +166,7 @@ def search_tracks(library: Library, query: str, limit: int = 10,
     logged, not raised: the local answer still counts. Pass a fitted ``index`` to reuse it
     across queries. Raises UsageError for an empty query.
     """
-    if not fold(query):
-        raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
-    refuse_other_link(query)
+    check_query(query)
     index = index or TrackIndex().fit(library)
     if min_score is not None and min_score != index.min_score:
         index = TrackIndex(min_score=min_score).from_index(index.index_)

@@ -176,11 +176,8 @@ def search(source: LibrarySource, query: str, limit: int = 10, min_score: float 
     with track_id, name, artists, album, score; [] when nothing scores ``min_score``
     (default ``searchindex.MIN_SCORE``). UsageError for a query without letters or digits.
     ``progress``: as ``search_index``'s, for a build."""
-    from .searchindex import MIN_SCORE, empty_library, fold, refuse_other_link
-    if not fold(query):
-        from .errors import UsageError
-        raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
-    refuse_other_link(query)  # an album's link: "No match" said nothing of why
+    from .searchindex import MIN_SCORE, check_query, empty_library
+    check_query(query)  # "  !? ", or an album's link: "No match" said nothing of why
     require_tracks(source)
     index = search_index(source, progress=progress)
     if not index.tracks:  # "No match ... (nothing scored 0.35 or more)" of a library with no track at all

@@ -99,6 +99,15 @@ def packaging_blend(query: str, score: Callable[[str], np.ndarray]) -> np.ndarra
     return (1 - PACKAGING_SHARE) * score(core) + PACKAGING_SHARE * score(query)
 
 
+def check_query(query: str) -> None:
+    """UsageError for a query a search cannot take: one without letters or digits ("  !? "),
+    or a Spotify link to something other than a track (``refuse_other_link``)."""
+    if not fold(query):
+        from .errors import UsageError
+        raise UsageError(f"search: the query {query!r} has no letters or digits to search for")
+    refuse_other_link(query)
+
+
 def refuse_other_link(text: str) -> None:
     """UsageError for a Spotify album, artist, playlist, episode... link or URI given where a
     search takes words or a track: searched for as words, it said "No match" (exit 0) of an

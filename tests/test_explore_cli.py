@@ -79,6 +79,17 @@ def test_search_on_a_data_file_ranks_title_and_artist_and_says_no_match(data, tm
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 40, narrow.stdout
 
 
+@pytest.mark.parametrize("spotify", [False, True])
+def test_a_query_without_letters_or_digits_is_refused_before_any_index_or_login(data, tmp_path, spotify):
+    """The cache's search and the one that asks Spotify too refuse "  !? " alike, in one line
+    (exit 2), before an index is built or a login is asked for."""
+    out = run(["search", "  !? ", "--dataset", str(data)] + (["--spotify"] if spotify else []), tmp_path)
+    assert out.exit_code == 2, out.stdout
+    assert "search: the query ' !? ' has no letters or digits to search for" in " ".join(out.stderr.split())
+    assert "'  !? '" in out.stderr  # the query as given, its spaces kept
+    assert not list((tmp_path / "cache").rglob("search-*.npz"))
+
+
 def test_names_from_strangers_are_printed_as_text(data, tmp_path):
     out = run(["search", "evil twin", "--dataset", str(data)], tmp_path)
     assert out.exit_code == 0, out.stderr
