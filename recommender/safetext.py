@@ -34,6 +34,7 @@ _KEY_VALUE = re.compile(
     r"""(?ix)
     (["']?\b(?:access_token|refresh_token|client_secret|code_verifier|id_token)\b["']?
      \s*[:=]\s*["']?)
+    (?!(?:null|none|~)(?:["'\s&,;}]|$))  # no value at all ("client_secret: null" of `config show`)
     [^"'\s&,;}]+""")
 _AUTH_CODE = re.compile(r"(?i)([?&]code=)[^&\s\"']+")
 _QUOTED_CODE = re.compile(r"""(["']code["']\s*:\s*["'])[^"']+""")  # a form body as a dict (spotipy at -v)

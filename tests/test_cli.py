@@ -257,6 +257,17 @@ def test_config_show_redacts_the_secret(tmp_path):
     assert result.exit_code == 0
     assert "hunter2" not in result.stdout
     assert json.loads(result.stdout)["spotify"]["client_secret"] == "***"
+    assert "  client_secret: '***'" in run(["config", "show"], {"SPOTIPY_CLIENT_SECRET": "hunter2",
+                                                             "RECOMMENDER_CACHE_DIR": str(tmp_path)}).stdout
+
+
+def test_config_show_says_an_unset_secret_is_unset(tmp_path):
+    """With no client secret (PKCE needs none) the text said `client_secret: ***`, as if one
+    were set, while --json said null: a user checking whether theirs is read was told it is."""
+    env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
+    text = run(["config", "show"], env).stdout
+    assert "  client_secret: null" in text.splitlines() and "  token: null" in text.splitlines(), text
+    assert json.loads(run(["config", "show", "--json"], env).stdout)["spotify"]["client_secret"] is None
 
 
 def test_status_after_a_run(logged_in):
