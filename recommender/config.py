@@ -509,16 +509,26 @@ def _quote_hint(value: Any) -> str:
     return ""
 
 
+# words a user guesses for a key that has another name: `playlist.size: 30` is blend.max_tracks
+_OTHER_NAMES = {**dict.fromkeys(("size", "length", "tracks", "limit", "count", "n_tracks", "num_tracks",
+                                 "number_of_tracks", "playlist_size"), "max_tracks")}
+
+
 def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
-    """' (did you mean blend.max_tracks?)' for a typo'd key, or for a key in the wrong section
-    (``max_tracks`` at the top, ``blend.new_share``) when one section has it; else ''."""
+    """' (did you mean blend.max_tracks?)' for a typo'd key, for a key in the wrong section
+    (``max_tracks`` at the top, ``blend.new_share``) when one section has it, or for another
+    name of one (``playlist.size``); else the keys the section takes, when it has few."""
     import difflib
     close = difflib.get_close_matches(str(key).lower(), [str(k) for k in defaults], n=1, cutoff=0.75)
     if close:
         return f" (did you mean {prefix}{close[0]}?)"
-    name = str(key).lower().replace("-", "_")
+    name = str(key).lower().replace("-", "_").replace(" ", "_")
+    if name == "private":  # the opposite of the key there is: "did you mean public?" would invert it
+        return " (the managed playlist is private unless playlist.public is true)"
     every = _all_keys(_read_defaults())
-    for leaf in dict.fromkeys((name, name.removesuffix("s"))):  # "weights": each scorer's "weight"
+    for leaf in dict.fromkeys((name, name.removesuffix("s"), _OTHER_NAMES.get(name))):  # "weights": each scorer's "weight"
+        if leaf is None:
+            continue
         elsewhere = [dotted for dotted in every if dotted.rsplit(".", 1)[-1] == leaf]
         if len(elsewhere) == 1:
             return f" (did you mean {elsewhere[0]}?)"
@@ -528,6 +538,8 @@ def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
             (section,) = sections
             each = section.removesuffix("s")
             return f" (did you mean {section}.<name>.{leaf}? one per {each}: {elsewhere[0]}, ...)"
+    if prefix and 0 < len(defaults) <= 8 and not any(isinstance(v, dict) for v in defaults.values()):
+        return f" ({prefix.rstrip('.')} takes {', '.join(map(str, defaults))})"
     return ""
 
 

@@ -116,6 +116,12 @@ def test_a_log_file_that_names_no_file_is_a_config_error(tmp_path, value):
     ("token: abc\n", "(did you mean listenbrainz.token?)"),
     ("content:\n  weight: 1\n", "(did you mean scorers.content?)"),
     ("blend:\n  max_trakcs: 40\n", "(did you mean blend.max_tracks?)"),  # a typo still wins
+    # another name for a key: these had no hint at all
+    ("playlist:\n  size: 30\n", "unknown key playlist.size (did you mean blend.max_tracks?)"),
+    ("playlist:\n  length: 30\n", "(did you mean blend.max_tracks?)"),
+    ("playlist:\n  private: true\n", "(the managed playlist is private unless playlist.public is true)"),
+    # else a section of a few keys names them
+    ("playlist:\n  colour: red\n", "unknown key playlist.colour (playlist takes name, description, public)"),
 ])
 def test_a_key_in_the_wrong_section_names_the_right_one(tmp_path, text, suggestion):
     assert suggestion in refused(write(tmp_path, text))

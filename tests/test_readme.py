@@ -22,7 +22,7 @@ LINES = README.splitlines()
 # file's place and the old checkout layout (read only when an old checkout has them).
 NOT_IN_THE_CHECKOUT = {"config/recommend/config.yaml", "config/user.yaml", "config/systemd/user"}  # ~/.config/...
 # Keys README names as what a config file gets wrong (the error messages it quotes).
-WRONG_KEYS_QUOTED = {"blend.max_trakcs", "blend.new_share"}
+WRONG_KEYS_QUOTED = {"blend.max_trakcs", "blend.new_share", "playlist.size", "playlist.private"}
 # Options of the bench scripts (argparse), not of `recommend`.
 BENCH_OPTIONS = {"--data", "--csv", "--set", "--diagnose", "--cache"}
 
