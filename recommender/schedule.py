@@ -88,8 +88,10 @@ def validate_cron(expr: str) -> str:
         raise UsageError(f"invalid cron expression {expr!r}: it is empty (five fields: minute hour "
                          "day-of-month month day-of-week, e.g. \"30 6 * * *\")")
     if len(fields) != 5:
+        special = f"@{text.lower()}"  # "daily", as systemd's OnCalendar= takes it: cron's is @daily
+        hint = f"; did you mean {special!r}?" if special in SPECIALS else ""
         raise UsageError(f"invalid cron expression {expr!r}: expected 5 fields "
-                         f"(minute hour day-of-month month day-of-week), got {len(fields)}")
+                         f"(minute hour day-of-month month day-of-week), got {len(fields)}{hint}")
     if not all(set(f) <= ALLOWED_FIELD_CHARS for f in fields):
         raise UsageError(f"invalid cron expression {expr!r}: unexpected character")
     try:

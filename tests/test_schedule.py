@@ -89,6 +89,16 @@ def test_validate_cron_rejects_with_usage_error_naming_the_expression(expr):
     assert err.value.exit_code == 2
 
 
+@pytest.mark.parametrize("word", ["daily", "Weekly", "hourly"])
+def test_a_special_without_its_at_sign_is_named_with_it(word):
+    """`--at daily` (systemd's OnCalendar= word) said only "expected 5 fields, got 1"."""
+    with pytest.raises(UsageError, match=f"got 1; did you mean '@{word.lower()}'\\?$"):
+        schedule.validate_cron(word)
+    with pytest.raises(UsageError) as err:
+        schedule.validate_cron("often")
+    assert "did you mean" not in str(err.value)
+
+
 # ----- cron_line ----------------------------------------------------------------------------
 def test_cron_line_runs_build_playlist_quietly_with_absolute_paths():
     line = schedule.cron_line("0 6 * * *", EXE, CONFIG, CACHE)
