@@ -1006,6 +1006,8 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
         assert first.to_json()["requests_by_service"] == counted
         assert counted["ListenBrainz"] + counted["ListenBrainz labs"] == server.open_data.requests_to("")
         assert counted["MusicBrainz"] == len(server.musicbrainz.seen)
+        # a first run has no answer kept from an earlier one (it said 32: its own, asked again)
+        assert jobs.open_store(demo).read_manifest()["last_discovery"]["cached_answers"] == 0
     table = first.table
     new = table[table["new"]]
     assert len(new) >= 0.4 * len(table) and len(table) >= 20
@@ -1023,6 +1025,8 @@ def test_demo_playlist_is_40_percent_new_with_source_named_why_and_second_run_is
         assert server.open_data.requests_to("") == 0 and len(server.musicbrainz.seen) == 0
         counted = second.to_json()["open_data_requests"]
         assert all(counted.get(s, 0) == 0 for s in ("ListenBrainz", "ListenBrainz labs", "MusicBrainz"))
+        kept = jobs.open_store(demo).read_manifest()["last_discovery"]
+        assert kept["requests"] == 0 and kept["cached_answers"] > 0
 
 
 def test_config_keys_environment_and_the_token_is_sent_but_never_shown(tmp_path, world_standins):

@@ -47,8 +47,12 @@ class AnswerCache:
         self.now = now or utc_now()
         self._data: dict[str, dict[str, list]] = {}
         self._dirty: dict[str, int] = {}
+        # answers kept from an earlier run (an earlier cache object) that were asked for, each once;
+        # one this object put and is asked for again counts as none: the first run said "32
+        # answers kept from earlier runs", having none
         self.hits = 0
         self.misses = 0
+        self._counted: set[tuple[str, str]] = set()  # put here, or counted as a hit
         self.unreadable: set[str] = set()  # kinds whose file could not be read (asked again)
         # read, never written: a run that does not hold the run lock (``OpenData.from_settings``'s
         # ask False); it asks nothing, so an answer older than its TTL is used, not dropped (``peek``)
@@ -73,7 +77,8 @@ class AnswerCache:
         value = self.peek(kind, key)
         if value is MISSING:
             self.misses += 1
-        else:
+        elif (kind, key) not in self._counted:
+            self._counted.add((kind, key))
             self.hits += 1
         return value
 
@@ -97,6 +102,7 @@ class AnswerCache:
 
     def put(self, kind: str, key: str, value: Any) -> None:
         self._load(kind)[key] = [self.now.replace(microsecond=0).isoformat(), value]
+        self._counted.add((kind, key))
         self._dirty[kind] = self._dirty.get(kind, 0) + 1
         if self._dirty[kind] >= self.save_every:
             self._save(kind)
