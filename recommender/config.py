@@ -510,8 +510,8 @@ def _quote_hint(value: Any) -> str:
 
 
 # words a user guesses for a key that has another name: `playlist.size: 30` is blend.max_tracks
-_OTHER_NAMES = {**dict.fromkeys(("size", "length", "tracks", "limit", "count", "n_tracks", "num_tracks",
-                                 "number_of_tracks", "playlist_size"), "max_tracks")}
+_OTHER_NAMES = dict.fromkeys(("size", "length", "tracks", "limit", "count", "n_tracks", "num_tracks",
+                              "number_of_tracks", "playlist_size"), "max_tracks")
 
 
 def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
@@ -526,9 +526,8 @@ def _did_you_mean(key: Any, defaults: dict, prefix: str) -> str:
     if name == "private":  # the opposite of the key there is: "did you mean public?" would invert it
         return " (the managed playlist is private unless playlist.public is true)"
     every = _all_keys(_read_defaults())
-    for leaf in dict.fromkeys((name, name.removesuffix("s"), _OTHER_NAMES.get(name))):  # "weights": each scorer's "weight"
-        if leaf is None:
-            continue
+    # "weights": each scorer's "weight"; "size": blend.max_tracks
+    for leaf in dict.fromkeys((name, name.removesuffix("s"), _OTHER_NAMES.get(name, name))):
         elsewhere = [dotted for dotted in every if dotted.rsplit(".", 1)[-1] == leaf]
         if len(elsewhere) == 1:
             return f" (did you mean {elsewhere[0]}?)"
