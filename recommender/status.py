@@ -410,7 +410,10 @@ def status_lines(info: Mapping[str, Any], demo: bool = False) -> list[str]:
             more = (f"every artist with a name is looked up ({nameless} with no name to look up by)" if nameless
                     else "every artist is looked up")
             more += "; MusicBrainz gave the others none (asked again after enrich.retry_misses_days)"
-        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov})" + ("" if demo else f"; {more}"))
+        if demo:  # `enrich genres` has no --demo (the demo's evaluate would score the playlists' own labels)
+            more = ("the demo looks up none (`recommend enrich genres` does, for your library or the offline "
+                    "trial's: `recommend standin`)")
+        lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); {more}")
     f = info.get("audio_features")
     if f and f["tracks"]:  # valence and energy, which the mood commands need
         cov = (f"{f['with_features']} of {f['recordings']} recordings ({f['coverage']:.0%})" if f["with_features"]

@@ -256,6 +256,9 @@ def test_the_demo_keeps_one_directory_of_its_own_below_the_state_dir():
     # build-playlist imports no audio features: "none" alone read as if the sample had none
     assert ("features: none with valence and energy, which the mood commands need (the first `--demo` search, "
             "similar, moods or web run imports the sample's)") in " ".join(shown.stdout.split())
+    # and why it has no genres, where "0 of 877 artists (0%)" stood alone, with no command to change it
+    assert ("genres: 0 of 877 artists (0%); the demo looks up none (`recommend enrich genres` does, for your "
+            "library or the offline trial's: `recommend standin`)") in " ".join(shown.stdout.split())
     assert "last runs: none" in run(["status", "--offline"], {}).stdout
 
 
