@@ -169,7 +169,7 @@ class StubContext:
         return {"state": "done", "config_file": HOSTILE[2], "when": HOSTILE[0],
                 "hint": {"command": "recommend refresh", "note": HOSTILE[1]},
                 "last": {"when": "2026-11-30T07:00:00+00:00", "requests": 3, "requests_by_service": {HOSTILE[0]: 3},
-                         "cached_answers": 1, "warnings": [f"discovery stopped early: {HOSTILE[1]} failed"]},
+                         "spotify_requests": 195, "cached_answers": 1, "warnings": [f"discovery stopped early: {HOSTILE[1]} failed"]},
                 "sources": [{"key": k, "label": label, "what": HOSTILE[2], "on": True, "was_on": False, "tracks": 2,
                              "in_next": 1, "requests": {HOSTILE[0]: 1}, "recheck": None,
                              "cache": [{"kind": HOSTILE[1], "answers": 2, "fresh": 1, "next": "2026-12-07", "ttl_days": 7}],
@@ -1010,6 +1010,12 @@ def test_discovery_page_shows_the_last_run_and_its_warning_as_text(session, serv
     assert 'data-key="discovery.similar_artists.seed_artists"' in html and 'type="checkbox"' in html
     assert '<a href="/discovery" class="active" aria-current="page">Discovery</a>' in html
     assert "recommend refresh" in html
+    # the refresh's own Spotify requests are named apart: the header's Spotify count (the found tracks'
+    # look-ups) read as contradicting the albums row's, which is the whole refresh's
+    said = " ".join(html.split("<dd id=\"requests\">")[1].split("</dd>")[0].split())
+    assert said.startswith("3 by the open-data sources and their Spotify look-ups (") and (
+        "), besides the refresh's own 195 to Spotify, the albums of your artists among them; answers kept from "
+        "earlier refreshes, used instead: 1") in said, said
 
 
 def test_discovery_pages_albums_row_shows_the_albums_kept_for_seed_playlist_runs(session, server):
