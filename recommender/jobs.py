@@ -916,9 +916,9 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         if set(pin) & set(manifest.get("user_removed", [])):  # a page opened before its removal (another tab)
             raise UsageError("not pinned: you removed this track (on this page or in another tab), and a removed "
                              "track is never recommended again")
-        from .publish import ENDED_PINS, REMOVED_AT, removal_times
-        info = manifest.get("managed_playlist")
-        record = info if isinstance(info, dict) else {}
+        from .publish import ENDED_PINS, MAIN, REMOVED_AT, removal_times, slot_record
+        info = manifest.get("managed_playlist")  # an object or null: the manifest's shape check refuses the rest
+        record = slot_record(manifest, MAIN)
         pinned = set(manifest.get(PIN_REQUESTS, [])) | set(record.get("pinned") or [])
         # ours as written, or a pin ended: not pinned (a track added by hand since the last run is a pin no record has yet)
         settled = set(record.get(ENDED_PINS) or []) | set(record.get("last_written") or [])
@@ -934,10 +934,10 @@ def steer(settings, *, remove: list[str] = (), pin: list[str] = (), unpin: list[
         pins = [t for t in dict.fromkeys(list(manifest.get(PIN_REQUESTS, [])) + list(pin) + again) if t not in drop]
         changes = {"user_removed": removed, PIN_REQUESTS: pins,
                    REMOVED_PINS: [t for t in dict.fromkeys(unpinned + [t for t in remove if t in pinned]) if t not in back]}
-        if isinstance(info, dict) and back:  # its removal's time goes too: a later add by hand is plain again
+        if info is not None and back:  # its removal's time goes too: a later add by hand is plain again
             info = {**info, REMOVED_AT: {t: w for t, w in removal_times(info).items() if t not in back}}
             changes["managed_playlist"] = info
-        if isinstance(info, dict) and drop:
+        if info is not None and drop:
             # a pin outlives an unpin or a removal (a track added back is wanted again,
             # publish.managed_state): both end it, published (the playlist's record keeps it) or
             # not yet (a track you added by hand since the last run, found again by the next);

@@ -402,7 +402,10 @@ def status_lines(info: Mapping[str, Any], demo: bool = False) -> list[str]:
     elif g:
         cov = "n/a" if g["coverage"] is None else f"{g['coverage']:.0%}"
         nameless = g.get("nameless", 0)
-        if g.get("to_look_up", 1):
+        if demo:  # `enrich genres` has no --demo (the demo's evaluate would score the playlists' own labels)
+            more = ("the demo looks up none (`recommend enrich genres` does, for your library or the offline "
+                    "trial's: `recommend standin`)")
+        elif g.get("to_look_up", 1):
             more = f"`recommend enrich genres` looks up {g['to_look_up']} more"
             if nameless:
                 more += f"; {nameless} {plural(nameless, 'has', 'have')} no name to look up by"
@@ -410,9 +413,6 @@ def status_lines(info: Mapping[str, Any], demo: bool = False) -> list[str]:
             more = (f"every artist with a name is looked up ({nameless} with no name to look up by)" if nameless
                     else "every artist is looked up")
             more += "; MusicBrainz gave the others none (asked again after enrich.retry_misses_days)"
-        if demo:  # `enrich genres` has no --demo (the demo's evaluate would score the playlists' own labels)
-            more = ("the demo looks up none (`recommend enrich genres` does, for your library or the offline "
-                    "trial's: `recommend standin`)")
         lines.append(f"genres:   {g['with_genres']} of {g['artists']} artists ({cov}); {more}")
     f = info.get("audio_features")
     if f and f["tracks"]:  # valence and energy, which the mood commands need

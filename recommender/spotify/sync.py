@@ -78,9 +78,8 @@ def _unread(store: Store, playlist_rows: list[dict]) -> set[str]:
     items are not read; a mood export's rewrite had every later refresh read it page by page
     (about 150 requests on a big library). The managed playlist's are read: which of its tracks
     you saved after we put them there is feedback (``jobs.saved_after_recommended``)."""
-    from ..publish import our_playlist_ids
-    main = store.read_manifest().get("managed_playlist")
-    main_id = main.get("id") if isinstance(main, dict) else main
+    from ..publish import MAIN, our_playlist_ids, slot_record
+    main_id = slot_record(store.read_manifest(), MAIN).get("id")
     frame = pd.DataFrame(playlist_rows, columns=list(schema.FRAMES["playlists"]))
     return set(our_playlist_ids(store, frame)) - {main_id}
 
