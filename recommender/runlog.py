@@ -267,8 +267,14 @@ def _utc_formatter() -> logging.Formatter:
 
 
 def _remember_said(record: logging.LogRecord) -> bool:
+    """Remember what the stderr handler prints; a warning (or error) it printed already in this
+    command is not printed again (the log file keeps each): the demo logs in and builds in one
+    command, and a damaged manifest read by the login's store and the build's was said twice."""
+    message = record.getMessage()
+    if record.levelno >= logging.WARNING and message in SAID_ON_STDERR:
+        return False
     if len(SAID_ON_STDERR) < 1000:  # a long `recommend web` keeps logging: bounded
-        SAID_ON_STDERR.add(record.getMessage())
+        SAID_ON_STDERR.add(message)
     return True
 
 

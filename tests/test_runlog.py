@@ -106,6 +106,23 @@ def test_setup_logging_file_and_stderr_levels(logs, capsys):
     assert "info line" in text and "warning line" in text and "debug line" not in text
 
 
+def test_a_warning_is_said_once_on_stderr_per_command_and_kept_each_time_in_the_file(logs, capsys):
+    """`build-playlist --demo` logs in and builds in one command: a damaged manifest, read by the
+    login's store and then by the build's, printed the same warning twice."""
+    path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=False, verbose=True)
+    log = logging.getLogger("recommender.test")
+    for _ in range(2):
+        log.warning("manifest.json was unreadable")
+        log.info("GET /me 200")
+    err = capsys.readouterr().err
+    assert err.count("manifest.json was unreadable") == 1
+    assert err.count("GET /me 200") == 2  # -v's trace keeps every line
+    assert path.read_text().count("manifest.json was unreadable") == 2
+    runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=False, verbose=False)  # the next command
+    log.warning("manifest.json was unreadable")
+    assert capsys.readouterr().err.count("manifest.json was unreadable") == 1
+
+
 def test_quiet_writes_nothing_to_stderr_but_still_logs_to_file(logs, capsys):
     path = runlog.setup_logging(logs, "recommend.log", 1_000_000, 3, quiet=True, verbose=False)
     logging.getLogger("recommender.test").error("something failed")
