@@ -186,6 +186,8 @@ class StubContext:
             data.update(state="never", last=None, when=None)
         if self.discovery_as == "off":
             data["common"][0]["value"] = False
+        if self.discovery_as == "all kept":  # a refresh that asked nothing: every answer was kept
+            data["last"].update(requests=0, requests_by_service={})
         return data
 
     def save_discovery(self, values, version=None):
@@ -1016,6 +1018,14 @@ def test_discovery_page_shows_the_last_run_and_its_warning_as_text(session, serv
     assert said.startswith("3 by the open-data sources and their Spotify look-ups (") and (
         "), besides the refresh's own 195 to Spotify, the albums of your artists among them; answers kept from "
         "earlier refreshes, used instead: 1") in said, said
+    ctx = server[0]
+    ctx.discovery_as = "all kept"  # "0 by ... look-ups (none)" said nothing twice
+    try:
+        html = session.get(base + "/discovery", timeout=10).text
+    finally:
+        ctx.discovery_as = None
+    said = " ".join(html.split("<dd id=\"requests\">")[1].split("</dd>")[0].split())
+    assert said.startswith("0 by the open-data sources and their Spotify look-ups, besides the refresh's own 195"), said
 
 
 def test_discovery_pages_albums_row_shows_the_albums_kept_for_seed_playlist_runs(session, server):
