@@ -278,23 +278,15 @@ def _discovery_status(manifest: Mapping[str, Any]) -> dict[str, Any] | None:
 def _playlist_status(manifest: Mapping[str, Any], library: Any = None) -> dict[str, Any] | None:
     """The managed playlist as `status` shows it: its id, name (as Spotify lists it: the last
     run's, or the cached library's when a refresh listed it since), tracks and ``unfinished``."""
-    managed = manifest.get("managed_playlist")
+    managed = manifest.get("managed_playlist")  # an object or null: the store's shape check refuses the rest
     if not managed:
         return None
-    if isinstance(managed, str):
-        return {"id": managed, "name": None, "tracks": None, "unfinished": False}
-    if not isinstance(managed, Mapping):
-        return None
-    tracks = managed.get("track_count", managed.get("tracks"))
-    for key in ("last_written", "track_ids"):  # what publish records; older manifests
-        if tracks is None and isinstance(managed.get(key), list):
-            tracks = managed[key]
-    if isinstance(tracks, (list, tuple)):
-        tracks = len(tracks)
+    written = managed.get("last_written")
+    tracks = len(written) if isinstance(written, list) else None
     # a write begun and never verified (a run stopped or killed while writing, or writing now):
     # the playlist may hold part of the new list, not the ``tracks`` last written
     listed = managed.get("listed_name")  # as Spotify showed it at the last run: you may have renamed it
-    pid = managed.get("id") or managed.get("playlist_id")
+    pid = managed.get("id")
     # a refresh that listed your playlists after that run has the newer name (renamed since:
     # `status` showed the old one until the next build, beside `recommend playlists`' new one)
     listed_at, written_at = time_or_none(manifest.get("listed_at")), time_or_none(managed.get("updated_at"))

@@ -372,7 +372,7 @@ def test_feature_coverage_counts_each_recording_once_as_the_moods_page_does():
 def test_status_gathers_runs_cache_login_playlist_genres(tmp_path):
     runlog.append_run(tmp_path, {"command": "build-playlist", "exit_code": 0})
     manifest = {"fetched_at": (NOW - timedelta(hours=5)).isoformat(), "user_id": "me-1",
-                "managed_playlist": {"id": "PL1", "name": "recommend: for you", "track_ids": ["t1", "t2", "t3"]}}
+                "managed_playlist": {"id": "PL1", "name": "recommend: for you", "last_written": ["t1", "t2", "t3"]}}
     token = {"access_token": ACCESS, "refresh_token": REFRESH, "scope": "user-top-read",
              "expires_at": int((NOW + timedelta(minutes=30)).timestamp())}
     st = statusinfo.status(tmp_path, manifest, token, library=_library(), now=NOW)
@@ -452,11 +452,13 @@ def test_a_scheduled_run_stamped_days_ahead_is_not_among_the_recent_ones():
         assert (said["last_run"] is not None, bool(said["warnings"])) == (counted, counted), ahead
 
 
-def test_playlist_shapes():
-    assert statusinfo.status("/nonexistent", {"managed_playlist": "PL9"}, None, now=NOW)["playlist"] == \
-        {"id": "PL9", "name": None, "tracks": None, "unfinished": False}
-    assert statusinfo.status("/nonexistent", {"managed_playlist": {"playlist_id": "P", "track_count": 7}},
-                         None, now=NOW)["playlist"] == {"id": "P", "name": None, "tracks": 7, "unfinished": False}
+def test_a_playlist_written_half_way_is_unfinished_and_one_never_written_has_no_track_count():
+    half = {"id": "P", "name": "recommend: for you", "last_written": ["t1", "t2"], "pending": ["t3"]}
+    assert statusinfo.status("/nonexistent", {"managed_playlist": half}, None, now=NOW)["playlist"] == \
+        {"id": "P", "name": "recommend: for you", "tracks": 2, "unfinished": True}
+    assert statusinfo.status("/nonexistent", {"managed_playlist": {"id": "P"}}, None, now=NOW)["playlist"] == \
+        {"id": "P", "name": None, "tracks": None, "unfinished": False}
+    assert statusinfo.status("/nonexistent", {"managed_playlist": None}, None, now=NOW)["playlist"] is None
 
 
 def test_status_does_not_report_a_killed_run_whose_pid_now_belongs_to_another_process(tmp_path):
