@@ -588,6 +588,17 @@ def test_a_table_that_scrolls_sideways_is_a_named_tab_stop_and_one_that_fits_is_
     pg.context.close()
 
 
+def test_the_mood_planes_quadrant_names_are_drawn_over_its_points(page, demo):
+    """The names were drawn first: in the sample's busy top left corner the points hid "energetic"."""
+    page.goto(demo["base"] + "/moods")
+    page.locator("#plane circle.dot").first.wait_for(state="attached")
+    order = page.eval_on_selector_all("#plane circle.dot, #plane text.quadrant", "els => els.map(e => e.tagName)")
+    assert order.count("text") == 4 and order[-4:] == ["text"] * 4, order[:8]  # painted last: on top
+    style = page.eval_on_selector("#plane text.quadrant", "e => { const s = getComputedStyle(e); "
+                                  "return [s.pointerEvents, s.paintOrder]; }")
+    assert style[0] == "none" and style[1].startswith("stroke"), style  # the points under it still answer; a halo
+
+
 def test_moods_page_lists_the_tracks_of_a_mood_and_of_a_clicked_point(page, demo):
     # the web app showed no mood recommender or classifier (the CLI's `moods recommend`, `classify`)
     page.goto(demo["base"] + "/moods")

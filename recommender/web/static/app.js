@@ -721,10 +721,6 @@ function initMoods() {
   drawing.appendChild(svg("rect", { x: pad, y: pad, width: span, height: span, class: "frame" }));
   drawing.appendChild(svg("line", { x1: sx(tv), y1: pad, x2: sx(tv), y2: S - pad, class: "axis" }));
   drawing.appendChild(svg("line", { x1: pad, y1: sy(te), x2: S - pad, y2: sy(te), class: "axis" }));
-  for (const [mood, x, y, anchor] of [["energetic", pad + 6, pad + 16, "start"], ["happy", S - pad - 6, pad + 16, "end"],
-                                      ["sad", pad + 6, S - pad - 8, "start"], ["calm", S - pad - 6, S - pad - 8, "end"]]) {
-    drawing.appendChild(svg("text", { x: x, y: y, class: "quadrant", "text-anchor": anchor }, mood));
-  }
   drawing.appendChild(svg("text", { x: S / 2, y: S - 6, class: "axis-label", "text-anchor": "middle" }, "valence →"));
   drawing.appendChild(svg("text", { x: 12, y: S / 2, class: "axis-label", "text-anchor": "middle",
                                   transform: `rotate(-90 12 ${S / 2})` }, "energy →"));
@@ -734,6 +730,12 @@ function initMoods() {
     c.appendChild(svg("title", {}, `${p.name} - ${p.artists}`));
     c.addEventListener("mouseenter", () => { hover.textContent = visibleText(`${p.name} - ${p.artists} (${p.mood})`); });
     drawing.appendChild(c);
+  }
+  // the quadrants' names over the points (drawn first, the points of a busy corner hid them),
+  // each on a halo of the background (CSS)
+  for (const [mood, x, y, anchor] of [["energetic", pad + 6, pad + 16, "start"], ["happy", S - pad - 6, pad + 16, "end"],
+                                      ["sad", pad + 6, S - pad - 8, "start"], ["calm", S - pad - 6, S - pad - 8, "end"]]) {
+    drawing.appendChild(svg("text", { x: x, y: y, class: "quadrant", "text-anchor": anchor }, mood));
   }
   const target = svg("circle", { r: 7, class: "target", visibility: "hidden" });
   drawing.appendChild(target);
