@@ -1040,6 +1040,10 @@ def build_playlist_cmd(
     refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the cache even if it is fresh.")] = False,
     rows: Annotated[Optional[int], typer.Option("--rows", min=1, help="Print only the first N rows of the table "
                                                                       "(the playlist and --json get every track).")] = None,
+    why: Annotated[Optional[str], typer.Option("--why", metavar="TRACK",
+                                               help="Say why this track (name, id, URI or link) is or is not on the "
+                                                    "next playlist: its place, score and shares, or the rule or "
+                                                    "setting that keeps it out. A dry run: nothing is written.")] = None,
 ) -> None:
     """Score your library and write the recommendations to the managed private playlist."""
     from . import jobs
@@ -1047,17 +1051,21 @@ def build_playlist_cmd(
     from .services.http import ContactNotice
     settings = _settings(config)
     _logging(settings, quiet, verbose, demo)
+    if why is not None:
+        if new_playlist:
+            raise UsageError("--why explains the next playlist of a dry run: it takes no --new-playlist")
+        dry_run = True  # it explains what a run would do, and writes nothing
     started = time.monotonic()
     held = None
     notice = ContactNotice()  # the run's one "no contact" warning: discovery's and the genre look-ups'
     with _Bar(_interactive(quiet, as_json)) as bar:
         if demo:
             result, held = jobs.run_demo(settings, dry_run=dry_run, seed_playlist=seed_playlist,
-                                         new_playlist=new_playlist, progress=bar)
+                                         new_playlist=new_playlist, progress=bar, explain=why)
         else:
             result = jobs.build_playlist(settings, dry_run=dry_run, seed_playlist=seed_playlist,
                                          new_playlist=new_playlist, force_refresh=refresh, progress=bar,
-                                         notice=notice)
+                                         notice=notice, explain=why)
     _record(demo_settings(settings) if demo else settings, "build-playlist --demo" if demo else "build-playlist", 0,
             started,
             playlist_id=result.playlist_id, added=result.added, removed=result.removed, kept=result.kept,
@@ -1067,6 +1075,12 @@ def build_playlist_cmd(
         _background_enrich(settings, notice)
     for m in result.messages:  # on stderr, with --json too (its messages hold them for a script): a cron's mail
         _note(m)
+    if result.explained is not None:
+        if as_json:
+            _print_json(result.explained)
+        else:
+            _print_explained(result.explained)  # the answer asked for: with --quiet too
+        return
     if as_json:
         out = result.to_json()
         if result.playlist_id:
@@ -1081,6 +1095,20 @@ def build_playlist_cmd(
 SHORT = {"collaborative": "collab", "popularity": "popular", "opendata": "open"}
 NARROW = 140  # below this many columns the build and similar tables leave out the per-scorer columns
 NARROW_NOTE = f"each scorer's share of the score: on a terminal of {NARROW}+ columns or in --json"
+
+
+def _print_explained(e: dict) -> None:
+    """`build-playlist --why`: the track, where it is or what keeps it out, its score's shares."""
+    label = f"{e['name']!r} - {e['artists']}" if e["name"] is not None else e["track_id"]
+    new = {True: " (new to you)", False: " (in your library)", None: ""}[e["new"]]
+    place = "on the next playlist " if e["on_playlist"] else "not on the next playlist: "
+    _result(f"{label}{new}: {place}{e['reason']}")
+    if e["contributions"]:
+        shares = ", ".join(f"{k} {v:.3f}" for k, v in sorted(e["contributions"].items(), key=lambda kv: -kv[1]))
+        mix = f" (blend.artist_mix x{e['artist_mix']:.2f})" if (e["artist_mix"] or 1) < 1 else ""
+        _result(f"  score {e['score']:.3f}{mix}, each scorer's share: {shares}")
+    if e["why"]:
+        _result(f"  why: {e['why']}")
 
 
 def playlist_url(playlist_id: str) -> str:

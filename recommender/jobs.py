@@ -384,6 +384,7 @@ class BuildResult:
     playlist_name: str = ""  # the playlist's name as Spotify shows it (or will: one to create)
     # the playlist keeps the order it had, not the table's: no track moved more than publish.DRIFT_PLACES
     order_kept: bool = False
+    explained: dict[str, Any] | None = None  # `build-playlist --why TRACK`: ``pipeline.explain_track``'s answer
 
     @property
     def contributions(self) -> dict[str, str]:
@@ -604,8 +605,11 @@ def _refuse_our_playlist(library: Library, ref: str, ours: list[str | None], sto
 def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None = None,
                    new_playlist: bool = False, force_refresh: bool = False, gateway=None,
                    progress: Progress | None = None, notice=None, playlists_of: str | None = None,
-                   expect=None) -> BuildResult:
+                   expect=None, explain: str | None = None, where=None) -> BuildResult:
     """Refresh when stale, score, and write the managed playlist (unless ``dry_run``).
+    ``explain`` (a dry run's: `--why`): a track's id, URI, link or name, resolved in the library as
+    ``explore.resolve_track`` does (``where``: how its errors name the library, ``explore.CACHE``
+    by default), whose place or the rule that keeps it out is the result's ``explained``.
     ``notice``: as ``discover``'s; ``playlists_of``: whose playlists an unknown ``seed_playlist``'s
     error names (None: the user's; "the sample library" for the demo's). Your playlists are listed once: by the refresh when there is
     one, else by ``publish.managed_state``. ``expect``: as ``publish.publish``'s (a run that
@@ -626,7 +630,8 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
         basis = _build_basis(held, settings, gateway, dry_run=dry_run, seed_playlist=seed_playlist,
                              force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of,
                              unreached_ok=dry_run, new_playlist=new_playlist)
-        result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist, expect=expect)
+        result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist, expect=expect,
+                               explain=explain, where=where)
     waited = gateway.waited_note()  # why a night's run took that long, in cron's mail
     if waited:
         result.messages.append(waited)
@@ -843,11 +848,17 @@ def gave_way_note(gave_way: dict[str, str], labels: dict[str, tuple[str, str]]) 
             f"caps the tracks per artist): {pairs}"]
 
 
-def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None) -> BuildResult:
+def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None,
+                  explain: str | None = None, where=None) -> BuildResult:
     from . import publish
     from .pipeline import recommend
     store, library, state, gateway = basis.store, basis.library, basis.state, basis.gateway
     recs = recommend(basis.scoring, settings)
+    explained = None
+    if explain is not None:
+        from .explore import CACHE, resolve_track
+        from .pipeline import explain_track
+        explained = explain_track(basis.scoring, recs, settings, resolve_track(library, explain, where=where or CACHE))
     table = recs.table
     # nothing recommended (pinned tracks alone, short of max_tracks, are not a recommendation):
     # the playlist is left exactly as it is
@@ -869,7 +880,8 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                            requests=gateway.requests_made, open_data_requests=basis.open_data,
                            refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current, state.labels),
                            playlist_name=publish.shown_name(state, settings, state.playlist_id),
-                           messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)))
+                           messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)),
+                           explained=explained)
 
     def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
         if expect is not None:
@@ -891,7 +903,8 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        messages=list(dict.fromkeys(store.problems + basis.warnings + basis.grey_notes + pub.messages)),
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels,
-                       playlist_name=publish.shown_name(state, settings, pub.playlist_id), order_kept=pub.order_kept)
+                       playlist_name=publish.shown_name(state, settings, pub.playlist_id), order_kept=pub.order_kept,
+                       explained=explained)
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----
@@ -1036,15 +1049,17 @@ def demo_login(demo_settings) -> None:
 
 
 def run_demo(settings, *, dry_run: bool = False, seed_playlist: str | None = None, new_playlist: bool = False,
-             progress: Progress | None = None) -> tuple[BuildResult, list[dict]]:
+             progress: Progress | None = None, explain: str | None = None) -> tuple[BuildResult, list[dict]]:
     """The README's first command: login, pull, score and publish on the stand-in.
 
     Returns the build result and the managed playlist as the stand-in now holds it.
     """
     with demo_environment(settings) as (demo, server):
         demo_login(demo)
+        from .explore import DEMO
         result = build_playlist(demo, dry_run=dry_run, seed_playlist=seed_playlist, new_playlist=new_playlist,
-                                force_refresh=True, progress=progress, playlists_of=SAMPLE_LIBRARY)
+                                force_refresh=True, progress=progress, playlists_of=SAMPLE_LIBRARY,
+                                explain=explain, where=DEMO)
         held = []
         if result.playlist_id and not dry_run:
             acct = server.account

@@ -614,6 +614,9 @@ class Scoring:
     raw: dict[str, np.ndarray] = field(default_factory=dict)  # scorer name -> raw scores of the candidates
     normalised: dict = field(default_factory=dict)  # (scorer name, method) -> normalised scores
     new_pins: frozenset[str] = frozenset()  # the pins not on the playlist yet: "pinned by you"
+    # the tracks each candidate rule was given (``candidate_mask``'s exclude, unplayable, only_ours,
+    # also_banned), by the name ``counts`` gives the rule: what ``explain_track`` says of one track
+    rules: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def score_with(self, name: str, scorer, fit: bool) -> bool:
         """Score the candidates with ``scorer`` (fitted on the library first when ``fit``) as
@@ -675,8 +678,10 @@ def candidate_scoring(library: Library, settings, *, seed_playlist: str | None =
     pinned = unblocked(library, settings, pinned)
     clock.lap("seeds+candidates")
     log.info("%s mode: %d seeds, %d candidates (%s)", mode, len(seeds), len(candidates), counts)
+    rules = {"removed_by_you": exclude, "not_playable": unplayable, "only_ours": only_ours, "seed_playlist": also_banned}
     return Scoring(library, mode, target, pid, seeds, candidates, np.flatnonzero(alive), counts, pinned, clock.laps,
-                   new_pins=frozenset(str(t) for t in new_pins))
+                   new_pins=frozenset(str(t) for t in new_pins),
+                   rules={k: frozenset(str(t) for t in v) for k, v in rules.items()})
 
 
 def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | None = None,
@@ -710,15 +715,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
             clock.lap(f"fit {name}")
     factors = weight_factors(w, scorers)
     cfg = settings.blend
-    blended, contrib = _blend(scoring, scorers, w, cfg.normalisation)
-    mix = ArtistMix.from_settings(settings)
-    mix_factor = None
-    if mix.active:  # the artist mix scales the score and, alike, every contribution to it
-        mix_factor = mix.factors(blended.to_numpy(dtype=float, na_value=np.nan), *mix_inputs(library, rows, seeds),
-                                 int(cfg.max_tracks))
-        blended = blended * mix_factor
-        contrib = contrib.mul(mix_factor, axis=0)
-        contrib["artist_mix"] = mix_factor  # not a scorer: carried to the table, left out of the why
+    blended, contrib = _mixed_blend(scoring, scorers, w, settings)
     clock.lap("score+blend")
     scored = blended  # every candidate's (``blended`` becomes the chosen rows' below)
     chosen = select_tracks(blended, _ArtistKeys(library), threshold=float(cfg.threshold),
@@ -744,6 +741,121 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
     return Recommendations(table=table, reason=reason, weight_factors=factors, short=short,
                            new_candidates=int(np.count_nonzero(new_rows[rows])), blended=scored, **common)
+
+
+def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: str) -> dict:
+    """Why ``track_id`` is, or is not, in ``recs`` (``recommend(scoring, settings)``), JSON-ready:
+    track_id, name, artists, new (not in your playlists, saved or top: None when unknown),
+    on_playlist, rank (its place there), verdict (one code: on_playlist, pinned, not_in_cache,
+    seed, seed_playlist, removed_by_you, blocklist, not_playable, only_ours, known_excluded,
+    duplicate, no_evidence, below_threshold, artist_cap, made_room, outranked), reason (one
+    sentence naming the setting or rule), and for a candidate its score (after the artist mix),
+    place among the candidates by score (1: the best), artist_mix (that factor), contributions
+    (scorer -> share of the score) and why (the top scorer's reason). The rules are asked in the
+    order ``candidate_mask`` applies them; one blend of every candidate (``_mixed_blend``)."""
+    library, table = scoring.library, recs.table
+    out: dict = {"track_id": track_id, "name": None, "artists": None, "new": None, "on_playlist": False,
+                 "rank": None, "verdict": "", "reason": "", "score": None, "place": None,
+                 "candidates": len(scoring.candidates), "artist_mix": None, "contributions": {}, "why": ""}
+    rows = library.track_rows([track_id])
+    if not len(rows):
+        return {**out, "verdict": "not_in_cache",
+                "reason": "not in your cache: neither your library nor a refresh's discovery holds it"}
+    row, tracks = int(rows[0]), library.frames["tracks"]
+    out.update(name=str(tracks["name"].iat[row] or ""), artists=", ".join(str(a) for a in tracks["artist_names"].iat[row]),
+               new=bool(library.derived(("pipeline", "new_rows"), lambda: ~_known(library))[row]))
+    at = scoring.candidates.get_indexer([track_id])[0]
+    if at >= 0:
+        blended, contrib = _mixed_blend(scoring, scoring.scorers, recs.weights, settings)
+        mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
+        values = blended.to_numpy(dtype=float, na_value=np.nan)
+        score = float(values[at])
+        shares = contrib.iloc[at]
+        out.update(score=None if np.isnan(score) else round(score, 6),
+                   place=int(np.count_nonzero(values > score)) + 1 if np.isfinite(score) else None,
+                   artist_mix=None if mixed is None else round(float(mixed.iat[at]), 6),
+                   contributions={k: round(float(v), 6) for k, v in shares.items() if pd.notna(v) and v > 0},
+                   why=str(explain_rows(scoring.scorers, scoring.seeds, contrib.iloc[[at]], mixed).iat[0]))
+    mine = table.index[table["track_id"].astype(str) == track_id]
+    if len(mine):
+        r = table.loc[mine[0]]
+        pinned = bool(r["pinned"])
+        return {**out, "on_playlist": True, "rank": int(r["rank"]), "why": str(r["why"]),
+                "verdict": "pinned" if pinned else "on_playlist",
+                "reason": f"at {int(r['rank'])} of {len(table)}" + (f": {r['why']}, not scored" if pinned else "")}
+    return {**out, **dict(zip(("verdict", "reason"), _left_out(scoring, recs, settings, out, row)))}
+
+
+def _left_out(scoring: Scoring, recs: Recommendations, settings, out: dict, row: int) -> tuple[str, str]:
+    """(verdict, reason) of ``explain_track`` for a track of the library the playlist does not hold."""
+    library, cfg, track_id = scoring.library, settings.blend, out["track_id"]
+    rules = scoring.rules
+    if out["score"] is None and out["place"] is None and scoring.candidates.get_indexer([track_id])[0] < 0:
+        in_playlist = f'in the playlist "{scoring.target}" itself: a --seed-playlist run recommends what it lacks'
+        if track_id in scoring.seeds.index:
+            return ("seed_playlist", in_playlist) if scoring.mode == "playlist" else (
+                "seed", "one of your seeds (a top or recently saved track, seeds.*): the playlist is made from them, "
+                        "never of them")
+        if track_id in rules.get("seed_playlist", ()):
+            return "seed_playlist", in_playlist
+        if track_id in rules.get("removed_by_you", ()):
+            return "removed_by_you", "you removed it from the managed playlist: it is not recommended again"
+        if _blocked(library.frames["tracks"].iloc[[row]], settings)[0]:
+            return "blocklist", "on your blocklist (candidates.blocklist_artists, candidates.blocklist_tracks)"
+        if track_id in rules.get("not_playable", ()):
+            return "not_playable", "Spotify greys it out for you (another release of it may be recommended)"
+        if track_id in rules.get("only_ours", ()):
+            return "only_ours", "only in playlists this tool wrote: its own output is not your taste"
+        if settings.candidates.exclude_known and library.derived(("pipeline", "in_library"),
+                                                                 lambda: _in_library(library))[row]:
+            return "known_excluded", "already in your playlists or saved, and candidates.exclude_known is true"
+        return "duplicate", _duplicate_of(scoring, row)
+    score, threshold, factor = out["score"], float(cfg.threshold), out["artist_mix"] or 1.0
+    if score is None:
+        return "no_evidence", "no scorer found anything linking it to your seeds"
+    # "it scored 0.133 (0.532 before the artist mix, blend.artist_mix: ...)"
+    scored_as = f"it scored {score:.3f}" + ("" if factor >= 1 else (
+        f" ({score / factor:.3f} before blend.artist_mix lowered it: the tracks of an artist beyond its share of "
+        "your seeds are)"))
+    if score < threshold:
+        return "below_threshold", f"{scored_as}, below blend.threshold {threshold:g}"
+    table = recs.table
+    scored = table[~table["pinned"].astype(bool)]
+    keys = _ArtistKeys(library)
+    cap, key = int(cfg.max_per_artist), keys[track_id]
+    same = sum(1 for t in table["track_id"] if keys[str(t)] == key)
+    if cap and same >= cap:
+        return "artist_cap", (f"its artist has {same} {plural(same, 'track')} on the playlist already, as many as "
+                              f"blend.max_per_artist {cap} allows")
+    last = float(scored["score"].min()) if len(scored) else float("nan")
+    share = float(settings.candidates.new_share)
+    if share > 0 and not out["new"] and len(scored) and score > last:
+        return "made_room", (f"a track you know, whose place went to a track new to you: candidates.new_share {share:g} "
+                             "keeps that share of the playlist new")
+    return "outranked", (f"{scored_as}, {out['place']} of the {out['candidates']} candidates; the "
+                         f"playlist holds {int(cfg.max_tracks)} (blend.max_tracks)"
+                         + (f", the last of them scored {last:.3f}" if len(scored) else ""))
+
+
+def _duplicate_of(scoring: Scoring, row: int) -> str:
+    """The reason of a track no rule but the duplicates' kept out: the other release that stands
+    for it (a candidate, or one of your seeds), by its ISRC or its title and first artist."""
+    library = scoring.library
+    candidate = np.zeros(len(library.track_ids), dtype=bool)
+    candidate[scoring.rows] = True
+    seed = isin(library.track_ids_arrow(), [str(t) for t in scoring.seeds.index])
+    for code in library_codes(library):
+        if code[row] < 0:
+            continue
+        for pool, what in ((seed, " (one of your seeds)"), (candidate, "")):
+            others = np.flatnonzero((code == code[row]) & pool)
+            others = others[others != row]
+            if len(others):
+                o = int(others[0])
+                tracks = library.frames["tracks"]
+                return (f"another release of the same song stands for it: {str(tracks['name'].iat[o])!r} - "
+                        f"{', '.join(str(a) for a in tracks['artist_names'].iat[o])}{what}")
+    return "not a candidate: another release of the same song stands for it"
 
 
 def gave_way_to_pins(recs: Recommendations, library: Library, track_ids: Sequence[str], cfg) -> dict[str, str]:
@@ -787,6 +899,22 @@ def _blend(scoring: Scoring, scorers: Mapping[str, object], weights: Mapping[str
     raw = pd.DataFrame({name: scoring.raw[name] if weights.get(name, 0) > 0 else np.full(n, np.nan)
                         for name in scorers}, index=scoring.candidates)
     return blend_scores(raw, weights, method, scoring.normalised)
+
+
+def _mixed_blend(scoring: Scoring, scorers: Mapping[str, object], weights: Mapping[str, float], settings
+                 ) -> tuple[pd.Series, pd.DataFrame]:
+    """``_blend`` of every candidate, then the artist mix, which scales the score and, alike,
+    every contribution to it (its factor the column ``artist_mix`` when it is on: not a scorer,
+    carried to the table, left out of the why)."""
+    blended, contrib = _blend(scoring, scorers, weights, settings.blend.normalisation)
+    mix = ArtistMix.from_settings(settings)
+    if mix.active:
+        factor = mix.factors(blended.to_numpy(dtype=float, na_value=np.nan),
+                             *mix_inputs(scoring.library, scoring.rows, scoring.seeds), int(settings.blend.max_tracks))
+        blended = blended * factor
+        contrib = contrib.mul(factor, axis=0)
+        contrib["artist_mix"] = factor
+    return blended, contrib
 
 
 def _nothing_chosen_reason(blended: pd.Series, n_pinned: int, n_seeds: int, cfg) -> str:

@@ -884,3 +884,34 @@ def test_a_run_that_ends_while_status_reads_the_library_is_not_said_to_have_stop
     out = json.loads(run(["status", "--offline", "--json"], env).stdout)
     assert out["running"] is None and out["cache"]["discovery_unfinished"] is False
     assert out["playlist"]["unfinished"] is False
+
+
+def test_why_says_where_a_track_is_or_which_rule_keeps_it_out_and_writes_nothing(logged_in, tmp_path):
+    from recommender.config import load_settings
+    from recommender.jobs import open_store
+    server, env, cache = logged_in
+    first = json.loads(run(["build-playlist", "--json"], env).stdout)
+    pid = first["playlist_id"]
+    written = server.playlist_track_ids(pid)
+    top = first["tracks"][0]
+    e = json.loads(run(["build-playlist", "--why", top["track_id"], "--json"], env).stdout)
+    assert (e["verdict"], e["rank"], e["why"], e["new"]) == ("on_playlist", 1, top["why"], top["new"]), e
+    assert sum(e["contributions"].values()) == pytest.approx(e["score"], abs=1e-4)
+    library = open_store(load_settings(environ=env)).load_library()
+    seed = str(library.frames["top_tracks"]["track_id"].iloc[0])
+    said = run(["build-playlist", "--why", seed], env)
+    assert said.exit_code == 0 and said.stdout.count("\n") == 1, said.stdout  # one line: no table, no diff
+    assert ": not on the next playlist: one of your seeds" in said.stdout
+    shorter = tmp_path / "three.yaml"  # the small account's candidates all fit in a playlist of 10
+    shorter.write_text("blend:\n  max_tracks: 3\n  min_tracks: 3\n")
+    left = first["tracks"][-1]["track_id"]
+    e = json.loads(run(["build-playlist", "--why", left, "--json", "-c", str(shorter)], env).stdout)
+    assert not e["on_playlist"] and e["verdict"] in ("below_threshold", "artist_cap", "made_room", "outranked"), e
+    assert re.search(r"blend\.\w+|candidates\.new_share", e["reason"]), e["reason"]  # the setting that decided
+    text = run(["build-playlist", "--why", left, "-c", str(shorter)], env).stdout
+    assert "not on the next playlist: " in text and "each scorer's share: " in text and "\n  why: " in text
+    assert server.playlist_track_ids(pid) == written  # a dry run: nothing written
+    refused = run(["build-playlist", "--why", top["track_id"], "--new-playlist"], env)
+    assert refused.exit_code == 2 and "--why" in refused.stderr
+    unknown = run(["build-playlist", "--why", "zzqx qxzz"], env)
+    assert unknown.exit_code == 2 and "no track in " in unknown.stderr and "'zzqx qxzz'" in unknown.stderr

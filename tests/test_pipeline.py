@@ -5,6 +5,7 @@ A small hand-built library and stub scorers whose right answer is known.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import numpy as np
@@ -530,3 +531,74 @@ def test_a_why_is_never_a_share_every_row_has_alike():
     said = explain_rows({"coverage": Says("from the albums of your seeds"), "content": Says("shares artist 'TOTO'")},
                         pd.Series({"s": 1.0}), mixed, mix)
     assert "from the albums of your seeds" not in list(said)
+
+
+# ----- one track's verdict (`build-playlist --why`) ------------------------------------------
+
+@pytest.mark.parametrize("track,verdict,says", [
+    ("d1", "on_playlist", "at 1 of 2"),
+    ("s1", "seed", "one of your seeds"),
+    ("d6", "removed_by_you", "you removed it from the managed playlist"),
+    ("d7", "blocklist", "candidates.blocklist_tracks"),
+    ("d5", "duplicate", "another release of the same song stands for it: 'Seed One' - Alpha (one of your seeds)"),
+    ("d4", "duplicate", "another release of the same song stands for it: 'Chill One' - Delta"),
+    ("zz", "not_in_cache", "not in your cache"),
+    ("o1", "below_threshold", "it scored 0.000, below blend.threshold 0.5"),
+    ("d2", "artist_cap", "its artist has 1 track on the playlist already, as many as blend.max_per_artist 1 allows"),
+    ("q1", "outranked", "it scored 0.500, 4 of the 7 candidates; the playlist holds 2 (blend.max_tracks), the last "
+                        "of them scored 0.875"),
+    ("p3", "no_evidence", "no scorer found anything"),
+])
+def test_explain_track_names_the_place_or_the_one_rule_that_keeps_a_track_out(settings, track, verdict, says):
+    from recommender.pipeline import candidate_scoring, explain_track, recommend
+    s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=2, blend__max_per_artist=1,
+              blend__normalisation="minmax", candidates__new_share=0.0, blend__artist_mix=0.0,
+              candidates__blocklist_tracks=["Skip Me"])
+    content = FixedScorer("content", {"d1": 1.0, "p2": 0.9, "d2": 0.8, "q1": 0.6, "o1": 0.2}, reason="content likes")
+    scoring = candidate_scoring(make_library(), s, exclude=["d6"], now=NOW)
+    recs = recommend(scoring, s, scorers={"content": content})
+    assert recs.track_ids == ["d1", "p2"]
+    e = explain_track(scoring, recs, s, track)
+    assert e["verdict"] == verdict and says in e["reason"], e
+    assert e["on_playlist"] == (verdict == "on_playlist")
+    json.dumps(e)  # JSON-ready: --json prints it as it is
+    if verdict in ("artist_cap", "outranked", "below_threshold", "on_playlist"):  # a scored candidate
+        assert e["contributions"] == ({"content": pytest.approx(e["score"])} if e["score"] else {})
+        assert e["place"] == 1 + sum(1 for t in ("d1", "p2", "d2", "q1", "o1")
+                                     if content.values[t] > content.values[track])
+    else:
+        assert e["score"] is None and e["contributions"] == {}
+    assert e["new"] == {"zz": None, "d1": True, "d2": True, "d4": True, "d5": True, "d6": True,
+                        "d7": True}.get(track, False)
+
+
+def test_explain_track_names_the_artist_mix_that_lowered_a_score_below_the_threshold(settings):
+    # `--why Linger` on the sample library: 0.133 "below blend.threshold", where it scored 0.537
+    # before the artist mix lowered it behind the better tracks of The Cranberries
+    from recommender.pipeline import candidate_scoring, explain_track, recommend
+    s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=1, blend__max_per_artist=0,
+              blend__normalisation="minmax", candidates__new_share=0.0, blend__artist_mix=0.8)
+    content = FixedScorer("content", {"p1": 1.0, "p2": 0.95, "q1": 0.0})  # p1, p2: the same artist, no seed's
+    scoring = candidate_scoring(make_library(), s, now=NOW)
+    recs = recommend(scoring, s, scorers={"content": content})
+    e = explain_track(scoring, recs, s, "p2")
+    assert e["verdict"] == "below_threshold" and e["artist_mix"] < 1, e
+    assert f"({e['score'] / e['artist_mix']:.3f} before blend.artist_mix lowered it" in e["reason"], e["reason"]
+
+
+def test_explain_track_in_playlist_mode_names_the_seed_playlist(settings):
+    from recommender.pipeline import candidate_scoring, explain_track, recommend
+    scoring = candidate_scoring(make_library(), settings, seed_playlist="chill vibes", now=NOW)
+    recs = recommend(scoring, settings, scorers={"content": FixedScorer("content", {"d1": 1.0})})
+    e = explain_track(scoring, recs, settings, "p2")
+    assert e["verdict"] == "seed_playlist" and 'in the playlist "Chill Vibes" itself' in e["reason"], e
+
+
+def test_explain_track_says_a_pinned_track_is_pinned_not_scored(settings):
+    from recommender.pipeline import candidate_scoring, explain_track, recommend
+    scoring = candidate_scoring(make_library(), settings, pinned=["p1", "p2"], new_pins=["p2"], now=NOW)
+    recs = recommend(scoring, settings, scorers={"content": FixedScorer("content", {"d1": 1.0, "d2": 0.5})})
+    kept, pinned = (explain_track(scoring, recs, settings, t) for t in ("p1", "p2"))
+    assert (kept["verdict"], kept["rank"], kept["score"]) == ("pinned", 1, None)
+    assert kept["reason"] == f"at 1 of {len(recs.table)}: kept by you, not scored"
+    assert pinned["reason"] == f"at 2 of {len(recs.table)}: pinned by you, not scored"
