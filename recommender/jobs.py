@@ -672,11 +672,12 @@ def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
         return _build_basis(held, settings, gateway, dry_run=True)
 
 
-def dry_run_with(basis: BuildBasis, settings) -> BuildResult:
+def dry_run_with(basis: BuildBasis, settings, explain: str | None = None, where=None) -> BuildResult:
     """``build_playlist(settings, dry_run=True)`` from a ``basis`` made with the same settings
-    but (perhaps) other weights or ``candidates.new_share``: the same result."""
+    but (perhaps) other weights or ``candidates.new_share``: the same result. ``explain``,
+    ``where``: as ``build_playlist``'s (`--why`; the web app's Search page)."""
     started = time.monotonic()
-    result = _finish_build(basis, settings, dry_run=True, new_playlist=False)
+    result = _finish_build(basis, settings, dry_run=True, new_playlist=False, explain=explain, where=where)
     result.seconds = time.monotonic() - started
     return result
 

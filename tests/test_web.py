@@ -156,6 +156,11 @@ class StubContext:
     def similar(self, text):
         raise LockHeld("nothing")
 
+    def why(self, text):
+        if text == "gone":
+            raise UsageError("no track in your cache matches 'gone'")
+        return {"track_id": text, "on_playlist": False, "reason": HOSTILE[0], "why": ""}
+
     def track_title(self, text):
         return f"{HOSTILE[0]} - {HOSTILE[1]} \u202eevil" if text == "t1" else None  # t1: a track's id (a link's)
 
@@ -255,7 +260,7 @@ def session(server):
 
 
 PAGES = ["/next", "/weights", "/discovery", "/map", "/moods", "/search", "/similar", "/runs"]
-APIS = ["/api/search?q=x", "/api/similar?track=x", "/api/moods?mood=happy"]
+APIS = ["/api/search?q=x", "/api/similar?track=x", "/api/why?track=x", "/api/moods?mood=happy"]
 
 
 def test_bind_is_loopback_only():
@@ -595,6 +600,14 @@ def test_api_errors_are_json_with_exit_code(session, server):
     _, _, base = server
     r = session.get(base + "/api/similar?track=x", timeout=10)
     assert r.status_code == 400 and r.json()["exit_code"] == 6
+
+
+def test_why_answers_the_track_asked_as_json_and_an_unknown_one_as_its_one_line_error(session, server):
+    _, _, base = server
+    r = session.get(base + "/api/why?track=t%201", timeout=10)
+    assert r.status_code == 200 and r.json()["track_id"] == "t 1" and r.json()["reason"] == HOSTILE[0]
+    bad = session.get(base + "/api/why?track=gone", timeout=10)
+    assert bad.status_code == 400 and bad.json()["exit_code"] == 2 and "'gone'" in bad.json()["error"], bad.json()
 
 
 def test_a_bug_behind_an_api_endpoint_is_a_json_error(session, server):

@@ -688,6 +688,32 @@ def test_search_and_similar_as_you_type(page, demo):
     assert page.problems == []
 
 
+def test_a_search_results_why_says_its_place_on_the_next_playlist_or_what_keeps_it_out(page, demo):
+    """`build-playlist --why` on the Search page: a result's "why" shows under it its place on the
+    Next playlist, or the rule or setting that keeps it out; a second click hides it."""
+    page.goto(demo["base"] + "/next")
+    top = page.locator("#next-table tbody tr").first.locator("td.track .name").inner_text()
+    page.goto(demo["base"] + "/search")
+    for query, starts in ((top, "on the next playlist at 1 of "), ("cranberries", "")):
+        page.fill("#q", "")  # the last query's results gone first: a click is on this query's
+        expect(page.locator("#results tbody tr")).to_have_count(0)
+        page.fill("#q", query)
+        row = page.locator("#results tbody tr").first
+        expect(row).to_contain_text(query, ignore_case=True)
+        button = row.locator("button.why")
+        button.click()
+        answer = page.locator("#results tr.why-row td")
+        answer.filter(has_text="next playlist").wait_for()
+        said = answer.inner_text()
+        assert said.startswith(starts or ("on the next playlist at ", "not on the next playlist: ")), said
+        assert button.get_attribute("aria-expanded") == "true"
+        assert_safe(page)
+        button.click()
+        expect(page.locator("#results tr.why-row")).to_have_count(0)
+        assert button.get_attribute("aria-expanded") == "false"
+    assert page.problems == []
+
+
 def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     page.goto(demo["base"] + "/runs")
     assert "build-playlist (web)" in page.inner_text("#runs")

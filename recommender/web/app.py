@@ -436,19 +436,15 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     async def api_export(request: Request) -> Response:
         return await json_action(request, lambda b: ctx.export_cluster(whole(b.get("cluster"), "cluster")))
 
-    async def api_search(request: Request) -> Response:
-        try:
-            out = await run_in_threadpool(ctx.search, request.query_params.get("q", ""))
-        except RecommenderError as exc:
-            return error_json(exc)
-        return JSONResponse(out)
-
-    async def api_similar(request: Request) -> Response:
-        try:
-            out = await run_in_threadpool(ctx.similar, request.query_params.get("track", ""))
-        except RecommenderError as exc:
-            return error_json(exc)
-        return JSONResponse(out)
+    def asked(method: str, param: str):
+        """An endpoint answering ``ctx.<method>(the query's param)`` as JSON (an error: ``error_json``)."""
+        async def endpoint(request: Request) -> Response:
+            try:
+                out = await run_in_threadpool(getattr(ctx, method), request.query_params.get(param, ""))
+            except RecommenderError as exc:
+                return error_json(exc)
+            return JSONResponse(out)
+        return endpoint
 
     async def api_moods(request: Request) -> Response:
         q = request.query_params
@@ -467,7 +463,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         Route("/api/weights/preview", api_weights_preview, methods=["POST"]),
         Route("/api/weights/save", api_weights_save, methods=["POST"]),
         Route("/api/discovery/save", api_discovery_save, methods=["POST"]),
-        Route("/api/search", api_search), Route("/api/similar", api_similar), Route("/api/moods", api_moods),
+        Route("/api/search", asked("search", "q")), Route("/api/similar", asked("similar", "track")),
+        Route("/api/why", asked("why", "track")),
+        Route("/api/moods", api_moods),
         Route("/api/map/export", api_export, methods=["POST"]),
         Route("/api/moods/export", api_mood_export, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -864,6 +864,16 @@ class WebContext:
                             "shares": {n: _num(r[n]) for n in names}, "why": str(r["why"])}
                            for r in df.to_dict("records")]}
 
+    def why(self, text: str) -> dict[str, Any]:
+        """The Search page's "why" of one track (`build-playlist --why`, ``pipeline.explain_track``):
+        its place on the Next playlist, or the rule or setting that keeps it out, from the basis
+        the Next page keeps (no second scoring of the library)."""
+        from ..explore import CACHE, DEMO
+        where = (DEMO if self.demo else CACHE)._replace(search="the Search page")
+        settings = self.settings
+        return self._dry_run(settings, use=lambda basis: jobs.dry_run_with(basis, settings, explain=text,
+                                                                           where=where).explained)[1]
+
     def track_title(self, text: str) -> str | None:
         """"Name - Artists" of the track a Spotify id, URI or link names, as the Similar page's box
         shows it (a Search result's link opens the page with the id, which the box showed bare);

@@ -658,12 +658,39 @@ function initSearch() {
       const lc = el("td", { class: "link" });
       lc.appendChild(el("a", { href: "/similar?track=" + encodeURIComponent(t.track_id),
                                "aria-label": visibleText(`similar to ${t.name} - ${t.artists}`) }, "similar"));
+      const why = el("button", { type: "button", class: "why", "aria-expanded": "false",
+                                 "aria-label": visibleText(`why ${t.name} - ${t.artists} is or is not on the next playlist`) }, "why");
+      why.addEventListener("click", () => explainTrack(tr, t.track_id, why));
+      lc.append(" ", why);
       tr.append(trackCell(t), el("td", { class: "album" }, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
       body.appendChild(tr);
     }
     // as `recommend search` says it ("0 tracks" over an empty table read like a broken page)
     return out.tracks.length ? tracksText(out.tracks.length) : `No match for "${out.query}" (nothing scored ${out.min_score} or more)`;
   }, () => body.replaceChildren());
+}
+
+// A Search row's "why" (`build-playlist --why`): under the row, its place on the next playlist or
+// the rule or setting that keeps it out, and its top scorer's reason; a second click hides it
+async function explainTrack(tr, trackId, button) {
+  const shown = tr.nextElementSibling;
+  if (shown && shown.classList.contains("why-row")) {
+    shown.remove();
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const cell = el("td", { colspan: String(tr.cells.length), class: "why", role: "status" }, "…");
+  const row = el("tr", { class: "why-row" });
+  row.appendChild(cell);
+  tr.after(row);
+  button.setAttribute("aria-expanded", "true");
+  try {
+    const e = await getJSON("/api/why?track=" + encodeURIComponent(trackId));
+    cell.textContent = visibleText((e.on_playlist ? "on the next playlist " : "not on the next playlist: ") + e.reason
+                                   + (e.why ? " · why: " + e.why : ""));
+  } catch (err) {
+    cell.textContent = visibleText(err.message);
+  }
 }
 
 // the colour of each scorer in the share bars, as the Next page's legend says them
