@@ -790,7 +790,7 @@ def _left_out(scoring: Scoring, recs: Recommendations, settings, out: dict, row:
     """(verdict, reason) of ``explain_track`` for a track of the library the playlist does not hold."""
     library, cfg, track_id = scoring.library, settings.blend, out["track_id"]
     rules = scoring.rules
-    if out["score"] is None and out["place"] is None and scoring.candidates.get_indexer([track_id])[0] < 0:
+    if scoring.candidates.get_indexer([track_id])[0] < 0:  # a rule of ``candidate_mask`` kept it out
         in_playlist = f'in the playlist "{scoring.target}" itself: a --seed-playlist run recommends what it lacks'
         if track_id in scoring.seeds.index:
             return ("seed_playlist", in_playlist) if scoring.mode == "playlist" else (
