@@ -1024,7 +1024,7 @@ def _record(settings, command_name: str, exit_code: int, started: float, **summa
 
 @command("build-playlist", record=True, examples=(
     "recommend build-playlist --demo", "recommend build-playlist --dry-run",
-    "recommend build-playlist --demo --seed-playlist 'Alex Workout'"))
+    "recommend build-playlist --demo --seed-playlist 'Alex Workout'", "recommend build-playlist --demo --why Linger"))
 def build_playlist_cmd(
     config: ConfigOpt = None, quiet: QuietOpt = False, no_input: NoInputOpt = False, as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
