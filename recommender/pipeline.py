@@ -853,8 +853,12 @@ def _duplicate_of(scoring: Scoring, row: int) -> str:
             if len(others):
                 o = int(others[0])
                 tracks = library.frames["tracks"]
+                # its album too, where the two share a name: "'The Hum - Short Edit' ... stands for it" named neither
+                album = tracks["album_name"].iat[o] if "album_name" in tracks else None
+                on = (f" on {str(album)!r}" if isinstance(album, str) and album
+                      and album != tracks["album_name"].iat[row] else "")
                 return (f"another release of the same song stands for it: {str(tracks['name'].iat[o])!r} - "
-                        f"{', '.join(str(a) for a in tracks['artist_names'].iat[o])}{what}")
+                        f"{', '.join(str(a) for a in tracks['artist_names'].iat[o])}{on}{what}")
     return "not a candidate: another release of the same song stands for it"
 
 

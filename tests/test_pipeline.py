@@ -602,3 +602,18 @@ def test_explain_track_says_a_pinned_track_is_pinned_not_scored(settings):
     assert (kept["verdict"], kept["rank"], kept["score"]) == ("pinned", 1, None)
     assert kept["reason"] == f"at 1 of {len(recs.table)}: kept by you, not scored"
     assert pinned["reason"] == f"at 2 of {len(recs.table)}: pinned by you, not scored"
+
+
+def test_explain_track_names_the_album_of_the_release_that_stands_for_a_duplicate(settings):
+    # "another release of the same song stands for it: 'Zombie' - The Cranberries" named a release
+    # of the very name the user asked about: which one stands for it is its album
+    from recommender.pipeline import candidate_scoring, explain_track, recommend
+    lib = make_library()
+    tracks = lib.frames["tracks"].assign(album_name=lambda f: f["track_id"].map({"s1": "First Album",
+                                                                                  "d5": "Greatest Hits"}))
+    lib = lib.replace(tracks=tracks)
+    scoring = candidate_scoring(lib, settings, now=NOW)
+    recs = recommend(scoring, settings, scorers={"content": FixedScorer("content", {"d1": 1.0})})
+    e = explain_track(scoring, recs, settings, "d5")
+    assert e["reason"] == ("another release of the same song stands for it: 'Seed One' - Alpha on 'First Album' "
+                           "(one of your seeds)"), e["reason"]
