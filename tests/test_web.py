@@ -454,7 +454,9 @@ def test_next_page_shows_names_as_text(session, server):
     assert '<ul class="removed" aria-labelledby="removed-title"><li><bdi>&#34;&gt;&lt;img src=x onerror=&#34;' \
            'window.__pwned=2&#34;&gt;</bdi> - <bdi>plain \\u202eevil</bdi> <span class="muted gave-way">(made room ' \
            'for your pinned <bdi>&lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt;</bdi>: ' \
-           '<code>blend.max_per_artist</code> caps the tracks per artist)</span></li></ul>' in html
+           '<code>blend.max_per_artist</code> caps the tracks per artist)</span> <button type="button" class="why" ' \
+           'data-track="t9" aria-expanded="false" aria-label="why &#34;&gt;&lt;img src=x onerror=&#34;' \
+           'window.__pwned=2&#34;&gt; leaves the playlist">why</button></li></ul>' in html
     # a score the artist mix lowered shows its factor, and the legend says what it is
     assert re.search(r'title="lowered by the artist mix \(blend.artist_mix\)">&times;0\.95</span>', html)
     assert "&times;0.997</span>" in html  # lowered a little: it read "×1.00" beside "lowered by the artist mix"

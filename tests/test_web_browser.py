@@ -251,6 +251,30 @@ def test_a_removal_is_undone_from_its_message(page, demo):
     assert page.problems == []
 
 
+def test_a_removed_tracks_why_says_what_keeps_it_off_the_next_playlist(page, demo):
+    """The Next page's Removed list named the tracks leaving the playlist and (but for a pin's) no
+    reason: each has a "why" now, as `build-playlist --why` says it."""
+    page.goto(demo["base"] + "/next")
+    row = page.locator("#next-table tbody tr").nth(5)
+    track = row.get_attribute("data-track")
+    row.locator("button[value=remove]").click()
+    page.wait_for_selector("#undo-remove")
+    gone = page.locator("ul.removed li").filter(has=page.locator(f'button.why[data-track="{track}"]'))
+    button = gone.locator("button.why")
+    button.click()
+    gone.locator(".why-answer", has_text="next playlist").wait_for()
+    assert gone.locator(".why-answer").inner_text() == (
+        "not on the next playlist: you removed it from the managed playlist: it is not recommended again")
+    assert button.get_attribute("aria-expanded") == "true"
+    button.click()
+    expect(gone.locator(".why-answer")).to_have_count(0)
+    with page.expect_navigation(wait_until="load"):
+        page.locator("#undo-remove button").click()
+    assert page.locator(f'#next-table tbody tr[data-track="{track}"]').count() == 1
+    assert_safe(page)
+    assert page.problems == []
+
+
 def test_on_a_phone_the_steered_rows_buttons_are_not_under_the_message(page, demo):
     """At 360 x 640 a steer's message is three lines or more (the block's names the config file):
     the focused button, 7em below the top, sat under it, and so did the buttons Shift+Tab went to."""

@@ -271,9 +271,9 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         def parts(ids: list[str]) -> list[tuple[str, str]]:
             return [shown.get(t, (t, "")) for t in ids]
         # a removed track that made room for a pin of its artist says so (blend.max_per_artist): it left unexplained
-        diff = {"added": parts(result.added_ids), "kept": result.kept,
+        diff = {"added": parts(result.added_ids), "kept": result.kept,  # removed: (name, artists, pin, its id: its "why")
                 "removed": [(*shown.get(t, (t, "")), shown.get(result.gave_way[t], (result.gave_way[t], ""))[0]
-                             if t in result.gave_way else "") for t in result.removed_ids]}
+                             if t in result.gave_way else "", t) for t in result.removed_ids]}
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
         # what the dry run noted (the managed playlist gone and a new one to be made, a damaged cache

@@ -168,6 +168,15 @@ function initNext() {
   if (new URLSearchParams(window.location.search).has("msg")) history.replaceState(null, "", "/next" + window.location.hash);
   const published = document.getElementById("published");
   if (published && window.location.hash === "#published") published.focus();  // its outcome is read out
+  // a removed track's "why": what keeps it off the next playlist, under its name
+  for (const b of document.querySelectorAll("ul.removed button.why")) {
+    const li = b.closest("li");
+    b.addEventListener("click", () => explainTrack(b.dataset.track, b, () => li.querySelector(".why-answer"), () => {
+      const box = el("div", { class: "why-answer", role: "status" });
+      li.appendChild(box);
+      return [box, box];
+    }));
+  }
   const form = document.querySelector("form.publish");
   if (!form) return;
   form.addEventListener("submit", (e) => {
@@ -660,7 +669,14 @@ function initSearch() {
                                "aria-label": visibleText(`similar to ${t.name} - ${t.artists}`) }, "similar"));
       const why = el("button", { type: "button", class: "why", "aria-expanded": "false",
                                  "aria-label": visibleText(`why ${t.name} - ${t.artists} is or is not on the next playlist`) }, "why");
-      why.addEventListener("click", () => explainTrack(tr, t.track_id, why));
+      const answer = () => (tr.nextElementSibling && tr.nextElementSibling.classList.contains("why-row") ? tr.nextElementSibling : null);
+      why.addEventListener("click", () => explainTrack(t.track_id, why, answer, () => {
+        const cell = el("td", { colspan: String(tr.cells.length), class: "why", role: "status" });
+        const row = el("tr", { class: "why-row" });
+        row.appendChild(cell);
+        tr.after(row);
+        return [row, cell];
+      }));
       lc.append(" ", why);
       tr.append(trackCell(t), el("td", { class: "album" }, t.album), el("td", { class: "num" }, fmt(t.score)), lc);
       body.appendChild(tr);
@@ -670,19 +686,19 @@ function initSearch() {
   }, () => body.replaceChildren());
 }
 
-// A Search row's "why" (`build-playlist --why`): under the row, its place on the next playlist or
-// the rule or setting that keeps it out, and its top scorer's reason; a second click hides it
-async function explainTrack(tr, trackId, button) {
-  const shown = tr.nextElementSibling;
-  if (shown && shown.classList.contains("why-row")) {
-    shown.remove();
+// A track's "why" (`build-playlist --why`; a Search row's, a removed track's on the Next page): its
+// place on the next playlist or the rule or setting that keeps it out, and its top scorer's
+// reason; a second click hides it. ``shown()``: the answer on the page, or null; ``make()``: puts
+// an answer on the page, returning [what a second click removes, what holds the text]
+async function explainTrack(trackId, button, shown, make) {
+  const old = shown();
+  if (old) {
+    old.remove();
     button.setAttribute("aria-expanded", "false");
     return;
   }
-  const cell = el("td", { colspan: String(tr.cells.length), class: "why", role: "status" }, "…");
-  const row = el("tr", { class: "why-row" });
-  row.appendChild(cell);
-  tr.after(row);
+  const [, cell] = make();
+  cell.textContent = "…";
   button.setAttribute("aria-expanded", "true");
   try {
     const e = await getJSON("/api/why?track=" + encodeURIComponent(trackId));
