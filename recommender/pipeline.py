@@ -387,7 +387,7 @@ def candidate_mask(library: Library, settings, seeds: pd.Series, *, exclude: Ite
     grey_mask = isin(ids_arrow, [str(t) for t in unplayable]) & ~seed_mask & ~pinned_mask & ~removed_mask
     ours_mask = isin(ids_arrow, [str(t) for t in only_ours]) & ~seed_mask & ~pinned_mask & ~removed_mask & ~grey_mask
     blocked = _blocked(tracks, settings, lambda col: library.list_arrow("tracks", col)) & ~seed_mask
-    in_library = library.derived(("pipeline", "in_library"), lambda: _in_library(library))
+    in_library = _in_library_rows(library)
     banned = seed_mask | removed_mask | pinned_mask | blocked
     alive_pre = ~banned & ~grey_mask & ~ours_mask
     if settings.candidates.exclude_known:
@@ -706,7 +706,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
         table = _table(library, pinned[: settings.blend.max_tracks], set(pinned),
                        pd.Series(dtype=float), pd.DataFrame(), pd.Series(dtype=object), names, new_pins=scoring.new_pins)
         if len(table):
-            _mark_sources(library, table, library.derived(("pipeline", "new_rows"), lambda: ~_known(library)),
+            _mark_sources(library, table, _new_rows(library),
                           seeds, scoring.mode == "playlist")
         return Recommendations(table=table, reason=reason, **common)
 
@@ -722,7 +722,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
                            min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
                            max_per_artist=int(cfg.max_per_artist), pinned=pinned)
     pinned_set = set(pinned)
-    new_rows = library.derived(("pipeline", "new_rows"), lambda: ~_known(library))
+    new_rows = _new_rows(library)
     share = float(settings.candidates.new_share)
     selected = chosen
     if share > 0:
@@ -761,9 +761,9 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
     if not len(rows):
         return {**out, "verdict": "not_in_cache",
                 "reason": "not in your cache: neither your library nor a refresh's discovery holds it"}
-    row, tracks = int(rows[0]), library.frames["tracks"]
-    out.update(name=str(tracks["name"].iat[row] or ""), artists=", ".join(str(a) for a in tracks["artist_names"].iat[row]),
-               new=bool(library.derived(("pipeline", "new_rows"), lambda: ~_known(library))[row]))
+    row = int(rows[0])
+    name, artists = _name_and_artists(library, row)
+    out.update(name=name, artists=artists, new=bool(_new_rows(library)[row]))
     at = scoring.candidates.get_indexer([track_id])[0]
     if at >= 0:
         blended, contrib = _mixed_blend(scoring, scoring.scorers, recs.weights, settings)
@@ -806,8 +806,7 @@ def _left_out(scoring: Scoring, recs: Recommendations, settings, out: dict, row:
             return "not_playable", "Spotify greys it out for you (another release of it may be recommended)"
         if track_id in rules.get("only_ours", ()):
             return "only_ours", "only in playlists this tool wrote: its own output is not your taste"
-        if settings.candidates.exclude_known and library.derived(("pipeline", "in_library"),
-                                                                 lambda: _in_library(library))[row]:
+        if settings.candidates.exclude_known and _in_library_rows(library)[row]:
             return "known_excluded", "already in your playlists or saved, and candidates.exclude_known is true"
         return "duplicate", _duplicate_of(scoring, row)
     score, threshold, factor = out["score"], float(cfg.threshold), out["artist_mix"] or 1.0
@@ -837,6 +836,12 @@ def _left_out(scoring: Scoring, recs: Recommendations, settings, out: dict, row:
                          + (f", the last of them scored {last:.3f}" if len(scored) else ""))
 
 
+def _name_and_artists(library: Library, row: int) -> tuple[str, str]:
+    """The track at ``row``: its name and its artists joined by ", " (as the table shows them)."""
+    tracks = library.frames["tracks"]
+    return str(tracks["name"].iat[row] or ""), ", ".join(str(a) for a in tracks["artist_names"].iat[row])
+
+
 def _duplicate_of(scoring: Scoring, row: int) -> str:
     """The reason of a track no rule but the duplicates' kept out: the other release that stands
     for it (a candidate, or one of your seeds), by its ISRC or its title and first artist."""
@@ -857,8 +862,8 @@ def _duplicate_of(scoring: Scoring, row: int) -> str:
                 album = tracks["album_name"].iat[o] if "album_name" in tracks else None
                 on = (f" on {str(album)!r}" if isinstance(album, str) and album
                       and album != tracks["album_name"].iat[row] else "")
-                return (f"another release of the same song stands for it: {str(tracks['name'].iat[o])!r} - "
-                        f"{', '.join(str(a) for a in tracks['artist_names'].iat[o])}{on}{what}")
+                name, artists = _name_and_artists(library, o)
+                return f"another release of the same song stands for it: {name!r} - {artists}{on}{what}"
     return "not a candidate: another release of the same song stands for it"
 
 
@@ -999,6 +1004,16 @@ def source_why(source: str, seed: str, scorer_why: str) -> str:
         return scorer_why
     evidence = template.format(seed=seed)
     return f"{evidence}{WHY_JOIN}{scorer_why}" if scorer_why else evidence
+
+
+def _new_rows(library: Library) -> np.ndarray:
+    """Bool per track row: new to you (not ``_known``), built once per Library."""
+    return library.derived(("pipeline", "new_rows"), lambda: ~_known(library))
+
+
+def _in_library_rows(library: Library) -> np.ndarray:
+    """``_in_library``, built once per Library."""
+    return library.derived(("pipeline", "in_library"), lambda: _in_library(library))
 
 
 def _known(library: Library) -> np.ndarray:

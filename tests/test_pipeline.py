@@ -15,7 +15,8 @@ import pytest
 from recommender.config import load_settings
 from recommender.errors import NotEnoughData, UsageError
 from recommender.library import Library
-from recommender.pipeline import build_recommendations, dedupe_codes, find_candidates, taste_seeds
+from recommender.pipeline import (build_recommendations, candidate_scoring, dedupe_codes, explain_track,
+                                  find_candidates, recommend, taste_seeds)
 from recommender.scorers.base import Scorer
 from recommender.titles import normalise_title
 from deprecation_marks import DEPRECATIONS_OF_OURS
@@ -535,6 +536,14 @@ def test_a_why_is_never_a_share_every_row_has_alike():
 
 # ----- one track's verdict (`build-playlist --why`) ------------------------------------------
 
+def explain(settings, tracks, scores, library=None, **scoring_kw):
+    """``explain_track`` of each of ``tracks`` after one run on ``library`` (``make_library()``) with a
+    content scorer giving ``scores`` (its ``recs`` too, for what the run chose)."""
+    scoring = candidate_scoring(library or make_library(), settings, now=NOW, **scoring_kw)
+    recs = recommend(scoring, settings, scorers={"content": FixedScorer("content", scores, reason="content likes")})
+    return recs, [explain_track(scoring, recs, settings, t) for t in tracks]
+
+
 @pytest.mark.parametrize("track,verdict,says", [
     ("d1", "on_playlist", "at 1 of 2"),
     ("s1", "seed", "one of your seeds"),
@@ -550,22 +559,18 @@ def test_a_why_is_never_a_share_every_row_has_alike():
     ("p3", "no_evidence", "no scorer found anything"),
 ])
 def test_explain_track_names_the_place_or_the_one_rule_that_keeps_a_track_out(settings, track, verdict, says):
-    from recommender.pipeline import candidate_scoring, explain_track, recommend
     s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=2, blend__max_per_artist=1,
               blend__normalisation="minmax", candidates__new_share=0.0, blend__artist_mix=0.0,
               candidates__blocklist_tracks=["Skip Me"])
-    content = FixedScorer("content", {"d1": 1.0, "p2": 0.9, "d2": 0.8, "q1": 0.6, "o1": 0.2}, reason="content likes")
-    scoring = candidate_scoring(make_library(), s, exclude=["d6"], now=NOW)
-    recs = recommend(scoring, s, scorers={"content": content})
+    scores = {"d1": 1.0, "p2": 0.9, "d2": 0.8, "q1": 0.6, "o1": 0.2}
+    recs, (e,) = explain(s, [track], scores, exclude=["d6"])
     assert recs.track_ids == ["d1", "p2"]
-    e = explain_track(scoring, recs, s, track)
     assert e["verdict"] == verdict and says in e["reason"], e
     assert e["on_playlist"] == (verdict == "on_playlist")
     json.dumps(e)  # JSON-ready: --json prints it as it is
     if verdict in ("artist_cap", "outranked", "below_threshold", "on_playlist"):  # a scored candidate
         assert e["contributions"] == ({"content": pytest.approx(e["score"])} if e["score"] else {})
-        assert e["place"] == 1 + sum(1 for t in ("d1", "p2", "d2", "q1", "o1")
-                                     if content.values[t] > content.values[track])
+        assert e["place"] == 1 + sum(1 for t in scores if scores[t] > scores[track])
     else:
         assert e["score"] is None and e["contributions"] == {}
     assert e["new"] == {"zz": None, "d1": True, "d2": True, "d4": True, "d5": True, "d6": True,
@@ -575,30 +580,20 @@ def test_explain_track_names_the_place_or_the_one_rule_that_keeps_a_track_out(se
 def test_explain_track_names_the_artist_mix_that_lowered_a_score_below_the_threshold(settings):
     # `--why Linger` on the sample library: 0.133 "below blend.threshold", where it scored 0.537
     # before the artist mix lowered it behind the better tracks of The Cranberries
-    from recommender.pipeline import candidate_scoring, explain_track, recommend
     s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=1, blend__max_per_artist=0,
               blend__normalisation="minmax", candidates__new_share=0.0, blend__artist_mix=0.8)
-    content = FixedScorer("content", {"p1": 1.0, "p2": 0.95, "q1": 0.0})  # p1, p2: the same artist, no seed's
-    scoring = candidate_scoring(make_library(), s, now=NOW)
-    recs = recommend(scoring, s, scorers={"content": content})
-    e = explain_track(scoring, recs, s, "p2")
+    _, (e,) = explain(s, ["p2"], {"p1": 1.0, "p2": 0.95, "q1": 0.0})  # p1, p2: the same artist, no seed's
     assert e["verdict"] == "below_threshold" and e["artist_mix"] < 1, e
     assert f"({e['score'] / e['artist_mix']:.3f} before blend.artist_mix lowered it" in e["reason"], e["reason"]
 
 
 def test_explain_track_in_playlist_mode_names_the_seed_playlist(settings):
-    from recommender.pipeline import candidate_scoring, explain_track, recommend
-    scoring = candidate_scoring(make_library(), settings, seed_playlist="chill vibes", now=NOW)
-    recs = recommend(scoring, settings, scorers={"content": FixedScorer("content", {"d1": 1.0})})
-    e = explain_track(scoring, recs, settings, "p2")
+    _, (e,) = explain(settings, ["p2"], {"d1": 1.0}, seed_playlist="chill vibes")
     assert e["verdict"] == "seed_playlist" and 'in the playlist "Chill Vibes" itself' in e["reason"], e
 
 
 def test_explain_track_says_a_pinned_track_is_pinned_not_scored(settings):
-    from recommender.pipeline import candidate_scoring, explain_track, recommend
-    scoring = candidate_scoring(make_library(), settings, pinned=["p1", "p2"], new_pins=["p2"], now=NOW)
-    recs = recommend(scoring, settings, scorers={"content": FixedScorer("content", {"d1": 1.0, "d2": 0.5})})
-    kept, pinned = (explain_track(scoring, recs, settings, t) for t in ("p1", "p2"))
+    recs, (kept, pinned) = explain(settings, ["p1", "p2"], {"d1": 1.0, "d2": 0.5}, pinned=["p1", "p2"], new_pins=["p2"])
     assert (kept["verdict"], kept["rank"], kept["score"]) == ("pinned", 1, None)
     assert kept["reason"] == f"at 1 of {len(recs.table)}: kept by you, not scored"
     assert pinned["reason"] == f"at 2 of {len(recs.table)}: pinned by you, not scored"
@@ -607,13 +602,10 @@ def test_explain_track_says_a_pinned_track_is_pinned_not_scored(settings):
 def test_explain_track_names_the_album_of_the_release_that_stands_for_a_duplicate(settings):
     # "another release of the same song stands for it: 'Zombie' - The Cranberries" named a release
     # of the very name the user asked about: which one stands for it is its album
-    from recommender.pipeline import candidate_scoring, explain_track, recommend
     lib = make_library()
     tracks = lib.frames["tracks"].assign(album_name=lambda f: f["track_id"].map({"s1": "First Album",
                                                                                   "d5": "Greatest Hits"}))
     lib = lib.replace(tracks=tracks)
-    scoring = candidate_scoring(lib, settings, now=NOW)
-    recs = recommend(scoring, settings, scorers={"content": FixedScorer("content", {"d1": 1.0})})
-    e = explain_track(scoring, recs, settings, "d5")
+    _, (e,) = explain(settings, ["d5"], {"d1": 1.0}, library=lib)
     assert e["reason"] == ("another release of the same song stands for it: 'Seed One' - Alpha on 'First Album' "
                            "(one of your seeds)"), e["reason"]
