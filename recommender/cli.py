@@ -1158,7 +1158,8 @@ def _print_build(result, held, limit: int | None = None) -> None:
         for label, ids in (("would add", result.added_ids), ("would remove", result.removed_ids)):
             if ids:
                 shown = "; ".join(result.labels.get(t, t) for t in ids[:8])
-                console.print(f"{label} {len(ids)}: {shown}{' ...' if len(ids) > 8 else ''}")
+                why = _removed_counts(result.why_removed) if ids is result.removed_ids else ""
+                console.print(f"{label} {len(ids)}{why}: {shown}{' ...' if len(ids) > 8 else ''}")
     add, remove, keep = ("would add", "remove", "keep") if result.dry_run else ("added", "removed", "kept")
     where = result.playlist_id or "(a new playlist)"
     n_new = int(result.table["new"].sum()) if "new" in result.table else 0
@@ -1193,6 +1194,18 @@ def _print_build(result, held, limit: int | None = None) -> None:
         for i, t in enumerate(held[:10], 1):
             listing.add_row(f"{i:>3}.", terminal_safe(f"{t['name']} - {t['artists']}"))
         console.print(listing)
+
+
+def _removed_counts(why_removed: dict[str, tuple[str, str]]) -> str:
+    """" (11 outranked, 4 made room for tracks new to you ...; --why TRACK says more)": the dry
+    run's leaving tracks counted by what keeps them off, the commonest first; "" for none."""
+    from collections import Counter
+    from .pipeline import LEFT_OUT_WORDS
+    counts = Counter(v for v, _ in why_removed.values())
+    if not counts:
+        return ""
+    parts = [f"{n} {LEFT_OUT_WORDS.get(v, v)}" for v, n in sorted(counts.items(), key=lambda c: (-c[1], c[0]))]
+    return f" ({', '.join(parts)}; --why TRACK says more)"
 
 
 def _background_enrich(settings, notice) -> None:

@@ -385,6 +385,9 @@ class BuildResult:
     # the playlist keeps the order it had, not the table's: no track moved more than publish.DRIFT_PLACES
     order_kept: bool = False
     explained: dict[str, Any] | None = None  # `build-playlist --why TRACK`: ``pipeline.explain_track``'s answer
+    # a dry run's: a track leaving the playlist (not for a pin: ``gave_way``) -> (verdict, reason) of
+    # ``pipeline.explain_track``: what keeps it off the next playlist
+    why_removed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def contributions(self) -> dict[str, str]:
@@ -441,7 +444,8 @@ class BuildResult:
                 "requests": self.requests, "requests_by_service": self.open_data_requests,
                 "open_data_requests": self.open_data_requests,
                 "refreshed": self.refreshed, "seconds": round(self.seconds, 2), "order_kept": self.order_kept,
-                "diff": {"added": self.added_ids, "removed": self.removed_ids, "gave_way": self.gave_way}}
+                "diff": {"added": self.added_ids, "removed": self.removed_ids, "gave_way": self.gave_way,
+                         "why_removed": {t: {"verdict": v, "reason": r} for t, (v, r) in self.why_removed.items()}}}
 
 
 def saved_after_recommended(library: Library, playlist_id: str | None) -> list[str]:
@@ -896,6 +900,13 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
         store.update_manifest(**{PIN_REQUESTS: []})
     from .pipeline import gave_way_to_pins
     gave_way = gave_way_to_pins(recs, library, plan.removed, settings.blend)
+    why_removed = {}
+    if dry_run:  # the diff a person reads: why each track leaves (one blend, the run's)
+        from .pipeline import explain_track
+        for t in plan.removed:
+            if t not in gave_way:
+                e = explain_track(basis.scoring, recs, settings, t)
+                why_removed[t] = (e["verdict"], e["reason"])
     labels = label_parts(library, list(dict.fromkeys(plan.added + plan.removed + list(gave_way.values()))), state.labels)
     return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),
                        created=pub.created, mode=recs.mode, short=recs.short,
@@ -905,7 +916,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels,
                        playlist_name=publish.shown_name(state, settings, pub.playlist_id), order_kept=pub.order_kept,
-                       explained=explained)
+                       explained=explained, why_removed=why_removed)
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----

@@ -85,6 +85,9 @@ class Recommendations:
     new_candidates: int = 0  # the candidates new to you: in none of your playlists, not saved, not top
     # every candidate's blended score (after the artist mix), as the selection read it: None when none was scored
     blended: pd.Series | None = None
+    # every candidate's contributions to ``blended`` (one column per scorer, and ``artist_mix``, its factor, when
+    # the mix is on), by position as ``blended``: what ``explain_track`` reads instead of blending again
+    shares: pd.DataFrame | None = None
 
     @property
     def track_ids(self) -> list[str]:
@@ -717,7 +720,7 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     cfg = settings.blend
     blended, contrib = _mixed_blend(scoring, scorers, w, settings)
     clock.lap("score+blend")
-    scored = blended  # every candidate's (``blended`` becomes the chosen rows' below)
+    scored, shares = blended, contrib  # every candidate's (the two become the chosen rows' below)
     chosen = select_tracks(blended, _ArtistKeys(library), threshold=float(cfg.threshold),
                            min_tracks=int(cfg.min_tracks), max_tracks=int(cfg.max_tracks),
                            max_per_artist=int(cfg.max_per_artist), pinned=pinned)
@@ -740,7 +743,21 @@ def recommend(scoring: Scoring, settings, *, scorers: Mapping[str, object] | Non
     clock.lap("select+why")
     log.debug("timings: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.laps.items()))
     return Recommendations(table=table, reason=reason, weight_factors=factors, short=short,
-                           new_candidates=int(np.count_nonzero(new_rows[rows])), blended=scored, **common)
+                           new_candidates=int(np.count_nonzero(new_rows[rows])), blended=scored, shares=shares,
+                           **common)
+
+
+# ``explain_track``'s verdicts of a track left out, as a count of them reads ("11 outranked"): the
+# dry run's "would remove" line sums up why the tracks leave with them
+LEFT_OUT_WORDS = {
+    "outranked": "outranked", "made_room": "made room for tracks new to you",
+    "below_threshold": "below blend.threshold", "artist_cap": "over blend.max_per_artist",
+    "no_evidence": "no longer linked to your seeds", "duplicate": "another release of the same song",
+    "not_playable": "greyed out by Spotify", "known_excluded": "already yours (candidates.exclude_known)",
+    "blocklist": "on your blocklist", "removed_by_you": "removed by you", "seed": "now your seeds",
+    "seed_playlist": "in the seed playlist", "only_ours": "only in this tool's playlists",
+    "not_in_cache": "no longer in the cache",
+}
 
 
 def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: str) -> dict:
@@ -752,7 +769,8 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
     sentence naming the setting or rule), and for a candidate its score (after the artist mix),
     place among the candidates by score (1: the best), artist_mix (that factor), contributions
     (scorer -> share of the score) and why (the top scorer's reason). The rules are asked in the
-    order ``candidate_mask`` applies them; one blend of every candidate (``_mixed_blend``)."""
+    order ``candidate_mask`` applies them. The scores are the run's own (``recs.blended`` and
+    ``recs.shares``); a ``Recommendations`` without them is blended again (``_mixed_blend``)."""
     library, table = scoring.library, recs.table
     out: dict = {"track_id": track_id, "name": None, "artists": None, "new": None, "on_playlist": False,
                  "rank": None, "verdict": "", "reason": "", "score": None, "place": None,
@@ -766,8 +784,10 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
     out.update(name=name, artists=artists, new=bool(_new_rows(library)[row]))
     at = scoring.candidates.get_indexer([track_id])[0]
     if at >= 0:
-        blended, contrib = _mixed_blend(scoring, scoring.scorers, recs.weights, settings)
-        mixed = contrib.pop("artist_mix") if "artist_mix" in contrib else None
+        blended, contrib = ((recs.blended, recs.shares) if recs.blended is not None and recs.shares is not None
+                            else _mixed_blend(scoring, scoring.scorers, recs.weights, settings))
+        mixed = contrib["artist_mix"] if "artist_mix" in contrib else None
+        contrib = contrib.drop(columns="artist_mix", errors="ignore")  # a copy: the run's shares stay whole
         values = blended.to_numpy(dtype=float, na_value=np.nan)
         score = float(values[at])
         shares = contrib.iloc[at]
@@ -813,7 +833,7 @@ def _left_out(scoring: Scoring, recs: Recommendations, settings, out: dict, row:
     if score is None:
         return "no_evidence", "no scorer found anything linking it to your seeds"
     # "it scored 0.133 (0.532 before the artist mix, blend.artist_mix: ...)"
-    scored_as = f"it scored {score:.3f}" + ("" if factor >= 1 else (
+    scored_as = f"it scored {score:.3f}" + ("" if f"{score / factor:.3f}" == f"{score:.3f}" else (
         f" ({score / factor:.3f} before blend.artist_mix lowered it: the tracks of an artist beyond its share of "
         "your seeds are)"))
     if score < threshold:

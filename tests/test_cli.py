@@ -886,6 +886,26 @@ def test_a_run_that_ends_while_status_reads_the_library_is_not_said_to_have_stop
     assert out["playlist"]["unfinished"] is False
 
 
+def test_a_dry_runs_removed_tracks_are_counted_by_what_keeps_each_off_as_why_says(logged_in, tmp_path):
+    server, env, cache = logged_in
+    first = json.loads(run(["build-playlist", "--json"], env).stdout)
+    shorter = tmp_path / "three.yaml"
+    shorter.write_text("blend:\n  max_tracks: 3\n  min_tracks: 3\n")
+    dry = json.loads(run(["build-playlist", "--dry-run", "--json", "-c", str(shorter)], env).stdout)
+    removed, why = dry["diff"]["removed"], dry["diff"]["why_removed"]
+    assert len(removed) == len(first["tracks"]) - 3 and set(why) == set(removed) - set(dry["diff"]["gave_way"])
+    for t in removed[:3]:  # each the verdict and reason --why gives that track, from the same run
+        e = json.loads(run(["build-playlist", "--why", t, "--json", "-c", str(shorter)], env).stdout)
+        assert why[t] == {"verdict": e["verdict"], "reason": e["reason"]}, (t, e)
+    from collections import Counter
+    from recommender.pipeline import LEFT_OUT_WORDS
+    counts = Counter(v["verdict"] for v in why.values())
+    text = run(["build-playlist", "--dry-run", "-c", str(shorter)], env).stdout.replace("\n", " ")
+    said = ", ".join(f"{n} {LEFT_OUT_WORDS[v]}" for v, n in sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+    assert f"would remove {len(removed)} ({said}; --why TRACK says more): " in text, text
+    assert server.playlist_track_ids(first["playlist_id"]) == [t["track_id"] for t in first["tracks"]]
+
+
 def test_why_says_where_a_track_is_or_which_rule_keeps_it_out_and_writes_nothing(logged_in, tmp_path):
     from recommender.config import load_settings
     from recommender.jobs import open_store

@@ -609,3 +609,28 @@ def test_explain_track_names_the_album_of_the_release_that_stands_for_a_duplicat
     _, (e,) = explain(settings, ["d5"], {"d1": 1.0}, library=lib)
     assert e["reason"] == ("another release of the same song stands for it: 'Seed One' - Alpha on 'First Album' "
                            "(one of your seeds)"), e["reason"]
+
+
+def test_explain_track_reads_the_runs_own_scores_without_blending_again(settings, monkeypatch):
+    # a web "why" and a dry run's diff (one explanation per leaving track) blended every candidate
+    # once more per track: 0.1 to 0.2 s each on a library of 100,000
+    import recommender.pipeline as pipeline
+    s = with_(settings, blend__threshold=0.5, blend__max_tracks=2, blend__min_tracks=0, candidates__new_share=0.0)
+    scoring = candidate_scoring(make_library(), s, now=NOW)
+    recs = recommend(scoring, s, scorers={"content": FixedScorer("content", {"d1": 1.0, "q1": 0.5, "d2": 0.1})})
+    blends = []
+    real = pipeline._mixed_blend
+    monkeypatch.setattr(pipeline, "_mixed_blend", lambda *a, **k: blends.append(1) or real(*a, **k))
+    kept, left = (explain_track(scoring, recs, s, t) for t in ("d1", "q1"))
+    assert blends == [] and kept["score"] == pytest.approx(float(recs.table["score"].iat[0]), abs=1e-6)
+    assert left["verdict"] in ("outranked", "below_threshold") and left["contributions"], left
+    recs.blended = recs.shares = None  # a Recommendations made without them is blended again, the same answer
+    assert explain_track(scoring, recs, s, "q1") == left and blends == [1]
+
+
+def test_explain_track_names_the_artist_mix_only_where_it_changed_the_score_as_shown(settings):
+    # "it scored 0.000 (0.000 before blend.artist_mix lowered it ...)": a 0 the mix cannot lower
+    s = with_(settings, blend__threshold=0.5, blend__max_tracks=2, blend__min_tracks=0, candidates__new_share=0.0,
+              blend__normalisation="minmax")
+    _, (e,) = explain(s, ["q1"], {"d1": 1.0, "q1": 0.5})
+    assert e["score"] == 0 and e["artist_mix"] < 1 and e["reason"] == "it scored 0.000, below blend.threshold 0.5"
