@@ -65,11 +65,12 @@ class StubContext:
                               "artists": [HOSTILE[1], "plain \u202eevil"], "score": [0.9, 0.8], "contrib_content": [0.3, 0.4],
                               "contrib_collaborative": [0.6, 0.4], "why": [HOSTILE[2], "shares \u202eevil's album"], "pinned": [False, False], "artist_mix": [0.997, 0.95],
                               "new": [True, False], "source": [HOSTILE[1], "library"]})
-        return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9"], gave_way={"t9": "t2"},
+        return BuildResult("pl1", True, table, 1, 1, 1, added_ids=["t1"], removed_ids=["t9", "t8"], gave_way={"t9": "t2"},
+                           why_removed={"t8": ("made_room", "a track you know, whose place went to ...")},
                            messages=[f"the managed playlist {HOSTILE[0]!r} (pl0) is no longer in your playlists "
                                      "(unfollowed?); a new one will be created"],
                            weights={"content": 1.0, "collaborative": 0.5},
-                           label_parts={"t1": (HOSTILE[0], ""), "t9": (HOSTILE[1], "plain \u202eevil")},
+                           label_parts={"t1": (HOSTILE[0], ""), "t9": (HOSTILE[1], "plain \u202eevil"), "t8": (HOSTILE[2], "")},
                            short="2 of blend.max_tracks 50 places filled: the other 7 scored candidates scored below "
                                  "blend.threshold 0.3 (the best: 0.250); lower it, or raise blend.min_tracks, for a "
                                  "fuller playlist")
@@ -450,13 +451,17 @@ def test_next_page_shows_names_as_text(session, server):
     assert ('<ul class="notes" id="run-notes" aria-label="notes of this computation"><li class="note">the managed '
             "playlist &#39;&lt;script&gt;window.__pwned=1&lt;/script&gt;&#39; (pl0) is no longer in your playlists "
             "(unfollowed?); a new one will be created</li></ul>") in html
-    # a removed track that made room for a pin of its artist says so (it left unexplained)
+    # a removed track that made room for a pin of its artist says so (it left unexplained), and one leaving
+    # for another reason says it in the dry run's words (it said nothing until its "why" was asked)
     assert '<ul class="removed" aria-labelledby="removed-title"><li><bdi>&#34;&gt;&lt;img src=x onerror=&#34;' \
            'window.__pwned=2&#34;&gt;</bdi> - <bdi>plain \\u202eevil</bdi> <span class="muted gave-way">(made room ' \
            'for your pinned <bdi>&lt;/title&gt;&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt;</bdi>: ' \
            '<code>blend.max_per_artist</code> caps the tracks per artist)</span> <button type="button" class="why" ' \
            'data-track="t9" aria-expanded="false" aria-label="why &#34;&gt;&lt;img src=x onerror=&#34;' \
-           'window.__pwned=2&#34;&gt; leaves the playlist">why</button></li></ul>' in html
+           'window.__pwned=2&#34;&gt; leaves the playlist">why</button></li><li><bdi>&lt;/title&gt;&lt;b id=&#34;' \
+           'pwned&#34;&gt;x&lt;/b&gt;</bdi> <span class="muted left-out">(made room for tracks new to you)</span> ' \
+           '<button type="button" class="why" data-track="t8" aria-expanded="false" aria-label="why &lt;/title&gt;' \
+           '&lt;b id=&#34;pwned&#34;&gt;x&lt;/b&gt; leaves the playlist">why</button></li></ul>' in html
     # a score the artist mix lowered shows its factor, and the legend says what it is
     assert re.search(r'title="lowered by the artist mix \(blend.artist_mix\)">&times;0\.95</span>', html)
     assert "&times;0.997</span>" in html  # lowered a little: it read "×1.00" beside "lowered by the artist mix"

@@ -270,10 +270,14 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
 
         def parts(ids: list[str]) -> list[tuple[str, str]]:
             return [shown.get(t, (t, "")) for t in ids]
-        # a removed track that made room for a pin of its artist says so (blend.max_per_artist): it left unexplained
-        diff = {"added": parts(result.added_ids), "kept": result.kept,  # removed: (name, artists, pin, its id: its "why")
+        # a removed track says why it leaves: it made room for a pin of its artist (blend.max_per_artist), or in the
+        # dry run's words (LEFT_OUT_WORDS: "outranked"); it left unexplained, then only behind its "why" button
+        from ..pipeline import LEFT_OUT_WORDS
+        diff = {"added": parts(result.added_ids), "kept": result.kept,  # removed: (name, artists, pin, its id, why)
                 "removed": [(*shown.get(t, (t, "")), shown.get(result.gave_way[t], (result.gave_way[t], ""))[0]
-                             if t in result.gave_way else "", t) for t in result.removed_ids]}
+                             if t in result.gave_way else "", t,
+                             LEFT_OUT_WORDS.get(result.why_removed.get(t, ("",))[0], ""))
+                            for t in result.removed_ids]}
         has_new = "new" in result.table.columns
         has_source = "source" in result.table.columns
         # what the dry run noted (the managed playlist gone and a new one to be made, a damaged cache
