@@ -1080,6 +1080,7 @@ def build_playlist_cmd(
             _print_json(result.explained)
         else:
             _print_explained(result.explained)  # the answer asked for: with --quiet too
+            _other_matches(result.explained["also_matches"], why, _where(demo, None), to="ask about it")
         return
     if as_json:
         out = result.to_json()
@@ -1099,8 +1100,13 @@ NARROW_NOTE = f"each scorer's share of the score: on a terminal of {NARROW}+ col
 
 def _print_explained(e: dict) -> None:
     """`build-playlist --why`: the track, where it is or what keeps it out, its score's shares."""
+    from .tables import joined
+    from .wording import plural
     label = f"{e['name']!r} - {e['artists']}" if e["name"] is not None else e["track_id"]
     new = {True: " (new to you)", False: " (in your library)", None: ""}[e["new"]]
+    if e.get("artist"):  # `--why metallica`: the artist's best placed track
+        n = e["artist"]["tracks"]
+        new += f", the best placed of {joined(n, plural(n, 'track'))} by {e['artist']['name']}" if n > 1 else ""
     place = "on the next playlist " if e["on_playlist"] else "not on the next playlist: "
     _result(f"{label}{new}: {place}{e['reason']}")
     if e["contributions"]:
@@ -2030,10 +2036,11 @@ def similar_cmd(track: Annotated[str, typer.Argument(help="Track id, spotify:tra
                 {"name", "artists", "why"}, wide="why", drop=(*scorer_cols[::-1], "score"))
 
 
-def _other_matches(others: list[str], text: str, where) -> None:
+def _other_matches(others: list[str], text: str, where, to: str = "start from it") -> None:
     """The note of a free text that names several songs alike (``explore.equal_matches``), as
-    `similar` and `moods near` start from one of them: which, their titles say; the search that
-    lists them reads the library ``where`` names (with --dataset it named your cache's)."""
+    `similar` and `moods near` start from one of them (`build-playlist --why` answers of one: ``to``
+    says which): which, their titles say; the search that lists them reads the library ``where``
+    names (with --dataset it named your cache's)."""
     if not others:
         return
     import shlex
@@ -2046,7 +2053,7 @@ def _other_matches(others: list[str], text: str, where) -> None:
     _note(f"{len(others)} other {plural(len(others), 'song')} {'match' if len(others) > 1 else 'matches'} "
           f"{text!r} as well ("
           f"{', '.join(repr(o) for o in others[:3])}{', ...' if len(others) > 3 else ''}): give the id of one "
-          f"(`{search}{asked}` lists them) to start from it")
+          f"(`{search}{asked}` lists them) to {to}")
 
 
 def _print_exported(exported, demo: bool = False) -> None:

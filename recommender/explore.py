@@ -262,22 +262,53 @@ def equal_matches(library: Library, text: str, chosen: str, index: TrackIndex | 
     track ``resolve_track`` chose (``chosen``): "voice" names several tracks called "Voice".
     Another release of the chosen song (the same name and artists) is no other match. None at
     all for an id, URI or link."""
+    return list(_tied_songs(library, text, chosen, index, limit).values())
+
+
+def equal_match_songs(library: Library, text: str, chosen: str, index: TrackIndex | None = None,
+                      limit: int = 50) -> dict[str, str]:
+    """``equal_matches``' songs: the track id of each (its best hit) -> its "Name - Artists"."""
+    return _tied_songs(library, text, chosen, index, limit)
+
+
+def artist_named(library: Library, text: str, track_id: str) -> str | None:
+    """The artist of the track whose name free ``text`` is (accents and case aside), not the
+    track's title: "metallica" asks about the artist; else None."""
+    rows = library.track_rows([track_id])
+    if not len(rows):
+        return None
+    tracks = library.frames["tracks"]
+    asked = fold(text)
+    if asked == fold(str(tracks["name"].iat[int(rows[0])] or "")):
+        return None
+    return next((str(a) for a in tracks["artist_names"].iat[int(rows[0])] if asked == fold(str(a))), None)
+
+
+def artist_track_ids(library: Library, name: str) -> list[str]:
+    """Every track of the library credited to an artist called ``name`` (accents and case aside)."""
+    asked = fold(name)
+    names = library.frames["tracks"]["artist_names"]
+    return [str(t) for t, artists in zip(library.track_ids, names) if any(fold(str(a)) == asked for a in artists)]
+
+
+def _tied_songs(library: Library, text: str, chosen: str, index: TrackIndex | None, limit: int) -> dict[str, str]:
+    """Track id -> "Name - Artists" of ``equal_matches``' songs, each song once (its first hit)."""
     if parse_track_ref(text) is not None or not fold(text):
-        return []
+        return {}
     hits = search_tracks(library, text, limit=limit, index=index)
     if hits.empty or chosen not in set(hits["track_id"]):
-        return []
+        return {}
     labels = hits["name"].astype(str) + " - " + hits["artists"].astype(str)
     mine = hits["track_id"] == chosen
     # another release is the chosen song in other letters too ("Wind of Change" beside "Wind Of
     # Change", which `similar` seeds from as one recording): compared case-folded, and by recording
     same = labels.str.casefold() == labels[mine].iloc[0].casefold()
     same |= hits["track_id"].isin(recording_copies(library, chosen))
-    tied = labels[(hits["score"] >= float(hits.loc[mine, "score"].iloc[0]) - 1e-9) & ~same]
-    first: dict[str, str] = {}
-    for label in tied:
-        first.setdefault(label.casefold(), label)
-    return list(first.values())
+    tied = (hits["score"] >= float(hits.loc[mine, "score"].iloc[0]) - 1e-9) & ~same
+    first: dict[str, tuple[str, str]] = {}
+    for track_id, label in zip(hits.loc[tied, "track_id"], labels[tied]):
+        first.setdefault(label.casefold(), (str(track_id), label))
+    return dict(first.values())
 
 
 def _is_fitted(scorer: Scorer) -> bool:

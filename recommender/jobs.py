@@ -384,7 +384,7 @@ class BuildResult:
     playlist_name: str = ""  # the playlist's name as Spotify shows it (or will: one to create)
     # the playlist keeps the order it had, not the table's: no track moved more than publish.DRIFT_PLACES
     order_kept: bool = False
-    explained: dict[str, Any] | None = None  # `build-playlist --why TRACK`: ``pipeline.explain_track``'s answer
+    explained: dict[str, Any] | None = None  # `build-playlist --why TRACK`: ``pipeline.explain_best``'s answer
     # a dry run's: a track leaving the playlist (not for a pin: ``gave_way``) -> (verdict, reason) of
     # ``pipeline.explain_track``: what keeps it off the next playlist
     why_removed: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -861,9 +861,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     recs = recommend(basis.scoring, settings)
     explained = None
     if explain is not None:
-        from .explore import CACHE, resolve_track
-        from .pipeline import explain_track
-        explained = explain_track(basis.scoring, recs, settings, resolve_track(library, explain, where=where or CACHE))
+        explained = _explain_text(basis.scoring, recs, settings, explain, where)
     table = recs.table
     # nothing recommended (pinned tracks alone, short of max_tracks, are not a recommendation):
     # the playlist is left exactly as it is
@@ -917,6 +915,24 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels,
                        playlist_name=publish.shown_name(state, settings, pub.playlist_id), order_kept=pub.order_kept,
                        explained=explained, why_removed=why_removed)
+
+
+def _explain_text(scoring, recs, settings, text: str, where) -> dict:
+    """`build-playlist --why TEXT`: ``pipeline.explain_track`` of the track ``text`` names, with
+    ``also_matches``, the other songs its words name as well; an artist's name ("metallica")
+    answers of that artist's best placed track (``pipeline.explain_best``), and ``artist`` says
+    so: {"name", "tracks"} (its tracks in the cache), else None."""
+    from .explore import CACHE, artist_named, artist_track_ids, equal_match_songs, resolve_track
+    from .pipeline import explain_best, explain_track
+    library = scoring.library
+    track_id = resolve_track(library, text, where=where or CACHE)
+    artist = artist_named(library, text, track_id)
+    if artist is not None:
+        ids = artist_track_ids(library, artist)
+        return {**explain_best(scoring, recs, settings, ids), "artist": {"name": artist, "tracks": len(ids)},
+                "also_matches": []}
+    return {**explain_track(scoring, recs, settings, track_id), "artist": None,
+            "also_matches": list(equal_match_songs(library, text, track_id).values())}
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----

@@ -806,6 +806,24 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
     return {**out, **dict(zip(("verdict", "reason"), _left_out(scoring, recs, settings, out, row)))}
 
 
+def explain_best(scoring: Scoring, recs: Recommendations, settings, track_ids: Sequence[str]) -> dict:
+    """``explain_track`` of the best placed of ``track_ids`` (an artist's tracks, when `--why`
+    names the artist: its best chance): the one highest on the playlist, else the best scored
+    candidate, else the first given (the first too on a tie)."""
+    ids = list(dict.fromkeys(str(t) for t in track_ids))
+    table = recs.table
+    on = table[table["track_id"].astype(str).isin(ids)]
+    if len(on):
+        return explain_track(scoring, recs, settings, str(on.sort_values("rank")["track_id"].iat[0]))
+    at = scoring.candidates.get_indexer(ids)
+    if recs.blended is not None and (at >= 0).any():
+        values = recs.blended.to_numpy(dtype=float, na_value=np.nan)
+        scores = np.where(at >= 0, values[np.maximum(at, 0)], np.nan)
+        if np.isfinite(scores).any():
+            return explain_track(scoring, recs, settings, ids[int(np.nanargmax(scores))])
+    return explain_track(scoring, recs, settings, ids[0])
+
+
 def _left_out(scoring: Scoring, recs: Recommendations, settings, out: dict, row: int) -> tuple[str, str]:
     """(verdict, reason) of ``explain_track`` for a track of the library the playlist does not hold."""
     library, cfg, track_id = scoring.library, settings.blend, out["track_id"]

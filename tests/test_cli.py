@@ -886,6 +886,24 @@ def test_a_run_that_ends_while_status_reads_the_library_is_not_said_to_have_stop
     assert out["playlist"]["unfinished"] is False
 
 
+def test_why_of_an_artists_name_answers_of_its_best_placed_track_and_a_shared_title_names_the_others():
+    # "--why metallica" answered of whichever Metallica track the search listed first, and "--why
+    # Linger" of one of two songs of that name without a word of the other
+    plan = json.loads(run(["build-playlist", "--demo", "--dry-run", "--json"], {}).stdout)["tracks"]
+    ranks = [t["rank"] for t in ({**t, "rank": i} for i, t in enumerate(plan, 1)) if "The Cranberries" in t["artist_names"]]
+    e = json.loads(run(["build-playlist", "--demo", "--why", "the cranberries", "--json"], {}).stdout)
+    assert e["artist"]["name"] == "The Cranberries" and e["artist"]["tracks"] > len(ranks) > 1
+    assert (e["verdict"], e["rank"], e["also_matches"]) == ("on_playlist", min(ranks), []), e
+    text = run(["build-playlist", "--demo", "--why", "the cranberries"], {})
+    assert f"the best placed of {e['artist']['tracks']}\u00a0tracks by The Cranberries: on the next playlist at " \
+           f"{min(ranks)} of " in text.stdout.replace("\n", " "), text.stdout
+    e = json.loads(run(["build-playlist", "--demo", "--why", "Linger", "--json"], {}).stdout)
+    assert (e["name"], e["artist"], e["also_matches"]) == ("Linger", None, ["Linger - Acoustic Version - The Cranberries"])
+    said = run(["build-playlist", "--demo", "--why", "Linger"], {})
+    assert "note: 1 other song matches 'Linger' as well ('Linger - Acoustic Version - The Cranberries'): give the " \
+           "id of one (`recommend search Linger --demo` lists them) to ask about it" in " ".join(said.stderr.split())
+
+
 def test_a_dry_runs_removed_tracks_are_counted_by_what_keeps_each_off_as_why_says(logged_in, tmp_path):
     server, env, cache = logged_in
     first = json.loads(run(["build-playlist", "--json"], env).stdout)

@@ -634,3 +634,18 @@ def test_explain_track_names_the_artist_mix_only_where_it_changed_the_score_as_s
               blend__normalisation="minmax")
     _, (e,) = explain(s, ["q1"], {"d1": 1.0, "q1": 0.5})
     assert e["score"] == 0 and e["artist_mix"] < 1 and e["reason"] == "it scored 0.000, below blend.threshold 0.5"
+
+
+def test_explain_best_answers_of_the_track_highest_on_the_playlist_else_the_best_scored_else_the_first(settings):
+    from recommender.pipeline import explain_best
+    s = with_(settings, blend__threshold=0.5, blend__min_tracks=0, blend__max_tracks=2, blend__max_per_artist=1,
+              blend__normalisation="minmax", candidates__new_share=0.0, blend__artist_mix=0.0)
+    scoring = candidate_scoring(make_library(), s, now=NOW)
+    scores = {"d1": 1.0, "p2": 0.9, "d2": 0.8, "q1": 0.6, "o1": 0.2}
+    recs = recommend(scoring, s, scorers={"content": FixedScorer("content", scores)})
+    assert recs.track_ids == ["d1", "p2"]
+    best = explain_best(scoring, recs, s, ["q1", "p2", "zz", "d1"])  # on the playlist: its best place
+    assert (best["track_id"], best["rank"]) == ("d1", 1)
+    left = explain_best(scoring, recs, s, ["zz", "o1", "q1", "s1", "d2"])  # none on it: the best scored candidate
+    assert (left["track_id"], left["verdict"]) == ("d2", "artist_cap"), left
+    assert explain_best(scoring, recs, s, ["zz", "s1"])["verdict"] == "not_in_cache"  # none scored: the first
