@@ -262,13 +262,7 @@ def equal_matches(library: Library, text: str, chosen: str, index: TrackIndex | 
     track ``resolve_track`` chose (``chosen``): "voice" names several tracks called "Voice".
     Another release of the chosen song (the same name and artists) is no other match. None at
     all for an id, URI or link."""
-    return list(_tied_songs(library, text, chosen, index, limit).values())
-
-
-def equal_match_songs(library: Library, text: str, chosen: str, index: TrackIndex | None = None,
-                      limit: int = 50) -> dict[str, str]:
-    """``equal_matches``' songs: the track id of each (its best hit) -> its "Name - Artists"."""
-    return _tied_songs(library, text, chosen, index, limit)
+    return list(equal_match_songs(library, text, chosen, index, limit).values())
 
 
 def artist_named(library: Library, text: str, track_id: str) -> str | None:
@@ -291,8 +285,9 @@ def artist_track_ids(library: Library, name: str) -> list[str]:
     return [str(t) for t, artists in zip(library.track_ids, names) if any(fold(str(a)) == asked for a in artists)]
 
 
-def _tied_songs(library: Library, text: str, chosen: str, index: TrackIndex | None, limit: int) -> dict[str, str]:
-    """Track id -> "Name - Artists" of ``equal_matches``' songs, each song once (its first hit)."""
+def equal_match_songs(library: Library, text: str, chosen: str, index: TrackIndex | None = None,
+                      limit: int = 50) -> dict[str, str]:
+    """``equal_matches``' songs, each once: the track id of its first hit -> its "Name - Artists"."""
     if parse_track_ref(text) is not None or not fold(text):
         return {}
     hits = search_tracks(library, text, limit=limit, index=index)
