@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import pandas as pd
 
-from .errors import UNREACHED, DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
+from .errors import UNREACHED, AuthError, DataError, NotEnoughData, OtherAccount, UsageError, make_dirs
 from .isotime import shown_text, utc_times
 from .library import Library
 from .paths import SAMPLE_LIBRARY, TRY_DEMO, demo_dir, demo_settings
@@ -60,8 +60,9 @@ def writing(settings, command: str) -> Iterator[None]:
         yield
 
 
-def connect(settings, **kwargs):
-    """A Gateway using the cached login (refreshed silently); AuthError when there is none.
+def connect(settings, check: bool = True, **kwargs):
+    """A Gateway using the cached login (refreshed silently); AuthError when there is none
+    (``check`` False: at its first request instead, which a dry run may go on without).
     ``kwargs`` go to the Gateway (``sleeps_kept_wait``...). A long wait for Spotify's rate limit
     is recorded in the run lock this process holds (``lock.record_wait``), for `recommend status`
     and another run's exit 6."""
@@ -69,7 +70,8 @@ def connect(settings, **kwargs):
     from .spotify.auth import make_auth_manager
     from .spotify.gateway import Gateway
     manager = make_auth_manager(settings)
-    manager.get_access_token()  # raises AuthError now rather than half way through a pull
+    if check:
+        manager.get_access_token()  # raises AuthError now rather than half way through a pull
     held = lock_path(settings.cache_dir)  # a long wait for the rate limit is in its record while on
     kwargs.setdefault("on_wait", lambda seconds: record_wait(held, seconds))
     return Gateway.from_settings(manager, settings, **kwargs)
@@ -627,7 +629,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
     runs cached of those and says so).
     """
     started = time.monotonic()
-    gateway = gateway or connect(settings)
+    gateway = gateway or connect(settings, check=not dry_run)  # (a dry run goes on from the cache without a login)
     with ExitStack() as held:
         if not dry_run:
             held.enter_context(writing(settings, "build-playlist"))
@@ -694,7 +696,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     you delete it); your removals and the pins you asked for in `recommend web` carry over.
     ``unreached_ok`` (a dry run of `build-playlist`): when Spotify does not answer the refresh
     of a stale cache (not one asked for: ``force_refresh``) or the read of the managed playlist,
-    go on from the cache and the playlist as this computer last wrote it, saying so in a warning
+    or there is no login (``AuthError``, but another account's: ``OtherAccount``), go on from the cache and the playlist as this computer last wrote it, saying so in a warning
     (``unreached_note``); else (a real run, the web app's pages, which say it their own way) raise."""
     from . import publish
     from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist
@@ -732,8 +734,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if library is None or force_refresh or age is None or age > settings.cache.max_age_hours or unfinished:
         try:
             library = refresh_now()
-        except UNREACHED as exc:
-            if not (unreached_ok and library is not None and not force_refresh):
+        except (*UNREACHED, AuthError) as exc:
+            if isinstance(exc, OtherAccount) or not (unreached_ok and library is not None and not force_refresh):
                 raise
             unreached, library = exc, store.load_library()  # the last complete refresh (a pull saves only whole)
     if unreached is None:
@@ -742,8 +744,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         except OtherAccount:  # a fresh cache of another account than the login's: pull this one's
             library = refresh_now()
             state = publish.managed_state(gateway, store, settings, library.user_id, listing=basis.listing)
-        except UNREACHED as exc:
-            if not unreached_ok:
+        except (*UNREACHED, AuthError) as exc:
+            if isinstance(exc, OtherAccount) or not unreached_ok:
                 raise
             unreached = exc
     if unreached is not None:
@@ -765,8 +767,9 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
         seeds = playlist_seeds(library, pid)
         # (it decides whether there is anything to ask: the sources on, artists the refresh does not read)
         with ExitStack() as asking:  # a dry run lets the lock go once the answers are saved
-            def may_ask(asks: bool, reads: bool) -> bool:
-                return _may_cache_answers(asking, settings, basis, dry_run, asks, reads)
+            def may_ask(asks: bool, reads: bool) -> bool:  # a dry run without Spotify (or a login): what earlier
+                # runs kept, asked nothing (the albums are Spotify's; its note says the cache is all it shows)
+                return unreached is None and _may_cache_answers(asking, settings, basis, dry_run, asks, reads)
             library = discover_for_playlist(gateway, store, settings, library, basis, pid, progress=progress,
                                             notice=notice, open_data=open_data, may_ask=may_ask, seeds=seeds)
     scoring_library = _without_playlist(library, *ours)
@@ -790,14 +793,16 @@ def new_pins(state) -> list[str]:
 
 
 def unreached_note(exc: Exception, store: Store) -> str:
-    """What a dry run shows when Spotify did not answer (``exc``, said first): the cache's last
-    refresh and the managed playlist as this computer last wrote it (``publish.recorded_state``)."""
+    """What a dry run shows when Spotify did not answer or there is no login (``exc``, said
+    first): the cache's last refresh and the managed playlist as this computer last wrote it
+    (``publish.recorded_state``)."""
     from .publish import MAIN, slot_record
     manifest = store.read_manifest()
     fetched = manifest.get("fetched_at")
     written = slot_record(manifest, MAIN)
     when = written.get("updated_at")
-    return (f"{str(exc).rstrip('.')}; this dry run shows your cache as its last refresh left it"
+    said = str(exc).replace(f" (or try {TRY_DEMO})", "")  # (no login: you have a cache of your own)
+    return (f"{said.rstrip('.')}; this dry run shows your cache as its last refresh left it"
             + (f" ({shown_text(fetched)})" if fetched else "")
             + (f" and the diff against the managed playlist as recommend last wrote it ({shown_text(when)}): edits "
                "you made to it in Spotify since are not seen" if when else "; the managed playlist was not read"))

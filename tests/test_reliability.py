@@ -1797,6 +1797,9 @@ def test_a_dry_run_while_spotify_does_not_answer_shows_the_cached_picks_against_
     assert "; this dry run shows your cache as its last refresh left it (" in said
     assert "the diff against the managed playlist as recommend last wrote it (" in said
     assert "edits you made to it in Spotify since are not seen" in said
+    # a --seed-playlist one too, from what earlier runs kept of its artists' albums (it failed, exit 5 (4))
+    seeded = run(["build-playlist", "--dry-run", "--seed-playlist", "Road Trip", "--config", str(config)], env)
+    assert seeded.exit_code == 0, seeded.stderr
     assert cache_files(cache) == before
 
 
@@ -1820,6 +1823,32 @@ def test_a_refresh_asked_for_or_a_real_run_while_spotify_is_down_still_fails(sta
     result = run(["build-playlist", "--quiet", "--no-input", "--config", str(config), *args], env)
     assert result.exit_code == 5, result.stderr
     assert "did not answer" not in result.stderr
+
+
+def test_a_dry_run_without_a_login_shows_the_cached_picks_and_says_how_to_log_in(standin, tmp_path):
+    """`build-playlist --dry-run` (and `--why`, a dry run) after `recommend auth --logout`, or
+    with the login gone, exited 3 on a cache that held all it needs, as `similar` and `evaluate`
+    do not: it goes on as without Spotify, says so with how to log in, and asks nothing. A real
+    run, or `--refresh`, still needs the login."""
+    config, cache, env, first = _published(standin, tmp_path)
+    assert run(["auth", "--logout"], env).exit_code == 0
+    before = cache_files(cache)
+    result = run(["build-playlist", "--dry-run", "--json", "--config", str(config)], env)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert [t["id"] for t in out["tracks"]] == [t["id"] for t in first["tracks"]] and out["requests"] == 0
+    said = " ".join(result.stderr.split())
+    assert said.startswith("note: not logged in to Spotify: run `recommend auth` to log in to Spotify; this dry run "
+                           "shows your cache as its last refresh left it ("), said  # (no "or try --demo")
+    top = first["tracks"][0]["id"]
+    why = run(["build-playlist", "--why", top, "--json", "--config", str(config)], env)
+    assert why.exit_code == 0 and json.loads(why.stdout)["rank"] == 1, why.stderr
+    # a --seed-playlist one uses what earlier runs kept (it asked Spotify for its artists' albums: exit 3)
+    seeded = run(["build-playlist", "--dry-run", "--seed-playlist", "Road Trip", "--config", str(config)], env)
+    assert seeded.exit_code == 0 and "(dry run: nothing written)" in " ".join(seeded.stdout.split()), seeded.stderr
+    assert cache_files(cache) == before
+    for args in (["--dry-run", "--refresh"], []):
+        assert run(["build-playlist", "--quiet", "--config", str(config), *args], env).exit_code == 3, args
 
 
 def test_a_dry_run_with_no_cache_while_spotify_is_down_still_fails(standin, tmp_path):

@@ -278,6 +278,9 @@ class Gateway:
             self.requests_made += 1
             try:
                 result = _spotipy_call(self.client, method, url, payload, dict(params))
+            except AuthError:  # no token to send (no login, or it was refused): no request was made
+                self.requests_made -= 1
+                raise
             except SpotifyException as exc:
                 status = exc.http_status
                 if status == 401 and not refreshed:
