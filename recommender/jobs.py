@@ -696,7 +696,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     you delete it); your removals and the pins you asked for in `recommend web` carry over.
     ``unreached_ok`` (a dry run of `build-playlist`): when Spotify does not answer the refresh
     of a stale cache (not one asked for: ``force_refresh``) or the read of the managed playlist,
-    or there is no login (``AuthError``, but another account's: ``OtherAccount``), go on from the cache and the playlist as this computer last wrote it, saying so in a warning
+    or there is no login (``AuthError``, but for another account's: ``OtherAccount``), go on
+    from the cache and the playlist as this computer last wrote it, saying so in a warning
     (``unreached_note``); else (a real run, the web app's pages, which say it their own way) raise."""
     from . import publish
     from .pipeline import candidate_scoring, playlist_seeds, resolve_playlist

@@ -787,15 +787,14 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
         blended, contrib = ((recs.blended, recs.shares) if recs.blended is not None and recs.shares is not None
                             else _mixed_blend(scoring, scoring.scorers, recs.weights, settings))
         mixed = contrib["artist_mix"] if "artist_mix" in contrib else None
-        contrib = contrib.drop(columns="artist_mix", errors="ignore")  # a copy: the run's shares stay whole
+        mine = contrib.iloc[[at]].drop(columns="artist_mix", errors="ignore")  # its row (the run's stay whole)
         values = blended.to_numpy(dtype=float, na_value=np.nan)
         score = float(values[at])
-        shares = contrib.iloc[at]
         out.update(score=None if np.isnan(score) else round(score, 6),
                    place=int(np.count_nonzero(values > score)) + 1 if np.isfinite(score) else None,
                    artist_mix=None if mixed is None else round(float(mixed.iat[at]), 6),
-                   contributions={k: round(float(v), 6) for k, v in shares.items() if pd.notna(v) and v > 0},
-                   why=str(explain_rows(scoring.scorers, scoring.seeds, contrib.iloc[[at]], mixed).iat[0]))
+                   contributions={k: round(float(v), 6) for k, v in mine.iloc[0].items() if pd.notna(v) and v > 0},
+                   why=str(explain_rows(scoring.scorers, scoring.seeds, mine, mixed).iat[0]))
     mine = table.index[table["track_id"].astype(str) == track_id]
     if len(mine):
         r = table.loc[mine[0]]
