@@ -637,7 +637,7 @@ def build_playlist(settings, *, dry_run: bool = False, seed_playlist: str | None
                              force_refresh=force_refresh, progress=progress, notice=notice, playlists_of=playlists_of,
                              unreached_ok=dry_run, new_playlist=new_playlist)
         result = _finish_build(basis, settings, dry_run=dry_run, new_playlist=new_playlist, expect=expect,
-                               explain=explain, where=where)
+                               explain=explain, where=where, reasons=dry_run and explain is None)
     waited = gateway.waited_note()  # why a night's run took that long, in cron's mail
     if waited:
         result.messages.append(waited)
@@ -678,12 +678,15 @@ def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
         return _build_basis(held, settings, gateway, dry_run=True)
 
 
-def dry_run_with(basis: BuildBasis, settings, explain: str | None = None, where=None) -> BuildResult:
+def dry_run_with(basis: BuildBasis, settings, explain: str | None = None, where=None,
+                 reasons: bool = False) -> BuildResult:
     """``build_playlist(settings, dry_run=True)`` from a ``basis`` made with the same settings
     but (perhaps) other weights or ``candidates.new_share``: the same result. ``explain``,
-    ``where``: as ``build_playlist``'s (`--why`; the web app's Search page)."""
+    ``where``: as ``build_playlist``'s (`--why`; the web app's Search page); ``reasons``: the
+    result's ``why_removed`` too (the Next page's Removed list; not a slider move's preview)."""
     started = time.monotonic()
-    result = _finish_build(basis, settings, dry_run=True, new_playlist=False, explain=explain, where=where)
+    result = _finish_build(basis, settings, dry_run=True, new_playlist=False, explain=explain, where=where,
+                           reasons=reasons)
     result.seconds = time.monotonic() - started
     return result
 
@@ -860,7 +863,9 @@ def gave_way_note(gave_way: dict[str, str], labels: dict[str, tuple[str, str]]) 
 
 
 def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: bool, expect=None,
-                  explain: str | None = None, where=None) -> BuildResult:
+                  explain: str | None = None, where=None, reasons: bool = False) -> BuildResult:
+    """The build from its ``basis``; ``reasons``: a dry run's ``why_removed`` (what the diff a
+    person reads says of each leaving track; an explanation each, left out where nothing shows it)."""
     from . import publish
     from .pipeline import recommend
     store, library, state, gateway = basis.store, basis.library, basis.state, basis.gateway
@@ -905,7 +910,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
     from .pipeline import gave_way_to_pins
     gave_way = gave_way_to_pins(recs, library, plan.removed, settings.blend)
     why_removed = {}
-    if dry_run:  # the diff a person reads: why each track leaves (one blend, the run's)
+    if reasons:  # the diff a person reads: why each track leaves (the run's scores, not blended again)
         from .pipeline import explain_track
         for t in plan.removed:
             if t not in gave_way:

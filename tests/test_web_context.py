@@ -132,11 +132,11 @@ def test_a_page_computed_while_its_data_changed_is_computed_again(ctx, monkeypat
     ctx.invalidate()
     real, runs = jobs.dry_run_with, []
 
-    def dry_run_with(basis, settings):
+    def dry_run_with(basis, settings, **kw):
         runs.append(1)
         if len(runs) == 1:
             ctx.save_weights({"year": 0.6})  # in another tab, while this dry run goes on
-        return real(basis, settings)
+        return real(basis, settings, **kw)
     monkeypatch.setattr(jobs, "dry_run_with", dry_run_with)
     before = ctx.preview().weights  # the page that asked shows what it computed
     ctx.sync_settings()
@@ -272,6 +272,7 @@ def test_a_publish_from_a_page_whose_diff_is_out_of_date_publishes_nothing(ctx, 
     ctx.steer("remove", held[0])  # then the page shows the new diff, and its Publish publishes it
     now = ctx.preview()
     assert held[0] in now.removed_ids
+    assert now.why_removed[held[0]][0] == "removed_by_you"  # what its Removed list says of it
     assert ctx.publish(plan_of(now))["exit_code"] == 0
     assert held[0] not in standin.account.playlist_track_ids(playlist)
 

@@ -393,7 +393,7 @@ class WebContext:
         (seeds, candidates, every scorer's scores) kept for these settings but the weights
         (``_with_basis``); ``use``: what to take of the basis instead of the dry run."""
         return self._with_basis("preview_basis", settings, lambda: self._dry_run_basis(settings),
-                                use or (lambda basis: jobs.dry_run_with(basis, settings)))
+                                use or (lambda basis: jobs.dry_run_with(basis, settings, reasons=True)))
 
     def _dry_run_basis(self, settings):
         """``jobs.dry_run_basis``, whose library (read from the cache, or refreshed) becomes the
