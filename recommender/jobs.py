@@ -665,17 +665,20 @@ class BuildBasis:
     grey: dict[str, Any] = field(default_factory=dict)  # the manifest's not_playable after this run
     grey_notes: list[str] = field(default_factory=list)  # picks found greyed out: said when they leave
     liked: list[str] = field(default_factory=list)  # liked_tracks: recorded by a run that is not refused
+    # ``unreached_ok``: Spotify did not answer (or there was no login), so the basis is the cache's alone
+    unreached: Exception | None = None
 
 
-def dry_run_basis(settings, *, gateway=None) -> BuildBasis:
+def dry_run_basis(settings, *, gateway=None, unreached_ok: bool = False) -> BuildBasis:
     """What ``build_playlist(settings, dry_run=True)`` computes before the weights (a refresh
-    too when the cache is stale; Spotify not answering raises, the web app's pages say it);
-    ``dry_run_with`` finishes it for any weights. Its ``library`` (read or refreshed:
-    ``refreshed``) is the login's account's: a cache of another account
-    (``publish.managed_state`` refused it) was refreshed first."""
-    gateway = gateway or connect(settings)
+    too when the cache is stale); ``dry_run_with`` finishes it for any weights. Its ``library``
+    (read or refreshed: ``refreshed``) is the login's account's: a cache of another account
+    (``publish.managed_state`` refused it) was refreshed first. Spotify not answering (or no
+    login) raises, or with ``unreached_ok`` gives the cache's basis (``unreached``: why), as a
+    dry run of `build-playlist` does."""
+    gateway = gateway or connect(settings, check=not unreached_ok)
     with ExitStack() as held:
-        return _build_basis(held, settings, gateway, dry_run=True)
+        return _build_basis(held, settings, gateway, dry_run=True, unreached_ok=unreached_ok)
 
 
 def dry_run_with(basis: BuildBasis, settings, explain: str | None = None, where=None,
@@ -755,6 +758,7 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
     if unreached is not None:
         state = publish.recorded_state(store, settings)
         basis.warnings.append(unreached_note(unreached, store))
+        basis.unreached = unreached
     if new_playlist:  # a fresh playlist: a hand add of the old one was your edit of that one (it copied them)
         state.pinned, state.not_yours = [], []
     requested = pin_requests(store, state.user_removed)  # pinned by you in `recommend web`: yours
@@ -796,6 +800,9 @@ def new_pins(state) -> list[str]:
     return [t for t in state.pinned if t not in on and state.written_as.get(t) not in on]
 
 
+CACHE_SHOWN = "this dry run shows your cache"  # (the web app's Next page: "this page shows")
+
+
 def unreached_note(exc: Exception, store: Store) -> str:
     """What a dry run shows when Spotify did not answer or there is no login (``exc``, said
     first): the cache's last refresh and the managed playlist as this computer last wrote it
@@ -806,7 +813,7 @@ def unreached_note(exc: Exception, store: Store) -> str:
     written = slot_record(manifest, MAIN)
     when = written.get("updated_at")
     said = str(exc).replace(f" (or try {TRY_DEMO})", "")  # (no login: you have a cache of your own)
-    return (f"{said.rstrip('.')}; this dry run shows your cache as its last refresh left it"
+    return (f"{said.rstrip('.')}; {CACHE_SHOWN} as its last refresh left it"
             + (f" ({shown_text(fetched)})" if fetched else "")
             + (f" and the diff against the managed playlist as recommend last wrote it ({shown_text(when)}): edits "
                "you made to it in Spotify since are not seen" if when else "; the managed playlist was not read"))

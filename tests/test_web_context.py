@@ -158,7 +158,7 @@ def test_a_page_computed_while_its_data_changed_is_computed_again(ctx, monkeypat
 def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(ctx, monkeypatch):
     # a cold Weights preview (or the warm-up's evaluation, or a slider's move after a steer) read
     # the whole cached library twice, at the same time: the dry run, and the evaluation's set-up
-    from recommender.errors import AuthError
+    from recommender.errors import OtherAccount
     from recommender.isotime import utc_now
     from recommender.store import Store
     loads, load = [], Store.load_library
@@ -180,11 +180,11 @@ def test_the_weights_page_reads_the_library_once_for_its_dry_run_and_evaluation(
     assert len(loads) == 1
     fresh_ctx = fresh(ctx)  # a dry run that fails before it reads the library: the evaluation reads it
 
-    def refuse(settings):
-        raise AuthError("run `recommend auth`")
+    def refuse(settings):  # (a missing login goes on from the cache: another account's does not)
+        raise OtherAccount("someone", "me")
     fresh_ctx._gateway = refuse
     loads.clear()
-    with pytest.raises(AuthError):
+    with pytest.raises(OtherAccount):
         fresh_ctx.weights_preview({"content": 1.0})
     assert len(loads) == 1 and fresh_ctx.evaluate()["targets"]
 
@@ -1518,7 +1518,9 @@ def test_with_spotify_down_the_next_page_keeps_its_playlist_and_says_so(ctx, sta
     """Spotify down: after a failed Publish each load of the Next page asked Spotify again (five
     tries, 8 s) and showed the error alone, the table gone; the Weights page lost its evaluation.
     A Publish Spotify did not answer keeps what the pages show; a change of the cached data since
-    (a steer) shows the last playlist computed, saying when and that Spotify did not answer."""
+    (a steer) shows the playlist the cache gives, as `build-playlist --dry-run` does, saying
+    so, and asks Spotify again only after CHECK_PAUSE_SECONDS (it showed the last playlist
+    computed, the track just removed taken out of its table and nothing else changed)."""
     pytest.importorskip("uvicorn")
     from recommender.standins.spotify import Fault
     from test_web import entered, serving
@@ -1529,7 +1531,7 @@ def test_with_spotify_down_the_next_page_keeps_its_playlist_and_says_so(ctx, sta
         before = session.get(base + "/next", timeout=60).text
         rows = re.findall(r'<tr data-track="([^"]+)"', before)
         plan = re.search(r'name="plan" value="([^"]*)"', before).group(1)
-        assert rows and "unreached" not in before
+        assert rows and "your cache" not in before
         down = standin.add_fault(Fault(method="*", status=503, times=None))
         r = session.post(base + "/next/publish", data={"csrf": sec.csrf, "plan": plan}, timeout=120)
         assert "Publish failed (exit 5)" in r.text
@@ -1541,17 +1543,51 @@ def test_with_spotify_down_the_next_page_keeps_its_playlist_and_says_so(ctx, sta
         ctx.steer("remove", rows[0])  # the cached data changes: the page's dry run asks Spotify
         page = session.get(base + "/next", timeout=60).text
         assert down.hits > asked
-        # the kept playlist less the track just removed (it stayed, with its buttons, and its pin said
-        # "you removed this track (in another tab?)")
-        assert re.findall(r'<tr data-track="([^"]+)"', page) == rows[1:]
-        assert 'id="unreached-note"' in page and "Until Spotify answers again" in page
-        assert "Publish failed (exit 5)" in page
-        # Spotify back: the next computation drops the failed Publish's box (it stood, "Spotify is
-        # unavailable", above a playlist Spotify had answered for since)
+        # the dry run from the cache, as the CLI's: the track removed is gone, the next one in its place
+        now = re.findall(r'<tr data-track="([^"]+)"', page)
+        assert now == ids_of(jobs.build_playlist(ctx.settings, dry_run=True)) and rows[0] not in now
+        note = re.findall(r'<li class="note">([^<]*)', page)
+        assert len(note) == 1 and note[0].startswith("Spotify is unavailable (503") and "this page shows your cache" in note[0]
+        assert "this dry run" not in page and "Publish failed (exit 5)" in page
+        asked = down.hits  # (the CLI's dry run asked too)
+        assert ctx.weights_preview({"content": 0.5})["tracks"]  # the Weights page: the same basis
+        assert re.findall(r'<tr data-track="([^"]+)"', session.get(base + "/next", timeout=60).text) == now
+        assert down.hits == asked  # kept for CHECK_PAUSE_SECONDS: no page asked again meanwhile
+        # Spotify back, the pause over: the next load asks again and drops the failed Publish's box (it
+        # stood, "Spotify is unavailable", above a playlist Spotify had answered for since)
         standin.clear_faults()
-        ctx.steer("restore", rows[0])
+        ctx._offline = (ctx._offline[0], lambda: True)
         back = session.get(base + "/next", timeout=60).text
-        assert "unreached" not in back and "Publish failed" not in back and 'id="published"' not in back
+        assert "your cache" not in back and "Publish failed" not in back and 'id="published"' not in back
+        assert re.findall(r'<tr data-track="([^"]+)"', back) == now
+
+
+def test_without_a_login_the_next_and_weights_pages_show_the_cached_picks_until_a_login_is_saved(ctx):
+    """After `recommend auth --logout` the Next page said only "error (exit 3): not logged in" and
+    the Weights page had no playlist, where `build-playlist --dry-run` shows the cached picks: the
+    pages show them too, saying how to log in, and a login saved meanwhile (a `recommend auth` in
+    a terminal) is used at the next page (the token file changed), not 5 minutes later."""
+    pytest.importorskip("uvicorn")
+    from recommender.spotify.auth import token_path
+    from test_web import entered, serving
+    want = ids_of(ctx.preview())
+    token = token_path(ctx.settings.cache_dir)
+    login = token.read_bytes()
+    token.unlink()
+    c = fresh(ctx)
+    with serving(c) as (sec, base):
+        page = entered(sec, base).get(base + "/next", timeout=60).text
+    assert re.findall(r'<tr data-track="([^"]+)"', page) == want and "error (exit 3)" not in page
+    note = re.findall(r'<li class="note">([^<]*)', page)
+    assert len(note) == 1 and note[0].startswith("not logged in to Spotify") and "recommend auth" in note[0]
+    assert "this page shows your cache" in note[0]
+    assert c.weights_preview({"content": 0.5})["tracks"]
+    kept = c.preview()
+    assert c.preview() is kept and any("not logged in" in m for m in kept.messages)  # not computed at each load
+    token.write_bytes(login)  # logged in again
+    again = c.preview()
+    assert ids_of(again) == want and not any("not logged in" in m for m in again.messages)
+    assert c.publish()["exit_code"] == 0
 
 
 def test_the_next_page_says_why_fewer_tracks_are_new_than_new_share_asks(ctx):

@@ -110,7 +110,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
     from markupsafe import Markup
 
     from ..safetext import terminal_safe
-    from .context import UNREACHED, StalePlan, plan_of, web_words
+    from .context import StalePlan, plan_of, web_words
     sec = security or Security()
 
     def visible_controls(value: Any) -> Any:
@@ -243,20 +243,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         return RedirectResponse(f"/next?{urlencode(query, quote_via=quote)}{fragment}", status_code=303)
 
     async def next_page(request: Request) -> Response:
-        unreached = None  # Spotify did not answer: the last playlist computed, saying so
+        # (Spotify not answering, or no login: the playlist the cache gives, its note saying so)
         try:
-            try:
-                await run_in_threadpool(ctx.check_playlist)  # edited in Spotify since: computed anew
-                result = await run_in_threadpool(ctx.preview)
-            except UNREACHED as exc:
-                if ctx.last_preview is None:
-                    raise
-                result, when = ctx.last_preview
-                unreached = {"error": web_words(str(exc)), "exit_code": exc.exit_code, "when": when}
+            await run_in_threadpool(ctx.check_playlist)  # edited in Spotify since: computed anew
+            result = await run_in_threadpool(ctx.preview)
             rows = await run_in_threadpool(ctx.next_rows, result)
-            if unreached is not None:  # the kept playlist less what you removed since (it stayed, steerable,
-                gone = await run_in_threadpool(ctx.removed_tracks)  # and its pin said "removed in another tab?")
-                rows = [r for r in rows if r["track_id"] not in gone]
         except RecommenderError as exc:
             if ctx.last_publish is not None:
                 ctx.last_publish["seen"] = True
@@ -288,8 +279,7 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
             published["seen"] = True
         return render(request, "next.html", result=result, new_short=web_words(result.new_short), rows=rows,
                       scorers=scorers, diff=diff, has_new=has_new,
-                      has_source=has_source, published=published, plan=plan_of(result), unreached=unreached,
-                      notes=notes,
+                      has_source=has_source, published=published, plan=plan_of(result), notes=notes,
                       **steered(request))
 
     async def steer(request: Request) -> Response:

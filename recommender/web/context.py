@@ -50,9 +50,11 @@ TURN_ON_HERE = "move its slider above 0"  # the Weights page's way to use a scor
 def web_words(message: str) -> str:
     """An error's message as a page says it: the sample library is tried with `recommend web
     --demo` there, not with the CLI's `build-playlist --demo` (``paths.TRY_DEMO``) that jobs
-    and the login name in their errors; what the last discovery found is on its Discovery page."""
+    and the login name in their errors; what the last discovery found is on its Discovery page;
+    a playlist computed from the cache alone is the page's, not a dry run's (``jobs.CACHE_SHOWN``)."""
     return message.replace(TRY_DEMO, WEB_DEMO).replace(jobs.SEE_DISCOVERY, "the Discovery page says what the last "
-                                                                          "discovery found")
+                                                                          "discovery found") \
+        .replace(jobs.CACHE_SHOWN, "this page shows your cache")
 
 
 def _title(lib, track_id: str) -> str | None:
@@ -167,9 +169,10 @@ class WebContext:
         self.loaded_library: tuple | None = None  # library_version() of the library the pages show
         self._manifest_seen: tuple = (None, None)  # (the manifest file's stat, library_version() read from it)
         self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
-        # (the last Next playlist computed, when): shown, saying so, while Spotify cannot be reached
-        self.last_preview: tuple[Any, str] | None = None
         self._no_check_until = 0.0  # (monotonic) a snapshot check Spotify did not answer: none again before
+        # the basis the pages' dry run made from the cache alone (Spotify did not answer, or no login),
+        # and what says it is over (``_offline_over``): none while its basis is ``None``
+        self._offline: tuple[Any, Callable[[], bool]] = (None, lambda: False)
 
     # ----- plumbing -----------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any], kept: Callable[[], None] | None = None,
@@ -226,7 +229,7 @@ class WebContext:
             key = (self.data_version(), settings_key(settings))  # read first: a change meanwhile is seen next time
             with self._lock:
                 entry = self._cache.get(name)
-            if entry is None or entry[0] != key:
+            if entry is None or entry[0] != key or self._offline_over(entry[1]):
                 basis = build()
                 if getattr(basis, "refreshed", False):  # its own refresh wrote the cache: the data it holds
                     key = (self.data_version(), key[1])
@@ -408,12 +411,51 @@ class WebContext:
             began = self._generation("library")
         version = self.library_version()  # read first, as library() does
         started = time.monotonic()
-        basis = jobs.dry_run_basis(settings, gateway=self._gateway(settings))
+        basis = jobs.dry_run_basis(settings, gateway=self._page_gateway(settings), unreached_ok=True)
+        if basis.unreached is not None:
+            self._offline = (basis, self._offline_until(basis.unreached))
         if basis.refreshed:  # its own refresh wrote the cache: the library it holds
             version = self.library_version()
             self._record_refresh(basis, started)
         self._pages_library(lambda: (version, basis.library), began)
         return basis
+
+    def _page_gateway(self, settings):
+        """The gateway of the pages' dry run: without a login (``AuthError``, not another
+        account's), one whose first request says so, so that the dry run shows the cache as
+        `build-playlist --dry-run` does (``jobs.dry_run_basis(unreached_ok=True)``)."""
+        from ..errors import AuthError, OtherAccount
+        try:
+            return self._gateway(settings)
+        except AuthError as exc:
+            if isinstance(exc, OtherAccount):
+                raise
+            return jobs.connect(settings, check=False)
+
+    def _offline_until(self, why: Exception) -> Callable[[], bool]:
+        """When a basis made from the cache alone is over, so that the next page asks Spotify
+        again: ``CHECK_PAUSE_SECONDS`` after Spotify did not answer (no snapshot check meanwhile,
+        ``check_playlist``), or as soon as a login is saved or removed (the token file changed:
+        a `recommend auth` in a terminal) when there was none."""
+        from ..spotify.auth import token_path
+        if isinstance(why, UNREACHED):
+            until = self._no_check_until = time.monotonic() + CHECK_PAUSE_SECONDS
+            return lambda: time.monotonic() >= until
+        token = token_path(self.settings.cache_dir)
+
+        def stamp() -> tuple | None:
+            try:
+                st = token.stat()
+            except OSError:
+                return None
+            return st.st_mtime_ns, st.st_size
+        was = stamp()
+        return lambda: stamp() != was
+
+    def _offline_over(self, basis) -> bool:
+        """Whether ``basis`` was made from the cache alone and that is over (``_offline_until``)."""
+        made, over = self._offline
+        return basis is made and over()
 
     def _record_refresh(self, basis, started: float) -> None:
         """The pull a page's dry run made (a stale cache: the warm-up's, the Next page's) in the run
@@ -435,9 +477,10 @@ class WebContext:
         def build():
             nonlocal data
             data, result = self._dry_run(self.settings)
-            self.last_preview = (result, shown(utc_now()))
             failed = self.last_publish
-            if failed is not None and failed.get("exit_code") != 0 and failed.get("seen"):
+            with self._lock:
+                answered = self._offline[0] is not self._cache.get("preview_basis", (None, None))[1]
+            if answered and failed is not None and failed.get("exit_code") != 0 and failed.get("seen"):
                 # a failed Publish the page has shown, and Spotify answered a computation since: its
                 # red box ("Spotify is unavailable") stood above a playlist computed after it
                 self.last_publish = None
@@ -445,6 +488,10 @@ class WebContext:
 
         def kept() -> None:
             self._preview_data = data
+        with self._lock:  # a playlist computed from the cache alone, Spotify perhaps back (or a login saved)
+            entry = self._cache.get("preview_basis")
+        if entry is not None and self._offline_over(entry[1]):
+            self.invalidate("preview")
         return self._cached("preview", build, kept)
 
     def check_playlist(self) -> None:
@@ -457,7 +504,8 @@ class WebContext:
         from ..errors import SpotifyError
         with self._lock:
             entry = self._cache.get("preview_basis")
-            if "preview" not in self._cache or entry is None or time.monotonic() < self._no_check_until:
+            if "preview" not in self._cache or entry is None or time.monotonic() < self._no_check_until \
+                    or entry[1].unreached is not None:  # (made from the cache alone: its note says why)
                 return
             state, data = entry[1].state, self._preview_data
         if state is None or not state.playlist_id or not state.snapshot:
@@ -476,10 +524,6 @@ class WebContext:
             with self._lock:
                 if self._preview_data == data:  # (not computed anew meanwhile)
                     self.invalidate("preview")
-
-    def removed_tracks(self) -> set[str]:
-        """The tracks you removed (in Spotify, or here): never recommended again."""
-        return {str(t) for t in jobs.open_store(self.settings).read_manifest().get("user_removed", [])}
 
     def next_rows(self, result) -> list[dict[str, Any]]:
         """The preview's table as rows for the page: shares, new/source when present, artists."""
