@@ -412,8 +412,9 @@ class WebContext:
         version = self.library_version()  # read first, as library() does
         started = time.monotonic()
         basis = jobs.dry_run_basis(settings, gateway=self._page_gateway(settings), unreached_ok=True)
-        if basis.unreached is not None:
-            self._offline = (basis, self._offline_until(basis.unreached))
+        # (a basis Spotify answered for lets the last one made from the cache go: it held its library)
+        self._offline = (basis, self._offline_until(basis.unreached)) if basis.unreached is not None \
+            else (None, lambda: False)
         if basis.refreshed:  # its own refresh wrote the cache: the library it holds
             version = self.library_version()
             self._record_refresh(basis, started)
