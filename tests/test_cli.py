@@ -603,7 +603,7 @@ def test_build_table_shows_a_dash_for_a_pinned_tracks_score(capsys):
 
     import pandas as pd
 
-    from recommender.cli import _print_build
+    from recommender.cli.build import _print_build
     from recommender.jobs import BuildResult
     table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": ["Kept", "Found"],
                           "artists": ["A", "B"], "score": [math.nan, 0.8], "contrib_content": [math.nan, 0.8],
@@ -620,7 +620,7 @@ def test_a_playlist_left_in_its_order_is_said_to_differ_from_the_tables(capsys):
     tracks in the new order while the playlist kept the old one, and nothing said so."""
     import pandas as pd
 
-    from recommender.cli import _print_build
+    from recommender.cli.build import _print_build
     from recommender.jobs import BuildResult
     table = pd.DataFrame({"rank": [1, 2], "track_id": ["t1", "t2"], "name": ["One", "Two"], "artists": ["A", "B"],
                           "artist_names": [["A"], ["B"]],

@@ -11,7 +11,8 @@ import typer.main
 from typer.testing import CliRunner
 
 from recommender import __version__, paths
-from recommender.cli import _table, app
+from recommender.cli import app
+from recommender.cli.output import _table
 
 from spotify_helpers import save_login
 from test_cli import env_for, run

@@ -84,7 +84,7 @@ def test_a_file_with_both_kinds_of_line_endings_keeps_each_line_s(tmp_path):
 
 
 def test_the_log_redacts_the_listenbrainz_token(tmp_path):
-    from recommender.cli import _logging
+    from recommender.cli.base import _logging
     from recommender.runlog import teardown_logging
     settings = load_settings(environ={"RECOMMENDER_CACHE_DIR": str(tmp_path), "LISTENBRAINZ_TOKEN": "lbtok-98765"})
     try:

@@ -185,7 +185,8 @@ def test_auth_on_a_machine_without_a_display_starts_no_text_mode_browser(standin
     import types
     import webbrowser
 
-    from recommender import cli, jobs
+    from recommender import jobs
+    from recommender.cli import account as cli
     opened, shown = [], []
     monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
 

@@ -493,12 +493,12 @@ def test_three_fixed_scorers_are_named_as_a_sentence_lists_them(capsys):
     """tune's line about tune.fixed joined two scorers with "and" but three or more with commas
     alone ("keeps opendata, release, year at your config's weights"); it lists them as every
     other message does (wording.and_list): "opendata, release and year"."""
-    from recommender import cli
+    from recommender.cli.evaluation import _print_tuned
     weights = {"content": 0.5, "opendata": 0.1, "release": 0.1, "year": 0.1}
     scores = {"p@10": 0.2, "p@10_std": 0.01, "ndcg@10": 0.3, "ndcg@10_std": 0.01}
     out = {"fixed": {"opendata": 0.1, "release": 0.1, "year": 0.1}, "folds": 1, "seconds": 1.0, "combinations": 3,
            "defaults": {"weights": weights, **scores}, "best": {"weights": weights, **scores}, "within_spread": True}
-    cli._print_tuned(out, 10, "your playlists")
+    _print_tuned(out, 10, "your playlists")
     shown = " ".join(capsys.readouterr().out.split())
     assert "tune.fixed keeps opendata, release and year at your config's weights" in shown
 

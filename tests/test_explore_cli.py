@@ -282,8 +282,8 @@ def test_the_first_search_shows_the_index_build_s_progress_on_stderr(data, tmp_p
     """The first `search` of a big library built its index for ~10 s without a word (45,000
     tracks); a terminal now shows a "search index" bar on stderr, as refresh and evaluate show
     theirs. A warm search (the index loaded) shows none: nothing to wait for."""
-    import recommender.cli as cli
-    monkeypatch.setattr(cli, "_interactive", lambda quiet, as_json: not quiet and not as_json)
+    import recommender.cli.explore as explore_cli
+    monkeypatch.setattr(explore_cli, "_interactive", lambda quiet, as_json: not quiet and not as_json)
     first = run(["search", "mad world", "--dataset", str(data)], tmp_path)
     assert first.exit_code == 0 and "search index" in first.stderr and f"{len(SONGS)}/{len(SONGS)}" in first.stderr
     assert "Mad World" in first.stdout and "search index" not in first.stdout
@@ -523,6 +523,7 @@ def test_a_moods_list_names_the_point_it_is_of_as_the_moods_page_does(tmp_path):
     # centre moved toward your taste), where the web app's Moods page names that point; the same
     # figures in both (0.625 was 0.62 here, 0.63 on the page: a half rounds up there)
     from recommender import cli
+    from recommender.cli.output import _as_the_page_rounds
     env = {"RECOMMENDER_CACHE_DIR": str(tmp_path), "COLUMNS": "200"}
     out = CliRunner().invoke(cli.app, ["moods", "recommend", "--demo", "--mood", "calm"], env=env)
     assert out.exit_code == 0, out.stderr
@@ -537,8 +538,8 @@ def test_a_moods_list_names_the_point_it_is_of_as_the_moods_page_does(tmp_path):
                                          env=env).stdout)
     assert rows and all(abs(r["distance"] - ((r["valence"] - tv) ** 2 + (r["energy"] - te) ** 2) ** 0.5) <= 0.01
                         for r in rows), (title, rows[:3])
-    assert cli._as_the_page_rounds(0.625, 2) == "0.63" and cli._as_the_page_rounds(0.375, 2) == "0.38"
-    assert cli._as_the_page_rounds(0.1, 2) == "0.10"
+    assert _as_the_page_rounds(0.625, 2) == "0.63" and _as_the_page_rounds(0.375, 2) == "0.38"
+    assert _as_the_page_rounds(0.1, 2) == "0.10"
 
 
 def test_the_search_a_note_gives_for_a_name_like_an_option_lists_the_songs(tmp_path):

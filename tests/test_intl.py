@@ -256,10 +256,10 @@ def test_json_is_ascii_escaped_on_an_output_that_is_not_utf8(monkeypatch, encodi
     import io
     import sys
 
-    from recommender import cli
+    from recommender.cli.output import _print_json
     out = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
     monkeypatch.setattr(sys, "stdout", out)
-    cli._print_json({"name": "Academia Reggaetón"})
+    _print_json({"name": "Academia Reggaetón"})
     out.flush()
     raw = out.buffer.getvalue()
     assert json.loads(raw.decode("utf-8")) == {"name": "Academia Reggaetón"}

@@ -362,7 +362,7 @@ def test_classifier_accuracy_is_honest_when_text_says_nothing():
 
 def test_the_classifier_report_gives_rates_in_four_decimals_and_keeps_a_tiny_p_value():
     # before: 'moods classify --json' printed "accuracy": 0.6666666666666666 (false precision)
-    from recommender.cli import _classifier_json
+    from recommender.cli.moods import _classifier_json
     confusion = pd.DataFrame([[2, 1], [0, 0]], index=["happy", "sad"], columns=["happy", "sad"])
     report = ClassifierReport(accuracy=2 / 3, baseline=1 / 3, baseline_mood="happy", n_train=9, n_test=3,
                               p_value=1.23456789e-12, margin=0.05, alpha=0.01, useful=True, confusion=confusion)

@@ -230,7 +230,7 @@ def test_enrich_genres_says_a_short_look_up_in_seconds_not_0_min(logged_in):
     # the stand-in is on this machine: not held to 1 request/s, so not "about 37 min" for seconds of work
     assert line.startswith("5 artists to look up on MusicBrainz: about 1 s (a MusicBrainz on this machine: not "
                            "paced)"), line
-    from recommender.cli import _enrich_estimate
+    from recommender.cli.data import _enrich_estimate
     from recommender.config import load_settings
     real = load_settings(config_file=None, environ={}, overrides={"enrich.musicbrainz_url": "https://musicbrainz.org/ws/2/"})
     assert _enrich_estimate(real, 5, 0).startswith("5 artists to look up on MusicBrainz: about 12 s at 1 request/s ")

@@ -299,12 +299,12 @@ def test_every_configured_secret_is_redacted_from_the_log_and_the_crash_line(tmp
     """The CLI gave the log's redaction the client secret only: the ListenBrainz token (a UUID,
     too short for the long-token rule) was written as it was. An Authorization header of any
     scheme and an authorization code in a logged form body are redacted too."""
-    from recommender import cli
+    from recommender.cli.base import _logging
     from recommender.config import load_settings
     from recommender.runlog import redact, teardown_logging
     settings = load_settings(environ={}, overrides={"cache.dir": str(tmp_path), "listenbrainz.token": LB_TOKEN,
                                                     "spotify.client_secret": "s3cret-value"})
-    cli._logging(settings, quiet=True, verbose=True)
+    _logging(settings, quiet=True, verbose=True)
     try:
         logging.getLogger("recommender.test").info("token %s, secret %s", LB_TOKEN, "s3cret-value")
         logging.getLogger("recommender.test").debug("Headers: {'Authorization': 'Token abc123'} and Body: "

@@ -1193,11 +1193,12 @@ def test_an_error_a_stop_raises_as_it_unwinds_is_that_stop_not_a_crash(monkeypat
     """A SIGTERM or Ctrl-C that lands inside a lock's wait (the login's ``Thread.start`` as the
     URL is shown) raises before the lock is taken back, and the ``with`` around it then raises
     "RuntimeError: release unlocked lock": that was "unexpected error ... please report it", exit 1."""
-    from recommender import cli, jobs
+    from recommender import jobs
+    from recommender.cli.base import Terminated
 
     def login(settings, open_url=None):
         try:
-            raise cli.Terminated() if stop == "Terminated" else KeyboardInterrupt()
+            raise Terminated() if stop == "Terminated" else KeyboardInterrupt()
         finally:
             raise RuntimeError("release unlocked lock")
     monkeypatch.setattr(jobs, "login", login)
@@ -1564,7 +1565,8 @@ def test_a_ctrl_c_while_the_stop_is_recorded_is_ignored_and_one_in_the_first_imp
     once with a traceback): it is ignored for those few milliseconds."""
     import signal
 
-    from recommender import cli, jobs
+    from recommender import jobs
+    from recommender.cli import base as cli
 
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt()
@@ -1680,7 +1682,7 @@ def test_the_sigterm_handler_keeps_an_ignored_sigterm_and_puts_back_one_not_set_
     # command with a handler not set from Python (getsignal() is None) raised TypeError
     import signal
 
-    from recommender import cli
+    from recommender.cli import base as cli
     old = signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         with cli._sigterm_as_interrupt():

@@ -142,12 +142,13 @@ def test_a_client_that_drops_its_connection_prints_nothing_on_the_standins_termi
 CTRL_C_AS_THE_LINES_PRINT = """
 import os, signal, sys
 import recommender.cli as cli
-real_err = cli._err
+import recommender.cli.output as output
+real_err = output._err
 def err(message):
     real_err(message)
     if message.startswith("then `recommend auth`"):  # the last of the lines
         os.kill(os.getpid(), signal.SIGINT)
-cli._err = err
+output._err = err
 sys.argv = ["recommend", "standin", "--port", "0"]
 cli.main()
 """
@@ -165,7 +166,7 @@ def test_standin_command_ctrl_c_as_the_lines_print_is_a_clean_stop_too():
 
 # A second Ctrl-C while the ListenBrainz and MusicBrainz stand-ins stop (after the first one
 # has stopped the Spotify stand-in): a real SIGINT to itself from inside each of their stops.
-CTRL_C_AGAIN_AS_THE_OPEN_DATA_STAND_INS_STOP = CTRL_C_AS_THE_LINES_PRINT.replace("cli._err = err", """cli._err = err
+CTRL_C_AGAIN_AS_THE_OPEN_DATA_STAND_INS_STOP = CTRL_C_AS_THE_LINES_PRINT.replace("output._err = err", """output._err = err
 from recommender.standins.listenbrainz import ListenBrainzStandIn
 from recommender.standins.musicbrainz import MusicBrainzStandIn
 for cls in (ListenBrainzStandIn, MusicBrainzStandIn):

@@ -364,7 +364,7 @@ def test_a_dumb_terminal_wider_than_80_columns_gets_tables_of_its_width(monkeypa
     width given without a height as 80 columns there; both are given now."""
     import rich.console
 
-    from recommender.cli import _console
+    from recommender.cli.output import _console
     monkeypatch.setenv("TERM", "dumb")
     monkeypatch.setenv("COLUMNS", "160")
     monkeypatch.delenv("LINES", raising=False)  # (a shell seldom exports it; rich would take it for the height)

@@ -458,7 +458,7 @@ def test_a_track_not_found_with_demo_or_dataset_points_to_the_search_of_that_lib
     """`similar X --demo` (or `--dataset FILE`) said "not in the cached library; run `recommend
     refresh` or pick one with `recommend search`": the search of your own cache, which then
     said to refresh first."""
-    from recommender.cli import _where
+    from recommender.cli.base import _where
 
     from conftest import FIXTURES
     data = tmp_path / "my songs.csv"

@@ -132,7 +132,7 @@ def test_a_command_typed_by_another_name_says_which_is_meant(typed, meant, tmp_p
 
 
 def test_every_command_line_a_synonym_names_exists():
-    from recommender.clierrors import SYNONYMS
+    from recommender.cli.usage import SYNONYMS
     root = typer.main.get_command(app)
     for typed, meant in SYNONYMS.items():
         assert typed not in root.commands, typed  # a synonym never hides a command
@@ -223,7 +223,7 @@ def test_a_command_refused_for_its_options_on_a_terminal_is_not_in_the_run_log(t
     # already, its record pushed real runs out of `status`'s list, where a config typo by hand is
     # not recorded either (README, Unattended runs)
     import json
-    from recommender import cli
+    from recommender.cli import base as cli
     monkeypatch.setattr(cli, "_on_a_terminal", lambda: True, raising=False)
     env = {"RECOMMENDER_CACHE_DIR": str(tmp_path)}
     for args in (["build-playlist", "--dryrun"], ["refresh", "--jsn"], ["build-playlist", "extra"]):

@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 # Commands people type that are another's name here (typer's "did you mean" finds only close
