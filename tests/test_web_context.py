@@ -1581,12 +1581,14 @@ def test_without_a_login_the_next_and_weights_pages_show_the_cached_picks_until_
     note = re.findall(r'<li class="note">([^<]*)', page)
     assert len(note) == 1 and note[0].startswith("not logged in to Spotify") and "recommend auth" in note[0]
     assert "this page shows your cache" in note[0]
-    assert c.weights_preview({"content": 0.5})["tracks"]
+    moved = c.weights_preview({"content": 0.5})
+    assert moved["tracks"] and moved["from_cache"] == note[0]  # the Weights page says it too
     kept = c.preview()
     assert c.preview() is kept and any("not logged in" in m for m in kept.messages)  # not computed at each load
     token.write_bytes(login)  # logged in again
     again = c.preview()
     assert ids_of(again) == want and not any("not logged in" in m for m in again.messages)
+    assert c.weights_preview({"content": 0.5})["from_cache"] == ""
     assert c.publish()["exit_code"] == 0
 
 

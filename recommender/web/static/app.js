@@ -362,8 +362,8 @@ function showPreview(out) {
   }
   const factors = Object.entries(out.weight_factors || {})
     .map(([name, f]) => `${name} counts x${f} of its slider on your library (few playlists: scorers.${name}.shrink)`);
-  document.getElementById("preview-note").textContent = visibleText(
-    (out.reason ? out.reason : `publishing these weights would add ${out.added} and remove ${out.removed} tracks`)
+  document.getElementById("preview-note").textContent = visibleText((out.from_cache ? `${out.from_cache}; ` : "")
+    + (out.reason ? out.reason : `publishing these weights would add ${out.added} and remove ${out.removed} tracks`)
     + (out.short ? `; ${out.short}` : "") + (factors.length ? `; ${factors.join("; ")}` : ""));
   const body = document.querySelector("#metrics tbody");
   body.replaceChildren();
