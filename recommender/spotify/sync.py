@@ -105,25 +105,72 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         problems += switched
         cached, old_snapshots = None, {}
     report = RefreshReport(user_id=user_id, switched=switched)
+    met = _Met()
+    listed_at = utc_now().isoformat()  # to the microsecond: what was written before it is in the listing
+    playlists = _pull_playlists(gateway, store, user_id, cached, old_snapshots, met, report, problems, progress)
+    top_tracks, top_artists = _pull_top(gateway, met, progress)
+    progress("saved tracks", 0, None)
+    saved, saved_total = _pull_saved_or_kept(gateway, cached, manifest, met, problems)
+    progress("saved tracks", len(saved), len(saved))
+    progress("followed artists", 0, None)
+    followed = _pull_followed_or_kept(gateway, cached, met, problems)
+    progress("followed artists", len(followed), len(followed))
+    genres_state = _artist_genres_api(gateway, settings, manifest, met)
+    # --- discovery: albums of top and followed artists ---------------------------------------
+    discovery_rows, discovery_state = _discover(gateway, settings, manifest, cached, top_artists, followed,
+                                                met.add_track, progress)
+    library = _assemble(store, user_id, cached, met, playlists, top_tracks, top_artists, saved, followed,
+                        discovery_rows)
+    report.saved = with_last_discovery(library, cached)
+    store.save_library(report.saved)
+    report.tracks = len(library.tracks)
+    from ..sources.albums import new_to_you
+    report.discovery_tracks = new_to_you(library.frames, store)
+    report.requests = gateway.requests_made - start_requests
+    report.problems = problems
+    store.update_manifest(user_id=user_id, fetched_at=now_iso(), listed_at=listed_at, snapshots=playlists.snapshots,
+                          artist_genres_api=genres_state, discovery=discovery_state,
+                          last_refresh={"requests": report.requests, "at": now_iso()}, **{SAVED_TOTAL: saved_total})
+    return library, report
 
-    track_rows: dict[str, dict] = {}
-    artist_rows: dict[str, dict] = {}
 
-    def add_track(obj: dict, album: dict | None = None) -> str:
+class _Met:
+    """The tracks and artists a pull meets, as rows, each once: a track's row with its album
+    replaces one without (a playlist's entry before its album's listing)."""
+
+    def __init__(self) -> None:
+        self.tracks: dict[str, dict] = {}
+        self.artists: dict[str, dict] = {}
+
+    def add_track(self, obj: dict, album: dict | None = None) -> str:
         row = parse.track_row(obj, album)
-        old = track_rows.get(row["track_id"])
+        old = self.tracks.get(row["track_id"])
         if old is None or (old.get("album_id") is None and row.get("album_id")):
-            track_rows[row["track_id"]] = row
+            self.tracks[row["track_id"]] = row
         for a in parse.track_artist_rows(obj):
-            artist_rows.setdefault(a["artist_id"], a)
+            self.artists.setdefault(a["artist_id"], a)
         return row["track_id"]
 
-    def add_artist(obj: dict) -> None:
-        artist_rows[obj["id"]] = parse.artist_row(obj)
+    def add_artist(self, obj: dict) -> None:
+        self.artists[obj["id"]] = parse.artist_row(obj)
 
-    # --- playlists -----------------------------------------------------------------------
+
+@dataclass
+class _Playlists:
+    """What the pull read of your playlists: their rows, each one's items (read, or the cached
+    ones of a playlist whose snapshot did not change) and the snapshot ids to remember."""
+
+    rows: list[dict]
+    item_frames: list[pd.DataFrame]
+    snapshots: dict[str, str]
+
+
+def _pull_playlists(gateway: Gateway, store: Store, user_id: str, cached: Library | None,
+                    old_snapshots: dict[str, str], met: _Met, report: RefreshReport, problems: list[str],
+                    progress: Progress) -> _Playlists:
+    """Your playlists, and the items of each one whose snapshot changed (those Spotify lets a
+    personal app read), the others' from the cache."""
     progress("playlists", 0, None)
-    listed_at = utc_now().isoformat()  # to the microsecond: what was written before it is in the listing
     listing = gateway.listing("me/playlists")  # read again when it shifted (none skipped)
     # offset paging: a playlist created or removed between two pages shifts the list, so one
     # can come twice; it is one playlist (kept once, first listing wins)
@@ -173,7 +220,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
                 obj = parse.entry_track(entry)
                 if obj is None:
                     continue
-                rows.append({"playlist_id": pid, "track_id": add_track(obj), "position": pos,
+                rows.append({"playlist_id": pid, "track_id": met.add_track(obj), "position": pos,
                              "added_at": entry.get("added_at")})
         except SpotifyError as exc:
             if exc.status not in (403, 404):
@@ -194,22 +241,31 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         report.playlists_fetched += 1
         item_frames.append(pd.DataFrame(rows, columns=list(schema.FRAMES["playlist_items"])))
     progress("playlists", len(playlist_rows), len(playlist_rows))
+    return _Playlists(playlist_rows, item_frames, snapshots)
 
-    # --- top, saved, followed ---------------------------------------------------------------
+
+def _pull_top(gateway: Gateway, met: _Met, progress: Progress) -> tuple[list[dict], list[dict]]:
+    """Your top tracks and artists of the three time ranges, with their ranks."""
     top_tracks, top_artists = [], []
     for time_range in schema.TIME_RANGES:
         progress("top tracks and artists", schema.TIME_RANGES.index(time_range), len(schema.TIME_RANGES))
         for rank, obj in enumerate(gateway.pages("me/top/tracks", time_range=time_range), start=1):
             if obj and obj.get("id"):
-                top_tracks.append({"track_id": add_track(obj), "time_range": time_range, "rank": rank})
+                top_tracks.append({"track_id": met.add_track(obj), "time_range": time_range, "rank": rank})
         for rank, obj in enumerate(gateway.pages("me/top/artists", time_range=time_range), start=1):
             if obj and obj.get("id"):
-                add_artist(obj)
+                met.add_artist(obj)
                 top_artists.append({"artist_id": obj["id"], "time_range": time_range, "rank": rank})
     progress("top tracks and artists", len(schema.TIME_RANGES), len(schema.TIME_RANGES))
-    progress("saved tracks", 0, None)
+    return top_tracks, top_artists
+
+
+def _pull_saved_or_kept(gateway: Gateway, cached: Library | None, manifest: dict, met: _Met,
+                        problems: list[str]) -> tuple[list[dict], int | None]:
+    """Your saved tracks and their total (``_pull_saved``), or the last refresh's when Spotify
+    keeps failing their listing while it answers the rest."""
     try:
-        saved, saved_total = _pull_saved(gateway, cached, manifest.get(SAVED_TOTAL), add_track)
+        return _pull_saved(gateway, cached, manifest.get(SAVED_TOTAL), met.add_track)
     except SpotifyUnavailable as exc:
         # Spotify answers 500/502 to every page of a very large Liked Songs list (tens of
         # thousands), even one of a single track, while every other call works: the playlists
@@ -220,15 +276,18 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
             raise
         old = schema.empty_frame("saved_tracks") if cached is None else cached.frames["saved_tracks"]
         saved = old[["track_id", "added_at"]].to_dict("records")
-        saved_total = manifest.get(SAVED_TOTAL) if cached is not None else None
         problems.append(_kept_note("your saved tracks (Liked Songs)", exc, len(saved), cached is not None))
-    progress("saved tracks", len(saved), len(saved))
-    progress("followed artists", 0, None)
-    followed = []
+        return saved, manifest.get(SAVED_TOTAL) if cached is not None else None
+
+
+def _pull_followed_or_kept(gateway: Gateway, cached: Library | None, met: _Met, problems: list[str]) -> list[dict]:
+    """The artists you follow, or (``_followed_kept``) those read and the last refresh's when
+    Spotify keeps failing their listing while it answers the rest."""
+    followed: list[dict] = []
     try:
         for obj in gateway.pages("me/following", key="artists", type="artist"):
             if obj and obj.get("id"):
-                add_artist(obj)
+                met.add_artist(obj)
                 followed.append({"artist_id": obj["id"]})
     except SpotifyUnavailable as exc:
         # Spotify can fail this one listing for an account day after day ("Failed to get followed
@@ -239,45 +298,48 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
             raise
         followed, note = _followed_kept(followed, cached, exc)
         problems.append(note)
-    progress("followed artists", len(followed), len(followed))
+    return followed
 
-    # --- artist genres: probe once, never one request per artist for nothing ------------------
+
+def _artist_genres_api(gateway: Gateway, settings, manifest: dict, met: _Met) -> dict:
+    """Whether Spotify gives artist genres to this app (the manifest's ``artist_genres_api``):
+    known when a listed artist had some, else probed with one artist at most every
+    ``GENRE_PROBE_DAYS`` days, never one request per artist for nothing."""
     genres_state = manifest.get("artist_genres_api", {})
-    listed = [a for a in artist_rows.values() if a["genres"]]
-    if listed:
-        genres_state = {"available": True, "checked": now_iso()}
-    elif settings.refresh.probe_artist_genres and artist_rows and not younger_than(genres_state.get("checked"), GENRE_PROBE_DAYS):
-        probe_id = next(iter(artist_rows))
-        try:
-            obj = gateway.get(f"artists/{probe_id}")
-            if obj and obj.get("genres"):
-                add_artist(obj)
-                genres_state = {"available": True, "checked": now_iso()}
-            else:
-                genres_state = {"available": False, "checked": now_iso()}
-        except SpotifyError:
-            genres_state = {"available": False, "checked": now_iso()}
+    if any(a["genres"] for a in met.artists.values()):
+        return {"available": True, "checked": now_iso()}
+    if not (settings.refresh.probe_artist_genres and met.artists
+            and not younger_than(genres_state.get("checked"), GENRE_PROBE_DAYS)):
+        return genres_state
+    try:
+        obj = gateway.get(f"artists/{next(iter(met.artists))}")
+    except SpotifyError:
+        return {"available": False, "checked": now_iso()}
+    if obj and obj.get("genres"):
+        met.add_artist(obj)
+        return {"available": True, "checked": now_iso()}
+    return {"available": False, "checked": now_iso()}
 
-    # --- discovery: albums of top and followed artists ---------------------------------------
-    discovery_rows, discovery_state = _discover(gateway, settings, manifest, cached, top_artists, followed,
-                                                add_track, progress)
 
-    # --- assemble: keep cached tracks that are still referenced -------------------------------
-    playlist_items = pd.concat([f for f in item_frames if len(f)] or [schema.empty_frame("playlist_items")],
-                               ignore_index=True)
+def _assemble(store: Store, user_id: str, cached: Library | None, met: _Met, playlists: _Playlists,
+              top_tracks: list[dict], top_artists: list[dict], saved: list[dict], followed: list[dict],
+              discovery_rows: list[dict]) -> Library:
+    """The pulled library: the rows met, the cached tracks still referenced and the cached
+    artists not met again, the frames not from Spotify carried over, in a canonical order."""
+    item_frames = [f for f in playlists.item_frames if len(f)]
+    playlist_items = pd.concat(item_frames or [schema.empty_frame("playlist_items")], ignore_index=True)
     discovery = pd.DataFrame(discovery_rows, columns=list(schema.FRAMES["discovery"]))
     referenced = (set(playlist_items["track_id"].astype(str)) | {r["track_id"] for r in top_tracks}
                   | {r["track_id"] for r in saved} | set(discovery["track_id"].astype(str)))
-    tracks = pd.DataFrame(list(track_rows.values()), columns=list(schema.FRAMES["tracks"]))
+    tracks = pd.DataFrame(list(met.tracks.values()), columns=list(schema.FRAMES["tracks"]))
     if cached is not None:
-        fresh = set(track_rows)
-        reuse = cached.tracks[_among(cached.tracks["track_id"], referenced - fresh)]
+        reuse = cached.tracks[_among(cached.tracks["track_id"], referenced - set(met.tracks))]
         tracks = pd.concat([schema.conform("tracks", tracks), reuse], ignore_index=True) if len(reuse) else tracks
-        old_artists = cached.artists[~_among(cached.artists["artist_id"], artist_rows.keys())]
+        old_artists = cached.artists[~_among(cached.artists["artist_id"], met.artists.keys())]
     else:
         old_artists = schema.empty_frame("artists")
     tracks = tracks[_among(tracks["track_id"], referenced)]
-    artists = pd.DataFrame(list(artist_rows.values()), columns=list(schema.FRAMES["artists"]))
+    artists = pd.DataFrame(list(met.artists.values()), columns=list(schema.FRAMES["artists"]))
     if len(old_artists):
         artists = pd.concat([schema.conform("artists", artists), old_artists], ignore_index=True)
     # not from Spotify: carried over (never saved by the refresh: by their own commands), even from
@@ -288,7 +350,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
     # listings came in, so that a run on an unchanged library changes nothing (ties break by id)
     tracks = tracks.drop_duplicates("track_id").sort_values("track_id", kind="stable")
     artists = artists.drop_duplicates("artist_id").sort_values("artist_id", kind="stable")
-    playlist_frame = pd.DataFrame(playlist_rows, columns=list(schema.FRAMES["playlists"]))
+    playlist_frame = pd.DataFrame(playlists.rows, columns=list(schema.FRAMES["playlists"]))
     playlist_frame = playlist_frame.sort_values("playlist_id", kind="stable")
     playlist_items = playlist_items.sort_values(["playlist_id", "position"], kind="stable")
     library = Library.from_frames(
@@ -297,18 +359,7 @@ def refresh_library(gateway: Gateway, store: Store, settings, progress: Progress
         top_artists=pd.DataFrame(top_artists, columns=["artist_id", "time_range", "rank"]),
         saved_tracks=pd.DataFrame(saved, columns=["track_id", "added_at"]),
         followed_artists=pd.DataFrame(followed, columns=["artist_id"]), discovery=discovery, **extra)
-    library = store.with_features(library, cached)
-    report.saved = with_last_discovery(library, cached)
-    store.save_library(report.saved)
-    report.tracks = len(library.tracks)
-    from ..sources.albums import new_to_you
-    report.discovery_tracks = new_to_you(library.frames, store)
-    report.requests = gateway.requests_made - start_requests
-    report.problems = problems
-    store.update_manifest(user_id=user_id, fetched_at=now_iso(), listed_at=listed_at, snapshots=snapshots,
-                          artist_genres_api=genres_state, discovery=discovery_state,
-                          last_refresh={"requests": report.requests, "at": now_iso()}, **{SAVED_TOTAL: saved_total})
-    return library, report
+    return store.with_features(library, cached)
 
 
 def _followed_kept(read: list[dict], cached: Library | None, exc: SpotifyUnavailable) -> tuple[list[dict], str]:
