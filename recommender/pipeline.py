@@ -770,7 +770,7 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
     place among the candidates by score (1: the best), artist_mix (that factor), contributions
     (scorer -> share of the score) and why (the top scorer's reason). The rules are asked in the
     order ``candidate_mask`` applies them. The scores are the run's own (``recs.blended`` and
-    ``recs.shares``); a ``Recommendations`` without them is blended again (``_mixed_blend``)."""
+    ``recs.shares``, which a run with candidates always has), never blended again."""
     library, table = scoring.library, recs.table
     out: dict = {"track_id": track_id, "name": None, "artists": None, "new": None, "on_playlist": False,
                  "rank": None, "verdict": "", "reason": "", "score": None, "place": None,
@@ -784,8 +784,7 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
     out.update(name=name, artists=artists, new=bool(_new_rows(library)[row]))
     at = scoring.candidates.get_indexer([track_id])[0]
     if at >= 0:
-        blended, contrib = ((recs.blended, recs.shares) if recs.blended is not None and recs.shares is not None
-                            else _mixed_blend(scoring, scoring.scorers, recs.weights, settings))
+        blended, contrib = recs.blended, recs.shares
         mixed = contrib["artist_mix"] if "artist_mix" in contrib else None
         mine = contrib.iloc[[at]].drop(columns="artist_mix", errors="ignore")  # its row (the run's stay whole)
         values = blended.to_numpy(dtype=float, na_value=np.nan)
