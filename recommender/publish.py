@@ -518,34 +518,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     owner = ((listed.get(pid) or {}).get("owner") or {}).get("id") if pid else None
     if user_id and owner != user_id:  # none, not listed, or another's
         _check_account(gateway, user_id)
-    reason = None
-    messages: list[str] = []
-    if pid and pid not in listed:
-        # by the name you last saw it under (a rename in Spotify), not the configured one
-        shown_as = info.get("listed_name") or info.get("name", "")
-        reason = (f"the managed playlist {shown_as!r} ({pid}) is no longer in your playlists "
-                  "(unfollowed?); a new one will be created")
-        log.info(reason)
-        pid = None
-        info = {}
-    if not pid:
-        # never one we managed before (an old managed playlist the user kept after --new-playlist)
-        candidates = [p for p in listed.values()
-                      if (p.get("owner") or {}).get("id") == user_id and p.get("name") == name
-                      and MARKER in (p.get("description") or "") and p["id"] not in history]
-        if len(candidates) == 1:
-            pid, info = candidates[0]["id"], {"id": candidates[0]["id"], "name": name}
-            log.info("adopting existing managed playlist %s", pid)
-            what = "the managed playlist" if slot == MAIN else "the playlist"
-            found = (f"found {what} {name!r} ({pid}) in your playlists, marked as made by recommend (on another "
-                     "computer, or before this one lost its record of it): it is updated, not a new one made")
-            if reason:  # the one remembered is gone: not "a new one will be created" after all
-                reason = f"{reason.removesuffix('; a new one will be created')}; {found}"
-            else:
-                messages.append(found)
-        elif candidates:
-            messages.append(f"{len(candidates)} of your playlists are named {name!r} and marked as managed; "
-                            "none is adopted (one may be an old managed playlist you kept): a new one will be created")
+    pid, info, reason, messages = _find_managed(listed, info, user_id, name, history, slot)
     if not pid:
         return ManagedState(None, [], [], user_removed, recreated_reason=reason, name=name, slot=slot,
                             messages=messages, listed=set(listed))
@@ -601,21 +574,7 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     pinned = list(dict.fromkeys(pinned))
     if (pending is None or isinstance(pending, list)) and not other \
             and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
-        # a removal between our verified snapshot and this one, that no write of ours whose
-        # fate stayed unknown can explain (a late replace drops whatever it does not list): an
-        # earlier run's, and a stopped or killed run's (its replace begins its list, after the
-        # tracks you added while it ran, which it puts first: a track past those may be ours)
-        cur = set(current)
-        stopped = info.get(CUT_OFF) if isinstance(info.get(CUT_OFF), list) else []
-        replaced = [set(w.get("ids", [])) for w in unsettled + _unsettled(stopped) if w.get("op") == "PUT"]
-        if pending is not None:
-            # a track of no write of ours: a hand add, or another computer's pick (its replace,
-            # after our stopped run, drops what it does not list: no removal of yours is told
-            # from it then, as ``other`` tells none while our write is unfinished)
-            foreign = sum(1 for t in current if t not in known)
-            replaced.append(set() if foreign else set(pending[:MAX_WRITE]))
-        newly_removed = [t for t in last if t not in cur and all(t in r for r in replaced)]
-        user_removed = list(dict.fromkeys(user_removed + newly_removed))
+        user_removed = list(dict.fromkeys(user_removed + _removed_by_you(info, current, known)))
     kept = set(pinned)  # a track the user added back is wanted again
     user_removed = [t for t in user_removed if t not in kept]
     written_as = {str(k): str(v) for k, v in _record_map(info, "written_as").items()}
@@ -639,6 +598,64 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                         messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
                         not_yours=not_yours, unplayable=unplayable, labels=labels, cut_off=cut_off,
                         in_flight=in_flight)
+
+
+def _find_managed(listed: dict[str, dict], info: dict, user_id: str, name: str, history: set[str],
+                  slot: str) -> tuple[str | None, dict, str | None, list[str]]:
+    """The managed playlist of ``slot`` among your playlists (``listed``): the one the record
+    (``info``) names, else one of yours named ``name`` with our marker that no run of this
+    computer made (``history``), adopted. Returns its id (None: one to create), its record, why
+    the remembered one is not used (None) and what to tell you."""
+    pid = info.get("id")
+    reason = None
+    messages: list[str] = []
+    if pid and pid not in listed:
+        # by the name you last saw it under (a rename in Spotify), not the configured one
+        shown_as = info.get("listed_name") or info.get("name", "")
+        reason = (f"the managed playlist {shown_as!r} ({pid}) is no longer in your playlists "
+                  "(unfollowed?); a new one will be created")
+        log.info(reason)
+        pid = None
+        info = {}
+    if not pid:
+        # never one we managed before (an old managed playlist the user kept after --new-playlist)
+        candidates = [p for p in listed.values()
+                      if (p.get("owner") or {}).get("id") == user_id and p.get("name") == name
+                      and MARKER in (p.get("description") or "") and p["id"] not in history]
+        if len(candidates) == 1:
+            pid, info = candidates[0]["id"], {"id": candidates[0]["id"], "name": name}
+            log.info("adopting existing managed playlist %s", pid)
+            what = "the managed playlist" if slot == MAIN else "the playlist"
+            found = (f"found {what} {name!r} ({pid}) in your playlists, marked as made by recommend (on another "
+                     "computer, or before this one lost its record of it): it is updated, not a new one made")
+            if reason:  # the one remembered is gone: not "a new one will be created" after all
+                reason = f"{reason.removesuffix('; a new one will be created')}; {found}"
+            else:
+                messages.append(found)
+        elif candidates:
+            messages.append(f"{len(candidates)} of your playlists are named {name!r} and marked as managed; "
+                            "none is adopted (one may be an old managed playlist you kept): a new one will be created")
+    return pid, info, reason, messages
+
+
+def _removed_by_you(info: dict, current: list[str], known: set[str]) -> list[str]:
+    """The tracks of our last verified write (the record ``info``) that the playlist no longer
+    holds (``current``) and that no write of ours whose fate stayed unknown can explain (a late
+    replace drops whatever it does not list): an earlier run's, and a stopped or killed run's
+    (its replace begins its list, after the tracks you added while it ran, which it puts first:
+    a track past those may be ours). ``known``: the tracks a write of ours put there."""
+    pending = info.get("pending")
+    cur = set(current)
+    stopped = info.get(CUT_OFF) if isinstance(info.get(CUT_OFF), list) else []
+    unsettled = _unsettled(info.get("unsettled") or [])
+    replaced = [set(w.get("ids", [])) for w in unsettled + _unsettled(stopped) if w.get("op") == "PUT"]
+    if pending is not None:
+        # a track of no write of ours: a hand add, or another computer's pick (its replace,
+        # after our stopped run, drops what it does not list: no removal of yours is told
+        # from it then, as ``other`` tells none while our write is unfinished)
+        foreign = sum(1 for t in current if t not in known)
+        replaced.append(set() if foreign else set(pending[:MAX_WRITE]))
+    return [t for t in info["last_written"] if t not in cur and all(t in r for r in replaced)]
 
 
 def recorded_state(store: Store, settings, *, slot: str = MAIN) -> ManagedState:
@@ -1089,33 +1106,25 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     ``text``: the description (default: ``playlist.description`` with the weights); ``expect``:
     called with the playlist id (None: one to create) and the plan before anything is written
     (a dry run's result holds the same), to refuse it by raising; ``about``: what the list was
-    made from, kept in the slot's record (a mood playlist's playlists)."""
+    made from, kept in the slot's record (a mood playlist's playlists).
+
+    Its steps: the plan (``_planned``), the playlist made if there is none (``_create_managed``),
+    your edits made while the run scored (``_edits_while_scoring``), the record of the write
+    about to be made (``_pending_record``: a stopped run leaves it), the write (``_write_plan``),
+    then the record of what the playlist holds and its description."""
     start = gateway.requests_made
     name = fit_name(state.name or settings.playlist.name)
     public = settings.playlist.public if public is None else public
-    pkey, rkey = _keys(state.slot)
     pid = None if new_playlist else state.playlist_id
-    current = [] if pid is None else state.current
-    written_as = dict(state.written_as) if pid is not None else {}
-    desired = list(dict.fromkeys(written_as.get(t, t) for t in desired))  # as Spotify stores them
-    over = len(desired) - MAX_PLAYLIST
-    scored = desired[:MAX_PLAYLIST]
-    desired = _drift_kept(current, scored, state.pinned)
-    plan = Plan(current=current, desired=desired)
-    result = PublishResult(playlist_id=pid, plan=plan, written=False, order_kept=desired != scored)
-    if over > 0:
-        result.messages.append(f"a Spotify playlist holds at most {MAX_PLAYLIST:,} tracks: {name!r} gets the first "
-                               f"{MAX_PLAYLIST:,} of {MAX_PLAYLIST + over:,}")
-    if state.recreated_reason:
-        result.messages.append(state.recreated_reason)
-    result.messages.extend(state.messages)
+    result, written_as = _planned(state, desired, pid, name)
     text = text if text is not None else description(settings, weights)
     if dry_run:
         return result
     if expect is not None:
-        expect(pid, plan)
+        expect(pid, result.plan)
     from .lock import lock_path, still_held
     still_held(lock_path(settings.cache_dir))  # the run lock's file deleted by hand: another run may write too
+    pkey, rkey = _keys(state.slot)
     manifest = store.read_manifest()
     history = _history(manifest)
     text = fit_description(text)
@@ -1125,82 +1134,19 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
     left_public = False
     unseen: SpotifyError | None = None  # Spotify still did not know the playlist it had just made
     if pid is None:
-        try:
-            created, note = _create(gateway, name, public, text)
-        except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
-            created, note = _made_after_all(gateway, name, state.listed | {h["id"] for h in history}, lost)
-            created = {**created, "public": None}  # not the listing's: read below
-        pid = created["id"]
-        result.created = True
-        result.playlist_id = pid
-        result.messages.append(f"created the managed playlist {name!r} ({pid})")
-        result.messages.extend([note] if note else [])
-        # to the microsecond, as the refresh's listed_at: made since that listing or not (playlists)
-        now = utc_now().isoformat()
-        for h in history:  # not among your playlists as this run listed them: unfollowed or deleted since
-            if h["id"] not in state.listed and not h.get("gone"):
-                h["gone"] = now  # (`recommend playlists` listed it as "earlier" until the next refresh)
-        history.append({"id": pid, "name": name, "slot": state.slot, "since": now})
-        # kept at once: a run stopped before its playlist is recorded below leaves one of this
-        # computer's ("earlier" in `recommend playlists`), not one of "another computer"
-        store.update_manifest(managed_history=history)
-        then = f"{again} makes it private and fills it"
-        try:
-            if not public and created.get("public") is None:
-                created["public"] = _once_known(gateway, pid, lambda _: _is_public(gateway, pid), then)
-            if not public and created.get("public") is True:
-                left_public = _still_public(gateway, pid, made_now=True, then=then)
-                if not left_public:
-                    result.messages.append(f"Spotify created {name!r} public although a private playlist was "
-                                           "asked; it was made private")
-        except SpotifyError as exc:
-            if exc.status != 404:
-                raise
-            left_public, unseen = True, exc  # recorded below, and the next run asks again
+        pid, left_public, unseen = _create_managed(gateway, store, state, result, name, public, text, history, again)
     user_removed = list(state.user_removed)
     pinned = list(state.pinned)
     # a stopped run's writes to this playlist, of unknown fate (none to a playlist made now)
     carried, in_flight = (state.cut_off, state.in_flight) if pid == state.playlist_id else ([], set())
-    if pid == state.playlist_id and state.snapshot is not None and not plan.unchanged:
-        # the user may have edited the playlist since we read it (while we scored): their edits win
-        if snapshot_of(gateway, pid) != state.snapshot:
-            now_stamps: dict[str, str] = {}
-            _, now = read_playlist(gateway, pid, stamps=now_stamps)
-            added = [t for t in dict.fromkeys(now) if t not in set(state.current) and t not in in_flight]
-            gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
-            if state.stamps and rewritten_since(state.stamps, now_stamps, now):  # another writer: not edits
-                result.messages.append(rewritten_note(state.slot, name))
-                added, gone = [], []
-            pinned = list(dict.fromkeys(added + pinned))
-            user_removed = list(dict.fromkeys(user_removed + [t for t in gone if t not in set(added)]))
-            want = [t for t in desired if t not in set(gone)]
-            plan = Plan(current=now, desired=list(dict.fromkeys(added + want))[:MAX_PLAYLIST])
-            result.plan = plan
-            if added or gone:
-                result.messages.append(f"kept your edits made during this run ({len(added)} added, {len(gone)} removed)")
-    # what we last wrote to *this* playlist: the baseline for inferring the user's edits while
-    # `pending` is set; an adopted playlist (manifest lost or pointing elsewhere) counts as ours
+    if pid == state.playlist_id and state.snapshot is not None and not result.plan.unchanged:
+        added, gone = _edits_while_scoring(gateway, pid, state, result, in_flight, name)
+        pinned = list(dict.fromkeys(added + pinned))
+        user_removed = list(dict.fromkeys(user_removed + [t for t in gone if t not in set(added)]))
     previous = manifest.get(pkey) or {}
-    same = previous.get("id") == pid
-    if result.created:
-        baseline: list[str] = []
-    elif same and "last_written" in previous:
-        baseline = list(previous["last_written"])
-    else:
-        baseline = list(state.current)
-    if same and previous.get("left_public") and not public:
+    if previous.get("id") == pid and previous.get("left_public") and not public:
         left_public = _still_public(gateway, pid)  # until you make it private in Spotify
-    kept_pins = set(pinned)
-    # the name Spotify shows (you may have renamed it), for `recommend status`; ``name`` stays the configured one
-    info = {"id": pid, "name": name, "listed_name": shown_name(state, settings, pid), "last_written": baseline, "pinned": pinned,
-            "pending": plan.desired,
-            "not_yours": [t for t in state.not_yours if t in kept_pins],
-            "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
-            "written_as": dict(written_as),
-            "unsettled": _unsettled(previous.get("unsettled") or [], carried) if same else [],
-            "updated_at": utc_now().isoformat(), **({"about": about} if about is not None else {}),
-            ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else [],  # until the write is verified
-            REMOVED_AT: removal_times(previous) if same else {}}  # a damaged one: none, as it is read
+    info = _pending_record(state, settings, result, previous, name, pinned, left_public, written_as, carried, about)
     store.update_manifest(**{pkey: info, rkey: user_removed, "managed_history": history})
     if left_public:  # kept in the manifest: the next run fills this one, never a second
         if unseen is not None:
@@ -1209,57 +1155,11 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
                         "and did not make it private when asked again; nothing was put in it: make it private in "
                         f"Spotify (... > Make private), and {again} fills it")
     snapshot, unsettled, stamps = state.snapshot, list(carried), state.stamps
-    if not plan.unchanged:
-        try:
-            # twice the client's timeout, but never a sleep longer than the configured maximum
-            settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
-            try:
-                # one made in this run is named: its "created" note is not printed when the write stops
-                applied = _apply_to(gateway, pid, plan, settle, f"{label} {name!r} ({pid})" if result.created
-                                    and state.slot == MAIN else label, again, made_now=result.created,
-                                    in_flight=in_flight)
-            except SpotifyError as exc:
-                # a full playlist is no gone track: never a look-up per track for it
-                retried = _write_without_gone(gateway, pid, plan, state, exc, settle, label, again, in_flight) \
-                    if exc.status == 400 and not _full(exc) else None
-                if retried is None:
-                    raise
-                applied, plan, note = retried
-                result.plan = plan
-                result.messages.append(note)
-        except (RecommenderError, KeyboardInterrupt) as exc:  # stopped: `pending` stays set
-            _record_cut_off(store, pkey, info, getattr(exc, "cut_off", []))
-            if isinstance(exc, SpotifyError):
-                raise _not_writable(state, exc) from None
-            raise
-        result.written = True
-        if state.others and pid == state.playlist_id and applied.replaced:  # only adding keeps them
-            result.messages.append(_dropped(state.others, name))
+    if not result.plan.unchanged:
+        applied = _write_plan(gateway, store, settings, state, result, pkey, info, name, label, again, in_flight)
         snapshot, unsettled, stamps = applied.snapshot, _unsettled(applied.ambiguous, carried), applied.stamps
-        if applied.user_added or applied.written_as:
-            plan = result.plan = Plan(current=plan.current, desired=applied.desired)
-        if applied.user_added:
-            pinned = list(dict.fromkeys(applied.user_added + pinned))
-            n = len(applied.user_added)
-            result.messages.append(f"kept {n} {plural(n, 'track')} you added to the playlist while it was being written")
-        if applied.written_as:
-            written_as.update(applied.written_as)
-            n = len(applied.written_as)
-            result.messages.append(f"Spotify put {n} {plural(n, 'track')} in the playlist under another id "
-                                   "(the same song from another release); kept as Spotify has them")
-    in_list = set(plan.desired)
-    info.pop(ENDED_PINS)  # the playlist holds what we wrote: an ended pin is either ours now or gone
-    info.pop(REMOVED_AT)  # and a removal in `recommend web` is in it or undone: a later add is a hand add
-    info.update(last_written=plan.desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
-                written_as={t: v for t, v in written_as.items() if v in in_list},
-                added_at={t: stamps[t] for t in plan.desired if t in stamps}, updated_at=utc_now().isoformat())
-    try:
-        store.update_manifest(**{pkey: info, rkey: user_removed})
-    except StorageError as exc:  # a full disk after the writes: the line must not read as if they failed
-        if not result.written:
-            raise
-        raise StorageError(f"{exc}; the managed playlist holds its new list all the same, and the next run "
-                           "records it") from None
+        pinned = _learned_from_write(result, applied, pinned, written_as)
+    _record_written(store, result, pkey, rkey, info, pinned, user_removed, snapshot, unsettled, stamps, written_as)
     # the tracks are in place and recorded: a failing description update only earns a message
     if not result.created and html.unescape(state.description or "") != text:
         try:
@@ -1268,3 +1168,188 @@ def publish(gateway: Gateway, store: Store, settings, state: ManagedState, desir
             result.messages.append(f"could not update the playlist description ({exc})")
     result.requests = gateway.requests_made - start
     return result
+
+
+def _planned(state: ManagedState, desired: list[str], pid: str | None, name: str) -> tuple[PublishResult, dict]:
+    """``publish``'s first step, all a dry run does: the plan from the playlist's list now (none
+    when ``pid`` is None: a playlist to make) to ``desired`` (as Spotify stores its tracks, at
+    most MAX_PLAYLIST, in its present order when the scores only drifted), with the messages
+    the state carries; and the ids Spotify stores tracks under (``written_as``, none for a new
+    playlist)."""
+    current = [] if pid is None else state.current
+    written_as = dict(state.written_as) if pid is not None else {}
+    desired = list(dict.fromkeys(written_as.get(t, t) for t in desired))  # as Spotify stores them
+    over = len(desired) - MAX_PLAYLIST
+    scored = desired[:MAX_PLAYLIST]
+    desired = _drift_kept(current, scored, state.pinned)
+    result = PublishResult(playlist_id=pid, plan=Plan(current=current, desired=desired), written=False,
+                           order_kept=desired != scored)
+    if over > 0:
+        result.messages.append(f"a Spotify playlist holds at most {MAX_PLAYLIST:,} tracks: {name!r} gets the first "
+                               f"{MAX_PLAYLIST:,} of {MAX_PLAYLIST + over:,}")
+    if state.recreated_reason:
+        result.messages.append(state.recreated_reason)
+    result.messages.extend(state.messages)
+    return result, written_as
+
+
+def _create_managed(gateway: Gateway, store: Store, state: ManagedState, result: PublishResult, name: str,
+                    public: bool, text: str, history: list[dict], again: str) -> tuple[str, bool, SpotifyError | None]:
+    """Make the playlist (private unless ``public``) and record it in ``history`` at once: its
+    id, whether it is still public (``again`` fills it then), and the 404 of a Spotify that did
+    not know yet the playlist it had just made (recorded, and the next run asks again)."""
+    try:
+        created, note = _create(gateway, name, public, text)
+    except AmbiguousWrite as lost:  # its answer lost: the playlist may be there all the same
+        created, note = _made_after_all(gateway, name, state.listed | {h["id"] for h in history}, lost)
+        created = {**created, "public": None}  # not the listing's: read below
+    pid = created["id"]
+    result.created = True
+    result.playlist_id = pid
+    result.messages.append(f"created the managed playlist {name!r} ({pid})")
+    result.messages.extend([note] if note else [])
+    # to the microsecond, as the refresh's listed_at: made since that listing or not (playlists)
+    now = utc_now().isoformat()
+    for h in history:  # not among your playlists as this run listed them: unfollowed or deleted since
+        if h["id"] not in state.listed and not h.get("gone"):
+            h["gone"] = now  # (`recommend playlists` listed it as "earlier" until the next refresh)
+    history.append({"id": pid, "name": name, "slot": state.slot, "since": now})
+    # kept at once: a run stopped before its playlist is recorded below leaves one of this
+    # computer's ("earlier" in `recommend playlists`), not one of "another computer"
+    store.update_manifest(managed_history=history)
+    then = f"{again} makes it private and fills it"
+    try:
+        if not public and created.get("public") is None:
+            created["public"] = _once_known(gateway, pid, lambda _: _is_public(gateway, pid), then)
+        if not public and created.get("public") is True:
+            left_public = _still_public(gateway, pid, made_now=True, then=then)
+            if not left_public:
+                result.messages.append(f"Spotify created {name!r} public although a private playlist was "
+                                       "asked; it was made private")
+            return pid, left_public, None
+    except SpotifyError as exc:
+        if exc.status != 404:
+            raise
+        return pid, True, exc
+    return pid, False, None
+
+
+def _edits_while_scoring(gateway: Gateway, pid: str, state: ManagedState, result: PublishResult,
+                         in_flight: set[str], name: str) -> tuple[list[str], list[str]]:
+    """The tracks you added to the playlist and those you removed since the run read it (while
+    it scored), none when it is unchanged or another writer replaced its list; your edits win:
+    the plan (``result.plan``) keeps your adds first and leaves out what you removed."""
+    if snapshot_of(gateway, pid) == state.snapshot:
+        return [], []
+    now_stamps: dict[str, str] = {}
+    _, now = read_playlist(gateway, pid, stamps=now_stamps)
+    added = [t for t in dict.fromkeys(now) if t not in set(state.current) and t not in in_flight]
+    gone = [t for t in dict.fromkeys(state.current) if t not in set(now)]
+    if state.stamps and rewritten_since(state.stamps, now_stamps, now):  # another writer: not edits
+        result.messages.append(rewritten_note(state.slot, name))
+        added, gone = [], []
+    want = [t for t in result.plan.desired if t not in set(gone)]
+    result.plan = Plan(current=now, desired=list(dict.fromkeys(added + want))[:MAX_PLAYLIST])
+    if added or gone:
+        result.messages.append(f"kept your edits made during this run ({len(added)} added, {len(gone)} removed)")
+    return added, gone
+
+
+def _pending_record(state: ManagedState, settings, result: PublishResult, previous: dict, name: str,
+                    pinned: list[str], left_public: bool, written_as: dict, carried: list[dict],
+                    about: str | None) -> dict:
+    """The slot's record before the write (``pending`` set to the plan's list): what a run
+    stopped while writing leaves for the next one. ``previous``: the record as the manifest
+    holds it; what we last wrote to *this* playlist is the baseline for inferring your edits
+    while ``pending`` is set (an adopted playlist, manifest lost or pointing elsewhere, counts as
+    ours; a playlist made now has none)."""
+    pid = result.playlist_id
+    same = previous.get("id") == pid
+    if result.created:
+        baseline: list[str] = []
+    elif same and "last_written" in previous:
+        baseline = list(previous["last_written"])
+    else:
+        baseline = list(state.current)
+    kept_pins = set(pinned)
+    # the name Spotify shows (you may have renamed it), for `recommend status`; ``name`` stays the configured one
+    return {"id": pid, "name": name, "listed_name": shown_name(state, settings, pid), "last_written": baseline,
+            "pinned": pinned, "pending": result.plan.desired,
+            "not_yours": [t for t in state.not_yours if t in kept_pins],
+            "snapshot": previous.get("snapshot") if same else None, "left_public": left_public,
+            "written_as": dict(written_as),
+            "unsettled": _unsettled(previous.get("unsettled") or [], carried) if same else [],
+            "updated_at": utc_now().isoformat(), **({"about": about} if about is not None else {}),
+            ENDED_PINS: (previous.get(ENDED_PINS) or []) if same else [],  # until the write is verified
+            REMOVED_AT: removal_times(previous) if same else {}}  # a damaged one: none, as it is read
+
+
+def _write_plan(gateway: Gateway, store: Store, settings, state: ManagedState, result: PublishResult, pkey: str,
+                info: dict, name: str, label: str, again: str, in_flight: set[str]) -> Applied:
+    """Write ``result.plan`` (without the tracks gone from the catalogue when Spotify refuses
+    one); a stop records the writes it cut off in the slot's record (``CUT_OFF``) and says what
+    the playlist holds."""
+    pid = result.playlist_id
+    try:
+        # twice the client's timeout, but never a sleep longer than the configured maximum
+        settle = min(2 * settings.spotify.timeout, settings.spotify.max_retry_wait)
+        try:
+            # one made in this run is named: its "created" note is not printed when the write stops
+            applied = _apply_to(gateway, pid, result.plan, settle, f"{label} {name!r} ({pid})" if result.created
+                                and state.slot == MAIN else label, again, made_now=result.created,
+                                in_flight=in_flight)
+        except SpotifyError as exc:
+            # a full playlist is no gone track: never a look-up per track for it
+            retried = _write_without_gone(gateway, pid, result.plan, state, exc, settle, label, again, in_flight) \
+                if exc.status == 400 and not _full(exc) else None
+            if retried is None:
+                raise
+            applied, result.plan, note = retried
+            result.messages.append(note)
+    except (RecommenderError, KeyboardInterrupt) as exc:  # stopped: `pending` stays set
+        _record_cut_off(store, pkey, info, getattr(exc, "cut_off", []))
+        if isinstance(exc, SpotifyError):
+            raise _not_writable(state, exc) from None
+        raise
+    result.written = True
+    if state.others and pid == state.playlist_id and applied.replaced:  # only adding keeps them
+        result.messages.append(_dropped(state.others, name))
+    return applied
+
+
+def _learned_from_write(result: PublishResult, applied: Applied, pinned: list[str], written_as: dict) -> list[str]:
+    """What the write taught: the tracks you added while it wrote (pinned first, returned with
+    the other pins) and the ids Spotify stored tracks under (into ``written_as``); the plan's
+    list becomes the one written."""
+    if applied.user_added or applied.written_as:
+        result.plan = Plan(current=result.plan.current, desired=applied.desired)
+    if applied.user_added:
+        pinned = list(dict.fromkeys(applied.user_added + pinned))
+        n = len(applied.user_added)
+        result.messages.append(f"kept {n} {plural(n, 'track')} you added to the playlist while it was being written")
+    if applied.written_as:
+        written_as.update(applied.written_as)
+        n = len(applied.written_as)
+        result.messages.append(f"Spotify put {n} {plural(n, 'track')} in the playlist under another id "
+                               "(the same song from another release); kept as Spotify has them")
+    return pinned
+
+
+def _record_written(store: Store, result: PublishResult, pkey: str, rkey: str, info: dict, pinned: list[str],
+                    user_removed: list[str], snapshot: str | None, unsettled: list[dict], stamps: dict[str, str],
+                    written_as: dict) -> None:
+    """The slot's record once the playlist holds the plan's list (``pending`` cleared)."""
+    desired = result.plan.desired
+    in_list = set(desired)
+    info.pop(ENDED_PINS)  # the playlist holds what we wrote: an ended pin is either ours now or gone
+    info.pop(REMOVED_AT)  # and a removal in `recommend web` is in it or undone: a later add is a hand add
+    info.update(last_written=desired, pending=None, pinned=pinned, snapshot=snapshot, unsettled=unsettled,
+                written_as={t: v for t, v in written_as.items() if v in in_list},
+                added_at={t: stamps[t] for t in desired if t in stamps}, updated_at=utc_now().isoformat())
+    try:
+        store.update_manifest(**{pkey: info, rkey: user_removed})
+    except StorageError as exc:  # a full disk after the writes: the line must not read as if they failed
+        if not result.written:
+            raise
+        raise StorageError(f"{exc}; the managed playlist holds its new list all the same, and the next run "
+                           "records it") from None
