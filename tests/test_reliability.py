@@ -1194,7 +1194,7 @@ def test_an_error_a_stop_raises_as_it_unwinds_is_that_stop_not_a_crash(monkeypat
     URL is shown) raises before the lock is taken back, and the ``with`` around it then raises
     "RuntimeError: release unlocked lock": that was "unexpected error ... please report it", exit 1."""
     from recommender import jobs
-    from recommender.cli.base import Terminated
+    from recommender.cli.process import Terminated
 
     def login(settings, open_url=None):
         try:
@@ -1682,7 +1682,7 @@ def test_the_sigterm_handler_keeps_an_ignored_sigterm_and_puts_back_one_not_set_
     # command with a handler not set from Python (getsignal() is None) raised TypeError
     import signal
 
-    from recommender.cli import base as cli
+    from recommender.cli import process as cli
     old = signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         with cli._sigterm_as_interrupt():

@@ -1,6 +1,7 @@
 """The Typer app: its groups, the options every command shares, the ``command`` decorator
 (one place where a ``RecommenderError`` becomes a one-line message and an exit code, and
-where a run is recorded), click's usage errors in one line, and ``main``."""
+where a run is recorded), click's usage errors in one line, and ``main``. Typer's classes as
+adjusted are in ``clickparts``, the process's streams and signals in ``process``."""
 
 from __future__ import annotations
 
@@ -18,111 +19,15 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperGroup
 
 from ..errors import RecommenderError, StorageError, UsageError
 from ..safetext import terminal_safe
+from .clickparts import (_Command, _ErrorsNameTheirCommand, _FlagsTakeNoValue, _HelpKeepsLongWords,
+                         _OptionsGoAfterTheCommand, _SubGroup)
 from .output import _Bar, _err, _interactive, _note, _print_json, _say, _state
-
-
-class _FlagsTakeNoValue:
-    """Help without a type after a flag: typer 0.29 shows `--dry-run <bool>`, as if it took one."""
-
-    def get_params(self, ctx) -> list:
-        params = super().get_params(ctx)  # type: ignore[misc]
-        for param in params:
-            if getattr(param, "is_flag", False) and param.metavar is None:
-                param.metavar = ""
-        return params
-
-
-class _ErrorsNameTheirCommand:
-    """A usage error raised without its command (click's parser: "Option '--valence' requires
-    an argument") gets it, so that its message can say which command's -h to read."""
-
-    def parse_args(self, ctx, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)  # type: ignore[misc]
-        except Exception as exc:
-            if hasattr(exc, "ctx") and exc.ctx is None:
-                exc.ctx = ctx
-            if type(exc).__name__ == "NoSuchOption" and getattr(exc, "possibilities", None):
-                exc.possibilities = _close_options(exc.option_name, exc.possibilities) or None
-            raise
-
-
-def _close_options(typed: str, offered: list[str]) -> list[str]:
-    """Click's "did you mean" options, those still close without their dashes: click compares
-    "--bogus" with "--verbose", whose shared "--" made them close ("did you mean --verbose?")."""
-    from difflib import get_close_matches
-    bare = {o.lstrip("-"): o for o in offered}
-    return [bare[b] for b in get_close_matches(typed.lstrip("-"), list(bare))]
-
-
-class _HelpKeepsLongWords:
-    """A word of help text longer than its column (a setting's name, "tt-continuation-v1" at 60
-    columns) goes on over the next line, rather than being cut short with an ellipsis; an
-    option's name is never cut ("--install-completi…" at 60 columns): the help beside it wraps
-    narrower instead."""
-
-    def format_help(self, ctx, formatter):
-        from rich.text import Text
-        from typer import rich_utils
-        make = getattr(rich_utils, "_make_rich_text", None)  # typer's own, private: help as typer
-        table = getattr(rich_utils, "Table", None)             # prints it when a release drops it
-        if make is None or table is None:
-            return super().format_help(ctx, formatter)
-
-        def folded(*args, **kwargs):
-            text = make(*args, **kwargs)
-            if isinstance(text, Text):
-                text.overflow = "fold"
-            return text
-
-        class NamesWhole(table):
-            def __rich_console__(self, console, options):
-                # the columns of option names ("--config", "-c"; "" where a row has none): never
-                # wrapped or cut, so that rich narrows the help column instead
-                for column in self.columns[:-1]:
-                    cells = list(column.cells)
-                    if cells and all(isinstance(c, Text) and (not c.plain or c.plain.startswith("-")) for c in cells):
-                        column.no_wrap = True
-                return super().__rich_console__(console, options)
-        rich_utils._make_rich_text, rich_utils.Table = folded, NamesWhole
-        try:
-            return super().format_help(ctx, formatter)
-        finally:
-            rich_utils._make_rich_text, rich_utils.Table = make, table
-
-
-class _Command(_HelpKeepsLongWords, _ErrorsNameTheirCommand, _FlagsTakeNoValue, TyperCommand):
-    pass
-
-
-class _OptionsGoAfterTheCommand:
-    """A hint when a command's own option is given before it: "no such option: --demo before
-    the command; a command's own options go after it: `recommend moods recommend --demo`"
-    (``_option_hint``), the root's and every group's (`recommend moods --demo recommend` said
-    only "no such option", and `recommend moods --json recommend` that moods prints no JSON)."""
-
-    def parse_args(self, ctx, args: list[str]) -> list[str]:
-        given = list(args)  # (click's parser takes words off the list it is given)
-        try:
-            return super().parse_args(ctx, args)  # type: ignore[misc]
-        except Exception as exc:  # click's NoSuchOption (typer vendors its own click)
-            if type(exc).__name__ == "NoSuchOption" and isinstance(getattr(exc, "message", None), str):
-                hint = _option_hint(self, given, exc.option_name, bool(getattr(exc, "possibilities", None)),
-                                    ctx.command_path if ctx.parent is not None else "recommend")
-                if hint:
-                    exc.possibilities = None
-                    exc.message += hint
-                    exc.hinted = True  # (usage: not "prints no JSON" for a --json its command takes)
-            raise
-
-
-class _SubGroup(_HelpKeepsLongWords, _OptionsGoAfterTheCommand, _ErrorsNameTheirCommand, _FlagsTakeNoValue,
-                TyperGroup):
-    pass
+from .process import (Terminated, _escape_what_the_terminal_cannot_encode, _fill_closed_standard_streams,
+                      _late_stops_end_with, _reader_left, _sigterm_as_interrupt, _silence_closed_output)
 
 
 @contextlib.contextmanager
@@ -194,51 +99,6 @@ class _Group(_HelpKeepsLongWords, _OptionsGoAfterTheCommand, _ErrorsNameTheirCom
     def invoke(self, ctx):
         with _usage_errors_in_one_line():
             return super().invoke(ctx)
-
-
-
-def _option_hint(group, args: list[str], option: str, close_root: bool, prefix: str = "recommend") -> str:
-    """What to add to "no such option: --x" for an option typed before the command: the command
-    (of those typed) that has it, or its closest option of the command typed, or plainly that the
-    command typed has none; "" for a typo of a common option click has a "did you mean" for.
-    Every command word after the leading options may be the command (as its words: `moods
-    recommend`): a word may be an option's value (`--playlist-name status build-playlist`)."""
-    import difflib
-
-    def has(command) -> bool:  # a group: one of its commands
-        subs = getattr(command, "commands", None)
-        return any(map(has, subs.values())) if subs is not None else any(option in p.opts + p.secondary_opts
-                                                                          for p in command.params)
-    takes_value = {o for p in group.params if not (p.is_flag or p.count) for o in p.opts + p.secondary_opts}
-    typed, skip = [], False  # (where its first word is, its words, the command)
-    for at, arg in enumerate(args):
-        if skip or arg.startswith("-"):
-            skip = not skip and arg in takes_value
-        elif arg in group.commands:
-            words, command = [arg], group.commands[arg]
-            for later in args[at + 1:]:
-                if later not in (getattr(command, "commands", None) or {}):
-                    break
-                words, command = [*words, later], command.commands[later]
-            typed.append((at, " ".join(words), command))
-    having = [(name, command) for _, name, command in typed if has(command)]
-    after = args.index(option) + 1 if option in args else -1
-    # an option's value is no command when another command was typed (`--playlist-name status build-playlist`)
-    meant = having or [(n, c) for at, n, c in typed if at != after] or [(n, c) for _, n, c in typed]
-    name, command = meant[0] if meant else ("COMMAND", None)
-    group_of = getattr(command, "commands", None) is not None  # `--mood happy moods`: the group's commands
-    if close_root and not having:
-        return ""  # a typo of a common option (`--verbos refresh`): click's "did you mean --verbose?"
-    if having or not meant:
-        return (" before the command; a command's own options go after it: "
-                f"`{prefix} {name}{' COMMAND' if group_of else ''} {option}`")
-    if group_of:
-        return f", and no command of `{prefix} {name}` has it"
-    # a typo only (--top-m for --top-n), not another option sharing a word (--new-playlist for --playlist-name)
-    close = difflib.get_close_matches(option, [o for p in command.params for o in p.opts + p.secondary_opts
-                                               if o.startswith("--")], n=1, cutoff=0.8)
-    return f", and `{prefix} {name}` has no {option} either" + (
-        f"; did you mean `{prefix} {name} {close[0]}`?" if close else "")
 
 
 HELP = {"help_option_names": ["-h", "--help"]}
@@ -508,46 +368,6 @@ def _stop_behind(exc: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM during a command that writes: unwound like Ctrl-C (the lock released, temporary
-    files removed, the run recorded), exit 143."""
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """Within: SIGTERM raises ``Terminated`` (main thread only; the previous handler after; a
-    SIGTERM the parent set to be ignored stays ignored)."""
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is signal.SIG_IGN:  # the parent asked for SIGTERM to be ignored (nohup-like): keep that
-        yield
-        return
-
-    def stop(signum, frame):
-        raise Terminated()
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:  # None: a handler not set from Python, which signal.signal cannot put back
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
-
-
-def _silence_closed_output() -> None:
-    """Point stdout and stderr at /dev/null so nothing (not even the flush at exit) writes to the
-    pipe the reader closed."""
-    import os
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-        except (OSError, ValueError, io.UnsupportedOperation):
-            pass
-
-
 def _settings(config: Path | None, overrides: dict[str, Any] | None = None):
     from ..config import load_settings
     settings = load_settings(config if config is not None else _state.config, overrides=overrides)
@@ -792,82 +612,3 @@ def main() -> None:
         _silence_closed_output()  # (nothing more goes to that output, not even the flush at exit)
         raise SystemExit(error.exit_code) from None
 
-
-def _late_stops_end_with(code) -> None:
-    """After the command is done, a Ctrl-C or SIGTERM ends the process at once with the
-    command's own exit code. Python takes about half a second to end after a demo run (its
-    threads joined, its objects freed); a stop then ended the process by the signal (143 or
-    130 to the shell) though the run was done and recorded as exit 0, and a `timeout` or cron
-    wrapper counted a finished run as failed.
-
-    From the exit handlers on, a stop is ignored instead: Python then puts back the default
-    action in place of any handler of ours (no Python code runs any more) while it frees its
-    modules, the slow part of ending, and a stop then still killed the process (130 or 143) a
-    finished run; an ignored signal stays ignored, and the process ends by itself in that
-    half second. (Ours is the last exit handler registered, so the first to run: the stdlib's
-    ones, the log's flush among them, run after it.)"""
-    import atexit
-    import os
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        return
-    status = code if isinstance(code, int) else 0 if code is None else 1
-
-    def end(signum, frame) -> None:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001 - a closed or full output: the code is what counts
-                pass
-        os._exit(status)
-
-    def ignore() -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, end)
-    atexit.register(ignore)
-
-
-def _reader_left(before) -> bool:
-    """True when click (``PacifyFlushWrapper``) or rich (stdout pointed at /dev/null) gave up
-    writing help or the version into a pipe whose reader left (`recommend -h | head -1`)."""
-    import os
-    if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click's, or typer's vendored click's
-        return True
-    try:
-        now = os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return False
-    return before is not None and (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino)
-
-
-def _fill_closed_standard_streams() -> None:
-    """A run started with its output closed (cron's ``>&-``, ``2>&-``, ``<&-``) reads and writes
-    /dev/null there: Python gave it no ``sys.stdout`` and the run stopped in a traceback, outside
-    the log and the run record; and a file opened later (the log, the lock) could have taken the
-    free descriptor and received what is printed."""
-    import os
-    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
-        try:
-            os.fstat(fd)
-        except OSError:
-            got = os.open(os.devnull, os.O_RDWR)
-            if got != fd:
-                os.dup2(got, fd)
-                os.close(got)
-        if getattr(sys, name) is None:
-            stream = open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False)
-            setattr(sys, name, stream)
-            setattr(sys, f"__{name}__", stream)
-
-
-def _escape_what_the_terminal_cannot_encode() -> None:
-    """On a terminal that is not UTF-8 (a Latin-1 locale, PYTHONIOENCODING=ascii) a name it
-    cannot encode is printed as a ``\\U0001f379`` escape instead of stopping the command."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(errors="backslashreplace")
-        except (AttributeError, ValueError, io.UnsupportedOperation):  # not a text file we may change
-            pass
