@@ -940,17 +940,20 @@ def _explain_text(scoring, recs, settings, text: str, where) -> dict:
     ``also_matches``, the other songs its words name as well; an artist's name ("metallica")
     answers of that artist's best placed track (``pipeline.explain_best``), and ``artist`` says
     so: {"name", "tracks"} (its tracks in the cache), else None."""
-    from .explore import CACHE, artist_named, artist_track_ids, equal_match_songs, resolve_track
+    from .explore import CACHE, TrackIndex, artist_named, artist_track_ids, equal_match_songs, resolve_track
     from .pipeline import explain_best, explain_track
+    from .links import parse_track_ref
     library = scoring.library
-    track_id = resolve_track(library, text, where=where or CACHE)
+    # words are searched for twice, the best hit and the songs as good: one index for both
+    index = TrackIndex().fit(library) if parse_track_ref(text) is None and len(library.track_ids) else None
+    track_id = resolve_track(library, text, where=where or CACHE, index=index)
     artist = artist_named(library, text, track_id)
     if artist is not None:
         ids = artist_track_ids(library, artist)
         return {**explain_best(scoring, recs, settings, ids), "artist": {"name": artist, "tracks": len(ids)},
                 "also_matches": []}
     return {**explain_track(scoring, recs, settings, track_id), "artist": None,
-            "also_matches": list(equal_match_songs(library, text, track_id).values())}
+            "also_matches": list(equal_match_songs(library, text, track_id, index).values())}
 
 
 # ----- steering from `recommend web`: remembered in the manifest, applied by the next run -----

@@ -904,6 +904,24 @@ def test_why_of_an_artists_name_answers_of_its_best_placed_track_and_a_shared_ti
            "id of one (`recommend search Linger --demo` lists them) to ask about it" in " ".join(said.stderr.split())
 
 
+def test_why_of_words_builds_one_search_index_and_of_an_id_none(monkeypatch):
+    # "--why Linger" fitted the search index over the library twice: for the best hit, then
+    # for the songs that match as well
+    from recommender.explore import TrackIndex
+    fits = []
+    real = TrackIndex.fit
+
+    def counted(self, library):
+        fits.append(len(library.track_ids))
+        return real(self, library)
+    monkeypatch.setattr(TrackIndex, "fit", counted)
+    e = json.loads(run(["build-playlist", "--demo", "--why", "Linger", "--json"], {}).stdout)
+    assert e["also_matches"] == ["Linger - Acoustic Version - The Cranberries"] and len(fits) == 1, fits
+    fits.clear()
+    e = json.loads(run(["build-playlist", "--demo", "--why", e["track_id"], "--json"], {}).stdout)
+    assert e["name"] == "Linger" and e["also_matches"] == [] and fits == []
+
+
 def test_a_dry_runs_removed_tracks_are_counted_by_what_keeps_each_off_as_why_says(logged_in, tmp_path):
     server, env, cache = logged_in
     first = json.loads(run(["build-playlist", "--json"], env).stdout)
