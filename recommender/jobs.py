@@ -390,6 +390,8 @@ class BuildResult:
     # a dry run's: a track leaving the playlist (not for a pin: ``gave_way``) -> (verdict, reason) of
     # ``pipeline.explain_track``: what keeps it off the next playlist
     why_removed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a dry run from the cache alone (Spotify did not answer, or no login): its note, also in ``messages``
+    from_cache: str = ""
 
     @property
     def contributions(self) -> dict[str, str]:
@@ -667,6 +669,7 @@ class BuildBasis:
     liked: list[str] = field(default_factory=list)  # liked_tracks: recorded by a run that is not refused
     # ``unreached_ok``: Spotify did not answer (or there was no login), so the basis is the cache's alone
     unreached: Exception | None = None
+    cache_note: str = ""  # then: what the run shows instead (``unreached_note``), among ``warnings``
 
 
 def dry_run_basis(settings, *, gateway=None, unreached_ok: bool = False) -> BuildBasis:
@@ -757,7 +760,8 @@ def _build_basis(held: ExitStack, settings, gateway, *, dry_run: bool, seed_play
             unreached = exc
     if unreached is not None:
         state = publish.recorded_state(store, settings)
-        basis.warnings.append(unreached_note(unreached, store))
+        basis.cache_note = unreached_note(unreached, store)
+        basis.warnings.append(basis.cache_note)
         basis.unreached = unreached
     if new_playlist:  # a fresh playlist: a hand add of the old one was your edit of that one (it copied them)
         state.pinned, state.not_yours = [], []
@@ -902,7 +906,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                            refreshed=basis.refreshed, unchanged=state.current, label_parts=label_parts(library, state.current, state.labels),
                            playlist_name=publish.shown_name(state, settings, state.playlist_id),
                            messages=list(dict.fromkeys(store.problems + state.messages + basis.warnings)),
-                           explained=explained)
+                           explained=explained, from_cache=basis.cache_note)
 
     def before_writes(playlist_id, plan) -> None:  # the liked and greyed picks found, once the plan is not refused
         if expect is not None:
@@ -932,7 +936,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
                        requests=gateway.requests_made, open_data_requests=basis.open_data, refreshed=basis.refreshed,
                        added_ids=plan.added, removed_ids=plan.removed, gave_way=gave_way, label_parts=labels,
                        playlist_name=publish.shown_name(state, settings, pub.playlist_id), order_kept=pub.order_kept,
-                       explained=explained, why_removed=why_removed)
+                       explained=explained, why_removed=why_removed, from_cache=basis.cache_note)
 
 
 def _explain_text(scoring, recs, settings, text: str, where) -> dict:

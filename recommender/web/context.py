@@ -740,7 +740,7 @@ class WebContext:
                                # artist_walk on few playlists: the blend uses the slider's weight x factor
                                "weight_factors": {k: round(v, 2) for k, v in result.weight_factors.items()},
                                # Spotify did not answer (or no login): the note the Next page shows, said here too
-                               "from_cache": next((web_words(m) for m in result.messages if jobs.CACHE_SHOWN in m), "")}
+                               "from_cache": web_words(result.from_cache)}
         out["evaluation"] = out_eval
         out["seconds"] = round(time.perf_counter() - t0, 3)
         return out
