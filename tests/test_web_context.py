@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -13,7 +14,7 @@ from recommender import jobs
 from recommender.errors import UsageError
 from recommender.lock import RunLock
 from recommender.runlog import read_runs
-from recommender.web.context import WebContext
+from recommender.web.context import CHECK_PAUSE_SECONDS, WebContext
 from spotify_helpers import save_login, settings_for
 
 
@@ -1556,7 +1557,7 @@ def test_with_spotify_down_the_next_page_keeps_its_playlist_and_says_so(ctx, sta
         # Spotify back, the pause over: the next load asks again and drops the failed Publish's box (it
         # stood, "Spotify is unavailable", above a playlist Spotify had answered for since)
         standin.clear_faults()
-        ctx._offline = (ctx._offline[0], lambda: True)
+        ctx.clock = lambda: time.monotonic() + CHECK_PAUSE_SECONDS
         back = session.get(base + "/next", timeout=60).text
         assert "your cache" not in back and "Publish failed" not in back and 'id="published"' not in back
         assert re.findall(r'<tr data-track="([^"]+)"', back) == now

@@ -170,6 +170,7 @@ class WebContext:
         self._manifest_seen: tuple = (None, None)  # (the manifest file's stat, library_version() read from it)
         self._preview_data: tuple | None = None  # data_version() the kept Next playlist was computed from
         self._no_check_until = 0.0  # (monotonic) a snapshot check Spotify did not answer: none again before
+        self.clock = time.monotonic  # the pauses' clock (CHECK_PAUSE_SECONDS): a test moves it on
         # the basis the pages' dry run made from the cache alone (Spotify did not answer, or no login),
         # and what says it is over (``_offline_over``): none while its basis is ``None``
         self._offline: tuple[Any, Callable[[], bool]] = (None, lambda: False)
@@ -440,8 +441,8 @@ class WebContext:
         a `recommend auth` in a terminal) when there was none."""
         from ..spotify.auth import token_path
         if isinstance(why, UNREACHED):
-            until = self._no_check_until = time.monotonic() + CHECK_PAUSE_SECONDS
-            return lambda: time.monotonic() >= until
+            until = self._no_check_until = self.clock() + CHECK_PAUSE_SECONDS
+            return lambda: self.clock() >= until
         token = token_path(self.settings.cache_dir)
 
         def stamp() -> tuple | None:
@@ -504,7 +505,7 @@ class WebContext:
         from ..errors import SpotifyError
         with self._lock:
             entry = self._cache.get("preview_basis")
-            if "preview" not in self._cache or entry is None or time.monotonic() < self._no_check_until \
+            if "preview" not in self._cache or entry is None or self.clock() < self._no_check_until \
                     or entry[1].unreached is not None:  # (made from the cache alone: its note says why)
                 return
             state, data = entry[1].state, self._preview_data
@@ -516,7 +517,7 @@ class WebContext:
         except (SpotifyError, *UNREACHED) as exc:  # (a 404: gone; the next computation says so)
             log.info("the managed playlist's snapshot could not be read (%s): the Next page shows what it kept", exc)
             if isinstance(exc, UNREACHED):
-                self._no_check_until = time.monotonic() + CHECK_PAUSE_SECONDS
+                self._no_check_until = self.clock() + CHECK_PAUSE_SECONDS
             else:
                 self.invalidate("preview")
             return
@@ -712,7 +713,7 @@ class WebContext:
         else:  # Spotify did not answer (or asked to wait): the pages keep what they showed, each load
             # asked it again (five tries, 8 s) to show the error alone; a write of the cache meanwhile
             # is seen as ever (``sync_settings``), and a Publish checks its plan with Spotify again
-            self._no_check_until = time.monotonic() + CHECK_PAUSE_SECONDS  # (``check_playlist``)
+            self._no_check_until = self.clock() + CHECK_PAUSE_SECONDS  # (``check_playlist``)
         return outcome
 
     # ----- Weights --------------------------------------------------------------------------
