@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -36,6 +37,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import RecommenderError, StorageError, UsageError
+from ..safetext import terminal_safe
+from .context import StalePlan, plan_of, web_words
 
 log = logging.getLogger(__name__)
 
@@ -104,51 +107,53 @@ def _headers(response: Response, started: float) -> Response:
     return response
 
 
-def create_app(ctx, security: Security | None = None) -> Starlette:
-    """The app over a ``context.WebContext``."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-    from markupsafe import Markup
+def _visible_controls(value: Any) -> Any:
+    """Every ``{{ value }}``: control characters and bidi overrides as visible escapes
+    (``\\u202e``, as the CLI shows them), then autoescaped: ``safetext.html_safe``. A name
+    holding U+202E turned the rest of its line around (the why's words, the artist after it).
+    A value sent back as it is (a form's hidden artist name, the search text) is ``|e``:
+    escaped Markup, passed through whole."""
+    if isinstance(value, Markup):  # tojson's JSON (ASCII, \\u escapes): the script's visibleText() shows its names
+        return value
+    return terminal_safe(value, keep_newlines=True) if isinstance(value, str) else value
 
-    from ..safetext import terminal_safe
-    from .context import StalePlan, plan_of, web_words
-    sec = security or Security()
 
-    def visible_controls(value: Any) -> Any:
-        """Every ``{{ value }}``: control characters and bidi overrides as visible escapes
-        (``\\u202e``, as the CLI shows them), then autoescaped: ``safetext.html_safe``. A name
-        holding U+202E turned the rest of its line around (the why's words, the artist after it).
-        A value sent back as it is (a form's hidden artist name, the search text) is ``|e``:
-        escaped Markup, passed through whole."""
-        if isinstance(value, Markup):  # tojson's JSON (ASCII, \\u escapes): the script's visibleText() shows its names
-            return value
-        return terminal_safe(value, keep_newlines=True) if isinstance(value, str) else value
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), finalize=visible_controls,
-                      autoescape=select_autoescape(("html",), default=True), auto_reload=False)
+class _Site:
+    """The pages, the JSON endpoints and the checks in front of them (``guard``) of one app over
+    a ``context.WebContext``; ``app`` is the Starlette app that ``create_app`` makes of them."""
 
-    def render(request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
+    def __init__(self, ctx, sec: Security) -> None:
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+        self.ctx, self.sec = ctx, sec
+        self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")), finalize=_visible_controls,
+                               autoescape=select_autoescape(("html",), default=True), auto_reload=False)
+        self.writes = threading.Lock()  # (``one_at_a_time``)
+        self.app: Starlette | None = None
+
+    def render(self, request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
         data.setdefault("page", name.removesuffix(".html"))
-        data.setdefault("csrf", sec.csrf)  # "" on the pages a stranger gets (refused): only a session's pages carry it
-        html = env.get_template(name).render(pages=PAGES, demo=ctx.demo, **data)
+        data.setdefault("csrf", self.sec.csrf)  # "" on the pages a stranger gets (refused): only a session's pages carry it
+        html = self.env.get_template(name).render(pages=PAGES, demo=self.ctx.demo, **data)
         return HTMLResponse(html, status_code=status)
 
-    def denied(request: Request) -> Response:
+    def denied(self, request: Request) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "forbidden: open the URL printed by `recommend web` (with its token)"},
                                 status_code=403)
-        return render(request, "denied.html", status=403, csrf="")
+        return self.render(request, "denied.html", status=403, csrf="")
 
-    def wrong_host(request: Request) -> Response:
+    def wrong_host(self, request: Request) -> Response:
         """A Host that is no loopback name: said with the addresses that work, not a bare 400."""
-        here = f"http://127.0.0.1:{sec.port}/"
+        here = f"http://127.0.0.1:{self.sec.port}/"
         message = (f"recommend web answers only at 127.0.0.1 or localhost ({here}, or the port of an SSH tunnel to it), "
                    f"not at {request.headers.get('host', '')!r}: a web site could point such a name at your machine "
                    "(DNS rebinding)")
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=400)
-        return render(request, "problem.html", status=400, csrf="", heading="Open recommend web at 127.0.0.1",
+        return self.render(request, "problem.html", status=400, csrf="", heading="Open recommend web at 127.0.0.1",
                       message=message, advice=f"Open the URL that recommend web printed ({here}?token=...).")
 
-    async def refused_post(request: Request, changes: bool = True) -> Response | None:
+    async def refused_post(self, request: Request, changes: bool = True) -> Response | None:
         """None when the POST carries this server's CSRF token and comes from one of its pages; else
         the refusal, saying why and what to do: a page opened before `recommend web` was restarted
         (on the same --port) carries the old server's token, and its next click was a bare 403.
@@ -158,35 +163,35 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if not given and "form" in request.headers.get("content-type", ""):
             form = await request.form()
             given = str(form.get("csrf", ""))
-        if not sec.origin_ok(request):
+        if not self.sec.origin_ok(request):
             message = (f"refused: this request came from another site ({request.headers.get('origin')!r}), "
                        "not from a page of recommend web; nothing was changed")
         elif not given:  # a script's POST: every page of the app sends its token
             message = ("refused: this request carries no CSRF token, which every page of recommend web sends with "
                        "its forms and clicks (a script takes it from a page's csrf-token meta tag); nothing was changed")
-        elif not _same(given, sec.csrf):
+        elif not _same(given, self.sec.csrf):
             if api:  # the script takes the new token from a page and asks again
                 return JSONResponse({"error": "this page is older than the running recommend web (it was restarted "
                                      "since you opened the page): nothing was changed; reload the page and do it again",
                                      "stale_token": True}, status_code=403)
             # a form's (a steer, Publish): the Next page as it is now, with forms of the running app, saying
             # so. A page answering the POST itself was reloaded by sending the same old token again
-            return to_next({"msg": "nothing was changed: the page you clicked on was older than the running "
+            return self.to_next({"msg": "nothing was changed: the page you clicked on was older than the running "
                                    "recommend web (it was restarted since); do it again here"})
         else:  # a change (not a preview) needs a config file that reads
-            return await config_problem(request, api) if changes else None
+            return await self.config_problem(request, api) if changes else None
         if api:
             return JSONResponse({"error": message}, status_code=403)
-        return render(request, "problem.html", status=403, csrf="", heading="Nothing was changed", message=message,
+        return self.render(request, "problem.html", status=403, csrf="", heading="Nothing was changed", message=message,
                       advice="Reload the page (or open the Next playlist again) and do it again.")
 
-    async def config_problem(request: Request, api: bool) -> Response | None:
+    async def config_problem(self, request: Request, api: bool) -> Response | None:
         """None when the config file reads (the settings reloaded if it changed); else the refusal of
         a change, as a command refuses to run: a Publish or a steer clicked after the file broke
         wrote with the settings read before, while the page showed the file's problem alone (and a
         Save said "changed since this page was opened: reload", which showed only that problem)."""
         try:
-            await run_in_threadpool(ctx.sync_settings)
+            await run_in_threadpool(self.ctx.sync_settings)
             return None
         except RecommenderError as exc:
             if api:
@@ -194,41 +199,39 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                                      "exit_code": exc.exit_code}, status_code=409)
             # a 303 (as every answer to a form): the page answering the POST itself sent the steer or
             # Publish again when reloaded once the file was mended, as it said to do
-            return to_next({"msg": "nothing was changed: your config file had a problem when you clicked (it reads "
+            return self.to_next({"msg": "nothing was changed: your config file had a problem when you clicked (it reads "
                                    "now); do it again", "unchanged": "config"})
 
-    writes = threading.Lock()
-
-    def one_at_a_time(call):
+    def one_at_a_time(self, call):
         """``call`` once the app's other writes are done: a second click (two tabs, a double
         submit) waited for by the app, not refused by its own first one's run lock ("another run
         holds the lock ('web steer')"); another program's run still meets the lock at once."""
         def run(*args):
-            app.state.waiting_writes.append(call)
-            with writes:
-                app.state.waiting_writes.remove(call)
+            self.app.state.waiting_writes.append(call)
+            with self.writes:
+                self.app.state.waiting_writes.remove(call)
                 return call(*args)
         return run
 
-    def error_json(exc: RecommenderError) -> JSONResponse:
+    def error_json(self, exc: RecommenderError) -> JSONResponse:
         return JSONResponse({"error": web_words(str(exc)), "exit_code": exc.exit_code},
                             status_code=getattr(exc, "http_status", 400))
 
     # ----- pages ---------------------------------------------------------------------------
-    async def index(request: Request) -> Response:
+    async def index(self, request: Request) -> Response:
         """Sets the session cookie; the page then replaces itself (script) by /next. Not a 303:
         when a file:// page started the visit (``server.browser_url``), the browser would not
         send the SameSite=Strict cookie on the redirect, and /next would answer 403."""
-        return enter(request, "/next")
+        return self.enter(request, "/next")
 
-    def enter(request: Request, target: str) -> Response:
+    def enter(self, request: Request, target: str) -> Response:
         """The session cookie and a page that replaces itself by ``target`` (an address on this
         server, without the token)."""
-        response = render(request, "enter.html", target=target)
-        response.set_cookie(sec.cookie, sec.session, httponly=True, samesite="strict", path="/")
+        response = self.render(request, "enter.html", target=target)
+        response.set_cookie(self.sec.cookie, self.sec.session, httponly=True, samesite="strict", path="/")
         return response
 
-    def steered(request: Request) -> dict[str, str]:
+    def steered(self, request: Request) -> dict[str, str]:
         """The last steer's message, and the track (its name, ``by`` its artists) or artist it names;
         ``refused``: the message is a Publish refused (the box of the publish before is then the
         last one's, not this click's)."""
@@ -237,22 +240,22 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                 "refused": q.get("refused") == "1",
                 "undo": q.get("undo") if q.get("undo") in ("unblock", "restore") else "", "undo_track": q.get("track", "")}
 
-    def to_next(query: dict[str, str], fragment: str = "") -> RedirectResponse:
+    def to_next(self, query: dict[str, str], fragment: str = "") -> RedirectResponse:
         """A 303 to the Next page with ``query`` (the message, the names a steer named)."""
         from urllib.parse import quote, urlencode
         return RedirectResponse(f"/next?{urlencode(query, quote_via=quote)}{fragment}", status_code=303)
 
-    async def next_page(request: Request) -> Response:
+    async def next_page(self, request: Request) -> Response:
         # (Spotify not answering, or no login: the playlist the cache gives, its note saying so)
         try:
-            await run_in_threadpool(ctx.check_playlist)  # edited in Spotify since: computed anew
-            result = await run_in_threadpool(ctx.preview)
-            rows = await run_in_threadpool(ctx.next_rows, result)
+            await run_in_threadpool(self.ctx.check_playlist)  # edited in Spotify since: computed anew
+            result = await run_in_threadpool(self.ctx.preview)
+            rows = await run_in_threadpool(self.ctx.next_rows, result)
         except RecommenderError as exc:
-            if ctx.last_publish is not None:
-                ctx.last_publish["seen"] = True
-            return render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
-                          published=ctx.last_publish, **steered(request))
+            if self.ctx.last_publish is not None:
+                self.ctx.last_publish["seen"] = True
+            return self.render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
+                          published=self.ctx.last_publish, **self.steered(request))
         scorers = result.sharing  # a scorer at weight 0 left out, as `recommend build-playlist` leaves it out
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
         # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
@@ -274,28 +277,28 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         # what the dry run noted (the managed playlist gone and a new one to be made, a damaged cache
         # file, greyed-out picks): the CLI's `note:` lines, which the page left out until a Publish
         notes = [web_words(m) for m in result.messages]
-        published = ctx.last_publish
+        published = self.ctx.last_publish
         if published is not None:  # shown: a failed one goes once a computation succeeds after it (ctx.preview)
             published["seen"] = True
-        return render(request, "next.html", result=result, new_short=web_words(result.new_short), rows=rows,
+        return self.render(request, "next.html", result=result, new_short=web_words(result.new_short), rows=rows,
                       scorers=scorers, diff=diff, has_new=has_new,
                       has_source=has_source, published=published, plan=plan_of(result), notes=notes,
-                      **steered(request))
+                      **self.steered(request))
 
-    async def steer(request: Request) -> Response:
-        if refusal := await refused_post(request):
+    async def steer(self, request: Request) -> Response:
+        if refusal := await self.refused_post(request):
             return refusal
         form = await request.form()
         action, track = str(form.get("action", "")), str(form.get("track", ""))
         try:  # the names as the library holds them (a form's values come back with their line breaks made CR LF)
-            known = await run_in_threadpool(ctx.names_of, track, str(form.get("artist_id", "")))
+            known = await run_in_threadpool(self.ctx.names_of, track, str(form.get("artist_id", "")))
         except RecommenderError:
             known = {}
         artist = known.get("artist") or str(form.get("artist", ""))
         if action == "unblock":  # the name the block wrote, sent back by the page's Undo: its line breaks CR LF
             artist = artist.replace("\r\n", "\n").replace("\r", "\n")
         try:
-            msg = await run_in_threadpool(one_at_a_time(ctx.steer), action,
+            msg = await run_in_threadpool(self.one_at_a_time(self.ctx.steer), action,
                                           "" if action in ("block", "unblock") else track, artist)
             undo = {"block": "unblock", "remove": "restore"}.get(action)  # the page offers to undo it
         except RecommenderError as exc:
@@ -307,11 +310,11 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         else:
             named = (known.get("name") or str(form.get("name") or form.get("artist") or "")).strip()
             by = (known.get("by") or str(form.get("by") or "")).strip() if named else ""
-        return to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {}),
+        return self.to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {}),
                         **({"undo": undo} if undo and named else {}),
                         **({"track": track} if undo == "restore" and named else {})})
 
-    async def not_found(request: Request) -> Response:
+    async def not_found(self, request: Request) -> Response:
         """An address no page has (a typo, an old bookmark): a page of the app saying so, with
         its menu, not a bare "Not Found"; the scripts' JSON under /api/."""
         path = request.url.path
@@ -321,77 +324,77 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         message = f"{path!r} is no page of recommend web"
         if path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=404)
-        return render(request, "problem.html", status=404, heading="No such page", message=message,
+        return self.render(request, "problem.html", status=404, heading="No such page", message=message,
                       advice="Pick a page in the menu above.")
 
-    async def to_next_page(request: Request) -> Response:
+    async def to_next_page(self, request: Request) -> Response:
         """A GET of a steer's or Publish's address (typed, or from the history): the Next page, not
         a bare "Method Not Allowed"."""
         return RedirectResponse("/next", status_code=303)
 
-    async def publish(request: Request) -> Response:
-        if refusal := await refused_post(request):
+    async def publish(self, request: Request) -> Response:
+        if refusal := await self.refused_post(request):
             return refusal
         form = await request.form()
         try:
             plan = form.get("plan")  # None: a script's POST, no page's diff to check
-            await run_in_threadpool(one_at_a_time(ctx.publish), None if plan is None else str(plan))
+            await run_in_threadpool(self.one_at_a_time(self.ctx.publish), None if plan is None else str(plan))
         except StalePlan as exc:  # the page's diff is out of date: the new one, with the reason
-            return to_next({"msg": str(exc), "refused": "1"}, "#diff")
+            return self.to_next({"msg": str(exc), "refused": "1"}, "#diff")
         return RedirectResponse("/next#published", status_code=303)
 
-    async def weights_page(request: Request) -> Response:
-        return render(request, "weights.html", data={"weights": ctx.weights(), "new_share": ctx.new_share(),
-                                                     "config_file": str(ctx.config_file),
-                                                     "version": ctx.loaded_version})
+    async def weights_page(self, request: Request) -> Response:
+        return self.render(request, "weights.html", data={"weights": self.ctx.weights(), "new_share": self.ctx.new_share(),
+                                                     "config_file": str(self.ctx.config_file),
+                                                     "version": self.ctx.loaded_version})
 
-    async def data_page(request: Request, template: str, compute) -> Response:
+    async def data_page(self, request: Request, template: str, compute) -> Response:
         """A page over one computed dict, or the error's one line in its place."""
         try:
             data = await run_in_threadpool(compute)
         except RecommenderError as exc:
-            return render(request, template, error=web_words(str(exc)), data=None)
-        return render(request, template, data=data, error=None, version=ctx.loaded_version)
+            return self.render(request, template, error=web_words(str(exc)), data=None)
+        return self.render(request, template, data=data, error=None, version=self.ctx.loaded_version)
 
-    async def discovery_page(request: Request) -> Response:
-        return await data_page(request, "discovery.html", ctx.discovery)
+    async def discovery_page(self, request: Request) -> Response:
+        return await self.data_page(request, "discovery.html", self.ctx.discovery)
 
-    async def map_page(request: Request) -> Response:
-        return await data_page(request, "map.html", ctx.taste_map)
+    async def map_page(self, request: Request) -> Response:
+        return await self.data_page(request, "map.html", self.ctx.taste_map)
 
-    async def moods_page(request: Request) -> Response:
-        return await data_page(request, "moods.html", ctx.moods)
+    async def moods_page(self, request: Request) -> Response:
+        return await self.data_page(request, "moods.html", self.ctx.moods)
 
-    async def search_page(request: Request) -> Response:
-        return render(request, "lookup.html", page="search", heading="Search", query=request.query_params.get("q", ""),
+    async def search_page(self, request: Request) -> Response:
+        return self.render(request, "lookup.html", page="search", heading="Search", query=request.query_params.get("q", ""),
                       label="Search your cached tracks",
                       placeholder="title, artist or album (typos forgiven)", columns=["track", "album", "score", ""])
 
-    async def similar_page(request: Request) -> Response:
+    async def similar_page(self, request: Request) -> Response:
         """``?track=``: the text asked for; a track's id (a Search result's link, the taste map's)
         is shown in the box as its "Name - Artists", and asked for by its id while the box holds that."""
         query = request.query_params.get("track", "")
         try:
-            title = await run_in_threadpool(ctx.track_title, query)
+            title = await run_in_threadpool(self.ctx.track_title, query)
         except RecommenderError:  # no library yet: the box shows the text, and the answer says why
             title = None
-        return render(request, "lookup.html", page="similar", heading="Similar", query=query, track_title=title,
+        return self.render(request, "lookup.html", page="similar", heading="Similar", query=query, track_title=title,
                       label="Tracks similar to",
                       # the demo's tracks are the sample library's: a name or id of those (a Spotify
                       # link works only for one of them, which a person without an account has not)
-                      placeholder=("a track of the sample library: name or id" if ctx.demo
+                      placeholder=("a track of the sample library: name or id" if self.ctx.demo
                                    else "a track: name, id, spotify:track: URI or link"),
                       columns=["#", "track", "score", "shares", "why"])
 
-    async def runs_page(request: Request) -> Response:
-        info = await run_in_threadpool(ctx.runs)
-        return render(request, "runs.html", info=info, curves=info.get("evaluation"))
+    async def runs_page(self, request: Request) -> Response:
+        info = await run_in_threadpool(self.ctx.runs)
+        return self.render(request, "runs.html", info=info, curves=info.get("evaluation"))
 
     # ----- JSON endpoints ----------------------------------------------------------------------
-    async def json_action(request: Request, call, write: bool = True) -> Response:
+    async def json_action(self, request: Request, call, write: bool = True) -> Response:
         """A state-changing JSON endpoint: CSRF check, body, ``call(body)`` in a thread, errors as
         JSON (bad input: the UsageError of the validation; anything else is a bug, see ``guard``)."""
-        if refusal := await refused_post(request, changes=write):
+        if refusal := await self.refused_post(request, changes=write):
             return refusal
         try:
             body = await request.json()
@@ -400,96 +403,98 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
         if not isinstance(body, dict):
             return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
         try:
-            return JSONResponse(await run_in_threadpool(one_at_a_time(call) if write else call, body))
+            return JSONResponse(await run_in_threadpool(self.one_at_a_time(call) if write else call, body))
         except RecommenderError as exc:
-            return error_json(exc)
+            return self.error_json(exc)
 
-    def whole(value: Any, key: str) -> int:
+    def whole(self, value: Any, key: str) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
             raise UsageError(f"{key} must be a whole number, got {value!r}")
         return int(value)
 
-    async def api_weights_preview(request: Request) -> Response:
-        return await json_action(request, lambda b: ctx.weights_preview(b.get("weights") or {}, b.get("new_share")),
+    async def api_weights_preview(self, request: Request) -> Response:
+        return await self.json_action(request, lambda b: self.ctx.weights_preview(b.get("weights") or {}, b.get("new_share")),
                                  write=False)
 
-    async def api_weights_save(request: Request) -> Response:
-        return await json_action(request, lambda b: {
-            "diff": ctx.save_weights(b.get("weights") or {}, b.get("new_share"), version=b.get("version")),
-            "path": str(ctx.config_file), "version": ctx.loaded_version})
+    async def api_weights_save(self, request: Request) -> Response:
+        return await self.json_action(request, lambda b: {
+            "diff": self.ctx.save_weights(b.get("weights") or {}, b.get("new_share"), version=b.get("version")),
+            "path": str(self.ctx.config_file), "version": self.ctx.loaded_version})
 
-    async def api_discovery_save(request: Request) -> Response:
-        return await json_action(request, lambda b: {"diff": ctx.save_discovery(b.get("values"), version=b.get("version")),
-                                                     "path": str(ctx.config_file), "version": ctx.loaded_version})
+    async def api_discovery_save(self, request: Request) -> Response:
+        return await self.json_action(request, lambda b: {"diff": self.ctx.save_discovery(b.get("values"), version=b.get("version")),
+                                                     "path": str(self.ctx.config_file), "version": self.ctx.loaded_version})
 
-    async def api_mood_export(request: Request) -> Response:
-        return await json_action(request, lambda b: ctx.export_mood(
+    async def api_mood_export(self, request: Request) -> Response:
+        return await self.json_action(request, lambda b: self.ctx.export_mood(
             str(b.get("mood") or ""), str(b.get("valence") if b.get("valence") is not None else ""),
             str(b.get("energy") if b.get("energy") is not None else "")))
 
-    async def api_export(request: Request) -> Response:
-        return await json_action(request, lambda b: ctx.export_cluster(whole(b.get("cluster"), "cluster")))
+    async def api_export(self, request: Request) -> Response:
+        return await self.json_action(request, lambda b: self.ctx.export_cluster(self.whole(b.get("cluster"), "cluster")))
 
-    def asked(method: str, param: str):
+    def asked(self, method: str, param: str):
         """An endpoint answering ``ctx.<method>(the query's param)`` as JSON (an error: ``error_json``)."""
         async def endpoint(request: Request) -> Response:
             try:
-                out = await run_in_threadpool(getattr(ctx, method), request.query_params.get(param, ""))
+                out = await run_in_threadpool(getattr(self.ctx, method), request.query_params.get(param, ""))
             except RecommenderError as exc:
-                return error_json(exc)
+                return self.error_json(exc)
             return JSONResponse(out)
         return endpoint
 
-    async def api_moods(request: Request) -> Response:
+    async def api_moods(self, request: Request) -> Response:
         q = request.query_params
         try:
-            out = await run_in_threadpool(ctx.mood_tracks, q.get("mood", ""), q.get("valence", ""), q.get("energy", ""))
+            out = await run_in_threadpool(self.ctx.mood_tracks, q.get("mood", ""), q.get("valence", ""), q.get("energy", ""))
         except RecommenderError as exc:
-            return error_json(exc)
+            return self.error_json(exc)
         return JSONResponse(out)
 
-    routes = [
-        Route("/", index), Route("/next", next_page), Route("/next/steer", steer, methods=["POST"]),
-        Route("/next/publish", publish, methods=["POST"]), Route("/next/steer", to_next_page), Route("/next/publish", to_next_page),
-        Route("/weights", weights_page),
-        Route("/discovery", discovery_page), Route("/map", map_page), Route("/moods", moods_page), Route("/search", search_page), Route("/similar", similar_page),
-        Route("/runs", runs_page),
-        Route("/api/weights/preview", api_weights_preview, methods=["POST"]),
-        Route("/api/weights/save", api_weights_save, methods=["POST"]),
-        Route("/api/discovery/save", api_discovery_save, methods=["POST"]),
-        Route("/api/search", asked("search", "q")), Route("/api/similar", asked("similar", "track")),
-        Route("/api/why", asked("why", "track")),
-        Route("/api/moods", api_moods),
-        Route("/api/map/export", api_export, methods=["POST"]),
-        Route("/api/moods/export", api_mood_export, methods=["POST"]),
+    def routes(self) -> list:
+        return [
+        Route("/", self.index), Route("/next", self.next_page), Route("/next/steer", self.steer, methods=["POST"]),
+        Route("/next/publish", self.publish, methods=["POST"]), Route("/next/steer", self.to_next_page), Route("/next/publish", self.to_next_page),
+        Route("/weights", self.weights_page),
+        Route("/discovery", self.discovery_page), Route("/map", self.map_page), Route("/moods", self.moods_page), Route("/search", self.search_page), Route("/similar", self.similar_page),
+        Route("/runs", self.runs_page),
+        Route("/api/weights/preview", self.api_weights_preview, methods=["POST"]),
+        Route("/api/weights/save", self.api_weights_save, methods=["POST"]),
+        Route("/api/discovery/save", self.api_discovery_save, methods=["POST"]),
+        Route("/api/search", self.asked("search", "q")), Route("/api/similar", self.asked("similar", "track")),
+        Route("/api/why", self.asked("why", "track")),
+        Route("/api/moods", self.api_moods),
+        Route("/api/map/export", self.api_export, methods=["POST"]),
+        Route("/api/moods/export", self.api_mood_export, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
-        Route("/{path:path}", not_found),  # last: what no route above answers
+        Route("/{path:path}", self.not_found),  # last: what no route above answers
     ]
-    async def guard(request: Request, call_next):
+
+    async def guard(self, request: Request, call_next):
         started = time.perf_counter()
-        if not sec.host_ok(request.headers.get("host")):
-            return _headers(wrong_host(request), started)
-        if not request.url.path.startswith("/static/") and not sec.authed(request):
-            return _headers(denied(request), started)
+        if not self.sec.host_ok(request.headers.get("host")):
+            return _headers(self.wrong_host(request), started)
+        if not request.url.path.startswith("/static/") and not self.sec.authed(request):
+            return _headers(self.denied(request), started)
         if (request.method == "GET" and request.url.path not in ("/", "") and not request.url.path.startswith(
-                ("/static/", "/api/")) and _same(request.query_params.get("token", ""), sec.token)):
+                ("/static/", "/api/")) and _same(request.query_params.get("token", ""), self.sec.token)):
             # the URL's token on another page (/weights?token=...): it showed the page, but set no cookie,
             # so each of its clicks and fetches was refused, and the token stayed in the address bar
             from urllib.parse import urlencode
             rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-            return _headers(enter(request, _here(request.url.path, rest)), started)
+            return _headers(self.enter(request, _here(request.url.path, rest)), started)
         if request.method == "GET" and request.url.path not in ("/", "") and not request.url.path.startswith(("/static/", "/api/")):
             try:  # a page shows the config file as it is now (edited by hand, saved in another tab)
-                await run_in_threadpool(ctx.sync_settings)
+                await run_in_threadpool(self.ctx.sync_settings)
             except RecommenderError as exc:
                 refused = request.query_params.get("unchanged") == "config"  # a steer or Publish sent here
-                return _headers(render(request, "problem.html", status=409 if refused else 200,
+                return _headers(self.render(request, "problem.html", status=409 if refused else 200,
                                        heading=("Nothing was changed: your config file has a problem" if refused
                                                 else "Your config file has a problem"), message=str(exc),
                                        advice="Mend it, then reload this page and do it again." if refused else "",
                                        page=request.url.path.strip("/")), started)
         if request.method == "POST":  # a change under way: a Ctrl-C waits for it (server.serve)
-            app.state.writing.append(request.url.path)
+            self.app.state.writing.append(request.url.path)
         try:
             response = await call_next(request)
         except Exception as exc:  # a full disk as the CLI says it; a bug: one line, the details to the log
@@ -503,13 +508,17 @@ def create_app(ctx, security: Security | None = None) -> Starlette:
                 else Response(message, status_code=status)  # the scripts read {"error"} from /api/ answers
         finally:
             if request.method == "POST":
-                app.state.writing.remove(request.url.path)
+                self.app.state.writing.remove(request.url.path)
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"
         return _headers(response, started)
 
-    app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
-    app.state.security = sec
+
+def create_app(ctx, security: Security | None = None) -> Starlette:
+    """The app over a ``context.WebContext``."""
+    site = _Site(ctx, security or Security())
+    app = site.app = Starlette(routes=site.routes(), middleware=[Middleware(BaseHTTPMiddleware, dispatch=site.guard)])
+    app.state.security = site.sec
     app.state.writing = []  # the paths of the POSTs under way
     app.state.waiting_writes = []  # writes waiting for the one under way
     app.state.context = ctx
