@@ -511,19 +511,11 @@ def _url_host(hostname: str) -> str:
 _AGAIN = "nothing was saved; run `recommend auth` again in a moment"
 
 
-def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
-          timeout: float = 300.0, any_port: bool = False, check: Callable[[], Any] | None = None) -> dict[str, Any]:
-    """Interactive login: start the loopback callback server, open the authorize URL,
-    wait for the redirect, exchange the code (PKCE or secret) and save the token.
-
-    ``open_url`` receives the authorize URL (default: the web browser). ``any_port``: the
-    callback listens on a free port and the redirect URI names it (the demo's stand-in takes
-    any; Spotify takes only the registered one). ``check()`` is called once the token is
-    saved, before the browser's page says how the login ended: a RecommenderError it raises
-    ends the login (the page says it). Returns token info.
-    """
-    manager = make_auth_manager(settings, cache_dir)
-    redirect = urlparse(settings.spotify.redirect_uri)
+def _callback_server(settings, redirect, state: str, any_port: bool):
+    """The loopback server that takes Spotify's redirect for the login of ``state``, listening
+    at ``spotify.redirect_uri`` (``redirect``: parsed; ``any_port``: a free port instead); a
+    redirect URI that is no plain-http loopback address with a port, or a port another program
+    holds, is a ConfigError that says what to set."""
     try:
         port = redirect.port
     except ValueError:  # "http://127.0.0.1:99999/callback"
@@ -538,8 +530,6 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
                           "takes Spotify's answer on its own plain-http page, on the loopback address (127.0.0.1 "
                           f"or [::1]); list the URI exactly so in your app's settings ({DASHBOARD})")
     host = _url_host(redirect.hostname)
-    import secrets
-    state = secrets.token_urlsafe(16)
     try:
         server_class = _CallbackServer6 if ":" in redirect.hostname else _CallbackServer
         server = server_class((redirect.hostname, 0 if any_port else port), redirect.path or "/", state)
@@ -550,25 +540,16 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
                           f"program holds that port (another `recommend auth`, a notebook server): stop it, or list "
                           f"http://127.0.0.1:PORT/callback with a free PORT in your app's settings ({DASHBOARD}) and "
                           "set spotify.redirect_uri to it") from None
-    if any_port:  # bound, so no other process can take the port between choosing and listening
-        manager.redirect_uri = redirect._replace(netloc=f"{host}:{server.server_port}").geturl()
-    manager.state = state
-    if isinstance(manager, SpotifyPKCE):
-        manager.get_pkce_handshake_parameters()
-    url = manager.get_authorize_url(state=state)
-    if "show_dialog=" not in url:  # (spotipy's PKCE manager has no such option)
-        # the login page then shows which account the browser is signed in to, with "Not you?":
-        # without it Spotify approves at once for an account that approved the app before
-        url += "&show_dialog=true"
-    try:
-        refused = _authorize_refusal(url, manager.redirect_uri, settings)
-    except RecommenderError:
-        server.server_close()
-        raise
-    if refused:
-        server.server_close()
-        raise ConfigError(refused)
+    return server
 
+
+def _answered_and_saved(server, manager, url: str, settings, cache_dir: Path | None,
+                        open_url: Callable[[str], Any] | None, timeout: float,
+                        check: Callable[[], Any] | None) -> None:
+    """``login``'s wait: ``url`` opened (``open_url``, default the web browser) while ``server``
+    waits up to ``timeout`` seconds for Spotify's redirect; then the code exchanged and the
+    token saved, ``check()`` called (a refusal puts back the login saved before, if any), and
+    the browser's page told how the login ended."""
     # served until Spotify's redirect for this login (its path, its state) comes: a connection
     # that brings no request (a browser's preconnect), another request or another login's
     # answer ends nothing; one request ended the login at once, said as 'no answer within 300 s'
@@ -626,6 +607,44 @@ def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any
             server.shutdown()
             serving.join()
             server.server_close()
+
+
+def login(settings, cache_dir: Path | None = None, open_url: Callable[[str], Any] | None = None,
+          timeout: float = 300.0, any_port: bool = False, check: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Interactive login: start the loopback callback server, open the authorize URL,
+    wait for the redirect, exchange the code (PKCE or secret) and save the token.
+
+    ``open_url`` receives the authorize URL (default: the web browser). ``any_port``: the
+    callback listens on a free port and the redirect URI names it (the demo's stand-in takes
+    any; Spotify takes only the registered one). ``check()`` is called once the token is
+    saved, before the browser's page says how the login ended: a RecommenderError it raises
+    ends the login (the page says it). Returns token info.
+    """
+    manager = make_auth_manager(settings, cache_dir)
+    redirect = urlparse(settings.spotify.redirect_uri)
+    import secrets
+    state = secrets.token_urlsafe(16)
+    server = _callback_server(settings, redirect, state, any_port)
+    if any_port:  # bound, so no other process can take the port between choosing and listening
+        manager.redirect_uri = redirect._replace(netloc=f"{_url_host(redirect.hostname)}:{server.server_port}").geturl()
+    manager.state = state
+    if isinstance(manager, SpotifyPKCE):
+        manager.get_pkce_handshake_parameters()
+    url = manager.get_authorize_url(state=state)
+    if "show_dialog=" not in url:  # (spotipy's PKCE manager has no such option)
+        # the login page then shows which account the browser is signed in to, with "Not you?":
+        # without it Spotify approves at once for an account that approved the app before
+        url += "&show_dialog=true"
+    try:
+        refused = _authorize_refusal(url, manager.redirect_uri, settings)
+    except RecommenderError:
+        server.server_close()
+        raise
+    if refused:
+        server.server_close()
+        raise ConfigError(refused)
+
+    _answered_and_saved(server, manager, url, settings, cache_dir, open_url, timeout, check)
     token = manager.cache_handler.get_cached_token()
     log.info("logged in; token saved to %s", token_path(cache_dir or settings.cache_dir))
     return token
