@@ -24,7 +24,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -348,6 +348,77 @@ def due_counts(library: Library, store: Store, settings: Settings, limit: int | 
     return len(aids), sum(_stored_mbid(rows.get(a)) is not None for a in aids)
 
 
+@dataclass
+class _GenreLookups:
+    """One `recommend enrich` run's look-ups: the stored rows (artist id -> row) it renews, what it
+    found (``report``), the answers' cache (its notes of merged MBIDs serve discovery), and the
+    artists whose row another artist's look-up renewed in this run (``settled``)."""
+
+    client: MusicBrainzClient
+    cache: Any
+    rows: dict[str, dict[str, Any]]
+    report: EnrichReport
+    today: date
+    min_score: float
+    settled: set[str] = field(default_factory=set)
+
+    def look_up(self, artist: Any) -> None:
+        """One artist (a row of ``library_artists``) looked up, its row renewed and counted."""
+        if artist.artist_id in self.settled:  # renewed by the lookup of the MBID it shared: no request
+            row, how = self.rows[artist.artist_id], "recheck"
+        else:
+            row, how = self._ask(artist)
+        mbid, genres = row["mbid"], row["genres"]
+        report = self.report
+        report.looked_up += 1
+        if mbid:
+            report.found += 1
+            report.with_genres += bool(genres)
+            report.by_isrc += how == "isrc"
+            report.by_name += how == "name"
+        else:
+            report.misses += 1
+            report.ambiguous += how == "ambiguous"
+        log.debug("MusicBrainz: %s -> %s (%s) %s", artist.name, mbid, how, genres[:3])
+
+    def _ask(self, artist: Any) -> tuple[dict[str, Any], str]:
+        """Look one artist up; its new row and how it was found."""
+        known = _stored_mbid(self.rows.get(artist.artist_id))
+        if known:  # found before: its MBID alone is asked again (merged since? deleted?)
+            self.report.rechecked += 1
+            mbid, how = current_artist(self.cache, known), "recheck"
+        else:
+            mbid, how = look_up_artist(self.client, artist.name, artist.isrcs, self.min_score)
+        genres: list[str] = []
+        counts: list[int] = []
+        now = mbid
+        if mbid:
+            body = self.client.artist(mbid)
+            if body is None:  # unknown to the lookup (deleted, or a search index behind it): a miss
+                self.report.gone += how == "recheck"
+                now, how = None, "miss"
+            else:
+                genres, counts = genres_of(body)
+                now = str(body.get("id") or mbid)  # another id: mbid was merged into it
+        row = {"artist_id": artist.artist_id, "mbid": now, "genres": genres, "counts": counts,
+               "looked_up": self.today.isoformat(), "miss": now is None}
+        self.rows[artist.artist_id] = row
+        for old in dict.fromkeys((known, mbid)):
+            if now and old and old != now:
+                self._merged(old, now, row)
+        return row, how
+
+    def _merged(self, old: str, new: str, row: dict[str, Any]) -> None:
+        """``old`` was merged into ``new``: every row that held it takes ``row``'s answer."""
+        self.report.merged += 1
+        note_merge(self.cache, old, new)
+        log.info("MusicBrainz: artist %s was merged into %s", old, new)
+        for aid, other in self.rows.items():
+            if _stored_mbid(other) == old:
+                self.rows[aid] = {**row, "artist_id": aid}
+                self.settled.add(aid)
+
+
 def enrich_genres(library: Library, store: Store, settings: Settings, limit: int | None = None,
                   progress: Progress | None = None, client: MusicBrainzClient | None = None,
                   today: date | None = None) -> EnrichReport:
@@ -381,64 +452,12 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
         frame = pd.DataFrame(list(rows.values()), columns=list(schema.FRAMES["artist_genres"]))
         store.save_frame("artist_genres", frame)
 
-    cache = answer_cache(settings, store.frames_dir)  # notes of merged MBIDs, for discovery
-    settled: set[str] = set()  # artists whose row another artist's lookup renewed in this run
-
-    def merged(old: str, new: str, row: dict[str, Any]) -> None:
-        """``old`` was merged into ``new``: every row that held it takes ``row``'s answer."""
-        report.merged += 1
-        note_merge(cache, old, new)
-        log.info("MusicBrainz: artist %s was merged into %s", old, new)
-        for aid, other in rows.items():
-            if _stored_mbid(other) == old:
-                rows[aid] = {**row, "artist_id": aid}
-                settled.add(aid)
-
-    def ask(artist: Any) -> tuple[dict[str, Any], str]:
-        """Look one artist up; its new row and how it was found."""
-        known = _stored_mbid(rows.get(artist.artist_id))
-        if known:  # found before: its MBID alone is asked again (merged since? deleted?)
-            report.rechecked += 1
-            mbid, how = current_artist(cache, known), "recheck"
-        else:
-            mbid, how = look_up_artist(client, artist.name, artist.isrcs, min_score)
-        genres: list[str] = []
-        counts: list[int] = []
-        now = mbid
-        if mbid:
-            body = client.artist(mbid)
-            if body is None:  # unknown to the lookup (deleted, or a search index behind it): a miss
-                report.gone += how == "recheck"
-                now, how = None, "miss"
-            else:
-                genres, counts = genres_of(body)
-                now = str(body.get("id") or mbid)  # another id: mbid was merged into it
-        row = {"artist_id": artist.artist_id, "mbid": now, "genres": genres, "counts": counts,
-               "looked_up": today.isoformat(), "miss": now is None}
-        rows[artist.artist_id] = row
-        for old in dict.fromkeys((known, mbid)):
-            if now and old and old != now:
-                merged(old, now, row)
-        return row, how
+    lookups = _GenreLookups(client, answer_cache(settings, store.frames_dir), rows, report, today, min_score)
 
     unsaved = 0
     try:
         for done, artist in enumerate(todo.itertuples(index=False), start=1):
-            if artist.artist_id in settled:  # renewed by the lookup of the MBID it shared: no request
-                row, how = rows[artist.artist_id], "recheck"
-            else:
-                row, how = ask(artist)
-            mbid, genres = row["mbid"], row["genres"]
-            report.looked_up += 1
-            if mbid:
-                report.found += 1
-                report.with_genres += bool(genres)
-                report.by_isrc += how == "isrc"
-                report.by_name += how == "name"
-            else:
-                report.misses += 1
-                report.ambiguous += how == "ambiguous"
-            log.debug("MusicBrainz: %s -> %s (%s) %s", artist.name, mbid, how, genres[:3])
+            lookups.look_up(artist)
             unsaved += 1
             if unsaved >= save_every:
                 save()
@@ -460,7 +479,7 @@ def enrich_genres(library: Library, store: Store, settings: Settings, limit: int
     finally:
         if unsaved:
             save()
-        cache.close()
+        lookups.cache.close()
         report.requests = client.requests_sent - sent_before
         report.seconds = client.clock() - started
     return report
