@@ -371,23 +371,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
         raise UsageError("name at least one playlist to cluster")
     if basis not in ("auto", "audio", "text"):
         raise UsageError(f"unknown clustering basis {basis!r}: choose auto, audio or text")
-    pl = library.frames["playlists"]
-    known = set(library.track_ids)
-    sources: list[tuple[str, str]] = []
-    source_of: dict[str, str] = {}
-    for ref in playlist_ids:
-        pid = library.find_playlist(ref)
-        if pid is None:
-            from .pipeline import resolve_playlist
-            pid = resolve_playlist(library, ref, source)  # UsageError naming close names, as --seed-playlist's
-        if pid in dict(sources):
-            continue
-        names = pl.loc[pl["playlist_id"] == pid, "name"]
-        name = str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) else pid
-        sources.append((pid, name))
-        for t in library.playlist_tracks(pid):
-            if t in known:
-                source_of.setdefault(t, name)
+    sources, source_of = _pooled(library, playlist_ids, source)
     pname = " + ".join(n for _, n in sources)
     pid = ",".join(p for p, _ in sources)
     ids = each_recording_once(library, list(source_of))
@@ -425,19 +409,7 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     else:
         axes = _axis_words(raw[0], [f"'{w}'" for w in raw[1]], coords)
 
-    display = track_display(library, ids).drop_duplicates("track_id").set_index("track_id", drop=False)
-    tracks = display.loc[ids, ["track_id", "name", "artists", "artist_names"]].reset_index(drop=True)
-    tracks["playlist"] = [source_of[t] for t in ids]
-    pos = pd.Series(np.arange(len(used)), index=used)
-    row = pos.reindex(tracks["track_id"]).to_numpy()
-    has = ~np.isnan(row)
-    r = row[has].astype(int)
-    tracks["cluster"] = -1
-    tracks.loc[has, "cluster"] = labels[r]
-    tracks["x"] = np.nan
-    tracks["y"] = np.nan
-    tracks.loc[has, "x"] = coords[r, 0]
-    tracks.loc[has, "y"] = coords[r, 1]
+    tracks = _placed_tracks(library, ids, used, source_of, labels, coords)
     if use_audio:
         af = feats.reindex(tracks["track_id"])
         tracks["valence"] = af["valence"].to_numpy()
@@ -458,6 +430,51 @@ def cluster_playlists(library: Library, playlist_ids: Sequence[str], k: int | No
     # a track's mood is its cluster's, as the table and an export name it (NaN: left out)
     tracks.insert(tracks.columns.get_loc("cluster") + 1, "mood", tracks["cluster"].map(names))
     return res
+
+
+def _pooled(library: Library, playlist_ids: Sequence[str], source: str | None
+            ) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The playlists ``playlist_ids`` name (ids or names; each once) as (id, name), and each of
+    their tracks the library holds -> the name of the first of them that holds it."""
+    pl = library.frames["playlists"]
+    known = set(library.track_ids)
+    sources: list[tuple[str, str]] = []
+    source_of: dict[str, str] = {}
+    for ref in playlist_ids:
+        pid = library.find_playlist(ref)
+        if pid is None:
+            from .pipeline import resolve_playlist
+            pid = resolve_playlist(library, ref, source)  # UsageError naming close names, as --seed-playlist's
+        if pid in dict(sources):
+            continue
+        names = pl.loc[pl["playlist_id"] == pid, "name"]
+        name = str(names.iloc[0]) if len(names) and isinstance(names.iloc[0], str) else pid
+        sources.append((pid, name))
+        for t in library.playlist_tracks(pid):
+            if t in known:
+                source_of.setdefault(t, name)
+    return sources, source_of
+
+
+def _placed_tracks(library: Library, ids: list[str], used: list[str], source_of: dict[str, str],
+                   labels: np.ndarray, coords: np.ndarray) -> pd.DataFrame:
+    """One row per track of ``ids``: its names, its playlist, and for those clustered (``used``,
+    in the order of ``labels`` and ``coords``) its cluster and place on the chart; the others
+    (no audio features) cluster -1, no place."""
+    display = track_display(library, ids).drop_duplicates("track_id").set_index("track_id", drop=False)
+    tracks = display.loc[ids, ["track_id", "name", "artists", "artist_names"]].reset_index(drop=True)
+    tracks["playlist"] = [source_of[t] for t in ids]
+    pos = pd.Series(np.arange(len(used)), index=used)
+    row = pos.reindex(tracks["track_id"]).to_numpy()
+    has = ~np.isnan(row)
+    r = row[has].astype(int)
+    tracks["cluster"] = -1
+    tracks.loc[has, "cluster"] = labels[r]
+    tracks["x"] = np.nan
+    tracks["y"] = np.nan
+    tracks.loc[has, "x"] = coords[r, 0]
+    tracks.loc[has, "y"] = coords[r, 1]
+    return tracks
 
 
 def _choose_clusters(X: np.ndarray, k: int | None, max_clusters: int, seed: int
