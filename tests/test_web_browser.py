@@ -275,6 +275,16 @@ def test_a_removed_tracks_why_says_what_keeps_it_off_the_next_playlist(page, dem
     assert page.problems == []
 
 
+def test_the_publish_button_stands_clear_of_the_diffs_lists(page, demo):
+    """The Added list scrolls after a few lines, and the Publish button sat against its bottom
+    edge, under a line cut in half: it read as a button laid over a track."""
+    page.goto(demo["base"] + "/next")
+    lists = page.locator(".diff ul")
+    assert lists.count() == 2
+    bottom = max(lists.nth(i).bounding_box()["y"] + lists.nth(i).bounding_box()["height"] for i in range(2))
+    assert page.locator("form.publish").bounding_box()["y"] >= bottom + 8
+
+
 def test_on_a_phone_the_steered_rows_buttons_are_not_under_the_message(page, demo):
     """At 360 x 640 a steer's message is three lines or more (the block's names the config file):
     the focused button, 7em below the top, sat under it, and so did the buttons Shift+Tab went to."""
