@@ -925,7 +925,7 @@ def _finish_build(basis: BuildBasis, settings, *, dry_run: bool, new_playlist: b
         from .pipeline import explain_track
         for t in plan.removed:
             if t not in gave_way:
-                e = explain_track(basis.scoring, recs, settings, t)
+                e = explain_track(basis.scoring, recs, settings, t, why=False)
                 why_removed[t] = (e["verdict"], e["reason"])
     labels = label_parts(library, list(dict.fromkeys(plan.added + plan.removed + list(gave_way.values()))), state.labels)
     return BuildResult(pub.playlist_id, dry_run, table, len(plan.added), len(plan.removed), len(plan.kept),

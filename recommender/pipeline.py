@@ -760,7 +760,7 @@ LEFT_OUT_WORDS = {
 }
 
 
-def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: str) -> dict:
+def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: str, *, why: bool = True) -> dict:
     """Why ``track_id`` is, or is not, in ``recs`` (``recommend(scoring, settings)``), JSON-ready:
     track_id, name, artists, new (not in your playlists, saved or top: None when unknown),
     on_playlist, rank (its place there), verdict (one code: on_playlist, pinned, not_in_cache,
@@ -770,7 +770,9 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
     place among the candidates by score (1: the best), artist_mix (that factor), contributions
     (scorer -> share of the score) and why (the top scorer's reason). The rules are asked in the
     order ``candidate_mask`` applies them. The scores are the run's own (``recs.blended`` and
-    ``recs.shares``, which a run with candidates always has), never blended again."""
+    ``recs.shares``, which a run with candidates always has), never blended again. ``why`` False
+    leaves a candidate's why out ("": the verdict and reason of each track a diff removes need
+    none, and the scorers' reasons were two thirds of the time)."""
     library, table = scoring.library, recs.table
     out: dict = {"track_id": track_id, "name": None, "artists": None, "new": None, "on_playlist": False,
                  "rank": None, "verdict": "", "reason": "", "score": None, "place": None,
@@ -793,7 +795,7 @@ def explain_track(scoring: Scoring, recs: Recommendations, settings, track_id: s
                    place=int(np.count_nonzero(values > score)) + 1 if np.isfinite(score) else None,
                    artist_mix=None if mixed is None else round(float(mixed.iat[at]), 6),
                    contributions={k: round(float(v), 6) for k, v in mine.iloc[0].items() if pd.notna(v) and v > 0},
-                   why=str(explain_rows(scoring.scorers, scoring.seeds, mine, mixed).iat[0]))
+                   why=str(explain_rows(scoring.scorers, scoring.seeds, mine, mixed).iat[0]) if why else "")
     mine = table.index[table["track_id"].astype(str) == track_id]
     if len(mine):
         r = table.loc[mine[0]]
