@@ -765,6 +765,14 @@ def test_runs_page_shows_the_web_publish_and_curves(page, demo):
     # each curve its own colour: the demo's tenth (blend and nine scorers) took the first's again
     strokes = page.eval_on_selector_all("#curves polyline", "ls => ls.map(l => l.getAttribute('stroke'))")
     assert len(strokes) == len(data["curves"]) >= 10 and len(set(strokes)) == len(strokes), strokes
+    # the axes say their values (they said only "max 0.73" and "N"): N = 1 and every tenth, and the
+    # precision at round steps from 0 up to the highest curve, each but 0 with its grid line
+    ticks = page.eval_on_selector_all("#curves .tick", "ts => ts.map(t => t.textContent)")
+    ys = [float(t) for t in ticks if "." in t]
+    top = max(max(c) for c in data["curves"].values())
+    assert [t for t in ticks if "." not in t] == ["1", *map(str, range(10, n + 1, 10))]
+    assert ys[0] == 0 and 3 <= len(ys) <= 6 and ys[-1] <= top < ys[-1] + (ys[1] - ys[0]), ticks
+    assert page.locator("#curves line.grid").count() == len(ys) - 1
     assert_safe(page)
     shot(page, "runs")
     assert page.problems == []

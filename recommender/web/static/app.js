@@ -964,6 +964,12 @@ function initDiscovery() {
 }
 
 // ----- Runs: precision curves of the last evaluation ------------------------------------------------
+// the round step at or above ``x``: 1, 2 or 5 times a power of ten
+function niceStep(x) {
+  const power = Math.pow(10, Math.floor(Math.log10(x)));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= x - 1e-12);
+}
+
 function initRuns() {
   const data = pageData();
   const box = document.getElementById("curves");
@@ -974,9 +980,21 @@ function initRuns() {
   const maxY = Math.max(0.01, ...series.flatMap(([, c]) => c));
   const sx = (i) => pad + (i / Math.max(maxN - 1, 1)) * (W - 2 * pad);
   const sy = (v) => H - pad - (v / maxY) * (H - 2 * pad);
+  // the values on each axis (the chart said only "max 0.73" and "N"): a grid line at each step of
+  // precision (1, 2 or 5 times a power of ten, 3 to 5 of them), and N = 1, then every tenth
+  const step = niceStep(maxY / 4);
+  for (let i = 0; i * step <= maxY + 1e-9; i++) {
+    const y = sy(i * step);
+    if (i) box.appendChild(svg("line", { x1: pad, y1: y, x2: W - pad, y2: y, class: "grid" }));
+    box.appendChild(svg("text", { x: pad - 4, y: y + 4, class: "axis-label tick", "text-anchor": "end" },
+      fmt(i * step, step < 0.1 ? 2 : 1)));
+  }
+  [1, ...Array.from({ length: Math.floor(maxN / 10) }, (_, i) => 10 * (i + 1))].filter((n) => n <= maxN).forEach((n) => {
+    box.appendChild(svg("text", { x: sx(n - 1), y: H - pad + 14, class: "axis-label tick", "text-anchor": "middle" }, String(n)));
+  });
   box.appendChild(svg("line", { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad, class: "axis" }));
   box.appendChild(svg("line", { x1: pad, y1: pad, x2: pad, y2: H - pad, class: "axis" }));
-  box.appendChild(svg("text", { x: W - pad, y: H - 8, class: "axis-label", "text-anchor": "end" }, "N"));
+  box.appendChild(svg("text", { x: W - pad, y: H - 4, class: "axis-label", "text-anchor": "end" }, "N"));
   box.appendChild(svg("text", { x: 4, y: pad - 10, class: "axis-label" }, "precision@N (max " + fmt(maxY, 2) + ")"));
   const legend = document.getElementById("curve-legend");
   // a scorer at weight 0: "NAME (off)" and dotted, as the HTML report draws it (alone, not in the blend)
