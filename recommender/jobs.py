@@ -945,8 +945,8 @@ def _explain_text(scoring, recs, settings, text: str, where) -> dict:
     answers of that artist's best placed track (``pipeline.explain_best``), and ``artist`` says
     so: {"name", "tracks"} (its tracks in the cache), else None."""
     from .explore import CACHE, TrackIndex, artist_named, artist_track_ids, equal_match_songs, resolve_track
-    from .pipeline import explain_best, explain_track
     from .links import parse_track_ref
+    from .pipeline import explain_best, explain_track
     library = scoring.library
     # words are searched for twice, the best hit and the songs as good: one index for both
     index = TrackIndex().fit(library) if parse_track_ref(text) is None and len(library.track_ids) else None

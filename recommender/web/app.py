@@ -452,25 +452,29 @@ class _Site:
         return JSONResponse(out)
 
     def routes(self) -> list:
+        """The app's routes: its pages, its JSON endpoints, the static files, then any other address."""
         return [
-        Route("/", self.index), Route("/next", self.next_page), Route("/next/steer", self.steer, methods=["POST"]),
-        Route("/next/publish", self.publish, methods=["POST"]), Route("/next/steer", self.to_next_page), Route("/next/publish", self.to_next_page),
-        Route("/weights", self.weights_page),
-        Route("/discovery", self.discovery_page), Route("/map", self.map_page), Route("/moods", self.moods_page), Route("/search", self.search_page), Route("/similar", self.similar_page),
-        Route("/runs", self.runs_page),
-        Route("/api/weights/preview", self.api_weights_preview, methods=["POST"]),
-        Route("/api/weights/save", self.api_weights_save, methods=["POST"]),
-        Route("/api/discovery/save", self.api_discovery_save, methods=["POST"]),
-        Route("/api/search", self.asked("search", "q")), Route("/api/similar", self.asked("similar", "track")),
-        Route("/api/why", self.asked("why", "track")),
-        Route("/api/moods", self.api_moods),
-        Route("/api/map/export", self.api_export, methods=["POST"]),
-        Route("/api/moods/export", self.api_mood_export, methods=["POST"]),
-        Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
-        Route("/{path:path}", self.not_found),  # last: what no route above answers
-    ]
+            Route("/", self.index), Route("/next", self.next_page), Route("/next/steer", self.steer, methods=["POST"]),
+            Route("/next/publish", self.publish, methods=["POST"]), Route("/next/steer", self.to_next_page), Route("/next/publish", self.to_next_page),
+            Route("/weights", self.weights_page),
+            Route("/discovery", self.discovery_page), Route("/map", self.map_page), Route("/moods", self.moods_page), Route("/search", self.search_page), Route("/similar", self.similar_page),
+            Route("/runs", self.runs_page),
+            Route("/api/weights/preview", self.api_weights_preview, methods=["POST"]),
+            Route("/api/weights/save", self.api_weights_save, methods=["POST"]),
+            Route("/api/discovery/save", self.api_discovery_save, methods=["POST"]),
+            Route("/api/search", self.asked("search", "q")), Route("/api/similar", self.asked("similar", "track")),
+            Route("/api/why", self.asked("why", "track")),
+            Route("/api/moods", self.api_moods),
+            Route("/api/map/export", self.api_export, methods=["POST"]),
+            Route("/api/moods/export", self.api_mood_export, methods=["POST"]),
+            Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+            Route("/{path:path}", self.not_found),  # last: what no route above answers
+        ]
 
     async def guard(self, request: Request, call_next):
+        """In front of every request: a loopback Host, the session (or the token), a token in another
+        page's address moved to the cookie, a page's config file read again, the POSTs under way noted
+        (a Ctrl-C waits for them), a failure said in one line, and the security headers."""
         started = time.perf_counter()
         if not self.sec.host_ok(request.headers.get("host")):
             return _headers(self.wrong_host(request), started)
