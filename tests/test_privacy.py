@@ -246,7 +246,8 @@ def test_the_web_demo_keeps_your_secrets_out_after_a_reload(tmp_path, monkeypatc
     from recommender.web import server
     monkeypatch.setenv("SPOTIPY_CLIENT_SECRET", "s3cret-value")
     monkeypatch.setenv("LISTENBRAINZ_TOKEN", LB_TOKEN)
-    monkeypatch.setattr(jobs, "refresh", lambda settings: None)
+    from types import SimpleNamespace
+    monkeypatch.setattr(jobs, "refresh", lambda settings: (None, SimpleNamespace(requests=0, tracks=0)))
     monkeypatch.setattr(jobs, "import_sample_features", lambda settings: None)
     settings = load_settings(overrides={"cache.dir": str(tmp_path)})
     demo = demo_settings(settings, {"spotify.client_id": "recommend-demo", "spotify.client_secret": None,

@@ -1242,6 +1242,9 @@ def test_the_demo_restarts_with_the_discovery_settings_saved_and_its_own_service
         jobs.demo_login(demo)
         (demo.cache_dir / DEMO_CONFIG).write_text("discovery:\n  similar_recordings:\n    enabled: false\n")
         ctx = demo_context(demo)
+        # its start's pull in the run log, as the app's other pulls (the Runs page said "no runs yet")
+        runs = read_runs(ctx.settings.cache_dir, 100)
+        assert [(r["command"], r["exit_code"]) for r in runs] == [("refresh (web)", 0)] and runs[0]["requests"] > 0
         last = jobs.open_store(ctx.settings).read_manifest()[jobs.LAST_DISCOVERY]
         assert last["sources"]["similar_recordings"] is False and last["sources"]["similar_artists"] is True
         for key in ("listenbrainz.api_url", "listenbrainz.labs_url", "enrich.musicbrainz_url"):

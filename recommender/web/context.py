@@ -418,7 +418,7 @@ class WebContext:
             else (None, lambda: False)
         if basis.refreshed:  # its own refresh wrote the cache: the library it holds
             version = self.library_version()
-            self._record_refresh(basis, started)
+            self.record_refresh(basis.refresh_requests, len(basis.library.track_ids), started)
         self._pages_library(lambda: (version, basis.library), began)
         return basis
 
@@ -459,15 +459,15 @@ class WebContext:
         made, over = self._offline
         return basis is made and over()
 
-    def _record_refresh(self, basis, started: float) -> None:
-        """The pull a page's dry run made (a stale cache: the warm-up's, the Next page's) in the run
-        log, as a `refresh` records it (the pull's requests: not the dry run's reads of the managed
-        playlist after it): else `recommend status` and the Runs page showed none of its requests.
-        A record that cannot be written is logged, never the page's failure."""
+    def record_refresh(self, requests: int, tracks: int, started: float) -> None:
+        """A pull of the web app (a page's dry run on a stale cache: the warm-up's, the Next page's;
+        the demo's at start) in the run log, as a `refresh` records it (the pull's requests: not the
+        dry run's reads of the managed playlist after it): else `recommend status` and the Runs page
+        showed none of its requests. A record that cannot be written is logged, never the page's
+        failure. ``started``: ``time.monotonic()`` when the pull began."""
         from ..runlog import record_run
         try:
-            record_run(self.settings.cache_dir, REFRESH_COMMAND, 0, started,
-                       requests=basis.refresh_requests, tracks=len(basis.library.track_ids))
+            record_run(self.settings.cache_dir, REFRESH_COMMAND, 0, started, requests=requests, tracks=tracks)
         except OSError as exc:
             log.warning("the web app's refresh could not be recorded in runs.jsonl (%s)", exc.strerror or exc)
 

@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from ..paths import DEMO_CONFIG  # (re-exported: the demo's own config file, saved weights, blocked artists)
@@ -246,7 +247,11 @@ def demo_context(demo_settings):
                      overrides={k: demo_settings.get_path(k) for k in DEMO_KEYS}, demo=True)
     if config_file.exists():
         ctx.reload_settings()
-    jobs.refresh(ctx.settings)
+    started = time.monotonic()
+    _library, report = jobs.refresh(ctx.settings)
+    # in the run log as the app's other pulls are: the Runs page said "no runs yet" beside a cache
+    # fetched a moment ago, and the Discovery page counted that pull's hundreds of requests
+    ctx.record_refresh(report.requests, report.tracks, started)
     jobs.import_sample_features(ctx.settings)  # the taste map's audio basis
     return ctx
 
