@@ -1197,11 +1197,17 @@ def test_the_similar_box_asks_the_demo_for_a_sample_track_not_a_spotify_link(ses
     placeholder = re.compile(r'<input type="search" id="q"[^>]* placeholder="([^"]*)"')
     assert placeholder.search(session.get(base + "/similar", timeout=10).text)[1] == \
         "a track of the sample library: name or id"
+    hint = re.compile(r'<p class="muted" id="hint">([^<]*)</p>')
+    # the empty page with its one box says what to type: the demo, two of its tracks
+    assert hint.search(session.get(base + "/similar", timeout=10).text)[1].startswith("For instance Zombie or Linger")
     ctx.demo = False
     try:
-        assert "spotify:track: URI or link" in placeholder.search(session.get(base + "/similar", timeout=10).text)[1]
+        page = session.get(base + "/similar", timeout=10).text
+        assert "spotify:track: URI or link" in placeholder.search(page)[1]
+        assert "Zombie" not in hint.search(page)[1] and "\u201csimilar\u201d link" in hint.search(page)[1]
     finally:
         ctx.demo = True
+    assert "Results come as you type" in hint.search(session.get(base + "/search", timeout=10).text)[1]
 
 
 def test_a_steers_message_names_the_track_or_artist(session, server):

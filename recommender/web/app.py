@@ -151,7 +151,7 @@ class _Site:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=400)
         return self.render(request, "problem.html", status=400, csrf="", heading="Open recommend web at 127.0.0.1",
-                      message=message, advice=f"Open the URL that recommend web printed ({here}?token=...).")
+                           message=message, advice=f"Open the URL that recommend web printed ({here}?token=...).")
 
     async def refused_post(self, request: Request, changes: bool = True) -> Response | None:
         """None when the POST carries this server's CSRF token and comes from one of its pages; else
@@ -183,7 +183,7 @@ class _Site:
         if api:
             return JSONResponse({"error": message}, status_code=403)
         return self.render(request, "problem.html", status=403, csrf="", heading="Nothing was changed", message=message,
-                      advice="Reload the page (or open the Next playlist again) and do it again.")
+                           advice="Reload the page (or open the Next playlist again) and do it again.")
 
     async def config_problem(self, request: Request, api: bool) -> Response | None:
         """None when the config file reads (the settings reloaded if it changed); else the refusal of
@@ -255,7 +255,7 @@ class _Site:
             if self.ctx.last_publish is not None:
                 self.ctx.last_publish["seen"] = True
             return self.render(request, "next.html", error=web_words(str(exc)), exit_code=exc.exit_code, rows=[],
-                          published=self.ctx.last_publish, **self.steered(request))
+                               published=self.ctx.last_publish, **self.steered(request))
         scorers = result.sharing  # a scorer at weight 0 left out, as `recommend build-playlist` leaves it out
         # (name, artists) of each track, each name isolated in its own direction on the page: a line
         # "name - artists" took the direction of its first letter (an Arabic name put it right to left,
@@ -281,9 +281,9 @@ class _Site:
         if published is not None:  # shown: a failed one goes once a computation succeeds after it (ctx.preview)
             published["seen"] = True
         return self.render(request, "next.html", result=result, new_short=web_words(result.new_short), rows=rows,
-                      scorers=scorers, diff=diff, has_new=has_new,
-                      has_source=has_source, published=published, plan=plan_of(result), notes=notes,
-                      **self.steered(request))
+                           scorers=scorers, diff=diff, has_new=has_new,
+                           has_source=has_source, published=published, plan=plan_of(result), notes=notes,
+                           **self.steered(request))
 
     async def steer(self, request: Request) -> Response:
         if refusal := await self.refused_post(request):
@@ -325,7 +325,7 @@ class _Site:
         if path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=404)
         return self.render(request, "problem.html", status=404, heading="No such page", message=message,
-                      advice="Pick a page in the menu above.")
+                           advice="Pick a page in the menu above.")
 
     async def to_next_page(self, request: Request) -> Response:
         """A GET of a steer's or Publish's address (typed, or from the history): the Next page, not
@@ -367,8 +367,10 @@ class _Site:
 
     async def search_page(self, request: Request) -> Response:
         return self.render(request, "lookup.html", page="search", heading="Search", query=request.query_params.get("q", ""),
-                      label="Search your cached tracks",
-                      placeholder="title, artist or album (typos forgiven)", columns=["track", "album", "score", ""])
+                           label="Search your cached tracks",
+                           placeholder="title, artist or album (typos forgiven)", columns=["track", "album", "score", ""],
+                           hint=("Results come as you type. A row's \u201csimilar\u201d opens the Similar page from "
+                                 "that track; its \u201cwhy\u201d says whether it is on your next playlist."))
 
     async def similar_page(self, request: Request) -> Response:
         """``?track=``: the text asked for; a track's id (a Search result's link, the taste map's)
@@ -379,12 +381,16 @@ class _Site:
         except RecommenderError:  # no library yet: the box shows the text, and the answer says why
             title = None
         return self.render(request, "lookup.html", page="similar", heading="Similar", query=query, track_title=title,
-                      label="Tracks similar to",
-                      # the demo's tracks are the sample library's: a name or id of those (a Spotify
-                      # link works only for one of them, which a person without an account has not)
-                      placeholder=("a track of the sample library: name or id" if self.ctx.demo
-                                   else "a track: name, id, spotify:track: URI or link"),
-                      columns=["#", "track", "score", "shares", "why"])
+                           label="Tracks similar to",
+                           # the demo's tracks are the sample library's: a name or id of those (a Spotify
+                           # link works only for one of them, which a person without an account has not)
+                           placeholder=("a track of the sample library: name or id" if self.ctx.demo
+                                        else "a track: name, id, spotify:track: URI or link"),
+                           columns=["#", "track", "score", "shares", "why"],
+                           # an empty page with one box: what to type, and the other way in
+                           hint=("For instance Zombie or Linger (tracks of the sample library)" if self.ctx.demo
+                                 else "A title with its artist if the title is common (the best match is taken)")
+                           + "; a Search result\u2019s \u201csimilar\u201d link opens this page from that track.")
 
     async def runs_page(self, request: Request) -> Response:
         info = await run_in_threadpool(self.ctx.runs)
@@ -414,7 +420,7 @@ class _Site:
 
     async def api_weights_preview(self, request: Request) -> Response:
         return await self.json_action(request, lambda b: self.ctx.weights_preview(b.get("weights") or {}, b.get("new_share")),
-                                 write=False)
+                                      write=False)
 
     async def api_weights_save(self, request: Request) -> Response:
         return await self.json_action(request, lambda b: {
@@ -423,7 +429,7 @@ class _Site:
 
     async def api_discovery_save(self, request: Request) -> Response:
         return await self.json_action(request, lambda b: {"diff": self.ctx.save_discovery(b.get("values"), version=b.get("version")),
-                                                     "path": str(self.ctx.config_file), "version": self.ctx.loaded_version})
+                                                          "path": str(self.ctx.config_file), "version": self.ctx.loaded_version})
 
     async def api_mood_export(self, request: Request) -> Response:
         return await self.json_action(request, lambda b: self.ctx.export_mood(
@@ -493,10 +499,10 @@ class _Site:
             except RecommenderError as exc:
                 refused = request.query_params.get("unchanged") == "config"  # a steer or Publish sent here
                 return _headers(self.render(request, "problem.html", status=409 if refused else 200,
-                                       heading=("Nothing was changed: your config file has a problem" if refused
+                                            heading=("Nothing was changed: your config file has a problem" if refused
                                                 else "Your config file has a problem"), message=str(exc),
-                                       advice="Mend it, then reload this page and do it again." if refused else "",
-                                       page=request.url.path.strip("/")), started)
+                                            advice="Mend it, then reload this page and do it again." if refused else "",
+                                            page=request.url.path.strip("/")), started)
         if request.method == "POST":  # a change under way: a Ctrl-C waits for it (server.serve)
             self.app.state.writing.append(request.url.path)
         try:
