@@ -480,8 +480,7 @@ class WebContext:
             nonlocal data
             data, result = self._dry_run(self.settings)
             failed = self.last_publish
-            answered = self._offline[0] is None  # (the basis just used was not made from the cache alone)
-            if answered and failed is not None and failed.get("exit_code") != 0 and failed.get("seen"):
+            if not result.from_cache and failed is not None and failed.get("exit_code") != 0 and failed.get("seen"):
                 # a failed Publish the page has shown, and Spotify answered a computation since: its
                 # red box ("Spotify is unavailable") stood above a playlist computed after it
                 self.last_publish = None
