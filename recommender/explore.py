@@ -224,10 +224,11 @@ def dataset_where(path: str, search: str) -> Where:
 
 
 CACHE = Where()
+SAMPLE_TRACKS = ("Zombie", "Linger")  # tracks of the sample library, the ones the demo's hints name
 DEMO = Where(SAMPLE_LIBRARY, "`recommend search --demo`",  # `--demo`, and `recommend web --demo`
              f"{SAMPLE_LIBRARY} has the audio features it ships with (`recommend import features` fills "
              "your own cache, which --demo does not read)", refreshed=False,
-             other=f"a title or artist {SAMPLE_LIBRARY} holds, such as 'Zombie' or 'The Cranberries'")
+             other=f"a title or artist {SAMPLE_LIBRARY} holds, such as {SAMPLE_TRACKS[0]!r} or 'The Cranberries'")
 
 
 def resolve_track(library: Library, text: str, min_score: float = RESOLVE_MIN_SCORE,

@@ -375,6 +375,7 @@ class _Site:
     async def similar_page(self, request: Request) -> Response:
         """``?track=``: the text asked for; a track's id (a Search result's link, the taste map's)
         is shown in the box as its "Name - Artists", and asked for by its id while the box holds that."""
+        from ..explore import SAMPLE_TRACKS
         query = request.query_params.get("track", "")
         try:
             title = await run_in_threadpool(self.ctx.track_title, query)
@@ -388,7 +389,7 @@ class _Site:
                                         else "a track: name, id, spotify:track: URI or link"),
                            columns=["#", "track", "score", "shares", "why"],
                            # an empty page with one box: what to type, and the other way in
-                           hint=("For instance Zombie or Linger (tracks of the sample library)" if self.ctx.demo
+                           hint=(f"For instance {' or '.join(SAMPLE_TRACKS)} (tracks of the sample library)" if self.ctx.demo
                                  else "A title with its artist if the title is common (the best match is taken)")
                            + "; a Search result\u2019s \u201csimilar\u201d link opens this page from that track.")
 
