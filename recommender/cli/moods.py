@@ -34,67 +34,34 @@ def _mood_kwargs(settings) -> dict[str, float]:
     return {"valence_threshold": m.valence_threshold, "energy_threshold": m.energy_threshold}
 
 
-@command("cluster", parent=moods_app, record="export", examples=("recommend moods cluster --demo 'Alex Workout' --plot moods.png",
-                                               "recommend moods cluster 'Road Trip' Workout --export"))
-def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
-                          help="Playlist names or ids (one or more: their tracks are blended).",
-                          show_default=False)] = None,
-                      config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
-                      k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
-                                                                                "(default: best silhouette).")] = None,
-                      plot: Annotated[Optional[Path], typer.Option("--plot", parser=_file_to_write, metavar="PATH", help="Write a PNG scatter (PCA; "
-                                                                                "a marker per playlist; .svg or "
-                                                                                ".pdf for those).")] = None,
-                      export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
-                                                                           "private playlist 'recommend: <mood>', "
-                                                                           "updated in place.")] = False,
-                      limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Tracks of each cluster the "
-                                                         "table lists (0: all; --json gives every track).")] = 25,
-                      dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
-    """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
-    from ..moods import cluster_playlists, plot_clusters, plot_format
-    started = time.monotonic()
-    if export and dataset is not None:
-        raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
-    if plot:
-        from ..store import check_output
-        plot_format(plot)  # an ending it cannot write, a folder that cannot be written: refused before the work
-        check_output(plot)
-    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
-    named = source.label if dataset is not None or demo else None  # None: "your"
-    if not playlists:  # a usage error that names some playlists (the demo's are nowhere else to see)
-        from ..moods import MIN_TRACKS
-        from ..pipeline import playlist_examples
-        examples = playlist_examples(library, source=named, min_tracks=MIN_TRACKS)
-        if examples.startswith(":"):  # none to choose from ("...: the last refresh found no playlists ...")
-            raise UsageError(f"no playlist to cluster{examples}")
-        # `recommend playlists` lists your account's, not a --dataset file's
-        raise UsageError(f"no playlist given to cluster: choose{examples}"
-                         + ("" if dataset is not None else f"; `recommend playlists{' --demo' if demo else ''}` lists "
-                            "them all"))
-    res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
-                            source=named, where=_where(demo, dataset),
-                            min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
-    if plot:
-        _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line
-        plot_clusters(res, plot)
-    exported = []
-    if export:
-        from ..jobs import mood_export
-        _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
-        names, members = res.names(), res.members()
-        exported = mood_export(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
-        _record_export(settings, "moods cluster --export", exported, started, demo)
-    if as_json:
-        _print_json({"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k,
-                     "silhouette": None if res.silhouette is None else round(res.silhouette, 4),
-                     "axes": {"x": res.axes[0], "y": res.axes[1]},
-                     "playlists": [{"id": i, "name": n} for i, n in res.playlists],
-                     "with_audio_features": res.with_audio,
-                     "clusters": _records(res.clusters),
-                     "tracks": _records(res.tracks),
-                     "exported": _exported_json(exported)})
-        return
+def _no_playlist_given(library, named, dataset, demo) -> None:
+    """A usage error that names some playlists to cluster (the demo's are nowhere else to see)."""
+    from ..moods import MIN_TRACKS
+    from ..pipeline import playlist_examples
+    examples = playlist_examples(library, source=named, min_tracks=MIN_TRACKS)
+    if examples.startswith(":"):  # none to choose from ("...: the last refresh found no playlists ...")
+        raise UsageError(f"no playlist to cluster{examples}")
+    # `recommend playlists` lists your account's, not a --dataset file's
+    raise UsageError(f"no playlist given to cluster: choose{examples}"
+                     + ("" if dataset is not None else f"; `recommend playlists{' --demo' if demo else ''}` lists "
+                        "them all"))
+
+
+def _clusters_json(res, exported) -> dict:
+    """``moods cluster --json``."""
+    return {"playlist_id": res.playlist_id, "basis": res.basis, "k": res.k,
+            "silhouette": None if res.silhouette is None else round(res.silhouette, 4),
+            "axes": {"x": res.axes[0], "y": res.axes[1]},
+            "playlists": [{"id": i, "name": n} for i, n in res.playlists],
+            "with_audio_features": res.with_audio,
+            "clusters": _records(res.clusters),
+            "tracks": _records(res.tracks),
+            "exported": _exported_json(exported)}
+
+
+def _print_clusters(res, settings, *, limit: int, export: bool, demo: bool, dataset) -> None:
+    """``moods cluster``'s tables and notes: the moods, their tracks (``limit`` a cluster), why the
+    moods are of words when some tracks have audio features, the tracks left out."""
     note = " (weak structure: the moods overlap)" if res.silhouette is not None and res.silhouette < 0.1 else ""
     if res.k == 1:  # every track alike (the same audio features): no second mood to split off
         note = f" (the tracks' {res.basis} features are too alike to split into moods)"
@@ -137,6 +104,55 @@ def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
         _echo_wrapped(f"{joined(left_out)} of the {joined(len(res.tracks), 'tracks')} have no audio features, so "
                       f"they are in no mood{' and in none of the playlists' if export else ''}; "
                       f"{_where(demo, dataset).features}")
+
+
+@command("cluster", parent=moods_app, record="export", examples=("recommend moods cluster --demo 'Alex Workout' --plot moods.png",
+                                               "recommend moods cluster 'Road Trip' Workout --export"))
+def moods_cluster_cmd(playlists: Annotated[Optional[list[str]], typer.Argument(
+                          help="Playlist names or ids (one or more: their tracks are blended).",
+                          show_default=False)] = None,
+                      config: ConfigOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+                      k: Annotated[Optional[int], typer.Option("--k", min=2, help="Number of moods "
+                                                                                "(default: best silhouette).")] = None,
+                      plot: Annotated[Optional[Path], typer.Option("--plot", parser=_file_to_write, metavar="PATH", help="Write a PNG scatter (PCA; "
+                                                                                "a marker per playlist; .svg or "
+                                                                                ".pdf for those).")] = None,
+                      export: Annotated[bool, typer.Option("--export", help="Write each cluster to its own "
+                                                                           "private playlist 'recommend: <mood>', "
+                                                                           "updated in place.")] = False,
+                      limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Tracks of each cluster the "
+                                                         "table lists (0: all; --json gives every track).")] = 25,
+                      dataset: ExploreDatasetOpt = None, demo: DemoOpt = False) -> None:
+    """Cluster one or more playlists into moods (k-means + PCA; audio features when present, else text)."""
+    from ..moods import cluster_playlists, plot_clusters, plot_format
+    started = time.monotonic()
+    if export and dataset is not None:
+        raise UsageError("--export writes to your Spotify account: it cannot be combined with --dataset")
+    if plot:
+        from ..store import check_output
+        plot_format(plot)  # an ending it cannot write, a folder that cannot be written: refused before the work
+        check_output(plot)
+    settings, source, library = _explore_library(config, dataset, demo, quiet, as_json, refs=playlists or ())
+    named = source.label if dataset is not None or demo else None  # None: "your"
+    if not playlists:
+        _no_playlist_given(library, named, dataset, demo)
+    res = cluster_playlists(library, playlists, k=k, max_clusters=settings.moods.max_clusters,
+                            source=named, where=_where(demo, dataset),
+                            min_audio_share=settings.moods.min_audio_share, **_mood_kwargs(settings))
+    if plot:
+        _logging(settings, _state.quiet, _state.verbose, demo)  # a name's glyphs no font has: one line
+        plot_clusters(res, plot)
+    exported = []
+    if export:
+        from ..jobs import mood_export
+        _logging(settings, _state.quiet, _state.verbose, demo)  # writes to Spotify: log it like build-playlist
+        names, members = res.names(), res.members()
+        exported = mood_export(settings, library, {names[c]: members[c] for c in members}, res.playlist_name, demo=demo)
+        _record_export(settings, "moods cluster --export", exported, started, demo)
+    if as_json:
+        _print_json(_clusters_json(res, exported))
+        return
+    _print_clusters(res, settings, limit=limit, export=export, demo=demo, dataset=dataset)
     _print_exported(exported, demo)
     if plot:
         typer.echo(f"plot written to {plot}")
