@@ -378,9 +378,6 @@ def discover(service: Service, seed_rows: list[int], caps: DiscoveryCaps) -> Evi
     return ev
 
 
-OPEN_DATA = ("similar_recordings", "similar_artists")  # evidence columns besides the library scorers
-
-
 def universe_library(persona: Persona, cat: Catalogue, rows: set[int], evidence: list[Evidence] = ()) -> Library:
     """P's library plus the metadata of every catalogue track reached (no memberships), and
     the open-data answers in the frames a refresh fills (``similar_tracks``,

@@ -27,7 +27,6 @@ from .base import json_track_row
 
 log = logging.getLogger(__name__)
 
-SOURCE = "albums"
 GONE = (403, 404)  # an artist or album taken down (or not readable): skipped, the refresh goes on
 # Spotify answers 400 "Invalid limit" above 10 for an artist's albums since 2026 (50 before, and
 # still for extended quota apps); each group is listed newest first, so the newest of each group
