@@ -1270,6 +1270,32 @@ def test_the_steer_buttons_keep_their_words_whole_at_375_px(browser, demo):
     pg.context.close()
 
 
+def test_between_a_phone_and_a_wide_window_the_steer_buttons_and_the_weights_table_are_in_view(browser, demo):
+    # From 701 to 900 px (half of a 1600 px screen) the Next table's columns needed 861 px: the
+    # steer buttons sat past the right edge, out of sight in the table's scroll box, whose scroll
+    # bar was fifty rows down; from 880 to 930 px the Weights page's evaluation table, beside the
+    # playlist's top, lost its R-prec column the same way
+    for width in (720, 820, 900, 930):
+        pg = entered_page(browser, demo, width=width)
+        pg.wait_for_selector("#next-table")
+        assert pg.eval_on_selector("#next-table", "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"), width
+        outside = pg.eval_on_selector_all("#next-table td.why, #next-table td.steer button",
+                                          "els => els.filter(e => e.getBoundingClientRect().right > window.innerWidth)"
+                                          ".map(e => e.outerHTML.slice(0, 80))")
+        assert outside == [], width
+        pg.goto(demo["base"] + "/weights")
+        pg.wait_for_selector("#metrics tbody tr")
+        assert pg.eval_on_selector("#metrics", "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"), width
+        pg.context.close()
+    pg = entered_page(browser, demo)  # a wide window keeps the shares bars and the two columns side by side
+    assert pg.locator("#next-table td.shares svg").first.is_visible()
+    pg.goto(demo["base"] + "/weights")
+    pg.wait_for_selector("#metrics tbody tr")
+    assert pg.evaluate("(c => c[0].getBoundingClientRect().top === c[1].getBoundingClientRect().top)"
+                       "(document.querySelector('.cols.weights').children)")
+    pg.context.close()
+
+
 # the words (letters only, up to 30: a line holds them) of the results table that a line break cuts in two
 SPLIT_WORDS = """() => {
     const split = [], walker = document.createTreeWalker(document.querySelector('#results tbody'), NodeFilter.SHOW_TEXT);
