@@ -556,6 +556,74 @@ def _allocation_oracle(t, values: np.ndarray, n: int = 10) -> int:
     return int(best.max())
 
 
+COMPARED = ("p@10", "new@10", "ndcg@10")  # --compare's metrics
+
+
+def compare_persona(data: Path, split: str, variant: dict, caps: list[str], resamples: int = 2000,
+                    seed: int = 0) -> dict:
+    """``--compare``: the shipped blend (with ``--set``) against the same with ``variant``'s
+    config keys too, each target ranked both ways; ``paired_gain`` of each metric. Each side's
+    discovery caps are its own settings' (``--caps`` over both), so a variant of
+    ``refresh.discovery_shared_albums`` reads other albums."""
+    from recommender.blend import ArtistMix
+    from recommender.persona import Catalogue, evaluate_personas, per_target
+    from recommender.scorers import blend_weights
+
+    lib = split_library(load_dataset(data), split)
+    cat = Catalogue(lib)
+    _needs_a_persona(lib, cat, data, split)
+    sides = {}
+    for name, settings in (("base", _settings()), ("variant", _settings().with_overrides(variant))):
+        res, targets = evaluate_personas(lib, settings, caps=parse_caps(caps, settings), singles=False,
+                                         standins=False, keep_targets=True, cat=cat)
+        sides[name] = (res, per_target(targets, blend_weights(settings), settings["blend"]["normalisation"],
+                                       mix=ArtistMix.from_settings(settings)))
+    (base, a), (var, b) = sides["base"], sides["variant"]
+    return {"split": split, "personas": base.personas, "targets": base.targets,
+            "set": dict(OVERRIDES), "compare": dict(variant),
+            "requests": {"base": round(base.requests, 1), "variant": round(var.requests, 1)},
+            "metrics": {m: paired_gain({k: v[m] for k, v in a.items()}, {k: v[m] for k, v in b.items()},
+                                       resamples, seed) for m in COMPARED}}
+
+
+def paired_gain(base: dict, variant: dict, resamples: int = 2000, seed: int = 0) -> dict:
+    """The variant's gain over the base on the same targets (keys ``(persona, playlist id)``):
+    the mean of the per-target differences (the difference of the two macro averages), its 95 %
+    interval over personas resampled with replacement (a persona's targets share its library and
+    discovery, so they go together), and how many targets gain and lose."""
+    if set(base) != set(variant):
+        raise ValueError("the two runs ranked different targets")
+    keys = sorted(base)
+    diff = np.array([variant[k] - base[k] for k in keys], dtype=float)
+    personas = sorted({k[0] for k in keys})
+    index = {p: i for i, p in enumerate(personas)}
+    of = np.array([index[k[0]] for k in keys], dtype=np.int64)
+    sums = np.bincount(of, weights=diff, minlength=len(personas))
+    counts = np.bincount(of, minlength=len(personas)).astype(float)
+    draws = np.random.default_rng(seed).integers(0, len(personas), size=(resamples, len(personas)))
+    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"base": round(float(np.mean([base[k] for k in keys])), 4),
+            "variant": round(float(np.mean([variant[k] for k in keys])), 4),
+            "gain": round(float(diff.mean()), 4), "interval_95": [round(float(low), 4), round(float(high), 4)],
+            "targets_gained": int((diff > 0).sum()), "targets_lost": int((diff < 0).sum()),
+            "resamples": resamples}
+
+
+def compare_table(out: dict) -> str:
+    sets = " ".join(f"{k}={v}" for k, v in out["set"].items()) or "the shipped defaults"
+    lines = [f"{out['split']}: {out['personas']} personas, {out['targets']} targets; base: {sets}; variant: also "
+             + " ".join(f"{k}={v}" for k, v in out["compare"].items())
+             + f"; requests a persona {out['requests']['base']:.0f} -> {out['requests']['variant']:.0f}",
+             f"{'metric':10s}{'base':>9s}{'variant':>9s}{'gain':>9s}   {'95 % interval (personas resampled)':36s}"
+             "targets gained / lost"]
+    for m, g in out["metrics"].items():
+        lo, hi = g["interval_95"]
+        lines.append(f"{m:10s}{g['base']:9.4f}{g['variant']:9.4f}{g['gain']:+9.4f}   {lo:+.4f} to {hi:+.4f}"
+                     f"{'':17s}{g['targets_gained']} / {g['targets_lost']}")
+    return "\n".join(lines)
+
+
 def persona_table(results: dict) -> str:
     lines = []
     for split, res in results.items():
@@ -591,12 +659,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--caps", action="append", default=[], metavar="KEY=VALUE",
                    help="with --protocol persona: the method's look-ups (recommender/persona.py DiscoveryCaps), "
                         "e.g. --caps similar_artists_of=3 --caps top_recordings=10")
+    p.add_argument("--compare", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --protocol persona: the paired gain of these config keys (repeatable) over "
+                        "the blend of --set, per target, with its 95 %% interval over resampled personas "
+                        "(first --splits only)")
+    p.add_argument("--resamples", type=int, default=2000, help="with --compare: bootstrap resamples")
     args = p.parse_args(argv)
+    if args.compare and args.protocol != "persona":
+        p.error("--compare needs --protocol persona (it resamples personas)")
     OVERRIDES.clear()
     OVERRIDES.update(parse_set(args.overrides))
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     if args.protocol == "persona" and args.diagnose:
         print(json.dumps(persona_diagnosis(args.data, args.splits[0]), indent=2))
+        return 0
+    if args.compare:
+        out = compare_persona(args.data, args.splits[0], parse_set(args.compare), args.caps, args.resamples)
+        print(json.dumps(out, indent=2) if args.json else compare_table(out))
         return 0
     if args.protocol == "persona":
         results = run_persona(args.data, args.splits, parse_caps(args.caps, _settings()))

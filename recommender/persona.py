@@ -545,13 +545,25 @@ def summarise(targets: list[TargetRanking], weights: Mapping[str, float], method
     methods = [BLEND, *names] if singles else [BLEND]
     acc = {m: defaultdict(list) for m in methods}
     for t in targets:
-        keep = max(n, len(t.hidden))
         for m in methods:
-            values = blended(t, weights, method, mix, n) if m == BLEND else t.scores[m].to_numpy(dtype=float)
-            ranked = t.candidates[rank(values, t.candidates, keep, t.last)]
-            for k, v in target_metrics(ranked, t, n).items():
+            for k, v in _ranked_metrics(t, m, weights, method, n, mix).items():
                 acc[m][k].append(v)
     return {m: {k: round(float(np.mean(v)), 4) for k, v in d.items()} for m, d in acc.items()}
+
+
+def per_target(targets: list[TargetRanking], weights: Mapping[str, float], method: str = "minmax",
+               n: int = 10, mix: ArtistMix = ArtistMix()) -> dict[tuple[int, str], dict[str, float]]:
+    """The blend's metrics of each target, by (persona, playlist id): what ``summarise``
+    averages, kept apart for a paired comparison of two methods (``bench/quality.py --compare``)."""
+    return {(t.persona, t.playlist_id): _ranked_metrics(t, BLEND, weights, method, n, mix) for t in targets}
+
+
+def _ranked_metrics(t: TargetRanking, m: str, weights: Mapping[str, float], method: str, n: int,
+                    mix: ArtistMix) -> dict[str, float]:
+    """The metrics of target ``t`` ranked by ``m``: the blend, or one scorer alone."""
+    keep = max(n, len(t.hidden))
+    values = blended(t, weights, method, mix, n) if m == BLEND else t.scores[m].to_numpy(dtype=float)
+    return target_metrics(t.candidates[rank(values, t.candidates, keep, t.last)], t, n)
 
 
 def persona_scorers(settings) -> dict[str, object]:

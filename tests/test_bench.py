@@ -67,3 +67,36 @@ def test_the_diagnosis_bands_targets_by_their_seeds_spread_over_artists():
     assert bands == {"0.0-0.2": {"targets": 1, "p@10": 0.9, "hidden_by_seed_artists": 1.0},
                      "0.4-0.6": {"targets": 1, "p@10": 0.5, "hidden_by_seed_artists": 0.5},
                      "0.8-1.0": {"targets": 2, "p@10": 0.3, "hidden_by_seed_artists": 0.2}}
+
+
+def _quality():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import quality
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return quality
+
+
+def test_the_paired_gain_resamples_personas_with_their_targets():
+    # persona 0's two targets gain 0.1 each, persona 1's lose 0.1 and stay: over the targets the
+    # gain is 0.025; a resample draws the personas whole, so its mean is 0.1 (persona 0 twice),
+    # -0.05 (persona 1 twice) or 0.025, and the 95 % interval spans the first two
+    quality = _quality()
+    base = {(0, "a"): 0.3, (0, "b"): 0.2, (1, "c"): 0.5, (1, "d"): 0.4}
+    variant = {(0, "a"): 0.4, (0, "b"): 0.3, (1, "c"): 0.4, (1, "d"): 0.4}
+    g = quality.paired_gain(base, variant, resamples=2000, seed=0)
+    assert g["gain"] == 0.025 and g["base"] == 0.35 and g["variant"] == 0.375
+    assert g["interval_95"] == [-0.05, 0.1]
+    assert (g["targets_gained"], g["targets_lost"]) == (2, 1)
+    same = quality.paired_gain(base, dict(base))
+    assert same["gain"] == 0 and same["interval_95"] == [0, 0] and same["targets_gained"] == same["targets_lost"] == 0
+    with pytest.raises(ValueError, match="different targets"):
+        quality.paired_gain(base, {**base, (2, "e"): 0.1})
+
+
+def test_compare_is_for_the_persona_protocol_only():
+    with pytest.raises(SystemExit) as stop:
+        _quality().main(["--data", str(ROOT / "tests" / "fixtures" / "tidy_small.csv"),
+                         "--compare", "scorers.year.weight=0"])
+    assert stop.value.code == 2

@@ -245,6 +245,36 @@ def test_the_bench_diagnosis_bounds_per_playlist_weightings_by_the_best_one_per_
     assert set(auc) >= {"content", "blend"} and all(0 <= v <= 1 for v in auc.values())
 
 
+def test_compare_ranks_the_same_targets_both_ways_and_per_target_averages_to_the_table(dataset, split):
+    """``bench/quality.py --compare``: the per-target metrics average to what the table (``summarise``)
+    gives; a variant that changes nothing gains 0 on every target, and one without content
+    reports the figures its own run gives."""
+    from recommender.blend import ArtistMix
+    from recommender.persona import per_target
+    from recommender.scorers import blend_weights
+    settings = load_settings(config_file=None, environ={})
+    res, targets = evaluate_personas(split, settings, standins=False, singles=False, keep_targets=True)
+    each = per_target(targets, blend_weights(settings), settings["blend"]["normalisation"],
+                      mix=ArtistMix.from_settings(settings))
+    assert len(each) == res.targets > 0
+    for m in ("p@10", "new@10", "ndcg@10"):
+        assert round(float(np.mean([v[m] for v in each.values()])), 4) == res.metrics["blend"][m]
+    quality = _bench_quality()
+    quality.OVERRIDES.clear()
+    same = quality.compare_persona(pathlib.Path(dataset), "dev", {"blend.artist_mix": settings["blend"]["artist_mix"]},
+                                   [], resamples=200)
+    assert same["targets"] == res.targets
+    assert same["metrics"]["p@10"]["base"] == res.metrics["blend"]["p@10"]
+    assert all(g["gain"] == 0 and g["targets_gained"] == g["targets_lost"] == 0 for g in same["metrics"].values())
+    off = quality.compare_persona(pathlib.Path(dataset), "dev", {"scorers.content.weight": 0}, [], resamples=200)
+    without = evaluate_personas(split, settings.with_overrides({"scorers.content.weight": 0}), standins=False,
+                                singles=False)[0]
+    g = off["metrics"]["ndcg@10"]  # (every p@10 of this small data set is the same both ways)
+    assert g["variant"] == without.metrics["blend"]["ndcg@10"] != res.metrics["blend"]["ndcg@10"] == g["base"]
+    assert abs(g["gain"] - (g["variant"] - g["base"])) <= 1.5e-4 and g["targets_gained"] + g["targets_lost"] > 0
+    assert g["interval_95"][0] <= g["gain"] <= g["interval_95"][1]
+
+
 def test_the_within_artist_oracle_keeps_each_artists_places():
     """Artist 0 has two places and one hidden track among its candidates, artist 1 one place and
     two hidden ones, the artistless track its own place: 1 + 1 + 1 hits."""

@@ -24,7 +24,7 @@ NOT_IN_THE_CHECKOUT = {"config/recommend/config.yaml", "config/user.yaml", "conf
 # Keys README names as what a config file gets wrong (the error messages it quotes).
 WRONG_KEYS_QUOTED = {"blend.max_trakcs", "blend.new_share", "playlist.size", "playlist.private"}
 # Options of the bench scripts (argparse), not of `recommend`.
-BENCH_OPTIONS = {"--data", "--csv", "--set", "--diagnose", "--cache"}
+BENCH_OPTIONS = {"--data", "--csv", "--set", "--diagnose", "--cache", "--compare"}
 
 
 def _where(needle: str) -> str:
