@@ -567,7 +567,6 @@ def compare_persona(data: Path, split: str, variant: dict, caps: list[str], resa
     ``refresh.discovery_shared_albums`` reads other albums."""
     from recommender.blend import ArtistMix
     from recommender.persona import Catalogue, evaluate_personas, per_target
-    from recommender.scorers import blend_weights
 
     lib = split_library(load_dataset(data), split)
     cat = Catalogue(lib)
@@ -576,7 +575,7 @@ def compare_persona(data: Path, split: str, variant: dict, caps: list[str], resa
     for name, settings in (("base", _settings()), ("variant", _settings().with_overrides(variant))):
         res, targets = evaluate_personas(lib, settings, caps=parse_caps(caps, settings), singles=False,
                                          standins=False, keep_targets=True, cat=cat)
-        sides[name] = (res, per_target(targets, blend_weights(settings), settings["blend"]["normalisation"],
+        sides[name] = (res, per_target(targets, res.weights, settings["blend"]["normalisation"],
                                        mix=ArtistMix.from_settings(settings)))
     (base, a), (var, b) = sides["base"], sides["variant"]
     return {"split": split, "personas": base.personas, "targets": base.targets,
@@ -667,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.compare and args.protocol != "persona":
         p.error("--compare needs --protocol persona (it resamples personas)")
+    if args.resamples < 1:
+        p.error(f"--resamples {args.resamples}: at least 1")
     OVERRIDES.clear()
     OVERRIDES.update(parse_set(args.overrides))
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")

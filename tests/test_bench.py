@@ -95,8 +95,12 @@ def test_the_paired_gain_resamples_personas_with_their_targets():
         quality.paired_gain(base, {**base, (2, "e"): 0.1})
 
 
-def test_compare_is_for_the_persona_protocol_only():
-    with pytest.raises(SystemExit) as stop:
-        _quality().main(["--data", str(ROOT / "tests" / "fixtures" / "tidy_small.csv"),
-                         "--compare", "scorers.year.weight=0"])
-    assert stop.value.code == 2
+def test_compare_is_for_the_persona_protocol_only_and_resamples_at_least_once(capsys):
+    data = str(ROOT / "tests" / "fixtures" / "tidy_small.csv")
+    for args in (["--compare", "scorers.year.weight=0"],
+                 ["--protocol", "persona", "--compare", "scorers.year.weight=0", "--resamples", "0"]):
+        with pytest.raises(SystemExit) as stop:
+            _quality().main(["--data", data, *args])
+        assert stop.value.code == 2  # a usage error, before the work (0 resamples: a traceback after it)
+    err = capsys.readouterr().err
+    assert "--compare needs --protocol persona" in err and "--resamples 0: at least 1" in err
