@@ -177,7 +177,7 @@ class _Site:
             # a form's (a steer, Publish): the Next page as it is now, with forms of the running app, saying
             # so. A page answering the POST itself was reloaded by sending the same old token again
             return self.to_next({"msg": "nothing was changed: the page you clicked on was older than the running "
-                                   "recommend web (it was restarted since); do it again here"})
+                                 "recommend web (it was restarted since); do it again here"})
         else:  # a change (not a preview) needs a config file that reads
             return await self.config_problem(request, api) if changes else None
         if api:
@@ -200,7 +200,7 @@ class _Site:
             # a 303 (as every answer to a form): the page answering the POST itself sent the steer or
             # Publish again when reloaded once the file was mended, as it said to do
             return self.to_next({"msg": "nothing was changed: your config file had a problem when you clicked (it reads "
-                                   "now); do it again", "unchanged": "config"})
+                                 "now); do it again", "unchanged": "config"})
 
     def one_at_a_time(self, call):
         """``call`` once the app's other writes are done: a second click (two tabs, a double
@@ -311,8 +311,8 @@ class _Site:
             named = (known.get("name") or str(form.get("name") or form.get("artist") or "")).strip()
             by = (known.get("by") or str(form.get("by") or "")).strip() if named else ""
         return self.to_next({"msg": msg, **({"name": named} if named else {}), **({"by": by} if by else {}),
-                        **({"undo": undo} if undo and named else {}),
-                        **({"track": track} if undo == "restore" and named else {})})
+                             **({"undo": undo} if undo and named else {}),
+                             **({"track": track} if undo == "restore" and named else {})})
 
     async def not_found(self, request: Request) -> Response:
         """An address no page has (a typo, an old bookmark): a page of the app saying so, with
@@ -345,8 +345,8 @@ class _Site:
 
     async def weights_page(self, request: Request) -> Response:
         return self.render(request, "weights.html", data={"weights": self.ctx.weights(), "new_share": self.ctx.new_share(),
-                                                     "config_file": str(self.ctx.config_file),
-                                                     "version": self.ctx.loaded_version})
+                                                          "config_file": str(self.ctx.config_file),
+                                                          "version": self.ctx.loaded_version})
 
     async def data_page(self, request: Request, template: str, compute) -> Response:
         """A page over one computed dict, or the error's one line in its place."""
@@ -501,7 +501,7 @@ class _Site:
                 refused = request.query_params.get("unchanged") == "config"  # a steer or Publish sent here
                 return _headers(self.render(request, "problem.html", status=409 if refused else 200,
                                             heading=("Nothing was changed: your config file has a problem" if refused
-                                                else "Your config file has a problem"), message=str(exc),
+                                                     else "Your config file has a problem"), message=str(exc),
                                             advice="Mend it, then reload this page and do it again." if refused else "",
                                             page=request.url.path.strip("/")), started)
         if request.method == "POST":  # a change under way: a Ctrl-C waits for it (server.serve)
