@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import inspect
 import io
@@ -224,52 +225,18 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         @functools.wraps(fn)
         def wrapper(*args, **kw):
             given = {p.name: kw.pop(p.name, p.default) for p in extra}
-            for flag in ROOT_FLAGS:
-                for bag in (kw, given):
-                    if flag in bag and getattr(_state, flag):
-                        bag[flag] = True
-            _state.quiet = bool(_state.quiet or kw.get("quiet") or given.get("quiet"))
-            # the command's own --config (our crontab line's, after the command) too: a failure
-            # is recorded in that config's data folder, a typo in it nowhere by hand (_record_failure)
-            config = given.get("config") or kw.get("config")
-            if config is not None:
-                _state.config = config
-            started = time.monotonic()
-            _state.recorded = None
-            demo = bool(kw.get("demo"))  # a --demo run is recorded with the demo's runs, not yours
-            dry_run = bool(kw.get("dry_run"))  # and a failed dry run as a dry run
-            records = record is True or (isinstance(record, str) and bool(kw.get(record)))
-            recorded_as = (name or fn.__name__) if record is True else _recorded_as(parent, name, record)
-
-            def fail(exc: RecommenderError) -> typer.Exit:
-                log.error("%s failed: %s", name or fn.__name__, exc, extra=FILE_ONLY)
-                if _state.recorded:  # its output, after the run was done and recorded: one record,
-                    # the run's (a second said the run failed, though the playlist was written)
-                    said = copy.copy(exc)  # (its class's hints and exit code, whatever its constructor takes)
-                    said.args = (f"{_state.recorded} is done and recorded, but {exc}",)
-                    _say(said)
-                    return typer.Exit(exc.exit_code)
-                _say(exc)
-                if records:
-                    _record_failure(recorded_as, exc.exit_code, started, str(exc), demo=demo, dry_run=dry_run)
-                return typer.Exit(exc.exit_code)
-
-            def stopped(exc: KeyboardInterrupt) -> typer.Exit:
-                code = 143 if isinstance(exc, Terminated) else 130
-                said = "terminated" if code == 143 else "interrupted"
-                message = f"{said}: {exc}" if str(exc) else said
-                log.warning("%s %s", name or fn.__name__, message, extra=FILE_ONLY)
-                _err(message)
-                if records and not _state.recorded:  # `recommend status` shows the stop, not the run before it
-                    _record_stop(recorded_as, code, started, message, demo=demo, dry_run=dry_run)
-                return typer.Exit(code)
-
+            _merge_root_flags(kw, given)
+            run = _Run(name or fn.__name__, started=time.monotonic(),
+                       records=record is True or (isinstance(record, str) and bool(kw.get(record))),
+                       recorded_as=(name or fn.__name__) if record is True else _recorded_as(parent, name, record),
+                       demo=bool(kw.get("demo")),  # a --demo run is recorded with the demo's runs, not yours
+                       dry_run=bool(kw.get("dry_run")))  # and a failed dry run as a dry run
             stack = contextlib.ExitStack()
             try:
                 if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
                     raise UsageError(f"`{_command_path(parent, name or fn.__name__)}` prints no JSON: leave out --json")
-                if records or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
-                                                                      else writes if isinstance(writes, tuple) else ())):
+                if run.records or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
+                                                                          else writes if isinstance(writes, tuple) else ())):
                     stack.enter_context(_sigterm_as_interrupt())
                 _check_text_arguments(kw)
                 if "config" in given and reads_config:
@@ -281,38 +248,93 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
                 with contextlib.redirect_stdout(io.StringIO()) if silent else contextlib.nullcontext():
                     return fn(*args, **kw)
             except RecommenderError as exc:
-                raise fail(exc) from None
+                raise run.fail(exc) from None
             except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (cron's or systemd's stop, `timeout`)
-                raise stopped(exc) from None
+                raise run.stopped(exc) from None
             except BrokenPipeError:  # the reader left (`| head -1`): the run itself is done and recorded
                 _silence_closed_output()
                 raise typer.Exit(0) from None
             except typer.Exit:
                 raise
             except Exception as exc:  # the one catch-all: a bug, reported in one line + the log
-                stop = _stop_behind(exc)
-                if stop is not None:  # raised by a stop's unwinding: the stop is what happened
-                    log.debug("%s: %r while a stop unwound", name or fn.__name__, exc, extra=FILE_ONLY)
-                    raise stopped(stop) from None
-                if StorageError.matches(exc):  # disk full, read-only...: not a bug
-                    raise fail(StorageError.from_os_error(exc)) from None
-                from ..runlog import redact, unexpected_message
-                logged = _log_for_a_crash(demo)
-                log.exception("unexpected error in %s", name or fn.__name__, extra=FILE_ONLY)
-                _err(f"{redact(unexpected_message(exc))} ({'details in the log; ' if logged else ''}"  # pasted in reports
-                     "please report it)")
-                if records and not _state.recorded:
-                    _record_failure(recorded_as, 1, started, unexpected_message(exc), demo=demo, dry_run=dry_run)
-                raise typer.Exit(1) from None
+                raise run.crashed(exc) from None
             finally:
                 stack.close()
-                log.debug("%s took %.2f s", name or fn.__name__, time.monotonic() - started)
+                log.debug("%s took %.2f s", run.name, time.monotonic() - run.started)
 
         params = list(sig.parameters.values()) + extra
         wrapper.__signature__ = sig.replace(parameters=params)
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name, **kwargs)(wrapper)
     return decorate
+
+
+def _merge_root_flags(kw: dict, given: dict) -> None:
+    """Flags given before the subcommand (``recommend --quiet refresh``) count as given after it;
+    the command's own --config (our crontab line's, after the command) is the run's: a failure
+    is recorded in that config's data folder, a typo in it nowhere by hand (_record_failure)."""
+    for flag in ROOT_FLAGS:
+        for bag in (kw, given):
+            if flag in bag and getattr(_state, flag):
+                bag[flag] = True
+    _state.quiet = bool(_state.quiet or kw.get("quiet") or given.get("quiet"))
+    config = given.get("config") or kw.get("config")
+    if config is not None:
+        _state.config = config
+    _state.recorded = None
+
+
+@dataclasses.dataclass
+class _Run:
+    """One command's run, as its end is said and recorded: a RecommenderError (``fail``), a stop
+    (``stopped``: Ctrl-C or SIGTERM) or a bug (``crashed``); each returns the typer.Exit to raise."""
+    name: str
+    started: float
+    records: bool  # a failed or stopped run goes to the run log
+    recorded_as: str
+    demo: bool
+    dry_run: bool
+
+    def fail(self, exc: RecommenderError) -> typer.Exit:
+        log.error("%s failed: %s", self.name, exc, extra=FILE_ONLY)
+        if _state.recorded:  # its output, after the run was done and recorded: one record,
+            # the run's (a second said the run failed, though the playlist was written)
+            said = copy.copy(exc)  # (its class's hints and exit code, whatever its constructor takes)
+            said.args = (f"{_state.recorded} is done and recorded, but {exc}",)
+            _say(said)
+            return typer.Exit(exc.exit_code)
+        _say(exc)
+        if self.records:
+            _record_failure(self.recorded_as, exc.exit_code, self.started, str(exc), demo=self.demo,
+                            dry_run=self.dry_run)
+        return typer.Exit(exc.exit_code)
+
+    def stopped(self, exc: KeyboardInterrupt) -> typer.Exit:
+        code = 143 if isinstance(exc, Terminated) else 130
+        said = "terminated" if code == 143 else "interrupted"
+        message = f"{said}: {exc}" if str(exc) else said
+        log.warning("%s %s", self.name, message, extra=FILE_ONLY)
+        _err(message)
+        if self.records and not _state.recorded:  # `recommend status` shows the stop, not the run before it
+            _record_stop(self.recorded_as, code, self.started, message, demo=self.demo, dry_run=self.dry_run)
+        return typer.Exit(code)
+
+    def crashed(self, exc: Exception) -> typer.Exit:
+        stop = _stop_behind(exc)
+        if stop is not None:  # raised by a stop's unwinding: the stop is what happened
+            log.debug("%s: %r while a stop unwound", self.name, exc, extra=FILE_ONLY)
+            return self.stopped(stop)
+        if StorageError.matches(exc):  # disk full, read-only...: not a bug
+            return self.fail(StorageError.from_os_error(exc))
+        from ..runlog import redact, unexpected_message
+        logged = _log_for_a_crash(self.demo)
+        log.error("unexpected error in %s", self.name, exc_info=exc, extra=FILE_ONLY)
+        _err(f"{redact(unexpected_message(exc))} ({'details in the log; ' if logged else ''}"  # pasted in reports
+             "please report it)")
+        if self.records and not _state.recorded:
+            _record_failure(self.recorded_as, 1, self.started, unexpected_message(exc), demo=self.demo,
+                            dry_run=self.dry_run)
+        return typer.Exit(1)
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
