@@ -709,6 +709,23 @@ def test_release_follows_the_seeds_kind_of_release():
     assert sc.score(pd.Series({"u1": 1.0}), candidates).isna().all()  # no seed has a kind: says nothing
 
 
+
+@pytest.mark.parametrize("method", ["minmax", "rank"])
+def test_release_smoothing_changes_no_normalised_score(method):
+    """The smoothed share is a straight line of the seeds' share, so the blend, which normalises
+    each scorer per target, sees the same release scores for any scorers.release.smoothing above 0
+    (a kind no seed has is last either way): the README and config say so, where they said the
+    smoothing kept a kind with few seeds in play. (At 0, rank normalisation takes a kind no seed
+    has for no evidence at all.)"""
+    from recommender.blend import normalise
+    lib = _releases()
+    candidates = pd.Index(["s3", "a3", "c1", "u1"])
+    for seeds in ({"s1": 1.0, "s2": 1.0}, {"s1": 1.0, "a1": 3.0}, {"c1": 1.0}, {"s1": 1.0, "a1": 1.0, "c1": 0.5}):
+        seeds = pd.Series(seeds)
+        shown = [normalise(ReleaseScorer(smoothing=k).fit(lib).score(seeds, candidates), method) for k in (0.2, 1.0, 5.0)]
+        for other in shown[1:]:
+            pd.testing.assert_series_equal(other, shown[0])
+
 def test_release_kinds_of_real_album_names():
     """A title track or an album Spotify marks "- Single" is a single, before any compilation
     word (the single "Gold" on "Gold"); "Gold", "Years" and "Complete" in a studio album's name

@@ -9,7 +9,9 @@ the seeds' (weighted) share of its kind, smoothed:
     score(track) = (seed weight of its kind + smoothing) / (seed weight + 3 * smoothing)
 
 so a playlist built from singles favours singles, and one built from albums favours album
-tracks. Metadata only: no memberships, popularity or catalogue counts, so it cannot reward
+tracks. The score is a straight line of the seeds' share with a positive slope, so the blend's
+per-target normalisation (minmax or rank) sees the same scores for any smoothing above 0: it
+keeps the share defined, and changes no ranking. Metadata only: no memberships, popularity or catalogue counts, so it cannot reward
 a track for having less evidence (PROTOCOL.md); on the persona benchmark's candidates its
 correlation with the number of world playlists holding a track is -0.01. Tracks without an
 album name, and every track when no seed has one, are NaN (unknown, dropped from their blend).
