@@ -226,6 +226,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         def wrapper(*args, **kw):
             given = {p.name: kw.pop(p.name, p.default) for p in extra}
             _merge_root_flags(kw, given)
+            _state.recorded = None  # the run has written no record yet
             run = _Run(name or fn.__name__, started=time.monotonic(),
                        records=record is True or (isinstance(record, str) and bool(kw.get(record))),
                        recorded_as=(name or fn.__name__) if record is True else _recorded_as(parent, name, record),
@@ -281,7 +282,6 @@ def _merge_root_flags(kw: dict, given: dict) -> None:
     config = given.get("config") or kw.get("config")
     if config is not None:
         _state.config = config
-    _state.recorded = None
 
 
 @dataclasses.dataclass
