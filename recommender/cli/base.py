@@ -218,6 +218,7 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
         if fn.__doc__ and "short_help" not in kwargs:  # the commands list: one paragraph, no hard breaks
             kwargs["short_help"] = " ".join(inspect.cleandoc(fn.__doc__).split("\n\n")[0].split())
         sig = inspect.signature(fn, eval_str=True)
+        called = name or fn.__name__  # the command's name, as runs are logged and recorded
         extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d,
                                    annotation=QuietNoJsonOpt if k == "quiet" and "as_json" not in sig.parameters else a)
                  for k, (a, d) in COMMON_OPTIONS.items() if k not in sig.parameters]
@@ -227,15 +228,15 @@ def command(name: str | None = None, *, parent: typer.Typer = app, record: bool 
             given = {p.name: kw.pop(p.name, p.default) for p in extra}
             _merge_root_flags(kw, given)
             _state.recorded = None  # the run has written no record yet
-            run = _Run(name or fn.__name__, started=time.monotonic(),
+            run = _Run(called, started=time.monotonic(),
                        records=record is True or (isinstance(record, str) and bool(kw.get(record))),
-                       recorded_as=(name or fn.__name__) if record is True else _recorded_as(parent, name, record),
+                       recorded_as=called if record is True else _recorded_as(parent, name, record),
                        demo=bool(kw.get("demo")),  # a --demo run is recorded with the demo's runs, not yours
                        dry_run=bool(kw.get("dry_run")))  # and a failed dry run as a dry run
             stack = contextlib.ExitStack()
             try:
                 if _state.as_json and "as_json" not in sig.parameters:  # `recommend --json web`: no JSON to give
-                    raise UsageError(f"`{_command_path(parent, name or fn.__name__)}` prints no JSON: leave out --json")
+                    raise UsageError(f"`{_command_path(parent, called)}` prints no JSON: leave out --json")
                 if run.records or writes is True or any(kw.get(w) for w in ((writes,) if isinstance(writes, str)
                                                                           else writes if isinstance(writes, tuple) else ())):
                     stack.enter_context(_sigterm_as_interrupt())
