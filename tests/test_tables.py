@@ -138,7 +138,9 @@ def test_build_playlist_at_narrow_terminals(logged_in, width):
     for t in out["tracks"]:
         assert squash(t["name"]) in field(text, "track")
         assert squash(", ".join(t["artists"]) if isinstance(t["artists"], list) else t["artists"]) in field(text, "artist")
-        assert squash(t["why"]) in field(text, "why") and f"{t['score']:.3f}" in field(text, "score")
+        # the table rounds the score to 3 places, --json to 4: 0.06152 is "0.062" there, 0.0615 here
+        assert squash(t["why"]) in field(text, "why") and any(
+            f"{t['score'] + d:.3f}" in field(text, "score") for d in (-0.00005, 0, 0.00005))
     assert f"left out at {width} columns:" in text
     # piped, no line ends in spaces: rich padded a centred title to the table's width
     assert not [line for line in text.splitlines() if line != line.rstrip()]
