@@ -76,6 +76,8 @@ def test_command_line_overrides_everything(tmp_path):
     ("scorers:\n  coverage:\n    smoothing: -1\n", "scorers.coverage.smoothing must be at least 0"),
     ("scorers:\n  coverage:\n    per: album\n", "scorers.coverage.per must be one of"),
     ("scorers:\n  release:\n    smoothing: -1\n", "scorers.release.smoothing must be at least 0"),
+    ("scorers:\n  year:\n    bandwidth: -1\n", "scorers.year.bandwidth must be at least 0"),
+    ("scorers:\n  year:\n    bandwidth: 1e9\n", "scorers.year.bandwidth must be at most 36500"),
     ("scorers:\n  opendata:\n    listen_weight: -0.5\n", "scorers.opendata.listen_weight must be at least 0"),
     ("scorers:\n  artist_walk:\n    alpha: 0\n", "scorers.artist_walk.alpha must be"),
     ("spotify:\n  redirect_uri: http://localhost:8888/callback\n", "127.0.0.1, not localhost"),

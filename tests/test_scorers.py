@@ -472,10 +472,10 @@ def test_artist_walk_track_without_artist_cannot_climb_in_the_blend():
 
 
 def test_year_prefers_the_seeds_years(lib):
-    sc = YearScorer().fit(lib)
-    s = sc.score(pd.Series({"f1": 1.0, "f2": 1.0, "f3": 1.0}), pd.Index(["f3", "s1", "n1"]))
-    assert s["f3"] > s["s1"]
-    assert np.isnan(s["n1"])  # no release date
+    for sc in (YearScorer().fit(lib), YearScorer(bandwidth=0).fit(lib)):
+        s = sc.score(pd.Series({"f1": 1.0, "f2": 1.0, "f3": 1.0}), pd.Index(["f3", "s1", "n1"]))
+        assert s["f3"] > s["s1"]
+        assert np.isnan(s["n1"])  # no release date
     # one seed (`similar`): "your seed's year", not "like your seeds"
     assert sc.explain(pd.Series({"f1": 1.0}), ["f2"])["f2"] == "from 1971, your seed's year"
     # farther than two years it had no reason, and a track the year scorer chose (its only
@@ -485,12 +485,44 @@ def test_year_prefers_the_seeds_years(lib):
     assert sc.explain(pd.Series({"f1": 1.0}), ["s1"])["s1"] == "from 2019, 48 years after your seed's year 1971"
     assert sc.explain(pd.Series({"f1": 1.0, "f2": 1.0}), ["f2"])["f2"] == "from 1971, your seeds' median year"
     # within two years it said "like your seeds", not how near; copies of one song are one seed
-    near = YearScorer().fit(lib.replace(tracks=lib.tracks.assign(release_date=lib.tracks["release_date"].where(
-        lib.tracks["track_id"] != "s2", "2020-05-01"))))
+    dated = lib.replace(tracks=lib.tracks.assign(release_date=lib.tracks["release_date"].where(
+        lib.tracks["track_id"] != "s2", "2020-05-01")))
+    near = YearScorer(bandwidth=0).fit(dated)
     assert near.explain(pd.Series({"s1": 1.0, "s3": 1.0}), ["s2"])["s2"] == "from 2020, a year after your seeds' median year 2019"
     one = pd.Series({"s1": 1.0, "s3": 1.0})
     one.attrs[ONE_SONG] = True
     assert near.explain(one, ["s2"])["s2"] == "from 2020, a year after your seed's year 2019"
+    # the density (the default) says how many seeds share the year, else the nearest seed's year;
+    # one seed, or copies of one song, as the median form does
+    dense = YearScorer().fit(dated)
+    assert dense.explain(pd.Series({"f1": 1.0, "s1": 3.0}), ["f2", "s2"]) == {
+        "f2": "from 1971, the year of 1 of your 2 seeds", "s2": "from 2020, a year after your nearest seed's year 2019"}
+    assert dense.explain(one, ["s2"])["s2"] == "from 2020, a year after your seed's year 2019"
+
+
+def _years_library(years: dict[str, int]) -> Library:
+    tracks = pd.DataFrame({"track_id": list(years), "name": list(years), "artist_ids": [["A"]] * len(years),
+                           "artist_names": [["A"]] * len(years),
+                           "release_date": [f"{y}-01-01" for y in years.values()]})
+    return Library.from_frames(tracks=tracks)
+
+
+def test_year_favours_both_eras_of_a_playlist_of_two():
+    """Seeds of 1985 and of 2015: the density ranks a track of either year above one of 2000,
+    the year between them that no seed has. The median's distance (the median is 1985 here, the
+    lower middle) ranks 2000 above 2015, the year of half the seeds."""
+    lib = _years_library({"a": 1985, "b": 1985, "c": 2015, "d": 2015, "x85": 1985, "x00": 2000, "x15": 2015,
+                          "x86": 1986, "x50": 1950})
+    seeds = pd.Series({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0})
+    cands = pd.Index(["x85", "x86", "x00", "x15", "x50"])
+    s = YearScorer(bandwidth=1).fit(lib).score(seeds, cands)
+    assert s["x85"] == pytest.approx(s["x15"]) and s["x85"] > s["x86"] > s["x00"] > s["x50"] >= 0
+    assert s["x85"] == pytest.approx((2 + 2 * np.exp(-30)) / 4)  # two seeds of its year in four
+    median = YearScorer(bandwidth=0).fit(lib).score(seeds, cands)
+    assert median["x00"] > min(median["x85"], median["x15"])
+    # a wider bandwidth counts the far seeds more: 2000 gains on 1985
+    wide = YearScorer(bandwidth=10).fit(lib).score(seeds, cands)
+    assert wide["x00"] / wide["x85"] > s["x00"] / s["x85"]
 
 
 def _catalogue(small: int, big: int) -> Library:
@@ -605,7 +637,7 @@ def test_unknown_release_date_0000_is_no_year():
                            "release_date": ["2001-02-03", "0000", "2003"]})
     lib = Library.from_frames(tracks=tracks)
     out = YearScorer().fit(lib).score(pd.Series({"s": 1.0}), pd.Index(["z", "y"]))
-    assert np.isnan(out["z"]) and out["y"] == -2
+    assert np.isnan(out["z"]) and out["y"] == pytest.approx(np.exp(-2))  # two years from the seed
     sc = ContentScorer(fields={"year": 1.0}, min_df=1).fit(lib)
     assert "year:0" not in set(sc.feature_names_) and sc.X_[1].nnz == 0
 
@@ -761,8 +793,9 @@ def test_fit_never_writes_into_the_librarys_cached_matrices(cls):
 
 def test_year_centre_is_the_seeds_weighted_median(lib):
     """The centre is the weighted median of the seeds' years: a mean, or a median that forgot
-    the weights, passed the test above (its seeds all weigh 1 and sit within four years)."""
-    sc = YearScorer().fit(lib)
+    the weights, passed the test above (its seeds all weigh 1 and sit within four years). The
+    median is the score of ``bandwidth`` 0 and the why of one seed."""
+    sc = YearScorer(bandwidth=0).fit(lib)
     assert sc.centre(pd.Series({"f1": 1.0, "s1": 3.0})) == 2019  # 1971 (weight 1), 2019 (3): not 1995 nor 2007
     assert sc.centre(pd.Series({"f1": 1.0, "f3": 1.0, "s1": 1.0})) == 1975  # the middle year, not the mean 1988.3
     s = sc.score(pd.Series({"f1": 1.0, "s1": 3.0}), pd.Index(["x1", "s3", "f2"]))

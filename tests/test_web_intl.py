@@ -15,7 +15,7 @@ from test_web_browser import ROOT, browser, env_for  # noqa: F401  (browser: a f
 pytestmark = pytest.mark.slow
 
 NAME, ARTIST = "שלום עכשיו!", "2 להקות"  # a neutral "!" at the end, a number first
-PICK, PICK_WAS = "ילדה מתוקה", "Promises"  # the demo's first pick, by a left-to-right artist
+PICK, PICK_WAS = "ילדה מתוקה", "Promises"  # one of the demo's first picks, by a left-to-right artist
 
 
 @pytest.fixture(scope="module")
