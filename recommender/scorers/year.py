@@ -84,7 +84,7 @@ class YearScorer(Scorer):
             return {}
         one = len(y) == 1 or seeds.attrs.get(ONE_SONG, False)
         by_median = one or not self.bandwidth > 0
-        c = self.centre(seeds)
+        c = self.centre(seeds) if by_median else None
         out = {}
         for tid, r in self._fitted_rows(track_ids):
             if np.isnan(self.years_[r]):
