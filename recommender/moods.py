@@ -34,7 +34,7 @@ from .errors import NotEnoughData, UsageError
 from .explore import (CACHE, Where, distinct_recordings, each_recording_once, fold, one_copy_each, recording_copies,
                       resolve_track, track_display)
 from .library import Library
-from .namewords import NAME_FILLER, PACKAGING_WORDS
+from .namewords import ENGLISH_STOP_WORDS, NAME_FILLER, PACKAGING_WORDS
 from .wording import plural
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def track_texts(library: Library, track_ids: Sequence[str] | None = None) -> pd.
 
 
 def _text_vectorizer(ngram_range: tuple[int, int] = (1, 1), min_df: int = 1, stop_words: bool = True):
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(token_pattern=_TOKEN_PATTERN, ngram_range=ngram_range, min_df=min_df,
                            stop_words=sorted(ENGLISH_STOP_WORDS | NOISE_WORDS) if stop_words else None,
@@ -667,8 +667,6 @@ def _tell_apart(rows: list[dict]) -> None:
 def _text_clusters(raw: tuple, labels: np.ndarray, library: Library, ids: list[str]) -> pd.DataFrame:
     """Per cluster: size, label (its most distinctive genres or name words, then its two
     leading artists: ``moodlabels``), terms (top 5 by mean TF-IDF above the playlist's mean)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     from .moodlabels import cluster_label, track_terms
     tfidf, vocab = raw
     genres, words, firsts = track_terms(library, ids, frozenset(ENGLISH_STOP_WORDS) | NOISE_WORDS)

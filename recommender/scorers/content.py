@@ -22,10 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
-from ..namewords import CJK_LETTERS, NAME_FILLER, PACKAGING_WORDS, strip_packaging
+from ..namewords import CJK_LETTERS, ENGLISH_STOP_WORDS, NAME_FILLER, PACKAGING_WORDS, strip_packaging
 from ..wording import plural
 from .base import Scorer, seed_vector
 from .year import track_years
@@ -174,6 +173,42 @@ def _word_ngrams(uniques: pa.Array, ngram_range, split_cjk: bool = False) -> tup
     return u, terms
 
 
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def _char_wb_ngrams(strings: list[str], ngram_range) -> tuple[sp.csr_matrix, np.ndarray]:
+    """strings x terms counts of lower-cased character n-grams inside words, each word padded
+    with a space at both ends, a word shorter than n counted once (scikit-learn's
+    ``CountVectorizer(analyzer="char_wb")``, term for term: ``tests/test_scorers.py`` compares
+    them; written here because importing scikit-learn costs a run 1.4 s). Terms sorted."""
+    lo, hi = int(ngram_range[0]), int(ngram_range[1])
+    vocab: dict[str, int] = {}
+    cols: list[int] = []
+    counts: list[int] = []
+    indptr = [0]
+    for text in strings:
+        seen: dict[int, int] = {}
+        for w in _WHITE_SPACES.sub(" ", text.lower()).split():
+            w = f" {w} "
+            for n in range(lo, hi + 1):
+                last = max(len(w) - n, 0)
+                for i in range(last + 1):
+                    j = vocab.setdefault(w[i:i + n], len(vocab))
+                    seen[j] = seen.get(j, 0) + 1
+                if last == 0:  # a word no longer than n: one gram, and none longer
+                    break
+        cols.extend(seen)
+        counts.extend(seen.values())
+        indptr.append(len(cols))
+    terms = np.array(sorted(vocab), dtype=object)
+    order = np.empty(len(vocab), dtype=np.int64)
+    order[[vocab[t] for t in terms]] = np.arange(len(terms))
+    u = sp.csr_matrix((np.asarray(counts, dtype=np.float32), order[np.asarray(cols, dtype=np.int64)],
+                       np.asarray(indptr, dtype=np.int64)), shape=(len(strings), len(terms)))
+    u.sort_indices()
+    return u, terms
+
+
 def text_counts(values, ngram_range=(1, 1), analyzer: str = "word",
                 min_df: int = 1, split_cjk: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
     """rows x terms counts of a string Series (or Arrow array); every distinct string is
@@ -198,13 +233,7 @@ def coded_text_counts(codes: np.ndarray, uniques: pa.Array, ngram_range=(1, 1), 
     if analyzer == "word":
         u, terms = _word_ngrams(uniques, ngram_range, split_cjk)
     else:
-        vec = CountVectorizer(ngram_range=tuple(ngram_range), analyzer=analyzer, lowercase=True,
-                              dtype=np.float32)
-        try:
-            u = vec.fit_transform(uniques.to_pylist())
-        except ValueError:  # empty vocabulary
-            return sp.csr_matrix((n, 0), dtype=np.float32), np.array([], dtype=object)
-        terms = vec.get_feature_names_out()
+        u, terms = _char_wb_ngrams(uniques.to_pylist(), ngram_range)
     m = sp.csr_matrix(u[codes]) if n else sp.csr_matrix((0, u.shape[1]), dtype=np.float32)
     if min_df > 1 and m.shape[1]:
         df = np.bincount(m.indices, minlength=m.shape[1])
