@@ -81,7 +81,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
     "scorers.audio.k": (0, MAX_COUNT),
     "scorers.coverage.artist_weight": (0, MAX_WEIGHT), "scorers.coverage.album_weight": (0, MAX_WEIGHT),
     "scorers.coverage.smoothing": (0, None), "scorers.release.smoothing": (0, None),
-    "scorers.year.bandwidth": (0, MAX_DAYS),
+    "scorers.year.bandwidth": (0, 1000),  # years: at 1,000 every seed counts alike already
     "scorers.opendata.track_weight": (0, MAX_WEIGHT), "scorers.opendata.artist_weight": (0, MAX_WEIGHT),
     "scorers.opendata.listen_weight": (0, MAX_WEIGHT),
     # (a beta of 1e300 overflowed a power of the artists' degrees; a sensible one is 0 to 1)
