@@ -669,7 +669,7 @@ def _text_clusters(raw: tuple, labels: np.ndarray, library: Library, ids: list[s
     leading artists: ``moodlabels``), terms (top 5 by mean TF-IDF above the playlist's mean)."""
     from .moodlabels import cluster_label, track_terms
     tfidf, vocab = raw
-    genres, words, firsts = track_terms(library, ids, frozenset(ENGLISH_STOP_WORDS) | NOISE_WORDS)
+    genres, words, firsts = track_terms(library, ids, ENGLISH_STOP_WORDS | NOISE_WORDS)
     overall = np.asarray(tfidf.mean(axis=0)).ravel()
     rows = []
     for c in range(labels.max() + 1):

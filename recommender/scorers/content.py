@@ -57,7 +57,7 @@ _CONTRACTION_PIECES = frozenset(
     "s t d ll m re ve don won isn aren wasn weren didn doesn hasn haven hadn couldn wouldn shouldn ain".split())
 # And the packaging words of a name's decoration ("- Radio Edit", "- Original Mix"): build-playlist
 # scores them (as benchmarked), but "shares name 'edit'" is no likeness to show.
-_FILLER_WORDS = (frozenset(ENGLISH_STOP_WORDS) - _NOT_FILLER) | NAME_FILLER | _CONTRACTION_PIECES | PACKAGING_WORDS
+_FILLER_WORDS = (ENGLISH_STOP_WORDS - _NOT_FILLER) | NAME_FILLER | _CONTRACTION_PIECES | PACKAGING_WORDS
 # The words ``skip_filler`` leaves out of the word fields' features: the same but the packaging
 # words, which ``drop_packaging`` decides (and only in a name's decoration)
 _SKIPPED_WORDS = _FILLER_WORDS - PACKAGING_WORDS
@@ -173,9 +173,6 @@ def _word_ngrams(uniques: pa.Array, ngram_range, split_cjk: bool = False) -> tup
     return u, terms
 
 
-_WHITE_SPACES = re.compile(r"\s\s+")
-
-
 def _char_wb_ngrams(strings: list[str], ngram_range) -> tuple[sp.csr_matrix, np.ndarray]:
     """strings x terms counts of lower-cased character n-grams inside words, each word padded
     with a space at both ends, a word shorter than n counted once (scikit-learn's
@@ -188,7 +185,7 @@ def _char_wb_ngrams(strings: list[str], ngram_range) -> tuple[sp.csr_matrix, np.
     indptr = [0]
     for text in strings:
         seen: dict[int, int] = {}
-        for w in _WHITE_SPACES.sub(" ", text.lower()).split():
+        for w in text.lower().split():  # (scikit-learn first turns runs of white space into one: split() does)
             w = f" {w} "
             for n in range(lo, hi + 1):
                 last = max(len(w) - n, 0)
