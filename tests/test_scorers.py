@@ -472,8 +472,9 @@ def test_artist_walk_track_without_artist_cannot_climb_in_the_blend():
 
 
 def test_year_prefers_the_seeds_years(lib):
-    for sc in (YearScorer().fit(lib), YearScorer(bandwidth=0).fit(lib)):
-        s = sc.score(pd.Series({"f1": 1.0, "f2": 1.0, "f3": 1.0}), pd.Index(["f3", "s1", "n1"]))
+    sc = YearScorer(bandwidth=0).fit(lib)  # the median's form: its whys below
+    for form in (YearScorer().fit(lib), sc):
+        s = form.score(pd.Series({"f1": 1.0, "f2": 1.0, "f3": 1.0}), pd.Index(["f3", "s1", "n1"]))
         assert s["f3"] > s["s1"]
         assert np.isnan(s["n1"])  # no release date
     # one seed (`similar`): "your seed's year", not "like your seeds"

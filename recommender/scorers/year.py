@@ -55,12 +55,7 @@ class YearScorer(Scorer):
 
     def centre(self, seeds: pd.Series) -> float:
         """Weighted median release year of the seeds (NaN when none has one)."""
-        y, w = self._seed_years(seeds)
-        if not len(y):
-            return float("nan")
-        order = np.argsort(y, kind="stable")
-        cum = np.cumsum(w[order])
-        return float(y[order][np.searchsorted(cum, cum[-1] / 2.0)])
+        return _weighted_median(*self._seed_years(seeds))
 
     def score_all(self, seeds: pd.Series) -> np.ndarray:
         if not self.bandwidth > 0:
@@ -79,12 +74,12 @@ class YearScorer(Scorer):
         of your 12 seeds"), else how far the nearest seed's year is ("from 2009, 2 years before your
         nearest seed's year 2011"); with the median (``bandwidth`` 0) how far from it ("from
         2017, a year after your seeds' median year 2016")."""
-        y, _ = self._seed_years(seeds)
+        y, w = self._seed_years(seeds)
         if not len(y):
             return {}
         one = len(y) == 1 or seeds.attrs.get(ONE_SONG, False)
         by_median = one or not self.bandwidth > 0
-        c = self.centre(seeds) if by_median else None
+        c = _weighted_median(y, w) if by_median else None
         out = {}
         for tid, r in self._fitted_rows(track_ids):
             if np.isnan(self.years_[r]):
@@ -99,6 +94,15 @@ class YearScorer(Scorer):
             else:  # the earlier of two seeds as near
                 out[tid] = _far(year, int(y[gap == gap.min()].min()), "your nearest seed's year")
         return out
+
+
+def _weighted_median(y: np.ndarray, w: np.ndarray) -> float:
+    """The weighted median of the years ``y`` (NaN when there are none)."""
+    if not len(y):
+        return float("nan")
+    order = np.argsort(y, kind="stable")
+    cum = np.cumsum(w[order])
+    return float(y[order][np.searchsorted(cum, cum[-1] / 2.0)])
 
 
 def _far(year: int, other: int, whose: str) -> str:
