@@ -152,6 +152,94 @@ def _ptr(cols: np.ndarray, n_cols: int) -> np.ndarray:
     return indptr
 
 
+class _Words:
+    """The distinct words of a library, numbered as first met, each folded text and each word
+    cut into trigrams once (``numbers``). After ``freeze``: ``flat`` holds every word's
+    provisional trigram numbers one word after another (``lengths``, ``starts``), ``texts``
+    each provisional trigram's text."""
+
+    def __init__(self) -> None:
+        self.number: dict[str, int] = {}  # word -> its number; its trigrams: grams_of[number]
+        self.gram_ids: dict[str, int] = {}  # trigram -> provisional number (first seen)
+        self.grams_of: list[list[int]] = []
+        self.folded: dict[str, list[int]] = {}  # text -> its words' numbers
+
+    def numbers(self, text: str) -> list[int]:
+        """The numbers of the words of ``text`` (folded), new words numbered as they come."""
+        out = self.folded.get(text)
+        if out is None:
+            out = []
+            for word in fold(text).split():
+                k = self.number.get(word)
+                if k is None:
+                    k = self.number[word] = len(self.grams_of)
+                    self.grams_of.append([self.gram_ids.setdefault(g, len(self.gram_ids)) for g in grams(word)])
+                out.append(k)
+            self.folded[text] = out
+        return out
+
+    def freeze(self) -> None:
+        self.lengths = np.array([len(g) for g in self.grams_of], dtype=np.int64)
+        self.flat = np.array([g for gs in self.grams_of for g in gs], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]) if len(self.lengths) else self.lengths
+        self.texts = np.array(list(self.gram_ids), dtype=f"<U{NGRAM}")
+
+    def pairs(self, per_track: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """(track row, provisional trigram) of every trigram of every track's words."""
+        counts = np.array([len(w) for w in per_track], dtype=np.int64)
+        word = np.array([k for w in per_track for k in w], dtype=np.int64)
+        rows = np.repeat(np.arange(len(per_track), dtype=np.int64), counts)
+        per_word = self.lengths[word] if len(word) else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(rows, per_word)
+        first = np.repeat(self.starts[word] - np.concatenate([[0], np.cumsum(per_word)[:-1]]), per_word)
+        return rows, self.flat[first + np.arange(len(rows))] if len(rows) else np.zeros(0, dtype=np.int64)
+
+
+def _vocabulary(words: _Words, doc_words: list[list[int]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vocabulary, column, idf): the trigrams of the documents, sorted (``query`` looks them up
+    by bisection), each provisional trigram's column in it (-1: in no document) and the
+    vocabulary's smoothed IDF."""
+    doc_rows, doc_grams = words.pairs(doc_words)
+    in_docs = np.zeros(len(words.texts), dtype=bool)
+    in_docs[doc_grams] = True
+    vocab_of = np.flatnonzero(in_docs)
+    vocab_of = vocab_of[np.argsort(words.texts[vocab_of], kind="stable")]
+    column = np.full(len(words.texts), -1, dtype=np.int64)  # provisional number -> vocabulary column
+    column[vocab_of] = np.arange(len(vocab_of))
+    doc_keys, _ = _distinct(column[doc_grams] * max(n, 1) + doc_rows)  # each (trigram, track) once, by column
+    df = np.bincount(doc_keys // max(n, 1), minlength=len(vocab_of))
+    idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+    return words.texts[vocab_of], column, idf
+
+
+def _field(words: _Words, per_track: list[list[int]], column: np.ndarray, idf: np.ndarray, n: int,
+           m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSC (indptr, rows, values) of the unit sublinear TF-IDF rows of one field's words."""
+    rows, grams_ = words.pairs(per_track)
+    cols = column[grams_]
+    keep = cols >= 0  # a core title may make a word the documents do not have
+    keys, tf = _distinct(cols[keep] * max(n, 1) + rows[keep])
+    cols, rows = keys // max(n, 1), keys % max(n, 1)
+    v = (1 + np.log(tf.astype(np.float64))) * idf[cols]
+    norm = np.sqrt(np.bincount(rows, weights=v * v, minlength=n))
+    vals = np.where(norm[rows] > 0, v / np.where(norm[rows] > 0, norm[rows], 1.0), v)
+    return _ptr(cols, m), rows.astype(np.int32), vals.astype(np.float32)
+
+
+def _gram_words(words: _Words, column: np.ndarray, doc_word: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, words) by trigram column: the distinct words of the documents that hold each
+    trigram (a word of a core title alone, "abcd" of "ab(x)cd", is in no document: left out, as
+    coverage looks in documents)."""
+    n_words = len(words.grams_of)
+    wcol = column[words.flat] if len(words.flat) else np.zeros(0, dtype=np.int64)
+    wnum = np.repeat(np.arange(n_words, dtype=np.int64), words.lengths)
+    in_docs_word = np.zeros(n_words, dtype=bool)
+    in_docs_word[doc_word] = True
+    keep = (wcol >= 0) & in_docs_word[wnum] if len(wnum) else np.zeros(0, dtype=bool)
+    keys, _ = _distinct(wcol[keep] * max(n_words, 1) + wnum[keep])
+    return _ptr(keys // max(n_words, 1), m), (keys % max(n_words, 1)).astype(np.int32)
+
+
 def _combine(coverage: np.ndarray, field: np.ndarray) -> np.ndarray:
     """The score from the query's coverage and the best field cosine (both 0..1)."""
     return COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * np.minimum(field, 1.0)
@@ -191,98 +279,34 @@ class SearchIndex:
         track's artists may be a list of names (joined with ", " for display and matching).
 
         Each distinct text is folded once and each distinct word cut into trigrams once (a
-        library repeats its artists, albums and words); the counts and TF-IDF rows are then
-        computed for all tracks at once, as arrays of (trigram, track) pairs."""
+        library repeats its artists, albums and words, ``_Words``); the counts and TF-IDF rows
+        are then computed for all tracks at once, as arrays of (trigram, track) pairs."""
         tracks = list(tracks)
         artist_names = [[str(a) for a in t[2]] if isinstance(t[2], (list, tuple)) else [str(t[2])] if t[2] else []
                         for t in tracks]
         tracks = [(str(t[0]), str(t[1] or ""), ", ".join(names), str(t[3] or ""))
                   for t, names in zip(tracks, artist_names)]
         n = len(tracks)
-        words: dict[str, int] = {}  # word -> its number; its trigrams: word_grams[number]
-        gram_ids: dict[str, int] = {}  # trigram -> provisional number (first seen)
-        word_grams: list[list[int]] = []
-        folded: dict[str, list[int]] = {}  # text -> its words' numbers
-
-        def word_numbers(text: str) -> list[int]:
-            out = folded.get(text)
-            if out is None:
-                out = []
-                for word in fold(text).split():
-                    k = words.get(word)
-                    if k is None:
-                        k = words[word] = len(word_grams)
-                        word_grams.append([gram_ids.setdefault(g, len(gram_ids)) for g in grams(word)])
-                    out.append(k)
-                folded[text] = out
-            return out
-
+        words = _Words()
         doc_words, title_words, artist_words, album_words = [], [], [], []
         step = max(1, n // 20)
         for i, (_, name, artists, album) in enumerate(tracks):
-            a, b = word_numbers(artists), word_numbers(album)
-            doc_words.append(word_numbers(name) + a + b)  # the words of "name artists album"
-            title_words.append(word_numbers(core_title(name)))
+            a, b = words.numbers(artists), words.numbers(album)
+            doc_words.append(words.numbers(name) + a + b)  # the words of "name artists album"
+            title_words.append(words.numbers(core_title(name)))
             artist_words.append(a)
             album_words.append(b)
             if progress is not None and (i + 1) % step == 0:
                 progress(i + 1, n)
-        lengths = np.array([len(g) for g in word_grams], dtype=np.int64)
-        flat = np.array([g for gs in word_grams for g in gs], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
-
-        def pairs(per_track: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-            """(track row, provisional trigram) of every trigram of every track's words."""
-            counts = np.array([len(w) for w in per_track], dtype=np.int64)
-            word = np.array([k for w in per_track for k in w], dtype=np.int64)
-            rows = np.repeat(np.arange(n, dtype=np.int64), counts)
-            per_word = lengths[word] if len(word) else np.zeros(0, dtype=np.int64)
-            rows = np.repeat(rows, per_word)
-            first = np.repeat(starts[word] - np.concatenate([[0], np.cumsum(per_word)[:-1]]), per_word)
-            return rows, flat[first + np.arange(len(rows))] if len(rows) else np.zeros(0, dtype=np.int64)
-
-        # the vocabulary: the trigrams of the documents, sorted (``query`` looks them up by bisection)
-        doc_rows, doc_grams = pairs(doc_words)
-        texts = np.array(list(gram_ids), dtype=f"<U{NGRAM}")
-        in_docs = np.zeros(len(texts), dtype=bool)
-        in_docs[doc_grams] = True
-        vocab_of = np.flatnonzero(in_docs)
-        vocab_of = vocab_of[np.argsort(texts[vocab_of], kind="stable")]
-        vocab = texts[vocab_of]
-        column = np.full(len(texts), -1, dtype=np.int64)  # provisional number -> vocabulary column
-        column[vocab_of] = np.arange(len(vocab_of))
-        m = len(vocab)
-        doc_keys, _ = _distinct(column[doc_grams] * max(n, 1) + doc_rows)  # each (trigram, track) once, by column
-        df = np.bincount(doc_keys // max(n, 1), minlength=m)
-        idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
-
-        def field(per_track: list[list[int]]):
-            rows, grams_ = pairs(per_track)
-            cols = column[grams_]
-            keep = cols >= 0  # a core title may make a word the documents do not have
-            keys, tf = _distinct(cols[keep] * max(n, 1) + rows[keep])
-            cols, rows = keys // max(n, 1), keys % max(n, 1)
-            v = (1 + np.log(tf.astype(np.float64))) * idf[cols]
-            norm = np.sqrt(np.bincount(rows, weights=v * v, minlength=n))
-            vals = np.where(norm[rows] > 0, v / np.where(norm[rows] > 0, norm[rows], 1.0), v)
-            return _ptr(cols, m), rows.astype(np.int32), vals.astype(np.float32)
-
+        words.freeze()
+        vocab, column, idf = _vocabulary(words, doc_words, n)
         counts = np.array([len(w) for w in doc_words], dtype=np.int64)
         doc_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=doc_ptr[1:])
         doc_word = np.array([k for w in doc_words for k in w], dtype=np.int32)
-        # the trigrams of each word of the documents, by column (a word of a core title alone,
-        # "abcd" of "ab(x)cd", is in no document: left out, as coverage looks in documents)
-        wcol = column[flat] if len(flat) else np.zeros(0, dtype=np.int64)
-        wnum = np.repeat(np.arange(len(word_grams), dtype=np.int64), lengths)
-        in_docs_word = np.zeros(len(word_grams), dtype=bool)
-        in_docs_word[doc_word] = True
-        keep = (wcol >= 0) & in_docs_word[wnum] if len(wnum) else np.zeros(0, dtype=bool)
-        gw_keys, _ = _distinct(wcol[keep] * max(len(word_grams), 1) + wnum[keep])
-        gram_words = (_ptr(gw_keys // max(len(word_grams), 1), m), (gw_keys % max(len(word_grams), 1)).astype(np.int32))
-        title = field(title_words)
-        artist = field(artist_words)
-        album = field(album_words)
+        gram_words = _gram_words(words, column, doc_word, len(vocab))
+        title, artist, album = (_field(words, per_track, column, idf, n, len(vocab))
+                                for per_track in (title_words, artist_words, album_words))
         if progress is not None:
             progress(n, n)
         return cls(tracks, vocab, idf, (*gram_words, doc_ptr, doc_word), title, artist, album, fingerprint,
