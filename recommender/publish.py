@@ -545,38 +545,11 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
     # "public" when they are not (exportify #56)
     public = details["public"] if isinstance(details.get("public"), bool) else (listed.get(pid) or {}).get("public")
     listed_description = (listed.get(pid) or {}).get("description")
-    if "last_written" not in info:  # adopted (manifest lost, another computer's): its content is ours
-        # but for what was added after the write that put the rest there (the user's adds)
-        hand = set(added_after_last_write(stamps, current))
-        if hand:
-            messages.append(f"{len(hand)} {plural(len(hand), 'track')} added to it after recommend last wrote it "
-                            f"{plural(len(hand), 'is', 'are')} kept, as added by you")
-        info = {**info, "last_written": [t for t in current if t not in hand], "snapshot": snapshot}
-    last = list(info["last_written"])
+    if "last_written" not in info:  # adopted (manifest lost, another computer's)
+        info = _adopted(info, stamps, current, snapshot, messages)
+    pinned, user_removed, in_flight = _your_edits(info, current, snapshot, stamps, latest, user_removed,
+                                                  slot, name, messages)
     pending = info.get("pending")
-    unsettled = _unsettled(info.get("unsettled") or [])
-    in_flight = set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}  # writes of unknown fate
-    known = set(last) | in_flight
-    known |= set(info.get(ENDED_PINS) or [])  # not added by hand: you ended its pin in `recommend web`
-    # another writer (the same account on another computer) replaced the list since our verified
-    # write: what it dropped or added is not the user's edit (it would ban its replacements
-    # forever and pin its picks); only what this computer knew stands
-    other = pending is None and not unsettled and snapshot != info.get("snapshot") \
-        and rewritten_since(info.get("added_at"), stamps, current)
-    if other:
-        messages.append(rewritten_note(slot, name))
-        log.info(messages[-1])
-        known |= set(current)
-    else:  # removed in `recommend web`, then added to the playlist by hand: the later action wins
-        known -= added_after_removal(info, latest, in_flight)
-    pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
-             [t for t in info.get("pinned", []) if t in set(current) or other]  # the other writer may drop a pin
-    pinned = list(dict.fromkeys(pinned))
-    if (pending is None or isinstance(pending, list)) and not other \
-            and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
-        user_removed = list(dict.fromkeys(user_removed + _removed_by_you(info, current, known)))
-    kept = set(pinned)  # a track the user added back is wanted again
-    user_removed = [t for t in user_removed if t not in kept]
     written_as = {str(k): str(v) for k, v in _record_map(info, "written_as").items()}
     gone = set(user_removed)  # removing the song Spotify stored removes the one we recommended
     user_removed += [t for t, stored in written_as.items() if stored in gone and t not in gone]
@@ -598,6 +571,51 @@ def managed_state(gateway: Gateway, store: Store, settings, user_id: str, *, nam
                         messages=messages, others=others, stamps=stamps, written_as=written_as, listed=set(listed),
                         not_yours=not_yours, unplayable=unplayable, labels=labels, cut_off=cut_off,
                         in_flight=in_flight)
+
+
+def _adopted(info: dict, stamps: dict[str, str], current: list[str], snapshot: str | None,
+             messages: list[str]) -> dict:
+    """The record of a playlist adopted without one (manifest lost, another computer's): its
+    content is ours but for what was added after the write that put the rest there (the
+    user's adds, said in ``messages``)."""
+    hand = set(added_after_last_write(stamps, current))
+    if hand:
+        messages.append(f"{len(hand)} {plural(len(hand), 'track')} added to it after recommend last wrote it "
+                        f"{plural(len(hand), 'is', 'are')} kept, as added by you")
+    return {**info, "last_written": [t for t in current if t not in hand], "snapshot": snapshot}
+
+
+def _your_edits(info: dict, current: list[str], snapshot: str | None, stamps: dict[str, str],
+                latest: dict[str, str], user_removed: list[str], slot: str, name: str,
+                messages: list[str]) -> tuple[list[str], list[str], set[str]]:
+    """(pinned, user_removed, in_flight): the tracks you added to the playlist since our last
+    verified write (in its order, then the pins still there), every track you removed from it
+    (the earlier removals first) and the tracks of the writes of unknown fate (``pending``,
+    ``unsettled``), which are never your adds. Nor is what another writer (the same account on
+    another computer) changed: it replaced the list since our verified write, so what it
+    dropped or added would ban its replacements forever and pin its picks; only what this
+    computer knew stands (said in ``messages``)."""
+    pending = info.get("pending")
+    unsettled = _unsettled(info.get("unsettled") or [])
+    in_flight = set(pending or []) | {t for w in unsettled for t in w.get("ids", [])}  # writes of unknown fate
+    known = set(info["last_written"]) | in_flight
+    known |= set(info.get(ENDED_PINS) or [])  # not added by hand: you ended its pin in `recommend web`
+    other = pending is None and not unsettled and snapshot != info.get("snapshot") \
+        and rewritten_since(info.get("added_at"), stamps, current)
+    if other:
+        messages.append(rewritten_note(slot, name))
+        log.info(messages[-1])
+        known |= set(current)
+    else:  # removed in `recommend web`, then added to the playlist by hand: the later action wins
+        known -= added_after_removal(info, latest, in_flight)
+    pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
+             [t for t in info.get("pinned", []) if t in set(current) or other]  # the other writer may drop a pin
+    pinned = list(dict.fromkeys(pinned))
+    if (pending is None or isinstance(pending, list)) and not other \
+            and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
+        user_removed = list(dict.fromkeys(user_removed + _removed_by_you(info, current, known)))
+    kept = set(pinned)  # a track the user added back is wanted again
+    return pinned, [t for t in user_removed if t not in kept], in_flight
 
 
 def _find_managed(listed: dict[str, dict], info: dict, user_id: str, name: str, history: set[str],
