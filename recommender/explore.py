@@ -44,7 +44,6 @@ RESOLVE_MIN_SCORE = 0.5
 REMOTE_LIMIT_MAX = 10
 
 
-
 def is_track_id(text: str) -> bool:
     """Whether ``text`` is a bare Spotify track id (22 letters and digits)."""
     return bool(ID_RE.fullmatch(text))

@@ -1035,6 +1035,8 @@ def label_parts(library: Library, ids: list[str], read: dict[str, tuple[str, str
 
 # ----- the demo: everything against the built-in stand-in -------------------------------------
 DEMO_REDIRECT = "http://127.0.0.1:8888/callback"  # in the demo's settings; its login takes a free port
+
+
 @contextmanager
 def demo_environment(settings, locked: bool = False) -> Iterator[tuple[Any, Any]]:
     """Start the stand-ins (Spotify on the sample library, ListenBrainz + MusicBrainz on its

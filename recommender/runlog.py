@@ -49,6 +49,7 @@ FILE_FORMAT = "%(asctime)s UTC %(levelname)s [%(process)d] %(name)s: %(message)s
 STDERR_FORMAT = "%(message)s"  # after the level in lower case, as the CLI's "error:" and "note:" read
 MAX_MESSAGE_CHARS = 1000          # a log message (e.g. a response body at -v) is cut to this many characters
 
+
 def cap(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """``text`` cut to ``limit`` characters, saying how much was left out."""
     if len(text) <= limit:

@@ -250,7 +250,6 @@ def test_a_listenbrainz_401_names_the_token_setting_in_one_warning(tmp_path, tok
     assert set(library.frames["tracks"]["track_id"]) >= {"t1", "t3"}  # the run goes on with what it has
 
 
-
 def test_a_listenbrainz_401_at_an_address_you_set_names_it(tmp_path):
     """A 401 at a listenbrainz.api_url of your own (another service's address answers 401 too)
     said only to set a token: the address and where it was set are named, and that it may be

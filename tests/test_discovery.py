@@ -115,8 +115,6 @@ def test_request_budget_stops_the_step_with_one_warning(tmp_path, world_standins
     assert report.requests == 3 and len(report.warnings) == 1 and "discovery.request_budget" in report.warnings[0]
 
 
-
-
 def test_a_request_budget_of_0_says_cached_answers_only_not_stopped_early(tmp_path, world_standins):
     """``discovery.request_budget: 0`` (cached answers only) warned "discovery stopped early: the
     request budget of 0 per run is spent" at every run once an answer had expired."""
@@ -290,6 +288,7 @@ def test_a_later_unknown_algorithm_keeps_the_first_failure_and_its_key(first, tm
         assert str(again.value) == message and str(od.failure) == message
     finally:
         od.close()
+
 
 def test_an_artist_mbid_musicbrainz_merged_is_asked_of_listenbrainz_by_the_one_it_was_merged_into(
         tmp_path, world_standins):
@@ -1228,7 +1227,6 @@ def test_a_discovery_step_that_does_not_finish_leaves_the_last_discovery_in_the_
         pd.testing.assert_frame_equal(cached.frames[name].reset_index(drop=True),
                                       first.frames[name].reset_index(drop=True), check_dtype=False)
     assert set(cached.frames["discovered"]["track_id"]) <= set(cached.frames["tracks"]["track_id"])
-
 
 
 def test_a_seed_track_without_duration_is_resolved_by_its_isrc():

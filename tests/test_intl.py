@@ -288,7 +288,6 @@ def test_a_long_artist_name_in_a_mood_label_is_never_cut_inside_a_character(name
         assert not tail or len(tail) >= 6  # "\u200b" whole or not at all
 
 
-
 def _rtl_clusters():
     from recommender.moods import cluster_playlists
     from test_moods import two_group_audio_library

@@ -535,7 +535,6 @@ def test_log_lines_carry_utc_times_whatever_the_zone_a_run_is_started_in(logs, m
         clock.tzset()
 
 
-
 def test_the_zone_test_gives_the_tests_after_it_their_zone_back(tmp_path):
     """The test above deleted TZ and read the zone again, and monkeypatch later put TZ back
     without reading it: the tests after it ran in UTC while TZ said another zone."""

@@ -769,7 +769,6 @@ def test_release_follows_the_seeds_kind_of_release():
     assert sc.score(pd.Series({"u1": 1.0}), candidates).isna().all()  # no seed has a kind: says nothing
 
 
-
 @pytest.mark.parametrize("method", ["minmax", "rank"])
 def test_release_smoothing_changes_no_normalised_score(method):
     """The smoothed share is a straight line of the seeds' share, so the blend, which normalises
@@ -785,6 +784,7 @@ def test_release_smoothing_changes_no_normalised_score(method):
         shown = [normalise(ReleaseScorer(smoothing=k).fit(lib).score(seeds, candidates), method) for k in (0.2, 1.0, 5.0)]
         for other in shown[1:]:
             pd.testing.assert_series_equal(other, shown[0])
+
 
 def test_release_kinds_of_real_album_names():
     """A title track or an album Spotify marks "- Single" is a single, before any compilation

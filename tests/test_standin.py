@@ -136,7 +136,6 @@ def test_followed_playlist_items_are_forbidden_and_absent(standin_spotify):
     assert own["items"]["total"] == 7 and own["items"]["items"][0]["item"]["id"] == T[5]
 
 
-
 def test_a_collaborative_playlist_of_another_owner_is_readable_and_writable_but_not_editable(small_account):
     """SPOTIFY-2026.md: items only for playlists the user owns *or collaborates on*."""
     small_account.playlist(FOLLOWED)["collaborative"] = True
@@ -211,7 +210,6 @@ def test_create_change_details_and_unfollow(standin_spotify, standin):
     assert standin_spotify.playlist_items(new["id"])["total"] == 1  # ...and reads it
 
 
-
 def test_bad_positions_are_400_and_change_nothing(standin, caplog):
     pid, uri = OWNED[1], f"spotify:track:{T[1]}"
     before = standin.playlist_track_ids(pid)
@@ -239,7 +237,6 @@ def test_playlist_details_of_the_wrong_type_are_400_and_change_nothing(standin_s
     made = send(standin, "POST", "/v1/me/playlists", {"name": "defaults"})  # Spotify's defaults
     assert made.status_code == 201
     assert (made.json()["public"], made.json()["collaborative"], made.json()["description"]) == (True, False, "")
-
 
 
 @pytest.mark.parametrize("details", [{"name": "n" * 101}, {"name": "two\nlines"}, {"description": "d" * 301},
@@ -538,7 +535,6 @@ def test_quota_fault_body_and_long_retry_after(standin_spotify, standin):
     assert standin_spotify.current_user_top_tracks()["items"]  # consumed after 2
 
 
-
 @pytest.mark.parametrize("status,retry_after,header", [
     (429, None, "1"), (429, 0.4, "1"), (429, 7, "7"), (503, 1.5, "2"), (503, None, None),
 ])
@@ -546,6 +542,7 @@ def test_retry_after_is_whole_seconds_never_sooner_than_the_fault_asks(standin, 
     standin.add_fault(Fault(path=r"^/v1/me$", status=status, retry_after=retry_after))
     r = get(standin, "/v1/me")
     assert r.status_code == status and r.headers.get("Retry-After") == header
+
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_error_faults(standin, status):

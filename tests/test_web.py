@@ -961,6 +961,7 @@ def test_a_ctrl_c_lost_by_python_during_start_up_still_stops_the_app(tmp_path, m
     assert logged in (cache / "recommend.log").read_text(encoding="utf-8")
     assert not [p for p in cache.rglob("*.lock") if p.stat().st_size]  # no run left holding the lock
 
+
 def test_a_second_click_waits_for_the_first_instead_of_meeting_its_lock():
     """A double click, or the same click in two tabs, sends a change twice before the first is
     done: "click the delete button twice and it triggers the repeated action, and the repeated

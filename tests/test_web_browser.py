@@ -1296,7 +1296,6 @@ def test_between_a_phone_and_a_wide_window_the_steer_buttons_and_the_weights_tab
     pg.context.close()
 
 
-
 def test_the_moods_counts_table_sits_beside_the_plane_and_under_it_on_a_phone(browser, demo):
     # The mood plane (480 px) had the taste map's column (660 px): at 1280 px the counts table
     # began 180 px right of the plane's edge, the gap blank
@@ -1311,6 +1310,7 @@ def test_the_moods_counts_table_sits_beside_the_plane_and_under_it_on_a_phone(br
     plane, title = (pg.locator(s).bounding_box() for s in ("#plane", "#counts-title"))
     assert title["y"] > plane["y"] + plane["height"] and plane["x"] + plane["width"] <= PHONE
     pg.context.close()
+
 
 # the words (letters only, up to 30: a line holds them) of the results table that a line break cuts in two
 SPLIT_WORDS = """() => {

@@ -634,4 +634,3 @@ def main() -> None:
             pass
         _silence_closed_output()  # (nothing more goes to that output, not even the flush at exit)
         raise SystemExit(error.exit_code) from None
-

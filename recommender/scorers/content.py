@@ -442,4 +442,3 @@ def _joined_parts(parts: list[tuple[str | None, str]]) -> str:
             label = f"{_WORDS_OF[label]} {plural(len(texts), 'word')}"
         said.extend(texts if label is None else [f"{label} " + ", ".join(f"'{t}'" for t in texts)])
     return ", ".join(said)
-

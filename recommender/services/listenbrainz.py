@@ -27,7 +27,6 @@ API = "ListenBrainz"
 TOP_RECORDINGS, LB_RADIO, POPULARITY = "top recordings", "lb-radio", "listen counts"
 
 
-
 # Artists similar to almost everyone on ListenBrainz, and the factor their similarity score is
 # multiplied by: ListenBrainz's own lb-radio knocks them down so (listenbrainz-server
 # admin/timescale/insert_default_data.sql, similarity.overhyped_artists, used by
@@ -51,6 +50,7 @@ OVERHYPED = dict.fromkeys((
     "69ee3720-a7cb-4402-b48d-a02c366f2bcf",  # The Cure
     "ea4dfa26-f633-4da6-a52a-f49ea4897b58",  # R.E.M.
 ), 0.3)
+
 
 def first_once(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """``rows`` in their order, each ``key`` MBID once (its first row): a merged MBID comes back
