@@ -165,6 +165,26 @@ def _spotipy_call(client: spotipy.Spotify, method: str, url: str, payload: Any, 
                                headers=http.response.headers) from None
 
 
+def _refused(exc: SpotifyException, method: str, url: str, where: str) -> AuthError | SpotifyError:
+    """The error of a call Spotify refused (a 4xx but 401 and 429): the app not allowed in
+    Development Mode, a login without a permission, an address that is not the API's
+    (``where``: the address you set, said when it is not Spotify's), or what Spotify said."""
+    status = exc.http_status
+    message = plain_text(str(getattr(exc, "msg", "") or "").partition("\n")[2])  # after "URL:\n"
+    refusal = development_mode_refusal(message) if status == 403 else None
+    if refusal:  # every call would answer the same: stop, and say what to change
+        return AppAccessRefused(refusal)
+    if status == 403 and "insufficient client scope" in message.lower():
+        return MissingScope(f"Spotify refused {method} {url} (403: {message}): the saved login lacks a "
+                            "permission this needs; run `recommend auth` and approve all that Spotify's "
+                            "page asks", status=status)
+    if status == 404 and message == "Service not found" and where:  # no such endpoint:
+        # the address you set is not the API's (its /v1/ left out, a stand-in's port)
+        return SpotifyError(f"Spotify refused {method} {url} ({status}: {message}){where}: check "
+                            "that address (Spotify's Web API is https://api.spotify.com/v1/)", status=status)
+    return SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})", status=status)
+
+
 def build_client(auth_manager, settings) -> spotipy.Spotify:
     """A spotipy client with its retry adapter off, a timeout, and our base URL."""
     sp = spotipy.Spotify(auth_manager=auth_manager, requests_session=requests.Session(),
@@ -292,48 +312,14 @@ class Gateway:
                     raise AuthError(f"Spotify rejected the access token even after a refresh{self.where}: "
                                     "run `recommend auth`") from None
                 if status == 429:
-                    wait = _retry_after(exc)
-                    if getattr(exc, "reason", None) == "QUOTA_EXCEEDED":
-                        wait = wait if wait is not None else 86400.0
-                        self._keep_wait(wait)
-                        raise RateLimited(f"Spotify's daily request quota for this app is used up; {again(wait)}",
-                                          retry_after=wait) from None
-                    wait = self.backoff * 2 ** attempt if wait is None else wait
-                    if wait > self.max_retry_wait:
-                        self._keep_wait(wait)
-                        raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
-                                          f"{self.max_retry_wait:.0f} s); {again(wait)}", retry_after=wait) from None
-                    if attempt >= self.max_retries:
-                        raise RateLimited(f"Spotify kept answering 429 (rate limited) for {url}; try again {when(wait)}",
-                                          retry_after=wait) from None
-                    if self.waited + wait > self.max_total_wait:
-                        self._keep_wait(wait)
-                        raise RateLimited(self._past_total(wait, f"429 on {method} {url}"), retry_after=wait) from None
-                    said = slow_down_notice(f"Spotify{self.where}", f"429 on {method} {url}", wait,
-                                            self.max_retries - attempt)
-                    self._rate_sleep(wait, said, warn=not self.announced)
-                    self.announced = True
+                    self._rate_limited(exc, attempt, method, url)  # raises, or has waited as asked
                     attempt += 1
                     continue
                 if status >= 500:
                     self._transient(attempt, idempotent, f"{status} on {method} {url}", f"answered {status} to {method} {url}")
                     attempt += 1
                     continue
-                message = plain_text(str(getattr(exc, "msg", "") or "").partition("\n")[2])  # after "URL:\n"
-                refusal = development_mode_refusal(message) if status == 403 else None
-                if refusal:  # every call would answer the same: stop, and say what to change
-                    raise AppAccessRefused(refusal) from None
-                if status == 403 and "insufficient client scope" in message.lower():
-                    raise MissingScope(f"Spotify refused {method} {url} (403: {message}): the saved login lacks a "
-                                       "permission this needs; run `recommend auth` and approve all that Spotify's "
-                                       "page asks", status=status) from None
-                if status == 404 and message == "Service not found" and self.where:  # no such endpoint:
-                    # the address you set is not the API's (its /v1/ left out, a stand-in's port)
-                    raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message}){self.where}: check "
-                                       "that address (Spotify's Web API is https://api.spotify.com/v1/)",
-                                       status=status) from None
-                raise SpotifyError(f"Spotify refused {method} {url} ({status}: {message or 'no message'})",
-                                   status=status) from None
+                raise _refused(exc, method, url, self.where) from None
             except SpotifyOauthError as exc:
                 raise AuthError(f"Spotify refused the saved login ({oauth_error_code(exc)}): run `recommend auth`") from None
             except (requests.Timeout, requests.ConnectionError,  # also a connection broken mid-body:
@@ -352,6 +338,31 @@ class Gateway:
                 attempt += 1
                 continue
             return whole_characters(result)
+
+    def _rate_limited(self, exc: SpotifyException, attempt: int, method: str, url: str) -> None:
+        """A 429: wait what Spotify asks (``Retry-After``, else our backoff) and return, or
+        raise RateLimited when the wait is a day's quota, longer than ``max_retry_wait``, past
+        ``max_retries`` or past the run's ``max_total_wait`` (kept for the next runs to honour)."""
+        wait = _retry_after(exc)
+        if getattr(exc, "reason", None) == "QUOTA_EXCEEDED":
+            wait = wait if wait is not None else 86400.0
+            self._keep_wait(wait)
+            raise RateLimited(f"Spotify's daily request quota for this app is used up; {again(wait)}",
+                              retry_after=wait) from None
+        wait = self.backoff * 2 ** attempt if wait is None else wait
+        if wait > self.max_retry_wait:
+            self._keep_wait(wait)
+            raise RateLimited(f"Spotify asks us to wait {wait:.0f} s (more than spotify.max_retry_wait = "
+                              f"{self.max_retry_wait:.0f} s); {again(wait)}", retry_after=wait) from None
+        if attempt >= self.max_retries:
+            raise RateLimited(f"Spotify kept answering 429 (rate limited) for {url}; try again {when(wait)}",
+                              retry_after=wait) from None
+        if self.waited + wait > self.max_total_wait:
+            self._keep_wait(wait)
+            raise RateLimited(self._past_total(wait, f"429 on {method} {url}"), retry_after=wait) from None
+        said = slow_down_notice(f"Spotify{self.where}", f"429 on {method} {url}", wait, self.max_retries - attempt)
+        self._rate_sleep(wait, said, warn=not self.announced)
+        self.announced = True
 
     def _rate_sleep(self, wait: float, said: str, warn: bool) -> None:
         """Sleep ``wait`` seconds Spotify's rate limit asks for, counted in ``waited``. ``said``
