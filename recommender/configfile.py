@@ -362,22 +362,7 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
                     del parent[part]
     for where, lines in following:
         _give_following(where() or _last_line(data), lines)
-    # values the file already sets, each a scalar on its key's line: those characters alone change
-    # (a file's own spacing and comment columns stay); keys added or taken out: those lines alone
-    # (``_spliced``); else the file is written anew from its parse, in its own indentation
-    # (comments and order kept)
-    edited = None if kept else _edited_in_place(before, in_place)
-    after = edited if not reshaped else None
-    if after is None:
-        after = kept + _dumped(data, before)
-        # from the file with its values edited in place, else (a value in an anchor, or on a line
-        # of its own) from the file as it was: its lines the writing redid stay as written
-        base = None if kept else edited if edited is not None else before
-        if base is not None and base.strip():
-            after = _spliced(base, _dumped(_yaml().load(base), base), after) or after
-    if not data:  # every key taken out: the file's comments stay, not a "{}"
-        comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
-        after = comments.rstrip("\n") + "\n" if comments.strip() else ""
+    after = _text_after(data, before, kept, in_place, reshaped)
     if after != before:
         atomic_write_text(target, bom + _endings_kept(original, before, after), chosen=True)
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
@@ -385,6 +370,28 @@ def set_values(path: Path | str, values: Mapping[str, Any], keep_empty: Iterable
     for secret in sorted(set(secrets + _secret_values(data)), key=len, reverse=True):
         diff = diff.replace(secret, "***")
     return _SECRET_LINE.sub(lambda m: m.group(1) + " ***", diff)
+
+
+def _text_after(data: Any, before: str, kept: str, in_place: list[tuple[Any, str, Any, Any]], reshaped: bool) -> str:
+    """The file's new text, from ``data`` as ``set_values`` changed it (``before``: the text as
+    it was; ``kept``: what ``_load`` kept of it unparsed). Values the file already sets, each a
+    scalar on its key's line (``in_place``): those characters alone change (a file's own spacing
+    and comment columns stay); keys added or taken out (``reshaped``): those lines alone
+    (``_spliced``); else the file is written anew from its parse, in its own indentation
+    (comments and order kept)."""
+    if not data:  # every key taken out: the file's comments stay, not a "{}"
+        comments = "".join(line for line in before.splitlines(keepends=True) if line.lstrip().startswith("#"))
+        return comments.rstrip("\n") + "\n" if comments.strip() else ""
+    edited = None if kept else _edited_in_place(before, in_place)
+    if edited is not None and not reshaped:
+        return edited
+    after = kept + _dumped(data, before)
+    # from the file with its values edited in place, else (a value in an anchor, or on a line
+    # of its own) from the file as it was: its lines the writing redid stay as written
+    base = None if kept else edited if edited is not None else before
+    if base is not None and base.strip():
+        after = _spliced(base, _dumped(_yaml().load(base), base), after) or after
+    return after
 
 
 def _last_line(node: Any) -> tuple[Any, Any] | None:
