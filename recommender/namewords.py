@@ -51,6 +51,14 @@ ENGLISH_STOP_WORDS = frozenset((
     "whither who whoever whole whom whose why will with within without would yet you your yours "
     "yourself yourselves").split())
 
+
+def word_grams(word: str, n: int) -> list[str]:
+    """The character n-grams of ``word`` padded with a space at both ends, as scikit-learn's
+    ``char_wb`` analyzer cuts them: "halo", 3 -> [" ha", "hal", "alo", "lo "]; a padded word no
+    longer than n is one gram, itself (" a " for "a", 4)."""
+    w = f" {word} "
+    return [w[i:i + n] for i in range(max(len(w) - n, 0) + 1)]
+
 # Words of a name's decoration (the part after " - " or in brackets) that say how a release is
 # packaged, not how it sounds: "X - 2011 Remaster", "Y (Deluxe Edition)", "Z - Radio Edit",
 # "W - Original Mix". One shared by two unrelated tracks is no likeness ("recommend similar"

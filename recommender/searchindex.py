@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .links import parse_track_ref, spotify_ref_kind
-from .namewords import CJK_LETTERS, unpackaged
+from .namewords import CJK_LETTERS, unpackaged, word_grams
 from .safetext import unescape_shown
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,7 @@ def grams(folded: str) -> list[str]:
     is one "word": the query "夜" finds "夜に駆ける"."""
     out = []
     for word in folded.split():
-        w = f" {word} "
-        out.extend(w[i:i + NGRAM] for i in range(len(w) - NGRAM + 1))
+        out.extend(word_grams(word, NGRAM))
         if len(word) > 1 and not word.isascii():
             out.extend(f" {c} " for c in _CJK.findall(word))
     return out

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from ..library import Library, as_arrow, as_list_arrow, list_indicator
-from ..namewords import CJK_LETTERS, ENGLISH_STOP_WORDS, NAME_FILLER, PACKAGING_WORDS, strip_packaging
+from ..namewords import CJK_LETTERS, ENGLISH_STOP_WORDS, NAME_FILLER, PACKAGING_WORDS, strip_packaging, word_grams
 from ..wording import plural
 from .base import Scorer, seed_vector
 from .year import track_years
@@ -186,13 +186,11 @@ def _char_wb_ngrams(strings: list[str], ngram_range) -> tuple[sp.csr_matrix, np.
     for text in strings:
         seen: dict[int, int] = {}
         for w in text.lower().split():  # (scikit-learn first turns runs of white space into one: split() does)
-            w = f" {w} "
             for n in range(lo, hi + 1):
-                last = max(len(w) - n, 0)
-                for i in range(last + 1):
-                    j = vocab.setdefault(w[i:i + n], len(vocab))
+                for g in word_grams(w, n):
+                    j = vocab.setdefault(g, len(vocab))
                     seen[j] = seen.get(j, 0) + 1
-                if last == 0:  # a word no longer than n: one gram, and none longer
+                if len(w) + 2 <= n:  # a padded word no longer than n: one gram, and none longer
                     break
         cols.extend(seen)
         counts.extend(seen.values())
