@@ -608,9 +608,10 @@ def _your_edits(info: dict, current: list[str], snapshot: str | None, stamps: di
         known |= set(current)
     else:  # removed in `recommend web`, then added to the playlist by hand: the later action wins
         known -= added_after_removal(info, latest, in_flight)
-    pinned = [t for t in current if t not in known and t not in set(info.get("pinned", []))] + \
-             [t for t in info.get("pinned", []) if t in set(current) or other]  # the other writer may drop a pin
-    pinned = list(dict.fromkeys(pinned))
+    pins = info.get("pinned", [])
+    was_pinned, now = set(pins), set(current)
+    pinned = list(dict.fromkeys([t for t in current if t not in known and t not in was_pinned]
+                                + [t for t in pins if t in now or other]))  # the other writer may drop a pin
     if (pending is None or isinstance(pending, list)) and not other \
             and (info.get("snapshot") is None or snapshot != info.get("snapshot")):
         user_removed = list(dict.fromkeys(user_removed + _removed_by_you(info, current, known)))
