@@ -146,12 +146,9 @@ def tune_cmd(
     """Search the blend weights (cross-validated) and optionally write the best to your config."""
     from .. import jobs
     if undo:
-        given = [o for o, on in (("--write", write), ("--demo", demo), ("--dataset", dataset is not None),
-                                 ("--report", report is not None), ("--folds", folds is not None),
-                                 ("--split", split != "all"), ("--features", features != "restricted")) if on]
-        if given:
-            raise UsageError(f"--undo puts back the weights of your config file and searches nothing: "
-                             f"leave out {', '.join(given)}")
+        _refuse_beside_undo((("--write", write), ("--demo", demo), ("--dataset", dataset is not None),
+                             ("--report", report is not None), ("--folds", folds is not None),
+                             ("--split", split != "all"), ("--features", features != "restricted")))
         return _undo_tuned(config, quiet, verbose, as_json)
     if demo and write:  # weights that fit the sample user are no advice for your library
         raise UsageError("--write and --demo cannot be combined: weights tuned on the sample library "
@@ -191,12 +188,31 @@ def tune_cmd(
     if as_json:
         _print_json(out)
         return
+    if write:
+        _say_written(out, result, diff, config, quiet)
+    if report:
+        typer.echo(f"report written to {report}")
+
+
+def _refuse_beside_undo(options) -> None:
+    """`tune --undo` searches nothing: a UsageError naming each of ``options`` (name, given)
+    given with it."""
+    given = [o for o, on in options if on]
+    if given:
+        raise UsageError(f"--undo puts back the weights of your config file and searches nothing: "
+                         f"leave out {', '.join(given)}")
+
+
+def _say_written(out: dict, result, diff: str | None, config: Path | None, quiet: bool) -> None:
+    """What `tune --write` did to the config file ``out["written"]``: kept its weights (a gain
+    within the spread), wrote them (the ``diff``, and the command that puts them back) or had
+    nothing to write."""
     from ..tables import whole
     written = whole(out.get("written", ""))  # the config file written: a copy of its path stays whole
-    if write and result.within_spread:
+    if result.within_spread:
         _echo_wrapped(f"{written} keeps its weights: the best weights' gain is within the spread over "
                       "folds (set them by hand to use them anyway)")
-    elif write and diff:
+    elif diff:
         from ..config import weights_text
         _echo(diff)
         undo = whole(_undo_command(config))  # whole on its line, to copy
@@ -207,10 +223,8 @@ def tune_cmd(
             _note(said)
         else:
             _echo_wrapped(said)
-    elif write:
+    else:
         _echo_wrapped(f"nothing written to {written}: the best weights are the ones in effect")
-    if report:
-        typer.echo(f"report written to {report}")
 
 
 def _undo_command(config: Path | None) -> str:
