@@ -596,6 +596,18 @@ def _blend_weights(data: dict) -> dict[str, float]:
     return {name: sc["weight"] for name, sc in data["scorers"].items()}
 
 
+# 0 or more (not blend.max_tracks, evaluate.top_n, tune.folds: BOUNDS says "at least 1" of them,
+# where "must not be negative" of -5 left 0 to be refused by a second edit)
+NON_NEGATIVE = ("blend.min_tracks", "blend.max_per_artist", "spotify.max_retries",
+                "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "refresh.discovery_shared_albums",
+                "seeds.recent_days", "discovery.request_budget", "discovery.search_fallback",
+                "discovery.ttl_similar_artists_days", "discovery.ttl_recordings_days",
+                "discovery.similar_artists.seed_artists", "discovery.similar_artists.artists_per_seed",
+                "discovery.similar_artists.recordings_per_artist", "discovery.similar_recordings.seed_tracks",
+                "discovery.similar_recordings.per_seed", "listenbrainz.max_retries", "listenbrainz.max_retry_wait",
+                "similar.same_artist", "similar.audio_weight")
+
+
 def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mapping[str, int]] | None = None) -> None:
     """The rules beyond each value's type; every error names where the value came from
     (``sources``) and, for a file, its line (``lines``: file -> key -> line)."""
@@ -607,6 +619,35 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
         origin = sources.get(dotted, str(DEFAULT_FILE))
         return _at(origin, (lines or {}).get(origin), dotted)
 
+    _validate_weights(data, sources, where)
+    for dotted, allowed in ENUMS.items():
+        if _get(data, dotted) not in allowed:
+            raise ConfigError(f"{where(dotted)}: {dotted} must be one of {sorted(allowed)}, got {_get(data, dotted)!r}")
+    for dotted in sorted(UNIT_INTERVAL):
+        section, key = dotted.split(".")
+        if not 0 <= data[section][key] <= 1:
+            raise ConfigError(f"{where(dotted)}: {dotted} must be between 0 and 1, got {data[section][key]}")
+    _validate_urls(data, where)
+    _validate_open_data(data, where)
+    redirect = urlparse(data["spotify"]["redirect_uri"])
+    if redirect.hostname == "localhost":
+        raise ConfigError(
+            f"{where('spotify.redirect_uri')}: spotify.redirect_uri must use the loopback IP 127.0.0.1, "
+            f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
+    _validate_non_negative(data, where)
+    _validate_bounds(data, where, place)
+    said = template_problem(data["playlist"]["description"])  # here, with its line: it said so at the first write
+    if said:
+        raise ConfigError(f"{where('playlist.description')}: playlist.description: {said}")
+    if data["blend"]["min_tracks"] > data["blend"]["max_tracks"]:
+        key = "blend.max_tracks" if "blend.max_tracks" in sources and "blend.min_tracks" not in sources \
+            else "blend.min_tracks"
+        raise ConfigError(f"{where(key)}: blend.min_tracks ({data['blend']['min_tracks']}) "
+                          f"is larger than blend.max_tracks ({data['blend']['max_tracks']})")
+
+
+def _validate_weights(data: dict, sources: Mapping[str, str], where) -> None:
+    """No blend weight negative, and not all of them zero."""
     weights = _blend_weights(data)
     for name, w in weights.items():
         if w < 0:
@@ -615,13 +656,10 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
     if weights and all(w == 0 for w in weights.values()):
         key = next((f"scorers.{n}.weight" for n in weights if f"scorers.{n}.weight" in sources), "scorers.*.weight")
         raise ConfigError(f"{where(key)}: all blend weights are zero; give at least one scorer a positive weight")
-    for dotted, allowed in ENUMS.items():
-        if _get(data, dotted) not in allowed:
-            raise ConfigError(f"{where(dotted)}: {dotted} must be one of {sorted(allowed)}, got {_get(data, dotted)!r}")
-    for dotted in sorted(UNIT_INTERVAL):
-        section, key = dotted.split(".")
-        if not 0 <= data[section][key] <= 1:
-            raise ConfigError(f"{where(dotted)}: {dotted} must be between 0 and 1, got {data[section][key]}")
+
+
+def _validate_urls(data: dict, where) -> None:
+    """Every service address an http(s) URL with a port a computer can have."""
     for dotted in ("spotify.redirect_uri", "spotify.api_url", "spotify.accounts_url", "listenbrainz.api_url",
                    "listenbrainz.labs_url", "enrich.musicbrainz_url"):
         section, key = dotted.split(".")
@@ -638,6 +676,11 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
         except ValueError:  # it said "must be an http(s) URL" of one, which it is
             raise ConfigError(f"{where(dotted)}: {dotted} has no port a computer can have (a number from 1 to "
                               f"65535), got {value!r}") from None
+
+
+def _validate_open_data(data: dict, where) -> None:
+    """The User-Agent of the open-data requests (``enrich.user_agent``, ``enrich.contact``) and
+    MusicBrainz's one request a second."""
     # checked here (not at the first open-data request) so that the error names the line, and a
     # run that asks no open-data service (config show, an enrich with nothing to look up) refuses it too
     from .safetext import header_safe
@@ -655,35 +698,16 @@ def _validate(data: dict, sources: Mapping[str, str], lines: Mapping[str, Mappin
         raise ConfigError(f"{where('enrich.rate')}: enrich.rate must be at most 1 for {mb_host}, which allows "
                           f"one request per second from an address (faster gets it blocked); a higher rate "
                           f"needs your own mirror in enrich.musicbrainz_url, got {data['enrich']['rate']:g}")
-    redirect = urlparse(data["spotify"]["redirect_uri"])
-    if redirect.hostname == "localhost":
-        raise ConfigError(
-            f"{where('spotify.redirect_uri')}: spotify.redirect_uri must use the loopback IP 127.0.0.1, "
-            f"not localhost (Spotify rejects localhost), got {data['spotify']['redirect_uri']!r}")
-    # (not blend.max_tracks, evaluate.top_n, tune.folds: BOUNDS says "at least 1" of them, where
-    # "must not be negative" of -5 left 0 to be refused by a second edit)
-    for dotted in ("blend.min_tracks", "blend.max_per_artist", "spotify.max_retries",
-                   "refresh.discovery_artists", "refresh.discovery_albums_per_artist", "refresh.discovery_shared_albums",
-                   "seeds.recent_days", "discovery.request_budget", "discovery.search_fallback",
-                   "discovery.ttl_similar_artists_days", "discovery.ttl_recordings_days",
-                   "discovery.similar_artists.seed_artists", "discovery.similar_artists.artists_per_seed",
-                   "discovery.similar_artists.recordings_per_artist", "discovery.similar_recordings.seed_tracks",
-                   "discovery.similar_recordings.per_seed", "listenbrainz.max_retries", "listenbrainz.max_retry_wait",
-                   "similar.same_artist", "similar.audio_weight"):
+
+
+def _validate_non_negative(data: dict, where) -> None:
+    """The counts and sizes of ``NON_NEGATIVE``: 0 or more."""
+    for dotted in NON_NEGATIVE:
         node = data
         for part in dotted.split("."):
             node = node[part]
         if node < 0:
             raise ConfigError(f"{where(dotted)}: {dotted} must not be negative, got {node}")
-    _validate_bounds(data, where, place)
-    said = template_problem(data["playlist"]["description"])  # here, with its line: it said so at the first write
-    if said:
-        raise ConfigError(f"{where('playlist.description')}: playlist.description: {said}")
-    if data["blend"]["min_tracks"] > data["blend"]["max_tracks"]:
-        key = "blend.max_tracks" if "blend.max_tracks" in sources and "blend.min_tracks" not in sources \
-            else "blend.min_tracks"
-        raise ConfigError(f"{where(key)}: blend.min_tracks ({data['blend']['min_tracks']}) "
-                          f"is larger than blend.max_tracks ({data['blend']['max_tracks']})")
 
 
 def template_problem(template: str) -> str | None:
